@@ -1,0 +1,126 @@
+"""The dependency rules of DESIGN.md §3 / STYLE.md §7.2, checked on the source's AST.
+
+A violation fails the build. Each rule names a package (or sub-path) and the imports it must never make;
+an `allow` list carves out the composition roots and adapters the design permits.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+OURS = ("hj212", "monitoring", "iot_ingest", "functions", "miniprogram_api", "infra", "local", "simulator")
+AWS = ("boto3", "botocore", "pynamodb", "aws_lambda_powertools", "chalice", "aws_cdk", "cdk_nag", "constructs")
+
+
+@dataclass(frozen=True)
+class Rule:
+    package: str
+    forbidden: tuple[str, ...]
+    allow: dict[str, tuple[str, ...]] = field(default_factory=dict)  # relative path prefix -> allowed prefixes
+
+
+RULES = [
+    Rule("hj212", tuple(p for p in OURS if p != "hj212") + AWS + ("asyncio", "socket", "logging.config")),
+    Rule(
+        "monitoring",
+        ("iot_ingest", "functions", "miniprogram_api", "infra", "local", "simulator", "sqlite3")
+        + ("boto3", "botocore", "pynamodb", "aws_lambda_powertools", "chalice"),
+        allow={
+            "monitoring/storage/sqlite": ("sqlite3",),
+            "monitoring/storage/dynamodb": ("boto3", "botocore", "pynamodb"),
+        },
+    ),
+    Rule(
+        "iot_ingest",
+        ("monitoring", "functions", "miniprogram_api", "infra", "local", "simulator", "chalice", "boto3", "botocore"),
+        allow={"iot_ingest/__main__.py": ("monitoring",), "iot_ingest/sinks/kinesis.py": ("boto3", "botocore")},
+    ),
+    Rule(
+        "functions",
+        (
+            "monitoring.storage.sqlite",
+            "monitoring.storage.dynamodb",
+            "chalice",
+            "iot_ingest",
+            "local",
+            "boto3",
+            "botocore",
+        ),
+        allow={
+            "functions/_wiring.py": ("monitoring.storage.sqlite", "monitoring.storage.dynamodb", "boto3"),
+            "functions/adapters": ("boto3", "botocore"),
+        },
+    ),
+    Rule("miniprogram_api", ("boto3", "botocore", "pynamodb", "functions", "iot_ingest", "local", "simulator")),
+    Rule("infra", ("hj212", "iot_ingest", "functions", "miniprogram_api", "local", "simulator", "pynamodb", "boto3")),
+    Rule("simulator", ("monitoring", "iot_ingest", "functions", "miniprogram_api", "infra", "local")),
+]
+NOBODY_IMPORTS = ("local",)
+# infra may read key/index names, nothing else of the runtime.
+INFRA_MONITORING_ALLOWED = ("monitoring.storage.dynamodb.schema",)
+
+
+def _imports(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            names.append(node.module)
+            names.extend(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def _matches(name: str, prefix: str) -> bool:
+    return name == prefix or name.startswith(prefix + ".")
+
+
+def _violations(rule: Rule) -> list[str]:
+    found = []
+    base = ROOT / rule.package
+    for path in sorted(base.rglob("*.py")) if base.exists() else []:
+        rel = path.relative_to(ROOT).as_posix()
+        allowed = [p for prefix, ps in rule.allow.items() if rel.startswith(prefix) for p in ps]
+        for name in _imports(path):
+            if any(_matches(name, a) for a in allowed):
+                continue
+            if rule.package == "infra" and any(_matches(name, a) for a in INFRA_MONITORING_ALLOWED):
+                continue
+            if rule.package == "infra" and _matches(name, "monitoring"):
+                found.append(f"{rel}: imports {name}")
+                continue
+            found.extend(f"{rel}: imports {name}" for bad in rule.forbidden if _matches(name, bad))
+    return found
+
+
+@pytest.mark.unit
+@pytest.mark.parametrize("rule", RULES, ids=[r.package for r in RULES])
+def test_package_respects_its_import_rules(rule: Rule) -> None:
+    assert _violations(rule) == []
+
+
+@pytest.mark.unit
+def test_no_package_imports_the_local_composition_root() -> None:
+    bad = []
+    for pkg in OURS:
+        if pkg == "local" or not (ROOT / pkg).exists():
+            continue
+        for path in (ROOT / pkg).rglob("*.py"):
+            bad += [
+                f"{path.relative_to(ROOT)}: {n}" for n in _imports(path) if any(_matches(n, x) for x in NOBODY_IMPORTS)
+            ]
+    assert bad == []
+
+
+@pytest.mark.unit
+def test_rule_checker_detects_a_violation(tmp_path: Path) -> None:
+    # Given a file that imports something forbidden, the checker must see it (the test can fail).
+    f = tmp_path / "x.py"
+    f.write_text("import boto3\nfrom monitoring.storage import sqlite\n", encoding="utf-8")
+    assert _imports(f) == ["boto3", "monitoring.storage", "monitoring.storage.sqlite"]

@@ -26,10 +26,10 @@ from monitoring.profiles.models import (
 from monitoring.profiles.quantities import QUANTITIES, UNITS, resolve, unit_scale
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "profiles"
-DEFAULT_PROFILE_ID = "power-terminal-default"
+DEFAULT_PROFILE_ID = "default"  # Terminal.profile's default
 
 _TOP_KEYS = {"id", "name", "description", "version", "extends", "assumptions", "default_channel"}
-_TOP_KEYS |= {"messages", "factors", "events", "gps", "$comment"}
+_TOP_KEYS |= {"messages", "factors", "events", "gps", "secondary_values", "$comment"}
 _ID = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _CODE = re.compile(r"[A-Za-z0-9_]{1,32}")
 _PLACEHOLDER = re.compile(r"\{ch(:[1-9]|\?)?\}")  # {ch}: 1+ digits, {ch:2}: exactly 2, {ch?}: 0+ digits
@@ -79,6 +79,11 @@ def build_profiles(sources: Mapping[str, str]) -> dict[str, Profile]:
     for file, text in sources.items():
         doc = _parse(file, text)
         pid = doc["id"]
+        stem = Path(file).stem
+        if stem.replace("_", "-") != pid:
+            raise ProfileError(
+                file, "id", f"must match the file name ({stem}.json holds id {stem.replace('_', '-')!r})"
+            )
         if pid in raw:
             raise ProfileError(file, "id", f"duplicate profile id {pid!r} (also in {raw[pid][0]})")
         raw[pid] = (file, doc)
@@ -139,13 +144,16 @@ def _build(file: str, doc: dict[str, Any], parent: Profile | None) -> Profile:
     _no_duplicates(ctx, messages, factors)
     events = _events(ctx, doc["events"]) if doc.get("events") is not None else (parent.events if parent else None)
     gps = _gps(ctx, doc.get("gps", {}))
+    secondary = doc.get("secondary_values", parent.secondary_values if parent else False)
+    if not isinstance(secondary, bool):
+        raise ctx.fail("secondary_values", "must be true or false")
     if parent is not None:  # the child's own rules are consulted first
         messages += parent.messages
         factors += parent.factors
         assumptions = [*parent.assumptions, *assumptions]
         gps = {**parent.gps, **gps}
     assert name is not None
-    return Profile(doc["id"], name, file, tuple(assumptions), channel, messages, factors, events, gps)
+    return Profile(doc["id"], name, file, tuple(assumptions), channel, messages, factors, events, gps, secondary)
 
 
 def _list(ctx: _Ctx, doc: Mapping[str, Any], key: str, optional: bool) -> list[Any]:

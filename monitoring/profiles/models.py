@@ -86,6 +86,7 @@ class Profile:
     factors: tuple[FactorRule, ...]
     events: EventSpec | None
     gps: Mapping[str, str] = field(default_factory=dict)  # "lat"/"lon" → factor code carrying it
+    secondary_values: bool = False  # the terminal reports CT/PT secondary values: decode applies the point's ratios
 
     def message_for(self, st: str | None, cn: str | None) -> MessageRule | None:
         """The rule for this (ST, CN): an exact ST beats "*"; None when the profile does not know it."""

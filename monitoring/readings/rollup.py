@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from monitoring._time import china_day, china_day_bounds
 from monitoring.clock import Clock
 from monitoring.readings.aggregates import ENERGY_COUNTER, aggregate, day_completeness
-from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, ReadingKind
+from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
 from monitoring.storage.ports import Store
 
 # How far back to look for the counter value that precedes a period (its energy baseline).
@@ -33,10 +33,25 @@ def _baseline(store: Store, point_id: str, kind: ReadingKind, start: datetime) -
     return None
 
 
-def rollup_hour(store: Store, point_id: str, kind: ReadingKind, start: datetime, clock: Clock) -> Aggregate:
+# Platform aggregates come from minute data when the point has any, else from real-time samples; the
+# terminal's own hour/day figures (2061/2031) are stored as readings but never trusted as aggregates.
+SOURCE_KINDS = (ReadingKind.MINUTE, ReadingKind.REALTIME)
+
+
+def _source(
+    store: Store, point_id: str, start: datetime, end: datetime, limit: int
+) -> tuple[ReadingKind, list[Reading]]:
+    for kind in SOURCE_KINDS:
+        found = store.readings.readings(point_id, kind, start, end, limit=limit)
+        if found:
+            return kind, found
+    return SOURCE_KINDS[0], []
+
+
+def rollup_hour(store: Store, point_id: str, start: datetime, clock: Clock) -> Aggregate:
     """Recompute and store the hourly aggregate of `point_id` for the hour starting at `start`."""
     start = hour_start(start)
-    readings = store.readings.readings(point_id, kind, start, start + timedelta(hours=1))
+    kind, readings = _source(store, point_id, start, start + timedelta(hours=1), 10_000)
     baseline = _baseline(store, point_id, kind, start)
     result = aggregate(point_id, AggregatePeriod.HOUR, start, readings, baseline=baseline, computed_at=clock.now())
     store.readings.put_aggregate(result)
@@ -44,11 +59,15 @@ def rollup_hour(store: Store, point_id: str, kind: ReadingKind, start: datetime,
 
 
 def rollup_day(
-    store: Store, point_id: str, kind: ReadingKind, day: date, interval: timedelta, clock: Clock
+    store: Store, point_id: str, day: date, intervals: dict[ReadingKind, timedelta], clock: Clock
 ) -> tuple[Aggregate, Completeness]:
-    """Recompute and store the daily aggregate and completeness of `point_id` on China day `day`."""
+    """Recompute and store the daily aggregate and completeness of `point_id` on China day `day`.
+
+    `intervals` gives the terminal's sending interval per kind (completeness counts against it).
+    """
     start, end = china_day_bounds(day)
-    readings = store.readings.readings(point_id, kind, start, end, limit=_DAY_LIMIT)
+    kind, readings = _source(store, point_id, start, end, _DAY_LIMIT)
+    interval = intervals.get(kind, timedelta(minutes=1))
     baseline = _baseline(store, point_id, kind, start)
     now = clock.now()
     result = aggregate(point_id, AggregatePeriod.DAY, start, readings, baseline=baseline, computed_at=now)

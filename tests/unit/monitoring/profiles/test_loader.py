@@ -21,7 +21,7 @@ BASE: dict[str, Any] = {
 
 
 def _build(*docs: dict[str, Any]) -> dict[str, Any]:
-    return build_profiles({f"p{i}.json": json.dumps(d) for i, d in enumerate(docs)})
+    return build_profiles({f"dir{i}/{d['id']}.json": json.dumps(d) for i, d in enumerate(docs)})
 
 
 def _error(*docs: dict[str, Any]) -> ProfileError:
@@ -66,10 +66,10 @@ def test_build_profiles_with_bad_key_names_file_key_and_reason(patch: dict[str, 
     # Given a profile with one bad key / When it is built
     error = _error({**BASE, **patch})
     # Then the error names the file, the key path and why
-    assert error.file == "p0.json"
+    assert error.file.startswith("dir0/")
     assert error.key == key
     assert reason in error.reason
-    assert str(error).startswith(f"p0.json: {key}: ")
+    assert f": {key}: " in str(error)
 
 
 def test_build_profiles_with_duplicate_factor_reports_both_places() -> None:
@@ -136,3 +136,16 @@ def test_message_for_prefers_exact_st_over_wildcard() -> None:
     assert profile.message_for("44", "2011").kind == "minute"  # type: ignore[union-attr]
     assert profile.message_for("32", "2011").kind == "realtime"  # type: ignore[union-attr]
     assert profile.message_for("32", "9999") is None
+
+
+def test_build_profiles_with_id_not_matching_file_name_fails() -> None:
+    with pytest.raises(ProfileError) as info:
+        build_profiles({"other.json": json.dumps(BASE)})
+    assert info.value.key == "id" and "file name" in info.value.reason
+
+
+def test_quantity_vocabulary_matches_the_reading_model() -> None:
+    from monitoring.profiles.quantities import QUANTITIES
+    from monitoring.readings.models import QUANTITY_INFO
+
+    assert set(QUANTITIES) == set(QUANTITY_INFO)

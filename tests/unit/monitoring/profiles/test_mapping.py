@@ -21,7 +21,7 @@ DATA = Path(__file__).resolve().parents[4] / "data" / "profiles"
 def default() -> Profile:
     # The shipped profiles, read once as text (the unit under test is pure).
     sources = {p.name: p.read_text(encoding="utf-8") for p in DATA.glob("*.json")}
-    return build_profiles(sources)["power-terminal-default"]
+    return build_profiles(sources)["default"]
 
 
 def test_map_frame_with_channel_suffixes_maps_per_channel(default: Profile) -> None:

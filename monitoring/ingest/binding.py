@@ -112,8 +112,8 @@ def bind_frame(
     channels = set(by_channel) | {channel_key(e.channel) for e in mapped.events}
     bound = _points_by_channel(points, channels)
     readings: list[Reading] = []
-    if mapped.kind is not None and mapped.is_reading and mapped.data_time is not None:
-        kind = ReadingKind(mapped.kind)
+    if mapped.reading_kind is not None and mapped.data_time is not None:
+        kind = ReadingKind(mapped.reading_kind)
         for key, values in by_channel.items():
             for point in bound.get(key, []):
                 readings.append(

@@ -126,9 +126,9 @@ class Decoder:
             return "unmapped_message"
         self.report.unknown_codes += sum(len(f) for f in mapped.unknown.values())
         if not mapped.is_reading and mapped.kind != "event":
-            return mapped.kind
-        if mapped.is_reading and mapped.data_time is None:
-            return "no_data_time"
+            return mapped.kind  # restart, time, ignore: archived, and seen in terminal state
+        if mapped.kind != "info" and mapped.is_reading and mapped.data_time is None:
+            return "no_data_time"  # archived; a reading needs the time its values belong to
         points = self._points_for(mn)
         bound = bind_frame(mapped, points, mn=mn, received_at=record.received_at, secondary=profile.secondary_values)
         self.report.unbound_channels += len(bound.unbound_channels)
@@ -144,10 +144,10 @@ class Decoder:
                     self._due.setdefault(reading.point_id, set()).update(due)
         if bound.events:
             self.report.events_new += sum(self.store.events.put_events(bound.events))
-        if mapped.kind == "event":
+        if mapped.events and not bound.readings:
             return "event" if bound.events else "event_unmapped"
         if not bound.readings:
-            return "no_point"
+            return "no_point" if mapped.values else mapped.kind
         return "reading" if any(inserted) else "duplicate"
 
     # ---- per batch ----------------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from monitoring.profiles.models import (
 from monitoring.profiles.quantities import QUANTITIES, UNITS, resolve, unit_scale
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "profiles"
+SIMULATOR_PREFIX = "simulator_"
 DEFAULT_PROFILE_ID = "default"  # Terminal.profile's default
 
 _TOP_KEYS = {"id", "name", "description", "version", "extends", "assumptions", "default_channel"}
@@ -66,6 +67,8 @@ def load_profiles(directory: Path | str = DEFAULT_DIR) -> dict[str, Profile]:
     """Every *.json profile in `directory`, validated, with `extends` resolved; keyed by id."""
     sources: dict[str, str] = {}
     for path in sorted(Path(directory).glob("*.json")):
+        if path.name.startswith(SIMULATOR_PREFIX):
+            continue  # the simulator's description of what it sends (simulator branch), not a platform profile
         try:
             sources[str(path)] = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:

@@ -57,8 +57,15 @@ class MappedFrame:
     unknown: Mapping[str, Mapping[str, str]] = field(default_factory=dict)  # code -> {field: raw}; "" = scalars
 
     @property
+    def reading_kind(self) -> str | None:
+        """The kind of reading this frame makes, if any ("info" frames make real-time readings)."""
+        if self.kind == "info":
+            return "realtime"
+        return self.kind if self.kind in READING_KINDS else None
+
+    @property
     def is_reading(self) -> bool:
-        return self.kind in READING_KINDS
+        return self.reading_kind is not None
 
 
 def map_frame(
@@ -71,14 +78,21 @@ def map_frame(
     data_time = parse_local_time(data_time_raw)
     values: list[MappedValue] = []
     unknown: dict[str, dict[str, str]] = {}
-    gps_codes = {code: axis for axis, code in profile.gps.items()}
+    # GPS is named "CODE" (its value fields) or "CODE-Field" (one field of an item, e.g. GPS-Lat).
+    gps_codes = {spec.split("-")[0]: axis for axis, spec in profile.gps.items() if "-" not in spec}
+    gps_fields = {tuple(spec.split("-", 1)): axis for axis, spec in profile.gps.items() if "-" in spec}
     gps: dict[str, float] = {}
     event_fields = _event_fields(profile)
     for code, fields in items.items():
         flag = fields.get("Flag")
         leftover: dict[str, str] = {}
         for fld, raw in fields.items():
-            if fld in event_fields:
+            if fld in event_fields and code not in gps_codes:
+                continue
+            if (code, fld) in gps_fields:
+                converted = convert(raw, "", 1.0)
+                if converted.value is not None:
+                    gps[gps_fields[(code, fld)]] = converted.value
                 continue
             if code in gps_codes and fld in VALUE_FIELDS:
                 converted = convert(raw, "", 1.0)
@@ -95,7 +109,7 @@ def map_frame(
         # Keep what was not mapped, with its flag, unless all that is left are the flags of mapped values.
         if leftover and (not set(leftover) <= META_FIELDS or not any(v.code == code for v in values)):
             unknown[code] = leftover
-    events = _events(profile, scalars, items) if kind == "event" else ()
+    events = _events(profile, scalars, items) if kind in ("event", "info") else ()
     extra = {k: v for k, v in scalars.items() if k not in _KNOWN_SCALARS and not _is_event_scalar(profile, k, kind)}
     if extra:
         unknown[""] = extra
@@ -111,7 +125,7 @@ def _event_fields(profile: Profile) -> frozenset[str]:
 
 
 def _is_event_scalar(profile: Profile, key: str, kind: str | None) -> bool:
-    return kind == "event" and key in _event_fields(profile)
+    return kind in ("event", "info") and key in _event_fields(profile)
 
 
 def _events(
@@ -127,7 +141,7 @@ def _events(
     for fields in sources:
         code = fields.get(spec.type_field, "")
         at_raw = fields.get(spec.time_field) or scalars.get("DataTime") or ""
-        channel = fields.get(spec.channel_field)
+        channel = _channel_of(fields.get(spec.channel_field))
         detail = {k: fields[k] for k in spec.detail_fields if k in fields}
         out.append(
             MappedEvent(
@@ -140,3 +154,11 @@ def _events(
             )
         )
     return tuple(out)
+
+
+def _channel_of(value: str | None) -> str | None:
+    """A channel field may hold the channel ("01") or a factor code whose digit suffix is it ("Ua01")."""
+    if value is None or value.isdigit() or not value:
+        return value
+    digits = len(value) - len(value.rstrip("0123456789"))
+    return value[-digits:] if digits else None

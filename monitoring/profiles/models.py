@@ -13,7 +13,8 @@ from typing import Final
 
 # What a (ST, CN) pair is used for. The first four produce readings of that kind.
 READING_KINDS: Final = ("realtime", "minute", "hour", "day")
-MESSAGE_KINDS: Final = (*READING_KINDS, "event", "restart", "time", "ignore")
+# "info" (e.g. 3020) may carry both values (real-time readings) and SOE items (events).
+MESSAGE_KINDS: Final = (*READING_KINDS, "event", "info", "restart", "time", "ignore")
 
 # CP item fields that carry a value, and the statistic each one is (HJ 212-2017 表4).
 VALUE_FIELDS: Final[Mapping[str, str]] = {
@@ -68,7 +69,7 @@ class EventSpec:
 
     type_field: str
     time_field: str
-    channel_field: str
+    channel_field: str  # holds a channel, or a factor code whose digit suffix is the channel
     detail_fields: tuple[str, ...]
     types: Mapping[str, str]  # terminal code → EVENT_TYPES member
 

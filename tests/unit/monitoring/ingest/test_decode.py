@@ -16,7 +16,7 @@ from tests.unit.monitoring.ingest.conftest import MN, NOW, bind, frame, record, 
 
 pytestmark = pytest.mark.unit
 
-REALTIME = frame("2011", "DataTime=20261128183300;Ua01-Rtd=231.2,Ua01-Flag=N;Ia01-Rtd=12.5;Ept01-Rtd=100.5;X9-Rtd=7")
+REALTIME = frame("2011", "DataTime=20261128183300;Ua01-Rtd=231.2,Ua01-Flag=N;Ia01-Rtd=12.5;EPf01-Rtd=100.5;X9-Rtd=7")
 DAY_START = datetime(2026, 11, 27, 16, tzinfo=UTC)
 
 
@@ -42,7 +42,7 @@ def test_decode_records_with_bound_terminal_stores_reading_archive_and_state(
     assert head is not None and head.frame.raw == REALTIME and head.seq == 1
     terminal = store.registry.get_terminal(MN)
     assert terminal.online and terminal.last_frame_at == NOW
-    assert terminal.clock_skew_s == pytest.approx(-15.0)  # QN 18:33:45 vs received 18:34:00
+    assert terminal.clock_skew_s == pytest.approx(-14.999)  # QN 18:33:45.001 vs received 18:34:00
 
 
 def test_decode_records_redelivered_is_idempotent(
@@ -134,8 +134,10 @@ def test_decode_records_with_soe_stores_millisecond_event_on_point(
     store: Store, clock: FixedClock, profiles: dict[str, Profile]
 ) -> None:
     register(store)
-    soe = frame("3081", "DataTime=20261128183401;EventTime=20261128183359457;EventType=1;Channel=01")
-    report = decode_records([record(soe, cn="3081")], store, clock, profiles)
+    soe = frame(
+        "3020", "DataTime=20261128183401;SOE1-EventTime=20261128183359457,SOE1-EventType=power_loss,SOE1-Code=Ua01"
+    )
+    report = decode_records([record(soe, cn="3020")], store, clock, profiles)
     assert report.outcomes == {"event": 1}
     (event,) = store.events.events_for_point("p-0001-01", DAY_START, DAY_START + timedelta(days=2))
     assert event.kind is EventKind.POWER_LOSS
@@ -169,7 +171,7 @@ def test_decode_records_with_big_clock_skew_raises_event(
     register(store)
     skewed = frame("2011", "DataTime=20261128182300;Ua01-Rtd=230", qn="20261128182345001")  # 10 min slow
     decode_records([record(skewed)], store, clock, profiles)
-    assert store.registry.get_terminal(MN).clock_skew_s == pytest.approx(-615.0)
+    assert store.registry.get_terminal(MN).clock_skew_s == pytest.approx(-614.999)
     events = store.events.events_for_mn(MN, DAY_START, DAY_START + timedelta(days=2))
     assert [e.kind for e in events] == [EventKind.CLOCK_SKEW]
 
@@ -181,7 +183,7 @@ def test_decode_records_minute_data_closing_an_hour_rolls_it_up(
     register(store)
     clock.set(datetime(2026, 11, 28, 10, 0, 30, tzinfo=UTC))
     frames = [
-        frame("2051", f"DataTime=202611281{m};Pt01-Avg=10;Ept01-Max={e}", st="44", flag=9, qn=f"2026112818003000{i}")
+        frame("2051", f"DataTime=202611281{m};P01-Avg=10;EPf01-Max={e}", st="44", flag=9, qn=f"2026112818003000{i}")
         for i, (m, e) in enumerate([("75800", "100.0"), ("75900", "100.2")])
     ]
     decode_records([record(f, cn="2051", at=clock.now()) for f in frames], store, clock, profiles)

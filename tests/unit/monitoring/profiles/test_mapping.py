@@ -26,7 +26,7 @@ def default() -> Profile:
 
 def test_map_frame_with_channel_suffixes_maps_per_channel(default: Profile) -> None:
     # Given a real-time frame with two circuits
-    items = {"Ua01": {"Rtd": "231.2", "Flag": "N"}, "Pt02": {"Rtd": "12.5", "Flag": "N"}, "Ia": {"Rtd": "3"}}
+    items = {"Ua01": {"Rtd": "231.2", "Flag": "N"}, "P02": {"Rtd": "12.5", "Flag": "N"}, "Ia": {"Rtd": "3"}}
     # When mapped
     mapped = map_frame(default, "32", "2011", {"DataTime": "20261128183300"}, items)
     # Then each value lands on its channel and quantity, times are UTC
@@ -62,8 +62,13 @@ def test_map_frame_with_hj212_native_codes_uses_device_channels(default: Profile
         "SB1": {"RS": "1", "RT": "12.5"},
         "i33201": {"Info": "123456"},
     }
-    mapped = map_frame(default, "51", "2011", {"DataTime": "20261128183300"}, items)
+    native = build_profiles({p.name: p.read_text(encoding="utf-8") for p in DATA.glob("*.json")})["hj212-2017"]
+    mapped = map_frame(native, "51", "2011", {"DataTime": "20261128183300"}, items)
     got = {(v.channel, v.quantity): v.value for v in mapped.values}
+    # The default profile inherits these codes but puts SBcc on the circuit's own channel "cc".
+    assert {(v.channel, v.quantity) for v in map_frame(default, "51", "2011", {}, {"SB01": {"RS": "1"}}).values} == {
+        ("01", "run_state")
+    }
     assert got == {
         ("g20801", "ia"): 35.2,
         ("g10201", "run_state"): 1.0,
@@ -75,11 +80,22 @@ def test_map_frame_with_hj212_native_codes_uses_device_channels(default: Profile
 
 
 def test_map_frame_with_st44_minute_data_reads_avg_and_cou(default: Profile) -> None:
-    items = {"Pt": {"Avg": "10", "Min": "8", "Max": "12", "Flag": "N"}, "Ept": {"Cou": "1000.5"}}
+    items = {"P": {"Avg": "10", "Min": "8", "Max": "12", "Flag": "N"}, "EPf": {"Max": "1000.5", "Cou": "0.2"}}
     mapped = map_frame(default, "44", "2051", {"DataTime": "20261128183000"}, items)
     assert mapped.kind == "minute"
     got = {(v.quantity, v.stat): v.value for v in mapped.values}
-    assert got == {("p", "avg"): 10, ("p", "min"): 8, ("p", "max"): 12, ("ep_fwd", "cou"): 1000.5}
+    assert got == {("p", "avg"): 10, ("p", "min"): 8, ("p", "max"): 12, ("ep_fwd", "max"): 1000.5}
+    assert mapped.unknown == {"EPf": {"Cou": "0.2"}}  # the increment stays visible; energy comes from registers
+
+
+def test_map_frame_with_simulator_codes_maps_every_documented_code(default: Profile) -> None:
+    codes = "Ua Ub Uc Uab Ubc Uca Ia Ib Ic Pa Pb Pc P Qa Qb Qc Q S PFa PFb PFc PF F UAa UAb UAc IAa IAb IAc".split()
+    items = {f"{c}01": {"Rtd": "0.5"} for c in codes} | {
+        f"{c}01": {"Rtd": "1"} for c in ("EPf", "EPr", "EQf", "EQr", "DP")
+    }
+    mapped = map_frame(default, "31", "2011", {"DataTime": "20261128183300"}, items)
+    assert mapped.unknown == {}
+    assert len({v.quantity for v in mapped.values}) == len(items)
 
 
 def test_map_frame_with_unit_in_watts_scales_to_kilowatts() -> None:
@@ -97,24 +113,29 @@ def test_map_frame_with_unit_in_watts_scales_to_kilowatts() -> None:
     assert {v.quantity: v.value for v in mapped.values} == {"p": 1.5, "ep_fwd": 2.0}
 
 
-def test_map_frame_with_soe_event_reads_millisecond_time(default: Profile) -> None:
-    scalars = {"DataTime": "20261128183300", "EventTime": "20261128183301123", "EventType": "1", "Channel": "02"}
-    mapped = map_frame(default, "32", "3081", scalars, {})
-    assert mapped.kind == "event"
-    (event,) = mapped.events
-    assert (event.type, event.channel) == ("power_loss", "02")
+def test_map_frame_with_soe_items_reads_millisecond_time_and_channel(default: Profile) -> None:
+    # Given two SOE items as the simulator sends them on CN=3020
+    items = {
+        "SOE1": {"EventTime": "20261128183301123", "EventType": "power_loss", "Seq": "7", "Code": "Ua02"},
+        "SOE2": {"EventTime": "20261128183302000", "EventType": "over_limit_clear", "Seq": "8", "Code": "Ia01"},
+    }
+    mapped = map_frame(default, "32", "3020", {"DataTime": "20261128183301"}, items)
+    assert mapped.kind == "info"
+    event, cleared = mapped.events
+    assert (event.type, event.channel, event.detail["Seq"]) == ("power_loss", "02", "7")
+    assert cleared.type == ""  # no Event kind for it yet: reported as unmapped, kept in the archive
     assert event.at == datetime(2026, 11, 28, 10, 33, 1, 123000, tzinfo=UTC)
     assert mapped.unknown == {}
 
 
 def test_map_frame_with_unknown_event_code_keeps_it_typed_empty(default: Profile) -> None:
     scalars = {"EventTime": "20261128183301123", "EventType": "77"}
-    (event,) = map_frame(default, "32", "3081", scalars, {}).events
+    (event,) = map_frame(default, "32", "3020", scalars, {}).events
     assert event.type == "" and event.code == "77"
 
 
 def test_map_frame_with_gps_items_returns_position(default: Profile) -> None:
-    items = {"Lat": {"Rtd": "32.39"}, "Lng": {"Rtd": "120.56"}}
+    items = {"GPS": {"Lat": "32.39", "Lng": "120.56"}}
     mapped = map_frame(default, "32", "2011", {"DataTime": "20261128183300"}, items)
     assert mapped.gps == (32.39, 120.56)
     assert mapped.values == () and mapped.unknown == {}

@@ -29,7 +29,7 @@ from monitoring.ingest.terminal_state import TerminalStates
 from monitoring.profiles.loader import DEFAULT_PROFILE_ID
 from monitoring.profiles.mapping import map_frame
 from monitoring.profiles.models import Profile
-from monitoring.readings.models import ReadingKind
+from monitoring.readings.models import Reading, ReadingKind
 from monitoring.readings.rollup import days_due, hour_start, hours_due, rollup_day, rollup_hour
 from monitoring.registry.models import MonitoringPoint, check_mn
 from monitoring.registry.terminal import Terminal, verify_password
@@ -67,7 +67,11 @@ class DecodeReport:
 
 
 class Decoder:
-    """Decodes the records of one batch; call `flush()` once after the last record."""
+    """Decodes the records of one batch; call `flush()` once after the last record.
+
+    Per record it archives the frame (durable when `decode` returns); readings and events are collected and
+    written by `flush` in one call each, which is what makes a batch cheap on sqlite and DynamoDB alike.
+    """
 
     def __init__(
         self, store: Store, clock: Clock, profiles: Mapping[str, Profile], settings: DecodeSettings | None = None
@@ -81,6 +85,8 @@ class Decoder:
         self._terminals: dict[str, Terminal | None] = {}
         self._points: dict[str, list[MonitoringPoint]] = {}
         self._due: dict[str, set[datetime]] = {}
+        self._readings: dict[tuple[str, ReadingKind, datetime], Reading] = {}
+        self._events: list[Event] = []
 
     # ---- per record ---------------------------------------------------------------------------------
     def decode(self, data: bytes | str | Mapping[str, Any]) -> str:
@@ -132,27 +138,35 @@ class Decoder:
         points = self._points_for(mn)
         bound = bind_frame(mapped, points, mn=mn, received_at=record.received_at, secondary=profile.secondary_values)
         self.report.unbound_channels += len(bound.unbound_channels)
-        inserted: list[bool] = []
-        if bound.readings:
-            inserted = self.store.readings.put_readings(bound.readings)
-            self.report.readings_new += sum(inserted)
-            self.report.readings_duplicate += len(inserted) - sum(inserted)
-            now = self.clock.now()
-            for reading, new in zip(bound.readings, inserted, strict=True):
-                if new and reading.kind in (ReadingKind.MINUTE, ReadingKind.REALTIME):
-                    due = hours_due(reading.data_time, now, self.settings.rollup_grace)
-                    self._due.setdefault(reading.point_id, set()).update(due)
-        if bound.events:
-            self.report.events_new += sum(self.store.events.put_events(bound.events))
+        for reading in bound.readings:  # written in flush(), one store call per batch
+            self._readings.setdefault((reading.point_id, reading.kind, reading.data_time), reading)
+        self._events.extend(bound.events)
         if mapped.events and not bound.readings:
             return "event" if bound.events else "event_unmapped"
         if not bound.readings:
             return "no_point" if mapped.values else mapped.kind
-        return "reading" if any(inserted) else "duplicate"
+        return "reading"
 
     # ---- per batch ----------------------------------------------------------------------------------
     def flush(self) -> DecodeReport:
-        """Write terminal state, clock-skew events and roll-ups gathered over the batch."""
+        """Write the batch's readings and events, then terminal state, clock-skew events and roll-ups.
+
+        A failure here must fail the whole batch (every write is idempotent, so the retry is harmless).
+        """
+        readings = list(self._readings.values())
+        if readings:
+            inserted = self.store.readings.put_readings(readings)
+            self.report.readings_new += sum(inserted)
+            self.report.readings_duplicate += len(inserted) - sum(inserted)
+            now = self.clock.now()
+            for reading, new in zip(readings, inserted, strict=True):
+                if new and reading.kind in (ReadingKind.MINUTE, ReadingKind.REALTIME):
+                    due = hours_due(reading.data_time, now, self.settings.rollup_grace)
+                    self._due.setdefault(reading.point_id, set()).update(due)
+        if self._events:
+            self.report.events_new += sum(self.store.events.put_events(self._events))
+        self._readings.clear()
+        self._events.clear()
         for mn, state in self.states.items():
             if self._terminal(mn) is None:
                 continue

@@ -42,3 +42,8 @@ clean:
 # ---- benchmarks (print figures; never part of `make test`) ----
 bench: venv
 	@echo "benchmarks: see the bench-* targets"
+
+# ---- monitoring (domain model, storage ports, sqlite/memory adapters, registry CLI) ----
+.PHONY: bench-monitoring
+bench-monitoring: venv
+	$(PY) bench/monitoring_storage.py --frames 5000 --batch 100

@@ -43,6 +43,11 @@ clean:
 bench: venv
 	@echo "benchmarks: see the bench-* targets"
 
+# ---- monitoring (domain model, storage ports, sqlite/memory adapters, registry CLI) ----
+.PHONY: bench-monitoring
+bench-monitoring: venv
+	$(PY) bench/monitoring_storage.py --frames 5000 --batch 100
+
 # ---- decode (issue 3: profiles, readings, decode service, on_frame_batch) ----
 .PHONY: bench-decode
 BENCH_FRAMES ?= 6000

@@ -127,7 +127,7 @@ def bench_sqlite(frames: int, terminals: int, budget_s: float) -> None:
             done, secs, outcomes = run(store, clock, recs, rollup, budget_s)
             store.close()
         print(
-            f"sqlite (file, WAL, synchronous={sync:<6}) rollup={'on ' if rollup else 'off'}: {done} frames in {secs:.2f} s"
+            f"sqlite (WAL, synchronous={sync:<6}) rollup={'on ' if rollup else 'off'}: {done} frames in {secs:.2f} s"
             f" = {done / secs:,.0f} frames/s  (batches of {BATCH}, {terminals} terminals × 2 circuits,"
             f" {len(CODES) + len(COUNTERS)} quantities/circuit, {size:.0f} B/record) outcomes={outcomes}"
         )

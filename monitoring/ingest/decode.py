@@ -1,6 +1,6 @@
 """The decode service: frame records → raw archive, readings, events and terminal state.
 
-Per record: archive first (every frame, on its terminal's hash chain), then decode the HJ 212 bytes, map
+Per record: keep the frame for the archive (every frame, on its terminal's hash chain), decode the HJ 212 bytes, map
 them through the terminal's profile and bind them to its points. Frames from unregistered terminals or
 with a failed password are archived and flagged (a platform event, at most one per terminal and hour),
 never turned into readings; `redecode_archived` turns a terminal's archived frames into readings once an
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import hj212
-from monitoring.archive.models import AuthStatus
+from monitoring.archive.models import AuthStatus, RawFrame
 from monitoring.clock import Clock
 from monitoring.errors import InvalidInputError
 from monitoring.events.models import Event, EventKind
@@ -69,8 +69,9 @@ class DecodeReport:
 class Decoder:
     """Decodes the records of one batch; call `flush()` once after the last record.
 
-    Per record it archives the frame (durable when `decode` returns); readings and events are collected and
-    written by `flush` in one call each, which is what makes a batch cheap on sqlite and DynamoDB alike.
+    Per record it validates, decodes and collects; `flush` writes the archive (in record order), readings
+    and events with one store call each, which is what makes a batch cheap on sqlite and DynamoDB alike.
+    Nothing derived is written before the frames it came from are archived.
     """
 
     def __init__(
@@ -87,6 +88,7 @@ class Decoder:
         self._due: dict[str, set[datetime]] = {}
         self._readings: dict[tuple[str, ReadingKind, datetime], Reading] = {}
         self._events: list[Event] = []
+        self._archive: list[RawFrame] = []
 
     # ---- per record ---------------------------------------------------------------------------------
     def decode(self, data: bytes | str | Mapping[str, Any]) -> str:
@@ -98,7 +100,7 @@ class Decoder:
         """
         try:
             record = parse_record(data)
-            self.store.archive.append(record.raw_frame())
+            self._archive.append(record.raw_frame())
             outcome = self._decode(record, live=True)
         except InvalidInputError as exc:
             log.error(
@@ -153,6 +155,9 @@ class Decoder:
 
         A failure here must fail the whole batch (every write is idempotent, so the retry is harmless).
         """
+        if self._archive:  # archive first: evidence before anything derived from it
+            self.store.archive.append_many(self._archive)
+            self._archive.clear()
         readings = list(self._readings.values())
         if readings:
             inserted = self.store.readings.put_readings(readings)

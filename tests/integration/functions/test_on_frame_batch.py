@@ -77,28 +77,42 @@ def test_handler_with_mixed_batch_archives_flags_and_rejects_without_failing(
 def test_handler_with_storage_failure_reports_partial_batch_failure(
     wired_store: Store, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a store whose archive fails for the second record only
+    # Given a registry that cannot be read for one terminal (its record fails), the others are fine
     _register(wired_store)
-    original = wired_store.archive.append
-    calls = {"n": 0}
+    original = wired_store.registry.find_terminal
 
-    def flaky(frame: Any) -> Any:
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise StorageUnavailableError("disk busy")
-        return original(frame)
+    def flaky(mn: str) -> Any:
+        if mn == "99999990000009":
+            raise StorageUnavailableError("registry unreachable")
+        return original(mn)
 
-    monkeypatch.setattr(wired_store.archive, "append", flaky)
-    event = load_event("kinesis_frame_batch.json")
+    monkeypatch.setattr(wired_store.registry, "find_terminal", flaky)
+    event = load_event("kinesis_frame_batch_mixed.json")
     # When the batch is handled
     response = handler(event, lambda_context)
-    # Then only that record is reported for retry; redelivering the whole batch is harmless
-    failed = event["Records"][1]["kinesis"]["sequenceNumber"]
+    # Then only that record is reported for retry, the rest is stored
+    failed = event["Records"][2]["kinesis"]["sequenceNumber"]
     assert response == {"batchItemFailures": [{"itemIdentifier": failed}]}
-    monkeypatch.setattr(wired_store.archive, "append", original)
+    assert len(wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)) == 1
+    # And redelivering the whole batch once the store recovers is harmless
+    monkeypatch.setattr(wired_store.registry, "find_terminal", original)
     assert handler(event, lambda_context) == {"batchItemFailures": []}
     assert len(wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)) == 1
-    assert wired_store.archive.verify(MN).checked == 3
+    assert wired_store.archive.verify(MN).checked == 2  # the ok frame and the auth_failed one, each once
+
+
+def test_handler_with_store_down_at_flush_fails_the_whole_batch(
+    wired_store: Store, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _register(wired_store)
+
+    def down(frames: Any) -> Any:
+        raise StorageUnavailableError("disk full")
+
+    monkeypatch.setattr(wired_store.archive, "append_many", down)
+    with pytest.raises(StorageUnavailableError):
+        handler(load_event("kinesis_frame_batch.json"), lambda_context)
+    assert wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY) == []
 
 
 def test_wiring_settings_from_env_rejects_bad_backend() -> None:

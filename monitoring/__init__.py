@@ -1,0 +1,1 @@
+"""The domain: registry, profiles, readings, events, rules, alarms and their storage ports."""

@@ -1,0 +1,1 @@
+"""Repository ports and their adapters (memory, sqlite, DynamoDB)."""

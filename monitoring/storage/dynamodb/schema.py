@@ -21,8 +21,14 @@ GSI1_PK = "gsi1pk"
 GSI1_SK = "gsi1sk"
 GSI2_PK = "gsi2pk"
 GSI2_SK = "gsi2sk"
+GSI3_PK = "gsi3pk"
+GSI3_SK = "gsi3sk"
 GSI1 = "gsi1"
 GSI2 = "gsi2"
+GSI3 = "gsi3"
+# Local secondary index (same partition key, alternative sort key, strongly consistent reads).
+LSI1_SK = "lsi1sk"
+LSI1 = "lsi1"
 # TTL: epoch seconds; DynamoDB deletes the item (within about 48 h) once the time has passed.
 TTL_ATTRIBUTE = "expires_at"
 # Every item records its type, so that a query over a shared partition can be told apart.
@@ -31,13 +37,29 @@ ITEM_TYPE = "t"
 KEY_TYPE_STRING = "S"
 
 
+PROJECTION_ALL = "ALL"
+
+
 @dataclass(frozen=True, slots=True)
 class IndexSpec:
-    """A global secondary index (projection ALL, string keys)."""
+    """A global secondary index (string keys, projection ALL)."""
 
     name: str
     partition_key: str
     sort_key: str
+    projection: str = PROJECTION_ALL
+
+
+@dataclass(frozen=True, slots=True)
+class LocalIndexSpec:
+    """A local secondary index: the table's partition key with another sort key (projection ALL).
+
+    An LSI must exist when the table is created and caps each partition key's items at 10 GB.
+    """
+
+    name: str
+    sort_key: str
+    projection: str = PROJECTION_ALL
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +72,7 @@ class TableSpec:
     indexes: tuple[IndexSpec, ...]
     ttl_attribute: str | None
     purpose: str
+    local_indexes: tuple[LocalIndexSpec, ...] = ()
 
 
 REGISTRY = "registry"
@@ -60,15 +83,16 @@ ARCHIVE = "archive"
 
 _GSI1 = IndexSpec(GSI1, GSI1_PK, GSI1_SK)
 _GSI2 = IndexSpec(GSI2, GSI2_PK, GSI2_SK)
+_GSI3 = IndexSpec(GSI3, GSI3_PK, GSI3_SK)
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         REGISTRY,
         PK,
         SK,
-        (_GSI1, _GSI2),
+        (_GSI1, _GSI2, _GSI3),
         None,
-        "一企一档: jurisdictions, enterprises, facilities, points, associations, terminals, profiles",
+        "一企一档 documents: jurisdictions, enterprises, facilities, points, associations, terminals",
     ),
     TableSpec(
         STATE,
@@ -76,11 +100,19 @@ TABLES: tuple[TableSpec, ...] = (
         SK,
         (_GSI1,),
         TTL_ATTRIBUTE,
-        "current state: terminal live state, latest reading per point, chain heads, commands, rule state, alarms",
+        "current state: latest reading per point and kind, downlink commands (+ rule state, alarms later)",
     ),
-    TableSpec(READINGS, PK, SK, (), TTL_ATTRIBUTE, "readings (TTL) and hourly/daily aggregates (longer TTL)"),
-    TableSpec(EVENTS, PK, SK, (_GSI1,), TTL_ATTRIBUTE, "terminal SOE and platform events (TTL)"),
-    TableSpec(ARCHIVE, PK, SK, (_GSI1,), TTL_ATTRIBUTE, "raw frames as received, per-terminal hash chain (TTL)"),
+    TableSpec(READINGS, PK, SK, (), TTL_ATTRIBUTE, "readings, hourly/daily aggregates, daily completeness"),
+    TableSpec(EVENTS, PK, SK, (_GSI1, _GSI2), TTL_ATTRIBUTE, "terminal SOE and platform events"),
+    TableSpec(
+        ARCHIVE,
+        PK,
+        SK,
+        (),
+        TTL_ATTRIBUTE,
+        "raw frames as received, on a per-MN hash chain",
+        (LocalIndexSpec(LSI1, LSI1_SK),),
+    ),
 )
 
 TABLES_BY_NAME: dict[str, TableSpec] = {spec.logical_name: spec for spec in TABLES}

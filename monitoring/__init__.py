@@ -1,1 +1,4 @@
-"""The domain: registry, profiles, readings, events, rules, alarms and their storage ports."""
+"""The domain of the working-condition power monitoring platform: registry, readings, events, archive, storage.
+
+Import-light on purpose: importing `monitoring` pulls in no adapter (STYLE.md §7.2).
+"""

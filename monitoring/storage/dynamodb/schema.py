@@ -103,7 +103,7 @@ TABLES: tuple[TableSpec, ...] = (
         "current state: latest reading per point and kind, downlink commands (+ rule state, alarms later)",
     ),
     TableSpec(READINGS, PK, SK, (), TTL_ATTRIBUTE, "readings, hourly/daily aggregates, daily completeness"),
-    TableSpec(EVENTS, PK, SK, (_GSI1, _GSI2), TTL_ATTRIBUTE, "terminal SOE and platform events"),
+    TableSpec(EVENTS, PK, SK, (_GSI1,), TTL_ATTRIBUTE, "terminal SOE and platform events"),
     TableSpec(
         ARCHIVE,
         PK,

@@ -55,7 +55,7 @@ def bind_client(models: Models, client: Any) -> PynamoConnection:
     """Make every model of the store (and the returned transaction connection) use `client`."""
     for model in models.all():
         setattr(model._get_connection().connection, "_client", client)  # noqa: B010 - PynamoDB has no public hook
-    tx = PynamoConnection(region=str(client.meta.region_name), host=client.meta.endpoint_url)
+    tx = PynamoConnection(region=client.meta.region_name, host=client.meta.endpoint_url)
     setattr(tx, "_client", client)  # noqa: B010
     return tx
 

@@ -77,7 +77,7 @@ class DynamoDBBackend:
 
 def open_dynamodb_store(
     *,
-    region: str,
+    region: str | None = None,
     host: str | None = None,
     table_prefix: str = schema.DEFAULT_TABLE_PREFIX,
     retention: RetentionPolicy | None = None,
@@ -89,7 +89,8 @@ def open_dynamodb_store(
     archive_days: int | None = None,
     purge_by_scan: bool = False,
 ) -> Store:
-    """Open the DynamoDB store `table_prefix` in `region` (or at `host`, e.g. DynamoDB Local's URL)."""
+    """Open the DynamoDB store `table_prefix` in `region` (None: botocore's own resolution, e.g. AWS_REGION in
+    Lambda), or at `host` (DynamoDB Local's URL). `meter` counts its requests and capacity units."""
     conn = Connection(
         region=region, host=host, aws_access_key_id=aws_access_key_id, aws_secret_access_key=aws_secret_access_key
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pynamodb.attributes import BinaryAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex, Projection
 from pynamodb.models import Model
 
 from monitoring.storage.dynamodb import schema
@@ -76,7 +76,7 @@ class ArchiveItem(ExpiringItem):
 class Connection:
     """Where the tables live. `host` is an endpoint URL (DynamoDB Local), None for AWS itself."""
 
-    region: str
+    region: str | None = None
     host: str | None = None
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
@@ -117,8 +117,12 @@ def _meta(table_name: str, conn: Connection) -> type:
     return type("Meta", (), attrs)
 
 
+def _projection(name: str) -> Projection:
+    return KeysOnlyProjection() if name == schema.PROJECTION_KEYS_ONLY else AllProjection()
+
+
 def _gsi(spec: schema.IndexSpec) -> GlobalSecondaryIndex[Any]:
-    meta = type("Meta", (), {"index_name": spec.name, "projection": AllProjection()})
+    meta = type("Meta", (), {"index_name": spec.name, "projection": _projection(spec.projection)})
     attrs = {
         "Meta": meta,
         spec.partition_key: UnicodeAttribute(hash_key=True, attr_name=spec.partition_key),
@@ -129,7 +133,7 @@ def _gsi(spec: schema.IndexSpec) -> GlobalSecondaryIndex[Any]:
 
 
 def _lsi(spec: schema.LocalIndexSpec) -> LocalSecondaryIndex[Any]:
-    meta = type("Meta", (), {"index_name": spec.name, "projection": AllProjection()})
+    meta = type("Meta", (), {"index_name": spec.name, "projection": _projection(spec.projection)})
     attrs = {
         "Meta": meta,
         schema.PK: UnicodeAttribute(hash_key=True, attr_name=schema.PK),

@@ -68,7 +68,10 @@ class DynamoDBRegistryRepository(RegistryRepositoryBase):
                 raise
 
     def _query_docs(self, kind: str, index: str, value: str) -> list[dict[str, Any]]:
+        # The GSIs hold keys only (so per-frame terminal updates never rewrite them): query keys, then fetch.
         slot = _SLOTS[INDEXES[kind].index(index)]
         gsi = getattr(self._model, slot)
         with translate(f"registry query {kind} by {index}"):
-            return [dict(json.loads(item.body)) for item in gsi.query(_index_value(kind, index, value)) if item.body]
+            keys = [(item.pk, item.sk) for item in gsi.query(_index_value(kind, index, value))]
+            items = self._model.batch_get(keys, consistent_read=True) if keys else []
+            return [dict(json.loads(item.body)) for item in items if item.body]

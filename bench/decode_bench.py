@@ -201,12 +201,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--frames", type=int, default=6000)
     parser.add_argument("--terminals", type=int, default=300)
     parser.add_argument("--ddb-frames", type=int, default=300)
+    parser.add_argument("--ddb-terminals", type=int, default=100, help="100 = one frame per terminal per batch")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per sqlite run, at most")
     parser.add_argument("--no-dynamodb-local", action="store_true", help="count against moto only")
     args = parser.parse_args(argv)
     print(f"decode benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, python {sys.version.split()[0]}")
     bench_sqlite(min(args.frames, 100_000), args.terminals, args.budget)
-    bench_dynamodb(min(args.ddb_frames, 5_000), min(args.terminals, 50), not args.no_dynamodb_local)
+    bench_dynamodb(min(args.ddb_frames, 5_000), min(args.ddb_terminals, 1_000), not args.no_dynamodb_local)
     return 0
 
 

@@ -25,6 +25,7 @@ from monitoring.errors import InvalidInputError
 from monitoring.events.models import Event, EventKind
 from monitoring.ingest.binding import bind_frame
 from monitoring.ingest.records import FrameRecord, parse_record
+from monitoring.ingest.split import SplitJoiner, split_key
 from monitoring.ingest.terminal_state import TerminalStates
 from monitoring.profiles.loader import DEFAULT_PROFILE_ID
 from monitoring.profiles.mapping import map_frame
@@ -89,6 +90,7 @@ class Decoder:
         self._readings: dict[tuple[str, ReadingKind, datetime], Reading] = {}
         self._events: list[Event] = []
         self._archive: list[RawFrame] = []
+        self._splits = SplitJoiner(store.archive)
 
     # ---- per record ---------------------------------------------------------------------------------
     def decode(self, data: bytes | str | Mapping[str, Any]) -> str:
@@ -127,7 +129,16 @@ class Decoder:
                 self._flag(record, EventKind.UNREGISTERED_SEEN)
             return "unregistered"
         profile = self.profiles.get(terminal.profile) or self.profiles[DEFAULT_PROFILE_ID]
-        mapped = map_frame(profile, frame.st, frame.cn, frame.cp.scalars, frame.cp.items)
+        scalars, items = frame.cp.scalars, frame.cp.items
+        key = split_key(mn, frame)
+        if key is not None:
+            whole = self._splits.add(key, frame, record.received_at, partial_ok=not live)
+            if whole is None:
+                if live:
+                    self.states.observe(record, frame, map_frame(profile, frame.st, frame.cn, scalars, {}))
+                return "split_pending"
+            scalars, items = whole
+        mapped = map_frame(profile, frame.st, frame.cn, scalars, items)
         if live:
             self.states.observe(record, frame, mapped)
         if mapped.kind is None:

@@ -36,9 +36,19 @@ def crc16(data: bytes) -> int:
 
 
 def frame(
-    cn: str, cp: str, *, st: str = "32", mn: str = MN, pw: str = PW, qn: str = "20261128183345001", flag: int = 5
+    cn: str,
+    cp: str,
+    *,
+    st: str = "32",
+    mn: str = MN,
+    pw: str = PW,
+    qn: str = "20261128183345001",
+    flag: int = 5,
+    split: tuple[int, int] | None = None,
 ) -> bytes:
-    body = f"QN={qn};ST={st};CN={cn};PW={pw};MN={mn};Flag={flag};CP=&&{cp}&&".encode()
+    packets = f"PNUM={split[0]};PNO={split[1]};" if split else ""
+    flag = flag | 2 if split else flag
+    body = f"QN={qn};ST={st};CN={cn};PW={pw};MN={mn};Flag={flag};{packets}CP=&&{cp}&&".encode()
     return b"##%04d" % len(body) + body + b"%04X" % crc16(body) + b"\r\n"
 
 

@@ -194,3 +194,48 @@ def test_decode_records_minute_data_closing_an_hour_rolls_it_up(
     assert agg.samples == 2
     assert agg.energy_kwh == pytest.approx(0.2)
     assert agg.stats["p"].mean == 10
+
+
+PART1 = frame(
+    "2051", "DataTime=20261128183300;P01-Avg=8.0;Ua01-Avg=230", st="44", flag=9, split=(2, 1), qn="20261128183401001"
+)
+PART2 = frame(
+    "2051",
+    "DataTime=20261128183300;EPf01-Max=1520.3;Ia01-Avg=12",
+    st="44",
+    flag=9,
+    split=(2, 2),
+    qn="20261128183401002",
+)
+
+
+def test_decode_records_with_split_upload_in_one_batch_makes_one_whole_reading(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    register(store)
+    report = decode_records([record(PART1, cn="2051"), record(PART2, cn="2051")], store, clock, profiles)
+    assert report.outcomes == {"split_pending": 1, "reading": 1}
+    (reading,) = _window(store, "p-0001-01", ReadingKind.MINUTE)
+    assert dict(reading.values) == {"p": 8.0, "ua": 230.0, "ep_fwd": 1520.3, "ia": 12.0}
+
+
+def test_decode_records_with_split_upload_across_batches_joins_from_archive(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    register(store)
+    first = decode_records([record(PART2, cn="2051")], store, clock, profiles)
+    assert first.outcomes == {"split_pending": 1} and _window(store, "p-0001-01", ReadingKind.MINUTE) == []
+    decode_records([record(PART1, cn="2051", at=NOW + timedelta(seconds=3))], store, clock, profiles)
+    (reading,) = _window(store, "p-0001-01", ReadingKind.MINUTE)
+    assert set(reading.values) == {"p", "ua", "ep_fwd", "ia"}
+
+
+def test_redecode_archived_with_lost_packet_keeps_what_arrived(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    register(store)
+    decode_records([record(PART1, cn="2051")], store, clock, profiles)
+    report = redecode_archived(MN, store, clock, profiles)
+    assert report.readings_new == 1
+    (reading,) = _window(store, "p-0001-01", ReadingKind.MINUTE)
+    assert dict(reading.values) == {"p": 8.0, "ua": 230.0}

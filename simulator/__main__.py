@@ -26,13 +26,13 @@ from simulator.runner import RunOptions, build, run
 from simulator.scenario import ScenarioError, bundled_names, load_scenario
 from simulator.terminal import TerminalSettings
 
-DEFAULT_CSV = "../shared/data/rugao_2022_enterprises.csv"
+DEFAULT_CSV = str(Path(__file__).resolve().parent.parent / "data" / "registry" / "rugao_2022_enterprises.csv")
 EPILOG = """\
 examples:
   python -m simulator scenarios
-  python -m simulator run --csv ../shared/data/rugao_2022_enterprises.csv --accel 60 --manifest fleet.json
+  python -m simulator run --csv data/registry/rugao_2022_enterprises.csv --accel 60 --manifest fleet.json
   python -m simulator run --synthetic 3 --scenario power_loss --platform 127.0.0.1:9000 --platform 127.0.0.1:9001
-  python -m simulator manifest --csv ../shared/data/rugao_2022_enterprises.csv --out fleet.json
+  python -m simulator manifest --csv data/registry/rugao_2022_enterprises.csv --out fleet.json
 
 Time: --accel A makes simulated time (DataTime, QN, SOE times) run A times faster than the wall clock from
 --start (default: now, local time). Scenario windows are minutes of simulated time after --start.

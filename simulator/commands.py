@@ -214,19 +214,22 @@ def _info(term: Terminal, req: Request, ok: Outgoing, true_now: datetime) -> Pla
 
 
 def _set_info(term: Terminal, req: Request, ok: Outgoing, true_now: datetime) -> Plan:
-    info_id = req.scalars.get("InfoId", "")
-    raw = req.items.get(info_id, {}).get("Info")
-    if info_id not in SETTABLE_INFO or raw is None:
+    """3021: `<InfoId>-Info=value` items (an `InfoId` scalar, if given, names the one to set); all or nothing."""
+    info_id = req.scalars.get("InfoId")
+    wanted = {code: f["Info"] for code, f in req.items.items() if "Info" in f and info_id in (None, code)}
+    if not wanted or any(code not in SETTABLE_INFO for code in wanted):
         return Plan([ok], 3, req.qn)
+    trial = {attr: getattr(term.settings, attr) for attr in SETTABLE_INFO.values()}
     try:
-        value = float(raw)
+        for code, raw in wanted.items():
+            trial[SETTABLE_INFO[code]] = float(raw)
     except ValueError:
         return Plan([ok], 3, req.qn)
-    attr = SETTABLE_INFO[info_id]
-    trial = {"u_high": term.settings.u_high, "u_low": term.settings.u_low, attr: value}
-    if not value > 0 or trial["u_low"] >= trial["u_high"]:
+    if not all(v > 0 for v in trial.values()) or trial["u_low"] >= trial["u_high"]:
         return Plan([ok], 3, req.qn)
-    old = getattr(term.settings, attr)
-    setattr(term.settings, attr, value)
-    term.param_changed(true_now, info_id, f"{old:g}", f"{value:g}")
+    for code in wanted:
+        attr = SETTABLE_INFO[code]
+        old = getattr(term.settings, attr)
+        setattr(term.settings, attr, trial[attr])
+        term.param_changed(true_now, code, f"{old:g}", f"{trial[attr]:g}")
     return Plan([ok], 1, req.qn)

@@ -32,13 +32,29 @@ def enterprise(shift: str = "day", shared: bool = False) -> EnterpriseSpec:
         terms = tuple(
             TerminalSpec(f"010000A8000000010000000{i}", "123456", ((1, p.id),)) for i, p in enumerate(points, 1)
         )
-    return EnterpriseSpec("E1", 1, "测试企业", "长江镇", "大气管控企业", "执法一局", "metal", shift, "x", 32.1, 120.5,
-                          points, terms, 5.0, 10.0)
+    return EnterpriseSpec(
+        "E1",
+        1,
+        "测试企业",
+        "长江镇",
+        "大气管控企业",
+        "执法一局",
+        "metal",
+        shift,
+        "x",
+        32.1,
+        120.5,
+        points,
+        terms,
+        5.0,
+        10.0,
+    )
 
 
 def scenario(*effects: dict[str, Any], expect: list[dict[str, Any]] | None = None) -> Scenario:
-    return parse_scenario({"name": "t", "title_zh": "测试", "description": "test", "effects": list(effects),
-                           "expect": expect or []})
+    return parse_scenario(
+        {"name": "t", "title_zh": "测试", "description": "test", "effects": list(effects), "expect": expect or []}
+    )
 
 
 def terminal(sc: Scenario, mn_index: int = 1, *, shared: bool = False, seed: int = 7, **settings: Any) -> Terminal:

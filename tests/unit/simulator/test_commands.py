@@ -129,14 +129,20 @@ def test_history_pull_uploads_stored_packets_each_awaiting_an_ack() -> None:
 
 def test_history_pull_without_data_or_with_reversed_window_fails() -> None:
     term = _term()
-    no_data = commands.handle(term, LinkState(), _req("2061", BeginTime="20261130080000", EndTime="20261130090000"), START)
+    no_data = commands.handle(
+        term, LinkState(), _req("2061", BeginTime="20261130080000", EndTime="20261130090000"), START
+    )
     assert _flow(no_data) == [("9011", "QnRtn=1"), ("9012", "ExeRtn=100")]
-    reversed_ = commands.handle(term, LinkState(), _req("2051", BeginTime="20261130090000", EndTime="20261130080000"), START)
+    reversed_ = commands.handle(
+        term, LinkState(), _req("2051", BeginTime="20261130090000", EndTime="20261130080000"), START
+    )
     assert _flow(reversed_) == [("9011", "QnRtn=1"), ("9012", "ExeRtn=3")]
 
 
 def test_second_history_pull_while_busy_is_refused() -> None:
-    plan = commands.handle(_term(), LinkState(busy=True), _req("2051", BeginTime="20261130080000", EndTime="20261130080100"), START)
+    plan = commands.handle(
+        _term(), LinkState(busy=True), _req("2051", BeginTime="20261130080000", EndTime="20261130080100"), START
+    )
     assert _flow(plan) == [("9011", "QnRtn=2")]
 
 
@@ -158,9 +164,16 @@ def test_soe_log_can_be_read_back() -> None:
 
 def test_set_parameter_validates_and_applies() -> None:
     term = _term()
-    ok = commands.handle(term, LinkState(), Request(QN, "31", "3021", "123456", MN, {"InfoId": "UHigh"}, {"UHigh": {"Info": "260"}}), START)
+    ok = commands.handle(
+        term,
+        LinkState(),
+        Request(QN, "31", "3021", "123456", MN, {"InfoId": "UHigh"}, {"UHigh": {"Info": "260"}}),
+        START,
+    )
     assert _flow(ok)[-1] == ("9012", "ExeRtn=1") and term.settings.u_high == 260.0
-    bad = commands.handle(term, LinkState(), Request(QN, "31", "3021", "123456", MN, {"InfoId": "ULow"}, {"ULow": {"Info": "300"}}), START)
+    bad = commands.handle(
+        term, LinkState(), Request(QN, "31", "3021", "123456", MN, {"InfoId": "ULow"}, {"ULow": {"Info": "300"}}), START
+    )
     assert _flow(bad)[-1] == ("9012", "ExeRtn=3") and term.settings.u_low < 260
     unknown = commands.handle(term, LinkState(), Request(QN, "31", "3021", "123456", MN, {"InfoId": "Foo"}, {}), START)
     assert _flow(unknown)[-1] == ("9012", "ExeRtn=3")
@@ -170,3 +183,15 @@ def test_history_records_are_not_realtime() -> None:
     term = _term()
     run_for(term, 3)
     assert all(isinstance(r, Record) and r.kind in ("minute", "hour", "day", "runtime") for r in term.history)
+
+
+def test_set_parameters_in_the_hj212_builder_shape_applies_all_or_nothing() -> None:
+    # Given a 3021 with PolId and two `<code>-Info` items and no InfoId scalar (hj212.commands.set_field_params)
+    term = _term()
+    items = {"UHigh": {"Info": "255"}, "ULow": {"Info": "205"}}
+    ok = commands.handle(term, LinkState(), Request(QN, "31", "3021", "123456", MN, {"PolId": "CH01"}, items), START)
+    assert _flow(ok)[-1] == ("9012", "ExeRtn=1") and (term.settings.u_high, term.settings.u_low) == (255.0, 205.0)
+    # When one of them is unknown, nothing changes
+    mixed = {"UHigh": {"Info": "250"}, "i13004": {"Info": "1"}}
+    bad = commands.handle(term, LinkState(), Request(QN, "31", "3021", "123456", MN, {"PolId": "CH01"}, mixed), START)
+    assert _flow(bad)[-1] == ("9012", "ExeRtn=3") and term.settings.u_high == 255.0

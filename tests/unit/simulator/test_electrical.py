@@ -21,7 +21,10 @@ def _meter() -> Meter:
 
 
 def _run(meter: Meter, truth: CircuitTruth, minutes: int, faults: MeterFaults | None = None) -> list[dict[str, float]]:
-    return [meter.sample(T0 + timedelta(seconds=10 * k), truth, faults or MeterFaults(), 50.0) for k in range(minutes * 6 + 1)]
+    return [
+        meter.sample(T0 + timedelta(seconds=10 * k), truth, faults or MeterFaults(), 50.0)
+        for k in range(minutes * 6 + 1)
+    ]
 
 
 def test_meter_per_phase_values_obey_p_equals_u_i_pf_and_q_from_the_angle() -> None:
@@ -92,7 +95,10 @@ def test_meter_flatline_repeats_identical_values_then_resumes_with_counters_caug
     # Given a flat-line window after five minutes of honest readings
     meter = _meter()
     honest = _run(meter, RUNNING, 5)
-    frozen = [meter.sample(T0 + timedelta(minutes=6, seconds=10 * k), RUNNING, MeterFaults(flatline=True), 50.0) for k in range(30)]
+    frozen = [
+        meter.sample(T0 + timedelta(minutes=6, seconds=10 * k), RUNNING, MeterFaults(flatline=True), 50.0)
+        for k in range(30)
+    ]
     after = meter.sample(T0 + timedelta(minutes=12), RUNNING, MeterFaults(), 50.0)
     # Then every frozen sample equals the last honest one, and afterwards the register shows the real energy
     assert all(f == honest[-1] for f in frozen)

@@ -38,7 +38,9 @@ def test_control_starts_before_and_stops_after_production_when_behaving() -> Non
 
 def test_production_ramps_up_after_start() -> None:
     site = SiteModel(enterprise("day"), scenario(), START, 1)
-    assert 0 < _at(site, MON.replace(hour=8, minute=1))["E1-P1"] < _at(site, MON.replace(hour=8, minute=10))["E1-P1"] / 2
+    assert (
+        0 < _at(site, MON.replace(hour=8, minute=1))["E1-P1"] < _at(site, MON.replace(hour=8, minute=10))["E1-P1"] / 2
+    )
 
 
 def test_main_incoming_carries_more_than_the_metered_circuits() -> None:
@@ -57,14 +59,18 @@ def test_site_model_is_deterministic_for_a_seed() -> None:
 
 
 def test_control_off_stops_control_while_production_runs() -> None:
-    site = SiteModel(enterprise("day"), scenario({"type": "control_off", "role": "control", "from_min": 30, "to_min": 90}), START, 1)
+    site = SiteModel(
+        enterprise("day"), scenario({"type": "control_off", "role": "control", "from_min": 30, "to_min": 90}), START, 1
+    )
     inside, after = _at(site, START + timedelta(minutes=60)), _at(site, START + timedelta(minutes=100))
     assert inside["E1-C1"] == 0.0 and inside["E1-P1"] > 50
     assert after["E1-C1"] > 10
 
 
 def test_control_idle_draws_a_fraction_of_its_load() -> None:
-    site = SiteModel(enterprise("day"), scenario({"type": "control_idle", "level": 0.15, "from_min": 30, "to_min": 90}), START, 1)
+    site = SiteModel(
+        enterprise("day"), scenario({"type": "control_idle", "level": 0.15, "from_min": 30, "to_min": 90}), START, 1
+    )
     p = _at(site, START + timedelta(minutes=60))["E1-C1"]
     assert 0.12 * 0.8 * 30 < p < 0.18 * 0.8 * 30
 
@@ -85,20 +91,26 @@ def test_wrong_start_order_starts_control_after_production_and_stops_it_before()
 
 def test_curtailment_defied_keeps_production_running_even_at_night() -> None:
     night = START.replace(hour=22)
-    sc = scenario({"type": "curtailment", "level": "orange", "reduction": 0.4, "comply": False, "from_min": 0, "to_min": 120})
+    sc = scenario(
+        {"type": "curtailment", "level": "orange", "reduction": 0.4, "comply": False, "from_min": 0, "to_min": 120}
+    )
     assert _at(SiteModel(enterprise("day"), sc, night, 1), night + timedelta(minutes=60))["E1-P1"] > 50
 
 
 def test_curtailment_complied_reduces_production() -> None:
     base = SiteModel(enterprise("day"), scenario(), START, 1)
-    sc = scenario({"type": "curtailment", "level": "orange", "reduction": 0.4, "comply": True, "from_min": 0, "to_min": 600})
+    sc = scenario(
+        {"type": "curtailment", "level": "orange", "reduction": 0.4, "comply": True, "from_min": 0, "to_min": 600}
+    )
     cut = SiteModel(enterprise("day"), sc, START, 1)
     t = START + timedelta(hours=2)
     assert _at(cut, t)["E1-P1"] == pytest.approx(_at(base, t)["E1-P1"] * 0.6, rel=1e-9)
 
 
 def test_power_loss_removes_supply_from_the_targeted_circuit_only() -> None:
-    site = SiteModel(enterprise("day"), scenario({"type": "power_loss", "role": "control", "from_min": 30, "to_min": 60}), START, 1)
+    site = SiteModel(
+        enterprise("day"), scenario({"type": "power_loss", "role": "control", "from_min": 30, "to_min": 60}), START, 1
+    )
     truth = site.evaluate(START + timedelta(minutes=45))
     assert not truth["E1-C1"].supply and truth["E1-C1"].p_kw == 0.0
     assert truth["E1-P1"].supply and truth["E1-M1"].supply

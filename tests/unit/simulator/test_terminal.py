@@ -108,7 +108,9 @@ def test_second_channel_losing_voltage_raises_over_limit_on_a_live_terminal() ->
 
 
 def test_overvoltage_logs_over_limit_and_clear_events() -> None:
-    recs = run_for(terminal(scenario({"type": "voltage_deviation", "factor": 1.13, "from_min": 10, "to_min": 20}), 1), 25)
+    recs = run_for(
+        terminal(scenario({"type": "voltage_deviation", "factor": 1.13, "from_min": 10, "to_min": 20}), 1), 25
+    )
     events = [_items(r) for r in _kind(recs, "soe")]
     assert events[0]["SOE1-EventType"] == "over_limit" and float(events[0]["SOE1-Value"]) > 253
     assert {e["SOE3-EventType"] for e in events if "SOE3-EventType" in e} >= {"over_limit", "over_limit_clear"}

@@ -24,7 +24,7 @@ import re
 
 from .crc import crc16, crc16_modbus
 from .errors import BadFrameError, UsageError
-from .messages import DecodeError, Frame
+from .messages import DecodeError, Frame, new_frame
 from .segment import parse_segment
 
 __all__ = ["StreamDecoder"]
@@ -107,8 +107,28 @@ class StreamDecoder:
         """Consume complete frames/errors from `b`; return how many bytes were consumed."""
         pos = 0
         n = len(b)
+        max_length = self.max_frame_length
         while pos < n:
-            if not b.startswith(b"##", pos):
+            if b.startswith(b"##", pos):
+                # Hot path: a well-formed frame with CR LF and an upper-case CRC, decided in one go.
+                head = b[pos + 2 : pos + 6]
+                if len(head) == 4 and head.isdigit() and int(head) <= max_length:
+                    e = pos + 6 + int(head)
+                    if b.startswith(b"\r\n", e + 4):
+                        seg = b[pos + 6 : e]
+                        crc_text = b[e : e + 4]
+                        if _HEX4[crc16(seg)] == crc_text and b"##" not in seg:
+                            try:
+                                frame = _make_frame(b[pos : e + 6], seg, crc_text, None)
+                            except BadFrameError:
+                                pass  # the general path reports it
+                            else:
+                                if self._garbage_count:
+                                    self._flush_garbage(out)
+                                out.append(frame)
+                                pos = e + 6
+                                continue
+            else:
                 q = b.find(b"##", pos)
                 if q < 0:
                     end = n - 1 if b[-1] == 0x23 and not final else n  # a lone '#' may start a header
@@ -305,34 +325,35 @@ def _is_modbus(seg: bytes, crc_text: bytes) -> bool:
     return text == _HEX4[value] or text == _HEX4[((value & 0xFF) << 8) | (value >> 8)]
 
 
-def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str]) -> Frame:
+def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str] | None) -> Frame:
     try:
         text = seg.decode("utf-8")
     except UnicodeDecodeError:
         # Some terminals write Chinese Info text in GBK; keep it readable, record it (raw stays exact).
         text = seg.decode("gb18030", "replace")
-        quirks.append("not_utf8")
-    header, qn, st, cn, pw, mn, flag, pnum, pno, version, cp, seg_quirks = parse_segment(text)
+        quirks = [*(quirks or ()), "not_utf8"]
+    header, qn, st, cn, pw, mn, flag, pnum, pno, version, cp, seg_quirks = parse_segment(text, seg)
     crc = crc_text.decode("ascii")
-    if not crc.isupper() and not crc.isdigit():
-        quirks.append("lowercase_crc")
-    if quirks:
-        seg_quirks = seg_quirks.union(quirks)
-    return Frame(
-        raw=raw,
-        segment=text,
-        version=version,
-        qn=qn,
-        st=st,
-        cn=cn,
-        pw=pw,
-        mn=mn,
-        flag=flag,
-        pnum=pnum,
-        pno=pno,
-        cp=cp,
-        header=header,
-        crc=crc,
-        ack_requested=bool(flag is not None and flag & 1),
-        quirks=seg_quirks,
+    if quirks is not None:
+        if not crc.isupper() and not crc.isdigit():
+            quirks.append("lowercase_crc")
+        if quirks:
+            seg_quirks = seg_quirks.union(quirks)
+    return new_frame(
+        raw,
+        text,
+        version,
+        qn,
+        st,
+        cn,
+        pw,
+        mn,
+        flag,
+        pnum,
+        pno,
+        cp,
+        header,
+        crc,
+        flag is not None and flag & 1 == 1,
+        seg_quirks,
     )

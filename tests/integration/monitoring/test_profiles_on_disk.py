@@ -46,10 +46,9 @@ def test_load_profiles_with_province_file_needs_no_code_change(tmp_path: Path) -
 
 
 def test_load_profiles_with_broken_file_names_it(tmp_path: Path) -> None:
-    (tmp_path / "broken.json").write_text(
-        '{"id": "broken", "name": "x", "assumptions": ["a"], "messages": [], "factors": [{"code": "Ua", "quantity": "ua", "unit": "kW"}]}',
-        encoding="utf-8",
-    )
+    doc = {"id": "broken", "name": "x", "assumptions": ["a"], "messages": []}
+    doc["factors"] = [{"code": "Ua", "quantity": "ua", "unit": "kW"}]
+    (tmp_path / "broken.json").write_text(json.dumps(doc), encoding="utf-8")
     with pytest.raises(ProfileError) as info:
         load_profiles(tmp_path)
     assert info.value.file.endswith("broken.json") and info.value.key == "factors[0].unit"

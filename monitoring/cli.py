@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     el = ent.add_parser("list")
     el.add_argument("--town", help="镇（街道）名称")
     el.add_argument("--branch", help="执法分局名称")
+    ent.add_parser("progress", help="各镇（街道）安装进度")
 
     pts = sub.add_parser("points", help="监测点位").add_subparsers(dest="action", required=True)
     pts.add_parser("list").add_argument("--enterprise", help="企业标识")

@@ -11,6 +11,7 @@ from typing import TextIO
 from monitoring._time import CHINA
 from monitoring.errors import NotFoundError
 from monitoring.readings.models import QUANTITY_INFO
+from monitoring.registry.models import InstallStatus
 from monitoring.storage.ports import Store
 
 View = Callable[[argparse.Namespace, Store, TextIO], int]
@@ -51,6 +52,23 @@ def enterprises_list(args: argparse.Namespace, store: Store, out: TextIO) -> int
         rows[-1] += [status, e.enterprise_id]
     _table(rows, out)
     print(f"共 {len(found)} 家企业", file=out)
+    return 0
+
+
+def enterprises_progress(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    """Installation progress per town (what a town office reports against the campaign deadlines)."""
+    statuses = sorted(InstallStatus, key=lambda s: s.rank)
+    towns = sorted(store.registry.list_towns(args.county_id), key=lambda t: t.name)
+    rows = [["镇（街道）", "企业数", *(s.label for s in statuses), "豁免"]]
+    totals = [0] * (len(statuses) + 2)
+    for town in towns:
+        found = store.registry.list_enterprises(args.county_id, town_id=town.town_id)
+        counts = [len(found)] + [sum(1 for e in found if e.install_status is s) for s in statuses]
+        counts.append(sum(1 for e in found if e.exemption is not None))
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        rows.append([town.name, *(str(c) for c in counts)])
+    rows.append(["合计", *(str(c) for c in totals)])
+    _table(rows, out)
     return 0
 
 
@@ -126,6 +144,7 @@ def archive_verify(args: argparse.Namespace, store: Store, out: TextIO) -> int:
 
 VIEWS: dict[tuple[str, str], View] = {
     ("enterprises", "list"): enterprises_list,
+    ("enterprises", "progress"): enterprises_progress,
     ("points", "list"): points_list,
     ("points", "show"): points_show,
     ("terminals", "list"): terminals_list,

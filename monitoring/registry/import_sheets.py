@@ -300,5 +300,6 @@ def import_sheets(
     importer = _Importer(repo, county_id, tables)
     importer.run()
     if not importer.report.errors and not dry_run:
-        importer.write()
+        with repo.batch():
+            importer.write()
     return importer.report

@@ -8,6 +8,7 @@ transitions — and leaves a handful of storage primitives (`_name` methods) to 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -37,6 +38,7 @@ class RegistryRepository(Protocol):
     otherwise ConflictError. Read, change with `dataclasses.replace`, put.
     """
 
+    def batch(self) -> AbstractContextManager[object]: ...
     def put_county(self, county: County) -> None: ...
     def get_county(self, county_id: str) -> County: ...
     def list_counties(self) -> list[County]: ...

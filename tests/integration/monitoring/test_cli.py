@@ -48,6 +48,14 @@ def test_cli_enterprises_list_filters_by_town(db: str) -> None:
     assert _run("--db", db, "enterprises", "list", "--town", "不存在镇")[0] == 1
 
 
+def test_cli_enterprises_progress_counts_each_town_and_the_total(db: str) -> None:
+    code, text = _run("--db", db, "enterprises", "progress")
+    assert code == 0
+    total = [line for line in text.splitlines() if line.startswith("合计")][0].split()
+    assert total[1] == "301" and total[2] == "301"  # all 待勘察 after the import
+    assert "江安镇" in text and "已备案" in text
+
+
 def test_cli_points_show_prints_the_latest_reading(db: str) -> None:
     # Given a stored reading for a point
     store = open_store(db)

@@ -128,3 +128,14 @@ def test_cli_crc_of_argument_and_stdin() -> None:
     assert _run(["crc"], seg + b"\r\n") == (0, b"1C80\n")
     assert _run(["crc"], seg) == (0, b"1C80\n")
     assert _run(["crc", "--modbus", seg.decode()]) == (0, b"0759\n")
+
+
+def test_cli_module_entry_point_runs_main(
+    monkeypatch: pytest.MonkeyPatch, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    import runpy
+
+    monkeypatch.setattr("sys.argv", ["hj212", "crc", golden("2017_1062_appendix_a")[6:-6].decode()])
+    with pytest.raises(SystemExit) as exc:
+        runpy.run_module("hj212", run_name="__main__")
+    assert exc.value.code == 0 and capsysbinary.readouterr().out == b"1C80\n"

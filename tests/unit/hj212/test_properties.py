@@ -131,7 +131,7 @@ def test_fuzz_fixed_size_run_of_mutated_frames_never_raises() -> None:
     rng = random.Random(212)
     corpus = [golden(n) for n in golden_names()]
     t0 = time.perf_counter()
-    for _ in range(400):
+    for _ in range(2000):
         parts = []
         for _ in range(rng.randint(1, 4)):
             frame = bytearray(rng.choice(corpus))

@@ -209,3 +209,23 @@ def test_encode_cp_refuses_what_would_break_the_frame(bad: object) -> None:
 
 def test_cp_to_dict_merges_scalars_and_items() -> None:
     assert CP({"a": "1"}, {"b": {"c": "2"}}).to_dict() == {"a": "1", "b": {"c": "2"}}
+
+
+def test_segment_junk_after_the_last_info_item_is_recorded() -> None:
+    frame = _frame("QN=1;ST=32;CN=3020;CP=&&i1-Info=//a;b//;junk&&")
+    assert frame.cp.items == {"i1": {"Info": "a;b"}} and "cp_junk" in frame.quirks
+
+
+def test_segment_fast_path_bookkeeping_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hj212.fastpath as fp
+
+    # Given the layout counters at their cap
+    monkeypatch.setattr(fp, "_MAX_SEEN", 1)
+    monkeypatch.setattr(fp, "_seen", {("x",): 1})
+    # When a new layout arrives, the counters are cleared rather than grown
+    assert split_fast("QN=1;ST=32;CN=2011;NEWLAYOUT=1;CP=&&&&") is None
+    assert len(fp._seen) == 1
+    # And when the plan table is full, layouts keep using the lenient path
+    monkeypatch.setattr(fp, "_MAX_PLANS", 0)
+    seg = "QN=1;ST=32;CN=2011;OTHER=1;CP=&&&&"
+    assert split_fast(seg) is None and split_fast(seg) is None

@@ -112,3 +112,12 @@ def test_split_frames_splits_a_single_oversized_code_by_field() -> None:
 def test_reassembler_refuses_zero_groups() -> None:
     with pytest.raises(UsageError):
         Reassembler(max_groups=0)
+
+
+def test_split_frames_accepts_a_cp_object_and_refuses_too_many_packets(monkeypatch: pytest.MonkeyPatch) -> None:
+    cp = CP(BIG_SCALARS, BIG_ITEMS)
+    frames = split_frames(st="32", cn="2051", mn="M", pw="1", cp=cp)
+    assert len(frames) > 2
+    monkeypatch.setattr("hj212.split._MAX_PACKETS", 2)
+    with pytest.raises(UsageError):
+        split_frames(st="32", cn="2051", mn="M", pw="1", cp=cp)

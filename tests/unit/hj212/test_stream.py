@@ -344,3 +344,11 @@ def test_stream_two_frames_in_one_read_each_raw_exact() -> None:
     data = APPENDIX_A + golden("2017_2051_qn_after_cn_lf_only")
     items = decode_all_ways(data)
     assert [x.raw for x in items if isinstance(x, Frame)] == [APPENDIX_A, golden("2017_2051_qn_after_cn_lf_only")]
+
+
+def test_stream_char_counted_length_with_modbus_crc_is_accepted_when_enabled() -> None:
+    data = golden("2017_3020_chinese_log_info")
+    seg = data[6:-6]
+    framed = b"##%04d" % len(seg.decode("utf-8")) + seg + b"%04X\r\n" % crc16_modbus(seg)
+    frame = only_frame(framed, accept_modbus_crc=True)
+    assert {"char_length", "modbus_crc"} <= frame.quirks

@@ -229,3 +229,10 @@ def test_segment_fast_path_bookkeeping_is_bounded(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(fp, "_MAX_PLANS", 0)
     seg = "QN=1;ST=32;CN=2011;OTHER=1;CP=&&&&"
     assert split_fast(seg) is None and split_fast(seg) is None
+
+
+def test_segment_fast_path_tells_an_empty_data_area_from_one_empty_name() -> None:
+    for _ in range(3):
+        assert parse_segment("QN=1;ST=32;CN=2011;YY=1;CP=&&&&")[11] == frozenset()
+    for _ in range(3):
+        assert "cp_junk" in parse_segment("QN=1;ST=32;CN=2011;YY=1;CP=&&=5&&")[11]

@@ -7,8 +7,8 @@ readings (and advance each point's latest). Then the same frames are redelivered
 
     .venv/bin/python -m bench.dynamodb_costs --terminals 20 --frames 200 --channels 4
 
-Figures are per frame; units are what DynamoDB Local reports with ReturnConsumedCapacity=TOTAL (it rounds as
-AWS does for item size; it does not add GSI/LSI write units, see docs/dynamodb.md for the AWS arithmetic).
+Figures are per frame; units are what DynamoDB Local reports with ReturnConsumedCapacity=TOTAL. It reports no
+units for index entries or refused conditional writes; docs/dynamodb.md §5 adds what AWS bills on top.
 """
 
 from __future__ import annotations

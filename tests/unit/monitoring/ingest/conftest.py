@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from monitoring.clock import FixedClock
-from monitoring.profiles.loader import DEFAULT_DIR, build_profiles
+from monitoring.profiles.loader import DEFAULT_DIR, build_profiles, read_sources
 from monitoring.profiles.models import Profile
 from monitoring.registry.models import FacilityKind, MonitoringPoint
 from monitoring.registry.terminal import Terminal, hash_password
@@ -95,7 +95,7 @@ def bind(store: Store, *, mn: str = MN, channel: str = "01", point_id: str | Non
 
 @pytest.fixture(scope="session")
 def profiles() -> dict[str, Profile]:
-    return build_profiles({str(p): p.read_text(encoding="utf-8") for p in DEFAULT_DIR.glob("*.json")})
+    return build_profiles(read_sources(DEFAULT_DIR))
 
 
 @pytest.fixture

@@ -80,6 +80,11 @@ dynamodb-local: $(DDB_LOCAL_STAMP)
 # The contract suite runs against DynamoDB Local, so pytest (and thus `make test`) needs it installed.
 pytest: dynamodb-local
 
+# Requests and capacity units per frame on the DynamoDB storage path (prints figures; not part of `make test`).
+.PHONY: bench-dynamodb
+bench-dynamodb: venv dynamodb-local
+	$(PY) -m bench.dynamodb_costs $(BENCH_ARGS)
+
 # ---- decode (issue 3: profiles, readings, decode service, on_frame_batch) ----
 .PHONY: bench-decode
 BENCH_FRAMES ?= 6000

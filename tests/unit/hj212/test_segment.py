@@ -233,6 +233,6 @@ def test_segment_fast_path_bookkeeping_is_bounded(monkeypatch: pytest.MonkeyPatc
 
 def test_segment_fast_path_tells_an_empty_data_area_from_one_empty_name() -> None:
     for _ in range(3):
-        assert parse_segment("QN=1;ST=32;CN=2011;YY=1;CP=&&&&")[11] == frozenset()
+        assert parse_segment("QN=1;ST=32;CN=2011;YY=1;Flag=4;CP=&&&&")[11] == frozenset()
     for _ in range(3):
-        assert "cp_junk" in parse_segment("QN=1;ST=32;CN=2011;YY=1;CP=&&=5&&")[11]
+        assert "cp_junk" in parse_segment("QN=1;ST=32;CN=2011;YY=1;Flag=4;CP=&&=5&&")[11]

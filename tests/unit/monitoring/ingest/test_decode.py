@@ -8,7 +8,8 @@ import pytest
 
 from monitoring.clock import FixedClock
 from monitoring.events.models import EventKind
-from monitoring.ingest.decode import decode_records, redecode_archived
+from monitoring.ingest.decode import decode_records
+from monitoring.ingest.redecode import redecode_archived
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import AggregatePeriod, ReadingKind
 from monitoring.storage.ports import Store

@@ -60,12 +60,6 @@ class DecodeReport:
     unbound_channels: int = 0
     rollups: int = 0
 
-    def add(self, other: DecodeReport) -> None:
-        self.outcomes.update(other.outcomes)
-        for name in ("readings_new", "readings_duplicate", "events_new", "unknown_codes", "unbound_channels"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.rollups += other.rollups
-
 
 class Decoder:
     """Decodes the records of one batch; call `flush()` once after the last record.

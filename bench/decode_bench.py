@@ -142,7 +142,21 @@ def bench_sqlite(frames: int, terminals: int, budget_s: float) -> None:
         )
 
 
+def _print_usage(meter: Any, per: int, unit: str) -> None:
+    total = meter.total()
+    print(
+        f"  per {unit}: {total.requests / per:.2f} requests, {total.read_units / per:.2f} RCU,"
+        f" {total.write_units / per:.2f} WCU (summed from ConsumedCapacity, not estimated)"
+    )
+    for op, usage in sorted(meter.snapshot().items()):
+        print(
+            f"  {op:>20}: {usage.requests / per:6.2f} req {usage.read_units / per:6.2f} RCU"
+            f" {usage.write_units / per:6.2f} WCU  errors={usage.errors}"
+        )
+
+
 def _measure_dynamodb(label: str, frames: int, terminals: int, **where: Any) -> None:
+    from monitoring.readings.rollup import rollup_day, rollup_hour
     from monitoring.storage.dynamodb import open_store
     from monitoring.storage.dynamodb.metering import CapacityMeter
 
@@ -153,20 +167,24 @@ def _measure_dynamodb(label: str, frames: int, terminals: int, **where: Any) -> 
     register(store, terminals)
     recs = list(records(terminals, frames))
     meter.reset()  # count the decode path only, not the registry set-up
-    done, secs, outcomes = run(store, clock, recs, True, 600.0)
-    total = meter.total()
+    done, secs, outcomes = run(store, clock, recs, False, 600.0)
     print(
         f"dynamodb ({label}): {done} frames from {terminals} terminals in batches of {BATCH}, {secs:.1f} s, {outcomes}"
     )
-    print(
-        f"  per frame: {total.requests / done:.2f} requests, {total.read_units / done:.2f} RCU,"
-        f" {total.write_units / done:.2f} WCU (summed from ConsumedCapacity, not estimated)"
-    )
-    for op, usage in sorted(meter.snapshot().items()):
-        print(
-            f"  {op:>20}: {usage.requests / done:6.2f} req/frame {usage.read_units / done:6.2f} RCU"
-            f" {usage.write_units / done:6.2f} WCU  errors={usage.errors}"
-        )
+    _print_usage(meter, done, "frame (steady state, roll-ups apart)")
+    # Roll-ups run once or twice per point and hour (and once per point and day), not per frame: count them
+    # on points holding an hour of real-time samples (one frame a minute).
+    hour_recs = list(records(2, 120))
+    run(store, clock, hour_recs, False, 600.0)
+    meter.reset()
+    points = [f"p{i}-{ch}" for i in range(2) for ch in ("01", "02")]
+    for point in points:
+        rollup_hour(store, point, START, clock)
+    _print_usage(meter, len(points), "point and hour rolled up (60 samples)")
+    meter.reset()
+    for point in points:
+        rollup_day(store, point, (START + timedelta(hours=8)).date(), {}, clock)
+    _print_usage(meter, len(points), "point and day rolled up")
 
 
 def bench_dynamodb(frames: int, terminals: int, local: bool) -> None:

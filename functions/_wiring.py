@@ -38,7 +38,7 @@ class Settings:
     rollup: bool = True  # DECODE_ROLLUP
 
     def decode_settings(self) -> DecodeSettings:
-        return DecodeSettings(skew_alarm_s=self.skew_alarm_s, rollup=self.rollup, rollup_grace=timedelta(minutes=2))
+        return DecodeSettings(skew_alarm_s=self.skew_alarm_s, rollup=self.rollup, rollup_grace=timedelta(seconds=60))
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:

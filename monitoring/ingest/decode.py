@@ -45,7 +45,9 @@ class DecodeSettings:
 
     skew_alarm_s: float = 300.0  # |terminal clock − platform clock| above this raises a clock_skew event
     rollup: bool = True  # write hourly/daily aggregates and completeness for hours that closed
-    rollup_grace: timedelta = timedelta(minutes=2)
+    # A reading this close after an hour boundary rolls up the previous hour (its last samples are in);
+    # about one real-time interval, so each point triggers it once or twice an hour, not every frame.
+    rollup_grace: timedelta = timedelta(seconds=60)
 
 
 @dataclass

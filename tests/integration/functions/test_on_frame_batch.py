@@ -120,7 +120,7 @@ def test_wiring_settings_from_env_rejects_bad_backend() -> None:
         _wiring.settings_from_env({"STORE_BACKEND": "postgres"})
     settings = _wiring.settings_from_env({"STORE_BACKEND": "memory", "DECODE_ROLLUP": "false"})
     assert settings.store_backend == "memory" and settings.rollup is False
-    assert timedelta(minutes=2) == settings.decode_settings().rollup_grace
+    assert timedelta(seconds=60) == settings.decode_settings().rollup_grace
 
 
 @pytest.mark.usefixtures("fake_aws_env")

@@ -20,6 +20,8 @@ structure_domain_logs()
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    if not event.get("Records"):  # Kinesis never sends an empty batch; local mode may. Powertools rejects one.
+        return {"batchItemFailures": []}
     settings = _wiring.get_settings()
     decoder = Decoder(_wiring.get_store(), _wiring.get_clock(), _wiring.get_profiles(), settings.decode_settings())
 
@@ -32,6 +34,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
     report = decoder.flush()  # a storage failure here raises: the whole batch is retried, all of it idempotent
     publish_decode_report(report)
     logger.info(
-        "frame batch decoded", extra={"outcomes": dict(report.outcomes), "failed": len(response["batchItemFailures"])}
+        "frame batch decoded", extra={"outcomes": dict(report.outcomes), "failed": response["batchItemFailures"]}
     )
     return response

@@ -149,3 +149,18 @@ def test_handler_with_dynamodb_backend_under_moto_decodes_the_same_batch(lambda_
             assert setup.archive.verify(MN).checked == 3
         finally:
             _wiring.configure(None)
+
+
+def test_handler_with_local_kinesis_event_and_empty_batch(wired_store: Store, lambda_context: Any) -> None:
+    # Given records as local mode builds them (no Kinesis in between)
+    from monitoring.ingest.records import kinesis_event
+
+    _register(wired_store)
+    data = [
+        __import__("base64").b64decode(r["kinesis"]["data"]) for r in load_event("kinesis_frame_batch.json")["Records"]
+    ]
+    # When the same handler runs on the in-process event, and on an empty batch
+    assert handler(kinesis_event(data), lambda_context) == {"batchItemFailures": []}
+    assert handler({"Records": []}, lambda_context) == {"batchItemFailures": []}
+    # Then the readings are there as if they came through Kinesis
+    assert len(wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)) == 1

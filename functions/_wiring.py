@@ -36,9 +36,15 @@ class Settings:
     profiles_dir: str = str(DEFAULT_DIR)  # PROFILES_DIR
     skew_alarm_s: float = 300.0  # CLOCK_SKEW_ALARM_S
     rollup: bool = True  # DECODE_ROLLUP
+    state_refresh_s: float = 60.0  # TERMINAL_STATE_REFRESH_S
 
     def decode_settings(self) -> DecodeSettings:
-        return DecodeSettings(skew_alarm_s=self.skew_alarm_s, rollup=self.rollup, rollup_grace=timedelta(seconds=60))
+        return DecodeSettings(
+            skew_alarm_s=self.skew_alarm_s,
+            rollup=self.rollup,
+            rollup_grace=timedelta(seconds=60),
+            state_refresh=timedelta(seconds=self.state_refresh_s),
+        )
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
@@ -50,6 +56,10 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         skew = float(env.get("CLOCK_SKEW_ALARM_S", "300"))
     except ValueError as exc:
         raise InvalidInputError("CLOCK_SKEW_ALARM_S must be a number of seconds") from exc
+    try:
+        refresh = float(env.get("TERMINAL_STATE_REFRESH_S", "60"))
+    except ValueError as exc:
+        raise InvalidInputError("TERMINAL_STATE_REFRESH_S must be a number of seconds") from exc
     rollup = env.get("DECODE_ROLLUP", "true").lower()
     if rollup not in ("true", "false", "1", "0"):
         raise InvalidInputError("DECODE_ROLLUP must be true or false")
@@ -63,6 +73,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         profiles_dir=env.get("PROFILES_DIR", str(DEFAULT_DIR)),
         skew_alarm_s=skew,
         rollup=rollup in ("true", "1"),
+        state_refresh_s=refresh,
     )
 
 

@@ -48,6 +48,9 @@ class DecodeSettings:
     # A reading this close after an hour boundary rolls up the previous hour (its last samples are in);
     # about one real-time interval, so each point triggers it once or twice an hour, not every frame.
     rollup_grace: timedelta = timedelta(seconds=60)
+    # Terminal state is rewritten when its stored last-frame time is at least this old (or something else
+    # changed: online, peer, GPS, skew): one write per terminal and minute instead of one per frame.
+    state_refresh: timedelta = timedelta(seconds=60)
 
 
 @dataclass
@@ -187,7 +190,8 @@ class Decoder:
         self._readings.clear()
         self._events.clear()
         for mn, state in self.states.items():
-            if self._terminal(mn) is None:
+            terminal = self._terminal(mn)
+            if terminal is None or not self.states.worth_writing(terminal, state, self.settings.state_refresh):
                 continue
             self.store.registry.record_terminal_seen(
                 mn, state.last_at, peer=state.peer, clock_skew_s=state.skew_s, gps=state.gps

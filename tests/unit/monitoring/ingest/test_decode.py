@@ -286,3 +286,20 @@ def test_decode_records_backfill_of_yesterday_rolls_up_that_day(
         "p-0001-01", day_start.date() + timedelta(days=1), day_start.date() + timedelta(days=1)
     )
     assert (done.expected, done.received) == (1440, 3)
+
+
+def test_decode_records_rewrites_terminal_state_once_a_minute_unless_something_changed(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    register(store)
+    decode_records([record(REALTIME)], store, clock, profiles)
+    # When the same terminal sends again 20 s later from the same connection: not worth a write
+    later = frame("2011", "DataTime=20261128183320;Ua01-Rtd=231", qn="20261128183405001")
+    decode_records([record(later, at=NOW + timedelta(seconds=20))], store, clock, profiles)
+    assert store.registry.get_terminal(MN).last_frame_at == NOW
+    # And from a new connection, or a minute later: written
+    decode_records([record(later, at=NOW + timedelta(seconds=25), peer="203.0.113.7:6")], store, clock, profiles)
+    assert store.registry.get_terminal(MN).last_peer == "203.0.113.7:6"
+    again = frame("2011", "DataTime=20261128183500;Ua01-Rtd=231", qn="20261128183505001")
+    decode_records([record(again, at=NOW + timedelta(seconds=85), peer="203.0.113.7:6")], store, clock, profiles)
+    assert store.registry.get_terminal(MN).last_frame_at == NOW + timedelta(seconds=85)

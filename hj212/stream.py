@@ -25,6 +25,7 @@ import re
 
 from .crc import crc16, crc16_modbus
 from .errors import BadFrameError, UsageError
+from .fastpath import fast_frame
 from .messages import DecodeError, Frame, new_frame
 from .segment import parse_segment
 
@@ -131,11 +132,8 @@ class StreamDecoder:
                         seg = b[pos + 6 : e]
                         crc_text = b[e : e + 4]
                         if _HEX4[crc16(seg)] == crc_text and b"##" not in seg:
-                            try:
-                                frame = _make_frame(b[pos : e + 6], seg, crc_text, None)
-                            except BadFrameError:
-                                pass  # the general path reports it
-                            else:
+                            frame = fast_frame(b[pos : e + 6], seg, crc_text.decode())
+                            if frame is not None:
                                 if self._garbage_count:
                                     self._flush_garbage(out)
                                 out.append(frame)
@@ -380,20 +378,22 @@ def _is_modbus(seg: bytes, crc_text: bytes) -> bool:
     return text == _HEX4[value] or text == _HEX4[((value & 0xFF) << 8) | (value >> 8)]
 
 
-def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str] | None) -> Frame:
+def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str]) -> Frame:
+    """The general (lenient) construction of a frame whose framing and CRC were checked."""
+    utf8: bytes | None = seg
     try:
         text = seg.decode("utf-8")
     except UnicodeDecodeError:
         # Some terminals write Chinese Info text in GBK; keep it readable, record it (raw stays exact).
         text = seg.decode("gb18030", "replace")
-        quirks = [*(quirks or ()), "not_utf8"]
-    header, qn, st, cn, pw, mn, flag, pnum, pno, version, cp, seg_quirks = parse_segment(text, seg)
+        quirks.append("not_utf8")
+        utf8 = None
+    header, qn, st, cn, pw, mn, flag, pnum, pno, version, cp, seg_quirks = parse_segment(text, utf8)
     crc = crc_text.decode("ascii")
-    if quirks is not None:
-        if not crc.isupper() and not crc.isdigit():
-            quirks.append("lowercase_crc")
-        if quirks:
-            seg_quirks = seg_quirks.union(quirks)
+    if not crc.isupper() and not crc.isdigit():
+        quirks.append("lowercase_crc")
+    if quirks:
+        seg_quirks = seg_quirks.union(quirks)
     return new_frame(
         raw,
         text,

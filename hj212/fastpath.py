@@ -4,8 +4,8 @@ A terminal sends the same layout every minute; only the values change. For a seg
 `K=v;…;K=v;CP=&&K=v,K=v;K=v…&&` (no spaces, no `/` or `&` in values, no junk), one byte translation and
 one small regex check the structure at C speed; `str.replace`/`split` then yield keys and values; and the
 layout (the keys joined) selects a function, generated once per layout, that builds the header dict, the
-scalars and the per-code items with dict displays. The generated code holds only indices; the key strings
-are bound as constants, never written into code.
+scalars and the per-code items with dict displays. The generated source holds only placeholders of ours;
+the peer's key strings are put into the compiled code's constants afterwards, never parsed as code.
 
 Anything else returns None and is parsed by the lenient path in segment.py, which gives identical results
 for the segments accepted here (property tests check this). Plans are compiled only for a layout seen
@@ -16,7 +16,9 @@ this path large, nor slower than about one compilation per two frames.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+import types
+from collections.abc import Callable, Mapping, Sequence
+from typing import cast
 
 from .messages import Frame, Version, new_cp, new_frame
 
@@ -39,6 +41,16 @@ _plans: dict[str, _Layout | None] = {}  # None: this layout always takes the len
 _seen: dict[str, int] = {}
 _VERSIONS = (Version.V2005, Version.V2017, Version.V2025)
 _HEADER_POS = ("QN", "ST", "CN", "PW", "MN", "Flag")
+# Flag values of unsplit frames of a known version (V = 0, 1, 2; D = 0), with or without A.
+_PLAIN_FLAGS = {str(v): v for v in (0, 1, 4, 5, 8, 9)}
+
+
+def _swap(const: object, real: Mapping[str, str]) -> object:
+    if isinstance(const, str):
+        return real.get(const, const)
+    if isinstance(const, tuple):
+        return tuple(real.get(c, c) if isinstance(c, str) else c for c in const)
+    return const
 
 
 def _compile(keys: Sequence[str], h: int) -> _Layout | None:
@@ -48,30 +60,32 @@ def _compile(keys: Sequence[str], h: int) -> _Layout | None:
         return None
     if "" in head_keys or "" in body_keys:
         return None
-    consts: dict[str, object] = {}
-    names: dict[str, str] = {}
+    # The template names every key by a placeholder of ours ("\x00<n>"); after compiling, the placeholders in
+    # the code's constants are swapped for the real names. Peer text is never parsed as code, and the dict
+    # displays get constant keys (one BUILD_CONST_KEY_MAP each).
+    real: dict[str, str] = {}
 
     def const(text: str) -> str:
-        name = names.get(text)
-        if name is None:
-            name = names[text] = f"k{len(names)}"
-            consts[name] = text
-        return name
+        placeholder = f"\x00{len(real)}"
+        real[placeholder] = text
+        return repr(placeholder)
 
-    head = ", ".join(f"{const(k)}: v[{i}]" for i, k in enumerate(head_keys))
+    head = ", ".join(f"{const(k)}: a{i}" for i, k in enumerate(head_keys))
     scalars: list[str] = []
     groups: dict[str, list[str]] = {}
     for j, key in enumerate(body_keys, h + 1):
         code, dash, field = key.partition("-")
         if dash:
-            groups.setdefault(code, []).append(f"{const(field)}: v[{j}]")
+            groups.setdefault(code, []).append(f"{const(field)}: a{j}")
         else:
-            scalars.append(f"{const(key)}: v[{j}]")
+            scalars.append(f"{const(key)}: a{j}")
     items = ", ".join(f"{const(code)}: {{{', '.join(fields)}}}" for code, fields in groups.items())
-    source = f"def plan(v):\n    return {{{head}}}, {{{', '.join(scalars)}}}, {{{items}}}\n"
-    namespace: dict[str, object] = dict(consts)
-    exec(compile(source, "<hj212 plan>", "exec"), namespace)  # noqa: S102 - code holds indices only
-    plan: _Plan = namespace["plan"]  # type: ignore[assignment]
+    unpack = ", ".join(f"a{i}" for i in range(len(keys)))
+    source = f"def plan(v):\n    {unpack}, = v\n    return {{{head}}}, {{{', '.join(scalars)}}}, {{{items}}}\n"
+    module = compile(source, "<hj212 plan>", "exec")
+    template = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    code_obj = template.replace(co_consts=tuple(_swap(c, real) for c in template.co_consts))
+    plan = cast(_Plan, types.FunctionType(code_obj, {}))
     where = [head_keys.index(k) if k in head_keys else -1 for k in _HEADER_POS]
     if where[2] < 0:
         return None  # no CN: the lenient path reports it
@@ -140,10 +154,9 @@ def fast_frame(raw: bytes, seg: bytes, crc: str) -> Frame | None:
     flag = None
     version = Version.V2005
     if iflag >= 0:
-        text = values[iflag]
-        if not (text.isdigit() and text.isascii()) or int(text) >= 12 or int(text) & 2:
-            return None  # bad Flag, unknown version or split bit: the lenient path records the quirk
-        flag = int(text)
+        flag = _PLAIN_FLAGS.get(values[iflag])
+        if flag is None:
+            return None  # odd Flag text, unknown version or split bit: the lenient path records it
         version = _VERSIONS[flag >> 2]
     header, scalars, items = plan(values)
     return new_frame(

@@ -29,6 +29,7 @@ __all__ = ["fast_frame", "split_fast"]
 _NOT_SHAPE = bytes(c for c in range(256) if c not in b";,=&/ \t\r\n")
 # header `K=v;` (no commas: that is a quirk), `CP=&&`, data area `K=v` joined by `;`/`,` (one trailing allowed), `&&`.
 _TO_SEMI = bytes.maketrans(b"=,", b";;")
+_SEPARATORS = (0x3B, 0x2C)
 _SHAPE = re.compile(rb"(?:=;)+=&&(?:(?:=[;,])*=[;,]?)?&&")
 _MAX_PLANS = 1024
 _MAX_SEEN = 4096
@@ -102,7 +103,7 @@ def _layout(raw: bytes) -> tuple[_Layout, list[str]] | None:
     # One `=&&` (the pattern) and one `CP=`, which `;CP=&&` shows to be that one.
     if _SHAPE.fullmatch(shape) is None or raw.count(b"CP=") != 1 or b";CP=&&" not in raw or not raw.endswith(b"&&"):
         return None
-    body_end = -3 if shape.endswith(b";&&") or shape.endswith(b",&&") else -2
+    body_end = -3 if shape[-3] in _SEPARATORS else -2  # a trailing `;` or `,` before the closing `&&`
     # Map '=' and ',' to ';' and drop the `&&` of `CP=&&` in one C pass (ASCII bytes never split a UTF-8
     # character), then give CP its empty value so that names and values alternate.
     h = shape.index(b"=&&") >> 1  # header fields before CP

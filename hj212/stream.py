@@ -36,6 +36,7 @@ _HDR_RE = re.compile(rb"##[0-9]{4}")
 _HEX = b"0123456789abcdefABCDEF"
 _GARBAGE_HEAD = 256  # bytes of a garbage run kept for the error value
 _HEX4 = tuple(b"%04X" % v for v in range(65536))
+_HEX4_TEXT = tuple(v.decode() for v in _HEX4)
 _Out = list[Frame | DecodeError]
 
 
@@ -126,13 +127,13 @@ class StreamDecoder:
             if b.startswith(b"##", pos):
                 # Hot path: a well-formed frame with CR LF and an upper-case CRC, decided in one go.
                 head = b[pos + 2 : pos + 6]
-                if len(head) == 4 and head.isdigit() and int(head) <= max_length:
-                    e = pos + 6 + int(head)
+                if len(head) == 4 and head.isdigit() and (length := int(head)) <= max_length:
+                    e = pos + 6 + length
                     if b.startswith(b"\r\n", e + 4):
                         seg = b[pos + 6 : e]
-                        crc_text = b[e : e + 4]
-                        if _HEX4[crc16(seg)] == crc_text and b"##" not in seg:
-                            frame = fast_frame(b[pos : e + 6], seg, crc_text.decode())
+                        crc = crc16(seg)
+                        if _HEX4[crc] == b[e : e + 4] and b"##" not in seg:
+                            frame = fast_frame(b[pos : e + 6], seg, _HEX4_TEXT[crc])
                             if frame is not None:
                                 if self._garbage_count:
                                     self._flush_garbage(out)

@@ -1,22 +1,4 @@
-"""Incremental framing of a TCP byte stream into frames and decode errors (HJ 212-2017 §6.3.1 表2).
-
-Theory of operation. A frame is `##` + 4 decimal digits L + data segment + 4 hex CRC + CR LF. Real
-terminals deviate (research §1, §5, §7), so the decoder, at each candidate `##dddd`:
-
-1. *Aligned*: if the 4 bytes after L bytes of segment are the CRC, the frame ends there. It is accepted
-   when the CRC matches (compared case-insensitively; CRC-16/MODBUS too when `accept_modbus_crc`) and
-   it is followed by CR LF, LF, CR, `##`, the end of the bytes so far, or (quirk) anything else.
-2. *Misaligned* (declared length wrong, or counted in characters): the real end is the first
-   `&&` + 4 hex + terminator. If the segment up to there has L *characters* and its CRC matches, it is a
-   frame (quirk `char_length`); otherwise a `bad_length` error that consumes it.
-3. A candidate that contains another `##dddd` before its end is never allowed to swallow it: it is dropped
-   one byte at a time (`garbage`) so that a good frame behind a false header is always found. While a
-   candidate waits for bytes, a complete valid frame behind it also ends the wait.
-
-Acceptance never depends on more bytes arriving, so a frame is returned as soon as its CRC is in (a
-terminator that arrives in the next read is swallowed). The buffer holds at most one candidate, bounded by
-`max_buffer`; garbage is counted and only its head is kept; nothing here can raise, loop, or grow unbounded.
-"""
+"""Incremental framing of a TCP byte stream into frames and decode errors (HJ 212-2017 §6.3.1 表2)."""
 
 from __future__ import annotations
 
@@ -28,6 +10,23 @@ from .resync import HDR_RE, WaitingSearch
 from .segment import parse_segment
 
 __all__ = ["StreamDecoder"]
+
+# Theory of operation. A frame is `##` + 4 decimal digits L + data segment + 4 hex CRC + CR LF. Real
+# terminals deviate (research §1, §5, §7), so the decoder, at each candidate `##dddd`:
+#
+# 1. *Aligned*: if the 4 bytes after L bytes of segment are the CRC, the frame ends there. It is accepted
+#    when the CRC matches (compared case-insensitively; CRC-16/MODBUS too when `accept_modbus_crc`) and
+#    it is followed by CR LF, LF, CR, `##`, the end of the bytes so far, or (quirk) anything else.
+# 2. *Misaligned* (declared length wrong, or counted in characters): the real end is the first
+#    `&&` + 4 hex + terminator. If the segment up to there has L *characters* and its CRC matches, it is a
+#    frame (quirk `char_length`); otherwise a `bad_length` error that consumes it.
+# 3. A candidate that contains another `##dddd` before its end is never allowed to swallow it: it is dropped
+#    one byte at a time (`garbage`) so that a good frame behind a false header is always found. While a
+#    candidate waits for bytes, a complete valid frame behind it also ends the wait.
+#
+# Acceptance never depends on more bytes arriving, so a frame is returned as soon as its CRC is in (a
+# terminator that arrives in the next read is swallowed). The buffer holds at most one candidate, bounded by
+# `max_buffer`; garbage is counted and only its head is kept; nothing here can raise, loop, or grow unbounded.
 
 _HEX = b"0123456789abcdefABCDEF"
 _GARBAGE_HEAD = 256  # bytes of a garbage run kept for the error value

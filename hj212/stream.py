@@ -58,14 +58,15 @@ class StreamDecoder:
 
     # ---- public -------------------------------------------------------------------------------------
 
-    def feed(self, data: bytes) -> list[Frame | DecodeError]:
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Frame | DecodeError]:
         """Add bytes from the stream; return the frames and errors they complete."""
         out: _Out = []
-        if self._swallow and data:
-            data = self._eat_terminator(bytes(data))
-        if not data:
+        chunk = data if type(data) is bytes else bytes(data)
+        if self._swallow and chunk:
+            chunk = self._eat_terminator(chunk)
+        if not chunk:
             return out
-        work = self._buf + data if self._buf else bytes(data)
+        work = self._buf + chunk if self._buf else chunk
         pos = self._scan(work, out, final=False)
         self._buf = work[pos:]
         self._wait.base += pos

@@ -93,13 +93,13 @@ class StreamDecoder:
     # ---- scanning -----------------------------------------------------------------------------------
 
     def _eat_terminator(self, data: bytes) -> bytes:
+        """Drop the CR LF (or LF) of a frame already returned at the end of the previous read."""
         swallow, self._swallow = self._swallow, b""
         if swallow == b"\r\n" and data[:1] == b"\r":
             data = data[1:]
             if not data:
                 self._swallow = b"\n"
                 return data
-            swallow = b"\n"
         if data[:1] == b"\n":
             data = data[1:]
         return data

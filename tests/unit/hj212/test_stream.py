@@ -368,3 +368,9 @@ def test_stream_accepts_bytearray_and_memoryview_reads() -> None:
     decoder = StreamDecoder()
     assert reasons(decoder.feed(bytearray(APPENDIX_A[:50]))) == []
     assert reasons(decoder.feed(memoryview(APPENDIX_A)[50:])) == ["frame"]
+
+
+def test_stream_crlf_of_previous_frame_and_next_frame_in_one_read() -> None:
+    decoder = StreamDecoder()
+    assert reasons(decoder.feed(APPENDIX_A[:-2])) == ["frame"]
+    assert [x.raw for x in decoder.feed(b"\r\n" + APPENDIX_A)] == [APPENDIX_A]  # type: ignore[union-attr]

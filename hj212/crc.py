@@ -8,6 +8,7 @@ pre-shift); some terminals send MODBUS anyway, hence `crc16_modbus` and `looks_l
 from __future__ import annotations
 
 __all__ = [
+    "CRC_VALUES",
     "crc16",
     "crc16_modbus",
     "crc16_reference",
@@ -124,3 +125,4 @@ def looks_like_hj212_crc(text: str) -> bool:
 
 
 _HJ212_LOW_BYTES = frozenset(v & 0xFF for v in _T)
+CRC_VALUES: frozenset[int] = frozenset(_T) | {0xFFFF}  # every value crc16 can return (0xFFFF: empty input)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .crc import crc16, crc16_modbus
+from .crc import CRC_VALUES, crc16, crc16_modbus
 from .errors import BadFrameError, UsageError
 from .fastpath import fast_frame
 from .messages import DecodeError, Frame, new_frame
@@ -30,8 +30,9 @@ __all__ = ["StreamDecoder"]
 
 _HEX = b"0123456789abcdefABCDEF"
 _GARBAGE_HEAD = 256  # bytes of a garbage run kept for the error value
-_HEX4 = tuple(b"%04X" % v for v in range(65536))
-_HEX4_TEXT = tuple(v.decode() for v in _HEX4)
+# The printed form of every value the HJ 212 CRC can take: only 256 exist (research §4.3).
+_HEX4 = {v: b"%04X" % v for v in CRC_VALUES}
+_HEX4_TEXT = {v: f"{v:04X}" for v in CRC_VALUES}
 _Out = list[Frame | DecodeError]
 
 
@@ -314,7 +315,7 @@ def _is_modbus(seg: bytes, crc_text: bytes) -> bool:
     """Does the printed CRC equal CRC-16/MODBUS of the segment, in either byte order?"""
     value = crc16_modbus(seg)
     text = crc_text.upper()
-    return text == _HEX4[value] or text == _HEX4[((value & 0xFF) << 8) | (value >> 8)]
+    return text == b"%04X" % value or text == b"%04X" % (((value & 0xFF) << 8) | (value >> 8))
 
 
 def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str]) -> Frame:

@@ -374,3 +374,7 @@ def test_stream_crlf_of_previous_frame_and_next_frame_in_one_read() -> None:
     decoder = StreamDecoder()
     assert reasons(decoder.feed(APPENDIX_A[:-2])) == ["frame"]
     assert [x.raw for x in decoder.feed(b"\r\n" + APPENDIX_A)] == [APPENDIX_A]  # type: ignore[union-attr]
+
+
+def test_stream_empty_segment_frame_is_malformed_not_a_crash() -> None:
+    assert reasons(decode_all_ways(b"##0000FFFF\r\n")) == ["malformed"]

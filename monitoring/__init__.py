@@ -1,0 +1,1 @@
+"""The monitoring domain: registry, readings, rules, alarms, reports, emergency control."""

@@ -1,0 +1,342 @@
+"""evaluate_rules: one time-driven, deterministic evaluation tick over every enterprise.
+
+Per enterprise the tick evaluates the window [ws, horizon) of data time, horizon = now - settle. ws is
+`window_min` back, or further back when the previous tick's watermark is older (scheduler outage, restart) or
+when readings with older data time arrived since the last tick (backfill); at most `max_catchup_hours`.
+Readings are loaded from ws - warm-up so running states at ws are those a longer history would give (see
+running_state). Findings are reconciled with stored alarms (alarms.reconcile), so repeating a tick or
+restarting mid-episode neither resets a window nor raises twice. Slow rules (flat-line) run on a cadence;
+daily rules (completeness, daily energy, baselines, over-production) once per completed local day,
+staggered per enterprise.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from monitoring.alarms import reconcile as rec
+from monitoring.alarms.models import Alarm
+from monitoring.alarms.ports import AlarmRepository, AuditLog
+from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder
+from monitoring.reports.ports import ReportRepository
+from monitoring.reports.service import control_faults, suppressions
+from monitoring.reports.workdays import CHINA
+from monitoring.rules import baseline, circuit, correlation, enterprise, tamper, terminal
+from monitoring.rules.config import RuleConfig
+from monitoring.rules.context import MINUTE, Context
+from monitoring.rules.models import EnterpriseInfo, Finding, Topology
+from monitoring.rules.ports import RuleInputs, RuleStateRepository
+
+log = logging.getLogger(__name__)
+
+Evaluator = Callable[[Context], list[Finding]]
+FAST: dict[str, Evaluator] = {
+    "control_stopped": correlation.control_stopped,
+    "control_low_load": correlation.control_low_load,
+    "start_stop_order": correlation.start_stop_order,
+    "fault_overrun": correlation.fault_overrun,
+    "terminal_offline": terminal.terminal_offline,
+    "power_loss": terminal.power_loss,
+    "tamper_zero_current": tamper.zero_current,
+    "tamper_negative_power": tamper.negative_power,
+    "tamper_energy_backwards": tamper.energy_backwards,
+    "tamper_clock_skew": tamper.clock_skew,
+    "tamper_events": tamper.terminal_events,
+    "circuit_over_voltage": circuit.over_voltage,
+    "circuit_under_voltage": circuit.under_voltage,
+    "circuit_phase_loss": circuit.phase_loss,
+    "circuit_current_imbalance": circuit.current_imbalance,
+    "circuit_over_current": circuit.over_current,
+    "halt_violation": enterprise.halt_violation,
+}
+FAST_RULES = (set(FAST) - {"tamper_events"}) | {"tamper_param_change", "tamper_duplicate_mn"}
+
+
+@dataclass(frozen=True)
+class Emergency:
+    """Emergency configuration in force: alerts, measures per enterprise, halt orders."""
+
+    alerts: Sequence[EmergencyAlert] = ()
+    measures: Mapping[str, EnterpriseMeasures] = field(default_factory=dict)
+    halts: Sequence[HaltOrder] = ()
+
+
+@dataclass
+class Stores:
+    inputs: RuleInputs
+    state: RuleStateRepository
+    alarms: AlarmRepository
+    audit: AuditLog
+    reports: ReportRepository
+
+
+@dataclass
+class TickResult:
+    enterprises: int = 0
+    findings: int = 0
+    changed: list[Alarm] = field(default_factory=list)
+    windows: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+
+
+def floor_minute(t: datetime) -> datetime:
+    return t.replace(second=0, microsecond=0)
+
+
+def _max_duration(config: RuleConfig) -> float:
+    durations = [v.get("min_duration_min", 0.0) for v in config.defaults.values()]
+    for by_id in config.overrides.values():
+        for sections in by_id.values():
+            durations += [v.get("min_duration_min", 0.0) for v in sections.values()]
+    return max(durations, default=0.0)
+
+
+def evaluate_rules(
+    stores: Stores,
+    config: RuleConfig,
+    emergency: Emergency,
+    now: datetime,
+    *,
+    enterprise_ids: Sequence[str] | None = None,
+    force_from: datetime | None = None,
+) -> TickResult:
+    """One evaluation tick at `now` (processing time); `force_from` re-evaluates from that data time (replay)."""
+    topo = stores.inputs.topology()
+    ev = config.params("evaluation")
+    horizon = floor_minute(now) - timedelta(minutes=ev["settle_min"])
+    span = timedelta(minutes=max(ev["window_min"], _max_duration(config) + 15))
+    tick = stores.state.get("tick") or {}
+    late: Mapping[str, datetime] = {}
+    if "last_tick" in tick:
+        late = stores.inputs.late_arrivals(datetime.fromisoformat(tick["last_tick"]), horizon - span)
+    result = TickResult()
+    for eid in sorted(enterprise_ids if enterprise_ids is not None else topo.enterprises):
+        info = topo.enterprises.get(eid)
+        if info is None:
+            continue
+        _evaluate_enterprise(stores, config, emergency, topo, info, now, horizon, span, late, force_from, result)
+    stores.state.put("tick", {"last_tick": now.isoformat()})
+    return result
+
+
+def _evaluate_enterprise(
+    stores: Stores,
+    config: RuleConfig,
+    emergency: Emergency,
+    topo: Topology,
+    info: EnterpriseInfo,
+    now: datetime,
+    horizon: datetime,
+    span: timedelta,
+    late: Mapping[str, datetime],
+    force_from: datetime | None,
+    result: TickResult,
+) -> None:
+    ev = config.params("evaluation", enterprise=info.id)
+    key = f"ent:{info.id}"
+    st = stores.state.get(key) or {}
+    oldest = horizon - timedelta(hours=ev["max_catchup_hours"])
+    ws = horizon - span
+    if "evaluated_until" in st:
+        ws = min(ws, datetime.fromisoformat(st["evaluated_until"]) - span)
+    points = topo.points_of(info.id)
+    for p in points:
+        if p.id in late:
+            ws = min(ws, floor_minute(late[p.id]))
+    if force_from is not None:
+        ws = min(ws, floor_minute(force_from))
+        oldest = min(oldest, ws)
+    ws = max(ws, oldest)
+    faults = stores.reports.faults_for(info.id)
+    extras = _extras(emergency, info.id, faults)
+    supp = suppressions(faults, stores.reports.stoppages_for(info.id), now)
+    baselines = {p.id: {int(h): v for h, v in (st.get("baselines", {}).get(p.id) or {}).items()} for p in points}
+    ctx = _context(stores, config, topo, info, ws, horizon, now, supp, baselines, extras)
+    findings: list[Finding] = []
+    for fn in FAST.values():
+        findings.extend(fn(ctx))
+    changed = rec.reconcile(findings, FAST_RULES, info.id, ws, now, stores.alarms, stores.audit)
+    changed += _hourly(stores, config, emergency, topo, info, ws, horizon, now, supp, baselines, extras)
+    cadence = int(ev["slow_cadence_min"])
+    if force_from is not None or (horizon.hour * 60 + horizon.minute) % max(cadence, 1) == 0:
+        changed += _slow(stores, config, topo, info, ws, horizon, now, supp, baselines, extras)
+    st = _daily(stores, config, topo, info, st, horizon, now, supp, extras)
+    if ctx.n:
+        status = enterprise.status_at(ctx, ctx.n - 1)
+        stores.state.put(
+            f"status:{info.id}",
+            {
+                "at": status.at.isoformat(),
+                "status": status.status,
+                "running": list(status.running),
+                "stopped": list(status.stopped),
+                "unknown": list(status.unknown),
+                "production_kw": status.production_kw,
+                "control_kw": status.control_kw,
+            },
+        )
+    st["evaluated_until"] = horizon.isoformat()
+    stores.state.put(key, st)
+    result.enterprises += 1
+    result.findings += len(findings)
+    result.changed.extend(changed)
+    result.windows[info.id] = (ws, horizon)
+
+
+def _extras(emergency: Emergency, eid: str, faults: Sequence[Any]) -> dict[str, Any]:
+    return {
+        "alerts": list(emergency.alerts),
+        "measures": emergency.measures,
+        "halts": list(emergency.halts),
+        "faults": control_faults(faults),
+    }
+
+
+def _context(
+    stores: Stores,
+    config: RuleConfig,
+    topo: Topology,
+    info: EnterpriseInfo,
+    ws: datetime,
+    we: datetime,
+    now: datetime,
+    supp: Sequence[Any],
+    baselines: Mapping[str, Mapping[int, float]],
+    extras: dict[str, Any],
+) -> Context:
+    rs = config.params("running_state", enterprise=info.id)
+    warmup = timedelta(minutes=2 * rs["memory_min"] + 5)
+    points = topo.points_of(info.id)
+    samples = stores.inputs.samples([p.id for p in points], ws - warmup, we)
+    mns = sorted({p.mn for p in points if p.mn})
+    events = stores.inputs.events(mns, ws, we) if mns else []
+    n = max(0, int((we - ws) // MINUTE))
+    return Context(info, topo, config, ws, n, now, samples, events, supp, baselines, extras)
+
+
+def _slow(
+    stores: Stores,
+    config: RuleConfig,
+    topo: Topology,
+    info: EnterpriseInfo,
+    ws: datetime,
+    we: datetime,
+    now: datetime,
+    supp: Sequence[Any],
+    baselines: Mapping[str, Mapping[int, float]],
+    extras: dict[str, Any],
+) -> list[Alarm]:
+    hours = (
+        max(
+            config.params("tamper_flatline", enterprise=info.id, point=p.id)["min_hours"]
+            for p in topo.points_of(info.id)
+        )
+        if topo.points_of(info.id)
+        else 0
+    )
+    start = min(ws, we - timedelta(hours=hours, minutes=30))
+    ctx = _context(stores, config, topo, info, start, we, now, supp, baselines, extras)
+    return rec.reconcile(tamper.flatline(ctx), {"tamper_flatline"}, info.id, start, now, stores.alarms, stores.audit)
+
+
+def _hourly(
+    stores: Stores,
+    config: RuleConfig,
+    emergency: Emergency,
+    topo: Topology,
+    info: EnterpriseInfo,
+    ws: datetime,
+    we: datetime,
+    now: datetime,
+    supp: Sequence[Any],
+    baselines: Mapping[str, Mapping[int, float]],
+    extras: dict[str, Any],
+) -> list[Alarm]:
+    """Emergency compliance on whole intervals: from the interval containing ws to the last complete one."""
+    step = int(config.params("emergency_violation", enterprise=info.id)["interval_min"]) or 60
+    start = ws - timedelta(minutes=(ws.hour * 60 + ws.minute) % step)
+    if not any(a.covers(info.id, info.town) and a.start < we and a.end > start for a in emergency.alerts):
+        return []
+    ctx = _context(stores, config, topo, info, start, we, now, supp, baselines, extras)
+    findings = enterprise.emergency_violation(ctx)
+    return rec.reconcile(findings, {"emergency_violation"}, info.id, start, now, stores.alarms, stores.audit)
+
+
+def _day_start(d: date) -> datetime:
+    return datetime.combine(d, time(0), CHINA)
+
+
+def _daily(
+    stores: Stores,
+    config: RuleConfig,
+    topo: Topology,
+    info: EnterpriseInfo,
+    st: dict[str, Any],
+    horizon: datetime,
+    now: datetime,
+    supp: Sequence[Any],
+    extras: dict[str, Any],
+) -> dict[str, Any]:
+    """Run the daily rules for each completed local day not yet done (staggered per enterprise)."""
+    ev = config.params("evaluation", enterprise=info.id)
+    stagger = timedelta(minutes=ev["daily_grace_min"] + zlib.crc32(info.id.encode()) % 60)
+    last_complete = (horizon - stagger).astimezone(CHINA).date() - timedelta(days=1)
+    done = date.fromisoformat(st["day_done"]) if "day_done" in st else last_complete - timedelta(days=1)
+    day = done + timedelta(days=1)
+    bl = config.params("baseline", enterprise=info.id)
+    while day <= last_complete:
+        baselines = {
+            p.id: {int(h): v for h, v in (st.get("baselines", {}).get(p.id) or {}).items()}
+            for p in topo.points_of(info.id)
+        }
+        ctx = _context(
+            stores,
+            config,
+            topo,
+            info,
+            _day_start(day).astimezone(horizon.tzinfo),
+            _day_start(day + timedelta(days=1)).astimezone(horizon.tzinfo),
+            now,
+            supp,
+            baselines,
+            extras,
+        )
+        findings = terminal.data_incomplete(ctx, day.isoformat())
+        subjects = {(f"point:{p.id}", "data_incomplete") for p in topo.points_of(info.id)}
+        rec.reconcile(
+            findings, {"data_incomplete"}, info.id, ctx.start, now, stores.alarms, stores.audit, subjects=subjects
+        )
+        profiles = st.setdefault("profiles", {})
+        for p in topo.points_of(info.id):
+            hist = profiles.setdefault(p.id, {})
+            hist[day.isoformat()] = baseline.day_profile(ctx, p.id)
+            profiles[p.id] = baseline.trim(hist, int(bl["days"]))
+            st.setdefault("baselines", {})[p.id] = {
+                str(h): v for h, v in baseline.learn(p, profiles[p.id], int(bl["days"]), int(bl["min_days"])).items()
+            }
+        days = st.setdefault("days", {})
+        days[day.isoformat()] = {
+            "energy": enterprise.daily_energy(ctx),
+            "baseline_kwh": enterprise.daily_baseline_kwh(ctx),
+        }
+        st["days"] = baseline.trim(days, 60)
+        prm = config.params("over_production", enterprise=info.id)
+        history = {date.fromisoformat(k): v for k, v in st["days"].items()}
+        over = enterprise.over_production(info.id, history, prm["factor"], int(prm["min_days"]), _day_start)
+        rec.reconcile(
+            over,
+            {"over_production"},
+            info.id,
+            _day_start(min(history)),
+            now,
+            stores.alarms,
+            stores.audit,
+            subjects={(f"enterprise:{info.id}", "over_production")},
+        )
+        st["day_done"] = day.isoformat()
+        day += timedelta(days=1)
+    return st

@@ -1,10 +1,10 @@
-"""Domain errors: one base, mapped to transport errors at the edges (API, handlers)."""
+"""The domain's error hierarchy: one base, four kinds, mapped to replies at the edge (STYLE.md §7.4)."""
 
 from __future__ import annotations
 
 
 class MonitoringError(Exception):
-    """Base of every domain error."""
+    """Base of every error the monitoring domain raises on purpose."""
 
 
 class NotFoundError(MonitoringError):
@@ -12,12 +12,12 @@ class NotFoundError(MonitoringError):
 
 
 class ConflictError(MonitoringError):
-    """The write conflicts with the stored state (duplicate key, stale version, illegal transition)."""
+    """A write lost a race or would break uniqueness or a state transition."""
 
 
 class InvalidInputError(MonitoringError):
-    """Input (request, file, configuration) failed validation."""
+    """Input (a file, a request, a field) failed validation; the message says which and why."""
 
 
 class StorageUnavailableError(MonitoringError):
-    """The backing store failed transiently; the caller may retry."""
+    """The backing store failed or is unreachable; transient, so callers may retry."""

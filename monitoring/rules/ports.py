@@ -35,6 +35,10 @@ class RuleStateRepository(Protocol):
 
     def put(self, key: str, value: dict[str, Any]) -> None: ...
 
+    def delete(self, key: str) -> None:
+        """Remove a document (absent keys are fine)."""
+        ...
+
     def keys(self, prefix: str) -> list[str]:
         """Keys starting with `prefix`, sorted."""
         ...

@@ -91,6 +91,9 @@ class MemoryRuleState:
     def put(self, key: str, value: dict[str, Any]) -> None:
         self._docs[key] = copy.deepcopy(value)
 
+    def delete(self, key: str) -> None:
+        self._docs.pop(key, None)
+
     def keys(self, prefix: str) -> list[str]:
         return sorted(k for k in self._docs if k.startswith(prefix))
 

@@ -1,4 +1,4 @@
-"""sqlite adapters for the rules, alarm, audit, report and emergency repositories (schema/50_rules.sql).
+"""sqlite adapters for the rules, alarm, audit, report and emergency repositories (schema/60_rules.sql).
 
 Each takes an open `sqlite3.Connection` (the package's db module owns opening, pragmas and migrations;
 `apply_schema` is here for stand-alone use). Backend errors are translated: IntegrityError → ConflictError,
@@ -8,25 +8,17 @@ OperationalError (locked, I/O) → StorageUnavailableError.
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import replace
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from monitoring.alarms.models import Alarm, AlarmState, AuditEntry
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder
-from monitoring.errors import ConflictError, NotFoundError, StorageUnavailableError
+from monitoring.errors import ConflictError, NotFoundError
 from monitoring.reports.models import FaultReport, StoppageRequest
 from monitoring.storage import rules_codec as codec
-
-SCHEMA = Path(__file__).with_name("schema") / "50_rules.sql"
-
-
-def apply_schema(conn: sqlite3.Connection) -> None:
-    conn.executescript(SCHEMA.read_text(encoding="utf-8"))
+from monitoring.storage.sqlite.db import Database
 
 
 def _ts(t: datetime) -> str:
@@ -37,26 +29,12 @@ def _dump(doc: dict[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-@contextmanager
-def _translated(conn: sqlite3.Connection, write: bool = False) -> Iterator[sqlite3.Connection]:
-    try:
-        if write:
-            with conn:
-                yield conn
-        else:
-            yield conn
-    except sqlite3.IntegrityError as exc:
-        raise ConflictError(str(exc)) from exc
-    except sqlite3.OperationalError as exc:
-        raise StorageUnavailableError(str(exc)) from exc
-
-
 class SqliteAlarmRepository:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def _one(self, sql: str, args: Sequence[Any]) -> Alarm | None:
-        with _translated(self._conn) as c:
+        with self._db.read() as c:
             row = c.execute(sql, args).fetchone()
         return None if row is None else codec.alarm_from_dict(json.loads(row[0]))
 
@@ -71,7 +49,7 @@ class SqliteAlarmRepository:
         return self._one(sql, (subject, rule))
 
     def open_for_enterprise(self, enterprise_id: str) -> list[Alarm]:
-        with _translated(self._conn) as c:
+        with self._db.read() as c:
             rows = c.execute(
                 "SELECT doc FROM alarms WHERE enterprise_id = ? AND is_open = 1 ORDER BY seq", (enterprise_id,)
             ).fetchall()
@@ -102,12 +80,12 @@ class SqliteAlarmRepository:
             args.append(_ts(until))
         sql = "SELECT doc FROM alarms" + (" WHERE " + " AND ".join(where) if where else "")
         sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
-        with _translated(self._conn) as c:
+        with self._db.read() as c:
             rows = c.execute(sql, [*args, int(limit)]).fetchall()
         return [codec.alarm_from_dict(json.loads(r[0])) for r in rows]
 
     def put(self, alarm: Alarm, *, expected_version: int | None) -> Alarm:
-        with _translated(self._conn, write=True) as c:
+        with self._db.write() as c:
             if expected_version is None:
                 stored = replace(alarm, version=1)
                 seq = c.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM alarms").fetchone()[0]
@@ -146,40 +124,44 @@ class SqliteAlarmRepository:
 
 
 class SqliteAuditLog:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def append(self, entry: AuditEntry) -> None:
-        with _translated(self._conn, write=True) as c:
+        with self._db.write() as c:
             c.execute(
                 "INSERT INTO alarm_audit (alarm_id, doc) VALUES (?, ?)",
                 (entry.alarm_id, _dump(codec.audit_to_dict(entry))),
             )
 
     def for_alarm(self, alarm_id: str) -> list[AuditEntry]:
-        with _translated(self._conn) as c:
+        with self._db.read() as c:
             rows = c.execute("SELECT doc FROM alarm_audit WHERE alarm_id = ? ORDER BY seq", (alarm_id,)).fetchall()
         return [codec.audit_from_dict(json.loads(r[0])) for r in rows]
 
 
 class SqliteRuleState:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def get(self, key: str) -> dict[str, Any] | None:
-        with _translated(self._conn) as c:
+        with self._db.read() as c:
             row = c.execute("SELECT doc FROM rule_state WHERE key = ?", (key,)).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
     def put(self, key: str, value: dict[str, Any]) -> None:
-        with _translated(self._conn, write=True) as c:
+        with self._db.write() as c:
             c.execute(
                 "INSERT INTO rule_state (key, doc) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET doc = excluded.doc",
                 (key, _dump(value)),
             )
 
+    def delete(self, key: str) -> None:
+        with self._db.write() as c:
+            c.execute("DELETE FROM rule_state WHERE key = ?", (key,))
+
     def keys(self, prefix: str) -> list[str]:
-        with _translated(self._conn) as c:
+        with self._db.read() as c:
             rows = c.execute(
                 "SELECT key FROM rule_state WHERE substr(key, 1, ?) = ? ORDER BY key", (len(prefix), prefix)
             ).fetchall()
@@ -187,11 +169,11 @@ class SqliteRuleState:
 
 
 class SqliteReportRepository:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def _put(self, table: str, ident: str, enterprise_id: str, filed_at: datetime, doc: dict[str, Any]) -> None:
-        with _translated(self._conn, write=True) as c:
+        with self._db.write() as c:
             c.execute(
                 f"INSERT INTO {table} (id, enterprise_id, filed_at, doc) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
@@ -199,14 +181,14 @@ class SqliteReportRepository:
             )
 
     def _get(self, table: str, ident: str) -> dict[str, Any]:
-        with _translated(self._conn) as c:
+        with self._db.read() as c:
             row = c.execute(f"SELECT doc FROM {table} WHERE id = ?", (ident,)).fetchone()
         if row is None:
             raise NotFoundError(f"{table} {ident} not found")
         return dict(json.loads(row[0]))
 
     def _for(self, table: str, enterprise_id: str) -> list[dict[str, Any]]:
-        with _translated(self._conn) as c:
+        with self._db.read() as c:
             rows = c.execute(
                 f"SELECT doc FROM {table} WHERE enterprise_id = ? ORDER BY filed_at, id", (enterprise_id,)
             ).fetchall()
@@ -233,11 +215,11 @@ class SqliteReportRepository:
 
 
 class SqliteEmergencyRepository:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self._conn = conn
+    def __init__(self, db: Database) -> None:
+        self._db = db
 
     def put_alert(self, alert: EmergencyAlert) -> None:
-        with _translated(self._conn, write=True) as c:
+        with self._db.write() as c:
             c.execute(
                 "INSERT INTO emergency_alerts (id, start_at, end_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT(id) "
                 "DO UPDATE SET start_at = excluded.start_at, end_at = excluded.end_at, doc = excluded.doc",
@@ -245,14 +227,14 @@ class SqliteEmergencyRepository:
             )
 
     def get_alert(self, alert_id: str) -> EmergencyAlert:
-        with _translated(self._conn) as c:
+        with self._db.read() as c:
             row = c.execute("SELECT doc FROM emergency_alerts WHERE id = ?", (alert_id,)).fetchone()
         if row is None:
             raise NotFoundError(f"emergency alert {alert_id} not found")
         return codec.alert_from_dict(json.loads(row[0]))
 
     def alerts_between(self, start: datetime, end: datetime) -> list[EmergencyAlert]:
-        with _translated(self._conn) as c:
+        with self._db.read() as c:
             rows = c.execute(
                 "SELECT doc FROM emergency_alerts WHERE start_at < ? AND end_at > ? ORDER BY start_at, id",
                 (_ts(end), _ts(start)),
@@ -260,7 +242,7 @@ class SqliteEmergencyRepository:
         return [codec.alert_from_dict(json.loads(r[0])) for r in rows]
 
     def put_measures(self, measures: EnterpriseMeasures) -> None:
-        with _translated(self._conn, write=True) as c:
+        with self._db.write() as c:
             c.execute(
                 "INSERT INTO emergency_measures (enterprise_id, doc) VALUES (?, ?) ON CONFLICT(enterprise_id) "
                 "DO UPDATE SET doc = excluded.doc",
@@ -268,13 +250,13 @@ class SqliteEmergencyRepository:
             )
 
     def measures(self) -> dict[str, EnterpriseMeasures]:
-        with _translated(self._conn) as c:
+        with self._db.read() as c:
             rows = c.execute("SELECT doc FROM emergency_measures").fetchall()
         found = [codec.measures_from_dict(json.loads(r[0])) for r in rows]
         return {m.enterprise_id: m for m in found}
 
     def put_halt(self, order: HaltOrder) -> None:
-        with _translated(self._conn, write=True) as c:
+        with self._db.write() as c:
             c.execute(
                 "INSERT INTO halt_orders (id, enterprise_id, start_at, end_at, doc) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT(id) DO UPDATE SET start_at = excluded.start_at, end_at = excluded.end_at, "
@@ -289,10 +271,32 @@ class SqliteEmergencyRepository:
             )
 
     def halts_between(self, start: datetime, end: datetime) -> list[HaltOrder]:
-        with _translated(self._conn) as c:
+        with self._db.read() as c:
             rows = c.execute(
                 "SELECT doc FROM halt_orders WHERE start_at < ? AND (end_at IS NULL OR end_at > ?) "
                 "ORDER BY start_at, id",
                 (_ts(end), _ts(start)),
             ).fetchall()
         return [codec.halt_from_dict(json.loads(r[0])) for r in rows]
+
+
+@dataclass
+class SqliteRulesStores:
+    """Every repository of the rules area on one database."""
+
+    state: SqliteRuleState
+    alarms: SqliteAlarmRepository
+    audit: SqliteAuditLog
+    reports: SqliteReportRepository
+    emergency: SqliteEmergencyRepository
+
+
+def open_rules_stores(db: Database) -> SqliteRulesStores:
+    """The rules-area repositories on an open (migrated) Database."""
+    return SqliteRulesStores(
+        SqliteRuleState(db),
+        SqliteAlarmRepository(db),
+        SqliteAuditLog(db),
+        SqliteReportRepository(db),
+        SqliteEmergencyRepository(db),
+    )

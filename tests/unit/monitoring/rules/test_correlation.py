@@ -177,9 +177,9 @@ def test_orderly_start_and_stop_raises_nothing() -> None:
     w = World()
     w.feed("P1", at("00:00"), at("01:00"), 0.0)
     w.feed("C1", at("00:00"), at("00:55"), 0.0)
-    w.feed("C1", at("00:55"), at("02:10"), 20.0)
+    w.feed("C1", at("00:55"), at("02:20"), 20.0)
     w.feed("P1", at("01:00"), at("02:00"), 60.0)
     w.feed("P1", at("02:00"), at("03:00"), 0.0)
-    w.feed("C1", at("02:10"), at("03:00"), 0.0)
+    w.feed("C1", at("02:20"), at("03:00"), 0.0)
     w.run(at("00:30"), at("03:00"))
     assert w.alarms("start_stop_order") == [] and w.alarms("control_stopped") == []

@@ -29,7 +29,7 @@ from monitoring.reports.workdays import CHINA
 from monitoring.rules import baseline, circuit, correlation, enterprise, tamper, terminal
 from monitoring.rules.config import RuleConfig
 from monitoring.rules.context import MINUTE, Context
-from monitoring.rules.models import EnterpriseInfo, Finding, Topology
+from monitoring.rules.models import EnterpriseInfo, Finding, PointInfo, Topology
 from monitoring.rules.ports import RuleInputs, RuleStateRepository
 
 log = logging.getLogger(__name__)
@@ -154,7 +154,7 @@ def _evaluate_enterprise(
     faults = stores.reports.faults_for(info.id)
     extras = _extras(emergency, info.id, faults)
     supp = suppressions(faults, stores.reports.stoppages_for(info.id), now)
-    baselines = {p.id: {int(h): v for h, v in (st.get("baselines", {}).get(p.id) or {}).items()} for p in points}
+    baselines = _baselines(st, points)
     ctx = _context(stores, config, topo, info, ws, horizon, now, supp, baselines, extras)
     findings: list[Finding] = []
     for fn in FAST.values():
@@ -185,6 +185,19 @@ def _evaluate_enterprise(
     result.findings += len(findings)
     result.changed.extend(changed)
     result.windows[info.id] = (ws, horizon)
+
+
+def _baselines(st: Mapping[str, Any], points: Sequence[PointInfo]) -> dict[str, dict[int, float]]:
+    """Learned baselines from the enterprise's state; commissioning values until a day has been learned."""
+    stored = st.get("baselines", {})
+    out: dict[str, dict[int, float]] = {}
+    for p in points:
+        learned = stored.get(p.id)
+        if learned:
+            out[p.id] = {int(h): float(v) for h, v in learned.items()}
+        elif p.commissioning_kw is not None:
+            out[p.id] = dict.fromkeys(range(24), p.commissioning_kw)
+    return out
 
 
 def _extras(emergency: Emergency, eid: str, faults: Sequence[Any]) -> dict[str, Any]:
@@ -285,14 +298,15 @@ def _daily(
     ev = config.params("evaluation", enterprise=info.id)
     stagger = timedelta(minutes=ev["daily_grace_min"] + zlib.crc32(info.id.encode()) % 60)
     last_complete = (horizon - stagger).astimezone(CHINA).date() - timedelta(days=1)
-    done = date.fromisoformat(st["day_done"]) if "day_done" in st else last_complete - timedelta(days=1)
-    day = done + timedelta(days=1)
+    if "day_done" not in st:
+        # First evaluation of this enterprise: daily rules start with the first whole day from now on, so
+        # the days before the platform watched it are not flagged as empty.
+        st["day_done"] = last_complete.isoformat()
+        return st
+    day = date.fromisoformat(st["day_done"]) + timedelta(days=1)
     bl = config.params("baseline", enterprise=info.id)
     while day <= last_complete:
-        baselines = {
-            p.id: {int(h): v for h, v in (st.get("baselines", {}).get(p.id) or {}).items()}
-            for p in topo.points_of(info.id)
-        }
+        baselines = _baselines(st, topo.points_of(info.id))
         ctx = _context(
             stores,
             config,

@@ -161,9 +161,12 @@ def _evaluate_enterprise(
         findings.extend(fn(ctx))
     changed = rec.reconcile(findings, FAST_RULES, info.id, ws, now, stores.alarms, stores.audit)
     changed += _hourly(stores, config, emergency, topo, info, ws, horizon, now, supp, baselines, extras)
-    cadence = int(ev["slow_cadence_min"])
-    if force_from is not None or (horizon.hour * 60 + horizon.minute) % max(cadence, 1) == 0:
+    slow_due = "slow_until" not in st or horizon >= datetime.fromisoformat(st["slow_until"]) + timedelta(
+        minutes=ev["slow_cadence_min"]
+    )
+    if force_from is not None or slow_due:
         changed += _slow(stores, config, topo, info, ws, horizon, now, supp, baselines, extras)
+        st["slow_until"] = horizon.isoformat()
     st = _daily(stores, config, topo, info, st, horizon, now, supp, extras)
     if ctx.n:
         status = enterprise.status_at(ctx, ctx.n - 1)
@@ -279,6 +282,18 @@ def _hourly(
     return rec.reconcile(findings, {"emergency_violation"}, info.id, start, now, stores.alarms, stores.audit)
 
 
+def _learn_day(
+    st: dict[str, Any], points: Sequence[PointInfo], ctx: Context, day: date, bl: Mapping[str, float]
+) -> None:
+    profiles = st.setdefault("profiles", {})
+    for p in points:
+        hist = profiles.setdefault(p.id, {})
+        hist[day.isoformat()] = baseline.day_profile(ctx, p.id)
+        profiles[p.id] = baseline.trim(hist, int(bl["days"]))
+        learned = baseline.learn(p, profiles[p.id], int(bl["days"]), int(bl["min_days"]))
+        st.setdefault("baselines", {})[p.id] = {str(h): v for h, v in learned.items()}
+
+
 def _day_start(d: date) -> datetime:
     return datetime.combine(d, time(0), CHINA)
 
@@ -324,21 +339,15 @@ def _daily(
         rec.reconcile(
             findings, {"data_incomplete"}, info.id, ctx.start, now, stores.alarms, stores.audit, subjects=subjects
         )
-        profiles = st.setdefault("profiles", {})
-        for p in topo.points_of(info.id):
-            hist = profiles.setdefault(p.id, {})
-            hist[day.isoformat()] = baseline.day_profile(ctx, p.id)
-            profiles[p.id] = baseline.trim(hist, int(bl["days"]))
-            st.setdefault("baselines", {})[p.id] = {
-                str(h): v for h, v in baseline.learn(p, profiles[p.id], int(bl["days"]), int(bl["min_days"])).items()
-            }
-        days = st.setdefault("days", {})
-        days[day.isoformat()] = {
-            "energy": enterprise.daily_energy(ctx),
-            "baseline_kwh": enterprise.daily_baseline_kwh(ctx),
-        }
-        st["days"] = baseline.trim(days, 60)
         prm = config.params("over_production", enterprise=info.id)
+        energy, expected = enterprise.daily_energy(ctx), enterprise.daily_baseline_kwh(ctx)
+        days = st.setdefault("days", {})
+        days[day.isoformat()] = {"energy": energy, "baseline_kwh": expected}
+        st["days"] = baseline.trim(days, 60)
+        # A day far above its baseline does not teach the baseline: otherwise an unauthorised expansion
+        # would become the new normal within min_days and never be reported.
+        if expected is None or energy["production"] <= prm["factor"] * expected:
+            _learn_day(st, topo.points_of(info.id), ctx, day, bl)
         history = {date.fromisoformat(k): v for k, v in st["days"].items()}
         over = enterprise.over_production(info.id, history, prm["factor"], int(prm["min_days"]), _day_start)
         rec.reconcile(

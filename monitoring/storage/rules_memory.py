@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -159,3 +159,14 @@ class MemoryEmergencyRepository:
     def halts_between(self, start: datetime, end: datetime) -> list[HaltOrder]:
         found = (h for h in self._halts.values() if h.start < end and (h.end is None or h.end > start))
         return sorted(found, key=lambda h: h.start)
+
+
+@dataclass
+class MemoryRulesStores:
+    """Every repository of the rules area, in memory."""
+
+    state: MemoryRuleState = field(default_factory=MemoryRuleState)
+    alarms: MemoryAlarmRepository = field(default_factory=MemoryAlarmRepository)
+    audit: MemoryAuditLog = field(default_factory=MemoryAuditLog)
+    reports: MemoryReportRepository = field(default_factory=MemoryReportRepository)
+    emergency: MemoryEmergencyRepository = field(default_factory=MemoryEmergencyRepository)

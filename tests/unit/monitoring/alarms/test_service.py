@@ -27,11 +27,26 @@ def _world() -> tuple[MemoryAlarmRepository, MemoryAuditLog, Alarm]:
 
 def test_full_lifecycle_is_audited_with_who_when_what_and_where() -> None:
     alarms, audit, a = _world()
-    respond(alarms, audit, "a1", cause=Cause.EQUIPMENT_FAULT, text="风机跳闸", photos=["s3://p/1.jpg"],
-            actor=ENTERPRISE, now=T + timedelta(minutes=30))
+    respond(
+        alarms,
+        audit,
+        "a1",
+        cause=Cause.EQUIPMENT_FAULT,
+        text="风机跳闸",
+        photos=["s3://p/1.jpg"],
+        actor=ENTERPRISE,
+        now=T + timedelta(minutes=30),
+    )
     dispatch(alarms, audit, "a1", branch="执法一局", actor=BUREAU, now=T + timedelta(hours=1))
-    verify(alarms, audit, "a1", result="现场核实风机故障已修复", photos=["s3://p/2.jpg"], actor=BRANCH,
-           now=T + timedelta(hours=5))
+    verify(
+        alarms,
+        audit,
+        "a1",
+        result="现场核实风机故障已修复",
+        photos=["s3://p/2.jpg"],
+        actor=BRANCH,
+        now=T + timedelta(hours=5),
+    )
     done = close(alarms, audit, "a1", note="办结", actor=BUREAU, now=T + timedelta(hours=6))
     assert done.state == AlarmState.CLOSED and done.response is not None and done.verification is not None
     trail = audit.for_alarm("a1")
@@ -41,7 +56,11 @@ def test_full_lifecycle_is_audited_with_who_when_what_and_where() -> None:
         ("verified", "dispatched", "verified"),
         ("closed", "verified", "closed"),
     ]
-    assert trail[0].actor == "u-ent" and trail[0].source.startswith("ip:198.51.100.7") and trail[0].at == T + timedelta(minutes=30)
+    assert (
+        trail[0].actor == "u-ent"
+        and trail[0].source.startswith("ip:198.51.100.7")
+        and trail[0].at == T + timedelta(minutes=30)
+    )
 
 
 def test_respond_by_other_enterprise_or_twice_conflicts() -> None:
@@ -84,8 +103,16 @@ def test_no_response_in_two_hours_escalates_to_branch_and_reminds_hourly() -> No
     again = escalate(alarms, audit, T + timedelta(hours=3, minutes=5), branch_of)
     assert {r.audience for r in again} == {"enterprise", "emergency_section"}
     # A late response is still accepted and recorded as late
-    respond(alarms, audit, "a1", cause=Cause.MAINTENANCE, text="检修", photos=[], actor=ENTERPRISE,
-            now=T + timedelta(hours=3, minutes=20))
+    respond(
+        alarms,
+        audit,
+        "a1",
+        cause=Cause.MAINTENANCE,
+        text="检修",
+        photos=[],
+        actor=ENTERPRISE,
+        now=T + timedelta(hours=3, minutes=20),
+    )
     assert audit.for_alarm("a1")[-1].detail["late"] is True
     assert overdue(alarms.get("a1"), T + timedelta(hours=4)) == []
 

@@ -24,8 +24,13 @@ pytestmark = pytest.mark.unit
 POINTS = ("P1", "C1", "M1")
 
 
-def _request(filed: datetime, start: datetime, end: datetime | None, kind: StoppageKind = StoppageKind.CONTROL_STOP,
-             points: tuple[str, ...] = ("C1",)) -> StoppageRequest:
+def _request(
+    filed: datetime,
+    start: datetime,
+    end: datetime | None,
+    kind: StoppageKind = StoppageKind.CONTROL_STOP,
+    points: tuple[str, ...] = ("C1",),
+) -> StoppageRequest:
     return StoppageRequest("S1", "E1", kind, points, start, end, "引风机计划检修", filed, "企业:张三")
 
 
@@ -58,11 +63,15 @@ def test_decision_after_deemed_approval_conflicts() -> None:
 
 @pytest.mark.parametrize(
     ("start_offset", "end_offset", "points"),
-    [(timedelta(hours=2), timedelta(hours=1), ("C1",)), (timedelta(0), timedelta(hours=1), ("X9",)),
-     (timedelta(0), timedelta(hours=1), ())],
+    [
+        (timedelta(hours=2), timedelta(hours=1), ("C1",)),
+        (timedelta(0), timedelta(hours=1), ("X9",)),
+        (timedelta(0), timedelta(hours=1), ()),
+    ],
 )
-def test_file_stoppage_rejects_bad_windows_and_foreign_points(start_offset: timedelta, end_offset: timedelta,
-                                                                points: tuple[str, ...]) -> None:
+def test_file_stoppage_rejects_bad_windows_and_foreign_points(
+    start_offset: timedelta, end_offset: timedelta, points: tuple[str, ...]
+) -> None:
     t = at("00:00")
     with pytest.raises(InvalidInputError):
         file_stoppage(MemoryReportRepository(), _request(t, t + start_offset, t + end_offset, points=points), POINTS)
@@ -70,7 +79,9 @@ def test_file_stoppage_rejects_bad_windows_and_foreign_points(start_offset: time
 
 def test_fault_report_filed_after_two_hours_is_marked_late_and_resolves_once() -> None:
     repo = MemoryReportRepository()
-    report = FaultReport("F1", "E1", FaultKind.CONTROL_EQUIPMENT, ("C1",), at("01:00"), at("03:30"), "运维:李四", "风机轴承损坏")
+    report = FaultReport(
+        "F1", "E1", FaultKind.CONTROL_EQUIPMENT, ("C1",), at("01:00"), at("03:30"), "运维:李四", "风机轴承损坏"
+    )
     stored = file_fault(repo, report, POINTS)
     assert stored.filed_late
     resolve_fault(repo, "F1", at("04:00"))

@@ -18,11 +18,13 @@ def test_defaults_cover_every_rule_in_the_catalogue() -> None:
 
 
 def test_point_beats_association_beats_enterprise() -> None:
-    cfg = load_defaults().with_overrides({
-        "enterprise": {"E1": {"control_stopped": {"min_duration_min": 20}}},
-        "association": {"A1": {"control_stopped": {"min_duration_min": 15}}},
-        "point": {"C1": {"control_stopped": {"min_duration_min": 5}}},
-    })
+    cfg = load_defaults().with_overrides(
+        {
+            "enterprise": {"E1": {"control_stopped": {"min_duration_min": 20}}},
+            "association": {"A1": {"control_stopped": {"min_duration_min": 15}}},
+            "point": {"C1": {"control_stopped": {"min_duration_min": 5}}},
+        }
+    )
     assert cfg.params("control_stopped", enterprise="E1")["min_duration_min"] == 20
     assert cfg.params("control_stopped", enterprise="E1", association="A1")["min_duration_min"] == 15
     assert cfg.params("control_stopped", enterprise="E1", association="A1", point="C1")["min_duration_min"] == 5

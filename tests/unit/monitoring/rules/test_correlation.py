@@ -126,7 +126,9 @@ def test_scheduler_outage_catches_up_without_losing_the_episode() -> None:
     # When the scheduler is down 00:31-03:00 and resumes
     w.tick(at("03:00"))
     (alarm,) = w.alarms("control_stopped")
-    assert alarm.episodes[0].end is not None and alarm.episodes[0].end - alarm.episodes[0].start >= timedelta(minutes=29)
+    assert alarm.episodes[0].end is not None and alarm.episodes[0].end - alarm.episodes[0].start >= timedelta(
+        minutes=29
+    )
 
 
 def test_low_load_below_share_of_commissioning_baseline_raises() -> None:

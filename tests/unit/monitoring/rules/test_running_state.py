@@ -48,8 +48,10 @@ def test_bad_flag_and_gap_are_unknown_never_stop() -> None:
 
 
 @settings(max_examples=40, deadline=None)
-@given(st.lists(st.one_of(st.none(), st.sampled_from([0.0, 0.5, 1.0, 1.2, 1.4, 2.0, 20.0])), min_size=80, max_size=120),
-       st.integers(min_value=0, max_value=20))
+@given(
+    st.lists(st.one_of(st.none(), st.sampled_from([0.0, 0.5, 1.0, 1.2, 1.4, 2.0, 20.0])), min_size=80, max_size=120),
+    st.integers(min_value=0, max_value=20),
+)
 def test_state_after_warmup_does_not_depend_on_where_evaluation_starts(values: list[float | None], skip: int) -> None:
     # The state at minute t depends only on readings in [t - 2H, t]; evaluation warms up 2H + 5 min before.
     samples = _series(values)

@@ -86,12 +86,17 @@ def test_terminal_clock_ahead_raises_clock_skew() -> None:
 def test_param_change_and_duplicate_mn_events_raise_alarms() -> None:
     w = World()
     w.running(at("00:00"), at("01:00"))
-    w.inputs.add_events([
-        TerminalEvent(at("00:20"), "MN1", "param_change", {"what": "CT变比"}),
-        TerminalEvent(at("00:25"), "MN2", "duplicate_mn", {"peer": "203.0.113.9:4000"}),
-    ])
+    w.inputs.add_events(
+        [
+            TerminalEvent(at("00:20"), "MN1", "param_change", {"what": "CT变比"}),
+            TerminalEvent(at("00:25"), "MN2", "duplicate_mn", {"peer": "203.0.113.9:4000"}),
+        ]
+    )
     w.run(at("00:30"), at("00:40"))
-    assert [a.rule for a in w.alarms() if a.rule.startswith("tamper_")] == ["tamper_param_change", "tamper_duplicate_mn"]
+    assert [a.rule for a in w.alarms() if a.rule.startswith("tamper_")] == [
+        "tamper_param_change",
+        "tamper_duplicate_mn",
+    ]
     assert len(w.alarms("tamper_param_change")[0].live_episodes) == 1
 
 

@@ -42,3 +42,15 @@ clean:
 # ---- benchmarks (print figures; never part of `make test`) ----
 bench: venv
 	@echo "benchmarks: see the bench-* targets"
+
+# ---- monitoring (domain model, storage ports, sqlite/memory adapters, registry CLI) ----
+.PHONY: bench-monitoring
+bench-monitoring: venv
+	$(PY) bench/monitoring_storage.py --frames 5000 --batch 100
+
+# ---- decode (issue 3: profiles, readings, decode service, on_frame_batch) ----
+.PHONY: bench-decode
+BENCH_FRAMES ?= 6000
+BENCH_DDB_FRAMES ?= 300
+bench-decode: venv
+	$(PY) bench/decode_bench.py --frames $(BENCH_FRAMES) --ddb-frames $(BENCH_DDB_FRAMES)

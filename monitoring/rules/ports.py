@@ -6,6 +6,9 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
 
+from monitoring.alarms.ports import AlarmRepository, AuditLog
+from monitoring.emergency.ports import EmergencyRepository
+from monitoring.reports.ports import ReportRepository
 from monitoring.rules.models import Sample, TerminalEvent, Topology
 
 
@@ -42,3 +45,22 @@ class RuleStateRepository(Protocol):
     def keys(self, prefix: str) -> list[str]:
         """Keys starting with `prefix`, sorted."""
         ...
+
+
+class RulesRepositories(Protocol):
+    """Every repository of the rules area on one backend (MemoryRulesStores, SqliteRulesStores)."""
+
+    @property
+    def state(self) -> RuleStateRepository: ...
+
+    @property
+    def alarms(self) -> AlarmRepository: ...
+
+    @property
+    def audit(self) -> AuditLog: ...
+
+    @property
+    def reports(self) -> ReportRepository: ...
+
+    @property
+    def emergency(self) -> EmergencyRepository: ...

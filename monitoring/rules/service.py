@@ -30,7 +30,7 @@ from monitoring.rules import baseline, circuit, correlation, enterprise, tamper,
 from monitoring.rules.config import RuleConfig
 from monitoring.rules.context import MINUTE, Context
 from monitoring.rules.models import EnterpriseInfo, Finding, PointInfo, Topology
-from monitoring.rules.ports import RuleInputs, RuleStateRepository
+from monitoring.rules.ports import RuleInputs, RulesRepositories, RuleStateRepository
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,19 @@ def evaluate_rules(
         _evaluate_enterprise(stores, config, emergency, topo, info, now, horizon, span, late, force_from, result)
     stores.state.put("tick", {"last_tick": now.isoformat()})
     return result
+
+
+def evaluate_tick(inputs: RuleInputs, repos: RulesRepositories, config: RuleConfig, now: datetime) -> TickResult:
+    """One scheduled tick: load the emergency situation in force, then evaluate every enterprise."""
+    back = now - timedelta(hours=config.params("evaluation")["max_catchup_hours"] + 24)
+    ahead = now + timedelta(minutes=1)
+    situation = Emergency(
+        alerts=repos.emergency.alerts_between(back, ahead),
+        measures=repos.emergency.measures(),
+        halts=repos.emergency.halts_between(back, ahead),
+    )
+    stores = Stores(inputs, repos.state, repos.alarms, repos.audit, repos.reports)
+    return evaluate_rules(stores, config, situation, now)
 
 
 def _evaluate_enterprise(

@@ -18,6 +18,7 @@ from monitoring.storage.dynamodb.metering import CapacityMeter
 from monitoring.storage.dynamodb.models import Connection, Models, build_models
 from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
 from monitoring.storage.dynamodb.registry import DynamoDBRegistryRepository
+from monitoring.storage.dynamodb.rules import DynamoDBRulesStores, open_rules_stores
 from monitoring.storage.ports import Store
 from monitoring.storage.retention import RetentionPolicy
 
@@ -67,6 +68,10 @@ class DynamoDBBackend:
             retention=policy,
             close=self.close,
         )
+
+    def rules_stores(self) -> DynamoDBRulesStores:
+        """The rules-area repositories (rule state, alarms, audit, reports, emergency) on the `state` table."""
+        return open_rules_stores(self.models.state, self.tx_connection)
 
     def close(self) -> None:
         """Release the HTTP connection pool."""

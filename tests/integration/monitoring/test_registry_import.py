@@ -215,3 +215,21 @@ def test_written_templates_match_the_importer_and_the_shipped_copies(tmp_path: P
     tables = read_workbook(written[0])
     assert set(tables) == set(SHEETS) and all(not t.rows for t in tables.values())
     assert read_workbook(shipped / "登记模板.xlsx").keys() == tables.keys()
+
+
+def test_two_counties_with_the_same_names_stay_apart(tmp_path: Path) -> None:
+    # Given one deployment importing lists of two counties that share a town and an enterprise name
+    rows = [
+        ["序号", "镇（区、街道）", "企业名称", "安装类型", "所属分局"],
+        ["1", "城北街道", "同名公司", "大气管控企业", "执法一局"],
+    ]
+    path = _write_csv(tmp_path / "l.csv", rows)
+    s = memory_store()
+    import_enterprise_list(s.registry, path, county=RUGAO, year=2022)
+    import_enterprise_list(s.registry, path, county=County("haian", "海安市", "南通市", "江苏省"), year=2023)
+    # Then each county has its own towns, branches and enterprise
+    assert [c.county_id for c in s.registry.list_counties()] == ["haian", "rugao"]
+    rugao, haian = s.registry.list_enterprises("rugao"), s.registry.list_enterprises("haian")
+    assert len(rugao) == len(haian) == 1 and rugao[0].enterprise_id != haian[0].enterprise_id
+    assert rugao[0].town_id != haian[0].town_id and haian[0].list_year == 2023
+    assert s.registry.list_enterprises("rugao", town_id=haian[0].town_id) == []

@@ -27,7 +27,6 @@ def power_frame(rng: random.Random, i: int) -> bytes:
     for ph in PHASES:
         cp[f"U{ph}"] = {"Avg": f"{rng.uniform(215, 240):.1f}", "Flag": "N"}
     cp["P"] = {"Avg": f"{rng.uniform(1, 40):.3f}", "Flag": "N"}
-    cp["Q"] = {"Avg": f"{rng.uniform(0, 9):.3f}", "Flag": "N"}
     cp["PF"] = {"Avg": f"{rng.uniform(0.7, 1):.3f}", "Flag": "N"}
     cp["EP"] = {"Cou": f"{rng.uniform(0, 99999):.2f}", "Flag": "N"}
     qn = f"20261128{i % 24:02d}{i % 60:02d}{i % 60:02d}{i % 1000:03d}"

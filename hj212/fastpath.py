@@ -22,10 +22,9 @@ _NOT_DELIM = bytes(c for c in range(256) if c not in b";,=")
 _MAX_PLANS = 256
 _MAX_SEEN = 4096
 _Plan = Callable[[Sequence[str]], tuple[dict[str, str], dict[str, str], dict[str, dict[str, str]]]]
-_plans: dict[tuple[str, ...], _Plan | None] = {}  # None: this layout always takes the lenient path
+_plans: dict[str, _Plan | None] = {}  # None: this layout always takes the lenient path
 _MISSING: _Plan | None = lambda v: ({}, {}, {})  # noqa: E731 - a sentinel distinct from None
-_seen: dict[tuple[str, ...], int] = {}
-_SEP = ";"  # cannot occur in a key: separates header keys from CP keys in a layout
+_seen: dict[str, int] = {}
 
 
 def _compile(head_keys: Sequence[str], body_keys: Sequence[str]) -> _Plan | None:
@@ -86,34 +85,33 @@ def split_fast(
         return None
     head = raw[:ci]
     body = raw[ci + 6 : -2]
+    end = -2
     if body.endswith(b";") or body.endswith(b","):
         body = body[:-1]  # a trailing separator (`…Flag=N;&&`) carries nothing
+        end = -3
     if b"," in head or b"&&" in body or not _well_formed(head) or (body and not _well_formed(body)):
         return None
     tci = text.find(";CP=&&")
     hflat = text[:tci].replace("=", ";").split(";")
-    hk = tuple(hflat[0::2])
+    # The layout is named by one string (keys cannot hold ';' or a line break): cheaper to hash than a tuple.
     if body:
-        btext = text[tci + 6 : tci + 6 + len(text) - tci - 8]
-        if len(btext.encode("utf-8")) != len(body):
-            btext = btext[:-1]  # the trailing separator dropped above
-        bflat = btext.replace(",", ";").replace("=", ";").split(";")
-        bk = tuple(bflat[0::2])
+        bflat = text[tci + 6 : end].replace(",", ";").replace("=", ";").split(";")
+        layout = ";".join(hflat[0::2]) + "\n" + ";".join(bflat[0::2])
         values = hflat[1::2] + bflat[1::2]
     else:
-        bk = ()
+        bflat = []
+        layout = ";".join(hflat[0::2]) + "\r"  # distinct from a data area holding one empty name
         values = hflat[1::2]
-    keys = hk + (_SEP,) + bk
-    plan = _plans.get(keys, _MISSING)
+    plan = _plans.get(layout, _MISSING)
     if plan is _MISSING:
-        seen = _seen.get(keys, 0)
+        seen = _seen.get(layout, 0)
         if seen == 0 or len(_plans) >= _MAX_PLANS:
             if len(_seen) >= _MAX_SEEN:
                 _seen.clear()
-            _seen[keys] = seen + 1
+            _seen[layout] = seen + 1
             return None
-        plan = _plans[keys] = _compile(hk, bk)
-        _seen.pop(keys, None)
+        plan = _plans[layout] = _compile(hflat[0::2], bflat[0::2])
+        _seen.pop(layout, None)
     if plan is None:
         return None
     return plan(values)

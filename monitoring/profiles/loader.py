@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from monitoring.errors import InvalidInputError
 from monitoring.profiles.models import (
     EVENT_TYPES,
     MESSAGE_KINDS,
@@ -37,7 +38,7 @@ _PLACEHOLDER = re.compile(r"\{ch(:[1-9]|\?)?\}")  # {ch}: 1+ digits, {ch:2}: exa
 _DEFAULT_FIELDS = ("Rtd", "Avg", "Min", "Max", "Info", "Data")
 
 
-class ProfileError(ValueError):
+class ProfileError(InvalidInputError):
     """A profile file is invalid: `file`, `key` (JSON path) and `reason` say where and why."""
 
     def __init__(self, file: str, key: str, reason: str) -> None:

@@ -79,12 +79,8 @@ def data_incomplete(ctx: Context, day_label: str) -> list[Finding]:
 def _dead_voltage(ctx: Context, point: PointInfo, share: float) -> list[int]:
     """Per minute: 1 voltage dead on all phases, 0 present, 2 unknown (no good voltage reading)."""
     limit = share * point.nominal_v
-    phases = [ctx.values(point.id, a) for a in ("ua", "ub", "uc")]
-    out: list[int] = []
-    for m in range(ctx.n):
-        vals = [x for x in (ph[m] for ph in phases) if x is not None]
-        out.append(2 if not vals else (1 if all(v < limit for v in vals) else 0))
-    return out
+    ph = ctx.phases(point.id)
+    return [2 if c == 0 else (1 if hi < limit else 0) for hi, c in zip(ph.vmax, ph.vcnt, strict=True)]
 
 
 def power_loss(ctx: Context) -> list[Finding]:

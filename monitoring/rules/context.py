@@ -95,6 +95,7 @@ class Context:
     _th: dict[str, Thresholds] = field(default_factory=dict)
     _index: dict[str, list[int]] = field(default_factory=dict)
     _phases: dict[str, PhaseStats] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)  # per-context results shared between rules
 
     # --- time ---------------------------------------------------------------------------------------
     def at(self, m: int) -> datetime:

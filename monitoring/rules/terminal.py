@@ -33,14 +33,15 @@ def terminal_offline(ctx: Context) -> list[Finding]:
         interval = min(p.interval_s for p in points)
         allowed = timedelta(seconds=interval * prm["interval_multiple"])
         times = sorted({s.at for p in points for s in ctx.samples.get(p.id, ())})
+        stamps = [t.timestamp() for t in times]
+        allowed_s, base = allowed.total_seconds(), ctx.start.timestamp()
         cond = bytearray(ctx.n)
-        j, last = 0, None
+        j, last = 0, -1e18
         for m in range(ctx.n):
-            t_end = ctx.at(m + 1)
-            while j < len(times) and times[j] < t_end:
-                last, j = times[j], j + 1
-            silent = last is None or t_end - last > allowed
-            cond[m] = episodes.TRUE if silent else episodes.FALSE
+            t_end = base + 60 * (m + 1)
+            while j < len(stamps) and stamps[j] < t_end:
+                last, j = stamps[j], j + 1
+            cond[m] = episodes.TRUE if t_end - last > allowed_s else episodes.FALSE
         ids = [p.id for p in points]
         used = ctx.apply_suppression(cond, ids, "terminal_offline")
         for run in ctx.runs(cond, prm["min_duration_min"]):

@@ -10,10 +10,11 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import _wiring
-from functions._observability import logger, metrics, publish_decode_report
+from functions._observability import logger, metrics, publish_decode_report, structure_domain_logs
 from monitoring.ingest.decode import Decoder
 
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+structure_domain_logs()
 
 
 @logger.inject_lambda_context

@@ -91,3 +91,8 @@ BENCH_FRAMES ?= 6000
 BENCH_DDB_FRAMES ?= 300
 bench-decode: venv
 	$(PY) bench/decode_bench.py --frames $(BENCH_FRAMES) --ddb-frames $(BENCH_DDB_FRAMES)
+
+# ---- rules (evaluation cost per tick; figures printed, never asserted) ----
+.PHONY: bench-rules
+bench-rules: venv
+	$(PY) bench/rules_bench.py --enterprises 300 --ticks 10

@@ -95,13 +95,10 @@ async def drive(term: Terminal, clock: SimClock, stop: asyncio.Event) -> None:
     t = now.replace(microsecond=0) + timedelta(seconds=(-now.second) % term.settings.sample_s)
     while not stop.is_set():
         delay = clock.real_delay(t)
-        if delay > 0:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
-            if stop.is_set():
-                return
-        else:
-            await asyncio.sleep(0)  # catching up under acceleration: let the links breathe
+        # A plain sleep (no task per wait); a stop is noticed within one sample interval.
+        await asyncio.sleep(delay)  # 0 when catching up under acceleration: still lets the links breathe
+        if stop.is_set():
+            return
         term.step(t)
         t += step
 
@@ -145,24 +142,28 @@ async def run(fleet: Fleet, opts: RunOptions, stop: asyncio.Event | None = None)
     by_term: dict[str, list[Link]] = {}
     for link in fleet.links:
         by_term.setdefault(link.term.mn, []).append(link)
-    gap = 1.0 / opts.connect_rate if opts.connect_rate > 0 else 0.0
     deadline = time.monotonic() + opts.duration_s if opts.duration_s is not None else None
     end_sim = opts.start + timedelta(minutes=opts.sim_minutes) if opts.sim_minutes is not None else None
+    pending = list(fleet.terminals)
+    began = time.monotonic()
     try:
-        for term in fleet.terminals:
-            if stop.is_set():
-                break
-            tasks.append(asyncio.create_task(drive(term, fleet.clock, stop)))
-            tasks += [asyncio.create_task(link.run(stop)) for link in by_term[term.mn]]
-            if gap:
-                await asyncio.sleep(gap)
         while not stop.is_set():
+            # Start terminals at the configured rate, in batches, whatever the loop's latency.
+            due = (
+                len(fleet.terminals)
+                if opts.connect_rate <= 0
+                else int((time.monotonic() - began) * opts.connect_rate) + 1
+            )
+            while pending and len(fleet.terminals) - len(pending) < due:
+                term = pending.pop(0)
+                tasks.append(asyncio.create_task(drive(term, fleet.clock, stop)))
+                tasks += [asyncio.create_task(link.run(stop)) for link in by_term[term.mn]]
             if deadline is not None and time.monotonic() >= deadline:
                 break
             if end_sim is not None and fleet.clock.now() >= end_sim:
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.2)
+                await asyncio.wait_for(stop.wait(), 0.05 if pending else 0.2)
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -238,10 +238,14 @@ class Terminal:
             if self.status_wanted:
                 rs = [f"SB{ch:02d}-RS={int(abs(v['P']) >= 0.5)}" for ch, v in sorted(values.items())]
                 out.append(self.record("2021", "status", label, rs))
-        for agg in self.aggs.values():
-            closed = agg.add(label, values)
-            if closed is not None:
-                out += self._period_records(closed)
+        closed = self.aggs["minute"].add(label, values)
+        if closed is not None:
+            out += self._period_records(closed)
+            # Hour and day statistics are folded from finished minutes: far cheaper than per sample.
+            for kind in ("hour", "day"):
+                longer = self.aggs[kind].add_period(closed) if kind in self.aggs else None
+                if longer is not None:
+                    out += self._period_records(longer)
         return out
 
     def _period_records(self, closed: Closed) -> list[Record]:

@@ -97,7 +97,7 @@ def main() -> None:
         f"dropped {c.dropped}"
     )
     print(
-        f"simulator CPU {cpu:.1f}s = {cpu / wall:.2f} cores; {c.acked / max(cpu, 1e-9):.0f} acked packets per CPU second"
+        f"simulator CPU {cpu:.1f}s = {cpu / wall:.2f} cores; {c.acked / max(cpu, 1e-9):.0f} acked per CPU second"
     )
     backlog = sum(len(link.outbox) for link in running.links)
     lag = min((t._prev for t in running.terminals if t._prev is not None), default=None)

@@ -42,3 +42,9 @@ clean:
 # ---- benchmarks (print figures; never part of `make test`) ----
 bench: venv
 	@echo "benchmarks: see the bench-* targets"
+
+# ---- simulator ----
+.PHONY: bench-simulator
+# Connect the Rugao fleet to a fast acknowledging sink on 127.0.0.1 and print connect time and acked packets/s.
+bench-simulator: venv
+	$(PY) bench/simulator_bench.py --seconds 20 --accel 10

@@ -96,9 +96,7 @@ def main() -> None:
         f"packets sent {c.frames_sent}, acknowledged {c.acked} = {c.acked / wall:.0f}/s, resends {c.resends}, "
         f"dropped {c.dropped}"
     )
-    print(
-        f"simulator CPU {cpu:.1f}s = {cpu / wall:.2f} cores; {c.acked / max(cpu, 1e-9):.0f} acked per CPU second"
-    )
+    print(f"simulator CPU {cpu:.1f}s = {cpu / wall:.2f} cores; {c.acked / max(cpu, 1e-9):.0f} acked per CPU second")
     backlog = sum(len(link.outbox) for link in running.links)
     lag = min((t._prev for t in running.terminals if t._prev is not None), default=None)
     print(f"still buffered {backlog}; sim clock {running.clock.now():%H:%M:%S}, slowest terminal sampled up to {lag}")

@@ -24,6 +24,10 @@ class SimClock:
         self._monotonic = monotonic
         self._t0 = monotonic()
 
+    def reset(self) -> None:
+        """Make simulated time equal `start` now (called when a run begins, after any slow set-up)."""
+        self._t0 = self._monotonic()
+
     def now(self) -> datetime:
         """The current simulated time."""
         return self.start + timedelta(seconds=(self._monotonic() - self._t0) * self.accel)

@@ -138,6 +138,7 @@ def write_stats(fleet: Fleet, path: Path) -> None:
 async def run(fleet: Fleet, opts: RunOptions, stop: asyncio.Event | None = None) -> Counters:
     """Run until stopped, the wall duration passes, or the simulated span is done."""
     stop = stop or asyncio.Event()
+    fleet.clock.reset()
     tasks: list[asyncio.Task[None]] = [asyncio.create_task(_report(fleet, opts, stop))]
     by_term: dict[str, list[Link]] = {}
     for link in fleet.links:

@@ -106,7 +106,7 @@ class Terminal:
 
     # -- identity and environment -------------------------------------------------------------
     def _targets_me(self, role: str, select: str) -> bool:
-        mine = set(self.points.values()) if hasattr(self, "points") else set()
+        mine = set(self.points.values())
         return any(p in mine for p in self.enterprise.points_of(role, select))
 
     def network_up(self, t: datetime) -> bool:

@@ -99,7 +99,7 @@ def handle(term: Terminal, link: LinkState, req: Request, true_now: datetime) ->
         if cn == "2012":
             link.realtime = False
         else:
-            link.status = term.status_wanted = False
+            link.status = False  # the terminal keeps producing status records for any other platform asking
         return Plan([_reply(term, "9013", req.qn, "")], None, req.qn)
     if cn in ("2011", "2021"):
         if cn == "2011":

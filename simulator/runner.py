@@ -95,8 +95,11 @@ async def drive(term: Terminal, clock: SimClock, stop: asyncio.Event) -> None:
     t = now.replace(microsecond=0) + timedelta(seconds=(-now.second) % term.settings.sample_s)
     while not stop.is_set():
         delay = clock.real_delay(t)
-        # A plain sleep (no task per wait); a stop is noticed within one sample interval.
-        await asyncio.sleep(delay)  # 0 when catching up under acceleration: still lets the links breathe
+        if delay > 0.25:  # long waits watch the stop event; short ones are plain sleeps (no task per wait)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+        else:
+            await asyncio.sleep(delay)  # 0 when catching up under acceleration: still lets the links breathe
         if stop.is_set():
             return
         term.step(t)

@@ -269,3 +269,32 @@ async def test_time_calibration_request_then_platform_sets_the_clock() -> None:
     assert answers == [("9011", "QnRtn=1&&"), ("9012", "ExeRtn=1&&")]
     soe = [f for f in plat.uploads("3020") if f.cp.items["SOE1"]["EventType"] == "param_change"]
     assert soe and soe[0].cp.items["SOE1"]["Code"] == "SystemTime"
+
+
+@pytest.mark.slow
+@aio
+async def test_backlog_of_more_than_4000_packets_is_backfilled_in_order() -> None:
+    # Given ten hours of data buffered while the platform was unreachable (stepped at once, no wall time)
+    (plat,) = await _platforms(lambda f: True)
+    ent = _enterprise()
+    sc = parse_scenario({"name": "t", "title_zh": "t", "description": "t", "effects": []})
+    settings = TerminalSettings(sample_s=30, rtd_interval_s=30, hour_data=False, day_data=False)
+    term = Terminal(ent.terminals[0], ent, SiteModel(ent, sc, START, 1), load_profile(), settings)
+    clock = SimClock(START + timedelta(hours=10), 1.0)
+    link = Link(term, clock, "127.0.0.1", plat.port)
+    for k in range(10 * 120):
+        term.step(START + timedelta(seconds=30 * k))
+    backlog = len(link.outbox)
+    assert backlog >= 4000 and link.outbox.dropped == 0
+    # When the link comes up
+    stop = asyncio.Event()
+    task = asyncio.create_task(link.run(stop))
+    await plat.wait_for(lambda: link.counters.acked >= backlog, timeout=45)
+    stop.set()
+    await task
+    await plat.stop()
+    # Then every packet arrived exactly once, oldest first
+    keys = [(f.cn, _dt(f), f.pno) for f in plat.frames]
+    assert len(keys) == len(set(keys)) == backlog
+    minutes = [(_dt(f), f.pno or 0) for f in plat.uploads("2051")]
+    assert minutes == sorted(minutes) and minutes[0][0] == "20261130080000"

@@ -168,9 +168,12 @@ def parse_segment(seg: str, raw: bytes | None = None) -> ParsedSegment:
         raise BadFrameError("malformed", "no CN in the data segment", seg.encode("utf-8", "replace")[:64])
     qn = get("QN")
     st = get("ST")
-    flag = _int_field(get("Flag"), "bad_flag", quirks)
-    pnum = _int_field(get("PNUM"), "bad_pnum", quirks)
-    pno = _int_field(get("PNO"), "bad_pno", quirks)
+    text = get("Flag")
+    flag = int(text) if text is not None and text.isdigit() and text.isascii() else _int_field(text, "bad_flag", quirks)
+    text = get("PNUM")
+    pnum = None if text is None else _int_field(text, "bad_pnum", quirks)
+    text = get("PNO")
+    pno = None if text is None else _int_field(text, "bad_pno", quirks)
     if qn is None:
         quirks.add("missing_qn")
     if st is None:

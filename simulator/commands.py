@@ -182,13 +182,11 @@ def _history(term: Terminal, link: LinkState, req: Request, ok: Outgoing) -> Pla
     lo, hi = data_time(begin), data_time(end)
     kind = HISTORY[req.cn or ""]
     steps = [ok]
-    for rec in list(term.history):
-        if rec.kind == kind and lo <= rec.data_time <= hi:
-            n = len(rec.packets)
-            for i, cp in enumerate(rec.packets, 1):
-                steps.append(
-                    Outgoing(rec.cn, cp, None, term.settings.st, True, n if n > 1 else None, i if n > 1 else None)
-                )
+    for rec in term.history.query(kind, lo, hi):
+        n = len(rec.packets)
+        for i, cp in enumerate(rec.packets, 1):
+            pnum, pno = (n, i) if n > 1 else (None, None)
+            steps.append(Outgoing(rec.cn, cp, None, term.settings.st, True, pnum, pno))
     if len(steps) == 1:
         return Plan(steps, 100, req.qn)
     return Plan(steps, 1, req.qn, long=True)

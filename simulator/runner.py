@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from simulator.clock import SimClock
+from simulator.clock import SimClock, china_now
 from simulator.counters import AckLog, Counters
 from simulator.link import Link
 from simulator.model import SiteModel
@@ -34,7 +34,7 @@ class RunOptions:
     settings: TerminalSettings
     seed: int = 1
     accel: float = 1.0
-    start: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    start: datetime = field(default_factory=china_now)
     duration_s: float | None = None  # wall seconds
     sim_minutes: float | None = None  # stop when the simulated clock has run this long
     buffer: int = 20000

@@ -9,7 +9,6 @@ the platform sees a gap, which must never be read as a stop.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from simulator.aggregate import Closed, PeriodAggregator, realtime_items
 from simulator.clock import TerminalClock
 from simulator.electrical import PHASES, U_NOMINAL, Meter, MeterFaults
 from simulator.events import Record, SoeEvent, SoeLog, data_time
+from simulator.history import History
 from simulator.model import SiteModel
 from simulator.profile import CP_LIMIT, Profile, pack
 from simulator.spec import EnterpriseSpec, PointSpec, TerminalSpec
@@ -45,7 +45,7 @@ class TerminalSettings:
     u_low: float = U_NOMINAL * 0.9
     i_high_pct: float = 120.0  # of the channel's rated current
     cp_limit: int = CP_LIMIT
-    history_capacity: int = 20000
+    history_minutes: int = 240  # minute data kept for pulls (hour/day data: 4,000 records each)
 
     def validate(self) -> None:
         if self.sample_s not in SAMPLE_DIVISORS:
@@ -89,7 +89,7 @@ class Terminal:
         wrong_pw = [e for e in site.scenario.of_type("wrong_password") if self._targets_me(e.role, e.select)]
         self.password = str(wrong_pw[0].params["password"]) if wrong_pw else spec.password
         self.soe = SoeLog()
-        self.history: deque[Record] = deque(maxlen=settings.history_capacity)
+        self.history = History(max(1, settings.history_minutes // settings.min_interval_min))
         self.aggs = {"minute": PeriodAggregator("minute", profile, settings.sample_s, settings.min_interval_min)}
         if settings.hour_data:
             self.aggs["hour"] = PeriodAggregator("hour", profile, settings.sample_s)
@@ -166,8 +166,7 @@ class Terminal:
         out = self._step(t)
         self._prev = t
         for rec in out:
-            if rec.kind in ("minute", "hour", "day", "runtime"):
-                self.history.append(rec)
+            self.history.add(rec)
             self.emit(rec)
         return out
 

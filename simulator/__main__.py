@@ -36,7 +36,7 @@ examples:
   python -m simulator manifest --csv data/registry/rugao_2022_enterprises.csv --out fleet.json
 
 Time: --accel A makes simulated time (DataTime, QN, SOE times) run A times faster than the wall clock from
---start (default: now, local time). Scenario windows are minutes of simulated time after --start.
+--start (default: now in China, UTC+8). Scenario windows are minutes of simulated time after --start.
 Protocol timeouts (--overtime) stay in wall seconds.
 """
 

@@ -298,3 +298,18 @@ async def test_backlog_of_more_than_4000_packets_is_backfilled_in_order() -> Non
     assert len(keys) == len(set(keys)) == backlog
     minutes = [(_dt(f), f.pno or 0) for f in plat.uploads("2051")]
     assert minutes == sorted(minutes) and minutes[0][0] == "20261130080000"
+
+
+@aio
+async def test_garbage_from_the_platform_is_counted_and_the_link_keeps_serving() -> None:
+    (plat,) = await _platforms(lambda f: True)
+    async with running([plat.port]) as rig:
+        await plat.wait_for(lambda: len(plat.frames) >= 1)
+        # When the platform sends a corrupt frame, then a valid request
+        good = cmd.get_rtd_interval(mn=MN, pw=PW, qn="20261130090000001", st="31")
+        plat.send(b"##0010garbage!!FFFF\r\n" + good[:-6] + b"0000\r\n" + good)
+        await plat.wait_for(lambda: any(f.qn == "20261130090000001" and f.cn == "9012" for f in plat.frames))
+        # Then the bad bytes were counted, not answered, and the valid request was answered
+        assert rig.links[0].counters.decode_errors >= 1
+        assert [f.cn for f in plat.frames if f.qn == "20261130090000001"] == ["9011", "1061", "9012"]
+    await plat.stop()

@@ -112,6 +112,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--rtd-interval", type=int, default=30, help="real-time (2011) interval, simulated seconds")
     r.add_argument("--min-interval", type=int, default=1, help="minute-data (2051) interval, minutes")
     r.add_argument("--sample-seconds", type=int, default=10, help="meter sampling interval (divides 60)")
+    r.add_argument(
+        "--no-realtime",
+        action="store_true",
+        help="no real-time (2011) uploads until a platform asks with CN 2011 (lighter load)",
+    )
     r.add_argument("--history-minutes", type=int, default=240, help="minute data kept for history pulls")
     r.add_argument("--no-hour", action="store_true", help="do not upload hour data (2061)")
     r.add_argument("--no-day", action="store_true", help="do not upload day data (2031/2041)")
@@ -190,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             connect_rate=args.connect_rate,
             reconnect_s=args.reconnect,
             time_request=args.time_request,
+            realtime=not args.no_realtime,
             progress=not args.quiet,
             stats_path=args.stats,
             ack_log=ack_stream,

@@ -103,7 +103,7 @@ def handle(term: Terminal, link: LinkState, req: Request, true_now: datetime) ->
         return Plan([_reply(term, "9013", req.qn, "")], None, req.qn)
     if cn in ("2011", "2021"):
         if cn == "2011":
-            link.realtime = True
+            link.realtime = term.realtime_wanted = True
         else:
             link.status = term.status_wanted = True
         return Plan([ok], None, req.qn)  # data flows until 2012/2022; no 9012 (附录C)

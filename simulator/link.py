@@ -41,12 +41,15 @@ class Link:
         capacity: int = 20000,
         reconnect_s: float = 2.0,
         time_request: bool = False,
+        realtime: bool = True,
     ) -> None:
         self.term, self.clock, self.host, self.port, self.index = term, clock, host, port, index
         self.counters = counters or Counters()
         self.ack_log = ack_log or AckLog(None)
         self.outbox = Outbox(capacity)
-        self.state = commands.LinkState()
+        self.state = commands.LinkState(realtime=realtime)
+        # The terminal builds real-time records only if some platform wants them.
+        term.realtime_wanted = realtime or (term.realtime_wanted and bool(term.listeners))
         self.reconnect_s = reconnect_s
         self.time_request = time_request
         self.connected = False

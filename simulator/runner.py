@@ -41,6 +41,7 @@ class RunOptions:
     connect_rate: float = 500.0  # new terminals started per wall second
     reconnect_s: float = 2.0
     time_request: bool = False
+    realtime: bool = True  # False: no real-time uploads until a platform sends 2011
     progress: bool = True
     stats_path: Path | None = None
     ack_log: IO[str] | None = None
@@ -82,6 +83,7 @@ def build(fleet: Sequence[EnterpriseSpec], profile: Profile, opts: RunOptions) -
                         capacity=opts.buffer,
                         reconnect_s=opts.reconnect_s,
                         time_request=opts.time_request,
+                        realtime=opts.realtime,
                     )
                 )
     counters.terminals = len(terminals)
@@ -108,7 +110,7 @@ async def drive(term: Terminal, clock: SimClock, stop: asyncio.Event) -> None:
 
 def _line(c: Counters, clock: SimClock, started: float) -> str:
     return (
-        f"\r[{clock.now():%Y-%m-%d %H:%M:%S}] terminals {c.terminals}  links online {c.online}"
+        f"\r[{clock.now():%Y-%m-%d %H:%M:%S}] terminals {c.started}/{c.terminals}  links online {c.online}"
         f"  connecting {c.connecting}  failed connects {c.connect_failures}  frames sent {c.frames_sent}"
         f"  acked {c.acked}  resends {c.resends}  dropped {c.dropped}  commands {c.commands}"
         f"  ({time.monotonic() - started:.0f}s) "
@@ -160,6 +162,7 @@ async def run(fleet: Fleet, opts: RunOptions, stop: asyncio.Event | None = None)
             )
             while pending and len(fleet.terminals) - len(pending) < due:
                 term = pending.pop(0)
+                fleet.counters.started += 1
                 tasks.append(asyncio.create_task(drive(term, fleet.clock, stop)))
                 tasks += [asyncio.create_task(link.run(stop)) for link in by_term[term.mn]]
             if deadline is not None and time.monotonic() >= deadline:

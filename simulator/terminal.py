@@ -101,6 +101,7 @@ class Terminal:
         self._prev: datetime | None = None
         self._limits: set[str] = set()
         self.status_wanted = False
+        self.realtime_wanted = True  # False when no platform link wants real-time uploads (--no-realtime)
         self.last_values: dict[int, dict[str, float]] = {}
         self.listeners: list[Callable[[Record], None]] = []
 
@@ -231,7 +232,7 @@ class Terminal:
         self.last_values = values
         out = self.soe_records(self._check_limits(label, values))
         second_of_day = t.hour * 3600 + t.minute * 60 + t.second
-        if second_of_day % self.settings.rtd_interval_s == 0:
+        if second_of_day % self.settings.rtd_interval_s == 0 and self.realtime_wanted:
             gps = f"GPS-Lng={self.enterprise.lng:.6f},GPS-Lat={self.enterprise.lat:.6f}"
             out.append(self.record("2011", "realtime", label, [gps] + realtime_items(self.profile, values)))
             if self.status_wanted:

@@ -64,7 +64,12 @@ class Rig:
 
 @contextlib.asynccontextmanager
 async def running(
-    ports: list[int], *effects: dict[str, Any], accel: float = 60.0, time_request: bool = False, **settings: Any
+    ports: list[int],
+    *effects: dict[str, Any],
+    accel: float = 60.0,
+    time_request: bool = False,
+    realtime: bool = True,
+    **settings: Any,
 ) -> AsyncIterator[Rig]:
     """One terminal on the main incoming, linked to each port, sampling on an accelerated clock."""
     ent = _enterprise()
@@ -75,7 +80,7 @@ async def running(
         ent.terminals[0], ent, SiteModel(ent, sc, START, 1), load_profile(), TerminalSettings(**{**base, **settings})
     )
     links = [
-        Link(term, clock, "127.0.0.1", p, index=i, reconnect_s=0.2, time_request=time_request)
+        Link(term, clock, "127.0.0.1", p, index=i, reconnect_s=0.2, time_request=time_request, realtime=realtime)
         for i, p in enumerate(ports, 1)
     ]
     stop = asyncio.Event()
@@ -313,3 +318,15 @@ async def test_garbage_from_the_platform_is_counted_and_the_link_keeps_serving()
         assert rig.links[0].counters.decode_errors >= 1
         assert [f.cn for f in plat.frames if f.qn == "20261130090000001"] == ["9011", "1061", "9012"]
     await plat.stop()
+
+
+@aio
+async def test_realtime_uploads_start_only_when_the_platform_asks_with_2011() -> None:
+    (plat,) = await _platforms(lambda f: True)
+    async with running([plat.port], realtime=False):
+        await plat.wait_for(lambda: len(plat.uploads("2051")) >= 2)
+        assert plat.uploads("2011") == []
+        plat.send(cmd.start_realtime_data(mn=MN, pw=PW, qn="20261130090000002", st="31"))
+        await plat.wait_for(lambda: len(plat.uploads("2011")) >= 2)
+    await plat.stop()
+    assert [f.cn for f in plat.frames if f.qn == "20261130090000002"] == ["9011"]

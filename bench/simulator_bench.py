@@ -53,6 +53,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--accel", type=float, default=60.0)
     ap.add_argument("--limit", type=int)
+    ap.add_argument("--no-realtime", action="store_true")
     args = ap.parse_args()
     q: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     sink = multiprocessing.Process(target=_sink, args=(q,), daemon=True)
@@ -68,6 +69,7 @@ def main() -> None:
         duration_s=args.seconds,
         progress=False,
         connect_rate=2000,
+        realtime=not args.no_realtime,
     )
     running = build(fleet, load_profile(), opts)
 

@@ -24,7 +24,6 @@ from iot_ingest.timesync import measure_skew
 
 log = logging.getLogger(__name__)
 REPLY_CNS = frozenset({"9011", "9012", "9013", "9014"})
-CLOSE_ON_ERROR = frozenset({"oversize", "buffer_overflow"})  # the peer overran the buffer cap
 
 
 class IngestProtocol(asyncio.Protocol):
@@ -33,7 +32,7 @@ class IngestProtocol(asyncio.Protocol):
     __slots__ = (
         "state", "transport", "peer", "peer_host", "decoder", "mn", "session_id", "auth", "backlog", "auth_task",
         "last_activity", "partial_since", "garbage", "auth_failures", "unacked", "paused", "closing", "tracker",
-        "st", "pw", "version", "skew_over", "last_clock_fix", "last_auth_event", "_loop",
+        "st", "pw", "version", "skew_over", "since_frame", "last_clock_fix", "last_auth_event", "_loop",
     )  # fmt: skip
 
     def __init__(self, state: ServerState, _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -56,7 +55,7 @@ class IngestProtocol(asyncio.Protocol):
         self.auth_failures: TokenBucket | None = None
         self.tracker: CommandTracker | None = None
         self.last_activity = self.partial_since = 0.0
-        self.unacked = 0
+        self.unacked = self.since_frame = 0
         self.paused = self.closing = False
         self.skew_over = 0
         self.last_clock_fix = self.last_auth_event = -1e18
@@ -131,18 +130,33 @@ class IngestProtocol(asyncio.Protocol):
             return
         self.last_activity = now
         s.metrics.inc("bytes_in", "", len(data))
+        before = self.decoder.buffered
         items = self.decoder.feed(data)
-        if items:
+        after = self.decoder.buffered
+        if not after:
             self.partial_since = 0.0
-        elif not self.partial_since and data.strip():
+        elif not self.partial_since or not before:
             self.partial_since = now  # a frame has started and must complete within slow_sender_timeout
+        # Bytes the decoder discarded (garbage, broken frames): everything fed that is neither still buffered
+        # nor part of a good frame. Exact, whatever the decoder keeps of a long garbage run in its error value.
+        discarded = len(data) + before - after
         received_at = s.wall()
+        for item in items:
+            if isinstance(item, hj212.Frame):
+                discarded -= len(item.raw)
+        self.since_frame += len(data)
+        for item in items:
+            if isinstance(item, hj212.DecodeError):
+                self._log_bad(item.reason, item.detail, item.data)
+                if item.reason == "oversize" and self.since_frame >= s.settings.max_buffer:
+                    self.close("buffer_cap")  # max_buffer bytes without completing a frame
+                    return
+        if discarded > 0 and not self._spend_garbage(discarded, now):
+            return
         for item in items:
             if self.closing:
                 return
-            if isinstance(item, hj212.DecodeError):
-                self._bad_bytes(item, now)
-            else:
+            if isinstance(item, hj212.Frame):
                 self._frame(item, received_at, now)
 
     def eof_received(self) -> bool | None:
@@ -151,28 +165,36 @@ class IngestProtocol(asyncio.Protocol):
                 self.state.metrics.inc("errors", err.reason)
         return None
 
-    def _bad_bytes(self, err: hj212.DecodeError, now: float) -> None:
-        s = self.state
-        s.metrics.inc("errors", err.reason)
+    def _log_bad(self, reason: str, detail: str, data: bytes) -> None:
+        self.state.metrics.inc("errors", reason)
         log.warning(
             "bad bytes from terminal",
-            extra={"fields": {"peer": self.peer, "mn": self.mn, "reason": err.reason, "detail": err.detail,
-                              "data": err.data[:256].decode("latin-1")}},
+            extra={"fields": {"peer": self.peer, "mn": self.mn, "reason": reason, "detail": detail,
+                              "data": data[:256].decode("latin-1")}},
         )  # fmt: skip
-        if err.reason in CLOSE_ON_ERROR:
-            self.close("buffer_cap")
-            return
+
+    def _spend_garbage(self, count: int, now: float) -> bool:
+        """Charge discarded bytes to the garbage budget; close the connection (False) once it is exhausted."""
+        s = self.state
+        s.metrics.inc("garbage_bytes", "", count)
         if self.garbage is None:
             self.garbage = TokenBucket(s.settings.garbage_budget, s.settings.garbage_refill, now)
-        if not self.garbage.drain(now, max(1, len(err.data))):
-            self.close("garbage_budget")
+        if self.garbage.drain(now, count):
+            return True
+        self.close("garbage_budget")
+        return False
+
+    def _reject_frame(self, frame: hj212.Frame, reason: str, detail: str, now: float) -> None:
+        self._log_bad(reason, detail, frame.raw)
+        self._spend_garbage(len(frame.raw), now)
 
     def _frame(self, frame: hj212.Frame, received_at: datetime, now: float) -> None:
         s = self.state
         s.metrics.inc("frames_in")
+        self.since_frame = 0
         mn = frame.mn
         if not mn:
-            self._bad_bytes(hj212.DecodeError("no_mn", frame.raw[:256], "frame without MN"), now)
+            self._reject_frame(frame, "no_mn", "frame without MN", now)
             return
         if self.mn is None:
             self._start_session(frame)
@@ -230,7 +252,7 @@ class IngestProtocol(asyncio.Protocol):
     def _process(self, frame: hj212.Frame, auth: AuthStatus, modbus: bool, received_at: datetime, t0: float) -> None:
         s = self.state
         if "modbus_crc" in frame.quirks and not modbus:
-            self._bad_bytes(hj212.DecodeError("crc_mismatch", frame.raw[:256], "CRC-16/MODBUS not enabled"), t0)
+            self._reject_frame(frame, "crc_mismatch", "CRC-16/MODBUS, not enabled for this MN", t0)
             return
         if auth is AuthStatus.AUTH_FAILED:
             self._auth_failed(frame, received_at, t0)

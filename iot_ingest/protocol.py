@@ -14,6 +14,7 @@ import uuid
 from collections import deque
 from datetime import datetime
 from functools import partial
+from typing import cast
 
 import hj212
 from iot_ingest.commands import CommandTracker, Step
@@ -62,8 +63,8 @@ class IngestProtocol(asyncio.Protocol):
 
     # ---- connection life cycle ---------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
+        transport = self.transport
         peername = transport.get_extra_info("peername")
         self.peer_host = str(peername[0]) if peername else "?"
         self.peer = f"{peername[0]}:{peername[1]}" if peername else "?"
@@ -111,13 +112,25 @@ class IngestProtocol(asyncio.Protocol):
 
     def close(self, reason: str) -> None:
         """Disconnect this peer (limits, duplicate MN, drain) and log why."""
-        if self.closing or self.transport is None:
+        if self.transport is None or self.transport.is_closing():
             return
         self.closing = True
         if reason != "drain":
             self.state.metrics.inc("disconnects", reason)
             log.info("closing connection", extra={"fields": {"peer": self.peer, "mn": self.mn, "reason": reason}})
         self.transport.close()
+
+    def finish(self) -> None:
+        """Drain: our replies are all written; send FIN and discard whatever the peer still sends.
+
+        Reading resumes only to empty the kernel buffer: closing a socket with unread bytes sends RST, and an RST
+        can make the peer's kernel drop the acknowledgements it has not read yet.
+        """
+        self.closing = True
+        if self.transport is not None and not self.transport.is_closing():
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            self.transport.resume_reading()
 
     def pause_writing(self) -> None:
         # The peer does not read our replies; past the limit it is a slow reader and is dropped.
@@ -126,8 +139,8 @@ class IngestProtocol(asyncio.Protocol):
     # ---- inbound bytes -----------------------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
         s, now = self.state, self._loop.time()
-        if self.closing or self.decoder is None:
-            return
+        if self.closing or self.decoder is None or s.draining:
+            return  # draining: bytes read after we stopped are not taken on (no ack; the terminal resends)
         self.last_activity = now
         s.metrics.inc("bytes_in", "", len(data))
         before = self.decoder.buffered
@@ -282,7 +295,7 @@ class IngestProtocol(asyncio.Protocol):
     def _durable(self, frame: hj212.Frame, t0: float, ack: bool, future: asyncio.Future[None]) -> None:
         s = self.state
         self.unacked -= 1
-        if self.paused and self.unacked <= s.settings.max_unacked // 2 and not self.closing:
+        if self.paused and self.unacked <= s.settings.max_unacked // 2 and not self.closing and not s.draining:
             self.paused = False
             assert self.transport is not None
             self.transport.resume_reading()

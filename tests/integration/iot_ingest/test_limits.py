@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from tests.integration.iot_ingest.harness import frame, running, until
+from tests.integration.iot_ingest.harness import frame, running
 
 pytestmark = [pytest.mark.integration, pytest.mark.timeout(60)]
 

@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
+import uvloop
 
 import hj212
 from iot_ingest.memory import TerminalEntry
@@ -45,7 +46,8 @@ def test_one_byte_writes_frame_acked_once() -> None:
     run(scenario)
 
 
-def test_hundred_frames_in_one_write_all_acked_in_order() -> None:
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_hundred_frames_in_one_write_all_acked_in_order(loop: str) -> None:
     async def scenario() -> None:
         async with running() as h:
             t = await h.connect()
@@ -57,7 +59,7 @@ def test_hundred_frames_in_one_write_all_acked_in_order() -> None:
             assert _qns(h.sink.records) == sent_qns
             await t.close()
 
-    run(scenario)
+    uvloop.run(scenario()) if loop == "uvloop" else run(scenario)
 
 
 def test_garbage_between_frames_good_frames_acked() -> None:

@@ -42,3 +42,17 @@ clean:
 # ---- benchmarks (print figures; never part of `make test`) ----
 bench: venv
 	@echo "benchmarks: see the bench-* targets"
+
+# ---- iot_ingest (the HJ 212 listener) ----
+.PHONY: bench-ingest bench-ingest-throughput bench-ingest-memory
+INGEST_TERMINALS ?= 1000
+INGEST_SECONDS ?= 10
+INGEST_CONNECTIONS ?= 10000
+
+bench-ingest: bench-ingest-throughput bench-ingest-memory
+
+bench-ingest-throughput: venv
+	$(PY) -m bench.ingest_throughput --terminals $(INGEST_TERMINALS) --seconds $(INGEST_SECONDS)
+
+bench-ingest-memory: venv
+	$(PY) -m bench.ingest_idle_memory --connections $(INGEST_CONNECTIONS)

@@ -106,7 +106,8 @@ def main() -> None:
         f"(opened in {result['connect_seconds']:.1f} s; listener saw {server.get('connections_opened')})"
     )
     print(
-        f"listener RSS: base {result['rss_base_kib'] / 1024:.1f} MiB, open {result['rss_connected_kib'] / 1024:.1f} MiB, "
+        f"listener RSS: base {result['rss_base_kib'] / 1024:.1f} MiB, "
+        f"open {result['rss_connected_kib'] / 1024:.1f} MiB, "
         f"with sessions {result['rss_sessions_kib'] / 1024:.1f} MiB"
     )
     print(

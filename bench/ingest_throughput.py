@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import json
 import statistics
 import tempfile
@@ -94,8 +95,8 @@ async def drive(port: int, terminals: int, window: int, seconds: float, warmup: 
     protos: list[Terminal] = []
     for t in range(terminals):
         frames = build_frames(f"BENCH{t:08d}", 20)
-        _, proto = await loop.create_connection(lambda f=frames: Terminal(f, window, latencies, state), "127.0.0.1",
-                                                port)  # fmt: skip
+        factory = functools.partial(Terminal, frames, window, latencies, state)
+        _, proto = await loop.create_connection(factory, "127.0.0.1", port)
         protos.append(proto)
     for p in protos:
         p.start()
@@ -155,10 +156,12 @@ def main() -> None:
         lines = sum(1 for _ in sink.open("rb"))
     print(f"terminals={args.terminals} window={args.window} sink=jsonl (fsync per batch)")
     print(
-        f"acknowledged frames/s: {result['acked_frames_per_s']:.0f}  ({result['acked']:.0f} in {result['seconds']:.1f} s)"
+        f"acknowledged frames/s: {result['acked_frames_per_s']:.0f}  "
+        f"({result['acked']:.0f} in {result['seconds']:.1f} s)"
     )
     print(
-        f"ack latency (client): p50 {result['p50_ms']:.2f} ms  p99 {result['p99_ms']:.2f} ms  mean {result['mean_ms']:.2f} ms"
+        f"ack latency (client): p50 {result['p50_ms']:.2f} ms  p99 {result['p99_ms']:.2f} ms  "
+        f"mean {result['mean_ms']:.2f} ms"
     )
     print(
         f"listener CPU: {100 * result['listener_cpu_share']:.0f}% of one core, "

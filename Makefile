@@ -26,7 +26,8 @@ typecheck: venv
 	$(BIN)/mypy $$(ls -d hj212 monitoring iot_ingest functions local simulator infra miniprogram_api 2>/dev/null)
 
 pytest: venv
-	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not e2e" --cov=hj212 --cov-branch --cov-report= $(PYTEST_ARGS)
+	$(BIN)/coverage report --include='hj212/*' --fail-under=100
 
 test: lint typecheck pytest
 
@@ -42,6 +43,11 @@ clean:
 # ---- benchmarks (print figures; never part of `make test`) ----
 bench: venv
 	@echo "benchmarks: see the bench-* targets"
+
+# ---- hj212 (protocol library) ----
+.PHONY: bench-hj212
+bench-hj212: venv
+	$(PY) bench/hj212_decode.py
 
 # ---- iot_ingest (the HJ 212 listener) ----
 .PHONY: bench-ingest bench-ingest-throughput bench-ingest-memory

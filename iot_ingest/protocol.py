@@ -125,6 +125,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         can make the peer's kernel drop the acknowledgements it has not read yet.
         """
         self.closing = True
+        self.flush()
         if self.transport is not None and not self.transport.is_closing():
             if self.transport.can_write_eof():
                 self.transport.write_eof()
@@ -304,7 +305,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         reply = hj212.reply_for(frame)
         if reply is None or self.transport is None or self.transport.is_closing():
             return
-        self.transport.write(reply)
+        self.send(reply)
         s.metrics.inc("acks")
         s.metrics.ack_latency.observe(self._loop.time() - t0)
         if frame.cn == "1013" and frame.mn == self.mn:

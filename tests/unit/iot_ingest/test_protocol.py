@@ -34,6 +34,23 @@ def test_protocol_ack_written_only_after_sink_confirms() -> None:
     run(scenario)
 
 
+def test_protocol_replies_of_one_batch_leave_in_one_write_in_order() -> None:
+    async def scenario() -> None:
+        rig = Rig()
+        rig.proto.data_received(upload(qn="20261128180000000"))
+        await rig.settle()
+        rig.transport.frames()
+        writes = rig.transport.writes
+        # When 10 frames arrive in one read and are made durable in one batch
+        rig.proto.data_received(b"".join(upload(qn=f"20261128180001{i:03d}") for i in range(10)))
+        await rig.settle()
+        # Then their 10 acks go out in one write, in frame order
+        assert rig.transport.writes == writes + 1
+        assert [f.qn for f in rig.transport.frames()] == [f"20261128180001{i:03d}" for i in range(10)]
+
+    run(scenario)
+
+
 def test_protocol_idle_timeout_closes_after_configured_multiple() -> None:
     async def scenario() -> None:
         rig = Rig(expected_interval=60.0, idle_intervals=3.0)
@@ -170,6 +187,7 @@ def test_protocol_offer_command_writes_request_in_session_dialect() -> None:
         await rig.settle()
         rig.transport.frames()
         rig.proto.offer(Command("c1", MN, "1062", {"RtdInterval": "30"}))
+        await asyncio.sleep(0)
         [request] = rig.transport.frames()
         assert request.cn == "1062" and request.st == "32" and request.version is hj212.Version.V2017
         assert request.ack_requested and request.cp.scalars["RtdInterval"] == "30"

@@ -21,6 +21,7 @@ from typing import Any
 
 from monitoring.alarms import reconcile as rec
 from monitoring.alarms.models import Alarm
+from monitoring.errors import StorageUnavailableError
 from monitoring.reports.service import control_faults, suppressions
 from monitoring.rules import circuit, correlation, enterprise, tamper, terminal
 from monitoring.rules.config import RuleConfig
@@ -62,6 +63,7 @@ class TickResult:
     findings: int = 0
     changed: list[Alarm] = field(default_factory=list)
     windows: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
 
 
 def floor_minute(t: datetime) -> datetime:
@@ -99,7 +101,14 @@ def evaluate_rules(
         info = topo.enterprises.get(eid)
         if info is None:
             continue
-        _evaluate_enterprise(stores, config, emergency, topo, info, now, horizon, span, late, force_from, result)
+        try:
+            _evaluate_enterprise(stores, config, emergency, topo, info, now, horizon, span, late, force_from, result)
+        except StorageUnavailableError:
+            raise  # transient: let the tick fail and be retried
+        except Exception:
+            # One enterprise's bad data or a bug must not blind the whole county: log, count, carry on.
+            log.exception("rule evaluation failed for one enterprise", extra={"enterprise": eid})
+            result.failed.append(eid)
     stores.state.put("tick", {"last_tick": now.isoformat()})
     return result
 

@@ -188,18 +188,26 @@ def test_encode_cp_orders_scalars_then_codes_and_wraps_info() -> None:
     assert encode_cp(CP({"a": "1"}, {"b": {"c": "2"}})) == "a=1;b-c=2"
     assert encode_cp("a=1;b=2") == "a=1;b=2"
     assert encode_cp({"i1": {"Info": "12"}}) == "i1-Info=12"
-    assert encode_cp({"i1": {"Info": "//x//"}}) == "i1-Info=//x//"
+    # a value starting with // is wrapped too, so that it reads back exactly
+    assert encode_cp({"i1": {"Info": "//x//"}}) == "i1-Info=////x////"
+    assert encode_cp({"a": "//"}) == "a=//////"
+    for value in ("//", "//x", "a//", "/", "x//y", "// padded //"):
+        seg = "QN=1;ST=32;CN=3020;CP=&&" + encode_cp({"a": value, "i1": {"Info": value}}) + "&&"
+        cp = parse_segment(seg)[10]
+        assert cp.scalars["a"] == value and cp.items["i1"]["Info"] == value, value
 
 
 @pytest.mark.parametrize(
     "bad",
     [
         {"a": "1;2"},
+        {"a": " 1"},
         {"a;b": "1"},
         {"": "1"},
         {"a-b": "1"},
         {"c": {}},
         {"c": {"Info": "a//;b"}},
+        {"c": {"Info": "a// ,b"}},
         {"c": {"Info": "a&&b"}},
         {"c": {"Info": "//a\n//"}},
         "a=1&&",

@@ -175,7 +175,7 @@ async def run(fleet: Fleet, opts: RunOptions, stop: asyncio.Event | None = None)
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)
         if opts.progress:
-            sys.stderr.write(_line(fleet.counters, fleet.clock, time.monotonic()) + "\n")
+            sys.stderr.write(_line(fleet.counters, fleet.clock, began) + "\n")
         if opts.stats_path is not None:
             write_stats(fleet, opts.stats_path)
         if opts.ack_log is not None:

@@ -41,7 +41,12 @@ def terminal_offline(ctx: Context) -> list[Finding]:
             t_end = base + 60 * (m + 1)
             while j < len(stamps) and stamps[j] < t_end:
                 last, j = stamps[j], j + 1
-            cond[m] = episodes.TRUE if t_end - last > allowed_s else episodes.FALSE
+            if j == 0 and stamps:
+                # Before the terminal's first reading in the loaded span (which reaches 2 x memory before the
+                # window): a terminal that only now starts reporting was not yet networked (未联网), not offline.
+                cond[m] = episodes.UNKNOWN
+            else:
+                cond[m] = episodes.TRUE if t_end - last > allowed_s else episodes.FALSE
         ids = [p.id for p in points]
         used = ctx.apply_suppression(cond, ids, "terminal_offline")
         for run in ctx.runs(cond, prm["min_duration_min"]):

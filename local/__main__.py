@@ -1,0 +1,195 @@
+"""`python -m local`: run the platform on one machine, import a simulated fleet, list alarms and readings, demo."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from local.config import ENV_PREFIX, FIELDS, ConfigError, load
+
+DEFAULT_CSV = Path(__file__).resolve().parent.parent / "data" / "registry" / "rugao_2022_enterprises.csv"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m local",
+        description="工况用电监控平台（单机部署）: listener, durable frame queue, decode and rules in one process, "
+        "sqlite store in a data directory.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser(
+        "run",
+        help="run the platform until Ctrl-C / SIGTERM",
+        description=f"Run the platform. Settings: option > environment {ENV_PREFIX}<NAME> > config file "
+        "([local] table; an [iot_ingest] table passes listener settings) > default.",
+    )
+    run.add_argument("--config", metavar="FILE", help=f"TOML config file (env {ENV_PREFIX}CONFIG)")
+    for name, f in FIELDS.items():
+        env = ENV_PREFIX + name.upper()
+        run.add_argument(
+            "--" + name.replace("_", "-"),
+            dest=name,
+            default=None,
+            metavar=str(f.type).upper(),
+            help=f"{f.metadata['help']} [env {env}; default {f.default!r}]",
+        )
+
+    imp = sub.add_parser("import-fleet", help="import the enterprise list and a simulator fleet manifest")
+    imp.add_argument("--data-dir", required=True)
+    imp.add_argument("--manifest", required=True, help="fleet manifest JSON (python -m simulator manifest)")
+    imp.add_argument("--csv", default=str(DEFAULT_CSV), help="enterprise list CSV (default: the Rugao 2022 list)")
+    imp.add_argument("--county-id", default="rugao")
+    imp.add_argument(
+        "--standard-password-cost",
+        action="store_true",
+        help="hash terminal passwords at monitoring's full scrypt cost (slow to verify at connect)",
+    )
+
+    alarms = sub.add_parser("alarms", help="list alarms (open ones unless --all)")
+    alarms.add_argument("--data-dir", required=True)
+    alarms.add_argument("--enterprise", help="enterprise id (rugao-ent-…) or its list number in the fleet (RG012)")
+    alarms.add_argument("--all", action="store_true", help="closed and retracted alarms too")
+    alarms.add_argument("--json", action="store_true")
+    alarms.add_argument("--limit", type=int, default=200)
+
+    readings = sub.add_parser("readings", help="an enterprise's recent minute readings")
+    readings.add_argument("--data-dir", required=True)
+    readings.add_argument("--enterprise", required=True, help="enterprise id or fleet id (RG012)")
+    readings.add_argument("--minutes", type=int, default=15, help="how far back, in platform minutes")
+    readings.add_argument("--json", action="store_true")
+
+    status = sub.add_parser("status", help="the running platform's counters (DATA_DIR/status.json)")
+    status.add_argument("--data-dir", required=True)
+
+    demo = sub.add_parser("demo", help="run the platform and the simulated Rugao fleet with a live summary")
+    from local.demo import add_arguments
+
+    add_arguments(demo)
+    return parser
+
+
+def _open(data_dir: str) -> tuple[Any, Any]:
+    from monitoring.storage.sqlite import open_store
+    from monitoring.storage.sqlite.db import Database
+    from monitoring.storage.sqlite.rules_repos import open_rules_stores
+
+    path = Path(data_dir) / "gongkuang.db"
+    if not path.exists():
+        raise SystemExit(f"local: no database in {data_dir} (start the platform or import a fleet first)")
+    return open_store(path), open_rules_stores(Database(path))
+
+
+def _resolve_enterprise(store: Any, data_dir: str, ident: str) -> str:
+    """A fleet id (RG012) through the manifest kept in the data directory, else the id itself."""
+    manifest = Path(data_dir) / "fleet.json"
+    if not ident.startswith("rugao-") and manifest.exists():
+        from local.fleet import enterprise_id_for, load_manifest
+
+        for entry in load_manifest(manifest)["enterprises"]:
+            if entry["id"] == ident:
+                return enterprise_id_for("rugao", entry)
+    return ident
+
+
+def _platform_now(data_dir: str) -> datetime:
+    from local.clock import PlatformClock, load_timeline
+
+    return PlatformClock(load_timeline(Path(data_dir), accel=1.0, sim_start=None)).now()
+
+
+def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
+    if not rows:
+        print("（无）")
+        return
+    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
+    print("  ".join(c.ljust(widths[c]) for c in columns))
+    for r in rows:
+        print("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "run":
+        try:
+            settings, ingest = load({k: v for k, v in vars(args).items() if k in FIELDS}, config_file=args.config)
+        except ConfigError as exc:
+            print(f"local: {exc}", file=sys.stderr)
+            return 2
+        from local.app import run
+        from local.logs import configure_logging
+
+        configure_logging(settings.log_level)
+        try:
+            return run(settings, ingest)
+        except ValueError as exc:  # clock file or listener settings
+            print(f"local: {exc}", file=sys.stderr)
+            return 2
+    if args.command == "demo":
+        from local.demo import main as demo_main
+
+        return demo_main(args)
+    if args.command == "import-fleet":
+        from local.fleet import import_fleet, load_manifest
+        from monitoring.registry.terminal import SCRYPT_N
+        from monitoring.storage.sqlite import open_store
+        from monitoring.storage.sqlite.db import Database
+        from monitoring.storage.sqlite.rules_repos import open_rules_stores
+
+        data = Path(args.data_dir)
+        data.mkdir(parents=True, exist_ok=True)
+        manifest = load_manifest(args.manifest)
+        store = open_store(data / "gongkuang.db")
+        result = import_fleet(
+            store,
+            open_rules_stores(Database(data / "gongkuang.db")),
+            manifest,
+            county_id=args.county_id,
+            enterprise_csv=Path(args.csv),
+            **({"scrypt_n": SCRYPT_N} if args.standard_password_cost else {}),
+        )
+        if Path(args.manifest).resolve() != (data / "fleet.json").resolve():
+            (data / "fleet.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        print(
+            f"导入完成: 企业 {result.enterprises}, 点位 {result.points}, 治理线 {result.associations}, "
+            f"终端 {result.terminals} (未登记 {result.unregistered_skipped}), 应急管控 {result.orders}"
+        )
+        if result.missing:
+            print(f"名单中没有的企业 {len(result.missing)} 家: {', '.join(result.missing[:5])}", file=sys.stderr)
+            return 1
+        return 0
+    if args.command == "status":
+        path = Path(args.data_dir) / "status.json"
+        if not path.exists():
+            print(f"local: {path} not found (is the platform running?)", file=sys.stderr)
+            return 1
+        print(path.read_text(encoding="utf-8"))
+        return 0
+    store, rules = _open(args.data_dir)
+    if args.command == "alarms":
+        from local.views import alarm_rows
+
+        eid = _resolve_enterprise(store, args.data_dir, args.enterprise) if args.enterprise else None
+        rows = alarm_rows(store, rules, enterprise_id=eid, all_states=args.all, limit=args.limit)
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=1))
+        else:
+            _table(rows, ["raised", "rule_name", "state", "town", "enterprise", "points", "start", "end"])
+        return 0
+    from local.views import readings_rows
+
+    eid = _resolve_enterprise(store, args.data_dir, args.enterprise)
+    rows = readings_rows(store, eid, minutes=args.minutes, now=_platform_now(args.data_dir).astimezone(UTC))
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+    else:
+        _table(rows, ["time", "point", "role", "p_kw", "ua", "ia", "pf", "ep_fwd"])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

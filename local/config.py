@@ -1,0 +1,141 @@
+"""Settings of the embedded runner: defaults < TOML file (`[local]`) < environment `LOCAL_<NAME>` < options.
+
+The listener's own settings (limits, timeouts) come from the file's `[iot_ingest]` table and the usual
+`IOT_INGEST_<NAME>` variables (docs/iot_ingest.md); `host` and `port` here take precedence over both.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "LOCAL_"
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or out of range; the message names it and its source."""
+
+
+def _opt(default: Any, help: str) -> Any:
+    return field(default=default, metadata={"help": help})
+
+
+@dataclass(frozen=True, slots=True)
+class LocalSettings:
+    """Everything `python -m local run` needs."""
+
+    data_dir: str = _opt("", "data directory: sqlite store, frame queue, clock (required)")
+    host: str = _opt("127.0.0.1", "address the HJ 212 listener binds (0.0.0.0 to accept remote terminals)")
+    port: int = _opt(9000, "TCP port for terminals (0 = any free port, written to DATA_DIR/status.json)")
+    health_port: int = _opt(0, "listener health/metrics HTTP port (0 = off)")
+    county_id: str = _opt("rugao", "registry county whose enterprises the rules evaluate")
+    accel: float = _opt(1.0, "platform time runs this many times faster than the wall clock (demos, tests)")
+    sim_start: str = _opt("", "platform time at first start with --accel (ISO 8601 with offset; default now)")
+    batch_size: int = _opt(500, "frame records per decode batch (the Kinesis batch size)")
+    max_attempts: int = _opt(5, "decode attempts before a record moves to the dead-letter table")
+    evaluate_every_s: int = _opt(60, "rule evaluation period, in platform seconds (EventBridge: every minute)")
+    escalate_every_s: int = _opt(300, "escalation period, in platform seconds (EventBridge: every 5 minutes)")
+    status_every_s: float = _opt(2.0, "how often DATA_DIR/status.json is rewritten (wall seconds)")
+    log_every_s: float = _opt(30.0, "how often a progress line is logged (wall seconds)")
+    log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
+
+    @property
+    def path(self) -> Path:
+        return Path(self.data_dir)
+
+    def start(self) -> datetime | None:
+        if not self.sim_start:
+            return None
+        return datetime.fromisoformat(self.sim_start)
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(LocalSettings)}
+
+
+def _coerce(name: str, raw: Any, source: str) -> Any:
+    kind = FIELDS[name].type
+    try:
+        if kind == "int":
+            if isinstance(raw, bool | float):
+                raise ValueError(raw)
+            return int(str(raw).strip())
+        if kind == "float":
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return float(str(raw).strip())
+        if not isinstance(raw, str):
+            raise ValueError(raw)
+        return raw.strip()
+    except ValueError:
+        raise ConfigError(f"{name} from {source}: expected {kind}, got {raw!r}") from None
+
+
+def _validate(s: LocalSettings) -> None:
+    if not s.data_dir:
+        raise ConfigError("data_dir: required (--data-dir, LOCAL_DATA_DIR or data_dir in the config file)")
+    if not 0 <= s.port <= 65535 or not 0 <= s.health_port <= 65535:
+        raise ConfigError("port/health_port: out of range")
+    if not 0 < s.accel <= 3600:
+        raise ConfigError(f"accel: must be within (0, 3600], got {s.accel}")
+    if s.batch_size < 1 or s.batch_size > 10_000 or s.max_attempts < 1:
+        raise ConfigError("batch_size must be 1..10000 and max_attempts at least 1")
+    if s.evaluate_every_s < 1 or s.escalate_every_s < 1 or s.status_every_s <= 0 or s.log_every_s <= 0:
+        raise ConfigError("periods must be positive")
+    if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigError(f"log_level: expected DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
+    if s.sim_start:
+        try:
+            start = datetime.fromisoformat(s.sim_start)
+        except ValueError:
+            raise ConfigError(f"sim_start: not an ISO 8601 time: {s.sim_start!r}") from None
+        if start.tzinfo is None:
+            raise ConfigError("sim_start: needs an offset, e.g. 2026-11-30T08:00:00+08:00")
+
+
+def read_file(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(`[local]` table, `[iot_ingest]` table) of a TOML file; unknown keys in `[local]` are an error."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+    local, ingest = data.get("local", {}), data.get("iot_ingest", {})
+    if not isinstance(local, dict) or not isinstance(ingest, dict):
+        raise ConfigError(f"config file {path}: [local] and [iot_ingest] must be tables")
+    extra = sorted(set(data) - {"local", "iot_ingest"})
+    unknown = sorted(set(local) - set(FIELDS))
+    if extra or unknown:
+        raise ConfigError(f"config file {path}: unknown settings {', '.join(extra + unknown)}")
+    return dict(local), dict(ingest)
+
+
+def load(
+    cli: Mapping[str, Any], *, env: Mapping[str, str] | None = None, config_file: str | None = None
+) -> tuple[LocalSettings, dict[str, Any]]:
+    """LocalSettings and the raw `[iot_ingest]` table, in precedence order."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {name: f.default for name, f in FIELDS.items()}
+    ingest: dict[str, Any] = {}
+    config_file = config_file or env.get(ENV_PREFIX + "CONFIG") or None
+    if config_file:
+        table, ingest = read_file(config_file)
+        for name, raw in table.items():
+            values[name] = _coerce(name, raw, f"config file {config_file}")
+    for name in FIELDS:
+        key = ENV_PREFIX + name.upper()
+        if key in env:
+            values[name] = _coerce(name, env[key], f"environment variable {key}")
+    for name, raw in cli.items():
+        if raw is not None and name in FIELDS:
+            values[name] = _coerce(name, raw, f"option --{name.replace('_', '-')}")
+    values["log_level"] = str(values["log_level"]).upper()
+    settings = LocalSettings(**values)
+    _validate(settings)
+    return settings, ingest

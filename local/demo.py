@@ -1,0 +1,269 @@
+"""`make demo`: the platform and the simulated Rugao fleet on this machine, with a live console summary.
+
+1. A fresh data directory; the fleet manifest (`python -m simulator manifest`, seeded) and the registry import
+   (the enterprise list, then the manifest's points, lines, terminals and emergency orders).
+2. The simulator starts first (`python -m simulator run`, accelerated); once it reports its simulated time, the
+   platform's timeline is anchored to it (DATA_DIR/clock.json), so both agree on "now" to within a second of
+   wall time, and the platform starts (`python -m local run`). Terminals that connected too early buffer and
+   backfill, as real ones do.
+3. Every few seconds: terminals online, frames/s, open alarms by rule and by town, and (with --check) whether the
+   alarms the scenario enterprises call for have appeared. Ctrl-C stops both processes cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+CSV = ROOT / "data" / "registry" / "rugao_2022_enterprises.csv"
+CHINA = "+08:00"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", default="var/demo", help="data directory (wiped at start unless --keep)")
+    p.add_argument("--keep", action="store_true", help="do not wipe the data directory (re-import is idempotent)")
+    p.add_argument("--port", type=int, default=9000, help="listener port on 127.0.0.1")
+    p.add_argument("--accel", type=float, default=15.0, help="time acceleration of fleet and platform (default 15)")
+    p.add_argument("--start", default="2026-11-30T08:00:00", help="simulated start, China local time (a Monday)")
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--limit", type=int, help="only the first N enterprises of the list (default: all 301)")
+    p.add_argument("--mix", help="scenario weights for the simulator (default: its seeded mix)")
+    p.add_argument("--realtime", action="store_true", help="also send real-time (2011) data (about twice the load)")
+    p.add_argument("--every", type=float, default=5.0, help="seconds between console summaries")
+    p.add_argument(
+        "--check",
+        type=float,
+        metavar="SECONDS",
+        help="non-interactive: run this long (wall), then exit 0 only if every alarm due was raised",
+    )
+    p.add_argument(
+        "--sim-minutes", type=float, default=0, help="with --check: stop early once this much simulated time has passed"
+    )
+
+
+def _py() -> str:
+    return sys.executable
+
+
+def _sim_common(args: argparse.Namespace) -> list[str]:
+    out = ["--csv", str(CSV), "--seed", str(args.seed), "--start", args.start]
+    if args.limit:
+        out += ["--limit", str(args.limit)]
+    if args.mix:
+        out += ["--mix", args.mix]
+    return out
+
+
+def prepare(args: argparse.Namespace, data: Path) -> dict[str, Any]:
+    """Fresh data dir, manifest, registry import."""
+    if data.exists() and not args.keep:
+        shutil.rmtree(data)
+    data.mkdir(parents=True, exist_ok=True)
+    manifest = data / "fleet.json"
+    subprocess.run([_py(), "-m", "simulator", "manifest", *_sim_common(args), "--out", str(manifest)], check=True)
+    subprocess.run(
+        [_py(), "-m", "local", "import-fleet", "--data-dir", str(data), "--manifest", str(manifest), "--csv", str(CSV)],
+        check=True,
+    )
+    doc: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
+    return doc
+
+
+def anchor_clock(data: Path, stats: Path, start: str, accel: float, timeout: float = 60.0) -> None:
+    """Write DATA_DIR/clock.json so that the platform's time equals the simulator's."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            doc = json.loads(stats.read_text(encoding="utf-8"))
+            written = stats.stat().st_mtime
+        except (OSError, ValueError):
+            time.sleep(0.1)
+            continue
+        sim = datetime.fromisoformat(doc["sim_time"])
+        origin = datetime.fromisoformat(start)
+        anchor = written - (sim - origin).total_seconds() / accel
+        clock = {"sim_start": origin.isoformat() + CHINA, "wall_anchor": anchor, "accel": accel}
+        (data / "clock.json").write_text(json.dumps(clock), encoding="utf-8")
+        return
+    raise RuntimeError(f"the simulator wrote no stats to {stats} within {timeout:.0f} s")
+
+
+def start_processes(args: argparse.Namespace, data: Path, log_dir: Path) -> tuple[subprocess.Popen[bytes], ...]:
+    stats = data / "sim-stats.json"
+    sim_cmd = [
+        _py(),
+        "-m",
+        "simulator",
+        "run",
+        *_sim_common(args),
+        "--accel",
+        str(args.accel),
+        "--platform",
+        f"127.0.0.1:{args.port}",
+        "--stats",
+        str(stats),
+        "--quiet",
+        "--reconnect",
+        "1",
+    ]
+    if not args.realtime:
+        sim_cmd.append("--no-realtime")
+    sim = subprocess.Popen(sim_cmd, stdout=open(log_dir / "simulator.log", "ab"), stderr=subprocess.STDOUT)
+    anchor_clock(data, stats, args.start, args.accel)
+    plat_cmd = [
+        _py(),
+        "-m",
+        "local",
+        "run",
+        "--data-dir",
+        str(data),
+        "--port",
+        str(args.port),
+        "--accel",
+        str(args.accel),
+        "--log-every-s",
+        "15",
+    ]
+    plat = subprocess.Popen(plat_cmd, stdout=open(log_dir / "platform.log", "ab"), stderr=subprocess.STDOUT)
+    return plat, sim
+
+
+def banner(args: argparse.Namespace, data: Path, manifest: dict[str, Any]) -> None:
+    scenarios: dict[str, int] = {}
+    for e in manifest["enterprises"]:
+        scenarios[e["scenario"]] = scenarios.get(e["scenario"], 0) + 1
+    terminals = sum(1 for e in manifest["enterprises"] for t in e["terminals"])
+    wall_min = 60 / args.accel
+    print(
+        f"""
+==== 工况用电监控平台 演示 (make demo) ====
+数据目录 {data}   监听 127.0.0.1:{args.port}   时间加速 ×{args.accel:g} (1 模拟分钟 ≈ {wall_min:.1f} 秒)
+模拟企业 {len(manifest["enterprises"])} 家, 终端 {terminals} 台, 模拟起点 {args.start} (北京时间)
+场景: {", ".join(f"{k} {v}" for k, v in sorted(scenarios.items()))}
+
+预计: 违规窗口在模拟时间 +30 分钟开始 (约 {30 * wall_min / 60:.0f} 分钟后), 报警在规则持续时间之后出现:
+  掉电 power_loss ≈ +35 分, 治污设施停运 control_stopped ≈ +42 分, 终端离线 terminal_offline ≈ +52 分,
+  低负荷 control_low_load ≈ +62 分 (模拟时间)。
+查看报警:   .venv/bin/python -m local alarms --data-dir {data}
+企业数据:   .venv/bin/python -m local readings --data-dir {data} --enterprise RG002
+平台日志:   {data}/platform.log    模拟器日志: {data}/simulator.log
+Ctrl-C 停止全部。
+""",
+        flush=True,
+    )
+
+
+def summary(data: Path, manifest: dict[str, Any], prev: dict[str, float]) -> tuple[str, Any]:
+    from local.fleet import enterprise_id_for  # noqa: F401  (kept for symmetry with check)
+    from local.views import alarm_rows, open_alarm_summary
+
+    try:
+        status = json.loads((data / "status.json").read_text(encoding="utf-8"))
+        stats = json.loads((data / "sim-stats.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return "（平台启动中…）", None
+    store, rules = _open(data)
+    try:
+        rows = alarm_rows(store, rules, limit=5000)
+    finally:
+        store.close()
+    by_rule, by_town = open_alarm_summary(rows)
+    appended = status["queue"].get("appended", 0)
+    rate = (appended - prev.get("appended", appended)) / max(1e-3, status["wall"] - prev.get("wall", status["wall"]))
+    prev.update(appended=appended, wall=status["wall"])
+    lines = [
+        f"[平台时间 {status['platform_time'][:19]}] 在线终端 {status['connections']}/{stats['terminals']}  "
+        f"接收 {rate:,.0f} 帧/秒  已确认 {status['acks']:,}  待解码 {status['queue']['depth']}  "
+        f"模拟器缓存 {stats.get('buffered', 0)}  规则评估 {status['jobs']['every-minute-evaluate-rules']['runs']} 次",
+        f"  未关闭报警 {len(rows)}: " + (", ".join(f"{k} {v}" for k, v in by_rule.most_common()) or "无"),
+        "  按镇/街道: " + (", ".join(f"{k} {v}" for k, v in by_town.most_common(8)) or "无"),
+    ]
+    return "\n".join(lines), status
+
+
+def _open(data: Path) -> tuple[Any, Any]:
+    from monitoring.storage.sqlite import open_store
+    from monitoring.storage.sqlite.db import Database
+    from monitoring.storage.sqlite.rules_repos import open_rules_stores
+
+    return open_store(data / "gongkuang.db"), open_rules_stores(Database(data / "gongkuang.db"))
+
+
+def check(data: Path, manifest: dict[str, Any], platform_time: str) -> tuple[bool, str]:
+    from local.views import check_expected
+
+    store, rules = _open(data)
+    try:
+        found = check_expected(
+            store, rules, manifest, county_id="rugao", platform_now=datetime.fromisoformat(platform_time)
+        )
+    finally:
+        store.close()
+    met = [e for e in found if e.met]
+    lines = [f"应出现的报警 {len(found)} 条, 已出现 {len(met)} 条"]
+    for e in found:
+        lines.append(
+            f"  {'✓' if e.met else '✗'} {e.enterprise} {e.scenario}: {e.rule} on {e.point} (违规起 {e.window_from})"
+            + ("" if e.met else f"  — 该企业现有报警: {e.detail}")
+        )
+    return bool(found) and len(met) == len(found), "\n".join(lines)
+
+
+def stop(procs: tuple[subprocess.Popen[bytes], ...]) -> None:
+    for p in procs:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
+def main(args: argparse.Namespace) -> int:
+    data = Path(args.data_dir)
+    manifest = prepare(args, data)
+    banner(args, data, manifest)
+    procs = start_processes(args, data, data)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    began = time.monotonic()
+    prev: dict[str, float] = {}
+    status: Any = None
+    ok = False
+    try:
+        while True:
+            time.sleep(args.every)
+            for p, name in zip(procs, ("platform", "simulator"), strict=True):
+                if p.poll() is not None:
+                    print(f"{name} exited with code {p.returncode}; see {data}/{name}.log", file=sys.stderr)
+                    return 1
+            text, st = summary(data, manifest, prev)
+            status = st or status
+            print(text, flush=True)
+            if args.check is not None and status is not None:
+                elapsed = time.monotonic() - began
+                sim_elapsed = (
+                    datetime.fromisoformat(status["platform_time"]).replace(tzinfo=None)
+                    + timedelta(hours=8)
+                    - datetime.fromisoformat(args.start)
+                ).total_seconds() / 60
+                if elapsed >= args.check or (args.sim_minutes and sim_elapsed >= args.sim_minutes):
+                    ok, report = check(data, manifest, status["platform_time"])
+                    print(report, flush=True)
+                    return 0 if ok else 1
+    except KeyboardInterrupt:
+        print("\n停止中…", flush=True)
+        return 0 if args.check is None else 1
+    finally:
+        stop(procs)
+        os.environ.pop("_LOCAL_DEMO", None)

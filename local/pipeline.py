@@ -1,0 +1,155 @@
+"""The decode loop: drains the frame queue in batches through `functions.on_frame_batch.handler`, in-process.
+
+Each batch becomes the Kinesis-shaped event the Lambda receives in AWS (contracts.md §2: `Records[].kinesis.data`
+= base64 of the record's JSON, sequence number = the queue position), so local mode and AWS run one code path.
+Rows are deleted only after the handler returned; records it reports in `batchItemFailures` stay queued and are
+retried (after `max_attempts` they move to `dead_frames`); a handler exception retries the whole batch after a
+back-off. A kill at any point therefore redelivers, and decoding is idempotent.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from local.queue import FrameQueue, Queued
+
+log = logging.getLogger(__name__)
+STREAM_ARN = "arn:aws:kinesis:local:000000000000:stream/local-frames"  # shape only; never called
+
+
+@dataclass
+class LambdaContextStub:
+    """What Powertools reads from a Lambda context."""
+
+    function_name: str = "local-on-frame-batch"
+    function_version: str = "$LATEST"
+    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:local"
+    memory_limit_in_mb: int = 1024
+    aws_request_id: str = "local"
+    log_group_name: str = "local"
+    log_stream_name: str = "local"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def kinesis_event(batch: list[Queued], arrival: float) -> dict[str, Any]:
+    """The Kinesis stream event of a queue batch."""
+    return {
+        "Records": [
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": q.mn,
+                    "sequenceNumber": str(q.seq),
+                    "data": base64.b64encode(q.record.encode("utf-8")).decode("ascii"),
+                    "approximateArrivalTimestamp": arrival,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"shardId-000000000000:{q.seq}",
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": "arn:aws:iam::000000000000:role/local",
+                "awsRegion": "local",
+                "eventSourceARN": STREAM_ARN,
+            }
+            for q in batch
+        ]
+    }
+
+
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+class DecodeLoop:
+    """A worker thread: take → handler → done, until stopped and (on a clean stop) the queue is empty."""
+
+    def __init__(
+        self,
+        queue: FrameQueue,
+        handler: Handler,
+        *,
+        batch_size: int = 500,
+        max_attempts: int = 5,
+        idle_wait: float = 0.2,
+        wake: threading.Event | None = None,
+    ) -> None:
+        self.queue = queue
+        self.handler = handler
+        self.batch_size = batch_size
+        self.max_attempts = max_attempts
+        self.idle_wait = idle_wait
+        self.wake = wake or threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.processed = 0
+        self.batches = 0
+        self.failures = 0
+        self.last_error = ""
+        self.drain_on_stop = True
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="decode-loop", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Finish the queue (bounded by `timeout`) and stop."""
+        self._stop.set()
+        self.wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run_once(self) -> int:
+        """Process one batch; returns how many records were taken (0: the queue was empty)."""
+        batch = self.queue.take(self.batch_size)
+        if not batch:
+            return 0
+        backoff = 0.0
+        try:
+            response = self.handler(kinesis_event(batch, time.time()), LambdaContextStub())
+        except Exception as exc:  # the whole batch is retried: every write of decode is idempotent
+            self.failures += 1
+            self.last_error = repr(exc)
+            moved = self.queue.failed([q.seq for q in batch], max_attempts=self.max_attempts, reason=repr(exc))
+            log.error(
+                "decode batch failed; retrying",
+                extra={"fields": {"records": len(batch), "error": repr(exc), "dead_lettered": moved}},
+            )
+            backoff = min(5.0, 0.2 * 2 ** min(self.failures, 5))
+            time.sleep(backoff)
+            return len(batch)
+        failed = {str(item.get("itemIdentifier")) for item in (response or {}).get("batchItemFailures", [])}
+        ok = [q.seq for q in batch if str(q.seq) not in failed]
+        bad = [q.seq for q in batch if str(q.seq) in failed]
+        self.queue.done(ok)
+        if bad:
+            moved = self.queue.failed(bad, max_attempts=self.max_attempts, reason="batchItemFailures")
+            log.warning(
+                "records failed in decode; kept for retry",
+                extra={"fields": {"failed": len(bad), "dead_lettered": moved}},
+            )
+        self.processed += len(ok)
+        self.batches += 1
+        self.failures = 0
+        return len(batch)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                taken = self.run_once()
+            except Exception as exc:  # the queue itself failed (disk): log, wait, try again
+                log.exception("decode loop error", extra={"fields": {"error": repr(exc)}})
+                taken = 0
+                time.sleep(1.0)
+            if taken and not (self._stop.is_set() and self.failures):
+                continue
+            if self._stop.is_set():
+                return
+            self.wake.wait(self.idle_wait)
+            self.wake.clear()

@@ -1,0 +1,150 @@
+"""The durable frame queue: the embedded stand-in for the Kinesis stream (a sqlite table in the data directory).
+
+`QueueSink.put` (the listener's FrameSink) commits a batch of frame records in one transaction with
+synchronous=FULL before it returns, so the listener acknowledges only what is on disk. The decode loop reads
+the oldest rows (`take`), and deletes them (`done`) only after the handler succeeded: a crash at any point
+redelivers, and decoding is idempotent. Records the handler keeps failing are moved to `dead_frames` after
+`max_attempts`, so one poison record cannot block the queue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS frames (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, record TEXT NOT NULL,
+                                   attempts INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS dead_frames (id INTEGER PRIMARY KEY, mn TEXT NOT NULL, record TEXT NOT NULL,
+                                        attempts INTEGER NOT NULL, reason TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Queued:
+    """One queued frame record with its queue position (the Kinesis sequence number locally)."""
+
+    seq: int
+    mn: str
+    record: str  # the frame record's JSON text (contracts.md §2)
+    attempts: int
+
+
+class FrameQueue:
+    """A sqlite-backed FIFO of frame records; thread-safe (one connection behind a lock)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.executescript(SCHEMA)
+        self._lock = threading.Lock()
+        self.closed = False
+
+    def append(self, records: Sequence[dict[str, Any]]) -> None:
+        """Commit the records (one transaction, fsync'd); raises on failure (then nothing was added)."""
+        rows = [(str(r.get("mn") or "-"), json.dumps(r, separators=(",", ":"), ensure_ascii=False)) for r in records]
+        with self._lock:
+            if self.closed:
+                raise sqlite3.ProgrammingError("frame queue is closed")
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany("INSERT INTO frames (mn, record) VALUES (?, ?)", rows)
+                self._conn.execute(
+                    "INSERT INTO counters VALUES ('appended', ?) "
+                    "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                    (len(rows),),
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def take(self, limit: int) -> list[Queued]:
+        """The oldest `limit` records (not removed)."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, mn, record, attempts FROM frames ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+        return [Queued(*row) for row in rows]
+
+    def done(self, seqs: Sequence[int]) -> None:
+        """Remove records the handler has processed."""
+        if not seqs:
+            return
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                self._conn.executemany("DELETE FROM frames WHERE id = ?", [(s,) for s in seqs])
+                self._conn.execute(
+                    "INSERT INTO counters VALUES ('processed', ?) "
+                    "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
+                    (len(seqs),),
+                )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def failed(self, seqs: Sequence[int], *, max_attempts: int, reason: str) -> int:
+        """Count a failed attempt; move records past `max_attempts` to dead_frames. Returns how many moved."""
+        if not seqs:
+            return 0
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                marks = [(s,) for s in seqs]
+                self._conn.executemany("UPDATE frames SET attempts = attempts + 1 WHERE id = ?", marks)
+                moved = self._conn.execute(
+                    f"INSERT INTO dead_frames SELECT id, mn, record, attempts, ? FROM frames "
+                    f"WHERE attempts >= ? AND id IN ({','.join('?' * len(seqs))})",
+                    (reason[:500], max_attempts, *seqs),
+                ).rowcount
+                self._conn.execute("DELETE FROM frames WHERE id IN (SELECT id FROM dead_frames)")
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+        return moved
+
+    def depth(self) -> int:
+        with self._lock:
+            return int(self._conn.execute("SELECT count(*) FROM frames").fetchone()[0])
+
+    def counters(self) -> dict[str, int]:
+        with self._lock:
+            rows = self._conn.execute("SELECT name, value FROM counters").fetchall()
+            dead = self._conn.execute("SELECT count(*) FROM dead_frames").fetchone()[0]
+        out = {str(k): int(v) for k, v in rows}
+        out["dead"] = int(dead)
+        return out
+
+    def close(self) -> None:
+        with self._lock:
+            if not self.closed:
+                self.closed = True
+                self._conn.close()
+
+
+class QueueSink:
+    """The listener's FrameSink over the FrameQueue: put() returns only after the commit."""
+
+    def __init__(self, queue: FrameQueue, wake: threading.Event | None = None) -> None:
+        self.queue = queue
+        self.wake = wake
+
+    async def put(self, records: Sequence[dict[str, Any]]) -> None:
+        await asyncio.to_thread(self.queue.append, records)
+        if self.wake is not None:
+            self.wake.set()
+
+    async def close(self) -> None:
+        """The queue is closed by the runner after the decode loop stopped (it still drains it)."""

@@ -1,0 +1,109 @@
+"""The embedded EventBridge: calls the rule handlers on platform-time boundaries (every minute, every five).
+
+The handlers are the Lambda ones (`functions.every_minute_evaluate_rules`, `functions.every_five_minutes_escalate`),
+called in a worker thread with a Scheduled Event whose `time` is the boundary, exactly as EventBridge sends it.
+A tick that overruns its period is not queued up: the next call is for the latest boundary that has passed, and
+the engine's watermark catches up the skipped minutes (docs/rules.md §3).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from local.clock import PlatformClock
+from local.pipeline import LambdaContextStub
+
+log = logging.getLogger(__name__)
+Handler = Callable[[dict[str, Any], Any], Any]
+
+
+def scheduled_event(at: datetime, rule: str) -> dict[str, Any]:
+    """An EventBridge Scheduled Event for `at` (aware)."""
+    return {
+        "version": "0",
+        "id": f"local-{rule}-{at.strftime('%Y%m%dT%H%M')}",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "000000000000",
+        "time": at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": "local",
+        "resources": [f"arn:aws:events:local:000000000000:rule/{rule}"],
+        "detail": {},
+    }
+
+
+def boundary_at_or_before(at: datetime, period: timedelta) -> datetime:
+    epoch = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    steps = (at - epoch) // period
+    return epoch + steps * period
+
+
+@dataclass
+class Job:
+    """A handler called on every `period` boundary of platform time."""
+
+    name: str
+    period: timedelta
+    handler: Handler
+    runs: int = 0
+    skipped: int = 0
+    last_tick: datetime | None = None
+    last_seconds: float = 0.0
+    last_result: Any = None
+    errors: int = 0
+
+
+class Scheduler:
+    """Runs each job on its boundaries of `clock` (accelerated or not) until cancelled."""
+
+    def __init__(self, clock: PlatformClock, jobs: list[Job], *, delay: timedelta = timedelta(seconds=1)) -> None:
+        self.clock = clock
+        self.jobs = jobs
+        self.delay = delay  # EventBridge fires a little after the boundary; so do we (platform time)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._run(job), name=f"schedule-{job.name}") for job in self.jobs]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+    async def _run(self, job: Job) -> None:
+        next_tick = boundary_at_or_before(self.clock.now(), job.period) + job.period
+        while True:
+            await asyncio.sleep(self.clock.wall_delay(next_tick + self.delay))
+            latest = boundary_at_or_before(self.clock.now() - self.delay, job.period)
+            if latest > next_tick:  # overran: evaluate the newest boundary, the watermark covers the rest
+                job.skipped += int((latest - next_tick) / job.period)
+                next_tick = latest
+            await self.fire(job, next_tick)
+            next_tick += job.period
+
+    async def fire(self, job: Job, tick: datetime) -> None:
+        started = time.monotonic()
+        try:
+            result = await asyncio.to_thread(job.handler, scheduled_event(tick, job.name), LambdaContextStub())
+        except Exception as exc:  # a failed tick is retried by the next one (the watermark stays put)
+            job.errors += 1
+            log.error(
+                "scheduled handler failed",
+                extra={"fields": {"job": job.name, "tick": tick.isoformat(), "error": repr(exc)}},
+            )
+            return
+        job.runs += 1
+        job.last_tick = tick
+        job.last_seconds = time.monotonic() - started
+        job.last_result = result
+        log.info("%s tick %s: %s (%.2f s)", job.name, tick.isoformat(), result, job.last_seconds)

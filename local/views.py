@@ -1,0 +1,160 @@
+"""What a person asks the embedded platform from the command line: alarms, an enterprise's readings, a summary,
+and whether the alarms a simulator fleet manifest expects were raised."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from monitoring.alarms.models import Alarm, AlarmState
+from monitoring.readings.models import ReadingKind
+from monitoring.rules.catalogue import RULES
+from monitoring.storage.ports import Store
+
+CHINA = timedelta(hours=8)
+OPEN = (AlarmState.PENDING, AlarmState.RESPONDED, AlarmState.DISPATCHED, AlarmState.VERIFIED)
+# The simulator's expected-alarm keys (research catalogue R1…R10) → the rule ids of monitoring.rules.catalogue.
+# `auth_failed` and `unknown_terminal` are platform events (auth_failure, unregistered_seen), not alarms.
+EXPECTED_RULES: dict[str, tuple[str, ...]] = {
+    "control_stopped": ("control_stopped",),
+    "control_low_load": ("control_low_load",),
+    "start_order": ("start_stop_order",),
+    "curtailment_violation": ("emergency_violation",),
+    "terminal_offline": ("terminal_offline",),
+    "power_loss": ("power_loss",),
+    "tampering_ct_reversed": ("tamper_negative_power",),
+    "tampering_zero_current": ("tamper_zero_current",),
+    "tampering_flatline": ("tamper_flatline",),
+    "clock_skew": ("tamper_clock_skew",),
+    "over_limit": ("circuit_over_voltage",),
+}
+EVENT_EXPECTATIONS = {"auth_failed": "auth_failure", "unknown_terminal": "unregistered_seen"}
+
+
+def local_text(at: datetime | None) -> str:
+    return "-" if at is None else (at.astimezone(UTC) + CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def alarm_rows(
+    store: Store, rules_stores: Any, *, enterprise_id: str | None = None, all_states: bool = False, limit: int = 200
+) -> list[dict[str, Any]]:
+    """Alarms newest first, with the enterprise, town and rule names a person reads."""
+    alarms = rules_stores.alarms.list(
+        enterprise_id=enterprise_id, states=None if all_states else list(OPEN), limit=limit
+    )
+    towns = {t.town_id: t.name for c in store.registry.list_counties() for t in store.registry.list_towns(c.county_id)}
+    names: dict[str, tuple[str, str]] = {}
+    rows = []
+    for a in alarms:
+        if a.enterprise_id not in names:
+            e = store.registry.find_enterprise(a.enterprise_id)
+            names[a.enterprise_id] = (e.name, towns.get(e.town_id, e.town_id)) if e else (a.enterprise_id, "-")
+        episode = a.episodes[0] if a.episodes else None
+        rows.append(
+            {
+                "id": a.id,
+                "rule": a.rule,
+                "rule_name": RULES[a.rule].name if a.rule in RULES else a.rule,
+                "state": a.state.value,
+                "severity": a.severity,
+                "enterprise": names[a.enterprise_id][0],
+                "town": names[a.enterprise_id][1],
+                "points": ",".join(a.point_ids),
+                "subject": a.subject,
+                "start": local_text(episode.start if episode else None),
+                "end": local_text(episode.end if episode else None),
+                "raised": local_text(a.created_at),
+            }
+        )
+    return rows
+
+
+def readings_rows(store: Store, enterprise_id: str, *, minutes: int, now: datetime) -> list[dict[str, Any]]:
+    """The last `minutes` of minute data of every point of an enterprise."""
+    rows = []
+    for p in store.registry.list_points(enterprise_id):
+        for r in store.readings.readings(p.point_id, ReadingKind.MINUTE, now - timedelta(minutes=minutes), now):
+            v = r.values
+            rows.append(
+                {
+                    "point": p.point_id,
+                    "role": p.role.value,
+                    "time": local_text(r.data_time),
+                    "p_kw": v.get("p"),
+                    "ia": v.get("ia"),
+                    "ua": v.get("ua"),
+                    "pf": v.get("pf"),
+                    "ep_fwd": v.get("ep_fwd"),
+                }
+            )
+    return rows
+
+
+def open_alarm_summary(rows: list[dict[str, Any]]) -> tuple[Counter[str], Counter[str]]:
+    """Open alarms counted by rule and by town."""
+    return Counter(r["rule"] for r in rows), Counter(r["town"] for r in rows)
+
+
+@dataclass
+class Expectation:
+    enterprise: str
+    scenario: str
+    rule: str
+    point: str
+    window_from: str
+    met: bool
+    detail: str
+
+
+def check_expected(
+    store: Store, rules_stores: Any, manifest: dict[str, Any], *, county_id: str, platform_now: datetime
+) -> list[Expectation]:
+    """For every expected alarm whose window has started (plus the rule's own duration, with slack) by
+    `platform_now`: is there an alarm of that rule on that point (or of that event kind on the terminal)?"""
+    from local.fleet import china_time, enterprise_id_for
+
+    out: list[Expectation] = []
+    for entry in manifest["enterprises"]:
+        eid = enterprise_id_for(county_id, entry)
+        alarms: list[Alarm] | None = None
+        for exp in entry.get("expected_alarms", []):
+            start = china_time(exp["from"])
+            if exp["rule"] in EVENT_EXPECTATIONS:
+                continue  # judged on events below
+            if platform_now < start + timedelta(minutes=DUE_AFTER_MIN.get(exp["rule"], 20)):
+                continue
+            if alarms is None:
+                alarms = rules_stores.alarms.list(enterprise_id=eid, limit=500)
+            wanted = EXPECTED_RULES.get(exp["rule"], (exp["rule"],))
+            hits = [a for a in alarms if a.rule in wanted and (not exp.get("point") or exp["point"] in a.point_ids)]
+            out.append(
+                Expectation(
+                    entry["id"],
+                    entry.get("scenario", ""),
+                    exp["rule"],
+                    exp.get("point") or "-",
+                    exp["from"],
+                    bool(hits),
+                    ",".join(sorted({a.rule for a in alarms})) or "none",
+                )
+            )
+    return out
+
+
+# How long after a violation window opens its alarm is due: the rule's minimum duration (docs/rules.md)
+# + settle (2 min) + one tick, with slack for a loaded machine. Rules not listed: 20 min.
+DUE_AFTER_MIN = {
+    "control_stopped": 16,
+    "control_low_load": 36,
+    "start_order": 12,
+    "terminal_offline": 40,
+    "power_loss": 8,
+    "tampering_ct_reversed": 12,
+    "tampering_zero_current": 36,
+    "tampering_flatline": 270,
+    "clock_skew": 30,
+    "over_limit": 12,
+    "curtailment_violation": 130,
+}

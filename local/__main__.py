@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--manifest", required=True, help="fleet manifest JSON (python -m simulator manifest)")
     imp.add_argument("--csv", default=str(DEFAULT_CSV), help="enterprise list CSV (default: the Rugao 2022 list)")
     imp.add_argument("--county-id", default="rugao")
+    imp.add_argument("--minute-interval", type=int, help="the fleet's minute-data interval (simulator --min-interval)")
     imp.add_argument(
         "--standard-password-cost",
         action="store_true",
@@ -149,6 +150,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             open_rules_stores(Database(data / "gongkuang.db")),
             manifest,
             county_id=args.county_id,
+            minute_interval=args.minute_interval,
             enterprise_csv=Path(args.csv),
             **({"scrypt_n": SCRYPT_N} if args.standard_password_cost else {}),
         )

@@ -41,6 +41,9 @@ class LocalSettings:
     max_attempts: int = _opt(5, "decode attempts before a record moves to the dead-letter table")
     evaluate_every_s: int = _opt(60, "rule evaluation period, in platform seconds (EventBridge: every minute)")
     escalate_every_s: int = _opt(300, "escalation period, in platform seconds (EventBridge: every 5 minutes)")
+    evaluate_after_s: float = _opt(
+        0.0, "wall seconds after start before the first evaluation (lets a fleet that starts with the platform connect)"
+    )
     status_every_s: float = _opt(2.0, "how often DATA_DIR/status.json is rewritten (wall seconds)")
     log_every_s: float = _opt(30.0, "how often a progress line is logged (wall seconds)")
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")

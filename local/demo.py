@@ -33,11 +33,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default="var/demo", help="data directory (wiped at start unless --keep)")
     p.add_argument("--keep", action="store_true", help="do not wipe the data directory (re-import is idempotent)")
     p.add_argument("--port", type=int, default=9000, help="listener port on 127.0.0.1")
-    p.add_argument("--accel", type=float, default=15.0, help="time acceleration of fleet and platform (default 15)")
+    p.add_argument("--accel", type=float, default=10.0, help="time acceleration of fleet and platform (default 10)")
     p.add_argument("--start", default="2026-11-30T08:00:00", help="simulated start, China local time (a Monday)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--limit", type=int, help="only the first N enterprises of the list (default: all 301)")
     p.add_argument("--mix", help="scenario weights for the simulator (default: its seeded mix)")
+    p.add_argument("--min-interval", type=int, default=5, help="minute-data interval of the terminals (default 5)")
     p.add_argument("--realtime", action="store_true", help="also send real-time (2011) data (about twice the load)")
     p.add_argument("--every", type=float, default=5.0, help="seconds between console summaries")
     p.add_argument(
@@ -72,7 +73,20 @@ def prepare(args: argparse.Namespace, data: Path) -> dict[str, Any]:
     manifest = data / "fleet.json"
     subprocess.run([_py(), "-m", "simulator", "manifest", *_sim_common(args), "--out", str(manifest)], check=True)
     subprocess.run(
-        [_py(), "-m", "local", "import-fleet", "--data-dir", str(data), "--manifest", str(manifest), "--csv", str(CSV)],
+        [
+            _py(),
+            "-m",
+            "local",
+            "import-fleet",
+            "--data-dir",
+            str(data),
+            "--manifest",
+            str(manifest),
+            "--csv",
+            str(CSV),
+            "--minute-interval",
+            str(args.min_interval),
+        ],
         check=True,
     )
     doc: dict[str, Any] = json.loads(manifest.read_text(encoding="utf-8"))
@@ -108,6 +122,8 @@ def start_processes(args: argparse.Namespace, data: Path, log_dir: Path) -> tupl
         *_sim_common(args),
         "--accel",
         str(args.accel),
+        "--min-interval",
+        str(args.min_interval),
         "--platform",
         f"127.0.0.1:{args.port}",
         "--stats",
@@ -132,6 +148,8 @@ def start_processes(args: argparse.Namespace, data: Path, log_dir: Path) -> tupl
         "--accel",
         str(args.accel),
         "--log-every-s",
+        "15",
+        "--evaluate-after-s",
         "15",
     ]
     plat = subprocess.Popen(plat_cmd, stdout=open(log_dir / "platform.log", "ab"), stderr=subprocess.STDOUT)

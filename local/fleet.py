@@ -8,7 +8,9 @@ passwords, and the emergency orders. Importing twice changes nothing (existing r
 
 from __future__ import annotations
 
+import csv
 import json
+import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -53,6 +55,19 @@ def load_manifest(path: str | Path) -> dict[str, Any]:
     return doc
 
 
+def _only_manifest_rows(csv_path: Path, manifest: dict[str, Any], out: Path) -> Path:
+    """The rows of the enterprise list that the manifest simulates (a --limit fleet imports only those)."""
+    names = {str(e["name"]) for e in manifest["enterprises"]}
+    with csv_path.open(encoding="utf-8-sig", newline="") as src, out.open("w", encoding="utf-8", newline="") as dst:
+        reader = csv.DictReader(src)
+        writer = csv.DictWriter(dst, fieldnames=list(reader.fieldnames or []))
+        writer.writeheader()
+        for row in reader:
+            if (row.get("enterprise_name") or "").strip() in names:
+                writer.writerow(row)
+    return out
+
+
 def china_time(text: str) -> datetime:
     """A manifest time (terminal-local, no offset) as aware UTC."""
     return datetime.fromisoformat(text).replace(tzinfo=CHINA).astimezone(UTC)
@@ -71,13 +86,16 @@ def import_fleet(
     county_id: str = "rugao",
     enterprise_csv: Path | None = None,
     scrypt_n: int = DEMO_SCRYPT_N,
+    minute_interval: int | None = None,
 ) -> FleetImport:
     """Registry (+ enterprise list when given) and emergency orders from the manifest; idempotent."""
     reg = store.registry
     out = FleetImport()
     if enterprise_csv is not None:
         county = County(county_id, "如皋市", "南通市", "江苏省")
-        report = import_enterprise_list(reg, enterprise_csv, county=county, year=2022)
+        with tempfile.TemporaryDirectory() as tmp:
+            listed = _only_manifest_rows(enterprise_csv, manifest, Path(tmp) / "list.csv")
+            report = import_enterprise_list(reg, listed, county=county, year=2022)
         if report.errors:
             raise InvalidInputError(f"enterprise list {enterprise_csv}: {report.errors[0]}")
     with reg.batch():
@@ -87,13 +105,16 @@ def import_fleet(
                 out.missing.append(str(entry["name"]))
                 continue
             out.enterprises += 1
-            _import_enterprise(store, entry, eid, county_id, scrypt_n, out)
+            interval = minute_interval or int(manifest.get("settings", {}).get("min_interval_min", 1))
+            _import_enterprise(store, entry, eid, county_id, scrypt_n, interval, out)
     for entry in manifest["enterprises"]:
         _import_orders(rules_stores, entry, enterprise_id_for(county_id, entry), out)
     return out
 
 
-def _import_enterprise(store: Store, entry: dict[str, Any], eid: str, county_id: str, n: int, out: FleetImport) -> None:
+def _import_enterprise(
+    store: Store, entry: dict[str, Any], eid: str, county_id: str, n: int, interval: int, out: FleetImport
+) -> None:
     reg = store.registry
     facility_of: dict[str, str] = {}
     for p in entry["points"]:
@@ -118,7 +139,7 @@ def _import_enterprise(store: Store, entry: dict[str, Any], eid: str, county_id:
                     password_hash=hash_password(t["password"], n=n),
                     enterprise_id=eid,
                     realtime_interval_s=30,
-                    minute_interval_min=1,
+                    minute_interval_min=interval,
                 )
             )
             out.terminals += 1

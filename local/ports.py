@@ -12,8 +12,10 @@ import asyncio
 import hashlib
 import logging
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from typing import Any, TypeVar
 
 from iot_ingest.ports import AuthStatus, Command, CommandStatus, CommandUpdate, Event
 from monitoring.commands.models import CommandStatus as StoredStatus
@@ -24,13 +26,23 @@ from monitoring.registry.terminal import verify_password
 from monitoring.storage.ports import Store
 
 log = logging.getLogger(__name__)
+# Registry lookups, command status and events share two threads of their own, apart from the frame queue's.
+_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="listener-ports")
+
+
+async def _run(fn: Callable[..., T], *args: Any) -> T:
+    return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, fn, *args)
+
+
+T = TypeVar("T")
 EVENT_KINDS = {
     "connect": EventKind.CONNECT,
     "disconnect": EventKind.DISCONNECT,
     "auth_failed": EventKind.AUTH_FAILURE,
     "duplicate_mn": EventKind.DUPLICATE_MN,
-    "clock_skew": EventKind.CLOCK_SKEW,
 }
+# The listener's clock_skew (from QN, the send time) is logged, not stored: a terminal backfilling a long buffer
+# sends frames whose QN is old, which is no clock fault. Decode stores its own skew events from SystemTime.
 
 
 class RegistryDirectory:
@@ -53,14 +65,14 @@ class RegistryDirectory:
         now = time.monotonic()
         if hit is not None and now - hit[0] < self.auth_cache_s:
             return hit[1]
-        status = await asyncio.to_thread(self._check, mn, pw)
+        status = await _run(self._check, mn, pw)
         if len(self._cache) > 100_000:
             self._cache.clear()
         self._cache[key] = (now, status)
         return status
 
     async def uses_modbus_crc(self, mn: str) -> bool:
-        terminal = await asyncio.to_thread(self.store.registry.find_terminal, mn)
+        terminal = await _run(self.store.registry.find_terminal, mn)
         return bool(terminal and terminal.modbus_crc)
 
 
@@ -88,7 +100,7 @@ class StoreCommandQueue:
         return sorted(out, key=lambda c: c.id)
 
     async def pending(self, owner: str, mns: Collection[str]) -> list[Command]:
-        return await asyncio.to_thread(self._pending, list(mns))
+        return await _run(self._pending, list(mns))
 
     def _update(self, update: CommandUpdate) -> None:
         new = _final_status(update)
@@ -115,7 +127,7 @@ class StoreCommandQueue:
             )
 
     async def update(self, update: CommandUpdate) -> None:
-        await asyncio.to_thread(self._update, update)
+        await _run(self._update, update)
 
     def _expire(self, now: datetime) -> list[str]:
         expired: list[str] = []
@@ -124,7 +136,7 @@ class StoreCommandQueue:
         return expired
 
     async def expire(self, now: datetime) -> list[str]:
-        return await asyncio.to_thread(self._expire, now)
+        return await _run(self._expire, now)
 
 
 class StoreEventSink:
@@ -150,6 +162,6 @@ class StoreEventSink:
 
     async def emit(self, event: Event) -> None:
         try:
-            await asyncio.to_thread(self._put, event)
+            await _run(self._put, event)
         except Exception as exc:
             log.warning("event not stored", extra={"fields": {"type": event.type, "mn": event.mn, "error": repr(exc)}})

@@ -14,6 +14,7 @@ import json
 import sqlite3
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -140,11 +141,14 @@ class QueueSink:
     def __init__(self, queue: FrameQueue, wake: threading.Event | None = None) -> None:
         self.queue = queue
         self.wake = wake
+        # Its own thread: a commit must never wait behind registry lookups or event writes.
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="frame-queue")
 
     async def put(self, records: Sequence[dict[str, Any]]) -> None:
-        await asyncio.to_thread(self.queue.append, records)
+        await asyncio.get_running_loop().run_in_executor(self._executor, self.queue.append, records)
         if self.wake is not None:
             self.wake.set()
 
     async def close(self) -> None:
-        """The queue is closed by the runner after the decode loop stopped (it still drains it)."""
+        """The queue itself is closed by the runner after the decode loop stopped (it still drains it)."""
+        self._executor.shutdown(wait=True)

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -62,11 +63,15 @@ class Job:
 class Scheduler:
     """Runs each job on its boundaries of `clock` (accelerated or not) until cancelled."""
 
-    def __init__(self, clock: PlatformClock, jobs: list[Job], *, delay: timedelta = timedelta(seconds=1)) -> None:
+    def __init__(
+        self, clock: PlatformClock, jobs: list[Job], *, delay: timedelta = timedelta(seconds=1), after_s: float = 0.0
+    ) -> None:
         self.clock = clock
+        self.after_s = after_s
         self.jobs = jobs
         self.delay = delay  # EventBridge fires a little after the boundary; so do we (platform time)
         self._tasks: list[asyncio.Task[None]] = []
+        self._executor = ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="scheduler")
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(job), name=f"schedule-{job.name}") for job in self.jobs]
@@ -81,6 +86,7 @@ class Scheduler:
                 pass
 
     async def _run(self, job: Job) -> None:
+        await asyncio.sleep(self.after_s)
         next_tick = boundary_at_or_before(self.clock.now(), job.period) + job.period
         while True:
             await asyncio.sleep(self.clock.wall_delay(next_tick + self.delay))
@@ -94,7 +100,9 @@ class Scheduler:
     async def fire(self, job: Job, tick: datetime) -> None:
         started = time.monotonic()
         try:
-            result = await asyncio.to_thread(job.handler, scheduled_event(tick, job.name), LambdaContextStub())
+            loop = asyncio.get_running_loop()
+            event = scheduled_event(tick, job.name)
+            result = await loop.run_in_executor(self._executor, job.handler, event, LambdaContextStub())
         except Exception as exc:  # a failed tick is retried by the next one (the watermark stays put)
             job.errors += 1
             log.error(

@@ -156,6 +156,10 @@ def _evaluate_enterprise(
     ws = max(ws, oldest)
     faults = stores.reports.faults_for(info.id)
     extras = _extras(emergency, info.id, faults)
+    # When the platform began watching this enterprise: before it, a terminal not heard from yet is unknown, not
+    # offline (a fresh deployment or a newly registered enterprise has no history to be silent in).
+    st.setdefault("watched_since", horizon.isoformat())
+    extras["watched_since"] = datetime.fromisoformat(st["watched_since"])
     supp = suppressions(faults, stores.reports.stoppages_for(info.id), now)
     baselines = baselines_of(st, points)
     ctx = build_context(stores, config, topo, info, ws, horizon, now, supp, baselines, extras)

@@ -36,15 +36,15 @@ def terminal_offline(ctx: Context) -> list[Finding]:
         stamps = [t.timestamp() for t in times]
         allowed_s, base = allowed.total_seconds(), ctx.start.timestamp()
         cond = bytearray(ctx.n)
+        since = ctx.extras.get("watched_since")
+        watched = since.timestamp() if since is not None else -1e18
         j, last = 0, -1e18
         for m in range(ctx.n):
             t_end = base + 60 * (m + 1)
             while j < len(stamps) and stamps[j] < t_end:
                 last, j = stamps[j], j + 1
-            if j == 0 and stamps:
-                # Before the terminal's first reading in the loaded span (which reaches 2 x memory before the
-                # window): a terminal that only now starts reporting was not yet networked (未联网), not offline.
-                cond[m] = episodes.UNKNOWN
+            if j == 0 and t_end <= watched:
+                cond[m] = episodes.UNKNOWN  # nothing heard yet, before the platform was watching: not offline
             else:
                 cond[m] = episodes.TRUE if t_end - last > allowed_s else episodes.FALSE
         ids = [p.id for p in points]

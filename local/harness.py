@@ -1,0 +1,158 @@
+"""A simulated fleet against the local platform, both as subprocesses on 127.0.0.1: for tests and benchmarks.
+
+`Run` prepares a data directory (manifest, registry import), starts the simulator and, anchored to its clock, the
+platform; it can kill -9 and restart the platform, wait for platform time, and stop everything.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from local.demo import CSV, anchor_clock
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Run:
+    """One platform + one simulator fleet in `data_dir`."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        limit: int,
+        mix: str | None = None,
+        scenario: str | None = None,
+        accel: float = 60.0,
+        start: str = "2026-11-30T08:00:00",
+        seed: int = 1,
+        realtime: bool = False,
+        ack_log: bool = False,
+        extra_sim: list[str] | None = None,
+    ) -> None:
+        self.data = data_dir
+        self.accel = accel
+        self.start_text = start
+        self.port = free_port()
+        self.common = ["--csv", str(CSV), "--seed", str(seed), "--start", start, "--limit", str(limit)]
+        if mix:
+            self.common += ["--mix", mix]
+        if scenario:
+            self.common += ["--scenario", scenario]
+        self.realtime = realtime
+        self.ack_log = self.data / "acks.jsonl" if ack_log else None
+        self.extra_sim = extra_sim or []
+        self.sim: subprocess.Popen[bytes] | None = None
+        self.platform: subprocess.Popen[bytes] | None = None
+        self.manifest: dict[str, Any] = {}
+
+    def prepare(self) -> dict[str, Any]:
+        self.data.mkdir(parents=True, exist_ok=True)
+        path = self.data / "fleet.json"
+        py = sys.executable
+        subprocess.run([py, "-m", "simulator", "manifest", *self.common, "--out", str(path)], check=True,
+                       capture_output=True)  # fmt: skip
+        subprocess.run([py, "-m", "local", "import-fleet", "--data-dir", str(self.data), "--manifest", str(path)],
+                       check=True, capture_output=True)  # fmt: skip
+        self.manifest = json.loads(path.read_text(encoding="utf-8"))
+        return self.manifest
+
+    def start(self) -> None:
+        stats = self.data / "sim-stats.json"
+        cmd = [sys.executable, "-m", "simulator", "run", *self.common, "--accel", str(self.accel),
+               "--platform", f"127.0.0.1:{self.port}", "--stats", str(stats), "--quiet", "--reconnect", "0.5",
+               *self.extra_sim]  # fmt: skip
+        if not self.realtime:
+            cmd.append("--no-realtime")
+        if self.ack_log is not None:
+            cmd += ["--ack-log", str(self.ack_log)]
+        self.sim = subprocess.Popen(cmd, stdout=open(self.data / "simulator.log", "ab"), stderr=subprocess.STDOUT)
+        anchor_clock(self.data, stats, self.start_text, self.accel)
+        self.start_platform()
+
+    def start_platform(self) -> None:
+        cmd = [sys.executable, "-m", "local", "run", "--data-dir", str(self.data), "--port", str(self.port),
+               "--accel", str(self.accel), "--status-every-s", "0.5"]  # fmt: skip
+        log = open(self.data / "platform.log", "ab")
+        self.platform = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        self.wait_for(lambda st: st is not None and st.get("pid") == self.platform.pid, 30, "platform start")  # type: ignore[union-attr]
+
+    def kill_platform(self) -> None:
+        """kill -9: no drain, no clean close."""
+        assert self.platform is not None
+        os.kill(self.platform.pid, signal.SIGKILL)
+        self.platform.wait(10)
+
+    def status(self) -> dict[str, Any] | None:
+        try:
+            doc: dict[str, Any] = json.loads((self.data / "status.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return doc
+
+    def sim_stats(self) -> dict[str, Any]:
+        try:
+            doc: dict[str, Any] = json.loads((self.data / "sim-stats.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return {}
+        return doc
+
+    def platform_time(self) -> datetime | None:
+        st = self.status()
+        return datetime.fromisoformat(st["platform_time"]) if st else None
+
+    def sim_minutes(self) -> float:
+        """Simulated minutes since the start, by the platform's clock."""
+        now = self.platform_time()
+        if now is None:
+            return 0.0
+        local = now.replace(tzinfo=None) + timedelta(hours=8) - timedelta(seconds=now.utcoffset().total_seconds())  # type: ignore[union-attr]
+        return (local - datetime.fromisoformat(self.start_text)).total_seconds() / 60
+
+    def wait_for(self, predicate: Any, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if predicate(self.status()):
+                return
+            for proc, name in ((self.platform, "platform"), (self.sim, "simulator")):
+                if proc is not None and proc.poll() is not None and proc.returncode not in (0, -9):
+                    raise RuntimeError(f"{name} exited with {proc.returncode}: see {self.data}/{name}.log")
+            time.sleep(0.2)
+        raise TimeoutError(f"timed out waiting for {what} ({timeout:.0f} s)")
+
+    def wait_sim_minutes(self, minutes: float, timeout: float) -> None:
+        self.wait_for(lambda st: st is not None and self.sim_minutes() >= minutes, timeout, f"sim minute {minutes}")
+
+    def stop_simulator(self) -> None:
+        if self.sim is not None and self.sim.poll() is None:
+            self.sim.send_signal(signal.SIGINT)
+            try:
+                self.sim.wait(20)
+            except subprocess.TimeoutExpired:
+                self.sim.kill()
+
+    def drain(self, timeout: float = 30) -> None:
+        """Wait until every queued frame has been decoded."""
+        self.wait_for(lambda st: st is not None and st["queue"]["depth"] == 0, timeout, "queue drained")
+
+    def stop(self) -> None:
+        self.stop_simulator()
+        if self.platform is not None and self.platform.poll() is None:
+            self.platform.send_signal(signal.SIGTERM)
+            try:
+                self.platform.wait(40)
+            except subprocess.TimeoutExpired:
+                self.platform.kill()

@@ -1,7 +1,7 @@
 """End to end on one machine: simulator scenario enterprises → local platform on 127.0.0.1 → alarms.
 
 Real processes and sockets: `python -m simulator run` (accelerated) against `python -m local run`, the platform's
-timeline anchored to the simulator's clock. Bounded: about 100 simulated minutes at ×100.
+timeline anchored to the simulator's clock. Bounded: about 75 simulated minutes at ×100.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ def test_local_platform_with_scenario_fleet_raises_expected_alarms_on_points_at_
     manifest = run.prepare()
     scenarios = {e["scenario"] for e in manifest["enterprises"]}
     assert {"normal", "control_stopped_while_producing", "terminal_offline", "power_loss"} <= scenarios
-    # When the fleet runs against the local platform for 100 simulated minutes
+    # When the fleet runs against the local platform for 75 simulated minutes
     run.start()
     try:
-        run.wait_sim_minutes(100, timeout=80)
+        run.wait_sim_minutes(75, timeout=70)
     finally:
         run.stop()
     # Then each expected alarm exists, of the right rule, on the right point, starting at the violation's data time

@@ -116,3 +116,21 @@ bench-ingest-throughput: venv
 
 bench-ingest-memory: venv
 	$(PY) -m bench.ingest_idle_memory --connections $(INGEST_CONNECTIONS)
+
+# ---- local (the platform on one machine, the demo, end-to-end benchmark) ----
+.PHONY: demo demo-check bench-e2e
+DEMO_DIR ?= var/demo
+DEMO_ARGS ?=
+# The simulated Rugao fleet (301 enterprises) against the local platform, with a live console summary; Ctrl-C stops.
+demo: venv
+	$(PY) -m local demo --data-dir $(DEMO_DIR) $(DEMO_ARGS)
+
+# Non-interactive: run the demo for a bounded time, exit non-zero unless every alarm due by then was raised.
+DEMO_CHECK_SECONDS ?= 420
+demo-check: venv
+	$(PY) -m local demo --data-dir $(DEMO_DIR) --check $(DEMO_CHECK_SECONDS) --sim-minutes 75 --every 15 $(DEMO_ARGS)
+
+# End-to-end frames/s (listener → queue → decode → store → rules) and violation-to-alarm latency.
+BENCH_E2E_ARGS ?=
+bench-e2e: venv
+	$(PY) bench/e2e_local.py $(BENCH_E2E_ARGS)

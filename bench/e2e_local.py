@@ -1,0 +1,105 @@
+"""End-to-end benchmark of the local platform: sustained frames/s and violation-to-alarm latency.
+
+1. Throughput: a simulated fleet (real-time and minute data, accelerated so that it offers more than the platform
+   takes) against `python -m local run`; measured over a steady window: frames acknowledged per second (listener →
+   durable queue) and frames decoded per second (queue → decode → store), with rule evaluation running.
+2. Latency: scenario enterprises (control stopped while producing, power loss); for each alarm, platform time from
+   the violation's start to the alarm being raised, and how far that is past the rule's own window
+   (minimum duration + settle), in evaluation ticks (one tick = one platform minute).
+Both run as subprocesses on 127.0.0.1; figures depend on the machine's load and are printed, never asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from local.fleet import china_time, enterprise_id_for  # noqa: E402
+from local.harness import Run  # noqa: E402
+from local.views import EXPECTED_RULES  # noqa: E402
+from monitoring.storage.sqlite.db import Database  # noqa: E402
+from monitoring.storage.sqlite.rules_repos import open_rules_stores  # noqa: E402
+
+RULE_WINDOW_MIN = {"control_stopped": 10, "power_loss": 2}  # min_duration_min defaults (data/rules_defaults.json)
+SETTLE_MIN = 2
+
+
+def throughput(base: Path, limit: int, accel: float, seconds: float) -> None:
+    run = Run(base / "tp", limit=limit, mix="normal=1", accel=accel, realtime=True)
+    manifest = run.prepare()
+    terminals = sum(len(e["terminals"]) for e in manifest["enterprises"])
+    run.start()
+    try:
+        time.sleep(min(15.0, seconds / 3))  # connect and warm up
+        s0, t0 = run.status(), time.time()
+        time.sleep(seconds)
+        s1, t1 = run.status(), time.time()
+        sim = run.sim_stats()
+    finally:
+        run.stop()
+    assert s0 and s1
+    dt = s1["wall"] - s0["wall"] or (t1 - t0)
+    acked = (s1["queue"].get("appended", 0) - s0["queue"].get("appended", 0)) / dt
+    decoded = (s1["queue"].get("processed", 0) - s0["queue"].get("processed", 0)) / dt
+    ev = s1["jobs"]["every-minute-evaluate-rules"]
+    print(
+        f"throughput: {len(manifest['enterprises'])} enterprises, {terminals} terminals, accel {accel:g}, "
+        f"window {dt:.1f} s"
+    )
+    print(f"  acknowledged (listener → durable queue): {acked:,.0f} frames/s")
+    print(f"  decoded end to end (queue → decode → store): {decoded:,.0f} frames/s; queue left {s1['queue']['depth']}")
+    print(f"  rule evaluations: {ev['runs']} (last {ev['last_seconds']:.2f} s, {ev['skipped']} ticks coalesced)")
+    print(f"  simulator: online {sim.get('online')}, sent {sim.get('frames_sent')}, buffered {sim.get('buffered')}")
+
+
+def latency(base: Path, accel: float) -> None:
+    run = Run(base / "lat", limit=6, mix="control_stopped_while_producing=1,power_loss=1", accel=accel)
+    manifest = run.prepare()
+    run.start()
+    try:
+        run.wait_sim_minutes(50, timeout=50 * 60 / accel + 60)
+    finally:
+        run.stop()
+    rules = open_rules_stores(Database(base / "lat" / "gongkuang.db"))
+    print(
+        f"latency: {len(manifest['enterprises'])} scenario enterprises, accel {accel:g}, one tick = 1 platform minute"
+    )
+    for entry in manifest["enterprises"]:
+        alarms = rules.alarms.list(enterprise_id=enterprise_id_for("rugao", entry), limit=100)
+        for exp in entry["expected_alarms"]:
+            start = china_time(exp["from"])
+            hits = [a for a in alarms if a.rule in EXPECTED_RULES[exp["rule"]] and exp["point"] in a.point_ids]
+            if not hits:
+                print(f"  {entry['id']} {exp['rule']}: NOT RAISED")
+                continue
+            raised = min(a.created_at for a in hits)
+            window_end = start + timedelta(minutes=RULE_WINDOW_MIN.get(exp["rule"], 0) + SETTLE_MIN)
+            after = (raised - window_end) / timedelta(minutes=1)
+            print(
+                f"  {entry['id']} {exp['rule']:<16} violation → alarm {(raised - start) / timedelta(minutes=1):5.1f} "
+                f"platform min; {after:+.1f} ticks after the rule's window (duration + settle)"
+            )
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--enterprises", type=int, default=120, help="throughput fleet (first N of the Rugao list)")
+    p.add_argument("--accel", type=float, default=30.0, help="throughput acceleration")
+    p.add_argument("--seconds", type=float, default=40.0, help="throughput measuring window (wall)")
+    p.add_argument("--latency-accel", type=float, default=30.0)
+    p.add_argument("--skip-latency", action="store_true")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
+        throughput(Path(tmp), args.enterprises, args.accel, args.seconds)
+        if not args.skip_latency:
+            latency(Path(tmp), args.latency_accel)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""The embedded runner's parts: frame queue, decode loop, timeline, scheduler events, settings."""
+
+from __future__ import annotations
+
+import base64
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.clock import PlatformClock, Timeline, load_timeline
+from local.config import ConfigError, load
+from local.pipeline import DecodeLoop, kinesis_event
+from local.queue import FrameQueue
+from local.scheduler import boundary_at_or_before, scheduled_event
+
+pytestmark = pytest.mark.integration
+
+
+def _record(n: int) -> dict[str, Any]:
+    return {"v": 1, "mn": f"MN{n}", "frame": base64.b64encode(b"##0000").decode(), "n": n}
+
+
+def test_queue_append_take_done_keeps_order_and_survives_reopen(tmp_path: Path) -> None:
+    # Given a queue with three committed records
+    q = FrameQueue(tmp_path / "q.db")
+    q.append([_record(1), _record(2), _record(3)])
+    q.close()
+    # When it is reopened (a restart) and the first two are processed
+    q = FrameQueue(tmp_path / "q.db")
+    batch = q.take(2)
+    q.done([b.seq for b in batch])
+    # Then the third is still there, in order, and the counters add up
+    assert [json.loads(b.record)["n"] for b in batch] == [1, 2]
+    assert [json.loads(b.record)["n"] for b in q.take(10)] == [3]
+    assert q.counters() == {"appended": 3, "processed": 2, "dead": 0}
+
+
+def test_queue_failed_records_move_to_dead_letters_after_max_attempts(tmp_path: Path) -> None:
+    # Given a record that fails every time
+    q = FrameQueue(tmp_path / "q.db")
+    q.append([_record(1)])
+    seq = q.take(1)[0].seq
+    # When it fails three times with max_attempts 3
+    moved = [q.failed([seq], max_attempts=3, reason="boom") for _ in range(3)]
+    # Then only the third failure dead-letters it, and the queue is empty
+    assert moved == [0, 0, 1] and q.depth() == 0 and q.counters()["dead"] == 1
+
+
+def test_decode_loop_keeps_records_the_handler_reports_failed(tmp_path: Path) -> None:
+    # Given two queued records and a handler that fails the second one
+    q = FrameQueue(tmp_path / "q.db")
+    q.append([_record(1), _record(2)])
+    seen: list[dict[str, Any]] = []
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        seen.append(event)
+        second = event["Records"][1]["kinesis"]["sequenceNumber"]
+        return {"batchItemFailures": [{"itemIdentifier": second}]}
+
+    # When one batch runs
+    DecodeLoop(q, handler, batch_size=10).run_once()
+    # Then the handler saw a Kinesis-shaped event whose data is the record, and only the failed one is left
+    data = json.loads(base64.b64decode(seen[0]["Records"][0]["kinesis"]["data"]))
+    assert data["n"] == 1 and seen[0]["Records"][0]["kinesis"]["partitionKey"] == "MN1"
+    assert [json.loads(b.record)["n"] for b in q.take(10)] == [2]
+
+
+def test_decode_loop_handler_exception_leaves_the_whole_batch_queued(tmp_path: Path) -> None:
+    q = FrameQueue(tmp_path / "q.db")
+    q.append([_record(1), _record(2)])
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        raise RuntimeError("store down")
+
+    loop = DecodeLoop(q, handler)
+    loop.run_once()
+    assert q.depth() == 2 and loop.failures == 1
+
+
+def test_kinesis_event_sequence_numbers_are_queue_positions(tmp_path: Path) -> None:
+    q = FrameQueue(tmp_path / "q.db")
+    q.append([_record(7)])
+    event = kinesis_event(q.take(1), 0.0)
+    assert event["Records"][0]["eventSource"] == "aws:kinesis"
+    assert event["Records"][0]["kinesis"]["sequenceNumber"] == str(q.take(1)[0].seq)
+
+
+def test_timeline_is_kept_in_the_data_directory_across_restarts(tmp_path: Path) -> None:
+    # Given a first start at ×60 from a chosen time
+    start = datetime(2026, 11, 30, 8, tzinfo=UTC)
+    first = load_timeline(tmp_path, accel=60, sim_start=start)
+    # When the platform restarts (accel given again or not)
+    again = load_timeline(tmp_path, accel=1.0, sim_start=None)
+    # Then the same timeline continues, and another accel is refused
+    assert first == again
+    with pytest.raises(ValueError):
+        load_timeline(tmp_path, accel=10, sim_start=None)
+
+
+def test_platform_clock_runs_accel_times_faster_in_utc() -> None:
+    wall = [1000.0]
+    tl = Timeline(datetime(2026, 11, 30, 8, tzinfo=UTC), 1000.0, 60.0)
+    clock = PlatformClock(tl, wall=lambda: wall[0])
+    wall[0] += 2
+    assert clock.now() == datetime(2026, 11, 30, 8, 2, tzinfo=UTC)
+    assert clock.wall_delay(datetime(2026, 11, 30, 8, 3, tzinfo=UTC)) == pytest.approx(1.0)
+
+
+def test_scheduled_event_time_is_utc_boundary() -> None:
+    china = datetime(2026, 11, 30, 8, 3, 30, tzinfo=UTC) + timedelta(0)
+    tick = boundary_at_or_before(china, timedelta(minutes=5))
+    assert tick == datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
+    assert scheduled_event(tick, "r")["time"] == "2026-11-30T08:00:00Z"
+
+
+def test_settings_precedence_option_over_env_over_file(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[local]\ndata_dir = "a"\nport = 9100\naccel = 5\n[iot_ingest]\nmax_connections = 10\n')
+    settings, ingest = load({"port": "9300"}, env={"LOCAL_PORT": "9200", "LOCAL_ACCEL": "7"}, config_file=str(cfg))
+    assert (settings.data_dir, settings.port, settings.accel) == ("a", 9300, 7.0)
+    assert ingest == {"max_connections": 10}
+
+
+@pytest.mark.parametrize(
+    ("cli", "message"),
+    [
+        ({}, "data_dir"),
+        ({"data_dir": "d", "port": "x"}, "port"),
+        ({"data_dir": "d", "sim_start": "2026-11-30"}, "offset"),
+    ],
+)
+def test_settings_bad_values_name_the_setting(cli: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load(cli, env={})
+
+
+def test_config_file_unknown_key_is_an_error(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[local]\ndata_dirr = "a"\n')
+    with pytest.raises(ConfigError, match="data_dirr"):
+        load({}, env={}, config_file=str(cfg))

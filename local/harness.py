@@ -13,7 +13,7 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -87,8 +87,9 @@ class Run:
         cmd = [sys.executable, "-m", "local", "run", "--data-dir", str(self.data), "--port", str(self.port),
                "--accel", str(self.accel), "--status-every-s", "0.5"]  # fmt: skip
         log = open(self.data / "platform.log", "ab")
-        self.platform = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
-        self.wait_for(lambda st: st is not None and st.get("pid") == self.platform.pid, 30, "platform start")  # type: ignore[union-attr]
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        self.platform = proc
+        self.wait_for(lambda st: st is not None and st.get("pid") == proc.pid, 30, "platform start")
 
     def kill_platform(self) -> None:
         """kill -9: no drain, no clean close."""
@@ -119,8 +120,8 @@ class Run:
         now = self.platform_time()
         if now is None:
             return 0.0
-        local = now.replace(tzinfo=None) + timedelta(hours=8) - timedelta(seconds=now.utcoffset().total_seconds())  # type: ignore[union-attr]
-        return (local - datetime.fromisoformat(self.start_text)).total_seconds() / 60
+        local = now.astimezone(UTC).replace(tzinfo=None) + timedelta(hours=8)
+        return float((local - datetime.fromisoformat(self.start_text)).total_seconds() / 60)
 
     def wait_for(self, predicate: Any, timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout

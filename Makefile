@@ -48,3 +48,8 @@ bench: venv
 .PHONY: bench-hj212
 bench-hj212: venv
 	$(PY) bench/hj212_decode.py
+
+# ---- monitoring (domain model, storage ports, sqlite/memory adapters, registry CLI) ----
+.PHONY: bench-monitoring
+bench-monitoring: venv
+	$(PY) bench/monitoring_storage.py --frames 5000 --batch 100

@@ -1,7 +1,7 @@
 """Benchmark: decode + store throughput (frames/s) on sqlite, and DynamoDB requests/units per frame.
 
 Feeds realistic frame records (two circuits × the default profile's quantities, one real-time frame per
-terminal per minute) through the same `Decoder` the Lambda handler uses, in Kinesis-sized batches.
+terminal every 30 s) through the same `Decoder` the Lambda handler uses, in Kinesis-sized batches.
 Bounded in count and time; prints what it measured. Run: `make bench-decode` (BENCH_FRAMES, BENCH_DDB_FRAMES).
 """
 
@@ -22,6 +22,7 @@ from typing import Any
 from hj212 import Version, build_frame
 from monitoring.clock import FixedClock
 from monitoring.ingest.decode import Decoder, DecodeSettings
+from monitoring.ingest.registry_cache import RegistryCache
 from monitoring.profiles.loader import load_profiles
 from monitoring.registry.models import FacilityKind, MonitoringPoint
 from monitoring.registry.terminal import Terminal, hash_password
@@ -64,11 +65,13 @@ def register(store: Store, terminals: int) -> None:
             )
 
 
-def records(terminals: int, frames: int) -> Iterator[bytes]:
-    """One real-time frame per terminal per minute, round-robin, as the listener would put them on the stream."""
+def records(terminals: int, frames: int, interval_s: int = 30) -> Iterator[bytes]:
+    """One real-time frame per terminal every `interval_s` (the simulator's default RtdInterval is 30 s),
+    round-robin, as the listener would put them on the stream."""
     for n in range(frames):
-        i, minute = n % terminals, n // terminals
-        at = START + timedelta(minutes=minute, seconds=i % 60)
+        i, step = n % terminals, n // terminals
+        minute = step * interval_s / 60
+        at = START + timedelta(seconds=step * interval_s + i % interval_s)
         local = at + timedelta(hours=8)
         items: dict[str, dict[str, str]] = {}
         for ch in ("01", "02"):
@@ -106,12 +109,13 @@ def records(terminals: int, frames: int) -> Iterator[bytes]:
 def run(store: Store, clock: FixedClock, recs: list[bytes], rollup: bool, budget_s: float) -> tuple[int, float, Any]:
     profiles = load_profiles()
     settings = DecodeSettings(rollup=rollup)
+    cache = RegistryCache(clock)  # as in a warm Lambda container or the local process
     done, started = 0, time.perf_counter()
     outcomes: dict[str, int] = {}
     for offset in range(0, len(recs), BATCH):
         batch = recs[offset : offset + BATCH]
         clock.set(datetime.fromisoformat(json.loads(batch[-1])["received_at"]))
-        decoder = Decoder(store, clock, profiles, settings)
+        decoder = Decoder(store, clock, profiles, settings, cache=cache)
         for rec in batch:
             decoder.decode(rec)
         report = decoder.flush()
@@ -124,25 +128,48 @@ def run(store: Store, clock: FixedClock, recs: list[bytes], rollup: bool, budget
 
 
 def bench_sqlite(frames: int, terminals: int, budget_s: float) -> None:
+    from monitoring.readings.rollup import rollup_hour
     from monitoring.storage.sqlite import open_store
 
     recs = list(records(terminals, frames))
     size = sum(len(r) for r in recs) / len(recs)
-    for rollup, sync in ((True, "FULL"), (False, "FULL"), (True, "NORMAL")):
+    for sync in ("FULL", "NORMAL"):
         with tempfile.TemporaryDirectory() as tmp:
             clock = FixedClock(START)
             store = open_store(Path(tmp) / "bench.db", clock=clock, synchronous=sync)
             register(store, terminals)
-            done, secs, outcomes = run(store, clock, recs, rollup, budget_s)
+            done, secs, outcomes = run(store, clock, recs, False, budget_s)
+            if sync == "FULL":  # roll-ups run once or twice per point and hour: time them on their own
+                points = [f"p{i}-{ch}" for i in range(min(terminals, 50)) for ch in ("01", "02")]
+                started = time.perf_counter()
+                for point in points:
+                    rollup_hour(store, point, START, clock)
+                rollup_ms = (time.perf_counter() - started) * 1000 / len(points)
             store.close()
         print(
-            f"sqlite (WAL, synchronous={sync:<6}) rollup={'on ' if rollup else 'off'}: {done} frames in {secs:.2f} s"
-            f" = {done / secs:,.0f} frames/s  (batches of {BATCH}, {terminals} terminals × 2 circuits,"
-            f" {len(CODES) + len(COUNTERS)} quantities/circuit, {size:.0f} B/record) outcomes={outcomes}"
+            f"sqlite (WAL, synchronous={sync:<6}): {done} frames in {secs:.2f} s = {done / secs:,.0f} frames/s"
+            f"  (batches of {BATCH}, {terminals} terminals × 2 circuits, {len(CODES) + len(COUNTERS)}"
+            f" quantities/circuit, {size:.0f} B/record) outcomes={outcomes}"
+        )
+    samples = frames // terminals
+    print(f"sqlite roll-up of one point-hour ({samples} samples, synchronous=FULL): {rollup_ms:.1f} ms")
+
+
+def _print_usage(meter: Any, per: int, unit: str) -> None:
+    total = meter.total()
+    print(
+        f"  per {unit}: {total.requests / per:.2f} requests, {total.read_units / per:.2f} RCU,"
+        f" {total.write_units / per:.2f} WCU (summed from ConsumedCapacity, not estimated)"
+    )
+    for op, usage in sorted(meter.snapshot().items()):
+        print(
+            f"  {op:>20}: {usage.requests / per:6.2f} req {usage.read_units / per:6.2f} RCU"
+            f" {usage.write_units / per:6.2f} WCU  errors={usage.errors}"
         )
 
 
 def _measure_dynamodb(label: str, frames: int, terminals: int, **where: Any) -> None:
+    from monitoring.readings.rollup import rollup_day, rollup_hour
     from monitoring.storage.dynamodb import open_store
     from monitoring.storage.dynamodb.metering import CapacityMeter
 
@@ -153,20 +180,24 @@ def _measure_dynamodb(label: str, frames: int, terminals: int, **where: Any) -> 
     register(store, terminals)
     recs = list(records(terminals, frames))
     meter.reset()  # count the decode path only, not the registry set-up
-    done, secs, outcomes = run(store, clock, recs, True, 600.0)
-    total = meter.total()
+    done, secs, outcomes = run(store, clock, recs, False, 600.0)
     print(
         f"dynamodb ({label}): {done} frames from {terminals} terminals in batches of {BATCH}, {secs:.1f} s, {outcomes}"
     )
-    print(
-        f"  per frame: {total.requests / done:.2f} requests, {total.read_units / done:.2f} RCU,"
-        f" {total.write_units / done:.2f} WCU (summed from ConsumedCapacity, not estimated)"
-    )
-    for op, usage in sorted(meter.snapshot().items()):
-        print(
-            f"  {op:>20}: {usage.requests / done:6.2f} req/frame {usage.read_units / done:6.2f} RCU"
-            f" {usage.write_units / done:6.2f} WCU  errors={usage.errors}"
-        )
+    _print_usage(meter, done, "frame (steady state, roll-ups apart)")
+    # Roll-ups run once or twice per point and hour (and once per point and day), not per frame: count them
+    # on points holding an hour of real-time samples (one frame a minute).
+    hour_recs = list(records(2, 120, interval_s=60))
+    run(store, clock, hour_recs, False, 600.0)
+    meter.reset()
+    points = [f"p{i}-{ch}" for i in range(2) for ch in ("01", "02")]
+    for point in points:
+        rollup_hour(store, point, START, clock)
+    _print_usage(meter, len(points), "point and hour rolled up (60 samples)")
+    meter.reset()
+    for point in points:
+        rollup_day(store, point, (START + timedelta(hours=8)).date(), {}, clock)
+    _print_usage(meter, len(points), "point and day rolled up")
 
 
 def bench_dynamodb(frames: int, terminals: int, local: bool) -> None:

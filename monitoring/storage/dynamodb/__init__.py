@@ -1,0 +1,1 @@
+"""DynamoDB adapter through PynamoDB. Kept import-light: `schema` must load without boto3 or PynamoDB."""

@@ -1,1 +1,62 @@
-"""HJ 212 (HJ/T 212-2005, HJ 212-2017, HJ 212-2025) protocol library: sans-IO framing, CRC, parse, build."""
+"""HJ 212 (HJ/T 212-2005, HJ 212-2017, HJ 212-2025) protocol library: sans-IO framing, CRC, parse, build.
+
+Bytes in, frames out, bytes out: no sockets, no clock, no third-party dependency. The public API is what
+this module re-exports (docs/contracts.md §1); the submodules are implementation, except `hj212.commands`
+(downlink request builders) and `hj212.catalogue` (code tables).
+"""
+
+from . import catalogue, commands
+from .catalogue import CN_CODES, DATA_FLAGS, DATA_FLAGS_2005, EXE_RTN, QN_RTN, ST_CODES, Code
+from .crc import crc16, crc16_modbus, crc16_reference, format_crc, looks_like_hj212_crc
+from .errors import REASONS, BadFrameError, HJ212Error, UsageError
+from .frame import build_frame, build_segment, decode_frame, encode_frame
+from .messages import CP, DecodeError, Frame, Version
+from .qn import QnGenerator, format_qn, format_time, parse_time
+from .replies import data_ack, execution_result, notice_reply, reply_for, request_reply
+from .segment import encode_cp, parse_segment
+from .split import Reassembled, Reassembler, split_frames
+from .stream import StreamDecoder
+
+__all__ = [
+    "CN_CODES",
+    "CP",
+    "DATA_FLAGS",
+    "DATA_FLAGS_2005",
+    "EXE_RTN",
+    "QN_RTN",
+    "REASONS",
+    "ST_CODES",
+    "BadFrameError",
+    "Code",
+    "DecodeError",
+    "Frame",
+    "HJ212Error",
+    "QnGenerator",
+    "Reassembled",
+    "Reassembler",
+    "StreamDecoder",
+    "UsageError",
+    "Version",
+    "build_frame",
+    "build_segment",
+    "catalogue",
+    "commands",
+    "crc16",
+    "crc16_modbus",
+    "crc16_reference",
+    "data_ack",
+    "decode_frame",
+    "encode_cp",
+    "encode_frame",
+    "execution_result",
+    "format_crc",
+    "format_qn",
+    "format_time",
+    "looks_like_hj212_crc",
+    "notice_reply",
+    "parse_segment",
+    "parse_time",
+    "reply_for",
+    "request_reply",
+    "split_frames",
+]

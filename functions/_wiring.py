@@ -1,0 +1,121 @@
+"""Composition root of the Lambda handlers: environment → frozen Settings → adapters, once per cold start.
+
+The only module of `functions` that reads `os.environ` or names a storage adapter. Tests point it at
+sqlite (or memory) with `configure(...)`; local mode calls the same handlers with the same wiring.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+
+from monitoring.clock import Clock, SystemClock
+from monitoring.errors import InvalidInputError
+from monitoring.ingest.decode import DecodeSettings
+from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
+from monitoring.profiles.models import Profile
+from monitoring.storage.ports import Store
+
+BACKENDS = ("sqlite", "memory", "dynamodb")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every knob of the handlers, read from the environment once."""
+
+    service: str = "gongkuang"
+    store_backend: str = "sqlite"  # STORE_BACKEND: sqlite | memory | dynamodb
+    sqlite_path: str = "/tmp/gongkuang.db"  # SQLITE_PATH
+    dynamodb_table_prefix: str = "gongkuang"  # DYNAMODB_TABLE_PREFIX
+    dynamodb_region: str = ""  # AWS_REGION (set by Lambda)
+    dynamodb_endpoint: str = ""  # DYNAMODB_ENDPOINT: DynamoDB Local / moto server; "" = AWS
+    profiles_dir: str = str(DEFAULT_DIR)  # PROFILES_DIR
+    skew_alarm_s: float = 300.0  # CLOCK_SKEW_ALARM_S
+    rollup: bool = True  # DECODE_ROLLUP
+
+    def decode_settings(self) -> DecodeSettings:
+        return DecodeSettings(skew_alarm_s=self.skew_alarm_s, rollup=self.rollup, rollup_grace=timedelta(minutes=2))
+
+
+def settings_from_env(env: Mapping[str, str]) -> Settings:
+    """Parse and validate the environment; a bad value fails the cold start with a clear message."""
+    backend = env.get("STORE_BACKEND", "sqlite")
+    if backend not in BACKENDS:
+        raise InvalidInputError(f"STORE_BACKEND must be one of {', '.join(BACKENDS)}, got {backend!r}")
+    try:
+        skew = float(env.get("CLOCK_SKEW_ALARM_S", "300"))
+    except ValueError as exc:
+        raise InvalidInputError("CLOCK_SKEW_ALARM_S must be a number of seconds") from exc
+    rollup = env.get("DECODE_ROLLUP", "true").lower()
+    if rollup not in ("true", "false", "1", "0"):
+        raise InvalidInputError("DECODE_ROLLUP must be true or false")
+    return Settings(
+        service=env.get("POWERTOOLS_SERVICE_NAME", "gongkuang"),
+        store_backend=backend,
+        sqlite_path=env.get("SQLITE_PATH", "/tmp/gongkuang.db"),
+        dynamodb_table_prefix=env.get("DYNAMODB_TABLE_PREFIX", "gongkuang"),
+        dynamodb_region=env.get("AWS_REGION", ""),
+        dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT", ""),
+        profiles_dir=env.get("PROFILES_DIR", str(DEFAULT_DIR)),
+        skew_alarm_s=skew,
+        rollup=rollup in ("true", "1"),
+    )
+
+
+_override: Settings | None = None
+
+
+def configure(settings: Settings | None) -> None:
+    """Use `settings` instead of the environment (tests, local mode); None goes back to the environment."""
+    global _override
+    _override = settings
+    reset()
+
+
+def reset() -> None:
+    """Forget the cached settings and adapters (a new 'cold start')."""
+    for cached in (get_settings, get_store, get_profiles, get_clock):
+        cached.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return _override if _override is not None else settings_from_env(os.environ)
+
+
+@lru_cache(maxsize=1)
+def get_profiles() -> Mapping[str, Profile]:
+    return load_profiles(get_settings().profiles_dir)
+
+
+@lru_cache(maxsize=1)
+def get_clock() -> Clock:
+    return SystemClock()
+
+
+@lru_cache(maxsize=1)
+def get_store() -> Store:
+    settings = get_settings()
+    if settings.store_backend == "memory":
+        from monitoring.storage.memory import memory_store
+
+        return memory_store(clock=get_clock())
+    if settings.store_backend == "sqlite":
+        from monitoring.storage.sqlite import open_store
+
+        Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
+        return open_store(settings.sqlite_path, clock=get_clock())
+    # Imported lazily: only the AWS deployment needs boto3/PynamoDB loaded (and the adapter's branch merged).
+    from monitoring.storage.dynamodb import open_store as open_dynamodb_store  # type: ignore[import-not-found,unused-ignore]
+
+    store: Store = open_dynamodb_store(
+        table_prefix=settings.dynamodb_table_prefix,
+        region=settings.dynamodb_region or None,
+        host=settings.dynamodb_endpoint or None,
+        clock=get_clock(),
+    )
+    return store

@@ -1,0 +1,36 @@
+"""Kinesis frame stream → decode service: archive, readings, events, terminal state (contracts.md §2, §3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
+from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import _wiring
+from functions._observability import logger, metrics, publish_decode_report
+from monitoring.ingest.decode import Decoder
+
+processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    settings = _wiring.get_settings()
+    decoder = Decoder(_wiring.get_store(), _wiring.get_clock(), _wiring.get_profiles(), settings.decode_settings())
+
+    def record_handler(record: KinesisStreamRecord) -> str:
+        return decoder.decode(record.kinesis.data_as_bytes())
+
+    response = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    report = decoder.flush()  # a storage failure here raises: the whole batch is retried, all of it idempotent
+    publish_decode_report(report)
+    logger.info(
+        "frame batch decoded", extra={"outcomes": dict(report.outcomes), "failed": len(response["batchItemFailures"])}
+    )
+    return response

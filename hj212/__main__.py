@@ -1,0 +1,7 @@
+"""`python -m hj212 decode|build|crc`: see hj212.cli."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,244 @@
+"""The data segment: header fields `KEY=value;` and the data area `CP=&&...&&` (HJ 212-2017 §6.3.2–§6.3.3).
+
+Parsing is lenient and records what it tolerated (quirks): header fields in any order, `,` instead of `;`
+(表C.22 typo), missing QN/Flag (2005 uploads), `Flag=5CP=&&` (表C.19 typo), spaces, trailing separators,
+unknown fields and codes (kept as given). Info values `//…//` (表C.40) are taken out before splitting, since
+they may contain `;` and `,`. It raises `BadFrameError("malformed")` only when there is no CN.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from .errors import BadFrameError, UsageError
+from .messages import CP, Version
+
+__all__ = ["ParsedSegment", "encode_cp", "parse_cp", "parse_segment"]
+
+_VERSIONS = (Version.V2005, Version.V2017, Version.V2025)
+_WS = (" ", "\t", "\r", "\n")
+# An item `key=//info//`, the Info ending at `//` followed by a separator or the end (表C.40); or `key=value`.
+_ITEM_RE = re.compile(r"([^;,=]*)=(?://(.*?)//(?=\s*(?:[;,]|$))|([^;,]*))", re.S)
+_EMPTY: frozenset[str] = frozenset()
+# Characters that would break the framing if put into a header value or a CP value (§6.3.3).
+_FORBIDDEN_VALUE = re.compile(r"[;,=&\r\n]")
+_INFO_CLOSE = re.compile(r"//\s*(?:[;,]|$)")
+_FORBIDDEN_KEY = re.compile(r"[;,=&\-\r\n]|^$")
+
+# A parsed data segment: (header, qn, st, cn, pw, mn, flag, pnum, pno, version, cp, quirks).
+ParsedSegment = tuple[
+    dict[str, str],
+    str | None,
+    str | None,
+    str,
+    str | None,
+    str | None,
+    int | None,
+    int | None,
+    int | None,
+    Version,
+    CP,
+    frozenset[str],
+]
+
+
+def parse_cp(body: str, quirks: set[str]) -> CP:
+    """Parse the text between `CP=&&` and `&&` into scalars and per-code items."""
+    scalars: dict[str, str] = {}
+    items: dict[str, dict[str, str]] = {}
+    if not body:
+        return CP(scalars, items)
+    if "//" in body:
+        return _parse_cp_slow(body, quirks)
+    strip = any(w in body for w in _WS)
+    for part in body.replace(",", ";").split(";"):
+        key, eq, value = part.partition("=")
+        if strip:
+            key = key.strip()
+            value = value.strip()
+        if not eq or not key:
+            if part.strip():
+                quirks.add("cp_junk")
+            continue
+        code, dash, name = key.partition("-")
+        if dash:
+            fields = items.get(code)
+            if fields is None:
+                items[code] = {name: value}
+            else:
+                fields[name] = value
+        else:
+            scalars[key] = value
+    return CP(scalars, items)
+
+
+def _parse_cp_slow(body: str, quirks: set[str]) -> CP:
+    """The path for data areas holding Info values `//…//`, which may contain separators."""
+    scalars: dict[str, str] = {}
+    items: dict[str, dict[str, str]] = {}
+    pos = 0
+    for match in _ITEM_RE.finditer(body):
+        if body[pos : match.start()].strip(" \t\r\n;,"):
+            quirks.add("cp_junk")
+        pos = match.end()
+        key = match.group(1).strip()
+        info = match.group(2)
+        value = info if info is not None else match.group(3).strip()
+        if info is None and value.startswith("//"):
+            # `//` opened but never closed before a separator: keep the rest of the data area as the value.
+            quirks.add("info_unterminated")
+            value = body[match.start(3) :].strip()[2:]
+            pos = len(body)
+        if not key:
+            quirks.add("cp_junk")
+        else:
+            code, dash, name = key.partition("-")
+            if dash:
+                items.setdefault(code, {})[name] = value
+            else:
+                scalars[key] = value
+        if pos == len(body):
+            break
+    if body[pos:].strip(" \t\r\n;,"):
+        quirks.add("cp_junk")
+    return CP(scalars, items)
+
+
+def _int_field(value: str | None, quirk: str, quirks: set[str]) -> int | None:
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit() and value.isascii():
+        return int(value)
+    quirks.add(quirk)
+    return None
+
+
+def parse_segment(seg: str) -> ParsedSegment:
+    """Split a data segment into its header fields and its data area; raise BadFrameError if it has no CN."""
+    quirks: set[str] = set()
+    ci = seg.find("CP=&&")
+    if ci < 0:
+        quirks.add("missing_cp")
+        head, body = seg, ""
+    else:
+        head = seg[:ci]
+        end = seg.rfind("&&")
+        if end >= ci + 5:
+            body = seg[ci + 5 : end]
+            if seg[end + 2 :].strip():
+                quirks.add("cp_junk")
+        else:
+            body = seg[ci + 5 :]
+            quirks.add("cp_unterminated")
+    if "," in head:
+        quirks.add("comma_in_header")
+        head = head.replace(",", ";")
+    header: dict[str, str] = {}
+    for part in head.split(";"):
+        key, eq, value = part.partition("=")
+        if not eq:
+            if part.strip():
+                quirks.add("header_junk")
+            continue
+        key = key.strip()
+        if key in header:
+            quirks.add("duplicate_field")
+        header[key] = value.strip()
+    get = header.get
+    cn = get("CN")
+    if not cn:
+        raise BadFrameError("malformed", "no CN in the data segment", seg.encode("utf-8", "replace")[:64])
+    qn = get("QN")
+    st = get("ST")
+    flag = _int_field(get("Flag"), "bad_flag", quirks)
+    pnum = _int_field(get("PNUM"), "bad_pnum", quirks)
+    pno = _int_field(get("PNO"), "bad_pno", quirks)
+    if qn is None:
+        quirks.add("missing_qn")
+    if st is None:
+        quirks.add("missing_st")
+    if flag is None:
+        if "Flag" not in header:
+            quirks.add("missing_flag")
+        version = Version.V2005
+    else:
+        vbits = flag >> 2
+        if vbits < 3:
+            version = _VERSIONS[vbits]
+        else:
+            quirks.add("unknown_version")
+            version = Version.V2025
+        if flag & 2 and pnum is None:
+            quirks.add("split_flag_without_pnum")
+    if pnum is not None and (flag is None or not flag & 2):
+        quirks.add("pnum_without_split_flag")
+    cp = parse_cp(body, quirks)
+    return (
+        header,
+        qn,
+        st,
+        cn,
+        get("PW"),
+        get("MN"),
+        flag,
+        pnum,
+        pno,
+        version,
+        cp,
+        frozenset(quirks) if quirks else _EMPTY,
+    )
+
+
+def check_value(name: str, value: str) -> str:
+    """Refuse a value that would break the framing (UsageError); return it unchanged otherwise."""
+    if _FORBIDDEN_VALUE.search(value):
+        raise UsageError(f"{name}={value!r}: values may not contain ; , = & or line breaks")
+    return value
+
+
+def _check_key(key: str) -> str:
+    if _FORBIDDEN_KEY.search(key):
+        raise UsageError(f"field name {key!r} is empty or contains ; , = & - or line breaks")
+    return key
+
+
+def _encode_value(name: str, field_name: str, value: object) -> str:
+    text = str(value)
+    wrapped = len(text) >= 4 and text.startswith("//") and text.endswith("//")
+    if wrapped or (field_name == "Info" and (not text.isascii() or _FORBIDDEN_VALUE.search(text))):
+        # Info text is written `//…//` and may then hold separators and Chinese (表C.40); only `//` followed
+        # by a separator (or the end) would close it early.
+        inner = text[2:-2] if wrapped else text
+        if _INFO_CLOSE.search(inner) or "&&" in inner or "\r" in inner or "\n" in inner:
+            raise UsageError(f"{name}: Info text may not contain '//' before a separator, '&&' or line breaks")
+        return f"//{inner}//"
+    return check_value(name, text)
+
+
+def encode_cp(cp: CP | Mapping[str, object] | str) -> str:
+    """The text between `CP=&&` and `&&`: scalars first (`;`), then one item per code (fields joined by `,`).
+
+    A Mapping may mix both: `{"DataTime": "20260101000000", "Ia": {"Rtd": "1.2", "Flag": "N"}}`. A str is
+    taken as already encoded (it is only checked not to contain `&&`).
+    """
+    if isinstance(cp, str):
+        if "&&" in cp or "\r" in cp or "\n" in cp:
+            raise UsageError("an encoded data area may not contain '&&' or line breaks")
+        return cp
+    if isinstance(cp, CP):
+        scalars: Mapping[str, object] = cp.scalars
+        items: Mapping[str, Mapping[str, object]] = cp.items
+    else:
+        scalars = {k: v for k, v in cp.items() if not isinstance(v, Mapping)}
+        items = {k: v for k, v in cp.items() if isinstance(v, Mapping)}
+    parts = [f"{_check_key(k)}={_encode_value(k, k, v)}" for k, v in scalars.items()]
+    for code, fields in items.items():
+        _check_key(code)
+        if not fields:
+            raise UsageError(f"code {code!r} has no fields")
+        parts.append(
+            ",".join(f"{code}-{_check_key(f)}={_encode_value(f'{code}-{f}', f, v)}" for f, v in fields.items())
+        )
+    return ";".join(parts)

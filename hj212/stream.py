@@ -1,0 +1,338 @@
+"""Incremental framing of a TCP byte stream into frames and decode errors (HJ 212-2017 §6.3.1 表2).
+
+Theory of operation. A frame is `##` + 4 decimal digits L + data segment + 4 hex CRC + CR LF. Real
+terminals deviate (research §1, §5, §7), so the decoder, at each candidate `##dddd`:
+
+1. *Aligned*: if the 4 bytes after L bytes of segment are the CRC, the frame ends there. It is accepted
+   when the CRC matches (compared case-insensitively; CRC-16/MODBUS too when `accept_modbus_crc`) and
+   it is followed by CR LF, LF, CR, `##`, the end of the bytes so far, or (quirk) anything else.
+2. *Misaligned* (declared length wrong, or counted in characters): the real end is the first
+   `&&` + 4 hex + terminator. If the segment up to there has L *characters* and its CRC matches, it is a
+   frame (quirk `char_length`); otherwise a `bad_length` error that consumes it.
+3. A candidate that contains another `##dddd` before its end is never allowed to swallow it: it is dropped
+   one byte at a time (`garbage`) so that a good frame behind a false header is always found. While a
+   candidate waits for bytes, a complete valid frame behind it also ends the wait.
+
+Acceptance never depends on more bytes arriving, so a frame is returned as soon as its CRC is in (a
+terminator that arrives in the next read is swallowed). The buffer holds at most one candidate, bounded by
+`max_buffer`; garbage is counted and only its head is kept; nothing here can raise, loop, or grow unbounded.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .crc import crc16, crc16_modbus
+from .errors import BadFrameError, UsageError
+from .messages import DecodeError, Frame
+from .segment import parse_segment
+
+__all__ = ["StreamDecoder"]
+
+_END_RE = re.compile(rb"&&[0-9A-Fa-f]{4}(?:\r\n|\n|\r|(?=##)|\Z)")
+_HDR_RE = re.compile(rb"##[0-9]{4}")
+_HEX = b"0123456789abcdefABCDEF"
+_GARBAGE_HEAD = 256  # bytes of a garbage run kept for the error value
+_INNER_CHECKS = 4  # inner candidates examined per feed while waiting (bounded work per read)
+_HEX4 = tuple(b"%04X" % v for v in range(65536))
+_Out = list[Frame | DecodeError]
+
+
+class StreamDecoder:
+    """Turns the bytes of one TCP connection into `Frame`s and `DecodeError`s, in stream order.
+
+    `feed(data)` returns what the bytes so far complete; `close()` returns what is left at EOF. It never
+    raises. `accept_modbus_crc` may be switched per terminal at any time (e.g. once its MN is known).
+    """
+
+    def __init__(self, *, max_frame_length: int = 9999, max_buffer: int = 65536, accept_modbus_crc: bool = False):
+        if not 0 < max_frame_length <= 9999:
+            raise UsageError("max_frame_length must be within 1..9999 (four decimal digits)")
+        if max_buffer < 16:
+            raise UsageError("max_buffer must be at least 16 bytes")
+        self.max_frame_length = max_frame_length
+        self.max_buffer = max_buffer
+        self.accept_modbus_crc = accept_modbus_crc
+        self._buf = b""
+        self._swallow = b""  # terminator bytes that may still follow a frame returned at the end of a read
+        self._garbage = bytearray()
+        self._garbage_count = 0
+
+    # ---- public -------------------------------------------------------------------------------------
+
+    def feed(self, data: bytes) -> list[Frame | DecodeError]:
+        """Add bytes from the stream; return the frames and errors they complete."""
+        out: _Out = []
+        if self._swallow and data:
+            data = self._eat_terminator(bytes(data))
+        if not data:
+            return out
+        work = self._buf + data if self._buf else bytes(data)
+        pos = self._scan(work, out, final=False)
+        self._buf = work[pos:]
+        if self._garbage_count >= self.max_buffer:
+            self._flush_garbage(out)
+        return out
+
+    def close(self) -> list[DecodeError]:
+        """End of stream: report what is left (an unfinished frame, trailing garbage) and reset."""
+        out: _Out = []
+        if self._buf:
+            self._scan(self._buf, out, final=True)
+        self._flush_garbage(out)
+        self._buf = b""
+        self._swallow = b""
+        return [item for item in out if isinstance(item, DecodeError)]
+
+    @property
+    def buffered(self) -> int:
+        """Bytes held while waiting for the rest of a frame (bounded by `max_buffer`)."""
+        return len(self._buf)
+
+    # ---- scanning -----------------------------------------------------------------------------------
+
+    def _eat_terminator(self, data: bytes) -> bytes:
+        swallow, self._swallow = self._swallow, b""
+        if swallow == b"\r\n" and data[:1] == b"\r":
+            data = data[1:]
+            if not data:
+                self._swallow = b"\n"
+                return data
+            swallow = b"\n"
+        if data[:1] == b"\n":
+            data = data[1:]
+        return data
+
+    def _scan(self, b: bytes, out: _Out, final: bool) -> int:
+        """Consume complete frames/errors from `b`; return how many bytes were consumed."""
+        pos = 0
+        n = len(b)
+        while pos < n:
+            if not b.startswith(b"##", pos):
+                q = b.find(b"##", pos)
+                if q < 0:
+                    end = n - 1 if b[-1] == 0x23 and not final else n  # a lone '#' may start a header
+                    self._add_garbage(b[pos:end])
+                    return end
+                self._add_garbage(b[pos:q])
+                pos = q
+            nxt = self._candidate(b, pos, out, final)
+            if nxt < 0:
+                return pos
+            pos = nxt
+        return pos
+
+    def _candidate(self, b: bytes, p: int, out: _Out, final: bool) -> int:
+        """Decide about the candidate at `p`: return where scanning resumes, or -1 to wait for bytes."""
+        n = len(b)
+        head = b[p + 2 : p + 6]
+        if not head.isdigit() or len(head) < 4:
+            if len(head) < 4 and (not head or head.isdigit()):  # an unfinished header
+                if final:
+                    self._error(out, "truncated", b[p:], "the stream ended inside a frame header")
+                    return n
+                return -1
+            self._add_garbage(b[p : p + 1])
+            return p + 1
+        length = int(head)
+        if length > self.max_frame_length:
+            self._error(out, "oversize", b[p : p + 6], f"declared length {length} > {self.max_frame_length}")
+            return p + 6
+        e = p + 6 + length
+        if n >= e + 4:
+            r = self._aligned(b, p, e, out, final)
+            if r is not None:
+                return r
+        return self._misaligned(b, p, length, out, final)
+
+    def _crc_ok(self, seg: bytes, crc_text: bytes) -> tuple[bool, bool]:
+        """(matches, modbus) for a segment and the CRC text that follows it."""
+        expected = _HEX4[crc16(seg)]
+        if crc_text == expected or crc_text.upper() == expected:
+            return True, False
+        if self.accept_modbus_crc and _is_modbus(seg, crc_text):
+            return True, True
+        return False, False
+
+    def _aligned(self, b: bytes, p: int, e: int, out: _Out, final: bool) -> int | None:
+        """The declared length lines up with a CRC: return where to resume, or None if it does not."""
+        seg = b[p + 6 : e]
+        crc_text = b[e : e + 4]
+        t = b[e + 4 : e + 5]
+        strong = t == b"\r" or t == b"\n" or b.startswith(b"##", e + 4) or (final and not t)
+        ok, modbus = self._crc_ok(seg, crc_text)
+        inner = _HDR_RE.search(seg) is not None
+        if ok and (strong or not inner):
+            end, quirks = self._terminator(b, e + 4, t, final)
+            if modbus:
+                quirks.append("modbus_crc")
+            return self._emit_frame(out, b, p, end, seg, crc_text, quirks, _mode(strong, t))
+        if not ok and strong and not inner and not crc_text.translate(None, _HEX):
+            end, _ = self._terminator(b, e + 4, t, final)
+            variant = "modbus" if _is_modbus(seg, crc_text) else None
+            computed = _HEX4[crc16(seg)].decode()
+            self._error(out, "crc_mismatch", b[p:end], f"declared {crc_text.decode()}, computed {computed}", variant)
+            return end
+        return None
+
+    def _misaligned(self, b: bytes, p: int, length: int, out: _Out, final: bool) -> int:
+        n = len(b)
+        m = _END_RE.search(b, p + 6)
+        h = _HDR_RE.search(b, p + 2)
+        if m is not None and (h is None or h.start() > m.start()):
+            seg_end = m.start() + 2
+            seg = b[p + 6 : seg_end]
+            crc_text = b[seg_end : seg_end + 4]
+            t = b[seg_end + 4 : seg_end + 5]
+            strong = bool(t) or final
+            ok, modbus = self._crc_ok(seg, crc_text)
+            if ok:
+                try:
+                    chars = len(seg.decode("utf-8"))
+                except UnicodeDecodeError:
+                    chars = -1
+                if chars == length:
+                    end, quirks = self._terminator(b, seg_end + 4, t, final)
+                    quirks.append("char_length")
+                    if modbus:
+                        quirks.append("modbus_crc")
+                    return self._emit_frame(out, b, p, end, seg, crc_text, quirks, _mode(strong, t))
+            if not strong:
+                return self._wait(b, p, out)
+            end, _ = self._terminator(b, seg_end + 4, t, final)
+            crc_note = "CRC matches" if ok else "CRC does not match either"
+            self._error(out, "bad_length", b[p:end], f"declared {length}, segment has {len(seg)} bytes; {crc_note}")
+            return end
+        if h is not None and (n >= p + 6 + length + 5 or final or self._valid_behind(b, h.start())):
+            self._add_garbage(b[p : p + 1])
+            return p + 1
+        if final:
+            self._error(out, "truncated", b[p:], f"the stream ended {p + 10 + length - n} bytes short of a frame")
+            return n
+        if n - p > 1034 + 4 * length:  # no end in sight even for a segment of 4-byte characters
+            self._add_garbage(b[p : p + 1])
+            return p + 1
+        return self._wait(b, p, out)
+
+    def _wait(self, b: bytes, p: int, out: _Out) -> int:
+        if len(b) - p > self.max_buffer:
+            self._error(out, "oversize", b[p : p + 64], f"more than {self.max_buffer} bytes without a frame end")
+            return p + 6
+        return -1
+
+    def _valid_behind(self, b: bytes, q: int) -> bool:
+        """Is there a complete frame with a good CRC at `q` or at one of the next few `##dddd`?"""
+        n = len(b)
+        for _ in range(_INNER_CHECKS):
+            e = q + 6 + int(b[q + 2 : q + 6])
+            if n >= e + 4 and self._crc_ok(b[q + 6 : e], b[e : e + 4])[0]:
+                return True
+            nxt = _HDR_RE.search(b, q + 2)
+            if nxt is None:
+                return False
+            q = nxt.start()
+        return False
+
+    def _terminator(self, b: bytes, end: int, t: bytes, final: bool) -> tuple[int, list[str]]:
+        """Where a frame whose CRC ends at `end` stops, and the terminator quirk."""
+        if t == b"\r":
+            nx = b[end + 1 : end + 2]
+            if nx == b"\n":
+                return end + 2, []
+            if not nx and not final:
+                self._swallow = b"\n"
+                return end + 1, []
+            return end + 1, ["cr_only"]
+        if t == b"\n":
+            return end + 1, ["lf_only"]
+        if not t and not final:
+            self._swallow = b"\r\n"
+            return end, []
+        return end, ["no_terminator"]
+
+    # ---- output -------------------------------------------------------------------------------------
+
+    def _emit_frame(
+        self, out: _Out, b: bytes, p: int, end: int, seg: bytes, crc_text: bytes, quirks: list[str], mode: int
+    ) -> int:
+        """Append the frame; if its segment cannot be read, decide by how sure the framing is (`_mode`)."""
+        try:
+            frame = _make_frame(b[p:end], seg, crc_text, quirks)
+        except BadFrameError as exc:
+            self._swallow = b""
+            if mode == _SURE:
+                self._error(out, exc.reason, b[p:end], exc.detail)
+                return end
+            if mode == _OPEN:
+                return -1  # the terminator may still come and make it sure
+            self._add_garbage(b[p : p + 1])
+            return p + 1
+        self._flush_garbage(out)
+        out.append(frame)
+        return end
+
+    def _add_garbage(self, chunk: bytes) -> None:
+        if chunk:
+            room = _GARBAGE_HEAD - len(self._garbage)
+            if room > 0:
+                self._garbage += chunk[:room]
+            self._garbage_count += len(chunk)
+
+    def _flush_garbage(self, out: _Out) -> None:
+        if self._garbage_count:
+            detail = f"{self._garbage_count} bytes skipped"
+            out.append(DecodeError("garbage", bytes(self._garbage), detail))
+            self._garbage = bytearray()
+            self._garbage_count = 0
+
+    def _error(self, out: _Out, reason: str, data: bytes, detail: str, variant: str | None = None) -> None:
+        self._flush_garbage(out)
+        out.append(DecodeError(reason, data, detail, variant))
+
+
+_SURE, _OPEN, _LOOSE = 0, 1, 2
+
+
+def _mode(strong: bool, t: bytes) -> int:
+    """How sure the framing is: a terminator (or EOF) follows; nothing yet; some other byte follows."""
+    return _SURE if strong else (_OPEN if not t else _LOOSE)
+
+
+def _is_modbus(seg: bytes, crc_text: bytes) -> bool:
+    """Does the printed CRC equal CRC-16/MODBUS of the segment, in either byte order?"""
+    value = crc16_modbus(seg)
+    text = crc_text.upper()
+    return text == _HEX4[value] or text == _HEX4[((value & 0xFF) << 8) | (value >> 8)]
+
+
+def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str]) -> Frame:
+    try:
+        text = seg.decode("utf-8")
+    except UnicodeDecodeError:
+        # Some terminals write Chinese Info text in GBK; keep it readable, record it (raw stays exact).
+        text = seg.decode("gb18030", "replace")
+        quirks.append("not_utf8")
+    header, qn, st, cn, pw, mn, flag, pnum, pno, version, cp, seg_quirks = parse_segment(text)
+    crc = crc_text.decode("ascii")
+    if not crc.isupper() and not crc.isdigit():
+        quirks.append("lowercase_crc")
+    if quirks:
+        seg_quirks = seg_quirks.union(quirks)
+    return Frame(
+        raw=raw,
+        segment=text,
+        version=version,
+        qn=qn,
+        st=st,
+        cn=cn,
+        pw=pw,
+        mn=mn,
+        flag=flag,
+        pnum=pnum,
+        pno=pno,
+        cp=cp,
+        header=header,
+        crc=crc,
+        ack_requested=bool(flag is not None and flag & 1),
+        quirks=seg_quirks,
+    )

@@ -1,0 +1,374 @@
+"""One asyncio.Protocol per terminal connection: bytes into hj212's StreamDecoder, frames to the hand-off, replies out.
+
+The common path is synchronous (decode → record → Handoff.submit → reply from the durability callback), so an idle
+connection holds no task. Only the first frame of a new MN/PW pair waits for the terminal directory; frames
+arriving meanwhile queue behind it in order. Timers are checked by the server's sweep (`check`), not per-connection
+timer handles, which keeps an idle connection small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from datetime import datetime
+from functools import partial
+
+import hj212
+from iot_ingest.commands import CommandTracker, Step
+from iot_ingest.limits import TokenBucket
+from iot_ingest.ports import AuthStatus, Command, FrameRecord
+from iot_ingest.state import ServerState
+from iot_ingest.timesync import measure_skew
+
+log = logging.getLogger(__name__)
+REPLY_CNS = frozenset({"9011", "9012", "9013", "9014"})
+CLOSE_ON_ERROR = frozenset({"oversize", "buffer_overflow"})  # the peer overran the buffer cap
+
+
+class IngestProtocol(asyncio.Protocol):
+    """A terminal connection; its session is keyed by the MN of its first frame."""
+
+    __slots__ = (
+        "state", "transport", "peer", "peer_host", "decoder", "mn", "session_id", "auth", "backlog", "auth_task",
+        "last_activity", "partial_since", "garbage", "auth_failures", "unacked", "paused", "closing", "tracker",
+        "st", "pw", "version", "skew_over", "last_clock_fix", "last_auth_event", "_loop",
+    )  # fmt: skip
+
+    def __init__(self, state: ServerState, _loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.state = state
+        self._loop = _loop or asyncio.get_event_loop()
+        self.transport: asyncio.Transport | None = None
+        self.peer = self.peer_host = ""
+        self.decoder: hj212.StreamDecoder | None = None
+        # Session (set by the first frame)
+        self.mn: str | None = None
+        self.session_id = ""
+        self.st: str | None = None
+        self.pw: str | None = None
+        self.version: hj212.Version | None = None
+        # Per-connection state, created lazily to keep idle connections small
+        self.auth: dict[tuple[str, str | None], tuple[AuthStatus, bool]] | None = None
+        self.backlog: deque[tuple[hj212.Frame, datetime, float]] | None = None
+        self.auth_task: asyncio.Task[None] | None = None
+        self.garbage: TokenBucket | None = None
+        self.auth_failures: TokenBucket | None = None
+        self.tracker: CommandTracker | None = None
+        self.last_activity = self.partial_since = 0.0
+        self.unacked = 0
+        self.paused = self.closing = False
+        self.skew_over = 0
+        self.last_clock_fix = self.last_auth_event = -1e18
+
+    # ---- connection life cycle ---------------------------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        peername = transport.get_extra_info("peername")
+        self.peer_host = str(peername[0]) if peername else "?"
+        self.peer = f"{peername[0]}:{peername[1]}" if peername else "?"
+        s, now = self.state, self._loop.time()
+        self.last_activity = now
+        s.metrics.inc("connections_opened")
+        if s.draining or len(s.connections) >= s.settings.max_connections:
+            self._reject("max_connections" if not s.draining else "draining")
+            return
+        if not s.source_limiter.allow(self.peer_host, now):
+            self._reject("connection_rate")
+            return
+        s.connections.add(self)
+        s.metrics.connections = len(s.connections)
+        transport.set_write_buffer_limits(high=s.settings.write_buffer_limit)
+        self.decoder = hj212.StreamDecoder(
+            max_frame_length=s.settings.max_frame_length, max_buffer=s.settings.max_buffer, accept_modbus_crc=True
+        )
+
+    def _reject(self, reason: str) -> None:
+        self.closing = True
+        self.state.metrics.inc("connections_rejected", reason)
+        log.debug("connection refused", extra={"fields": {"peer": self.peer, "reason": reason}})
+        assert self.transport is not None
+        self.transport.abort()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        s = self.state
+        self.closing = True
+        if self not in s.connections:
+            return
+        s.connections.discard(self)
+        s.metrics.connections = len(s.connections)
+        s.metrics.inc("connections_closed")
+        if self.auth_task is not None and not s.draining:
+            self.auth_task.cancel()
+        if self.tracker is not None:
+            self._apply(self.tracker.on_disconnect())
+        if self.mn is not None:
+            if s.sessions.get(self.mn) is self:
+                del s.sessions[self.mn]
+                if s.downlink is not None:
+                    s.downlink.session_ended(self)
+            s.emit("disconnect", mn=self.mn, peer=self.peer, session=self.session_id, error=repr(exc) if exc else "")
+
+    def close(self, reason: str) -> None:
+        """Disconnect this peer (limits, duplicate MN, drain) and log why."""
+        if self.closing or self.transport is None:
+            return
+        self.closing = True
+        if reason != "drain":
+            self.state.metrics.inc("disconnects", reason)
+            log.info("closing connection", extra={"fields": {"peer": self.peer, "mn": self.mn, "reason": reason}})
+        self.transport.close()
+
+    def pause_writing(self) -> None:
+        # The peer does not read our replies; past the limit it is a slow reader and is dropped.
+        self.close("slow_reader")
+
+    # ---- inbound bytes -----------------------------------------------------------------------------------------
+    def data_received(self, data: bytes) -> None:
+        s, now = self.state, self._loop.time()
+        if self.closing or self.decoder is None:
+            return
+        self.last_activity = now
+        s.metrics.inc("bytes_in", "", len(data))
+        items = self.decoder.feed(data)
+        if items:
+            self.partial_since = 0.0
+        elif not self.partial_since and data.strip():
+            self.partial_since = now  # a frame has started and must complete within slow_sender_timeout
+        received_at = s.wall()
+        for item in items:
+            if self.closing:
+                return
+            if isinstance(item, hj212.DecodeError):
+                self._bad_bytes(item, now)
+            else:
+                self._frame(item, received_at, now)
+
+    def eof_received(self) -> bool | None:
+        if self.decoder is not None:
+            for err in self.decoder.close():
+                self.state.metrics.inc("errors", err.reason)
+        return None
+
+    def _bad_bytes(self, err: hj212.DecodeError, now: float) -> None:
+        s = self.state
+        s.metrics.inc("errors", err.reason)
+        log.warning(
+            "bad bytes from terminal",
+            extra={"fields": {"peer": self.peer, "mn": self.mn, "reason": err.reason, "detail": err.detail,
+                              "data": err.data[:256].decode("latin-1")}},
+        )  # fmt: skip
+        if err.reason in CLOSE_ON_ERROR:
+            self.close("buffer_cap")
+            return
+        if self.garbage is None:
+            self.garbage = TokenBucket(s.settings.garbage_budget, s.settings.garbage_refill, now)
+        if not self.garbage.drain(now, max(1, len(err.data))):
+            self.close("garbage_budget")
+
+    def _frame(self, frame: hj212.Frame, received_at: datetime, now: float) -> None:
+        s = self.state
+        s.metrics.inc("frames_in")
+        mn = frame.mn
+        if not mn:
+            self._bad_bytes(hj212.DecodeError("no_mn", frame.raw[:256], "frame without MN"), now)
+            return
+        if self.mn is None:
+            self._start_session(frame)
+        if self.backlog or self.auth is None or (mn, frame.pw) not in self.auth:
+            if self.backlog is None:
+                self.backlog = deque()
+            self.backlog.append((frame, received_at, now))
+            if self.auth_task is None:
+                self.auth_task = self._loop.create_task(self._resolve_auth())
+            return
+        status, modbus = self.auth[(mn, frame.pw)]
+        self._process(frame, status, modbus, received_at, now)
+
+    def _start_session(self, frame: hj212.Frame) -> None:
+        s = self.state
+        assert frame.mn is not None
+        self.mn, self.session_id = frame.mn, uuid.uuid4().hex[:16]
+        old = s.sessions.get(frame.mn)
+        s.sessions[frame.mn] = self
+        if old is not None and old is not self:
+            s.emit("duplicate_mn", mn=self.mn, peer=self.peer, session=self.session_id, old_peer=old.peer,
+                   old_session=old.session_id, new_peer=self.peer)  # fmt: skip
+            old.close("duplicate_mn")
+        s.emit("connect", mn=self.mn, peer=self.peer, session=self.session_id)
+        if s.downlink is not None:
+            s.downlink.session_started(self)
+
+    async def _resolve_auth(self) -> None:
+        s = self.state
+        try:
+            while self.backlog:
+                frame, received_at, t0 = self.backlog[0]
+                assert frame.mn is not None
+                key = (frame.mn, frame.pw)
+                if self.auth is None:
+                    self.auth = {}
+                if key not in self.auth:
+                    try:
+                        status = await s.directory.check(frame.mn, frame.pw)
+                        modbus = await s.directory.uses_modbus_crc(frame.mn)
+                    except Exception as exc:  # registry unavailable: drop unacknowledged, the terminal resends
+                        s.metrics.inc("errors", "directory_failed", len(self.backlog))
+                        log.error("terminal directory failed", extra={"fields": {"mn": frame.mn, "error": repr(exc)}})
+                        self.backlog.clear()
+                        return
+                    if len(self.auth) >= 16:  # a peer cycling through MN/PW pairs must not grow this without bound
+                        self.auth.clear()
+                    self.auth[key] = (status, modbus)
+                self.backlog.popleft()
+                if not self.closing or s.draining:
+                    self._process(frame, *self.auth[key], received_at, t0)
+        finally:
+            self.auth_task = None
+
+    def _process(self, frame: hj212.Frame, auth: AuthStatus, modbus: bool, received_at: datetime, t0: float) -> None:
+        s = self.state
+        if "modbus_crc" in frame.quirks and not modbus:
+            self._bad_bytes(hj212.DecodeError("crc_mismatch", frame.raw[:256], "CRC-16/MODBUS not enabled"), t0)
+            return
+        if auth is AuthStatus.AUTH_FAILED:
+            self._auth_failed(frame, received_at, t0)
+            return
+        if frame.mn == self.mn:
+            self.st, self.pw, self.version = frame.st or self.st, frame.pw, frame.version
+            if frame.cn in REPLY_CNS or self.tracker is not None:
+                self._on_command_frame(frame, t0)
+            if frame.cn not in REPLY_CNS:
+                self._check_clock(frame, received_at, t0)
+        record = s.record(frame, received_at=received_at, peer=self.peer, session=self.session_id, auth=auth)
+        self._submit(record, frame, t0, ack=True)
+
+    def _submit(self, record: FrameRecord, frame: hj212.Frame, t0: float, *, ack: bool) -> None:
+        s = self.state
+        try:
+            future = s.handoff.submit(record)
+        except Exception:
+            s.metrics.inc("errors", "backpressure")
+            return
+        self.unacked += 1
+        if self.unacked >= s.settings.max_unacked and not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+        future.add_done_callback(partial(self._durable, frame, t0, ack))
+
+    def _durable(self, frame: hj212.Frame, t0: float, ack: bool, future: asyncio.Future[None]) -> None:
+        s = self.state
+        self.unacked -= 1
+        if self.paused and self.unacked <= s.settings.max_unacked // 2 and not self.closing:
+            self.paused = False
+            assert self.transport is not None
+            self.transport.resume_reading()
+        if future.cancelled() or future.exception() is not None or not ack:
+            return  # not durable: no reply, the terminal resends (HJ 212-2017 表1)
+        reply = hj212.reply_for(frame)
+        if reply is None or self.transport is None or self.transport.is_closing():
+            return
+        self.transport.write(reply)
+        s.metrics.inc("acks")
+        s.metrics.ack_latency.observe(self._loop.time() - t0)
+        if frame.cn == "1013" and frame.mn == self.mn:
+            # 1013 (现场机时间校准请求): 9013 first, then 1012 with platform time (HJ 212-2017 附录C).
+            self.set_clock("time_request")
+
+    def _auth_failed(self, frame: hj212.Frame, received_at: datetime, t0: float) -> None:
+        s = self.state
+        if t0 - self.last_auth_event >= 60.0:
+            self.last_auth_event = t0
+            s.emit("auth_failed", mn=frame.mn, peer=self.peer, session=self.session_id)
+        if self.auth_failures is None:
+            self.auth_failures = TokenBucket(s.settings.auth_failed_burst, s.settings.auth_failed_rate, t0)
+        if not self.auth_failures.take(t0):
+            s.metrics.inc("errors", "auth_failed_throttled")
+            if not self.paused and self.transport is not None and s.settings.auth_failed_rate > 0:
+                # Rate-limit: stop reading until a token is back (the kernel buffer fills, the peer waits).
+                self.paused = True
+                self.transport.pause_reading()
+                self._loop.call_later(1.0 / s.settings.auth_failed_rate, self._unthrottle)
+            return
+        s.metrics.inc("frames_auth_failed")
+        record = s.record(frame, received_at=received_at, peer=self.peer, session=self.session_id,
+                          auth=AuthStatus.AUTH_FAILED)  # fmt: skip
+        self._submit(record, frame, t0, ack=False)
+
+    def _unthrottle(self) -> None:
+        if self.paused and not self.closing and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+
+    # ---- clock and downlink ------------------------------------------------------------------------------------
+    def _check_clock(self, frame: hj212.Frame, received_at: datetime, now: float) -> None:
+        s = self.state
+        skew = measure_skew(frame, s.terminal_time(received_at))
+        if skew is None:
+            return
+        if abs(skew) <= s.settings.clock_skew_bound:
+            self.skew_over = 0
+            return
+        self.skew_over += 1
+        # Three frames in a row: one backfilled frame whose QN kept its original time must not reset a clock.
+        if self.skew_over == 3:
+            s.emit("clock_skew", mn=self.mn, peer=self.peer, session=self.session_id, skew_seconds=round(skew, 3),
+                   bound=s.settings.clock_skew_bound)  # fmt: skip
+            if s.settings.clock_correction and now - self.last_clock_fix >= s.settings.clock_correction_interval:
+                self.set_clock("clock_skew")
+
+    def set_clock(self, why: str) -> None:
+        """Queue a 1012 (设置现场机时间) with platform time, tracked like any downlink request."""
+        self.last_clock_fix = self._loop.time()
+        self.skew_over = 0
+        self.offer(Command(id=f"auto-1012-{self.state.next_qn()}", mn=self.mn or "", cn="1012"), internal=True)
+        log.info("setting terminal clock", extra={"fields": {"mn": self.mn, "why": why}})
+
+    def _build(self, command: Command, qn: str) -> bytes:
+        cp = dict(command.cp)
+        if command.cn == "1012" and "SystemTime" not in cp:
+            cp["SystemTime"] = hj212.format_time(self.state.terminal_time())
+        return hj212.build_frame(st=self.st or "32", cn=command.cn, mn=self.mn or "", pw=self.pw or "", qn=qn,
+                                 version=self.version or hj212.Version.V2017, ack=True, cp=cp)  # fmt: skip
+
+    def offer(self, command: Command, *, internal: bool = False) -> None:
+        """Queue a downlink command for this session and send it if nothing else is in flight."""
+        if self.tracker is None:
+            st = self.state.settings
+            self.tracker = CommandTracker(build=self._build, new_qn=self.state.next_qn, over_time=st.command_over_time,
+                                          re_count=st.command_re_count)  # fmt: skip
+        if self.tracker.offer(command, internal=internal):
+            self._apply(self.tracker.poll(self._loop.time(), self.state.wall()))
+
+    def _on_command_frame(self, frame: hj212.Frame, now: float) -> None:
+        if self.tracker is not None:
+            step = self.tracker.on_frame(cn=frame.cn, qn=frame.qn, scalars=frame.cp.scalars, items=frame.cp.items,
+                                         now=now)  # fmt: skip
+            self._apply(step)
+            if self.tracker.current is None and self.tracker.queue:
+                self._apply(self.tracker.poll(now, self.state.wall()))
+
+    def _apply(self, step: Step) -> None:
+        if step.send is not None and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(step.send)
+            self.state.metrics.inc("commands_sent")
+        for command, status, detail in step.finished:
+            self.state.metrics.inc("commands", status.value)
+            log.info("command finished", extra={"fields": {"mn": command.mn, "cn": command.cn, "id": command.id,
+                                                           "status": status.value, "detail": detail}})  # fmt: skip
+        if step.updates and self.state.downlink is not None:
+            self.state.downlink.write_back(step.updates)
+
+    # ---- timers (called by the server's sweep) -----------------------------------------------------------------
+    def check(self, now: float) -> None:
+        """Idle and slow-sender time-outs, command retries."""
+        s = self.state.settings
+        if self.closing:
+            return
+        if now - self.last_activity > s.idle_timeout:
+            self.close("idle_timeout")
+        elif self.partial_since and now - self.partial_since > s.slow_sender_timeout:
+            self.close("slow_sender")
+        elif self.tracker is not None and not self.tracker.idle:
+            self._apply(self.tracker.poll(now, self.state.wall()))

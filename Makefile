@@ -68,3 +68,10 @@ dynamodb-local: $(DDB_LOCAL_STAMP)
 
 # The contract suite runs against DynamoDB Local, so pytest (and thus `make test`) needs it installed.
 pytest: dynamodb-local
+
+# ---- infra (AWS CDK app; issue 7) ----
+.PHONY: synth
+# Offline synthesis of every stage into infra/cdk.out: no AWS credentials, no Docker, no network. The Lambda
+# dependencies layer is built only by `cdk deploy` (pip for the Lambda platform); cdk-nag runs and fails on findings.
+synth: venv
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(PY) -m infra.app --no-bundling

@@ -8,6 +8,7 @@ a stage names its account and region, the VPC is created or given in full, and i
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import tomllib
@@ -54,13 +55,29 @@ def build_app(*, context: Mapping[str, Any] | None = None, outdir: str | None = 
     layout = source_layout()
     for stage in load_stages(app.node.get_all_context()):
         PlatformStack(app, f"Gongkuang-{stage.name}", settings=stage, source=layout)
-    cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app, verbose=True))
+    add_checks(app)
     return app
 
 
-def main() -> None:
+def add_checks(app: cdk.App) -> None:
+    """cdk-nag AwsSolutions as a policy-validation plugin: synthesis fails on any unacknowledged finding."""
+    cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app, verbose=True))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m infra.app [--no-bundling]`: synthesise every stage into infra/cdk.out (or CDK_OUTDIR)."""
+    parser = argparse.ArgumentParser(prog="python -m infra.app", description=__doc__.splitlines()[0])
+    parser.add_argument("--no-bundling", action="store_true", help="skip building the dependencies layer (offline)")
+    args = parser.parse_args(argv)
+    context = None
+    if "CDK_CONTEXT_JSON" not in os.environ:
+        context = file_context()
+        if args.no_bundling:
+            context["aws:cdk:bundling-stacks"] = []
     outdir = None if "CDK_OUTDIR" in os.environ else str(INFRA_DIR / "cdk.out")
-    build_app(outdir=outdir).synth()
+    assembly = build_app(context=context, outdir=outdir).synth()
+    for stack in assembly.stacks:
+        print(f"{stack.stack_name}: {len(stack.template.get('Resources', {}))} resources -> {assembly.directory}")
 
 
 if __name__ == "__main__":

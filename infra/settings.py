@@ -87,6 +87,8 @@ class StageSettings:
     decode_timeout: int = 60
     function_memory_mib: int = 512
     escalate_every_minutes: int = 5
+    clock_skew_alarm: int = 300  # terminal clock skew (s) that decode reports as an event
+    decode_rollup: bool = True  # decode maintains hourly/daily aggregates
     log_level: str = "INFO"
     log_retention_days: int = 30
     # Data protection and operations
@@ -181,6 +183,7 @@ def _check(s: StageSettings) -> None:
         (3 <= s.decode_timeout <= 900, "decode_timeout must be 3-900"),
         (128 <= s.function_memory_mib <= 10240, "function_memory_mib must be 128-10240"),
         (2 <= s.escalate_every_minutes <= 60, "escalate_every_minutes must be 2-60"),
+        (1 <= s.clock_skew_alarm <= 86400, "clock_skew_alarm must be 1-86400 seconds"),
         (s.log_level in LOG_LEVELS, f"log_level must be one of {LOG_LEVELS}"),
         (s.log_retention_days in LOG_RETENTION_DAYS, f"log_retention_days must be one of {LOG_RETENTION_DAYS}"),
         (s.iterator_age_alarm >= 60, "iterator_age_alarm must be at least 60 seconds"),

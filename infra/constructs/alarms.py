@@ -61,9 +61,15 @@ class Alarms(Construct):
             why="decode is falling behind the frame stream",
         )
         for name, fn in functions.items():
-            self._alarm(f"{name}Errors", fn.metric_errors(period=FIVE_MINUTES), threshold=1, periods=1, why=f"{name} failed")
             self._alarm(
-                f"{name}Throttles", fn.metric_throttles(period=FIVE_MINUTES), threshold=1, periods=1, why=f"{name} throttled"
+                f"{name}Errors", fn.metric_errors(period=FIVE_MINUTES), threshold=1, periods=1, why=f"{name} failed"
+            )
+            self._alarm(
+                f"{name}Throttles",
+                fn.metric_throttles(period=FIVE_MINUTES),
+                threshold=1,
+                periods=1,
+                why=f"{name} throttled",
             )
         table_throttles: list[cw.IMetric] = []
         for i, (name, table) in enumerate(tables.items()):
@@ -78,7 +84,9 @@ class Alarms(Construct):
                 period=FIVE_MINUTES,
             )
             table_throttles.append(throttles)
-            self._alarm(f"Table{name.capitalize()}Throttles", throttles, threshold=1, periods=1, why=f"{name} throttled")
+            self._alarm(
+                f"Table{name.capitalize()}Throttles", throttles, threshold=1, periods=1, why=f"{name} throttled"
+            )
         self._alarm(
             "DeadLetters",
             dead_letters.metric_approximate_number_of_messages_visible(period=ONE_MINUTE, statistic="Maximum"),
@@ -87,9 +95,19 @@ class Alarms(Construct):
             why="frame batches decode gave up on are waiting in the dead-letter queue",
         )
         self._alarm(
-            "UnacknowledgedFrames", unacknowledged_frames, threshold=1, periods=1, why="the listener could not make frames durable"
+            "UnacknowledgedFrames",
+            unacknowledged_frames,
+            threshold=1,
+            periods=1,
+            why="the listener could not make frames durable",
         )
-        self._alarm("UnhealthyListeners", unhealthy_listeners, threshold=1, periods=2, why="a listener task fails its health check")
+        self._alarm(
+            "UnhealthyListeners",
+            unhealthy_listeners,
+            threshold=1,
+            periods=2,
+            why="a listener task fails its health check",
+        )
         self._alarm(
             "NoConnections",
             active_connections,
@@ -102,7 +120,9 @@ class Alarms(Construct):
 
         self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         self.dashboard.add_widgets(
-            cw.GraphWidget(title="Listener connections", left=[active_connections], right=[unhealthy_listeners], width=12),
+            cw.GraphWidget(
+                title="Listener connections", left=[active_connections], right=[unhealthy_listeners], width=12
+            ),
             cw.GraphWidget(title="Unacknowledged frames", left=[unacknowledged_frames], width=12),
         )
         self.dashboard.add_widgets(
@@ -115,10 +135,14 @@ class Alarms(Construct):
         )
         self.dashboard.add_widgets(
             cw.GraphWidget(
-                title="Function errors", left=[fn.metric_errors(period=FIVE_MINUTES) for fn in functions.values()], width=8
+                title="Function errors",
+                left=[fn.metric_errors(period=FIVE_MINUTES) for fn in functions.values()],
+                width=8,
             ),
             cw.GraphWidget(
-                title="Function throttles", left=[fn.metric_throttles(period=FIVE_MINUTES) for fn in functions.values()], width=8
+                title="Function throttles",
+                left=[fn.metric_throttles(period=FIVE_MINUTES) for fn in functions.values()],
+                width=8,
             ),
             cw.GraphWidget(title="DynamoDB throttles", left=table_throttles, width=8),
         )

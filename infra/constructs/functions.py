@@ -138,14 +138,22 @@ class Functions(Construct):
         self.schedules: dict[str, events.Rule] = {}
         for spec in scheduled:
             # One run at a time: a slow run must not overlap the next tick (rules are deterministic per tick).
-            fn = self._function(spec.construct_id, spec.handler, Duration.seconds(spec.every_minutes * 60 - 5), reserved=1)
-            rule = events.Rule(
-                self, f"{spec.construct_id}Schedule", schedule=events.Schedule.rate(Duration.minutes(spec.every_minutes))
+            fn = self._function(
+                spec.construct_id, spec.handler, Duration.seconds(spec.every_minutes * 60 - 5), reserved=1
             )
-            rule.add_target(targets.LambdaFunction(fn, retry_attempts=2, max_event_age=Duration.minutes(spec.every_minutes)))
+            rule = events.Rule(
+                self,
+                f"{spec.construct_id}Schedule",
+                schedule=events.Schedule.rate(Duration.minutes(spec.every_minutes)),
+            )
+            rule.add_target(
+                targets.LambdaFunction(fn, retry_attempts=2, max_event_age=Duration.minutes(spec.every_minutes))
+            )
             self.schedules[spec.construct_id] = rule
 
-    def _function(self, construct_id: str, handler: str, timeout: Duration, *, reserved: int | None) -> lambda_.Function:
+    def _function(
+        self, construct_id: str, handler: str, timeout: Duration, *, reserved: int | None
+    ) -> lambda_.Function:
         log_group = logs.LogGroup(self, f"{construct_id}Logs", retention=self.log_retention)
         # Own role: only its log group (no AWSLambdaBasicExecutionRole with logs on "*"); the stack adds data grants.
         role = iam.Role(self, f"{construct_id}Role", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))

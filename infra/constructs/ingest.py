@@ -37,9 +37,10 @@ IMAGE_CONTEXT_EXCLUDES = (
 )
 
 
-# The listener logs one JSON line per batch its sink failed to make durable (those frames are not acknowledged).
-UNACKNOWLEDGED_PATTERN = '{ $.msg = "frames not acknowledged" }'
-UNACKNOWLEDGED_VALUE = "$.count"
+# iot_ingest/handoff.py logs this JSON line when its sink fails: from then on no frame is acknowledged until
+# "sink recovered". Each such line counts one; the alarm fires on any.
+UNACKNOWLEDGED_PATTERN = '{ $.msg = "sink failed*" }'
+UNACKNOWLEDGED_VALUE = "1"
 
 
 class Ingest(Construct):
@@ -73,7 +74,11 @@ class Ingest(Construct):
 
         self.log_group = logs.LogGroup(self, "ListenerLogs", retention=log_retention)
         self.cluster = ecs.Cluster(
-            self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED, enable_fargate_capacity_providers=True
+            self,
+            "Cluster",
+            vpc=vpc,
+            container_insights_v2=ecs.ContainerInsights.ENABLED,
+            enable_fargate_capacity_providers=True,
         )
         self.task_definition = ecs.FargateTaskDefinition(
             self,
@@ -99,16 +104,26 @@ class Ingest(Construct):
         )
 
         self.load_balancer_security_group = ec2.SecurityGroup(
-            self, "LoadBalancerSecurityGroup", vpc=vpc, description="HJ 212 terminals to the NLB", allow_all_outbound=False
+            self,
+            "LoadBalancerSecurityGroup",
+            vpc=vpc,
+            description="HJ 212 terminals to the NLB",
+            allow_all_outbound=False,
         )
         for cidr in allowed_cidrs:
-            self.load_balancer_security_group.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), "HJ 212 terminals")
+            self.load_balancer_security_group.add_ingress_rule(
+                ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), "HJ 212 terminals"
+            )
         self.service_security_group = ec2.SecurityGroup(
             self, "ServiceSecurityGroup", vpc=vpc, description="NLB to the listener tasks", allow_all_outbound=True
         )
         for target_port, why in ((port, "frames from the NLB"), (health_port, "NLB health checks")):
-            self.service_security_group.add_ingress_rule(self.load_balancer_security_group, ec2.Port.tcp(target_port), why)
-            self.load_balancer_security_group.add_egress_rule(self.service_security_group, ec2.Port.tcp(target_port), why)
+            self.service_security_group.add_ingress_rule(
+                self.load_balancer_security_group, ec2.Port.tcp(target_port), why
+            )
+            self.load_balancer_security_group.add_egress_rule(
+                self.service_security_group, ec2.Port.tcp(target_port), why
+            )
 
         self.service = ecs.FargateService(
             self,
@@ -180,7 +195,7 @@ class Ingest(Construct):
             "Unacknowledged",
             filter_pattern=logs.FilterPattern.literal(UNACKNOWLEDGED_PATTERN),
             metric_namespace=metrics_namespace,
-            metric_name="UnacknowledgedFrames",
+            metric_name="ListenerSinkFailures",
             metric_value=UNACKNOWLEDGED_VALUE,
             default_value=0,
         )
@@ -197,7 +212,9 @@ class Ingest(Construct):
         metric = appscaling.CfnScalingPolicy.TargetTrackingMetricProperty
         dim = appscaling.CfnScalingPolicy.TargetTrackingMetricDimensionProperty
         flows = metric(
-            namespace="AWS/NetworkELB", metric_name="ActiveFlowCount_TCP", dimensions=[dim(name="LoadBalancer", value=lb_dimension)]
+            namespace="AWS/NetworkELB",
+            metric_name="ActiveFlowCount_TCP",
+            dimensions=[dim(name="LoadBalancer", value=lb_dimension)],
         )
         tasks = metric(
             namespace="ECS/ContainerInsights",

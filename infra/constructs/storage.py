@@ -30,9 +30,13 @@ class Storage(Construct):
         removal_policy: RemovalPolicy,
     ) -> None:
         super().__init__(scope, construct_id)
-        assert schema.BILLING_MODE == "PAY_PER_REQUEST", "only on-demand tables are deployed"
+        if schema.BILLING_MODE != "PAY_PER_REQUEST":
+            raise ValueError(f"only on-demand tables are deployed, schema says {schema.BILLING_MODE}")
         self.tables: dict[str, dynamodb.TableV2] = {}
         for spec in schema.TABLES:
+            projections = {i.projection for i in spec.indexes} | {i.projection for i in spec.local_indexes}
+            if projections - {schema.PROJECTION_ALL}:
+                raise ValueError(f"{spec.logical_name}: only ALL projections are supported, got {projections}")
             if spec.logical_name in self.tables:
                 raise ValueError(f"schema.TABLES names {spec.logical_name!r} twice")
             self.tables[spec.logical_name] = dynamodb.TableV2(
@@ -50,6 +54,14 @@ class Storage(Construct):
                         projection_type=dynamodb.ProjectionType.ALL,
                     )
                     for index in spec.indexes
+                ],
+                local_secondary_indexes=[
+                    dynamodb.LocalSecondaryIndexProps(
+                        index_name=index.name,
+                        sort_key=_string(index.sort_key),
+                        projection_type=dynamodb.ProjectionType.ALL,
+                    )
+                    for index in spec.local_indexes
                 ],
                 time_to_live_attribute=spec.ttl_attribute,
                 point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(

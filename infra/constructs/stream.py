@@ -15,17 +15,18 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-# jq 1.6 on the frame record. MN is peer input: anything but [0-9A-Za-z] becomes "_" so it cannot shape prefixes.
+# jq 1.6 on the frame record; CDK joins these into one object, so each value is parenthesised (a pipe inside an
+# object value needs it). MN is peer input: anything but [0-9A-Za-z] becomes "_" so it cannot shape prefixes.
 PARTITION_QUERY = {
-    "date": '(.received_at // "unknown")[0:10]',
-    "mn": '(.mn // "none") | tostring | gsub("[^0-9A-Za-z]"; "_")',
+    "date": '((.received_at // "unknown") | tostring | .[0:10])',
+    "mn": '((.mn // "none") | tostring | gsub("[^0-9A-Za-z]"; "_"))',
 }
 DATA_PREFIX = "raw/date=!{partitionKeyFromQuery:date}/mn=!{partitionKeyFromQuery:mn}/"
 ERROR_PREFIX = "errors/!{firehose:error-output-type}/date=!{timestamp:yyyy-MM-dd}/"
 
 
 class Stream(Construct):
-    """Kinesis stream (encrypted with aws/kinesis), S3 archive bucket with access logs, Firehose delivery between them."""
+    """Kinesis stream (aws/kinesis key), S3 archive bucket with access logs, Firehose delivery between them."""
 
     def __init__(
         self,
@@ -82,7 +83,9 @@ class Stream(Construct):
                 s3.LifecycleRule(
                     id="colder-storage",
                     transitions=[
-                        s3.Transition(storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=infrequent_access_after),
+                        s3.Transition(
+                            storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=infrequent_access_after
+                        ),
                         s3.Transition(storage_class=s3.StorageClass.GLACIER, transition_after=glacier_after),
                         s3.Transition(storage_class=s3.StorageClass.DEEP_ARCHIVE, transition_after=deep_archive_after),
                     ],
@@ -90,14 +93,18 @@ class Stream(Construct):
                 ),
             ],
         )
-        self.delivery_log_group = logs.LogGroup(self, "DeliveryLogs", retention=log_retention, removal_policy=removal_policy)
+        self.delivery_log_group = logs.LogGroup(
+            self, "DeliveryLogs", retention=log_retention, removal_policy=removal_policy
+        )
         self.delivery_stream = firehose.DeliveryStream(
             self,
             "ToArchive",
             source=firehose.KinesisStreamSource(self.stream),
             destination=firehose.S3Bucket(
                 self.archive_bucket,
-                dynamic_partitioning=firehose.DynamicPartitioningProps(enabled=True, retry_duration=Duration.minutes(5)),
+                dynamic_partitioning=firehose.DynamicPartitioningProps(
+                    enabled=True, retry_duration=Duration.minutes(5)
+                ),
                 processors=[
                     firehose.MetadataExtractionProcessor.jq16(PARTITION_QUERY),
                     firehose.AppendDelimiterToRecordProcessor(),

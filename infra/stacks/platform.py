@@ -56,13 +56,27 @@ class SourceLayout:
     constraints_file: Path  # requirements.lock
 
 
+# Read by Powertools itself (functions/_wiring.py reads POWERTOOLS_SERVICE_NAME too).
+POWERTOOLS_ENVIRONMENT = ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL")
+# Variables functions/_wiring.py reads that the deployment deliberately leaves unset, and why.
+WIRING_VARIABLES_NOT_SET = {
+    "AWS_REGION": "reserved: set by the Lambda runtime",
+    "SQLITE_PATH": "the sqlite backend is for one machine; AWS uses STORE_BACKEND=dynamodb",
+    "DYNAMODB_ENDPOINT": "empty means the regional DynamoDB endpoint (set only for DynamoDB Local)",
+    "PROFILES_DIR": "the default is data/profiles inside the code asset",
+}
+
+
 def lambda_environment(settings: StageSettings) -> dict[str, str]:
-    """Environment of every function: Powertools settings plus what functions/_wiring.py reads."""
+    """Environment of every function: Powertools settings plus the settings functions/_wiring.py reads."""
     return {
         "POWERTOOLS_SERVICE_NAME": settings.service_name,
         "POWERTOOLS_METRICS_NAMESPACE": settings.metrics_namespace,
         "LOG_LEVEL": settings.log_level,
-        "TABLE_PREFIX": settings.tables_prefix,
+        "STORE_BACKEND": "dynamodb",
+        "DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
+        "CLOCK_SKEW_ALARM_S": str(settings.clock_skew_alarm),
+        "DECODE_ROLLUP": "true" if settings.decode_rollup else "false",
     }
 
 
@@ -229,7 +243,8 @@ class PlatformStack(Stack):
 
     @staticmethod
     def table_has_indexes(table_name: str) -> bool:
-        return bool(schema.TABLES_BY_NAME[table_name].indexes)
+        spec = schema.TABLES_BY_NAME[table_name]
+        return bool(spec.indexes or spec.local_indexes)
 
     def _outputs(self, settings: StageSettings) -> None:
         for i, eip in enumerate(self.ingest.elastic_ips, start=1):
@@ -241,4 +256,3 @@ class PlatformStack(Stack):
         CfnOutput(self, "DeadLetterQueue", value=self.functions.dead_letters.queue_url)
         CfnOutput(self, "Dashboard", value=self.alarms.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopic", value=self.alarms.topic.topic_arn)
-

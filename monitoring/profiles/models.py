@@ -31,6 +31,8 @@ VALUE_FIELDS: Final[Mapping[str, str]] = {
 # CP item fields that describe a value rather than carry one.
 META_FIELDS: Final = frozenset({"Flag", "EFlag", "SampleTime"})
 
+_MEMO_LIMIT: Final = 20_000
+
 # Terminal SOE kinds of the Event model (monitoring.events.models.EventKind, terminal source).
 EVENT_TYPES: Final = ("power_loss", "power_restore", "over_limit", "param_change")
 
@@ -88,6 +90,7 @@ class Profile:
     events: EventSpec | None
     gps: Mapping[str, str] = field(default_factory=dict)  # "lat"/"lon" → factor code carrying it
     secondary_values: bool = False  # the terminal reports CT/PT secondary values: decode applies the point's ratios
+    _memo: dict[tuple[str, str], tuple[FactorRule, str] | None] = field(default_factory=dict, compare=False, repr=False)
 
     def message_for(self, st: str | None, cn: str | None) -> MessageRule | None:
         """The rule for this (ST, CN): an exact ST beats "*"; None when the profile does not know it."""
@@ -103,6 +106,15 @@ class Profile:
 
     def factor_for(self, code: str, field_name: str) -> tuple[FactorRule, str] | None:
         """The rule mapping this CP item field, and its channel; exact codes beat suffix patterns."""
+        key = (code, field_name)
+        if key in self._memo:
+            return self._memo[key]
+        found = self._factor_for(code, field_name)
+        if len(self._memo) < _MEMO_LIMIT:  # bounded: a hostile terminal may invent endless codes
+            self._memo[key] = found
+        return found
+
+    def _factor_for(self, code: str, field_name: str) -> tuple[FactorRule, str] | None:
         best: tuple[FactorRule, str] | None = None
         for rule in self.factors:
             if field_name not in rule.fields:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from monitoring.registry.import_sheets import SHEETS
+from monitoring.registry.sheet_columns import SHEETS
 
 NOTES = {
     "设施": "设施类型填：产污设施、治污设施、总进线、产治一体、间接用电；设施编码如 MF0001（产污）、TA001（治污）。",

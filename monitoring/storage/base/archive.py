@@ -8,6 +8,8 @@ never fork a chain.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 
 from monitoring.archive.models import GENESIS_HASH, ArchivedFrame, ChainVerification, RawFrame, link_hash, verify_chain
@@ -20,6 +22,10 @@ _VERIFY_PAGE = 1_000
 
 class ArchiveRepositoryBase(ABC):
     """Implements `ArchiveRepository` over storage primitives."""
+
+    def _batch(self) -> AbstractContextManager[object]:
+        """Optional: run the primitives called inside as one atomic, durable unit (sqlite: one transaction)."""
+        return nullcontext()
 
     @abstractmethod
     def _find_by_dedupe_key(self, mn: str, key: str) -> ArchivedFrame | None:
@@ -56,6 +62,11 @@ class ArchiveRepositoryBase(ABC):
                 continue  # another writer took this seq; rebuild on the new head
             return record
         raise StorageUnavailableError(f"archive {frame.mn}: could not append after {_RETRIES} attempts")
+
+    def append_many(self, frames: Sequence[RawFrame]) -> list[ArchivedFrame]:
+        """Archive a batch in order; durable as a whole when it returns (one commit on sqlite)."""
+        with self._batch():
+            return [self.append(frame) for frame in frames]
 
     def head(self, mn: str) -> ArchivedFrame | None:
         return self._head(mn)

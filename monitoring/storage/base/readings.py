@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, datetime, timedelta
 
 from monitoring._time import require_utc
@@ -46,6 +47,10 @@ class ReadingsRepositoryBase(ABC):
         self.future_tolerance = future_tolerance
 
     # ---- primitives ---------------------------------------------------------------------------------
+    def _batch(self) -> AbstractContextManager[object]:
+        """Optional: make the primitives called inside one atomic, durable unit (sqlite: one transaction)."""
+        return nullcontext()
+
     @abstractmethod
     def _insert_readings(self, items: Sequence[tuple[Reading, int | None]]) -> list[bool]:
         """Insert each (reading, ttl epoch s) unless (point_id, kind, data_time) exists; True where inserted.
@@ -97,8 +102,7 @@ class ReadingsRepositoryBase(ABC):
         if not readings:
             return []
         items = [(r, expires_at(r.data_time, self.retention.reading_days(r.kind))) for r in readings]
-        inserted = self._insert_readings(items)
-        # Always try to advance, even for duplicates: a crash between insert and advance must heal on redelivery.
+        # Always advance, even for duplicates: a crash between insert and advance must heal on redelivery.
         horizon = self.clock.now() + self.future_tolerance
         newest: dict[tuple[str, ReadingKind], Reading] = {}
         for r in readings:
@@ -107,8 +111,10 @@ class ReadingsRepositoryBase(ABC):
             key = (r.point_id, r.kind)
             if key not in newest or r.data_time > newest[key].data_time:
                 newest[key] = r
-        if newest:
-            self._advance_latest(list(newest.values()))
+        with self._batch():
+            inserted = self._insert_readings(items)
+            if newest:
+                self._advance_latest(list(newest.values()))
         return inserted
 
     def readings(

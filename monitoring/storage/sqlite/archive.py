@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
@@ -34,6 +35,9 @@ def _row_to_record(row: tuple[Any, ...]) -> ArchivedFrame:
 
 
 class SqliteArchiveRepository(ArchiveRepositoryBase):
+    def _batch(self) -> AbstractContextManager[object]:
+        return self._db.write()
+
     def __init__(self, db: Database) -> None:
         self._db = db
 

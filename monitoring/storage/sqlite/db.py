@@ -116,18 +116,34 @@ class Database:
     def __init__(self, path: str | Path, *, busy_timeout_ms: int = 5_000, synchronous: str = "FULL") -> None:
         self.path = str(path)
         self._lock = threading.RLock()
+        self._depth = 0  # nesting of write() on the owning thread
         self.conn = connect(path, busy_timeout_ms=busy_timeout_ms, synchronous=synchronous)
         with self._lock:
             self.applied = migrate(self.conn)
 
     @contextmanager
     def write(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction (BEGIN IMMEDIATE … COMMIT), rolled back on any error; sqlite errors translated."""
+        """A write transaction (BEGIN IMMEDIATE … COMMIT), rolled back on any error; sqlite errors translated.
+
+        Re-entrant: a `write()` inside another joins the outer transaction, so a batch (many frames, one commit)
+        is built from the same single-record code paths. A statement that fails inside (e.g. a UNIQUE clash the
+        caller handles) is undone alone; the outer transaction stays usable.
+        """
         with self._lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.conn
+                except sqlite3.Error as exc:
+                    raise translate(exc) from exc
+                finally:
+                    self._depth -= 1
+                return
             try:
                 self.conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise translate(exc) from exc
+            self._depth = 1
             try:
                 yield self.conn
                 self.conn.execute("COMMIT")
@@ -137,6 +153,8 @@ class Database:
                 if isinstance(exc, sqlite3.Error):
                     raise translate(exc) from exc
                 raise
+            finally:
+                self._depth = 0
 
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:

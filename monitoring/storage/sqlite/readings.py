@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import date, datetime
 
 from monitoring._time import to_micros
@@ -15,6 +16,9 @@ from monitoring.storage.sqlite.db import Database
 
 
 class SqliteReadingsRepository(ReadingsRepositoryBase):
+    def _batch(self) -> AbstractContextManager[object]:
+        return self._db.write()
+
     def __init__(self, db: Database, *, retention: RetentionPolicy | None = None, clock: Clock | None = None) -> None:
         super().__init__(retention=retention, clock=clock)
         self._db = db

@@ -78,3 +78,14 @@ def test_archive_concurrent_appenders_never_fork_the_chain(store: Store) -> None
     # Then every frame is on one unbroken chain
     result = store.archive.verify("MN0001")
     assert result.ok and result.checked == 60
+
+
+def test_archive_append_many_chains_in_order_and_skips_redeliveries(store: Store) -> None:
+    # Given a batch that contains one receipt twice and continues an existing chain
+    store.archive.append(b.raw_frame(at=NOW))
+    batch = [b.raw_frame(at=NOW + timedelta(seconds=i), payload=b"B%d" % i) for i in range(1, 4)]
+    # When archived as a batch
+    recs = store.archive.append_many([*batch, batch[0]])
+    # Then it continues the chain, the duplicate maps to its first record, and the chain verifies
+    assert [r.seq for r in recs] == [2, 3, 4, 2]
+    assert store.archive.verify("MN0001").checked == 4 and store.archive.verify("MN0001").ok

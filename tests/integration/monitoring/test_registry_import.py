@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from monitoring.registry.import_list import import_enterprise_list
-from monitoring.registry.import_sheets import SHEETS, import_sheets, read_csv_sheets, read_workbook
+from monitoring.registry.import_sheets import import_sheets, read_csv_sheets, read_workbook
 from monitoring.registry.models import County, EnterpriseCategory, FacilityKind, InstallStatus
+from monitoring.registry.sheet_columns import SHEETS
 from monitoring.registry.template import headers, write_templates
 from monitoring.registry.terminal import verify_password
 from monitoring.storage.memory import memory_store

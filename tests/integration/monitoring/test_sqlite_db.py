@@ -137,3 +137,24 @@ def test_store_reopened_from_disk_keeps_everything(tmp_path: Path) -> None:
     again = open_store(tmp_path / "d.db")
     assert again.registry.get_enterprise("e1").version == 1
     again.close()
+
+
+def test_nested_write_joins_the_outer_transaction_and_rolls_back_with_it(tmp_path: Path) -> None:
+    db = Database(tmp_path / "n.db")
+    # Given an outer transaction whose inner statement fails and is handled
+    with db.write() as conn:
+        conn.execute("INSERT INTO reading_completeness (point_id, day, body) VALUES ('p', '2026-11-28', '{}')")
+        with pytest.raises(ConflictError), db.write() as inner:
+            inner.execute("INSERT INTO reading_completeness (point_id, day, body) VALUES ('p', '2026-11-28', '{}')")
+        inner.execute("INSERT INTO reading_completeness (point_id, day, body) VALUES ('q', '2026-11-28', '{}')")
+    # Then the outer work commits
+    with db.read() as conn:
+        assert conn.execute("SELECT count(*) FROM reading_completeness").fetchone()[0] == 2
+    # And when the outer block fails after an inner write, everything is undone
+    with pytest.raises(RuntimeError), db.write() as conn:
+        with db.write() as inner:
+            inner.execute("INSERT INTO reading_completeness (point_id, day, body) VALUES ('r', '2026-11-28', '{}')")
+        raise RuntimeError("boom")
+    with db.read() as conn:
+        assert conn.execute("SELECT count(*) FROM reading_completeness").fetchone()[0] == 2
+    db.close()

@@ -54,7 +54,8 @@ def test_decode_records_redelivered_is_idempotent(
     # When the same record is delivered again, and the terminal resends the same frame later
     again = decode_records([rec, record(REALTIME, at=NOW + timedelta(seconds=10))], store, clock, profiles)
     # Then no reading is added; the redelivery adds no archive entry, the resend is archived as a new receipt
-    assert again.outcomes == {"duplicate": 2}
+    assert again.outcomes == {"reading": 2}
+    assert (again.readings_new, again.readings_duplicate) == (0, 1)  # one identity, already stored
     assert len(_window(store, "p-0001-01")) == 1
     assert store.archive.head(MN).seq == 2  # type: ignore[union-attr]
 

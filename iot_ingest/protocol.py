@@ -14,6 +14,7 @@ import uuid
 from collections import deque
 from datetime import datetime
 from functools import partial
+from typing import cast
 
 import hj212
 from iot_ingest.commands import CommandTracker, Step
@@ -24,7 +25,6 @@ from iot_ingest.timesync import measure_skew
 
 log = logging.getLogger(__name__)
 REPLY_CNS = frozenset({"9011", "9012", "9013", "9014"})
-CLOSE_ON_ERROR = frozenset({"oversize", "buffer_overflow"})  # the peer overran the buffer cap
 
 
 class IngestProtocol(asyncio.Protocol):
@@ -33,7 +33,7 @@ class IngestProtocol(asyncio.Protocol):
     __slots__ = (
         "state", "transport", "peer", "peer_host", "decoder", "mn", "session_id", "auth", "backlog", "auth_task",
         "last_activity", "partial_since", "garbage", "auth_failures", "unacked", "paused", "closing", "tracker",
-        "st", "pw", "version", "skew_over", "last_clock_fix", "last_auth_event", "_loop",
+        "st", "pw", "version", "skew_over", "since_frame", "last_clock_fix", "last_auth_event", "_loop",
     )  # fmt: skip
 
     def __init__(self, state: ServerState, _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -56,15 +56,15 @@ class IngestProtocol(asyncio.Protocol):
         self.auth_failures: TokenBucket | None = None
         self.tracker: CommandTracker | None = None
         self.last_activity = self.partial_since = 0.0
-        self.unacked = 0
+        self.unacked = self.since_frame = 0
         self.paused = self.closing = False
         self.skew_over = 0
         self.last_clock_fix = self.last_auth_event = -1e18
 
     # ---- connection life cycle ---------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
+        transport = self.transport
         peername = transport.get_extra_info("peername")
         self.peer_host = str(peername[0]) if peername else "?"
         self.peer = f"{peername[0]}:{peername[1]}" if peername else "?"
@@ -112,13 +112,25 @@ class IngestProtocol(asyncio.Protocol):
 
     def close(self, reason: str) -> None:
         """Disconnect this peer (limits, duplicate MN, drain) and log why."""
-        if self.closing or self.transport is None:
+        if self.transport is None or self.transport.is_closing():
             return
         self.closing = True
         if reason != "drain":
             self.state.metrics.inc("disconnects", reason)
             log.info("closing connection", extra={"fields": {"peer": self.peer, "mn": self.mn, "reason": reason}})
         self.transport.close()
+
+    def finish(self) -> None:
+        """Drain: our replies are all written; send FIN and discard whatever the peer still sends.
+
+        Reading resumes only to empty the kernel buffer: closing a socket with unread bytes sends RST, and an RST
+        can make the peer's kernel drop the acknowledgements it has not read yet.
+        """
+        self.closing = True
+        if self.transport is not None and not self.transport.is_closing():
+            if self.transport.can_write_eof():
+                self.transport.write_eof()
+            self.transport.resume_reading()
 
     def pause_writing(self) -> None:
         # The peer does not read our replies; past the limit it is a slow reader and is dropped.
@@ -127,22 +139,37 @@ class IngestProtocol(asyncio.Protocol):
     # ---- inbound bytes -----------------------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
         s, now = self.state, self._loop.time()
-        if self.closing or self.decoder is None:
-            return
+        if self.closing or self.decoder is None or s.draining:
+            return  # draining: bytes read after we stopped are not taken on (no ack; the terminal resends)
         self.last_activity = now
         s.metrics.inc("bytes_in", "", len(data))
+        before = self.decoder.buffered
         items = self.decoder.feed(data)
-        if items:
+        after = self.decoder.buffered
+        if not after:
             self.partial_since = 0.0
-        elif not self.partial_since and data.strip():
+        elif not self.partial_since or not before:
             self.partial_since = now  # a frame has started and must complete within slow_sender_timeout
+        # Bytes the decoder discarded (garbage, broken frames): everything fed that is neither still buffered
+        # nor part of a good frame. Exact, whatever the decoder keeps of a long garbage run in its error value.
+        discarded = len(data) + before - after
         received_at = s.wall()
+        for item in items:
+            if isinstance(item, hj212.Frame):
+                discarded -= len(item.raw)
+        self.since_frame += len(data)
+        for item in items:
+            if isinstance(item, hj212.DecodeError):
+                self._log_bad(item.reason, item.detail, item.data)
+                if item.reason == "oversize" and self.since_frame >= s.settings.max_buffer:
+                    self.close("buffer_cap")  # max_buffer bytes without completing a frame
+                    return
+        if discarded > 0 and not self._spend_garbage(discarded, now):
+            return
         for item in items:
             if self.closing:
                 return
-            if isinstance(item, hj212.DecodeError):
-                self._bad_bytes(item, now)
-            else:
+            if isinstance(item, hj212.Frame):
                 self._frame(item, received_at, now)
 
     def eof_received(self) -> bool | None:
@@ -151,28 +178,36 @@ class IngestProtocol(asyncio.Protocol):
                 self.state.metrics.inc("errors", err.reason)
         return None
 
-    def _bad_bytes(self, err: hj212.DecodeError, now: float) -> None:
-        s = self.state
-        s.metrics.inc("errors", err.reason)
+    def _log_bad(self, reason: str, detail: str, data: bytes) -> None:
+        self.state.metrics.inc("errors", reason)
         log.warning(
             "bad bytes from terminal",
-            extra={"fields": {"peer": self.peer, "mn": self.mn, "reason": err.reason, "detail": err.detail,
-                              "data": err.data[:256].decode("latin-1")}},
+            extra={"fields": {"peer": self.peer, "mn": self.mn, "reason": reason, "detail": detail,
+                              "data": data[:256].decode("latin-1")}},
         )  # fmt: skip
-        if err.reason in CLOSE_ON_ERROR:
-            self.close("buffer_cap")
-            return
+
+    def _spend_garbage(self, count: int, now: float) -> bool:
+        """Charge discarded bytes to the garbage budget; close the connection (False) once it is exhausted."""
+        s = self.state
+        s.metrics.inc("garbage_bytes", "", count)
         if self.garbage is None:
             self.garbage = TokenBucket(s.settings.garbage_budget, s.settings.garbage_refill, now)
-        if not self.garbage.drain(now, max(1, len(err.data))):
-            self.close("garbage_budget")
+        if self.garbage.drain(now, count):
+            return True
+        self.close("garbage_budget")
+        return False
+
+    def _reject_frame(self, frame: hj212.Frame, reason: str, detail: str, now: float) -> None:
+        self._log_bad(reason, detail, frame.raw)
+        self._spend_garbage(len(frame.raw), now)
 
     def _frame(self, frame: hj212.Frame, received_at: datetime, now: float) -> None:
         s = self.state
         s.metrics.inc("frames_in")
+        self.since_frame = 0
         mn = frame.mn
         if not mn:
-            self._bad_bytes(hj212.DecodeError("no_mn", frame.raw[:256], "frame without MN"), now)
+            self._reject_frame(frame, "no_mn", "frame without MN", now)
             return
         if self.mn is None:
             self._start_session(frame)
@@ -230,7 +265,7 @@ class IngestProtocol(asyncio.Protocol):
     def _process(self, frame: hj212.Frame, auth: AuthStatus, modbus: bool, received_at: datetime, t0: float) -> None:
         s = self.state
         if "modbus_crc" in frame.quirks and not modbus:
-            self._bad_bytes(hj212.DecodeError("crc_mismatch", frame.raw[:256], "CRC-16/MODBUS not enabled"), t0)
+            self._reject_frame(frame, "crc_mismatch", "CRC-16/MODBUS, not enabled for this MN", t0)
             return
         if auth is AuthStatus.AUTH_FAILED:
             self._auth_failed(frame, received_at, t0)
@@ -260,7 +295,7 @@ class IngestProtocol(asyncio.Protocol):
     def _durable(self, frame: hj212.Frame, t0: float, ack: bool, future: asyncio.Future[None]) -> None:
         s = self.state
         self.unacked -= 1
-        if self.paused and self.unacked <= s.settings.max_unacked // 2 and not self.closing:
+        if self.paused and self.unacked <= s.settings.max_unacked // 2 and not self.closing and not s.draining:
             self.paused = False
             assert self.transport is not None
             self.transport.resume_reading()

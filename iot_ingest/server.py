@@ -26,6 +26,7 @@ from iot_ingest.state import ServerState, utc_now
 
 log = logging.getLogger(__name__)
 SWEEP_INTERVAL = 0.5
+FINISH_GRACE = 1.0  # seconds peers get to read the last replies after our FIN
 
 
 class Server:
@@ -145,8 +146,15 @@ class Server:
         if auth_tasks:
             await asyncio.wait(auth_tasks, timeout=deadline)
         drained = await self.handoff.drain(max(0.0, deadline - (time.monotonic() - started)))
+        # Replies are written; half-close and give peers a moment to read them and hang up, then close.
         for proto in conns:
-            proto.close("drain")  # transport.close() flushes the replies already written
+            proto.finish()
+        grace = min(FINISH_GRACE, max(0.0, deadline - (time.monotonic() - started)))
+        end = time.monotonic() + grace
+        while state.connections and time.monotonic() < end:
+            await asyncio.sleep(0.02)
+        for proto in conns:
+            proto.close("drain")  # transport.close() flushes anything still buffered
         if self._sweeper is not None:
             self._sweeper.cancel()
         await self.downlink.stop(timeout=max(0.5, deadline - (time.monotonic() - started)))

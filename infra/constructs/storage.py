@@ -13,6 +13,19 @@ from constructs import Construct
 from monitoring.storage.dynamodb import schema
 
 
+# schema.py projection names -> CDK projection types (INCLUDE would need attribute lists schema.py does not carry).
+PROJECTIONS = {
+    schema.PROJECTION_ALL: dynamodb.ProjectionType.ALL,
+    schema.PROJECTION_KEYS_ONLY: dynamodb.ProjectionType.KEYS_ONLY,
+}
+
+
+def _projection(table: str, index: str, projection: str) -> dynamodb.ProjectionType:
+    if projection not in PROJECTIONS:
+        raise ValueError(f"{table}.{index}: unsupported projection {projection!r} (use {sorted(PROJECTIONS)})")
+    return PROJECTIONS[projection]
+
+
 def _string(name: str) -> dynamodb.Attribute:
     return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
 
@@ -34,9 +47,6 @@ class Storage(Construct):
             raise ValueError(f"only on-demand tables are deployed, schema says {schema.BILLING_MODE}")
         self.tables: dict[str, dynamodb.TableV2] = {}
         for spec in schema.TABLES:
-            projections = {i.projection for i in spec.indexes} | {i.projection for i in spec.local_indexes}
-            if projections - {schema.PROJECTION_ALL}:
-                raise ValueError(f"{spec.logical_name}: only ALL projections are supported, got {projections}")
             if spec.logical_name in self.tables:
                 raise ValueError(f"schema.TABLES names {spec.logical_name!r} twice")
             self.tables[spec.logical_name] = dynamodb.TableV2(
@@ -51,7 +61,7 @@ class Storage(Construct):
                         index_name=index.name,
                         partition_key=_string(index.partition_key),
                         sort_key=_string(index.sort_key),
-                        projection_type=dynamodb.ProjectionType.ALL,
+                        projection_type=_projection(spec.logical_name, index.name, index.projection),
                     )
                     for index in spec.indexes
                 ],
@@ -59,7 +69,7 @@ class Storage(Construct):
                     dynamodb.LocalSecondaryIndexProps(
                         index_name=index.name,
                         sort_key=_string(index.sort_key),
-                        projection_type=dynamodb.ProjectionType.ALL,
+                        projection_type=_projection(spec.logical_name, index.name, index.projection),
                     )
                     for index in spec.local_indexes
                 ],

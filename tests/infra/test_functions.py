@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import json
+import re
 import sys
 from importlib import metadata
 from pathlib import Path
@@ -27,26 +29,16 @@ def _functions(synthesized: Synthesized, stage: str = "dev") -> dict[str, dict]:
     }
 
 
-def _code_dir(synthesized: Synthesized, props: dict) -> Path:
-    assets = {a["path"] for a in _asset_metadata(synthesized)}
+def _code_dir(synthesized: Synthesized, props: dict, stage: str = "dev") -> Path:
+    """The staged directory of a function's code asset, found through the stack's asset manifest."""
+    manifest = json.loads((synthesized.outdir / f"Gongkuang-{stage}.assets.json").read_text(encoding="utf-8"))
     key = props["Code"]["S3Key"]
-    key = key if isinstance(key, str) else json_str(key)
-    (path,) = [p for p in assets if p.removeprefix("asset.") in key]
+    (path,) = [
+        f["source"]["path"]
+        for f in manifest["files"].values()
+        if any(d["objectKey"] == key for d in f["destinations"].values())
+    ]
     return synthesized.outdir / path
-
-
-def json_str(value: object) -> str:
-    import json
-
-    return json.dumps(value)
-
-
-def _asset_metadata(synthesized: Synthesized) -> list[dict]:
-    entries = []
-    for artifact in synthesized.manifest["artifacts"].values():
-        for items in artifact.get("metadata", {}).values():
-            entries += [i["data"] for i in items if i["type"] == "aws:cdk:asset"]
-    return entries
 
 
 def _module_file(root: Path, module: str) -> Path | None:
@@ -132,16 +124,7 @@ def test_third_party_imports_are_runtime_dependencies_for_the_layer(synthesized:
         provided.add(dist)
         for req in metadata.requires(dist) or []:
             if "extra ==" not in req:
-                todo.append(
-                    req.split(";")[0]
-                    .split("[")[0]
-                    .split("<")[0]
-                    .split(">")[0]
-                    .split("=")[0]
-                    .split("!")[0]
-                    .strip()
-                    .lower()
-                )
+                todo.append(re.match(r"[A-Za-z0-9_.\-]+", req).group(0).lower())  # type: ignore[union-attr]
     top_to_dist = metadata.packages_distributions()
     for props in _functions(synthesized).values():
         _, third_party = _closure(ROOT, props["Handler"].rpartition(".")[0])

@@ -14,9 +14,13 @@ pytestmark = pytest.mark.infra
 
 
 def test_stream_is_encrypted_and_capacity_mode_follows_the_stage(synthesized: Synthesized) -> None:
-    (stream,) = synthesized.properties("dev", "AWS::Kinesis::Stream")
-    assert stream["StreamEncryption"]["EncryptionType"] == "KMS"
-    assert stream["StreamModeDetails"]["StreamMode"] == "ON_DEMAND"
+    # cdk.json: prod is provisioned with 2 shards; the reuse stage keeps the default, on-demand.
+    (prod,) = synthesized.properties("prod", "AWS::Kinesis::Stream")
+    assert prod["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}
+    assert prod["StreamModeDetails"]["StreamMode"] == "PROVISIONED" and prod["ShardCount"] == 2
+    assert prod["RetentionPeriodHours"] == 72
+    (default,) = synthesized.properties("reuse", "AWS::Kinesis::Stream")
+    assert default["StreamModeDetails"]["StreamMode"] == "ON_DEMAND" and "ShardCount" not in default
 
 
 def test_firehose_partitions_raw_frames_by_date_and_mn(synthesized: Synthesized) -> None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from monitoring.clock import Clock, SystemClock
 from monitoring.errors import InvalidInputError
@@ -36,6 +37,9 @@ class Settings:
     profiles_dir: str = str(DEFAULT_DIR)  # PROFILES_DIR
     skew_alarm_s: float = 300.0  # CLOCK_SKEW_ALARM_S
     rollup: bool = True  # DECODE_ROLLUP
+    county_id: str = "rugao"  # COUNTY_ID: the registry county the rules evaluate
+    rules_defaults: str = ""  # RULES_DEFAULTS_PATH: "" = data/rules_defaults.json
+    rules_overrides: str = ""  # RULES_OVERRIDES_PATH: optional JSON of per enterprise/association/point overrides
 
     def decode_settings(self) -> DecodeSettings:
         return DecodeSettings(skew_alarm_s=self.skew_alarm_s, rollup=self.rollup, rollup_grace=timedelta(minutes=2))
@@ -63,6 +67,9 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         profiles_dir=env.get("PROFILES_DIR", str(DEFAULT_DIR)),
         skew_alarm_s=skew,
         rollup=rollup in ("true", "1"),
+        county_id=env.get("COUNTY_ID", "rugao"),
+        rules_defaults=env.get("RULES_DEFAULTS_PATH", ""),
+        rules_overrides=env.get("RULES_OVERRIDES_PATH", ""),
     )
 
 
@@ -80,7 +87,15 @@ def configure(settings: Settings | None, *, clock: Clock | None = None) -> None:
 
 def reset() -> None:
     """Forget the cached settings and adapters (a new 'cold start')."""
-    for cached in (get_settings, get_store, get_profiles, get_clock):
+    for cached in (
+        get_settings,
+        get_store,
+        get_profiles,
+        get_clock,
+        get_rules_stores,
+        get_rule_inputs,
+        get_rule_config,
+    ):
         cached.cache_clear()
 
 
@@ -121,3 +136,53 @@ def get_store() -> Store:
         clock=get_clock(),
     )
     return store
+
+
+# ---- rules area (evaluation, escalation) ----------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def get_rules_stores() -> Any:
+    """Alarm, audit, rule-state, report and emergency repositories on the configured backend."""
+    settings = get_settings()
+    if settings.store_backend == "memory":
+        from monitoring.storage.rules_memory import MemoryRulesStores
+
+        return MemoryRulesStores()
+    if settings.store_backend == "sqlite":
+        from monitoring.storage.sqlite.db import Database
+        from monitoring.storage.sqlite.rules_repos import open_rules_stores
+
+        return open_rules_stores(Database(settings.sqlite_path))
+    raise InvalidInputError("the rules repositories have no DynamoDB adapter yet; use STORE_BACKEND=sqlite")
+
+
+@lru_cache(maxsize=1)
+def get_rule_inputs() -> Any:
+    from monitoring.rules.store_inputs import StoreRuleInputs
+
+    return StoreRuleInputs(get_store(), get_rules_stores().state, get_settings().county_id)
+
+
+@lru_cache(maxsize=1)
+def get_rule_config() -> Any:
+    """Defaults (+ overrides file) + the registry's association parameters, validated once per cold start."""
+    import json
+
+    from monitoring.rules.config import load_defaults
+
+    settings = get_settings()
+    config = load_defaults(Path(settings.rules_defaults) if settings.rules_defaults else None)
+    if settings.rules_overrides:
+        try:
+            raw = json.loads(Path(settings.rules_overrides).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InvalidInputError(f"RULES_OVERRIDES_PATH unreadable: {exc}") from exc
+        config = config.with_overrides(raw)
+    return get_rule_inputs().config(config)
+
+
+def branch_of(enterprise_id: str) -> str | None:
+    """The enforcement branch an enterprise belongs to (escalations are dispatched there)."""
+    found = get_store().registry.find_enterprise(enterprise_id)
+    return None if found is None else found.branch_id

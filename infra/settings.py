@@ -59,6 +59,7 @@ class StageSettings:
     ingest_port: int = 9000
     health_port: int = 8080
     allowed_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    elastic_ip_allocation_ids: tuple[str, ...] = ()  # reuse these Elastic IPs (one per zone) instead of new ones
     listener_cpu: int = 512
     listener_memory_mib: int = 1024
     listener_min_tasks: int = 2
@@ -89,6 +90,7 @@ class StageSettings:
     escalate_every_minutes: int = 5
     clock_skew_alarm: int = 300  # terminal clock skew (s) that decode reports as an event
     decode_rollup: bool = True  # decode maintains hourly/daily aggregates
+    county_id: str = "rugao"  # the registry county whose rules the evaluate function runs
     log_level: str = "INFO"
     log_retention_days: int = 30
     # Data protection and operations
@@ -184,6 +186,7 @@ def _check(s: StageSettings) -> None:
         (128 <= s.function_memory_mib <= 10240, "function_memory_mib must be 128-10240"),
         (2 <= s.escalate_every_minutes <= 60, "escalate_every_minutes must be 2-60"),
         (1 <= s.clock_skew_alarm <= 86400, "clock_skew_alarm must be 1-86400 seconds"),
+        (bool(re.fullmatch(r"[a-z0-9_-]{1,64}", s.county_id)), "county_id must be 1-64 of a-z, 0-9, '_' and '-'"),
         (s.log_level in LOG_LEVELS, f"log_level must be one of {LOG_LEVELS}"),
         (s.log_retention_days in LOG_RETENTION_DAYS, f"log_retention_days must be one of {LOG_RETENTION_DAYS}"),
         (s.iterator_age_alarm >= 60, "iterator_age_alarm must be at least 60 seconds"),
@@ -200,6 +203,11 @@ def _check(s: StageSettings) -> None:
             ipaddress.ip_network(cidr, strict=True)
         except ValueError as exc:
             raise SettingsError(f"stage {s.name!r}: allowed_cidrs: {exc}") from None
+    zones = len(s.existing_vpc.availability_zones) if s.existing_vpc else s.max_azs
+    if s.elastic_ip_allocation_ids and len(s.elastic_ip_allocation_ids) != zones:
+        raise SettingsError(f"stage {s.name!r}: elastic_ip_allocation_ids needs one id per zone ({zones})")
+    if not all(re.fullmatch(r"eipalloc-[0-9a-f]{8,17}", a) for a in s.elastic_ip_allocation_ids):
+        raise SettingsError(f"stage {s.name!r}: elastic_ip_allocation_ids must look like eipalloc-0123abcd")
     if s.existing_vpc and len(s.existing_vpc.availability_zones) < 2:
         raise SettingsError(f"stage {s.name!r}: existing_vpc needs at least two availability zones")
 

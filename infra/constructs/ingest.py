@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from aws_cdk import Duration, Stack, Tags
+from aws_cdk import Duration, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
@@ -56,6 +56,7 @@ class Ingest(Construct):
         image_file: str,
         port: int,
         health_port: int,
+        allocation_ids: Sequence[str],
         allowed_cidrs: Sequence[str],
         environment: Mapping[str, str],
         cpu: int,
@@ -142,10 +143,20 @@ class Ingest(Construct):
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )
 
-        # One Elastic IP per public subnet (= per zone): the addresses terminals are configured with.
-        self.elastic_ips = [ec2.CfnEIP(self, f"ElasticIp{i + 1}", domain="vpc") for i, _ in enumerate(public)]
-        for eip in self.elastic_ips:
-            Tags.of(eip).add("Purpose", "hj212-terminal-endpoint")
+        # One Elastic IP per public subnet (= per zone): the addresses terminals are configured with. Given
+        # allocation ids are reused (addresses that outlive this stack); otherwise new ones are kept on delete.
+        if allocation_ids and len(allocation_ids) != len(public):
+            raise ValueError(
+                f"give one Elastic IP allocation id per public subnet ({len(public)}), got {len(allocation_ids)}"
+            )
+        self.elastic_ips: list[ec2.CfnEIP] = []
+        if not allocation_ids:
+            for i, _ in enumerate(public):
+                eip = ec2.CfnEIP(self, f"ElasticIp{i + 1}", domain="vpc")
+                eip.apply_removal_policy(RemovalPolicy.RETAIN)  # terminals in the field point at this address
+                Tags.of(eip).add("Purpose", "hj212-terminal-endpoint")
+                self.elastic_ips.append(eip)
+        self.allocation_ids = list(allocation_ids) or [eip.attr_allocation_id for eip in self.elastic_ips]
         self.load_balancer = elbv2.NetworkLoadBalancer(
             self,
             "LoadBalancer",
@@ -154,8 +165,8 @@ class Ingest(Construct):
             cross_zone_enabled=True,
             security_groups=[self.load_balancer_security_group],
             subnet_mappings=[
-                elbv2.SubnetMapping(subnet=subnet, allocation_id=eip.attr_allocation_id)
-                for subnet, eip in zip(public, self.elastic_ips, strict=True)
+                elbv2.SubnetMapping(subnet=subnet, allocation_id=allocation)
+                for subnet, allocation in zip(public, self.allocation_ids, strict=True)
             ],
         )
         self.target_group = elbv2.NetworkTargetGroup(

@@ -12,7 +12,6 @@ from constructs import Construct
 
 from monitoring.storage.dynamodb import schema
 
-
 # schema.py projection names -> CDK projection types (INCLUDE would need attribute lists schema.py does not carry).
 PROJECTIONS = {
     schema.PROJECTION_ALL: dynamodb.ProjectionType.ALL,

@@ -64,6 +64,8 @@ WIRING_VARIABLES_NOT_SET = {
     "SQLITE_PATH": "the sqlite backend is for one machine; AWS uses STORE_BACKEND=dynamodb",
     "DYNAMODB_ENDPOINT": "empty means the regional DynamoDB endpoint (set only for DynamoDB Local)",
     "PROFILES_DIR": "the default is data/profiles inside the code asset",
+    "RULES_DEFAULTS_PATH": "the default is data/rules_defaults.json inside the code asset",
+    "RULES_OVERRIDES_PATH": "optional per enterprise/association/point overrides; none are deployed by default",
 }
 
 
@@ -77,6 +79,7 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
         "CLOCK_SKEW_ALARM_S": str(settings.clock_skew_alarm),
         "DECODE_ROLLUP": "true" if settings.decode_rollup else "false",
+        "COUNTY_ID": settings.county_id,
     }
 
 
@@ -141,6 +144,7 @@ class PlatformStack(Stack):
             image_file=source.dockerfile,
             port=settings.ingest_port,
             health_port=settings.health_port,
+            allocation_ids=settings.elastic_ip_allocation_ids,
             allowed_cidrs=settings.allowed_cidrs,
             environment=self._listener_environment(settings),
             cpu=settings.listener_cpu,
@@ -249,6 +253,8 @@ class PlatformStack(Stack):
     def _outputs(self, settings: StageSettings) -> None:
         for i, eip in enumerate(self.ingest.elastic_ips, start=1):
             CfnOutput(self, f"TerminalIp{i}", value=eip.attr_public_ip, description="configure terminals with this IP")
+        for i, allocation in enumerate(self.ingest.allocation_ids, start=1):
+            CfnOutput(self, f"TerminalIpAllocation{i}", value=allocation, description="Elastic IP allocation id")
         CfnOutput(self, "TerminalPort", value=str(settings.ingest_port))
         CfnOutput(self, "LoadBalancerDns", value=self.ingest.load_balancer.load_balancer_dns_name)
         CfnOutput(self, "FrameStream", value=self.stream.stream.stream_name)

@@ -27,6 +27,8 @@ REUSE_VPC = {
     "private_subnet_ids": ["subnet-0b0000000000000b1", "subnet-0b0000000000000b2"],
 }
 
+REUSE_EIPS = ["eipalloc-0aaaaaaaaaaaaaaa1", "eipalloc-0aaaaaaaaaaaaaaa2"]
+
 
 @dataclass(frozen=True)
 class Synthesized:
@@ -47,7 +49,8 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     from infra.app import build_app, file_context
 
     context = file_context()
-    context["stages"] = {**context["stages"], "reuse": {"existing_vpc": REUSE_VPC}}
+    reuse = {"existing_vpc": REUSE_VPC, "elastic_ip_allocation_ids": REUSE_EIPS}
+    context["stages"] = {**context["stages"], "reuse": reuse}
     context["aws:cdk:bundling-stacks"] = []
     outdir = tmp_path_factory.mktemp("cdk.out")
     assembly = build_app(context=context, outdir=str(outdir)).synth()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.conftest import Synthesized
+from tests.infra.conftest import REUSE_EIPS, REUSE_VPC, Synthesized
 
 pytestmark = pytest.mark.infra
 INFRA = Path(__file__).resolve().parents[2] / "infra"
@@ -50,11 +50,14 @@ def test_stacks_are_environment_agnostic(synthesized: Synthesized) -> None:
     assert stacks and all(a["environment"] == "aws://unknown-account/unknown-region" for a in stacks)
 
 
-def test_reuse_stage_creates_no_network(synthesized: Synthesized) -> None:
+def test_reuse_stage_creates_no_network_and_keeps_its_addresses(synthesized: Synthesized) -> None:
+    # Given a stage with an existing VPC and pre-allocated Elastic IPs, Then neither is created
     assert synthesized.resources("reuse", "AWS::EC2::VPC") == {}
     assert synthesized.resources("reuse", "AWS::EC2::Subnet") == {}
+    assert synthesized.resources("reuse", "AWS::EC2::EIP") == {}
     mappings = synthesized.properties("reuse", "AWS::ElasticLoadBalancingV2::LoadBalancer")[0]["SubnetMappings"]
-    assert [m["SubnetId"] for m in mappings] == ["subnet-0a0000000000000a1", "subnet-0a0000000000000a2"]
+    assert [m["SubnetId"] for m in mappings] == REUSE_VPC["public_subnet_ids"]
+    assert [m["AllocationId"] for m in mappings] == REUSE_EIPS
     assert len(synthesized.resources("dev", "AWS::EC2::VPC")) == 1
 
 

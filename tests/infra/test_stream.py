@@ -18,7 +18,7 @@ def test_stream_is_encrypted_and_capacity_mode_follows_the_stage(synthesized: Sy
     (prod,) = synthesized.properties("prod", "AWS::Kinesis::Stream")
     assert prod["StreamEncryption"] == {"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}
     assert prod["StreamModeDetails"]["StreamMode"] == "PROVISIONED" and prod["ShardCount"] == 2
-    assert prod["RetentionPeriodHours"] == 72
+    assert prod["RetentionPeriodHours"] == 24  # extended retention costs per shard-hour
     (default,) = synthesized.properties("reuse", "AWS::Kinesis::Stream")
     assert default["StreamModeDetails"]["StreamMode"] == "ON_DEMAND" and "ShardCount" not in default
 

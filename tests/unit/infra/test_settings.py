@@ -30,6 +30,8 @@ def test_load_stage_with_defaults_is_valid() -> None:
         ({"account": "123456789012"}, "both account and region"),
         ({"existing_vpc": {"vpc_id": "vpc-1"}}, "exactly"),
         ({"name": "x"}, "unknown settings name"),
+        ({"elastic_ip_allocation_ids": ["eipalloc-0123abcd"]}, "one id per zone (2)"),
+        ({"elastic_ip_allocation_ids": ["eipalloc-0123abcd", "10.0.0.1"]}, "must look like eipalloc"),
     ],
 )
 def test_load_stage_with_bad_value_raises_naming_it(raw: dict, message: str) -> None:

@@ -135,9 +135,8 @@ def bench_sqlite(frames: int, terminals: int, budget_s: float) -> None:
 
 def bench_dynamodb(frames: int, terminals: int) -> None:
     try:
-        from monitoring.storage.dynamodb.metering import CapacityMeter  # type: ignore[import-not-found,unused-ignore]
-
         from monitoring.storage import dynamodb as ddb  # type: ignore[attr-defined,unused-ignore]
+        from monitoring.storage.dynamodb.metering import CapacityMeter  # type: ignore[import-not-found,unused-ignore]
     except ImportError as exc:
         print(f"dynamodb: adapter not available on this branch ({exc}); see docs/decode.md 'Follow-up'")
         return

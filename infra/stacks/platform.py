@@ -30,10 +30,13 @@ SCHEDULED_HANDLERS = (
     ("Escalate", "functions.every_five_minutes_escalate.handler", None),  # None: the stage's escalate_every_minutes
 )
 # Which tables each function reads and writes (least privilege); names are schema.py's logical names.
+# Read from the DynamoDB adapter's code paths: decode also writes the registry (terminal last-seen state, via
+# `record_terminal_seen`) and the state table (latest reading per point). The rules' repositories (alarms,
+# audit, rule state) have no DynamoDB adapter yet; schema.py places them in the state table.
 FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "Decode": {
-        "read": (schema.REGISTRY,),
-        "read_write": (schema.STATE, schema.READINGS, schema.EVENTS, schema.ARCHIVE),
+        "read": (),
+        "read_write": (schema.REGISTRY, schema.STATE, schema.READINGS, schema.EVENTS, schema.ARCHIVE),
     },
     "Evaluate": {"read": (schema.REGISTRY, schema.READINGS), "read_write": (schema.STATE, schema.EVENTS)},
     "Escalate": {"read": (schema.REGISTRY,), "read_write": (schema.STATE, schema.EVENTS)},

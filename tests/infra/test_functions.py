@@ -177,3 +177,46 @@ def test_function_roles_use_no_managed_policies(synthesized: Synthesized) -> Non
     for props in functions.values():
         role = roles[props["Role"]["Fn::GetAtt"][0]]["Properties"]
         assert "ManagedPolicyArns" not in role
+
+
+def _table_actions(synthesized: Synthesized, role_id: str) -> dict[str, set[str]]:
+    """Table logical id -> DynamoDB actions the role's policies allow on it."""
+    tables = set(synthesized.resources("dev", "AWS::DynamoDB::GlobalTable"))
+    actions: dict[str, set[str]] = {}
+    for policy in synthesized.properties("dev", "AWS::IAM::Policy"):
+        if {"Ref": role_id} not in policy["Roles"]:
+            continue
+        for statement in policy["PolicyDocument"]["Statement"]:
+            granted = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for resource in resources:
+                text = json.dumps(resource)
+                for table in tables:
+                    if f'"{table}"' in text:
+                        actions.setdefault(table, set()).update(a for a in granted if a.startswith("dynamodb:"))
+    return actions
+
+
+def test_each_function_is_granted_exactly_its_tables(synthesized: Synthesized) -> None:
+    from infra.stacks.platform import FUNCTION_DATA_ACCESS
+
+    tables = {
+        p["TableName"].removeprefix("gk-dev-"): k
+        for k, p in (
+            (k, r["Properties"]) for k, r in synthesized.resources("dev", "AWS::DynamoDB::GlobalTable").items()
+        )
+    }
+    functions = synthesized.resources("dev", "AWS::Lambda::Function")
+    for key in _functions(synthesized):
+        name = next(n for n in FUNCTION_DATA_ACCESS if key.startswith(f"Functions{n}"))
+        granted = _table_actions(synthesized, functions[key]["Properties"]["Role"]["Fn::GetAtt"][0])
+        access = FUNCTION_DATA_ACCESS[name]
+        assert set(granted) == {tables[t] for t in (*access["read"], *access["read_write"])}, name
+        for table in access["read"]:
+            assert not {
+                a
+                for a in granted[tables[table]]
+                if a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete", "dynamodb:BatchWrite"))
+            }, (name, table)
+        for table in access["read_write"]:
+            assert "dynamodb:PutItem" in granted[tables[table]], (name, table)

@@ -10,7 +10,7 @@ from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
 
-from monitoring.storage.dynamodb import schema
+import monitoring.storage.dynamodb.schema as schema
 
 # schema.py projection names -> CDK projection types (INCLUDE would need attribute lists schema.py does not carry).
 PROJECTIONS = {

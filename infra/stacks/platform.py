@@ -14,6 +14,7 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+import monitoring.storage.dynamodb.schema as schema
 from infra.constructs.alarms import Alarms
 from infra.constructs.functions import Functions, ScheduledHandler
 from infra.constructs.ingest import Ingest
@@ -21,7 +22,6 @@ from infra.constructs.storage import Storage
 from infra.constructs.stream import Stream
 from infra.nag import suppress_reviewed_findings
 from infra.settings import StageSettings
-from monitoring.storage.dynamodb import schema
 
 # docs/contracts.md §3: module path of each handler (entry function `handler`).
 DECODE_HANDLER = "functions.on_frame_batch.handler"

@@ -57,6 +57,7 @@ class Ingest(Construct):
         port: int,
         health_port: int,
         allocation_ids: Sequence[str],
+        deletion_protection: bool,
         allowed_cidrs: Sequence[str],
         environment: Mapping[str, str],
         cpu: int,
@@ -163,6 +164,7 @@ class Ingest(Construct):
             vpc=vpc,
             internet_facing=True,
             cross_zone_enabled=True,
+            deletion_protection=deletion_protection,
             security_groups=[self.load_balancer_security_group],
             subnet_mappings=[
                 elbv2.SubnetMapping(subnet=subnet, allocation_id=allocation)

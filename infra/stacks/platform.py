@@ -148,6 +148,7 @@ class PlatformStack(Stack):
             port=settings.ingest_port,
             health_port=settings.health_port,
             allocation_ids=settings.elastic_ip_allocation_ids,
+            deletion_protection=settings.deletion_protection,
             allowed_cidrs=settings.allowed_cidrs,
             environment=self._listener_environment(settings),
             cpu=settings.listener_cpu,

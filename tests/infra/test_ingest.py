@@ -32,6 +32,8 @@ def test_load_balancer_has_an_elastic_ip_in_every_zone(synthesized: Synthesized)
         assert len(allocations) == StageSettings(name=stage).max_azs
         assert all(a[0] in eips and a[1] == "AllocationId" for a in allocations)
         assert "Subnets" not in lb
+        protected = _attributes(lb)["deletion_protection.enabled"]
+        assert protected == ("true" if stage == "prod" else "false")
         # New addresses outlive the stack: terminals in the field are configured with them.
         assert all(
             synthesized.resources(stage, "AWS::EC2::EIP")[a[0]]["DeletionPolicy"] == "Retain" for a in allocations

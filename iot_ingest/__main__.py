@@ -34,7 +34,8 @@ class Ports:
 def build_ports(settings: Settings) -> Ports:
     """The stand-alone wiring (see the module docstring); replace these with monitoring's adapters when wired."""
     directory = MemoryDirectory.from_file(settings.terminals_file) if settings.terminals_file else MemoryDirectory()
-    return Ports(directory, MemoryCommandQueue(), MemoryLeases(), MemoryEvents())
+    # Events are logged as JSON lines (MemoryEvents logs each one); only the last few are kept in memory.
+    return Ports(directory, MemoryCommandQueue(), MemoryLeases(), MemoryEvents(keep=100))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -261,6 +261,8 @@ class IngestProtocol(asyncio.Protocol):
                     self._process(frame, *self.auth[key], received_at, t0)
         finally:
             self.auth_task = None
+            if not self.backlog:
+                self.backlog = None  # an empty deque still holds a 64-slot block: ~600 bytes per idle session
 
     def _process(self, frame: hj212.Frame, auth: AuthStatus, modbus: bool, received_at: datetime, t0: float) -> None:
         s = self.state

@@ -112,6 +112,20 @@ def test_code_asset_contains_every_module_the_handlers_import(synthesized: Synth
         assert not (asset / ".venv").exists() and not (asset / "tests").exists() and not (asset / "infra").exists()
 
 
+def test_code_asset_contains_the_data_files_the_runtime_reads(synthesized: Synthesized) -> None:
+    # monitoring resolves these next to its package (parents[2] / "data"), i.e. at the asset's root.
+    from monitoring.profiles.loader import DEFAULT_DIR
+    from monitoring.rules.config import DEFAULTS_PATH
+
+    for props in _functions(synthesized).values():
+        asset = _code_dir(synthesized, props)
+        for wanted in (DEFAULT_DIR, DEFAULTS_PATH):
+            relative = wanted.relative_to(ROOT)
+            assert (asset / relative).exists(), f"{relative} is missing from the code asset"
+        profiles = sorted(p.name for p in DEFAULT_DIR.iterdir())
+        assert sorted(p.name for p in (asset / DEFAULT_DIR.relative_to(ROOT)).iterdir()) == profiles
+
+
 def test_third_party_imports_are_runtime_dependencies_for_the_layer(synthesized: Synthesized) -> None:
     # The layer installs pyproject's runtime dependencies (and what they require); every import must be there.
     declared = {r.split(";")[0].split("==")[0].strip().lower() for r in source_layout().requirements}

@@ -26,7 +26,8 @@ typecheck: venv
 	$(BIN)/mypy $$(ls -d hj212 monitoring iot_ingest functions local simulator infra miniprogram_api 2>/dev/null)
 
 pytest: venv
-	$(BIN)/pytest -m "not e2e" $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not e2e" --cov=hj212 --cov-branch --cov-report= $(PYTEST_ARGS)
+	$(BIN)/coverage report --include='hj212/*' --fail-under=100
 
 test: lint typecheck pytest
 
@@ -42,6 +43,11 @@ clean:
 # ---- benchmarks (print figures; never part of `make test`) ----
 bench: venv
 	@echo "benchmarks: see the bench-* targets"
+
+# ---- hj212 (protocol library) ----
+.PHONY: bench-hj212
+bench-hj212: venv
+	$(PY) bench/hj212_decode.py
 
 # ---- monitoring (domain model, storage ports, sqlite/memory adapters, registry CLI) ----
 .PHONY: bench-monitoring
@@ -73,6 +79,11 @@ dynamodb-local: $(DDB_LOCAL_STAMP)
 
 # The contract suite runs against DynamoDB Local, so pytest (and thus `make test`) needs it installed.
 pytest: dynamodb-local
+
+# Requests and capacity units per frame on the DynamoDB storage path (prints figures; not part of `make test`).
+.PHONY: bench-dynamodb
+bench-dynamodb: venv dynamodb-local
+	$(PY) -m bench.dynamodb_costs $(BENCH_ARGS)
 
 # ---- decode (issue 3: profiles, readings, decode service, on_frame_batch) ----
 .PHONY: bench-decode

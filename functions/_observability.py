@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import logging
+
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
 NAMESPACE = "Gongkuang"
 
 logger = Logger(service="gongkuang")
 metrics = Metrics(namespace=NAMESPACE, service="gongkuang")
+
+
+def structure_domain_logs() -> None:
+    """Give the domain's stdlib loggers (monitoring.*) the Powertools JSON format and the request context.
+    Call after the domain modules are imported: only loggers that exist are configured."""
+    names = {name for name in logging.root.manager.loggerDict if name.startswith(("monitoring", "hj212"))}
+    copy_config_to_registered_loggers(source_logger=logger, include=names)
 
 
 def publish_decode_report(report: object) -> None:
@@ -20,4 +30,4 @@ def publish_decode_report(report: object) -> None:
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=getattr(report, name, 0))
 
 
-__all__ = ["MetricUnit", "logger", "metrics", "publish_decode_report"]
+__all__ = ["MetricUnit", "logger", "metrics", "publish_decode_report", "structure_domain_logs"]

@@ -42,7 +42,7 @@ class Settings:
     rules_overrides: str = ""  # RULES_OVERRIDES_PATH: optional JSON of per enterprise/association/point overrides
 
     def decode_settings(self) -> DecodeSettings:
-        return DecodeSettings(skew_alarm_s=self.skew_alarm_s, rollup=self.rollup, rollup_grace=timedelta(minutes=2))
+        return DecodeSettings(skew_alarm_s=self.skew_alarm_s, rollup=self.rollup, rollup_grace=timedelta(seconds=60))
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
@@ -126,13 +126,13 @@ def get_store() -> Store:
 
         Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
         return open_store(settings.sqlite_path, clock=get_clock())
-    # Imported lazily: only the AWS deployment needs boto3/PynamoDB loaded (and the adapter's branch merged).
-    from monitoring.storage.dynamodb import open_store as open_dynamodb_store  # type: ignore[import-not-found,unused-ignore]
+    # Imported lazily: only the AWS deployment loads boto3/PynamoDB (the tables are made by the CDK stack).
+    from monitoring.storage.dynamodb import open_store as open_dynamodb_store
 
     store: Store = open_dynamodb_store(
-        table_prefix=settings.dynamodb_table_prefix,
         region=settings.dynamodb_region or None,
         host=settings.dynamodb_endpoint or None,
+        table_prefix=settings.dynamodb_table_prefix,
         clock=get_clock(),
     )
     return store

@@ -10,15 +10,18 @@ from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import Ki
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import _wiring
-from functions._observability import logger, metrics, publish_decode_report
+from functions._observability import logger, metrics, publish_decode_report, structure_domain_logs
 from monitoring.ingest.decode import Decoder
 
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
+structure_domain_logs()
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    if not event.get("Records"):  # Kinesis never sends an empty batch; local mode may. Powertools rejects one.
+        return {"batchItemFailures": []}
     settings = _wiring.get_settings()
     decoder = Decoder(_wiring.get_store(), _wiring.get_clock(), _wiring.get_profiles(), settings.decode_settings())
 
@@ -31,6 +34,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
     report = decoder.flush()  # a storage failure here raises: the whole batch is retried, all of it idempotent
     publish_decode_report(report)
     logger.info(
-        "frame batch decoded", extra={"outcomes": dict(report.outcomes), "failed": len(response["batchItemFailures"])}
+        "frame batch decoded", extra={"outcomes": dict(report.outcomes), "failed": response["batchItemFailures"]}
     )
     return response

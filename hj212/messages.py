@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from dataclasses import fields as dataclass_fields
 from enum import StrEnum
 
-__all__ = ["CP", "DecodeError", "Frame", "Version"]
+__all__ = ["CP", "DecodeError", "Frame", "Version", "new_frame"]
 
 
 class Version(StrEnum):
@@ -82,3 +83,56 @@ class DecodeError:
     data: bytes
     detail: str = ""
     crc_variant: str | None = None
+
+
+_SET = {f.name: Frame.__dict__[f.name].__set__ for f in dataclass_fields(Frame)}
+_s_raw, _s_segment, _s_version, _s_qn, _s_st, _s_cn, _s_pw, _s_mn = (
+    _SET[k] for k in ("raw", "segment", "version", "qn", "st", "cn", "pw", "mn")
+)
+_s_flag, _s_pnum, _s_pno, _s_cp, _s_header, _s_crc, _s_ack, _s_quirks = (
+    _SET[k] for k in ("flag", "pnum", "pno", "cp", "header", "crc", "ack_requested", "quirks")
+)
+_object_new = object.__new__
+
+
+def new_frame(
+    raw: bytes,
+    segment: str,
+    version: Version,
+    qn: str | None,
+    st: str | None,
+    cn: str | None,
+    pw: str | None,
+    mn: str | None,
+    flag: int | None,
+    pnum: int | None,
+    pno: int | None,
+    cp: CP,
+    header: Mapping[str, str],
+    crc: str,
+    ack_requested: bool,
+    quirks: frozenset[str],
+) -> Frame:
+    """The decoder's constructor: the same Frame, built by setting the slots directly.
+
+    A frozen dataclass's __init__ routes every field through object.__setattr__; on the hot path (about a
+    tenth of the time per frame) the slot descriptors are set instead. The arguments are already validated.
+    """
+    f: Frame = _object_new(Frame)
+    _s_raw(f, raw)
+    _s_segment(f, segment)
+    _s_version(f, version)
+    _s_qn(f, qn)
+    _s_st(f, st)
+    _s_cn(f, cn)
+    _s_pw(f, pw)
+    _s_mn(f, mn)
+    _s_flag(f, flag)
+    _s_pnum(f, pnum)
+    _s_pno(f, pno)
+    _s_cp(f, cp)
+    _s_header(f, header)
+    _s_crc(f, crc)
+    _s_ack(f, ack_requested)
+    _s_quirks(f, quirks)
+    return f

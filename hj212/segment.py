@@ -12,12 +12,14 @@ import re
 from collections.abc import Mapping
 
 from .errors import BadFrameError, UsageError
+from .fastpath import split_fast
 from .messages import CP, Version
 
 __all__ = ["ParsedSegment", "encode_cp", "parse_cp", "parse_segment"]
 
 _VERSIONS = (Version.V2005, Version.V2017, Version.V2025)
 _WS = (" ", "\t", "\r", "\n")
+_WS_CHARS = " \t\r\n"  # what "spaces tolerated" strips (exactly these; the fast path relies on it)
 # An item `key=//info//`, the Info ending at `//` followed by a separator or the end (表C.40); or `key=value`.
 _ITEM_RE = re.compile(r"([^;,=]*)=(?://(.*?)//(?=\s*(?:[;,]|$))|([^;,]*))", re.S)
 _EMPTY: frozenset[str] = frozenset()
@@ -55,10 +57,10 @@ def parse_cp(body: str, quirks: set[str]) -> CP:
     for part in body.replace(",", ";").split(";"):
         key, eq, value = part.partition("=")
         if strip:
-            key = key.strip()
-            value = value.strip()
+            key = key.strip(_WS_CHARS)
+            value = value.strip(_WS_CHARS)
         if not eq or not key:
-            if part.strip():
+            if part.strip(_WS_CHARS):
                 quirks.add("cp_junk")
             continue
         code, dash, name = key.partition("-")
@@ -82,13 +84,13 @@ def _parse_cp_slow(body: str, quirks: set[str]) -> CP:
         if body[pos : match.start()].strip(" \t\r\n;,"):
             quirks.add("cp_junk")
         pos = match.end()
-        key = match.group(1).strip()
+        key = match.group(1).strip(_WS_CHARS)
         info = match.group(2)
-        value = info if info is not None else match.group(3).strip()
+        value = info if info is not None else match.group(3).strip(_WS_CHARS)
         if info is None and value.startswith("//"):
             # `//` opened but never closed before a separator: keep the rest of the data area as the value.
             quirks.add("info_unterminated")
-            value = body[match.start(3) :].strip()[2:]
+            value = body[match.start(3) :].strip(_WS_CHARS)[2:]
             pos = len(body)
         if not key:
             quirks.add("cp_junk")
@@ -115,9 +117,8 @@ def _int_field(value: str | None, quirk: str, quirks: set[str]) -> int | None:
     return None
 
 
-def parse_segment(seg: str) -> ParsedSegment:
-    """Split a data segment into its header fields and its data area; raise BadFrameError if it has no CN."""
-    quirks: set[str] = set()
+def _split_lenient(seg: str, quirks: set[str]) -> tuple[dict[str, str], CP]:
+    """Header dict and data area of any segment, recording every deviation in `quirks`."""
     ci = seg.find("CP=&&")
     if ci < 0:
         quirks.add("missing_cp")
@@ -127,7 +128,7 @@ def parse_segment(seg: str) -> ParsedSegment:
         end = seg.rfind("&&")
         if end >= ci + 5:
             body = seg[ci + 5 : end]
-            if seg[end + 2 :].strip():
+            if seg[end + 2 :].strip(_WS_CHARS):
                 quirks.add("cp_junk")
         else:
             body = seg[ci + 5 :]
@@ -139,22 +140,40 @@ def parse_segment(seg: str) -> ParsedSegment:
     for part in head.split(";"):
         key, eq, value = part.partition("=")
         if not eq:
-            if part.strip():
+            if part.strip(_WS_CHARS):
                 quirks.add("header_junk")
             continue
-        key = key.strip()
+        key = key.strip(_WS_CHARS)
         if key in header:
             quirks.add("duplicate_field")
-        header[key] = value.strip()
+        header[key] = value.strip(_WS_CHARS)
+    return header, parse_cp(body, quirks)
+
+
+def parse_segment(seg: str, raw: bytes | None = None) -> ParsedSegment:
+    """Split a data segment into its header fields and its data area; raise BadFrameError if it has no CN.
+
+    `raw`, the segment's UTF-8 bytes, lets the fast path skip re-encoding when the caller has them.
+    """
+    quirks: set[str] = set()
+    fast = split_fast(seg, raw)
+    if fast is not None:
+        header, scalars, items = fast
+        cp = CP(scalars, items)
+    else:
+        header, cp = _split_lenient(seg, quirks)
     get = header.get
     cn = get("CN")
     if not cn:
         raise BadFrameError("malformed", "no CN in the data segment", seg.encode("utf-8", "replace")[:64])
     qn = get("QN")
     st = get("ST")
-    flag = _int_field(get("Flag"), "bad_flag", quirks)
-    pnum = _int_field(get("PNUM"), "bad_pnum", quirks)
-    pno = _int_field(get("PNO"), "bad_pno", quirks)
+    text = get("Flag")
+    flag = int(text) if text is not None and text.isdigit() and text.isascii() else _int_field(text, "bad_flag", quirks)
+    text = get("PNUM")
+    pnum = None if text is None else _int_field(text, "bad_pnum", quirks)
+    text = get("PNO")
+    pno = None if text is None else _int_field(text, "bad_pno", quirks)
     if qn is None:
         quirks.add("missing_qn")
     if st is None:
@@ -174,7 +193,6 @@ def parse_segment(seg: str) -> ParsedSegment:
             quirks.add("split_flag_without_pnum")
     if pnum is not None and (flag is None or not flag & 2):
         quirks.add("pnum_without_split_flag")
-    cp = parse_cp(body, quirks)
     return (
         header,
         qn,

@@ -20,6 +20,7 @@ from .qn import QnGenerator
 __all__ = ["Reassembled", "Reassembler", "split_frames"]
 
 _MAX_SEGMENT = 1024  # HJ 212-2017 表2: a data segment holds 0..1024 characters
+_MAX_PACKETS = 9999  # PNUM has four digits
 
 
 def _as_cp(cp: CP | Mapping[str, object]) -> CP:
@@ -103,8 +104,8 @@ def split_frames(
         else:
             current = trial
     packets.append(current)
-    if len(packets) > 9999:
-        raise UsageError("more than 9999 packets")
+    if len(packets) > _MAX_PACKETS:
+        raise UsageError(f"more than {_MAX_PACKETS} packets")
     total = len(packets)
     return [encode_frame(segment(items, total, i)) for i, items in enumerate(packets, 1)]
 

@@ -20,11 +20,12 @@ terminator that arrives in the next read is swallowed). The buffer holds at most
 
 from __future__ import annotations
 
+import heapq
 import re
 
 from .crc import crc16, crc16_modbus
 from .errors import BadFrameError, UsageError
-from .messages import DecodeError, Frame
+from .messages import DecodeError, Frame, new_frame
 from .segment import parse_segment
 
 __all__ = ["StreamDecoder"]
@@ -33,7 +34,6 @@ _END_RE = re.compile(rb"&&[0-9A-Fa-f]{4}(?:\r\n|\n|\r|(?=##)|\Z)")
 _HDR_RE = re.compile(rb"##[0-9]{4}")
 _HEX = b"0123456789abcdefABCDEF"
 _GARBAGE_HEAD = 256  # bytes of a garbage run kept for the error value
-_INNER_CHECKS = 4  # inner candidates examined per feed while waiting (bounded work per read)
 _HEX4 = tuple(b"%04X" % v for v in range(65536))
 _Out = list[Frame | DecodeError]
 
@@ -57,6 +57,17 @@ class StreamDecoder:
         self._swallow = b""  # terminator bytes that may still follow a frame returned at the end of a read
         self._garbage = bytearray()
         self._garbage_count = 0
+        self._reset_search()
+
+    def _reset_search(self) -> None:
+        # Search state of the candidate waiting at the start of the buffer, keyed by its stream position.
+        self._base = 0  # stream position of the first buffered byte
+        self._wait_at = -1
+        self._end_from = 0
+        self._hdr_from = 0
+        self._hdr_at = -1
+        self._probe_next = -1
+        self._probe_heap: list[tuple[int, int]] = []
 
     # ---- public -------------------------------------------------------------------------------------
 
@@ -70,6 +81,7 @@ class StreamDecoder:
         work = self._buf + data if self._buf else bytes(data)
         pos = self._scan(work, out, final=False)
         self._buf = work[pos:]
+        self._base += pos
         if self._garbage_count >= self.max_buffer:
             self._flush_garbage(out)
         return out
@@ -82,6 +94,7 @@ class StreamDecoder:
         self._flush_garbage(out)
         self._buf = b""
         self._swallow = b""
+        self._reset_search()
         return [item for item in out if isinstance(item, DecodeError)]
 
     @property
@@ -107,8 +120,28 @@ class StreamDecoder:
         """Consume complete frames/errors from `b`; return how many bytes were consumed."""
         pos = 0
         n = len(b)
+        max_length = self.max_frame_length
         while pos < n:
-            if not b.startswith(b"##", pos):
+            if b.startswith(b"##", pos):
+                # Hot path: a well-formed frame with CR LF and an upper-case CRC, decided in one go.
+                head = b[pos + 2 : pos + 6]
+                if len(head) == 4 and head.isdigit() and int(head) <= max_length:
+                    e = pos + 6 + int(head)
+                    if b.startswith(b"\r\n", e + 4):
+                        seg = b[pos + 6 : e]
+                        crc_text = b[e : e + 4]
+                        if _HEX4[crc16(seg)] == crc_text and b"##" not in seg:
+                            try:
+                                frame = _make_frame(b[pos : e + 6], seg, crc_text, None)
+                            except BadFrameError:
+                                pass  # the general path reports it
+                            else:
+                                if self._garbage_count:
+                                    self._flush_garbage(out)
+                                out.append(frame)
+                                pos = e + 6
+                                continue
+            else:
                 q = b.find(b"##", pos)
                 if q < 0:
                     end = n - 1 if b[-1] == 0x23 and not final else n  # a lone '#' may start a header
@@ -159,10 +192,11 @@ class StreamDecoder:
         seg = b[p + 6 : e]
         crc_text = b[e : e + 4]
         t = b[e + 4 : e + 5]
-        strong = t == b"\r" or t == b"\n" or b.startswith(b"##", e + 4) or (final and not t)
+        sure = t == b"\r" or t == b"\n" or b.startswith(b"##", e + 4)
+        strong = sure or (final and not t)
         ok, modbus = self._crc_ok(seg, crc_text)
-        inner = _HDR_RE.search(seg) is not None
-        if ok and (strong or not inner):
+        inner = b"##" in seg and _HDR_RE.search(seg) is not None
+        if ok and (sure or not inner):
             end, quirks = self._terminator(b, e + 4, t, final)
             if modbus:
                 quirks.append("modbus_crc")
@@ -176,10 +210,10 @@ class StreamDecoder:
         return None
 
     def _misaligned(self, b: bytes, p: int, length: int, out: _Out, final: bool) -> int:
+        """The declared length does not line up (or the frame is not all in): find the real end, or wait."""
         n = len(b)
-        m = _END_RE.search(b, p + 6)
-        h = _HDR_RE.search(b, p + 2)
-        if m is not None and (h is None or h.start() > m.start()):
+        m, h = self._search(b, p)
+        if m is not None and (h < 0 or h > m.start()):
             seg_end = m.start() + 2
             seg = b[p + 6 : seg_end]
             crc_text = b[seg_end : seg_end + 4]
@@ -198,14 +232,20 @@ class StreamDecoder:
                         quirks.append("modbus_crc")
                     return self._emit_frame(out, b, p, end, seg, crc_text, quirks, _mode(strong, t))
             if not strong:
+                self._end_from = self._base + m.start()  # look at this end again when more bytes are in
                 return self._wait(b, p, out)
             end, _ = self._terminator(b, seg_end + 4, t, final)
             crc_note = "CRC matches" if ok else "CRC does not match either"
             self._error(out, "bad_length", b[p:end], f"declared {length}, segment has {len(seg)} bytes; {crc_note}")
             return end
-        if h is not None and (n >= p + 6 + length + 5 or final or self._valid_behind(b, h.start())):
-            self._add_garbage(b[p : p + 1])
-            return p + 1
+        if h >= 0:
+            if n >= p + 6 + length + 5 or final:
+                self._add_garbage(b[p : p + 1])
+                return p + 1
+            v = self._valid_behind(b, h)
+            if v >= 0:  # a good frame completed behind this false header: skip to it
+                self._add_garbage(b[p:v])
+                return v
         if final:
             self._error(out, "truncated", b[p:], f"the stream ended {p + 10 + length - n} bytes short of a frame")
             return n
@@ -214,24 +254,59 @@ class StreamDecoder:
             return p + 1
         return self._wait(b, p, out)
 
+    def _search(self, b: bytes, p: int) -> tuple[re.Match[bytes] | None, int]:
+        """The first frame end after the candidate at `p`, and the first `##dddd` inside it (or -1).
+
+        While one candidate waits across reads, searches resume where they stopped, so feeding a long
+        frame one byte at a time costs linear, not quadratic, time.
+        """
+        base = self._base
+        n = len(b)
+        if self._wait_at != base + p:
+            self._wait_at = base + p
+            self._end_from = base + p + 6
+            self._hdr_from = base + p + 2
+            self._hdr_at = -1
+            self._probe_next = -1
+            self._probe_heap = []
+        m = _END_RE.search(b, self._end_from - base)
+        if m is None:
+            self._end_from = base + max(p + 6, n - 7)  # a match not found now starts in the last 7 bytes
+        if self._hdr_at < 0:
+            hm = _HDR_RE.search(b, self._hdr_from - base)
+            if hm is None:
+                self._hdr_from = base + max(p + 2, n - 5)
+            else:
+                self._hdr_at = base + hm.start()
+        return m, (self._hdr_at - base if self._hdr_at >= 0 else -1)
+
+    def _valid_behind(self, b: bytes, first: int) -> int:
+        """Where a complete frame with a good CRC starts behind the waiting candidate, or -1.
+
+        Every `##dddd` from `first` on is examined once, when the bytes its length promises are in (a heap
+        ordered by that end), so the work over all reads is linear in the bytes held.
+        """
+        base = self._base
+        n = len(b)
+        heap = self._probe_heap
+        pos = first if self._probe_next < 0 else self._probe_next - base
+        while (hm := _HDR_RE.search(b, pos)) is not None:
+            q = hm.start()
+            heapq.heappush(heap, (base + q + 10 + int(b[q + 2 : q + 6]), base + q))
+            pos = q + 1
+        self._probe_next = base + max(pos, n - 5)
+        while heap and heap[0][0] <= base + n:
+            q = heapq.heappop(heap)[1] - base
+            e = q + 6 + int(b[q + 2 : q + 6])
+            if self._crc_ok(b[q + 6 : e], b[e : e + 4])[0]:
+                return q
+        return -1
+
     def _wait(self, b: bytes, p: int, out: _Out) -> int:
         if len(b) - p > self.max_buffer:
             self._error(out, "oversize", b[p : p + 64], f"more than {self.max_buffer} bytes without a frame end")
             return p + 6
         return -1
-
-    def _valid_behind(self, b: bytes, q: int) -> bool:
-        """Is there a complete frame with a good CRC at `q` or at one of the next few `##dddd`?"""
-        n = len(b)
-        for _ in range(_INNER_CHECKS):
-            e = q + 6 + int(b[q + 2 : q + 6])
-            if n >= e + 4 and self._crc_ok(b[q + 6 : e], b[e : e + 4])[0]:
-                return True
-            nxt = _HDR_RE.search(b, q + 2)
-            if nxt is None:
-                return False
-            q = nxt.start()
-        return False
 
     def _terminator(self, b: bytes, end: int, t: bytes, final: bool) -> tuple[int, list[str]]:
         """Where a frame whose CRC ends at `end` stops, and the terminator quirk."""
@@ -259,10 +334,10 @@ class StreamDecoder:
         try:
             frame = _make_frame(b[p:end], seg, crc_text, quirks)
         except BadFrameError as exc:
-            self._swallow = b""
             if mode == _SURE:
                 self._error(out, exc.reason, b[p:end], exc.detail)
                 return end
+            self._swallow = b""
             if mode == _OPEN:
                 return -1  # the terminator may still come and make it sure
             self._add_garbage(b[p : p + 1])
@@ -305,34 +380,35 @@ def _is_modbus(seg: bytes, crc_text: bytes) -> bool:
     return text == _HEX4[value] or text == _HEX4[((value & 0xFF) << 8) | (value >> 8)]
 
 
-def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str]) -> Frame:
+def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str] | None) -> Frame:
     try:
         text = seg.decode("utf-8")
     except UnicodeDecodeError:
         # Some terminals write Chinese Info text in GBK; keep it readable, record it (raw stays exact).
         text = seg.decode("gb18030", "replace")
-        quirks.append("not_utf8")
-    header, qn, st, cn, pw, mn, flag, pnum, pno, version, cp, seg_quirks = parse_segment(text)
+        quirks = [*(quirks or ()), "not_utf8"]
+    header, qn, st, cn, pw, mn, flag, pnum, pno, version, cp, seg_quirks = parse_segment(text, seg)
     crc = crc_text.decode("ascii")
-    if not crc.isupper() and not crc.isdigit():
-        quirks.append("lowercase_crc")
-    if quirks:
-        seg_quirks = seg_quirks.union(quirks)
-    return Frame(
-        raw=raw,
-        segment=text,
-        version=version,
-        qn=qn,
-        st=st,
-        cn=cn,
-        pw=pw,
-        mn=mn,
-        flag=flag,
-        pnum=pnum,
-        pno=pno,
-        cp=cp,
-        header=header,
-        crc=crc,
-        ack_requested=bool(flag is not None and flag & 1),
-        quirks=seg_quirks,
+    if quirks is not None:
+        if not crc.isupper() and not crc.isdigit():
+            quirks.append("lowercase_crc")
+        if quirks:
+            seg_quirks = seg_quirks.union(quirks)
+    return new_frame(
+        raw,
+        text,
+        version,
+        qn,
+        st,
+        cn,
+        pw,
+        mn,
+        flag,
+        pnum,
+        pno,
+        cp,
+        header,
+        crc,
+        flag is not None and flag & 1 == 1,
+        seg_quirks,
     )

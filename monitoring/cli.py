@@ -41,7 +41,13 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--province", default="江苏省")
     imp.add_argument("--year", type=int, default=2022, help="名单年度（默认 2022）")
     imp.add_argument("--xlsx", type=Path, help="设施/点位/治理线/终端 工作簿")
-    for sheet, flag in (("设施", "facilities"), ("点位", "points"), ("治理线", "lines"), ("终端", "terminals")):
+    for sheet, flag in (
+        ("企业", "enterprises"),
+        ("设施", "facilities"),
+        ("点位", "points"),
+        ("治理线", "lines"),
+        ("终端", "terminals"),
+    ):
         imp.add_argument(f"--{flag}", type=Path, help=f"{sheet} CSV")
     imp.add_argument("--dry-run", action="store_true", help="只校验，不写入")
     tpl = reg.add_parser("template", help="生成空白登记模板")
@@ -51,6 +57,8 @@ def _parser() -> argparse.ArgumentParser:
     el = ent.add_parser("list")
     el.add_argument("--town", help="镇（街道）名称")
     el.add_argument("--branch", help="执法分局名称")
+    ent.add_parser("progress", help="各镇（街道）安装进度")
+    ent.add_parser("show", help="一企一档").add_argument("enterprise_id")
 
     pts = sub.add_parser("points", help="监测点位").add_subparsers(dest="action", required=True)
     pts.add_parser("list").add_argument("--enterprise", help="企业标识")
@@ -87,10 +95,11 @@ def _registry_import(args: argparse.Namespace, store: Store, out: TextIO) -> int
     if args.xlsx:
         tables = read_workbook(args.xlsx)
     else:
-        given = {"设施": args.facilities, "点位": args.points, "治理线": args.lines, "终端": args.terminals}
+        given = {"企业": args.enterprises, "设施": args.facilities, "点位": args.points}
+        given |= {"治理线": args.lines, "终端": args.terminals}
         paths = {sheet: path for sheet, path in given.items() if path is not None}
         if not paths:
-            print("请指定 --csv、--xlsx 或 --facilities/--points/--lines/--terminals 之一", file=out)
+            print("请指定 --csv、--xlsx 或 --enterprises/--facilities/--points/--lines/--terminals 之一", file=out)
             return 2
         tables = read_csv_sheets(paths)
     report = import_sheets(store.registry, args.county_id, tables, dry_run=args.dry_run)

@@ -11,6 +11,7 @@ from typing import TextIO
 from monitoring._time import CHINA
 from monitoring.errors import NotFoundError
 from monitoring.readings.models import QUANTITY_INFO
+from monitoring.registry.models import InstallStatus
 from monitoring.storage.ports import Store
 
 View = Callable[[argparse.Namespace, Store, TextIO], int]
@@ -51,6 +52,65 @@ def enterprises_list(args: argparse.Namespace, store: Store, out: TextIO) -> int
         rows[-1] += [status, e.enterprise_id]
     _table(rows, out)
     print(f"共 {len(found)} 家企业", file=out)
+    return 0
+
+
+def enterprises_show(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    """One enterprise's archive: profile, contacts, facilities, points, treatment lines, terminals."""
+    e = store.registry.find_enterprise(args.enterprise_id)
+    if e is None:
+        print(f"企业 {args.enterprise_id} 不存在", file=out)
+        return 1
+    town = store.registry.get_town(e.town_id).name
+    branch = store.registry.get_branch(e.branch_id).name
+    print(f"{e.name}（{e.category.label}）  {town}  {branch}  安装状态：{e.install_status.label}", file=out)
+    print(f"信用代码 {e.credit_code or '-'}  许可证 {e.permit_no or '-'}  行业 {e.industry or '-'}", end="", file=out)
+    print(f"  绩效分级 {e.performance_grade or '-'}", file=out)
+    if e.exemption:
+        x = e.exemption
+        print(f"豁免：{x.reason.label}（{x.approved_by} 于 {_local(x.approved_at)} 批准）{x.note}", file=out)
+    for c in e.contacts:
+        print(
+            f"联系人 {c.name}（{c.role.label}） {c.phone or '-'}  微信{'已绑定' if c.wechat_openid else '未绑定'}",
+            file=out,
+        )
+    facilities = store.registry.list_facilities(e.enterprise_id)
+    by_id = {f.facility_id: f for f in facilities}
+    rows = [["设施编码", "名称", "类型", "工艺", "额定功率(kW)"]]
+    rows += [
+        [f.code, f.name, f.kind.label, f.process or "-", f"{f.rated_power_kw:g}" if f.rated_power_kw else "-"]
+        for f in facilities
+    ]
+    _table(rows, out)
+    points = store.registry.list_points(e.enterprise_id)
+    rows = [["点位编码", "名称", "设施", "终端MN", "通道", "状态"]]
+    for p in points:
+        fac = by_id.get(p.facility_id)
+        rows.append([p.point_code, p.name, fac.code if fac else "-", p.mn or "-", p.channel or "-", p.status.label])
+    _table(rows, out)
+    for line in store.registry.list_associations(e.enterprise_id):
+        control = by_id.get(line.control_facility_id)
+        production = "、".join(by_id[f].code if f in by_id else f for f in line.production_facility_ids)
+        print(f"治理线 {line.name}：{control.code if control else '-'} ← {production}", end="", file=out)
+        print(f"（启动提前 {line.params.start_lead_s}s，停止滞后 {line.params.stop_lag_s}s）", file=out)
+    print(f"设施 {len(facilities)} 个，点位 {len(points)} 个", file=out)
+    return 0
+
+
+def enterprises_progress(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    """Installation progress per town (what a town office reports against the campaign deadlines)."""
+    statuses = sorted(InstallStatus, key=lambda s: s.rank)
+    towns = sorted(store.registry.list_towns(args.county_id), key=lambda t: t.name)
+    rows = [["镇（街道）", "企业数", *(s.label for s in statuses), "豁免"]]
+    totals = [0] * (len(statuses) + 2)
+    for town in towns:
+        found = store.registry.list_enterprises(args.county_id, town_id=town.town_id)
+        counts = [len(found)] + [sum(1 for e in found if e.install_status is s) for s in statuses]
+        counts.append(sum(1 for e in found if e.exemption is not None))
+        totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        rows.append([town.name, *(str(c) for c in counts)])
+    rows.append(["合计", *(str(c) for c in totals)])
+    _table(rows, out)
     return 0
 
 
@@ -126,6 +186,8 @@ def archive_verify(args: argparse.Namespace, store: Store, out: TextIO) -> int:
 
 VIEWS: dict[tuple[str, str], View] = {
     ("enterprises", "list"): enterprises_list,
+    ("enterprises", "progress"): enterprises_progress,
+    ("enterprises", "show"): enterprises_show,
     ("points", "list"): points_list,
     ("points", "show"): points_show,
     ("terminals", "list"): terminals_list,

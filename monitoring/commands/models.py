@@ -1,20 +1,26 @@
 """Downlink command records and their allowed status transitions.
 
-pending → sent → accepted → succeeded | failed, with rejected (QnRtn ≠ 1), expired (deadline passed before an
-outcome) and a retry path sent → pending (the session dropped before an answer).
+pending → sent → accepted → succeeded | failed, with rejected (QnRtn ≠ 1), timed_out (no answer after HJ 212's
+OverTime × (ReCount + 1)), expired (deadline passed before an outcome) and a retry path sent → pending (the
+session dropped before an answer).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from types import MappingProxyType
+from typing import Any
 
 from monitoring._time import require_utc
 from monitoring.errors import InvalidInputError
 from monitoring.registry.models import check_id, check_mn
+
+MAX_DETAIL = 500
+MAX_RESULT_CHARS = 64 * 1024
 
 
 class CommandStatus(StrEnum):
@@ -24,6 +30,7 @@ class CommandStatus(StrEnum):
     REJECTED = "rejected"  # 9011 QnRtn≠1
     SUCCEEDED = "succeeded"  # 9012 ExeRtn=1 (or data returned)
     FAILED = "failed"  # 9012 ExeRtn≠1, or attempts exhausted
+    TIMED_OUT = "timed_out"  # sent, but no answer within OverTime × (ReCount + 1)
     EXPIRED = "expired"
 
     @property
@@ -31,7 +38,15 @@ class CommandStatus(StrEnum):
         return self in _FINAL
 
 
-_FINAL = frozenset({CommandStatus.REJECTED, CommandStatus.SUCCEEDED, CommandStatus.FAILED, CommandStatus.EXPIRED})
+_FINAL = frozenset(
+    {
+        CommandStatus.REJECTED,
+        CommandStatus.SUCCEEDED,
+        CommandStatus.FAILED,
+        CommandStatus.TIMED_OUT,
+        CommandStatus.EXPIRED,
+    }
+)
 
 TRANSITIONS: Mapping[CommandStatus, frozenset[CommandStatus]] = MappingProxyType(
     {
@@ -43,13 +58,17 @@ TRANSITIONS: Mapping[CommandStatus, frozenset[CommandStatus]] = MappingProxyType
                 CommandStatus.REJECTED,
                 CommandStatus.SUCCEEDED,
                 CommandStatus.FAILED,
+                CommandStatus.TIMED_OUT,
                 CommandStatus.EXPIRED,
             }
         ),
-        CommandStatus.ACCEPTED: frozenset({CommandStatus.SUCCEEDED, CommandStatus.FAILED, CommandStatus.EXPIRED}),
+        CommandStatus.ACCEPTED: frozenset(
+            {CommandStatus.SUCCEEDED, CommandStatus.FAILED, CommandStatus.TIMED_OUT, CommandStatus.EXPIRED}
+        ),
         CommandStatus.REJECTED: frozenset(),
         CommandStatus.SUCCEEDED: frozenset(),
         CommandStatus.FAILED: frozenset(),
+        CommandStatus.TIMED_OUT: frozenset(),
         CommandStatus.EXPIRED: frozenset(),
     }
 )
@@ -77,7 +96,9 @@ class Command:
     requested_by: str = ""
     qn_rtn: str | None = None
     exe_rtn: str | None = None
-    result: Mapping[str, str] = field(default_factory=dict)  # returned data, flattened ("Ia-Rtd": "12.3")
+    detail: str = ""  # why it failed / was rejected, for people
+    # returned data, JSON-safe (e.g. {"frames": 3, "cp": [...]})
+    result: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         check_id(self.command_id, "command_id")
@@ -96,4 +117,18 @@ class Command:
         if self.attempts < 0:
             raise InvalidInputError("attempts must be ≥ 0")
         object.__setattr__(self, "params", MappingProxyType({str(k): str(v) for k, v in self.params.items()}))
-        object.__setattr__(self, "result", MappingProxyType({str(k): str(v) for k, v in self.result.items()}))
+        if len(self.detail) > MAX_DETAIL:
+            raise InvalidInputError(f"command detail longer than {MAX_DETAIL} characters")
+        object.__setattr__(self, "result", MappingProxyType(json_safe(self.result)))
+
+
+def json_safe(result: Mapping[str, Any]) -> dict[str, Any]:
+    """A deep, JSON-only copy of returned data (so the record owns it), bounded in size."""
+    try:
+        text = json.dumps(dict(result), ensure_ascii=False, allow_nan=False)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError(f"command result must be JSON data: {exc}") from exc
+    if len(text) > MAX_RESULT_CHARS:
+        raise InvalidInputError(f"command result larger than {MAX_RESULT_CHARS} characters")
+    copy: dict[str, Any] = json.loads(text)
+    return copy

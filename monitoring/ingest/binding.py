@@ -8,12 +8,13 @@ terminal sent is invisible.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from monitoring.events.models import Event, EventKind
-from monitoring.profiles.mapping import MappedFrame, MappedValue
+from monitoring.events.models import Event, EventKind, event_id_for
+from monitoring.profiles.mapping import MappedEvent, MappedFrame, MappedValue
 from monitoring.profiles.models import channel_key
 from monitoring.profiles.quantities import QUANTITIES
 from monitoring.readings.models import Reading, ReadingKind
@@ -93,6 +94,16 @@ def _reading(
     return Reading(point.point_id, data_time, kind, numbers, flags, raw, mn, received_at)
 
 
+def _soe_id(mn: str, kind: EventKind, at: datetime, point_id: str | None, soe: MappedEvent) -> str:
+    """Event identity: the model's (MN, kind, time, point) plus the SOE's own sequence number and factor code,
+    because one instant can carry several SOE (three phases crossing a limit together)."""
+    base = event_id_for(mn, kind, at, point_id)
+    extra = f"{soe.detail.get('Seq', '')}|{soe.detail.get('Code', '')}"
+    if extra == "|":
+        return base
+    return hashlib.sha256(f"{base}|{extra}".encode()).hexdigest()[:32]
+
+
 def _field_name(stat: str) -> str:
     return {"avg": "Avg", "min": "Min", "max": "Max", "cou": "Cou"}.get(stat, "Rtd")
 
@@ -125,20 +136,16 @@ def bind_frame(
         if not e.type:
             unmapped += 1
             continue
-        targets: list[MonitoringPoint | None] = list(bound.get(channel_key(e.channel), [])) or [None]
+        on_channel = bound.get(channel_key(e.channel), [])
+        if not on_channel and not e.channel:
+            on_channel = list(points)  # a terminal-wide SOE (no channel, e.g. power restore) concerns every circuit
+        targets: list[MonitoringPoint | None] = list(on_channel) or [None]
         detail = {"code": e.code, "channel": e.channel, "time_raw": e.at_raw, **e.detail}
         if e.at is None:
             detail["time_unreadable"] = "1"
         for target in targets:
-            events.append(
-                Event(
-                    mn=mn,
-                    kind=EventKind(e.type),
-                    occurred_at=e.at or received_at,
-                    point_id=target.point_id if target else None,
-                    received_at=received_at,
-                    detail=detail,
-                )
-            )
+            ev_kind, at = EventKind(e.type), e.at or received_at
+            point_id = target.point_id if target else None
+            events.append(Event(mn, ev_kind, at, point_id, received_at, detail, _soe_id(mn, ev_kind, at, point_id, e)))
     unbound = frozenset(k for k in by_channel if k not in bound)
     return Bound(readings, events, unbound, unmapped)

@@ -25,6 +25,7 @@ from monitoring.errors import InvalidInputError
 from monitoring.events.models import Event, EventKind
 from monitoring.ingest.binding import bind_frame
 from monitoring.ingest.records import FrameRecord, parse_record
+from monitoring.ingest.split import SplitJoiner, split_key
 from monitoring.ingest.terminal_state import TerminalStates
 from monitoring.profiles.loader import DEFAULT_PROFILE_ID
 from monitoring.profiles.mapping import map_frame
@@ -32,7 +33,7 @@ from monitoring.profiles.models import Profile
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.readings.rollup import days_due, hour_start, hours_due, rollup_day, rollup_hour
 from monitoring.registry.models import MonitoringPoint, check_mn
-from monitoring.registry.terminal import Terminal, verify_password
+from monitoring.registry.terminal import Terminal
 from monitoring.storage.ports import Store
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,9 @@ class DecodeSettings:
 
     skew_alarm_s: float = 300.0  # |terminal clock − platform clock| above this raises a clock_skew event
     rollup: bool = True  # write hourly/daily aggregates and completeness for hours that closed
-    rollup_grace: timedelta = timedelta(minutes=2)
+    # A reading this close after an hour boundary rolls up the previous hour (its last samples are in);
+    # about one real-time interval, so each point triggers it once or twice an hour, not every frame.
+    rollup_grace: timedelta = timedelta(seconds=60)
 
 
 @dataclass
@@ -58,12 +61,6 @@ class DecodeReport:
     unknown_codes: int = 0
     unbound_channels: int = 0
     rollups: int = 0
-
-    def add(self, other: DecodeReport) -> None:
-        self.outcomes.update(other.outcomes)
-        for name in ("readings_new", "readings_duplicate", "events_new", "unknown_codes", "unbound_channels"):
-            setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.rollups += other.rollups
 
 
 class Decoder:
@@ -89,6 +86,7 @@ class Decoder:
         self._readings: dict[tuple[str, ReadingKind, datetime], Reading] = {}
         self._events: list[Event] = []
         self._archive: list[RawFrame] = []
+        self._splits = SplitJoiner(store.archive)
 
     # ---- per record ---------------------------------------------------------------------------------
     def decode(self, data: bytes | str | Mapping[str, Any]) -> str:
@@ -110,6 +108,13 @@ class Decoder:
         self.report.outcomes[outcome] += 1
         return outcome
 
+    def decode_archived(self, record: FrameRecord, *, trusted: bool) -> str:
+        """Decode a frame that is already archived (re-decoding): no archive write, no terminal state.
+        `trusted` lets a frame the listener marked unregistered through (its PW was checked since)."""
+        outcome = self._decode(record, live=False, trust_unregistered=trusted)
+        self.report.outcomes[outcome] += 1
+        return outcome
+
     def _decode(self, record: FrameRecord, *, live: bool, trust_unregistered: bool = False) -> str:
         try:
             frame = hj212.decode_frame(record.frame, accept_modbus_crc=record.crc == "modbus")
@@ -127,7 +132,16 @@ class Decoder:
                 self._flag(record, EventKind.UNREGISTERED_SEEN)
             return "unregistered"
         profile = self.profiles.get(terminal.profile) or self.profiles[DEFAULT_PROFILE_ID]
-        mapped = map_frame(profile, frame.st, frame.cn, frame.cp.scalars, frame.cp.items)
+        scalars, items = frame.cp.scalars, frame.cp.items
+        key = split_key(mn, frame)
+        if key is not None:
+            whole = self._splits.add(key, frame, record.received_at, partial_ok=not live)
+            if whole is None:
+                if live:
+                    self.states.observe(record, frame, map_frame(profile, frame.st, frame.cn, scalars, {}))
+                return "split_pending"
+            scalars, items = whole
+        mapped = map_frame(profile, frame.st, frame.cn, scalars, items)
         if live:
             self.states.observe(record, frame, mapped)
         if mapped.kind is None:
@@ -248,46 +262,3 @@ def decode_records(
     for record in records:
         decoder.decode(record)
     return decoder.flush()
-
-
-def redecode_archived(
-    mn: str,
-    store: Store,
-    clock: Clock,
-    profiles: Mapping[str, Profile],
-    *,
-    page: int = 1_000,
-    settings: DecodeSettings | None = None,
-) -> DecodeReport:
-    """Turn a terminal's archived frames into readings/events (after an installer bound it); idempotent.
-
-    Frames the listener marked auth_failed stay evidence only. Frames received while the terminal was
-    unregistered are used only if their PW matches the password now registered.
-    """
-    decoder = Decoder(store, clock, profiles, settings)
-    terminal = store.registry.get_terminal(mn)
-    password_ok: dict[str, bool] = {}
-    next_seq = 1
-    while True:
-        chunk = store.archive.chain(mn, from_seq=next_seq, limit=page)
-        if not chunk:
-            break
-        for archived in chunk:
-            record = FrameRecord.from_raw_frame(archived.frame)
-            trusted = record.auth is AuthStatus.OK
-            if record.auth is AuthStatus.UNREGISTERED:
-                pw = _password_of(record)
-                if pw not in password_ok:
-                    password_ok[pw] = verify_password(terminal, pw)
-                trusted = password_ok[pw]
-            outcome = decoder._decode(record, live=False, trust_unregistered=trusted) if trusted else "untrusted"
-            decoder.report.outcomes[outcome] += 1
-        next_seq = chunk[-1].seq + 1
-    return decoder.flush()
-
-
-def _password_of(record: FrameRecord) -> str:
-    try:
-        return hj212.decode_frame(record.frame, accept_modbus_crc=record.crc == "modbus").pw or ""
-    except hj212.BadFrameError:
-        return ""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -115,6 +115,36 @@ def encode_record(record: FrameRecord) -> bytes:
         "crc": record.crc,
     }
     return json.dumps(doc, separators=(",", ":")).encode("ascii")
+
+
+def kinesis_event(records: Sequence[bytes], *, shard: str = "shardId-000000000000") -> dict[str, Any]:
+    """A Kinesis-shaped Lambda event carrying encoded frame records (local mode calls the handler with it).
+
+    Sequence numbers are the records' positions, zero-padded so they sort like Kinesis's own.
+    """
+    out = []
+    for i, data in enumerate(records):
+        try:
+            key = str(json.loads(data).get("mn") or UNKNOWN_MN)
+        except (ValueError, AttributeError):
+            key = UNKNOWN_MN
+        seq = f"{i:056d}"
+        out.append(
+            {
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": key,
+                    "sequenceNumber": seq,
+                    "data": base64.b64encode(data).decode("ascii"),
+                    "approximateArrivalTimestamp": 0.0,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": f"{shard}:{seq}",
+                "eventName": "aws:kinesis:record",
+            }
+        )
+    return {"Records": out}
 
 
 def _text(doc: Mapping[str, Any], key: str, *, required: bool = False) -> str:

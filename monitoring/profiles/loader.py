@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from monitoring.errors import InvalidInputError
 from monitoring.profiles.models import (
     EVENT_TYPES,
     MESSAGE_KINDS,
@@ -37,7 +38,7 @@ _PLACEHOLDER = re.compile(r"\{ch(:[1-9]|\?)?\}")  # {ch}: 1+ digits, {ch:2}: exa
 _DEFAULT_FIELDS = ("Rtd", "Avg", "Min", "Max", "Info", "Data")
 
 
-class ProfileError(ValueError):
+class ProfileError(InvalidInputError):
     """A profile file is invalid: `file`, `key` (JSON path) and `reason` say where and why."""
 
     def __init__(self, file: str, key: str, reason: str) -> None:
@@ -65,6 +66,11 @@ class _Ctx:
 
 def load_profiles(directory: Path | str = DEFAULT_DIR) -> dict[str, Profile]:
     """Every *.json profile in `directory`, validated, with `extends` resolved; keyed by id."""
+    return build_profiles(read_sources(directory))
+
+
+def read_sources(directory: Path | str = DEFAULT_DIR) -> dict[str, str]:
+    """{file: text} of the profile files in `directory` (the simulator's own description is not one)."""
     sources: dict[str, str] = {}
     for path in sorted(Path(directory).glob("*.json")):
         if path.name.startswith(SIMULATOR_PREFIX):
@@ -73,7 +79,7 @@ def load_profiles(directory: Path | str = DEFAULT_DIR) -> dict[str, Profile]:
             sources[str(path)] = path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             raise ProfileError(str(path), "$", f"cannot read: {exc}") from exc
-    return build_profiles(sources)
+    return sources
 
 
 def build_profiles(sources: Mapping[str, str]) -> dict[str, Profile]:

@@ -175,6 +175,8 @@ class Completeness:
     last_at: datetime | None = None
 
     def __post_init__(self) -> None:
+        if isinstance(self.day, datetime) or not isinstance(self.day, date):
+            raise InvalidInputError("completeness.day must be a date (the China calendar day), not a datetime")
         if self.expected < 0 or self.received < 0:
             raise InvalidInputError("completeness counts must be ≥ 0")
         object.__setattr__(self, "kind", ReadingKind(self.kind))

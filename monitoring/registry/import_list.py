@@ -122,6 +122,14 @@ def import_enterprise_list(
     if report.errors or dry_run:
         return report
 
+    with repo.batch():
+        _write(repo, county, year, rows, report)
+    return report
+
+
+def _write(
+    repo: RegistryRepository, county: County, year: int, rows: list[tuple[int, _Row]], report: ImportReport
+) -> None:
     repo.put_county(county)
     towns = {r.town for _, r in rows}
     branches = {r.branch for _, r in rows}
@@ -161,4 +169,3 @@ def import_enterprise_list(
         else:
             repo.put_enterprise(merged)
             report.updated += 1
-    return report

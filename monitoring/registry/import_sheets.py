@@ -1,6 +1,7 @@
-"""Import facility / point / treatment-line / terminal sheets filled in by an installer or a town.
+"""Import enterprise-profile / facility / point / treatment-line / terminal sheets from an installer or a town.
 
-Input is an XLSX workbook with sheets 设施, 点位, 治理线, 终端 (the last two optional), or one CSV per sheet.
+Input is an XLSX workbook with sheets 企业, 设施, 点位, 治理线, 终端 (企业, 治理线 and 终端 optional), or one
+CSV per sheet.
 Every row of every sheet is validated (including references between sheets and to the registry) before
 anything is written; any error means nothing is written. Re-importing the same sheets changes nothing.
 """
@@ -13,12 +14,14 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 
-from monitoring.errors import InvalidInputError
+from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.registry import ids
 from monitoring.registry.import_list import ImportReport
+from monitoring.registry.import_profile import plan_profiles
 from monitoring.registry.models import (
     Association,
     AssociationParams,
+    Enterprise,
     Facility,
     FacilityKind,
     MonitoringPoint,
@@ -82,13 +85,15 @@ class _Importer:
         if found is None:
             try:
                 found = self.repo.get_facility(ids.facility_id(eid, code))
-            except Exception:
+            except NotFoundError:
                 found = None
         if found is None:
             self.err(sheet, row, column, f"设施编码 {code!r} 在该企业下不存在")
         return found
 
     def run(self) -> None:
+        if "企业" in self.tables:
+            self.planned.extend(plan_profiles(self.repo, self.county_id, self.tables["企业"], self.err))
         for row, v in self.tables["设施"].rows if "设施" in self.tables else []:
             self.facility_row(row, v)
         for row, v in self.tables["终端"].rows if "终端" in self.tables else []:
@@ -249,9 +254,11 @@ def _lookup(repo: RegistryRepository, record: Any) -> tuple[Any, Callable[[Any],
     def find(getter: Callable[[str], Any], key: str) -> Any:
         try:
             return getter(key)
-        except Exception:
+        except NotFoundError:
             return None
 
+    if isinstance(record, Enterprise):
+        return repo.find_enterprise(record.enterprise_id), repo.put_enterprise
     if isinstance(record, Facility):
         return find(repo.get_facility, record.facility_id), repo.put_facility
     if isinstance(record, MonitoringPoint):
@@ -300,5 +307,6 @@ def import_sheets(
     importer = _Importer(repo, county_id, tables)
     importer.run()
     if not importer.report.errors and not dry_run:
-        importer.write()
+        with repo.batch():
+            importer.write()
     return importer.report

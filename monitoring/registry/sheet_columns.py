@@ -49,7 +49,18 @@ TERMINAL_COLUMNS = {
     "profile": ("协议配置", "协议"),
     "modbus_crc": ("MODBUS校验",),
 }
+ENTERPRISE_COLUMNS = {
+    "enterprise_name": ("企业名称",),
+    "credit_code": ("统一社会信用代码", "信用代码"),
+    "permit_no": ("排污许可证编号", "许可证编号"),
+    "industry": ("行业", "所属行业"),
+    "performance_grade": ("绩效分级",),
+    "contact_name": ("联系人",),
+    "contact_role": ("联系人角色", "角色"),
+    "contact_phone": ("联系电话", "电话"),
+}
 SHEETS: Mapping[str, tuple[Mapping[str, Sequence[str]], Sequence[str], bool]] = {
+    "企业": (ENTERPRISE_COLUMNS, ("enterprise_name",), True),
     "设施": (FACILITY_COLUMNS, ("enterprise_name", "code", "name", "kind"), False),
     "点位": (POINT_COLUMNS, ("enterprise_name", "point_code", "name", "facility_code"), False),
     "治理线": (LINE_COLUMNS, ("enterprise_name", "name", "control_code", "production_codes"), True),

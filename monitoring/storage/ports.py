@@ -7,10 +7,11 @@ transitions — and leaves a handful of storage primitives (`_name` methods) to 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from monitoring.archive.models import ArchivedFrame, ChainVerification, RawFrame
 from monitoring.commands.models import Command, CommandStatus
@@ -37,6 +38,7 @@ class RegistryRepository(Protocol):
     otherwise ConflictError. Read, change with `dataclasses.replace`, put.
     """
 
+    def batch(self) -> AbstractContextManager[object]: ...
     def put_county(self, county: County) -> None: ...
     def get_county(self, county_id: str) -> County: ...
     def list_counties(self) -> list[County]: ...
@@ -137,7 +139,8 @@ class CommandsRepository(Protocol):
         count_attempt: bool = False,
         qn_rtn: str | None = None,
         exe_rtn: str | None = None,
-        result: dict[str, str] | None = None,
+        detail: str | None = None,
+        result: Mapping[str, Any] | None = None,
     ) -> Command: ...
     def expire_overdue(self, mn: str, now: datetime) -> list[Command]: ...
 

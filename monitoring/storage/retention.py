@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from monitoring.errors import InvalidInputError
 from monitoring.readings.models import AggregatePeriod, ReadingKind
 
 
@@ -19,6 +20,12 @@ class RetentionPolicy:
     hourly_aggregate_days: int | None = None
     daily_aggregate_days: int | None = None
     event_days: int | None = 1_100
+
+    def __post_init__(self) -> None:
+        for name in self.__slots__:
+            days = getattr(self, name)
+            if days is not None and (isinstance(days, bool) or not isinstance(days, int) or days < 1):
+                raise InvalidInputError(f"retention {name} must be a whole number of days ≥ 1, or None")
 
     def reading_days(self, kind: ReadingKind) -> int | None:
         return {

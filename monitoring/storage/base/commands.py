@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
 from monitoring._time import require_utc
 from monitoring.commands.models import Command, CommandStatus, can_transition
@@ -72,9 +73,12 @@ class CommandsRepositoryBase(ABC):
         count_attempt: bool = False,
         qn_rtn: str | None = None,
         exe_rtn: str | None = None,
-        result: dict[str, str] | None = None,
+        detail: str | None = None,
+        result: Mapping[str, Any] | None = None,
     ) -> Command:
-        """Move a command from `expected` to `new`; ConflictError if it is no longer `expected`."""
+        """Move a command from `expected` to `new`; ConflictError if it is no longer `expected`.
+
+        `result` entries are merged into the stored result (data frames of a history pull arrive in parts)."""
         if not can_transition(expected, new):
             raise InvalidInputError(f"command transition {expected.value} → {new.value} is not allowed")
         current = self.get(command_id)
@@ -87,6 +91,7 @@ class CommandsRepositoryBase(ABC):
             attempts=current.attempts + (1 if count_attempt else 0),
             qn_rtn=current.qn_rtn if qn_rtn is None else qn_rtn,
             exe_rtn=current.exe_rtn if exe_rtn is None else exe_rtn,
+            detail=current.detail if detail is None else detail,
             result=current.result if result is None else {**current.result, **result},
         )
         self._replace_command(changed, expected)

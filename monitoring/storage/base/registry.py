@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -63,6 +64,11 @@ class RegistryRepositoryBase(ABC):
     @abstractmethod
     def _query_docs(self, kind: str, index: str, value: str) -> list[dict[str, Any]]:
         """Every body of `kind` whose `index` equals `value` (any order)."""
+
+    def batch(self) -> AbstractContextManager[object]:
+        """Group the writes made inside into one atomic unit where the backend can (sqlite: one transaction;
+        elsewhere each write stays individually atomic). Importers use it so a failure leaves nothing half-done."""
+        return nullcontext()
 
     # ---- shared helpers -----------------------------------------------------------------------------
     def _get(self, cls: type[R], kind: str, key: str, what: str) -> R:

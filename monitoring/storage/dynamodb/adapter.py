@@ -60,9 +60,7 @@ class DynamoDBBackend:
         m = self.models
         return Store(
             registry=DynamoDBRegistryRepository(m.registry),
-            readings=DynamoDBReadingsRepository(
-                m.readings, m.state, retention=policy, clock=clock, scan_purge=purge_by_scan
-            ),
+            readings=DynamoDBReadingsRepository(m.readings, retention=policy, clock=clock, scan_purge=purge_by_scan),
             events=DynamoDBEventsRepository(m.events, retention=policy, scan_purge=purge_by_scan),
             archive=DynamoDBArchiveRepository(m.archive, retention_days=archive_days),
             commands=DynamoDBCommandsRepository(m.state, self.tx_connection),

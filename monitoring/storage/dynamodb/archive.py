@@ -3,7 +3,8 @@
 pk = MN, sk = zero-padded seq; an item is written only if its (MN, seq) is free, so two appenders racing on
 the same head cannot both win and the chain never forks (the loser re-reads the head and retries). The local
 index lsi1 (sk "<received_at>#<sha256>") answers both the redelivery check and time-range reads with strongly
-consistent queries. An LSI caps one MN's items at 10 GB: at 4 frames/min of 1 KB that is about 4 years.
+consistent queries. It projects keys only (its write costs 1 unit, not the frame's size); reads through it
+fetch the rest from the table. An LSI caps one MN's items at 10 GB: at 4 frames/min of 1 KB, about 4 years.
 """
 
 from __future__ import annotations
@@ -55,10 +56,12 @@ class DynamoDBArchiveRepository(ArchiveRepositoryBase):
             return None
         lsi_key = _lsi_key(from_micros(int(micros)), digest)
         with translate("archive dedupe lookup"):
-            hits = list(
-                self._model.lsi1.query(mn, self._model.lsi1sk == lsi_key, consistent_read=True)  # type: ignore[attr-defined]
-            )
-        records = [_to_record(item) for item in hits]
+            keys = [
+                (hit.pk, hit.sk)
+                for hit in self._model.lsi1.query(mn, self._model.lsi1sk == lsi_key, consistent_read=True)  # type: ignore[attr-defined]
+            ]
+            # The index holds keys only; a hit (a redelivery, rare) costs one more read for the record.
+            records = [_to_record(item) for item in self._model.batch_get(keys, consistent_read=True)] if keys else []
         return next((r for r in records if r.frame.dedupe_key == key), None)
 
     def _head(self, mn: str) -> ArchivedFrame | None:
@@ -103,9 +106,11 @@ class DynamoDBArchiveRepository(ArchiveRepositoryBase):
         if bounds is None:
             return []
         with translate("archive frames by time"):
-            items = self._model.lsi1.query(  # type: ignore[attr-defined]
+            hits = self._model.lsi1.query(  # type: ignore[attr-defined]
                 mn, self._model.lsi1sk.between(bounds[0], bounds[1] + "#~"), consistent_read=True
             )
+            keys = [(hit.pk, hit.sk) for hit in hits]
+            items = self._model.batch_get(keys, consistent_read=True) if keys else []
             # Receive-time order can differ from chain order when appenders race; the contract is chain order.
             records = sorted((_to_record(item) for item in items), key=lambda r: r.seq)
         return records[:limit]

@@ -45,9 +45,8 @@ class RegistryItem(Item):
 
 
 class StateItem(ExpiringItem):
-    """Current state: latest reading per point/kind (`order` = data time in µs), commands (`status`, `qn`)."""
+    """Current state: downlink commands (`status`, `qn`); rule state and alarms later."""
 
-    order = NumberAttribute(null=True)
     status = UnicodeAttribute(null=True)
     qn = UnicodeAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True, attr_name=schema.GSI1_PK)

@@ -1,8 +1,12 @@
-"""Readings in DynamoDB: conditional puts for idempotency, a conditional "latest" that never moves back.
+"""Readings in DynamoDB: conditional puts for idempotency; "latest" read straight from the history.
 
 readings table: pk "rd#<point>#<kind>" / sk data time (one item per reading, TTL from retention);
 "ag#<point>#<period>" / period start (aggregates, longer TTL); "cp#<point>" / day (completeness).
-state table: pk "latest#<point>" / sk kind, `order` = data time in µs, replaced only by a newer reading.
+
+"Latest" is the newest reading at or before now + future_tolerance: one descending Query with Limit 1 on the
+point's partition. No separate "latest" item is written, which saves one write unit per reading (the biggest
+line of the bill), and it cannot roll back: a late backfill only adds older items, and TTL removes the
+oldest first because it counts from data time.
 """
 
 from __future__ import annotations
@@ -12,13 +16,12 @@ from datetime import UTC, date, datetime
 
 from pynamodb.exceptions import PynamoDBException
 
-from monitoring._time import to_micros
 from monitoring.clock import Clock
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
 from monitoring.storage import codec
 from monitoring.storage.base.readings import ReadingsRepositoryBase
 from monitoring.storage.dynamodb._client import is_condition_failure, time_key, time_range, translate
-from monitoring.storage.dynamodb.models import ExpiringItem, ReadingItem, StateItem
+from monitoring.storage.dynamodb.models import ExpiringItem, ReadingItem
 from monitoring.storage.retention import RetentionPolicy
 
 
@@ -41,7 +44,6 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
     def __init__(
         self,
         readings: type[ReadingItem],
-        state: type[StateItem],
         *,
         retention: RetentionPolicy | None = None,
         clock: Clock | None = None,
@@ -49,7 +51,6 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
     ) -> None:
         super().__init__(retention=retention, clock=clock)
         self._readings = readings
-        self._state = state
         self._scan_purge = scan_purge
 
     def _insert_readings(self, items: Sequence[tuple[Reading, int | None]]) -> list[bool]:
@@ -73,22 +74,20 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
         return inserted
 
     def _advance_latest(self, readings: Sequence[Reading]) -> None:
-        for reading in readings:
-            order = to_micros(reading.data_time)
-            item = self._state(
-                f"latest#{reading.point_id}", reading.kind.value, t="latest", order=order, body=codec.dumps(reading)
-            )
-            try:
-                item.save(condition=self._state.order.does_not_exist() | (self._state.order < order))
-            except PynamoDBException as exc:
-                if not is_condition_failure(exc):
-                    with translate("advance latest reading"):
-                        raise
-                # A reading at least as new is already "latest": a late or duplicate one must not roll it back.
+        """Nothing to write: `_get_latest` reads the newest stored reading (see the module docstring)."""
 
     def _get_latest(self, point_id: str, kind: ReadingKind) -> Reading | None:
+        horizon = time_key(self.clock.now() + self.future_tolerance)
         with translate("get latest reading"):
-            found = list(self._state.query(f"latest#{point_id}", self._state.sk == kind.value, consistent_read=True))
+            found = list(
+                self._readings.query(
+                    f"rd#{point_id}#{kind.value}",
+                    self._readings.sk <= horizon,
+                    scan_index_forward=False,
+                    limit=1,
+                    consistent_read=True,
+                )
+            )
         return None if not found or found[0].body is None else codec.loads(Reading, found[0].body)
 
     def _query_readings(

@@ -54,7 +54,7 @@ class IndexSpec:
 
 @dataclass(frozen=True, slots=True)
 class LocalIndexSpec:
-    """A local secondary index: the table's partition key with another sort key (projection ALL).
+    """A local secondary index: the table's partition key with another sort key.
 
     An LSI must exist when the table is created and caps each partition key's items at 10 GB.
     """
@@ -116,7 +116,7 @@ TABLES: tuple[TableSpec, ...] = (
         (),
         TTL_ATTRIBUTE,
         "raw frames as received, on a per-MN hash chain",
-        (LocalIndexSpec(LSI1, LSI1_SK),),
+        (LocalIndexSpec(LSI1, LSI1_SK, PROJECTION_KEYS_ONLY),),
     ),
 )
 

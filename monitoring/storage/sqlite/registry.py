@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from typing import Any
 
 from monitoring.errors import ConflictError
@@ -14,6 +15,9 @@ from monitoring.storage.sqlite.db import Database
 class SqliteRegistryRepository(RegistryRepositoryBase):
     def __init__(self, db: Database) -> None:
         self._db = db
+
+    def batch(self) -> AbstractContextManager[object]:
+        return self._db.write()
 
     def _get_doc(self, kind: str, key: str) -> dict[str, Any] | None:
         with self._db.read() as conn:

@@ -83,3 +83,18 @@ def test_commands_expire_overdue_moves_unfinished_only(store: Store) -> None:
     expired = store.commands.expire_overdue("MN0001", NOW + timedelta(seconds=11))
     assert [c.command_id for c in expired] == ["c1"]
     assert store.commands.get("c2").status is S.REJECTED and store.commands.get("c3").status is S.PENDING
+
+
+def test_commands_timeout_with_detail_and_structured_result_round_trip(store: Store) -> None:
+    # Given a history pull that returned two data frames, then went silent
+    store.commands.enqueue(b.command("c1", NOW))
+    store.commands.transition("c1", S.PENDING, S.SENT, at=NOW, count_attempt=True)
+    store.commands.transition("c1", S.SENT, S.ACCEPTED, at=NOW, qn_rtn="1", result={"frames": 1, "cp": [{"a": "1"}]})
+    done = store.commands.transition(
+        "c1", S.ACCEPTED, S.TIMED_OUT, at=NOW, detail="无9012应答", result={"frames": 2, "last": None}
+    )
+    # Then the stored record keeps the merged result and the reason
+    back = store.commands.get("c1")
+    assert back == done and back.status.final
+    assert back.detail == "无9012应答"
+    assert dict(back.result) == {"frames": 2, "cp": [{"a": "1"}], "last": None}

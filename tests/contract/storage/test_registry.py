@@ -190,3 +190,11 @@ def test_registry_offline_older_than_last_frame_is_ignored(store: Store) -> None
     # A disconnect noticed for an earlier session does not mark the reconnected terminal offline
     assert store.registry.set_terminal_offline("MN0001", T0).online
     assert not store.registry.set_terminal_offline("MN0001", T0 + timedelta(seconds=61)).online
+
+
+def test_registry_batch_writes_are_visible_inside_and_after(store: Store) -> None:
+    with store.registry.batch():
+        store.registry.put_enterprise(b.enterprise("e1"))
+        assert store.registry.get_enterprise("e1").version == 1
+        store.registry.put_enterprise(b.enterprise("e2"))
+    assert [e.enterprise_id for e in store.registry.list_enterprises("rugao")] == ["e1", "e2"]

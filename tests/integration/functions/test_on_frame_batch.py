@@ -120,4 +120,47 @@ def test_wiring_settings_from_env_rejects_bad_backend() -> None:
         _wiring.settings_from_env({"STORE_BACKEND": "postgres"})
     settings = _wiring.settings_from_env({"STORE_BACKEND": "memory", "DECODE_ROLLUP": "false"})
     assert settings.store_backend == "memory" and settings.rollup is False
-    assert timedelta(minutes=2) == settings.decode_settings().rollup_grace
+    assert timedelta(seconds=60) == settings.decode_settings().rollup_grace
+
+
+@pytest.mark.usefixtures("fake_aws_env")
+def test_handler_with_dynamodb_backend_under_moto_decodes_the_same_batch(lambda_context: Any) -> None:
+    # Given the AWS wiring (STORE_BACKEND=dynamodb) and tables as the CDK stack would create them
+    from moto import mock_aws
+
+    from monitoring.clock import FixedClock
+    from monitoring.storage.dynamodb import open_store
+
+    with mock_aws():
+        clock = FixedClock(datetime(2026, 11, 28, 10, 35, tzinfo=UTC))
+        setup = open_store(region="cn-north-1", table_prefix="t", clock=clock, create_tables=True)
+        _register(setup)
+        settings = _wiring.settings_from_env(
+            {"STORE_BACKEND": "dynamodb", "DYNAMODB_TABLE_PREFIX": "t", "AWS_REGION": "cn-north-1"}
+        )
+        _wiring.configure(settings, clock=clock)
+        try:
+            # When the handler runs on the Kinesis batch
+            response = handler(load_event("kinesis_frame_batch.json"), lambda_context)
+            # Then the readings are in DynamoDB
+            assert response == {"batchItemFailures": []}
+            realtime = setup.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)
+            assert [r.values["ua"] for r in realtime] == [231.2]
+            assert setup.archive.verify(MN).checked == 3
+        finally:
+            _wiring.configure(None)
+
+
+def test_handler_with_local_kinesis_event_and_empty_batch(wired_store: Store, lambda_context: Any) -> None:
+    # Given records as local mode builds them (no Kinesis in between)
+    from monitoring.ingest.records import kinesis_event
+
+    _register(wired_store)
+    data = [
+        __import__("base64").b64decode(r["kinesis"]["data"]) for r in load_event("kinesis_frame_batch.json")["Records"]
+    ]
+    # When the same handler runs on the in-process event, and on an empty batch
+    assert handler(kinesis_event(data), lambda_context) == {"batchItemFailures": []}
+    assert handler({"Records": []}, lambda_context) == {"batchItemFailures": []}
+    # Then the readings are there as if they came through Kinesis
+    assert len(wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)) == 1

@@ -34,6 +34,8 @@ def db(tmp_path: Path) -> str:
     sheets += [f"--lines={FIXTURES / '治理线.csv'}", f"--terminals={FIXTURES / '终端.csv'}"]
     code, text = _run("--db", path, "registry", "import", *sheets)
     assert code == 0 and "新增 16" in text, text
+    code, text = _run("--db", path, "registry", "import", f"--enterprises={FIXTURES / '企业.csv'}")
+    assert code == 0 and "更新 2" in text, text
     return path
 
 
@@ -46,6 +48,25 @@ def test_cli_enterprises_list_filters_by_town(db: str) -> None:
     code, text = _run("--db", db, "enterprises", "list", "--town", "江安镇")
     assert code == 0 and "南通联强机械配件有限公司" in text and "江苏泰慕士" not in text
     assert _run("--db", db, "enterprises", "list", "--town", "不存在镇")[0] == 1
+
+
+def test_cli_enterprises_show_prints_the_archive(db: str) -> None:
+    from monitoring.registry.ids import enterprise_id
+
+    code, text = _run("--db", db, "enterprises", "show", enterprise_id("rugao", "江苏泰慕士针纺科技股份有限公司"))
+    assert code == 0
+    for expected in ("城北街道", "执法一局", "91320600XXXXXXXX0A", "张三", "MF0002", "320682TMS0003", "定型废气治理线"):
+        assert expected in text
+    assert "TA001 ← MF0001、MF0002" in text and "设施 4 个，点位 4 个" in text
+    assert _run("--db", db, "enterprises", "show", "nope")[0] == 1
+
+
+def test_cli_enterprises_progress_counts_each_town_and_the_total(db: str) -> None:
+    code, text = _run("--db", db, "enterprises", "progress")
+    assert code == 0
+    total = [line for line in text.splitlines() if line.startswith("合计")][0].split()
+    assert total[1] == "301" and total[2] == "301"  # all 待勘察 after the import
+    assert "江安镇" in text and "已备案" in text
 
 
 def test_cli_points_show_prints_the_latest_reading(db: str) -> None:

@@ -118,7 +118,7 @@ def test_list_missing_a_column_is_refused_with_its_name(tmp_path: Path) -> None:
 
 def test_import_sheets_from_csv_creates_facilities_points_lines_terminals(store: Store) -> None:
     report = import_sheets(store.registry, "rugao", read_csv_sheets(CSV_SHEETS))
-    assert report.ok and report.created == 16
+    assert report.ok and (report.created, report.updated) == (16, 2)
     points = store.registry.points_for_mn("010000A8900016F000169DC0")
     assert [(p.point_code, p.channel, p.ct_ratio) for p in points] == [
         ("320682TMS0001", "01", 40.0),
@@ -136,7 +136,35 @@ def test_import_sheets_from_csv_creates_facilities_points_lines_terminals(store:
 def test_reimport_of_the_same_sheets_changes_nothing(store: Store) -> None:
     import_sheets(store.registry, "rugao", read_csv_sheets(CSV_SHEETS))
     report = import_sheets(store.registry, "rugao", read_csv_sheets(CSV_SHEETS))
-    assert (report.created, report.updated, report.unchanged) == (0, 0, 16)
+    assert (report.created, report.updated, report.unchanged) == (0, 0, 18)
+
+
+def test_enterprise_sheet_completes_the_archive_and_keeps_wechat_bindings(store: Store, tmp_path: Path) -> None:
+    # Given the profile sheet imported, and one contact who has since bound WeChat
+    import_sheets(store.registry, "rugao", read_csv_sheets({"企业": CSV_SHEETS["企业"]}))
+    e = next(x for x in store.registry.list_enterprises("rugao") if x.name.startswith("江苏泰慕士"))
+    assert (e.credit_code, e.performance_grade, [c.name for c in e.contacts]) == (
+        "91320600XXXXXXXX0A",
+        "B",
+        ["张三", "李四"],
+    )
+    bound = dataclasses.replace(e.contacts[0], wechat_openid="o-abc")
+    store.registry.put_enterprise(dataclasses.replace(e, contacts=(bound, e.contacts[1])))
+    # When the sheet is imported again with 李四 removed
+    rows = [r for r in csv.reader(CSV_SHEETS["企业"].open(encoding="utf-8")) if "李四" not in r]
+    report = import_sheets(store.registry, "rugao", read_csv_sheets({"企业": _write_csv(tmp_path / "e.csv", rows)}))
+    # Then 李四 is gone, 张三 keeps the binding, and the install status was not touched
+    after = store.registry.get_enterprise(e.enterprise_id)
+    assert report.updated == 1 and [(c.name, c.wechat_openid) for c in after.contacts] == [("张三", "o-abc")]
+    assert after.install_status is e.install_status
+
+
+def test_enterprise_sheet_with_conflicting_or_bad_values_is_refused(store: Store, tmp_path: Path) -> None:
+    rows = list(csv.reader(CSV_SHEETS["企业"].open(encoding="utf-8")))
+    rows[2][4] = "A"  # row 3 disagrees with row 2 on 绩效分级
+    rows[3][6] = "老板"  # row 4: unknown role
+    report = import_sheets(store.registry, "rugao", read_csv_sheets({"企业": _write_csv(tmp_path / "e.csv", rows)}))
+    assert {(e.row, e.column) for e in report.errors} == {(3, "绩效分级"), (4, "联系人角色")}
 
 
 def test_import_sheets_from_xlsx_matches_csv(store: Store, tmp_path: Path) -> None:
@@ -153,7 +181,7 @@ def test_import_sheets_from_xlsx_matches_csv(store: Store, tmp_path: Path) -> No
     # When imported
     report = import_sheets(store.registry, "rugao", read_workbook(tmp_path / "sheets.xlsx"))
     # Then the result is the CSV one
-    assert report.ok and report.created == 16
+    assert report.ok and (report.created, report.updated) == (16, 2)
     assert store.registry.get_point("320682TMS0004").ct_ratio == 200.0
 
 
@@ -187,3 +215,21 @@ def test_written_templates_match_the_importer_and_the_shipped_copies(tmp_path: P
     tables = read_workbook(written[0])
     assert set(tables) == set(SHEETS) and all(not t.rows for t in tables.values())
     assert read_workbook(shipped / "登记模板.xlsx").keys() == tables.keys()
+
+
+def test_two_counties_with_the_same_names_stay_apart(tmp_path: Path) -> None:
+    # Given one deployment importing lists of two counties that share a town and an enterprise name
+    rows = [
+        ["序号", "镇（区、街道）", "企业名称", "安装类型", "所属分局"],
+        ["1", "城北街道", "同名公司", "大气管控企业", "执法一局"],
+    ]
+    path = _write_csv(tmp_path / "l.csv", rows)
+    s = memory_store()
+    import_enterprise_list(s.registry, path, county=RUGAO, year=2022)
+    import_enterprise_list(s.registry, path, county=County("haian", "海安市", "南通市", "江苏省"), year=2023)
+    # Then each county has its own towns, branches and enterprise
+    assert [c.county_id for c in s.registry.list_counties()] == ["haian", "rugao"]
+    rugao, haian = s.registry.list_enterprises("rugao"), s.registry.list_enterprises("haian")
+    assert len(rugao) == len(haian) == 1 and rugao[0].enterprise_id != haian[0].enterprise_id
+    assert rugao[0].town_id != haian[0].town_id and haian[0].list_year == 2023
+    assert s.registry.list_enterprises("rugao", town_id=haian[0].town_id) == []

@@ -158,3 +158,15 @@ def test_nested_write_joins_the_outer_transaction_and_rolls_back_with_it(tmp_pat
     with db.read() as conn:
         assert conn.execute("SELECT count(*) FROM reading_completeness").fetchone()[0] == 2
     db.close()
+
+
+def test_registry_batch_on_sqlite_is_all_or_nothing(tmp_path: Path) -> None:
+    store = open_store(tmp_path / "b.db")
+    # Given a batch that fails after two writes
+    with pytest.raises(ConflictError), store.registry.batch():
+        store.registry.put_enterprise(b.enterprise("e1"))
+        store.registry.put_enterprise(b.enterprise("e2"))
+        store.registry.put_enterprise(b.enterprise("e1"))  # create of an existing record
+    # Then neither write survived
+    assert store.registry.list_enterprises("rugao") == []
+    store.close()

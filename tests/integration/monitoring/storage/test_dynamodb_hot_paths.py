@@ -64,7 +64,7 @@ def test_per_frame_path_uses_no_scan_and_a_fixed_number_of_requests(backend: Dyn
     store.archive.append(b.raw_frame(at=NOW))
     assert _requests(backend) == {"Query": 2, "PutItem": 1}  # redelivery check + head, then the conditional put
     store.readings.put_readings([_reading(NOW)])
-    assert _requests(backend) == {"PutItem": 2}  # the reading + its point's latest
+    assert _requests(backend) == {"PutItem": 1}  # "latest" is read from history, never written
     # And what the rules read every minute
     store.readings.latest("p1", ReadingKind.MINUTE)
     store.readings.readings("p1", ReadingKind.MINUTE, NOW - timedelta(minutes=15), NOW + timedelta(minutes=1))
@@ -77,18 +77,18 @@ def test_meter_reports_consumed_units_from_dynamodb_local(backend: DynamoDBBacke
     store.readings.put_readings([_reading(NOW)])
     store.readings.latest("p1", ReadingKind.MINUTE)
     usage = backend.meter.snapshot()
-    assert usage["PutItem"].requests == 2 and usage["PutItem"].write_units >= 2.0
+    assert usage["PutItem"].requests == 1 and usage["PutItem"].write_units >= 1.0
     assert usage["Query"].read_units > 0
 
 
-def test_duplicate_reading_is_two_refused_conditional_writes(backend: DynamoDBBackend, store: Store) -> None:
+def test_duplicate_reading_is_one_refused_conditional_write(backend: DynamoDBBackend, store: Store) -> None:
     # Given a stored reading
     store.readings.put_reading(_reading(NOW))
     backend.meter.reset()
     # When it is delivered again
     assert store.readings.put_reading(_reading(NOW)) is False
-    # Then both conditional writes were refused (and nothing was overwritten)
-    assert backend.meter.snapshot()["PutItem"] == OperationUsage(requests=2, errors=2)
+    # Then its conditional write was refused (and nothing was overwritten)
+    assert backend.meter.snapshot()["PutItem"] == OperationUsage(requests=1, errors=1)
 
 
 def test_time_series_items_carry_the_retention_ttl(backend: DynamoDBBackend, store: Store) -> None:

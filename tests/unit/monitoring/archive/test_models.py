@@ -6,6 +6,8 @@ import dataclasses
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitoring.archive.models import (
     GENESIS_HASH,
@@ -91,3 +93,18 @@ def test_raw_frame_limits() -> None:
         RawFrame("MN1", b"x" * 16_385, T, "p", AuthStatus.OK)
     with pytest.raises(InvalidInputError):
         RawFrame("MN1", b"x", datetime(2026, 1, 1), "p", AuthStatus.OK)
+
+
+@settings(max_examples=60, deadline=None)
+@given(length=st.integers(min_value=1, max_value=8), data=st.data())
+def test_verify_chain_finds_any_single_byte_change_at_its_record(length: int, data: st.DataObject) -> None:
+    # Given an intact chain and one flipped byte in one record's raw bytes
+    chain = _chain(length)
+    index = data.draw(st.integers(min_value=0, max_value=length - 1))
+    raw = bytearray(chain[index].frame.raw)
+    pos = data.draw(st.integers(min_value=0, max_value=len(raw) - 1))
+    raw[pos] ^= data.draw(st.integers(min_value=1, max_value=255))
+    chain[index] = dataclasses.replace(chain[index], frame=dataclasses.replace(chain[index].frame, raw=bytes(raw)))
+    # Then verification stops exactly there
+    result = verify_chain("MN1", chain)
+    assert not result.ok and result.first_broken_seq == index + 1 and result.checked == index

@@ -45,7 +45,19 @@ def test_command_with_invalid_field_raises_invalid_input(overrides: dict[str, ob
 
 
 def test_command_params_are_stringified_and_frozen() -> None:
-    c = _cmd(params={"RtdInterval": 30})
+    c = _cmd(params={"RtdInterval": 30})  # type: ignore[dict-item]
     assert c.params == {"RtdInterval": "30"}
     with pytest.raises(TypeError):
         c.params["x"] = "y"  # type: ignore[index]
+
+
+def test_command_result_must_be_bounded_json() -> None:
+    with pytest.raises(InvalidInputError):
+        _cmd(result={"bad": object()})
+    with pytest.raises(InvalidInputError):
+        _cmd(result={"nan": float("nan")})
+    with pytest.raises(InvalidInputError):
+        _cmd(result={"big": "x" * 70_000})
+    with pytest.raises(InvalidInputError):
+        _cmd(detail="x" * 501)
+    assert dict(_cmd(result={"frames": 2, "cp": [{"Ia": "1.0"}]}).result) == {"frames": 2, "cp": [{"Ia": "1.0"}]}

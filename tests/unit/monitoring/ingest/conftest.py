@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from monitoring.clock import FixedClock
-from monitoring.profiles.loader import DEFAULT_DIR, build_profiles
+from monitoring.profiles.loader import DEFAULT_DIR, build_profiles, read_sources
 from monitoring.profiles.models import Profile
 from monitoring.registry.models import FacilityKind, MonitoringPoint
 from monitoring.registry.terminal import Terminal, hash_password
@@ -36,9 +36,19 @@ def crc16(data: bytes) -> int:
 
 
 def frame(
-    cn: str, cp: str, *, st: str = "32", mn: str = MN, pw: str = PW, qn: str = "20261128183345001", flag: int = 5
+    cn: str,
+    cp: str,
+    *,
+    st: str = "32",
+    mn: str = MN,
+    pw: str = PW,
+    qn: str = "20261128183345001",
+    flag: int = 5,
+    split: tuple[int, int] | None = None,
 ) -> bytes:
-    body = f"QN={qn};ST={st};CN={cn};PW={pw};MN={mn};Flag={flag};CP=&&{cp}&&".encode()
+    packets = f"PNUM={split[0]};PNO={split[1]};" if split else ""
+    flag = flag | 2 if split else flag
+    body = f"QN={qn};ST={st};CN={cn};PW={pw};MN={mn};Flag={flag};{packets}CP=&&{cp}&&".encode()
     return b"##%04d" % len(body) + body + b"%04X" % crc16(body) + b"\r\n"
 
 
@@ -85,7 +95,7 @@ def bind(store: Store, *, mn: str = MN, channel: str = "01", point_id: str | Non
 
 @pytest.fixture(scope="session")
 def profiles() -> dict[str, Profile]:
-    return build_profiles({str(p): p.read_text(encoding="utf-8") for p in DEFAULT_DIR.glob("*.json")})
+    return build_profiles(read_sources(DEFAULT_DIR))
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ import pytest
 
 from monitoring.clock import FixedClock
 from monitoring.events.models import EventKind
-from monitoring.ingest.decode import decode_records, redecode_archived
+from monitoring.ingest.decode import decode_records
+from monitoring.ingest.redecode import redecode_archived
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import AggregatePeriod, ReadingKind
 from monitoring.storage.ports import Store
@@ -194,3 +195,94 @@ def test_decode_records_minute_data_closing_an_hour_rolls_it_up(
     assert agg.samples == 2
     assert agg.energy_kwh == pytest.approx(0.2)
     assert agg.stats["p"].mean == 10
+
+
+PART1 = frame(
+    "2051", "DataTime=20261128183300;P01-Avg=8.0;Ua01-Avg=230", st="44", flag=9, split=(2, 1), qn="20261128183401001"
+)
+PART2 = frame(
+    "2051",
+    "DataTime=20261128183300;EPf01-Max=1520.3;Ia01-Avg=12",
+    st="44",
+    flag=9,
+    split=(2, 2),
+    qn="20261128183401002",
+)
+
+
+def test_decode_records_with_split_upload_in_one_batch_makes_one_whole_reading(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    register(store)
+    report = decode_records([record(PART1, cn="2051"), record(PART2, cn="2051")], store, clock, profiles)
+    assert report.outcomes == {"split_pending": 1, "reading": 1}
+    (reading,) = _window(store, "p-0001-01", ReadingKind.MINUTE)
+    assert dict(reading.values) == {"p": 8.0, "ua": 230.0, "ep_fwd": 1520.3, "ia": 12.0}
+
+
+def test_decode_records_with_split_upload_across_batches_joins_from_archive(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    register(store)
+    first = decode_records([record(PART2, cn="2051")], store, clock, profiles)
+    assert first.outcomes == {"split_pending": 1} and _window(store, "p-0001-01", ReadingKind.MINUTE) == []
+    decode_records([record(PART1, cn="2051", at=NOW + timedelta(seconds=3))], store, clock, profiles)
+    (reading,) = _window(store, "p-0001-01", ReadingKind.MINUTE)
+    assert set(reading.values) == {"p", "ua", "ep_fwd", "ia"}
+
+
+def test_redecode_archived_with_lost_packet_keeps_what_arrived(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    register(store)
+    decode_records([record(PART1, cn="2051")], store, clock, profiles)
+    report = redecode_archived(MN, store, clock, profiles)
+    assert report.readings_new == 1
+    (reading,) = _window(store, "p-0001-01", ReadingKind.MINUTE)
+    assert dict(reading.values) == {"p": 8.0, "ua": 230.0}
+
+
+def test_decode_records_with_secondary_values_applies_ct_pt_ratios(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given a terminal whose profile says it reports CT/PT secondary values, on a point with CT 200/5 and PT 10
+    import dataclasses
+
+    secondary = dataclasses.replace(profiles["default"], id="secondary", secondary_values=True)
+    register(store, channels=(), profile="secondary")
+    point = bind(store)
+    store.registry.put_point(dataclasses.replace(point, ct_ratio=40.0, pt_ratio=10.0))
+    raw = frame("2011", "DataTime=20261128183300;Ua01-Rtd=10.0;Ia01-Rtd=2.5;P01-Rtd=0.1;PF01-Rtd=0.9")
+    # When decoded
+    decode_records([record(raw)], store, clock, {**profiles, "secondary": secondary})
+    # Then voltages, currents and powers are primary values; the power factor is untouched
+    (reading,) = _window(store, "p-0001-01")
+    assert dict(reading.values) == pytest.approx({"ua": 100.0, "ia": 100.0, "p": 40.0, "pf": 0.9})
+
+
+def test_decode_records_with_time_upload_measures_skew_from_system_time(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    register(store)
+    raw = frame("1011", "SystemTime=20261128183500", qn="20261128183300000")  # the platform's QN of its 1011 request
+    report = decode_records([record(raw, cn="1011")], store, clock, profiles)
+    assert report.outcomes == {"time": 1}
+    assert store.registry.get_terminal(MN).clock_skew_s == pytest.approx(60.0)
+
+
+def test_decode_records_backfill_of_yesterday_rolls_up_that_day(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given minute data from yesterday evening (China time) arriving today
+    register(store)
+    cps = [f"DataTime=2026112720{m:02d}00;P01-Avg=5;EPf01-Max={100 + m * 0.1:.1f}" for m in range(3)]
+    frames = [frame("2051", cp, qn=f"202611281834000{i}") for i, cp in enumerate(cps)]
+    decode_records([record(f, cn="2051") for f in frames], store, clock, profiles)
+    # Then the hour and the day aggregates and the day's completeness exist
+    day_start = datetime(2026, 11, 26, 16, tzinfo=UTC)
+    (day,) = store.readings.aggregates("p-0001-01", AggregatePeriod.DAY, day_start, day_start + timedelta(hours=1))
+    assert day.samples == 3 and day.energy_kwh == pytest.approx(0.2)
+    (done,) = store.readings.completeness(
+        "p-0001-01", day_start.date() + timedelta(days=1), day_start.date() + timedelta(days=1)
+    )
+    assert (done.expected, done.received) == (1440, 3)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from monitoring.profiles.loader import build_profiles
+from monitoring.profiles.loader import build_profiles, read_sources
 from monitoring.profiles.mapping import map_frame
 from monitoring.profiles.models import Profile
 
@@ -20,8 +20,7 @@ DATA = Path(__file__).resolve().parents[4] / "data" / "profiles"
 @pytest.fixture(scope="module")
 def default() -> Profile:
     # The shipped profiles, read once as text (the unit under test is pure).
-    sources = {p.name: p.read_text(encoding="utf-8") for p in DATA.glob("*.json")}
-    return build_profiles(sources)["default"]
+    return build_profiles(read_sources(DATA))["default"]
 
 
 def test_map_frame_with_channel_suffixes_maps_per_channel(default: Profile) -> None:
@@ -62,7 +61,7 @@ def test_map_frame_with_hj212_native_codes_uses_device_channels(default: Profile
         "SB1": {"RS": "1", "RT": "12.5"},
         "i33201": {"Info": "123456"},
     }
-    native = build_profiles({p.name: p.read_text(encoding="utf-8") for p in DATA.glob("*.json")})["hj212-2017"]
+    native = build_profiles(read_sources(DATA))["hj212-2017"]
     mapped = map_frame(native, "51", "2011", {"DataTime": "20261128183300"}, items)
     got = {(v.channel, v.quantity): v.value for v in mapped.values}
     # The default profile inherits these codes but puts SBcc on the circuit's own channel "cc".

@@ -69,3 +69,8 @@ def test_completeness_ratio_is_capped_and_handles_zero_expected() -> None:
     assert Completeness("p1", date(2026, 11, 28), ReadingKind.MINUTE, 1440, 1500).ratio == 1.0
     assert Completeness("p1", date(2026, 11, 28), ReadingKind.MINUTE, 0, 0).ratio == 1.0
     assert Completeness("p1", date(2026, 11, 28), ReadingKind.MINUTE, 1440, 720).ratio == 0.5
+
+
+def test_completeness_day_must_be_a_plain_date() -> None:
+    with pytest.raises(InvalidInputError):
+        Completeness("p1", T, ReadingKind.MINUTE, 1, 1)  # type: ignore[arg-type]

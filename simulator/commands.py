@@ -1,0 +1,235 @@
+"""Answers to downlink commands (HJ 212-2017 §6.5 and 表9), as plans the link carries out.
+
+Request flow (§6.1, 附录C): 9011 QnRtn (1 = will execute; 2 refused; 3 PW wrong; 4 MN wrong; 5 ST wrong;
+7 QN wrong; 8 CN unknown), then any uploads, then 9012 ExeRtn (1 done; 2 failed; 3 bad request condition;
+4 communication timeout; 5 busy; 100 no data). Notifications 2012/2022 get 9013. History uploads ask for a
+9014 each and wait for it (表C.48); if one is never acknowledged, the result becomes ExeRtn 4.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from simulator.events import data_time
+from simulator.terminal import Terminal
+
+MIN_INTERVALS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)  # HJ 212-2017 表4 MinInterval
+HISTORY = {"2031": "day", "2041": "runtime", "2051": "minute", "2061": "hour"}
+SETTABLE_INFO = {"UHigh": "u_high", "ULow": "u_low", "IHighPct": "i_high_pct"}
+SUPPORTED = {"1000", "1011", "1012", "1061", "1062", "1063", "1064", "1072", "2011", "2012", "2021", "2022"}
+SUPPORTED |= set(HISTORY) | {"3019", "3020", "3021"}
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One frame to send: the link adds MN, PW, version and builds the bytes."""
+
+    cn: str
+    cp: str
+    qn: str | None  # None: the link assigns a fresh QN (history uploads)
+    st: str
+    ack: bool = False  # Flag A: wait for 9014
+    pnum: int | None = None
+    pno: int | None = None
+
+
+@dataclass
+class LinkState:
+    """What one platform connection asked of the terminal."""
+
+    realtime: bool = True
+    status: bool = False
+    busy: bool = False  # a history pull is running
+
+
+@dataclass
+class Plan:
+    steps: list[Outgoing] = field(default_factory=list)
+    exe_rtn: int | None = None  # the 9012 that ends the flow, if any
+    qn: str | None = None
+    long: bool = False  # a history pull: run it in the background
+
+
+@dataclass(frozen=True)
+class Request:
+    """The parts of a decoded downlink frame the terminal looks at."""
+
+    qn: str | None
+    st: str | None
+    cn: str | None
+    pw: str | None
+    mn: str | None
+    scalars: dict[str, str]
+    items: dict[str, dict[str, str]]
+
+
+def _reply(term: Terminal, cn: str, qn: str | None, cp: str) -> Outgoing:
+    return Outgoing(cn, cp, qn, "91")
+
+
+def _refuse(term: Terminal, req: Request, code: int) -> Plan:
+    return Plan([_reply(term, "9011", req.qn, f"QnRtn={code}")], None, req.qn)
+
+
+def _int(text: str | None, lo: int, hi: int) -> int | None:
+    if text is None or not text.strip().isdigit():
+        return None
+    v = int(text)
+    return v if lo <= v <= hi else None
+
+
+def handle(term: Terminal, link: LinkState, req: Request, true_now: datetime) -> Plan:
+    """Decide the answer to one downlink request."""
+    if req.mn != term.mn:
+        return _refuse(term, req, 4)
+    if req.pw != term.password:
+        return _refuse(term, req, 3)
+    if req.st not in (term.settings.st, "91"):
+        return _refuse(term, req, 5)
+    if not req.qn or len(req.qn) != 17 or not req.qn.isdigit():
+        return _refuse(term, req, 7)
+    if req.cn not in SUPPORTED:
+        return _refuse(term, req, 8)
+    cn, sc, st = req.cn, req.scalars, term.settings.st
+    ok = _reply(term, "9011", req.qn, "QnRtn=1")
+    done = Plan([ok], 1, req.qn)
+    s = term.settings
+    if cn in ("2012", "2022"):
+        if cn == "2012":
+            link.realtime = False
+        else:
+            link.status = term.status_wanted = False
+        return Plan([_reply(term, "9013", req.qn, "")], None, req.qn)
+    if cn in ("2011", "2021"):
+        if cn == "2011":
+            link.realtime = True
+        else:
+            link.status = term.status_wanted = True
+        return Plan([ok], None, req.qn)  # data flows until 2012/2022; no 9012 (附录C)
+    if cn == "1000":
+        ot, rc = _int(sc.get("OverTime"), 1, 99), _int(sc.get("ReCount"), 1, 99)
+        if ot is None or rc is None:
+            return _refuse(term, req, 2)
+        old = f"{s.overtime_s:g},{s.recount}"
+        s.overtime_s, s.recount = float(ot), rc
+        term.param_changed(true_now, "OverTime,ReCount", old, f"{ot},{rc}")
+        return done
+    if cn == "1011":
+        polid = f"PolId={sc['PolId']};" if "PolId" in sc else ""
+        return Plan([ok, Outgoing("1011", f"{polid}SystemTime={data_time(term.now(true_now))}", req.qn, st)], 1, req.qn)
+    if cn == "1012":
+        text = sc.get("SystemTime", "")
+        try:
+            shown = datetime.strptime(text, "%Y%m%d%H%M%S")
+        except ValueError:
+            return _refuse(term, req, 2)
+        if not term.accept_time_set:
+            return Plan([ok], 2, req.qn)  # a tampered clock that will not be set: execution fails
+        old = data_time(term.now(true_now))
+        term.clock.set(true_now, shown)
+        term.param_changed(true_now, "SystemTime", old, text)
+        return done
+    if cn in ("1061", "1063"):
+        key, val = ("RtdInterval", s.rtd_interval_s) if cn == "1061" else ("MinInterval", s.min_interval_min)
+        return Plan([ok, Outgoing(cn, f"{key}={val}", req.qn, st)], 1, req.qn)
+    if cn == "1062":
+        v = _int(sc.get("RtdInterval"), 30, 3600)
+        if v is None or v % s.sample_s:
+            return _refuse(term, req, 2)
+        old_v, s.rtd_interval_s = s.rtd_interval_s, v
+        term.param_changed(true_now, "RtdInterval", str(old_v), str(v))
+        return done
+    if cn == "1064":
+        v = _int(sc.get("MinInterval"), 1, 30)
+        if v is None or v not in MIN_INTERVALS or (v * 60) % s.sample_s:
+            return _refuse(term, req, 2)
+        old_v, s.min_interval_min = s.min_interval_min, v
+        term.aggs["minute"].minutes = v
+        term.param_changed(true_now, "MinInterval", str(old_v), str(v))
+        return done
+    if cn == "1072":
+        new = sc.get("NewPW", "")
+        if not (1 <= len(new) <= 6) or not new.isalnum():
+            return _refuse(term, req, 2)
+        term.password = new
+        term.param_changed(true_now, "PW", "******", "******")
+        return done
+    if cn in HISTORY:
+        return _history(term, link, req, ok)
+    if cn == "3019":
+        want = sc.get("PolId")
+        items = [f"CH{ch:02d}-SN={term.mn[-8:]}{ch:02d}M" for ch in sorted(term.points)]
+        items = [i for i in items if want is None or i.startswith(want + "-")]
+        if not items:
+            return Plan([ok], 100, req.qn)
+        return Plan([ok, Outgoing("3019", ";".join(items), req.qn, st)], 1, req.qn)
+    if cn == "3020":
+        return _info(term, req, ok, true_now)
+    return _set_info(term, req, ok, true_now)
+
+
+def _history(term: Terminal, link: LinkState, req: Request, ok: Outgoing) -> Plan:
+    try:
+        begin = datetime.strptime(req.scalars.get("BeginTime", ""), "%Y%m%d%H%M%S")
+        end = datetime.strptime(req.scalars.get("EndTime", ""), "%Y%m%d%H%M%S")
+    except ValueError:
+        return _refuse(term, req, 2)
+    if link.busy:
+        return _refuse(term, req, 2)  # one history pull at a time per platform
+    if end < begin:
+        return Plan([ok], 3, req.qn)
+    lo, hi = data_time(begin), data_time(end)
+    kind = HISTORY[req.cn or ""]
+    steps = [ok]
+    for rec in list(term.history):
+        if rec.kind == kind and lo <= rec.data_time <= hi:
+            n = len(rec.packets)
+            for i, cp in enumerate(rec.packets, 1):
+                steps.append(
+                    Outgoing(rec.cn, cp, None, term.settings.st, True, n if n > 1 else None, i if n > 1 else None)
+                )
+    if len(steps) == 1:
+        return Plan(steps, 100, req.qn)
+    return Plan(steps, 1, req.qn, long=True)
+
+
+def _info(term: Terminal, req: Request, ok: Outgoing, true_now: datetime) -> Plan:
+    info_id = req.scalars.get("InfoId", "")
+    head = f"DataTime={data_time(term.now(true_now))}"
+    if info_id == "i12001":
+        body = "i12001-Info=0"  # working state: normal
+    elif info_id == "GPS":
+        body = f"GPS-Lng={term.enterprise.lng:.6f},GPS-Lat={term.enterprise.lat:.6f}"
+    elif info_id == "SOE":
+        events = list(term.soe.events)
+        if not events:
+            return Plan([ok], 100, req.qn)
+        body = ";".join(ev.item(n) for n, ev in enumerate(events, 1))
+    elif info_id in SETTABLE_INFO:
+        body = f"{info_id}-Info={getattr(term.settings, SETTABLE_INFO[info_id]):g}"
+    else:
+        return Plan([ok], 100, req.qn)
+    return Plan([ok, Outgoing("3020", f"{head};InfoId={info_id};{body}", req.qn, term.settings.st)], 1, req.qn)
+
+
+def _set_info(term: Terminal, req: Request, ok: Outgoing, true_now: datetime) -> Plan:
+    """3021: `<InfoId>-Info=value` items (an `InfoId` scalar, if given, names the one to set); all or nothing."""
+    info_id = req.scalars.get("InfoId")
+    wanted = {code: f["Info"] for code, f in req.items.items() if "Info" in f and info_id in (None, code)}
+    if not wanted or any(code not in SETTABLE_INFO for code in wanted):
+        return Plan([ok], 3, req.qn)
+    trial = {attr: getattr(term.settings, attr) for attr in SETTABLE_INFO.values()}
+    try:
+        for code, raw in wanted.items():
+            trial[SETTABLE_INFO[code]] = float(raw)
+    except ValueError:
+        return Plan([ok], 3, req.qn)
+    if not all(v > 0 for v in trial.values()) or trial["u_low"] >= trial["u_high"]:
+        return Plan([ok], 3, req.qn)
+    for code in wanted:
+        attr = SETTABLE_INFO[code]
+        old = getattr(term.settings, attr)
+        setattr(term.settings, attr, trial[attr])
+        term.param_changed(true_now, code, f"{old:g}", f"{trial[attr]:g}")
+    return Plan([ok], 1, req.qn)

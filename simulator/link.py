@@ -1,0 +1,256 @@
+"""One TCP connection from a terminal to one platform: send, wait for 9014, resend, reconnect, answer.
+
+Each of a terminal's (up to three) platforms gets its own Link with its own buffer and acknowledgement
+state, so one platform being down never holds back another. Uploads go one at a time: a packet is sent
+with Flag A=1 and removed from the buffer only when that platform's 9014 for its QN arrives; without it
+the packet is resent after OverTime seconds, ReCount times, and then the connection is considered unusable
+(HJ 212-2017 §6.4, 表1) and reopened; the packet stays at the head, so backfill keeps its order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+import hj212
+from simulator import commands
+from simulator.clock import SimClock
+from simulator.counters import AckLog, Counters
+from simulator.events import Record
+from simulator.outbox import Entry, Outbox
+from simulator.terminal import Terminal
+
+log = logging.getLogger(__name__)
+VERSIONS = {"2005": hj212.Version.V2005, "2017": hj212.Version.V2017, "2025": hj212.Version.V2025}
+
+
+class Link:
+    """The terminal's connection to platform number `index` (1–3) at host:port."""
+
+    def __init__(
+        self,
+        term: Terminal,
+        clock: SimClock,
+        host: str,
+        port: int,
+        *,
+        index: int = 1,
+        counters: Counters | None = None,
+        ack_log: AckLog | None = None,
+        capacity: int = 20000,
+        reconnect_s: float = 2.0,
+        time_request: bool = False,
+    ) -> None:
+        self.term, self.clock, self.host, self.port, self.index = term, clock, host, port, index
+        self.counters = counters or Counters()
+        self.ack_log = ack_log or AckLog(None)
+        self.outbox = Outbox(capacity)
+        self.state = commands.LinkState()
+        self.reconnect_s = reconnect_s
+        self.time_request = time_request
+        self.connected = False
+        self._qn = hj212.QnGenerator()
+        self._writer: asyncio.StreamWriter | None = None
+        self._waiting: dict[str, asyncio.Future[str]] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        term.listeners.append(self.offer)
+
+    # -- what goes into this link's buffer ----------------------------------------------------
+    def offer(self, record: Record) -> None:
+        """Queue a record the terminal produced, unless this platform does not want it."""
+        if record.kind == "realtime" and not self.state.realtime:
+            return
+        if record.kind == "status" and not self.state.status:
+            return
+        before = self.outbox.dropped
+        self.outbox.put(record)
+        self.counters.dropped += self.outbox.dropped - before
+
+    # -- frames ---------------------------------------------------------------------------------
+    def _frame(self, out: commands.Outgoing, qn: str | None) -> bytes:
+        return hj212.build_frame(
+            st=out.st,
+            cn=out.cn,
+            mn=self.term.mn,
+            pw=self.term.password,
+            qn=qn,
+            version=VERSIONS[self.term.settings.version],
+            ack=out.ack,
+            pnum=out.pnum,
+            pno=out.pno,
+            cp=out.cp,
+        )
+
+    def _next_qn(self) -> str:
+        return self._qn.next(self.term.now(self.clock.now()))
+
+    def _write(self, data: bytes) -> bool:
+        if self._writer is None or self._writer.is_closing():
+            return False
+        self._writer.write(data)
+        return True
+
+    async def _send_acked(self, out: commands.Outgoing, qn: str) -> bool:
+        """Send, wait OverTime for the 9014 (or 9013) with this QN, resend up to ReCount times."""
+        frame = self._frame(out, qn)
+        s = self.term.settings
+        for attempt in range(1 + s.recount):
+            if not self._write(frame):
+                return False
+            self.counters.frames_sent += 1
+            self.counters.resends += attempt > 0
+            fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            self._waiting[qn] = fut
+            try:
+                await asyncio.wait_for(fut, s.overtime_s)
+                return True
+            except TimeoutError:
+                continue
+            finally:
+                self._waiting.pop(qn, None)
+        self.counters.ack_timeouts += 1
+        return False
+
+    # -- the connection loop --------------------------------------------------------------------
+    async def run(self, stop: asyncio.Event) -> None:
+        """Connect whenever the terminal can talk; pump the buffer; reconnect after failures."""
+        poll = max(0.05, min(1.0, self.term.settings.sample_s / self.clock.accel))
+        while not stop.is_set():
+            if not self.term.can_talk(self.clock.now()):
+                await _wait(stop, poll)
+                continue
+            self.counters.connecting += 1
+            try:
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 10.0)
+            except (OSError, TimeoutError):
+                self.counters.connect_failures += 1
+                await _wait(stop, self.reconnect_s)
+                continue
+            finally:
+                self.counters.connecting -= 1
+            self.counters.connects += 1
+            self.counters.online += 1
+            self._writer, self.connected = writer, True
+            try:
+                await self._session(reader, stop, poll)
+            finally:
+                self.counters.online -= 1
+                self.connected, self._writer = False, None
+                self.state.busy = False
+                for task in list(self._tasks):
+                    task.cancel()
+                writer.close()
+                with contextlib.suppress(OSError, ConnectionError):
+                    await writer.wait_closed()
+            if not stop.is_set():
+                await _wait(stop, self.reconnect_s if self.term.can_talk(self.clock.now()) else poll)
+
+    async def _session(self, reader: asyncio.StreamReader, stop: asyncio.Event, poll: float) -> None:
+        lost = asyncio.Event()
+        read_task = asyncio.create_task(self._read(reader, lost))
+        try:
+            if self.time_request:
+                out = commands.Outgoing("1013", "", None, self.term.settings.st, True)
+                await self._send_acked(out, self._next_qn())  # the platform answers 9013, then sends 1012
+            while not stop.is_set() and not lost.is_set():
+                if not self.term.can_talk(self.clock.now()):
+                    return  # power gone or network down: the modem drops the connection
+                entry = self.outbox.peek()
+                if entry is None:
+                    await self.outbox.wait(poll)
+                    continue
+                if not await self._send_entry(entry):
+                    return
+        finally:
+            read_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await read_task
+
+    async def _send_entry(self, entry: Entry) -> bool:
+        if entry.qn is None:
+            entry.qn = self._next_qn()
+        rec = entry.record
+        out = commands.Outgoing(rec.cn, entry.cp, entry.qn, self.term.settings.st, True, entry.pnum, entry.pno)
+        if not await self._send_acked(out, entry.qn):
+            return False
+        self.outbox.done(entry)
+        self.counters.acked += 1
+        self.ack_log.write(
+            mn=self.term.mn, cn=rec.cn, data_time=rec.data_time, pno=entry.pno, qn=entry.qn, platform=self.index
+        )
+        return True
+
+    async def _read(self, reader: asyncio.StreamReader, lost: asyncio.Event) -> None:
+        decoder = hj212.StreamDecoder()
+        try:
+            while True:
+                data = await reader.read(65536)
+                if not data:
+                    return
+                for item in decoder.feed(data):
+                    if isinstance(item, hj212.Frame):
+                        self._dispatch(item)
+                    else:
+                        self.counters.decode_errors += 1
+        except (OSError, ConnectionError):
+            return
+        finally:
+            lost.set()
+
+    def _dispatch(self, frame: hj212.Frame) -> None:
+        if frame.cn in ("9014", "9013"):
+            fut = self._waiting.get(frame.qn or "")
+            if fut is not None and not fut.done():
+                fut.set_result(frame.cn)
+            return
+        if frame.cn in ("9011", "9012"):
+            return  # answers to our own requests: none expected
+        req = commands.Request(
+            frame.qn,
+            frame.st,
+            frame.cn,
+            frame.pw,
+            frame.mn,
+            dict(frame.cp.scalars),
+            {k: dict(v) for k, v in frame.cp.items.items()},
+        )
+        self.counters.commands += 1
+        plan = commands.handle(self.term, self.state, req, self.clock.now())
+        if plan.steps and plan.steps[0].cn == "9011" and plan.steps[0].cp != "QnRtn=1":
+            self.counters.refused += 1
+        if plan.long:
+            self.state.busy = True
+            task = asyncio.create_task(self._execute(plan))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        else:
+            for out in plan.steps:
+                self._reply(out)
+            if plan.exe_rtn is not None:
+                self._reply(commands.Outgoing("9012", f"ExeRtn={plan.exe_rtn}", plan.qn, "91"))
+
+    def _reply(self, out: commands.Outgoing) -> None:
+        if self._write(self._frame(out, out.qn)):
+            self.counters.replies_sent += 1
+
+    async def _execute(self, plan: commands.Plan) -> None:
+        """A history pull: 9011, then each stored packet acknowledged in turn, then 9012."""
+        exe = plan.exe_rtn
+        try:
+            for out in plan.steps:
+                if out.ack:
+                    if not await self._send_acked(out, self._next_qn()):
+                        exe = 4  # 通讯超时
+                        break
+                else:
+                    self._reply(out)
+            if exe is not None:
+                self._reply(commands.Outgoing("9012", f"ExeRtn={exe}", plan.qn, "91"))
+        finally:
+            self.state.busy = False
+
+
+async def _wait(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)

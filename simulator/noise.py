@@ -1,0 +1,36 @@
+"""Deterministic noise: a pure function of (seed, stream, instant), so any terminal evaluating the same
+circuit at the same simulated instant gets the same value, whatever order tasks run in."""
+
+from __future__ import annotations
+
+import math
+
+_MASK = (1 << 64) - 1
+
+
+def _mix(x: int) -> int:
+    # splitmix64 finaliser: cheap, well-distributed bits from consecutive integers.
+    x = (x + 0x9E3779B97F4A7C15) & _MASK
+    x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
+    return x ^ (x >> 31)
+
+
+def uniform(seed: int, stream: int, tick: int) -> float:
+    """A value in [0, 1) determined by its three arguments."""
+    return _mix((seed * 0x100000001B3) ^ _mix(stream * 0x1F3D5B79 + tick)) / 2.0**64
+
+
+def gauss(seed: int, stream: int, tick: int) -> float:
+    """A standard normal value (Box–Muller on two derived uniforms)."""
+    u1 = max(uniform(seed, stream, 2 * tick), 1e-12)
+    u2 = uniform(seed, stream, 2 * tick + 1)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+def stream_id(text: str) -> int:
+    """A stable integer for a name (Python's hash() is salted per process, so not usable)."""
+    h = 0xCBF29CE484222325
+    for b in text.encode("utf-8"):
+        h = ((h ^ b) * 0x100000001B3) & _MASK
+    return h

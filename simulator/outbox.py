@@ -1,0 +1,90 @@
+"""Store-and-forward buffer of one platform link: packets wait here until that platform acknowledges them.
+
+Urgent packets (SOE, restart) go ahead of the backlog, so a power-loss event leaves on backup power even
+behind thousands of buffered records; the rest leave strictly oldest first. When full, the oldest normal
+packet is dropped and counted (the notice asks for at least 4,000 records; the default keeps 20,000).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass
+
+from simulator.events import Record
+
+MIN_CAPACITY = 4000
+
+
+@dataclass
+class Entry:
+    record: Record
+    index: int  # 0-based packet index within the record
+    qn: str | None = None  # assigned at first send, kept for resends
+
+    @property
+    def cp(self) -> str:
+        return self.record.packets[self.index]
+
+    @property
+    def pnum(self) -> int | None:
+        return len(self.record.packets) if len(self.record.packets) > 1 else None
+
+    @property
+    def pno(self) -> int | None:
+        return self.index + 1 if len(self.record.packets) > 1 else None
+
+
+class Outbox:
+    """Two FIFO queues (urgent, normal) with one capacity."""
+
+    def __init__(self, capacity: int = 20000) -> None:
+        if capacity < MIN_CAPACITY:
+            raise ValueError(f"buffer capacity must be at least {MIN_CAPACITY} records")
+        self.capacity = capacity
+        self._urgent: deque[Entry] = deque()
+        self._normal: deque[Entry] = deque()
+        self.dropped = 0
+        self._nonempty = asyncio.Event()
+
+    def __len__(self) -> int:
+        return len(self._urgent) + len(self._normal)
+
+    def put(self, record: Record) -> None:
+        queue = self._urgent if record.urgent else self._normal
+        for i in range(len(record.packets)):
+            while len(self) >= self.capacity and self._normal:
+                self._normal.popleft()
+                self.dropped += 1
+            if len(self) >= self.capacity:  # all urgent: drop the oldest urgent one instead
+                self._urgent.popleft()
+                self.dropped += 1
+            queue.append(Entry(record, i))
+        self._nonempty.set()
+
+    def peek(self) -> Entry | None:
+        if self._urgent:
+            return self._urgent[0]
+        return self._normal[0] if self._normal else None
+
+    def done(self, entry: Entry) -> None:
+        """Remove an acknowledged entry (it is at the head of its queue unless it was dropped meanwhile)."""
+        for queue in (self._urgent, self._normal):
+            if queue and queue[0] is entry:
+                queue.popleft()
+                break
+        if not len(self):
+            self._nonempty.clear()
+
+    async def wait(self, timeout: float) -> None:
+        """Wait until something is queued, or the timeout passes."""
+        if len(self):
+            return
+        try:
+            await asyncio.wait_for(self._nonempty.wait(), timeout)
+        except TimeoutError:
+            pass
+
+    def snapshot(self) -> list[Entry]:
+        """All waiting entries in sending order (for tests and history)."""
+        return list(self._urgent) + list(self._normal)

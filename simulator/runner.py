@@ -1,0 +1,175 @@
+"""Run a fleet: one sampling task per terminal, one Link per terminal and platform, a progress display.
+
+Connections are opened at a bounded rate (thousands of terminals must not stampede the listener), the
+display shows connecting/online counts and frames sent/acknowledged, and the counters can be written as
+JSON for the crash test.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+from simulator.clock import SimClock
+from simulator.counters import AckLog, Counters
+from simulator.link import Link
+from simulator.model import SiteModel
+from simulator.profile import Profile
+from simulator.scenario import load_scenario
+from simulator.spec import EnterpriseSpec
+from simulator.terminal import Terminal, TerminalSettings
+
+
+@dataclass
+class RunOptions:
+    platforms: list[tuple[str, int]]
+    settings: TerminalSettings
+    seed: int = 1
+    accel: float = 1.0
+    start: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    duration_s: float | None = None  # wall seconds
+    sim_minutes: float | None = None  # stop when the simulated clock has run this long
+    buffer: int = 20000
+    connect_rate: float = 500.0  # new terminals started per wall second
+    reconnect_s: float = 2.0
+    time_request: bool = False
+    progress: bool = True
+    stats_path: Path | None = None
+    ack_log: IO[str] | None = None
+
+
+@dataclass
+class Fleet:
+    """The running objects, kept for tests and the final report."""
+
+    terminals: list[Terminal]
+    links: list[Link]
+    counters: Counters
+    clock: SimClock
+
+
+def build(fleet: Sequence[EnterpriseSpec], profile: Profile, opts: RunOptions) -> Fleet:
+    """Create terminals and links (nothing runs yet)."""
+    if not 1 <= len(opts.platforms) <= 3:
+        raise ValueError("a terminal talks to one, two or three platforms")
+    clock = SimClock(opts.start, opts.accel)
+    counters = Counters()
+    ack_log = AckLog(opts.ack_log)
+    terminals, links = [], []
+    for ent in fleet:
+        site = SiteModel(ent, load_scenario(ent.scenario), opts.start, opts.seed)
+        for spec in ent.terminals:
+            term = Terminal(spec, ent, site, profile, replace(opts.settings))
+            terminals.append(term)
+            for i, (host, port) in enumerate(opts.platforms, 1):
+                links.append(
+                    Link(
+                        term,
+                        clock,
+                        host,
+                        port,
+                        index=i,
+                        counters=counters,
+                        ack_log=ack_log,
+                        capacity=opts.buffer,
+                        reconnect_s=opts.reconnect_s,
+                        time_request=opts.time_request,
+                    )
+                )
+    counters.terminals = len(terminals)
+    return Fleet(terminals, links, counters, clock)
+
+
+async def drive(term: Terminal, clock: SimClock, stop: asyncio.Event) -> None:
+    """Step the terminal through the sample grid of simulated time."""
+    step = timedelta(seconds=term.settings.sample_s)
+    now = clock.now()
+    t = now.replace(microsecond=0) + timedelta(seconds=(-now.second) % term.settings.sample_s)
+    while not stop.is_set():
+        delay = clock.real_delay(t)
+        if delay > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            if stop.is_set():
+                return
+        else:
+            await asyncio.sleep(0)  # catching up under acceleration: let the links breathe
+        term.step(t)
+        t += step
+
+
+def _line(c: Counters, clock: SimClock, started: float) -> str:
+    return (
+        f"\r[{clock.now():%Y-%m-%d %H:%M:%S}] terminals {c.terminals}  links online {c.online}"
+        f"  connecting {c.connecting}  failed connects {c.connect_failures}  frames sent {c.frames_sent}"
+        f"  acked {c.acked}  resends {c.resends}  dropped {c.dropped}  commands {c.commands}"
+        f"  ({time.monotonic() - started:.0f}s) "
+    )
+
+
+async def _report(fleet: Fleet, opts: RunOptions, stop: asyncio.Event) -> None:
+    started = time.monotonic()
+    while not stop.is_set():
+        if opts.progress:
+            sys.stderr.write(_line(fleet.counters, fleet.clock, started))
+            sys.stderr.flush()
+        if opts.stats_path is not None:
+            write_stats(fleet, opts.stats_path)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 1.0)
+
+
+def write_stats(fleet: Fleet, path: Path) -> None:
+    data = {
+        **fleet.counters.snapshot(),
+        "sim_time": fleet.clock.now().isoformat(),
+        "buffered": sum(len(link.outbox) for link in fleet.links),
+    }
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+    tmp.replace(path)
+
+
+async def run(fleet: Fleet, opts: RunOptions, stop: asyncio.Event | None = None) -> Counters:
+    """Run until stopped, the wall duration passes, or the simulated span is done."""
+    stop = stop or asyncio.Event()
+    tasks: list[asyncio.Task[None]] = [asyncio.create_task(_report(fleet, opts, stop))]
+    by_term: dict[str, list[Link]] = {}
+    for link in fleet.links:
+        by_term.setdefault(link.term.mn, []).append(link)
+    gap = 1.0 / opts.connect_rate if opts.connect_rate > 0 else 0.0
+    deadline = time.monotonic() + opts.duration_s if opts.duration_s is not None else None
+    end_sim = opts.start + timedelta(minutes=opts.sim_minutes) if opts.sim_minutes is not None else None
+    try:
+        for term in fleet.terminals:
+            if stop.is_set():
+                break
+            tasks.append(asyncio.create_task(drive(term, fleet.clock, stop)))
+            tasks += [asyncio.create_task(link.run(stop)) for link in by_term[term.mn]]
+            if gap:
+                await asyncio.sleep(gap)
+        while not stop.is_set():
+            if deadline is not None and time.monotonic() >= deadline:
+                break
+            if end_sim is not None and fleet.clock.now() >= end_sim:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), 0.2)
+    finally:
+        stop.set()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if opts.progress:
+            sys.stderr.write(_line(fleet.counters, fleet.clock, time.monotonic()) + "\n")
+        if opts.stats_path is not None:
+            write_stats(fleet, opts.stats_path)
+        if opts.ack_log is not None:
+            opts.ack_log.flush()
+    return fleet.counters

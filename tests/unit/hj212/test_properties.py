@@ -1,0 +1,165 @@
+"""Property tests (hypothesis): round trips in any chunking; arbitrary bytes never raise, hang or grow."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hj212 import CP, DecodeError, Frame, StreamDecoder, Version, build_frame, crc16, crc16_reference, encode_frame
+from hj212.segment import _split_lenient, parse_segment
+
+from .helpers import feed_whole, golden, golden_names, summary
+
+pytestmark = pytest.mark.unit
+
+_NAME = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_", min_size=1, max_size=8)
+_VALUE = st.text(alphabet=st.characters(blacklist_characters=";,=&\r\n", blacklist_categories=("Cs",)), max_size=12)
+_ID = st.text(alphabet=st.characters(blacklist_characters=";,=&\r\n", blacklist_categories=("Cs",)), max_size=30)
+
+
+@st.composite
+def cps(draw: st.DrawFn) -> CP:
+    scalars = draw(st.dictionaries(_NAME, _VALUE.map(str.strip), max_size=4))
+    items = draw(
+        st.dictionaries(_NAME, st.dictionaries(_NAME, _VALUE.map(str.strip), min_size=1, max_size=4), max_size=6)
+    )
+    return CP(scalars, items)
+
+
+@st.composite
+def frames(draw: st.DrawFn) -> tuple[bytes, dict[str, object]]:
+    fields: dict[str, object] = {
+        "st": draw(st.sampled_from(["32", "31", "44", "91", "22"])),
+        "cn": draw(st.sampled_from(["2011", "2051", "2061", "9014", "1062", "9999"])),
+        "mn": draw(_ID.map(str.strip)),
+        "pw": draw(_ID.map(str.strip)),
+        "qn": draw(st.none() | st.from_regex(r"\A[0-9]{17}\Z")),
+        "version": draw(st.sampled_from(list(Version))),
+        "ack": draw(st.booleans()),
+        "cp": draw(cps()),
+    }
+    return build_frame(**fields), fields  # type: ignore[arg-type]
+
+
+def _chunks(data: bytes, cuts: list[int]) -> list[bytes]:
+    points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
+    return [data[a:b] for a, b in zip(points, points[1:], strict=False)]
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(frames(), min_size=1, max_size=4), st.lists(st.integers(min_value=0), max_size=12))
+def test_property_built_frames_round_trip_in_any_chunking(
+    built: list[tuple[bytes, dict[str, object]]], cuts: list[int]
+) -> None:
+    # Given frames built from arbitrary valid fields, sent back to back and cut anywhere
+    data = b"".join(f for f, _ in built)
+    decoder = StreamDecoder()
+    got = [x for chunk in _chunks(data, cuts) for x in decoder.feed(chunk)] + list(decoder.close())
+    # Then each comes back with the fields it was built from
+    assert len(got) == len(built) and all(isinstance(x, Frame) for x in got), got
+    for frame, (raw, fields) in zip(got, built, strict=True):
+        assert isinstance(frame, Frame)
+        assert frame.raw.rstrip(b"\r\n") == raw.rstrip(b"\r\n")
+        assert (frame.st, frame.cn, frame.qn) == (fields["st"], fields["cn"], fields["qn"])
+        assert (frame.mn, frame.pw) == (fields["mn"], fields["pw"])
+        assert frame.version == fields["version"] and frame.ack_requested == fields["ack"]
+        expected = fields["cp"]
+        assert isinstance(expected, CP)
+        assert frame.cp.scalars == expected.scalars and frame.cp.items == expected.items
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=600), st.lists(st.integers(min_value=0), max_size=20))
+def test_property_arbitrary_bytes_in_any_chunking_never_raise_and_stay_bounded(data: bytes, cuts: list[int]) -> None:
+    # Given arbitrary bytes (with good frames mixed in, so framing paths are exercised)
+    stream = data + golden("2017_1062_appendix_a") + data[::-1]
+    decoder = StreamDecoder(max_buffer=256, max_frame_length=200)
+    t0 = time.perf_counter()
+    out: list[Frame | DecodeError] = []
+    for chunk in _chunks(stream, cuts):
+        out += decoder.feed(chunk)
+        # Then the buffer never grows past the cap (plus the read being handled)
+        assert decoder.buffered <= 256 + len(chunk)
+    out += decoder.close()
+    assert time.perf_counter() - t0 < 5
+    # And every byte is accounted for: frames and errors never claim more than was sent
+    assert all(isinstance(x, Frame | DecodeError) for x in out)
+    assert decoder.buffered == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(golden_names()), min_size=1, max_size=5), st.binary(max_size=40), st.integers(1, 64))
+def test_property_garbage_between_golden_frames_never_loses_a_frame(names: list[str], junk: bytes, size: int) -> None:
+    # Given golden frames with garbage (no '#') between them, cut into reads of any size
+    junk = junk.replace(b"#", b"")
+    data = b"".join(junk + golden(n) for n in names) + junk
+    got = [x for x in feed_whole(data)]
+    chunked = StreamDecoder()
+    got2 = [x for i in range(0, len(data), size) for x in chunked.feed(data[i : i + size])] + list(chunked.close())
+    # Then every good frame is found, whatever the chunking
+    good = [n for n in names if "crc_mismatch" not in n]
+    for result in (got, got2):
+        frames_found = [x for x in result if isinstance(x, Frame)]
+        assert len(frames_found) == len(good)
+    assert [summary(x) for x in got if isinstance(x, Frame)] == [summary(x) for x in got2 if isinstance(x, Frame)]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.binary(max_size=2000))
+def test_property_fast_crc_equals_the_appendix_a_algorithm(data: bytes) -> None:
+    assert crc16(data) == crc16_reference(data)
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames())
+def test_property_fast_segment_path_equals_lenient_path(built: tuple[bytes, dict[str, object]]) -> None:
+    # Given a well-formed segment, parsed often enough for the compiled layout to be used
+    seg = built[0][6:-6].decode("utf-8")
+    lenient = _split_lenient(seg, set())
+    for _ in range(3):
+        header, qn, st_, cn, pw, mn, flag, pnum, pno, version, cp, quirks = parse_segment(seg)
+        # Then the fast path gives exactly what the lenient path gives
+        assert header == lenient[0] and cp == lenient[1]
+
+
+def test_fuzz_fixed_size_run_of_mutated_frames_never_raises() -> None:
+    # A deterministic fuzz run (fixed seed and size, for CI): golden frames with bytes flipped, cut, repeated
+    rng = random.Random(212)
+    corpus = [golden(n) for n in golden_names()]
+    t0 = time.perf_counter()
+    for _ in range(2000):
+        parts = []
+        for _ in range(rng.randint(1, 4)):
+            frame = bytearray(rng.choice(corpus))
+            for _ in range(rng.randint(0, 4)):
+                op = rng.randrange(4)
+                i = rng.randrange(len(frame))
+                if op == 0:
+                    frame[i] = rng.randrange(256)
+                elif op == 1:
+                    del frame[i : i + rng.randint(1, 8)]
+                elif op == 2:
+                    frame[i:i] = bytes(rng.randrange(256) for _ in range(rng.randint(1, 8)))
+                else:
+                    frame[i:i] = b"##" + str(rng.randint(0, 9999)).zfill(4).encode()
+            parts.append(bytes(frame))
+        data = b"".join(parts)
+        decoder = StreamDecoder(max_buffer=4096)
+        pos = 0
+        while pos < len(data):
+            step = rng.randint(1, 64)
+            decoder.feed(data[pos : pos + step])
+            assert decoder.buffered <= 4096 + step
+            pos += step
+        decoder.close()
+    assert time.perf_counter() - t0 < 60
+
+
+def test_encode_frame_matches_reference_for_chinese_segment() -> None:
+    seg = "QN=1;ST=32;CN=3020;CP=&&i11001-Info=//清洗管路//&&"
+    raw = seg.encode("utf-8")
+    assert encode_frame(seg) == b"##%04d" % len(raw) + raw + b"%04X\r\n" % crc16_reference(raw)

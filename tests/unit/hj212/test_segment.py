@@ -1,0 +1,238 @@
+"""Header and CP parsing: the deviations of research §2.1, §2.2, §5 and §7 (fed through the stream decoder)."""
+
+from __future__ import annotations
+
+import pytest
+
+from hj212 import CP, BadFrameError, UsageError, Version, encode_cp, encode_frame, parse_segment
+from hj212.fastpath import split_fast
+
+from .helpers import golden, only_frame
+
+pytestmark = pytest.mark.unit
+
+
+def _frame(segment: str):  # type: ignore[no-untyped-def]
+    return only_frame(encode_frame(segment))
+
+
+def test_segment_2005_upload_without_qn_and_flag_is_version_2005_without_ack() -> None:
+    frame = only_frame(golden("2005_2011_no_qn_no_flag"))
+    assert frame.version is Version.V2005 and frame.qn is None and frame.flag is None
+    assert not frame.ack_requested
+    assert {"missing_qn", "missing_flag"} <= frame.quirks
+    # DataTime with 17 digits is kept as given; 3-char 2005 codes are opaque keys
+    assert frame.cp.scalars["DataTime"] == "20160824003817000"
+    assert frame.cp.items["011"] == {"Rtd": "231.0", "Flag": "N"}
+    assert frame.cp.items["B01"] == {"Rtd": "36.91"}
+
+
+def test_segment_fields_in_any_order_and_long_ids_are_opaque() -> None:
+    frame = only_frame(golden("2017_2051_qn_after_cn_lf_only"))
+    assert frame.qn == "20190424002721168" and frame.cn == "2051" and frame.mn == "23040281003022"
+    assert list(frame.header)[:3] == ["ST", "CN", "QN"]
+    long_pw = only_frame(golden("2017_2061_air_hourly_long_pw"))
+    assert long_pw.pw == "BF470F88957588DE902D1A52" and long_pw.mn == "Z13401000010301"
+
+
+@pytest.mark.parametrize(
+    ("flag", "version", "ack", "split"),
+    [
+        (0, "2005", False, False),
+        (1, "2005", True, False),
+        (3, "2005", True, True),
+        (4, "2017", False, False),
+        (5, "2017", True, False),
+        (7, "2017", True, True),
+        (8, "2025", False, False),
+        (9, "2025", True, False),
+    ],
+)
+def test_segment_flag_bits_give_version_and_ack(flag: int, version: str, ack: bool, split: bool) -> None:
+    pn = "PNUM=2;PNO=1;" if split else ""
+    frame = _frame(f"QN=20260101000000000;ST=32;CN=2011;PW=1;MN=M;Flag={flag};{pn}CP=&&&&")
+    assert frame.version == version and frame.ack_requested is ack
+    assert frame.pnum == (2 if split else None) and frame.pno == (1 if split else None)
+
+
+def test_segment_unknown_version_bits_map_to_latest_with_quirk() -> None:
+    frame = _frame("QN=1;ST=32;CN=2011;Flag=13;CP=&&&&")
+    assert frame.version is Version.V2025 and "unknown_version" in frame.quirks and frame.ack_requested
+
+
+def test_segment_flag_7_without_pnum_and_pnum_without_flag_are_quirks() -> None:
+    # teafull/hjt212 testdata: Flag=7 without PNUM; guocay: PNO/PNUM without Flag
+    assert "split_flag_without_pnum" in _frame("QN=1;ST=22;CN=2011;Flag=7;CP=&&a-Rtd=1&&").quirks
+    frame = _frame("ST=32;CN=2011;PNO=0002;PNUM=0002;CP=&&&&")
+    assert frame.pnum == 2 and frame.pno == 2 and "pnum_without_split_flag" in frame.quirks
+
+
+def test_segment_non_numeric_flag_pnum_pno_are_quirks_not_errors() -> None:
+    frame = _frame("QN=1;ST=32;CN=2011;Flag=x;PNUM=a;PNO=b;CP=&&&&")
+    assert frame.flag is None and frame.version is Version.V2005
+    assert {"bad_flag", "bad_pnum", "bad_pno"} <= frame.quirks
+    assert "missing_flag" not in frame.quirks
+
+
+def test_segment_appendix_typos_are_tolerated() -> None:
+    # 表C.22 `QN=…534,ST=32` and 表C.19 `Flag=5CP=&&`
+    comma = _frame("QN=20160801085857534,ST=32;CN=2011;PW=1;MN=M;Flag=5;CP=&&&&")
+    assert comma.qn == "20160801085857534" and comma.st == "32" and "comma_in_header" in comma.quirks
+    glued = _frame("QN=1;ST=32;CN=1062;PW=1;MN=M;Flag=5CP=&&RtdInterval=30&&")
+    assert glued.flag == 5 and glued.cp.scalars == {"RtdInterval": "30"}
+
+
+def test_segment_spaces_and_trailing_separators_are_stripped() -> None:
+    frame = _frame("QN=1; ST = 32 ;CN=2011;CP=&& PolId=w01018 ; a34001-Rtd = 217 ,a34001-Flag=N;&&")
+    assert frame.st == "32" and frame.cp.scalars == {"PolId": "w01018"}
+    assert frame.cp.items == {"a34001": {"Rtd": "217", "Flag": "N"}}
+    assert frame.quirks == {"missing_flag"}
+
+
+def test_segment_unknown_codes_and_field_typos_are_kept_as_given() -> None:
+    frame = _frame("QN=1;ST=32;CN=2011;RF=1;CP=&&pms_rules-Rtd=1;LA-td=2;CONC=3;S03-Rtd=4&&")
+    assert frame.header["RF"] == "1"
+    assert frame.cp.items == {"pms_rules": {"Rtd": "1"}, "LA": {"td": "2"}, "S03": {"Rtd": "4"}}
+    assert frame.cp.scalars == {"CONC": "3"}
+
+
+def test_segment_info_values_may_hold_separators_and_chinese() -> None:
+    frame = only_frame(golden("2017_3020_chinese_log_info"))
+    assert frame.cp.items["i11001"]["Info"] == "清洗管路;更换试剂,校准完成"
+    assert frame.cp.scalars == {"DataTime": "20160801085857", "PolId": "w01018"}
+
+
+def test_segment_info_then_more_fields_and_slashes_inside() -> None:
+    frame = _frame("QN=1;ST=32;CN=3020;CP=&&i1-Info=//a//b;c//,i1-Flag=N;x=1//2;i2-Info=//x=y//&&")
+    assert frame.cp.items["i1"] == {"Info": "a//b;c", "Flag": "N"}
+    assert frame.cp.scalars == {"x": "1//2"} and frame.cp.items["i2"] == {"Info": "x=y"}
+
+
+def test_segment_unterminated_info_takes_the_rest() -> None:
+    frame = _frame("QN=1;ST=32;CN=3020;CP=&&DataTime=1;i1-Info=//abc;def&&")
+    assert frame.cp.items["i1"]["Info"] == "abc;def" and "info_unterminated" in frame.quirks
+
+
+def test_segment_junk_in_cp_and_header_is_recorded() -> None:
+    frame = _frame("QN=1;junk;ST=32;CN=2011;CP=&&a=1;oops;=2;b-Rtd=3&&")
+    assert {"header_junk", "cp_junk"} <= frame.quirks
+    assert frame.cp.scalars == {"a": "1"} and frame.cp.items == {"b": {"Rtd": "3"}}
+    info = _frame("QN=1;ST=32;CN=3020;CP=&&zz;i1-Info=//a//;yy;=//b//&&")
+    assert "cp_junk" in info.quirks and info.cp.items == {"i1": {"Info": "a"}}
+
+
+def test_segment_duplicate_header_field_last_wins_with_quirk() -> None:
+    frame = _frame("QN=1;ST=32;CN=2011;ST=31;CP=&&&&")
+    assert frame.st == "31" and "duplicate_field" in frame.quirks
+
+
+def test_segment_missing_or_unterminated_cp_is_tolerated() -> None:
+    assert "missing_cp" in _frame("QN=1;ST=32;CN=9015;Flag=9").quirks
+    frame = _frame("QN=1;ST=32;CN=2011;CP=&&a=1")
+    assert "cp_unterminated" in frame.quirks and frame.cp.scalars == {"a": "1"}
+    tail = _frame("QN=1;ST=32;CN=2011;CP=&&a=1&&xyz")
+    assert "cp_junk" in tail.quirks
+
+
+def test_segment_missing_st_is_a_quirk_and_missing_cn_is_malformed() -> None:
+    assert "missing_st" in _frame("QN=1;CN=2011;CP=&&&&").quirks
+    with pytest.raises(BadFrameError) as exc:
+        parse_segment("QN=1;ST=32;CP=&&&&")
+    assert exc.value.reason == "malformed" and exc.value.reply_code == 100
+
+
+def test_segment_2005_reply_keeps_qn_and_cn_inside_cp() -> None:
+    header, qn, *_rest, cp, _quirks = parse_segment("ST=91;CN=9014;CP=&&QN=20040516010101001;CN=2051&&")
+    assert qn is None and cp.scalars == {"QN": "20040516010101001", "CN": "2051"}
+
+
+def test_segment_fast_path_declines_what_it_cannot_mirror() -> None:
+    # Each of these goes to the lenient parser (None), which records the deviation.
+    for seg in (
+        "QN=1;ST=32;CN=2011;CP=&&a=1",  # no closing &&
+        "QN=1;ST=32;CN=2011;CP=&& a=1&&",  # spaces
+        "QN=1,ST=32;CN=2011;CP=&&a=1&&",  # comma in header
+        "QN=1;ST=32;CN=2011;CP=&&a=1;;b=2&&",  # empty part
+        "QN=1;ST=32;CN=2011;CP=&&a=1=2;b&&",  # '=' counts balance but a part has none
+        "QN=1;ST=32;CN=2011;CP=&&a=1&&b=2&&",  # && inside the data area
+        "CP=&&QN=1;ST=32;CN=2011;CP=&&a=1&&",  # CP twice
+        "ST=32;CN=2011",  # no CP at all
+    ):
+        assert split_fast(seg) is None, seg
+
+
+def test_segment_fast_path_compiles_a_layout_on_second_sight_only() -> None:
+    seg = "QN=1;ST=32;CN=2011;XQ=5;CP=&&DataTime=1;zz9-Rtd=1,zz9-Flag=N;&&"
+    assert split_fast(seg) is None  # first sight: counted, lenient parser used
+    header, scalars, items = split_fast(seg) or ({}, {}, {})
+    assert header["XQ"] == "5" and scalars == {"DataTime": "1"} and items == {"zz9": {"Rtd": "1", "Flag": "N"}}
+    empty = "QN=1;ST=32;CN=2011;XQ=6;CP=&&&&"
+    split_fast(empty)
+    assert split_fast(empty) == ({"QN": "1", "ST": "32", "CN": "2011", "XQ": "6"}, {}, {})
+
+
+def test_segment_fast_path_leaves_repeated_or_empty_names_to_the_lenient_path() -> None:
+    for seg in ("QN=1;ST=32;CN=2011;CP=&&a=1;a=2&&", "QN=1;ST=32;CN=2011;CP=&&=1&&"):
+        for _ in range(3):
+            assert split_fast(seg) is None
+    assert parse_segment("QN=1;ST=32;CN=2011;CP=&&a=1;a=2&&")[10].scalars == {"a": "2"}
+
+
+def test_encode_cp_orders_scalars_then_codes_and_wraps_info() -> None:
+    cp = {"DataTime": "20260101000000", "Ia": {"Rtd": "1.5", "Flag": "N"}, "i11001": {"Info": "清洗;管路"}}
+    assert encode_cp(cp) == "DataTime=20260101000000;Ia-Rtd=1.5,Ia-Flag=N;i11001-Info=//清洗;管路//"
+    assert encode_cp(CP({"a": "1"}, {"b": {"c": "2"}})) == "a=1;b-c=2"
+    assert encode_cp("a=1;b=2") == "a=1;b=2"
+    assert encode_cp({"i1": {"Info": "12"}}) == "i1-Info=12"
+    assert encode_cp({"i1": {"Info": "//x//"}}) == "i1-Info=//x//"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"a": "1;2"},
+        {"a;b": "1"},
+        {"": "1"},
+        {"a-b": "1"},
+        {"c": {}},
+        {"c": {"Info": "a//;b"}},
+        {"c": {"Info": "a&&b"}},
+        {"c": {"Info": "//a\n//"}},
+        "a=1&&",
+        "a=1\r\n",
+    ],
+)
+def test_encode_cp_refuses_what_would_break_the_frame(bad: object) -> None:
+    with pytest.raises(UsageError):
+        encode_cp(bad)  # type: ignore[arg-type]
+
+
+def test_cp_to_dict_merges_scalars_and_items() -> None:
+    assert CP({"a": "1"}, {"b": {"c": "2"}}).to_dict() == {"a": "1", "b": {"c": "2"}}
+
+
+def test_segment_junk_after_the_last_info_item_is_recorded() -> None:
+    frame = _frame("QN=1;ST=32;CN=3020;CP=&&i1-Info=//a;b//;junk&&")
+    assert frame.cp.items == {"i1": {"Info": "a;b"}} and "cp_junk" in frame.quirks
+
+
+def test_segment_fast_path_bookkeeping_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hj212.fastpath as fp
+
+    # Given the layout counters at their cap
+    monkeypatch.setattr(fp, "_MAX_SEEN", 1)
+    monkeypatch.setattr(fp, "_seen", {("x",): 1})
+    # When a new layout arrives, the counters are cleared rather than grown
+    assert split_fast("QN=1;ST=32;CN=2011;NEWLAYOUT=1;CP=&&&&") is None
+    assert len(fp._seen) == 1
+    # And when the plan table is full, layouts keep using the lenient path
+    monkeypatch.setattr(fp, "_MAX_PLANS", 0)
+    seg = "QN=1;ST=32;CN=2011;OTHER=1;CP=&&&&"
+    assert split_fast(seg) is None and split_fast(seg) is None
+
+
+def test_segment_fast_path_tells_an_empty_data_area_from_one_empty_name() -> None:
+    for _ in range(3):
+        assert parse_segment("QN=1;ST=32;CN=2011;YY=1;Flag=4;CP=&&&&")[11] == frozenset()
+    for _ in range(3):
+        assert "cp_junk" in parse_segment("QN=1;ST=32;CN=2011;YY=1;Flag=4;CP=&&=5&&")[11]

@@ -112,3 +112,8 @@ bench-ingest-throughput: venv
 
 bench-ingest-memory: venv
 	$(PY) -m bench.ingest_idle_memory --connections $(INGEST_CONNECTIONS)
+
+# ---- rules (evaluation cost per tick; figures printed, never asserted) ----
+.PHONY: bench-rules
+bench-rules: venv
+	$(PY) bench/rules_bench.py --enterprises 300 --ticks 10

@@ -154,7 +154,13 @@ def get_rules_stores() -> Any:
         from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
         return open_rules_stores(Database(settings.sqlite_path))
-    raise InvalidInputError("the rules repositories have no DynamoDB adapter yet; use STORE_BACKEND=sqlite")
+    from monitoring.storage.dynamodb import open_rules_stores as open_dynamodb_rules_stores
+
+    return open_dynamodb_rules_stores(
+        region=settings.dynamodb_region or None,
+        host=settings.dynamodb_endpoint or None,
+        table_prefix=settings.dynamodb_table_prefix,
+    )
 
 
 @lru_cache(maxsize=1)

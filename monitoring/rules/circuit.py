@@ -9,28 +9,22 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from monitoring.rules import episodes
-from monitoring.rules.context import Context
+from monitoring.rules.context import Context, PhaseStats
 from monitoring.rules.models import Finding, PointInfo
 
-Verdict = Callable[[list[float], list[float]], int]
+T, F, U = episodes.TRUE, episodes.FALSE, episodes.UNKNOWN
+Condition = Callable[[PointInfo, dict[str, float], PhaseStats], bytearray]
 
 
-def _per_minute(ctx: Context, point: PointInfo, verdict: Verdict) -> bytearray:
-    volts = [ctx.values(point.id, a) for a in ("ua", "ub", "uc")]
-    amps = [ctx.values(point.id, a) for a in ("ia", "ib", "ic")]
-    out = bytearray(ctx.n)
-    for m in range(ctx.n):
-        v = [x for x in (ph[m] for ph in volts) if x is not None]
-        a = [x for x in (ph[m] for ph in amps) if x is not None]
-        out[m] = verdict(v, a)
-    return out
-
-
-def _rule(ctx: Context, rule: str, make: Callable[[PointInfo, dict[str, float]], Verdict]) -> list[Finding]:
+def _rule(ctx: Context, rule: str, condition: Condition) -> list[Finding]:
     out: list[Finding] = []
     for p in ctx.topology.points_of(ctx.enterprise.id):
+        if p.id not in ctx.samples:
+            continue
         prm = ctx.config.params(rule, enterprise=ctx.enterprise.id, point=p.id)
-        cond = _per_minute(ctx, p, make(p, prm))
+        cond = condition(p, prm, ctx.phases(p.id))
+        if T not in cond:
+            continue
         used = ctx.apply_suppression(cond, [p.id], rule)
         for run in ctx.runs(cond, prm["min_duration_min"]):
             ev = {"point": p.id, "nominal_v": p.nominal_v, "rated_a": p.rated_a, "thresholds": dict(prm)}
@@ -38,70 +32,59 @@ def _rule(ctx: Context, rule: str, make: Callable[[PointInfo, dict[str, float]],
     return out
 
 
-def _tri(ok: bool | None) -> int:
-    return episodes.UNKNOWN if ok is None else (episodes.TRUE if ok else episodes.FALSE)
-
-
 def over_voltage(ctx: Context) -> list[Finding]:
-    def make(p: PointInfo, prm: dict[str, float]) -> Verdict:
-        return lambda v, a: _tri(None if not v else max(v) > prm["share"] * p.nominal_v)
+    def cond(p: PointInfo, prm: dict[str, float], ph: PhaseStats) -> bytearray:
+        lim = prm["share"] * p.nominal_v
+        return bytearray(U if c == 0 else (T if hi > lim else F) for hi, c in zip(ph.vmax, ph.vcnt, strict=True))
 
-    return _rule(ctx, "circuit_over_voltage", make)
+    return _rule(ctx, "circuit_over_voltage", cond)
 
 
 def under_voltage(ctx: Context) -> list[Finding]:
-    """Voltage present (not a power loss) but below share of nominal on some phase."""
+    """Voltage present on all three phases (not a power or phase loss) but one below share of nominal."""
 
-    def make(p: PointInfo, prm: dict[str, float]) -> Verdict:
-        def verdict(v: list[float], a: list[float]) -> int:
-            present = [x for x in v if x >= prm["presence_share"] * p.nominal_v]
-            if len(present) < 3:
-                return episodes.UNKNOWN if not v else episodes.FALSE
-            return _tri(min(present) < prm["share"] * p.nominal_v)
+    def cond(p: PointInfo, prm: dict[str, float], ph: PhaseStats) -> bytearray:
+        present, lim = prm["presence_share"] * p.nominal_v, prm["share"] * p.nominal_v
+        return bytearray(
+            U if c == 0 else (F if c < 3 or lo < present else (T if lo < lim else F))
+            for lo, c in zip(ph.vmin, ph.vcnt, strict=True)
+        )
 
-        return verdict
-
-    return _rule(ctx, "circuit_under_voltage", make)
+    return _rule(ctx, "circuit_under_voltage", cond)
 
 
 def phase_loss(ctx: Context) -> list[Finding]:
     """One or two phases near zero while at least one other phase is healthy."""
 
-    def make(p: PointInfo, prm: dict[str, float]) -> Verdict:
-        def verdict(v: list[float], a: list[float]) -> int:
-            if len(v) < 3:
-                return episodes.UNKNOWN
-            lost = [x for x in v if x < prm["lost_share"] * p.nominal_v]
-            healthy = [x for x in v if x >= prm["others_share"] * p.nominal_v]
-            return _tri(bool(lost) and bool(healthy))
+    def cond(p: PointInfo, prm: dict[str, float], ph: PhaseStats) -> bytearray:
+        lost, healthy = prm["lost_share"] * p.nominal_v, prm["others_share"] * p.nominal_v
+        return bytearray(
+            U if c < 3 else (T if lo < lost and hi >= healthy else F)
+            for lo, hi, c in zip(ph.vmin, ph.vmax, ph.vcnt, strict=True)
+        )
 
-        return verdict
-
-    return _rule(ctx, "circuit_phase_loss", make)
+    return _rule(ctx, "circuit_phase_loss", cond)
 
 
 def current_imbalance(ctx: Context) -> list[Finding]:
     """(max - min) / mean of the phase currents above max_imbalance, once loaded above min_load_share."""
 
-    def make(p: PointInfo, prm: dict[str, float]) -> Verdict:
-        floor = prm["min_load_share"] * (p.rated_a or 0.0)
+    def cond(p: PointInfo, prm: dict[str, float], ph: PhaseStats) -> bytearray:
+        floor, limit = prm["min_load_share"] * (p.rated_a or 0.0), prm["max_imbalance"]
+        out = bytearray(len(ph.acnt))
+        for m, (lo, hi, total, c) in enumerate(zip(ph.amin, ph.amax, ph.asum, ph.acnt, strict=True)):
+            mean = total / 3
+            out[m] = U if c < 3 else (F if mean <= 0 or mean < floor else (T if (hi - lo) / mean > limit else F))
+        return out
 
-        def verdict(v: list[float], a: list[float]) -> int:
-            if len(a) < 3:
-                return episodes.UNKNOWN
-            mean = sum(a) / 3
-            if mean <= 0 or mean < floor:
-                return episodes.FALSE
-            return _tri((max(a) - min(a)) / mean > prm["max_imbalance"])
-
-        return verdict
-
-    return _rule(ctx, "circuit_current_imbalance", make)
+    return _rule(ctx, "circuit_current_imbalance", cond)
 
 
 def over_current(ctx: Context) -> list[Finding]:
-    def make(p: PointInfo, prm: dict[str, float]) -> Verdict:
-        rated = p.rated_a
-        return lambda v, a: _tri(None if not a or not rated else max(a) > prm["share"] * rated)
+    def cond(p: PointInfo, prm: dict[str, float], ph: PhaseStats) -> bytearray:
+        if not p.rated_a:
+            return bytearray([U]) * len(ph.acnt)
+        lim = prm["share"] * p.rated_a
+        return bytearray(U if c == 0 else (T if hi > lim else F) for hi, c in zip(ph.amax, ph.acnt, strict=True))
 
-    return _rule(ctx, "circuit_over_current", make)
+    return _rule(ctx, "circuit_over_current", cond)

@@ -14,10 +14,55 @@ from typing import Any
 from monitoring.rules import episodes
 from monitoring.rules.config import RuleConfig
 from monitoring.rules.models import EnterpriseInfo, Finding, PointInfo, Sample, TerminalEvent, Topology
-from monitoring.rules.running_state import Thresholds, minute_states, minute_values, thresholds_for
+from monitoring.rules.running_state import Thresholds, minute_index, minute_states, minute_values, thresholds_for
 
 MINUTE = timedelta(minutes=1)
 EVIDENCE_READINGS = 6  # readings quoted per point around an episode's start
+
+
+@dataclass(frozen=True, slots=True)
+class PhaseStats:
+    """Per minute: voltage min/max and count of phases with a value; current min/max/sum and count."""
+
+    vmin: list[float]
+    vmax: list[float]
+    vcnt: list[int]
+    amin: list[float]
+    amax: list[float]
+    asum: list[float]
+    acnt: list[int]
+
+
+_EMPTY = (0.0, 0.0, 0, 0.0, 0.0, 0.0, 0)
+
+
+def _summary(s: Sample) -> tuple[float, float, int, float, float, float, int]:
+    if s.flag != "N":
+        return _EMPTY
+    ua, ub, uc, ia, ib, ic = s.ua, s.ub, s.uc, s.ia, s.ib, s.ic
+    if ua is not None and ub is not None and uc is not None and ia is not None and ib is not None and ic is not None:
+        # the common case: a three-phase meter reporting everything
+        return (min(ua, ub, uc), max(ua, ub, uc), 3, min(ia, ib, ic), max(ia, ib, ic), ia + ib + ic, 3)
+    v = [x for x in (ua, ub, uc) if x is not None]
+    a = [x for x in (ia, ib, ic) if x is not None]
+    return (
+        min(v) if v else 0.0,
+        max(v) if v else 0.0,
+        len(v),
+        min(a) if a else 0.0,
+        max(a) if a else 0.0,
+        sum(a),
+        len(a),
+    )
+
+
+def phase_stats(samples: Sequence[Sample], index: list[int]) -> PhaseStats:
+    """Summaries per minute; only the samples that cover a minute of the window are summarised."""
+    used = sorted({i for i in index if i >= 0})
+    rows = {i: _summary(samples[i]) for i in used}
+    per_minute = [rows[i] if i >= 0 else _EMPTY for i in index]
+    cols = list(zip(*per_minute, strict=True)) if per_minute else [()] * 7
+    return PhaseStats(*(list(c) for c in cols))
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +93,9 @@ class Context:
     _states: dict[str, bytearray] = field(default_factory=dict)
     _values: dict[tuple[str, str], list[float | None]] = field(default_factory=dict)
     _th: dict[str, Thresholds] = field(default_factory=dict)
+    _index: dict[str, list[int]] = field(default_factory=dict)
+    _phases: dict[str, PhaseStats] = field(default_factory=dict)
+    memo: dict[str, Any] = field(default_factory=dict)  # per-context results shared between rules
 
     # --- time ---------------------------------------------------------------------------------------
     def at(self, m: int) -> datetime:
@@ -68,10 +116,19 @@ class Context:
             th = self._th[point_id] = thresholds_for(p, params)
         return th
 
+    def cover(self, point_id: str) -> list[int]:
+        """Per minute, the index of the point's sample covering it (-1: none)."""
+        idx = self._index.get(point_id)
+        if idx is None:
+            cov = self.thresholds(point_id).coverage
+            idx = self._index[point_id] = minute_index(self.samples.get(point_id, ()), cov, self.start, self.n)
+        return idx
+
     def states(self, point_id: str) -> bytearray:
         st = self._states.get(point_id)
         if st is None:
-            st = minute_states(self.samples.get(point_id, ()), self.thresholds(point_id), self.start, self.n)
+            samples = self.samples.get(point_id, ())
+            st = minute_states(samples, self.thresholds(point_id), self.start, self.n, self.cover(point_id))
             self._states[point_id] = st
         return st
 
@@ -80,9 +137,17 @@ class Context:
         v = self._values.get(key)
         if v is None:
             cov = self.thresholds(point_id).coverage
-            v = minute_values(self.samples.get(point_id, ()), attr, cov, self.start, self.n)
+            samples = self.samples.get(point_id, ())
+            v = minute_values(samples, attr, cov, self.start, self.n, self.cover(point_id))
             self._values[key] = v
         return v
+
+    def phases(self, point_id: str) -> PhaseStats:
+        """Per-minute phase voltage and current summaries (shared by the circuit, power-loss, tamper rules)."""
+        ph = self._phases.get(point_id)
+        if ph is None:
+            ph = self._phases[point_id] = phase_stats(self.samples.get(point_id, ()), self.cover(point_id))
+        return ph
 
     # --- suppression --------------------------------------------------------------------------------
     def suppression_mask(self, point_ids: Iterable[str], rule: str) -> tuple[bytearray, list[Suppression]]:

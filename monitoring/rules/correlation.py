@@ -18,6 +18,10 @@ RUN, STOP, UNK = int(RunState.RUN), int(RunState.STOP), int(RunState.UNKNOWN)
 
 def production_state(ctx: Context, assoc: AssociationInfo) -> bytearray:
     """Per minute: RUN if any production point runs, STOP if all are known stopped, else UNKNOWN."""
+    key = f"production_state:{assoc.id}"
+    hit = ctx.memo.get(key)
+    if hit is not None:
+        return bytearray(hit)
     out = bytearray(ctx.n)
     series = [ctx.states(p) for p in assoc.production]
     if not series:
@@ -28,6 +32,7 @@ def production_state(ctx: Context, assoc: AssociationInfo) -> bytearray:
             out[m] = RUN
         elif UNK not in vals:
             out[m] = STOP
+    ctx.memo[key] = bytes(out)
     return out
 
 
@@ -70,14 +75,16 @@ def _onoff(ctx: Context, point_id: str) -> dict[str, float]:
     return {"p_on_kw": round(th.p_on, 3), "p_off_kw": round(th.p_off, 3)}
 
 
-def _hour_of(ctx: Context, m: int) -> int:
+def _local_hours(ctx: Context) -> list[int]:
     # China has used UTC+8 without daylight saving since 1991, so the local hour is a fixed offset.
-    return (ctx.at(m).hour + 8) % 24
+    first = int(ctx.start.timestamp() // 60)
+    return [((first + m) // 60 + 8) % 24 for m in range(ctx.n)]
 
 
 def control_low_load(ctx: Context) -> list[Finding]:
     """R2: control RUN but below a share of its baseline (or of rated power) while production runs."""
     out: list[Finding] = []
+    hours = _local_hours(ctx)
     for assoc in ctx.topology.associations_of(ctx.enterprise.id):
         prod = production_state(ctx, assoc)
         for cp in assoc.control:
@@ -88,9 +95,8 @@ def control_low_load(ctx: Context) -> list[Finding]:
             cst, power = ctx.states(cp), ctx.values(cp, "p")
             cond = bytearray(ctx.n)
             limits: dict[int, float] = {}
-            for m in range(ctx.n):
+            for m, hour in enumerate(hours):
                 p, c, v = prod[m], cst[m], power[m]
-                hour = _hour_of(ctx, m)
                 limit = prm["baseline_share"] * base[hour] if hour in base else rated_limit
                 if p == STOP or c == STOP:
                     cond[m] = episodes.FALSE

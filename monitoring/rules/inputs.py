@@ -19,7 +19,8 @@ class MemoryRuleInputs:
         self._times: dict[str, list[datetime]] = {}
         self._samples: dict[str, list[Sample]] = {}
         self._events: list[TerminalEvent] = []
-        self._arrivals: list[tuple[datetime, str, datetime]] = []  # (received_at, point, data time), by arrival
+        self._arrivals: list[tuple[datetime, str, datetime]] = []  # (received_at, point, data time)
+        self._sorted = True
 
     def set_topology(self, topology: Topology) -> None:
         self._topology = topology
@@ -28,17 +29,24 @@ class MemoryRuleInputs:
         """Store readings (each sample's own received_at wins over the argument)."""
         times = self._times.setdefault(point_id, [])
         rows = self._samples.setdefault(point_id, [])
+        arrivals: list[tuple[datetime, str, datetime]] = []
         for s in samples:
-            i = bisect.bisect_left(times, s.at)
-            if i < len(times) and times[i] == s.at:
-                rows[i] = s
+            if not times or s.at > times[-1]:  # the common case: appending in time order
+                times.append(s.at)
+                rows.append(s)
             else:
-                times.insert(i, s.at)
-                rows.insert(i, s)
+                i = bisect.bisect_left(times, s.at)
+                if i < len(times) and times[i] == s.at:
+                    rows[i] = s
+                else:
+                    times.insert(i, s.at)
+                    rows.insert(i, s)
             arrived = s.received_at or received_at
             if arrived is not None:
-                self._arrivals.append((arrived, point_id, s.at))
-        self._arrivals.sort(key=lambda a: a[0])
+                arrivals.append((arrived, point_id, s.at))
+        if arrivals:
+            self._arrivals.extend(arrivals)
+            self._sorted = False
 
     def add_events(self, events: Iterable[TerminalEvent]) -> None:
         self._events.extend(events)
@@ -64,6 +72,9 @@ class MemoryRuleInputs:
 
     def late_arrivals(self, received_since: datetime, data_before: datetime) -> Mapping[str, datetime]:
         out: dict[str, datetime] = {}
+        if not self._sorted:
+            self._arrivals.sort(key=lambda a: a[0])
+            self._sorted = True
         i = bisect.bisect_left(self._arrivals, received_since, key=lambda a: a[0])
         for _, pid, at in self._arrivals[i:]:
             if at < data_before and (pid not in out or at < out[pid]):

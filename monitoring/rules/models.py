@@ -117,11 +117,26 @@ class Topology:
     points: Mapping[str, PointInfo]
     associations: Mapping[str, AssociationInfo]
 
+    _by_enterprise: dict[str, tuple[list[PointInfo], list[AssociationInfo]]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+
+    def _of(self, enterprise_id: str) -> tuple[list[PointInfo], list[AssociationInfo]]:
+        hit = self._by_enterprise.get(enterprise_id)
+        if hit is None:
+            if not self._by_enterprise:  # build the whole index once: per-enterprise scans are O(points)
+                for p in self.points.values():
+                    self._by_enterprise.setdefault(p.enterprise_id, ([], []))[0].append(p)
+                for a in self.associations.values():
+                    self._by_enterprise.setdefault(a.enterprise_id, ([], []))[1].append(a)
+            hit = self._by_enterprise.setdefault(enterprise_id, ([], []))
+        return hit
+
     def points_of(self, enterprise_id: str) -> list[PointInfo]:
-        return [p for p in self.points.values() if p.enterprise_id == enterprise_id]
+        return self._of(enterprise_id)[0]
 
     def associations_of(self, enterprise_id: str) -> list[AssociationInfo]:
-        return [a for a in self.associations.values() if a.enterprise_id == enterprise_id]
+        return self._of(enterprise_id)[1]
 
     def only(self, enterprise_ids: set[str]) -> Topology:
         """The topology restricted to some enterprises (for replay of one enterprise)."""

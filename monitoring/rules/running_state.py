@@ -55,95 +55,88 @@ def thresholds_for(point: PointInfo, params: dict[str, float]) -> Thresholds:
     )
 
 
-def _level(sample: Sample) -> tuple[float, bool] | None:
-    """The quantity used for classification: (value, is_power). None when the sample carries neither."""
-    if sample.p is not None:
-        return sample.p, True
-    currents = [c for c in (sample.ia, sample.ib, sample.ic) if c is not None]
-    if currents:
-        return max(currents), False
-    return None
+def classify(samples: Sequence[Sample], th: Thresholds) -> list[int]:
+    """The confirmed state (RunState value) after each sample (UNKNOWN for bad or empty samples), in order.
 
-
-def classify(samples: Sequence[Sample], th: Thresholds) -> list[RunState]:
-    """The confirmed state after each sample (UNKNOWN for bad or empty samples), in sample order."""
-    out: list[RunState] = []
-    last_out_cls = RunState.UNKNOWN
-    last_out_at: datetime | None = None
-    streak_cls = RunState.UNKNOWN
-    streak_len = 0
-    prev_at: datetime | None = None
-    confirmed = RunState.UNKNOWN
-    confirmed_at: datetime | None = None
+    Written for speed (it runs for every point every minute): plain ints and float seconds, no helpers.
+    """
+    run, stop, unknown = int(RunState.RUN), int(RunState.STOP), int(RunState.UNKNOWN)
+    memory, coverage, confirm = th.memory.total_seconds(), th.coverage.total_seconds(), th.confirm
+    p_on, p_off, i_on, i_off = th.p_on, th.p_off, th.i_on, th.i_off
+    p_mid, i_mid = (p_on + p_off) / 2, (i_on + i_off) / 2
+    out: list[int] = []
+    last_out_cls, last_out_at = unknown, -1e18
+    streak_cls, streak_len = unknown, 0
+    prev_at = -1e18
+    confirmed, confirmed_at = unknown, -1e18
     for s in samples:
-        lv = _level(s) if s.good else None
-        if lv is None:
-            out.append(RunState.UNKNOWN)
-            streak_len = 0
-            prev_at = None
+        value = s.p
+        if s.flag != "N" or (value is None and s.ia is None and s.ib is None and s.ic is None):
+            out.append(unknown)
+            streak_len, prev_at = 0, -1e18
             continue
-        value, is_power = lv
-        on, off = (th.p_on, th.p_off) if is_power else (th.i_on, th.i_off)
+        t = s.at.timestamp()
+        if value is not None:
+            on, off, mid = p_on, p_off, p_mid
+        else:
+            value = max(c for c in (s.ia, s.ib, s.ic) if c is not None)
+            on, off, mid = i_on, i_off, i_mid
         if value >= on:
-            cls = RunState.RUN
-            last_out_cls, last_out_at = cls, s.at
+            cls = last_out_cls = run
+            last_out_at = t
         elif value <= off:
-            cls = RunState.STOP
-            last_out_cls, last_out_at = cls, s.at
-        elif last_out_at is not None and s.at - last_out_at <= th.memory:
+            cls = last_out_cls = stop
+            last_out_at = t
+        elif t - last_out_at <= memory:
             cls = last_out_cls
         else:
-            cls = RunState.RUN if value >= (on + off) / 2 else RunState.STOP
-        contiguous = prev_at is not None and s.at - prev_at <= th.coverage
-        if cls == streak_cls and contiguous:
+            cls = run if value >= mid else stop
+        if cls == streak_cls and t - prev_at <= coverage:
             streak_len += 1
         else:
             streak_cls, streak_len = cls, 1
-        prev_at = s.at
-        if streak_len >= th.confirm:
-            confirmed, confirmed_at = cls, s.at
-        if confirmed_at is not None and s.at - confirmed_at <= th.memory:
-            out.append(confirmed)
-        else:
-            out.append(RunState.UNKNOWN)
+        prev_at = t
+        if streak_len >= confirm:
+            confirmed, confirmed_at = cls, t
+        out.append(confirmed if t - confirmed_at <= memory else unknown)
     return out
 
 
-def minute_states(samples: Sequence[Sample], th: Thresholds, start: datetime, n: int) -> bytearray:
+def minute_index(samples: Sequence[Sample], coverage: timedelta, start: datetime, n: int) -> list[int]:
+    """For each minute start+m, the index of the sample covering it, or -1.
+
+    A sample covers [its time, min(its time + coverage, the next sample's time)); minutes are covered when
+    they begin inside that span.
+    """
+    out = [-1] * n
+    start_s = start.timestamp()
+    cov = coverage.total_seconds()
+    ts = [s.at.timestamp() for s in samples]
+    last_i = len(ts) - 1
+    for idx, t in enumerate(ts):
+        until = t + cov
+        if idx < last_i and ts[idx + 1] < until:
+            until = ts[idx + 1]
+        lo = max(int((t - start_s) // 60), 0)
+        hi = min(-int((start_s - until) // 60), n)  # ceil: minutes beginning before `until`
+        if lo < hi:
+            out[lo:hi] = [idx] * (hi - lo)
+    return out
+
+
+def minute_states(
+    samples: Sequence[Sample], th: Thresholds, start: datetime, n: int, index: list[int] | None = None
+) -> bytearray:
     """RunState per minute for minutes start, start+1, ..., start+n-1 (samples sorted by time)."""
     states = classify(samples, th)
-    out = bytearray(n)  # zero == UNKNOWN
-    for idx, s in enumerate(samples):
-        st = states[idx]
-        if st == RunState.UNKNOWN:
-            continue
-        first = int((s.at - start) // _MINUTE)
-        next_at = samples[idx + 1].at if idx + 1 < len(samples) else None
-        until = s.at + th.coverage
-        if next_at is not None and next_at < until:
-            until = next_at
-        last = int(-((start - until) // _MINUTE))  # ceil: minutes strictly before `until`
-        lo, hi = max(first, 0), min(last, n)
-        if lo < hi:
-            out[lo:hi] = bytes([int(st)]) * (hi - lo)
-    return out
+    idx = index if index is not None else minute_index(samples, th.coverage, start, n)
+    return bytearray(states[i] if i >= 0 else 0 for i in idx)
 
 
 def minute_values(
-    samples: Sequence[Sample], attr: str, coverage: timedelta, start: datetime, n: int
+    samples: Sequence[Sample], attr: str, coverage: timedelta, start: datetime, n: int, index: list[int] | None = None
 ) -> list[float | None]:
-    """A reading's field held per minute over its coverage (None where no good sample covers the minute)."""
-    out: list[float | None] = [None] * n
-    for idx, s in enumerate(samples):
-        value = getattr(s, attr)
-        if value is None or not s.good:
-            continue
-        first = int((s.at - start) // _MINUTE)
-        next_at = samples[idx + 1].at if idx + 1 < len(samples) else None
-        until = s.at + coverage
-        if next_at is not None and next_at < until:
-            until = next_at
-        last = int(-((start - until) // _MINUTE))
-        for m in range(max(first, 0), min(last, n)):
-            out[m] = value
-    return out
+    """A reading's field per minute over its coverage (None where no good sample with the field covers it)."""
+    vals = [getattr(s, attr) if s.flag == "N" else None for s in samples]
+    idx = index if index is not None else minute_index(samples, coverage, start, n)
+    return [vals[i] if i >= 0 else None for i in idx]

@@ -8,6 +8,7 @@ parameter changes and duplicate MNs reported by ingest/decode as events.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from monitoring.rules import episodes
@@ -30,18 +31,17 @@ def zero_current(ctx: Context) -> list[Finding]:
         if p.role not in (Role.PRODUCTION, Role.COMBINED):
             continue
         prm = ctx.config.params("tamper_zero_current", enterprise=ctx.enterprise.id, point=p.id)
-        volts = [ctx.values(p.id, a) for a in ("ua", "ub", "uc")]
-        amps = [ctx.values(p.id, a) for a in ("ia", "ib", "ic")]
+        ph = ctx.phases(p.id)
         vmin = prm["voltage_share"] * p.nominal_v
         cond = bytearray([episodes.UNKNOWN]) * ctx.n
         for m in range(ctx.n):
-            v = [x for x in (ph[m] for ph in volts) if x is not None]
-            a = [x for x in (ph[m] for ph in amps) if x is not None]
-            if not v or not a or not any(s[m] == RunState.RUN for s in main_run):
+            if not any(s[m] == RunState.RUN for s in main_run):
                 if any(s[m] == RunState.STOP for s in main_run):
                     cond[m] = episodes.FALSE
                 continue
-            dead = all(x <= prm["zero_a"] for x in a) and all(x >= vmin for x in v)
+            if ph.vcnt[m] == 0 or ph.acnt[m] == 0:
+                continue
+            dead = ph.amax[m] <= prm["zero_a"] and ph.vmin[m] >= vmin
             cond[m] = episodes.TRUE if dead else episodes.FALSE
         used = ctx.apply_suppression(cond, [p.id], "tamper_zero_current")
         for run in ctx.runs(cond, prm["min_duration_min"]):
@@ -122,16 +122,17 @@ def clock_skew(ctx: Context) -> list[Finding]:
         prm = ctx.config.params("tamper_clock_skew", enterprise=ctx.enterprise.id, point=points[0].id)
         cond = bytearray([episodes.UNKNOWN]) * ctx.n
         worst = 0.0
+        limit = timedelta(seconds=prm["max_ahead_s"])
         for p in points:
-            for s in ctx.samples.get(p.id, ()):
-                m = ctx.index(s.at)
-                if s.received_at is None or not 0 <= m < ctx.n:
-                    continue
-                ahead = (s.at - s.received_at).total_seconds()
-                if ahead > prm["max_ahead_s"]:
-                    cond[m], worst = episodes.TRUE, max(worst, ahead)
-                elif cond[m] != episodes.TRUE:
+            samples = ctx.samples.get(p.id, ())
+            for m, i in enumerate(ctx.cover(p.id)):
+                if i >= 0 and cond[m] != episodes.TRUE:
                     cond[m] = episodes.FALSE
+            for s in samples:
+                if s.received_at is not None and s.at - s.received_at > limit:
+                    m = ctx.index(s.at)
+                    if 0 <= m < ctx.n:
+                        cond[m], worst = episodes.TRUE, max(worst, (s.at - s.received_at).total_seconds())
         for e in ctx.events:
             m = ctx.index(e.at)
             if e.mn == mn and e.kind == "clock_skew" and 0 <= m < ctx.n:

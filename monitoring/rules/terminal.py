@@ -33,14 +33,15 @@ def terminal_offline(ctx: Context) -> list[Finding]:
         interval = min(p.interval_s for p in points)
         allowed = timedelta(seconds=interval * prm["interval_multiple"])
         times = sorted({s.at for p in points for s in ctx.samples.get(p.id, ())})
+        stamps = [t.timestamp() for t in times]
+        allowed_s, base = allowed.total_seconds(), ctx.start.timestamp()
         cond = bytearray(ctx.n)
-        j, last = 0, None
+        j, last = 0, -1e18
         for m in range(ctx.n):
-            t_end = ctx.at(m + 1)
-            while j < len(times) and times[j] < t_end:
-                last, j = times[j], j + 1
-            silent = last is None or t_end - last > allowed
-            cond[m] = episodes.TRUE if silent else episodes.FALSE
+            t_end = base + 60 * (m + 1)
+            while j < len(stamps) and stamps[j] < t_end:
+                last, j = stamps[j], j + 1
+            cond[m] = episodes.TRUE if t_end - last > allowed_s else episodes.FALSE
         ids = [p.id for p in points]
         used = ctx.apply_suppression(cond, ids, "terminal_offline")
         for run in ctx.runs(cond, prm["min_duration_min"]):
@@ -79,12 +80,8 @@ def data_incomplete(ctx: Context, day_label: str) -> list[Finding]:
 def _dead_voltage(ctx: Context, point: PointInfo, share: float) -> list[int]:
     """Per minute: 1 voltage dead on all phases, 0 present, 2 unknown (no good voltage reading)."""
     limit = share * point.nominal_v
-    phases = [ctx.values(point.id, a) for a in ("ua", "ub", "uc")]
-    out: list[int] = []
-    for m in range(ctx.n):
-        vals = [x for x in (ph[m] for ph in phases) if x is not None]
-        out.append(2 if not vals else (1 if all(v < limit for v in vals) else 0))
-    return out
+    ph = ctx.phases(point.id)
+    return [2 if c == 0 else (1 if hi < limit else 0) for hi, c in zip(ph.vmax, ph.vcnt, strict=True)]
 
 
 def power_loss(ctx: Context) -> list[Finding]:

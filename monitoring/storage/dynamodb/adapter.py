@@ -18,6 +18,7 @@ from monitoring.storage.dynamodb.metering import CapacityMeter
 from monitoring.storage.dynamodb.models import Connection, Models, build_models
 from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
 from monitoring.storage.dynamodb.registry import DynamoDBRegistryRepository
+from monitoring.storage.dynamodb.rules import DynamoDBRulesStores, open_rules_stores
 from monitoring.storage.ports import Store
 from monitoring.storage.retention import RetentionPolicy
 
@@ -68,6 +69,10 @@ class DynamoDBBackend:
             close=self.close,
         )
 
+    def rules_stores(self) -> DynamoDBRulesStores:
+        """The rules-area repositories (rule state, alarms, audit, reports, emergency) on the `state` table."""
+        return open_rules_stores(self.models.state, self.tx_connection)
+
     def close(self) -> None:
         """Release the HTTP connection pool."""
         self.client.close()
@@ -96,3 +101,19 @@ def open_dynamodb_store(
     if create_tables:
         backend.create_tables()
     return backend.store(retention=retention, clock=clock, archive_days=archive_days, purge_by_scan=purge_by_scan)
+
+
+def open_dynamodb_rules_stores(
+    *,
+    region: str | None = None,
+    host: str | None = None,
+    table_prefix: str = schema.DEFAULT_TABLE_PREFIX,
+    meter: CapacityMeter | None = None,
+    aws_access_key_id: str | None = None,
+    aws_secret_access_key: str | None = None,
+) -> DynamoDBRulesStores:
+    """The rules-area repositories (rule state, alarms, audit, reports, emergency) of store `table_prefix`."""
+    conn = Connection(
+        region=region, host=host, aws_access_key_id=aws_access_key_id, aws_secret_access_key=aws_secret_access_key
+    )
+    return DynamoDBBackend(conn, table_prefix, meter or CapacityMeter()).rules_stores()

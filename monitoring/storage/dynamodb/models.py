@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from pynamodb.attributes import BinaryAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
+from pynamodb.attributes import BinaryAttribute, BooleanAttribute, NumberAttribute, TTLAttribute, UnicodeAttribute
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection, LocalSecondaryIndex, Projection
 from pynamodb.models import Model
 
@@ -45,12 +45,17 @@ class RegistryItem(Item):
 
 
 class StateItem(ExpiringItem):
-    """Current state: downlink commands (`status`, `qn`); rule state and alarms later."""
+    """Current state: commands (`status`, `qn`), alarms (`status`, `version`, `is_open`), pointers (`ref`)."""
 
     status = UnicodeAttribute(null=True)
     qn = UnicodeAttribute(null=True)
+    ref = UnicodeAttribute(null=True)
+    version = NumberAttribute(null=True)
+    is_open = BooleanAttribute(null=True)
     gsi1pk = UnicodeAttribute(null=True, attr_name=schema.GSI1_PK)
     gsi1sk = UnicodeAttribute(null=True, attr_name=schema.GSI1_SK)
+    gsi2pk = UnicodeAttribute(null=True, attr_name=schema.GSI2_PK)
+    gsi2sk = UnicodeAttribute(null=True, attr_name=schema.GSI2_SK)
 
 
 class ReadingItem(ExpiringItem):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from moto import mock_aws
@@ -49,6 +50,28 @@ def dynamodb_local_store(tmp_path: Path, clock: FixedClock, request: pytest.Fixt
     backend.create_tables(enable_ttl=False)
     try:
         yield backend.store(clock=clock, purge_by_scan=True)
+    finally:
+        backend.delete_tables()
+        backend.close()
+
+
+def dynamodb_rules_stores(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The rules-area repositories on moto or DynamoDB Local (request.param names which)."""
+    request.getfixturevalue("fake_aws_env")
+    if request.param == "moto":
+        with mock_aws():
+            backend = DynamoDBBackend(Connection(region=REGION), _prefix())
+            backend.create_tables(enable_ttl=False)
+            yield backend.rules_stores()
+            backend.close()
+        return
+    url = request.getfixturevalue("dynamodb_local_url")
+    backend = DynamoDBBackend(
+        Connection(region=REGION, host=url, aws_access_key_id="l", aws_secret_access_key="l"), _prefix()
+    )
+    backend.create_tables(enable_ttl=False)
+    try:
+        yield backend.rules_stores()
     finally:
         backend.delete_tables()
         backend.close()

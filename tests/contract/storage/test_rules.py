@@ -17,15 +17,19 @@ from monitoring.reports.models import Decision, FaultKind, FaultReport, Stoppage
 from monitoring.storage.rules_memory import MemoryRulesStores
 from monitoring.storage.sqlite.db import Database
 from monitoring.storage.sqlite.rules_repos import open_rules_stores
+from tests.contract.storage.dynamodb_adapters import dynamodb_rules_stores
 
 pytestmark = pytest.mark.contract
 T = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "moto", "dynamodb_local"])
 def rules(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
     if request.param == "memory":
         yield MemoryRulesStores()
+        return
+    if request.param in ("moto", "dynamodb_local"):
+        yield from dynamodb_rules_stores(request)
         return
     db = Database(tmp_path / "rules.db")
     try:

@@ -41,7 +41,7 @@ def test_values_inside_the_band_keep_the_previous_state() -> None:
 
 
 def test_bad_flag_and_gap_are_unknown_never_stop() -> None:
-    assert set(classify(_series([0, 0, 0], flag="D"), TH)) == {RunState.UNKNOWN}
+    assert set(classify(_series([0, 0, 0], flag="D"), TH)) == {int(RunState.UNKNOWN)}
     minutes = minute_states(_series([10, 10, None, None, None, None, 10, 10]), TH, T, 8)
     # a reading covers its interval x coverage_factor (90 s), so minute 2 is still known; 3-5 are not
     assert list(minutes[3:6]) == [0, 0, 0] and minutes[1] == RunState.RUN

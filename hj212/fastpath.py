@@ -1,117 +1,180 @@
 """Fast path for well-formed data segments: one compiled "plan" per field layout (the decoder's hot path).
 
 A terminal sends the same layout every minute; only the values change. For a segment that is exactly
-`K=v;K=v;…;CP=&&K=v,K=v;K=v…&&` (no spaces, no Info `//`, no junk, no repeated names), the keys and values
-are pulled out by one regex each at C speed, and the layout (the tuple of keys) selects a small function,
-generated once, that builds the header dict, the scalars and the per-code items with dict displays. The
-generated code holds only indices; the key strings are passed in as constants, never written into code.
+`K=v;…;K=v;CP=&&K=v,K=v;K=v…&&` (no spaces, no `/` or `&` in values, no junk), one byte translation and
+one small regex check the structure at C speed; `str.replace`/`split` then yield keys and values; and the
+layout (the keys joined) selects a function, generated once per layout, that builds the header dict, the
+scalars and the per-code items with dict displays. The generated source holds only placeholders of ours;
+the peer's key strings are put into the compiled code's constants afterwards, never parsed as code.
 
 Anything else returns None and is parsed by the lenient path in segment.py, which gives identical results
-for the segments accepted here (a property test checks this). Plans are compiled only for a layout seen
-twice, and at most `_MAX_PLANS` are kept, so hostile input cannot make this path slow or large.
+for the segments accepted here (property tests check this). Plans are compiled only for a layout seen
+twice, and at most `_MAX_PLANS` are kept (the table is emptied when full), so hostile input cannot make
+this path large, nor slower than about one compilation per two frames.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import re
+import types
+from collections.abc import Callable, Mapping, Sequence
+from typing import cast
 
-__all__ = ["split_fast"]
+from .messages import Frame, Version, new_cp, new_frame
 
-_TO_SEMI = bytes.maketrans(b",", b";")
-_NOT_DELIM = bytes(c for c in range(256) if c not in b";,=")
-_MAX_PLANS = 256
+__all__ = ["fast_frame", "split_fast"]
+
+# Keep only the bytes that shape a segment; anything the lenient path would treat specially (whitespace it
+# strips, `//` Info values, stray `&`) stays too, so that it breaks the pattern below.
+_NOT_SHAPE = bytes(c for c in range(256) if c not in b";,=&/ \t\r\n")
+# header `K=v;` (no commas: that is a quirk), `CP=&&`, data area `K=v` joined by `;`/`,` (one trailing allowed), `&&`.
+_TO_SEMI = bytes.maketrans(b"=,", b";;")
+_SEPARATORS = (0x3B, 0x2C)
+_SHAPE = re.compile(rb"(?:=;)+=&&(?:(?:=[;,])*=[;,]?)?&&")
+_MAX_PLANS = 1024
 _MAX_SEEN = 4096
-_Plan = Callable[[Sequence[str]], tuple[dict[str, str], dict[str, str], dict[str, dict[str, str]]]]
-_plans: dict[str, _Plan | None] = {}  # None: this layout always takes the lenient path
-_MISSING: _Plan | None = lambda v: ({}, {}, {})  # noqa: E731 - a sentinel distinct from None
+_Built = tuple[dict[str, str], dict[str, str], dict[str, dict[str, str]]]
+_Plan = Callable[[Sequence[str]], _Built]
+# A compiled layout: the builder, where QN, ST, CN, PW, MN and Flag sit among the values (-1: absent), the
+# quirks the layout itself implies, and whether PNUM/PNO appear (those frames take the lenient path).
+_Layout = tuple[_Plan, int, int, int, int, int, int, frozenset[str], bool]
+_plans: dict[str, _Layout | None] = {}  # None: this layout always takes the lenient path
 _seen: dict[str, int] = {}
+_VERSIONS = (Version.V2005, Version.V2017, Version.V2025)
+_HEADER_POS = ("QN", "ST", "CN", "PW", "MN", "Flag")
+# Flag values of unsplit frames of a known version (V = 0, 1, 2; D = 0), with or without A.
+_PLAIN_FLAGS = {str(v): v for v in (0, 1, 4, 5, 8, 9)}
 
 
-def _compile(head_keys: Sequence[str], body_keys: Sequence[str]) -> _Plan | None:
-    """Generate the builder for one layout; None for repeated or empty names (left to the lenient path)."""
+def _swap(const: object, real: Mapping[str, str]) -> object:
+    if isinstance(const, str):
+        return real.get(const, const)
+    if isinstance(const, tuple):
+        return tuple(real.get(c, c) if isinstance(c, str) else c for c in const)
+    return const
+
+
+def _compile(keys: Sequence[str], h: int) -> _Layout | None:
+    """Generate the builder for a layout (`keys[h]` is CP); None for repeated or empty names (lenient path)."""
+    head_keys, body_keys = keys[:h], keys[h + 1 :]
     if len(set(head_keys)) != len(head_keys) or len(set(body_keys)) != len(body_keys):
         return None
     if "" in head_keys or "" in body_keys:
         return None
-    consts: dict[str, object] = {}
-    names: dict[str, str] = {}
+    # The template names every key by a placeholder of ours ("\x00<n>"); after compiling, the placeholders in
+    # the code's constants are swapped for the real names. Peer text is never parsed as code, and the dict
+    # displays get constant keys (one BUILD_CONST_KEY_MAP each).
+    real: dict[str, str] = {}
 
     def const(text: str) -> str:
-        name = names.get(text)
-        if name is None:
-            name = names[text] = f"k{len(names)}"
-            consts[name] = text
-        return name
+        placeholder = f"\x00{len(real)}"
+        real[placeholder] = text
+        return repr(placeholder)
 
-    head = ", ".join(f"{const(k)}: v[{i}]" for i, k in enumerate(head_keys))
-    offset = len(head_keys)
+    head = ", ".join(f"{const(k)}: a{i}" for i, k in enumerate(head_keys))
     scalars: list[str] = []
     groups: dict[str, list[str]] = {}
-    for j, key in enumerate(body_keys, offset):
+    for j, key in enumerate(body_keys, h + 1):
         code, dash, field = key.partition("-")
         if dash:
-            groups.setdefault(code, []).append(f"{const(field)}: v[{j}]")
+            groups.setdefault(code, []).append(f"{const(field)}: a{j}")
         else:
-            scalars.append(f"{const(key)}: v[{j}]")
+            scalars.append(f"{const(key)}: a{j}")
     items = ", ".join(f"{const(code)}: {{{', '.join(fields)}}}" for code, fields in groups.items())
-    source = f"def plan(v):\n    return {{{head}}}, {{{', '.join(scalars)}}}, {{{items}}}\n"
-    namespace: dict[str, object] = dict(consts)
-    exec(compile(source, "<hj212 plan>", "exec"), namespace)  # noqa: S102 - code holds indices only
-    plan: _Plan = namespace["plan"]  # type: ignore[assignment]
-    return plan
+    unpack = ", ".join(f"a{i}" for i in range(len(keys)))
+    source = f"def plan(v):\n    {unpack}, = v\n    return {{{head}}}, {{{', '.join(scalars)}}}, {{{items}}}\n"
+    module = compile(source, "<hj212 plan>", "exec")
+    template = next(c for c in module.co_consts if isinstance(c, types.CodeType))
+    code_obj = template.replace(co_consts=tuple(_swap(c, real) for c in template.co_consts))
+    plan = cast(_Plan, types.FunctionType(code_obj, {}))
+    where = [head_keys.index(k) if k in head_keys else -1 for k in _HEADER_POS]
+    if where[2] < 0:
+        return None  # no CN: the lenient path reports it
+    quirks = {q for q, i in zip(("missing_qn", "missing_st"), where[:2], strict=True) if i < 0}
+    if where[5] < 0:
+        quirks.add("missing_flag")
+    split = "PNUM" in head_keys or "PNO" in head_keys
+    return (plan, *where, frozenset(quirks), split)  # type: ignore[return-value]
 
 
-def _well_formed(raw: bytes) -> bool:
-    """Is `raw` exactly `K=v` parts separated by `;` or `,` (one '=' per part)? Checked at C speed."""
-    delims = raw.translate(_TO_SEMI, _NOT_DELIM)  # keeps only '=', ';' (',' mapped to ';')
-    k = (len(delims) + 1) >> 1
-    return k > 0 and delims == b"=;" * (k - 1) + b"="
-
-
-def split_fast(
-    text: str, raw: bytes | None = None
-) -> tuple[dict[str, str], dict[str, str], dict[str, dict[str, str]]] | None:
-    """(header, scalars, items) of a well-formed segment, or None to use the lenient parser.
-
-    `raw` is the segment's UTF-8 bytes when the caller has them (the stream decoder does).
-    """
-    if raw is None:
-        raw = text.encode("utf-8")
-    ci = raw.find(b";CP=&&")
-    if ci <= 0 or not raw.endswith(b"&&") or len(raw) < ci + 8:
+def _layout(raw: bytes) -> tuple[_Layout, list[str]] | None:
+    """The compiled layout of a well-formed segment and its values; None for the lenient path."""
+    shape = raw.translate(None, _NOT_SHAPE)
+    # One `=&&` (the pattern) and one `CP=`, which `;CP=&&` shows to be that one.
+    if _SHAPE.fullmatch(shape) is None or raw.count(b"CP=") != 1 or b";CP=&&" not in raw or not raw.endswith(b"&&"):
         return None
-    # Anything the lenient path treats differently: Info `//`, the whitespace it strips, "CP=&&" twice.
-    if b"//" in raw or b" " in raw or b"\t" in raw or b"\r" in raw or b"\n" in raw or b"CP=&&" in raw[:ci]:
-        return None
-    head = raw[:ci]
-    body = raw[ci + 6 : -2]
-    end = -2
-    if body.endswith(b";") or body.endswith(b","):
-        body = body[:-1]  # a trailing separator (`…Flag=N;&&`) carries nothing
-        end = -3
-    if b"," in head or b"&&" in body or not _well_formed(head) or (body and not _well_formed(body)):
-        return None
-    tci = text.find(";CP=&&")
-    hflat = text[:tci].replace("=", ";").split(";")
-    # The layout is named by one string (keys cannot hold ';' or a line break): cheaper to hash than a tuple.
-    if body:
-        bflat = text[tci + 6 : end].replace(",", ";").replace("=", ";").split(";")
-        layout = ";".join(hflat[0::2]) + "\n" + ";".join(bflat[0::2])
-        values = hflat[1::2] + bflat[1::2]
-    else:
-        bflat = []
-        layout = ";".join(hflat[0::2]) + "\r"  # distinct from a data area holding one empty name
-        values = hflat[1::2]
-    plan = _plans.get(layout, _MISSING)
-    if plan is _MISSING:
-        seen = _seen.get(layout, 0)
-        if seen == 0 or len(_plans) >= _MAX_PLANS:
+    body_end = -3 if shape[-3] in _SEPARATORS else -2  # a trailing `;` or `,` before the closing `&&`
+    # Map '=' and ',' to ';' and drop the `&&` of `CP=&&` in one C pass (ASCII bytes never split a UTF-8
+    # character), then give CP its empty value so that names and values alternate.
+    h = shape.index(b"=&&") >> 1  # header fields before CP
+    try:
+        flat = raw[:body_end].translate(_TO_SEMI, b"&").decode("utf-8").split(";")
+    except UnicodeDecodeError:
+        return None  # not UTF-8 (e.g. GBK text): the general path decodes it and records the quirk
+    if len(flat) > 2 * h + 2:  # a data area follows: `CP;K;v…` lacks the value of CP
+        flat.insert(2 * h + 1, "")
+    keys = flat[0::2]
+    name = ";".join(keys)  # names hold no ';', so this names the layout exactly, and hashes fast
+    layout = _plans.get(name)
+    if layout is None and name not in _plans:
+        seen = _seen.get(name, 0)
+        if seen == 0:
             if len(_seen) >= _MAX_SEEN:
                 _seen.clear()
-            _seen[layout] = seen + 1
+            _seen[name] = 1
             return None
-        plan = _plans[layout] = _compile(hflat[0::2], bflat[0::2])
-        _seen.pop(layout, None)
-    if plan is None:
+        if len(_plans) >= _MAX_PLANS:
+            _plans.clear()  # bounded; the layouts in use are compiled again on their next two sightings
+        layout = _plans[name] = _compile(keys, h)
+        _seen.pop(name, None)
+    if layout is None:
         return None
-    return plan(values)
+    return layout, flat[1::2]
+
+
+def split_fast(text: str, raw: bytes | None = None) -> _Built | None:
+    """(header, scalars, items) of a well-formed segment, or None to use the lenient parser.
+
+    `raw`, when given, must be `text` encoded as UTF-8 (the stream decoder has those bytes already).
+    """
+    found = _layout(text.encode("utf-8") if raw is None else raw)
+    return None if found is None else found[0][0](found[1])
+
+
+def fast_frame(raw: bytes, seg: bytes, crc: str) -> Frame | None:
+    """The whole Frame for a well-formed, unsplit segment with a plain Flag; None for the general path.
+
+    The layout fixes where every header field sits, so only the Flag's value is looked at per frame.
+    """
+    found = _layout(seg)
+    if found is None:
+        return None
+    (plan, iqn, ist, icn, ipw, imn, iflag, quirks, split), values = found
+    if split:
+        return None
+    flag = None
+    version = Version.V2005
+    if iflag >= 0:
+        flag = _PLAIN_FLAGS.get(values[iflag])
+        if flag is None:
+            return None  # odd Flag text, unknown version or split bit: the lenient path records it
+        version = _VERSIONS[flag >> 2]
+    header, scalars, items = plan(values)
+    return new_frame(
+        raw,
+        seg.decode("utf-8"),
+        version,
+        values[iqn] if iqn >= 0 else None,
+        values[ist] if ist >= 0 else None,
+        values[icn],
+        values[ipw] if ipw >= 0 else None,
+        values[imn] if imn >= 0 else None,
+        flag,
+        None,
+        None,
+        new_cp(scalars, items),
+        header,
+        crc,
+        flag is not None and flag & 1 == 1,
+        quirks,
+    )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from enum import StrEnum
 
-__all__ = ["CP", "DecodeError", "Frame", "Version", "new_frame"]
+__all__ = ["CP", "DecodeError", "Frame", "Version", "new_cp", "new_frame"]
 
 
 class Version(StrEnum):
@@ -136,3 +136,15 @@ def new_frame(
     _s_ack(f, ack_requested)
     _s_quirks(f, quirks)
     return f
+
+
+_s_scalars = CP.__dict__["scalars"].__set__
+_s_items = CP.__dict__["items"].__set__
+
+
+def new_cp(scalars: Mapping[str, str], items: Mapping[str, Mapping[str, str]]) -> CP:
+    """The decoder's constructor for CP (slots set directly, as in new_frame)."""
+    cp: CP = _object_new(CP)
+    _s_scalars(cp, scalars)
+    _s_items(cp, items)
+    return cp

@@ -25,7 +25,7 @@ _ITEM_RE = re.compile(r"([^;,=]*)=(?://(.*?)//(?=\s*(?:[;,]|$))|([^;,]*))", re.S
 _EMPTY: frozenset[str] = frozenset()
 # Characters that would break the framing if put into a header value or a CP value (§6.3.3).
 _FORBIDDEN_VALUE = re.compile(r"[;,=&\r\n]")
-_INFO_CLOSE = re.compile(r"//\s*(?:[;,]|$)")
+_INFO_CLOSE = re.compile(r"//\s*[;,]")
 _FORBIDDEN_KEY = re.compile(r"[;,=&\-\r\n]|^$")
 
 # A parsed data segment: (header, qn, st, cn, pw, mn, flag, pnum, pno, version, cp, quirks).
@@ -213,6 +213,8 @@ def check_value(name: str, value: str) -> str:
     """Refuse a value that would break the framing (UsageError); return it unchanged otherwise."""
     if _FORBIDDEN_VALUE.search(value):
         raise UsageError(f"{name}={value!r}: values may not contain ; , = & or line breaks")
+    if value != value.strip(_WS_CHARS):
+        raise UsageError(f"{name}={value!r}: readers strip leading and trailing spaces")
     return value
 
 
@@ -224,14 +226,13 @@ def _check_key(key: str) -> str:
 
 def _encode_value(name: str, field_name: str, value: object) -> str:
     text = str(value)
-    wrapped = len(text) >= 4 and text.startswith("//") and text.endswith("//")
-    if wrapped or (field_name == "Info" and (not text.isascii() or _FORBIDDEN_VALUE.search(text))):
-        # Info text is written `//…//` and may then hold separators and Chinese (表C.40); only `//` followed
-        # by a separator (or the end) would close it early.
-        inner = text[2:-2] if wrapped else text
-        if _INFO_CLOSE.search(inner) or "&&" in inner or "\r" in inner or "\n" in inner:
+    if text.startswith("//") or (field_name == "Info" and (not text.isascii() or _FORBIDDEN_VALUE.search(text))):
+        # Written `//…//` (表C.40), the text may hold separators and Chinese; a value that itself starts with
+        # `//` must be wrapped too, or it would read as an unterminated Info. Only `//` followed by a
+        # separator would end it early.
+        if _INFO_CLOSE.search(text) or "&&" in text or "\r" in text or "\n" in text:
             raise UsageError(f"{name}: Info text may not contain '//' before a separator, '&&' or line breaks")
-        return f"//{inner}//"
+        return f"//{text}//"
     return check_value(name, text)
 
 

@@ -20,21 +20,19 @@ terminator that arrives in the next read is swallowed). The buffer holds at most
 
 from __future__ import annotations
 
-import heapq
-import re
-
 from .crc import crc16, crc16_modbus
 from .errors import BadFrameError, UsageError
+from .fastpath import fast_frame
 from .messages import DecodeError, Frame, new_frame
+from .resync import HDR_RE, WaitingSearch
 from .segment import parse_segment
 
 __all__ = ["StreamDecoder"]
 
-_END_RE = re.compile(rb"&&[0-9A-Fa-f]{4}(?:\r\n|\n|\r|(?=##)|\Z)")
-_HDR_RE = re.compile(rb"##[0-9]{4}")
 _HEX = b"0123456789abcdefABCDEF"
 _GARBAGE_HEAD = 256  # bytes of a garbage run kept for the error value
 _HEX4 = tuple(b"%04X" % v for v in range(65536))
+_HEX4_TEXT = tuple(v.decode() for v in _HEX4)
 _Out = list[Frame | DecodeError]
 
 
@@ -57,17 +55,7 @@ class StreamDecoder:
         self._swallow = b""  # terminator bytes that may still follow a frame returned at the end of a read
         self._garbage = bytearray()
         self._garbage_count = 0
-        self._reset_search()
-
-    def _reset_search(self) -> None:
-        # Search state of the candidate waiting at the start of the buffer, keyed by its stream position.
-        self._base = 0  # stream position of the first buffered byte
-        self._wait_at = -1
-        self._end_from = 0
-        self._hdr_from = 0
-        self._hdr_at = -1
-        self._probe_next = -1
-        self._probe_heap: list[tuple[int, int]] = []
+        self._wait = WaitingSearch()
 
     # ---- public -------------------------------------------------------------------------------------
 
@@ -81,7 +69,7 @@ class StreamDecoder:
         work = self._buf + data if self._buf else bytes(data)
         pos = self._scan(work, out, final=False)
         self._buf = work[pos:]
-        self._base += pos
+        self._wait.base += pos
         if self._garbage_count >= self.max_buffer:
             self._flush_garbage(out)
         return out
@@ -94,7 +82,7 @@ class StreamDecoder:
         self._flush_garbage(out)
         self._buf = b""
         self._swallow = b""
-        self._reset_search()
+        self._wait = WaitingSearch()
         return [item for item in out if isinstance(item, DecodeError)]
 
     @property
@@ -125,17 +113,14 @@ class StreamDecoder:
             if b.startswith(b"##", pos):
                 # Hot path: a well-formed frame with CR LF and an upper-case CRC, decided in one go.
                 head = b[pos + 2 : pos + 6]
-                if len(head) == 4 and head.isdigit() and int(head) <= max_length:
-                    e = pos + 6 + int(head)
+                if len(head) == 4 and head.isdigit() and (length := int(head)) <= max_length:
+                    e = pos + 6 + length
                     if b.startswith(b"\r\n", e + 4):
                         seg = b[pos + 6 : e]
-                        crc_text = b[e : e + 4]
-                        if _HEX4[crc16(seg)] == crc_text and b"##" not in seg:
-                            try:
-                                frame = _make_frame(b[pos : e + 6], seg, crc_text, None)
-                            except BadFrameError:
-                                pass  # the general path reports it
-                            else:
+                        crc = crc16(seg)
+                        if _HEX4[crc] == b[e : e + 4] and b"##" not in seg:
+                            frame = fast_frame(b[pos : e + 6], seg, _HEX4_TEXT[crc])
+                            if frame is not None:
                                 if self._garbage_count:
                                     self._flush_garbage(out)
                                 out.append(frame)
@@ -195,7 +180,7 @@ class StreamDecoder:
         sure = t == b"\r" or t == b"\n" or b.startswith(b"##", e + 4)
         strong = sure or (final and not t)
         ok, modbus = self._crc_ok(seg, crc_text)
-        inner = b"##" in seg and _HDR_RE.search(seg) is not None
+        inner = b"##" in seg and HDR_RE.search(seg) is not None
         if ok and (sure or not inner):
             end, quirks = self._terminator(b, e + 4, t, final)
             if modbus:
@@ -212,7 +197,7 @@ class StreamDecoder:
     def _misaligned(self, b: bytes, p: int, length: int, out: _Out, final: bool) -> int:
         """The declared length does not line up (or the frame is not all in): find the real end, or wait."""
         n = len(b)
-        m, h = self._search(b, p)
+        m, h = self._wait.search(b, p)
         if m is not None and (h < 0 or h > m.start()):
             seg_end = m.start() + 2
             seg = b[p + 6 : seg_end]
@@ -232,8 +217,8 @@ class StreamDecoder:
                         quirks.append("modbus_crc")
                     return self._emit_frame(out, b, p, end, seg, crc_text, quirks, _mode(strong, t))
             if not strong:
-                self._end_from = self._base + m.start()  # look at this end again when more bytes are in
-                return self._wait(b, p, out)
+                self._wait.end_from = self._wait.base + m.start()  # look at this end again when more is in
+                return self._hold(b, p, out)
             end, _ = self._terminator(b, seg_end + 4, t, final)
             crc_note = "CRC matches" if ok else "CRC does not match either"
             self._error(out, "bad_length", b[p:end], f"declared {length}, segment has {len(seg)} bytes; {crc_note}")
@@ -242,7 +227,7 @@ class StreamDecoder:
             if n >= p + 6 + length + 5 or final:
                 self._add_garbage(b[p : p + 1])
                 return p + 1
-            v = self._valid_behind(b, h)
+            v = self._wait.valid_behind(b, h, self._crc_ok)
             if v >= 0:  # a good frame completed behind this false header: skip to it
                 self._add_garbage(b[p:v])
                 return v
@@ -252,57 +237,9 @@ class StreamDecoder:
         if n - p > 1034 + 4 * length:  # no end in sight even for a segment of 4-byte characters
             self._add_garbage(b[p : p + 1])
             return p + 1
-        return self._wait(b, p, out)
+        return self._hold(b, p, out)
 
-    def _search(self, b: bytes, p: int) -> tuple[re.Match[bytes] | None, int]:
-        """The first frame end after the candidate at `p`, and the first `##dddd` inside it (or -1).
-
-        While one candidate waits across reads, searches resume where they stopped, so feeding a long
-        frame one byte at a time costs linear, not quadratic, time.
-        """
-        base = self._base
-        n = len(b)
-        if self._wait_at != base + p:
-            self._wait_at = base + p
-            self._end_from = base + p + 6
-            self._hdr_from = base + p + 2
-            self._hdr_at = -1
-            self._probe_next = -1
-            self._probe_heap = []
-        m = _END_RE.search(b, self._end_from - base)
-        if m is None:
-            self._end_from = base + max(p + 6, n - 7)  # a match not found now starts in the last 7 bytes
-        if self._hdr_at < 0:
-            hm = _HDR_RE.search(b, self._hdr_from - base)
-            if hm is None:
-                self._hdr_from = base + max(p + 2, n - 5)
-            else:
-                self._hdr_at = base + hm.start()
-        return m, (self._hdr_at - base if self._hdr_at >= 0 else -1)
-
-    def _valid_behind(self, b: bytes, first: int) -> int:
-        """Where a complete frame with a good CRC starts behind the waiting candidate, or -1.
-
-        Every `##dddd` from `first` on is examined once, when the bytes its length promises are in (a heap
-        ordered by that end), so the work over all reads is linear in the bytes held.
-        """
-        base = self._base
-        n = len(b)
-        heap = self._probe_heap
-        pos = first if self._probe_next < 0 else self._probe_next - base
-        while (hm := _HDR_RE.search(b, pos)) is not None:
-            q = hm.start()
-            heapq.heappush(heap, (base + q + 10 + int(b[q + 2 : q + 6]), base + q))
-            pos = q + 1
-        self._probe_next = base + max(pos, n - 5)
-        while heap and heap[0][0] <= base + n:
-            q = heapq.heappop(heap)[1] - base
-            e = q + 6 + int(b[q + 2 : q + 6])
-            if self._crc_ok(b[q + 6 : e], b[e : e + 4])[0]:
-                return q
-        return -1
-
-    def _wait(self, b: bytes, p: int, out: _Out) -> int:
+    def _hold(self, b: bytes, p: int, out: _Out) -> int:
         if len(b) - p > self.max_buffer:
             self._error(out, "oversize", b[p : p + 64], f"more than {self.max_buffer} bytes without a frame end")
             return p + 6
@@ -380,20 +317,22 @@ def _is_modbus(seg: bytes, crc_text: bytes) -> bool:
     return text == _HEX4[value] or text == _HEX4[((value & 0xFF) << 8) | (value >> 8)]
 
 
-def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str] | None) -> Frame:
+def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str]) -> Frame:
+    """The general (lenient) construction of a frame whose framing and CRC were checked."""
+    utf8: bytes | None = seg
     try:
         text = seg.decode("utf-8")
     except UnicodeDecodeError:
         # Some terminals write Chinese Info text in GBK; keep it readable, record it (raw stays exact).
         text = seg.decode("gb18030", "replace")
-        quirks = [*(quirks or ()), "not_utf8"]
-    header, qn, st, cn, pw, mn, flag, pnum, pno, version, cp, seg_quirks = parse_segment(text, seg)
+        quirks.append("not_utf8")
+        utf8 = None
+    header, qn, st, cn, pw, mn, flag, pnum, pno, version, cp, seg_quirks = parse_segment(text, utf8)
     crc = crc_text.decode("ascii")
-    if quirks is not None:
-        if not crc.isupper() and not crc.isdigit():
-            quirks.append("lowercase_crc")
-        if quirks:
-            seg_quirks = seg_quirks.union(quirks)
+    if not crc.isupper() and not crc.isdigit():
+        quirks.append("lowercase_crc")
+    if quirks:
+        seg_quirks = seg_quirks.union(quirks)
     return new_frame(
         raw,
         text,

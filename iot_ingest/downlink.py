@@ -81,9 +81,14 @@ class Downlink:
                 proto.offer(command)
 
     async def poll_once(self) -> None:
-        expired = await self.commands.expire(self.state.wall())
-        if expired:
-            self.state.metrics.inc("commands", "expired", len(expired))
+        try:  # expiry is housekeeping: its failure must not hold up delivery
+            expired = await self.commands.expire(self.state.wall())
+        except Exception as exc:
+            self.state.metrics.inc("errors", "command_expire_failed")
+            log.error("command expiry failed", extra={"fields": {"error": repr(exc)}})
+        else:
+            if expired:
+                self.state.metrics.inc("commands", "expired", len(expired))
         await self._deliver(list(self.state.sessions))
 
     async def _poll_loop(self) -> None:

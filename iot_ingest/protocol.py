@@ -17,23 +17,22 @@ from functools import partial
 from typing import cast
 
 import hj212
-from iot_ingest.commands import CommandTracker, Step
+from iot_ingest.control import SessionControl
 from iot_ingest.limits import TokenBucket
-from iot_ingest.ports import AuthStatus, Command, FrameRecord
+from iot_ingest.ports import AuthStatus, FrameRecord
 from iot_ingest.state import ServerState
-from iot_ingest.timesync import measure_skew
 
 log = logging.getLogger(__name__)
 REPLY_CNS = frozenset({"9011", "9012", "9013", "9014"})
 
 
-class IngestProtocol(asyncio.Protocol):
+class IngestProtocol(SessionControl, asyncio.Protocol):
     """A terminal connection; its session is keyed by the MN of its first frame."""
 
     __slots__ = (
         "state", "transport", "peer", "peer_host", "decoder", "mn", "session_id", "auth", "backlog", "auth_task",
-        "last_activity", "partial_since", "garbage", "auth_failures", "unacked", "paused", "closing", "tracker",
-        "st", "pw", "version", "skew_over", "since_frame", "last_clock_fix", "last_auth_event", "_loop",
+        "last_activity", "partial_since", "garbage", "auth_failures", "unacked", "paused", "closing",
+        "st", "pw", "version", "since_frame", "last_auth_event", "_loop",
     )  # fmt: skip
 
     def __init__(self, state: ServerState, _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -54,12 +53,11 @@ class IngestProtocol(asyncio.Protocol):
         self.auth_task: asyncio.Task[None] | None = None
         self.garbage: TokenBucket | None = None
         self.auth_failures: TokenBucket | None = None
-        self.tracker: CommandTracker | None = None
         self.last_activity = self.partial_since = 0.0
         self.unacked = self.since_frame = 0
         self.paused = self.closing = False
-        self.skew_over = 0
-        self.last_clock_fix = self.last_auth_event = -1e18
+        self.last_auth_event = -1e18
+        self._init_control()
 
     # ---- connection life cycle ---------------------------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -337,65 +335,6 @@ class IngestProtocol(asyncio.Protocol):
         if self.paused and not self.closing and self.transport is not None:
             self.paused = False
             self.transport.resume_reading()
-
-    # ---- clock and downlink ------------------------------------------------------------------------------------
-    def _check_clock(self, frame: hj212.Frame, received_at: datetime, now: float) -> None:
-        s = self.state
-        skew = measure_skew(frame, s.terminal_time(received_at))
-        if skew is None:
-            return
-        if abs(skew) <= s.settings.clock_skew_bound:
-            self.skew_over = 0
-            return
-        self.skew_over += 1
-        # Three frames in a row: one backfilled frame whose QN kept its original time must not reset a clock.
-        if self.skew_over == 3:
-            s.emit("clock_skew", mn=self.mn, peer=self.peer, session=self.session_id, skew_seconds=round(skew, 3),
-                   bound=s.settings.clock_skew_bound)  # fmt: skip
-            if s.settings.clock_correction and now - self.last_clock_fix >= s.settings.clock_correction_interval:
-                self.set_clock("clock_skew")
-
-    def set_clock(self, why: str) -> None:
-        """Queue a 1012 (设置现场机时间) with platform time, tracked like any downlink request."""
-        self.last_clock_fix = self._loop.time()
-        self.skew_over = 0
-        self.offer(Command(id=f"auto-1012-{self.state.next_qn()}", mn=self.mn or "", cn="1012"), internal=True)
-        log.info("setting terminal clock", extra={"fields": {"mn": self.mn, "why": why}})
-
-    def _build(self, command: Command, qn: str) -> bytes:
-        cp = dict(command.cp)
-        if command.cn == "1012" and "SystemTime" not in cp:
-            cp["SystemTime"] = hj212.format_time(self.state.terminal_time())
-        return hj212.build_frame(st=self.st or "32", cn=command.cn, mn=self.mn or "", pw=self.pw or "", qn=qn,
-                                 version=self.version or hj212.Version.V2017, ack=True, cp=cp)  # fmt: skip
-
-    def offer(self, command: Command, *, internal: bool = False) -> None:
-        """Queue a downlink command for this session and send it if nothing else is in flight."""
-        if self.tracker is None:
-            st = self.state.settings
-            self.tracker = CommandTracker(build=self._build, new_qn=self.state.next_qn, over_time=st.command_over_time,
-                                          re_count=st.command_re_count)  # fmt: skip
-        if self.tracker.offer(command, internal=internal):
-            self._apply(self.tracker.poll(self._loop.time(), self.state.wall()))
-
-    def _on_command_frame(self, frame: hj212.Frame, now: float) -> None:
-        if self.tracker is not None:
-            step = self.tracker.on_frame(cn=frame.cn, qn=frame.qn, scalars=frame.cp.scalars, items=frame.cp.items,
-                                         now=now)  # fmt: skip
-            self._apply(step)
-            if self.tracker.current is None and self.tracker.queue:
-                self._apply(self.tracker.poll(now, self.state.wall()))
-
-    def _apply(self, step: Step) -> None:
-        if step.send is not None and self.transport is not None and not self.transport.is_closing():
-            self.transport.write(step.send)
-            self.state.metrics.inc("commands_sent")
-        for command, status, detail in step.finished:
-            self.state.metrics.inc("commands", status.value)
-            log.info("command finished", extra={"fields": {"mn": command.mn, "cn": command.cn, "id": command.id,
-                                                           "status": status.value, "detail": detail}})  # fmt: skip
-        if step.updates and self.state.downlink is not None:
-            self.state.downlink.write_back(step.updates)
 
     # ---- timers (called by the server's sweep) -----------------------------------------------------------------
     def check(self, now: float) -> None:

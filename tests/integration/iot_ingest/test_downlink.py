@@ -166,3 +166,27 @@ def test_two_listeners_reconnect_elsewhere_old_session_closed_by_lease() -> None
             await tb.close()
 
     run(scenario)
+
+
+def test_downlink_command_store_failures_do_not_stop_the_listener() -> None:
+    async def scenario() -> None:
+        async with running(**FAST) as h:
+
+            async def broken(*args: object) -> None:
+                raise OSError("command store down")
+
+            h.commands.update = broken  # type: ignore[assignment,method-assign]
+            h.commands.expire = broken  # type: ignore[assignment,method-assign]
+            t = await h.connect()
+            await t.send(frame(i=0))
+            await t.recv()
+            h.commands.submit(Command("c", MN, "1012"))
+            assert await until(lambda: h.server.metrics.get("errors", "command_update_failed") >= 1)
+            assert h.server.metrics.get("errors", "command_expire_failed") >= 1
+            # Frames still flow and are acknowledged
+            await t.send(frame(i=1))
+            got = [f.cn for f in await t.recv_n(3, timeout=1.0)]
+            assert "9014" in got
+            await t.close()
+
+    run(scenario)

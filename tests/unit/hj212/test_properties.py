@@ -163,3 +163,19 @@ def test_encode_frame_matches_reference_for_chinese_segment() -> None:
     seg = "QN=1;ST=32;CN=3020;CP=&&i11001-Info=//清洗管路//&&"
     raw = seg.encode("utf-8")
     assert encode_frame(seg) == b"##%04d" % len(raw) + raw + b"%04X\r\n" % crc16_reference(raw)
+
+
+@settings(max_examples=300, deadline=None)
+@given(frames())
+def test_property_fast_frame_equals_the_general_decoder(built: tuple[bytes, dict[str, object]]) -> None:
+    # Given a built frame, decoded once through the general path and then (layout compiled) the fast path
+    from hj212.fastpath import fast_frame
+    from hj212.stream import _make_frame
+
+    raw = built[0]
+    seg, crc = raw[6:-6], raw[-6:-2]
+    general = _make_frame(raw, seg, crc, [])
+    for _ in range(3):
+        fast = fast_frame(raw, seg, crc.decode())
+        # Then whenever the fast path answers, it answers exactly as the general path
+        assert fast is None or fast == general

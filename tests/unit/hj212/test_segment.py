@@ -161,7 +161,11 @@ def test_segment_fast_path_declines_what_it_cannot_mirror() -> None:
         assert split_fast(seg) is None, seg
 
 
-def test_segment_fast_path_compiles_a_layout_on_second_sight_only() -> None:
+def test_segment_fast_path_compiles_a_layout_on_second_sight_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hj212.fastpath as fp
+
+    monkeypatch.setattr(fp, "_plans", {})
+    monkeypatch.setattr(fp, "_seen", {})
     seg = "QN=1;ST=32;CN=2011;XQ=5;CP=&&DataTime=1;zz9-Rtd=1,zz9-Flag=N;&&"
     assert split_fast(seg) is None  # first sight: counted, lenient parser used
     header, scalars, items = split_fast(seg) or ({}, {}, {})
@@ -184,18 +188,26 @@ def test_encode_cp_orders_scalars_then_codes_and_wraps_info() -> None:
     assert encode_cp(CP({"a": "1"}, {"b": {"c": "2"}})) == "a=1;b-c=2"
     assert encode_cp("a=1;b=2") == "a=1;b=2"
     assert encode_cp({"i1": {"Info": "12"}}) == "i1-Info=12"
-    assert encode_cp({"i1": {"Info": "//x//"}}) == "i1-Info=//x//"
+    # a value starting with // is wrapped too, so that it reads back exactly
+    assert encode_cp({"i1": {"Info": "//x//"}}) == "i1-Info=////x////"
+    assert encode_cp({"a": "//"}) == "a=//////"
+    for value in ("//", "//x", "a//", "/", "x//y", "// padded //"):
+        seg = "QN=1;ST=32;CN=3020;CP=&&" + encode_cp({"a": value, "i1": {"Info": value}}) + "&&"
+        cp = parse_segment(seg)[10]
+        assert cp.scalars["a"] == value and cp.items["i1"]["Info"] == value, value
 
 
 @pytest.mark.parametrize(
     "bad",
     [
         {"a": "1;2"},
+        {"a": " 1"},
         {"a;b": "1"},
         {"": "1"},
         {"a-b": "1"},
         {"c": {}},
         {"c": {"Info": "a//;b"}},
+        {"c": {"Info": "a// ,b"}},
         {"c": {"Info": "a&&b"}},
         {"c": {"Info": "//a\n//"}},
         "a=1&&",
@@ -219,16 +231,18 @@ def test_segment_junk_after_the_last_info_item_is_recorded() -> None:
 def test_segment_fast_path_bookkeeping_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
     import hj212.fastpath as fp
 
-    # Given the layout counters at their cap
+    # Given the layout counters and the plan table at their caps
     monkeypatch.setattr(fp, "_MAX_SEEN", 1)
-    monkeypatch.setattr(fp, "_seen", {("x",): 1})
+    monkeypatch.setattr(fp, "_seen", {"x": 1})
+    monkeypatch.setattr(fp, "_MAX_PLANS", 1)
+    monkeypatch.setattr(fp, "_plans", {"y": None})
     # When a new layout arrives, the counters are cleared rather than grown
-    assert split_fast("QN=1;ST=32;CN=2011;NEWLAYOUT=1;CP=&&&&") is None
-    assert len(fp._seen) == 1
-    # And when the plan table is full, layouts keep using the lenient path
-    monkeypatch.setattr(fp, "_MAX_PLANS", 0)
-    seg = "QN=1;ST=32;CN=2011;OTHER=1;CP=&&&&"
-    assert split_fast(seg) is None and split_fast(seg) is None
+    seg = "QN=1;ST=32;CN=2011;NEWLAYOUT=1;CP=&&&&"
+    assert split_fast(seg) is None
+    assert fp._seen == {"QN;ST;CN;NEWLAYOUT;CP": 1}
+    # And when it is compiled, the full plan table is emptied first
+    assert split_fast(seg) is not None
+    assert list(fp._plans) == ["QN;ST;CN;NEWLAYOUT;CP"]
 
 
 def test_segment_fast_path_tells_an_empty_data_area_from_one_empty_name() -> None:

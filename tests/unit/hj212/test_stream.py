@@ -352,3 +352,13 @@ def test_stream_char_counted_length_with_modbus_crc_is_accepted_when_enabled() -
     framed = b"##%04d" % len(seg.decode("utf-8")) + seg + b"%04X\r\n" % crc16_modbus(seg)
     frame = only_frame(framed, accept_modbus_crc=True)
     assert {"char_length", "modbus_crc"} <= frame.quirks
+
+
+def test_stream_gbk_text_outside_info_is_decoded_without_crashing_the_fast_path() -> None:
+    from hj212 import crc16
+
+    seg = "QN=1;ST=32;CN=2011;Flag=4;CP=&&Remark=清洗;a-Rtd=1&&".encode("gb18030")
+    data = b"##%04d" % len(seg) + seg + b"%04X\r\n" % crc16(seg)
+    for _ in range(3):  # the second sighting of a layout goes through the compiled fast path
+        frame = only_frame(data)
+        assert frame.cp.scalars["Remark"] == "清洗" and "not_utf8" in frame.quirks

@@ -117,3 +117,9 @@ bench-ingest-memory: venv
 .PHONY: bench-rules
 bench-rules: venv
 	$(PY) bench/rules_bench.py --enterprises 300 --ticks 10
+
+# ---- simulator ----
+.PHONY: bench-simulator
+# Connect the Rugao fleet to a fast acknowledging sink on 127.0.0.1 and print connect time and acked packets/s.
+bench-simulator: venv
+	$(PY) bench/simulator_bench.py --seconds 20 --accel 10

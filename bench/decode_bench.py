@@ -1,7 +1,7 @@
 """Benchmark: decode + store throughput (frames/s) on sqlite, and DynamoDB requests/units per frame.
 
 Feeds realistic frame records (two circuits × the default profile's quantities, one real-time frame per
-terminal per minute) through the same `Decoder` the Lambda handler uses, in Kinesis-sized batches.
+terminal every 30 s) through the same `Decoder` the Lambda handler uses, in Kinesis-sized batches.
 Bounded in count and time; prints what it measured. Run: `make bench-decode` (BENCH_FRAMES, BENCH_DDB_FRAMES).
 """
 
@@ -22,6 +22,7 @@ from typing import Any
 from hj212 import Version, build_frame
 from monitoring.clock import FixedClock
 from monitoring.ingest.decode import Decoder, DecodeSettings
+from monitoring.ingest.registry_cache import RegistryCache
 from monitoring.profiles.loader import load_profiles
 from monitoring.registry.models import FacilityKind, MonitoringPoint
 from monitoring.registry.terminal import Terminal, hash_password
@@ -64,11 +65,13 @@ def register(store: Store, terminals: int) -> None:
             )
 
 
-def records(terminals: int, frames: int) -> Iterator[bytes]:
-    """One real-time frame per terminal per minute, round-robin, as the listener would put them on the stream."""
+def records(terminals: int, frames: int, interval_s: int = 30) -> Iterator[bytes]:
+    """One real-time frame per terminal every `interval_s` (the simulator's default RtdInterval is 30 s),
+    round-robin, as the listener would put them on the stream."""
     for n in range(frames):
-        i, minute = n % terminals, n // terminals
-        at = START + timedelta(minutes=minute, seconds=i % 60)
+        i, step = n % terminals, n // terminals
+        minute = step * interval_s / 60
+        at = START + timedelta(seconds=step * interval_s + i % interval_s)
         local = at + timedelta(hours=8)
         items: dict[str, dict[str, str]] = {}
         for ch in ("01", "02"):
@@ -106,12 +109,13 @@ def records(terminals: int, frames: int) -> Iterator[bytes]:
 def run(store: Store, clock: FixedClock, recs: list[bytes], rollup: bool, budget_s: float) -> tuple[int, float, Any]:
     profiles = load_profiles()
     settings = DecodeSettings(rollup=rollup)
+    cache = RegistryCache(clock)  # as in a warm Lambda container or the local process
     done, started = 0, time.perf_counter()
     outcomes: dict[str, int] = {}
     for offset in range(0, len(recs), BATCH):
         batch = recs[offset : offset + BATCH]
         clock.set(datetime.fromisoformat(json.loads(batch[-1])["received_at"]))
-        decoder = Decoder(store, clock, profiles, settings)
+        decoder = Decoder(store, clock, profiles, settings, cache=cache)
         for rec in batch:
             decoder.decode(rec)
         report = decoder.flush()
@@ -183,7 +187,7 @@ def _measure_dynamodb(label: str, frames: int, terminals: int, **where: Any) -> 
     _print_usage(meter, done, "frame (steady state, roll-ups apart)")
     # Roll-ups run once or twice per point and hour (and once per point and day), not per frame: count them
     # on points holding an hour of real-time samples (one frame a minute).
-    hour_recs = list(records(2, 120))
+    hour_recs = list(records(2, 120, interval_s=60))
     run(store, clock, hour_recs, False, 600.0)
     meter.reset()
     points = [f"p{i}-{ch}" for i in range(2) for ch in ("01", "02")]

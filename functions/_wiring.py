@@ -16,7 +16,8 @@ from typing import Any
 
 from monitoring.clock import Clock, SystemClock
 from monitoring.errors import InvalidInputError
-from monitoring.ingest.decode import DecodeSettings
+from monitoring.ingest.decode import Decoder, DecodeSettings
+from monitoring.ingest.registry_cache import RegistryCache
 from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
 from monitoring.profiles.models import Profile
 from monitoring.storage.ports import Store
@@ -37,12 +38,19 @@ class Settings:
     profiles_dir: str = str(DEFAULT_DIR)  # PROFILES_DIR
     skew_alarm_s: float = 300.0  # CLOCK_SKEW_ALARM_S
     rollup: bool = True  # DECODE_ROLLUP
+    state_refresh_s: float = 60.0  # TERMINAL_STATE_REFRESH_S
+    registry_cache_s: float = 60.0  # REGISTRY_CACHE_S: how long a warm container trusts terminals/bindings
     county_id: str = "rugao"  # COUNTY_ID: the registry county the rules evaluate
     rules_defaults: str = ""  # RULES_DEFAULTS_PATH: "" = data/rules_defaults.json
     rules_overrides: str = ""  # RULES_OVERRIDES_PATH: optional JSON of per enterprise/association/point overrides
 
     def decode_settings(self) -> DecodeSettings:
-        return DecodeSettings(skew_alarm_s=self.skew_alarm_s, rollup=self.rollup, rollup_grace=timedelta(seconds=60))
+        return DecodeSettings(
+            skew_alarm_s=self.skew_alarm_s,
+            rollup=self.rollup,
+            rollup_grace=timedelta(seconds=60),
+            state_refresh=timedelta(seconds=self.state_refresh_s),
+        )
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
@@ -50,10 +58,9 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
     backend = env.get("STORE_BACKEND", "sqlite")
     if backend not in BACKENDS:
         raise InvalidInputError(f"STORE_BACKEND must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    try:
-        skew = float(env.get("CLOCK_SKEW_ALARM_S", "300"))
-    except ValueError as exc:
-        raise InvalidInputError("CLOCK_SKEW_ALARM_S must be a number of seconds") from exc
+    skew = _seconds(env, "CLOCK_SKEW_ALARM_S", "300")
+    refresh = _seconds(env, "TERMINAL_STATE_REFRESH_S", "60")
+    cache_s = _seconds(env, "REGISTRY_CACHE_S", "60")
     rollup = env.get("DECODE_ROLLUP", "true").lower()
     if rollup not in ("true", "false", "1", "0"):
         raise InvalidInputError("DECODE_ROLLUP must be true or false")
@@ -67,10 +74,22 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         profiles_dir=env.get("PROFILES_DIR", str(DEFAULT_DIR)),
         skew_alarm_s=skew,
         rollup=rollup in ("true", "1"),
+        state_refresh_s=refresh,
+        registry_cache_s=cache_s,
         county_id=env.get("COUNTY_ID", "rugao"),
         rules_defaults=env.get("RULES_DEFAULTS_PATH", ""),
         rules_overrides=env.get("RULES_OVERRIDES_PATH", ""),
     )
+
+
+def _seconds(env: Mapping[str, str], name: str, default: str) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError as exc:
+        raise InvalidInputError(f"{name} must be a number of seconds") from exc
+    if not 0 <= value <= 86_400:
+        raise InvalidInputError(f"{name} must be within 0..86400 seconds")
+    return value
 
 
 _override: Settings | None = None
@@ -92,6 +111,7 @@ def reset() -> None:
         get_store,
         get_profiles,
         get_clock,
+        get_registry_cache,
         get_rules_stores,
         get_rule_inputs,
         get_rule_config,
@@ -112,6 +132,17 @@ def get_profiles() -> Mapping[str, Profile]:
 @lru_cache(maxsize=1)
 def get_clock() -> Clock:
     return _clock_override or SystemClock()
+
+
+@lru_cache(maxsize=1)
+def get_registry_cache() -> RegistryCache:
+    return RegistryCache(get_clock(), ttl=timedelta(seconds=get_settings().registry_cache_s))
+
+
+def new_decoder() -> Decoder:
+    """A decoder for one batch, on the adapters of this cold start."""
+    settings = get_settings()
+    return Decoder(get_store(), get_clock(), get_profiles(), settings.decode_settings(), cache=get_registry_cache())
 
 
 @lru_cache(maxsize=1)

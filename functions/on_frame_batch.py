@@ -11,7 +11,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import _wiring
 from functions._observability import logger, metrics, publish_decode_report, structure_domain_logs
-from monitoring.ingest.decode import Decoder
 
 processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 structure_domain_logs()
@@ -22,8 +21,7 @@ structure_domain_logs()
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
     if not event.get("Records"):  # Kinesis never sends an empty batch; local mode may. Powertools rejects one.
         return {"batchItemFailures": []}
-    settings = _wiring.get_settings()
-    decoder = Decoder(_wiring.get_store(), _wiring.get_clock(), _wiring.get_profiles(), settings.decode_settings())
+    decoder = _wiring.new_decoder()
 
     def record_handler(record: KinesisStreamRecord) -> str:
         return decoder.decode(record.kinesis.data_as_bytes())

@@ -11,16 +11,17 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+from simulator.clock import china_now
 from simulator.fleet import (
     TOWNS,
     CsvEnterprise,
     FleetError,
     build_fleet,
     default_mix,
-    manifest,
     parse_mix,
     read_enterprises,
 )
+from simulator.manifest import manifest
 from simulator.profile import DEFAULT_PROFILE, ProfileError, load_profile
 from simulator.runner import RunOptions, build, run
 from simulator.scenario import ScenarioError, bundled_names, load_scenario
@@ -35,7 +36,7 @@ examples:
   python -m simulator manifest --csv data/registry/rugao_2022_enterprises.csv --out fleet.json
 
 Time: --accel A makes simulated time (DataTime, QN, SOE times) run A times faster than the wall clock from
---start (default: now, local time). Scenario windows are minutes of simulated time after --start.
+--start (default: now in China, UTC+8). Scenario windows are minutes of simulated time after --start.
 Protocol timeouts (--overtime) stay in wall seconds.
 """
 
@@ -72,7 +73,9 @@ def _fleet_args(p: argparse.ArgumentParser) -> None:
         help="scenario weights, e.g. normal=0.7,power_loss=0.1 (default: 55%% normal, the "
         "rest spread evenly; each weighted scenario appears at least once when the fleet is big enough)",
     )
-    p.add_argument("--start", type=_start, default=None, help="simulated start time, local (default: now)")
+    p.add_argument(
+        "--start", type=_start, default=None, help="simulated start time, terminal-local (default: now in China, UTC+8)"
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -109,6 +112,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--rtd-interval", type=int, default=30, help="real-time (2011) interval, simulated seconds")
     r.add_argument("--min-interval", type=int, default=1, help="minute-data (2051) interval, minutes")
     r.add_argument("--sample-seconds", type=int, default=10, help="meter sampling interval (divides 60)")
+    r.add_argument(
+        "--no-realtime",
+        action="store_true",
+        help="no real-time (2011) uploads until a platform asks with CN 2011 (lighter load)",
+    )
+    r.add_argument("--history-minutes", type=int, default=240, help="minute data kept for history pulls")
     r.add_argument("--no-hour", action="store_true", help="do not upload hour data (2061)")
     r.add_argument("--no-day", action="store_true", help="do not upload day data (2031/2041)")
     r.add_argument("--overtime", type=float, default=10.0, help="seconds to wait for a 9014 before resending")
@@ -153,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:34s} {sc.title_zh}  — {sc.description}")
         return 0
     try:
-        start = args.start or datetime.now().replace(microsecond=0)
+        start = args.start or china_now()
         fleet = build_fleet(_rows(args), _mix(args), args.seed)
         if args.command == "manifest":
             doc = manifest(fleet, seed=args.seed, start=start, settings={})
@@ -186,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
             connect_rate=args.connect_rate,
             reconnect_s=args.reconnect,
             time_request=args.time_request,
+            realtime=not args.no_realtime,
             progress=not args.quiet,
             stats_path=args.stats,
             ack_log=ack_stream,

@@ -55,6 +55,29 @@ class ChannelStats:
         if abs(values.get("P", 0.0)) >= RUN_THRESHOLD_KW:
             self.run_s += dt_s
 
+    def merge(self, other: ChannelStats) -> None:
+        """Fold a finished shorter period in (hour and day statistics are built from minutes)."""
+        if other.n == 0:
+            return
+        if self.n == 0:
+            self.first, self.lo, self.hi, self.total = (
+                dict(other.first),
+                dict(other.lo),
+                dict(other.hi),
+                dict(other.total),
+            )
+        else:
+            for k, v in other.lo.items():
+                if v < self.lo[k]:
+                    self.lo[k] = v
+            for k, v in other.hi.items():
+                if v > self.hi[k]:
+                    self.hi[k] = v
+            for k, v in other.total.items():
+                self.total[k] += v
+        self.n += other.n
+        self.run_s += other.run_s
+
 
 @dataclass
 class Closed:
@@ -64,6 +87,7 @@ class Closed:
     start: datetime
     items: dict[int, list[str]]  # channel → rendered items
     run_hours: dict[int, float]
+    stats: dict[int, ChannelStats]
 
 
 class PeriodAggregator:
@@ -85,6 +109,18 @@ class PeriodAggregator:
         for ch, values in per_channel.items():
             self.stats.setdefault(ch, ChannelStats()).add(values, self.sample_s)
         return closed
+
+    def add_period(self, closed: Closed) -> Closed | None:
+        """Fold in a closed shorter period; returns this aggregator's period if `closed` starts a new one."""
+        bucket = period_start(self.kind, closed.start, self.minutes)
+        result = None
+        if self.start is not None and bucket != self.start:
+            result = self._close({ch: st.first for ch, st in closed.stats.items()})
+        if self.start is None or bucket != self.start:
+            self.start, self.stats = bucket, {}
+        for ch, st in closed.stats.items():
+            self.stats.setdefault(ch, ChannelStats()).merge(st)
+        return result
 
     def _close(self, end_values: dict[int, dict[str, float]]) -> Closed:
         assert self.start is not None
@@ -114,7 +150,7 @@ class PeriodAggregator:
                 out.append(",".join(parts))
             items[ch] = out
         run_hours = {ch: st.run_s / 3600.0 for ch, st in self.stats.items()}
-        return Closed(self.kind, self.start, items, run_hours)
+        return Closed(self.kind, self.start, items, run_hours, self.stats)
 
 
 def realtime_items(profile: Profile, per_channel: dict[int, dict[str, float]], flag: str = "N") -> list[str]:

@@ -10,7 +10,14 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
+
+CHINA = timezone(timedelta(hours=8))  # terminals run on Beijing time (no DST)
+
+
+def china_now() -> datetime:
+    """Now as a terminal in China shows it: naive local time, UTC+8, whole seconds."""
+    return datetime.now(CHINA).replace(tzinfo=None, microsecond=0)
 
 
 class SimClock:
@@ -23,6 +30,10 @@ class SimClock:
         self.accel = accel
         self._monotonic = monotonic
         self._t0 = monotonic()
+
+    def reset(self) -> None:
+        """Make simulated time equal `start` now (called when a run begins, after any slow set-up)."""
+        self._t0 = self._monotonic()
 
     def now(self) -> datetime:
         """The current simulated time."""

@@ -99,11 +99,11 @@ def handle(term: Terminal, link: LinkState, req: Request, true_now: datetime) ->
         if cn == "2012":
             link.realtime = False
         else:
-            link.status = term.status_wanted = False
+            link.status = False  # the terminal keeps producing status records for any other platform asking
         return Plan([_reply(term, "9013", req.qn, "")], None, req.qn)
     if cn in ("2011", "2021"):
         if cn == "2011":
-            link.realtime = True
+            link.realtime = term.realtime_wanted = True
         else:
             link.status = term.status_wanted = True
         return Plan([ok], None, req.qn)  # data flows until 2012/2022; no 9012 (附录C)
@@ -182,13 +182,11 @@ def _history(term: Terminal, link: LinkState, req: Request, ok: Outgoing) -> Pla
     lo, hi = data_time(begin), data_time(end)
     kind = HISTORY[req.cn or ""]
     steps = [ok]
-    for rec in list(term.history):
-        if rec.kind == kind and lo <= rec.data_time <= hi:
-            n = len(rec.packets)
-            for i, cp in enumerate(rec.packets, 1):
-                steps.append(
-                    Outgoing(rec.cn, cp, None, term.settings.st, True, n if n > 1 else None, i if n > 1 else None)
-                )
+    for rec in term.history.query(kind, lo, hi):
+        n = len(rec.packets)
+        for i, cp in enumerate(rec.packets, 1):
+            pnum, pno = (n, i) if n > 1 else (None, None)
+            steps.append(Outgoing(rec.cn, cp, None, term.settings.st, True, pnum, pno))
     if len(steps) == 1:
         return Plan(steps, 100, req.qn)
     return Plan(steps, 1, req.qn, long=True)

@@ -14,6 +14,7 @@ from typing import IO
 @dataclass
 class Counters:
     terminals: int = 0
+    started: int = 0  # terminals whose tasks have been started (the start is rate-limited)
     connecting: int = 0
     online: int = 0  # links currently connected
     connects: int = 0

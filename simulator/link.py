@@ -41,12 +41,15 @@ class Link:
         capacity: int = 20000,
         reconnect_s: float = 2.0,
         time_request: bool = False,
+        realtime: bool = True,
     ) -> None:
         self.term, self.clock, self.host, self.port, self.index = term, clock, host, port, index
         self.counters = counters or Counters()
         self.ack_log = ack_log or AckLog(None)
         self.outbox = Outbox(capacity)
-        self.state = commands.LinkState()
+        self.state = commands.LinkState(realtime=realtime)
+        # The terminal builds real-time records only if some platform wants them.
+        term.realtime_wanted = realtime or (term.realtime_wanted and bool(term.listeners))
         self.reconnect_s = reconnect_s
         self.time_request = time_request
         self.connected = False
@@ -100,15 +103,19 @@ class Link:
                 return False
             self.counters.frames_sent += 1
             self.counters.resends += attempt > 0
-            fut: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            fut: asyncio.Future[str] = loop.create_future()
             self._waiting[qn] = fut
+            handle = loop.call_later(s.overtime_s, _settle, fut, "timeout")
             try:
-                await asyncio.wait_for(fut, s.overtime_s)
-                return True
-            except TimeoutError:
-                continue
+                answer = await fut
             finally:
+                handle.cancel()
                 self._waiting.pop(qn, None)
+            if answer == "lost":
+                return False  # the connection went away (or we are stopping): resend on the next one
+            if answer != "timeout":
+                return True
         self.counters.ack_timeouts += 1
         return False
 
@@ -149,6 +156,9 @@ class Link:
     async def _session(self, reader: asyncio.StreamReader, stop: asyncio.Event, poll: float) -> None:
         lost = asyncio.Event()
         read_task = asyncio.create_task(self._read(reader, lost))
+        # Stopping closes the socket at once, so nothing waits out an OverTime on the way down.
+        watch = asyncio.create_task(stop.wait())
+        watch.add_done_callback(lambda _: self._writer.close() if self._writer is not None else None)
         try:
             if self.time_request:
                 out = commands.Outgoing("1013", "", None, self.term.settings.st, True)
@@ -163,6 +173,7 @@ class Link:
                 if not await self._send_entry(entry):
                     return
         finally:
+            watch.cancel()
             read_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await read_task
@@ -197,6 +208,9 @@ class Link:
             return
         finally:
             lost.set()
+            for fut in self._waiting.values():
+                if not fut.done():
+                    fut.set_result("lost")
 
     def _dispatch(self, frame: hj212.Frame) -> None:
         if frame.cn in ("9014", "9013"):
@@ -254,3 +268,8 @@ class Link:
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
+
+
+def _settle(fut: asyncio.Future[str], value: str) -> None:
+    if not fut.done():
+        fut.set_result(value)

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from simulator import noise
 from simulator.scenario import Effect, Scenario
-from simulator.schedule import Interval, ProductionSchedule, on_since
+from simulator.schedule import Interval, ProductionSchedule, since_in, widen
 from simulator.spec import EnterpriseSpec, PointSpec
 
 
@@ -65,6 +65,7 @@ class SiteModel:
         self._cache: dict[datetime, dict[str, CircuitTruth]] = {}
         self._iv_key: tuple[datetime, int] | None = None
         self._iv: list[Interval] = []
+        self._ctl: list[Interval] = []
 
     def _targets(self, effect: Effect, point: PointSpec) -> bool:
         return point in self.spec.points_of(effect.role, effect.select)
@@ -75,11 +76,14 @@ class SiteModel:
                 return e
         return None
 
-    def _intervals(self, t: datetime) -> list[Interval]:
+    def _windows(self, t: datetime) -> tuple[list[Interval], list[Interval]]:
+        """(production intervals, control intervals widened by lead/lag) around t, recomputed once an hour."""
         key = (t.replace(minute=0, second=0, microsecond=0), 0)
         if key != self._iv_key:
-            self._iv_key, self._iv = key, self.schedule.intervals_around(t)
-        return self._iv
+            self._iv_key = key
+            self._iv = widen(self.schedule.intervals_around(t))
+            self._ctl = widen(self._iv, self.lead, self.lag)
+        return self._iv, self._ctl
 
     def supply(self, point: PointSpec, t: datetime) -> bool:
         """Whether the circuit has voltage (power loss and blackouts remove it)."""
@@ -98,10 +102,10 @@ class SiteModel:
 
     def _load(self, point: PointSpec, t: datetime, tick: int) -> float:
         """Fraction of rated power drawn by a production or control circuit."""
-        ivs = self._intervals(t)
+        prod, ctl = self._windows(t)
         stream = self._streams[point.id]
         if point.role == "production":
-            since = on_since(ivs, t)
+            since = since_in(prod, t)
             if since is None:
                 return 0.0
             drift = 1.0 + 0.08 * math.sin(2 * math.pi * (t.hour * 60 + t.minute) / 173.0 + stream % 7)
@@ -110,10 +114,10 @@ class SiteModel:
                 if e.params["comply"] and e.active(self.start, t):
                     load *= 1.0 - float(e.params["reduction"])
             return max(0.0, load * (1.0 + 0.03 * noise.gauss(self.seed, stream, tick)))
-        since = on_since(ivs, t, self.lead, self.lag)
+        since = since_in(ctl, t)
         if since is None or self._active("control_off", point, t) is not None:
             return 0.0
-        load = point.level * (0.85 + 0.15 * bool(on_since(ivs, t))) * _ramp(since, t, point.ramp_min)
+        load = point.level * (0.85 + 0.15 * bool(since_in(prod, t))) * _ramp(since, t, point.ramp_min)
         idle = self._active("control_idle", point, t)
         if idle is not None:
             load = min(load, point.level * float(idle.params["level"]))
@@ -157,7 +161,7 @@ class SiteModel:
 
     def production_on(self, t: datetime) -> bool:
         """Whether the production schedule runs at t (for tests and the manifest)."""
-        return on_since(self._intervals(t), t) is not None
+        return since_in(self._windows(t)[0], t) is not None
 
     def horizon(self, minutes: float) -> datetime:
         return self.start + timedelta(minutes=minutes)

@@ -45,7 +45,7 @@ class Outbox:
         self._urgent: deque[Entry] = deque()
         self._normal: deque[Entry] = deque()
         self.dropped = 0
-        self._nonempty = asyncio.Event()
+        self._waiter: asyncio.Future[None] | None = None
 
     def __len__(self) -> int:
         return len(self._urgent) + len(self._normal)
@@ -60,7 +60,8 @@ class Outbox:
                 self._urgent.popleft()
                 self.dropped += 1
             queue.append(Entry(record, i))
-        self._nonempty.set()
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
     def peek(self) -> Entry | None:
         if self._urgent:
@@ -73,18 +74,26 @@ class Outbox:
             if queue and queue[0] is entry:
                 queue.popleft()
                 break
-        if not len(self):
-            self._nonempty.clear()
 
     async def wait(self, timeout: float) -> None:
-        """Wait until something is queued, or the timeout passes."""
+        """Wait until something is queued, or the timeout passes (a bare future: no task per wait)."""
         if len(self):
             return
+        loop = asyncio.get_running_loop()
+        fut: asyncio.Future[None] = loop.create_future()
+        self._waiter = fut
+        handle = loop.call_later(timeout, _settle, fut)
         try:
-            await asyncio.wait_for(self._nonempty.wait(), timeout)
-        except TimeoutError:
-            pass
+            await fut
+        finally:
+            handle.cancel()
+            self._waiter = None
 
     def snapshot(self) -> list[Entry]:
         """All waiting entries in sending order (for tests and history)."""
         return list(self._urgent) + list(self._normal)
+
+
+def _settle(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)

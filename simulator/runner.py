@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO
 
-from simulator.clock import SimClock
+from simulator.clock import SimClock, china_now
 from simulator.counters import AckLog, Counters
 from simulator.link import Link
 from simulator.model import SiteModel
@@ -34,13 +34,14 @@ class RunOptions:
     settings: TerminalSettings
     seed: int = 1
     accel: float = 1.0
-    start: datetime = field(default_factory=lambda: datetime.now().replace(microsecond=0))
+    start: datetime = field(default_factory=china_now)
     duration_s: float | None = None  # wall seconds
     sim_minutes: float | None = None  # stop when the simulated clock has run this long
     buffer: int = 20000
     connect_rate: float = 500.0  # new terminals started per wall second
     reconnect_s: float = 2.0
     time_request: bool = False
+    realtime: bool = True  # False: no real-time uploads until a platform sends 2011
     progress: bool = True
     stats_path: Path | None = None
     ack_log: IO[str] | None = None
@@ -82,6 +83,7 @@ def build(fleet: Sequence[EnterpriseSpec], profile: Profile, opts: RunOptions) -
                         capacity=opts.buffer,
                         reconnect_s=opts.reconnect_s,
                         time_request=opts.time_request,
+                        realtime=opts.realtime,
                     )
                 )
     counters.terminals = len(terminals)
@@ -95,20 +97,20 @@ async def drive(term: Terminal, clock: SimClock, stop: asyncio.Event) -> None:
     t = now.replace(microsecond=0) + timedelta(seconds=(-now.second) % term.settings.sample_s)
     while not stop.is_set():
         delay = clock.real_delay(t)
-        if delay > 0:
+        if delay > 0.25:  # long waits watch the stop event; short ones are plain sleeps (no task per wait)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), delay)
-            if stop.is_set():
-                return
         else:
-            await asyncio.sleep(0)  # catching up under acceleration: let the links breathe
+            await asyncio.sleep(delay)  # 0 when catching up under acceleration: still lets the links breathe
+        if stop.is_set():
+            return
         term.step(t)
         t += step
 
 
 def _line(c: Counters, clock: SimClock, started: float) -> str:
     return (
-        f"\r[{clock.now():%Y-%m-%d %H:%M:%S}] terminals {c.terminals}  links online {c.online}"
+        f"\r[{clock.now():%Y-%m-%d %H:%M:%S}] terminals {c.started}/{c.terminals}  links online {c.online}"
         f"  connecting {c.connecting}  failed connects {c.connect_failures}  frames sent {c.frames_sent}"
         f"  acked {c.acked}  resends {c.resends}  dropped {c.dropped}  commands {c.commands}"
         f"  ({time.monotonic() - started:.0f}s) "
@@ -141,28 +143,34 @@ def write_stats(fleet: Fleet, path: Path) -> None:
 async def run(fleet: Fleet, opts: RunOptions, stop: asyncio.Event | None = None) -> Counters:
     """Run until stopped, the wall duration passes, or the simulated span is done."""
     stop = stop or asyncio.Event()
+    fleet.clock.reset()
     tasks: list[asyncio.Task[None]] = [asyncio.create_task(_report(fleet, opts, stop))]
     by_term: dict[str, list[Link]] = {}
     for link in fleet.links:
         by_term.setdefault(link.term.mn, []).append(link)
-    gap = 1.0 / opts.connect_rate if opts.connect_rate > 0 else 0.0
     deadline = time.monotonic() + opts.duration_s if opts.duration_s is not None else None
     end_sim = opts.start + timedelta(minutes=opts.sim_minutes) if opts.sim_minutes is not None else None
+    pending = list(fleet.terminals)
+    began = time.monotonic()
     try:
-        for term in fleet.terminals:
-            if stop.is_set():
-                break
-            tasks.append(asyncio.create_task(drive(term, fleet.clock, stop)))
-            tasks += [asyncio.create_task(link.run(stop)) for link in by_term[term.mn]]
-            if gap:
-                await asyncio.sleep(gap)
         while not stop.is_set():
+            # Start terminals at the configured rate, in batches, whatever the loop's latency.
+            due = (
+                len(fleet.terminals)
+                if opts.connect_rate <= 0
+                else int((time.monotonic() - began) * opts.connect_rate) + 1
+            )
+            while pending and len(fleet.terminals) - len(pending) < due:
+                term = pending.pop(0)
+                fleet.counters.started += 1
+                tasks.append(asyncio.create_task(drive(term, fleet.clock, stop)))
+                tasks += [asyncio.create_task(link.run(stop)) for link in by_term[term.mn]]
             if deadline is not None and time.monotonic() >= deadline:
                 break
             if end_sim is not None and fleet.clock.now() >= end_sim:
                 break
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), 0.2)
+                await asyncio.wait_for(stop.wait(), 0.05 if pending else 0.2)
     finally:
         stop.set()
         await asyncio.gather(*tasks, return_exceptions=True)

@@ -78,6 +78,20 @@ class ProductionSchedule:
         return _subtract(_merge(raw), [iv for iv in self.forced_off if iv[1] > lo and iv[0] < hi])
 
 
+def widen(intervals: Sequence[Interval], lead_min: float = 0.0, lag_min: float = 0.0) -> list[Interval]:
+    """Intervals widened by lead before and lag after (negative values narrow them), merged."""
+    lead, lag = timedelta(minutes=lead_min), timedelta(minutes=lag_min)
+    return _merge((s - lead, e + lag) for s, e in intervals)
+
+
+def since_in(merged: Sequence[Interval], t: datetime) -> datetime | None:
+    """The start of the (merged) interval containing t, if any."""
+    for s, e in merged:
+        if s <= t < e:
+            return s
+    return None
+
+
 def on_since(
     intervals: Sequence[Interval], t: datetime, lead_min: float = 0.0, lag_min: float = 0.0
 ) -> datetime | None:
@@ -85,8 +99,4 @@ def on_since(
 
     Negative lead/lag narrow the interval: a control circuit with lead = −20 starts 20 minutes after production.
     """
-    lead, lag = timedelta(minutes=lead_min), timedelta(minutes=lag_min)
-    for s, e in _merge((s - lead, e + lag) for s, e in intervals):
-        if s <= t < e:
-            return s
-    return None
+    return since_in(widen(intervals, lead_min, lag_min), t)

@@ -9,7 +9,6 @@ the platform sees a gap, which must never be read as a stop.
 
 from __future__ import annotations
 
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,6 +18,7 @@ from simulator.aggregate import Closed, PeriodAggregator, realtime_items
 from simulator.clock import TerminalClock
 from simulator.electrical import PHASES, U_NOMINAL, Meter, MeterFaults
 from simulator.events import Record, SoeEvent, SoeLog, data_time
+from simulator.history import History
 from simulator.model import SiteModel
 from simulator.profile import CP_LIMIT, Profile, pack
 from simulator.spec import EnterpriseSpec, PointSpec, TerminalSpec
@@ -45,7 +45,7 @@ class TerminalSettings:
     u_low: float = U_NOMINAL * 0.9
     i_high_pct: float = 120.0  # of the channel's rated current
     cp_limit: int = CP_LIMIT
-    history_capacity: int = 20000
+    history_minutes: int = 240  # minute data kept for pulls (hour/day data: 4,000 records each)
 
     def validate(self) -> None:
         if self.sample_s not in SAMPLE_DIVISORS:
@@ -89,7 +89,7 @@ class Terminal:
         wrong_pw = [e for e in site.scenario.of_type("wrong_password") if self._targets_me(e.role, e.select)]
         self.password = str(wrong_pw[0].params["password"]) if wrong_pw else spec.password
         self.soe = SoeLog()
-        self.history: deque[Record] = deque(maxlen=settings.history_capacity)
+        self.history = History(max(1, settings.history_minutes // settings.min_interval_min))
         self.aggs = {"minute": PeriodAggregator("minute", profile, settings.sample_s, settings.min_interval_min)}
         if settings.hour_data:
             self.aggs["hour"] = PeriodAggregator("hour", profile, settings.sample_s)
@@ -101,12 +101,13 @@ class Terminal:
         self._prev: datetime | None = None
         self._limits: set[str] = set()
         self.status_wanted = False
+        self.realtime_wanted = True  # False when no platform link wants real-time uploads (--no-realtime)
         self.last_values: dict[int, dict[str, float]] = {}
         self.listeners: list[Callable[[Record], None]] = []
 
     # -- identity and environment -------------------------------------------------------------
     def _targets_me(self, role: str, select: str) -> bool:
-        mine = set(self.points.values()) if hasattr(self, "points") else set()
+        mine = set(self.points.values())
         return any(p in mine for p in self.enterprise.points_of(role, select))
 
     def network_up(self, t: datetime) -> bool:
@@ -166,8 +167,7 @@ class Terminal:
         out = self._step(t)
         self._prev = t
         for rec in out:
-            if rec.kind in ("minute", "hour", "day", "runtime"):
-                self.history.append(rec)
+            self.history.add(rec)
             self.emit(rec)
         return out
 
@@ -232,16 +232,20 @@ class Terminal:
         self.last_values = values
         out = self.soe_records(self._check_limits(label, values))
         second_of_day = t.hour * 3600 + t.minute * 60 + t.second
-        if second_of_day % self.settings.rtd_interval_s == 0:
+        if second_of_day % self.settings.rtd_interval_s == 0 and self.realtime_wanted:
             gps = f"GPS-Lng={self.enterprise.lng:.6f},GPS-Lat={self.enterprise.lat:.6f}"
             out.append(self.record("2011", "realtime", label, [gps] + realtime_items(self.profile, values)))
             if self.status_wanted:
                 rs = [f"SB{ch:02d}-RS={int(abs(v['P']) >= 0.5)}" for ch, v in sorted(values.items())]
                 out.append(self.record("2021", "status", label, rs))
-        for agg in self.aggs.values():
-            closed = agg.add(label, values)
-            if closed is not None:
-                out += self._period_records(closed)
+        closed = self.aggs["minute"].add(label, values)
+        if closed is not None:
+            out += self._period_records(closed)
+            # Hour and day statistics are folded from finished minutes: far cheaper than per sample.
+            for kind in ("hour", "day"):
+                longer = self.aggs[kind].add_period(closed) if kind in self.aggs else None
+                if longer is not None:
+                    out += self._period_records(longer)
         return out
 
     def _period_records(self, closed: Closed) -> list[Record]:

@@ -25,6 +25,7 @@ from monitoring.errors import InvalidInputError
 from monitoring.events.models import Event, EventKind
 from monitoring.ingest.binding import bind_frame
 from monitoring.ingest.records import FrameRecord, parse_record
+from monitoring.ingest.registry_cache import RegistryCache
 from monitoring.ingest.split import SplitJoiner, split_key
 from monitoring.ingest.terminal_state import TerminalStates
 from monitoring.profiles.loader import DEFAULT_PROFILE_ID
@@ -48,6 +49,9 @@ class DecodeSettings:
     # A reading this close after an hour boundary rolls up the previous hour (its last samples are in);
     # about one real-time interval, so each point triggers it once or twice an hour, not every frame.
     rollup_grace: timedelta = timedelta(seconds=60)
+    # Terminal state is rewritten when its stored last-frame time is at least this old (or something else
+    # changed: online, peer, GPS, skew): one write per terminal and minute instead of one per frame.
+    state_refresh: timedelta = timedelta(seconds=60)
 
 
 @dataclass
@@ -72,7 +76,13 @@ class Decoder:
     """
 
     def __init__(
-        self, store: Store, clock: Clock, profiles: Mapping[str, Profile], settings: DecodeSettings | None = None
+        self,
+        store: Store,
+        clock: Clock,
+        profiles: Mapping[str, Profile],
+        settings: DecodeSettings | None = None,
+        *,
+        cache: RegistryCache | None = None,
     ) -> None:
         if DEFAULT_PROFILE_ID not in profiles:
             raise InvalidInputError(f"profile {DEFAULT_PROFILE_ID!r} is missing")
@@ -81,6 +91,7 @@ class Decoder:
         self.report = DecodeReport()
         self.states = TerminalStates()
         self._terminals: dict[str, Terminal | None] = {}
+        self.cache = cache  # shared across batches of a warm process; None: look up once per batch
         self._points: dict[str, list[MonitoringPoint]] = {}
         self._due: dict[str, set[datetime]] = {}
         self._readings: dict[tuple[str, ReadingKind, datetime], Reading] = {}
@@ -187,11 +198,14 @@ class Decoder:
         self._readings.clear()
         self._events.clear()
         for mn, state in self.states.items():
-            if self._terminal(mn) is None:
+            terminal = self._terminal(mn)
+            if terminal is None or not self.states.worth_writing(terminal, state, self.settings.state_refresh):
                 continue
-            self.store.registry.record_terminal_seen(
+            written = self.store.registry.record_terminal_seen(
                 mn, state.last_at, peer=state.peer, clock_skew_s=state.skew_s, gps=state.gps
             )
+            if self.cache is not None:
+                self.cache.remember_terminal(mn, written)
             if state.skew_s is not None and abs(state.skew_s) > self.settings.skew_alarm_s:
                 detail = {"skew_s": f"{state.skew_s:.1f}", "source": state.skew_source}
                 event = Event(mn, EventKind.CLOCK_SKEW, hour_start(state.last_at), None, state.last_at, detail)
@@ -234,13 +248,24 @@ class Decoder:
                 check_mn(mn)
             except InvalidInputError:
                 self._terminals[mn] = None
-            else:
-                self._terminals[mn] = self.store.registry.find_terminal(mn)
+                return None
+            hit, terminal = self.cache.terminal(mn) if self.cache is not None else (False, None)
+            if not hit:
+                terminal = self.store.registry.find_terminal(mn)
+                if self.cache is not None:
+                    self.cache.remember_terminal(mn, terminal)
+            self._terminals[mn] = terminal
         return self._terminals[mn]
 
     def _points_for(self, mn: str) -> list[MonitoringPoint]:
         if mn not in self._points:
-            self._points[mn] = self.store.registry.points_for_mn(mn)
+            cached = self.cache.points(mn) if self.cache is not None else None
+            if cached is None:
+                found = self.store.registry.points_for_mn(mn)
+                if self.cache is not None:
+                    self.cache.remember_points(mn, found)
+                cached = tuple(found)
+            self._points[mn] = list(cached)
         return self._points[mn]
 
     def _flag(self, record: FrameRecord, kind: EventKind) -> None:

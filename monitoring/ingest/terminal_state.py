@@ -16,9 +16,10 @@ from monitoring.errors import InvalidInputError
 from monitoring.ingest.records import FrameRecord
 from monitoring.profiles.mapping import MappedFrame
 from monitoring.readings.values import parse_local_time
-from monitoring.registry.terminal import GpsFix
+from monitoring.registry.terminal import GpsFix, Terminal
 
 _FRESH = timedelta(minutes=1)
+_SKEW_NOISE_S = 5.0  # network delay jitters the measured skew; smaller changes are not worth a write
 _NO_QN_KINDS = (None, "ignore")
 
 
@@ -74,6 +75,23 @@ class TerminalStates:
                 return  # an impossible position is kept in the archive only
             if state.gps is None or fix.at > state.gps.at:
                 state.gps = fix
+
+    @staticmethod
+    def worth_writing(stored: Terminal, seen: TerminalState, refresh: timedelta) -> bool:
+        """Whether the batch's observation changes the stored terminal enough to spend a write on it."""
+        if stored.last_frame_at is None or not stored.online:
+            return True
+        if seen.last_at - stored.last_frame_at >= refresh:
+            return True
+        if seen.peer and seen.peer != stored.last_peer:
+            return True  # reconnected (the listener records disconnects; a new session is news)
+        if seen.gps is not None and (
+            stored.gps is None or (seen.gps.lat, seen.gps.lon) != (stored.gps.lat, stored.gps.lon)
+        ):
+            return True  # the terminal moved (a newer fix of the same place is not news)
+        if seen.skew_s is not None:
+            return stored.clock_skew_s is None or abs(seen.skew_s - stored.clock_skew_s) > _SKEW_NOISE_S
+        return False
 
     def items(self) -> Iterator[tuple[str, TerminalState]]:
         return iter(list(self._by_mn.items()))

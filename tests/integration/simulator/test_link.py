@@ -64,7 +64,12 @@ class Rig:
 
 @contextlib.asynccontextmanager
 async def running(
-    ports: list[int], *effects: dict[str, Any], accel: float = 60.0, time_request: bool = False, **settings: Any
+    ports: list[int],
+    *effects: dict[str, Any],
+    accel: float = 60.0,
+    time_request: bool = False,
+    realtime: bool = True,
+    **settings: Any,
 ) -> AsyncIterator[Rig]:
     """One terminal on the main incoming, linked to each port, sampling on an accelerated clock."""
     ent = _enterprise()
@@ -75,7 +80,7 @@ async def running(
         ent.terminals[0], ent, SiteModel(ent, sc, START, 1), load_profile(), TerminalSettings(**{**base, **settings})
     )
     links = [
-        Link(term, clock, "127.0.0.1", p, index=i, reconnect_s=0.2, time_request=time_request)
+        Link(term, clock, "127.0.0.1", p, index=i, reconnect_s=0.2, time_request=time_request, realtime=realtime)
         for i, p in enumerate(ports, 1)
     ]
     stop = asyncio.Event()
@@ -269,3 +274,59 @@ async def test_time_calibration_request_then_platform_sets_the_clock() -> None:
     assert answers == [("9011", "QnRtn=1&&"), ("9012", "ExeRtn=1&&")]
     soe = [f for f in plat.uploads("3020") if f.cp.items["SOE1"]["EventType"] == "param_change"]
     assert soe and soe[0].cp.items["SOE1"]["Code"] == "SystemTime"
+
+
+@pytest.mark.slow
+@aio
+async def test_backlog_of_more_than_4000_packets_is_backfilled_in_order() -> None:
+    # Given ten hours of data buffered while the platform was unreachable (stepped at once, no wall time)
+    (plat,) = await _platforms(lambda f: True)
+    ent = _enterprise()
+    sc = parse_scenario({"name": "t", "title_zh": "t", "description": "t", "effects": []})
+    settings = TerminalSettings(sample_s=30, rtd_interval_s=30, hour_data=False, day_data=False)
+    term = Terminal(ent.terminals[0], ent, SiteModel(ent, sc, START, 1), load_profile(), settings)
+    clock = SimClock(START + timedelta(hours=10), 1.0)
+    link = Link(term, clock, "127.0.0.1", plat.port)
+    for k in range(10 * 120):
+        term.step(START + timedelta(seconds=30 * k))
+    backlog = len(link.outbox)
+    assert backlog >= 4000 and link.outbox.dropped == 0
+    # When the link comes up
+    stop = asyncio.Event()
+    task = asyncio.create_task(link.run(stop))
+    await plat.wait_for(lambda: link.counters.acked >= backlog, timeout=45)
+    stop.set()
+    await task
+    await plat.stop()
+    # Then every packet arrived exactly once, oldest first
+    keys = [(f.cn, _dt(f), f.pno) for f in plat.frames]
+    assert len(keys) == len(set(keys)) == backlog
+    minutes = [(_dt(f), f.pno or 0) for f in plat.uploads("2051")]
+    assert minutes == sorted(minutes) and minutes[0][0] == "20261130080000"
+
+
+@aio
+async def test_garbage_from_the_platform_is_counted_and_the_link_keeps_serving() -> None:
+    (plat,) = await _platforms(lambda f: True)
+    async with running([plat.port]) as rig:
+        await plat.wait_for(lambda: len(plat.frames) >= 1)
+        # When the platform sends a corrupt frame, then a valid request
+        good = cmd.get_rtd_interval(mn=MN, pw=PW, qn="20261130090000001", st="31")
+        plat.send(b"##0010garbage!!FFFF\r\n" + good[:-6] + b"0000\r\n" + good)
+        await plat.wait_for(lambda: any(f.qn == "20261130090000001" and f.cn == "9012" for f in plat.frames))
+        # Then the bad bytes were counted, not answered, and the valid request was answered
+        assert rig.links[0].counters.decode_errors >= 1
+        assert [f.cn for f in plat.frames if f.qn == "20261130090000001"] == ["9011", "1061", "9012"]
+    await plat.stop()
+
+
+@aio
+async def test_realtime_uploads_start_only_when_the_platform_asks_with_2011() -> None:
+    (plat,) = await _platforms(lambda f: True)
+    async with running([plat.port], realtime=False):
+        await plat.wait_for(lambda: len(plat.uploads("2051")) >= 2)
+        assert plat.uploads("2011") == []
+        plat.send(cmd.start_realtime_data(mn=MN, pw=PW, qn="20261130090000002", st="31"))
+        await plat.wait_for(lambda: len(plat.uploads("2011")) >= 2)
+    await plat.stop()
+    assert [f.cn for f in plat.frames if f.qn == "20261130090000002"] == ["9011"]

@@ -362,3 +362,19 @@ def test_stream_gbk_text_outside_info_is_decoded_without_crashing_the_fast_path(
     for _ in range(3):  # the second sighting of a layout goes through the compiled fast path
         frame = only_frame(data)
         assert frame.cp.scalars["Remark"] == "清洗" and "not_utf8" in frame.quirks
+
+
+def test_stream_accepts_bytearray_and_memoryview_reads() -> None:
+    decoder = StreamDecoder()
+    assert reasons(decoder.feed(bytearray(APPENDIX_A[:50]))) == []
+    assert reasons(decoder.feed(memoryview(APPENDIX_A)[50:])) == ["frame"]
+
+
+def test_stream_crlf_of_previous_frame_and_next_frame_in_one_read() -> None:
+    decoder = StreamDecoder()
+    assert reasons(decoder.feed(APPENDIX_A[:-2])) == ["frame"]
+    assert [x.raw for x in decoder.feed(b"\r\n" + APPENDIX_A)] == [APPENDIX_A]  # type: ignore[union-attr]
+
+
+def test_stream_empty_segment_frame_is_malformed_not_a_crash() -> None:
+    assert reasons(decode_all_ways(b"##0000FFFF\r\n")) == ["malformed"]

@@ -15,10 +15,10 @@ from simulator.fleet import (
     build_enterprise,
     build_fleet,
     default_mix,
-    manifest,
     parse_mix,
     read_enterprises,
 )
+from simulator.manifest import manifest
 from simulator.scenario import bundled_names
 
 pytestmark = pytest.mark.unit

@@ -286,3 +286,53 @@ def test_decode_records_backfill_of_yesterday_rolls_up_that_day(
         "p-0001-01", day_start.date() + timedelta(days=1), day_start.date() + timedelta(days=1)
     )
     assert (done.expected, done.received) == (1440, 3)
+
+
+def test_decode_records_rewrites_terminal_state_once_a_minute_unless_something_changed(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    register(store)
+    decode_records([record(REALTIME)], store, clock, profiles)
+    # When the same terminal sends again 20 s later from the same connection: not worth a write
+    later = frame("2011", "DataTime=20261128183320;Ua01-Rtd=231", qn="20261128183405001")
+    decode_records([record(later, at=NOW + timedelta(seconds=20))], store, clock, profiles)
+    assert store.registry.get_terminal(MN).last_frame_at == NOW
+    # And from a new connection, or a minute later: written
+    decode_records([record(later, at=NOW + timedelta(seconds=25), peer="203.0.113.7:6")], store, clock, profiles)
+    assert store.registry.get_terminal(MN).last_peer == "203.0.113.7:6"
+    again = frame("2011", "DataTime=20261128183500;Ua01-Rtd=231", qn="20261128183505001")
+    decode_records([record(again, at=NOW + timedelta(seconds=85), peer="203.0.113.7:6")], store, clock, profiles)
+    assert store.registry.get_terminal(MN).last_frame_at == NOW + timedelta(seconds=85)
+
+
+def test_decode_with_registry_cache_sees_a_new_binding_after_its_ttl(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given a warm process with a 60 s registry cache and a terminal not yet bound
+    from monitoring.ingest.decode import Decoder
+    from monitoring.ingest.registry_cache import RegistryCache
+
+    cache = RegistryCache(clock, ttl=timedelta(seconds=60))
+    register(store, channels=())
+
+    def batch(at: datetime) -> str:
+        decoder = Decoder(store, clock, profiles, cache=cache)
+        outcome = decoder.decode(record(REALTIME, at=at))
+        decoder.flush()
+        return outcome
+
+    assert batch(NOW) == "no_point"
+    bind(store)
+    # When frames keep coming: within the TTL the cached (empty) binding is used, after it the new one
+    assert batch(NOW + timedelta(seconds=30)) == "no_point"
+    clock.advance(timedelta(seconds=61))
+    assert batch(NOW + timedelta(seconds=70)) == "reading"
+
+
+def test_registry_cache_is_bounded() -> None:
+    from monitoring.ingest.registry_cache import RegistryCache
+
+    cache = RegistryCache(FixedClock(NOW), max_entries=2)
+    for mn in ("A", "B", "C"):
+        cache.remember_terminal(mn, None)
+    assert cache.terminal("A") == (False, None) and cache.terminal("C") == (True, None)

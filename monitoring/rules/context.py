@@ -214,8 +214,11 @@ class Context:
         start = self.at(run.start)
         ev = dict(evidence)
         ev["readings"] = {pid: self.readings_near(pid, start) for pid in point_ids}
-        if suppressed_by:
-            ev["suppressions_nearby"] = [s.ref for s in suppressed_by]
+        # Show the stoppages / faults that touch this episode (adjacent within a minute or overlapping).
+        lo, hi = start - MINUTE, (self.at(run.end) if not run.ongoing else self.at(self.n)) + MINUTE
+        touching = [s.ref for s in suppressed_by if s.start <= hi and (s.end is None or s.end >= lo)]
+        if touching:
+            ev["suppressions_nearby"] = touching
         return Finding(
             rule=rule,
             subject=subject,

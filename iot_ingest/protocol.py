@@ -23,6 +23,7 @@ from iot_ingest.ports import AuthStatus, FrameRecord
 from iot_ingest.state import ServerState
 
 log = logging.getLogger(__name__)
+MAX_IDENTITIES = 16  # distinct MN/PW pairs one connection may use (a data logger relaying a few instruments)
 REPLY_CNS = frozenset({"9011", "9012", "9013", "9014"})
 
 
@@ -214,6 +215,9 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
             if self.backlog is None:
                 self.backlog = deque()
             self.backlog.append((frame, received_at, now))
+            if len(self.backlog) >= s.settings.max_unacked and not self.paused and self.transport is not None:
+                self.paused = True  # the directory is slow: stop reading rather than queue without bound
+                self.transport.pause_reading()
             if self.auth_task is None:
                 self.auth_task = self._loop.create_task(self._resolve_auth())
             return
@@ -244,16 +248,20 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
                 if self.auth is None:
                     self.auth = {}
                 if key not in self.auth:
+                    if len(self.auth) >= MAX_IDENTITIES:
+                        # A peer cycling through MN/PW pairs would make us query the registry for each one.
+                        self.backlog.clear()
+                        self.close("too_many_identities")
+                        return
                     try:
-                        status = await s.directory.check(frame.mn, frame.pw)
-                        modbus = await s.directory.uses_modbus_crc(frame.mn)
-                    except Exception as exc:  # registry unavailable: drop unacknowledged, the terminal resends
+                        async with asyncio.timeout(s.settings.directory_timeout):
+                            status = await s.directory.check(frame.mn, frame.pw)
+                            modbus = await s.directory.uses_modbus_crc(frame.mn)
+                    except Exception as exc:  # registry unavailable or slow: drop unacknowledged, the terminal resends
                         s.metrics.inc("errors", "directory_failed", len(self.backlog))
                         log.error("terminal directory failed", extra={"fields": {"mn": frame.mn, "error": repr(exc)}})
                         self.backlog.clear()
                         return
-                    if len(self.auth) >= 16:  # a peer cycling through MN/PW pairs must not grow this without bound
-                        self.auth.clear()
                     self.auth[key] = (status, modbus)
                 self.backlog.popleft()
                 if not self.closing or s.draining:
@@ -262,6 +270,10 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
             self.auth_task = None
             if not self.backlog:
                 self.backlog = None  # an empty deque still holds a 64-slot block: ~600 bytes per idle session
+                if self.paused and self.unacked < s.settings.max_unacked and not self.closing and not s.draining:
+                    self.paused = False
+                    assert self.transport is not None
+                    self.transport.resume_reading()
 
     def _process(self, frame: hj212.Frame, auth: AuthStatus, modbus: bool, received_at: datetime, t0: float) -> None:
         s = self.state

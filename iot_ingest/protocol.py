@@ -33,7 +33,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
     __slots__ = (
         "state", "transport", "peer", "peer_host", "decoder", "mn", "session_id", "auth", "backlog", "auth_task",
         "last_activity", "partial_since", "garbage", "auth_failures", "unacked", "paused", "closing",
-        "st", "pw", "version", "since_frame", "last_auth_event", "_loop",
+        "st", "pw", "version", "since_frame", "registered", "last_auth_event", "_loop",
     )  # fmt: skip
 
     def __init__(self, state: ServerState, _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -56,7 +56,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         self.auth_failures: TokenBucket | None = None
         self.last_activity = self.partial_since = 0.0
         self.unacked = self.since_frame = 0
-        self.paused = self.closing = False
+        self.paused = self.closing = self.registered = False
         self.last_auth_event = -1e18
         self._init_control()
 
@@ -102,7 +102,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
             self.auth_task.cancel()
         if self.tracker is not None:
             self._apply(self.tracker.on_disconnect())
-        if self.mn is not None:
+        if self.registered and self.mn is not None:
             if s.sessions.get(self.mn) is self:
                 del s.sessions[self.mn]
                 if s.downlink is not None:
@@ -225,11 +225,19 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         self._process(frame, status, modbus, received_at, now)
 
     def _start_session(self, frame: hj212.Frame) -> None:
-        s = self.state
         assert frame.mn is not None
         self.mn, self.session_id = frame.mn, uuid.uuid4().hex[:16]
-        old = s.sessions.get(frame.mn)
-        s.sessions[frame.mn] = self
+
+    def _register(self) -> None:
+        """The first authenticated (or unregistered) frame: this connection now holds the MN.
+
+        Not before: a peer with a wrong password must not be able to push the real terminal off.
+        """
+        s = self.state
+        assert self.mn is not None
+        self.registered = True
+        old = s.sessions.get(self.mn)
+        s.sessions[self.mn] = self
         if old is not None and old is not self:
             s.emit("duplicate_mn", mn=self.mn, peer=self.peer, session=self.session_id, old_peer=old.peer,
                    old_session=old.session_id, new_peer=self.peer)  # fmt: skip
@@ -284,6 +292,8 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
             self._auth_failed(frame, received_at, t0)
             return
         if frame.mn == self.mn:
+            if not self.registered:
+                self._register()
             self.st, self.pw, self.version = frame.st or self.st, frame.pw, frame.version
             if frame.cn in REPLY_CNS or self.tracker is not None:
                 self._on_command_frame(frame, t0)

@@ -260,3 +260,24 @@ def test_thousand_concurrent_connections_all_acked() -> None:
             await asyncio.gather(*(t.close() for t in terms))
 
     run(scenario)
+
+
+def test_wrong_password_peer_cannot_take_over_a_registered_session() -> None:
+    async def scenario() -> None:
+        async with running() as h:
+            real = await h.connect()
+            await real.send(frame(i=1))
+            assert await real.recv() is not None
+            # Given an impostor that knows the MN but not the password
+            impostor = await h.connect()
+            await impostor.send(frame(pw="999999", i=2))
+            assert await impostor.recv(0.3) is None
+            # Then the real terminal keeps its session and is still answered
+            assert h.server.state.sessions[MN].peer != h.events.of_type("auth_failed")[0].peer
+            assert h.events.of_type("duplicate_mn") == []
+            await real.send(frame(i=3))
+            assert await real.recv() is not None
+            await real.close()
+            await impostor.close()
+
+    run(scenario)

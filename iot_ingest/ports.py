@@ -142,7 +142,7 @@ class SessionLeases(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """A platform event raised by the listener (connect, disconnect, auth_failed, duplicate_mn, clock_skew, ...)."""
+    """A platform event (connect, disconnect, auth_failure, duplicate_mn, clock_skew, unregistered_seen)."""
 
     type: str
     at: datetime  # aware UTC

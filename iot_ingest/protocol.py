@@ -294,6 +294,8 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         if frame.mn == self.mn:
             if not self.registered:
                 self._register()
+                if auth is AuthStatus.UNREGISTERED:
+                    s.emit("unregistered_seen", mn=self.mn, peer=self.peer, session=self.session_id)
             self.st, self.pw, self.version = frame.st or self.st, frame.pw, frame.version
             if frame.cn in REPLY_CNS or self.tracker is not None:
                 self._on_command_frame(frame, t0)
@@ -338,7 +340,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         s = self.state
         if t0 - self.last_auth_event >= 60.0:
             self.last_auth_event = t0
-            s.emit("auth_failed", mn=frame.mn, peer=self.peer, session=self.session_id)
+            s.emit("auth_failure", mn=frame.mn, peer=self.peer, session=self.session_id)
         if self.auth_failures is None:
             self.auth_failures = TokenBucket(s.settings.auth_failed_burst, s.settings.auth_failed_rate, t0)
         if not self.auth_failures.take(t0):

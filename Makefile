@@ -49,6 +49,11 @@ bench: venv
 bench-hj212: venv
 	$(PY) bench/hj212_decode.py
 
+# ---- monitoring (domain model, storage ports, sqlite/memory adapters, registry CLI) ----
+.PHONY: bench-monitoring
+bench-monitoring: venv
+	$(PY) bench/monitoring_storage.py --frames 5000 --batch 100
+
 # ---- iot_ingest (the HJ 212 listener) ----
 .PHONY: bench-ingest bench-ingest-throughput bench-ingest-memory
 INGEST_TERMINALS ?= 1000

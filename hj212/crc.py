@@ -3,30 +3,31 @@
 HJ 212 runs `reg = (reg >> 8) ^ byte` and then eight shift/XOR-0xA001 steps, from reg = 0xFFFF, and prints
 the register as `%04X`. It is *not* CRC-16/MODBUS (which XORs the byte into the low byte without the
 pre-shift); some terminals send MODBUS anyway, hence `crc16_modbus` and `looks_like_hj212_crc`.
-
-Theory of the fast path (research §4.3). Let T be the CRC-16/ARC table (poly 0xA001, reflected). Before
-the eight shifts the register holds `(reg >> 8) ^ b` <= 0xFF, so after each byte `reg = T[(reg >> 8) ^ b]`.
-With H(x) = T[x] >> 8 the high byte h follows h_i = H(h_{i-1} ^ b_i). H is linear over GF(2)
-(H(a ^ b) = H(a) ^ H(b), because T is) and H^8 is the identity. Unrolling over the n-1 bytes before the
-last one gives
-
-    h = H^(n-1)(0xFF)  XOR  XOR_i H^(d_i + 1)(b_i),    d_i = distance of byte i from the end of that prefix
-
-and, since only d_i mod 8 matters, all bytes with the same d_i mod 8 can be XORed together first. Reading
-the prefix as one big-endian integer and folding it onto itself down to 64 bits does exactly that at C
-speed (byte j of the folded word is the XOR of every byte with d_i = j mod 8). Eight table lookups then
-give h, and the CRC is T[h ^ last byte]. `crc16_reference` is the standard's algorithm, kept as the oracle.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "CRC_VALUES",
     "crc16",
     "crc16_modbus",
     "crc16_reference",
     "format_crc",
     "looks_like_hj212_crc",
 ]
+
+# Theory of the fast path (research §4.3). Let T be the CRC-16/ARC table (poly 0xA001, reflected). Before
+# the eight shifts the register holds `(reg >> 8) ^ b` <= 0xFF, so after each byte `reg = T[(reg >> 8) ^ b]`.
+# With H(x) = T[x] >> 8 the high byte h follows h_i = H(h_{i-1} ^ b_i). H is linear over GF(2)
+# (H(a ^ b) = H(a) ^ H(b), because T is) and H^8 is the identity. Unrolling over the n-1 bytes before the
+# last one gives
+#
+#     h = H^(n-1)(0xFF)  XOR  XOR_i H^(d_i + 1)(b_i),    d_i = distance of byte i from the end of that prefix
+#
+# and, since only d_i mod 8 matters, all bytes with the same d_i mod 8 can be XORed together first. Reading
+# the prefix as one big-endian integer and folding it onto itself down to 64 bits does exactly that at C
+# speed (byte j of the folded word is the XOR of every byte with d_i = j mod 8). Eight table lookups then
+# give h, and the CRC is T[h ^ last byte]. `crc16_reference` is the standard's algorithm, kept as the oracle.
 
 
 def _arc_table() -> tuple[int, ...]:
@@ -124,3 +125,4 @@ def looks_like_hj212_crc(text: str) -> bool:
 
 
 _HJ212_LOW_BYTES = frozenset(v & 0xFF for v in _T)
+CRC_VALUES: frozenset[int] = frozenset(_T) | {0xFFFF}  # every value crc16 can return (0xFFFF: empty input)

@@ -1,14 +1,13 @@
-"""Errors of the hj212 package: one base, a peer kind and a local kind (the h11 split, STYLE.md §1).
-
-`BadFrameError` means the *peer* sent something we cannot read; it carries a stable `reason` code and the
-QnRtn a platform may answer with (HJ 212-2017 表6: 9 = CRC 校验错误, 100 = 未知错误). `UsageError` means
-*our* code misused the API (e.g. a value that cannot be encoded). The stream decoder never raises: it
-returns `DecodeError` values with the same reason codes.
-"""
+"""Errors of the hj212 package: one base, a peer kind and a local kind (the h11 split, STYLE.md §1)."""
 
 from __future__ import annotations
 
 __all__ = ["REASONS", "BadFrameError", "HJ212Error", "UsageError"]
+
+# `BadFrameError` means the *peer* sent something we cannot read; it carries a stable `reason` code and the
+# QnRtn a platform may answer with (HJ 212-2017 表6: 9 = CRC 校验错误, 100 = 未知错误). `UsageError` means
+# *our* code misused the API (e.g. a value that cannot be encoded). The stream decoder never raises: it
+# returns `DecodeError` values with the same reason codes.
 
 # Stable reason codes (the API promises these strings) -> what they mean.
 REASONS: dict[str, str] = {

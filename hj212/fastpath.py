@@ -1,17 +1,4 @@
-"""Fast path for well-formed data segments: one compiled "plan" per field layout (the decoder's hot path).
-
-A terminal sends the same layout every minute; only the values change. For a segment that is exactly
-`K=v;…;K=v;CP=&&K=v,K=v;K=v…&&` (no spaces, no `/` or `&` in values, no junk), one byte translation and
-one small regex check the structure at C speed; `str.replace`/`split` then yield keys and values; and the
-layout (the keys joined) selects a function, generated once per layout, that builds the header dict, the
-scalars and the per-code items with dict displays. The generated source holds only placeholders of ours;
-the peer's key strings are put into the compiled code's constants afterwards, never parsed as code.
-
-Anything else returns None and is parsed by the lenient path in segment.py, which gives identical results
-for the segments accepted here (property tests check this). Plans are compiled only for a layout seen
-twice, and at most `_MAX_PLANS` are kept (the table is emptied when full), so hostile input cannot make
-this path large, nor slower than about one compilation per two frames.
-"""
+"""Fast path for well-formed data segments: one compiled "plan" per field layout (the decoder's hot path)."""
 
 from __future__ import annotations
 
@@ -23,6 +10,18 @@ from typing import cast
 from .messages import Frame, Version, new_cp, new_frame
 
 __all__ = ["fast_frame", "split_fast"]
+
+# A terminal sends the same layout every minute; only the values change. For a segment that is exactly
+# `K=v;…;K=v;CP=&&K=v,K=v;K=v…&&` (no spaces, no `/` or `&` in values, no junk), one byte translation and
+# one small regex check the structure at C speed; `str.replace`/`split` then yield keys and values; and the
+# layout (the keys joined) selects a function, generated once per layout, that builds the header dict, the
+# scalars and the per-code items with dict displays. The generated source holds only placeholders of ours;
+# the peer's key strings are put into the compiled code's constants afterwards, never parsed as code.
+#
+# Anything else returns None and is parsed by the lenient path in segment.py, which gives identical results
+# for the segments accepted here (property tests check this). Plans are compiled only for a layout seen
+# twice, and at most `_MAX_PLANS` are kept (the table is emptied when full), so hostile input cannot make
+# this path large, nor slower than about one compilation per two frames.
 
 # Keep only the bytes that shape a segment; anything the lenient path would treat specially (whitespace it
 # strips, `//` Info values, stray `&`) stays too, so that it breaks the pattern below.

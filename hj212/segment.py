@@ -1,10 +1,4 @@
-"""The data segment: header fields `KEY=value;` and the data area `CP=&&...&&` (HJ 212-2017 §6.3.2–§6.3.3).
-
-Parsing is lenient and records what it tolerated (quirks): header fields in any order, `,` instead of `;`
-(表C.22 typo), missing QN/Flag (2005 uploads), `Flag=5CP=&&` (表C.19 typo), spaces, trailing separators,
-unknown fields and codes (kept as given). Info values `//…//` (表C.40) are taken out before splitting, since
-they may contain `;` and `,`. It raises `BadFrameError("malformed")` only when there is no CN.
-"""
+"""The data segment: header fields `KEY=value;` and the data area `CP=&&...&&` (HJ 212-2017 §6.3.2–§6.3.3)."""
 
 from __future__ import annotations
 
@@ -16,6 +10,11 @@ from .fastpath import split_fast
 from .messages import CP, Version
 
 __all__ = ["ParsedSegment", "encode_cp", "parse_cp", "parse_segment"]
+
+# Parsing is lenient and records what it tolerated (quirks): header fields in any order, `,` instead of `;`
+# (表C.22 typo), missing QN/Flag (2005 uploads), `Flag=5CP=&&` (表C.19 typo), spaces, trailing separators,
+# unknown fields and codes (kept as given). Info values `//…//` (表C.40) are taken out before splitting, since
+# they may contain `;` and `,`. It raises `BadFrameError("malformed")` only when there is no CN.
 
 _VERSIONS = (Version.V2005, Version.V2017, Version.V2025)
 _WS = (" ", "\t", "\r", "\n")

@@ -1,26 +1,8 @@
-"""Incremental framing of a TCP byte stream into frames and decode errors (HJ 212-2017 §6.3.1 表2).
-
-Theory of operation. A frame is `##` + 4 decimal digits L + data segment + 4 hex CRC + CR LF. Real
-terminals deviate (research §1, §5, §7), so the decoder, at each candidate `##dddd`:
-
-1. *Aligned*: if the 4 bytes after L bytes of segment are the CRC, the frame ends there. It is accepted
-   when the CRC matches (compared case-insensitively; CRC-16/MODBUS too when `accept_modbus_crc`) and
-   it is followed by CR LF, LF, CR, `##`, the end of the bytes so far, or (quirk) anything else.
-2. *Misaligned* (declared length wrong, or counted in characters): the real end is the first
-   `&&` + 4 hex + terminator. If the segment up to there has L *characters* and its CRC matches, it is a
-   frame (quirk `char_length`); otherwise a `bad_length` error that consumes it.
-3. A candidate that contains another `##dddd` before its end is never allowed to swallow it: it is dropped
-   one byte at a time (`garbage`) so that a good frame behind a false header is always found. While a
-   candidate waits for bytes, a complete valid frame behind it also ends the wait.
-
-Acceptance never depends on more bytes arriving, so a frame is returned as soon as its CRC is in (a
-terminator that arrives in the next read is swallowed). The buffer holds at most one candidate, bounded by
-`max_buffer`; garbage is counted and only its head is kept; nothing here can raise, loop, or grow unbounded.
-"""
+"""Incremental framing of a TCP byte stream into frames and decode errors (HJ 212-2017 §6.3.1 表2)."""
 
 from __future__ import annotations
 
-from .crc import crc16, crc16_modbus
+from .crc import CRC_VALUES, crc16, crc16_modbus
 from .errors import BadFrameError, UsageError
 from .fastpath import fast_frame
 from .messages import DecodeError, Frame, new_frame
@@ -29,10 +11,28 @@ from .segment import parse_segment
 
 __all__ = ["StreamDecoder"]
 
+# Theory of operation. A frame is `##` + 4 decimal digits L + data segment + 4 hex CRC + CR LF. Real
+# terminals deviate (research §1, §5, §7), so the decoder, at each candidate `##dddd`:
+#
+# 1. *Aligned*: if the 4 bytes after L bytes of segment are the CRC, the frame ends there. It is accepted
+#    when the CRC matches (compared case-insensitively; CRC-16/MODBUS too when `accept_modbus_crc`) and
+#    it is followed by CR LF, LF, CR, `##`, the end of the bytes so far, or (quirk) anything else.
+# 2. *Misaligned* (declared length wrong, or counted in characters): the real end is the first
+#    `&&` + 4 hex + terminator. If the segment up to there has L *characters* and its CRC matches, it is a
+#    frame (quirk `char_length`); otherwise a `bad_length` error that consumes it.
+# 3. A candidate that contains another `##dddd` before its end is never allowed to swallow it: it is dropped
+#    one byte at a time (`garbage`) so that a good frame behind a false header is always found. While a
+#    candidate waits for bytes, a complete valid frame behind it also ends the wait.
+#
+# Acceptance never depends on more bytes arriving, so a frame is returned as soon as its CRC is in (a
+# terminator that arrives in the next read is swallowed). The buffer holds at most one candidate, bounded by
+# `max_buffer`; garbage is counted and only its head is kept; nothing here can raise, loop, or grow unbounded.
+
 _HEX = b"0123456789abcdefABCDEF"
 _GARBAGE_HEAD = 256  # bytes of a garbage run kept for the error value
-_HEX4 = tuple(b"%04X" % v for v in range(65536))
-_HEX4_TEXT = tuple(v.decode() for v in _HEX4)
+# The printed form of every value the HJ 212 CRC can take: only 256 exist (research §4.3).
+_HEX4 = {v: b"%04X" % v for v in CRC_VALUES}
+_HEX4_TEXT = {v: f"{v:04X}" for v in CRC_VALUES}
 _Out = list[Frame | DecodeError]
 
 
@@ -59,14 +59,15 @@ class StreamDecoder:
 
     # ---- public -------------------------------------------------------------------------------------
 
-    def feed(self, data: bytes) -> list[Frame | DecodeError]:
+    def feed(self, data: bytes | bytearray | memoryview) -> list[Frame | DecodeError]:
         """Add bytes from the stream; return the frames and errors they complete."""
         out: _Out = []
-        if self._swallow and data:
-            data = self._eat_terminator(bytes(data))
-        if not data:
+        chunk = data if type(data) is bytes else bytes(data)
+        if self._swallow and chunk:
+            chunk = self._eat_terminator(chunk)
+        if not chunk:
             return out
-        work = self._buf + data if self._buf else bytes(data)
+        work = self._buf + chunk if self._buf else chunk
         pos = self._scan(work, out, final=False)
         self._buf = work[pos:]
         self._wait.base += pos
@@ -93,13 +94,13 @@ class StreamDecoder:
     # ---- scanning -----------------------------------------------------------------------------------
 
     def _eat_terminator(self, data: bytes) -> bytes:
+        """Drop the CR LF (or LF) of a frame already returned at the end of the previous read."""
         swallow, self._swallow = self._swallow, b""
         if swallow == b"\r\n" and data[:1] == b"\r":
             data = data[1:]
             if not data:
                 self._swallow = b"\n"
                 return data
-            swallow = b"\n"
         if data[:1] == b"\n":
             data = data[1:]
         return data
@@ -314,7 +315,7 @@ def _is_modbus(seg: bytes, crc_text: bytes) -> bool:
     """Does the printed CRC equal CRC-16/MODBUS of the segment, in either byte order?"""
     value = crc16_modbus(seg)
     text = crc_text.upper()
-    return text == _HEX4[value] or text == _HEX4[((value & 0xFF) << 8) | (value >> 8)]
+    return text == b"%04X" % value or text == b"%04X" % (((value & 0xFF) << 8) | (value >> 8))
 
 
 def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str]) -> Frame:

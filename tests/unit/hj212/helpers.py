@@ -86,3 +86,25 @@ def only_frame(data: bytes, **options: object) -> Frame:
 
 def reasons(items: list[Item]) -> list[str]:
     return ["frame" if isinstance(x, Frame) else x.reason for x in items]
+
+
+class Pair:
+    """A terminal and a platform wired back to back (h11's ConnectionPair): each side decodes what the other
+    sends with its own StreamDecoder, and every send is checked to come out as exactly one frame."""
+
+    def __init__(self) -> None:
+        self.terminal = StreamDecoder()
+        self.platform = StreamDecoder()
+
+    @staticmethod
+    def _one(decoder: StreamDecoder, data: bytes) -> Frame:
+        items = decoder.feed(data)
+        assert len(items) == 1 and isinstance(items[0], Frame), items
+        assert items[0].raw == data
+        return items[0]
+
+    def to_platform(self, data: bytes) -> Frame:
+        return self._one(self.platform, data)
+
+    def to_terminal(self, data: bytes) -> Frame:
+        return self._one(self.terminal, data)

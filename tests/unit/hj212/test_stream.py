@@ -61,6 +61,9 @@ def test_stream_many_frames_in_one_read_come_out_in_order() -> None:
     for items in (feed_whole(data), feed_chunks(data, 37), feed_bytewise(data)):
         # Then one result per frame, in stream order
         assert reasons(items) == ["crc_mismatch" if "crc_mismatch" in n else "frame" for n in names]
+    # And behind a garbage prefix (with a stray '#') the same, after one garbage error
+    prefixed = feed_chunks(b"\x00garb#age\r\n" + data, 37)
+    assert reasons(prefixed) == ["garbage"] + ["crc_mismatch" if "crc_mismatch" in n else "frame" for n in names]
 
 
 def test_stream_garbage_and_stray_hashes_before_a_frame_are_reported_once() -> None:
@@ -362,3 +365,19 @@ def test_stream_gbk_text_outside_info_is_decoded_without_crashing_the_fast_path(
     for _ in range(3):  # the second sighting of a layout goes through the compiled fast path
         frame = only_frame(data)
         assert frame.cp.scalars["Remark"] == "清洗" and "not_utf8" in frame.quirks
+
+
+def test_stream_accepts_bytearray_and_memoryview_reads() -> None:
+    decoder = StreamDecoder()
+    assert reasons(decoder.feed(bytearray(APPENDIX_A[:50]))) == []
+    assert reasons(decoder.feed(memoryview(APPENDIX_A)[50:])) == ["frame"]
+
+
+def test_stream_crlf_of_previous_frame_and_next_frame_in_one_read() -> None:
+    decoder = StreamDecoder()
+    assert reasons(decoder.feed(APPENDIX_A[:-2])) == ["frame"]
+    assert [x.raw for x in decoder.feed(b"\r\n" + APPENDIX_A)] == [APPENDIX_A]  # type: ignore[union-attr]
+
+
+def test_stream_empty_segment_frame_is_malformed_not_a_crash() -> None:
+    assert reasons(decode_all_ways(b"##0000FFFF\r\n")) == ["malformed"]

@@ -23,6 +23,7 @@ from iot_ingest.ports import AuthStatus, FrameRecord
 from iot_ingest.state import ServerState
 
 log = logging.getLogger(__name__)
+MAX_BAD_LOGS = 20  # bad-bytes warnings logged per connection (all are counted in metrics)
 MAX_IDENTITIES = 16  # distinct MN/PW pairs one connection may use (a data logger relaying a few instruments)
 REPLY_CNS = frozenset({"9011", "9012", "9013", "9014"})
 
@@ -33,7 +34,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
     __slots__ = (
         "state", "transport", "peer", "peer_host", "decoder", "mn", "session_id", "auth", "backlog", "auth_task",
         "last_activity", "partial_since", "garbage", "auth_failures", "unacked", "paused", "closing",
-        "st", "pw", "version", "since_frame", "registered", "last_auth_event", "_loop",
+        "st", "pw", "version", "since_frame", "registered", "bad_logged", "last_auth_event", "_loop",
     )  # fmt: skip
 
     def __init__(self, state: ServerState, _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -55,7 +56,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         self.garbage: TokenBucket | None = None
         self.auth_failures: TokenBucket | None = None
         self.last_activity = self.partial_since = 0.0
-        self.unacked = self.since_frame = 0
+        self.unacked = self.since_frame = self.bad_logged = 0
         self.paused = self.closing = self.registered = False
         self.last_auth_event = -1e18
         self._init_control()
@@ -180,6 +181,9 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
 
     def _log_bad(self, reason: str, detail: str, data: bytes) -> None:
         self.state.metrics.inc("errors", reason)
+        self.bad_logged += 1
+        if self.bad_logged > MAX_BAD_LOGS:
+            return  # counted in the metrics; the log keeps the first few per connection, not a flood
         log.warning(
             "bad bytes from terminal",
             extra={"fields": {"peer": self.peer, "mn": self.mn, "reason": reason, "detail": detail,

@@ -47,8 +47,8 @@ def build_frames(mn: str, count: int) -> list[bytes]:
             ("EP", "12345.67"),
         ):
             cp[code] = {"Rtd": value, "Flag": "N"}
-        out.append(hj212.build_frame(st="32", cn="2011", mn=mn, pw="123456", qn=gen.next(datetime.now(UTC)),
-                                     ack=True, cp=cp))  # fmt: skip
+        qn = gen.next(datetime.now(UTC) + timedelta(hours=8))  # terminal wall time (UTC+8): a correct clock
+        out.append(hj212.build_frame(st="32", cn="2011", mn=mn, pw="123456", qn=qn, ack=True, cp=cp))
     return out
 
 

@@ -50,7 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Run the listener. Every option can also come from a TOML config file (--config, keys as "
         f"below with underscores, optionally under [iot_ingest]) or an environment variable {ENV_PREFIX}<NAME> "
-        "(e.g. IOT_INGEST_MAX_CONNECTIONS). Precedence: option > environment > file > default.",
+        "(e.g. IOT_INGEST_MAX_CONNECTIONS). Precedence: option > environment > file > default. "
+        "Durations are in seconds, sizes in bytes.",
     )
     serve.add_argument("--config", metavar="FILE", help=f"TOML config file (env {ENV_PREFIX}CONFIG)")
     for name, f in FIELDS.items():

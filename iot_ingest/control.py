@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 class SessionControl:
     """Clock and downlink behaviour of a session; the attributes live in IngestProtocol's slots."""
 
-    __slots__ = ("tracker", "skew_over", "last_clock_fix")
+    __slots__ = ("tracker", "skew_over", "last_clock_fix", "outbox")
     state: ServerState
     transport: asyncio.Transport | None
     _loop: asyncio.AbstractEventLoop
@@ -38,6 +38,27 @@ class SessionControl:
         self.tracker: CommandTracker | None = None  # created with the first command
         self.skew_over = 0  # consecutive frames beyond the skew bound
         self.last_clock_fix = -1e18
+        self.outbox: list[bytes] | None = None  # bytes queued for the peer in this loop iteration
+
+    def send(self, data: bytes) -> None:
+        """Queue bytes for the peer. Everything queued in one loop iteration leaves in one write, in order.
+
+        The acks of a whole sink batch resolve in the same iteration, so a terminal that sent 100 frames gets its
+        100 replies in one system call instead of 100.
+        """
+        if self.transport is None or self.transport.is_closing():
+            return
+        if self.outbox is None:
+            self.outbox = [data]
+            self._loop.call_soon(self.flush)
+        else:
+            self.outbox.append(data)
+
+    def flush(self) -> None:
+        """Write what `send` queued (also called directly before a half-close)."""
+        out, self.outbox = self.outbox, None
+        if out and self.transport is not None and not self.transport.is_closing():
+            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     def _check_clock(self, frame: hj212.Frame, received_at: datetime, now: float) -> None:
         s = self.state
@@ -88,7 +109,7 @@ class SessionControl:
 
     def _apply(self, step: Step) -> None:
         if step.send is not None and self.transport is not None and not self.transport.is_closing():
-            self.transport.write(step.send)
+            self.send(step.send)
             self.state.metrics.inc("commands_sent")
         for command, status, detail in step.finished:
             self.state.metrics.inc("commands", status.value)

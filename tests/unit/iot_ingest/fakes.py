@@ -28,6 +28,7 @@ class FakeTransport(asyncio.Transport):
         self.reading = True
         self.protocol = protocol
         self.high = high
+        self.writes = 0
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
         return ("10.0.0.1", 50122) if name == "peername" else default
@@ -37,6 +38,7 @@ class FakeTransport(asyncio.Transport):
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         self.buffer += bytes(data)
+        self.writes += 1
         if len(self.buffer) > self.high and self.protocol is not None:
             self.protocol.pause_writing()
 
@@ -73,6 +75,9 @@ class FakeLoop:
 
     def create_task(self, coro: Any) -> asyncio.Task[Any]:
         return asyncio.get_running_loop().create_task(coro)
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> asyncio.Handle:
+        return asyncio.get_running_loop().call_soon(callback, *args)
 
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> None:
         self.later.append((delay, callback))

@@ -34,6 +34,23 @@ def test_protocol_ack_written_only_after_sink_confirms() -> None:
     run(scenario)
 
 
+def test_protocol_replies_of_one_batch_leave_in_one_write_in_order() -> None:
+    async def scenario() -> None:
+        rig = Rig()
+        rig.proto.data_received(upload(qn="20261128180000000"))
+        await rig.settle()
+        rig.transport.frames()
+        writes = rig.transport.writes
+        # When 10 frames arrive in one read and are made durable in one batch
+        rig.proto.data_received(b"".join(upload(qn=f"20261128180001{i:03d}") for i in range(10)))
+        await rig.settle()
+        # Then their 10 acks go out in one write, in frame order
+        assert rig.transport.writes == writes + 1
+        assert [f.qn for f in rig.transport.frames()] == [f"20261128180001{i:03d}" for i in range(10)]
+
+    run(scenario)
+
+
 def test_protocol_idle_timeout_closes_after_configured_multiple() -> None:
     async def scenario() -> None:
         rig = Rig(expected_interval=60.0, idle_intervals=3.0)
@@ -170,6 +187,7 @@ def test_protocol_offer_command_writes_request_in_session_dialect() -> None:
         await rig.settle()
         rig.transport.frames()
         rig.proto.offer(Command("c1", MN, "1062", {"RtdInterval": "30"}))
+        await asyncio.sleep(0)
         [request] = rig.transport.frames()
         assert request.cn == "1062" and request.st == "32" and request.version is hj212.Version.V2017
         assert request.ack_requested and request.cp.scalars["RtdInterval"] == "30"
@@ -200,5 +218,37 @@ def test_protocol_directory_failure_drops_unacked() -> None:
         await rig.settle()
         assert rig.transport.buffer == b"" and rig.metrics.get("errors", "directory_failed") == 1
         assert not rig.transport.closed
+
+    run(scenario)
+
+
+def test_protocol_slow_directory_times_out_and_pauses_reading_meanwhile() -> None:
+    async def scenario() -> None:
+        rig = Rig(directory_timeout=0.05, max_unacked=3)
+        gate = asyncio.Event()
+
+        async def slow(mn: str, pw: str | None) -> object:
+            await gate.wait()
+            raise AssertionError("unreachable")
+
+        rig.state.directory.check = slow  # type: ignore[method-assign]
+        rig.proto.data_received(b"".join(upload(qn=f"20261128180000{i:03d}") for i in range(3)))
+        assert not rig.transport.reading  # frames queued behind the lookup: reading paused
+        await asyncio.sleep(0.1)
+        assert rig.metrics.get("errors", "directory_failed") == 3 and rig.transport.buffer == b""
+        assert rig.transport.reading and not rig.transport.closed
+
+    run(scenario)
+
+
+def test_protocol_too_many_identities_on_one_connection_closes_it() -> None:
+    async def scenario() -> None:
+        rig = Rig()
+        for i in range(17):
+            frame = hj212.build_frame(st="32", cn="2011", mn=f"MN{i:04d}", pw=PW, qn="20261128180000000", ack=True)
+            rig.proto.data_received(frame)
+            await rig.settle()
+        assert rig.transport.closed and rig.metrics.get("disconnects", "too_many_identities") == 1
+        assert len(rig.sink.records) == 16
 
     run(scenario)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -11,8 +12,12 @@ import boto3
 import pytest
 from moto import mock_aws
 
+import hj212
+from iot_ingest.memory import MemoryCommandQueue, MemoryDirectory, MemoryEvents, MemoryLeases
 from iot_ingest.ports import SinkError
+from iot_ingest.server import Server
 from iot_ingest.sinks.kinesis import KinesisSink, _chunks
+from tests.integration.iot_ingest.harness import MN, Terminal, frame, settings
 
 pytestmark = pytest.mark.integration
 STREAM = "frames"
@@ -96,3 +101,32 @@ def test_chunks_respect_count_and_size_limits() -> None:
     assert [len(c) for c in _chunks(entries)] == [500, 500, 200]
     big = [{"Data": b"x" * (2 * 1024 * 1024), "PartitionKey": "k"} for _ in range(3)]
     assert [len(c) for c in _chunks(big)] == [2, 1]
+
+
+def test_listener_with_kinesis_sink_acks_after_put(kinesis: Any) -> None:
+    # Given the listener writing to Kinesis (moto) / When a terminal uploads / Then the ack follows the put
+    async def scenario() -> None:
+        server = Server(
+            settings(),
+            sink=KinesisSink(STREAM, client=kinesis),
+            directory=MemoryDirectory(),
+            commands=MemoryCommandQueue(),
+            leases=MemoryLeases(),
+            events=MemoryEvents(),
+        )
+        await server.start()
+        try:
+            reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+            t = Terminal(reader, writer)
+            data = frame(i=1)
+            await t.send(data)
+            reply = await t.recv(5.0)
+            assert reply is not None and reply.cn == "9014"
+            await t.close()
+        finally:
+            await server.shutdown()
+        [record] = _read_all(kinesis)
+        assert record["key"] == MN and record["auth"] == "unregistered"
+        assert hj212.decode_frame(base64.b64decode(record["frame"])).qn == hj212.decode_frame(data).qn
+
+    asyncio.run(scenario())

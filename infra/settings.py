@@ -91,6 +91,8 @@ class StageSettings:
     clock_skew_alarm: int = 300  # terminal clock skew (s) that decode reports as an event
     decode_rollup: bool = True  # decode maintains hourly/daily aggregates
     county_id: str = "rugao"  # the registry county whose rules the evaluate function runs
+    terminal_state_refresh: int = 60  # decode rewrites a terminal's last-seen state at most this often (s)
+    registry_cache: int = 60  # how long a warm decode container trusts cached terminals and bindings (s)
     log_level: str = "INFO"
     log_retention_days: int = 30
     # Data protection and operations
@@ -186,6 +188,8 @@ def _check(s: StageSettings) -> None:
         (128 <= s.function_memory_mib <= 10240, "function_memory_mib must be 128-10240"),
         (2 <= s.escalate_every_minutes <= 60, "escalate_every_minutes must be 2-60"),
         (1 <= s.clock_skew_alarm <= 86400, "clock_skew_alarm must be 1-86400 seconds"),
+        (0 <= s.terminal_state_refresh <= 86400, "terminal_state_refresh must be 0-86400 seconds"),
+        (0 <= s.registry_cache <= 86400, "registry_cache must be 0-86400 seconds"),
         (bool(re.fullmatch(r"[a-z0-9_-]{1,64}", s.county_id)), "county_id must be 1-64 of a-z, 0-9, '_' and '-'"),
         (s.log_level in LOG_LEVELS, f"log_level must be one of {LOG_LEVELS}"),
         (s.log_retention_days in LOG_RETENTION_DAYS, f"log_retention_days must be one of {LOG_RETENTION_DAYS}"),

@@ -32,7 +32,7 @@ SCHEDULED_HANDLERS = (
 # Which tables each function reads and writes (least privilege); names are schema.py's logical names.
 # Read from the DynamoDB adapter's code paths: decode also writes the registry (terminal last-seen state, via
 # `record_terminal_seen`) and the state table (latest reading per point). The rules' repositories (alarms,
-# audit, rule state) have no DynamoDB adapter yet; schema.py places them in the state table.
+# audit, rule state) live in the state table (monitoring/storage/dynamodb/rules.py).
 FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "Decode": {
         "read": (),
@@ -83,6 +83,8 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "CLOCK_SKEW_ALARM_S": str(settings.clock_skew_alarm),
         "DECODE_ROLLUP": "true" if settings.decode_rollup else "false",
         "COUNTY_ID": settings.county_id,
+        "TERMINAL_STATE_REFRESH_S": str(settings.terminal_state_refresh),
+        "REGISTRY_CACHE_S": str(settings.registry_cache),
     }
 
 

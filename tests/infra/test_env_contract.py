@@ -1,8 +1,13 @@
-"""Each function's environment == the settings functions/_wiring.py reads (plus Powertools' own variables)."""
+"""Each function's environment == the settings functions/_wiring.py reads (plus Powertools' own variables).
+
+What the wiring reads is observed, not guessed: `settings_from_env` is called with a mapping that records every
+key it is asked for, so helper functions and defaults cannot hide a variable.
+"""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -14,39 +19,77 @@ pytestmark = pytest.mark.infra
 WIRING = Path(__file__).resolve().parents[2] / "functions" / "_wiring.py"
 
 
-def variables_read(path: Path) -> set[str]:
-    """String literals used as keys of env.get(...), env[...], os.environ/.getenv in the module."""
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        key = None
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in ("get", "getenv"):
-            key = node.args[0] if node.args else None
-        elif isinstance(node, ast.Subscript):
-            key = node.slice
-        if isinstance(key, ast.Constant) and isinstance(key.value, str) and key.value.isupper():
-            names.add(key.value)
-    return names
+class RecordingEnv(Mapping[str, str]):
+    """A read-only environment that remembers every variable name looked up in it."""
+
+    def __init__(self, values: Mapping[str, str]) -> None:
+        self.values = dict(values)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.read.add(key)
+        return self.values[key]
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.read.add(key)
+        return key in self.values
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.values)
+
+    def __len__(self) -> int:
+        return len(self.values)
 
 
-def test_wiring_module_exists() -> None:
-    assert WIRING.is_file(), "functions/_wiring.py is where the handlers read their environment"
+def variables_read(values: Mapping[str, str] | None = None) -> set[str]:
+    from functions import _wiring
+
+    env = RecordingEnv(values or {})
+    _wiring.settings_from_env(env)
+    return env.read
 
 
-def test_variable_reader_sees_all_access_forms(tmp_path: Path) -> None:
-    f = tmp_path / "w.py"
-    f.write_text('import os\nenv = {}\nenv.get("A_B")\nos.environ["C"]\nos.getenv("D", "x")\nd.get("lower")\n')
-    assert variables_read(f) == {"A_B", "C", "D"}
+def test_wiring_reads_the_environment_only_through_settings_from_env() -> None:
+    # Given the module's source, Then os.environ / os.getenv appear only where settings_from_env is called
+    tree = ast.parse(WIRING.read_text(encoding="utf-8"))
+    uses = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and node.attr in ("environ", "getenv")
+        and getattr(node.value, "id", "") == "os"
+    ]
+    calls = [
+        node.lineno
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call) and getattr(node.func, "id", "") == "settings_from_env"
+    ]
+    assert uses and set(uses) <= set(calls)
+
+
+def test_recording_env_sees_every_access_form() -> None:
+    env = RecordingEnv({"A": "1"})
+    env.get("B", "x"), "C" in env, env["A"]
+    assert env.read == {"A", "B", "C"}
 
 
 def test_function_environment_matches_the_wiring_settings(synthesized: Synthesized) -> None:
-    read = variables_read(WIRING)
+    read = variables_read()
+    assert read, "settings_from_env read nothing"
     for stage in ("dev", "prod"):
         for resource in synthesized.resources(stage, "AWS::Lambda::Function").values():
             props = resource["Properties"]
             if not props["Handler"].startswith("functions."):
                 continue
-            env = set(props["Environment"]["Variables"])
+            env = props["Environment"]["Variables"]
             # Everything set is read by the wiring or by Powertools ...
-            assert env - read - set(POWERTOOLS_ENVIRONMENT) == set(), props["Handler"]
-            # ... and everything the wiring reads is set, or deliberately left unset with a reason.
-            assert read - env == set(WIRING_VARIABLES_NOT_SET), props["Handler"]
+            assert set(env) - read - set(POWERTOOLS_ENVIRONMENT) == set(), props["Handler"]
+            # ... everything the wiring reads is set, or deliberately left unset with a reason ...
+            assert read - set(env) == set(WIRING_VARIABLES_NOT_SET), props["Handler"]
+            # ... and the values pass the wiring's own validation.
+            from functions import _wiring
+
+            settings = _wiring.settings_from_env({k: v for k, v in env.items() if isinstance(v, str)})
+            assert settings.store_backend == "dynamodb"
+            assert settings.dynamodb_table_prefix == f"gk-{stage}"

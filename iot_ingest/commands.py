@@ -83,12 +83,31 @@ class CommandTracker:
     def idle(self) -> bool:
         return self.current is None and not self.queue
 
-    def _update(self, step: Step, out: Outstanding, status: CommandStatus, detail: str = "") -> None:
-        out.status = status
+    def _update(
+        self,
+        step: Step,
+        out: Outstanding,
+        status: CommandStatus,
+        detail: str = "",
+        *,
+        qn_rtn: str | None = None,
+        exe_rtn: str | None = None,
+    ) -> None:
+        previous, out.status = out.status, status
         result: Mapping[str, Any] = {"frames": out.frames, "cp": list(out.cps)} if out.frames else {}
         if not out.internal:
             step.updates.append(
-                CommandUpdate(out.command.id, status, qn=out.qn, attempts=out.attempts, detail=detail, result=result)
+                CommandUpdate(
+                    out.command.id,
+                    status,
+                    previous=previous,
+                    qn=out.qn,
+                    attempts=out.attempts,
+                    detail=detail,
+                    result=result,
+                    qn_rtn=qn_rtn,
+                    exe_rtn=exe_rtn,
+                )  # fmt: skip
             )
         if status.final:
             step.finished.append((out.command, status, detail))
@@ -117,9 +136,8 @@ class CommandTracker:
                 continue
             over_time = command.over_time_s if command.over_time_s is not None else self.over_time
             re_count = command.re_count if command.re_count is not None else self.re_count
-            out = Outstanding(
-                command, self.new_qn(), CommandStatus.SENT, 1, now + over_time, over_time, re_count, internal
-            )
+            qn = command.qn or self.new_qn()  # a store that assigns QNs at submission keeps its own
+            out = Outstanding(command, qn, CommandStatus.PENDING, 1, now + over_time, over_time, re_count, internal)
             self.current = out
             step.send = self.build(command, out.qn)
             self._update(step, out, CommandStatus.SENT)
@@ -136,15 +154,15 @@ class CommandTracker:
             rtn = scalars.get("QnRtn", "")
             if rtn == "1":
                 out.deadline = now + out.over_time
-                self._update(step, out, CommandStatus.ACCEPTED)
+                self._update(step, out, CommandStatus.ACCEPTED, qn_rtn=rtn)
             else:
-                self._update(step, out, CommandStatus.FAILED, f"QnRtn={rtn or '?'}")
+                self._update(step, out, CommandStatus.REJECTED, f"QnRtn={rtn or '?'}", qn_rtn=rtn)
         elif cn == "9012" and reply_qn == out.qn:
             rtn = scalars.get("ExeRtn", "")
             if rtn == "1":
-                self._update(step, out, CommandStatus.SUCCEEDED)
+                self._update(step, out, CommandStatus.SUCCEEDED, exe_rtn=rtn)
             else:
-                self._update(step, out, CommandStatus.FAILED, f"ExeRtn={rtn or '?'}")
+                self._update(step, out, CommandStatus.FAILED, f"ExeRtn={rtn or '?'}", exe_rtn=rtn)
         elif cn == "9013" and reply_qn == out.qn:
             self._update(step, out, CommandStatus.SUCCEEDED, "notification answered (9013)")
         elif cn == out.command.cn and out.status in (CommandStatus.SENT, CommandStatus.ACCEPTED):
@@ -165,6 +183,7 @@ class CommandTracker:
                     CommandUpdate(
                         out.command.id,
                         CommandStatus.PENDING,
+                        previous=out.status,
                         qn=out.qn,
                         attempts=out.attempts,
                         detail="terminal disconnected",

@@ -59,6 +59,7 @@ class Settings:
     batch_linger: float = _opt(0.002, "how long a batch waits for more frames", minimum=0)
     sink_timeout: float = _opt(10.0, "a sink call slower than this counts as failed (no acks)", minimum=0.01)
     sink_concurrency: int = _opt(1, "sink calls in flight at once", minimum=1)
+    directory_timeout: float = _opt(5.0, "a terminal-directory lookup slower than this counts as failed", minimum=0.01)
     max_pending: int = _opt(50000, "frames awaiting the sink (all connections) before new ones are refused", minimum=1)
     # Time
     terminal_utc_offset: int = _opt(480, "terminal wall-clock offset from UTC in minutes (China: 480)")

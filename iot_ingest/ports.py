@@ -56,8 +56,9 @@ class CommandStatus(enum.StrEnum):
     PENDING = "pending"  # waiting for the terminal's session (offline, or not yet sent)
     SENT = "sent"  # written to the terminal, waiting for 9011 (QnRtn)
     ACCEPTED = "accepted"  # 9011 QnRtn=1: waiting for data frames and 9012 (ExeRtn)
+    REJECTED = "rejected"  # 9011 QnRtn other than 1 (表6: 2 refused, 3 wrong PW, ...); `detail` and `qn_rtn` say which
     SUCCEEDED = "succeeded"  # 9012 ExeRtn=1 (or 9013 for notification commands)
-    FAILED = "failed"  # QnRtn or ExeRtn other than 1; `detail` says which
+    FAILED = "failed"  # 9012 ExeRtn other than 1; `detail` and `exe_rtn` say which
     TIMED_OUT = "timed_out"  # no answer after OverTime × (ReCount + 1)
     EXPIRED = "expired"  # never delivered before `expires_at`
 
@@ -66,7 +67,15 @@ class CommandStatus(enum.StrEnum):
         return self in _FINAL
 
 
-_FINAL = frozenset({CommandStatus.SUCCEEDED, CommandStatus.FAILED, CommandStatus.TIMED_OUT, CommandStatus.EXPIRED})
+_FINAL = frozenset(
+    {
+        CommandStatus.REJECTED,
+        CommandStatus.SUCCEEDED,
+        CommandStatus.FAILED,
+        CommandStatus.TIMED_OUT,
+        CommandStatus.EXPIRED,
+    }
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,18 +89,26 @@ class Command:
     expires_at: datetime | None = None  # aware UTC; None: never expires while pending
     over_time_s: float | None = None  # HJ 212 表1 T; None: the listener's default (10 s)
     re_count: int | None = None  # HJ 212 表1 N; None: the listener's default (3)
+    qn: str | None = None  # the request's QN if the store assigned one at submission; None: the listener mints one
 
 
 @dataclass(frozen=True, slots=True)
 class CommandUpdate:
-    """A status write-back for one command."""
+    """A status write-back for one command.
+
+    `previous` is the status this update moves from (a store can apply it as a compare-and-set). A resend is an
+    update from `sent` to `sent` with a higher `attempts`.
+    """
 
     command_id: str
     status: CommandStatus
+    previous: CommandStatus | None = None
     qn: str | None = None
     attempts: int = 0
     detail: str = ""
     result: Mapping[str, Any] = field(default_factory=dict)  # returned data: {"frames": n, "cp": [...]}
+    qn_rtn: str | None = None  # from 9011, when this update was caused by one
+    exe_rtn: str | None = None  # from 9012, when this update was caused by one
 
 
 class CommandQueue(Protocol):
@@ -125,7 +142,7 @@ class SessionLeases(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """A platform event raised by the listener (connect, disconnect, auth_failed, duplicate_mn, clock_skew, ...)."""
+    """A platform event (connect, disconnect, auth_failure, duplicate_mn, clock_skew, unregistered_seen)."""
 
     type: str
     at: datetime  # aware UTC

@@ -23,6 +23,8 @@ from iot_ingest.ports import AuthStatus, FrameRecord
 from iot_ingest.state import ServerState
 
 log = logging.getLogger(__name__)
+MAX_BAD_LOGS = 20  # bad-bytes warnings logged per connection (all are counted in metrics)
+MAX_IDENTITIES = 16  # distinct MN/PW pairs one connection may use (a data logger relaying a few instruments)
 REPLY_CNS = frozenset({"9011", "9012", "9013", "9014"})
 
 
@@ -32,7 +34,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
     __slots__ = (
         "state", "transport", "peer", "peer_host", "decoder", "mn", "session_id", "auth", "backlog", "auth_task",
         "last_activity", "partial_since", "garbage", "auth_failures", "unacked", "paused", "closing",
-        "st", "pw", "version", "since_frame", "last_auth_event", "_loop",
+        "st", "pw", "version", "since_frame", "registered", "bad_logged", "last_auth_event", "_loop",
     )  # fmt: skip
 
     def __init__(self, state: ServerState, _loop: asyncio.AbstractEventLoop | None = None) -> None:
@@ -54,8 +56,8 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         self.garbage: TokenBucket | None = None
         self.auth_failures: TokenBucket | None = None
         self.last_activity = self.partial_since = 0.0
-        self.unacked = self.since_frame = 0
-        self.paused = self.closing = False
+        self.unacked = self.since_frame = self.bad_logged = 0
+        self.paused = self.closing = self.registered = False
         self.last_auth_event = -1e18
         self._init_control()
 
@@ -101,7 +103,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
             self.auth_task.cancel()
         if self.tracker is not None:
             self._apply(self.tracker.on_disconnect())
-        if self.mn is not None:
+        if self.registered and self.mn is not None:
             if s.sessions.get(self.mn) is self:
                 del s.sessions[self.mn]
                 if s.downlink is not None:
@@ -179,6 +181,9 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
 
     def _log_bad(self, reason: str, detail: str, data: bytes) -> None:
         self.state.metrics.inc("errors", reason)
+        self.bad_logged += 1
+        if self.bad_logged > MAX_BAD_LOGS:
+            return  # counted in the metrics; the log keeps the first few per connection, not a flood
         log.warning(
             "bad bytes from terminal",
             extra={"fields": {"peer": self.peer, "mn": self.mn, "reason": reason, "detail": detail,
@@ -214,6 +219,9 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
             if self.backlog is None:
                 self.backlog = deque()
             self.backlog.append((frame, received_at, now))
+            if len(self.backlog) >= s.settings.max_unacked and not self.paused and self.transport is not None:
+                self.paused = True  # the directory is slow: stop reading rather than queue without bound
+                self.transport.pause_reading()
             if self.auth_task is None:
                 self.auth_task = self._loop.create_task(self._resolve_auth())
             return
@@ -221,11 +229,19 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         self._process(frame, status, modbus, received_at, now)
 
     def _start_session(self, frame: hj212.Frame) -> None:
-        s = self.state
         assert frame.mn is not None
         self.mn, self.session_id = frame.mn, uuid.uuid4().hex[:16]
-        old = s.sessions.get(frame.mn)
-        s.sessions[frame.mn] = self
+
+    def _register(self) -> None:
+        """The first authenticated (or unregistered) frame: this connection now holds the MN.
+
+        Not before: a peer with a wrong password must not be able to push the real terminal off.
+        """
+        s = self.state
+        assert self.mn is not None
+        self.registered = True
+        old = s.sessions.get(self.mn)
+        s.sessions[self.mn] = self
         if old is not None and old is not self:
             s.emit("duplicate_mn", mn=self.mn, peer=self.peer, session=self.session_id, old_peer=old.peer,
                    old_session=old.session_id, new_peer=self.peer)  # fmt: skip
@@ -244,16 +260,20 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
                 if self.auth is None:
                     self.auth = {}
                 if key not in self.auth:
+                    if len(self.auth) >= MAX_IDENTITIES:
+                        # A peer cycling through MN/PW pairs would make us query the registry for each one.
+                        self.backlog.clear()
+                        self.close("too_many_identities")
+                        return
                     try:
-                        status = await s.directory.check(frame.mn, frame.pw)
-                        modbus = await s.directory.uses_modbus_crc(frame.mn)
-                    except Exception as exc:  # registry unavailable: drop unacknowledged, the terminal resends
+                        async with asyncio.timeout(s.settings.directory_timeout):
+                            status = await s.directory.check(frame.mn, frame.pw)
+                            modbus = await s.directory.uses_modbus_crc(frame.mn)
+                    except Exception as exc:  # registry unavailable or slow: drop unacknowledged, the terminal resends
                         s.metrics.inc("errors", "directory_failed", len(self.backlog))
                         log.error("terminal directory failed", extra={"fields": {"mn": frame.mn, "error": repr(exc)}})
                         self.backlog.clear()
                         return
-                    if len(self.auth) >= 16:  # a peer cycling through MN/PW pairs must not grow this without bound
-                        self.auth.clear()
                     self.auth[key] = (status, modbus)
                 self.backlog.popleft()
                 if not self.closing or s.draining:
@@ -262,6 +282,10 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
             self.auth_task = None
             if not self.backlog:
                 self.backlog = None  # an empty deque still holds a 64-slot block: ~600 bytes per idle session
+                if self.paused and self.unacked < s.settings.max_unacked and not self.closing and not s.draining:
+                    self.paused = False
+                    assert self.transport is not None
+                    self.transport.resume_reading()
 
     def _process(self, frame: hj212.Frame, auth: AuthStatus, modbus: bool, received_at: datetime, t0: float) -> None:
         s = self.state
@@ -272,6 +296,10 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
             self._auth_failed(frame, received_at, t0)
             return
         if frame.mn == self.mn:
+            if not self.registered:
+                self._register()
+                if auth is AuthStatus.UNREGISTERED:
+                    s.emit("unregistered_seen", mn=self.mn, peer=self.peer, session=self.session_id)
             self.st, self.pw, self.version = frame.st or self.st, frame.pw, frame.version
             if frame.cn in REPLY_CNS or self.tracker is not None:
                 self._on_command_frame(frame, t0)
@@ -316,7 +344,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         s = self.state
         if t0 - self.last_auth_event >= 60.0:
             self.last_auth_event = t0
-            s.emit("auth_failed", mn=frame.mn, peer=self.peer, session=self.session_id)
+            s.emit("auth_failure", mn=frame.mn, peer=self.peer, session=self.session_id)
         if self.auth_failures is None:
             self.auth_failures = TokenBucket(s.settings.auth_failed_burst, s.settings.auth_failed_rate, t0)
         if not self.auth_failures.take(t0):

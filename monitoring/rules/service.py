@@ -140,7 +140,7 @@ def _evaluate_enterprise(
     result: TickResult,
 ) -> None:
     ev = config.params("evaluation", enterprise=info.id)
-    key = f"ent:{info.id}"
+    key = f"ent:{info.id}"  # watermarks: evaluated_until, slow_until
     st = stores.state.get(key) or {}
     oldest = horizon - timedelta(hours=ev["max_catchup_hours"])
     ws = horizon - span
@@ -161,7 +161,12 @@ def _evaluate_enterprise(
     st.setdefault("watched_since", horizon.isoformat())
     extras["watched_since"] = datetime.fromisoformat(st["watched_since"])
     supp = suppressions(faults, stores.reports.stoppages_for(info.id), now)
-    baselines = baselines_of(st, points)
+    # Daily figures (baselines, profiles, energy by day) live in their own document, written once a day:
+    # the per-tick document stays small.
+    daily_key = f"daily:{info.id}"
+    daily = stores.state.get(daily_key) or {}
+    day_done = daily.get("day_done")
+    baselines = baselines_of(daily, points)
     ctx = build_context(stores, config, topo, info, ws, horizon, now, supp, baselines, extras)
     findings: list[Finding] = []
     for fn in FAST.values():
@@ -176,7 +181,9 @@ def _evaluate_enterprise(
         # Stagger enterprises over the cadence so each tick carries about the same share of slow work.
         offset = 0 if "slow_until" in st else zlib.crc32(info.id.encode()) % max(int(ev["slow_cadence_min"]), 1)
         st["slow_until"] = (horizon - timedelta(minutes=offset)).isoformat()
-    st = daily_pass(stores, config, topo, info, st, horizon, now, supp, extras)
+    daily = daily_pass(stores, config, topo, info, daily, horizon, now, supp, extras)
+    if daily.get("day_done") != day_done:
+        stores.state.put(daily_key, daily)
     if ctx.n:
         status = enterprise.status_at(ctx, ctx.n - 1)
         stores.state.put(

@@ -87,7 +87,7 @@ def test_downlink_retry_answered_on_second_send_succeeds() -> None:
     run(scenario)
 
 
-def test_downlink_refused_by_terminal_fails_with_qnrtn() -> None:
+def test_downlink_refused_by_terminal_rejected_with_qnrtn() -> None:
     async def scenario() -> None:
         async with running(**FAST) as h:
             t = await h.connect()
@@ -97,7 +97,7 @@ def test_downlink_refused_by_terminal_fails_with_qnrtn() -> None:
             request = await t.recv()
             assert request is not None
             await t.send(hj212.request_reply(request, 3))
-            assert await until(lambda: h.commands.state("bad").status is CommandStatus.FAILED)
+            assert await until(lambda: h.commands.state("bad").status is CommandStatus.REJECTED)
             assert h.commands.state("bad").detail == "QnRtn=3"
             await t.close()
 

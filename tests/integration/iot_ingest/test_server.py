@@ -145,6 +145,7 @@ def test_unknown_mn_acked_and_flagged_unregistered() -> None:
             await t.send(frame("NEWTERMINAL0001", i=1))
             assert (await t.recv()) is not None
             assert h.sink.records[0]["auth"] == "unregistered" and h.sink.records[0]["mn"] == "NEWTERMINAL0001"
+            assert [e.mn for e in h.events.of_type("unregistered_seen")] == ["NEWTERMINAL0001"]
             await t.close()
 
     run(scenario)
@@ -160,7 +161,7 @@ def test_wrong_password_archived_not_acked_event_and_throttled() -> None:
             assert await until(lambda: len(h.sink.records) == 2)
             assert {r["auth"] for r in h.sink.records} == {"auth_failed"}
             assert h.server.metrics.get("errors", "auth_failed_throttled") >= 1
-            events = h.events.of_type("auth_failed")
+            events = h.events.of_type("auth_failure")
             assert len(events) == 1 and events[0].mn == MN
             await t.close()
 
@@ -258,5 +259,26 @@ def test_thousand_concurrent_connections_all_acked() -> None:
             assert all(r is not None and r.cn == "9014" for r in replies)
             assert len(h.sink.records) == 1000 and len(h.server.state.sessions) == 1000
             await asyncio.gather(*(t.close() for t in terms))
+
+    run(scenario)
+
+
+def test_wrong_password_peer_cannot_take_over_a_registered_session() -> None:
+    async def scenario() -> None:
+        async with running() as h:
+            real = await h.connect()
+            await real.send(frame(i=1))
+            assert await real.recv() is not None
+            # Given an impostor that knows the MN but not the password
+            impostor = await h.connect()
+            await impostor.send(frame(pw="999999", i=2))
+            assert await impostor.recv(0.3) is None
+            # Then the real terminal keeps its session and is still answered
+            assert h.server.state.sessions[MN].peer != h.events.of_type("auth_failure")[0].peer
+            assert h.events.of_type("duplicate_mn") == []
+            await real.send(frame(i=3))
+            assert await real.recv() is not None
+            await real.close()
+            await impostor.close()
 
     run(scenario)

@@ -62,15 +62,30 @@ def test_tracker_execution_timeout_after_acceptance() -> None:
 
 
 @pytest.mark.parametrize(
-    ("cn", "scalars", "detail"),
-    [("9011", {"QnRtn": "3"}, "QnRtn=3"), ("9012", {"ExeRtn": "2"}, "ExeRtn=2")],
+    ("cn", "scalars", "status", "detail"),
+    [
+        ("9011", {"QnRtn": "3"}, CommandStatus.REJECTED, "QnRtn=3"),
+        ("9012", {"ExeRtn": "2"}, CommandStatus.FAILED, "ExeRtn=2"),
+    ],
 )
-def test_tracker_refusal_or_failed_execution_fails_command(cn: str, scalars: dict[str, str], detail: str) -> None:
+def test_tracker_refusal_rejects_and_failed_execution_fails(
+    cn: str, scalars: dict[str, str], status: CommandStatus, detail: str
+) -> None:
     t = _tracker()
     t.offer(Command("c1", "MN1", "1072", {"NewPW": "654321"}))
     t.poll(0.0, WALL)
     step = t.on_frame(cn=cn, qn="QN0", scalars=scalars, items={}, now=1.0)
-    assert step.updates[-1].status is CommandStatus.FAILED and step.updates[-1].detail == detail
+    update = step.updates[-1]
+    assert update.status is status and update.detail == detail and update.previous is CommandStatus.SENT
+    assert (update.qn_rtn or update.exe_rtn) == next(iter(scalars.values()))
+
+
+def test_tracker_uses_qn_assigned_by_the_store() -> None:
+    t = _tracker()
+    t.offer(Command("c1", "MN1", "1012", qn="20261128180000123"))
+    step = t.poll(0.0, WALL)
+    assert step.send == b"1012:20261128180000123" and step.updates[0].qn == "20261128180000123"
+    assert step.updates[0].previous is CommandStatus.PENDING
 
 
 def test_tracker_2005_reply_with_qn_in_cp_matches() -> None:

@@ -220,3 +220,35 @@ def test_protocol_directory_failure_drops_unacked() -> None:
         assert not rig.transport.closed
 
     run(scenario)
+
+
+def test_protocol_slow_directory_times_out_and_pauses_reading_meanwhile() -> None:
+    async def scenario() -> None:
+        rig = Rig(directory_timeout=0.05, max_unacked=3)
+        gate = asyncio.Event()
+
+        async def slow(mn: str, pw: str | None) -> object:
+            await gate.wait()
+            raise AssertionError("unreachable")
+
+        rig.state.directory.check = slow  # type: ignore[method-assign]
+        rig.proto.data_received(b"".join(upload(qn=f"20261128180000{i:03d}") for i in range(3)))
+        assert not rig.transport.reading  # frames queued behind the lookup: reading paused
+        await asyncio.sleep(0.1)
+        assert rig.metrics.get("errors", "directory_failed") == 3 and rig.transport.buffer == b""
+        assert rig.transport.reading and not rig.transport.closed
+
+    run(scenario)
+
+
+def test_protocol_too_many_identities_on_one_connection_closes_it() -> None:
+    async def scenario() -> None:
+        rig = Rig()
+        for i in range(17):
+            frame = hj212.build_frame(st="32", cn="2011", mn=f"MN{i:04d}", pw=PW, qn="20261128180000000", ack=True)
+            rig.proto.data_received(frame)
+            await rig.settle()
+        assert rig.transport.closed and rig.metrics.get("disconnects", "too_many_identities") == 1
+        assert len(rig.sink.records) == 16
+
+    run(scenario)

@@ -55,12 +55,15 @@ bench-monitoring: venv
 	$(PY) bench/monitoring_storage.py --frames 5000 --batch 100
 
 # ---- iot_ingest (the HJ 212 listener) ----
-.PHONY: bench-ingest bench-ingest-throughput bench-ingest-memory
+.PHONY: bench-ingest bench-ingest-pipeline bench-ingest-throughput bench-ingest-memory
 INGEST_TERMINALS ?= 1000
 INGEST_SECONDS ?= 10
 INGEST_CONNECTIONS ?= 10000
 
-bench-ingest: bench-ingest-throughput bench-ingest-memory
+bench-ingest: bench-ingest-pipeline bench-ingest-throughput bench-ingest-memory
+
+bench-ingest-pipeline: venv
+	$(PY) -m bench.ingest_pipeline --frames 20000
 
 bench-ingest-throughput: venv
 	$(PY) -m bench.ingest_throughput --terminals $(INGEST_TERMINALS) --seconds $(INGEST_SECONDS)

@@ -71,7 +71,7 @@ def test_downlink_no_answer_resent_then_timed_out() -> None:
 
 def test_downlink_retry_answered_on_second_send_succeeds() -> None:
     async def scenario() -> None:
-        async with running(**FAST) as h:
+        async with running(**{**FAST, "command_over_time": 1.0}) as h:
             t = await h.connect()
             await t.send(frame(i=0))
             await t.recv()

@@ -86,9 +86,15 @@ class Scenario:
     description: str
     effects: tuple[Effect, ...]
     expect: tuple[Expectation, ...]
+    _by_type: dict[str, tuple[Effect, ...]] = field(default_factory=dict, compare=False, repr=False)
 
-    def of_type(self, kind: str) -> list[Effect]:
-        return [e for e in self.effects if e.type == kind]
+    def __post_init__(self) -> None:
+        # Looked up on every sample: index the effects by type once.
+        for e in self.effects:
+            self._by_type[e.type] = (*self._by_type.get(e.type, ()), e)
+
+    def of_type(self, kind: str) -> tuple[Effect, ...]:
+        return self._by_type.get(kind, ())
 
 
 def _num(v: Any, what: str) -> float | None:

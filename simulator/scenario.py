@@ -131,6 +131,14 @@ def _effect(raw: Any, where: str) -> Effect:
         raise ScenarioError(f"{where}: to_min must be after from_min")
     if kind == "ct_reversed" and (not params["phases"] or set(params["phases"]) - set("abc")):
         raise ScenarioError(f"{where}: phases must be letters from 'abc'")
+    checks = {
+        "control_idle": lambda p: 0 < p["level"] <= 1,
+        "curtailment": lambda p: 0 <= p["reduction"] <= 1 and p["level"] in ("yellow", "orange", "red"),
+        "voltage_deviation": lambda p: 0 < p["factor"] < 2,
+        "wrong_password": lambda p: 0 < len(p["password"]) <= 24 and p["password"].isalnum(),
+    }
+    if kind in checks and not checks[kind](params):
+        raise ScenarioError(f"{where}: {kind} has a value out of range: {params}")
     return Effect(kind, role, select, lo, hi, params)
 
 

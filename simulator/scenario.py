@@ -9,6 +9,7 @@ so end-to-end tests and the demo can check them. Files are validated strictly: a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -131,7 +132,7 @@ def _effect(raw: Any, where: str) -> Effect:
         raise ScenarioError(f"{where}: to_min must be after from_min")
     if kind == "ct_reversed" and (not params["phases"] or set(params["phases"]) - set("abc")):
         raise ScenarioError(f"{where}: phases must be letters from 'abc'")
-    checks = {
+    checks: dict[str, Callable[[dict[str, Any]], bool]] = {
         "control_idle": lambda p: 0 < p["level"] <= 1,
         "curtailment": lambda p: 0 <= p["reduction"] <= 1 and p["level"] in ("yellow", "orange", "red"),
         "voltage_deviation": lambda p: 0 < p["factor"] < 2,

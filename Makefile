@@ -49,6 +49,11 @@ bench: venv
 bench-hj212: venv
 	$(PY) bench/hj212_decode.py
 
+# ---- monitoring (domain model, storage ports, sqlite/memory adapters, registry CLI) ----
+.PHONY: bench-monitoring
+bench-monitoring: venv
+	$(PY) bench/monitoring_storage.py --frames 5000 --batch 100
+
 # ---- simulator ----
 .PHONY: bench-simulator
 # Connect the Rugao fleet to a fast acknowledging sink on 127.0.0.1 and print connect time and acked packets/s.

@@ -87,3 +87,29 @@ def test_reply_for_upload_with_a_bit_is_9014_with_its_own_qn() -> None:
 def test_reply_for_golden_frames(name: str, expected_cn: str | None) -> None:
     reply = reply_for(only_frame(golden(name)))
     assert (None if reply is None else decode_frame(reply).cn) == expected_cn
+
+
+@pytest.mark.parametrize(
+    "segment",
+    [
+        "QN=2019\r\n04;ST=32;CN=2051;PW=a&b;MN=q1=0A;Flag=5;CP=&&a=1&&",
+        "ST=32;CN=20=51;PW=x;MN=y;Flag=1;PNUM=2;PNO=1;CP=&&a=1&&",
+        "QN=1;ST=32;CN=1013;PW=p=w;MN=m;Flag=5;CP=&&&&",
+    ],
+)
+def test_reply_for_echoes_odd_peer_values_verbatim_without_raising(segment: str) -> None:
+    from hj212 import encode_frame
+
+    frame = only_frame(encode_frame(segment))
+    reply = reply_for(frame)
+    assert reply is not None
+    answer = decode_frame(reply)
+    assert answer.mn == frame.mn or answer.cp.scalars.get("QN") == frame.qn
+
+
+def test_request_reply_refuses_a_non_numeric_code() -> None:
+    from hj212 import UsageError
+
+    frame = decode_frame(golden("2017_1062_appendix_a"))
+    with pytest.raises(UsageError):
+        request_reply(frame, "1;x")

@@ -61,6 +61,9 @@ def test_stream_many_frames_in_one_read_come_out_in_order() -> None:
     for items in (feed_whole(data), feed_chunks(data, 37), feed_bytewise(data)):
         # Then one result per frame, in stream order
         assert reasons(items) == ["crc_mismatch" if "crc_mismatch" in n else "frame" for n in names]
+    # And behind a garbage prefix (with a stray '#') the same, after one garbage error
+    prefixed = feed_chunks(b"\x00garb#age\r\n" + data, 37)
+    assert reasons(prefixed) == ["garbage"] + ["crc_mismatch" if "crc_mismatch" in n else "frame" for n in names]
 
 
 def test_stream_garbage_and_stray_hashes_before_a_frame_are_reported_once() -> None:

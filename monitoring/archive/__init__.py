@@ -1,0 +1,1 @@
+"""The raw-frame archive: every received frame, as received, on a per-terminal SHA-256 hash chain."""

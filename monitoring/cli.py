@@ -1,0 +1,132 @@
+"""Command line for the registry: import the bureau's list and installers' sheets, list and inspect records.
+
+python -m monitoring [--db PATH] registry import --csv LIST.csv [--county-id rugao ...]
+python -m monitoring [--db PATH] registry import --xlsx SHEETS.xlsx | --facilities F.csv --points P.csv ...
+python -m monitoring registry template --out DIR
+python -m monitoring [--db PATH] enterprises list [--town 名称] [--branch 名称]
+python -m monitoring [--db PATH] points list [--enterprise ID] | points show POINT_ID
+python -m monitoring [--db PATH] terminals list
+python -m monitoring [--db PATH] archive verify MN
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from monitoring.errors import MonitoringError
+from monitoring.registry.import_list import ImportReport, import_enterprise_list
+from monitoring.registry.import_sheets import import_sheets, read_csv_sheets, read_workbook
+from monitoring.registry.models import County
+from monitoring.registry.template import write_templates
+from monitoring.storage.ports import Store
+
+DEFAULT_DB = Path("var") / "gongkuang.db"
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m monitoring", description="工况用电监控平台：登记数据导入与查询")
+    p.add_argument("--db", type=Path, default=DEFAULT_DB, help=f"sqlite 数据库文件（默认 {DEFAULT_DB}）")
+    p.add_argument("--county-id", default="rugao", help="区县标识（默认 rugao）")
+    sub = p.add_subparsers(dest="area", required=True)
+
+    reg = sub.add_parser("registry", help="登记数据").add_subparsers(dest="action", required=True)
+    imp = reg.add_parser("import", help="导入企业名单或设施/点位表")
+    imp.add_argument("--csv", type=Path, help="企业名单 CSV（序号,镇（区、街道）,企业名称,安装类型,所属分局）")
+    imp.add_argument("--county-name", default="如皋市")
+    imp.add_argument("--city", default="南通市")
+    imp.add_argument("--province", default="江苏省")
+    imp.add_argument("--year", type=int, default=2022, help="名单年度（默认 2022）")
+    imp.add_argument("--xlsx", type=Path, help="设施/点位/治理线/终端 工作簿")
+    for sheet, flag in (
+        ("企业", "enterprises"),
+        ("设施", "facilities"),
+        ("点位", "points"),
+        ("治理线", "lines"),
+        ("终端", "terminals"),
+    ):
+        imp.add_argument(f"--{flag}", type=Path, help=f"{sheet} CSV")
+    imp.add_argument("--dry-run", action="store_true", help="只校验，不写入")
+    tpl = reg.add_parser("template", help="生成空白登记模板")
+    tpl.add_argument("--out", type=Path, required=True)
+
+    ent = sub.add_parser("enterprises", help="企业").add_subparsers(dest="action", required=True)
+    el = ent.add_parser("list")
+    el.add_argument("--town", help="镇（街道）名称")
+    el.add_argument("--branch", help="执法分局名称")
+    ent.add_parser("progress", help="各镇（街道）安装进度")
+    ent.add_parser("show", help="一企一档").add_argument("enterprise_id")
+
+    pts = sub.add_parser("points", help="监测点位").add_subparsers(dest="action", required=True)
+    pts.add_parser("list").add_argument("--enterprise", help="企业标识")
+    pts.add_parser("show").add_argument("point_id")
+
+    sub.add_parser("terminals", help="终端").add_subparsers(dest="action", required=True).add_parser("list")
+    arc = sub.add_parser("archive", help="原始报文存档").add_subparsers(dest="action", required=True)
+    arc.add_parser("verify").add_argument("mn")
+    return p
+
+
+def _print_report(report: ImportReport, out: TextIO, *, dry_run: bool) -> int:
+    if report.errors:
+        print(f"校验失败，共 {len(report.errors)} 处错误，未写入任何数据：", file=out)
+        for error in report.errors:
+            print(f"  {error}", file=out)
+        return 1
+    verb = "校验通过（未写入）" if dry_run else "导入完成"
+    print(f"{verb}：新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}", end="", file=out)
+    if report.towns or report.branches:
+        print(f"；镇（街道） {report.towns} 个，执法分局 {report.branches} 个", end="", file=out)
+    print(file=out)
+    return 0
+
+
+def _registry_import(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    if args.csv:
+        county = County(args.county_id, args.county_name, args.city, args.province)
+        report = import_enterprise_list(store.registry, args.csv, county=county, year=args.year, dry_run=args.dry_run)
+        return _print_report(report, out, dry_run=args.dry_run)
+    if args.xlsx:
+        tables = read_workbook(args.xlsx)
+    else:
+        given = {"企业": args.enterprises, "设施": args.facilities, "点位": args.points}
+        given |= {"治理线": args.lines, "终端": args.terminals}
+        paths = {sheet: path for sheet, path in given.items() if path is not None}
+        if not paths:
+            print("请指定 --csv、--xlsx 或 --enterprises/--facilities/--points/--lines/--terminals 之一", file=out)
+            return 2
+        tables = read_csv_sheets(paths)
+    report = import_sheets(store.registry, args.county_id, tables, dry_run=args.dry_run)
+    return _print_report(report, out, dry_run=args.dry_run)
+
+
+def run(argv: Sequence[str], out: TextIO) -> int:
+    """Parse `argv` and execute; returns the process exit code. Domain errors become a message and code 1."""
+    args = _parser().parse_args(list(argv))
+    if args.area == "registry" and args.action == "template":
+        for path in write_templates(args.out):
+            print(path, file=out)
+        return 0
+    from monitoring.cli_views import VIEWS  # the read-only commands
+    from monitoring.storage.sqlite import open_store
+
+    store = open_store(args.db)
+    try:
+        if args.area == "registry":
+            return _registry_import(args, store, out)
+        return VIEWS[(args.area, args.action)](args, store, out)
+    except MonitoringError as exc:
+        print(f"错误：{exc}", file=out)
+        return 1
+    finally:
+        store.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv, sys.stdout)
+    except BrokenPipeError:  # `… | head` closed our stdout; not an error
+        return 0

@@ -1,0 +1,1 @@
+"""Events: SOE records from terminals and platform-observed events."""

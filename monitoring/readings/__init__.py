@@ -1,0 +1,1 @@
+"""Readings: electrical quantities per monitoring point, their aggregates and their completeness."""

@@ -1,0 +1,258 @@
+"""Registry logic over a tiny versioned document store.
+
+Adapters implement three primitives on documents identified by (kind, key):
+`_get_doc`, `_put_doc` (conditional on version) and `_query_docs` (by one of the kind's INDEXES). Everything
+else — typed records, optimistic concurrency, uniqueness checks, monotonic terminal state — lives here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime
+from typing import Any, TypeVar
+
+from monitoring._time import require_utc
+from monitoring.errors import ConflictError, NotFoundError
+from monitoring.registry.models import (
+    Association,
+    Branch,
+    County,
+    Enterprise,
+    Facility,
+    MonitoringPoint,
+    PointStatus,
+    Town,
+)
+from monitoring.registry.terminal import GpsFix, Terminal
+from monitoring.storage import codec
+
+R = TypeVar("R")
+_RETRIES = 8
+
+# kind → the index names an adapter must answer `_query_docs` for (at most three per kind).
+INDEXES: Mapping[str, tuple[str, ...]] = {
+    "county": ("all",),
+    "town": ("county",),
+    "branch": ("county",),
+    "enterprise": ("county", "town", "branch"),
+    "facility": ("enterprise",),
+    "point": ("enterprise", "mn", "code"),
+    "association": ("enterprise",),
+    "terminal": ("county", "enterprise"),
+}
+
+
+class RegistryRepositoryBase(ABC):
+    """Implements `RegistryRepository` on top of the document primitives."""
+
+    # ---- primitives ---------------------------------------------------------------------------------
+    @abstractmethod
+    def _get_doc(self, kind: str, key: str) -> dict[str, Any] | None:
+        """The stored body (as written by `_put_doc`) or None."""
+
+    @abstractmethod
+    def _put_doc(
+        self, kind: str, key: str, body: dict[str, Any], index: Mapping[str, str], *, expected_version: int | None
+    ) -> None:
+        """Write `body` (its "version" field is the new version). expected_version None: unconditional;
+        0: the key must not exist; n: the stored body's version must be n. Otherwise raise ConflictError.
+        `index` maps index names (from INDEXES[kind]) to values; a missing name means "not indexed"."""
+
+    @abstractmethod
+    def _query_docs(self, kind: str, index: str, value: str) -> list[dict[str, Any]]:
+        """Every body of `kind` whose `index` equals `value` (any order)."""
+
+    def batch(self) -> AbstractContextManager[object]:
+        """Group the writes made inside into one atomic unit where the backend can (sqlite: one transaction;
+        elsewhere each write stays individually atomic). Importers use it so a failure leaves nothing half-done."""
+        return nullcontext()
+
+    # ---- shared helpers -----------------------------------------------------------------------------
+    def _get(self, cls: type[R], kind: str, key: str, what: str) -> R:
+        body = self._get_doc(kind, key)
+        if body is None:
+            raise NotFoundError(f"{what} {key!r} not found")
+        return codec.from_data(cls, body)
+
+    def _find(self, cls: type[R], kind: str, key: str) -> R | None:
+        body = self._get_doc(kind, key)
+        return None if body is None else codec.from_data(cls, body)
+
+    def _query(self, cls: type[R], kind: str, index: str, value: str) -> list[R]:
+        return [codec.from_data(cls, body) for body in self._query_docs(kind, index, value)]
+
+    def _put_versioned(self, kind: str, key: str, record: R, index: Mapping[str, str]) -> R:
+        current: int = getattr(record, "version")  # noqa: B009 - every versioned record has it
+        stored = dataclasses.replace(record, version=current + 1)  # type: ignore[type-var]
+        self._put_doc(kind, key, codec.to_data(stored), index, expected_version=current)
+        return stored
+
+    # ---- jurisdictions (unversioned: upsert is idempotent) ------------------------------------------
+    def put_county(self, county: County) -> None:
+        self._put_doc("county", county.county_id, codec.to_data(county), {"all": "county"}, expected_version=None)
+
+    def get_county(self, county_id: str) -> County:
+        return self._get(County, "county", county_id, "county")
+
+    def list_counties(self) -> list[County]:
+        return sorted(self._query(County, "county", "all", "county"), key=lambda c: c.county_id)
+
+    def put_town(self, town: Town) -> None:
+        self._put_doc("town", town.town_id, codec.to_data(town), {"county": town.county_id}, expected_version=None)
+
+    def get_town(self, town_id: str) -> Town:
+        return self._get(Town, "town", town_id, "town")
+
+    def list_towns(self, county_id: str) -> list[Town]:
+        return sorted(self._query(Town, "town", "county", county_id), key=lambda t: t.town_id)
+
+    def put_branch(self, branch: Branch) -> None:
+        index = {"county": branch.county_id}
+        self._put_doc("branch", branch.branch_id, codec.to_data(branch), index, expected_version=None)
+
+    def get_branch(self, branch_id: str) -> Branch:
+        return self._get(Branch, "branch", branch_id, "branch")
+
+    def list_branches(self, county_id: str) -> list[Branch]:
+        return sorted(self._query(Branch, "branch", "county", county_id), key=lambda b: b.branch_id)
+
+    # ---- enterprises, facilities, associations ------------------------------------------------------
+    def put_enterprise(self, enterprise: Enterprise) -> Enterprise:
+        index = {"county": enterprise.county_id, "town": enterprise.town_id, "branch": enterprise.branch_id}
+        return self._put_versioned("enterprise", enterprise.enterprise_id, enterprise, index)
+
+    def get_enterprise(self, enterprise_id: str) -> Enterprise:
+        return self._get(Enterprise, "enterprise", enterprise_id, "enterprise")
+
+    def find_enterprise(self, enterprise_id: str) -> Enterprise | None:
+        return self._find(Enterprise, "enterprise", enterprise_id)
+
+    def list_enterprises(
+        self, county_id: str, *, town_id: str | None = None, branch_id: str | None = None
+    ) -> list[Enterprise]:
+        if town_id is not None:
+            found = self._query(Enterprise, "enterprise", "town", town_id)
+        elif branch_id is not None:
+            found = self._query(Enterprise, "enterprise", "branch", branch_id)
+        else:
+            found = self._query(Enterprise, "enterprise", "county", county_id)
+        found = [e for e in found if e.county_id == county_id and (branch_id is None or e.branch_id == branch_id)]
+        return sorted(found, key=lambda e: (e.list_seq if e.list_seq is not None else 1 << 30, e.enterprise_id))
+
+    def put_facility(self, facility: Facility) -> Facility:
+        return self._put_versioned("facility", facility.facility_id, facility, {"enterprise": facility.enterprise_id})
+
+    def get_facility(self, facility_id: str) -> Facility:
+        return self._get(Facility, "facility", facility_id, "facility")
+
+    def list_facilities(self, enterprise_id: str) -> list[Facility]:
+        return sorted(self._query(Facility, "facility", "enterprise", enterprise_id), key=lambda f: f.code)
+
+    def put_association(self, association: Association) -> Association:
+        index = {"enterprise": association.enterprise_id}
+        return self._put_versioned("association", association.association_id, association, index)
+
+    def get_association(self, association_id: str) -> Association:
+        return self._get(Association, "association", association_id, "association")
+
+    def list_associations(self, enterprise_id: str) -> list[Association]:
+        found = self._query(Association, "association", "enterprise", enterprise_id)
+        return sorted(found, key=lambda a: a.association_id)
+
+    # ---- points -------------------------------------------------------------------------------------
+    def put_point(self, point: MonitoringPoint) -> MonitoringPoint:
+        # Best-effort uniqueness (registry writes are rare and human-paced): one point per provincial code,
+        # and one active point per (MN, channel), else decode could not tell where a value belongs.
+        for other in self.find_points_by_code(point.point_code):
+            if other.point_id != point.point_id:
+                raise ConflictError(f"点位编码 {point.point_code} 已被点位 {other.point_id} 使用")
+        if point.mn is not None and point.status is not PointStatus.DISABLED:
+            for other in self.points_for_mn(point.mn):
+                if (
+                    other.point_id != point.point_id
+                    and other.channel == point.channel
+                    and other.status is not PointStatus.DISABLED
+                ):
+                    raise ConflictError(f"终端 {point.mn} 通道 {point.channel!r} 已绑定点位 {other.point_id}")
+        index = {"enterprise": point.enterprise_id, "code": point.point_code}
+        if point.mn is not None:
+            index["mn"] = point.mn
+        return self._put_versioned("point", point.point_id, point, index)
+
+    def get_point(self, point_id: str) -> MonitoringPoint:
+        return self._get(MonitoringPoint, "point", point_id, "point")
+
+    def list_points(self, enterprise_id: str) -> list[MonitoringPoint]:
+        return sorted(self._query(MonitoringPoint, "point", "enterprise", enterprise_id), key=lambda p: p.point_id)
+
+    def points_for_mn(self, mn: str) -> list[MonitoringPoint]:
+        return sorted(self._query(MonitoringPoint, "point", "mn", mn), key=lambda p: (p.channel, p.point_id))
+
+    def find_points_by_code(self, point_code: str) -> list[MonitoringPoint]:
+        return self._query(MonitoringPoint, "point", "code", point_code)
+
+    # ---- terminals ----------------------------------------------------------------------------------
+    def put_terminal(self, terminal: Terminal) -> Terminal:
+        index = {"county": terminal.county_id}
+        if terminal.enterprise_id is not None:
+            index["enterprise"] = terminal.enterprise_id
+        return self._put_versioned("terminal", terminal.mn, terminal, index)
+
+    def get_terminal(self, mn: str) -> Terminal:
+        return self._get(Terminal, "terminal", mn, "terminal")
+
+    def find_terminal(self, mn: str) -> Terminal | None:
+        return self._find(Terminal, "terminal", mn)
+
+    def list_terminals(self, county_id: str) -> list[Terminal]:
+        return sorted(self._query(Terminal, "terminal", "county", county_id), key=lambda t: t.mn)
+
+    def record_terminal_seen(
+        self,
+        mn: str,
+        at: datetime,
+        *,
+        peer: str = "",
+        clock_skew_s: float | None = None,
+        gps: GpsFix | None = None,
+    ) -> Terminal:
+        """Mark a frame received at `at`. State only moves forward: an older `at` (a late batch) changes nothing
+        except a GPS fix newer than the stored one."""
+        at = require_utc(at, "seen at")
+        for _ in range(_RETRIES):
+            terminal = self.get_terminal(mn)
+            newer_gps = gps is not None and (terminal.gps is None or gps.at > terminal.gps.at)
+            if terminal.last_frame_at is not None and at <= terminal.last_frame_at:
+                if not newer_gps:
+                    return terminal
+                changed = dataclasses.replace(terminal, gps=gps)
+            else:
+                changed = dataclasses.replace(
+                    terminal,
+                    online=True,
+                    last_frame_at=at,
+                    last_peer=peer or terminal.last_peer,
+                    clock_skew_s=terminal.clock_skew_s if clock_skew_s is None else clock_skew_s,
+                    gps=gps if newer_gps else terminal.gps,
+                )
+            try:
+                return self.put_terminal(changed)
+            except ConflictError:
+                continue  # another writer updated it; re-read and re-apply
+        raise ConflictError(f"terminal {mn}: too much contention recording state")
+
+    def set_terminal_offline(self, mn: str, at: datetime) -> Terminal:
+        """Mark offline unless a frame newer than `at` has arrived since (then the disconnect is stale)."""
+        at = require_utc(at, "offline at")
+        for _ in range(_RETRIES):
+            terminal = self.get_terminal(mn)
+            if not terminal.online or (terminal.last_frame_at is not None and terminal.last_frame_at > at):
+                return terminal
+            try:
+                return self.put_terminal(dataclasses.replace(terminal, online=False))
+            except ConflictError:
+                continue
+        raise ConflictError(f"terminal {mn}: too much contention recording state")

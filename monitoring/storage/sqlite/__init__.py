@@ -1,0 +1,43 @@
+"""The embedded sqlite adapter (the default backend): `open_store(path)` returns every repository.
+
+Only this package imports sqlite3 (STYLE.md §7.2).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitoring.clock import Clock
+from monitoring.storage.ports import Store
+from monitoring.storage.retention import RetentionPolicy
+from monitoring.storage.sqlite.archive import SqliteArchiveRepository
+from monitoring.storage.sqlite.commands import SqliteCommandsRepository
+from monitoring.storage.sqlite.db import Database
+from monitoring.storage.sqlite.events import SqliteEventsRepository
+from monitoring.storage.sqlite.readings import SqliteReadingsRepository
+from monitoring.storage.sqlite.registry import SqliteRegistryRepository
+
+
+def open_store(
+    path: str | Path,
+    *,
+    retention: RetentionPolicy | None = None,
+    clock: Clock | None = None,
+    synchronous: str = "FULL",
+    busy_timeout_ms: int = 5_000,
+) -> Store:
+    """Open (creating and migrating as needed) the sqlite database at `path`; ":memory:" for a throwaway one."""
+    db = Database(path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms)
+    policy = retention or RetentionPolicy()
+    return Store(
+        registry=SqliteRegistryRepository(db),
+        readings=SqliteReadingsRepository(db, retention=policy, clock=clock),
+        events=SqliteEventsRepository(db, retention=policy),
+        archive=SqliteArchiveRepository(db),
+        commands=SqliteCommandsRepository(db),
+        retention=policy,
+        close=db.close,
+    )
+
+
+__all__ = ["Database", "open_store"]

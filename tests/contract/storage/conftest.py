@@ -1,0 +1,57 @@
+"""The adapter list of the storage contract suite: every test in this folder runs once per entry.
+
+Adding an adapter is one line in ADAPTERS: `pytest.param(<factory>, id="<name>")`, where the factory takes
+(tmp_path, clock) and returns a `monitoring.storage.ports.Store` (optionally a generator factory that yields it
+and cleans up). Mark slow or optional backends with `marks=` (e.g. a skipif when DynamoDB Local is absent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitoring.clock import FixedClock
+from monitoring.storage.memory import memory_store
+from monitoring.storage.ports import Store
+from monitoring.storage.sqlite import open_store
+
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 10:00 China time
+
+
+def _memory(tmp_path: Path, clock: FixedClock) -> Store:
+    return memory_store(clock=clock)
+
+
+def _sqlite(tmp_path: Path, clock: FixedClock) -> Store:
+    return open_store(tmp_path / "contract.db", clock=clock)
+
+
+StoreFactory = Callable[[Path, FixedClock], Any]
+
+ADAPTERS: list[Any] = [
+    pytest.param(_memory, id="memory"),
+    pytest.param(_sqlite, id="sqlite"),
+]
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock(NOW)
+
+
+@pytest.fixture(params=ADAPTERS)
+def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> Iterator[Store]:
+    factory: StoreFactory = request.param
+    made = factory(tmp_path, clock)
+    if isinstance(made, Iterator):  # a generator factory owns its own setup/teardown
+        yield next(made)
+        next(made, None)
+        return
+    try:
+        yield made
+    finally:
+        made.close()

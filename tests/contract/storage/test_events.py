@@ -1,0 +1,39 @@
+"""Contract: events are idempotent on their id and queryable by terminal and point with ms precision."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from monitoring.events.models import Event, EventKind
+from monitoring.storage.ports import Store
+from tests.contract.storage.conftest import NOW
+
+pytestmark = pytest.mark.contract
+
+
+def test_events_redelivered_soe_is_stored_once(store: Store) -> None:
+    soe = Event("MN0001", EventKind.POWER_LOSS, NOW + timedelta(milliseconds=345), point_id="p1")
+    assert store.events.put_events([soe, soe]) == [True, False]
+    assert store.events.put_event(Event("MN0001", EventKind.POWER_LOSS, soe.occurred_at, point_id="p1")) is False
+
+
+def test_events_query_by_mn_and_point_keeps_millisecond_order(store: Store) -> None:
+    # Given SOE one millisecond apart and a platform event
+    loss = Event("MN0001", EventKind.POWER_LOSS, NOW + timedelta(milliseconds=1), point_id="p1")
+    back = Event("MN0001", EventKind.POWER_RESTORE, NOW + timedelta(milliseconds=2), point_id="p1")
+    conn = Event("MN0001", EventKind.CONNECT, NOW, detail={"peer": "203.0.113.7:1"})
+    other = Event("MN0002", EventKind.CONNECT, NOW)
+    store.events.put_events([back, conn, loss, other])
+    # Then queries return them ordered and round-tripped exactly
+    assert store.events.events_for_mn("MN0001", NOW, NOW + timedelta(seconds=1)) == [conn, loss, back]
+    assert store.events.events_for_point("p1", NOW, NOW + timedelta(milliseconds=2)) == [loss]
+    assert store.events.events_for_mn("MN0001", NOW, NOW + timedelta(seconds=1), limit=1) == [conn]
+
+
+def test_events_purge_respects_retention(store: Store) -> None:
+    store.events.put_event(Event("MN0001", EventKind.CONNECT, NOW))
+    assert store.events.purge_expired(NOW + timedelta(days=30)) == 0
+    assert store.events.purge_expired(NOW + timedelta(days=1101)) == 1
+    assert store.events.events_for_mn("MN0001", NOW, NOW + timedelta(days=1)) == []

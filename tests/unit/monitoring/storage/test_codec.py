@@ -1,0 +1,68 @@
+"""The codec round-trips every record type exactly (what the adapters rely on)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from monitoring.archive.models import AuthStatus, RawFrame
+from monitoring.errors import InvalidInputError
+from monitoring.events.models import Event, EventKind
+from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, QuantityStats, Reading, ReadingKind
+from monitoring.registry.models import (
+    AssociationParams,
+    Contact,
+    ContactRole,
+    Enterprise,
+    Exemption,
+    ExemptionReason,
+    MonitoringPoint,
+    PointCodeParts,
+)
+from monitoring.registry.terminal import GpsFix, Terminal
+from monitoring.storage import codec
+from tests.contract.storage import builders as b
+
+pytestmark = pytest.mark.unit
+T = datetime(2026, 11, 28, 2, 0, 0, 123456, tzinfo=UTC)
+
+RECORDS = [
+    b.enterprise(
+        contacts=(Contact("张三", ContactRole.LEGAL_REPRESENTATIVE, "13800000000", "openid-1"),),
+        exemption=Exemption(ExemptionReason.UNSAFE, "王", T, "n"),
+        list_seq=7,
+    ),
+    b.point(code_parts=PointCodeParts("P", "MF0001", "2"), mn="MN1", channel="01"),
+    b.association(params=AssociationParams(control_on_kw=2.5, extra={"a": 1.0})),
+    b.terminal(gps=GpsFix(32.1, 120.5, T), last_frame_at=T, clock_skew_s=-1.5, online=True),
+    Reading("p1", T, ReadingKind.HOUR, {"ep_fwd": 1.25}, flags={"ep_fwd": "N"}, raw={"z": {"Rtd": "1"}}, received_at=T),
+    Aggregate("p1", AggregatePeriod.DAY, T, 3, {"p": QuantityStats(3, 1.0, 2.0, 1.5)}, 4.5, 3600.0, T),
+    Completeness("p1", date(2026, 11, 28), ReadingKind.MINUTE, 1440, 1439, T, T + timedelta(hours=1)),
+    Event("MN1", EventKind.CLOCK_SKEW, T, detail={"skew_s": "400"}, received_at=T),
+    RawFrame("MN1", b"\x00\x01##", T, "1.2.3.4:5", AuthStatus.AUTH_FAILED, "modbus", "2011", "1", "l", "s"),
+    b.command("c1", T),
+]
+
+
+@pytest.mark.parametrize("record", RECORDS, ids=lambda r: type(r).__name__)
+def test_codec_round_trip_is_exact(record: object) -> None:
+    text = codec.dumps(record)
+    json.loads(text)  # plain JSON
+    assert codec.loads(type(record), text) == record
+
+
+def test_codec_ignores_unknown_keys_for_forward_compatibility() -> None:
+    data = codec.to_data(b.terminal())
+    data["added_in_a_later_version"] = 1
+    assert codec.from_data(Terminal, data) == b.terminal()
+
+
+def test_codec_rebuilding_invalid_data_raises_invalid_input() -> None:
+    data = codec.to_data(b.point())
+    data["ct_ratio"] = -1
+    with pytest.raises(InvalidInputError):
+        codec.from_data(MonitoringPoint, data)
+    with pytest.raises(InvalidInputError):
+        codec.from_data(Enterprise, {"enterprise_id": "x"})

@@ -1,0 +1,26 @@
+"""Clocks: the fixed clock moves only when told."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitoring.clock import FixedClock, SystemClock
+
+pytestmark = pytest.mark.unit
+
+
+def test_fixed_clock_stands_still_then_advances() -> None:
+    clock = FixedClock(datetime(2026, 11, 28, tzinfo=UTC))
+    assert clock.now() == clock.now()
+    assert clock.advance(timedelta(minutes=5)) == datetime(2026, 11, 28, 0, 5, tzinfo=UTC)
+
+
+def test_fixed_clock_refuses_naive_time() -> None:
+    with pytest.raises(ValueError):
+        FixedClock(datetime(2026, 11, 28))
+
+
+def test_system_clock_is_aware_utc() -> None:
+    assert SystemClock().now().tzinfo is UTC

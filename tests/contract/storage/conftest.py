@@ -18,6 +18,7 @@ from monitoring.clock import FixedClock
 from monitoring.storage.memory import memory_store
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
+from tests.contract.storage.dynamodb_adapters import dynamodb_local_store, moto_store
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 10:00 China time
 
@@ -35,6 +36,8 @@ StoreFactory = Callable[[Path, FixedClock], Any]
 ADAPTERS: list[Any] = [
     pytest.param(_memory, id="memory"),
     pytest.param(_sqlite, id="sqlite"),
+    pytest.param(moto_store, id="moto"),
+    pytest.param(dynamodb_local_store, id="dynamodb_local"),
 ]
 
 
@@ -46,7 +49,8 @@ def clock() -> FixedClock:
 @pytest.fixture(params=ADAPTERS)
 def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> Iterator[Store]:
     factory: StoreFactory = request.param
-    made = factory(tmp_path, clock)
+    # Factories marked `needs_request` reach session fixtures (DynamoDB Local) through the request.
+    made = factory(tmp_path, clock, request) if getattr(factory, "needs_request", False) else factory(tmp_path, clock)
     if isinstance(made, Iterator):  # a generator factory owns its own setup/teardown
         yield next(made)
         next(made, None)

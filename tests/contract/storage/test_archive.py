@@ -64,7 +64,12 @@ def test_archive_range_and_chain_paging(store: Store) -> None:
     assert [r.seq for r in store.archive.chain("MN0001", limit=2)] == [1, 2]
 
 
-def test_archive_concurrent_appenders_never_fork_the_chain(store: Store) -> None:
+def test_archive_concurrent_appenders_never_fork_the_chain(store: Store, request: pytest.FixtureRequest) -> None:
+    if "[moto]" in request.node.name:
+        # moto's put_item checks the condition and writes without a lock (moto/dynamodb/models), so two threads can
+        # both "win" one seq under load; the race is real on moto only. DynamoDB Local runs this test for real.
+        pytest.skip("moto's conditional writes are not atomic across threads")
+
     # Given four threads appending to the same terminal's chain at once
     def work(k: int) -> None:
         for i in range(15):

@@ -1,0 +1,218 @@
+"""Findings of one evaluation window → alarms: raise, extend, clear, re-open and retract, idempotently.
+
+The rule engine recomputes episodes over a window [ws, we) of data time. Against the stored alarm of the
+same (subject, rule):
+- an episode that began before ws is *carried*: a finding touching ws continues it; none means it ended;
+- an episode inside the window is replaced by the finding overlapping it, or retracted if none does (late
+  data showed the condition did not hold); an alarm whose episodes are all retracted while still 待响应
+  becomes 已撤销;
+- a finding matching nothing becomes a new episode of the open alarm, or a new alarm when none is open.
+Re-running the same window over the same data changes nothing and writes nothing: restarts and duplicate
+ticks never double-fire.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from monitoring.alarms.models import SYSTEM, Alarm, AlarmState, AuditEntry, Episode
+from monitoring.alarms.ports import AlarmRepository, AuditLog
+from monitoring.rules.catalogue import RULES
+from monitoring.rules.models import Finding
+
+log = logging.getLogger(__name__)
+
+
+def _overlaps(e: Episode, f: Finding) -> bool:
+    e_end = e.end or datetime.max.replace(tzinfo=e.start.tzinfo)
+    f_end = f.end or datetime.max.replace(tzinfo=f.start.tzinfo)
+    if f.start == f_end or e.start == e_end:  # point-in-time episodes match on their start
+        return e.start == f.start
+    return e.start < f_end and f.start < e_end
+
+
+def _episode(f: Finding, start: datetime | None = None) -> Episode:
+    refs = tuple(f.evidence.get("suppressions_nearby", ()))
+    return Episode(start or f.start, f.end, f.evidence, f.quality, False, refs)
+
+
+def _merge(
+    episodes: Sequence[Episode], findings: Sequence[Finding], ws: datetime
+) -> tuple[list[Episode], list[Finding], int]:
+    """New episode list, unmatched findings, number of retractions."""
+    out: list[Episode] = []
+    pending = [f for f in findings]
+    retracted = 0
+    for e in episodes:
+        if e.retracted:
+            out.append(e)
+            continue
+        if e.start < ws:
+            if e.end is not None and e.end < ws:
+                out.append(e)
+                continue
+            cont = next((f for f in pending if f.truncated), None)
+            if cont is not None:
+                pending.remove(cont)
+                out.append(replace(e, end=cont.end))
+            else:
+                out.append(e if e.end is not None else replace(e, end=ws))
+            continue
+        match = next((f for f in pending if not f.short and _overlaps(e, f)), None)
+        if match is None:
+            out.append(replace(e, retracted=True))
+            retracted += 1
+        else:
+            pending.remove(match)
+            same = match.start == e.start and match.end == e.end
+            out.append(e if same else _episode(match))
+    return out, [f for f in pending if not f.short], retracted
+
+
+def reconcile(
+    findings: Iterable[Finding],
+    evaluated_rules: Iterable[str],
+    enterprise_id: str,
+    ws: datetime,
+    now: datetime,
+    alarms: AlarmRepository,
+    audit: AuditLog,
+    *,
+    subjects: set[tuple[str, str]] | None = None,
+) -> list[Alarm]:
+    """Apply one window's findings for one enterprise; returns the alarms created or changed.
+
+    Open alarms of `evaluated_rules` without findings in this window are reconciled with none (cleared or
+    retracted). `subjects` narrows that to specific (subject, rule) keys (daily rules evaluate one day).
+    """
+    rules = set(evaluated_rules)
+    by_key: dict[tuple[str, str], list[Finding]] = {}
+    for f in findings:
+        by_key.setdefault((f.subject, f.rule), []).append(f)
+    for a in alarms.open_for_enterprise(enterprise_id):
+        if a.rule in rules and (subjects is None or (a.subject, a.rule) in subjects):
+            by_key.setdefault((a.subject, a.rule), [])
+    changed: list[Alarm] = []
+    for (subject, rule), fs in sorted(by_key.items()):
+        fs.sort(key=lambda f: f.start)
+        alarm = alarms.latest(subject, rule)
+        result = _apply_one(alarm, subject, rule, enterprise_id, fs, ws, now, alarms, audit)
+        if result is not None:
+            changed.append(result)
+    return changed
+
+
+def _apply_one(
+    alarm: Alarm | None,
+    subject: str,
+    rule: str,
+    enterprise_id: str,
+    fs: list[Finding],
+    ws: datetime,
+    now: datetime,
+    alarms: AlarmRepository,
+    audit: AuditLog,
+) -> Alarm | None:
+    if alarm is not None and not alarm.open:
+        # Already closed: what it covered is history (an episode still running when it was closed is not
+        # raised again); only a later, separate episode raises a new alarm.
+        was_active = alarm.active
+        fs = [
+            f
+            for f in fs
+            if not any(_overlaps(e, f) or f.start <= e.start for e in alarm.episodes)
+            and not (f.truncated and was_active)
+        ]
+        return _create(subject, rule, enterprise_id, [f for f in fs if not f.short], now, alarms, audit)
+    if alarm is None:
+        return _create(subject, rule, enterprise_id, [f for f in fs if not f.short], now, alarms, audit)
+    episodes, fresh, retracted = _merge(alarm.episodes, fs, ws)
+    episodes.extend(_episode(f) for f in fresh)
+    episodes.sort(key=lambda e: e.start)
+    if tuple(episodes) == alarm.episodes:
+        return None
+    was_active = alarm.active
+    updated = replace(alarm, episodes=tuple(episodes), updated_at=now)
+    actions: list[tuple[str, AlarmState | None, dict[str, object]]] = []
+    if fresh:
+        actions.append(("episode_added", None, {"starts": [f.start.isoformat() for f in fresh]}))
+    if retracted:
+        actions.append(("episode_retracted", None, {"count": retracted}))
+    if not updated.live_episodes and alarm.state == AlarmState.PENDING and alarm.response is None:
+        updated = replace(updated, state=AlarmState.RETRACTED, closed_at=now)
+        actions.append(("retracted", AlarmState.RETRACTED, {"reason": "late data: condition did not hold"}))
+    elif was_active and not updated.active:
+        cleared = updated.cleared_at
+        dur = None if cleared is None else (cleared - updated.data_start).total_seconds()
+        actions.append(("cleared", None, {"cleared_at": cleared.isoformat() if cleared else None, "duration_s": dur}))
+    elif not was_active and updated.active:
+        actions.append(("reactivated", None, {}))
+    stored = alarms.put(updated, expected_version=alarm.version)
+    for action, to_state, detail in actions or [("episodes_updated", None, {})]:
+        audit.append(
+            AuditEntry(
+                alarm.id,
+                now,
+                SYSTEM.id,
+                SYSTEM.role.value,
+                SYSTEM.source,
+                action,
+                alarm.state.value,
+                (to_state or alarm.state).value,
+                detail,
+            )
+        )
+    return stored
+
+
+def alarm_id(rule: str, subject: str, start: datetime) -> str:
+    """Deterministic id: the same episode raised twice (restart, duplicate tick) collides instead of doubling."""
+    return f"{rule}|{subject}|{start.strftime('%Y%m%dT%H%MZ')}"
+
+
+def _create(
+    subject: str,
+    rule: str,
+    enterprise_id: str,
+    fs: list[Finding],
+    now: datetime,
+    alarms: AlarmRepository,
+    audit: AuditLog,
+) -> Alarm | None:
+    if not fs:
+        return None
+    first = fs[0]
+    spec = RULES[rule]
+    severity = max((f.severity for f in fs if f.severity), default=None) or spec.severity.value
+    points = tuple(dict.fromkeys(p for f in fs for p in f.point_ids))
+    alarm = Alarm(
+        id=alarm_id(rule, subject, first.start),
+        rule=rule,
+        subject=subject,
+        enterprise_id=enterprise_id,
+        severity=severity,
+        state=AlarmState.PENDING,
+        episodes=tuple(_episode(f) for f in fs),
+        created_at=now,
+        updated_at=now,
+        point_ids=points,
+    )
+    stored = alarms.put(alarm, expected_version=None)
+    audit.append(
+        AuditEntry(
+            alarm.id,
+            now,
+            SYSTEM.id,
+            SYSTEM.role.value,
+            SYSTEM.source,
+            "raised",
+            None,
+            AlarmState.PENDING.value,
+            {"rule": rule, "data_start": first.start.isoformat()},
+        )
+    )
+    log.info("alarm raised", extra={"alarm": alarm.id, "rule": rule, "subject": subject})
+    return stored

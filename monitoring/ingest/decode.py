@@ -1,0 +1,289 @@
+"""The decode service: frame records → raw archive, readings, events and terminal state.
+
+Per record: keep the frame for the archive (every frame, on its terminal's hash chain), decode the HJ 212 bytes, map
+them through the terminal's profile and bind them to its points. Frames from unregistered terminals or
+with a failed password are archived and flagged (a platform event, at most one per terminal and hour),
+never turned into readings; `redecode_archived` turns a terminal's archived frames into readings once an
+installer has bound it. Everything is idempotent: a redelivered record re-archives nothing (same receipt),
+and readings/events are keyed by (point, kind, DataTime) and SOE identity. Terminal state (last frame,
+peer, clock skew, GPS) and roll-ups are written once per batch in `flush`, and only ever move forward.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+import hj212
+from monitoring.archive.models import AuthStatus, RawFrame
+from monitoring.clock import Clock
+from monitoring.errors import InvalidInputError
+from monitoring.events.models import Event, EventKind
+from monitoring.ingest.binding import bind_frame
+from monitoring.ingest.records import FrameRecord, parse_record
+from monitoring.ingest.registry_cache import RegistryCache
+from monitoring.ingest.split import SplitJoiner, split_key
+from monitoring.ingest.terminal_state import TerminalStates
+from monitoring.profiles.loader import DEFAULT_PROFILE_ID
+from monitoring.profiles.mapping import map_frame
+from monitoring.profiles.models import Profile
+from monitoring.readings.models import Reading, ReadingKind
+from monitoring.readings.rollup import days_due, hour_start, hours_due, rollup_day, rollup_hour
+from monitoring.registry.models import MonitoringPoint, check_mn
+from monitoring.registry.terminal import Terminal
+from monitoring.storage.ports import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class DecodeSettings:
+    """Knobs of the decode service (the composition root fills them from its settings)."""
+
+    skew_alarm_s: float = 300.0  # |terminal clock − platform clock| above this raises a clock_skew event
+    rollup: bool = True  # write hourly/daily aggregates and completeness for hours that closed
+    # A reading this close after an hour boundary rolls up the previous hour (its last samples are in);
+    # about one real-time interval, so each point triggers it once or twice an hour, not every frame.
+    rollup_grace: timedelta = timedelta(seconds=60)
+    # Terminal state is rewritten when its stored last-frame time is at least this old (or something else
+    # changed: online, peer, GPS, skew): one write per terminal and minute instead of one per frame.
+    state_refresh: timedelta = timedelta(seconds=60)
+
+
+@dataclass
+class DecodeReport:
+    """What a batch did: outcomes per record and counts of what was written."""
+
+    outcomes: Counter[str] = field(default_factory=Counter)
+    readings_new: int = 0
+    readings_duplicate: int = 0
+    events_new: int = 0
+    unknown_codes: int = 0
+    unbound_channels: int = 0
+    rollups: int = 0
+
+
+class Decoder:
+    """Decodes the records of one batch; call `flush()` once after the last record.
+
+    Per record it validates, decodes and collects; `flush` writes the archive (in record order), readings
+    and events with one store call each, which is what makes a batch cheap on sqlite and DynamoDB alike.
+    Nothing derived is written before the frames it came from are archived.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        profiles: Mapping[str, Profile],
+        settings: DecodeSettings | None = None,
+        *,
+        cache: RegistryCache | None = None,
+    ) -> None:
+        if DEFAULT_PROFILE_ID not in profiles:
+            raise InvalidInputError(f"profile {DEFAULT_PROFILE_ID!r} is missing")
+        self.store, self.clock, self.profiles = store, clock, profiles
+        self.settings = settings or DecodeSettings()
+        self.report = DecodeReport()
+        self.states = TerminalStates()
+        self._terminals: dict[str, Terminal | None] = {}
+        self.cache = cache  # shared across batches of a warm process; None: look up once per batch
+        self._points: dict[str, list[MonitoringPoint]] = {}
+        self._due: dict[str, set[datetime]] = {}
+        self._readings: dict[tuple[str, ReadingKind, datetime], Reading] = {}
+        self._events: list[Event] = []
+        self._archive: list[RawFrame] = []
+        self._splits = SplitJoiner(store.archive)
+
+    # ---- per record ---------------------------------------------------------------------------------
+    def decode(self, data: bytes | str | Mapping[str, Any]) -> str:
+        """Archive and decode one frame record; returns its outcome.
+
+        Raises only on storage failures (transient: the caller retries the record). A record that fails
+        validation is logged and reported as "rejected", never raised: retrying it cannot help and would
+        block every later record of its shard.
+        """
+        try:
+            record = parse_record(data)
+            self._archive.append(record.raw_frame())
+            outcome = self._decode(record, live=True)
+        except InvalidInputError as exc:
+            log.error(
+                "frame record rejected: %s", exc, extra={"size": len(data) if isinstance(data, bytes | str) else 0}
+            )
+            outcome = "rejected"
+        self.report.outcomes[outcome] += 1
+        return outcome
+
+    def decode_archived(self, record: FrameRecord, *, trusted: bool) -> str:
+        """Decode a frame that is already archived (re-decoding): no archive write, no terminal state.
+        `trusted` lets a frame the listener marked unregistered through (its PW was checked since)."""
+        outcome = self._decode(record, live=False, trust_unregistered=trusted)
+        self.report.outcomes[outcome] += 1
+        return outcome
+
+    def _decode(self, record: FrameRecord, *, live: bool, trust_unregistered: bool = False) -> str:
+        try:
+            frame = hj212.decode_frame(record.frame, accept_modbus_crc=record.crc == "modbus")
+        except hj212.BadFrameError as exc:
+            log.warning("bad frame archived", extra={"mn": record.mn, "reason": exc.reason})
+            return "bad_frame"
+        mn = frame.mn or record.mn
+        if record.auth is AuthStatus.AUTH_FAILED:
+            if live:
+                self._flag(record, EventKind.AUTH_FAILURE)
+            return "auth_failed"
+        terminal = self._terminal(mn)
+        if terminal is None or (record.auth is AuthStatus.UNREGISTERED and not trust_unregistered):
+            if live:
+                self._flag(record, EventKind.UNREGISTERED_SEEN)
+            return "unregistered"
+        profile = self.profiles.get(terminal.profile) or self.profiles[DEFAULT_PROFILE_ID]
+        scalars, items = frame.cp.scalars, frame.cp.items
+        key = split_key(mn, frame)
+        if key is not None:
+            whole = self._splits.add(key, frame, record.received_at, partial_ok=not live)
+            if whole is None:
+                if live:
+                    self.states.observe(record, frame, map_frame(profile, frame.st, frame.cn, scalars, {}))
+                return "split_pending"
+            scalars, items = whole
+        mapped = map_frame(profile, frame.st, frame.cn, scalars, items)
+        if live:
+            self.states.observe(record, frame, mapped)
+        if mapped.kind is None:
+            return "unmapped_message"
+        self.report.unknown_codes += sum(len(f) for f in mapped.unknown.values())
+        if not mapped.is_reading and mapped.kind != "event":
+            return mapped.kind  # restart, time, ignore: archived, and seen in terminal state
+        if mapped.kind != "info" and mapped.is_reading and mapped.data_time is None:
+            return "no_data_time"  # archived; a reading needs the time its values belong to
+        points = self._points_for(mn)
+        bound = bind_frame(mapped, points, mn=mn, received_at=record.received_at, secondary=profile.secondary_values)
+        self.report.unbound_channels += len(bound.unbound_channels)
+        for reading in bound.readings:  # written in flush(), one store call per batch
+            self._readings.setdefault((reading.point_id, reading.kind, reading.data_time), reading)
+        self._events.extend(bound.events)
+        if mapped.events and not bound.readings:
+            return "event" if bound.events else "event_unmapped"
+        if not bound.readings:
+            return "no_point" if mapped.values else mapped.kind
+        return "reading"
+
+    # ---- per batch ----------------------------------------------------------------------------------
+    def flush(self) -> DecodeReport:
+        """Write the batch's readings and events, then terminal state, clock-skew events and roll-ups.
+
+        A failure here must fail the whole batch (every write is idempotent, so the retry is harmless).
+        """
+        if self._archive:  # archive first: evidence before anything derived from it
+            self.store.archive.append_many(self._archive)
+            self._archive.clear()
+        readings = list(self._readings.values())
+        if readings:
+            inserted = self.store.readings.put_readings(readings)
+            self.report.readings_new += sum(inserted)
+            self.report.readings_duplicate += len(inserted) - sum(inserted)
+            now = self.clock.now()
+            for reading, new in zip(readings, inserted, strict=True):
+                if new and reading.kind in (ReadingKind.MINUTE, ReadingKind.REALTIME):
+                    due = hours_due(reading.data_time, now, self.settings.rollup_grace)
+                    self._due.setdefault(reading.point_id, set()).update(due)
+        if self._events:
+            self.report.events_new += sum(self.store.events.put_events(self._events))
+        self._readings.clear()
+        self._events.clear()
+        for mn, state in self.states.items():
+            terminal = self._terminal(mn)
+            if terminal is None or not self.states.worth_writing(terminal, state, self.settings.state_refresh):
+                continue
+            written = self.store.registry.record_terminal_seen(
+                mn, state.last_at, peer=state.peer, clock_skew_s=state.skew_s, gps=state.gps
+            )
+            if self.cache is not None:
+                self.cache.remember_terminal(mn, written)
+            if state.skew_s is not None and abs(state.skew_s) > self.settings.skew_alarm_s:
+                detail = {"skew_s": f"{state.skew_s:.1f}", "source": state.skew_source}
+                event = Event(mn, EventKind.CLOCK_SKEW, hour_start(state.last_at), None, state.last_at, detail)
+                self.report.events_new += sum(self.store.events.put_events([event]))
+        if self.settings.rollup:
+            self._rollups()
+        self.states.clear()
+        return self.report
+
+    def _rollups(self) -> None:
+        now = self.clock.now()
+        for point_id, hours in sorted(self._due.items()):
+            closed = sorted(h for h in hours if h + timedelta(hours=1) <= now)
+            for hour in closed:
+                rollup_hour(self.store, point_id, hour, self.clock)
+                self.report.rollups += 1
+            intervals = self._intervals(point_id)
+            for day in sorted(days_due(closed, now)):
+                rollup_day(self.store, point_id, day, intervals, self.clock)
+                self.report.rollups += 1
+        self._due.clear()
+
+    def _intervals(self, point_id: str) -> dict[ReadingKind, timedelta]:
+        for mn, points in self._points.items():
+            if any(p.point_id == point_id for p in points):
+                terminal = self._terminal(mn)
+                if terminal is not None:
+                    return {
+                        ReadingKind.MINUTE: timedelta(minutes=terminal.minute_interval_min or 1),
+                        ReadingKind.REALTIME: timedelta(seconds=terminal.realtime_interval_s or 60),
+                    }
+        return {}
+
+    # ---- helpers ------------------------------------------------------------------------------------
+    def _terminal(self, mn: str | None) -> Terminal | None:
+        if not mn:
+            return None
+        if mn not in self._terminals:
+            try:
+                check_mn(mn)
+            except InvalidInputError:
+                self._terminals[mn] = None
+                return None
+            hit, terminal = self.cache.terminal(mn) if self.cache is not None else (False, None)
+            if not hit:
+                terminal = self.store.registry.find_terminal(mn)
+                if self.cache is not None:
+                    self.cache.remember_terminal(mn, terminal)
+            self._terminals[mn] = terminal
+        return self._terminals[mn]
+
+    def _points_for(self, mn: str) -> list[MonitoringPoint]:
+        if mn not in self._points:
+            cached = self.cache.points(mn) if self.cache is not None else None
+            if cached is None:
+                found = self.store.registry.points_for_mn(mn)
+                if self.cache is not None:
+                    self.cache.remember_points(mn, found)
+                cached = tuple(found)
+            self._points[mn] = list(cached)
+        return self._points[mn]
+
+    def _flag(self, record: FrameRecord, kind: EventKind) -> None:
+        # One event per terminal and hour: the id derives from (mn, kind, occurred_at), so repeats are no-ops.
+        detail = {"peer": record.peer, "cn": record.cn, "listener": record.listener}
+        event = Event(record.mn, kind, hour_start(record.received_at), None, record.received_at, detail)
+        self.report.events_new += sum(self.store.events.put_events([event]))
+
+
+def decode_records(
+    records: Iterable[bytes | str | Mapping[str, Any]],
+    store: Store,
+    clock: Clock,
+    profiles: Mapping[str, Profile],
+    settings: DecodeSettings | None = None,
+) -> DecodeReport:
+    """Decode a batch of frame records (local mode and benchmarks; the Lambda handler drives a Decoder)."""
+    decoder = Decoder(store, clock, profiles, settings)
+    for record in records:
+        decoder.decode(record)
+    return decoder.flush()

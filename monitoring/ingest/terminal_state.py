@@ -1,0 +1,100 @@
+"""Per-batch terminal observations: last frame time and peer, clock skew, GPS; written once per batch.
+
+Clock skew is the terminal's clock minus the platform's receive time. It is read, in order of trust, from
+a 1011 SystemTime upload, from the QN of an upload (the terminal stamps it when sending), or from the
+DataTime of a real-time frame received within a minute. Replies (9011–9014) are skipped: they carry the
+platform's QN. A real-time frame older than that is a store-and-forward backfill, not a skew.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitoring.errors import InvalidInputError
+from monitoring.ingest.records import FrameRecord
+from monitoring.profiles.mapping import MappedFrame
+from monitoring.readings.values import parse_local_time
+from monitoring.registry.terminal import GpsFix, Terminal
+
+_FRESH = timedelta(minutes=1)
+_SKEW_NOISE_S = 5.0  # network delay jitters the measured skew; smaller changes are not worth a write
+_NO_QN_KINDS = (None, "ignore")
+
+
+@dataclass
+class TerminalState:
+    """What the batch saw of one terminal (the newest receipt wins)."""
+
+    last_at: datetime
+    peer: str = ""
+    skew_s: float | None = None
+    skew_source: str = ""
+    gps: GpsFix | None = None
+
+
+def measure_skew(record: FrameRecord, frame: object, mapped: MappedFrame) -> tuple[float | None, str]:
+    """(terminal clock − receive time in seconds, source) for one frame, or (None, "")."""
+    scalars = getattr(getattr(frame, "cp", None), "scalars", {}) or {}
+    system = parse_local_time(scalars.get("SystemTime")) if mapped.kind == "time" else None
+    if system is not None:
+        return (system - record.received_at).total_seconds(), "SystemTime"
+    qn = parse_local_time(getattr(frame, "qn", None)) if mapped.kind not in _NO_QN_KINDS else None
+    if qn is not None:
+        return (qn - record.received_at).total_seconds(), "QN"
+    if mapped.kind == "realtime" and mapped.data_time is not None:
+        delta = mapped.data_time - record.received_at
+        if abs(delta) <= _FRESH:
+            return delta.total_seconds(), "DataTime"
+    return None, ""
+
+
+class TerminalStates:
+    """Observations of the current batch, keyed by MN."""
+
+    def __init__(self) -> None:
+        self._by_mn: dict[str, TerminalState] = {}
+
+    def observe(self, record: FrameRecord, frame: object, mapped: MappedFrame) -> None:
+        mn = getattr(frame, "mn", None) or record.mn
+        state = self._by_mn.get(mn)
+        newest = state is None or record.received_at >= state.last_at
+        if state is None:
+            state = self._by_mn[mn] = TerminalState(record.received_at)
+        if newest:
+            state.last_at, state.peer = record.received_at, record.peer
+            skew, source = measure_skew(record, frame, mapped)
+            if skew is not None:
+                state.skew_s, state.skew_source = skew, source
+        if mapped.gps is not None:
+            at = mapped.data_time or record.received_at
+            try:
+                fix = GpsFix(mapped.gps[0], mapped.gps[1], at)
+            except InvalidInputError:
+                return  # an impossible position is kept in the archive only
+            if state.gps is None or fix.at > state.gps.at:
+                state.gps = fix
+
+    @staticmethod
+    def worth_writing(stored: Terminal, seen: TerminalState, refresh: timedelta) -> bool:
+        """Whether the batch's observation changes the stored terminal enough to spend a write on it."""
+        if stored.last_frame_at is None or not stored.online:
+            return True
+        if seen.last_at - stored.last_frame_at >= refresh:
+            return True
+        if seen.peer and seen.peer != stored.last_peer:
+            return True  # reconnected (the listener records disconnects; a new session is news)
+        if seen.gps is not None and (
+            stored.gps is None or (seen.gps.lat, seen.gps.lon) != (stored.gps.lat, stored.gps.lon)
+        ):
+            return True  # the terminal moved (a newer fix of the same place is not news)
+        if seen.skew_s is not None:
+            return stored.clock_skew_s is None or abs(seen.skew_s - stored.clock_skew_s) > _SKEW_NOISE_S
+        return False
+
+    def items(self) -> Iterator[tuple[str, TerminalState]]:
+        return iter(list(self._by_mn.items()))
+
+    def clear(self) -> None:
+        self._by_mn.clear()

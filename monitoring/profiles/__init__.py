@@ -1,0 +1,1 @@
+"""Protocol profiles: data files that say which (ST, CN) and factor codes mean which quantities (loader, mapping)."""

@@ -1,0 +1,213 @@
+"""Rule families 4 and 9 at enterprise level: emergency measures, halt orders, over-production, status.
+
+Status (producing / stopped / curtailed / unknown) and daily production-versus-control energy are facts
+stored for dashboards, not alarms; the alarms are: emergency measures not applied (per interval), production
+while under a halt order, and daily production energy above factor x baseline for min_days days running.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder, LevelMeasures
+from monitoring.emergency.service import (
+    PRODUCING_ROLES,
+    active_alerts,
+    active_halts,
+    hourly_baseline_kw,
+    interval_results,
+)
+from monitoring.rules import episodes
+from monitoring.rules.context import Context
+from monitoring.rules.models import Finding, Role, RunState
+
+
+def _producing(ctx: Context) -> list[str]:
+    return [p.id for p in ctx.topology.points_of(ctx.enterprise.id) if p.role in PRODUCING_ROLES]
+
+
+def emergency_violation(ctx: Context) -> list[Finding]:
+    """R4: intervals of an active alert in which the enterprise's measures for that level were not applied."""
+    out: list[Finding] = []
+    alerts: list[EmergencyAlert] = ctx.extras.get("alerts", [])
+    measures: Mapping[str, EnterpriseMeasures] = ctx.extras.get("measures", {})
+    prm = ctx.config.params("emergency_violation", enterprise=ctx.enterprise.id)
+    for alert in active_alerts(alerts, ctx.enterprise.id, ctx.enterprise.town, ctx.start, ctx.at(ctx.n)):
+        results = interval_results(
+            ctx,
+            alert,
+            measures.get(ctx.enterprise.id),
+            interval_min=int(prm["interval_min"]),
+            stop_run_min=int(prm["stop_run_min"]),
+            tolerance=prm["energy_tolerance"],
+        )
+        cond = bytearray([episodes.UNKNOWN]) * ctx.n
+        detail: dict[str, Any] = {}
+        for r in results:
+            lo, hi = ctx.index(r.start), ctx.index(r.end)
+            judged = r.violating or r.cap_kwh is not None or r.coverage >= 0.5
+            val = episodes.TRUE if r.violating else (episodes.FALSE if judged else episodes.UNKNOWN)
+            cond[lo:hi] = bytes([val]) * (hi - lo)
+            if r.violating:
+                detail[r.start.isoformat()] = {
+                    "violations": list(r.violations),
+                    "baseline_kwh": r.baseline_kwh,
+                    "actual_kwh": r.actual_kwh,
+                    "cap_kwh": r.cap_kwh,
+                }
+        for run in ctx.runs(cond, 1):
+            ev = {
+                "alert": alert.id,
+                "level": alert.level.value,
+                "intervals": {
+                    k: v for k, v in detail.items() if ctx.at(run.start).isoformat() <= k < ctx.at(run.end).isoformat()
+                },
+                "thresholds": dict(prm),
+            }
+            out.append(
+                ctx.finding(
+                    "emergency_violation", f"enterprise:{ctx.enterprise.id}/{alert.id}", run, _producing(ctx), ev
+                )
+            )
+    return out
+
+
+def halt_violation(ctx: Context) -> list[Finding]:
+    """R9: any production point running while a halt order is in force."""
+    out: list[Finding] = []
+    orders: list[HaltOrder] = ctx.extras.get("halts", [])
+    prm = ctx.config.params("halt_violation", enterprise=ctx.enterprise.id)
+    prod = _producing(ctx)
+    series = [ctx.states(p) for p in prod]
+    for order in active_halts(orders, ctx.enterprise.id, ctx.start, ctx.at(ctx.n)):
+        lo = max(ctx.index(order.start), 0)
+        hi = ctx.n if order.end is None else min(ctx.index(order.end), ctx.n)
+        cond = bytearray(ctx.n)
+        for m in range(lo, hi):
+            vals = [s[m] for s in series]
+            cond[m] = (
+                episodes.TRUE
+                if RunState.RUN in vals
+                else (episodes.FALSE if vals and RunState.UNKNOWN not in vals else episodes.UNKNOWN)
+            )
+        for run in ctx.runs(cond, prm["min_duration_min"]):
+            ev = {"halt_order": order.id, "order_start": order.start.isoformat(), "thresholds": dict(prm)}
+            out.append(ctx.finding("halt_violation", f"enterprise:{ctx.enterprise.id}/{order.id}", run, prod, ev))
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseStatus:
+    """Real-time status of an enterprise at a minute (for dashboards and the daily summary)."""
+
+    enterprise_id: str
+    at: datetime
+    status: str  # producing | stopped | curtailed | unknown
+    running: tuple[str, ...]
+    stopped: tuple[str, ...]
+    unknown: tuple[str, ...]
+    production_kw: float
+    control_kw: float
+
+
+def status_at(ctx: Context, m: int) -> EnterpriseStatus:
+    """The enterprise's status at minute m of the context."""
+    run: list[str] = []
+    stop: list[str] = []
+    unk: list[str] = []
+    prod_kw = ctrl_kw = 0.0
+    for p in ctx.topology.points_of(ctx.enterprise.id):
+        v = ctx.values(p.id, "p")[m] or 0.0
+        if p.role in PRODUCING_ROLES:
+            prod_kw += v
+            {RunState.RUN: run, RunState.STOP: stop}.get(RunState(ctx.states(p.id)[m]), unk).append(p.id)
+        elif p.role == Role.CONTROL:
+            ctrl_kw += v
+    status = "unknown"
+    if run:
+        status = "producing"
+        t = ctx.at(m)
+        alerts = active_alerts(
+            ctx.extras.get("alerts", []), ctx.enterprise.id, ctx.enterprise.town, t, t + timedelta(minutes=1)
+        )
+        measures: Mapping[str, EnterpriseMeasures] = ctx.extras.get("measures", {})
+        em = measures.get(ctx.enterprise.id)
+        for alert in alerts:
+            level = (em.levels.get(alert.level) if em else None) or LevelMeasures()
+            base = sum(hourly_baseline_kw(ctx, p, (t.hour + 8) % 24) or 0.0 for p in run + stop + unk)
+            stops_ok = all(p not in run for p in level.stop_points)
+            share_ok = level.energy_share is None or (base > 0 and prod_kw <= level.energy_share * base)
+            if stops_ok and share_ok and (level.stop_points or level.energy_share is not None):
+                status = "curtailed"
+    elif stop and not unk:
+        status = "stopped"
+    return EnterpriseStatus(
+        ctx.enterprise.id, ctx.at(m), status, tuple(run), tuple(stop), tuple(unk), round(prod_kw, 3), round(ctrl_kw, 3)
+    )
+
+
+def daily_energy(ctx: Context) -> dict[str, float]:
+    """kWh over the context (one local day) by role: production (incl. combined), control, main."""
+    out = {"production": 0.0, "control": 0.0, "main": 0.0}
+    for p in ctx.topology.points_of(ctx.enterprise.id):
+        key = "production" if p.role in PRODUCING_ROLES else p.role.value
+        if key in out:
+            out[key] += sum(max(v, 0.0) for v in ctx.values(p.id, "p") if v is not None) / 60.0
+    return {k: round(v, 3) for k, v in out.items()}
+
+
+def daily_baseline_kwh(ctx: Context) -> float | None:
+    """Expected daily production energy: the sum of hourly baselines over 24 local hours."""
+    total = 0.0
+    for pid in _producing(ctx):
+        for h in range(24):
+            b = hourly_baseline_kw(ctx, pid, h)
+            if b is None:
+                return None
+            total += b
+    return total
+
+
+def over_production(
+    enterprise_id: str,
+    days: Mapping[date, Mapping[str, Any]],
+    factor: float,
+    min_days: int,
+    day_start: Callable[[date], datetime],
+) -> list[Finding]:
+    """R9: every run of >= min_days consecutive days with production energy above factor x baseline."""
+    streaks: list[list[date]] = []
+    current: list[date] = []
+    for d in sorted(days):
+        rec = days[d]
+        base, prod = rec.get("baseline_kwh"), rec.get("energy", {}).get("production")
+        over = base is not None and prod is not None and base > 0 and prod > factor * base
+        if over and current and (d - current[-1]).days == 1:
+            current.append(d)
+        else:
+            if len(current) >= min_days:
+                streaks.append(current)
+            current = [d] if over else []
+    last_day = max(days) if days else None
+    out: list[Finding] = []
+    for streak in [*streaks, current] if len(current) >= min_days else streaks:
+        ongoing = streak[-1] == last_day
+        ev = {
+            "days": {d.isoformat(): dict(days[d]) for d in streak},
+            "thresholds": {"factor": factor, "min_days": min_days},
+        }
+        end = None if ongoing else day_start(streak[-1] + timedelta(days=1))
+        finding = Finding(
+            "over_production",
+            f"enterprise:{enterprise_id}",
+            enterprise_id,
+            day_start(streak[0]),
+            end,
+            ev,
+            {"days": len(streak)},
+        )
+        out.append(finding)
+    return out

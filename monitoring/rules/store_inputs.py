@@ -1,0 +1,194 @@
+"""RuleInputs over the platform's stores: registry → Topology, readings → Samples, events → TerminalEvents.
+
+Also the registry's per-association parameters (AssociationParams) become rule-config overrides, and
+backfill marks (written by `note_late_readings` when decode stores readings older than their arrival) tell
+the engine which windows to reopen: the readings store has no arrival-time index, so decode says so instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitoring.errors import InvalidInputError
+from monitoring.events.models import EventKind
+from monitoring.readings.models import Reading, ReadingKind
+from monitoring.registry.models import FacilityKind
+from monitoring.rules.config import RuleConfig
+from monitoring.rules.models import (
+    AssociationInfo,
+    EnterpriseInfo,
+    PointInfo,
+    Role,
+    Sample,
+    TerminalEvent,
+    Topology,
+)
+from monitoring.rules.ports import RuleStateRepository
+from monitoring.storage.ports import Store
+
+ROLES = {
+    FacilityKind.PRODUCTION: Role.PRODUCTION,
+    FacilityKind.CONTROL: Role.CONTROL,
+    FacilityKind.MAIN_INCOMING: Role.MAIN,
+    FacilityKind.COMBINED: Role.COMBINED,
+    FacilityKind.INDIRECT: Role.INDIRECT,
+}
+EVENT_KINDS = {
+    EventKind.POWER_LOSS: "power_off",
+    EventKind.POWER_RESTORE: "power_on",
+    EventKind.PARAM_CHANGE: "param_change",
+    EventKind.DUPLICATE_MN: "duplicate_mn",
+    EventKind.CLOCK_SKEW: "clock_skew",
+}
+_FIELDS = {"p": "p", "ia": "ia", "ib": "ib", "ic": "ic", "ua": "ua", "ub": "ub", "uc": "uc", "ep_fwd": "energy"}
+LATE_AFTER = timedelta(minutes=5)  # a reading stored this long after its data time is backfill
+BACKFILL_PREFIX = "backfill:"
+log = logging.getLogger(__name__)
+
+
+def to_sample(r: Reading) -> Sample:
+    """The rule engine's view of a reading; the worst flag of the quantities it uses becomes its flag."""
+    vals = {dst: r.values[src] for src, dst in _FIELDS.items() if src in r.values}
+    flags = [r.flags[q] for q in _FIELDS if q in r.flags and r.flags[q] != "N"]
+    return Sample(r.data_time, flag=flags[0] if flags else "N", received_at=r.received_at, **vals)
+
+
+def note_late_readings(state: RuleStateRepository, readings: Iterable[Reading], received_at: datetime) -> int:
+    """Record backfill so the next evaluation reopens its window; call after storing decoded readings."""
+    earliest: dict[str, datetime] = {}
+    for r in readings:
+        if received_at - r.data_time > LATE_AFTER and (
+            r.point_id not in earliest or r.data_time < earliest[r.point_id]
+        ):
+            earliest[r.point_id] = r.data_time
+    for pid, at in earliest.items():
+        key = f"{BACKFILL_PREFIX}{received_at.strftime('%Y%m%dT%H%M')}:{pid}"
+        prev = state.get(key)
+        if prev is None or datetime.fromisoformat(prev["earliest"]) > at:
+            state.put(key, {"point": pid, "earliest": at.isoformat()})
+    return len(earliest)
+
+
+class StoreRuleInputs:
+    def __init__(self, store: Store, state: RuleStateRepository, county_id: str) -> None:
+        self._store = store
+        self._state = state
+        self._county = county_id
+        self._topology: Topology | None = None
+        self.overrides: dict[str, Any] = {}
+
+    def topology(self) -> Topology:
+        if self._topology is None:
+            self._topology = self._load()
+        return self._topology
+
+    def config(self, base: RuleConfig) -> RuleConfig:
+        """`base` with the registry's association parameters applied as overrides."""
+        self.topology()
+        config = base
+        for scope, by_id in self.overrides.items():
+            for ident, sections in by_id.items():
+                try:
+                    config = config.with_overrides({scope: {ident: sections}})
+                except InvalidInputError as exc:
+                    # One bad registry entry must not stop evaluation for everyone: skip it, loudly.
+                    log.warning("ignoring rule parameters of %s %s: %s", scope, ident, exc)
+        return config
+
+    def _load(self) -> Topology:
+        reg = self._store.registry
+        enterprises: dict[str, EnterpriseInfo] = {}
+        points: dict[str, PointInfo] = {}
+        assocs: dict[str, AssociationInfo] = {}
+        over: dict[str, dict[str, dict[str, dict[str, float]]]] = {"association": {}, "point": {}}
+        intervals = {t.mn: t for t in reg.list_terminals(self._county)}
+        for e in reg.list_enterprises(self._county):
+            if e.exemption is not None:
+                continue
+            enterprises[e.enterprise_id] = EnterpriseInfo(e.enterprise_id, e.name, e.branch_id, e.town_id)
+            facilities = {f.facility_id: f for f in reg.list_facilities(e.enterprise_id)}
+            by_facility: dict[str, list[str]] = {}
+            for p in reg.list_points(e.enterprise_id):
+                if p.status.value == "disabled":
+                    continue
+                f = facilities.get(p.facility_id)
+                term = intervals.get(p.mn or "")
+                interval = 60 * (term.minute_interval_min or 1) if term else 60
+                points[p.point_id] = PointInfo(
+                    p.point_id,
+                    e.enterprise_id,
+                    ROLES[p.role],
+                    p.mn,
+                    p.name,
+                    rated_kw=f.rated_power_kw if f else None,
+                    rated_a=f.rated_current_a if f else None,
+                    interval_s=interval,
+                )
+                by_facility.setdefault(p.facility_id, []).append(p.point_id)
+            for a in reg.list_associations(e.enterprise_id):
+                prod = tuple(pid for fid in a.production_facility_ids for pid in by_facility.get(fid, ()))
+                ctrl = tuple(by_facility.get(a.control_facility_id, ()))
+                if not prod or not ctrl:
+                    continue
+                assocs[a.association_id] = AssociationInfo(a.association_id, e.enterprise_id, prod, ctrl, a.name)
+                over["association"][a.association_id] = _association_overrides(a.params)
+                for pids, on_kw in ((prod, a.params.production_on_kw), (ctrl, a.params.control_on_kw)):
+                    if on_kw is not None:
+                        for pid in pids:
+                            over["point"][pid] = {"running_state": {"on_share_rated": 0.0, "on_min_kw": on_kw}}
+        self.overrides = over
+        return Topology(enterprises, points, assocs)
+
+    def samples(self, point_ids: Sequence[str], start: datetime, end: datetime) -> Mapping[str, list[Sample]]:
+        out: dict[str, list[Sample]] = {}
+        for pid in point_ids:
+            rows = self._store.readings.readings(pid, ReadingKind.MINUTE, start, end, limit=100_000)
+            if not rows:
+                rows = self._store.readings.readings(pid, ReadingKind.REALTIME, start, end, limit=100_000)
+            if rows:
+                out[pid] = [to_sample(r) for r in rows]
+        return out
+
+    def events(self, mns: Sequence[str], start: datetime, end: datetime) -> list[TerminalEvent]:
+        out: list[TerminalEvent] = []
+        for mn in mns:
+            for e in self._store.events.events_for_mn(mn, start, end):
+                kind = EVENT_KINDS.get(e.kind)
+                if kind is not None:
+                    out.append(TerminalEvent(e.occurred_at, e.mn, kind, dict(e.detail)))
+        return sorted(out, key=lambda e: e.at)
+
+    def late_arrivals(self, received_since: datetime, data_before: datetime) -> Mapping[str, datetime]:
+        out: dict[str, datetime] = {}
+        since = (received_since - timedelta(minutes=1)).strftime("%Y%m%dT%H%M")
+        purge_before = (received_since - timedelta(days=1)).strftime("%Y%m%dT%H%M")
+        for key in self._state.keys(BACKFILL_PREFIX):
+            stamp = key[len(BACKFILL_PREFIX) :].split(":", 1)[0]
+            if stamp < purge_before:
+                self._state.delete(key)
+                continue
+            doc = self._state.get(key)
+            if stamp < since or doc is None:
+                continue
+            at = datetime.fromisoformat(doc["earliest"])
+            pid = str(doc["point"])
+            if at < data_before and (pid not in out or at < out[pid]):
+                out[pid] = at
+        return out
+
+
+def _association_overrides(params: Any) -> dict[str, dict[str, float]]:
+    """AssociationParams (registry) → rule sections. extra keys are "section.parameter"."""
+    out: dict[str, dict[str, float]] = {
+        "control_stopped": {"min_duration_min": params.confirm_s / 60},
+        "control_low_load": {"baseline_share": params.low_load_ratio},
+        "start_stop_order": {"start_grace_min": params.start_lead_s / 60, "stop_lag_min": params.stop_lag_s / 60},
+    }
+    for key, value in params.extra.items():
+        section, _, name = str(key).partition(".")
+        if name:
+            out.setdefault(section, {})[name] = float(value)
+    return out

@@ -1,0 +1,119 @@
+"""`open_dynamodb_store(...)`: every repository on DynamoDB through PynamoDB, the AWS counterpart of sqlite's
+`open_store`. Tables are named "<prefix>-<logical>" (schema.py); the CDK app creates them in AWS, and
+`create_tables=True` creates them here (DynamoDB Local, moto).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitoring.clock import Clock
+from monitoring.storage.dynamodb import schema, tables
+from monitoring.storage.dynamodb._client import bind_client, make_client
+from monitoring.storage.dynamodb.archive import DynamoDBArchiveRepository
+from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
+from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
+from monitoring.storage.dynamodb.metering import CapacityMeter
+from monitoring.storage.dynamodb.models import Connection, Models, build_models
+from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
+from monitoring.storage.dynamodb.registry import DynamoDBRegistryRepository
+from monitoring.storage.dynamodb.rules import DynamoDBRulesStores, open_rules_stores
+from monitoring.storage.ports import Store
+from monitoring.storage.retention import RetentionPolicy
+
+
+@dataclass
+class DynamoDBBackend:
+    """One store's tables, models and botocore client; `meter` counts every request it makes."""
+
+    connection: Connection
+    table_prefix: str = schema.DEFAULT_TABLE_PREFIX
+    meter: CapacityMeter = field(default_factory=CapacityMeter)
+    models: Models = field(init=False)
+    client: Any = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.models = build_models(self.table_prefix, self.connection)
+        self.client = make_client(self.connection)
+        self.tx_connection = bind_client(self.models, self.client)
+        self.meter.attach(self.client)
+
+    def create_tables(self, *, enable_ttl: bool = True) -> None:
+        """Create the store's missing tables (not in AWS, where the CDK app owns them)."""
+        tables.create_tables(self.client, self.table_prefix, enable_ttl=enable_ttl)
+
+    def delete_tables(self) -> None:
+        """Drop the store's tables (tests)."""
+        tables.delete_tables(self.client, self.table_prefix)
+
+    def store(
+        self,
+        *,
+        retention: RetentionPolicy | None = None,
+        clock: Clock | None = None,
+        archive_days: int | None = None,
+        purge_by_scan: bool = False,
+    ) -> Store:
+        """The repositories on this backend. `purge_by_scan` lets `purge_expired` scan and delete (local use,
+        tests); left False, it returns 0 because DynamoDB's own TTL deletes expired items."""
+        policy = retention or RetentionPolicy()
+        m = self.models
+        return Store(
+            registry=DynamoDBRegistryRepository(m.registry),
+            readings=DynamoDBReadingsRepository(m.readings, retention=policy, clock=clock, scan_purge=purge_by_scan),
+            events=DynamoDBEventsRepository(m.events, retention=policy, scan_purge=purge_by_scan),
+            archive=DynamoDBArchiveRepository(m.archive, retention_days=archive_days),
+            commands=DynamoDBCommandsRepository(m.state, self.tx_connection),
+            retention=policy,
+            close=self.close,
+        )
+
+    def rules_stores(self) -> DynamoDBRulesStores:
+        """The rules-area repositories (rule state, alarms, audit, reports, emergency) on the `state` table."""
+        return open_rules_stores(self.models.state, self.tx_connection)
+
+    def close(self) -> None:
+        """Release the HTTP connection pool."""
+        self.client.close()
+
+
+def open_dynamodb_store(
+    *,
+    region: str | None = None,
+    host: str | None = None,
+    table_prefix: str = schema.DEFAULT_TABLE_PREFIX,
+    retention: RetentionPolicy | None = None,
+    clock: Clock | None = None,
+    create_tables: bool = False,
+    meter: CapacityMeter | None = None,
+    aws_access_key_id: str | None = None,
+    aws_secret_access_key: str | None = None,
+    archive_days: int | None = None,
+    purge_by_scan: bool = False,
+) -> Store:
+    """Open the DynamoDB store `table_prefix` in `region` (None: botocore's own resolution, e.g. AWS_REGION in
+    Lambda), or at `host` (DynamoDB Local's URL). `meter` counts its requests and capacity units."""
+    conn = Connection(
+        region=region, host=host, aws_access_key_id=aws_access_key_id, aws_secret_access_key=aws_secret_access_key
+    )
+    backend = DynamoDBBackend(conn, table_prefix, meter or CapacityMeter())
+    if create_tables:
+        backend.create_tables()
+    return backend.store(retention=retention, clock=clock, archive_days=archive_days, purge_by_scan=purge_by_scan)
+
+
+def open_dynamodb_rules_stores(
+    *,
+    region: str | None = None,
+    host: str | None = None,
+    table_prefix: str = schema.DEFAULT_TABLE_PREFIX,
+    meter: CapacityMeter | None = None,
+    aws_access_key_id: str | None = None,
+    aws_secret_access_key: str | None = None,
+) -> DynamoDBRulesStores:
+    """The rules-area repositories (rule state, alarms, audit, reports, emergency) of store `table_prefix`."""
+    conn = Connection(
+        region=region, host=host, aws_access_key_id=aws_access_key_id, aws_secret_access_key=aws_secret_access_key
+    )
+    return DynamoDBBackend(conn, table_prefix, meter or CapacityMeter()).rules_stores()

@@ -1,0 +1,80 @@
+"""Events in DynamoDB: pk "ev#<mn>" / sk "<occurred_at>#<event_id>", written only if absent; a sparse GSI lists
+a point's events (gsi1pk "pt#<point>", same sort key).
+
+The default event_id is derived from (mn, kind, occurred_at, point), so one id always lands on one key and the
+conditional put makes redelivery idempotent. Listing by MN is a strongly consistent query; listing by point
+goes through the GSI (eventually consistent, fine for dashboards).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from pynamodb.exceptions import PynamoDBException
+
+from monitoring.events.models import Event
+from monitoring.storage import codec
+from monitoring.storage.base.events import EventsRepositoryBase
+from monitoring.storage.dynamodb._client import is_condition_failure, time_key, time_range, translate
+from monitoring.storage.dynamodb.models import EventItem
+from monitoring.storage.dynamodb.readings import purge_by_scan
+from monitoring.storage.retention import RetentionPolicy
+
+
+def _sort_key(event: Event) -> str:
+    return f"{time_key(event.occurred_at)}#{event.event_id}"
+
+
+class DynamoDBEventsRepository(EventsRepositoryBase):
+    def __init__(
+        self, model: type[EventItem], *, retention: RetentionPolicy | None = None, scan_purge: bool = False
+    ) -> None:
+        super().__init__(retention=retention)
+        self._model = model
+        self._scan_purge = scan_purge
+
+    def _insert_events(self, items: Sequence[tuple[Event, int | None]]) -> list[bool]:
+        inserted = []
+        for event, ttl in items:
+            item = self._model(
+                f"ev#{event.mn}",
+                _sort_key(event),
+                t="ev",
+                body=codec.dumps(event),
+                expires_at=None if ttl is None else datetime.fromtimestamp(ttl, UTC),
+            )
+            if event.point_id:
+                item.gsi1pk = f"pt#{event.point_id}"
+                item.gsi1sk = _sort_key(event)
+            try:
+                item.save(condition=self._model.pk.does_not_exist())
+                inserted.append(True)
+            except PynamoDBException as exc:
+                if not is_condition_failure(exc):
+                    with translate("put event"):
+                        raise
+                inserted.append(False)
+        return inserted
+
+    def _query_events(self, by: str, value: str, start: datetime, end: datetime, limit: int) -> list[Event]:
+        bounds = time_range(start, end)
+        if bounds is None:
+            return []
+        low, high = bounds[0], bounds[1] + "#~"  # "~" sorts after every id character
+        page = min(limit, 1000)
+        with translate(f"query events by {by}"):
+            if by == "mn":
+                items = self._model.query(
+                    f"ev#{value}", self._model.sk.between(low, high), consistent_read=True, limit=limit, page_size=page
+                )
+            elif by == "point":
+                items = self._model.gsi1.query(  # type: ignore[attr-defined]
+                    f"pt#{value}", self._model.gsi1sk.between(low, high), limit=limit, page_size=page
+                )
+            else:
+                raise ValueError(f"events cannot be listed by {by!r}")
+            return [codec.loads(Event, item.body) for item in items if item.body]
+
+    def _purge_expired(self, now_epoch: int) -> int:
+        return purge_by_scan(self._model, now_epoch) if self._scan_purge else 0

@@ -1,0 +1,111 @@
+"""Count DynamoDB requests and consumed capacity units per operation, as the AWS bill sees them.
+
+A `CapacityMeter` hooks botocore's `after-call` event on the clients the adapter uses. PynamoDB asks for
+`ReturnConsumedCapacity=TOTAL` on every data-plane call, so each response carries the units it consumed.
+Benchmarks divide the totals by the frames they fed in to report requests and units per frame.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Operations billed in read units; every other data-plane operation is billed in write units.
+READ_OPERATIONS = frozenset(
+    {"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "ExecuteStatement", "BatchExecuteStatement"}
+)
+CONTROL_OPERATIONS = frozenset(
+    {
+        "CreateTable",
+        "DeleteTable",
+        "DescribeTable",
+        "ListTables",
+        "UpdateTable",
+        "UpdateTimeToLive",
+        "DescribeTimeToLive",
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OperationUsage:
+    """What one kind of DynamoDB call cost so far."""
+
+    requests: int = 0
+    errors: int = 0  # requests answered with an error, e.g. ConditionalCheckFailedException
+    read_units: float = 0.0
+    write_units: float = 0.0
+
+    def __add__(self, other: OperationUsage) -> OperationUsage:
+        return OperationUsage(
+            self.requests + other.requests,
+            self.errors + other.errors,
+            self.read_units + other.read_units,
+            self.write_units + other.write_units,
+        )
+
+
+def usage_of(operation: str, parsed: Mapping[str, Any]) -> OperationUsage:
+    """The usage one response reports; `ConsumedCapacity` is a dict, or a list for batches and transactions."""
+    failed = "Error" in parsed
+    capacity = parsed.get("ConsumedCapacity") or []
+    entries = [capacity] if isinstance(capacity, Mapping) else list(capacity)
+    read = write = 0.0
+    for entry in entries:
+        if not isinstance(entry, Mapping):
+            continue
+        if "ReadCapacityUnits" in entry or "WriteCapacityUnits" in entry:
+            read += float(entry.get("ReadCapacityUnits", 0.0))
+            write += float(entry.get("WriteCapacityUnits", 0.0))
+        elif operation in READ_OPERATIONS:
+            read += float(entry.get("CapacityUnits", 0.0))
+        else:
+            write += float(entry.get("CapacityUnits", 0.0))
+    return OperationUsage(requests=1, errors=int(failed), read_units=read, write_units=write)
+
+
+class CapacityMeter:
+    """Thread-safe tally of DynamoDB data-plane requests and units, keyed by operation name."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._usage: dict[str, OperationUsage] = {}
+        self._attached: set[int] = set()
+
+    def attach(self, client: Any) -> None:
+        """Count every call made through a botocore DynamoDB client (idempotent per client)."""
+        with self._lock:
+            if id(client) in self._attached:
+                return
+            self._attached.add(id(client))
+        client.meta.events.register("after-call.dynamodb", self._on_after_call, unique_id=f"capacity-meter-{id(self)}")
+
+    def record(self, operation: str, parsed: Mapping[str, Any]) -> None:
+        """Add one response to the tally; control-plane calls (table admin) are not billed per request."""
+        if operation in CONTROL_OPERATIONS:
+            return
+        usage = usage_of(operation, parsed)
+        with self._lock:
+            self._usage[operation] = self._usage.get(operation, OperationUsage()) + usage
+
+    def _on_after_call(self, *, model: Any, parsed: Mapping[str, Any], **_: Any) -> None:
+        self.record(str(model.name), parsed)
+
+    def snapshot(self) -> dict[str, OperationUsage]:
+        """A copy of the usage per operation."""
+        with self._lock:
+            return dict(self._usage)
+
+    def total(self) -> OperationUsage:
+        """The usage summed over every operation."""
+        result = OperationUsage()
+        for usage in self.snapshot().values():
+            result = result + usage
+        return result
+
+    def reset(self) -> None:
+        """Forget everything counted so far (e.g. after loading fixtures, before the measured run)."""
+        with self._lock:
+            self._usage.clear()

@@ -1,0 +1,149 @@
+"""Readings in DynamoDB: conditional puts for idempotency; "latest" read straight from the history.
+
+readings table: pk "rd#<point>#<kind>" / sk data time (one item per reading, TTL from retention);
+"ag#<point>#<period>" / period start (aggregates, longer TTL); "cp#<point>" / day (completeness).
+
+"Latest" is the newest reading at or before now + future_tolerance: one descending Query with Limit 1 on the
+point's partition. No separate "latest" item is written, which saves one write unit per reading (the biggest
+line of the bill), and it cannot roll back: a late backfill only adds older items, and TTL removes the
+oldest first because it counts from data time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, date, datetime
+
+from pynamodb.exceptions import PynamoDBException
+
+from monitoring.clock import Clock
+from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
+from monitoring.storage import codec
+from monitoring.storage.base.readings import ReadingsRepositoryBase
+from monitoring.storage.dynamodb._client import is_condition_failure, time_key, time_range, translate
+from monitoring.storage.dynamodb.models import ExpiringItem, ReadingItem
+from monitoring.storage.retention import RetentionPolicy
+
+
+def _ttl(epoch: int | None) -> datetime | None:
+    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
+
+
+def purge_by_scan(model: type[ExpiringItem], now_epoch: int) -> int:
+    """Delete items whose TTL has passed, by scanning the whole table. Maintenance only, never on a hot path:
+    in AWS, DynamoDB's own TTL deletes expired items (within about two days) and this should not be scheduled."""
+    removed = 0
+    with translate(f"purge {model.Meta.table_name}"), model.batch_write() as batch:
+        for item in model.scan(model.expires_at <= _ttl(now_epoch)):
+            batch.delete(item)
+            removed += 1
+    return removed
+
+
+class DynamoDBReadingsRepository(ReadingsRepositoryBase):
+    def __init__(
+        self,
+        readings: type[ReadingItem],
+        *,
+        retention: RetentionPolicy | None = None,
+        clock: Clock | None = None,
+        scan_purge: bool = False,
+    ) -> None:
+        super().__init__(retention=retention, clock=clock)
+        self._readings = readings
+        self._scan_purge = scan_purge
+
+    def _insert_readings(self, items: Sequence[tuple[Reading, int | None]]) -> list[bool]:
+        inserted = []
+        for reading, ttl in items:
+            item = self._readings(
+                f"rd#{reading.point_id}#{reading.kind.value}",
+                time_key(reading.data_time),
+                t="rd",
+                body=codec.dumps(reading),
+                expires_at=_ttl(ttl),
+            )
+            try:
+                item.save(condition=self._readings.pk.does_not_exist())
+                inserted.append(True)
+            except PynamoDBException as exc:
+                if not is_condition_failure(exc):
+                    with translate("put reading"):
+                        raise
+                inserted.append(False)  # already stored: a duplicate delivery
+        return inserted
+
+    def _advance_latest(self, readings: Sequence[Reading]) -> None:
+        """Nothing to write: `_get_latest` reads the newest stored reading (see the module docstring)."""
+
+    def _get_latest(self, point_id: str, kind: ReadingKind) -> Reading | None:
+        horizon = time_key(self.clock.now() + self.future_tolerance)
+        with translate("get latest reading"):
+            found = list(
+                self._readings.query(
+                    f"rd#{point_id}#{kind.value}",
+                    self._readings.sk <= horizon,
+                    scan_index_forward=False,
+                    limit=1,
+                    consistent_read=True,
+                )
+            )
+        return None if not found or found[0].body is None else codec.loads(Reading, found[0].body)
+
+    def _query_readings(
+        self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, limit: int
+    ) -> list[Reading]:
+        bounds = time_range(start, end)
+        if bounds is None:
+            return []
+        with translate("query readings"):
+            items = self._readings.query(
+                f"rd#{point_id}#{kind.value}",
+                self._readings.sk.between(*bounds),
+                consistent_read=True,
+                limit=limit,
+                page_size=min(limit, 1000),
+            )
+            return [codec.loads(Reading, item.body) for item in items if item.body]
+
+    def _put_aggregate(self, aggregate: Aggregate, ttl: int | None) -> None:
+        item = self._readings(
+            f"ag#{aggregate.point_id}#{aggregate.period.value}",
+            time_key(aggregate.start),
+            t="ag",
+            body=codec.dumps(aggregate),
+            expires_at=_ttl(ttl),
+        )
+        with translate("put aggregate"):
+            item.save()  # upsert: a recomputation replaces the previous figures
+
+    def _query_aggregates(
+        self, point_id: str, period: AggregatePeriod, start: datetime, end: datetime
+    ) -> list[Aggregate]:
+        bounds = time_range(start, end)
+        if bounds is None:
+            return []
+        with translate("query aggregates"):
+            items = self._readings.query(
+                f"ag#{point_id}#{period.value}", self._readings.sk.between(*bounds), consistent_read=True
+            )
+            return [codec.loads(Aggregate, item.body) for item in items if item.body]
+
+    def _put_completeness(self, completeness: Completeness) -> None:
+        item = self._readings(
+            f"cp#{completeness.point_id}", completeness.day.isoformat(), t="cp", body=codec.dumps(completeness)
+        )
+        with translate("put completeness"):
+            item.save()
+
+    def _query_completeness(self, point_id: str, first_day: date, last_day: date) -> list[Completeness]:
+        with translate("query completeness"):
+            items = self._readings.query(
+                f"cp#{point_id}",
+                self._readings.sk.between(first_day.isoformat(), last_day.isoformat()),
+                consistent_read=True,
+            )
+            return [codec.loads(Completeness, item.body) for item in items if item.body]
+
+    def _purge_expired(self, now_epoch: int) -> int:
+        return purge_by_scan(self._readings, now_epoch) if self._scan_purge else 0

@@ -1,0 +1,78 @@
+"""Registry documents in DynamoDB: one item per (kind, key), optimistic versions, up to three GSI lookups.
+
+Item: pk = "<kind>#<key>", sk = kind, body = the record's JSON, version = its version. The n-th index a kind
+declares in INDEXES goes to GSI n: gsiNpk = "<kind>#<index>#<value>", gsiNsk = key. GSI reads are eventually
+consistent; registry edits are human-paced, and the base's uniqueness checks are documented as best effort.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from pynamodb.exceptions import DoesNotExist, PynamoDBException
+from pynamodb.expressions.condition import Condition
+
+from monitoring.errors import ConflictError
+from monitoring.storage.base.registry import INDEXES, RegistryRepositoryBase
+from monitoring.storage.dynamodb._client import is_condition_failure, translate
+from monitoring.storage.dynamodb.models import RegistryItem
+
+_SLOTS = ("gsi1", "gsi2", "gsi3")
+
+
+def _index_value(kind: str, index: str, value: str) -> str:
+    return f"{kind}#{index}#{value}"
+
+
+class DynamoDBRegistryRepository(RegistryRepositoryBase):
+    def __init__(self, model: type[RegistryItem]) -> None:
+        self._model = model
+
+    def _get_doc(self, kind: str, key: str) -> dict[str, Any] | None:
+        with translate(f"registry get {kind}"):
+            try:
+                item = self._model.get(f"{kind}#{key}", kind, consistent_read=True)
+            except DoesNotExist:
+                return None
+        return None if item.body is None else dict(json.loads(item.body))
+
+    def _put_doc(
+        self, kind: str, key: str, body: dict[str, Any], index: Mapping[str, str], *, expected_version: int | None
+    ) -> None:
+        declared = INDEXES[kind]
+        unknown = set(index) - set(declared)
+        if unknown:
+            raise ValueError(f"{kind}: undeclared index {sorted(unknown)}")
+        item = self._model(f"{kind}#{key}", kind, t="reg", body=json.dumps(body, ensure_ascii=False, sort_keys=True))
+        if "version" in body:
+            item.version = int(body["version"])
+        for slot, name in zip(_SLOTS, declared, strict=False):
+            if name in index:
+                setattr(item, f"{slot}pk", _index_value(kind, name, index[name]))
+                setattr(item, f"{slot}sk", key)
+        condition: Condition | None
+        if expected_version is None:
+            condition = None
+        elif expected_version == 0:
+            condition = self._model.pk.does_not_exist()
+        else:
+            condition = self._model.version == expected_version
+        try:
+            item.save(condition=condition, add_version_condition=False)
+        except PynamoDBException as exc:
+            if is_condition_failure(exc):
+                raise ConflictError(f"{kind} {key!r}: stored version differs from {expected_version}") from exc
+            with translate(f"registry put {kind}"):
+                raise
+
+    def _query_docs(self, kind: str, index: str, value: str) -> list[dict[str, Any]]:
+        # The GSIs hold keys only (so per-frame terminal updates never rewrite them): query keys, then fetch.
+        slot = _SLOTS[INDEXES[kind].index(index)]
+        gsi = getattr(self._model, slot)
+        with translate(f"registry query {kind} by {index}"):
+            keys = [(item.pk, item.sk) for item in gsi.query(_index_value(kind, index, value))]
+            # Eventually consistent like the index itself: half the read units of a consistent read.
+            items = self._model.batch_get(keys, consistent_read=False) if keys else []
+            return [dict(json.loads(item.body)) for item in items if item.body]

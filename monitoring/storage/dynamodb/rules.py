@@ -1,0 +1,294 @@
+"""The rules-area repositories (rule state, alarms, audit, reports, emergency) in DynamoDB's `state` table.
+
+Keys (pk / sk), all reads of single items strongly consistent:
+- rule state: "rs" / key (one partition: `keys(prefix)` is a begins_with Query; about 5 writes/s for a county)
+- alarm: "alarm#<id>" / "alarm", listed by enterprise on gsi1 ("alarment#<e>" / "<created>#<id>") and all
+  together on gsi2 ("alarms" / same); a pointer "alarmkey#<subject>#<rule>" / "ptr" names the latest alarm of
+  the pair and whether it is open. A new alarm and its pointer are written in one transaction, conditional on
+  the pointer being absent or closed: at most one open alarm per (subject, rule), even between racing writers.
+- audit: "audit#<alarm>" / "<ns clock><counter>" (append order)
+- fault / stoppage: "fault#<id>" / "fault", "stop#<id>" / "stop"; by enterprise on gsi1 ("<kind>ent#<e>" / filed)
+- emergency: "emalert#<id>" / "alert" and "emhalt#<id>" / "halt" on gsi1 ("emalerts"/"emhalts" / "<start>#<id>");
+  measures "emmeasures" / enterprise
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pynamodb.connection import Connection as PynamoConnection
+from pynamodb.exceptions import DoesNotExist
+from pynamodb.transactions import TransactWrite
+
+from monitoring.alarms.models import Alarm, AlarmState, AuditEntry
+from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder
+from monitoring.errors import ConflictError, NotFoundError
+from monitoring.reports.models import FaultReport, StoppageRequest
+from monitoring.storage import rules_codec as codec
+from monitoring.storage.dynamodb._client import time_key, translate
+from monitoring.storage.dynamodb.models import StateItem
+
+T = TypeVar("T")
+_RULE_STATE = "rs"
+
+
+def _dump(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _get(model: type[StateItem], pk: str, sk: str) -> StateItem | None:
+    with translate(f"get {pk}"):
+        try:
+            return model.get(pk, sk, consistent_read=True)
+        except DoesNotExist:
+            return None
+
+
+def _bodies(items: Any) -> list[dict[str, Any]]:
+    return [dict(json.loads(item.body)) for item in items if item.body]
+
+
+class DynamoDBRuleState:
+    def __init__(self, model: type[StateItem]) -> None:
+        self._model = model
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        item = _get(self._model, _RULE_STATE, key)
+        return None if item is None or item.body is None else dict(json.loads(item.body))
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        with translate("put rule state"):
+            self._model(_RULE_STATE, key, t="rs", body=_dump(value)).save()
+
+    def delete(self, key: str) -> None:
+        with translate("delete rule state"):
+            self._model(_RULE_STATE, key).delete()
+
+    def keys(self, prefix: str) -> list[str]:
+        condition = self._model.sk.startswith(prefix) if prefix else None
+        with translate("list rule state"):
+            return [
+                i.sk for i in self._model.query(_RULE_STATE, condition, consistent_read=True, attributes_to_get=["sk"])
+            ]
+
+
+class DynamoDBAlarmRepository:
+    def __init__(self, model: type[StateItem], tx: PynamoConnection) -> None:
+        self._model = model
+        self._tx = tx
+
+    def _item(self, alarm: Alarm) -> StateItem:
+        order = f"{time_key(alarm.created_at)}#{alarm.id}"
+        return self._model(
+            f"alarm#{alarm.id}",
+            "alarm",
+            t="alarm",
+            status=alarm.state.value,
+            version=alarm.version,
+            is_open=alarm.open,
+            body=_dump(codec.alarm_to_dict(alarm)),
+            gsi1pk=f"alarment#{alarm.enterprise_id}",
+            gsi1sk=order,
+            gsi2pk="alarms",
+            gsi2sk=order,
+        )
+
+    def _pointer(self, alarm: Alarm) -> StateItem:
+        return self._model(
+            f"alarmkey#{alarm.subject}#{alarm.rule}", "ptr", t="alarmkey", ref=alarm.id, is_open=alarm.open
+        )
+
+    def get(self, alarm_id: str) -> Alarm:
+        item = _get(self._model, f"alarm#{alarm_id}", "alarm")
+        if item is None or item.body is None:
+            raise NotFoundError(f"alarm {alarm_id} not found")
+        return codec.alarm_from_dict(json.loads(item.body))
+
+    def latest(self, subject: str, rule: str) -> Alarm | None:
+        pointer = _get(self._model, f"alarmkey#{subject}#{rule}", "ptr")
+        return None if pointer is None or pointer.ref is None else self.get(pointer.ref)
+
+    def open_for_enterprise(self, enterprise_id: str) -> list[Alarm]:
+        with translate("open alarms"):
+            items = self._model.gsi1.query(  # type: ignore[attr-defined]
+                f"alarment#{enterprise_id}",
+                filter_condition=self._model.is_open == True,  # noqa: E712
+            )
+            return [codec.alarm_from_dict(d) for d in _bodies(items)]
+
+    def list(
+        self,
+        *,
+        enterprise_id: str | None = None,
+        states: Sequence[AlarmState] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[Alarm]:
+        if states is not None and not states:
+            return []
+        index, pk = (self._model.gsi1, f"alarment#{enterprise_id}") if enterprise_id else (self._model.gsi2, "alarms")  # type: ignore[attr-defined]
+        sort = self._model.gsi1sk if enterprise_id else self._model.gsi2sk
+        low, high = (time_key(since) if since else "0"), (time_key(until) if until else "~")
+        condition = sort.between(low, high) if since or until else None
+        states_filter = None if states is None else self._model.status.is_in(*(s.value for s in states))
+        with translate("list alarms"):
+            # sk is "<created>#<id>": an alarm created exactly at `until` sorts above time_key(until), so [since, until)
+            items = index.query(pk, condition, filter_condition=states_filter, scan_index_forward=False, limit=limit)
+            return [codec.alarm_from_dict(d) for d in _bodies(items)]
+
+    def put(self, alarm: Alarm, *, expected_version: int | None) -> Alarm:
+        absent = self._model.pk.does_not_exist()
+        if expected_version is None:
+            stored = replace(alarm, version=1)
+            free = absent | (self._model.is_open == False)  # noqa: E712
+            with translate(f"raise alarm {alarm.id}"), TransactWrite(connection=self._tx) as tx:
+                tx.save(self._item(stored), condition=absent)
+                tx.save(self._pointer(stored), condition=free)
+            return stored
+        stored = replace(alarm, version=expected_version + 1)
+        pointer = _get(self._model, f"alarmkey#{alarm.subject}#{alarm.rule}", "ptr")
+        is_latest = pointer is not None and pointer.ref == alarm.id
+        if stored.open and not is_latest:
+            raise ConflictError(f"alarm {alarm.id}: only the latest alarm of {alarm.subject}/{alarm.rule} may be open")
+        with translate(f"update alarm {alarm.id}"), TransactWrite(connection=self._tx) as tx:
+            tx.save(self._item(stored), condition=self._model.version == expected_version)
+            if is_latest:
+                tx.save(self._pointer(stored), condition=self._model.ref == alarm.id)
+        return stored
+
+
+class DynamoDBAuditLog:
+    _counter = itertools.count()
+    _lock = threading.Lock()
+
+    def __init__(self, model: type[StateItem]) -> None:
+        self._model = model
+
+    def append(self, entry: AuditEntry) -> None:
+        with self._lock:  # wall-clock ns plus a process counter: append order within a process
+            order = f"{time.time_ns():020d}{next(self._counter) % 1_000_000:06d}"
+        with translate("append audit"):
+            self._model(f"audit#{entry.alarm_id}", order, t="audit", body=_dump(codec.audit_to_dict(entry))).save()
+
+    def for_alarm(self, alarm_id: str) -> list[AuditEntry]:
+        with translate("read audit"):
+            return [
+                codec.audit_from_dict(d) for d in _bodies(self._model.query(f"audit#{alarm_id}", consistent_read=True))
+            ]
+
+
+class DynamoDBReportRepository:
+    def __init__(self, model: type[StateItem]) -> None:
+        self._model = model
+
+    def _put(self, kind: str, ident: str, enterprise_id: str, filed_at: datetime, doc: dict[str, Any]) -> None:
+        item = self._model(f"{kind}#{ident}", kind, t=kind, body=_dump(doc))
+        item.gsi1pk, item.gsi1sk = f"{kind}ent#{enterprise_id}", f"{time_key(filed_at)}#{ident}"
+        with translate(f"put {kind}"):
+            item.save()
+
+    def _get(self, kind: str, ident: str, decode: Callable[[dict[str, Any]], T]) -> T:
+        item = _get(self._model, f"{kind}#{ident}", kind)
+        if item is None or item.body is None:
+            raise NotFoundError(f"{kind} {ident} not found")
+        return decode(json.loads(item.body))
+
+    def _for(self, kind: str, enterprise_id: str) -> list[dict[str, Any]]:
+        with translate(f"list {kind}"):
+            return _bodies(self._model.gsi1.query(f"{kind}ent#{enterprise_id}"))  # type: ignore[attr-defined]
+
+    def put_fault(self, report: FaultReport) -> None:
+        self._put("fault", report.id, report.enterprise_id, report.filed_at, codec.fault_to_dict(report))
+
+    def get_fault(self, report_id: str) -> FaultReport:
+        return self._get("fault", report_id, codec.fault_from_dict)
+
+    def faults_for(self, enterprise_id: str) -> list[FaultReport]:
+        return [codec.fault_from_dict(d) for d in self._for("fault", enterprise_id)]
+
+    def put_stoppage(self, request: StoppageRequest) -> None:
+        self._put("stop", request.id, request.enterprise_id, request.filed_at, codec.stoppage_to_dict(request))
+
+    def get_stoppage(self, request_id: str) -> StoppageRequest:
+        return self._get("stop", request_id, codec.stoppage_from_dict)
+
+    def stoppages_for(self, enterprise_id: str) -> list[StoppageRequest]:
+        return [codec.stoppage_from_dict(d) for d in self._for("stop", enterprise_id)]
+
+
+class DynamoDBEmergencyRepository:
+    def __init__(self, model: type[StateItem]) -> None:
+        self._model = model
+
+    def _put_timed(self, kind: str, ident: str, start: datetime, doc: dict[str, Any]) -> None:
+        item = self._model(f"em{kind}#{ident}", kind, t=f"em{kind}", body=_dump(doc))
+        item.gsi1pk, item.gsi1sk = f"em{kind}s", f"{time_key(start)}#{ident}"
+        with translate(f"put emergency {kind}"):
+            item.save()
+
+    def _started_before(self, kind: str, end: datetime) -> list[dict[str, Any]]:
+        # Everything that starts before `end`, oldest first; the caller drops what ended before the window.
+        with translate(f"list emergency {kind}"):
+            return _bodies(self._model.gsi1.query(f"em{kind}s", self._model.gsi1sk < time_key(end)))  # type: ignore[attr-defined]
+
+    def put_alert(self, alert: EmergencyAlert) -> None:
+        self._put_timed("alert", alert.id, alert.start, codec.alert_to_dict(alert))
+
+    def get_alert(self, alert_id: str) -> EmergencyAlert:
+        item = _get(self._model, f"emalert#{alert_id}", "alert")
+        if item is None or item.body is None:
+            raise NotFoundError(f"emergency alert {alert_id} not found")
+        return codec.alert_from_dict(json.loads(item.body))
+
+    def alerts_between(self, start: datetime, end: datetime) -> list[EmergencyAlert]:
+        alerts = [codec.alert_from_dict(d) for d in self._started_before("alert", end)]
+        return [a for a in alerts if a.end > start]
+
+    def put_measures(self, measures: EnterpriseMeasures) -> None:
+        with translate("put measures"):
+            body = _dump(codec.measures_to_dict(measures))
+            self._model("emmeasures", measures.enterprise_id, t="emmeasures", body=body).save()
+
+    def measures(self) -> dict[str, EnterpriseMeasures]:
+        with translate("list measures"):
+            found = [
+                codec.measures_from_dict(d) for d in _bodies(self._model.query("emmeasures", consistent_read=True))
+            ]
+        return {m.enterprise_id: m for m in found}
+
+    def put_halt(self, order: HaltOrder) -> None:
+        self._put_timed("halt", order.id, order.start, codec.halt_to_dict(order))
+
+    def halts_between(self, start: datetime, end: datetime) -> list[HaltOrder]:
+        halts = [codec.halt_from_dict(d) for d in self._started_before("halt", end)]
+        return [h for h in halts if h.end is None or h.end > start]
+
+
+@dataclass
+class DynamoDBRulesStores:
+    """Every repository of the rules area on one DynamoDB backend."""
+
+    state: DynamoDBRuleState
+    alarms: DynamoDBAlarmRepository
+    audit: DynamoDBAuditLog
+    reports: DynamoDBReportRepository
+    emergency: DynamoDBEmergencyRepository
+
+
+def open_rules_stores(model: type[StateItem], tx: PynamoConnection) -> DynamoDBRulesStores:
+    """The rules-area repositories on a store's `state` table."""
+    return DynamoDBRulesStores(
+        DynamoDBRuleState(model),
+        DynamoDBAlarmRepository(model, tx),
+        DynamoDBAuditLog(model),
+        DynamoDBReportRepository(model),
+        DynamoDBEmergencyRepository(model),
+    )

@@ -1,0 +1,81 @@
+"""The DynamoDB entries of the contract suite's adapter list: moto (in-process) and DynamoDB Local (a real
+DynamoDB implementation in a JVM, started once per session by tests/conftest.py).
+
+Each test gets its own freshly created tables (a unique prefix), with TTL left off: the suite runs on a fixed
+clock, while DynamoDB Local's TTL sweeper uses the wall clock and would delete the suite's items.
+`purge_expired` is allowed to scan, which is what the suite checks; in AWS, DynamoDB's TTL does that job.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from moto import mock_aws
+
+from monitoring.clock import FixedClock
+from monitoring.storage.dynamodb.adapter import DynamoDBBackend
+from monitoring.storage.dynamodb.models import Connection
+from monitoring.storage.ports import Store
+from tests.conftest import FAKE_AWS_ENV
+
+REGION = FAKE_AWS_ENV["AWS_DEFAULT_REGION"]
+
+
+def _prefix() -> str:
+    return f"ct{uuid.uuid4().hex[:12]}"
+
+
+def moto_store(tmp_path: Path, clock: FixedClock, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A store on moto's in-process DynamoDB (fresh state per test)."""
+    request.getfixturevalue("fake_aws_env")
+    with mock_aws():
+        backend = DynamoDBBackend(Connection(region=REGION), _prefix())
+        backend.create_tables(enable_ttl=False)
+        try:
+            yield backend.store(clock=clock, purge_by_scan=True)
+        finally:
+            backend.close()
+
+
+def dynamodb_local_store(tmp_path: Path, clock: FixedClock, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """A store on the session's DynamoDB Local, in tables created for this test and dropped after it."""
+    url = request.getfixturevalue("dynamodb_local_url")
+    request.getfixturevalue("fake_aws_env")
+    conn = Connection(region=REGION, host=url, aws_access_key_id="local", aws_secret_access_key="local")
+    backend = DynamoDBBackend(conn, _prefix())
+    backend.create_tables(enable_ttl=False)
+    try:
+        yield backend.store(clock=clock, purge_by_scan=True)
+    finally:
+        backend.delete_tables()
+        backend.close()
+
+
+def dynamodb_rules_stores(request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The rules-area repositories on moto or DynamoDB Local (request.param names which)."""
+    request.getfixturevalue("fake_aws_env")
+    if request.param == "moto":
+        with mock_aws():
+            backend = DynamoDBBackend(Connection(region=REGION), _prefix())
+            backend.create_tables(enable_ttl=False)
+            yield backend.rules_stores()
+            backend.close()
+        return
+    url = request.getfixturevalue("dynamodb_local_url")
+    backend = DynamoDBBackend(
+        Connection(region=REGION, host=url, aws_access_key_id="l", aws_secret_access_key="l"), _prefix()
+    )
+    backend.create_tables(enable_ttl=False)
+    try:
+        yield backend.rules_stores()
+    finally:
+        backend.delete_tables()
+        backend.close()
+
+
+moto_store.needs_request = True  # type: ignore[attr-defined]
+dynamodb_local_store.needs_request = True  # type: ignore[attr-defined]

@@ -1,0 +1,158 @@
+"""Contract suite of the rules-area repositories (alarms, audit, rule state, reports, emergency): memory and sqlite."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from monitoring.alarms.models import Alarm, AlarmState, AuditEntry, Cause, Episode, Reminder, Response
+from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder, Level, LevelMeasures
+from monitoring.errors import ConflictError, NotFoundError
+from monitoring.reports.models import Decision, FaultKind, FaultReport, StoppageKind, StoppageRequest
+from monitoring.storage.rules_memory import MemoryRulesStores
+from monitoring.storage.sqlite.db import Database
+from monitoring.storage.sqlite.rules_repos import open_rules_stores
+from tests.contract.storage.dynamodb_adapters import dynamodb_rules_stores
+
+pytestmark = pytest.mark.contract
+T = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["memory", "sqlite", "moto", "dynamodb_local"])
+def rules(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
+    if request.param == "memory":
+        yield MemoryRulesStores()
+        return
+    if request.param in ("moto", "dynamodb_local"):
+        yield from dynamodb_rules_stores(request)
+        return
+    db = Database(tmp_path / "rules.db")
+    try:
+        yield open_rules_stores(db)
+    finally:
+        db.close()
+
+
+def _alarm(aid: str = "a1", subject: str = "A1/C1", at: datetime = T) -> Alarm:
+    ep = Episode(
+        at,
+        None,
+        {"thresholds": {"min_duration_min": 10}, "readings": {"C1": [{"p": 0.0}]}},
+        {"C1": {"known_share": 1.0}},
+        False,
+        ("stoppage:S1",),
+    )
+    return Alarm(aid, "control_stopped", subject, "E1", "high", AlarmState.PENDING, (ep,), at, at, ("P1", "C1"))
+
+
+def test_alarm_put_get_roundtrip_increments_version(rules: Any) -> None:
+    stored = rules.alarms.put(_alarm(), expected_version=None)
+    assert stored.version == 1
+    got = rules.alarms.get("a1")
+    assert got == stored
+    resp = Response(Cause.MAINTENANCE, "检修", ("s3://x/1.jpg",), "u1", T + timedelta(hours=1))
+    updated = rules.alarms.put(
+        replace(
+            got, state=AlarmState.RESPONDED, response=resp, reminders=(Reminder(T, "enterprise", "response_overdue"),)
+        ),
+        expected_version=1,
+    )
+    assert updated.version == 2 and rules.alarms.get("a1") == updated
+
+
+def test_alarm_stale_version_conflicts(rules: Any) -> None:
+    rules.alarms.put(_alarm(), expected_version=None)
+    with pytest.raises(ConflictError):
+        rules.alarms.put(_alarm(), expected_version=7)
+    with pytest.raises(ConflictError):
+        rules.alarms.put(_alarm(), expected_version=None)
+
+
+def test_only_one_open_alarm_per_subject_and_rule(rules: Any) -> None:
+    first = rules.alarms.put(_alarm("a1"), expected_version=None)
+    with pytest.raises(ConflictError):
+        rules.alarms.put(_alarm("a2"), expected_version=None)
+    rules.alarms.put(replace(first, state=AlarmState.CLOSED), expected_version=first.version)
+    rules.alarms.put(_alarm("a2", at=T + timedelta(hours=1)), expected_version=None)
+    latest = rules.alarms.latest("A1/C1", "control_stopped")
+    assert latest is not None and latest.id == "a2"
+    assert [a.id for a in rules.alarms.open_for_enterprise("E1")] == ["a2"]
+
+
+def test_alarm_list_filters_by_state_enterprise_and_time(rules: Any) -> None:
+    rules.alarms.put(_alarm("a1", "S1", T), expected_version=None)
+    rules.alarms.put(_alarm("a2", "S2", T + timedelta(hours=2)), expected_version=None)
+    assert [a.id for a in rules.alarms.list()] == ["a2", "a1"]
+    assert [a.id for a in rules.alarms.list(since=T + timedelta(hours=1))] == ["a2"]
+    assert [a.id for a in rules.alarms.list(until=T + timedelta(hours=1))] == ["a1"]
+    assert rules.alarms.list(states=[AlarmState.CLOSED]) == []
+    assert rules.alarms.list(enterprise_id="E9") == []
+    assert len(rules.alarms.list(limit=1)) == 1
+
+
+def test_missing_alarm_is_not_found(rules: Any) -> None:
+    with pytest.raises(NotFoundError):
+        rules.alarms.get("nope")
+    assert rules.alarms.latest("x", "y") is None
+
+
+def test_audit_keeps_order_per_alarm(rules: Any) -> None:
+    for i, action in enumerate(("raised", "responded", "dispatched")):
+        rules.audit.append(
+            AuditEntry(
+                "a1", T + timedelta(minutes=i), "u", "enterprise", "ip:1.2.3.4", action, None, "pending", {"n": i}
+            )
+        )
+    rules.audit.append(AuditEntry("a2", T, "system", "system", "", "raised", None, "pending"))
+    trail = rules.audit.for_alarm("a1")
+    assert [e.action for e in trail] == ["raised", "responded", "dispatched"] and trail[2].detail == {"n": 2}
+
+
+def test_rule_state_put_get_keys_delete(rules: Any) -> None:
+    rules.state.put("ent:E1", {"evaluated_until": T.isoformat(), "nested": {"a": [1, 2]}})
+    rules.state.put("ent:E2", {"x": 1})
+    rules.state.put("tick", {})
+    assert rules.state.get("ent:E1") == {"evaluated_until": T.isoformat(), "nested": {"a": [1, 2]}}
+    assert rules.state.keys("ent:") == ["ent:E1", "ent:E2"]
+    rules.state.delete("ent:E2")
+    rules.state.delete("absent")
+    assert rules.state.get("ent:E2") is None and rules.state.keys("ent:") == ["ent:E1"]
+
+
+def test_reports_roundtrip_and_order(rules: Any) -> None:
+    f = FaultReport(
+        "F1", "E1", FaultKind.CONTROL_EQUIPMENT, ("C1",), T, T + timedelta(minutes=30), "u", "故障", ("p.jpg",)
+    )
+    rules.reports.put_fault(f)
+    rules.reports.put_fault(replace(f, resolved_at=T + timedelta(hours=3)))
+    assert rules.reports.get_fault("F1").resolved_at == T + timedelta(hours=3)
+    s1 = StoppageRequest(
+        "S1", "E1", StoppageKind.CONTROL_STOP, ("C1",), T, T + timedelta(hours=4), "检修", T - timedelta(days=1), "u"
+    )
+    s2 = replace(s1, id="S2", filed_at=T - timedelta(days=2), decision=Decision.APPROVED, decided_at=T, decided_by="b")
+    rules.reports.put_stoppage(s1)
+    rules.reports.put_stoppage(s2)
+    assert [s.id for s in rules.reports.stoppages_for("E1")] == ["S2", "S1"]
+    assert rules.reports.get_stoppage("S2") == s2
+    assert rules.reports.faults_for("E2") == []
+    with pytest.raises(NotFoundError):
+        rules.reports.get_stoppage("S9")
+
+
+def test_emergency_alerts_measures_halts(rules: Any) -> None:
+    a = EmergencyAlert("A1", Level.RED, T, T + timedelta(days=2), "红色预警", frozenset({"E1"}), None, "应急科")
+    rules.emergency.put_alert(a)
+    assert rules.emergency.get_alert("A1") == a
+    assert rules.emergency.alerts_between(T + timedelta(days=1), T + timedelta(days=3)) == [a]
+    assert rules.emergency.alerts_between(T + timedelta(days=2), T + timedelta(days=3)) == []
+    m = EnterpriseMeasures("E1", {Level.RED: LevelMeasures(("P1",), 0.5, ((22, 24),))})
+    rules.emergency.put_measures(m)
+    assert rules.emergency.measures() == {"E1": m}
+    h = HaltOrder("H1", "E1", T, None, "停产整治")
+    rules.emergency.put_halt(h)
+    assert rules.emergency.halts_between(T + timedelta(days=30), T + timedelta(days=31)) == [h]

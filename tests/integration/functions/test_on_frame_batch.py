@@ -1,0 +1,166 @@
+"""on_frame_batch.handler with Kinesis event fixtures against a real sqlite store."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from functions import _wiring
+from functions.on_frame_batch import handler
+from monitoring.errors import StorageUnavailableError
+from monitoring.events.models import EventKind
+from monitoring.readings.models import ReadingKind
+from monitoring.registry.models import FacilityKind, MonitoringPoint
+from monitoring.registry.terminal import Terminal, hash_password
+from monitoring.storage.ports import Store
+from tests.fixtures.events import load_event
+
+pytestmark = pytest.mark.integration
+
+MN = "88888880000001"
+DAY = (datetime(2026, 11, 27, 16, tzinfo=UTC), datetime(2026, 11, 28, 16, tzinfo=UTC))
+
+
+def _register(store: Store) -> None:
+    store.registry.put_terminal(Terminal(mn=MN, county_id="rugao", password_hash=hash_password("123456", n=2)))
+    for ch in ("01", "02"):
+        point = MonitoringPoint(
+            point_id=f"pt-{ch}",
+            enterprise_id="e1",
+            facility_id="f1",
+            point_code=f"320682-{ch}",
+            name=f"回路{ch}",
+            role=FacilityKind.CONTROL,
+            mn=MN,
+            channel=ch,
+        )
+        store.registry.put_point(point)
+
+
+def test_handler_with_frame_batch_stores_readings_events_and_reports_no_failure(
+    wired_store: Store, lambda_context: Any
+) -> None:
+    # Given a registered terminal with two bound circuits
+    _register(wired_store)
+    # When the Kinesis batch (real-time, ST=44 minute data, SOE) is handled
+    response = handler(load_event("kinesis_frame_batch.json"), lambda_context)
+    # Then nothing failed, and readings, the SOE and the archive are in sqlite
+    assert response == {"batchItemFailures": []}
+    realtime = wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)
+    assert [dict(r.values) for r in realtime] == [{"ua": 231.2, "ia": 12.5, "p": 8.1, "ep_fwd": 1520.25}]
+    assert realtime[0].raw["THD_Ua01"] == {"Rtd": "2.5"}
+    minute = wired_store.readings.readings("pt-01", ReadingKind.MINUTE, *DAY)
+    assert dict(minute[0].values) == {"p": 8.0, "ep_fwd": 1520.3}
+    assert wired_store.readings.readings("pt-02", ReadingKind.REALTIME, *DAY)[0].values["ia"] == 3.1
+    (event,) = wired_store.events.events_for_point("pt-01", *DAY)
+    assert event.kind is EventKind.POWER_LOSS and event.occurred_at.microsecond == 457000
+    assert wired_store.archive.verify(MN).ok and wired_store.archive.verify(MN).checked == 3
+    terminal = wired_store.registry.get_terminal(MN)
+    assert terminal.gps is not None and terminal.gps.lat == 32.39
+
+
+def test_handler_with_mixed_batch_archives_flags_and_rejects_without_failing(
+    wired_store: Store, lambda_context: Any
+) -> None:
+    _register(wired_store)
+    response = handler(load_event("kinesis_frame_batch_mixed.json"), lambda_context)
+    # The garbage record is rejected (retrying cannot help), not reported as a failure that blocks the shard
+    assert response == {"batchItemFailures": []}
+    assert wired_store.archive.head("99999990000009") is not None
+    kinds = {e.kind for e in wired_store.events.events_for_mn("99999990000009", *DAY)}
+    assert kinds == {EventKind.UNREGISTERED_SEEN}
+    assert {e.kind for e in wired_store.events.events_for_mn(MN, *DAY)} == {EventKind.AUTH_FAILURE}
+
+
+def test_handler_with_storage_failure_reports_partial_batch_failure(
+    wired_store: Store, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a registry that cannot be read for one terminal (its record fails), the others are fine
+    _register(wired_store)
+    original = wired_store.registry.find_terminal
+
+    def flaky(mn: str) -> Any:
+        if mn == "99999990000009":
+            raise StorageUnavailableError("registry unreachable")
+        return original(mn)
+
+    monkeypatch.setattr(wired_store.registry, "find_terminal", flaky)
+    event = load_event("kinesis_frame_batch_mixed.json")
+    # When the batch is handled
+    response = handler(event, lambda_context)
+    # Then only that record is reported for retry, the rest is stored
+    failed = event["Records"][2]["kinesis"]["sequenceNumber"]
+    assert response == {"batchItemFailures": [{"itemIdentifier": failed}]}
+    assert len(wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)) == 1
+    # And redelivering the whole batch once the store recovers is harmless
+    monkeypatch.setattr(wired_store.registry, "find_terminal", original)
+    assert handler(event, lambda_context) == {"batchItemFailures": []}
+    assert len(wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)) == 1
+    assert wired_store.archive.verify(MN).checked == 2  # the ok frame and the auth_failed one, each once
+
+
+def test_handler_with_store_down_at_flush_fails_the_whole_batch(
+    wired_store: Store, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _register(wired_store)
+
+    def down(frames: Any) -> Any:
+        raise StorageUnavailableError("disk full")
+
+    monkeypatch.setattr(wired_store.archive, "append_many", down)
+    with pytest.raises(StorageUnavailableError):
+        handler(load_event("kinesis_frame_batch.json"), lambda_context)
+    assert wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY) == []
+
+
+def test_wiring_settings_from_env_rejects_bad_backend() -> None:
+    with pytest.raises(Exception, match="STORE_BACKEND"):
+        _wiring.settings_from_env({"STORE_BACKEND": "postgres"})
+    settings = _wiring.settings_from_env({"STORE_BACKEND": "memory", "DECODE_ROLLUP": "false"})
+    assert settings.store_backend == "memory" and settings.rollup is False
+    assert timedelta(seconds=60) == settings.decode_settings().rollup_grace
+
+
+@pytest.mark.usefixtures("fake_aws_env")
+def test_handler_with_dynamodb_backend_under_moto_decodes_the_same_batch(lambda_context: Any) -> None:
+    # Given the AWS wiring (STORE_BACKEND=dynamodb) and tables as the CDK stack would create them
+    from moto import mock_aws
+
+    from monitoring.clock import FixedClock
+    from monitoring.storage.dynamodb import open_store
+
+    with mock_aws():
+        clock = FixedClock(datetime(2026, 11, 28, 10, 35, tzinfo=UTC))
+        setup = open_store(region="cn-north-1", table_prefix="t", clock=clock, create_tables=True)
+        _register(setup)
+        settings = _wiring.settings_from_env(
+            {"STORE_BACKEND": "dynamodb", "DYNAMODB_TABLE_PREFIX": "t", "AWS_REGION": "cn-north-1"}
+        )
+        _wiring.configure(settings, clock=clock)
+        try:
+            # When the handler runs on the Kinesis batch
+            response = handler(load_event("kinesis_frame_batch.json"), lambda_context)
+            # Then the readings are in DynamoDB
+            assert response == {"batchItemFailures": []}
+            realtime = setup.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)
+            assert [r.values["ua"] for r in realtime] == [231.2]
+            assert setup.archive.verify(MN).checked == 3
+        finally:
+            _wiring.configure(None)
+
+
+def test_handler_with_local_kinesis_event_and_empty_batch(wired_store: Store, lambda_context: Any) -> None:
+    # Given records as local mode builds them (no Kinesis in between)
+    from monitoring.ingest.records import kinesis_event
+
+    _register(wired_store)
+    data = [
+        __import__("base64").b64decode(r["kinesis"]["data"]) for r in load_event("kinesis_frame_batch.json")["Records"]
+    ]
+    # When the same handler runs on the in-process event, and on an empty batch
+    assert handler(kinesis_event(data), lambda_context) == {"batchItemFailures": []}
+    assert handler({"Records": []}, lambda_context) == {"batchItemFailures": []}
+    # Then the readings are there as if they came through Kinesis
+    assert len(wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)) == 1

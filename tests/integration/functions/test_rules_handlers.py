@@ -1,0 +1,63 @@
+"""every_minute_evaluate_rules and every_five_minutes_escalate with EventBridge fixtures on sqlite."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from functions import _wiring
+from functions.every_five_minutes_escalate import handler as escalate_handler
+from functions.every_minute_evaluate_rules import handler as evaluate_handler
+from monitoring.readings.models import Reading, ReadingKind
+from monitoring.registry.models import FacilityKind
+from monitoring.storage.ports import Store
+from tests.contract.storage import builders as b
+from tests.fixtures.events import load_event
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+
+def _seed(store: Store) -> None:
+    reg = store.registry
+    b.seed_jurisdictions(reg)
+    reg.put_enterprise(b.enterprise("e1"))
+    reg.put_facility(b.facility("f1", rated_power_kw=100.0))
+    reg.put_facility(b.facility("f2", code="TA001", name="引风机", kind=FacilityKind.CONTROL, rated_power_kw=30.0))
+    reg.put_point(b.point("p1", mn="MN0001"))
+    reg.put_point(b.point("c1", facility_id="f2", role=FacilityKind.CONTROL, mn="MN0002"))
+    reg.put_association(b.association("a1"))
+    for pid, p in (("p1", 60.0), ("c1", 0.0)):
+        rows = [
+            Reading(pid, T0 + timedelta(minutes=i), ReadingKind.MINUTE, {"p": p}, received_at=T0 + timedelta(minutes=i))
+            for i in range(120)
+        ]
+        store.readings.put_readings(rows)
+
+
+def test_evaluate_handler_raises_alarm_at_the_scheduled_time_and_is_idempotent(
+    wired_store: Store, lambda_context: Any
+) -> None:
+    # Given production running and its fan stopped since 01:00 UTC
+    _seed(wired_store)
+    event = load_event("eventbridge_scheduled.json")  # time 03:00Z
+    # When the scheduled tick runs, and is delivered a second time
+    first = evaluate_handler(event, lambda_context)
+    second = evaluate_handler(event, lambda_context)
+    # Then one stop alarm exists and the redelivery changed nothing
+    assert first["enterprises"] == 1 and first["alarms_changed"] >= 1 and second["alarms_changed"] == 0
+    alarms = _wiring.get_rules_stores().alarms.list()
+    assert [a.rule for a in alarms] == ["control_stopped"] and alarms[0].created_at == datetime(
+        2026, 11, 23, 3, tzinfo=UTC
+    )
+
+
+def test_escalate_handler_dispatches_unanswered_alarm_to_the_branch(wired_store: Store, lambda_context: Any) -> None:
+    _seed(wired_store)
+    evaluate_handler(load_event("eventbridge_scheduled.json"), lambda_context)
+    event = load_event("eventbridge_scheduled.json") | {"time": "2026-11-23T05:05:00Z"}
+    assert escalate_handler(event, lambda_context) == {"reminders": 3}
+    (alarm,) = _wiring.get_rules_stores().alarms.list()
+    assert alarm.state.value == "dispatched" and alarm.dispatched_to == "rugao-b1"

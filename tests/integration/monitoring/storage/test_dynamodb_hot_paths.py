@@ -1,0 +1,102 @@
+"""On DynamoDB Local: the per-frame and per-minute paths make a fixed, Scan-free set of requests, and the
+time series carry their TTL. These figures are what docs/dynamodb.md's access-pattern table promises."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitoring.clock import FixedClock
+from monitoring.readings.models import Reading, ReadingKind
+from monitoring.storage.dynamodb.adapter import DynamoDBBackend
+from monitoring.storage.dynamodb.metering import OperationUsage
+from monitoring.storage.dynamodb.models import Connection
+from monitoring.storage.ports import Store
+from tests.contract.storage import builders as b
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
+    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
+    made = DynamoDBBackend(conn, f"hp{uuid.uuid4().hex[:12]}")
+    made.create_tables(enable_ttl=False)
+    yield made
+    made.delete_tables()
+    made.close()
+
+
+@pytest.fixture
+def store(backend: DynamoDBBackend) -> Store:
+    made = backend.store(clock=FixedClock(NOW))
+    b.seed_jurisdictions(made.registry)
+    made.registry.put_terminal(b.terminal())
+    made.registry.put_point(b.point(mn="MN0001", channel="01"))
+    return made
+
+
+def _reading(at: datetime, kind: ReadingKind = ReadingKind.MINUTE) -> Reading:
+    return Reading("p1", at, kind, values={"p": 12.5, "ia": 20.1}, mn="MN0001")
+
+
+def _requests(backend: DynamoDBBackend) -> dict[str, int]:
+    usage = backend.meter.snapshot()
+    backend.meter.reset()
+    return {op: u.requests for op, u in usage.items()}
+
+
+def test_per_frame_path_uses_no_scan_and_a_fixed_number_of_requests(backend: DynamoDBBackend, store: Store) -> None:
+    # Given a registered terminal with one point, and a clean meter
+    backend.meter.reset()
+    # When one frame goes through what decode does with it, step by step
+    store.registry.get_terminal("MN0001")
+    assert _requests(backend) == {"GetItem": 1}
+    store.registry.points_for_mn("MN0001")
+    assert _requests(backend) == {"Query": 1, "BatchGetItem": 1}
+    store.registry.record_terminal_seen("MN0001", NOW)
+    assert _requests(backend) == {"GetItem": 1, "PutItem": 1}
+    store.archive.append(b.raw_frame(at=NOW))
+    assert _requests(backend) == {"Query": 2, "PutItem": 1}  # redelivery check + head, then the conditional put
+    store.readings.put_readings([_reading(NOW)])
+    assert _requests(backend) == {"PutItem": 1}  # "latest" is read from history, never written
+    # And what the rules read every minute
+    store.readings.latest("p1", ReadingKind.MINUTE)
+    store.readings.readings("p1", ReadingKind.MINUTE, NOW - timedelta(minutes=15), NOW + timedelta(minutes=1))
+    store.commands.pending_for("MN0001", NOW)
+    assert _requests(backend) == {"Query": 3}
+
+
+def test_meter_reports_consumed_units_from_dynamodb_local(backend: DynamoDBBackend, store: Store) -> None:
+    backend.meter.reset()
+    store.readings.put_readings([_reading(NOW)])
+    store.readings.latest("p1", ReadingKind.MINUTE)
+    usage = backend.meter.snapshot()
+    assert usage["PutItem"].requests == 1 and usage["PutItem"].write_units >= 1.0
+    assert usage["Query"].read_units > 0
+
+
+def test_duplicate_reading_is_one_refused_conditional_write(backend: DynamoDBBackend, store: Store) -> None:
+    # Given a stored reading
+    store.readings.put_reading(_reading(NOW))
+    backend.meter.reset()
+    # When it is delivered again
+    assert store.readings.put_reading(_reading(NOW)) is False
+    # Then its conditional write was refused (and nothing was overwritten)
+    assert backend.meter.snapshot()["PutItem"] == OperationUsage(requests=1, errors=1)
+
+
+def test_time_series_items_carry_the_retention_ttl(backend: DynamoDBBackend, store: Store) -> None:
+    # Given minute data (400-day retention) and hour data (kept forever) under the default policy
+    store.readings.put_readings([_reading(NOW), _reading(NOW, ReadingKind.HOUR)])
+    model = backend.models.readings
+    minute = model.get("rd#p1#minute", "2026-11-28T02:00:00.000000Z", consistent_read=True)
+    hour = model.get("rd#p1#hour", "2026-11-28T02:00:00.000000Z", consistent_read=True)
+    # Then the TTL counts from the data time, and hour data has none
+    assert minute.expires_at == NOW + timedelta(days=400)
+    assert hour.expires_at is None

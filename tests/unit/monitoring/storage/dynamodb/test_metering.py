@@ -1,0 +1,67 @@
+"""The capacity meter reads DynamoDB responses the way the bill counts them."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+
+from monitoring.storage.dynamodb.metering import CapacityMeter, OperationUsage, usage_of
+
+pytestmark = pytest.mark.unit
+
+
+def test_usage_of_put_with_total_counts_write_units() -> None:
+    # Given a PutItem response with TOTAL capacity
+    parsed = {"ConsumedCapacity": {"TableName": "t", "CapacityUnits": 1.0}}
+    # When it is read / Then it is one request and one write unit
+    assert usage_of("PutItem", parsed) == OperationUsage(requests=1, write_units=1.0)
+
+
+def test_usage_of_query_counts_read_units() -> None:
+    parsed = {"ConsumedCapacity": {"TableName": "t", "CapacityUnits": 0.5}}
+    assert usage_of("Query", parsed) == OperationUsage(requests=1, read_units=0.5)
+
+
+def test_usage_of_transaction_list_sums_every_table() -> None:
+    # Given a transaction touching two tables, reported as a list
+    parsed = {
+        "ConsumedCapacity": [
+            {"TableName": "a", "CapacityUnits": 2.0, "WriteCapacityUnits": 2.0},
+            {"TableName": "b", "CapacityUnits": 4.0, "WriteCapacityUnits": 4.0},
+        ]
+    }
+    # Then the write units of both are summed
+    assert usage_of("TransactWriteItems", parsed) == OperationUsage(requests=1, write_units=6.0)
+
+
+def test_usage_of_failed_conditional_write_counts_an_error() -> None:
+    parsed = {"Error": {"Code": "ConditionalCheckFailedException"}}
+    assert usage_of("PutItem", parsed) == OperationUsage(requests=1, errors=1)
+
+
+def test_meter_after_call_hook_tallies_per_operation_and_skips_table_admin() -> None:
+    # Given a meter attached to a client whose event bus we capture
+    handlers: list[Any] = []
+    client = SimpleNamespace(
+        meta=SimpleNamespace(
+            events=SimpleNamespace(register=lambda event, handler, unique_id: handlers.append(handler))
+        )
+    )
+    meter = CapacityMeter()
+    meter.attach(client)
+    meter.attach(client)  # a second attach must not double-count
+    assert len(handlers) == 1
+    # When botocore reports three calls
+    for name, parsed in [
+        ("PutItem", {"ConsumedCapacity": {"CapacityUnits": 1.0}}),
+        ("PutItem", {"ConsumedCapacity": {"CapacityUnits": 2.0}}),
+        ("CreateTable", {}),
+    ]:
+        handlers[0](model=SimpleNamespace(name=name), parsed=parsed, http_response=None)
+    # Then only the data-plane calls are counted
+    assert meter.snapshot() == {"PutItem": OperationUsage(requests=2, write_units=3.0)}
+    assert meter.total().write_units == 3.0
+    meter.reset()
+    assert meter.total() == OperationUsage()

@@ -38,6 +38,11 @@ examples:
 Time: --accel A makes simulated time (DataTime, QN, SOE times) run A times faster than the wall clock from
 --start (default: now in China, UTC+8). Scenario windows are minutes of simulated time after --start.
 Protocol timeouts (--overtime) stay in wall seconds.
+
+Outputs: --manifest (enterprises, points, terminal MNs/passwords/channels, scenarios, expected alarms: import it
+into the platform's registry), --stats (counters as JSON, every second), --ack-log (one JSON line per packet a
+platform acknowledged: mn, cn, data_time, pno, qn, platform). Every option: python -m simulator run --help.
+Frame formats, factor codes, commands and scenarios: docs/simulator.md.
 """
 
 
@@ -86,7 +91,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = ap.add_subparsers(dest="command", required=True)
-    sub.add_parser("scenarios", help="list the bundled scenarios")
+    sub.add_parser("scenarios", help="list the bundled scenarios: " + ", ".join(bundled_names()))
     m = sub.add_parser("manifest", help="write the fleet manifest (registry import) and exit")
     _fleet_args(m)
     m.add_argument("--out", type=Path, required=True, help="manifest JSON path")

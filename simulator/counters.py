@@ -28,6 +28,7 @@ class Counters:
     commands: int = 0
     refused: int = 0
     decode_errors: int = 0
+    lag_s: int = 0  # how far (simulated seconds) the slowest terminal ran behind the clock in the last second
 
     def snapshot(self) -> dict[str, int]:
         return asdict(self)

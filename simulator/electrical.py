@@ -22,6 +22,8 @@ from simulator.model import CircuitTruth
 U_NOMINAL = 230.0  # phase voltage (400 V line), the terminals' supply range ≥ 450 VAC line
 F_NOMINAL = 50.0
 PHASES = "abc"
+# Key names per phase, built once (this runs for every sample of every channel).
+_KEYS = tuple((ph, f"U{ph}", f"I{ph}", f"P{ph}", f"Q{ph}", f"PF{ph}", f"UA{ph}", f"IA{ph}") for ph in PHASES)
 _U_ANGLE = {"a": 0.0, "b": -120.0, "c": 120.0}
 DEMAND_MINUTES = 15
 COUNTERS = ("EPf", "EPr", "EQf", "EQr")
@@ -82,7 +84,7 @@ class Meter:
         v: dict[str, float] = {}
         total_p = total_q = 0.0
         u_phasor: dict[str, complex] = {}
-        for k, ph in enumerate(PHASES):
+        for k, (ph, ku, ki, kp, kq, kpf, kua, kia) in enumerate(_KEYS):
             u = 0.0
             if truth.supply:
                 jitter = 0.002 * noise.gauss(self.seed, self.stream + k, tick)
@@ -98,10 +100,10 @@ class Meter:
             p = u * current * math.cos(delta) / 1000.0
             q = u * current * math.sin(delta) / 1000.0
             s = u * current / 1000.0
-            v[f"U{ph}"], v[f"I{ph}"], v[f"P{ph}"], v[f"Q{ph}"] = u, current, p, q
-            v[f"PF{ph}"] = p / s if s > 0 else 1.0
-            v[f"UA{ph}"] = _U_ANGLE[ph] % 360.0 if u > 0 else 0.0
-            v[f"IA{ph}"] = i_angle % 360.0 if current > 0 else 0.0
+            v[ku], v[ki], v[kp], v[kq] = u, current, p, q
+            v[kpf] = p / s if s > 0 else 1.0
+            v[kua] = _U_ANGLE[ph] % 360.0 if u > 0 else 0.0
+            v[kia] = i_angle % 360.0 if current > 0 else 0.0
             u_phasor[ph] = cmath.rect(u, math.radians(_U_ANGLE[ph]))
             total_p, total_q = total_p + p, total_q + q
         v["Uab"] = abs(u_phasor["a"] - u_phasor["b"])

@@ -170,7 +170,7 @@ def build_enterprise(row: CsvEnterprise, scenario: str, seed: int) -> Enterprise
         kw = round(math.exp(rng.uniform(math.log(15), math.log(250))), 1)
         prods.append(
             PointSpec(
-                f"{eid}-P{i + 1}",
+                f"{eid}-MF{i + 1:04d}",
                 f"MF{i + 1:04d}",
                 f"{prod_names[i % len(prod_names)]}{i // len(prod_names) + 1 if i >= len(prod_names) else ''}",
                 "production",
@@ -187,7 +187,7 @@ def build_enterprise(row: CsvEnterprise, scenario: str, seed: int) -> Enterprise
         kw = round(math.exp(rng.uniform(math.log(5), math.log(75))), 1)
         points.append(
             PointSpec(
-                f"{eid}-C{j + 1}",
+                f"{eid}-TA{j + 1:03d}",
                 f"TA{j + 1:03d}",
                 ctrl_names[j % len(ctrl_names)],
                 "control",
@@ -199,7 +199,7 @@ def build_enterprise(row: CsvEnterprise, scenario: str, seed: int) -> Enterprise
             )
         )
     total = sum(p.rated_kw for p in points)
-    points.insert(0, PointSpec(f"{eid}-M1", "ZJX01", "企业总进线", "main", round(total * 1.6, 1), 0.9, 0.5, 0.0))
+    points.insert(0, PointSpec(f"{eid}-ZJX01", "ZJX01", "企业总进线", "main", round(total * 1.6, 1), 0.9, 0.5, 0.0))
     terminals: list[TerminalSpec] = []
     pending = list(points)
     while pending:

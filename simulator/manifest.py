@@ -69,6 +69,8 @@ def manifest(
                         "serves": list(p.serves),
                         "terminal_mn": channel_of[p.id][0],
                         "channel": channel_of[p.id][1],
+                        "channel_suffix": f"{channel_of[p.id][1]:02d}",
+                        "point_code": p.id,
                     }
                     for p in e.points
                 ],

@@ -16,15 +16,20 @@ def _mix(x: int) -> int:
     return x ^ (x >> 31)
 
 
+def _key(seed: int, stream: int, tick: int) -> int:
+    return (seed * 0x9E3779B97F4A7C15 + stream * 0xD1B54A32D192ED03 + tick * 0x94D049BB133111EB) & _MASK
+
+
 def uniform(seed: int, stream: int, tick: int) -> float:
     """A value in [0, 1) determined by its three arguments."""
-    return _mix((seed * 0x100000001B3) ^ _mix(stream * 0x1F3D5B79 + tick)) / 2.0**64
+    return _mix(_key(seed, stream, tick)) / 2.0**64
 
 
 def gauss(seed: int, stream: int, tick: int) -> float:
-    """A standard normal value (Box–Muller on two derived uniforms)."""
-    u1 = max(uniform(seed, stream, 2 * tick), 1e-12)
-    u2 = uniform(seed, stream, 2 * tick + 1)
+    """A standard normal value (Box–Muller on the two 32-bit halves of one mixed word)."""
+    x = _mix(_key(seed, stream, tick))
+    u1 = max((x >> 32) / 2.0**32, 1e-12)
+    u2 = (x & 0xFFFFFFFF) / 2.0**32
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 

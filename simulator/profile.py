@@ -55,9 +55,14 @@ def load_profile(path: Path | str = DEFAULT_PROFILE) -> Profile:
     for q in quantities:
         if not q.code.isalpha() or q.kind not in ("instant", "counter", "demand") or not 0 <= q.decimals <= 6:
             raise ProfileError(f"{path}: bad quantity {q}")
+    allowed = {"instant": {"Min", "Avg", "Max", "Flag"}, "counter": {"Cou", "Max", "Flag"}, "demand": {"Max", "Flag"}}
     for kind in ("realtime", "minute", "hour", "day"):
-        if kind not in fields:
-            raise ProfileError(f"{path}: uploads.{kind}.fields missing")
+        if kind not in fields or set(fields[kind]) != {"instant", "counter", "demand"}:
+            raise ProfileError(f"{path}: uploads.{kind}.fields must list fields for instant, counter and demand")
+        for qkind, names in fields[kind].items():
+            ok = {"Rtd", "Flag"} if kind == "realtime" else allowed[qkind]
+            if not names or set(names) - ok:
+                raise ProfileError(f"{path}: uploads.{kind}.fields.{qkind} may only use {sorted(ok)}")
     return Profile(name, quantities, fields)
 
 

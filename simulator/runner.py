@@ -90,11 +90,25 @@ def build(fleet: Sequence[EnterpriseSpec], profile: Profile, opts: RunOptions) -
     return Fleet(terminals, links, counters, clock)
 
 
-async def drive(term: Terminal, clock: SimClock, stop: asyncio.Event) -> None:
-    """Step the terminal through the sample grid of simulated time."""
+async def drive(
+    term: Terminal,
+    clock: SimClock,
+    stop: asyncio.Event,
+    counters: Counters | None = None,
+    *,
+    first: datetime | None = None,
+) -> None:
+    """Step the terminal through the sample grid of simulated time (recording how far behind it runs).
+
+    The first sample is `first` if given (caught up at once if the clock is already past it), else the
+    next grid instant after the moment this task first runs: that moment depends on the event loop, so a
+    caller that needs data from a known instant (a test, a replay) must pin it.
+    """
     step = timedelta(seconds=term.settings.sample_s)
+    if first is not None and (first.microsecond or first.second % term.settings.sample_s):
+        raise ValueError(f"the first sample {first} is not on the {term.settings.sample_s} s sample grid")
     now = clock.now()
-    t = now.replace(microsecond=0) + timedelta(seconds=(-now.second) % term.settings.sample_s)
+    t = first or now.replace(microsecond=0) + timedelta(seconds=(-now.second) % term.settings.sample_s)
     while not stop.is_set():
         delay = clock.real_delay(t)
         if delay > 0.25:  # long waits watch the stop event; short ones are plain sleeps (no task per wait)
@@ -104,6 +118,9 @@ async def drive(term: Terminal, clock: SimClock, stop: asyncio.Event) -> None:
             await asyncio.sleep(delay)  # 0 when catching up under acceleration: still lets the links breathe
         if stop.is_set():
             return
+        if delay == 0 and counters is not None:
+            # Behind schedule (CPU): data stay complete, but the operator should see it and lower --accel.
+            counters.lag_s = max(counters.lag_s, int((clock.now() - t).total_seconds()))
         term.step(t)
         t += step
 
@@ -113,6 +130,7 @@ def _line(c: Counters, clock: SimClock, started: float) -> str:
         f"\r[{clock.now():%Y-%m-%d %H:%M:%S}] terminals {c.started}/{c.terminals}  links online {c.online}"
         f"  connecting {c.connecting}  failed connects {c.connect_failures}  frames sent {c.frames_sent}"
         f"  acked {c.acked}  resends {c.resends}  dropped {c.dropped}  commands {c.commands}"
+        f"  behind {c.lag_s}s"
         f"  ({time.monotonic() - started:.0f}s) "
     )
 
@@ -125,6 +143,7 @@ async def _report(fleet: Fleet, opts: RunOptions, stop: asyncio.Event) -> None:
             sys.stderr.flush()
         if opts.stats_path is not None:
             write_stats(fleet, opts.stats_path)
+        fleet.counters.lag_s = 0  # a fresh maximum for the next second
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), 1.0)
 
@@ -163,7 +182,7 @@ async def run(fleet: Fleet, opts: RunOptions, stop: asyncio.Event | None = None)
             while pending and len(fleet.terminals) - len(pending) < due:
                 term = pending.pop(0)
                 fleet.counters.started += 1
-                tasks.append(asyncio.create_task(drive(term, fleet.clock, stop)))
+                tasks.append(asyncio.create_task(drive(term, fleet.clock, stop, fleet.counters)))
                 tasks += [asyncio.create_task(link.run(stop)) for link in by_term[term.mn]]
             if deadline is not None and time.monotonic() >= deadline:
                 break

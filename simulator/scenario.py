@@ -9,6 +9,7 @@ so end-to-end tests and the demo can check them. Files are validated strictly: a
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -86,9 +87,15 @@ class Scenario:
     description: str
     effects: tuple[Effect, ...]
     expect: tuple[Expectation, ...]
+    _by_type: dict[str, tuple[Effect, ...]] = field(default_factory=dict, compare=False, repr=False)
 
-    def of_type(self, kind: str) -> list[Effect]:
-        return [e for e in self.effects if e.type == kind]
+    def __post_init__(self) -> None:
+        # Looked up on every sample: index the effects by type once.
+        for e in self.effects:
+            self._by_type[e.type] = (*self._by_type.get(e.type, ()), e)
+
+    def of_type(self, kind: str) -> tuple[Effect, ...]:
+        return self._by_type.get(kind, ())
 
 
 def _num(v: Any, what: str) -> float | None:
@@ -125,6 +132,14 @@ def _effect(raw: Any, where: str) -> Effect:
         raise ScenarioError(f"{where}: to_min must be after from_min")
     if kind == "ct_reversed" and (not params["phases"] or set(params["phases"]) - set("abc")):
         raise ScenarioError(f"{where}: phases must be letters from 'abc'")
+    checks: dict[str, Callable[[dict[str, Any]], bool]] = {
+        "control_idle": lambda p: 0 < p["level"] <= 1,
+        "curtailment": lambda p: 0 <= p["reduction"] <= 1 and p["level"] in ("yellow", "orange", "red"),
+        "voltage_deviation": lambda p: 0 < p["factor"] < 2,
+        "wrong_password": lambda p: 0 < len(p["password"]) <= 24 and p["password"].isalnum(),
+    }
+    if kind in checks and not checks[kind](params):
+        raise ScenarioError(f"{where}: {kind} has a value out of range: {params}")
     return Effect(kind, role, select, lo, hi, params)
 
 

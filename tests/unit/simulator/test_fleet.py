@@ -116,7 +116,7 @@ def test_manifest_lists_points_terminals_and_expected_alarms() -> None:
     assert pl["expected_alarms"] == [
         {
             "rule": "power_loss",
-            "point": "RG001-C1",
+            "point": "RG001-TA001",
             "role": "control",
             "from": "2026-11-30T08:30:00",
             "to": "2026-11-30T09:00:00",

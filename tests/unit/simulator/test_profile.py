@@ -38,6 +38,15 @@ def test_broken_profile_is_rejected(tmp_path: Path) -> None:
         load_profile(tmp_path / "missing.json")
 
 
+def test_profile_with_an_unknown_field_is_rejected(tmp_path: Path) -> None:
+    doc = json.loads(DEFAULT_PROFILE.read_text(encoding="utf-8"))
+    doc["uploads"]["minute"]["fields"]["instant"].append("Median")
+    bad = tmp_path / "p.json"
+    bad.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ProfileError, match="may only use"):
+        load_profile(bad)
+
+
 def test_pack_keeps_packets_under_the_limit_and_repeats_the_head() -> None:
     items = [f"Ua{i:02d}-Rtd=230.0,Ua{i:02d}-Flag=N" for i in range(1, 60)]
     packets = pack("DataTime=20261130080000", items, 200)

@@ -55,6 +55,9 @@ def test_all_required_scenarios_are_bundled_and_valid() -> None:
         (_doc({"type": "ct_reversed", "phases": "abd"}), "phases"),
         (_doc({"type": "clock_drift", "s_per_hour": True, "accept_time_set": True}), "wrong type"),
         (_doc(expect=[{"rule": 1, "role": "control"}]), "expect"),
+        (_doc({"type": "control_idle", "level": 1.5}), "out of range"),
+        (_doc({"type": "curtailment", "level": "purple", "reduction": 0.4, "comply": True}), "out of range"),
+        (_doc({"type": "wrong_password", "password": "a;b"}), "out of range"),
     ],
 )
 def test_malformed_scenario_is_rejected(doc: Any, message: str) -> None:

@@ -143,3 +143,15 @@ def test_over_limit_raises_and_clears_voltage_events() -> None:
     term = _terminal_of(ent, site, ent.points_of("main")[0].id)
     soe = [p for r in run_for(term, 50) if r.kind == "soe" for p in r.packets]
     assert any("EventType=over_limit," in p for p in soe) and any("EventType=over_limit_clear" in p for p in soe)
+
+
+def test_wrong_start_order_stops_control_before_production_at_any_start_time() -> None:
+    # Given the scenario started in the middle of a shift, and again at night
+    for start in (START, START.replace(hour=23)):
+        ent = build_enterprise(ROW, "wrong_start_order", 11)
+        site = SiteModel(ent, load_scenario("wrong_start_order"), start, 11)
+        c1, p1 = ent.points_of("control")[0].id, ent.points_of("production")[0].id
+        at = {m: site.evaluate(start + timedelta(minutes=m)) for m in (170, 185)}
+        # Then at minute 170 production still runs without control, and at 185 both are off
+        assert at[170][p1].p_kw > 0 and at[170][c1].p_kw == 0.0
+        assert at[185][p1].p_kw == 0.0 and at[185][c1].p_kw == 0.0

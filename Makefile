@@ -135,9 +135,9 @@ demo: venv
 	$(PY) -m local demo --data-dir $(DEMO_DIR) $(DEMO_ARGS)
 
 # Non-interactive: run the demo for a bounded time, exit non-zero unless every alarm due by then was raised.
-DEMO_CHECK_SECONDS ?= 420
+DEMO_CHECK_SECONDS ?= 720
 demo-check: venv
-	$(PY) -m local demo --data-dir $(DEMO_DIR) --check $(DEMO_CHECK_SECONDS) --sim-minutes 75 --every 15 $(DEMO_ARGS)
+	$(PY) -m local demo --data-dir $(DEMO_DIR) --check $(DEMO_CHECK_SECONDS) --sim-minutes 95 --every 15 $(DEMO_ARGS)
 
 # End-to-end frames/s (listener → queue → decode → store → rules) and violation-to-alarm latency.
 BENCH_E2E_ARGS ?=

@@ -217,13 +217,18 @@ def _open(data: Path) -> tuple[Any, Any]:
     return open_store(data / "gongkuang.db"), open_rules_stores(Database(data / "gongkuang.db"))
 
 
-def check(data: Path, manifest: dict[str, Any], platform_time: str) -> tuple[bool, str]:
+def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_interval: int) -> tuple[bool, str]:
     from local.views import check_expected
 
     store, rules = _open(data)
     try:
         found = check_expected(
-            store, rules, manifest, county_id="rugao", platform_now=datetime.fromisoformat(platform_time)
+            store,
+            rules,
+            manifest,
+            county_id="rugao",
+            platform_now=datetime.fromisoformat(platform_time),
+            minute_interval=minute_interval,
         )
     finally:
         store.close()
@@ -276,7 +281,7 @@ def main(args: argparse.Namespace) -> int:
                     - datetime.fromisoformat(args.start)
                 ).total_seconds() / 60
                 if elapsed >= args.check or (args.sim_minutes and sim_elapsed >= args.sim_minutes):
-                    ok, report = check(data, manifest, status["platform_time"])
+                    ok, report = check(data, manifest, status["platform_time"], args.min_interval)
                     print(report, flush=True)
                     return 0 if ok else 1
     except KeyboardInterrupt:

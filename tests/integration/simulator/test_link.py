@@ -222,13 +222,15 @@ async def test_downlink_commands_are_answered_with_9011_data_and_9012() -> None:
         )
         assert by_qn(q[5]) == [("9011", "QnRtn=1"), ("9012", "ExeRtn=1")] and rig.term.settings.u_high == 260.0
     await plat.stop()
-    # And the history uploads (between the 9011 and the 9012 of the pull) each asked for an ack
+    # And between the 9011 and the 9012 of the pull only the pulled minutes went out (a buffered packet already
+    # in flight may only be resent), in order, each asking for an ack, never two packets in flight at once
     replies = [f for f in plat.frames if f.qn == q[3]]
     assert replies[0].cn == "9011" and replies[0].st == "91" and replies[0].flag == 4
     i0 = plat.frames.index(replies[0])
     i1 = plat.frames.index(replies[-1])
-    pulled = [f for f in plat.frames[i0:i1] if f.cn == "2051" and f.qn not in {u.qn for u in plat.frames[:i0]}]
-    assert {_dt(f) for f in pulled} == {"20261130080000", "20261130080100"} and all(f.ack_requested for f in pulled)
+    pulled = [f for f in plat.frames[i0 + 1 : i1] if f.qn not in {u.qn for u in plat.frames[:i0]}]
+    assert {f.cn for f in pulled} == {"2051"} and all(f.ack_requested for f in pulled)
+    assert _series(pulled) == _grid(2, 60) and plat.overlaps == 0
 
 
 @aio

@@ -134,7 +134,11 @@ def start_processes(args: argparse.Namespace, data: Path, log_dir: Path) -> tupl
     ]
     if not args.realtime:
         sim_cmd.append("--no-realtime")
-    sim = subprocess.Popen(sim_cmd, stdout=open(log_dir / "simulator.log", "ab"), stderr=subprocess.STDOUT)
+    # Own sessions: Ctrl-C reaches the demo only, which then stops each child once with SIGTERM (a second signal
+    # would make the platform skip its drain).
+    sim = subprocess.Popen(
+        sim_cmd, stdout=open(log_dir / "simulator.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
     anchor_clock(data, stats, args.start, args.accel)
     plat_cmd = [
         _py(),
@@ -152,7 +156,9 @@ def start_processes(args: argparse.Namespace, data: Path, log_dir: Path) -> tupl
         "--evaluate-after-s",
         "15",
     ]
-    plat = subprocess.Popen(plat_cmd, stdout=open(log_dir / "platform.log", "ab"), stderr=subprocess.STDOUT)
+    plat = subprocess.Popen(
+        plat_cmd, stdout=open(log_dir / "platform.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
     return plat, sim
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks (print what they measure; never part of `make test`)."""

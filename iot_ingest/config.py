@@ -1,0 +1,178 @@
+"""Every knob of the listener in one frozen Settings object, with its default, help text and validation.
+
+Precedence, lowest first: defaults < config file (TOML, `[iot_ingest]` table or top level) < environment
+variables (`IOT_INGEST_<FIELD>`) < command-line options. Environment variables are read only here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import socket
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "IOT_INGEST_"
+
+
+class ConfigError(ValueError):
+    """A setting is missing, malformed or out of range (message names the setting and the source)."""
+
+
+def _opt(default: Any, help: str, *, minimum: float | None = None) -> Any:
+    return field(default=default, metadata={"help": help, "min": minimum})
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """The listener's configuration. Durations are seconds."""
+
+    host: str = _opt("127.0.0.1", "address to listen on for terminals (0.0.0.0 in a container)")
+    port: int = _opt(9000, "TCP port for HJ 212 terminals", minimum=0)
+    sink: str = _opt("jsonl:var/frames.jsonl", "where frames go: jsonl:PATH or kinesis:STREAM")
+    listener_id: str = _opt("", "this listener's id in frame records and leases (default: host name)")
+    health_host: str = _opt("127.0.0.1", "address of the health/metrics HTTP endpoint")
+    health_port: int = _opt(8080, "port of the health/metrics endpoint (GET /health, /metrics); 0 = off", minimum=0)
+    terminals_file: str = _opt("", "JSON {MN: {pw, modbus_crc}} for the built-in terminal directory (optional)")
+    log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
+    use_uvloop: bool = _opt(True, "use uvloop when it is installed")
+    # Limits against bad peers
+    max_connections: int = _opt(20000, "connections beyond this are closed at once", minimum=1)
+    # Generous per source: 4G carriers put many terminals behind one CGNAT address.
+    conn_rate: float = _opt(10.0, "new connections per second allowed per source address", minimum=0.001)
+    conn_burst: int = _opt(100, "burst of new connections allowed per source address", minimum=1)
+    max_buffer: int = _opt(65536, "per-connection receive buffer cap in bytes", minimum=1024)
+    max_frame_length: int = _opt(9999, "largest data segment accepted (the 4-digit length allows 9999)", minimum=64)
+    expected_interval: float = _opt(60.0, "the terminals' real-time upload interval", minimum=1)
+    idle_intervals: float = _opt(5.0, "idle time-out as a multiple of expected_interval", minimum=1)
+    slow_sender_timeout: float = _opt(30.0, "a started frame must be complete within this", minimum=0.1)
+    garbage_budget: int = _opt(16384, "garbage bytes a connection may send before it is dropped", minimum=0)
+    garbage_refill: float = _opt(16.0, "garbage bytes per second given back to the budget", minimum=0)
+    max_unacked: int = _opt(256, "frames awaiting durability per connection before reading pauses", minimum=1)
+    write_buffer_limit: int = _opt(262144, "unsent reply bytes per connection before it is dropped", minimum=1024)
+    auth_failed_rate: float = _opt(0.2, "frames per second archived from a connection with a wrong PW", minimum=0)
+    auth_failed_burst: int = _opt(5, "burst of such frames before reading is throttled", minimum=1)
+    # Durable hand-off
+    batch_max: int = _opt(500, "largest batch handed to the sink", minimum=1)
+    batch_linger: float = _opt(0.002, "how long a batch waits for more frames", minimum=0)
+    sink_timeout: float = _opt(10.0, "a sink call slower than this counts as failed (no acks)", minimum=0.01)
+    sink_concurrency: int = _opt(1, "sink calls in flight at once", minimum=1)
+    directory_timeout: float = _opt(5.0, "a terminal-directory lookup slower than this counts as failed", minimum=0.01)
+    max_pending: int = _opt(50000, "frames awaiting the sink (all connections) before new ones are refused", minimum=1)
+    # Time
+    terminal_utc_offset: int = _opt(480, "terminal wall-clock offset from UTC in minutes (China: 480)")
+    clock_skew_bound: float = _opt(60.0, "skew above this raises a clock_skew event", minimum=0)
+    clock_correction: bool = _opt(True, "send 1012 (set time) to a terminal whose skew is above the bound")
+    clock_correction_interval: float = _opt(3600.0, "at most one automatic 1012 per session in this", minimum=0)
+    # Downlink commands
+    command_poll_interval: float = _opt(2.0, "how often the command store is polled", minimum=0.05)
+    command_over_time: float = _opt(10.0, "HJ 212 表1 OverTime T for downlink requests", minimum=0.01)
+    command_re_count: int = _opt(3, "HJ 212 表1 ReCount N for downlink requests", minimum=0)
+    lease_seconds: float = _opt(60.0, "session-ownership lease length (renewed at a third)", minimum=1)
+    # Shutdown
+    drain_timeout: float = _opt(20.0, "SIGTERM: time allowed to finish in-flight hand-offs", minimum=0)
+
+    @property
+    def idle_timeout(self) -> float:
+        return self.expected_interval * self.idle_intervals
+
+    @property
+    def listener_name(self) -> str:
+        return self.listener_id or socket.gethostname()
+
+    def sink_kind(self) -> tuple[str, str]:
+        """Split `sink` into (kind, target); validated in load_settings."""
+        kind, _, target = self.sink.partition(":")
+        return kind, target
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _coerce(name: str, raw: Any, source: str) -> Any:
+    f = FIELDS[name]
+    kind = f.type if isinstance(f.type, str) else f.type.__name__
+    try:
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text in ("1", "true", "yes", "on"):
+                return True
+            if text in ("0", "false", "no", "off"):
+                return False
+            raise ValueError(raw)
+        if kind == "int":
+            if isinstance(raw, bool) or isinstance(raw, float):
+                raise ValueError(raw)
+            return int(str(raw).strip())
+        if kind == "float":
+            if isinstance(raw, bool):
+                raise ValueError(raw)
+            return float(str(raw).strip())
+        if not isinstance(raw, str):
+            raise ValueError(raw)
+        return raw.strip()
+    except ValueError:
+        raise ConfigError(f"{name} from {source}: expected {kind}, got {raw!r}") from None
+
+
+def _validate(values: Mapping[str, Any]) -> None:
+    for name, value in values.items():
+        minimum = FIELDS[name].metadata.get("min")
+        if minimum is not None and value < minimum:
+            raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
+    kind, _, target = str(values["sink"]).partition(":")
+    if kind not in ("jsonl", "kinesis") or not target:
+        raise ConfigError(f"sink: expected jsonl:PATH or kinesis:STREAM, got {values['sink']!r}")
+    if str(values["log_level"]).upper() not in LOG_LEVELS:
+        raise ConfigError(f"log_level: expected one of {', '.join(LOG_LEVELS)}, got {values['log_level']!r}")
+    for port in ("port", "health_port"):
+        if not 0 <= values[port] <= 65535:
+            raise ConfigError(f"{port}: out of range: {values[port]}")
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """Read a TOML config file; unknown keys are an error (a typo must not pass silently)."""
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"config file {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {path}: {exc}") from None
+    table = data.get("iot_ingest", data)
+    if not isinstance(table, dict):
+        raise ConfigError(f"config file {path}: [iot_ingest] must be a table")
+    unknown = sorted(set(table) - set(FIELDS))
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown settings {', '.join(unknown)}")
+    return dict(table)
+
+
+def load_settings(
+    *,
+    cli: Mapping[str, Any] | None = None,
+    env: Mapping[str, str] | None = None,
+    config_file: str | Path | None = None,
+) -> Settings:
+    """Build Settings from the sources in precedence order; raise ConfigError with a clear message."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = {name: f.default for name, f in FIELDS.items()}
+    config_file = config_file or env.get(ENV_PREFIX + "CONFIG") or None
+    if config_file:
+        for name, raw in read_config_file(config_file).items():
+            values[name] = _coerce(name, raw, f"config file {config_file}")
+    for name in FIELDS:
+        key = ENV_PREFIX + name.upper()
+        if key in env:
+            values[name] = _coerce(name, env[key], f"environment variable {key}")
+    for name, raw in (cli or {}).items():
+        if raw is not None:
+            values[name] = _coerce(name, raw, f"option --{name.replace('_', '-')}")
+    values["log_level"] = str(values["log_level"]).upper()
+    _validate(values)
+    return Settings(**values)

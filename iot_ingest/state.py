@@ -1,0 +1,107 @@
+"""State shared by every connection of one listener: settings, ports, registry of sessions, clocks, metrics.
+
+Kept apart from the protocol so tests can build one with fake clocks and in-memory ports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import hj212
+from iot_ingest.config import Settings
+from iot_ingest.handoff import Handoff
+from iot_ingest.limits import SourceRateLimiter
+from iot_ingest.metrics import Metrics
+from iot_ingest.ports import AuthStatus, Event, EventSink, FrameRecord, TerminalDirectory
+
+if TYPE_CHECKING:
+    from iot_ingest.downlink import Downlink
+    from iot_ingest.protocol import IngestProtocol
+
+log = logging.getLogger(__name__)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class ServerState:
+    """Everything a connection needs besides its own bytes."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        handoff: Handoff,
+        directory: TerminalDirectory,
+        events: EventSink,
+        metrics: Metrics,
+        wall: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.settings = settings
+        self.handoff = handoff
+        self.directory = directory
+        self.events = events
+        self.metrics = metrics
+        self.wall = wall
+        self.listener = settings.listener_name
+        self.connections: set[IngestProtocol] = set()
+        self.sessions: dict[str, IngestProtocol] = {}  # MN -> the connection holding it (newest wins)
+        self.source_limiter = SourceRateLimiter(settings.conn_rate, settings.conn_burst)
+        self.qn = hj212.QnGenerator()
+        self.terminal_offset = timedelta(minutes=settings.terminal_utc_offset)
+        self.downlink: Downlink | None = None
+        self.draining = False
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def terminal_time(self, now: datetime | None = None) -> datetime:
+        """Platform time as terminal wall-clock time (naive, the form HJ 212 carries)."""
+        return ((now or self.wall()).astimezone(UTC) + self.terminal_offset).replace(tzinfo=None)
+
+    def next_qn(self) -> str:
+        return str(self.qn.next(self.terminal_time()))
+
+    def spawn(self, coro: Any, what: str) -> None:
+        """Run a best-effort background coroutine, keep a reference, log (never raise) its failure."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+
+        def done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                self.metrics.inc("errors", f"{what}_failed")
+                log.error(f"{what} failed", extra={"fields": {"error": repr(t.exception())}})
+
+        task.add_done_callback(done)
+
+    async def wait_tasks(self, timeout: float) -> None:
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    def emit(self, kind: str, *, mn: str | None, peer: str | None, session: str | None, **detail: Any) -> None:
+        event = Event(kind, self.wall(), self.listener, mn=mn, peer=peer, session=session, detail=detail)
+        self.metrics.inc("events", kind)
+        self.spawn(self.events.emit(event), "event_sink")
+
+    def record(
+        self, frame: hj212.Frame, *, received_at: datetime, peer: str, session: str, auth: AuthStatus
+    ) -> FrameRecord:
+        """The frame record of docs/contracts.md §2."""
+        return {
+            "v": 1,
+            "frame": base64.b64encode(frame.raw).decode("ascii"),
+            "received_at": received_at.isoformat(timespec="microseconds"),
+            "peer": peer,
+            "mn": frame.mn,
+            "cn": frame.cn,
+            "qn": frame.qn,
+            "listener": self.listener,
+            "session": session,
+            "auth": auth.value,
+            "crc": "modbus" if "modbus_crc" in frame.quirks else "hj212",
+        }

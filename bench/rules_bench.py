@@ -89,6 +89,49 @@ def feed(inputs: MemoryRuleInputs, topo: Topology, start: datetime, minutes: int
     return count
 
 
+def _sqlite_inputs(db: object, inputs: MemoryRuleInputs, topo: Topology) -> object:
+    """Copy the synthetic readings into the sqlite reading table; read them back with the fast reader."""
+    from monitoring.readings.models import Reading, ReadingKind
+    from monitoring.storage.sqlite.readings import SqliteReadingsRepository
+    from monitoring.storage.sqlite.rule_samples import SqliteSampleReader
+
+    repo = SqliteReadingsRepository(db)  # type: ignore[arg-type]
+    c0 = time.process_time()
+    far = datetime(2100, 1, 1, tzinfo=UTC)
+    for pid, rows in inputs.samples(list(topo.points), datetime(2000, 1, 1, tzinfo=UTC), far).items():
+        fields = ("p", "ia", "ib", "ic", "ua", "ub", "uc")
+        readings = [
+            Reading(
+                pid,
+                s.at,
+                ReadingKind.MINUTE,
+                {**{f: getattr(s, f) for f in fields}, "ep_fwd": s.energy},
+                received_at=s.received_at,
+            )
+            for s in rows
+        ]
+        repo.put_readings(readings)
+    print(f"stored the readings in sqlite in {time.process_time() - c0:.1f} s CPU")
+
+    class Inputs:
+        def __init__(self) -> None:
+            self.reader = SqliteSampleReader(db)  # type: ignore[arg-type]
+
+        def topology(self) -> Topology:
+            return topo
+
+        def samples(self, point_ids, start, end):  # type: ignore[no-untyped-def]
+            return self.reader.samples(point_ids, start, end)
+
+        def events(self, mns, start, end):  # type: ignore[no-untyped-def]
+            return []
+
+        def late_arrivals(self, received_since, data_before):  # type: ignore[no-untyped-def]
+            return {}
+
+    return Inputs()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--enterprises", type=int, default=300)
@@ -96,22 +139,32 @@ def main() -> int:
     ap.add_argument("--ticks", type=int, default=10)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--sqlite", action="store_true", help="alarm/state stores on sqlite (temp file)")
+    ap.add_argument(
+        "--sqlite-readings",
+        action="store_true",
+        help="readings in the embedded sqlite store too, read by the cached one-query reader (the local mode)",
+    )
     args = ap.parse_args()
     topo, _ = build(args.enterprises, args.seed)
     inputs = MemoryRuleInputs(topo)
     t_build = time.process_time()
     n = feed(inputs, topo, T0 - timedelta(minutes=args.history_min), args.history_min + args.ticks + 1, args.seed)
     t_build = time.process_time() - t_build
-    if args.sqlite:
+    rule_inputs: object = inputs
+    if args.sqlite or args.sqlite_readings:
         from monitoring.storage.sqlite.db import Database
         from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
-        repos = open_rules_stores(Database(Path(tempfile.mkdtemp()) / "bench.db"))
+        db = Database(Path(tempfile.mkdtemp()) / "bench.db", synchronous="NORMAL")
+        repos = open_rules_stores(db)
         backend = "sqlite"
+        if args.sqlite_readings:
+            rule_inputs = _sqlite_inputs(db, inputs, topo)
+            backend = "sqlite (alarms, state and readings)"
     else:
         repos = MemoryRulesStores()  # type: ignore[assignment]
         backend = "memory"
-    stores = Stores(inputs, repos.state, repos.alarms, repos.audit, repos.reports)
+    stores = Stores(rule_inputs, repos.state, repos.alarms, repos.audit, repos.reports)  # type: ignore[arg-type]
     config = load_defaults()
     print(
         f"points={len(topo.points)} associations={len(topo.associations)} enterprises={len(topo.enterprises)} "

@@ -113,6 +113,7 @@ def reset() -> None:
         get_clock,
         get_registry_cache,
         get_rules_stores,
+        get_rules_db,
         get_rule_inputs,
         get_rule_config,
     ):
@@ -181,10 +182,9 @@ def get_rules_stores() -> Any:
 
         return MemoryRulesStores()
     if settings.store_backend == "sqlite":
-        from monitoring.storage.sqlite.db import Database
         from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
-        return open_rules_stores(Database(settings.sqlite_path))
+        return open_rules_stores(get_rules_db())
     from monitoring.storage.dynamodb import open_rules_stores as open_dynamodb_rules_stores
 
     return open_dynamodb_rules_stores(
@@ -198,7 +198,20 @@ def get_rules_stores() -> Any:
 def get_rule_inputs() -> Any:
     from monitoring.rules.store_inputs import StoreRuleInputs
 
-    return StoreRuleInputs(get_store(), get_rules_stores().state, get_settings().county_id)
+    reader = None
+    if get_settings().store_backend == "sqlite":
+        from monitoring.storage.sqlite.rule_samples import SqliteSampleReader
+
+        reader = SqliteSampleReader(get_rules_db())  # one query per enterprise, cached across warm ticks
+    return StoreRuleInputs(get_store(), get_rules_stores().state, get_settings().county_id, reader=reader)
+
+
+@lru_cache(maxsize=1)
+def get_rules_db() -> Any:
+    """The rules area's connection to the embedded database (the same file as the store's)."""
+    from monitoring.storage.sqlite.db import Database
+
+    return Database(get_settings().sqlite_path)
 
 
 @lru_cache(maxsize=1)

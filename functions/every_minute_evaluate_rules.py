@@ -20,6 +20,12 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     now = datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else _wiring.get_clock().now()
     result = evaluate_tick(_wiring.get_rule_inputs(), _wiring.get_rules_stores(), _wiring.get_rule_config(), now)
     metrics.add_metric(name="AlarmsChanged", unit=MetricUnit.Count, value=len(result.changed))
-    summary = {"enterprises": result.enterprises, "findings": result.findings, "alarms_changed": len(result.changed)}
+    metrics.add_metric(name="EnterprisesFailed", unit=MetricUnit.Count, value=len(result.failed))
+    summary = {
+        "enterprises": result.enterprises,
+        "findings": result.findings,
+        "alarms_changed": len(result.changed),
+        "failed": len(result.failed),
+    }
     logger.info("rules evaluated", extra={"tick": now.isoformat(), **summary})
     return summary

@@ -113,12 +113,13 @@ def _replay(args: argparse.Namespace, store: Store, out: TextIO) -> int:
     from monitoring.rules.store_inputs import StoreRuleInputs
     from monitoring.storage.rules_memory import MemoryRuleState
     from monitoring.storage.sqlite.db import Database
+    from monitoring.storage.sqlite.rule_samples import SqliteSampleReader
     from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
     db = Database(args.db)
     try:
         rules = open_rules_stores(db)
-        inputs = StoreRuleInputs(store, MemoryRuleState(), args.county_id)
+        inputs = StoreRuleInputs(store, MemoryRuleState(), args.county_id, reader=SqliteSampleReader(db, cache=False))
         return replay.run_cli(args, inputs, inputs.config(load_defaults()), rules.reports, rules.emergency, out)
     finally:
         db.close()

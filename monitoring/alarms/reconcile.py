@@ -117,16 +117,9 @@ def _apply_one(
     audit: AuditLog,
 ) -> Alarm | None:
     if alarm is not None and not alarm.open:
-        # Already closed: what it covered is history (an episode still running when it was closed is not
-        # raised again); only a later, separate episode raises a new alarm.
-        was_active = alarm.active
-        fs = [
-            f
-            for f in fs
-            if not any(_overlaps(e, f) or f.start <= e.start for e in alarm.episodes)
-            and not (f.truncated and was_active)
-        ]
-        return _create(subject, rule, enterprise_id, [f for f in fs if not f.short], now, alarms, audit)
+        # Already closed: its episodes are history, but one still running when it was closed keeps being
+        # followed until it ends (so the alarm shows its duration) and is never raised again.
+        return _after_closed(alarm, subject, rule, enterprise_id, fs, ws, now, alarms, audit)
     if alarm is None:
         return _create(subject, rule, enterprise_id, [f for f in fs if not f.short], now, alarms, audit)
     episodes, fresh, retracted = _merge(alarm.episodes, fs, ws)
@@ -166,6 +159,47 @@ def _apply_one(
             )
         )
     return stored
+
+
+def _after_closed(
+    alarm: Alarm,
+    subject: str,
+    rule: str,
+    enterprise_id: str,
+    fs: list[Finding],
+    ws: datetime,
+    now: datetime,
+    alarms: AlarmRepository,
+    audit: AuditLog,
+) -> Alarm | None:
+    running = next((e for e in alarm.live_episodes if e.end is None), None)
+    if running is not None:
+        carried = running.start < ws
+        cont = next((f for f in fs if (f.truncated if carried else _overlaps(running, f))), None)
+        if cont is not None:
+            fs.remove(cont)
+        end = cont.end if cont is not None else max(ws, running.start)
+        if end is not None:
+            episodes = tuple(replace(e, end=end) if e is running else e for e in alarm.episodes)
+            alarm = alarms.put(replace(alarm, episodes=episodes, updated_at=now), expected_version=alarm.version)
+            audit.append(
+                AuditEntry(
+                    alarm.id,
+                    now,
+                    SYSTEM.id,
+                    SYSTEM.role.value,
+                    SYSTEM.source,
+                    "cleared",
+                    alarm.state.value,
+                    alarm.state.value,
+                    {"cleared_at": end.isoformat()},
+                )
+            )
+        else:
+            return None  # still running: nothing new can start while it does
+    fresh = [f for f in fs if not f.short and not any(_overlaps(e, f) or f.start <= e.start for e in alarm.episodes)]
+    created = _create(subject, rule, enterprise_id, fresh, now, alarms, audit)
+    return created or (alarm if running is not None else None)
 
 
 def alarm_id(rule: str, subject: str, start: datetime) -> str:

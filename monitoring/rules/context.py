@@ -94,6 +94,7 @@ class Context:
     _values: dict[tuple[str, str], list[float | None]] = field(default_factory=dict)
     _th: dict[str, Thresholds] = field(default_factory=dict)
     _index: dict[str, list[int]] = field(default_factory=dict)
+    _ts: dict[str, list[float]] = field(default_factory=dict)
     _phases: dict[str, PhaseStats] = field(default_factory=dict)
     memo: dict[str, Any] = field(default_factory=dict)  # per-context results shared between rules
 
@@ -116,19 +117,28 @@ class Context:
             th = self._th[point_id] = thresholds_for(p, params)
         return th
 
+    def stamps(self, point_id: str) -> list[float]:
+        """Epoch seconds of the point's samples (computed once per context)."""
+        ts = self._ts.get(point_id)
+        if ts is None:
+            ts = self._ts[point_id] = [s.at.timestamp() for s in self.samples.get(point_id, ())]
+        return ts
+
     def cover(self, point_id: str) -> list[int]:
         """Per minute, the index of the point's sample covering it (-1: none)."""
         idx = self._index.get(point_id)
         if idx is None:
             cov = self.thresholds(point_id).coverage
-            idx = self._index[point_id] = minute_index(self.samples.get(point_id, ()), cov, self.start, self.n)
+            samples = self.samples.get(point_id, ())
+            idx = self._index[point_id] = minute_index(samples, cov, self.start, self.n, self.stamps(point_id))
         return idx
 
     def states(self, point_id: str) -> bytearray:
         st = self._states.get(point_id)
         if st is None:
             samples = self.samples.get(point_id, ())
-            st = minute_states(samples, self.thresholds(point_id), self.start, self.n, self.cover(point_id))
+            th = self.thresholds(point_id)
+            st = minute_states(samples, th, self.start, self.n, self.cover(point_id), self.stamps(point_id))
             self._states[point_id] = st
         return st
 
@@ -214,8 +224,11 @@ class Context:
         start = self.at(run.start)
         ev = dict(evidence)
         ev["readings"] = {pid: self.readings_near(pid, start) for pid in point_ids}
-        if suppressed_by:
-            ev["suppressions_nearby"] = [s.ref for s in suppressed_by]
+        # Show the stoppages / faults that touch this episode (adjacent within a minute or overlapping).
+        lo, hi = start - MINUTE, (self.at(run.end) if not run.ongoing else self.at(self.n)) + MINUTE
+        touching = [s.ref for s in suppressed_by if s.start <= hi and (s.end is None or s.end >= lo)]
+        if touching:
+            ev["suppressions_nearby"] = touching
         return Finding(
             rule=rule,
             subject=subject,

@@ -18,6 +18,7 @@ So the state at t depends only on readings in [t - 2H, t]; evaluation warms up 2
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -55,7 +56,7 @@ def thresholds_for(point: PointInfo, params: dict[str, float]) -> Thresholds:
     )
 
 
-def classify(samples: Sequence[Sample], th: Thresholds) -> list[int]:
+def classify(samples: Sequence[Sample], th: Thresholds, ts: Sequence[float] | None = None) -> list[int]:
     """The confirmed state (RunState value) after each sample (UNKNOWN for bad or empty samples), in order.
 
     Written for speed (it runs for every point every minute): plain ints and float seconds, no helpers.
@@ -69,13 +70,13 @@ def classify(samples: Sequence[Sample], th: Thresholds) -> list[int]:
     streak_cls, streak_len = unknown, 0
     prev_at = -1e18
     confirmed, confirmed_at = unknown, -1e18
-    for s in samples:
+    stamps = ts if ts is not None else [s.at.timestamp() for s in samples]
+    for s, t in zip(samples, stamps, strict=True):
         value = s.p
         if s.flag != "N" or (value is None and s.ia is None and s.ib is None and s.ic is None):
             out.append(unknown)
             streak_len, prev_at = 0, -1e18
             continue
-        t = s.at.timestamp()
         if value is not None:
             on, off, mid = p_on, p_off, p_mid
         else:
@@ -102,7 +103,9 @@ def classify(samples: Sequence[Sample], th: Thresholds) -> list[int]:
     return out
 
 
-def minute_index(samples: Sequence[Sample], coverage: timedelta, start: datetime, n: int) -> list[int]:
+def minute_index(
+    samples: Sequence[Sample], coverage: timedelta, start: datetime, n: int, ts: Sequence[float] | None = None
+) -> list[int]:
     """For each minute start+m, the index of the sample covering it, or -1.
 
     A sample covers [its time, min(its time + coverage, the next sample's time)); minutes are covered when
@@ -111,25 +114,35 @@ def minute_index(samples: Sequence[Sample], coverage: timedelta, start: datetime
     out = [-1] * n
     start_s = start.timestamp()
     cov = coverage.total_seconds()
-    ts = [s.at.timestamp() for s in samples]
-    last_i = len(ts) - 1
-    for idx, t in enumerate(ts):
+    stamps = ts if ts is not None else [s.at.timestamp() for s in samples]
+    last_i = len(stamps) - 1
+    # Warm-up readings end before the window: skip them without arithmetic.
+    first = bisect.bisect_left(stamps, start_s - cov)
+    for idx in range(first, last_i + 1):
+        t = stamps[idx]
         until = t + cov
-        if idx < last_i and ts[idx + 1] < until:
-            until = ts[idx + 1]
+        if idx < last_i and stamps[idx + 1] < until:
+            until = stamps[idx + 1]
         lo = max(int((t - start_s) // 60), 0)
         hi = min(-int((start_s - until) // 60), n)  # ceil: minutes beginning before `until`
         if lo < hi:
             out[lo:hi] = [idx] * (hi - lo)
+        elif lo >= n:
+            break
     return out
 
 
 def minute_states(
-    samples: Sequence[Sample], th: Thresholds, start: datetime, n: int, index: list[int] | None = None
+    samples: Sequence[Sample],
+    th: Thresholds,
+    start: datetime,
+    n: int,
+    index: list[int] | None = None,
+    ts: Sequence[float] | None = None,
 ) -> bytearray:
     """RunState per minute for minutes start, start+1, ..., start+n-1 (samples sorted by time)."""
-    states = classify(samples, th)
-    idx = index if index is not None else minute_index(samples, th.coverage, start, n)
+    states = classify(samples, th, ts)
+    idx = index if index is not None else minute_index(samples, th.coverage, start, n, ts)
     return bytearray(states[i] if i >= 0 else 0 for i in idx)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 
 from monitoring.alarms import reconcile as rec
 from monitoring.alarms.models import Alarm
+from monitoring.errors import StorageUnavailableError
 from monitoring.reports.service import control_faults, suppressions
 from monitoring.rules import circuit, correlation, enterprise, tamper, terminal
 from monitoring.rules.config import RuleConfig
@@ -62,6 +63,7 @@ class TickResult:
     findings: int = 0
     changed: list[Alarm] = field(default_factory=list)
     windows: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
 
 
 def floor_minute(t: datetime) -> datetime:
@@ -99,7 +101,14 @@ def evaluate_rules(
         info = topo.enterprises.get(eid)
         if info is None:
             continue
-        _evaluate_enterprise(stores, config, emergency, topo, info, now, horizon, span, late, force_from, result)
+        try:
+            _evaluate_enterprise(stores, config, emergency, topo, info, now, horizon, span, late, force_from, result)
+        except StorageUnavailableError:
+            raise  # transient: let the tick fail and be retried
+        except Exception:
+            # One enterprise's bad data or a bug must not blind the whole county: log, count, carry on.
+            log.exception("rule evaluation failed for one enterprise", extra={"enterprise": eid})
+            result.failed.append(eid)
     stores.state.put("tick", {"last_tick": now.isoformat()})
     return result
 
@@ -131,7 +140,7 @@ def _evaluate_enterprise(
     result: TickResult,
 ) -> None:
     ev = config.params("evaluation", enterprise=info.id)
-    key = f"ent:{info.id}"
+    key = f"ent:{info.id}"  # watermarks: evaluated_until, slow_until
     st = stores.state.get(key) or {}
     oldest = horizon - timedelta(hours=ev["max_catchup_hours"])
     ws = horizon - span
@@ -148,7 +157,12 @@ def _evaluate_enterprise(
     faults = stores.reports.faults_for(info.id)
     extras = _extras(emergency, info.id, faults)
     supp = suppressions(faults, stores.reports.stoppages_for(info.id), now)
-    baselines = baselines_of(st, points)
+    # Daily figures (baselines, profiles, energy by day) live in their own document, written once a day:
+    # the per-tick document stays small.
+    daily_key = f"daily:{info.id}"
+    daily = stores.state.get(daily_key) or {}
+    day_done = daily.get("day_done")
+    baselines = baselines_of(daily, points)
     ctx = build_context(stores, config, topo, info, ws, horizon, now, supp, baselines, extras)
     findings: list[Finding] = []
     for fn in FAST.values():
@@ -163,7 +177,9 @@ def _evaluate_enterprise(
         # Stagger enterprises over the cadence so each tick carries about the same share of slow work.
         offset = 0 if "slow_until" in st else zlib.crc32(info.id.encode()) % max(int(ev["slow_cadence_min"]), 1)
         st["slow_until"] = (horizon - timedelta(minutes=offset)).isoformat()
-    st = daily_pass(stores, config, topo, info, st, horizon, now, supp, extras)
+    daily = daily_pass(stores, config, topo, info, daily, horizon, now, supp, extras)
+    if daily.get("day_done") != day_done:
+        stores.state.put(daily_key, daily)
     if ctx.n:
         status = enterprise.status_at(ctx, ctx.n - 1)
         stores.state.put(

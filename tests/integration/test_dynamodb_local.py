@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import boto3
 import pytest
+
+from tests.support import dynamodb_local
 
 pytestmark = pytest.mark.integration
 
@@ -41,3 +44,25 @@ def test_dynamodb_local_is_not_reachable_on_other_interfaces(dynamodb_local_url:
     # When connecting there / Then the connection is refused (the JVM binds 127.0.0.1 only)
     with pytest.raises(OSError), socket.create_connection((address, port), timeout=2):
         pass
+
+
+def test_dynamodb_local_start_without_install_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given no DynamoDB Local under .tools and no URL in the environment
+    monkeypatch.delenv(dynamodb_local.URL_ENV, raising=False)
+    monkeypatch.setattr(dynamodb_local, "INSTALL_DIR", tmp_path / "missing")
+    # When starting it / Then the error names the make target that installs it
+    with pytest.raises(dynamodb_local.DynamoDBLocalError, match="make dynamodb-local"):
+        dynamodb_local.start()
+
+
+def test_dynamodb_local_url_from_environment_is_used_as_is(
+    dynamodb_local_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a running instance named by $DYNAMODB_LOCAL_URL
+    monkeypatch.setenv(dynamodb_local.URL_ENV, dynamodb_local_url)
+    # When starting / Then no process is launched and the URL is returned
+    instance = dynamodb_local.start(startup_timeout=10)
+    assert instance.url == dynamodb_local_url and instance.process is None
+    instance.stop()  # a no-op for an external instance

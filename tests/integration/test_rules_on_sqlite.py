@@ -22,6 +22,7 @@ from monitoring.rules.store_inputs import StoreRuleInputs, note_late_readings
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
 from monitoring.storage.sqlite.db import Database
+from monitoring.storage.sqlite.rule_samples import SqliteSampleReader
 from monitoring.storage.sqlite.rules_repos import open_rules_stores
 from tests.contract.storage import builders as b
 
@@ -63,7 +64,8 @@ def test_engine_on_sqlite_raises_on_data_time_after_backfill_and_replay_explains
     try:
         _seed(store)
         rules = open_rules_stores(db)
-        inputs = StoreRuleInputs(store, rules.state, "rugao")
+        # the cached one-query reader, as the wiring uses it: backfill must reach it through the marks
+        inputs = StoreRuleInputs(store, rules.state, "rugao", reader=SqliteSampleReader(db))
         config = inputs.config(load_defaults())
         # association parameters from the registry became overrides (confirm_s=900 -> 15 min)
         assert config.params("control_stopped", enterprise="e1", association="a1")["min_duration_min"] == 15
@@ -98,3 +100,24 @@ def test_engine_on_sqlite_raises_on_data_time_after_backfill_and_replay_explains
     assert code == 0, text
     assert "治污设施停运" in text and "阈值：min_duration_min=15" in text and "读数 c1" in text
     assert "共 1 条报警" in text
+
+
+def test_fast_reader_returns_what_the_repository_returns(tmp_path: Path) -> None:
+    path = tmp_path / "gk.db"
+    store = open_store(path)
+    db = Database(path)
+    try:
+        _seed(store)
+        store.readings.put_readings(_readings("p1", T0, 30, 60.0))
+        store.readings.put_readings(_readings("c1", T0, 30, 20.0))
+        slow = StoreRuleInputs(store, open_rules_stores(db).state, "rugao")
+        reader = SqliteSampleReader(db)
+        window = (T0 + timedelta(minutes=5), T0 + timedelta(minutes=25))
+        assert reader.samples(["p1", "c1", "nope"], *window) == slow.samples(["p1", "c1", "nope"], *window)
+        # a later call that slides the window is served from cache + tail and still matches
+        store.readings.put_readings(_readings("p1", T0 + timedelta(minutes=30), 5, 61.0))
+        later = (T0 + timedelta(minutes=10), T0 + timedelta(minutes=35))
+        assert reader.samples(["p1", "c1"], *later) == slow.samples(["p1", "c1"], *later)
+    finally:
+        db.close()
+        store.close()

@@ -8,10 +8,11 @@ models and its transaction connection. Errors leave the adapter as the domain's 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import botocore.config
 import botocore.session
@@ -21,7 +22,12 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteEr
 from monitoring.errors import ConflictError, NotFoundError, StorageUnavailableError
 from monitoring.storage.dynamodb.models import Connection, Models
 
+T = TypeVar("T")
 _SESSION_LOCK = threading.Lock()
+# Independent conditional writes of one batch go out concurrently (botocore clients are thread-safe); the
+# client's connection pool (20) is larger than the pool, so no request waits for a socket.
+WRITE_CONCURRENCY = 16
+_WRITERS = ThreadPoolExecutor(max_workers=WRITE_CONCURRENCY, thread_name_prefix="dynamodb-write")
 _SESSION: botocore.session.Session | None = None
 CONDITION_FAILED = "ConditionalCheckFailedException"
 _ONE_MICROSECOND = timedelta(microseconds=1)
@@ -77,6 +83,25 @@ def translate(what: str) -> Iterator[None]:
         if exc.cause_response_code == CONDITION_FAILED:
             raise ConflictError(f"{what}: condition failed") from exc
         raise StorageUnavailableError(f"{what}: {exc.cause_response_code or exc.msg}") from exc
+
+
+def write_all(items: Sequence[T], key: Callable[[T], Hashable], write: Callable[[T], bool]) -> list[bool]:
+    """Run `write` (a conditional insert returning True if it stored the item) on every item, concurrently.
+
+    An item whose key already occurred earlier in the batch is a duplicate: it is not written and gets False,
+    so the first occurrence wins exactly as with sequential writes. Returns when every write has finished,
+    raising the first error in batch order."""
+    first: dict[Hashable, int] = {}
+    for index, item in enumerate(items):
+        first.setdefault(key(item), index)
+    unique = sorted(first.values())
+    if len(unique) <= 1:
+        results = {i: write(items[i]) for i in unique}
+    else:
+        futures = {i: _WRITERS.submit(write, items[i]) for i in unique}
+        wait(futures.values())  # nothing is left running when an error propagates
+        results = {i: future.result() for i, future in futures.items()}
+    return [results.get(i, False) for i in range(len(items))]
 
 
 def is_condition_failure(exc: PynamoDBException) -> bool:

@@ -16,7 +16,7 @@ from pynamodb.exceptions import PynamoDBException
 from monitoring.events.models import Event
 from monitoring.storage import codec
 from monitoring.storage.base.events import EventsRepositoryBase
-from monitoring.storage.dynamodb._client import is_condition_failure, time_key, time_range, translate
+from monitoring.storage.dynamodb._client import is_condition_failure, time_key, time_range, translate, write_all
 from monitoring.storage.dynamodb.models import EventItem
 from monitoring.storage.dynamodb.readings import purge_by_scan
 from monitoring.storage.retention import RetentionPolicy
@@ -35,27 +35,28 @@ class DynamoDBEventsRepository(EventsRepositoryBase):
         self._scan_purge = scan_purge
 
     def _insert_events(self, items: Sequence[tuple[Event, int | None]]) -> list[bool]:
-        inserted = []
-        for event, ttl in items:
-            item = self._model(
-                f"ev#{event.mn}",
-                _sort_key(event),
-                t="ev",
-                body=codec.dumps(event),
-                expires_at=None if ttl is None else datetime.fromtimestamp(ttl, UTC),
-            )
-            if event.point_id:
-                item.gsi1pk = f"pt#{event.point_id}"
-                item.gsi1sk = _sort_key(event)
-            try:
-                item.save(condition=self._model.pk.does_not_exist())
-                inserted.append(True)
-            except PynamoDBException as exc:
-                if not is_condition_failure(exc):
-                    with translate("put event"):
-                        raise
-                inserted.append(False)
-        return inserted
+        return write_all(items, lambda it: (it[0].mn, _sort_key(it[0])), self._insert_one)
+
+    def _insert_one(self, entry: tuple[Event, int | None]) -> bool:
+        event, ttl = entry
+        item = self._model(
+            f"ev#{event.mn}",
+            _sort_key(event),
+            t="ev",
+            body=codec.dumps(event),
+            expires_at=None if ttl is None else datetime.fromtimestamp(ttl, UTC),
+        )
+        if event.point_id:
+            item.gsi1pk = f"pt#{event.point_id}"
+            item.gsi1sk = _sort_key(event)
+        try:
+            item.save(condition=self._model.pk.does_not_exist())
+            return True
+        except PynamoDBException as exc:
+            if not is_condition_failure(exc):
+                with translate("put event"):
+                    raise
+            return False
 
     def _query_events(self, by: str, value: str, start: datetime, end: datetime, limit: int) -> list[Event]:
         bounds = time_range(start, end)

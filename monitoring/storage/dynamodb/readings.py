@@ -20,7 +20,7 @@ from monitoring.clock import Clock
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
 from monitoring.storage import codec
 from monitoring.storage.base.readings import ReadingsRepositoryBase
-from monitoring.storage.dynamodb._client import is_condition_failure, time_key, time_range, translate
+from monitoring.storage.dynamodb._client import is_condition_failure, time_key, time_range, translate, write_all
 from monitoring.storage.dynamodb.models import ExpiringItem, ReadingItem
 from monitoring.storage.retention import RetentionPolicy
 
@@ -54,24 +54,25 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
         self._scan_purge = scan_purge
 
     def _insert_readings(self, items: Sequence[tuple[Reading, int | None]]) -> list[bool]:
-        inserted = []
-        for reading, ttl in items:
-            item = self._readings(
-                f"rd#{reading.point_id}#{reading.kind.value}",
-                time_key(reading.data_time),
-                t="rd",
-                body=codec.dumps(reading),
-                expires_at=_ttl(ttl),
-            )
-            try:
-                item.save(condition=self._readings.pk.does_not_exist())
-                inserted.append(True)
-            except PynamoDBException as exc:
-                if not is_condition_failure(exc):
-                    with translate("put reading"):
-                        raise
-                inserted.append(False)  # already stored: a duplicate delivery
-        return inserted
+        return write_all(items, lambda it: (it[0].point_id, it[0].kind, it[0].data_time), self._insert_one)
+
+    def _insert_one(self, entry: tuple[Reading, int | None]) -> bool:
+        reading, ttl = entry
+        item = self._readings(
+            f"rd#{reading.point_id}#{reading.kind.value}",
+            time_key(reading.data_time),
+            t="rd",
+            body=codec.dumps(reading),
+            expires_at=_ttl(ttl),
+        )
+        try:
+            item.save(condition=self._readings.pk.does_not_exist())
+            return True
+        except PynamoDBException as exc:
+            if not is_condition_failure(exc):
+                with translate("put reading"):
+                    raise
+            return False  # already stored: a duplicate delivery
 
     def _advance_latest(self, readings: Sequence[Reading]) -> None:
         """Nothing to write: `_get_latest` reads the newest stored reading (see the module docstring)."""

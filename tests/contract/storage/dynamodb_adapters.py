@@ -4,17 +4,25 @@ DynamoDB implementation in a JVM, started once per session by tests/conftest.py)
 Each test gets its own freshly created tables (a unique prefix), with TTL left off: the suite runs on a fixed
 clock, while DynamoDB Local's TTL sweeper uses the wall clock and would delete the suite's items.
 `purge_expired` is allowed to scan, which is what the suite checks; in AWS, DynamoDB's TTL does that job.
+
+moto's in-process backend handles concurrent requests without a lock, so two conditional puts of the same key
+can both succeed (seen: two chain links with one seq under the suite's four-thread append test). A real
+DynamoDB (and DynamoDB Local) applies each request atomically; `_serialised_moto` restores that by letting one
+mocked request through at a time, so the suite tests our code rather than moto's thread safety.
 """
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 from moto import mock_aws
+from moto.core.botocore_stubber import BotocoreStubber
 
 from monitoring.clock import FixedClock
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
@@ -25,6 +33,23 @@ from tests.conftest import FAKE_AWS_ENV
 REGION = FAKE_AWS_ENV["AWS_DEFAULT_REGION"]
 
 
+_MOTO_LOCK = threading.Lock()
+
+
+@contextmanager
+def _serialised_moto() -> Iterator[None]:
+    """mock_aws with each mocked request applied atomically, as a real DynamoDB endpoint does."""
+    original = BotocoreStubber.__call__
+
+    def one_at_a_time(self: BotocoreStubber, *args: Any, **kwargs: Any) -> Any:
+        with _MOTO_LOCK:
+            return original(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch, mock_aws():
+        patch.setattr(BotocoreStubber, "__call__", one_at_a_time)
+        yield
+
+
 def _prefix() -> str:
     return f"ct{uuid.uuid4().hex[:12]}"
 
@@ -32,7 +57,7 @@ def _prefix() -> str:
 def moto_store(tmp_path: Path, clock: FixedClock, request: pytest.FixtureRequest) -> Iterator[Store]:
     """A store on moto's in-process DynamoDB (fresh state per test)."""
     request.getfixturevalue("fake_aws_env")
-    with mock_aws():
+    with _serialised_moto():
         backend = DynamoDBBackend(Connection(region=REGION), _prefix())
         backend.create_tables(enable_ttl=False)
         try:
@@ -59,7 +84,7 @@ def dynamodb_rules_stores(request: pytest.FixtureRequest) -> Iterator[Any]:
     """The rules-area repositories on moto or DynamoDB Local (request.param names which)."""
     request.getfixturevalue("fake_aws_env")
     if request.param == "moto":
-        with mock_aws():
+        with _serialised_moto():
             backend = DynamoDBBackend(Connection(region=REGION), _prefix())
             backend.create_tables(enable_ttl=False)
             yield backend.rules_stores()

@@ -185,3 +185,18 @@ def test_orderly_start_and_stop_raises_nothing() -> None:
     w.feed("C1", at("02:20"), at("03:00"), 0.0)
     w.run(at("00:30"), at("03:00"))
     assert w.alarms("start_stop_order") == [] and w.alarms("control_stopped") == []
+
+
+def test_one_failing_enterprise_does_not_stop_the_tick(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given evaluation of E1 blows up (a bug or hostile data)
+    from monitoring.rules import correlation
+
+    w = _control_stop_world()
+
+    def boom(ctx: object) -> list[object]:
+        raise ValueError("bad data")
+
+    monkeypatch.setitem(__import__("monitoring.rules.service", fromlist=["FAST"]).FAST, "control_stopped", boom)
+    result = w.tick(at("02:00"))
+    # Then the failure is counted, not raised
+    assert result.failed == ["E1"] and correlation.control_stopped is not boom

@@ -93,6 +93,8 @@ def test_status_is_producing_stopped_or_unknown() -> None:
 def test_production_above_baseline_for_three_days_raises_over_production() -> None:
     # Given production at 95 kW against a commissioning baseline of 60 kW (x1.58) for four Beijing days
     w = World()
+    # daily ticks only: keep each tick from catching up a whole day of per-minute rules
+    w.config = w.config.with_overrides({"enterprise": {"E1": {"evaluation": {"max_catchup_hours": 1}}}})
     w.tick(at("00:00", -1))
     w.running(at("16:00", -2), at("16:00", 3), p1=95.0)
     for day in range(0, 4):

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 from pynamodb.exceptions import DoesNotExist, PutError, QueryError
 
 from monitoring.errors import ConflictError, NotFoundError, StorageUnavailableError
-from monitoring.storage.dynamodb._client import seq_key, time_key, time_range, translate
+from monitoring.storage.dynamodb._client import seq_key, time_key, time_range, translate, write_all
 
 pytestmark = pytest.mark.unit
 
@@ -61,3 +61,31 @@ def test_time_range_is_half_open_at_microsecond_resolution() -> None:
 
 def test_seq_key_sorts_numerically() -> None:
     assert seq_key(9) < seq_key(10) < seq_key(10**11)
+
+
+def test_write_all_writes_each_key_once_and_keeps_batch_order() -> None:
+    # Given a batch with a duplicate of its first item, and a store that already holds "c"
+    written: list[str] = []
+    stored = {"c"}
+
+    def write(item: str) -> bool:
+        written.append(item)
+        return item not in stored
+
+    # When the batch is written / Then the first occurrence wins and results follow the batch order
+    assert write_all(["a", "b", "a", "c"], lambda x: x, write) == [True, True, False, False]
+    assert sorted(written) == ["a", "b", "c"]
+
+
+def test_write_all_raises_the_first_error_after_every_write_finished() -> None:
+    done: list[int] = []
+
+    def write(item: int) -> bool:
+        if item == 1:
+            raise StorageUnavailableError("throttled")
+        done.append(item)
+        return True
+
+    with pytest.raises(StorageUnavailableError):
+        write_all([0, 1, 2, 3], lambda x: x, write)
+    assert sorted(done) == [0, 2, 3]

@@ -92,6 +92,27 @@ BENCH_DDB_FRAMES ?= 300
 bench-decode: venv
 	$(PY) bench/decode_bench.py --frames $(BENCH_FRAMES) --ddb-frames $(BENCH_DDB_FRAMES)
 
+# ---- infra (AWS CDK app; issue 7) ----
+.PHONY: synth
+# Offline synthesis of every stage into infra/cdk.out: no AWS credentials, no Docker, no network. The Lambda
+# dependencies layer is built only by `cdk deploy` (pip for the Lambda platform); cdk-nag runs and fails on findings.
+synth: venv
+	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(PY) -m infra.app --no-bundling
+
+# ---- iot_ingest (the HJ 212 listener) ----
+.PHONY: bench-ingest bench-ingest-throughput bench-ingest-memory
+INGEST_TERMINALS ?= 1000
+INGEST_SECONDS ?= 10
+INGEST_CONNECTIONS ?= 10000
+
+bench-ingest: bench-ingest-throughput bench-ingest-memory
+
+bench-ingest-throughput: venv
+	$(PY) -m bench.ingest_throughput --terminals $(INGEST_TERMINALS) --seconds $(INGEST_SECONDS)
+
+bench-ingest-memory: venv
+	$(PY) -m bench.ingest_idle_memory --connections $(INGEST_CONNECTIONS)
+
 # ---- rules (evaluation cost per tick; figures printed, never asserted) ----
 .PHONY: bench-rules
 bench-rules: venv

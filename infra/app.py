@@ -1,0 +1,84 @@
+"""The CDK app: one PlatformStack per stage of the `stages` context value (cdk.json), checked by cdk-nag.
+
+Run as a module from the repository root (`python -m infra.app`, which is what cdk.json does), never as
+`python infra/app.py`: that would put infra/ on sys.path and let `infra/constructs/` shadow the library.
+Synthesis needs node (jsii) but no AWS credentials, Docker or network: stacks are environment-agnostic unless
+a stage names its account and region, the VPC is created or given in full, and images are built at deploy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import aws_cdk as cdk
+import cdk_nag
+
+from infra.settings import load_stages
+from infra.stacks.platform import PlatformStack, SourceLayout
+
+INFRA_DIR = Path(__file__).resolve().parent
+REPO_ROOT = INFRA_DIR.parent
+DOCKERFILE = "iot_ingest/Dockerfile"
+
+
+def file_context() -> dict[str, Any]:
+    """The context the CDK CLI would pass: cdk.json's `context`, then cdk.context.json on top."""
+    context: dict[str, Any] = dict(json.loads((INFRA_DIR / "cdk.json").read_text(encoding="utf-8")).get("context", {}))
+    cached = INFRA_DIR / "cdk.context.json"
+    if cached.exists():
+        context.update(json.loads(cached.read_text(encoding="utf-8")))
+    return context
+
+
+def source_layout(root: Path = REPO_ROOT) -> SourceLayout:
+    """The runtime's location and its pinned runtime dependencies (pyproject.toml `dependencies`)."""
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return SourceLayout(
+        root=root,
+        dockerfile=DOCKERFILE,
+        requirements=tuple(project["dependencies"]),
+        constraints_file=root / "requirements.lock",
+    )
+
+
+def build_app(*, context: Mapping[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
+    """Build the app. Under the CDK CLI the context arrives in CDK_CONTEXT_JSON; otherwise it is read from files."""
+    if context is None and "CDK_CONTEXT_JSON" not in os.environ:
+        context = file_context()
+    app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
+    layout = source_layout()
+    for stage in load_stages(app.node.get_all_context()):
+        PlatformStack(app, f"Gongkuang-{stage.name}", settings=stage, source=layout)
+    add_checks(app)
+    return app
+
+
+def add_checks(app: cdk.App) -> None:
+    """cdk-nag AwsSolutions as a policy-validation plugin: synthesis fails on any unacknowledged finding."""
+    cdk.Validations.of(app).add_plugins(cdk_nag.AwsSolutionsChecks(app, verbose=True))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m infra.app [--no-bundling]`: synthesise every stage into infra/cdk.out (or CDK_OUTDIR)."""
+    parser = argparse.ArgumentParser(prog="python -m infra.app", description=__doc__.splitlines()[0])
+    parser.add_argument("--no-bundling", action="store_true", help="skip building the dependencies layer (offline)")
+    args = parser.parse_args(argv)
+    context = None
+    if "CDK_CONTEXT_JSON" not in os.environ:
+        context = file_context()
+        if args.no_bundling:
+            context["aws:cdk:bundling-stacks"] = []
+    outdir = None if "CDK_OUTDIR" in os.environ else str(INFRA_DIR / "cdk.out")
+    assembly = build_app(context=context, outdir=outdir).synth()
+    for stack in assembly.stacks:
+        print(f"{stack.stack_name}: {len(stack.template.get('Resources', {}))} resources -> {assembly.directory}")
+
+
+if __name__ == "__main__":
+    main()

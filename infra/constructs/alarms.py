@@ -1,0 +1,174 @@
+"""Alarms: CloudWatch alarms to an encrypted SNS topic, and one dashboard for the whole pipeline.
+
+Covered: decode iterator age (the stream falling behind), function errors and throttles, DynamoDB throttles,
+listener connections and unhealthy targets, frames the listener could not acknowledge, dead letters.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_cloudwatch_actions as actions
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
+from aws_cdk import aws_sqs as sqs
+from constructs import Construct
+
+ONE_MINUTE = Duration.minutes(1)
+FIVE_MINUTES = Duration.minutes(5)
+
+
+class Alarms(Construct):
+    """Alarms by name in `alarms`, the `topic` they notify and the `dashboard`."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        dashboard_name: str,
+        functions: Mapping[str, lambda_.IFunction],
+        stream_function: lambda_.IFunction,
+        iterator_age_threshold: Duration,
+        tables: Mapping[str, dynamodb.ITableV2],
+        dead_letters: sqs.IQueue,
+        active_connections: cw.IMetric,
+        unhealthy_listeners: cw.IMetric,
+        unacknowledged_frames: cw.IMetric,
+        alarm_email: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="alarm topic")
+        self.topic = sns.Topic(self, "Topic", master_key=self.key, enforce_ssl=True)
+        # CloudWatch publishes to the encrypted topic, so it must be able to use the key.
+        self.key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
+        if alarm_email:
+            self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
+        self.alarms: dict[str, cw.Alarm] = {}
+
+        iterator_age = stream_function.metric("IteratorAge", statistic="Maximum", period=ONE_MINUTE)
+        self._alarm(
+            "DecodeIteratorAge",
+            iterator_age,
+            threshold=iterator_age_threshold.to_milliseconds(),
+            periods=3,
+            why="decode is falling behind the frame stream",
+        )
+        for name, fn in functions.items():
+            self._alarm(
+                f"{name}Errors", fn.metric_errors(period=FIVE_MINUTES), threshold=1, periods=1, why=f"{name} failed"
+            )
+            self._alarm(
+                f"{name}Throttles",
+                fn.metric_throttles(period=FIVE_MINUTES),
+                threshold=1,
+                periods=1,
+                why=f"{name} throttled",
+            )
+        table_throttles: list[cw.IMetric] = []
+        for i, (name, table) in enumerate(tables.items()):
+            # Ids must be unique across one graph, which shows every table.
+            throttles = cw.MathExpression(
+                expression=f"r{i} + w{i}",
+                using_metrics={
+                    f"r{i}": table.metric("ReadThrottleEvents", statistic="Sum", period=FIVE_MINUTES),
+                    f"w{i}": table.metric("WriteThrottleEvents", statistic="Sum", period=FIVE_MINUTES),
+                },
+                label=f"{name} throttled requests",
+                period=FIVE_MINUTES,
+            )
+            table_throttles.append(throttles)
+            self._alarm(
+                f"Table{name.capitalize()}Throttles", throttles, threshold=1, periods=1, why=f"{name} throttled"
+            )
+        self._alarm(
+            "DeadLetters",
+            dead_letters.metric_approximate_number_of_messages_visible(period=ONE_MINUTE, statistic="Maximum"),
+            threshold=1,
+            periods=1,
+            why="frame batches decode gave up on are waiting in the dead-letter queue",
+        )
+        self._alarm(
+            "UnacknowledgedFrames",
+            unacknowledged_frames,
+            threshold=1,
+            periods=1,
+            why="the listener could not make frames durable",
+        )
+        self._alarm(
+            "UnhealthyListeners",
+            unhealthy_listeners,
+            threshold=1,
+            periods=2,
+            why="a listener task fails its health check",
+        )
+        self._alarm(
+            "NoConnections",
+            active_connections,
+            threshold=0,
+            periods=5,
+            comparison=cw.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
+            missing=cw.TreatMissingData.BREACHING,
+            why="no terminal is connected to the listeners",
+        )
+
+        self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
+        self.dashboard.add_widgets(
+            cw.GraphWidget(
+                title="Listener connections", left=[active_connections], right=[unhealthy_listeners], width=12
+            ),
+            cw.GraphWidget(title="Unacknowledged frames", left=[unacknowledged_frames], width=12),
+        )
+        self.dashboard.add_widgets(
+            cw.GraphWidget(title="Decode iterator age (ms)", left=[iterator_age], width=12),
+            cw.GraphWidget(
+                title="Dead letters",
+                left=[dead_letters.metric_approximate_number_of_messages_visible(period=ONE_MINUTE)],
+                width=12,
+            ),
+        )
+        self.dashboard.add_widgets(
+            cw.GraphWidget(
+                title="Function errors",
+                left=[fn.metric_errors(period=FIVE_MINUTES) for fn in functions.values()],
+                width=8,
+            ),
+            cw.GraphWidget(
+                title="Function throttles",
+                left=[fn.metric_throttles(period=FIVE_MINUTES) for fn in functions.values()],
+                width=8,
+            ),
+            cw.GraphWidget(title="DynamoDB throttles", left=table_throttles, width=8),
+        )
+        self.dashboard.add_widgets(cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24))
+
+    def _alarm(
+        self,
+        name: str,
+        metric: cw.IMetric,
+        *,
+        threshold: float,
+        periods: int,
+        why: str,
+        comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING,
+    ) -> None:
+        alarm = cw.Alarm(
+            self,
+            name,
+            metric=metric,
+            threshold=threshold,
+            evaluation_periods=periods,
+            comparison_operator=comparison,
+            treat_missing_data=missing,
+            alarm_description=why,
+        )
+        alarm.add_alarm_action(actions.SnsAction(self.topic))
+        alarm.add_ok_action(actions.SnsAction(self.topic))
+        self.alarms[name] = alarm

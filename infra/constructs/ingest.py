@@ -1,0 +1,264 @@
+"""Ingest: terminals -> Network Load Balancer (one Elastic IP per zone) -> iot_ingest listener tasks on Fargate.
+
+Terminals are configured with fixed IPs, so the NLB is placed with subnet mappings that carry Elastic IPs.
+The listener's container image is built from iot_ingest/Dockerfile at deploy time (synthesis only stages the
+directory). Client IPs are preserved so the listener's per-address limits see real terminals.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from aws_cdk import Duration, RemovalPolicy, Stack, Tags
+from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecs as ecs
+from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+# Excluded from the Docker build context (it is the repository root): big, irrelevant or secret-prone trees.
+IMAGE_CONTEXT_EXCLUDES = (
+    ".git",
+    ".venv",
+    "**/node_modules",
+    "**/__pycache__",
+    "**/*.pyc",
+    "infra/cdk.out",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    ".hypothesis",
+    ".tools",
+    ".data",
+    "var",
+    "build",
+    "dist",
+)
+
+
+# iot_ingest/handoff.py logs this JSON line when its sink fails: from then on no frame is acknowledged until
+# "sink recovered". Each such line counts one; the alarm fires on any.
+UNACKNOWLEDGED_PATTERN = '{ $.msg = "sink failed*" }'
+UNACKNOWLEDGED_VALUE = "1"
+
+
+class Ingest(Construct):
+    """NLB + Fargate service running the HJ 212 listener; exposes the load balancer, service and Elastic IPs."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        vpc: ec2.IVpc,
+        image_directory: str,
+        image_file: str,
+        port: int,
+        health_port: int,
+        allocation_ids: Sequence[str],
+        deletion_protection: bool,
+        allowed_cidrs: Sequence[str],
+        environment: Mapping[str, str],
+        cpu: int,
+        memory_mib: int,
+        min_tasks: int,
+        max_tasks: int,
+        cpu_target_percent: int,
+        connections_per_task: int,
+        deregistration_delay: Duration,
+        stop_timeout: Duration,
+        log_retention: logs.RetentionDays,
+        metrics_namespace: str,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        public = vpc.select_subnets(subnet_type=ec2.SubnetType.PUBLIC).subnets
+
+        self.log_group = logs.LogGroup(self, "ListenerLogs", retention=log_retention)
+        self.cluster = ecs.Cluster(
+            self,
+            "Cluster",
+            vpc=vpc,
+            container_insights_v2=ecs.ContainerInsights.ENABLED,
+            enable_fargate_capacity_providers=True,
+        )
+        self.task_definition = ecs.FargateTaskDefinition(
+            self,
+            "Task",
+            cpu=cpu,
+            memory_limit_mib=memory_mib,
+            runtime_platform=ecs.RuntimePlatform(
+                operating_system_family=ecs.OperatingSystemFamily.LINUX, cpu_architecture=ecs.CpuArchitecture.X86_64
+            ),
+        )
+        self.container = self.task_definition.add_container(
+            "Listener",
+            image=ecs.ContainerImage.from_asset(image_directory, file=image_file, exclude=list(IMAGE_CONTEXT_EXCLUDES)),
+            environment=dict(environment),
+            logging=ecs.LogDriver.aws_logs(stream_prefix="listener", log_group=self.log_group),
+            port_mappings=[
+                ecs.PortMapping(container_port=port, protocol=ecs.Protocol.TCP, name="hj212"),
+                ecs.PortMapping(container_port=health_port, protocol=ecs.Protocol.TCP, name="health"),
+            ],
+            # SIGTERM -> the listener stops accepting, flushes its sink and closes sessions; SIGKILL after this.
+            stop_timeout=stop_timeout,
+            essential=True,
+        )
+
+        self.load_balancer_security_group = ec2.SecurityGroup(
+            self,
+            "LoadBalancerSecurityGroup",
+            vpc=vpc,
+            description="HJ 212 terminals to the NLB",
+            allow_all_outbound=False,
+        )
+        for cidr in allowed_cidrs:
+            self.load_balancer_security_group.add_ingress_rule(
+                ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), "HJ 212 terminals"
+            )
+        self.service_security_group = ec2.SecurityGroup(
+            self, "ServiceSecurityGroup", vpc=vpc, description="NLB to the listener tasks", allow_all_outbound=True
+        )
+        for target_port, why in ((port, "frames from the NLB"), (health_port, "NLB health checks")):
+            self.service_security_group.add_ingress_rule(
+                self.load_balancer_security_group, ec2.Port.tcp(target_port), why
+            )
+            self.load_balancer_security_group.add_egress_rule(
+                self.service_security_group, ec2.Port.tcp(target_port), why
+            )
+
+        self.service = ecs.FargateService(
+            self,
+            "Service",
+            cluster=self.cluster,
+            task_definition=self.task_definition,
+            desired_count=min_tasks,
+            min_healthy_percent=100,
+            max_healthy_percent=200,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            assign_public_ip=False,
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            security_groups=[self.service_security_group],
+            health_check_grace_period=Duration.seconds(60),
+            enable_ecs_managed_tags=True,
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+        )
+
+        # One Elastic IP per public subnet (= per zone): the addresses terminals are configured with. Given
+        # allocation ids are reused (addresses that outlive this stack); otherwise new ones are kept on delete.
+        if allocation_ids and len(allocation_ids) != len(public):
+            raise ValueError(
+                f"give one Elastic IP allocation id per public subnet ({len(public)}), got {len(allocation_ids)}"
+            )
+        self.elastic_ips: list[ec2.CfnEIP] = []
+        if not allocation_ids:
+            for i, _ in enumerate(public):
+                eip = ec2.CfnEIP(self, f"ElasticIp{i + 1}", domain="vpc")
+                eip.apply_removal_policy(RemovalPolicy.RETAIN)  # terminals in the field point at this address
+                Tags.of(eip).add("Purpose", "hj212-terminal-endpoint")
+                self.elastic_ips.append(eip)
+        self.allocation_ids = list(allocation_ids) or [eip.attr_allocation_id for eip in self.elastic_ips]
+        self.load_balancer = elbv2.NetworkLoadBalancer(
+            self,
+            "LoadBalancer",
+            vpc=vpc,
+            internet_facing=True,
+            cross_zone_enabled=True,
+            deletion_protection=deletion_protection,
+            security_groups=[self.load_balancer_security_group],
+            subnet_mappings=[
+                elbv2.SubnetMapping(subnet=subnet, allocation_id=allocation)
+                for subnet, allocation in zip(public, self.allocation_ids, strict=True)
+            ],
+        )
+        self.target_group = elbv2.NetworkTargetGroup(
+            self,
+            "Listeners",
+            vpc=vpc,
+            port=port,
+            protocol=elbv2.Protocol.TCP,
+            target_type=elbv2.TargetType.IP,
+            preserve_client_ip=True,
+            connection_termination=True,  # close terminal sessions when the drain window ends; they reconnect
+            deregistration_delay=deregistration_delay,
+            health_check=elbv2.HealthCheck(
+                protocol=elbv2.Protocol.HTTP,
+                port=str(health_port),
+                path="/health",
+                interval=Duration.seconds(10),
+                healthy_threshold_count=2,
+                unhealthy_threshold_count=2,
+            ),
+            targets=[self.service.load_balancer_target(container_name="Listener", container_port=port)],
+        )
+        self.listener = self.load_balancer.add_listener(
+            "Hj212", port=port, protocol=elbv2.Protocol.TCP, default_target_groups=[self.target_group]
+        )
+
+        self.scaling = self.service.auto_scale_task_count(min_capacity=min_tasks, max_capacity=max_tasks)
+        self.scaling.scale_on_cpu_utilization(
+            "Cpu",
+            target_utilization_percent=cpu_target_percent,
+            scale_in_cooldown=Duration.minutes(5),
+            scale_out_cooldown=Duration.minutes(1),
+        )
+        self.connections_policy = self._scale_on_connections(connections_per_task)
+
+        filter_ = self.log_group.add_metric_filter(
+            "Unacknowledged",
+            filter_pattern=logs.FilterPattern.literal(UNACKNOWLEDGED_PATTERN),
+            metric_namespace=metrics_namespace,
+            metric_name="ListenerSinkFailures",
+            metric_value=UNACKNOWLEDGED_VALUE,
+            default_value=0,
+        )
+        self.unacknowledged_frames = filter_.metric(statistic="Sum", period=Duration.minutes(1))
+
+    def _scale_on_connections(self, per_task: int) -> appscaling.CfnScalingPolicy:
+        """Target tracking on open TCP flows per running task (metric math: NLB flows / running tasks)."""
+        target = self.scaling.node.find_child("Target").node.default_child
+        assert isinstance(target, appscaling.CfnScalableTarget)
+        stack = Stack.of(self)
+        lb_dimension = self.load_balancer.load_balancer_full_name
+        query = appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty
+        stat = appscaling.CfnScalingPolicy.TargetTrackingMetricStatProperty
+        metric = appscaling.CfnScalingPolicy.TargetTrackingMetricProperty
+        dim = appscaling.CfnScalingPolicy.TargetTrackingMetricDimensionProperty
+        flows = metric(
+            namespace="AWS/NetworkELB",
+            metric_name="ActiveFlowCount_TCP",
+            dimensions=[dim(name="LoadBalancer", value=lb_dimension)],
+        )
+        tasks = metric(
+            namespace="ECS/ContainerInsights",
+            metric_name="RunningTaskCount",
+            dimensions=[
+                dim(name="ClusterName", value=self.cluster.cluster_name),
+                dim(name="ServiceName", value=self.service.service_name),
+            ],
+        )
+        policy = appscaling.CfnScalingPolicy(
+            self,
+            "ConnectionsPerTask",
+            policy_name=f"{stack.stack_name}-connections-per-task",
+            policy_type="TargetTrackingScaling",
+            scaling_target_id=target.ref,
+            target_tracking_scaling_policy_configuration=appscaling.CfnScalingPolicy.TargetTrackingScalingPolicyConfigurationProperty(
+                target_value=float(per_task),
+                scale_in_cooldown=300,
+                scale_out_cooldown=60,
+                customized_metric_specification=appscaling.CfnScalingPolicy.CustomizedMetricSpecificationProperty(
+                    metrics=[
+                        query(id="flows", metric_stat=stat(metric=flows, stat="Average"), return_data=False),
+                        query(id="tasks", metric_stat=stat(metric=tasks, stat="Average"), return_data=False),
+                        query(
+                            id="per_task",
+                            expression="IF(tasks > 0, flows / tasks, flows)",
+                            label="open connections per listener task",
+                            return_data=True,
+                        ),
+                    ]
+                ),
+            ),
+        )
+        return policy

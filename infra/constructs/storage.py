@@ -1,0 +1,82 @@
+"""Storage: the DynamoDB tables of the DynamoDB adapter, defined from `monitoring.storage.dynamodb.schema`.
+
+schema.py is the single source of truth for table names, keys, indexes and TTL attributes; the PynamoDB
+models are built from it too, so the deployed tables and the code cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import RemovalPolicy
+from aws_cdk import aws_dynamodb as dynamodb
+from constructs import Construct
+
+import monitoring.storage.dynamodb.schema as schema
+
+# schema.py projection names -> CDK projection types (INCLUDE would need attribute lists schema.py does not carry).
+PROJECTIONS = {
+    schema.PROJECTION_ALL: dynamodb.ProjectionType.ALL,
+    schema.PROJECTION_KEYS_ONLY: dynamodb.ProjectionType.KEYS_ONLY,
+}
+
+
+def _projection(table: str, index: str, projection: str) -> dynamodb.ProjectionType:
+    if projection not in PROJECTIONS:
+        raise ValueError(f"{table}.{index}: unsupported projection {projection!r} (use {sorted(PROJECTIONS)})")
+    return PROJECTIONS[projection]
+
+
+def _string(name: str) -> dynamodb.Attribute:
+    return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
+
+
+class Storage(Construct):
+    """One on-demand table per `schema.TABLES` entry (PITR, TTL, KMS encryption); `tables` keyed by logical name."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        table_prefix: str,
+        deletion_protection: bool,
+        removal_policy: RemovalPolicy,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        if schema.BILLING_MODE != "PAY_PER_REQUEST":
+            raise ValueError(f"only on-demand tables are deployed, schema says {schema.BILLING_MODE}")
+        self.tables: dict[str, dynamodb.TableV2] = {}
+        for spec in schema.TABLES:
+            if spec.logical_name in self.tables:
+                raise ValueError(f"schema.TABLES names {spec.logical_name!r} twice")
+            self.tables[spec.logical_name] = dynamodb.TableV2(
+                self,
+                "".join(part.capitalize() for part in spec.logical_name.split("_")),
+                table_name=schema.TABLE_NAME_FORMAT.format(prefix=table_prefix, table=spec.logical_name),
+                partition_key=_string(spec.partition_key),
+                sort_key=_string(spec.sort_key),
+                billing=dynamodb.Billing.on_demand(),
+                global_secondary_indexes=[
+                    dynamodb.GlobalSecondaryIndexPropsV2(
+                        index_name=index.name,
+                        partition_key=_string(index.partition_key),
+                        sort_key=_string(index.sort_key),
+                        projection_type=_projection(spec.logical_name, index.name, index.projection),
+                    )
+                    for index in spec.indexes
+                ],
+                local_secondary_indexes=[
+                    dynamodb.LocalSecondaryIndexProps(
+                        index_name=index.name,
+                        sort_key=_string(index.sort_key),
+                        projection_type=_projection(spec.logical_name, index.name, index.projection),
+                    )
+                    for index in spec.local_indexes
+                ],
+                time_to_live_attribute=spec.ttl_attribute,
+                point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                    point_in_time_recovery_enabled=True
+                ),
+                encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
+                deletion_protection=deletion_protection,
+                removal_policy=removal_policy,
+            )

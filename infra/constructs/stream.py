@@ -1,0 +1,122 @@
+"""Stream: the Kinesis frame stream, and Firehose delivery of every raw frame record to the S3 evidence archive.
+
+Frame records (docs/contracts.md §2) are JSON; Firehose partitions them by UTC date and MN with jq, so the
+archive reads `raw/date=YYYY-MM-DD/mn=<MN>/...`. Lifecycle rules move old objects to colder storage classes;
+nothing expires, because the archive is the evidence store.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import Duration, RemovalPolicy, Size
+from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kinesisfirehose as firehose
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+# jq 1.6 on the frame record; CDK joins these into one object, so each value is parenthesised (a pipe inside an
+# object value needs it). MN is peer input: anything but [0-9A-Za-z] becomes "_" so it cannot shape prefixes.
+PARTITION_QUERY = {
+    "date": '((.received_at // "unknown") | tostring | .[0:10])',
+    "mn": '((.mn // "none") | tostring | gsub("[^0-9A-Za-z]"; "_"))',
+}
+DATA_PREFIX = "raw/date=!{partitionKeyFromQuery:date}/mn=!{partitionKeyFromQuery:mn}/"
+ERROR_PREFIX = "errors/!{firehose:error-output-type}/date=!{timestamp:yyyy-MM-dd}/"
+
+
+class Stream(Construct):
+    """Kinesis stream (aws/kinesis key), S3 archive bucket with access logs, Firehose delivery between them."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        on_demand: bool,
+        shard_count: int,
+        retention: Duration,
+        infrequent_access_after: Duration,
+        glacier_after: Duration,
+        deep_archive_after: Duration,
+        removal_policy: RemovalPolicy,
+        log_retention: logs.RetentionDays,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.key = kms.Key(
+            self, "Key", enable_key_rotation=True, description="raw frame archive", removal_policy=removal_policy
+        )
+        self.stream = kinesis.Stream(
+            self,
+            "Frames",
+            stream_mode=kinesis.StreamMode.ON_DEMAND if on_demand else kinesis.StreamMode.PROVISIONED,
+            shard_count=None if on_demand else shard_count,
+            retention_period=retention,
+            # The AWS-managed key (aws/kinesis): no per-producer/consumer KMS charges (cdk-nag KDS3).
+            encryption=kinesis.StreamEncryption.MANAGED,
+            removal_policy=removal_policy,
+        )
+        self.access_log_bucket = s3.Bucket(
+            self,
+            "AccessLogs",
+            encryption=s3.BucketEncryption.S3_MANAGED,  # server access logs cannot be written to SSE-KMS buckets
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            object_ownership=s3.ObjectOwnership.BUCKET_OWNER_PREFERRED,
+            removal_policy=removal_policy,
+            auto_delete_objects=False,
+            lifecycle_rules=[s3.LifecycleRule(id="expire-access-logs", expiration=Duration.days(365))],
+        )
+        self.archive_bucket = s3.Bucket(
+            self,
+            "Archive",
+            encryption=s3.BucketEncryption.KMS,
+            encryption_key=self.key,
+            bucket_key_enabled=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            enforce_ssl=True,
+            versioned=True,  # an overwrite or delete keeps the earlier version: evidence is not lost
+            server_access_logs_bucket=self.access_log_bucket,
+            server_access_logs_prefix="archive/",
+            removal_policy=removal_policy,
+            lifecycle_rules=[
+                s3.LifecycleRule(
+                    id="colder-storage",
+                    transitions=[
+                        s3.Transition(
+                            storage_class=s3.StorageClass.INFREQUENT_ACCESS, transition_after=infrequent_access_after
+                        ),
+                        s3.Transition(storage_class=s3.StorageClass.GLACIER, transition_after=glacier_after),
+                        s3.Transition(storage_class=s3.StorageClass.DEEP_ARCHIVE, transition_after=deep_archive_after),
+                    ],
+                    abort_incomplete_multipart_upload_after=Duration.days(7),
+                ),
+            ],
+        )
+        self.delivery_log_group = logs.LogGroup(
+            self, "DeliveryLogs", retention=log_retention, removal_policy=removal_policy
+        )
+        self.delivery_stream = firehose.DeliveryStream(
+            self,
+            "ToArchive",
+            source=firehose.KinesisStreamSource(self.stream),
+            destination=firehose.S3Bucket(
+                self.archive_bucket,
+                dynamic_partitioning=firehose.DynamicPartitioningProps(
+                    enabled=True, retry_duration=Duration.minutes(5)
+                ),
+                processors=[
+                    firehose.MetadataExtractionProcessor.jq16(PARTITION_QUERY),
+                    firehose.AppendDelimiterToRecordProcessor(),
+                ],
+                data_output_prefix=DATA_PREFIX,
+                error_output_prefix=ERROR_PREFIX,
+                # Dynamic partitioning needs at least 64 MiB buffers; at one frame a minute the interval decides.
+                buffering_size=Size.mebibytes(64),
+                buffering_interval=Duration.seconds(900),
+                compression=firehose.Compression.GZIP,
+                file_extension=".jsonl.gz",
+                encryption_key=self.key,
+                logging_config=firehose.EnableLogging(self.delivery_log_group),
+            ),
+        )

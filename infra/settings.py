@@ -1,0 +1,248 @@
+"""Stage settings (dev, prod, ...): every difference between deployments is a validated parameter here.
+
+Stages are read from the `stages` context value (cdk.json) and may be overridden per key on the command line
+with `-c <stage>.<field>=<value>`. Config is hostile input: unknown keys, wrong types and out-of-range values
+raise `SettingsError` naming the stage and the key, before any construct is built.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# CloudWatch Logs accepts only these retention periods (days); mapped to RetentionDays in the stack.
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)
+# Fargate task sizes: CPU units -> allowed memory (MiB), from the ECS task-size table.
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4097, 1024)),
+    1024: tuple(range(2048, 8193, 1024)),
+    2048: tuple(range(4096, 16385, 1024)),
+    4096: tuple(range(8192, 30721, 1024)),
+}
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# ECS on Fargate waits at most 120 s between SIGTERM and SIGKILL.
+MAX_STOP_TIMEOUT = 120
+_STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
+_ACCOUNT = re.compile(r"^\d{12}$")
+_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+
+
+class SettingsError(ValueError):
+    """A stage setting is missing, unknown, of the wrong type or out of range."""
+
+
+@dataclass(frozen=True, slots=True)
+class ExistingVpc:
+    """A VPC to reuse instead of creating one; given in full so that synthesis needs no lookup."""
+
+    vpc_id: str
+    availability_zones: tuple[str, ...]
+    public_subnet_ids: tuple[str, ...]
+    private_subnet_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StageSettings:
+    """One deployment stage. Durations are seconds unless the name says otherwise."""
+
+    name: str
+    account: str | None = None  # None (with region None): an environment-agnostic stack, no lookups
+    region: str | None = None
+    table_prefix: str = ""  # default: "gk-<stage>"
+    # Ingest: NLB + Fargate listener
+    ingest_port: int = 9000
+    health_port: int = 8080
+    allowed_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    elastic_ip_allocation_ids: tuple[str, ...] = ()  # reuse these Elastic IPs (one per zone) instead of new ones
+    listener_cpu: int = 512
+    listener_memory_mib: int = 1024
+    listener_min_tasks: int = 2
+    listener_max_tasks: int = 6
+    connections_per_task: int = 5000
+    cpu_target_percent: int = 60
+    deregistration_delay: int = 30
+    drain_timeout: int = 20
+    stop_timeout: int = 60
+    # Network
+    max_azs: int = 2
+    nat_gateways: int = 1
+    existing_vpc: ExistingVpc | None = None
+    # Stream and archive
+    stream_on_demand: bool = True
+    stream_shards: int = 1
+    stream_retention_hours: int = 24
+    archive_infrequent_access_days: int = 30
+    archive_glacier_days: int = 90
+    archive_deep_archive_days: int = 365
+    # Functions
+    decode_batch_size: int = 100
+    decode_batching_window: int = 1
+    decode_parallelization: int = 1
+    decode_max_retries: int = 3
+    decode_timeout: int = 60
+    function_memory_mib: int = 512
+    escalate_every_minutes: int = 5
+    clock_skew_alarm: int = 300  # terminal clock skew (s) that decode reports as an event
+    decode_rollup: bool = True  # decode maintains hourly/daily aggregates
+    county_id: str = "rugao"  # the registry county whose rules the evaluate function runs
+    terminal_state_refresh: int = 60  # decode rewrites a terminal's last-seen state at most this often (s)
+    registry_cache: int = 60  # how long a warm decode container trusts cached terminals and bindings (s)
+    log_level: str = "INFO"
+    log_retention_days: int = 30
+    # Data protection and operations
+    deletion_protection: bool = False
+    retain_data: bool = False
+    iterator_age_alarm: int = 300
+    alarm_email: str = ""
+    service_name: str = "gongkuang"
+    metrics_namespace: str = "Gongkuang"
+
+    @property
+    def tables_prefix(self) -> str:
+        return self.table_prefix or f"gk-{self.name}"
+
+
+_FIELDS = {f.name: f for f in dataclasses.fields(StageSettings)}
+_VPC_FIELDS = {f.name for f in dataclasses.fields(ExistingVpc)}
+_ORDERED_LISTS = ("availability_zones", "public_subnet_ids", "private_subnet_ids")
+
+
+def _coerce(stage: str, key: str, raw: Any) -> Any:
+    """Convert one raw value (JSON or a `-c` string) to the field's type, or raise SettingsError."""
+    kind = str(_FIELDS[key].type)
+    where = f"stage {stage!r}, setting {key!r}"
+    if key == "existing_vpc":
+        return _existing_vpc(where, json.loads(raw) if isinstance(raw, str) and raw else raw)
+    if kind.startswith("bool"):
+        if isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and raw.lower() in ("true", "false"):
+            return raw.lower() == "true"
+    elif kind.startswith("int"):
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            return raw
+        if isinstance(raw, str) and re.fullmatch(r"-?\d+", raw.strip()):
+            return int(raw)
+    elif kind.startswith("tuple"):
+        items = raw.split(",") if isinstance(raw, str) else raw
+        if isinstance(items, list | tuple) and all(isinstance(i, str) for i in items):
+            return tuple(i.strip() for i in items)
+    elif kind.startswith("str"):
+        if isinstance(raw, str):
+            return raw.strip() or (None if kind.endswith("None") else "")
+        if raw is None and kind.endswith("None"):
+            return None
+    raise SettingsError(f"{where}: expected {kind}, got {raw!r}")
+
+
+def _existing_vpc(where: str, raw: Any) -> ExistingVpc | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, Mapping) or set(raw) != _VPC_FIELDS:
+        raise SettingsError(f"{where}: expected an object with exactly {sorted(_VPC_FIELDS)}, got {raw!r}")
+    lists = {k: raw[k] for k in _VPC_FIELDS - {"vpc_id"}}
+    if not isinstance(raw["vpc_id"], str) or not all(
+        isinstance(v, list) and v and all(isinstance(i, str) for i in v) for v in lists.values()
+    ):
+        raise SettingsError(f"{where}: vpc_id must be a string and the other keys non-empty lists of strings")
+    azs = len(lists["availability_zones"])
+    if len(lists["public_subnet_ids"]) != azs or len(lists["private_subnet_ids"]) != azs:
+        raise SettingsError(f"{where}: give one public and one private subnet per availability zone")
+    return ExistingVpc(raw["vpc_id"], *(tuple(lists[k]) for k in _ORDERED_LISTS))
+
+
+def _check(s: StageSettings) -> None:
+    """Cross-field and range checks; the message names the stage and the rule broken."""
+    rules: list[tuple[bool, str]] = [
+        (bool(_STAGE_NAME.match(s.name)), "stage names are 1-16 of a-z, 0-9 and '-', starting with a letter"),
+        ((s.account is None) == (s.region is None), "give both account and region, or neither"),
+        (s.account is None or bool(_ACCOUNT.match(s.account)), "account must be 12 digits"),
+        (s.region is None or bool(_REGION.match(s.region)), "region must look like cn-north-1 or eu-west-1"),
+        (1 <= s.ingest_port <= 65535 and 1 <= s.health_port <= 65535, "ports must be 1-65535"),
+        (s.ingest_port != s.health_port, "ingest_port and health_port must differ"),
+        (s.listener_memory_mib in FARGATE_SIZES.get(s.listener_cpu, ()), "listener cpu/memory is no Fargate size"),
+        (1 <= s.listener_min_tasks <= s.listener_max_tasks <= 50, "need 1 <= listener_min_tasks <= max <= 50"),
+        (s.connections_per_task >= 1, "connections_per_task must be positive"),
+        (10 <= s.cpu_target_percent <= 90, "cpu_target_percent must be 10-90"),
+        (0 <= s.deregistration_delay <= 3600, "deregistration_delay must be 0-3600"),
+        (0 < s.drain_timeout < s.stop_timeout <= MAX_STOP_TIMEOUT, "need 0 < drain_timeout < stop_timeout <= 120"),
+        (2 <= s.max_azs <= 3, "max_azs must be 2 or 3 (one Elastic IP per zone)"),
+        (0 <= s.nat_gateways <= s.max_azs, "nat_gateways must be 0..max_azs"),
+        (1 <= s.stream_shards <= 500, "stream_shards must be 1-500"),
+        (24 <= s.stream_retention_hours <= 8760, "stream_retention_hours must be 24-8760"),
+        (
+            30 <= s.archive_infrequent_access_days < s.archive_glacier_days < s.archive_deep_archive_days,
+            "archive lifecycle must be 30 <= infrequent_access < glacier < deep_archive days",
+        ),
+        (1 <= s.decode_batch_size <= 10000, "decode_batch_size must be 1-10000"),
+        (0 <= s.decode_batching_window <= 300, "decode_batching_window must be 0-300"),
+        (1 <= s.decode_parallelization <= 10, "decode_parallelization must be 1-10"),
+        (0 <= s.decode_max_retries <= 10000, "decode_max_retries must be 0-10000"),
+        (3 <= s.decode_timeout <= 900, "decode_timeout must be 3-900"),
+        (128 <= s.function_memory_mib <= 10240, "function_memory_mib must be 128-10240"),
+        (2 <= s.escalate_every_minutes <= 60, "escalate_every_minutes must be 2-60"),
+        (1 <= s.clock_skew_alarm <= 86400, "clock_skew_alarm must be 1-86400 seconds"),
+        (0 <= s.terminal_state_refresh <= 86400, "terminal_state_refresh must be 0-86400 seconds"),
+        (0 <= s.registry_cache <= 86400, "registry_cache must be 0-86400 seconds"),
+        (bool(re.fullmatch(r"[a-z0-9_-]{1,64}", s.county_id)), "county_id must be 1-64 of a-z, 0-9, '_' and '-'"),
+        (s.log_level in LOG_LEVELS, f"log_level must be one of {LOG_LEVELS}"),
+        (s.log_retention_days in LOG_RETENTION_DAYS, f"log_retention_days must be one of {LOG_RETENTION_DAYS}"),
+        (s.iterator_age_alarm >= 60, "iterator_age_alarm must be at least 60 seconds"),
+        (s.alarm_email == "" or bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", s.alarm_email)), "bad alarm_email"),
+        (bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,62}", s.metrics_namespace)), "bad metrics_namespace"),
+        (bool(re.fullmatch(r"[a-z][a-z0-9-]{0,62}", s.service_name)), "bad service_name"),
+        (bool(re.fullmatch(r"[a-z][a-z0-9-]{0,30}", s.tables_prefix)), "table_prefix must be lowercase a-z0-9-"),
+    ]
+    broken = [msg for ok, msg in rules if not ok]
+    if broken:
+        raise SettingsError(f"stage {s.name!r}: " + "; ".join(broken))
+    for cidr in s.allowed_cidrs:
+        try:
+            ipaddress.ip_network(cidr, strict=True)
+        except ValueError as exc:
+            raise SettingsError(f"stage {s.name!r}: allowed_cidrs: {exc}") from None
+    zones = len(s.existing_vpc.availability_zones) if s.existing_vpc else s.max_azs
+    if s.elastic_ip_allocation_ids and len(s.elastic_ip_allocation_ids) != zones:
+        raise SettingsError(f"stage {s.name!r}: elastic_ip_allocation_ids needs one id per zone ({zones})")
+    if not all(re.fullmatch(r"eipalloc-[0-9a-f]{8,17}", a) for a in s.elastic_ip_allocation_ids):
+        raise SettingsError(f"stage {s.name!r}: elastic_ip_allocation_ids must look like eipalloc-0123abcd")
+    if s.existing_vpc and len(s.existing_vpc.availability_zones) < 2:
+        raise SettingsError(f"stage {s.name!r}: existing_vpc needs at least two availability zones")
+
+
+def load_stage(name: str, raw: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> StageSettings:
+    """Build one stage from its JSON object plus `-c <stage>.<key>` overrides; raise SettingsError."""
+    if not isinstance(raw, Mapping):
+        raise SettingsError(f"stage {name!r}: expected an object, got {raw!r}")
+    merged = {**raw, **(overrides or {})}
+    unknown = sorted(set(merged) - set(_FIELDS) | ({"name"} & set(merged)))
+    if unknown:
+        raise SettingsError(f"stage {name!r}: unknown settings {', '.join(unknown)}")
+    values = {key: _coerce(name, key, value) for key, value in merged.items()}
+    settings = StageSettings(name=name, **values)
+    _check(settings)
+    return settings
+
+
+def load_stages(context: Mapping[str, Any]) -> list[StageSettings]:
+    """Every stage of the `stages` context value, with `-c <stage>.<key>=<value>` overrides applied."""
+    stages = context.get("stages")
+    if isinstance(stages, str):
+        stages = json.loads(stages)
+    if not isinstance(stages, Mapping) or not stages:
+        raise SettingsError("context value 'stages' must be a non-empty object of stage name -> settings")
+    result = []
+    for name, raw in stages.items():
+        prefix = f"{name}."
+        overrides = {k[len(prefix) :]: v for k, v in context.items() if k.startswith(prefix)}
+        result.append(load_stage(name, raw, overrides))
+    return result
+
+
+__all__ = ["ExistingVpc", "SettingsError", "StageSettings", "load_stage", "load_stages"]

@@ -1,0 +1,270 @@
+"""PlatformStack: composes network, storage, stream, functions, ingest and alarms for one stage; grants and outputs.
+
+The only place that knows more than one construct: it passes resources between them, grants each principal
+exactly the data it uses, sets the environment variables the runtime reads, and writes the outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from aws_cdk import CfnOutput, Duration, Environment, RemovalPolicy, Stack, Tags
+from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_logs as logs
+from constructs import Construct
+
+import monitoring.storage.dynamodb.schema as schema
+from infra.constructs.alarms import Alarms
+from infra.constructs.functions import Functions, ScheduledHandler
+from infra.constructs.ingest import Ingest
+from infra.constructs.storage import Storage
+from infra.constructs.stream import Stream
+from infra.nag import suppress_reviewed_findings
+from infra.settings import StageSettings
+
+# docs/contracts.md §3: module path of each handler (entry function `handler`).
+DECODE_HANDLER = "functions.on_frame_batch.handler"
+SCHEDULED_HANDLERS = (
+    ("Evaluate", "functions.every_minute_evaluate_rules.handler", 1),
+    ("Escalate", "functions.every_five_minutes_escalate.handler", None),  # None: the stage's escalate_every_minutes
+)
+# Which tables each function reads and writes (least privilege); names are schema.py's logical names.
+# Read from the DynamoDB adapter's code paths: decode also writes the registry (terminal last-seen state, via
+# `record_terminal_seen`) and the state table (latest reading per point). The rules' repositories (alarms,
+# audit, rule state) live in the state table (monitoring/storage/dynamodb/rules.py).
+FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
+    "Decode": {
+        "read": (),
+        "read_write": (schema.REGISTRY, schema.STATE, schema.READINGS, schema.EVENTS, schema.ARCHIVE),
+    },
+    "Evaluate": {"read": (schema.REGISTRY, schema.READINGS), "read_write": (schema.STATE, schema.EVENTS)},
+    "Escalate": {"read": (schema.REGISTRY,), "read_write": (schema.STATE, schema.EVENTS)},
+}
+RETENTION = {d: getattr(logs.RetentionDays, n) for d, n in (
+    (1, "ONE_DAY"), (3, "THREE_DAYS"), (5, "FIVE_DAYS"), (7, "ONE_WEEK"), (14, "TWO_WEEKS"), (30, "ONE_MONTH"),
+    (60, "TWO_MONTHS"), (90, "THREE_MONTHS"), (120, "FOUR_MONTHS"), (150, "FIVE_MONTHS"), (180, "SIX_MONTHS"),
+    (365, "ONE_YEAR"), (400, "THIRTEEN_MONTHS"), (545, "EIGHTEEN_MONTHS"), (731, "TWO_YEARS"), (1827, "FIVE_YEARS"),
+    (3653, "TEN_YEARS"),
+)}  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class SourceLayout:
+    """Where the runtime lives: the repository root, the listener's Dockerfile, and the dependency pins."""
+
+    root: Path
+    dockerfile: str  # relative to root; the Docker build context is the root
+    requirements: tuple[str, ...]  # the project's runtime dependencies (pyproject.toml)
+    constraints_file: Path  # requirements.lock
+
+
+# Read by Powertools itself (functions/_wiring.py reads POWERTOOLS_SERVICE_NAME too).
+POWERTOOLS_ENVIRONMENT = ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL")
+# Variables functions/_wiring.py reads that the deployment deliberately leaves unset, and why.
+WIRING_VARIABLES_NOT_SET = {
+    "AWS_REGION": "reserved: set by the Lambda runtime",
+    "SQLITE_PATH": "the sqlite backend is for one machine; AWS uses STORE_BACKEND=dynamodb",
+    "DYNAMODB_ENDPOINT": "empty means the regional DynamoDB endpoint (set only for DynamoDB Local)",
+    "PROFILES_DIR": "the default is data/profiles inside the code asset",
+    "RULES_DEFAULTS_PATH": "the default is data/rules_defaults.json inside the code asset",
+    "RULES_OVERRIDES_PATH": "optional per enterprise/association/point overrides; none are deployed by default",
+}
+
+
+def lambda_environment(settings: StageSettings) -> dict[str, str]:
+    """Environment of every function: Powertools settings plus the settings functions/_wiring.py reads."""
+    return {
+        "POWERTOOLS_SERVICE_NAME": settings.service_name,
+        "POWERTOOLS_METRICS_NAMESPACE": settings.metrics_namespace,
+        "LOG_LEVEL": settings.log_level,
+        "STORE_BACKEND": "dynamodb",
+        "DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
+        "CLOCK_SKEW_ALARM_S": str(settings.clock_skew_alarm),
+        "DECODE_ROLLUP": "true" if settings.decode_rollup else "false",
+        "COUNTY_ID": settings.county_id,
+        "TERMINAL_STATE_REFRESH_S": str(settings.terminal_state_refresh),
+        "REGISTRY_CACHE_S": str(settings.registry_cache),
+    }
+
+
+class PlatformStack(Stack):
+    """Everything one stage needs, except the API (see the marked place below)."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, settings: StageSettings, source: SourceLayout) -> None:
+        env = Environment(account=settings.account, region=settings.region) if settings.account else None
+        super().__init__(scope, construct_id, env=env, description=f"工况用电监控平台 ({settings.name})")
+        Tags.of(self).add("Project", "gongkuang-power")
+        Tags.of(self).add("Stage", settings.name)
+        retention = RETENTION[settings.log_retention_days]
+        removal = RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY
+
+        self.vpc = self._vpc(settings)
+        self.storage = Storage(
+            self,
+            "Storage",
+            table_prefix=settings.tables_prefix,
+            deletion_protection=settings.deletion_protection,
+            removal_policy=removal,
+        )
+        self.stream = Stream(
+            self,
+            "Stream",
+            on_demand=settings.stream_on_demand,
+            shard_count=settings.stream_shards,
+            retention=Duration.hours(settings.stream_retention_hours),
+            infrequent_access_after=Duration.days(settings.archive_infrequent_access_days),
+            glacier_after=Duration.days(settings.archive_glacier_days),
+            deep_archive_after=Duration.days(settings.archive_deep_archive_days),
+            removal_policy=removal,
+            log_retention=retention,
+        )
+        scheduled = [
+            ScheduledHandler(name, handler, every or settings.escalate_every_minutes)
+            for name, handler, every in SCHEDULED_HANDLERS
+        ]
+        self.functions = Functions(
+            self,
+            "Functions",
+            source_directory=str(source.root),
+            requirements=source.requirements,
+            constraints_file=str(source.constraints_file),
+            frame_stream=self.stream.stream,
+            decode_handler=DECODE_HANDLER,
+            scheduled=scheduled,
+            environment=lambda_environment(settings),
+            memory_mib=settings.function_memory_mib,
+            decode_timeout=Duration.seconds(settings.decode_timeout),
+            batch_size=settings.decode_batch_size,
+            batching_window=Duration.seconds(settings.decode_batching_window),
+            parallelization=settings.decode_parallelization,
+            max_retries=settings.decode_max_retries,
+            log_retention=retention,
+        )
+        self.ingest = Ingest(
+            self,
+            "Ingest",
+            vpc=self.vpc,
+            image_directory=str(source.root),
+            image_file=source.dockerfile,
+            port=settings.ingest_port,
+            health_port=settings.health_port,
+            allocation_ids=settings.elastic_ip_allocation_ids,
+            deletion_protection=settings.deletion_protection,
+            allowed_cidrs=settings.allowed_cidrs,
+            environment=self._listener_environment(settings),
+            cpu=settings.listener_cpu,
+            memory_mib=settings.listener_memory_mib,
+            min_tasks=settings.listener_min_tasks,
+            max_tasks=settings.listener_max_tasks,
+            cpu_target_percent=settings.cpu_target_percent,
+            connections_per_task=settings.connections_per_task,
+            deregistration_delay=Duration.seconds(settings.deregistration_delay),
+            stop_timeout=Duration.seconds(settings.stop_timeout),
+            log_retention=retention,
+            metrics_namespace=settings.metrics_namespace,
+        )
+        self._grant()
+
+        # ---- API (Chalice) --------------------------------------------------------------------------------
+        # The API issue adds `infra/constructs/api.py` (chalice.cdk.Chalice around miniprogram_api/) here:
+        #   self.api = Api(self, "Api", environment=lambda_environment(settings), ...)
+        # and grants it data like the functions above, e.g. `self._grant_tables(self.api.role, read=..., ...)`.
+        # ------------------------------------------------------------------------------------------------------
+
+        self.alarms = Alarms(
+            self,
+            "Alarms",
+            dashboard_name=f"gongkuang-{settings.name}",
+            functions=self.functions.functions,
+            stream_function=self.functions.decode,
+            iterator_age_threshold=Duration.seconds(settings.iterator_age_alarm),
+            tables=self.storage.tables,
+            dead_letters=self.functions.dead_letters,
+            active_connections=self.ingest.load_balancer.metrics.active_flow_count(period=Duration.minutes(1)),
+            unhealthy_listeners=self.ingest.target_group.metrics.un_healthy_host_count(period=Duration.minutes(1)),
+            unacknowledged_frames=self.ingest.unacknowledged_frames,
+            alarm_email=settings.alarm_email,
+        )
+        self._outputs(settings)
+        # The Firehose L2 adds a CIDR mapping used only by Redshift/Splunk destinations; ours is S3, so it would
+        # be an unreferenced Mappings entry in the template.
+        self.node.try_remove_child("@aws-cdk--aws-kinesisfirehose.CidrBlocks")
+        suppress_reviewed_findings(self)
+
+    def _vpc(self, settings: StageSettings) -> ec2.IVpc:
+        """A new VPC (public subnets for the NLB, private ones for tasks), or the configured one, without lookups."""
+        if settings.existing_vpc:
+            v = settings.existing_vpc
+            return ec2.Vpc.from_vpc_attributes(
+                self,
+                "Vpc",
+                vpc_id=v.vpc_id,
+                availability_zones=list(v.availability_zones),
+                public_subnet_ids=list(v.public_subnet_ids),
+                private_subnet_ids=list(v.private_subnet_ids),
+            )
+        vpc = ec2.Vpc(
+            self,
+            "Vpc",
+            max_azs=settings.max_azs,
+            nat_gateways=settings.nat_gateways,
+            subnet_configuration=[
+                ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
+                ec2.SubnetConfiguration(name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22),
+            ],
+        )
+        flow_logs = logs.LogGroup(self, "VpcFlowLogs", retention=RETENTION[settings.log_retention_days])
+        vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
+        return vpc
+
+    def _listener_environment(self, settings: StageSettings) -> dict[str, str]:
+        """iot_ingest/config.py settings as IOT_INGEST_<FIELD> variables."""
+        return {
+            "IOT_INGEST_HOST": "0.0.0.0",
+            "IOT_INGEST_PORT": str(settings.ingest_port),
+            "IOT_INGEST_HEALTH_HOST": "0.0.0.0",
+            "IOT_INGEST_HEALTH_PORT": str(settings.health_port),
+            "IOT_INGEST_SINK": f"kinesis:{self.stream.stream.stream_name}",
+            "IOT_INGEST_DRAIN_TIMEOUT": str(settings.drain_timeout),
+            "IOT_INGEST_LOG_LEVEL": settings.log_level,
+        }
+
+    def _grant(self) -> None:
+        tables = self.storage.tables
+        for name, access in FUNCTION_DATA_ACCESS.items():
+            fn = self.functions.functions.get(name)
+            if fn is None:
+                continue
+            for table in access["read"]:
+                tables[table].grant_read_data(fn)
+            for table in access["read_write"]:
+                tables[table].grant_read_write_data(fn)
+        # The listener only appends frame records; it never reads the stream.
+        self.stream.stream.grant_write(self.ingest.task_definition.task_role)
+        # On-failure destination: the event source mapping sends batch metadata there with the function's role.
+        self.functions.dead_letters.grant_send_messages(self.functions.decode)
+
+    @staticmethod
+    def data_access(function_name: str) -> set[str]:
+        """Logical names of the tables a function may read or write."""
+        access = FUNCTION_DATA_ACCESS.get(function_name, {})
+        return set(access.get("read", ())) | set(access.get("read_write", ()))
+
+    @staticmethod
+    def table_has_indexes(table_name: str) -> bool:
+        spec = schema.TABLES_BY_NAME[table_name]
+        return bool(spec.indexes or spec.local_indexes)
+
+    def _outputs(self, settings: StageSettings) -> None:
+        for i, eip in enumerate(self.ingest.elastic_ips, start=1):
+            CfnOutput(self, f"TerminalIp{i}", value=eip.attr_public_ip, description="configure terminals with this IP")
+        for i, allocation in enumerate(self.ingest.allocation_ids, start=1):
+            CfnOutput(self, f"TerminalIpAllocation{i}", value=allocation, description="Elastic IP allocation id")
+        CfnOutput(self, "TerminalPort", value=str(settings.ingest_port))
+        CfnOutput(self, "LoadBalancerDns", value=self.ingest.load_balancer.load_balancer_dns_name)
+        CfnOutput(self, "FrameStream", value=self.stream.stream.stream_name)
+        CfnOutput(self, "ArchiveBucket", value=self.stream.archive_bucket.bucket_name)
+        CfnOutput(self, "DeadLetterQueue", value=self.functions.dead_letters.queue_url)
+        CfnOutput(self, "Dashboard", value=self.alarms.dashboard.dashboard_name)
+        CfnOutput(self, "AlarmTopic", value=self.alarms.topic.topic_arn)

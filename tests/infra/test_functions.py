@@ -1,0 +1,236 @@
+"""Functions: handlers resolve to real functions, the code asset holds what they import, triggers and logs."""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import sys
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+
+from infra.app import source_layout
+from infra.settings import StageSettings
+from tests.infra.conftest import Synthesized
+
+pytestmark = pytest.mark.infra
+ROOT = Path(__file__).resolve().parents[2]
+OURS = ("functions", "monitoring", "hj212")
+
+
+def _functions(synthesized: Synthesized, stage: str = "dev") -> dict[str, dict]:
+    """Our handler functions (the VPC custom resource's function is CDK's, not ours)."""
+    return {
+        k: p
+        for k, p in ((k, r["Properties"]) for k, r in synthesized.resources(stage, "AWS::Lambda::Function").items())
+        if p["Handler"].startswith("functions.")
+    }
+
+
+def _code_dir(synthesized: Synthesized, props: dict, stage: str = "dev") -> Path:
+    """The staged directory of a function's code asset, found through the stack's asset manifest."""
+    manifest = json.loads((synthesized.outdir / f"Gongkuang-{stage}.assets.json").read_text(encoding="utf-8"))
+    key = props["Code"]["S3Key"]
+    (path,) = [
+        f["source"]["path"]
+        for f in manifest["files"].values()
+        if any(d["objectKey"] == key for d in f["destinations"].values())
+    ]
+    return synthesized.outdir / path
+
+
+def _module_file(root: Path, module: str) -> Path | None:
+    base = root.joinpath(*module.split("."))
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports(path: Path, module: str) -> set[str]:
+    found: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                parts = package.split(".")
+                base = ".".join(parts[: len(parts) - node.level + 1] + ([base] if base else []))
+            found.add(base)
+            found |= {f"{base}.{a.name}" for a in node.names}
+    return found
+
+
+def _closure(root: Path, module: str) -> tuple[set[str], set[str]]:
+    """Our modules reachable from `module` (resolved in `root`) and the third-party top-level names imported."""
+    seen: set[str] = set()
+    third_party: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        path = _module_file(root, name)
+        if path is None:
+            continue  # `from pkg import function` names: not modules
+        seen.add(name)
+        parts = name.split(".")
+        todo += [".".join(parts[:i]) for i in range(1, len(parts))]  # parent packages run their __init__
+        for imported in _imports(path, name):
+            top = imported.split(".")[0]
+            if top in OURS:
+                todo.append(imported)
+            elif top and top not in sys.stdlib_module_names and top != "__future__":
+                third_party.add(top)
+    return seen, third_party
+
+
+def test_every_handler_path_resolves_to_a_function(synthesized: Synthesized) -> None:
+    functions = _functions(synthesized)
+    assert functions, "no handler function in the template"
+    for props in functions.values():
+        module, _, attribute = props["Handler"].rpartition(".")
+        path = _module_file(ROOT, module)
+        assert path is not None, f"{props['Handler']}: module {module} does not exist"
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        assert attribute in defined, f"{props['Handler']}: no function {attribute} in {path}"
+
+
+def test_code_asset_contains_every_module_the_handlers_import(synthesized: Synthesized) -> None:
+    for props in _functions(synthesized).values():
+        asset = _code_dir(synthesized, props)
+        module = props["Handler"].rpartition(".")[0]
+        in_repo, _ = _closure(ROOT, module)
+        in_asset, _ = _closure(asset, module)
+        assert module in in_asset, f"{module} is not in the code asset"
+        assert in_repo == in_asset, f"missing from the asset: {sorted(in_repo - in_asset)}"
+        assert not (asset / ".venv").exists() and not (asset / "tests").exists() and not (asset / "infra").exists()
+
+
+def test_code_asset_contains_the_data_files_the_runtime_reads(synthesized: Synthesized) -> None:
+    # monitoring resolves these next to its package (parents[2] / "data"), i.e. at the asset's root.
+    from monitoring.profiles.loader import DEFAULT_DIR
+    from monitoring.rules.config import DEFAULTS_PATH
+
+    for props in _functions(synthesized).values():
+        asset = _code_dir(synthesized, props)
+        for wanted in (DEFAULT_DIR, DEFAULTS_PATH):
+            relative = wanted.relative_to(ROOT)
+            assert (asset / relative).exists(), f"{relative} is missing from the code asset"
+        profiles = sorted(p.name for p in DEFAULT_DIR.iterdir())
+        assert sorted(p.name for p in (asset / DEFAULT_DIR.relative_to(ROOT)).iterdir()) == profiles
+
+
+def test_third_party_imports_are_runtime_dependencies_for_the_layer(synthesized: Synthesized) -> None:
+    # The layer installs pyproject's runtime dependencies (and what they require); every import must be there.
+    declared = {r.split(";")[0].split("==")[0].strip().lower() for r in source_layout().requirements}
+    provided: set[str] = set()
+    todo = list(declared)
+    while todo:
+        dist = todo.pop()
+        if dist in provided:
+            continue
+        provided.add(dist)
+        for req in metadata.requires(dist) or []:
+            if "extra ==" not in req:
+                todo.append(re.match(r"[A-Za-z0-9_.\-]+", req).group(0).lower())  # type: ignore[union-attr]
+    top_to_dist = metadata.packages_distributions()
+    for props in _functions(synthesized).values():
+        _, third_party = _closure(ROOT, props["Handler"].rpartition(".")[0])
+        for top in third_party:
+            dists = {d.lower().replace("_", "-") for d in top_to_dist.get(top, [])}
+            assert dists & {p.replace("_", "-") for p in provided}, f"{top} is imported but not a runtime dependency"
+
+
+def test_decode_reads_the_stream_with_partial_batch_responses(synthesized: Synthesized) -> None:
+    s = StageSettings(name="dev")
+    (mapping,) = synthesized.properties("dev", "AWS::Lambda::EventSourceMapping")
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["BisectBatchOnFunctionError"] is True
+    assert mapping["BatchSize"] == s.decode_batch_size
+    assert mapping["MaximumBatchingWindowInSeconds"] == s.decode_batching_window
+    queues = synthesized.resources("dev", "AWS::SQS::Queue")
+    assert mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0] in queues
+    decode = synthesized.resources("dev", "AWS::Lambda::Function")[mapping["FunctionName"]["Ref"]]
+    assert decode["Properties"]["Handler"] == "functions.on_frame_batch.handler"
+
+
+def test_scheduled_handlers_run_on_their_rates(synthesized: Synthesized) -> None:
+    rules = synthesized.properties("dev", "AWS::Events::Rule")
+    functions = synthesized.resources("dev", "AWS::Lambda::Function")
+    by_handler = {
+        functions[r["Targets"][0]["Arn"]["Fn::GetAtt"][0]]["Properties"]["Handler"]: r["ScheduleExpression"]
+        for r in rules
+    }
+    from infra.stacks.platform import SCHEDULED_HANDLERS
+
+    expected = {h: f"rate({m or 5} minute{'s' if (m or 5) > 1 else ''})" for _, h, m in SCHEDULED_HANDLERS}
+    assert by_handler == expected
+
+
+def test_functions_carry_powertools_settings_and_bounded_logs(synthesized: Synthesized) -> None:
+    s = StageSettings(name="prod")
+    for props in _functions(synthesized, "prod").values():
+        env = props["Environment"]["Variables"]
+        assert env["POWERTOOLS_SERVICE_NAME"] == s.service_name
+        assert env["POWERTOOLS_METRICS_NAMESPACE"] == s.metrics_namespace
+        assert env["LOG_LEVEL"] == "INFO"
+        assert props["Runtime"] == "python3.11" and props["Layers"]
+    groups = synthesized.properties("prod", "AWS::Logs::LogGroup")
+    assert groups and all(g["RetentionInDays"] == 365 for g in groups)  # cdk.json prod
+
+
+def test_function_roles_use_no_managed_policies(synthesized: Synthesized) -> None:
+    functions = _functions(synthesized)
+    roles = synthesized.resources("dev", "AWS::IAM::Role")
+    for props in functions.values():
+        role = roles[props["Role"]["Fn::GetAtt"][0]]["Properties"]
+        assert "ManagedPolicyArns" not in role
+
+
+def _table_actions(synthesized: Synthesized, role_id: str) -> dict[str, set[str]]:
+    """Table logical id -> DynamoDB actions the role's policies allow on it."""
+    tables = set(synthesized.resources("dev", "AWS::DynamoDB::GlobalTable"))
+    actions: dict[str, set[str]] = {}
+    for policy in synthesized.properties("dev", "AWS::IAM::Policy"):
+        if {"Ref": role_id} not in policy["Roles"]:
+            continue
+        for statement in policy["PolicyDocument"]["Statement"]:
+            granted = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+            for resource in resources:
+                text = json.dumps(resource)
+                for table in tables:
+                    if f'"{table}"' in text:
+                        actions.setdefault(table, set()).update(a for a in granted if a.startswith("dynamodb:"))
+    return actions
+
+
+def test_each_function_is_granted_exactly_its_tables(synthesized: Synthesized) -> None:
+    from infra.stacks.platform import FUNCTION_DATA_ACCESS
+
+    tables = {
+        p["TableName"].removeprefix("gk-dev-"): k
+        for k, p in (
+            (k, r["Properties"]) for k, r in synthesized.resources("dev", "AWS::DynamoDB::GlobalTable").items()
+        )
+    }
+    functions = synthesized.resources("dev", "AWS::Lambda::Function")
+    for key in _functions(synthesized):
+        name = next(n for n in FUNCTION_DATA_ACCESS if key.startswith(f"Functions{n}"))
+        granted = _table_actions(synthesized, functions[key]["Properties"]["Role"]["Fn::GetAtt"][0])
+        access = FUNCTION_DATA_ACCESS[name]
+        assert set(granted) == {tables[t] for t in (*access["read"], *access["read_write"])}, name
+        for table in access["read"]:
+            assert not {
+                a
+                for a in granted[tables[table]]
+                if a.startswith(("dynamodb:Put", "dynamodb:Update", "dynamodb:Delete", "dynamodb:BatchWrite"))
+            }, (name, table)
+        for table in access["read_write"]:
+            assert "dynamodb:PutItem" in granted[tables[table]], (name, table)

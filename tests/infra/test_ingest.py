@@ -1,0 +1,115 @@
+"""Ingest: NLB with an Elastic IP per zone, Fargate listener, health on the side port, drain, scaling."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from infra.settings import StageSettings
+from tests.infra.conftest import Synthesized
+
+pytestmark = pytest.mark.infra
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _attributes(props: dict) -> dict[str, str]:
+    return {a["Key"]: a["Value"] for a in props.get("TargetGroupAttributes", props.get("LoadBalancerAttributes", []))}
+
+
+def test_dockerfile_of_the_listener_exists() -> None:
+    # The image is built from this file at deploy time; synthesis only stages the build context.
+    assert (ROOT / "iot_ingest" / "Dockerfile").is_file()
+
+
+def test_load_balancer_has_an_elastic_ip_in_every_zone(synthesized: Synthesized) -> None:
+    for stage in ("dev", "prod"):
+        (lb,) = synthesized.properties(stage, "AWS::ElasticLoadBalancingV2::LoadBalancer")
+        assert lb["Type"] == "network" and lb["Scheme"] == "internet-facing"
+        eips = set(synthesized.resources(stage, "AWS::EC2::EIP"))
+        allocations = [m["AllocationId"]["Fn::GetAtt"] for m in lb["SubnetMappings"]]
+        assert len(allocations) == StageSettings(name=stage).max_azs
+        assert all(a[0] in eips and a[1] == "AllocationId" for a in allocations)
+        assert "Subnets" not in lb
+        protected = _attributes(lb)["deletion_protection.enabled"]
+        assert protected == ("true" if stage == "prod" else "false")
+        # New addresses outlive the stack: terminals in the field are configured with them.
+        assert all(
+            synthesized.resources(stage, "AWS::EC2::EIP")[a[0]]["DeletionPolicy"] == "Retain" for a in allocations
+        )
+
+
+def test_listener_uses_the_configured_tcp_port(synthesized: Synthesized) -> None:
+    (listener,) = synthesized.properties("dev", "AWS::ElasticLoadBalancingV2::Listener")
+    assert listener["Port"] == StageSettings(name="dev").ingest_port and listener["Protocol"] == "TCP"
+
+
+def test_target_group_checks_health_on_the_side_port_and_drains(synthesized: Synthesized) -> None:
+    s = StageSettings(name="dev")
+    (tg,) = synthesized.properties("dev", "AWS::ElasticLoadBalancingV2::TargetGroup")
+    assert (tg["HealthCheckProtocol"], tg["HealthCheckPort"], tg["HealthCheckPath"]) == (
+        "HTTP",
+        str(s.health_port),
+        "/health",
+    )
+    attributes = _attributes(tg)
+    assert attributes["deregistration_delay.timeout_seconds"] == str(s.deregistration_delay)
+    assert attributes["preserve_client_ip.enabled"] == "true"  # per-address limits see terminals, not the NLB
+
+
+def test_container_drains_on_sigterm_within_the_stop_timeout(synthesized: Synthesized) -> None:
+    s = StageSettings(name="dev")
+    (task,) = synthesized.properties("dev", "AWS::ECS::TaskDefinition")
+    (container,) = task["ContainerDefinitions"]
+    assert container["StopTimeout"] == s.stop_timeout
+    env = {e["Name"]: e["Value"] for e in container["Environment"]}
+    assert int(env["IOT_INGEST_DRAIN_TIMEOUT"]) < container["StopTimeout"]
+    assert {p["ContainerPort"] for p in container["PortMappings"]} == {s.ingest_port, s.health_port}
+
+
+def test_listener_environment_names_are_settings_of_iot_ingest(synthesized: Synthesized) -> None:
+    # Cross-package: every IOT_INGEST_<FIELD> in the task must be a field iot_ingest/config.py reads.
+    from iot_ingest import config
+
+    fields = {f.name for f in dataclasses.fields(config.Settings)}
+    (task,) = synthesized.properties("dev", "AWS::ECS::TaskDefinition")
+    env = {e["Name"]: e["Value"] for e in task["ContainerDefinitions"][0]["Environment"]}
+    names = {n.removeprefix(config.ENV_PREFIX).lower() for n in env}
+    assert all(n.startswith(config.ENV_PREFIX) for n in env)
+    assert names <= fields, names - fields
+    # and the values load: the listener would start with this configuration.
+    loaded = config.load_settings(env={k: v if isinstance(v, str) else "kinesis:frames" for k, v in env.items()})
+    assert loaded.port == StageSettings(name="dev").ingest_port and loaded.sink_kind()[0] == "kinesis"
+
+
+def test_service_rolls_back_failed_deployments(synthesized: Synthesized) -> None:
+    (service,) = synthesized.properties("prod", "AWS::ECS::Service")
+    breaker = service["DeploymentConfiguration"]["DeploymentCircuitBreaker"]
+    assert breaker == {"Enable": True, "Rollback": True}
+    assert service["DeploymentConfiguration"]["MinimumHealthyPercent"] == 100
+    assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+
+
+def test_service_scales_on_cpu_and_connections(synthesized: Synthesized) -> None:
+    policies = synthesized.properties("prod", "AWS::ApplicationAutoScaling::ScalingPolicy")
+    configs = [p["TargetTrackingScalingPolicyConfiguration"] for p in policies]
+    cpu = [c for c in configs if "PredefinedMetricSpecification" in c]
+    assert cpu[0]["PredefinedMetricSpecification"]["PredefinedMetricType"] == "ECSServiceAverageCPUUtilization"
+    (connections,) = [c for c in configs if "CustomizedMetricSpecification" in c]
+    metrics = connections["CustomizedMetricSpecification"]["Metrics"]
+    names = {m["MetricStat"]["Metric"]["MetricName"] for m in metrics if "MetricStat" in m}
+    assert names == {"ActiveFlowCount_TCP", "RunningTaskCount"}
+    assert connections["TargetValue"] == StageSettings(name="prod").connections_per_task
+    (target,) = synthesized.properties("prod", "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert (target["MinCapacity"], target["MaxCapacity"]) == (2, 10)  # cdk.json prod
+
+
+def test_only_the_terminal_port_is_open_to_terminals(synthesized: Synthesized) -> None:
+    ingress = [
+        rule
+        for sg in synthesized.properties("dev", "AWS::EC2::SecurityGroup")
+        for rule in sg.get("SecurityGroupIngress", [])
+    ]
+    public = [r for r in ingress if r.get("CidrIp") == "0.0.0.0/0"]
+    assert public and all(r["FromPort"] == r["ToPort"] == StageSettings(name="dev").ingest_port for r in public)

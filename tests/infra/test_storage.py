@@ -1,0 +1,48 @@
+"""Storage: one DynamoDB table per schema.TABLES entry, with its keys, indexes, TTL and protection."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitoring.storage.dynamodb import schema
+from tests.infra.conftest import Synthesized
+
+pytestmark = pytest.mark.infra
+
+
+def _tables(synthesized: Synthesized, stage: str) -> dict[str, dict]:
+    return {p["TableName"]: p for p in synthesized.properties(stage, "AWS::DynamoDB::GlobalTable")}
+
+
+def test_tables_are_defined_from_schema(synthesized: Synthesized) -> None:
+    tables = _tables(synthesized, "dev")
+    expected = {schema.TABLE_NAME_FORMAT.format(prefix="gk-dev", table=t.logical_name): t for t in schema.TABLES}
+    assert set(tables) == set(expected)
+    for name, spec in expected.items():
+        t = tables[name]
+        keys = {k["KeyType"]: k["AttributeName"] for k in t["KeySchema"]}
+        assert keys == {"HASH": spec.partition_key, "RANGE": spec.sort_key}
+        gsis = {
+            g["IndexName"]: {k["KeyType"]: k["AttributeName"] for k in g["KeySchema"]}
+            for g in t.get("GlobalSecondaryIndexes", [])
+        }
+        assert gsis == {i.name: {"HASH": i.partition_key, "RANGE": i.sort_key} for i in spec.indexes}
+        lsis = {i["IndexName"]: i["KeySchema"][1]["AttributeName"] for i in t.get("LocalSecondaryIndexes", [])}
+        assert lsis == {i.name: i.sort_key for i in spec.local_indexes}
+        ttl = t.get("TimeToLiveSpecification")
+        assert (ttl["AttributeName"] if ttl and ttl["Enabled"] else None) == spec.ttl_attribute
+
+
+def test_tables_are_on_demand_recoverable_and_encrypted(synthesized: Synthesized) -> None:
+    for t in _tables(synthesized, "dev").values():
+        assert t["BillingMode"] == "PAY_PER_REQUEST"
+        replica = t["Replicas"][0]
+        assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+        assert t["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_deletion_protection_follows_the_stage(synthesized: Synthesized) -> None:
+    assert all(t["Replicas"][0]["DeletionProtectionEnabled"] is True for t in _tables(synthesized, "prod").values())
+    assert all(not t["Replicas"][0].get("DeletionProtectionEnabled") for t in _tables(synthesized, "dev").values())
+    prod = synthesized.resources("prod", "AWS::DynamoDB::GlobalTable").values()
+    assert all(r["DeletionPolicy"] == "Retain" for r in prod)

@@ -1,0 +1,68 @@
+"""Stage settings: hostile config is refused with a message naming the stage and the setting."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.settings import SettingsError, load_stage, load_stages
+
+pytestmark = pytest.mark.unit
+
+
+def test_load_stage_with_defaults_is_valid() -> None:
+    s = load_stage("dev", {})
+    assert (s.ingest_port, s.health_port, s.tables_prefix) == (9000, 8080, "gk-dev")
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"ingest_prot": 9000}, "unknown settings ingest_prot"),
+        ({"ingest_port": "nine"}, "setting 'ingest_port': expected int"),
+        ({"ingest_port": 70000}, "ports must be 1-65535"),
+        ({"health_port": 9000}, "must differ"),
+        ({"drain_timeout": 60, "stop_timeout": 60}, "drain_timeout < stop_timeout"),
+        ({"stop_timeout": 121, "drain_timeout": 10}, "<= 120"),
+        ({"listener_cpu": 256, "listener_memory_mib": 4096}, "no Fargate size"),
+        ({"allowed_cidrs": ["10.0.0.1/8"]}, "allowed_cidrs"),
+        ({"log_retention_days": 31}, "log_retention_days"),
+        ({"deletion_protection": "yes"}, "expected bool"),
+        ({"account": "123456789012"}, "both account and region"),
+        ({"existing_vpc": {"vpc_id": "vpc-1"}}, "exactly"),
+        ({"name": "x"}, "unknown settings name"),
+        ({"elastic_ip_allocation_ids": ["eipalloc-0123abcd"]}, "one id per zone (2)"),
+        ({"elastic_ip_allocation_ids": ["eipalloc-0123abcd", "10.0.0.1"]}, "must look like eipalloc"),
+    ],
+)
+def test_load_stage_with_bad_value_raises_naming_it(raw: dict, message: str) -> None:
+    with pytest.raises(SettingsError, match="stage 'dev'") as info:
+        load_stage("dev", raw)
+    assert message in str(info.value)
+
+
+def test_load_stages_applies_command_line_overrides_as_strings() -> None:
+    # Given `cdk deploy -c prod.ingest_port=9100 -c prod.deletion_protection=false`
+    context = {
+        "stages": {"prod": {"deletion_protection": True}},
+        "prod.ingest_port": "9100",
+        "prod.deletion_protection": "false",
+    }
+    (prod,) = load_stages(context)
+    assert prod.ingest_port == 9100 and prod.deletion_protection is False
+
+
+def test_load_stages_reads_existing_vpc_and_cidr_lists_from_strings() -> None:
+    vpc = (
+        '{"vpc_id": "vpc-1", "availability_zones": ["a", "b"],'
+        ' "public_subnet_ids": ["p1", "p2"], "private_subnet_ids": ["q1", "q2"]}'
+    )
+    (dev,) = load_stages(
+        {"stages": {"dev": {}}, "dev.existing_vpc": vpc, "dev.allowed_cidrs": "203.0.113.0/24, 198.51.100.0/24"}
+    )
+    assert dev.existing_vpc is not None and dev.existing_vpc.public_subnet_ids == ("p1", "p2")
+    assert dev.allowed_cidrs == ("203.0.113.0/24", "198.51.100.0/24")
+
+
+def test_load_stages_without_stages_raises() -> None:
+    with pytest.raises(SettingsError, match="'stages'"):
+        load_stages({})

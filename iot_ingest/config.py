@@ -41,8 +41,9 @@ class Settings:
     use_uvloop: bool = _opt(True, "use uvloop when it is installed")
     # Limits against bad peers
     max_connections: int = _opt(20000, "connections beyond this are closed at once", minimum=1)
-    conn_rate: float = _opt(2.0, "new connections per second allowed per source address", minimum=0.001)
-    conn_burst: int = _opt(20, "burst of new connections allowed per source address", minimum=1)
+    # Generous per source: 4G carriers put many terminals behind one CGNAT address.
+    conn_rate: float = _opt(10.0, "new connections per second allowed per source address", minimum=0.001)
+    conn_burst: int = _opt(100, "burst of new connections allowed per source address", minimum=1)
     max_buffer: int = _opt(65536, "per-connection receive buffer cap in bytes", minimum=1024)
     max_frame_length: int = _opt(9999, "largest data segment accepted (the 4-digit length allows 9999)", minimum=64)
     expected_interval: float = _opt(60.0, "the terminals' real-time upload interval", minimum=1)

@@ -89,7 +89,10 @@ class MemoryCommandQueue:
         ]
 
     async def update(self, update: CommandUpdate) -> None:
+        """Apply a status change as a compare-and-set on `previous`, like a shared store would."""
         state = self.commands[update.command_id]
+        if update.previous is not None and state.status is not update.previous:
+            raise ValueError(f"command {update.command_id} is {state.status}, not {update.previous}")
         state.status = update.status
         state.qn = update.qn or state.qn
         state.attempts = update.attempts

@@ -32,8 +32,9 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
     """A terminal connection; its session is keyed by the MN of its first frame."""
 
     __slots__ = (
-        "state", "transport", "peer", "peer_host", "decoder", "mn", "session_id", "auth", "backlog", "auth_task",
-        "last_activity", "partial_since", "garbage", "auth_failures", "unacked", "paused", "closing",
+        "state", "transport", "peer", "peer_host", "decoder", "mn", "session_id", "auth_key", "auth_val",
+        "auth_more", "backlog", "auth_task", "last_activity", "partial_since", "garbage", "auth_failures",
+        "unacked", "paused", "closing",
         "st", "pw", "version", "since_frame", "registered", "bad_logged", "last_auth_event", "_loop",
     )  # fmt: skip
 
@@ -50,7 +51,11 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         self.pw: str | None = None
         self.version: hj212.Version | None = None
         # Per-connection state, created lazily to keep idle connections small
-        self.auth: dict[tuple[str, str | None], tuple[AuthStatus, bool]] | None = None
+        # Directory answers per (MN, PW): the session's own pair in two slots (no dict for the common case),
+        # any further pairs (a logger relaying other instruments) in `auth_more`.
+        self.auth_key: tuple[str, str | None] | None = None
+        self.auth_val: tuple[AuthStatus, bool] | None = None
+        self.auth_more: dict[tuple[str, str | None], tuple[AuthStatus, bool]] | None = None
         self.backlog: deque[tuple[hj212.Frame, datetime, float]] | None = None
         self.auth_task: asyncio.Task[None] | None = None
         self.garbage: TokenBucket | None = None
@@ -215,7 +220,8 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
             return
         if self.mn is None:
             self._start_session(frame)
-        if self.backlog or self.auth is None or (mn, frame.pw) not in self.auth:
+        answer = self._known((mn, frame.pw))
+        if self.backlog or answer is None:
             if self.backlog is None:
                 self.backlog = deque()
             self.backlog.append((frame, received_at, now))
@@ -225,8 +231,20 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
             if self.auth_task is None:
                 self.auth_task = self._loop.create_task(self._resolve_auth())
             return
-        status, modbus = self.auth[(mn, frame.pw)]
-        self._process(frame, status, modbus, received_at, now)
+        self._process(frame, answer[0], answer[1], received_at, now)
+
+    def _known(self, key: tuple[str, str | None]) -> tuple[AuthStatus, bool] | None:
+        if key == self.auth_key:
+            return self.auth_val
+        return self.auth_more.get(key) if self.auth_more is not None else None
+
+    def _remember(self, key: tuple[str, str | None], answer: tuple[AuthStatus, bool]) -> None:
+        if self.auth_key is None or key == self.auth_key:
+            self.auth_key, self.auth_val = key, answer
+        else:
+            if self.auth_more is None:
+                self.auth_more = {}
+            self.auth_more[key] = answer
 
     def _start_session(self, frame: hj212.Frame) -> None:
         assert frame.mn is not None
@@ -257,10 +275,9 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
                 frame, received_at, t0 = self.backlog[0]
                 assert frame.mn is not None
                 key = (frame.mn, frame.pw)
-                if self.auth is None:
-                    self.auth = {}
-                if key not in self.auth:
-                    if len(self.auth) >= MAX_IDENTITIES:
+                answer = self._known(key)
+                if answer is None:
+                    if (self.auth_key is not None) + len(self.auth_more or ()) >= MAX_IDENTITIES:
                         # A peer cycling through MN/PW pairs would make us query the registry for each one.
                         self.backlog.clear()
                         self.close("too_many_identities")
@@ -274,10 +291,11 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
                         log.error("terminal directory failed", extra={"fields": {"mn": frame.mn, "error": repr(exc)}})
                         self.backlog.clear()
                         return
-                    self.auth[key] = (status, modbus)
+                    answer = (status, modbus)
+                    self._remember(key, answer)
                 self.backlog.popleft()
                 if not self.closing or s.draining:
-                    self._process(frame, *self.auth[key], received_at, t0)
+                    self._process(frame, answer[0], answer[1], received_at, t0)
         finally:
             self.auth_task = None
             if not self.backlog:

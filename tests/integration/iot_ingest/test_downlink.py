@@ -47,6 +47,7 @@ def test_downlink_round_trip_history_pull() -> None:
             assert state.result["frames"] == 2 and state.qn == request.qn
             # and the data frames themselves were archived like any upload
             assert [r["cn"] for r in h.sink.records].count("2051") == 2
+            assert h.server.metrics.get("errors", "command_update_failed") == 0  # every step was a valid transition
             await t.close()
 
     run(scenario)
@@ -71,7 +72,7 @@ def test_downlink_no_answer_resent_then_timed_out() -> None:
 
 def test_downlink_retry_answered_on_second_send_succeeds() -> None:
     async def scenario() -> None:
-        async with running(**FAST) as h:
+        async with running(**{**FAST, "command_over_time": 1.0}) as h:
             t = await h.connect()
             await t.send(frame(i=0))
             await t.recv()
@@ -82,6 +83,7 @@ def test_downlink_retry_answered_on_second_send_succeeds() -> None:
             await t.send(hj212.request_reply(second, 1) + hj212.execution_result(second, 1))
             assert await until(lambda: h.commands.state("pw").status is CommandStatus.SUCCEEDED)
             assert h.commands.state("pw").attempts == 2
+            assert h.server.metrics.get("errors", "command_update_failed") == 0
             await t.close()
 
     run(scenario)
@@ -135,6 +137,9 @@ def test_downlink_disconnect_mid_command_returns_it_to_pending_for_next_session(
             t2 = await h.connect()
             await t2.send(frame(i=1))
             assert sorted(f.cn for f in await t2.recv_n(2)) == ["1011", "9014"]
+            assert await until(lambda: h.commands.state("c").status is CommandStatus.SENT)
+            assert h.commands.state("c").history == [CommandStatus.SENT, CommandStatus.PENDING, CommandStatus.SENT]
+            assert h.server.metrics.get("errors", "command_update_failed") == 0
             await t2.close()
 
     run(scenario)

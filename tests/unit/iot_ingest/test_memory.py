@@ -38,7 +38,9 @@ def test_command_queue_pending_update_and_expire() -> None:
     q.submit(Command("a", "MN1", "1012"))
     q.submit(Command("b", "MN2", "1012", expires_at=NOW - timedelta(seconds=1)))
     assert [c.id for c in asyncio.run(q.pending("me", ["MN1"]))] == ["a"]
-    asyncio.run(q.update(CommandUpdate("a", CommandStatus.SENT, qn="Q", attempts=1)))
+    asyncio.run(q.update(CommandUpdate("a", CommandStatus.SENT, previous=CommandStatus.PENDING, qn="Q", attempts=1)))
+    with pytest.raises(ValueError, match="is sent, not pending"):
+        asyncio.run(q.update(CommandUpdate("a", CommandStatus.SENT, previous=CommandStatus.PENDING)))
     assert asyncio.run(q.pending("me", ["MN1"])) == []
     assert asyncio.run(q.expire(NOW)) == ["b"]
     assert q.state("b").status is CommandStatus.EXPIRED

@@ -100,12 +100,15 @@ synth: venv
 	JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION=20 $(PY) -m infra.app --no-bundling
 
 # ---- iot_ingest (the HJ 212 listener) ----
-.PHONY: bench-ingest bench-ingest-throughput bench-ingest-memory
+.PHONY: bench-ingest bench-ingest-pipeline bench-ingest-throughput bench-ingest-memory
 INGEST_TERMINALS ?= 1000
 INGEST_SECONDS ?= 10
 INGEST_CONNECTIONS ?= 10000
 
-bench-ingest: bench-ingest-throughput bench-ingest-memory
+bench-ingest: bench-ingest-pipeline bench-ingest-throughput bench-ingest-memory
+
+bench-ingest-pipeline: venv
+	$(PY) -m bench.ingest_pipeline --frames 20000
 
 bench-ingest-throughput: venv
 	$(PY) -m bench.ingest_throughput --terminals $(INGEST_TERMINALS) --seconds $(INGEST_SECONDS)

@@ -126,20 +126,3 @@ bench-rules: venv
 # Connect the Rugao fleet to a fast acknowledging sink on 127.0.0.1 and print connect time and acked packets/s.
 bench-simulator: venv
 	$(PY) bench/simulator_bench.py --seconds 20 --accel 10
-
-# ---- iot_ingest (the HJ 212 listener) ----
-.PHONY: bench-ingest bench-ingest-pipeline bench-ingest-throughput bench-ingest-memory
-INGEST_TERMINALS ?= 1000
-INGEST_SECONDS ?= 10
-INGEST_CONNECTIONS ?= 10000
-
-bench-ingest: bench-ingest-pipeline bench-ingest-throughput bench-ingest-memory
-
-bench-ingest-pipeline: venv
-	$(PY) -m bench.ingest_pipeline --frames 20000
-
-bench-ingest-throughput: venv
-	$(PY) -m bench.ingest_throughput --terminals $(INGEST_TERMINALS) --seconds $(INGEST_SECONDS)
-
-bench-ingest-memory: venv
-	$(PY) -m bench.ingest_idle_memory --connections $(INGEST_CONNECTIONS)

@@ -4,7 +4,9 @@ Each of a terminal's (up to three) platforms gets its own Link with its own buff
 state, so one platform being down never holds back another. Uploads go one at a time: a packet is sent
 with Flag A=1 and removed from the buffer only when that platform's 9014 for its QN arrives; without it
 the packet is resent after OverTime seconds, ReCount times, and then the connection is considered unusable
-(HJ 212-2017 §6.4, 表1) and reopened; the packet stays at the head, so backfill keeps its order.
+(HJ 212-2017 §6.4, 表1) and reopened; the packet stays at the head, so backfill keeps its order. A history
+pull (a CN 2031/2041/2051/2061 request) holds the buffer back from its 9011 to its 9012, and never has a packet in
+flight together with a buffered one.
 """
 
 from __future__ import annotations
@@ -56,7 +58,9 @@ class Link:
         self._qn = hj212.QnGenerator()
         self._writer: asyncio.StreamWriter | None = None
         self._waiting: dict[str, asyncio.Future[str]] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()  # running history pulls (at most one)
+        # One unacknowledged upload at a time on this link, whether from the buffer or a history pull.
+        self._in_flight = asyncio.Lock()
         term.listeners.append(self.offer)
 
     # -- what goes into this link's buffer ----------------------------------------------------
@@ -96,6 +100,10 @@ class Link:
 
     async def _send_acked(self, out: commands.Outgoing, qn: str) -> bool:
         """Send, wait OverTime for the 9014 (or 9013) with this QN, resend up to ReCount times."""
+        async with self._in_flight:
+            return await self._send_acked_now(out, qn)
+
+    async def _send_acked_now(self, out: commands.Outgoing, qn: str) -> bool:
         frame = self._frame(out, qn)
         s = self.term.settings
         for attempt in range(1 + s.recount):
@@ -166,6 +174,9 @@ class Link:
             while not stop.is_set() and not lost.is_set():
                 if not self.term.can_talk(self.clock.now()):
                     return  # power gone or network down: the modem drops the connection
+                if self._tasks:  # a history pull is answering: the buffer waits until its 9012
+                    await asyncio.wait(set(self._tasks), timeout=poll)
+                    continue
                 entry = self.outbox.peek()
                 if entry is None:
                     await self.outbox.wait(poll)

@@ -90,11 +90,25 @@ def build(fleet: Sequence[EnterpriseSpec], profile: Profile, opts: RunOptions) -
     return Fleet(terminals, links, counters, clock)
 
 
-async def drive(term: Terminal, clock: SimClock, stop: asyncio.Event, counters: Counters | None = None) -> None:
-    """Step the terminal through the sample grid of simulated time (recording how far behind it runs)."""
+async def drive(
+    term: Terminal,
+    clock: SimClock,
+    stop: asyncio.Event,
+    counters: Counters | None = None,
+    *,
+    first: datetime | None = None,
+) -> None:
+    """Step the terminal through the sample grid of simulated time (recording how far behind it runs).
+
+    The first sample is `first` if given (caught up at once if the clock is already past it), else the
+    next grid instant after the moment this task first runs: that moment depends on the event loop, so a
+    caller that needs data from a known instant (a test, a replay) must pin it.
+    """
     step = timedelta(seconds=term.settings.sample_s)
+    if first is not None and (first.microsecond or first.second % term.settings.sample_s):
+        raise ValueError(f"the first sample {first} is not on the {term.settings.sample_s} s sample grid")
     now = clock.now()
-    t = now.replace(microsecond=0) + timedelta(seconds=(-now.second) % term.settings.sample_s)
+    t = first or now.replace(microsecond=0) + timedelta(seconds=(-now.second) % term.settings.sample_s)
     while not stop.is_set():
         delay = clock.real_delay(t)
         if delay > 0.25:  # long waits watch the stop event; short ones are plain sleeps (no task per wait)

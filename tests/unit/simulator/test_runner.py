@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -47,3 +48,50 @@ def test_drive_catches_up_sample_by_sample_and_reports_the_lag() -> None:
     # Then every minute was still produced, and the lag was reported
     assert n >= 9
     assert counters.lag_s >= 60
+
+
+def _realtime_times(late_s: float, *, pin: bool) -> list[str]:
+    """DataTimes of the real-time records when the driver first runs `late_s` simulated seconds late."""
+
+    async def body() -> list[str]:
+        mono = Mono()
+        clock = SimClock(START, 60.0, monotonic=mono)
+        term = terminal(scenario(), 1)  # 10 s samples, real-time every 30 s
+        seen: list[str] = []
+        term.listeners.append(lambda r: seen.append(r.data_time) if r.cn == "2011" else None)
+        stop = asyncio.Event()
+        mono.t = late_s / 60.0  # the event loop got to the driver this late (a loaded machine)
+        task = asyncio.create_task(drive(term, clock, stop, first=START if pin else None))
+        await asyncio.sleep(0)  # the driver picks its first sample instant
+        mono.t = 40.0 / 60.0  # then simulated time reaches 08:00:40
+        await asyncio.sleep(0.25)  # any pending wall sleep of the driver (at most 10 s / 60) ends
+        for _ in range(100):
+            await asyncio.sleep(0)
+        stop.set()
+        await asyncio.wait_for(task, 5)
+        return seen
+
+    return asyncio.run(body())
+
+
+def test_drive_unpinned_starts_on_the_next_grid_instant_after_it_first_runs() -> None:
+    # Given a driver that first runs 1.2 simulated seconds after the clock's start (20 ms wall at accel 60)
+    # When simulated time reaches 08:00:40
+    # Then its first sample was 08:00:10: the 08:00:00 real-time record never existed
+    assert _realtime_times(1.2, pin=False) == ["20261130080030"]
+
+
+def test_drive_pinned_first_sample_is_caught_up_however_late_the_driver_starts() -> None:
+    # Given the first sample pinned to the clock's start and a driver that first runs 25 simulated seconds late
+    # When simulated time reaches 08:00:40
+    # Then the 08:00:00 sample was caught up: every real-time record from the start exists
+    assert _realtime_times(25.0, pin=True) == ["20261130080000", "20261130080030"]
+
+
+def test_drive_rejects_a_first_sample_off_the_grid() -> None:
+    async def body() -> None:
+        term = terminal(scenario(), 1)  # 10 s samples
+        await drive(term, SimClock(START, 60.0), asyncio.Event(), first=START + timedelta(seconds=5))
+
+    with pytest.raises(ValueError, match="sample grid"):
+        asyncio.run(body())

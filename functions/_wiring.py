@@ -7,7 +7,7 @@ sqlite (or memory) with `configure(...)`; local mode calls the same handlers wit
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -20,6 +20,7 @@ from monitoring.ingest.decode import Decoder, DecodeSettings
 from monitoring.ingest.registry_cache import RegistryCache
 from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
 from monitoring.profiles.models import Profile
+from monitoring.readings.models import Reading
 from monitoring.storage.ports import Store
 
 BACKENDS = ("sqlite", "memory", "dynamodb")
@@ -142,8 +143,21 @@ def get_registry_cache() -> RegistryCache:
 
 def new_decoder() -> Decoder:
     """A decoder for one batch, on the adapters of this cold start."""
-    settings = get_settings()
-    return Decoder(get_store(), get_clock(), get_profiles(), settings.decode_settings(), cache=get_registry_cache())
+    from monitoring.rules.store_inputs import note_late_readings
+
+    settings, clock, rule_state = get_settings(), get_clock(), get_rules_stores().state
+
+    def reopen_rule_windows(stored: Sequence[Reading]) -> None:
+        note_late_readings(rule_state, stored, clock.now())  # backfill raises or retracts alarms on data time
+
+    return Decoder(
+        get_store(),
+        clock,
+        get_profiles(),
+        settings.decode_settings(),
+        cache=get_registry_cache(),
+        on_stored=reopen_rule_windows,
+    )
 
 
 @lru_cache(maxsize=1)

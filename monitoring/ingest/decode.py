@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -83,6 +83,7 @@ class Decoder:
         settings: DecodeSettings | None = None,
         *,
         cache: RegistryCache | None = None,
+        on_stored: Callable[[Sequence[Reading]], None] | None = None,
     ) -> None:
         if DEFAULT_PROFILE_ID not in profiles:
             raise InvalidInputError(f"profile {DEFAULT_PROFILE_ID!r} is missing")
@@ -92,6 +93,8 @@ class Decoder:
         self.states = TerminalStates()
         self._terminals: dict[str, Terminal | None] = {}
         self.cache = cache  # shared across batches of a warm process; None: look up once per batch
+        # Told of every newly stored reading, e.g. so the rules reopen their window for late backfill.
+        self.on_stored = on_stored
         self._points: dict[str, list[MonitoringPoint]] = {}
         self._due: dict[str, set[datetime]] = {}
         self._readings: dict[tuple[str, ReadingKind, datetime], Reading] = {}
@@ -188,6 +191,8 @@ class Decoder:
             inserted = self.store.readings.put_readings(readings)
             self.report.readings_new += sum(inserted)
             self.report.readings_duplicate += len(inserted) - sum(inserted)
+            if self.on_stored is not None:
+                self.on_stored([r for r, new in zip(readings, inserted, strict=True) if new])
             now = self.clock.now()
             for reading, new in zip(readings, inserted, strict=True):
                 if new and reading.kind in (ReadingKind.MINUTE, ReadingKind.REALTIME):

@@ -7,6 +7,8 @@ never fork a chain.
 
 from __future__ import annotations
 
+import random
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -16,7 +18,8 @@ from monitoring.archive.models import GENESIS_HASH, ArchivedFrame, ChainVerifica
 from monitoring.errors import ConflictError, InvalidInputError, StorageUnavailableError
 from monitoring.storage.base.readings import check_range
 
-_RETRIES = 16
+_RETRIES = 32
+_BACKOFF_CAP_S = 0.05  # a lost race backs off a random while, so contending writers stop colliding in lockstep
 _VERIFY_PAGE = 1_000
 
 
@@ -49,7 +52,9 @@ class ArchiveRepositoryBase(ABC):
 
     def append(self, frame: RawFrame) -> ArchivedFrame:
         """Archive a received frame; a redelivery of the same receipt returns the existing record."""
-        for _ in range(_RETRIES):
+        for attempt in range(_RETRIES):
+            if attempt:
+                time.sleep(random.uniform(0, min(_BACKOFF_CAP_S, 0.001 * 2**attempt)))
             existing = self._find_by_dedupe_key(frame.mn, frame.dedupe_key)
             if existing is not None:
                 return existing

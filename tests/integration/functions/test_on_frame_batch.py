@@ -164,3 +164,28 @@ def test_handler_with_local_kinesis_event_and_empty_batch(wired_store: Store, la
     assert handler({"Records": []}, lambda_context) == {"batchItemFailures": []}
     # Then the readings are there as if they came through Kinesis
     assert len(wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)) == 1
+
+
+@pytest.mark.parametrize(("delay", "marked"), [(timedelta(0), False), (timedelta(hours=6), True)])
+def test_handler_with_late_backfill_reopens_the_rules_window(
+    tmp_path: Any, lambda_context: Any, delay: timedelta, marked: bool
+) -> None:
+    # Given a store whose clock is `delay` after the batch's data time (10:33 UTC)
+    from monitoring.clock import FixedClock
+    from monitoring.rules.store_inputs import BACKFILL_PREFIX
+
+    settings = _wiring.Settings(store_backend="sqlite", sqlite_path=str(tmp_path / "platform.db"))
+    _wiring.configure(settings, clock=FixedClock(datetime(2026, 11, 28, 10, 35, tzinfo=UTC) + delay))
+    try:
+        store = _wiring.get_store()
+        _register(store)
+        # When the batch is decoded
+        assert handler(load_event("kinesis_frame_batch.json"), lambda_context) == {"batchItemFailures": []}
+        # Then only backfill (stored well after its data time) leaves a mark that makes the rules look back
+        keys = _wiring.get_rules_stores().state.keys(BACKFILL_PREFIX)
+        assert bool(keys) is marked
+        if marked:
+            assert {_wiring.get_rules_stores().state.get(k)["point"] for k in keys} == {"pt-01", "pt-02"}
+        store.close()
+    finally:
+        _wiring.configure(None)

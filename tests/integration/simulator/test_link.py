@@ -257,18 +257,22 @@ async def test_power_loss_is_reported_on_backup_power_then_restore_and_restart()
 async def test_three_platforms_are_independent() -> None:
     # Given platform 1 acking, platform 2 never acking, and platform 3 not listening yet
     p1, p2 = await _platforms(lambda f: True, lambda f: False)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port3 = s.getsockname()[1]
-    p3 = ScriptedPlatform()
-    async with running([p1.port, p2.port, port3], overtime_s=0.3, recount=1) as rig:
-        await p1.wait_for(lambda: len({_dt(f) for f in p1.uploads("2051")}) >= 3)
-        # Then platform 1 gets the data while platform 2 sees resends of one packet and platform 3 nothing
-        assert len({f.qn for f in p2.frames if f.ack_requested}) == 1
-        assert rig.links[2].counters.connect_failures > 0
-        # When platform 3 comes up, it receives the backlog from the first minute on
-        await p3.start(port3)
-        await p3.wait_for(lambda: len({_dt(f) for f in p3.uploads("2051")}) >= 3)
+    # A bound socket that does not listen holds port 3 (connects are refused) so no other process on the
+    # machine takes it before platform 3 binds it too (both with SO_REUSEADDR).
+    with socket.socket() as hold:
+        hold.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        hold.bind(("127.0.0.1", 0))
+        port3 = hold.getsockname()[1]
+        p3 = ScriptedPlatform()
+        async with running([p1.port, p2.port, port3], overtime_s=0.3, recount=1) as rig:
+            await p1.wait_for(lambda: len({_dt(f) for f in p1.uploads("2051")}) >= 3)
+            # Then platform 1 gets the data while platform 2 sees resends of one packet and platform 3 nothing
+            assert len({f.qn for f in p2.frames if f.ack_requested}) == 1
+            assert rig.links[2].counters.connect_failures > 0
+            # When platform 3 comes up, it receives the backlog from the first minute on
+            await p3.start(port3)
+            hold.close()
+            await p3.wait_for(lambda: len({_dt(f) for f in p3.uploads("2051")}) >= 3)
     for p in (p1, p2, p3):
         await p.stop()
     # Then platforms 1 and 3 each have every minute and real-time record from the first one on, in order, no gap

@@ -121,8 +121,9 @@ def _layout(raw: bytes) -> tuple[_Layout, list[str]] | None:
         form = _form(shape)
         if form is None:
             return None
-    # One `=&&` (the pattern) and one `CP=`, which `;CP=&&` shows to be that one.
-    if raw.count(b"CP=") != 1 or b";CP=&&" not in raw or not raw.endswith(b"&&"):
+    # One `=&&` (the pattern) and one `CP=`, which `;CP=&&` shows to be that one (three finds beat a count).
+    i = raw.find(b";CP=&&")
+    if i < 0 or raw.find(b"CP=") != i + 1 or raw.find(b"CP=", i + 4) >= 0 or not raw.endswith(b"&&"):
         return None
     h, body_end = form
     # Map '=' and ',' to ';' and drop the `&&` of `CP=&&` in one C pass (ASCII bytes never split a UTF-8

@@ -27,7 +27,10 @@ __all__ = [
 # and, since only d_i mod 8 matters, all bytes with the same d_i mod 8 can be XORed together first. Reading
 # the prefix as one big-endian integer and folding it onto itself down to 64 bits does exactly that at C
 # speed (byte j of the folded word is the XOR of every byte with d_i = j mod 8). Eight table lookups then
-# give h, and the CRC is T[h ^ last byte]. `crc16_reference` is the standard's algorithm, kept as the oracle.
+# give h, and the CRC is T[h ^ last byte]. In fact the whole segment is read, not the prefix: every byte's
+# distance grows by one, so byte j of the folded word needs H^j, and the last byte lands at j = 0 with
+# H^0 = identity, which is exactly the `^ last byte` (no slice, no extra index). `crc16_reference` is the
+# standard's algorithm, kept as the oracle.
 
 
 def _arc_table() -> tuple[int, ...]:
@@ -56,10 +59,9 @@ def _power_tables() -> tuple[tuple[int, ...], ...]:
 
 
 _HP = _power_tables()
-# Byte j (0 = least significant) of the folded word carries bytes at distance j mod 8 from the end of the
-# prefix, which need H^(j+1).
-_H_BY_BYTE = _HP[1:9]
-_H_BY_BYTE_REV = tuple(reversed(_H_BY_BYTE))  # aligned with word.to_bytes(8, "big")
+# Byte j (0 = least significant) of the folded word of the whole segment carries the bytes whose distance
+# from the end is j mod 8, which need H^j; j = 0 is the identity.
+_H_BY_BYTE_REV = tuple(reversed(_HP[1:8]))  # H^7..H^1, aligned with bytes 0..6 of word.to_bytes(8, "big")
 _H_START = tuple(_HP[k][0xFF] for k in range(8))  # H^k(0xFF), k = (n - 1) mod 8
 # Folding a number of at most 2^k 64-bit words: XOR-shift by 2^(k-1), ..., 2, 1 words. The upper words
 # collect junk, but the lowest word ends up as the XOR of all of them, and only it is read.
@@ -72,14 +74,12 @@ def crc16(data: bytes | bytearray | memoryview) -> int:
     n = len(data)
     if n == 0:
         return 0xFFFF
-    m = n - 1
-    word = int.from_bytes(data[:m], "big")
-    for shift in _FOLD_SHIFTS[((m - 1) >> 3).bit_length()]:  # ceil(log2(words)) halvings
+    word = int.from_bytes(data, "big")
+    for shift in _FOLD_SHIFTS[((n - 1) >> 3).bit_length()]:  # ceil(log2(words)) halvings
         word ^= word >> shift
     b = (word & _LOW64).to_bytes(8, "big")
-    h0, h1, h2, h3, h4, h5, h6, h7 = _H_BY_BYTE_REV
-    h = _H_START[m & 7] ^ h0[b[0]] ^ h1[b[1]] ^ h2[b[2]] ^ h3[b[3]] ^ h4[b[4]] ^ h5[b[5]] ^ h6[b[6]] ^ h7[b[7]]
-    return _T[h ^ data[m]]
+    h7, h6, h5, h4, h3, h2, h1 = _H_BY_BYTE_REV
+    return _T[_H_START[(n - 1) & 7] ^ h7[b[0]] ^ h6[b[1]] ^ h5[b[2]] ^ h4[b[3]] ^ h3[b[4]] ^ h2[b[5]] ^ h1[b[6]] ^ b[7]]
 
 
 def crc16_reference(data: bytes | bytearray | memoryview) -> int:

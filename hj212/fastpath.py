@@ -39,6 +39,9 @@ _Plan = Callable[[Sequence[str]], _Built]
 _Layout = tuple[_Plan, int, int, int, int, int, int, frozenset[str], bool]
 _plans: dict[str, _Layout | None] = {}  # None: this layout always takes the lenient path
 _seen: dict[str, int] = {}
+# Shapes (the segment's separator bytes) already checked against _SHAPE: a layout repeats its shape.
+_forms: dict[bytes, tuple[int, int] | None] = {}
+_MAX_FORMS = 256
 _VERSIONS = (Version.V2005, Version.V2017, Version.V2025)
 _HEADER_POS = ("QN", "ST", "CN", "PW", "MN", "Flag")
 # Flag values of unsplit frames of a known version (V = 0, 1, 2; D = 0), with or without A.
@@ -96,16 +99,35 @@ def _compile(keys: Sequence[str], h: int) -> _Layout | None:
     return (plan, *where, frozenset(quirks), split)  # type: ignore[return-value]
 
 
+def _form(shape: bytes) -> tuple[int, int] | None:
+    """Check a shape against the pattern once and remember it: (header fields before CP, end of the data area
+    counted from the end: a trailing `;` or `,` before the closing `&&` is left out), or None."""
+    form = None
+    if _SHAPE.fullmatch(shape) is not None:
+        form = (shape.index(b"=&&") >> 1, -3 if shape[-3] in _SEPARATORS else -2)
+    if len(_forms) >= _MAX_FORMS:
+        _forms.clear()  # bounded like the plans; a terminal's few shapes come back at once
+    _forms[shape] = form
+    return form
+
+
 def _layout(raw: bytes) -> tuple[_Layout, list[str]] | None:
     """The compiled layout of a well-formed segment and its values; None for the lenient path."""
     shape = raw.translate(None, _NOT_SHAPE)
-    # One `=&&` (the pattern) and one `CP=`, which `;CP=&&` shows to be that one.
-    if _SHAPE.fullmatch(shape) is None or raw.count(b"CP=") != 1 or b";CP=&&" not in raw or not raw.endswith(b"&&"):
+    form = _forms.get(shape)
+    if form is None:
+        if shape in _forms:
+            return None
+        form = _form(shape)
+        if form is None:
+            return None
+    # One `=&&` (the pattern) and one `CP=`, which `;CP=&&` shows to be that one (three finds beat a count).
+    i = raw.find(b";CP=&&")
+    if i < 0 or raw.find(b"CP=") != i + 1 or raw.find(b"CP=", i + 4) >= 0 or not raw.endswith(b"&&"):
         return None
-    body_end = -3 if shape[-3] in _SEPARATORS else -2  # a trailing `;` or `,` before the closing `&&`
+    h, body_end = form
     # Map '=' and ',' to ';' and drop the `&&` of `CP=&&` in one C pass (ASCII bytes never split a UTF-8
     # character), then give CP its empty value so that names and values alternate.
-    h = shape.index(b"=&&") >> 1  # header fields before CP
     try:
         flat = raw[:body_end].translate(_TO_SEMI, b"&").decode("utf-8").split(";")
     except UnicodeDecodeError:

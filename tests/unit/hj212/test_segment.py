@@ -250,3 +250,20 @@ def test_segment_fast_path_tells_an_empty_data_area_from_one_empty_name() -> Non
         assert parse_segment("QN=1;ST=32;CN=2011;YY=1;Flag=4;CP=&&&&")[11] == frozenset()
     for _ in range(3):
         assert "cp_junk" in parse_segment("QN=1;ST=32;CN=2011;YY=1;Flag=4;CP=&&=5&&")[11]
+
+
+def test_segment_fast_path_shape_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    import hj212.fastpath as fp
+
+    # Given the table of checked shapes at its cap
+    monkeypatch.setattr(fp, "_MAX_FORMS", 1)
+    monkeypatch.setattr(fp, "_forms", {b"=;": None})
+    # When a segment of a new shape is checked, the table is emptied rather than grown
+    seg = "QN=1;ST=32;CN=2011;SHAPECAP=1;CP=&&a=1&&"
+    split_fast(seg)
+    assert fp._forms == {b"=;=;=;=;=&&=&&": (4, -2)}
+    # And a shape known to be malformed is refused from the table on its next sight
+    fp._forms.clear()
+    for _ in range(2):
+        assert split_fast("QN=1;ST=32;CN=2011;CP=&&a=1&&b=2&&") is None
+    assert fp._forms[b"=;=;=;=&&=&&=&&"] is None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -146,9 +147,12 @@ def new_decoder() -> Decoder:
     from monitoring.rules.store_inputs import note_late_readings
 
     settings, clock, rule_state = get_settings(), get_clock(), get_rules_stores().state
+    # sqlite: a batch's backfill notes in one transaction (one fsync), not one per point.
+    rules_batch = get_rules_db().write if settings.store_backend == "sqlite" else nullcontext
 
     def reopen_rule_windows(stored: Sequence[Reading]) -> None:
-        note_late_readings(rule_state, stored, clock.now())  # backfill raises or retracts alarms on data time
+        with rules_batch():
+            note_late_readings(rule_state, stored, clock.now())  # backfill raises or retracts alarms on data time
 
     return Decoder(
         get_store(),

@@ -181,8 +181,24 @@ class Decoder:
     def flush(self) -> DecodeReport:
         """Write the batch's readings and events, then terminal state, clock-skew events and roll-ups.
 
-        A failure here must fail the whole batch (every write is idempotent, so the retry is harmless).
+        A failure here must fail the whole batch (every write is idempotent, so the retry is harmless). Where
+        the store allows it (sqlite) the batch is one transaction: one commit, durable when this returns.
         """
+        with self.store.batch():
+            stored, seen = self._write_batch()
+        if self.cache is not None:
+            for mn, written in seen:
+                self.cache.remember_terminal(mn, written)
+        self._splits.clear()  # the archive now holds this batch: later lookups must read it again
+        if self.on_stored is not None and stored:
+            # After the commit: the listener may write elsewhere (e.g. the rules' own connection to the same
+            # sqlite file, which would wait on this batch's transaction), and it learns only of durable readings.
+            self.on_stored(stored)
+        return self.report
+
+    def _write_batch(self) -> tuple[list[Reading], list[tuple[str, Terminal]]]:
+        stored: list[Reading] = []
+        seen: list[tuple[str, Terminal]] = []  # terminal state as written, cached once it is committed
         if self._archive:  # archive first: evidence before anything derived from it
             self.store.archive.append_many(self._archive)
             self._archive.clear()
@@ -191,8 +207,7 @@ class Decoder:
             inserted = self.store.readings.put_readings(readings)
             self.report.readings_new += sum(inserted)
             self.report.readings_duplicate += len(inserted) - sum(inserted)
-            if self.on_stored is not None:
-                self.on_stored([r for r, new in zip(readings, inserted, strict=True) if new])
+            stored = [r for r, new in zip(readings, inserted, strict=True) if new]
             now = self.clock.now()
             for reading, new in zip(readings, inserted, strict=True):
                 if new and reading.kind in (ReadingKind.MINUTE, ReadingKind.REALTIME):
@@ -209,8 +224,7 @@ class Decoder:
             written = self.store.registry.record_terminal_seen(
                 mn, state.last_at, peer=state.peer, clock_skew_s=state.skew_s, gps=state.gps
             )
-            if self.cache is not None:
-                self.cache.remember_terminal(mn, written)
+            seen.append((mn, written))
             if state.skew_s is not None and abs(state.skew_s) > self.settings.skew_alarm_s:
                 detail = {"skew_s": f"{state.skew_s:.1f}", "source": state.skew_source}
                 event = Event(mn, EventKind.CLOCK_SKEW, hour_start(state.last_at), None, state.last_at, detail)
@@ -218,7 +232,7 @@ class Decoder:
         if self.settings.rollup:
             self._rollups()
         self.states.clear()
-        return self.report
+        return stored, seen
 
     def _rollups(self) -> None:
         now = self.clock.now()
@@ -227,8 +241,9 @@ class Decoder:
             for hour in closed:
                 rollup_hour(self.store, point_id, hour, self.clock)
                 self.report.rollups += 1
-            intervals = self._intervals(point_id)
-            for day in sorted(days_due(closed, now)):
+            days = sorted(days_due(closed, now))
+            intervals = self._intervals(point_id) if days else {}
+            for day in days:
                 rollup_day(self.store, point_id, day, intervals, self.clock)
                 self.report.rollups += 1
         self._due.clear()

@@ -8,7 +8,7 @@ transitions — and leaves a handful of storage primitives (`_name` methods) to 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
@@ -156,6 +156,9 @@ class Store:
     commands: CommandsRepository
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     close: Callable[[], None] = field(default=lambda: None)
+    # Optional: the writes made inside run as one atomic unit (sqlite: one transaction, one fsync). Backends
+    # without multi-item transactions (memory, DynamoDB) give a no-op; every write is idempotent either way.
+    batch: Callable[[], AbstractContextManager[object]] = field(default=nullcontext)
 
 
 __all__ = [

@@ -37,6 +37,7 @@ def open_store(
         commands=SqliteCommandsRepository(db),
         retention=policy,
         close=db.close,
+        batch=db.write,
     )
 
 

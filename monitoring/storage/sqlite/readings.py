@@ -22,17 +22,22 @@ class SqliteReadingsRepository(ReadingsRepositoryBase):
     def __init__(self, db: Database, *, retention: RetentionPolicy | None = None, clock: Clock | None = None) -> None:
         super().__init__(retention=retention, clock=clock)
         self._db = db
+        # The JSON bodies of the last insert (serialised once, reused for "latest"); under the db lock.
+        self._bodies: tuple[object, dict[int, str]] = ((), {})
 
     def _insert_readings(self, items: Sequence[tuple[Reading, int | None]]) -> list[bool]:
         out = []
+        bodies: dict[int, str] = {}  # by id(): put_readings advances "latest" with these same objects next
         with self._db.write() as conn:
             for reading, ttl in items:
+                body = bodies[id(reading)] = codec.dumps(reading)
                 cur = conn.execute(
                     "INSERT OR IGNORE INTO reading (point_id, kind, data_time, body, expires_at) "
                     "VALUES (?, ?, ?, ?, ?)",
-                    (reading.point_id, reading.kind.value, to_micros(reading.data_time), codec.dumps(reading), ttl),
+                    (reading.point_id, reading.kind.value, to_micros(reading.data_time), body, ttl),
                 )
                 out.append(cur.rowcount == 1)
+        self._bodies = (items, bodies)  # items keeps the objects alive, so their ids cannot be reused
         return out
 
     def _advance_latest(self, readings: Sequence[Reading]) -> None:
@@ -41,8 +46,13 @@ class SqliteReadingsRepository(ReadingsRepositoryBase):
                 "INSERT INTO reading_latest (point_id, kind, data_time, body) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (point_id, kind) DO UPDATE SET data_time = excluded.data_time, body = excluded.body "
                 "WHERE excluded.data_time > reading_latest.data_time",
-                [(r.point_id, r.kind.value, to_micros(r.data_time), codec.dumps(r)) for r in readings],
+                [(r.point_id, r.kind.value, to_micros(r.data_time), self._body(r)) for r in readings],
             )
+        self._bodies = ((), {})
+
+    def _body(self, reading: Reading) -> str:
+        body = self._bodies[1].get(id(reading))
+        return codec.dumps(reading) if body is None else body
 
     def _get_latest(self, point_id: str, kind: ReadingKind) -> Reading | None:
         with self._db.read() as conn:

@@ -1,0 +1,89 @@
+"""Split uploads joined in memory within a batch; the archive read only for siblings the batch lacks."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from monitoring.archive.models import ArchivedFrame
+from monitoring.clock import FixedClock
+from monitoring.ingest.decode import Decoder
+from monitoring.profiles.models import Profile
+from monitoring.readings.models import ReadingKind
+from monitoring.storage.ports import Store
+from tests.unit.monitoring.ingest.conftest import NOW, frame, record, register
+
+pytestmark = pytest.mark.unit
+DAY_START = NOW - timedelta(days=1)
+
+
+def _packet(minute: int, pno: int) -> bytes:
+    data_time = f"DataTime=20261128{18 + minute // 60:02d}{minute % 60:02d}00"
+    cp = {1: "P01-Avg=8.0", 2: "Ua01-Avg=230", 3: "Ia01-Avg=12"}[pno]
+    return frame("2051", f"{data_time};{cp}", st="44", flag=9, split=(3, pno), qn=f"2026112818{minute:02d}01{pno:03d}")
+
+
+class _CountingArchive:
+    """Wraps the store's archive and counts range reads (the expensive sibling lookup)."""
+
+    def __init__(self, store: Store) -> None:
+        self.inner, self.range_reads = store.archive, 0
+
+    def frames(self, mn: str, start: datetime, end: datetime, *, limit: int = 10_000) -> list[ArchivedFrame]:
+        self.range_reads += 1
+        return self.inner.frames(mn, start, end, limit=limit)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def _decode(store: Store, clock: FixedClock, profiles: dict[str, Profile], records: list[bytes]) -> Decoder:
+    decoder = Decoder(store, clock, profiles)
+    for rec in records:
+        decoder.decode(rec)
+    decoder.flush()
+    return decoder
+
+
+def test_split_join_with_many_uploads_in_one_batch_reads_the_archive_once(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given one terminal's 3-packet uploads for 5 minutes, and the first packet of the first upload
+    # already archived by an earlier batch
+    register(store)
+    _decode(store, clock, profiles, [record(_packet(30, 1), cn="2051", at=NOW - timedelta(seconds=50))])
+    counting = _CountingArchive(store)
+    store.archive = counting  # type: ignore[assignment]
+    batch = [
+        record(_packet(m, p), cn="2051", at=NOW + timedelta(seconds=(m - 30) * 60 + p))
+        for m in range(30, 35)
+        for p in (1, 2, 3)
+        if (m, p) != (30, 1)
+    ]
+    # When the rest arrives in one batch
+    decoder = _decode(store, clock, profiles, batch)
+    # Then every upload is whole (the first joined with its archived packet), and the archive was scanned
+    # once for the whole batch instead of once per incomplete packet
+    assert decoder.report.outcomes == {"split_pending": 9, "reading": 5}
+    readings = store.readings.readings("p-0001-01", ReadingKind.MINUTE, DAY_START, NOW + timedelta(days=1))
+    assert [dict(r.values) for r in readings] == [{"p": 8.0, "ua": 230.0, "ia": 12.0}] * 5
+    assert counting.range_reads == 1
+
+
+def test_split_join_after_flush_reads_the_archive_again(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given a decoder that flushed a batch holding two packets of an upload (the scan of that batch is stale)
+    register(store)
+    decoder = Decoder(store, clock, profiles)
+    decoder.decode(record(_packet(30, 1), cn="2051"))
+    decoder.decode(record(_packet(30, 2), cn="2051", at=NOW + timedelta(seconds=1)))
+    decoder.flush()
+    # When the last packet comes in the next batch of the same decoder (as re-decoding pages do)
+    outcome = decoder.decode(record(_packet(30, 3), cn="2051", at=NOW + timedelta(seconds=2)))
+    decoder.flush()
+    # Then it is joined with the packets archived by the first flush
+    assert outcome == "reading"
+    (reading,) = store.readings.readings("p-0001-01", ReadingKind.MINUTE, DAY_START, NOW + timedelta(days=1))
+    assert dict(reading.values) == {"p": 8.0, "ua": 230.0, "ia": 12.0}

@@ -24,6 +24,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from monitoring._time import CHINA as CHINA_TZ
+from monitoring.rules.catalogue import RULES
+
 ROOT = Path(__file__).resolve().parent.parent
 CSV = ROOT / "data" / "registry" / "rugao_2022_enterprises.csv"
 CHINA = "+08:00"
@@ -206,10 +209,10 @@ def summary(data: Path, manifest: dict[str, Any], prev: dict[str, float]) -> tup
     rate = (appended - prev.get("appended", appended)) / max(1e-3, status["wall"] - prev.get("wall", status["wall"]))
     prev.update(appended=appended, wall=status["wall"])
     lines = [
-        f"[平台时间 {status['platform_time'][:19]}] 在线终端 {status['connections']}/{stats['terminals']}  "
+        f"[平台时间 {_beijing(status['platform_time'])}] 在线终端 {status['connections']}/{stats['terminals']}  "
         f"接收 {rate:,.0f} 帧/秒  已确认 {status['acks']:,}  待解码 {status['queue']['depth']}  "
         f"模拟器缓存 {stats.get('buffered', 0)}  规则评估 {status['jobs']['every-minute-evaluate-rules']['runs']} 次",
-        f"  未关闭报警 {len(rows)}: " + (", ".join(f"{k} {v}" for k, v in by_rule.most_common()) or "无"),
+        f"  未关闭报警 {len(rows)}: " + (", ".join(f"{_rule_name(k)} {v}" for k, v in by_rule.most_common()) or "无"),
         "  按镇/街道: " + (", ".join(f"{k} {v}" for k, v in by_town.most_common(8)) or "无"),
     ]
     return "\n".join(lines), status
@@ -296,3 +299,14 @@ def main(args: argparse.Namespace) -> int:
     finally:
         stop(procs)
         os.environ.pop("_LOCAL_DEMO", None)
+
+
+def _beijing(iso: str) -> str:
+    """Platform time as the people watching read it (UTC is kept internally)."""
+    return datetime.fromisoformat(iso).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _rule_name(rule_id: str) -> str:
+    """The rule's Chinese name (up to its explanation in brackets), falling back to its id."""
+    spec = RULES.get(rule_id)
+    return spec.name.split("（")[0] if spec else rule_id

@@ -19,6 +19,7 @@ from monitoring.clock import Clock, SystemClock
 from monitoring.errors import InvalidInputError
 from monitoring.ingest.decode import Decoder, DecodeSettings
 from monitoring.ingest.registry_cache import RegistryCache
+from monitoring.ingest.split_cache import SplitCache
 from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import Reading
@@ -114,6 +115,7 @@ def reset() -> None:
         get_profiles,
         get_clock,
         get_registry_cache,
+        get_split_cache,
         get_rules_stores,
         get_rules_db,
         get_rule_inputs,
@@ -142,6 +144,12 @@ def get_registry_cache() -> RegistryCache:
     return RegistryCache(get_clock(), ttl=timedelta(seconds=get_settings().registry_cache_s))
 
 
+@lru_cache(maxsize=1)
+def get_split_cache() -> SplitCache:
+    """Packets of split uploads awaiting their siblings in a later batch (a warm container's, or local's)."""
+    return SplitCache()
+
+
 def new_decoder() -> Decoder:
     """A decoder for one batch, on the adapters of this cold start."""
     from monitoring.rules.store_inputs import note_late_readings
@@ -161,6 +169,7 @@ def new_decoder() -> Decoder:
         settings.decode_settings(),
         cache=get_registry_cache(),
         on_stored=reopen_rule_windows,
+        split_cache=get_split_cache(),
     )
 
 

@@ -1,9 +1,11 @@
-"""Wires and runs the platform in one process: listener → frame queue → decode loop → store; rule scheduler.
+"""Wires and runs the platform: listener → frame queue (this process) → decode worker → store; rules worker.
 
-Start order: store and queue first (the decode loop resumes whatever a previous run left queued), then the
-listener, then the scheduler. Stop order on SIGTERM/SIGINT: the listener drains (frames already received are made
-durable and acknowledged, nothing new is taken on), the scheduler stops, the decode loop empties the queue (bounded;
-what is left is decoded on the next start), then the queue and the store close.
+The listener runs here on asyncio; decode and the rule scheduler run in worker processes (local/workers.py says
+why) that this process supervises. Start order: clock, store and queue first, then the decode worker (it resumes
+whatever a previous run left queued), then the listener, then the rules worker. Stop order on SIGTERM/SIGINT: the
+listener drains (frames already received are made durable and acknowledged, nothing new is taken on), the rules
+worker stops, the decode worker empties the queue (bounded; what is left is decoded on the next start), then the
+queue and the store close.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import json
 import logging
 import os
 import signal
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,10 @@ from typing import Any
 from iot_ingest.config import load_settings
 from iot_ingest.memory import MemoryLeases
 from iot_ingest.server import Server
-from local.clock import PlatformClock, load_timeline
 from local.config import LocalSettings
-from local.pipeline import DecodeLoop
 from local.ports import RegistryDirectory, StoreCommandQueue, StoreEventSink
 from local.queue import FrameQueue, QueueSink
-from local.scheduler import Job, Scheduler
+from local.workers import DRAIN_TIMEOUT_S, Worker, configure_handlers, decode_main, rules_main
 
 log = logging.getLogger("local")
 DB_FILE = "gongkuang.db"
@@ -37,13 +36,8 @@ STATUS_FILE = "status.json"
 # machine a whole fleet may arrive from one address (a carrier NAT, a local simulator), so it is relaxed here.
 # Override with the config file's [iot_ingest] table or IOT_INGEST_CONN_RATE / IOT_INGEST_CONN_BURST.
 LISTENER_DEFAULTS = {"conn_rate": 500.0, "conn_burst": 5000}
-
-
-def _quiet_handlers() -> None:
-    """The Lambda handlers emit EMF metrics and JSON logs for CloudWatch; locally our own log lines say enough."""
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
-    os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "gongkuang-local")
+JOB_NAMES = ("every-minute-evaluate-rules", "every-five-minutes-escalate")
+NO_RUNS = {"runs": 0, "skipped": 0, "errors": 0, "last_seconds": 0.0, "last_tick": None, "last_result": None}
 
 
 class Platform:
@@ -57,28 +51,16 @@ class Platform:
         self._stop = asyncio.Event()
 
     def _build(self) -> None:
-        _quiet_handlers()
-        from functions import _wiring, every_five_minutes_escalate, every_minute_evaluate_rules, on_frame_batch
+        from functions import _wiring
 
         s = self.settings
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        self.clock = PlatformClock(load_timeline(self.data_dir, accel=s.accel, sim_start=s.start()))
-        wiring = _wiring.Settings(
-            service="gongkuang-local",
-            store_backend="sqlite",
-            sqlite_path=str(self.data_dir / DB_FILE),
-            county_id=s.county_id,
-            # These two bound write and read load, a wall-time concern: under acceleration they scale with it.
-            state_refresh_s=60.0 * s.accel,
-            registry_cache_s=60.0 * s.accel,
-        )
-        _wiring.configure(wiring, clock=self.clock)
+        self.clock = configure_handlers(s)  # creates the timeline the workers then read
         self.store = _wiring.get_store()
         self.queue = FrameQueue(self.data_dir / QUEUE_FILE)
-        self.wake = threading.Event()
-        self.decoder = DecodeLoop(
-            self.queue, on_frame_batch.handler, batch_size=s.batch_size, max_attempts=s.max_attempts, wake=self.wake
-        )
+        self.decode_worker = Worker("decode", decode_main, s)
+        self.rules_worker = Worker("rules", rules_main, s)
+        self.workers = [self.decode_worker, self.rules_worker]
         cli = {k: v for k, v in self.ingest_table.items()}
         cli.update(host=s.host, port=s.port, health_port=s.health_port, log_level=s.log_level)
         cli.setdefault("listener_id", "local")
@@ -90,21 +72,18 @@ class Platform:
         self.events = StoreEventSink(self.store)
         self.server = Server(
             self.listener_settings,
-            sink=QueueSink(self.queue, self.wake),
+            sink=QueueSink(self.queue, self.decode_worker.wake),
             directory=RegistryDirectory(self.store),
             commands=StoreCommandQueue(self.store, self.clock),
             leases=MemoryLeases(),
             events=self.events,
             wall=self.clock.now,
         )
-        evaluate = Job("every-minute-evaluate-rules", _period(s.evaluate_every_s), every_minute_evaluate_rules.handler)
-        escalate = Job("every-five-minutes-escalate", _period(s.escalate_every_s), every_five_minutes_escalate.handler)
-        self.jobs = [evaluate, escalate]
-        self.scheduler = Scheduler(self.clock, self.jobs, after_s=s.evaluate_after_s)
 
     def status(self) -> dict[str, Any]:
         """What the console and the tests read (also written to DATA_DIR/status.json)."""
         metrics = self.server.metrics.snapshot()
+        decode, rules = self.decode_worker.status, self.rules_worker.status
         return {
             "pid": os.getpid(),
             "port": self.server.port,
@@ -115,21 +94,18 @@ class Platform:
             "frames_in": metrics.get("frames_in", 0),
             "acks": metrics.get("acks", 0),
             "queue": self.queue.counters() | {"depth": self.queue.depth()},
-            "decoded": self.decoder.processed,
-            "jobs": {
-                j.name: {
-                    "runs": j.runs,
-                    "skipped": j.skipped,
-                    "errors": j.errors,
-                    "last_seconds": round(j.last_seconds, 3),
-                    "last_tick": j.last_tick.isoformat() if j.last_tick else None,
-                    "last_result": j.last_result,
-                }
-                for j in self.jobs
+            "decoded": decode.get("processed", 0),
+            "workers": {
+                w.name: {"pid": w.pid, "alive": w.alive(), "restarts": w.restarts}
+                | {k: v for k, v in w.status.items() if k != "jobs"}
+                for w in self.workers
             },
+            "jobs": rules.get("jobs") or {name: dict(NO_RUNS) for name in JOB_NAMES},
         }
 
     def _write_status(self) -> None:
+        for worker in self.workers:
+            worker.poll()
         path = self.data_dir / STATUS_FILE
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.status(), default=str), encoding="utf-8")
@@ -155,8 +131,8 @@ class Platform:
                             "acked": st["acks"],
                             "queued": st["queue"]["depth"],
                             "decoded": st["decoded"],
-                            "evaluations": self.jobs[0].runs,
-                            "last_eval_s": round(self.jobs[0].last_seconds, 2),
+                            "evaluations": st["jobs"][JOB_NAMES[0]]["runs"],
+                            "last_eval_s": st["jobs"][JOB_NAMES[0]]["last_seconds"],
                         }
                     },
                 )
@@ -171,14 +147,14 @@ class Platform:
     async def run(self) -> None:
         self._build()
         loop = asyncio.get_running_loop()
-        self.decoder.start()
+        self.decode_worker.start()
         left = self.queue.depth()
         if left:
             log.info("resuming frames queued before the last stop", extra={"fields": {"frames": left}})
         await self.server.start()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop, sig)
-        self.scheduler.start()
+        self.rules_worker.start()
         self._write_status()
         reporter = asyncio.create_task(self._reporter(), name="reporter")
         log.info(
@@ -198,9 +174,9 @@ class Platform:
     async def shutdown(self, reporter: asyncio.Task[None]) -> None:
         started = time.monotonic()
         await self.server.shutdown()
-        await self.scheduler.stop()
         reporter.cancel()
-        await asyncio.to_thread(self.decoder.stop, 30.0)
+        await asyncio.to_thread(self.rules_worker.stop, 30.0)
+        await asyncio.to_thread(self.decode_worker.stop, DRAIN_TIMEOUT_S + 10.0)
         self._write_status()
         self.queue.close()
         self.store.close()
@@ -214,12 +190,6 @@ class Platform:
             return FrameQueue(self.data_dir / QUEUE_FILE).depth()
         except Exception:
             return "?"
-
-
-def _period(seconds: int) -> Any:
-    from datetime import timedelta
-
-    return timedelta(seconds=seconds)
 
 
 def run(settings: LocalSettings, ingest_table: dict[str, Any] | None = None) -> int:

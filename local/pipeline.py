@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from local.queue import FrameQueue, Queued
+from local.queue import FrameQueue, Queued, Wake
 
 log = logging.getLogger(__name__)
 STREAM_ARN = "arn:aws:kinesis:local:000000000000:stream/local-frames"  # shape only; never called
@@ -78,14 +78,14 @@ class DecodeLoop:
         batch_size: int = 500,
         max_attempts: int = 5,
         idle_wait: float = 0.2,
-        wake: threading.Event | None = None,
+        wake: Wake | None = None,
     ) -> None:
         self.queue = queue
         self.handler = handler
         self.batch_size = batch_size
         self.max_attempts = max_attempts
         self.idle_wait = idle_wait
-        self.wake = wake or threading.Event()
+        self.wake: Wake = wake or threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.processed = 0

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frames (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, record TEXT NOT NULL,
@@ -26,6 +26,15 @@ CREATE TABLE IF NOT EXISTS dead_frames (id INTEGER PRIMARY KEY, mn TEXT NOT NULL
                                         attempts INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+
+
+class Wake(Protocol):
+    """What the sink sets after a commit and the decode loop waits on: a threading.Event, or a multiprocessing
+    one when decode runs in another process."""
+
+    def set(self) -> None: ...
+    def clear(self) -> None: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +147,7 @@ class FrameQueue:
 class QueueSink:
     """The listener's FrameSink over the FrameQueue: put() returns only after the commit."""
 
-    def __init__(self, queue: FrameQueue, wake: threading.Event | None = None) -> None:
+    def __init__(self, queue: FrameQueue, wake: Wake | None = None) -> None:
         self.queue = queue
         self.wake = wake
         # Its own thread: a commit must never wait behind registry lookups or event writes.

@@ -26,7 +26,7 @@ from monitoring.events.models import Event, EventKind
 from monitoring.ingest.binding import bind_frame
 from monitoring.ingest.records import FrameRecord, parse_record
 from monitoring.ingest.registry_cache import RegistryCache
-from monitoring.ingest.split import SplitJoiner, split_key
+from monitoring.ingest.split import SplitCache, SplitJoiner, SplitKey, split_key
 from monitoring.ingest.terminal_state import TerminalStates
 from monitoring.profiles.loader import DEFAULT_PROFILE_ID
 from monitoring.profiles.mapping import map_frame
@@ -84,6 +84,7 @@ class Decoder:
         *,
         cache: RegistryCache | None = None,
         on_stored: Callable[[Sequence[Reading]], None] | None = None,
+        split_cache: SplitCache | None = None,
     ) -> None:
         if DEFAULT_PROFILE_ID not in profiles:
             raise InvalidInputError(f"profile {DEFAULT_PROFILE_ID!r} is missing")
@@ -100,7 +101,8 @@ class Decoder:
         self._readings: dict[tuple[str, ReadingKind, datetime], Reading] = {}
         self._events: list[Event] = []
         self._archive: list[RawFrame] = []
-        self._splits = SplitJoiner(store.archive)
+        self._splits = SplitJoiner(store.archive, split_cache)  # split_cache: shared like `cache`
+        self._pending: dict[SplitKey, tuple[FrameRecord, hj212.Frame, Profile]] = {}
 
     # ---- per record ---------------------------------------------------------------------------------
     def decode(self, data: bytes | str | Mapping[str, Any]) -> str:
@@ -149,12 +151,29 @@ class Decoder:
         scalars, items = frame.cp.scalars, frame.cp.items
         key = split_key(mn, frame)
         if key is not None:
-            whole = self._splits.add(key, frame, record.received_at, partial_ok=not live)
+            # Live: siblings usually follow in this batch; the archive is asked at the end of it (flush).
+            whole = self._splits.add(key, frame, record.received_at, partial_ok=not live, consult_archive=not live)
             if whole is None:
                 if live:
                     self.states.observe(record, frame, map_frame(profile, frame.st, frame.cn, scalars, {}))
+                    self._pending[key] = (record, frame, profile)
                 return "split_pending"
+            self._pending.pop(key, None)
             scalars, items = whole
+        return self._finish(record, frame, profile, mn, scalars, items, live=live)
+
+    def _finish(
+        self,
+        record: FrameRecord,
+        frame: hj212.Frame,
+        profile: Profile,
+        mn: str,
+        scalars: Mapping[str, str],
+        items: Mapping[str, Mapping[str, str]],
+        *,
+        live: bool,
+    ) -> str:
+        """Map and bind a whole upload (one frame, or the joined packets of a split one); returns its outcome."""
         mapped = map_frame(profile, frame.st, frame.cn, scalars, items)
         if live:
             self.states.observe(record, frame, mapped)
@@ -177,6 +196,20 @@ class Decoder:
             return "no_point" if mapped.values else mapped.kind
         return "reading"
 
+    def _complete_pending_splits(self) -> None:
+        """Uploads whose packets the batch did not complete: one archive look for the earlier packets (a batch
+        boundary, a resend). Their last packet's outcome changes from split_pending to the upload's."""
+        for key, (record, frame, profile) in self._pending.items():
+            whole = self._splits.complete_from_archive(key, record.received_at)
+            if whole is None:
+                continue  # still missing: archived; a later packet or re-decoding completes it
+            outcome = self._finish(record, frame, profile, key[0], *whole, live=True)
+            self.report.outcomes["split_pending"] -= 1
+            if not self.report.outcomes["split_pending"]:
+                del self.report.outcomes["split_pending"]
+            self.report.outcomes[outcome] += 1
+        self._pending.clear()
+
     # ---- per batch ----------------------------------------------------------------------------------
     def flush(self) -> DecodeReport:
         """Write the batch's readings and events, then terminal state, clock-skew events and roll-ups.
@@ -184,12 +217,14 @@ class Decoder:
         A failure here must fail the whole batch (every write is idempotent, so the retry is harmless). Where
         the store allows it (sqlite) the batch is one transaction: one commit, durable when this returns.
         """
+        self._complete_pending_splits()
+        archived = [(f.mn, f.received_at) for f in self._archive]
         with self.store.batch():
             stored, seen = self._write_batch()
         if self.cache is not None:
             for mn, written in seen:
                 self.cache.remember_terminal(mn, written)
-        self._splits.clear()  # the archive now holds this batch: later lookups must read it again
+        self._splits.commit(archived)  # the archive now holds this batch: its incomplete uploads may be cached
         if self.on_stored is not None and stored:
             # After the commit: the listener may write elsewhere (e.g. the rules' own connection to the same
             # sqlite file, which would wait on this batch's transaction), and it learns only of durable readings.

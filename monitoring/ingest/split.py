@@ -10,17 +10,16 @@ is archived and reported as "split_pending"; re-decoding the archive later may a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
-from typing import Final
+from datetime import datetime
 
 import hj212
 from monitoring.archive.models import RawFrame
+from monitoring.ingest.split_cache import SPLIT_WINDOW, SplitCache, SplitKey
 from monitoring.storage.ports import ArchiveRepository
 
-SPLIT_WINDOW: Final = timedelta(minutes=10)  # siblings are sent back to back; resends come within ~30 s
-_MAX_SIBLINGS = 500
+__all__ = ["SPLIT_WINDOW", "SplitCache", "SplitJoiner", "SplitKey", "split_key"]
 
-SplitKey = tuple[str, str, str, int]  # MN, CN, DataTime (as sent), PNUM
+_MAX_SIBLINGS = 500
 
 
 def split_key(mn: str, frame: hj212.Frame) -> SplitKey | None:
@@ -33,31 +32,85 @@ def split_key(mn: str, frame: hj212.Frame) -> SplitKey | None:
 class SplitJoiner:
     """Packets seen in this batch, by upload; completes an upload from the archive when needed.
 
-    The batch's own packets are joined in memory. The archive is read only for the siblings the batch lacks,
-    at most once per terminal and batch in the common case: one scan covers the window of the packets that
-    follow, and each archived frame is parsed once per batch. Call `clear()` after the batch is archived.
+    The batch's own packets are joined in memory, with the packets of earlier batches that the process's
+    `SplitCache` holds. The archive is asked only for uploads still incomplete when the whole batch was seen (the
+    live decoder) and that the cache cannot vouch for; it returns just the frames holding the upload's DataTime.
+    Call `commit()` after the batch is archived.
     """
 
-    def __init__(self, archive: ArchiveRepository) -> None:
+    def __init__(self, archive: ArchiveRepository, cache: SplitCache | None = None) -> None:
         self.archive = archive
+        self.cache = cache  # shared by the batches of a process; None: every batch asks the archive
         self._parts: dict[SplitKey, dict[int, hj212.Frame]] = {}
-        self._scans: dict[str, _Scan] = {}
+        self._first_at: dict[SplitKey, datetime] = {}  # the batch's earliest packet of each upload
+        self._held: set[SplitKey] = set()  # uploads the cache held when the batch first saw them
 
     def clear(self) -> None:
         """Forget the batch (its packets are in the archive now; the cached scans are stale)."""
         self._parts.clear()
-        self._scans.clear()
+        self._first_at.clear()
+        self._held.clear()
+
+    def commit(self, archived: list[tuple[str, datetime]]) -> None:
+        """After the batch's archive write committed: keep its incomplete uploads in the cache (and forget the
+        completed ones), note the terminals watched (`archived`: MN and received_at of every frame), then clear."""
+        if self.cache is not None:
+            for mn, at in archived:
+                self.cache.watch(mn, at)
+            for key, parts in self._parts.items():
+                if self._complete(key, parts):
+                    self.cache.forget(key)
+                else:
+                    self.cache.keep(key, parts, self._first_at[key])
+        self.clear()
 
     def add(
-        self, key: SplitKey, frame: hj212.Frame, received_at: datetime, *, partial_ok: bool = False
+        self,
+        key: SplitKey,
+        frame: hj212.Frame,
+        received_at: datetime,
+        *,
+        partial_ok: bool = False,
+        consult_archive: bool = True,
     ) -> tuple[Mapping[str, str], Mapping[str, Mapping[str, str]]] | None:
-        """Scalars and items of the whole upload, or None while packets are missing."""
-        parts = self._parts.setdefault(key, {})
+        """Scalars and items of the whole upload, or None while packets are missing.
+
+        `consult_archive=False` joins within the batch only: the live decoder passes it because a packet's
+        siblings usually follow it in the same batch, and asks the archive once, at the end of the batch,
+        for the uploads still incomplete (`complete_from_archive`)."""
+        parts = self._parts.get(key)
+        if parts is None:
+            held = self.cache.parts(key) if self.cache is not None else None
+            if held is not None:
+                self._held.add(key)
+            parts = self._parts[key] = held or {}
+            self._first_at[key] = received_at
         parts.setdefault(frame.pno or 0, frame)
-        if not self._complete(key, parts):
+        if not self._complete(key, parts) and consult_archive:
             self._from_archive(key, parts, received_at)
         if not self._complete(key, parts) and not partial_ok:
             return None
+        return self._merge(parts)
+
+    def complete_from_archive(
+        self, key: SplitKey, received_at: datetime
+    ) -> tuple[Mapping[str, str], Mapping[str, Mapping[str, str]]] | None:
+        """The whole upload once the archive supplied the missing packets, else None (still pending)."""
+        parts = self._parts.get(key)
+        if parts is None:
+            return None
+        if not self._complete(key, parts) and not self._vouched(key):
+            self._from_archive(key, parts, received_at)
+        return self._merge(parts) if self._complete(key, parts) else None
+
+    def _vouched(self, key: SplitKey) -> bool:
+        """The cache knows every earlier packet of this upload there is: the archive has nothing to add."""
+        if self.cache is None:
+            return False
+        return key in self._held or self.cache.vouches(key[0], self._first_at[key])
+
+    @staticmethod
+    def _merge(parts: Mapping[int, hj212.Frame]) -> tuple[Mapping[str, str], Mapping[str, Mapping[str, str]]]:
         scalars: dict[str, str] = {}
         items: dict[str, dict[str, str]] = {}
         for pno in sorted(parts):
@@ -77,34 +130,16 @@ class SplitJoiner:
     def _from_archive(self, key: SplitKey, parts: dict[int, hj212.Frame], received_at: datetime) -> None:
         start, end = received_at - SPLIT_WINDOW, received_at + SPLIT_WINDOW
         # A sibling repeats DataTime, and an ASCII value parsed from a frame is in its bytes as is (values are
-        # only stripped): frames without it cannot be siblings and are not parsed at all.
+        # only stripped): the store returns only frames holding it, and only those are parsed.
         needle = key[2].encode("ascii") if key[2] and key[2].isascii() else b""
-        for archived in self._archived(key[0], start, end):
-            if needle and needle not in archived.raw:
-                continue
+        for row in self.archive.frames(key[0], start, end, limit=_MAX_SIBLINGS, containing=needle):
+            archived = _Archived(row.frame)
             if archived.split_key == key and archived.frame is not None and archived.frame.pno:
                 parts.setdefault(archived.frame.pno, archived.frame)
 
-    def _archived(self, mn: str, start: datetime, end: datetime) -> list[_Archived]:
-        """The terminal's archived frames with start ≤ received_at < end, ascending by seq, at most
-        `_MAX_SIBLINGS` — exactly what `archive.frames` returns — from a cached scan when one covers them."""
-        scan = self._scans.get(mn)
-        if scan is None or start < scan.start or end > scan.end or scan.truncated:
-            # Reach one window further ahead: the batch's later packets were received later.
-            wide_end = end + SPLIT_WINDOW
-            rows = self.archive.frames(mn, start, wide_end, limit=_MAX_SIBLINGS)
-            if len(rows) >= _MAX_SIBLINGS:  # cut short: the wide window is no exact answer; ask for this one
-                wide_end = end
-                rows = self.archive.frames(mn, start, end, limit=_MAX_SIBLINGS)
-            scan = _Scan(start, wide_end, len(rows) >= _MAX_SIBLINGS, [_Archived(a.frame) for a in rows])
-            self._scans[mn] = scan
-            if scan.truncated:
-                return scan.frames
-        return [a for a in scan.frames if start <= a.received_at < end][:_MAX_SIBLINGS]
-
 
 class _Archived:
-    """One archived frame of a scan, parsed on first use (once per batch), and only if it may be a packet."""
+    """One archived frame, parsed on first use, and only if it may be a packet."""
 
     __slots__ = ("_raw", "_parsed", "_frame", "_key")
 
@@ -147,12 +182,3 @@ class _Archived:
         if key is not None and raw.cn and raw.cn != key[1]:
             return  # the listener's CN disagrees with the frame's: never joined (as before)
         self._frame, self._key = frame, key
-
-
-class _Scan:
-    """A terminal's archived frames over [start, end), ascending by seq; `truncated` when the limit cut it."""
-
-    __slots__ = ("start", "end", "truncated", "frames")
-
-    def __init__(self, start: datetime, end: datetime, truncated: bool, frames: list[_Archived]) -> None:
-        self.start, self.end, self.truncated, self.frames = start, end, truncated, frames

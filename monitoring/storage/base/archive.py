@@ -46,6 +46,13 @@ class ArchiveRepositoryBase(ABC):
     def _by_time(self, mn: str, start: datetime, end: datetime, limit: int) -> list[ArchivedFrame]:
         """Records with start ≤ received_at < end, ascending by seq."""
 
+    def _by_time_containing(
+        self, mn: str, start: datetime, end: datetime, limit: int, needle: bytes
+    ) -> list[ArchivedFrame]:
+        """Of the records `_by_time` returns, those whose raw bytes contain `needle`. Adapters that can filter
+        where the data lives (sqlite) override this; the result must be the same."""
+        return [r for r in self._by_time(mn, start, end, limit) if needle in r.frame.raw]
+
     @abstractmethod
     def _by_seq(self, mn: str, from_seq: int, limit: int) -> list[ArchivedFrame]:
         """Records with seq ≥ from_seq, ascending by seq, at most `limit`."""
@@ -76,8 +83,14 @@ class ArchiveRepositoryBase(ABC):
     def head(self, mn: str) -> ArchivedFrame | None:
         return self._head(mn)
 
-    def frames(self, mn: str, start: datetime, end: datetime, *, limit: int = 10_000) -> list[ArchivedFrame]:
+    def frames(
+        self, mn: str, start: datetime, end: datetime, *, limit: int = 10_000, containing: bytes = b""
+    ) -> list[ArchivedFrame]:
+        """The first `limit` records with start ≤ received_at < end, ascending by seq; with `containing`, only
+        those of them whose raw bytes contain it (split-packet joins look for a DataTime this way)."""
         start, end = check_range(start, end, limit)
+        if containing:
+            return self._by_time_containing(mn, start, end, limit, bytes(containing))
         return self._by_time(mn, start, end, limit)
 
     def chain(self, mn: str, *, from_seq: int = 1, limit: int = 1_000) -> list[ArchivedFrame]:

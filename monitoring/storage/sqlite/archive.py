@@ -83,6 +83,18 @@ class SqliteArchiveRepository(ArchiveRepositoryBase):
             ).fetchall()
         return [_row_to_record(r) for r in rows]
 
+    def _by_time_containing(
+        self, mn: str, start: datetime, end: datetime, limit: int, needle: bytes
+    ) -> list[ArchivedFrame]:
+        # Filtered in sqlite: only matching rows are turned into records (the window holds ~100 frames per MN).
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT {_COLUMNS} FROM (SELECT {_COLUMNS} FROM archive_frame WHERE mn = ? AND received_at >= ? "
+                "AND received_at < ? ORDER BY seq LIMIT ?) WHERE instr(raw, ?) > 0 ORDER BY seq",
+                (mn, to_micros(start), to_micros(end), limit, sqlite3.Binary(needle)),
+            ).fetchall()
+        return [_row_to_record(r) for r in rows]
+
     def _by_seq(self, mn: str, from_seq: int, limit: int) -> list[ArchivedFrame]:
         with self._db.read() as conn:
             rows = conn.execute(

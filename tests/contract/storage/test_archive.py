@@ -64,6 +64,19 @@ def test_archive_range_and_chain_paging(store: Store) -> None:
     assert [r.seq for r in store.archive.chain("MN0001", limit=2)] == [1, 2]
 
 
+def test_archive_range_containing_filters_the_first_limit_frames_by_their_bytes(store: Store) -> None:
+    # Given five frames, two of which hold the bytes looked for
+    payloads = [b"DataTime=A;x", b"DataTime=B;y", b"DataTime=A;z", b"other", b"DataTime=A;w"]
+    for i, payload in enumerate(payloads):
+        store.archive.append(b.raw_frame(at=NOW + timedelta(seconds=i), payload=payload))
+    window = (NOW, NOW + timedelta(minutes=1))
+    # Then only the matching frames come back, in chain order, and `limit` bounds the frames examined
+    assert [r.seq for r in store.archive.frames("MN0001", *window, containing=b"DataTime=A")] == [1, 3, 5]
+    assert [r.seq for r in store.archive.frames("MN0001", *window, limit=3, containing=b"DataTime=A")] == [1, 3]
+    assert store.archive.frames("MN0001", *window, containing=b"\x00none") == []
+    assert [r.seq for r in store.archive.frames("MN0001", *window, containing=b"")] == [1, 2, 3, 4, 5]
+
+
 def test_archive_concurrent_appenders_never_fork_the_chain(store: Store) -> None:
     # Given four threads appending to the same terminal's chain at once (moto is serialised like real DynamoDB)
     failures: list[BaseException] = []

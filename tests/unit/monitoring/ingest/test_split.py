@@ -12,7 +12,7 @@ from monitoring.ingest.decode import Decoder
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import ReadingKind
 from monitoring.storage.ports import Store
-from tests.unit.monitoring.ingest.conftest import NOW, frame, record, register
+from tests.unit.monitoring.ingest.conftest import MN, NOW, frame, record, register
 
 pytestmark = pytest.mark.unit
 DAY_START = NOW - timedelta(days=1)
@@ -30,9 +30,11 @@ class _CountingArchive:
     def __init__(self, store: Store) -> None:
         self.inner, self.range_reads = store.archive, 0
 
-    def frames(self, mn: str, start: datetime, end: datetime, *, limit: int = 10_000) -> list[ArchivedFrame]:
+    def frames(
+        self, mn: str, start: datetime, end: datetime, *, limit: int = 10_000, containing: bytes = b""
+    ) -> list[ArchivedFrame]:
         self.range_reads += 1
-        return self.inner.frames(mn, start, end, limit=limit)
+        return self.inner.frames(mn, start, end, limit=limit, containing=containing)
 
     def __getattr__(self, name: str) -> object:
         return getattr(self.inner, name)
@@ -71,6 +73,45 @@ def test_split_join_with_many_uploads_in_one_batch_reads_the_archive_once(
     assert counting.range_reads == 1
 
 
+def test_live_split_packets_do_not_read_the_archive_when_the_batch_completes_them(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given an archive that counts range reads, and a batch holding every packet of 5 uploads in order
+    register(store)
+    counting = _CountingArchive(store)
+    store.archive = counting  # type: ignore[assignment]
+    batch = [
+        record(_packet(m, p), cn="2051", at=NOW + timedelta(seconds=(m - 30) * 60 + p))
+        for m in range(30, 35)
+        for p in (1, 2, 3)
+    ]
+    # When the batch is decoded
+    decoder = _decode(store, clock, profiles, batch)
+    # Then every upload is joined in memory and the archive is never scanned for siblings
+    assert decoder.report.outcomes == {"split_pending": 10, "reading": 5}
+    assert counting.range_reads == 0
+
+
+def test_split_upload_still_incomplete_after_the_archive_stays_pending(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given packets 1 and 3 of an upload, packet 2 never sent
+    register(store)
+    decoder = _decode(
+        store,
+        clock,
+        profiles,
+        [
+            record(_packet(30, 1), cn="2051"),
+            record(_packet(30, 3), cn="2051", at=NOW + timedelta(seconds=2)),
+        ],
+    )
+    # Then both are archived, nothing became a reading, and both are reported pending
+    assert decoder.report.outcomes == {"split_pending": 2}
+    assert store.readings.readings("p-0001-01", ReadingKind.MINUTE, DAY_START, NOW + timedelta(days=1)) == []
+    assert len(store.archive.frames(MN, NOW - timedelta(hours=1), NOW + timedelta(hours=1))) == 2
+
+
 def test_split_join_after_flush_reads_the_archive_again(
     store: Store, clock: FixedClock, profiles: dict[str, Profile]
 ) -> None:
@@ -82,8 +123,9 @@ def test_split_join_after_flush_reads_the_archive_again(
     decoder.flush()
     # When the last packet comes in the next batch of the same decoder (as re-decoding pages do)
     outcome = decoder.decode(record(_packet(30, 3), cn="2051", at=NOW + timedelta(seconds=2)))
-    decoder.flush()
-    # Then it is joined with the packets archived by the first flush
-    assert outcome == "reading"
+    report = decoder.flush()
+    # Then it waits for the end of its batch, and is joined there with the packets archived by the first flush
+    assert outcome == "split_pending"
+    assert report.outcomes == {"split_pending": 2, "reading": 1}
     (reading,) = store.readings.readings("p-0001-01", ReadingKind.MINUTE, DAY_START, NOW + timedelta(days=1))
     assert dict(reading.values) == {"p": 8.0, "ua": 230.0, "ia": 12.0}

@@ -1,0 +1,157 @@
+"""Split uploads whose packets straddle batches: joined from the process's cache of committed packets, with the
+archive read only when the cache cannot vouch for the upload."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from monitoring.archive.models import ArchivedFrame
+from monitoring.clock import FixedClock
+from monitoring.ingest.decode import Decoder
+from monitoring.ingest.split_cache import SPLIT_WINDOW, SplitCache
+from monitoring.profiles.models import Profile
+from monitoring.readings.models import ReadingKind
+from monitoring.storage.ports import Store
+from tests.unit.monitoring.ingest.conftest import MN, NOW, frame, record, register
+
+pytestmark = pytest.mark.unit
+DAY = timedelta(days=1)
+
+
+def _packet(minute: int, pno: int, *, mn: str = MN) -> bytes:
+    data_time = f"DataTime=20261128{18 + minute // 60:02d}{minute % 60:02d}00"
+    cp = {1: "P01-Avg=8.0", 2: "Ua01-Avg=230", 3: "Ia01-Avg=12"}[pno]
+    return frame(
+        "2051", f"{data_time};{cp}", st="44", flag=9, split=(3, pno), mn=mn, qn=f"2026112818{minute:02d}01{pno:03d}"
+    )
+
+
+class _CountingArchive:
+    def __init__(self, store: Store) -> None:
+        self.inner, self.range_reads = store.archive, 0
+
+    def frames(
+        self, mn: str, start: datetime, end: datetime, *, limit: int = 10_000, containing: bytes = b""
+    ) -> list[ArchivedFrame]:
+        self.range_reads += 1
+        return self.inner.frames(mn, start, end, limit=limit, containing=containing)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def _batch(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile], cache: SplitCache, recs: list[bytes]
+) -> Decoder:
+    decoder = Decoder(store, clock, profiles, split_cache=cache)
+    for rec in recs:
+        decoder.decode(rec)
+    decoder.flush()
+    return decoder
+
+
+def _minute_readings(store: Store) -> list[dict[str, float]]:
+    return [dict(r.values) for r in store.readings.readings("p-0001-01", ReadingKind.MINUTE, NOW - DAY, NOW + DAY)]
+
+
+def test_packets_across_batches_join_from_the_cache_without_reading_the_archive(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given a cache that has watched the terminal for longer than the split window
+    register(store)
+    cache = SplitCache()
+    _batch(
+        store,
+        clock,
+        profiles,
+        cache,
+        [record(frame("2011", "DataTime=20261128180000;P01-Rtd=1"), at=NOW - SPLIT_WINDOW * 2)],
+    )
+    counting = _CountingArchive(store)
+    store.archive = counting  # type: ignore[assignment]
+    # When an upload's three packets arrive in three consecutive batches
+    reports = [
+        _batch(store, clock, profiles, cache, [record(_packet(30, p), cn="2051", at=NOW + timedelta(seconds=p))]).report
+        for p in (1, 2, 3)
+    ]
+    # Then the last batch writes the whole upload, and the archive was never scanned for siblings
+    assert [dict(r.outcomes) for r in reports] == [{"split_pending": 1}, {"split_pending": 1}, {"reading": 1}]
+    assert _minute_readings(store) == [{"p": 8.0, "ua": 230.0, "ia": 12.0}]
+    assert counting.range_reads == 0
+    assert len(cache) == 0  # a completed upload is forgotten
+
+
+def test_a_cold_cache_reads_the_archive_for_earlier_packets(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given packets 1 and 2 archived by another process (a cache that never saw them)
+    register(store)
+    _batch(
+        store,
+        clock,
+        profiles,
+        SplitCache(),
+        [record(_packet(30, p), cn="2051", at=NOW + timedelta(seconds=p)) for p in (1, 2)],
+    )
+    counting = _CountingArchive(store)
+    store.archive = counting  # type: ignore[assignment]
+    # When packet 3 reaches a fresh process
+    report = _batch(
+        store, clock, profiles, SplitCache(), [record(_packet(30, 3), cn="2051", at=NOW + timedelta(seconds=3))]
+    ).report
+    # Then the archive supplies the earlier packets at the end of the batch, and the upload is whole
+    assert dict(report.outcomes) == {"reading": 1}
+    assert counting.range_reads == 1
+    assert _minute_readings(store) == [{"p": 8.0, "ua": 230.0, "ia": 12.0}]
+
+
+def test_packets_of_a_batch_that_failed_to_commit_are_not_cached(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given a batch holding packet 1 whose archive write fails
+    register(store)
+    cache = SplitCache()
+    decoder = Decoder(store, clock, profiles, split_cache=cache)
+    decoder.decode(record(_packet(30, 1), cn="2051"))
+
+    def broken(*_: object, **__: object) -> None:
+        raise OSError("disk full")
+
+    real = store.archive.append_many
+    store.archive.append_many = broken  # type: ignore[method-assign]
+    with pytest.raises(OSError):
+        decoder.flush()
+    store.archive.append_many = real  # type: ignore[method-assign]
+    # Then the cache holds nothing: a reading must never derive from a packet that is not archived
+    assert len(cache) == 0
+    assert cache.parts((MN, "2051", "20261128183000", 3)) is None
+
+
+def test_cache_entries_expire_by_data_time_and_room() -> None:
+    cache = SplitCache(max_uploads=2)
+    key = ("MN1", "2051", "20261128183000", 3)
+    cache.watch("MN1", NOW)
+    cache.keep(key, {}, NOW)
+    assert cache.parts(key) == {}
+    # A frame received more than the window later expires the entry
+    cache.watch("MN2", NOW + SPLIT_WINDOW + timedelta(seconds=1))
+    cache.keep(("MN2", "2051", "x", 2), {}, NOW + SPLIT_WINDOW + timedelta(seconds=1))
+    assert cache.parts(key) is None
+    # Entries pushed out for room also stop the cache vouching for their terminal
+    cache.watch("MN3", NOW + SPLIT_WINDOW)
+    cache.watch("MN4", NOW + SPLIT_WINDOW)
+    assert cache.vouches("MN3", NOW + SPLIT_WINDOW * 3)
+    for n in range(3):
+        cache.keep(("MN3", "2051", str(n), 2), {}, NOW + SPLIT_WINDOW + timedelta(seconds=2))
+    assert not cache.vouches("MN3", NOW + SPLIT_WINDOW * 3)
+
+
+def test_the_cache_vouches_only_after_watching_a_whole_window() -> None:
+    cache = SplitCache()
+    cache.watch("MN1", NOW)
+    cache.watch("MN1", NOW - DAY)  # a redelivered older frame does not extend what was watched
+    assert not cache.vouches("MN1", NOW + SPLIT_WINDOW - timedelta(seconds=1))
+    assert cache.vouches("MN1", NOW + SPLIT_WINDOW)
+    assert not cache.vouches("MN2", NOW + DAY)

@@ -12,14 +12,17 @@ Both run as subprocesses on 127.0.0.1; figures depend on the machine's load and 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._listener import cpu_seconds  # noqa: E402
 from local.fleet import china_time, enterprise_id_for  # noqa: E402
 from local.harness import Run  # noqa: E402
 from local.views import EXPECTED_RULES  # noqa: E402
@@ -30,6 +33,27 @@ RULE_WINDOW_MIN = {"control_stopped": 10, "power_loss": 2}  # min_duration_min d
 SETTLE_MIN = 2
 
 
+def _processes(run: Run, status: dict[str, Any]) -> dict[str, int]:
+    """The pids whose CPU the figures account for: the platform's three processes and the simulator."""
+    pids = {"listener": int(status["pid"])}
+    for name, worker in (status.get("workers") or {}).items():
+        if worker.get("pid"):
+            pids[f"{name} worker"] = int(worker["pid"])
+    if run.sim is not None:
+        pids["simulator"] = run.sim.pid
+    return pids
+
+
+def _cpu(pids: dict[str, int]) -> dict[str, float]:
+    out = {}
+    for name, pid in pids.items():
+        try:
+            out[name] = cpu_seconds(pid)
+        except OSError:  # exited (a restarted worker): not counted
+            out[name] = float("nan")
+    return out
+
+
 def throughput(base: Path, limit: int, accel: float, seconds: float) -> None:
     run = Run(base / "tp", limit=limit, mix="normal=1", accel=accel, realtime=True)
     manifest = run.prepare()
@@ -38,8 +62,12 @@ def throughput(base: Path, limit: int, accel: float, seconds: float) -> None:
     try:
         time.sleep(min(15.0, seconds / 3))  # connect and warm up
         s0, t0 = run.status(), time.time()
+        assert s0
+        pids = _processes(run, s0)
+        c0, load0 = _cpu(pids), os.getloadavg()[0]
         time.sleep(seconds)
         s1, t1 = run.status(), time.time()
+        c1, load1 = _cpu(pids), os.getloadavg()[0]
         sim = run.sim_stats()
     finally:
         run.stop()
@@ -56,6 +84,17 @@ def throughput(base: Path, limit: int, accel: float, seconds: float) -> None:
     print(f"  decoded end to end (queue → decode → store): {decoded:,.0f} frames/s; queue left {s1['queue']['depth']}")
     print(f"  rule evaluations: {ev['runs']} (last {ev['last_seconds']:.2f} s, {ev['skipped']} ticks coalesced)")
     print(f"  simulator: online {sim.get('online')}, sent {sim.get('frames_sent')}, buffered {sim.get('buffered')}")
+    acked_n = acked * dt
+    decoded_n = decoded * dt
+    for name in pids:
+        used = c1[name] - c0[name]
+        per = decoded_n if name in ("decode worker", "rules worker") else acked_n
+        basis = "decoded" if per is decoded_n else "acknowledged"
+        print(
+            f"  CPU {name:<14} {used / dt * 100:5.1f} % of a core"
+            + (f", {used / per * 1e6:6.0f} µs per {basis} frame" if per else "")
+        )
+    print(f"  load average {load0:.2f} → {load1:.2f} (2 cores)")
 
 
 def latency(base: Path, accel: float) -> None:

@@ -7,8 +7,8 @@ sqlite (or memory) with `configure(...)`; local mode calls the same handlers wit
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
@@ -155,8 +155,7 @@ def new_decoder() -> Decoder:
     from monitoring.rules.store_inputs import note_late_readings
 
     settings, clock, rule_state = get_settings(), get_clock(), get_rules_stores().state
-    # sqlite: a batch's backfill notes in one transaction (one fsync), not one per point.
-    rules_batch = get_rules_db().write if settings.store_backend == "sqlite" else nullcontext
+    rules_batch = rules_transaction()  # a batch's backfill notes in one transaction, not one per point
 
     def reopen_rule_windows(stored: Sequence[Reading]) -> None:
         with rules_batch():
@@ -231,6 +230,15 @@ def get_rule_inputs() -> Any:
 
         reader = SqliteSampleReader(get_rules_db())  # one query per enterprise, cached across warm ticks
     return StoreRuleInputs(get_store(), get_rules_stores().state, get_settings().county_id, reader=reader)
+
+
+def rules_transaction() -> Callable[[], AbstractContextManager[Any]]:
+    """A unit of work for the rules area's writes: one sqlite transaction (one fsync) on the embedded store;
+    elsewhere each write stands alone (DynamoDB's conditional writes carry the guarantees)."""
+    if get_settings().store_backend == "sqlite":
+        write: Callable[[], AbstractContextManager[Any]] = get_rules_db().write
+        return write
+    return nullcontext
 
 
 @lru_cache(maxsize=1)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -86,8 +87,12 @@ def evaluate_rules(
     *,
     enterprise_ids: Sequence[str] | None = None,
     force_from: datetime | None = None,
+    transaction: Callable[[], AbstractContextManager[Any]] = nullcontext,
 ) -> TickResult:
-    """One evaluation tick at `now` (processing time); `force_from` re-evaluates from that data time (replay)."""
+    """One evaluation tick at `now` (processing time); `force_from` re-evaluates from that data time (replay).
+
+    `transaction` wraps each enterprise's writes (rule state, alarms, audit): on sqlite one commit per
+    enterprise instead of one per write, and an enterprise that fails leaves nothing half-written."""
     topo = stores.inputs.topology()
     ev = config.params("evaluation")
     horizon = floor_minute(now) - timedelta(minutes=ev["settle_min"])
@@ -102,7 +107,10 @@ def evaluate_rules(
         if info is None:
             continue
         try:
-            _evaluate_enterprise(stores, config, emergency, topo, info, now, horizon, span, late, force_from, result)
+            with transaction():
+                _evaluate_enterprise(
+                    stores, config, emergency, topo, info, now, horizon, span, late, force_from, result
+                )
         except StorageUnavailableError:
             raise  # transient: let the tick fail and be retried
         except Exception:
@@ -113,7 +121,14 @@ def evaluate_rules(
     return result
 
 
-def evaluate_tick(inputs: RuleInputs, repos: RulesRepositories, config: RuleConfig, now: datetime) -> TickResult:
+def evaluate_tick(
+    inputs: RuleInputs,
+    repos: RulesRepositories,
+    config: RuleConfig,
+    now: datetime,
+    *,
+    transaction: Callable[[], AbstractContextManager[Any]] = nullcontext,
+) -> TickResult:
     """One scheduled tick: load the emergency situation in force, then evaluate every enterprise."""
     back = now - timedelta(hours=config.params("evaluation")["max_catchup_hours"] + 24)
     ahead = now + timedelta(minutes=1)
@@ -123,7 +138,7 @@ def evaluate_tick(inputs: RuleInputs, repos: RulesRepositories, config: RuleConf
         halts=repos.emergency.halts_between(back, ahead),
     )
     stores = Stores(inputs, repos.state, repos.alarms, repos.audit, repos.reports)
-    return evaluate_rules(stores, config, situation, now)
+    return evaluate_rules(stores, config, situation, now, transaction=transaction)
 
 
 def _evaluate_enterprise(

@@ -73,14 +73,14 @@ def test_engine_on_sqlite_raises_on_data_time_after_backfill_and_replay_explains
         store.readings.put_readings(_readings("p1", T0, 180, 60.0))
         store.readings.put_readings(_readings("c1", T0, 60, 20.0))
         store.readings.put_readings(_readings("c1", T0 + timedelta(minutes=100), 80, 20.0))
-        for minute in range(30, 181, 5):
-            evaluate_rules(stores, config, Emergency(), T0 + timedelta(minutes=minute))
+        for minute in range(30, 181, 5):  # each enterprise in one transaction, as the wiring does on sqlite
+            evaluate_rules(stores, config, Emergency(), T0 + timedelta(minutes=minute), transaction=db.write)
         assert [a.rule for a in rules.alarms.list()] == ["terminal_offline"]
         # the fan's stored readings (stopped) arrive three hours late
         late = _readings("c1", T0 + timedelta(minutes=60), 40, 0.0, received=T0 + timedelta(hours=6))
         store.readings.put_readings(late)
         assert note_late_readings(rules.state, late, T0 + timedelta(hours=6)) == 1
-        evaluate_rules(stores, config, Emergency(), T0 + timedelta(hours=6, minutes=1))
+        evaluate_rules(stores, config, Emergency(), T0 + timedelta(hours=6, minutes=1), transaction=db.write)
         by_rule = {a.rule: a for a in rules.alarms.list()}
         assert by_rule["control_stopped"].data_start in (T0 + timedelta(minutes=60), T0 + timedelta(minutes=61))
         # the 01:03 interruption is retracted; the terminal has since gone quiet again (no data after 03:00)
@@ -118,6 +118,44 @@ def test_fast_reader_returns_what_the_repository_returns(tmp_path: Path) -> None
         store.readings.put_readings(_readings("p1", T0 + timedelta(minutes=30), 5, 61.0))
         later = (T0 + timedelta(minutes=10), T0 + timedelta(minutes=35))
         assert reader.samples(["p1", "c1"], *later) == slow.samples(["p1", "c1"], *later)
+    finally:
+        db.close()
+        store.close()
+
+
+def test_each_enterprise_is_evaluated_in_one_transaction_and_a_failure_leaves_nothing_half_written(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "gk.db"
+    store = open_store(path)
+    db = Database(path)
+    try:
+        _seed(store)
+        store.registry.put_enterprise(b.enterprise("e2"))
+        rules = open_rules_stores(db)
+        inputs = StoreRuleInputs(store, rules.state, "rugao")
+        config = inputs.config(load_defaults())
+        stores = Stores(inputs, rules.state, rules.alarms, rules.audit, rules.reports)
+        entered: list[int] = []
+        real_put = rules.state.put
+
+        def put_then_fail_for_e2(key: str, value: dict[str, object]) -> None:
+            real_put(key, value)  # written inside e2's transaction, then e2 fails
+            if "e2" in key:
+                raise RuntimeError("bug while evaluating e2")
+
+        rules.state.put = put_then_fail_for_e2  # type: ignore[method-assign]
+
+        def transaction() -> object:
+            entered.append(1)
+            return db.write()
+
+        result = evaluate_rules(stores, config, Emergency(), T0 + timedelta(minutes=30), transaction=transaction)  # type: ignore[arg-type]
+        # Then one transaction per enterprise; e2 failed and its rule state was rolled back, e1's was kept
+        assert len(entered) == 2
+        assert result.failed == ["e2"]
+        keys = [r[0] for r in db.conn.execute("SELECT key FROM rule_state").fetchall()]
+        assert any("e1" in k for k in keys) and not any("e2" in k for k in keys)
     finally:
         db.close()
         store.close()

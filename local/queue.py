@@ -19,6 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from monitoring.storage.sqlite.db import begin_immediate
+
+BUSY_TIMEOUT_S = 10.0  # the listener (append) and the decode worker (done, failed) write from two processes
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frames (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, record TEXT NOT NULL,
                                    attempts INTEGER NOT NULL DEFAULT 0);
@@ -52,7 +55,7 @@ class FrameQueue:
 
     def __init__(self, path: str | Path) -> None:
         self.path = str(path)
-        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=10)
+        self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(SCHEMA)
@@ -65,7 +68,7 @@ class FrameQueue:
         with self._lock:
             if self.closed:
                 raise sqlite3.ProgrammingError("frame queue is closed")
-            self._conn.execute("BEGIN IMMEDIATE")
+            begin_immediate(self._conn, timeout_s=BUSY_TIMEOUT_S, busy_timeout_ms=int(BUSY_TIMEOUT_S * 1000))
             try:
                 self._conn.executemany("INSERT INTO frames (mn, record) VALUES (?, ?)", rows)
                 self._conn.execute(
@@ -91,7 +94,7 @@ class FrameQueue:
         if not seqs:
             return
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            begin_immediate(self._conn, timeout_s=BUSY_TIMEOUT_S, busy_timeout_ms=int(BUSY_TIMEOUT_S * 1000))
             try:
                 self._conn.executemany("DELETE FROM frames WHERE id = ?", [(s,) for s in seqs])
                 self._conn.execute(
@@ -109,7 +112,7 @@ class FrameQueue:
         if not seqs:
             return 0
         with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
+            begin_immediate(self._conn, timeout_s=BUSY_TIMEOUT_S, busy_timeout_ms=int(BUSY_TIMEOUT_S * 1000))
             try:
                 marks = [(s,) for s in seqs]
                 self._conn.executemany("UPDATE frames SET attempts = attempts + 1 WHERE id = ?", marks)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -170,3 +171,46 @@ def test_registry_batch_on_sqlite_is_all_or_nothing(tmp_path: Path) -> None:
     # Then neither write survived
     assert store.registry.list_enterprises("rugao") == []
     store.close()
+
+
+def test_a_writer_waiting_for_the_lock_gets_it_within_milliseconds_of_its_release(tmp_path: Path) -> None:
+    # Given another connection holding the write lock for 235 ms (sqlite's own busy handler would sleep from
+    # 228 ms to 328 ms then)
+    path = tmp_path / "lock.db"
+    db = Database(path)
+    other = sqlite3.connect(path, isolation_level=None, timeout=0, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    released: list[float] = []
+
+    def release_later() -> None:
+        time.sleep(0.235)
+        released.append(time.monotonic())
+        other.execute("COMMIT")
+
+    holder = threading.Thread(target=release_later)
+    holder.start()
+    # When this database opens a write transaction meanwhile
+    with db.write() as conn:
+        acquired = time.monotonic()
+        conn.execute("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
+    holder.join()
+    # Then it waited for the release and no longer (sqlite's own busy handler may oversleep by up to 100 ms)
+    assert released and 0 <= acquired - released[0] < 0.04
+    # And its busy timeout is back for other statements
+    assert db.conn.execute("PRAGMA busy_timeout").fetchone()[0] == db.busy_timeout_ms
+    other.close()
+    db.close()
+
+
+def test_a_writer_gives_up_after_its_busy_timeout(tmp_path: Path) -> None:
+    path = tmp_path / "lock.db"
+    db = Database(path, busy_timeout_ms=100)
+    other = sqlite3.connect(path, isolation_level=None, timeout=0)
+    other.execute("BEGIN IMMEDIATE")
+    started = time.monotonic()
+    with pytest.raises(StorageUnavailableError), db.write():
+        pass
+    assert 0.09 <= time.monotonic() - started < 1.0
+    other.execute("ROLLBACK")
+    other.close()
+    db.close()

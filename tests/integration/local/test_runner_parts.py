@@ -142,3 +142,23 @@ def test_config_file_unknown_key_is_an_error(tmp_path: Path) -> None:
     cfg.write_text('[local]\ndata_dirr = "a"\n')
     with pytest.raises(ConfigError, match="data_dirr"):
         load({}, env={}, config_file=str(cfg))
+
+
+def test_queue_depth_from_counters_equals_the_rows_queued(tmp_path: Path) -> None:
+    q = FrameQueue(tmp_path / "q.db")
+
+    def rows() -> int:
+        return int(q._conn.execute("SELECT count(*) FROM frames").fetchone()[0])
+
+    assert q.depth() == rows() == 0
+    q.append([_record(n) for n in range(5)])
+    assert q.depth() == rows() == 5
+    first = q.take(2)
+    q.done([b.seq for b in first])
+    assert q.depth() == rows() == 3
+    poison = q.take(1)
+    for _ in range(2):
+        q.failed([poison[0].seq], max_attempts=2, reason="bad")
+    assert q.depth() == rows() == 2 and q.counters()["dead"] == 1
+    q.close()
+    assert FrameQueue(tmp_path / "q.db").depth() == 2

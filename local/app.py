@@ -104,8 +104,6 @@ class Platform:
         }
 
     def _write_status(self) -> None:
-        for worker in self.workers:
-            worker.poll()
         path = self.data_dir / STATUS_FILE
         tmp = path.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.status(), default=str), encoding="utf-8")
@@ -115,6 +113,10 @@ class Platform:
         last_log = time.monotonic()
         while True:
             await asyncio.sleep(self.settings.status_every_s)
+            for worker in self.workers:
+                # On the loop's (main) thread: a restarted worker's parent-death signal is tied to the thread
+                # that started it, and this one lives as long as the platform.
+                worker.poll()
             try:
                 await asyncio.to_thread(self._write_status)
             except Exception as exc:  # a status file is a convenience; never let it stop the platform
@@ -177,6 +179,8 @@ class Platform:
         reporter.cancel()
         await asyncio.to_thread(self.rules_worker.stop, 30.0)
         await asyncio.to_thread(self.decode_worker.stop, DRAIN_TIMEOUT_S + 10.0)
+        for worker in self.workers:
+            worker.poll()  # their last status
         self._write_status()
         self.queue.close()
         self.store.close()

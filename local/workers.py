@@ -66,7 +66,8 @@ def configure_handlers(settings: LocalSettings) -> Any:
 
 
 def _die_with_parent(parent_pid: int) -> None:
-    """SIGKILL this process when the parent dies (Linux); elsewhere a thread watches the parent pid."""
+    """SIGKILL this process when the parent dies (Linux; strictly: when the parent's thread that started it ends,
+    so the parent starts workers from its main thread only); on any system a thread also watches the parent pid."""
     if sys.platform.startswith("linux"):
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -26,6 +26,7 @@ _MAX_RAW = 256  # Reading.raw's limit
 _REALTIME_ORDER = ("value", "avg")
 _PERIOD_ORDER = ("avg", "value")
 _COUNTER_ORDER = ("value", "max", "avg")  # a register's period value is its reading at the period's end
+_ORDER_FOR = {name: _COUNTER_ORDER if q.cumulative else None for name, q in QUANTITIES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,12 +70,11 @@ def _reading(
     received_at: datetime,
     secondary: bool,
 ) -> Reading:
-    order_for = {name: _COUNTER_ORDER if q.cumulative else None for name, q in QUANTITIES.items()}
     default_order = _REALTIME_ORDER if kind is ReadingKind.REALTIME else _PERIOD_ORDER
     chosen: dict[str, MappedValue] = {}
     for v in values:
-        order = order_for[v.quantity] or default_order
-        if v.stat not in order or v.value is None or OUT_OF_RANGE in v.quality:
+        order = _ORDER_FOR[v.quantity] or default_order
+        if v.value is None or v.stat not in order or OUT_OF_RANGE in v.quality:
             continue
         current = chosen.get(v.quantity)
         if current is None or order.index(v.stat) < order.index(current.stat):
@@ -104,6 +104,25 @@ def _soe_id(mn: str, kind: EventKind, at: datetime, point_id: str | None, soe: M
     return hashlib.sha256(f"{base}|{extra}".encode()).hexdigest()[:32]
 
 
+def _by_channel(values: Sequence[MappedValue]) -> dict[str, list[MappedValue]]:
+    """Values per channel key, in frame order. Grouped by the channel as sent first (one key per distinct name,
+    not per value); merged per value, as before, only when two names are one channel ("1" and "01")."""
+    by_name: dict[str, list[MappedValue]] = {}
+    for v in values:
+        group = by_name.get(v.channel)
+        if group is None:
+            by_name[v.channel] = [v]
+        else:
+            group.append(v)
+    keys = {name: channel_key(name) for name in by_name}
+    if len(set(keys.values())) == len(keys):
+        return {keys[name]: group for name, group in by_name.items()}
+    out: dict[str, list[MappedValue]] = {}
+    for v in values:
+        out.setdefault(keys[v.channel], []).append(v)
+    return out
+
+
 def _field_name(stat: str) -> str:
     return {"avg": "Avg", "min": "Min", "max": "Max", "cou": "Cou"}.get(stat, "Rtd")
 
@@ -117,9 +136,7 @@ def bind_frame(
     secondary: bool = False,
 ) -> Bound:
     """Readings (one per bound point with values) and SOE events of one mapped frame."""
-    by_channel: dict[str, list[MappedValue]] = {}
-    for v in mapped.values:
-        by_channel.setdefault(channel_key(v.channel), []).append(v)
+    by_channel = _by_channel(mapped.values)
     channels = set(by_channel) | {channel_key(e.channel) for e in mapped.events}
     bound = _points_by_channel(points, channels)
     readings: list[Reading] = []

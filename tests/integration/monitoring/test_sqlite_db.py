@@ -9,9 +9,14 @@ from pathlib import Path
 
 import pytest
 
+from monitoring.clock import FixedClock
 from monitoring.errors import ConflictError, InvalidInputError, StorageUnavailableError
+from monitoring.readings.models import Reading, ReadingKind
+from monitoring.storage.sqlite import db as db_module
 from monitoring.storage.sqlite import open_store
+from monitoring.storage.sqlite.archive import SqliteArchiveRepository
 from monitoring.storage.sqlite.db import SCHEMA_DIR, Database, connect, migrate, migration_files, translate
+from monitoring.storage.sqlite.readings import SqliteReadingsRepository
 from tests.contract.storage import builders as b
 
 pytestmark = pytest.mark.integration
@@ -170,3 +175,48 @@ def test_registry_batch_on_sqlite_is_all_or_nothing(tmp_path: Path) -> None:
     # Then neither write survived
     assert store.registry.list_enterprises("rugao") == []
     store.close()
+
+
+def test_rowid_migration_keeps_every_reading_and_archived_frame_and_the_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a database at the schema before 70_rowid_tables.sql, holding readings and two archive chains
+    old_schema = tmp_path / "schema"
+    old_schema.mkdir()
+    for path in migration_files():
+        if path.name < "70_":
+            (old_schema / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(db_module, "migrate", lambda conn: migrate(conn, old_schema))
+    db = Database(path)
+    monkeypatch.undo()
+    archive, readings = SqliteArchiveRepository(db), SqliteReadingsRepository(db, clock=FixedClock(NOW))
+    for i in range(5):
+        for mn in ("MN0001", "MN0002"):
+            archive.append(b.raw_frame(mn=mn, at=NOW + timedelta(seconds=i), payload=b"F%d" % i))
+    stored = [
+        Reading(f"p{k}", NOW + timedelta(minutes=i), ReadingKind.MINUTE, {"p": i + 0.5}, {"p": "N"}, mn="MN0001")
+        for i in range(3)
+        for k in range(2)
+    ]
+    readings.put_readings(stored)
+    chains = {mn: archive.chain(mn) for mn in ("MN0001", "MN0002")}
+    rows = db.conn.execute("SELECT * FROM reading ORDER BY point_id, kind, data_time").fetchall()
+    db.close()
+    # When the store opens it (applying 70_rowid_tables.sql)
+    store = open_store(path, clock=FixedClock(NOW))
+    # Then everything reads back identically, the chains verify, and the tables are rowid tables now
+    for mn, chain in chains.items():
+        assert store.archive.chain(mn) == chain and store.archive.verify(mn).ok and len(chain) == 5
+    conn = connect(path)
+    assert conn.execute("SELECT * FROM reading ORDER BY point_id, kind, data_time").fetchall() == rows
+    assert len(rows) == 6 and store.readings.latest("p1", ReadingKind.MINUTE) == stored[-1]
+    for table in ("reading", "archive_frame"):
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
+        assert "WITHOUT ROWID" not in sql
+    # uniqueness and the append-only triggers hold on the new tables
+    assert store.readings.put_readings(stored) == [False] * 6
+    appended = store.archive.append(b.raw_frame(mn="MN0001", at=NOW + timedelta(seconds=4), payload=b"F4"))
+    assert appended.seq == 5  # a redelivery: the existing record
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("DELETE FROM archive_frame WHERE seq = 1")

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from monitoring.archive.models import RawFrame
 from monitoring.clock import FixedClock
 from monitoring.errors import ConflictError, InvalidInputError, StorageUnavailableError
 from monitoring.readings.models import Reading, ReadingKind
+from monitoring.storage.memory import MemoryArchiveRepository
+from monitoring.storage.sqlite import archive as archive_module
 from monitoring.storage.sqlite import db as db_module
 from monitoring.storage.sqlite import open_store
 from monitoring.storage.sqlite.archive import SqliteArchiveRepository
@@ -220,3 +223,50 @@ def test_rowid_migration_keeps_every_reading_and_archived_frame_and_the_chain(
     assert appended.seq == 5  # a redelivery: the existing record
     with pytest.raises(sqlite3.IntegrityError, match="append-only"):
         conn.execute("DELETE FROM archive_frame WHERE seq = 1")
+
+
+def _batch_frames() -> list[RawFrame]:
+    frames = [
+        b.raw_frame(mn=mn, at=NOW + timedelta(seconds=i), payload=b"B%d" % i)
+        for i in range(4)
+        for mn in ("MN0001", "MN0002", "MN0003")
+    ]
+    return [*frames, frames[4]]  # the same receipt twice in one batch
+
+
+def test_archive_batch_links_exactly_as_frame_by_frame_appends(tmp_path: Path) -> None:
+    # Given a chain with earlier frames, and a batch mixing terminals, a redelivered receipt and a repeat
+    earlier = [b.raw_frame(mn="MN0001", at=NOW - timedelta(seconds=i), payload=b"E%d" % i) for i in range(2)]
+    batched, reference = open_store(tmp_path / "batched.db"), MemoryArchiveRepository()
+    for store_archive in (batched.archive, reference):
+        store_archive.append_many(earlier)
+    batch = [earlier[1], *_batch_frames()]
+    # When the sqlite store archives it in one go
+    got = batched.archive.append_many(batch)
+    # Then every record (seq, links, hashes; redeliveries returning the stored record) equals the base's
+    assert got == [reference.append(frame) for frame in batch]
+    assert got[0].seq == 2 and got[-1] == got[5]
+    for mn in ("MN0001", "MN0002", "MN0003"):
+        assert batched.archive.verify(mn).ok
+        assert batched.archive.chain(mn) == reference.chain(mn)
+
+
+def test_archive_batch_that_clashes_is_undone_and_done_frame_by_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(tmp_path / "a.db")
+    real = SqliteArchiveRepository._append_batch
+
+    def clash(self: SqliteArchiveRepository, conn: sqlite3.Connection, frames: list[RawFrame]) -> object:
+        # rows go in with bogus hashes, then a clash as if another writer had slipped in: all must be undone
+        with monkeypatch.context() as patch:
+            patch.setattr(archive_module, "link_hash", lambda prev, frame: "f" * 64)
+            real(self, conn, frames)
+        raise sqlite3.IntegrityError("UNIQUE constraint failed: archive_frame.mn, archive_frame.seq")
+
+    monkeypatch.setattr(SqliteArchiveRepository, "_append_batch", clash)
+    got = store.archive.append_many(_batch_frames())
+    assert [r.seq for r in got[:3]] == [1, 1, 1] and got[-1] == got[4]
+    for mn in ("MN0001", "MN0002", "MN0003"):
+        result = store.archive.verify(mn)
+        assert result.ok and result.checked == 4

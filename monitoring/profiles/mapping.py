@@ -11,6 +11,7 @@ import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from typing import NamedTuple
 
 from monitoring.profiles.models import META_FIELDS, READING_KINDS, VALUE_FIELDS, Profile
@@ -83,7 +84,8 @@ def map_frame(
     values: list[MappedValue] = []
     unknown: dict[str, dict[str, str]] = {}
     gps: dict[str, float] = {}
-    fast = PLAIN_NUMBER.fullmatch
+    syntax = PLAIN_NUMBER.fullmatch
+    new_value = _new_value
     for fields, item in zip(items.values(), plan.items, strict=True):
         flag = fields.get("Flag")
         code = item.code
@@ -91,11 +93,16 @@ def map_frame(
             raw = fields[fld]
             # A plain number within its quantity's bounds (so finite) is what `convert` would return as is;
             # anything else (blank, padded, garbage, non-finite, implausible) goes through `convert` itself.
-            if raw and fast(raw) and low <= (number := float(raw) * scale) <= high:
-                values.append(MappedValue(channel, quantity, stat, number, raw, _CLEAN, flag, code))
+            # Most values are [-]digits[.digits]: str.isdecimal is exactly the pattern's \d and costs less
+            # than the regular expression, which checks every other spelling.
+            head, _, tail = (raw[1:] if raw[:1] == "-" else raw).partition(".")
+            if ((head.isdecimal() and (tail.isdecimal() or not tail)) or (raw and syntax(raw))) and low <= (
+                number := float(raw) * scale
+            ) <= high:
+                values.append(new_value((channel, quantity, stat, number, raw, _CLEAN, flag, code)))
             else:
                 c = convert(raw, quantity, scale)
-                values.append(MappedValue(channel, quantity, stat, c.value, raw, c.quality, flag, code))
+                values.append(new_value((channel, quantity, stat, c.value, raw, c.quality, flag, code)))
         for fld, axis in item.gps:
             converted = convert(fields[fld], "", 1.0)
             if converted.value is not None:
@@ -114,6 +121,7 @@ def map_frame(
 
 # ---- compiled plans ---------------------------------------------------------------------------------------
 _CLEAN: frozenset[str] = frozenset()
+_new_value = partial(tuple.__new__, MappedValue)  # MappedValue from a tuple without the generated __new__
 _FINITE = sys.float_info.max  # bounds of a quantity without plausibility bounds: finite is all it must be
 PLAN_LIMIT = 1_024  # plans kept per profile (least recently used out): a hostile terminal may invent layouts
 

@@ -12,6 +12,8 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 
 from monitoring.events.models import Event, EventKind, event_id_for
 from monitoring.profiles.mapping import MappedEvent, MappedFrame, MappedValue
@@ -26,6 +28,7 @@ _MAX_RAW = 256  # Reading.raw's limit
 _REALTIME_ORDER = ("value", "avg")
 _PERIOD_ORDER = ("avg", "value")
 _COUNTER_ORDER = ("value", "max", "avg")  # a register's period value is its reading at the period's end
+_CHANNEL = itemgetter(0)  # MappedValue.channel
 _ORDER_FOR = {name: _COUNTER_ORDER if q.cumulative else None for name, q in QUANTITIES.items()}
 
 
@@ -80,16 +83,20 @@ def _reading(
         if current is None or order.index(v.stat) < order.index(current.stat):
             chosen[v.quantity] = v
     raw: dict[str, dict[str, str]] = {code: dict(fields) for code, fields in unknown.items()}
-    for v in values:
-        if chosen.get(v.quantity) is v:
-            continue
-        fields = raw.setdefault(v.code, {})
-        fields[_field_name(v.stat)] = v.raw
-        if v.quality:
-            fields["quality"] = ",".join(sorted(v.quality))
+    if len(chosen) < len(values):  # else every value was chosen (one per quantity): nothing left for raw
+        for v in values:
+            if chosen.get(v.quantity) is v:
+                continue
+            fields = raw.setdefault(v.code, {})
+            fields[_field_name(v.stat)] = v.raw
+            if v.quality:
+                fields["quality"] = ",".join(sorted(v.quality))
     if len(raw) > _MAX_RAW:
         raw = dict(list(raw.items())[: _MAX_RAW - 1]) | {"_truncated": {"codes": str(len(raw))}}
-    numbers = {q: v.value * (_ratio(q, point) if secondary else 1.0) for q, v in chosen.items() if v.value is not None}
+    if secondary:
+        numbers = {q: v.value * _ratio(q, point) for q, v in chosen.items() if v.value is not None}
+    else:
+        numbers = {q: v.value * 1.0 for q, v in chosen.items() if v.value is not None}
     flags = {q: v.flag for q, v in chosen.items() if v.flag and len(v.flag) <= 4}
     return Reading(point.point_id, data_time, kind, numbers, flags, raw, mn, received_at)
 
@@ -108,12 +115,12 @@ def _by_channel(values: Sequence[MappedValue]) -> dict[str, list[MappedValue]]:
     """Values per channel key, in frame order. Grouped by the channel as sent first (one key per distinct name,
     not per value); merged per value, as before, only when two names are one channel ("1" and "01")."""
     by_name: dict[str, list[MappedValue]] = {}
-    for v in values:
-        group = by_name.get(v.channel)
+    for name, run in groupby(values, key=_CHANNEL):  # runs of one channel: a frame lists a circuit's items together
+        group = by_name.get(name)
         if group is None:
-            by_name[v.channel] = [v]
+            by_name[name] = list(run)
         else:
-            group.append(v)
+            group.extend(run)
     keys = {name: channel_key(name) for name in by_name}
     if len(set(keys.values())) == len(keys):
         return {keys[name]: group for name, group in by_name.items()}

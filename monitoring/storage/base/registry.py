@@ -72,12 +72,13 @@ class RegistryRepositoryBase(ABC):
 
     # ---- shared helpers -----------------------------------------------------------------------------
     def _get(self, cls: type[R], kind: str, key: str, what: str) -> R:
-        body = self._get_doc(kind, key)
-        if body is None:
+        found = self._find(cls, kind, key)
+        if found is None:
             raise NotFoundError(f"{what} {key!r} not found")
-        return codec.from_data(cls, body)
+        return found
 
     def _find(self, cls: type[R], kind: str, key: str) -> R | None:
+        """The typed record (adapters may override this and `_query` to reuse decoded records)."""
         body = self._get_doc(kind, key)
         return None if body is None else codec.from_data(cls, body)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 from datetime import UTC, datetime, timedelta
@@ -270,3 +271,22 @@ def test_archive_batch_that_clashes_is_undone_and_done_frame_by_frame(
     for mn in ("MN0001", "MN0002", "MN0003"):
         result = store.archive.verify(mn)
         assert result.ok and result.checked == 4
+
+
+def test_registry_reads_of_changed_documents_are_never_stale(tmp_path: Path) -> None:
+    # Given a point and a terminal read once (decoded records are reused while their stored text is unchanged)
+    store, other = open_store(tmp_path / "r.db"), open_store(tmp_path / "r.db")
+    store.registry.put_terminal(b.terminal())
+    store.registry.put_point(b.point(mn="MN0001", channel="01"))
+    first = store.registry.points_for_mn("MN0001")
+    assert store.registry.points_for_mn("MN0001") == first and store.registry.find_terminal("MN0001") is not None
+    # When another connection (another process) changes both
+    (point,) = first
+    other.registry.put_point(dataclasses.replace(point, ct_ratio=40.0))
+    other.registry.record_terminal_seen("MN0001", NOW, peer="1.2.3.4:5")
+    # Then the next reads see the changes
+    (changed,) = store.registry.points_for_mn("MN0001")
+    assert changed.ct_ratio == 40.0 and changed.version == point.version + 1
+    seen = store.registry.find_terminal("MN0001")
+    assert seen is not None and seen.last_frame_at == NOW and seen.online
+    assert store.registry.get_terminal("MN0001") == seen

@@ -29,6 +29,7 @@ _REALTIME_ORDER = ("value", "avg")
 _PERIOD_ORDER = ("avg", "value")
 _COUNTER_ORDER = ("value", "max", "avg")  # a register's period value is its reading at the period's end
 _CHANNEL = itemgetter(0)  # MappedValue.channel
+_QUANTITY = itemgetter(1)  # MappedValue.quantity
 _ORDER_FOR = {name: _COUNTER_ORDER if q.cumulative else None for name, q in QUANTITIES.items()}
 
 
@@ -74,16 +75,36 @@ def _reading(
     secondary: bool,
 ) -> Reading:
     default_order = _REALTIME_ORDER if kind is ReadingKind.REALTIME else _PERIOD_ORDER
-    chosen: dict[str, MappedValue] = {}
-    for v in values:
-        order = _ORDER_FOR[v.quantity] or default_order
-        if v.value is None or v.stat not in order or OUT_OF_RANGE in v.quality:
-            continue
-        current = chosen.get(v.quantity)
-        if current is None or order.index(v.stat) < order.index(current.stat):
-            chosen[v.quantity] = v
     raw: dict[str, dict[str, str]] = {code: dict(fields) for code, fields in unknown.items()}
-    if len(chosen) < len(values):  # else every value was chosen (one per quantity): nothing left for raw
+    numbers: dict[str, float] = {}
+    flags: dict[str, str] = {}
+    if len(set(map(_QUANTITY, values))) == len(values):
+        # One value per quantity (what terminals send): a usable value is the chosen one, the others go to raw,
+        # all in one pass; the same outcome as the general path below, which ranks competing statistics.
+        for v in values:
+            quantity = v.quantity
+            if (
+                v.value is not None
+                and v.stat in (_ORDER_FOR[quantity] or default_order)
+                and OUT_OF_RANGE not in v.quality
+            ):
+                numbers[quantity] = v.value * (_ratio(quantity, point) if secondary else 1.0)
+                if v.flag and len(v.flag) <= 4:
+                    flags[quantity] = v.flag
+            else:
+                fields = raw.setdefault(v.code, {})
+                fields[_field_name(v.stat)] = v.raw
+                if v.quality:
+                    fields["quality"] = ",".join(sorted(v.quality))
+    else:
+        chosen: dict[str, MappedValue] = {}
+        for v in values:
+            order = _ORDER_FOR[v.quantity] or default_order
+            if v.value is None or v.stat not in order or OUT_OF_RANGE in v.quality:
+                continue
+            current = chosen.get(v.quantity)
+            if current is None or order.index(v.stat) < order.index(current.stat):
+                chosen[v.quantity] = v
         for v in values:
             if chosen.get(v.quantity) is v:
                 continue
@@ -91,13 +112,12 @@ def _reading(
             fields[_field_name(v.stat)] = v.raw
             if v.quality:
                 fields["quality"] = ",".join(sorted(v.quality))
+        for q, v in chosen.items():
+            numbers[q] = v.value * (_ratio(q, point) if secondary else 1.0)  # type: ignore[operator]
+            if v.flag and len(v.flag) <= 4:
+                flags[q] = v.flag
     if len(raw) > _MAX_RAW:
         raw = dict(list(raw.items())[: _MAX_RAW - 1]) | {"_truncated": {"codes": str(len(raw))}}
-    if secondary:
-        numbers = {q: v.value * _ratio(q, point) for q, v in chosen.items() if v.value is not None}
-    else:
-        numbers = {q: v.value * 1.0 for q, v in chosen.items() if v.value is not None}
-    flags = {q: v.flag for q, v in chosen.items() if v.flag and len(v.flag) <= 4}
     return Reading(point.point_id, data_time, kind, numbers, flags, raw, mn, received_at)
 
 

@@ -152,7 +152,8 @@ def bench_sqlite(frames: int, terminals: int, budget_s: float) -> None:
             store.close()
         print(
             f"sqlite (WAL, synchronous={sync:<6}): {done} frames in {secs:.2f} s = {done / secs:,.0f} frames/s"
-            f" ({secs / done * 1e6:.0f} µs/frame wall, {cpu / done * 1e6:.0f} µs/frame CPU)  (batches of {BATCH}, {terminals} terminals × 2 circuits, {len(CODES) + len(COUNTERS)}"
+            f" ({secs / done * 1e6:.0f} µs/frame wall, {cpu / done * 1e6:.0f} µs/frame CPU)"
+            f"  (batches of {BATCH}, {terminals} terminals × 2 circuits, {len(CODES) + len(COUNTERS)}"
             f" quantities/circuit, {size:.0f} B/record) outcomes={outcomes}"
         )
     samples = frames // terminals

@@ -158,7 +158,7 @@ def compiled_plan(
     """
     key = (st, cn, tuple(scalars), tuple([(code, tuple(fields)) for code, fields in items.items()]))
     cache = profile._plans
-    plan = cache.get(key)
+    plan: FramePlan | None = cache.get(key)
     if plan is not None:
         try:
             cache.move_to_end(key)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from monitoring.errors import InvalidInputError
 from monitoring.readings.models import Reading
@@ -119,7 +119,7 @@ def _plan(cls: Any) -> tuple[tuple[str, Callable[[Any], Any]], ...]:
 
 def from_data(cls: type[T], data: Mapping[str, Any]) -> T:
     """Rebuild a record of type `cls` from `to_data` output; unknown keys are ignored (forward compatible)."""
-    kwargs = {name: decode(data[name]) for name, decode in _plan(cls) if name in data}
+    kwargs = {name: decode(data[name]) for name, decode in _plan(cast(Any, cls)) if name in data}
     try:
         return cls(**kwargs)
     except (TypeError, ValueError, KeyError) as exc:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from enum import Enum
 from functools import cache
+from json.encoder import encode_basestring
 from typing import Any, TypeVar, cast
 
 from monitoring.errors import InvalidInputError
@@ -133,7 +134,7 @@ def _reading_text(reading: Reading) -> str | None:
     if type(reading.point_id) is not str or type(reading.mn) is not str:
         return None
     values, flags = reading.values, reading.flags
-    if not all(type(v) is float for v in values.values()) or not all(type(v) is str for v in flags.values()):
+    if not set(map(type, values.values())) <= _FLOAT or not set(map(type, flags.values())) <= _STR:
         return None
     flags_key = tuple(flags.items())
     flags_text = _FLAGS_TEXT.get(flags_key)
@@ -146,19 +147,21 @@ def _reading_text(reading: Reading) -> str | None:
     return "".join(
         (
             '{"data_time":',
-            _encode(reading.data_time.isoformat()),
+            _string(reading.data_time.isoformat()),
             ',"flags":',
             flags_text,
             ',"kind":',
-            _encode(reading.kind.value),
+            _string(reading.kind.value),
             ',"mn":',
-            _encode(reading.mn),
+            _string(reading.mn),
             ',"point_id":',
-            _encode(reading.point_id),
+            _string(reading.point_id),
             ',"raw":',
-            _encode({str(code): {str(k): to_data(v) for k, v in item.items()} for code, item in raw.items()}),
+            _encode({str(code): {str(k): to_data(v) for k, v in item.items()} for code, item in raw.items()})
+            if raw
+            else "{}",
             ',"received_at":',
-            "null" if received_at is None else _encode(received_at.isoformat()),
+            "null" if received_at is None else _string(received_at.isoformat()),
             ',"values":',
             _encode_in_order(dict(sorted(values.items()))),  # sorted here: the encoder's sort_keys costs more
             "}",
@@ -166,11 +169,15 @@ def _reading_text(reading: Reading) -> str | None:
     )
 
 
+_FLOAT: frozenset[type] = frozenset({float})
+_STR: frozenset[type] = frozenset({str})
 _FLAGS_TEXT: dict[tuple[tuple[str, str], ...], str] = {}
 _FLAGS_TEXT_LIMIT = 4_096
 
 # json.dumps builds a new encoder per call when given options; one shared encoder gives the same text.
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
+# What that encoder writes for a str (JSONEncoder.encode returns exactly this for one), without its dispatch.
+_string = encode_basestring
 # The same for a flat mapping whose items are already in key order (sort_keys sorts the items the same way).
 _encode_in_order = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 

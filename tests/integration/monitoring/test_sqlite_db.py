@@ -18,6 +18,7 @@ from monitoring.storage.memory import MemoryArchiveRepository
 from monitoring.storage.sqlite import archive as archive_module
 from monitoring.storage.sqlite import db as db_module
 from monitoring.storage.sqlite import open_store
+from monitoring.storage.sqlite import readings as readings_module
 from monitoring.storage.sqlite.archive import SqliteArchiveRepository
 from monitoring.storage.sqlite.db import SCHEMA_DIR, Database, connect, migrate, migration_files, translate
 from monitoring.storage.sqlite.readings import SqliteReadingsRepository
@@ -290,3 +291,24 @@ def test_registry_reads_of_changed_documents_are_never_stale(tmp_path: Path) -> 
     seen = store.registry.find_terminal("MN0001")
     assert seen is not None and seen.last_frame_at == NOW and seen.online
     assert store.registry.get_terminal("MN0001") == seen
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["returning", "row-by-row"])
+@pytest.mark.parametrize("rows_per_insert", [400, 2])
+def test_reading_batch_reports_exactly_which_rows_were_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, returning: bool, rows_per_insert: int
+) -> None:
+    monkeypatch.setattr(readings_module, "_RETURNING", returning)
+    monkeypatch.setattr(readings_module, "_ROWS_PER_INSERT", rows_per_insert)
+    store = open_store(tmp_path / "r.db", clock=FixedClock(NOW))
+
+    def reading(point_id: str, minute: int, value: float) -> Reading:
+        return Reading(point_id, NOW + timedelta(minutes=minute), ReadingKind.MINUTE, {"p": value}, mn="MN0001")
+
+    assert store.readings.put_readings([reading("p1", 0, 1.0), reading("p2", 0, 1.0)]) == [True, True]
+    # a stored key, a new one, the new one again (first wins), another new one, the stored one again
+    batch = [reading("p1", 0, 9.0), reading("p1", 1, 2.0), reading("p1", 1, 9.0), reading("p3", 0, 3.0)]
+    assert store.readings.put_readings([*batch, reading("p2", 0, 9.0)]) == [False, True, False, True, False]
+    got = store.readings.readings("p1", ReadingKind.MINUTE, NOW, NOW + timedelta(hours=1))
+    assert [r.values["p"] for r in got] == [1.0, 2.0]
+    assert store.readings.latest("p1", ReadingKind.MINUTE) == batch[1]

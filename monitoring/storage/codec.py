@@ -157,7 +157,8 @@ def _reading_text(reading: Reading) -> str | None:
             ',"point_id":',
             _string(reading.point_id),
             ',"raw":',
-            _encode({str(code): {str(k): to_data(v) for k, v in item.items()} for code, item in raw.items()})
+            # (Reading keeps raw as str → str, so to_data would return every item as is)
+            _encode_in_order({code: dict(sorted(item.items())) for code, item in sorted(raw.items())})
             if raw
             else "{}",
             ',"received_at":',
@@ -178,7 +179,7 @@ _FLAGS_TEXT_LIMIT = 4_096
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode
 # What that encoder writes for a str (JSONEncoder.encode returns exactly this for one), without its dispatch.
 _string = encode_basestring
-# The same for a flat mapping whose items are already in key order (sort_keys sorts the items the same way).
+# The same for mappings whose items are already in key order, nested ones too (sort_keys sorts items alike).
 _encode_in_order = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), check_circular=False).encode
 
 

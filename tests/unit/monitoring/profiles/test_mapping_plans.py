@@ -80,7 +80,9 @@ _raw = st.one_of(
     st.sampled_from(
         ["230.5", "-1", "0", "1e3", "1e999", "nan", "inf", " 12 ", "", "N", "1_0", "5e5", "1.", ".5", "-.5", "+1"]
     ),
-    st.sampled_from(["١٢.٣", "²", "1.2.3", "-", "+", ".", "-0", "--1", "1.-2", "1e0005", "0.0001", "12\n", "١", "1,2", "3,", ",4"]),
+    st.sampled_from(
+        ["١٢.٣", "²", "1.2.3", "-", "+", ".", "-0", "--1", "1.-2", "1e0005", "0.0001", "12\n", "١", "1,2", "3,", ",4"]
+    ),
     st.from_regex(r"[+-]?[0-9]{0,4}(\.[0-9]{0,3})?([eE][+-]?[0-9]{0,4})?", fullmatch=True),
     st.floats(allow_nan=True, allow_infinity=True).map(repr),
     st.decimals(allow_nan=False, allow_infinity=False, places=3).map(str),

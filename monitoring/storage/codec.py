@@ -158,9 +158,7 @@ def _reading_text(reading: Reading) -> str | None:
             _string(reading.point_id),
             ',"raw":',
             # (Reading keeps raw as str → str, so to_data would return every item as is)
-            _encode_in_order({code: dict(sorted(item.items())) for code, item in sorted(raw.items())})
-            if raw
-            else "{}",
+            _encode_in_order({code: dict(sorted(item.items())) for code, item in sorted(raw.items())}) if raw else "{}",
             ',"received_at":',
             "null" if received_at is None else _string(received_at.isoformat()),
             ',"values":',

@@ -139,6 +139,7 @@ def _values_in_bulk(plan: FramePlan, fields_of: list[Mapping[str, str]]) -> list
     if not all(in_bounds):
         for i in compress(range(len(numbers)), map(not_, in_bounds)):
             number, quantity = numbers[i], plan.quantities[i]
+            value: float | None
             if isfinite(number) and quantity in QUANTITIES:
                 value, quality = number, _OUT_OF_RANGE  # what convert returns for a finite, implausible number
             else:

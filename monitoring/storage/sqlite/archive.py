@@ -103,10 +103,13 @@ class SqliteArchiveRepository(ArchiveRepositoryBase):
             conn.execute("SAVEPOINT archive_batch")
             try:
                 out = self._append_batch(conn, frames)
-            except (ConflictError, sqlite3.IntegrityError):
+            except BaseException as exc:
+                # undo this batch's inserts even when the caller handles the error and keeps its transaction
                 conn.execute("ROLLBACK TO archive_batch")
                 conn.execute("RELEASE archive_batch")
-                return super().append_many(frames)
+                if isinstance(exc, ConflictError | sqlite3.IntegrityError):
+                    return super().append_many(frames)
+                raise
             conn.execute("RELEASE archive_batch")
             return out
 

@@ -312,3 +312,21 @@ def test_reading_batch_reports_exactly_which_rows_were_new(
     got = store.readings.readings("p1", ReadingKind.MINUTE, NOW, NOW + timedelta(hours=1))
     assert [r.values["p"] for r in got] == [1.0, 2.0]
     assert store.readings.latest("p1", ReadingKind.MINUTE) == batch[1]
+
+
+def test_archive_batch_that_fails_otherwise_leaves_nothing_in_the_callers_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(tmp_path / "a.db")
+    real = SqliteArchiveRepository._append_batch
+
+    def fail(self: SqliteArchiveRepository, conn: sqlite3.Connection, frames: list[RawFrame]) -> object:
+        real(self, conn, frames)
+        raise StorageUnavailableError("disk went away")
+
+    monkeypatch.setattr(SqliteArchiveRepository, "_append_batch", fail)
+    with store.batch():
+        with pytest.raises(StorageUnavailableError):
+            store.archive.append_many(_batch_frames())
+        store.archive.append(b.raw_frame(mn="MN0009", at=NOW))  # the caller carries on in its transaction
+    assert store.archive.chain("MN0001") == [] and store.archive.verify("MN0009").checked == 1

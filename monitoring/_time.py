@@ -13,6 +13,8 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 def require_utc(value: datetime, what: str) -> datetime:
     """Return `value` converted to UTC; reject naive datetimes (HJ 212 local times must be converted first)."""
+    if type(value) is datetime and value.tzinfo is UTC:
+        return value  # already UTC (what astimezone would return as is); the common case, checked cheaply
     if not isinstance(value, datetime):
         raise InvalidInputError(f"{what}: expected a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:

@@ -12,6 +12,8 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
+from operator import itemgetter
 
 from monitoring.events.models import Event, EventKind, event_id_for
 from monitoring.profiles.mapping import MappedEvent, MappedFrame, MappedValue
@@ -26,6 +28,9 @@ _MAX_RAW = 256  # Reading.raw's limit
 _REALTIME_ORDER = ("value", "avg")
 _PERIOD_ORDER = ("avg", "value")
 _COUNTER_ORDER = ("value", "max", "avg")  # a register's period value is its reading at the period's end
+_CHANNEL = itemgetter(0)  # MappedValue.channel
+_QUANTITY = itemgetter(1)  # MappedValue.quantity
+_ORDER_FOR = {name: _COUNTER_ORDER if q.cumulative else None for name, q in QUANTITIES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,28 +74,50 @@ def _reading(
     received_at: datetime,
     secondary: bool,
 ) -> Reading:
-    order_for = {name: _COUNTER_ORDER if q.cumulative else None for name, q in QUANTITIES.items()}
     default_order = _REALTIME_ORDER if kind is ReadingKind.REALTIME else _PERIOD_ORDER
-    chosen: dict[str, MappedValue] = {}
-    for v in values:
-        order = order_for[v.quantity] or default_order
-        if v.stat not in order or v.value is None or OUT_OF_RANGE in v.quality:
-            continue
-        current = chosen.get(v.quantity)
-        if current is None or order.index(v.stat) < order.index(current.stat):
-            chosen[v.quantity] = v
     raw: dict[str, dict[str, str]] = {code: dict(fields) for code, fields in unknown.items()}
-    for v in values:
-        if chosen.get(v.quantity) is v:
-            continue
-        fields = raw.setdefault(v.code, {})
-        fields[_field_name(v.stat)] = v.raw
-        if v.quality:
-            fields["quality"] = ",".join(sorted(v.quality))
+    numbers: dict[str, float] = {}
+    flags: dict[str, str] = {}
+    if len(set(map(_QUANTITY, values))) == len(values):
+        # One value per quantity (what terminals send): a usable value is the chosen one, the others go to raw,
+        # all in one pass; the same outcome as the general path below, which ranks competing statistics.
+        for v in values:
+            quantity = v.quantity
+            if (
+                v.value is not None
+                and v.stat in (_ORDER_FOR[quantity] or default_order)
+                and OUT_OF_RANGE not in v.quality
+            ):
+                numbers[quantity] = v.value * (_ratio(quantity, point) if secondary else 1.0)
+                if v.flag and len(v.flag) <= 4:
+                    flags[quantity] = v.flag
+            else:
+                fields = raw.setdefault(v.code, {})
+                fields[_field_name(v.stat)] = v.raw
+                if v.quality:
+                    fields["quality"] = ",".join(sorted(v.quality))
+    else:
+        chosen: dict[str, MappedValue] = {}
+        for v in values:
+            order = _ORDER_FOR[v.quantity] or default_order
+            if v.value is None or v.stat not in order or OUT_OF_RANGE in v.quality:
+                continue
+            current = chosen.get(v.quantity)
+            if current is None or order.index(v.stat) < order.index(current.stat):
+                chosen[v.quantity] = v
+        for v in values:
+            if chosen.get(v.quantity) is v:
+                continue
+            fields = raw.setdefault(v.code, {})
+            fields[_field_name(v.stat)] = v.raw
+            if v.quality:
+                fields["quality"] = ",".join(sorted(v.quality))
+        for q, v in chosen.items():
+            numbers[q] = v.value * (_ratio(q, point) if secondary else 1.0)  # type: ignore[operator]
+            if v.flag and len(v.flag) <= 4:
+                flags[q] = v.flag
     if len(raw) > _MAX_RAW:
         raw = dict(list(raw.items())[: _MAX_RAW - 1]) | {"_truncated": {"codes": str(len(raw))}}
-    numbers = {q: v.value * (_ratio(q, point) if secondary else 1.0) for q, v in chosen.items() if v.value is not None}
-    flags = {q: v.flag for q, v in chosen.items() if v.flag and len(v.flag) <= 4}
     return Reading(point.point_id, data_time, kind, numbers, flags, raw, mn, received_at)
 
 
@@ -102,6 +129,25 @@ def _soe_id(mn: str, kind: EventKind, at: datetime, point_id: str | None, soe: M
     if extra == "|":
         return base
     return hashlib.sha256(f"{base}|{extra}".encode()).hexdigest()[:32]
+
+
+def _by_channel(values: Sequence[MappedValue]) -> dict[str, list[MappedValue]]:
+    """Values per channel key, in frame order. Grouped by the channel as sent first (one key per distinct name,
+    not per value); merged per value, as before, only when two names are one channel ("1" and "01")."""
+    by_name: dict[str, list[MappedValue]] = {}
+    for name, run in groupby(values, key=_CHANNEL):  # runs of one channel: a frame lists a circuit's items together
+        group = by_name.get(name)
+        if group is None:
+            by_name[name] = list(run)
+        else:
+            group.extend(run)
+    keys = {name: channel_key(name) for name in by_name}
+    if len(set(keys.values())) == len(keys):
+        return {keys[name]: group for name, group in by_name.items()}
+    out: dict[str, list[MappedValue]] = {}
+    for v in values:
+        out.setdefault(keys[v.channel], []).append(v)
+    return out
 
 
 def _field_name(stat: str) -> str:
@@ -117,9 +163,7 @@ def bind_frame(
     secondary: bool = False,
 ) -> Bound:
     """Readings (one per bound point with values) and SOE events of one mapped frame."""
-    by_channel: dict[str, list[MappedValue]] = {}
-    for v in mapped.values:
-        by_channel.setdefault(channel_key(v.channel), []).append(v)
+    by_channel = _by_channel(mapped.values)
     channels = set(by_channel) | {channel_key(e.channel) for e in mapped.events}
     bound = _points_by_channel(points, channels)
     readings: list[Reading] = []

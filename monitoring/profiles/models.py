@@ -7,9 +7,10 @@ form. Matching is pure: `Profile.message_for(st, cn)` and `Profile.factor_for(co
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 # What a (ST, CN) pair is used for. The first four produce readings of that kind.
 READING_KINDS: Final = ("realtime", "minute", "hour", "day")
@@ -90,7 +91,13 @@ class Profile:
     events: EventSpec | None
     gps: Mapping[str, str] = field(default_factory=dict)  # "lat"/"lon" → factor code carrying it
     secondary_values: bool = False  # the terminal reports CT/PT secondary values: decode applies the point's ratios
-    _memo: dict[tuple[str, str], tuple[FactorRule, str] | None] = field(default_factory=dict, compare=False, repr=False)
+    # Caches bound to this object (init=False: `dataclasses.replace` gives the changed profile empty ones, so it
+    # never uses an answer computed from the old rules). Compiled mappings per frame layout, see
+    # monitoring.profiles.mapping.compiled_plan.
+    _memo: dict[tuple[str, str], tuple[FactorRule, str] | None] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
+    _plans: OrderedDict[Any, Any] = field(default_factory=OrderedDict, init=False, compare=False, repr=False)
 
     def message_for(self, st: str | None, cn: str | None) -> MessageRule | None:
         """The rule for this (ST, CN): an exact ST beats "*"; None when the profile does not know it."""

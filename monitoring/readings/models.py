@@ -64,6 +64,9 @@ QUANTITIES: frozenset[str] = frozenset(QUANTITY_INFO)
 # Cumulative counters: interval energy is derived from their differences (decode handles reset/rollover).
 COUNTERS: frozenset[str] = frozenset({"ep_fwd", "ep_rev", "eq_fwd", "eq_rev"})
 _MAX_RAW_ITEMS = 256
+_isfinite = math.isfinite
+_FLOAT: frozenset[type] = frozenset({float})
+_STR: frozenset[type] = frozenset({str})
 
 
 class ReadingKind(StrEnum):
@@ -98,25 +101,44 @@ class Reading:
         object.__setattr__(self, "data_time", require_utc(self.data_time, "reading.data_time"))
         if self.received_at is not None:
             object.__setattr__(self, "received_at", require_utc(self.received_at, "reading.received_at"))
-        object.__setattr__(self, "kind", ReadingKind(self.kind))
-        clean: dict[str, float] = {}
-        for name, value in self.values.items():
-            if name not in QUANTITIES:
-                raise InvalidInputError(f"unknown quantity {name!r}; keep unmapped codes in Reading.raw")
-            if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-                raise InvalidInputError(f"quantity {name!r} must be a finite number, got {value!r}")
-            clean[name] = float(value)
-        object.__setattr__(self, "values", MappingProxyType(clean))
-        for name, flag in self.flags.items():
-            if name not in QUANTITIES or not isinstance(flag, str) or not 0 < len(flag) <= 4:
-                raise InvalidInputError(f"bad data flag {name!r}={flag!r}")
-        object.__setattr__(self, "flags", MappingProxyType(dict(self.flags)))
+        if type(self.kind) is not ReadingKind:
+            object.__setattr__(self, "kind", ReadingKind(self.kind))
+        # Decode builds tens of thousands of readings a second: the checks below take the common case (known
+        # names, finite floats, short string flags) in bulk and look at each item only when that fails.
+        values = dict(self.values)
+        # (a finite sum of floats means every term is finite: an inf or nan term makes the sum inf or nan)
+        if not (
+            values.keys() <= QUANTITIES
+            and set(map(type, values.values())) <= _FLOAT
+            and _isfinite(sum(values.values()))
+        ):
+            values = {name: _checked_value(name, value) for name, value in values.items()}
+        object.__setattr__(self, "values", MappingProxyType(values))
+        flags = dict(self.flags)
+        if flags and not (
+            flags.keys() <= QUANTITIES
+            and set(map(type, flags.values())) == _STR
+            and 0 < min(map(len, flags.values()))
+            and max(map(len, flags.values())) <= 4
+        ):
+            for name, flag in flags.items():
+                if name not in QUANTITIES or not isinstance(flag, str) or not 0 < len(flag) <= 4:
+                    raise InvalidInputError(f"bad data flag {name!r}={flag!r}")
+        object.__setattr__(self, "flags", MappingProxyType(flags))
         if len(self.raw) > _MAX_RAW_ITEMS:
             raise InvalidInputError(f"too many raw items ({len(self.raw)} > {_MAX_RAW_ITEMS})")
         raw = {
             str(code): MappingProxyType({str(k): str(v) for k, v in item.items()}) for code, item in self.raw.items()
         }
         object.__setattr__(self, "raw", MappingProxyType(raw))
+
+
+def _checked_value(name: str, value: object) -> float:
+    if name not in QUANTITIES:
+        raise InvalidInputError(f"unknown quantity {name!r}; keep unmapped codes in Reading.raw")
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise InvalidInputError(f"quantity {name!r} must be a finite number, got {value!r}")
+    return float(value)
 
 
 class AggregatePeriod(StrEnum):

@@ -24,6 +24,7 @@ NON_FINITE: Final = "non_finite"
 OUT_OF_RANGE: Final = "out_of_range"
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d{1,3})?")
+PLAIN_NUMBER: Final = _NUMBER  # the number syntax `convert` accepts (after stripping blanks)
 _TIME = re.compile(r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{3})?")
 
 

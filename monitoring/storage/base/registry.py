@@ -72,12 +72,13 @@ class RegistryRepositoryBase(ABC):
 
     # ---- shared helpers -----------------------------------------------------------------------------
     def _get(self, cls: type[R], kind: str, key: str, what: str) -> R:
-        body = self._get_doc(kind, key)
-        if body is None:
+        found = self._find(cls, kind, key)
+        if found is None:
             raise NotFoundError(f"{what} {key!r} not found")
-        return codec.from_data(cls, body)
+        return found
 
     def _find(self, cls: type[R], kind: str, key: str) -> R | None:
+        """The typed record (adapters may override this and `_query` to reuse decoded records)."""
         body = self._get_doc(kind, key)
         return None if body is None else codec.from_data(cls, body)
 
@@ -196,10 +197,7 @@ class RegistryRepositoryBase(ABC):
 
     # ---- terminals ----------------------------------------------------------------------------------
     def put_terminal(self, terminal: Terminal) -> Terminal:
-        index = {"county": terminal.county_id}
-        if terminal.enterprise_id is not None:
-            index["enterprise"] = terminal.enterprise_id
-        return self._put_versioned("terminal", terminal.mn, terminal, index)
+        return self._put_versioned("terminal", terminal.mn, terminal, _terminal_index(terminal))
 
     def get_terminal(self, mn: str) -> Terminal:
         return self._get(Terminal, "terminal", mn, "terminal")
@@ -228,18 +226,23 @@ class RegistryRepositoryBase(ABC):
             if terminal.last_frame_at is not None and at <= terminal.last_frame_at:
                 if not newer_gps:
                     return terminal
-                changed = dataclasses.replace(terminal, gps=gps)
+                changes: dict[str, Any] = {"gps": gps}
             else:
-                changed = dataclasses.replace(
-                    terminal,
-                    online=True,
-                    last_frame_at=at,
-                    last_peer=peer or terminal.last_peer,
-                    clock_skew_s=terminal.clock_skew_s if clock_skew_s is None else clock_skew_s,
-                    gps=gps if newer_gps else terminal.gps,
-                )
+                changes = {
+                    "online": True,
+                    "last_frame_at": at,
+                    "last_peer": peer or terminal.last_peer,
+                    "clock_skew_s": terminal.clock_skew_s if clock_skew_s is None else clock_skew_s,
+                    "gps": gps if newer_gps else terminal.gps,
+                }
+            # put_terminal's own steps with the version bumped in the same copy (decode calls this once per
+            # terminal and minute: one record built and validated instead of two)
+            stored = dataclasses.replace(terminal, version=terminal.version + 1, **changes)
             try:
-                return self.put_terminal(changed)
+                self._put_doc(
+                    "terminal", mn, codec.to_data(stored), _terminal_index(stored), expected_version=terminal.version
+                )
+                return stored
             except ConflictError:
                 continue  # another writer updated it; re-read and re-apply
         raise ConflictError(f"terminal {mn}: too much contention recording state")
@@ -256,3 +259,10 @@ class RegistryRepositoryBase(ABC):
             except ConflictError:
                 continue
         raise ConflictError(f"terminal {mn}: too much contention recording state")
+
+
+def _terminal_index(terminal: Terminal) -> dict[str, str]:
+    index = {"county": terminal.county_id}
+    if terminal.enterprise_id is not None:
+        index["enterprise"] = terminal.enterprise_id
+    return index

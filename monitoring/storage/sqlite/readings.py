@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import date, datetime
+from typing import Any
 
 from monitoring._time import to_micros
 from monitoring.clock import Clock
@@ -13,6 +15,25 @@ from monitoring.storage import codec
 from monitoring.storage.base.readings import ReadingsRepositoryBase
 from monitoring.storage.retention import RetentionPolicy
 from monitoring.storage.sqlite.db import Database
+
+_INSERT = "INSERT OR IGNORE INTO reading (point_id, kind, data_time, body, expires_at) VALUES "
+_ROWS_PER_INSERT = 400  # 5 parameters a row, far below sqlite's limit on host parameters
+_RETURNING = sqlite3.sqlite_version_info >= (3, 35)
+
+
+def _insert_chunk(conn: sqlite3.Connection, rows: list[tuple[Any, ...]]) -> list[bool]:
+    """Insert rows unless their key exists; True where inserted. One statement for the chunk: RETURNING names
+    the rows it inserted; of a key given twice only the first counts, as with one INSERT per row."""
+    if not _RETURNING:  # sqlite before 3.35: one statement per row, its rowcount tells
+        return [conn.execute(_INSERT + "(?, ?, ?, ?, ?)", row).rowcount == 1 for row in rows]
+    sql = _INSERT + ", ".join(["(?, ?, ?, ?, ?)"] * len(rows)) + " RETURNING point_id, kind, data_time"
+    inserted = set(conn.execute(sql, [value for row in rows for value in row]).fetchall())
+    out = []
+    for row in rows:
+        key = row[:3]
+        out.append(key in inserted)
+        inserted.discard(key)
+    return out
 
 
 class SqliteReadingsRepository(ReadingsRepositoryBase):
@@ -26,17 +47,16 @@ class SqliteReadingsRepository(ReadingsRepositoryBase):
         self._bodies: tuple[object, dict[int, str]] = ((), {})
 
     def _insert_readings(self, items: Sequence[tuple[Reading, int | None]]) -> list[bool]:
-        out = []
+        out: list[bool] = []
         bodies: dict[int, str] = {}  # by id(): put_readings advances "latest" with these same objects next
         with self._db.write() as conn:
-            for reading, ttl in items:
-                body = bodies[id(reading)] = codec.dumps(reading)
-                cur = conn.execute(
-                    "INSERT OR IGNORE INTO reading (point_id, kind, data_time, body, expires_at) "
-                    "VALUES (?, ?, ?, ?, ?)",
-                    (reading.point_id, reading.kind.value, to_micros(reading.data_time), body, ttl),
-                )
-                out.append(cur.rowcount == 1)
+            for start in range(0, len(items), _ROWS_PER_INSERT):
+                chunk = items[start : start + _ROWS_PER_INSERT]
+                rows = []
+                for reading, ttl in chunk:
+                    body = bodies[id(reading)] = codec.dumps(reading)
+                    rows.append((reading.point_id, reading.kind.value, to_micros(reading.data_time), body, ttl))
+                out += _insert_chunk(conn, rows)
         self._bodies = (items, bodies)  # items keeps the objects alive, so their ids cannot be reused
         return out
 

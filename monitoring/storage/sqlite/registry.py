@@ -5,16 +5,54 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
-from typing import Any
+from typing import Any, cast
 
 from monitoring.errors import ConflictError
-from monitoring.storage.base.registry import INDEXES, RegistryRepositoryBase
+from monitoring.registry.models import MonitoringPoint
+from monitoring.registry.terminal import Terminal
+from monitoring.storage import codec
+from monitoring.storage.base.registry import INDEXES, R, RegistryRepositoryBase
 from monitoring.storage.sqlite.db import Database
+
+# Records decoded from a stored body, by (type, body text): decode reads each terminal and its points once a
+# minute, and a point's body rarely changes. Keyed on the exact text, so a changed document is decoded afresh;
+# only types whose records are deeply immutable are kept (they are shared between callers).
+_MEMO_TYPES: frozenset[type] = frozenset({MonitoringPoint, Terminal})
+_MEMO_LIMIT = 4_096
+
+
+_QUERY = (
+    "SELECT d.body FROM registry_index i JOIN registry_doc d ON d.kind = i.kind AND d.key = i.key "
+    "WHERE i.kind = ? AND i.name = ? AND i.value = ?"
+)
 
 
 class SqliteRegistryRepository(RegistryRepositoryBase):
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._memo: dict[tuple[type, str], Any] = {}
+
+    def _record(self, cls: type[R], text: str) -> R:
+        if cls not in _MEMO_TYPES:
+            return codec.from_data(cls, json.loads(text))
+        key = (cls, text)
+        found = self._memo.get(key)
+        if found is None:
+            found = codec.from_data(cls, json.loads(text))
+            if len(self._memo) >= _MEMO_LIMIT:
+                self._memo.clear()
+            self._memo[key] = found
+        return cast(R, found)
+
+    def _find(self, cls: type[R], kind: str, key: str) -> R | None:
+        with self._db.read() as conn:
+            row = conn.execute("SELECT body FROM registry_doc WHERE kind = ? AND key = ?", (kind, key)).fetchone()
+        return None if row is None else self._record(cls, row[0])
+
+    def _query(self, cls: type[R], kind: str, index: str, value: str) -> list[R]:
+        with self._db.read() as conn:
+            rows = conn.execute(_QUERY, (kind, index, value)).fetchall()
+        return [self._record(cls, r[0]) for r in rows]
 
     def batch(self) -> AbstractContextManager[object]:
         return self._db.write()
@@ -55,9 +93,5 @@ class SqliteRegistryRepository(RegistryRepositoryBase):
 
     def _query_docs(self, kind: str, index: str, value: str) -> list[dict[str, Any]]:
         with self._db.read() as conn:
-            rows = conn.execute(
-                "SELECT d.body FROM registry_index i JOIN registry_doc d ON d.kind = i.kind AND d.key = i.key "
-                "WHERE i.kind = ? AND i.name = ? AND i.value = ?",
-                (kind, index, value),
-            ).fetchall()
+            rows = conn.execute(_QUERY, (kind, index, value)).fetchall()
         return [dict(json.loads(r[0])) for r in rows]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 import threading
 import time
@@ -10,9 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from monitoring.archive.models import RawFrame
+from monitoring.clock import FixedClock
 from monitoring.errors import ConflictError, InvalidInputError, StorageUnavailableError
+from monitoring.readings.models import Reading, ReadingKind
+from monitoring.storage.memory import MemoryArchiveRepository
+from monitoring.storage.sqlite import archive as archive_module
+from monitoring.storage.sqlite import db as db_module
 from monitoring.storage.sqlite import open_store
+from monitoring.storage.sqlite import readings as readings_module
+from monitoring.storage.sqlite.archive import SqliteArchiveRepository
 from monitoring.storage.sqlite.db import SCHEMA_DIR, Database, connect, migrate, migration_files, translate
+from monitoring.storage.sqlite.readings import SqliteReadingsRepository
 from tests.contract.storage import builders as b
 
 pytestmark = pytest.mark.integration
@@ -214,3 +224,153 @@ def test_a_writer_gives_up_after_its_busy_timeout(tmp_path: Path) -> None:
     other.execute("ROLLBACK")
     other.close()
     db.close()
+
+
+def test_rowid_migration_keeps_every_reading_and_archived_frame_and_the_chain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a database at the schema before 70_rowid_tables.sql, holding readings and two archive chains
+    old_schema = tmp_path / "schema"
+    old_schema.mkdir()
+    for path in migration_files():
+        if path.name < "70_":
+            (old_schema / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
+    path = tmp_path / "old.db"
+    monkeypatch.setattr(db_module, "migrate", lambda conn: migrate(conn, old_schema))
+    db = Database(path)
+    monkeypatch.undo()
+    archive, readings = SqliteArchiveRepository(db), SqliteReadingsRepository(db, clock=FixedClock(NOW))
+    for i in range(5):
+        for mn in ("MN0001", "MN0002"):
+            archive.append(b.raw_frame(mn=mn, at=NOW + timedelta(seconds=i), payload=b"F%d" % i))
+    stored = [
+        Reading(f"p{k}", NOW + timedelta(minutes=i), ReadingKind.MINUTE, {"p": i + 0.5}, {"p": "N"}, mn="MN0001")
+        for i in range(3)
+        for k in range(2)
+    ]
+    readings.put_readings(stored)
+    chains = {mn: archive.chain(mn) for mn in ("MN0001", "MN0002")}
+    rows = db.conn.execute("SELECT * FROM reading ORDER BY point_id, kind, data_time").fetchall()
+    db.close()
+    # When the store opens it (applying 70_rowid_tables.sql)
+    store = open_store(path, clock=FixedClock(NOW))
+    # Then everything reads back identically, the chains verify, and the tables are rowid tables now
+    for mn, chain in chains.items():
+        assert store.archive.chain(mn) == chain and store.archive.verify(mn).ok and len(chain) == 5
+    conn = connect(path)
+    assert conn.execute("SELECT * FROM reading ORDER BY point_id, kind, data_time").fetchall() == rows
+    assert len(rows) == 6 and store.readings.latest("p1", ReadingKind.MINUTE) == stored[-1]
+    for table in ("reading", "archive_frame"):
+        sql = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)).fetchone()[0]
+        assert "WITHOUT ROWID" not in sql
+    # uniqueness and the append-only triggers hold on the new tables
+    assert store.readings.put_readings(stored) == [False] * 6
+    appended = store.archive.append(b.raw_frame(mn="MN0001", at=NOW + timedelta(seconds=4), payload=b"F4"))
+    assert appended.seq == 5  # a redelivery: the existing record
+    with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        conn.execute("DELETE FROM archive_frame WHERE seq = 1")
+
+
+def _batch_frames() -> list[RawFrame]:
+    frames = [
+        b.raw_frame(mn=mn, at=NOW + timedelta(seconds=i), payload=b"B%d" % i)
+        for i in range(4)
+        for mn in ("MN0001", "MN0002", "MN0003")
+    ]
+    return [*frames, frames[4]]  # the same receipt twice in one batch
+
+
+def test_archive_batch_links_exactly_as_frame_by_frame_appends(tmp_path: Path) -> None:
+    # Given a chain with earlier frames, and a batch mixing terminals, a redelivered receipt and a repeat
+    earlier = [b.raw_frame(mn="MN0001", at=NOW - timedelta(seconds=i), payload=b"E%d" % i) for i in range(2)]
+    batched, reference = open_store(tmp_path / "batched.db"), MemoryArchiveRepository()
+    for store_archive in (batched.archive, reference):
+        store_archive.append_many(earlier)
+    batch = [earlier[1], *_batch_frames()]
+    # When the sqlite store archives it in one go
+    got = batched.archive.append_many(batch)
+    # Then every record (seq, links, hashes; redeliveries returning the stored record) equals the base's
+    assert got == [reference.append(frame) for frame in batch]
+    assert got[0].seq == 2 and got[-1] == got[5]
+    for mn in ("MN0001", "MN0002", "MN0003"):
+        assert batched.archive.verify(mn).ok
+        assert batched.archive.chain(mn) == reference.chain(mn)
+
+
+def test_archive_batch_that_clashes_is_undone_and_done_frame_by_frame(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(tmp_path / "a.db")
+    real = SqliteArchiveRepository._append_batch
+
+    def clash(self: SqliteArchiveRepository, conn: sqlite3.Connection, frames: list[RawFrame]) -> object:
+        # rows go in with bogus hashes, then a clash as if another writer had slipped in: all must be undone
+        with monkeypatch.context() as patch:
+            patch.setattr(archive_module, "link_hash", lambda prev, frame: "f" * 64)
+            real(self, conn, frames)
+        raise sqlite3.IntegrityError("UNIQUE constraint failed: archive_frame.mn, archive_frame.seq")
+
+    monkeypatch.setattr(SqliteArchiveRepository, "_append_batch", clash)
+    got = store.archive.append_many(_batch_frames())
+    assert [r.seq for r in got[:3]] == [1, 1, 1] and got[-1] == got[4]
+    for mn in ("MN0001", "MN0002", "MN0003"):
+        result = store.archive.verify(mn)
+        assert result.ok and result.checked == 4
+
+
+def test_registry_reads_of_changed_documents_are_never_stale(tmp_path: Path) -> None:
+    # Given a point and a terminal read once (decoded records are reused while their stored text is unchanged)
+    store, other = open_store(tmp_path / "r.db"), open_store(tmp_path / "r.db")
+    store.registry.put_terminal(b.terminal())
+    store.registry.put_point(b.point(mn="MN0001", channel="01"))
+    first = store.registry.points_for_mn("MN0001")
+    assert store.registry.points_for_mn("MN0001") == first and store.registry.find_terminal("MN0001") is not None
+    # When another connection (another process) changes both
+    (point,) = first
+    other.registry.put_point(dataclasses.replace(point, ct_ratio=40.0))
+    other.registry.record_terminal_seen("MN0001", NOW, peer="1.2.3.4:5")
+    # Then the next reads see the changes
+    (changed,) = store.registry.points_for_mn("MN0001")
+    assert changed.ct_ratio == 40.0 and changed.version == point.version + 1
+    seen = store.registry.find_terminal("MN0001")
+    assert seen is not None and seen.last_frame_at == NOW and seen.online
+    assert store.registry.get_terminal("MN0001") == seen
+
+
+@pytest.mark.parametrize("returning", [True, False], ids=["returning", "row-by-row"])
+@pytest.mark.parametrize("rows_per_insert", [400, 2])
+def test_reading_batch_reports_exactly_which_rows_were_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, returning: bool, rows_per_insert: int
+) -> None:
+    monkeypatch.setattr(readings_module, "_RETURNING", returning)
+    monkeypatch.setattr(readings_module, "_ROWS_PER_INSERT", rows_per_insert)
+    store = open_store(tmp_path / "r.db", clock=FixedClock(NOW))
+
+    def reading(point_id: str, minute: int, value: float) -> Reading:
+        return Reading(point_id, NOW + timedelta(minutes=minute), ReadingKind.MINUTE, {"p": value}, mn="MN0001")
+
+    assert store.readings.put_readings([reading("p1", 0, 1.0), reading("p2", 0, 1.0)]) == [True, True]
+    # a stored key, a new one, the new one again (first wins), another new one, the stored one again
+    batch = [reading("p1", 0, 9.0), reading("p1", 1, 2.0), reading("p1", 1, 9.0), reading("p3", 0, 3.0)]
+    assert store.readings.put_readings([*batch, reading("p2", 0, 9.0)]) == [False, True, False, True, False]
+    got = store.readings.readings("p1", ReadingKind.MINUTE, NOW, NOW + timedelta(hours=1))
+    assert [r.values["p"] for r in got] == [1.0, 2.0]
+    assert store.readings.latest("p1", ReadingKind.MINUTE) == batch[1]
+
+
+def test_archive_batch_that_fails_otherwise_leaves_nothing_in_the_callers_transaction(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = open_store(tmp_path / "a.db")
+    real = SqliteArchiveRepository._append_batch
+
+    def fail(self: SqliteArchiveRepository, conn: sqlite3.Connection, frames: list[RawFrame]) -> object:
+        real(self, conn, frames)
+        raise StorageUnavailableError("disk went away")
+
+    monkeypatch.setattr(SqliteArchiveRepository, "_append_batch", fail)
+    with store.batch():
+        with pytest.raises(StorageUnavailableError):
+            store.archive.append_many(_batch_frames())
+        store.archive.append(b.raw_frame(mn="MN0009", at=NOW))  # the caller carries on in its transaction
+    assert store.archive.chain("MN0001") == [] and store.archive.verify("MN0009").checked == 1

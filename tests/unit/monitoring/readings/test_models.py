@@ -28,7 +28,18 @@ def test_reading_converts_china_time_to_utc() -> None:
     assert r.data_time == T and r.data_time.tzinfo is UTC and r.values["p"] == 1.0
 
 
-@pytest.mark.parametrize("values", [{"watts": 1.0}, {"p": math.nan}, {"p": math.inf}, {"p": True}, {"p": "1.0"}])
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"watts": 1.0},
+        {"p": math.nan},
+        {"p": math.inf},
+        {"p": True},
+        {"p": "1.0"},
+        {"p": 1.0, "q": -math.inf},
+        {"p": math.inf, "q": -math.inf},  # the terms' sum is nan, one term alone would pass no check either
+    ],
+)
 def test_reading_with_unknown_or_non_numeric_values_is_rejected(values: dict[str, object]) -> None:
     with pytest.raises(InvalidInputError):
         Reading("p1", T, ReadingKind.MINUTE, values)  # type: ignore[arg-type]
@@ -42,6 +53,18 @@ def test_reading_with_naive_time_is_rejected() -> None:
 def test_reading_flags_must_name_known_quantities() -> None:
     with pytest.raises(InvalidInputError):
         Reading("p1", T, ReadingKind.MINUTE, {"p": 1.0}, flags={"zz": "N"})
+
+
+@pytest.mark.parametrize("flag", ["", "NNNNN", 1, None])
+def test_reading_flags_must_be_short_strings(flag: object) -> None:
+    with pytest.raises(InvalidInputError, match="bad data flag"):
+        Reading("p1", T, ReadingKind.MINUTE, {"p": 1.0, "q": 2.0}, flags={"q": "N", "p": flag})  # type: ignore[dict-item]
+
+
+def test_reading_with_huge_finite_values_is_accepted_and_ints_become_floats() -> None:
+    # their sum overflows to inf: the bulk check fails and the per-item check must accept them
+    r = Reading("p1", T, ReadingKind.MINUTE, {"p": 1e308, "q": 1e308, "s": 3})
+    assert r.values == {"p": 1e308, "q": 1e308, "s": 3.0} and type(r.values["s"]) is float
 
 
 def test_reading_is_immutable_including_its_mappings() -> None:

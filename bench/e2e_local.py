@@ -54,13 +54,13 @@ def _cpu(pids: dict[str, int]) -> dict[str, float]:
     return out
 
 
-def throughput(base: Path, limit: int, accel: float, seconds: float) -> None:
+def throughput(base: Path, limit: int, accel: float, seconds: float, warmup: float) -> None:
     run = Run(base / "tp", limit=limit, mix="normal=1", accel=accel, realtime=True)
     manifest = run.prepare()
     terminals = sum(len(e["terminals"]) for e in manifest["enterprises"])
     run.start()
     try:
-        time.sleep(min(15.0, seconds / 3))  # connect and warm up
+        time.sleep(warmup)  # connect, and let decode's split cache watch the terminals (10 platform minutes)
         s0, t0 = run.status(), time.time()
         assert s0
         pids = _processes(run, s0)
@@ -131,11 +131,12 @@ def main() -> None:
     p.add_argument("--enterprises", type=int, default=120, help="throughput fleet (first N of the Rugao list)")
     p.add_argument("--accel", type=float, default=30.0, help="throughput acceleration")
     p.add_argument("--seconds", type=float, default=40.0, help="throughput measuring window (wall)")
+    p.add_argument("--warmup", type=float, default=30.0, help="wall seconds before the window (steady state)")
     p.add_argument("--latency-accel", type=float, default=30.0)
     p.add_argument("--skip-latency", action="store_true")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-e2e-") as tmp:
-        throughput(Path(tmp), args.enterprises, args.accel, args.seconds)
+        throughput(Path(tmp), args.enterprises, args.accel, args.seconds, args.warmup)
         if not args.skip_latency:
             latency(Path(tmp), args.latency_accel)
 

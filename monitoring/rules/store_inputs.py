@@ -186,8 +186,10 @@ class StoreRuleInputs:
             if stamp < purge_before:
                 self._state.delete(key)
                 continue
+            if stamp < since:  # noted before the last tick: already evaluated (the stamp is in the key)
+                continue
             doc = self._state.get(key)
-            if stamp < since or doc is None:
+            if doc is None:
                 continue
             at = datetime.fromisoformat(doc["earliest"])
             pid = str(doc["point"])

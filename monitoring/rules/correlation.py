@@ -101,7 +101,7 @@ def control_low_load(ctx: Context) -> list[Finding]:
                 if p == STOP or c == STOP:
                     cond[m] = episodes.FALSE
                 elif p == RUN and c == RUN and v is not None and limit is not None:
-                    if v < limit:
+                    if abs(v) < limit:  # |P|: a reversed CT is rule 7's business, not a low load
                         cond[m] = episodes.TRUE
                         limits[hour] = limit
                     else:

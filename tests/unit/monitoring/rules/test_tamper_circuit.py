@@ -41,6 +41,16 @@ def test_negative_power_on_load_circuit_raises_reversed_ct() -> None:
     assert [a.subject for a in w.alarms("tamper_negative_power")] == ["point:C1"]
 
 
+def test_reversed_ct_on_running_control_raises_only_the_wiring_alarm() -> None:
+    # Given production runs and the control fan draws 20 kW through a reversed CT (P reads -20 kW, 30 A flows)
+    w = World()
+    w.running(at("00:00"), at("03:00"), c1=-20.0)
+    # When two and a half hours are evaluated
+    w.run(at("00:30"), at("03:00"))
+    # Then the reversed CT is flagged, and the running fan is neither "stopped" (rule 1) nor "idling" (rule 2)
+    assert sorted({a.rule for a in w.alarms()}) == ["tamper_negative_power"]
+
+
 def test_energy_counter_going_backwards_raises_once() -> None:
     w = World()
     w.running(at("00:00"), at("01:00"))

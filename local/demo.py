@@ -232,7 +232,7 @@ def _open(data: Path) -> tuple[Any, Any]:
 def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_interval: int) -> tuple[bool, str]:
     """Every alarm due by now was raised, and no alarm was raised that no scenario of its enterprise calls for or
     allows (local.views: EXPECTED_RULES, ALLOWED_RULES; docs/local.md)."""
-    from local.views import allowed_summary, check_expected, judge_alarms
+    from local.views import allowed_summary, check_expected, check_passes, judge_alarms
 
     store, rules = _open(data)
     try:
@@ -264,8 +264,7 @@ def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_inter
         lines.append(
             f"  ✗ {u.enterprise} {u.scenario}: {u.rule} on {u.points} 数据时间 {u.data_time} [{u.state}] — {u.reason}"
         )
-    ok = bool(found) and len(met) == len(found) and not unexpected
-    return ok, "\n".join(lines)
+    return check_passes(found, unexpected), "\n".join(lines)
 
 
 def stop(procs: tuple[subprocess.Popen[bytes], ...]) -> None:

@@ -187,6 +187,11 @@ DUE_AFTER_MIN = {
 }
 
 
+def check_passes(found: list[Expectation], unexpected: list[Unexpected]) -> bool:
+    """demo-check's verdict: something was due, every due alarm was raised, and nothing else was."""
+    return bool(found) and all(e.met for e in found) and not unexpected
+
+
 @dataclass(frozen=True)
 class Unexpected:
     """An alarm no expectation of its enterprise's scenario calls for or allows."""

@@ -34,6 +34,19 @@ def test_zero_current_with_main_stopped_is_a_stop_not_tamper() -> None:
     assert w.alarms("tamper_zero_current") == []
 
 
+def test_zero_current_at_a_break_with_only_the_sites_idle_load_on_the_main_is_not_tamper() -> None:
+    # Given a lunch break: production and control off for an hour, the main feeder carrying only lighting and
+    # offices (6 % of its 300 kW rating: above its 5 % RUN threshold, far below a producing plant's load)
+    w = World()
+    w.running(at("00:00"), at("01:00"))
+    w.feed("P1", at("01:00"), at("02:00"), 0.0, **volts(), ia=0.0, ib=0.0, ic=0.0)
+    w.feed("C1", at("01:00"), at("02:00"), 0.0, **volts(), ia=0.0, ib=0.0, ic=0.0)
+    w.feed("M1", at("01:00"), at("02:00"), 18.0, **volts())
+    w.running(at("02:00"), at("02:30"))
+    w.run(at("00:30"), at("02:30"))
+    assert w.alarms("tamper_zero_current") == []
+
+
 def test_negative_power_on_load_circuit_raises_reversed_ct() -> None:
     w = World()
     w.running(at("00:00"), at("02:00"), c1=-18.0)

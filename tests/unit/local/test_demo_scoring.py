@@ -125,3 +125,6 @@ def test_verdict_needs_every_due_alarm_and_no_unexpected_one() -> None:
     # and nothing due at all is no pass either (a check that judged nothing proves nothing)
     early = check_expected(None, stores, manifest, county_id="rugao", platform_now=START, minute_interval=5)  # type: ignore[arg-type]
     assert early == [] and not check_passes(early, [])
+    # unless the fleet expects nothing at all (only normal enterprises): then no alarm at all is the pass
+    assert check_passes([], [], expects_nothing=True)
+    assert not check_passes([], judge_alarms(manifest, [extra], county_id="rugao"), expects_nothing=True)

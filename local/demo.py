@@ -6,8 +6,10 @@
    platform's timeline is anchored to it (DATA_DIR/clock.json), so both agree on "now" to within a second of
    wall time, and the platform starts (`python -m local run`). Terminals that connected too early buffer and
    backfill, as real ones do.
-3. Every few seconds: terminals online, frames/s, open alarms by rule and by town, and (with --check) whether the
-   alarms the scenario enterprises call for have appeared. Ctrl-C stops both processes cleanly.
+3. Every few seconds: terminals online, frames/s, open alarms by rule and by town. With --check, at the end: whether
+   every alarm the scenario enterprises call for has appeared, and that no other alarm was raised (an alarm on a
+   normal enterprise, or one its scenario neither calls for nor allows, fails the check). Ctrl-C stops both
+   processes cleanly.
 """
 
 from __future__ import annotations
@@ -48,7 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--check",
         type=float,
         metavar="SECONDS",
-        help="non-interactive: run this long (wall), then exit 0 only if every alarm due was raised",
+        help="non-interactive: run this long (wall), then exit 0 only if every alarm due was raised and no alarm"
+        " was raised that no scenario calls for or allows",
     )
     p.add_argument(
         "--sim-minutes", type=float, default=0, help="with --check: stop early once this much simulated time has passed"
@@ -227,7 +230,9 @@ def _open(data: Path) -> tuple[Any, Any]:
 
 
 def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_interval: int) -> tuple[bool, str]:
-    from local.views import check_expected
+    """Every alarm due by now was raised, and no alarm was raised that no scenario of its enterprise calls for or
+    allows (local.views: EXPECTED_RULES, ALLOWED_RULES; docs/local.md)."""
+    from local.views import allowed_summary, check_expected, check_passes, judge_alarms
 
     store, rules = _open(data)
     try:
@@ -239,8 +244,10 @@ def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_inter
             platform_now=datetime.fromisoformat(platform_time),
             minute_interval=minute_interval,
         )
+        alarms = rules.alarms.list(limit=1_000_000)
     finally:
         store.close()
+    unexpected = judge_alarms(manifest, alarms, county_id="rugao", minute_interval=minute_interval)
     met = [e for e in found if e.met]
     lines = [f"应出现的报警 {len(found)} 条, 已出现 {len(met)} 条"]
     for e in found:
@@ -248,7 +255,17 @@ def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_inter
             f"  {'✓' if e.met else '✗'} {e.enterprise} {e.scenario}: {e.rule} on {e.point} (违规起 {e.window_from})"
             + ("" if e.met else f"  — 该企业现有报警: {e.detail}")
         )
-    return bool(found) and len(met) == len(found), "\n".join(lines)
+    raised = allowed_summary(manifest, alarms, county_id="rugao")
+    lines.append(
+        "各场景的报警 (未撤销): " + (", ".join(f"{sc}/{rule} {n}" for (sc, rule), n in sorted(raised.items())) or "无")
+    )
+    lines.append(f"意外报警 (无场景预期或允许) {len(unexpected)} 条")
+    for u in unexpected:
+        lines.append(
+            f"  ✗ {u.enterprise} {u.scenario}: {u.rule} on {u.points} 数据时间 {u.data_time} [{u.state}] — {u.reason}"
+        )
+    expects_nothing = not any(e.get("expected_alarms") for e in manifest["enterprises"])
+    return check_passes(found, unexpected, expects_nothing=expects_nothing), "\n".join(lines)
 
 
 def stop(procs: tuple[subprocess.Popen[bytes], ...]) -> None:

@@ -24,7 +24,7 @@ def day_profile(ctx: Context, point_id: str) -> dict[str, float]:
     for m in range(ctx.n):
         v = power[m]
         if states[m] == RunState.RUN and v is not None:
-            sums.setdefault((ctx.at(m).hour + 8) % 24, []).append(v)
+            sums.setdefault((ctx.at(m).hour + 8) % 24, []).append(abs(v))  # as running state: |P|
     return {str(h): round(sum(v) / len(v), 4) for h, v in sums.items() if len(v) >= MIN_RUN_MINUTES}
 
 

@@ -6,12 +6,13 @@ Zhuzhou false alarm in the research notes) and a minute where either side is UNK
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitoring.rules import episodes
 from monitoring.rules.context import Context
 from monitoring.rules.models import AssociationInfo, Finding, RunState
+from monitoring.rules.running_state import minute_states
 
 RUN, STOP, UNK = int(RunState.RUN), int(RunState.STOP), int(RunState.UNKNOWN)
 
@@ -101,7 +102,7 @@ def control_low_load(ctx: Context) -> list[Finding]:
                 if p == STOP or c == STOP:
                     cond[m] = episodes.FALSE
                 elif p == RUN and c == RUN and v is not None and limit is not None:
-                    if v < limit:
+                    if abs(v) < limit:  # |P|: a reversed CT is rule 7's business, not a low load
                         cond[m] = episodes.TRUE
                         limits[hour] = limit
                     else:
@@ -135,18 +136,45 @@ def _transitions(state: bytearray, frm: int, to: int, max_gap: int) -> list[int]
     return out
 
 
+def _lead_in_states(ctx: Context, point_id: str, lead: int) -> bytearray:
+    """The point's states for the `lead` minutes before the window, from the warm-up readings."""
+    return minute_states(
+        ctx.samples.get(point_id, ()), ctx.thresholds(point_id), ctx.start - timedelta(minutes=lead), lead
+    )
+
+
+def _production_lead_in(ctx: Context, assoc: AssociationInfo, lead: int) -> bytearray:
+    """production_state for the `lead` minutes before the window."""
+    series = [_lead_in_states(ctx, p, lead) for p in assoc.production]
+    out = bytearray(lead)
+    for m in range(lead if series else 0):
+        vals = [s[m] for s in series]
+        out[m] = RUN if RUN in vals else (STOP if UNK not in vals else UNK)
+    return out
+
+
 def start_stop_order(ctx: Context) -> list[Finding]:
-    """R3: production started before its control equipment, or control stopped before production (+lag)."""
+    """R3: production started before its control equipment, or control stopped before production (+lag).
+
+    A transition is point-in-time, and judging it needs minutes before it (the state it left, the stop's grace
+    minutes). Those are read from the warm-up readings before the window, so a transition stays judged the
+    same while the window's start slides over it: otherwise its alarm would be retracted as "never held".
+    """
     out: list[Finding] = []
     max_gap = int(ctx.config.params("evaluation", enterprise=ctx.enterprise.id)["max_gap_min"])
     for assoc in ctx.topology.associations_of(ctx.enterprise.id):
-        prod = production_state(ctx, assoc)
-        starts = _transitions(prod, STOP, RUN, max_gap)
-        stops = _transitions(prod, RUN, STOP, max_gap)
+        if not assoc.control:
+            continue
+        graces = [int(_params(ctx, "start_stop_order", assoc, c)["stop_grace_min"]) for c in assoc.control]
+        lead = max_gap + 1 + max(graces)  # the state a transition left, and the stop's grace minutes before it
+        prod_ext = _production_lead_in(ctx, assoc, lead) + production_state(ctx, assoc)
+        starts = [j - lead for j in _transitions(prod_ext, STOP, RUN, max_gap) if j >= lead]
+        stops = [j - lead for j in _transitions(prod_ext, RUN, STOP, max_gap) if j >= lead]
         for cp in assoc.control:
             prm = _params(ctx, "start_stop_order", assoc, cp)
             r1 = int(_params(ctx, "control_stopped", assoc, cp)["min_duration_min"])
             cst = ctx.states(cp)
+            cst_ext = _lead_in_states(ctx, cp, lead) + cst
             mask, used = ctx.suppression_mask([cp], "start_stop_order")
             for m in starts:
                 k = m - int(prm["start_lead_min"]) + int(prm["start_grace_min"])
@@ -161,9 +189,9 @@ def start_stop_order(ctx: Context) -> list[Finding]:
                 out.append(ctx.finding("start_stop_order", f"{assoc.id}/{cp}", run, [*assoc.production, cp], ev, used))
             for m in stops:
                 lo, hi = m - int(prm["stop_grace_min"]), m + int(prm["stop_lag_min"]) - int(prm["stop_grace_min"])
-                if lo < 0 or hi >= ctx.n or mask[m]:
+                if lo + lead < 0 or hi >= ctx.n or mask[m]:
                     continue
-                window = cst[lo : hi + 1]
+                window = cst_ext[lo + lead : hi + lead + 1]
                 if UNK in window or STOP not in window:
                     continue
                 first_stop = lo + window.index(STOP)

@@ -5,8 +5,9 @@ evaluation happened to start, so that a restart or a re-evaluation after late da
 Plain hysteresis ("keep the previous state while in the band") remembers arbitrarily far back, so memory is
 bounded by `memory_min` (H):
 
-1. Each good sample is classified: RUN if P >= p_on, STOP if P <= p_off (p_off = off_ratio * p_on); inside
-   the band it takes the class of the last out-of-band sample no older than H, else RUN/STOP by the midpoint.
+1. Each good sample is classified on |P| (a reversed CT reads a running load as negative power): RUN if
+   |P| >= p_on, STOP if |P| <= p_off (p_off = off_ratio * p_on); inside the band it takes the class of the
+   last out-of-band sample no older than H, else RUN/STOP by the midpoint.
    Without power, phase currents are used against i_on / i_off the same way.
 2. A class is *confirmed* by `confirm_samples` consecutive samples agreeing (a gap longer than the sample's
    coverage breaks the streak). The state is the most recently confirmed class, if confirmed within H.
@@ -78,6 +79,8 @@ def classify(samples: Sequence[Sample], th: Thresholds, ts: Sequence[float] | No
             streak_len, prev_at = 0, -1e18
             continue
         if value is not None:
+            # A reversed CT flips the sign of P, not the load (tamper_negative_power flags the wiring).
+            value = -value if value < 0 else value
             on, off, mid = p_on, p_off, p_mid
         else:
             value = max(c for c in (s.ia, s.ib, s.ic) if c is not None)

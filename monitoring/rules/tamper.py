@@ -13,7 +13,7 @@ from typing import Any
 
 from monitoring.rules import episodes
 from monitoring.rules.context import Context
-from monitoring.rules.models import Finding, Role, RunState
+from monitoring.rules.models import Finding, PointInfo, Role, RunState
 from monitoring.rules.terminal import terminals
 
 LOAD_ROLES = (Role.PRODUCTION, Role.CONTROL, Role.COMBINED, Role.INDIRECT)
@@ -26,7 +26,7 @@ def zero_current(ctx: Context) -> list[Finding]:
     mains = [p for p in pts if p.role == Role.MAIN]
     if not mains:
         return out
-    main_run = [ctx.states(p.id) for p in mains]
+    main_loaded = [_main_loaded(ctx, p) for p in mains]
     for p in pts:
         if p.role not in (Role.PRODUCTION, Role.COMBINED):
             continue
@@ -35,8 +35,8 @@ def zero_current(ctx: Context) -> list[Finding]:
         vmin = prm["voltage_share"] * p.nominal_v
         cond = bytearray([episodes.UNKNOWN]) * ctx.n
         for m in range(ctx.n):
-            if not any(s[m] == RunState.RUN for s in main_run):
-                if any(s[m] == RunState.STOP for s in main_run):
+            if not any(s[m] == RunState.RUN for s in main_loaded):
+                if any(s[m] == RunState.STOP for s in main_loaded):
                     cond[m] = episodes.FALSE
                 continue
             if ph.vcnt[m] == 0 or ph.acnt[m] == 0:
@@ -47,6 +47,25 @@ def zero_current(ctx: Context) -> list[Finding]:
         for run in ctx.runs(cond, prm["min_duration_min"]):
             ev = {"point": p.id, "main_points": [x.id for x in mains], "thresholds": dict(prm)}
             out.append(ctx.finding("tamper_zero_current", f"point:{p.id}", run, [p.id, *ev["main_points"]], ev, used))
+    return out
+
+
+def _main_loaded(ctx: Context, main: PointInfo) -> bytearray:
+    """Per minute: RUN while the main feeder carries a producing plant's load, STOP when it is known not to.
+
+    Its running state alone is not enough: at a break or overnight a site's lighting, offices and idle
+    transformers keep the main feeder above its 5 % RUN threshold while every production line is rightly at 0 A.
+    So the main feeder must also carry `main_load_share` of its rated power (when its rating is known).
+    """
+    states = ctx.states(main.id)
+    share = ctx.config.params("tamper_zero_current", enterprise=ctx.enterprise.id, point=main.id)["main_load_share"]
+    if not main.rated_kw or share <= 0:
+        return states
+    floor = share * main.rated_kw
+    out = bytearray(states)
+    for m, v in enumerate(ctx.values(main.id, "p")):
+        if out[m] == RunState.RUN and v is not None and abs(v) < floor:
+            out[m] = RunState.STOP
     return out
 
 

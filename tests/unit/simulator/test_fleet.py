@@ -134,3 +134,13 @@ def test_manifest_lists_points_terminals_and_expected_alarms() -> None:
         }
     ]
     assert doc["format"] == "simulator-fleet-manifest" and doc["version"] == 1
+
+
+def test_behaving_control_starts_before_and_stops_after_production_as_the_platform_requires() -> None:
+    # The registry's default treatment line asks control to keep running 15 min after production stops
+    # (AssociationParams.stop_lag_s = 900, rule start_stop_order); a normal enterprise must not break it at
+    # every shift end and lunch break.
+    for seed in (1, 2, 3):
+        for row in ROWS:
+            e = build_enterprise(row, "normal", seed)
+            assert e.lead_min >= 0 and e.lag_min >= 15, (row.seq, seed, e.lead_min, e.lag_min)

@@ -175,6 +175,20 @@ def test_control_stopped_before_production_raises_stop_order() -> None:
     assert alarm.episodes[0].evidence["kind"] == "stop_early"
 
 
+def test_stop_order_alarm_stands_once_the_window_slides_past_its_grace_span() -> None:
+    # Given the fan stopped before production (a stop_early at about 01:03)
+    w = World()
+    w.running(at("00:00"), at("01:00"))
+    w.feed("P1", at("01:00"), at("01:03"), 60.0)
+    w.feed("C1", at("01:00"), at("04:00"), 0.0)
+    w.feed("P1", at("01:03"), at("04:00"), 0.0)
+    # When ticks run every minute until the evaluated window starts well after the stop
+    w.run(at("00:30"), at("04:00"), step=timedelta(minutes=1))
+    # Then the alarm stands: the window's edge passing the stop's grace minutes is not "the condition never held"
+    (alarm,) = w.alarms("start_stop_order")
+    assert alarm.state is AlarmState.PENDING and alarm.live_episodes
+
+
 def test_orderly_start_and_stop_raises_nothing() -> None:
     w = World()
     w.feed("P1", at("00:00"), at("01:00"), 0.0)

@@ -63,3 +63,9 @@ def test_state_after_warmup_does_not_depend_on_where_evaluation_starts(values: l
     full = minute_states(samples, TH, start, n)
     late = minute_states([s for s in samples if s.at >= T + timedelta(minutes=skip)], TH, start, n)
     assert full == late
+
+
+def test_reversed_ct_negative_power_reads_as_running() -> None:
+    # A reversed CT flips the sign of P, not the load: -10 kW is a facility drawing 10 kW (rule 7 flags the wiring)
+    assert classify(_series([-10, -10, -10]), TH)[-1] == RunState.RUN
+    assert classify(_series([10, 10, -0.2, -0.2]), TH)[-1] == RunState.STOP

@@ -34,11 +34,34 @@ def test_zero_current_with_main_stopped_is_a_stop_not_tamper() -> None:
     assert w.alarms("tamper_zero_current") == []
 
 
+def test_zero_current_at_a_break_with_only_the_sites_idle_load_on_the_main_is_not_tamper() -> None:
+    # Given a lunch break: production and control off for an hour, the main feeder carrying only lighting and
+    # offices (6 % of its 300 kW rating: above its 5 % RUN threshold, far below a producing plant's load)
+    w = World()
+    w.running(at("00:00"), at("01:00"))
+    w.feed("P1", at("01:00"), at("02:00"), 0.0, **volts(), ia=0.0, ib=0.0, ic=0.0)
+    w.feed("C1", at("01:00"), at("02:00"), 0.0, **volts(), ia=0.0, ib=0.0, ic=0.0)
+    w.feed("M1", at("01:00"), at("02:00"), 18.0, **volts())
+    w.running(at("02:00"), at("02:30"))
+    w.run(at("00:30"), at("02:30"))
+    assert w.alarms("tamper_zero_current") == []
+
+
 def test_negative_power_on_load_circuit_raises_reversed_ct() -> None:
     w = World()
     w.running(at("00:00"), at("02:00"), c1=-18.0)
     w.run(at("00:30"), at("01:00"))
     assert [a.subject for a in w.alarms("tamper_negative_power")] == ["point:C1"]
+
+
+def test_reversed_ct_on_running_control_raises_only_the_wiring_alarm() -> None:
+    # Given production runs and the control fan draws 20 kW through a reversed CT (P reads -20 kW, 30 A flows)
+    w = World()
+    w.running(at("00:00"), at("03:00"), c1=-20.0)
+    # When two and a half hours are evaluated
+    w.run(at("00:30"), at("03:00"))
+    # Then the reversed CT is flagged, and the running fan is neither "stopped" (rule 1) nor "idling" (rule 2)
+    assert sorted({a.rule for a in w.alarms()}) == ["tamper_negative_power"]
 
 
 def test_energy_counter_going_backwards_raises_once() -> None:

@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
+import math
+import weakref
 
 import hj212
 from simulator import commands
@@ -114,11 +118,10 @@ class Link:
             loop = asyncio.get_running_loop()
             fut: asyncio.Future[str] = loop.create_future()
             self._waiting[qn] = fut
-            handle = loop.call_later(s.overtime_s, _settle, fut, "timeout")
+            _deadlines(loop).add(s.overtime_s, fut)
             try:
                 answer = await fut
             finally:
-                handle.cancel()
                 self._waiting.pop(qn, None)
             if answer == "lost":
                 return False  # the connection went away (or we are stopping): resend on the next one
@@ -284,3 +287,49 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 def _settle(fut: asyncio.Future[str], value: str) -> None:
     if not fut.done():
         fut.set_result(value)
+
+
+class _Deadlines:
+    """The OverTime of every frame in flight on one event loop, on a single timer.
+
+    One timer per frame (armed, then cancelled by nearly every 9014) costs more than building the frame; here
+    a frame only joins a heap. The timer is armed at the earliest deadline; when it fires, answered frames
+    at the head are dropped and unanswered ones past their deadline get "timeout" (exactly when their own
+    timer would have fired), then it is armed again at the next pending deadline, usually OverTime later.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._heap: list[tuple[float, int, asyncio.Future[str]]] = []
+        self._seq = itertools.count()
+        self._handle: asyncio.TimerHandle | None = None
+        self._when = math.inf
+
+    def add(self, delay: float, fut: asyncio.Future[str]) -> None:
+        when = self._loop.time() + delay
+        heapq.heappush(self._heap, (when, next(self._seq), fut))
+        if when < self._when:
+            self._arm(when)
+
+    def _arm(self, when: float) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._when, self._handle = when, self._loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._handle, self._when = None, math.inf
+        heap, now = self._heap, self._loop.time()
+        while heap and (heap[0][2].done() or heap[0][0] <= now):
+            _settle(heapq.heappop(heap)[2], "timeout")
+        if heap:
+            self._arm(heap[0][0])
+
+
+_DEADLINES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Deadlines] = weakref.WeakKeyDictionary()
+
+
+def _deadlines(loop: asyncio.AbstractEventLoop) -> _Deadlines:
+    found = _DEADLINES.get(loop)
+    if found is None:
+        found = _DEADLINES[loop] = _Deadlines(loop)
+    return found

@@ -60,7 +60,8 @@ class Link:
         self.time_request = time_request
         self.connected = False
         self._qn = hj212.QnGenerator()
-        self._writer: asyncio.StreamWriter | None = None
+        self._heads: dict[tuple[str, str, str, str, bool, bool], str] = {}  # see _own_frame
+        self._writer: asyncio.Transport | None = None
         self._waiting: dict[str, asyncio.Future[str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # running history pulls (at most one)
         # One unacknowledged upload at a time on this link, whether from the buffer or a history pull.
@@ -93,6 +94,35 @@ class Link:
             cp=out.cp,
         )
 
+    def _own_frame(self, out: commands.Outgoing, qn: str) -> bytes:
+        """`_frame` for a frame with our own QN and CP text (uploads, history packets, 1013): the header
+        between QN and CP is built once by hj212 per (CN, ST, PW, version, split) and reused."""
+        split = out.pnum is not None
+        cp = out.cp
+        if (
+            not isinstance(cp, str)
+            or "&&" in cp
+            or "\r" in cp
+            or "\n" in cp
+            or (split and not (out.pno is not None and 1 <= out.pno <= out.pnum <= 9999))  # type: ignore[operator]
+        ):
+            return self._frame(out, qn)  # the general builder refuses (or encodes) it
+        term = self.term
+        key = (out.cn, out.st, term.password, term.settings.version, out.ack, split)
+        head = self._heads.get(key)
+        if head is None:
+            if len(self._heads) > 64:
+                self._heads.clear()
+            one = 1 if split else None
+            seg = hj212.build_segment(
+                st=out.st, cn=out.cn, mn=term.mn, pw=term.password, qn=None,
+                version=VERSIONS[term.settings.version], ack=out.ack, pnum=one, pno=one, cp="",
+            )  # fmt: skip
+            head = self._heads[key] = seg[: -len("PNUM=1;PNO=1;CP=&&&&" if split else "CP=&&&&")]
+        if split:
+            return hj212.encode_frame(f"QN={qn};{head}PNUM={out.pnum};PNO={out.pno};CP=&&{cp}&&")
+        return hj212.encode_frame(f"QN={qn};{head}CP=&&{cp}&&")
+
     def _next_qn(self) -> str:
         return self._qn.next(self.term.now(self.clock.now()))
 
@@ -108,7 +138,7 @@ class Link:
             return await self._send_acked_now(out, qn)
 
     async def _send_acked_now(self, out: commands.Outgoing, qn: str) -> bool:
-        frame = self._frame(out, qn)
+        frame = self._own_frame(out, qn)
         s = self.term.settings
         for attempt in range(1 + s.recount):
             if not self._write(frame):
@@ -140,7 +170,9 @@ class Link:
                 continue
             self.counters.connecting += 1
             try:
-                reader, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 10.0)
+                loop = asyncio.get_running_loop()
+                connecting = loop.create_connection(lambda: _Reader(self), self.host, self.port)
+                writer, reader = await asyncio.wait_for(connecting, 10.0)
             except (OSError, TimeoutError):
                 self.counters.connect_failures += 1
                 await _wait(stop, self.reconnect_s)
@@ -160,13 +192,12 @@ class Link:
                     task.cancel()
                 writer.close()
                 with contextlib.suppress(OSError, ConnectionError):
-                    await writer.wait_closed()
+                    await reader.closed
             if not stop.is_set():
                 await _wait(stop, self.reconnect_s if self.term.can_talk(self.clock.now()) else poll)
 
-    async def _session(self, reader: asyncio.StreamReader, stop: asyncio.Event, poll: float) -> None:
-        lost = asyncio.Event()
-        read_task = asyncio.create_task(self._read(reader, lost))
+    async def _session(self, reader: _Reader, stop: asyncio.Event, poll: float) -> None:
+        lost = reader.lost
         # Stopping closes the socket at once, so nothing waits out an OverTime on the way down.
         watch = asyncio.create_task(stop.wait())
         watch.add_done_callback(lambda _: self._writer.close() if self._writer is not None else None)
@@ -188,9 +219,7 @@ class Link:
                     return
         finally:
             watch.cancel()
-            read_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await read_task
+            reader.lose()  # whatever still waits for an answer on this connection gets "lost"
 
     async def _send_entry(self, entry: Entry) -> bool:
         if entry.qn is None:
@@ -205,26 +234,6 @@ class Link:
             mn=self.term.mn, cn=rec.cn, data_time=rec.data_time, pno=entry.pno, qn=entry.qn, platform=self.index
         )
         return True
-
-    async def _read(self, reader: asyncio.StreamReader, lost: asyncio.Event) -> None:
-        decoder = hj212.StreamDecoder()
-        try:
-            while True:
-                data = await reader.read(65536)
-                if not data:
-                    return
-                for item in decoder.feed(data):
-                    if isinstance(item, hj212.Frame):
-                        self._dispatch(item)
-                    else:
-                        self.counters.decode_errors += 1
-        except (OSError, ConnectionError):
-            return
-        finally:
-            lost.set()
-            for fut in self._waiting.values():
-                if not fut.done():
-                    fut.set_result("lost")
 
     def _dispatch(self, frame: hj212.Frame) -> None:
         if frame.cn in ("9014", "9013"):
@@ -277,6 +286,40 @@ class Link:
                 self._reply(commands.Outgoing("9012", f"ExeRtn={exe}", plan.qn, "91"))
         finally:
             self.state.busy = False
+
+
+class _Reader(asyncio.Protocol):
+    """What the platform sends on one connection, decoded and dispatched right in the transport's callback:
+    no reader task per connection and no task wake-up per 9014. End of stream or a lost connection sets
+    `lost` and answers every frame still waiting on this link with "lost"."""
+
+    def __init__(self, link: Link) -> None:
+        self.link = link
+        self.decoder = hj212.StreamDecoder()
+        self.lost = asyncio.Event()
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def data_received(self, data: bytes) -> None:
+        for item in self.decoder.feed(data):
+            if isinstance(item, hj212.Frame):
+                self.link._dispatch(item)
+            else:
+                self.link.counters.decode_errors += 1
+
+    def eof_received(self) -> bool | None:
+        self.lose()
+        return None  # the transport closes itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lose()
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def lose(self) -> None:
+        self.lost.set()
+        for fut in self.link._waiting.values():
+            if not fut.done():
+                fut.set_result("lost")
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

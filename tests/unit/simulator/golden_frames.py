@@ -64,7 +64,7 @@ def collect() -> dict[str, Any]:
                     qn = f"{entry.record.data_time}{len(frames) % 1000:03d}"
                     rec = entry.record
                     out = commands.Outgoing(rec.cn, entry.cp, qn, term.settings.st, True, entry.pnum, entry.pno)
-                    frame = link._frame(out, qn)
+                    frame = link._own_frame(out, qn)
                     frames.append(frame)
                     digest.update(frame)
                     link.outbox.done(entry)

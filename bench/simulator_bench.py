@@ -115,7 +115,12 @@ def main() -> None:
         f"dropped {c.dropped}"
     )
     print(f"simulator CPU {cpu:.1f}s = {cpu / wall:.2f} cores; {c.acked / max(cpu, 1e-9):.0f} acked per CPU second")
-    print(f"CPU per frame sent: {cpu * 1e6 / max(c.frames_sent, 1):.0f} us ({c.frames_sent} frames; load {_load()})")
+    user, system = cpu1.ru_utime - cpu0.ru_utime, cpu1.ru_stime - cpu0.ru_stime
+    per = 1e6 / max(c.frames_sent, 1)
+    print(
+        f"CPU per frame sent: {cpu * per:.0f} us (user {user * per:.0f}, system {system * per:.0f}; "
+        f"{c.frames_sent} frames; load {_load()})"
+    )
     backlog = sum(len(link.outbox) for link in running.links)
     lag = min((t._prev for t in running.terminals if t._prev is not None), default=None)
     print(f"still buffered {backlog}; sim clock {running.clock.now():%H:%M:%S}, slowest terminal sampled up to {lag}")

@@ -95,6 +95,17 @@ class ChannelStats:
         if self._folded:
             return
         self._folded = True
+        if self._samples and not self._lo:
+            # Samples only (the usual minute): one transposition serves all three folds.
+            rows = self._samples
+            keys = rows[0].keys()
+            if all(r.keys() == keys for r in rows):
+                columns = list(zip(*(r.values() for r in rows), strict=True))
+                self._lo = dict(zip(keys, map(min, columns), strict=True))
+                self._hi = dict(zip(keys, map(max, columns), strict=True))
+                self._total = dict(zip(keys, map(_sum, columns), strict=True))
+                self._samples = []
+                return
         if self._samples:
             los = his = totals = self._samples
         else:
@@ -174,7 +185,7 @@ class PeriodAggregator:
             key = (ch, flag)
             layout = self._layouts.get(key)
             if layout is None:
-                layout = self._layouts[key] = _period_layout(self.profile, self.kind, ch, flag)
+                layout = self._layouts[key] = _period_layout(self.profile, self.kind, ch, flag)[1:]
             template, ops = layout
             lo, hi, total, first, n = st.lo, st.hi, st.total, st.first, st.n
             args: list[float] = []
@@ -221,8 +232,22 @@ class PeriodAggregator:
 _LO, _HI, _AVG, _COU, _LAST = range(5)
 
 
-def _period_layout(profile: Profile, kind: str, ch: int, flag: str) -> tuple[str, list[tuple[int, str]]]:
-    """A format template of one channel's period items (newline-separated) and what fills each placeholder."""
+def _period_layout(profile: Profile, kind: str, ch: int, flag: str) -> tuple[Profile, str, list[tuple[int, str]]]:
+    """A format template of one channel's period items (newline-separated) and what fills each placeholder
+    (shared by every terminal's aggregators: remembered per profile, kind, channel and flag)."""
+    key = (id(profile), kind, ch, flag)
+    cached = _PERIOD_LAYOUTS.get(key)
+    if cached is None or cached[0] is not profile:
+        if len(_PERIOD_LAYOUTS) > 256:
+            _PERIOD_LAYOUTS.clear()
+        cached = _PERIOD_LAYOUTS[key] = (profile, *_build_period_layout(profile, kind, ch, flag))
+    return cached
+
+
+_PERIOD_LAYOUTS: dict[tuple[int, str, int, str], tuple[Profile, str, list[tuple[int, str]]]] = {}
+
+
+def _build_period_layout(profile: Profile, kind: str, ch: int, flag: str) -> tuple[str, list[tuple[int, str]]]:
     fields = profile.fields[kind]
     items: list[str] = []
     ops: list[tuple[int, str]] = []

@@ -63,6 +63,7 @@ class SiteModel:
             self.lead, self.lag = float(e.params["lead_min"]), float(e.params["lag_min"])
         self._streams = {p.id: noise.stream_id(f"{spec.id}/{p.id}") for p in spec.points}
         self._cache: dict[datetime, dict[str, CircuitTruth]] = {}
+        self._freq: dict[datetime, float] = {}
         self._iv_key: tuple[datetime, int] | None = None
         self._iv: list[Interval] = []
         self._ctl: list[Interval] = []
@@ -128,14 +129,15 @@ class SiteModel:
         hit = self._cache.get(t)
         if hit is not None:
             return hit
-        tick = int(t.timestamp())
+        tick = noise.tick_of(t)
         u = self.u_factor(t)
         out: dict[str, CircuitTruth] = {}
         sum_p = sum_q = prod_p = 0.0
+        blackout = any(e.active(self.start, t) for e in self.scenario.of_type("site_blackout"))
         for p in self.spec.points:
             if p.role == "main":
                 continue
-            ok = self.supply(p, t)
+            ok = not blackout and self._active("power_loss", p, t) is None  # supply(p, t), the blackout once
             load = self._load(p, t, tick) if ok else 0.0
             kw = p.rated_kw * load
             q = kw * math.tan(math.acos(motor_pf(p.pf_nom, load))) if kw > 0 else 0.0
@@ -143,7 +145,7 @@ class SiteModel:
             sum_p, sum_q = sum_p + kw, sum_q + q
             prod_p += kw if p.role == "production" else 0.0
         for p in self.spec.points_of("main"):
-            ok = self.supply(p, t)
+            ok = not blackout and self._active("power_loss", p, t) is None
             day = 1.0 if 7 <= t.hour < 19 else 0.5
             base = p.rated_kw * 0.03 * day * (1.0 + 0.05 * noise.gauss(self.seed, self._streams[p.id], tick))
             kw = (sum_p + 0.3 * prod_p + base) if ok else 0.0
@@ -156,8 +158,13 @@ class SiteModel:
 
     def frequency(self, t: datetime) -> float:
         """Grid frequency: 50 Hz with a slow wander and jitter (the same for every circuit of the site)."""
-        tick = int(t.timestamp())
-        return 50.0 + 0.02 * math.sin(tick / 900.0) + 0.004 * noise.gauss(self.seed, 7, tick)
+        hit = self._freq.get(t)
+        if hit is None:
+            if len(self._freq) > 256:
+                self._freq.clear()
+            tick = noise.tick_of(t)
+            hit = self._freq[t] = 50.0 + 0.02 * math.sin(tick / 900.0) + 0.004 * noise.gauss(self.seed, 7, tick)
+        return hit
 
     def production_on(self, t: datetime) -> bool:
         """Whether the production schedule runs at t (for tests and the manifest)."""

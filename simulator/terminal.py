@@ -88,6 +88,7 @@ class Terminal:
         self.accept_time_set = bool(drift[0].params["accept_time_set"]) if drift else True
         wrong_pw = [e for e in site.scenario.of_type("wrong_password") if self._targets_me(e.role, e.select)]
         self.password = str(wrong_pw[0].params["password"]) if wrong_pw else spec.password
+        self._outages = [e for e in site.scenario.of_type("network_outage") if self._targets_me(e.role, e.select)]
         self.soe = SoeLog()
         self.history = History(max(1, settings.history_minutes // settings.min_interval_min))
         self.aggs = {"minute": PeriodAggregator("minute", profile, settings.sample_s, settings.min_interval_min)}
@@ -112,10 +113,9 @@ class Terminal:
 
     def network_up(self, t: datetime) -> bool:
         """False while a network-outage effect covers this terminal."""
-        return not any(
-            e.active(self.site.start, t) and self._targets_me(e.role, e.select)
-            for e in self.site.scenario.of_type("network_outage")
-        )
+        if not self._outages:  # asked before every frame: most terminals have no outage at all
+            return True
+        return not any(e.active(self.site.start, t) for e in self._outages)
 
     def can_talk(self, t: datetime) -> bool:
         """Powered (or on backup) and the network is there."""

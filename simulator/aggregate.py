@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import reduce
-from operator import add
+from operator import add, itemgetter
 
 from simulator.profile import Profile, channel_code, fmt
 
@@ -95,17 +94,6 @@ class ChannelStats:
         if self._folded:
             return
         self._folded = True
-        if self._samples and not self._lo:
-            # Samples only (the usual minute): one transposition serves all three folds.
-            rows = self._samples
-            keys = rows[0].keys()
-            if all(r.keys() == keys for r in rows):
-                columns = list(zip(*(r.values() for r in rows), strict=True))
-                self._lo = dict(zip(keys, map(min, columns), strict=True))
-                self._hi = dict(zip(keys, map(max, columns), strict=True))
-                self._total = dict(zip(keys, map(_sum, columns), strict=True))
-                self._samples = []
-                return
         if self._samples:
             los = his = totals = self._samples
         else:
@@ -114,21 +102,24 @@ class ChannelStats:
             totals = [p.total for p in self._parts]
         if self._lo:  # folded before and grown since: continue from the running figures
             los, his, totals = [self._lo, *los], [self._hi, *his], [self._total, *totals]
-        self._lo, self._hi, self._total = _column_fold(los, min), _column_fold(his, max), _column_fold(totals, _sum)
+        self._lo, self._hi, self._total = _fold_rows(los, min), _fold_rows(his, max), _fold_rows(totals, add)
         self._samples, self._parts = [], []
 
 
-def _sum(column: tuple[float, ...]) -> float:
-    # Left to right, like a running total (sum() of floats may compensate on newer Pythons).
-    return reduce(add, column)
-
-
-def _column_fold(rows: list[dict[str, float]], fn: Callable[[tuple[float, ...]], float]) -> dict[str, float]:
-    keys = rows[0].keys()
-    if all(r.keys() == keys for r in rows):
-        # The meter builds every sample with the same keys in the same order: fold by column.
-        return dict(zip(keys, map(fn, zip(*(r.values() for r in rows), strict=True)), strict=True))
-    return {k: fn(tuple(r[k] for r in rows)) for k in keys}
+def _fold_rows(rows: list[dict[str, float]], fn: Callable[[float, float], float]) -> dict[str, float]:
+    """Fold rows key by key, left to right: min and max keep the first of equal values (like `v < lo`), add
+    sums in order (like a running total). Rows with the meter's usual key order are folded a row at a time."""
+    keys = tuple(rows[0])
+    if all(tuple(r) == keys for r in rows):
+        acc = list(rows[0].values())
+        for r in rows[1:]:
+            acc = list(map(fn, acc, r.values()))
+        return dict(zip(keys, acc, strict=True))
+    out = dict(rows[0])
+    for r in rows[1:]:
+        for k, v in r.items():
+            out[k] = fn(out[k], v)
+    return out
 
 
 @dataclass
@@ -149,7 +140,7 @@ class PeriodAggregator:
         self.kind, self.profile, self.sample_s, self.minutes = kind, profile, sample_s, minutes
         self.start: datetime | None = None
         self.stats: dict[int, ChannelStats] = {}
-        self._layouts: dict[tuple[int, str], tuple[str, list[tuple[int, str]]]] = {}
+        self._layouts: dict[tuple[int, str], _Layout] = {}
 
     def add(self, t: datetime, per_channel: dict[int, dict[str, float]]) -> Closed | None:
         """Add one sample (labelled t); returns the previous period if t starts a new one."""
@@ -186,19 +177,23 @@ class PeriodAggregator:
             layout = self._layouts.get(key)
             if layout is None:
                 layout = self._layouts[key] = _period_layout(self.profile, self.kind, ch, flag)[1:]
-            template, ops = layout
-            lo, hi, total, first, n = st.lo, st.hi, st.total, st.first, st.n
-            args: list[float] = []
-            for op, c in ops:
-                if op == _LO:
-                    args.append(lo[c])
-                elif op == _HI:
-                    args.append(hi[c])
-                elif op == _AVG:
-                    args.append(total[c] / n)
-                else:
-                    last = end[c] if end is not None and end[c] >= hi[c] else hi[c]
-                    args.append(last - first[c] if op == _COU else last)
+            template, get_lo, get_hi, get_avg, counters, cou_codes, last_codes = layout
+            hi, n = st.hi, st.n
+            last = {}
+            if counters:
+                first = st.first
+                for c in counters:
+                    last[c] = end[c] if end is not None and end[c] >= hi[c] else hi[c]
+                cou = [last[c] - first[c] for c in cou_codes]
+            else:
+                cou = []
+            args = [
+                *get_lo(st.lo),
+                *get_hi(hi),
+                *[x / n for x in get_avg(st.total)],
+                *cou,
+                *[last[c] for c in last_codes],
+            ]
             text = template.format(*args)
             # A negative zero must print as zero (fmt): rare, so only then render item by item.
             items[ch] = self._close_items(st, ch, end, flag) if "=-0" in text else text.split("\n")
@@ -230,9 +225,19 @@ class PeriodAggregator:
 
 
 _LO, _HI, _AVG, _COU, _LAST = range(5)
+# template, getters of the Min, Max and Avg-total values, counter codes, codes of the Cou and of the counter Max values
+_Layout = tuple[
+    str,
+    Callable[[dict[str, float]], tuple[float, ...]],
+    Callable[[dict[str, float]], tuple[float, ...]],
+    Callable[[dict[str, float]], tuple[float, ...]],
+    tuple[str, ...],
+    tuple[str, ...],
+    tuple[str, ...],
+]
 
 
-def _period_layout(profile: Profile, kind: str, ch: int, flag: str) -> tuple[Profile, str, list[tuple[int, str]]]:
+def _period_layout(profile: Profile, kind: str, ch: int, flag: str) -> tuple[Profile, *tuple[object, ...]]:  # type: ignore[valid-type]
     """A format template of one channel's period items (newline-separated) and what fills each placeholder
     (shared by every terminal's aggregators: remembered per profile, kind, channel and flag)."""
     key = (id(profile), kind, ch, flag)
@@ -244,16 +249,27 @@ def _period_layout(profile: Profile, kind: str, ch: int, flag: str) -> tuple[Pro
     return cached
 
 
-_PERIOD_LAYOUTS: dict[tuple[int, str, int, str], tuple[Profile, str, list[tuple[int, str]]]] = {}
+_PERIOD_LAYOUTS: dict[tuple[int, str, int, str], tuple[Profile, *tuple[object, ...]]] = {}  # type: ignore[valid-type]
 
 
-def _build_period_layout(profile: Profile, kind: str, ch: int, flag: str) -> tuple[str, list[tuple[int, str]]]:
+def _getter(codes: list[str]) -> Callable[[dict[str, float]], tuple[float, ...]]:
+    if len(codes) > 1:
+        return itemgetter(*codes)  # type: ignore[return-value]
+    if codes:
+        one = codes[0]
+        return lambda d: (d[one],)
+    return lambda d: ()
+
+
+def _build_period_layout(profile: Profile, kind: str, ch: int, flag: str) -> _Layout:
+    # The placeholders are numbered by group (all Min values, then Max, Avg, Cou, counter Max), so that
+    # the arguments are gathered a group at a time.
     fields = profile.fields[kind]
-    items: list[str] = []
-    ops: list[tuple[int, str]] = []
+    groups: dict[int, list[str]] = {op: [] for op in (_LO, _HI, _AVG, _COU, _LAST)}
+    slots: list[list[tuple[int, int] | str]] = []
     for q in profile.quantities:
         code = channel_code(q.code, ch)
-        parts = []
+        parts: list[tuple[int, int] | str] = []
         for f in fields[q.kind]:
             if f == "Flag":
                 parts.append(f"{code}-Flag={flag}")
@@ -264,10 +280,37 @@ def _build_period_layout(profile: Profile, kind: str, ch: int, flag: str) -> tup
                 op = {"Min": _LO, "Max": _HI, "Avg": _AVG}[f]
             else:
                 continue  # a field the reference rendering ignores too
-            parts.append(f"{code}-{f}={{{len(ops)}:.{q.decimals}f}}")
-            ops.append((op, q.code))
-        items.append(",".join(parts))
-    return "\n".join(items), ops
+            parts.append(f"{code}-{f}=")
+            parts.append((op, len(groups[op])))
+            groups[op].append(q.code)
+        slots.append(parts)
+    offset, start = {}, 0
+    for op in (_LO, _HI, _AVG, _COU, _LAST):
+        offset[op], start = start, start + len(groups[op])
+    decimals = {q.code: q.decimals for q in profile.quantities}
+    items = []
+    for parts in slots:
+        text, fields_text = "", []
+        for part in parts:
+            if isinstance(part, str):
+                if part.endswith("="):
+                    text = part
+                else:
+                    fields_text.append(part)
+            else:
+                op, k = part
+                fields_text.append(f"{text}{{{offset[op] + k}:.{decimals[groups[op][k]]}f}}")
+        items.append(",".join(fields_text))
+    counters = tuple(dict.fromkeys(groups[_COU] + groups[_LAST]))
+    return (
+        "\n".join(items),
+        _getter(groups[_LO]),
+        _getter(groups[_HI]),
+        _getter(groups[_AVG]),
+        counters,
+        tuple(groups[_COU]),
+        tuple(groups[_LAST]),
+    )
 
 
 def realtime_items(profile: Profile, per_channel: dict[int, dict[str, float]], flag: str = "N") -> list[str]:

@@ -9,9 +9,9 @@ flagged D, after the HJ 212-2017 rule for flue-gas periods (表C.16 notes).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from operator import add, itemgetter
+from operator import itemgetter
 
 from simulator.profile import Profile, channel_code, fmt
 
@@ -32,34 +32,27 @@ def period_length(kind: str, minutes: int) -> timedelta:
     return {"minute": timedelta(minutes=minutes), "hour": timedelta(hours=1), "day": timedelta(days=1)}[kind]
 
 
+@dataclass
 class ChannelStats:
-    """Min, max, sum and first values of one channel over a period.
-
-    Samples (and, for hour and day, finished shorter periods) are only kept as they come and folded once,
-    column by column, when the period's figures are first read: far cheaper than updating ~45 running
-    minima, maxima and sums per sample. The fold gives exactly what running updates would (the same
-    comparisons keep the first of equal values, the sums add in the same order).
-    """
-
-    __slots__ = ("_samples", "_parts", "_folded", "_lo", "_hi", "_total", "first", "n", "run_s")
-
-    def __init__(self) -> None:
-        self._samples: list[dict[str, float]] = []  # sample values (each its own lo, hi and total)
-        self._parts: list[ChannelStats] = []  # or finished shorter periods
-        self._folded = True
-        self._lo: dict[str, float] = {}
-        self._hi: dict[str, float] = {}
-        self._total: dict[str, float] = {}
-        self.first: dict[str, float] = {}
-        self.n = 0
-        self.run_s = 0.0
+    lo: dict[str, float] = field(default_factory=dict)
+    hi: dict[str, float] = field(default_factory=dict)
+    total: dict[str, float] = field(default_factory=dict)
+    first: dict[str, float] = field(default_factory=dict)
+    n: int = 0
+    run_s: float = 0.0
 
     def add(self, values: dict[str, float], dt_s: float) -> None:
-        # The caller hands over a fresh dict per sample and never changes it afterwards.
         if self.n == 0:
             self.first = dict(values)
-        self._samples.append(values)
-        self._folded = False
+            self.lo, self.hi, self.total = dict(values), dict(values), dict(values)
+        else:
+            lo, hi, total = self.lo, self.hi, self.total
+            for k, v in values.items():
+                if v < lo[k]:
+                    lo[k] = v
+                elif v > hi[k]:
+                    hi[k] = v
+                total[k] += v
         self.n += 1
         if abs(values.get("P", 0.0)) >= RUN_THRESHOLD_KW:
             self.run_s += dt_s
@@ -69,57 +62,23 @@ class ChannelStats:
         if other.n == 0:
             return
         if self.n == 0:
-            self.first = dict(other.first)
-        self._parts.append(other)
-        self._folded = False
+            self.first, self.lo, self.hi, self.total = (
+                dict(other.first),
+                dict(other.lo),
+                dict(other.hi),
+                dict(other.total),
+            )
+        else:
+            for k, v in other.lo.items():
+                if v < self.lo[k]:
+                    self.lo[k] = v
+            for k, v in other.hi.items():
+                if v > self.hi[k]:
+                    self.hi[k] = v
+            for k, v in other.total.items():
+                self.total[k] += v
         self.n += other.n
         self.run_s += other.run_s
-
-    @property
-    def lo(self) -> dict[str, float]:
-        self._fold()
-        return self._lo
-
-    @property
-    def hi(self) -> dict[str, float]:
-        self._fold()
-        return self._hi
-
-    @property
-    def total(self) -> dict[str, float]:
-        self._fold()
-        return self._total
-
-    def _fold(self) -> None:
-        if self._folded:
-            return
-        self._folded = True
-        if self._samples:
-            los = his = totals = self._samples
-        else:
-            los = [p.lo for p in self._parts]
-            his = [p.hi for p in self._parts]
-            totals = [p.total for p in self._parts]
-        if self._lo:  # folded before and grown since: continue from the running figures
-            los, his, totals = [self._lo, *los], [self._hi, *his], [self._total, *totals]
-        self._lo, self._hi, self._total = _fold_rows(los, min), _fold_rows(his, max), _fold_rows(totals, add)
-        self._samples, self._parts = [], []
-
-
-def _fold_rows(rows: list[dict[str, float]], fn: Callable[[float, float], float]) -> dict[str, float]:
-    """Fold rows key by key, left to right: min and max keep the first of equal values (like `v < lo`), add
-    sums in order (like a running total). Rows with the meter's usual key order are folded a row at a time."""
-    keys = tuple(rows[0])
-    if all(tuple(r) == keys for r in rows):
-        acc = list(rows[0].values())
-        for r in rows[1:]:
-            acc = list(map(fn, acc, r.values()))
-        return dict(zip(keys, acc, strict=True))
-    out = dict(rows[0])
-    for r in rows[1:]:
-        for k, v in r.items():
-            out[k] = fn(out[k], v)
-    return out
 
 
 @dataclass

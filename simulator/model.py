@@ -44,6 +44,9 @@ def _ramp(since: datetime | None, t: datetime, ramp_min: float) -> float:
     return min(1.0, max(0.0, (t - since).total_seconds() / 60.0 / ramp_min))
 
 
+_HOUR = timedelta(hours=1)
+
+
 class SiteModel:
     """The truth for every circuit of one enterprise, as a pure function of time."""
 
@@ -79,6 +82,8 @@ class SiteModel:
 
     def _windows(self, t: datetime) -> tuple[list[Interval], list[Interval]]:
         """(production intervals, control intervals widened by lead/lag) around t, recomputed once an hour."""
+        if self._iv_key is not None and self._iv_key[0] <= t < self._iv_key[0] + _HOUR:
+            return self._iv, self._ctl  # the same hour as last time (asked for every circuit and sample)
         key = (t.replace(minute=0, second=0, microsecond=0), 0)
         if key != self._iv_key:
             self._iv_key = key

@@ -157,18 +157,20 @@ class Sampler:
 
     async def run(self) -> None:
         heap, clock, counters = self._heap, self.clock, self.counters
-        checked: datetime | None = None  # the clock when the previous batch was decided
+        # The clock when the loop last looked (None: never): a terminal due by then was already late when
+        # it could have been stepped; one that fell due during a wait is on time.
+        checked: datetime | None = None
         while not self.stop.is_set():
             now = clock.now()
             if not heap or heap[0][0] > now:
                 delay = clock.real_delay(heap[0][0]) if heap else self.MAX_SLEEP_S
-                checked = None  # whatever is due after the wait was on time
+                checked = now
                 await asyncio.sleep(min(delay, self.MAX_SLEEP_S))
                 continue
             sliced = time.monotonic()
             while heap and heap[0][0] <= now:
                 t, seq, term = heapq.heappop(heap)
-                if counters is not None and checked is not None and t <= checked:
+                if counters is not None and (checked is None or t <= checked):
                     # Behind schedule (CPU): data stay complete, but the operator should see it and lower --accel.
                     counters.lag_s = max(counters.lag_s, int((clock.now() - t).total_seconds()))
                 try:

@@ -100,10 +100,16 @@ class PeriodAggregator:
         self.start: datetime | None = None
         self.stats: dict[int, ChannelStats] = {}
         self._layouts: dict[tuple[int, str], _Layout] = {}
+        self._span: tuple[int, datetime, datetime] | None = None  # (minutes, start, end) of the last bucket
 
     def add(self, t: datetime, per_channel: dict[int, dict[str, float]]) -> Closed | None:
         """Add one sample (labelled t); returns the previous period if t starts a new one."""
-        bucket = period_start(self.kind, t, self.minutes)
+        span = self._span
+        if span is not None and span[0] == self.minutes and span[1] <= t < span[2]:
+            bucket = span[1]  # still the period of the previous sample (period_start would say the same)
+        else:
+            bucket = period_start(self.kind, t, self.minutes)
+            self._span = (self.minutes, bucket, bucket + period_length(self.kind, self.minutes))
         closed = None
         if self.start is not None and bucket != self.start:
             closed = self._close(per_channel)

@@ -230,9 +230,10 @@ class Link:
             return False
         self.outbox.done(entry)
         self.counters.acked += 1
-        self.ack_log.write(
-            mn=self.term.mn, cn=rec.cn, data_time=rec.data_time, pno=entry.pno, qn=entry.qn, platform=self.index
-        )
+        if self.ack_log.enabled:
+            self.ack_log.write(
+                mn=self.term.mn, cn=rec.cn, data_time=rec.data_time, pno=entry.pno, qn=entry.qn, platform=self.index
+            )
         return True
 
     def _dispatch(self, frame: hj212.Frame) -> None:

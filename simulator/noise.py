@@ -29,7 +29,9 @@ def uniform(seed: int, stream: int, tick: int) -> float:
 def gauss(seed: int, stream: int, tick: int) -> float:
     """A standard normal value (Box–Muller on the two 32-bit halves of one mixed word)."""
     # _mix(_key(seed, stream, tick)) written out: this runs several times per sample of every channel.
-    x = ((seed * 0x9E3779B97F4A7C15 + stream * 0xD1B54A32D192ED03 + tick * 0x94D049BB133111EB) + 0x9E3779B97F4A7C15) & _MASK
+    x = (
+        (seed * 0x9E3779B97F4A7C15 + stream * 0xD1B54A32D192ED03 + tick * 0x94D049BB133111EB) + 0x9E3779B97F4A7C15
+    ) & _MASK
     x = ((x ^ (x >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
     x = ((x ^ (x >> 27)) * 0x94D049BB133111EB) & _MASK
     x ^= x >> 31

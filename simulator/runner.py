@@ -226,7 +226,10 @@ async def run(fleet: Fleet, opts: RunOptions, stop: asyncio.Event | None = None)
     stop = stop or asyncio.Event()
     fleet.clock.reset()
     sampler = Sampler(fleet.clock, stop, fleet.counters)
-    tasks: list[asyncio.Task[None]] = [asyncio.create_task(_report(fleet, opts, stop)), asyncio.create_task(sampler.run())]
+    tasks: list[asyncio.Task[None]] = [
+        asyncio.create_task(_report(fleet, opts, stop)),
+        asyncio.create_task(sampler.run()),
+    ]
     by_term: dict[str, list[Link]] = {}
     for link in fleet.links:
         by_term.setdefault(link.term.mn, []).append(link)

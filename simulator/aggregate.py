@@ -141,7 +141,7 @@ class PeriodAggregator:
             key = (ch, flag)
             layout = self._layouts.get(key)
             if layout is None:
-                layout = self._layouts[key] = _period_layout(self.profile, self.kind, ch, flag)[1:]
+                layout = self._layouts[key] = _period_layout(self.profile, self.kind, ch, flag)
             template, get_lo, get_hi, get_avg, counters, cou_codes, last_codes = layout
             hi, n = st.hi, st.n
             last = {}
@@ -202,7 +202,7 @@ _Layout = tuple[
 ]
 
 
-def _period_layout(profile: Profile, kind: str, ch: int, flag: str) -> tuple[Profile, *tuple[object, ...]]:  # type: ignore[valid-type]
+def _period_layout(profile: Profile, kind: str, ch: int, flag: str) -> _Layout:
     """A format template of one channel's period items (newline-separated) and what fills each placeholder
     (shared by every terminal's aggregators: remembered per profile, kind, channel and flag)."""
     key = (id(profile), kind, ch, flag)
@@ -210,16 +210,16 @@ def _period_layout(profile: Profile, kind: str, ch: int, flag: str) -> tuple[Pro
     if cached is None or cached[0] is not profile:
         if len(_PERIOD_LAYOUTS) > 256:
             _PERIOD_LAYOUTS.clear()
-        cached = _PERIOD_LAYOUTS[key] = (profile, *_build_period_layout(profile, kind, ch, flag))
-    return cached
+        cached = _PERIOD_LAYOUTS[key] = (profile, _build_period_layout(profile, kind, ch, flag))
+    return cached[1]
 
 
-_PERIOD_LAYOUTS: dict[tuple[int, str, int, str], tuple[Profile, *tuple[object, ...]]] = {}  # type: ignore[valid-type]
+_PERIOD_LAYOUTS: dict[tuple[int, str, int, str], tuple[Profile, _Layout]] = {}
 
 
 def _getter(codes: list[str]) -> Callable[[dict[str, float]], tuple[float, ...]]:
     if len(codes) > 1:
-        return itemgetter(*codes)  # type: ignore[return-value]
+        return itemgetter(*codes)
     if codes:
         one = codes[0]
         return lambda d: (d[one],)

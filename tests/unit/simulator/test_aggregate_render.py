@@ -1,4 +1,4 @@
-"""The cached-template rendering of real-time and period items equals the item-by-item reference, negative zero included."""
+"""Template rendering of real-time and period items equals the item-by-item reference (negative zero too)."""
 
 from __future__ import annotations
 

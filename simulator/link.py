@@ -301,6 +301,8 @@ class _Reader(asyncio.Protocol):
         self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
     def data_received(self, data: bytes) -> None:
+        if self.lost.is_set():
+            return  # the session is over: nothing may reach the link's next connection
         for item in self.decoder.feed(data):
             if isinstance(item, hj212.Frame):
                 self.link._dispatch(item)
@@ -317,6 +319,8 @@ class _Reader(asyncio.Protocol):
             self.closed.set_result(None)
 
     def lose(self) -> None:
+        if self.lost.is_set():
+            return  # only once: a late connection_lost must not touch the next connection's frames
         self.lost.set()
         for fut in self.link._waiting.values():
             if not fut.done():

@@ -138,11 +138,10 @@ class SiteModel:
         u = self.u_factor(t)
         out: dict[str, CircuitTruth] = {}
         sum_p = sum_q = prod_p = 0.0
-        blackout = any(e.active(self.start, t) for e in self.scenario.of_type("site_blackout"))
         for p in self.spec.points:
             if p.role == "main":
                 continue
-            ok = not blackout and self._active("power_loss", p, t) is None  # supply(p, t), the blackout once
+            ok = self.supply(p, t)
             load = self._load(p, t, tick) if ok else 0.0
             kw = p.rated_kw * load
             q = kw * math.tan(math.acos(motor_pf(p.pf_nom, load))) if kw > 0 else 0.0
@@ -150,7 +149,7 @@ class SiteModel:
             sum_p, sum_q = sum_p + kw, sum_q + q
             prod_p += kw if p.role == "production" else 0.0
         for p in self.spec.points_of("main"):
-            ok = not blackout and self._active("power_loss", p, t) is None
+            ok = self.supply(p, t)
             day = 1.0 if 7 <= t.hour < 19 else 0.5
             base = p.rated_kw * 0.03 * day * (1.0 + 0.05 * noise.gauss(self.seed, self._streams[p.id], tick))
             kw = (sum_p + 0.3 * prod_p + base) if ok else 0.0

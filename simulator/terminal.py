@@ -266,23 +266,26 @@ class Terminal:
 
     def _check_limits(self, label: datetime, values: dict[int, dict[str, float]]) -> list[SoeEvent]:
         """Over-limit SOE on crossing a voltage or current limit, and a clear event on return."""
-        events: list[SoeEvent] = []
+        events = []
         s = self.settings
-        u_high, u_low = s.u_high, s.u_low
         for ch, v in values.items():
             i_rated = self.points[ch].rated_kw * 1000.0 / (3 * U_NOMINAL * self.points[ch].pf_nom)
-            i_limit = i_rated * s.i_high_pct / 100.0
             for ph in PHASES:
-                u, i = v[_U_KEYS[ph]], v[_I_KEYS[ph]]
-                u_over = u > u_high or u < u_low
-                i_over = i > i_limit
-                if not (u_over or i_over or self._limits):  # the usual case: nothing over, nothing to clear
-                    continue
-                u_limit = u_high if u > u_high else u_low
-                for code, over, value, limit in (
-                    (f"U{ph}{ch:02d}", u_over, u, u_limit),
-                    (f"I{ph}{ch:02d}", i_over, i, i_limit),
-                ):
+                checks = (
+                    (
+                        f"U{ph}{ch:02d}",
+                        v[f"U{ph}"] > s.u_high or v[f"U{ph}"] < s.u_low,
+                        v[f"U{ph}"],
+                        s.u_high if v[f"U{ph}"] > s.u_high else s.u_low,
+                    ),
+                    (
+                        f"I{ph}{ch:02d}",
+                        v[f"I{ph}"] > i_rated * s.i_high_pct / 100.0,
+                        v[f"I{ph}"],
+                        i_rated * s.i_high_pct / 100.0,
+                    ),
+                )
+                for code, over, value, limit in checks:
                     if over and code not in self._limits:
                         self._limits.add(code)
                         events.append(
@@ -295,5 +298,3 @@ class Terminal:
 
 
 _NO_FAULTS = MeterFaults()
-_U_KEYS = {ph: f"U{ph}" for ph in PHASES}
-_I_KEYS = {ph: f"I{ph}" for ph in PHASES}

@@ -46,14 +46,14 @@ def test_period_items_match_the_reference_rendering(tiny: bool) -> None:
     assert closes == 7
 
 
-def test_channel_stats_fold_equals_running_min_max_and_left_to_right_sum() -> None:
+def test_channel_stats_keep_min_max_and_a_left_to_right_sum_when_read_between_samples() -> None:
     rng = random.Random(3)
     rows = [{"a": rng.choice([1.0, -0.0, 0.0, rng.random()]), "b": rng.random() * 1e6} for _ in range(50)]
     st = ChannelStats()
     for r in rows[:20]:
         st.add(r, 10)
     assert st.lo["a"] == min(r["a"] for r in rows[:20])
-    for r in rows[20:]:  # read, then grown: the fold continues from the running figures
+    for r in rows[20:]:  # read, then grown
         st.add(r, 10)
     total = 0.0
     for r in rows:

@@ -115,8 +115,12 @@ class PeriodAggregator:
             closed = self._close(per_channel)
         if self.start is None or bucket != self.start:
             self.start, self.stats = bucket, {}
+        stats = self.stats
         for ch, values in per_channel.items():
-            self.stats.setdefault(ch, ChannelStats()).add(values, self.sample_s)
+            st = stats.get(ch)
+            if st is None:  # (setdefault would build a ChannelStats per sample only to drop it)
+                st = stats[ch] = ChannelStats()
+            st.add(values, self.sample_s)
         return closed
 
     def add_period(self, closed: Closed) -> Closed | None:
@@ -128,7 +132,10 @@ class PeriodAggregator:
         if self.start is None or bucket != self.start:
             self.start, self.stats = bucket, {}
         for ch, st in closed.stats.items():
-            self.stats.setdefault(ch, ChannelStats()).merge(st)
+            mine = self.stats.get(ch)
+            if mine is None:
+                mine = self.stats[ch] = ChannelStats()
+            mine.merge(st)
         return result
 
     def _close(self, end_values: dict[int, dict[str, float]]) -> Closed:
@@ -286,16 +293,21 @@ def realtime_items(profile: Profile, per_channel: dict[int, dict[str, float]], f
     if cached is None or cached[0] is not profile:
         if len(_RT_LAYOUTS) > 64:
             _RT_LAYOUTS.clear()
-        cached = _RT_LAYOUTS[key] = (profile, *_realtime_layout(profile, channels, flag))
-    _, template, codes = cached
-    args = [per_channel[ch][c] for ch in channels for c in codes]
-    text = template.format(*args)
+        template, codes = _realtime_layout(profile, channels, flag)
+        cached = _RT_LAYOUTS[key] = (profile, template, _getter(codes))
+    _, template, get = cached
+    if len(channels) == 1:
+        text = template.format(*get(per_channel[channels[0]]))
+    else:
+        text = template.format(*[v for ch in channels for v in get(per_channel[ch])])
     # A negative zero must print as zero (fmt): rare, so only then render item by item.
     return _realtime_items_slow(profile, per_channel, flag) if "=-0" in text else text.split("\n")
 
 
-# (id(profile), channels, flag) → (profile, template, codes of the placeholders per channel)
-_RT_LAYOUTS: dict[tuple[int, tuple[int, ...], str], tuple[Profile, str, list[str]]] = {}
+# (id(profile), channels, flag) → (profile, template, getter of one channel's placeholder values)
+_RT_LAYOUTS: dict[
+    tuple[int, tuple[int, ...], str], tuple[Profile, str, Callable[[dict[str, float]], tuple[float, ...]]]
+] = {}
 
 
 def _realtime_layout(profile: Profile, channels: tuple[int, ...], flag: str) -> tuple[str, list[str]]:

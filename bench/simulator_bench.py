@@ -2,14 +2,18 @@
 
 Runs a fast acknowledging HJ 212 sink in a child process (so its CPU is not counted against the simulator),
 starts the Rugao fleet (or --synthetic N) against it on 127.0.0.1 for --seconds, and prints: terminals,
-time until all links were online, packets acknowledged per second, resends, and the simulator's CPU time.
-Usage: python bench/simulator_bench.py [--seconds 20] [--accel 60] [--limit N]
+time until all links were online, packets acknowledged per second, resends, and the simulator's CPU time per
+frame sent (process CPU, user + system, not wall time: the figure that matters when the simulator shares the
+cores with the platform under test). The end-to-end benchmark's fleet is
+`--limit 120 --mix normal=1 --accel 30`; `--profile FILE` writes a cProfile of the run.
+Usage: python bench/simulator_bench.py [--seconds 20] [--accel 60] [--limit N] [--mix normal=1] [--profile F]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import multiprocessing
 import os
 import resource
@@ -21,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import hj212  # noqa: E402
-from simulator.fleet import build_fleet, default_mix, read_enterprises  # noqa: E402
+from simulator.fleet import build_fleet, default_mix, parse_mix, read_enterprises  # noqa: E402
 from simulator.profile import load_profile  # noqa: E402
 from simulator.runner import RunOptions, build, run  # noqa: E402
 from simulator.terminal import TerminalSettings  # noqa: E402
@@ -48,19 +52,25 @@ def _sink(port_q: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
     asyncio.run(main())
 
 
+def _load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=float, default=20.0)
     ap.add_argument("--accel", type=float, default=60.0)
     ap.add_argument("--limit", type=int)
     ap.add_argument("--no-realtime", action="store_true")
+    ap.add_argument("--mix", help="scenario weights, e.g. normal=1 (default: the simulator's default mix)")
+    ap.add_argument("--profile", type=Path, help="write a cProfile of the run here (adds overhead)")
     args = ap.parse_args()
     q: multiprocessing.Queue = multiprocessing.Queue()  # type: ignore[type-arg]
     sink = multiprocessing.Process(target=_sink, args=(q,), daemon=True)
     sink.start()
     port = q.get(timeout=10)
     rows = read_enterprises(CSV)[: args.limit] if args.limit else read_enterprises(CSV)
-    fleet = build_fleet(rows, default_mix(), 1)
+    fleet = build_fleet(rows, parse_mix(args.mix) if args.mix else default_mix(), 1)
     opts = RunOptions(
         platforms=[("127.0.0.1", port)],
         settings=TerminalSettings(),
@@ -84,8 +94,14 @@ def main() -> None:
         await task
         return all_online, time.monotonic() - t0
 
+    prof = cProfile.Profile() if args.profile else None
     cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    if prof is not None:
+        prof.enable()
     online_s, wall = asyncio.run(go())
+    if prof is not None:
+        prof.disable()
+        prof.dump_stats(str(args.profile))
     cpu1 = resource.getrusage(resource.RUSAGE_SELF)
     c = running.counters
     cpu = (cpu1.ru_utime - cpu0.ru_utime) + (cpu1.ru_stime - cpu0.ru_stime)
@@ -99,6 +115,12 @@ def main() -> None:
         f"dropped {c.dropped}"
     )
     print(f"simulator CPU {cpu:.1f}s = {cpu / wall:.2f} cores; {c.acked / max(cpu, 1e-9):.0f} acked per CPU second")
+    user, system = cpu1.ru_utime - cpu0.ru_utime, cpu1.ru_stime - cpu0.ru_stime
+    per = 1e6 / max(c.frames_sent, 1)
+    print(
+        f"CPU per frame sent: {cpu * per:.0f} us (user {user * per:.0f}, system {system * per:.0f}; "
+        f"{c.frames_sent} frames; load {_load()})"
+    )
     backlog = sum(len(link.outbox) for link in running.links)
     lag = min((t._prev for t in running.terminals if t._prev is not None), default=None)
     print(f"still buffered {backlog}; sim clock {running.clock.now():%H:%M:%S}, slowest terminal sampled up to {lag}")

@@ -67,6 +67,10 @@ class TerminalClock:
 
     def read(self, true_now: datetime) -> datetime:
         """What the terminal's clock shows at true time `true_now`."""
+        if not self.drift_s_per_hour and not self._offset_s:  # an exact clock (most terminals): nothing to add
+            if self._since is None:
+                self._since = true_now
+            return true_now
         return true_now + timedelta(seconds=self.offset(true_now))
 
     def set(self, true_now: datetime, shown: datetime) -> None:

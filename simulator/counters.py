@@ -39,6 +39,7 @@ class AckLog:
 
     def __init__(self, stream: IO[str] | None) -> None:
         self._stream = stream
+        self.enabled = stream is not None
 
     def write(self, *, mn: str, cn: str, data_time: str, pno: int | None, qn: str, platform: int) -> None:
         if self._stream is not None:

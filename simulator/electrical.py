@@ -25,6 +25,11 @@ PHASES = "abc"
 # Key names per phase, built once (this runs for every sample of every channel).
 _KEYS = tuple((ph, f"U{ph}", f"I{ph}", f"P{ph}", f"Q{ph}", f"PF{ph}", f"UA{ph}", f"IA{ph}") for ph in PHASES)
 _U_ANGLE = {"a": 0.0, "b": -120.0, "c": 120.0}
+# Per phase: index, letter, the keys above, voltage angle, its reported value and its radians (all constant).
+_PHASE_ROWS = tuple(
+    (k, *keys, _U_ANGLE[keys[0]], _U_ANGLE[keys[0]] % 360.0, math.radians(_U_ANGLE[keys[0]]))
+    for k, keys in enumerate(_KEYS)
+)
 DEMAND_MINUTES = 15
 COUNTERS = ("EPf", "EPr", "EQf", "EQr")
 
@@ -78,33 +83,37 @@ class Meter:
     def sample(self, t: datetime, truth: CircuitTruth, faults: MeterFaults, freq: float) -> dict[str, float]:
         """Measure at t; returns base quantity code → value (see data/profiles/simulator_default.json)."""
         self._integrate(t)
-        tick = int(t.timestamp())
+        tick = noise.tick_of(t)
         cos_phi = truth.p_kw / math.hypot(truth.p_kw, truth.q_kvar) if truth.p_kw > 0 else 1.0
         phi = math.acos(max(-1.0, min(1.0, cos_phi)))
+        deg_phi = math.degrees(phi)
         v: dict[str, float] = {}
         total_p = total_q = 0.0
         u_phasor: dict[str, complex] = {}
-        for k, (ph, ku, ki, kp, kq, kpf, kua, kia) in enumerate(_KEYS):
+        supply, reversed_phases, zero_current = truth.supply, faults.reversed_phases, faults.zero_current
+        seed, stream, u_offset, imbalance = self.seed, self.stream, self.u_offset, self.imbalance
+        gauss, cos, sin, radians = noise.gauss, math.cos, math.sin, math.radians
+        for k, ph, ku, ki, kp, kq, kpf, kua, kia, angle, angle_shown, angle_rad in _PHASE_ROWS:
             u = 0.0
-            if truth.supply:
-                jitter = 0.002 * noise.gauss(self.seed, self.stream + k, tick)
-                u = U_NOMINAL * truth.u_factor * (1.0 + self.u_offset[k] + jitter)
-            p_true = truth.p_kw * self.imbalance[k] / 3.0
+            if supply:
+                jitter = 0.002 * gauss(seed, stream + k, tick)
+                u = U_NOMINAL * truth.u_factor * (1.0 + u_offset[k] + jitter)
+            p_true = truth.p_kw * imbalance[k] / 3.0
             current = p_true * 1000.0 / (u * cos_phi) if u > 0 and p_true > 0 else 0.0
-            if faults.zero_current:
+            if zero_current:
                 current = 0.0
-            i_angle = _U_ANGLE[ph] - math.degrees(phi)
-            if ph in faults.reversed_phases:
+            i_angle = angle - deg_phi
+            if ph in reversed_phases:
                 i_angle += 180.0  # CT installed backwards: the meter sees the current turned round
-            delta = math.radians(_U_ANGLE[ph] - i_angle)  # angle by which current lags voltage
-            p = u * current * math.cos(delta) / 1000.0
-            q = u * current * math.sin(delta) / 1000.0
+            delta = radians(angle - i_angle)  # angle by which current lags voltage
+            p = u * current * cos(delta) / 1000.0
+            q = u * current * sin(delta) / 1000.0
             s = u * current / 1000.0
             v[ku], v[ki], v[kp], v[kq] = u, current, p, q
             v[kpf] = p / s if s > 0 else 1.0
-            v[kua] = _U_ANGLE[ph] % 360.0 if u > 0 else 0.0
+            v[kua] = angle_shown if u > 0 else 0.0
             v[kia] = i_angle % 360.0 if current > 0 else 0.0
-            u_phasor[ph] = cmath.rect(u, math.radians(_U_ANGLE[ph]))
+            u_phasor[ph] = cmath.rect(u, angle_rad)
             total_p, total_q = total_p + p, total_q + q
         v["Uab"] = abs(u_phasor["a"] - u_phasor["b"])
         v["Ubc"] = abs(u_phasor["b"] - u_phasor["c"])

@@ -13,7 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
+import itertools
 import logging
+import math
+import weakref
 
 import hj212
 from simulator import commands
@@ -56,7 +60,8 @@ class Link:
         self.time_request = time_request
         self.connected = False
         self._qn = hj212.QnGenerator()
-        self._writer: asyncio.StreamWriter | None = None
+        self._heads: dict[tuple[str, str, str, str, bool, bool], str] = {}  # see _own_frame
+        self._writer: asyncio.Transport | None = None
         self._waiting: dict[str, asyncio.Future[str]] = {}
         self._tasks: set[asyncio.Task[None]] = set()  # running history pulls (at most one)
         # One unacknowledged upload at a time on this link, whether from the buffer or a history pull.
@@ -89,6 +94,35 @@ class Link:
             cp=out.cp,
         )
 
+    def _own_frame(self, out: commands.Outgoing, qn: str) -> bytes:
+        """`_frame` for a frame with our own QN and CP text (uploads, history packets, 1013): the header
+        between QN and CP is built once by hj212 per (CN, ST, PW, version, split) and reused."""
+        split = out.pnum is not None
+        cp = out.cp
+        if (
+            not isinstance(cp, str)
+            or "&&" in cp
+            or "\r" in cp
+            or "\n" in cp
+            or (split and not (out.pno is not None and 1 <= out.pno <= out.pnum <= 9999))  # type: ignore[operator]
+        ):
+            return self._frame(out, qn)  # the general builder refuses (or encodes) it
+        term = self.term
+        key = (out.cn, out.st, term.password, term.settings.version, out.ack, split)
+        head = self._heads.get(key)
+        if head is None:
+            if len(self._heads) > 64:
+                self._heads.clear()
+            one = 1 if split else None
+            seg = hj212.build_segment(
+                st=out.st, cn=out.cn, mn=term.mn, pw=term.password, qn=None,
+                version=VERSIONS[term.settings.version], ack=out.ack, pnum=one, pno=one, cp="",
+            )  # fmt: skip
+            head = self._heads[key] = seg[: -len("PNUM=1;PNO=1;CP=&&&&" if split else "CP=&&&&")]
+        if split:
+            return hj212.encode_frame(f"QN={qn};{head}PNUM={out.pnum};PNO={out.pno};CP=&&{cp}&&")
+        return hj212.encode_frame(f"QN={qn};{head}CP=&&{cp}&&")
+
     def _next_qn(self) -> str:
         return self._qn.next(self.term.now(self.clock.now()))
 
@@ -104,7 +138,7 @@ class Link:
             return await self._send_acked_now(out, qn)
 
     async def _send_acked_now(self, out: commands.Outgoing, qn: str) -> bool:
-        frame = self._frame(out, qn)
+        frame = self._own_frame(out, qn)
         s = self.term.settings
         for attempt in range(1 + s.recount):
             if not self._write(frame):
@@ -114,11 +148,10 @@ class Link:
             loop = asyncio.get_running_loop()
             fut: asyncio.Future[str] = loop.create_future()
             self._waiting[qn] = fut
-            handle = loop.call_later(s.overtime_s, _settle, fut, "timeout")
+            _deadlines(loop).add(s.overtime_s, fut)
             try:
                 answer = await fut
             finally:
-                handle.cancel()
                 self._waiting.pop(qn, None)
             if answer == "lost":
                 return False  # the connection went away (or we are stopping): resend on the next one
@@ -137,7 +170,9 @@ class Link:
                 continue
             self.counters.connecting += 1
             try:
-                reader, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), 10.0)
+                loop = asyncio.get_running_loop()
+                connecting = loop.create_connection(lambda: _Reader(self), self.host, self.port)
+                writer, reader = await asyncio.wait_for(connecting, 10.0)
             except (OSError, TimeoutError):
                 self.counters.connect_failures += 1
                 await _wait(stop, self.reconnect_s)
@@ -157,13 +192,12 @@ class Link:
                     task.cancel()
                 writer.close()
                 with contextlib.suppress(OSError, ConnectionError):
-                    await writer.wait_closed()
+                    await reader.closed
             if not stop.is_set():
                 await _wait(stop, self.reconnect_s if self.term.can_talk(self.clock.now()) else poll)
 
-    async def _session(self, reader: asyncio.StreamReader, stop: asyncio.Event, poll: float) -> None:
-        lost = asyncio.Event()
-        read_task = asyncio.create_task(self._read(reader, lost))
+    async def _session(self, reader: _Reader, stop: asyncio.Event, poll: float) -> None:
+        lost = reader.lost
         # Stopping closes the socket at once, so nothing waits out an OverTime on the way down.
         watch = asyncio.create_task(stop.wait())
         watch.add_done_callback(lambda _: self._writer.close() if self._writer is not None else None)
@@ -185,9 +219,7 @@ class Link:
                     return
         finally:
             watch.cancel()
-            read_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await read_task
+            reader.lose()  # whatever still waits for an answer on this connection gets "lost"
 
     async def _send_entry(self, entry: Entry) -> bool:
         if entry.qn is None:
@@ -198,30 +230,11 @@ class Link:
             return False
         self.outbox.done(entry)
         self.counters.acked += 1
-        self.ack_log.write(
-            mn=self.term.mn, cn=rec.cn, data_time=rec.data_time, pno=entry.pno, qn=entry.qn, platform=self.index
-        )
+        if self.ack_log.enabled:
+            self.ack_log.write(
+                mn=self.term.mn, cn=rec.cn, data_time=rec.data_time, pno=entry.pno, qn=entry.qn, platform=self.index
+            )
         return True
-
-    async def _read(self, reader: asyncio.StreamReader, lost: asyncio.Event) -> None:
-        decoder = hj212.StreamDecoder()
-        try:
-            while True:
-                data = await reader.read(65536)
-                if not data:
-                    return
-                for item in decoder.feed(data):
-                    if isinstance(item, hj212.Frame):
-                        self._dispatch(item)
-                    else:
-                        self.counters.decode_errors += 1
-        except (OSError, ConnectionError):
-            return
-        finally:
-            lost.set()
-            for fut in self._waiting.values():
-                if not fut.done():
-                    fut.set_result("lost")
 
     def _dispatch(self, frame: hj212.Frame) -> None:
         if frame.cn in ("9014", "9013"):
@@ -276,6 +289,44 @@ class Link:
             self.state.busy = False
 
 
+class _Reader(asyncio.Protocol):
+    """What the platform sends on one connection, decoded and dispatched right in the transport's callback:
+    no reader task per connection and no task wake-up per 9014. End of stream or a lost connection sets
+    `lost` and answers every frame still waiting on this link with "lost"."""
+
+    def __init__(self, link: Link) -> None:
+        self.link = link
+        self.decoder = hj212.StreamDecoder()
+        self.lost = asyncio.Event()
+        self.closed: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def data_received(self, data: bytes) -> None:
+        if self.lost.is_set():
+            return  # the session is over: nothing may reach the link's next connection
+        for item in self.decoder.feed(data):
+            if isinstance(item, hj212.Frame):
+                self.link._dispatch(item)
+            else:
+                self.link.counters.decode_errors += 1
+
+    def eof_received(self) -> bool | None:
+        self.lose()
+        return None  # the transport closes itself
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lose()
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def lose(self) -> None:
+        if self.lost.is_set():
+            return  # only once: a late connection_lost must not touch the next connection's frames
+        self.lost.set()
+        for fut in self.link._waiting.values():
+            if not fut.done():
+                fut.set_result("lost")
+
+
 async def _wait(stop: asyncio.Event, seconds: float) -> None:
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop.wait(), seconds)
@@ -284,3 +335,49 @@ async def _wait(stop: asyncio.Event, seconds: float) -> None:
 def _settle(fut: asyncio.Future[str], value: str) -> None:
     if not fut.done():
         fut.set_result(value)
+
+
+class _Deadlines:
+    """The OverTime of every frame in flight on one event loop, on a single timer.
+
+    One timer per frame (armed, then cancelled by nearly every 9014) costs more than building the frame; here
+    a frame only joins a heap. The timer is armed at the earliest deadline; when it fires, answered frames
+    at the head are dropped and unanswered ones past their deadline get "timeout" (exactly when their own
+    timer would have fired), then it is armed again at the next pending deadline, usually OverTime later.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._heap: list[tuple[float, int, asyncio.Future[str]]] = []
+        self._seq = itertools.count()
+        self._handle: asyncio.TimerHandle | None = None
+        self._when = math.inf
+
+    def add(self, delay: float, fut: asyncio.Future[str]) -> None:
+        when = self._loop.time() + delay
+        heapq.heappush(self._heap, (when, next(self._seq), fut))
+        if when < self._when:
+            self._arm(when)
+
+    def _arm(self, when: float) -> None:
+        if self._handle is not None:
+            self._handle.cancel()
+        self._when, self._handle = when, self._loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._handle, self._when = None, math.inf
+        heap, now = self._heap, self._loop.time()
+        while heap and (heap[0][2].done() or heap[0][0] <= now):
+            _settle(heapq.heappop(heap)[2], "timeout")
+        if heap:
+            self._arm(heap[0][0])
+
+
+_DEADLINES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Deadlines] = weakref.WeakKeyDictionary()
+
+
+def _deadlines(loop: asyncio.AbstractEventLoop) -> _Deadlines:
+    found = _DEADLINES.get(loop)
+    if found is None:
+        found = _DEADLINES[loop] = _Deadlines(loop)
+    return found

@@ -44,6 +44,9 @@ def _ramp(since: datetime | None, t: datetime, ramp_min: float) -> float:
     return min(1.0, max(0.0, (t - since).total_seconds() / 60.0 / ramp_min))
 
 
+_HOUR = timedelta(hours=1)
+
+
 class SiteModel:
     """The truth for every circuit of one enterprise, as a pure function of time."""
 
@@ -63,6 +66,7 @@ class SiteModel:
             self.lead, self.lag = float(e.params["lead_min"]), float(e.params["lag_min"])
         self._streams = {p.id: noise.stream_id(f"{spec.id}/{p.id}") for p in spec.points}
         self._cache: dict[datetime, dict[str, CircuitTruth]] = {}
+        self._freq: dict[datetime, float] = {}
         self._iv_key: tuple[datetime, int] | None = None
         self._iv: list[Interval] = []
         self._ctl: list[Interval] = []
@@ -78,6 +82,8 @@ class SiteModel:
 
     def _windows(self, t: datetime) -> tuple[list[Interval], list[Interval]]:
         """(production intervals, control intervals widened by lead/lag) around t, recomputed once an hour."""
+        if self._iv_key is not None and self._iv_key[0] <= t < self._iv_key[0] + _HOUR:
+            return self._iv, self._ctl  # the same hour as last time (asked for every circuit and sample)
         key = (t.replace(minute=0, second=0, microsecond=0), 0)
         if key != self._iv_key:
             self._iv_key = key
@@ -128,7 +134,7 @@ class SiteModel:
         hit = self._cache.get(t)
         if hit is not None:
             return hit
-        tick = int(t.timestamp())
+        tick = noise.tick_of(t)
         u = self.u_factor(t)
         out: dict[str, CircuitTruth] = {}
         sum_p = sum_q = prod_p = 0.0
@@ -156,8 +162,13 @@ class SiteModel:
 
     def frequency(self, t: datetime) -> float:
         """Grid frequency: 50 Hz with a slow wander and jitter (the same for every circuit of the site)."""
-        tick = int(t.timestamp())
-        return 50.0 + 0.02 * math.sin(tick / 900.0) + 0.004 * noise.gauss(self.seed, 7, tick)
+        hit = self._freq.get(t)
+        if hit is None:
+            if len(self._freq) > 256:
+                self._freq.clear()
+            tick = noise.tick_of(t)
+            hit = self._freq[t] = 50.0 + 0.02 * math.sin(tick / 900.0) + 0.004 * noise.gauss(self.seed, 7, tick)
+        return hit
 
     def production_on(self, t: datetime) -> bool:
         """Whether the production schedule runs at t (for tests and the manifest)."""

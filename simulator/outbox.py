@@ -8,6 +8,7 @@ packet is dropped and counted (the notice asks for at least 4,000 records; the d
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections import deque
 from dataclasses import dataclass
 
@@ -76,17 +77,17 @@ class Outbox:
                 break
 
     async def wait(self, timeout: float) -> None:
-        """Wait until something is queued, or the timeout passes (a bare future: no task per wait)."""
+        """Wait until something is queued, or at most `timeout` (a bare future: no task per wait; the timeout
+        comes from a tick shared by every idle buffer of the loop, so it may end the wait sooner)."""
         if len(self):
             return
         loop = asyncio.get_running_loop()
         fut: asyncio.Future[None] = loop.create_future()
         self._waiter = fut
-        handle = loop.call_later(timeout, _settle, fut)
+        _ticker(loop, timeout).add(fut)
         try:
             await fut
         finally:
-            handle.cancel()
             self._waiter = None
 
     def snapshot(self) -> list[Entry]:
@@ -97,3 +98,37 @@ class Outbox:
 def _settle(fut: asyncio.Future[None]) -> None:
     if not fut.done():
         fut.set_result(None)
+
+
+class _Ticker:
+    """Ends the waits of idle buffers every `period` seconds: one timer for the whole fleet instead of one
+    armed (and mostly cancelled) per wait. It stops when nobody waits."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, period: float) -> None:
+        self._loop, self._period = loop, period
+        self._waiting: list[asyncio.Future[None]] = []
+        self._handle: asyncio.TimerHandle | None = None
+
+    def add(self, fut: asyncio.Future[None]) -> None:
+        self._waiting.append(fut)
+        if self._handle is None:
+            self._handle = self._loop.call_later(self._period, self._tick)
+
+    def _tick(self) -> None:
+        waiting, self._waiting = self._waiting, []
+        for fut in waiting:
+            _settle(fut)
+        self._handle = self._loop.call_later(self._period, self._tick) if waiting else None
+
+
+_TICKERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[float, _Ticker]] = weakref.WeakKeyDictionary()
+
+
+def _ticker(loop: asyncio.AbstractEventLoop, period: float) -> _Ticker:
+    per_loop = _TICKERS.get(loop)
+    if per_loop is None:
+        per_loop = _TICKERS[loop] = {}
+    found = per_loop.get(period)
+    if found is None:
+        found = per_loop[period] = _Ticker(loop, period)
+    return found

@@ -82,11 +82,13 @@ def pack(head: str, items: list[str], limit: int = CP_LIMIT) -> list[str]:
     `head` is e.g. "DataTime=20261128083000"; an item too long on its own still gets a packet of its own.
     """
     packets: list[str] = []
-    current = head
+    parts = [head]
+    size = len(head)  # len(";".join(parts)): the text the reference loop would hold
     for item in items:
-        if len(current) + 1 + len(item) > limit and current != head:
-            packets.append(current)
-            current = head
-        current = f"{current};{item}"
-    packets.append(current)
+        if size + 1 + len(item) > limit and len(parts) > 1:
+            packets.append(";".join(parts))
+            parts, size = [head], len(head)
+        parts.append(item)
+        size += 1 + len(item)
+    packets.append(";".join(parts))
     return packets

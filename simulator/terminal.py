@@ -88,6 +88,11 @@ class Terminal:
         self.accept_time_set = bool(drift[0].params["accept_time_set"]) if drift else True
         wrong_pw = [e for e in site.scenario.of_type("wrong_password") if self._targets_me(e.role, e.select)]
         self.password = str(wrong_pw[0].params["password"]) if wrong_pw else spec.password
+        self._fault_effects = [
+            e for e in site.scenario.effects if e.type in ("ct_reversed", "zero_current", "flatline")
+        ]
+        self._gps = f"GPS-Lng={enterprise.lng:.6f},GPS-Lat={enterprise.lat:.6f}"
+        self._outages = [e for e in site.scenario.of_type("network_outage") if self._targets_me(e.role, e.select)]
         self.soe = SoeLog()
         self.history = History(max(1, settings.history_minutes // settings.min_interval_min))
         self.aggs = {"minute": PeriodAggregator("minute", profile, settings.sample_s, settings.min_interval_min)}
@@ -112,10 +117,9 @@ class Terminal:
 
     def network_up(self, t: datetime) -> bool:
         """False while a network-outage effect covers this terminal."""
-        return not any(
-            e.active(self.site.start, t) and self._targets_me(e.role, e.select)
-            for e in self.site.scenario.of_type("network_outage")
-        )
+        if not self._outages:  # asked before every frame: most terminals have no outage at all
+            return True
+        return not any(e.active(self.site.start, t) for e in self._outages)
 
     def can_talk(self, t: datetime) -> bool:
         """Powered (or on backup) and the network is there."""
@@ -131,11 +135,13 @@ class Terminal:
             listener(record)
 
     def record(self, cn: str, kind: str, when: datetime, items: list[str], urgent: bool = False) -> Record:
-        packets = pack(f"DataTime={data_time(when)}", items, self.settings.cp_limit)
-        return Record(cn, data_time(when), tuple(packets), kind, urgent)
+        stamp = data_time(when)
+        return Record(cn, stamp, tuple(pack(f"DataTime={stamp}", items, self.settings.cp_limit)), kind, urgent)
 
     def soe_records(self, events: list[SoeEvent]) -> list[Record]:
         """Events grouped by second: one CN 3020 record per second."""
+        if not events:
+            return []
         by_second: dict[str, list[SoeEvent]] = {}
         for ev in events:
             by_second.setdefault(data_time(ev.time), []).append(ev)
@@ -207,6 +213,8 @@ class Terminal:
         return out + self._sample(t)
 
     def _faults(self, point: PointSpec, t: datetime) -> MeterFaults:
+        if not self._fault_effects:
+            return _NO_FAULTS  # the meter only reads it
         f = MeterFaults()
         for e in self.site.scenario.effects:
             if e.type not in ("ct_reversed", "zero_current", "flatline") or not e.active(self.site.start, t):
@@ -233,8 +241,7 @@ class Terminal:
         out = self.soe_records(self._check_limits(label, values))
         second_of_day = t.hour * 3600 + t.minute * 60 + t.second
         if second_of_day % self.settings.rtd_interval_s == 0 and self.realtime_wanted:
-            gps = f"GPS-Lng={self.enterprise.lng:.6f},GPS-Lat={self.enterprise.lat:.6f}"
-            out.append(self.record("2011", "realtime", label, [gps] + realtime_items(self.profile, values)))
+            out.append(self.record("2011", "realtime", label, [self._gps, *realtime_items(self.profile, values)]))
             if self.status_wanted:
                 rs = [f"SB{ch:02d}-RS={int(abs(v['P']) >= 0.5)}" for ch, v in sorted(values.items())]
                 out.append(self.record("2021", "status", label, rs))
@@ -288,3 +295,6 @@ class Terminal:
                         self._limits.discard(code)
                         events.append(self.soe.add(label, "over_limit_clear", code=code, value=f"{value:.2f}"))
         return events
+
+
+_NO_FAULTS = MeterFaults()

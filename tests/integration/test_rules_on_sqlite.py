@@ -18,6 +18,7 @@ from monitoring.readings.models import Reading, ReadingKind
 from monitoring.registry.models import AssociationParams, FacilityKind
 from monitoring.rules.config import load_defaults
 from monitoring.rules.service import Emergency, Stores, evaluate_rules
+from monitoring.rules.state_buffer import BufferedRuleState
 from monitoring.rules.store_inputs import StoreRuleInputs, note_late_readings
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
@@ -123,8 +124,8 @@ def test_fast_reader_returns_what_the_repository_returns(tmp_path: Path) -> None
         store.close()
 
 
-def test_each_enterprise_is_evaluated_in_one_transaction_and_a_failure_leaves_nothing_half_written(
-    tmp_path: Path,
+def test_a_tick_writes_rule_state_in_one_transaction_and_a_failing_enterprise_leaves_none(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     path = tmp_path / "gk.db"
     store = open_store(path)
@@ -136,24 +137,29 @@ def test_each_enterprise_is_evaluated_in_one_transaction_and_a_failure_leaves_no
         inputs = StoreRuleInputs(store, rules.state, "rugao")
         config = inputs.config(load_defaults())
         stores = Stores(inputs, rules.state, rules.alarms, rules.audit, rules.reports)
-        entered: list[int] = []
-        real_put = rules.state.put
+        real_put = BufferedRuleState.put
 
-        def put_then_fail_for_e2(key: str, value: dict[str, object]) -> None:
-            real_put(key, value)  # written inside e2's transaction, then e2 fails
+        def put_then_fail_for_e2(self: BufferedRuleState, key: str, value: dict[str, object]) -> None:
+            real_put(self, key, value)  # buffered for e2, then e2's evaluation fails
             if "e2" in key:
                 raise RuntimeError("bug while evaluating e2")
 
-        rules.state.put = put_then_fail_for_e2  # type: ignore[method-assign]
+        monkeypatch.setattr(BufferedRuleState, "put", put_then_fail_for_e2)
+        commits: list[int] = []
 
         def transaction() -> object:
-            entered.append(1)
+            commits.append(1)
             return db.write()
 
+        puts: list[str] = []
+        real_state_put = rules.state.put
+        monkeypatch.setattr(rules.state, "put", lambda key, value: (puts.append(key), real_state_put(key, value)))
+        # When one tick evaluates both enterprises
         result = evaluate_rules(stores, config, Emergency(), T0 + timedelta(minutes=30), transaction=transaction)  # type: ignore[arg-type]
-        # Then one transaction per enterprise; e2 failed and its rule state was rolled back, e1's was kept
-        assert len(entered) == 2
+        # Then e2 failed, the tick's state went to the store in one transaction at its end, and none of it is e2's
         assert result.failed == ["e2"]
+        assert len(commits) == 1
+        assert "tick" in puts and any("e1" in k for k in puts) and not any("e2" in k for k in puts)
         keys = [r[0] for r in db.conn.execute("SELECT key FROM rule_state").fetchall()]
         assert any("e1" in k for k in keys) and not any("e2" in k for k in keys)
     finally:

@@ -1,0 +1,70 @@
+"""Rule-state writes of one evaluation tick, kept in memory and written together at its end.
+
+Every enterprise writes two or three small documents per tick (watermarks, status, daily figures). Written one by
+one they cost a commit each (an fsync on sqlite), and wrapping each enterprise in a transaction held the store's
+write lock through the enterprise's whole evaluation, stalling the decode worker (measured: 11 % of its time
+waiting). Buffered, a tick writes its state in one short transaction.
+
+Safe because the documents are the engine's own resumable state: if a tick dies before its flush, the next tick
+starts from the older watermarks and re-derives the same findings (evaluation is deterministic, and alarm
+reconciliation neither raises twice nor resets a window). Alarms and audit entries are not buffered.
+"""
+
+from __future__ import annotations
+
+import json
+from contextlib import AbstractContextManager
+from typing import Any
+
+from monitoring.rules.ports import RuleStateRepository
+
+_DELETED = None
+
+
+class BufferedRuleState:
+    """A RuleStateRepository view whose writes stay in memory until `flush` (or `merge` into a parent buffer)."""
+
+    def __init__(self, inner: RuleStateRepository | BufferedRuleState) -> None:
+        self.inner = inner
+        self.pending: dict[str, str | None] = {}  # key → JSON text, or None for a delete
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        if key in self.pending:
+            text = self.pending[key]
+            return None if text is _DELETED else dict(json.loads(text))
+        return self.inner.get(key)
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        # Serialised now, as a store would: later changes to `value` by the caller are not written.
+        self.pending[key] = json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+    def delete(self, key: str) -> None:
+        self.pending[key] = _DELETED
+
+    def keys(self, prefix: str) -> list[str]:
+        found = {k for k in self.inner.keys(prefix)}
+        for key, text in self.pending.items():
+            if key.startswith(prefix):
+                (found.discard if text is _DELETED else found.add)(key)
+        return sorted(found)
+
+    def merge(self) -> None:
+        """Hand the writes to the parent buffer (an enterprise that finished into the tick)."""
+        if not isinstance(self.inner, BufferedRuleState):
+            raise TypeError("merge() needs a parent buffer; use flush() on the outermost one")
+        self.inner.pending.update(self.pending)
+        self.pending.clear()
+
+    def flush(self, transaction: AbstractContextManager[Any]) -> int:
+        """Write everything buffered to the repository inside `transaction`; returns how many documents."""
+        if isinstance(self.inner, BufferedRuleState):
+            raise TypeError("flush() is for the outermost buffer; use merge() on a nested one")
+        items = list(self.pending.items())
+        with transaction:
+            for key, text in items:
+                if text is _DELETED:
+                    self.inner.delete(key)
+                else:
+                    self.inner.put(key, json.loads(text))
+        self.pending.clear()
+        return len(items)

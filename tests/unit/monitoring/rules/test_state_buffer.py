@@ -1,0 +1,68 @@
+"""The tick's write-behind rule state: reads see buffered writes, nothing reaches the store before flush."""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+import pytest
+
+from monitoring.rules.state_buffer import BufferedRuleState
+from monitoring.storage.rules_memory import MemoryRulesStores
+
+pytestmark = pytest.mark.unit
+
+
+def test_writes_stay_in_memory_until_flush_and_reads_see_them() -> None:
+    store = MemoryRulesStores().state
+    store.put("a", {"v": 1})
+    store.put("gone", {"v": 0})
+    tick = BufferedRuleState(store)
+    doc = {"v": 2}
+    tick.put("a", doc)
+    doc["v"] = 99  # a caller changing its dict after put does not change what is written
+    tick.put("b", {"v": 3})
+    tick.delete("gone")
+    assert tick.get("a") == {"v": 2} and tick.get("b") == {"v": 3} and tick.get("gone") is None
+    assert tick.keys("") == ["a", "b"]
+    assert store.get("a") == {"v": 1} and store.get("b") is None and store.get("gone") == {"v": 0}
+    assert tick.flush(nullcontext()) == 3
+    assert store.get("a") == {"v": 2} and store.get("b") == {"v": 3} and store.get("gone") is None
+
+
+def test_a_nested_buffer_reaches_its_parent_only_when_merged() -> None:
+    store = MemoryRulesStores().state
+    tick = BufferedRuleState(store)
+    kept, dropped = BufferedRuleState(tick), BufferedRuleState(tick)
+    kept.put("e1", {"ok": True})
+    dropped.put("e2", {"ok": False})
+    kept.merge()  # e2's buffer is simply never merged (its enterprise failed)
+    assert tick.get("e1") == {"ok": True} and tick.get("e2") is None
+    tick.flush(nullcontext())
+    assert store.keys("") == ["e1"]
+    with pytest.raises(TypeError):
+        tick.merge()
+    with pytest.raises(TypeError):
+        kept.flush(nullcontext())
+
+
+def test_a_failed_flush_keeps_the_writes() -> None:
+    class Broken:
+        def __enter__(self) -> None:
+            return None
+
+        def __exit__(self, *exc: object) -> bool:
+            return False
+
+    store = MemoryRulesStores().state
+    tick = BufferedRuleState(store)
+    tick.put("a", {"v": 1})
+    real_put = store.put
+
+    def fail(key: str, value: dict[str, object]) -> None:
+        raise OSError("disk full")
+
+    store.put = fail  # type: ignore[method-assign]
+    with pytest.raises(OSError):
+        tick.flush(Broken())
+    store.put = real_put  # type: ignore[method-assign]
+    assert tick.get("a") == {"v": 1}

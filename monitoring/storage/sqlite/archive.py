@@ -16,6 +16,7 @@ from monitoring.storage.base.archive import ArchiveRepositoryBase
 from monitoring.storage.sqlite.db import Database
 
 _COLUMNS = "mn, seq, received_at, prev_hash, hash, raw, meta"
+_HEAD = "SELECT seq, hash FROM archive_frame WHERE mn = ? ORDER BY seq DESC LIMIT 1"  # on the (mn, seq) key
 _INSERT = (
     "INSERT INTO archive_frame (mn, seq, received_at, dedupe_key, prev_hash, hash, raw, meta) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
@@ -123,12 +124,12 @@ class SqliteArchiveRepository(ArchiveRepositoryBase):
             existing.update((row[0], _row_to_record(row[1:])) for row in rows)
         heads: dict[str, tuple[str, int]] = {}  # mn → (hash, seq) of its newest link
         mns = sorted({f.mn for f, key in zip(frames, keys, strict=True) if key not in existing})
-        for chunk in _chunks(mns):
-            # max(seq) with a bare column: sqlite returns that column from the row holding the maximum
-            rows = conn.execute(
-                f"SELECT mn, max(seq), hash FROM archive_frame WHERE mn IN ({_marks(chunk)}) GROUP BY mn", chunk
-            ).fetchall()
-            heads.update((mn, (hash_, int(seq))) for mn, seq, hash_ in rows)
+        for mn in mns:
+            # One indexed probe per terminal: a `max(seq) … WHERE mn IN (…) GROUP BY mn` over the batch was planned
+            # on the (mn, received_at) index and read every link of each terminal (7.8 s at 33,000 links).
+            row = conn.execute(_HEAD, (mn,)).fetchone()
+            if row is not None:
+                heads[mn] = (row[1], int(row[0]))
         out: list[ArchivedFrame] = []
         new_rows: list[tuple[Any, ...]] = []
         for frame, key in zip(frames, keys, strict=True):

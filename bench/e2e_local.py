@@ -81,14 +81,22 @@ def throughput(base: Path, limit: int, accel: float, seconds: float, warmup: flo
         f"window {dt:.1f} s"
     )
     print(f"  acknowledged (listener → durable queue): {acked:,.0f} frames/s")
-    print(f"  decoded end to end (queue → decode → store): {decoded:,.0f} frames/s; queue left {s1['queue']['depth']}")
+    print(
+        f"  decoded end to end (queue → decode → store): {decoded:,.0f} frames/s; queue depth "
+        f"{s0['queue']['depth']:,} at the window's start → {s1['queue']['depth']:,} at its end"
+    )
     print(f"  rule evaluations: {ev['runs']} (last {ev['last_seconds']:.2f} s, {ev['skipped']} ticks coalesced)")
     print(f"  simulator: online {sim.get('online')}, sent {sim.get('frames_sent')}, buffered {sim.get('buffered')}")
     acked_n = acked * dt
     decoded_n = decoded * dt
+    decoders = [n for n in pids if n.startswith("decode-")]
+    if len(decoders) > 1:  # their sum is what a decoded frame cost
+        c0["decode workers"] = sum(c0[n] for n in decoders)
+        c1["decode workers"] = sum(c1[n] for n in decoders)
+        pids = {**pids, "decode workers": 0}
     for name in pids:
         used = c1[name] - c0[name]
-        per = decoded_n if name in ("decode worker", "rules worker") else acked_n
+        per = decoded_n if name.startswith(("decode", "rules")) else acked_n
         basis = "decoded" if per is decoded_n else "acknowledged"
         print(
             f"  CPU {name:<14} {used / dt * 100:5.1f} % of a core"
@@ -128,7 +136,7 @@ def latency(base: Path, accel: float) -> None:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--enterprises", type=int, default=120, help="throughput fleet (first N of the Rugao list)")
+    p.add_argument("--enterprises", type=int, default=140, help="throughput fleet (first N of the Rugao list)")
     p.add_argument("--accel", type=float, default=30.0, help="throughput acceleration")
     p.add_argument("--seconds", type=float, default=40.0, help="throughput measuring window (wall)")
     p.add_argument("--warmup", type=float, default=30.0, help="wall seconds before the window (steady state)")

@@ -26,7 +26,7 @@ from iot_ingest.server import Server
 from local.config import LocalSettings
 from local.ports import RegistryDirectory, StoreCommandQueue, StoreEventSink
 from local.queue import FrameQueue, QueueSink
-from local.workers import DRAIN_TIMEOUT_S, Worker, configure_handlers, decode_main, rules_main
+from local.workers import CONTEXT, DRAIN_TIMEOUT_S, Worker, configure_handlers, decode_main, rules_main
 
 log = logging.getLogger("local")
 DB_FILE = "gongkuang.db"
@@ -58,9 +58,13 @@ class Platform:
         self.clock = configure_handlers(s)  # creates the timeline the workers then read
         self.store = _wiring.get_store()
         self.queue = FrameQueue(self.data_dir / QUEUE_FILE)
-        self.decode_worker = Worker("decode", decode_main, s)
+        wake = CONTEXT.Event()  # set by the queue's writer after each commit; every decode worker waits on it
+        self.decode_workers = [
+            Worker(f"decode-{i}", decode_main, s, wake=wake, extra=(i, s.decode_workers))
+            for i in range(s.decode_workers)
+        ]
         self.rules_worker = Worker("rules", rules_main, s)
-        self.workers = [self.decode_worker, self.rules_worker]
+        self.workers = [*self.decode_workers, self.rules_worker]
         cli = {k: v for k, v in self.ingest_table.items()}
         cli.update(host=s.host, port=s.port, health_port=s.health_port, log_level=s.log_level)
         cli.setdefault("listener_id", "local")
@@ -72,7 +76,7 @@ class Platform:
         self.events = StoreEventSink(self.store)
         self.server = Server(
             self.listener_settings,
-            sink=QueueSink(self.queue, self.decode_worker.wake),
+            sink=QueueSink(self.queue, wake),
             directory=RegistryDirectory(self.store),
             commands=StoreCommandQueue(self.store, self.clock),
             leases=MemoryLeases(),
@@ -83,7 +87,7 @@ class Platform:
     def status(self) -> dict[str, Any]:
         """What the console and the tests read (also written to DATA_DIR/status.json)."""
         metrics = self.server.metrics.snapshot()
-        decode, rules = self.decode_worker.status, self.rules_worker.status
+        rules = self.rules_worker.status
         return {
             "pid": os.getpid(),
             "port": self.server.port,
@@ -94,7 +98,7 @@ class Platform:
             "frames_in": metrics.get("frames_in", 0),
             "acks": metrics.get("acks", 0),
             "queue": self.queue.counters() | {"depth": self.queue.depth()},
-            "decoded": decode.get("processed", 0),
+            "decoded": sum(int(w.status.get("processed", 0)) for w in self.decode_workers),
             "workers": {
                 w.name: {"pid": w.pid, "alive": w.alive(), "restarts": w.restarts}
                 | {k: v for k, v in w.status.items() if k != "jobs"}
@@ -149,7 +153,8 @@ class Platform:
     async def run(self) -> None:
         self._build()
         loop = asyncio.get_running_loop()
-        self.decode_worker.start()
+        for worker in self.decode_workers:
+            worker.start()
         left = self.queue.depth()
         if left:
             log.info("resuming frames queued before the last stop", extra={"fields": {"frames": left}})
@@ -178,7 +183,7 @@ class Platform:
         await self.server.shutdown()
         reporter.cancel()
         await asyncio.to_thread(self.rules_worker.stop, 30.0)
-        await asyncio.to_thread(self.decode_worker.stop, DRAIN_TIMEOUT_S + 10.0)
+        await asyncio.gather(*(asyncio.to_thread(w.stop, DRAIN_TIMEOUT_S + 10.0) for w in self.decode_workers))
         for worker in self.workers:
             worker.poll()  # their last status
         self._write_status()

@@ -38,6 +38,9 @@ class LocalSettings:
     accel: float = _opt(1.0, "platform time runs this many times faster than the wall clock (demos, tests)")
     sim_start: str = _opt("", "platform time at first start with --accel (ISO 8601 with offset; default now)")
     batch_size: int = _opt(500, "frame records per decode batch (the Kinesis batch size)")
+    decode_workers: int = _opt(
+        2, "decode worker processes, each taking a fixed share of the terminals (a Kinesis shard's worth)"
+    )
     max_attempts: int = _opt(5, "decode attempts before a record moves to the dead-letter table")
     evaluate_every_s: int = _opt(60, "rule evaluation period, in platform seconds (EventBridge: every minute)")
     escalate_every_s: int = _opt(300, "escalation period, in platform seconds (EventBridge: every 5 minutes)")
@@ -88,6 +91,8 @@ def _validate(s: LocalSettings) -> None:
         raise ConfigError(f"accel: must be within (0, 3600], got {s.accel}")
     if s.batch_size < 1 or s.batch_size > 10_000 or s.max_attempts < 1:
         raise ConfigError("batch_size must be 1..10000 and max_attempts at least 1")
+    if not 1 <= s.decode_workers <= 16:
+        raise ConfigError(f"decode_workers: must be within 1..16, got {s.decode_workers}")
     if s.evaluate_every_s < 1 or s.escalate_every_s < 1 or s.status_every_s <= 0 or s.log_every_s <= 0:
         raise ConfigError("periods must be positive")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

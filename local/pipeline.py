@@ -79,6 +79,8 @@ class DecodeLoop:
         max_attempts: int = 5,
         idle_wait: float = 0.2,
         wake: Wake | None = None,
+        shard: int = 0,
+        shards: int = 1,
     ) -> None:
         self.queue = queue
         self.handler = handler
@@ -86,6 +88,7 @@ class DecodeLoop:
         self.max_attempts = max_attempts
         self.idle_wait = idle_wait
         self.wake: Wake = wake or threading.Event()
+        self.shard, self.shards = shard, shards  # which terminals' frames this loop decodes (FrameQueue.take)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.processed = 0
@@ -107,7 +110,7 @@ class DecodeLoop:
 
     def run_once(self) -> int:
         """Process one batch; returns how many records were taken (0: the queue was empty)."""
-        batch = self.queue.take(self.batch_size)
+        batch = self.queue.take(self.batch_size, shard=self.shard, shards=self.shards)
         if not batch:
             return 0
         backoff = 0.0

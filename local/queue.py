@@ -13,6 +13,7 @@ import asyncio
 import json
 import sqlite3
 import threading
+import zlib
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +41,11 @@ class Wake(Protocol):
     def wait(self, timeout: float | None = None) -> bool: ...
 
 
+def shard_of(mn: str, shards: int) -> int:
+    """The decode shard of a terminal: a stable hash of its MN (not Python's hash(), which varies per process)."""
+    return zlib.crc32(mn.encode("utf-8", "surrogatepass")) % shards if shards > 1 else 0
+
+
 @dataclass(frozen=True, slots=True)
 class Queued:
     """One queued frame record with its queue position (the Kinesis sequence number locally)."""
@@ -59,6 +65,7 @@ class FrameQueue:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(SCHEMA)
+        self._conn.create_function("shard_of", 2, shard_of, deterministic=True)
         self._lock = threading.Lock()
         self.closed = False
 
@@ -81,12 +88,20 @@ class FrameQueue:
                 self._conn.execute("ROLLBACK")
                 raise
 
-    def take(self, limit: int) -> list[Queued]:
-        """The oldest `limit` records (not removed)."""
+    def take(self, limit: int, *, shard: int = 0, shards: int = 1) -> list[Queued]:
+        """The oldest `limit` records (not removed); with `shards` > 1, only those of terminals in `shard`, so that
+        several decode workers share the queue and each terminal's frames stay in order in one of them (as a
+        Kinesis shard keeps a partition key's records)."""
         with self._lock:
-            rows = self._conn.execute(
-                "SELECT id, mn, record, attempts FROM frames ORDER BY id LIMIT ?", (limit,)
-            ).fetchall()
+            if shards <= 1:
+                rows = self._conn.execute(
+                    "SELECT id, mn, record, attempts FROM frames ORDER BY id LIMIT ?", (limit,)
+                ).fetchall()
+            else:
+                rows = self._conn.execute(
+                    "SELECT id, mn, record, attempts FROM frames WHERE shard_of(mn, ?) = ? ORDER BY id LIMIT ?",
+                    (shards, shard, limit),
+                ).fetchall()
         return [Queued(*row) for row in rows]
 
     def done(self, seqs: Sequence[int]) -> None:

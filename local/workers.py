@@ -39,8 +39,9 @@ DB_FILE = "gongkuang.db"
 QUEUE_FILE = "queue.db"
 PR_SET_PDEATHSIG = 1
 DRAIN_TIMEOUT_S = 30.0
+CONTEXT = mp.get_context("spawn")  # the parent runs threads and an event loop: never fork it
 
-WorkerMain = Callable[[LocalSettings, MpEvent, MpEvent, Connection, int], None]
+WorkerMain = Callable[..., None]  # (settings, stop, wake, conn, parent_pid, *extra)
 
 
 def configure_handlers(settings: LocalSettings) -> Any:
@@ -98,9 +99,18 @@ def _send(conn: Connection, status: dict[str, Any]) -> None:
         conn.send(status)
 
 
-def decode_main(settings: LocalSettings, stop: MpEvent, wake: MpEvent, conn: Connection, parent_pid: int) -> None:
-    """Process entry: drain the frame queue through the on_frame_batch handler until stopped."""
-    _enter(settings, parent_pid, "decode")
+def decode_main(
+    settings: LocalSettings,
+    stop: MpEvent,
+    wake: MpEvent,
+    conn: Connection,
+    parent_pid: int,
+    shard: int = 0,
+    shards: int = 1,
+) -> None:
+    """Process entry: drain the frame queue (this worker's shard of terminals) through the on_frame_batch handler
+    until stopped."""
+    _enter(settings, parent_pid, f"decode-{shard}")
     configure_handlers(settings)
     from functions import on_frame_batch
     from local.pipeline import DecodeLoop
@@ -113,6 +123,8 @@ def decode_main(settings: LocalSettings, stop: MpEvent, wake: MpEvent, conn: Con
         batch_size=settings.batch_size,
         max_attempts=settings.max_attempts,
         wake=wake,
+        shard=shard,
+        shards=shards,
     )
     loop.start()
 
@@ -133,7 +145,7 @@ def decode_main(settings: LocalSettings, stop: MpEvent, wake: MpEvent, conn: Con
     from functions import _wiring
 
     _wiring.get_store().close()
-    log.info("worker stopped", extra={"fields": {"worker": "decode", "decoded": loop.processed}})
+    log.info("worker stopped", extra={"fields": {"worker": f"decode-{shard}", "decoded": loop.processed}})
 
 
 def rules_main(settings: LocalSettings, stop: MpEvent, wake: MpEvent, conn: Connection, parent_pid: int) -> None:
@@ -194,9 +206,17 @@ class Worker:
 
     RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
 
-    def __init__(self, name: str, target: WorkerMain, settings: LocalSettings, wake: MpEvent | None = None) -> None:
-        self.name, self.target, self.settings = name, target, settings
-        self._ctx = mp.get_context("spawn")  # the parent runs threads and an event loop: never fork it
+    def __init__(
+        self,
+        name: str,
+        target: WorkerMain,
+        settings: LocalSettings,
+        *,
+        wake: MpEvent | None = None,
+        extra: tuple[Any, ...] = (),
+    ) -> None:
+        self.name, self.target, self.settings, self.extra = name, target, settings, extra
+        self._ctx = CONTEXT
         self.wake: MpEvent = wake or self._ctx.Event()
         self.status: dict[str, Any] = {}
         self.restarts = 0
@@ -210,7 +230,7 @@ class Worker:
         self._stop = self._ctx.Event()
         self._proc = self._ctx.Process(
             target=self.target,
-            args=(self.settings, self._stop, self.wake, send, os.getpid()),
+            args=(self.settings, self._stop, self.wake, send, os.getpid(), *self.extra),
             name=f"gongkuang-{self.name}",
             daemon=False,  # it must be able to finish its drain after the parent asked it to stop
         )

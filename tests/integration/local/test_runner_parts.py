@@ -13,7 +13,7 @@ import pytest
 from local.clock import PlatformClock, Timeline, load_timeline
 from local.config import ConfigError, load
 from local.pipeline import DecodeLoop, kinesis_event
-from local.queue import FrameQueue
+from local.queue import FrameQueue, shard_of
 from local.scheduler import boundary_at_or_before, scheduled_event
 
 pytestmark = pytest.mark.integration
@@ -162,3 +162,18 @@ def test_queue_depth_from_counters_equals_the_rows_queued(tmp_path: Path) -> Non
     assert q.depth() == rows() == 2 and q.counters()["dead"] == 1
     q.close()
     assert FrameQueue(tmp_path / "q.db").depth() == 2
+
+
+def test_queue_shards_split_the_terminals_and_keep_each_terminals_order(tmp_path: Path) -> None:
+    # Given records of many terminals, several per terminal
+    q = FrameQueue(tmp_path / "q.db")
+    q.append([{**_record(n), "mn": f"MN{n % 7}"} for n in range(28)])
+    # When two decode workers each take their shard
+    parts = [q.take(100, shard=k, shards=2) for k in (0, 1)]
+    # Then every record is in exactly one shard, each terminal in one shard only, in queue order
+    seqs = [b.seq for part in parts for b in part]
+    assert sorted(seqs) == [b.seq for b in q.take(100)]
+    assert not {b.mn for b in parts[0]} & {b.mn for b in parts[1]}
+    assert all([b.seq for b in part] == sorted(b.seq for b in part) for part in parts)
+    assert all(part for part in parts)  # 7 terminals: both shards have work
+    assert {b.mn for b in parts[1]} == {f"MN{i}" for i in range(7) if shard_of(f"MN{i}", 2) == 1}

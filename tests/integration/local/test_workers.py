@@ -53,7 +53,11 @@ def _start(data: Path) -> subprocess.Popen[bytes]:
 
 def _workers_up(st: dict[str, Any]) -> bool:
     workers = st.get("workers") or {}
-    return all(w.get("alive") and w.get("pid") for w in workers.values()) and set(workers) == {"decode", "rules"}
+    return all(w.get("alive") and w.get("pid") for w in workers.values()) and set(workers) == {
+        "decode-0",
+        "decode-1",
+        "rules",
+    }
 
 
 def test_a_worker_that_dies_is_restarted_and_the_platform_stops_cleanly(tmp_path: Path) -> None:
@@ -61,12 +65,12 @@ def test_a_worker_that_dies_is_restarted_and_the_platform_stops_cleanly(tmp_path
     proc = _start(tmp_path)
     try:
         st = _wait(_workers_up, tmp_path)
-        old = st["workers"]["decode"]["pid"]
+        old = st["workers"]["decode-1"]["pid"]
         # When the decode worker is killed
         os.kill(old, signal.SIGKILL)
         # Then the platform starts a new one, and says so
-        st = _wait(lambda s: _workers_up(s) and s["workers"]["decode"]["pid"] != old, tmp_path)
-        assert st["workers"]["decode"]["restarts"] == 1
+        st = _wait(lambda s: _workers_up(s) and s["workers"]["decode-1"]["pid"] != old, tmp_path)
+        assert st["workers"]["decode-1"]["restarts"] == 1 and st["workers"]["decode-0"]["restarts"] == 0
         workers = [w["pid"] for w in st["workers"].values()]
         # And SIGTERM stops everything cleanly
         proc.send_signal(signal.SIGTERM)

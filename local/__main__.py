@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from local.config import ENV_PREFIX, FIELDS, ConfigError, load
+from local.workers import DB_FILE
 
 DEFAULT_CSV = Path(__file__).resolve().parent.parent / "data" / "registry" / "rugao_2022_enterprises.csv"
 
@@ -79,7 +80,7 @@ def _open(data_dir: str) -> tuple[Any, Any]:
     from monitoring.storage.sqlite.db import Database
     from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
-    path = Path(data_dir) / "gongkuang.db"
+    path = Path(data_dir) / DB_FILE
     if not path.exists():
         raise SystemExit(f"local: no database in {data_dir} (start the platform or import a fleet first)")
     return open_store(path), open_rules_stores(Database(path))
@@ -144,10 +145,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         data = Path(args.data_dir)
         data.mkdir(parents=True, exist_ok=True)
         manifest = load_manifest(args.manifest)
-        store = open_store(data / "gongkuang.db")
+        store = open_store(data / DB_FILE)
         result = import_fleet(
             store,
-            open_rules_stores(Database(data / "gongkuang.db")),
+            open_rules_stores(Database(data / DB_FILE)),
             manifest,
             county_id=args.county_id,
             minute_interval=args.minute_interval,

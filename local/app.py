@@ -26,17 +26,26 @@ from iot_ingest.server import Server
 from local.config import LocalSettings
 from local.ports import RegistryDirectory, StoreCommandQueue, StoreEventSink
 from local.queue import FrameQueue, QueueSink
-from local.workers import CONTEXT, DRAIN_TIMEOUT_S, Worker, configure_handlers, decode_main, rules_main
+from local.workers import (
+    CONTEXT,
+    DB_FILE,
+    DRAIN_TIMEOUT_S,
+    ESCALATE_JOB,
+    EVALUATE_JOB,
+    QUEUE_FILE,
+    Worker,
+    configure_handlers,
+    decode_main,
+    rules_main,
+)
 
 log = logging.getLogger("local")
-DB_FILE = "gongkuang.db"
-QUEUE_FILE = "queue.db"
 STATUS_FILE = "status.json"
 # The listener's per-source connection limit (2/s, burst 20) is meant for the Internet side of an NLB; on one
 # machine a whole fleet may arrive from one address (a carrier NAT, a local simulator), so it is relaxed here.
 # Override with the config file's [iot_ingest] table or IOT_INGEST_CONN_RATE / IOT_INGEST_CONN_BURST.
 LISTENER_DEFAULTS = {"conn_rate": 500.0, "conn_burst": 5000}
-JOB_NAMES = ("every-minute-evaluate-rules", "every-five-minutes-escalate")
+JOB_NAMES = (EVALUATE_JOB, ESCALATE_JOB)
 NO_RUNS = {"runs": 0, "skipped": 0, "errors": 0, "last_seconds": 0.0, "last_tick": None, "last_result": None}
 
 

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from local.workers import DB_FILE, EVALUATE_JOB
 from monitoring._time import CHINA as CHINA_TZ
 from monitoring.rules.catalogue import RULES
 
@@ -214,7 +215,7 @@ def summary(data: Path, manifest: dict[str, Any], prev: dict[str, float]) -> tup
     lines = [
         f"[平台时间 {_beijing(status['platform_time'])}] 在线终端 {status['connections']}/{stats['terminals']}  "
         f"接收 {rate:,.0f} 帧/秒  已确认 {status['acks']:,}  待解码 {status['queue']['depth']}  "
-        f"模拟器缓存 {stats.get('buffered', 0)}  规则评估 {status['jobs']['every-minute-evaluate-rules']['runs']} 次",
+        f"模拟器缓存 {stats.get('buffered', 0)}  规则评估 {status['jobs'][EVALUATE_JOB]['runs']} 次",
         f"  未关闭报警 {len(rows)}: " + (", ".join(f"{_rule_name(k)} {v}" for k, v in by_rule.most_common()) or "无"),
         "  按镇/街道: " + (", ".join(f"{k} {v}" for k, v in by_town.most_common(8)) or "无"),
     ]
@@ -226,7 +227,7 @@ def _open(data: Path) -> tuple[Any, Any]:
     from monitoring.storage.sqlite.db import Database
     from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
-    return open_store(data / "gongkuang.db"), open_rules_stores(Database(data / "gongkuang.db"))
+    return open_store(data / DB_FILE), open_rules_stores(Database(data / DB_FILE))
 
 
 def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_interval: int) -> tuple[bool, str]:

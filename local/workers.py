@@ -35,8 +35,9 @@ from typing import Any
 from local.config import LocalSettings
 
 log = logging.getLogger("local.workers")
-DB_FILE = "gongkuang.db"
+DB_FILE = "gongkuang.db"  # the data directory's store and frame queue (docs/local.md "Data directory")
 QUEUE_FILE = "queue.db"
+EVALUATE_JOB, ESCALATE_JOB = "every-minute-evaluate-rules", "every-five-minutes-escalate"
 PR_SET_PDEATHSIG = 1
 DRAIN_TIMEOUT_S = 30.0
 CONTEXT = mp.get_context("spawn")  # the parent runs threads and an event loop: never fork it
@@ -155,11 +156,8 @@ def rules_main(settings: LocalSettings, stop: MpEvent, wake: MpEvent, conn: Conn
     from functions import every_five_minutes_escalate, every_minute_evaluate_rules
     from local.scheduler import Job, Scheduler
 
-    every = timedelta(seconds=settings.evaluate_every_s)
-    evaluate = Job("every-minute-evaluate-rules", every, every_minute_evaluate_rules.handler)
-    escalate = Job(
-        "every-five-minutes-escalate", timedelta(seconds=settings.escalate_every_s), every_five_minutes_escalate.handler
-    )
+    evaluate = Job(EVALUATE_JOB, timedelta(seconds=settings.evaluate_every_s), every_minute_evaluate_rules.handler)
+    escalate = Job(ESCALATE_JOB, timedelta(seconds=settings.escalate_every_s), every_five_minutes_escalate.handler)
     jobs = [evaluate, escalate]
 
     async def main() -> None:

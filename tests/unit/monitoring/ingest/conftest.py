@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from monitoring.archive.models import ArchivedFrame
 from monitoring.clock import FixedClock
 from monitoring.profiles.loader import DEFAULT_DIR, build_profiles, read_sources
 from monitoring.profiles.models import Profile
@@ -91,6 +92,37 @@ def bind(store: Store, *, mn: str = MN, channel: str = "01", point_id: str | Non
         channel=channel,
     )
     return store.registry.put_point(point)
+
+
+def split_packet(minute: int, pno: int, *, mn: str = MN) -> bytes:
+    """Packet `pno` of a 3-packet 2051 upload for 18:`minute` China time (P, Ua, Ia in packets 1, 2, 3)."""
+    data_time = f"DataTime=20261128{18 + minute // 60:02d}{minute % 60:02d}00"
+    cp = {1: "P01-Avg=8.0", 2: "Ua01-Avg=230", 3: "Ia01-Avg=12"}[pno]
+    qn = f"2026112818{minute:02d}01{pno:03d}"
+    return frame("2051", f"{data_time};{cp}", st="44", flag=9, split=(3, pno), mn=mn, qn=qn)
+
+
+class CountingArchive:
+    """Wraps a store's archive and counts range reads (the expensive sibling lookup of split joins)."""
+
+    def __init__(self, store: Store) -> None:
+        self.inner, self.range_reads = store.archive, 0
+
+    def frames(
+        self, mn: str, start: datetime, end: datetime, *, limit: int = 10_000, containing: bytes = b""
+    ) -> list[ArchivedFrame]:
+        self.range_reads += 1
+        return self.inner.frames(mn, start, end, limit=limit, containing=containing)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def count_archive_reads(store: Store) -> CountingArchive:
+    """Put a CountingArchive in front of the store's archive; returns it."""
+    counting = CountingArchive(store)
+    store.archive = counting  # type: ignore[assignment]
+    return counting
 
 
 @pytest.fixture(scope="session")

@@ -2,42 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from monitoring.archive.models import ArchivedFrame
 from monitoring.clock import FixedClock
 from monitoring.ingest.decode import Decoder
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import ReadingKind
 from monitoring.storage.ports import Store
-from tests.unit.monitoring.ingest.conftest import MN, NOW, frame, record, register
+from tests.unit.monitoring.ingest.conftest import MN, NOW, count_archive_reads, record, register, split_packet
 
 pytestmark = pytest.mark.unit
 DAY_START = NOW - timedelta(days=1)
-
-
-def _packet(minute: int, pno: int) -> bytes:
-    data_time = f"DataTime=20261128{18 + minute // 60:02d}{minute % 60:02d}00"
-    cp = {1: "P01-Avg=8.0", 2: "Ua01-Avg=230", 3: "Ia01-Avg=12"}[pno]
-    return frame("2051", f"{data_time};{cp}", st="44", flag=9, split=(3, pno), qn=f"2026112818{minute:02d}01{pno:03d}")
-
-
-class _CountingArchive:
-    """Wraps the store's archive and counts range reads (the expensive sibling lookup)."""
-
-    def __init__(self, store: Store) -> None:
-        self.inner, self.range_reads = store.archive, 0
-
-    def frames(
-        self, mn: str, start: datetime, end: datetime, *, limit: int = 10_000, containing: bytes = b""
-    ) -> list[ArchivedFrame]:
-        self.range_reads += 1
-        return self.inner.frames(mn, start, end, limit=limit, containing=containing)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
 
 
 def _decode(store: Store, clock: FixedClock, profiles: dict[str, Profile], records: list[bytes]) -> Decoder:
@@ -54,11 +31,10 @@ def test_split_join_with_many_uploads_in_one_batch_reads_the_archive_once(
     # Given one terminal's 3-packet uploads for 5 minutes, and the first packet of the first upload
     # already archived by an earlier batch
     register(store)
-    _decode(store, clock, profiles, [record(_packet(30, 1), cn="2051", at=NOW - timedelta(seconds=50))])
-    counting = _CountingArchive(store)
-    store.archive = counting  # type: ignore[assignment]
+    _decode(store, clock, profiles, [record(split_packet(30, 1), cn="2051", at=NOW - timedelta(seconds=50))])
+    counting = count_archive_reads(store)
     batch = [
-        record(_packet(m, p), cn="2051", at=NOW + timedelta(seconds=(m - 30) * 60 + p))
+        record(split_packet(m, p), cn="2051", at=NOW + timedelta(seconds=(m - 30) * 60 + p))
         for m in range(30, 35)
         for p in (1, 2, 3)
         if (m, p) != (30, 1)
@@ -78,10 +54,9 @@ def test_live_split_packets_do_not_read_the_archive_when_the_batch_completes_the
 ) -> None:
     # Given an archive that counts range reads, and a batch holding every packet of 5 uploads in order
     register(store)
-    counting = _CountingArchive(store)
-    store.archive = counting  # type: ignore[assignment]
+    counting = count_archive_reads(store)
     batch = [
-        record(_packet(m, p), cn="2051", at=NOW + timedelta(seconds=(m - 30) * 60 + p))
+        record(split_packet(m, p), cn="2051", at=NOW + timedelta(seconds=(m - 30) * 60 + p))
         for m in range(30, 35)
         for p in (1, 2, 3)
     ]
@@ -102,8 +77,8 @@ def test_split_upload_still_incomplete_after_the_archive_stays_pending(
         clock,
         profiles,
         [
-            record(_packet(30, 1), cn="2051"),
-            record(_packet(30, 3), cn="2051", at=NOW + timedelta(seconds=2)),
+            record(split_packet(30, 1), cn="2051"),
+            record(split_packet(30, 3), cn="2051", at=NOW + timedelta(seconds=2)),
         ],
     )
     # Then both are archived, nothing became a reading, and both are reported pending
@@ -118,11 +93,11 @@ def test_split_join_after_flush_reads_the_archive_again(
     # Given a decoder that flushed a batch holding two packets of an upload (the scan of that batch is stale)
     register(store)
     decoder = Decoder(store, clock, profiles)
-    decoder.decode(record(_packet(30, 1), cn="2051"))
-    decoder.decode(record(_packet(30, 2), cn="2051", at=NOW + timedelta(seconds=1)))
+    decoder.decode(record(split_packet(30, 1), cn="2051"))
+    decoder.decode(record(split_packet(30, 2), cn="2051", at=NOW + timedelta(seconds=1)))
     decoder.flush()
     # When the last packet comes in the next batch of the same decoder (as re-decoding pages do)
-    outcome = decoder.decode(record(_packet(30, 3), cn="2051", at=NOW + timedelta(seconds=2)))
+    outcome = decoder.decode(record(split_packet(30, 3), cn="2051", at=NOW + timedelta(seconds=2)))
     report = decoder.flush()
     # Then it waits for the end of its batch, and is joined there with the packets archived by the first flush
     assert outcome == "split_pending"

@@ -3,43 +3,20 @@ archive read only when the cache cannot vouch for the upload."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
-from monitoring.archive.models import ArchivedFrame
 from monitoring.clock import FixedClock
 from monitoring.ingest.decode import Decoder
 from monitoring.ingest.split_cache import SPLIT_WINDOW, SplitCache
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import ReadingKind
 from monitoring.storage.ports import Store
-from tests.unit.monitoring.ingest.conftest import MN, NOW, frame, record, register
+from tests.unit.monitoring.ingest.conftest import MN, NOW, count_archive_reads, frame, record, register, split_packet
 
 pytestmark = pytest.mark.unit
 DAY = timedelta(days=1)
-
-
-def _packet(minute: int, pno: int, *, mn: str = MN) -> bytes:
-    data_time = f"DataTime=20261128{18 + minute // 60:02d}{minute % 60:02d}00"
-    cp = {1: "P01-Avg=8.0", 2: "Ua01-Avg=230", 3: "Ia01-Avg=12"}[pno]
-    return frame(
-        "2051", f"{data_time};{cp}", st="44", flag=9, split=(3, pno), mn=mn, qn=f"2026112818{minute:02d}01{pno:03d}"
-    )
-
-
-class _CountingArchive:
-    def __init__(self, store: Store) -> None:
-        self.inner, self.range_reads = store.archive, 0
-
-    def frames(
-        self, mn: str, start: datetime, end: datetime, *, limit: int = 10_000, containing: bytes = b""
-    ) -> list[ArchivedFrame]:
-        self.range_reads += 1
-        return self.inner.frames(mn, start, end, limit=limit, containing=containing)
-
-    def __getattr__(self, name: str) -> object:
-        return getattr(self.inner, name)
 
 
 def _batch(
@@ -69,11 +46,12 @@ def test_packets_across_batches_join_from_the_cache_without_reading_the_archive(
         cache,
         [record(frame("2011", "DataTime=20261128180000;P01-Rtd=1"), at=NOW - SPLIT_WINDOW * 2)],
     )
-    counting = _CountingArchive(store)
-    store.archive = counting  # type: ignore[assignment]
+    counting = count_archive_reads(store)
     # When an upload's three packets arrive in three consecutive batches
     reports = [
-        _batch(store, clock, profiles, cache, [record(_packet(30, p), cn="2051", at=NOW + timedelta(seconds=p))]).report
+        _batch(
+            store, clock, profiles, cache, [record(split_packet(30, p), cn="2051", at=NOW + timedelta(seconds=p))]
+        ).report
         for p in (1, 2, 3)
     ]
     # Then the last batch writes the whole upload, and the archive was never scanned for siblings
@@ -93,13 +71,12 @@ def test_a_cold_cache_reads_the_archive_for_earlier_packets(
         clock,
         profiles,
         SplitCache(),
-        [record(_packet(30, p), cn="2051", at=NOW + timedelta(seconds=p)) for p in (1, 2)],
+        [record(split_packet(30, p), cn="2051", at=NOW + timedelta(seconds=p)) for p in (1, 2)],
     )
-    counting = _CountingArchive(store)
-    store.archive = counting  # type: ignore[assignment]
+    counting = count_archive_reads(store)
     # When packet 3 reaches a fresh process
     report = _batch(
-        store, clock, profiles, SplitCache(), [record(_packet(30, 3), cn="2051", at=NOW + timedelta(seconds=3))]
+        store, clock, profiles, SplitCache(), [record(split_packet(30, 3), cn="2051", at=NOW + timedelta(seconds=3))]
     ).report
     # Then the archive supplies the earlier packets at the end of the batch, and the upload is whole
     assert dict(report.outcomes) == {"reading": 1}
@@ -114,7 +91,7 @@ def test_packets_of_a_batch_that_failed_to_commit_are_not_cached(
     register(store)
     cache = SplitCache()
     decoder = Decoder(store, clock, profiles, split_cache=cache)
-    decoder.decode(record(_packet(30, 1), cn="2051"))
+    decoder.decode(record(split_packet(30, 1), cn="2051"))
 
     def broken(*_: object, **__: object) -> None:
         raise OSError("disk full")

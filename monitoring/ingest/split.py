@@ -133,52 +133,20 @@ class SplitJoiner:
         # only stripped): the store returns only frames holding it, and only those are parsed.
         needle = key[2].encode("ascii") if key[2] and key[2].isascii() else b""
         for row in self.archive.frames(key[0], start, end, limit=_MAX_SIBLINGS, containing=needle):
-            archived = _Archived(row.frame)
-            if archived.split_key == key and archived.frame is not None and archived.frame.pno:
-                parts.setdefault(archived.frame.pno, archived.frame)
+            packet = _archived_packet(row.frame)
+            if packet is not None and packet[0] == key:
+                parts.setdefault(packet[1].pno or 0, packet[1])
 
 
-class _Archived:
-    """One archived frame, parsed on first use, and only if it may be a packet."""
-
-    __slots__ = ("_raw", "_parsed", "_frame", "_key")
-
-    def __init__(self, raw: RawFrame) -> None:
-        self._raw = raw
-        self._parsed = False
-        self._frame: hj212.Frame | None = None
-        self._key: SplitKey | None = None
-
-    @property
-    def raw(self) -> bytes:
-        return self._raw.raw
-
-    @property
-    def received_at(self) -> datetime:
-        return self._raw.received_at
-
-    @property
-    def frame(self) -> hj212.Frame | None:
-        self._parse()
-        return self._frame
-
-    @property
-    def split_key(self) -> SplitKey | None:
-        self._parse()
-        return self._key
-
-    def _parse(self) -> None:
-        if self._parsed:
-            return
-        self._parsed = True
-        raw = self._raw
-        if b"PNUM" not in raw.raw:  # not a split packet: no need to parse it
-            return
-        try:
-            frame = hj212.decode_frame(raw.raw, accept_modbus_crc=raw.crc == "modbus")
-        except hj212.BadFrameError:
-            return
-        key = split_key(frame.mn or raw.mn, frame)
-        if key is not None and raw.cn and raw.cn != key[1]:
-            return  # the listener's CN disagrees with the frame's: never joined (as before)
-        self._frame, self._key = frame, key
+def _archived_packet(raw: RawFrame) -> tuple[SplitKey, hj212.Frame] | None:
+    """An archived frame as a split packet (its upload's key and the parsed frame), or None if it is not one."""
+    if b"PNUM" not in raw.raw:  # not a split packet: no need to parse it
+        return None
+    try:
+        frame = hj212.decode_frame(raw.raw, accept_modbus_crc=raw.crc == "modbus")
+    except hj212.BadFrameError:
+        return None
+    key = split_key(frame.mn or raw.mn, frame)
+    if key is None or not frame.pno or (raw.cn and raw.cn != key[1]):
+        return None  # not split, or the listener's CN disagrees with the frame's: never joined
+    return key, frame

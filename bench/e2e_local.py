@@ -87,20 +87,17 @@ def throughput(base: Path, limit: int, accel: float, seconds: float, warmup: flo
     )
     print(f"  rule evaluations: {ev['runs']} (last {ev['last_seconds']:.2f} s, {ev['skipped']} ticks coalesced)")
     print(f"  simulator: online {sim.get('online')}, sent {sim.get('frames_sent')}, buffered {sim.get('buffered')}")
-    acked_n = acked * dt
-    decoded_n = decoded * dt
+    used = {name: c1[name] - c0[name] for name in pids}
     decoders = [n for n in pids if n.startswith("decode-")]
     if len(decoders) > 1:  # their sum is what a decoded frame cost
-        c0["decode workers"] = sum(c0[n] for n in decoders)
-        c1["decode workers"] = sum(c1[n] for n in decoders)
-        pids = {**pids, "decode workers": 0}
-    for name in pids:
-        used = c1[name] - c0[name]
-        per = decoded_n if name.startswith(("decode", "rules")) else acked_n
-        basis = "decoded" if per is decoded_n else "acknowledged"
+        used["decode workers"] = sum(used[n] for n in decoders)
+    for name, seconds in used.items():
+        decode_side = name.startswith(("decode", "rules"))
+        frames = (decoded if decode_side else acked) * dt
+        basis = "decoded" if decode_side else "acknowledged"
         print(
-            f"  CPU {name:<14} {used / dt * 100:5.1f} % of a core"
-            + (f", {used / per * 1e6:6.0f} µs per {basis} frame" if per else "")
+            f"  CPU {name:<14} {seconds / dt * 100:5.1f} % of a core"
+            + (f", {seconds / frames * 1e6:6.0f} µs per {basis} frame" if frames else "")
         )
     print(f"  load average {load0:.2f} → {load1:.2f} (2 cores)")
 

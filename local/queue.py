@@ -14,8 +14,9 @@ import json
 import sqlite3
 import threading
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,6 +31,13 @@ CREATE TABLE IF NOT EXISTS dead_frames (id INTEGER PRIMARY KEY, mn TEXT NOT NULL
                                         attempts INTEGER NOT NULL, reason TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+
+
+def _count(conn: sqlite3.Connection, name: str, n: int) -> None:
+    """Add to a counter in the caller's transaction (depth() relies on them moving with the rows)."""
+    conn.execute(
+        "INSERT INTO counters VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = value + excluded.value", (name, n)
+    )
 
 
 class Wake(Protocol):
@@ -69,24 +77,26 @@ class FrameQueue:
         self._lock = threading.Lock()
         self.closed = False
 
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction, fsync'd at commit, rolled back on any error (the caller holds the lock)."""
+        begin_immediate(self._conn, timeout_s=BUSY_TIMEOUT_S, busy_timeout_ms=int(BUSY_TIMEOUT_S * 1000))
+        try:
+            yield self._conn
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+
     def append(self, records: Sequence[dict[str, Any]]) -> None:
         """Commit the records (one transaction, fsync'd); raises on failure (then nothing was added)."""
         rows = [(str(r.get("mn") or "-"), json.dumps(r, separators=(",", ":"), ensure_ascii=False)) for r in records]
         with self._lock:
             if self.closed:
                 raise sqlite3.ProgrammingError("frame queue is closed")
-            begin_immediate(self._conn, timeout_s=BUSY_TIMEOUT_S, busy_timeout_ms=int(BUSY_TIMEOUT_S * 1000))
-            try:
-                self._conn.executemany("INSERT INTO frames (mn, record) VALUES (?, ?)", rows)
-                self._conn.execute(
-                    "INSERT INTO counters VALUES ('appended', ?) "
-                    "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-                    (len(rows),),
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+            with self._transaction() as conn:
+                conn.executemany("INSERT INTO frames (mn, record) VALUES (?, ?)", rows)
+                _count(conn, "appended", len(rows))
 
     def take(self, limit: int, *, shard: int = 0, shards: int = 1) -> list[Queued]:
         """The oldest `limit` records (not removed); with `shards` > 1, only those of terminals in `shard`, so that
@@ -109,38 +119,23 @@ class FrameQueue:
         if not seqs:
             return
         with self._lock:
-            begin_immediate(self._conn, timeout_s=BUSY_TIMEOUT_S, busy_timeout_ms=int(BUSY_TIMEOUT_S * 1000))
-            try:
-                self._conn.executemany("DELETE FROM frames WHERE id = ?", [(s,) for s in seqs])
-                self._conn.execute(
-                    "INSERT INTO counters VALUES ('processed', ?) "
-                    "ON CONFLICT(name) DO UPDATE SET value = value + excluded.value",
-                    (len(seqs),),
-                )
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+            with self._transaction() as conn:
+                conn.executemany("DELETE FROM frames WHERE id = ?", [(s,) for s in seqs])
+                _count(conn, "processed", len(seqs))
 
     def failed(self, seqs: Sequence[int], *, max_attempts: int, reason: str) -> int:
         """Count a failed attempt; move records past `max_attempts` to dead_frames. Returns how many moved."""
         if not seqs:
             return 0
         with self._lock:
-            begin_immediate(self._conn, timeout_s=BUSY_TIMEOUT_S, busy_timeout_ms=int(BUSY_TIMEOUT_S * 1000))
-            try:
-                marks = [(s,) for s in seqs]
-                self._conn.executemany("UPDATE frames SET attempts = attempts + 1 WHERE id = ?", marks)
-                moved = self._conn.execute(
+            with self._transaction() as conn:
+                conn.executemany("UPDATE frames SET attempts = attempts + 1 WHERE id = ?", [(s,) for s in seqs])
+                moved = conn.execute(
                     f"INSERT INTO dead_frames SELECT id, mn, record, attempts, ? FROM frames "
                     f"WHERE attempts >= ? AND id IN ({','.join('?' * len(seqs))})",
                     (reason[:500], max_attempts, *seqs),
                 ).rowcount
-                self._conn.execute("DELETE FROM frames WHERE id IN (SELECT id FROM dead_frames)")
-                self._conn.execute("COMMIT")
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
+                conn.execute("DELETE FROM frames WHERE id IN (SELECT id FROM dead_frames)")
         return moved
 
     def depth(self) -> int:

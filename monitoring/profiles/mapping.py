@@ -1,7 +1,7 @@
 """Apply a protocol profile to one frame's data area: values per channel and quantity, events, GPS.
 
-Pure: takes ST, CN and the CP mapping (hj212's `CP.scalars` / `CP.items`, strings as received) and
-returns a `MappedFrame`. Whatever the profile does not map is returned in `unknown`, never dropped, so
+Pure: takes ST, CN and the CP mapping (hj212's `CP.scalars` / `CP.items` / `CP.groups`, strings as
+received) and returns a `MappedFrame`. Whatever the profile does not map is returned in `unknown`, never dropped, so
 the decode service can store it visibly next to the reading.
 """
 

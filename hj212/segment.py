@@ -310,9 +310,10 @@ def _group_of(head: str, group: object) -> tuple[Mapping[str, object], Mapping[s
 
 
 def _check_groups(scalars: Mapping[str, object], heads: list[Mapping[str, object]]) -> None:
-    """Groups must read back as written: two or more, all headed by one name that no plain scalar uses."""
+    """Groups must read back as written: two or more, all headed by one name, and no plain scalar's name used
+    in a group (it would repeat before the heading and head the groups itself)."""
     if not heads:
         return
     names = {next(iter(h), "") for h in heads}
-    if len(heads) < 2 or len(names) != 1 or "" in names or names & set(scalars):
-        raise UsageError("groups read back only as two or more, headed by one name that no plain scalar uses")
+    if len(heads) < 2 or len(names) != 1 or "" in names or any(scalars.keys() & h.keys() for h in heads):
+        raise UsageError("groups read back only as two or more, headed by one name, using no plain scalar's name")

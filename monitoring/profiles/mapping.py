@@ -96,15 +96,14 @@ def map_frame(
     mapped = _map_plain(profile, st, cn, scalars, items)
     if not groups:
         return mapped
-    values, events, unknown = list(mapped.values), list(mapped.events), dict(mapped.unknown)
+    values, events, unknown, gps = list(mapped.values), list(mapped.events), dict(mapped.unknown), mapped.gps
     for group in groups:
         part = _map_group(profile, st, cn, group, mapped.data_time_raw or "")
         values += part.values
         events += part.events
         unknown |= part.unknown
-    return MappedFrame(
-        mapped.kind, mapped.data_time, mapped.data_time_raw, tuple(values), tuple(events), mapped.gps, unknown
-    )
+        gps = gps or part.gps  # a logger has one position: the first one given
+    return MappedFrame(mapped.kind, mapped.data_time, mapped.data_time_raw, tuple(values), tuple(events), gps, unknown)
 
 
 def _map_group(profile: Profile, st: str | None, cn: str | None, group: CPGroup, data_time_raw: str) -> MappedFrame:
@@ -122,7 +121,7 @@ def _map_group(profile: Profile, st: str | None, cn: str | None, group: CPGroup,
     prefix = f"{group.name}={group.value}"
     unknown = {(f"{prefix}/{code}" if code else prefix): fields for code, fields in mapped.unknown.items()}
     values = tuple(v._replace(channel=channel) for v in mapped.values)
-    return MappedFrame(mapped.kind, None, None, values, mapped.events, None, unknown)
+    return MappedFrame(mapped.kind, None, None, values, mapped.events, mapped.gps, unknown)
 
 
 def _group_channel(profile: Profile, value: str) -> str:

@@ -171,10 +171,11 @@ SOE_AT = "20261128183301"
 
 
 def test_map_frame_with_groups_puts_values_and_soe_on_the_groups_channel(default: Profile) -> None:
-    # Given groups headed by a factor code the profile knows (channel 02), by a bare circuit name, and an SOE
+    # Given groups headed by a factor code the profile knows (channel 02), by bare circuit names, an SOE, a GPS
     groups = (
         CPGroup({"PolId": "Ua02", "Vendor": "x"}, {"P": {"Rtd": "5", "Flag": "N"}}),
         CPGroup({"PolId": "07"}, {"P": {"Rtd": "6"}, "SOE1": {"EventType": "power_loss", "EventTime": SOE_AT}}),
+        CPGroup({"PolId": "08"}, {"GPS": {"Lat": "32.39", "Lng": "120.56"}}),
     )
     mapped = map_frame(default, "21", "3020", {"DataTime": "20261128183300"}, {"Ua01": {"Rtd": "230"}}, groups)
     # Then the plain item keeps its own channel, each group's values and SOE take the group's
@@ -183,3 +184,4 @@ def test_map_frame_with_groups_puts_values_and_soe_on_the_groups_channel(default
     (event,) = mapped.events
     assert (event.type, event.channel) == ("power_loss", "07")
     assert mapped.unknown == {"PolId=Ua02": {"Vendor": "x"}}
+    assert mapped.gps == (32.39, 120.56)

@@ -10,7 +10,7 @@ from .catalogue import CN_CODES, DATA_FLAGS, DATA_FLAGS_2005, EXE_RTN, QN_RTN, S
 from .crc import crc16, crc16_modbus, crc16_reference, format_crc, looks_like_hj212_crc
 from .errors import REASONS, BadFrameError, HJ212Error, UsageError
 from .frame import build_frame, build_segment, decode_frame, encode_frame
-from .messages import CP, DecodeError, Frame, Version
+from .messages import CP, CPGroup, DecodeError, Frame, Version
 from .qn import QnGenerator, format_qn, format_time, parse_time
 from .replies import data_ack, execution_result, notice_reply, reply_for, request_reply
 from .segment import encode_cp, parse_segment
@@ -20,6 +20,7 @@ from .stream import StreamDecoder
 __all__ = [
     "CN_CODES",
     "CP",
+    "CPGroup",
     "DATA_FLAGS",
     "DATA_FLAGS_2005",
     "EXE_RTN",

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from enum import StrEnum
 
-__all__ = ["CP", "DecodeError", "Frame", "Version", "new_cp", "new_frame"]
+__all__ = ["CP", "CPGroup", "DecodeError", "Frame", "Version", "new_cp", "new_frame"]
 
 
 class Version(StrEnum):
@@ -30,21 +30,57 @@ _FLAG_BITS = {Version.V2005: 0, Version.V2017: 4, Version.V2025: 8}
 
 
 @dataclass(frozen=True, slots=True)
+class CPGroup:
+    """One group of a data area whose heading field repeats (§6.3.3), e.g. one instrument of a CN=3020 upload
+    `PolId=w01019,i12001-Info=1,i12002-Info=0`: `scalars` starts with the heading ({"PolId": "w01019"}),
+    `items` as in CP."""
+
+    scalars: Mapping[str, str]
+    items: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        """The heading field's name ("PolId")."""
+        return next(iter(self.scalars))
+
+    @property
+    def value(self) -> str:
+        """The heading field's value ("w01019")."""
+        return self.scalars[self.name]
+
+    def to_dict(self) -> dict[str, object]:
+        """Scalars (heading first) and per-code objects in one JSON-ready dict."""
+        out: dict[str, object] = dict(self.scalars)
+        for code, fields in self.items.items():
+            out[code] = dict(fields)
+        return out
+
+
+@dataclass(frozen=True, slots=True)
 class CP:
     """The data area `CP=&&...&&`: scalar fields and per-code fields, values as given (strings).
 
     `items` maps a code to its fields: `w01018-Rtd=2.2,w01018-Flag=N` -> {"w01018": {"Rtd": "2.2", "Flag": "N"}}.
     Info values (`i11001-Info=//text//`) are stored without the slashes.
+
+    `groups`: when a scalar name repeats (a logger reporting several instruments in one CN=3020,
+    `PolId=w01019,i12001-Info=1;PolId=w21001,i12001-Info=1;…`), each occurrence of the first repeated name
+    starts a group holding everything up to the next one, in order; `scalars` and `items` then hold only what
+    precedes the first group. Without a repeated scalar name, `groups` is empty.
     """
 
     scalars: Mapping[str, str] = field(default_factory=dict)
     items: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    groups: tuple[CPGroup, ...] = ()
 
     def to_dict(self) -> dict[str, object]:
-        """Scalars and per-code objects in one JSON-ready dict (the CLI's `cp`)."""
+        """Scalars and per-code objects in one JSON-ready dict (the CLI's `cp`); groups as a list under their
+        heading's name (`{"PolId": [{"PolId": "w01019", "i12001": {"Info": "1"}}, …]}`)."""
         out: dict[str, object] = dict(self.scalars)
         for code, fields in self.items.items():
             out[code] = dict(fields)
+        if self.groups:
+            out[self.groups[0].name] = [group.to_dict() for group in self.groups]
         return out
 
 
@@ -114,6 +150,7 @@ class _CPInBuilding:
     __slots__ = CP.__slots__
     scalars: Mapping[str, str]
     items: Mapping[str, Mapping[str, str]]
+    groups: tuple[CPGroup, ...]
 
 
 _object_new = object.__new__
@@ -169,9 +206,10 @@ def new_frame(
 
 
 def new_cp(scalars: Mapping[str, str], items: Mapping[str, Mapping[str, str]]) -> CP:
-    """The decoder's constructor for CP (slots stored directly, as in new_frame)."""
+    """The fast path's constructor for an ungrouped CP (slots stored directly, as in new_frame)."""
     cp: _CPInBuilding = _object_new(_CPInBuilding)
     cp.scalars = scalars
     cp.items = items
+    cp.groups = ()
     cp.__class__ = CP  # type: ignore[assignment]
     return cp  # type: ignore[return-value]

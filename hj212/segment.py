@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from .errors import BadFrameError, UsageError
 from .fastpath import split_fast
-from .messages import CP, Version
+from .messages import CP, CPGroup, Version
 
 __all__ = ["ParsedSegment", "encode_cp", "parse_cp", "parse_segment"]
 
@@ -45,13 +45,15 @@ ParsedSegment = tuple[
 
 
 def parse_cp(body: str, quirks: set[str]) -> CP:
-    """Parse the text between `CP=&&` and `&&` into scalars and per-code items."""
-    scalars: dict[str, str] = {}
-    items: dict[str, dict[str, str]] = {}
+    """Parse the text between `CP=&&` and `&&` into scalars, per-code items and repeated groups."""
     if not body:
-        return CP(scalars, items)
-    if "//" in body:
-        return _parse_cp_slow(body, quirks)
+        return CP({}, {})
+    return _build_cp(_cp_pairs_info(body, quirks) if "//" in body else _cp_pairs(body, quirks))
+
+
+def _cp_pairs(body: str, quirks: set[str]) -> list[tuple[str, str]]:
+    """The data area's `key=value` pairs in order (`,` and `;` both separate them)."""
+    pairs: list[tuple[str, str]] = []
     strip = any(w in body for w in _WS)
     for part in body.replace(",", ";").split(";"):
         key, eq, value = part.partition("=")
@@ -62,22 +64,13 @@ def parse_cp(body: str, quirks: set[str]) -> CP:
             if part.strip(_WS_CHARS):
                 quirks.add("cp_junk")
             continue
-        code, dash, name = key.partition("-")
-        if dash:
-            fields = items.get(code)
-            if fields is None:
-                items[code] = {name: value}
-            else:
-                fields[name] = value
-        else:
-            scalars[key] = value
-    return CP(scalars, items)
+        pairs.append((key, value))
+    return pairs
 
 
-def _parse_cp_slow(body: str, quirks: set[str]) -> CP:
-    """The path for data areas holding Info values `//…//`, which may contain separators."""
-    scalars: dict[str, str] = {}
-    items: dict[str, dict[str, str]] = {}
+def _cp_pairs_info(body: str, quirks: set[str]) -> list[tuple[str, str]]:
+    """The same for data areas holding Info values `//…//`, which may contain separators."""
+    pairs: list[tuple[str, str]] = []
     pos = 0
     for match in _ITEM_RE.finditer(body):
         if body[pos : match.start()].strip(" \t\r\n;,"):
@@ -94,16 +87,49 @@ def _parse_cp_slow(body: str, quirks: set[str]) -> CP:
         if not key:
             quirks.add("cp_junk")
         else:
-            code, dash, name = key.partition("-")
-            if dash:
-                items.setdefault(code, {})[name] = value
-            else:
-                scalars[key] = value
+            pairs.append((key, value))
         if pos == len(body):
             break
     if body[pos:].strip(" \t\r\n;,"):
         quirks.add("cp_junk")
-    return CP(scalars, items)
+    return pairs
+
+
+def _build_cp(pairs: list[tuple[str, str]]) -> CP:
+    """Scalars and items from the pairs; when a scalar name repeats, each of its occurrences starts a group."""
+    head = _group_head(pairs)
+    scalars: dict[str, str] = {}
+    items: dict[str, dict[str, str]] = {}
+    top = CP(scalars, items)  # what precedes the first group (filled in place)
+    groups: list[CPGroup] = []
+    for key, value in pairs:
+        if key == head:
+            scalars, items = {}, {}
+            groups.append(CPGroup(scalars, items))
+        code, dash, name = key.partition("-")
+        if dash:
+            fields = items.get(code)
+            if fields is None:
+                items[code] = {name: value}
+            else:
+                fields[name] = value
+        else:
+            scalars[key] = value
+    return CP(top.scalars, top.items, tuple(groups)) if groups else top
+
+
+def _group_head(pairs: list[tuple[str, str]]) -> str | None:
+    """The first scalar name, in order, that occurs more than once (None: the data area is not grouped)."""
+    seen: set[str] = set()
+    repeated: set[str] = set()
+    for key, _ in pairs:
+        if "-" not in key:
+            if key in seen:
+                repeated.add(key)
+            seen.add(key)
+    if not repeated:
+        return None
+    return next(key for key, _ in pairs if key in repeated)
 
 
 def _int_field(value: str | None, quirk: str, quirks: set[str]) -> int | None:
@@ -236,10 +262,12 @@ def _encode_value(name: str, field_name: str, value: object) -> str:
 
 
 def encode_cp(cp: CP | Mapping[str, object] | str) -> str:
-    """The text between `CP=&&` and `&&`: scalars first (`;`), then one item per code (fields joined by `,`).
+    """The text between `CP=&&` and `&&`: scalars first (`;`), then one item per code (fields joined by `,`),
+    then the groups, each one part: heading, its other scalars and its items joined by `,`.
 
-    A Mapping may mix both: `{"DataTime": "20260101000000", "Ia": {"Rtd": "1.2", "Flag": "N"}}`. A str is
-    taken as already encoded (it is only checked not to contain `&&`).
+    A Mapping may mix all three: `{"DataTime": "20260101000000", "Ia": {"Rtd": "1.2", "Flag": "N"},
+    "PolId": [{"PolId": "w01019", "i12001": {"Info": "1"}}, …]}` (a list holds the groups headed by its key,
+    as `CP.to_dict` writes them). A str is taken as already encoded (it is only checked not to contain `&&`).
     """
     if isinstance(cp, str):
         if "&&" in cp or "\r" in cp or "\n" in cp:
@@ -248,15 +276,44 @@ def encode_cp(cp: CP | Mapping[str, object] | str) -> str:
     if isinstance(cp, CP):
         scalars: Mapping[str, object] = cp.scalars
         items: Mapping[str, Mapping[str, object]] = cp.items
+        groups: list[tuple[Mapping[str, object], Mapping[str, Mapping[str, object]]]] = [
+            (g.scalars, g.items) for g in cp.groups
+        ]
     else:
-        scalars = {k: v for k, v in cp.items() if not isinstance(v, Mapping)}
+        scalars = {k: v for k, v in cp.items() if not isinstance(v, Mapping | list)}
         items = {k: v for k, v in cp.items() if isinstance(v, Mapping)}
+        groups = [_group_of(k, g) for k, v in cp.items() if isinstance(v, list) for g in v]
+    _check_groups(scalars, [group_scalars for group_scalars, _ in groups])
     parts = [f"{_check_key(k)}={_encode_value(k, k, v)}" for k, v in scalars.items()]
-    for code, fields in items.items():
-        _check_key(code)
-        if not fields:
-            raise UsageError(f"code {code!r} has no fields")
-        parts.append(
-            ",".join(f"{code}-{_check_key(f)}={_encode_value(f'{code}-{f}', f, v)}" for f, v in fields.items())
-        )
+    parts += [_encode_item(code, fields) for code, fields in items.items()]
+    for group_scalars, group_items in groups:
+        fields = [f"{_check_key(k)}={_encode_value(k, k, v)}" for k, v in group_scalars.items()]
+        parts.append(",".join(fields + [_encode_item(code, f) for code, f in group_items.items()]))
     return ";".join(parts)
+
+
+def _encode_item(code: str, fields: Mapping[str, object]) -> str:
+    _check_key(code)
+    if not fields:
+        raise UsageError(f"code {code!r} has no fields")
+    return ",".join(f"{code}-{_check_key(f)}={_encode_value(f'{code}-{f}', f, v)}" for f, v in fields.items())
+
+
+def _group_of(head: str, group: object) -> tuple[Mapping[str, object], Mapping[str, Mapping[str, object]]]:
+    """A group given as a Mapping (`{"PolId": "w01019", "i12001": {"Info": "1"}}`): scalars, heading first."""
+    if not isinstance(group, Mapping) or isinstance(group.get(head), Mapping | list | None):
+        raise UsageError(f"each group under {head!r} must be a mapping holding a {head!r} value")
+    scalars = {head: group[head]} | {k: v for k, v in group.items() if not isinstance(v, Mapping)}
+    if any(isinstance(v, list) for v in scalars.values()):
+        raise UsageError(f"groups under {head!r} may not hold groups")
+    return scalars, {k: v for k, v in group.items() if isinstance(v, Mapping)}
+
+
+def _check_groups(scalars: Mapping[str, object], heads: list[Mapping[str, object]]) -> None:
+    """Groups must read back as written: two or more, all headed by one name, and no plain scalar's name used
+    in a group (it would repeat before the heading and head the groups itself)."""
+    if not heads:
+        return
+    names = {next(iter(h), "") for h in heads}
+    if len(heads) < 2 or len(names) != 1 or "" in names or any(scalars.keys() & h.keys() for h in heads):
+        raise UsageError("groups read back only as two or more, headed by one name, using no plain scalar's name")

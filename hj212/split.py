@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 
 from .errors import UsageError
 from .frame import build_segment, encode_frame
-from .messages import CP, Frame, Version
+from .messages import CP, CPGroup, Frame, Version
 from .qn import QnGenerator
+from .segment import encode_cp, parse_cp
 
 __all__ = ["Reassembled", "Reassembler", "split_frames"]
 
@@ -26,6 +27,8 @@ _MAX_PACKETS = 9999  # PNUM has four digits
 def _as_cp(cp: CP | Mapping[str, object]) -> CP:
     if isinstance(cp, CP):
         return cp
+    if any(isinstance(v, list) for v in cp.values()):  # groups: read back as encoded (checks them too)
+        return parse_cp(encode_cp(cp), set())
     scalars = {k: str(v) for k, v in cp.items() if not isinstance(v, Mapping)}
     items = {k: {f: str(x) for f, x in v.items()} for k, v in cp.items() if isinstance(v, Mapping)}
     return CP(scalars, items)
@@ -55,14 +58,16 @@ def split_frames(
     full = _as_cp(cp)
     common = dict(full.scalars)
 
+    def qn() -> str | None:
+        return qn_generator.next(now) if qn_generator is not None and now is not None else None
+
     def segment(items: Mapping[str, Mapping[str, str]], pnum: int | None, pno: int | None) -> str:
-        qn = qn_generator.next(now) if qn_generator is not None and now is not None else None
         return build_segment(
             st=st,
             cn=cn,
             mn=mn,
             pw=pw,
-            qn=qn,
+            qn=qn(),
             version=version,
             ack=ack,
             pnum=pnum,
@@ -79,7 +84,9 @@ def split_frames(
 
     whole = build_segment(st=st, cn=cn, mn=mn, pw=pw, qn="0" * 17, version=version, ack=ack, cp=full)
     if len(whole.encode("utf-8")) <= max_segment:
-        return [encode_frame(segment(full.items, None, None))]
+        return [encode_frame(build_segment(st=st, cn=cn, mn=mn, pw=pw, qn=qn(), version=version, ack=ack, cp=full))]
+    if full.groups:
+        raise UsageError(f"a data area with groups is sent whole, and this one exceeds {max_segment} bytes")
     if size({}) > max_segment:
         raise UsageError(f"the header and scalars alone exceed {max_segment} bytes")
     # Units: whole codes, or single fields of a code too long for a packet of its own.
@@ -178,9 +185,11 @@ def _merge(key: tuple[str, str, str], group: _Group, *, complete: bool) -> Reass
     parts = tuple(group.parts[i] for i in sorted(group.parts))
     scalars: dict[str, str] = {}
     items: dict[str, dict[str, str]] = {}
+    groups: list[CPGroup] = []
     for part in parts:
         for name, value in part.cp.scalars.items():
             scalars.setdefault(name, value)
         for code, fields in part.cp.items.items():
             items.setdefault(code, {}).update(fields)
-    return Reassembled(key, parts, CP(scalars, items), complete)
+        groups += part.cp.groups  # each packet's groups, in packet order
+    return Reassembled(key, parts, CP(scalars, items, tuple(groups)), complete)

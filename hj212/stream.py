@@ -233,7 +233,12 @@ class StreamDecoder:
                 self._add_garbage(b[p:v])
                 return v
         if final:
-            self._error(out, "truncated", b[p:], f"the stream ended {p + 10 + length - n} bytes short of a frame")
+            short = p + 10 + length - n  # bytes missing to the declared segment and its CRC
+            if short > 0:
+                self._error(out, "truncated", b[p:], f"the stream ended {short} bytes short of a frame")
+            else:  # every declared byte is in, yet nothing closes the data segment: not cut off, unterminated
+                detail = f"no end marker: all {length} declared bytes are in, but no '&&' + CRC closes the segment"
+                self._error(out, "bad_length", b[p:], detail)
             return n
         if n - p > 1034 + 4 * length:  # no end in sight even for a segment of 4-byte characters
             self._add_garbage(b[p : p + 1])

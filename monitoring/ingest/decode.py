@@ -148,19 +148,19 @@ class Decoder:
                 self._flag(record, EventKind.UNREGISTERED_SEEN)
             return "unregistered"
         profile = self.profiles.get(terminal.profile) or self.profiles[DEFAULT_PROFILE_ID]
-        scalars, items = frame.cp.scalars, frame.cp.items
+        cp = frame.cp
         key = split_key(mn, frame)
         if key is not None:
             # Live: siblings usually follow in this batch; the archive is asked at the end of it (flush).
             whole = self._splits.add(key, frame, record.received_at, partial_ok=not live, consult_archive=not live)
             if whole is None:
                 if live:
-                    self.states.observe(record, frame, map_frame(profile, frame.st, frame.cn, scalars, {}))
+                    self.states.observe(record, frame, map_frame(profile, frame.st, frame.cn, cp.scalars, {}))
                     self._pending[key] = (record, frame, profile)
                 return "split_pending"
             self._pending.pop(key, None)
-            scalars, items = whole
-        return self._finish(record, frame, profile, mn, scalars, items, live=live)
+            cp = whole
+        return self._finish(record, frame, profile, mn, cp, live=live)
 
     def _finish(
         self,
@@ -168,13 +168,12 @@ class Decoder:
         frame: hj212.Frame,
         profile: Profile,
         mn: str,
-        scalars: Mapping[str, str],
-        items: Mapping[str, Mapping[str, str]],
+        cp: hj212.CP,
         *,
         live: bool,
     ) -> str:
         """Map and bind a whole upload (one frame, or the joined packets of a split one); returns its outcome."""
-        mapped = map_frame(profile, frame.st, frame.cn, scalars, items)
+        mapped = map_frame(profile, frame.st, frame.cn, cp.scalars, cp.items, cp.groups)
         if live:
             self.states.observe(record, frame, mapped)
         if mapped.kind is None:
@@ -203,7 +202,7 @@ class Decoder:
             whole = self._splits.complete_from_archive(key, record.received_at)
             if whole is None:
                 continue  # still missing: archived; a later packet or re-decoding completes it
-            outcome = self._finish(record, frame, profile, key[0], *whole, live=True)
+            outcome = self._finish(record, frame, profile, key[0], whole, live=True)
             self.report.outcomes["split_pending"] -= 1
             if not self.report.outcomes["split_pending"]:
                 del self.report.outcomes["split_pending"]

@@ -72,8 +72,8 @@ class SplitJoiner:
         *,
         partial_ok: bool = False,
         consult_archive: bool = True,
-    ) -> tuple[Mapping[str, str], Mapping[str, Mapping[str, str]]] | None:
-        """Scalars and items of the whole upload, or None while packets are missing.
+    ) -> hj212.CP | None:
+        """The whole upload's data area (its packets' joined), or None while packets are missing.
 
         `consult_archive=False` joins within the batch only: the live decoder passes it because a packet's
         siblings usually follow it in the same batch, and asks the archive once, at the end of the batch,
@@ -92,9 +92,7 @@ class SplitJoiner:
             return None
         return self._merge(parts)
 
-    def complete_from_archive(
-        self, key: SplitKey, received_at: datetime
-    ) -> tuple[Mapping[str, str], Mapping[str, Mapping[str, str]]] | None:
+    def complete_from_archive(self, key: SplitKey, received_at: datetime) -> hj212.CP | None:
         """The whole upload once the archive supplied the missing packets, else None (still pending)."""
         parts = self._parts.get(key)
         if parts is None:
@@ -110,9 +108,10 @@ class SplitJoiner:
         return key in self._held or self.cache.vouches(key[0], self._first_at[key])
 
     @staticmethod
-    def _merge(parts: Mapping[int, hj212.Frame]) -> tuple[Mapping[str, str], Mapping[str, Mapping[str, str]]]:
+    def _merge(parts: Mapping[int, hj212.Frame]) -> hj212.CP:
         scalars: dict[str, str] = {}
         items: dict[str, dict[str, str]] = {}
+        groups: list[hj212.CPGroup] = []
         for pno in sorted(parts):
             part = parts[pno]
             for name, value in part.cp.scalars.items():
@@ -121,7 +120,8 @@ class SplitJoiner:
                 merged = items.setdefault(code, {})
                 for field_name, value in fields.items():
                     merged.setdefault(field_name, value)
-        return scalars, items
+            groups += part.cp.groups  # each packet's groups, in packet order
+        return hj212.CP(scalars, items, tuple(groups))
 
     @staticmethod
     def _complete(key: SplitKey, parts: Mapping[int, hj212.Frame]) -> bool:

@@ -1,7 +1,7 @@
 """Apply a protocol profile to one frame's data area: values per channel and quantity, events, GPS.
 
-Pure: takes ST, CN and the CP mapping (hj212's `CP.scalars` / `CP.items`, strings as received) and
-returns a `MappedFrame`. Whatever the profile does not map is returned in `unknown`, never dropped, so
+Pure: takes ST, CN and the CP mapping (hj212's `CP.scalars` / `CP.items` / `CP.groups`, strings as
+received) and returns a `MappedFrame`. Whatever the profile does not map is returned in `unknown`, never dropped, so
 the decode service can store it visibly next to the reading.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -18,6 +18,7 @@ from math import isfinite
 from operator import and_, getitem, le, methodcaller, mul, not_
 from typing import NamedTuple
 
+from hj212 import CPGroup
 from monitoring.profiles.models import META_FIELDS, READING_KINDS, VALUE_FIELDS, Profile
 from monitoring.profiles.quantities import BOUNDS, QUANTITIES
 from monitoring.readings.values import OUT_OF_RANGE, PLAIN_NUMBER, convert, parse_local_time
@@ -76,14 +77,70 @@ class MappedFrame:
 
 
 def map_frame(
-    profile: Profile, st: str | None, cn: str | None, scalars: Mapping[str, str], items: Mapping[str, Mapping[str, str]]
+    profile: Profile,
+    st: str | None,
+    cn: str | None,
+    scalars: Mapping[str, str],
+    items: Mapping[str, Mapping[str, str]],
+    groups: Sequence[CPGroup] = (),
 ) -> MappedFrame:
     """Map one frame's CP through `profile`.
 
     What to do with each field depends only on the profile, (ST, CN) and the frame's layout (its scalar names,
     item codes and field names, in order), and a terminal sends the same layout frame after frame: that plan is
     compiled once and kept on the profile (`compiled_plan`), so a frame costs one pass over its values.
+
+    `groups` (hj212's `CP.groups`: one per instrument when a logger repeats `PolId=…`) are mapped one by one
+    with the same profile; see `_map_group`.
     """
+    mapped = _map_plain(profile, st, cn, scalars, items)
+    if not groups:
+        return mapped
+    values, events, unknown, gps = list(mapped.values), list(mapped.events), dict(mapped.unknown), mapped.gps
+    for group in groups:
+        part = _map_group(profile, st, cn, group, mapped.data_time_raw or "")
+        values += part.values
+        events += part.events
+        unknown |= part.unknown
+        gps = gps or part.gps  # a logger has one position: the first one given
+    return MappedFrame(mapped.kind, mapped.data_time, mapped.data_time_raw, tuple(values), tuple(events), gps, unknown)
+
+
+def _map_group(profile: Profile, st: str | None, cn: str | None, group: CPGroup, data_time_raw: str) -> MappedFrame:
+    """One group of a grouped data area (e.g. `PolId=w01019,i12001-Info=1,i12002-Info=0`), mapped like a frame.
+
+    A group reports on one instrument, named by its heading: its values and SOE belong to that instrument's
+    channel, which is the channel the profile gives the heading's value as a factor code (`PolId=Ua02` → "02"),
+    or else the value itself (`PolId=w01019` → "w01019", a channel no point has until one is given it). What the
+    profile does not map is kept raw under "<heading>=<value>/<code>" (its other scalars under "<heading>=<value>"),
+    so groups never overwrite one another.
+    """
+    channel = _group_channel(profile, group.value)
+    rest = {k: v for k, v in group.scalars.items() if k != group.name}
+    mapped = _map_plain(profile, st, cn, {"DataTime": data_time_raw, **rest}, group.items, channel)
+    prefix = f"{group.name}={group.value}"
+    unknown = {(f"{prefix}/{code}" if code else prefix): fields for code, fields in mapped.unknown.items()}
+    values = tuple(v._replace(channel=channel) for v in mapped.values)
+    return MappedFrame(mapped.kind, None, None, values, mapped.events, mapped.gps, unknown)
+
+
+def _group_channel(profile: Profile, value: str) -> str:
+    for field_name in VALUE_FIELDS:
+        hit = profile.factor_for(value, field_name)
+        if hit is not None:
+            return hit[1]
+    return value
+
+
+def _map_plain(
+    profile: Profile,
+    st: str | None,
+    cn: str | None,
+    scalars: Mapping[str, str],
+    items: Mapping[str, Mapping[str, str]],
+    channel: str | None = None,
+) -> MappedFrame:
+    """Map scalars and items (a whole ungrouped frame, or one group: then `channel` is the group's)."""
     plan = compiled_plan(profile, st, cn, scalars, items)
     fields_of = list(items.values())
     values = _values_in_bulk(plan, fields_of) if plan.steps else []
@@ -99,7 +156,7 @@ def map_frame(
                 gps[axis] = converted.value
         if item.keep_unknown:
             unknown[item.code] = {fld: fields[fld] for fld in item.leftover}
-    events = _events(profile, scalars, items) if plan.kind in ("event", "info") else ()
+    events = _events(profile, scalars, items, channel) if plan.kind in ("event", "info") else ()
     if plan.extra_scalars:
         unknown[""] = {k: scalars[k] for k in plan.extra_scalars}
     position = (gps["lat"], gps["lon"]) if "lat" in gps and "lon" in gps else None
@@ -326,8 +383,12 @@ def _is_event_scalar(profile: Profile, key: str, kind: str | None) -> bool:
 
 
 def _events(
-    profile: Profile, scalars: Mapping[str, str], items: Mapping[str, Mapping[str, str]]
+    profile: Profile,
+    scalars: Mapping[str, str],
+    items: Mapping[str, Mapping[str, str]],
+    channel: str | None = None,
 ) -> tuple[MappedEvent, ...]:
+    """The SOE of a frame (or of one group, whose `channel` is where an SOE naming none belongs)."""
     spec = profile.events
     if spec is None:
         return ()
@@ -338,18 +399,11 @@ def _events(
     for fields in sources:
         code = fields.get(spec.type_field, "")
         at_raw = fields.get(spec.time_field) or scalars.get("DataTime") or ""
-        channel = _channel_of(fields.get(spec.channel_field))
+        named = _channel_of(fields.get(spec.channel_field))
+        if named is None:
+            named = channel if channel is not None else profile.default_channel
         detail = {k: fields[k] for k in spec.detail_fields if k in fields}
-        out.append(
-            MappedEvent(
-                spec.types.get(code, ""),
-                code,
-                parse_local_time(at_raw),
-                at_raw,
-                channel if channel is not None else profile.default_channel,
-                detail,
-            )
-        )
+        out.append(MappedEvent(spec.types.get(code, ""), code, parse_local_time(at_raw), at_raw, named, detail))
     return tuple(out)
 
 

@@ -9,7 +9,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hj212 import CP, DecodeError, Frame, StreamDecoder, Version, build_frame, crc16, crc16_reference, encode_frame
+from hj212 import (
+    CP,
+    CPGroup,
+    DecodeError,
+    Frame,
+    StreamDecoder,
+    Version,
+    build_frame,
+    crc16,
+    crc16_reference,
+    encode_frame,
+)
 from hj212.segment import _split_lenient, parse_segment
 
 from .helpers import feed_whole, golden, golden_names, summary
@@ -27,7 +38,25 @@ def cps(draw: st.DrawFn) -> CP:
     items = draw(
         st.dictionaries(_NAME, st.dictionaries(_NAME, _VALUE.map(str.strip), min_size=1, max_size=4), max_size=6)
     )
-    return CP(scalars, items)
+    # Sometimes repeated groups (PolId=…,code-field=…;PolId=…): a heading and group scalars no plain scalar uses
+    group_name = _NAME.filter(lambda n: n not in scalars)
+    head = draw(group_name)
+    groups = draw(
+        st.lists(
+            st.builds(
+                lambda value, extra, fields: CPGroup({head: value} | extra, fields),
+                _VALUE.map(str.strip),
+                st.dictionaries(group_name.filter(lambda n: n != head), _VALUE.map(str.strip), max_size=2),
+                st.dictionaries(
+                    _NAME, st.dictionaries(_NAME, _VALUE.map(str.strip), min_size=1, max_size=3), max_size=3
+                ),
+            ),
+            min_size=2,
+            max_size=4,
+        )
+        | st.just([])
+    )
+    return CP(scalars, items, tuple(groups))
 
 
 @st.composite
@@ -70,6 +99,7 @@ def test_property_built_frames_round_trip_in_any_chunking(
         expected = fields["cp"]
         assert isinstance(expected, CP)
         assert frame.cp.scalars == expected.scalars and frame.cp.items == expected.items
+        assert frame.cp.groups == expected.groups
 
 
 @settings(max_examples=300, deadline=None)

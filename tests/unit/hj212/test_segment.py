@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hj212 import CP, BadFrameError, UsageError, Version, encode_cp, encode_frame, parse_segment
+from hj212 import CP, BadFrameError, CPGroup, UsageError, Version, encode_cp, encode_frame, parse_segment
 from hj212.fastpath import split_fast
 
 from .helpers import golden, only_frame
@@ -179,7 +179,9 @@ def test_segment_fast_path_leaves_repeated_or_empty_names_to_the_lenient_path() 
     for seg in ("QN=1;ST=32;CN=2011;CP=&&a=1;a=2&&", "QN=1;ST=32;CN=2011;CP=&&=1&&"):
         for _ in range(3):
             assert split_fast(seg) is None
-    assert parse_segment("QN=1;ST=32;CN=2011;CP=&&a=1;a=2&&")[10].scalars == {"a": "2"}
+    # a repeated scalar heads groups: neither value is lost
+    cp = parse_segment("QN=1;ST=32;CN=2011;CP=&&a=1;a=2&&")[10]
+    assert cp.scalars == {} and cp.groups == (CPGroup({"a": "1"}), CPGroup({"a": "2"}))
 
 
 def test_encode_cp_orders_scalars_then_codes_and_wraps_info() -> None:
@@ -267,3 +269,80 @@ def test_segment_fast_path_shape_cache_is_bounded(monkeypatch: pytest.MonkeyPatc
     for _ in range(2):
         assert split_fast("QN=1;ST=32;CN=2011;CP=&&a=1&&b=2&&") is None
     assert fp._forms[b"=;=;=;=&&=&&=&&"] is None
+
+
+# A data logger reporting four instruments in one CN=3020 (the shape of a real 2019 capture, values our own).
+GROUPED_3020 = (
+    "QN=20260507002451828;ST=21;CN=3020;PW=624930;MN=LOGGER01;Flag=9;CP=&&DataTime=20260507002451;"
+    "PolId=w01019,i12001-Info=1,i12002-Info=0;PolId=w21001,i12001-Info=6,i12002-Info=0;"
+    "PolId=w21003,i12001-Info=1,i12002-Info=2;PolId=w21011,i12001-Info=3,i12002-Info=0&&"
+)
+GROUPS_3020 = (
+    CPGroup({"PolId": "w01019"}, {"i12001": {"Info": "1"}, "i12002": {"Info": "0"}}),
+    CPGroup({"PolId": "w21001"}, {"i12001": {"Info": "6"}, "i12002": {"Info": "0"}}),
+    CPGroup({"PolId": "w21003"}, {"i12001": {"Info": "1"}, "i12002": {"Info": "2"}}),
+    CPGroup({"PolId": "w21011"}, {"i12001": {"Info": "3"}, "i12002": {"Info": "0"}}),
+)
+
+
+def test_segment_repeated_polid_groups_are_all_kept_in_order() -> None:
+    # Given a 3020 upload with four `PolId=…,i12001-Info=…,i12002-Info=…` groups, decoded twice so that the
+    # fast path has seen its layout
+    for _ in range(3):
+        frame = only_frame(encode_frame(GROUPED_3020))
+        # Then every group is there, in order, with its own values; nothing is flagged
+        assert frame.cp.groups == GROUPS_3020
+        assert frame.cp.scalars == {"DataTime": "20260507002451"} and frame.cp.items == {}
+        assert frame.quirks == frozenset()
+    codes = ("w01019", "w21001", "w21003", "w21011")
+    assert [(g.name, g.value) for g in frame.cp.groups] == [("PolId", c) for c in codes]
+
+
+def test_segment_groups_separated_by_semicolons_with_items_before_and_info_text() -> None:
+    # Given groups written with `;` only, a plain item before the first group and an Info text holding `;`
+    seg = (
+        "QN=1;ST=32;CN=3020;CP=&&DataTime=20260101000000;Ua01-Rtd=230.1;PolId=CH01;InfoId=i12001;i12001-Info=0;"
+        "PolId=CH02;InfoId=i11001;i11001-Info=//掉电;复电//&&"
+    )
+    cp = _frame(seg).cp
+    # Then what precedes the first PolId stays plain, and each group holds everything up to the next PolId
+    assert cp.scalars == {"DataTime": "20260101000000"} and cp.items == {"Ua01": {"Rtd": "230.1"}}
+    assert cp.groups == (
+        CPGroup({"PolId": "CH01", "InfoId": "i12001"}, {"i12001": {"Info": "0"}}),
+        CPGroup({"PolId": "CH02", "InfoId": "i11001"}, {"i11001": {"Info": "掉电;复电"}}),
+    )
+
+
+def test_segment_single_polid_stays_a_plain_scalar() -> None:
+    cp = _frame("QN=1;ST=32;CN=3020;CP=&&DataTime=20260101000000;PolId=w01018,i12001-Info=0&&").cp
+    assert cp.groups == () and cp.scalars == {"DataTime": "20260101000000", "PolId": "w01018"}
+    assert cp.items == {"i12001": {"Info": "0"}}
+
+
+def test_encode_cp_writes_groups_that_read_back_as_they_were() -> None:
+    cp = _frame(GROUPED_3020).cp
+    text = encode_cp(cp)
+    assert text == GROUPED_3020.split("CP=&&")[1][:-2]
+    assert encode_cp(cp.to_dict()) == text
+    assert cp.to_dict()["PolId"] == [g.to_dict() for g in GROUPS_3020]
+    assert GROUPS_3020[0].to_dict() == {"PolId": "w01019", "i12001": {"Info": "1"}, "i12002": {"Info": "0"}}
+    # a group given as a mapping may hold further scalars; its heading is written first
+    given = {"PolId": [{"InfoId": "i12001", "PolId": "a"}, {"PolId": "b", "i1": {"Info": "2"}}]}
+    assert encode_cp(given) == "PolId=a,InfoId=i12001;PolId=b,i1-Info=2"
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        CP({}, {}, (GROUPS_3020[0],)),  # one group reads back as plain scalars
+        CP({}, {}, (GROUPS_3020[0], CPGroup({"InfoId": "x"}))),  # two headings
+        CP({"PolId": "z"}, {}, GROUPS_3020),  # the heading also used as a plain scalar
+        CP({}, {}, (CPGroup({}), CPGroup({}))),  # no heading
+        {"PolId": ["w01019", "w21001"]},  # groups must be mappings
+        {"PolId": [{"InfoId": "x"}, {"PolId": "b"}]},  # each holding the heading
+        {"PolId": [{"PolId": "a", "x": [{"y": "1"}]}, {"PolId": "b"}]},  # no groups inside groups
+    ],
+)
+def test_encode_cp_refuses_groups_that_would_not_read_back(bad: object) -> None:
+    with pytest.raises(UsageError):
+        encode_cp(bad)  # type: ignore[arg-type]

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from hj212 import CP, QnGenerator, Reassembler, UsageError, decode_frame, split_frames
+from hj212 import CP, QnGenerator, Reassembler, UsageError, decode_frame, encode_frame, split_frames
 
 from .helpers import only_frame
 
@@ -121,3 +121,38 @@ def test_split_frames_accepts_a_cp_object_and_refuses_too_many_packets(monkeypat
     monkeypatch.setattr("hj212.split._MAX_PACKETS", 2)
     with pytest.raises(UsageError):
         split_frames(st="32", cn="2051", mn="M", pw="1", cp=cp)
+
+
+GROUPED = {
+    "DataTime": "20261128100000",
+    "PolId": [{"PolId": f"w{i:05d}", "i12001": {"Info": "1"}, "i12002": {"Info": "0"}} for i in range(4)],
+}
+
+
+def test_split_frames_sends_a_grouped_cp_whole_and_refuses_to_cut_it() -> None:
+    # Given a data area with PolId groups that fits: one frame, every group in it
+    frames = split_frames(st="21", cn="3020", mn="M", pw="1", cp=GROUPED, qn_generator=QnGenerator(), now=NOW)
+    cp = decode_frame(frames[0]).cp
+    assert len(frames) == 1 and [g.value for g in cp.groups] == ["w00000", "w00001", "w00002", "w00003"]
+    assert decode_frame(split_frames(st="21", cn="3020", mn="M", pw="1", cp=cp)[0]).cp == cp
+    # When it does not fit, it is refused rather than sent without its groups
+    with pytest.raises(UsageError, match="groups"):
+        split_frames(st="21", cn="3020", mn="M", pw="1", cp=cp, max_segment=150)
+
+
+def test_reassembler_keeps_every_packets_groups_in_packet_order() -> None:
+    # Given an upload of two packets, each holding two PolId groups
+    def packet(pno: int, codes: tuple[str, str]) -> bytes:
+        groups = ";".join(f"PolId={c},i12001-Info={pno}" for c in codes)
+        return encode_frame(f"QN=1;ST=21;CN=3020;PW=1;MN=M;Flag=7;PNUM=2;PNO={pno};CP=&&DataTime=1;{groups}&&")
+
+    r = Reassembler()
+    assert r.add(decode_frame(packet(2, ("c", "d"))), NOW) is None
+    whole = r.add(decode_frame(packet(1, ("a", "b"))), NOW)
+    # Then the joined data area holds all four, packet 1's first
+    assert whole is not None and [(g.value, g.items["i12001"]["Info"]) for g in whole.cp.groups] == [
+        ("a", "1"),
+        ("b", "1"),
+        ("c", "2"),
+        ("d", "2"),
+    ]

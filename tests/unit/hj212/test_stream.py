@@ -381,3 +381,18 @@ def test_stream_crlf_of_previous_frame_and_next_frame_in_one_read() -> None:
 
 def test_stream_empty_segment_frame_is_malformed_not_a_crash() -> None:
     assert reasons(decode_all_ways(b"##0000FFFF\r\n")) == ["malformed"]
+
+
+def test_stream_final_frame_without_end_marker_says_so_instead_of_zero_bytes_short() -> None:
+    # Given a last frame whose data area lost its closing `&&` (a forwarder cut it off) but whose header still
+    # declares the longer length: every declared byte arrived, so nothing was cut off by the stream's end
+    seg = b"QN=20250221141050696;ST=39;CN=2051;PW=123456;MN=LM0001;Flag=4;CP=&&DataTime=20250221140000;a01-Avg=9"
+    crc = b"65C0"  # 4 hex digits, but no `&&` precedes them, so they end no segment
+    data = b"##%04d" % (len(seg) + 2) + seg + crc + b"\r\n"
+    # When the stream ends after it
+    items = feed_whole(data)
+    # Then it is reported as a length that does not line up, naming the missing end marker
+    assert reasons(items) == ["bad_length"]
+    error = items[0]
+    assert isinstance(error, DecodeError) and error.data == data
+    assert error.detail.startswith("no end marker") and "short of" not in error.detail

@@ -336,3 +336,36 @@ def test_registry_cache_is_bounded() -> None:
     for mn in ("A", "B", "C"):
         cache.remember_terminal(mn, None)
     assert cache.terminal("A") == (False, None) and cache.terminal("C") == (True, None)
+
+
+def test_decode_records_with_polid_groups_maps_each_group_to_its_own_circuit(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given a logger that reports each circuit as a `PolId=…` group with the same codes in every group
+    register(store, channels=("01", "02"))
+    cp = "DataTime=20261128183300;PolId=01,P-Rtd=12.5,i12001-Info=0;PolId=02,P-Rtd=7.0,i12001-Info=6"
+    # When its 3020 is decoded
+    report = decode_records([record(frame("3020", cp), cn="3020")], store, clock, profiles)
+    # Then each circuit's point gets its own group's value, and no group's unmapped status is lost
+    assert report.outcomes == {"reading": 1}
+    (first,) = _window(store, "p-0001-01")
+    (second,) = _window(store, "p-0001-02")
+    assert dict(first.values) == {"p": 12.5} and dict(second.values) == {"p": 7.0}
+    assert first.raw["PolId=01/i12001"] == {"Info": "0"} and first.raw["PolId=02/i12001"] == {"Info": "6"}
+    assert report.unknown_codes == 2
+
+
+def test_decode_records_with_split_upload_of_groups_keeps_every_packets_groups(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given a minute upload in two packets, each holding two circuits as PolId groups
+    register(store, channels=("01", "02", "03", "04"))
+    packets = [
+        frame("2051", f"DataTime=20261128183300;{groups}", st="44", flag=9, split=(2, pno), qn=f"2026112818340100{pno}")
+        for pno, groups in ((1, "PolId=01,P-Avg=8;PolId=02,P-Avg=9"), (2, "PolId=03,P-Avg=1;PolId=04,P-Avg=2"))
+    ]
+    # When both are decoded
+    decode_records([record(p, cn="2051") for p in packets], store, clock, profiles)
+    # Then the joined upload makes one minute reading per circuit
+    got = {ch: dict(_window(store, f"p-0001-{ch}", ReadingKind.MINUTE)[0].values) for ch in ("01", "02", "03", "04")}
+    assert got == {"01": {"p": 8.0}, "02": {"p": 9.0}, "03": {"p": 1.0}, "04": {"p": 2.0}}

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hj212 import CPGroup, decode_frame, encode_frame
 from monitoring.profiles.loader import build_profiles, read_sources
 from monitoring.profiles.mapping import map_frame
 from monitoring.profiles.models import Profile
@@ -143,3 +144,44 @@ def test_map_frame_with_gps_items_returns_position(default: Profile) -> None:
 def test_map_frame_with_unknown_message_has_no_kind(default: Profile) -> None:
     mapped = map_frame(default, "32", "2999", {"DataTime": "20261128183300"}, {"Ua": {"Rtd": "1"}})
     assert mapped.kind is None and not mapped.is_reading
+
+
+def test_map_frame_with_polid_groups_keeps_each_groups_status_apart(default: Profile) -> None:
+    # Given the real logger's 3020 shape: four instruments, each with its working and alarm state
+    groups = decode_frame(
+        encode_frame(
+            "QN=1;ST=21;CN=3020;MN=M;Flag=9;CP=&&DataTime=20261128183300;PolId=w01019,i12001-Info=1,i12002-Info=0;"
+            "PolId=w21001,i12001-Info=6,i12002-Info=0;PolId=w21003,i12001-Info=1,i12002-Info=2;"
+            "PolId=w21011,i12001-Info=3,i12002-Info=0&&"
+        )
+    ).cp.groups
+    # When mapped
+    mapped = map_frame(default, "21", "3020", {"DataTime": "20261128183300"}, {}, groups)
+    # Then every instrument's states stay visible under its own name (the profile maps no i12xxx)
+    assert mapped.kind == "info" and mapped.values == ()
+    assert mapped.unknown == {
+        f"PolId={pol}/{code}": {"Info": value}
+        for pol, states in (("w01019", "10"), ("w21001", "60"), ("w21003", "12"), ("w21011", "30"))
+        for code, value in zip(("i12001", "i12002"), states, strict=True)
+    }
+    assert mapped.data_time == datetime(2026, 11, 28, 10, 33, tzinfo=UTC)
+
+
+SOE_AT = "20261128183301"
+
+
+def test_map_frame_with_groups_puts_values_and_soe_on_the_groups_channel(default: Profile) -> None:
+    # Given groups headed by a factor code the profile knows (channel 02), by bare circuit names, an SOE, a GPS
+    groups = (
+        CPGroup({"PolId": "Ua02", "Vendor": "x"}, {"P": {"Rtd": "5", "Flag": "N"}}),
+        CPGroup({"PolId": "07"}, {"P": {"Rtd": "6"}, "SOE1": {"EventType": "power_loss", "EventTime": SOE_AT}}),
+        CPGroup({"PolId": "08"}, {"GPS": {"Lat": "32.39", "Lng": "120.56"}}),
+    )
+    mapped = map_frame(default, "21", "3020", {"DataTime": "20261128183300"}, {"Ua01": {"Rtd": "230"}}, groups)
+    # Then the plain item keeps its own channel, each group's values and SOE take the group's
+    got = {(v.channel, v.quantity, v.value) for v in mapped.values}
+    assert got == {("01", "ua", 230), ("02", "p", 5), ("07", "p", 6)}
+    (event,) = mapped.events
+    assert (event.type, event.channel) == ("power_loss", "07")
+    assert mapped.unknown == {"PolId=Ua02": {"Vendor": "x"}}
+    assert mapped.gps == (32.39, 120.56)

@@ -68,7 +68,7 @@ def test_reporting_interval_from_the_sheet_is_used_for_states_and_completeness(t
     eid = on_mn[0].enterprise_id
     w = World(_one_enterprise(topo, eid))
     w.config = w.config.with_overrides({"enterprise": {eid: {"evaluation": {"max_catchup_hours": 1}}}})
-    day_start, day_end = at("16:00", -1), at("16:00")
+    day_start = at("16:00", -1)  # the local day 2026-11-23 begins
     for p in on_mn:
         rows = []
         t = day_start - timedelta(hours=1)

@@ -3,7 +3,7 @@
 Three conditions, each TRUE / FALSE / UNKNOWN per minute of the alert:
 - stop: a must-stop point runs in a streak of at least `stop_run_min` minutes of the alert (data gaps up to
   `max_gap_min` inside the streak are bridged, as for every episode);
-- staggered: in a forbidden local hour (错峰), a production point runs in such a streak;
+- staggered: a production point runs in such a streak of minutes inside forbidden local hours (错峰);
 - energy: the production energy of an interval (`interval_min`, aligned to local hours, clipped to the alert)
   already exceeds energy_share x baseline x (1 + tolerance). Energy only grows and a minute without data can
   only add to it, so the overrun is certain from that minute on and the whole interval is TRUE; a complete
@@ -37,8 +37,8 @@ def lead_minutes(params: Mapping[str, Any]) -> int:
 
 
 def _streaks(ctx: Context, pid: str, inside: bytearray, min_run: int, max_gap: int) -> bytearray:
-    """Per minute: TRUE inside a RUN streak of >= min_run minutes of the alert; FALSE when stopped, outside the
-    alert or in a shorter streak (minutes before the alert do not count: running then was allowed)."""
+    """Per minute: TRUE inside a RUN streak of >= min_run minutes where `inside` is set; FALSE when stopped,
+    outside or in a shorter streak (minutes before the alert do not count: running then was allowed)."""
     cond = bytearray(episodes.UNKNOWN for _ in range(ctx.n))
     if pid not in ctx.topology.points:
         return bytearray(ctx.n)  # a measure naming a point no longer registered cannot be violated
@@ -70,6 +70,7 @@ class _Interval:
 def _intervals(ctx: Context, alert: EmergencyAlert, prod: Sequence[str], share: float, step: int) -> list[_Interval]:
     """Energy of every interval of the alert that starts inside the context (aligned to the epoch = local hours)."""
     secs = step * 60
+    tol = float(ctx.config.params(RULE, enterprise=ctx.enterprise.id)["energy_tolerance"])
     first = max(alert.start, ctx.start)
     t = datetime.fromtimestamp((first.timestamp() // secs) * secs, first.tzinfo)
     out: list[_Interval] = []
@@ -88,15 +89,11 @@ def _intervals(ctx: Context, alert: EmergencyAlert, prod: Sequence[str], share: 
         actual, certain = 0.0, None
         for m in range(lo, hi):
             actual += sum(max(v, 0.0) for pid in prod if (v := ctx.values(pid, "p")[m]) is not None) / 60.0
-            if certain is None and cap is not None and actual > cap * (1 + _tol(ctx)):
+            if certain is None and cap is not None and actual > cap * (1 + tol):
                 certain = m
         out.append(_Interval(lo, hi, baseline, cap, actual, certain, full_hi <= ctx.n))
         t += timedelta(seconds=secs)
     return out
-
-
-def _tol(ctx: Context) -> float:
-    return float(ctx.config.params(RULE, enterprise=ctx.enterprise.id)["energy_tolerance"])
 
 
 def _energy(ctx: Context, intervals: Sequence[_Interval], prod: Sequence[str]) -> bytearray:
@@ -144,11 +141,12 @@ def emergency_violation(ctx: Context, lead: int = 0) -> list[Finding]:
         stop = {pid: _streaks(ctx, pid, inside, min_run, max_gap) for pid in level.stop_points}
         stagger: dict[str, bytearray] = {}
         if level.forbidden_hours:
+            # only minutes of forbidden hours count: a line running up to the hour has its minimum to stop
             hours = [(ctx.at(m).hour + 8) % 24 for m in range(ctx.n)]
-            forbidden = [any(a <= h < b for a, b in level.forbidden_hours) for h in hours]
-            for pid in prod:
-                s = _streaks(ctx, pid, inside, min_run, max_gap)
-                stagger[pid] = bytearray(c if forbidden[m] else episodes.FALSE for m, c in enumerate(s))
+            forbidden = bytearray(
+                1 if inside[m] and any(a <= h < b for a, b in level.forbidden_hours) else 0 for m, h in enumerate(hours)
+            )
+            stagger = {pid: _streaks(ctx, pid, forbidden, min_run, max_gap) for pid in prod}
         intervals = _intervals(ctx, alert, prod, level.energy_share, step) if level.energy_share is not None else []
         energy = _energy(ctx, intervals, prod)
         cond = _combine([*stop.values(), *stagger.values(), energy], ctx.n)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,7 +19,7 @@ ALERT = EmergencyAlert("A2026-02", Level.ORANGE, at("00:00"), at("09:00"), "重�
 MIN = timedelta(minutes=1)
 
 
-def _world(measures: LevelMeasures, *, p1: float, p2: float) -> World:
+def _world(measures: LevelMeasures, *, p1: float, p2: float | Callable[[datetime], float]) -> World:
     w = World(topology(with_p2=True))
     w.emergency = Emergency(alerts=[ALERT], measures={"E1": EnterpriseMeasures("E1", {Level.ORANGE: measures})})
     w.running(at("00:00", -1) + timedelta(hours=23), at("10:00"), p1=p1)
@@ -81,5 +82,29 @@ def test_energy_cap_overrun_is_raised_as_soon_as_certain_and_continues_as_one_ep
 
 def test_energy_cap_kept_raises_nothing() -> None:
     w = _world(LevelMeasures(energy_share=0.6), p1=30.0, p2=25.0)  # 55 kWh an hour under a 60 kWh cap
+    w.run(at("00:00"), at("04:00"), step=timedelta(minutes=5))
+    assert w.alarms("emergency_violation") == []
+
+
+def test_production_in_staggered_hours_raises_after_the_minimum_naming_the_running_lines() -> None:
+    # Given 错峰 10-12 Beijing (02:00-04:00 UTC): P1 keeps running through it, P2 stops at 10:00 as required
+    w = _world(LevelMeasures(forbidden_hours=((10, 12),)), p1=60.0, p2=lambda t: 40.0 if t < at("02:00") else 0.0)
+    w.run(at("00:00"), at("05:00"), step=timedelta(minutes=5))
+    (alarm,) = w.alarms("emergency_violation")
+    (ep,) = alarm.live_episodes
+    # running until 10:00 was allowed; from 10:00 P1 had its 10 minutes to stop, and the hours end at 12:00
+    assert ep.start == at("02:00") and ep.end == at("04:00")
+    assert alarm.point_ids == ("P1",)
+    assert [(v["kind"], v["point"]) for v in ep.evidence["violations"]] == [("staggered_hours", "P1")]
+
+
+def test_must_stop_line_without_data_is_not_a_violation() -> None:
+    # Given P1 must stop and its terminal is silent during the alert: a data gap is never read as running
+    w = World(topology(with_p2=True))
+    w.emergency = Emergency(
+        alerts=[ALERT], measures={"E1": EnterpriseMeasures("E1", {Level.ORANGE: LevelMeasures(("P1",))})}
+    )
+    w.feed("P2", at("00:00"), at("04:00"), 40.0, **volts())
+    w.feed("C1", at("00:00"), at("04:00"), 20.0, **volts())
     w.run(at("00:00"), at("04:00"), step=timedelta(minutes=5))
     assert w.alarms("emergency_violation") == []

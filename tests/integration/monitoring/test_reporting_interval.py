@@ -4,11 +4,13 @@ incomplete nor unknown between its readings."""
 from __future__ import annotations
 
 import csv
+import io
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from monitoring.cli import run
 from monitoring.registry.import_list import import_enterprise_list
 from monitoring.registry.import_sheets import import_sheets, read_csv_sheets
 from monitoring.registry.models import County
@@ -91,6 +93,27 @@ def test_reporting_interval_from_the_sheet_is_used_for_states_and_completeness(t
     assert {a.subject for a in w.alarms("data_incomplete")} == {
         f"point:{p.id}" for p in w.inputs.topology().points.values() if p.mn != MN
     }  # the silent second terminal is flagged: the rule did judge the day
+
+
+def test_terminals_list_shows_the_reporting_interval(tmp_path: Path) -> None:
+    db = str(tmp_path / "t.db")
+    out = io.StringIO()
+    assert run(["--db", db, "registry", "import", "--csv", str(FIXTURES / "rugao_2022_enterprises.csv")], out) == 0
+    given = [
+        f"--{flag}={path}" for flag, path in zip(("facilities", "points", "terminals"), _paths(tmp_path), strict=True)
+    ]
+    assert run(["--db", db, "registry", "import", *given], out) == 0, out.getvalue()
+    out = io.StringIO()
+    assert run(["--db", db, "terminals", "list"], out) == 0
+    lines = {line.split()[0]: line.split() for line in out.getvalue().splitlines() if line.startswith("010000")}
+    header = out.getvalue().splitlines()[0].split()
+    column = header.index("上报间隔(分钟)")
+    assert lines[MN][column] == "5" and lines["010000A8900016F000169DC1"][column] == "1"
+
+
+def _paths(tmp_path: Path) -> list[Path]:
+    sheets = _sheets(tmp_path, "5")
+    return [sheets["设施"], sheets["点位"], sheets["终端"]]
 
 
 @pytest.mark.parametrize("bad", ["0", "2.5", "五", "1441"])

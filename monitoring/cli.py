@@ -7,6 +7,7 @@ python -m monitoring [--db PATH] enterprises list [--town 名称] [--branch 名�
 python -m monitoring [--db PATH] points list [--enterprise ID] | points show POINT_ID
 python -m monitoring [--db PATH] terminals list
 python -m monitoring [--db PATH] archive verify MN
+python -m monitoring [--db PATH] emergency alert add|end|list … / emergency measures import|show|template …
 """
 
 from __future__ import annotations
@@ -70,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     from monitoring.rules import replay  # rules area: `replay` re-evaluates history and explains alarms
 
     replay.add_parser(sub)
+    from monitoring.emergency import cli as emergency_cli  # `emergency alert|measures …`
+
+    emergency_cli.add_parser(sub)
     return p
 
 
@@ -125,6 +129,20 @@ def _replay(args: argparse.Namespace, store: Store, out: TextIO) -> int:
         db.close()
 
 
+def _emergency(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    """Wire the emergency commands: registry for names and codes, the rules database for alerts and measures."""
+    from monitoring.clock import SystemClock
+    from monitoring.emergency import cli as emergency_cli
+    from monitoring.storage.sqlite.db import Database
+    from monitoring.storage.sqlite.rules_repos import open_rules_stores
+
+    db = Database(args.db)
+    try:
+        return emergency_cli.run_cli(args, store.registry, open_rules_stores(db).emergency, out, SystemClock())
+    finally:
+        db.close()
+
+
 def run(argv: Sequence[str], out: TextIO) -> int:
     """Parse `argv` and execute; returns the process exit code. Domain errors become a message and code 1."""
     args = _parser().parse_args(list(argv))
@@ -132,6 +150,10 @@ def run(argv: Sequence[str], out: TextIO) -> int:
         for path in write_templates(args.out):
             print(path, file=out)
         return 0
+    if args.area == "emergency" and args.action == "measures" and args.verb == "template":
+        from monitoring.emergency import cli as emergency_cli
+
+        return emergency_cli.write_template(args, out)
     from monitoring.cli_views import VIEWS  # the read-only commands
     from monitoring.storage.sqlite import open_store
 
@@ -141,6 +163,8 @@ def run(argv: Sequence[str], out: TextIO) -> int:
             return _registry_import(args, store, out)
         if args.area == "replay":
             return _replay(args, store, out)
+        if args.area == "emergency":
+            return _emergency(args, store, out)
         return VIEWS[(args.area, args.action)](args, store, out)
     except MonitoringError as exc:
         print(f"错误：{exc}", file=out)

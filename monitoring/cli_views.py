@@ -163,13 +163,14 @@ def points_show(args: argparse.Namespace, store: Store, out: TextIO) -> int:
 
 
 def terminals_list(args: argparse.Namespace, store: Store, out: TextIO) -> int:
-    rows = [["MN", "企业", "协议", "型号", "在线", "最后报文（北京时间）", "时钟偏差(s)", "绑定点位"]]
+    rows = [["MN", "企业", "协议", "型号", "上报间隔(分钟)", "在线", "最后报文（北京时间）", "时钟偏差(s)", "绑定点位"]]
     for t in store.registry.list_terminals(args.county_id):
         owner = store.registry.find_enterprise(t.enterprise_id) if t.enterprise_id else None
         skew = f"{t.clock_skew_s:.0f}" if t.clock_skew_s is not None else "-"
         bound = str(len(store.registry.points_for_mn(t.mn)))
-        rows.append([t.mn, owner.name if owner else "-", t.profile, t.model or "-", "是" if t.online else "否"])
-        rows[-1] += [_local(t.last_frame_at), skew, bound]
+        interval = str(t.minute_interval_min or 1)  # none on file: the rules assume one-minute data
+        rows.append([t.mn, owner.name if owner else "-", t.profile, t.model or "-", interval])
+        rows[-1] += ["是" if t.online else "否", _local(t.last_frame_at), skew, bound]
     _table(rows, out)
     print(f"共 {len(rows) - 1} 台终端", file=out)
     return 0

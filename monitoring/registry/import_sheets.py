@@ -208,6 +208,9 @@ class _Importer:
 
     def terminal_row(self, row: int, v: Mapping[str, str]) -> None:
         eid = self.enterprise("终端", row, v)
+        interval = self.cell("终端", row, "minute_interval_min", _interval_min, v)
+        if v.get("minute_interval_min", "").strip() and interval is None:
+            return
         mn = v["mn"].strip()
         existing = self.repo.find_terminal(mn) if re.fullmatch(r"[A-Za-z0-9]{1,24}", mn) else None
         password = v.get("password", "")
@@ -228,6 +231,7 @@ class _Importer:
                 firmware=v.get("firmware", "") or base.firmware,
                 profile=v.get("profile", "") or base.profile,
                 modbus_crc=v.get("modbus_crc", "").strip().lower() in _YES,
+                minute_interval_min=interval or base.minute_interval_min,
             )
             if existing is not None and password:
                 if not verify_password(existing, password):
@@ -266,6 +270,20 @@ def _lookup(repo: RegistryRepository, record: Any) -> tuple[Any, Callable[[Any],
     if isinstance(record, Association):
         return find(repo.get_association, record.association_id), repo.put_association
     return repo.find_terminal(record.mn), repo.put_terminal
+
+
+def _interval_min(text: str) -> int | None:
+    """The terminal's reporting interval of minute data, whole minutes 1-1440 (blank: keep / one minute)."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidInputError(f"上报间隔应为整数分钟: {text}") from None
+    if not value.is_integer() or not 1 <= value <= 1_440:
+        raise InvalidInputError(f"上报间隔应为 1 到 1440 之间的整数分钟: {text}")
+    return int(value)
 
 
 def _optional_float(text: str) -> float | None:

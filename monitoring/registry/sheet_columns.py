@@ -48,6 +48,7 @@ TERMINAL_COLUMNS = {
     "firmware": ("固件版本",),
     "profile": ("协议配置", "协议"),
     "modbus_crc": ("MODBUS校验",),
+    "minute_interval_min": ("上报间隔(分钟)", "上报间隔（分钟）", "数据间隔(分钟)", "数据间隔（分钟）", "上报间隔"),
 }
 ENTERPRISE_COLUMNS = {
     "enterprise_name": ("企业名称",),

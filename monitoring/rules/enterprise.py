@@ -1,8 +1,8 @@
-"""Rule families 4 and 9 at enterprise level: emergency measures, halt orders, over-production, status.
+"""Rule family 9 at enterprise level: halt orders, over-production, status (family 4 is `curtailment`).
 
 Status (producing / stopped / curtailed / unknown) and daily production-versus-control energy are facts
-stored for dashboards, not alarms; the alarms are: emergency measures not applied (per interval), production
-while under a halt order, and daily production energy above factor x baseline for min_days days running.
+stored for dashboards, not alarms; the alarms are: production while under a halt order, and daily production
+energy above factor x baseline for min_days days running.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder, LevelMeasures
+from monitoring.emergency.models import EnterpriseMeasures, HaltOrder, LevelMeasures
 from monitoring.emergency.service import (
     PRODUCING_ROLES,
     active_alerts,
     active_halts,
     hourly_baseline_kw,
-    interval_results,
 )
 from monitoring.rules import episodes
 from monitoring.rules.context import Context
@@ -27,52 +26,6 @@ from monitoring.rules.models import Finding, Role, RunState
 
 def _producing(ctx: Context) -> list[str]:
     return [p.id for p in ctx.topology.points_of(ctx.enterprise.id) if p.role in PRODUCING_ROLES]
-
-
-def emergency_violation(ctx: Context) -> list[Finding]:
-    """R4: intervals of an active alert in which the enterprise's measures for that level were not applied."""
-    out: list[Finding] = []
-    alerts: list[EmergencyAlert] = ctx.extras.get("alerts", [])
-    measures: Mapping[str, EnterpriseMeasures] = ctx.extras.get("measures", {})
-    prm = ctx.config.params("emergency_violation", enterprise=ctx.enterprise.id)
-    for alert in active_alerts(alerts, ctx.enterprise.id, ctx.enterprise.town, ctx.start, ctx.at(ctx.n)):
-        results = interval_results(
-            ctx,
-            alert,
-            measures.get(ctx.enterprise.id),
-            interval_min=int(prm["interval_min"]),
-            stop_run_min=int(prm["stop_run_min"]),
-            tolerance=prm["energy_tolerance"],
-        )
-        cond = bytearray([episodes.UNKNOWN]) * ctx.n
-        detail: dict[str, Any] = {}
-        for r in results:
-            lo, hi = ctx.index(r.start), ctx.index(r.end)
-            judged = r.violating or r.cap_kwh is not None or r.coverage >= 0.5
-            val = episodes.TRUE if r.violating else (episodes.FALSE if judged else episodes.UNKNOWN)
-            cond[lo:hi] = bytes([val]) * (hi - lo)
-            if r.violating:
-                detail[r.start.isoformat()] = {
-                    "violations": list(r.violations),
-                    "baseline_kwh": r.baseline_kwh,
-                    "actual_kwh": r.actual_kwh,
-                    "cap_kwh": r.cap_kwh,
-                }
-        for run in ctx.runs(cond, 1):
-            ev = {
-                "alert": alert.id,
-                "level": alert.level.value,
-                "intervals": {
-                    k: v for k, v in detail.items() if ctx.at(run.start).isoformat() <= k < ctx.at(run.end).isoformat()
-                },
-                "thresholds": dict(prm),
-            }
-            out.append(
-                ctx.finding(
-                    "emergency_violation", f"enterprise:{ctx.enterprise.id}/{alert.id}", run, _producing(ctx), ev
-                )
-            )
-    return out
 
 
 def halt_violation(ctx: Context) -> list[Finding]:

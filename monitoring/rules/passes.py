@@ -1,5 +1,5 @@
 """The passes of one enterprise's evaluation beyond the per-minute rules: slow (flat-line), hourly (emergency
-intervals) and daily (completeness, daily energy, baselines, over-production), plus the context builder.
+measures) and daily (completeness, daily energy, baselines, over-production), plus the context builder.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from monitoring.alarms.ports import AlarmRepository, AuditLog
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder
 from monitoring.reports.ports import ReportRepository
 from monitoring.reports.workdays import CHINA
-from monitoring.rules import baseline, enterprise, tamper, terminal
+from monitoring.rules import baseline, curtailment, enterprise, tamper, terminal
 from monitoring.rules.config import RuleConfig
 from monitoring.rules.context import MINUTE, Context
 from monitoring.rules.models import EnterpriseInfo, PointInfo, Topology
@@ -116,13 +116,16 @@ def hourly_pass(
     baselines: Mapping[str, Mapping[int, float]],
     extras: dict[str, Any],
 ) -> list[Alarm]:
-    """Emergency compliance on whole intervals: from the interval containing ws to the last complete one."""
-    step = int(config.params("emergency_violation", enterprise=info.id)["interval_min"]) or 60
+    """Emergency measures, judged per minute from the start of the interval containing ws; the context reaches
+    back `lead` minutes more so that a streak's start and the previous interval's verdict are seen."""
+    prm = config.params("emergency_violation", enterprise=info.id)
+    step = int(prm["interval_min"]) or 60
     start = ws - timedelta(minutes=(ws.hour * 60 + ws.minute) % step)
     if not any(a.covers(info.id, info.town) and a.start < we and a.end > start for a in emergency.alerts):
         return []
-    ctx = build_context(stores, config, topo, info, start, we, now, supp, baselines, extras)
-    findings = enterprise.emergency_violation(ctx)
+    lead = curtailment.lead_minutes(prm)
+    ctx = build_context(stores, config, topo, info, start - lead * MINUTE, we, now, supp, baselines, extras)
+    findings = curtailment.emergency_violation(ctx, lead)
     return rec.reconcile(findings, {"emergency_violation"}, info.id, start, now, stores.alarms, stores.audit)
 
 

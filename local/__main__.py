@@ -5,12 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from local.config import ENV_PREFIX, FIELDS, ConfigError, load
+from local.config import ENV_PREFIX, FIELDS, ConfigError, check_data_dir, check_ports, load
 from local.workers import DB_FILE
 
 DEFAULT_CSV = Path(__file__).resolve().parent.parent / "data" / "registry" / "rugao_2022_enterprises.csv"
@@ -76,13 +76,16 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _open(data_dir: str) -> tuple[Any, Any]:
+    from monitoring.errors import InvalidInputError
     from monitoring.storage.sqlite import open_store
     from monitoring.storage.sqlite.db import Database
+    from monitoring.storage.sqlite.preflight import check_database
     from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
     path = Path(data_dir) / DB_FILE
-    if not path.exists():
-        raise SystemExit(f"local: no database in {data_dir} (start the platform or import a fleet first)")
+    if not path.exists():  # a query never creates the database (sqlite would, on open)
+        raise InvalidInputError(f"no database in {data_dir} (start the platform or import a fleet first)")
+    check_database(path, must_exist=True)
     return open_store(path), open_rules_stores(Database(path))
 
 
@@ -119,6 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         try:
             settings, ingest = load({k: v for k, v in vars(args).items() if k in FIELDS}, config_file=args.config)
+            check_ports(settings, ingest)
         except ConfigError as exc:
             print(f"local: {exc}", file=sys.stderr)
             return 2
@@ -136,35 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return demo_main(args)
     if args.command == "import-fleet":
-        from local.fleet import import_fleet, load_manifest
-        from monitoring.registry.terminal import SCRYPT_N
-        from monitoring.storage.sqlite import open_store
-        from monitoring.storage.sqlite.db import Database
-        from monitoring.storage.sqlite.rules_repos import open_rules_stores
-
-        data = Path(args.data_dir)
-        data.mkdir(parents=True, exist_ok=True)
-        manifest = load_manifest(args.manifest)
-        store = open_store(data / DB_FILE)
-        result = import_fleet(
-            store,
-            open_rules_stores(Database(data / DB_FILE)),
-            manifest,
-            county_id=args.county_id,
-            minute_interval=args.minute_interval,
-            enterprise_csv=Path(args.csv),
-            **({"scrypt_n": SCRYPT_N} if args.standard_password_cost else {}),
-        )
-        if Path(args.manifest).resolve() != (data / "fleet.json").resolve():
-            (data / "fleet.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-        print(
-            f"导入完成: 企业 {result.enterprises}, 点位 {result.points}, 治理线 {result.associations}, "
-            f"终端 {result.terminals} (未登记 {result.unregistered_skipped}), 应急管控 {result.orders}"
-        )
-        if result.missing:
-            print(f"名单中没有的企业 {len(result.missing)} 家: {', '.join(result.missing[:5])}", file=sys.stderr)
-            return 1
-        return 0
+        return _guarded(_import_fleet, args)
     if args.command == "status":
         path = Path(args.data_dir) / "status.json"
         if not path.exists():
@@ -172,6 +148,76 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         print(path.read_text(encoding="utf-8"))
         return 0
+    return _guarded(_query, args)
+
+
+def _guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Bad input is one line and exit 2; the store failing (locked, disk) one line and exit 1."""
+    from monitoring.errors import InvalidInputError, MonitoringError
+
+    try:
+        return command(args)
+    except (InvalidInputError, ConfigError) as exc:
+        print(f"local: {exc}", file=sys.stderr)
+        return 2
+    except MonitoringError as exc:
+        print(f"local: {exc}", file=sys.stderr)
+        return 1
+
+
+def _import_fleet(args: argparse.Namespace) -> int:
+    """Everything named on the command line is checked before the data directory is made; a failed import
+    takes back the files (and directories) it created."""
+    from local.fleet import import_fleet, load_manifest
+    from monitoring.errors import InvalidInputError
+    from monitoring.registry.terminal import SCRYPT_N
+    from monitoring.storage.sqlite import open_store
+    from monitoring.storage.sqlite.db import Database
+    from monitoring.storage.sqlite.preflight import Rollback, check_database, database_files
+    from monitoring.storage.sqlite.rules_repos import open_rules_stores
+
+    data = Path(args.data_dir)
+    check_data_dir(data)
+    manifest = load_manifest(args.manifest)
+    if not Path(args.csv).is_file():
+        raise InvalidInputError(f"enterprise list {args.csv}: no such file")
+    if args.minute_interval is not None and args.minute_interval < 1:
+        raise InvalidInputError(f"--minute-interval must be at least 1, got {args.minute_interval}")
+    if not args.county_id.strip():
+        raise InvalidInputError("--county-id must not be empty")
+    db_path = data / DB_FILE
+    if data.is_dir():
+        check_database(db_path, must_exist=False)
+    with Rollback(data, *database_files(db_path), data / "fleet.json") as rollback:
+        data.mkdir(parents=True, exist_ok=True)
+        store, rules_db = open_store(db_path), Database(db_path)
+        try:
+            result = import_fleet(
+                store,
+                open_rules_stores(rules_db),
+                manifest,
+                county_id=args.county_id,
+                minute_interval=args.minute_interval,
+                enterprise_csv=Path(args.csv),
+                **({"scrypt_n": SCRYPT_N} if args.standard_password_cost else {}),
+            )
+        finally:
+            rules_db.close()
+            store.close()
+        if Path(args.manifest).resolve() != (data / "fleet.json").resolve():
+            (data / "fleet.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        rollback.keep()
+    print(
+        f"导入完成: 企业 {result.enterprises}, 点位 {result.points}, 治理线 {result.associations}, "
+        f"终端 {result.terminals} (未登记 {result.unregistered_skipped}), 应急管控 {result.orders}"
+    )
+    if result.missing:
+        print(f"名单中没有的企业 {len(result.missing)} 家: {', '.join(result.missing[:5])}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
     store, rules = _open(args.data_dir)
     if args.command == "alarms":
         from local.views import alarm_rows

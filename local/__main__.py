@@ -75,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(data_dir: str) -> tuple[Any, Any]:
+def _open(data_dir: str) -> tuple[Any, Any, Any]:
     from monitoring.errors import InvalidInputError
     from monitoring.storage.sqlite import open_store
     from monitoring.storage.sqlite.db import Database
@@ -86,7 +86,8 @@ def _open(data_dir: str) -> tuple[Any, Any]:
     if not path.exists():  # a query never creates the database (sqlite would, on open)
         raise InvalidInputError(f"no database in {data_dir} (start the platform or import a fleet first)")
     check_database(path, must_exist=True)
-    return open_store(path), open_rules_stores(Database(path))
+    db = Database(path)
+    return open_store(path), open_rules_stores(db), db
 
 
 def _resolve_enterprise(store: Any, data_dir: str, ident: str) -> str:
@@ -218,7 +219,15 @@ def _import_fleet(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
-    store, rules = _open(args.data_dir)
+    store, rules, db = _open(args.data_dir)
+    try:
+        return _show(args, store, rules)
+    finally:
+        db.close()
+        store.close()
+
+
+def _show(args: argparse.Namespace, store: Any, rules: Any) -> int:
     if args.command == "alarms":
         from local.views import alarm_rows
 

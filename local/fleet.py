@@ -29,6 +29,8 @@ ROLES = {"production": FacilityKind.PRODUCTION, "control": FacilityKind.CONTROL,
 # scrypt cost for terminals imported by the demo: 2**10 instead of 2**14 so that a thousand terminals connecting at
 # once are verified in seconds on a small machine. A real registry import keeps monitoring's default.
 DEMO_SCRYPT_N = 2**10
+# The simulator's list format (data/registry/rugao_2022_enterprises.csv), which the manifest's names come from.
+LIST_COLUMNS = "seq,town,enterprise_name,install_category,enforcement_branch"
 
 
 @dataclass
@@ -146,6 +148,10 @@ def _only_manifest_rows(csv_path: Path, manifest: dict[str, Any], out: Path) -> 
     kept = 0
     with csv_path.open(encoding="utf-8-sig", newline="") as src, out.open("w", encoding="utf-8", newline="") as dst:
         reader = csv.DictReader(src)
+        if "enterprise_name" not in (reader.fieldnames or []):
+            raise InvalidInputError(
+                f"enterprise list {csv_path}: expected the columns {LIST_COLUMNS}, got {reader.fieldnames}"
+            )
         writer = csv.DictWriter(dst, fieldnames=list(reader.fieldnames or []))
         writer.writeheader()
         for row in reader:

@@ -89,9 +89,7 @@ class Rollback:
     def __enter__(self) -> Rollback:
         return self
 
-    def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         if not self._kept:
             self.undo()
 

@@ -138,7 +138,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 2
     if args.command == "demo":
         from local.demo import main as demo_main
+        from local.demo_input import check_demo_args
 
+        try:
+            check_demo_args(args)
+        except ConfigError as exc:
+            print(f"local: {exc}", file=sys.stderr)
+            return 2
         return demo_main(args)
     if args.command == "import-fleet":
         return _guarded(_import_fleet, args)

@@ -245,3 +245,44 @@ def test_alarms_with_a_corrupt_fleet_file_is_one_line(
     assert "fleet manifest" in _one_line_exit_2(
         ["alarms", "--data-dir", str(tmp_path), "--enterprise", "RG001"], capsys
     )
+
+
+# ---- demo: options before the data directory is wiped ----
+
+
+def test_demo_refuses_to_wipe_a_directory_that_is_not_a_demos(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "thesis.txt").write_text("years of work", encoding="utf-8")
+    err = _one_line_exit_2(["demo", "--data-dir", str(tmp_path), "--port", "1"], capsys)
+    assert "is not a demo's data directory" in err and "--keep" in err
+    assert _files(tmp_path) == ["thesis.txt"]
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--accel", "0"], "--accel must be within"),
+        (["--start", "tomorrow"], "--start: not an ISO 8601 time"),
+        (["--start", "2026-11-30T08:00:00+08:00"], "without an offset"),
+        (["--limit", "-1"], "--limit must be at least 1"),
+        (["--min-interval", "0"], "--min-interval must be at least 1"),
+        (["--mix", "normal=x"], "--mix: weight of 'normal' must be a number"),
+        (["--port", "70000"], "--port must be within 1..65535"),
+    ],
+)
+def test_demo_with_a_bad_option_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], message: str
+) -> None:
+    assert message in _one_line_exit_2(["demo", "--data-dir", str(tmp_path / "demo"), *options], capsys)
+    assert _files(tmp_path) == []
+
+
+def test_demo_on_a_port_in_use_creates_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        err = _one_line_exit_2(["demo", "--data-dir", str(tmp_path / "demo"), "--port", str(port)], capsys)
+    assert "Address already in use" in err
+    assert _files(tmp_path) == []

@@ -68,11 +68,13 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
-def _is_time(value: Any) -> bool:
+def _local_time(value: Any) -> datetime | None:
+    """A manifest time (terminal-local, no offset), or None when `value` is not one."""
     try:
-        return isinstance(value, str) and datetime.fromisoformat(value).tzinfo is None
+        t = datetime.fromisoformat(value) if isinstance(value, str) else None
     except ValueError:
-        return False
+        return None
+    return t if t is not None and t.tzinfo is None else None
 
 
 def _manifest_problem(doc: dict[str, Any]) -> str | None:
@@ -133,8 +135,8 @@ def _orders_problem(e: dict[str, Any]) -> str | None:
     for j, o in enumerate(orders):
         if not isinstance(o, dict) or o.get("level") not in levels:
             return f"orders[{j}]: level must be one of {', '.join(sorted(levels))}"
-        times = [o.get("from"), o.get("to")]
-        if not all(_is_time(t) for t in times) or datetime.fromisoformat(times[0]) >= datetime.fromisoformat(times[1]):
+        start, end = _local_time(o.get("from")), _local_time(o.get("to"))
+        if start is None or end is None or start >= end:
             return f"orders[{j}]: from and to must be local times (no offset), from before to"
         if not _is_number(o.get("reduction", 0.0)) or not 0 <= o.get("reduction", 0.0) <= 1:
             return f"orders[{j}]: reduction must be a share between 0 and 1"

@@ -225,6 +225,11 @@ def _import_fleet(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
+    from monitoring.errors import InvalidInputError
+
+    for option in ("limit", "minutes"):
+        if getattr(args, option, 1) < 1:
+            raise InvalidInputError(f"--{option} must be at least 1, got {getattr(args, option)}")
     store, rules, db = _open(args.data_dir)
     try:
         return _show(args, store, rules)

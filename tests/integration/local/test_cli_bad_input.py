@@ -286,3 +286,13 @@ def test_demo_on_a_port_in_use_creates_nothing(tmp_path: Path, capsys: pytest.Ca
         err = _one_line_exit_2(["demo", "--data-dir", str(tmp_path / "demo"), "--port", str(port)], capsys)
     assert "Address already in use" in err
     assert _files(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["alarms", "--limit", "-1"], ["readings", "--enterprise", "RG001", "--minutes", "0"]],
+    ids=["limit", "minutes"],
+)
+def test_queries_refuse_a_count_below_one(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
+    assert "must be at least 1" in _one_line_exit_2([*argv, "--data-dir", str(tmp_path)], capsys)
+    assert _files(tmp_path) == []

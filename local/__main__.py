@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from local.config import ENV_PREFIX, FIELDS, ConfigError, check_data_dir, check_ports, load
-from local.workers import DB_FILE
+from local.workers import DB_FILE, QUEUE_FILE
+from monitoring.errors import InvalidInputError, MonitoringError
 
 DEFAULT_CSV = Path(__file__).resolve().parent.parent / "data" / "registry" / "rugao_2022_enterprises.csv"
 
@@ -75,8 +76,16 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_stores(data: Path) -> None:
+    """The data directory's store and queue, where they exist already, are sqlite files (else sqlite fails late)."""
+    from monitoring.storage.sqlite.preflight import check_database
+
+    if data.is_dir():
+        for name in (DB_FILE, QUEUE_FILE):
+            check_database(data / name, must_exist=False)
+
+
 def _open(data_dir: str) -> tuple[Any, Any, Any]:
-    from monitoring.errors import InvalidInputError
     from monitoring.storage.sqlite import open_store
     from monitoring.storage.sqlite.db import Database
     from monitoring.storage.sqlite.preflight import check_database
@@ -124,7 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             settings, ingest = load({k: v for k, v in vars(args).items() if k in FIELDS}, config_file=args.config)
             check_ports(settings, ingest)
-        except ConfigError as exc:
+            _check_stores(settings.path)
+        except (ConfigError, InvalidInputError) as exc:
             print(f"local: {exc}", file=sys.stderr)
             return 2
         from local.app import run
@@ -160,7 +170,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Bad input is one line and exit 2; the store failing (locked, disk) one line and exit 1."""
-    from monitoring.errors import InvalidInputError, MonitoringError
 
     try:
         return command(args)
@@ -176,7 +185,6 @@ def _import_fleet(args: argparse.Namespace) -> int:
     """Everything named on the command line is checked before the data directory is made; a failed import
     takes back the files (and directories) it created."""
     from local.fleet import import_fleet, load_manifest
-    from monitoring.errors import InvalidInputError
     from monitoring.registry.terminal import SCRYPT_N
     from monitoring.storage.sqlite import open_store
     from monitoring.storage.sqlite.db import Database
@@ -225,7 +233,6 @@ def _import_fleet(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from monitoring.errors import InvalidInputError
 
     for option in ("limit", "minutes"):
         if getattr(args, option, 1) < 1:

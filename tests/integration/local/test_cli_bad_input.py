@@ -296,3 +296,12 @@ def test_demo_on_a_port_in_use_creates_nothing(tmp_path: Path, capsys: pytest.Ca
 def test_queries_refuse_a_count_below_one(tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     assert "must be at least 1" in _one_line_exit_2([*argv, "--data-dir", str(tmp_path)], capsys)
     assert _files(tmp_path) == []
+
+
+@pytest.mark.parametrize("name", ["gongkuang.db", "queue.db"])
+def test_run_on_a_data_dir_whose_store_is_not_sqlite_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
+) -> None:
+    (tmp_path / name).write_text("notes", encoding="utf-8")
+    assert "不是 sqlite 数据库" in _one_line_exit_2(["run", "--data-dir", str(tmp_path), "--port", "0"], capsys)
+    assert _files(tmp_path) == [name]

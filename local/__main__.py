@@ -143,7 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level)
         try:
             return run(settings, ingest)
-        except ValueError as exc:  # clock file or listener settings
+        except ValueError as exc:  # the data directory's clock file (settings were checked above)
             print(f"local: {exc}", file=sys.stderr)
             return 2
     if args.command == "demo":
@@ -170,7 +170,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
     """Bad input is one line and exit 2; the store failing (locked, disk) one line and exit 1."""
-
     try:
         return command(args)
     except (InvalidInputError, ConfigError) as exc:

@@ -140,6 +140,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _rows(args: argparse.Namespace) -> list[CsvEnterprise]:
+    if args.limit is not None and args.limit < 1:
+        raise FleetError(f"--limit must be at least 1, got {args.limit}")  # 0 used to mean "the whole list"
     if args.synthetic is not None:
         if not 1 <= args.synthetic <= 100000:
             raise FleetError("--synthetic must be between 1 and 100000")

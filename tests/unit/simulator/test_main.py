@@ -31,3 +31,12 @@ def test_manifest_into_a_directory_is_one_line_and_exit_2(tmp_path: Path, capsys
     assert main(["manifest", "--synthetic", "1", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.splitlines() == [f"simulator: --out {tmp_path}: is a directory"]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("limit", ["0", "-1"])
+def test_a_limit_below_one_is_refused_not_read_as_the_whole_list(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], limit: str
+) -> None:
+    assert main(["manifest", "--limit", limit, "--out", str(tmp_path / "m.json")]) == 2
+    assert capsys.readouterr().err.splitlines() == [f"simulator: --limit must be at least 1, got {limit}"]
+    assert list(tmp_path.iterdir()) == []

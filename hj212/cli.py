@@ -30,6 +30,10 @@ class _Text(Protocol):
 _CHUNK = 65536
 
 
+class _UsageError(Exception):
+    """Bad command-line input: one line on stderr, exit status 2."""
+
+
 def frame_json(item: Frame | DecodeError, *, with_reply: bool = False) -> dict[str, object]:
     """The JSON object the decode command prints for a frame or an error."""
     if isinstance(item, DecodeError):
@@ -66,7 +70,10 @@ def frame_json(item: Frame | DecodeError, *, with_reply: bool = False) -> dict[s
 
 def _decode(args: argparse.Namespace, stdin: BinaryIO, stdout: _Text) -> int:
     decoder = StreamDecoder(max_frame_length=args.max_frame_length, accept_modbus_crc=args.accept_modbus_crc)
-    source = open(args.file, "rb") if args.file else stdin  # noqa: SIM115 - closed below when ours
+    try:
+        source = open(args.file, "rb") if args.file else stdin  # noqa: SIM115 - closed below when ours
+    except OSError as exc:
+        raise _UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
     errors = 0
     try:
         while True:
@@ -88,12 +95,12 @@ def _build(args: argparse.Namespace, stdout: BinaryIO) -> int:
         frame = encode_frame(args.segment)
     else:
         if args.cn is None:
-            raise SystemExit("build: --cn is required (or give --segment)")
+            raise _UsageError("--cn is required (or give --segment)")
         extra = {}
         for item in args.header or []:
             name, eq, value = item.partition("=")
             if not eq:
-                raise SystemExit(f"build: --header takes NAME=VALUE, got {item!r}")
+                raise _UsageError(f"--header takes NAME=VALUE, got {item!r}")
             extra[name] = value
         frame = build_frame(
             st=args.st,
@@ -170,7 +177,7 @@ def main(
         if args.command == "build":
             return _build(args, bin_out)
         return _crc(args, bin_in, text_out)
-    except HJ212Error as exc:
+    except (HJ212Error, _UsageError) as exc:
         sys.stderr.write(f"hj212 {args.command}: {exc}\n")
         return 2
     finally:

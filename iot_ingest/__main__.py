@@ -19,6 +19,7 @@ from iot_ingest.config import ENV_PREFIX, FIELDS, ConfigError, Settings, load_se
 from iot_ingest.logs import configure_logging
 from iot_ingest.memory import MemoryCommandQueue, MemoryDirectory, MemoryEvents, MemoryLeases
 from iot_ingest.ports import CommandQueue, EventSink, SessionLeases, TerminalDirectory
+from iot_ingest.preflight import check_startup
 from iot_ingest.server import Server
 from iot_ingest.sinks import open_sink
 
@@ -86,6 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level)
         if settings.terminals_file:
             MemoryDirectory.from_file(settings.terminals_file)  # fail fast on a malformed file
+        check_startup(settings)
     except (ConfigError, ValueError) as exc:
         print(f"iot_ingest: {exc}", file=sys.stderr)
         return 2

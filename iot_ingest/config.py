@@ -94,7 +94,9 @@ LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 def _coerce(name: str, raw: Any, source: str) -> Any:
-    f = FIELDS[name]
+    f = FIELDS.get(name)
+    if f is None:
+        raise ConfigError(f"{source}: unknown setting {name}")
     kind = f.type if isinstance(f.type, str) else f.type.__name__
     try:
         if kind == "bool":
@@ -151,6 +153,15 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
     if unknown:
         raise ConfigError(f"config file {path}: unknown settings {', '.join(unknown)}")
     return dict(table)
+
+
+def read_table(table: Mapping[str, Any], source: str) -> dict[str, Any]:
+    """The typed values of a settings table embedded in another program's config (local's `[iot_ingest]`);
+    ConfigError on an unknown key or a value of the wrong type, naming `source`. Ranges: load_settings."""
+    unknown = sorted(set(table) - set(FIELDS))
+    if unknown:
+        raise ConfigError(f"{source}: unknown settings {', '.join(unknown)}")
+    return {name: _coerce(name, raw, source) for name, raw in table.items()}
 
 
 def load_settings(

@@ -5,13 +5,14 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from local.config import ENV_PREFIX, FIELDS, ConfigError, load
-from local.workers import DB_FILE
+from local.config import ENV_PREFIX, FIELDS, ConfigError, check_data_dir, check_ports, load
+from local.workers import DB_FILE, QUEUE_FILE
+from monitoring.errors import InvalidInputError, MonitoringError
 
 DEFAULT_CSV = Path(__file__).resolve().parent.parent / "data" / "registry" / "rugao_2022_enterprises.csv"
 
@@ -75,15 +76,27 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _open(data_dir: str) -> tuple[Any, Any]:
+def _check_stores(data: Path) -> None:
+    """The data directory's store and queue, where they exist already, are sqlite files (else sqlite fails late)."""
+    from monitoring.storage.sqlite.preflight import check_database
+
+    if data.is_dir():
+        for name in (DB_FILE, QUEUE_FILE):
+            check_database(data / name, must_exist=False)
+
+
+def _open(data_dir: str) -> tuple[Any, Any, Any]:
     from monitoring.storage.sqlite import open_store
     from monitoring.storage.sqlite.db import Database
+    from monitoring.storage.sqlite.preflight import check_database
     from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
     path = Path(data_dir) / DB_FILE
-    if not path.exists():
-        raise SystemExit(f"local: no database in {data_dir} (start the platform or import a fleet first)")
-    return open_store(path), open_rules_stores(Database(path))
+    if not path.exists():  # a query never creates the database (sqlite would, on open)
+        raise InvalidInputError(f"no database in {data_dir} (start the platform or import a fleet first)")
+    check_database(path, must_exist=True)
+    db = Database(path)
+    return open_store(path), open_rules_stores(db), db
 
 
 def _resolve_enterprise(store: Any, data_dir: str, ident: str) -> str:
@@ -119,7 +132,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "run":
         try:
             settings, ingest = load({k: v for k, v in vars(args).items() if k in FIELDS}, config_file=args.config)
-        except ConfigError as exc:
+            check_ports(settings, ingest)
+            _check_stores(settings.path)
+        except (ConfigError, InvalidInputError) as exc:
             print(f"local: {exc}", file=sys.stderr)
             return 2
         from local.app import run
@@ -128,43 +143,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         configure_logging(settings.log_level)
         try:
             return run(settings, ingest)
-        except ValueError as exc:  # clock file or listener settings
+        except ValueError as exc:  # the data directory's clock file (settings were checked above)
             print(f"local: {exc}", file=sys.stderr)
             return 2
     if args.command == "demo":
         from local.demo import main as demo_main
+        from local.demo_input import check_demo_args
 
+        try:
+            check_demo_args(args)
+        except ConfigError as exc:
+            print(f"local: {exc}", file=sys.stderr)
+            return 2
         return demo_main(args)
     if args.command == "import-fleet":
-        from local.fleet import import_fleet, load_manifest
-        from monitoring.registry.terminal import SCRYPT_N
-        from monitoring.storage.sqlite import open_store
-        from monitoring.storage.sqlite.db import Database
-        from monitoring.storage.sqlite.rules_repos import open_rules_stores
-
-        data = Path(args.data_dir)
-        data.mkdir(parents=True, exist_ok=True)
-        manifest = load_manifest(args.manifest)
-        store = open_store(data / DB_FILE)
-        result = import_fleet(
-            store,
-            open_rules_stores(Database(data / DB_FILE)),
-            manifest,
-            county_id=args.county_id,
-            minute_interval=args.minute_interval,
-            enterprise_csv=Path(args.csv),
-            **({"scrypt_n": SCRYPT_N} if args.standard_password_cost else {}),
-        )
-        if Path(args.manifest).resolve() != (data / "fleet.json").resolve():
-            (data / "fleet.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
-        print(
-            f"导入完成: 企业 {result.enterprises}, 点位 {result.points}, 治理线 {result.associations}, "
-            f"终端 {result.terminals} (未登记 {result.unregistered_skipped}), 应急管控 {result.orders}"
-        )
-        if result.missing:
-            print(f"名单中没有的企业 {len(result.missing)} 家: {', '.join(result.missing[:5])}", file=sys.stderr)
-            return 1
-        return 0
+        return _guarded(_import_fleet, args)
     if args.command == "status":
         path = Path(args.data_dir) / "status.json"
         if not path.exists():
@@ -172,7 +165,86 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 1
         print(path.read_text(encoding="utf-8"))
         return 0
-    store, rules = _open(args.data_dir)
+    return _guarded(_query, args)
+
+
+def _guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Bad input is one line and exit 2; the store failing (locked, disk) one line and exit 1."""
+    try:
+        return command(args)
+    except (InvalidInputError, ConfigError) as exc:
+        print(f"local: {exc}", file=sys.stderr)
+        return 2
+    except MonitoringError as exc:
+        print(f"local: {exc}", file=sys.stderr)
+        return 1
+
+
+def _import_fleet(args: argparse.Namespace) -> int:
+    """Everything named on the command line is checked before the data directory is made; a failed import
+    takes back the files (and directories) it created."""
+    from local.fleet import import_fleet, load_manifest
+    from monitoring.registry.terminal import SCRYPT_N
+    from monitoring.storage.sqlite import open_store
+    from monitoring.storage.sqlite.db import Database
+    from monitoring.storage.sqlite.preflight import Rollback, check_database, database_files
+    from monitoring.storage.sqlite.rules_repos import open_rules_stores
+
+    data = Path(args.data_dir)
+    check_data_dir(data)
+    manifest = load_manifest(args.manifest)
+    if not Path(args.csv).is_file():
+        raise InvalidInputError(f"enterprise list {args.csv}: no such file")
+    if args.minute_interval is not None and args.minute_interval < 1:
+        raise InvalidInputError(f"--minute-interval must be at least 1, got {args.minute_interval}")
+    if not args.county_id.strip():
+        raise InvalidInputError("--county-id must not be empty")
+    db_path = data / DB_FILE
+    if data.is_dir():
+        check_database(db_path, must_exist=False)
+    with Rollback(data, *database_files(db_path), data / "fleet.json") as rollback:
+        data.mkdir(parents=True, exist_ok=True)
+        store, rules_db = open_store(db_path), Database(db_path)
+        try:
+            result = import_fleet(
+                store,
+                open_rules_stores(rules_db),
+                manifest,
+                county_id=args.county_id,
+                minute_interval=args.minute_interval,
+                enterprise_csv=Path(args.csv),
+                **({"scrypt_n": SCRYPT_N} if args.standard_password_cost else {}),
+            )
+        finally:
+            rules_db.close()
+            store.close()
+        if Path(args.manifest).resolve() != (data / "fleet.json").resolve():
+            (data / "fleet.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+        rollback.keep()
+    print(
+        f"导入完成: 企业 {result.enterprises}, 点位 {result.points}, 治理线 {result.associations}, "
+        f"终端 {result.terminals} (未登记 {result.unregistered_skipped}), 应急管控 {result.orders}"
+    )
+    if result.missing:
+        print(f"名单中没有的企业 {len(result.missing)} 家: {', '.join(result.missing[:5])}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _query(args: argparse.Namespace) -> int:
+
+    for option in ("limit", "minutes"):
+        if getattr(args, option, 1) < 1:
+            raise InvalidInputError(f"--{option} must be at least 1, got {getattr(args, option)}")
+    store, rules, db = _open(args.data_dir)
+    try:
+        return _show(args, store, rules)
+    finally:
+        db.close()
+        store.close()
+
+
+def _show(args: argparse.Namespace, store: Any, rules: Any) -> int:
     if args.command == "alarms":
         from local.views import alarm_rows
 

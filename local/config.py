@@ -15,6 +15,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from iot_ingest import config as listener_config
+from iot_ingest.preflight import check_listen
+
 ENV_PREFIX = "LOCAL_"
 
 
@@ -121,7 +124,33 @@ def read_file(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
     unknown = sorted(set(local) - set(FIELDS))
     if extra or unknown:
         raise ConfigError(f"config file {path}: unknown settings {', '.join(extra + unknown)}")
-    return dict(local), dict(ingest)
+    try:
+        return dict(local), listener_config.read_table(ingest, f"config file {path} [iot_ingest]")
+    except listener_config.ConfigError as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def check_data_dir(path: Path) -> None:
+    """The data directory exists or can be made: checked before anything in it is created."""
+    for part in (path, *path.parents):
+        if part.exists():
+            if not part.is_dir():
+                raise ConfigError(f"data_dir: {part} is not a directory")
+            if not os.access(part, os.W_OK | os.X_OK):
+                raise ConfigError(f"data_dir: {part} is not writable")
+            return
+
+
+def _listener(
+    s: LocalSettings, ingest: Mapping[str, Any], env: Mapping[str, str] | None = None
+) -> listener_config.Settings:
+    """The listener's settings as local/app.py builds them ([iot_ingest] table, IOT_INGEST_* variables, host and
+    port from here), validated: a bad one must stop the start before the data directory is made."""
+    cli = {**ingest, "host": s.host, "port": s.port, "health_port": s.health_port, "log_level": s.log_level}
+    try:
+        return listener_config.load_settings(cli=cli, env=env, config_file=None)
+    except listener_config.ConfigError as exc:
+        raise ConfigError(f"listener setting {exc}") from None
 
 
 def load(
@@ -146,4 +175,17 @@ def load(
     values["log_level"] = str(values["log_level"]).upper()
     settings = LocalSettings(**values)
     _validate(settings)
+    check_data_dir(settings.path)
+    _listener(settings, ingest, env)
     return settings, ingest
+
+
+def check_ports(s: LocalSettings, ingest: Mapping[str, Any]) -> None:
+    """The listener's and the health endpoint's addresses are free (tried, then let go) before anything is created."""
+    listener = _listener(s, ingest)
+    try:
+        check_listen(listener.host, listener.port, "port")
+        if listener.health_port:
+            check_listen(listener.health_host, listener.health_port, "health_port")
+    except listener_config.ConfigError as exc:
+        raise ConfigError(str(exc)) from None

@@ -29,6 +29,8 @@ ROLES = {"production": FacilityKind.PRODUCTION, "control": FacilityKind.CONTROL,
 # scrypt cost for terminals imported by the demo: 2**10 instead of 2**14 so that a thousand terminals connecting at
 # once are verified in seconds on a small machine. A real registry import keeps monitoring's default.
 DEMO_SCRYPT_N = 2**10
+# The simulator's list format (data/registry/rugao_2022_enterprises.csv), which the manifest's names come from.
+LIST_COLUMNS = "seq,town,enterprise_name,install_category,enforcement_branch"
 
 
 @dataclass
@@ -52,20 +54,113 @@ def load_manifest(path: str | Path) -> dict[str, Any]:
         raise InvalidInputError(f"fleet manifest {path}: not a simulator-fleet-manifest version 1")
     if not isinstance(doc.get("enterprises"), list):
         raise InvalidInputError(f"fleet manifest {path}: enterprises missing")
+    problem = _manifest_problem(doc)
+    if problem:
+        raise InvalidInputError(f"fleet manifest {path}: {problem}")
     return doc
 
 
-def _only_manifest_rows(csv_path: Path, manifest: dict[str, Any], out: Path) -> Path:
-    """The rows of the enterprise list that the manifest simulates (a --limit fleet imports only those)."""
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def _local_time(value: Any) -> datetime | None:
+    """A manifest time (terminal-local, no offset), or None when `value` is not one."""
+    try:
+        t = datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+    return t if t is not None and t.tzinfo is None else None
+
+
+def _manifest_problem(doc: dict[str, Any]) -> str | None:
+    """The first thing import_fleet could not use (named by its place), or None: checked before any file is made."""
+    settings = doc.get("settings", {})
+    interval = settings.get("min_interval_min", 1) if isinstance(settings, dict) else None
+    if not isinstance(interval, int) or isinstance(interval, bool) or interval < 1:
+        return "settings.min_interval_min must be a positive whole number of minutes"
+    for i, e in enumerate(doc["enterprises"]):
+        where = f"enterprises[{i}]"
+        if not isinstance(e, dict) or not _is_text(e.get("id")) or not _is_text(e.get("name")):
+            return f"{where}: expected an object with id and name"
+        problem = _points_problem(e) or _terminals_problem(e) or _orders_problem(e)
+        if problem:
+            return f"{where} ({e['id']}): {problem}"
+    return None
+
+
+def _points_problem(e: dict[str, Any]) -> str | None:
+    points = e.get("points")
+    if not isinstance(points, list):
+        return "points: expected a list"
+    for j, p in enumerate(points):
+        if not isinstance(p, dict) or not all(_is_text(p.get(k)) for k in ("id", "code", "name")):
+            return f"points[{j}]: expected an object with id, code and name"
+        if p.get("role") not in ROLES:
+            return f"points[{j}]: role must be one of {', '.join(ROLES)}, got {p.get('role')!r}"
+        if not _is_number(p.get("rated_kw")) or p["rated_kw"] < 0:
+            return f"points[{j}]: rated_kw must be a number of kW, got {p.get('rated_kw')!r}"
+        if p.get("terminal_mn") is not None and (not isinstance(p.get("channel"), int) or p["channel"] < 0):
+            return f"points[{j}]: a point on a terminal needs a channel number, got {p.get('channel')!r}"
+    ids_ = {str(p["id"]) for p in points}
+    links = e.get("associations", [])
+    if not isinstance(links, list) or not all(
+        isinstance(a, dict) and a.get("control") in ids_ and a.get("production") in ids_ for a in links
+    ):
+        return "associations: each needs a control and a production point of this enterprise"
+    return None
+
+
+def _terminals_problem(e: dict[str, Any]) -> str | None:
+    terminals = e.get("terminals")
+    if not isinstance(terminals, list):
+        return "terminals: expected a list"
+    for j, t in enumerate(terminals):
+        if not isinstance(t, dict) or not _is_text(t.get("mn")) or not isinstance(t.get("registered", True), bool):
+            return f"terminals[{j}]: expected an object with mn (and registered true/false)"
+        if t.get("registered", True) and not _is_text(t.get("password")):
+            return f"terminals[{j}] ({t['mn']}): a registered terminal needs its password"
+    return None
+
+
+def _orders_problem(e: dict[str, Any]) -> str | None:
+    orders = e.get("orders", [])
+    if not isinstance(orders, list):
+        return "orders: expected a list"
+    levels = {str(level) for level in Level}
+    for j, o in enumerate(orders):
+        if not isinstance(o, dict) or o.get("level") not in levels:
+            return f"orders[{j}]: level must be one of {', '.join(sorted(levels))}"
+        start, end = _local_time(o.get("from")), _local_time(o.get("to"))
+        if start is None or end is None or start >= end:
+            return f"orders[{j}]: from and to must be local times (no offset), from before to"
+        if not _is_number(o.get("reduction", 0.0)) or not 0 <= o.get("reduction", 0.0) <= 1:
+            return f"orders[{j}]: reduction must be a share between 0 and 1"
+    return None
+
+
+def _only_manifest_rows(csv_path: Path, manifest: dict[str, Any], out: Path) -> int:
+    """Write to `out` the rows of the enterprise list that the manifest simulates (a --limit fleet imports only
+    those); returns how many."""
     names = {str(e["name"]) for e in manifest["enterprises"]}
+    kept = 0
     with csv_path.open(encoding="utf-8-sig", newline="") as src, out.open("w", encoding="utf-8", newline="") as dst:
         reader = csv.DictReader(src)
+        if "enterprise_name" not in (reader.fieldnames or []):
+            raise InvalidInputError(
+                f"enterprise list {csv_path}: expected the columns {LIST_COLUMNS}, got {reader.fieldnames}"
+            )
         writer = csv.DictWriter(dst, fieldnames=list(reader.fieldnames or []))
         writer.writeheader()
         for row in reader:
             if (row.get("enterprise_name") or "").strip() in names:
                 writer.writerow(row)
-    return out
+                kept += 1
+    return kept
 
 
 def china_time(text: str) -> datetime:
@@ -94,7 +189,16 @@ def import_fleet(
     if enterprise_csv is not None:
         county = County(county_id, "如皋市", "南通市", "江苏省")
         with tempfile.TemporaryDirectory() as tmp:
-            listed = _only_manifest_rows(enterprise_csv, manifest, Path(tmp) / "list.csv")
+            listed = Path(tmp) / "list.csv"
+            try:
+                kept = _only_manifest_rows(enterprise_csv, manifest, listed)
+            except (OSError, UnicodeDecodeError, csv.Error) as exc:
+                raise InvalidInputError(f"enterprise list {enterprise_csv}: unreadable ({exc})") from None
+            if not kept and manifest["enterprises"]:
+                raise InvalidInputError(
+                    f"enterprise list {enterprise_csv}: none of the manifest's enterprises is on it "
+                    "(a fleet made from this list: python -m simulator manifest --csv LIST)"
+                )
             report = import_enterprise_list(reg, listed, county=county, year=2022)
         if report.errors:
             raise InvalidInputError(f"enterprise list {enterprise_csv}: {report.errors[0]}")

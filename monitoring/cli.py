@@ -18,12 +18,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from monitoring.errors import MonitoringError
+from monitoring.errors import InvalidInputError, MonitoringError
 from monitoring.registry.import_list import ImportReport, import_enterprise_list
 from monitoring.registry.import_sheets import import_sheets, read_csv_sheets, read_workbook
 from monitoring.registry.models import County
 from monitoring.registry.template import write_templates
 from monitoring.storage.ports import Store
+from monitoring.storage.sqlite.preflight import Rollback, check_creatable_dir, check_database, database_files
 
 DEFAULT_DB = Path("var") / "gongkuang.db"
 
@@ -143,34 +144,80 @@ def _emergency(args: argparse.Namespace, store: Store, out: TextIO) -> int:
         db.close()
 
 
+def _template(args: argparse.Namespace, out: TextIO) -> int:
+    try:
+        check_creatable_dir(args.out)
+    except InvalidInputError as exc:
+        print(f"错误：{exc}", file=out)
+        return 2
+    for path in write_templates(args.out):
+        print(path, file=out)
+    return 0
+
+
+def _check_inputs(args: argparse.Namespace) -> None:
+    """The files an import reads exist, before the database is opened (and maybe created)."""
+    if args.area != "registry":
+        return
+    named = [args.csv, args.xlsx, args.enterprises, args.facilities, args.points, args.lines, args.terminals]
+    for path in (p for p in named if p is not None):
+        if not path.is_file():
+            raise InvalidInputError(f"文件不存在: {path}")
+
+
+def _open(args: argparse.Namespace, rollback: Rollback) -> Store:
+    """Only an import may create the database (a dry run of one validates against an empty in-memory store); a
+    query needs an existing one. Whatever is created here is the rollback's to take back."""
+    from monitoring.storage.sqlite import open_store
+
+    importing = args.area == "registry"
+    if importing and args.dry_run and not args.db.exists():
+        return open_store(":memory:")
+    if not args.db.exists():  # never track an existing database's -wal/-shm: another process may own them
+        for path in database_files(args.db):
+            rollback.track(path)
+    if importing and args.db == DEFAULT_DB:
+        DEFAULT_DB.parent.mkdir(exist_ok=True)  # the documented default; an explicit --db needs its directory
+    check_database(args.db, must_exist=not importing)
+    return open_store(args.db)
+
+
 def run(argv: Sequence[str], out: TextIO) -> int:
-    """Parse `argv` and execute; returns the process exit code. Domain errors become a message and code 1."""
+    """Parse `argv` and execute; returns the process exit code: bad input 2 (one line, nothing created), other
+    domain errors 1. A failed import takes back the database file it created."""
     args = _parser().parse_args(list(argv))
     if args.area == "registry" and args.action == "template":
-        for path in write_templates(args.out):
-            print(path, file=out)
-        return 0
+        return _template(args, out)
     if args.area == "emergency" and args.action == "measures" and args.verb == "template":
         from monitoring.emergency import cli as emergency_cli
 
         return emergency_cli.write_template(args, out)
     from monitoring.cli_views import VIEWS  # the read-only commands
-    from monitoring.storage.sqlite import open_store
 
-    store = open_store(args.db)
-    try:
-        if args.area == "registry":
-            return _registry_import(args, store, out)
-        if args.area == "replay":
-            return _replay(args, store, out)
-        if args.area == "emergency":
-            return _emergency(args, store, out)
-        return VIEWS[(args.area, args.action)](args, store, out)
-    except MonitoringError as exc:
-        print(f"错误：{exc}", file=out)
-        return 1
-    finally:
-        store.close()
+    with Rollback() as rollback:
+        try:
+            _check_inputs(args)
+            store = _open(args, rollback)
+        except MonitoringError as exc:
+            print(f"错误：{exc}", file=out)
+            return 2 if isinstance(exc, InvalidInputError) else 1
+        try:
+            if args.area == "registry":
+                code = _registry_import(args, store, out)
+            elif args.area == "replay":
+                code = _replay(args, store, out)
+            elif args.area == "emergency":
+                code = _emergency(args, store, out)
+            else:
+                code = VIEWS[(args.area, args.action)](args, store, out)
+        except MonitoringError as exc:
+            print(f"错误：{exc}", file=out)
+            code = 2 if isinstance(exc, InvalidInputError) else 1
+        finally:
+            store.close()
+        if code == 0:
+            rollback.keep()
+        return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -140,6 +140,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _rows(args: argparse.Namespace) -> list[CsvEnterprise]:
+    if args.limit is not None and args.limit < 1:
+        raise FleetError(f"--limit must be at least 1, got {args.limit}")  # 0 used to mean "the whole list"
     if args.synthetic is not None:
         if not 1 <= args.synthetic <= 100000:
             raise FleetError("--synthetic must be between 1 and 100000")
@@ -159,6 +161,20 @@ def _mix(args: argparse.Namespace) -> dict[str, float]:
     return parse_mix(args.mix) if args.mix else default_mix()
 
 
+def _check_outputs(args: argparse.Namespace) -> None:
+    """The files this command writes (some only once the run is under way) can be written where they are named:
+    checked before anything is built or created, so a typo is one line instead of a traceback mid-run."""
+    named = {"--out": getattr(args, "out", None)}
+    named |= {f"--{n.replace('_', '-')}": getattr(args, n, None) for n in ("manifest", "stats", "ack_log")}
+    for option, path in named.items():
+        if path is None:
+            continue
+        if path.is_dir():
+            raise ValueError(f"{option} {path}: is a directory")
+        if not path.parent.is_dir():
+            raise ValueError(f"{option} {path}: directory {path.parent} does not exist")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.command == "scenarios":
@@ -167,6 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name:34s} {sc.title_zh}  — {sc.description}")
         return 0
     try:
+        _check_outputs(args)
         start = args.start or china_now()
         fleet = build_fleet(_rows(args), _mix(args), args.seed)
         if args.command == "manifest":

@@ -111,7 +111,8 @@ def test_cli_import_with_errors_exits_1_and_lists_them(tmp_path: Path) -> None:
 
 def test_cli_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     code, text = _run("--db", str(tmp_path / "x.db"), "registry", "import", "--csv", str(tmp_path / "none.csv"))
-    assert code == 1 and "文件不存在" in text
+    assert code == 2 and "文件不存在" in text
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_python_dash_m_monitoring_runs_as_a_program(tmp_path: Path) -> None:

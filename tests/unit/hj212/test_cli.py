@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -112,13 +113,22 @@ def test_cli_build_options_flag_split_header_and_segment() -> None:
     assert decode_frame(out).segment == "ST=91;CN=9014;CP=&&&&"
 
 
-def test_cli_build_refuses_bad_input() -> None:
-    with pytest.raises(SystemExit):
-        _run(["build", "--mn", "M"])
-    with pytest.raises(SystemExit):
-        _run(["build", "--cn", "2011", "--header", "RF"])
+def test_cli_build_refuses_bad_input_with_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(["build", "--mn", "M"]) == (2, b"")
+    assert capsys.readouterr().err == "hj212 build: --cn is required (or give --segment)\n"
+    assert _run(["build", "--cn", "2011", "--header", "RF"]) == (2, b"")
+    assert capsys.readouterr().err == "hj212 build: --header takes NAME=VALUE, got 'RF'\n"
     code, _ = _run(["build", "--cn", "2011", "--mn", "a;b"])
     assert code == 2
+
+
+def test_cli_decode_of_a_file_it_cannot_read_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _run(["decode", "--file", str(tmp_path / "none.bin")]) == (2, b"")
+    assert capsys.readouterr().err == f"hj212 decode: cannot read {tmp_path / 'none.bin'}: No such file or directory\n"
+    assert _run(["decode", "--file", str(tmp_path)]) == (2, b"")
+    assert capsys.readouterr().err == f"hj212 decode: cannot read {tmp_path}: Is a directory\n"
 
 
 def test_cli_crc_of_argument_and_stdin() -> None:

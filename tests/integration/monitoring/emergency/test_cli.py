@@ -69,7 +69,7 @@ def test_alert_add_end_list_round_trip_with_names_resolved(db: str, repo: Emerge
         _run(*add, "--end", "2026-12-08T20:00", "--town", "城北街道", "--title", "橙色预警", "--by", "应急科")[0] == 0
     )
     code, text = _run(*add, "--end", "2026-12-09T20:00")
-    assert code == 1 and "已存在" in text
+    assert code == 2 and "已存在" in text
     # lifted early
     code, text = _run("--db", db, "emergency", "alert", "end", alert.id, "--at", "2026-12-07T12:00")
     assert code == 0 and "2026-12-07 12:00" in text
@@ -99,7 +99,7 @@ def test_bad_alert_is_refused_and_nothing_stored(
     db: str, repo: EmergencyRepository, args: tuple[str, ...], message: str
 ) -> None:
     code, text = _run("--db", db, "emergency", "alert", "add", *args)
-    assert code == 1 and message in text, text
+    assert code == 2 and message in text, text
     assert repo.alerts_between(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)) == []
 
 

@@ -153,3 +153,31 @@ def test_a_poison_record_among_good_ones_is_set_aside_alone_and_requeued_decodes
     assert [d.seq for d in queue.dead()] == [garbage.seq]
     assert queue.depth() == 0 and queue.counters()["processed"] == 3
     assert _cli("requeue", "--data-dir", str(tmp_path)).returncode == 2  # neither ids nor --all
+
+
+def test_backlog_alarm_is_raised_on_the_oldest_frames_age_and_cleared_when_it_drains(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from local.app import Platform
+    from local.config import load
+
+    # Given a platform whose alarm age is 0.3 s, and a frame decode has not taken for longer than that
+    settings, _ = load({"data_dir": str(tmp_path), "backlog_alarm_s": "0.3"}, env={})
+    platform = Platform(settings)
+    platform.queue = FrameQueue(tmp_path / "queue.db")
+    platform.decode_workers = []
+    platform.queue.append(_records("kinesis_frame_batch.json")[:1])
+    platform._check_backlog()
+    assert not platform.backlog_alarm
+    _wait(lambda: platform.queue.oldest_age() > 0.4, 10, "the frame to age")
+    # When the backlog is checked, Then the operator alarm is raised once, with the age
+    with caplog.at_level("WARNING", logger="local"):
+        platform._check_backlog()
+        platform._check_backlog()
+        assert platform.backlog_alarm
+        assert [r.message for r in caplog.records] == ["operator alarm: decode backlog"]
+        # And once decode caught up it is cleared
+        platform.queue.done([q.seq for q in platform.queue.take(10)])
+        platform._check_backlog()
+    assert not platform.backlog_alarm and caplog.records[-1].message == "decode backlog alarm cleared"
+    platform.queue.close()

@@ -80,7 +80,7 @@ def drill(base: Path, *, lock_s: float, enterprises: int, accel: float) -> dict[
     run = Run(base, limit=enterprises, mix="normal=1", accel=accel, realtime=True, ack_log=True)
     run.prepare()
     run.start()
-    seen = {"depth": 0, "oldest_s": 0.0, "alarm": False, "last_error": ""}
+    seen: dict[str, Any] = {"depth": 0, "oldest_s": 0.0, "alarm": False, "last_error": ""}
     try:
         run.wait_for(lambda st: st is not None and st.get("decoded", 0) > 0, 60, "decode to start")
         acked_before = run.status()["acks"]  # type: ignore[index]

@@ -54,7 +54,7 @@ def _key(mn: str, raw: bytes) -> Key | None:
 def _archived(data: Path, mns: set[str]) -> set[Key]:
     store = open_store(data / DB_FILE)
     try:
-        keys = {_key(mn, f.frame.raw) for mn in mns for f in store.archive.chain(mn, limit=1_000_000)}
+        keys = {_key(mn, f.frame.raw) for mn in mns for f in store.archive.chain(mn, limit=100_000)}
     finally:
         store.close()
     return {k for k in keys if k is not None}

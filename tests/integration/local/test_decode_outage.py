@@ -45,8 +45,8 @@ def _records(fixture: str) -> list[dict[str, Any]]:
 @pytest.fixture
 def platform(tmp_path: Path) -> Iterator[tuple[Store, FrameQueue]]:
     """The decode worker's wiring on a data directory: store gongkuang.db, queue.db as dead letters."""
-    _wiring.configure(_wiring.Settings(store_backend="sqlite", sqlite_path=str(tmp_path / "gongkuang.db")))
-    _wiring.configure(_wiring.get_settings(), clock=FixedClock(NOW))
+    settings = _wiring.Settings(store_backend="sqlite", sqlite_path=str(tmp_path / "gongkuang.db"))
+    _wiring.configure(settings, clock=FixedClock(NOW))
     store = _wiring.get_store()
     store.registry.put_terminal(Terminal(mn=MN, county_id="rugao", password_hash=hash_password("123456", n=2)))
     for ch in ("01", "02"):

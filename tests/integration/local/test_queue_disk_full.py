@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[3]
 
 CHILD = textwrap.dedent(
     """
-    import json, os, sys
-    from local.queue import FrameQueue
+    import asyncio, json, os, sys
+    from local.queue import FrameQueue, QueueSink
 
     mount = sys.argv[1]
     with open(os.path.join(mount, "filler"), "wb") as f:  # room to free later
@@ -34,9 +34,14 @@ CHILD = textwrap.dedent(
             error = f"{type(exc).__name__}: {exc}"
             break
         stored += len(batch)
+    sink_error = ""
+    try:  # what the listener's hand-off sees (its last_error, the status file)
+        asyncio.run(QueueSink(queue).put(batch))
+    except Exception as exc:
+        sink_error = f"{type(exc).__name__}: {exc}"
     os.remove(os.path.join(mount, "filler"))
     queue.append(batch[:1])  # acknowledgement resumes with room on the disk
-    print(json.dumps({"error": error, "stored": stored, "depth": queue.depth()}))
+    print(json.dumps({"error": error, "sink_error": sink_error, "stored": stored, "depth": queue.depth()}))
     """
 )
 
@@ -68,6 +73,6 @@ def test_queue_on_a_full_disk_reports_disk_full_and_resumes(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     # Then the failure names the real cause (not "cannot rollback - no transaction is active") ...
-    assert result["error"] == "OperationalError: database or disk is full"
+    assert result["error"] == result["sink_error"] == "OperationalError: database or disk is full"
     # ... and what was committed before is all there, plus the record appended after room was made
     assert 0 < result["stored"] < 1000 and result["depth"] == result["stored"] + 1

@@ -18,6 +18,7 @@ from typing import Any
 from monitoring.clock import Clock, SystemClock
 from monitoring.errors import InvalidInputError
 from monitoring.ingest.decode import Decoder, DecodeSettings
+from monitoring.ingest.isolate import DeadLetters
 from monitoring.ingest.registry_cache import RegistryCache
 from monitoring.ingest.split_cache import SplitCache
 from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
@@ -46,6 +47,7 @@ class Settings:
     county_id: str = "rugao"  # COUNTY_ID: the registry county the rules evaluate
     rules_defaults: str = ""  # RULES_DEFAULTS_PATH: "" = data/rules_defaults.json
     rules_overrides: str = ""  # RULES_OVERRIDES_PATH: optional JSON of per enterprise/association/point overrides
+    dead_letter_queue_url: str = ""  # DECODE_DEAD_LETTER_QUEUE_URL: SQS queue decode sets poison records aside in
 
     def decode_settings(self) -> DecodeSettings:
         return DecodeSettings(
@@ -82,6 +84,7 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
         county_id=env.get("COUNTY_ID", "rugao"),
         rules_defaults=env.get("RULES_DEFAULTS_PATH", ""),
         rules_overrides=env.get("RULES_OVERRIDES_PATH", ""),
+        dead_letter_queue_url=env.get("DECODE_DEAD_LETTER_QUEUE_URL", ""),
     )
 
 
@@ -97,14 +100,22 @@ def _seconds(env: Mapping[str, str], name: str, default: str) -> float:
 
 _override: Settings | None = None
 _clock_override: Clock | None = None
+_dead_letters_override: DeadLetters | None = None
 
 
 def configure(settings: Settings | None, *, clock: Clock | None = None) -> None:
     """Use `settings` (and `clock`) instead of the environment and the wall clock (tests, local mode);
     None goes back to the environment."""
-    global _override, _clock_override
-    _override, _clock_override = settings, clock
+    global _override, _clock_override, _dead_letters_override
+    _override, _clock_override, _dead_letters_override = settings, clock, None
     reset()
+
+
+def use_dead_letters(dead_letters: DeadLetters | None) -> None:
+    """Set decode's poison records aside here (local mode: the frame queue's dead_frames); after `configure`."""
+    global _dead_letters_override
+    _dead_letters_override = dead_letters
+    get_dead_letters.cache_clear()
 
 
 def reset() -> None:
@@ -120,6 +131,7 @@ def reset() -> None:
         get_rules_db,
         get_rule_inputs,
         get_rule_config,
+        get_dead_letters,
     ):
         cached.cache_clear()
 
@@ -170,6 +182,19 @@ def new_decoder() -> Decoder:
         on_stored=reopen_rule_windows,
         split_cache=get_split_cache(),
     )
+
+
+@lru_cache(maxsize=1)
+def get_dead_letters() -> DeadLetters | None:
+    """Where decode sets poison records aside; None: it reports them as batch item failures instead."""
+    if _dead_letters_override is not None:
+        return _dead_letters_override
+    url = get_settings().dead_letter_queue_url
+    if not url:
+        return None
+    from functions.adapters.sqs_dead_letters import SqsDeadLetters
+
+    return SqsDeadLetters(url, region=get_settings().dynamodb_region or None)
 
 
 @lru_cache(maxsize=1)

@@ -1,37 +1,58 @@
-"""Kinesis frame stream → decode service: archive, readings, events, terminal state (contracts.md §2, §3)."""
+"""Kinesis frame stream → decode service: archive, readings, events, terminal state (contracts.md §2, §3).
+
+A store outage (locked, disk full, throttled, timed out, a 5xx) raises, so the whole batch is retried for as long
+as it lasts: locally by the decode loop, in AWS by the event source mapping (retries until the records' maximum
+age, docs/deploy.md). Only records that fail for their content are set aside, after a bisect isolated them from
+their good neighbours (monitoring.ingest.isolate), to the configured dead letters (local: queue.db's dead_frames;
+AWS: the decode dead-letter queue), with their reason and exception. Without a dead-letter sink they are reported
+as batch item failures instead, so nothing is ever dropped.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
-from aws_lambda_powertools.utilities.data_classes.kinesis_stream_event import KinesisStreamRecord
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse, PartialItemFailures
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import _wiring
-from functions._observability import logger, metrics, publish_decode_report, structure_domain_logs
+from functions._observability import MetricUnit, logger, metrics, publish_decode_report, structure_domain_logs
+from monitoring.ingest.isolate import Poison, decode_isolating
 
-processor = BatchProcessor(event_type=EventType.KinesisDataStreams)
 structure_domain_logs()
 
 
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    if not event.get("Records"):  # Kinesis never sends an empty batch; local mode may. Powertools rejects one.
+    records = event.get("Records") or []
+    if not records:  # Kinesis never sends an empty batch; local mode may
         return {"batchItemFailures": []}
-    decoder = _wiring.new_decoder()
-
-    def record_handler(record: KinesisStreamRecord) -> str:
-        return decoder.decode(record.kinesis.data_as_bytes())
-
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    report = decoder.flush()  # a storage failure here raises: the whole batch is retried, all of it idempotent
+    items: list[tuple[str, bytes]] = []
+    unreadable: list[Poison] = []
+    for record in records:
+        seq = str(record["kinesis"]["sequenceNumber"])
+        try:
+            items.append((seq, base64.b64decode(record["kinesis"]["data"], validate=True)))
+        except (KeyError, TypeError, binascii.Error) as exc:
+            unreadable.append(Poison(seq, b"", "record data is not base64", repr(exc)))
+    batch = decode_isolating(items, _wiring.new_decoder)  # a store outage raises here: the batch is retried
+    poison = unreadable + batch.poison
+    failures: list[PartialItemFailures] = []
+    if poison:
+        dead_letters = _wiring.get_dead_letters()
+        if dead_letters is None:
+            failures = [{"itemIdentifier": p.item_id} for p in poison]
+        else:
+            dead_letters.set_aside(poison)  # idempotent; an outage raises and the batch is retried
+        metrics.add_metric(name="Frames_poison", unit=MetricUnit.Count, value=len(poison))
+        logger.error(
+            "poison frame records set aside",
+            extra={"poison": [{"item": p.item_id, "reason": p.reason} for p in poison], "reported": bool(failures)},
+        )
+    report = batch.report()
     publish_decode_report(report)
-    logger.info(
-        "frame batch decoded", extra={"outcomes": dict(report.outcomes), "failed": response["batchItemFailures"]}
-    )
-    return response
+    logger.info("frame batch decoded", extra={"outcomes": dict(report.outcomes), "poison": len(poison)})
+    return {"batchItemFailures": failures}

@@ -84,7 +84,9 @@ class StageSettings:
     decode_batch_size: int = 100
     decode_batching_window: int = 1
     decode_parallelization: int = 1
-    decode_max_retries: int = 3
+    # Decode retries a failing batch until its records are this old (a store outage or throttling never discards
+    # it); past that the batch's pointers go to the on-failure queue, with stream retention left to redrive it.
+    decode_max_record_age_hours: int = 20
     decode_timeout: int = 60
     function_memory_mib: int = 512
     escalate_every_minutes: int = 5
@@ -183,7 +185,10 @@ def _check(s: StageSettings) -> None:
         (1 <= s.decode_batch_size <= 10000, "decode_batch_size must be 1-10000"),
         (0 <= s.decode_batching_window <= 300, "decode_batching_window must be 0-300"),
         (1 <= s.decode_parallelization <= 10, "decode_parallelization must be 1-10"),
-        (0 <= s.decode_max_retries <= 10000, "decode_max_retries must be 0-10000"),
+        (
+            1 <= s.decode_max_record_age_hours <= min(168, s.stream_retention_hours - 4),
+            "decode_max_record_age_hours must be 1-168 and leave at least 4 h of stream retention to redrive",
+        ),
         (3 <= s.decode_timeout <= 900, "decode_timeout must be 3-900"),
         (128 <= s.function_memory_mib <= 10240, "function_memory_mib must be 128-10240"),
         (2 <= s.escalate_every_minutes <= 60, "escalate_every_minutes must be 2-60"),

@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
     status = sub.add_parser("status", help="the running platform's counters (DATA_DIR/status.json)")
     status.add_argument("--data-dir", required=True)
 
+    from local.dead_letters import add_parser as add_dead_letters
+
+    add_dead_letters(sub)
+
     demo = sub.add_parser("demo", help="run the platform and the simulated Rugao fleet with a live summary")
     from local.demo import add_arguments
 
@@ -146,6 +150,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:  # the data directory's clock file (settings were checked above)
             print(f"local: {exc}", file=sys.stderr)
             return 2
+    if args.command == "dead-letters":
+        from local.dead_letters import main as dead_letters_main
+
+        return dead_letters_main(args)
     if args.command == "demo":
         from local.demo import main as demo_main
         from local.demo_input import check_demo_args

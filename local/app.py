@@ -58,6 +58,7 @@ class Platform:
         self.data_dir = settings.path
         self.started = time.time()
         self._stop = asyncio.Event()
+        self.backlog_alarm = False  # the oldest undecoded frame has waited longer than settings.backlog_alarm_s
 
     def _build(self) -> None:
         from functions import _wiring
@@ -106,7 +107,8 @@ class Platform:
             "connections": len(self.server.state.connections),
             "frames_in": metrics.get("frames_in", 0),
             "acks": metrics.get("acks", 0),
-            "queue": self.queue.counters() | {"depth": self.queue.depth()},
+            "queue": self.queue.counters()
+            | {"depth": self.queue.depth(), "oldest_s": round(self.queue.oldest_age(), 1), "alarm": self.backlog_alarm},
             "decoded": sum(int(w.status.get("processed", 0)) for w in self.decode_workers),
             "workers": {
                 w.name: {"pid": w.pid, "alive": w.alive(), "restarts": w.restarts}
@@ -115,6 +117,26 @@ class Platform:
             },
             "jobs": rules.get("jobs") or {name: dict(NO_RUNS) for name in JOB_NAMES},
         }
+
+    def _check_backlog(self) -> None:
+        """Raise (and clear) the operator alarm on the age of the oldest undecoded frame: decode retries a store
+        outage for as long as it lasts, so a growing backlog is how an outage shows."""
+        try:
+            age, depth = self.queue.oldest_age(), self.queue.depth()
+        except Exception as exc:  # the queue itself is unreadable: the listener's errors say why
+            log.warning("backlog not checked", extra={"fields": {"error": repr(exc)}})
+            return
+        limit = self.settings.backlog_alarm_s
+        if age >= limit and not self.backlog_alarm:
+            self.backlog_alarm = True
+            errors = {w.name: w.status.get("last_error", "") for w in self.decode_workers if w.status.get("failures")}
+            log.error(
+                "operator alarm: decode backlog",
+                extra={"fields": {"oldest_s": round(age, 1), "limit_s": limit, "queued": depth, "errors": errors}},
+            )
+        elif age < limit and self.backlog_alarm:
+            self.backlog_alarm = False
+            log.warning("decode backlog alarm cleared", extra={"fields": {"oldest_s": round(age, 1), "queued": depth}})
 
     def _write_status(self) -> None:
         path = self.data_dir / STATUS_FILE
@@ -130,6 +152,7 @@ class Platform:
                 # On the loop's (main) thread: a restarted worker's parent-death signal is tied to the thread
                 # that started it, and this one lives as long as the platform.
                 worker.poll()
+            await asyncio.to_thread(self._check_backlog)
             try:
                 await asyncio.to_thread(self._write_status)
             except Exception as exc:  # a status file is a convenience; never let it stop the platform

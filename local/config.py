@@ -44,7 +44,10 @@ class LocalSettings:
     decode_workers: int = _opt(
         2, "decode worker processes, each taking a fixed share of the terminals (a Kinesis shard's worth)"
     )
-    max_attempts: int = _opt(5, "decode attempts before a record moves to the dead-letter table")
+    max_attempts: int = _opt(5, "times the decode handler may report a record failed before it is dead-lettered")
+    backlog_alarm_s: float = _opt(
+        300.0, "operator alarm (log, status) when the oldest undecoded frame has waited this long (wall seconds)"
+    )
     evaluate_every_s: int = _opt(60, "rule evaluation period, in platform seconds (EventBridge: every minute)")
     escalate_every_s: int = _opt(300, "escalation period, in platform seconds (EventBridge: every 5 minutes)")
     evaluate_after_s: float = _opt(
@@ -96,6 +99,8 @@ def _validate(s: LocalSettings) -> None:
         raise ConfigError("batch_size must be 1..10000 and max_attempts at least 1")
     if not 1 <= s.decode_workers <= 16:
         raise ConfigError(f"decode_workers: must be within 1..16, got {s.decode_workers}")
+    if not s.backlog_alarm_s > 0:
+        raise ConfigError(f"backlog_alarm_s: must be positive, got {s.backlog_alarm_s}")
     if s.evaluate_every_s < 1 or s.escalate_every_s < 1 or s.status_every_s <= 0 or s.log_every_s <= 0:
         raise ConfigError("periods must be positive")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

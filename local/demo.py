@@ -214,12 +214,22 @@ def summary(data: Path, manifest: dict[str, Any], prev: dict[str, float]) -> tup
     prev.update(appended=appended, wall=status["wall"])
     lines = [
         f"[平台时间 {_beijing(status['platform_time'])}] 在线终端 {status['connections']}/{stats['terminals']}  "
-        f"接收 {rate:,.0f} 帧/秒  已确认 {status['acks']:,}  待解码 {status['queue']['depth']}  "
+        f"接收 {rate:,.0f} 帧/秒  已确认 {status['acks']:,}  待解码 {status['queue']['depth']}{_backlog(status)}  "
         f"模拟器缓存 {stats.get('buffered', 0)}  规则评估 {status['jobs'][EVALUATE_JOB]['runs']} 次",
         f"  未关闭报警 {len(rows)}: " + (", ".join(f"{_rule_name(k)} {v}" for k, v in by_rule.most_common()) or "无"),
         "  按镇/街道: " + (", ".join(f"{k} {v}" for k, v in by_town.most_common(8)) or "无"),
     ]
     return "\n".join(lines), status
+
+
+def _backlog(status: dict[str, Any]) -> str:
+    """The oldest undecoded frame's wait when it matters (decode retries a store outage until it ends)."""
+    queue = status["queue"]
+    oldest = float(queue.get("oldest_s") or 0)
+    dead = f" 已搁置 {queue['dead']}" if queue.get("dead") else ""
+    if queue.get("alarm"):
+        return f"（积压告警: 最早 {oldest:,.0f} 秒未解码）{dead}"
+    return (f"（最早 {oldest:,.0f} 秒）" if oldest >= 10 else "") + dead
 
 
 def _open(data: Path) -> tuple[Any, Any]:

@@ -2,9 +2,12 @@
 
 Each batch becomes the Kinesis-shaped event the Lambda receives in AWS (contracts.md §2: `Records[].kinesis.data`
 = base64 of the record's JSON, sequence number = the queue position), so local mode and AWS run one code path.
-Rows are deleted only after the handler returned; records it reports in `batchItemFailures` stay queued and are
-retried (after `max_attempts` they move to `dead_frames`); a handler exception retries the whole batch after a
-back-off. A kill at any point therefore redelivers, and decoding is idempotent.
+Rows are deleted only after the handler returned. A handler exception (a store outage: locked, busy, disk full)
+keeps the whole batch queued and retries it after a capped back-off, for as long as the outage lasts: it never
+dead-letters anything, and the backlog shows as the age of the oldest queued record (status, operator alarm).
+Poison records are set aside by the handler itself into `dead_frames` (`QueueDeadLetters`); records it reports
+in `batchItemFailures` instead stay queued and move to `dead_frames` after `max_attempts`. A kill at any point
+redelivers, and decoding is idempotent.
 """
 
 from __future__ import annotations
@@ -18,9 +21,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from local.queue import FrameQueue, Queued, Wake
+from monitoring.ingest.isolate import is_transient
 
 log = logging.getLogger(__name__)
 STREAM_ARN = "arn:aws:kinesis:local:000000000000:stream/local-frames"  # shape only; never called
+RETRY_BACKOFF_S = (0.2, 5.0)  # first and longest wait before a failed batch is tried again
 
 
 @dataclass
@@ -113,31 +118,31 @@ class DecodeLoop:
         batch = self.queue.take(self.batch_size, shard=self.shard, shards=self.shards)
         if not batch:
             return 0
-        backoff = 0.0
         try:
             response = self.handler(kinesis_event(batch, time.time()), LambdaContextStub())
-        except Exception as exc:  # the whole batch is retried: every write of decode is idempotent
+        except Exception as exc:  # the whole batch stays queued and is retried: every write of decode is idempotent
             self.failures += 1
             self.last_error = repr(exc)
-            moved = self.queue.failed([q.seq for q in batch], max_attempts=self.max_attempts, reason=repr(exc))
-            log.error(
-                "decode batch failed; retrying",
-                extra={"fields": {"records": len(batch), "error": repr(exc), "dead_lettered": moved}},
+            outage = is_transient(exc)
+            (log.warning if outage else log.error)(
+                "decode batch failed; kept queued, retrying" + (" (store unavailable)" if outage else ""),
+                extra={"fields": {"records": len(batch), "error": repr(exc), "attempt": self.failures}},
             )
-            backoff = min(5.0, 0.2 * 2 ** min(self.failures, 5))
+            first, longest = RETRY_BACKOFF_S
+            backoff = min(longest, first * 2 ** min(self.failures - 1, 8))
             time.sleep(backoff)
             return len(batch)
         failed = {str(item.get("itemIdentifier")) for item in (response or {}).get("batchItemFailures", [])}
         ok = [q.seq for q in batch if str(q.seq) not in failed]
         bad = [q.seq for q in batch if str(q.seq) in failed]
-        self.queue.done(ok)
+        removed = self.queue.done(ok)  # less than ok when the handler set poison aside
         if bad:
             moved = self.queue.failed(bad, max_attempts=self.max_attempts, reason="batchItemFailures")
             log.warning(
                 "records failed in decode; kept for retry",
                 extra={"fields": {"failed": len(bad), "dead_lettered": moved}},
             )
-        self.processed += len(ok)
+        self.processed += removed
         self.batches += 1
         self.failures = 0
         return len(batch)

@@ -3,16 +3,20 @@
 `QueueSink.put` (the listener's FrameSink) commits a batch of frame records in one transaction with
 synchronous=FULL before it returns, so the listener acknowledges only what is on disk. The decode loop reads
 the oldest rows (`take`), and deletes them (`done`) only after the handler succeeded: a crash at any point
-redelivers, and decoding is idempotent. Records the handler keeps failing are moved to `dead_frames` after
-`max_attempts`, so one poison record cannot block the queue.
+redelivers, and decoding is idempotent. A store outage only delays decoding (the rows wait, `oldest_age` says
+for how long); records are moved to `dead_frames` only for their content: the handler sets poison aside
+(`set_aside`, with its reason and exception), or reports a record failed `max_attempts` times. Dead letters are
+listed, shown and requeued (`dead`, `dead_letter`, `requeue`) by `python -m local dead-letters`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import sqlite3
 import threading
+import time
 import zlib
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -21,16 +25,26 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from monitoring.errors import StorageUnavailableError
+from monitoring.ingest.isolate import Poison
 from monitoring.storage.sqlite.db import begin_immediate
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_S = 10.0  # the listener (append) and the decode worker (done, failed) write from two processes
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frames (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, record TEXT NOT NULL,
-                                   attempts INTEGER NOT NULL DEFAULT 0);
+                                   attempts INTEGER NOT NULL DEFAULT 0, queued_at REAL);
 CREATE TABLE IF NOT EXISTS dead_frames (id INTEGER PRIMARY KEY, mn TEXT NOT NULL, record TEXT NOT NULL,
-                                        attempts INTEGER NOT NULL, reason TEXT NOT NULL);
+                                        attempts INTEGER NOT NULL, reason TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
+                                        dead_at REAL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
 """
+# Columns added since the first release: a queue.db from then gets them on open (NULL/'' for old rows).
+ADDED_COLUMNS = {
+    "frames": {"queued_at": "REAL"},
+    "dead_frames": {"error": "TEXT NOT NULL DEFAULT ''", "dead_at": "REAL"},
+}
+REASON_CHARS, ERROR_CHARS = 500, 8000
 
 
 def _count(conn: sqlite3.Connection, name: str, n: int) -> None:
@@ -64,6 +78,19 @@ class Queued:
     attempts: int
 
 
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A record set aside: why (a short reason), the exception with its traceback, and when (epoch seconds)."""
+
+    seq: int
+    mn: str
+    record: str
+    attempts: int
+    reason: str
+    error: str
+    dead_at: float | None
+
+
 class FrameQueue:
     """A sqlite-backed FIFO of frame records; thread-safe (one connection behind a lock)."""
 
@@ -73,29 +100,49 @@ class FrameQueue:
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(SCHEMA)
+        self._add_columns()
         self._conn.create_function("shard_of", 2, shard_of, deterministic=True)
         self._lock = threading.Lock()
         self.closed = False
 
+    def _add_columns(self) -> None:
+        for table, columns in ADDED_COLUMNS.items():
+            have = {row[1] for row in self._conn.execute(f"PRAGMA table_info({table})")}
+            for name, declaration in columns.items():
+                if name not in have:
+                    self._conn.execute(f"ALTER TABLE {table} ADD COLUMN {name} {declaration}")
+
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        """One write transaction, fsync'd at commit, rolled back on any error (the caller holds the lock)."""
+        """One write transaction, fsync'd at commit, rolled back on any error (the caller holds the lock).
+
+        The caller sees the error that failed the transaction: sqlite may have rolled back already (a COMMIT that
+        hit a full disk does), and a ROLLBACK then would raise "no transaction is active" in its place."""
         begin_immediate(self._conn, timeout_s=BUSY_TIMEOUT_S, busy_timeout_ms=int(BUSY_TIMEOUT_S * 1000))
         try:
             yield self._conn
             self._conn.execute("COMMIT")
-        except BaseException:
-            self._conn.execute("ROLLBACK")
+        except BaseException as exc:
+            if self._conn.in_transaction:
+                try:
+                    self._conn.execute("ROLLBACK")
+                except sqlite3.Error as undo:
+                    log.error(
+                        "frame queue rollback failed", extra={"fields": {"error": repr(undo), "cause": repr(exc)}}
+                    )
             raise
 
     def append(self, records: Sequence[dict[str, Any]]) -> None:
         """Commit the records (one transaction, fsync'd); raises on failure (then nothing was added)."""
-        rows = [(str(r.get("mn") or "-"), json.dumps(r, separators=(",", ":"), ensure_ascii=False)) for r in records]
+        now = time.time()
+        rows = [
+            (str(r.get("mn") or "-"), json.dumps(r, separators=(",", ":"), ensure_ascii=False), now) for r in records
+        ]
         with self._lock:
             if self.closed:
                 raise sqlite3.ProgrammingError("frame queue is closed")
             with self._transaction() as conn:
-                conn.executemany("INSERT INTO frames (mn, record) VALUES (?, ?)", rows)
+                conn.executemany("INSERT INTO frames (mn, record, queued_at) VALUES (?, ?, ?)", rows)
                 _count(conn, "appended", len(rows))
 
     def take(self, limit: int, *, shard: int = 0, shards: int = 1) -> list[Queued]:
@@ -114,14 +161,16 @@ class FrameQueue:
                 ).fetchall()
         return [Queued(*row) for row in rows]
 
-    def done(self, seqs: Sequence[int]) -> None:
-        """Remove records the handler has processed."""
+    def done(self, seqs: Sequence[int]) -> int:
+        """Remove records the handler has processed (those it set aside meanwhile are already gone: not counted);
+        returns how many were removed."""
         if not seqs:
-            return
+            return 0
         with self._lock:
             with self._transaction() as conn:
-                conn.executemany("DELETE FROM frames WHERE id = ?", [(s,) for s in seqs])
-                _count(conn, "processed", len(seqs))
+                removed = int(conn.executemany("DELETE FROM frames WHERE id = ?", [(s,) for s in seqs]).rowcount)
+                _count(conn, "processed", removed)
+        return removed
 
     def failed(self, seqs: Sequence[int], *, max_attempts: int, reason: str) -> int:
         """Count a failed attempt; move records past `max_attempts` to dead_frames. Returns how many moved."""
@@ -131,12 +180,70 @@ class FrameQueue:
             with self._transaction() as conn:
                 conn.executemany("UPDATE frames SET attempts = attempts + 1 WHERE id = ?", [(s,) for s in seqs])
                 moved = conn.execute(
-                    f"INSERT INTO dead_frames SELECT id, mn, record, attempts, ? FROM frames "
+                    "INSERT INTO dead_frames (id, mn, record, attempts, reason, error, dead_at) "
+                    f"SELECT id, mn, record, attempts, ?, '', ? FROM frames "
                     f"WHERE attempts >= ? AND id IN ({','.join('?' * len(seqs))})",
-                    (reason[:500], max_attempts, *seqs),
+                    (reason[:REASON_CHARS], time.time(), max_attempts, *seqs),
                 ).rowcount
                 conn.execute("DELETE FROM frames WHERE id IN (SELECT id FROM dead_frames)")
         return moved
+
+    def set_aside(self, seq: int, *, reason: str, error: str) -> bool:
+        """Move one queued record to dead_frames at once (the handler found it poison); False if it is not queued
+        (already decoded or set aside: a redelivery)."""
+        with self._lock:
+            with self._transaction() as conn:
+                moved = conn.execute(
+                    "INSERT OR REPLACE INTO dead_frames (id, mn, record, attempts, reason, error, dead_at) "
+                    "SELECT id, mn, record, attempts + 1, ?, ?, ? FROM frames WHERE id = ?",
+                    (reason[:REASON_CHARS], error[-ERROR_CHARS:], time.time(), seq),
+                ).rowcount
+                conn.execute("DELETE FROM frames WHERE id = ?", (seq,))
+        return bool(moved)
+
+    def dead(self, limit: int = 1000) -> list[DeadLetter]:
+        """Dead letters, oldest first."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT id, mn, record, attempts, reason, error, dead_at FROM dead_frames ORDER BY id LIMIT ?", (limit,)
+            ).fetchall()
+        return [DeadLetter(*row) for row in rows]
+
+    def dead_letter(self, seq: int) -> DeadLetter | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT id, mn, record, attempts, reason, error, dead_at FROM dead_frames WHERE id = ?", (seq,)
+            ).fetchone()
+        return DeadLetter(*row) if row else None
+
+    def requeue(self, seqs: Sequence[int] | None) -> list[int]:
+        """Move dead letters (all of them with None) back to the queue, at their old position (the head), with
+        their attempts reset; one transaction, so each is queued once. Returns the ids moved."""
+        with self._lock:
+            with self._transaction() as conn:
+                if seqs is None:
+                    ids = [int(r[0]) for r in conn.execute("SELECT id FROM dead_frames ORDER BY id")]
+                else:
+                    marks = ",".join("?" * len(seqs))
+                    found = conn.execute(f"SELECT id FROM dead_frames WHERE id IN ({marks}) ORDER BY id", tuple(seqs))
+                    ids = [int(r[0]) for r in found]
+                now = time.time()
+                for seq in ids:
+                    conn.execute(
+                        "INSERT INTO frames (id, mn, record, attempts, queued_at) "
+                        "SELECT id, mn, record, 0, ? FROM dead_frames WHERE id = ?",
+                        (now, seq),
+                    )
+                    conn.execute("DELETE FROM dead_frames WHERE id = ?", (seq,))
+        return ids
+
+    def oldest_age(self, now: float | None = None) -> float:
+        """Seconds the oldest queued record has waited (0 when the queue is empty or it predates queued_at)."""
+        with self._lock:
+            row = self._conn.execute("SELECT queued_at FROM frames ORDER BY id LIMIT 1").fetchone()
+        if row is None or row[0] is None:
+            return 0.0
+        return max(0.0, (time.time() if now is None else now) - float(row[0]))
 
     def depth(self) -> int:
         """Records queued: from the counters kept in the same transactions as the rows, in one snapshot (a
@@ -161,6 +268,21 @@ class FrameQueue:
             if not self.closed:
                 self.closed = True
                 self._conn.close()
+
+
+class QueueDeadLetters:
+    """Decode's dead letters in local mode (monitoring.ingest.isolate.DeadLetters): poison records move from the
+    queue to dead_frames, each in one transaction, before the handler returns."""
+
+    def __init__(self, queue: FrameQueue) -> None:
+        self.queue = queue
+
+    def set_aside(self, poison: Sequence[Poison]) -> None:
+        for p in poison:
+            try:
+                self.queue.set_aside(int(p.item_id), reason=p.reason, error=p.error)
+            except sqlite3.OperationalError as exc:  # locked, disk full: the batch is retried
+                raise StorageUnavailableError(f"frame queue: {exc}") from exc
 
 
 class QueueSink:

@@ -113,11 +113,12 @@ def decode_main(
     until stopped."""
     _enter(settings, parent_pid, f"decode-{shard}")
     configure_handlers(settings)
-    from functions import on_frame_batch
+    from functions import _wiring, on_frame_batch
     from local.pipeline import DecodeLoop
-    from local.queue import FrameQueue
+    from local.queue import FrameQueue, QueueDeadLetters
 
     queue = FrameQueue(settings.path / QUEUE_FILE)
+    _wiring.use_dead_letters(QueueDeadLetters(queue))  # poison moves to queue.db's dead_frames
     loop = DecodeLoop(
         queue,
         on_frame_batch.handler,

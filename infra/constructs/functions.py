@@ -1,8 +1,11 @@
 """Functions: the Lambda handlers of functions/ (docs/contracts.md §3) with their triggers.
 
-decode reads the frame stream (batching, bisect on error, partial batch responses, on-failure queue); the
-scheduled handlers run from EventBridge rules. Code is one asset holding our packages; third-party runtime
-dependencies are a layer built at deploy time by `pip install` for the Lambda platform (see PipLayerBundling).
+decode reads the frame stream (batching, bisect on error, partial batch responses, on-failure queue); a failing
+batch is retried until its records reach `max_record_age` (no retry count: throttling or a store outage must not
+discard it), and decode sets poison records aside in the same dead-letter queue itself (docs/deploy.md "Dead
+letters and redrive"). The scheduled handlers run from EventBridge rules. Code is one asset holding our
+packages; third-party runtime dependencies are a layer built at deploy time by `pip install` for the Lambda
+platform (see PipLayerBundling).
 """
 
 from __future__ import annotations
@@ -85,7 +88,7 @@ class Functions(Construct):
         batch_size: int,
         batching_window: Duration,
         parallelization: int,
-        max_retries: int,
+        max_record_age: Duration,
         log_retention: logs.RetentionDays,
     ) -> None:
         super().__init__(scope, construct_id)
@@ -121,6 +124,8 @@ class Functions(Construct):
             enforce_ssl=True,
             retention_period=Duration.days(14),
         )
+        # Read by functions/_wiring.py (decode only uses it; every function gets the same environment).
+        self.environment["DECODE_DEAD_LETTER_QUEUE_URL"] = self.dead_letters.queue_url
         self.decode = self._function("Decode", decode_handler, decode_timeout, reserved=None)
         self.decode.add_event_source(
             sources.KinesisEventSource(
@@ -130,7 +135,7 @@ class Functions(Construct):
                 max_batching_window=batching_window,
                 bisect_batch_on_error=True,
                 report_batch_item_failures=True,
-                retry_attempts=max_retries,
+                max_record_age=max_record_age,  # retry_attempts unset: -1, retried until max_record_age
                 parallelization_factor=parallelization,
                 on_failure=sources.SqsDlq(self.dead_letters),
             )

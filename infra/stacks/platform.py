@@ -138,7 +138,7 @@ class PlatformStack(Stack):
             batch_size=settings.decode_batch_size,
             batching_window=Duration.seconds(settings.decode_batching_window),
             parallelization=settings.decode_parallelization,
-            max_retries=settings.decode_max_retries,
+            max_record_age=Duration.hours(settings.decode_max_record_age_hours),
             log_retention=retention,
         )
         self.ingest = Ingest(
@@ -242,7 +242,8 @@ class PlatformStack(Stack):
                 tables[table].grant_read_write_data(fn)
         # The listener only appends frame records; it never reads the stream.
         self.stream.stream.grant_write(self.ingest.task_definition.task_role)
-        # On-failure destination: the event source mapping sends batch metadata there with the function's role.
+        # The dead-letter queue: the event source mapping sends batch pointers there with the function's role, and
+        # decode itself sets poison records aside there (DECODE_DEAD_LETTER_QUEUE_URL).
         self.functions.dead_letters.grant_send_messages(self.functions.decode)
 
     @staticmethod

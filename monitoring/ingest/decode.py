@@ -91,6 +91,7 @@ class Decoder:
         self.store, self.clock, self.profiles = store, clock, profiles
         self.settings = settings or DecodeSettings()
         self.report = DecodeReport()
+        self.last_rejection = ""  # why the last "rejected" record was (callers set such records aside)
         self.states = TerminalStates()
         self._terminals: dict[str, Terminal | None] = {}
         self.cache = cache  # shared across batches of a warm process; None: look up once per batch
@@ -117,6 +118,7 @@ class Decoder:
             self._archive.append(record.raw_frame())
             outcome = self._decode(record, live=True)
         except InvalidInputError as exc:
+            self.last_rejection = str(exc)
             log.error(
                 "frame record rejected: %s", exc, extra={"size": len(data) if isinstance(data, bytes | str) else 0}
             )

@@ -160,6 +160,32 @@ def test_decode_reads_the_stream_with_partial_batch_responses(synthesized: Synth
     assert decode["Properties"]["Handler"] == "functions.on_frame_batch.handler"
 
 
+def test_decode_retries_a_failing_batch_until_its_records_age_out_never_by_count(synthesized: Synthesized) -> None:
+    # Throttling or a store outage raises in decode; a retry count would send the batch away after a few tries.
+    s = StageSettings(name="dev")
+    (mapping,) = synthesized.properties("dev", "AWS::Lambda::EventSourceMapping")
+    assert mapping.get("MaximumRetryAttempts", -1) == -1
+    assert mapping["MaximumRecordAgeInSeconds"] == s.decode_max_record_age_hours * 3600
+    (stream,) = synthesized.properties("dev", "AWS::Kinesis::Stream")
+    assert stream.get("RetentionPeriodHours", 24) - s.decode_max_record_age_hours >= 4  # time left to redrive
+
+
+def test_decode_sets_poison_aside_in_the_on_failure_queue_it_may_write(synthesized: Synthesized) -> None:
+    (mapping,) = synthesized.properties("dev", "AWS::Lambda::EventSourceMapping")
+    queue = mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
+    decode = synthesized.resources("dev", "AWS::Lambda::Function")[mapping["FunctionName"]["Ref"]]["Properties"]
+    assert decode["Environment"]["Variables"]["DECODE_DEAD_LETTER_QUEUE_URL"] == {"Ref": queue}
+    role = decode["Role"]["Fn::GetAtt"][0]
+    sends = [
+        statement
+        for policy in synthesized.properties("dev", "AWS::IAM::Policy")
+        if {"Ref": role} in policy["Roles"]
+        for statement in policy["PolicyDocument"]["Statement"]
+        if "sqs:SendMessage" in statement["Action"]
+    ]
+    assert sends and all(st["Resource"] == {"Fn::GetAtt": [queue, "Arn"]} for st in sends)
+
+
 def test_scheduled_handlers_run_on_their_rates(synthesized: Synthesized) -> None:
     rules = synthesized.properties("dev", "AWS::Events::Rule")
     functions = synthesized.resources("dev", "AWS::Lambda::Function")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from functions import _wiring
 from functions.on_frame_batch import handler
 from monitoring.errors import StorageUnavailableError
 from monitoring.events.models import EventKind
+from monitoring.ingest.isolate import Poison
 from monitoring.readings.models import ReadingKind
 from monitoring.registry.models import FacilityKind, MonitoringPoint
 from monitoring.registry.terminal import Terminal, hash_password
@@ -61,24 +63,53 @@ def test_handler_with_frame_batch_stores_readings_events_and_reports_no_failure(
     assert terminal.gps is not None and terminal.gps.lat == 32.39
 
 
-def test_handler_with_mixed_batch_archives_flags_and_rejects_without_failing(
+class ListDeadLetters:
+    """The DeadLetters port on a list (the local queue and SQS implementations have their own tests)."""
+
+    def __init__(self) -> None:
+        self.poison: list[Poison] = []
+
+    def set_aside(self, poison: Sequence[Poison]) -> None:
+        self.poison.extend(poison)
+
+
+def test_handler_with_mixed_batch_sets_the_unparseable_record_aside_and_stores_the_rest(
     wired_store: Store, lambda_context: Any
 ) -> None:
+    # Given a batch with a record that is not a frame record, and a dead-letter sink
     _register(wired_store)
-    response = handler(load_event("kinesis_frame_batch_mixed.json"), lambda_context)
-    # The garbage record is rejected (retrying cannot help), not reported as a failure that blocks the shard
+    dead = ListDeadLetters()
+    _wiring.use_dead_letters(dead)
+    event = load_event("kinesis_frame_batch_mixed.json")
+    # When it is handled
+    response = handler(event, lambda_context)
+    # Then the garbage record is set aside with its reason, nothing blocks the shard, and the rest is stored
     assert response == {"batchItemFailures": []}
+    (poison,) = dead.poison
+    assert poison.item_id == event["Records"][1]["kinesis"]["sequenceNumber"]
+    assert poison.data == b"this is not a frame record" and "not JSON" in poison.error
     assert wired_store.archive.head("99999990000009") is not None
     kinds = {e.kind for e in wired_store.events.events_for_mn("99999990000009", *DAY)}
     assert kinds == {EventKind.UNREGISTERED_SEEN}
     assert {e.kind for e in wired_store.events.events_for_mn(MN, *DAY)} == {EventKind.AUTH_FAILURE}
 
 
-def test_handler_with_storage_failure_reports_partial_batch_failure(
+def test_handler_without_dead_letters_reports_poison_as_batch_item_failures(
+    wired_store: Store, lambda_context: Any
+) -> None:
+    _register(wired_store)
+    event = load_event("kinesis_frame_batch_mixed.json")
+    response = handler(event, lambda_context)
+    assert response == {"batchItemFailures": [{"itemIdentifier": event["Records"][1]["kinesis"]["sequenceNumber"]}]}
+
+
+def test_handler_with_store_unavailable_for_one_record_fails_the_whole_batch_for_retry(
     wired_store: Store, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Given a registry that cannot be read for one terminal (its record fails), the others are fine
+    # Given a registry that cannot be read for one terminal (a store outage, not the record's fault)
     _register(wired_store)
+    dead = ListDeadLetters()
+    _wiring.use_dead_letters(dead)
     original = wired_store.registry.find_terminal
 
     def flaky(mn: str) -> Any:
@@ -88,17 +119,44 @@ def test_handler_with_storage_failure_reports_partial_batch_failure(
 
     monkeypatch.setattr(wired_store.registry, "find_terminal", flaky)
     event = load_event("kinesis_frame_batch_mixed.json")
-    # When the batch is handled
-    response = handler(event, lambda_context)
-    # Then only that record is reported for retry, the rest is stored
-    failed = event["Records"][2]["kinesis"]["sequenceNumber"]
-    assert response == {"batchItemFailures": [{"itemIdentifier": failed}]}
-    assert len(wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)) == 1
-    # And redelivering the whole batch once the store recovers is harmless
+    # When the batch is handled, Then it raises (the whole batch is retried) and nothing is set aside for it
+    with pytest.raises(StorageUnavailableError):
+        handler(event, lambda_context)
+    assert dead.poison == []
+    # And redelivering the whole batch once the store recovers stores each frame once
     monkeypatch.setattr(wired_store.registry, "find_terminal", original)
     assert handler(event, lambda_context) == {"batchItemFailures": []}
     assert len(wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)) == 1
     assert wired_store.archive.verify(MN).checked == 2  # the ok frame and the auth_failed one, each once
+    assert [p.data for p in dead.poison] == [b"this is not a frame record"]
+
+
+def test_handler_with_a_record_that_breaks_the_batch_bisects_and_sets_only_it_aside(
+    wired_store: Store, lambda_context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a batch whose minute-data record trips a bug when its readings are written (a record-content bug)
+    _register(wired_store)
+    dead = ListDeadLetters()
+    _wiring.use_dead_letters(dead)
+    original = wired_store.readings.put_readings
+
+    def buggy(readings: Sequence[Any]) -> Any:
+        if any(r.kind is ReadingKind.MINUTE for r in readings):
+            raise KeyError("EPf01-Cou")
+        return original(readings)
+
+    monkeypatch.setattr(wired_store.readings, "put_readings", buggy)
+    event = load_event("kinesis_frame_batch.json")
+    # When the batch is handled
+    response = handler(event, lambda_context)
+    # Then only that record is set aside, with the exception, and its neighbours are stored
+    assert response == {"batchItemFailures": []}
+    (poison,) = dead.poison
+    assert poison.item_id == event["Records"][1]["kinesis"]["sequenceNumber"]
+    assert poison.reason == "KeyError: 'EPf01-Cou'" and "Traceback" in poison.error
+    assert [r.values["ua"] for r in wired_store.readings.readings("pt-01", ReadingKind.REALTIME, *DAY)] == [231.2]
+    assert len(wired_store.events.events_for_point("pt-01", *DAY)) == 1
+    assert wired_store.readings.readings("pt-01", ReadingKind.MINUTE, *DAY) == []
 
 
 def test_handler_with_store_down_at_flush_fails_the_whole_batch(

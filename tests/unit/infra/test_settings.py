@@ -12,6 +12,7 @@ pytestmark = pytest.mark.unit
 def test_load_stage_with_defaults_is_valid() -> None:
     s = load_stage("dev", {})
     assert (s.ingest_port, s.health_port, s.tables_prefix) == (9000, 8080, "gk-dev")
+    assert load_stage("dev", {"stream_retention_hours": 168, "decode_max_record_age_hours": 164})
 
 
 @pytest.mark.parametrize(
@@ -32,6 +33,8 @@ def test_load_stage_with_defaults_is_valid() -> None:
         ({"name": "x"}, "unknown settings name"),
         ({"elastic_ip_allocation_ids": ["eipalloc-0123abcd"]}, "one id per zone (2)"),
         ({"elastic_ip_allocation_ids": ["eipalloc-0123abcd", "10.0.0.1"]}, "must look like eipalloc"),
+        ({"decode_max_record_age_hours": 21}, "leave at least 4 h of stream retention"),
+        ({"decode_max_record_age_hours": 0}, "decode_max_record_age_hours must be 1-168"),
     ],
 )
 def test_load_stage_with_bad_value_raises_naming_it(raw: dict, message: str) -> None:

@@ -1,0 +1,131 @@
+"""Redrive decode's dead-letter queue into the frame stream (AWS), after the cause was fixed.
+
+The queue holds two kinds of message: the event source mapping's on-failure records (`KinesisBatchInfo`: a
+shard and a sequence-number range, only pointers; the records are read back from the stream while its
+retention lasts) and decode's poison records (our `source`, carrying the record). Both are put back into the
+stream under the record's partition key; decode is idempotent, so a record decoded before is harmless. A message
+is deleted only after its records were accepted by the stream; one that cannot be redriven (records past the
+stream's retention, an unknown shape) stays and is counted.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from functions.adapters.sqs_dead_letters import SOURCE
+
+log = logging.getLogger(__name__)
+PUT_BATCH = 500  # Kinesis PutRecords limit
+PUT_TRIES = 5
+
+
+@dataclass
+class RedriveResult:
+    messages: int = 0  # messages redriven (and deleted, unless a dry run)
+    records: int = 0  # records put back into the stream (or that would be)
+    kept: list[str] = field(default_factory=list)  # why each message left in the queue could not be redriven
+
+
+def clients(region: str | None) -> tuple[Any, Any]:
+    """SQS and Kinesis clients from the AWS configuration (environment, profile, instance role)."""
+    return boto3.client("sqs", region_name=region), boto3.client("kinesis", region_name=region)
+
+
+def _stream_name(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+def read_batch(kinesis: Any, info: dict[str, Any]) -> tuple[list[tuple[str, bytes]], str]:
+    """The records of an on-failure batch pointer: (partition key, data) pairs, and "" or why some are missing."""
+    start, end, size = int(info["startSequenceNumber"]), int(info["endSequenceNumber"]), int(info["batchSize"])
+    iterator = kinesis.get_shard_iterator(
+        StreamName=_stream_name(info["streamArn"]),
+        ShardId=info["shardId"],
+        ShardIteratorType="AT_SEQUENCE_NUMBER",
+        StartingSequenceNumber=info["startSequenceNumber"],
+    )["ShardIterator"]
+    found: list[tuple[int, str, bytes]] = []
+    while iterator and len(found) < size:
+        page = kinesis.get_records(ShardIterator=iterator, Limit=min(10_000, size))
+        for r in page["Records"]:
+            seq = int(r["SequenceNumber"])
+            if seq > end:
+                iterator = None
+                break
+            found.append((seq, r["PartitionKey"], r["Data"]))
+        else:
+            iterator = page.get("NextShardIterator") if page["Records"] or page.get("MillisBehindLatest") else None
+    records = [(key, data) for _, key, data in found]
+    if not found or found[0][0] != start or found[-1][0] != end:
+        return records, f"records of {info['shardId']} {start}..{end} are no longer all in the stream"
+    return records, ""
+
+
+def _records_of(kinesis: Any, body: Any) -> tuple[list[tuple[str, bytes]], str]:
+    if isinstance(body, dict) and body.get("source") == SOURCE:
+        return [(str(body["partitionKey"]), base64.b64decode(body["data"]))], ""
+    if isinstance(body, dict) and isinstance(body.get("KinesisBatchInfo"), dict):
+        return read_batch(kinesis, body["KinesisBatchInfo"])
+    return [], "not a decode dead letter"
+
+
+def put_records(kinesis: Any, stream: str, records: list[tuple[str, bytes]]) -> None:
+    """PutRecords in chunks, retrying the entries the stream refused (throttling); raises if some never went in."""
+    for start in range(0, len(records), PUT_BATCH):
+        pending = [{"PartitionKey": key, "Data": data} for key, data in records[start : start + PUT_BATCH]]
+        for _ in range(PUT_TRIES):
+            response = kinesis.put_records(StreamName=stream, Records=pending)
+            if not response.get("FailedRecordCount"):
+                break
+            pending = [e for e, r in zip(pending, response["Records"], strict=True) if r.get("ErrorCode")]
+        else:
+            raise RuntimeError(f"stream {stream} refused {len(pending)} records {PUT_TRIES} times")
+
+
+def _messages(sqs: Any, queue_url: str, limit: int | None) -> Iterator[dict[str, Any]]:
+    seen = 0
+    while limit is None or seen < limit:
+        want = 10 if limit is None else min(10, limit - seen)
+        page = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=want, VisibilityTimeout=300)
+        messages = page.get("Messages", [])
+        if not messages:
+            return
+        for message in messages:
+            seen += 1
+            yield message
+
+
+def redrive(
+    sqs: Any, kinesis: Any, *, queue_url: str, stream: str, limit: int | None = None, dry_run: bool = False
+) -> RedriveResult:
+    """Put the dead letters' records back into `stream` and delete their messages (at most `limit` messages)."""
+    result = RedriveResult()
+    untouched: list[str] = []  # hidden while this run reads on; visible again at its end
+    try:
+        for message in _messages(sqs, queue_url, limit):
+            try:
+                body = json.loads(message["Body"])
+            except ValueError:
+                body = None
+            records, problem = _records_of(kinesis, body)
+            if problem or dry_run:
+                untouched.append(message["ReceiptHandle"])
+            if problem:
+                result.kept.append(f"{message['MessageId']}: {problem}")
+                continue
+            if not dry_run:
+                put_records(kinesis, stream, records)
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+            result.messages += 1
+            result.records += len(records)
+    finally:
+        for handle in untouched:
+            sqs.change_message_visibility(QueueUrl=queue_url, ReceiptHandle=handle, VisibilityTimeout=0)
+    return result

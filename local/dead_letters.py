@@ -1,0 +1,95 @@
+"""`python -m local dead-letters list|show|requeue`: the frame records decode set aside (queue.db `dead_frames`).
+
+Decode sets a record aside only for its content (it cannot be parsed into a frame record, or it fails decoding
+alone after a bisect); a store outage never does. After the cause is fixed (a new release, a corrected profile),
+`requeue` moves records back to the head of the frame queue in one transaction, so each is decoded once more —
+exactly once, as any queued record. It works while the platform runs (the decode worker picks them up) or not.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from local.queue import DeadLetter, FrameQueue
+from local.workers import QUEUE_FILE
+
+
+def add_parser(sub: Any) -> None:
+    parser = sub.add_parser("dead-letters", help="list, show or requeue frame records decode set aside")
+    actions = parser.add_subparsers(dest="action", required=True)
+    listing = actions.add_parser("list", help="the dead letters, oldest first")
+    listing.add_argument("--data-dir", required=True)
+    listing.add_argument("--limit", type=int, default=200)
+    listing.add_argument("--json", action="store_true")
+    show = actions.add_parser("show", help="one dead letter: reason, exception and the frame record")
+    show.add_argument("--data-dir", required=True)
+    show.add_argument("id", type=int)
+    requeue = actions.add_parser("requeue", help="put dead letters back on the frame queue to be decoded again")
+    requeue.add_argument("--data-dir", required=True)
+    which = requeue.add_mutually_exclusive_group(required=True)
+    which.add_argument("--all", action="store_true", help="every dead letter")
+    which.add_argument("ids", nargs="*", type=int, default=[], metavar="ID")
+
+
+def _when(at: float | None) -> str:
+    return datetime.fromtimestamp(at, UTC).isoformat(timespec="seconds") if at else ""
+
+
+def _row(d: DeadLetter) -> dict[str, Any]:
+    return {"id": d.seq, "mn": d.mn, "attempts": d.attempts, "dead_at": _when(d.dead_at), "reason": d.reason}
+
+
+def main(args: argparse.Namespace) -> int:
+    path = Path(args.data_dir) / QUEUE_FILE
+    if not path.is_file():
+        print(f"local: no frame queue in {args.data_dir} ({QUEUE_FILE} not found)", file=sys.stderr)
+        return 1
+    queue = FrameQueue(path)
+    try:
+        return _run(queue, args)
+    finally:
+        queue.close()
+
+
+def _run(queue: FrameQueue, args: argparse.Namespace) -> int:
+    if args.action == "list":
+        if args.limit < 1:
+            print("local: --limit must be at least 1", file=sys.stderr)
+            return 2
+        rows = [_row(d) for d in queue.dead(args.limit)]
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=1))
+        elif not rows:
+            print("（无）")
+        else:
+            for r in rows:
+                print(f"{r['id']}  {r['mn']}  {r['dead_at']}  尝试 {r['attempts']} 次  {r['reason']}")
+            print(f"共 {len(rows)} 条（requeue 重新解码）")
+        return 0
+    if args.action == "show":
+        found = queue.dead_letter(args.id)
+        if found is None:
+            print(f"local: no dead letter {args.id}", file=sys.stderr)
+            return 1
+        print(json.dumps(_row(found), ensure_ascii=False))
+        print(found.error or "(no exception recorded)")
+        try:
+            print(json.dumps(json.loads(found.record), ensure_ascii=False, indent=1))
+        except ValueError:
+            print(found.record)
+        return 0
+    if not args.all and not args.ids:
+        print("local: give dead-letter ids or --all", file=sys.stderr)
+        return 2
+    moved = queue.requeue(None if args.all else args.ids)
+    missing = sorted(set(args.ids) - set(moved))
+    print(f"已重新排队 {len(moved)} 条" + (f": {' '.join(map(str, moved))}" if moved and len(moved) <= 20 else ""))
+    if missing:
+        print(f"local: not dead letters (already requeued?): {' '.join(map(str, missing))}", file=sys.stderr)
+        return 1
+    return 0

@@ -1,0 +1,72 @@
+"""Decode's dead letters in AWS (moto): poison set aside on SQS, and `python -m functions.redrive` putting both
+poison and the event source mapping's on-failure batches back into the frame stream."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from functions.adapters.sqs_dead_letters import SqsDeadLetters
+from functions.redrive import main
+from monitoring.ingest.isolate import Poison
+
+pytestmark = pytest.mark.integration
+REGION = "cn-north-1"
+
+
+def _stream_data(kinesis: Any, stream: str) -> list[tuple[str, bytes]]:
+    shard = kinesis.describe_stream(StreamName=stream)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")
+    records = kinesis.get_records(ShardIterator=iterator["ShardIterator"], Limit=100)["Records"]
+    return [(r["PartitionKey"], r["Data"]) for r in records]
+
+
+@pytest.mark.usefixtures("fake_aws_env")
+def test_redrive_puts_poison_and_on_failure_batches_back_into_the_stream(capsys: pytest.CaptureFixture[str]) -> None:
+    with mock_aws():
+        sqs, kinesis = boto3.client("sqs", region_name=REGION), boto3.client("kinesis", region_name=REGION)
+        kinesis.create_stream(StreamName="frames", ShardCount=1)
+        arn = kinesis.describe_stream(StreamName="frames")["StreamDescription"]["StreamARN"]
+        url = sqs.create_queue(QueueName="decode-failures")["QueueUrl"]
+        # Given three frames in the stream, the first two of which decode gave up on (an on-failure pointer) ...
+        seqs = [
+            kinesis.put_record(StreamName="frames", PartitionKey="MN1", Data=json.dumps({"n": n}).encode())[
+                "SequenceNumber"
+            ]
+            for n in range(3)
+        ]
+        shard = kinesis.describe_stream(StreamName="frames")["StreamDescription"]["Shards"][0]["ShardId"]
+        info = {"shardId": shard, "startSequenceNumber": seqs[0], "endSequenceNumber": seqs[1], "batchSize": 2}
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"KinesisBatchInfo": info | {"streamArn": arn}}))
+        # ... a poison record decode set aside, and a message that is no dead letter of decode
+        poison = Poison("4959", json.dumps({"mn": "MN2", "n": 9}).encode(), "KeyError: 'x'", "Traceback ...")
+        SqsDeadLetters(url, region=REGION).set_aside([poison])
+        sqs.send_message(QueueUrl=url, MessageBody="hello")
+        # When the dead letters are redriven (a dry run first changes nothing)
+        assert main(["--queue-url", url, "--stream", "frames", "--region", REGION, "--dry-run"]) == 1
+        assert len(_stream_data(kinesis, "frames")) == 3
+        code = main(["--queue-url", url, "--stream", "frames", "--region", REGION])
+        # Then the stream has the batch's two records and the poison record again, under their partition keys
+        after = _stream_data(kinesis, "frames")
+        assert Counter(after[3:]) == Counter([after[0], after[1], ("MN2", poison.data)])
+        # And only the unknown message is left in the queue, reported
+        out = capsys.readouterr()
+        assert code == 1 and "redriven: 2 messages, 3 records; left in the queue: 1" in out.out
+        assert "not a decode dead letter" in out.err
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+        assert attributes["ApproximateNumberOfMessages"] == "1"  # visible again for the next run
+
+
+@pytest.mark.usefixtures("fake_aws_env")
+def test_sqs_dead_letters_on_a_missing_queue_is_a_store_outage() -> None:
+    from monitoring.errors import StorageUnavailableError
+
+    with mock_aws():
+        url = f"https://sqs.{REGION}.amazonaws.com.cn/123456789012/missing"
+        with pytest.raises(StorageUnavailableError, match="dead-letter queue"):
+            SqsDeadLetters(url, region=REGION).set_aside([Poison("1", b"{}", "r", "e")])

@@ -17,6 +17,8 @@ from typing import Any
 
 from local.queue import DeadLetter, FrameQueue
 from local.workers import QUEUE_FILE
+from monitoring.errors import InvalidInputError
+from monitoring.storage.sqlite.preflight import check_database
 
 
 def add_parser(sub: Any) -> None:
@@ -48,7 +50,12 @@ def main(args: argparse.Namespace) -> int:
     path = Path(args.data_dir) / QUEUE_FILE
     if not path.is_file():
         print(f"local: no frame queue in {args.data_dir} ({QUEUE_FILE} not found)", file=sys.stderr)
-        return 1
+        return 2
+    try:
+        check_database(path, must_exist=True)  # opening anything else would be a traceback or a new queue
+    except InvalidInputError as exc:
+        print(f"local: {exc}", file=sys.stderr)
+        return 2
     queue = FrameQueue(path)
     try:
         return _run(queue, args)

@@ -305,3 +305,21 @@ def test_run_on_a_data_dir_whose_store_is_not_sqlite_is_one_line(
     (tmp_path / name).write_text("notes", encoding="utf-8")
     assert "不是 sqlite 数据库" in _one_line_exit_2(["run", "--data-dir", str(tmp_path), "--port", "0"], capsys)
     assert _files(tmp_path) == [name]
+
+
+# ---- dead-letters: the queue file is checked before it is opened ----
+
+
+def test_dead_letters_on_a_directory_without_a_queue_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert "no frame queue" in _one_line_exit_2(["dead-letters", "list", "--data-dir", str(tmp_path)], capsys)
+    assert _files(tmp_path) == []
+
+
+def test_dead_letters_on_a_queue_that_is_not_sqlite_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "queue.db").write_text("notes", encoding="utf-8")
+    assert "不是 sqlite 数据库" in _one_line_exit_2(["dead-letters", "list", "--data-dir", str(tmp_path)], capsys)
+    assert _files(tmp_path) == ["queue.db"]

@@ -34,7 +34,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
     __slots__ = (
         "state", "transport", "peer", "peer_host", "decoder", "mn", "session_id", "auth_key", "auth_val",
         "auth_more", "backlog", "auth_task", "last_activity", "partial_since", "garbage", "auth_failures",
-        "unacked", "paused", "closing",
+        "unacked", "paused", "closing", "charged", "authenticated", "probation_until",
         "st", "pw", "version", "since_frame", "registered", "bad_logged", "last_auth_event", "_loop",
     )  # fmt: skip
 
@@ -63,6 +63,10 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         self.last_activity = self.partial_since = 0.0
         self.unacked = self.since_frame = self.bad_logged = 0
         self.paused = self.closing = self.registered = False
+        # Abuse accounting of the source address (limits.SourceAbuse): `charged` while this connection holds one of
+        # its tokens, `authenticated` from its first frame with a registered MN and the right PW.
+        self.charged = self.authenticated = False
+        self.probation_until = 0.0  # the source was on probation when we connected: a frame is due by then
         self.last_auth_event = -1e18
         self._init_control()
 
@@ -79,9 +83,12 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         if s.draining or len(s.connections) >= s.settings.max_connections:
             self._reject("max_connections" if not s.draining else "draining")
             return
-        if not s.source_limiter.allow(self.peer_host, now):
-            self._reject("connection_rate")
-            return
+        # Not refused when its address is on probation: the neighbours of a broken terminal behind the same carrier
+        # NAT look the same until their first frame. Such a connection must send one within probation_timeout.
+        self.charged = s.abuse.connection(self.peer_host, now)
+        if not self.charged:
+            s.metrics.inc("probation_connections")
+            self.probation_until = now + s.settings.probation_timeout
         s.connections.add(self)
         s.metrics.connections = len(s.connections)
         transport.set_write_buffer_limits(high=s.settings.write_buffer_limit)
@@ -313,6 +320,14 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         if auth is AuthStatus.AUTH_FAILED:
             self._auth_failed(frame, received_at, t0)
             return
+        if auth is AuthStatus.OK:
+            if not self.authenticated:
+                self.authenticated = True
+                if self.charged:
+                    self.charged = False
+                    s.abuse.refund(self.peer_host, t0)
+        elif not self._unregistered_fits(frame, t0):
+            return
         if frame.mn == self.mn:
             if not self.registered:
                 self._register()
@@ -325,6 +340,29 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
                 self._check_clock(frame, received_at, t0)
         record = s.record(frame, received_at=received_at, peer=self.peer, session=self.session_id, auth=auth)
         self._submit(record, frame, t0, ack=True)
+
+    def _unregistered_fits(self, frame: hj212.Frame, now: float) -> bool:
+        """Charge an unregistered frame to its budgets (iot_ingest.unregistered); when one is spent the frame is
+        neither archived nor acknowledged (the terminal keeps it and resends), and a connection that never
+        authenticated is closed."""
+        s = self.state
+        assert frame.mn is not None
+        scope = s.unregistered.spend(frame.mn, self.peer_host, len(frame.raw), now)
+        if scope is None:
+            s.metrics.inc("unregistered_kept")
+            s.metrics.inc("unregistered_bytes", "", len(frame.raw))
+            return True
+        s.metrics.inc("unregistered_refused", scope)
+        if scope == "mn":
+            return False  # the installer has its sample of this MN; the terminal resends the rest once bound
+        if s.unregistered.report_due(scope, self.peer_host if scope == "source" else "", now):
+            s.emit("unregistered_throttled", mn=frame.mn, peer=self.peer, session=self.session_id, scope=scope,
+                   source=self.peer_host, window_s=s.settings.unregistered_window)  # fmt: skip
+            log.warning("unregistered budget spent", extra={"fields": {"scope": scope, "peer": self.peer,
+                                                                       "mn": frame.mn}})  # fmt: skip
+        if not self.authenticated:
+            self.close("unregistered_budget")
+        return False
 
     def _submit(self, record: FrameRecord, frame: hj212.Frame, t0: float, *, ack: bool) -> None:
         s = self.state
@@ -360,6 +398,13 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
 
     def _auth_failed(self, frame: hj212.Frame, received_at: datetime, t0: float) -> None:
         s = self.state
+        if not self.authenticated:
+            if s.abuse.on_probation(self.peer_host, t0):
+                # This address has spent its patience: no more archive rows or events for wrong passwords.
+                s.metrics.inc("errors", "auth_failed_probation")
+                self.close("auth_failed_probation")
+                return
+            s.abuse.charge(self.peer_host, t0)
         if t0 - self.last_auth_event >= 60.0:
             self.last_auth_event = t0
             s.emit("auth_failure", mn=frame.mn, peer=self.peer, session=self.session_id)
@@ -391,6 +436,8 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
             return
         if now - self.last_activity > s.idle_timeout:
             self.close("idle_timeout")
+        elif self.probation_until and self.mn is None and now > self.probation_until:
+            self.close("probation_timeout")
         elif self.partial_since and now - self.partial_since > s.slow_sender_timeout:
             self.close("slow_sender")
         elif self.tracker is not None and not self.tracker.idle:

@@ -106,6 +106,7 @@ class Platform:
             "connections": len(self.server.state.connections),
             "frames_in": metrics.get("frames_in", 0),
             "acks": metrics.get("acks", 0),
+            "listener_limits": self.server.metrics.limits(),
             "queue": self.queue.counters() | {"depth": self.queue.depth()},
             "decoded": sum(int(w.status.get("processed", 0)) for w in self.decode_workers),
             "workers": {

@@ -42,4 +42,5 @@ def test_limits_view_holds_only_the_counters_of_the_defences() -> None:
     m.inc("unregistered_kept", "", 3)
     m.inc("unregistered_refused", "source", 7)
     m.inc("disconnects", "probation_timeout")
-    assert m.limits() == {"disconnects{probation_timeout}": 1, "unregistered_kept": 3, "unregistered_refused{source}": 7}
+    expected = {"disconnects{probation_timeout}": 1, "unregistered_kept": 3, "unregistered_refused{source}": 7}
+    assert m.limits() == expected

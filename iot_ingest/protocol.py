@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 MAX_BAD_LOGS = 20  # bad-bytes warnings logged per connection (all are counted in metrics)
 MAX_IDENTITIES = 16  # distinct MN/PW pairs one connection may use (a data logger relaying a few instruments)
 REPLY_CNS = frozenset({"9011", "9012", "9013", "9014"})
+# Disconnects for misbehaviour: one more token of the source's abuse bucket when the connection never authenticated.
+ABUSIVE_CLOSES = frozenset({"garbage_budget", "buffer_cap", "slow_sender", "too_many_identities"})
 
 
 class IngestProtocol(SessionControl, asyncio.Protocol):
@@ -127,6 +129,8 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         if self.transport is None or self.transport.is_closing():
             return
         self.closing = True
+        if reason in ABUSIVE_CLOSES and not self.authenticated:
+            self.state.abuse.charge(self.peer_host, self._loop.time())
         if reason != "drain":
             self.state.metrics.inc("disconnects", reason)
             log.info("closing connection", extra={"fields": {"peer": self.peer, "mn": self.mn, "reason": reason}})

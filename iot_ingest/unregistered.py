@@ -39,23 +39,23 @@ class UnregisteredBudget:
 
     def spend(self, mn: str, source: str, size: int, now: float) -> str | None:
         """Charge one frame of `size` bytes. None: it fits. Otherwise the scope whose budget is spent, checked in
-        the order "mn" (the per-MN sample), "source", "total"; then nothing is charged."""
+        the order "source", "total", "mn" (the per-MN sample); then nothing is charged. The per-MN bucket is looked
+        at last so that a peer cycling through made-up MNs past its source budget adds no entries to that table."""
         if self._total_frames is None or self._total_bytes is None:
             frames, size_budget, window = self._total
             self._total_frames = TokenBucket(frames, frames / window, now)
             self._total_bytes = TokenBucket(size_budget, size_budget / window, now)
-        checks = (
-            ("mn", self._mn.get(mn, now), 1),
-            ("source", self._source_frames.get(source, now), 1),
-            ("source", self._source_bytes.get(source, now), size),
-            ("total", self._total_frames, 1),
-            ("total", self._total_bytes, size),
-        )
-        for scope, bucket, amount in checks:
-            if bucket is None or bucket.level(now) < amount:
-                return scope
-        for _, bucket, amount in checks:
-            assert bucket is not None
+        source_frames, source_bytes = self._source_frames.get(source, now), self._source_bytes.get(source, now)
+        if not (_room(source_frames, 1, now) and _room(source_bytes, size, now)):
+            return "source"
+        if not (_room(self._total_frames, 1, now) and _room(self._total_bytes, size, now)):
+            return "total"
+        sample = self._mn.get(mn, now)
+        if not _room(sample, 1, now):
+            return "mn"
+        for bucket, amount in ((source_frames, 1), (source_bytes, size), (self._total_frames, 1),
+                               (self._total_bytes, size), (sample, 1)):  # fmt: skip
+            assert bucket is not None  # checked by _room
             bucket.tokens -= amount
         return None
 
@@ -72,3 +72,7 @@ class UnregisteredBudget:
     def sweep(self, now: float) -> None:
         for table in (self._mn, self._source_frames, self._source_bytes):
             table.sweep(now)
+
+
+def _room(bucket: TokenBucket | None, amount: float, now: float) -> bool:
+    return bucket is not None and bucket.level(now) >= amount

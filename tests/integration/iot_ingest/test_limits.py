@@ -156,6 +156,21 @@ def test_silent_connections_from_an_address_on_probation_are_closed_soon() -> No
     run(scenario)
 
 
+def test_garbage_spends_the_address_bucket_faster_than_a_silent_connection() -> None:
+    async def scenario() -> None:
+        async with running(conn_rate=0.01, conn_burst=3, garbage_budget=100, garbage_refill=0) as h:
+            for _ in range(2):  # each: the connection's own token plus one for the garbage
+                t = await h.connect()
+                await t.send(b"\xff" * 200)
+                assert await t.closed_by_peer(5.0)
+            assert h.server.metrics.get("disconnects", "garbage_budget") == 2
+            third = await h.connect()
+            assert await until(lambda: h.server.metrics.get("probation_connections") == 1)
+            await third.close()
+
+    run(scenario)
+
+
 def test_reconnecting_authenticated_terminals_never_put_their_address_on_probation() -> None:
     async def scenario() -> None:
         async with running(conn_rate=0.01, conn_burst=3) as h:

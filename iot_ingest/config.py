@@ -45,8 +45,10 @@ class Settings:
     # behind one CGNAT address, and one broken terminal must not lock out its neighbours.
     conn_rate: float = _opt(10.0, "unauthenticated connections per second per source address", minimum=0.001)
     conn_burst: int = _opt(100, "burst of unauthenticated connections per source before probation", minimum=1)
-    probation_timeout: float = _opt(10.0, "a connection from a source on probation must send a frame within this",
+    probation_timeout: float = _opt(30.0, "a connection from a source on probation must send a frame within this",
                                     minimum=0.1)  # fmt: skip
+    probation_max_silent: int = _opt(200, "connections on probation per source still without a frame; beyond, the "
+                                     "oldest is closed", minimum=1)  # fmt: skip
     max_buffer: int = _opt(65536, "per-connection receive buffer cap in bytes", minimum=1024)
     max_frame_length: int = _opt(9999, "largest data segment accepted (the 4-digit length allows 9999)", minimum=64)
     expected_interval: float = _opt(60.0, "the terminals' real-time upload interval", minimum=1)

@@ -5,6 +5,11 @@ Time is passed in (monotonic seconds) so the limits are deterministic under test
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+C = TypeVar("C", bound=Hashable)
+
 
 class TokenBucket:
     """`capacity` tokens, refilled at `rate` per second; `take` fails when not enough are left."""
@@ -119,3 +124,37 @@ class SourceAbuse:
 
     def __len__(self) -> int:
         return len(self._buckets)
+
+
+class SilentConnections(Generic[C]):
+    """Connections that have not sent a frame yet, per source address, oldest first, at most `cap` per source.
+
+    Kept for connections admitted on probation (those in good standing are bounded by the abuse bucket): it bounds
+    what an abusive address holds open without saying anything. The oldest makes room for the newest, so a
+    neighbour that connects and sends at once is not the one pushed out.
+    """
+
+    def __init__(self, cap: int) -> None:
+        self.cap = cap
+        self._by_source: dict[str, dict[C, None]] = {}  # insertion-ordered: the first key is the oldest
+
+    def add(self, source: str, conn: C) -> C | None:
+        """Track `conn`; return the oldest silent connection of its source when that source is over the cap."""
+        conns = self._by_source.setdefault(source, {})
+        conns[conn] = None
+        if len(conns) <= self.cap:
+            return None
+        oldest = next(iter(conns))
+        del conns[oldest]
+        return oldest
+
+    def discard(self, source: str, conn: C) -> None:
+        """`conn` sent its first frame or closed."""
+        conns = self._by_source.get(source)
+        if conns is not None:
+            conns.pop(conn, None)
+            if not conns:
+                del self._by_source[source]
+
+    def count(self, source: str) -> int:
+        return len(self._by_source.get(source, ()))

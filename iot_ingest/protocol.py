@@ -88,11 +88,14 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         # Not refused when its address is on probation: the neighbours of a broken terminal behind the same carrier
         # NAT look the same until their first frame. Such a connection must send one within probation_timeout.
         self.charged = s.abuse.connection(self.peer_host, now)
+        s.connections.add(self)
+        s.metrics.connections = len(s.connections)
         if not self.charged:
             s.metrics.inc("probation_connections")
             self.probation_until = now + s.settings.probation_timeout
-        s.connections.add(self)
-        s.metrics.connections = len(s.connections)
+            evicted = s.silent.add(self.peer_host, self)
+            if evicted is not None:
+                evicted.close("silent_evicted")
         transport.set_write_buffer_limits(high=s.settings.write_buffer_limit)
         self.decoder = hj212.StreamDecoder(
             max_frame_length=s.settings.max_frame_length, max_buffer=s.settings.max_buffer, accept_modbus_crc=True
@@ -111,6 +114,8 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         if self not in s.connections:
             return
         s.connections.discard(self)
+        if self.probation_until and self.mn is None:
+            s.silent.discard(self.peer_host, self)
         s.metrics.connections = len(s.connections)
         s.metrics.inc("connections_closed")
         if self.auth_task is not None and not s.draining:
@@ -260,6 +265,8 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
     def _start_session(self, frame: hj212.Frame) -> None:
         assert frame.mn is not None
         self.mn, self.session_id = frame.mn, uuid.uuid4().hex[:16]
+        if self.probation_until:
+            self.state.silent.discard(self.peer_host, self)
 
     def _register(self) -> None:
         """The first authenticated (or unregistered) frame: this connection now holds the MN.

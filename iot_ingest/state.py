@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import hj212
 from iot_ingest.config import Settings
 from iot_ingest.handoff import Handoff
-from iot_ingest.limits import SourceAbuse
+from iot_ingest.limits import SilentConnections, SourceAbuse
 from iot_ingest.metrics import Metrics
 from iot_ingest.ports import AuthStatus, Event, EventSink, FrameRecord, TerminalDirectory
 from iot_ingest.unregistered import UnregisteredBudget
@@ -54,6 +54,7 @@ class ServerState:
         self.connections: set[IngestProtocol] = set()
         self.sessions: dict[str, IngestProtocol] = {}  # MN -> the connection holding it (newest wins)
         self.abuse = SourceAbuse(settings.conn_rate, settings.conn_burst)
+        self.silent: SilentConnections[IngestProtocol] = SilentConnections(settings.probation_max_silent)
         self.unregistered = UnregisteredBudget(
             window=settings.unregistered_window,
             mn_frames=settings.unregistered_mn_frames,

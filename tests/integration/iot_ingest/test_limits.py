@@ -171,6 +171,29 @@ def test_garbage_spends_the_address_bucket_faster_than_a_silent_connection() -> 
     run(scenario)
 
 
+def test_an_address_on_probation_holds_only_so_many_silent_connections_and_the_oldest_makes_room() -> None:
+    async def scenario() -> None:
+        terminals = {MN: TerminalEntry(PW), "MNNEWEST0001": TerminalEntry(PW)}
+        async with running(terminals=terminals, conn_rate=0.01, conn_burst=2, probation_max_silent=3) as h:
+            in_good_standing = [await h.connect() for _ in range(2)]  # silent, but bounded by the bucket
+            talking = await h.connect()  # on probation from here on
+            await talking.send(frame(i=0))
+            assert await talking.recv() is not None  # has sent a frame: no longer silent, never evicted
+            silent = [await h.connect() for _ in range(3)]
+            newest = await h.connect()
+            assert await silent[0].closed_by_peer(5.0)
+            assert h.server.metrics.get("disconnects", "silent_evicted") == 1
+            # The newest connection is not the one pushed out: it sends its frame and is answered.
+            await newest.send(frame("MNNEWEST0001", i=1))
+            assert await newest.recv(5.0) is not None
+            survivors = (*in_good_standing, talking, *silent[1:])
+            assert [await t.closed_by_peer(0.2) for t in survivors] == [False] * 5
+            for t in (*survivors, silent[0], newest):
+                await t.close()
+
+    run(scenario)
+
+
 def test_reconnecting_authenticated_terminals_never_put_their_address_on_probation() -> None:
     async def scenario() -> None:
         async with running(conn_rate=0.01, conn_burst=3) as h:

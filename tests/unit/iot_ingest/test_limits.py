@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from iot_ingest.limits import KeyedBuckets, SourceAbuse, TokenBucket
+from iot_ingest.limits import KeyedBuckets, SilentConnections, SourceAbuse, TokenBucket
 
 pytestmark = pytest.mark.unit
 
@@ -57,3 +57,14 @@ def test_source_abuse_charge_spends_down_to_zero_not_below() -> None:
     abuse.charge("a", 0.0, 100.0)
     assert abuse.on_probation("a", 0.0)
     assert not abuse.on_probation("a", 1.0)  # no debt was carried: one second refills one token
+
+
+def test_silent_connections_evict_the_oldest_of_the_same_source_only() -> None:
+    silent: SilentConnections[str] = SilentConnections(cap=2)
+    assert silent.add("a", "a1") is None and silent.add("a", "a2") is None and silent.add("b", "b1") is None
+    assert silent.add("a", "a3") == "a1"
+    silent.discard("a", "a2")  # it sent its first frame
+    assert silent.add("a", "a4") is None
+    assert silent.count("a") == 2 and silent.count("b") == 1
+    silent.discard("b", "b1")
+    assert silent.count("b") == 0

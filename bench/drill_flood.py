@@ -11,7 +11,7 @@ the sink file. Two runs: with the embedded platform's relaxed connection limits 
 Exit status 1 unless, in both, every registered frame sent was acknowledged and stored and the unregistered frames
 stored stayed within the per-source budget.
 
-    python -m bench.drill_flood                 # two floods of 12 s, about 35 s in all
+    python -m bench.drill_flood                 # two floods of 12 s, about 25 s in all
 """
 
 from __future__ import annotations

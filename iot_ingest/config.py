@@ -41,9 +41,14 @@ class Settings:
     use_uvloop: bool = _opt(True, "use uvloop when it is installed")
     # Limits against bad peers
     max_connections: int = _opt(20000, "connections beyond this are closed at once", minimum=1)
-    # Generous per source: 4G carriers put many terminals behind one CGNAT address.
-    conn_rate: float = _opt(10.0, "new connections per second allowed per source address", minimum=0.001)
-    conn_burst: int = _opt(100, "burst of new connections allowed per source address", minimum=1)
+    # Per source address, but only connections that never authenticate count: 4G carriers put many terminals
+    # behind one CGNAT address, and one broken terminal must not lock out its neighbours.
+    conn_rate: float = _opt(10.0, "unauthenticated connections per second per source address", minimum=0.001)
+    conn_burst: int = _opt(100, "burst of unauthenticated connections per source before probation", minimum=1)
+    probation_timeout: float = _opt(30.0, "a connection from a source on probation must send a frame within this",
+                                    minimum=0.1)  # fmt: skip
+    probation_max_silent: int = _opt(200, "connections on probation per source still without a frame; beyond, the "
+                                     "oldest is closed", minimum=1)  # fmt: skip
     max_buffer: int = _opt(65536, "per-connection receive buffer cap in bytes", minimum=1024)
     max_frame_length: int = _opt(9999, "largest data segment accepted (the 4-digit length allows 9999)", minimum=64)
     expected_interval: float = _opt(60.0, "the terminals' real-time upload interval", minimum=1)
@@ -55,6 +60,14 @@ class Settings:
     write_buffer_limit: int = _opt(262144, "unsent reply bytes per connection before it is dropped", minimum=1024)
     auth_failed_rate: float = _opt(0.2, "frames per second archived from a connection with a wrong PW", minimum=0)
     auth_failed_burst: int = _opt(5, "burst of such frames before reading is throttled", minimum=1)
+    # Unregistered MNs: kept (an installer binds them) within budgets refilled evenly over the window
+    unregistered_window: float = _opt(3600.0, "the unregistered budgets below are per this many seconds", minimum=1)
+    unregistered_mn_frames: int = _opt(120, "frames kept per unregistered MN per window (a sample)", minimum=1)
+    unregistered_source_frames: int = _opt(2000, "unregistered frames kept per source address per window", minimum=1)
+    unregistered_source_bytes: int = _opt(2_000_000, "unregistered bytes kept per source address per window",
+                                          minimum=16384)  # fmt: skip
+    unregistered_total_frames: int = _opt(10000, "unregistered frames kept in total per window", minimum=1)
+    unregistered_total_bytes: int = _opt(10_000_000, "unregistered bytes kept in total per window", minimum=16384)
     # Durable hand-off
     batch_max: int = _opt(500, "largest batch handed to the sink", minimum=1)
     batch_linger: float = _opt(0.002, "how long a batch waits for more frames", minimum=0)

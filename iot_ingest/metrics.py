@@ -15,6 +15,11 @@ LATENCY_BUCKETS = (
     0.0005, 0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.075, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0,
     10.0, float("inf"),
 )  # fmt: skip
+# Counters of what the limits against bad peers kept, refused and closed (docs/iot_ingest.md, "Limits and bad peers").
+LIMIT_COUNTERS = frozenset(
+    {"unregistered_kept", "unregistered_bytes", "unregistered_refused", "probation_connections", "disconnects",
+     "connections_rejected"}
+)  # fmt: skip
 
 
 class Histogram:
@@ -67,6 +72,14 @@ class Metrics:
         out["ack_latency_p50"] = self.ack_latency.quantile(0.5)
         out["ack_latency_p99"] = self.ack_latency.quantile(0.99)
         return out
+
+    def limits(self) -> dict[str, int]:
+        """The LIMIT_COUNTERS, keyed as in `snapshot` (a status page's view of the listener's defences)."""
+        return {
+            f"{name}{{{label}}}" if label else name: value
+            for (name, label), value in sorted(self.counters.items())
+            if name in LIMIT_COUNTERS
+        }
 
     def to_json(self) -> str:
         return json.dumps(self.snapshot(), sort_keys=True)

@@ -142,7 +142,8 @@ class SessionLeases(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    """A platform event (connect, disconnect, auth_failure, duplicate_mn, clock_skew, unregistered_seen)."""
+    """A platform event (connect, disconnect, auth_failure, duplicate_mn, clock_skew, unregistered_seen,
+    unregistered_throttled)."""
 
     type: str
     at: datetime  # aware UTC

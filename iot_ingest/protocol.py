@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 MAX_BAD_LOGS = 20  # bad-bytes warnings logged per connection (all are counted in metrics)
 MAX_IDENTITIES = 16  # distinct MN/PW pairs one connection may use (a data logger relaying a few instruments)
 REPLY_CNS = frozenset({"9011", "9012", "9013", "9014"})
+# Disconnects for misbehaviour: one more token of the source's abuse bucket when the connection never authenticated.
+ABUSIVE_CLOSES = frozenset({"garbage_budget", "buffer_cap", "slow_sender", "too_many_identities"})
 
 
 class IngestProtocol(SessionControl, asyncio.Protocol):
@@ -34,7 +36,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
     __slots__ = (
         "state", "transport", "peer", "peer_host", "decoder", "mn", "session_id", "auth_key", "auth_val",
         "auth_more", "backlog", "auth_task", "last_activity", "partial_since", "garbage", "auth_failures",
-        "unacked", "paused", "closing",
+        "unacked", "paused", "closing", "charged", "authenticated", "probation_until",
         "st", "pw", "version", "since_frame", "registered", "bad_logged", "last_auth_event", "_loop",
     )  # fmt: skip
 
@@ -63,6 +65,10 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         self.last_activity = self.partial_since = 0.0
         self.unacked = self.since_frame = self.bad_logged = 0
         self.paused = self.closing = self.registered = False
+        # Abuse accounting of the source address (limits.SourceAbuse): `charged` while this connection holds one of
+        # its tokens, `authenticated` from its first frame with a registered MN and the right PW.
+        self.charged = self.authenticated = False
+        self.probation_until = 0.0  # the source was on probation when we connected: a frame is due by then
         self.last_auth_event = -1e18
         self._init_control()
 
@@ -79,11 +85,17 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         if s.draining or len(s.connections) >= s.settings.max_connections:
             self._reject("max_connections" if not s.draining else "draining")
             return
-        if not s.source_limiter.allow(self.peer_host, now):
-            self._reject("connection_rate")
-            return
+        # Not refused when its address is on probation: the neighbours of a broken terminal behind the same carrier
+        # NAT look the same until their first frame. Such a connection must send one within probation_timeout.
+        self.charged = s.abuse.connection(self.peer_host, now)
         s.connections.add(self)
         s.metrics.connections = len(s.connections)
+        if not self.charged:
+            s.metrics.inc("probation_connections")
+            self.probation_until = now + s.settings.probation_timeout
+            evicted = s.silent.add(self.peer_host, self)
+            if evicted is not None:
+                evicted.close("silent_evicted")
         transport.set_write_buffer_limits(high=s.settings.write_buffer_limit)
         self.decoder = hj212.StreamDecoder(
             max_frame_length=s.settings.max_frame_length, max_buffer=s.settings.max_buffer, accept_modbus_crc=True
@@ -102,6 +114,8 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         if self not in s.connections:
             return
         s.connections.discard(self)
+        if self.probation_until and self.mn is None:
+            s.silent.discard(self.peer_host, self)
         s.metrics.connections = len(s.connections)
         s.metrics.inc("connections_closed")
         if self.auth_task is not None and not s.draining:
@@ -120,6 +134,8 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         if self.transport is None or self.transport.is_closing():
             return
         self.closing = True
+        if reason in ABUSIVE_CLOSES and not self.authenticated:
+            self.state.abuse.charge(self.peer_host, self._loop.time())
         if reason != "drain":
             self.state.metrics.inc("disconnects", reason)
             log.info("closing connection", extra={"fields": {"peer": self.peer, "mn": self.mn, "reason": reason}})
@@ -249,6 +265,8 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
     def _start_session(self, frame: hj212.Frame) -> None:
         assert frame.mn is not None
         self.mn, self.session_id = frame.mn, uuid.uuid4().hex[:16]
+        if self.probation_until:
+            self.state.silent.discard(self.peer_host, self)
 
     def _register(self) -> None:
         """The first authenticated (or unregistered) frame: this connection now holds the MN.
@@ -313,6 +331,14 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         if auth is AuthStatus.AUTH_FAILED:
             self._auth_failed(frame, received_at, t0)
             return
+        if auth is AuthStatus.OK:
+            if not self.authenticated:
+                self.authenticated = True
+                if self.charged:
+                    self.charged = False
+                    s.abuse.refund(self.peer_host, t0)
+        elif not self._unregistered_fits(frame, t0):
+            return
         if frame.mn == self.mn:
             if not self.registered:
                 self._register()
@@ -325,6 +351,29 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
                 self._check_clock(frame, received_at, t0)
         record = s.record(frame, received_at=received_at, peer=self.peer, session=self.session_id, auth=auth)
         self._submit(record, frame, t0, ack=True)
+
+    def _unregistered_fits(self, frame: hj212.Frame, now: float) -> bool:
+        """Charge an unregistered frame to its budgets (iot_ingest.unregistered); when one is spent the frame is
+        neither archived nor acknowledged (the terminal keeps it and resends), and a connection that never
+        authenticated is closed."""
+        s = self.state
+        assert frame.mn is not None
+        scope = s.unregistered.spend(frame.mn, self.peer_host, len(frame.raw), now)
+        if scope is None:
+            s.metrics.inc("unregistered_kept")
+            s.metrics.inc("unregistered_bytes", "", len(frame.raw))
+            return True
+        s.metrics.inc("unregistered_refused", scope)
+        if scope == "mn":
+            return False  # the installer has its sample of this MN; the terminal resends the rest once bound
+        if s.unregistered.report_due(scope, self.peer_host if scope == "source" else "", now):
+            s.emit("unregistered_throttled", mn=frame.mn, peer=self.peer, session=self.session_id, scope=scope,
+                   source=self.peer_host, window_s=s.settings.unregistered_window)  # fmt: skip
+            log.warning("unregistered budget spent", extra={"fields": {"scope": scope, "peer": self.peer,
+                                                                       "mn": frame.mn}})  # fmt: skip
+        if not self.authenticated:
+            self.close("unregistered_budget")
+        return False
 
     def _submit(self, record: FrameRecord, frame: hj212.Frame, t0: float, *, ack: bool) -> None:
         s = self.state
@@ -360,6 +409,13 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
 
     def _auth_failed(self, frame: hj212.Frame, received_at: datetime, t0: float) -> None:
         s = self.state
+        if not self.authenticated:
+            if s.abuse.on_probation(self.peer_host, t0):
+                # This address has spent its patience: no more archive rows or events for wrong passwords.
+                s.metrics.inc("errors", "auth_failed_probation")
+                self.close("auth_failed_probation")
+                return
+            s.abuse.charge(self.peer_host, t0)
         if t0 - self.last_auth_event >= 60.0:
             self.last_auth_event = t0
             s.emit("auth_failure", mn=frame.mn, peer=self.peer, session=self.session_id)
@@ -391,6 +447,8 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
             return
         if now - self.last_activity > s.idle_timeout:
             self.close("idle_timeout")
+        elif self.probation_until and self.mn is None and now > self.probation_until:
+            self.close("probation_timeout")
         elif self.partial_since and now - self.partial_since > s.slow_sender_timeout:
             self.close("slow_sender")
         elif self.tracker is not None and not self.tracker.idle:

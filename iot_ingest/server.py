@@ -101,7 +101,8 @@ class Server:
             for proto in list(self.state.connections):
                 proto.check(now)
             if now - last_sources_sweep > 60:
-                self.state.source_limiter.sweep(now)
+                self.state.abuse.sweep(now)
+                self.state.unregistered.sweep(now)
                 last_sources_sweep = now
 
     def install_signal_handlers(self) -> None:

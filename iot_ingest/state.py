@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING, Any
 import hj212
 from iot_ingest.config import Settings
 from iot_ingest.handoff import Handoff
-from iot_ingest.limits import SourceRateLimiter
+from iot_ingest.limits import SilentConnections, SourceAbuse
 from iot_ingest.metrics import Metrics
 from iot_ingest.ports import AuthStatus, Event, EventSink, FrameRecord, TerminalDirectory
+from iot_ingest.unregistered import UnregisteredBudget
 
 if TYPE_CHECKING:
     from iot_ingest.downlink import Downlink
@@ -52,7 +53,16 @@ class ServerState:
         self.listener = settings.listener_name
         self.connections: set[IngestProtocol] = set()
         self.sessions: dict[str, IngestProtocol] = {}  # MN -> the connection holding it (newest wins)
-        self.source_limiter = SourceRateLimiter(settings.conn_rate, settings.conn_burst)
+        self.abuse = SourceAbuse(settings.conn_rate, settings.conn_burst)
+        self.silent: SilentConnections[IngestProtocol] = SilentConnections(settings.probation_max_silent)
+        self.unregistered = UnregisteredBudget(
+            window=settings.unregistered_window,
+            mn_frames=settings.unregistered_mn_frames,
+            source_frames=settings.unregistered_source_frames,
+            source_bytes=settings.unregistered_source_bytes,
+            total_frames=settings.unregistered_total_frames,
+            total_bytes=settings.unregistered_total_bytes,
+        )
         self.qn = hj212.QnGenerator()
         self.terminal_offset = timedelta(minutes=settings.terminal_utc_offset)
         self.downlink: Downlink | None = None

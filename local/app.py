@@ -107,6 +107,7 @@ class Platform:
             "connections": len(self.server.state.connections),
             "frames_in": metrics.get("frames_in", 0),
             "acks": metrics.get("acks", 0),
+            "listener_limits": self.server.metrics.limits(),
             "queue": self.queue.counters()
             | {"depth": self.queue.depth(), "oldest_s": round(self.queue.oldest_age(), 1), "alarm": self.backlog_alarm},
             "decoded": sum(int(w.status.get("processed", 0)) for w in self.decode_workers),

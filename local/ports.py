@@ -40,6 +40,7 @@ EVENT_KINDS = {
     "disconnect": EventKind.DISCONNECT,
     "auth_failed": EventKind.AUTH_FAILURE,
     "duplicate_mn": EventKind.DUPLICATE_MN,
+    "unregistered_throttled": EventKind.UNREGISTERED_THROTTLED,
 }
 # The listener's clock_skew (from QN, the send time) is logged, not stored: a terminal backfilling a long buffer
 # sends frames whose QN is old, which is no clock fault. Decode stores its own skew events from SystemTime.

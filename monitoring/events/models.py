@@ -32,6 +32,7 @@ class EventKind(StrEnum):
     AUTH_FAILURE = "auth_failure"
     DUPLICATE_MN = "duplicate_mn"
     UNREGISTERED_SEEN = "unregistered_seen"
+    UNREGISTERED_THROTTLED = "unregistered_throttled"  # the listener's budget for unregistered frames is spent
 
     @property
     def source(self) -> EventSource:
@@ -56,6 +57,7 @@ _LABELS = {
     EventKind.AUTH_FAILURE: "密码校验失败",
     EventKind.DUPLICATE_MN: "MN重复登录",
     EventKind.UNREGISTERED_SEEN: "未登记终端接入",
+    EventKind.UNREGISTERED_THROTTLED: "未登记终端数据超限",
 }
 
 

@@ -34,3 +34,13 @@ def test_metrics_render_counters_with_reasons_and_latency() -> None:
     assert 'iot_ingest_ack_latency_seconds_bucket{le="+Inf"} 1' in text
     snap = json.loads(m.to_json())
     assert snap["errors{crc_mismatch}"] == 1 and snap["ack_latency_p50"] == 0.002
+
+
+def test_limits_view_holds_only_the_counters_of_the_defences() -> None:
+    m = Metrics()
+    m.inc("frames_in", "", 10)
+    m.inc("unregistered_kept", "", 3)
+    m.inc("unregistered_refused", "source", 7)
+    m.inc("disconnects", "probation_timeout")
+    expected = {"disconnects{probation_timeout}": 1, "unregistered_kept": 3, "unregistered_refused{source}": 7}
+    assert m.limits() == expected

@@ -144,3 +144,8 @@ demo-check: venv
 BENCH_E2E_ARGS ?=
 bench-e2e: venv
 	$(PY) bench/e2e_local.py $(BENCH_E2E_ARGS)
+
+# ---- fault drills (issue 11): worker faults, store outage, unregistered flood; a few minutes, print counts ----
+.PHONY: drills
+drills: venv
+	$(PY) -m bench.drills $(DRILLS)

@@ -27,17 +27,30 @@ def test_control_stopped_while_production_runs_raises_one_alarm_on_data_time() -
     w = _control_stop_world()
     # When evaluated every 5 minutes through the morning
     w.run(at("00:30"), at("03:00"))
-    # Then exactly one alarm, episode 01:00-01:30 (the confirmation sample delays the state by a minute)
+    # Then exactly one alarm, episode 01:00-01:30: each transition dated at its first reading, not at the
+    # second one that confirmed it
     (alarm,) = w.alarms("control_stopped")
     (ep,) = alarm.episodes
-    assert ep.start in (at("01:00"), at("01:01"))
-    assert ep.end in (at("01:30"), at("01:31"))
+    assert (ep.start, ep.end) == (at("01:00"), at("01:30"))
     assert alarm.state == AlarmState.PENDING and not alarm.active and alarm.cleared_at == ep.end
     assert ep.evidence["thresholds"]["min_duration_min"] == 10
-    assert [r["p"] for r in ep.evidence["readings"]["C1"]][:4] == [20.0, 0.0, 0.0, 0.0]
+    assert [r["p"] for r in ep.evidence["readings"]["C1"]][:4] == [20.0, 20.0, 0.0, 0.0]
     assert ep.quality["C1"]["known_share"] == 1.0
     actions = [e.action for e in w.stores.audit.for_alarm(alarm.id)]
     assert actions == ["raised", "cleared"]
+
+
+def test_control_stopped_is_raised_one_tick_after_its_duration_and_settle() -> None:
+    # Given the fan stops at 01:00 while production runs (10 min rule, 2 min settle, ticks every minute)
+    w = _control_stop_world()
+    raised = None
+    t = at("01:05")
+    while raised is None and t <= at("01:20"):
+        w.tick(t)
+        raised = t if w.alarms("control_stopped") else None
+        t += timedelta(minutes=1)
+    # Then the alarm is raised at 01:12 (01:00 + 10 + 2), not a reading later
+    assert raised == at("01:12")
 
 
 def test_control_stopped_shorter_than_minimum_raises_nothing() -> None:

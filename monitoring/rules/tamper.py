@@ -13,7 +13,7 @@ from typing import Any
 
 from monitoring.rules import episodes
 from monitoring.rules.context import Context
-from monitoring.rules.models import Finding, PointInfo, Role, RunState
+from monitoring.rules.models import Finding, PointInfo, Role, RunState, TerminalEvent
 from monitoring.rules.terminal import terminals
 
 LOAD_ROLES = (Role.PRODUCTION, Role.CONTROL, Role.COMBINED, Role.INDIRECT)
@@ -135,7 +135,8 @@ def flatline(ctx: Context) -> list[Finding]:
 
 
 def clock_skew(ctx: Context) -> list[Finding]:
-    """Data time ahead of arrival by more than max_ahead_s (a lagging clock is indistinguishable from backfill)."""
+    """Data time ahead of arrival by more than max_ahead_s, or decode's clock_skew event from a real-time
+    exchange. A lagging clock cannot be told from backfill by data time or QN: only a SystemTime answer shows it."""
     out: list[Finding] = []
     for mn, points in terminals(ctx).items():
         prm = ctx.config.params("tamper_clock_skew", enterprise=ctx.enterprise.id, point=points[0].id)
@@ -154,12 +155,24 @@ def clock_skew(ctx: Context) -> list[Finding]:
                         cond[m], worst = episodes.TRUE, max(worst, (s.at - s.received_at).total_seconds())
         for e in ctx.events:
             m = ctx.index(e.at)
-            if e.mn == mn and e.kind == "clock_skew" and 0 <= m < ctx.n:
+            if e.mn == mn and e.kind == "clock_skew" and 0 <= m < ctx.n and _real_time_skew(e):
                 cond[m] = episodes.TRUE
         for run in ctx.runs(cond, 1):
             ev = {"terminal": mn, "max_ahead_s": worst, "thresholds": dict(prm)}
             out.append(ctx.finding("tamper_clock_skew", f"terminal:{mn}", run, [p.id for p in points], ev))
     return out
+
+
+def _real_time_skew(event: TerminalEvent) -> bool:
+    """Whether a decode clock_skew event measured the clock on a real-time exchange: a SystemTime answer, or a
+    terminal stamp ahead of arrival. Decode no longer files a QN behind arrival (that is a buffered upload sent
+    late, 二.2), but events it filed before say so in their detail and must not count either."""
+    if event.detail.get("source", "SystemTime") == "SystemTime":
+        return True
+    try:
+        return float(event.detail.get("skew_s", "0")) > 0
+    except ValueError:
+        return False
 
 
 def terminal_events(ctx: Context) -> list[Finding]:

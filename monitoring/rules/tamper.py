@@ -8,7 +8,7 @@ parameter changes and duplicate MNs reported by ingest/decode as events.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitoring.rules import episodes
@@ -185,7 +185,37 @@ def terminal_events(ctx: Context) -> list[Finding]:
         m = ctx.index(e.at)
         if rule is None or e.mn not in by_mn or not 0 <= m < ctx.n:
             continue
+        if e.kind == "param_change" and _clock_set_within(e, _max_ahead_s(ctx, by_mn[e.mn][0])):
+            continue
         ids = [p.id for p in by_mn[e.mn]]
         ev = {"terminal": e.mn, "event": {"kind": e.kind, "at": e.at.isoformat(), **dict(e.detail)}}
         out.append(ctx.finding(rule, f"terminal:{e.mn}", episodes.Run(m, m + 1, False, False, 1), ids, ev))
     return out
+
+
+def _max_ahead_s(ctx: Context, point: PointInfo) -> float:
+    return float(ctx.config.params("tamper_clock_skew", enterprise=ctx.enterprise.id, point=point.id)["max_ahead_s"])
+
+
+def _clock_set_within(event: TerminalEvent, limit_s: float) -> bool:
+    """Whether a param_change SOE is the terminal's clock being set by no more than `limit_s`.
+
+    The platform sets clocks itself (1012 after a 1013 request, or correcting a skew it measured), and a
+    terminal logs that as a SystemTime parameter change: a correction within the clock-skew limit is housekeeping,
+    not tampering (a clock that is wrong is tamper_clock_skew's business). A bigger jump is still reported.
+    """
+    detail = event.detail
+    if detail.get("Code") != "SystemTime":
+        return False
+    old, new = _hj212_time(detail.get("Old")), _hj212_time(detail.get("Value"))
+    return old is not None and new is not None and abs((new - old).total_seconds()) <= limit_s
+
+
+def _hj212_time(text: str | None) -> datetime | None:
+    """YYYYMMDDhhmmss[zzz] as a naive datetime (both ends of a change are the terminal's clock), or None."""
+    if not text or len(text) < 14 or not text[:14].isdigit():
+        return None
+    try:
+        return datetime.strptime(text[:14], "%Y%m%d%H%M%S")
+    except ValueError:
+        return None

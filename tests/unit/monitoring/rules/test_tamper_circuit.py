@@ -149,6 +149,24 @@ def test_param_change_and_duplicate_mn_events_raise_alarms() -> None:
     assert len(w.alarms("tamper_param_change")[0].live_episodes) == 1
 
 
+def test_a_clock_set_within_the_skew_limit_is_no_parameter_tampering_a_big_jump_is() -> None:
+    # Given the platform's 1012 moved a terminal's clock by a second (logged by the terminal as a SystemTime
+    # change), and another terminal's clock was moved back by two hours
+    w = World()
+    w.running(at("00:00"), at("01:00"))
+    small = {"Code": "SystemTime", "Old": "20261123082008", "Value": "20261123082007"}
+    jump = {"Code": "SystemTime", "Old": "20261123082500", "Value": "20261123062500"}
+    w.inputs.add_events(
+        [
+            TerminalEvent(at("00:20"), "MN1", "param_change", small),
+            TerminalEvent(at("00:25"), "MN2", "param_change", jump),
+        ]
+    )
+    w.run(at("00:30"), at("00:40"))
+    # Then only the jump is reported
+    assert [a.subject for a in w.alarms("tamper_param_change")] == ["terminal:MN2"]
+
+
 @pytest.mark.parametrize(
     ("fields", "rule"),
     [

@@ -92,7 +92,10 @@ def enterprises_show(args: argparse.Namespace, store: Store, out: TextIO) -> int
         control = by_id.get(line.control_facility_id)
         production = "、".join(by_id[f].code if f in by_id else f for f in line.production_facility_ids)
         print(f"治理线 {line.name}：{control.code if control else '-'} ← {production}", end="", file=out)
-        print(f"（启动提前 {line.params.start_lead_s}s，停止滞后 {line.params.stop_lag_s}s）", file=out)
+        lead, lag = line.params.start_lead_s, line.params.stop_lag_s
+        lead_text = "默认" if lead is None else f"{lead}s"
+        lag_text = "默认" if lag is None else f"{lag}s"
+        print(f"（启动提前 {lead_text}，停止滞后 {lag_text}）", file=out)
     print(f"设施 {len(facilities)} 个，点位 {len(points)} 个", file=out)
     return 0
 

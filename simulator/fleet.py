@@ -230,9 +230,9 @@ def build_enterprise(row: CsvEnterprise, scenario: str, seed: int) -> Enterprise
         tuple(points),
         tuple(terminals),
         round(rng.uniform(2, 8), 1),
-        # Control stops 15-25 min after production: the platform's default treatment line requires 15 min
-        # (registry stop_lag_s 900, rule start_stop_order); a shorter lag is a stop_early at every shift end.
-        round(rng.uniform(15, 25), 1),
+        # Control stops 5-15 min after production, the common practice (docs/rules.md, family 3): the platform's
+        # default treatment line asks only that control not stop before production.
+        round(rng.uniform(5, 15), 1),
     )
     return _apply_terminal_scenario(spec, load_scenario(scenario))
 

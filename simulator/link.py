@@ -76,7 +76,7 @@ class Link:
         if record.kind == "status" and not self.state.status:
             return
         before = self.outbox.dropped
-        self.outbox.put(record)
+        self.outbox.put(record, self._next_qn)
         self.counters.dropped += self.outbox.dropped - before
 
     # -- frames ---------------------------------------------------------------------------------

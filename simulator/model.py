@@ -62,8 +62,6 @@ class SiteModel:
                 forced_on.append(e.window(start))  # defies the order: keeps producing through it
         self.schedule = ProductionSchedule(spec.shift, tuple(forced_on), tuple(windows["production_off"]))
         self.lead, self.lag = spec.lead_min, spec.lag_min
-        for e in scenario.of_type("start_order"):
-            self.lead, self.lag = float(e.params["lead_min"]), float(e.params["lag_min"])
         self._streams = {p.id: noise.stream_id(f"{spec.id}/{p.id}") for p in spec.points}
         self._cache: dict[datetime, dict[str, CircuitTruth]] = {}
         self._freq: dict[datetime, float] = {}
@@ -88,8 +86,23 @@ class SiteModel:
         if key != self._iv_key:
             self._iv_key = key
             self._iv = widen(self.schedule.intervals_around(t))
-            self._ctl = widen(self._iv, self.lead, self.lag)
+            self._ctl = widen([c for s, e in self._iv for c in widen([(s, e)], self._lead_at(s), self._lag_at(e))])
         return self._iv, self._ctl
+
+    def _lead_at(self, t: datetime) -> float:
+        """Control's lead before a production start at t: a start_order effect's while it is active, else the
+        enterprise's own (outside its window a scenario's enterprise behaves)."""
+        for e in self.scenario.of_type("start_order"):
+            if e.active(self.start, t):
+                return float(e.params["lead_min"])
+        return self.lead
+
+    def _lag_at(self, t: datetime) -> float:
+        """Control's lag after a production stop at t, likewise."""
+        for e in self.scenario.of_type("start_order"):
+            if e.active(self.start, t):
+                return float(e.params["lag_min"])
+        return self.lag
 
     def supply(self, point: PointSpec, t: datetime) -> bool:
         """Whether the circuit has voltage (power loss and blackouts remove it)."""

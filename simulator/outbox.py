@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import weakref
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from simulator.events import Record
@@ -21,7 +22,7 @@ MIN_CAPACITY = 4000
 class Entry:
     record: Record
     index: int  # 0-based packet index within the record
-    qn: str | None = None  # assigned at first send, kept for resends
+    qn: str | None = None  # stamped when the packet is buffered (or at first send), kept for every resend
 
     @property
     def cp(self) -> str:
@@ -51,7 +52,9 @@ class Outbox:
     def __len__(self) -> int:
         return len(self._urgent) + len(self._normal)
 
-    def put(self, record: Record) -> None:
+    def put(self, record: Record, qn: Callable[[], str] | None = None) -> None:
+        """Queue a record's packets; `qn` stamps each packet as it is buffered, so a packet that waits through an
+        outage goes out later with its original QN, as a store-and-forward terminal sends it (二.2)."""
         queue = self._urgent if record.urgent else self._normal
         for i in range(len(record.packets)):
             while len(self) >= self.capacity and self._normal:
@@ -60,7 +63,7 @@ class Outbox:
             if len(self) >= self.capacity:  # all urgent: drop the oldest urgent one instead
                 self._urgent.popleft()
                 self.dropped += 1
-            queue.append(Entry(record, i))
+            queue.append(Entry(record, i, qn() if qn is not None else None))
         if self._waiter is not None and not self._waiter.done():
             self._waiter.set_result(None)
 

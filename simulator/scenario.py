@@ -29,8 +29,9 @@ WINDOWED = {
     "zero_current",
     "flatline",
     "voltage_deviation",
+    "start_order",  # applies to the production starts and stops inside its window (always without one)
 }
-ALWAYS = {"start_order", "ct_reversed", "clock_drift", "wrong_password", "unknown_terminal"}
+ALWAYS = {"ct_reversed", "clock_drift", "wrong_password", "unknown_terminal"}
 _PARAMS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "control_idle": {"level": (int, float)},
     "start_order": {"lead_min": (int, float), "lag_min": (int, float)},

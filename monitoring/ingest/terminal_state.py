@@ -1,9 +1,14 @@
 """Per-batch terminal observations: last frame time and peer, clock skew, GPS; written once per batch.
 
-Clock skew is the terminal's clock minus the platform's receive time. It is read, in order of trust, from
-a 1011 SystemTime upload, from the QN of an upload (the terminal stamps it when sending), or from the
-DataTime of a real-time frame received within a minute. Replies (9011–9014) are skipped: they carry the
-platform's QN. A real-time frame older than that is a store-and-forward backfill, not a skew.
+Clock skew is the terminal's clock minus the platform's receive time, measured only on a real-time exchange.
+It is read, in order of trust, from a 1011 SystemTime upload (the terminal's answer to the platform asking its
+time), from the QN of an upload (the terminal stamps it when sending), or from the DataTime of a real-time frame
+received within a minute. Replies (9011–9014) are skipped: they carry the platform's QN.
+
+A terminal that buffered its records through an outage sends them later with their original QNs and DataTimes
+(store-and-forward, 二.2), so a QN or DataTime *behind* the arrival by more than a minute measures the delay, not
+the clock: a lagging clock cannot be told from backfill and is left to SystemTime. A QN *ahead* of the arrival
+can be nothing but a clock running ahead (no frame is sent before it is stamped).
 """
 
 from __future__ import annotations
@@ -41,7 +46,7 @@ def measure_skew(record: FrameRecord, frame: object, mapped: MappedFrame) -> tup
     if system is not None:
         return (system - record.received_at).total_seconds(), "SystemTime"
     qn = parse_local_time(getattr(frame, "qn", None)) if mapped.kind not in _NO_QN_KINDS else None
-    if qn is not None:
+    if qn is not None and qn - record.received_at >= -_FRESH:
         return (qn - record.received_at).total_seconds(), "QN"
     if mapped.kind == "realtime" and mapped.data_time is not None:
         delta = mapped.data_time - record.received_at

@@ -282,8 +282,11 @@ class AssociationParams:
     production_on_kw: float | None = None
     control_on_kw: float | None = None
     low_load_ratio: float = 0.3  # control below this share of its baseline while production runs = 低负荷
-    start_lead_s: int = 300  # control may start this long after production starts
-    stop_lag_s: int = 900  # control must keep running this long after production stops
+    # 启动提前 / 停止滞后: how long control must already run before production starts / keep running after it
+    # stops. None: the rules' defaults (docs/rules.md, family 3), which no honest practice trips; a line that
+    # needs more (an RTO purged after production, a fan started well ahead) sets its own.
+    start_lead_s: int | None = None
+    stop_lag_s: int | None = None
     confirm_s: int = 600  # a condition must hold this long before it counts
     extra: Mapping[str, float] = field(default_factory=lambda: MappingProxyType({}))
 
@@ -298,7 +301,7 @@ class AssociationParams:
             (self.stop_lag_s, "停止滞后量"),
             (self.confirm_s, "确认时长"),
         ):
-            if not (0 <= seconds <= 86_400):
+            if seconds is not None and not (0 <= seconds <= 86_400):
                 raise InvalidInputError(f"{what}必须在 0–86400 秒之间: {seconds!r}")
         object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
 

@@ -156,37 +156,46 @@ def _production_lead_in(ctx: Context, assoc: AssociationInfo, lead: int) -> byte
 def start_stop_order(ctx: Context) -> list[Finding]:
     """R3: production started before its control equipment, or control stopped before production (+lag).
 
+    Start: control must run from `start_lead_min` before production's start, `start_grace_min` allowed; if it
+    starts later (while production still runs) that is `start_late`, with how late, however late: a start later
+    than rule 1's duration raises control_stopped as well, and this alarm says what happened.
+    Stop: control must run from `stop_grace_min` before production's stop until `stop_lag_min` after it, the
+    grace allowed; a STOP in there is `stop_early`.
+
     A transition is point-in-time, and judging it needs minutes before it (the state it left, the stop's grace
-    minutes). Those are read from the warm-up readings before the window, so a transition stays judged the
-    same while the window's start slides over it: otherwise its alarm would be retracted as "never held".
+    minutes, the start's lead). Those are read from the warm-up readings before the window, so a transition stays
+    judged the same while the window's start slides over it: otherwise its alarm would be retracted as "never held".
     """
     out: list[Finding] = []
     max_gap = int(ctx.config.params("evaluation", enterprise=ctx.enterprise.id)["max_gap_min"])
     for assoc in ctx.topology.associations_of(ctx.enterprise.id):
         if not assoc.control:
             continue
-        graces = [int(_params(ctx, "start_stop_order", assoc, c)["stop_grace_min"]) for c in assoc.control]
-        lead = max_gap + 1 + max(graces)  # the state a transition left, and the stop's grace minutes before it
+        prms = {c: _params(ctx, "start_stop_order", assoc, c) for c in assoc.control}
+        before = max(
+            max(int(p["stop_grace_min"]), int(p["start_lead_min"]) - int(p["start_grace_min"])) for p in prms.values()
+        )
+        lead = max_gap + 1 + max(before, 0)  # the state a transition left, and the minutes judged before it
         prod_ext = _production_lead_in(ctx, assoc, lead) + production_state(ctx, assoc)
         starts = [j - lead for j in _transitions(prod_ext, STOP, RUN, max_gap) if j >= lead]
         stops = [j - lead for j in _transitions(prod_ext, RUN, STOP, max_gap) if j >= lead]
-        for cp in assoc.control:
-            prm = _params(ctx, "start_stop_order", assoc, cp)
-            r1 = int(_params(ctx, "control_stopped", assoc, cp)["min_duration_min"])
-            cst = ctx.states(cp)
-            cst_ext = _lead_in_states(ctx, cp, lead) + cst
+        for cp, prm in prms.items():
+            cst_ext = _lead_in_states(ctx, cp, lead) + ctx.states(cp)
             mask, used = ctx.suppression_mask([cp], "start_stop_order")
+            pts = [*assoc.production, cp]
             for m in starts:
-                k = m - int(prm["start_lead_min"]) + int(prm["start_grace_min"])
-                if not 0 <= k < ctx.n or cst[k] != STOP or mask[m]:
+                due = m - int(prm["start_lead_min"])
+                k = due + int(prm["start_grace_min"])
+                if k + lead < 0 or k >= ctx.n or cst_ext[k + lead] != STOP or mask[m]:
                     continue
-                # Control started later, but before the stop rule would fire: a late start, not a stop.
-                late = next((j for j in range(k + 1, min(m + r1, ctx.n)) if cst[j] == RUN), None)
-                if late is None:
+                started = _control_start(cst_ext, prod_ext, k + 1 + lead, m + lead)
+                if started is None:
                     continue
-                ev = _order_evidence(ctx, assoc, cp, "start_late", m, late, prm)
+                started -= lead
+                ev = _order_evidence(ctx, assoc, cp, "start_late", m, started, prm)
+                ev["late_min"] = started - due
                 run = episodes.Run(m, m + 1, False, m == 0, 1)
-                out.append(ctx.finding("start_stop_order", f"{assoc.id}/{cp}", run, [*assoc.production, cp], ev, used))
+                out.append(ctx.finding("start_stop_order", f"{assoc.id}/{cp}", run, pts, ev, used))
             for m in stops:
                 lo, hi = m - int(prm["stop_grace_min"]), m + int(prm["stop_lag_min"]) - int(prm["stop_grace_min"])
                 if lo + lead < 0 or hi >= ctx.n or mask[m]:
@@ -197,8 +206,19 @@ def start_stop_order(ctx: Context) -> list[Finding]:
                 first_stop = lo + window.index(STOP)
                 ev = _order_evidence(ctx, assoc, cp, "stop_early", m, first_stop, prm)
                 run = episodes.Run(m, m + 1, False, False, 1)
-                out.append(ctx.finding("start_stop_order", f"{assoc.id}/{cp}", run, [*assoc.production, cp], ev, used))
+                out.append(ctx.finding("start_stop_order", f"{assoc.id}/{cp}", run, pts, ev, used))
     return out
+
+
+def _control_start(cst: bytearray, prod: bytearray, frm: int, prod_start: int) -> int | None:
+    """The minute from `frm` on where control starts, before production (started at `prod_start`) stops again;
+    None when production stops first, a data gap hides when control started, or the window ends before it."""
+    for j in range(frm, len(cst)):
+        if cst[j] == RUN:
+            return j
+        if cst[j] == UNK or (j > prod_start and prod[j] == STOP):
+            return None
+    return None
 
 
 def _order_evidence(
@@ -210,6 +230,8 @@ def _order_evidence(
         "control_point": cp,
         "production_transition_at": ctx.at(prod_m).isoformat(),
         "control_transition_at": ctx.at(ctrl_m).isoformat(),
+        # negative: control changed before production did
+        "control_after_production_min": ctrl_m - prod_m,
         "thresholds": dict(prm),
     }
 

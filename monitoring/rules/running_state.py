@@ -10,11 +10,15 @@ bounded by `memory_min` (H):
    last out-of-band sample no older than H, else RUN/STOP by the midpoint.
    Without power, phase currents are used against i_on / i_off the same way.
 2. A class is *confirmed* by `confirm_samples` consecutive samples agreeing (a gap longer than the sample's
-   coverage breaks the streak). The state is the most recently confirmed class, if confirmed within H.
+   coverage breaks the streak). The state is the most recently confirmed class, if confirmed within H. A
+   confirmed change is dated at the first of its agreeing samples: a fan that stopped at 10:00 reads STOP
+   from 10:00, not from the 10:01 reading that confirmed it (an episode would otherwise start one reading late).
+   Until the confirming sample arrives the earlier one keeps the old state.
 3. A minute not covered by a good sample (coverage = interval * coverage_factor) is UNKNOWN, whatever came
    before: a data gap is never a stop.
 
-So the state at t depends only on readings in [t - 2H, t]; evaluation warms up 2H before its window.
+So the state at t depends only on readings in [t - 2H, t + confirm_samples - 1 samples]; evaluation warms up 2H
+before its window, and its horizon lags the clock by `settle_min` so that the confirming sample is usually in.
 """
 
 from __future__ import annotations
@@ -101,6 +105,9 @@ def classify(samples: Sequence[Sample], th: Thresholds, ts: Sequence[float] | No
             streak_cls, streak_len = cls, 1
         prev_at = t
         if streak_len >= confirm:
+            if streak_len == confirm:
+                # A change is dated at its first agreeing sample, not at the one that confirms it.
+                out[len(out) - confirm + 1 :] = [cls] * (confirm - 1)
             confirmed, confirmed_at = cls, t
         out.append(confirmed if t - confirmed_at <= memory else unknown)
     return out

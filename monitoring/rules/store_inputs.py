@@ -203,10 +203,15 @@ class StoreRuleInputs:
 
 def _association_overrides(params: Any) -> dict[str, dict[str, float]]:
     """AssociationParams (registry) → rule sections. extra keys are "section.parameter"."""
+    order: dict[str, float] = {}
+    if params.start_lead_s is not None:
+        order["start_lead_min"] = params.start_lead_s / 60
+    if params.stop_lag_s is not None:
+        order["stop_lag_min"] = params.stop_lag_s / 60
     out: dict[str, dict[str, float]] = {
         "control_stopped": {"min_duration_min": params.confirm_s / 60},
         "control_low_load": {"baseline_share": params.low_load_ratio},
-        "start_stop_order": {"start_grace_min": params.start_lead_s / 60, "stop_lag_min": params.stop_lag_s / 60},
+        "start_stop_order": order,
     }
     for key, value in params.extra.items():
         section, _, name = str(key).partition(".")

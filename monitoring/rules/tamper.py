@@ -8,12 +8,12 @@ parameter changes and duplicate MNs reported by ingest/decode as events.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from monitoring.rules import episodes
 from monitoring.rules.context import Context
-from monitoring.rules.models import Finding, PointInfo, Role, RunState
+from monitoring.rules.models import Finding, PointInfo, Role, RunState, TerminalEvent
 from monitoring.rules.terminal import terminals
 
 LOAD_ROLES = (Role.PRODUCTION, Role.CONTROL, Role.COMBINED, Role.INDIRECT)
@@ -135,7 +135,8 @@ def flatline(ctx: Context) -> list[Finding]:
 
 
 def clock_skew(ctx: Context) -> list[Finding]:
-    """Data time ahead of arrival by more than max_ahead_s (a lagging clock is indistinguishable from backfill)."""
+    """Data time ahead of arrival by more than max_ahead_s, or decode's clock_skew event from a real-time
+    exchange. A lagging clock cannot be told from backfill by data time or QN: only a SystemTime answer shows it."""
     out: list[Finding] = []
     for mn, points in terminals(ctx).items():
         prm = ctx.config.params("tamper_clock_skew", enterprise=ctx.enterprise.id, point=points[0].id)
@@ -154,12 +155,24 @@ def clock_skew(ctx: Context) -> list[Finding]:
                         cond[m], worst = episodes.TRUE, max(worst, (s.at - s.received_at).total_seconds())
         for e in ctx.events:
             m = ctx.index(e.at)
-            if e.mn == mn and e.kind == "clock_skew" and 0 <= m < ctx.n:
+            if e.mn == mn and e.kind == "clock_skew" and 0 <= m < ctx.n and _real_time_skew(e):
                 cond[m] = episodes.TRUE
         for run in ctx.runs(cond, 1):
             ev = {"terminal": mn, "max_ahead_s": worst, "thresholds": dict(prm)}
             out.append(ctx.finding("tamper_clock_skew", f"terminal:{mn}", run, [p.id for p in points], ev))
     return out
+
+
+def _real_time_skew(event: TerminalEvent) -> bool:
+    """Whether a decode clock_skew event measured the clock on a real-time exchange: a SystemTime answer, or a
+    terminal stamp ahead of arrival. Decode no longer files a QN behind arrival (that is a buffered upload sent
+    late, 二.2), but events it filed before say so in their detail and must not count either."""
+    if event.detail.get("source", "SystemTime") == "SystemTime":
+        return True
+    try:
+        return float(event.detail.get("skew_s", "0")) > 0
+    except ValueError:
+        return False
 
 
 def terminal_events(ctx: Context) -> list[Finding]:
@@ -172,7 +185,37 @@ def terminal_events(ctx: Context) -> list[Finding]:
         m = ctx.index(e.at)
         if rule is None or e.mn not in by_mn or not 0 <= m < ctx.n:
             continue
+        if e.kind == "param_change" and _clock_set_within(e, _max_ahead_s(ctx, by_mn[e.mn][0])):
+            continue
         ids = [p.id for p in by_mn[e.mn]]
         ev = {"terminal": e.mn, "event": {"kind": e.kind, "at": e.at.isoformat(), **dict(e.detail)}}
         out.append(ctx.finding(rule, f"terminal:{e.mn}", episodes.Run(m, m + 1, False, False, 1), ids, ev))
     return out
+
+
+def _max_ahead_s(ctx: Context, point: PointInfo) -> float:
+    return float(ctx.config.params("tamper_clock_skew", enterprise=ctx.enterprise.id, point=point.id)["max_ahead_s"])
+
+
+def _clock_set_within(event: TerminalEvent, limit_s: float) -> bool:
+    """Whether a param_change SOE is the terminal's clock being set by no more than `limit_s`.
+
+    The platform sets clocks itself (1012 after a 1013 request, or correcting a skew it measured), and a
+    terminal logs that as a SystemTime parameter change: a correction within the clock-skew limit is housekeeping,
+    not tampering (a clock that is wrong is tamper_clock_skew's business). A bigger jump is still reported.
+    """
+    detail = event.detail
+    if detail.get("Code") != "SystemTime":
+        return False
+    old, new = _hj212_time(detail.get("Old")), _hj212_time(detail.get("Value"))
+    return old is not None and new is not None and abs((new - old).total_seconds()) <= limit_s
+
+
+def _hj212_time(text: str | None) -> datetime | None:
+    """YYYYMMDDhhmmss[zzz] as a naive datetime (both ends of a change are the terminal's clock), or None."""
+    if not text or len(text) < 14 or not text[:14].isdigit():
+        return None
+    try:
+        return datetime.strptime(text[:14], "%Y%m%d%H%M%S")
+    except ValueError:
+        return None

@@ -21,6 +21,7 @@ from monitoring.rules.service import Emergency, Stores, evaluate_rules
 from monitoring.rules.state_buffer import BufferedRuleState
 from monitoring.rules.store_inputs import StoreRuleInputs, note_late_readings
 from monitoring.storage.ports import Store
+from monitoring.storage.rules_memory import MemoryRuleState
 from monitoring.storage.sqlite import open_store
 from monitoring.storage.sqlite.db import Database
 from monitoring.storage.sqlite.rule_samples import SqliteSampleReader
@@ -165,3 +166,23 @@ def test_a_tick_writes_rule_state_in_one_transaction_and_a_failing_enterprise_le
     finally:
         db.close()
         store.close()
+
+
+def test_treatment_line_lead_and_lag_override_the_order_rule_only_when_the_sheet_sets_them(tmp_path: Path) -> None:
+    # Given one line with 启动提前 120 s and 停止滞后 900 s (an RTO purge) and one that leaves both empty
+    store = open_store(tmp_path / "gk.db")
+    try:
+        _seed(store)
+        store.registry.put_association(
+            b.association("a2", name="RTO", params=AssociationParams(start_lead_s=120, stop_lag_s=900))
+        )
+        config = StoreRuleInputs(store, MemoryRuleState(), "rugao").config(load_defaults())
+    finally:
+        store.close()
+    # Then the first line's fan must run 2 min before production starts and 15 min after it stops
+    strict = config.params("start_stop_order", enterprise="e1", association="a2")
+    assert (strict["start_lead_min"], strict["stop_lag_min"]) == (2, 15)
+    # And the other keeps the defaults that honest practice never trips (docs/rules.md, family 3)
+    default = config.params("start_stop_order", enterprise="e1", association="a1")
+    assert (default["start_lead_min"], default["start_grace_min"]) == (0, 5)
+    assert (default["stop_lag_min"], default["stop_grace_min"]) == (0, 2)

@@ -179,6 +179,8 @@ async def test_outage_buffers_and_backfills_in_order_acknowledged_one_by_one() -
     conn_of = {id(f): c for c, f in plat.arrivals}
     during = [f for f in plat.uploads("2011") if "20261130080200" <= _dt(f) < "20261130080600"]
     assert len({_dt(f) for f in during}) == 8 and all(conn_of[id(f)] >= 2 for f in during)
+    # with the QN stamped when they were buffered, not when they finally left (store-and-forward, 二.2)
+    assert all(f.qn is not None and f.qn[:12] == _dt(f)[:12] for f in during), [(f.qn, _dt(f)) for f in during]
     # And every minute arrived once, in order, with no packet sent before the previous one was acknowledged
     minutes = [(_dt(f), f.pno) for f in plat.uploads("2051")]
     assert minutes == sorted(minutes) and len(set(minutes)) == len(minutes)

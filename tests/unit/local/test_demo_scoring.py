@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -100,6 +101,18 @@ def test_clock_skew_may_start_at_the_hour_its_event_is_filed_under_other_rules_m
     assert _judge(skew) == []
     early_stop = _alarm(STOPPED, "control_stopped", ("RG002-MF0001", "RG002-TA001"), 5)  # 25 min before its window
     assert len(_judge(early_stop)) == 1
+
+
+def test_a_later_episode_of_an_expected_alarm_is_judged_on_its_own() -> None:
+    # Given the expected stop at 08:30-09:30, and a second stop of the same fan at the 12:00 lunch break that
+    # became an episode of the same (still open) alarm
+    alarm = _alarm(STOPPED, "control_stopped", ("RG002-MF0001", "RG002-TA001"), 30)
+    lunch = Episode(START + timedelta(hours=4), START + timedelta(hours=4, minutes=12), {"kind": "lunch"}, {})
+    morning = replace(alarm.episodes[0], end=START + timedelta(minutes=90))
+    alarm = replace(alarm, episodes=(morning, lunch))
+    # Then the lunch episode is unexpected, and a retracted one would not be
+    assert _judge(alarm) == [("RG002", "control_stopped", "RG002-MF0001,RG002-TA001", "2026-11-30 12:00")]
+    assert _judge(replace(alarm, episodes=(morning, replace(lunch, retracted=True)))) == []
 
 
 def test_retracted_alarms_are_withdrawn_and_not_judged() -> None:

@@ -136,11 +136,13 @@ def test_manifest_lists_points_terminals_and_expected_alarms() -> None:
     assert doc["format"] == "simulator-fleet-manifest" and doc["version"] == 1
 
 
-def test_behaving_control_starts_before_and_stops_after_production_as_the_platform_requires() -> None:
-    # The registry's default treatment line asks control to keep running 15 min after production stops
-    # (AssociationParams.stop_lag_s = 900, rule start_stop_order); a normal enterprise must not break it at
-    # every shift end and lunch break.
+def test_behaving_control_starts_before_and_stops_5_to_15_min_after_production_as_in_practice() -> None:
+    # Real plants stop the fan 5-15 min after production (docs/rules.md, family 3); the platform's defaults must
+    # accept that, so the simulator's behaving enterprises do it rather than a lag tuned to an old default.
+    lags = []
     for seed in (1, 2, 3):
         for row in ROWS:
             e = build_enterprise(row, "normal", seed)
-            assert e.lead_min >= 0 and e.lag_min >= 15, (row.seq, seed, e.lead_min, e.lag_min)
+            assert e.lead_min >= 0 and 5 <= e.lag_min <= 15, (row.seq, seed, e.lead_min, e.lag_min)
+            lags.append(e.lag_min)
+    assert min(lags) < 7 and max(lags) > 13  # the whole range is exercised

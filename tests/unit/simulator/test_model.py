@@ -89,6 +89,22 @@ def test_wrong_start_order_starts_control_after_production_and_stops_it_before()
     assert at(230)["E1-P1"] > 0 and at(230)["E1-C1"] == 0.0
 
 
+def test_wrong_start_order_inside_its_window_only_then_the_enterprise_behaves() -> None:
+    # Given the bundled scenario's shape: wrong order for the transitions of its first 300 minutes (08:00-13:00)
+    sc = scenario(
+        {"type": "production_off", "from_min": 0, "to_min": 30},
+        {"type": "start_order", "lead_min": -20, "lag_min": -15, "from_min": 0, "to_min": 300},
+    )
+    site = SiteModel(enterprise("day"), sc, START, 1)
+    at = lambda h, m: _at(site, MON.replace(hour=h, minute=m))  # noqa: E731
+    # Then the 08:30 start and the 12:00 stop are wrong, as before
+    assert at(8, 40)["E1-P1"] > 0 and at(8, 40)["E1-C1"] == 0.0
+    assert at(11, 50)["E1-P1"] > 0 and at(11, 50)["E1-C1"] == 0.0
+    # And the 13:00 start and the 17:30 stop are the enterprise's own: control 5 min before and 10 min after
+    assert at(12, 57)["E1-C1"] > 0 and at(12, 57)["E1-P1"] == 0.0
+    assert at(17, 35)["E1-C1"] > 0 and at(17, 35)["E1-P1"] == 0.0 and at(17, 45)["E1-C1"] == 0.0
+
+
 def test_curtailment_defied_keeps_production_running_even_at_night() -> None:
     night = START.replace(hour=22)
     sc = scenario(

@@ -167,15 +167,48 @@ def test_decode_records_with_bad_values_flags_them_in_raw(
     assert reading.raw["Ua01"] == {"Rtd": "abc", "quality": "unparseable"}
 
 
-def test_decode_records_with_big_clock_skew_raises_event(
+def test_decode_records_with_terminal_clock_ten_minutes_ahead_raises_event(
     store: Store, clock: FixedClock, profiles: dict[str, Profile]
 ) -> None:
     register(store)
-    skewed = frame("2011", "DataTime=20261128182300;Ua01-Rtd=230", qn="20261128182345001")  # 10 min slow
+    skewed = frame("2011", "DataTime=20261128184400;Ua01-Rtd=230", qn="20261128184400001")  # sent 18:34 (NOW)
     decode_records([record(skewed)], store, clock, profiles)
-    assert store.registry.get_terminal(MN).clock_skew_s == pytest.approx(-614.999)
+    assert store.registry.get_terminal(MN).clock_skew_s == pytest.approx(600.001)
     events = store.events.events_for_mn(MN, DAY_START, DAY_START + timedelta(days=2))
-    assert [e.kind for e in events] == [EventKind.CLOCK_SKEW]
+    assert [(e.kind, e.detail["source"]) for e in events] == [(EventKind.CLOCK_SKEW, "QN")]
+
+
+def test_decode_records_buffered_through_an_outage_with_their_old_qns_measure_no_skew(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given a terminal whose link was down 15:00-18:30 (China time): it kept its minute records, each with the
+    # QN stamped when it was first due, and sends them all once the link is back (store-and-forward, 二.2)
+    register(store)
+    buffered = [
+        frame("2051", f"DataTime=20261128{h:02d}{m:02d}00;Ua01-Avg=230", qn=f"20261128{h:02d}{m:02d}05000")
+        for h in range(15, 18)
+        for m in range(0, 60, 5)
+    ]
+    # When they arrive at 18:34, then a live upload stamped 18:33:45 arrives at 18:34:10
+    decode_records([record(f, cn="2051") for f in buffered], store, clock, profiles)
+    assert store.registry.get_terminal(MN).clock_skew_s is None
+    decode_records([record(REALTIME, at=NOW + timedelta(seconds=10))], store, clock, profiles)
+    # Then the records are stored, and only the live upload measured the clock: no clock_skew event at all
+    assert len(_window(store, "p-0001-01", ReadingKind.MINUTE)) == len(buffered)
+    assert store.registry.get_terminal(MN).clock_skew_s == pytest.approx(-24.999)
+    assert store.events.events_for_mn(MN, DAY_START, DAY_START + timedelta(days=2)) == []
+
+
+def test_decode_records_with_slow_clock_answering_a_time_request_raises_event(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # A lagging clock is seen on a real-time exchange: the terminal's SystemTime in its 1011 answer
+    register(store)
+    raw = frame("1011", "SystemTime=20261128182400", qn="20261128183359000")  # 10 min slow
+    decode_records([record(raw, cn="1011")], store, clock, profiles)
+    assert store.registry.get_terminal(MN).clock_skew_s == pytest.approx(-600.0)
+    events = store.events.events_for_mn(MN, DAY_START, DAY_START + timedelta(days=2))
+    assert [(e.kind, e.detail["source"]) for e in events] == [(EventKind.CLOCK_SKEW, "SystemTime")]
 
 
 def test_decode_records_minute_data_closing_an_hour_rolls_it_up(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -27,17 +28,30 @@ def test_control_stopped_while_production_runs_raises_one_alarm_on_data_time() -
     w = _control_stop_world()
     # When evaluated every 5 minutes through the morning
     w.run(at("00:30"), at("03:00"))
-    # Then exactly one alarm, episode 01:00-01:30 (the confirmation sample delays the state by a minute)
+    # Then exactly one alarm, episode 01:00-01:30: each transition dated at its first reading, not at the
+    # second one that confirmed it
     (alarm,) = w.alarms("control_stopped")
     (ep,) = alarm.episodes
-    assert ep.start in (at("01:00"), at("01:01"))
-    assert ep.end in (at("01:30"), at("01:31"))
+    assert (ep.start, ep.end) == (at("01:00"), at("01:30"))
     assert alarm.state == AlarmState.PENDING and not alarm.active and alarm.cleared_at == ep.end
     assert ep.evidence["thresholds"]["min_duration_min"] == 10
-    assert [r["p"] for r in ep.evidence["readings"]["C1"]][:4] == [20.0, 0.0, 0.0, 0.0]
+    assert [r["p"] for r in ep.evidence["readings"]["C1"]][:4] == [20.0, 20.0, 0.0, 0.0]
     assert ep.quality["C1"]["known_share"] == 1.0
     actions = [e.action for e in w.stores.audit.for_alarm(alarm.id)]
     assert actions == ["raised", "cleared"]
+
+
+def test_control_stopped_is_raised_one_tick_after_its_duration_and_settle() -> None:
+    # Given the fan stops at 01:00 while production runs (10 min rule, 2 min settle, ticks every minute)
+    w = _control_stop_world()
+    raised = None
+    t = at("01:05")
+    while raised is None and t <= at("01:20"):
+        w.tick(t)
+        raised = t if w.alarms("control_stopped") else None
+        t += timedelta(minutes=1)
+    # Then the alarm is raised at 01:12 (01:00 + 10 + 2), not a reading later
+    assert raised == at("01:12")
 
 
 def test_control_stopped_shorter_than_minimum_raises_nothing() -> None:
@@ -199,6 +213,92 @@ def test_orderly_start_and_stop_raises_nothing() -> None:
     w.feed("C1", at("02:20"), at("03:00"), 0.0)
     w.run(at("00:30"), at("03:00"))
     assert w.alarms("start_stop_order") == [] and w.alarms("control_stopped") == []
+
+
+def _shift_day(control_lag_min: int) -> World:
+    """Production runs 08:00-12:00 and 13:00-17:00 (Beijing; 00:00-04:00 and 05:00-09:00 UTC); the fan starts 5
+    minutes before each and stops `control_lag_min` after; the main feeder drops to the site's idle load."""
+    w = World()
+    lag, five = timedelta(minutes=control_lag_min), timedelta(minutes=5)
+
+    def wobble(base: float) -> Callable[[datetime], float]:
+        return lambda t: base + (t.minute % 7) * 0.1  # real loads vary: not a frozen stream
+
+    def period(start: datetime, end: datetime, p1: float, c1: float, m1: float) -> None:
+        amps = {"P1": p1 * 1.5, "C1": c1 * 1.5}
+        for point, kw in (("P1", p1), ("C1", c1)):
+            a = amps[point]
+            w.feed(point, start, end, wobble(kw) if kw else 0.0, **volts(), ia=a, ib=a, ic=a)
+        w.feed("M1", start, end, wobble(m1), **volts())
+
+    period(at("23:00", -1), at("23:55", -1), 0.0, 0.0, 8.0)
+    for on, off, next_on in ((at("00:00"), at("04:00"), at("05:00")), (at("05:00"), at("09:00"), at("12:00"))):
+        period(on - five, on, 0.0, 20.0, 28.0)
+        period(on, off, 60.0, 20.0, 90.0)
+        period(off, off + lag, 0.0, 20.0, 28.0)
+        period(off + lag, next_on - five, 0.0, 0.0, 8.0)
+    return w
+
+
+@pytest.mark.parametrize("lag_min", [0, 5, 10, 15])
+def test_shift_ends_with_control_stopping_with_or_after_production_raise_nothing(lag_min: int) -> None:
+    # Given lunch at 12:00 and the end of the day at 17:00, the fan stopping 0-15 min after production each time
+    # (an interlocked stop, or the common 5-15 min run-on)
+    w = _shift_day(lag_min)
+    # When evaluated through the day and the evening
+    w.run(at("00:30"), at("11:00"))
+    # Then a behaving enterprise gets no alarm of any kind
+    assert [(a.rule, a.subject) for a in w.alarms()] == []
+
+
+def test_a_line_configured_with_a_run_on_raises_stop_early_when_control_stops_sooner() -> None:
+    # Given a line whose control must run 15 min after production (an RTO purge) and the fan stops after 10
+    w = _shift_day(10)
+    w.config = w.config.with_overrides({"association": {"A1": {"start_stop_order": {"stop_lag_min": 15}}}})
+    w.run(at("00:30"), at("11:00"))
+    # Then each shift end is a stop_early, dated at production's stop, saying the fan ran 10 more minutes
+    (alarm,) = w.alarms("start_stop_order")
+    assert [e.start for e in alarm.episodes] == [at("04:00"), at("09:00")]
+    assert {e.evidence["kind"] for e in alarm.episodes} == {"stop_early"}
+    assert {e.evidence["control_after_production_min"] for e in alarm.episodes} == {10}
+
+
+def test_control_started_after_rule_one_s_duration_is_also_a_late_start_saying_how_late() -> None:
+    # Given production starts at 01:00 and the fan only at 01:25
+    w = World()
+    w.feed("P1", at("00:00"), at("01:00"), 0.0)
+    w.feed("C1", at("00:00"), at("01:25"), 0.0)
+    w.feed("P1", at("01:00"), at("02:30"), 60.0)
+    w.feed("C1", at("01:25"), at("02:30"), 20.0)
+    w.run(at("00:30"), at("02:30"))
+    # Then the stop while producing is rule 1's, and the order alarm says it was a start 25 minutes late
+    (stopped,) = w.alarms("control_stopped")
+    assert (stopped.episodes[0].start, stopped.episodes[0].end) == (at("01:00"), at("01:25"))
+    (order,) = w.alarms("start_stop_order")
+    (ep,) = order.episodes
+    assert ep.start == at("01:00") and ep.evidence["kind"] == "start_late"
+    assert ep.evidence["late_min"] == 25 and ep.evidence["control_transition_at"] == at("01:25").isoformat()
+
+
+def test_a_fan_started_before_production_by_the_line_s_lead_raises_nothing_and_later_raises_start_late() -> None:
+    # Given a line whose fan must run 10 min before production (启动提前 600 s)
+    def world(fan_on: str, ticks: list[datetime]) -> World:
+        w = World()
+        w.config = w.config.with_overrides({"association": {"A1": {"start_stop_order": {"start_lead_min": 10}}}})
+        w.feed("P1", at("00:00"), at("01:00"), 0.0)
+        w.feed("C1", at("00:00"), at(fan_on), 0.0)
+        w.feed("P1", at("01:00"), at("02:00"), 60.0)
+        w.feed("C1", at(fan_on), at("02:00"), 20.0)
+        for t in ticks:
+            w.tick(t)
+        return w
+
+    assert world("00:48", [at("01:30")]).alarms("start_stop_order") == []
+    # Then a fan on at 00:57 is 7 min late, judged the same whichever tick's window first sees it (the window's
+    # start may already have passed the fan's start: the minutes before it come from the warm-up readings)
+    for tick in (at("01:05"), at("01:30"), at("01:44")):
+        (alarm,) = world("00:57", [tick]).alarms("start_stop_order")
+        assert alarm.episodes[0].evidence["late_min"] == 7, tick
 
 
 def test_one_failing_enterprise_does_not_stop_the_tick(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -28,9 +28,15 @@ def test_thresholds_come_from_rating_with_floor() -> None:
     assert tiny.p_on == pytest.approx(0.5)
 
 
-def test_change_needs_two_agreeing_samples() -> None:
+def test_change_needs_two_agreeing_samples_and_is_dated_at_the_first() -> None:
+    # One 0 between 10s is a spike, not a stop; the stop confirmed by the last two 0s began at the first of them
     states = classify(_series([10, 10, 0, 10, 0, 0]), TH)
-    assert states == [RunState.UNKNOWN, RunState.RUN, RunState.RUN, RunState.RUN, RunState.RUN, RunState.STOP]
+    assert states == [RunState.RUN, RunState.RUN, RunState.RUN, RunState.RUN, RunState.STOP, RunState.STOP]
+
+
+def test_unconfirmed_last_sample_keeps_the_old_state_until_the_next_agrees() -> None:
+    assert classify(_series([10, 10, 10, 0]), TH)[-1] == RunState.RUN
+    assert classify(_series([10, 10, 10, 0, 0]), TH)[-2:] == [RunState.STOP, RunState.STOP]
 
 
 def test_values_inside_the_band_keep_the_previous_state() -> None:

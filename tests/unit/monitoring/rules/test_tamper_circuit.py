@@ -106,6 +106,32 @@ def test_terminal_clock_ahead_raises_clock_skew() -> None:
     assert [a.subject for a in w.alarms("tamper_clock_skew")] == ["terminal:MN2"]
 
 
+def test_clock_skew_counts_only_events_measured_on_a_real_time_exchange() -> None:
+    # Given a QN-behind event filed before decode stopped measuring backfill as skew, then a SystemTime answer
+    w = World()
+    w.running(at("00:00"), at("01:00"))
+    w.inputs.add_events([TerminalEvent(at("00:00"), "MN1", "clock_skew", {"skew_s": "-10800.0", "source": "QN"})])
+    w.run(at("00:30"), at("00:40"))
+    # Then the buffered upload raises nothing
+    assert w.alarms("tamper_clock_skew") == []
+    # And a clock measured 10 min slow by its SystemTime answer does
+    w.inputs.add_events([TerminalEvent(at("00:38"), "MN1", "clock_skew", {"skew_s": "-600.0", "source": "SystemTime"})])
+    w.run(at("00:45"), at("00:45"))
+    assert [a.subject for a in w.alarms("tamper_clock_skew")] == ["terminal:MN1"]
+
+
+def test_backfilled_readings_hours_old_raise_no_clock_skew() -> None:
+    # Given a terminal that buffered an hour through an outage and sent it at 02:05 with its data times
+    w = World()
+    w.running(at("00:00"), at("01:00"))
+    w.feed("C1", at("01:00"), at("02:00"), lambda t: 20.0 + t.minute % 3, received_at=at("02:05"))
+    w.feed("C1", at("02:00"), at("02:30"), lambda t: 20.0 + t.minute % 3)
+    w.feed("P1", at("01:00"), at("02:30"), lambda t: 60.0 + t.minute % 3)
+    w.feed("M1", at("01:00"), at("02:30"), lambda t: 90.0 + t.minute % 3)
+    w.run(at("02:10"), at("02:30"))
+    assert w.alarms("tamper_clock_skew") == []
+
+
 def test_param_change_and_duplicate_mn_events_raise_alarms() -> None:
     w = World()
     w.running(at("00:00"), at("01:00"))
@@ -121,6 +147,24 @@ def test_param_change_and_duplicate_mn_events_raise_alarms() -> None:
         "tamper_duplicate_mn",
     ]
     assert len(w.alarms("tamper_param_change")[0].live_episodes) == 1
+
+
+def test_a_clock_set_within_the_skew_limit_is_no_parameter_tampering_a_big_jump_is() -> None:
+    # Given the platform's 1012 moved a terminal's clock by a second (logged by the terminal as a SystemTime
+    # change), and another terminal's clock was moved back by two hours
+    w = World()
+    w.running(at("00:00"), at("01:00"))
+    small = {"Code": "SystemTime", "Old": "20261123082008", "Value": "20261123082007"}
+    jump = {"Code": "SystemTime", "Old": "20261123082500", "Value": "20261123062500"}
+    w.inputs.add_events(
+        [
+            TerminalEvent(at("00:20"), "MN1", "param_change", small),
+            TerminalEvent(at("00:25"), "MN2", "param_change", jump),
+        ]
+    )
+    w.run(at("00:30"), at("00:40"))
+    # Then only the jump is reported
+    assert [a.subject for a in w.alarms("tamper_param_change")] == ["terminal:MN2"]
 
 
 @pytest.mark.parametrize(

@@ -140,8 +140,7 @@ class Server:
             self._server.close()  # stop accepting
         conns = list(state.connections)
         for proto in conns:
-            if proto.transport is not None and not proto.transport.is_closing():
-                proto.transport.pause_reading()
+            proto.stop_reading()
         # Frames already received but waiting for the directory, then everything handed to the sink.
         auth_tasks = [p.auth_task for p in conns if p.auth_task is not None]
         if auth_tasks:

@@ -10,21 +10,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import deque
+from collections.abc import Coroutine
 from datetime import datetime
 from functools import partial
-from typing import cast
+from typing import Any, cast
 
 import hj212
-from iot_ingest.auth_cache import AuthCache
+from iot_ingest.auth_cache import Answer, AuthCache
 from iot_ingest.control import SessionControl
 from iot_ingest.flow import Pause, ReadFlow
 from iot_ingest.limits import TokenBucket
 from iot_ingest.ports import AuthStatus, Command, FrameRecord
+from iot_ingest.reader import FrameReader
 from iot_ingest.state import ServerState
 
 log = logging.getLogger(__name__)
-MAX_BAD_LOGS = 20  # bad-bytes warnings logged per connection (all are counted in metrics)
 REPLY_CNS = frozenset({"9011", "9012", "9013", "9014"})
 # Disconnects for misbehaviour: one more token of the source's abuse bucket when the connection never authenticated.
 ABUSIVE_CLOSES = frozenset({"garbage_budget", "buffer_cap", "slow_sender", "too_many_identities"})
@@ -34,19 +34,19 @@ class IngestProtocol(asyncio.Protocol):
     """A terminal connection; its session is keyed by the MN of its first frame."""
 
     __slots__ = (
-        "state", "transport", "flow", "peer", "peer_host", "decoder", "mn", "session_id", "control", "auth",
-        "backlog", "auth_task", "last_activity", "partial_since", "garbage", "auth_failures", "unacked", "outbox",
-        "closing", "charged", "authenticated", "probation_until",
-        "st", "pw", "version", "since_frame", "registered", "bad_logged", "last_auth_event", "_loop",
+        "state", "transport", "flow", "reader", "peer", "peer_host", "mn", "session_id", "control", "auth",
+        "last_activity", "auth_failures", "unacked", "outbox", "closing", "charged", "authenticated",
+        "probation_until", "st", "pw", "version", "registered", "last_auth_event", "_loop",
     )  # fmt: skip
-    flow: ReadFlow  # set with the transport (connection_made)
+    # Set with the transport (connection_made)
+    flow: ReadFlow
+    reader: FrameReader
 
     def __init__(self, state: ServerState, _loop: asyncio.AbstractEventLoop | None = None) -> None:
         self.state = state
         self._loop = _loop or asyncio.get_event_loop()
         self.transport: asyncio.Transport | None = None
         self.peer = self.peer_host = ""
-        self.decoder: hj212.StreamDecoder | None = None
         # Session (set by the first frame)
         self.mn: str | None = None
         self.session_id = ""
@@ -55,13 +55,10 @@ class IngestProtocol(asyncio.Protocol):
         self.version: hj212.Version | None = None
         self.control: SessionControl | None = None  # clock and downlink commands, from the first frame
         # Per-connection state, created lazily to keep idle connections small
-        self.auth = AuthCache()
-        self.backlog: deque[tuple[hj212.Frame, datetime, float]] | None = None
-        self.auth_task: asyncio.Task[None] | None = None
-        self.garbage: TokenBucket | None = None
+        self.auth = AuthCache(self)
         self.auth_failures: TokenBucket | None = None
-        self.last_activity = self.partial_since = 0.0
-        self.unacked = self.since_frame = self.bad_logged = 0
+        self.last_activity = 0.0
+        self.unacked = 0
         self.closing = self.registered = False
         self.outbox: list[bytes] | None = None  # bytes queued for the peer in this loop iteration
         # Abuse accounting of the source address (limits.SourceAbuse): `charged` while this connection holds one of
@@ -74,7 +71,7 @@ class IngestProtocol(asyncio.Protocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = cast(asyncio.Transport, transport)  # uvloop's transports do not subclass asyncio's
         transport = self.transport
-        self.flow = ReadFlow(transport)
+        self.flow, self.reader = ReadFlow(transport), FrameReader(self)
         peername = transport.get_extra_info("peername")
         self.peer_host = str(peername[0]) if peername else "?"
         self.peer = f"{peername[0]}:{peername[1]}" if peername else "?"
@@ -96,9 +93,6 @@ class IngestProtocol(asyncio.Protocol):
             if evicted is not None:
                 evicted.close("silent_evicted")
         transport.set_write_buffer_limits(high=s.settings.write_buffer_limit)
-        self.decoder = hj212.StreamDecoder(
-            max_frame_length=s.settings.max_frame_length, max_buffer=s.settings.max_buffer, accept_modbus_crc=True
-        )
 
     def _reject(self, reason: str) -> None:
         self.closing = True
@@ -117,8 +111,8 @@ class IngestProtocol(asyncio.Protocol):
             s.silent.discard(self.peer_host, self)
         s.metrics.connections = len(s.connections)
         s.metrics.inc("connections_closed")
-        if self.auth_task is not None and not s.draining:
-            self.auth_task.cancel()
+        if not s.draining:
+            self.auth.cancel()
         if self.control is not None:
             self.control.disconnected()
         if self.registered and self.mn is not None:
@@ -164,6 +158,9 @@ class IngestProtocol(asyncio.Protocol):
     def now(self) -> float:
         return self._loop.time()
 
+    def create_task(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        return self._loop.create_task(coro)
+
     # ---- outbound bytes ----------------------------------------------------------------------------------------
     def send(self, data: bytes) -> bool:
         """Queue bytes for the peer (False if it is gone). What one loop iteration queues leaves in one write.
@@ -193,98 +190,32 @@ class IngestProtocol(asyncio.Protocol):
 
     # ---- inbound bytes -----------------------------------------------------------------------------------------
     def data_received(self, data: bytes) -> None:
-        if self.closing or self.decoder is None or self.state.draining:
+        if self.closing or self.state.draining:
             return  # draining: bytes read after we stopped are not taken on (no ack; the terminal resends)
         now = self.last_activity = self._loop.time()
-        frames = self._decode(self.decoder, data, now)
+        frames = self.reader.feed(data, now)
         received_at = self.state.wall()
         for frame in frames:
             if self.closing:
                 return
             self._frame(frame, received_at, now)
 
-    def _decode(self, decoder: hj212.StreamDecoder, data: bytes, now: float) -> list[hj212.Frame]:
-        """Frames in `data`; bad bytes logged and charged to the garbage budget, limits closing the connection."""
-        s = self.state
-        s.metrics.inc("bytes_in", "", len(data))
-        before = decoder.buffered
-        items = decoder.feed(data)
-        after = decoder.buffered
-        if not after:
-            self.partial_since = 0.0
-        elif not self.partial_since or not before:
-            self.partial_since = now  # a frame has started and must complete within slow_sender_timeout
-        # Bytes the decoder discarded (garbage, broken frames): everything fed that is neither still buffered
-        # nor part of a good frame. Exact, whatever the decoder keeps of a long garbage run in its error value.
-        discarded = len(data) + before - after
-        frames: list[hj212.Frame] = []
-        self.since_frame += len(data)
-        for item in items:
-            if isinstance(item, hj212.Frame):
-                discarded -= len(item.raw)
-                frames.append(item)
-                continue
-            self._log_bad(item.reason, item.detail, item.data)
-            if item.reason == "oversize" and self.since_frame >= s.settings.max_buffer:
-                self.close("buffer_cap")  # max_buffer bytes without completing a frame
-                return []
-        if discarded > 0 and not self._spend_garbage(discarded, now):
-            return []
-        return frames
-
     def eof_received(self) -> bool | None:
-        if self.decoder is not None:
-            for err in self.decoder.close():
-                self.state.metrics.inc("errors", err.reason)
+        self.reader.eof()
         return None
-
-    def _log_bad(self, reason: str, detail: str, data: bytes) -> None:
-        self.state.metrics.inc("errors", reason)
-        self.bad_logged += 1
-        if self.bad_logged > MAX_BAD_LOGS:
-            return  # counted in the metrics; the log keeps the first few per connection, not a flood
-        log.warning(
-            "bad bytes from terminal",
-            extra={"fields": {"peer": self.peer, "mn": self.mn, "reason": reason, "detail": detail,
-                              "data": data[:256].decode("latin-1")}},
-        )  # fmt: skip
-
-    def _spend_garbage(self, count: int, now: float) -> bool:
-        """Charge discarded bytes to the garbage budget; close the connection (False) once it is exhausted."""
-        s = self.state
-        s.metrics.inc("garbage_bytes", "", count)
-        if self.garbage is None:
-            self.garbage = TokenBucket(s.settings.garbage_budget, s.settings.garbage_refill, now)
-        if self.garbage.drain(now, count):
-            return True
-        self.close("garbage_budget")
-        return False
-
-    def _reject_frame(self, frame: hj212.Frame, reason: str, detail: str, now: float) -> None:
-        self._log_bad(reason, detail, frame.raw)
-        self._spend_garbage(len(frame.raw), now)
 
     def _frame(self, frame: hj212.Frame, received_at: datetime, now: float) -> None:
         s = self.state
         s.metrics.inc("frames_in")
-        self.since_frame = 0
         mn = frame.mn
         if not mn:
-            self._reject_frame(frame, "no_mn", "frame without MN", now)
+            self.reader.refuse(frame, "no_mn", "frame without MN", now)
             return
         if self.mn is None:
             self._start_session(frame)
-        answer = self.auth.get((mn, frame.pw))
-        if self.backlog or answer is None:
-            if self.backlog is None:
-                self.backlog = deque()
-            self.backlog.append((frame, received_at, now))
-            if len(self.backlog) >= s.settings.max_unacked:
-                self.flow.pause(Pause.DIRECTORY)  # the directory is slow: stop reading rather than queue without bound
-            if self.auth_task is None:
-                self.auth_task = self._loop.create_task(self._resolve_auth())
-            return
-        self._process(frame, answer[0], answer[1], received_at, now)
+        answer = self.auth.answer(frame, received_at, now)
+        if answer is not None:  # else it waits for the directory, and AuthCache calls `process`
+            self.process(frame, answer, received_at, now)
 
     def _start_session(self, frame: hj212.Frame) -> None:
         assert frame.mn is not None
@@ -311,44 +242,12 @@ class IngestProtocol(asyncio.Protocol):
         if s.downlink is not None:
             s.downlink.session_started(self)
 
-    async def _resolve_auth(self) -> None:
+    def process(self, frame: hj212.Frame, answer: Answer, received_at: datetime, t0: float) -> None:
+        """A frame with its directory answer: archive and acknowledge it, or refuse it."""
         s = self.state
-        try:
-            while self.backlog:
-                frame, received_at, t0 = self.backlog[0]
-                assert frame.mn is not None
-                key = (frame.mn, frame.pw)
-                answer = self.auth.get(key)
-                if answer is None:
-                    if self.auth.full:
-                        # A peer cycling through MN/PW pairs would make us query the registry for each one.
-                        self.backlog.clear()
-                        self.close("too_many_identities")
-                        return
-                    try:
-                        async with asyncio.timeout(s.settings.directory_timeout):
-                            status = await s.directory.check(frame.mn, frame.pw)
-                            modbus = await s.directory.uses_modbus_crc(frame.mn)
-                    except Exception as exc:  # registry unavailable or slow: drop unacknowledged, the terminal resends
-                        s.metrics.inc("errors", "directory_failed", len(self.backlog))
-                        log.error("terminal directory failed", extra={"fields": {"mn": frame.mn, "error": repr(exc)}})
-                        self.backlog.clear()
-                        return
-                    answer = (status, modbus)
-                    self.auth.put(key, answer)
-                self.backlog.popleft()
-                if not self.closing or s.draining:
-                    self._process(frame, answer[0], answer[1], received_at, t0)
-        finally:
-            self.auth_task = None
-            if not self.backlog:
-                self.backlog = None  # an empty deque still holds a 64-slot block: ~600 bytes per idle session
-                self.flow.resume(Pause.DIRECTORY)
-
-    def _process(self, frame: hj212.Frame, auth: AuthStatus, modbus: bool, received_at: datetime, t0: float) -> None:
-        s = self.state
+        auth, modbus = answer
         if "modbus_crc" in frame.quirks and not modbus:
-            self._reject_frame(frame, "crc_mismatch", "CRC-16/MODBUS, not enabled for this MN", t0)
+            self.reader.refuse(frame, "crc_mismatch", "CRC-16/MODBUS, not enabled for this MN", t0)
             return
         if auth is AuthStatus.AUTH_FAILED:
             self._auth_failed(frame, received_at, t0)
@@ -462,7 +361,7 @@ class IngestProtocol(asyncio.Protocol):
             self.close("idle_timeout")
         elif self.probation_until and self.mn is None and now > self.probation_until:
             self.close("probation_timeout")
-        elif self.partial_since and now - self.partial_since > s.slow_sender_timeout:
+        elif self.reader.stalled(now):
             self.close("slow_sender")
         elif self.control is not None:
             self.control.poll(now)

@@ -53,9 +53,9 @@ class IngestProtocol(asyncio.Protocol):
         self.st: str | None = None
         self.pw: str | None = None
         self.version: hj212.Version | None = None
-        self.control: SessionControl | None = None  # clock and downlink commands, from the first frame
         # Per-connection state, created lazily to keep idle connections small
-        self.auth = AuthCache(self)
+        self.auth: AuthCache | None = None  # directory answers, from the first frame
+        self.control: SessionControl | None = None  # clock and downlink commands, from the first frame
         self.auth_failures: TokenBucket | None = None
         self.last_activity = 0.0
         self.unacked = 0
@@ -111,7 +111,7 @@ class IngestProtocol(asyncio.Protocol):
             s.silent.discard(self.peer_host, self)
         s.metrics.connections = len(s.connections)
         s.metrics.inc("connections_closed")
-        if not s.draining:
+        if self.auth is not None and not s.draining:
             self.auth.cancel()
         if self.control is not None:
             self.control.disconnected()
@@ -211,18 +211,18 @@ class IngestProtocol(asyncio.Protocol):
         if not mn:
             self.reader.refuse(frame, "no_mn", "frame without MN", now)
             return
-        if self.mn is None:
-            self._start_session(frame)
-        answer = self.auth.answer(frame, received_at, now)
+        auth = self.auth if self.auth is not None else self._start_session(frame)
+        answer = auth.answer(frame, received_at, now)
         if answer is not None:  # else it waits for the directory, and AuthCache calls `process`
             self.process(frame, answer, received_at, now)
 
-    def _start_session(self, frame: hj212.Frame) -> None:
+    def _start_session(self, frame: hj212.Frame) -> AuthCache:
         assert frame.mn is not None
         self.mn, self.session_id = frame.mn, uuid.uuid4().hex[:16]
-        self.control = SessionControl(self)
+        self.auth, self.control = AuthCache(self), SessionControl(self)
         if self.probation_until:
             self.state.silent.discard(self.peer_host, self)
+        return self.auth
 
     def _register(self) -> None:
         """The first authenticated (or unregistered) frame: this connection now holds the MN.

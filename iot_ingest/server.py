@@ -142,7 +142,7 @@ class Server:
         for proto in conns:
             proto.stop_reading()
         # Frames already received but waiting for the directory, then everything handed to the sink.
-        auth_tasks = [p.auth.task for p in conns if p.auth.task is not None]
+        auth_tasks = [p.auth.task for p in conns if p.auth is not None and p.auth.task is not None]
         if auth_tasks:
             await asyncio.wait(auth_tasks, timeout=deadline)
         drained = await self.handoff.drain(max(0.0, deadline - (time.monotonic() - started)))

@@ -63,9 +63,11 @@ class AuthCache:
     def answer(self, frame: hj212.Frame, received_at: datetime, now: float) -> Answer | None:
         """The answer for the frame's pair, or None: the frame is queued and processed once its lookup is done."""
         assert frame.mn is not None
-        answer = self.get((frame.mn, frame.pw))
-        if answer is not None and not self.backlog:
-            return answer
+        key = (frame.mn, frame.pw)
+        if not self.backlog:
+            answer = self._answer if key == self._key else self.get(key)  # the session's own pair: no call
+            if answer is not None:
+                return answer
         if self.backlog is None:
             self.backlog = deque()
         self.backlog.append((frame, received_at, now))

@@ -77,6 +77,7 @@ class SessionControl:
             self._apply(self.tracker.poll(self._conn.now(), state.wall()))
 
     def on_command_frame(self, frame: hj212.Frame, now: float) -> None:
+        """A frame of the session's terminal while commands were sent: an answer, a result or requested data."""
         if self.tracker is not None:
             step = self.tracker.on_frame(cn=frame.cn, qn=frame.qn, scalars=frame.cp.scalars, items=frame.cp.items,
                                          now=now)  # fmt: skip

@@ -21,36 +21,36 @@ class Pause(enum.IntFlag):
 class ReadFlow:
     """Pauses and resumes reading a transport by reason; uvicorn's FlowControl, with the reasons kept."""
 
-    __slots__ = ("_transport", "reasons", "_released")
+    __slots__ = ("_transport", "reasons", "paused", "_released")
 
     def __init__(self, transport: asyncio.Transport) -> None:
         self._transport = transport
         self.reasons = Pause(0)
+        self.paused = False  # any reason pending (a plain bool: checked on every acknowledgement)
         self._released = False  # finishing: reading stays on to empty the socket, whatever comes up
-
-    @property
-    def paused(self) -> bool:
-        return bool(self.reasons)
 
     def pause(self, reason: Pause) -> None:
         if self._released:
             return
-        was = self.reasons
-        self.reasons = was | reason
-        if not was and not self._transport.is_closing():
-            self._transport.pause_reading()
+        self.reasons |= reason
+        if not self.paused:
+            self.paused = True
+            if not self._transport.is_closing():
+                self._transport.pause_reading()
 
     def resume(self, reason: Pause) -> None:
         """Lift one reason; reading resumes only when it was the last one."""
         if not self.reasons & reason:
             return
         self.reasons &= ~reason
-        if not self.reasons and not self._released and not self._transport.is_closing():
-            self._transport.resume_reading()
+        if not self.reasons:
+            self.paused = False
+            if not self._released and not self._transport.is_closing():
+                self._transport.resume_reading()
 
     def release(self) -> None:
         """Read from now on, whatever reasons were pending or come up (the last step of draining)."""
         self._released = True
-        self.reasons = Pause(0)
+        self.reasons, self.paused = Pause(0), False
         if not self._transport.is_closing():
             self._transport.resume_reading()

@@ -266,10 +266,12 @@ class IngestProtocol(asyncio.Protocol):
                 if auth is AuthStatus.UNREGISTERED:
                     s.emit("unregistered_seen", mn=self.mn, peer=self.peer, session=self.session_id)
             self.st, self.pw, self.version = frame.st or self.st, frame.pw, frame.version
-            assert self.control is not None  # made with the session
-            self.control.on_command_frame(frame, t0)
+            control = self.control
+            assert control is not None  # made with the session
+            if control.tracker is not None:  # commands were sent: the frame may answer one or carry its data
+                control.on_command_frame(frame, t0)
             if frame.cn not in REPLY_CNS:
-                self.control.check_clock(frame, received_at, t0)
+                control.check_clock(frame, received_at, t0)
         record = s.record(frame, received_at=received_at, peer=self.peer, session=self.session_id, auth=auth)
         self._submit(record, frame, t0, ack=True)
 

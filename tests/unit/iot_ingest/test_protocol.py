@@ -299,17 +299,14 @@ def test_protocol_auth_throttle_lifted_keeps_reading_paused_while_frames_await_t
     async def scenario() -> None:
         rig = Rig(max_unacked=4, auth_failed_burst=1, auth_failed_rate=1.0)
         rig.proto.data_received(upload(qn="20261128180000000"))
+        rig.proto.data_received(upload(pw="000000", qn="20261128180001000"))  # spends the one token
         await rig.settle()
         rig.sink.gate.clear()
-        # Given a throttled wrong password (one token: the second frame waits) ...
-        rig.proto.data_received(b"".join(upload(pw="000000", qn=f"20261128180001{i:03d}") for i in range(2)))
-        for _ in range(200):
-            if rig.metrics.get("errors", "auth_failed_throttled"):
-                break
-            await asyncio.sleep(0.01)
+        # Given a throttled wrong password ...
+        rig.proto.data_received(upload(pw="000000", qn="20261128180001001"))
         assert rig.metrics.get("errors", "auth_failed_throttled") == 1 and not rig.transport.reading
         # ... and as many frames awaiting the sink as max_unacked allows
-        rig.proto.data_received(b"".join(upload(qn=f"20261128180002{i:03d}") for i in range(3)))
+        rig.proto.data_received(b"".join(upload(qn=f"20261128180002{i:03d}") for i in range(4)))
         # When the throttle's token is back
         [(delay, unthrottle)] = rig.loop.later
         assert delay == pytest.approx(1.0)
@@ -319,5 +316,27 @@ def test_protocol_auth_throttle_lifted_keeps_reading_paused_while_frames_await_t
         rig.sink.gate.set()
         await rig.settle()
         assert rig.transport.reading
+
+    run(scenario)
+
+
+def test_protocol_drain_keeps_reading_stopped_when_the_auth_throttle_lifts() -> None:
+    async def scenario() -> None:
+        rig = Rig(auth_failed_burst=1, auth_failed_rate=1.0)
+        rig.proto.data_received(upload(qn="20261128180000000"))
+        rig.proto.data_received(upload(pw="000000", qn="20261128180001000"))  # spends the one token
+        await rig.settle()
+        rig.proto.data_received(upload(pw="000000", qn="20261128180001001"))
+        assert rig.metrics.get("errors", "auth_failed_throttled") == 1
+        # Given a throttled connection when the listener starts draining
+        rig.state.draining = True
+        rig.proto.stop_reading()
+        # When the throttle's token is back
+        [(_, unthrottle)] = rig.loop.later
+        unthrottle()
+        # Then reading stays stopped: bytes read now would not be taken on
+        assert not rig.transport.reading
+        rig.proto.finish()
+        assert rig.transport.eof_written and rig.transport.reading  # read out: closing then sends FIN, not RST
 
     run(scenario)

@@ -45,7 +45,7 @@ class ReadFlow:
         self.reasons &= ~reason
         if not self.reasons:
             self.paused = False
-            if not self._released and not self._transport.is_closing():
+            if not self._transport.is_closing():
                 self._transport.resume_reading()
 
     def release(self) -> None:

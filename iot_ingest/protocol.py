@@ -1,8 +1,8 @@
-"""One asyncio.Protocol per terminal connection: bytes into hj212's StreamDecoder, frames to the hand-off, replies out.
+"""One asyncio.Protocol per terminal connection: bytes in, frames to the hand-off, replies out once durable.
 
 The common path is synchronous (decode → record → Handoff.submit → reply from the durability callback), so an idle
-connection holds no task. Reading is paused through `ReadFlow`, directory answers kept in `AuthCache`, clock and
-commands left to `SessionControl`. Timers are checked by the server's sweep (`check`), not per-connection handles.
+connection holds no task. Bytes go through `FrameReader`, reading is paused by reason in `ReadFlow`, directory
+answers are kept in `AuthCache`, clock and commands left to `SessionControl`; the server's sweep calls `check`.
 """
 
 from __future__ import annotations

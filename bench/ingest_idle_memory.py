@@ -32,6 +32,10 @@ def raise_fd_limit(need: int) -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
+def idle_mn(i: int) -> str:
+    return f"IDLE{i:08d}"
+
+
 async def settle_rss(pid: int, seconds: float = 2.0) -> int:
     await asyncio.sleep(seconds)
     return rss_kib(pid)
@@ -57,7 +61,7 @@ async def run(port: int, pid: int, n: int) -> dict[str, float]:
     connected = await settle_rss(pid)
 
     async def one(i: int, r: asyncio.StreamReader, w: asyncio.StreamWriter) -> bool:
-        w.write(hj212.build_frame(st="32", cn="2011", mn=f"IDLE{i:08d}", pw="123456", qn="20261128180000000",
+        w.write(hj212.build_frame(st="32", cn="2011", mn=idle_mn(i), pw="123456", qn="20261128180000000",
                                   ack=True, cp={"DataTime": "20261128180000", "Ia": {"Rtd": "1.0"}}))  # fmt: skip
         return bool(await asyncio.wait_for(r.read(1024), 30))
 
@@ -90,8 +94,12 @@ def main() -> None:
     if limit < args.connections + 100:
         raise SystemExit(f"fd limit {limit} is too low for {args.connections} connections")
     with tempfile.TemporaryDirectory() as tmp:
+        # Registered terminals: unregistered ones behind one address would spend its budget (2,000 frames an hour).
+        directory = Path(tmp) / "terminals.json"
+        directory.write_text(json.dumps({idle_mn(i): {"pw": "123456"} for i in range(args.connections)}))
         proc, port, health = start_listener(
             ["--sink", f"jsonl:{Path(tmp) / 'frames.jsonl'}", "--health-port", str(free_port()),
+             "--terminals-file", str(directory),
              "--max-connections", str(args.connections + 1000), "--conn-burst", "1000000", "--conn-rate", "1000000",
              "--expected-interval", "3600"],
             Path(tmp) / "listener.log",

@@ -20,7 +20,7 @@ from typing import Any
 import hj212
 from iot_ingest.config import Settings
 from iot_ingest.handoff import Handoff
-from iot_ingest.memory import MemoryDirectory, MemoryEvents
+from iot_ingest.memory import MemoryDirectory, MemoryEvents, TerminalEntry
 from iot_ingest.metrics import Metrics
 from iot_ingest.ports import FrameRecord
 from iot_ingest.protocol import IngestProtocol
@@ -76,7 +76,9 @@ async def pipeline(data: list[bytes]) -> float:
     sink, metrics = NullSink(), Metrics()
     handoff = Handoff(sink, metrics, linger=0)
     handoff.start()
-    state = ServerState(Settings(listener_id="bench", sink="jsonl:x"), handoff=handoff, directory=MemoryDirectory(),
+    # A registered terminal: an unregistered MN is sampled (120 frames an hour), not acknowledged beyond that.
+    directory = MemoryDirectory({"BENCH0001": TerminalEntry("123456")})
+    state = ServerState(Settings(listener_id="bench", sink="jsonl:x"), handoff=handoff, directory=directory,
                         events=MemoryEvents(keep=10), metrics=metrics)  # fmt: skip
     proto = IngestProtocol(state, asyncio.get_running_loop())
     transport = Transport()

@@ -25,6 +25,12 @@ import uvloop
 import hj212
 from bench._listener import cpu_seconds, free_port, metrics, start_listener, stop
 
+PW = "123456"
+
+
+def bench_mn(t: int) -> str:
+    return f"BENCH{t:08d}"
+
 
 def build_frames(mn: str, count: int) -> list[bytes]:
     """Realistic 2011 uploads (per-phase quantities, ~300 bytes), each with its own QN and DataTime."""
@@ -48,7 +54,7 @@ def build_frames(mn: str, count: int) -> list[bytes]:
         ):
             cp[code] = {"Rtd": value, "Flag": "N"}
         qn = gen.next(datetime.now(UTC) + timedelta(hours=8))  # terminal wall time (UTC+8): a correct clock
-        out.append(hj212.build_frame(st="32", cn="2011", mn=mn, pw="123456", qn=qn, ack=True, cp=cp))
+        out.append(hj212.build_frame(st="32", cn="2011", mn=mn, pw=PW, qn=qn, ack=True, cp=cp))
     return out
 
 
@@ -94,7 +100,7 @@ async def drive(port: int, terminals: int, window: int, seconds: float, warmup: 
     state = {"running": True}
     protos: list[Terminal] = []
     for t in range(terminals):
-        frames = build_frames(f"BENCH{t:08d}", 20)
+        frames = build_frames(bench_mn(t), 20)
         factory = functools.partial(Terminal, frames, window, latencies, state)
         _, proto = await loop.create_connection(factory, "127.0.0.1", port)
         protos.append(proto)
@@ -136,10 +142,15 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         sink = Path(tmp) / "frames.jsonl"
+        # Registered terminals: unregistered ones behind one address would spend its budget within the warm-up.
+        directory = Path(tmp) / "terminals.json"
+        directory.write_text(json.dumps({bench_mn(t): {"pw": PW} for t in range(args.terminals)}), encoding="utf-8")
         proc, port, health = start_listener(
             [
                 "--sink",
                 f"jsonl:{sink}",
+                "--terminals-file",
+                str(directory),
                 "--health-port",
                 str(free_port()),
                 "--conn-burst",

@@ -140,10 +140,9 @@ class Server:
             self._server.close()  # stop accepting
         conns = list(state.connections)
         for proto in conns:
-            if proto.transport is not None and not proto.transport.is_closing():
-                proto.transport.pause_reading()
+            proto.stop_reading()
         # Frames already received but waiting for the directory, then everything handed to the sink.
-        auth_tasks = [p.auth_task for p in conns if p.auth_task is not None]
+        auth_tasks = [p.auth.task for p in conns if p.auth is not None and p.auth.task is not None]
         if auth_tasks:
             await asyncio.wait(auth_tasks, timeout=deadline)
         drained = await self.handoff.drain(max(0.0, deadline - (time.monotonic() - started)))

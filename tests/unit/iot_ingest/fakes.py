@@ -24,7 +24,7 @@ class FakeTransport(asyncio.Transport):
     def __init__(self, protocol: asyncio.Protocol | None = None, high: int = 1 << 30) -> None:
         super().__init__()
         self.buffer = b""
-        self.closed = self.aborted = False
+        self.closed = self.aborted = self.eof_written = False
         self.reading = True
         self.protocol = protocol
         self.high = high
@@ -55,6 +55,12 @@ class FakeTransport(asyncio.Transport):
 
     def abort(self) -> None:
         self.closed = self.aborted = True
+
+    def can_write_eof(self) -> bool:
+        return True
+
+    def write_eof(self) -> None:
+        self.eof_written = True
 
     def pause_reading(self) -> None:
         self.reading = False

@@ -255,3 +255,88 @@ def test_protocol_too_many_identities_on_one_connection_closes_it() -> None:
         assert len(rig.sink.records) == 16
 
     run(scenario)
+
+
+def test_protocol_frames_made_durable_do_not_resume_reading_held_by_a_slow_directory() -> None:
+    async def scenario() -> None:
+        rig = Rig(max_unacked=3)
+        rig.proto.data_received(upload(qn="20261128180000000"))
+        await rig.settle()
+        rig.transport.frames()
+        gate = asyncio.Event()
+        check = rig.state.directory.check
+
+        async def slow_for_others(mn: str, pw: str | None) -> object:
+            if mn != MN:
+                await gate.wait()
+            return await check(mn, pw)
+
+        rig.state.directory.check = slow_for_others  # type: ignore[method-assign]
+        rig.sink.gate.clear()
+        # Given 3 frames waiting for the sink and 3 frames of a relayed instrument waiting for the directory
+        other = [hj212.build_frame(st="32", cn="2011", mn="MN0002", pw=PW, qn=f"20261128180002{i:03d}", ack=True)
+                 for i in range(3)]  # fmt: skip
+        rig.proto.data_received(b"".join([*(upload(qn=f"20261128180001{i:03d}") for i in range(3)), *other]))
+        assert not rig.transport.reading
+        # When the sink confirms the first 3
+        rig.sink.gate.set()
+        for _ in range(200):  # bounded wait for the hand-off, however loaded the machine is
+            if len(rig.sink.records) == 4:
+                break
+            await asyncio.sleep(0.01)
+        assert len(rig.sink.records) == 4 and rig.metrics.get("acks") == 4
+        await asyncio.sleep(0.02)
+        # Then reading stays paused: the directory still holds 3 frames
+        assert not rig.transport.reading
+        gate.set()
+        await rig.settle()
+        assert rig.transport.reading and len(rig.sink.records) == 7
+
+    run(scenario)
+
+
+def test_protocol_auth_throttle_lifted_keeps_reading_paused_while_frames_await_the_sink() -> None:
+    async def scenario() -> None:
+        rig = Rig(max_unacked=4, auth_failed_burst=1, auth_failed_rate=1.0)
+        rig.proto.data_received(upload(qn="20261128180000000"))
+        rig.proto.data_received(upload(pw="000000", qn="20261128180001000"))  # spends the one token
+        await rig.settle()
+        rig.sink.gate.clear()
+        # Given a throttled wrong password ...
+        rig.proto.data_received(upload(pw="000000", qn="20261128180001001"))
+        assert rig.metrics.get("errors", "auth_failed_throttled") == 1 and not rig.transport.reading
+        # ... and as many frames awaiting the sink as max_unacked allows
+        rig.proto.data_received(b"".join(upload(qn=f"20261128180002{i:03d}") for i in range(4)))
+        # When the throttle's token is back
+        [(delay, unthrottle)] = rig.loop.later
+        assert delay == pytest.approx(1.0)
+        unthrottle()
+        # Then reading stays paused until the sink confirms
+        assert not rig.transport.reading
+        rig.sink.gate.set()
+        await rig.settle()
+        assert rig.transport.reading
+
+    run(scenario)
+
+
+def test_protocol_drain_keeps_reading_stopped_when_the_auth_throttle_lifts() -> None:
+    async def scenario() -> None:
+        rig = Rig(auth_failed_burst=1, auth_failed_rate=1.0)
+        rig.proto.data_received(upload(qn="20261128180000000"))
+        rig.proto.data_received(upload(pw="000000", qn="20261128180001000"))  # spends the one token
+        await rig.settle()
+        rig.proto.data_received(upload(pw="000000", qn="20261128180001001"))
+        assert rig.metrics.get("errors", "auth_failed_throttled") == 1
+        # Given a throttled connection when the listener starts draining
+        rig.state.draining = True
+        rig.proto.stop_reading()
+        # When the throttle's token is back
+        [(_, unthrottle)] = rig.loop.later
+        unthrottle()
+        # Then reading stays stopped: bytes read now would not be taken on
+        assert not rig.transport.reading
+        rig.proto.finish()
+        assert rig.transport.eof_written and rig.transport.reading  # read out: closing then sends FIN, not RST
+
+    run(scenario)

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.unit
 def test_builder_puts_each_value_under_its_name_whatever_the_names_hold() -> None:
     # Given names no source code could hold as written, and values in an order of the structure's choosing
     structure = ((0, 1), (5,), ((3, 6), (4,)))
-    names = ("QN", "CN", "'''\"\x00}", "i1", "Flag", "i2", "Info")
+    names = ("QN", "CN", "'''\"\x00}", "i1", "i2", "Flag", "Info", "Info")  # header, scalars, codes, fields
     values = ["1", "2011", "", "v3", "v4", "v5", "v6"]
     # Then the header, scalars and items hold exactly those names and values
     assert builder(structure)(names, values) == (

@@ -82,6 +82,8 @@ class LayoutCache:
     A `StreamDecoder` makes its own; pass one to several decoders (or to `decode_frame`) to share it. Bounded.
     """
 
+    __slots__ = ("_plans", "_seen", "_shapes")
+
     def __init__(self) -> None:
         self._shapes: dict[bytes, tuple[int, int] | None] = {}
         self._plans: dict[str, _Plan | None] = {}  # None: this layout always takes the lenient path

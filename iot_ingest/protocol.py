@@ -86,7 +86,10 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         s.metrics.connections = len(s.connections)
         transport.set_write_buffer_limits(high=s.settings.write_buffer_limit)
         self.decoder = hj212.StreamDecoder(
-            max_frame_length=s.settings.max_frame_length, max_buffer=s.settings.max_buffer, accept_modbus_crc=True
+            max_frame_length=s.settings.max_frame_length,
+            max_buffer=s.settings.max_buffer,
+            accept_modbus_crc=True,
+            layouts=s.layouts,
         )
 
     def _reject(self, reason: str) -> None:

@@ -54,6 +54,9 @@ class ServerState:
         self.sessions: dict[str, IngestProtocol] = {}  # MN -> the connection holding it (newest wins)
         self.source_limiter = SourceRateLimiter(settings.conn_rate, settings.conn_burst)
         self.qn = hj212.QnGenerator()
+        # What hj212's fast path learns of the frame layouts, shared by every connection's decoder: a terminal's
+        # layout is learnt once per listener, not once per connection (and costs no memory per connection).
+        self.layouts = hj212.LayoutCache()
         self.terminal_offset = timedelta(minutes=settings.terminal_utc_offset)
         self.downlink: Downlink | None = None
         self.draining = False

@@ -104,6 +104,8 @@ class LayoutCache:
             return None
         plan, values = found
         header, scalars, items = plan.build(plan.names, values)
+        if not header["CN"]:
+            return None  # empty: the general path reports the frame malformed
         flag_text = header.get("Flag")
         flag = None
         version = Version.V2005
@@ -124,9 +126,13 @@ class LayoutCache:
             form = self._check(shape)
             if form is None:
                 return None
-        if not raw.endswith(b"&&"):  # the shape keeps separators only: junk after `&&` is seen here
+        # The shape keeps separators only: junk after the closing `&&`, or between `CP=` and `&&`, is seen here.
+        # (Only CP's name may end in "CP", which its plan checks, so `CP=&&` can be nowhere else.)
+        if not raw.endswith(b"&&") or b"CP=&&" not in raw:
             return None
         h, body_end = form
+        if body_end == -3 and raw[-3] not in _SEPARATORS:  # `…,junk&&`: the shape shows `…,&&`
+            return None
         # Map '=' and ',' to ';' and drop the `&&` of `CP=&&` in one C pass (ASCII bytes never split a UTF-8
         # character), then give CP its empty value so that names and values alternate.
         try:
@@ -135,6 +141,8 @@ class LayoutCache:
             return None  # not UTF-8 (e.g. GBK text): the general path decodes it and records the quirk
         if len(flat) > 2 * h + 2:  # a data area follows: `CP;K;v…` lacks the value of CP
             flat.insert(2 * h + 1, "")
+        elif flat[-1]:  # `CP=&&text&&`: text without `=` (junk the shape cannot show; the lenient path records it)
+            return None
         names = flat[0::2]
         layout = ";".join(names)  # names hold no ';', so this names the layout exactly, and hashes fast
         plan = self._plans.get(layout)

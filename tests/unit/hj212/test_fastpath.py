@@ -32,6 +32,10 @@ def test_fast_path_declines_what_it_cannot_mirror() -> None:
         "CP=&&QN=1;ST=32;CN=2011;CP=&&a=1&&",  # CP twice
         "ST=32;CN=2011",  # no CP at all
         "QN=1;ST=32;CN=2011;CP=&&a=1&&junk",  # junk after the closing && (the shape drops letters)
+        "QN=1;ST=32;CN=2011;CP=N0&&&&",  # a value for CP (the shape drops it too)
+        "QN=1;ST=32;CN=2011;CP=N0&&a=1&&",  # the same before a data area
+        "QN=1;ST=91;CN=9011;CP=&&QnRt&&",  # a data area of junk only (no `=`): the shape shows none
+        "QN=1;ST=32;CN=2051;CP=&&a-Cou=0,a-FlN&&",  # junk after the last separator: the shape shows `,&&`
         "QN=1;ST=32;CN=2011;XCP=&&a=1&&",  # the data area opened by another name
         "QN=1;ST=32;XCP=5;CN=2011;CP=&&a=1&&",  # another name ending in CP
         "QN=1;ST=32;CN=2011;CP=&&XCP=5&&",  # the same in the data area

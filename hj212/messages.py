@@ -123,10 +123,10 @@ class DecodeError:
 
 
 # ---- the fast path's constructors ------------------------------------------------------------------------
-# A frozen dataclass's __init__ stores each field through object.__setattr__, a call per field; that costs the
-# fast path a tenth of its speed (docs/hj212.md, "Speed"). So it fills an object of a private class with the
+# A frozen dataclass's __init__ stores each field through object.__setattr__, a call per field: too slow for
+# the fast path (figures in docs/hj212.md, "Speed"). So it fills an object of a private class with the
 # identical slot layout by plain stores, then makes it a Frame (a CP) by assigning __class__. This is the one
-# place hj212 does so; the layouts are checked to match at import.
+# place hj212 does so; the layouts are checked to match at import. The general path uses the constructors.
 
 
 class _FrameSlots:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from hj212 import Version, build_frame
+from hj212 import LayoutCache, Version, build_frame
 from monitoring.clock import FixedClock
 from monitoring.ingest.decode import Decoder, DecodeSettings
 from monitoring.ingest.registry_cache import RegistryCache
@@ -114,12 +114,13 @@ def run(
     profiles = load_profiles()
     settings = DecodeSettings(rollup=rollup)
     cache = RegistryCache(clock)  # as in a warm Lambda container or the local process
+    layouts = LayoutCache()  # likewise
     done, started, cpu_started = 0, time.perf_counter(), time.process_time()
     outcomes: dict[str, int] = {}
     for offset in range(0, len(recs), BATCH):
         batch = recs[offset : offset + BATCH]
         clock.set(datetime.fromisoformat(json.loads(batch[-1])["received_at"]))
-        decoder = Decoder(store, clock, profiles, settings, cache=cache)
+        decoder = Decoder(store, clock, profiles, settings, cache=cache, layouts=layouts)
         for rec in batch:
             decoder.decode(rec)
         report = decoder.flush()

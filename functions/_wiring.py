@@ -15,6 +15,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import hj212
 from monitoring.clock import Clock, SystemClock
 from monitoring.errors import InvalidInputError
 from monitoring.ingest.decode import Decoder, DecodeSettings
@@ -157,6 +158,12 @@ def get_registry_cache() -> RegistryCache:
 
 
 @lru_cache(maxsize=1)
+def get_layout_cache() -> hj212.LayoutCache:
+    """The frame layouts hj212's fast path has learnt (a warm container's, or local's): bounded by hj212."""
+    return hj212.LayoutCache()
+
+
+@lru_cache(maxsize=1)
 def get_split_cache() -> SplitCache:
     """Packets of split uploads awaiting their siblings in a later batch (a warm container's, or local's)."""
     return SplitCache()
@@ -181,6 +188,7 @@ def new_decoder() -> Decoder:
         cache=get_registry_cache(),
         on_stored=reopen_rule_windows,
         split_cache=get_split_cache(),
+        layouts=get_layout_cache(),
     )
 
 

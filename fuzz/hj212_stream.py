@@ -12,7 +12,7 @@ import random
 import time
 from pathlib import Path
 
-from hj212 import BadFrameError, Frame, StreamDecoder, decode_frame, reply_for
+from hj212 import BadFrameError, Frame, LayoutCache, StreamDecoder, decode_frame, reply_for
 
 FRAMES = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "frames"
 SNIPPETS = [b"&&", b"//", b";", b",", b"=", b"\r\n", b"CP=&&", b"#", b"\xe6\xb8\x85"]
@@ -46,11 +46,15 @@ def main() -> None:
     corpus = [p.read_bytes() for p in sorted(FRAMES.glob("*.txt"))]
     deadline = time.monotonic() + args.seconds
     runs = frames = 0
+    layouts = LayoutCache()  # shared, as a listener's connections share one: the fast path is fuzzed too
     while time.monotonic() < deadline:
         data = b"".join(mutate(rng, corpus) for _ in range(rng.randint(1, 5)))
         cap = rng.choice([16, 100, 1000, 65536])
         decoder = StreamDecoder(
-            accept_modbus_crc=rng.random() < 0.3, max_buffer=cap, max_frame_length=rng.choice([50, 500, 9999])
+            accept_modbus_crc=rng.random() < 0.3,
+            max_buffer=cap,
+            max_frame_length=rng.choice([50, 500, 9999]),
+            layouts=layouts,
         )
         out = []
         pos = 0
@@ -66,7 +70,7 @@ def main() -> None:
                 reply_for(item)
                 frames += 1
         try:
-            decode_frame(data)
+            decode_frame(data, layouts=layouts)
         except BadFrameError:
             pass
         runs += 1

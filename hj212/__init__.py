@@ -9,6 +9,7 @@ from . import catalogue, commands
 from .catalogue import CN_CODES, DATA_FLAGS, DATA_FLAGS_2005, EXE_RTN, QN_RTN, ST_CODES, Code
 from .crc import crc16, crc16_modbus, crc16_reference, format_crc, looks_like_hj212_crc
 from .errors import REASONS, BadFrameError, HJ212Error, UsageError
+from .fastpath import LayoutCache
 from .frame import build_frame, build_segment, decode_frame, encode_frame
 from .messages import CP, CPGroup, DecodeError, Frame, Version
 from .qn import QnGenerator, format_qn, format_time, parse_time
@@ -32,6 +33,7 @@ __all__ = [
     "DecodeError",
     "Frame",
     "HJ212Error",
+    "LayoutCache",
     "QnGenerator",
     "Reassembled",
     "Reassembler",

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 from .crc import crc16
 from .errors import BadFrameError, UsageError
+from .fastpath import LayoutCache
 from .messages import CP, Frame, Version
 from .segment import check_value, encode_cp
 from .stream import StreamDecoder
@@ -27,9 +28,13 @@ def encode_frame(segment: str | bytes) -> bytes:
     return b"##%04d%s%04X\r\n" % (len(body), body, crc16(body))
 
 
-def decode_frame(data: bytes, *, accept_modbus_crc: bool = False) -> Frame:
-    """Decode exactly one frame (terminator optional); raise BadFrameError(reason) otherwise."""
-    decoder = StreamDecoder(max_buffer=max(65536, len(data) + 16), accept_modbus_crc=accept_modbus_crc)
+def decode_frame(data: bytes, *, accept_modbus_crc: bool = False, layouts: LayoutCache | None = None) -> Frame:
+    """Decode exactly one frame (terminator optional); raise BadFrameError(reason) otherwise.
+
+    Pass the same `layouts` to a run of calls so that the layouts learnt from one frame serve the next.
+    """
+    size = max(65536, len(data) + 16)
+    decoder = StreamDecoder(max_buffer=size, accept_modbus_crc=accept_modbus_crc, layouts=layouts)
     found = decoder.feed(data)
     found += decoder.close()
     if not found:

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from dataclasses import fields as dataclass_fields
 from enum import StrEnum
+from typing import Any
 
-__all__ = ["CP", "CPGroup", "DecodeError", "Frame", "Version", "new_cp", "new_frame"]
+__all__ = ["CP", "CPGroup", "DecodeError", "Frame", "Version", "unsplit_frame"]
 
 
 class Version(StrEnum):
@@ -121,95 +122,61 @@ class DecodeError:
     crc_variant: str | None = None
 
 
-class _FrameInBuilding:
-    """Frame's exact slot layout without the frozen __setattr__: filled with plain attribute stores, then
-    turned into a Frame by assigning __class__ (allowed because the layouts are identical, checked below)."""
+# ---- the fast path's constructors ------------------------------------------------------------------------
+# A frozen dataclass's __init__ stores each field through object.__setattr__, a call per field: too slow for
+# the fast path (figures in docs/hj212.md, "Speed"). So it fills an object of a private class with the
+# identical slot layout by plain stores, then makes it a Frame (a CP) by assigning __class__. This is the one
+# place hj212 does so; the layouts are checked to match at import. The general path uses the constructors.
 
+
+class _FrameSlots:
     __slots__ = Frame.__slots__
-    raw: bytes
-    segment: str
-    version: Version
-    qn: str | None
-    st: str | None
-    cn: str | None
-    pw: str | None
-    mn: str | None
-    flag: int | None
-    pnum: int | None
-    pno: int | None
-    cp: CP
-    header: Mapping[str, str]
-    crc: str
-    ack_requested: bool
-    quirks: frozenset[str]
 
 
-class _CPInBuilding:
-    """CP's slot layout, for the same purpose as _FrameInBuilding."""
-
+class _CPSlots:
     __slots__ = CP.__slots__
-    scalars: Mapping[str, str]
-    items: Mapping[str, Mapping[str, str]]
-    groups: tuple[CPGroup, ...]
 
 
-_object_new = object.__new__
-_FRAME_FIELDS = tuple(f.name for f in dataclass_fields(Frame))
-if _FRAME_FIELDS != Frame.__slots__ or tuple(f.name for f in dataclass_fields(CP)) != CP.__slots__:
-    raise AssertionError("Frame/CP slots no longer match their fields")  # pragma: no cover - import-time check
+for _cls in (Frame, CP):
+    if tuple(f.name for f in dataclass_fields(_cls)) != _cls.__slots__:
+        raise AssertionError(f"{_cls.__name__}'s slots no longer match its fields")  # pragma: no cover - import-time
 
 
-def new_frame(
+def unsplit_frame(
     raw: bytes,
     segment: str,
     version: Version,
-    qn: str | None,
-    st: str | None,
-    cn: str | None,
-    pw: str | None,
-    mn: str | None,
-    flag: int | None,
-    pnum: int | None,
-    pno: int | None,
-    cp: CP,
     header: Mapping[str, str],
+    flag: int | None,
+    scalars: Mapping[str, str],
+    items: Mapping[str, Mapping[str, str]],
     crc: str,
-    ack_requested: bool,
     quirks: frozenset[str],
 ) -> Frame:
-    """The decoder's constructor: the same Frame, built by storing into the slots directly.
-
-    A frozen dataclass's __init__ routes every field through object.__setattr__, and calling the slot
-    descriptors' __set__ still costs a call each (about 0.8 us per frame); plain attribute stores on an
-    object of the identical slot layout, then a __class__ switch, cost about a third. The arguments are
-    already validated.
-    """
-    f: _FrameInBuilding = _object_new(_FrameInBuilding)
-    f.raw = raw
-    f.segment = segment
-    f.version = version
-    f.qn = qn
-    f.st = st
-    f.cn = cn
-    f.pw = pw
-    f.mn = mn
-    f.flag = flag
-    f.pnum = pnum
-    f.pno = pno
-    f.cp = cp
-    f.header = header
-    f.crc = crc
-    f.ack_requested = ack_requested
-    f.quirks = quirks
-    f.__class__ = Frame  # type: ignore[assignment]
-    return f  # type: ignore[return-value]
-
-
-def new_cp(scalars: Mapping[str, str], items: Mapping[str, Mapping[str, str]]) -> CP:
-    """The fast path's constructor for an ungrouped CP (slots stored directly, as in new_frame)."""
-    cp: _CPInBuilding = _object_new(_CPInBuilding)
+    """The Frame of an unsplit, ungrouped segment whose header (holding CN) and Flag were checked; equal to
+    the one its constructor makes."""
+    cp: Any = object.__new__(_CPSlots)
     cp.scalars = scalars
     cp.items = items
     cp.groups = ()
-    cp.__class__ = CP  # type: ignore[assignment]
-    return cp  # type: ignore[return-value]
+    cp.__class__ = CP
+    f: Any = object.__new__(_FrameSlots)
+    f.raw = raw
+    f.segment = segment
+    f.version = version
+    f.qn = header.get("QN")
+    f.st = header.get("ST")
+    f.cn = header["CN"]
+    f.pw = header.get("PW")
+    f.mn = header.get("MN")
+    f.flag = flag
+    f.pnum = None
+    f.pno = None
+    f.cp = cp
+    f.header = header
+    f.crc = crc
+    f.ack_requested = flag is not None and flag & 1 == 1
+    f.quirks = quirks
+    f.__class__ = Frame
+    frame: Frame = f
+    return frame

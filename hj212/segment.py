@@ -6,7 +6,7 @@ import re
 from collections.abc import Mapping
 
 from .errors import BadFrameError, UsageError
-from .fastpath import split_fast
+from .fastpath import LayoutCache
 from .messages import CP, CPGroup, Version
 
 __all__ = ["ParsedSegment", "encode_cp", "parse_cp", "parse_segment"]
@@ -175,13 +175,14 @@ def _split_lenient(seg: str, quirks: set[str]) -> tuple[dict[str, str], CP]:
     return header, parse_cp(body, quirks)
 
 
-def parse_segment(seg: str, raw: bytes | None = None) -> ParsedSegment:
+def parse_segment(seg: str, raw: bytes | None = None, layouts: LayoutCache | None = None) -> ParsedSegment:
     """Split a data segment into its header fields and its data area; raise BadFrameError if it has no CN.
 
-    `raw`, the segment's UTF-8 bytes, lets the fast path skip re-encoding when the caller has them.
+    With `layouts` (a decoder's), a well-formed segment takes the fast path; `raw`, the segment's UTF-8
+    bytes, then spares it re-encoding them.
     """
     quirks: set[str] = set()
-    fast = split_fast(seg, raw)
+    fast = None if layouts is None else layouts.split(seg, raw)
     if fast is not None:
         header, scalars, items = fast
         cp = CP(scalars, items)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from .crc import CRC_VALUES, crc16, crc16_modbus
 from .errors import BadFrameError, UsageError
-from .fastpath import fast_frame
-from .messages import DecodeError, Frame, new_frame
+from .fastpath import LayoutCache
+from .messages import DecodeError, Frame
 from .resync import HDR_RE, WaitingSearch
 from .segment import parse_segment
 
@@ -41,9 +41,17 @@ class StreamDecoder:
 
     `feed(data)` returns what the bytes so far complete; `close()` returns what is left at EOF. It never
     raises. `accept_modbus_crc` may be switched per terminal at any time (e.g. once its MN is known).
+    `layouts` holds what the decoder learns of the field layouts it sees (its own unless one is given).
     """
 
-    def __init__(self, *, max_frame_length: int = 9999, max_buffer: int = 65536, accept_modbus_crc: bool = False):
+    def __init__(
+        self,
+        *,
+        max_frame_length: int = 9999,
+        max_buffer: int = 65536,
+        accept_modbus_crc: bool = False,
+        layouts: LayoutCache | None = None,
+    ):
         if not 0 < max_frame_length <= 9999:
             raise UsageError("max_frame_length must be within 1..9999 (four decimal digits)")
         if max_buffer < 16:
@@ -56,6 +64,7 @@ class StreamDecoder:
         self._garbage = bytearray()
         self._garbage_count = 0
         self._wait = WaitingSearch()
+        self._layouts = LayoutCache() if layouts is None else layouts
 
     # ---- public -------------------------------------------------------------------------------------
 
@@ -110,6 +119,7 @@ class StreamDecoder:
         pos = 0
         n = len(b)
         max_length = self.max_frame_length
+        fast_frame = self._layouts.frame
         while pos < n:
             if b.startswith(b"##", pos):
                 # Hot path: a well-formed frame with CR LF and an upper-case CRC, decided in one go.
@@ -275,7 +285,7 @@ class StreamDecoder:
     ) -> int:
         """Append the frame; if its segment cannot be read, decide by how sure the framing is (`_mode`)."""
         try:
-            frame = _make_frame(b[p:end], seg, crc_text, quirks)
+            frame = _make_frame(b[p:end], seg, crc_text, quirks, self._layouts)
         except BadFrameError as exc:
             if mode == _SURE:
                 self._error(out, exc.reason, b[p:end], exc.detail)
@@ -323,7 +333,7 @@ def _is_modbus(seg: bytes, crc_text: bytes) -> bool:
     return text == b"%04X" % value or text == b"%04X" % (((value & 0xFF) << 8) | (value >> 8))
 
 
-def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str]) -> Frame:
+def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str], layouts: LayoutCache | None) -> Frame:
     """The general (lenient) construction of a frame whose framing and CRC were checked."""
     utf8: bytes | None = seg
     try:
@@ -333,13 +343,13 @@ def _make_frame(raw: bytes, seg: bytes, crc_text: bytes, quirks: list[str]) -> F
         text = seg.decode("gb18030", "replace")
         quirks.append("not_utf8")
         utf8 = None
-    header, qn, st, cn, pw, mn, flag, pnum, pno, version, cp, seg_quirks = parse_segment(text, utf8)
+    header, qn, st, cn, pw, mn, flag, pnum, pno, version, cp, seg_quirks = parse_segment(text, utf8, layouts)
     crc = crc_text.decode("ascii")
     if not crc.isupper() and not crc.isdigit():
         quirks.append("lowercase_crc")
     if quirks:
         seg_quirks = seg_quirks.union(quirks)
-    return new_frame(
+    return Frame(
         raw,
         text,
         version,

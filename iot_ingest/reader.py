@@ -27,8 +27,12 @@ class FrameReader:
     def __init__(self, conn: IngestProtocol) -> None:
         s = conn.state.settings
         self._conn = conn
-        self.decoder = hj212.StreamDecoder(max_frame_length=s.max_frame_length, max_buffer=s.max_buffer,
-                                           accept_modbus_crc=True)  # fmt: skip
+        self.decoder = hj212.StreamDecoder(
+            max_frame_length=s.max_frame_length,
+            max_buffer=s.max_buffer,
+            accept_modbus_crc=True,
+            layouts=conn.state.layouts,  # one cache for every connection: a layout is learnt once per listener
+        )
         self.partial_since = 0.0  # when the frame still buffered started
         self.since_frame = self.bad_logged = 0
         self.garbage: TokenBucket | None = None  # created with the first bad byte

@@ -64,6 +64,9 @@ class ServerState:
             total_bytes=settings.unregistered_total_bytes,
         )
         self.qn = hj212.QnGenerator()
+        # What hj212's fast path learns of the frame layouts, shared by every connection's decoder: a terminal's
+        # layout is learnt once per listener, not once per connection (and costs no memory per connection).
+        self.layouts = hj212.LayoutCache()
         self.terminal_offset = timedelta(minutes=settings.terminal_utc_offset)
         self.downlink: Downlink | None = None
         self.draining = False

@@ -85,6 +85,7 @@ class Decoder:
         cache: RegistryCache | None = None,
         on_stored: Callable[[Sequence[Reading]], None] | None = None,
         split_cache: SplitCache | None = None,
+        layouts: hj212.LayoutCache | None = None,
     ) -> None:
         if DEFAULT_PROFILE_ID not in profiles:
             raise InvalidInputError(f"profile {DEFAULT_PROFILE_ID!r} is missing")
@@ -104,6 +105,8 @@ class Decoder:
         self._archive: list[RawFrame] = []
         self._splits = SplitJoiner(store.archive, split_cache)  # split_cache: shared like `cache`
         self._pending: dict[SplitKey, tuple[FrameRecord, hj212.Frame, Profile]] = {}
+        # The frames' field layouts as hj212's fast path learns them: shared like `cache`, or this batch's own.
+        self._layouts = layouts if layouts is not None else hj212.LayoutCache()
 
     # ---- per record ---------------------------------------------------------------------------------
     def decode(self, data: bytes | str | Mapping[str, Any]) -> str:
@@ -135,7 +138,7 @@ class Decoder:
 
     def _decode(self, record: FrameRecord, *, live: bool, trust_unregistered: bool = False) -> str:
         try:
-            frame = hj212.decode_frame(record.frame, accept_modbus_crc=record.crc == "modbus")
+            frame = hj212.decode_frame(record.frame, accept_modbus_crc=record.crc == "modbus", layouts=self._layouts)
         except hj212.BadFrameError as exc:
             log.warning("bad frame archived", extra={"mn": record.mn, "reason": exc.reason})
             return "bad_frame"

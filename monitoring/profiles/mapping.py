@@ -307,21 +307,10 @@ def compiled_plan(
     """
     # scalar names, item codes, each item's field names (all in order); built by C-level calls, it is per frame
     key = (st, cn, tuple(scalars), tuple(items), tuple(map(tuple, items.values())))
-    cache = profile._plans
-    plan: FramePlan | None = cache.get(key)
-    if plan is not None:
-        try:
-            cache.move_to_end(key)
-        except KeyError:  # evicted meanwhile by another thread: the plan is still right
-            pass
-        return plan
-    plan = _compile(profile, st, cn, scalars, items)
-    cache[key] = plan
-    while len(cache) > PLAN_LIMIT:
-        try:
-            cache.popitem(last=False)
-        except KeyError:
-            break
+    plan: FramePlan | None = profile.plans.get(key)
+    if plan is None:
+        plan = _compile(profile, st, cn, scalars, items)
+        profile.plans.put(key, plan, PLAN_LIMIT)
     return plan
 
 

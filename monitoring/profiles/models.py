@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -77,6 +77,37 @@ class EventSpec:
     types: Mapping[str, str]  # terminal code → EVENT_TYPES member
 
 
+class LruCache:
+    """A map of at most `limit` entries, the least recently used dropped first (a hostile terminal may invent
+    endless layouts). Threads may share it: a lost race costs a recomputation, never a wrong value."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable) -> Any | None:
+        """The value kept for `key` (now the most recently used), or None."""
+        value = self._entries.get(key)
+        if value is not None:
+            try:
+                self._entries.move_to_end(key)
+            except KeyError:  # dropped meanwhile by another thread: the value is still right
+                pass
+        return value
+
+    def put(self, key: Hashable, value: Any, limit: int) -> None:
+        """Keep `value` for `key`, dropping the least recently used beyond `limit`."""
+        self._entries[key] = value
+        while len(self._entries) > limit:
+            try:
+                self._entries.popitem(last=False)
+            except KeyError:
+                break
+
+    def keys(self) -> list[Hashable]:
+        """The keys, least recently used first."""
+        return list(self._entries)
+
+
 @dataclass(frozen=True, slots=True)
 class Profile:
     """A validated protocol profile."""
@@ -97,7 +128,7 @@ class Profile:
     _memo: dict[tuple[str, str], tuple[FactorRule, str] | None] = field(
         default_factory=dict, init=False, compare=False, repr=False
     )
-    _plans: OrderedDict[Any, Any] = field(default_factory=OrderedDict, init=False, compare=False, repr=False)
+    plans: LruCache = field(default_factory=LruCache, init=False, compare=False, repr=False)
 
     def message_for(self, st: str | None, cn: str | None) -> MessageRule | None:
         """The rule for this (ST, CN): an exact ST beats "*"; None when the profile does not know it."""

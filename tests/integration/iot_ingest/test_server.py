@@ -282,3 +282,22 @@ def test_wrong_password_peer_cannot_take_over_a_registered_session() -> None:
             await impostor.close()
 
     run(scenario)
+
+
+def test_connections_share_what_the_listener_learnt_of_frame_layouts() -> None:
+    async def scenario() -> None:
+        async with running() as h:
+            # Given two frames of one layout, from two connections one after the other
+            frames = [frame(i=i) for i in range(3)]
+            for data in frames[:2]:
+                t = await h.connect()
+                await t.send(data)
+                assert (await t.recv()) is not None
+                await t.close()
+            # Then the listener's decoders learnt the layout together: a third connection's frame takes the
+            # fast path at once (each connection learning alone would cost memory and time per connection)
+            third = frames[2]
+            fast = h.server.state.layouts.frame(third, third[6:-6], third[-6:-2].decode())
+            assert fast is not None and fast == hj212.decode_frame(third)
+
+    run(scenario)

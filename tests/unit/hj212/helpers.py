@@ -1,14 +1,15 @@
 """Shared helpers for the hj212 tests: golden frames, and feeding bytes whole, byte by byte and with trailers.
 
 As in h11's tests, every parse test goes through `decode_all_ways`, which checks that a stream fed whole, one
-byte at a time, and followed by a trailing good frame yields the same frames and errors.
+byte at a time, followed by a trailing good frame, and to a decoder that knows its layouts (the fast path)
+yields the same frames and errors.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from hj212 import DecodeError, Frame, StreamDecoder, encode_frame
+from hj212 import DecodeError, Frame, LayoutCache, StreamDecoder, encode_frame
 
 FRAMES_DIR = Path(__file__).resolve().parents[2] / "fixtures" / "frames"
 TRAILER = encode_frame("QN=20260101000000000;ST=32;CN=9014;PW=1;MN=TRAILER;Flag=4;CP=&&&&")
@@ -75,6 +76,9 @@ def decode_all_ways(data: bytes, **options: object) -> list[Item]:
     trailed = feed_whole(data + TRAILER, **options)
     assert isinstance(trailed[-1], Frame) and trailed[-1].raw == TRAILER
     assert [summary(x) for x in trailed[:-1]] == [summary(x) for x in whole]
+    layouts = LayoutCache()  # seen twice, a layout is planned: the third decode takes the fast path if it can
+    warm = [feed_whole(data, layouts=layouts, **options) for _ in range(3)][-1]
+    assert warm == whole
     return whole
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from hj212 import CP, BadFrameError, CPGroup, UsageError, Version, encode_cp, encode_frame, parse_segment
-from hj212.fastpath import split_fast
 
 from .helpers import golden, only_frame
 
@@ -146,44 +145,6 @@ def test_segment_2005_reply_keeps_qn_and_cn_inside_cp() -> None:
     assert qn is None and cp.scalars == {"QN": "20040516010101001", "CN": "2051"}
 
 
-def test_segment_fast_path_declines_what_it_cannot_mirror() -> None:
-    # Each of these goes to the lenient parser (None), which records the deviation.
-    for seg in (
-        "QN=1;ST=32;CN=2011;CP=&&a=1",  # no closing &&
-        "QN=1;ST=32;CN=2011;CP=&& a=1&&",  # spaces
-        "QN=1,ST=32;CN=2011;CP=&&a=1&&",  # comma in header
-        "QN=1;ST=32;CN=2011;CP=&&a=1;;b=2&&",  # empty part
-        "QN=1;ST=32;CN=2011;CP=&&a=1=2;b&&",  # '=' counts balance but a part has none
-        "QN=1;ST=32;CN=2011;CP=&&a=1&&b=2&&",  # && inside the data area
-        "CP=&&QN=1;ST=32;CN=2011;CP=&&a=1&&",  # CP twice
-        "ST=32;CN=2011",  # no CP at all
-    ):
-        assert split_fast(seg) is None, seg
-
-
-def test_segment_fast_path_compiles_a_layout_on_second_sight_only(monkeypatch: pytest.MonkeyPatch) -> None:
-    import hj212.fastpath as fp
-
-    monkeypatch.setattr(fp, "_plans", {})
-    monkeypatch.setattr(fp, "_seen", {})
-    seg = "QN=1;ST=32;CN=2011;XQ=5;CP=&&DataTime=1;zz9-Rtd=1,zz9-Flag=N;&&"
-    assert split_fast(seg) is None  # first sight: counted, lenient parser used
-    header, scalars, items = split_fast(seg) or ({}, {}, {})
-    assert header["XQ"] == "5" and scalars == {"DataTime": "1"} and items == {"zz9": {"Rtd": "1", "Flag": "N"}}
-    empty = "QN=1;ST=32;CN=2011;XQ=6;CP=&&&&"
-    split_fast(empty)
-    assert split_fast(empty) == ({"QN": "1", "ST": "32", "CN": "2011", "XQ": "6"}, {}, {})
-
-
-def test_segment_fast_path_leaves_repeated_or_empty_names_to_the_lenient_path() -> None:
-    for seg in ("QN=1;ST=32;CN=2011;CP=&&a=1;a=2&&", "QN=1;ST=32;CN=2011;CP=&&=1&&"):
-        for _ in range(3):
-            assert split_fast(seg) is None
-    # a repeated scalar heads groups: neither value is lost
-    cp = parse_segment("QN=1;ST=32;CN=2011;CP=&&a=1;a=2&&")[10]
-    assert cp.scalars == {} and cp.groups == (CPGroup({"a": "1"}), CPGroup({"a": "2"}))
-
-
 def test_encode_cp_orders_scalars_then_codes_and_wraps_info() -> None:
     cp = {"DataTime": "20260101000000", "Ia": {"Rtd": "1.5", "Flag": "N"}, "i11001": {"Info": "清洗;管路"}}
     assert encode_cp(cp) == "DataTime=20260101000000;Ia-Rtd=1.5,Ia-Flag=N;i11001-Info=//清洗;管路//"
@@ -228,47 +189,6 @@ def test_cp_to_dict_merges_scalars_and_items() -> None:
 def test_segment_junk_after_the_last_info_item_is_recorded() -> None:
     frame = _frame("QN=1;ST=32;CN=3020;CP=&&i1-Info=//a;b//;junk&&")
     assert frame.cp.items == {"i1": {"Info": "a;b"}} and "cp_junk" in frame.quirks
-
-
-def test_segment_fast_path_bookkeeping_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    import hj212.fastpath as fp
-
-    # Given the layout counters and the plan table at their caps
-    monkeypatch.setattr(fp, "_MAX_SEEN", 1)
-    monkeypatch.setattr(fp, "_seen", {"x": 1})
-    monkeypatch.setattr(fp, "_MAX_PLANS", 1)
-    monkeypatch.setattr(fp, "_plans", {"y": None})
-    # When a new layout arrives, the counters are cleared rather than grown
-    seg = "QN=1;ST=32;CN=2011;NEWLAYOUT=1;CP=&&&&"
-    assert split_fast(seg) is None
-    assert fp._seen == {"QN;ST;CN;NEWLAYOUT;CP": 1}
-    # And when it is compiled, the full plan table is emptied first
-    assert split_fast(seg) is not None
-    assert list(fp._plans) == ["QN;ST;CN;NEWLAYOUT;CP"]
-
-
-def test_segment_fast_path_tells_an_empty_data_area_from_one_empty_name() -> None:
-    for _ in range(3):
-        assert parse_segment("QN=1;ST=32;CN=2011;YY=1;Flag=4;CP=&&&&")[11] == frozenset()
-    for _ in range(3):
-        assert "cp_junk" in parse_segment("QN=1;ST=32;CN=2011;YY=1;Flag=4;CP=&&=5&&")[11]
-
-
-def test_segment_fast_path_shape_cache_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    import hj212.fastpath as fp
-
-    # Given the table of checked shapes at its cap
-    monkeypatch.setattr(fp, "_MAX_FORMS", 1)
-    monkeypatch.setattr(fp, "_forms", {b"=;": None})
-    # When a segment of a new shape is checked, the table is emptied rather than grown
-    seg = "QN=1;ST=32;CN=2011;SHAPECAP=1;CP=&&a=1&&"
-    split_fast(seg)
-    assert fp._forms == {b"=;=;=;=;=&&=&&": (4, -2)}
-    # And a shape known to be malformed is refused from the table on its next sight
-    fp._forms.clear()
-    for _ in range(2):
-        assert split_fast("QN=1;ST=32;CN=2011;CP=&&a=1&&b=2&&") is None
-    assert fp._forms[b"=;=;=;=&&=&&=&&"] is None
 
 
 # A data logger reporting four instruments in one CN=3020 (the shape of a real 2019 capture, values our own).

@@ -396,3 +396,19 @@ def test_stream_final_frame_without_end_marker_says_so_instead_of_zero_bytes_sho
     error = items[0]
     assert isinstance(error, DecodeError) and error.data == data
     assert error.detail.startswith("no end marker") and "short of" not in error.detail
+
+
+def test_stream_fast_path_never_raises_hides_junk_or_accepts_an_empty_cn() -> None:
+    # Given segments whose defects their shape (the separators) does not show, each decoded three times by one
+    # decoder, so that the fast path knows their layout
+    decoder = StreamDecoder()
+    junk_last = encode_frame("QN=1;ST=32;CN=2051;Flag=4;CP=&&DataTime=1;a-Cou=0.0,a-FlN&&")
+    junk_only = encode_frame("QN=1;ST=91;CN=9011;Flag=4;CP=&&QnRt&&")
+    empty_cn = encode_frame("QN=1;ST=32;CN=;Flag=5;CP=&&a=1&&")
+    for _ in range(3):
+        # Then junk after the last separator, or a data area of junk only, is recorded, never dropped or raised
+        first, second, third = decoder.feed(junk_last + junk_only + empty_cn)
+        assert isinstance(first, Frame) and "cp_junk" in first.quirks and first.cp.items == {"a": {"Cou": "0.0"}}
+        assert isinstance(second, Frame) and "cp_junk" in second.quirks
+        # And a frame whose CN is empty is malformed every time, not only until its layout is known
+        assert isinstance(third, DecodeError) and third.reason == "malformed"

@@ -362,6 +362,26 @@ def test_decode_with_registry_cache_sees_a_new_binding_after_its_ttl(
     assert batch(NOW + timedelta(seconds=70)) == "reading"
 
 
+def test_decode_batches_share_what_hj212_learnt_of_the_frame_layouts(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given a warm process that hands every batch's Decoder the same layout cache
+    import hj212
+    from monitoring.ingest.decode import Decoder
+
+    register(store)
+    layouts = hj212.LayoutCache()
+    raw = frame("2011", "DataTime=20261128183300;Ua01-Rtd=231.5,Ua01-Flag=N")
+    # When two batches each decode a frame of one layout
+    for second in (0, 30):
+        decoder = Decoder(store, clock, profiles, layouts=layouts)
+        assert decoder.decode(record(raw, at=NOW + timedelta(seconds=second))) == "reading"
+        decoder.flush()
+    # Then the shared cache has planned that layout: the next batch's frames take hj212's fast path at once
+    seg = raw[6:-6]
+    assert layouts.frame(raw, seg, raw[-6:-2].decode()) == hj212.decode_frame(raw)
+
+
 def test_registry_cache_is_bounded() -> None:
     from monitoring.ingest.registry_cache import RegistryCache
 

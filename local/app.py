@@ -27,12 +27,12 @@ from local.config import LocalSettings
 from local.ports import RegistryDirectory, StoreCommandQueue, StoreEventSink
 from local.queue import FrameQueue, QueueSink
 from local.workers import (
-    CONTEXT,
     DB_FILE,
     DRAIN_TIMEOUT_S,
     ESCALATE_JOB,
     EVALUATE_JOB,
     QUEUE_FILE,
+    WakeUps,
     Worker,
     configure_handlers,
     decode_main,
@@ -67,11 +67,10 @@ class Platform:
         self.clock = configure_handlers(s)  # creates the timeline the workers then read
         self.store = _wiring.get_store()
         self.queue = FrameQueue(self.data_dir / QUEUE_FILE)
-        wake = CONTEXT.Event()  # set by the queue's writer after each commit; every decode worker waits on it
         self.decode_workers = [
-            Worker(f"decode-{i}", decode_main, s, wake=wake, extra=(i, s.decode_workers))
-            for i in range(s.decode_workers)
+            Worker(f"decode-{i}", decode_main, s, extra=(i, s.decode_workers)) for i in range(s.decode_workers)
         ]
+        wake = WakeUps(self.decode_workers)  # called by the queue's writer after each commit; never waits
         self.rules_worker = Worker("rules", rules_main, s)
         self.workers = [*self.decode_workers, self.rules_worker]
         cli = {k: v for k, v in self.ingest_table.items()}
@@ -109,7 +108,7 @@ class Platform:
             "queue": self.queue.counters() | {"depth": self.queue.depth()},
             "decoded": sum(int(w.status.get("processed", 0)) for w in self.decode_workers),
             "workers": {
-                w.name: {"pid": w.pid, "alive": w.alive(), "restarts": w.restarts}
+                w.name: {"pid": w.pid, "alive": w.alive(), "restarts": w.restarts, "hangs": w.hangs}
                 | {k: v for k, v in w.status.items() if k != "jobs"}
                 for w in self.workers
             },

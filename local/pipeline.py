@@ -143,6 +143,9 @@ class DecodeLoop:
         self.failures = 0
         return len(batch)
 
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def busy_seconds(self) -> float:
         """How long the batch in hand has been running (0 between batches)."""
         since = self._busy_since

@@ -176,8 +176,12 @@ def decode_main(
         if time.monotonic() >= next_status:
             _send(conn, status())
             next_status = time.monotonic() + settings.status_every_s
-    loop.stop(DRAIN_TIMEOUT_S)
-    _send(conn, status())
+    drain_until = time.monotonic() + DRAIN_TIMEOUT_S
+    while True:  # drain, still reporting: a worker busy draining is not a hung one
+        loop.stop(min(settings.status_every_s, max(0.0, drain_until - time.monotonic())))
+        _send(conn, status())
+        if not loop.running() or time.monotonic() >= drain_until:
+            break
     queue.close()
     from functions import _wiring
 
@@ -260,6 +264,7 @@ class Worker:
     the listener's event loop calls `wake` after each commit and `poll` on its status ticks."""
 
     RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+    STARTUP_S = 60.0  # silence allowed before a new process's first status (imports on a loaded machine)
 
     def __init__(self, name: str, target: WorkerMain, settings: LocalSettings, *, extra: tuple[Any, ...] = ()) -> None:
         self.name, self.target, self.settings, self.extra = name, target, settings, extra
@@ -274,6 +279,7 @@ class Worker:
         self._reader: threading.Thread | None = None
         self._heard = 0.0  # monotonic time of its last status (or of its start)
         self._busy = 0.0  # seconds its current unit of work had run at that status
+        self._reporting = False  # the current process has sent a status
         self._stopping = False
         self._next_start = 0.0
 
@@ -295,7 +301,7 @@ class Worker:
         if old is not None:
             old.close()
         self._status_conn = receive
-        self._heard, self._busy = time.monotonic(), 0.0
+        self._heard, self._busy, self._reporting = time.monotonic(), 0.0, False
         self._reader = threading.Thread(
             target=self._read_status, args=(receive,), name=f"status-{self.name}", daemon=True
         )
@@ -311,7 +317,7 @@ class Worker:
                 return
             if conn is self._status_conn:
                 self.status, self._heard = status, time.monotonic()
-                self._busy = float(status.get("busy_s") or 0.0)
+                self._busy, self._reporting = float(status.get("busy_s") or 0.0), True
 
     def wake(self) -> None:
         """Tell the worker there is work: one byte, never waiting. A full pipe means it has wake-ups pending; a
@@ -335,18 +341,22 @@ class Worker:
         silent = time.monotonic() - self._heard
         return silent + self._busy
 
+    def hung(self) -> bool:
+        limit = self.settings.hang_after_s
+        return self.hung_for() >= (limit if self._reporting else max(limit, self.STARTUP_S))
+
     def poll(self) -> None:
         """Kill the worker if it hung; restart it (with back-off) if it died on its own or was killed."""
         if self._proc is None or self._stopping:
             return
         if self._proc.is_alive():
-            hung = self.hung_for()
-            if hung < self.settings.hang_after_s:
+            if not self.hung():
                 return
             self.hangs += 1
+            hung = round(self.hung_for(), 1)
             log.error(
                 "worker hung; killing it",
-                extra={"fields": {"worker": self.name, "pid": self._proc.pid, "no_progress_s": round(hung, 1)}},
+                extra={"fields": {"worker": self.name, "pid": self._proc.pid, "no_progress_s": hung}},
             )
             self._proc.kill()  # SIGKILL works on a stopped process too; the next poll restarts it, with back-off
             return
@@ -375,7 +385,7 @@ class Worker:
         deadline = time.monotonic() + timeout
         while self._proc.is_alive() and time.monotonic() < deadline:
             self._proc.join(0.2)
-            if self.hung_for() >= self.settings.hang_after_s:
+            if self.hung():
                 break
         if self._proc.is_alive():
             log.error("worker did not stop in time; killing it", extra={"fields": {"worker": self.name}})

@@ -67,6 +67,11 @@ def _workers_up(st: dict[str, Any]) -> bool:
     }
 
 
+def _warm(st: dict[str, Any] | None) -> bool:
+    """Every worker is up, and the decode workers have reported (they are past their imports and working)."""
+    return bool(st and _workers_up(st) and all("processed" in st["workers"][f"decode-{i}"] for i in (0, 1)))
+
+
 def test_a_worker_that_dies_is_restarted_and_the_platform_stops_cleanly(tmp_path: Path) -> None:
     # Given a running platform with its decode and rules workers
     proc = _start(tmp_path)
@@ -172,7 +177,7 @@ def test_killing_a_decode_worker_or_the_rules_worker_under_load_keeps_acknowledg
 ) -> None:
     # Given a platform under load, warmed up
     run = fleet()
-    run.wait_for(lambda st: bool(st and _workers_up(st)), 30, "workers up")
+    run.wait_for(_warm, 60, "workers warmed up")
     # When a decode worker is killed with SIGKILL
     old = _pid(run, "decode-1")
     # Then acknowledgements keep coming at the usual latency
@@ -192,7 +197,7 @@ def test_stopping_a_decode_worker_long_enough_to_look_like_an_outage_raises_no_o
 ) -> None:
     # Given a platform under load at x120, warmed up, that restarts a silent worker only after 60 s
     run = fleet(accel=120.0, platform=["--hang-after-s", "60"])
-    run.wait_for(lambda st: bool(st and _workers_up(st)), 30, "workers up")
+    run.wait_for(_warm, 60, "workers warmed up")
     pids = {name: _pid(run, name) for name in ("decode-0", "decode-1", "rules")}
     # When a decode worker is stopped (SIGSTOP) for 20 s, 40 platform minutes: longer than a terminal may be
     # silent (3 intervals + 30 min) before the rule calls it offline, then continued
@@ -213,8 +218,9 @@ def test_a_hung_worker_is_killed_and_restarted_and_sigterm_does_not_wait_for_a_s
 ) -> None:
     # Given a platform under load that restarts a worker showing no progress for 4 s
     run = fleet(platform=["--hang-after-s", "4"])
-    run.wait_for(lambda st: bool(st and _workers_up(st)), 30, "workers up")
+    run.wait_for(_warm, 60, "workers warmed up")
     old = _pid(run, "decode-1")
+    time.sleep(3)
     # When a decode worker is stopped and left stopped
     os.kill(old, signal.SIGSTOP)
     # Then it is killed and a new one started, and the status says why

@@ -192,9 +192,7 @@ class Platform:
         reporter.cancel()
         await asyncio.to_thread(self.rules_worker.stop, 30.0)
         await asyncio.gather(*(asyncio.to_thread(w.stop, DRAIN_TIMEOUT_S + 10.0) for w in self.decode_workers))
-        for worker in self.workers:
-            worker.poll()  # their last status
-        self._write_status()
+        self._write_status()  # with the workers' last status (Worker.stop waited for it)
         self.queue.close()
         self.store.close()
         log.info(

@@ -123,13 +123,14 @@ class Scheduler:
             next_tick += job.period
 
     async def _complete_until(self, job: Job) -> datetime | None:
-        """The job's complete_until, off the loop; if it cannot be read, hold (now): unknown data is not silence."""
+        """The job's complete_until, off the loop; if it cannot be read, hold: unknown data is not silence."""
         assert job.complete_until is not None
         try:
             return await asyncio.get_running_loop().run_in_executor(self._executor, job.complete_until)
         except Exception as exc:
-            fields = {"job": job.name, "error": repr(exc)}
-            log.error("cannot tell how far decode got; holding", extra={"fields": fields})
+            if job.held_since is None:  # once per hold, not on every look
+                fields = {"job": job.name, "error": repr(exc)}
+                log.error("cannot tell how far decode got; holding", extra={"fields": fields})
             return datetime.min.replace(tzinfo=UTC)
 
     async def fire(self, job: Job, tick: datetime) -> None:

@@ -241,6 +241,7 @@ def jobs_status(jobs: list[Any]) -> dict[str, dict[str, Any]]:
             "last_tick": j.last_tick.isoformat() if j.last_tick else None,
             "last_result": _plain(j.last_result),
             "held": j.held,  # ticks that waited for decode to catch up
+            "held_s": round(time.monotonic() - j.held_since, 1) if j.held_since is not None else 0.0,
         }
         for j in jobs
     }

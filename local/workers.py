@@ -316,6 +316,10 @@ class Worker:
             except (EOFError, OSError):  # the worker exited
                 conn.close()
                 return
+            except Exception as exc:  # a garbled message: stop listening; its silence then reads as a hang
+                log.error("worker status unreadable", extra={"fields": {"worker": self.name, "error": repr(exc)}})
+                conn.close()
+                return
             if conn is self._status_conn:
                 self.status, self._heard = status, time.monotonic()
                 self._busy, self._reporting = float(status.get("busy_s") or 0.0), True

@@ -46,6 +46,7 @@ STATUS_FILE = "status.json"
 # Override with the config file's [iot_ingest] table or IOT_INGEST_CONN_RATE / IOT_INGEST_CONN_BURST.
 LISTENER_DEFAULTS = {"conn_rate": 500.0, "conn_burst": 5000}
 JOB_NAMES = (EVALUATE_JOB, ESCALATE_JOB)
+RULE_TICK_ALLOWANCE = 10.0  # a rule tick may run 10 × hang_after_s (a catch-up after hours down) before it is a hang
 NO_RUNS = {"runs": 0, "skipped": 0, "errors": 0, "last_seconds": 0.0, "last_tick": None, "last_result": None}
 
 
@@ -71,7 +72,7 @@ class Platform:
             Worker(f"decode-{i}", decode_main, s, extra=(i, s.decode_workers)) for i in range(s.decode_workers)
         ]
         wake = WakeUps(self.decode_workers)  # called by the queue's writer after each commit; never waits
-        self.rules_worker = Worker("rules", rules_main, s)
+        self.rules_worker = Worker("rules", rules_main, s, unit_allowance=RULE_TICK_ALLOWANCE)
         self.workers = [*self.decode_workers, self.rules_worker]
         cli = {k: v for k, v in self.ingest_table.items()}
         cli.update(host=s.host, port=s.port, health_port=s.health_port, log_level=s.log_level)

@@ -267,8 +267,19 @@ class Worker:
     RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
     STARTUP_S = 60.0  # silence allowed before a new process's first status (imports on a loaded machine)
 
-    def __init__(self, name: str, target: WorkerMain, settings: LocalSettings, *, extra: tuple[Any, ...] = ()) -> None:
+    def __init__(
+        self,
+        name: str,
+        target: WorkerMain,
+        settings: LocalSettings,
+        *,
+        extra: tuple[Any, ...] = (),
+        unit_allowance: float = 1.0,
+    ) -> None:
         self.name, self.target, self.settings, self.extra = name, target, settings, extra
+        # One unit of work may run unit_allowance × hang_after_s: a decode batch is bounded (1), a rule tick that
+        # catches up hours of data after an outage legitimately takes long (more).
+        self.unit_allowance = unit_allowance
         self._ctx = CONTEXT
         self.status: dict[str, Any] = {}
         self.restarts = 0
@@ -340,15 +351,13 @@ class Worker:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.is_alive()
 
-    def hung_for(self) -> float:
-        """How long the worker has shown no progress: silence since its last status, or its current unit of work
-        (a decode batch, a rule tick) running; 0 when it is making progress."""
-        silent = time.monotonic() - self._heard
-        return silent + self._busy
-
     def hung(self) -> bool:
-        limit = self.settings.hang_after_s
-        return self.hung_for() >= (limit if self._reporting else max(limit, self.STARTUP_S))
+        """No progress: silent for hang_after_s (a new process: for STARTUP_S at least), or one unit of work (a
+        decode batch, a rule tick) running for unit_allowance × hang_after_s."""
+        silent, limit = time.monotonic() - self._heard, self.settings.hang_after_s
+        if silent >= (limit if self._reporting else max(limit, self.STARTUP_S)):
+            return True
+        return silent + self._busy >= limit * self.unit_allowance
 
     def poll(self) -> None:
         """Kill the worker if it hung; restart it (with back-off) if it died on its own or was killed."""
@@ -358,11 +367,9 @@ class Worker:
             if not self.hung():
                 return
             self.hangs += 1
-            hung = round(self.hung_for(), 1)
-            log.error(
-                "worker hung; killing it",
-                extra={"fields": {"worker": self.name, "pid": self._proc.pid, "no_progress_s": hung}},
-            )
+            silent = round(time.monotonic() - self._heard, 1)
+            fields = {"worker": self.name, "pid": self._proc.pid, "silent_s": silent, "busy_s": round(self._busy, 1)}
+            log.error("worker hung; killing it", extra={"fields": fields})
             self._proc.kill()  # SIGKILL works on a stopped process too; the next poll restarts it, with back-off
             return
         now = time.monotonic()

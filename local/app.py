@@ -27,12 +27,12 @@ from local.config import LocalSettings
 from local.ports import RegistryDirectory, StoreCommandQueue, StoreEventSink
 from local.queue import FrameQueue, QueueSink
 from local.workers import (
-    CONTEXT,
     DB_FILE,
     DRAIN_TIMEOUT_S,
     ESCALATE_JOB,
     EVALUATE_JOB,
     QUEUE_FILE,
+    WakeUps,
     Worker,
     configure_handlers,
     decode_main,
@@ -46,6 +46,7 @@ STATUS_FILE = "status.json"
 # Override with the config file's [iot_ingest] table or IOT_INGEST_CONN_RATE / IOT_INGEST_CONN_BURST.
 LISTENER_DEFAULTS = {"conn_rate": 500.0, "conn_burst": 5000}
 JOB_NAMES = (EVALUATE_JOB, ESCALATE_JOB)
+RULE_TICK_ALLOWANCE = 10.0  # a rule tick may run 10 × hang_after_s (a catch-up after hours down) before it is a hang
 NO_RUNS = {"runs": 0, "skipped": 0, "errors": 0, "last_seconds": 0.0, "last_tick": None, "last_result": None}
 
 
@@ -68,12 +69,11 @@ class Platform:
         self.clock = configure_handlers(s)  # creates the timeline the workers then read
         self.store = _wiring.get_store()
         self.queue = FrameQueue(self.data_dir / QUEUE_FILE)
-        wake = CONTEXT.Event()  # set by the queue's writer after each commit; every decode worker waits on it
         self.decode_workers = [
-            Worker(f"decode-{i}", decode_main, s, wake=wake, extra=(i, s.decode_workers))
-            for i in range(s.decode_workers)
+            Worker(f"decode-{i}", decode_main, s, extra=(i, s.decode_workers)) for i in range(s.decode_workers)
         ]
-        self.rules_worker = Worker("rules", rules_main, s)
+        wake = WakeUps(self.decode_workers)  # called by the queue's writer after each commit; never waits
+        self.rules_worker = Worker("rules", rules_main, s, unit_allowance=RULE_TICK_ALLOWANCE)
         self.workers = [*self.decode_workers, self.rules_worker]
         cli = {k: v for k, v in self.ingest_table.items()}
         cli.update(host=s.host, port=s.port, health_port=s.health_port, log_level=s.log_level)
@@ -112,7 +112,7 @@ class Platform:
             | {"depth": self.queue.depth(), "oldest_s": round(self.queue.oldest_age(), 1), "alarm": self.backlog_alarm},
             "decoded": sum(int(w.status.get("processed", 0)) for w in self.decode_workers),
             "workers": {
-                w.name: {"pid": w.pid, "alive": w.alive(), "restarts": w.restarts}
+                w.name: {"pid": w.pid, "alive": w.alive(), "restarts": w.restarts, "hangs": w.hangs}
                 | {k: v for k, v in w.status.items() if k != "jobs"}
                 for w in self.workers
             },
@@ -217,9 +217,7 @@ class Platform:
         reporter.cancel()
         await asyncio.to_thread(self.rules_worker.stop, 30.0)
         await asyncio.gather(*(asyncio.to_thread(w.stop, DRAIN_TIMEOUT_S + 10.0) for w in self.decode_workers))
-        for worker in self.workers:
-            worker.poll()  # their last status
-        self._write_status()
+        self._write_status()  # with the workers' last status (Worker.stop waited for it)
         self.queue.close()
         self.store.close()
         log.info(

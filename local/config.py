@@ -53,6 +53,9 @@ class LocalSettings:
     evaluate_after_s: float = _opt(
         0.0, "wall seconds after start before the first evaluation (lets a fleet that starts with the platform connect)"
     )
+    hang_after_s: float = _opt(
+        30.0, "restart a worker showing no progress this long (wall s: silent, or stuck in one batch or tick)"
+    )
     status_every_s: float = _opt(2.0, "how often DATA_DIR/status.json is rewritten (wall seconds)")
     log_every_s: float = _opt(30.0, "how often a progress line is logged (wall seconds)")
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
@@ -103,6 +106,8 @@ def _validate(s: LocalSettings) -> None:
         raise ConfigError(f"backlog_alarm_s: must be positive, got {s.backlog_alarm_s}")
     if s.evaluate_every_s < 1 or s.escalate_every_s < 1 or s.status_every_s <= 0 or s.log_every_s <= 0:
         raise ConfigError("periods must be positive")
+    if not s.status_every_s * 2 < s.hang_after_s <= 3600:
+        raise ConfigError(f"hang_after_s: must exceed twice status_every_s and be at most 3600, got {s.hang_after_s}")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"log_level: expected DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
     if s.sim_start:

@@ -1,12 +1,15 @@
 """A simulated fleet against the local platform, both as subprocesses on 127.0.0.1: for tests and benchmarks.
 
 `Run` prepares a data directory (manifest, registry import), starts the simulator and, anchored to its clock, the
-platform; it can kill -9 and restart the platform, wait for platform time, and stop everything.
+platform; it can kill -9 and restart the platform, wait for platform time, and stop everything. The functions
+below read what a fault drill judges: the simulator's acknowledgement log (when each 9014 came and how long it
+took), which acknowledged packets are archived, the dead letters, and the alarms raised.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import socket
@@ -18,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from local.demo import CSV, anchor_clock
+from local.workers import DB_FILE, QUEUE_FILE
 
 
 def free_port() -> int:
@@ -42,6 +46,7 @@ class Run:
         realtime: bool = False,
         ack_log: bool = False,
         extra_sim: list[str] | None = None,
+        extra_platform: list[str] | None = None,
     ) -> None:
         self.data = data_dir
         self.accel = accel
@@ -55,6 +60,7 @@ class Run:
         self.realtime = realtime
         self.ack_log = self.data / "acks.jsonl" if ack_log else None
         self.extra_sim = extra_sim or []
+        self.extra_platform = extra_platform or []  # `python -m local run` options, e.g. ["--hang-after-s", "5"]
         self.sim: subprocess.Popen[bytes] | None = None
         self.platform: subprocess.Popen[bytes] | None = None
         self.manifest: dict[str, Any] = {}
@@ -85,7 +91,7 @@ class Run:
 
     def start_platform(self) -> None:
         cmd = [sys.executable, "-m", "local", "run", "--data-dir", str(self.data), "--port", str(self.port),
-               "--accel", str(self.accel), "--status-every-s", "0.5"]  # fmt: skip
+               "--accel", str(self.accel), "--status-every-s", "0.5", *self.extra_platform]  # fmt: skip
         log = open(self.data / "platform.log", "ab")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         self.platform = proc
@@ -157,3 +163,64 @@ class Run:
                 self.platform.wait(40)
             except subprocess.TimeoutExpired:
                 self.platform.kill()
+
+
+def p99(values: list[float]) -> float:
+    """The 99th percentile (nearest rank); 0 for no values."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, math.ceil(0.99 * len(ordered)) - 1)]
+
+
+def read_acks(path: Path) -> list[dict[str, Any]]:
+    """The simulator's acknowledgement log (`--ack-log`): one dict per acknowledged packet."""
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    return [json.loads(line) for line in lines if line.endswith("}")]  # the last line may be half written
+
+
+def ack_window(acks: list[dict[str, Any]], start: float, end: float) -> tuple[int, float]:
+    """(packets acknowledged, p99 seconds from first send to 9014) for 9014s that came in [start, end) wall time."""
+    took = [float(a["ack_s"]) for a in acks if start <= a["t"] < end]
+    return len(took), p99(took)
+
+
+def unarchived(data_dir: Path, acks: list[dict[str, Any]]) -> list[tuple[str, str, str, int | None]]:
+    """Acknowledged packets (MN, CN, DataTime, PNO) that are not in the raw-frame archive: lost."""
+    from hj212 import decode_frame
+    from monitoring.storage.sqlite import open_store
+
+    store = open_store(data_dir / DB_FILE)
+    try:
+        archived: set[tuple[str, str, str, int | None]] = set()
+        for mn in {a["mn"] for a in acks}:
+            for f in store.archive.chain(mn, limit=100_000):
+                frame = decode_frame(f.frame.raw)
+                archived.add((mn, frame.cn or "", frame.cp.scalars.get("DataTime", ""), frame.pno))
+    finally:
+        store.close()
+    acked = {(a["mn"], a["cn"], a["data_time"], a["pno"]) for a in acks}
+    return sorted(acked - archived)
+
+
+def dead_letters(data_dir: Path) -> int:
+    from local.queue import FrameQueue
+
+    queue = FrameQueue(data_dir / QUEUE_FILE)
+    try:
+        return queue.counters()["dead"]
+    finally:
+        queue.close()
+
+
+def alarm_rules(data_dir: Path) -> list[str]:
+    """The rule of every alarm ever raised (open, closed or retracted), as `python -m local alarms` lists them."""
+    out = subprocess.run(
+        [sys.executable, "-m", "local", "alarms", "--data-dir", str(data_dir), "--all", "--json", "--limit", "100000"],
+        check=True,
+        capture_output=True,
+    ).stdout
+    return [str(row["rule"]) for row in json.loads(out)]

@@ -101,6 +101,7 @@ class DecodeLoop:
         self.failures = 0
         self.last_error = ""
         self.drain_on_stop = True
+        self._busy_since: float | None = None  # monotonic start of the batch in hand (the supervisor's hang check)
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="decode-loop", daemon=True)
@@ -147,14 +148,24 @@ class DecodeLoop:
         self.failures = 0
         return len(batch)
 
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def busy_seconds(self) -> float:
+        """How long the batch in hand has been running (0 between batches)."""
+        since = self._busy_since
+        return round(time.monotonic() - since, 3) if since is not None else 0.0
+
     def _run(self) -> None:
         while True:
+            self._busy_since = time.monotonic()
             try:
                 taken = self.run_once()
             except Exception as exc:  # the queue itself failed (disk): log, wait, try again
                 log.exception("decode loop error", extra={"fields": {"error": repr(exc)}})
                 taken = 0
                 time.sleep(1.0)
+            self._busy_since = None
             if taken and not (self._stop.is_set() and self.failures):
                 continue
             if self._stop.is_set():

@@ -22,6 +22,7 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -55,12 +56,19 @@ def _count(conn: sqlite3.Connection, name: str, n: int) -> None:
 
 
 class Wake(Protocol):
-    """What the sink sets after a commit and the decode loop waits on: a threading.Event, or a multiprocessing
-    one when decode runs in another process."""
+    """What the decode loop waits on: a threading.Event of its own process (in a worker process, set when the
+    parent's wake-up byte arrives on its control pipe)."""
 
     def set(self) -> None: ...
     def clear(self) -> None: ...
     def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class Nudge(Protocol):
+    """What the sink calls after each commit to wake the decode loop: it must return at once, whatever the
+    decode workers are doing (local.workers.WakeUps writes a byte to each one's pipe, never waiting)."""
+
+    def set(self) -> None: ...
 
 
 def shard_of(mn: str, shards: int) -> int:
@@ -245,6 +253,15 @@ class FrameQueue:
             return 0.0
         return max(0.0, (time.time() if now is None else now) - float(row[0]))
 
+    def oldest_received_at(self) -> datetime | None:
+        """When the oldest frame still queued was received (listener time; None if the queue is empty): every frame
+        received before it has been decoded or dead-lettered."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT json_extract(record, '$.received_at') FROM frames ORDER BY id LIMIT 1"
+            ).fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
     def depth(self) -> int:
         """Records queued: from the counters kept in the same transactions as the rows, in one snapshot (a
         count(*) over a deep backlog cost the listener ~7 % of its time at two status writes a second)."""
@@ -288,7 +305,7 @@ class QueueDeadLetters:
 class QueueSink:
     """The listener's FrameSink over the FrameQueue: put() returns only after the commit."""
 
-    def __init__(self, queue: FrameQueue, wake: Wake | None = None) -> None:
+    def __init__(self, queue: FrameQueue, wake: Nudge | None = None) -> None:
         self.queue = queue
         self.wake = wake
         # Its own thread: a commit must never wait behind registry lookups or event writes.

@@ -3,7 +3,10 @@
 The handlers are the Lambda ones (`functions.every_minute_evaluate_rules`, `functions.every_five_minutes_escalate`),
 called in a worker thread with a Scheduled Event whose `time` is the boundary, exactly as EventBridge sends it.
 A tick that overruns its period is not queued up: the next call is for the latest boundary that has passed, and
-the engine's watermark catches up the skipped minutes (docs/rules.md §3).
+the engine's watermark catches up the skipped minutes (docs/rules.md §3). A job with `complete_until` (rule
+evaluation: the arrival time of the oldest frame not yet decoded) is held while its data is incomplete: tick T
+fires only once everything received before T has been decoded, so a decode stall delays evaluation instead of
+reading as silent terminals.
 """
 
 from __future__ import annotations
@@ -58,16 +61,28 @@ class Job:
     last_seconds: float = 0.0
     last_result: Any = None
     errors: int = 0
+    # Data time up to which the job's input is complete (None: all of it); ticks after it wait.
+    complete_until: Callable[[], datetime | None] | None = None
+    held: int = 0  # ticks that had to wait for complete_until
+    held_since: float | None = None  # monotonic start of the current wait
+    running_since: float | None = None  # monotonic start of the handler call in progress
 
 
 class Scheduler:
     """Runs each job on its boundaries of `clock` (accelerated or not) until cancelled."""
 
     def __init__(
-        self, clock: PlatformClock, jobs: list[Job], *, delay: timedelta = timedelta(seconds=1), after_s: float = 0.0
+        self,
+        clock: PlatformClock,
+        jobs: list[Job],
+        *,
+        delay: timedelta = timedelta(seconds=1),
+        after_s: float = 0.0,
+        hold_poll_s: float = 0.1,
     ) -> None:
         self.clock = clock
         self.after_s = after_s
+        self.hold_poll_s = hold_poll_s  # wall seconds between looks at complete_until while a tick is held
         self.jobs = jobs
         self.delay = delay  # EventBridge fires a little after the boundary; so do we (platform time)
         self._tasks: list[asyncio.Task[None]] = []
@@ -91,25 +106,48 @@ class Scheduler:
         while True:
             await asyncio.sleep(self.clock.wall_delay(next_tick + self.delay))
             latest = boundary_at_or_before(self.clock.now() - self.delay, job.period)
+            if job.complete_until is not None:
+                ready = await self._complete_until(job)
+                if ready is not None:
+                    latest = min(latest, boundary_at_or_before(ready, job.period))
+                if ready is not None and latest < next_tick:  # frames received before the tick are undecoded
+                    if job.held_since is None:
+                        job.held, job.held_since = job.held + 1, time.monotonic()
+                    await asyncio.sleep(self.hold_poll_s)
+                    continue
+                job.held_since = None
             if latest > next_tick:  # overran: evaluate the newest boundary, the watermark covers the rest
                 job.skipped += int((latest - next_tick) / job.period)
                 next_tick = latest
             await self.fire(job, next_tick)
             next_tick += job.period
 
+    async def _complete_until(self, job: Job) -> datetime | None:
+        """The job's complete_until, off the loop; if it cannot be read, hold: unknown data is not silence."""
+        assert job.complete_until is not None
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._executor, job.complete_until)
+        except Exception as exc:
+            if job.held_since is None:  # once per hold, not on every look
+                fields = {"job": job.name, "error": repr(exc)}
+                log.error("cannot tell how far decode got; holding", extra={"fields": fields})
+            return datetime.min.replace(tzinfo=UTC)
+
     async def fire(self, job: Job, tick: datetime) -> None:
-        started = time.monotonic()
+        started = job.running_since = time.monotonic()
         try:
             loop = asyncio.get_running_loop()
             event = scheduled_event(tick, job.name)
             result = await loop.run_in_executor(self._executor, job.handler, event, LambdaContextStub())
         except Exception as exc:  # a failed tick is retried by the next one (the watermark stays put)
+            job.running_since = None
             job.errors += 1
             log.error(
                 "scheduled handler failed",
                 extra={"fields": {"job": job.name, "tick": tick.isoformat(), "error": repr(exc)}},
             )
             return
+        job.running_since = None
         job.runs += 1
         job.last_tick = tick
         job.last_seconds = time.monotonic() - started

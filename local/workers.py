@@ -7,11 +7,16 @@ the decode worker calls `functions.on_frame_batch.handler` with Kinesis-shaped e
 scheduled handlers with EventBridge events, as in AWS.
 
 Lifetime: the parent (`local.app.Platform`) starts the workers after the clock file exists, so all processes share
-one timeline. A worker stops when the parent sets its stop event (the decode worker drains the queue first, bounded)
-and dies with the parent if the parent is killed (Linux parent-death signal, plus a watch on the parent pid), so a
-`kill -9` of the platform leaves no orphan writing to the data directory. Workers ignore SIGINT: Ctrl-C reaches the
-whole terminal's process group, and the parent decides the order of shutdown. Each worker sends its status (a
-small dict) to the parent over a pipe every `status_every_s`.
+one timeline. Nothing the parent does towards a worker can wait on it: each worker has a control pipe whose write
+end the parent holds non-blocking; a byte is a wake-up (new frames committed), end of file is the order to stop
+(the decode worker drains the queue first, bounded). A shared `multiprocessing.Event` is not used: its `set()`
+waits for every sleeping waiter, so one killed or stopped worker froze the listener's acknowledgements. Workers die
+with the parent if the parent is killed (Linux parent-death signal, plus a watch on the parent pid), so a `kill -9`
+of the platform leaves no orphan writing to the data directory. Workers ignore SIGINT: Ctrl-C reaches the whole
+terminal's process group, and the parent decides the order of shutdown. Each worker sends its status (a small
+dict) to the parent over a second pipe every `status_every_s`; a thread of the parent reads it, so a worker
+stopped halfway through a message cannot stall the parent either. A worker that says nothing for `hang_after_s`,
+or whose current unit of work (a decode batch, a rule tick) has run that long, is killed and restarted.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import ctypes
 import logging
 import multiprocessing as mp
 import os
+import select
 import signal
 import sys
 import threading
@@ -29,7 +35,6 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from multiprocessing.connection import Connection
-from multiprocessing.synchronize import Event as MpEvent
 from typing import Any
 
 from local.config import LocalSettings
@@ -42,7 +47,7 @@ PR_SET_PDEATHSIG = 1
 DRAIN_TIMEOUT_S = 30.0
 CONTEXT = mp.get_context("spawn")  # the parent runs threads and an event loop: never fork it
 
-WorkerMain = Callable[..., None]  # (settings, stop, wake, conn, parent_pid, *extra)
+WorkerMain = Callable[..., None]  # (settings, control, status_conn, parent_pid, *extra)
 
 
 def configure_handlers(settings: LocalSettings) -> Any:
@@ -95,6 +100,32 @@ def _enter(settings: LocalSettings, parent_pid: int, name: str) -> None:
     log.info("worker started", extra={"fields": {"worker": name, "pid": os.getpid()}})
 
 
+class Control:
+    """A worker's end of its control pipe: a byte is a wake-up, end of file the order to stop (the parent closed its
+    end; also when the parent died)."""
+
+    def __init__(self, conn: Connection) -> None:
+        self._conn = conn  # kept open for the process's lifetime; only its descriptor is read
+        self.fd = conn.fileno()
+        os.set_blocking(self.fd, False)
+        self.stopped = False
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` for a wake-up or the stop order; True if either came."""
+        if self.stopped:
+            return True
+        ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
+        if not ready:
+            return False
+        try:
+            data = os.read(self.fd, 65536)  # every pending wake-up at once
+        except BlockingIOError:
+            return False
+        if not data:
+            self.stopped = True
+        return True
+
+
 def _send(conn: Connection, status: dict[str, Any]) -> None:
     with contextlib.suppress(OSError, ValueError):  # the parent is gone or stopping: nothing to tell
         conn.send(status)
@@ -102,8 +133,7 @@ def _send(conn: Connection, status: dict[str, Any]) -> None:
 
 def decode_main(
     settings: LocalSettings,
-    stop: MpEvent,
-    wake: MpEvent,
+    control_conn: Connection,
     conn: Connection,
     parent_pid: int,
     shard: int = 0,
@@ -112,6 +142,7 @@ def decode_main(
     """Process entry: drain the frame queue (this worker's shard of terminals) through the on_frame_batch handler
     until stopped."""
     _enter(settings, parent_pid, f"decode-{shard}")
+    control = Control(control_conn)
     configure_handlers(settings)
     from functions import _wiring, on_frame_batch
     from local.pipeline import DecodeLoop
@@ -124,7 +155,6 @@ def decode_main(
         on_frame_batch.handler,
         batch_size=settings.batch_size,
         max_attempts=settings.max_attempts,
-        wake=wake,
         shard=shard,
         shards=shards,
     )
@@ -137,12 +167,22 @@ def decode_main(
             "batches": loop.batches,
             "failures": loop.failures,
             "last_error": loop.last_error,
+            "busy_s": loop.busy_seconds(),
         }
 
-    while not stop.wait(settings.status_every_s):
+    next_status = 0.0
+    while not control.stopped:
+        if control.wait(next_status - time.monotonic()) and not control.stopped:
+            loop.wake.set()  # relayed to the decode thread, inside this process
+        if time.monotonic() >= next_status:
+            _send(conn, status())
+            next_status = time.monotonic() + settings.status_every_s
+    drain_until = time.monotonic() + DRAIN_TIMEOUT_S
+    while True:  # drain, still reporting: a worker busy draining is not a hung one
+        loop.stop(min(settings.status_every_s, max(0.0, drain_until - time.monotonic())))
         _send(conn, status())
-    loop.stop(DRAIN_TIMEOUT_S)
-    _send(conn, status())
+        if not loop.running() or time.monotonic() >= drain_until:
+            break
     queue.close()
     from functions import _wiring
 
@@ -150,27 +190,44 @@ def decode_main(
     log.info("worker stopped", extra={"fields": {"worker": f"decode-{shard}", "decoded": loop.processed}})
 
 
-def rules_main(settings: LocalSettings, stop: MpEvent, wake: MpEvent, conn: Connection, parent_pid: int) -> None:
-    """Process entry: call the rule handlers on platform-time boundaries until stopped."""
+def rules_main(settings: LocalSettings, control_conn: Connection, conn: Connection, parent_pid: int) -> None:
+    """Process entry: call the rule handlers on platform-time boundaries until stopped.
+
+    Evaluation waits for decode: a tick is evaluated only once every frame received before it has been decoded
+    (the queue's oldest frame arrived at or after the tick). Otherwise a decode stall would look like silent
+    terminals and raise `terminal_offline` on data that is acknowledged and waiting in the queue."""
     _enter(settings, parent_pid, "rules")
+    control = Control(control_conn)
     clock = configure_handlers(settings)
     from functions import every_five_minutes_escalate, every_minute_evaluate_rules
+    from local.queue import FrameQueue
     from local.scheduler import Job, Scheduler
 
-    evaluate = Job(EVALUATE_JOB, timedelta(seconds=settings.evaluate_every_s), every_minute_evaluate_rules.handler)
+    queue = FrameQueue(settings.path / QUEUE_FILE)
+    evaluate = Job(
+        EVALUATE_JOB,
+        timedelta(seconds=settings.evaluate_every_s),
+        every_minute_evaluate_rules.handler,
+        complete_until=queue.oldest_received_at,
+    )
     escalate = Job(ESCALATE_JOB, timedelta(seconds=settings.escalate_every_s), every_five_minutes_escalate.handler)
     jobs = [evaluate, escalate]
+
+    def status() -> dict[str, Any]:
+        busy = [time.monotonic() - j.running_since for j in jobs if j.running_since is not None]
+        return {"pid": os.getpid(), "busy_s": round(max(busy, default=0.0), 3), "jobs": jobs_status(jobs)}
 
     async def main() -> None:
         scheduler = Scheduler(clock, jobs, after_s=settings.evaluate_after_s)
         scheduler.start()
-        while not stop.is_set():
-            _send(conn, {"pid": os.getpid(), "jobs": jobs_status(jobs)})
+        while not control.wait(0):
+            _send(conn, status())
             await asyncio.sleep(settings.status_every_s)
         await scheduler.stop()
-        _send(conn, {"pid": os.getpid(), "jobs": jobs_status(jobs)})
+        _send(conn, status())
 
     asyncio.run(main())
+    queue.close()
     log.info("worker stopped", extra={"fields": {"worker": "rules", "evaluations": evaluate.runs}})
 
 
@@ -184,6 +241,8 @@ def jobs_status(jobs: list[Any]) -> dict[str, dict[str, Any]]:
             "last_seconds": round(j.last_seconds, 3),
             "last_tick": j.last_tick.isoformat() if j.last_tick else None,
             "last_result": _plain(j.last_result),
+            "held": j.held,  # ticks that waited for decode to catch up
+            "held_s": round(time.monotonic() - j.held_since, 1) if j.held_since is not None else 0.0,
         }
         for j in jobs
     }
@@ -201,9 +260,13 @@ def _plain(value: Any) -> Any:
 
 
 class Worker:
-    """One supervised worker process: started, restarted if it dies, stopped in order."""
+    """One supervised worker process: started, restarted if it dies or hangs, stopped in order.
+
+    Every call here returns at once or within its own timeout whatever the worker does (dies, hangs, is stopped):
+    the listener's event loop calls `wake` after each commit and `poll` on its status ticks."""
 
     RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0)
+    STARTUP_S = 60.0  # silence allowed before a new process's first status (imports on a loaded machine)
 
     def __init__(
         self,
@@ -211,31 +274,76 @@ class Worker:
         target: WorkerMain,
         settings: LocalSettings,
         *,
-        wake: MpEvent | None = None,
         extra: tuple[Any, ...] = (),
+        unit_allowance: float = 1.0,
     ) -> None:
         self.name, self.target, self.settings, self.extra = name, target, settings, extra
+        # One unit of work may run unit_allowance × hang_after_s: a decode batch is bounded (1), a rule tick that
+        # catches up hours of data after an outage legitimately takes long (more).
+        self.unit_allowance = unit_allowance
         self._ctx = CONTEXT
-        self.wake: MpEvent = wake or self._ctx.Event()
         self.status: dict[str, Any] = {}
         self.restarts = 0
+        self.hangs = 0  # times it was killed for saying nothing, or working on one unit, for hang_after_s
         self._proc: Any = None
-        self._stop: MpEvent = self._ctx.Event()
-        self._conn: Connection | None = None
+        self._control: Connection | None = None  # our (write) end of its control pipe; None once stopping
+        self._control_lock = threading.Lock()  # `wake` (loop thread) against `stop` closing the pipe (a thread)
+        self._status_conn: Connection | None = None
+        self._reader: threading.Thread | None = None
+        self._heard = 0.0  # monotonic time of its last status (or of its start)
+        self._busy = 0.0  # seconds its current unit of work had run at that status
+        self._reporting = False  # the current process has sent a status
+        self._stopping = False
         self._next_start = 0.0
 
     def start(self) -> None:
         receive, send = self._ctx.Pipe(duplex=False)
-        self._stop = self._ctx.Event()
+        control_r, control_w = self._ctx.Pipe(duplex=False)
         self._proc = self._ctx.Process(
             target=self.target,
-            args=(self.settings, self._stop, self.wake, send, os.getpid(), *self.extra),
+            args=(self.settings, control_r, send, os.getpid(), *self.extra),
             name=f"gongkuang-{self.name}",
             daemon=False,  # it must be able to finish its drain after the parent asked it to stop
         )
         self._proc.start()
         send.close()
-        self._conn = receive
+        control_r.close()
+        os.set_blocking(control_w.fileno(), False)  # a wake-up never waits for the worker
+        with self._control_lock:
+            old, self._control = self._control, control_w
+        if old is not None:
+            old.close()
+        self._status_conn = receive
+        self._heard, self._busy, self._reporting = time.monotonic(), 0.0, False
+        self._reader = threading.Thread(
+            target=self._read_status, args=(receive,), name=f"status-{self.name}", daemon=True
+        )
+        self._reader.start()
+
+    def _read_status(self, conn: Connection) -> None:
+        """The worker's status messages, in a thread: a worker stopped halfway through one blocks only this."""
+        while True:
+            try:
+                status = conn.recv()
+            except (EOFError, OSError):  # the worker exited
+                conn.close()
+                return
+            except Exception as exc:  # a garbled message: stop listening; its silence then reads as a hang
+                log.error("worker status unreadable", extra={"fields": {"worker": self.name, "error": repr(exc)}})
+                conn.close()
+                return
+            if conn is self._status_conn:
+                self.status, self._heard = status, time.monotonic()
+                self._busy, self._reporting = float(status.get("busy_s") or 0.0), True
+
+    def wake(self) -> None:
+        """Tell the worker there is work: one byte, never waiting. A full pipe means it has wake-ups pending; a
+        dead worker's is broken; either way there is nothing more to do."""
+        with self._control_lock:
+            if self._control is None:
+                return
+            with contextlib.suppress(OSError):
+                os.write(self._control.fileno(), b"\x01")
 
     @property
     def pid(self) -> int | None:
@@ -244,13 +352,26 @@ class Worker:
     def alive(self) -> bool:
         return self._proc is not None and self._proc.is_alive()
 
+    def hung(self) -> bool:
+        """No progress: silent for hang_after_s (a new process: for STARTUP_S at least), or one unit of work (a
+        decode batch, a rule tick) running for unit_allowance × hang_after_s."""
+        silent, limit = time.monotonic() - self._heard, self.settings.hang_after_s
+        if silent >= (limit if self._reporting else max(limit, self.STARTUP_S)):
+            return True
+        return silent + self._busy >= limit * self.unit_allowance
+
     def poll(self) -> None:
-        """Take the latest status; restart the worker (with back-off) if it died on its own."""
-        conn = self._conn
-        with contextlib.suppress(EOFError, OSError):
-            while conn is not None and conn.poll():
-                self.status = conn.recv()
-        if self._proc is None or self._proc.is_alive() or self._stop.is_set():
+        """Kill the worker if it hung; restart it (with back-off) if it died on its own or was killed."""
+        if self._proc is None or self._stopping:
+            return
+        if self._proc.is_alive():
+            if not self.hung():
+                return
+            self.hangs += 1
+            silent = round(time.monotonic() - self._heard, 1)
+            fields = {"worker": self.name, "pid": self._proc.pid, "silent_s": silent, "busy_s": round(self._busy, 1)}
+            log.error("worker hung; killing it", extra={"fields": fields})
+            self._proc.kill()  # SIGKILL works on a stopped process too; the next poll restarts it, with back-off
             return
         now = time.monotonic()
         if not self._next_start:
@@ -265,16 +386,34 @@ class Worker:
             self.start()
 
     def stop(self, timeout: float) -> None:
-        """Ask the worker to finish (the decode worker drains the queue) and wait; kill it past `timeout`."""
+        """Ask the worker to finish (the decode worker drains the queue) and wait; kill it past `timeout`, or as
+        soon as it shows no progress for hang_after_s (a stopped or hung worker cannot hold up the shutdown)."""
+        self._stopping = True
+        with self._control_lock:
+            control, self._control = self._control, None
+        if control is not None:
+            control.close()  # end of file: the order to stop
         if self._proc is None:
             return
-        self._stop.set()
-        self.wake.set()
-        self._proc.join(timeout)
+        deadline = time.monotonic() + timeout
+        while self._proc.is_alive() and time.monotonic() < deadline:
+            self._proc.join(0.2)
+            if self.hung():
+                break
         if self._proc.is_alive():
             log.error("worker did not stop in time; killing it", extra={"fields": {"worker": self.name}})
             self._proc.kill()
             self._proc.join(5)
-        self.poll()
-        if self._conn is not None:
-            self._conn.close()
+        if self._reader is not None:
+            self._reader.join(2.0)  # its last status, already in the pipe
+
+
+class WakeUps:
+    """What the queue's writer calls after each commit: a byte to every decode worker, never waiting."""
+
+    def __init__(self, workers: list[Worker]) -> None:
+        self.workers = workers
+
+    def set(self) -> None:
+        for worker in self.workers:
+            worker.wake()

@@ -7,6 +7,7 @@ The crash test compares these with what the platform stored: every packet a term
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass
 from typing import IO
 
@@ -35,15 +36,19 @@ class Counters:
 
 
 class AckLog:
-    """Appends one JSON line per acknowledged packet."""
+    """Appends one JSON line per acknowledged packet: its key, when the 9014 came (wall `t`, epoch seconds) and
+    how long after the packet's first send (`ack_s`), for drills that watch acknowledgement latency."""
 
     def __init__(self, stream: IO[str] | None) -> None:
         self._stream = stream
         self.enabled = stream is not None
 
-    def write(self, *, mn: str, cn: str, data_time: str, pno: int | None, qn: str, platform: int) -> None:
+    def write(
+        self, *, mn: str, cn: str, data_time: str, pno: int | None, qn: str, platform: int, ack_s: float = 0.0
+    ) -> None:
         if self._stream is not None:
-            line = {"mn": mn, "cn": cn, "data_time": data_time, "pno": pno, "qn": qn, "platform": platform}
+            line = {"mn": mn, "cn": cn, "data_time": data_time, "pno": pno, "qn": qn, "platform": platform,
+                    "t": round(time.time(), 3), "ack_s": round(ack_s, 4)}  # fmt: skip
             self._stream.write(json.dumps(line) + "\n")
 
     def flush(self) -> None:

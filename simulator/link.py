@@ -17,6 +17,7 @@ import heapq
 import itertools
 import logging
 import math
+import time
 import weakref
 
 import hj212
@@ -66,6 +67,7 @@ class Link:
         self._tasks: set[asyncio.Task[None]] = set()  # running history pulls (at most one)
         # One unacknowledged upload at a time on this link, whether from the buffer or a history pull.
         self._in_flight = asyncio.Lock()
+        self.last_ack_s = 0.0  # wall seconds from the last acknowledged packet's first send to its 9014
         term.listeners.append(self.offer)
 
     # -- what goes into this link's buffer ----------------------------------------------------
@@ -140,6 +142,7 @@ class Link:
     async def _send_acked_now(self, out: commands.Outgoing, qn: str) -> bool:
         frame = self._own_frame(out, qn)
         s = self.term.settings
+        first_sent = time.monotonic()
         for attempt in range(1 + s.recount):
             if not self._write(frame):
                 return False
@@ -156,6 +159,7 @@ class Link:
             if answer == "lost":
                 return False  # the connection went away (or we are stopping): resend on the next one
             if answer != "timeout":
+                self.last_ack_s = time.monotonic() - first_sent  # as the terminal sees it: resends included
                 return True
         self.counters.ack_timeouts += 1
         return False
@@ -232,7 +236,13 @@ class Link:
         self.counters.acked += 1
         if self.ack_log.enabled:
             self.ack_log.write(
-                mn=self.term.mn, cn=rec.cn, data_time=rec.data_time, pno=entry.pno, qn=entry.qn, platform=self.index
+                mn=self.term.mn,
+                cn=rec.cn,
+                data_time=rec.data_time,
+                pno=entry.pno,
+                qn=entry.qn,
+                platform=self.index,
+                ack_s=self.last_ack_s,
             )
         return True
 

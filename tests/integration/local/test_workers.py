@@ -1,4 +1,9 @@
-"""The platform's worker processes: supervised, restarted when they die, gone when the platform is killed."""
+"""The platform's worker processes: supervised, restarted when they die or hang, gone when the platform is killed.
+
+The tests under load run a small normal fleet (the simulator, real TCP on 127.0.0.1) against the platform and
+judge what the fleet saw: every packet's 9014 (the simulator's ack log) keeps coming while a worker is killed or
+stopped, nothing acknowledged is lost, and no terminal is reported offline.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from local.harness import Run, ack_window, alarm_rules, dead_letters, read_acks, unarchived
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -60,6 +67,11 @@ def _workers_up(st: dict[str, Any]) -> bool:
     }
 
 
+def _warm(st: dict[str, Any] | None) -> bool:
+    """Every worker is up, and the decode workers have reported (they are past their imports and working)."""
+    return bool(st and _workers_up(st) and all("processed" in st["workers"][f"decode-{i}"] for i in (0, 1)))
+
+
 def test_a_worker_that_dies_is_restarted_and_the_platform_stops_cleanly(tmp_path: Path) -> None:
     # Given a running platform with its decode and rules workers
     proc = _start(tmp_path)
@@ -98,3 +110,130 @@ def test_killing_the_platform_leaves_no_worker_behind(tmp_path: Path) -> None:
     finally:
         if proc.poll() is None:
             proc.kill()
+
+
+@pytest.fixture
+def fleet(tmp_path: Path) -> Iterator[Callable[..., Run]]:
+    """A started platform with a small normal fleet (real-time and minute data); stopped whatever happens."""
+    runs: list[Run] = []
+
+    def start(accel: float = 60.0, limit: int = 4, platform: list[str] | None = None) -> Run:
+        run = Run(tmp_path / "data", limit=limit, mix="normal=1", accel=accel, realtime=True, ack_log=True,
+                  extra_platform=platform)  # fmt: skip
+        runs.append(run)
+        run.prepare()
+        run.start()
+        return run
+
+    yield start
+    for run in runs:
+        run.stop()
+
+
+def _pid(run: Run, worker: str) -> int:
+    st = run.status() or {}
+    return int(st["workers"][worker]["pid"])
+
+
+def _acks_keep_coming(run: Run, fault: Callable[[], None], window: float = 5.0) -> None:
+    """Apply `fault` after a window of normal load; the window from the fault on must see acknowledgements at about
+    the same rate and p99 latency (on a loaded 2-core machine: half the rate, and at most a second or three times
+    the p99 before, whichever is larger). Before the fix a killed or stopped decode worker stopped every 9014."""
+    time.sleep(window)
+    start = time.time()
+    fault()
+    time.sleep(max(0.0, start + window - time.time()) + 0.5)  # the last ack in the window has been logged
+    acks = read_acks(run.data / "acks.jsonl")
+    n_before, p99_before = ack_window(acks, start - window, start)
+    n_during, p99_during = ack_window(acks, start, start + window)
+    assert n_before > 50, n_before  # there was load
+    assert n_during >= n_before / 2, (n_before, n_during)
+    assert p99_during <= max(1.0, 3 * p99_before), (p99_before, p99_during)
+
+
+def _stop_for(pid: int, seconds: float) -> Callable[[], None]:
+    def fault() -> None:
+        os.kill(pid, signal.SIGSTOP)
+        time.sleep(seconds)
+        os.kill(pid, signal.SIGCONT)
+
+    return fault
+
+
+def _nothing_lost_and_no_offline(run: Run) -> None:
+    run.stop_simulator()
+    run.drain(timeout=60)
+    assert run.platform is not None
+    run.platform.send_signal(signal.SIGTERM)
+    assert run.platform.wait(60) == 0
+    acks = read_acks(run.data / "acks.jsonl")
+    assert unarchived(run.data, acks) == []
+    assert dead_letters(run.data) == 0
+    assert "terminal_offline" not in alarm_rules(run.data)
+
+
+def test_killing_a_decode_worker_or_the_rules_worker_under_load_keeps_acknowledgements_flowing(
+    fleet: Callable[..., Run],
+) -> None:
+    # Given a platform under load, warmed up
+    run = fleet()
+    run.wait_for(_warm, 60, "workers warmed up")
+    # When a decode worker is killed with SIGKILL
+    old = _pid(run, "decode-1")
+    # Then acknowledgements keep coming at the usual latency
+    _acks_keep_coming(run, lambda: os.kill(old, signal.SIGKILL))
+    # And the worker comes back
+    run.wait_for(lambda st: bool(st and _workers_up(st) and st["workers"]["decode-1"]["pid"] != old), 30, "restart")
+    # When the rules worker is killed too: the same
+    old = _pid(run, "rules")
+    _acks_keep_coming(run, lambda: os.kill(old, signal.SIGKILL))
+    run.wait_for(lambda st: bool(st and _workers_up(st) and st["workers"]["rules"]["pid"] != old), 30, "restart")
+    # And nothing acknowledged was lost, no terminal was said to be offline, and SIGTERM stops it all
+    _nothing_lost_and_no_offline(run)
+
+
+def test_stopping_a_decode_worker_long_enough_to_look_like_an_outage_raises_no_offline_alarm(
+    fleet: Callable[..., Run],
+) -> None:
+    # Given a platform under load at x120, warmed up, that restarts a silent worker only after 60 s
+    run = fleet(accel=120.0, platform=["--hang-after-s", "60"])
+    run.wait_for(_warm, 60, "workers warmed up")
+    pids = {name: _pid(run, name) for name in ("decode-0", "decode-1", "rules")}
+    # When a decode worker is stopped (SIGSTOP) for 20 s, 40 platform minutes: longer than a terminal may be
+    # silent (3 intervals + 30 min) before the rule calls it offline, then continued
+    # Then acknowledgements keep coming meanwhile
+    _acks_keep_coming(run, _stop_for(pids["decode-0"], 20.0), window=20.0)
+    # When the rules worker is stopped for 5 s: the same
+    _acks_keep_coming(run, _stop_for(pids["rules"], 5.0))
+    # And both carry on (not restarted), nothing acknowledged was lost, and no terminal was said to be offline:
+    # the rules waited for the stopped worker's frames instead of reading their absence as silence
+    st = run.status() or {}
+    assert {name: st["workers"][name]["pid"] for name in pids} == pids
+    assert st["jobs"]["every-minute-evaluate-rules"]["held"] >= 1
+    _nothing_lost_and_no_offline(run)
+
+
+def test_a_hung_worker_is_killed_and_restarted_and_sigterm_does_not_wait_for_a_stopped_one(
+    fleet: Callable[..., Run],
+) -> None:
+    # Given a platform under load that restarts a worker showing no progress for 4 s
+    run = fleet(platform=["--hang-after-s", "4"])
+    run.wait_for(_warm, 60, "workers warmed up")
+    old = _pid(run, "decode-1")
+    time.sleep(3)
+    # When a decode worker is stopped and left stopped
+    os.kill(old, signal.SIGSTOP)
+    # Then it is killed and a new one started, and the status says why
+    run.wait_for(lambda s: bool(s and _workers_up(s) and s["workers"]["decode-1"]["pid"] != old), 40, "restart")
+    st = run.status() or {}
+    assert st["workers"]["decode-1"]["hangs"] == 1 and not _alive(old)
+    # When the rules worker is stopped and the platform asked to stop
+    stopped = _pid(run, "rules")
+    os.kill(stopped, signal.SIGSTOP)
+    assert run.platform is not None
+    asked = time.monotonic()
+    run.platform.send_signal(signal.SIGTERM)
+    # Then it stops cleanly without waiting out the rules worker's 30 s, and leaves no process behind
+    assert run.platform.wait(30) == 0
+    assert time.monotonic() - asked < 20
+    assert not _alive(stopped)

@@ -14,7 +14,7 @@ import decode_bench as db  # noqa: E402
 
 import hj212  # noqa: E402
 from monitoring.ingest.binding import bind_frame  # noqa: E402
-from monitoring.ingest.records import parse_record  # noqa: E402
+from monitoring.ingest.records import parse_record, raw_frame  # noqa: E402
 from monitoring.profiles.loader import load_profiles  # noqa: E402
 from monitoring.profiles.mapping import map_frame  # noqa: E402
 from monitoring.registry.models import FacilityKind, MonitoringPoint  # noqa: E402
@@ -37,7 +37,7 @@ steps = {
     "map_frame": lambda: map_frame(profile, frame.st, frame.cn, frame.cp.scalars, frame.cp.items),
     "bind_frame (2 readings)": lambda: bind_frame(mapped, points, mn=record.mn, received_at=record.received_at),
     "codec.dumps x2": lambda: [codec.dumps(r) for r in bound.readings],
-    "raw_frame+link": lambda: record.raw_frame().canonical(),
+    "raw_frame+link": lambda: raw_frame(record).canonical(),
 }
 n = 2000
 for name, fn in steps.items():

@@ -17,6 +17,7 @@ from functools import partial
 from typing import cast
 
 import hj212
+from hj212.contract import REPLY_CNS
 from iot_ingest.control import SessionControl
 from iot_ingest.limits import TokenBucket
 from iot_ingest.ports import AuthStatus, FrameRecord
@@ -25,7 +26,6 @@ from iot_ingest.state import ServerState
 log = logging.getLogger(__name__)
 MAX_BAD_LOGS = 20  # bad-bytes warnings logged per connection (all are counted in metrics)
 MAX_IDENTITIES = 16  # distinct MN/PW pairs one connection may use (a data logger relaying a few instruments)
-REPLY_CNS = frozenset({"9011", "9012", "9013", "9014"})
 # Disconnects for misbehaviour: one more token of the source's abuse bucket when the connection never authenticated.
 ABUSIVE_CLOSES = frozenset({"garbage_budget", "buffer_cap", "slow_sender", "too_many_identities"})
 

@@ -11,22 +11,25 @@ import hashlib
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
+from hj212.contract import AuthStatus  # the listener's verdict (contracts.md §2 "auth"); re-exported
 from monitoring._time import require_utc, to_micros
 from monitoring.errors import InvalidInputError
 
 GENESIS_HASH = "0" * 64
 UNKNOWN_MN = "-"  # chain key for bytes that carried no readable MN
 MAX_FRAME_BYTES = 16_384
-
-
-class AuthStatus(StrEnum):
-    """The listener's verdict on the frame's sender (contracts.md §2 "auth")."""
-
-    OK = "ok"
-    UNREGISTERED = "unregistered"
-    AUTH_FAILED = "auth_failed"
+__all__ = [
+    "GENESIS_HASH",
+    "MAX_FRAME_BYTES",
+    "UNKNOWN_MN",
+    "ArchivedFrame",
+    "AuthStatus",
+    "ChainVerification",
+    "RawFrame",
+    "link_hash",
+    "verify_chain",
+]
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,7 +24,7 @@ from monitoring.clock import Clock
 from monitoring.errors import InvalidInputError
 from monitoring.events.models import Event, EventKind
 from monitoring.ingest.binding import bind_frame
-from monitoring.ingest.records import FrameRecord, parse_record
+from monitoring.ingest.records import FrameRecord, parse_record, raw_frame
 from monitoring.ingest.registry_cache import RegistryCache
 from monitoring.ingest.split import SplitCache, SplitJoiner, SplitKey, split_key
 from monitoring.ingest.terminal_state import TerminalStates
@@ -115,7 +115,7 @@ class Decoder:
         """
         try:
             record = parse_record(data)
-            self._archive.append(record.raw_frame())
+            self._archive.append(raw_frame(record))
             outcome = self._decode(record, live=True)
         except InvalidInputError as exc:
             self.last_rejection = str(exc)

@@ -13,7 +13,7 @@ import hj212
 from monitoring.archive.models import AuthStatus
 from monitoring.clock import Clock
 from monitoring.ingest.decode import Decoder, DecodeReport, DecodeSettings
-from monitoring.ingest.records import FrameRecord
+from monitoring.ingest.records import FrameRecord, record_of
 from monitoring.profiles.models import Profile
 from monitoring.registry.terminal import verify_password
 from monitoring.storage.ports import Store
@@ -42,7 +42,7 @@ def redecode_archived(
         if not chunk:
             break
         for archived in chunk:
-            record = FrameRecord.from_raw_frame(archived.frame)
+            record = record_of(archived.frame)
             trusted = record.auth is AuthStatus.OK
             if record.auth is AuthStatus.UNREGISTERED:
                 pw = _password_of(record)

@@ -6,7 +6,7 @@ this module re-exports (docs/contracts.md §1); the submodules are implementatio
 """
 
 from . import catalogue, commands
-from .catalogue import CN_CODES, DATA_FLAGS, DATA_FLAGS_2005, EXE_RTN, QN_RTN, ST_CODES, Code
+from .catalogue import CN, CN_CODES, DATA_FLAGS, DATA_FLAGS_2005, EXE_RTN, QN_RTN, ST_CODES, Code
 from .crc import crc16, crc16_modbus, crc16_reference, format_crc, looks_like_hj212_crc
 from .errors import REASONS, BadFrameError, HJ212Error, UsageError
 from .frame import build_frame, build_segment, decode_frame, encode_frame
@@ -18,6 +18,7 @@ from .split import Reassembled, Reassembler, split_frames
 from .stream import StreamDecoder
 
 __all__ = [
+    "CN",
     "CN_CODES",
     "CP",
     "CPGroup",

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from hj212 import CN
 from iot_ingest.ports import Command, CommandStatus, CommandUpdate
 
 MAX_RESULT_FRAMES = 100  # data frames kept in a command's result (the frames themselves are archived anyway)
@@ -149,21 +150,25 @@ class CommandTracker:
         out = self.current
         if out is None or cn is None:
             return step
-        reply_qn = qn if qn and cn not in ("9011", "9012", "9013") else (scalars.get("QN") or qn)
-        if cn == "9011" and reply_qn == out.qn and out.status is CommandStatus.SENT:
+        reply_qn = (
+            qn
+            if qn and cn not in (CN.REQUEST_REPLY, CN.EXECUTION_RESULT, CN.NOTICE_REPLY)
+            else (scalars.get("QN") or qn)
+        )
+        if cn == CN.REQUEST_REPLY and reply_qn == out.qn and out.status is CommandStatus.SENT:
             rtn = scalars.get("QnRtn", "")
             if rtn == "1":
                 out.deadline = now + out.over_time
                 self._update(step, out, CommandStatus.ACCEPTED, qn_rtn=rtn)
             else:
                 self._update(step, out, CommandStatus.REJECTED, f"QnRtn={rtn or '?'}", qn_rtn=rtn)
-        elif cn == "9012" and reply_qn == out.qn:
+        elif cn == CN.EXECUTION_RESULT and reply_qn == out.qn:
             rtn = scalars.get("ExeRtn", "")
             if rtn == "1":
                 self._update(step, out, CommandStatus.SUCCEEDED, exe_rtn=rtn)
             else:
                 self._update(step, out, CommandStatus.FAILED, f"ExeRtn={rtn or '?'}", exe_rtn=rtn)
-        elif cn == "9013" and reply_qn == out.qn:
+        elif cn == CN.NOTICE_REPLY and reply_qn == out.qn:
             self._update(step, out, CommandStatus.SUCCEEDED, "notification answered (9013)")
         elif cn == out.command.cn and out.status in (CommandStatus.SENT, CommandStatus.ACCEPTED):
             # A data frame answering the request (same CN; same or new QN, 附录C): each one restarts the timer.

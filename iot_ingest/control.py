@@ -12,6 +12,7 @@ import logging
 from datetime import datetime
 
 import hj212
+from hj212 import CN
 from iot_ingest.commands import CommandTracker, Step
 from iot_ingest.ports import Command
 from iot_ingest.state import ServerState
@@ -80,12 +81,14 @@ class SessionControl:
         """Queue a 1012 (设置现场机时间) with platform time, tracked like any downlink request."""
         self.last_clock_fix = self._loop.time()
         self.skew_over = 0
-        self.offer(Command(id=f"auto-1012-{self.state.next_qn()}", mn=self.mn or "", cn="1012"), internal=True)
+        self.offer(
+            Command(id=f"auto-1012-{self.state.next_qn()}", mn=self.mn or "", cn=CN.SET_FIELD_TIME), internal=True
+        )
         log.info("setting terminal clock", extra={"fields": {"mn": self.mn, "why": why}})
 
     def _build(self, command: Command, qn: str) -> bytes:
         cp = dict(command.cp)
-        if command.cn == "1012" and "SystemTime" not in cp:
+        if command.cn == CN.SET_FIELD_TIME and "SystemTime" not in cp:
             cp["SystemTime"] = hj212.format_time(self.state.terminal_time())
         return hj212.build_frame(st=self.st or "32", cn=command.cn, mn=self.mn or "", pw=self.pw or "", qn=qn,
                                  version=self.version or hj212.Version.V2017, ack=True, cp=cp)  # fmt: skip

@@ -17,6 +17,7 @@ from functools import partial
 from typing import cast
 
 import hj212
+from hj212 import CN
 from hj212.contract import REPLY_CNS
 from iot_ingest.control import SessionControl
 from iot_ingest.limits import TokenBucket
@@ -403,7 +404,7 @@ class IngestProtocol(SessionControl, asyncio.Protocol):
         self.send(reply)
         s.metrics.inc("acks")
         s.metrics.ack_latency.observe(self._loop.time() - t0)
-        if frame.cn == "1013" and frame.mn == self.mn:
+        if frame.cn == CN.TIME_CALIBRATION and frame.mn == self.mn:
             # 1013 (现场机时间校准请求): 9013 first, then 1012 with platform time (HJ 212-2017 附录C).
             self.set_clock("time_request")
 

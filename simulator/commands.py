@@ -11,14 +11,28 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from hj212 import CN
 from simulator.events import data_time
 from simulator.terminal import Terminal
 
 MIN_INTERVALS = (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30)  # HJ 212-2017 表4 MinInterval
-HISTORY = {"2031": "day", "2041": "runtime", "2051": "minute", "2061": "hour"}
+HISTORY = {CN.DAY_DATA: "day", CN.FACILITY_RUNTIME_DAY: "runtime", CN.MINUTE_DATA: "minute", CN.HOUR_DATA: "hour"}
 SETTABLE_INFO = {"UHigh": "u_high", "ULow": "u_low", "IHighPct": "i_high_pct"}
-SUPPORTED = {"1000", "1011", "1012", "1061", "1062", "1063", "1064", "1072", "2011", "2012", "2021", "2022"}
-SUPPORTED |= set(HISTORY) | {"3019", "3020", "3021"}
+SUPPORTED = {
+    CN.SET_TIMEOUT_RETRY,
+    CN.GET_FIELD_TIME,
+    CN.SET_FIELD_TIME,
+    CN.GET_RTD_INTERVAL,
+    CN.SET_RTD_INTERVAL,
+    CN.GET_MIN_INTERVAL,
+    CN.SET_MIN_INTERVAL,
+    CN.SET_PASSWORD,
+    CN.REALTIME_DATA,
+    CN.STOP_REALTIME_DATA,
+    CN.FACILITY_STATUS,
+    CN.STOP_FACILITY_STATUS,
+}
+SUPPORTED |= set(HISTORY) | {CN.INSTRUMENT_SN, CN.FIELD_INFO, CN.SET_FIELD_PARAMS}
 
 
 @dataclass(frozen=True)
@@ -69,7 +83,7 @@ def _reply(term: Terminal, cn: str, qn: str | None, cp: str) -> Outgoing:
 
 
 def _refuse(term: Terminal, req: Request, code: int) -> Plan:
-    return Plan([_reply(term, "9011", req.qn, f"QnRtn={code}")], None, req.qn)
+    return Plan([_reply(term, CN.REQUEST_REPLY, req.qn, f"QnRtn={code}")], None, req.qn)
 
 
 def _int(text: str | None, lo: int, hi: int) -> int | None:
@@ -92,22 +106,22 @@ def handle(term: Terminal, link: LinkState, req: Request, true_now: datetime) ->
     if req.cn not in SUPPORTED:
         return _refuse(term, req, 8)
     cn, sc, st = req.cn, req.scalars, term.settings.st
-    ok = _reply(term, "9011", req.qn, "QnRtn=1")
+    ok = _reply(term, CN.REQUEST_REPLY, req.qn, "QnRtn=1")
     done = Plan([ok], 1, req.qn)
     s = term.settings
-    if cn in ("2012", "2022"):
-        if cn == "2012":
+    if cn in (CN.STOP_REALTIME_DATA, CN.STOP_FACILITY_STATUS):
+        if cn == CN.STOP_REALTIME_DATA:
             link.realtime = False
         else:
             link.status = False  # the terminal keeps producing status records for any other platform asking
-        return Plan([_reply(term, "9013", req.qn, "")], None, req.qn)
-    if cn in ("2011", "2021"):
-        if cn == "2011":
+        return Plan([_reply(term, CN.NOTICE_REPLY, req.qn, "")], None, req.qn)
+    if cn in (CN.REALTIME_DATA, CN.FACILITY_STATUS):
+        if cn == CN.REALTIME_DATA:
             link.realtime = term.realtime_wanted = True
         else:
             link.status = term.status_wanted = True
         return Plan([ok], None, req.qn)  # data flows until 2012/2022; no 9012 (附录C)
-    if cn == "1000":
+    if cn == CN.SET_TIMEOUT_RETRY:
         ot, rc = _int(sc.get("OverTime"), 1, 99), _int(sc.get("ReCount"), 1, 99)
         if ot is None or rc is None:
             return _refuse(term, req, 2)
@@ -115,10 +129,14 @@ def handle(term: Terminal, link: LinkState, req: Request, true_now: datetime) ->
         s.overtime_s, s.recount = float(ot), rc
         term.param_changed(true_now, "OverTime,ReCount", old, f"{ot},{rc}")
         return done
-    if cn == "1011":
+    if cn == CN.GET_FIELD_TIME:
         polid = f"PolId={sc['PolId']};" if "PolId" in sc else ""
-        return Plan([ok, Outgoing("1011", f"{polid}SystemTime={data_time(term.now(true_now))}", req.qn, st)], 1, req.qn)
-    if cn == "1012":
+        return Plan(
+            [ok, Outgoing(CN.GET_FIELD_TIME, f"{polid}SystemTime={data_time(term.now(true_now))}", req.qn, st)],
+            1,
+            req.qn,
+        )
+    if cn == CN.SET_FIELD_TIME:
         text = sc.get("SystemTime", "")
         try:
             shown = datetime.strptime(text, "%Y%m%d%H%M%S")
@@ -130,17 +148,19 @@ def handle(term: Terminal, link: LinkState, req: Request, true_now: datetime) ->
         term.clock.set(true_now, shown)
         term.param_changed(true_now, "SystemTime", old, text)
         return done
-    if cn in ("1061", "1063"):
-        key, val = ("RtdInterval", s.rtd_interval_s) if cn == "1061" else ("MinInterval", s.min_interval_min)
+    if cn in (CN.GET_RTD_INTERVAL, CN.GET_MIN_INTERVAL):
+        key, val = (
+            ("RtdInterval", s.rtd_interval_s) if cn == CN.GET_RTD_INTERVAL else ("MinInterval", s.min_interval_min)
+        )
         return Plan([ok, Outgoing(cn, f"{key}={val}", req.qn, st)], 1, req.qn)
-    if cn == "1062":
+    if cn == CN.SET_RTD_INTERVAL:
         v = _int(sc.get("RtdInterval"), 30, 3600)
         if v is None or v % s.sample_s:
             return _refuse(term, req, 2)
         old_v, s.rtd_interval_s = s.rtd_interval_s, v
         term.param_changed(true_now, "RtdInterval", str(old_v), str(v))
         return done
-    if cn == "1064":
+    if cn == CN.SET_MIN_INTERVAL:
         v = _int(sc.get("MinInterval"), 1, 30)
         if v is None or v not in MIN_INTERVALS or (v * 60) % s.sample_s:
             return _refuse(term, req, 2)
@@ -148,7 +168,7 @@ def handle(term: Terminal, link: LinkState, req: Request, true_now: datetime) ->
         term.aggs["minute"].minutes = v
         term.param_changed(true_now, "MinInterval", str(old_v), str(v))
         return done
-    if cn == "1072":
+    if cn == CN.SET_PASSWORD:
         new = sc.get("NewPW", "")
         if not (1 <= len(new) <= 6) or not new.isalnum():
             return _refuse(term, req, 2)
@@ -157,14 +177,14 @@ def handle(term: Terminal, link: LinkState, req: Request, true_now: datetime) ->
         return done
     if cn in HISTORY:
         return _history(term, link, req, ok)
-    if cn == "3019":
+    if cn == CN.INSTRUMENT_SN:
         want = sc.get("PolId")
         items = [f"CH{ch:02d}-SN={term.mn[-8:]}{ch:02d}M" for ch in sorted(term.points)]
         items = [i for i in items if want is None or i.startswith(want + "-")]
         if not items:
             return Plan([ok], 100, req.qn)
-        return Plan([ok, Outgoing("3019", ";".join(items), req.qn, st)], 1, req.qn)
-    if cn == "3020":
+        return Plan([ok, Outgoing(CN.INSTRUMENT_SN, ";".join(items), req.qn, st)], 1, req.qn)
+    if cn == CN.FIELD_INFO:
         return _info(term, req, ok, true_now)
     return _set_info(term, req, ok, true_now)
 
@@ -208,7 +228,7 @@ def _info(term: Terminal, req: Request, ok: Outgoing, true_now: datetime) -> Pla
         body = f"{info_id}-Info={getattr(term.settings, SETTABLE_INFO[info_id]):g}"
     else:
         return Plan([ok], 100, req.qn)
-    return Plan([ok, Outgoing("3020", f"{head};InfoId={info_id};{body}", req.qn, term.settings.st)], 1, req.qn)
+    return Plan([ok, Outgoing(CN.FIELD_INFO, f"{head};InfoId={info_id};{body}", req.qn, term.settings.st)], 1, req.qn)
 
 
 def _set_info(term: Terminal, req: Request, ok: Outgoing, true_now: datetime) -> Plan:

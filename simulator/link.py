@@ -20,6 +20,7 @@ import math
 import weakref
 
 import hj212
+from hj212 import CN
 from simulator import commands
 from simulator.clock import SimClock
 from simulator.counters import AckLog, Counters
@@ -203,7 +204,7 @@ class Link:
         watch.add_done_callback(lambda _: self._writer.close() if self._writer is not None else None)
         try:
             if self.time_request:
-                out = commands.Outgoing("1013", "", None, self.term.settings.st, True)
+                out = commands.Outgoing(CN.TIME_CALIBRATION, "", None, self.term.settings.st, True)
                 await self._send_acked(out, self._next_qn())  # the platform answers 9013, then sends 1012
             while not stop.is_set() and not lost.is_set():
                 if not self.term.can_talk(self.clock.now()):
@@ -237,12 +238,12 @@ class Link:
         return True
 
     def _dispatch(self, frame: hj212.Frame) -> None:
-        if frame.cn in ("9014", "9013"):
+        if frame.cn in (CN.DATA_ACK, CN.NOTICE_REPLY):
             fut = self._waiting.get(frame.qn or "")
             if fut is not None and not fut.done():
                 fut.set_result(frame.cn)
             return
-        if frame.cn in ("9011", "9012"):
+        if frame.cn in (CN.REQUEST_REPLY, CN.EXECUTION_RESULT):
             return  # answers to our own requests: none expected
         req = commands.Request(
             frame.qn,
@@ -255,7 +256,7 @@ class Link:
         )
         self.counters.commands += 1
         plan = commands.handle(self.term, self.state, req, self.clock.now())
-        if plan.steps and plan.steps[0].cn == "9011" and plan.steps[0].cp != "QnRtn=1":
+        if plan.steps and plan.steps[0].cn == CN.REQUEST_REPLY and plan.steps[0].cp != "QnRtn=1":
             self.counters.refused += 1
         if plan.long:
             self.state.busy = True
@@ -266,7 +267,7 @@ class Link:
             for out in plan.steps:
                 self._reply(out)
             if plan.exe_rtn is not None:
-                self._reply(commands.Outgoing("9012", f"ExeRtn={plan.exe_rtn}", plan.qn, "91"))
+                self._reply(commands.Outgoing(CN.EXECUTION_RESULT, f"ExeRtn={plan.exe_rtn}", plan.qn, "91"))
 
     def _reply(self, out: commands.Outgoing) -> None:
         if self._write(self._frame(out, out.qn)):
@@ -284,7 +285,7 @@ class Link:
                 else:
                     self._reply(out)
             if exe is not None:
-                self._reply(commands.Outgoing("9012", f"ExeRtn={exe}", plan.qn, "91"))
+                self._reply(commands.Outgoing(CN.EXECUTION_RESULT, f"ExeRtn={exe}", plan.qn, "91"))
         finally:
             self.state.busy = False
 

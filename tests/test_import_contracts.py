@@ -160,6 +160,25 @@ def test_the_listener_domain_contract_is_defined_once() -> None:
 
 
 @pytest.mark.unit
+def test_command_codes_outside_hj212_are_named_constants() -> None:
+    # `hj212.CN.DATA_ACK`, not "9014": a code written out by hand is a code nobody can grep for or check.
+    from hj212 import CN_CODES
+
+    bad = []
+    for pkg in OURS:
+        if pkg == "hj212":
+            continue
+        for path in _sources(ROOT / pkg):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            bad += [
+                f"{path.relative_to(ROOT)}:{n.lineno}: {n.value!r}"
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in CN_CODES
+            ]
+    assert bad == []
+
+
+@pytest.mark.unit
 def test_hj212_imports_only_the_standard_library() -> None:
     # Both sides import hj212 (and its contract module); it must stay free of third-party dependencies.
     bad = []

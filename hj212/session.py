@@ -23,10 +23,12 @@ from .catalogue import CN
 from .contract import CommandStatus
 from .errors import UsageError
 
-__all__ = ["NOTIFICATIONS", "Answer", "Change", "Reply", "Request", "Upload", "is_reply"]
+__all__ = ["ACKNOWLEDGEMENTS", "NOTIFICATIONS", "Answer", "Change", "Reply", "Request", "Upload", "is_reply"]
 
 # Requests the terminal only acknowledges (9013): "stop sending" notifications of 表9.
 NOTIFICATIONS = frozenset({CN.STOP_REALTIME_DATA, CN.STOP_FACILITY_STATUS})
+# What acknowledges a terminal's upload sent with Flag A=1: 9014, or 9013 when the upload was a notice (1013).
+ACKNOWLEDGEMENTS = frozenset({CN.DATA_ACK, CN.NOTICE_REPLY})
 _REPLIES = frozenset({CN.REQUEST_REPLY, CN.EXECUTION_RESULT, CN.NOTICE_REPLY})
 _LIVE = (CommandStatus.SENT, CommandStatus.ACCEPTED)
 
@@ -196,7 +198,7 @@ class Upload:
 
     def receive(self, cn: str | None, qn: str | None) -> bool:
         """True when this frame is the acknowledgement of the upload (9014, or 9013 to a notice, same QN)."""
-        if self.gave_up or self.acked or qn != self.qn or cn not in (CN.DATA_ACK, CN.NOTICE_REPLY):
+        if self.gave_up or self.acked or qn != self.qn or cn not in ACKNOWLEDGEMENTS:
             return False
         self.acked, self.deadline = True, math.inf
         return True

@@ -7,7 +7,7 @@ import `hj212`. What they exchange is defined here, once, with the standard libr
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -100,15 +100,4 @@ class FrameRecord:
     crc: str  # "hj212" or "modbus"
 
     def to_doc(self) -> dict[str, Any]:
-        return record_doc(
-            frame=self.frame,
-            received_at=self.received_at,
-            peer=self.peer,
-            mn=self.mn,
-            cn=self.cn,
-            qn=self.qn,
-            listener=self.listener,
-            session=self.session,
-            auth=self.auth,
-            crc=self.crc,
-        )
+        return record_doc(**{f.name: getattr(self, f.name) for f in fields(self)})

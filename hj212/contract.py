@@ -57,7 +57,7 @@ _FINAL = frozenset(
 
 def record_doc(
     *,
-    frame: bytes,
+    raw: bytes,
     received_at: datetime,
     peer: str,
     mn: str | None,
@@ -71,7 +71,7 @@ def record_doc(
     """The frame record as the JSON object that crosses the stream (None: the frame carried no such field)."""
     return {
         "v": RECORD_VERSION,
-        "frame": base64.b64encode(frame).decode("ascii"),
+        "frame": base64.b64encode(raw).decode("ascii"),
         "received_at": received_at.isoformat(timespec="microseconds"),
         "peer": peer,
         "mn": mn,
@@ -86,18 +86,19 @@ def record_doc(
 
 @dataclass(frozen=True, slots=True)
 class FrameRecord:
-    """A frame record read back from the stream (the domain validates the JSON into this)."""
+    """A frame record read back from the stream; the domain validates the JSON into this, and its archive keeps it
+    (`monitoring.archive.models.RawFrame` is this record with the archive's checks and hash-chain form)."""
 
-    frame: bytes
+    mn: str  # the domain's UNKNOWN_MN ("-") when the frame had no readable MN
+    raw: bytes  # exactly the bytes received (the record's "frame", in base64)
     received_at: datetime  # aware, UTC
     peer: str
-    mn: str
-    cn: str
-    qn: str
-    listener: str
-    session: str
     auth: AuthStatus
-    crc: str  # "hj212" or "modbus"
+    crc: str = "hj212"  # or "modbus"
+    cn: str = ""
+    qn: str = ""
+    listener: str = ""
+    session: str = ""
 
     def to_doc(self) -> dict[str, Any]:
         return record_doc(**{f.name: getattr(self, f.name) for f in fields(self)})

@@ -103,7 +103,7 @@ class ServerState:
     ) -> FrameRecord:
         """The frame record of docs/contracts.md §2."""
         return record_doc(
-            frame=frame.raw,
+            raw=frame.raw,
             received_at=received_at,
             peer=peer,
             mn=frame.mn,

@@ -10,9 +10,8 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
 
-from hj212.contract import AuthStatus  # the listener's verdict (contracts.md §2 "auth"); re-exported
+from hj212.contract import AuthStatus, FrameRecord
 from monitoring._time import require_utc, to_micros
 from monitoring.errors import InvalidInputError
 
@@ -33,19 +32,17 @@ __all__ = [
 
 
 @dataclass(frozen=True, slots=True)
-class RawFrame:
-    """Bytes exactly as received, with where and when they came from."""
+class RawFrame(FrameRecord):
+    """The frame record (hj212.contract, contracts.md §2) as the archive keeps it: bytes exactly as received, with
+    where and when they came from, checked, with the dedupe key and the canonical form the hash chain covers."""
 
-    mn: str
-    raw: bytes
-    received_at: datetime
-    peer: str
-    auth: AuthStatus
-    crc: str = "hj212"  # "hj212" or "modbus"
-    cn: str = ""
-    qn: str = ""
-    listener: str = ""
-    session: str = ""
+    @classmethod
+    def of(cls, record: FrameRecord) -> RawFrame:
+        """The archive's view of a receipt (checked here)."""
+        if isinstance(record, cls):
+            return record
+        r = record
+        return cls(r.mn, r.raw, r.received_at, r.peer, r.auth, r.crc, r.cn, r.qn, r.listener, r.session)
 
     def __post_init__(self) -> None:
         if not self.mn or len(self.mn) > 64:

@@ -24,7 +24,7 @@ from monitoring.clock import Clock
 from monitoring.errors import InvalidInputError
 from monitoring.events.models import Event, EventKind
 from monitoring.ingest.binding import bind_frame
-from monitoring.ingest.records import FrameRecord, parse_record, raw_frame
+from monitoring.ingest.records import FrameRecord, parse_record
 from monitoring.ingest.registry_cache import RegistryCache
 from monitoring.ingest.split import SplitCache, SplitJoiner, SplitKey, split_key
 from monitoring.ingest.terminal_state import TerminalStates
@@ -115,7 +115,7 @@ class Decoder:
         """
         try:
             record = parse_record(data)
-            self._archive.append(raw_frame(record))
+            self._archive.append(RawFrame.of(record))
             outcome = self._decode(record, live=True)
         except InvalidInputError as exc:
             self.last_rejection = str(exc)
@@ -135,7 +135,7 @@ class Decoder:
 
     def _decode(self, record: FrameRecord, *, live: bool, trust_unregistered: bool = False) -> str:
         try:
-            frame = hj212.decode_frame(record.frame, accept_modbus_crc=record.crc == "modbus")
+            frame = hj212.decode_frame(record.raw, accept_modbus_crc=record.crc == "modbus")
         except hj212.BadFrameError as exc:
             log.warning("bad frame archived", extra={"mn": record.mn, "reason": exc.reason})
             return "bad_frame"

@@ -16,34 +16,11 @@ from typing import Any
 
 from hj212.contract import RECORD_VERSION, AuthStatus
 from hj212.contract import FrameRecord as FrameRecord  # defined once for listener and domain
-from monitoring.archive.models import MAX_FRAME_BYTES, UNKNOWN_MN, RawFrame
+from monitoring.archive.models import MAX_FRAME_BYTES, UNKNOWN_MN
 from monitoring.errors import InvalidInputError
 
 _MAX_TEXT = 128
 _CRC_KINDS = ("hj212", "modbus")
-
-
-def raw_frame(record: FrameRecord) -> RawFrame:
-    """The archive's view of a receipt."""
-    return RawFrame(
-        mn=record.mn,
-        raw=record.frame,
-        received_at=record.received_at,
-        peer=record.peer,
-        auth=record.auth,
-        crc=record.crc,
-        cn=record.cn,
-        qn=record.qn,
-        listener=record.listener,
-        session=record.session,
-    )
-
-
-def record_of(raw: RawFrame) -> FrameRecord:
-    """Rebuild the record of an archived frame (for re-decoding)."""
-    return FrameRecord(
-        raw.raw, raw.received_at, raw.peer, raw.mn, raw.cn, raw.qn, raw.listener, raw.session, raw.auth, raw.crc
-    )
 
 
 def parse_record(data: bytes | str | Mapping[str, Any]) -> FrameRecord:
@@ -72,7 +49,7 @@ def parse_record(data: bytes | str | Mapping[str, Any]) -> FrameRecord:
         raise InvalidInputError(f"frame record: crc must be hj212 or modbus, got {crc!r}")
     mn = _text(doc, "mn") or UNKNOWN_MN
     return FrameRecord(
-        frame=frame,
+        raw=frame,
         received_at=received_at,
         peer=_text(doc, "peer"),
         mn=mn,

@@ -16,7 +16,7 @@ AT = datetime(2026, 11, 28, 10, 33, 46, tzinfo=UTC)
 @pytest.mark.unit
 def test_record_doc_is_the_wire_object_of_contracts_section_2() -> None:
     doc = record_doc(
-        frame=b"##0001x",
+        raw=b"##0001x",
         received_at=AT,
         peer="203.0.113.7:50122",
         mn=None,
@@ -45,9 +45,9 @@ def test_record_doc_is_the_wire_object_of_contracts_section_2() -> None:
 
 @pytest.mark.unit
 def test_a_frame_record_writes_the_same_object() -> None:
-    record = FrameRecord(b"F", AT, "p", "MN1", "2011", "20261128183346000", "l", "s", AuthStatus.OK, "hj212")
+    record = FrameRecord("MN1", b"F", AT, "p", AuthStatus.OK, "hj212", "2011", "20261128183346000", "l", "s")
     assert record.to_doc() == record_doc(
-        frame=b"F",
+        raw=b"F",
         received_at=AT,
         peer="p",
         mn="MN1",

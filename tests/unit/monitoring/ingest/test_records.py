@@ -33,7 +33,7 @@ GOOD: dict[str, Any] = {
 def test_parse_record_with_valid_json_returns_utc_record() -> None:
     record = parse_record(json.dumps(GOOD).encode())
     assert record.received_at == datetime(2026, 11, 28, 10, 33, 46, 123456, tzinfo=UTC)
-    assert record.auth is AuthStatus.OK and record.frame == b"##0001x0000\r\n"
+    assert record.auth is AuthStatus.OK and record.raw == b"##0001x0000\r\n"
     assert parse_record(encode_record(record)) == record
 
 

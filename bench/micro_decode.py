@@ -13,6 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import decode_bench as db  # noqa: E402
 
 import hj212  # noqa: E402
+from monitoring.archive.models import RawFrame  # noqa: E402
 from monitoring.ingest.binding import bind_frame  # noqa: E402
 from monitoring.ingest.records import parse_record  # noqa: E402
 from monitoring.profiles.loader import load_profiles  # noqa: E402
@@ -23,7 +24,7 @@ from monitoring.storage import codec  # noqa: E402
 rec = next(db.records(300, 1))
 profile = load_profiles()["default"]
 record = parse_record(rec)
-frame = hj212.decode_frame(record.frame)
+frame = hj212.decode_frame(record.raw)
 mapped = map_frame(profile, frame.st, frame.cn, frame.cp.scalars, frame.cp.items)
 points = [
     MonitoringPoint(f"p-{ch}", "e", "f", f"B-{ch}", "回路", FacilityKind.CONTROL, mn=record.mn, channel=ch)
@@ -33,11 +34,11 @@ now = datetime.now(UTC)
 bound = bind_frame(mapped, points, mn=record.mn, received_at=record.received_at)
 steps = {
     "json+parse_record": lambda: parse_record(rec),
-    "hj212.decode_frame": lambda: hj212.decode_frame(record.frame),
+    "hj212.decode_frame": lambda: hj212.decode_frame(record.raw),
     "map_frame": lambda: map_frame(profile, frame.st, frame.cn, frame.cp.scalars, frame.cp.items),
     "bind_frame (2 readings)": lambda: bind_frame(mapped, points, mn=record.mn, received_at=record.received_at),
     "codec.dumps x2": lambda: [codec.dumps(r) for r in bound.readings],
-    "raw_frame+link": lambda: record.raw_frame().canonical(),
+    "raw_frame+link": lambda: RawFrame.of(record).canonical(),
 }
 n = 2000
 for name, fn in steps.items():

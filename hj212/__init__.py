@@ -2,11 +2,12 @@
 
 Bytes in, frames out, bytes out: no sockets, no clock, no third-party dependency. The public API is what
 this module re-exports (docs/contracts.md §1); the submodules are implementation, except `hj212.commands`
-(downlink request builders) and `hj212.catalogue` (code tables).
+(downlink request builders), `hj212.catalogue` (code tables), `hj212.session` (the request flow, sans-IO) and
+`hj212.contract` (what the listener and the domain exchange).
 """
 
-from . import catalogue, commands
-from .catalogue import CN_CODES, DATA_FLAGS, DATA_FLAGS_2005, EXE_RTN, QN_RTN, ST_CODES, Code
+from . import catalogue, commands, contract, session
+from .catalogue import CN, CN_CODES, DATA_FLAGS, DATA_FLAGS_2005, EXE_RTN, QN_RTN, ST_CODES, Code
 from .crc import crc16, crc16_modbus, crc16_reference, format_crc, looks_like_hj212_crc
 from .errors import REASONS, BadFrameError, HJ212Error, UsageError
 from .fastpath import LayoutCache
@@ -19,6 +20,7 @@ from .split import Reassembled, Reassembler, split_frames
 from .stream import StreamDecoder
 
 __all__ = [
+    "CN",
     "CN_CODES",
     "CP",
     "CPGroup",
@@ -44,6 +46,7 @@ __all__ = [
     "build_segment",
     "catalogue",
     "commands",
+    "contract",
     "crc16",
     "crc16_modbus",
     "crc16_reference",
@@ -61,5 +64,6 @@ __all__ = [
     "parse_time",
     "reply_for",
     "request_reply",
+    "session",
     "split_frames",
 ]

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from types import MappingProxyType
+from typing import Final
 
 __all__ = [
+    "CN",
     "CN_CODES",
     "DATA_FLAGS",
     "DATA_FLAGS_2005",
@@ -126,6 +128,38 @@ CN_CODES = _table(
     Code("9014", "数据应答", BOTH, "reply", _ALL),
     Code("9015", "心跳包", UP, "heartbeat", ("2025",), reported=True),
 )
+
+
+class CN:
+    """Named command codes (表9) for the CNs the platform and the simulator act on; any other CN is still legal."""
+
+    SET_TIMEOUT_RETRY: Final = "1000"
+    GET_FIELD_TIME: Final = "1011"  # also the terminal's upload of its time
+    SET_FIELD_TIME: Final = "1012"
+    TIME_CALIBRATION: Final = "1013"  # the terminal asks the platform to set its clock (a notice)
+    GET_RTD_INTERVAL: Final = "1061"
+    SET_RTD_INTERVAL: Final = "1062"
+    GET_MIN_INTERVAL: Final = "1063"
+    SET_MIN_INTERVAL: Final = "1064"
+    SET_PASSWORD: Final = "1072"
+    REALTIME_DATA: Final = "2011"
+    STOP_REALTIME_DATA: Final = "2012"
+    FACILITY_STATUS: Final = "2021"
+    STOP_FACILITY_STATUS: Final = "2022"
+    DAY_DATA: Final = "2031"
+    FACILITY_RUNTIME_DAY: Final = "2041"
+    MINUTE_DATA: Final = "2051"
+    HOUR_DATA: Final = "2061"
+    POWER_ON_TIME: Final = "2081"
+    INSTRUMENT_SN: Final = "3019"
+    FIELD_INFO: Final = "3020"
+    SET_FIELD_PARAMS: Final = "3021"
+    REQUEST_REPLY: Final = "9011"  # QnRtn
+    EXECUTION_RESULT: Final = "9012"  # ExeRtn
+    NOTICE_REPLY: Final = "9013"
+    DATA_ACK: Final = "9014"
+    HEARTBEAT: Final = "9015"
+
 
 # Answers are never answered; notifications from the field are answered with 9013 (2017 §6.1, 2005 附录C).
 REPLY_CNS = frozenset(c.code for c in CN_CODES.values() if c.kind == "reply")

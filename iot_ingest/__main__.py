@@ -1,9 +1,11 @@
 """Entry point and composition root: `python -m iot_ingest serve [options]`.
 
-Builds Settings (file < env < options), the frame sink, and the listener's ports. The default wiring is the
-stand-alone one: the terminal directory from `--terminals-file` (or empty: every MN is `unregistered`), in-memory
-command queue and session leases, events as JSON log lines. This module is the only one in iot_ingest allowed to
-import `monitoring`: a deployment that has the registry and command store wires them in `build_ports` below.
+Builds Settings (file < env < options), the frame sink, and the listener's ports. With `--db PATH` (the
+platform's sqlite database) terminals authenticate against its registry, commands come from and go back to its
+command table and events are stored in it, through the same adapters the local runner wires
+(`iot_ingest.adapters.store`). Without it the wiring is the stand-alone one: the terminal directory from
+`--terminals-file` (or empty: every MN is `unregistered`), in-memory command queue, events as JSON log lines.
+Session leases are in memory either way (one listener holds every session).
 """
 
 from __future__ import annotations
@@ -11,8 +13,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from iot_ingest.config import ENV_PREFIX, FIELDS, ConfigError, Settings, load_settings
@@ -23,6 +26,8 @@ from iot_ingest.preflight import check_startup
 from iot_ingest.server import Server
 from iot_ingest.sinks import open_sink
 
+SQLITE_MAGIC = b"SQLite format 3\x00"
+
 
 @dataclass
 class Ports:
@@ -30,13 +35,38 @@ class Ports:
     commands: CommandQueue
     leases: SessionLeases
     events: EventSink
+    close: Callable[[], None] = lambda: None
+
+
+def check_db(path: str) -> None:
+    """Refuse a database that is not there: a mistyped path must not make every terminal `unregistered`."""
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"db: no such database: {path}")
+    with file.open("rb") as f:
+        if f.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC:
+            raise ConfigError(f"db: not an sqlite database: {path}")
 
 
 def build_ports(settings: Settings) -> Ports:
-    """The stand-alone wiring (see the module docstring); replace these with monitoring's adapters when wired."""
+    """The listener's ports: the platform's store with `db`, else the stand-alone wiring (module docstring)."""
+    if settings.db:
+        return _store_ports(settings.db)
     directory = MemoryDirectory.from_file(settings.terminals_file) if settings.terminals_file else MemoryDirectory()
     # Events are logged as JSON lines (MemoryEvents logs each one); only the last few are kept in memory.
     return Ports(directory, MemoryCommandQueue(), MemoryLeases(), MemoryEvents(keep=100))
+
+
+def _store_ports(path: str) -> Ports:
+    # Imported here: the listener image (iot_ingest/Dockerfile) carries hj212 and iot_ingest only.
+    from iot_ingest.adapters.store import RegistryDirectory, StoreCommandQueue, StoreEventSink
+    from monitoring.clock import SystemClock
+    from monitoring.storage.sqlite import open_store
+
+    clock = SystemClock()
+    store = open_store(path, clock=clock)
+    return Ports(RegistryDirectory(store), StoreCommandQueue(store, clock), MemoryLeases(), StoreEventSink(store),
+                 close=store.close)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,7 +106,10 @@ async def _serve(settings: Settings) -> None:
         leases=ports.leases,
         events=ports.events,
     )
-    await server.serve_forever()
+    try:
+        await server.serve_forever()
+    finally:
+        ports.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -85,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(cli=options, config_file=args.config)
         configure_logging(settings.log_level)
+        if settings.db and settings.terminals_file:
+            raise ConfigError("give db or terminals_file, not both")
+        if settings.db:
+            check_db(settings.db)
         if settings.terminals_file:
             MemoryDirectory.from_file(settings.terminals_file)  # fail fast on a malformed file
         check_startup(settings)

@@ -1,11 +1,10 @@
-"""Downlink command tracking for one session: the HJ 212 request flow as a small state machine.
+"""Downlink command tracking for one session: which request is in flight, what waits, what the store must hear.
 
-HJ 212-2017 §6.5 / 附录C: the platform sends a request (Flag A=1) with a fresh QN; the terminal answers 9011
-(QnRtn, same QN), then any data frames (the request's CN), then 9012 (ExeRtn). Notification commands are
-answered with 9013 instead. 表1: without an answer within OverTime T the request is resent, at most ReCount N
-times; without data or a result within T after the answer the execution failed. At most one command is in flight
-per terminal (data loggers handle requests one at a time); the rest wait in order. No I/O and no clock here: the
-caller passes `now` (monotonic seconds) and a `build(command, qn)` callable, and writes out what it gets back.
+The HJ 212 request flow itself (9011/9012/9013, OverTime/ReCount; HJ 212-2017 §6.5, 附录C) is `hj212.session.
+Request`, the same state machine the simulator's terminal side is tested against. Here: at most one command in
+flight per terminal (data loggers handle requests one at a time), the rest wait in order; expiry before delivery;
+the status write-backs (`CommandUpdate`) and the data frames a request returned. No I/O and no clock: the caller
+passes `now` (monotonic seconds) and a `build(command, qn)` callable, and writes out what it gets back.
 """
 
 from __future__ import annotations
@@ -16,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from hj212.session import Change, Request
 from iot_ingest.ports import Command, CommandStatus, CommandUpdate
 
 MAX_RESULT_FRAMES = 100  # data frames kept in a command's result (the frames themselves are archived anyway)
@@ -26,12 +26,7 @@ class Outstanding:
     """The command in flight."""
 
     command: Command
-    qn: str
-    status: CommandStatus
-    attempts: int
-    deadline: float
-    over_time: float
-    re_count: int
+    request: Request
     internal: bool
     frames: int = 0
     cps: list[dict[str, Any]] = field(default_factory=list)
@@ -83,34 +78,24 @@ class CommandTracker:
     def idle(self) -> bool:
         return self.current is None and not self.queue
 
-    def _update(
-        self,
-        step: Step,
-        out: Outstanding,
-        status: CommandStatus,
-        detail: str = "",
-        *,
-        qn_rtn: str | None = None,
-        exe_rtn: str | None = None,
-    ) -> None:
-        previous, out.status = out.status, status
+    def _record(self, step: Step, out: Outstanding, previous: CommandStatus, change: Change) -> None:
         result: Mapping[str, Any] = {"frames": out.frames, "cp": list(out.cps)} if out.frames else {}
         if not out.internal:
             step.updates.append(
                 CommandUpdate(
                     out.command.id,
-                    status,
+                    change.status,
                     previous=previous,
-                    qn=out.qn,
-                    attempts=out.attempts,
-                    detail=detail,
+                    qn=out.request.qn,
+                    attempts=out.request.attempts,
+                    detail=change.detail,
                     result=result,
-                    qn_rtn=qn_rtn,
-                    exe_rtn=exe_rtn,
+                    qn_rtn=change.qn_rtn,
+                    exe_rtn=change.exe_rtn,
                 )  # fmt: skip
             )
-        if status.final:
-            step.finished.append((out.command, status, detail))
+        if change.status.final:
+            step.finished.append((out.command, change.status, change.detail))
             self._seen.append(out.command.id)
             self.current = None
 
@@ -118,59 +103,46 @@ class CommandTracker:
         """Advance timers: resend, time out, expire, or start the next queued command."""
         step = Step()
         out = self.current
-        if out is not None and now >= out.deadline:
-            if out.status is CommandStatus.SENT and out.attempts <= out.re_count:
-                out.attempts += 1
-                out.deadline = now + out.over_time
-                step.send = self.build(out.command, out.qn)
-                self._update(step, out, CommandStatus.SENT, f"resent (attempt {out.attempts})")
-            elif out.status is CommandStatus.SENT:
-                self._update(step, out, CommandStatus.TIMED_OUT, f"no 9011 after {out.attempts} sends")
-            else:
-                self._update(step, out, CommandStatus.TIMED_OUT, f"no data or 9012 within {out.over_time:g} s")
+        if out is not None:
+            previous = out.request.status
+            change = out.request.poll(now)
+            if change is not None:
+                if change.resend:
+                    step.send = self.build(out.command, out.request.qn)
+                self._record(step, out, previous, change)
         while self.current is None and self.queue and step.send is None:
             command, internal = self.queue.popleft()
             if command.expires_at is not None and command.expires_at <= wall:
-                expired = Outstanding(command, "", CommandStatus.PENDING, 0, now, 0, 0, internal)
-                self._update(step, expired, CommandStatus.EXPIRED, "expired before delivery")
+                expired = Outstanding(command, Request(command.cn, ""), internal)  # never sent: no QN, 0 attempts
+                self._record(step, expired, CommandStatus.PENDING, Change(CommandStatus.EXPIRED,
+                                                                          "expired before delivery"))  # fmt: skip
                 continue
             over_time = command.over_time_s if command.over_time_s is not None else self.over_time
             re_count = command.re_count if command.re_count is not None else self.re_count
             qn = command.qn or self.new_qn()  # a store that assigns QNs at submission keeps its own
-            out = Outstanding(command, qn, CommandStatus.PENDING, 1, now + over_time, over_time, re_count, internal)
+            request = Request(command.cn, qn, over_time=over_time, re_count=re_count)
+            out = Outstanding(command, request, internal)
             self.current = out
-            step.send = self.build(command, out.qn)
-            self._update(step, out, CommandStatus.SENT)
+            step.send = self.build(command, qn)
+            self._record(step, out, CommandStatus.PENDING, request.send(now))
         return step
 
     def on_frame(self, *, cn: str | None, qn: str | None, scalars: Mapping[str, str], items: Any, now: float) -> Step:
         """Feed a frame from the terminal; answers and data for the command in flight change its state."""
         step = Step()
         out = self.current
-        if out is None or cn is None:
+        if out is None:
             return step
-        reply_qn = qn if qn and cn not in ("9011", "9012", "9013") else (scalars.get("QN") or qn)
-        if cn == "9011" and reply_qn == out.qn and out.status is CommandStatus.SENT:
-            rtn = scalars.get("QnRtn", "")
-            if rtn == "1":
-                out.deadline = now + out.over_time
-                self._update(step, out, CommandStatus.ACCEPTED, qn_rtn=rtn)
-            else:
-                self._update(step, out, CommandStatus.REJECTED, f"QnRtn={rtn or '?'}", qn_rtn=rtn)
-        elif cn == "9012" and reply_qn == out.qn:
-            rtn = scalars.get("ExeRtn", "")
-            if rtn == "1":
-                self._update(step, out, CommandStatus.SUCCEEDED, exe_rtn=rtn)
-            else:
-                self._update(step, out, CommandStatus.FAILED, f"ExeRtn={rtn or '?'}", exe_rtn=rtn)
-        elif cn == "9013" and reply_qn == out.qn:
-            self._update(step, out, CommandStatus.SUCCEEDED, "notification answered (9013)")
-        elif cn == out.command.cn and out.status in (CommandStatus.SENT, CommandStatus.ACCEPTED):
-            # A data frame answering the request (same CN; same or new QN, 附录C): each one restarts the timer.
+        previous = out.request.status
+        change = out.request.receive(cn, qn, scalars, now)
+        if change is None:
+            return step
+        if change.data:
             out.frames += 1
             if len(out.cps) < MAX_RESULT_FRAMES:
                 out.cps.append({**dict(scalars), **{k: dict(v) for k, v in dict(items).items()}})
-            out.deadline = now + out.over_time
+            return step
+        self._record(step, out, previous, change)
         return step
 
     def on_disconnect(self) -> Step:
@@ -183,9 +155,9 @@ class CommandTracker:
                     CommandUpdate(
                         out.command.id,
                         CommandStatus.PENDING,
-                        previous=out.status,
-                        qn=out.qn,
-                        attempts=out.attempts,
+                        previous=out.request.status,
+                        qn=out.request.qn,
+                        attempts=out.request.attempts,
                         detail="terminal disconnected",
                     )  # fmt: skip
                 )

@@ -37,6 +37,8 @@ class Settings:
     health_host: str = _opt("127.0.0.1", "address of the health/metrics HTTP endpoint")
     health_port: int = _opt(8080, "port of the health/metrics endpoint (GET /health, /metrics); 0 = off", minimum=0)
     terminals_file: str = _opt("", "JSON {MN: {pw, modbus_crc}} for the built-in terminal directory (optional)")
+    db: str = _opt("", "the platform's sqlite database: terminals authenticate against its registry, commands and "
+                   "events go to it (optional; instead of terminals_file)")  # fmt: skip
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
     use_uvloop: bool = _opt(True, "use uvloop when it is installed")
     # Limits against bad peers

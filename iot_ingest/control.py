@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import hj212
+from hj212 import CN
 from iot_ingest.commands import CommandTracker, Step
 from iot_ingest.ports import Command
 from iot_ingest.timesync import measure_skew
@@ -55,13 +56,13 @@ class SessionControl:
         c = self._conn
         self.last_clock_fix = c.now()
         self.skew_over = 0
-        self.offer(Command(id=f"auto-1012-{c.state.next_qn()}", mn=c.mn or "", cn="1012"), internal=True)
+        self.offer(Command(id=f"auto-1012-{c.state.next_qn()}", mn=c.mn or "", cn=CN.SET_FIELD_TIME), internal=True)
         log.info("setting terminal clock", extra={"fields": {"mn": c.mn, "why": why}})
 
     def _build(self, command: Command, qn: str) -> bytes:
         c = self._conn
         cp = dict(command.cp)
-        if command.cn == "1012" and "SystemTime" not in cp:
+        if command.cn == CN.SET_FIELD_TIME and "SystemTime" not in cp:
             cp["SystemTime"] = hj212.format_time(c.state.terminal_time())
         return hj212.build_frame(st=c.st or "32", cn=command.cn, mn=c.mn or "", pw=c.pw or "", qn=qn,
                                  version=c.version or hj212.Version.V2017, ack=True, cp=cp)  # fmt: skip

@@ -7,14 +7,30 @@ composition root (`local/`) wires concrete adapters in. In-memory implementation
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
+from hj212.contract import AuthStatus, CommandStatus
+
+__all__ = [
+    "AuthStatus",
+    "Command",
+    "CommandQueue",
+    "CommandStatus",
+    "CommandUpdate",
+    "Event",
+    "EventSink",
+    "FrameRecord",
+    "FrameSink",
+    "SessionLeases",
+    "SinkError",
+    "TerminalDirectory",
+]
+
 FrameRecord = dict[str, Any]
-"""One frame as it leaves the listener: the JSON object of docs/contracts.md §2."""
+"""One frame as it leaves the listener: the JSON object of docs/contracts.md §2 (`hj212.contract.record_doc`)."""
 
 
 class SinkError(Exception):
@@ -32,14 +48,6 @@ class FrameSink(Protocol):
         """Flush and release resources; called once during shutdown."""
 
 
-class AuthStatus(enum.StrEnum):
-    """Outcome of checking a terminal's MN and PW against the registry (the `auth` field of a frame record)."""
-
-    OK = "ok"
-    UNREGISTERED = "unregistered"  # unknown MN: accepted, durable, acknowledged, flagged for an installer to bind
-    AUTH_FAILED = "auth_failed"  # known MN, wrong PW: archived, never acknowledged
-
-
 class TerminalDirectory(Protocol):
     """The terminal registry as the listener sees it."""
 
@@ -48,34 +56,6 @@ class TerminalDirectory(Protocol):
 
     async def uses_modbus_crc(self, mn: str) -> bool:
         """True when this terminal is known to send CRC-16/MODBUS instead of HJ 212's CRC."""
-
-
-class CommandStatus(enum.StrEnum):
-    """Life cycle of a downlink command (see docs/iot_ingest.md, "Downlink commands")."""
-
-    PENDING = "pending"  # waiting for the terminal's session (offline, or not yet sent)
-    SENT = "sent"  # written to the terminal, waiting for 9011 (QnRtn)
-    ACCEPTED = "accepted"  # 9011 QnRtn=1: waiting for data frames and 9012 (ExeRtn)
-    REJECTED = "rejected"  # 9011 QnRtn other than 1 (表6: 2 refused, 3 wrong PW, ...); `detail` and `qn_rtn` say which
-    SUCCEEDED = "succeeded"  # 9012 ExeRtn=1 (or 9013 for notification commands)
-    FAILED = "failed"  # 9012 ExeRtn other than 1; `detail` and `exe_rtn` say which
-    TIMED_OUT = "timed_out"  # no answer after OverTime × (ReCount + 1)
-    EXPIRED = "expired"  # never delivered before `expires_at`
-
-    @property
-    def final(self) -> bool:
-        return self in _FINAL
-
-
-_FINAL = frozenset(
-    {
-        CommandStatus.REJECTED,
-        CommandStatus.SUCCEEDED,
-        CommandStatus.FAILED,
-        CommandStatus.TIMED_OUT,
-        CommandStatus.EXPIRED,
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)

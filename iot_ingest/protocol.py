@@ -16,6 +16,8 @@ from functools import partial
 from typing import Any, cast
 
 import hj212
+from hj212 import CN
+from hj212.contract import REPLY_CNS
 from iot_ingest.auth_cache import Answer, AuthCache
 from iot_ingest.control import SessionControl
 from iot_ingest.flow import Pause, ReadFlow
@@ -25,7 +27,6 @@ from iot_ingest.reader import FrameReader
 from iot_ingest.state import ServerState
 
 log = logging.getLogger(__name__)
-REPLY_CNS = frozenset({"9011", "9012", "9013", "9014"})
 # Disconnects for misbehaviour: one more token of the source's abuse bucket when the connection never authenticated.
 ABUSIVE_CLOSES = frozenset({"garbage_budget", "buffer_cap", "slow_sender", "too_many_identities"})
 
@@ -323,7 +324,7 @@ class IngestProtocol(asyncio.Protocol):
         self.send(reply)
         s.metrics.inc("acks")
         s.metrics.ack_latency.observe(self._loop.time() - t0)
-        if frame.cn == "1013" and frame.mn == self.mn and self.control is not None:
+        if frame.cn == CN.TIME_CALIBRATION and frame.mn == self.mn and self.control is not None:
             # 1013 (现场机时间校准请求): 9013 first, then 1012 with platform time (HJ 212-2017 附录C).
             self.control.set_clock("time_request")
 

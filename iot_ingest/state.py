@@ -6,13 +6,13 @@ Kept apart from the protocol so tests can build one with fake clocks and in-memo
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import hj212
+from hj212.contract import record_doc
 from iot_ingest.config import Settings
 from iot_ingest.handoff import Handoff
 from iot_ingest.limits import SilentConnections, SourceAbuse
@@ -105,16 +105,15 @@ class ServerState:
         self, frame: hj212.Frame, *, received_at: datetime, peer: str, session: str, auth: AuthStatus
     ) -> FrameRecord:
         """The frame record of docs/contracts.md §2."""
-        return {
-            "v": 1,
-            "frame": base64.b64encode(frame.raw).decode("ascii"),
-            "received_at": received_at.isoformat(timespec="microseconds"),
-            "peer": peer,
-            "mn": frame.mn,
-            "cn": frame.cn,
-            "qn": frame.qn,
-            "listener": self.listener,
-            "session": session,
-            "auth": auth.value,
-            "crc": "modbus" if "modbus_crc" in frame.quirks else "hj212",
-        }
+        return record_doc(
+            raw=frame.raw,
+            received_at=received_at,
+            peer=peer,
+            mn=frame.mn,
+            cn=frame.cn,
+            qn=frame.qn,
+            listener=self.listener,
+            session=session,
+            auth=auth,
+            crc="modbus" if "modbus_crc" in frame.quirks else "hj212",
+        )

@@ -20,11 +20,11 @@ import time
 from pathlib import Path
 from typing import Any
 
+from iot_ingest.adapters.store import RegistryDirectory, StoreCommandQueue, StoreEventSink
 from iot_ingest.config import load_settings
 from iot_ingest.memory import MemoryLeases
 from iot_ingest.server import Server
 from local.config import LocalSettings
-from local.ports import RegistryDirectory, StoreCommandQueue, StoreEventSink
 from local.queue import FrameQueue, QueueSink
 from local.workers import (
     DB_FILE,

@@ -21,6 +21,8 @@ import time
 import weakref
 
 import hj212
+from hj212 import CN
+from hj212.session import ACKNOWLEDGEMENTS, Upload
 from simulator import commands
 from simulator.clock import SimClock
 from simulator.counters import AckLog, Counters
@@ -63,7 +65,7 @@ class Link:
         self._qn = hj212.QnGenerator()
         self._heads: dict[tuple[str, str, str, str, bool, bool], str] = {}  # see _own_frame
         self._writer: asyncio.Transport | None = None
-        self._waiting: dict[str, asyncio.Future[str]] = {}
+        self._waiting: dict[str, tuple[Upload, asyncio.Future[str]]] = {}  # QN -> the upload waiting for its 9014
         self._tasks: set[asyncio.Task[None]] = set()  # running history pulls (at most one)
         # One unacknowledged upload at a time on this link, whether from the buffer or a history pull.
         self._in_flight = asyncio.Lock()
@@ -143,24 +145,28 @@ class Link:
         frame = self._own_frame(out, qn)
         s = self.term.settings
         first_sent = time.monotonic()
-        for attempt in range(1 + s.recount):
+        loop = asyncio.get_running_loop()
+        upload = Upload(qn, over_time=s.overtime_s, re_count=s.recount)  # hj212's terminal side of §6.4
+        upload.send(loop.time())
+        while True:
             if not self._write(frame):
                 return False
             self.counters.frames_sent += 1
-            self.counters.resends += attempt > 0
-            loop = asyncio.get_running_loop()
+            self.counters.resends += upload.attempts > 1
             fut: asyncio.Future[str] = loop.create_future()
-            self._waiting[qn] = fut
-            _deadlines(loop).add(s.overtime_s, fut)
+            self._waiting[qn] = (upload, fut)
+            _deadlines(loop).add(s.overtime_s, fut)  # fires no earlier than the upload's own deadline
             try:
                 answer = await fut
             finally:
                 self._waiting.pop(qn, None)
             if answer == "lost":
                 return False  # the connection went away (or we are stopping): resend on the next one
-            if answer != "timeout":
+            if upload.acked:
                 self.last_ack_s = time.monotonic() - first_sent  # as the terminal sees it: resends included
                 return True
+            if not upload.poll(loop.time()):
+                break  # ReCount spent
         self.counters.ack_timeouts += 1
         return False
 
@@ -207,7 +213,7 @@ class Link:
         watch.add_done_callback(lambda _: self._writer.close() if self._writer is not None else None)
         try:
             if self.time_request:
-                out = commands.Outgoing("1013", "", None, self.term.settings.st, True)
+                out = commands.Outgoing(CN.TIME_CALIBRATION, "", None, self.term.settings.st, True)
                 await self._send_acked(out, self._next_qn())  # the platform answers 9013, then sends 1012
             while not stop.is_set() and not lost.is_set():
                 if not self.term.can_talk(self.clock.now()):
@@ -247,12 +253,12 @@ class Link:
         return True
 
     def _dispatch(self, frame: hj212.Frame) -> None:
-        if frame.cn in ("9014", "9013"):
-            fut = self._waiting.get(frame.qn or "")
-            if fut is not None and not fut.done():
-                fut.set_result(frame.cn)
+        if frame.cn in ACKNOWLEDGEMENTS:
+            waiting = self._waiting.get(frame.qn or "")
+            if waiting is not None and waiting[0].receive(frame.cn, frame.qn):
+                _settle(waiting[1], frame.cn)
             return
-        if frame.cn in ("9011", "9012"):
+        if frame.cn in (CN.REQUEST_REPLY, CN.EXECUTION_RESULT):
             return  # answers to our own requests: none expected
         req = commands.Request(
             frame.qn,
@@ -265,7 +271,7 @@ class Link:
         )
         self.counters.commands += 1
         plan = commands.handle(self.term, self.state, req, self.clock.now())
-        if plan.steps and plan.steps[0].cn == "9011" and plan.steps[0].cp != "QnRtn=1":
+        if plan.steps and plan.steps[0].cn == CN.REQUEST_REPLY and plan.steps[0].cp != "QnRtn=1":
             self.counters.refused += 1
         if plan.long:
             self.state.busy = True
@@ -276,7 +282,7 @@ class Link:
             for out in plan.steps:
                 self._reply(out)
             if plan.exe_rtn is not None:
-                self._reply(commands.Outgoing("9012", f"ExeRtn={plan.exe_rtn}", plan.qn, "91"))
+                self._reply(commands.result(plan, plan.exe_rtn))
 
     def _reply(self, out: commands.Outgoing) -> None:
         if self._write(self._frame(out, out.qn)):
@@ -294,7 +300,7 @@ class Link:
                 else:
                     self._reply(out)
             if exe is not None:
-                self._reply(commands.Outgoing("9012", f"ExeRtn={exe}", plan.qn, "91"))
+                self._reply(commands.result(plan, exe))
         finally:
             self.state.busy = False
 
@@ -332,9 +338,8 @@ class _Reader(asyncio.Protocol):
         if self.lost.is_set():
             return  # only once: a late connection_lost must not touch the next connection's frames
         self.lost.set()
-        for fut in self.link._waiting.values():
-            if not fut.done():
-                fut.set_result("lost")
+        for _, fut in self.link._waiting.values():
+            _settle(fut, "lost")
 
 
 async def _wait(stop: asyncio.Event, seconds: float) -> None:

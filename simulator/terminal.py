@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from hj212 import CN
 from simulator import noise
 from simulator.aggregate import Closed, PeriodAggregator, realtime_items
 from simulator.clock import TerminalClock
@@ -146,7 +147,7 @@ class Terminal:
         for ev in events:
             by_second.setdefault(data_time(ev.time), []).append(ev)
         return [
-            self.record("3020", "soe", evs[0].time, [ev.item(n) for n, ev in enumerate(evs, 1)], urgent=True)
+            self.record(CN.FIELD_INFO, "soe", evs[0].time, [ev.item(n) for n, ev in enumerate(evs, 1)], urgent=True)
             for evs in by_second.values()
         ]
 
@@ -207,7 +208,11 @@ class Terminal:
             out += self.soe_records([self.soe.add(self.now(self._restored_at), "power_restore")])
             out.append(
                 self.record(
-                    "2081", "restart", self.now(t), [f"RestartTime={data_time(self.now(self._until))}"], urgent=True
+                    CN.POWER_ON_TIME,
+                    "restart",
+                    self.now(t),
+                    [f"RestartTime={data_time(self.now(self._until))}"],
+                    urgent=True,
                 )
             )
         return out + self._sample(t)
@@ -241,10 +246,12 @@ class Terminal:
         out = self.soe_records(self._check_limits(label, values))
         second_of_day = t.hour * 3600 + t.minute * 60 + t.second
         if second_of_day % self.settings.rtd_interval_s == 0 and self.realtime_wanted:
-            out.append(self.record("2011", "realtime", label, [self._gps, *realtime_items(self.profile, values)]))
+            out.append(
+                self.record(CN.REALTIME_DATA, "realtime", label, [self._gps, *realtime_items(self.profile, values)])
+            )
             if self.status_wanted:
                 rs = [f"SB{ch:02d}-RS={int(abs(v['P']) >= 0.5)}" for ch, v in sorted(values.items())]
-                out.append(self.record("2021", "status", label, rs))
+                out.append(self.record(CN.FACILITY_STATUS, "status", label, rs))
         closed = self.aggs["minute"].add(label, values)
         if closed is not None:
             out += self._period_records(closed)
@@ -256,12 +263,12 @@ class Terminal:
         return out
 
     def _period_records(self, closed: Closed) -> list[Record]:
-        cn = {"minute": "2051", "hour": "2061", "day": "2031"}[closed.kind]
+        cn = {"minute": CN.MINUTE_DATA, "hour": CN.HOUR_DATA, "day": CN.DAY_DATA}[closed.kind]
         items = [item for ch in sorted(closed.items) for item in closed.items[ch]]
         out = [self.record(cn, closed.kind, closed.start, items)]
         if closed.kind == "day":
             rt = [f"SB{ch:02d}-RT={min(24.0, h):.2f}" for ch, h in sorted(closed.run_hours.items())]
-            out.append(self.record("2041", "runtime", closed.start, rt))
+            out.append(self.record(CN.FACILITY_RUNTIME_DAY, "runtime", closed.start, rt))
         return out
 
     def _check_limits(self, label: datetime, values: dict[int, dict[str, float]]) -> list[SoeEvent]:

@@ -7,6 +7,7 @@ an `allow` list carves out the composition roots and adapters the design permits
 from __future__ import annotations
 
 import ast
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -38,7 +39,12 @@ RULES = [
     Rule(
         "iot_ingest",
         ("monitoring", "functions", "miniprogram_api", "infra", "local", "simulator", "chalice", "boto3", "botocore"),
-        allow={"iot_ingest/__main__.py": ("monitoring",), "iot_ingest/sinks/kinesis.py": ("boto3", "botocore")},
+        allow={
+            # the entry point and the adapters it (and local/) wires: the registry, command store and events
+            "iot_ingest/__main__.py": ("monitoring",),
+            "iot_ingest/adapters/": ("monitoring",),
+            "iot_ingest/sinks/kinesis.py": ("boto3", "botocore"),
+        },
     ),
     Rule(
         "functions",
@@ -124,6 +130,66 @@ def test_no_package_imports_the_local_composition_root() -> None:
             bad += [
                 f"{path.relative_to(ROOT)}: {n}" for n in _imports(path) if any(_matches(n, x) for x in NOBODY_IMPORTS)
             ]
+    assert bad == []
+
+
+# The listener↔domain contract (docs/contracts.md §2) is defined once, in hj212.contract; nobody redefines it.
+CONTRACT_NAMES = ("AuthStatus", "CommandStatus", "FrameRecord", "REPLY_CNS")
+
+
+def _definitions(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    names = [n.name for n in ast.walk(tree) if isinstance(n, ast.ClassDef)]
+    for node in ast.walk(tree):
+        targets = (
+            node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        )
+        names.extend(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+@pytest.mark.unit
+def test_the_listener_domain_contract_is_defined_once() -> None:
+    found = []
+    for pkg in OURS:
+        for path in _sources(ROOT / pkg):
+            found += [f"{path.relative_to(ROOT)}: {n}" for n in _definitions(path) if n in CONTRACT_NAMES]
+    # iot_ingest.ports keeps its wire-form alias `FrameRecord = dict[str, Any]` (the JSON object, not a second type).
+    assert sorted(found) == [
+        "hj212/catalogue.py: REPLY_CNS",
+        "hj212/contract.py: AuthStatus",
+        "hj212/contract.py: CommandStatus",
+        "hj212/contract.py: FrameRecord",
+        "iot_ingest/ports.py: FrameRecord",
+    ]
+
+
+@pytest.mark.unit
+def test_command_codes_outside_hj212_are_named_constants() -> None:
+    # `hj212.CN.DATA_ACK`, not "9014": a code written out by hand is a code nobody can grep for or check.
+    from hj212 import CN_CODES
+
+    bad = []
+    for pkg in OURS:
+        if pkg == "hj212":
+            continue
+        for path in _sources(ROOT / pkg):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            bad += [
+                f"{path.relative_to(ROOT)}:{n.lineno}: {n.value!r}"
+                for n in ast.walk(tree)
+                if isinstance(n, ast.Constant) and isinstance(n.value, str) and n.value in CN_CODES
+            ]
+    assert bad == []
+
+
+@pytest.mark.unit
+def test_hj212_imports_only_the_standard_library() -> None:
+    # Both sides import hj212 (and its contract module); it must stay free of third-party dependencies.
+    bad = []
+    for path in _sources(ROOT / "hj212"):
+        tops = {n.split(".")[0] for n in _imports(path)}
+        bad += [f"{path.relative_to(ROOT)}: {t}" for t in tops if t not in sys.stdlib_module_names]
     assert bad == []
 
 

@@ -10,39 +10,39 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime
-from enum import StrEnum
 
+from hj212.contract import AuthStatus, FrameRecord
 from monitoring._time import require_utc, to_micros
 from monitoring.errors import InvalidInputError
 
 GENESIS_HASH = "0" * 64
 UNKNOWN_MN = "-"  # chain key for bytes that carried no readable MN
 MAX_FRAME_BYTES = 16_384
-
-
-class AuthStatus(StrEnum):
-    """The listener's verdict on the frame's sender (contracts.md §2 "auth")."""
-
-    OK = "ok"
-    UNREGISTERED = "unregistered"
-    AUTH_FAILED = "auth_failed"
+__all__ = [
+    "GENESIS_HASH",
+    "MAX_FRAME_BYTES",
+    "UNKNOWN_MN",
+    "ArchivedFrame",
+    "AuthStatus",
+    "ChainVerification",
+    "RawFrame",
+    "link_hash",
+    "verify_chain",
+]
 
 
 @dataclass(frozen=True, slots=True)
-class RawFrame:
-    """Bytes exactly as received, with where and when they came from."""
+class RawFrame(FrameRecord):
+    """The frame record (hj212.contract, contracts.md §2) as the archive keeps it: bytes exactly as received, with
+    where and when they came from, checked, with the dedupe key and the canonical form the hash chain covers."""
 
-    mn: str
-    raw: bytes
-    received_at: datetime
-    peer: str
-    auth: AuthStatus
-    crc: str = "hj212"  # "hj212" or "modbus"
-    cn: str = ""
-    qn: str = ""
-    listener: str = ""
-    session: str = ""
+    @classmethod
+    def of(cls, record: FrameRecord) -> RawFrame:
+        """The archive's view of a receipt (checked here)."""
+        if isinstance(record, cls):
+            return record
+        r = record
+        return cls(r.mn, r.raw, r.received_at, r.peer, r.auth, r.crc, r.cn, r.qn, r.listener, r.session)
 
     def __post_init__(self) -> None:
         if not self.mn or len(self.mn) > 64:

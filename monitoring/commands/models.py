@@ -11,10 +11,10 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from enum import StrEnum
 from types import MappingProxyType
 from typing import Any
 
+from hj212.contract import CommandStatus as CommandStatus  # defined once for listener and domain
 from monitoring._time import require_utc
 from monitoring.errors import InvalidInputError
 from monitoring.registry.models import check_id, check_mn
@@ -22,31 +22,6 @@ from monitoring.registry.models import check_id, check_mn
 MAX_DETAIL = 500
 MAX_RESULT_CHARS = 64 * 1024
 
-
-class CommandStatus(StrEnum):
-    PENDING = "pending"
-    SENT = "sent"
-    ACCEPTED = "accepted"  # 9011 QnRtn=1
-    REJECTED = "rejected"  # 9011 QnRtn≠1
-    SUCCEEDED = "succeeded"  # 9012 ExeRtn=1 (or data returned)
-    FAILED = "failed"  # 9012 ExeRtn≠1, or attempts exhausted
-    TIMED_OUT = "timed_out"  # sent, but no answer within OverTime × (ReCount + 1)
-    EXPIRED = "expired"
-
-    @property
-    def final(self) -> bool:
-        return self in _FINAL
-
-
-_FINAL = frozenset(
-    {
-        CommandStatus.REJECTED,
-        CommandStatus.SUCCEEDED,
-        CommandStatus.FAILED,
-        CommandStatus.TIMED_OUT,
-        CommandStatus.EXPIRED,
-    }
-)
 
 TRANSITIONS: Mapping[CommandStatus, frozenset[CommandStatus]] = MappingProxyType(
     {

@@ -118,7 +118,7 @@ class Decoder:
         """
         try:
             record = parse_record(data)
-            self._archive.append(record.raw_frame())
+            self._archive.append(RawFrame.of(record))
             outcome = self._decode(record, live=True)
         except InvalidInputError as exc:
             self.last_rejection = str(exc)
@@ -138,7 +138,7 @@ class Decoder:
 
     def _decode(self, record: FrameRecord, *, live: bool, trust_unregistered: bool = False) -> str:
         try:
-            frame = hj212.decode_frame(record.frame, accept_modbus_crc=record.crc == "modbus", layouts=self._layouts)
+            frame = hj212.decode_frame(record.raw, accept_modbus_crc=record.crc == "modbus", layouts=self._layouts)
         except hj212.BadFrameError as exc:
             log.warning("bad frame archived", extra={"mn": record.mn, "reason": exc.reason})
             return "bad_frame"

@@ -1,7 +1,8 @@
 """The frame record (contracts.md §2): one JSON object per frame the listener acknowledged or archived.
 
 Records cross a process boundary (Kinesis, or in-process in local mode) and are validated here like any
-outside input: `parse_record` returns a `FrameRecord` or raises `InvalidInputError` naming the field.
+outside input: `parse_record` returns a `FrameRecord` (defined in `hj212.contract`, shared with the listener) or
+raises `InvalidInputError` naming the field.
 """
 
 from __future__ import annotations
@@ -10,54 +11,16 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from monitoring.archive.models import MAX_FRAME_BYTES, UNKNOWN_MN, AuthStatus, RawFrame
+from hj212.contract import RECORD_VERSION, AuthStatus
+from hj212.contract import FrameRecord as FrameRecord  # defined once for listener and domain
+from monitoring.archive.models import MAX_FRAME_BYTES, UNKNOWN_MN
 from monitoring.errors import InvalidInputError
 
-RECORD_VERSION = 1
 _MAX_TEXT = 128
 _CRC_KINDS = ("hj212", "modbus")
-
-
-@dataclass(frozen=True, slots=True)
-class FrameRecord:
-    """A validated frame record."""
-
-    frame: bytes
-    received_at: datetime  # aware, UTC
-    peer: str
-    mn: str  # UNKNOWN_MN when the listener could not read one
-    cn: str
-    qn: str
-    listener: str
-    session: str
-    auth: AuthStatus
-    crc: str
-
-    def raw_frame(self) -> RawFrame:
-        """The archive's view of this receipt."""
-        return RawFrame(
-            mn=self.mn,
-            raw=self.frame,
-            received_at=self.received_at,
-            peer=self.peer,
-            auth=self.auth,
-            crc=self.crc,
-            cn=self.cn,
-            qn=self.qn,
-            listener=self.listener,
-            session=self.session,
-        )
-
-    @classmethod
-    def from_raw_frame(cls, raw: RawFrame) -> FrameRecord:
-        """Rebuild the record of an archived frame (for re-decoding)."""
-        return cls(
-            raw.raw, raw.received_at, raw.peer, raw.mn, raw.cn, raw.qn, raw.listener, raw.session, raw.auth, raw.crc
-        )
 
 
 def parse_record(data: bytes | str | Mapping[str, Any]) -> FrameRecord:
@@ -86,7 +49,7 @@ def parse_record(data: bytes | str | Mapping[str, Any]) -> FrameRecord:
         raise InvalidInputError(f"frame record: crc must be hj212 or modbus, got {crc!r}")
     mn = _text(doc, "mn") or UNKNOWN_MN
     return FrameRecord(
-        frame=frame,
+        raw=frame,
         received_at=received_at,
         peer=_text(doc, "peer"),
         mn=mn,
@@ -101,20 +64,7 @@ def parse_record(data: bytes | str | Mapping[str, Any]) -> FrameRecord:
 
 def encode_record(record: FrameRecord) -> bytes:
     """The JSON bytes of a record (what the listener puts on the stream; used by tests and local mode)."""
-    doc = {
-        "v": RECORD_VERSION,
-        "frame": base64.b64encode(record.frame).decode("ascii"),
-        "received_at": record.received_at.isoformat(),
-        "peer": record.peer,
-        "mn": record.mn,
-        "cn": record.cn,
-        "qn": record.qn,
-        "listener": record.listener,
-        "session": record.session,
-        "auth": record.auth.value,
-        "crc": record.crc,
-    }
-    return json.dumps(doc, separators=(",", ":")).encode("ascii")
+    return json.dumps(record.to_doc(), separators=(",", ":")).encode("ascii")
 
 
 def kinesis_event(records: Sequence[bytes], *, shard: str = "shardId-000000000000") -> dict[str, Any]:

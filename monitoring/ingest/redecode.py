@@ -42,7 +42,7 @@ def redecode_archived(
         if not chunk:
             break
         for archived in chunk:
-            record = FrameRecord.from_raw_frame(archived.frame)
+            record = archived.frame  # an archived RawFrame is the frame record it was
             trusted = record.auth is AuthStatus.OK
             if record.auth is AuthStatus.UNREGISTERED:
                 pw = _password_of(record)
@@ -60,6 +60,6 @@ def redecode_archived(
 
 def _password_of(record: FrameRecord) -> str:
     try:
-        return hj212.decode_frame(record.frame, accept_modbus_crc=record.crc == "modbus").pw or ""
+        return hj212.decode_frame(record.raw, accept_modbus_crc=record.crc == "modbus").pw or ""
     except hj212.BadFrameError:
         return ""

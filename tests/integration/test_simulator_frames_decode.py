@@ -72,7 +72,7 @@ def test_simulator_uploads_decode_into_readings_and_events(version: str, st: str
             received = sent + timedelta(milliseconds=i)
             stream.append(
                 encode_record(
-                    FrameRecord(raw, received, "127.0.0.1:1", mn, rec.cn, "", "l", "s", AuthStatus.OK, "hj212")
+                    FrameRecord(mn, raw, received, "127.0.0.1:1", AuthStatus.OK, "hj212", rec.cn, "", "l", "s")
                 )
             )
     report = decode_records(stream, store, clock, load_profiles())
@@ -115,7 +115,7 @@ def test_simulator_terminal_losing_supply_reports_power_loss_and_restore() -> No
     for n, rec in enumerate(r for r in run_for(term, 20) if r.kind in ("soe", "restart")):
         sent = datetime.strptime(rec.data_time, "%Y%m%d%H%M%S").replace(tzinfo=UTC) - CHINA
         raw = build_frame(st="31", cn=rec.cn, mn=term.mn, pw="1", qn=f"{rec.data_time}{n:03d}", cp=rec.packets[0])
-        stream.append(encode_record(FrameRecord(raw, sent, "p", term.mn, rec.cn, "", "l", "s", AuthStatus.OK, "hj212")))
+        stream.append(encode_record(FrameRecord(term.mn, raw, sent, "p", AuthStatus.OK, "hj212", rec.cn, "", "l", "s")))
     # When decoded
     decode_records(stream, store, clock, load_profiles())
     # Then the loss and the restore are events of the fan's point, with the terminal's millisecond times

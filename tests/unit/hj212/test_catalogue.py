@@ -45,3 +45,11 @@ def test_public_api_exports_exist() -> None:
     for name in hj212.__all__:
         assert hasattr(hj212, name), name
     assert hj212.Version("2017") is hj212.Version.V2017 and hj212.Version.V2025.flag_bits == 8
+
+
+@pytest.mark.unit
+def test_named_command_codes_are_catalogue_entries() -> None:
+    names = {k: v for k, v in vars(hj212.CN).items() if k.isupper()}
+    assert len(names) == len(set(names.values())) == 26
+    assert all(code in hj212.CN_CODES for code in names.values())
+    assert hj212.CN.DATA_ACK == "9014" and hj212.CN.REQUEST_REPLY == "9011"

@@ -106,3 +106,28 @@ def test_commands_take_version_st_and_ack() -> None:
 def test_command_builders_refuse_bad_values(build) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(UsageError):
         build()
+
+
+def test_the_request_table_builds_each_cn_with_its_envelope() -> None:
+    # One envelope for every builder: st, version and ack reach the header whichever builder is picked by CN.
+    args = {
+        "1000": (5, 3),
+        "1012": (T0,),
+        "1062": (60,),
+        "1064": (5,),
+        "1072": ("654321",),
+        "3019": ("w01018",),
+        "3020": ("w01018", "i12001"),
+        "3021": ("w01018", {"i13004": "1"}),
+    }
+    for cn, build in commands.REQUESTS.items():
+        span = (T0, T1) if cn in commands.HISTORY_CNS.values() else ()
+        frame = decode_frame(build(*args.get(cn, span), st="44", version=Version.V2025, ack=False, **KW))
+        assert (frame.cn, frame.st, frame.version, frame.ack_requested, frame.mn) == (
+            cn,
+            "44",
+            Version.V2025,
+            False,
+            MN,
+        )
+    assert len(commands.REQUESTS) == 19

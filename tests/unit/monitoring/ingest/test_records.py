@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from monitoring.archive.models import UNKNOWN_MN, AuthStatus
+from hj212.contract import FrameRecord
+from monitoring.archive.models import UNKNOWN_MN, AuthStatus, RawFrame
 from monitoring.errors import InvalidInputError
 from monitoring.ingest.records import encode_record, parse_record
 
@@ -33,7 +34,7 @@ GOOD: dict[str, Any] = {
 def test_parse_record_with_valid_json_returns_utc_record() -> None:
     record = parse_record(json.dumps(GOOD).encode())
     assert record.received_at == datetime(2026, 11, 28, 10, 33, 46, 123456, tzinfo=UTC)
-    assert record.auth is AuthStatus.OK and record.frame == b"##0001x0000\r\n"
+    assert record.auth is AuthStatus.OK and record.raw == b"##0001x0000\r\n"
     assert parse_record(encode_record(record)) == record
 
 
@@ -66,3 +67,13 @@ def test_parse_record_with_bad_field_names_it(patch: dict[str, Any], message: st
 def test_parse_record_with_non_object_is_rejected(data: bytes | str) -> None:
     with pytest.raises(InvalidInputError):
         parse_record(data)
+
+
+def test_the_archive_keeps_the_frame_record_itself() -> None:
+    # One definition of the ten fields (hj212.contract): the archived frame is the record, checked, and writes the
+    # same JSON back, so re-decoding an archived frame needs no conversion.
+    record = parse_record(GOOD)
+    archived = RawFrame.of(record)
+    assert isinstance(archived, FrameRecord) and RawFrame.of(archived) is archived
+    assert archived.to_doc() == record.to_doc() and archived.dedupe_key.startswith(GOOD["mn"])
+    assert json.loads(encode_record(archived)) == {**GOOD, "received_at": "2026-11-28T10:33:46.123456+00:00"}

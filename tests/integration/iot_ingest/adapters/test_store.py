@@ -1,4 +1,4 @@
-"""The listener's ports over monitoring's sqlite store (local/ports.py)."""
+"""The listener's ports over monitoring's sqlite store (iot_ingest/adapters/store.py)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from iot_ingest.adapters.store import StoreEventSink
 from iot_ingest.ports import Event
-from local.ports import StoreEventSink
 from monitoring.events.models import EventKind
 from monitoring.storage.sqlite import open_store
 

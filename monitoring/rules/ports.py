@@ -8,8 +8,8 @@ from typing import Any, Protocol
 
 from monitoring.alarms.ports import AlarmRepository, AuditLog
 from monitoring.emergency.ports import EmergencyRepository
+from monitoring.evaluation.models import Sample, TerminalEvent, Topology
 from monitoring.reports.ports import ReportRepository
-from monitoring.rules.models import Sample, TerminalEvent, Topology
 
 
 class RuleInputs(Protocol):

@@ -22,7 +22,7 @@ from monitoring.clock import FixedClock
 from monitoring.ingest.decode import decode_records
 from monitoring.ingest.records import FrameRecord, encode_record
 from monitoring.profiles.loader import load_profiles
-from monitoring.rules.config import load_defaults
+from monitoring.evaluation.config import load_defaults
 from monitoring.rules.service import Emergency, Stores, evaluate_rules
 from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.storage.sqlite import open_store

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitoring.alarms.models import Alarm, AlarmState, Episode
-from monitoring.readings.models import ReadingKind
 from monitoring.evaluation.catalogue import RULES
+from monitoring.readings.models import ReadingKind
 from monitoring.storage.ports import Store
 
 CHINA = timedelta(hours=8)

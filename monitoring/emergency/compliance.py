@@ -18,8 +18,8 @@ from monitoring.emergency.models import LEVEL_NAMES, EmergencyAlert, EnterpriseM
 from monitoring.emergency.service import ComplianceRow, compliance_row, interval_results
 from monitoring.evaluation.config import RuleConfig
 from monitoring.evaluation.context import MINUTE, Context
+from monitoring.evaluation.ports import RuleInputs
 from monitoring.reports.workdays import CHINA
-from monitoring.rules.ports import RuleInputs
 
 HEADERS = (
     "企业标识",

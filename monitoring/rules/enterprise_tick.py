@@ -18,8 +18,9 @@ from monitoring.alarms.ports import AlarmRepository, AuditLog
 from monitoring.evaluation.config import RuleConfig
 from monitoring.evaluation.context import MINUTE, Suppression
 from monitoring.evaluation.models import EnterpriseInfo, Finding, PointInfo, Topology
+from monitoring.evaluation.ports import RuleInputs
 from monitoring.reports.ports import ReportRepository
-from monitoring.rules.ports import RuleInputs, RuleStateRepository
+from monitoring.rules.ports import RuleStateRepository
 from monitoring.rules.rule_context import RuleContext
 from monitoring.rules.situation import ControlFault, Emergency
 

@@ -18,9 +18,9 @@ from monitoring.emergency.ports import EmergencyRepository
 from monitoring.errors import InvalidInputError
 from monitoring.evaluation.catalogue import RULES
 from monitoring.evaluation.config import RuleConfig
+from monitoring.evaluation.ports import RuleInputs
 from monitoring.reports.ports import ReportRepository
 from monitoring.reports.workdays import CHINA
-from monitoring.rules.ports import RuleInputs
 from monitoring.rules.service import Emergency, Stores, evaluate_rules
 from monitoring.storage.rules_memory import MemoryAlarmRepository, MemoryAuditLog, MemoryRuleState
 

@@ -34,7 +34,8 @@ from monitoring.rules.state_buffer import BufferedRuleState
 from monitoring.rules.state_docs import DailyFigures, TickMark, Watermarks
 
 __all__ = ["Emergency", "Stores", "TickResult", "evaluate_rules", "evaluate_tick"]
-from monitoring.rules.ports import RuleInputs, RulesRepositories
+from monitoring.evaluation.ports import RuleInputs
+from monitoring.rules.ports import RulesRepositories
 
 log = logging.getLogger(__name__)
 

@@ -84,20 +84,20 @@ def _imports(path: Path) -> list[str]:
 GENERATED = ("infra/cdk.out/",)
 
 
-def _sources(base: Path) -> list[Path]:
+def _sources(base: Path, root: Path = ROOT) -> list[Path]:
     paths = sorted(base.rglob("*.py")) if base.exists() else []
-    return [p for p in paths if not p.relative_to(ROOT).as_posix().startswith(GENERATED)]
+    return [p for p in paths if not p.relative_to(root).as_posix().startswith(GENERATED)]
 
 
 def _matches(name: str, prefix: str) -> bool:
     return name == prefix or name.startswith(prefix + ".")
 
 
-def _violations(rule: Rule) -> list[str]:
+def _violations(rule: Rule, root: Path = ROOT) -> list[str]:
     found = []
-    base = ROOT / rule.package
-    for path in _sources(base):
-        rel = path.relative_to(ROOT).as_posix()
+    base = root / rule.package
+    for path in _sources(base, root):
+        rel = path.relative_to(root).as_posix()
         allowed = [p for prefix, ps in rule.allow.items() if rel.startswith(prefix) for p in ps] + list(rule.exempt)
         for name in _imports(path):
             if any(_matches(name, a) for a in allowed):
@@ -119,6 +119,23 @@ def test_package_respects_its_import_rules(rule: Rule) -> None:
         pytest.skip(f"{rule.package}/ does not exist yet")
     assert _sources(ROOT / rule.package), f"{rule.package}/ exists but holds no Python source to check"
     assert _violations(rule) == []
+
+
+@pytest.mark.unit
+def test_functions_rule_refuses_any_storage_adapter_outside_the_wiring(tmp_path: Path) -> None:
+    (tmp_path / "functions" / "adapters").mkdir(parents=True)
+    handler = "from monitoring.storage.ports import Store\nfrom monitoring.storage.memory import memory_store\n"
+    (tmp_path / "functions" / "handler.py").write_text(handler, encoding="utf-8")
+    wiring = "from monitoring.storage.rules_memory import MemoryRulesStores\nfrom monitoring.storage import sqlite\n"
+    (tmp_path / "functions" / "_wiring.py").write_text(wiring, encoding="utf-8")
+    (tmp_path / "functions" / "adapters" / "x.py").write_text("from monitoring.rules.inputs import X\n", "utf-8")
+    (rule,) = [r for r in RULES if r.package == "functions"]
+    assert _violations(rule, tmp_path) == [
+        "functions/adapters/x.py: imports monitoring.rules.inputs",
+        "functions/adapters/x.py: imports monitoring.rules.inputs.X",
+        "functions/handler.py: imports monitoring.storage.memory",
+        "functions/handler.py: imports monitoring.storage.memory.memory_store",
+    ]
 
 
 def _foreign_imports(path: Path) -> list[str]:

@@ -63,9 +63,14 @@ FAST_RULES = (set(FAST) - {"tamper_events"}) | {"tamper_param_change", "tamper_d
 
 
 @dataclass(frozen=True, slots=True)
-class _Window:
-    """The data-time window every enterprise of a tick starts from (each may reach further back)."""
+class _Tick:
+    """What every enterprise of one tick shares: the situation and the data-time window it starts from (each
+    enterprise may reach further back)."""
 
+    config: RuleConfig
+    emergency: Emergency
+    topology: Topology
+    now: datetime  # processing time
     horizon: datetime  # evaluated up to: now - settle
     span: timedelta  # the usual window length
     late: Mapping[str, datetime]  # point -> oldest data time of readings that arrived late since the last tick
@@ -116,7 +121,7 @@ def evaluate_rules(
     late: Mapping[str, datetime] = {}
     if last_tick is not None:
         late = stores.inputs.late_arrivals(last_tick, horizon - span)
-    window = _Window(horizon, span, late, force_from)
+    shared = _Tick(config, emergency, topo, now, horizon, span, late, force_from)
     result = TickResult()
     tick_state = BufferedRuleState(stores.state)
     for eid in sorted(enterprise_ids if enterprise_ids is not None else topo.enterprises):
@@ -125,7 +130,7 @@ def evaluate_rules(
             continue
         own = BufferedRuleState(tick_state)  # an enterprise that fails leaves no state behind
         try:
-            _evaluate_enterprise(replace(stores, state=own), config, emergency, topo, info, now, window, result)
+            _evaluate_enterprise(shared, replace(stores, state=own), info, result)
         except StorageUnavailableError:
             raise  # transient: let the tick fail and be retried
         except Exception:
@@ -159,29 +164,21 @@ def evaluate_tick(
     return evaluate_rules(stores, config, situation, now, transaction=transaction)
 
 
-def _evaluate_enterprise(
-    stores: Stores,
-    config: RuleConfig,
-    emergency: Emergency,
-    topo: Topology,
-    info: EnterpriseInfo,
-    now: datetime,
-    window: _Window,
-    result: TickResult,
-) -> None:
+def _evaluate_enterprise(shared: _Tick, stores: Stores, info: EnterpriseInfo, result: TickResult) -> None:
+    config, topo, now = shared.config, shared.topology, shared.now
     ev = config.params("evaluation", enterprise=info.id)
     marks = Watermarks.load(stores.state, info.id)
-    horizon = window.horizon
+    horizon = shared.horizon
     oldest = horizon - timedelta(hours=ev["max_catchup_hours"])
-    ws = horizon - window.span
+    ws = horizon - shared.span
     if marks.evaluated_until is not None:
-        ws = min(ws, marks.evaluated_until - window.span)
+        ws = min(ws, marks.evaluated_until - shared.span)
     points = topo.points_of(info.id)
     for p in points:
-        if p.id in window.late:
-            ws = min(ws, floor_minute(window.late[p.id]))
-    if window.force_from is not None:
-        ws = min(ws, floor_minute(window.force_from))
+        if p.id in shared.late:
+            ws = min(ws, floor_minute(shared.late[p.id]))
+    if shared.force_from is not None:
+        ws = min(ws, floor_minute(shared.force_from))
         oldest = min(oldest, ws)
     ws = max(ws, oldest)
     faults = stores.reports.faults_for(info.id)
@@ -195,7 +192,7 @@ def _evaluate_enterprise(
     tick = EnterpriseTick(
         stores,
         config,
-        emergency,
+        shared.emergency,
         topo,
         info,
         now,
@@ -213,7 +210,7 @@ def _evaluate_enterprise(
     changed += hourly_pass(tick, ws)
     slow_until = marks.slow_until
     slow_due = slow_until is None or horizon >= slow_until + timedelta(minutes=ev["slow_cadence_min"])
-    if window.force_from is not None or slow_due:
+    if shared.force_from is not None or slow_due:
         changed += slow_pass(tick, ws)
         # Stagger enterprises over the cadence so each tick carries about the same share of slow work.
         offset = 0 if slow_until is not None else zlib.crc32(info.id.encode()) % max(int(ev["slow_cadence_min"]), 1)

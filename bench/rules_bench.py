@@ -20,9 +20,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from monitoring.rules.config import load_defaults  # noqa: E402
+from monitoring.evaluation.config import load_defaults  # noqa: E402
+from monitoring.evaluation.models import AssociationInfo, EnterpriseInfo, PointInfo, Role, Sample, Topology  # noqa: E402
 from monitoring.rules.inputs import MemoryRuleInputs  # noqa: E402
-from monitoring.rules.models import AssociationInfo, EnterpriseInfo, PointInfo, Role, Sample, Topology  # noqa: E402
 from monitoring.rules.service import Emergency, Stores, evaluate_rules  # noqa: E402
 from monitoring.storage.rules_memory import MemoryRulesStores  # noqa: E402
 

@@ -287,7 +287,7 @@ def get_rule_config() -> Any:
     """Defaults (+ overrides file) + the registry's association parameters, validated once per cold start."""
     import json
 
-    from monitoring.rules.config import load_defaults
+    from monitoring.evaluation.config import load_defaults
 
     settings = get_settings()
     config = load_defaults(Path(settings.rules_defaults) if settings.rules_defaults else None)

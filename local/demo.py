@@ -28,7 +28,7 @@ from typing import Any
 
 from local.workers import DB_FILE, EVALUATE_JOB
 from monitoring._time import CHINA as CHINA_TZ
-from monitoring.rules.catalogue import RULES
+from monitoring.evaluation.catalogue import RULES
 
 ROOT = Path(__file__).resolve().parent.parent
 CSV = ROOT / "data" / "registry" / "rugao_2022_enterprises.csv"

@@ -10,13 +10,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitoring.alarms.models import Alarm, AlarmState, Episode
+from monitoring.evaluation.catalogue import RULES
 from monitoring.readings.models import ReadingKind
-from monitoring.rules.catalogue import RULES
 from monitoring.storage.ports import Store
 
 CHINA = timedelta(hours=8)
 OPEN = (AlarmState.PENDING, AlarmState.RESPONDED, AlarmState.DISPATCHED, AlarmState.VERIFIED)
-# The simulator's expected-alarm keys (research catalogue R1…R10) → the rule ids of monitoring.rules.catalogue.
+# The simulator's expected-alarm keys (research catalogue R1…R10) → the rule ids of monitoring.evaluation.catalogue.
 # `auth_failed` and `unknown_terminal` are platform events (auth_failure, unregistered_seen), not alarms.
 EXPECTED_RULES: dict[str, tuple[str, ...]] = {
     "control_stopped": ("control_stopped",),

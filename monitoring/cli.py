@@ -113,8 +113,8 @@ def _registry_import(args: argparse.Namespace, store: Store, out: TextIO) -> int
 
 def _replay(args: argparse.Namespace, store: Store, out: TextIO) -> int:
     """Wire the replay: stored readings and reports in, throw-away alarm state (nothing is written)."""
+    from monitoring.evaluation.config import load_defaults
     from monitoring.rules import replay
-    from monitoring.rules.config import load_defaults
     from monitoring.rules.store_inputs import StoreRuleInputs
     from monitoring.storage.rules_memory import MemoryRuleState
     from monitoring.storage.sqlite.db import Database

@@ -15,15 +15,31 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from monitoring.alarms.models import SYSTEM, Alarm, AlarmState, AuditEntry, Episode
 from monitoring.alarms.ports import AlarmRepository, AuditLog
-from monitoring.rules.catalogue import RULES
-from monitoring.rules.models import Finding
+from monitoring.evaluation.catalogue import RULES
+from monitoring.evaluation.models import Finding
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    """What every alarm of one reconciliation shares: whose, which window start, when, and where to write."""
+
+    enterprise_id: str
+    ws: datetime
+    now: datetime
+    alarms: AlarmRepository
+    audit: AuditLog
+
+    def record(self, alarm_id: str, action: str, was: str | None, to_state: str, detail: dict[str, object]) -> None:
+        self.audit.append(
+            AuditEntry(alarm_id, self.now, SYSTEM.id, SYSTEM.role.value, SYSTEM.source, action, was, to_state, detail)
+        )
 
 
 def _overlaps(e: Episode, f: Finding) -> bool:
@@ -95,34 +111,26 @@ def reconcile(
     for a in alarms.open_for_enterprise(enterprise_id):
         if a.rule in rules and (subjects is None or (a.subject, a.rule) in subjects):
             by_key.setdefault((a.subject, a.rule), [])
+    w = _Window(enterprise_id, ws, now, alarms, audit)
     changed: list[Alarm] = []
     for (subject, rule), fs in sorted(by_key.items()):
         fs.sort(key=lambda f: f.start)
         alarm = alarms.latest(subject, rule)
-        result = _apply_one(alarm, subject, rule, enterprise_id, fs, ws, now, alarms, audit)
+        result = _apply_one(w, alarm, subject, rule, fs)
         if result is not None:
             changed.append(result)
     return changed
 
 
-def _apply_one(
-    alarm: Alarm | None,
-    subject: str,
-    rule: str,
-    enterprise_id: str,
-    fs: list[Finding],
-    ws: datetime,
-    now: datetime,
-    alarms: AlarmRepository,
-    audit: AuditLog,
-) -> Alarm | None:
+def _apply_one(w: _Window, alarm: Alarm | None, subject: str, rule: str, fs: list[Finding]) -> Alarm | None:
     if alarm is not None and not alarm.open:
         # Already closed: its episodes are history, but one still running when it was closed keeps being
         # followed until it ends (so the alarm shows its duration) and is never raised again.
-        return _after_closed(alarm, subject, rule, enterprise_id, fs, ws, now, alarms, audit)
+        return _after_closed(w, alarm, subject, rule, fs)
     if alarm is None:
-        return _create(subject, rule, enterprise_id, [f for f in fs if not f.short], now, alarms, audit)
-    episodes, fresh, retracted = _merge(alarm.episodes, fs, ws)
+        return _create(w, subject, rule, [f for f in fs if not f.short])
+    now = w.now
+    episodes, fresh, retracted = _merge(alarm.episodes, fs, w.ws)
     episodes.extend(_episode(f) for f in fresh)
     episodes.sort(key=lambda e: e.start)
     if tuple(episodes) == alarm.episodes:
@@ -143,35 +151,14 @@ def _apply_one(
         actions.append(("cleared", None, {"cleared_at": cleared.isoformat() if cleared else None, "duration_s": dur}))
     elif not was_active and updated.active:
         actions.append(("reactivated", None, {}))
-    stored = alarms.put(updated, expected_version=alarm.version)
+    stored = w.alarms.put(updated, expected_version=alarm.version)
     for action, to_state, detail in actions or [("episodes_updated", None, {})]:
-        audit.append(
-            AuditEntry(
-                alarm.id,
-                now,
-                SYSTEM.id,
-                SYSTEM.role.value,
-                SYSTEM.source,
-                action,
-                alarm.state.value,
-                (to_state or alarm.state).value,
-                detail,
-            )
-        )
+        w.record(alarm.id, action, alarm.state.value, (to_state or alarm.state).value, detail)
     return stored
 
 
-def _after_closed(
-    alarm: Alarm,
-    subject: str,
-    rule: str,
-    enterprise_id: str,
-    fs: list[Finding],
-    ws: datetime,
-    now: datetime,
-    alarms: AlarmRepository,
-    audit: AuditLog,
-) -> Alarm | None:
+def _after_closed(w: _Window, alarm: Alarm, subject: str, rule: str, fs: list[Finding]) -> Alarm | None:
+    ws, now = w.ws, w.now
     running = next((e for e in alarm.live_episodes if e.end is None), None)
     if running is not None:
         carried = running.start < ws
@@ -181,24 +168,12 @@ def _after_closed(
         end = cont.end if cont is not None else max(ws, running.start)
         if end is not None:
             episodes = tuple(replace(e, end=end) if e is running else e for e in alarm.episodes)
-            alarm = alarms.put(replace(alarm, episodes=episodes, updated_at=now), expected_version=alarm.version)
-            audit.append(
-                AuditEntry(
-                    alarm.id,
-                    now,
-                    SYSTEM.id,
-                    SYSTEM.role.value,
-                    SYSTEM.source,
-                    "cleared",
-                    alarm.state.value,
-                    alarm.state.value,
-                    {"cleared_at": end.isoformat()},
-                )
-            )
+            alarm = w.alarms.put(replace(alarm, episodes=episodes, updated_at=now), expected_version=alarm.version)
+            w.record(alarm.id, "cleared", alarm.state.value, alarm.state.value, {"cleared_at": end.isoformat()})
         else:
             return None  # still running: nothing new can start while it does
     fresh = [f for f in fs if not f.short and not any(_overlaps(e, f) or f.start <= e.start for e in alarm.episodes)]
-    created = _create(subject, rule, enterprise_id, fresh, now, alarms, audit)
+    created = _create(w, subject, rule, fresh)
     return created or (alarm if running is not None else None)
 
 
@@ -207,15 +182,7 @@ def alarm_id(rule: str, subject: str, start: datetime) -> str:
     return f"{rule}|{subject}|{start.strftime('%Y%m%dT%H%MZ')}"
 
 
-def _create(
-    subject: str,
-    rule: str,
-    enterprise_id: str,
-    fs: list[Finding],
-    now: datetime,
-    alarms: AlarmRepository,
-    audit: AuditLog,
-) -> Alarm | None:
+def _create(w: _Window, subject: str, rule: str, fs: list[Finding]) -> Alarm | None:
     if not fs:
         return None
     first = fs[0]
@@ -226,27 +193,15 @@ def _create(
         id=alarm_id(rule, subject, first.start),
         rule=rule,
         subject=subject,
-        enterprise_id=enterprise_id,
+        enterprise_id=w.enterprise_id,
         severity=severity,
         state=AlarmState.PENDING,
         episodes=tuple(_episode(f) for f in fs),
-        created_at=now,
-        updated_at=now,
+        created_at=w.now,
+        updated_at=w.now,
         point_ids=points,
     )
-    stored = alarms.put(alarm, expected_version=None)
-    audit.append(
-        AuditEntry(
-            alarm.id,
-            now,
-            SYSTEM.id,
-            SYSTEM.role.value,
-            SYSTEM.source,
-            "raised",
-            None,
-            AlarmState.PENDING.value,
-            {"rule": rule, "data_start": first.start.isoformat()},
-        )
-    )
+    stored = w.alarms.put(alarm, expected_version=None)
+    w.record(alarm.id, "raised", None, AlarmState.PENDING.value, {"rule": rule, "data_start": first.start.isoformat()})
     log.info("alarm raised", extra={"alarm": alarm.id, "rule": rule, "subject": subject})
     return stored

@@ -16,10 +16,10 @@ from openpyxl.styles import Alignment, Font
 
 from monitoring.emergency.models import LEVEL_NAMES, EmergencyAlert, EnterpriseMeasures
 from monitoring.emergency.service import ComplianceRow, compliance_row, interval_results
+from monitoring.evaluation.config import RuleConfig
+from monitoring.evaluation.context import MINUTE, Context
+from monitoring.evaluation.ports import RuleInputs
 from monitoring.reports.workdays import CHINA
-from monitoring.rules.config import RuleConfig
-from monitoring.rules.context import MINUTE, Context
-from monitoring.rules.ports import RuleInputs
 
 HEADERS = (
     "企业标识",

@@ -15,8 +15,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder, IntervalResult, LevelMeasures
-from monitoring.rules.context import MINUTE, Context
-from monitoring.rules.models import Role, RunState
+from monitoring.evaluation.context import MINUTE, Context
+from monitoring.evaluation.models import Role, RunState
 
 PRODUCING_ROLES = (Role.PRODUCTION, Role.COMBINED)
 

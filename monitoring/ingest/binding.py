@@ -18,8 +18,8 @@ from operator import itemgetter
 from monitoring.events.models import Event, EventKind, event_id_for
 from monitoring.profiles.mapping import MappedEvent, MappedFrame, MappedValue
 from monitoring.profiles.models import channel_key
-from monitoring.profiles.quantities import QUANTITIES
 from monitoring.readings.models import Reading, ReadingKind
+from monitoring.readings.quantities import QUANTITIES
 from monitoring.readings.values import OUT_OF_RANGE
 from monitoring.registry.models import MonitoringPoint
 

@@ -24,7 +24,7 @@ from monitoring.profiles.models import (
     MessageRule,
     Profile,
 )
-from monitoring.profiles.quantities import QUANTITIES, UNITS, resolve, unit_scale
+from monitoring.readings.quantities import QUANTITIES, UNITS, resolve, unit_scale
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "data" / "profiles"
 SIMULATOR_PREFIX = "simulator_"

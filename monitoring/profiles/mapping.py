@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 from hj212 import CPGroup
 from monitoring.profiles.models import META_FIELDS, READING_KINDS, VALUE_FIELDS, Profile
-from monitoring.profiles.quantities import BOUNDS, QUANTITIES
+from monitoring.readings.quantities import BOUNDS, QUANTITIES
 from monitoring.readings.values import OUT_OF_RANGE, PLAIN_NUMBER, convert, parse_local_time
 
 # Scalars that are part of the protocol, not data: they are not "unknown".

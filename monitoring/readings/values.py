@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Final
 
-from monitoring.profiles.quantities import BOUNDS, QUANTITIES
+from monitoring.readings.quantities import BOUNDS, QUANTITIES
 
 CHINA: Final = timezone(timedelta(hours=8), "Asia/Shanghai")  # China has had no DST since 1991
 

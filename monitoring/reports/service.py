@@ -13,11 +13,11 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from monitoring.errors import ConflictError, InvalidInputError
+from monitoring.evaluation.catalogue import CONTROL_RULES, MONITORING_RULES
+from monitoring.evaluation.context import Suppression
 from monitoring.reports.models import Decision, FaultKind, FaultReport, StoppageKind, StoppageRequest
 from monitoring.reports.ports import ReportRepository
 from monitoring.reports.workdays import workday_deadline
-from monitoring.rules.catalogue import CONTROL_RULES, MONITORING_RULES
-from monitoring.rules.context import Suppression
 
 DECISION_WORKDAYS = 5
 MAX_STOPPAGE = timedelta(days=366)
@@ -114,12 +114,3 @@ def suppressions(
             Suppression(f"fault:{f.id}", frozenset(f.point_ids), rules, f.fault_start, f.resolved_at, f.description)
         )
     return out
-
-
-def control_faults(faults: Sequence[FaultReport]) -> list[tuple[str, frozenset[str], datetime, datetime | None]]:
-    """Control-equipment faults as the fault-overrun rule reads them."""
-    return [
-        (f"fault:{f.id}", frozenset(f.point_ids), f.fault_start, f.resolved_at)
-        for f in faults
-        if f.kind == FaultKind.CONTROL_EQUIPMENT
-    ]

@@ -11,8 +11,8 @@ from collections.abc import Mapping
 from statistics import median
 from typing import Any
 
-from monitoring.rules.context import Context
-from monitoring.rules.models import PointInfo, RunState
+from monitoring.evaluation.context import Context
+from monitoring.evaluation.models import PointInfo, RunState
 
 MIN_RUN_MINUTES = 30
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from monitoring.rules import episodes
-from monitoring.rules.context import Context, PhaseStats
-from monitoring.rules.models import Finding, PointInfo
+from monitoring.evaluation import episodes
+from monitoring.evaluation.context import Context, PhaseStats
+from monitoring.evaluation.models import Finding, PointInfo
 
 T, F, U = episodes.TRUE, episodes.FALSE, episodes.UNKNOWN
 Condition = Callable[[PointInfo, dict[str, float], PhaseStats], bytearray]

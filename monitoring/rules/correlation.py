@@ -6,13 +6,14 @@ Zhuzhou false alarm in the research notes) and a minute where either side is UNK
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
-from monitoring.rules import episodes
-from monitoring.rules.context import Context
-from monitoring.rules.models import AssociationInfo, Finding, RunState
-from monitoring.rules.running_state import minute_states
+from monitoring.evaluation import episodes
+from monitoring.evaluation.context import Context
+from monitoring.evaluation.models import AssociationInfo, Finding, RunState
+from monitoring.evaluation.running_state import minute_states
+from monitoring.rules.rule_context import RuleContext
 
 RUN, STOP, UNK = int(RunState.RUN), int(RunState.STOP), int(RunState.UNKNOWN)
 
@@ -236,14 +237,14 @@ def _order_evidence(
     }
 
 
-def fault_overrun(ctx: Context) -> list[Finding]:
+def fault_overrun(ctx: RuleContext) -> list[Finding]:
     """Production running more than grace_hours into an unresolved control-equipment fault (第十三条(六))."""
     out: list[Finding] = []
-    faults: list[tuple[str, frozenset[str], datetime, datetime | None]] = ctx.extras.get("faults", [])
     for assoc in ctx.topology.associations_of(ctx.enterprise.id):
         prod = None
-        for ref, point_ids, start, resolved in faults:
-            hit = point_ids & set(assoc.control)
+        for fault in ctx.faults:
+            ref, start, resolved = fault.ref, fault.start, fault.resolved_at
+            hit = fault.point_ids & set(assoc.control)
             if not hit:
                 continue
             prm = ctx.config.params("fault_overrun", enterprise=assoc.enterprise_id, association=assoc.id)

@@ -21,11 +21,12 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, LevelMeasures
+from monitoring.emergency.models import EmergencyAlert, LevelMeasures
 from monitoring.emergency.service import PRODUCING_ROLES, active_alerts, hourly_baseline_kw
-from monitoring.rules import episodes
-from monitoring.rules.context import Context
-from monitoring.rules.models import Finding, RunState
+from monitoring.evaluation import episodes
+from monitoring.evaluation.context import Context
+from monitoring.evaluation.models import Finding, RunState
+from monitoring.rules.rule_context import RuleContext
 
 RULE = "emergency_violation"
 
@@ -120,18 +121,16 @@ def _combine(parts: Sequence[bytearray], n: int) -> bytearray:
     return out
 
 
-def emergency_violation(ctx: Context, lead: int = 0) -> list[Finding]:
+def emergency_violation(ctx: RuleContext, lead: int = 0) -> list[Finding]:
     """Findings over the context's minutes from `lead` on (earlier minutes only show streak starts and the
     previous interval's verdict)."""
     out: list[Finding] = []
-    alerts: list[EmergencyAlert] = ctx.extras.get("alerts", [])
-    measures: Mapping[str, EnterpriseMeasures] = ctx.extras.get("measures", {})
     prm = ctx.config.params(RULE, enterprise=ctx.enterprise.id)
     max_gap = int(ctx.config.params("evaluation", enterprise=ctx.enterprise.id)["max_gap_min"])
     min_run, step = int(prm["stop_run_min"]), int(prm["interval_min"]) or 60
-    em = measures.get(ctx.enterprise.id)
+    em = ctx.measures.get(ctx.enterprise.id)
     prod = [p.id for p in ctx.topology.points_of(ctx.enterprise.id) if p.role in PRODUCING_ROLES]
-    for alert in active_alerts(alerts, ctx.enterprise.id, ctx.enterprise.town, ctx.at(lead), ctx.at(ctx.n)):
+    for alert in active_alerts(ctx.alerts, ctx.enterprise.id, ctx.enterprise.town, ctx.at(lead), ctx.at(ctx.n)):
         level = (em.levels.get(alert.level) if em else None) or LevelMeasures()
         if not (level.stop_points or level.forbidden_hours or level.energy_share is not None):
             continue

@@ -8,34 +8,34 @@ energy above factor x baseline for min_days days running.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from monitoring.emergency.models import EnterpriseMeasures, HaltOrder, LevelMeasures
+from monitoring.emergency.models import LevelMeasures
 from monitoring.emergency.service import (
     PRODUCING_ROLES,
     active_alerts,
     active_halts,
     hourly_baseline_kw,
 )
-from monitoring.rules import episodes
-from monitoring.rules.context import Context
-from monitoring.rules.models import Finding, Role, RunState
+from monitoring.evaluation import episodes
+from monitoring.evaluation.context import Context
+from monitoring.evaluation.models import Finding, Role, RunState
+from monitoring.rules.rule_context import RuleContext
+from monitoring.rules.state_docs import EnterpriseStatus
 
 
 def _producing(ctx: Context) -> list[str]:
     return [p.id for p in ctx.topology.points_of(ctx.enterprise.id) if p.role in PRODUCING_ROLES]
 
 
-def halt_violation(ctx: Context) -> list[Finding]:
+def halt_violation(ctx: RuleContext) -> list[Finding]:
     """R9: any production point running while a halt order is in force."""
     out: list[Finding] = []
-    orders: list[HaltOrder] = ctx.extras.get("halts", [])
     prm = ctx.config.params("halt_violation", enterprise=ctx.enterprise.id)
     prod = _producing(ctx)
     series = [ctx.states(p) for p in prod]
-    for order in active_halts(orders, ctx.enterprise.id, ctx.start, ctx.at(ctx.n)):
+    for order in active_halts(ctx.halts, ctx.enterprise.id, ctx.start, ctx.at(ctx.n)):
         lo = max(ctx.index(order.start), 0)
         hi = ctx.n if order.end is None else min(ctx.index(order.end), ctx.n)
         cond = bytearray(ctx.n)
@@ -52,21 +52,7 @@ def halt_violation(ctx: Context) -> list[Finding]:
     return out
 
 
-@dataclass(frozen=True, slots=True)
-class EnterpriseStatus:
-    """Real-time status of an enterprise at a minute (for dashboards and the daily summary)."""
-
-    enterprise_id: str
-    at: datetime
-    status: str  # producing | stopped | curtailed | unknown
-    running: tuple[str, ...]
-    stopped: tuple[str, ...]
-    unknown: tuple[str, ...]
-    production_kw: float
-    control_kw: float
-
-
-def status_at(ctx: Context, m: int) -> EnterpriseStatus:
+def status_at(ctx: RuleContext, m: int) -> EnterpriseStatus:
     """The enterprise's status at minute m of the context."""
     run: list[str] = []
     stop: list[str] = []
@@ -83,11 +69,8 @@ def status_at(ctx: Context, m: int) -> EnterpriseStatus:
     if run:
         status = "producing"
         t = ctx.at(m)
-        alerts = active_alerts(
-            ctx.extras.get("alerts", []), ctx.enterprise.id, ctx.enterprise.town, t, t + timedelta(minutes=1)
-        )
-        measures: Mapping[str, EnterpriseMeasures] = ctx.extras.get("measures", {})
-        em = measures.get(ctx.enterprise.id)
+        alerts = active_alerts(ctx.alerts, ctx.enterprise.id, ctx.enterprise.town, t, t + timedelta(minutes=1))
+        em = ctx.measures.get(ctx.enterprise.id)
         for alert in alerts:
             level = (em.levels.get(alert.level) if em else None) or LevelMeasures()
             base = sum(hourly_baseline_kw(ctx, p, (t.hour + 8) % 24) or 0.0 for p in run + stop + unk)

@@ -10,7 +10,7 @@ import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from monitoring.rules.models import Sample, TerminalEvent, Topology
+from monitoring.evaluation.models import Sample, TerminalEvent, Topology
 
 
 class MemoryRuleInputs:

@@ -16,11 +16,11 @@ from typing import Any, TextIO
 from monitoring.alarms.models import STATE_NAMES, Alarm
 from monitoring.emergency.ports import EmergencyRepository
 from monitoring.errors import InvalidInputError
+from monitoring.evaluation.catalogue import RULES
+from monitoring.evaluation.config import RuleConfig
+from monitoring.evaluation.ports import RuleInputs
 from monitoring.reports.ports import ReportRepository
 from monitoring.reports.workdays import CHINA
-from monitoring.rules.catalogue import RULES
-from monitoring.rules.config import RuleConfig
-from monitoring.rules.ports import RuleInputs
 from monitoring.rules.service import Emergency, Stores, evaluate_rules
 from monitoring.storage.rules_memory import MemoryAlarmRepository, MemoryAuditLog, MemoryRuleState
 

@@ -20,23 +20,26 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitoring.alarms import reconcile as rec
 from monitoring.alarms.models import Alarm
 from monitoring.errors import StorageUnavailableError
-from monitoring.reports.service import control_faults, suppressions
+from monitoring.evaluation.config import RuleConfig
+from monitoring.evaluation.models import EnterpriseInfo, Finding, Topology
+from monitoring.reports.service import suppressions
 from monitoring.rules import circuit, correlation, enterprise, tamper, terminal
-from monitoring.rules.config import RuleConfig
-from monitoring.rules.context import Context
-from monitoring.rules.models import EnterpriseInfo, Finding, Topology
-from monitoring.rules.passes import Emergency, Stores, baselines_of, build_context, daily_pass, hourly_pass, slow_pass
+from monitoring.rules.enterprise_tick import EnterpriseTick, Stores
+from monitoring.rules.passes import baselines_of, daily_pass, hourly_pass, slow_pass
+from monitoring.rules.rule_context import RuleContext
+from monitoring.rules.situation import Emergency, control_faults
 from monitoring.rules.state_buffer import BufferedRuleState
+from monitoring.rules.state_docs import DailyFigures, TickMark, Watermarks
 
 __all__ = ["Emergency", "Stores", "TickResult", "evaluate_rules", "evaluate_tick"]
-from monitoring.rules.ports import RuleInputs, RulesRepositories
+from monitoring.evaluation.ports import RuleInputs
+from monitoring.rules.ports import RulesRepositories
 
 log = logging.getLogger(__name__)
 
-Evaluator = Callable[[Context], list[Finding]]
+Evaluator = Callable[[RuleContext], list[Finding]]
 FAST: dict[str, Evaluator] = {
     "control_stopped": correlation.control_stopped,
     "control_low_load": correlation.control_low_load,
@@ -57,6 +60,21 @@ FAST: dict[str, Evaluator] = {
     "halt_violation": enterprise.halt_violation,
 }
 FAST_RULES = (set(FAST) - {"tamper_events"}) | {"tamper_param_change", "tamper_duplicate_mn"}
+
+
+@dataclass(frozen=True, slots=True)
+class _Tick:
+    """What every enterprise of one tick shares: the situation and the data-time window it starts from (each
+    enterprise may reach further back)."""
+
+    config: RuleConfig
+    emergency: Emergency
+    topology: Topology
+    now: datetime  # processing time
+    horizon: datetime  # evaluated up to: now - settle
+    span: timedelta  # the usual window length
+    late: Mapping[str, datetime]  # point -> oldest data time of readings that arrived late since the last tick
+    force_from: datetime | None  # replay: re-evaluate from this data time
 
 
 @dataclass
@@ -99,10 +117,11 @@ def evaluate_rules(
     ev = config.params("evaluation")
     horizon = floor_minute(now) - timedelta(minutes=ev["settle_min"])
     span = timedelta(minutes=max(ev["window_min"], _max_duration(config) + 15))
-    tick = stores.state.get("tick") or {}
+    last_tick = TickMark.load(stores.state).last_tick
     late: Mapping[str, datetime] = {}
-    if "last_tick" in tick:
-        late = stores.inputs.late_arrivals(datetime.fromisoformat(tick["last_tick"]), horizon - span)
+    if last_tick is not None:
+        late = stores.inputs.late_arrivals(last_tick, horizon - span)
+    shared = _Tick(config, emergency, topo, now, horizon, span, late, force_from)
     result = TickResult()
     tick_state = BufferedRuleState(stores.state)
     for eid in sorted(enterprise_ids if enterprise_ids is not None else topo.enterprises):
@@ -111,9 +130,7 @@ def evaluate_rules(
             continue
         own = BufferedRuleState(tick_state)  # an enterprise that fails leaves no state behind
         try:
-            _evaluate_enterprise(
-                replace(stores, state=own), config, emergency, topo, info, now, horizon, span, late, force_from, result
-            )
+            _evaluate_enterprise(shared, replace(stores, state=own), info, result)
         except StorageUnavailableError:
             raise  # transient: let the tick fail and be retried
         except Exception:
@@ -122,7 +139,7 @@ def evaluate_rules(
             result.failed.append(eid)
             continue
         own.merge()
-    tick_state.put("tick", {"last_tick": now.isoformat()})
+    TickMark(now).save(tick_state)
     tick_state.flush(transaction())
     return result
 
@@ -147,90 +164,64 @@ def evaluate_tick(
     return evaluate_rules(stores, config, situation, now, transaction=transaction)
 
 
-def _evaluate_enterprise(
-    stores: Stores,
-    config: RuleConfig,
-    emergency: Emergency,
-    topo: Topology,
-    info: EnterpriseInfo,
-    now: datetime,
-    horizon: datetime,
-    span: timedelta,
-    late: Mapping[str, datetime],
-    force_from: datetime | None,
-    result: TickResult,
-) -> None:
+def _evaluate_enterprise(shared: _Tick, stores: Stores, info: EnterpriseInfo, result: TickResult) -> None:
+    config, topo, now = shared.config, shared.topology, shared.now
     ev = config.params("evaluation", enterprise=info.id)
-    key = f"ent:{info.id}"  # watermarks: evaluated_until, slow_until
-    st = stores.state.get(key) or {}
+    marks = Watermarks.load(stores.state, info.id)
+    horizon = shared.horizon
     oldest = horizon - timedelta(hours=ev["max_catchup_hours"])
-    ws = horizon - span
-    if "evaluated_until" in st:
-        ws = min(ws, datetime.fromisoformat(st["evaluated_until"]) - span)
+    ws = horizon - shared.span
+    if marks.evaluated_until is not None:
+        ws = min(ws, marks.evaluated_until - shared.span)
     points = topo.points_of(info.id)
     for p in points:
-        if p.id in late:
-            ws = min(ws, floor_minute(late[p.id]))
-    if force_from is not None:
-        ws = min(ws, floor_minute(force_from))
+        if p.id in shared.late:
+            ws = min(ws, floor_minute(shared.late[p.id]))
+    if shared.force_from is not None:
+        ws = min(ws, floor_minute(shared.force_from))
         oldest = min(oldest, ws)
     ws = max(ws, oldest)
     faults = stores.reports.faults_for(info.id)
-    extras = _extras(emergency, info.id, faults)
     # When the platform began watching this enterprise: before it, a terminal not heard from yet is unknown, not
     # offline (a fresh deployment or a newly registered enterprise has no history to be silent in).
-    st.setdefault("watched_since", horizon.isoformat())
-    extras["watched_since"] = datetime.fromisoformat(st["watched_since"])
-    supp = suppressions(faults, stores.reports.stoppages_for(info.id), now)
+    watched_since = marks.watched_since or horizon
     # Daily figures (baselines, profiles, energy by day) live in their own document, written once a day:
     # the per-tick document stays small.
-    daily_key = f"daily:{info.id}"
-    daily = stores.state.get(daily_key) or {}
-    day_done = daily.get("day_done")
-    baselines = baselines_of(daily, points)
-    ctx = build_context(stores, config, topo, info, ws, horizon, now, supp, baselines, extras)
+    daily = DailyFigures.load(stores.state, info.id)
+    day_done = daily.day_done
+    tick = EnterpriseTick(
+        stores,
+        config,
+        shared.emergency,
+        topo,
+        info,
+        now,
+        horizon,
+        suppressions(faults, stores.reports.stoppages_for(info.id), now),
+        control_faults(faults),
+        watched_since,
+        baselines_of(daily, points),
+    )
+    ctx = tick.context(ws, horizon)
     findings: list[Finding] = []
     for fn in FAST.values():
         findings.extend(fn(ctx))
-    changed = rec.reconcile(findings, FAST_RULES, info.id, ws, now, stores.alarms, stores.audit)
-    changed += hourly_pass(stores, config, emergency, topo, info, ws, horizon, now, supp, baselines, extras)
-    slow_due = "slow_until" not in st or horizon >= datetime.fromisoformat(st["slow_until"]) + timedelta(
-        minutes=ev["slow_cadence_min"]
-    )
-    if force_from is not None or slow_due:
-        changed += slow_pass(stores, config, topo, info, ws, horizon, now, supp, baselines, extras)
+    changed = tick.reconcile(findings, FAST_RULES, ws)
+    changed += hourly_pass(tick, ws)
+    slow_until = marks.slow_until
+    slow_due = slow_until is None or horizon >= slow_until + timedelta(minutes=ev["slow_cadence_min"])
+    if shared.force_from is not None or slow_due:
+        changed += slow_pass(tick, ws)
         # Stagger enterprises over the cadence so each tick carries about the same share of slow work.
-        offset = 0 if "slow_until" in st else zlib.crc32(info.id.encode()) % max(int(ev["slow_cadence_min"]), 1)
-        st["slow_until"] = (horizon - timedelta(minutes=offset)).isoformat()
-    daily = daily_pass(stores, config, topo, info, daily, horizon, now, supp, extras)
-    if daily.get("day_done") != day_done:
-        stores.state.put(daily_key, daily)
+        offset = 0 if slow_until is not None else zlib.crc32(info.id.encode()) % max(int(ev["slow_cadence_min"]), 1)
+        slow_until = horizon - timedelta(minutes=offset)
+    daily_pass(tick, daily)
+    if daily.day_done != day_done:
+        daily.save(stores.state)
     if ctx.n:
-        status = enterprise.status_at(ctx, ctx.n - 1)
-        stores.state.put(
-            f"status:{info.id}",
-            {
-                "at": status.at.isoformat(),
-                "status": status.status,
-                "running": list(status.running),
-                "stopped": list(status.stopped),
-                "unknown": list(status.unknown),
-                "production_kw": status.production_kw,
-                "control_kw": status.control_kw,
-            },
-        )
-    st["evaluated_until"] = horizon.isoformat()
-    stores.state.put(key, st)
+        enterprise.status_at(ctx, ctx.n - 1).save(stores.state)
+    Watermarks(info.id, horizon, slow_until, watched_since).save(stores.state)
     result.enterprises += 1
     result.findings += len(findings)
     result.changed.extend(changed)
     result.windows[info.id] = (ws, horizon)
-
-
-def _extras(emergency: Emergency, eid: str, faults: Sequence[Any]) -> dict[str, Any]:
-    return {
-        "alerts": list(emergency.alerts),
-        "measures": emergency.measures,
-        "halts": list(emergency.halts),
-        "faults": control_faults(faults),
-    }

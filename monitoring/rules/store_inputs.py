@@ -13,11 +13,8 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from monitoring.errors import InvalidInputError
-from monitoring.events.models import EventKind
-from monitoring.readings.models import Reading, ReadingKind
-from monitoring.registry.models import FacilityKind
-from monitoring.rules.config import RuleConfig
-from monitoring.rules.models import (
+from monitoring.evaluation.config import RuleConfig
+from monitoring.evaluation.models import (
     AssociationInfo,
     EnterpriseInfo,
     PointInfo,
@@ -26,6 +23,9 @@ from monitoring.rules.models import (
     TerminalEvent,
     Topology,
 )
+from monitoring.events.models import EventKind
+from monitoring.readings.models import Reading, ReadingKind
+from monitoring.registry.models import FacilityKind
 from monitoring.rules.ports import RuleStateRepository
 from monitoring.storage.ports import Store
 

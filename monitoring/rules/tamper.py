@@ -11,9 +11,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitoring.rules import episodes
-from monitoring.rules.context import Context
-from monitoring.rules.models import Finding, PointInfo, Role, RunState, TerminalEvent
+from monitoring.evaluation import episodes
+from monitoring.evaluation.context import Context
+from monitoring.evaluation.models import Finding, PointInfo, Role, RunState, TerminalEvent
 from monitoring.rules.terminal import terminals
 
 LOAD_ROLES = (Role.PRODUCTION, Role.CONTROL, Role.COMBINED, Role.INDIRECT)

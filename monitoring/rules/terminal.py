@@ -12,9 +12,10 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitoring.rules import episodes
-from monitoring.rules.context import MINUTE, Context
-from monitoring.rules.models import Finding, PointInfo, Role, Severity
+from monitoring.evaluation import episodes
+from monitoring.evaluation.context import MINUTE, Context
+from monitoring.evaluation.models import Finding, PointInfo, Role, Severity
+from monitoring.rules.rule_context import RuleContext
 
 
 def terminals(ctx: Context) -> dict[str, list[PointInfo]]:
@@ -25,7 +26,7 @@ def terminals(ctx: Context) -> dict[str, list[PointInfo]]:
     return dict(out)
 
 
-def terminal_offline(ctx: Context) -> list[Finding]:
+def terminal_offline(ctx: RuleContext) -> list[Finding]:
     """R5: no reading from any point of a terminal for more than interval_multiple expected intervals."""
     out: list[Finding] = []
     for mn, points in terminals(ctx).items():
@@ -36,7 +37,7 @@ def terminal_offline(ctx: Context) -> list[Finding]:
         stamps = [t.timestamp() for t in times]
         allowed_s, base = allowed.total_seconds(), ctx.start.timestamp()
         cond = bytearray(ctx.n)
-        since = ctx.extras.get("watched_since")
+        since = ctx.watched_since
         watched = since.timestamp() if since is not None else -1e18
         j, last = 0, -1e18
         for m in range(ctx.n):

@@ -114,8 +114,8 @@ def test_code_asset_contains_every_module_the_handlers_import(synthesized: Synth
 
 def test_code_asset_contains_the_data_files_the_runtime_reads(synthesized: Synthesized) -> None:
     # monitoring resolves these next to its package (parents[2] / "data"), i.e. at the asset's root.
+    from monitoring.evaluation.config import DEFAULTS_PATH
     from monitoring.profiles.loader import DEFAULT_DIR
-    from monitoring.rules.config import DEFAULTS_PATH
 
     for props in _functions(synthesized).values():
         asset = _code_dir(synthesized, props)

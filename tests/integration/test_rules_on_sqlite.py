@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 
 from monitoring.cli import run
+from monitoring.evaluation.config import load_defaults
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.registry.models import AssociationParams, FacilityKind
-from monitoring.rules.config import load_defaults
 from monitoring.rules.service import Emergency, Stores, evaluate_rules
 from monitoring.rules.state_buffer import BufferedRuleState
 from monitoring.rules.store_inputs import StoreRuleInputs, note_late_readings

@@ -19,10 +19,10 @@ from local.fleet import import_fleet
 from local.views import check_expected, judge_alarms
 from monitoring.archive.models import AuthStatus
 from monitoring.clock import FixedClock
+from monitoring.evaluation.config import load_defaults
 from monitoring.ingest.decode import decode_records
 from monitoring.ingest.records import FrameRecord, encode_record
 from monitoring.profiles.loader import load_profiles
-from monitoring.rules.config import load_defaults
 from monitoring.rules.service import Emergency, Stores, evaluate_rules
 from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.storage.sqlite import open_store

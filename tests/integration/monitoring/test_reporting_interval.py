@@ -11,12 +11,13 @@ from pathlib import Path
 import pytest
 
 from monitoring.cli import run
+from monitoring.evaluation.models import RunState, Sample, Topology
 from monitoring.registry.import_list import import_enterprise_list
 from monitoring.registry.import_sheets import import_sheets, read_csv_sheets
 from monitoring.registry.models import County
 from monitoring.registry.sheet_columns import SHEETS
-from monitoring.rules.models import RunState, Sample, Topology
-from monitoring.rules.passes import build_context
+from monitoring.rules.enterprise_tick import EnterpriseTick
+from monitoring.rules.situation import Emergency
 from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.storage.memory import memory_store
 from monitoring.storage.ports import Store
@@ -82,9 +83,9 @@ def test_reporting_interval_from_the_sheet_is_used_for_states_and_completeness(t
     result = w.tick(at("04:00"))
     # Then every minute between readings has a known state (a reading covers 1.5 intervals) …
     ws, we = result.windows[eid]
-    ctx = build_context(
-        w.stores, w.config, w.inputs.topology(), w.inputs.topology().enterprises[eid], ws, we, we, [], {}, {}
-    )
+    topo = w.inputs.topology()
+    tick = EnterpriseTick(w.stores, w.config, Emergency(), topo, topo.enterprises[eid], we, we, [], [], ws, {})
+    ctx = tick.context(ws, we)
     assert all(s == RunState.RUN for p in on_mn for s in ctx.states(p.id))
     # … and, once the day is judged, it is complete and the terminal was never offline
     w.tick(at("19:00"))

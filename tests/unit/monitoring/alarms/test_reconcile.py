@@ -9,7 +9,7 @@ import pytest
 
 from monitoring.alarms.models import AlarmState
 from monitoring.alarms.reconcile import reconcile
-from monitoring.rules.models import Finding
+from monitoring.evaluation.models import Finding
 from monitoring.storage.rules_memory import MemoryAlarmRepository, MemoryAuditLog
 
 pytestmark = pytest.mark.unit

@@ -145,7 +145,7 @@ def test_build_profiles_with_id_not_matching_file_name_fails() -> None:
 
 
 def test_quantity_vocabulary_matches_the_reading_model() -> None:
-    from monitoring.profiles.quantities import QUANTITIES
     from monitoring.readings.models import QUANTITY_INFO
+    from monitoring.readings.quantities import QUANTITIES
 
     assert set(QUANTITIES) == set(QUANTITY_INFO)

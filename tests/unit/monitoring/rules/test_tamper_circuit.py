@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from monitoring.rules.models import TerminalEvent
+from monitoring.evaluation.models import TerminalEvent
 from tests.unit.monitoring.rules.world import World, at, volts
 
 pytestmark = pytest.mark.unit
@@ -69,7 +69,7 @@ def test_energy_counter_going_backwards_raises_once() -> None:
     w.running(at("00:00"), at("01:00"))
     w.feed("P1", at("00:00"), at("00:40"), 60.0, energy=None)
     w.inputs.add("P1", [])
-    from monitoring.rules.models import Sample
+    from monitoring.evaluation.models import Sample
 
     rows = [Sample(at("00:00") + timedelta(minutes=i), p=60.0, energy=1000.0 + i) for i in range(30)]
     rows += [Sample(at("00:30") + timedelta(minutes=i), p=60.0, energy=500.0 + i) for i in range(30)]
@@ -178,7 +178,7 @@ def test_a_clock_set_within_the_skew_limit_is_no_parameter_tampering_a_big_jump_
     ],
 )
 def test_circuit_condition_for_twenty_minutes_raises_its_rule(fields: dict[str, float], rule: str) -> None:
-    from monitoring.rules.models import PointInfo, Role, Topology
+    from monitoring.evaluation.models import PointInfo, Role, Topology
     from tests.unit.monitoring.rules.world import topology
 
     base = topology()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from monitoring.rules.models import TerminalEvent
+from monitoring.evaluation.models import TerminalEvent
 from tests.unit.monitoring.rules.world import World, at, volts
 
 pytestmark = pytest.mark.unit

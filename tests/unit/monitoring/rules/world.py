@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitoring.alarms.models import Alarm
-from monitoring.rules.config import load_defaults
+from monitoring.evaluation.config import load_defaults
+from monitoring.evaluation.models import AssociationInfo, EnterpriseInfo, PointInfo, Role, Sample, Topology
 from monitoring.rules.inputs import MemoryRuleInputs
-from monitoring.rules.models import AssociationInfo, EnterpriseInfo, PointInfo, Role, Sample, Topology
 from monitoring.rules.service import Emergency, Stores, TickResult, evaluate_rules
 from monitoring.storage.rules_memory import (
     MemoryAlarmRepository,

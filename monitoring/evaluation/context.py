@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitoring.rules import episodes
-from monitoring.rules.config import RuleConfig
-from monitoring.rules.models import EnterpriseInfo, Finding, PointInfo, Sample, TerminalEvent, Topology
-from monitoring.rules.running_state import Thresholds, minute_index, minute_states, minute_values, thresholds_for
+from monitoring.evaluation import episodes
+from monitoring.evaluation.config import RuleConfig
+from monitoring.evaluation.models import EnterpriseInfo, Finding, PointInfo, Sample, TerminalEvent, Topology
+from monitoring.evaluation.running_state import Thresholds, minute_index, minute_states, minute_values, thresholds_for
 
 MINUTE = timedelta(minutes=1)
 EVIDENCE_READINGS = 6  # readings quoted per point around an episode's start
@@ -89,7 +89,6 @@ class Context:
     events: Sequence[TerminalEvent] = ()
     suppressions: Sequence[Suppression] = ()
     baselines: Mapping[str, Mapping[int, float]] = field(default_factory=dict)  # point -> local hour -> kW
-    extras: dict[str, Any] = field(default_factory=dict)  # emergency alerts, measures, halt orders, faults
     _states: dict[str, bytearray] = field(default_factory=dict)
     _values: dict[tuple[str, str], list[float | None]] = field(default_factory=dict)
     _th: dict[str, Thresholds] = field(default_factory=dict)

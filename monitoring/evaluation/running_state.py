@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from monitoring.rules.models import PointInfo, RunState, Sample
+from monitoring.evaluation.models import PointInfo, RunState, Sample
 
 _MINUTE = timedelta(minutes=1)
 

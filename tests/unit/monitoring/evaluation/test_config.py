@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from monitoring.errors import InvalidInputError
-from monitoring.rules.catalogue import RULES
-from monitoring.rules.config import load_defaults, parse_defaults
+from monitoring.evaluation.catalogue import RULES
+from monitoring.evaluation.config import load_defaults, parse_defaults
 
 pytestmark = pytest.mark.unit
 

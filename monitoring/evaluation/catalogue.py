@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from monitoring.rules.models import Severity
+from monitoring.evaluation.models import Severity
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from monitoring.rules.config import load_defaults
-from monitoring.rules.models import PointInfo, Role, RunState, Sample
-from monitoring.rules.running_state import classify, minute_states, thresholds_for
+from monitoring.evaluation.config import load_defaults
+from monitoring.evaluation.models import PointInfo, Role, RunState, Sample
+from monitoring.evaluation.running_state import classify, minute_states, thresholds_for
 
 pytestmark = pytest.mark.unit
 T = datetime(2026, 11, 23, tzinfo=UTC)

@@ -64,7 +64,20 @@ def _fleet() -> list[EnterpriseSpec]:
 
 def _queued(raw: bytes, at: datetime, mn: str, cn: str) -> bytes:
     """A frame as the listener queues it once durable."""
-    return encode_record(FrameRecord(raw, at, "127.0.0.1:1", mn, cn, "", "l", "s", AuthStatus.OK, "hj212"))
+    return encode_record(
+        FrameRecord(
+            mn=mn,
+            raw=raw,
+            received_at=at,
+            peer="127.0.0.1:1",
+            auth=AuthStatus.OK,
+            crc="hj212",
+            cn=cn,
+            qn="",
+            listener="l",
+            session="s",
+        )
+    )
 
 
 def _frames(fleet: list[EnterpriseSpec]) -> list[tuple[datetime, bytes]]:

@@ -39,12 +39,12 @@ T = TypeVar("T")
 EVENT_KINDS = {
     "connect": EventKind.CONNECT,
     "disconnect": EventKind.DISCONNECT,
-    "auth_failed": EventKind.AUTH_FAILURE,
     "duplicate_mn": EventKind.DUPLICATE_MN,
     "unregistered_throttled": EventKind.UNREGISTERED_THROTTLED,
 }
-# The listener's clock_skew (from QN, the send time) is logged, not stored: a terminal backfilling a long buffer
-# sends frames whose QN is old, which is no clock fault. Decode stores its own skew events from SystemTime.
+# Not stored here: the listener's auth_failure (decode files it once per archived frame whose record says the
+# password failed, in both deployments) and its clock_skew (from QN, the send time: a terminal backfilling a long
+# buffer sends frames whose QN is old, which is no clock fault; decode stores its own skew events from SystemTime).
 
 
 class RegistryDirectory:

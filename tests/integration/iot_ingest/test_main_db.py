@@ -50,11 +50,11 @@ def test_db_ports_check_terminals_and_store_events(tmp_path: Path) -> None:
         assert asyncio.run(ports.directory.check("UNKNOWN00001", PW)) is AuthStatus.UNREGISTERED
         # And the listener's events land in the platform's event table
         at = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
-        asyncio.run(ports.events.emit(Event("auth_failed", at, "l1", mn=MN, peer="203.0.113.7:1", session="s")))
+        asyncio.run(ports.events.emit(Event("duplicate_mn", at, "l1", mn=MN, peer="203.0.113.7:1", session="s")))
     finally:
         ports.close()
     stored = open_store(db).events.events_for_mn(MN, at - timedelta(hours=1), at + timedelta(hours=1))
-    assert [e.kind for e in stored] == [EventKind.AUTH_FAILURE]
+    assert [e.kind for e in stored] == [EventKind.DUPLICATE_MN]
 
 
 @pytest.mark.parametrize(

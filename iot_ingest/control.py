@@ -21,17 +21,19 @@ if TYPE_CHECKING:
     from iot_ingest.protocol import IngestProtocol
 
 log = logging.getLogger(__name__)
+STEADY_SKEW_S = 10.0  # how far a wrong clock's skew may wander between frames (network and send jitter)
 
 
 class SessionControl:
     """Clock and downlink behaviour of the session held by `conn` (its MN, dialect, peer and writer)."""
 
-    __slots__ = ("_conn", "tracker", "skew_over", "last_clock_fix")
+    __slots__ = ("_conn", "tracker", "skew_over", "last_skew", "last_clock_fix")
 
     def __init__(self, conn: IngestProtocol) -> None:
         self._conn = conn
         self.tracker: CommandTracker | None = None  # created with the first command
-        self.skew_over = 0  # consecutive frames beyond the skew bound
+        self.skew_over = 0  # consecutive frames beyond the skew bound, with a steady skew
+        self.last_skew: float | None = None
         self.last_clock_fix = -1e18
 
     def check_clock(self, frame: hj212.Frame, received_at: datetime, now: float) -> None:
@@ -41,10 +43,15 @@ class SessionControl:
         if skew is None:
             return
         if abs(skew) <= s.settings.clock_skew_bound:
-            self.skew_over = 0
+            self.skew_over, self.last_skew = 0, None
             return
+        # A wrong clock keeps its skew from frame to frame; backfilled records keep their original QNs, which advance
+        # faster than the clock (a record interval per frame sent back to back), so their skew jumps: not a clock.
+        if self.last_skew is not None and abs(skew - self.last_skew) > STEADY_SKEW_S:
+            self.skew_over = 0
+        self.last_skew = skew
         self.skew_over += 1
-        # Three frames in a row: one backfilled frame whose QN kept its original time must not reset a clock.
+        # Three steady frames in a row: one backfilled frame whose QN kept its original time must not reset a clock.
         if self.skew_over == 3:
             s.emit("clock_skew", mn=c.mn, peer=c.peer, session=c.session_id, skew_seconds=round(skew, 3),
                    bound=s.settings.clock_skew_bound)  # fmt: skip

@@ -340,3 +340,16 @@ def test_protocol_drain_keeps_reading_stopped_when_the_auth_throttle_lifts() -> 
         assert rig.transport.eof_written and rig.transport.reading  # read out: closing then sends FIN, not RST
 
     run(scenario)
+
+
+def test_protocol_backfill_with_original_qns_sets_no_clock() -> None:
+    async def scenario() -> None:
+        rig = Rig(clock_skew_bound=60.0)
+        # Five records buffered through an outage an hour ago, one a minute, sent back to back with their QNs
+        for i in range(5):
+            rig.proto.data_received(upload(qn=f"2026112817{i:02d}00000", i=i))
+            await rig.settle()
+        assert [f.cn for f in rig.transport.frames()] == ["9014"] * 5
+        assert rig.events.of_type("clock_skew") == []
+
+    run(scenario)

@@ -21,7 +21,7 @@ from monitoring.errors import InvalidInputError
 from monitoring.storage.sqlite.preflight import check_database
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("dead-letters", help="list, show or requeue frame records decode set aside")
     actions = parser.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="the dead letters, oldest first")

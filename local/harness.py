@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -129,7 +130,7 @@ class Run:
         local = now.astimezone(UTC).replace(tzinfo=None) + timedelta(hours=8)
         return float((local - datetime.fromisoformat(self.start_text)).total_seconds() / 60)
 
-    def wait_for(self, predicate: Any, timeout: float, what: str) -> None:
+    def wait_for(self, predicate: Callable[[dict[str, Any] | None], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if predicate(self.status()):

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from iot_ingest.ports import AuthStatus, Command, CommandStatus, CommandUpdate, Event
+from monitoring.clock import Clock
 from monitoring.commands.models import CommandStatus as StoredStatus
 from monitoring.errors import ConflictError, InvalidInputError
 from monitoring.events.models import Event as StoredEvent
@@ -87,13 +88,13 @@ def _final_status(update: CommandUpdate) -> StoredStatus:
 class StoreCommandQueue:
     """CommandQueue over the commands repository (one listener holds every session: no owner index needed)."""
 
-    def __init__(self, store: Store, clock: object) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
         self._known: set[str] = set()
 
     def _pending(self, mns: Collection[str]) -> list[Command]:
-        now = self.clock.now()  # type: ignore[attr-defined]
+        now = self.clock.now()
         out: list[Command] = []
         for mn in mns:
             self._known.add(mn)
@@ -116,7 +117,7 @@ class StoreCommandQueue:
                 update.command_id,
                 current.status,
                 new,
-                at=self.clock.now(),  # type: ignore[attr-defined]
+                at=self.clock.now(),
                 count_attempt=new is StoredStatus.SENT,
                 qn_rtn=qn_rtn,
                 exe_rtn=exe_rtn,

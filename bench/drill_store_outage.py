@@ -35,7 +35,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hj212 import BadFrameError, decode_frame  # noqa: E402
-from local.harness import Run  # noqa: E402
+from local.demo.harness import Run  # noqa: E402
 from local.workers import DB_FILE, QUEUE_FILE  # noqa: E402
 from monitoring.storage.sqlite import open_store  # noqa: E402
 

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from local.harness import Run, ack_window, alarm_rules, dead_letters, read_acks, unarchived
+from local.demo.harness import Run, ack_window, alarm_rules, dead_letters, read_acks, unarchived
 
 
 def _pid(run: Run, worker: str) -> int:

@@ -23,9 +23,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._listener import cpu_seconds  # noqa: E402
-from local.fleet import china_time, enterprise_id_for  # noqa: E402
-from local.harness import Run  # noqa: E402
-from local.views import EXPECTED_RULES  # noqa: E402
+from local.demo.fleet import china_time, enterprise_id_for  # noqa: E402
+from local.demo.harness import Run  # noqa: E402
+from local.demo.scoring import EXPECTED_RULES  # noqa: E402
 from monitoring.storage.sqlite.db import Database  # noqa: E402
 from monitoring.storage.sqlite.rules_repos import open_rules_stores  # noqa: E402
 

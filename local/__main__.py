@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
     add_dead_letters(sub)
 
     demo = sub.add_parser("demo", help="run the platform and the simulated Rugao fleet with a live summary")
-    from local.demo import add_arguments
+    from local.demo.runner import add_arguments
 
     add_arguments(demo)
     return parser
@@ -107,7 +107,7 @@ def _resolve_enterprise(store: Any, data_dir: str, ident: str) -> str:
     """A fleet id (RG012) through the manifest kept in the data directory, else the id itself."""
     manifest = Path(data_dir) / "fleet.json"
     if not ident.startswith("rugao-") and manifest.exists():
-        from local.fleet import enterprise_id_for, load_manifest
+        from local.demo.fleet import enterprise_id_for, load_manifest
 
         for entry in load_manifest(manifest)["enterprises"]:
             if entry["id"] == ident:
@@ -155,8 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return dead_letters_main(args)
     if args.command == "demo":
-        from local.demo import main as demo_main
-        from local.demo_input import check_demo_args
+        from local.demo.inputs import check_demo_args
+        from local.demo.runner import main as demo_main
 
         try:
             check_demo_args(args)
@@ -191,7 +191,7 @@ def _guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namesp
 def _import_fleet(args: argparse.Namespace) -> int:
     """Everything named on the command line is checked before the data directory is made; a failed import
     takes back the files (and directories) it created."""
-    from local.fleet import import_fleet, load_manifest
+    from local.demo.fleet import import_fleet, load_manifest
     from monitoring.registry.terminal import SCRYPT_N
     from monitoring.storage.sqlite import open_store
     from monitoring.storage.sqlite.db import Database

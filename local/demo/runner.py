@@ -30,7 +30,7 @@ from local.workers import DB_FILE, EVALUATE_JOB
 from monitoring._time import CHINA as CHINA_TZ
 from monitoring.evaluation.catalogue import RULES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CSV = ROOT / "data" / "registry" / "rugao_2022_enterprises.csv"
 CHINA = "+08:00"
 
@@ -195,7 +195,7 @@ Ctrl-C 停止全部。
 
 
 def summary(data: Path, manifest: dict[str, Any], prev: dict[str, float]) -> tuple[str, Any]:
-    from local.fleet import enterprise_id_for  # noqa: F401  (kept for symmetry with check)
+    from local.demo.fleet import enterprise_id_for  # noqa: F401  (kept for symmetry with check)
     from local.views import alarm_rows, open_alarm_summary
 
     try:
@@ -242,8 +242,8 @@ def _open(data: Path) -> tuple[Any, Any]:
 
 def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_interval: int) -> tuple[bool, str]:
     """Every alarm due by now was raised, and no alarm was raised that no scenario of its enterprise calls for or
-    allows (local.views: EXPECTED_RULES, ALLOWED_RULES; docs/local.md)."""
-    from local.views import allowed_summary, check_expected, check_passes, judge_alarms
+    allows (local.demo.scoring: EXPECTED_RULES, ALLOWED_RULES; docs/local.md)."""
+    from local.demo.scoring import allowed_summary, check_expected, check_passes, judge_alarms
 
     store, rules = _open(data)
     try:

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from local.demo import CSV, anchor_clock
+from local.demo.runner import CSV, anchor_clock
 from local.workers import DB_FILE, QUEUE_FILE
 
 

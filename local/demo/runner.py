@@ -22,6 +22,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -195,8 +196,7 @@ Ctrl-C 停止全部。
 
 
 def summary(data: Path, manifest: dict[str, Any], prev: dict[str, float]) -> tuple[str, Any]:
-    from local.demo.fleet import enterprise_id_for  # noqa: F401  (kept for symmetry with check)
-    from local.views import alarm_rows, open_alarm_summary
+    from monitoring.cli_views import alarm_rows
 
     try:
         status = json.loads((data / "status.json").read_text(encoding="utf-8"))
@@ -205,10 +205,10 @@ def summary(data: Path, manifest: dict[str, Any], prev: dict[str, float]) -> tup
         return "（平台启动中…）", None
     store, rules = _open(data)
     try:
-        rows = alarm_rows(store, rules, limit=5000)
+        rows = alarm_rows(store, rules.alarms, limit=5000)
     finally:
         store.close()
-    by_rule, by_town = open_alarm_summary(rows)
+    by_rule, by_town = Counter(r["rule"] for r in rows), Counter(r["town"] for r in rows)
     appended = status["queue"].get("appended", 0)
     rate = (appended - prev.get("appended", appended)) / max(1e-3, status["wall"] - prev.get("wall", status["wall"]))
     prev.update(appended=appended, wall=status["wall"])

@@ -9,10 +9,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from local.views import local_text
+from monitoring._time import CHINA
 from monitoring.alarms.models import Alarm, AlarmState, Episode
 from monitoring.evaluation.catalogue import RULES
 from monitoring.storage.ports import Store
+
+
+def local_text(at: datetime) -> str:
+    return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
 
 # The simulator's expected-alarm keys (research catalogue R1…R10) → the rule ids of monitoring.evaluation.catalogue.
 # `auth_failed` and `unknown_terminal` are platform events (auth_failure, unregistered_seen), not alarms.

@@ -1,12 +1,6 @@
 """End-to-end benchmark of the local platform: sustained frames/s and violation-to-alarm latency.
 
-1. Throughput: a simulated fleet (real-time and minute data, accelerated so that it offers more than the platform
-   takes) against `python -m local run`; measured over a steady window: frames acknowledged per second (listener →
-   durable queue) and frames decoded per second (queue → decode → store), with rule evaluation running.
-2. Latency: scenario enterprises (control stopped while producing, power loss); for each alarm, platform time from
-   the violation's start to the alarm being raised, and how far that is past the rule's own window
-   (minimum duration + settle), in evaluation ticks (one tick = one platform minute).
-Both run as subprocesses on 127.0.0.1; figures depend on the machine's load and are printed, never asserted.
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations

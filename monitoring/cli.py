@@ -1,15 +1,6 @@
 """Command line for the registry: import the bureau's list and installers' sheets, list and inspect records.
 
-python -m monitoring [--db PATH] registry import --csv LIST.csv [--county-id rugao ...]
-python -m monitoring [--db PATH] registry import --xlsx SHEETS.xlsx | --facilities F.csv --points P.csv ...
-python -m monitoring registry template --out DIR
-python -m monitoring [--db PATH] enterprises list [--town 名称] [--branch 名称]
-python -m monitoring [--db PATH] points list [--enterprise ID] | points show POINT_ID
-python -m monitoring [--db PATH] terminals list
-python -m monitoring [--db PATH] archive verify MN
-python -m monitoring [--db PATH] alarms list [--enterprise ID] [--all] [--json] [--limit N]
-python -m monitoring [--db PATH] readings list --enterprise ID [--minutes N] [--now ISO] [--json]
-python -m monitoring [--db PATH] emergency alert add|end|list … / emergency measures import|show|template …
+More: docs/monitoring.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
 """The listener's ports over monitoring's repositories: terminal directory, command queue and event sink.
 
-These adapt a `monitoring.storage` Store to the Protocols of `iot_ingest.ports`; the local runner and the
-listener's own entry point (`python -m iot_ingest serve --db PATH`) wire the same classes.
-Storage calls run in worker threads so a slow disk never stalls the event loop. Password checks (scrypt, tens of
-milliseconds by design) are cached per (MN, password digest) for `auth_cache_s`, so reconnecting terminals are not
-re-hashed; the listener itself caches per connection.
+More: docs/iot_ingest.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """A simulated fleet against the local platform, both as subprocesses on 127.0.0.1: for tests and benchmarks.
 
-`Run` prepares a data directory (manifest, registry import), starts the simulator and, anchored to its clock, the
-platform; it can kill -9 and restart the platform, wait for platform time, and stop everything. The functions
-below read what a fault drill judges: the simulator's acknowledgement log (when each 9014 came and how long it
-took), which acknowledged packets are archived, the dead letters, and the alarms raised.
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations

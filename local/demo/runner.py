@@ -1,15 +1,6 @@
 """`make demo`: the platform and the simulated Rugao fleet on this machine, with a live console summary.
 
-1. A fresh data directory; the fleet manifest (`python -m simulator manifest`, seeded) and the registry import
-   (the enterprise list, then the manifest's points, lines, terminals and emergency orders).
-2. The simulator starts first (`python -m simulator run`, accelerated); once it reports its simulated time, the
-   platform's timeline is anchored to it (DATA_DIR/clock.json), so both agree on "now" to within a second of
-   wall time, and the platform starts (`python -m local run`). Terminals that connected too early buffer and
-   backfill, as real ones do.
-3. Every few seconds: terminals online, frames/s, open alarms by rule and by town. With --check, at the end: whether
-   every alarm the scenario enterprises call for has appeared, and that no other alarm was raised (an alarm on a
-   normal enterprise, or one its scenario neither calls for nor allows, fails the check). Ctrl-C stops both
-   processes cleanly.
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations

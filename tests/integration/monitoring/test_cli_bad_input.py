@@ -140,8 +140,14 @@ def test_a_read_with_a_count_below_one_is_one_line_and_exit_2(tmp_path: Path, ar
     assert _run("--db", db, *argv) == (2, [message])
 
 
-@pytest.mark.parametrize("now", ["yesterday", "2026-11-28T10:00:00"], ids=["not-a-time", "no-offset"])
-def test_readings_up_to_a_time_that_is_not_aware_is_exit_2(tmp_path: Path, now: str) -> None:
+@pytest.mark.parametrize(
+    ("now", "message"),
+    [("yesterday", "不是 ISO 8601 时间"), ("2026-11-28T10:00:00", "缺少时区")],
+    ids=["not-a-time", "no-offset"],
+)
+def test_readings_up_to_a_time_that_is_not_aware_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], now: str, message: str
+) -> None:
     with pytest.raises(SystemExit) as exited:
         run(["--db", str(tmp_path / "x.db"), "readings", "list", "--enterprise", "e", "--now", now], io.StringIO())
-    assert exited.value.code == 2 and _files(tmp_path) == []
+    assert exited.value.code == 2 and f"--now: {message}" in capsys.readouterr().err and _files(tmp_path) == []

@@ -123,7 +123,15 @@ class CommandTracker:
             self._record(step, out, CommandStatus.PENDING, request.send(now))
         return step
 
-    def on_frame(self, *, cn: str | None, qn: str | None, scalars: Mapping[str, str], items: Any, now: float) -> Step:
+    def on_frame(
+        self,
+        *,
+        cn: str | None,
+        qn: str | None,
+        scalars: Mapping[str, str],
+        items: Mapping[str, Mapping[str, str]],
+        now: float,
+    ) -> Step:
         """Feed a frame from the terminal; answers and data for the command in flight change its state."""
         step = Step()
         out = self.current

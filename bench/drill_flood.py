@@ -1,17 +1,6 @@
 """Fault drill (issue 11 items 4 and 5): abusive peers and registered terminals behind one address (127.0.0.1).
 
-Starts `python -m iot_ingest serve` (default limits, jsonl sink, a terminals file) and runs, for `--seconds`:
-- an unregistered peer cycling through made-up MNs on `--flood-connections` connections (16 MNs per connection,
-  frames as fast as the socket takes them, reconnecting when dropped);
-- a connect/close flood (connections that never send a byte);
-- `--registered` terminals that send one frame at a time and wait for its 9014, and `--reconnecting` terminals
-  that reconnect for every frame (the neighbours of a broken terminal behind a carrier NAT).
-Then stops the listener (SIGTERM: it drains) and prints what was acknowledged and what was stored, read back from
-the sink file. Two runs: with the embedded platform's relaxed connection limits and with the listener's defaults.
-Exit status 1 unless, in both, every registered frame sent was acknowledged and stored and the unregistered frames
-stored stayed within the per-source budget.
-
-    python -m bench.drill_flood                 # two floods of 12 s, about 25 s in all
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,21 +1,6 @@
 """Fault drill (issue 11 item 2): a write lock on the store, held longer than all decode attempts, under load.
 
-A simulated fleet sends real-time and minute data to `python -m local run` (both subprocesses on 127.0.0.1).
-Once decode is running, this process takes the write lock of gongkuang.db (BEGIN IMMEDIATE, as any other
-writer would) and holds it for --lock-s seconds (default 45: the old decode gave up after 5 attempts, ~35 s),
-then releases it; the fleet keeps sending throughout and for a while after. Then the fleet stops, the queue
-drains and the platform stops. Figures, by the simulator's log of acknowledged packets (MN, CN, DataTime, PNO)
-against the raw-frame archive and queue.db's dead letters:
-
-    acknowledged   packets the platform acknowledged (9014)
-    stored         of those, archived in gongkuang.db
-    dead-lettered  of those, set aside in queue.db dead_frames
-    lost           acknowledged, but neither stored nor dead-lettered (nor still queued)
-
-plus the deepest backlog and oldest undecoded frame seen during the lock, and whether the operator alarm fired.
-Exit status 0 when nothing acknowledged was lost or dead-lettered. Bounded: about two minutes on 2 cores.
-
-    .venv/bin/python bench/drill_store_outage.py [--lock-s 45] [--enterprises 6]
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations
@@ -35,7 +20,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from hj212 import BadFrameError, decode_frame  # noqa: E402
-from local.harness import Run  # noqa: E402
+from local.demo.harness import Run  # noqa: E402
 from local.workers import DB_FILE, QUEUE_FILE  # noqa: E402
 from monitoring.storage.sqlite import open_store  # noqa: E402
 

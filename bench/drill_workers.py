@@ -1,13 +1,6 @@
 """Fault drill 1 (issue 11): kill -9 and SIGSTOP/SIGCONT of a decode worker and of the rules worker under load.
 
-A small normal fleet (`--enterprises`, real-time and minute data, ×`--accel`) runs against `python -m local run`;
-after a warm-up each fault is applied in turn, and for each the acknowledgements in the `--window` seconds before,
-during and after it are counted with their p99 latency (the simulator's first send → 9014). The last fault stops a
-decode worker for good: the supervisor must find it hung (`--hang-after-s`) and restart it. At the end: packets
-acknowledged, stored (in the raw-frame archive), lost (acknowledged, not stored), dead-lettered, and any
-`terminal_offline` alarm (the fleet behaves: there must be none). Bounded: about 2 minutes.
-
-    .venv/bin/python bench/drill_workers.py [--enterprises 6] [--accel 60] [--window 6]
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations
@@ -22,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from local.harness import Run, ack_window, alarm_rules, dead_letters, read_acks, unarchived
+from local.demo.harness import Run, ack_window, alarm_rules, dead_letters, read_acks, unarchived
 
 
 def _pid(run: Run, worker: str) -> int:

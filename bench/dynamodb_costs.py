@@ -1,14 +1,6 @@
 """Benchmark: DynamoDB requests and capacity units per frame on the storage path decode takes.
 
-Runs the real DynamoDB repositories against DynamoDB Local (started here, or $DYNAMODB_LOCAL_URL) and counts
-every request with the CapacityMeter. Each simulated frame carries one minute record for every channel of a
-terminal: get terminal, points of the MN, record the terminal as seen, archive the raw frame, store the
-readings (and advance each point's latest). Then the same frames are redelivered (duplicates).
-
-    .venv/bin/python -m bench.dynamodb_costs --terminals 20 --frames 200 --channels 4
-
-Figures are per frame; units are what DynamoDB Local reports with ReturnConsumedCapacity=TOTAL. It reports no
-units for index entries or refused conditional writes; docs/dynamodb.md §5 adds what AWS bills on top.
+More: docs/dynamodb.md, "Module notes".
 """
 
 from __future__ import annotations

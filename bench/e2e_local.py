@@ -1,12 +1,6 @@
 """End-to-end benchmark of the local platform: sustained frames/s and violation-to-alarm latency.
 
-1. Throughput: a simulated fleet (real-time and minute data, accelerated so that it offers more than the platform
-   takes) against `python -m local run`; measured over a steady window: frames acknowledged per second (listener →
-   durable queue) and frames decoded per second (queue → decode → store), with rule evaluation running.
-2. Latency: scenario enterprises (control stopped while producing, power loss); for each alarm, platform time from
-   the violation's start to the alarm being raised, and how far that is past the rule's own window
-   (minimum duration + settle), in evaluation ticks (one tick = one platform minute).
-Both run as subprocesses on 127.0.0.1; figures depend on the machine's load and are printed, never asserted.
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations
@@ -23,9 +17,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._listener import cpu_seconds  # noqa: E402
-from local.fleet import china_time, enterprise_id_for  # noqa: E402
-from local.harness import Run  # noqa: E402
-from local.views import EXPECTED_RULES  # noqa: E402
+from local.demo.fleet import china_time, enterprise_id_for  # noqa: E402
+from local.demo.harness import Run  # noqa: E402
+from local.demo.scoring import EXPECTED_RULES  # noqa: E402
 from monitoring.storage.sqlite.db import Database  # noqa: E402
 from monitoring.storage.sqlite.rules_repos import open_rules_stores  # noqa: E402
 

@@ -1,11 +1,6 @@
 """Listener memory per idle connection at 10,000 connections (RSS of the listener process, loopback).
 
-Opens N connections from this process (the fd limit is raised with resource.setrlimit, for this process and the
-listener it starts), measures the listener's RSS growth: first with the connections merely open, then after each
-terminal sent one frame and got its 9014 (a session with MN, decoder, lease and cached auth: how a terminal idles
-between uploads). Kernel socket buffers are not in RSS and are not counted.
-
-    python -m bench.ingest_idle_memory --connections 10000
+More: docs/iot_ingest.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
 """CPU cost per frame of the listener's own pipeline, without sockets: decode → record → hand-off → 9014.
 
-Feeds frames one per `data_received` into IngestProtocol over a fake transport, with a sink that only keeps the
-records (no disk), and reports process CPU time per acknowledged frame, next to the cost of `hj212` decoding
-and replying alone. Load on the machine inflates both alike; the difference is the listener's own share.
-
-    python -m bench.ingest_pipeline --frames 20000
+More: docs/iot_ingest.md, "Module notes".
 """
 
 from __future__ import annotations

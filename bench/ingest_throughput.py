@@ -1,10 +1,6 @@
 """Acknowledged frames per second over loopback with N concurrent terminals and the jsonl sink.
 
-Each simulated terminal keeps `--window` frames in flight (1 = send, wait for the 9014, send the next: how
-terminals behave). The client runs in this process, the listener in a child process (uvloop), so the two share
-the machine's cores. Prints acked frames/s and client-side p50/p99 ack latency, plus the listener's own counters.
-
-    python -m bench.ingest_throughput --terminals 200 --seconds 10
+More: docs/iot_ingest.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
 """Rule evaluation cost per tick: N points / M associations of synthetic minute data, in-memory stores.
 
-Prints CPU seconds (process_time) of the first tick, of steady ticks (fast rules only), and of the ticks that
-also run the slow cadence (flat-line over hours), with the alarms raised. Memory stores isolate the engine's
-own cost from storage; `--sqlite` runs the alarm/state stores on sqlite instead.
-
-    python bench/rules_bench.py --enterprises 300 --ticks 10
+More: docs/rules.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,12 +1,6 @@
 """Simulator benchmark: how fast the fleet connects and how many packets per second it gets acknowledged.
 
-Runs a fast acknowledging HJ 212 sink in a child process (so its CPU is not counted against the simulator),
-starts the Rugao fleet (or --synthetic N) against it on 127.0.0.1 for --seconds, and prints: terminals,
-time until all links were online, packets acknowledged per second, resends, and the simulator's CPU time per
-frame sent (process CPU, user + system, not wall time: the figure that matters when the simulator shares the
-cores with the platform under test). The end-to-end benchmark's fleet is
-`--limit 120 --mix normal=1 --accel 30`; `--profile FILE` writes a cProfile of the run.
-Usage: python bench/simulator_bench.py [--seconds 20] [--accel 60] [--limit N] [--mix normal=1] [--profile F]
+More: docs/simulator.md, "Module notes".
 """
 
 from __future__ import annotations

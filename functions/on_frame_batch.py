@@ -1,11 +1,6 @@
 """Kinesis frame stream → decode service: archive, readings, events, terminal state (contracts.md §2, §3).
 
-A store outage (locked, disk full, throttled, timed out, a 5xx) raises, so the whole batch is retried for as long
-as it lasts: locally by the decode loop, in AWS by the event source mapping (retries until the records' maximum
-age, docs/deploy.md). Only records that fail for their content are set aside, after a bisect isolated them from
-their good neighbours (monitoring.ingest.isolate), to the configured dead letters (local: queue.db's dead_frames;
-AWS: the decode dead-letter queue), with their reason and exception. Without a dead-letter sink they are reported
-as batch item failures instead, so nothing is ever dropped.
+More: docs/deploy.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """`python -m functions.redrive`: put decode's dead letters back into the frame stream (docs/deploy.md).
 
-    python -m functions.redrive --queue-url <DeadLetterQueue output> --stream <FrameStream output> [--dry-run]
-
-Run it once the cause is gone (the outage ended, a fixed release is deployed). Messages that cannot be redriven
-stay in the queue and are listed; the exit status is 1 then.
+More: docs/deploy.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """HJ 212 (HJ/T 212-2005, HJ 212-2017, HJ 212-2025) protocol library: sans-IO framing, CRC, parse, build.
 
-Bytes in, frames out, bytes out: no sockets, no clock, no third-party dependency. The public API is what
-this module re-exports (docs/contracts.md §1); the submodules are implementation, except `hj212.commands`
-(downlink request builders), `hj212.catalogue` (code tables), `hj212.session` (the request flow, sans-IO) and
-`hj212.contract` (what the listener and the domain exchange).
+More: docs/hj212.md, "Module notes".
 """
 
 from . import catalogue, commands, contract, session

@@ -1,9 +1,6 @@
 """Downlink requests of the platform (上位机 → 现场机), one builder each (HJ 212-2017 表9, 附录C C.1–C.13, C.19–C.25).
 
-Every builder takes its own arguments (the data area) plus one shared envelope as keywords: the terminal's
-`mn`/`pw`, a fresh `qn` (see QnGenerator), and optionally `st`, `version`, `ack`. Requests ask for a reply (Flag
-A=1, as the appendix's Flag=5) unless `ack=False`. `st` defaults to 32 (地表水体环境污染源, as in the appendix);
-pass the terminal's own system code. `REQUESTS` maps each CN to its builder.
+More: docs/hj212.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,16 +1,6 @@
 """The HJ 212 request flow as sans-IO state machines, one per side (HJ 212-2017 §6.4, §6.5, 表1, 附录C).
 
-Platform (上位机) side, `Request`: a request goes out (Flag A=1) with a fresh QN; the terminal answers 9011
-(QnRtn, same QN; 1 = will execute, anything else refuses), then any data frames (the request's CN, same or new
-QN), then 9012 (ExeRtn). Notifications (2012, 2022) are answered with 9013 instead. Without an answer within
-OverTime the request is sent again, at most ReCount times; without data or a result within OverTime after the
-answer, execution timed out.
-
-Terminal (现场机) side: `Answer` gives the replies to one request in the order the flow allows (9011, then
-9012; or 9013 for a notification); `Upload` is one frame sent with Flag A=1 waiting for the 9014 (9013 for a
-notice) that carries its QN, sent again after OverTime, at most ReCount times.
-
-No I/O and no clock here: callers pass `now` (monotonic seconds) and write out the frames themselves.
+More: docs/hj212.md, "Module notes".
 """
 
 from __future__ import annotations

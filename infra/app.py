@@ -1,9 +1,6 @@
 """The CDK app: one PlatformStack per stage of the `stages` context value (cdk.json), checked by cdk-nag.
 
-Run as a module from the repository root (`python -m infra.app`, which is what cdk.json does), never as
-`python infra/app.py`: that would put infra/ on sys.path and let `infra/constructs/` shadow the library.
-Synthesis needs node (jsii) but no AWS credentials, Docker or network: stacks are environment-agnostic unless
-a stage names its account and region, the VPC is created or given in full, and images are built at deploy.
+More: docs/deploy.md, "Module notes".
 """
 
 from __future__ import annotations

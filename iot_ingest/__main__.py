@@ -1,11 +1,6 @@
 """Entry point and composition root: `python -m iot_ingest serve [options]`.
 
-Builds Settings (file < env < options), the frame sink, and the listener's ports. With `--db PATH` (the
-platform's sqlite database) terminals authenticate against its registry, commands come from and go back to its
-command table and events are stored in it, through the same adapters the local runner wires
-(`iot_ingest.adapters.store`). Without it the wiring is the stand-alone one: the terminal directory from
-`--terminals-file` (or empty: every MN is `unregistered`), in-memory command queue, events as JSON log lines.
-Session leases are in memory either way (one listener holds every session).
+More: docs/iot_ingest.md, "Module notes".
 """
 
 from __future__ import annotations

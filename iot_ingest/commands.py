@@ -1,10 +1,6 @@
 """Downlink command tracking for one session: which request is in flight, what waits, what the store must hear.
 
-The HJ 212 request flow itself (9011/9012/9013, OverTime/ReCount; HJ 212-2017 §6.5, 附录C) is `hj212.session.
-Request`, the same state machine the simulator's terminal side is tested against. Here: at most one command in
-flight per terminal (data loggers handle requests one at a time), the rest wait in order; expiry before delivery;
-the status write-backs (`CommandUpdate`) and the data frames a request returned. No I/O and no clock: the caller
-passes `now` (monotonic seconds) and a `build(command, qn)` callable, and writes out what it gets back.
+More: docs/iot_ingest.md, "Module notes".
 """
 
 from __future__ import annotations
@@ -127,7 +123,15 @@ class CommandTracker:
             self._record(step, out, CommandStatus.PENDING, request.send(now))
         return step
 
-    def on_frame(self, *, cn: str | None, qn: str | None, scalars: Mapping[str, str], items: Any, now: float) -> Step:
+    def on_frame(
+        self,
+        *,
+        cn: str | None,
+        qn: str | None,
+        scalars: Mapping[str, str],
+        items: Mapping[str, Mapping[str, str]],
+        now: float,
+    ) -> Step:
         """Feed a frame from the terminal; answers and data for the command in flight change its state."""
         step = Step()
         out = self.current

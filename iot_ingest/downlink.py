@@ -1,9 +1,6 @@
 """Downlink delivery across listener tasks: session leases, command polling and status write-back.
 
-Each listener records "MN → this listener" in SessionLeases when a session starts (the newest connection wins)
-and renews its leases; a listener that finds one of its leases taken by another closes its stale session. It polls
-the CommandQueue only for the MNs it holds, hands each command to the session, and writes status changes back in
-order through one writer task. docs/iot_ingest.md ("Command routing") explains the design for several tasks.
+More: docs/iot_ingest.md, "Module notes".
 """
 
 from __future__ import annotations

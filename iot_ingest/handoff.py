@@ -1,9 +1,6 @@
 """Durable hand-off: frames from every connection are batched into FrameSink.put calls.
 
-`submit` returns a future that resolves once the batch holding the record is durable (or fails with SinkError).
-Replies are written from that future's callback, so an ack can never precede durability. Batches are bounded by
-size and a short linger; pending records are bounded overall, and a full hand-off refuses new frames (the terminal
-gets no reply and resends, HJ 212-2017 表1) instead of growing memory.
+More: docs/iot_ingest.md, "Module notes".
 """
 
 from __future__ import annotations

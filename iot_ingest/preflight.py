@@ -1,9 +1,6 @@
 """Start-up checks of what the settings name outside the process: the addresses to listen on, the sink's file.
 
-Run by the command lines (`python -m iot_ingest serve`, `python -m local run`) before anything is started or
-created, so that an address in use, a host name that does not resolve or a sink path under a file is one line and
-exit 2 instead of a traceback after the data files exist. The bind is tried and let go: another process can still
-take the port in between, and then the real bind fails as before.
+More: docs/iot_ingest.md, "Module notes".
 """
 
 from __future__ import annotations

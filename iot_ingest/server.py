@@ -1,9 +1,6 @@
 """The listener's life cycle: start the TCP server, the hand-off, downlink and health; sweep timers; drain on SIGTERM.
 
-Shutdown (SIGTERM/SIGINT, or `shutdown()`): stop accepting and report 503 on /health; stop reading from every
-connection; let frames already received reach the sink and their replies go out; flush command status; close
-connections and the sink. A second signal skips the wait. The whole drain is bounded by `drain_timeout`, which must
-stay below the container's stop timeout (ECS: 30 s by default).
+More: docs/iot_ingest.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -79,7 +79,7 @@ class ServerState:
     def next_qn(self) -> str:
         return str(self.qn.next(self.terminal_time()))
 
-    def spawn(self, coro: Any, what: str) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, object], what: str) -> None:
         """Run a best-effort background coroutine, keep a reference, log (never raise) its failure."""
         task = asyncio.get_running_loop().create_task(coro)
         self._tasks.add(task)

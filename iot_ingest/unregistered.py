@@ -1,9 +1,7 @@
 """The budget for frames of unregistered MNs: an installer must see a new terminal come online (to bind it to a
 point), but an unauthenticated peer cycling through made-up MNs must not fill the store.
 
-Five token buckets, each refilled evenly over `window` seconds: a sample of frames per unregistered MN, frames and
-bytes per source address, frames and bytes in total. A frame is kept only if every bucket has room for it, and
-nothing is spent otherwise. Frames of registered terminals never pass through here.
+More: docs/iot_ingest.md, "Module notes".
 """
 
 from __future__ import annotations

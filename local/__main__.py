@@ -6,9 +6,8 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 from local.config import ENV_PREFIX, FIELDS, ConfigError, check_data_dir, check_ports, load
 from local.workers import DB_FILE, QUEUE_FILE
@@ -53,14 +52,16 @@ def _parser() -> argparse.ArgumentParser:
         help="hash terminal passwords at monitoring's full scrypt cost (slow to verify at connect)",
     )
 
-    alarms = sub.add_parser("alarms", help="list alarms (open ones unless --all)")
+    # Read commands live in `python -m monitoring`; these two pass it the data directory's database, fleet ids
+    # and platform time (docs/monitoring.md "Command line").
+    alarms = sub.add_parser("alarms", help="list alarms (open ones unless --all): python -m monitoring alarms list")
     alarms.add_argument("--data-dir", required=True)
     alarms.add_argument("--enterprise", help="enterprise id (rugao-ent-…) or its list number in the fleet (RG012)")
     alarms.add_argument("--all", action="store_true", help="closed and retracted alarms too")
     alarms.add_argument("--json", action="store_true")
     alarms.add_argument("--limit", type=int, default=200)
 
-    readings = sub.add_parser("readings", help="an enterprise's recent minute readings")
+    readings = sub.add_parser("readings", help="an enterprise's recent minute readings: … readings list")
     readings.add_argument("--data-dir", required=True)
     readings.add_argument("--enterprise", required=True, help="enterprise id or fleet id (RG012)")
     readings.add_argument("--minutes", type=int, default=15, help="how far back, in platform minutes")
@@ -74,7 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     add_dead_letters(sub)
 
     demo = sub.add_parser("demo", help="run the platform and the simulated Rugao fleet with a live summary")
-    from local.demo import add_arguments
+    from local.demo.runner import add_arguments
 
     add_arguments(demo)
     return parser
@@ -89,25 +90,11 @@ def _check_stores(data: Path) -> None:
             check_database(data / name, must_exist=False)
 
 
-def _open(data_dir: str) -> tuple[Any, Any, Any]:
-    from monitoring.storage.sqlite import open_store
-    from monitoring.storage.sqlite.db import Database
-    from monitoring.storage.sqlite.preflight import check_database
-    from monitoring.storage.sqlite.rules_repos import open_rules_stores
-
-    path = Path(data_dir) / DB_FILE
-    if not path.exists():  # a query never creates the database (sqlite would, on open)
-        raise InvalidInputError(f"no database in {data_dir} (start the platform or import a fleet first)")
-    check_database(path, must_exist=True)
-    db = Database(path)
-    return open_store(path), open_rules_stores(db), db
-
-
-def _resolve_enterprise(store: Any, data_dir: str, ident: str) -> str:
+def _resolve_enterprise(data_dir: str, ident: str) -> str:
     """A fleet id (RG012) through the manifest kept in the data directory, else the id itself."""
     manifest = Path(data_dir) / "fleet.json"
     if not ident.startswith("rugao-") and manifest.exists():
-        from local.fleet import enterprise_id_for, load_manifest
+        from local.demo.fleet import enterprise_id_for, load_manifest
 
         for entry in load_manifest(manifest)["enterprises"]:
             if entry["id"] == ident:
@@ -119,16 +106,6 @@ def _platform_now(data_dir: str) -> datetime:
     from local.clock import PlatformClock, load_timeline
 
     return PlatformClock(load_timeline(Path(data_dir), accel=1.0, sim_start=None)).now()
-
-
-def _table(rows: list[dict[str, Any]], columns: Sequence[str]) -> None:
-    if not rows:
-        print("（无）")
-        return
-    widths = {c: max(len(c), *(len(str(r.get(c, ""))) for r in rows)) for c in columns}
-    print("  ".join(c.ljust(widths[c]) for c in columns))
-    for r in rows:
-        print("  ".join(str(r.get(c, "")).ljust(widths[c]) for c in columns))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -155,8 +132,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return dead_letters_main(args)
     if args.command == "demo":
-        from local.demo import main as demo_main
-        from local.demo_input import check_demo_args
+        from local.demo.inputs import check_demo_args
+        from local.demo.runner import main as demo_main
 
         try:
             check_demo_args(args)
@@ -191,7 +168,7 @@ def _guarded(command: Callable[[argparse.Namespace], int], args: argparse.Namesp
 def _import_fleet(args: argparse.Namespace) -> int:
     """Everything named on the command line is checked before the data directory is made; a failed import
     takes back the files (and directories) it created."""
-    from local.fleet import import_fleet, load_manifest
+    from local.demo.fleet import import_fleet, load_manifest
     from monitoring.registry.terminal import SCRYPT_N
     from monitoring.storage.sqlite import open_store
     from monitoring.storage.sqlite.db import Database
@@ -240,38 +217,26 @@ def _import_fleet(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
+    """`alarms` and `readings` are `python -m monitoring alarms|readings list` on the data directory's database,
+    with the fleet's ids (RG012) and, for readings, the platform's (maybe simulated) time as now."""
+    from monitoring.cli import run
+    from monitoring.storage.sqlite.preflight import check_database
 
     for option in ("limit", "minutes"):
         if getattr(args, option, 1) < 1:
             raise InvalidInputError(f"--{option} must be at least 1, got {getattr(args, option)}")
-    store, rules, db = _open(args.data_dir)
-    try:
-        return _show(args, store, rules)
-    finally:
-        db.close()
-        store.close()
-
-
-def _show(args: argparse.Namespace, store: Any, rules: Any) -> int:
+    path = Path(args.data_dir) / DB_FILE
+    if not path.exists():  # a query never creates the database (sqlite would, on open)
+        raise InvalidInputError(f"no database in {args.data_dir} (start the platform or import a fleet first)")
+    check_database(path, must_exist=True)
+    argv = ["--db", str(path), args.command, "list"] + (["--json"] if args.json else [])
+    if args.enterprise:
+        argv += ["--enterprise", _resolve_enterprise(args.data_dir, args.enterprise)]
     if args.command == "alarms":
-        from local.views import alarm_rows
-
-        eid = _resolve_enterprise(store, args.data_dir, args.enterprise) if args.enterprise else None
-        rows = alarm_rows(store, rules, enterprise_id=eid, all_states=args.all, limit=args.limit)
-        if args.json:
-            print(json.dumps(rows, ensure_ascii=False, indent=1))
-        else:
-            _table(rows, ["raised", "rule_name", "state", "town", "enterprise", "points", "start", "end"])
-        return 0
-    from local.views import readings_rows
-
-    eid = _resolve_enterprise(store, args.data_dir, args.enterprise)
-    rows = readings_rows(store, eid, minutes=args.minutes, now=_platform_now(args.data_dir).astimezone(UTC))
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        argv += ["--limit", str(args.limit)] + (["--all"] if args.all else [])
     else:
-        _table(rows, ["time", "point", "role", "p_kw", "ua", "ia", "pf", "ep_fwd"])
-    return 0
+        argv += ["--minutes", str(args.minutes), "--now", _platform_now(args.data_dir).isoformat()]
+    return run(argv, sys.stdout)
 
 
 if __name__ == "__main__":

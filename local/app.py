@@ -1,11 +1,6 @@
 """Wires and runs the platform: listener → frame queue (this process) → decode worker → store; rules worker.
 
-The listener runs here on asyncio; decode and the rule scheduler run in worker processes (local/workers.py says
-why) that this process supervises. Start order: clock, store and queue first, then the decode worker (it resumes
-whatever a previous run left queued), then the listener, then the rules worker. Stop order on SIGTERM/SIGINT: the
-listener drains (frames already received are made durable and acknowledged, nothing new is taken on), the rules
-worker stops, the decode worker empties the queue (bounded; what is left is decoded on the next start), then the
-queue and the store close.
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations

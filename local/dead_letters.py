@@ -1,9 +1,6 @@
 """`python -m local dead-letters list|show|requeue`: the frame records decode set aside (queue.db `dead_frames`).
 
-Decode sets a record aside only for its content (it cannot be parsed into a frame record, or it fails decoding
-alone after a bisect); a store outage never does. After the cause is fixed (a new release, a corrected profile),
-`requeue` moves records back to the head of the frame queue in one transaction, so each is decoded once more —
-exactly once, as any queued record. It works while the platform runs (the decode worker picks them up) or not.
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations
@@ -21,7 +18,7 @@ from monitoring.errors import InvalidInputError
 from monitoring.storage.sqlite.preflight import check_database
 
 
-def add_parser(sub: Any) -> None:
+def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     parser = sub.add_parser("dead-letters", help="list, show or requeue frame records decode set aside")
     actions = parser.add_subparsers(dest="action", required=True)
     listing = actions.add_parser("list", help="the dead letters, oldest first")

@@ -1,13 +1,6 @@
 """The decode loop: drains the frame queue in batches through `functions.on_frame_batch.handler`, in-process.
 
-Each batch becomes the Kinesis-shaped event the Lambda receives in AWS (contracts.md §2: `Records[].kinesis.data`
-= base64 of the record's JSON, sequence number = the queue position), so local mode and AWS run one code path.
-Rows are deleted only after the handler returned. A handler exception (a store outage: locked, busy, disk full)
-keeps the whole batch queued and retries it after a capped back-off, for as long as the outage lasts: it never
-dead-letters anything, and the backlog shows as the age of the oldest queued record (status, operator alarm).
-Poison records are set aside by the handler itself into `dead_frames` (`QueueDeadLetters`); records it reports
-in `batchItemFailures` instead stay queued and move to `dead_frames` after `max_attempts`. A kill at any point
-redelivers, and decoding is idempotent.
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,12 +1,6 @@
 """The durable frame queue: the embedded stand-in for the Kinesis stream (a sqlite table in the data directory).
 
-`QueueSink.put` (the listener's FrameSink) commits a batch of frame records in one transaction with
-synchronous=FULL before it returns, so the listener acknowledges only what is on disk. The decode loop reads
-the oldest rows (`take`), and deletes them (`done`) only after the handler succeeded: a crash at any point
-redelivers, and decoding is idempotent. A store outage only delays decoding (the rows wait, `oldest_age` says
-for how long); records are moved to `dead_frames` only for their content: the handler sets poison aside
-(`set_aside`, with its reason and exception), or reports a record failed `max_attempts` times. Dead letters are
-listed, shown and requeued (`dead`, `dead_letter`, `requeue`) by `python -m local dead-letters`.
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,12 +1,6 @@
 """The embedded EventBridge: calls the rule handlers on platform-time boundaries (every minute, every five).
 
-The handlers are the Lambda ones (`functions.every_minute_evaluate_rules`, `functions.every_five_minutes_escalate`),
-called in a worker thread with a Scheduled Event whose `time` is the boundary, exactly as EventBridge sends it.
-A tick that overruns its period is not queued up: the next call is for the latest boundary that has passed, and
-the engine's watermark catches up the skipped minutes (docs/rules.md §3). A job with `complete_until` (rule
-evaluation: the arrival time of the oldest frame not yet decoded) is held while its data is incomplete: tick T
-fires only once everything received before T has been decoded, so a decode stall delays evaluation instead of
-reading as silent terminals.
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,22 +1,6 @@
 """Worker processes of the embedded platform: the decode loop and the rule scheduler, each in its own process.
 
-Why processes: the listener, decode and rule evaluation are all Python; in one process they share one core through
-the GIL, and decode starves (measured: 1,700 frames/s acknowledged, ~300/s decoded on 2 cores). As processes they
-use every core, and the sqlite store (WAL, busy timeout) already serialises their writes. The seams do not change:
-the decode worker calls `functions.on_frame_batch.handler` with Kinesis-shaped events, the rules worker calls the
-scheduled handlers with EventBridge events, as in AWS.
-
-Lifetime: the parent (`local.app.Platform`) starts the workers after the clock file exists, so all processes share
-one timeline. Nothing the parent does towards a worker can wait on it: each worker has a control pipe whose write
-end the parent holds non-blocking; a byte is a wake-up (new frames committed), end of file is the order to stop
-(the decode worker drains the queue first, bounded). A shared `multiprocessing.Event` is not used: its `set()`
-waits for every sleeping waiter, so one killed or stopped worker froze the listener's acknowledgements. Workers die
-with the parent if the parent is killed (Linux parent-death signal, plus a watch on the parent pid), so a `kill -9`
-of the platform leaves no orphan writing to the data directory. Workers ignore SIGINT: Ctrl-C reaches the whole
-terminal's process group, and the parent decides the order of shutdown. Each worker sends its status (a small
-dict) to the parent over a second pipe every `status_every_s`; a thread of the parent reads it, so a worker
-stopped halfway through a message cannot stall the parent either. A worker that says nothing for `hang_after_s`,
-or whose current unit of work (a decode batch, a rule tick) has run that long, is killed and restarted.
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,13 +1,6 @@
 """Command line for the registry: import the bureau's list and installers' sheets, list and inspect records.
 
-python -m monitoring [--db PATH] registry import --csv LIST.csv [--county-id rugao ...]
-python -m monitoring [--db PATH] registry import --xlsx SHEETS.xlsx | --facilities F.csv --points P.csv ...
-python -m monitoring registry template --out DIR
-python -m monitoring [--db PATH] enterprises list [--town 名称] [--branch 名称]
-python -m monitoring [--db PATH] points list [--enterprise ID] | points show POINT_ID
-python -m monitoring [--db PATH] terminals list
-python -m monitoring [--db PATH] archive verify MN
-python -m monitoring [--db PATH] emergency alert add|end|list … / emergency measures import|show|template …
+More: docs/monitoring.md, "Module notes".
 """
 
 from __future__ import annotations
@@ -15,6 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -69,6 +63,18 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("terminals", help="终端").add_subparsers(dest="action", required=True).add_parser("list")
     arc = sub.add_parser("archive", help="原始报文存档").add_subparsers(dest="action", required=True)
     arc.add_parser("verify").add_argument("mn")
+    alarms = sub.add_parser("alarms", help="报警").add_subparsers(dest="action", required=True)
+    al = alarms.add_parser("list", help="报警列表（最新在前；默认只列未关闭的）")
+    al.add_argument("--enterprise", help="企业标识")
+    al.add_argument("--all", action="store_true", help="包括已关闭、已撤销的报警")
+    al.add_argument("--limit", type=int, default=200, help="最多列出条数（默认 200）")
+    al.add_argument("--json", action="store_true", help="输出 JSON")
+    readings = sub.add_parser("readings", help="监测数据").add_subparsers(dest="action", required=True)
+    rl = readings.add_parser("list", help="企业各点位最近的分钟数据")
+    rl.add_argument("--enterprise", required=True, help="企业标识")
+    rl.add_argument("--minutes", type=int, default=15, help="向前多少分钟（默认 15）")
+    rl.add_argument("--now", type=_aware_time, help="截至时间（ISO 8601，带时区；默认当前时间）")
+    rl.add_argument("--json", action="store_true", help="输出 JSON")
     from monitoring.rules import replay  # rules area: `replay` re-evaluates history and explains alarms
 
     replay.add_parser(sub)
@@ -76,6 +82,16 @@ def _parser() -> argparse.ArgumentParser:
 
     emergency_cli.add_parser(sub)
     return p
+
+
+def _aware_time(text: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是 ISO 8601 时间: {text!r}") from None
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"缺少时区（如 +08:00）: {text!r}")
+    return value
 
 
 def _print_report(report: ImportReport, out: TextIO, *, dry_run: bool) -> int:
@@ -144,6 +160,19 @@ def _emergency(args: argparse.Namespace, store: Store, out: TextIO) -> int:
         db.close()
 
 
+def _alarms(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    """Wire the alarm list: registry names from the store, alarms from the rules database."""
+    from monitoring.cli_views import alarms_list
+    from monitoring.storage.sqlite.db import Database
+    from monitoring.storage.sqlite.rules_repos import open_rules_stores
+
+    db = Database(args.db)
+    try:
+        return alarms_list(args, store, open_rules_stores(db).alarms, out)
+    finally:
+        db.close()
+
+
 def _template(args: argparse.Namespace, out: TextIO) -> int:
     try:
         check_creatable_dir(args.out)
@@ -208,6 +237,8 @@ def run(argv: Sequence[str], out: TextIO) -> int:
                 code = _replay(args, store, out)
             elif args.area == "emergency":
                 code = _emergency(args, store, out)
+            elif args.area == "alarms":
+                code = _alarms(args, store, out)
             else:
                 code = VIEWS[(args.area, args.action)](args, store, out)
         except MonitoringError as exc:

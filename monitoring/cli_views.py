@@ -1,16 +1,21 @@
-"""Read-only CLI commands: tables of enterprises, points and terminals, a point's latest readings, chain checks."""
+"""Read-only CLI commands: tables of enterprises, points and terminals, a point's latest readings, chain checks,
+alarms and an enterprise's recent minute readings (tables, or the rows as JSON)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import unicodedata
 from collections.abc import Callable, Sequence
-from datetime import datetime
-from typing import TextIO
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
 
 from monitoring._time import CHINA
-from monitoring.errors import NotFoundError
-from monitoring.readings.models import QUANTITY_INFO
+from monitoring.alarms.models import AlarmState
+from monitoring.alarms.ports import AlarmRepository
+from monitoring.errors import InvalidInputError, NotFoundError
+from monitoring.evaluation.catalogue import RULES
+from monitoring.readings.models import QUANTITY_INFO, ReadingKind
 from monitoring.registry.models import InstallStatus
 from monitoring.storage.ports import Store
 
@@ -188,6 +193,107 @@ def archive_verify(args: argparse.Namespace, store: Store, out: TextIO) -> int:
     return 3
 
 
+OPEN = (AlarmState.PENDING, AlarmState.RESPONDED, AlarmState.DISPATCHED, AlarmState.VERIFIED)
+
+
+def _minute(value: datetime | None) -> str:
+    return "-" if value is None else value.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
+def alarm_rows(
+    store: Store, alarms: AlarmRepository, *, enterprise_id: str | None = None, all_states: bool = False, limit: int
+) -> list[dict[str, Any]]:
+    """Alarms newest first, with the enterprise, town and rule names a person reads."""
+    found = alarms.list(enterprise_id=enterprise_id, states=None if all_states else list(OPEN), limit=limit)
+    towns = {t.town_id: t.name for c in store.registry.list_counties() for t in store.registry.list_towns(c.county_id)}
+    names: dict[str, tuple[str, str]] = {}
+    rows = []
+    for a in found:
+        if a.enterprise_id not in names:
+            e = store.registry.find_enterprise(a.enterprise_id)
+            names[a.enterprise_id] = (e.name, towns.get(e.town_id, e.town_id)) if e else (a.enterprise_id, "-")
+        episode = a.episodes[0] if a.episodes else None
+        rows.append(
+            {
+                "id": a.id,
+                "rule": a.rule,
+                "rule_name": RULES[a.rule].name if a.rule in RULES else a.rule,
+                "state": a.state.value,
+                "severity": a.severity,
+                "enterprise": names[a.enterprise_id][0],
+                "town": names[a.enterprise_id][1],
+                "points": ",".join(a.point_ids),
+                "subject": a.subject,
+                "start": _minute(episode.start if episode else None),
+                "end": _minute(episode.end if episode else None),
+                "raised": _minute(a.created_at),
+            }
+        )
+    return rows
+
+
+def readings_rows(store: Store, enterprise_id: str, *, minutes: int, now: datetime) -> list[dict[str, Any]]:
+    """The last `minutes` of minute data of every point of an enterprise."""
+    rows = []
+    for p in store.registry.list_points(enterprise_id):
+        for r in store.readings.readings(p.point_id, ReadingKind.MINUTE, now - timedelta(minutes=minutes), now):
+            v = r.values
+            rows.append(
+                {
+                    "point": p.point_id,
+                    "role": p.role.value,
+                    "time": _minute(r.data_time),
+                    "p_kw": v.get("p"),
+                    "ia": v.get("ia"),
+                    "ua": v.get("ua"),
+                    "pf": v.get("pf"),
+                    "ep_fwd": v.get("ep_fwd"),
+                }
+            )
+    return rows
+
+
+def _at_least_one(args: argparse.Namespace, option: str) -> int:
+    value: int = getattr(args, option)
+    if value < 1:
+        raise InvalidInputError(f"--{option} 至少为 1，实为 {value}")
+    return value
+
+
+def _rows_out(rows: list[dict[str, Any]], columns: dict[str, str], args: argparse.Namespace, out: TextIO) -> None:
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1), file=out)
+        return
+    _table([list(columns.values())] + [["-" if r[k] is None else str(r[k]) for k in columns] for r in rows], out)
+    print(f"共 {len(rows)} 条", file=out)
+
+
+ALARM_COLUMNS = {"raised": "报警时间", "rule_name": "规则", "state": "状态", "town": "镇（街道）"}
+ALARM_COLUMNS |= {"enterprise": "企业", "points": "点位", "start": "开始", "end": "结束"}
+
+
+def alarms_list(args: argparse.Namespace, store: Store, alarms: AlarmRepository, out: TextIO) -> int:
+    limit = _at_least_one(args, "limit")
+    rows = alarm_rows(store, alarms, enterprise_id=args.enterprise, all_states=args.all, limit=limit)
+    _rows_out(rows, ALARM_COLUMNS, args, out)
+    return 0
+
+
+READING_COLUMNS = {"time": "时间", "point": "点位", "role": "角色", "p_kw": "有功功率(kW)", "ua": "电压ua(V)"}
+READING_COLUMNS |= {"ia": "电流ia(A)", "pf": "功率因数", "ep_fwd": "正向有功电能(kWh)"}
+
+
+def readings_list(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    """Up to --now (platform time; default the wall clock), so a simulated or replayed day reads as it ran."""
+    minutes = _at_least_one(args, "minutes")
+    if store.registry.find_enterprise(args.enterprise) is None:
+        print(f"企业 {args.enterprise} 不存在", file=out)
+        return 1
+    now = (args.now or datetime.now(UTC)).astimezone(UTC)
+    _rows_out(readings_rows(store, args.enterprise, minutes=minutes, now=now), READING_COLUMNS, args, out)
+    return 0
+
+
 VIEWS: dict[tuple[str, str], View] = {
     ("enterprises", "list"): enterprises_list,
     ("enterprises", "progress"): enterprises_progress,
@@ -196,4 +302,5 @@ VIEWS: dict[tuple[str, str], View] = {
     ("points", "show"): points_show,
     ("terminals", "list"): terminals_list,
     ("archive", "verify"): archive_verify,
+    ("readings", "list"): readings_list,
 }

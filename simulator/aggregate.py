@@ -1,9 +1,6 @@
 """Minute, hour and day statistics per channel, closed when a sample falls into the next period.
 
-Instants get Min/Avg/Max over the samples; energy counters get Cou (increment over the period, from the
-register at the period start to the register at the next period's start) and Max (the reading at the
-end); demand gets its maximum. A period with less than 75 % of its samples (terminal unpowered) is
-flagged D, after the HJ 212-2017 rule for flue-gas periods (表C.16 notes).
+More: docs/simulator.md, "Module notes".
 """
 
 from __future__ import annotations

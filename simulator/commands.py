@@ -1,9 +1,6 @@
 """Answers to downlink commands (HJ 212-2017 §6.5 and 表9), as plans the link carries out.
 
-Request flow (§6.1, 附录C): 9011 QnRtn (1 = will execute; 2 refused; 3 PW wrong; 4 MN wrong; 5 ST wrong;
-7 QN wrong; 8 CN unknown), then any uploads, then 9012 ExeRtn (1 done; 2 failed; 3 bad request condition;
-4 communication timeout; 5 busy; 100 no data). Notifications 2012/2022 get 9013. History uploads ask for a
-9014 each and wait for it (表C.48); if one is never acknowledged, the result becomes ExeRtn 4.
+More: docs/simulator.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,11 +1,6 @@
 """A three-phase multifunction meter: from a circuit's truth to the quantities a terminal reports.
 
-Per phase: U (phase voltage), I, P = U·I·PF, Q = U·I·sin φ, PF; line voltages from the phasors; total P,
-Q, S and PF; frequency; voltage and current phase angles (degrees, Ua = 0); monotonic forward/reverse
-active/reactive energy integrated from the measured P and Q; 15-minute sliding demand of P and of each
-phase current, and the month's maximum demand. Wiring faults and tampering act here, on what the meter
-sees: a reversed CT turns that phase's current by 180°, a shorted CT shows no current, a flat-line
-freezes the reported values.
+More: docs/simulator.md, "Module notes".
 """
 
 from __future__ import annotations

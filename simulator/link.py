@@ -1,12 +1,6 @@
 """One TCP connection from a terminal to one platform: send, wait for 9014, resend, reconnect, answer.
 
-Each of a terminal's (up to three) platforms gets its own Link with its own buffer and acknowledgement
-state, so one platform being down never holds back another. Uploads go one at a time: a packet is sent
-with Flag A=1 and removed from the buffer only when that platform's 9014 for its QN arrives; without it
-the packet is resent after OverTime seconds, ReCount times, and then the connection is considered unusable
-(HJ 212-2017 §6.4, 表1) and reopened; the packet stays at the head, so backfill keeps its order. A history
-pull (a CN 2031/2041/2051/2061 request) holds the buffer back from its 9011 to its 9012, and never has a packet in
-flight together with a buffered one.
+More: docs/simulator.md, "Module notes".
 """
 
 from __future__ import annotations

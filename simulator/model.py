@@ -1,10 +1,6 @@
 """The site's true electrical behaviour: per circuit, active and reactive power and whether it has supply.
 
-Production follows the shift schedule (with ramps, a slow drift and noise); control equipment follows
-production with a lead and a lag when the enterprise behaves; the main incoming feeder carries the sum of
-the metered circuits plus unmetered load and a base load. Scenario effects change this truth (control
-stopped, idling, late start, power loss, blackout, curtailment). What a meter *reports* (tampering, CT
-direction) is decided later, in the meter.
+More: docs/simulator.md, "Module notes".
 """
 
 from __future__ import annotations

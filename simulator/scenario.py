@@ -1,9 +1,6 @@
 """Scenario files (simulator/scenarios/*.json): what an enterprise's circuits and terminals do, and when.
 
-A scenario is a list of effects, each with an optional window in minutes after the simulation start, a
-role (production / control / main / all) and a selection (all circuits of that role, or the first). The
-file also states which alarms the platform is expected to raise (rule keys of the research catalogue),
-so end-to-end tests and the demo can check them. Files are validated strictly: a typo is an error.
+More: docs/simulator.md, "Module notes".
 """
 
 from __future__ import annotations

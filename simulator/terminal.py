@@ -1,10 +1,6 @@
 """One terminal's behaviour without any I/O: sample the meters, build records, keep SOE and history.
 
-The asyncio driver (`link.py`, `runner.py`) calls `step(t)` on the sample grid of simulated true time and
-hands the records to each platform link. Power: the terminal is supplied from channel 1's voltage (the
-notice's 电压回路取电); on loss it reports within its backup time (10 s) and then goes dark; on return it
-boots, reports the restore and its restart time (CN 2081), and resumes. Nothing is sampled while dark:
-the platform sees a gap, which must never be read as a stop.
+More: docs/simulator.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -67,6 +67,8 @@ RULES = [
     ),
     Rule("infra", ("hj212", "iot_ingest", "functions", "miniprogram_api", "local", "simulator", "pynamodb", "boto3")),
     Rule("simulator", ("monitoring", "iot_ingest", "functions", "miniprogram_api", "infra", "local")),
+    # The composition root does not depend on the demo and its tooling; only the entry point wires its commands.
+    Rule("local", ("local.demo",), allow={"local/__main__.py": ("local.demo",), "local/demo/": ("local.demo",)}),
 ]
 NOBODY_IMPORTS = ("local",)
 # infra may read key/index names, nothing else of the runtime.

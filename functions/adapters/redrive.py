@@ -1,11 +1,6 @@
 """Redrive decode's dead-letter queue into the frame stream (AWS), after the cause was fixed.
 
-The queue holds two kinds of message: the event source mapping's on-failure records (`KinesisBatchInfo`: a
-shard and a sequence-number range, only pointers; the records are read back from the stream while its
-retention lasts) and decode's poison records (our `source`, carrying the record). Both are put back into the
-stream under the record's partition key; decode is idempotent, so a record decoded before is harmless. A message
-is deleted only after its records were accepted by the stream; one that cannot be redriven (records past the
-stream's retention, an unknown shape) stays and is counted.
+More: docs/deploy.md, "Module notes".
 """
 
 from __future__ import annotations

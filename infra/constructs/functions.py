@@ -1,11 +1,6 @@
 """Functions: the Lambda handlers of functions/ (docs/contracts.md §3) with their triggers.
 
-decode reads the frame stream (batching, bisect on error, partial batch responses, on-failure queue); a failing
-batch is retried until its records reach `max_record_age` (no retry count: throttling or a store outage must not
-discard it), and decode sets poison records aside in the same dead-letter queue itself (docs/deploy.md "Dead
-letters and redrive"). The scheduled handlers run from EventBridge rules. Code is one asset holding our
-packages; third-party runtime dependencies are a layer built at deploy time by `pip install` for the Lambda
-platform (see PipLayerBundling).
+More: docs/deploy.md, "Module notes".
 """
 
 from __future__ import annotations

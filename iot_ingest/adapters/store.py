@@ -1,10 +1,6 @@
 """The listener's ports over monitoring's repositories: terminal directory, command queue and event sink.
 
-These adapt a `monitoring.storage` Store to the Protocols of `iot_ingest.ports`; the local runner and the
-listener's own entry point (`python -m iot_ingest serve --db PATH`) wire the same classes.
-Storage calls run in worker threads so a slow disk never stalls the event loop. Password checks (scrypt, tens of
-milliseconds by design) are cached per (MN, password digest) for `auth_cache_s`, so reconnecting terminals are not
-re-hashed; the listener itself caches per connection.
+More: docs/iot_ingest.md, "Module notes".
 """
 
 from __future__ import annotations
@@ -19,6 +15,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from iot_ingest.ports import AuthStatus, Command, CommandStatus, CommandUpdate, Event
+from monitoring.clock import Clock
 from monitoring.commands.models import CommandStatus as StoredStatus
 from monitoring.errors import ConflictError, InvalidInputError
 from monitoring.events.models import Event as StoredEvent
@@ -87,13 +84,13 @@ def _final_status(update: CommandUpdate) -> StoredStatus:
 class StoreCommandQueue:
     """CommandQueue over the commands repository (one listener holds every session: no owner index needed)."""
 
-    def __init__(self, store: Store, clock: object) -> None:
+    def __init__(self, store: Store, clock: Clock) -> None:
         self.store = store
         self.clock = clock
         self._known: set[str] = set()
 
     def _pending(self, mns: Collection[str]) -> list[Command]:
-        now = self.clock.now()  # type: ignore[attr-defined]
+        now = self.clock.now()
         out: list[Command] = []
         for mn in mns:
             self._known.add(mn)
@@ -116,7 +113,7 @@ class StoreCommandQueue:
                 update.command_id,
                 current.status,
                 new,
-                at=self.clock.now(),  # type: ignore[attr-defined]
+                at=self.clock.now(),
                 count_attempt=new is StoredStatus.SENT,
                 qn_rtn=qn_rtn,
                 exe_rtn=exe_rtn,

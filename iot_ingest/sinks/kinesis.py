@@ -1,9 +1,6 @@
 """A FrameSink that writes frame records to a Kinesis data stream with PutRecords (partition key = MN).
 
-PutRecords accepts up to 500 records / 5 MiB per call and can fail per record (throttling, internal errors):
-failed records are retried alone with exponential backoff and jitter; when attempts run out the whole put raises
-SinkError, so none of the batch is acknowledged (records that did land become harmless duplicates on resend).
-boto3 is blocking, so calls run in a worker thread.
+More: docs/iot_ingest.md, "Module notes".
 """
 
 from __future__ import annotations

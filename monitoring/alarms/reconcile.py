@@ -1,14 +1,6 @@
 """Findings of one evaluation window → alarms: raise, extend, clear, re-open and retract, idempotently.
 
-The rule engine recomputes episodes over a window [ws, we) of data time. Against the stored alarm of the
-same (subject, rule):
-- an episode that began before ws is *carried*: a finding touching ws continues it; none means it ended;
-- an episode inside the window is replaced by the finding overlapping it, or retracted if none does (late
-  data showed the condition did not hold); an alarm whose episodes are all retracted while still 待响应
-  becomes 已撤销;
-- a finding matching nothing becomes a new episode of the open alarm, or a new alarm when none is open.
-Re-running the same window over the same data changes nothing and writes nothing: restarts and duplicate
-ticks never double-fire.
+More: docs/rules.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """The alarm workflow and its time limits (附件3 第十三条(六), 四(四)).
 
-待响应 → 企业已响应 → 已派发执法分局 → 已核查 → 已办结. The enterprise must respond within 2 h of the alarm;
-otherwise it is escalated: dispatched to the enforcement branch, with reminders to the enterprise, the
-branch and 应急科 repeated every reminder interval until it responds. The branch must investigate within
-24 h of dispatch, with reminders after that. Every transition is audited with who, when, what and from where.
+More: docs/rules.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,13 +1,6 @@
 """`python -m monitoring emergency …`: declare alerts and import each enterprise's measures (应急减排清单).
 
-python -m monitoring [--db PATH] emergency alert add --level 橙色 --start 2026-12-06T08:00 --end 2026-12-08T20:00
-        [--title 标题] [--enterprise 企业名称 ...] [--town 镇（街道） ...] [--id 编号] [--by 发布人]
-python -m monitoring [--db PATH] emergency alert end 编号 [--at 2026-12-07T12:00]
-python -m monitoring [--db PATH] emergency alert list [--from T] [--to T]
-python -m monitoring [--db PATH] emergency measures import 清单.xlsx|清单.csv [--dry-run]
-python -m monitoring [--db PATH] emergency measures show [--enterprise 企业名称]
-python -m monitoring emergency measures template --out DIR
-Times are Beijing time unless they carry an offset.
+More: docs/monitoring.md, "Module notes".
 """
 
 from __future__ import annotations

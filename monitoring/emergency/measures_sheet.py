@@ -1,9 +1,6 @@
 """The 应急减排清单 sheet (一厂一策): each enterprise's measures per alert level, by point code, as CSV or XLSX.
 
-One row per enterprise and level: the production points that must stop, the production energy allowed as a
-share of baseline, and the local hours without production (错峰). Every row is validated against the registry
-before anything is written (any error: nothing is written); the rows of an enterprise replace all of its
-measures on file, so a level left out of the sheet no longer has measures.
+More: docs/monitoring.md, "Module notes".
 """
 
 from __future__ import annotations

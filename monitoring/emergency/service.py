@@ -1,10 +1,6 @@
 """Emergency compliance: per enterprise and interval, did it apply its measures for the alert's level?
 
-An interval (default one hour, aligned to local hours) violates when a must-stop line ran for at least
-stop_run_min, when production ran in a forbidden (staggered) hour, or when production energy exceeded
-energy_share x baseline (+ tolerance). Energy is integrated from held active power per minute; the baseline
-is the learned running power per local hour (commissioning values until learned). Intervals with less
-than half of the production point-minutes covered by data give no verdict and say so.
+More: docs/monitoring.md, "Module notes".
 """
 
 from __future__ import annotations

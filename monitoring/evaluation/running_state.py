@@ -1,24 +1,6 @@
 """Per-point running state (RUN/STOP/UNKNOWN) from readings, with hysteresis and a confirmation window.
 
-Theory of operation. The state of a point at minute t must be a pure function of the readings, not of when
-evaluation happened to start, so that a restart or a re-evaluation after late data gives the same answer.
-Plain hysteresis ("keep the previous state while in the band") remembers arbitrarily far back, so memory is
-bounded by `memory_min` (H):
-
-1. Each good sample is classified on |P| (a reversed CT reads a running load as negative power): RUN if
-   |P| >= p_on, STOP if |P| <= p_off (p_off = off_ratio * p_on); inside the band it takes the class of the
-   last out-of-band sample no older than H, else RUN/STOP by the midpoint.
-   Without power, phase currents are used against i_on / i_off the same way.
-2. A class is *confirmed* by `confirm_samples` consecutive samples agreeing (a gap longer than the sample's
-   coverage breaks the streak). The state is the most recently confirmed class, if confirmed within H. A
-   confirmed change is dated at the first of its agreeing samples: a fan that stopped at 10:00 reads STOP
-   from 10:00, not from the 10:01 reading that confirmed it (an episode would otherwise start one reading late).
-   Until the confirming sample arrives the earlier one keeps the old state.
-3. A minute not covered by a good sample (coverage = interval * coverage_factor) is UNKNOWN, whatever came
-   before: a data gap is never a stop.
-
-So the state at t depends only on readings in [t - 2H, t + confirm_samples - 1 samples]; evaluation warms up 2H
-before its window, and its horizon lags the clock by `settle_min` so that the confirming sample is usually in.
+More: docs/rules.md, "Module notes".
 """
 
 from __future__ import annotations

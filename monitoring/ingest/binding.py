@@ -1,9 +1,6 @@
 """From a frame mapped through its profile to Reading and Event records of the points bound to the terminal.
 
-A point is bound by (MN, channel); channels compare with leading zeros ignored, and a point with channel
-"" (a single-circuit terminal) takes the frame's only channel. Values the Reading cannot hold (bad values,
-secondary statistics such as Min/Max, codes the profile does not know) go to `Reading.raw`, so nothing the
-terminal sent is invisible.
+More: docs/decode.md, "Module notes".
 """
 
 from __future__ import annotations

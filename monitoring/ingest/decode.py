@@ -1,12 +1,6 @@
 """The decode service: frame records → raw archive, readings, events and terminal state.
 
-Per record: keep the frame for the archive (every frame, on its terminal's hash chain), decode the HJ 212 bytes, map
-them through the terminal's profile and bind them to its points. Frames from unregistered terminals or
-with a failed password are archived and flagged (a platform event, at most one per terminal and hour),
-never turned into readings; `redecode_archived` turns a terminal's archived frames into readings once an
-installer has bound it. Everything is idempotent: a redelivered record re-archives nothing (same receipt),
-and readings/events are keyed by (point, kind, DataTime) and SOE identity. Terminal state (last frame,
-peer, clock skew, GPS) and roll-ups are written once per batch in `flush`, and only ever move forward.
+More: docs/decode.md, "Module notes".
 """
 
 from __future__ import annotations

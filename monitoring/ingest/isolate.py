@@ -1,11 +1,6 @@
 """Decode a batch of frame records, telling a store outage from a poison record.
 
-A store outage (locked, busy, disk full, throttled, timed out, a 5xx) is `StorageUnavailableError` or an OSError:
-it is raised, so the caller retries the whole batch for as long as it lasts (every write of decode is idempotent).
-Anything else that fails a batch is taken to come from a record's content (a bug on one record): the batch is
-bisected, each half decoded afresh, until the records that fail alone are found; their good neighbours are
-stored. A record that cannot be parsed into a frame record is poison too. Poison comes back with its reason and
-the exception, for the caller to set aside; it is never silently dropped.
+More: docs/decode.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """A short-lived cache of terminals and their bound points, shared by the batches of one process.
 
-Every frame needs its terminal (profile, password state) and the points bound to it; the registry changes
-at human pace. Caching both for `ttl` saves about a third of decode's DynamoDB requests. The price: a
-binding made by an installer reaches decode up to `ttl` later; frames in between are archived and counted
-(`unregistered` / `no_point`) and `redecode_archived` turns them into readings.
+More: docs/decode.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,10 +1,6 @@
 """Split uploads (Flag D=1, PNUM/PNO; HJ 212-2017 表C.49/C.50): join the packets of one upload.
 
-Every packet repeats DataTime and carries part of the items, and each is archived on its own. A reading
-must hold the whole upload, because readings are written once per (point, kind, DataTime). So a packet is
-joined with its siblings — from the batch being decoded and from the archive (received within
-`SPLIT_WINDOW`) — and the upload becomes readings when all PNUM packets are there. Until then the packet
-is archived and reported as "split_pending"; re-decoding the archive later may accept an incomplete set.
+More: docs/decode.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,17 +1,6 @@
 """Packets of split uploads still incomplete when their batch was archived, kept for the batches that follow.
 
-A terminal sends the packets of a split upload one at a time, each after the acknowledgement of the one before
-(HJ 212 answers every packet). With hundreds of terminals interleaved on the stream, an upload's packets therefore
-land in consecutive batches far more often than in one; reading the archive for the earlier packets cost more
-than the rest of decode together (measured: ~1.1 ms of ~2 ms per frame, docs/decode.md). This cache keeps them.
-
-It is an optimisation only, never the source of truth:
-- only packets of batches that were committed (archived) are put here, so a reading never derives from a frame
-  that is not in the archive;
-- the archive is still read when the cache cannot vouch for an upload: it never held it, and it has not watched
-  the terminal long enough (`SPLIT_WINDOW` before the upload's earliest packet) to know that no earlier packet went
-  by (a cold start, another container taking the shard over, an entry evicted for room);
-- entries are bounded in number and expire by data time (received_at), so a run is deterministic.
+More: docs/decode.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,14 +1,6 @@
 """Per-batch terminal observations: last frame time and peer, clock skew, GPS; written once per batch.
 
-Clock skew is the terminal's clock minus the platform's receive time, measured only on a real-time exchange.
-It is read, in order of trust, from a 1011 SystemTime upload (the terminal's answer to the platform asking its
-time), from the QN of an upload (the terminal stamps it when sending), or from the DataTime of a real-time frame
-received within a minute. Replies (9011–9014) are skipped: they carry the platform's QN.
-
-A terminal that buffered its records through an outage sends them later with their original QNs and DataTimes
-(store-and-forward, 二.2), so a QN or DataTime *behind* the arrival by more than a minute measures the delay, not
-the clock: a lagging clock cannot be told from backfill and is left to SystemTime. A QN *ahead* of the arrival
-can be nothing but a clock running ahead (no frame is sent before it is stamped).
+More: docs/decode.md, "Module notes".
 """
 
 from __future__ import annotations

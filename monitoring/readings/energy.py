@@ -1,9 +1,6 @@
 """Interval energy from cumulative counters (ep_fwd …): differences that survive resets and rollovers.
 
-A counter that goes backwards either rolled over (it was near a power of ten and is now near zero) or was
-reset (meter replaced, terminal restored defaults). A rollover is bridged; a reset contributes nothing to
-the interval it happened in, because the platform cannot know what was used between the last reading and
-the reset (it never invents energy). The result is never negative.
+More: docs/monitoring.md, "Module notes".
 """
 
 from __future__ import annotations

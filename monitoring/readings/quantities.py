@@ -1,9 +1,6 @@
 """The canonical quantity vocabulary: names, phases, dimensions, canonical units and accepted unit scales.
 
-A profile maps a terminal's factor code to one of these names; everything downstream (readings, rules,
-aggregates) speaks only this vocabulary. Values are stored in the canonical unit of their dimension
-(V, A, kW, kvar, kVA, kWh, kvarh, Hz, degrees, hours); a profile names the unit its terminal sends and the
-loader turns it into a multiplication factor here, so a "W" terminal and a "kW" terminal agree.
+More: docs/monitoring.md, "Module notes".
 """
 
 from __future__ import annotations

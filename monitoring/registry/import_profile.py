@@ -1,9 +1,6 @@
 """The 企业 sheet: enterprise profile fields (credit code, permit, industry, grade) and contacts.
 
-Enterprises must already be on the bureau's list; this sheet completes their archive (一企一档). One row per
-contact; the profile fields may be given on any of an enterprise's rows but must not disagree. The contacts of
-an enterprise named in the sheet are replaced by the sheet's; a kept contact (same name and phone) keeps its
-WeChat binding.
+More: docs/monitoring.md, "Module notes".
 """
 
 from __future__ import annotations

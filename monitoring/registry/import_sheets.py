@@ -1,9 +1,6 @@
 """Import enterprise-profile / facility / point / treatment-line / terminal sheets from an installer or a town.
 
-Input is an XLSX workbook with sheets 企业, 设施, 点位, 治理线, 终端 (企业, 治理线 and 终端 optional), or one
-CSV per sheet.
-Every row of every sheet is validated (including references between sheets and to the registry) before
-anything is written; any error means nothing is written. Re-importing the same sheets changes nothing.
+More: docs/monitoring.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Filing and deciding fault reports and stoppage requests, and the suppression windows they create.
 
-A stoppage request mutes the matching rules only once approved, explicitly or by deemed approval when the
-branch has not decided within 5 working days of receipt (附件3 第七条). A control-equipment fault report
-mutes the control rules for its points while unresolved; production continuing more than 2 h into it is the
-separate `fault_overrun` alarm (第十三条(六)).
+More: docs/rules.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,17 +1,6 @@
 """R4 `emergency_violation`: an enterprise not applying its measures during an emergency alert, judged per minute.
 
-Three conditions, each TRUE / FALSE / UNKNOWN per minute of the alert:
-- stop: a must-stop point runs in a streak of at least `stop_run_min` minutes of the alert (data gaps up to
-  `max_gap_min` inside the streak are bridged, as for every episode);
-- staggered: a production point runs in such a streak of minutes inside forbidden local hours (错峰);
-- energy: the production energy of an interval (`interval_min`, aligned to local hours, clipped to the alert)
-  already exceeds energy_share x baseline x (1 + tolerance). Energy only grows and a minute without data can
-  only add to it, so the overrun is certain from that minute on and the whole interval is TRUE; a complete
-  interval under the cap is FALSE (UNKNOWN with less than half its production point-minutes covered); the
-  interval still running and not yet over its cap carries on the previous interval's TRUE, else is UNKNOWN.
-
-A minute is TRUE when any condition is, UNKNOWN when any is unknown, else FALSE; one continuing violation is
-one episode, and the finding names only the points that violated.
+More: docs/rules.md, "Module notes".
 """
 
 from __future__ import annotations

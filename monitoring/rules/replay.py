@@ -1,9 +1,6 @@
 """Replay: re-evaluate stored history and explain every alarm (rule, thresholds, the readings behind it).
 
-`python -m monitoring replay --from 2026-11-23T08:00 --to 2026-11-23T20:00 [--enterprise E1]` (times are
-Beijing time unless they carry an offset). Replay ticks the real engine over the period with throw-away
-alarm and rule-state stores, so it never touches live alarms; fault and stoppage reports, emergency alerts
-and halt orders are read from the database, as the live evaluation would.
+More: docs/rules.md, "Module notes".
 """
 
 from __future__ import annotations

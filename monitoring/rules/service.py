@@ -1,13 +1,6 @@
 """evaluate_rules: one time-driven, deterministic evaluation tick over every enterprise.
 
-Per enterprise the tick evaluates the window [ws, horizon) of data time, horizon = now - settle. ws is
-`window_min` back, or further back when the previous tick's watermark is older (scheduler outage, restart) or
-when readings with older data time arrived since the last tick (backfill); at most `max_catchup_hours`.
-Readings are loaded from ws - warm-up so running states at ws are those a longer history would give (see
-running_state). Findings are reconciled with stored alarms (alarms.reconcile), so repeating a tick or
-restarting mid-episode neither resets a window nor raises twice. Slow rules (flat-line) run on a cadence;
-daily rules (completeness, daily energy, baselines, over-production) once per completed local day,
-staggered per enterprise.
+More: docs/rules.md, "Module notes".
 """
 
 from __future__ import annotations

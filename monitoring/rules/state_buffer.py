@@ -1,13 +1,6 @@
 """Rule-state writes of one evaluation tick, kept in memory and written together at its end.
 
-Every enterprise writes two or three small documents per tick (watermarks, status, daily figures). Written one by
-one they cost a commit each (an fsync on sqlite), and wrapping each enterprise in a transaction held the store's
-write lock through the enterprise's whole evaluation, stalling the decode worker (measured: 11 % of its time
-waiting). Buffered, a tick writes its state in one short transaction.
-
-Safe because the documents are the engine's own resumable state: if a tick dies before its flush, the next tick
-starts from the older watermarks and re-derives the same findings (evaluation is deterministic, and alarm
-reconciliation neither raises twice nor resets a window). Alarms and audit entries are not buffered.
+More: docs/rules.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """The rule engine's state documents: typed here, stored as plain dicts in the rule-state repository.
 
-One document per kind and enterprise, each owning its key (the stored key names and shapes are unchanged, so
-state written before keeps being read): the tick's own mark, an enterprise's watermarks (written every tick),
-its daily figures (written once a day, so the per-tick document stays small) and its last status (for
-dashboards). Times are stored as ISO 8601 strings, days as ISO dates.
+More: docs/rules.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Rule family 7: tampering and wiring faults.
 
-Zero current under live voltage while the main feeder shows production load (CT shorted or bypassed);
-negative power on a load circuit (CT reversed); an energy counter going backwards; values identical for hours
-while running (a frozen or replayed stream); the terminal clock running ahead of the platform; SOE
-parameter changes and duplicate MNs reported by ingest/decode as events.
+More: docs/rules.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Rule families 5 and 6: terminals offline or data interrupted, daily completeness, and power loss.
 
-A terminal is identified by its MN; points without an MN are their own terminal. Offline is judged on data
-time, so a network outage later filled by store-and-forward backfill is retracted, while a gap that stays
-empty remains an alarm. Power loss is told apart from a network outage (no data at all: offline, not power
-loss) and from a whole-site blackout (the main incoming feeder is dead too).
+More: docs/rules.md, "Module notes".
 """
 
 from __future__ import annotations

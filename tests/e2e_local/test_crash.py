@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from hj212 import decode_frame
-from local.harness import Run
+from local.demo.harness import Run
 from local.queue import FrameQueue
 from monitoring.readings.models import ReadingKind
 from monitoring.storage.sqlite import open_store

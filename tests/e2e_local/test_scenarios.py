@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from local.fleet import china_time, enterprise_id_for
-from local.harness import Run
-from local.views import EXPECTED_RULES, judge_alarms
+from local.demo.fleet import china_time, enterprise_id_for
+from local.demo.harness import Run
+from local.demo.scoring import EXPECTED_RULES, judge_alarms
 from monitoring.storage.sqlite import open_store
 from monitoring.storage.sqlite.db import Database
 from monitoring.storage.sqlite.rules_repos import open_rules_stores

@@ -214,6 +214,12 @@ def test_import_fleet_then_queries_work_and_keep_their_files(
     assert main(["import-fleet", "--data-dir", str(data), "--manifest", str(manifest)]) == 0
     assert "导入完成: 企业 3" in capsys.readouterr().out
     assert main(["alarms", "--data-dir", str(data)]) == 0
+    # the read commands are python -m monitoring's, given the fleet id's enterprise and the platform's time
+    assert "共 0 条" in capsys.readouterr().out
+    assert main(["readings", "--data-dir", str(data), "--enterprise", "RG001", "--json"]) == 0
+    assert capsys.readouterr().out.strip() == "[]"
+    assert main(["readings", "--data-dir", str(data), "--enterprise", "RG999"]) == 1
+    assert "企业 RG999 不存在" in capsys.readouterr().out
     assert _files(tmp_path) == ["data", "data/fleet.json", "data/gongkuang.db"]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from local.harness import Run, ack_window, alarm_rules, dead_letters, read_acks, unarchived
+from local.demo.harness import Run, ack_window, alarm_rules, dead_letters, read_acks, unarchived
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

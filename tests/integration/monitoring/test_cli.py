@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -10,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from monitoring.alarms.models import Alarm, AlarmState, Episode
 from monitoring.archive.models import AuthStatus, RawFrame
 from monitoring.cli import run
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.storage.sqlite import open_store
+from monitoring.storage.sqlite.db import Database
+from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "registry"
@@ -124,3 +128,46 @@ def test_python_dash_m_monitoring_runs_as_a_program(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 0 and "登记模板.xlsx" in done.stdout
+
+
+def _alarm(alarm_id: str, enterprise: str, state: AlarmState, at: datetime) -> Alarm:
+    episode = Episode(at, None if state is AlarmState.PENDING else at, {}, {})
+    return Alarm(alarm_id, "control_stopped", "TA001", enterprise, "major", state, (episode,), at, at, ("TA001",))
+
+
+def test_cli_alarms_list_shows_open_alarms_unless_all(db: str) -> None:
+    # Given an open and a closed alarm of one enterprise
+    from monitoring.registry.ids import enterprise_id
+
+    eid = enterprise_id("rugao", "江苏泰慕士针纺科技股份有限公司")
+    rules_db = Database(db)
+    alarms = open_rules_stores(rules_db).alarms
+    at = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+    alarms.put(_alarm("a1", eid, AlarmState.PENDING, at), expected_version=None)
+    alarms.put(_alarm("a2", eid, AlarmState.CLOSED, at), expected_version=None)
+    rules_db.close()
+    # When listed: the open one by default, in China time with the rule's and the enterprise's names
+    code, text = _run("--db", db, "alarms", "list")
+    assert code == 0 and "共 1 条" in text and "江苏泰慕士针纺科技股份有限公司" in text
+    assert "2026-11-28 10:00" in text and "治污设施停运" in text
+    # Then --all adds the closed one, --json gives the rows, another enterprise has none
+    assert "共 2 条" in _run("--db", db, "alarms", "list", "--all")[1]
+    code, text = _run("--db", db, "alarms", "list", "--all", "--json", "--limit", "1")
+    assert code == 0 and [r["rule"] for r in json.loads(text)] == ["control_stopped"]
+    assert "共 0 条" in _run("--db", db, "alarms", "list", "--enterprise", "rugao-ent-none")[1]
+
+
+def test_cli_readings_list_reads_the_minutes_up_to_now(db: str) -> None:
+    from monitoring.registry.ids import enterprise_id
+
+    eid = enterprise_id("rugao", "江苏泰慕士针纺科技股份有限公司")
+    store = open_store(db)
+    at = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
+    store.readings.put_reading(Reading("320682TMS0001", at, ReadingKind.MINUTE, {"p": 42.5, "ia": 70.1}))
+    store.close()
+    now = "2026-11-28T10:05:00+08:00"
+    code, text = _run("--db", db, "readings", "list", "--enterprise", eid, "--now", now)
+    assert code == 0 and "2026-11-28 10:00" in text and "42.5" in text and "共 1 条" in text
+    code, text = _run("--db", db, "readings", "list", "--enterprise", eid, "--now", now, "--minutes", "3", "--json")
+    assert (code, json.loads(text)) == (0, [])
+    assert _run("--db", db, "readings", "list", "--enterprise", "rugao-ent-none")[0] == 1

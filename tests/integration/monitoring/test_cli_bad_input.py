@@ -124,3 +124,30 @@ def test_python_dash_m_monitoring_answers_a_non_sqlite_file_without_a_traceback(
     )
     assert done.returncode == 2 and "Traceback" not in done.stderr + done.stdout
     assert done.stdout.splitlines() == [f"错误：{notes} 不是 sqlite 数据库"]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["alarms", "list", "--limit", "0"], "错误：--limit 至少为 1，实为 0"),
+        (["readings", "list", "--enterprise", "e", "--minutes", "-5"], "错误：--minutes 至少为 1，实为 -5"),
+    ],
+    ids=["limit", "minutes"],
+)
+def test_a_read_with_a_count_below_one_is_one_line_and_exit_2(tmp_path: Path, argv: list[str], message: str) -> None:
+    db = str(tmp_path / "x.db")
+    assert _run("--db", db, "registry", "import", "--csv", LIST)[0] == 0
+    assert _run("--db", db, *argv) == (2, [message])
+
+
+@pytest.mark.parametrize(
+    ("now", "message"),
+    [("yesterday", "不是 ISO 8601 时间"), ("2026-11-28T10:00:00", "缺少时区")],
+    ids=["not-a-time", "no-offset"],
+)
+def test_readings_up_to_a_time_that_is_not_aware_is_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], now: str, message: str
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        run(["--db", str(tmp_path / "x.db"), "readings", "list", "--enterprise", "e", "--now", now], io.StringIO())
+    assert exited.value.code == 2 and f"--now: {message}" in capsys.readouterr().err and _files(tmp_path) == []

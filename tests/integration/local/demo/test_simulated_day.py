@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from hj212 import Version, build_frame
-from local.fleet import import_fleet
-from local.views import check_expected, judge_alarms
+from local.demo.fleet import import_fleet
+from local.demo.scoring import check_expected, judge_alarms
 from monitoring.archive.models import AuthStatus
 from monitoring.clock import FixedClock
 from monitoring.evaluation.config import load_defaults
@@ -38,7 +38,7 @@ from simulator.terminal import Terminal, TerminalSettings
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
 CSV = ROOT / "data" / "registry" / "rugao_2022_enterprises.csv"
 START = datetime(2026, 11, 30, 8, 0)  # Monday, China local time (the simulator's clock)
 CHINA = timedelta(hours=8)
@@ -64,20 +64,8 @@ def _fleet() -> list[EnterpriseSpec]:
 
 def _queued(raw: bytes, at: datetime, mn: str, cn: str) -> bytes:
     """A frame as the listener queues it once durable."""
-    return encode_record(
-        FrameRecord(
-            mn=mn,
-            raw=raw,
-            received_at=at,
-            peer="127.0.0.1:1",
-            auth=AuthStatus.OK,
-            crc="hj212",
-            cn=cn,
-            qn="",
-            listener="l",
-            session="s",
-        )
-    )
+    record = FrameRecord(mn, raw, at, "127.0.0.1:1", AuthStatus.OK, "hj212", cn=cn, listener="l", session="s")
+    return encode_record(record)
 
 
 def _frames(fleet: list[EnterpriseSpec]) -> list[tuple[datetime, bytes]]:

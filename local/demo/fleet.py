@@ -1,9 +1,6 @@
 """Import a simulator fleet manifest (docs/simulator.md, "Fleet manifest") into the registry and the rule stores.
 
-The enterprise list (towns, branches, enterprises) comes from the bureau's CSV through monitoring's own importer;
-the manifest then adds, per enterprise, one facility and one monitoring point per manifest point (point id = the
-manifest's, so expected alarms can be matched), the associations (治理线), the registered terminals with their
-passwords, and the emergency orders. Importing twice changes nothing (existing records are kept).
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations

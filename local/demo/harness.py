@@ -1,9 +1,6 @@
 """A simulated fleet against the local platform, both as subprocesses on 127.0.0.1: for tests and benchmarks.
 
-`Run` prepares a data directory (manifest, registry import), starts the simulator and, anchored to its clock, the
-platform; it can kill -9 and restart the platform, wait for platform time, and stop everything. The functions
-below read what a fault drill judges: the simulator's acknowledgement log (when each 9014 came and how long it
-took), which acknowledged packets are archived, the dead letters, and the alarms raised.
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations
@@ -16,11 +13,12 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from local.demo import CSV, anchor_clock
+from local.demo.runner import CSV, anchor_clock
 from local.workers import DB_FILE, QUEUE_FILE
 
 
@@ -129,7 +127,7 @@ class Run:
         local = now.astimezone(UTC).replace(tzinfo=None) + timedelta(hours=8)
         return float((local - datetime.fromisoformat(self.start_text)).total_seconds() / 60)
 
-    def wait_for(self, predicate: Any, timeout: float, what: str) -> None:
+    def wait_for(self, predicate: Callable[[dict[str, Any] | None], bool], timeout: float, what: str) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if predicate(self.status()):

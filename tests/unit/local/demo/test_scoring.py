@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from local.fleet import enterprise_id_for
-from local.views import check_expected, check_passes, judge_alarms
+from local.demo.fleet import enterprise_id_for
+from local.demo.scoring import check_expected, check_passes, judge_alarms
 from monitoring.alarms.models import Alarm, AlarmState, Episode
 from monitoring.storage.rules_memory import MemoryAlarmRepository
 

@@ -1,15 +1,6 @@
 """`make demo`: the platform and the simulated Rugao fleet on this machine, with a live console summary.
 
-1. A fresh data directory; the fleet manifest (`python -m simulator manifest`, seeded) and the registry import
-   (the enterprise list, then the manifest's points, lines, terminals and emergency orders).
-2. The simulator starts first (`python -m simulator run`, accelerated); once it reports its simulated time, the
-   platform's timeline is anchored to it (DATA_DIR/clock.json), so both agree on "now" to within a second of
-   wall time, and the platform starts (`python -m local run`). Terminals that connected too early buffer and
-   backfill, as real ones do.
-3. Every few seconds: terminals online, frames/s, open alarms by rule and by town. With --check, at the end: whether
-   every alarm the scenario enterprises call for has appeared, and that no other alarm was raised (an alarm on a
-   normal enterprise, or one its scenario neither calls for nor allows, fails the check). Ctrl-C stops both
-   processes cleanly.
+More: docs/local.md, "Module notes".
 """
 
 from __future__ import annotations
@@ -22,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +22,7 @@ from local.workers import DB_FILE, EVALUATE_JOB
 from monitoring._time import CHINA as CHINA_TZ
 from monitoring.evaluation.catalogue import RULES
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CSV = ROOT / "data" / "registry" / "rugao_2022_enterprises.csv"
 CHINA = "+08:00"
 
@@ -195,8 +187,7 @@ Ctrl-C 停止全部。
 
 
 def summary(data: Path, manifest: dict[str, Any], prev: dict[str, float]) -> tuple[str, Any]:
-    from local.fleet import enterprise_id_for  # noqa: F401  (kept for symmetry with check)
-    from local.views import alarm_rows, open_alarm_summary
+    from monitoring.cli_views import alarm_rows
 
     try:
         status = json.loads((data / "status.json").read_text(encoding="utf-8"))
@@ -205,10 +196,10 @@ def summary(data: Path, manifest: dict[str, Any], prev: dict[str, float]) -> tup
         return "（平台启动中…）", None
     store, rules = _open(data)
     try:
-        rows = alarm_rows(store, rules, limit=5000)
+        rows = alarm_rows(store, rules.alarms, limit=5000)
     finally:
         store.close()
-    by_rule, by_town = open_alarm_summary(rows)
+    by_rule, by_town = Counter(r["rule"] for r in rows), Counter(r["town"] for r in rows)
     appended = status["queue"].get("appended", 0)
     rate = (appended - prev.get("appended", appended)) / max(1e-3, status["wall"] - prev.get("wall", status["wall"]))
     prev.update(appended=appended, wall=status["wall"])
@@ -242,8 +233,8 @@ def _open(data: Path) -> tuple[Any, Any]:
 
 def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_interval: int) -> tuple[bool, str]:
     """Every alarm due by now was raised, and no alarm was raised that no scenario of its enterprise calls for or
-    allows (local.views: EXPECTED_RULES, ALLOWED_RULES; docs/local.md)."""
-    from local.views import allowed_summary, check_expected, check_passes, judge_alarms
+    allows (local.demo.scoring: EXPECTED_RULES, ALLOWED_RULES; docs/local.md)."""
+    from local.demo.scoring import allowed_summary, check_expected, check_passes, judge_alarms
 
     store, rules = _open(data)
     try:

@@ -1,21 +1,24 @@
-"""What a person asks the embedded platform from the command line: alarms, an enterprise's readings, a summary,
-and whether the alarms a simulator fleet manifest expects were raised."""
+"""Whether the alarms a simulator fleet manifest expects were raised, and no others: what `demo --check`, the
+simulated-day test and the end-to-end bench judge."""
 
 from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from monitoring._time import CHINA
 from monitoring.alarms.models import Alarm, AlarmState, Episode
 from monitoring.evaluation.catalogue import RULES
-from monitoring.readings.models import ReadingKind
 from monitoring.storage.ports import Store
 
-CHINA = timedelta(hours=8)
-OPEN = (AlarmState.PENDING, AlarmState.RESPONDED, AlarmState.DISPATCHED, AlarmState.VERIFIED)
+
+def local_text(at: datetime) -> str:
+    return at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+
+
 # The simulator's expected-alarm keys (research catalogue R1…R10) → the rule ids of monitoring.evaluation.catalogue.
 # `auth_failed` and `unknown_terminal` are platform events (auth_failure, unregistered_seen), not alarms.
 EXPECTED_RULES: dict[str, tuple[str, ...]] = {
@@ -50,70 +53,6 @@ ALLOWED_RULES: dict[str, tuple[str, ...]] = {
 EARLY_MIN = {"clock_skew": 60}
 
 
-def local_text(at: datetime | None) -> str:
-    return "-" if at is None else (at.astimezone(UTC) + CHINA).strftime("%Y-%m-%d %H:%M")
-
-
-def alarm_rows(
-    store: Store, rules_stores: Any, *, enterprise_id: str | None = None, all_states: bool = False, limit: int = 200
-) -> list[dict[str, Any]]:
-    """Alarms newest first, with the enterprise, town and rule names a person reads."""
-    alarms = rules_stores.alarms.list(
-        enterprise_id=enterprise_id, states=None if all_states else list(OPEN), limit=limit
-    )
-    towns = {t.town_id: t.name for c in store.registry.list_counties() for t in store.registry.list_towns(c.county_id)}
-    names: dict[str, tuple[str, str]] = {}
-    rows = []
-    for a in alarms:
-        if a.enterprise_id not in names:
-            e = store.registry.find_enterprise(a.enterprise_id)
-            names[a.enterprise_id] = (e.name, towns.get(e.town_id, e.town_id)) if e else (a.enterprise_id, "-")
-        episode = a.episodes[0] if a.episodes else None
-        rows.append(
-            {
-                "id": a.id,
-                "rule": a.rule,
-                "rule_name": RULES[a.rule].name if a.rule in RULES else a.rule,
-                "state": a.state.value,
-                "severity": a.severity,
-                "enterprise": names[a.enterprise_id][0],
-                "town": names[a.enterprise_id][1],
-                "points": ",".join(a.point_ids),
-                "subject": a.subject,
-                "start": local_text(episode.start if episode else None),
-                "end": local_text(episode.end if episode else None),
-                "raised": local_text(a.created_at),
-            }
-        )
-    return rows
-
-
-def readings_rows(store: Store, enterprise_id: str, *, minutes: int, now: datetime) -> list[dict[str, Any]]:
-    """The last `minutes` of minute data of every point of an enterprise."""
-    rows = []
-    for p in store.registry.list_points(enterprise_id):
-        for r in store.readings.readings(p.point_id, ReadingKind.MINUTE, now - timedelta(minutes=minutes), now):
-            v = r.values
-            rows.append(
-                {
-                    "point": p.point_id,
-                    "role": p.role.value,
-                    "time": local_text(r.data_time),
-                    "p_kw": v.get("p"),
-                    "ia": v.get("ia"),
-                    "ua": v.get("ua"),
-                    "pf": v.get("pf"),
-                    "ep_fwd": v.get("ep_fwd"),
-                }
-            )
-    return rows
-
-
-def open_alarm_summary(rows: list[dict[str, Any]]) -> tuple[Counter[str], Counter[str]]:
-    """Open alarms counted by rule and by town."""
-    return Counter(r["rule"] for r in rows), Counter(r["town"] for r in rows)
-
-
 @dataclass
 class Expectation:
     enterprise: str
@@ -136,7 +75,7 @@ def check_expected(
 ) -> list[Expectation]:
     """For every expected alarm whose window has started (plus the rule's own duration, with slack) by
     `platform_now`: is there an alarm of that rule on that point (or of that event kind on the terminal)?"""
-    from local.fleet import china_time, enterprise_id_for
+    from local.demo.fleet import china_time, enterprise_id_for
 
     out: list[Expectation] = []
     interval = minute_interval
@@ -209,7 +148,7 @@ class Unexpected:
 def _explains(exp: Mapping[str, Any], alarm: Alarm, start: datetime, minute_interval: int) -> bool:
     """Whether one expectation of the manifest calls for or allows an episode of `alarm` starting at `start`
     (rule, point and window)."""
-    from local.fleet import china_time
+    from local.demo.fleet import china_time
 
     key = exp["rule"]
     rules = EXPECTED_RULES.get(key, (key,)) + ALLOWED_RULES.get(key, ())
@@ -230,7 +169,7 @@ def judge_alarms(
     open until the bureau closes it, so a second stop at the lunch break or the end of a shift becomes a new
     episode of the alarm raised in the morning, and must be called for on its own. A normal enterprise has no
     expectations: any alarm of it is unexpected."""
-    from local.fleet import enterprise_id_for
+    from local.demo.fleet import enterprise_id_for
 
     entries = {enterprise_id_for(county_id, e): e for e in manifest["enterprises"]}
     out: list[Unexpected] = []
@@ -268,7 +207,7 @@ def allowed_summary(
     manifest: Mapping[str, Any], alarms: Iterable[Alarm], *, county_id: str
 ) -> Counter[tuple[str, str]]:
     """Standing alarms by (scenario, rule), for the check's summary of what the scenarios raised."""
-    from local.fleet import enterprise_id_for
+    from local.demo.fleet import enterprise_id_for
 
     scenario = {enterprise_id_for(county_id, e): e.get("scenario", "") for e in manifest["enterprises"]}
     by: defaultdict[tuple[str, str], int] = defaultdict(int)

@@ -16,12 +16,13 @@ import socket
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from local.demo import CSV, anchor_clock
 from local.workers import DB_FILE, QUEUE_FILE
+from monitoring._time import CHINA
 
 
 def free_port() -> int:
@@ -126,7 +127,7 @@ class Run:
         now = self.platform_time()
         if now is None:
             return 0.0
-        local = now.astimezone(UTC).replace(tzinfo=None) + timedelta(hours=8)
+        local = now.astimezone(CHINA).replace(tzinfo=None)
         return float((local - datetime.fromisoformat(self.start_text)).total_seconds() / 60)
 
     def wait_for(self, predicate: Any, timeout: float, what: str) -> None:

@@ -6,15 +6,15 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
+from monitoring._time import CHINA
 from monitoring.alarms.models import Alarm, AlarmState, Episode
 from monitoring.readings.models import ReadingKind
 from monitoring.rules.catalogue import RULES
 from monitoring.storage.ports import Store
 
-CHINA = timedelta(hours=8)
 OPEN = (AlarmState.PENDING, AlarmState.RESPONDED, AlarmState.DISPATCHED, AlarmState.VERIFIED)
 # The simulator's expected-alarm keys (research catalogue R1…R10) → the rule ids of monitoring.rules.catalogue.
 # `auth_failed` and `unknown_terminal` are platform events (auth_failure, unregistered_seen), not alarms.
@@ -51,7 +51,7 @@ EARLY_MIN = {"clock_skew": 60}
 
 
 def local_text(at: datetime | None) -> str:
-    return "-" if at is None else (at.astimezone(UTC) + CHINA).strftime("%Y-%m-%d %H:%M")
+    return "-" if at is None else at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
 
 
 def alarm_rows(

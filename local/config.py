@@ -6,17 +6,19 @@ The listener's own settings (limits, timeouts) come from the file's `[iot_ingest
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
 from iot_ingest import config as listener_config
 from iot_ingest.preflight import check_listen
+from iot_ingest.settings_layers import ExplicitSettings, Layer, environment, load_layers, options
 
 ENV_PREFIX = "LOCAL_"
 
@@ -26,12 +28,15 @@ class ConfigError(ValueError):
 
 
 def _opt(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+    return Field(default, description=help)
 
 
-@dataclass(frozen=True, slots=True)
-class LocalSettings:
+class LocalSettings(ExplicitSettings):
     """Everything `python -m local run` needs."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False
+    )
 
     data_dir: str = _opt("", "data directory: sqlite store, frame queue, clock (required)")
     host: str = _opt("127.0.0.1", "address the HJ 212 listener binds (0.0.0.0 to accept remote terminals)")
@@ -60,6 +65,11 @@ class LocalSettings:
     log_every_s: float = _opt(30.0, "how often a progress line is logged (wall seconds)")
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level_upper(cls, value: str) -> str:
+        return value.upper()  # checked in _validate, with the other cross-field rules
+
     @property
     def path(self) -> Path:
         return Path(self.data_dir)
@@ -70,25 +80,7 @@ class LocalSettings:
         return datetime.fromisoformat(self.sim_start)
 
 
-FIELDS = {f.name: f for f in dataclasses.fields(LocalSettings)}
-
-
-def _coerce(name: str, raw: Any, source: str) -> Any:
-    kind = FIELDS[name].type
-    try:
-        if kind == "int":
-            if isinstance(raw, bool | float):
-                raise ValueError(raw)
-            return int(str(raw).strip())
-        if kind == "float":
-            if isinstance(raw, bool):
-                raise ValueError(raw)
-            return float(str(raw).strip())
-        if not isinstance(raw, str):
-            raise ValueError(raw)
-        return raw.strip()
-    except ValueError:
-        raise ConfigError(f"{name} from {source}: expected {kind}, got {raw!r}") from None
+FIELDS = LocalSettings.model_fields
 
 
 def _validate(s: LocalSettings) -> None:
@@ -166,24 +158,16 @@ def _listener(
 def load(
     cli: Mapping[str, Any], *, env: Mapping[str, str] | None = None, config_file: str | None = None
 ) -> tuple[LocalSettings, dict[str, Any]]:
-    """LocalSettings and the raw `[iot_ingest]` table, in precedence order."""
+    """LocalSettings and the typed `[iot_ingest]` table, in precedence order."""
     env = os.environ if env is None else env
-    values: dict[str, Any] = {name: f.default for name, f in FIELDS.items()}
+    layers: list[Layer] = []
     ingest: dict[str, Any] = {}
     config_file = config_file or env.get(ENV_PREFIX + "CONFIG") or None
     if config_file:
         table, ingest = read_file(config_file)
-        for name, raw in table.items():
-            values[name] = _coerce(name, raw, f"config file {config_file}")
-    for name in FIELDS:
-        key = ENV_PREFIX + name.upper()
-        if key in env:
-            values[name] = _coerce(name, env[key], f"environment variable {key}")
-    for name, raw in cli.items():
-        if raw is not None and name in FIELDS:
-            values[name] = _coerce(name, raw, f"option --{name.replace('_', '-')}")
-    values["log_level"] = str(values["log_level"]).upper()
-    settings = LocalSettings(**values)
+        layers.append((lambda _: f"config file {config_file}", table))
+    layers += [environment(LocalSettings, env), options({k: v for k, v in cli.items() if k in FIELDS})]
+    settings = load_layers(LocalSettings, layers, ConfigError)
     _validate(settings)
     check_data_dir(settings.path)
     _listener(settings, ingest, env)

@@ -139,6 +139,7 @@ class Settings(ExplicitSettings):
 
 FIELDS = Settings.model_fields
 
+
 def read_config_file(path: str | Path) -> dict[str, Any]:
     """Read a TOML config file; unknown keys are an error (a typo must not pass silently)."""
     try:

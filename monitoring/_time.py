@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from hj212.china_time import CHINA
+from hj212.china_time import CHINA as CHINA  # re-exported: the one definition
 from monitoring.errors import InvalidInputError
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from monitoring._time import CHINA
+from monitoring._time import CHINA as CHINA  # re-exported
 from monitoring.profiles.quantities import BOUNDS, QUANTITIES
 
 # Quality flags a converted value can carry (besides the terminal's own `Flag`).

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import chinese_calendar
 
-from monitoring._time import CHINA
+from monitoring._time import CHINA as CHINA  # re-exported (emergency, rules import it from here)
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, ValidationError
-from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import hj212
 from monitoring.clock import Clock, SystemClock
@@ -34,12 +33,11 @@ def _env(variable: str, default: Any, **checks: Any) -> Any:
     return Field(default, validation_alias=variable, **checks)
 
 
-class Settings(BaseSettings):
-    """Every knob of the handlers, read from the environment once (field: its variable)."""
+class Settings(BaseModel):
+    """Every knob of the handlers, read from the environment once (field: its variable). A pydantic model,
+    as the listener's and local's pydantic-settings models are; constructing one never reads the environment."""
 
-    model_config = SettingsConfigDict(
-        frozen=True, case_sensitive=True, validate_by_name=True, str_strip_whitespace=True, allow_inf_nan=False
-    )
+    model_config = ConfigDict(frozen=True, validate_by_name=True, str_strip_whitespace=True, allow_inf_nan=False)
 
     service: str = _env("POWERTOOLS_SERVICE_NAME", "gongkuang")
     store_backend: Literal["sqlite", "memory", "dynamodb"] = _env("STORE_BACKEND", "sqlite")
@@ -57,17 +55,6 @@ class Settings(BaseSettings):
     rules_overrides: str = _env("RULES_OVERRIDES_PATH", "")  # optional JSON of per enterprise/point overrides
     dead_letter_queue_url: str = _env("DECODE_DEAD_LETTER_QUEUE_URL", "")  # SQS queue for decode's poison records
 
-    @classmethod
-    def settings_customise_sources(
-        cls,
-        settings_cls: type[BaseSettings],
-        init_settings: PydanticBaseSettingsSource,
-        env_settings: PydanticBaseSettingsSource,
-        dotenv_settings: PydanticBaseSettingsSource,
-        file_secret_settings: PydanticBaseSettingsSource,
-    ) -> tuple[PydanticBaseSettingsSource, ...]:
-        return (init_settings,)  # the environment comes only through settings_from_env (tests construct freely)
-
     def decode_settings(self) -> DecodeSettings:
         return DecodeSettings(
             skew_alarm_s=self.skew_alarm_s,
@@ -80,22 +67,10 @@ class Settings(BaseSettings):
 VARIABLES = tuple(str(f.validation_alias) for f in Settings.model_fields.values())
 
 
-class _GivenEnvironment(EnvSettingsSource):
-    """pydantic-settings' environment source over the mapping settings_from_env is given, variable by variable."""
-
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self._given = env
-        super().__init__(Settings, case_sensitive=True)
-
-    def _load_env_vars(self) -> Mapping[str, str | None]:
-        # only the variables (field names are accepted in code, never from the environment)
-        return {variable: self._given[variable] for variable in VARIABLES if variable in self._given}
-
-
 def settings_from_env(env: Mapping[str, str]) -> Settings:
     """Parse and validate the environment; a bad value fails the cold start naming the variable."""
     try:
-        return Settings(**_GivenEnvironment(env)())
+        return Settings.model_validate({variable: env[variable] for variable in VARIABLES if variable in env})
     except ValidationError as exc:
         err = exc.errors()[0]
         variable = err["loc"][0] if err["loc"] else "environment"

@@ -97,6 +97,10 @@ def describe(settings_cls: type[BaseSettings], err: ErrorDetails, origin: Mappin
     ctx = err.get("ctx", {})
     if err["type"] == "greater_than_equal":
         problem = f"must be at least {ctx['ge']}"
+    elif err["type"] == "greater_than":
+        problem = f"must be above {ctx['gt']}"
+    elif err["type"] == "less_than_equal":
+        problem = f"must be at most {ctx['le']}"
     elif err["type"] == "value_error":
         problem = str(ctx["error"])
     else:

@@ -27,8 +27,8 @@ class ConfigError(ValueError):
     """A setting is missing, malformed or out of range; the message names it and its source."""
 
 
-def _opt(default: Any, help: str) -> Any:
-    return Field(default, description=help)
+def _opt(default: Any, help: str, **bounds: float) -> Any:
+    return Field(default, description=help, **bounds)
 
 
 class LocalSettings(ExplicitSettings):
@@ -40,29 +40,33 @@ class LocalSettings(ExplicitSettings):
 
     data_dir: str = _opt("", "data directory: sqlite store, frame queue, clock (required)")
     host: str = _opt("127.0.0.1", "address the HJ 212 listener binds (0.0.0.0 to accept remote terminals)")
-    port: int = _opt(9000, "TCP port for terminals (0 = any free port, written to DATA_DIR/status.json)")
-    health_port: int = _opt(0, "listener health/metrics HTTP port (0 = off)")
+    port: int = _opt(
+        9000, "TCP port for terminals (0 = any free port, written to DATA_DIR/status.json)", ge=0, le=65535
+    )
+    health_port: int = _opt(0, "listener health/metrics HTTP port (0 = off)", ge=0, le=65535)
     county_id: str = _opt("rugao", "registry county whose enterprises the rules evaluate")
-    accel: float = _opt(1.0, "platform time runs this many times faster than the wall clock (demos, tests)")
+    accel: float = _opt(
+        1.0, "platform time runs this many times faster than the wall clock (demos, tests)", gt=0, le=3600
+    )
     sim_start: str = _opt("", "platform time at first start with --accel (ISO 8601 with offset; default now)")
-    batch_size: int = _opt(500, "frame records per decode batch (the Kinesis batch size)")
+    batch_size: int = _opt(500, "frame records per decode batch (the Kinesis batch size)", ge=1, le=10_000)
     decode_workers: int = _opt(
-        2, "decode worker processes, each taking a fixed share of the terminals (a Kinesis shard's worth)"
+        2, "decode worker processes, each taking a fixed share of the terminals (a Kinesis shard's worth)", ge=1, le=16
     )
-    max_attempts: int = _opt(5, "times the decode handler may report a record failed before it is dead-lettered")
+    max_attempts: int = _opt(5, "times the decode handler may report a record failed before it is dead-lettered", ge=1)
     backlog_alarm_s: float = _opt(
-        300.0, "operator alarm (log, status) when the oldest undecoded frame has waited this long (wall seconds)"
+        300.0, "operator alarm (log, status) when the oldest undecoded frame has waited this long (wall seconds)", gt=0
     )
-    evaluate_every_s: int = _opt(60, "rule evaluation period, in platform seconds (EventBridge: every minute)")
-    escalate_every_s: int = _opt(300, "escalation period, in platform seconds (EventBridge: every 5 minutes)")
+    evaluate_every_s: int = _opt(60, "rule evaluation period, in platform seconds (EventBridge: every minute)", ge=1)
+    escalate_every_s: int = _opt(300, "escalation period, in platform seconds (EventBridge: every 5 minutes)", ge=1)
     evaluate_after_s: float = _opt(
         0.0, "wall seconds after start before the first evaluation (lets a fleet that starts with the platform connect)"
     )
     hang_after_s: float = _opt(
-        30.0, "restart a worker showing no progress this long (wall s: silent, or stuck in one batch or tick)"
+        30.0, "restart a worker showing no progress this long (wall s: silent, or stuck in one batch or tick)", le=3600
     )
-    status_every_s: float = _opt(2.0, "how often DATA_DIR/status.json is rewritten (wall seconds)")
-    log_every_s: float = _opt(30.0, "how often a progress line is logged (wall seconds)")
+    status_every_s: float = _opt(2.0, "how often DATA_DIR/status.json is rewritten (wall seconds)", gt=0)
+    log_every_s: float = _opt(30.0, "how often a progress line is logged (wall seconds)", gt=0)
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
 
     @field_validator("log_level")
@@ -84,22 +88,12 @@ FIELDS = LocalSettings.model_fields
 
 
 def _validate(s: LocalSettings) -> None:
+    """The rules that relate settings to each other, after every value has its type and range."""
     if not s.data_dir:
         raise ConfigError("data_dir: required (--data-dir, LOCAL_DATA_DIR or data_dir in the config file)")
-    if not 0 <= s.port <= 65535 or not 0 <= s.health_port <= 65535:
-        raise ConfigError("port/health_port: out of range")
-    if not 0 < s.accel <= 3600:
-        raise ConfigError(f"accel: must be within (0, 3600], got {s.accel}")
-    if s.batch_size < 1 or s.batch_size > 10_000 or s.max_attempts < 1:
-        raise ConfigError("batch_size must be 1..10000 and max_attempts at least 1")
-    if not 1 <= s.decode_workers <= 16:
-        raise ConfigError(f"decode_workers: must be within 1..16, got {s.decode_workers}")
-    if not s.backlog_alarm_s > 0:
-        raise ConfigError(f"backlog_alarm_s: must be positive, got {s.backlog_alarm_s}")
-    if s.evaluate_every_s < 1 or s.escalate_every_s < 1 or s.status_every_s <= 0 or s.log_every_s <= 0:
-        raise ConfigError("periods must be positive")
-    if not s.status_every_s * 2 < s.hang_after_s <= 3600:
-        raise ConfigError(f"hang_after_s: must exceed twice status_every_s and be at most 3600, got {s.hang_after_s}")
+    # per-setting ranges are the fields' own (named with their source by load_layers); these relate two
+    if not s.status_every_s * 2 < s.hang_after_s:
+        raise ConfigError(f"hang_after_s: must exceed twice status_every_s, got {s.hang_after_s}")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"log_level: expected DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
     if s.sim_start:

@@ -27,8 +27,8 @@ class ConfigError(ValueError):
     """A setting is missing, malformed or out of range; the message names it and its source."""
 
 
-def _opt(default: Any, help: str, **bounds: float) -> Any:
-    return Field(default, description=help, **bounds)
+def _opt(default: Any, help: str, *, ge: float | None = None, gt: float | None = None, le: float | None = None) -> Any:
+    return Field(default, description=help, ge=ge, gt=gt, le=le)
 
 
 class LocalSettings(ExplicitSettings):

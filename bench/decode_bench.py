@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from hj212 import LayoutCache, Version, build_frame
+from hj212.china_time import CHINA
 from monitoring.clock import FixedClock
 from monitoring.ingest.decode import Decoder, DecodeSettings
 from monitoring.ingest.registry_cache import RegistryCache
@@ -72,7 +73,7 @@ def records(terminals: int, frames: int, interval_s: int = 30) -> Iterator[bytes
         i, step = n % terminals, n // terminals
         minute = step * interval_s / 60
         at = START + timedelta(seconds=step * interval_s + i % interval_s)
-        local = at + timedelta(hours=8)
+        local = at.astimezone(CHINA)
         items: dict[str, dict[str, str]] = {}
         for ch in ("01", "02"):
             for k, code in enumerate(CODES):
@@ -202,7 +203,7 @@ def _measure_dynamodb(label: str, frames: int, terminals: int, **where: Any) -> 
     _print_usage(meter, len(points), "point and hour rolled up (60 samples)")
     meter.reset()
     for point in points:
-        rollup_day(store, point, (START + timedelta(hours=8)).date(), {}, clock)
+        rollup_day(store, point, START.astimezone(CHINA).date(), {}, clock)
     _print_usage(meter, len(points), "point and day rolled up")
 
 

@@ -15,11 +15,12 @@ import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import hj212
 from bench._listener import free_port, metrics, start_listener, stop
+from hj212.china_time import CHINA
 from iot_ingest.config import Settings
 
 PW = "123456"
@@ -43,7 +44,7 @@ def upload(mn: str, i: int, qn: hj212.QnGenerator) -> tuple[bytes, str]:
     cp: dict[str, object] = {"DataTime": hj212.format_time(datetime(2026, 12, 6, 8, 0) + timedelta(seconds=i))}
     for code, value in (("Ua", "231.2"), ("Ia", "12.31"), ("P", "8.123"), ("PF", "0.98"), ("EP", "12345.67")):
         cp[code] = {"Rtd": value, "Flag": "N"}
-    number = str(qn.next(datetime.now(UTC) + timedelta(hours=8)))
+    number = str(qn.next(datetime.now(CHINA)))
     return hj212.build_frame(st="32", cn="2011", mn=mn, pw=PW, qn=number, ack=True, cp=cp), number
 
 

@@ -10,10 +10,11 @@ import asyncio
 import json
 import time
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import hj212
+from hj212.china_time import CHINA
 from iot_ingest.config import Settings
 from iot_ingest.handoff import Handoff
 from iot_ingest.memory import MemoryDirectory, MemoryEvents, TerminalEntry
@@ -60,7 +61,7 @@ class Transport(asyncio.Transport):
 
 def frames(n: int) -> list[bytes]:
     gen = hj212.QnGenerator()
-    now = datetime.now(UTC) + timedelta(hours=8)
+    now = datetime.now(CHINA)
     cp: dict[str, object] = {"DataTime": hj212.format_time(now)}
     for code in ("Ua", "Ub", "Uc", "Ia", "Ib", "Ic", "P", "Q", "PF", "EP"):
         cp[code] = {"Rtd": "123.45", "Flag": "N"}

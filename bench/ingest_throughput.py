@@ -13,13 +13,14 @@ import statistics
 import tempfile
 import time
 from collections import deque
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import uvloop
 
 import hj212
 from bench._listener import cpu_seconds, free_port, metrics, start_listener, stop
+from hj212.china_time import CHINA
 
 PW = "123456"
 
@@ -49,7 +50,7 @@ def build_frames(mn: str, count: int) -> list[bytes]:
             ("EP", "12345.67"),
         ):
             cp[code] = {"Rtd": value, "Flag": "N"}
-        qn = gen.next(datetime.now(UTC) + timedelta(hours=8))  # terminal wall time (UTC+8): a correct clock
+        qn = gen.next(datetime.now(CHINA))  # terminal wall time (UTC+8): a correct clock
         out.append(hj212.build_frame(st="32", cn="2011", mn=mn, pw=PW, qn=qn, ack=True, cp=cp))
     return out
 

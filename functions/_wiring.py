@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 import hj212
 from monitoring.clock import Clock, SystemClock
@@ -27,28 +28,32 @@ from monitoring.profiles.models import Profile
 from monitoring.readings.models import Reading
 from monitoring.storage.ports import Store
 
-BACKENDS = ("sqlite", "memory", "dynamodb")
+
+def _env(variable: str, default: Any, **checks: Any) -> Any:
+    return Field(default, validation_alias=variable, **checks)
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Every knob of the handlers, read from the environment once."""
+class Settings(BaseModel):
+    """Every knob of the handlers, read from the environment once (field: its variable). A pydantic model,
+    as the listener's and local's pydantic-settings models are; constructing one never reads the environment."""
 
-    service: str = "gongkuang"
-    store_backend: str = "sqlite"  # STORE_BACKEND: sqlite | memory | dynamodb
-    sqlite_path: str = "/tmp/gongkuang.db"  # SQLITE_PATH
-    dynamodb_table_prefix: str = "gongkuang"  # DYNAMODB_TABLE_PREFIX
-    dynamodb_region: str = ""  # AWS_REGION (set by Lambda)
-    dynamodb_endpoint: str = ""  # DYNAMODB_ENDPOINT: DynamoDB Local / moto server; "" = AWS
-    profiles_dir: str = str(DEFAULT_DIR)  # PROFILES_DIR
-    skew_alarm_s: float = 300.0  # CLOCK_SKEW_ALARM_S
-    rollup: bool = True  # DECODE_ROLLUP
-    state_refresh_s: float = 60.0  # TERMINAL_STATE_REFRESH_S
-    registry_cache_s: float = 60.0  # REGISTRY_CACHE_S: how long a warm container trusts terminals/bindings
-    county_id: str = "rugao"  # COUNTY_ID: the registry county the rules evaluate
-    rules_defaults: str = ""  # RULES_DEFAULTS_PATH: "" = data/rules_defaults.json
-    rules_overrides: str = ""  # RULES_OVERRIDES_PATH: optional JSON of per enterprise/association/point overrides
-    dead_letter_queue_url: str = ""  # DECODE_DEAD_LETTER_QUEUE_URL: SQS queue decode sets poison records aside in
+    model_config = ConfigDict(frozen=True, validate_by_name=True, str_strip_whitespace=True, allow_inf_nan=False)
+
+    service: str = _env("POWERTOOLS_SERVICE_NAME", "gongkuang")
+    store_backend: Literal["sqlite", "memory", "dynamodb"] = _env("STORE_BACKEND", "sqlite")
+    sqlite_path: str = _env("SQLITE_PATH", "/tmp/gongkuang.db")
+    dynamodb_table_prefix: str = _env("DYNAMODB_TABLE_PREFIX", "gongkuang")
+    dynamodb_region: str = _env("AWS_REGION", "")  # set by Lambda
+    dynamodb_endpoint: str = _env("DYNAMODB_ENDPOINT", "")  # DynamoDB Local / moto server; "" = AWS
+    profiles_dir: str = _env("PROFILES_DIR", str(DEFAULT_DIR))
+    skew_alarm_s: float = _env("CLOCK_SKEW_ALARM_S", 300.0, ge=0, le=86_400)
+    rollup: bool = _env("DECODE_ROLLUP", True)
+    state_refresh_s: float = _env("TERMINAL_STATE_REFRESH_S", 60.0, ge=0, le=86_400)
+    registry_cache_s: float = _env("REGISTRY_CACHE_S", 60.0, ge=0, le=86_400)  # how long a warm container trusts
+    county_id: str = _env("COUNTY_ID", "rugao")  # the registry county the rules evaluate
+    rules_defaults: str = _env("RULES_DEFAULTS_PATH", "")  # "" = data/rules_defaults.json
+    rules_overrides: str = _env("RULES_OVERRIDES_PATH", "")  # optional JSON of per enterprise/point overrides
+    dead_letter_queue_url: str = _env("DECODE_DEAD_LETTER_QUEUE_URL", "")  # SQS queue for decode's poison records
 
     def decode_settings(self) -> DecodeSettings:
         return DecodeSettings(
@@ -59,44 +64,17 @@ class Settings:
         )
 
 
+VARIABLES = tuple(str(f.validation_alias) for f in Settings.model_fields.values())
+
+
 def settings_from_env(env: Mapping[str, str]) -> Settings:
-    """Parse and validate the environment; a bad value fails the cold start with a clear message."""
-    backend = env.get("STORE_BACKEND", "sqlite")
-    if backend not in BACKENDS:
-        raise InvalidInputError(f"STORE_BACKEND must be one of {', '.join(BACKENDS)}, got {backend!r}")
-    skew = _seconds(env, "CLOCK_SKEW_ALARM_S", "300")
-    refresh = _seconds(env, "TERMINAL_STATE_REFRESH_S", "60")
-    cache_s = _seconds(env, "REGISTRY_CACHE_S", "60")
-    rollup = env.get("DECODE_ROLLUP", "true").lower()
-    if rollup not in ("true", "false", "1", "0"):
-        raise InvalidInputError("DECODE_ROLLUP must be true or false")
-    return Settings(
-        service=env.get("POWERTOOLS_SERVICE_NAME", "gongkuang"),
-        store_backend=backend,
-        sqlite_path=env.get("SQLITE_PATH", "/tmp/gongkuang.db"),
-        dynamodb_table_prefix=env.get("DYNAMODB_TABLE_PREFIX", "gongkuang"),
-        dynamodb_region=env.get("AWS_REGION", ""),
-        dynamodb_endpoint=env.get("DYNAMODB_ENDPOINT", ""),
-        profiles_dir=env.get("PROFILES_DIR", str(DEFAULT_DIR)),
-        skew_alarm_s=skew,
-        rollup=rollup in ("true", "1"),
-        state_refresh_s=refresh,
-        registry_cache_s=cache_s,
-        county_id=env.get("COUNTY_ID", "rugao"),
-        rules_defaults=env.get("RULES_DEFAULTS_PATH", ""),
-        rules_overrides=env.get("RULES_OVERRIDES_PATH", ""),
-        dead_letter_queue_url=env.get("DECODE_DEAD_LETTER_QUEUE_URL", ""),
-    )
-
-
-def _seconds(env: Mapping[str, str], name: str, default: str) -> float:
+    """Parse and validate the environment; a bad value fails the cold start naming the variable."""
     try:
-        value = float(env.get(name, default))
-    except ValueError as exc:
-        raise InvalidInputError(f"{name} must be a number of seconds") from exc
-    if not 0 <= value <= 86_400:
-        raise InvalidInputError(f"{name} must be within 0..86400 seconds")
-    return value
+        return Settings.model_validate({variable: env[variable] for variable in VARIABLES if variable in env})
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        variable = err["loc"][0] if err["loc"] else "environment"
+        raise InvalidInputError(f"{variable}={err['input']!r} (environment): {err['msg']}") from None
 
 
 _override: Settings | None = None

@@ -2,7 +2,9 @@
 
 Stages are read from the `stages` context value (cdk.json) and may be overridden per key on the command line
 with `-c <stage>.<field>=<value>`. Config is hostile input: unknown keys, wrong types and out-of-range values
-raise `SettingsError` naming the stage and the key, before any construct is built.
+raise `SettingsError` naming the stage and the key, before any construct is built. pydantic converts the
+values (the platform's one settings library, pydantic-settings, is built on it); the `-c` string forms and
+the cross-field rules are this module's.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, field_validator
+from pydantic_core import ErrorDetails
 
 # CloudWatch Logs accepts only these retention periods (days); mapped to RetentionDays in the stack.
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653)
@@ -47,9 +52,10 @@ class ExistingVpc:
     private_subnet_ids: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class StageSettings:
+class StageSettings(BaseModel):
     """One deployment stage. Durations are seconds unless the name says otherwise."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     name: str
     account: str | None = None  # None (with region None): an environment-agnostic stack, no lookups
@@ -105,57 +111,60 @@ class StageSettings:
     service_name: str = "gongkuang"
     metrics_namespace: str = "Gongkuang"
 
+    @field_validator("*", mode="before")
+    @classmethod
+    def _from_command_line(cls, raw: Any, info: ValidationInfo) -> Any:
+        """`-c stage.key=value` gives strings: "true"/"false", digits, "a, b" lists, JSON for existing_vpc."""
+        kind = cls.model_fields[str(info.field_name)].annotation
+        if info.field_name == "existing_vpc":
+            return _existing_vpc(json.loads(raw) if isinstance(raw, str) and raw else raw)
+        listed = str(kind).startswith("tuple")
+        if isinstance(raw, list) and listed:
+            return tuple(raw)
+        if not isinstance(raw, str):
+            return raw
+        if kind is bool and raw.lower() in ("true", "false"):
+            return raw.lower() == "true"
+        if kind is int and re.fullmatch(r"-?\d+", raw.strip()):
+            return int(raw)
+        if listed:
+            return tuple(i.strip() for i in raw.split(","))
+        return raw.strip() or (None if kind == str | None else "")
+
     @property
     def tables_prefix(self) -> str:
         return self.table_prefix or f"gk-{self.name}"
 
 
-_FIELDS = {f.name: f for f in dataclasses.fields(StageSettings)}
+_FIELDS = StageSettings.model_fields
 _VPC_FIELDS = {f.name for f in dataclasses.fields(ExistingVpc)}
 _ORDERED_LISTS = ("availability_zones", "public_subnet_ids", "private_subnet_ids")
 
 
-def _coerce(stage: str, key: str, raw: Any) -> Any:
-    """Convert one raw value (JSON or a `-c` string) to the field's type, or raise SettingsError."""
-    kind = str(_FIELDS[key].type)
+def _problem(stage: str, err: ErrorDetails) -> str:
+    """The first thing wrong with a stage, naming the stage and the setting."""
+    key = str(err["loc"][0]) if err["loc"] else "?"
     where = f"stage {stage!r}, setting {key!r}"
-    if key == "existing_vpc":
-        return _existing_vpc(where, json.loads(raw) if isinstance(raw, str) and raw else raw)
-    if kind.startswith("bool"):
-        if isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and raw.lower() in ("true", "false"):
-            return raw.lower() == "true"
-    elif kind.startswith("int"):
-        if isinstance(raw, int) and not isinstance(raw, bool):
-            return raw
-        if isinstance(raw, str) and re.fullmatch(r"-?\d+", raw.strip()):
-            return int(raw)
-    elif kind.startswith("tuple"):
-        items = raw.split(",") if isinstance(raw, str) else raw
-        if isinstance(items, list | tuple) and all(isinstance(i, str) for i in items):
-            return tuple(i.strip() for i in items)
-    elif kind.startswith("str"):
-        if isinstance(raw, str):
-            return raw.strip() or (None if kind.endswith("None") else "")
-        if raw is None and kind.endswith("None"):
-            return None
-    raise SettingsError(f"{where}: expected {kind}, got {raw!r}")
+    if err["type"] == "value_error":
+        return f"{where}: {err.get('ctx', {}).get('error', err['msg'])}"
+    field = StageSettings.model_fields.get(key)
+    kind = getattr(field.annotation, "__name__", str(field.annotation)) if field else "?"
+    return f"{where}: expected {kind}, got {err['input']!r}"
 
 
-def _existing_vpc(where: str, raw: Any) -> ExistingVpc | None:
+def _existing_vpc(raw: Any) -> ExistingVpc | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping) or set(raw) != _VPC_FIELDS:
-        raise SettingsError(f"{where}: expected an object with exactly {sorted(_VPC_FIELDS)}, got {raw!r}")
+        raise ValueError(f"expected an object with exactly {sorted(_VPC_FIELDS)}, got {raw!r}")
     lists = {k: raw[k] for k in _VPC_FIELDS - {"vpc_id"}}
     if not isinstance(raw["vpc_id"], str) or not all(
         isinstance(v, list) and v and all(isinstance(i, str) for i in v) for v in lists.values()
     ):
-        raise SettingsError(f"{where}: vpc_id must be a string and the other keys non-empty lists of strings")
+        raise ValueError("vpc_id must be a string and the other keys non-empty lists of strings")
     azs = len(lists["availability_zones"])
     if len(lists["public_subnet_ids"]) != azs or len(lists["private_subnet_ids"]) != azs:
-        raise SettingsError(f"{where}: give one public and one private subnet per availability zone")
+        raise ValueError("give one public and one private subnet per availability zone")
     return ExistingVpc(raw["vpc_id"], *(tuple(lists[k]) for k in _ORDERED_LISTS))
 
 
@@ -229,8 +238,10 @@ def load_stage(name: str, raw: Mapping[str, Any], overrides: Mapping[str, Any] |
     unknown = sorted(set(merged) - set(_FIELDS) | ({"name"} & set(merged)))
     if unknown:
         raise SettingsError(f"stage {name!r}: unknown settings {', '.join(unknown)}")
-    values = {key: _coerce(name, key, value) for key, value in merged.items()}
-    settings = StageSettings(name=name, **values)
+    try:
+        settings = StageSettings(name=name, **merged)
+    except ValidationError as exc:
+        raise SettingsError(_problem(name, exc.errors()[0])) from None
     _check(settings)
     return settings
 

@@ -83,11 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
     for name, f in FIELDS.items():
         flag = "--" + name.replace("_", "-")
         env = ENV_PREFIX + name.upper()
-        text = f"{f.metadata['help']} [env {env}; default {f.default!r}]"
-        if f.type == "bool":
+        text = f"{f.description} [env {env}; default {f.default!r}]"
+        if f.annotation is bool:
             serve.add_argument(flag, dest=name, default=None, action=argparse.BooleanOptionalAction, help=text)
         else:
-            serve.add_argument(flag, dest=name, default=None, metavar=f.type.upper(), help=text)
+            kind = getattr(f.annotation, "__name__", "value")
+            serve.add_argument(flag, dest=name, default=None, metavar=kind.upper(), help=text)
     return parser
 
 

@@ -1,21 +1,27 @@
 """Every knob of the listener in one frozen Settings object, with its default, help text and validation.
 
 Precedence, lowest first: defaults < config file (TOML, `[iot_ingest]` table or top level) < environment
-variables (`IOT_INGEST_<FIELD>`) < command-line options. Environment variables are read only here.
+variables (`IOT_INGEST_<FIELD>`) < command-line options. pydantic-settings converts and validates the values
+(iot_ingest.settings_layers); environment variables are read only in `load_settings`.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import socket
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
+from hj212.china_time import CHINA_UTC_OFFSET_MINUTES
+from iot_ingest.settings_layers import ExplicitSettings, Layer, environment, load_layers, options
+
 ENV_PREFIX = "IOT_INGEST_"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(ValueError):
@@ -23,12 +29,15 @@ class ConfigError(ValueError):
 
 
 def _opt(default: Any, help: str, *, minimum: float | None = None) -> Any:
-    return field(default=default, metadata={"help": help, "min": minimum})
+    return Field(default, description=help, ge=minimum)
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class Settings(ExplicitSettings):
     """The listener's configuration. Durations are seconds."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False
+    )
 
     host: str = _opt("127.0.0.1", "address to listen on for terminals (0.0.0.0 in a container)")
     port: int = _opt(9000, "TCP port for HJ 212 terminals", minimum=0)
@@ -78,7 +87,9 @@ class Settings:
     directory_timeout: float = _opt(5.0, "a terminal-directory lookup slower than this counts as failed", minimum=0.01)
     max_pending: int = _opt(50000, "frames awaiting the sink (all connections) before new ones are refused", minimum=1)
     # Time
-    terminal_utc_offset: int = _opt(480, "terminal wall-clock offset from UTC in minutes (China: 480)")
+    terminal_utc_offset: int = _opt(
+        CHINA_UTC_OFFSET_MINUTES, "terminal wall-clock offset from UTC in minutes (China: 480)"
+    )
     clock_skew_bound: float = _opt(60.0, "skew above this raises a clock_skew event", minimum=0)
     clock_correction: bool = _opt(True, "send 1012 (set time) to a terminal whose skew is above the bound")
     clock_correction_interval: float = _opt(3600.0, "at most one automatic 1012 per session in this", minimum=0)
@@ -98,59 +109,35 @@ class Settings:
     def listener_name(self) -> str:
         return self.listener_id or socket.gethostname()
 
+    @field_validator("port", "health_port")
+    @classmethod
+    def _port(cls, value: int) -> int:
+        if not 0 <= value <= 65535:
+            raise ValueError("out of range 0-65535")
+        return value
+
+    @field_validator("sink")
+    @classmethod
+    def _sink(cls, value: str) -> str:
+        kind, _, target = value.partition(":")
+        if kind not in ("jsonl", "kinesis") or not target:
+            raise ValueError("expected jsonl:PATH or kinesis:STREAM")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value.upper() not in LOG_LEVELS:
+            raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
+        return value.upper()
+
     def sink_kind(self) -> tuple[str, str]:
         """Split `sink` into (kind, target); validated in load_settings."""
         kind, _, target = self.sink.partition(":")
         return kind, target
 
 
-FIELDS = {f.name: f for f in dataclasses.fields(Settings)}
-LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
-
-
-def _coerce(name: str, raw: Any, source: str) -> Any:
-    f = FIELDS.get(name)
-    if f is None:
-        raise ConfigError(f"{source}: unknown setting {name}")
-    kind = f.type if isinstance(f.type, str) else f.type.__name__
-    try:
-        if kind == "bool":
-            if isinstance(raw, bool):
-                return raw
-            text = str(raw).strip().lower()
-            if text in ("1", "true", "yes", "on"):
-                return True
-            if text in ("0", "false", "no", "off"):
-                return False
-            raise ValueError(raw)
-        if kind == "int":
-            if isinstance(raw, bool) or isinstance(raw, float):
-                raise ValueError(raw)
-            return int(str(raw).strip())
-        if kind == "float":
-            if isinstance(raw, bool):
-                raise ValueError(raw)
-            return float(str(raw).strip())
-        if not isinstance(raw, str):
-            raise ValueError(raw)
-        return raw.strip()
-    except ValueError:
-        raise ConfigError(f"{name} from {source}: expected {kind}, got {raw!r}") from None
-
-
-def _validate(values: Mapping[str, Any]) -> None:
-    for name, value in values.items():
-        minimum = FIELDS[name].metadata.get("min")
-        if minimum is not None and value < minimum:
-            raise ConfigError(f"{name}: must be at least {minimum}, got {value}")
-    kind, _, target = str(values["sink"]).partition(":")
-    if kind not in ("jsonl", "kinesis") or not target:
-        raise ConfigError(f"sink: expected jsonl:PATH or kinesis:STREAM, got {values['sink']!r}")
-    if str(values["log_level"]).upper() not in LOG_LEVELS:
-        raise ConfigError(f"log_level: expected one of {', '.join(LOG_LEVELS)}, got {values['log_level']!r}")
-    for port in ("port", "health_port"):
-        if not 0 <= values[port] <= 65535:
-            raise ConfigError(f"{port}: out of range: {values[port]}")
+FIELDS = Settings.model_fields
 
 
 def read_config_file(path: str | Path) -> dict[str, Any]:
@@ -172,11 +159,12 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
 
 def read_table(table: Mapping[str, Any], source: str) -> dict[str, Any]:
     """The typed values of a settings table embedded in another program's config (local's `[iot_ingest]`);
-    ConfigError on an unknown key or a value of the wrong type, naming `source`. Ranges: load_settings."""
+    ConfigError on an unknown key or a bad value, naming `source`."""
     unknown = sorted(set(table) - set(FIELDS))
     if unknown:
         raise ConfigError(f"{source}: unknown settings {', '.join(unknown)}")
-    return {name: _coerce(name, raw, source) for name, raw in table.items()}
+    settings = load_layers(Settings, [(lambda _: source, table)], ConfigError)
+    return {name: getattr(settings, name) for name in table}
 
 
 def load_settings(
@@ -187,18 +175,9 @@ def load_settings(
 ) -> Settings:
     """Build Settings from the sources in precedence order; raise ConfigError with a clear message."""
     env = os.environ if env is None else env
-    values: dict[str, Any] = {name: f.default for name, f in FIELDS.items()}
+    layers: list[Layer] = []
     config_file = config_file or env.get(ENV_PREFIX + "CONFIG") or None
     if config_file:
-        for name, raw in read_config_file(config_file).items():
-            values[name] = _coerce(name, raw, f"config file {config_file}")
-    for name in FIELDS:
-        key = ENV_PREFIX + name.upper()
-        if key in env:
-            values[name] = _coerce(name, env[key], f"environment variable {key}")
-    for name, raw in (cli or {}).items():
-        if raw is not None:
-            values[name] = _coerce(name, raw, f"option --{name.replace('_', '-')}")
-    values["log_level"] = str(values["log_level"]).upper()
-    _validate(values)
-    return Settings(**values)
+        layers.append((lambda _: f"config file {config_file}", read_config_file(config_file)))
+    layers += [environment(Settings, env), options(cli or {})]
+    return load_layers(Settings, layers, ConfigError)

@@ -36,8 +36,8 @@ def _parser() -> argparse.ArgumentParser:
             "--" + name.replace("_", "-"),
             dest=name,
             default=None,
-            metavar=str(f.type).upper(),
-            help=f"{f.metadata['help']} [env {env}; default {f.default!r}]",
+            metavar=getattr(f.annotation, "__name__", "value").upper(),
+            help=f"{f.description} [env {env}; default {f.default!r}]",
         )
 
     imp = sub.add_parser("import-fleet", help="import the enterprise list and a simulator fleet manifest")

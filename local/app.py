@@ -6,7 +6,6 @@ More: docs/local.md, "Module notes".
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import logging
 import os
@@ -77,7 +76,7 @@ class Platform:
             if name not in cli and f"IOT_INGEST_{name.upper()}" not in os.environ:
                 cli[name] = value
         listener = load_settings(cli=cli, config_file=None)
-        self.listener_settings = dataclasses.replace(listener, sink=f"embedded:{self.data_dir / QUEUE_FILE}")
+        self.listener_settings = listener.model_copy(update={"sink": f"embedded:{self.data_dir / QUEUE_FILE}"})
         self.events = StoreEventSink(self.store)
         self.server = Server(
             self.listener_settings,

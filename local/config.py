@@ -6,17 +6,19 @@ The listener's own settings (limits, timeouts) come from the file's `[iot_ingest
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import Field, field_validator
+from pydantic_settings import SettingsConfigDict
+
 from iot_ingest import config as listener_config
 from iot_ingest.preflight import check_listen
+from iot_ingest.settings_layers import ExplicitSettings, Layer, environment, load_layers, options
 
 ENV_PREFIX = "LOCAL_"
 
@@ -25,40 +27,52 @@ class ConfigError(ValueError):
     """A setting is missing, malformed or out of range; the message names it and its source."""
 
 
-def _opt(default: Any, help: str) -> Any:
-    return field(default=default, metadata={"help": help})
+def _opt(default: Any, help: str, *, ge: float | None = None, gt: float | None = None, le: float | None = None) -> Any:
+    return Field(default, description=help, ge=ge, gt=gt, le=le)
 
 
-@dataclass(frozen=True, slots=True)
-class LocalSettings:
+class LocalSettings(ExplicitSettings):
     """Everything `python -m local run` needs."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False
+    )
 
     data_dir: str = _opt("", "data directory: sqlite store, frame queue, clock (required)")
     host: str = _opt("127.0.0.1", "address the HJ 212 listener binds (0.0.0.0 to accept remote terminals)")
-    port: int = _opt(9000, "TCP port for terminals (0 = any free port, written to DATA_DIR/status.json)")
-    health_port: int = _opt(0, "listener health/metrics HTTP port (0 = off)")
+    port: int = _opt(
+        9000, "TCP port for terminals (0 = any free port, written to DATA_DIR/status.json)", ge=0, le=65535
+    )
+    health_port: int = _opt(0, "listener health/metrics HTTP port (0 = off)", ge=0, le=65535)
     county_id: str = _opt("rugao", "registry county whose enterprises the rules evaluate")
-    accel: float = _opt(1.0, "platform time runs this many times faster than the wall clock (demos, tests)")
+    accel: float = _opt(
+        1.0, "platform time runs this many times faster than the wall clock (demos, tests)", gt=0, le=3600
+    )
     sim_start: str = _opt("", "platform time at first start with --accel (ISO 8601 with offset; default now)")
-    batch_size: int = _opt(500, "frame records per decode batch (the Kinesis batch size)")
+    batch_size: int = _opt(500, "frame records per decode batch (the Kinesis batch size)", ge=1, le=10_000)
     decode_workers: int = _opt(
-        2, "decode worker processes, each taking a fixed share of the terminals (a Kinesis shard's worth)"
+        2, "decode worker processes, each taking a fixed share of the terminals (a Kinesis shard's worth)", ge=1, le=16
     )
-    max_attempts: int = _opt(5, "times the decode handler may report a record failed before it is dead-lettered")
+    max_attempts: int = _opt(5, "times the decode handler may report a record failed before it is dead-lettered", ge=1)
     backlog_alarm_s: float = _opt(
-        300.0, "operator alarm (log, status) when the oldest undecoded frame has waited this long (wall seconds)"
+        300.0, "operator alarm (log, status) when the oldest undecoded frame has waited this long (wall seconds)", gt=0
     )
-    evaluate_every_s: int = _opt(60, "rule evaluation period, in platform seconds (EventBridge: every minute)")
-    escalate_every_s: int = _opt(300, "escalation period, in platform seconds (EventBridge: every 5 minutes)")
+    evaluate_every_s: int = _opt(60, "rule evaluation period, in platform seconds (EventBridge: every minute)", ge=1)
+    escalate_every_s: int = _opt(300, "escalation period, in platform seconds (EventBridge: every 5 minutes)", ge=1)
     evaluate_after_s: float = _opt(
         0.0, "wall seconds after start before the first evaluation (lets a fleet that starts with the platform connect)"
     )
     hang_after_s: float = _opt(
-        30.0, "restart a worker showing no progress this long (wall s: silent, or stuck in one batch or tick)"
+        30.0, "restart a worker showing no progress this long (wall s: silent, or stuck in one batch or tick)", le=3600
     )
-    status_every_s: float = _opt(2.0, "how often DATA_DIR/status.json is rewritten (wall seconds)")
-    log_every_s: float = _opt(30.0, "how often a progress line is logged (wall seconds)")
+    status_every_s: float = _opt(2.0, "how often DATA_DIR/status.json is rewritten (wall seconds)", gt=0)
+    log_every_s: float = _opt(30.0, "how often a progress line is logged (wall seconds)", gt=0)
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level_upper(cls, value: str) -> str:
+        return value.upper()  # checked in _validate, with the other cross-field rules
 
     @property
     def path(self) -> Path:
@@ -70,44 +84,16 @@ class LocalSettings:
         return datetime.fromisoformat(self.sim_start)
 
 
-FIELDS = {f.name: f for f in dataclasses.fields(LocalSettings)}
-
-
-def _coerce(name: str, raw: Any, source: str) -> Any:
-    kind = FIELDS[name].type
-    try:
-        if kind == "int":
-            if isinstance(raw, bool | float):
-                raise ValueError(raw)
-            return int(str(raw).strip())
-        if kind == "float":
-            if isinstance(raw, bool):
-                raise ValueError(raw)
-            return float(str(raw).strip())
-        if not isinstance(raw, str):
-            raise ValueError(raw)
-        return raw.strip()
-    except ValueError:
-        raise ConfigError(f"{name} from {source}: expected {kind}, got {raw!r}") from None
+FIELDS = LocalSettings.model_fields
 
 
 def _validate(s: LocalSettings) -> None:
+    """The rules that relate settings to each other, after every value has its type and range."""
     if not s.data_dir:
         raise ConfigError("data_dir: required (--data-dir, LOCAL_DATA_DIR or data_dir in the config file)")
-    if not 0 <= s.port <= 65535 or not 0 <= s.health_port <= 65535:
-        raise ConfigError("port/health_port: out of range")
-    if not 0 < s.accel <= 3600:
-        raise ConfigError(f"accel: must be within (0, 3600], got {s.accel}")
-    if s.batch_size < 1 or s.batch_size > 10_000 or s.max_attempts < 1:
-        raise ConfigError("batch_size must be 1..10000 and max_attempts at least 1")
-    if not 1 <= s.decode_workers <= 16:
-        raise ConfigError(f"decode_workers: must be within 1..16, got {s.decode_workers}")
-    if not s.backlog_alarm_s > 0:
-        raise ConfigError(f"backlog_alarm_s: must be positive, got {s.backlog_alarm_s}")
-    if s.evaluate_every_s < 1 or s.escalate_every_s < 1 or s.status_every_s <= 0 or s.log_every_s <= 0:
-        raise ConfigError("periods must be positive")
-    if not s.status_every_s * 2 < s.hang_after_s <= 3600:
-        raise ConfigError(f"hang_after_s: must exceed twice status_every_s and be at most 3600, got {s.hang_after_s}")
+    # per-setting ranges are the fields' own (named with their source by load_layers); these relate two
+    if not s.status_every_s * 2 < s.hang_after_s:
+        raise ConfigError(f"hang_after_s: must exceed twice status_every_s, got {s.hang_after_s}")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"log_level: expected DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
     if s.sim_start:
@@ -166,24 +152,16 @@ def _listener(
 def load(
     cli: Mapping[str, Any], *, env: Mapping[str, str] | None = None, config_file: str | None = None
 ) -> tuple[LocalSettings, dict[str, Any]]:
-    """LocalSettings and the raw `[iot_ingest]` table, in precedence order."""
+    """LocalSettings and the typed `[iot_ingest]` table, in precedence order."""
     env = os.environ if env is None else env
-    values: dict[str, Any] = {name: f.default for name, f in FIELDS.items()}
+    layers: list[Layer] = []
     ingest: dict[str, Any] = {}
     config_file = config_file or env.get(ENV_PREFIX + "CONFIG") or None
     if config_file:
         table, ingest = read_file(config_file)
-        for name, raw in table.items():
-            values[name] = _coerce(name, raw, f"config file {config_file}")
-    for name in FIELDS:
-        key = ENV_PREFIX + name.upper()
-        if key in env:
-            values[name] = _coerce(name, env[key], f"environment variable {key}")
-    for name, raw in cli.items():
-        if raw is not None and name in FIELDS:
-            values[name] = _coerce(name, raw, f"option --{name.replace('_', '-')}")
-    values["log_level"] = str(values["log_level"]).upper()
-    settings = LocalSettings(**values)
+        layers.append((lambda _: f"config file {config_file}", table))
+    layers += [environment(LocalSettings, env), options({k: v for k, v in cli.items() if k in FIELDS})]
+    settings = load_layers(LocalSettings, layers, ConfigError)
     _validate(settings)
     check_data_dir(settings.path)
     _listener(settings, ingest, env)

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
+from hj212.china_time import CHINA as CHINA  # re-exported: the one definition
 from monitoring.errors import InvalidInputError
 
-CHINA = ZoneInfo("Asia/Shanghai")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

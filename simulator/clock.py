@@ -10,9 +10,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-CHINA = timezone(timedelta(hours=8))  # terminals run on Beijing time (no DST)
+from hj212.china_time import CHINA
 
 
 def china_now() -> datetime:

@@ -9,10 +9,11 @@ import csv
 import json
 import tempfile
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from monitoring._time import CHINA
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, Level, LevelMeasures
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.registry import ids
@@ -21,7 +22,6 @@ from monitoring.registry.models import Association, County, Facility, FacilityKi
 from monitoring.registry.terminal import Terminal, hash_password
 from monitoring.storage.ports import Store
 
-CHINA = timezone(timedelta(hours=8))
 ROLES = {"production": FacilityKind.PRODUCTION, "control": FacilityKind.CONTROL, "main": FacilityKind.MAIN_INCOMING}
 # scrypt cost for terminals imported by the demo: 2**10 instead of 2**14 so that a thousand terminals connecting at
 # once are verified in seconds on a small machine. A real registry import keeps monitoring's default.

@@ -14,12 +14,13 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from local.demo.runner import CSV, anchor_clock
 from local.workers import DB_FILE, QUEUE_FILE
+from monitoring._time import CHINA
 
 
 def free_port() -> int:
@@ -124,7 +125,7 @@ class Run:
         now = self.platform_time()
         if now is None:
             return 0.0
-        local = now.astimezone(UTC).replace(tzinfo=None) + timedelta(hours=8)
+        local = now.astimezone(CHINA).replace(tzinfo=None)
         return float((local - datetime.fromisoformat(self.start_text)).total_seconds() / 60)
 
     def wait_for(self, predicate: Callable[[dict[str, Any] | None], bool], timeout: float, what: str) -> None:

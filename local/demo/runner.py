@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -304,8 +304,7 @@ def main(args: argparse.Namespace) -> int:
             if args.check is not None and status is not None:
                 elapsed = time.monotonic() - began
                 sim_elapsed = (
-                    datetime.fromisoformat(status["platform_time"]).replace(tzinfo=None)
-                    + timedelta(hours=8)
+                    datetime.fromisoformat(status["platform_time"]).astimezone(CHINA_TZ).replace(tzinfo=None)
                     - datetime.fromisoformat(args.start)
                 ).total_seconds() / 60
                 if elapsed >= args.check or (args.sim_minutes and sim_elapsed >= args.sim_minutes):

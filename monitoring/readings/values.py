@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime
 from typing import Final
 
+from monitoring._time import CHINA as CHINA  # re-exported
 from monitoring.readings.quantities import BOUNDS, QUANTITIES
-
-CHINA: Final = timezone(timedelta(hours=8), "Asia/Shanghai")  # China has had no DST since 1991
 
 # Quality flags a converted value can carry (besides the terminal's own `Flag`).
 EMPTY: Final = "empty"

@@ -8,12 +8,13 @@ are logged, because a missing holiday table must not block approvals.
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import chinese_calendar
 
+from monitoring._time import CHINA as CHINA  # re-exported (emergency, rules import it from here)
+
 log = logging.getLogger(__name__)
-CHINA = timezone(timedelta(hours=8))  # Beijing time, no daylight saving since 1991
 
 
 def is_workday(day: date) -> bool:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -116,7 +115,7 @@ class Terminal:
 
 def settings(**overrides: Any) -> Settings:
     base = Settings(host="127.0.0.1", port=0, health_port=0, listener_id="test-listener", sink="jsonl:unused")
-    return dataclasses.replace(base, **overrides)
+    return base.model_copy(update=overrides)  # unvalidated: tests use extreme values
 
 
 @asynccontextmanager

@@ -69,3 +69,9 @@ def test_load_stages_reads_existing_vpc_and_cidr_lists_from_strings() -> None:
 def test_load_stages_without_stages_raises() -> None:
     with pytest.raises(SettingsError, match="'stages'"):
         load_stages({})
+
+
+def test_load_stages_with_malformed_existing_vpc_json_names_the_stage_and_setting() -> None:
+    # Given `-c dev.existing_vpc={not json` / Then a SettingsError (not a bare JSON error) names where it is
+    with pytest.raises(SettingsError, match="stage 'dev', setting 'existing_vpc'"):
+        load_stages({"stages": {"dev": {}}, "dev.existing_vpc": "{not json"})

@@ -84,3 +84,40 @@ def test_main_with_bad_option_exits_2_with_message(capsys: pytest.CaptureFixture
 
     assert main(["serve", "--port", "x"]) == 2
     assert "port from option --port: expected int" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"IOT_INGEST_MAX_CONNECTIONS": "0"}, "(from environment variable IOT_INGEST_MAX_CONNECTIONS)"),
+        ({"IOT_INGEST_SINK": "s3:bucket"}, "(from environment variable IOT_INGEST_SINK)"),
+        ({"IOT_INGEST_BATCH_LINGER": "nan"}, "batch_linger from environment variable IOT_INGEST_BATCH_LINGER"),
+        ({"IOT_INGEST_SINK_TIMEOUT": "inf"}, "sink_timeout from environment variable IOT_INGEST_SINK_TIMEOUT"),
+    ],
+)
+def test_load_settings_names_the_source_of_an_out_of_range_or_non_finite_value(
+    env: dict[str, str], message: str
+) -> None:
+    # Given a value of the right type but outside its range (or not a finite number) / Then its source is named
+    with pytest.raises(ConfigError) as info:
+        load_settings(cli={}, env=env)
+    assert message in str(info.value)
+
+
+def test_load_settings_names_the_config_file_of_an_out_of_range_value(tmp_path: Path) -> None:
+    cfg = tmp_path / "ingest.toml"
+    cfg.write_text("[iot_ingest]\nmax_buffer = 5\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_settings(cli={}, env={}, config_file=cfg)
+    assert "max_buffer: must be at least 1024" in str(info.value) and f"config file {cfg}" in str(info.value)
+
+
+def test_main_with_a_bad_environment_variable_exits_2_naming_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from iot_ingest.__main__ import main
+
+    monkeypatch.setenv("IOT_INGEST_MAX_UNACKED", "0")
+    assert main(["serve"]) == 2
+    err = capsys.readouterr().err
+    assert "max_unacked: must be at least 1" in err and "environment variable IOT_INGEST_MAX_UNACKED" in err

@@ -89,18 +89,15 @@ def _check_stores(data: Path) -> None:
             check_database(data / name, must_exist=False)
 
 
-def _open(data_dir: str) -> tuple[Any, Any, Any]:
+def _open(data_dir: str) -> Any:
     from monitoring.storage.sqlite import open_store
-    from monitoring.storage.sqlite.db import Database
     from monitoring.storage.sqlite.preflight import check_database
-    from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
     path = Path(data_dir) / DB_FILE
     if not path.exists():  # a query never creates the database (sqlite would, on open)
         raise InvalidInputError(f"no database in {data_dir} (start the platform or import a fleet first)")
     check_database(path, must_exist=True)
-    db = Database(path)
-    return open_store(path), open_rules_stores(db), db
+    return open_store(path)
 
 
 def _resolve_enterprise(store: Any, data_dir: str, ident: str) -> str:
@@ -194,9 +191,7 @@ def _import_fleet(args: argparse.Namespace) -> int:
     from local.fleet import import_fleet, load_manifest
     from monitoring.registry.terminal import SCRYPT_N
     from monitoring.storage.sqlite import open_store
-    from monitoring.storage.sqlite.db import Database
     from monitoring.storage.sqlite.preflight import Rollback, check_database, database_files
-    from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
     data = Path(args.data_dir)
     check_data_dir(data)
@@ -212,11 +207,10 @@ def _import_fleet(args: argparse.Namespace) -> int:
         check_database(db_path, must_exist=False)
     with Rollback(data, *database_files(db_path), data / "fleet.json") as rollback:
         data.mkdir(parents=True, exist_ok=True)
-        store, rules_db = open_store(db_path), Database(db_path)
+        store = open_store(db_path)
         try:
             result = import_fleet(
                 store,
-                open_rules_stores(rules_db),
                 manifest,
                 county_id=args.county_id,
                 minute_interval=args.minute_interval,
@@ -224,7 +218,6 @@ def _import_fleet(args: argparse.Namespace) -> int:
                 **({"scrypt_n": SCRYPT_N} if args.standard_password_cost else {}),
             )
         finally:
-            rules_db.close()
             store.close()
         if Path(args.manifest).resolve() != (data / "fleet.json").resolve():
             (data / "fleet.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
@@ -244,20 +237,19 @@ def _query(args: argparse.Namespace) -> int:
     for option in ("limit", "minutes"):
         if getattr(args, option, 1) < 1:
             raise InvalidInputError(f"--{option} must be at least 1, got {getattr(args, option)}")
-    store, rules, db = _open(args.data_dir)
+    store = _open(args.data_dir)
     try:
-        return _show(args, store, rules)
+        return _show(args, store)
     finally:
-        db.close()
         store.close()
 
 
-def _show(args: argparse.Namespace, store: Any, rules: Any) -> int:
+def _show(args: argparse.Namespace, store: Any) -> int:
     if args.command == "alarms":
         from local.views import alarm_rows
 
         eid = _resolve_enterprise(store, args.data_dir, args.enterprise) if args.enterprise else None
-        rows = alarm_rows(store, rules, enterprise_id=eid, all_states=args.all, limit=args.limit)
+        rows = alarm_rows(store, enterprise_id=eid, all_states=args.all, limit=args.limit)
         if args.json:
             print(json.dumps(rows, ensure_ascii=False, indent=1))
         else:

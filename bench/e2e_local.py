@@ -26,8 +26,8 @@ from bench._listener import cpu_seconds  # noqa: E402
 from local.fleet import china_time, enterprise_id_for  # noqa: E402
 from local.harness import Run  # noqa: E402
 from local.views import EXPECTED_RULES  # noqa: E402
-from monitoring.storage.sqlite import open_store  # noqa: E402
 from monitoring.storage.ports import Store  # noqa: E402
+from monitoring.storage.sqlite import open_store  # noqa: E402
 
 RULE_WINDOW_MIN = {"control_stopped": 10, "power_loss": 2}  # min_duration_min defaults (data/rules_defaults.json)
 SETTLE_MIN = 2

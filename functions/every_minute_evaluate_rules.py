@@ -19,9 +19,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     scheduled = event.get("time")
     now = datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else _wiring.get_clock().now()
     store = _wiring.get_store()
-    result = evaluate_tick(
-        _wiring.get_rule_inputs(), store, _wiring.get_rule_config(), now, transaction=store.batch
-    )
+    result = evaluate_tick(_wiring.get_rule_inputs(), store, _wiring.get_rule_config(), now, transaction=store.batch)
     metrics.add_metric(name="AlarmsChanged", unit=MetricUnit.Count, value=len(result.changed))
     metrics.add_metric(name="EnterprisesFailed", unit=MetricUnit.Count, value=len(result.failed))
     summary = {

@@ -58,9 +58,7 @@ def alarm_rows(
     store: Store, *, enterprise_id: str | None = None, all_states: bool = False, limit: int = 200
 ) -> list[dict[str, Any]]:
     """Alarms newest first, with the enterprise, town and rule names a person reads."""
-    alarms = store.alarms.list(
-        enterprise_id=enterprise_id, states=None if all_states else list(OPEN), limit=limit
-    )
+    alarms = store.alarms.list(enterprise_id=enterprise_id, states=None if all_states else list(OPEN), limit=limit)
     towns = {t.town_id: t.name for c in store.registry.list_counties() for t in store.registry.list_towns(c.county_id)}
     names: dict[str, tuple[str, str]] = {}
     rows = []

@@ -109,4 +109,3 @@ def open_dynamodb_store(
     if create_tables:
         backend.create_tables()
     return backend.store(retention=retention, clock=clock, archive_days=archive_days, purge_by_scan=purge_by_scan)
-

@@ -1,11 +1,9 @@
-"""Contract suite of the rules-area repositories (alarms, audit, rule state, reports, emergency): memory and sqlite."""
+"""Contract suite of the rules-area repositories of every store (alarms, audit, rule state, reports, emergency)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,28 +12,16 @@ from monitoring.alarms.models import Alarm, AlarmState, AuditEntry, Cause, Episo
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder, Level, LevelMeasures
 from monitoring.errors import ConflictError, NotFoundError
 from monitoring.reports.models import Decision, FaultKind, FaultReport, StoppageKind, StoppageRequest
-from monitoring.storage.rules_memory import MemoryRulesStores
-from monitoring.storage.sqlite.db import Database
-from monitoring.storage.sqlite.rules_repos import open_rules_stores
-from tests.contract.storage.dynamodb_adapters import dynamodb_rules_stores
+from monitoring.storage.ports import Store
 
 pytestmark = pytest.mark.contract
 T = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite", "moto", "dynamodb_local"])
-def rules(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    if request.param == "memory":
-        yield MemoryRulesStores()
-        return
-    if request.param in ("moto", "dynamodb_local"):
-        yield from dynamodb_rules_stores(request)
-        return
-    db = Database(tmp_path / "rules.db")
-    try:
-        yield open_rules_stores(db)
-    finally:
-        db.close()
+@pytest.fixture
+def rules(store: Store) -> Store:
+    """The store of each adapter in the suite's list (conftest.ADAPTERS): the rules repositories are part of it."""
+    return store
 
 
 def _alarm(aid: str = "a1", subject: str = "A1/C1", at: datetime = T) -> Alarm:
@@ -114,14 +100,14 @@ def test_audit_keeps_order_per_alarm(rules: Any) -> None:
 
 
 def test_rule_state_put_get_keys_delete(rules: Any) -> None:
-    rules.state.put("ent:E1", {"evaluated_until": T.isoformat(), "nested": {"a": [1, 2]}})
-    rules.state.put("ent:E2", {"x": 1})
-    rules.state.put("tick", {})
-    assert rules.state.get("ent:E1") == {"evaluated_until": T.isoformat(), "nested": {"a": [1, 2]}}
-    assert rules.state.keys("ent:") == ["ent:E1", "ent:E2"]
-    rules.state.delete("ent:E2")
-    rules.state.delete("absent")
-    assert rules.state.get("ent:E2") is None and rules.state.keys("ent:") == ["ent:E1"]
+    rules.rule_state.put("ent:E1", {"evaluated_until": T.isoformat(), "nested": {"a": [1, 2]}})
+    rules.rule_state.put("ent:E2", {"x": 1})
+    rules.rule_state.put("tick", {})
+    assert rules.rule_state.get("ent:E1") == {"evaluated_until": T.isoformat(), "nested": {"a": [1, 2]}}
+    assert rules.rule_state.keys("ent:") == ["ent:E1", "ent:E2"]
+    rules.rule_state.delete("ent:E2")
+    rules.rule_state.delete("absent")
+    assert rules.rule_state.get("ent:E2") is None and rules.rule_state.keys("ent:") == ["ent:E1"]
 
 
 def test_reports_roundtrip_and_order(rules: Any) -> None:

@@ -48,7 +48,7 @@ def test_evaluate_handler_raises_alarm_at_the_scheduled_time_and_is_idempotent(
     second = evaluate_handler(event, lambda_context)
     # Then one stop alarm exists and the redelivery changed nothing
     assert first["enterprises"] == 1 and first["alarms_changed"] >= 1 and second["alarms_changed"] == 0
-    alarms = _wiring.get_rules_stores().alarms.list()
+    alarms = _wiring.get_store().alarms.list()
     assert [a.rule for a in alarms] == ["control_stopped"] and alarms[0].created_at == datetime(
         2026, 11, 23, 3, tzinfo=UTC
     )
@@ -59,5 +59,5 @@ def test_escalate_handler_dispatches_unanswered_alarm_to_the_branch(wired_store:
     evaluate_handler(load_event("eventbridge_scheduled.json"), lambda_context)
     event = load_event("eventbridge_scheduled.json") | {"time": "2026-11-23T05:05:00Z"}
     assert escalate_handler(event, lambda_context) == {"reminders": 3}
-    (alarm,) = _wiring.get_rules_stores().alarms.list()
+    (alarm,) = _wiring.get_store().alarms.list()
     assert alarm.state.value == "dispatched" and alarm.dispatched_to == "rugao-b1"

@@ -62,7 +62,8 @@ def _fleet() -> list[EnterpriseSpec]:
 
 def _queued(raw: bytes, at: datetime, mn: str, cn: str) -> bytes:
     """A frame as the listener queues it once durable."""
-    return encode_record(FrameRecord(raw, at, "127.0.0.1:1", mn, cn, "", "l", "s", AuthStatus.OK, "hj212"))
+    record = FrameRecord(mn, raw, at, "127.0.0.1:1", AuthStatus.OK, "hj212", cn=cn, listener="l", session="s")
+    return encode_record(record)
 
 
 def _frames(fleet: list[EnterpriseSpec]) -> list[tuple[datetime, bytes]]:

@@ -10,7 +10,7 @@ import pytest
 
 from monitoring.alarms.models import Alarm, AlarmState, AuditEntry, Cause, Episode, Reminder, Response
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder, Level, LevelMeasures
-from monitoring.errors import ConflictError, NotFoundError
+from monitoring.errors import ConflictError, InvalidInputError, NotFoundError
 from monitoring.reports.models import Decision, FaultKind, FaultReport, StoppageKind, StoppageRequest
 from monitoring.storage.ports import Store
 
@@ -70,6 +70,36 @@ def test_only_one_open_alarm_per_subject_and_rule(rules: Any) -> None:
     assert [a.id for a in rules.alarms.open_for_enterprise("E1")] == ["a2"]
 
 
+def test_only_the_latest_alarm_of_a_subject_and_rule_may_reopen(rules: Any) -> None:
+    # Given a1 raised and closed, then a2 raised and closed for the same (subject, rule)
+    a1 = rules.alarms.put(_alarm("a1"), expected_version=None)
+    a1 = rules.alarms.put(replace(a1, state=AlarmState.CLOSED), expected_version=a1.version)
+    a2 = rules.alarms.put(_alarm("a2", at=T + timedelta(hours=1)), expected_version=None)
+    rules.alarms.put(replace(a2, state=AlarmState.CLOSED), expected_version=a2.version)
+    # When the older one is put back open, every backend refuses: a new a3 could otherwise open beside it
+    with pytest.raises(ConflictError):
+        rules.alarms.put(replace(a1, state=AlarmState.PENDING), expected_version=a1.version)
+    assert rules.alarms.get("a1").state is AlarmState.CLOSED and rules.alarms.open_for_enterprise("E1") == []
+    # while the older one may still change without opening
+    rules.alarms.put(replace(a1, close_note="复核"), expected_version=a1.version)
+
+
+def test_open_alarms_of_an_enterprise_come_oldest_first(rules: Any) -> None:
+    rules.alarms.put(_alarm("b", "S2", T + timedelta(hours=1)), expected_version=None)
+    rules.alarms.put(_alarm("a", "S1", T + timedelta(hours=2)), expected_version=None)
+    rules.alarms.put(_alarm("c", "S3", T), expected_version=None)
+    assert [a.id for a in rules.alarms.open_for_enterprise("E1")] == ["c", "b", "a"]
+
+
+def test_alarm_list_limit_is_newest_first_and_must_be_positive(rules: Any) -> None:
+    for i in range(4):
+        rules.alarms.put(_alarm(f"a{i}", f"S{i}", T + timedelta(minutes=i)), expected_version=None)
+    assert [a.id for a in rules.alarms.list(limit=2)] == ["a3", "a2"]
+    assert [a.id for a in rules.alarms.list(states=[AlarmState.PENDING], limit=3)] == ["a3", "a2", "a1"]
+    with pytest.raises(InvalidInputError):
+        rules.alarms.list(limit=0)
+
+
 def test_alarm_list_filters_by_state_enterprise_and_time(rules: Any) -> None:
     rules.alarms.put(_alarm("a1", "S1", T), expected_version=None)
     rules.alarms.put(_alarm("a2", "S2", T + timedelta(hours=2)), expected_version=None)
@@ -97,6 +127,14 @@ def test_audit_keeps_order_per_alarm(rules: Any) -> None:
     rules.audit.append(AuditEntry("a2", T, "system", "system", "", "raised", None, "pending"))
     trail = rules.audit.for_alarm("a1")
     assert [e.action for e in trail] == ["raised", "responded", "dispatched"] and trail[2].detail == {"n": 2}
+
+
+def test_rule_state_documents_are_dicts_under_a_key(rules: Any) -> None:
+    with pytest.raises(InvalidInputError):
+        rules.rule_state.put("", {"x": 1})
+    with pytest.raises(InvalidInputError):
+        rules.rule_state.put("ent:E1", ["not", "a", "document"])
+    assert rules.rule_state.keys("") == []
 
 
 def test_rule_state_put_get_keys_delete(rules: Any) -> None:

@@ -33,17 +33,22 @@ def _dump(doc: dict[str, Any]) -> str:
     return json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+def _docs(db: Database, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    """The JSON documents of a `SELECT doc …`."""
+    with db.read() as c:
+        rows = c.execute(sql, args).fetchall()
+    return [dict(json.loads(r[0])) for r in rows]
+
+
 class SqliteAlarmRepository(AlarmRepositoryBase):
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    def _docs(self, sql: str, args: Sequence[Any]) -> list[Alarm]:
-        with self._db.read() as c:
-            rows = c.execute(sql, args).fetchall()
-        return [codec.alarm_from_dict(json.loads(r[0])) for r in rows]
+    def _alarms(self, sql: str, args: Sequence[Any]) -> list[Alarm]:
+        return [codec.alarm_from_dict(d) for d in _docs(self._db, sql, args)]
 
     def _get_alarm(self, alarm_id: str) -> Alarm | None:
-        found = self._docs("SELECT doc FROM alarms WHERE id = ?", (alarm_id,))
+        found = self._alarms("SELECT doc FROM alarms WHERE id = ?", (alarm_id,))
         return found[0] if found else None
 
     def _latest_id(self, subject: str, rule: str) -> str | None:
@@ -54,7 +59,7 @@ class SqliteAlarmRepository(AlarmRepositoryBase):
         return None if row is None else str(row[0])
 
     def _open_alarms(self, enterprise_id: str) -> list[Alarm]:
-        return self._docs("SELECT doc FROM alarms WHERE enterprise_id = ? AND is_open = 1", (enterprise_id,))
+        return self._alarms("SELECT doc FROM alarms WHERE enterprise_id = ? AND is_open = 1", (enterprise_id,))
 
     def _query_alarms(self, where: AlarmFilter, limit: int) -> list[Alarm]:
         clauses: list[str] = []
@@ -72,7 +77,7 @@ class SqliteAlarmRepository(AlarmRepositoryBase):
             clauses.append("created_at < ?")
             args.append(_ts(where.until))
         sql = "SELECT doc FROM alarms" + (" WHERE " + " AND ".join(clauses) if clauses else "")
-        return self._docs(sql + " ORDER BY created_at DESC, id DESC LIMIT ?", [*args, int(limit)])
+        return self._alarms(sql + " ORDER BY created_at DESC, id DESC LIMIT ?", [*args, int(limit)])
 
     def _insert_alarm(self, alarm: Alarm) -> None:
         # The primary key and the partial unique index alarms_one_open refuse a taken id or a second open alarm.
@@ -167,20 +172,15 @@ class SqliteReportRepository(ReportRepositoryBase):
                 (ident, enterprise_id, _ts(filed_at), _dump(doc)),
             )
 
-    def _docs(self, sql: str, args: Sequence[Any]) -> list[dict[str, Any]]:
-        with self._db.read() as c:
-            rows = c.execute(sql, args).fetchall()
-        return [dict(json.loads(r[0])) for r in rows]
-
     def _put_fault(self, report: FaultReport) -> None:
         self._put("fault_reports", report.id, report.enterprise_id, report.filed_at, codec.fault_to_dict(report))
 
     def _get_fault(self, report_id: str) -> FaultReport | None:
-        found = self._docs("SELECT doc FROM fault_reports WHERE id = ?", (report_id,))
+        found = _docs(self._db, "SELECT doc FROM fault_reports WHERE id = ?", (report_id,))
         return codec.fault_from_dict(found[0]) if found else None
 
     def _faults_for(self, enterprise_id: str) -> list[FaultReport]:
-        docs = self._docs("SELECT doc FROM fault_reports WHERE enterprise_id = ?", (enterprise_id,))
+        docs = _docs(self._db, "SELECT doc FROM fault_reports WHERE enterprise_id = ?", (enterprise_id,))
         return [codec.fault_from_dict(d) for d in docs]
 
     def _put_stoppage(self, request: StoppageRequest) -> None:
@@ -188,22 +188,17 @@ class SqliteReportRepository(ReportRepositoryBase):
         self._put("stoppage_requests", request.id, request.enterprise_id, request.filed_at, doc)
 
     def _get_stoppage(self, request_id: str) -> StoppageRequest | None:
-        found = self._docs("SELECT doc FROM stoppage_requests WHERE id = ?", (request_id,))
+        found = _docs(self._db, "SELECT doc FROM stoppage_requests WHERE id = ?", (request_id,))
         return codec.stoppage_from_dict(found[0]) if found else None
 
     def _stoppages_for(self, enterprise_id: str) -> list[StoppageRequest]:
-        docs = self._docs("SELECT doc FROM stoppage_requests WHERE enterprise_id = ?", (enterprise_id,))
+        docs = _docs(self._db, "SELECT doc FROM stoppage_requests WHERE enterprise_id = ?", (enterprise_id,))
         return [codec.stoppage_from_dict(d) for d in docs]
 
 
 class SqliteEmergencyRepository(EmergencyRepositoryBase):
     def __init__(self, db: Database) -> None:
         self._db = db
-
-    def _docs(self, sql: str, args: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        with self._db.read() as c:
-            rows = c.execute(sql, args).fetchall()
-        return [dict(json.loads(r[0])) for r in rows]
 
     def _put_alert(self, alert: EmergencyAlert) -> None:
         with self._db.write() as c:
@@ -214,11 +209,11 @@ class SqliteEmergencyRepository(EmergencyRepositoryBase):
             )
 
     def _get_alert(self, alert_id: str) -> EmergencyAlert | None:
-        found = self._docs("SELECT doc FROM emergency_alerts WHERE id = ?", (alert_id,))
+        found = _docs(self._db, "SELECT doc FROM emergency_alerts WHERE id = ?", (alert_id,))
         return codec.alert_from_dict(found[0]) if found else None
 
     def _alerts_starting_before(self, end: datetime) -> list[EmergencyAlert]:
-        docs = self._docs("SELECT doc FROM emergency_alerts WHERE start_at < ?", (_ts(end),))
+        docs = _docs(self._db, "SELECT doc FROM emergency_alerts WHERE start_at < ?", (_ts(end),))
         return [codec.alert_from_dict(d) for d in docs]
 
     def _put_measures(self, measures: EnterpriseMeasures) -> None:
@@ -230,7 +225,7 @@ class SqliteEmergencyRepository(EmergencyRepositoryBase):
             )
 
     def _all_measures(self) -> list[EnterpriseMeasures]:
-        return [codec.measures_from_dict(d) for d in self._docs("SELECT doc FROM emergency_measures")]
+        return [codec.measures_from_dict(d) for d in _docs(self._db, "SELECT doc FROM emergency_measures")]
 
     def _put_halt(self, order: HaltOrder) -> None:
         with self._db.write() as c:
@@ -249,5 +244,6 @@ class SqliteEmergencyRepository(EmergencyRepositoryBase):
 
     def _halts_starting_before(self, end: datetime) -> list[HaltOrder]:
         return [
-            codec.halt_from_dict(d) for d in self._docs("SELECT doc FROM halt_orders WHERE start_at < ?", (_ts(end),))
+            codec.halt_from_dict(d)
+            for d in _docs(self._db, "SELECT doc FROM halt_orders WHERE start_at < ?", (_ts(end),))
         ]

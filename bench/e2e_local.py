@@ -20,8 +20,8 @@ from bench._listener import cpu_seconds  # noqa: E402
 from local.demo.fleet import china_time, enterprise_id_for  # noqa: E402
 from local.demo.harness import Run  # noqa: E402
 from local.demo.scoring import EXPECTED_RULES  # noqa: E402
-from monitoring.storage.sqlite.db import Database  # noqa: E402
-from monitoring.storage.sqlite.rules_repos import open_rules_stores  # noqa: E402
+from monitoring.storage.ports import Store  # noqa: E402
+from monitoring.storage.sqlite import open_store  # noqa: E402
 
 RULE_WINDOW_MIN = {"control_stopped": 10, "power_loss": 2}  # min_duration_min defaults (data/rules_defaults.json)
 SETTLE_MIN = 2
@@ -104,12 +104,19 @@ def latency(base: Path, accel: float) -> None:
         run.wait_sim_minutes(50, timeout=50 * 60 / accel + 60)
     finally:
         run.stop()
-    rules = open_rules_stores(Database(base / "lat" / "gongkuang.db"))
+    store = open_store(base / "lat" / "gongkuang.db")
+    try:
+        _print_latency(store, manifest, accel)
+    finally:
+        store.close()
+
+
+def _print_latency(store: Store, manifest: dict[str, Any], accel: float) -> None:
     print(
         f"latency: {len(manifest['enterprises'])} scenario enterprises, accel {accel:g}, one tick = 1 platform minute"
     )
     for entry in manifest["enterprises"]:
-        alarms = rules.alarms.list(enterprise_id=enterprise_id_for("rugao", entry), limit=100)
+        alarms = store.alarms.list(enterprise_id=enterprise_id_for("rugao", entry), limit=100)
         for exp in entry["expected_alarms"]:
             start = china_time(exp["from"])
             hits = [a for a in alarms if a.rule in EXPECTED_RULES[exp["rule"]] and exp["point"] in a.point_ids]

@@ -20,7 +20,8 @@ from monitoring.evaluation.config import load_defaults  # noqa: E402
 from monitoring.evaluation.models import AssociationInfo, EnterpriseInfo, PointInfo, Role, Sample, Topology  # noqa: E402
 from monitoring.rules.inputs import MemoryRuleInputs  # noqa: E402
 from monitoring.rules.service import Emergency, Stores, evaluate_rules  # noqa: E402
-from monitoring.storage.rules_memory import MemoryRulesStores  # noqa: E402
+from monitoring.storage.memory import memory_store  # noqa: E402
+from monitoring.storage.ports import Store  # noqa: E402
 
 T0 = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
 MIN = timedelta(minutes=1)
@@ -85,13 +86,13 @@ def feed(inputs: MemoryRuleInputs, topo: Topology, start: datetime, minutes: int
     return count
 
 
-def _sqlite_inputs(db: object, inputs: MemoryRuleInputs, topo: Topology) -> object:
+def _sqlite_inputs(store: Store, inputs: MemoryRuleInputs, topo: Topology) -> object:
     """Copy the synthetic readings into the sqlite reading table; read them back with the fast reader."""
     from monitoring.readings.models import Reading, ReadingKind
-    from monitoring.storage.sqlite.readings import SqliteReadingsRepository
-    from monitoring.storage.sqlite.rule_samples import SqliteSampleReader
 
-    repo = SqliteReadingsRepository(db)  # type: ignore[arg-type]
+    repo = store.readings
+    assert store.sample_reader is not None
+    make_reader = store.sample_reader
     c0 = time.process_time()
     far = datetime(2100, 1, 1, tzinfo=UTC)
     for pid, rows in inputs.samples(list(topo.points), datetime(2000, 1, 1, tzinfo=UTC), far).items():
@@ -111,7 +112,7 @@ def _sqlite_inputs(db: object, inputs: MemoryRuleInputs, topo: Topology) -> obje
 
     class Inputs:
         def __init__(self) -> None:
-            self.reader = SqliteSampleReader(db)  # type: ignore[arg-type]
+            self.reader = make_reader()
 
         def topology(self) -> Topology:
             return topo
@@ -148,19 +149,17 @@ def main() -> int:
     t_build = time.process_time() - t_build
     rule_inputs: object = inputs
     if args.sqlite or args.sqlite_readings:
-        from monitoring.storage.sqlite.db import Database
-        from monitoring.storage.sqlite.rules_repos import open_rules_stores
+        from monitoring.storage.sqlite import open_store
 
-        db = Database(Path(tempfile.mkdtemp()) / "bench.db", synchronous="NORMAL")
-        repos = open_rules_stores(db)
+        store = open_store(Path(tempfile.mkdtemp()) / "bench.db", synchronous="NORMAL")
         backend = "sqlite"
         if args.sqlite_readings:
-            rule_inputs = _sqlite_inputs(db, inputs, topo)
+            rule_inputs = _sqlite_inputs(store, inputs, topo)
             backend = "sqlite (alarms, state and readings)"
     else:
-        repos = MemoryRulesStores()  # type: ignore[assignment]
+        store = memory_store()
         backend = "memory"
-    stores = Stores(rule_inputs, repos.state, repos.alarms, repos.audit, repos.reports)  # type: ignore[arg-type]
+    stores = Stores(rule_inputs, store.rule_state, store.alarms, store.audit, store.reports)  # type: ignore[arg-type]
     config = load_defaults()
     print(
         f"points={len(topo.points)} associations={len(topo.associations)} enterprises={len(topo.enterprises)} "
@@ -179,7 +178,7 @@ def main() -> int:
         result = evaluate_rules(stores, config, Emergency(), now)
         cpu = time.process_time() - c0
         ran_slow = sum(
-            (repos.state.get(f"ent:{e}") or {}).get("slow_until") == (now - 2 * MIN).isoformat()
+            (store.rule_state.get(f"ent:{e}") or {}).get("slow_until") == (now - 2 * MIN).isoformat()
             for e in topo.enterprises
         )
         fast.append(cpu)
@@ -194,7 +193,7 @@ def main() -> int:
         )
     from collections import Counter
 
-    alarms = repos.alarms.list(limit=100000)
+    alarms = store.alarms.list(limit=100000)
     print(f"alarms: {len(alarms)} by rule {dict(Counter(a.rule for a in alarms))}")
     return 0
 

@@ -7,8 +7,7 @@ sqlite (or memory) with `configure(...)`; local mode calls the same handlers wit
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -106,8 +105,6 @@ def reset() -> None:
         get_clock,
         get_registry_cache,
         get_split_cache,
-        get_rules_stores,
-        get_rules_db,
         get_rule_inputs,
         get_rule_config,
         get_dead_letters,
@@ -151,15 +148,14 @@ def new_decoder() -> Decoder:
     """A decoder for one batch, on the adapters of this cold start."""
     from monitoring.rules.store_inputs import note_late_readings
 
-    settings, clock, rule_state = get_settings(), get_clock(), get_rules_stores().state
-    rules_batch = rules_transaction()  # a batch's backfill notes in one transaction, not one per point
+    settings, clock, store = get_settings(), get_clock(), get_store()
 
     def reopen_rule_windows(stored: Sequence[Reading]) -> None:
-        with rules_batch():
-            note_late_readings(rule_state, stored, clock.now())  # backfill raises or retracts alarms on data time
+        with store.batch():  # a batch's backfill notes in one transaction, not one per point
+            note_late_readings(store.rule_state, stored, clock.now())  # backfill raises or retracts alarms on data time
 
     return Decoder(
-        get_store(),
+        store,
         clock,
         get_profiles(),
         settings.decode_settings(),
@@ -185,6 +181,7 @@ def get_dead_letters() -> DeadLetters | None:
 
 @lru_cache(maxsize=1)
 def get_store() -> Store:
+    """Every repository on the configured backend: one store (one sqlite connection) per cold start."""
     settings = get_settings()
     if settings.store_backend == "memory":
         from monitoring.storage.memory import memory_store
@@ -193,7 +190,6 @@ def get_store() -> Store:
     if settings.store_backend == "sqlite":
         from monitoring.storage.sqlite import open_store
 
-        Path(settings.sqlite_path).parent.mkdir(parents=True, exist_ok=True)
         return open_store(settings.sqlite_path, clock=get_clock())
     # Imported lazily: only the AWS deployment loads boto3/PynamoDB (the tables are made by the CDK stack).
     from monitoring.storage.dynamodb import open_store as open_dynamodb_store
@@ -211,53 +207,12 @@ def get_store() -> Store:
 
 
 @lru_cache(maxsize=1)
-def get_rules_stores() -> Any:
-    """Alarm, audit, rule-state, report and emergency repositories on the configured backend."""
-    settings = get_settings()
-    if settings.store_backend == "memory":
-        from monitoring.storage.rules_memory import MemoryRulesStores
-
-        return MemoryRulesStores()
-    if settings.store_backend == "sqlite":
-        from monitoring.storage.sqlite.rules_repos import open_rules_stores
-
-        return open_rules_stores(get_rules_db())
-    from monitoring.storage.dynamodb import open_rules_stores as open_dynamodb_rules_stores
-
-    return open_dynamodb_rules_stores(
-        region=settings.dynamodb_region or None,
-        host=settings.dynamodb_endpoint or None,
-        table_prefix=settings.dynamodb_table_prefix,
-    )
-
-
-@lru_cache(maxsize=1)
 def get_rule_inputs() -> Any:
     from monitoring.rules.store_inputs import StoreRuleInputs
 
-    reader = None
-    if get_settings().store_backend == "sqlite":
-        from monitoring.storage.sqlite.rule_samples import SqliteSampleReader
-
-        reader = SqliteSampleReader(get_rules_db())  # one query per enterprise, cached across warm ticks
-    return StoreRuleInputs(get_store(), get_rules_stores().state, get_settings().county_id, reader=reader)
-
-
-def rules_transaction() -> Callable[[], AbstractContextManager[Any]]:
-    """A unit of work for the rules area's writes: one sqlite transaction (one fsync) on the embedded store;
-    elsewhere each write stands alone (DynamoDB's conditional writes carry the guarantees)."""
-    if get_settings().store_backend == "sqlite":
-        write: Callable[[], AbstractContextManager[Any]] = get_rules_db().write
-        return write
-    return nullcontext
-
-
-@lru_cache(maxsize=1)
-def get_rules_db() -> Any:
-    """The rules area's connection to the embedded database (the same file as the store's)."""
-    from monitoring.storage.sqlite.db import Database
-
-    return Database(get_settings().sqlite_path)
+    store = get_store()
+    reader = None if store.sample_reader is None else store.sample_reader()  # cached across warm ticks
+    return StoreRuleInputs(store, store.rule_state, get_settings().county_id, reader=reader)
 
 
 @lru_cache(maxsize=1)

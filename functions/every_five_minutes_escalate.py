@@ -17,8 +17,8 @@ from monitoring.alarms.service import escalate
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     scheduled = event.get("time")
     now = datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else _wiring.get_clock().now()
-    repos = _wiring.get_rules_stores()
-    reminders = escalate(repos.alarms, repos.audit, now, _wiring.branch_of)
+    store = _wiring.get_store()
+    reminders = escalate(store.alarms, store.audit, now, _wiring.branch_of)
     metrics.add_metric(name="Reminders", unit=MetricUnit.Count, value=len(reminders))
     logger.info("escalation run", extra={"tick": now.isoformat(), "reminders": len(reminders)})
     return {"reminders": len(reminders)}

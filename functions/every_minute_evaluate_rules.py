@@ -18,13 +18,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     # The schedule's own time, not the invocation's: a retried or delayed invocation evaluates the same tick.
     scheduled = event.get("time")
     now = datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else _wiring.get_clock().now()
-    result = evaluate_tick(
-        _wiring.get_rule_inputs(),
-        _wiring.get_rules_stores(),
-        _wiring.get_rule_config(),
-        now,
-        transaction=_wiring.rules_transaction(),
-    )
+    store = _wiring.get_store()
+    result = evaluate_tick(_wiring.get_rule_inputs(), store, _wiring.get_rule_config(), now, transaction=store.batch)
     metrics.add_metric(name="AlarmsChanged", unit=MetricUnit.Count, value=len(result.changed))
     metrics.add_metric(name="EnterprisesFailed", unit=MetricUnit.Count, value=len(result.failed))
     summary = {

@@ -171,9 +171,7 @@ def _import_fleet(args: argparse.Namespace) -> int:
     from local.demo.fleet import import_fleet, load_manifest
     from monitoring.registry.terminal import SCRYPT_N
     from monitoring.storage.sqlite import open_store
-    from monitoring.storage.sqlite.db import Database
     from monitoring.storage.sqlite.preflight import Rollback, check_database, database_files
-    from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
     data = Path(args.data_dir)
     check_data_dir(data)
@@ -189,11 +187,10 @@ def _import_fleet(args: argparse.Namespace) -> int:
         check_database(db_path, must_exist=False)
     with Rollback(data, *database_files(db_path), data / "fleet.json") as rollback:
         data.mkdir(parents=True, exist_ok=True)
-        store, rules_db = open_store(db_path), Database(db_path)
+        store = open_store(db_path)
         try:
             result = import_fleet(
                 store,
-                open_rules_stores(rules_db),
                 manifest,
                 county_id=args.county_id,
                 minute_interval=args.minute_interval,
@@ -201,7 +198,6 @@ def _import_fleet(args: argparse.Namespace) -> int:
                 **({"scrypt_n": SCRYPT_N} if args.standard_password_cost else {}),
             )
         finally:
-            rules_db.close()
             store.close()
         if Path(args.manifest).resolve() != (data / "fleet.json").resolve():
             (data / "fleet.json").write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")

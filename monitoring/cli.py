@@ -133,44 +133,18 @@ def _replay(args: argparse.Namespace, store: Store, out: TextIO) -> int:
     from monitoring.rules import replay
     from monitoring.rules.store_inputs import StoreRuleInputs
     from monitoring.storage.rules_memory import MemoryRuleState
-    from monitoring.storage.sqlite.db import Database
-    from monitoring.storage.sqlite.rule_samples import SqliteSampleReader
-    from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
-    db = Database(args.db)
-    try:
-        rules = open_rules_stores(db)
-        inputs = StoreRuleInputs(store, MemoryRuleState(), args.county_id, reader=SqliteSampleReader(db, cache=False))
-        return replay.run_cli(args, inputs, inputs.config(load_defaults()), rules.reports, rules.emergency, out)
-    finally:
-        db.close()
+    reader = None if store.sample_reader is None else store.sample_reader(cache=False)
+    inputs = StoreRuleInputs(store, MemoryRuleState(), args.county_id, reader=reader)
+    return replay.run_cli(args, inputs, inputs.config(load_defaults()), store.reports, store.emergency, out)
 
 
 def _emergency(args: argparse.Namespace, store: Store, out: TextIO) -> int:
     """Wire the emergency commands: registry for names and codes, the rules database for alerts and measures."""
     from monitoring.clock import SystemClock
     from monitoring.emergency import cli as emergency_cli
-    from monitoring.storage.sqlite.db import Database
-    from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
-    db = Database(args.db)
-    try:
-        return emergency_cli.run_cli(args, store.registry, open_rules_stores(db).emergency, out, SystemClock())
-    finally:
-        db.close()
-
-
-def _alarms(args: argparse.Namespace, store: Store, out: TextIO) -> int:
-    """Wire the alarm list: registry names from the store, alarms from the rules database."""
-    from monitoring.cli_views import alarms_list
-    from monitoring.storage.sqlite.db import Database
-    from monitoring.storage.sqlite.rules_repos import open_rules_stores
-
-    db = Database(args.db)
-    try:
-        return alarms_list(args, store, open_rules_stores(db).alarms, out)
-    finally:
-        db.close()
+    return emergency_cli.run_cli(args, store.registry, store.emergency, out, SystemClock())
 
 
 def _template(args: argparse.Namespace, out: TextIO) -> int:
@@ -237,8 +211,6 @@ def run(argv: Sequence[str], out: TextIO) -> int:
                 code = _replay(args, store, out)
             elif args.area == "emergency":
                 code = _emergency(args, store, out)
-            elif args.area == "alarms":
-                code = _alarms(args, store, out)
             else:
                 code = VIEWS[(args.area, args.action)](args, store, out)
         except MonitoringError as exc:

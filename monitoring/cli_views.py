@@ -12,7 +12,6 @@ from typing import Any, TextIO
 
 from monitoring._time import CHINA
 from monitoring.alarms.models import AlarmState
-from monitoring.alarms.ports import AlarmRepository
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.evaluation.catalogue import RULES
 from monitoring.readings.models import QUANTITY_INFO, ReadingKind
@@ -201,10 +200,10 @@ def _minute(value: datetime | None) -> str:
 
 
 def alarm_rows(
-    store: Store, alarms: AlarmRepository, *, enterprise_id: str | None = None, all_states: bool = False, limit: int
+    store: Store, *, enterprise_id: str | None = None, all_states: bool = False, limit: int
 ) -> list[dict[str, Any]]:
     """Alarms newest first, with the enterprise, town and rule names a person reads."""
-    found = alarms.list(enterprise_id=enterprise_id, states=None if all_states else list(OPEN), limit=limit)
+    found = store.alarms.list(enterprise_id=enterprise_id, states=None if all_states else list(OPEN), limit=limit)
     towns = {t.town_id: t.name for c in store.registry.list_counties() for t in store.registry.list_towns(c.county_id)}
     names: dict[str, tuple[str, str]] = {}
     rows = []
@@ -272,9 +271,9 @@ ALARM_COLUMNS = {"raised": "报警时间", "rule_name": "规则", "state": "状�
 ALARM_COLUMNS |= {"enterprise": "企业", "points": "点位", "start": "开始", "end": "结束"}
 
 
-def alarms_list(args: argparse.Namespace, store: Store, alarms: AlarmRepository, out: TextIO) -> int:
+def alarms_list(args: argparse.Namespace, store: Store, out: TextIO) -> int:
     limit = _at_least_one(args, "limit")
-    rows = alarm_rows(store, alarms, enterprise_id=args.enterprise, all_states=args.all, limit=limit)
+    rows = alarm_rows(store, enterprise_id=args.enterprise, all_states=args.all, limit=limit)
     _rows_out(rows, ALARM_COLUMNS, args, out)
     return 0
 
@@ -303,4 +302,5 @@ VIEWS: dict[tuple[str, str], View] = {
     ("terminals", "list"): terminals_list,
     ("archive", "verify"): archive_verify,
     ("readings", "list"): readings_list,
+    ("alarms", "list"): alarms_list,
 }

@@ -172,7 +172,6 @@ def enterprise_id_for(county_id: str, entry: dict[str, Any]) -> str:
 
 def import_fleet(
     store: Store,
-    rules_stores: Any,
     manifest: dict[str, Any],
     *,
     county_id: str = "rugao",
@@ -209,7 +208,7 @@ def import_fleet(
             interval = minute_interval or int(manifest.get("settings", {}).get("min_interval_min", 1))
             _import_enterprise(store, entry, eid, county_id, scrypt_n, interval, out)
     for entry in manifest["enterprises"]:
-        _import_orders(rules_stores, entry, enterprise_id_for(county_id, entry), out)
+        _import_orders(store, entry, enterprise_id_for(county_id, entry), out)
     return out
 
 
@@ -273,7 +272,7 @@ def _import_enterprise(
         out.associations += 1
 
 
-def _import_orders(rules_stores: Any, entry: dict[str, Any], eid: str, out: FleetImport) -> None:
+def _import_orders(store: Store, entry: dict[str, Any], eid: str, out: FleetImport) -> None:
     for i, order in enumerate(entry.get("orders", [])):
         level = Level(str(order["level"]))
         alert = EmergencyAlert(
@@ -284,9 +283,9 @@ def _import_orders(rules_stores: Any, entry: dict[str, Any], eid: str, out: Flee
             title="模拟应急管控",
             enterprises=frozenset({eid}),
         )
-        rules_stores.emergency.put_alert(alert)
+        store.emergency.put_alert(alert)
         share = max(0.0, 1.0 - float(order.get("reduction", 0.0)))
-        rules_stores.emergency.put_measures(EnterpriseMeasures(eid, {level: LevelMeasures(energy_share=share)}))
+        store.emergency.put_measures(EnterpriseMeasures(eid, {level: LevelMeasures(energy_share=share)}))
         out.orders += 1
 
 

@@ -194,9 +194,9 @@ def summary(data: Path, manifest: dict[str, Any], prev: dict[str, float]) -> tup
         stats = json.loads((data / "sim-stats.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return "（平台启动中…）", None
-    store, rules = _open(data)
+    store = _open(data)
     try:
-        rows = alarm_rows(store, rules.alarms, limit=5000)
+        rows = alarm_rows(store, limit=5000)
     finally:
         store.close()
     by_rule, by_town = Counter(r["rule"] for r in rows), Counter(r["town"] for r in rows)
@@ -223,12 +223,10 @@ def _backlog(status: dict[str, Any]) -> str:
     return (f"（最早 {oldest:,.0f} 秒）" if oldest >= 10 else "") + dead
 
 
-def _open(data: Path) -> tuple[Any, Any]:
+def _open(data: Path) -> Any:
     from monitoring.storage.sqlite import open_store
-    from monitoring.storage.sqlite.db import Database
-    from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
-    return open_store(data / DB_FILE), open_rules_stores(Database(data / DB_FILE))
+    return open_store(data / DB_FILE)
 
 
 def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_interval: int) -> tuple[bool, str]:
@@ -236,17 +234,16 @@ def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_inter
     allows (local.demo.scoring: EXPECTED_RULES, ALLOWED_RULES; docs/local.md)."""
     from local.demo.scoring import allowed_summary, check_expected, check_passes, judge_alarms
 
-    store, rules = _open(data)
+    store = _open(data)
     try:
         found = check_expected(
             store,
-            rules,
             manifest,
             county_id="rugao",
             platform_now=datetime.fromisoformat(platform_time),
             minute_interval=minute_interval,
         )
-        alarms = rules.alarms.list(limit=1_000_000)
+        alarms = store.alarms.list(limit=1_000_000)
     finally:
         store.close()
     unexpected = judge_alarms(manifest, alarms, county_id="rugao", minute_interval=minute_interval)

@@ -66,7 +66,6 @@ class Expectation:
 
 def check_expected(
     store: Store,
-    rules_stores: Any,
     manifest: dict[str, Any],
     *,
     county_id: str,
@@ -91,7 +90,7 @@ def check_expected(
             if platform_now < start + timedelta(minutes=DUE_AFTER_MIN.get(exp["rule"], 20) + slack):
                 continue
             if alarms is None:
-                alarms = rules_stores.alarms.list(enterprise_id=eid, limit=500)
+                alarms = store.alarms.list(enterprise_id=eid, limit=500)
             wanted = EXPECTED_RULES.get(exp["rule"], (exp["rule"],))
             hits = [a for a in alarms if a.rule in wanted and (not exp.get("point") or exp["point"] in a.point_ids)]
             out.append(
@@ -196,10 +195,10 @@ def judge_alarms(
 
 
 def unexpected_alarms(
-    rules_stores: Any, manifest: Mapping[str, Any], *, county_id: str, minute_interval: int = 1
+    store: Store, manifest: Mapping[str, Any], *, county_id: str, minute_interval: int = 1
 ) -> list[Unexpected]:
     """judge_alarms over every alarm in the store."""
-    alarms = rules_stores.alarms.list(limit=1_000_000)
+    alarms = store.alarms.list(limit=1_000_000)
     return judge_alarms(manifest, alarms, county_id=county_id, minute_interval=minute_interval)
 
 

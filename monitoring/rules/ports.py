@@ -27,10 +27,10 @@ class RuleStateRepository(Protocol):
 
 
 class RulesRepositories(Protocol):
-    """Every repository of the rules area on one backend (MemoryRulesStores, SqliteRulesStores)."""
+    """The repositories a rule tick uses: the part of `monitoring.storage.ports.Store` the rules area sees."""
 
     @property
-    def state(self) -> RuleStateRepository: ...
+    def rule_state(self) -> RuleStateRepository: ...
 
     @property
     def alarms(self) -> AlarmRepository: ...

@@ -153,7 +153,7 @@ def evaluate_tick(
         measures=repos.emergency.measures(),
         halts=repos.emergency.halts_between(back, ahead),
     )
-    stores = Stores(inputs, repos.state, repos.alarms, repos.audit, repos.reports)
+    stores = Stores(inputs, repos.rule_state, repos.alarms, repos.audit, repos.reports)
     return evaluate_rules(stores, config, situation, now, transaction=transaction)
 
 

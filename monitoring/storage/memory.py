@@ -29,6 +29,13 @@ from monitoring.storage.base import (
 )
 from monitoring.storage.ports import Store
 from monitoring.storage.retention import RetentionPolicy
+from monitoring.storage.rules_memory import (
+    MemoryAlarmRepository,
+    MemoryAuditLog,
+    MemoryEmergencyRepository,
+    MemoryReportRepository,
+    MemoryRuleState,
+)
 
 
 class MemoryRegistryRepository(RegistryRepositoryBase):
@@ -256,5 +263,10 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         events=events,
         archive=MemoryArchiveRepository(),
         commands=MemoryCommandsRepository(),
+        alarms=MemoryAlarmRepository(),
+        audit=MemoryAuditLog(),
+        rule_state=MemoryRuleState(),
+        reports=MemoryReportRepository(),
+        emergency=MemoryEmergencyRepository(),
         retention=policy,
     )

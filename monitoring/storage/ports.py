@@ -11,10 +11,12 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
+from monitoring.alarms.ports import AlarmRepository, AuditLog
 from monitoring.archive.models import ArchivedFrame, ChainVerification, RawFrame
 from monitoring.commands.models import Command, CommandStatus
+from monitoring.emergency.ports import EmergencyRepository
 from monitoring.events.models import Event
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
 from monitoring.registry.models import (
@@ -27,7 +29,12 @@ from monitoring.registry.models import (
     Town,
 )
 from monitoring.registry.terminal import GpsFix, Terminal
+from monitoring.reports.ports import ReportRepository
+from monitoring.rules.ports import RuleStateRepository
 from monitoring.storage.retention import RetentionPolicy
+
+if TYPE_CHECKING:
+    from monitoring.rules.store_inputs import SampleReader
 
 
 class RegistryRepository(Protocol):
@@ -149,27 +156,46 @@ class CommandsRepository(Protocol):
 
 @dataclass
 class Store:
-    """Every repository of one backend, plus how to release it. Built by `memory_store()` / `open_store()`."""
+    """Every repository of one backend, plus how to release it and how to group writes. Built by the backend's
+    opener: `memory_store()`, `sqlite.open_store(path)`, `dynamodb.open_store(...)`.
+
+    Adding a repository: its port (a Protocol, in its domain package or here), a template base in
+    `storage.base` with the shared rules, the primitives in each adapter, and one field here (docs/monitoring.md).
+    """
 
     registry: RegistryRepository
     readings: ReadingsRepository
     events: EventsRepository
     archive: ArchiveRepository
     commands: CommandsRepository
+    alarms: AlarmRepository
+    audit: AuditLog
+    rule_state: RuleStateRepository
+    reports: ReportRepository
+    emergency: EmergencyRepository
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     close: Callable[[], None] = field(default=lambda: None)
-    # Optional: the writes made inside run as one atomic unit (sqlite: one transaction, one fsync). Backends
-    # without multi-item transactions (memory, DynamoDB) give a no-op; every write is idempotent either way.
+    # The writes made inside run as one atomic unit (sqlite: one transaction, one fsync), across repositories.
+    # Backends without multi-item transactions (memory, DynamoDB) give a no-op: every write is idempotent or
+    # conditional there. A decode batch, a rule tick and its state flush each run in one `batch()`.
     batch: Callable[[], AbstractContextManager[object]] = field(default=nullcontext)
+    # The backend's fast path from stored readings to rule samples (sqlite: one query per enterprise), made with
+    # `sample_reader(cache=...)`; None where the rule engine reads through `readings` instead.
+    sample_reader: Callable[..., SampleReader] | None = None
 
 
 __all__ = [
+    "AlarmRepository",
     "ArchiveRepository",
+    "AuditLog",
     "CommandsRepository",
+    "EmergencyRepository",
     "EventsRepository",
     "ReadingsRepository",
     "RegistryRepository",
+    "ReportRepository",
     "RetentionPolicy",
+    "RuleStateRepository",
     "Store",
 ]
 

@@ -15,8 +15,6 @@ from local.demo.fleet import china_time, enterprise_id_for
 from local.demo.harness import Run
 from local.demo.scoring import EXPECTED_RULES, judge_alarms
 from monitoring.storage.sqlite import open_store
-from monitoring.storage.sqlite.db import Database
-from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 MIX = "normal=1,control_stopped_while_producing=1,terminal_offline=1,power_loss=1"
@@ -37,13 +35,13 @@ def test_local_platform_with_scenario_fleet_raises_expected_alarms_on_points_at_
         run.stop()
     # Then each expected alarm exists, of the right rule, on the right point, starting at the violation's data time
     db = tmp_path / "data" / "gongkuang.db"
-    store, rules = open_store(db), open_rules_stores(Database(db))
+    store = open_store(db)
     # and no alarm was raised that no scenario calls for or allows (a normal enterprise has none at all)
-    unexpected = judge_alarms(manifest, rules.alarms.list(limit=10_000), county_id="rugao", minute_interval=1)
+    unexpected = judge_alarms(manifest, store.alarms.list(limit=10_000), county_id="rugao", minute_interval=1)
     assert not unexpected, unexpected
     checked = 0
     for entry in manifest["enterprises"]:
-        alarms = rules.alarms.list(enterprise_id=enterprise_id_for("rugao", entry), limit=500)
+        alarms = store.alarms.list(enterprise_id=enterprise_id_for("rugao", entry), limit=500)
         if entry["scenario"] == "normal":
             assert not [a.rule for a in alarms if a.rule in VIOLATIONS], entry["id"]
             continue

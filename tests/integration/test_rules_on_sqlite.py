@@ -19,13 +19,10 @@ from monitoring.readings.models import Reading, ReadingKind
 from monitoring.registry.models import AssociationParams, FacilityKind
 from monitoring.rules.service import Emergency, Stores, evaluate_rules
 from monitoring.rules.state_buffer import BufferedRuleState
-from monitoring.rules.store_inputs import StoreRuleInputs, note_late_readings
+from monitoring.rules.store_inputs import SampleReader, StoreRuleInputs, note_late_readings
 from monitoring.storage.ports import Store
 from monitoring.storage.rules_memory import MemoryRuleState
 from monitoring.storage.sqlite import open_store
-from monitoring.storage.sqlite.db import Database
-from monitoring.storage.sqlite.rule_samples import SqliteSampleReader
-from monitoring.storage.sqlite.rules_repos import open_rules_stores
 from tests.contract.storage import builders as b
 
 pytestmark = pytest.mark.integration
@@ -59,38 +56,40 @@ def _readings(point: str, start: datetime, minutes: int, p: float, received: dat
     ]
 
 
+def _reader(store: Store) -> SampleReader:
+    assert store.sample_reader is not None  # sqlite has the one-query reader
+    return store.sample_reader()
+
+
 def test_engine_on_sqlite_raises_on_data_time_after_backfill_and_replay_explains(tmp_path: Path) -> None:
     path = tmp_path / "gk.db"
     store = open_store(path)
-    db = Database(path)
     try:
         _seed(store)
-        rules = open_rules_stores(db)
         # the cached one-query reader, as the wiring uses it: backfill must reach it through the marks
-        inputs = StoreRuleInputs(store, rules.state, "rugao", reader=SqliteSampleReader(db))
+        inputs = StoreRuleInputs(store, store.rule_state, "rugao", reader=_reader(store))
         config = inputs.config(load_defaults())
         # association parameters from the registry became overrides (confirm_s=900 -> 15 min)
         assert config.params("control_stopped", enterprise="e1", association="a1")["min_duration_min"] == 15
-        stores = Stores(inputs, rules.state, rules.alarms, rules.audit, rules.reports)
+        stores = Stores(inputs, store.rule_state, store.alarms, store.audit, store.reports)
         store.readings.put_readings(_readings("p1", T0, 180, 60.0))
         store.readings.put_readings(_readings("c1", T0, 60, 20.0))
         store.readings.put_readings(_readings("c1", T0 + timedelta(minutes=100), 80, 20.0))
         for minute in range(30, 181, 5):  # each enterprise in one transaction, as the wiring does on sqlite
-            evaluate_rules(stores, config, Emergency(), T0 + timedelta(minutes=minute), transaction=db.write)
-        assert [a.rule for a in rules.alarms.list()] == ["terminal_offline"]
+            evaluate_rules(stores, config, Emergency(), T0 + timedelta(minutes=minute), transaction=store.batch)
+        assert [a.rule for a in store.alarms.list()] == ["terminal_offline"]
         # the fan's stored readings (stopped) arrive three hours late
         late = _readings("c1", T0 + timedelta(minutes=60), 40, 0.0, received=T0 + timedelta(hours=6))
         store.readings.put_readings(late)
-        assert note_late_readings(rules.state, late, T0 + timedelta(hours=6)) == 1
-        evaluate_rules(stores, config, Emergency(), T0 + timedelta(hours=6, minutes=1), transaction=db.write)
-        by_rule = {a.rule: a for a in rules.alarms.list()}
+        assert note_late_readings(store.rule_state, late, T0 + timedelta(hours=6)) == 1
+        evaluate_rules(stores, config, Emergency(), T0 + timedelta(hours=6, minutes=1), transaction=store.batch)
+        by_rule = {a.rule: a for a in store.alarms.list()}
         assert by_rule["control_stopped"].data_start in (T0 + timedelta(minutes=60), T0 + timedelta(minutes=61))
         # the 01:03 interruption is retracted; the terminal has since gone quiet again (no data after 03:00)
         offline = by_rule["terminal_offline"]
         assert [e.retracted for e in offline.episodes] == [True, False]
         assert offline.live_episodes[0].start == T0 + timedelta(minutes=182)
     finally:
-        db.close()
         store.close()
     # And the replay CLI finds and explains the same stop from the database, writing nothing
     out = io.StringIO()
@@ -107,13 +106,12 @@ def test_engine_on_sqlite_raises_on_data_time_after_backfill_and_replay_explains
 def test_fast_reader_returns_what_the_repository_returns(tmp_path: Path) -> None:
     path = tmp_path / "gk.db"
     store = open_store(path)
-    db = Database(path)
     try:
         _seed(store)
         store.readings.put_readings(_readings("p1", T0, 30, 60.0))
         store.readings.put_readings(_readings("c1", T0, 30, 20.0))
-        slow = StoreRuleInputs(store, open_rules_stores(db).state, "rugao")
-        reader = SqliteSampleReader(db)
+        slow = StoreRuleInputs(store, store.rule_state, "rugao")
+        reader = _reader(store)
         window = (T0 + timedelta(minutes=5), T0 + timedelta(minutes=25))
         assert reader.samples(["p1", "c1", "nope"], *window) == slow.samples(["p1", "c1", "nope"], *window)
         # a later call that slides the window is served from cache + tail and still matches
@@ -121,7 +119,6 @@ def test_fast_reader_returns_what_the_repository_returns(tmp_path: Path) -> None
         later = (T0 + timedelta(minutes=10), T0 + timedelta(minutes=35))
         assert reader.samples(["p1", "c1"], *later) == slow.samples(["p1", "c1"], *later)
     finally:
-        db.close()
         store.close()
 
 
@@ -130,14 +127,12 @@ def test_a_tick_writes_rule_state_in_one_transaction_and_a_failing_enterprise_le
 ) -> None:
     path = tmp_path / "gk.db"
     store = open_store(path)
-    db = Database(path)
     try:
         _seed(store)
         store.registry.put_enterprise(b.enterprise("e2"))
-        rules = open_rules_stores(db)
-        inputs = StoreRuleInputs(store, rules.state, "rugao")
+        inputs = StoreRuleInputs(store, store.rule_state, "rugao")
         config = inputs.config(load_defaults())
-        stores = Stores(inputs, rules.state, rules.alarms, rules.audit, rules.reports)
+        stores = Stores(inputs, store.rule_state, store.alarms, store.audit, store.reports)
         real_put = BufferedRuleState.put
 
         def put_then_fail_for_e2(self: BufferedRuleState, key: str, value: dict[str, object]) -> None:
@@ -150,21 +145,20 @@ def test_a_tick_writes_rule_state_in_one_transaction_and_a_failing_enterprise_le
 
         def transaction() -> object:
             commits.append(1)
-            return db.write()
+            return store.batch()
 
         puts: list[str] = []
-        real_state_put = rules.state.put
-        monkeypatch.setattr(rules.state, "put", lambda key, value: (puts.append(key), real_state_put(key, value)))
+        real_state_put = store.rule_state.put
+        monkeypatch.setattr(store.rule_state, "put", lambda key, value: (puts.append(key), real_state_put(key, value)))
         # When one tick evaluates both enterprises
         result = evaluate_rules(stores, config, Emergency(), T0 + timedelta(minutes=30), transaction=transaction)  # type: ignore[arg-type]
         # Then e2 failed, the tick's state went to the store in one transaction at its end, and none of it is e2's
         assert result.failed == ["e2"]
         assert len(commits) == 1
         assert "tick" in puts and any("e1" in k for k in puts) and not any("e2" in k for k in puts)
-        keys = [r[0] for r in db.conn.execute("SELECT key FROM rule_state").fetchall()]
+        keys = store.rule_state.keys("")
         assert any("e1" in k for k in keys) and not any("e2" in k for k in keys)
     finally:
-        db.close()
         store.close()
 
 

@@ -1,16 +1,25 @@
 """Template-method bases: the shared logic of every adapter; subclasses implement the `_primitives` only."""
 
+from monitoring.storage.base.alarms import AlarmFilter, AlarmRepositoryBase
 from monitoring.storage.base.archive import ArchiveRepositoryBase
 from monitoring.storage.base.commands import CommandsRepositoryBase
+from monitoring.storage.base.emergency import EmergencyRepositoryBase
 from monitoring.storage.base.events import EventsRepositoryBase
 from monitoring.storage.base.readings import ReadingsRepositoryBase
 from monitoring.storage.base.registry import INDEXES, RegistryRepositoryBase
+from monitoring.storage.base.reports import ReportRepositoryBase
+from monitoring.storage.base.rule_state import RuleStateRepositoryBase
 
 __all__ = [
     "INDEXES",
+    "AlarmFilter",
+    "AlarmRepositoryBase",
     "ArchiveRepositoryBase",
     "CommandsRepositoryBase",
+    "EmergencyRepositoryBase",
     "EventsRepositoryBase",
     "ReadingsRepositoryBase",
     "RegistryRepositoryBase",
+    "ReportRepositoryBase",
+    "RuleStateRepositoryBase",
 ]

@@ -1,5 +1,4 @@
-"""DynamoDB adapter through PynamoDB: `open_store(...)` (= adapter.open_dynamodb_store) returns every repository,
-`open_rules_stores(...)` (= adapter.open_dynamodb_rules_stores) the rules-area ones.
+"""DynamoDB adapter through PynamoDB: `open_store(...)` (= adapter.open_dynamodb_store) returns every repository.
 
 Import-light on purpose: the CDK app imports `schema` from here, so this file imports nothing at module level;
 `open_store` is resolved on first use (PEP 562), which is when boto3 and PynamoDB get loaded.
@@ -13,8 +12,4 @@ def __getattr__(name: str) -> Any:
         from monitoring.storage.dynamodb.adapter import open_dynamodb_store
 
         return open_dynamodb_store
-    if name in ("open_rules_stores", "open_dynamodb_rules_stores"):
-        from monitoring.storage.dynamodb.adapter import open_dynamodb_rules_stores
-
-        return open_dynamodb_rules_stores
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,13 @@ from monitoring.storage.dynamodb.metering import CapacityMeter
 from monitoring.storage.dynamodb.models import Connection, Models, build_models
 from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
 from monitoring.storage.dynamodb.registry import DynamoDBRegistryRepository
-from monitoring.storage.dynamodb.rules import DynamoDBRulesStores, open_rules_stores
+from monitoring.storage.dynamodb.rules import (
+    DynamoDBAlarmRepository,
+    DynamoDBAuditLog,
+    DynamoDBEmergencyRepository,
+    DynamoDBReportRepository,
+    DynamoDBRuleState,
+)
 from monitoring.storage.ports import Store
 from monitoring.storage.retention import RetentionPolicy
 
@@ -55,8 +61,9 @@ class DynamoDBBackend:
         archive_days: int | None = None,
         purge_by_scan: bool = False,
     ) -> Store:
-        """The repositories on this backend. `purge_by_scan` lets `purge_expired` scan and delete (local use,
-        tests); left False, it returns 0 because DynamoDB's own TTL deletes expired items."""
+        """Every repository on this backend (the rules area's on the `state` table). `purge_by_scan` lets
+        `purge_expired` scan and delete (local use, tests); left False, it returns 0 because DynamoDB's own TTL
+        deletes expired items."""
         policy = retention or RetentionPolicy()
         m = self.models
         return Store(
@@ -65,13 +72,14 @@ class DynamoDBBackend:
             events=DynamoDBEventsRepository(m.events, retention=policy, scan_purge=purge_by_scan),
             archive=DynamoDBArchiveRepository(m.archive, retention_days=archive_days),
             commands=DynamoDBCommandsRepository(m.state, self.tx_connection),
+            alarms=DynamoDBAlarmRepository(m.state, self.tx_connection),
+            audit=DynamoDBAuditLog(m.state),
+            rule_state=DynamoDBRuleState(m.state),
+            reports=DynamoDBReportRepository(m.state),
+            emergency=DynamoDBEmergencyRepository(m.state),
             retention=policy,
             close=self.close,
         )
-
-    def rules_stores(self) -> DynamoDBRulesStores:
-        """The rules-area repositories (rule state, alarms, audit, reports, emergency) on the `state` table."""
-        return open_rules_stores(self.models.state, self.tx_connection)
 
     def close(self) -> None:
         """Release the HTTP connection pool."""
@@ -101,19 +109,3 @@ def open_dynamodb_store(
     if create_tables:
         backend.create_tables()
     return backend.store(retention=retention, clock=clock, archive_days=archive_days, purge_by_scan=purge_by_scan)
-
-
-def open_dynamodb_rules_stores(
-    *,
-    region: str | None = None,
-    host: str | None = None,
-    table_prefix: str = schema.DEFAULT_TABLE_PREFIX,
-    meter: CapacityMeter | None = None,
-    aws_access_key_id: str | None = None,
-    aws_secret_access_key: str | None = None,
-) -> DynamoDBRulesStores:
-    """The rules-area repositories (rule state, alarms, audit, reports, emergency) of store `table_prefix`."""
-    conn = Connection(
-        region=region, host=host, aws_access_key_id=aws_access_key_id, aws_secret_access_key=aws_secret_access_key
-    )
-    return DynamoDBBackend(conn, table_prefix, meter or CapacityMeter()).rules_stores()

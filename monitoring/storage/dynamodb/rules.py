@@ -1,4 +1,4 @@
-"""The rules-area repositories (rule state, alarms, audit, reports, emergency) in DynamoDB's `state` table.
+"""DynamoDB primitives of the rule-state, alarm, audit, report and emergency repositories, on the `state` table.
 
 Keys (pk / sk), all reads of single items strongly consistent:
 - rule state: "rs" / key (one partition: `keys(prefix)` is a begins_with Query; about 5 writes/s for a county)
@@ -18,8 +18,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -27,11 +26,17 @@ from pynamodb.connection import Connection as PynamoConnection
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
-from monitoring.alarms.models import Alarm, AlarmState, AuditEntry
+from monitoring.alarms.models import Alarm, AuditEntry
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder
-from monitoring.errors import ConflictError, NotFoundError
 from monitoring.reports.models import FaultReport, StoppageRequest
 from monitoring.storage import rules_codec as codec
+from monitoring.storage.base import (
+    AlarmFilter,
+    AlarmRepositoryBase,
+    EmergencyRepositoryBase,
+    ReportRepositoryBase,
+    RuleStateRepositoryBase,
+)
 from monitoring.storage.dynamodb._client import time_key, translate
 from monitoring.storage.dynamodb.models import StateItem
 
@@ -55,23 +60,23 @@ def _bodies(items: Any) -> list[dict[str, Any]]:
     return [dict(json.loads(item.body)) for item in items if item.body]
 
 
-class DynamoDBRuleState:
+class DynamoDBRuleState(RuleStateRepositoryBase):
     def __init__(self, model: type[StateItem]) -> None:
         self._model = model
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def _get_doc(self, key: str) -> dict[str, Any] | None:
         item = _get(self._model, _RULE_STATE, key)
         return None if item is None or item.body is None else dict(json.loads(item.body))
 
-    def put(self, key: str, value: dict[str, Any]) -> None:
+    def _put_doc(self, key: str, doc: dict[str, Any]) -> None:
         with translate("put rule state"):
-            self._model(_RULE_STATE, key, t="rs", body=_dump(value)).save()
+            self._model(_RULE_STATE, key, t="rs", body=_dump(doc)).save()
 
-    def delete(self, key: str) -> None:
+    def _delete_doc(self, key: str) -> None:
         with translate("delete rule state"):
             self._model(_RULE_STATE, key).delete()
 
-    def keys(self, prefix: str) -> list[str]:
+    def _keys(self, prefix: str) -> list[str]:
         condition = self._model.sk.startswith(prefix) if prefix else None
         with translate("list rule state"):
             return [
@@ -79,7 +84,7 @@ class DynamoDBRuleState:
             ]
 
 
-class DynamoDBAlarmRepository:
+class DynamoDBAlarmRepository(AlarmRepositoryBase):
     def __init__(self, model: type[StateItem], tx: PynamoConnection) -> None:
         self._model = model
         self._tx = tx
@@ -105,17 +110,15 @@ class DynamoDBAlarmRepository:
             f"alarmkey#{alarm.subject}#{alarm.rule}", "ptr", t="alarmkey", ref=alarm.id, is_open=alarm.open
         )
 
-    def get(self, alarm_id: str) -> Alarm:
+    def _get_alarm(self, alarm_id: str) -> Alarm | None:
         item = _get(self._model, f"alarm#{alarm_id}", "alarm")
-        if item is None or item.body is None:
-            raise NotFoundError(f"alarm {alarm_id} not found")
-        return codec.alarm_from_dict(json.loads(item.body))
+        return None if item is None or item.body is None else codec.alarm_from_dict(json.loads(item.body))
 
-    def latest(self, subject: str, rule: str) -> Alarm | None:
+    def _latest_id(self, subject: str, rule: str) -> str | None:
         pointer = _get(self._model, f"alarmkey#{subject}#{rule}", "ptr")
-        return None if pointer is None or pointer.ref is None else self.get(pointer.ref)
+        return None if pointer is None else pointer.ref
 
-    def open_for_enterprise(self, enterprise_id: str) -> list[Alarm]:
+    def _open_alarms(self, enterprise_id: str) -> list[Alarm]:
         with translate("open alarms"):
             items = self._model.gsi1.query(  # type: ignore[attr-defined]
                 f"alarment#{enterprise_id}",
@@ -123,46 +126,34 @@ class DynamoDBAlarmRepository:
             )
             return [codec.alarm_from_dict(d) for d in _bodies(items)]
 
-    def list(
-        self,
-        *,
-        enterprise_id: str | None = None,
-        states: Sequence[AlarmState] | None = None,
-        since: datetime | None = None,
-        until: datetime | None = None,
-        limit: int = 1000,
-    ) -> list[Alarm]:
-        if states is not None and not states:
-            return []
-        index, pk = (self._model.gsi1, f"alarment#{enterprise_id}") if enterprise_id else (self._model.gsi2, "alarms")  # type: ignore[attr-defined]
-        sort = self._model.gsi1sk if enterprise_id else self._model.gsi2sk
-        low, high = (time_key(since) if since else "0"), (time_key(until) if until else "~")
-        condition = sort.between(low, high) if since or until else None
-        states_filter = None if states is None else self._model.status.is_in(*(s.value for s in states))
+    def _query_alarms(self, where: AlarmFilter, limit: int) -> list[Alarm]:
+        model = self._model
+        eid = where.enterprise_id
+        index, pk = (model.gsi1, f"alarment#{eid}") if eid is not None else (model.gsi2, "alarms")  # type: ignore[attr-defined]
+        sort = model.gsi1sk if eid is not None else model.gsi2sk
+        low = time_key(where.since) if where.since else "0"
+        high = time_key(where.until) if where.until else "~"
+        condition = sort.between(low, high) if where.since or where.until else None
+        states = None if where.states is None else model.status.is_in(*sorted(s.value for s in where.states))
         with translate("list alarms"):
             # sk is "<created>#<id>": an alarm created exactly at `until` sorts above time_key(until), so [since, until)
-            items = index.query(pk, condition, filter_condition=states_filter, scan_index_forward=False, limit=limit)
+            items = index.query(pk, condition, filter_condition=states, scan_index_forward=False, limit=limit)
             return [codec.alarm_from_dict(d) for d in _bodies(items)]
 
-    def put(self, alarm: Alarm, *, expected_version: int | None) -> Alarm:
+    def _insert_alarm(self, alarm: Alarm) -> None:
+        # The alarm and its (subject, rule) pointer in one transaction, conditional on the pointer being absent or
+        # closed: at most one open alarm per pair, even between racing writers.
         absent = self._model.pk.does_not_exist()
-        if expected_version is None:
-            stored = replace(alarm, version=1)
-            free = absent | (self._model.is_open == False)  # noqa: E712
-            with translate(f"raise alarm {alarm.id}"), TransactWrite(connection=self._tx) as tx:
-                tx.save(self._item(stored), condition=absent)
-                tx.save(self._pointer(stored), condition=free)
-            return stored
-        stored = replace(alarm, version=expected_version + 1)
-        pointer = _get(self._model, f"alarmkey#{alarm.subject}#{alarm.rule}", "ptr")
-        is_latest = pointer is not None and pointer.ref == alarm.id
-        if stored.open and not is_latest:
-            raise ConflictError(f"alarm {alarm.id}: only the latest alarm of {alarm.subject}/{alarm.rule} may be open")
+        free = absent | (self._model.is_open == False)  # noqa: E712
+        with translate(f"raise alarm {alarm.id}"), TransactWrite(connection=self._tx) as tx:
+            tx.save(self._item(alarm), condition=absent)
+            tx.save(self._pointer(alarm), condition=free)
+
+    def _replace_alarm(self, alarm: Alarm, expected_version: int, *, is_latest: bool) -> None:
         with translate(f"update alarm {alarm.id}"), TransactWrite(connection=self._tx) as tx:
-            tx.save(self._item(stored), condition=self._model.version == expected_version)
+            tx.save(self._item(alarm), condition=self._model.version == expected_version)
             if is_latest:
-                tx.save(self._pointer(stored), condition=self._model.ref == alarm.id)
-        return stored
+                tx.save(self._pointer(alarm), condition=self._model.ref == alarm.id)
 
 
 class DynamoDBAuditLog:
@@ -185,7 +176,7 @@ class DynamoDBAuditLog:
             ]
 
 
-class DynamoDBReportRepository:
+class DynamoDBReportRepository(ReportRepositoryBase):
     def __init__(self, model: type[StateItem]) -> None:
         self._model = model
 
@@ -195,36 +186,34 @@ class DynamoDBReportRepository:
         with translate(f"put {kind}"):
             item.save()
 
-    def _get(self, kind: str, ident: str, decode: Callable[[dict[str, Any]], T]) -> T:
+    def _one(self, kind: str, ident: str, decode: Callable[[dict[str, Any]], T]) -> T | None:
         item = _get(self._model, f"{kind}#{ident}", kind)
-        if item is None or item.body is None:
-            raise NotFoundError(f"{kind} {ident} not found")
-        return decode(json.loads(item.body))
+        return None if item is None or item.body is None else decode(json.loads(item.body))
 
-    def _for(self, kind: str, enterprise_id: str) -> list[dict[str, Any]]:
+    def _for(self, kind: str, enterprise_id: str, decode: Callable[[dict[str, Any]], T]) -> list[T]:
         with translate(f"list {kind}"):
-            return _bodies(self._model.gsi1.query(f"{kind}ent#{enterprise_id}"))  # type: ignore[attr-defined]
+            return [decode(d) for d in _bodies(self._model.gsi1.query(f"{kind}ent#{enterprise_id}"))]  # type: ignore[attr-defined]
 
-    def put_fault(self, report: FaultReport) -> None:
+    def _put_fault(self, report: FaultReport) -> None:
         self._put("fault", report.id, report.enterprise_id, report.filed_at, codec.fault_to_dict(report))
 
-    def get_fault(self, report_id: str) -> FaultReport:
-        return self._get("fault", report_id, codec.fault_from_dict)
+    def _get_fault(self, report_id: str) -> FaultReport | None:
+        return self._one("fault", report_id, codec.fault_from_dict)
 
-    def faults_for(self, enterprise_id: str) -> list[FaultReport]:
-        return [codec.fault_from_dict(d) for d in self._for("fault", enterprise_id)]
+    def _faults_for(self, enterprise_id: str) -> list[FaultReport]:
+        return self._for("fault", enterprise_id, codec.fault_from_dict)
 
-    def put_stoppage(self, request: StoppageRequest) -> None:
+    def _put_stoppage(self, request: StoppageRequest) -> None:
         self._put("stop", request.id, request.enterprise_id, request.filed_at, codec.stoppage_to_dict(request))
 
-    def get_stoppage(self, request_id: str) -> StoppageRequest:
-        return self._get("stop", request_id, codec.stoppage_from_dict)
+    def _get_stoppage(self, request_id: str) -> StoppageRequest | None:
+        return self._one("stop", request_id, codec.stoppage_from_dict)
 
-    def stoppages_for(self, enterprise_id: str) -> list[StoppageRequest]:
-        return [codec.stoppage_from_dict(d) for d in self._for("stop", enterprise_id)]
+    def _stoppages_for(self, enterprise_id: str) -> list[StoppageRequest]:
+        return self._for("stop", enterprise_id, codec.stoppage_from_dict)
 
 
-class DynamoDBEmergencyRepository:
+class DynamoDBEmergencyRepository(EmergencyRepositoryBase):
     def __init__(self, model: type[StateItem]) -> None:
         self._model = model
 
@@ -235,60 +224,30 @@ class DynamoDBEmergencyRepository:
             item.save()
 
     def _started_before(self, kind: str, end: datetime) -> list[dict[str, Any]]:
-        # Everything that starts before `end`, oldest first; the caller drops what ended before the window.
         with translate(f"list emergency {kind}"):
             return _bodies(self._model.gsi1.query(f"em{kind}s", self._model.gsi1sk < time_key(end)))  # type: ignore[attr-defined]
 
-    def put_alert(self, alert: EmergencyAlert) -> None:
+    def _put_alert(self, alert: EmergencyAlert) -> None:
         self._put_timed("alert", alert.id, alert.start, codec.alert_to_dict(alert))
 
-    def get_alert(self, alert_id: str) -> EmergencyAlert:
+    def _get_alert(self, alert_id: str) -> EmergencyAlert | None:
         item = _get(self._model, f"emalert#{alert_id}", "alert")
-        if item is None or item.body is None:
-            raise NotFoundError(f"emergency alert {alert_id} not found")
-        return codec.alert_from_dict(json.loads(item.body))
+        return None if item is None or item.body is None else codec.alert_from_dict(json.loads(item.body))
 
-    def alerts_between(self, start: datetime, end: datetime) -> list[EmergencyAlert]:
-        alerts = [codec.alert_from_dict(d) for d in self._started_before("alert", end)]
-        return [a for a in alerts if a.end > start]
+    def _alerts_starting_before(self, end: datetime) -> list[EmergencyAlert]:
+        return [codec.alert_from_dict(d) for d in self._started_before("alert", end)]
 
-    def put_measures(self, measures: EnterpriseMeasures) -> None:
+    def _put_measures(self, measures: EnterpriseMeasures) -> None:
         with translate("put measures"):
             body = _dump(codec.measures_to_dict(measures))
             self._model("emmeasures", measures.enterprise_id, t="emmeasures", body=body).save()
 
-    def measures(self) -> dict[str, EnterpriseMeasures]:
+    def _all_measures(self) -> list[EnterpriseMeasures]:
         with translate("list measures"):
-            found = [
-                codec.measures_from_dict(d) for d in _bodies(self._model.query("emmeasures", consistent_read=True))
-            ]
-        return {m.enterprise_id: m for m in found}
+            return [codec.measures_from_dict(d) for d in _bodies(self._model.query("emmeasures", consistent_read=True))]
 
-    def put_halt(self, order: HaltOrder) -> None:
+    def _put_halt(self, order: HaltOrder) -> None:
         self._put_timed("halt", order.id, order.start, codec.halt_to_dict(order))
 
-    def halts_between(self, start: datetime, end: datetime) -> list[HaltOrder]:
-        halts = [codec.halt_from_dict(d) for d in self._started_before("halt", end)]
-        return [h for h in halts if h.end is None or h.end > start]
-
-
-@dataclass
-class DynamoDBRulesStores:
-    """Every repository of the rules area on one DynamoDB backend."""
-
-    state: DynamoDBRuleState
-    alarms: DynamoDBAlarmRepository
-    audit: DynamoDBAuditLog
-    reports: DynamoDBReportRepository
-    emergency: DynamoDBEmergencyRepository
-
-
-def open_rules_stores(model: type[StateItem], tx: PynamoConnection) -> DynamoDBRulesStores:
-    """The rules-area repositories on a store's `state` table."""
-    return DynamoDBRulesStores(
-        DynamoDBRuleState(model),
-        DynamoDBAlarmRepository(model, tx),
-        DynamoDBAuditLog(model),
-        DynamoDBReportRepository(model),
-        DynamoDBEmergencyRepository(model),
-    )
+    def _halts_starting_before(self, end: datetime) -> list[HaltOrder]:
+        return [codec.halt_from_dict(d) for d in self._started_before("halt", end)]

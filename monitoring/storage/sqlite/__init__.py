@@ -5,6 +5,7 @@ Only this package imports sqlite3 (STYLE.md §7.2).
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from monitoring.clock import Clock
@@ -16,6 +17,14 @@ from monitoring.storage.sqlite.db import Database
 from monitoring.storage.sqlite.events import SqliteEventsRepository
 from monitoring.storage.sqlite.readings import SqliteReadingsRepository
 from monitoring.storage.sqlite.registry import SqliteRegistryRepository
+from monitoring.storage.sqlite.rule_samples import SqliteSampleReader
+from monitoring.storage.sqlite.rules_repos import (
+    SqliteAlarmRepository,
+    SqliteAuditLog,
+    SqliteEmergencyRepository,
+    SqliteReportRepository,
+    SqliteRuleState,
+)
 
 
 def open_store(
@@ -26,7 +35,9 @@ def open_store(
     synchronous: str = "FULL",
     busy_timeout_ms: int = 5_000,
 ) -> Store:
-    """Open (creating and migrating as needed) the sqlite database at `path`; ":memory:" for a throwaway one."""
+    """Open (creating and migrating as needed) the sqlite database at `path`; ":memory:" for a throwaway one.
+
+    Every repository shares the one connection, so `store.batch()` is one transaction across all of them."""
     db = Database(path, synchronous=synchronous, busy_timeout_ms=busy_timeout_ms)
     policy = retention or RetentionPolicy()
     return Store(
@@ -35,9 +46,15 @@ def open_store(
         events=SqliteEventsRepository(db, retention=policy),
         archive=SqliteArchiveRepository(db),
         commands=SqliteCommandsRepository(db),
+        alarms=SqliteAlarmRepository(db),
+        audit=SqliteAuditLog(db),
+        rule_state=SqliteRuleState(db),
+        reports=SqliteReportRepository(db),
+        emergency=SqliteEmergencyRepository(db),
         retention=policy,
         close=db.close,
         batch=db.write,
+        sample_reader=partial(SqliteSampleReader, db),
     )
 
 

@@ -80,27 +80,5 @@ def dynamodb_local_store(tmp_path: Path, clock: FixedClock, request: pytest.Fixt
         backend.close()
 
 
-def dynamodb_rules_stores(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The rules-area repositories on moto or DynamoDB Local (request.param names which)."""
-    request.getfixturevalue("fake_aws_env")
-    if request.param == "moto":
-        with _serialised_moto():
-            backend = DynamoDBBackend(Connection(region=REGION), _prefix())
-            backend.create_tables(enable_ttl=False)
-            yield backend.rules_stores()
-            backend.close()
-        return
-    url = request.getfixturevalue("dynamodb_local_url")
-    backend = DynamoDBBackend(
-        Connection(region=REGION, host=url, aws_access_key_id="l", aws_secret_access_key="l"), _prefix()
-    )
-    backend.create_tables(enable_ttl=False)
-    try:
-        yield backend.rules_stores()
-    finally:
-        backend.delete_tables()
-        backend.close()
-
-
 moto_store.needs_request = True  # type: ignore[attr-defined]
 dynamodb_local_store.needs_request = True  # type: ignore[attr-defined]

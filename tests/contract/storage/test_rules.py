@@ -1,41 +1,27 @@
-"""Contract suite of the rules-area repositories (alarms, audit, rule state, reports, emergency): memory and sqlite."""
+"""Contract suite of the rules-area repositories of every store (alarms, audit, rule state, reports, emergency)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from monitoring.alarms.models import Alarm, AlarmState, AuditEntry, Cause, Episode, Reminder, Response
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder, Level, LevelMeasures
-from monitoring.errors import ConflictError, NotFoundError
+from monitoring.errors import ConflictError, InvalidInputError, NotFoundError
 from monitoring.reports.models import Decision, FaultKind, FaultReport, StoppageKind, StoppageRequest
-from monitoring.storage.rules_memory import MemoryRulesStores
-from monitoring.storage.sqlite.db import Database
-from monitoring.storage.sqlite.rules_repos import open_rules_stores
-from tests.contract.storage.dynamodb_adapters import dynamodb_rules_stores
+from monitoring.storage.ports import Store
 
 pytestmark = pytest.mark.contract
 T = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["memory", "sqlite", "moto", "dynamodb_local"])
-def rules(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Any]:
-    if request.param == "memory":
-        yield MemoryRulesStores()
-        return
-    if request.param in ("moto", "dynamodb_local"):
-        yield from dynamodb_rules_stores(request)
-        return
-    db = Database(tmp_path / "rules.db")
-    try:
-        yield open_rules_stores(db)
-    finally:
-        db.close()
+@pytest.fixture
+def rules(store: Store) -> Store:
+    """The store of each adapter in the suite's list (conftest.ADAPTERS): the rules repositories are part of it."""
+    return store
 
 
 def _alarm(aid: str = "a1", subject: str = "A1/C1", at: datetime = T) -> Alarm:
@@ -84,6 +70,36 @@ def test_only_one_open_alarm_per_subject_and_rule(rules: Any) -> None:
     assert [a.id for a in rules.alarms.open_for_enterprise("E1")] == ["a2"]
 
 
+def test_only_the_latest_alarm_of_a_subject_and_rule_may_reopen(rules: Any) -> None:
+    # Given a1 raised and closed, then a2 raised and closed for the same (subject, rule)
+    a1 = rules.alarms.put(_alarm("a1"), expected_version=None)
+    a1 = rules.alarms.put(replace(a1, state=AlarmState.CLOSED), expected_version=a1.version)
+    a2 = rules.alarms.put(_alarm("a2", at=T + timedelta(hours=1)), expected_version=None)
+    rules.alarms.put(replace(a2, state=AlarmState.CLOSED), expected_version=a2.version)
+    # When the older one is put back open, every backend refuses: a new a3 could otherwise open beside it
+    with pytest.raises(ConflictError):
+        rules.alarms.put(replace(a1, state=AlarmState.PENDING), expected_version=a1.version)
+    assert rules.alarms.get("a1").state is AlarmState.CLOSED and rules.alarms.open_for_enterprise("E1") == []
+    # while the older one may still change without opening
+    rules.alarms.put(replace(a1, close_note="复核"), expected_version=a1.version)
+
+
+def test_open_alarms_of_an_enterprise_come_oldest_first(rules: Any) -> None:
+    rules.alarms.put(_alarm("b", "S2", T + timedelta(hours=1)), expected_version=None)
+    rules.alarms.put(_alarm("a", "S1", T + timedelta(hours=2)), expected_version=None)
+    rules.alarms.put(_alarm("c", "S3", T), expected_version=None)
+    assert [a.id for a in rules.alarms.open_for_enterprise("E1")] == ["c", "b", "a"]
+
+
+def test_alarm_list_limit_is_newest_first_and_must_be_positive(rules: Any) -> None:
+    for i in range(4):
+        rules.alarms.put(_alarm(f"a{i}", f"S{i}", T + timedelta(minutes=i)), expected_version=None)
+    assert [a.id for a in rules.alarms.list(limit=2)] == ["a3", "a2"]
+    assert [a.id for a in rules.alarms.list(states=[AlarmState.PENDING], limit=3)] == ["a3", "a2", "a1"]
+    with pytest.raises(InvalidInputError):
+        rules.alarms.list(limit=0)
+
+
 def test_alarm_list_filters_by_state_enterprise_and_time(rules: Any) -> None:
     rules.alarms.put(_alarm("a1", "S1", T), expected_version=None)
     rules.alarms.put(_alarm("a2", "S2", T + timedelta(hours=2)), expected_version=None)
@@ -113,15 +129,23 @@ def test_audit_keeps_order_per_alarm(rules: Any) -> None:
     assert [e.action for e in trail] == ["raised", "responded", "dispatched"] and trail[2].detail == {"n": 2}
 
 
+def test_rule_state_documents_are_dicts_under_a_key(rules: Any) -> None:
+    with pytest.raises(InvalidInputError):
+        rules.rule_state.put("", {"x": 1})
+    with pytest.raises(InvalidInputError):
+        rules.rule_state.put("ent:E1", ["not", "a", "document"])
+    assert rules.rule_state.keys("") == []
+
+
 def test_rule_state_put_get_keys_delete(rules: Any) -> None:
-    rules.state.put("ent:E1", {"evaluated_until": T.isoformat(), "nested": {"a": [1, 2]}})
-    rules.state.put("ent:E2", {"x": 1})
-    rules.state.put("tick", {})
-    assert rules.state.get("ent:E1") == {"evaluated_until": T.isoformat(), "nested": {"a": [1, 2]}}
-    assert rules.state.keys("ent:") == ["ent:E1", "ent:E2"]
-    rules.state.delete("ent:E2")
-    rules.state.delete("absent")
-    assert rules.state.get("ent:E2") is None and rules.state.keys("ent:") == ["ent:E1"]
+    rules.rule_state.put("ent:E1", {"evaluated_until": T.isoformat(), "nested": {"a": [1, 2]}})
+    rules.rule_state.put("ent:E2", {"x": 1})
+    rules.rule_state.put("tick", {})
+    assert rules.rule_state.get("ent:E1") == {"evaluated_until": T.isoformat(), "nested": {"a": [1, 2]}}
+    assert rules.rule_state.keys("ent:") == ["ent:E1", "ent:E2"]
+    rules.rule_state.delete("ent:E2")
+    rules.rule_state.delete("absent")
+    assert rules.rule_state.get("ent:E2") is None and rules.rule_state.keys("ent:") == ["ent:E1"]
 
 
 def test_reports_roundtrip_and_order(rules: Any) -> None:

@@ -240,10 +240,10 @@ def test_handler_with_late_backfill_reopens_the_rules_window(
         # When the batch is decoded
         assert handler(load_event("kinesis_frame_batch.json"), lambda_context) == {"batchItemFailures": []}
         # Then only backfill (stored well after its data time) leaves a mark that makes the rules look back
-        keys = _wiring.get_rules_stores().state.keys(BACKFILL_PREFIX)
+        keys = _wiring.get_store().rule_state.keys(BACKFILL_PREFIX)
         assert bool(keys) is marked
         if marked:
-            assert {_wiring.get_rules_stores().state.get(k)["point"] for k in keys} == {"pt-01", "pt-02"}
+            assert {_wiring.get_store().rule_state.get(k)["point"] for k in keys} == {"pt-01", "pt-02"}
         store.close()
     finally:
         _wiring.configure(None)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -48,7 +50,7 @@ def test_evaluate_handler_raises_alarm_at_the_scheduled_time_and_is_idempotent(
     second = evaluate_handler(event, lambda_context)
     # Then one stop alarm exists and the redelivery changed nothing
     assert first["enterprises"] == 1 and first["alarms_changed"] >= 1 and second["alarms_changed"] == 0
-    alarms = _wiring.get_rules_stores().alarms.list()
+    alarms = _wiring.get_store().alarms.list()
     assert [a.rule for a in alarms] == ["control_stopped"] and alarms[0].created_at == datetime(
         2026, 11, 23, 3, tzinfo=UTC
     )
@@ -59,5 +61,31 @@ def test_escalate_handler_dispatches_unanswered_alarm_to_the_branch(wired_store:
     evaluate_handler(load_event("eventbridge_scheduled.json"), lambda_context)
     event = load_event("eventbridge_scheduled.json") | {"time": "2026-11-23T05:05:00Z"}
     assert escalate_handler(event, lambda_context) == {"reminders": 3}
-    (alarm,) = _wiring.get_rules_stores().alarms.list()
+    (alarm,) = _wiring.get_store().alarms.list()
     assert alarm.state.value == "dispatched" and alarm.dispatched_to == "rugao-b1"
+
+
+def _open_files(path: str) -> int:
+    """How many descriptors this process holds on the database file itself (one per sqlite connection)."""
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if _target(fd) == path)
+
+
+def _target(fd: Path) -> str:
+    try:
+        return os.readlink(fd)
+    except OSError:  # closed between listing and reading
+        return ""
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to count open files")
+def test_decode_evaluation_and_escalation_share_one_sqlite_connection(
+    wired_store: Store, lambda_context: Any, tmp_path: Path
+) -> None:
+    # Given the handlers' wiring on one sqlite file, every part of a warm container used once
+    _seed(wired_store)
+    _wiring.new_decoder()
+    evaluate_handler(load_event("eventbridge_scheduled.json"), lambda_context)
+    escalate_handler(load_event("eventbridge_scheduled.json") | {"time": "2026-11-23T05:05:00Z"}, lambda_context)
+    # Then the file is open once: the store's single connection (the rules area has no second one)
+    assert _open_files(str((tmp_path / "platform.db").resolve())) == 1

@@ -47,6 +47,6 @@ def test_evaluate_handler_on_dynamodb_raises_the_stop_alarm_once(
     second = evaluate_handler(event, lambda_context)
     # Then one stop alarm is in DynamoDB and the redelivery changed nothing
     assert first["alarms_changed"] >= 1 and second["alarms_changed"] == 0
-    alarms = _wiring.get_rules_stores().alarms.list()
+    alarms = _wiring.get_store().alarms.list()
     assert [a.rule for a in alarms] == ["control_stopped"]
     assert alarms[0].created_at == datetime(2026, 11, 23, 3, tzinfo=UTC)

@@ -26,8 +26,6 @@ from monitoring.profiles.loader import load_profiles
 from monitoring.rules.service import Emergency, Stores, evaluate_rules
 from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.storage.sqlite import open_store
-from monitoring.storage.sqlite.db import Database
-from monitoring.storage.sqlite.rules_repos import open_rules_stores
 from simulator.fleet import build_enterprise, read_enterprises
 from simulator.manifest import manifest
 from simulator.model import SiteModel
@@ -109,13 +107,11 @@ def test_a_working_day_with_lunch_and_shift_end_raises_only_what_the_scenarios_c
     doc = manifest(fleet, seed=1, start=START, settings={"min_interval_min": INTERVAL})
     path = tmp_path / "gk.db"
     store = open_store(path)
-    db = Database(path)
     try:
-        rules = open_rules_stores(db)
-        imported = import_fleet(store, rules, doc, enterprise_csv=CSV, scrypt_n=2, minute_interval=INTERVAL)
+        imported = import_fleet(store, doc, enterprise_csv=CSV, scrypt_n=2, minute_interval=INTERVAL)
         assert imported.enterprises == 3 and not imported.missing
-        inputs = StoreRuleInputs(store, rules.state, "rugao")
-        stores = Stores(inputs, rules.state, rules.alarms, rules.audit, rules.reports)
+        inputs = StoreRuleInputs(store, store.rule_state, "rugao")
+        stores = Stores(inputs, store.rule_state, store.alarms, store.audit, store.reports)
         config = inputs.config(load_defaults())
         frames = _frames(fleet)
         begin = (START - CHINA).replace(tzinfo=UTC)
@@ -132,12 +128,11 @@ def test_a_working_day_with_lunch_and_shift_end_raises_only_what_the_scenarios_c
             clock.advance(now - clock.now())
             if batch:
                 decode_records(batch, store, clock, profiles)
-            evaluate_rules(stores, config, Emergency(), now, transaction=db.write)
+            evaluate_rules(stores, config, Emergency(), now, transaction=store.batch)
             now += STEP
-        alarms = rules.alarms.list(limit=10_000)
-        found = check_expected(store, rules, doc, county_id="rugao", platform_now=end, minute_interval=INTERVAL)
+        alarms = store.alarms.list(limit=10_000)
+        found = check_expected(store, doc, county_id="rugao", platform_now=end, minute_interval=INTERVAL)
     finally:
-        db.close()
         store.close()
     # Then the wrong order at 08:30 and 11:00 is raised, and nothing else: not at the 12:00 lunch stop, the 13:00
     # restart or the 17:30 end of the shift, on the behaving enterprises or on the one that behaves from 13:00

@@ -16,8 +16,7 @@ from monitoring.emergency import measures_sheet
 from monitoring.emergency.models import EnterpriseMeasures, Level, LevelMeasures
 from monitoring.emergency.ports import EmergencyRepository
 from monitoring.registry import ids
-from monitoring.storage.sqlite.db import Database
-from monitoring.storage.sqlite.rules_repos import open_rules_stores
+from monitoring.storage.sqlite import open_store
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "registry"
@@ -43,9 +42,9 @@ def db(tmp_path: Path) -> str:
 
 @pytest.fixture
 def repo(db: str) -> Iterator[EmergencyRepository]:
-    database = Database(Path(db))
-    yield open_rules_stores(database).emergency
-    database.close()
+    store = open_store(Path(db))
+    yield store.emergency
+    store.close()
 
 
 def _csv(path: Path, rows: list[list[str]]) -> Path:

@@ -63,7 +63,7 @@ def test_racing_deliveries_of_one_reading_store_it_once(backend: DynamoDBBackend
 
 
 def test_racing_alarms_for_one_subject_and_rule_leave_one_open(backend: DynamoDBBackend) -> None:
-    rules = backend.rules_stores()
+    rules = backend.store(clock=FixedClock(NOW))
     episode = Episode(NOW, None, {}, {}, False, ())
 
     def raise_alarm(i: int) -> Alarm:

@@ -126,17 +126,17 @@ def test_verdict_needs_every_due_alarm_and_no_unexpected_one() -> None:
     manifest = {"enterprises": [NORMAL, STOPPED]}
     at_100 = START + timedelta(minutes=100)
     # Given the stopped-control expectation is due (window +30, due 16 min + 3 intervals later) but not raised
-    found = check_expected(None, stores, manifest, county_id="rugao", platform_now=at_100, minute_interval=5)  # type: ignore[arg-type]
+    found = check_expected(stores, manifest, county_id="rugao", platform_now=at_100, minute_interval=5)  # type: ignore[arg-type]
     assert [(e.enterprise, e.met) for e in found] == [("RG002", False)]
     assert not check_passes(found, [])
     # When it is raised, the verdict passes; an extra alarm on the normal enterprise fails it again
     repo.put(_alarm(STOPPED, "control_stopped", ("RG002-MF0001", "RG002-TA001"), 30), expected_version=None)
-    found = check_expected(None, stores, manifest, county_id="rugao", platform_now=at_100, minute_interval=5)  # type: ignore[arg-type]
+    found = check_expected(stores, manifest, county_id="rugao", platform_now=at_100, minute_interval=5)  # type: ignore[arg-type]
     assert check_passes(found, judge_alarms(manifest, repo.list(), county_id="rugao"))
     extra = _alarm(NORMAL, "circuit_over_voltage", ("RG001-ZJX01",), 40)
     assert not check_passes(found, judge_alarms(manifest, [*repo.list(), extra], county_id="rugao"))
     # and nothing due at all is no pass either (a check that judged nothing proves nothing)
-    early = check_expected(None, stores, manifest, county_id="rugao", platform_now=START, minute_interval=5)  # type: ignore[arg-type]
+    early = check_expected(stores, manifest, county_id="rugao", platform_now=START, minute_interval=5)  # type: ignore[arg-type]
     assert early == [] and not check_passes(early, [])
     # unless the fleet expects nothing at all (only normal enterprises): then no alarm at all is the pass
     assert check_passes([], [], expects_nothing=True)

@@ -7,13 +7,13 @@ from contextlib import nullcontext
 import pytest
 
 from monitoring.rules.state_buffer import BufferedRuleState
-from monitoring.storage.rules_memory import MemoryRulesStores
+from monitoring.storage.rules_memory import MemoryRuleState
 
 pytestmark = pytest.mark.unit
 
 
 def test_writes_stay_in_memory_until_flush_and_reads_see_them() -> None:
-    store = MemoryRulesStores().state
+    store = MemoryRuleState()
     store.put("a", {"v": 1})
     store.put("gone", {"v": 0})
     tick = BufferedRuleState(store)
@@ -30,7 +30,7 @@ def test_writes_stay_in_memory_until_flush_and_reads_see_them() -> None:
 
 
 def test_a_nested_buffer_reaches_its_parent_only_when_merged() -> None:
-    store = MemoryRulesStores().state
+    store = MemoryRuleState()
     tick = BufferedRuleState(store)
     kept, dropped = BufferedRuleState(tick), BufferedRuleState(tick)
     kept.put("e1", {"ok": True})
@@ -53,7 +53,7 @@ def test_a_failed_flush_keeps_the_writes() -> None:
         def __exit__(self, *exc: object) -> bool:
             return False
 
-    store = MemoryRulesStores().state
+    store = MemoryRuleState()
     tick = BufferedRuleState(store)
     tick.put("a", {"v": 1})
     real_put = store.put

@@ -1,0 +1,56 @@
+"""Fault report and stoppage request logic: upsert by id, NotFoundError, per-enterprise lists oldest first."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from monitoring.errors import NotFoundError
+from monitoring.reports.models import FaultReport, StoppageRequest
+
+
+class ReportRepositoryBase(ABC):
+    """Implements `monitoring.reports.ports.ReportRepository` over storage primitives."""
+
+    @abstractmethod
+    def _put_fault(self, report: FaultReport) -> None:
+        """Insert or replace by id."""
+
+    @abstractmethod
+    def _get_fault(self, report_id: str) -> FaultReport | None: ...
+
+    @abstractmethod
+    def _faults_for(self, enterprise_id: str) -> list[FaultReport]: ...
+
+    @abstractmethod
+    def _put_stoppage(self, request: StoppageRequest) -> None:
+        """Insert or replace by id."""
+
+    @abstractmethod
+    def _get_stoppage(self, request_id: str) -> StoppageRequest | None: ...
+
+    @abstractmethod
+    def _stoppages_for(self, enterprise_id: str) -> list[StoppageRequest]: ...
+
+    def put_fault(self, report: FaultReport) -> None:
+        self._put_fault(report)
+
+    def get_fault(self, report_id: str) -> FaultReport:
+        found = self._get_fault(report_id)
+        if found is None:
+            raise NotFoundError(f"fault report {report_id} not found")
+        return found
+
+    def faults_for(self, enterprise_id: str) -> list[FaultReport]:
+        return sorted(self._faults_for(enterprise_id), key=lambda f: (f.filed_at, f.id))
+
+    def put_stoppage(self, request: StoppageRequest) -> None:
+        self._put_stoppage(request)
+
+    def get_stoppage(self, request_id: str) -> StoppageRequest:
+        found = self._get_stoppage(request_id)
+        if found is None:
+            raise NotFoundError(f"stoppage request {request_id} not found")
+        return found
+
+    def stoppages_for(self, enterprise_id: str) -> list[StoppageRequest]:
+        return sorted(self._stoppages_for(enterprise_id), key=lambda s: (s.filed_at, s.id))

@@ -1,10 +1,7 @@
 """Stage settings (dev, prod, ...): every difference between deployments is a validated parameter here.
 
-Stages are read from the `stages` context value (cdk.json) and may be overridden per key on the command line
-with `-c <stage>.<field>=<value>`. Config is hostile input: unknown keys, wrong types and out-of-range values
-raise `SettingsError` naming the stage and the key, before any construct is built. pydantic converts the
-values (the platform's one settings library, pydantic-settings, is built on it); the `-c` string forms and
-the cross-field rules are this module's.
+Read from the `stages` context value (cdk.json), overridable with `-c <stage>.<field>=<value>`. Unknown keys,
+wrong types and out-of-range values raise `SettingsError` naming the stage and the key (docs/deploy.md).
 """
 
 from __future__ import annotations

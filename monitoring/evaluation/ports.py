@@ -26,3 +26,13 @@ class RuleInputs(Protocol):
         """For readings received at or after `received_since` with data time before `data_before`: the earliest
         such data time per point. This is how backfill reopens windows already evaluated."""
         ...
+
+
+class SampleReader(Protocol):
+    """A faster way to read many points' readings as Samples (e.g. the sqlite one-query reader)."""
+
+    def samples(self, point_ids: Sequence[str], start: datetime, end: datetime) -> Mapping[str, list[Sample]]: ...
+
+    def invalidate(self, point_ids: Sequence[str]) -> None:
+        """Forget anything cached for these points (late data arrived for them)."""
+        ...

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 from monitoring.errors import InvalidInputError
 from monitoring.evaluation.config import RuleConfig
@@ -23,6 +23,7 @@ from monitoring.evaluation.models import (
     TerminalEvent,
     Topology,
 )
+from monitoring.evaluation.ports import SampleReader
 from monitoring.events.models import EventKind
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.registry.models import FacilityKind
@@ -70,16 +71,6 @@ def note_late_readings(state: RuleStateRepository, readings: Iterable[Reading], 
         if prev is None or datetime.fromisoformat(prev["earliest"]) > at:
             state.put(key, {"point": pid, "earliest": at.isoformat()})
     return len(earliest)
-
-
-class SampleReader(Protocol):
-    """A faster way to read many points' readings as Samples (e.g. the sqlite one-query reader)."""
-
-    def samples(self, point_ids: Sequence[str], start: datetime, end: datetime) -> Mapping[str, list[Sample]]: ...
-
-    def invalidate(self, point_ids: Sequence[str]) -> None:
-        """Forget anything cached for these points (late data arrived for them)."""
-        ...
 
 
 class StoreRuleInputs:

@@ -34,7 +34,7 @@ from monitoring.rules.ports import RuleStateRepository
 from monitoring.storage.retention import RetentionPolicy
 
 if TYPE_CHECKING:
-    from monitoring.rules.store_inputs import SampleReader
+    from monitoring.evaluation.ports import SampleReader
 
 
 class RegistryRepository(Protocol):

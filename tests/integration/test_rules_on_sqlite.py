@@ -15,11 +15,12 @@ import pytest
 
 from monitoring.cli import run
 from monitoring.evaluation.config import load_defaults
+from monitoring.evaluation.ports import SampleReader
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.registry.models import AssociationParams, FacilityKind
 from monitoring.rules.service import Emergency, Stores, evaluate_rules
 from monitoring.rules.state_buffer import BufferedRuleState
-from monitoring.rules.store_inputs import SampleReader, StoreRuleInputs, note_late_readings
+from monitoring.rules.store_inputs import StoreRuleInputs, note_late_readings
 from monitoring.storage.ports import Store
 from monitoring.storage.rules_memory import MemoryRuleState
 from monitoring.storage.sqlite import open_store

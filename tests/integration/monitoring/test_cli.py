@@ -16,8 +16,6 @@ from monitoring.archive.models import AuthStatus, RawFrame
 from monitoring.cli import run
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.storage.sqlite import open_store
-from monitoring.storage.sqlite.db import Database
-from monitoring.storage.sqlite.rules_repos import open_rules_stores
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "registry"
@@ -140,12 +138,11 @@ def test_cli_alarms_list_shows_open_alarms_unless_all(db: str) -> None:
     from monitoring.registry.ids import enterprise_id
 
     eid = enterprise_id("rugao", "江苏泰慕士针纺科技股份有限公司")
-    rules_db = Database(db)
-    alarms = open_rules_stores(rules_db).alarms
+    store = open_store(db)
     at = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
-    alarms.put(_alarm("a1", eid, AlarmState.PENDING, at), expected_version=None)
-    alarms.put(_alarm("a2", eid, AlarmState.CLOSED, at), expected_version=None)
-    rules_db.close()
+    store.alarms.put(_alarm("a1", eid, AlarmState.PENDING, at), expected_version=None)
+    store.alarms.put(_alarm("a2", eid, AlarmState.CLOSED, at), expected_version=None)
+    store.close()
     # When listed: the open one by default, in China time with the rule's and the enterprise's names
     code, text = _run("--db", db, "alarms", "list")
     assert code == 0 and "共 1 条" in text and "江苏泰慕士针纺科技股份有限公司" in text

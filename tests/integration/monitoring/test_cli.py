@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import subprocess
 import sys
@@ -13,18 +12,12 @@ import pytest
 
 from monitoring.alarms.models import Alarm, AlarmState, Episode
 from monitoring.archive.models import AuthStatus, RawFrame
-from monitoring.cli import run
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.storage.sqlite import open_store
+from tests.integration.monitoring.cli_support import run_cli as _run
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures" / "registry"
-
-
-def _run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = run(list(argv), out)
-    return code, out.getvalue()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,24 +10,18 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from monitoring.cli import run
 from monitoring.emergency import measures_sheet
 from monitoring.emergency.models import EnterpriseMeasures, Level, LevelMeasures
 from monitoring.emergency.ports import EmergencyRepository
 from monitoring.registry import ids
 from monitoring.storage.sqlite import open_store
+from tests.integration.monitoring.cli_support import run_cli as _run
 
 pytestmark = pytest.mark.integration
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "registry"
 SHIPPED = Path(__file__).resolve().parents[4] / "data" / "registry_templates"
 TMS = "江苏泰慕士针纺科技股份有限公司"
 HEADER = ["企业名称", "预警级别", "停产点位编码", "用电量占基线比例", "错峰停产时段", "措施说明"]
-
-
-def _run(*argv: str) -> tuple[int, str]:
-    out = io.StringIO()
-    code = run(list(argv), out)
-    return code, out.getvalue()
 
 
 @pytest.fixture

@@ -127,7 +127,7 @@ bench-ingest-memory: venv
 	$(PY) -m bench.ingest_idle_memory --connections $(INGEST_CONNECTIONS)
 
 # ---- local (the platform on one machine, the demo, end-to-end benchmark) ----
-.PHONY: demo demo-check bench-e2e
+.PHONY: demo demo-check demo-check-lunch demo-check-evening bench-e2e
 DEMO_DIR ?= var/demo
 DEMO_ARGS ?=
 # The simulated Rugao fleet (301 enterprises) against the local platform, with a live console summary; Ctrl-C stops.
@@ -139,6 +139,14 @@ demo: venv
 DEMO_CHECK_SECONDS ?= 720
 demo-check: venv
 	$(PY) -m local demo --data-dir $(DEMO_DIR) --check $(DEMO_CHECK_SECONDS) --sim-minutes 95 --every 15 $(DEMO_ARGS)
+
+# The same check from another time of the simulated Monday, where normal enterprises stop production and their
+# control 5-15 min later: lunch = 11:30-13:15 (12:00 stop, 13:00 restart), evening = 16:30-18:05 (17:30 end of
+# the day shift). About 11 and 10 wall minutes at x10 (docs/local.md, "Across the lunch break and the shift end").
+demo-check-lunch: venv
+	$(PY) -m local demo --data-dir $(DEMO_DIR) --check $(DEMO_CHECK_SECONDS) --start 11:30 --sim-minutes 105 --every 15 $(DEMO_ARGS)
+demo-check-evening: venv
+	$(PY) -m local demo --data-dir $(DEMO_DIR) --check $(DEMO_CHECK_SECONDS) --start 16:30 --sim-minutes 95 --every 15 $(DEMO_ARGS)
 
 # End-to-end frames/s (listener → queue → decode → store → rules) and violation-to-alarm latency.
 BENCH_E2E_ARGS ?=

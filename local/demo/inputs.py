@@ -7,7 +7,7 @@ holds fleet.json or the database) or an empty one is wiped, never an operator's 
 from __future__ import annotations
 
 import argparse
-from datetime import datetime
+from datetime import date, datetime, time
 from pathlib import Path
 
 from iot_ingest.config import ConfigError as ListenerConfigError
@@ -18,10 +18,25 @@ from simulator.fleet import FleetError, parse_mix
 
 # What a previous demo (or import-fleet) leaves in its data directory.
 DEMO_MARKERS = ("fleet.json", DB_FILE)
+# The day a time-of-day --start falls on: a Monday, so every shift pattern works (weekends differ).
+DEMO_DAY = date(2026, 11, 30)
+
+
+def demo_start(text: str) -> datetime:
+    """--start as a naive China local time: HH:MM[:SS] on DEMO_DAY (e.g. 11:30 to cross the lunch break), or an
+    ISO 8601 local time without offset. ValueError says which."""
+    time_of_day = ":" in text and not any(c in text for c in "T -")
+    try:
+        start = datetime.combine(DEMO_DAY, time.fromisoformat(text)) if time_of_day else datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"--start: not an ISO 8601 time or HH:MM: {text!r}") from None
+    if start.tzinfo is not None:
+        raise ValueError(f"--start is China local time, without an offset: got {text!r}")
+    return start
 
 
 def check_demo_args(args: argparse.Namespace) -> None:
-    """ConfigError naming the first option the demo could not use."""
+    """ConfigError naming the first option the demo could not use; --start is rewritten in full ISO form."""
     data = Path(args.data_dir)
     check_data_dir(data)
     if data.is_dir() and not args.keep and any(data.iterdir()):
@@ -33,11 +48,10 @@ def check_demo_args(args: argparse.Namespace) -> None:
     if not 0 < args.accel <= 3600:
         raise ConfigError(f"--accel must be within (0, 3600], got {args.accel:g}")
     try:
-        start = datetime.fromisoformat(args.start)
-    except ValueError:
-        raise ConfigError(f"--start: not an ISO 8601 time: {args.start!r}") from None
-    if start.tzinfo is not None:
-        raise ConfigError(f"--start is China local time, without an offset: got {args.start!r}")
+        # the simulator, the clock anchor and --sim-minutes all read the full ISO form
+        args.start = demo_start(args.start).isoformat()
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     for option, value, least in (("--limit", args.limit, 1), ("--min-interval", args.min_interval, 1)):
         if value is not None and value < least:
             raise ConfigError(f"{option} must be at least {least}, got {value}")

@@ -32,7 +32,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep", action="store_true", help="do not wipe the data directory (re-import is idempotent)")
     p.add_argument("--port", type=int, default=9000, help="listener port on 127.0.0.1")
     p.add_argument("--accel", type=float, default=10.0, help="time acceleration of fleet and platform (default 10)")
-    p.add_argument("--start", default="2026-11-30T08:00:00", help="simulated start, China local time (a Monday)")
+    p.add_argument(
+        "--start",
+        default="2026-11-30T08:00:00",
+        help="simulated start, China local time: HH:MM on Monday 2026-11-30 (11:30 crosses the lunch break, 16:30"
+        " the end of the day shift) or an ISO time without offset; scenario windows are minutes after it",
+    )
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--limit", type=int, help="only the first N enterprises of the list (default: all 301)")
     p.add_argument("--mix", help="scenario weights for the simulator (default: its seeded mix)")

@@ -45,9 +45,10 @@ def _actions(w: World, alarm: Alarm) -> list[str]:
 def test_must_stop_line_running_raises_one_tick_after_its_minimum_names_it_and_stays_one_episode() -> None:
     # Given P1 must stop at orange but keeps running from the alert's start; P2 (not concerned) runs too
     w = _world(LevelMeasures(stop_points=("P1",)), p1=60.0, p2=40.0)
-    # Then the alarm comes once P1 has run stop_run_min (10) minutes, plus the 2-minute settle and one tick
+    # Then the alarm comes at the first tick once P1 has run stop_run_min (10) minutes and the 2-minute settle has
+    # passed: 00:12 exactly (a regression of a tick or two must fail)
     raised = _first_raised(w, at("00:00"), at("01:10"))
-    assert raised is not None and at("00:10") <= raised <= at("00:14")
+    assert raised == at("00:12")
     # And a working day of ticks keeps it one alarm with one episode, never cleared and re-raised
     w.run(raised, at("09:30"), step=timedelta(minutes=5))
     (alarm,) = w.alarms("emergency_violation")
@@ -68,10 +69,11 @@ def test_must_stop_line_running_less_than_its_minimum_raises_nothing() -> None:
 
 def test_energy_cap_overrun_is_raised_as_soon_as_certain_and_continues_as_one_episode() -> None:
     # Given production limited to 60 % of baseline (P1 60 + P2 40 kW → 63 kWh an hour with 5 % tolerance)
-    # while both lines run at full power: the hour's overrun is certain after about 38 minutes
+    # while both lines run at full power: the hour's overrun is certain once 63 kWh are used, after 37.8 minutes at
+    # 100 kW (the minute from 00:37), raised at the first tick after that minute and the 2-minute settle: 00:40
     w = _world(LevelMeasures(energy_share=0.6), p1=60.0, p2=40.0)
     raised = _first_raised(w, at("00:00"), at("01:10"))
-    assert raised is not None and raised <= at("00:45")
+    assert raised == at("00:40")
     w.run(raised, at("04:00"), step=timedelta(minutes=5))
     (alarm,) = w.alarms("emergency_violation")
     (ep,) = alarm.live_episodes

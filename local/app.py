@@ -16,6 +16,7 @@ from typing import Any
 
 from iot_ingest.adapters.store import RegistryDirectory, StoreCommandQueue, StoreEventSink
 from iot_ingest.config import load_settings
+from iot_ingest.handoff import Handoff
 from iot_ingest.memory import MemoryLeases
 from iot_ingest.server import Server
 from local.config import LocalSettings
@@ -102,6 +103,7 @@ class Platform:
             "frames_in": metrics.get("frames_in", 0),
             "acks": metrics.get("acks", 0),
             "listener_limits": self.server.metrics.limits(),
+            "listener": listener_status(self.server.handoff),
             "queue": self.queue.counters()
             | {"depth": self.queue.depth(), "oldest_s": round(self.queue.oldest_age(), 1), "alarm": self.backlog_alarm},
             "decoded": sum(int(w.status.get("processed", 0)) for w in self.decode_workers),
@@ -224,6 +226,12 @@ class Platform:
             return FrameQueue(self.data_dir / QUEUE_FILE).depth()
         except Exception:
             return "?"
+
+
+def listener_status(handoff: Handoff) -> dict[str, Any]:
+    """The listener's hand-off to the frame queue: whether its last commit succeeded and, if not, sqlite's own
+    reason (a full disk reads "database or disk is full")."""
+    return {"sink_ok": handoff.healthy, "last_error": handoff.last_error, "pending": handoff.pending}
 
 
 def run(settings: LocalSettings, ingest_table: dict[str, Any] | None = None) -> int:

@@ -29,6 +29,7 @@ QUEUE_FILE = "queue.db"
 EVALUATE_JOB, ESCALATE_JOB = "every-minute-evaluate-rules", "every-five-minutes-escalate"
 PR_SET_PDEATHSIG = 1
 DRAIN_TIMEOUT_S = 30.0
+DECODE_THREAD_DIED = 3  # a decode worker's exit code when its decode thread ended on its own
 CONTEXT = mp.get_context("spawn")  # the parent runs threads and an event loop: never fork it
 
 WorkerMain = Callable[..., None]  # (settings, control, status_conn, parent_pid, *extra)
@@ -115,6 +116,24 @@ def _send(conn: Connection, status: dict[str, Any]) -> None:
         conn.send(status)
 
 
+class DecodeThreadDied(RuntimeError):
+    """The decode loop's thread ended while the worker was not stopping."""
+
+
+def report_until_stopped(loop: Any, control: Control, report: Callable[[], None], every_s: float) -> None:
+    """The decode worker's main thread until the stop order: relays wake-ups to the decode thread and reports
+    status every `every_s`; raises DecodeThreadDied as soon as the decode thread is found not running."""
+    next_status = 0.0
+    while not control.stopped:
+        if not loop.running():
+            raise DecodeThreadDied(loop.last_error or "the decode thread ended")
+        if control.wait(min(next_status - time.monotonic(), every_s)) and not control.stopped:
+            loop.wake.set()  # relayed to the decode thread, inside this process
+        if time.monotonic() >= next_status:
+            report()
+            next_status = time.monotonic() + every_s
+
+
 def decode_main(
     settings: LocalSettings,
     control_conn: Connection,
@@ -154,13 +173,13 @@ def decode_main(
             "busy_s": loop.busy_seconds(),
         }
 
-    next_status = 0.0
-    while not control.stopped:
-        if control.wait(next_status - time.monotonic()) and not control.stopped:
-            loop.wake.set()  # relayed to the decode thread, inside this process
-        if time.monotonic() >= next_status:
-            _send(conn, status())
-            next_status = time.monotonic() + settings.status_every_s
+    try:
+        report_until_stopped(loop, control, lambda: _send(conn, status()), settings.status_every_s)
+    except DecodeThreadDied as exc:
+        # Reporting on would look healthy while nothing decodes: exit, and the supervisor restarts the worker.
+        log.error("decode thread died; worker exits", extra={"fields": {"worker": f"decode-{shard}", "error": str(exc)}})
+        queue.close()
+        raise SystemExit(DECODE_THREAD_DIED) from None
     drain_until = time.monotonic() + DRAIN_TIMEOUT_S
     while True:  # drain, still reporting: a worker busy draining is not a hung one
         loop.stop(min(settings.status_every_s, max(0.0, drain_until - time.monotonic())))

@@ -135,6 +135,17 @@ class Platform:
             self.backlog_alarm = False
             log.warning("decode backlog alarm cleared", extra={"fields": {"oldest_s": round(age, 1), "queued": depth}})
 
+    async def _supervisor(self) -> None:
+        """Polls the workers, apart from the reporter: the status reads wait on the frame queue's lock, which a
+        stopped decode worker may hold, and it is this poll that ends such a worker."""
+        every = min(self.settings.status_every_s, self.settings.stopped_after_s / 2)
+        while True:
+            await asyncio.sleep(every)
+            for worker in self.workers:
+                # On the loop's (main) thread: a restarted worker's parent-death signal is tied to the thread
+                # that started it, and this one lives as long as the platform.
+                worker.poll()
+
     def _write_status(self) -> None:
         path = self.data_dir / STATUS_FILE
         tmp = path.with_suffix(".tmp")
@@ -145,10 +156,6 @@ class Platform:
         last_log = time.monotonic()
         while True:
             await asyncio.sleep(self.settings.status_every_s)
-            for worker in self.workers:
-                # On the loop's (main) thread: a restarted worker's parent-death signal is tied to the thread
-                # that started it, and this one lives as long as the platform.
-                worker.poll()
             await asyncio.to_thread(self._check_backlog)
             try:
                 await asyncio.to_thread(self._write_status)
@@ -193,6 +200,7 @@ class Platform:
         self.rules_worker.start()
         self._write_status()
         reporter = asyncio.create_task(self._reporter(), name="reporter")
+        supervisor = asyncio.create_task(self._supervisor(), name="supervisor")
         log.info(
             "platform running",
             extra={
@@ -205,6 +213,7 @@ class Platform:
             },
         )
         await self._stop.wait()
+        supervisor.cancel()
         await self.shutdown(reporter)
 
     async def shutdown(self, reporter: asyncio.Task[None]) -> None:

@@ -179,7 +179,8 @@ def decode_main(
         report_until_stopped(loop, control, lambda: _send(conn, status()), settings.status_every_s)
     except DecodeThreadDied as exc:
         # Reporting on would look healthy while nothing decodes: exit, and the supervisor restarts the worker.
-        log.error("decode thread died; worker exits", extra={"fields": {"worker": f"decode-{shard}", "error": str(exc)}})
+        fields = {"worker": f"decode-{shard}", "error": str(exc)}
+        log.error("decode thread died; worker exits", extra={"fields": fields})
         queue.close()
         raise SystemExit(DECODE_THREAD_DIED) from None
     drain_until = time.monotonic() + DRAIN_TIMEOUT_S

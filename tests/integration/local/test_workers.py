@@ -137,9 +137,7 @@ def _pid(run: Run, worker: str) -> int:
     return int(st["workers"][worker]["pid"])
 
 
-def _acks_keep_coming(
-    run: Run, fault: Callable[[], None], window: float = 5.0, p99_limit: float | None = None
-) -> None:
+def _acks_keep_coming(run: Run, fault: Callable[[], None], window: float = 5.0, p99_limit: float | None = None) -> None:
     """Apply `fault` after a window of normal load; the window from the fault on must see acknowledgements at about
     the same rate and p99 latency (on a loaded 2-core machine: half the rate, and at most 0.4 s or four times the
     p99 before, whichever is larger; p99_limit where the fault may pause them a bounded time). Before the fix a

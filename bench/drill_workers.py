@@ -6,6 +6,7 @@ More: docs/local.md, "Module notes".
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import signal
 import subprocess
@@ -28,7 +29,8 @@ def _stop_for(seconds: float) -> Callable[[Run, str], None]:
         pid = _pid(run, worker)
         os.kill(pid, signal.SIGSTOP)
         time.sleep(seconds)
-        os.kill(pid, signal.SIGCONT)
+        with contextlib.suppress(ProcessLookupError):  # a decode worker stopped past stopped_after_s was killed
+            os.kill(pid, signal.SIGCONT)
 
     return fault
 
@@ -38,7 +40,7 @@ def _kill(run: Run, worker: str) -> None:
 
 
 def _stop_forever(run: Run, worker: str) -> None:
-    os.kill(_pid(run, worker), signal.SIGSTOP)  # the supervisor must kill it (hang) and start another
+    os.kill(_pid(run, worker), signal.SIGSTOP)  # the supervisor must kill it (stopped_after_s) and start another
 
 
 def _row(name: str, acks: list[dict[str, Any]], start: float, end: float, window: float) -> str:

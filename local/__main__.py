@@ -145,6 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _guarded(_import_fleet, args)
     if args.command == "status":
         path = Path(args.data_dir) / "status.json"
+        if not Path(args.data_dir).is_dir():  # a mistyped directory is bad input; a platform not running is not
+            print(f"local: data directory {args.data_dir} does not exist", file=sys.stderr)
+            return 2
         if not path.exists():
             print(f"local: {path} not found (is the platform running?)", file=sys.stderr)
             return 1

@@ -16,6 +16,7 @@ from typing import Any
 
 from iot_ingest.adapters.store import RegistryDirectory, StoreCommandQueue, StoreEventSink
 from iot_ingest.config import load_settings
+from iot_ingest.handoff import Handoff
 from iot_ingest.memory import MemoryLeases
 from iot_ingest.server import Server
 from local.config import LocalSettings
@@ -102,6 +103,7 @@ class Platform:
             "frames_in": metrics.get("frames_in", 0),
             "acks": metrics.get("acks", 0),
             "listener_limits": self.server.metrics.limits(),
+            "listener": listener_status(self.server.handoff),
             "queue": self.queue.counters()
             | {"depth": self.queue.depth(), "oldest_s": round(self.queue.oldest_age(), 1), "alarm": self.backlog_alarm},
             "decoded": sum(int(w.status.get("processed", 0)) for w in self.decode_workers),
@@ -133,6 +135,17 @@ class Platform:
             self.backlog_alarm = False
             log.warning("decode backlog alarm cleared", extra={"fields": {"oldest_s": round(age, 1), "queued": depth}})
 
+    async def _supervisor(self) -> None:
+        """Polls the workers, apart from the reporter: the status reads wait on the frame queue's lock, which a
+        stopped decode worker may hold, and it is this poll that ends such a worker."""
+        every = min(self.settings.status_every_s, self.settings.stopped_after_s / 2)
+        while True:
+            await asyncio.sleep(every)
+            for worker in self.workers:
+                # On the loop's (main) thread: a restarted worker's parent-death signal is tied to the thread
+                # that started it, and this one lives as long as the platform.
+                worker.poll()
+
     def _write_status(self) -> None:
         path = self.data_dir / STATUS_FILE
         tmp = path.with_suffix(".tmp")
@@ -143,10 +156,6 @@ class Platform:
         last_log = time.monotonic()
         while True:
             await asyncio.sleep(self.settings.status_every_s)
-            for worker in self.workers:
-                # On the loop's (main) thread: a restarted worker's parent-death signal is tied to the thread
-                # that started it, and this one lives as long as the platform.
-                worker.poll()
             await asyncio.to_thread(self._check_backlog)
             try:
                 await asyncio.to_thread(self._write_status)
@@ -191,6 +200,7 @@ class Platform:
         self.rules_worker.start()
         self._write_status()
         reporter = asyncio.create_task(self._reporter(), name="reporter")
+        supervisor = asyncio.create_task(self._supervisor(), name="supervisor")
         log.info(
             "platform running",
             extra={
@@ -203,6 +213,7 @@ class Platform:
             },
         )
         await self._stop.wait()
+        supervisor.cancel()
         await self.shutdown(reporter)
 
     async def shutdown(self, reporter: asyncio.Task[None]) -> None:
@@ -224,6 +235,12 @@ class Platform:
             return FrameQueue(self.data_dir / QUEUE_FILE).depth()
         except Exception:
             return "?"
+
+
+def listener_status(handoff: Handoff) -> dict[str, Any]:
+    """The listener's hand-off to the frame queue: whether its last commit succeeded and, if not, sqlite's own
+    reason (a full disk reads "database or disk is full")."""
+    return {"sink_ok": handoff.healthy, "last_error": handoff.last_error, "pending": handoff.pending}
 
 
 def run(settings: LocalSettings, ingest_table: dict[str, Any] | None = None) -> int:

@@ -65,6 +65,12 @@ class LocalSettings(ExplicitSettings):
     hang_after_s: float = _opt(
         30.0, "restart a worker showing no progress this long (wall s: silent, or stuck in one batch or tick)", le=3600
     )
+    stopped_after_s: float = _opt(
+        2.0,
+        "kill and restart a worker stopped (SIGSTOP, traced) this long: it may hold queue.db's write lock (wall s)",
+        gt=0,
+        le=3600,
+    )
     status_every_s: float = _opt(2.0, "how often DATA_DIR/status.json is rewritten (wall seconds)", gt=0)
     log_every_s: float = _opt(30.0, "how often a progress line is logged (wall seconds)", gt=0)
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from datetime import timedelta
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 from local.config import LocalSettings
@@ -29,6 +30,8 @@ QUEUE_FILE = "queue.db"
 EVALUATE_JOB, ESCALATE_JOB = "every-minute-evaluate-rules", "every-five-minutes-escalate"
 PR_SET_PDEATHSIG = 1
 DRAIN_TIMEOUT_S = 30.0
+STOPPED_STATES = frozenset("Tt")
+DECODE_THREAD_DIED = 3  # a decode worker's exit code when its decode thread ended on its own
 CONTEXT = mp.get_context("spawn")  # the parent runs threads and an event loop: never fork it
 
 WorkerMain = Callable[..., None]  # (settings, control, status_conn, parent_pid, *extra)
@@ -115,6 +118,24 @@ def _send(conn: Connection, status: dict[str, Any]) -> None:
         conn.send(status)
 
 
+class DecodeThreadDied(RuntimeError):
+    """The decode loop's thread ended while the worker was not stopping."""
+
+
+def report_until_stopped(loop: Any, control: Control, report: Callable[[], None], every_s: float) -> None:
+    """The decode worker's main thread until the stop order: relays wake-ups to the decode thread and reports
+    status every `every_s`; raises DecodeThreadDied as soon as the decode thread is found not running."""
+    next_status = 0.0
+    while not control.stopped:
+        if not loop.running():
+            raise DecodeThreadDied(loop.last_error or "the decode thread ended")
+        if control.wait(min(next_status - time.monotonic(), every_s)) and not control.stopped:
+            loop.wake.set()  # relayed to the decode thread, inside this process
+        if time.monotonic() >= next_status:
+            report()
+            next_status = time.monotonic() + every_s
+
+
 def decode_main(
     settings: LocalSettings,
     control_conn: Connection,
@@ -154,13 +175,14 @@ def decode_main(
             "busy_s": loop.busy_seconds(),
         }
 
-    next_status = 0.0
-    while not control.stopped:
-        if control.wait(next_status - time.monotonic()) and not control.stopped:
-            loop.wake.set()  # relayed to the decode thread, inside this process
-        if time.monotonic() >= next_status:
-            _send(conn, status())
-            next_status = time.monotonic() + settings.status_every_s
+    try:
+        report_until_stopped(loop, control, lambda: _send(conn, status()), settings.status_every_s)
+    except DecodeThreadDied as exc:
+        # Reporting on would look healthy while nothing decodes: exit, and the supervisor restarts the worker.
+        fields = {"worker": f"decode-{shard}", "error": str(exc)}
+        log.error("decode thread died; worker exits", extra={"fields": fields})
+        queue.close()
+        raise SystemExit(DECODE_THREAD_DIED) from None
     drain_until = time.monotonic() + DRAIN_TIMEOUT_S
     while True:  # drain, still reporting: a worker busy draining is not a hung one
         loop.stop(min(settings.status_every_s, max(0.0, drain_until - time.monotonic())))
@@ -268,7 +290,7 @@ class Worker:
         self._ctx = CONTEXT
         self.status: dict[str, Any] = {}
         self.restarts = 0
-        self.hangs = 0  # times it was killed for saying nothing, or working on one unit, for hang_after_s
+        self.hangs = 0  # times killed: silent or on one unit for hang_after_s, or stopped for stopped_after_s
         self._proc: Any = None
         self._control: Connection | None = None  # our (write) end of its control pipe; None once stopping
         self._control_lock = threading.Lock()  # `wake` (loop thread) against `stop` closing the pipe (a thread)
@@ -279,6 +301,7 @@ class Worker:
         self._reporting = False  # the current process has sent a status
         self._stopping = False
         self._next_start = 0.0
+        self._stopped_since: float | None = None  # monotonic time a poll first found it stopped (state T/t)
 
     def start(self) -> None:
         receive, send = self._ctx.Pipe(duplex=False)
@@ -344,17 +367,31 @@ class Worker:
             return True
         return silent + self._busy >= limit * self.unit_allowance
 
+    def stopped_too_long(self) -> bool:
+        """Stopped (SIGSTOP, a debugger) for stopped_after_s, as far as this supervisor's polls saw: a stopped decode
+        worker may hold queue.db's write lock, and every acknowledgement waits for it."""
+        if self._proc is None or process_state(self._proc.pid) not in STOPPED_STATES:
+            self._stopped_since = None
+            return False
+        now = time.monotonic()
+        if self._stopped_since is None:
+            self._stopped_since = now
+        return now - self._stopped_since >= self.settings.stopped_after_s
+
     def poll(self) -> None:
-        """Kill the worker if it hung; restart it (with back-off) if it died on its own or was killed."""
+        """Kill the worker if it hung or stays stopped; restart it (with back-off) if it died or was killed."""
         if self._proc is None or self._stopping:
             return
         if self._proc.is_alive():
-            if not self.hung():
+            stopped = self.stopped_too_long()
+            if not (stopped or self.hung()):
                 return
             self.hangs += 1
             silent = round(time.monotonic() - self._heard, 1)
             fields = {"worker": self.name, "pid": self._proc.pid, "silent_s": silent, "busy_s": round(self._busy, 1)}
-            log.error("worker hung; killing it", extra={"fields": fields})
+            # Its death releases its sqlite locks; WAL discards a transaction it had not committed.
+            log.error("worker stopped; killing it" if stopped else "worker hung; killing it", extra={"fields": fields})
+            self._stopped_since = None
             self._proc.kill()  # SIGKILL works on a stopped process too; the next poll restarts it, with back-off
             return
         now = time.monotonic()
@@ -382,7 +419,7 @@ class Worker:
         deadline = time.monotonic() + timeout
         while self._proc.is_alive() and time.monotonic() < deadline:
             self._proc.join(0.2)
-            if self.hung():
+            if self.hung() or self.stopped_too_long():
                 break
         if self._proc.is_alive():
             log.error("worker did not stop in time; killing it", extra={"fields": {"worker": self.name}})
@@ -390,6 +427,16 @@ class Worker:
             self._proc.join(5)
         if self._reader is not None:
             self._reader.join(2.0)  # its last status, already in the pipe
+
+
+def process_state(pid: int) -> str:
+    """The state letter of /proc/<pid>/stat (R, S, D, T stopped, t traced, Z …); "" where unknown."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:  # gone, or not Linux
+        return ""
+    fields = stat.rsplit(")", 1)[-1].split()  # after the command name, which may hold spaces and parentheses
+    return fields[0] if fields else ""
 
 
 class WakeUps:

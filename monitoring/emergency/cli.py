@@ -14,7 +14,7 @@ from monitoring.clock import Clock
 from monitoring.emergency import declare, measures_sheet
 from monitoring.emergency.models import LEVEL_NAMES, EmergencyAlert
 from monitoring.emergency.ports import EmergencyRepository
-from monitoring.errors import NotFoundError
+from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.reports.workdays import CHINA
 from monitoring.storage.ports import RegistryRepository
 
@@ -98,7 +98,10 @@ def _alert(
         return 0
     if args.verb == "end":
         at = declare.parse_time(args.at) if args.at else now.replace(second=0, microsecond=0)
-        alert = declare.end_alert(repo, args.alert_id, at)
+        try:
+            alert = declare.end_alert(repo, args.alert_id, at)
+        except NotFoundError:  # the id is the user's input: bad input, exit 2
+            raise InvalidInputError(f"预警不存在：{args.alert_id}（可用 emergency alert list 查看）") from None
         print(f"已调整：{_describe(registry, alert, now)}", file=out)
         return 0
     start = declare.parse_time(args.start) if args.start else now - LIST_SPAN

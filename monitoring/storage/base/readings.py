@@ -1,9 +1,6 @@
 """Readings logic: idempotent insert, the monotonic per-point "latest", TTLs, and query validation.
 
-Adapters implement the `_primitives`; `latest` advances only to a strictly newer data_time, so a late
-backfill fills history without rolling the point's current state back. Readings stamped more than
-`future_tolerance` ahead of the clock are kept as history but never become "latest" (a terminal with a wild
-clock must not freeze a point's state until that date).
+More: docs/monitoring.md, "Module notes".
 """
 
 from __future__ import annotations

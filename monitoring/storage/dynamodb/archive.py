@@ -1,10 +1,6 @@
 """The raw-frame archive in DynamoDB: one item per frame on its MN's hash chain.
 
-pk = MN, sk = zero-padded seq; an item is written only if its (MN, seq) is free, so two appenders racing on
-the same head cannot both win and the chain never forks (the loser re-reads the head and retries). The local
-index lsi1 (sk "<received_at>#<sha256>") answers both the redelivery check and time-range reads with strongly
-consistent queries. It projects keys only (its write costs 1 unit, not the frame's size); reads through it
-fetch the rest from the table. An LSI caps one MN's items at 10 GB: at 4 frames/min of 1 KB, about 4 years.
+More: docs/dynamodb.md, "Module notes".
 """
 
 from __future__ import annotations

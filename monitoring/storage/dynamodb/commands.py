@@ -1,9 +1,6 @@
 """Downlink commands in DynamoDB (state table), every read strongly consistent.
 
-Command item: pk "cmd#<mn>" / sk "<created_at>#<command_id>" (so a terminal's queue is one ordered query),
-`status` attribute for conditional transitions. Two pointer items make ids and QNs unique and findable:
-pk "cmdid#<command_id>" and pk "cmdqn#<mn>#<qn>" (sk "ptr"), each holding the command item's key. Enqueue
-writes the three in one transaction, so a duplicate id or QN can never half-exist.
+More: docs/dynamodb.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """Events in DynamoDB: pk "ev#<mn>" / sk "<occurred_at>#<event_id>", written only if absent; a sparse GSI lists
 a point's events (gsi1pk "pt#<point>", same sort key).
 
-The default event_id is derived from (mn, kind, occurred_at, point), so one id always lands on one key and the
-conditional put makes redelivery idempotent. Listing by MN is a strongly consistent query; listing by point
-goes through the GSI (eventually consistent, fine for dashboards).
+More: docs/dynamodb.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,12 +1,6 @@
 """Readings in DynamoDB: conditional puts for idempotency; "latest" read straight from the history.
 
-readings table: pk "rd#<point>#<kind>" / sk data time (one item per reading, TTL from retention);
-"ag#<point>#<period>" / period start (aggregates, longer TTL); "cp#<point>" / day (completeness).
-
-"Latest" is the newest reading at or before now + future_tolerance: one descending Query with Limit 1 on the
-point's partition. No separate "latest" item is written, which saves one write unit per reading (the biggest
-line of the bill), and it cannot roll back: a late backfill only adds older items, and TTL removes the
-oldest first because it counts from data time.
+More: docs/dynamodb.md, "Module notes".
 """
 
 from __future__ import annotations

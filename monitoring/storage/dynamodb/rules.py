@@ -1,15 +1,6 @@
 """DynamoDB primitives of the rule-state, alarm, audit, report and emergency repositories, on the `state` table.
 
-Keys (pk / sk), all reads of single items strongly consistent:
-- rule state: "rs" / key (one partition: `keys(prefix)` is a begins_with Query; about 5 writes/s for a county)
-- alarm: "alarm#<id>" / "alarm", listed by enterprise on gsi1 ("alarment#<e>" / "<created>#<id>") and all
-  together on gsi2 ("alarms" / same); a pointer "alarmkey#<subject>#<rule>" / "ptr" names the latest alarm of
-  the pair and whether it is open. A new alarm and its pointer are written in one transaction, conditional on
-  the pointer being absent or closed: at most one open alarm per (subject, rule), even between racing writers.
-- audit: "audit#<alarm>" / "<ns clock><counter>" (append order)
-- fault / stoppage: "fault#<id>" / "fault", "stop#<id>" / "stop"; by enterprise on gsi1 ("<kind>ent#<e>" / filed)
-- emergency: "emalert#<id>" / "alert" and "emhalt#<id>" / "halt" on gsi1 ("emalerts"/"emhalts" / "<start>#<id>");
-  measures "emmeasures" / enterprise
+More: docs/dynamodb.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """The sqlite connection: factory (WAL, busy timeout, foreign keys), numbered-file migrations, transactions,
 and the translation of sqlite3 errors into the domain's.
 
-Migrations are the files `schema/NN_area.sql`, applied once each in name order and recorded (with their
-SHA-256) in `schema_migration`; each file runs inside one transaction together with its record, so a failed
-file leaves nothing behind. Other areas add their own file (e.g. `60_rules.sql`) without touching this module.
+More: docs/monitoring.md, "Module notes".
 """
 
 from __future__ import annotations

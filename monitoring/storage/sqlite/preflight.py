@@ -1,9 +1,6 @@
 """Check a database path before anything is created, and take back what a failed command created.
 
-sqlite creates a missing file on open (and `connect` its missing directories), so a command line that opened
-the store first turned a mistyped `--db` into an empty database, and a failed import left one behind. The command
-lines (`python -m monitoring`, `python -m local`) call `check_database` before opening anything and wrap what they
-create in `Rollback`. Messages are the operator's (Chinese), like the rest of the registry's command line.
+More: docs/monitoring.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """Fast read path for the rule engine: readings of many points in one query, straight to rule Samples.
 
-The generic repository decodes every reading into a validated `Reading` (right for the API, costly for
-3,000 points every minute). This reader selects the enterprise's points in one statement from the same
-`reading` table (20_readings.sql) and maps the stored JSON body directly to `Sample`. It reads only what the
-readings repository wrote, so the body is trusted to have that codec's shape.
+More: docs/monitoring.md, "Module notes".
 """
 
 from __future__ import annotations

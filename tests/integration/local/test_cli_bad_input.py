@@ -329,3 +329,11 @@ def test_dead_letters_on_a_queue_that_is_not_sqlite_is_one_line(
     (tmp_path / "queue.db").write_text("notes", encoding="utf-8")
     assert "不是 sqlite 数据库" in _one_line_exit_2(["dead-letters", "list", "--data-dir", str(tmp_path)], capsys)
     assert _files(tmp_path) == ["queue.db"]
+
+
+def test_status_of_a_data_directory_that_does_not_exist_is_one_line_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "no-such-dir"
+    assert "does not exist" in _one_line_exit_2(["status", "--data-dir", str(missing)], capsys)
+    assert _files(tmp_path) == []

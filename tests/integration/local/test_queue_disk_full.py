@@ -1,5 +1,6 @@
-"""A full disk under the frame queue: the error reported is sqlite's "database or disk is full", and appending
-resumes once there is room. Runs in a private mount namespace on a small tmpfs (needs root and unshare)."""
+"""A full disk under the frame queue: the error reported (exception, listener log line, status) is sqlite's
+"database or disk is full", and appending resumes once there is room. Runs in a private mount namespace on a small
+tmpfs (needs root and unshare)."""
 
 from __future__ import annotations
 
@@ -18,8 +19,28 @@ ROOT = Path(__file__).resolve().parents[3]
 
 CHILD = textwrap.dedent(
     """
-    import asyncio, json, os, sys
+    import asyncio, json, logging, os, sys
+    from iot_ingest.handoff import Handoff
+    from iot_ingest.metrics import Metrics
+    from local.app import listener_status
     from local.queue import FrameQueue, QueueSink
+
+    lines = []
+
+    class Keep(logging.Handler):
+        def emit(self, record):
+            lines.append(f"{record.getMessage()} {getattr(record, 'fields', {})}")
+
+    logging.getLogger().addHandler(Keep())
+    logging.getLogger().setLevel(logging.INFO)
+
+    async def hand_off(queue, records):  # frames through the listener's hand-off; then status.json's "listener"
+        handoff = Handoff(QueueSink(queue), Metrics(), linger=0.05)
+        handoff.start()
+        await asyncio.gather(*(handoff.submit(r) for r in records), return_exceptions=True)
+        status = listener_status(handoff)
+        await handoff.stop()
+        return status
 
     mount = sys.argv[1]
     with open(os.path.join(mount, "filler"), "wb") as f:  # room to free later
@@ -39,9 +60,12 @@ CHILD = textwrap.dedent(
         asyncio.run(QueueSink(queue).put(batch))
     except Exception as exc:
         sink_error = f"{type(exc).__name__}: {exc}"
+    full_status = asyncio.run(hand_off(queue, batch))
     os.remove(os.path.join(mount, "filler"))
     queue.append(batch[:1])  # acknowledgement resumes with room on the disk
-    print(json.dumps({"error": error, "sink_error": sink_error, "stored": stored, "depth": queue.depth()}))
+    resumed_status = asyncio.run(hand_off(queue, batch[:1]))
+    print(json.dumps({"error": error, "sink_error": sink_error, "stored": stored, "depth": queue.depth(),
+                      "full_status": full_status, "resumed_status": resumed_status, "log": lines}))
     """
 )
 
@@ -75,4 +99,10 @@ def test_queue_on_a_full_disk_reports_disk_full_and_resumes(tmp_path: Path) -> N
     # Then the failure names the real cause (not "cannot rollback - no transaction is active") ...
     assert result["error"] == result["sink_error"] == "OperationalError: database or disk is full"
     # ... and what was committed before is all there, plus the record appended after room was made
-    assert 0 < result["stored"] < 1000 and result["depth"] == result["stored"] + 1
+    assert 0 < result["stored"] < 1000 and result["depth"] == result["stored"] + 2, result
+    # And the status file's listener section and the listener's log line carry the cause while the disk is full
+    full = result["full_status"]
+    assert full["sink_ok"] is False and "database or disk is full" in full["last_error"], full
+    assert any(line.startswith("sink failed") and "database or disk is full" in line for line in result["log"])
+    # ... and clear once a commit succeeds again
+    assert result["resumed_status"]["sink_ok"] is True, result["resumed_status"]

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import base64
 import json
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +17,7 @@ from local.config import ConfigError, load
 from local.pipeline import DecodeLoop, kinesis_event
 from local.queue import FrameQueue, shard_of
 from local.scheduler import boundary_at_or_before, scheduled_event
+from local.workers import CONTEXT, Control, DecodeThreadDied, report_until_stopped
 
 pytestmark = pytest.mark.integration
 
@@ -177,3 +180,43 @@ def test_queue_shards_split_the_terminals_and_keep_each_terminals_order(tmp_path
     assert all([b.seq for b in part] == sorted(b.seq for b in part) for part in parts)
     assert all(part for part in parts)  # 7 terminals: both shards have work
     assert {b.mn for b in parts[1]} == {f"MN{i}" for i in range(7) if shard_of(f"MN{i}", 2) == 1}
+
+
+def _worker_ends(tmp_path: Path, handler: Any) -> tuple[DecodeLoop, Any, Any]:
+    """A decode loop over a real queue holding one record, and the decode worker's end of a real control pipe."""
+    q = FrameQueue(tmp_path / "q.db")
+    q.append([_record(1)])
+    loop = DecodeLoop(q, handler, idle_wait=0.05)
+    ours, theirs = CONTEXT.Pipe(duplex=False)
+    return loop, Control(ours), theirs
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnhandledThreadExceptionWarning")  # the thread's death is the point
+def test_the_decode_worker_gives_up_reporting_when_its_decode_thread_died(tmp_path: Path) -> None:
+    # Given a decode loop whose handler ends its thread (SystemExit is not an Exception: the loop does not catch it)
+    def exits(event: dict[str, Any], context: Any) -> Any:
+        raise SystemExit("a library called sys.exit")
+
+    loop, control, _keep = _worker_ends(tmp_path, exits)
+    loop.start()
+    reports: list[float] = []
+    # When the worker's main thread reports status meanwhile
+    started = time.monotonic()
+    with pytest.raises(DecodeThreadDied):
+        report_until_stopped(loop, control, lambda: reports.append(time.monotonic()), 0.1)
+    # Then it stops reporting (the worker exits and is restarted) instead of looking healthy forever
+    assert time.monotonic() - started < 10 and not loop.running()
+
+
+def test_the_decode_worker_reports_until_the_stop_order_while_its_thread_runs(tmp_path: Path) -> None:
+    # Given a decode loop that works
+    loop, control, theirs = _worker_ends(tmp_path, lambda event, context: {"batchItemFailures": []})
+    loop.start()
+    reports: list[float] = []
+    # When the parent closes its end of the control pipe (the stop order) after a while
+    closer = threading.Timer(0.5, theirs.close)
+    closer.start()
+    report_until_stopped(loop, control, lambda: reports.append(time.monotonic()), 0.1)
+    # Then the worker reported meanwhile and returned without an error; its thread still runs (to drain)
+    assert len(reports) >= 2 and loop.running()
+    loop.stop(5.0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +21,7 @@ from typing import Any
 import pytest
 
 from local.demo.harness import Run, ack_window, alarm_rules, dead_letters, read_acks, unarchived
+from local.workers import QUEUE_FILE, STOPPED_STATES, process_state
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -135,10 +137,11 @@ def _pid(run: Run, worker: str) -> int:
     return int(st["workers"][worker]["pid"])
 
 
-def _acks_keep_coming(run: Run, fault: Callable[[], None], window: float = 5.0) -> None:
+def _acks_keep_coming(run: Run, fault: Callable[[], None], window: float = 5.0, p99_limit: float | None = None) -> None:
     """Apply `fault` after a window of normal load; the window from the fault on must see acknowledgements at about
-    the same rate and p99 latency (on a loaded 2-core machine: half the rate, and at most a second or three times
-    the p99 before, whichever is larger). Before the fix a killed or stopped decode worker stopped every 9014."""
+    the same rate and p99 latency (on a loaded 2-core machine: half the rate, and at most 0.3 s or four times the
+    p99 before, whichever is larger; p99_limit where the fault may pause them a bounded time). Before the fix a
+    killed or stopped decode worker stopped every 9014."""
     time.sleep(window)
     start = time.time()
     fault()
@@ -148,7 +151,9 @@ def _acks_keep_coming(run: Run, fault: Callable[[], None], window: float = 5.0) 
     n_during, p99_during = ack_window(acks, start, start + window)
     assert n_before > 50, n_before  # there was load
     assert n_during >= n_before / 2, (n_before, n_during)
-    assert p99_during <= max(1.0, 3 * p99_before), (p99_before, p99_during)
+    print(f"acks before/during: {n_before}/{n_during}, p99 {p99_before:.4f}/{p99_during:.4f} s")
+    limit = p99_limit if p99_limit is not None else max(0.3, 4 * p99_before)
+    assert p99_during <= limit, (p99_before, p99_during, limit)
 
 
 def _stop_for(pid: int, seconds: float) -> Callable[[], None]:
@@ -195,8 +200,8 @@ def test_killing_a_decode_worker_or_the_rules_worker_under_load_keeps_acknowledg
 def test_stopping_a_decode_worker_long_enough_to_look_like_an_outage_raises_no_offline_alarm(
     fleet: Callable[..., Run],
 ) -> None:
-    # Given a platform under load at x120, warmed up, that restarts a silent worker only after 60 s
-    run = fleet(accel=120.0, platform=["--hang-after-s", "60"])
+    # Given a platform under load at x120, warmed up, that restarts a silent or stopped worker only after 60 s
+    run = fleet(accel=120.0, platform=["--hang-after-s", "60", "--stopped-after-s", "60"])
     run.wait_for(_warm, 60, "workers warmed up")
     pids = {name: _pid(run, name) for name in ("decode-0", "decode-1", "rules")}
     # When a decode worker is stopped (SIGSTOP) for 20 s, 40 platform minutes: longer than a terminal may be
@@ -216,8 +221,9 @@ def test_stopping_a_decode_worker_long_enough_to_look_like_an_outage_raises_no_o
 def test_a_hung_worker_is_killed_and_restarted_and_sigterm_does_not_wait_for_a_stopped_one(
     fleet: Callable[..., Run],
 ) -> None:
-    # Given a platform under load that restarts a worker showing no progress for 4 s
-    run = fleet(platform=["--hang-after-s", "4"])
+    # Given a platform under load that restarts a worker showing no progress for 4 s (a stopped one only when it
+    # is silent that long: this is the hang path)
+    run = fleet(platform=["--hang-after-s", "4", "--stopped-after-s", "60"])
     run.wait_for(_warm, 60, "workers warmed up")
     old = _pid(run, "decode-1")
     time.sleep(3)
@@ -237,3 +243,63 @@ def test_a_hung_worker_is_killed_and_restarted_and_sigterm_does_not_wait_for_a_s
     assert run.platform.wait(30) == 0
     assert time.monotonic() - asked < 20
     assert not _alive(stopped)
+
+
+def _queue_locked(probe: sqlite3.Connection) -> bool:
+    try:
+        probe.execute("BEGIN IMMEDIATE")
+    except sqlite3.OperationalError:  # "database is locked"
+        return True
+    probe.execute("ROLLBACK")
+    return False
+
+
+def _stop_holding_the_write_lock(pid: int, queue_db: Path, within: float = 15.0) -> bool:
+    """SIGSTOP the worker, retried until it is caught holding queue.db's write lock (it stays locked while the
+    worker is stopped; the listener's own commits last milliseconds); True if caught, else it is left stopped
+    anyway."""
+    probe = sqlite3.connect(queue_db, timeout=0, isolation_level=None)
+    deadline = time.monotonic() + within
+    try:
+        while True:
+            os.kill(pid, signal.SIGSTOP)
+            while process_state(pid) not in STOPPED_STATES:
+                time.sleep(0.001)
+            if _queue_locked(probe):
+                time.sleep(0.2)
+                if _queue_locked(probe):
+                    return True
+            if time.monotonic() >= deadline:
+                return False
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.002)
+    finally:
+        probe.close()
+
+
+def test_a_decode_worker_stopped_holding_the_queue_write_lock_is_killed_within_seconds(
+    fleet: Callable[..., Run],
+) -> None:
+    # Given a platform under load with the default settings (stopped_after_s 2, hang_after_s 30), warmed up
+    run = fleet()
+    run.wait_for(_warm, 60, "workers warmed up")
+    old = _pid(run, "decode-1")
+    caught: list[bool] = []
+    stopped_at: list[float] = []
+
+    def fault() -> None:
+        caught.append(_stop_holding_the_write_lock(old, run.data / QUEUE_FILE))
+        stopped_at.append(time.monotonic())
+
+    # When the decode worker is stopped (SIGSTOP) while it holds queue.db's write lock, and left stopped
+    # Then acknowledgements keep coming: those waiting on the lock pause no longer than stopped_after_s (2 s) and a
+    # supervisor poll (1 s), plus room for a loaded machine; before, they waited out hang_after_s (30 s)
+    _acks_keep_coming(run, fault, window=10.0, p99_limit=6.0)
+    # ... because it is killed and restarted within seconds, not after hang_after_s
+    run.wait_for(lambda s: bool(s and _workers_up(s) and s["workers"]["decode-1"]["pid"] != old), 30, "restart")
+    assert time.monotonic() - stopped_at[0] < 20
+    st = run.status() or {}
+    assert st["workers"]["decode-1"]["hangs"] == 1 and not _alive(old)
+    # And nothing acknowledged was lost (its uncommitted transaction was discarded, its frames decoded again)
+    _nothing_lost_and_no_offline(run)
+    print("caught holding the write lock:", caught[0])

@@ -95,9 +95,9 @@ def test_bad_alert_is_refused_and_nothing_stored(
     assert repo.alerts_between(datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)) == []
 
 
-def test_end_of_an_unknown_alert_is_an_error(db: str) -> None:
+def test_end_of_an_unknown_alert_is_bad_input_in_one_chinese_line(db: str) -> None:
     code, text = _run("--db", db, "emergency", "alert", "end", "YJ-none", "--at", "2026-12-07T12:00")
-    assert code == 1 and "错误" in text
+    assert code == 2 and text.splitlines() == ["错误：预警不存在：YJ-none（可用 emergency alert list 查看）"], text
 
 
 def test_measures_import_from_csv_stores_point_ids_and_show_prints_codes(

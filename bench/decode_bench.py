@@ -238,14 +238,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--frames", type=int, default=6000)
     parser.add_argument("--terminals", type=int, default=300)
-    parser.add_argument("--ddb-frames", type=int, default=300)
+    parser.add_argument("--ddb-frames", type=int, default=300, help="0 skips the DynamoDB part")
     parser.add_argument("--ddb-terminals", type=int, default=100, help="100 = one frame per terminal per batch")
     parser.add_argument("--budget", type=float, default=60.0, help="seconds per sqlite run, at most")
     parser.add_argument("--no-dynamodb-local", action="store_true", help="count against moto only")
     args = parser.parse_args(argv)
+    if args.frames < 1 or args.terminals < 1 or args.ddb_frames < 0 or args.ddb_terminals < 1:
+        parser.error("--frames, --terminals and --ddb-terminals must be at least 1, --ddb-frames at least 0")
     print(f"decode benchmark — {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, python {sys.version.split()[0]}")
     bench_sqlite(min(args.frames, 100_000), args.terminals, args.budget)
-    bench_dynamodb(min(args.ddb_frames, 5_000), min(args.ddb_terminals, 1_000), not args.no_dynamodb_local)
+    if args.ddb_frames:
+        bench_dynamodb(min(args.ddb_frames, 5_000), min(args.ddb_terminals, 1_000), not args.no_dynamodb_local)
     return 0
 
 

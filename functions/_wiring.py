@@ -25,6 +25,8 @@ from monitoring.ingest.split_cache import SplitCache
 from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import Reading
+from monitoring.rules.store_inputs import StoreRuleInputs
+from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
 
 
@@ -64,6 +66,16 @@ class Settings(BaseModel):
 
 
 VARIABLES = tuple(str(f.validation_alias) for f in Settings.model_fields.values())
+
+
+def _location(settings: Settings) -> StoreLocation:
+    return StoreLocation(
+        backend=settings.store_backend,
+        sqlite_path=settings.sqlite_path,
+        dynamodb_region=settings.dynamodb_region,
+        dynamodb_endpoint=settings.dynamodb_endpoint,
+        table_prefix=settings.dynamodb_table_prefix,
+    )
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
@@ -182,34 +194,14 @@ def get_dead_letters() -> DeadLetters | None:
 @lru_cache(maxsize=1)
 def get_store() -> Store:
     """Every repository on the configured backend: one store (one sqlite connection) per cold start."""
-    settings = get_settings()
-    if settings.store_backend == "memory":
-        from monitoring.storage.memory import memory_store
-
-        return memory_store(clock=get_clock())
-    if settings.store_backend == "sqlite":
-        from monitoring.storage.sqlite import open_store
-
-        return open_store(settings.sqlite_path, clock=get_clock())
-    # Imported lazily: only the AWS deployment loads boto3/PynamoDB (the tables are made by the CDK stack).
-    from monitoring.storage.dynamodb import open_store as open_dynamodb_store
-
-    store: Store = open_dynamodb_store(
-        region=settings.dynamodb_region or None,
-        host=settings.dynamodb_endpoint or None,
-        table_prefix=settings.dynamodb_table_prefix,
-        clock=get_clock(),
-    )
-    return store
+    return open_store_at(_location(get_settings()), clock=get_clock())
 
 
 # ---- rules area (evaluation, escalation) ----------------------------------------------------------------
 
 
 @lru_cache(maxsize=1)
-def get_rule_inputs() -> Any:
-    from monitoring.rules.store_inputs import StoreRuleInputs
-
+def get_rule_inputs() -> StoreRuleInputs:
     store = get_store()
     reader = None if store.sample_reader is None else store.sample_reader()  # cached across warm ticks
     return StoreRuleInputs(store, store.rule_state, get_settings().county_id, reader=reader)

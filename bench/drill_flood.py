@@ -60,15 +60,23 @@ async def read_reply(reader: asyncio.StreamReader, decoder: hj212.StreamDecoder)
                     return item
 
 
+async def connect(port: int, retry_s: float) -> tuple[asyncio.StreamReader, asyncio.StreamWriter] | None:
+    """A connection to the listener, or None after waiting `retry_s` (refused or reset: the caller loops)."""
+    try:
+        return await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        await asyncio.sleep(retry_s)
+        return None
+
+
 async def registered(port: int, mn: str, stop_at: float, tally: Tally) -> None:
     """One frame in flight, the next after its 9014; reconnect if the connection is lost."""
     qn, i = hj212.QnGenerator(), 0
     while time.monotonic() < stop_at:
-        try:
-            reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.1)
+        conn = await connect(port, 0.1)
+        if conn is None:
             continue
+        reader, writer = conn
         decoder = hj212.StreamDecoder()
         try:
             while time.monotonic() < stop_at:
@@ -114,11 +122,10 @@ async def reconnecting(port: int, mn: str, stop_at: float, tally: Tally) -> None
 async def unregistered_flood(port: int, k: int, stop_at: float, tally: Tally) -> None:
     qn, n = hj212.QnGenerator(), 0
     while time.monotonic() < stop_at:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.01)
+        conn = await connect(port, 0.01)
+        if conn is None:
             continue
+        _, writer = conn
         try:
             for _ in range(16):
                 writer.write(upload(f"FAKE{k:03d}{n:09d}", n, qn)[0])
@@ -135,11 +142,10 @@ async def unregistered_flood(port: int, k: int, stop_at: float, tally: Tally) ->
 
 async def connect_close_flood(port: int, stop_at: float, tally: Tally) -> None:
     while time.monotonic() < stop_at:
-        try:
-            _, writer = await asyncio.open_connection("127.0.0.1", port)
-        except OSError:
-            await asyncio.sleep(0.01)
+        conn = await connect(port, 0.01)
+        if conn is None:
             continue
+        _, writer = conn
         tally.empty_connections += 1
         writer.close()
         with contextlib.suppress(ConnectionError):

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from monitoring._time import from_micros, to_micros
-from monitoring.rules.models import Sample
+from monitoring.evaluation.models import Sample
 from monitoring.storage.sqlite.db import Database
 
 _FIELDS = (("p", "p"), ("ia", "ia"), ("ib", "ib"), ("ic", "ic"), ("ua", "ua"), ("ub", "ub"), ("uc", "uc"))

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 
 from monitoring._time import CHINA
-from monitoring.alarms.models import AlarmState
+from monitoring.alarms.models import STATE_NAMES, AlarmState
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.evaluation.catalogue import RULES
 from monitoring.readings.models import QUANTITY_INFO, ReadingKind
@@ -218,6 +218,7 @@ def alarm_rows(
                 "rule": a.rule,
                 "rule_name": RULES[a.rule].name if a.rule in RULES else a.rule,
                 "state": a.state.value,
+                "state_name": STATE_NAMES[a.state],
                 "severity": a.severity,
                 "enterprise": names[a.enterprise_id][0],
                 "town": names[a.enterprise_id][1],
@@ -267,7 +268,7 @@ def _rows_out(rows: list[dict[str, Any]], columns: dict[str, str], args: argpars
     print(f"共 {len(rows)} 条", file=out)
 
 
-ALARM_COLUMNS = {"raised": "报警时间", "rule_name": "规则", "state": "状态", "town": "镇（街道）"}
+ALARM_COLUMNS = {"raised": "报警时间", "rule_name": "规则", "state_name": "状态", "town": "镇（街道）"}
 ALARM_COLUMNS |= {"enterprise": "企业", "points": "点位", "start": "开始", "end": "结束"}
 
 

@@ -139,7 +139,7 @@ def test_cli_alarms_list_shows_open_alarms_unless_all(db: str) -> None:
     # When listed: the open one by default, in China time with the rule's and the enterprise's names
     code, text = _run("--db", db, "alarms", "list")
     assert code == 0 and "共 1 条" in text and "江苏泰慕士针纺科技股份有限公司" in text
-    assert "2026-11-28 10:00" in text and "治污设施停运" in text
+    assert "2026-11-28 10:00" in text and "治污设施停运" in text and "待响应" in text and "pending" not in text
     # Then --all adds the closed one, --json gives the rows, another enterprise has none
     assert "共 2 条" in _run("--db", db, "alarms", "list", "--all")[1]
     code, text = _run("--db", db, "alarms", "list", "--all", "--json", "--limit", "1")

@@ -158,6 +158,10 @@ class AccountsRepositoryBase(ABC):
     def get_invitation(self, code_hash: str) -> Invitation | None:
         return self._find(Invitation, "invitation", code_hash)
 
+    def invitations_of(self, account_id: str) -> list[Invitation]:
+        found = [codec.from_data(Invitation, b) for b in self._query_docs("invitation", account_id)]
+        return sorted(found, key=lambda i: (i.created_at, i.code_hash))
+
     def put_sms_code(self, code: SmsCode) -> SmsCode:
         return self._put_versioned("sms", code.phone, code, None)
 

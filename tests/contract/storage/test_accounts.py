@@ -163,3 +163,12 @@ def test_invitations_and_sms_codes(store: Store) -> None:
     assert repo.get_sms_code("13800000001") == code and repo.get_sms_code("13800000002") is None
     with pytest.raises(ConflictError):
         repo.put_sms_code(SmsCode("13800000001", "t" * 64, T, T + timedelta(minutes=5)))
+
+
+def test_invitations_of_an_account(store: Store) -> None:
+    repo = store.accounts
+    repo.put_invitation(Invitation("b" * 64, "u1", T + timedelta(minutes=1), T + timedelta(hours=72)))
+    repo.put_invitation(Invitation("a" * 64, "u1", T, T + timedelta(hours=72)))
+    repo.put_invitation(Invitation("c" * 64, "u2", T, T + timedelta(hours=72)))
+    assert [i.code_hash[0] for i in repo.invitations_of("u1")] == ["a", "b"]
+    assert repo.invitations_of("u3") == []

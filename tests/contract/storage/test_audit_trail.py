@@ -106,7 +106,7 @@ def _matches(i: int, kwargs: dict[str, Any]) -> bool:
     if "enterprise_ids" in kwargs:
         return bool(f"E{i % 2}" in kwargs["enterprise_ids"])
     if "object_id" in kwargs:
-        return f"a{i % 3}" == kwargs["object_id"]
+        return bool(f"a{i % 3}" == kwargs["object_id"])
     return True
 
 

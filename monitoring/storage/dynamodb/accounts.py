@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection as PynamoConnection
@@ -49,6 +50,8 @@ class DynamoDBAccountsRepository(AccountsRepositoryBase):
             item.version = int(w.body.get("version", 0))
         if w.index is not None:
             item.gsi1pk, item.gsi1sk = f"acct#{w.kind}#{w.index}", w.key
+        if w.expires_at is not None:
+            item.expires_at = w.expires_at  # DynamoDB's TTL deletes it, within about two days
         return item
 
     def _condition(self, w: DocWrite) -> Condition | None:
@@ -79,6 +82,9 @@ class DynamoDBAccountsRepository(AccountsRepositoryBase):
                     raise DocConflict(w.kind, w.key) from exc
             with translate("write accounts"):
                 raise
+
+    def _purge_expired(self, now: datetime) -> int:
+        return 0  # the table's TTL attribute does it
 
     def _write_one(self, w: DocWrite) -> None:
         item = self._item(w)

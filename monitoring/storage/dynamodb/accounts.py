@@ -14,6 +14,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteEr
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from monitoring.errors import ConflictError
 from monitoring.storage.base.accounts import ACCOUNT_INDEXES, AccountsRepositoryBase, DocConflict, DocWrite
 from monitoring.storage.dynamodb._client import is_condition_failure, translate
 from monitoring.storage.dynamodb.models import StateItem
@@ -80,6 +81,9 @@ class DynamoDBAccountsRepository(AccountsRepositoryBase):
             for w, reason in zip(writes, reasons, strict=False):
                 if reason is not None and reason.code == "ConditionalCheckFailed":
                     raise DocConflict(w.kind, w.key) from exc
+            if any(r is not None and r.code == "TransactionConflict" for r in reasons):
+                # another transaction held one of the items: a lost race like a stale version (callers retry)
+                raise ConflictError("accounts write: a concurrent transaction on the same item") from exc
             with translate("write accounts"):
                 raise
 

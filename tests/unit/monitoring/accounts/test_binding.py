@@ -1,3 +1,5 @@
+"""WeChat binding: one-time invitations, SMS login codes with their limits, direct bind and unbind."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,3 +1,5 @@
+"""Which enterprises each role sees, from the registry (branch, town, own, installer terminals, county)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,3 +1,5 @@
+"""Account creation and its input checks, sign-in by user name or phone, lockout, disable/enable, passwords."""
+
 from __future__ import annotations
 
 from datetime import timedelta

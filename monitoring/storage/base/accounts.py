@@ -116,7 +116,8 @@ class AccountsRepositoryBase(ABC):
             if exc.kind == "login":
                 what, _, value = exc.key.partition(":")
                 raise DuplicateError(what, f"{_CLAIM_FIELDS[what]} {value} 已被其他账号使用") from None
-            raise
+            # the account itself moved on since it was read: a lost race, as for every other record
+            raise ConflictError(f"account {account.id}: stored version differs from {current}") from exc
         return stored
 
     def get_account(self, account_id: str) -> Account:

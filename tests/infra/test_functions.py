@@ -147,9 +147,14 @@ def test_third_party_imports_are_runtime_dependencies_for_the_layer(synthesized:
             assert dists & {p.replace("_", "-") for p in provided}, f"{top} is imported but not a runtime dependency"
 
 
+def _stream_mapping(synthesized: Synthesized, stage: str = "dev") -> dict:
+    (mapping,) = [m for m in synthesized.properties(stage, "AWS::Lambda::EventSourceMapping") if "StartingPosition" in m]
+    return mapping
+
+
 def test_decode_reads_the_stream_with_partial_batch_responses(synthesized: Synthesized) -> None:
     s = StageSettings(name="dev")
-    (mapping,) = synthesized.properties("dev", "AWS::Lambda::EventSourceMapping")
+    mapping = _stream_mapping(synthesized)
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["BatchSize"] == s.decode_batch_size
@@ -163,7 +168,7 @@ def test_decode_reads_the_stream_with_partial_batch_responses(synthesized: Synth
 def test_decode_retries_a_failing_batch_until_its_records_age_out_never_by_count(synthesized: Synthesized) -> None:
     # Throttling or a store outage raises in decode; a retry count would send the batch away after a few tries.
     s = StageSettings(name="dev")
-    (mapping,) = synthesized.properties("dev", "AWS::Lambda::EventSourceMapping")
+    mapping = _stream_mapping(synthesized)
     assert mapping.get("MaximumRetryAttempts", -1) == -1
     assert mapping["MaximumRecordAgeInSeconds"] == s.decode_max_record_age_hours * 3600
     (stream,) = synthesized.properties("dev", "AWS::Kinesis::Stream")
@@ -171,7 +176,7 @@ def test_decode_retries_a_failing_batch_until_its_records_age_out_never_by_count
 
 
 def test_decode_sets_poison_aside_in_the_on_failure_queue_it_may_write(synthesized: Synthesized) -> None:
-    (mapping,) = synthesized.properties("dev", "AWS::Lambda::EventSourceMapping")
+    mapping = _stream_mapping(synthesized)
     queue = mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
     decode = synthesized.resources("dev", "AWS::Lambda::Function")[mapping["FunctionName"]["Ref"]]["Properties"]
     assert decode["Environment"]["Variables"]["DECODE_DEAD_LETTER_QUEUE_URL"] == {"Ref": queue}
@@ -193,10 +198,10 @@ def test_scheduled_handlers_run_on_their_rates(synthesized: Synthesized) -> None
         functions[r["Targets"][0]["Arn"]["Fn::GetAtt"][0]]["Properties"]["Handler"]: r["ScheduleExpression"]
         for r in rules
     }
-    from infra.stacks.platform import SCHEDULED_HANDLERS
+    from infra.stacks.platform import RULES_SCHEDULER_HANDLER, SCHEDULED_HANDLERS
 
     expected = {h: f"rate({m or 5} minute{'s' if (m or 5) > 1 else ''})" for _, h, m in SCHEDULED_HANDLERS}
-    assert by_handler == expected
+    assert by_handler == expected | {RULES_SCHEDULER_HANDLER: "rate(1 minute)"}
 
 
 def test_functions_carry_powertools_settings_and_bounded_logs(synthesized: Synthesized) -> None:
@@ -207,6 +212,7 @@ def test_functions_carry_powertools_settings_and_bounded_logs(synthesized: Synth
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == s.metrics_namespace
         assert env["LOG_LEVEL"] == "INFO"
         assert props["Runtime"] == "python3.11" and props["Layers"]
+        assert props["Architectures"] == ["arm64"]
     groups = synthesized.properties("prod", "AWS::Logs::LogGroup")
     assert groups and all(g["RetentionInDays"] == 365 for g in groups)  # cdk.json prod
 

@@ -266,3 +266,52 @@ def test_each_function_is_granted_exactly_its_tables(synthesized: Synthesized) -
             }, (name, table)
         for table in access["read_write"]:
             assert "dynamodb:PutItem" in granted[tables[table]], (name, table)
+
+
+def test_rules_fan_out_through_a_fifo_shard_queue_to_a_capped_worker(synthesized: Synthesized) -> None:
+    from infra.stacks.platform import RULES_SCHEDULER_HANDLER, RULES_WORKER_HANDLER
+
+    s = StageSettings(name="prod")
+    functions = synthesized.resources("prod", "AWS::Lambda::Function")
+    by_handler = {r["Properties"]["Handler"]: (k, r["Properties"]) for k, r in functions.items()}
+    _, scheduler = by_handler[RULES_SCHEDULER_HANDLER]
+    worker_id, worker = by_handler[RULES_WORKER_HANDLER]
+    assert "functions.every_minute_evaluate_rules.handler" not in by_handler  # no single-county runner in AWS
+    assert scheduler["ReservedConcurrentExecutions"] == 1 and scheduler["Timeout"] < 60
+    assert worker["Timeout"] == s.rules_timeout < 60 and "ReservedConcurrentExecutions" not in worker
+    (mapping,) = [
+        m for m in synthesized.properties("prod", "AWS::Lambda::EventSourceMapping") if m["FunctionName"] == {"Ref": worker_id}
+    ]
+    assert mapping["BatchSize"] == 1 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == 200  # cdk.json prod rules_concurrency
+    queues = synthesized.resources("prod", "AWS::SQS::Queue")
+    queue = queues[mapping["EventSourceArn"]["Fn::GetAtt"][0]]["Properties"]
+    assert queue["FifoQueue"] is True and queue["VisibilityTimeout"] >= worker["Timeout"]
+    failures = queues[queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]]["Properties"]
+    assert failures["FifoQueue"] is True and queue["RedrivePolicy"]["maxReceiveCount"] == 3
+    assert scheduler["Environment"]["Variables"]["RULES_SHARD_QUEUE_URL"] == {
+        "Ref": mapping["EventSourceArn"]["Fn::GetAtt"][0]
+    }
+    alarms = synthesized.properties("prod", "AWS::CloudWatch::Alarm")
+    watched = {d["Value"]["Fn::GetAtt"][0] for a in alarms for d in a.get("Dimensions", []) if "Fn::GetAtt" in d["Value"]}
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] in watched
+
+
+def test_only_the_scheduler_may_send_shards_and_it_only_reads_the_registry(synthesized: Synthesized) -> None:
+    from infra.stacks.platform import FUNCTION_DATA_ACCESS, RULES_SCHEDULER_HANDLER
+
+    assert FUNCTION_DATA_ACCESS["ScheduleRules"] == {"read": ("registry",), "read_write": ()}
+    functions = synthesized.resources("dev", "AWS::Lambda::Function")
+    queues = synthesized.resources("dev", "AWS::SQS::Queue")
+    shard_queue = next(k for k, q in queues.items() if q["Properties"].get("FifoQueue") and "RedrivePolicy" in q["Properties"])
+    senders = set()
+    for key, fn in functions.items():
+        role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+        for policy in synthesized.properties("dev", "AWS::IAM::Policy"):
+            if {"Ref": role} not in policy["Roles"]:
+                continue
+            for st in policy["PolicyDocument"]["Statement"]:
+                acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                if "sqs:SendMessage" in acts and shard_queue in json.dumps(st["Resource"]):
+                    senders.add(fn["Properties"]["Handler"])
+    assert senders == {RULES_SCHEDULER_HANDLER}

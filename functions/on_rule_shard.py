@@ -19,7 +19,7 @@ from monitoring.rules.shards import Shard, superseded
 
 
 def evaluate_shard(shard: Shard) -> dict[str, Any]:
-    """Evaluate the shard's enterprises at its tick, unless this shard has already evaluated that tick or a later one."""
+    """Evaluate the shard's enterprises at its tick, unless the shard already evaluated that tick or a later one."""
     store = _wiring.get_store()
     if superseded(store.rule_state, shard):
         return {"superseded": True}

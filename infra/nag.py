@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from infra.stacks.platform import PlatformStack
 
 
-
 def _at(stack: Stack, path: str) -> IConstruct:
     node: IConstruct = stack
     for part in path.split("/"):

@@ -201,9 +201,15 @@ def _check(s: StageSettings) -> None:
         (0 <= s.listener_on_demand_base <= s.listener_min_tasks, "need 0 <= listener_on_demand_base <= min_tasks"),
         (s.listener_spot or s.listener_on_demand_base >= 1, "without listener_spot, listener_on_demand_base >= 1"),
         (s.architecture in ARCHITECTURES, f"architecture must be one of {ARCHITECTURES}"),
-        (bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}", s.container_base_image)), "bad container_base_image"),
+        (
+            bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}", s.container_base_image)),
+            "bad container_base_image",
+        ),
         (bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}", s.bundling_image)), "bad bundling_image"),
-        (s.pip_index_url == "" or bool(re.fullmatch(r"https://[^\s\"']+", s.pip_index_url)), "pip_index_url: https URL"),
+        (
+            s.pip_index_url == "" or bool(re.fullmatch(r"https://[^\s\"']+", s.pip_index_url)),
+            "pip_index_url: https URL",
+        ),
         (s.flow_log_traffic in FLOW_LOG_TRAFFIC, f"flow_log_traffic must be one of {FLOW_LOG_TRAFFIC}"),
         (1 <= s.flow_log_days <= 3653, "flow_log_days must be 1-3653"),
         (s.archive_lock_mode in OBJECT_LOCK_MODES, f"archive_lock_mode must be one of {OBJECT_LOCK_MODES}"),

@@ -134,7 +134,9 @@ class Alarms(Construct):
             cw.GraphWidget(title="Decode iterator age (ms)", left=[iterator_age], width=12),
             cw.GraphWidget(
                 title="Dead letters",
-                left=[q.metric_approximate_number_of_messages_visible(period=ONE_MINUTE) for q in dead_letters.values()],
+                left=[
+                    q.metric_approximate_number_of_messages_visible(period=ONE_MINUTE) for q in dead_letters.values()
+                ],
                 width=12,
             ),
         )

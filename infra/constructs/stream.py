@@ -25,7 +25,9 @@ PARTITION_QUERY = {
         '((.received_at // "") | tostring | .[0:10] | if test("^[0-9]{4}-[0-9]{2}-[0-9]{2}$") then . '
         'else "unknown" end)'
     ),
-    "auth": '((.auth // "") | tostring | if IN(%s) then . else "other" end)' % ", ".join(f'"{a}"' for a in AUTH_STATUSES),
+    "auth": '((.auth // "") | tostring | if IN('
+    + ", ".join(f'"{a}"' for a in AUTH_STATUSES)
+    + ') then . else "other" end)',
 }
 DATA_PREFIX = "raw/date=!{partitionKeyFromQuery:date}/auth=!{partitionKeyFromQuery:auth}/"
 ERROR_PREFIX = "errors/!{firehose:error-output-type}/date=!{timestamp:yyyy-MM-dd}/"

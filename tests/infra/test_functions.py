@@ -148,7 +148,9 @@ def test_third_party_imports_are_runtime_dependencies_for_the_layer(synthesized:
 
 
 def _stream_mapping(synthesized: Synthesized, stage: str = "dev") -> dict:
-    (mapping,) = [m for m in synthesized.properties(stage, "AWS::Lambda::EventSourceMapping") if "StartingPosition" in m]
+    (mapping,) = [
+        m for m in synthesized.properties(stage, "AWS::Lambda::EventSourceMapping") if "StartingPosition" in m
+    ]
     return mapping
 
 
@@ -280,7 +282,9 @@ def test_rules_fan_out_through_a_fifo_shard_queue_to_a_capped_worker(synthesized
     assert scheduler["ReservedConcurrentExecutions"] == 1 and scheduler["Timeout"] < 60
     assert worker["Timeout"] == s.rules_timeout < 60 and "ReservedConcurrentExecutions" not in worker
     (mapping,) = [
-        m for m in synthesized.properties("prod", "AWS::Lambda::EventSourceMapping") if m["FunctionName"] == {"Ref": worker_id}
+        m
+        for m in synthesized.properties("prod", "AWS::Lambda::EventSourceMapping")
+        if m["FunctionName"] == {"Ref": worker_id}
     ]
     assert mapping["BatchSize"] == 1 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["ScalingConfig"]["MaximumConcurrency"] == 200  # cdk.json prod rules_concurrency
@@ -293,7 +297,9 @@ def test_rules_fan_out_through_a_fifo_shard_queue_to_a_capped_worker(synthesized
         "Ref": mapping["EventSourceArn"]["Fn::GetAtt"][0]
     }
     alarms = synthesized.properties("prod", "AWS::CloudWatch::Alarm")
-    watched = {d["Value"]["Fn::GetAtt"][0] for a in alarms for d in a.get("Dimensions", []) if "Fn::GetAtt" in d["Value"]}
+    watched = {
+        d["Value"]["Fn::GetAtt"][0] for a in alarms for d in a.get("Dimensions", []) if "Fn::GetAtt" in d["Value"]
+    }
     assert queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] in watched
 
 
@@ -303,9 +309,11 @@ def test_only_the_scheduler_may_send_shards_and_it_only_reads_the_registry(synth
     assert FUNCTION_DATA_ACCESS["ScheduleRules"] == {"read": ("registry",), "read_write": ()}
     functions = synthesized.resources("dev", "AWS::Lambda::Function")
     queues = synthesized.resources("dev", "AWS::SQS::Queue")
-    shard_queue = next(k for k, q in queues.items() if q["Properties"].get("FifoQueue") and "RedrivePolicy" in q["Properties"])
+    shard_queue = next(
+        k for k, q in queues.items() if q["Properties"].get("FifoQueue") and "RedrivePolicy" in q["Properties"]
+    )
     senders = set()
-    for key, fn in functions.items():
+    for fn in functions.values():
         role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
         for policy in synthesized.properties("dev", "AWS::IAM::Policy"):
             if {"Ref": role} not in policy["Roles"]:

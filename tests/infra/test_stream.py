@@ -56,7 +56,10 @@ def _jq(query: str, record: dict) -> str:
             {"received_at": "2026-11-28T23:59:59+00:00", "mn": "../../x/y", "auth": "unregistered"},
             {"date": "2026-11-28", "auth": "unregistered"},
         ),
-        ({"received_at": "2026-11-29T00:00:01+00:00", "auth": "auth_failed"}, {"date": "2026-11-29", "auth": "auth_failed"}),
+        (
+            {"received_at": "2026-11-29T00:00:01+00:00", "auth": "auth_failed"},
+            {"date": "2026-11-29", "auth": "auth_failed"},
+        ),
         ({"received_at": "../../etc/passwd", "auth": "ok/../x"}, {"date": "unknown", "auth": "other"}),
         ({"mn": 42, "auth": None}, {"date": "unknown", "auth": "other"}),
     ],

@@ -1,9 +1,8 @@
 """Ingest: terminals -> Network Load Balancer (one Elastic IP per zone) -> iot_ingest listener tasks on Fargate.
 
-Terminals are configured with fixed IPs, so the NLB is placed with subnet mappings that carry Elastic IPs.
-The listener's container image is built from iot_ingest/Dockerfile at deploy time (synthesis only stages the
-directory). Client IPs are preserved so the listener's per-address limits see real terminals. Tasks run in the
-public subnets with a public IP (no NAT gateway); their security group admits only the NLB's security group.
+Terminals use fixed IPs: the NLB's subnet mappings carry Elastic IPs. The image is built from iot_ingest/Dockerfile
+at deploy time. Client IPs are preserved; tasks run in public subnets with a public IP (no NAT gateway), and their
+security group admits only the NLB's security group (docs/deploy.md "Network").
 """
 
 from __future__ import annotations

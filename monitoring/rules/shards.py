@@ -8,14 +8,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from monitoring.errors import InvalidInputError
+from monitoring.registry.models import County, Enterprise
 from monitoring.rules.ports import RuleStateRepository
 from monitoring.rules.state_docs import TickMark
-from monitoring.storage.ports import RegistryRepository
 
 MAX_SHARD_IDS = 5000  # one SQS message (256 KiB) holds this many enterprise ids with room to spare
+
+
+class CountyRegistry(Protocol):
+    """What planning reads of the registry (the storage port's methods of these names)."""
+
+    def list_counties(self) -> list[County]: ...
+    def list_enterprises(self, county_id: str) -> list[Enterprise]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +100,7 @@ def plan_county(county_id: str, enterprise_ids: list[str], tick: datetime, per_s
     return shards
 
 
-def plan_ticks(registry: RegistryRepository, tick: datetime, per_shard: int) -> list[Shard]:
+def plan_ticks(registry: CountyRegistry, tick: datetime, per_shard: int) -> list[Shard]:
     """Every county's shards for `tick`; exempt enterprises are left out (the rules skip them anyway)."""
     shards: list[Shard] = []
     for county in registry.list_counties():

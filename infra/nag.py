@@ -97,8 +97,9 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
     _ack(
         stack.ingest.load_balancer_security_group,
         "AwsSolutions-EC23",
-        "4G terminals connect from carrier NAT addresses that cannot be listed; allowed_cidrs narrows it per stage, "
-        "and the listener authenticates every frame by MN and password",
+        "4G terminals connect from carrier NAT addresses that cannot be listed; allowed_cidrs narrows it per stage. "
+        "A frame is tagged unregistered or auth_failed unless its MN and password match the registry, and live "
+        "decode stores no reading from such a frame",
     )
     _ack(
         stack.ingest.load_balancer,

@@ -192,7 +192,7 @@ def _check(s: StageSettings) -> None:
         (1 <= s.ingest_port <= 65535 and 1 <= s.health_port <= 65535, "ports must be 1-65535"),
         (s.ingest_port != s.health_port, "ingest_port and health_port must differ"),
         (s.listener_memory_mib in FARGATE_SIZES.get(s.listener_cpu, ()), "listener cpu/memory is no Fargate size"),
-        (1 <= s.listener_min_tasks <= s.listener_max_tasks <= 50, "need 1 <= listener_min_tasks <= max <= 50"),
+        (1 <= s.listener_min_tasks <= s.listener_max_tasks <= 200, "need 1 <= listener_min_tasks <= max <= 200"),
         (s.connections_per_task >= 1, "connections_per_task must be positive"),
         (10 <= s.cpu_target_percent <= 90, "cpu_target_percent must be 10-90"),
         (0 <= s.deregistration_delay <= 3600, "deregistration_delay must be 0-3600"),

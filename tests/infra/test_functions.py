@@ -323,3 +323,17 @@ def test_only_the_scheduler_may_send_shards_and_it_only_reads_the_registry(synth
                 if "sqs:SendMessage" in acts and shard_queue in json.dumps(st["Resource"]):
                     senders.add(fn["Properties"]["Handler"])
     assert senders == {RULES_SCHEDULER_HANDLER}
+
+
+def test_layer_wheels_are_for_the_function_architecture_and_the_stage_index(synthesized: Synthesized) -> None:
+    from infra.constructs.functions import BuildSources, pip_command
+
+    arm = pip_command("/out", ["boto3"], "requirements.lock", BuildSources("arm64", "", "img"))
+    assert arm[arm.index("--platform") + 1] == "manylinux2014_aarch64" and "--index-url" not in arm
+    mirror = pip_command("/out", ["boto3"], "c.lock", BuildSources("x86_64", "https://pypi.mirror.invalid/simple", "i"))
+    assert mirror[mirror.index("--platform") + 1] == "manylinux2014_x86_64"
+    assert mirror[mirror.index("--index-url") + 1] == "https://pypi.mirror.invalid/simple"
+    # and the layer deployed with the arm64 functions is declared for arm64
+    for stage in ("dev", "prod"):
+        (layer,) = synthesized.properties(stage, "AWS::Lambda::LayerVersion")
+        assert layer["CompatibleArchitectures"] == ["arm64"]

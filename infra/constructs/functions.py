@@ -210,7 +210,9 @@ class Functions(Construct):
             enforce_ssl=True,
             # A shard not evaluated within a few ticks is superseded by newer ticks; keep it only for the record.
             retention_period=Duration.hours(1),
-            visibility_timeout=Duration.seconds(worker_timeout.to_seconds() * 2),
+            # Lambda's advice for SQS sources: six times the function timeout, so a throttled batch is not
+            # delivered again while it still waits to run. A failed shard's later ticks wait behind it (FIFO).
+            visibility_timeout=Duration.seconds(worker_timeout.to_seconds() * 6),
             dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=self.rule_shard_failures),
         )
         self.environment["RULES_SHARD_QUEUE_URL"] = self.rule_shards.queue_url

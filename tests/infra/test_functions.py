@@ -290,7 +290,7 @@ def test_rules_fan_out_through_a_fifo_shard_queue_to_a_capped_worker(synthesized
     assert mapping["ScalingConfig"]["MaximumConcurrency"] == 200  # cdk.json prod rules_concurrency
     queues = synthesized.resources("prod", "AWS::SQS::Queue")
     queue = queues[mapping["EventSourceArn"]["Fn::GetAtt"][0]]["Properties"]
-    assert queue["FifoQueue"] is True and queue["VisibilityTimeout"] >= worker["Timeout"]
+    assert queue["FifoQueue"] is True and queue["VisibilityTimeout"] == 6 * worker["Timeout"]
     failures = queues[queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]]["Properties"]
     assert failures["FifoQueue"] is True and queue["RedrivePolicy"]["maxReceiveCount"] == 3
     assert scheduler["Environment"]["Variables"]["RULES_SHARD_QUEUE_URL"] == {

@@ -141,6 +141,8 @@ class Stream(Construct):
                 logging_config=firehose.EnableLogging(self.delivery_log_group),
             ),
         )
+        # CDK would make the stream wait for its own grants; ours must be in place before Firehose checks the role.
+        self.delivery_stream.node.add_dependency(self.delivery_role)
 
     def _delivery_role(self) -> iam.Role:
         """Firehose's role for the archive: write objects, use the archive key, write its own log group."""

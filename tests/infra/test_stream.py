@@ -118,3 +118,12 @@ def test_firehose_delivery_role_cannot_delete_or_overwrite_history(synthesized: 
     # and no other policy gives that role anything (CDK's own read/write/delete grant is dropped)
     roles = synthesized.resources("prod", "AWS::IAM::Role")
     assert "Policies" not in roles[role]["Properties"] and "ManagedPolicyArns" not in roles[role]["Properties"]
+    # and the delivery stream is created only once that policy exists (Firehose checks its role on creation)
+    (stream_id,) = synthesized.resources("prod", "AWS::KinesisFirehose::DeliveryStream")
+    policies = {
+        k
+        for k, p in synthesized.resources("prod", "AWS::IAM::Policy").items()
+        if {"Ref": role} in p["Properties"]["Roles"]
+    }
+    depends = synthesized.templates["prod"]["Resources"][stream_id]["DependsOn"]
+    assert policies and policies <= set(depends)

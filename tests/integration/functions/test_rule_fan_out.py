@@ -187,3 +187,26 @@ def test_worker_fails_unreadable_messages_and_evaluates_the_rest(tmp_path: Path,
         "batchItemFailures": [{"itemIdentifier": "m0"}, {"itemIdentifier": "m1"}]
     }
     assert [a.enterprise_id for a in _wiring.get_store().alarms.list()] == ["e1"]
+
+
+@pytest.mark.usefixtures("fake_aws_env")
+def test_shard_queue_outage_is_a_store_outage_so_the_scheduler_run_is_retried() -> None:
+    from functions.adapters.sqs_shards import SqsShardQueue
+    from monitoring.errors import StorageUnavailableError
+
+    with mock_aws():
+        url = f"https://sqs.{REGION}.amazonaws.com.cn/123456789012/missing.fifo"
+        with pytest.raises(StorageUnavailableError, match="rule shard queue"):
+            SqsShardQueue(url, region=REGION).send([Shard("rugao", 0, 1, TICK, ("e1",))])
+
+
+@pytest.mark.usefixtures("fake_aws_env")
+def test_shards_of_one_county_share_nothing_but_each_keeps_its_own_group() -> None:
+    from functions.adapters.sqs_shards import entry
+
+    a, b2 = Shard("rugao", 0, 2, TICK, ("e1",)), Shard("rugao", 1, 2, TICK, ("e2",))
+    later = Shard("rugao", 0, 2, TICK + timedelta(minutes=1), ("e1",))
+    ea, eb, el = entry(0, a), entry(1, b2), entry(2, later)
+    assert ea["MessageGroupId"] != eb["MessageGroupId"] and ea["MessageGroupId"] == el["MessageGroupId"]
+    assert len({ea["MessageDeduplicationId"], eb["MessageDeduplicationId"], el["MessageDeduplicationId"]}) == 3
+    assert all(len(e["MessageGroupId"]) <= 128 and len(e["MessageDeduplicationId"]) <= 128 for e in (ea, eb, el))

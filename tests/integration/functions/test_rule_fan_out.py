@@ -210,3 +210,49 @@ def test_shards_of_one_county_share_nothing_but_each_keeps_its_own_group() -> No
     assert ea["MessageGroupId"] != eb["MessageGroupId"] and ea["MessageGroupId"] == el["MessageGroupId"]
     assert len({ea["MessageDeduplicationId"], eb["MessageDeduplicationId"], el["MessageDeduplicationId"]}) == 3
     assert all(len(e["MessageGroupId"]) <= 128 and len(e["MessageDeduplicationId"]) <= 128 for e in (ea, eb, el))
+
+
+@pytest.mark.usefixtures("fake_aws_env")
+def test_fan_out_end_to_end_on_the_aws_wiring(monkeypatch: pytest.MonkeyPatch, lambda_context: Any) -> None:
+    # Given the AWS wiring from its environment: DynamoDB tables and the FIFO shard queue (moto)
+    from monitoring.storage.dynamodb import open_store
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_NAMESPACE", "Gongkuang")
+    clock = FixedClock(TICK)
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="rule-shards.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        store = open_store(region=REGION, table_prefix="gk", clock=clock, create_tables=True)
+        env = {
+            "STORE_BACKEND": "dynamodb",
+            "DYNAMODB_TABLE_PREFIX": "gk",
+            "AWS_REGION": REGION,
+            "RULES_SHARD_QUEUE_URL": url,
+            "RULES_SHARD_ENTERPRISES": "2",
+        }
+        _wiring.configure(_wiring.settings_from_env(env), clock=clock)
+        forget_plan()
+        try:
+            b.seed_jurisdictions(store.registry)
+            for eid in ("e1", "e2", "e3"):
+                _enterprise(store, eid)
+            # When the scheduler runs and every message it sent is handed to the worker, as Lambda would
+            assert schedule_handler(load_event("eventbridge_scheduled.json"), lambda_context)["shards"] == 2
+            handled = 0
+            for _ in range(5):
+                got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=1).get("Messages", [])
+                for m in got:
+                    event = _sqs_event(json.loads(m["Body"]))
+                    assert shard_handler(event, lambda_context) == {"batchItemFailures": []}
+                    sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
+                    handled += 1
+            # Then every enterprise of the county has its alarm, at the scheduled minute, once
+            alarms = _wiring.get_store().alarms.list()
+            assert handled == 2
+            assert sorted((a.enterprise_id, a.rule, a.created_at) for a in alarms) == [
+                (eid, "control_stopped", TICK) for eid in ("e1", "e2", "e3")
+            ]
+        finally:
+            _wiring.configure(None)
+            forget_plan()
+            store.close()

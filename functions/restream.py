@@ -29,11 +29,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.last < args.first:
         parser.error("--to must not be before --from")
-    import boto3
+    from functions.adapters.restream import clients, restream
 
-    from functions.adapters.restream import restream
-
-    s3, kinesis = boto3.client("s3", region_name=args.region), boto3.client("kinesis", region_name=args.region)
+    s3, kinesis = clients(args.region)
     result = restream(
         s3, kinesis, bucket=args.bucket, stream=args.stream, first=args.first, last=args.last, dry_run=args.dry_run
     )

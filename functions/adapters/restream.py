@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import boto3
+
 from functions.adapters.redrive import put_records
 from functions.adapters.sqs_dead_letters import UNKNOWN_KEY
 
@@ -25,6 +27,11 @@ class RestreamResult:
     objects: int = 0
     records: int = 0  # put back into the stream (or that would be)
     skipped: list[str] = field(default_factory=list)  # objects or lines that are not frame records, and why
+
+
+def clients(region: str | None) -> tuple[Any, Any]:
+    """S3 and Kinesis clients from the AWS configuration (environment, profile, instance role)."""
+    return boto3.client("s3", region_name=region), boto3.client("kinesis", region_name=region)
 
 
 def days(first: date, last: date) -> Iterator[date]:

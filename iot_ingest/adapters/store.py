@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from iot_ingest.ports import AuthStatus, Command, CommandStatus, CommandUpdate, Event
 from monitoring.clock import Clock
+from monitoring.commands.models import Command as StoredCommand
 from monitoring.commands.models import CommandStatus as StoredStatus
 from monitoring.errors import ConflictError, InvalidInputError
 from monitoring.events.models import Event as StoredEvent
@@ -28,8 +29,12 @@ log = logging.getLogger(__name__)
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="listener-ports")
 
 
-async def _run(fn: Callable[..., T], *args: Any) -> T:
+async def run_blocking(fn: Callable[..., T], *args: Any) -> T:
+    """Run a blocking store call on the ports' own threads."""
     return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, fn, *args)
+
+
+_run = run_blocking
 
 
 T = TypeVar("T")
@@ -81,22 +86,38 @@ def _final_status(update: CommandUpdate) -> StoredStatus:
     return StoredStatus(update.status.value)
 
 
-class StoreCommandQueue:
-    """CommandQueue over the commands repository (one listener holds every session: no owner index needed)."""
+def _command(c: StoredCommand) -> Command:
+    return Command(id=c.command_id, mn=c.mn, cn=c.cn, cp=dict(c.params), expires_at=c.expires_at)
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+
+class StoreCommandQueue:
+    """CommandQueue over the commands repository, for one listener or several tasks sharing the store.
+
+    A poll costs one query of the pending index (`pending_all`), whatever the number of terminals held; a
+    session start one query of its MN. Expiry reuses the poll's answer.
+    """
+
+    REUSE_S = 0.5  # expire() and pending() of one poll share one answer of the pending index
+
+    def __init__(self, store: Store, clock: Clock, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.clock = clock
-        self._known: set[str] = set()
+        self.monotonic = monotonic
+        self._all: tuple[float, list[StoredCommand]] | None = None
+
+    def _pending_all(self) -> list[StoredCommand]:
+        now = self.monotonic()
+        if self._all is None or now - self._all[0] > self.REUSE_S:
+            self._all = (now, self.store.commands.pending_all())
+        return self._all[1]
 
     def _pending(self, mns: Collection[str]) -> list[Command]:
         now = self.clock.now()
-        out: list[Command] = []
-        for mn in mns:
-            self._known.add(mn)
-            for c in self.store.commands.pending_for(mn, now):
-                out.append(Command(id=c.command_id, mn=c.mn, cn=c.cn, cp=dict(c.params), expires_at=c.expires_at))
-        return sorted(out, key=lambda c: c.id)
+        if len(mns) == 1:  # a session starting: its MN's own partition, strongly consistent
+            (mn,) = mns
+            return [_command(c) for c in self.store.commands.pending_for(mn, now)]
+        wanted = set(mns)
+        return [_command(c) for c in self._pending_all() if c.mn in wanted and c.expires_at > now]  # oldest first
 
     async def pending(self, owner: str, mns: Collection[str]) -> list[Command]:
         return await _run(self._pending, list(mns))
@@ -130,8 +151,14 @@ class StoreCommandQueue:
 
     def _expire(self, now: datetime) -> list[str]:
         expired: list[str] = []
-        for mn in list(self._known):
-            expired.extend(c.command_id for c in self.store.commands.expire_overdue(mn, now))
+        for c in self._pending_all():
+            if c.expires_at > now:
+                continue
+            try:
+                self.store.commands.transition(c.command_id, StoredStatus.PENDING, StoredStatus.EXPIRED, at=now)
+            except ConflictError:
+                continue  # delivered or expired by another task meanwhile: its outcome stands
+            expired.append(c.command_id)
         return expired
 
     async def expire(self, now: datetime) -> list[str]:

@@ -45,6 +45,14 @@ class SqliteCommandsRepository(CommandsRepositoryBase):
             rows = conn.execute(sql + " ORDER BY created_at, command_id", args).fetchall()
         return [codec.loads(Command, r[0]) for r in rows]
 
+    def _query_pending(self) -> list[Command]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                "SELECT body FROM command WHERE status = ? ORDER BY created_at, command_id",
+                (CommandStatus.PENDING.value,),
+            ).fetchall()
+        return [codec.loads(Command, r[0]) for r in rows]
+
     def _find_by_qn(self, mn: str, qn: str) -> Command | None:
         with self._db.read() as conn:
             row = conn.execute("SELECT body FROM command WHERE mn = ? AND qn = ?", (mn, qn)).fetchone()

@@ -86,8 +86,9 @@ def _seed(store: Store) -> None:
     b.seed_jurisdictions(reg)
     reg.put_enterprise(b.enterprise("e1"))
     reg.put_facility(b.facility("f1", rated_power_kw=120.0))
-    reg.put_facility(b.facility("f2", code="TA001", name="布袋除尘风机", kind=FacilityKind.CONTROL, rated_power_kw=30.0))
-    reg.put_facility(b.facility("f3", code="ZJX01", name="总进线", kind=FacilityKind.MAIN_INCOMING, rated_power_kw=300.0))
+    control, main = FacilityKind.CONTROL, FacilityKind.MAIN_INCOMING
+    reg.put_facility(b.facility("f2", code="TA001", name="布袋除尘风机", kind=control, rated_power_kw=30.0))
+    reg.put_facility(b.facility("f3", code="ZJX01", name="总进线", kind=main, rated_power_kw=300.0))
     reg.put_association(b.association("a1"))
     reg.put_terminal(b.terminal(REGISTERED, enterprise_id="e1", password_hash=hash_password("123456", n=2)))
     reg.put_point(b.point("p1", mn=REGISTERED, channel="01"))
@@ -233,7 +234,8 @@ def test_aws_mode_listener_tasks_authenticate_route_commands_and_feed_decode_and
                 auth.setdefault(doc["mn"], set()).add(doc["auth"])
         assert auth == {REGISTERED: {"ok"}, UNREGISTERED: {"unregistered"}}
         tick = START_UTC + timedelta(minutes=SIM_MINUTES)
-        result = evaluate_handler(load_event("eventbridge_scheduled.json") | {"time": tick.isoformat()}, LambdaContext())
+        event = load_event("eventbridge_scheduled.json") | {"time": tick.isoformat()}
+        result = evaluate_handler(event, LambdaContext())
         wired = _wiring.get_store()
         window = (START_UTC - timedelta(minutes=1), tick + timedelta(minutes=1))
         # Then the registered terminal's frames are readings, the unregistered one's are not

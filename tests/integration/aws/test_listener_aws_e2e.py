@@ -225,7 +225,7 @@ def test_aws_mode_listener_tasks_authenticate_route_commands_and_feed_decode_and
     )  # fmt: skip
     try:
         events = _stream_events(kinesis_url)
-        auth = {}
+        auth: dict[str, set[str]] = {}
         for event in events:
             assert decode_handler(event, LambdaContext()) == {"batchItemFailures": []}
         for event in events:

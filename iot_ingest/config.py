@@ -56,7 +56,7 @@ class Settings(ExplicitSettings):
     dynamodb_endpoint: str = _opt("", "DynamoDB endpoint URL (DynamoDB Local in tests; '' = AWS)")
     counties: str = _opt("", "registry counties whose terminals the directory loads whole, comma-separated "
                          "('' = each MN looked up alone)")  # fmt: skip
-    directory_refresh: float = _opt(300.0, "the directory's copy of the registry is reloaded after this", minimum=1)
+    directory_refresh: float = _opt(900.0, "the directory's copy of the registry is reloaded after this", minimum=1)
     directory_negative_ttl: float = _opt(60.0, "an MN unknown to the registry is looked up again after this",
                                          minimum=1)  # fmt: skip
     directory_lookup_rate: float = _opt(20.0, "single-MN registry lookups per second, all MNs together (burst 100); "

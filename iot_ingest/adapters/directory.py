@@ -39,7 +39,7 @@ class CachedRegistryDirectory:
         store: Store,
         *,
         counties: Sequence[str] = (),
-        refresh_s: float = 300.0,
+        refresh_s: float = 900.0,
         negative_s: float = 60.0,
         lookup_rate: float = 20.0,
         lookup_burst: int = 100,

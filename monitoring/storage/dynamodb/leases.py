@@ -48,6 +48,7 @@ class DynamoDBSessionLeases:
             return
         self.client.put_item(
             TableName=self.table,
+            ReturnConsumedCapacity="TOTAL",
             Item={
                 schema.PK: _s(TASK_PREFIX + owner),
                 schema.SK: _s(SK),
@@ -60,7 +61,10 @@ class DynamoDBSessionLeases:
 
     def _alive(self, owner: str, now: float) -> bool:
         item = self.client.get_item(
-            TableName=self.table, Key={schema.PK: _s(TASK_PREFIX + owner), schema.SK: _s(SK)}, ConsistentRead=True
+            TableName=self.table,
+            ReturnConsumedCapacity="TOTAL",
+            Key={schema.PK: _s(TASK_PREFIX + owner), schema.SK: _s(SK)},
+            ConsistentRead=True,
         ).get("Item")
         return item is not None and float(item["until"]["N"]) > now
 
@@ -70,6 +74,7 @@ class DynamoDBSessionLeases:
         self._heartbeat(owner, lease_s, now, force=False)
         old = self.client.put_item(
             TableName=self.table,
+            ReturnConsumedCapacity="TOTAL",
             Item={
                 schema.PK: _s(LEASE_PREFIX + mn),
                 schema.SK: _s(SK),
@@ -86,6 +91,7 @@ class DynamoDBSessionLeases:
             return None
         self.client.put_item(
             TableName=self.table,
+            ReturnConsumedCapacity="TOTAL",
             Item={
                 schema.PK: _s(KICK_PREFIX + previous),
                 schema.SK: _s(mn),
@@ -105,6 +111,7 @@ class DynamoDBSessionLeases:
         lost: set[str] = set()
         pages = self.client.get_paginator("query").paginate(
             TableName=self.table,
+            ReturnConsumedCapacity="TOTAL",
             KeyConditionExpression="#pk = :pk",
             ExpressionAttributeNames={"#pk": schema.PK},
             ExpressionAttributeValues={":pk": _s(KICK_PREFIX + owner)},
@@ -117,7 +124,7 @@ class DynamoDBSessionLeases:
                 if mn in held and claimed is not None and float(item["at"]["N"]) >= claimed[0]:
                     lost.add(mn)
                 key = {schema.PK: item[schema.PK], schema.SK: item[schema.SK]}
-                self.client.delete_item(TableName=self.table, Key=key)
+                self.client.delete_item(TableName=self.table, ReturnConsumedCapacity="TOTAL", Key=key)
         for mn in held - lost:
             claimed = self._claimed.get(mn)
             if claimed is not None and now - claimed[1] >= REFRESH_S and not self._refresh(mn, owner, now):
@@ -132,6 +139,7 @@ class DynamoDBSessionLeases:
         try:
             self.client.update_item(
                 TableName=self.table,
+                ReturnConsumedCapacity="TOTAL",
                 Key={schema.PK: _s(LEASE_PREFIX + mn), schema.SK: _s(SK)},
                 UpdateExpression="SET #ttl = :ttl",
                 ConditionExpression="#owner = :me",
@@ -151,6 +159,7 @@ class DynamoDBSessionLeases:
         try:
             self.client.delete_item(
                 TableName=self.table,
+                ReturnConsumedCapacity="TOTAL",
                 Key={schema.PK: _s(LEASE_PREFIX + mn), schema.SK: _s(SK)},
                 ConditionExpression="#owner = :me",
                 ExpressionAttributeNames={"#owner": "owner"},
@@ -163,6 +172,9 @@ class DynamoDBSessionLeases:
     def owner(self, mn: str) -> str | None:
         """The task holding the MN now (the API or a test asking where a terminal is)."""
         item = self.client.get_item(
-            TableName=self.table, Key={schema.PK: _s(LEASE_PREFIX + mn), schema.SK: _s(SK)}, ConsistentRead=True
+            TableName=self.table,
+            ReturnConsumedCapacity="TOTAL",
+            Key={schema.PK: _s(LEASE_PREFIX + mn), schema.SK: _s(SK)},
+            ConsistentRead=True,
         ).get("Item")
         return None if item is None else str(item["owner"]["S"])

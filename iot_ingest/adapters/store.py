@@ -124,27 +124,42 @@ class StoreCommandQueue:
 
     def _update(self, update: CommandUpdate) -> None:
         new = _final_status(update)
-        current = self.store.commands.get(update.command_id)
-        if current.status is new:
-            return
+        # Compare-and-set on the status this listener last wrote (no read first); the stored one only when the
+        # update names none, or when it differs (an earlier write-back was lost): then one more try from it.
+        expected = update.previous if update.previous is not None else self.store.commands.get(update.command_id).status
+        for attempt in (1, 2):
+            if expected is new:
+                return  # already recorded (a resend keeps `sent`)
+            try:
+                self._transition(update, expected, new)
+                return
+            except ConflictError as exc:
+                if attempt == 2:
+                    self._not_recorded(update, exc)
+                    return
+                expected = self.store.commands.get(update.command_id).status
+            except InvalidInputError as exc:
+                self._not_recorded(update, exc)
+                return
+
+    def _transition(self, update: CommandUpdate, expected: StoredStatus, new: StoredStatus) -> None:
         qn_rtn = update.detail.split("=", 1)[1][:2] if update.detail.startswith("QnRtn=") else None
         exe_rtn = update.detail.split("=", 1)[1][:2] if update.detail.startswith("ExeRtn=") else None
-        try:
-            self.store.commands.transition(
-                update.command_id,
-                current.status,
-                new,
-                at=self.clock.now(),
-                count_attempt=new is StoredStatus.SENT,
-                qn_rtn=qn_rtn,
-                exe_rtn=exe_rtn,
-                detail=update.detail or None,
-                result=dict(update.result) or None,
-            )
-        except (ConflictError, InvalidInputError) as exc:
-            log.warning(
-                "command status not recorded", extra={"fields": {"command": update.command_id, "error": str(exc)}}
-            )
+        self.store.commands.transition(
+            update.command_id,
+            expected,
+            new,
+            at=self.clock.now(),
+            count_attempt=new is StoredStatus.SENT,
+            qn_rtn=qn_rtn,
+            exe_rtn=exe_rtn,
+            detail=update.detail or None,
+            result=dict(update.result) or None,
+        )
+
+    @staticmethod
+    def _not_recorded(update: CommandUpdate, exc: Exception) -> None:
+        log.warning("command status not recorded", extra={"fields": {"command": update.command_id, "error": str(exc)}})
 
     async def update(self, update: CommandUpdate) -> None:
         await _run(self._update, update)

@@ -58,7 +58,25 @@ def test_poll_for_many_held_terminals_is_one_query_and_status_is_written_back(ba
     # One query of the pending index for 500 held terminals, plus the expiry's conditional write
     assert pending == ["c1"] and expired == ["old"]
     assert poll_ops == {"Query": 1, "GetItem": 2, "PutItem": 1}  # the transition: its pointer, its item, the write
-    # A status write-back: read the command (pointer + item) twice (current status, then the transition), one put
-    assert update_ops == {"GetItem": 4, "PutItem": 1}
+    # A status write-back: a compare-and-set on the status the listener last wrote: pointer + item, one put
+    assert update_ops == {"GetItem": 2, "PutItem": 1}
     assert store.commands.get("c1").status is Stored.SENT and store.commands.get("old").status is Stored.EXPIRED
     assert [c.command_id for c in store.commands.pending_all()] == ["c2"]
+
+
+def test_write_back_after_a_lost_one_moves_on_from_the_stored_status(backend: DynamoDBBackend) -> None:
+    store = backend.store(clock=FixedClock(NOW))
+    store.commands.enqueue(b.command("c1", NOW - timedelta(seconds=5), mn="MN0007"))
+    queue = StoreCommandQueue(store, FixedClock(NOW))
+
+    async def steps() -> None:
+        await queue.update(CommandUpdate("c1", CommandStatus.SENT, previous=CommandStatus.PENDING, attempts=1))
+        # the `accepted` write-back was lost (store outage); the final one names `accepted` as its previous
+        await queue.update(CommandUpdate("c1", CommandStatus.SUCCEEDED, previous=CommandStatus.ACCEPTED,
+                                         detail="ExeRtn=1"))  # fmt: skip
+        # a stale task's write-back naming a status the command has long left changes nothing
+        await queue.update(CommandUpdate("c1", CommandStatus.PENDING, previous=CommandStatus.SENT))
+
+    asyncio.run(steps())
+    stored = store.commands.get("c1")
+    assert stored.status is Stored.SUCCEEDED and stored.exe_rtn == "1" and stored.attempts == 1

@@ -31,7 +31,6 @@ class Ports:
     leases: SessionLeases
     events: EventSink
     close: Callable[[], None] = lambda: None
-    meter: Any = None  # the DynamoDB store's request meter, when there is one
 
 
 def check_db(path: str) -> None:
@@ -92,7 +91,7 @@ def _dynamodb_ports(settings: Settings) -> Ports:
     )
     leases = DynamoDBSessionLeases(backend.client, table_name(settings.dynamodb_table_prefix, schema.STATE))
     return Ports(directory, StoreCommandQueue(store, clock), DynamoDBLeases(leases), StoreEventSink(store),
-                 close=store.close, meter=backend.meter)  # fmt: skip
+                 close=store.close)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -166,7 +166,6 @@ async def _run_fleet(backend: DynamoDBBackend, store: Store, endpoint: str) -> d
             "command": final,
             "a_sessions": set(a.state.sessions),
             "directories": (ports_a.directory, ports_b.directory),
-            "meters": (ports_a.meter, ports_b.meter),
             "frames_acked": a.metrics.get("frames_durable") + b_.metrics.get("frames_durable"),
             "unregistered_refused": a.metrics.get("unregistered_refused", "mn"),
         }

@@ -46,7 +46,7 @@ from tests.fixtures.events import load_event
 from tests.integration.functions.conftest import LambdaContext
 from tests.unit.simulator.conftest import START, scenario, terminal
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
 REGION = "cn-north-1"
 STREAM = "frames"
 REGISTERED = "010000A80000000100000002"  # the simulator's shared terminal: production on 1, its fan on 2

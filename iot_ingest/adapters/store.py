@@ -94,7 +94,7 @@ class StoreCommandQueue:
     """CommandQueue over the commands repository, for one listener or several tasks sharing the store.
 
     A poll costs one query of the pending index (`pending_all`), whatever the number of terminals held; a
-    session start one query of its MN. Expiry reuses the poll's answer.
+    session start two queries of its MN (overdue, pending). Expiry reuses the poll's answer.
     """
 
     REUSE_S = 0.5  # expire() and pending() of one poll share one answer of the pending index
@@ -115,6 +115,8 @@ class StoreCommandQueue:
         now = self.clock.now()
         if len(mns) == 1:  # a session starting: its MN's own partition, strongly consistent
             (mn,) = mns
+            # Its commands left sent or accepted past their deadline (a task that died mid-command) expire here.
+            self.store.commands.expire_overdue(mn, now)
             return [_command(c) for c in self.store.commands.pending_for(mn, now)]
         wanted = set(mns)
         return [_command(c) for c in self._pending_all() if c.mn in wanted and c.expires_at > now]  # oldest first

@@ -80,3 +80,15 @@ def test_write_back_after_a_lost_one_moves_on_from_the_stored_status(backend: Dy
     asyncio.run(steps())
     stored = store.commands.get("c1")
     assert stored.status is Stored.SUCCEEDED and stored.exe_rtn == "1" and stored.attempts == 1
+
+
+def test_session_start_expires_a_command_left_sent_by_a_task_that_died(backend: DynamoDBBackend) -> None:
+    store = backend.store(clock=FixedClock(NOW))
+    store.commands.enqueue(b.command("stuck", NOW - timedelta(hours=1), mn="MN0007", ttl_s=600))
+    store.commands.transition("stuck", Stored.PENDING, Stored.SENT, at=NOW - timedelta(hours=1), count_attempt=True)
+    store.commands.enqueue(b.command("next", NOW - timedelta(seconds=5), mn="MN0007"))
+    # When the terminal's session starts on another task, past the stuck command's deadline
+    pending = asyncio.run(StoreCommandQueue(store, FixedClock(NOW)).pending("task-b", ["MN0007"]))
+    # Then the stuck one is expired and the waiting one is delivered
+    assert [c.id for c in pending] == ["next"]
+    assert store.commands.get("stuck").status is Stored.EXPIRED

@@ -118,6 +118,7 @@ def _listener(task: str, backend: DynamoDBBackend, endpoint: str) -> tuple[Serve
             "clock_correction": False,  # simulated time is days behind the wall clock on purpose
             "command_poll_interval": 0.3, "lease_seconds": 3.0,
             "unregistered_mn_frames": 40,  # the unregistered terminal sends about 120 frames: some are refused
+            "directory_negative_ttl": 600,  # the run's length, however slow the machine: one lookup of it
         },
     )  # fmt: skip
     ports = build_ports(settings)

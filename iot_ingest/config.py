@@ -59,8 +59,8 @@ class Settings(ExplicitSettings):
     directory_refresh: float = _opt(900.0, "the directory's copy of the registry is reloaded after this", minimum=1)
     directory_negative_ttl: float = _opt(60.0, "an MN unknown to the registry is looked up again after this",
                                          minimum=1)  # fmt: skip
-    directory_lookup_rate: float = _opt(20.0, "single-MN registry lookups per second, all MNs together (burst 100); "
-                                        "beyond, an unknown MN is answered unregistered",
+    directory_lookup_rate: float = _opt(50.0, "single-MN registry lookups per second, all MNs together (burst 100); "
+                                        "beyond, an MN without an answer yet waits (its frames are not acked)",
                                         minimum=0.01)  # fmt: skip
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
     use_uvloop: bool = _opt(True, "use uvloop when it is installed")

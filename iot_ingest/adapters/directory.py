@@ -21,6 +21,10 @@ log = logging.getLogger(__name__)
 MAX_VERIFIED = 100_000  # (MN, password digest) answers kept; scrypt costs milliseconds, so each is verified once
 
 
+class LookupBudgetSpent(RuntimeError):
+    """No answer for this MN yet and no lookup left this second: its frames stay unacknowledged (resent later)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Entry:
     terminal: Terminal | None  # None: not registered (a negative entry)
@@ -29,10 +33,10 @@ class _Entry:
 
 class CachedRegistryDirectory:
     """The counties' terminals loaded at the first lookup and reloaded in the background every `refresh_s`;
-    an MN not among them is looked up alone, at most once per `negative_s` and `lookup_rate` per second in all
-    (beyond that it is answered `unregistered`: its frames are kept, flagged, within the unregistered budgets).
-    Without counties every MN is looked up alone and its answer kept for `refresh_s`. A failed lookup keeps the
-    last answer."""
+    an MN not among them is looked up alone, at most once per `negative_s`, and at most `lookup_rate` lookups
+    per second in all. Without counties every MN is looked up alone and its answer kept for `refresh_s`. A
+    failed or refused lookup keeps the last answer; with none, it raises (frames unacknowledged, resent later),
+    so a registered terminal is never tagged `unregistered` for want of a lookup."""
 
     def __init__(
         self,
@@ -41,7 +45,7 @@ class CachedRegistryDirectory:
         counties: Sequence[str] = (),
         refresh_s: float = 900.0,
         negative_s: float = 60.0,
-        lookup_rate: float = 20.0,
+        lookup_rate: float = 50.0,
         lookup_burst: int = 100,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -114,7 +118,9 @@ class CachedRegistryDirectory:
             if now - entry.fetched < ttl or (entry.terminal is not None and self.counties):
                 return entry  # fresh, or kept fresh by the counties' reload
         if not self._take_token():
-            return entry  # over the lookup budget: the last answer, or none (unregistered)
+            if entry is None:
+                raise LookupBudgetSpent(f"no registry lookup left for {mn} this second")
+            return entry  # over the lookup budget: the last answer
         self.lookups += 1
         try:
             terminal: Terminal | None = await run_blocking(self.store.registry.find_terminal, mn)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from iot_ingest.adapters.directory import CachedRegistryDirectory
+from iot_ingest.adapters.directory import CachedRegistryDirectory, LookupBudgetSpent
 from iot_ingest.ports import AuthStatus
 from monitoring.registry.terminal import hash_password
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
@@ -92,13 +92,19 @@ def test_unknown_mn_is_looked_up_at_a_bounded_rate_and_registered_later_is_accep
         for _ in range(50):
             out.append(await directory.check(newcomer, PW))
         assert directory.lookups == 1
-        # Many distinct unknown MNs: lookups stop at the budget (burst 2, 1 per second); they are unregistered
-        for i in range(30):
-            out.append(await directory.check(f"0100000000000000000{i:05d}", PW))
+        # Many distinct unknown MNs: lookups stop at the budget (burst 2, 1 per second); past it an MN with no
+        # answer yet gets none (its frames stay unacknowledged), never a wrong "unregistered"
+        out.append(await directory.check("010000000000000000000000", PW))
+        for i in range(1, 30):
+            with pytest.raises(LookupBudgetSpent):
+                await directory.check(f"0100000000000000000{i:05d}", PW)
         assert directory.lookups == 2
+        mono.t += 1  # a second later the budget has one lookup again
+        out.append(await directory.check("010000000000000000000001", PW))
+        assert directory.lookups == 3
         # The installer registers the newcomer; a minute later it is accepted
         store.registry.put_terminal(b.terminal(newcomer, password_hash=hash_password(PW, n=2)))
-        mono.t += 61
+        mono.t += 60
         out.append(await directory.check(newcomer, PW))
         return out
 

@@ -1,6 +1,6 @@
 """Listener session leases (MN → task) on the state table, for several listener tasks behind one NLB.
 
-More: docs/dynamodb.md, "Session leases"; the listener's side in docs/iot_ingest.md.
+More: docs/dynamodb.md §3, "Listener session leases"; the listener's side in docs/iot_ingest.md.
 """
 
 from __future__ import annotations

@@ -47,9 +47,9 @@ class SqliteCommandsRepository(CommandsRepositoryBase):
 
     def _query_pending(self) -> list[Command]:
         with self._db.read() as conn:
+            # The literal (not a parameter) lets sqlite use the partial index command_pending.
             rows = conn.execute(
-                "SELECT body FROM command WHERE status = ? ORDER BY created_at, command_id",
-                (CommandStatus.PENDING.value,),
+                "SELECT body FROM command WHERE status = 'pending' ORDER BY created_at, command_id"
             ).fetchall()
         return [codec.loads(Command, r[0]) for r in rows]
 

@@ -85,6 +85,11 @@ pytest: dynamodb-local
 bench-dynamodb: venv dynamodb-local
 	$(PY) -m bench.dynamodb_costs $(BENCH_ARGS)
 
+# The AWS listener's DynamoDB requests and units per operation and per frame (prints figures; not part of `make test`).
+.PHONY: bench-listener-aws
+bench-listener-aws: venv dynamodb-local
+	$(PY) -m bench.listener_aws_requests $(BENCH_ARGS)
+
 # ---- decode (issue 3: profiles, readings, decode service, on_frame_batch) ----
 .PHONY: bench-decode
 BENCH_FRAMES ?= 6000

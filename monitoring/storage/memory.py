@@ -242,6 +242,11 @@ class MemoryCommandsRepository(CommandsRepositoryBase):
             hits = [c for c in self._rows.values() if c.mn == mn and (statuses is None or c.status in statuses)]
         return sorted(hits, key=lambda c: (c.created_at, c.command_id))
 
+    def _query_pending(self) -> list[Command]:
+        with self._lock:
+            hits = [c for c in self._rows.values() if c.status is CommandStatus.PENDING]
+        return sorted(hits, key=lambda c: (c.created_at, c.command_id))
+
     def _find_by_qn(self, mn: str, qn: str) -> Command | None:
         with self._lock:
             return next((c for c in self._rows.values() if c.mn == mn and c.qn == qn), None)

@@ -1,0 +1,46 @@
+"""The audit entry of a mutating call, built by the framework from the request (who, role, when, where, what)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
+
+from monitoring.audit.models import AuditRecord
+
+if TYPE_CHECKING:
+    from miniprogram_api.chalicelib.framework import RequestContext
+
+
+class AuditSink(Protocol):
+    """Where audit entries go: the store's audit trail (`Store.audit_trail`)."""
+
+    def append(self, record: AuditRecord) -> Any: ...
+
+
+def audit_record(ctx: RequestContext, path_params: Mapping[str, str]) -> AuditRecord:
+    """The entry for the call in `ctx`: the object the handler named with `ctx.audit(...)`, else the route's area
+    and its last path parameter."""
+    target = ctx.audit_target
+    if target is not None:
+        object_type, object_id, enterprise_id, detail = (
+            target.object_type,
+            target.object_id,
+            target.enterprise_id,
+            target.detail,
+        )
+    else:
+        last = ctx.spec.path_params[-1] if ctx.spec.path_params else ""
+        object_type, object_id, enterprise_id, detail = ctx.spec.area, path_params.get(last, ""), None, {}
+    account = ctx.account
+    return AuditRecord(
+        at=ctx.now,
+        actor_id=account.id if account is not None else "",
+        actor_role=str(account.role) if account is not None else "",
+        source_ip=ctx.source_ip,
+        channel=ctx.channel,
+        action=ctx.spec.action,
+        object_type=object_type,
+        object_id=object_id,
+        enterprise_id=enterprise_id,
+        detail={"request_id": ctx.request_id, **detail},
+    )

@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from chalice import Chalice
+from chalice.app import Chalice
 from chalice.local import RouteMatcher
 
 log = logging.getLogger("local.api")

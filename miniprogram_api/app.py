@@ -6,8 +6,7 @@ import json
 import threading
 from typing import Any
 
-from chalice import Chalice
-from chalice.app import Request
+from chalice.app import Chalice, Request
 
 from miniprogram_api.chalicelib.errors import ApiError
 from miniprogram_api.chalicelib.routes import register
@@ -29,7 +28,7 @@ class ApiApp(Chalice):
 
     _local = threading.local()
 
-    @property  # type: ignore[override]
+    @property
     def current_request(self) -> Request | None:
         return getattr(self._local, "request", None)
 

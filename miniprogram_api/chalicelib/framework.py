@@ -15,20 +15,20 @@ from datetime import datetime
 from types import UnionType
 from typing import Any, Union, get_args, get_origin
 
-from chalice import Blueprint, Response
-from chalice.app import Request
-from monitoring.accounts.models import Account
-from monitoring.accounts.scope import visible_enterprise_ids
+from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel, ValidationError
 
+from miniprogram_api.chalicelib import audit as audit_log
 from miniprogram_api.chalicelib import errors
-from miniprogram_api.chalicelib.audit import audit_record
 from miniprogram_api.chalicelib.policy import allowed
+from miniprogram_api.chalicelib.scope import visible_enterprise_ids
 from miniprogram_api.chalicelib.tokens import read_access
 from miniprogram_api.chalicelib.validation import first_error
 from miniprogram_api.chalicelib.wiring import Services, services
+from monitoring.accounts.models import Account
 from monitoring.errors import NotFoundError
 from monitoring.registry.models import Enterprise
+from monitoring.storage.ports import Store
 
 log = logging.getLogger("miniprogram_api")
 API_PREFIX = "/api/v1"
@@ -100,7 +100,7 @@ class RequestContext:
     _visible_loaded: bool = False
 
     @property
-    def store(self) -> Any:
+    def store(self) -> Store:
         return self.services.store
 
     @property
@@ -240,7 +240,7 @@ def dispatch(spec: RouteSpec, handler: Handler, request: Request, path_params: M
             log.exception("unhandled error", extra={"fields": {"route": spec.handler_name, "request_id": request_id}})
             error = errors.INTERNAL
         return error_response(error, request_id)
-    headers = {"X-Request-Id": request_id, **ctx.headers}
+    headers: dict[str, str | list[str]] = {"X-Request-Id": request_id, **ctx.headers}
     if isinstance(result, Response):
         result.headers.update(headers)
         return result
@@ -291,11 +291,11 @@ def _run(
         return handler(ctx, **kwargs)
     if not spec.atomic:
         result = handler(ctx, **kwargs)
-        ctx.services.audit.append(audit_record(ctx, path_params))
+        audit_log.write(ctx.services.store, audit_log.audit_fields(ctx, path_params))
         return result
     with ctx.services.store.batch():  # the change and its audit entry commit together (sqlite)
         result = handler(ctx, **kwargs)
-        ctx.services.audit.append(audit_record(ctx, path_params))
+        audit_log.write(ctx.services.store, audit_log.audit_fields(ctx, path_params))
     return result
 
 
@@ -372,7 +372,7 @@ def _is_list(annotation: Any) -> bool:
 
 
 def error_response(error: errors.ApiError, request_id: str = "") -> Response:
-    headers = {"Content-Type": "application/json; charset=utf-8", **error.headers}
+    headers: dict[str, str | list[str]] = {"Content-Type": "application/json; charset=utf-8", **error.headers}
     if request_id:
         headers["X-Request-Id"] = request_id
     body = json.dumps(error.body(), ensure_ascii=False)

@@ -23,19 +23,23 @@ class ApiSettings(BaseSettings):
     dynamodb_region: str = ""
     dynamodb_endpoint: str = ""
     dynamodb_table_prefix: str = "gongkuang"
-    county_id: str = Field("rugao", min_length=1, max_length=64)
+    county_id: str = Field(default="rugao", min_length=1, max_length=64)
     # HS256 key for access tokens: at least 32 bytes of secret (local mode keeps one in DATA_DIR/api_token_key).
-    token_key: SecretStr = Field(SecretStr(""), description="access-token signing key")
+    token_key: SecretStr = Field(default=SecretStr(""), description="access-token signing key")
     token_issuer: str = "gongkuang"
     token_audience: str = "gongkuang-api"
-    access_ttl_s: int = Field(900, ge=60, le=3600)
+    access_ttl_s: int = Field(default=900, ge=60, le=3600)
     wechat_base_url: str = "https://api.weixin.qq.com"
     wechat_appid: str = ""
     wechat_secret: SecretStr = SecretStr("")
-    wechat_timeout_s: float = Field(5.0, gt=0, le=30)
-    binding_ticket_ttl_s: int = Field(600, ge=60, le=3600)  # an unbound openid's ticket to bind by invitation/SMS
-    login_rate_per_minute: float = Field(10.0, gt=0, le=10_000)  # per source address; the lockout is per account
-    login_burst: int = Field(10, ge=1, le=10_000)
+    wechat_timeout_s: float = Field(default=5.0, gt=0, le=30)
+    binding_ticket_ttl_s: int = Field(
+        default=600, ge=60, le=3600
+    )  # an unbound openid's ticket to bind by invitation/SMS
+    login_rate_per_minute: float = Field(
+        default=10.0, gt=0, le=10_000
+    )  # per source address; the lockout is per account
+    login_burst: int = Field(default=10, ge=1, le=10_000)
 
     @field_validator("token_key")
     @classmethod

@@ -10,8 +10,11 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
+from argon2 import PasswordHasher
+
 from miniprogram_api.chalicelib.ratelimit import RateLimiter
 from miniprogram_api.chalicelib.settings import ApiSettings
+from monitoring.accounts.passwords import DEFAULT_HASHER
 from monitoring.clock import Clock, SystemClock
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
@@ -25,12 +28,9 @@ class Services:
     store: Store
     clock: Clock
     login_limiter: RateLimiter
+    # argon2id at argon2-cffi's defaults; only tests pass a cheaper one (it is not a setting anyone can turn down).
+    hasher: PasswordHasher = DEFAULT_HASHER
     extras: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def audit(self) -> Any:
-        """The general audit trail every mutating call writes to."""
-        return self.store.audit_trail
 
 
 _lock = threading.Lock()
@@ -50,9 +50,12 @@ def open_store(settings: ApiSettings, clock: Clock | None = None) -> Store:
     )
 
 
-def _build(settings: ApiSettings, store: Store | None, clock: Clock | None) -> Services:
+def _build(
+    settings: ApiSettings, store: Store | None, clock: Clock | None, hasher: PasswordHasher = DEFAULT_HASHER
+) -> Services:
     clock = clock or SystemClock()
     return Services(
+        hasher=hasher,
         settings=settings,
         store=store if store is not None else open_store(settings, clock),
         clock=clock,
@@ -60,10 +63,16 @@ def _build(settings: ApiSettings, store: Store | None, clock: Clock | None) -> S
     )
 
 
-def configure(settings: ApiSettings, *, store: Store | None = None, clock: Clock | None = None) -> Services:
+def configure(
+    settings: ApiSettings,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    hasher: PasswordHasher = DEFAULT_HASHER,
+) -> Services:
     """Install the services the app uses from now on (the caller owns `store` when it passes one)."""
     global _current
-    built = _build(settings, store, clock)
+    built = _build(settings, store, clock, hasher)
     with _lock:
         _current = built
     return built

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from argon2 import PasswordHasher
+
 from local.api_server import ApiHttpServer
 from miniprogram_api.chalicelib import wiring
 from miniprogram_api.chalicelib.settings import ApiSettings
@@ -17,6 +19,8 @@ from monitoring.clock import Clock
 from monitoring.storage.ports import Store
 
 TEST_TOKEN_KEY = "k" * 16 + "test-token-key-0123456789abcdef"
+# argon2id with a small cost: the tests sign in dozens of times on a shared 2-core machine.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
 
 @dataclass
@@ -84,7 +88,7 @@ def serve(store: Store, settings: ApiSettings, *, clock: Clock | None = None) ->
     """The app on 127.0.0.1 (a free port) over `store`, until the block ends."""
     from miniprogram_api.app import app
 
-    wiring.configure(settings, store=store, clock=clock)
+    wiring.configure(settings, store=store, clock=clock, hasher=FAST_HASHER)
     server = ApiHttpServer(app, "127.0.0.1", 0)
     server.start()
     try:

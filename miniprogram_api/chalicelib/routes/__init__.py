@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
-from chalice import Chalice
+from chalice.app import Chalice
 
 from miniprogram_api.chalicelib.framework import API_PREFIX, ApiBlueprint
 

@@ -82,6 +82,7 @@ def create(ctx: RequestContext, body: AccountCreateIn) -> AccountOut:
         enterprise_ids=body.enterprise_ids,
         terminal_mns=body.terminal_mns,
         password=body.password,
+        hasher=ctx.services.hasher,
     )
     ctx.audit("account", account.id, role=str(account.role), username=account.username)
     return AccountOut.of(account)
@@ -120,7 +121,9 @@ def enable(ctx: RequestContext, account_id: str) -> AccountOut:
 def reset_password(ctx: RequestContext, account_id: str, body: PasswordResetIn) -> AccountOut:
     target = _in_county(ctx, account_id)
     try:
-        changed = set_password(ctx.services.store.accounts, target.id, body.password, ctx.now)
+        changed = set_password(
+            ctx.services.store.accounts, target.id, body.password, ctx.now, hasher=ctx.services.hasher
+        )
     except AccountInputError as exc:
         raise errors.invalid(exc.message, "password", exc.code) from None
     return AccountOut.of(changed)

@@ -46,7 +46,7 @@ def limit_source(ctx: RequestContext) -> None:
 )
 def login(ctx: RequestContext, body: LoginIn) -> TokensOut:
     limit_source(ctx)
-    account = authenticate(ctx.services.store.accounts, body.login, body.password, ctx.now)
+    account = authenticate(ctx.services.store.accounts, body.login, body.password, ctx.now, hasher=ctx.services.hasher)
     ctx.audit("account", account.id)
     return start_session(account, body.channel, ctx)
 

@@ -35,10 +35,12 @@ def me(ctx: RequestContext) -> AccountOut:
 )
 def change_password(ctx: RequestContext, body: PasswordChangeIn) -> AccountOut:
     account = ctx.caller
-    if not verify_password(account.password_hash, body.old_password):
+    if not verify_password(account.password_hash, body.old_password, ctx.services.hasher):
         raise errors.invalid("原密码不正确", "old_password", "wrong_password")
     try:
-        changed = set_password(ctx.services.store.accounts, account.id, body.new_password, ctx.now)
+        changed = set_password(
+            ctx.services.store.accounts, account.id, body.new_password, ctx.now, hasher=ctx.services.hasher
+        )
     except AccountInputError as exc:
         raise errors.invalid(exc.message, "new_password", exc.code) from None
     ctx.audit("account", account.id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from chalice import Response
+from chalice.app import Response
 
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.openapi import document

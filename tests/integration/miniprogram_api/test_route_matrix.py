@@ -29,7 +29,9 @@ class Row:
     query: Mapping[str, Any] = field(default_factory=dict)
 
 
-def row(default: int | Expect, *, body: Body = None, query: Mapping[str, Any] | None = None, **roles: int | Expect) -> Row:
+def row(
+    default: int | Expect, *, body: Body = None, query: Mapping[str, Any] | None = None, **roles: int | Expect
+) -> Row:
     """Expected statuses: `default` for every role, keyword per role (admin=200 or admin=(200, 404))."""
 
     def pair(value: int | Expect) -> Expect:

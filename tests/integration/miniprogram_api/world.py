@@ -11,6 +11,7 @@ from monitoring.accounts.models import Account, Role
 from monitoring.accounts.service import create_account
 from monitoring.registry.models import Branch, County, Enterprise, EnterpriseCategory, Town
 from monitoring.storage.ports import Store
+from tests.support.api import FAST_HASHER
 
 COUNTY = "rugao"
 PASSWORD = "Matrix-Passw0rd"
@@ -59,15 +60,28 @@ def build_world(store: Store) -> World:
             town_id="town-in" if role is Role.TOWN else None,
             enterprise_ids=("ent-in",) if role in (Role.ENTERPRISE, Role.INSTALLER) else (),
             password=PASSWORD,
+            hasher=FAST_HASHER,
         )
     # An account to administer (the role accounts stay usable) and one of another county (out of every scope).
     target = create_account(
-        repo, NOW, username="target_user", display_name="被管理账号", role=Role.VIEWER, county_id=COUNTY,
+        repo,
+        NOW,
+        username="target_user",
+        display_name="被管理账号",
+        role=Role.VIEWER,
+        county_id=COUNTY,
         password=PASSWORD,
+        hasher=FAST_HASHER,
     )
     foreign = create_account(
-        repo, NOW, username="other_county", display_name="外县账号", role=Role.VIEWER, county_id="haian",
+        repo,
+        NOW,
+        username="other_county",
+        display_name="外县账号",
+        role=Role.VIEWER,
+        county_id="haian",
         password=PASSWORD,
+        hasher=FAST_HASHER,
     )
     world = World(accounts=accounts)
     world.inside.update(enterprise_id="ent-in", account_id=target.id)

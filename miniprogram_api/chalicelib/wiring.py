@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 
 from miniprogram_api.chalicelib.ratelimit import RateLimiter
 from miniprogram_api.chalicelib.settings import ApiSettings
+from miniprogram_api.chalicelib.sms import LogSmsSender, SmsCodeSender
 from monitoring.accounts.passwords import DEFAULT_HASHER
 from monitoring.clock import Clock, SystemClock
 from monitoring.storage.opener import StoreLocation, open_store_at
@@ -30,6 +31,7 @@ class Services:
     login_limiter: RateLimiter
     # argon2id at argon2-cffi's defaults; only tests pass a cheaper one (it is not a setting anyone can turn down).
     hasher: PasswordHasher = DEFAULT_HASHER
+    sms: SmsCodeSender | None = None  # None: SMS login is not offered (503)
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -51,11 +53,18 @@ def open_store(settings: ApiSettings, clock: Clock | None = None) -> Store:
 
 
 def _build(
-    settings: ApiSettings, store: Store | None, clock: Clock | None, hasher: PasswordHasher = DEFAULT_HASHER
+    settings: ApiSettings,
+    store: Store | None,
+    clock: Clock | None,
+    hasher: PasswordHasher = DEFAULT_HASHER,
+    sms: SmsCodeSender | None = None,
 ) -> Services:
     clock = clock or SystemClock()
+    if sms is None and settings.sms_sender == "log":
+        sms = LogSmsSender()
     return Services(
         hasher=hasher,
+        sms=sms,
         settings=settings,
         store=store if store is not None else open_store(settings, clock),
         clock=clock,
@@ -69,10 +78,11 @@ def configure(
     store: Store | None = None,
     clock: Clock | None = None,
     hasher: PasswordHasher = DEFAULT_HASHER,
+    sms: SmsCodeSender | None = None,
 ) -> Services:
     """Install the services the app uses from now on (the caller owns `store` when it passes one)."""
     global _current
-    built = _build(settings, store, clock, hasher)
+    built = _build(settings, store, clock, hasher, sms)
     with _lock:
         _current = built
     return built

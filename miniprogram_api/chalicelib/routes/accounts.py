@@ -6,9 +6,10 @@ from pydantic import Field
 
 from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
-from miniprogram_api.chalicelib.models import ApiModel, Id, Page, PageQuery
+from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, PageQuery
 from miniprogram_api.chalicelib.pagination import page_slice
 from miniprogram_api.chalicelib.sessions import AccountOut
+from monitoring.accounts.binding import create_invitation
 from monitoring.accounts.errors import AccountInputError
 from monitoring.accounts.models import Account, Role
 from monitoring.accounts.service import create_account, disable_account, enable_account, set_password
@@ -127,3 +128,25 @@ def reset_password(ctx: RequestContext, account_id: str, body: PasswordResetIn) 
     except AccountInputError as exc:
         raise errors.invalid(exc.message, "password", exc.code) from None
     return AccountOut.of(changed)
+
+
+class InvitationOut(ApiModel):
+    """Shown once: the code is stored hashed and cannot be read again (a new invitation voids the old one)."""
+
+    account_id: str
+    invitation_code: str
+    expires_at: BeijingTime
+
+
+@routes.route(
+    "POST",
+    "/accounts/{account_id}/invite",
+    action="accounts.invite",
+    summary="生成微信绑定邀请码（72 小时有效，一次性）",
+    response=InvitationOut,
+    status=201,
+)
+def invite(ctx: RequestContext, account_id: str) -> InvitationOut:
+    target = _in_county(ctx, account_id)
+    code, expires = create_invitation(ctx.services.store.accounts, target.id, ctx.now)
+    return InvitationOut(account_id=target.id, invitation_code=code, expires_at=expires)

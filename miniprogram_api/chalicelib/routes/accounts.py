@@ -72,7 +72,7 @@ def get_account(ctx: RequestContext, account_id: str) -> AccountOut:
 def create(ctx: RequestContext, body: AccountCreateIn) -> AccountOut:
     account = create_account(
         ctx.services.store.accounts,
-        ctx.now,
+        ctx.wall,
         username=body.username,
         display_name=body.display_name,
         role=body.role,
@@ -101,7 +101,7 @@ def disable(ctx: RequestContext, account_id: str) -> AccountOut:
     if target.id == ctx.caller.id:
         raise errors.conflict("不能停用自己的账号", "cannot_disable_self")
     ctx.audit("account", target.id)
-    return AccountOut.of(disable_account(ctx.services.store.accounts, target.id, ctx.now))
+    return AccountOut.of(disable_account(ctx.services.store.accounts, target.id, ctx.wall))
 
 
 @routes.route(
@@ -110,7 +110,7 @@ def disable(ctx: RequestContext, account_id: str) -> AccountOut:
 def enable(ctx: RequestContext, account_id: str) -> AccountOut:
     target = _in_county(ctx, account_id)
     ctx.audit("account", target.id)
-    return AccountOut.of(enable_account(ctx.services.store.accounts, target.id, ctx.now))
+    return AccountOut.of(enable_account(ctx.services.store.accounts, target.id, ctx.wall))
 
 
 @routes.route(
@@ -126,7 +126,7 @@ def reset_password(ctx: RequestContext, account_id: str, body: PasswordResetIn) 
     ctx.audit("account", target.id)
     try:
         changed = set_password(
-            ctx.services.store.accounts, target.id, body.password, ctx.now, hasher=ctx.services.hasher
+            ctx.services.store.accounts, target.id, body.password, ctx.wall, hasher=ctx.services.hasher
         )
     except AccountInputError as exc:
         raise errors.invalid(exc.message, "password", exc.code) from None
@@ -152,5 +152,5 @@ class InvitationOut(ApiModel):
 def invite(ctx: RequestContext, account_id: str) -> InvitationOut:
     target = _in_county(ctx, account_id)
     ctx.audit("account", target.id)
-    code, expires = create_invitation(ctx.services.store.accounts, target.id, ctx.now)
+    code, expires = create_invitation(ctx.services.store.accounts, target.id, ctx.wall)
     return InvitationOut(account_id=target.id, invitation_code=code, expires_at=expires)

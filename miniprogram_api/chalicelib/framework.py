@@ -336,7 +336,7 @@ def _parse_json_body(model: type[BaseModel], request: Request, raw: bytes) -> Ba
         raise errors.ApiError(415, "unsupported_media_type", "请求体须为 JSON（Content-Type: application/json）")
     try:
         data = json.loads(raw.decode("utf-8")) if raw.strip() else None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[…" nested beyond the stack
         raise errors.bad_request("请求体不是合法的 JSON", "body", "malformed_json") from None
     if not isinstance(data, dict):
         raise errors.invalid("请求体须为 JSON 对象", "body", "invalid_body")

@@ -18,7 +18,8 @@ from monitoring.accounts.models import Role
 from tests.integration.miniprogram_api.conftest import Api
 
 Expect = tuple[int, int | None]  # (status in scope, status out of scope); None: the route has no scope
-Body = Callable[[Role, str], Any] | Mapping[str, Any] | None
+# A body, or a function of (api, role, "in" | "out") making one per call (a fresh name, the object's current version).
+Body = Callable[[Api, Role, str], Any] | Mapping[str, Any] | None
 _counter = itertools.count()
 
 
@@ -42,8 +43,14 @@ def row(
     return Row({r: pair(roles.get(r.value, default)) for r in Role}, body, query or {})
 
 
-def _new_account(role: Role, scope: str) -> dict[str, Any]:
+def _new_account(api: Api, role: Role, scope: str) -> dict[str, Any]:
     return {"username": f"m{next(_counter)}_{role.value}", "display_name": "矩阵新建", "role": "viewer"}
+
+
+def _current_version(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    ids = api.world.inside if scope == "in" else api.world.outside
+    account = api.store.accounts.get_account(ids["account_id"])
+    return {"version": account.version, "display_name": f"矩阵修改{next(_counter)}"}
 
 
 MATRIX: dict[tuple[str, str], Row] = {
@@ -60,6 +67,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/accounts/{account_id}/disable"): row((403, 403), admin=(200, 404)),
     ("POST", "/api/v1/accounts/{account_id}/enable"): row((403, 403), admin=(200, 404)),
     ("POST", "/api/v1/accounts/{account_id}/invite"): row((403, 403), admin=(201, 404)),
+    ("PATCH", "/api/v1/accounts/{account_id}"): row((403, 403), admin=(200, 404), body=_current_version),
+    ("POST", "/api/v1/accounts/{account_id}/unbind-wechat"): row((403, 403), admin=(200, 404)),
     ("POST", "/api/v1/auth/wechat"): row(401, body={"code": "never-issued"}),
     ("POST", "/api/v1/auth/wechat/bind-invitation"): row(
         401, body={"binding_ticket": "t" * 40, "invitation_code": "ABCD"}
@@ -91,7 +100,7 @@ def _fill(spec: RouteSpec, ids: Mapping[str, str]) -> str:
 
 def _call(api: Api, spec: RouteSpec, entry: Row, role: Role, scope: str) -> int:
     ids = api.world.inside if scope == "in" else api.world.outside
-    body = entry.body(role, scope) if callable(entry.body) else entry.body
+    body = entry.body(api, role, scope) if callable(entry.body) else entry.body
     reply = api.client.request(
         spec.method, _fill(spec, ids), token=api.token(role), json_body=body, query=dict(entry.query) or None
     )

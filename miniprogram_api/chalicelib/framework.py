@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel, ValidationError
@@ -30,6 +30,7 @@ from monitoring.errors import NotFoundError
 from monitoring.registry.models import Enterprise
 from monitoring.storage.ports import Store
 
+T = TypeVar("T")
 log = logging.getLogger("miniprogram_api")
 API_PREFIX = "/api/v1"
 JSON_BODY_LIMIT = 64 * 1024  # a JSON body larger than this is a 413 (photos declare their own limit)
@@ -136,6 +137,16 @@ class RequestContext:
     def act_as(self, account: Account) -> None:
         """A public route that has just identified its caller (login) names it: the audit entry shows who."""
         self.account = account
+
+    def scoped(self, load: Callable[[], T], enterprise_of: Callable[[T], str], message: str = "对象不存在") -> T:
+        """`load()` (an object of an enterprise), or 404 when it does not exist or its enterprise is outside the
+        caller's scope: `ctx.scoped(lambda: ctx.store.alarms.get(alarm_id), lambda a: a.enterprise_id)`."""
+        try:
+            found = load()
+        except NotFoundError:
+            raise errors.not_found(message) from None
+        self.require_visible(enterprise_of(found), message)
+        return found
 
     # ---- audit ------------------------------------------------------------------------------------------------------
     def audit(self, object_type: str, object_id: str, enterprise_id: str | None = None, **detail: Any) -> None:

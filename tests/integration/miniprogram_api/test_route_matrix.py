@@ -56,6 +56,7 @@ def _current_version(api: Api, role: Role, scope: str) -> dict[str, Any]:
 MATRIX: dict[tuple[str, str], Row] = {
     # ---- meta, auth, me, accounts (api-core) ---------------------------------------------------------------------
     ("GET", "/api/v1/openapi.json"): row(200),
+    ("GET", "/api/v1/health"): row(200),
     ("POST", "/api/v1/auth/login"): row(401, body={"login": "nobody_here", "password": "wrong-password"}),
     ("POST", "/api/v1/auth/refresh"): row(401, body={"refresh_token": "x" * 43}),
     ("POST", "/api/v1/auth/logout"): row(204, body={"refresh_token": "y" * 43}),

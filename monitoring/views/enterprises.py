@@ -81,7 +81,8 @@ def _cursor(e: Enterprise) -> str:
     return f"{seq}|{eid}"
 
 
-def _after(cursor: str) -> tuple[int, str]:
+def parse_cursor(cursor: str) -> tuple[int, str]:
+    """The sort key a cursor of this list names; InvalidInputError when it is not one."""
     seq, sep, eid = cursor.partition("|")
     if not sep or not seq.isdigit() or len(seq) > 10:
         raise bad_cursor()
@@ -107,7 +108,7 @@ def list_enterprises(
     found = reg.list_enterprises(county_id, town_id=where.town_id, branch_id=where.branch_id)
     found = [e for e in found if (visible is None or e.enterprise_id in visible) and where.matches(e)]
     if cursor is not None:
-        after = _after(cursor)
+        after = parse_cursor(cursor)
         found = [e for e in found if _key(e) > after]
     rows: list[EnterpriseRow] = []
     towns = {t.town_id: t for t in reg.list_towns(county_id)}

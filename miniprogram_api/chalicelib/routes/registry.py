@@ -33,12 +33,9 @@ CategoryCode = Literal["air_control", "permit"]
 InstallCode = Literal["pending_survey", "surveyed", "installed", "networked", "trial_run", "accepted", "filed"]
 ExemptionCode = Literal["long_term_shutdown", "to_be_closed", "unsafe"]
 ContactRoleCode = Literal["legal_representative", "environment_manager", "electrician", "operator", "other"]
-STATE_NAMES = {
-    **status_view.STATUS_NAMES,
-    timeline.NO_DATA: "无数据",
-    timeline.RUNNING: "运行",
-    timeline.STOPPED: "停运",
-}
+STATE_NAMES = status_view.STATUS_NAMES  # the enterprise now: 生产 / 停产 / 限产 / 无数据
+ENTERPRISE_STATE_NAMES = {**status_view.STATUS_NAMES, timeline.NO_DATA: "无数据"}
+LINE_STATE_NAMES = {timeline.RUNNING: "运行", timeline.STOPPED: "停运", timeline.NO_DATA: "无数据"}
 QuantityName = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
 
 
@@ -442,11 +439,8 @@ def _reading(r: Reading) -> ReadingItem:
     )
 
 
-def _segments(items: Any) -> list[SegmentItem]:
-    return [
-        SegmentItem(start=s.start, end=s.end, state=s.state, state_name=STATE_NAMES.get(s.state, s.state))
-        for s in items
-    ]
+def _segments(items: Any, names: dict[str, str]) -> list[SegmentItem]:
+    return [SegmentItem(start=s.start, end=s.end, state=s.state, state_name=names.get(s.state, s.state)) for s in items]
 
 
 def _counts(c: dashboard.Counts) -> CountsItem:
@@ -610,13 +604,13 @@ def enterprise_timeline(ctx: RequestContext, enterprise_id: str, query: Timeline
         day=tl.day,
         start=tl.start,
         end=tl.end,
-        enterprise=_segments(tl.enterprise),
+        enterprise=_segments(tl.enterprise, ENTERPRISE_STATE_NAMES),
         lines=[
             LineTimelineItem(
                 association_id=line.association_id,
                 name=line.name,
-                production=_segments(line.production),
-                control=_segments(line.control),
+                production=_segments(line.production, LINE_STATE_NAMES),
+                control=_segments(line.control, LINE_STATE_NAMES),
             )
             for line in tl.lines
         ],

@@ -46,8 +46,7 @@ def _new_account(role: Role, scope: str) -> dict[str, Any]:
     return {"username": f"m{next(_counter)}_{role.value}", "display_name": "矩阵新建", "role": "viewer"}
 
 
-# The county-wide roles see every enterprise: out of "scope" is still in theirs.
-_COUNTY_SEES_ALL: dict[str, Expect] = {r: (200, 200) for r in ("admin", "air", "emergency", "viewer")}
+_ALL: Expect = (200, 200)  # the county-wide roles see every enterprise: "out of scope" is still in theirs
 
 MATRIX: dict[tuple[str, str], Row] = {
     # ---- meta, auth, me, accounts (api-core) ---------------------------------------------------------------------
@@ -77,16 +76,25 @@ MATRIX: dict[tuple[str, str], Row] = {
     # ---- alarms, fault reports, stoppage requests, emergency (routes-alarms) -------------------------------------
     # ---- enterprises, readings, dashboard, audit log (routes-registry) -------------------------------------------
     ("GET", "/api/v1/enterprises"): row(200),
-    ("GET", "/api/v1/enterprises/{enterprise_id}"): row((200, 404), **_COUNTY_SEES_ALL),
+    ("GET", "/api/v1/enterprises/{enterprise_id}"): row((200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL),
     # a stale version: the roles that may edit get as far as the conflict (200 is in test_registry_routes.py)
     ("PATCH", "/api/v1/enterprises/{enterprise_id}"): row(
         (403, 403), admin=(409, 409), air=(409, 409), body={"version": 999_999, "industry": "化工"}
     ),
-    ("GET", "/api/v1/enterprises/{enterprise_id}/energy/daily"): row((200, 404), **_COUNTY_SEES_ALL),
-    ("GET", "/api/v1/enterprises/{enterprise_id}/timeline"): row((200, 404), **_COUNTY_SEES_ALL),
-    ("GET", "/api/v1/points/{point_id}/latest"): row((200, 404), **_COUNTY_SEES_ALL),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/energy/daily"): row(
+        (200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL
+    ),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/timeline"): row(
+        (200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL
+    ),
+    ("GET", "/api/v1/points/{point_id}/latest"): row((200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL),
     ("GET", "/api/v1/points/{point_id}/series"): row(
-        (200, 404), query={"start": "2026-11-30T08:00:00+08:00", "end": "2026-11-30T20:00:00+08:00"}, **_COUNTY_SEES_ALL
+        (200, 404),
+        query={"start": "2026-11-30T08:00:00+08:00", "end": "2026-11-30T20:00:00+08:00"},
+        admin=_ALL,
+        air=_ALL,
+        emergency=_ALL,
+        viewer=_ALL,
     ),
     ("GET", "/api/v1/dashboard/summary"): row(200),
     # ---- terminals, photos (routes-field) -------------------------------------------------------------------------

@@ -82,7 +82,10 @@ def check_quantities(names: Sequence[str]) -> tuple[str, ...]:
 def check_window(start: datetime, end: datetime, now: datetime) -> tuple[datetime, datetime]:
     if start.tzinfo is None or end.tzinfo is None:
         raise InvalidInputError("时间须带时区（如 +08:00）")
-    start, end = start.astimezone(UTC), min(end.astimezone(UTC), now)
+    try:
+        start, end = start.astimezone(UTC), min(end.astimezone(UTC), now)
+    except OverflowError:  # year 1 or 9999 with an offset: outside what any series can hold
+        raise InvalidInputError("时间超出范围") from None
     if not start < end:
         raise InvalidInputError("开始时间须早于结束时间（且早于现在）")
     if end - start > MAX_SPAN:

@@ -110,7 +110,9 @@ def enterprise_timeline(
     config = with_overrides(config, overrides)
     infos = topology.points_of(e.enterprise_id)
     warmup = timedelta(minutes=2 * config.params("running_state", enterprise=e.enterprise_id)["memory_min"] + 5)
-    inputs = StoreRuleInputs(store, store.rule_state, e.county_id)
+    # sqlite's one-query path straight to samples where the backend has one (no cache: one call per request)
+    reader = store.sample_reader(cache=False) if store.sample_reader is not None else None
+    inputs = StoreRuleInputs(store, store.rule_state, e.county_id, reader=reader)
     samples = inputs.samples([p.id for p in infos], start - warmup, end)
     ctx = RuleContext(
         info,

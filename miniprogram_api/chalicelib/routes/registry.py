@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from miniprogram_api.chalicelib.errors import invalid
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
@@ -36,7 +36,7 @@ ContactRoleCode = Literal["legal_representative", "environment_manager", "electr
 STATE_NAMES = status_view.STATUS_NAMES  # the enterprise now: 生产 / 停产 / 限产 / 无数据
 ENTERPRISE_STATE_NAMES = {**status_view.STATUS_NAMES, timeline.NO_DATA: "无数据"}
 LINE_STATE_NAMES = {timeline.RUNNING: "运行", timeline.STOPPED: "停运", timeline.NO_DATA: "无数据"}
-QuantityName = Field(pattern=r"^[a-z][a-z0-9_]{0,15}$")
+QuantityName = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,15}$")]  # one of QUANTITIES
 
 
 # ---- models ----------------------------------------------------------------------------------------------------------
@@ -208,7 +208,7 @@ class LatestOut(ApiModel):
 class SeriesQuery(ApiModel):
     start: BeijingTime
     end: BeijingTime
-    quantity: list[str] = Field(default_factory=lambda: ["p"], max_length=series.MAX_QUANTITIES)
+    quantity: list[QuantityName] = Field(default_factory=lambda: ["p"], max_length=series.MAX_QUANTITIES)
 
 
 class SeriesRowItem(ApiModel):

@@ -97,3 +97,13 @@ def test_latest_gives_every_kind_the_point_has() -> None:
     assert list(found) == [ReadingKind.MINUTE]
     assert found[ReadingKind.MINUTE].data_time == T0 + timedelta(minutes=2)
     assert datetime(2026, 1, 1, tzinfo=UTC) < found[ReadingKind.MINUTE].data_time
+
+
+def test_times_at_the_ends_of_the_calendar_are_refused_not_crashed() -> None:
+    from datetime import timezone
+
+    far = datetime(9999, 12, 31, 23, 0, tzinfo=timezone(timedelta(hours=-12)))
+    early = datetime(1, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=8)))
+    for start, end in ((T0, far), (early, NOW)):
+        with pytest.raises(InvalidInputError):
+            point_series(world(), "p1", start, end, visible=None, now=NOW)

@@ -302,7 +302,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("readings", ("monitoring.readings", "monitoring.events", "monitoring.archive")),
     ("registry, profiles", ("monitoring.registry", "monitoring.profiles", "monitoring.commands")),
     ("evaluation", ("monitoring.evaluation",)),
-    ("domain services", ("monitoring.alarms", "monitoring.emergency", "monitoring.reports", "monitoring.accounts")),
+    (
+        "domain services",
+        ("monitoring.alarms", "monitoring.emergency", "monitoring.reports", "monitoring.accounts", "monitoring.audit"),
+    ),
     ("rules", ("monitoring.rules",)),
     ("storage", ("monitoring.storage",)),
     (
@@ -314,6 +317,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "monitoring.registry.import_profile",
             "monitoring.registry.import_sheets",
             "monitoring.emergency.cli",
+            "monitoring.accounts.cli",
             "monitoring.emergency.declare",
             "monitoring.emergency.measures_sheet",
             "monitoring.rules.store_inputs",

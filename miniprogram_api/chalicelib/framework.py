@@ -18,14 +18,14 @@ from typing import Any, Union, get_args, get_origin
 from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel, ValidationError
 
-from miniprogram_api.chalicelib import audit as audit_log
 from miniprogram_api.chalicelib import errors
+from miniprogram_api.chalicelib.audit import audit_record
 from miniprogram_api.chalicelib.policy import allowed
-from miniprogram_api.chalicelib.scope import visible_enterprise_ids
 from miniprogram_api.chalicelib.tokens import read_access
 from miniprogram_api.chalicelib.validation import first_error
 from miniprogram_api.chalicelib.wiring import Services, services
 from monitoring.accounts.models import Account
+from monitoring.accounts.scope import visible_enterprise_ids
 from monitoring.errors import NotFoundError
 from monitoring.registry.models import Enterprise
 from monitoring.storage.ports import Store
@@ -291,11 +291,11 @@ def _run(
         return handler(ctx, **kwargs)
     if not spec.atomic:
         result = handler(ctx, **kwargs)
-        audit_log.write(ctx.services.store, audit_log.audit_fields(ctx, path_params))
+        ctx.services.store.audit_trail.append(audit_record(ctx, path_params))
         return result
     with ctx.services.store.batch():  # the change and its audit entry commit together (sqlite)
         result = handler(ctx, **kwargs)
-        audit_log.write(ctx.services.store, audit_log.audit_fields(ctx, path_params))
+        ctx.services.store.audit_trail.append(audit_record(ctx, path_params))
     return result
 
 

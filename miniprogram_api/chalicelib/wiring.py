@@ -81,10 +81,8 @@ def configure(
     sms: SmsCodeSender | None = None,
 ) -> Services:
     """Install the services the app uses from now on (the caller owns `store` when it passes one)."""
-    global _current
     built = _build(settings, store, clock, hasher, sms)
-    with _lock:
-        _current = built
+    install(built)
     return built
 
 
@@ -100,8 +98,10 @@ def services() -> Services:
         return _current
 
 
-def reset() -> None:
-    """Forget the configured services (tests); the store is closed by whoever opened it."""
+def install(chosen: Services | None) -> Services | None:
+    """Make `chosen` the services in use (None: build from the environment on next use); returns the previous ones,
+    so a test can put them back. The store is closed by whoever opened it."""
     global _current
     with _lock:
-        _current = None
+        previous, _current = _current, chosen
+    return previous

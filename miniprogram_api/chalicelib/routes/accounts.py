@@ -100,6 +100,7 @@ def disable(ctx: RequestContext, account_id: str) -> AccountOut:
     target = _in_county(ctx, account_id)
     if target.id == ctx.caller.id:
         raise errors.conflict("不能停用自己的账号", "cannot_disable_self")
+    ctx.audit("account", target.id)
     return AccountOut.of(disable_account(ctx.services.store.accounts, target.id, ctx.now))
 
 
@@ -108,6 +109,7 @@ def disable(ctx: RequestContext, account_id: str) -> AccountOut:
 )
 def enable(ctx: RequestContext, account_id: str) -> AccountOut:
     target = _in_county(ctx, account_id)
+    ctx.audit("account", target.id)
     return AccountOut.of(enable_account(ctx.services.store.accounts, target.id, ctx.now))
 
 
@@ -121,6 +123,7 @@ def enable(ctx: RequestContext, account_id: str) -> AccountOut:
 )
 def reset_password(ctx: RequestContext, account_id: str, body: PasswordResetIn) -> AccountOut:
     target = _in_county(ctx, account_id)
+    ctx.audit("account", target.id)
     try:
         changed = set_password(
             ctx.services.store.accounts, target.id, body.password, ctx.now, hasher=ctx.services.hasher
@@ -148,5 +151,6 @@ class InvitationOut(ApiModel):
 )
 def invite(ctx: RequestContext, account_id: str) -> InvitationOut:
     target = _in_county(ctx, account_id)
+    ctx.audit("account", target.id)
     code, expires = create_invitation(ctx.services.store.accounts, target.id, ctx.now)
     return InvitationOut(account_id=target.id, invitation_code=code, expires_at=expires)

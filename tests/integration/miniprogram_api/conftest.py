@@ -11,6 +11,7 @@ import pytest
 from local.wechat_stub import WeChatStub
 from miniprogram_api.chalicelib.sms import LogSmsSender
 from monitoring.accounts.models import Role
+from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
 from tests.integration.miniprogram_api.world import PASSWORD, World, build_world
 from tests.support.api import ApiClient, api_settings, serve, wechat_stub
@@ -23,6 +24,7 @@ class Api:
     tokens: dict[Role, str]
     wechat: WeChatStub
     sms: LogSmsSender
+    store: Store
 
     def token(self, role: Role) -> str:
         return self.tokens[role]
@@ -49,6 +51,6 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
                 reply = client.post("/auth/login", json_body={"login": account.username, "password": PASSWORD})
                 assert reply.status == 200, reply
                 tokens[role] = reply.json["access_token"]
-            yield Api(client, world, tokens, wechat, sms)
+            yield Api(client, world, tokens, wechat, sms, store)
     finally:
         store.close()

@@ -164,6 +164,17 @@ def test_edit_with_the_current_version_then_a_stale_one(api: Api) -> None:
     stale = api.patch("/enterprises/ent-out", Role.ADMIN, {"version": version, "industry": "纺织"})
     assert stale.status == 409 and "刷新" in stale.json["message"], stale
     assert api.get("/enterprises/ent-out", Role.ADMIN).json["industry"] == "化工"
+    # the edit is in the audit log (who, role, when, from where, what); the refused one is not
+    log = api.get("/audit", Role.AIR, object_type="enterprise", object_id="ent-out").json
+    (entry,) = log["items"]
+    assert (entry["action"], entry["actor_role"], entry["channel"], entry["enterprise_id"]) == (
+        "enterprises.edit",
+        "air",
+        "web",
+        "ent-out",
+    )
+    assert entry["actor_name"] == "air 测试" and entry["at"] == "2026-12-01T14:00:00+08:00"
+    assert entry["detail"]["fields"] == ["contacts", "industry"] and entry["source_ip"]
 
 
 @pytest.mark.parametrize(
@@ -189,6 +200,16 @@ def test_bad_edits_are_422_and_change_nothing(api: Api, body: dict[str, Any]) ->
 def test_roles_that_may_not_edit_are_refused(api: Api) -> None:
     for role in (Role.VIEWER, Role.BRANCH, Role.ENTERPRISE, Role.EMERGENCY):
         assert api.patch("/enterprises/ent-in", role, {"version": 1, "industry": "x"}).status == 403
+
+
+def test_audit_log_is_for_admin_and_air_and_checks_its_input(api: Api) -> None:
+    for role in (Role.VIEWER, Role.BRANCH, Role.EMERGENCY, Role.ENTERPRISE):
+        assert api.get("/audit", role).status == 403
+    assert api.get("/audit", Role.ADMIN, since="2025-06-01T00:00:00+08:00").status == 422  # > 366 days
+    assert api.get("/audit", Role.ADMIN, cursor="eyJ0cmFpbCI6IiEhIn0").json["field"] == "cursor"
+    assert api.get("/audit", Role.ADMIN, actor_id="x' OR 1=1 --").status == 422
+    page = api.get("/audit", Role.ADMIN, object_type="alarm", object_id="alarm-ent-in").json
+    assert page["items"] == [] and page["alarm_entries"] == []
 
 
 # ---- readings -------------------------------------------------------------------------------------------------------

@@ -97,6 +97,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         viewer=_ALL,
     ),
     ("GET", "/api/v1/dashboard/summary"): row(200),
+    ("GET", "/api/v1/audit"): row(403, admin=200, air=200),
     # ---- terminals, photos (routes-field) -------------------------------------------------------------------------
 }
 

@@ -16,11 +16,16 @@ from tests.unit.monitoring.views.world import NOW, world
 pytestmark = pytest.mark.unit
 
 
-def _record(n: int, enterprise_id: str | None, **kw: str) -> AuditRecord:
-    fields = {"action": "enterprises.edit", "object_type": "enterprise", "object_id": enterprise_id or "x"} | kw
-    return AuditRecord(
-        NOW - timedelta(hours=n), f"acc{n % 2}", "air", "127.0.0.1", "web", enterprise_id=enterprise_id, **fields
-    )
+def _record(
+    n: int,
+    enterprise_id: str | None,
+    action: str = "enterprises.edit",
+    object_type: str = "enterprise",
+    object_id: str = "",
+) -> AuditRecord:
+    at = NOW - timedelta(hours=n)
+    target = object_id or enterprise_id or "x"
+    return AuditRecord(at, f"acc{n % 2}", "air", "127.0.0.1", "web", action, object_type, target, enterprise_id)
 
 
 def _store() -> Store:

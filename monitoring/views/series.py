@@ -16,6 +16,7 @@ from monitoring.readings.models import QUANTITIES, AggregatePeriod, Reading, Rea
 from monitoring.readings.rollup import hour_start
 from monitoring.registry.models import MonitoringPoint, check_id
 from monitoring.storage.ports import Store
+from monitoring.views.series_cache import SeriesCache
 
 MINUTE_RESOLUTION: Final = "minute"
 HOUR_RESOLUTION: Final = "hour"
@@ -102,13 +103,15 @@ def point_series(
     quantities: Sequence[str] = DEFAULT_QUANTITIES,
     visible: frozenset[str] | None,
     now: datetime,
+    cache: SeriesCache[SeriesRow] | None = None,
 ) -> Series:
-    """The point's series over [start, end) (end capped at now); minute rows up to 24 h, hourly buckets beyond."""
+    """The point's series over [start, end) (end capped at now); minute rows up to 24 h, hourly buckets beyond.
+    `cache` (the API keeps one) holds hot points' minute rows between calls."""
     point = visible_point(store, point_id, visible)
     wanted = check_quantities(quantities)
     start, end = check_window(start, end, now)
     if end - start <= MAX_RAW_SPAN:
-        return _minute_series(store, point, start, end, wanted)
+        return _minute_series(store, point, start, end, wanted, cache)
     return _hour_series(store, point, start, end, wanted)
 
 
@@ -137,20 +140,33 @@ def gaps_between(
     return out
 
 
+def _row(r: Reading, wanted: tuple[str, ...]) -> SeriesRow:
+    values = {q: r.values[q] for q in wanted if q in r.values}
+    flags = {q: f for q in wanted if (f := r.flags.get(q, "N")) != "N"}
+    return SeriesRow(r.data_time, values, flags=flags or None)
+
+
 def _minute_series(
-    store: Store, point: MonitoringPoint, start: datetime, end: datetime, wanted: tuple[str, ...]
+    store: Store,
+    point: MonitoringPoint,
+    start: datetime,
+    end: datetime,
+    wanted: tuple[str, ...],
+    cache: SeriesCache[SeriesRow] | None,
 ) -> Series:
-    kind = ReadingKind.MINUTE
-    found = store.readings.readings(point.point_id, kind, start, end, limit=_RAW_LIMIT)
-    if not found:
-        kind = ReadingKind.REALTIME
-        found = store.readings.readings(point.point_id, kind, start, end, limit=_RAW_LIMIT)
-    rows = []
-    for r in found:
-        values = {q: r.values[q] for q in wanted if q in r.values}
-        flags = {q: f for q in wanted if (f := r.flags.get(q, "N")) != "N"}
-        rows.append(SeriesRow(r.data_time, values, flags=flags or None))
-    step = _interval(store, point, kind)
+    def load(kind: str | None, lo: datetime, hi: datetime) -> tuple[str, list[SeriesRow]]:
+        # minute data when the point has any in the window, else its realtime samples
+        for k in (ReadingKind.MINUTE, ReadingKind.REALTIME) if kind is None else (ReadingKind(kind),):
+            found = store.readings.readings(point.point_id, k, lo, hi, limit=_RAW_LIMIT)
+            if found:
+                return k.value, [_row(r, wanted) for r in found]
+        return kind or ReadingKind.MINUTE.value, []
+
+    if cache is None:
+        kind, rows = load(None, start, end)
+    else:
+        kind, rows = cache.rows((point.point_id, wanted), start, end, load)
+    step = _interval(store, point, ReadingKind(kind))
     gaps = gaps_between([r.at for r in rows if r.values], start, end, step)
     return Series(point, start, end, MINUTE_RESOLUTION, wanted, rows, gaps)
 

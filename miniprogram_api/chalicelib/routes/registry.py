@@ -27,6 +27,7 @@ from monitoring.registry.models import (
 from monitoring.views import audit_log as audit_view
 from monitoring.views import dashboard, energy, enterprise_edit, enterprises, series, timeline
 from monitoring.views import status as status_view
+from monitoring.views.series_cache import SeriesCache
 
 routes = ApiBlueprint("registry")
 StatusCode = Literal["producing", "stopped", "curtailed", "unknown"]
@@ -686,6 +687,7 @@ def point_latest(ctx: RequestContext, point_id: str) -> LatestOut:
     response=SeriesOut,
 )
 def point_series(ctx: RequestContext, point_id: str, query: SeriesQuery) -> SeriesOut:
+    cache: SeriesCache[series.SeriesRow] = ctx.services.extras.setdefault("series_cache", SeriesCache())
     found = series.point_series(
         ctx.store,
         point_id,
@@ -694,6 +696,7 @@ def point_series(ctx: RequestContext, point_id: str, query: SeriesQuery) -> Seri
         quantities=query.quantity,
         visible=ctx.visible_enterprise_ids(),
         now=ctx.now,
+        cache=cache,
     )
     return SeriesOut(
         point_id=found.point.point_id,

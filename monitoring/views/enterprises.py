@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from monitoring.accounts.models import Account, Role
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.registry.models import (
     Association,
@@ -155,6 +156,7 @@ class EnterpriseFile:
     points: tuple[MonitoringPoint, ...]
     lines: tuple[Line, ...]
     terminals: tuple[Terminal, ...]
+    installers: tuple[Account, ...]  # enabled installer accounts assigned to it or to one of its terminals
 
 
 def enterprise_file(
@@ -172,6 +174,12 @@ def enterprise_file(
     )
     terminals = [reg.find_terminal(mn) for mn in sorted({p.mn for p in points if p.mn})]
     status, at = status_view.current_status(store.rule_state, e.enterprise_id, now)
+    mns = {t.mn for t in terminals if t is not None}
+    installers = tuple(
+        a
+        for a in store.accounts.list_accounts(e.county_id, role=Role.INSTALLER)
+        if not a.disabled and (e.enterprise_id in a.enterprise_ids or mns.intersection(a.terminal_mns))
+    )
     town = next((t for t in reg.list_towns(e.county_id) if t.town_id == e.town_id), None)
     branch = next((b for b in reg.list_branches(e.county_id) if b.branch_id == e.branch_id), None)
     return EnterpriseFile(
@@ -180,4 +188,5 @@ def enterprise_file(
         tuple(points),
         lines,
         tuple(t for t in terminals if t is not None),
+        installers,
     )

@@ -155,6 +155,12 @@ class TerminalItem(ApiModel):
     realtime_interval_s: int | None
 
 
+class InstallerItem(ApiModel):
+    account_id: str
+    display_name: str
+    phone: str
+
+
 class EnterpriseDetail(EnterpriseItem):
     permit_no: str
     industry: str
@@ -165,6 +171,7 @@ class EnterpriseDetail(EnterpriseItem):
     points: list[PointItem]
     lines: list[LineItem]
     terminals: list[TerminalItem]
+    installers: list[InstallerItem] = Field(description="负责安装/运维的账号")
 
 
 class EnterprisePatch(ApiModel):
@@ -469,6 +476,7 @@ def _detail(f: enterprises.EnterpriseFile, now: datetime) -> EnterpriseDetail:
             for line in f.lines
         ],
         terminals=[_terminal(t, now) for t in f.terminals],
+        installers=[InstallerItem(account_id=a.id, display_name=a.display_name, phone=a.phone) for a in f.installers],
     )
 
 

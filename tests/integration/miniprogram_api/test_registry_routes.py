@@ -148,6 +148,7 @@ def test_detail_is_the_file_and_out_of_scope_looks_like_missing(api: Api) -> Non
     assert (body["name"], body["category_name"], body["version"]) == ("测试企业in", "大气管控企业", 1)
     assert [p["point_id"] for p in body["points"]] == ["point-in"]
     assert body["facilities"][0]["kind_name"] == "产污设施"
+    assert [i["display_name"] for i in body["installers"]] == ["installer 测试"]
     hidden, missing = api.get("/enterprises/ent-out", Role.BRANCH), api.get("/enterprises/ent-none", Role.BRANCH)
     assert hidden.status == missing.status == 404
     assert hidden.json == missing.json

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
 
+from monitoring.accounts.models import Role
+from monitoring.accounts.service import create_account
 from monitoring.errors import ConflictError, InvalidInputError, NotFoundError
 from monitoring.registry.models import Contact, ContactRole, ExemptionReason, InstallStatus
 from monitoring.rules.state_docs import EnterpriseStatus
@@ -80,6 +83,35 @@ def test_file_resolves_lines_points_and_terminals() -> None:
     assert [t.mn for t in f.terminals] == ["MN0001"]
     assert f.row.town is not None and f.row.town.name == "城北街道"
     assert f.row.status == "unknown"
+
+
+def test_file_names_the_installers_of_the_enterprise_or_of_its_terminals() -> None:
+    s = world()
+    for name, scope in (("by_ent", {"enterprise_ids": ("e1",)}), ("by_mn", {"terminal_mns": ("MN0001",)})):
+        create_account(
+            s.accounts, NOW, username=name, display_name=name, role=Role.INSTALLER, county_id="rugao", **scope
+        )
+    create_account(
+        s.accounts,
+        NOW,
+        username="other",
+        display_name="o",
+        role=Role.INSTALLER,
+        county_id="rugao",
+        enterprise_ids=("e2",),
+    )
+    gone = create_account(
+        s.accounts,
+        NOW,
+        username="gone",
+        display_name="g",
+        role=Role.INSTALLER,
+        county_id="rugao",
+        enterprise_ids=("e1",),
+    )
+    s.accounts.put_account(dataclasses.replace(gone, disabled=True))
+    f = enterprise_file(s, "e1", visible=None, now=NOW)
+    assert sorted(a.username for a in f.installers) == ["by_ent", "by_mn"]
 
 
 def test_file_outside_scope_or_missing_is_not_found() -> None:

@@ -87,9 +87,17 @@ def test_file_resolves_lines_points_and_terminals() -> None:
 
 def test_file_names_the_installers_of_the_enterprise_or_of_its_terminals() -> None:
     s = world()
-    for name, scope in (("by_ent", {"enterprise_ids": ("e1",)}), ("by_mn", {"terminal_mns": ("MN0001",)})):
+    by = {"enterprise_ids": ("e1",), "terminal_mns": ()}, {"enterprise_ids": (), "terminal_mns": ("MN0001",)}
+    for name, scope in zip(("by_ent", "by_mn"), by, strict=True):
         create_account(
-            s.accounts, NOW, username=name, display_name=name, role=Role.INSTALLER, county_id="rugao", **scope
+            s.accounts,
+            NOW,
+            username=name,
+            display_name=name,
+            role=Role.INSTALLER,
+            county_id="rugao",
+            enterprise_ids=scope["enterprise_ids"],
+            terminal_mns=scope["terminal_mns"],
         )
     create_account(
         s.accounts,

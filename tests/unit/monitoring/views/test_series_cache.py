@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from monitoring.views.series import point_series
+from monitoring.views.series import SeriesRow, point_series
 from monitoring.views.series_cache import SeriesCache
 from tests.unit.monitoring.views.world import NOW, minutes, put, world
 
@@ -94,7 +94,7 @@ def test_row_budget_evicts_the_least_recently_used_point() -> None:
 
 def test_cached_series_equal_uncached_ones_as_data_arrives() -> None:
     s = world()
-    cache = SeriesCache()
+    cache: SeriesCache[SeriesRow] = SeriesCache()
     start = NOW - timedelta(hours=3)
     put(s, minutes("p1", start, 60, p=10.0))
     for step in range(1, 4):

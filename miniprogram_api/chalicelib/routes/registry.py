@@ -4,8 +4,10 @@ counts and the audit log query: thin routes over `monitoring.views` (docs/api.md
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
@@ -515,9 +517,13 @@ def _counts(c: dashboard.Counts) -> CountsItem:
     )
 
 
-@lru_cache(maxsize=1)
-def _rule_config() -> RuleConfig:
-    return load_defaults()
+@lru_cache(maxsize=4)
+def _rule_config(defaults: str, overrides: str) -> RuleConfig:
+    """The engine's parameters as the platform loads them (settings `rules_defaults`, `rules_overrides`)."""
+    config = load_defaults(Path(defaults) if defaults else None)
+    if overrides:
+        config = config.with_overrides(json.loads(Path(overrides).read_text(encoding="utf-8")))
+    return config
 
 
 # ---- routes ----------------------------------------------------------------------------------------------------------
@@ -652,7 +658,12 @@ def daily_energy(ctx: RequestContext, enterprise_id: str, query: EnergyQuery) ->
 )
 def enterprise_timeline(ctx: RequestContext, enterprise_id: str, query: TimelineQuery) -> TimelineOut:
     tl = timeline.enterprise_timeline(
-        ctx.store, enterprise_id, query.day, config=_rule_config(), visible=ctx.visible_enterprise_ids(), now=ctx.now
+        ctx.store,
+        enterprise_id,
+        query.day,
+        config=_rule_config(ctx.services.settings.rules_defaults, ctx.services.settings.rules_overrides),
+        visible=ctx.visible_enterprise_ids(),
+        now=ctx.now,
     )
     return TimelineOut(
         enterprise_id=tl.enterprise_id,

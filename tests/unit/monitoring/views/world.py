@@ -17,7 +17,11 @@ DAY_START = datetime(2026, 11, 27, 16, 0, tzinfo=UTC)  # 2026-11-28 00:00 Beijin
 
 
 def world(now: datetime = NOW) -> Store:
-    s = memory_store(clock=FixedClock(now))
+    return seed(memory_store(clock=FixedClock(now)), now)
+
+
+def seed(s: Store, now: datetime = NOW) -> Store:
+    """Two towns and branches, three enterprises, one line (f1 production, f2 control) metered by MN0001."""
     b.seed_jurisdictions(s.registry)
     reg = s.registry
     reg.put_enterprise(b.enterprise("e1", name="如皋市鑫源化工有限公司", credit_code="91320682MA1MXXXX0A", list_seq=1))

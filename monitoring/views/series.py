@@ -140,12 +140,6 @@ def gaps_between(
     return out
 
 
-def _row(r: Reading, wanted: tuple[str, ...]) -> SeriesRow:
-    values = {q: r.values[q] for q in wanted if q in r.values}
-    flags = {q: f for q in wanted if (f := r.flags.get(q, "N")) != "N"}
-    return SeriesRow(r.data_time, values, flags=flags or None)
-
-
 def _minute_series(
     store: Store,
     point: MonitoringPoint,
@@ -157,9 +151,9 @@ def _minute_series(
     def load(kind: str | None, lo: datetime, hi: datetime) -> tuple[str, list[SeriesRow]]:
         # minute data when the point has any in the window, else its realtime samples
         for k in (ReadingKind.MINUTE, ReadingKind.REALTIME) if kind is None else (ReadingKind(kind),):
-            found = store.readings.readings(point.point_id, k, lo, hi, limit=_RAW_LIMIT)
+            found = store.readings.values(point.point_id, k, lo, hi, wanted, limit=_RAW_LIMIT)
             if found:
-                return k.value, [_row(r, wanted) for r in found]
+                return k.value, [SeriesRow(r.data_time, r.values, flags=r.flags or None) for r in found]
         return kind or ReadingKind.MINUTE.value, []
 
     if cache is None:

@@ -28,6 +28,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     # Reading is every role's, limited by scope; the archive is edited by the bureau (大气科) and admins.
     "enterprises.read": ALL,
     "enterprises.edit": frozenset({Role.ADMIN, Role.AIR}),
+    "enterprises.contacts": frozenset({Role.ADMIN, Role.AIR, Role.ENTERPRISE}),  # an enterprise keeps its own
     "readings.read": ALL,
     "dashboard.read": ALL,
     "audit.read": frozenset({Role.ADMIN, Role.AIR}),

@@ -196,6 +196,13 @@ class EnterprisePatch(ApiModel):
     revoke_exemption: bool = False
 
 
+class ContactsPut(ApiModel):
+    """The enterprise's whole contact list, replacing the stored one; `version` as in the edit."""
+
+    version: int = Field(ge=1)
+    contacts: list[ContactBody] = Field(max_length=enterprise_edit.MAX_CONTACTS)
+
+
 class QuantityInfo(ApiModel):
     unit: str
     name: str
@@ -617,6 +624,31 @@ def edit_enterprise(ctx: RequestContext, enterprise_id: str, body: EnterprisePat
     )
     changed = sorted(k for k, v in body.model_dump(exclude_unset=True).items() if k != "version")
     ctx.audit("enterprise", enterprise_id, enterprise_id, fields=changed, version=saved.version)
+    return _detail(enterprises.enterprise_file(ctx.store, saved.enterprise_id, visible=visible, now=ctx.now), ctx.now)
+
+
+@routes.route(
+    "PUT",
+    "/enterprises/{enterprise_id}/contacts",
+    action="enterprises.contacts",
+    summary="更新企业联系人（企业可维护本企业联系人）",
+    body=ContactsPut,
+    response=EnterpriseDetail,
+)
+def put_contacts(ctx: RequestContext, enterprise_id: str, body: ContactsPut) -> EnterpriseDetail:
+    contacts = tuple(Contact(c.name, ContactRole(c.role), c.phone) for c in body.contacts)
+    visible = ctx.visible_enterprise_ids()
+    editor = ctx.caller.display_name or ctx.caller.username
+    saved = enterprise_edit.edit_enterprise(
+        ctx.store,
+        enterprise_id,
+        body.version,
+        enterprise_edit.EnterpriseEdit(contacts=contacts),
+        visible=visible,
+        editor=editor,
+        now=ctx.now,
+    )
+    ctx.audit("enterprise", enterprise_id, enterprise_id, fields=["contacts"], version=saved.version)
     return _detail(enterprises.enterprise_file(ctx.store, saved.enterprise_id, visible=visible, now=ctx.now), ctx.now)
 
 

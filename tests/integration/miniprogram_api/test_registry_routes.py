@@ -198,6 +198,33 @@ def test_bad_edits_are_422_and_change_nothing(api: Api, body: dict[str, Any]) ->
     assert api.get("/enterprises/ent-in", Role.ADMIN).json == before
 
 
+def test_an_enterprise_keeps_its_own_contacts_only(api: Api) -> None:
+    version = api.get("/enterprises/ent-in", Role.ENTERPRISE).json["version"]
+    contacts = [{"name": "王五", "role": "electrician", "phone": "13900000000"}]
+    reply = api.client.request(
+        "PUT",
+        "/enterprises/ent-in/contacts",
+        token=api.tokens[Role.ENTERPRISE],
+        json_body={"version": version, "contacts": contacts},
+    )
+    assert reply.status == 200, reply
+    assert [(c["name"], c["role_name"]) for c in reply.json["contacts"]] == [("王五", "电工")]
+    other = api.client.request(
+        "PUT",
+        "/enterprises/ent-out/contacts",
+        token=api.tokens[Role.ENTERPRISE],
+        json_body={"version": 1, "contacts": []},
+    )
+    assert other.status == 404
+    bad = api.client.request(
+        "PUT",
+        "/enterprises/ent-in/contacts",
+        token=api.tokens[Role.ENTERPRISE],
+        json_body={"version": version + 1, "contacts": [{"name": "x", "role": "other", "phone": "call me"}]},
+    )
+    assert bad.status == 422 and api.get("/enterprises/ent-in", Role.ADMIN).json["contacts"][0]["name"] == "王五"
+
+
 def test_roles_that_may_not_edit_are_refused(api: Api) -> None:
     for role in (Role.VIEWER, Role.BRANCH, Role.ENTERPRISE, Role.EMERGENCY):
         assert api.patch("/enterprises/ent-in", role, {"version": 1, "industry": "x"}).status == 403

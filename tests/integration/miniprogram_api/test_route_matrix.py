@@ -81,6 +81,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("PATCH", "/api/v1/enterprises/{enterprise_id}"): row(
         (403, 403), admin=(409, 409), air=(409, 409), body={"version": 999_999, "industry": "化工"}
     ),
+    ("PUT", "/api/v1/enterprises/{enterprise_id}/contacts"): row(
+        (403, 403), admin=(409, 409), air=(409, 409), enterprise=(409, 404), body={"version": 999_999, "contacts": []}
+    ),
     ("GET", "/api/v1/enterprises/{enterprise_id}/energy/daily"): row(
         (200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL
     ),

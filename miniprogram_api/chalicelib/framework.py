@@ -89,7 +89,8 @@ class RequestContext:
 
     spec: RouteSpec
     services: Services
-    now: datetime  # one instant per request (UTC); responses show it in Beijing time
+    now: datetime  # the platform's time, one instant per request (UTC); responses show it in Beijing time
+    wall: datetime  # the wall clock: tokens, lockouts, codes (a demo's accelerated platform time must not age them)
     source_ip: str
     channel: str  # "web" or "miniprogram": the X-Client-Channel header, else the token's login channel
     request_id: str
@@ -229,6 +230,7 @@ def dispatch(spec: RouteSpec, handler: Handler, request: Request, path_params: M
             spec=spec,
             services=svc,
             now=svc.clock.now(),
+            wall=svc.wall.now(),
             source_ip=_source_ip(request),
             channel="web",
             request_id=request_id,
@@ -304,7 +306,7 @@ def _authenticate(request: Request, ctx: RequestContext) -> tuple[Account, str]:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise errors.unauthenticated()
-    claims = read_access(token.strip(), ctx.now, ctx.services.settings)
+    claims = read_access(token.strip(), ctx.wall, ctx.services.settings)
     try:
         account: Account = ctx.services.store.accounts.get_account(claims.subject)
     except NotFoundError:
@@ -334,7 +336,7 @@ def _parse_json_body(model: type[BaseModel], request: Request, raw: bytes) -> Ba
         raise errors.ApiError(415, "unsupported_media_type", "请求体须为 JSON（Content-Type: application/json）")
     try:
         data = json.loads(raw.decode("utf-8")) if raw.strip() else None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[…" nested beyond the stack
         raise errors.bad_request("请求体不是合法的 JSON", "body", "malformed_json") from None
     if not isinstance(data, dict):
         raise errors.invalid("请求体须为 JSON 对象", "body", "invalid_body")

@@ -27,11 +27,12 @@ class Services:
 
     settings: ApiSettings
     store: Store
-    clock: Clock
+    clock: Clock  # the platform's time (accelerated in a demo)
     login_limiter: RateLimiter
     # argon2id at argon2-cffi's defaults; only tests pass a cheaper one (it is not a setting anyone can turn down).
     hasher: PasswordHasher = DEFAULT_HASHER
     sms: SmsCodeSender | None = None  # None: SMS login is not offered (503)
+    wall: Clock = field(default_factory=SystemClock)  # tokens, lockouts and codes age in wall time
     extras: dict[str, Any] = field(default_factory=dict)
 
 

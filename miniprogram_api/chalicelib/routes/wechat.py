@@ -72,7 +72,7 @@ def wechat_login(ctx: RequestContext, body: WechatLoginIn) -> WechatLoginOut:
     openid = openid_for(body.code, ctx.services.settings)
     account = ctx.services.store.accounts.find_by_openid(openid)
     if account is None:
-        ticket, expires = issue_binding_ticket(openid, ctx.now, ctx.services.settings)
+        ticket, expires = issue_binding_ticket(openid, ctx.wall, ctx.services.settings)
         ctx.audit("wechat_binding", "")
         return WechatLoginOut(status="unbound", binding_ticket=ticket, ticket_expires_at=expires)
     if account.disabled:
@@ -93,8 +93,8 @@ def wechat_login(ctx: RequestContext, body: WechatLoginIn) -> WechatLoginOut:
 )
 def bind_invitation(ctx: RequestContext, body: BindInvitationIn) -> TokensOut:
     limit_source(ctx)
-    openid = read_binding_ticket(body.binding_ticket, ctx.now, ctx.services.settings)
-    account = redeem_invitation(ctx.services.store.accounts, body.invitation_code, openid, ctx.now)
+    openid = read_binding_ticket(body.binding_ticket, ctx.wall, ctx.services.settings)
+    account = redeem_invitation(ctx.services.store.accounts, body.invitation_code, openid, ctx.wall)
     ctx.audit("account", account.id, bound="invitation")
     return start_session(account, "miniprogram", ctx)
 
@@ -114,11 +114,11 @@ def bind_invitation(ctx: RequestContext, body: BindInvitationIn) -> TokensOut:
 )
 def sms_code(ctx: RequestContext, body: SmsCodeIn) -> SmsCodeOut:
     limit_source(ctx)
-    read_binding_ticket(body.binding_ticket, ctx.now, ctx.services.settings)
+    read_binding_ticket(body.binding_ticket, ctx.wall, ctx.services.settings)
     sender = ctx.services.sms
     if sender is None:
         raise errors.ApiError(503, "sms_unavailable", "短信服务未配置，请使用邀请码绑定")
-    code = issue_sms_code(ctx.services.store.accounts, body.phone, ctx.now)
+    code = issue_sms_code(ctx.services.store.accounts, body.phone, ctx.wall)
     try:
         sender.send_login_code(body.phone, code)
     except Exception:
@@ -144,7 +144,7 @@ def sms_code(ctx: RequestContext, body: SmsCodeIn) -> SmsCodeOut:
 )
 def bind_phone(ctx: RequestContext, body: BindPhoneIn) -> TokensOut:
     limit_source(ctx)
-    openid = read_binding_ticket(body.binding_ticket, ctx.now, ctx.services.settings)
-    account = verify_sms_code(ctx.services.store.accounts, body.phone, body.sms_code, openid, ctx.now)
+    openid = read_binding_ticket(body.binding_ticket, ctx.wall, ctx.services.settings)
+    account = verify_sms_code(ctx.services.store.accounts, body.phone, body.sms_code, openid, ctx.wall)
     ctx.audit("account", account.id, bound="sms")
     return start_session(account, "miniprogram", ctx)

@@ -174,6 +174,14 @@ def test_source_address_rate_limit_answers_429_with_retry_after(tmp_path: Path) 
     [
         (b"{not json", {"Content-Type": "application/json"}, 400, "malformed_json", "body"),
         (b"[1, 2]", {"Content-Type": "application/json"}, 422, "invalid_body", "body"),
+        (b"[" * 50_000, {"Content-Type": "application/json"}, 400, "malformed_json", "body"),
+        (
+            b'{"login": 1' + b"0" * 5000 + b', "password": "b"}',
+            {"Content-Type": "application/json"},
+            400,
+            "malformed_json",
+            "body",
+        ),
         (b'{"login": "a"}', {"Content-Type": "application/json"}, 422, "invalid_input", "password"),
         (
             b'{"login": "a", "password": "b", "admin": true}',
@@ -205,7 +213,18 @@ def test_source_address_rate_limit_answers_429_with_retry_after(tmp_path: Path) 
             None,
         ),
     ],
-    ids=["malformed", "array", "missing", "unknown field", "bad enum", "form", "not utf-8", "oversized"],
+    ids=[
+        "malformed",
+        "array",
+        "deeply nested",
+        "huge number",
+        "missing",
+        "unknown field",
+        "bad enum",
+        "form",
+        "not utf-8",
+        "oversized",
+    ],
 )
 def test_bad_bodies_get_clear_errors(
     api: Api, body: bytes, headers: dict[str, str], status: int, code: str, field: str | None

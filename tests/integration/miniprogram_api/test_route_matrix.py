@@ -18,7 +18,8 @@ from monitoring.accounts.models import Role
 from tests.integration.miniprogram_api.conftest import Api
 
 Expect = tuple[int, int | None]  # (status in scope, status out of scope); None: the route has no scope
-Body = Callable[[Role, str], Any] | Mapping[str, Any] | None
+# A body, or a function of (api, role, "in" | "out") making one per call (a fresh name, the object's current version).
+Body = Callable[[Api, Role, str], Any] | Mapping[str, Any] | None
 _counter = itertools.count()
 
 
@@ -42,11 +43,32 @@ def row(
     return Row({r: pair(roles.get(r.value, default)) for r in Role}, body, query or {})
 
 
-def _new_account(role: Role, scope: str) -> dict[str, Any]:
+def _new_account(api: Api, role: Role, scope: str) -> dict[str, Any]:
     return {"username": f"m{next(_counter)}_{role.value}", "display_name": "矩阵新建", "role": "viewer"}
 
 
 _ALL: Expect = (200, 200)  # the county-wide roles see every enterprise: "out of scope" is still in theirs
+
+
+def _enterprise_version(api: Api, scope: str) -> int:
+    ids = api.world.inside if scope == "in" else api.world.outside
+    return int(api.store.registry.get_enterprise(ids["enterprise_id"]).version)
+
+
+def _enterprise_edit(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    return {"version": _enterprise_version(api, scope), "industry": f"矩阵行业{next(_counter)}"}
+
+
+def _enterprise_contacts(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    contact = {"name": f"联系人{next(_counter)}", "role": "other", "phone": "13800000000"}
+    return {"version": _enterprise_version(api, scope), "contacts": [contact]}
+
+
+def _current_version(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    ids = api.world.inside if scope == "in" else api.world.outside
+    account = api.store.accounts.get_account(ids["account_id"])
+    return {"version": account.version, "display_name": f"矩阵修改{next(_counter)}"}
+
 
 MATRIX: dict[tuple[str, str], Row] = {
     # ---- meta, auth, me, accounts (api-core) ---------------------------------------------------------------------
@@ -62,6 +84,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/accounts/{account_id}/disable"): row((403, 403), admin=(200, 404)),
     ("POST", "/api/v1/accounts/{account_id}/enable"): row((403, 403), admin=(200, 404)),
     ("POST", "/api/v1/accounts/{account_id}/invite"): row((403, 403), admin=(201, 404)),
+    ("PATCH", "/api/v1/accounts/{account_id}"): row((403, 403), admin=(200, 404), body=_current_version),
+    ("POST", "/api/v1/accounts/{account_id}/unbind-wechat"): row((403, 403), admin=(200, 404)),
     ("POST", "/api/v1/auth/wechat"): row(401, body={"code": "never-issued"}),
     ("POST", "/api/v1/auth/wechat/bind-invitation"): row(
         401, body={"binding_ticket": "t" * 40, "invitation_code": "ABCD"}
@@ -77,12 +101,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     # ---- enterprises, readings, dashboard, audit log (routes-registry) -------------------------------------------
     ("GET", "/api/v1/enterprises"): row(200),
     ("GET", "/api/v1/enterprises/{enterprise_id}"): row((200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL),
-    # a stale version: the roles that may edit get as far as the conflict (200 is in test_registry_routes.py)
-    ("PATCH", "/api/v1/enterprises/{enterprise_id}"): row(
-        (403, 403), admin=(409, 409), air=(409, 409), body={"version": 999_999, "industry": "化工"}
-    ),
+    ("PATCH", "/api/v1/enterprises/{enterprise_id}"): row((403, 403), admin=_ALL, air=_ALL, body=_enterprise_edit),
     ("PUT", "/api/v1/enterprises/{enterprise_id}/contacts"): row(
-        (403, 403), admin=(409, 409), air=(409, 409), enterprise=(409, 404), body={"version": 999_999, "contacts": []}
+        (403, 403), admin=_ALL, air=_ALL, enterprise=(200, 404), body=_enterprise_contacts
     ),
     ("GET", "/api/v1/enterprises/{enterprise_id}/energy/daily"): row(
         (200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL
@@ -119,7 +140,7 @@ def _fill(spec: RouteSpec, ids: Mapping[str, str]) -> str:
 
 def _call(api: Api, spec: RouteSpec, entry: Row, role: Role, scope: str) -> int:
     ids = api.world.inside if scope == "in" else api.world.outside
-    body = entry.body(role, scope) if callable(entry.body) else entry.body
+    body = entry.body(api, role, scope) if callable(entry.body) else entry.body
     reply = api.client.request(
         spec.method, _fill(spec, ids), token=api.token(role), json_body=body, query=dict(entry.query) or None
     )

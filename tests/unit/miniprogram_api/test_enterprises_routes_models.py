@@ -1,4 +1,4 @@
-"""The registry routes' enum literals are exactly the domain's codes (a new code would otherwise be a 500)."""
+"""The enterprise routes' enum literals are exactly the domain's codes (a new code would otherwise be a 500)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any, get_args
 
 import pytest
 
-from miniprogram_api.chalicelib.routes import registry
+from miniprogram_api.chalicelib.routes import enterprises as routes
 from monitoring.registry.models import ContactRole, EnterpriseCategory, ExemptionReason, InstallStatus
 from monitoring.views import status
 
@@ -16,11 +16,11 @@ from monitoring.views import status
 @pytest.mark.parametrize(
     ("literal", "codes"),
     [
-        (registry.CategoryCode, EnterpriseCategory),
-        (registry.InstallCode, InstallStatus),
-        (registry.ExemptionCode, ExemptionReason),
-        (registry.ContactRoleCode, ContactRole),
-        (registry.StatusCode, status.STATUSES),
+        (routes.CategoryCode, EnterpriseCategory),
+        (routes.InstallCode, InstallStatus),
+        (routes.ExemptionCode, ExemptionReason),
+        (routes.ContactRoleCode, ContactRole),
+        (routes.StatusCode, status.STATUSES),
     ],
 )
 def test_literals_match_the_domain(literal: Any, codes: type[Enum] | tuple[str, ...]) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from miniprogram_api.chalicelib.routes.registry import _rule_config
+from miniprogram_api.chalicelib.routes.readings import _rule_config
 from monitoring.evaluation.config import DEFAULTS_PATH
 
 

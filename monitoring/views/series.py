@@ -40,10 +40,12 @@ def visible_point(store: Store, point_id: str, visible: frozenset[str] | None) -
     return point
 
 
-def latest(store: Store, point_id: str, *, visible: frozenset[str] | None) -> dict[ReadingKind, Reading]:
-    """The newest reading of each kind the point has (realtime, minute, hour, day)."""
+def latest(
+    store: Store, point_id: str, *, visible: frozenset[str] | None
+) -> tuple[MonitoringPoint, dict[ReadingKind, Reading]]:
+    """The point and the newest reading of each kind it has (realtime, minute, hour, day)."""
     point = visible_point(store, point_id, visible)
-    return store.readings.latest_all_kinds(point.point_id)
+    return point, store.readings.latest_all_kinds(point.point_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -215,9 +215,7 @@ def enterprise_timeline(ctx: RequestContext, enterprise_id: str, query: Timeline
     "GET", "/points/{point_id}/latest", action="readings.read", summary="点位最新数据（各类数据）", response=LatestOut
 )
 def point_latest(ctx: RequestContext, point_id: str) -> LatestOut:
-    visible = ctx.visible_enterprise_ids()
-    point = series.visible_point(ctx.store, point_id, visible)
-    found = series.latest(ctx.store, point_id, visible=visible)
+    point, found = series.latest(ctx.store, point_id, visible=ctx.visible_enterprise_ids())
     readings = [_reading(found[k]) for k in ReadingKind if k in found]
     names = sorted({q for r in readings for q in r.values})
     return LatestOut(

@@ -93,7 +93,8 @@ def test_point_outside_scope_is_not_found() -> None:
 def test_latest_gives_every_kind_the_point_has() -> None:
     s = world()
     put(s, minutes("p1", T0, 3, p=80.0))
-    found = latest(s, "p1", visible=frozenset({"e1"}))
+    point, found = latest(s, "p1", visible=frozenset({"e1"}))
+    assert point.point_id == "p1"
     assert list(found) == [ReadingKind.MINUTE]
     assert found[ReadingKind.MINUTE].data_time == T0 + timedelta(minutes=2)
     assert datetime(2026, 1, 1, tzinfo=UTC) < found[ReadingKind.MINUTE].data_time

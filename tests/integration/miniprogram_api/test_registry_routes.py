@@ -1,5 +1,5 @@
-"""Enterprises, readings and dashboard routes over HTTP on sqlite: scope (404), search and cursors, versioned edits,
-series bounds and downsampling, a data gap shown as no data, and counts by area."""
+"""Enterprises, readings, dashboard and audit routes over HTTP on sqlite and DynamoDB Local: scope (404), search
+and cursors, versioned edits, series bounds and downsampling, a data gap shown as no data, counts by area."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from monitoring.clock import FixedClock
 from monitoring.readings.models import Aggregate, AggregatePeriod, QuantityStats, Reading, ReadingKind
 from monitoring.rules.state_docs import EnterpriseStatus
 from monitoring.storage.ports import Store
-from monitoring.storage.sqlite import open_store
+from tests.integration.miniprogram_api.conftest import BACKENDS
 from tests.integration.miniprogram_api.world import PASSWORD, World, build_world
 from tests.support.api import ApiClient, Reply, api_settings, serve
 
@@ -74,14 +74,13 @@ def _seed(store: Store) -> None:
         store.alarms.put(alarm, expected_version=None)
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    path = Path(tmp_path_factory.mktemp("registry-api")) / "api.db"
-    store = open_store(str(path))
-    try:
+@pytest.fixture(scope="module", params=BACKENDS)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The API on each backend (sqlite; DynamoDB Local, marked slow) at a fixed 14:00 Beijing time."""
+    with request.param(request, Path(tmp_path_factory.mktemp("registry-api"))) as store:
         world = build_world(store)
         _seed(store)
-        settings = api_settings(str(path), login_rate_per_minute=6000, login_burst=1000)
+        settings = api_settings(login_rate_per_minute=6000, login_burst=1000)
         with serve(store, settings, clock=FixedClock(NOW)) as client:
             tokens = {}
             for role, account in world.accounts.items():
@@ -89,8 +88,6 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
                 assert reply.status == 200, reply
                 tokens[role] = reply.json["access_token"]
             yield Api(client, world, tokens, store)
-    finally:
-        store.close()
 
 
 # ---- enterprises ----------------------------------------------------------------------------------------------------

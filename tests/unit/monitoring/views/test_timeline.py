@@ -6,9 +6,11 @@ from datetime import date, timedelta
 
 import pytest
 
+from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, Level, LevelMeasures
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.evaluation.config import load_defaults
 from monitoring.views.timeline import NO_DATA, RUNNING, STOPPED, Segment, enterprise_timeline, segments
+from tests.contract.storage import builders as b
 from tests.unit.monitoring.views.world import DAY_START, NOW, minutes, put, world
 
 pytestmark = pytest.mark.unit
@@ -59,3 +61,17 @@ def test_future_days_scope_and_unknown_enterprises_are_refused() -> None:
         enterprise_timeline(s, "e1", date(2026, 11, 29), config=load_defaults(), visible=None, now=NOW)
     with pytest.raises(NotFoundError):
         enterprise_timeline(s, "e1", None, config=load_defaults(), visible=frozenset({"e2"}), now=NOW)
+
+
+def test_an_alert_with_its_measures_applied_shows_as_curtailed() -> None:
+    s = world()
+    s.registry.put_facility(b.facility("f3", code="MF0002", name="烘干线", rated_power_kw=100.0))
+    s.registry.put_point(b.point("p3", facility_id="f3", mn="MN0001", channel="03"))
+    # 08:00–10:00 line 1 runs, line 2 (p3) is stopped; an orange alert 09:00–10:00 orders p3 to stop
+    put(s, minutes("p1", DAY_START + 8 * H, 120, p=80.0, ia=120.0))
+    put(s, minutes("p3", DAY_START + 8 * H, 120, p=0.0, ia=0.0))
+    s.emergency.put_alert(EmergencyAlert("A1", Level.ORANGE, DAY_START + 9 * H, DAY_START + 10 * H, "橙色预警"))
+    s.emergency.put_measures(EnterpriseMeasures("e1", {Level.ORANGE: LevelMeasures(("p3",))}))
+    tl = enterprise_timeline(s, "e1", None, config=load_defaults(), visible=None, now=NOW)
+    spans = [(seg.state, seg.start - DAY_START, seg.end - DAY_START) for seg in tl.enterprise]
+    assert (("producing", 8 * H, 9 * H)) in spans and (("curtailed", 9 * H, 10 * H)) in spans

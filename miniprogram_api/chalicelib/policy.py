@@ -39,6 +39,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
 PUBLIC_ACTIONS = frozenset(
     {
         "openapi.read",
+        "health.read",
         "auth.login",
         "auth.refresh",
         "auth.logout",

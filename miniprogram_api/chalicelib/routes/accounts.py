@@ -12,7 +12,7 @@ from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, PageQuery
 from miniprogram_api.chalicelib.pagination import page_slice
 from miniprogram_api.chalicelib.sessions import AccountOut
-from monitoring.accounts.binding import create_invitation, unbind_openid
+from monitoring.accounts.binding import INVITATION_TTL, create_invitation, unbind_openid
 from monitoring.accounts.errors import AccountInputError
 from monitoring.accounts.models import Account, Role
 from monitoring.accounts.service import (
@@ -174,9 +174,11 @@ class InvitationOut(ApiModel):
 )
 def invite(ctx: RequestContext, account_id: str) -> InvitationOut:
     target = _in_county(ctx, account_id)
+    if target.disabled:  # not the caller's sign-in failing (401): the account must be enabled first
+        raise errors.conflict("账号已停用，请先启用", "account_disabled")
     ctx.audit("account", target.id)
-    code, expires = create_invitation(ctx.services.store.accounts, target.id, ctx.wall)
-    return InvitationOut(account_id=target.id, invitation_code=code, expires_at=expires)
+    code = create_invitation(ctx.services.store.accounts, target.id, ctx.wall, INVITATION_TTL)
+    return InvitationOut(account_id=target.id, invitation_code=code, expires_at=ctx.wall + INVITATION_TTL)
 
 
 @routes.route(

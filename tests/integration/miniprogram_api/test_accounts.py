@@ -64,3 +64,13 @@ def test_me_lists_what_the_role_may_do(api: Api) -> None:
     admin = api.client.get("/me", token=api.token(Role.ADMIN)).json["actions"]
     viewer = api.client.get("/me", token=api.token(Role.VIEWER)).json["actions"]
     assert "accounts.create" in admin and "accounts.create" not in viewer and "me.read" in viewer
+
+
+def test_inviting_a_disabled_account_is_a_conflict_not_a_sign_in_failure(api: Api) -> None:
+    admin = api.token(Role.ADMIN)
+    made = api.client.post(
+        "/accounts", token=admin, json_body={"username": "gone_soon", "display_name": "停用", "role": "viewer"}
+    )
+    assert api.client.post(f"/accounts/{made.json['id']}/disable", token=admin).status == 200
+    reply = api.client.post(f"/accounts/{made.json['id']}/invite", token=admin)
+    assert (reply.status, reply.json["code"]) == (409, "account_disabled")

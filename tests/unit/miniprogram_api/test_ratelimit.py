@@ -24,3 +24,11 @@ def test_the_least_recently_seen_keys_are_forgotten_first() -> None:
     assert limiter.take("a", 0.0) > 0  # a is now the most recent
     assert limiter.take("c", 0.0) == 0.0  # b is forgotten, a is kept
     assert limiter.take("a", 0.0) > 0 and limiter.take("b", 0.0) == 0.0
+
+
+@pytest.mark.unit
+def test_wait_spends_nothing() -> None:
+    limiter = RateLimiter(rate_per_s=1.0, burst=1)
+    assert limiter.wait("a", 0.0) == 0.0 and limiter.wait("a", 0.0) == 0.0
+    assert limiter.take("a", 0.0) == 0.0
+    assert limiter.wait("a", 0.5) == pytest.approx(0.5)

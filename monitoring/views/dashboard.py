@@ -30,6 +30,7 @@ class Counts:
     terminals_online: int = 0
     terminals_offline: int = 0
     status: Counter[str] = field(default_factory=Counter)  # producing / stopped / curtailed / unknown
+    install: Counter[str] = field(default_factory=Counter)  # installation progress: InstallStatus code -> count
     open_alarms: Counter[str] = field(default_factory=Counter)  # by rule
     overdue_alarms: Counter[str] = field(default_factory=Counter)  # by rule
 
@@ -66,6 +67,7 @@ def dashboard_summary(store: Store, county_id: str, *, visible: frozenset[str] |
             c.enterprises += 1
             c.exempt += e.exemption is not None
             c.status[status] += 1
+            c.install[e.install_status.value] += 1
     for t in reg.list_terminals(county_id):
         bound = area.get(t.enterprise_id or "")
         if bound is None and visible is not None:

@@ -3,8 +3,11 @@
 
 from __future__ import annotations
 
+from pydantic import Field
+
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime
+from monitoring.registry.models import InstallStatus
 from monitoring.views import dashboard
 
 routes = ApiBlueprint("dashboard")
@@ -22,6 +25,7 @@ class CountsItem(ApiModel):
     open_alarms: int
     overdue_alarms: int
     open_by_rule: dict[str, int]
+    install_progress: dict[str, int] = Field(description="安装进度：各安装状态（pending_survey…filed）的企业数")
     overdue_by_rule: dict[str, int]
 
 
@@ -52,6 +56,7 @@ def _counts(c: dashboard.Counts) -> CountsItem:
         overdue_alarms=sum(c.overdue_alarms.values()),
         open_by_rule=dict(sorted((+c.open_alarms).items())),
         overdue_by_rule=dict(sorted((+c.overdue_alarms).items())),
+        install_progress={s.value: c.install[s.value] for s in InstallStatus},
     )
 
 

@@ -328,6 +328,7 @@ def test_dashboard_counts_by_area_within_scope(api: Api) -> None:
     assert (total["enterprises"], total["producing"], total["unknown"]) == (2, 1, 1)
     assert (total["open_alarms"], total["overdue_alarms"], total["overdue_by_rule"]) == (2, 2, {"control_stopped": 2})
     assert {a["id"] for a in county["towns"]} == {"town-in", "town-out"}
+    assert total["install_progress"]["pending_survey"] == 2 and total["install_progress"]["filed"] == 0
     assert county["at"] == "2026-12-01T14:00:00+08:00"
     branch = api.get("/dashboard/summary", Role.BRANCH).json
     assert branch["total"]["enterprises"] == 1 and branch["total"]["open_alarms"] == 1

@@ -44,6 +44,7 @@ def test_counts_by_town_and_branch() -> None:
     t = summary.total
     assert (t.enterprises, t.exempt, t.terminals_online, t.terminals_offline) == (3, 0, 1, 1)
     assert dict(t.status) == {"producing": 1, "stopped": 1, "unknown": 1}
+    assert dict(t.install) == {"pending_survey": 3}
     assert dict(t.open_alarms) == {"control_stopped": 1, "terminal_offline": 1, "control_low_load": 1}
     # 2 h to respond: a1 (3 h) and a4 (5 h) are overdue, a2 (30 min) is not, a3 is closed
     assert +t.overdue_alarms == {"control_stopped": 1, "control_low_load": 1}

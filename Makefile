@@ -102,6 +102,11 @@ bench-decode: venv
 bench-rules: venv
 	$(PY) bench/rules_bench.py --enterprises 300 --ticks 10
 
+# ---- people-facing reads (monitoring.views on sqlite: list, 一企一档, series, energy, timeline, dashboard) ----
+.PHONY: bench-views
+bench-views: venv
+	$(PY) bench/views_queries.py --enterprises 301 --runs 20
+
 # ---- simulator ----
 .PHONY: bench-simulator
 # Connect the Rugao fleet to a fast acknowledging sink on 127.0.0.1 and print connect time and acked packets/s.

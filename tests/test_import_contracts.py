@@ -323,6 +323,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "monitoring.rules.store_inputs",
             "monitoring.rules.replay",
             "monitoring.ingest",
+            "monitoring.views",
             "monitoring.cli",
             "monitoring.cli_views",
             "monitoring.__main__",

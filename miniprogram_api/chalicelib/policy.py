@@ -26,6 +26,13 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "accounts.password": ADMIN,
     # ---- alarms, fault reports, stoppage requests, emergency (routes-alarms) -------------------------------------
     # ---- enterprises, readings, dashboard, audit log (routes-registry) -------------------------------------------
+    # Reading is every role's, limited by scope; the archive is edited by the bureau (大气科) and admins.
+    "enterprises.read": ALL,
+    "enterprises.edit": frozenset({Role.ADMIN, Role.AIR}),
+    "enterprises.contacts": frozenset({Role.ADMIN, Role.AIR, Role.ENTERPRISE}),  # an enterprise keeps its own
+    "readings.read": ALL,
+    "dashboard.read": ALL,
+    "audit.read": frozenset({Role.ADMIN, Role.AIR}),
     # ---- terminals, photos (routes-field) -------------------------------------------------------------------------
 }
 # Routes anyone may call (no token): the policy is not asked; listed so the table still names every action.

@@ -41,6 +41,10 @@ class ApiSettings(BaseSettings):
         default=10.0, gt=0, le=10_000
     )  # per source address; the lockout is per account
     login_burst: int = Field(default=10, ge=1, le=10_000)
+    # The rule engine's parameters, as the platform's RULES_DEFAULTS_PATH / RULES_OVERRIDES_PATH ("" = the packaged
+    # defaults, no overrides): the status timeline judges running states with them.
+    rules_defaults: str = ""
+    rules_overrides: str = ""
 
     @field_validator("token_key")
     @classmethod

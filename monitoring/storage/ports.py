@@ -20,7 +20,7 @@ from monitoring.audit.ports import AuditTrail
 from monitoring.commands.models import Command, CommandStatus
 from monitoring.emergency.ports import EmergencyRepository
 from monitoring.events.models import Event
-from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
+from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind, ValueRow
 from monitoring.registry.models import (
     Association,
     Branch,
@@ -98,6 +98,16 @@ class ReadingsRepository(Protocol):
     def readings(
         self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, *, limit: int = 10_000
     ) -> list[Reading]: ...
+    def values(
+        self,
+        point_id: str,
+        kind: ReadingKind,
+        start: datetime,
+        end: datetime,
+        names: Sequence[str],
+        *,
+        limit: int = 10_000,
+    ) -> list[ValueRow]: ...
     def latest(self, point_id: str, kind: ReadingKind) -> Reading | None: ...
     def latest_all_kinds(self, point_id: str) -> dict[ReadingKind, Reading]: ...
     def put_aggregate(self, aggregate: Aggregate) -> None: ...

@@ -49,6 +49,23 @@ def _new_account(api: Api, role: Role, scope: str) -> dict[str, Any]:
     return {"username": f"m{next(_counter)}_{role.value}", "display_name": "矩阵新建", "role": "viewer"}
 
 
+_ALL: Expect = (200, 200)  # the county-wide roles see every enterprise: "out of scope" is still in theirs
+
+
+def _enterprise_version(api: Api, scope: str) -> int:
+    ids = api.world.inside if scope == "in" else api.world.outside
+    return int(api.store.registry.get_enterprise(ids["enterprise_id"]).version)
+
+
+def _enterprise_edit(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    return {"version": _enterprise_version(api, scope), "industry": f"矩阵行业{next(_counter)}"}
+
+
+def _enterprise_contacts(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    contact = {"name": f"联系人{next(_counter)}", "role": "other", "phone": "13800000000"}
+    return {"version": _enterprise_version(api, scope), "contacts": [contact]}
+
+
 def _current_version(api: Api, role: Role, scope: str) -> dict[str, Any]:
     ids = api.world.inside if scope == "in" else api.world.outside
     account = api.store.accounts.get_account(ids["account_id"])
@@ -85,6 +102,29 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     # ---- alarms, fault reports, stoppage requests, emergency (routes-alarms) -------------------------------------
     # ---- enterprises, readings, dashboard, audit log (routes-registry) -------------------------------------------
+    ("GET", "/api/v1/enterprises"): row(200),
+    ("GET", "/api/v1/enterprises/{enterprise_id}"): row((200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL),
+    ("PATCH", "/api/v1/enterprises/{enterprise_id}"): row((403, 403), admin=_ALL, air=_ALL, body=_enterprise_edit),
+    ("PUT", "/api/v1/enterprises/{enterprise_id}/contacts"): row(
+        (403, 403), admin=_ALL, air=_ALL, enterprise=(200, 404), body=_enterprise_contacts
+    ),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/energy/daily"): row(
+        (200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL
+    ),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/timeline"): row(
+        (200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL
+    ),
+    ("GET", "/api/v1/points/{point_id}/latest"): row((200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL),
+    ("GET", "/api/v1/points/{point_id}/series"): row(
+        (200, 404),
+        query={"start": "2026-11-30T08:00:00+08:00", "end": "2026-11-30T20:00:00+08:00"},
+        admin=_ALL,
+        air=_ALL,
+        emergency=_ALL,
+        viewer=_ALL,
+    ),
+    ("GET", "/api/v1/dashboard/summary"): row(200),
+    ("GET", "/api/v1/audit"): row(403, admin=200, air=200),
     # ---- terminals, photos (routes-field) -------------------------------------------------------------------------
 }
 

@@ -17,7 +17,8 @@ from monitoring.alarms.ports import AlarmRepository, AuditLog
 from monitoring.archive.models import ArchivedFrame, ChainVerification, RawFrame
 from monitoring.commands.models import Command, CommandStatus
 from monitoring.emergency.ports import EmergencyRepository
-from monitoring.events.models import Event
+from monitoring.events.models import Event, EventKind
+from monitoring.photos.ports import PhotoRepository
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
 from monitoring.registry.models import (
     Association,
@@ -114,6 +115,9 @@ class EventsRepository(Protocol):
     def events_for_point(
         self, point_id: str, start: datetime, end: datetime, *, limit: int = 10_000
     ) -> list[Event]: ...
+    def events_of_kind(
+        self, kind: EventKind, start: datetime, end: datetime, *, limit: int = 10_000
+    ) -> list[Event]: ...
     def purge_expired(self, now: datetime) -> int: ...
 
 
@@ -173,6 +177,7 @@ class Store:
     rule_state: RuleStateRepository
     reports: ReportRepository
     emergency: EmergencyRepository
+    photos: PhotoRepository
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     close: Callable[[], None] = field(default=lambda: None)
     # The writes made inside run as one atomic unit (sqlite: one transaction, one fsync), across repositories.
@@ -191,6 +196,7 @@ __all__ = [
     "CommandsRepository",
     "EmergencyRepository",
     "EventsRepository",
+    "PhotoRepository",
     "ReadingsRepository",
     "RegistryRepository",
     "ReportRepository",

@@ -5,6 +5,7 @@ from monitoring.storage.base.archive import ArchiveRepositoryBase
 from monitoring.storage.base.commands import CommandsRepositoryBase
 from monitoring.storage.base.emergency import EmergencyRepositoryBase
 from monitoring.storage.base.events import EventsRepositoryBase
+from monitoring.storage.base.photos import PhotoRepositoryBase
 from monitoring.storage.base.readings import ReadingsRepositoryBase
 from monitoring.storage.base.registry import INDEXES, RegistryRepositoryBase
 from monitoring.storage.base.reports import ReportRepositoryBase
@@ -18,6 +19,7 @@ __all__ = [
     "CommandsRepositoryBase",
     "EmergencyRepositoryBase",
     "EventsRepositoryBase",
+    "PhotoRepositoryBase",
     "ReadingsRepositoryBase",
     "RegistryRepositoryBase",
     "ReportRepositoryBase",

@@ -16,6 +16,7 @@ from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
 from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
 from monitoring.storage.dynamodb.metering import CapacityMeter
 from monitoring.storage.dynamodb.models import Connection, Models, build_models
+from monitoring.storage.dynamodb.photos import DynamoDBPhotoRepository
 from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
 from monitoring.storage.dynamodb.registry import DynamoDBRegistryRepository
 from monitoring.storage.dynamodb.rules import (
@@ -77,6 +78,7 @@ class DynamoDBBackend:
             rule_state=DynamoDBRuleState(m.state),
             reports=DynamoDBReportRepository(m.state),
             emergency=DynamoDBEmergencyRepository(m.state),
+            photos=DynamoDBPhotoRepository(m.state),
             retention=policy,
             close=self.close,
         )

@@ -1,0 +1,54 @@
+"""Keep and find photos: checked bytes under a fresh id, then the record; reads only within the caller's scope."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime
+
+from monitoring._time import require_utc
+from monitoring.errors import NotFoundError
+from monitoring.photos.models import Photo, PhotoKind, check_photo_id, new_photo_id
+from monitoring.photos.ports import PhotoBlobStore, PhotoRepository
+from monitoring.photos.sniff import sniff_image
+
+
+def store_photo(
+    photos: PhotoRepository,
+    blobs: PhotoBlobStore,
+    *,
+    data: bytes,
+    enterprise_id: str,
+    kind: PhotoKind,
+    uploaded_by: str,
+    now: datetime,
+    subject_id: str | None = None,
+) -> Photo:
+    """Check `data` is a real image (sniff_image), store the bytes, then the record (a record never points at
+    missing bytes; bytes without a record are unreachable and cost only space)."""
+    image = sniff_image(data)
+    photo = Photo(
+        photo_id=new_photo_id(),
+        enterprise_id=enterprise_id,
+        kind=kind,
+        uploaded_by=uploaded_by,
+        content_type=image.content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=image.width,
+        height=image.height,
+        created_at=require_utc(now, "now"),
+        subject_id=subject_id,
+    )
+    blobs.put(photo.photo_id, data, photo.content_type)
+    photos.put_photo(photo)
+    return photo
+
+
+def visible_photo(photos: PhotoRepository, photo_id: str, visible_enterprises: frozenset[str] | None) -> Photo:
+    """The photo's record if the caller may see its enterprise (None = the whole county); NotFoundError otherwise,
+    the same answer as for a photo that does not exist."""
+    check_photo_id(photo_id)
+    photo = photos.get_photo(photo_id)
+    if visible_enterprises is not None and photo.enterprise_id not in visible_enterprises:
+        raise NotFoundError(f"照片 {photo_id} 不存在")
+    return photo

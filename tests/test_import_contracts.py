@@ -36,6 +36,7 @@ RULES = [
         allow={
             "monitoring/storage/sqlite": ("sqlite3",),
             "monitoring/storage/dynamodb": ("boto3", "botocore", "pynamodb"),
+            "monitoring/storage/photo_blobs/s3.py": ("botocore",),
         },
     ),
     Rule(
@@ -302,7 +303,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("readings", ("monitoring.readings", "monitoring.events", "monitoring.archive")),
     ("registry, profiles", ("monitoring.registry", "monitoring.profiles", "monitoring.commands")),
     ("evaluation", ("monitoring.evaluation",)),
-    ("domain services", ("monitoring.alarms", "monitoring.emergency", "monitoring.reports")),
+    ("domain services", ("monitoring.alarms", "monitoring.emergency", "monitoring.reports", "monitoring.photos")),
     ("rules", ("monitoring.rules",)),
     ("storage", ("monitoring.storage",)),
     (
@@ -319,6 +320,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "monitoring.rules.store_inputs",
             "monitoring.rules.replay",
             "monitoring.ingest",
+            "monitoring.field",
             "monitoring.cli",
             "monitoring.cli_views",
             "monitoring.__main__",

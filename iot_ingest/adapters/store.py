@@ -19,6 +19,7 @@ from monitoring.clock import Clock
 from monitoring.commands.models import CommandStatus as StoredStatus
 from monitoring.errors import ConflictError, InvalidInputError
 from monitoring.events.models import Event as StoredEvent
+from monitoring.field.commands import settle_command
 from monitoring.events.models import EventKind
 from monitoring.registry.terminal import verify_password
 from monitoring.storage.ports import Store
@@ -109,7 +110,7 @@ class StoreCommandQueue:
         qn_rtn = update.detail.split("=", 1)[1][:2] if update.detail.startswith("QnRtn=") else None
         exe_rtn = update.detail.split("=", 1)[1][:2] if update.detail.startswith("ExeRtn=") else None
         try:
-            self.store.commands.transition(
+            stored = self.store.commands.transition(
                 update.command_id,
                 current.status,
                 new,
@@ -120,6 +121,7 @@ class StoreCommandQueue:
                 detail=update.detail or None,
                 result=dict(update.result) or None,
             )
+            settle_command(self.store.registry, stored)  # e.g. a new terminal password (1072) takes effect
         except (ConflictError, InvalidInputError) as exc:
             log.warning(
                 "command status not recorded", extra={"fields": {"command": update.command_id, "error": str(exc)}}
@@ -131,7 +133,9 @@ class StoreCommandQueue:
     def _expire(self, now: datetime) -> list[str]:
         expired: list[str] = []
         for mn in list(self._known):
-            expired.extend(c.command_id for c in self.store.commands.expire_overdue(mn, now))
+            for command in self.store.commands.expire_overdue(mn, now):
+                settle_command(self.store.registry, command)
+                expired.append(command.command_id)
         return expired
 
     async def expire(self, now: datetime) -> list[str]:

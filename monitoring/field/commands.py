@@ -5,6 +5,7 @@ Each kind names its CN and checks its arguments; the statuses are shown in the s
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from hj212.qn import format_qn
 from monitoring._time import CHINA, require_utc
 from monitoring.commands.models import Command, CommandStatus
 from monitoring.errors import ConflictError, InvalidInputError
+from monitoring.registry.terminal import Terminal, hash_password, verify_password
 from monitoring.storage.ports import CommandsRepository, RegistryRepository
 
 MAX_MINUTES_PULL = 60
@@ -217,8 +219,13 @@ def create_command(
     now = require_utc(now, "now")
     if not MIN_TTL <= ttl <= MAX_TTL:
         raise InvalidInputError("指令有效期须在 1 分钟到 72 小时之间")
-    registry.get_terminal(mn)  # NotFoundError: only registered terminals get commands
+    terminal = registry.get_terminal(mn)  # NotFoundError: only registered terminals get commands
     params = command_params(kind, args, now)
+    if kind is CommandKind.SET_PASSWORD:
+        if any(c.cn == CN.SET_PASSWORD for c in commands.for_mn(mn, statuses=_LIVE)):
+            raise ConflictError("该终端已有未完成的修改密码指令，请等待其结束")
+        # Accept the new password alongside the old one from now on: the terminal may switch before it answers.
+        registry.put_terminal(dataclasses.replace(terminal, next_password_hash=hash_password(params["NewPW"])))
     for attempt in range(5):
         # QN: the request time in China time (HJ 212 §6.3.2); a clash with another command moves on by 1 ms.
         qn = format_qn((now + timedelta(milliseconds=attempt)).astimezone(CHINA).replace(tzinfo=None))
@@ -237,6 +244,38 @@ def create_command(
         except ConflictError:
             continue
     raise ConflictError("指令提交过于频繁，请稍后再试")
+
+
+_LIVE = frozenset({CommandStatus.PENDING, CommandStatus.SENT, CommandStatus.ACCEPTED})
+
+
+def settle_command(registry: RegistryRepository, command: Command) -> None:
+    """What a finished command changes in the registry. A password change (1072) that succeeded makes the new
+    password the only one; one refused, failed or never delivered drops it. A timed-out one keeps both: the
+    terminal may have switched without its answer arriving (sending the command again settles it)."""
+    if command.cn != CN.SET_PASSWORD or command.status in _LIVE or command.status is CommandStatus.TIMED_OUT:
+        return
+    for _ in range(3):  # the listener writes terminal state too: re-read on a version conflict
+        terminal = registry.find_terminal(command.mn)
+        if terminal is None or terminal.next_password_hash is None:
+            return
+        if command.status is CommandStatus.SUCCEEDED:
+            if not verify_new_password(terminal, command.params.get("NewPW", "")):
+                return  # a later change is in flight: it settles itself
+            changed = dataclasses.replace(terminal, password_hash=terminal.next_password_hash, next_password_hash=None)
+        else:
+            changed = dataclasses.replace(terminal, next_password_hash=None)
+        try:
+            registry.put_terminal(changed)
+            return
+        except ConflictError:
+            continue
+
+
+def verify_new_password(terminal: Terminal, password: str) -> bool:
+    """Whether `password` is the pending new password of `terminal`."""
+    pending = terminal.next_password_hash
+    return pending is not None and verify_password(dataclasses.replace(terminal, password_hash=pending), password)
 
 
 def commands_page(

@@ -19,8 +19,8 @@ from monitoring.clock import Clock
 from monitoring.commands.models import CommandStatus as StoredStatus
 from monitoring.errors import ConflictError, InvalidInputError
 from monitoring.events.models import Event as StoredEvent
-from monitoring.field.commands import settle_command
 from monitoring.events.models import EventKind
+from monitoring.field.commands import settle_command
 from monitoring.registry.terminal import verify_password
 from monitoring.storage.ports import Store
 

@@ -15,6 +15,7 @@ from monitoring.storage.ports import Store
 
 pytestmark = pytest.mark.unit
 NOW = datetime(2026, 12, 6, 2, 30, 15, tzinfo=UTC)  # 10:30:15 China time
+DAY, TEN_AM = "20261206", "20261206100000"
 
 
 def _create(store: Store, kind: CommandKind, **args: object) -> fc.Command:

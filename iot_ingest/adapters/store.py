@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
+from iot_ingest.auth_cache import UNREGISTERED_RECHECK_S
 from iot_ingest.ports import AuthStatus, Command, CommandStatus, CommandUpdate, Event
 from monitoring.clock import Clock
 from monitoring.commands.models import CommandStatus as StoredStatus
@@ -48,9 +49,12 @@ EVENT_KINDS = {
 class RegistryDirectory:
     """TerminalDirectory over the registry: unknown MN → unregistered, wrong PW → auth_failed."""
 
-    def __init__(self, store: Store, *, auth_cache_s: float = 600.0) -> None:
+    def __init__(
+        self, store: Store, *, auth_cache_s: float = 600.0, unregistered_cache_s: float = UNREGISTERED_RECHECK_S
+    ) -> None:
         self.store = store
         self.auth_cache_s = auth_cache_s
+        self.unregistered_cache_s = min(auth_cache_s, unregistered_cache_s)
         self._cache: dict[tuple[str, str], tuple[float, AuthStatus]] = {}
 
     def _check(self, mn: str, pw: str | None) -> AuthStatus:
@@ -63,7 +67,9 @@ class RegistryDirectory:
         key = (mn, hashlib.sha256((pw or "").encode("utf-8", "replace")).hexdigest())
         hit = self._cache.get(key)
         now = time.monotonic()
-        if hit is not None and now - hit[0] < self.auth_cache_s:
+        # "unregistered" is kept briefly: an installer binding the terminal should see it authenticate soon.
+        ttl = self.unregistered_cache_s if hit is not None and hit[1] is AuthStatus.UNREGISTERED else self.auth_cache_s
+        if hit is not None and now - hit[0] < ttl:
             return hit[1]
         status = await _run(self._check, mn, pw)
         if len(self._cache) > 100_000:

@@ -21,6 +21,10 @@ _PHOTO_ID = re.compile(r"^ph-[0-9a-f]{32}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
+class PhotoTooLargeError(InvalidInputError):
+    """The upload is over MAX_BYTES (HTTP 413)."""
+
+
 class PhotoKind(LabelledEnum):
     INSTALLATION = ("installation", "安装")
     SITE = ("site", "现场")

@@ -12,13 +12,9 @@ from dataclasses import dataclass
 from PIL import Image, UnidentifiedImageError
 
 from monitoring.errors import InvalidInputError
-from monitoring.photos.models import CONTENT_TYPES, MAX_BYTES
+from monitoring.photos.models import CONTENT_TYPES, MAX_BYTES, PhotoTooLargeError
 
 MAX_PIXELS = 60_000_000  # a phone photo is 12–50 MP; more is a decompression bomb, not a photo
-
-
-class PhotoTooLargeError(InvalidInputError):
-    """The upload is over MAX_BYTES (HTTP 413)."""
 
 
 @dataclass(frozen=True, slots=True)

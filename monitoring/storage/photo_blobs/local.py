@@ -11,6 +11,7 @@ from pathlib import Path
 
 from monitoring.errors import NotFoundError, StorageUnavailableError
 from monitoring.photos.models import check_photo_id
+from monitoring.photos.ports import UploadForm
 
 
 class LocalPhotoBlobs:
@@ -54,3 +55,10 @@ class LocalPhotoBlobs:
     def download_url(self, photo_id: str, content_type: str) -> str | None:
         check_photo_id(photo_id)
         return None
+
+    def upload_form(self, photo_id: str, uploader_id: str) -> UploadForm | None:
+        return None  # locally every upload goes through the API
+
+    def take_upload(self, photo_id: str, uploader_id: str, max_bytes: int) -> bytes:
+        check_photo_id(photo_id)
+        raise NotFoundError(f"照片 {photo_id} 未上传")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
@@ -15,11 +16,15 @@ import requests
 from moto import mock_aws
 
 from monitoring.errors import InvalidInputError, NotFoundError
-from monitoring.photos.models import new_photo_id
+from monitoring.photos.models import PhotoKind, PhotoTooLargeError, new_photo_id
+from monitoring.photos.service import finish_direct_upload, start_direct_upload
+from monitoring.storage.memory import memory_store
 from monitoring.storage.photo_blobs.local import LocalPhotoBlobs
 from monitoring.storage.photo_blobs.s3 import S3PhotoBlobs
+from tests.unit.monitoring.photos.images import image_bytes
 
 pytestmark = pytest.mark.integration
+NOW = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
 TRAVERSALS = ["../../etc/passwd", "ph-../../x", "/etc/passwd", "ph-" + "0" * 31 + "/", "..", "ph-" + "G" * 32, ""]
 
 
@@ -82,3 +87,58 @@ def test_s3_keys_are_photo_ids_only(s3: Any, bad: str) -> None:
     with pytest.raises(InvalidInputError):
         blobs.download_url(bad, "image/jpeg")
     assert s3.list_objects_v2(Bucket="rugao-photos")["KeyCount"] == 0
+
+
+def _post(form: Any, data: bytes) -> int:
+    # What wx.uploadFile sends: the form's fields plus the file, multipart, under the name "file".
+    answer = requests.post(form.url, data=dict(form.fields), files={"file": ("wx-tmp.jpg", data)}, timeout=10)
+    return answer.status_code
+
+
+def test_direct_upload_is_checked_and_kept_only_for_its_uploader(s3: Any) -> None:
+    blobs = S3PhotoBlobs(s3, "rugao-photos")
+    photos = memory_store().photos
+    started = start_direct_upload(blobs, "acct-inst-1")
+    assert started is not None
+    photo_id, form = started
+    assert form.fields["key"] == f"incoming/acct-inst-1/{photo_id}" and form.expires_in_s == 600
+    assert _post(form, image_bytes("JPEG")) == 204
+    # Another account cannot claim it
+    with pytest.raises(NotFoundError):
+        finish_direct_upload(photos, blobs, photo_id=photo_id, enterprise_id="e1", kind=PhotoKind.SITE,
+                             uploaded_by="acct-other", now=NOW)  # fmt: skip
+    photo = finish_direct_upload(photos, blobs, photo_id=photo_id, enterprise_id="e1", kind=PhotoKind.SITE,
+                                 uploaded_by="acct-inst-1", now=NOW)  # fmt: skip
+    assert photo.photo_id == photo_id and photo.content_type == "image/jpeg"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="rugao-photos")["Contents"]]
+    assert keys == [f"photos/{photo_id}"]  # the unchecked copy is gone
+
+
+def test_direct_upload_of_a_renamed_text_file_is_refused_and_removed(s3: Any) -> None:
+    blobs = S3PhotoBlobs(s3, "rugao-photos")
+    photos = memory_store().photos
+    started = start_direct_upload(blobs, "acct-inst-1")
+    assert started is not None
+    photo_id, form = started
+    assert _post(form, b"not an image, whatever the name says") == 204
+    with pytest.raises(InvalidInputError):
+        finish_direct_upload(photos, blobs, photo_id=photo_id, enterprise_id="e1", kind=PhotoKind.SITE,
+                             uploaded_by="acct-inst-1", now=NOW)  # fmt: skip
+    assert s3.list_objects_v2(Bucket="rugao-photos")["KeyCount"] == 0
+    assert photos.photos_for("e1") == []
+
+
+def test_oversized_direct_upload_is_refused_before_it_is_read(s3: Any) -> None:
+    # moto does not enforce the form's content-length-range (S3 does), so take_upload checks the size itself
+    blobs = S3PhotoBlobs(s3, "rugao-photos")
+    started = start_direct_upload(blobs, "acct-inst-1")
+    assert started is not None
+    photo_id, form = started
+    assert _post(form, b"\xff" * 2048) == 204
+    with pytest.raises(PhotoTooLargeError):
+        blobs.take_upload(photo_id, "acct-inst-1", max_bytes=1024)
+    assert s3.list_objects_v2(Bucket="rugao-photos")["KeyCount"] == 0
+
+
+def test_local_store_has_no_direct_upload(tmp_path: Path) -> None:
+    assert start_direct_upload(LocalPhotoBlobs(tmp_path), "acct-inst-1") is None

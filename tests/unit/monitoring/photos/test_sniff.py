@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from monitoring.errors import InvalidInputError
-from monitoring.photos.models import MAX_BYTES
-from monitoring.photos.sniff import PhotoTooLargeError, sniff_image
+from monitoring.photos.models import MAX_BYTES, PhotoTooLargeError
+from monitoring.photos.sniff import sniff_image
 from tests.unit.monitoring.photos.images import image_bytes
 
 pytestmark = pytest.mark.unit

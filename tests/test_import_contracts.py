@@ -303,7 +303,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("readings", ("monitoring.readings", "monitoring.events", "monitoring.archive")),
     ("registry, profiles", ("monitoring.registry", "monitoring.profiles", "monitoring.commands")),
     ("evaluation", ("monitoring.evaluation",)),
-    ("domain services", ("monitoring.alarms", "monitoring.emergency", "monitoring.reports", "monitoring.photos")),
+    (
+        "domain services",
+        ("monitoring.alarms", "monitoring.emergency", "monitoring.reports", "monitoring.accounts", "monitoring.photos"),
+    ),
     ("rules", ("monitoring.rules",)),
     ("storage", ("monitoring.storage",)),
     (

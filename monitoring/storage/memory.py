@@ -19,6 +19,7 @@ from monitoring.errors import ConflictError
 from monitoring.events.models import Event
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
 from monitoring.storage import codec
+from monitoring.storage.accounts_memory import MemoryAccountsRepository
 from monitoring.storage.base import (
     INDEXES,
     ArchiveRepositoryBase,
@@ -271,5 +272,6 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         reports=MemoryReportRepository(),
         emergency=MemoryEmergencyRepository(),
         photos=MemoryPhotoRepository(),
+        accounts=MemoryAccountsRepository(),
         retention=policy,
     )

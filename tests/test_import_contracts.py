@@ -36,7 +36,7 @@ RULES = [
         allow={
             "monitoring/storage/sqlite": ("sqlite3",),
             "monitoring/storage/dynamodb": ("boto3", "botocore", "pynamodb"),
-            "monitoring/storage/photo_blobs/s3.py": ("botocore",),
+            "monitoring/storage/photo_blobs/s3.py": ("boto3", "botocore"),
         },
     ),
     Rule(

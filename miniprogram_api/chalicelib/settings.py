@@ -40,6 +40,12 @@ class ApiSettings(BaseSettings):
         default=10.0, gt=0, le=10_000
     )  # per source address; the lockout is per account
     login_burst: int = Field(default=10, ge=1, le=10_000)
+    # Photo bytes: a directory (local mode: DATA_DIR/photos) or an S3 bucket (AWS; reads by presigned URL).
+    photo_store: Literal["local", "s3"] = "local"
+    photo_dir: str = "var/photos"
+    photo_bucket: str = ""
+    photo_region: str = ""
+    photo_endpoint: str = ""  # tests and S3-compatible stores only
 
     @field_validator("token_key")
     @classmethod

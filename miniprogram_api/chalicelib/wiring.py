@@ -16,6 +16,7 @@ from miniprogram_api.chalicelib.ratelimit import RateLimiter
 from miniprogram_api.chalicelib.settings import ApiSettings
 from monitoring.accounts.passwords import DEFAULT_HASHER
 from monitoring.clock import Clock, SystemClock
+from monitoring.photos.ports import PhotoBlobStore
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
 
@@ -88,6 +89,23 @@ def services() -> Services:
         if _current is None:
             _current = _build(ApiSettings(), None, None)
         return _current
+
+
+def photo_blobs(svc: Services) -> PhotoBlobStore:
+    """Where photo bytes go (settings.photo_store), made once per process and kept in `svc.extras`."""
+    found = svc.extras.get("photo_blobs")
+    if found is None:
+        settings = svc.settings
+        if settings.photo_store == "s3":
+            from monitoring.storage.photo_blobs.s3 import open_s3_photo_blobs
+
+            found = open_s3_photo_blobs(settings.photo_bucket, settings.photo_region, settings.photo_endpoint)
+        else:
+            from monitoring.storage.photo_blobs.local import LocalPhotoBlobs
+
+            found = LocalPhotoBlobs(settings.photo_dir)
+        svc.extras["photo_blobs"] = found
+    return found
 
 
 def reset() -> None:

@@ -36,6 +36,8 @@ class PhotoRepository(Protocol):
 class PhotoBlobStore(Protocol):
     """Where the bytes are: the data directory locally, S3 in AWS. Keys are photo ids only."""
 
+    direct_uploads: bool  # True where clients upload straight to the store (upload_form / take_upload)
+
     def put(self, photo_id: str, data: bytes, content_type: str) -> None: ...
 
     def get(self, photo_id: str) -> bytes:

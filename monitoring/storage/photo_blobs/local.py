@@ -17,6 +17,8 @@ from monitoring.photos.ports import UploadForm
 class LocalPhotoBlobs:
     """`PhotoBlobStore` on the local file system; photos are served by the API itself (no download URL)."""
 
+    direct_uploads = False
+
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root).resolve()
 

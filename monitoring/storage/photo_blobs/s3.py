@@ -21,6 +21,8 @@ UPLOAD_SECONDS = 600
 class S3PhotoBlobs:
     """`PhotoBlobStore` on one S3 bucket (SSE by the bucket's default encryption)."""
 
+    direct_uploads = True
+
     def __init__(
         self,
         client: Any,
@@ -101,3 +103,16 @@ class S3PhotoBlobs:
                 self.client.delete_object(Bucket=self.bucket, Key=key)
             except (BotoCoreError, ClientError):
                 pass  # left for the bucket's lifecycle rule on the incoming prefix
+
+
+def open_s3_photo_blobs(bucket: str, region: str = "", endpoint: str = "") -> S3PhotoBlobs:
+    """The S3 store of one bucket with a boto3 client of its own (SigV4, so presigned URLs work in every region)."""
+    import boto3
+    from botocore.config import Config
+
+    if not bucket:
+        raise ValueError("photo bucket not configured (API_PHOTO_BUCKET)")
+    client = boto3.client(
+        "s3", region_name=region or None, endpoint_url=endpoint or None, config=Config(signature_version="s3v4")
+    )
+    return S3PhotoBlobs(client, bucket)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from monitoring.accounts.models import Role
+from monitoring.storage.photo_blobs.local import LocalPhotoBlobs
 from monitoring.storage.sqlite import open_store
 from tests.integration.miniprogram_api.world import PASSWORD, World, build_world
 from tests.support.api import ApiClient, api_settings, serve
@@ -31,7 +32,11 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     store = open_store(str(path))
     try:
         world = build_world(store)
-        with serve(store, api_settings(str(path), login_rate_per_minute=6000, login_burst=1000)) as client:
+        photo_dir = path.parent / "photos"
+        for photo_id, data in world.extra.get("photo_bytes", {}).items():  # routes-field: the photos' bytes
+            LocalPhotoBlobs(photo_dir).put(photo_id, data, "image/jpeg")
+        settings = api_settings(str(path), login_rate_per_minute=6000, login_burst=1000, photo_dir=str(photo_dir))
+        with serve(store, settings) as client:
             tokens = {}
             for role, account in world.accounts.items():
                 reply = client.post("/auth/login", json_body={"login": account.username, "password": PASSWORD})

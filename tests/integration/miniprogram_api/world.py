@@ -11,6 +11,7 @@ from monitoring.accounts.models import Account, Role
 from monitoring.accounts.service import create_account
 from monitoring.registry.models import Branch, County, Enterprise, EnterpriseCategory, Town
 from monitoring.storage.ports import Store
+from tests.integration.miniprogram_api.field_world import add_field_objects
 from tests.support.api import FAST_HASHER
 
 COUNTY = "rugao"
@@ -89,4 +90,5 @@ def build_world(store: Store) -> World:
     # ---- routes-alarms: alarms, reports, emergency objects (inside and outside) --------------------------------
     # ---- routes-registry: points, readings, audit entries -----------------------------------------------------
     # ---- routes-field: terminals, photos, commands ------------------------------------------------------------
+    add_field_objects(store, world)
     return world

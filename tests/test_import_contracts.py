@@ -305,7 +305,14 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("evaluation", ("monitoring.evaluation",)),
     (
         "domain services",
-        ("monitoring.alarms", "monitoring.emergency", "monitoring.reports", "monitoring.accounts", "monitoring.photos"),
+        (
+            "monitoring.alarms",
+            "monitoring.emergency",
+            "monitoring.reports",
+            "monitoring.accounts",
+            "monitoring.audit",
+            "monitoring.photos",
+        ),
     ),
     ("rules", ("monitoring.rules",)),
     ("storage", ("monitoring.storage",)),
@@ -318,6 +325,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "monitoring.registry.import_profile",
             "monitoring.registry.import_sheets",
             "monitoring.emergency.cli",
+            "monitoring.accounts.cli",
             "monitoring.emergency.declare",
             "monitoring.emergency.measures_sheet",
             "monitoring.rules.store_inputs",

@@ -20,6 +20,7 @@ from monitoring.events.models import Event
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
 from monitoring.storage import codec
 from monitoring.storage.accounts_memory import MemoryAccountsRepository
+from monitoring.storage.audit_memory import MemoryAuditTrail
 from monitoring.storage.base import (
     INDEXES,
     ArchiveRepositoryBase,
@@ -273,5 +274,6 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         emergency=MemoryEmergencyRepository(),
         photos=MemoryPhotoRepository(),
         accounts=MemoryAccountsRepository(),
+        audit_trail=MemoryAuditTrail(),
         retention=policy,
     )

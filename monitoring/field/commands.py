@@ -222,6 +222,9 @@ def create_command(
     terminal = registry.get_terminal(mn)  # NotFoundError: only registered terminals get commands
     params = command_params(kind, args, now)
     if kind is CommandKind.SET_PASSWORD:
+        for overdue in commands.expire_overdue(mn, now):  # an offline terminal's lapsed change must not block this
+            settle_command(registry, overdue)
+        terminal = registry.get_terminal(mn)
         if any(c.cn == CN.SET_PASSWORD for c in commands.for_mn(mn, statuses=_LIVE)):
             raise ConflictError("该终端已有未完成的修改密码指令，请等待其结束")
         # Accept the new password alongside the old one from now on: the terminal may switch before it answers.

@@ -157,6 +157,11 @@ def test_password_change_reaches_the_terminal_and_the_registry(field: Field) -> 
         ({"kind": "set_realtime_interval", "args": {"seconds": 5}}, None),
         ({"kind": "set_password", "args": {"new_password": "a;b=c"}}, None),
         ({"kind": "get_time", "ttl_minutes": 0}, "ttl_minutes"),
+        ({"kind": "set_time", "args": {"system_time": "2026-13-01T00:00:00+08:00"}}, "args.system_time"),
+        ({"kind": "set_time", "args": {"system_time": {"$gt": ""}}}, None),
+        ({"kind": "set_time", "args": {"system_time": "2026-12-01T08:00:00"}}, None),  # no offset
+        ({"kind": "get_time", "args": ["x"]}, "args"),
+        ({"kind": "read_recent_minutes", "args": {"minutes": 1e308}}, None),
     ],
 )
 def test_bad_commands_are_422(field: Field, body: dict[str, object], field_name: str | None) -> None:

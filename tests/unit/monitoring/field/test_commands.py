@@ -155,3 +155,17 @@ def test_commands_page_newest_first_by_cursor(store: Store) -> None:
     assert [c.command_id for c in rest] == [c.command_id for c in reversed(made[:3])] and end is None
     with pytest.raises(InvalidInputError):
         fc.commands_page(store.commands, "MN0001", after="cmd-nope", limit=2)
+
+
+def test_lapsed_password_change_of_an_offline_terminal_does_not_block_a_new_one(store: Store) -> None:
+    # Given a change queued for a terminal that never came online before its deadline
+    fc.create_command(store.commands, store.registry, mn="MN0001", kind=CommandKind.SET_PASSWORD,
+                      args={"new_password": "111111"}, requested_by="a", now=NOW, ttl=timedelta(hours=1))  # fmt: skip
+    # When the installer queues another one two hours later
+    later = NOW + timedelta(hours=2)
+    fc.create_command(store.commands, store.registry, mn="MN0001", kind=CommandKind.SET_PASSWORD,
+                      args={"new_password": "222222"}, requested_by="a", now=later)  # fmt: skip
+    # Then the lapsed one is expired and its password no longer opens the door; the new one does
+    terminal = store.registry.get_terminal("MN0001")
+    assert not verify_password(terminal, "111111") and verify_password(terminal, "222222")
+    assert sorted(c.status.value for c in store.commands.for_mn("MN0001")) == ["expired", "pending"]

@@ -138,7 +138,8 @@ class UnregisteredQuery(ApiModel):
 
 
 class BindIn(ApiModel):
-    point_id: Id
+    point_id: Id | None = Field(None, description="点位编号；或给 point_code（现场扫码所得的点位编码）")
+    point_code: str | None = Field(None, min_length=1, max_length=64, pattern=r"^[^\x00-\x1f]+$")
     point_version: int = Field(ge=0, description="所见点位的版本号（过期则 409）")
     channel: str = Field("", pattern=r"^[A-Za-z0-9]{0,8}$", description="终端通道号")
     ct_ratio: float | None = Field(None, gt=0, le=100_000, description="CT 变比，不填则不变")
@@ -173,6 +174,25 @@ def _terminal(ctx: RequestContext, mn: str) -> TerminalView:
         return terminal_view(ctx.store.registry, mn, _visibility(ctx))
     except NotFoundError:
         raise errors.not_found("终端不存在") from None
+
+
+def _point(ctx: RequestContext, body: BindIn) -> MonitoringPoint:
+    """The point named by id or by its code, if it exists and is in scope (else 404: the same answer)."""
+    if (body.point_id is None) == (body.point_code is None):
+        raise errors.invalid("须给出 point_id 或 point_code 之一", "point_id")
+    registry = ctx.store.registry
+    visible = ctx.visible_enterprise_ids()
+    if body.point_id is not None:
+        try:
+            found = [registry.get_point(body.point_id)]
+        except NotFoundError:
+            found = []
+    else:
+        found = registry.find_points_by_code(body.point_code or "")
+    found = [p for p in found if visible is None or p.enterprise_id in visible]
+    if len(found) != 1:  # none, or (against the registry's rule) a code used twice: the installer must pick by id
+        raise errors.not_found("点位不存在", field="point_id" if body.point_id is not None else "point_code")
+    return found[0]
 
 
 # ---- routes ------------------------------------------------------------------------------------------------------
@@ -219,19 +239,15 @@ def get_terminal(ctx: RequestContext, mn: str) -> TerminalOut:
 )  # fmt: skip
 def bind(ctx: RequestContext, mn: str, body: BindIn) -> BindOut:
     registry = ctx.store.registry
-    try:
-        target = registry.get_point(body.point_id)
-    except NotFoundError:
-        raise errors.not_found("点位不存在", field="point_id") from None
-    ctx.require_visible(target.enterprise_id, "点位不存在")
+    target = _point(ctx, body)
     existing = registry.find_terminal(mn)
     if existing is not None and not _visibility(ctx).sees(existing) and existing.enterprise_id is not None:
         raise errors.not_found("终端不存在")  # another enterprise's terminal is not revealed
-    request = BindRequest(mn=mn, point_id=body.point_id, point_version=body.point_version, channel=body.channel,
+    request = BindRequest(mn=mn, point_id=target.point_id, point_version=body.point_version, channel=body.channel,
                           ct_ratio=body.ct_ratio, pt_ratio=body.pt_ratio, password=body.password,
                           rebind=body.rebind)  # fmt: skip
     result = bind_terminal(registry, request, county_id=ctx.caller.county_id)
-    ctx.audit("terminal", mn, enterprise_id=target.enterprise_id, point_id=body.point_id, channel=body.channel,
+    ctx.audit("terminal", mn, enterprise_id=target.enterprise_id, point_id=target.point_id, channel=body.channel,
               rebind=body.rebind, created_terminal=result.created_terminal, previous_mn=result.previous_mn)  # fmt: skip
     view = terminal_view(registry, mn, Visibility(ctx.caller.county_id, None))
     return BindOut(terminal=TerminalOut.of(view, ctx.now), point=BoundPointOut.of(result.point),

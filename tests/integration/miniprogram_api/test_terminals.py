@@ -171,6 +171,22 @@ def test_bad_commands_are_422(field: Field, body: dict[str, object], field_name:
         assert error["field"] == field_name  # type: ignore[index]
 
 
+def test_binding_by_point_code_and_its_bad_inputs(field: Field) -> None:
+    mn, code = "MNCODE0001", "CODE-in-viewer"  # a free point of ent-in, named by its code as scanned on site
+    body = {"point_code": code, "point_version": 1, "channel": "03", "password": "abc123"}
+    status, bound = field.post(f"/terminals/{mn}/binding", body, Role.ADMIN)
+    assert status == 200 and bound["point"]["point_code"] == code, bound  # type: ignore[index]
+    for bad, expected in (
+        ({"point_version": 1}, 422),  # neither id nor code
+        ({"point_id": "pt-in", "point_code": code, "point_version": 1}, 422),  # both
+        ({"point_code": "CODE-out-viewer", "point_version": 1, "password": "abc123"}, 404),  # outside scope
+        ({"point_id": "pt-bind-in-viewer", "point_version": 1, "ct_ratio": "NaN"}, 422),
+        ({"point_id": "pt-bind-in-viewer", "point_version": 1, "channel": "01;DROP TABLE"}, 422),
+    ):
+        status, error = field.post("/terminals/MNCODE0002/binding", bad, Role.INSTALLER)
+        assert status == expected, (bad, error)
+
+
 def test_scope_hides_other_enterprises_terminals(field: Field) -> None:
     status, page = field.get("/terminals", Role.ENTERPRISE)
     assert status == 200 and "MNOUT0001" not in [t["mn"] for t in page["items"]]  # type: ignore[index]

@@ -47,6 +47,7 @@ class ApiSettings(BaseSettings):
     photo_bucket: str = ""
     photo_region: str = ""
     photo_endpoint: str = ""  # tests and S3-compatible stores only
+    profiles_dir: str = ""  # protocol profiles (decoding a newly bound terminal's early frames); "" = data/profiles
 
     @field_validator("token_key")
     @classmethod

@@ -7,6 +7,7 @@ its services from the environment on first use; `python -m local run` and the te
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from miniprogram_api.chalicelib.sms import LogSmsSender, SmsCodeSender
 from monitoring.accounts.passwords import DEFAULT_HASHER
 from monitoring.clock import Clock, SystemClock
 from monitoring.photos.ports import PhotoBlobStore
+from monitoring.profiles.models import Profile
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
 
@@ -114,6 +116,17 @@ def photo_blobs(svc: Services) -> PhotoBlobStore:
 
             found = LocalPhotoBlobs(settings.photo_dir)
         svc.extras["photo_blobs"] = found
+    return found
+
+
+def profiles(svc: Services) -> Mapping[str, Profile]:
+    """The protocol profiles (settings.profiles_dir, else the repository's data/profiles), loaded once."""
+    found = svc.extras.get("profiles")
+    if found is None:
+        from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
+
+        found = load_profiles(svc.settings.profiles_dir or DEFAULT_DIR)
+        svc.extras["profiles"] = found
     return found
 
 

@@ -6,12 +6,20 @@ terminal happens only when asked for (`rebind`).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from monitoring.clock import Clock
 from monitoring.errors import ConflictError, InvalidInputError
+from monitoring.ingest.redecode import redecode_archived
+from monitoring.profiles.models import Profile
 from monitoring.registry.models import MonitoringPoint, PointStatus, check_mn
 from monitoring.registry.terminal import Terminal, new_terminal
-from monitoring.storage.ports import RegistryRepository
+from monitoring.storage.ports import RegistryRepository, Store
+
+# A terminal wired and bound the same day has a few hundred early frames (the listener keeps at most 120 an hour
+# of an unregistered MN); decoding them at binding time takes well under a second. Longer chains are left out.
+EARLY_FRAMES_LIMIT = 2_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +88,17 @@ def bind_terminal(registry: RegistryRepository, request: BindRequest, *, county_
             terminal = registry.put_terminal(dataclasses.replace(terminal, enterprise_id=enterprise.enterprise_id))
         point = registry.put_point(bound)
     return BindResult(point, terminal, created, previous if previous != request.mn else None)
+
+
+def decode_early_frames(
+    store: Store, mn: str, clock: Clock, profiles: Mapping[str, Profile], *, limit: int = EARLY_FRAMES_LIMIT
+) -> int | None:
+    """Turn what a newly registered terminal sent before (archived, flagged unregistered) into readings, when its
+    PW matches the registered password (`redecode_archived`); the number of frames that became readings, or None
+    when its chain is longer than `limit` (then left to a run of `redecode_archived` apart). Idempotent."""
+    head = store.archive.head(mn)
+    if head is None:
+        return 0
+    if head.seq > limit:
+        return None
+    return redecode_archived(mn, store, clock, profiles).outcomes.get("reading", 0)

@@ -14,10 +14,11 @@ from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, PageQuery
 from miniprogram_api.chalicelib.pagination import decode_cursor, encode_cursor
+from miniprogram_api.chalicelib.wiring import profiles
 from monitoring.commands.models import Command, CommandStatus
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.field import commands as field_commands
-from monitoring.field.binding import BindRequest, bind_terminal
+from monitoring.field.binding import BindRequest, bind_terminal, decode_early_frames
 from monitoring.field.commands import STATE_NAMES, STATUS_NAMES, CommandKind, CommandState
 from monitoring.field.terminals import TerminalView, Visibility, terminal_view, terminal_views
 from monitoring.field.unregistered import recent_unregistered
@@ -153,6 +154,9 @@ class BindOut(ApiModel):
     point: BoundPointOut
     created_terminal: bool
     previous_mn: str | None
+    early_frames_decoded: int | None = Field(
+        description="新登记终端此前上传的报文中转为数据的条数；报文过多时为空（另行补解析）"
+    )
 
 
 class CommandIn(ApiModel):
@@ -247,11 +251,15 @@ def bind(ctx: RequestContext, mn: str, body: BindIn) -> BindOut:
                           ct_ratio=body.ct_ratio, pt_ratio=body.pt_ratio, password=body.password,
                           rebind=body.rebind)  # fmt: skip
     result = bind_terminal(registry, request, county_id=ctx.caller.county_id)
+    early: int | None = 0
+    if result.created_terminal:  # what it sent while unregistered becomes data, with the password now on file
+        early = decode_early_frames(ctx.store, mn, ctx.services.clock, profiles(ctx.services))
     ctx.audit("terminal", mn, enterprise_id=target.enterprise_id, point_id=target.point_id, channel=body.channel,
               rebind=body.rebind, created_terminal=result.created_terminal, previous_mn=result.previous_mn)  # fmt: skip
     view = terminal_view(registry, mn, Visibility(ctx.caller.county_id, None))
     return BindOut(terminal=TerminalOut.of(view, ctx.now), point=BoundPointOut.of(result.point),
-                   created_terminal=result.created_terminal, previous_mn=result.previous_mn)  # fmt: skip
+                   created_terminal=result.created_terminal, previous_mn=result.previous_mn,
+                   early_frames_decoded=early)  # fmt: skip
 
 
 @routes.route(

@@ -90,6 +90,9 @@ def test_unregistered_terminal_is_listed_bound_and_then_authenticates(field: Fie
     assert status == 200, bound
     assert bound["created_terminal"] is True and bound["point"]["ct_ratio"] == 150.0  # type: ignore[index]
     assert bound["terminal"]["enterprise_id"] == "ent-in"  # type: ignore[index]
+    # what it sent before, with the password now on file, became readings of the point (early data kept)
+    assert bound["early_frames_decoded"] >= 2, bound  # type: ignore[index,operator]
+    assert field.store.readings.latest_all_kinds(point_id), "no readings from the early frames"
     # Then its frames on the same, still open connection authenticate
     before = len(_auths(field, NEW_MN))
     assert wait_for(lambda: "ok" in _auths(field, NEW_MN)[before:]), _auths(field, NEW_MN)

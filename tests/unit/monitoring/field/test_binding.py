@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
+from monitoring.archive.models import AuthStatus
+from monitoring.clock import FixedClock
 from monitoring.errors import ConflictError, InvalidInputError, NotFoundError
-from monitoring.field.binding import BindRequest, bind_terminal
+from monitoring.field.binding import BindRequest, bind_terminal, decode_early_frames
 from monitoring.registry.terminal import verify_password
 from monitoring.storage.ports import Store
+from tests.contract.storage import builders as b
 
 pytestmark = pytest.mark.unit
 NEW_MN = "010000A8900016F000169DC0"
@@ -83,3 +88,12 @@ def test_bad_input_is_refused(store: Store, mn: str, kw: dict[str, object]) -> N
 def test_unknown_point_is_not_found(store: Store) -> None:
     with pytest.raises(NotFoundError):
         bind_terminal(store.registry, BindRequest("MN0001", "nope", 1), county_id="rugao")
+
+
+def test_early_frames_of_a_long_chain_are_left_to_a_run_apart(store: Store) -> None:
+    at = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
+    for i in range(3):
+        store.archive.append(b.raw_frame("MN0001", at + timedelta(seconds=i), payload=f"f{i}".encode(),
+                                         auth=AuthStatus.UNREGISTERED))  # fmt: skip
+    assert decode_early_frames(store, "MN0001", FixedClock(at), {}, limit=2) is None
+    assert decode_early_frames(store, "MN9999", FixedClock(at), {}) == 0  # nothing archived

@@ -1,4 +1,4 @@
-"""Photo records in sqlite (schema/81_photos.sql); the id's primary key makes a second insert a ConflictError."""
+"""Photo records in sqlite (schema/91_photos.sql); the id's primary key makes a second insert a ConflictError."""
 
 from __future__ import annotations
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,11 +71,10 @@ BACKENDS = [
 ]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """The API over a real socket on each backend (sqlite; DynamoDB Local, marked slow), one per test module."""
-    tmp = Path(tmp_path_factory.mktemp("api"))
-    with request.param(request, tmp) as store:
+@contextmanager
+def running_api(request: pytest.FixtureRequest, tmp: Path, backend: Callable[..., Any] = _sqlite) -> Iterator[Api]:
+    """The API on `backend` with the test county, the WeChat stub and one signed-in account per role."""
+    with backend(request, tmp) as store:
         world = build_world(store)
         photo_dir = tmp / "photos"
         for photo_id, data in world.extra.get("photo_bytes", {}).items():  # routes-field: the photos' bytes
@@ -91,3 +91,10 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
                 assert reply.status == 200, reply
                 tokens[role] = reply.json["access_token"]
             yield Api(client, world, tokens, wechat, sms, store)
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The API over a real socket on each backend (sqlite; DynamoDB Local, marked slow), one per test module."""
+    with running_api(request, Path(tmp_path_factory.mktemp("api")), request.param) as running:
+        yield running

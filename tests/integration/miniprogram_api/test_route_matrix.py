@@ -19,7 +19,8 @@ from tests.integration.miniprogram_api.conftest import Api
 from tests.integration.miniprogram_api.field_world import bind_point_id
 
 Expect = tuple[int, int | None]  # (status in scope, status out of scope); None: the route has no scope
-Body = Callable[[Role, str], Any] | Mapping[str, Any] | None
+# A body, or a function of (api, role, "in" | "out") making one per call (a fresh name, the object's current version).
+Body = Callable[[Api, Role, str], Any] | Mapping[str, Any] | None
 _counter = itertools.count()
 
 
@@ -43,7 +44,7 @@ def row(
     return Row({r: pair(roles.get(r.value, default)) for r in Role}, body, query or {})
 
 
-def _new_account(role: Role, scope: str) -> dict[str, Any]:
+def _new_account(api: Api, role: Role, scope: str) -> dict[str, Any]:
     return {"username": f"m{next(_counter)}_{role.value}", "display_name": "矩阵新建", "role": "viewer"}
 
 
@@ -52,15 +53,23 @@ SCOPED_404: dict[str, Expect] = {r: (200, 404) for r in ("branch", "town", "ente
 _UPLOADERS = ("admin", "air", "branch", "enterprise", "installer")
 
 
-def _binding(role: Role, scope: str) -> dict[str, Any]:
-    # a free point of the terminal's enterprise per role and scope (field_world.py), at its first version
-    index = list(Role).index(role)
-    return {"point_id": bind_point_id(role, scope), "point_version": 1, "channel": f"{index + 10:02d}"}
+def _binding(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    # a free point of the terminal's enterprise per role and scope (field_world.py), at its current version
+    point_id = bind_point_id(role, scope)
+    version = api.store.registry.get_point(point_id).version
+    return {"point_id": point_id, "point_version": version, "channel": f"{list(Role).index(role) + 10:02d}"}
+
+
+def _current_version(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    ids = api.world.inside if scope == "in" else api.world.outside
+    account = api.store.accounts.get_account(ids["account_id"])
+    return {"version": account.version, "display_name": f"矩阵修改{next(_counter)}"}
 
 
 MATRIX: dict[tuple[str, str], Row] = {
     # ---- meta, auth, me, accounts (api-core) ---------------------------------------------------------------------
     ("GET", "/api/v1/openapi.json"): row(200),
+    ("GET", "/api/v1/health"): row(200),
     ("POST", "/api/v1/auth/login"): row(401, body={"login": "nobody_here", "password": "wrong-password"}),
     ("POST", "/api/v1/auth/refresh"): row(401, body={"refresh_token": "x" * 43}),
     ("POST", "/api/v1/auth/logout"): row(204, body={"refresh_token": "y" * 43}),
@@ -72,6 +81,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/accounts/{account_id}/disable"): row((403, 403), admin=(200, 404)),
     ("POST", "/api/v1/accounts/{account_id}/enable"): row((403, 403), admin=(200, 404)),
     ("POST", "/api/v1/accounts/{account_id}/invite"): row((403, 403), admin=(201, 404)),
+    ("PATCH", "/api/v1/accounts/{account_id}"): row((403, 403), admin=(200, 404), body=_current_version),
+    ("POST", "/api/v1/accounts/{account_id}/unbind-wechat"): row((403, 403), admin=(200, 404)),
     ("POST", "/api/v1/auth/wechat"): row(401, body={"code": "never-issued"}),
     ("POST", "/api/v1/auth/wechat/bind-invitation"): row(
         401, body={"binding_ticket": "t" * 40, "invitation_code": "ABCD"}
@@ -106,7 +117,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         branch=(409, 404),
         enterprise=(409, 404),
         installer=(409, 404),
-        body=lambda role, scope: {"enterprise_id": f"ent-{scope}", "kind": "site"},
+        body=lambda api, role, scope: {"enterprise_id": f"ent-{scope}", "kind": "site"},
     ),
     ("GET", "/api/v1/photos"): row(200, query={"enterprise_id": "ent-in"}),
     ("GET", "/api/v1/photos/{photo_id}"): row((200, 200), **SCOPED_404),
@@ -127,7 +138,7 @@ def _fill(spec: RouteSpec, ids: Mapping[str, str]) -> str:
 
 def _call(api: Api, spec: RouteSpec, entry: Row, role: Role, scope: str) -> int:
     ids = api.world.inside if scope == "in" else api.world.outside
-    body = entry.body(role, scope) if callable(entry.body) else entry.body
+    body = entry.body(api, role, scope) if callable(entry.body) else entry.body
     reply = api.client.request(
         spec.method, _fill(spec, ids), token=api.token(role), json_body=body, query=dict(entry.query) or None
     )

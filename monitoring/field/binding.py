@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from monitoring.clock import Clock
 from monitoring.errors import ConflictError, InvalidInputError
 from monitoring.ingest.redecode import redecode_archived
+from monitoring.profiles.loader import DEFAULT_PROFILE_ID
 from monitoring.profiles.models import Profile
 from monitoring.registry.models import MonitoringPoint, PointStatus, check_mn
 from monitoring.registry.terminal import Terminal, new_terminal
@@ -95,7 +96,10 @@ def decode_early_frames(
 ) -> int | None:
     """Turn what a newly registered terminal sent before (archived, flagged unregistered) into readings, when its
     PW matches the registered password (`redecode_archived`); the number of frames that became readings, or None
-    when its chain is longer than `limit` (then left to a run of `redecode_archived` apart). Idempotent."""
+    when its chain is longer than `limit` or no default profile is at hand (then left to a run of
+    `redecode_archived` apart). Idempotent."""
+    if DEFAULT_PROFILE_ID not in profiles:
+        return None
     head = store.archive.head(mn)
     if head is None:
         return 0

@@ -5,6 +5,7 @@ Each route validates, checks the caller's scope (a terminal outside it does not 
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,10 +23,12 @@ from monitoring.field.binding import BindRequest, bind_terminal, decode_early_fr
 from monitoring.field.commands import STATE_NAMES, STATUS_NAMES, CommandKind, CommandState
 from monitoring.field.terminals import TerminalView, Visibility, terminal_view, terminal_views
 from monitoring.field.unregistered import recent_unregistered
+from monitoring.profiles.loader import ProfileError
 from monitoring.registry.models import MonitoringPoint
 from monitoring.registry.terminal import Terminal
 
 routes = ApiBlueprint("terminals")
+log = logging.getLogger(__name__)
 
 
 # ---- response models ---------------------------------------------------------------------------------------------
@@ -253,7 +256,12 @@ def bind(ctx: RequestContext, mn: str, body: BindIn) -> BindOut:
     result = bind_terminal(registry, request, county_id=ctx.caller.county_id)
     early: int | None = 0
     if result.created_terminal:  # what it sent while unregistered becomes data, with the password now on file
-        early = decode_early_frames(ctx.store, mn, ctx.services.clock, profiles(ctx.services))
+        try:
+            loaded = profiles(ctx.services)
+        except ProfileError as exc:  # no profiles where this API runs: the binding stands, early data waits
+            log.warning("profiles not loaded", extra={"fields": {"error": str(exc)}})
+            loaded = {}
+        early = decode_early_frames(ctx.store, mn, ctx.services.clock, loaded)
     ctx.audit("terminal", mn, enterprise_id=target.enterprise_id, point_id=target.point_id, channel=body.channel,
               rebind=body.rebind, created_terminal=result.created_terminal, previous_mn=result.previous_mn)  # fmt: skip
     view = terminal_view(registry, mn, Visibility(ctx.caller.county_id, None))

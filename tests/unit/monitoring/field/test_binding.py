@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -10,6 +11,7 @@ from monitoring.archive.models import AuthStatus
 from monitoring.clock import FixedClock
 from monitoring.errors import ConflictError, InvalidInputError, NotFoundError
 from monitoring.field.binding import BindRequest, bind_terminal, decode_early_frames
+from monitoring.profiles.loader import DEFAULT_PROFILE_ID
 from monitoring.registry.terminal import verify_password
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
@@ -95,5 +97,13 @@ def test_early_frames_of_a_long_chain_are_left_to_a_run_apart(store: Store) -> N
     for i in range(3):
         store.archive.append(b.raw_frame("MN0001", at + timedelta(seconds=i), payload=f"f{i}".encode(),
                                          auth=AuthStatus.UNREGISTERED))  # fmt: skip
-    assert decode_early_frames(store, "MN0001", FixedClock(at), {}, limit=2) is None
-    assert decode_early_frames(store, "MN9999", FixedClock(at), {}) == 0  # nothing archived
+    # the default profile is present but never read on these paths (the chain is not walked)
+    profiles: Any = {DEFAULT_PROFILE_ID: object()}
+    assert decode_early_frames(store, "MN0001", FixedClock(at), profiles, limit=2) is None
+    assert decode_early_frames(store, "MN9999", FixedClock(at), profiles) == 0  # nothing archived
+
+
+def test_early_frames_wait_when_no_profiles_are_at_hand(store: Store) -> None:
+    at = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
+    store.archive.append(b.raw_frame("MN0001", at, auth=AuthStatus.UNREGISTERED))
+    assert decode_early_frames(store, "MN0001", FixedClock(at), {}) is None

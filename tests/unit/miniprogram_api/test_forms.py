@@ -10,6 +10,7 @@ from miniprogram_api.chalicelib.forms import parse_form
 
 pytestmark = pytest.mark.unit
 # Bytes that break naive parsers: CRLFs, a blank line, dashes, a fake delimiter without its boundary, NULs.
+PART = b'Content-Disposition: form-data; name="f%d"\r\n\r\nx\r\n--b\r\n'
 NASTY = b"\xff\xd8\r\n\r\n--\r\n--x\r\n" + bytes(range(256)) + b"\r\n"
 
 

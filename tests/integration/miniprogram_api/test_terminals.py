@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,11 +36,11 @@ class Field:
     rig: FieldRig
     tokens: dict[Role, str]
 
-    def get(self, path: str, role: Role = Role.INSTALLER, **kw: object) -> tuple[int, object]:
-        reply = self.client.get(path, token=self.tokens[role], **kw)  # type: ignore[arg-type]
+    def get(self, path: str, role: Role = Role.INSTALLER, **kw: Any) -> tuple[int, Any]:
+        reply = self.client.get(path, token=self.tokens[role], **kw)
         return reply.status, reply.json
 
-    def post(self, path: str, body: object, role: Role = Role.INSTALLER) -> tuple[int, object]:
+    def post(self, path: str, body: object, role: Role = Role.INSTALLER) -> tuple[int, Any]:
         reply = self.client.post(path, token=self.tokens[role], json_body=body)
         return reply.status, reply.json
 
@@ -81,38 +82,38 @@ def test_unregistered_terminal_is_listed_bound_and_then_authenticates(field: Fie
     # When the installer looks for it
     status, listed = field.get("/unregistered-terminals")
     assert status == 200
-    (found,) = [u for u in listed["items"] if u["mn"] == NEW_MN]  # type: ignore[index]
+    (found,) = [u for u in listed["items"] if u["mn"] == NEW_MN]
     assert found["frames"] >= 2 and found["peer"].startswith("127.0.0.1:") and found["last_seen"].endswith("+08:00")
     # and binds it to a point of its enterprise, registering it with its password
     point_id = bind_point_id(Role.TOWN, "in")  # a free point of ent-in
     body = {"point_id": point_id, "point_version": 1, "channel": "01", "ct_ratio": 150.0, "password": NEW_PW}
     status, bound = field.post(f"/terminals/{NEW_MN}/binding", body)
     assert status == 200, bound
-    assert bound["created_terminal"] is True and bound["point"]["ct_ratio"] == 150.0  # type: ignore[index]
-    assert bound["terminal"]["enterprise_id"] == "ent-in"  # type: ignore[index]
+    assert bound["created_terminal"] is True and bound["point"]["ct_ratio"] == 150.0
+    assert bound["terminal"]["enterprise_id"] == "ent-in"
     # what it sent before, with the password now on file, became readings of the point (early data kept)
-    assert bound["early_frames_decoded"] >= 2, bound  # type: ignore[index,operator]
+    assert bound["early_frames_decoded"] >= 2, bound
     assert field.store.readings.latest_all_kinds(point_id), "no readings from the early frames"
     # Then its frames on the same, still open connection authenticate
     before = len(_auths(field, NEW_MN))
     assert wait_for(lambda: "ok" in _auths(field, NEW_MN)[before:]), _auths(field, NEW_MN)
     # and it leaves the list of unregistered MNs
     status, listed = field.get("/unregistered-terminals")
-    assert NEW_MN not in [u["mn"] for u in listed["items"]]  # type: ignore[index]
+    assert NEW_MN not in [u["mn"] for u in listed["items"]]
     # the installer now sees it, online with its point
     status, shown = field.get(f"/terminals/{NEW_MN}")
-    assert status == 200 and [p["point_id"] for p in shown["points"]] == [point_id]  # type: ignore[index]
+    assert status == 200 and [p["point_id"] for p in shown["points"]] == [point_id]
     # binding the same point again with the old version is a conflict
     status, error = field.post(f"/terminals/{NEW_MN}/binding", {**body, "password": None, "channel": "02"})
-    assert status == 409 and error["code"] == "conflict"  # type: ignore[index]
+    assert status == 409 and error["code"] == "conflict"
 
 
-def _command_done(field: Field, command_id: str) -> dict[str, object]:
-    holder: dict[str, object] = {}
+def _command_done(field: Field, command_id: str) -> dict[str, Any]:
+    holder: dict[str, Any] = {}
 
     def finished() -> bool:
         status, shown = field.get(f"/commands/{command_id}")
-        holder.update(shown)  # type: ignore[arg-type]
+        holder.update(shown)
         return status == 200 and holder["state"] in ("done", "failed", "timed_out")
 
     assert wait_for(finished, 30), holder
@@ -124,13 +125,13 @@ def test_command_reaches_the_terminal_and_its_status_comes_back(field: Field) ->
         pytest.skip("needs the terminal bound by the test above")
     # When the installer asks the terminal for its time
     status, queued = field.post(f"/terminals/{NEW_MN}/commands", {"kind": "get_time"})
-    assert status == 201 and queued["state"] == "queued" and queued["cn"] == "1011", queued  # type: ignore[index]
+    assert status == 201 and queued["state"] == "queued" and queued["cn"] == "1011", queued
     # Then it is sent over TCP, answered 9011/1011/9012, and shown done with the terminal's time
-    done = _command_done(field, queued["command_id"])  # type: ignore[index]
+    done = _command_done(field, queued["command_id"])
     assert done["state"] == "done" and done["state_name"] == "已完成", done
     assert "SystemTime" in str(done["result"]) and done["attempts"] == 1
     status, page = field.get(f"/terminals/{NEW_MN}/commands", query={"limit": 5})
-    assert page["items"][0]["command_id"] == queued["command_id"]  # type: ignore[index]
+    assert page["items"][0]["command_id"] == queued["command_id"]
 
 
 def test_password_change_reaches_the_terminal_and_the_registry(field: Field) -> None:
@@ -139,8 +140,8 @@ def test_password_change_reaches_the_terminal_and_the_registry(field: Field) -> 
     status, queued = field.post(
         f"/terminals/{NEW_MN}/commands", {"kind": "set_password", "args": {"new_password": "A1b2C3"}}
     )
-    assert status == 201 and queued["params"] == {"NewPW": "******"}, queued  # type: ignore[index]
-    done = _command_done(field, queued["command_id"])  # type: ignore[index]
+    assert status == 201 and queued["params"] == {"NewPW": "******"}, queued
+    done = _command_done(field, queued["command_id"])
     assert done["state"] == "done", done
     # the listener settles the registry right after it records the outcome
     assert wait_for(lambda: field.store.registry.get_terminal(NEW_MN).next_password_hash is None)
@@ -171,14 +172,14 @@ def test_bad_commands_are_422(field: Field, body: dict[str, object], field_name:
     status, error = field.post(f"/terminals/{field.world.inside['mn']}/commands", body)
     assert status == 422, error
     if field_name:
-        assert error["field"] == field_name  # type: ignore[index]
+        assert error["field"] == field_name
 
 
 def test_binding_by_point_code_and_its_bad_inputs(field: Field) -> None:
     mn, code = "MNCODE0001", "CODE-in-viewer"  # a free point of ent-in, named by its code as scanned on site
     body = {"point_code": code, "point_version": 1, "channel": "03", "password": "abc123"}
     status, bound = field.post(f"/terminals/{mn}/binding", body, Role.ADMIN)
-    assert status == 200 and bound["point"]["point_code"] == code, bound  # type: ignore[index]
+    assert status == 200 and bound["point"]["point_code"] == code, bound
     for bad, expected in (
         ({"point_version": 1}, 422),  # neither id nor code
         ({"point_id": "pt-in", "point_code": code, "point_version": 1}, 422),  # both
@@ -192,12 +193,12 @@ def test_binding_by_point_code_and_its_bad_inputs(field: Field) -> None:
 
 def test_scope_hides_other_enterprises_terminals(field: Field) -> None:
     status, page = field.get("/terminals", Role.ENTERPRISE)
-    assert status == 200 and "MNOUT0001" not in [t["mn"] for t in page["items"]]  # type: ignore[index]
+    assert status == 200 and "MNOUT0001" not in [t["mn"] for t in page["items"]]
     assert field.get("/terminals/MNOUT0001", Role.ENTERPRISE)[0] == 404
     assert field.get("/commands/cmd-out", Role.INSTALLER)[0] == 404
     assert field.get("/terminals/MNOUT0001", Role.VIEWER)[0] == 200
     status, page = field.get("/terminals", Role.VIEWER, query={"enterprise_id": "ent-out"})
-    assert [t["mn"] for t in page["items"]] == ["MNOUT0001"]  # type: ignore[index]
+    assert [t["mn"] for t in page["items"]] == ["MNOUT0001"]
     assert field.get("/terminals", Role.TOWN, query={"enterprise_id": "ent-out"})[0] == 404
     for bad in ({"online": "maybe"}, {"limit": 0}, {"cursor": "!!"}, {"enterprise_id": "x' OR 1=1 --"}):
         assert field.get("/terminals", Role.ADMIN, query=bad)[0] == 422, bad

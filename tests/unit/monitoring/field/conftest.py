@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from monitoring.registry.models import FacilityKind
 from monitoring.storage.memory import memory_store
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
@@ -18,7 +19,7 @@ def store() -> Store:
     s.registry.put_facility(b.facility("f1"))
     s.registry.put_facility(b.facility("f2", enterprise_id="e2"))
     s.registry.put_point(b.point("p1"))
-    s.registry.put_point(b.point("p2", role=b.FacilityKind.CONTROL))
+    s.registry.put_point(b.point("p2", role=FacilityKind.CONTROL))
     s.registry.put_point(b.point("q1", enterprise_id="e2", facility_id="f2"))
     s.registry.put_terminal(b.terminal("MN0001"))
     return s

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitoring.commands.models import CommandStatus
+from monitoring.commands.models import Command, CommandStatus
 from monitoring.errors import ConflictError, InvalidInputError, NotFoundError
 from monitoring.field import commands as fc
 from monitoring.field.commands import CommandKind, CommandState
@@ -18,7 +18,7 @@ NOW = datetime(2026, 12, 6, 2, 30, 15, tzinfo=UTC)  # 10:30:15 China time
 DAY, TEN_AM = "20261206", "20261206100000"
 
 
-def _create(store: Store, kind: CommandKind, **args: object) -> fc.Command:
+def _create(store: Store, kind: CommandKind, **args: object) -> Command:
     return fc.create_command(
         store.commands, store.registry, mn="MN0001", kind=kind, args=args, requested_by="acct-1", now=NOW
     )

@@ -15,7 +15,7 @@ def server() -> ApiHttpServer:
     return made
 
 
-@pytest.mark.unit
+@pytest.mark.integration
 def test_client_address_behind_trusted_proxies(server: ApiHttpServer) -> None:
     assert server.client_ip("10.0.0.5", "203.0.113.7") == "203.0.113.7"
     assert server.client_ip("10.0.0.5", "198.51.100.1, 203.0.113.7, 10.0.0.6") == "203.0.113.7"  # spoofed first hop
@@ -23,6 +23,6 @@ def test_client_address_behind_trusted_proxies(server: ApiHttpServer) -> None:
     assert server.client_ip("10.0.0.5", None) == "10.0.0.5"
 
 
-@pytest.mark.unit
+@pytest.mark.integration
 def test_an_untrusted_peer_cannot_choose_its_address(server: ApiHttpServer) -> None:
     assert server.client_ip("203.0.113.9", "127.0.0.1") == "203.0.113.9"

@@ -5,6 +5,7 @@ A route without a row fails `test_every_route_has_a_row`; add yours in your area
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ from tests.integration.miniprogram_api.conftest import Api
 from tests.integration.miniprogram_api.field_world import bind_point_id
 
 Expect = tuple[int, int | None]  # (status in scope, status out of scope); None: the route has no scope
-# A body, or a function of (api, role, "in" | "out") making one per call (a fresh name, the object's current version).
-Body = Callable[[Api, Role, str], Any] | Mapping[str, Any] | None
+# A body, or a function making one per call (a fresh name, the object's current version): of (api, role, scope)
+# or of (role, scope), scope being "in" or "out".
+Body = Callable[..., Any] | Mapping[str, Any] | None
 _counter = itertools.count()
 
 
@@ -136,9 +138,15 @@ def _fill(spec: RouteSpec, ids: Mapping[str, str]) -> str:
     return path
 
 
+def _body(body: Body, api: Api, role: Role, scope: str) -> Any:
+    if not callable(body):
+        return body
+    return body(api, role, scope) if len(inspect.signature(body).parameters) == 3 else body(role, scope)
+
+
 def _call(api: Api, spec: RouteSpec, entry: Row, role: Role, scope: str) -> int:
     ids = api.world.inside if scope == "in" else api.world.outside
-    body = entry.body(api, role, scope) if callable(entry.body) else entry.body
+    body = _body(entry.body, api, role, scope)
     reply = api.client.request(
         spec.method, _fill(spec, ids), token=api.token(role), json_body=body, query=dict(entry.query) or None
     )

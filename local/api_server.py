@@ -6,10 +6,12 @@ bad input). One thread per connection; see docs/api.md "Local server" for its li
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import logging
 import threading
 import uuid
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -114,7 +116,7 @@ class _Handler(BaseHTTPRequestHandler):
             "requestContext": {
                 "httpMethod": self.command,
                 "resourcePath": match.route,
-                "identity": {"sourceIp": self.client_address[0]},
+                "identity": {"sourceIp": self.server.client_ip(self.client_address[0], headers.get("x-forwarded-for"))},
                 "path": split.path,
                 "requestId": uuid.uuid4().hex,
             },
@@ -143,12 +145,29 @@ class ApiHttpServer(ThreadingHTTPServer):
     daemon_threads = True  # a slow client never holds the platform's shutdown
     allow_reuse_address = True
 
-    def __init__(self, app: Chalice, host: str, port: int, *, max_body: int = MAX_BODY) -> None:
+    def __init__(
+        self, app: Chalice, host: str, port: int, *, max_body: int = MAX_BODY, trusted_proxies: Iterable[str] = ()
+    ) -> None:
         self.app = app
         self.max_body = max_body
+        self.trusted_proxies = frozenset(trusted_proxies)
         self.matcher = RouteMatcher(list(app.routes))
         self._thread: threading.Thread | None = None
         super().__init__((host, port), _Handler)
+
+    def client_ip(self, peer: str, forwarded_for: str | None) -> str:
+        """The peer's address; behind a trusted reverse proxy, the nearest address in X-Forwarded-For that is not
+        itself a trusted proxy (what a client writes there itself is never believed)."""
+        if peer not in self.trusted_proxies or not forwarded_for:
+            return peer
+        for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
+            try:
+                address = str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a garbled header: the proxy itself is the best we know
+            if address not in self.trusted_proxies:
+                return address
+        return peer
 
     @property
     def url(self) -> str:

@@ -58,5 +58,5 @@ def _is_api_error(body: Any) -> bool:
 
 
 app = ApiApp(app_name="gongkuang-api")
-app.api.binary_types.extend(["image/jpeg", "image/png", "image/webp"])
+app.api.binary_types.extend(["image/jpeg", "image/png", "image/webp", "multipart/form-data"])
 register(app)

@@ -36,6 +36,7 @@ RULES = [
         allow={
             "monitoring/storage/sqlite": ("sqlite3",),
             "monitoring/storage/dynamodb": ("boto3", "botocore", "pynamodb"),
+            "monitoring/storage/photo_blobs/s3.py": ("boto3", "botocore"),
         },
     ),
     Rule(
@@ -304,7 +305,14 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("evaluation", ("monitoring.evaluation",)),
     (
         "domain services",
-        ("monitoring.alarms", "monitoring.emergency", "monitoring.reports", "monitoring.accounts", "monitoring.audit"),
+        (
+            "monitoring.alarms",
+            "monitoring.emergency",
+            "monitoring.reports",
+            "monitoring.accounts",
+            "monitoring.audit",
+            "monitoring.photos",
+        ),
     ),
     ("rules", ("monitoring.rules",)),
     ("storage", ("monitoring.storage",)),
@@ -324,6 +332,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "monitoring.rules.replay",
             "monitoring.ingest",
             "monitoring.views",
+            "monitoring.field",
             "monitoring.cli",
             "monitoring.cli_views",
             "monitoring.__main__",

@@ -34,6 +34,12 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "dashboard.read": ALL,
     "audit.read": frozenset({Role.ADMIN, Role.AIR}),
     # ---- terminals, photos (routes-field) -------------------------------------------------------------------------
+    "terminals.read": ALL,  # within scope: branch/town/enterprise their enterprises, installer its assignments
+    "terminals.unregistered": frozenset({Role.ADMIN, Role.AIR, Role.INSTALLER}),  # MNs of no enterprise yet
+    "terminals.bind": frozenset({Role.ADMIN, Role.INSTALLER}),
+    "terminals.command": frozenset({Role.ADMIN, Role.INSTALLER}),
+    "photos.read": ALL,
+    "photos.upload": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH, Role.ENTERPRISE, Role.INSTALLER}),
 }
 # Routes anyone may call (no token): the policy is not asked; listed so the table still names every action.
 PUBLIC_ACTIONS = frozenset(

@@ -17,6 +17,7 @@ from miniprogram_api.app import app
 from miniprogram_api.chalicelib.framework import ROUTES, RouteSpec
 from monitoring.accounts.models import Role
 from tests.integration.miniprogram_api.conftest import Api
+from tests.integration.miniprogram_api.field_world import bind_point_id
 
 Expect = tuple[int, int | None]  # (status in scope, status out of scope); None: the route has no scope
 # A body, or a function making one per call (a fresh name, the object's current version): of (api, role, scope)
@@ -64,6 +65,18 @@ def _enterprise_edit(api: Api, role: Role, scope: str) -> dict[str, Any]:
 def _enterprise_contacts(api: Api, role: Role, scope: str) -> dict[str, Any]:
     contact = {"name": f"联系人{next(_counter)}", "role": "other", "phone": "13800000000"}
     return {"version": _enterprise_version(api, scope), "contacts": [contact]}
+
+
+# routes-field: roles whose scope is a part of the county see the inside object and not the outside one
+SCOPED_404: dict[str, Expect] = {r: (200, 404) for r in ("branch", "town", "enterprise", "installer")}
+_UPLOADERS = ("admin", "air", "branch", "enterprise", "installer")
+
+
+def _binding(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    # a free point of the terminal's enterprise per role and scope (field_world.py), at its current version
+    point_id = bind_point_id(role, scope)
+    version = api.store.registry.get_point(point_id).version
+    return {"point_id": point_id, "point_version": version, "channel": f"{list(Role).index(role) + 10:02d}"}
 
 
 def _current_version(api: Api, role: Role, scope: str) -> dict[str, Any]:
@@ -126,6 +139,30 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/dashboard/summary"): row(200),
     ("GET", "/api/v1/audit"): row(403, admin=200, air=200),
     # ---- terminals, photos (routes-field) -------------------------------------------------------------------------
+    ("GET", "/api/v1/terminals"): row(200),
+    ("GET", "/api/v1/terminals/{mn}"): row((200, 200), **SCOPED_404),
+    ("GET", "/api/v1/unregistered-terminals"): row(403, admin=200, air=200, installer=200),
+    ("POST", "/api/v1/terminals/{mn}/binding"): row((403, 403), admin=(200, 200), installer=(200, 404), body=_binding),
+    ("GET", "/api/v1/terminals/{mn}/commands"): row((200, 200), **SCOPED_404),
+    ("POST", "/api/v1/terminals/{mn}/commands"): row(
+        (403, 403), admin=(201, 201), installer=(201, 404), body={"kind": "get_time"}
+    ),
+    ("GET", "/api/v1/commands/{command_id}"): row((200, 200), **SCOPED_404),
+    # POST /photos takes multipart/form-data (tested in test_photos.py): a JSON call is 415 for those allowed
+    ("POST", "/api/v1/photos"): row(403, **{r: 415 for r in _UPLOADERS}),
+    # local photos are uploaded through the API: the S3 direct-upload pair answers 409 there
+    ("POST", "/api/v1/photos/uploads"): row(403, **{r: 409 for r in _UPLOADERS}),
+    ("POST", "/api/v1/photos/{photo_id}/confirm"): row(
+        (403, 403),
+        admin=(409, 409),
+        air=(409, 409),
+        branch=(409, 404),
+        enterprise=(409, 404),
+        installer=(409, 404),
+        body=lambda api, role, scope: {"enterprise_id": f"ent-{scope}", "kind": "site"},
+    ),
+    ("GET", "/api/v1/photos"): row(200, query={"enterprise_id": "ent-in"}),
+    ("GET", "/api/v1/photos/{photo_id}"): row((200, 200), **SCOPED_404),
 }
 
 

@@ -20,6 +20,7 @@ from monitoring.registry.models import (
     Town,
 )
 from monitoring.storage.ports import Store
+from tests.integration.miniprogram_api.field_world import add_field_objects
 from tests.support.api import FAST_HASHER
 
 COUNTY = "rugao"
@@ -116,4 +117,5 @@ def build_world(store: Store) -> World:
     world.inside.update(point_id="point-in")
     world.outside.update(point_id="point-out")
     # ---- routes-field: terminals, photos, commands ------------------------------------------------------------
+    add_field_objects(store, world)
     return world

@@ -327,7 +327,8 @@ def test_run_on_a_data_dir_whose_store_is_not_sqlite_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
     (tmp_path / name).write_text("notes", encoding="utf-8")
-    assert "不是 sqlite 数据库" in _one_line_exit_2(["run", "--data-dir", str(tmp_path), "--port", "0"], capsys)
+    argv = ["run", "--data-dir", str(tmp_path), "--port", "0", "--api-port", "0"]
+    assert "不是 sqlite 数据库" in _one_line_exit_2(argv, capsys)
     assert _files(tmp_path) == [name]
 
 

@@ -42,6 +42,7 @@ class LocalApi:
         county_id: str,
         clock: Clock,
         trusted_proxies: str = "",
+        web_dir: str = "",
     ) -> None:
         from miniprogram_api.app import app
         from miniprogram_api.chalicelib import wiring
@@ -60,7 +61,8 @@ class LocalApi:
         settings = ApiSettings(**overrides)  # other API_* variables (WeChat appid, secret, base URL) still apply
         self.services = wiring.configure(settings, clock=clock)
         proxies = [p.strip() for p in trusted_proxies.split(",") if p.strip()]
-        self.server = ApiHttpServer(app, host, port, trusted_proxies=proxies)
+        static = Path(web_dir) if web_dir else None
+        self.server = ApiHttpServer(app, host, port, trusted_proxies=proxies, static_dir=static)
 
     @property
     def url(self) -> str:

@@ -38,7 +38,9 @@ def add_field_objects(store: Store, world: Any) -> None:
     photo_bytes: dict[str, bytes] = {}
     for scope in ("in", "out"):
         enterprise_id = f"ent-{scope}"
-        reg.put_facility(Facility(f"fac-{scope}", enterprise_id, "MF0001", "生产线", FacilityKind.PRODUCTION))
+        if not any(f.facility_id == f"fac-{scope}" for f in reg.list_facilities(enterprise_id)):
+            # (the registry section of world.py makes the same facility)
+            reg.put_facility(Facility(f"fac-{scope}", enterprise_id, "MF0001", "生产线", FacilityKind.PRODUCTION))
         mn = f"MN{scope.upper()}0001"
         reg.put_terminal(Terminal(mn=mn, county_id="rugao", password_hash=cheap, enterprise_id=enterprise_id))
         reg.put_point(MonitoringPoint(f"pt-{scope}", enterprise_id, f"fac-{scope}", f"CODE-{scope}", "1号线",

@@ -92,9 +92,12 @@ def respond(
 def dispatch(
     alarms: AlarmRepository, audit: AuditLog, alarm_id: str, *, branch: str, actor: Actor, now: datetime
 ) -> Alarm:
-    """The bureau (or the escalation) hands the alarm to an enforcement branch for investigation."""
+    """The bureau (or the escalation) hands the alarm to an enforcement branch for investigation; a branch may
+    take an alarm on itself (dispatch to its own branch)."""
     alarm = alarms.get(alarm_id)
-    _require(actor.role in (ActorRole.BUREAU, ActorRole.SYSTEM), "只有生态环境局可以派发报警")
+    own = actor.role == ActorRole.BRANCH and actor.branch is not None and branch == actor.branch
+    allowed = actor.role in (ActorRole.BUREAU, ActorRole.SYSTEM) or own
+    _require(allowed, "只有生态环境局可以派发报警，执法分局只能派发给本分局")
     _require(alarm.state in (AlarmState.PENDING, AlarmState.RESPONDED), f"报警当前状态不能派发：{alarm.state.value}")
     if not branch.strip():
         raise InvalidInputError("须指定执法分局")
@@ -141,6 +144,44 @@ def close(alarms: AlarmRepository, audit: AuditLog, alarm_id: str, *, note: str,
     updated = replace(alarm, state=AlarmState.CLOSED, closed_at=now, close_note=note, updated_at=now)
     stored = alarms.put(updated, expected_version=alarm.version)
     _audit(audit, alarm, actor, now, "closed", AlarmState.CLOSED, {"note": note})
+    return stored
+
+
+def reopen(
+    alarms: AlarmRepository,
+    audit: AuditLog,
+    alarm_id: str,
+    *,
+    reason: str,
+    branch: str,
+    actor: Actor,
+    now: datetime,
+) -> Alarm:
+    """重新办理: a closed alarm whose matter is not settled goes back to investigation (DISPATCHED) by `branch`,
+    with a new 24 h limit; the enterprise's response is kept, the verification and closing are cleared (both
+    stay in the audit trail). A retracted alarm (the condition never held) cannot be reopened, nor an alarm
+    while a newer one of its subject and rule exists (the repository refuses a second open alarm)."""
+    alarm = alarms.get(alarm_id)
+    _require(actor.role in (ActorRole.BUREAU, ActorRole.BRANCH), "只有生态环境局或执法分局可以重新办理报警")
+    _require(actor.role != ActorRole.BRANCH or branch == actor.branch, "执法分局只能重新派发给本分局")
+    _require(alarm.state == AlarmState.CLOSED, f"只有已办结的报警可以重新办理：{alarm.state.value}")
+    reason, _ = _check_media(reason, ())
+    if not reason:
+        raise InvalidInputError("须填写重新办理的原因")
+    if not branch.strip():
+        raise InvalidInputError("须指定执法分局")
+    updated = replace(
+        alarm,
+        state=AlarmState.DISPATCHED,
+        dispatched_to=branch,
+        dispatched_at=now,
+        verification=None,
+        closed_at=None,
+        close_note="",
+        updated_at=now,
+    )
+    stored = alarms.put(updated, expected_version=alarm.version)
+    _audit(audit, alarm, actor, now, "reopened", AlarmState.DISPATCHED, {"reason": reason, "branch": branch})
     return stored
 
 

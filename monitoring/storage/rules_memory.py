@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from monitoring.alarms.listing import AlarmQuery, Position, in_list_order, position
 from monitoring.alarms.models import Alarm, AuditEntry
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder
 from monitoring.errors import ConflictError
@@ -40,6 +42,11 @@ class MemoryAlarmRepository(AlarmRepositoryBase):
     def _query_alarms(self, where: AlarmFilter, limit: int) -> list[Alarm]:
         with self._lock:
             return [a for a in self._by_id.values() if where.matches(a)]
+
+    def _alarm_list(self, query: AlarmQuery, after: Position | None) -> Iterator[Alarm]:
+        with self._lock:
+            hits = [a for a in self._by_id.values() if query.matches(a)]
+        return iter([a for a in in_list_order(hits) if after is None or position(a) > after])
 
     def _insert_alarm(self, alarm: Alarm) -> None:
         with self._lock:

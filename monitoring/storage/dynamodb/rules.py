@@ -9,7 +9,7 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -17,6 +17,7 @@ from pynamodb.connection import Connection as PynamoConnection
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
+from monitoring.alarms.listing import AlarmQuery, Position, in_list_order, list_key, position
 from monitoring.alarms.models import Alarm, AuditEntry
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder
 from monitoring.reports.models import FaultReport, StoppageRequest
@@ -33,6 +34,10 @@ from monitoring.storage.dynamodb.models import StateItem
 
 T = TypeVar("T")
 _RULE_STATE = "rs"
+_ALARM_LIST = "alarmq"
+# Up to this many enterprises, a list reads each one's alarms (gsi1) and sorts them; beyond, it walks the
+# county's list index (gsi3) in order and skips other enterprises' alarms.
+_PER_ENTERPRISE_MAX = 20
 
 
 def _dump(doc: dict[str, Any]) -> str:
@@ -94,6 +99,8 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
             gsi1sk=order,
             gsi2pk="alarms",
             gsi2sk=order,
+            gsi3pk=_ALARM_LIST,
+            gsi3sk=f"{list_key(alarm)}#{alarm.id}",
         )
 
     def _pointer(self, alarm: Alarm) -> StateItem:
@@ -130,6 +137,29 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
             # sk is "<created>#<id>": an alarm created exactly at `until` sorts above time_key(until), so [since, until)
             items = index.query(pk, condition, filter_condition=states, scan_index_forward=False, limit=limit)
             return [codec.alarm_from_dict(d) for d in _bodies(items)]
+
+    def _alarm_list(self, query: AlarmQuery, after: Position | None) -> Iterator[Alarm]:
+        eids = query.enterprise_ids
+        if eids is not None and len(eids) <= _PER_ENTERPRISE_MAX:
+            hits: list[Alarm] = []
+            for eid in sorted(eids):
+                with translate("list alarms of an enterprise"):
+                    items = self._model.gsi1.query(f"alarment#{eid}")  # type: ignore[attr-defined]
+                    hits += [a for a in map(codec.alarm_from_dict, _bodies(items)) if query.matches(a)]
+            yield from (a for a in in_list_order(hits) if after is None or position(a) > after)
+            return
+        sort = self._model.gsi3sk
+        condition = None
+        if after is not None:
+            condition = sort > f"{after[0]}#{after[1]}"  # list keys have one length: "key#id" sorts as (key, id)
+        elif query.key_below is not None:
+            condition = sort < query.key_below
+        with translate("list alarms"):
+            for item in self._model.gsi3.query(_ALARM_LIST, condition):  # type: ignore[attr-defined]
+                if query.key_below is not None and item.gsi3sk >= query.key_below:
+                    return
+                if item.body:
+                    yield codec.alarm_from_dict(json.loads(item.body))
 
     def _insert_alarm(self, alarm: Alarm) -> None:
         # The alarm and its (subject, rule) pointer in one transaction, conditional on the pointer being absent or

@@ -6,10 +6,11 @@ Backend errors are translated by `Database`: IntegrityError → ConflictError, O
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from monitoring.alarms.listing import AlarmQuery, Position, list_key
 from monitoring.alarms.models import Alarm, AuditEntry
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder
 from monitoring.errors import ConflictError
@@ -40,9 +41,13 @@ def _docs(db: Database, sql: str, args: Sequence[Any] = ()) -> list[dict[str, An
     return [dict(json.loads(r[0])) for r in rows]
 
 
+_LIST_BATCH = 200
+
+
 class SqliteAlarmRepository(AlarmRepositoryBase):
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._keys_filled = False
 
     def _alarms(self, sql: str, args: Sequence[Any]) -> list[Alarm]:
         return [codec.alarm_from_dict(d) for d in _docs(self._db, sql, args)]
@@ -79,13 +84,65 @@ class SqliteAlarmRepository(AlarmRepositoryBase):
         sql = "SELECT doc FROM alarms" + (" WHERE " + " AND ".join(clauses) if clauses else "")
         return self._alarms(sql + " ORDER BY created_at DESC, id DESC LIMIT ?", [*args, int(limit)])
 
+    def _fill_list_keys(self) -> None:
+        """Give alarms stored before schema 80 their list key (once per process; a no-op afterwards)."""
+        with self._db.read() as c:
+            rows = c.execute("SELECT id, doc FROM alarms WHERE list_key IS NULL").fetchall()
+        if rows:
+            with self._db.write() as c:
+                for ident, doc in rows:
+                    alarm = codec.alarm_from_dict(json.loads(doc))
+                    c.execute(
+                        "UPDATE alarms SET list_key = ?, severity = ? WHERE id = ?",
+                        (list_key(alarm), alarm.severity, ident),
+                    )
+        self._keys_filled = True
+
+    def _alarm_list(self, query: AlarmQuery, after: Position | None) -> Iterator[Alarm]:
+        if not self._keys_filled:
+            self._fill_list_keys()
+        clauses: list[str] = []
+        args: list[Any] = []
+        for column, values in (
+            ("enterprise_id", query.enterprise_ids),
+            ("state", None if query.states is None else {s.value for s in query.states}),
+            ("rule", query.rules),
+            ("severity", query.severities),
+        ):
+            if values is not None:
+                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+                args.extend(sorted(values))
+        if query.since is not None:
+            clauses.append("created_at >= ?")
+            args.append(_ts(query.since))
+        if query.until is not None:
+            clauses.append("created_at < ?")
+            args.append(_ts(query.until))
+        if query.key_below is not None:
+            clauses.append("list_key < ?")
+            args.append(query.key_below)
+        while True:
+            where = list(clauses)
+            page_args = list(args)
+            if after is not None:
+                where.append("(list_key > ? OR (list_key = ? AND id > ?))")
+                page_args += [after[0], after[0], after[1]]
+            sql = "SELECT list_key, id, doc FROM alarms" + (" WHERE " + " AND ".join(where) if where else "")
+            with self._db.read() as c:
+                rows = c.execute(sql + " ORDER BY list_key, id LIMIT ?", [*page_args, _LIST_BATCH]).fetchall()
+            for _key, _ident, doc in rows:
+                yield codec.alarm_from_dict(json.loads(doc))
+            if len(rows) < _LIST_BATCH:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
     def _insert_alarm(self, alarm: Alarm) -> None:
         # The primary key and the partial unique index alarms_one_open refuse a taken id or a second open alarm.
         with self._db.write() as c:
             seq = c.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM alarms").fetchone()[0]
             c.execute(
                 "INSERT INTO alarms (id, subject, rule, enterprise_id, state, is_open, created_at, seq, version,"
-                " doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " doc, list_key, severity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     alarm.id,
                     alarm.subject,
@@ -97,18 +154,23 @@ class SqliteAlarmRepository(AlarmRepositoryBase):
                     seq,
                     alarm.version,
                     _dump(codec.alarm_to_dict(alarm)),
+                    list_key(alarm),
+                    alarm.severity,
                 ),
             )
 
     def _replace_alarm(self, alarm: Alarm, expected_version: int, *, is_latest: bool) -> None:
         with self._db.write() as c:
             cur = c.execute(
-                "UPDATE alarms SET state = ?, is_open = ?, version = ?, doc = ? WHERE id = ? AND version = ?",
+                "UPDATE alarms SET state = ?, is_open = ?, version = ?, doc = ?, list_key = ?, severity = ?"
+                " WHERE id = ? AND version = ?",
                 (
                     alarm.state.value,
                     int(alarm.open),
                     alarm.version,
                     _dump(codec.alarm_to_dict(alarm)),
+                    list_key(alarm),
+                    alarm.severity,
                     alarm.id,
                     expected_version,
                 ),

@@ -52,6 +52,16 @@ def resolve_fault(reports: ReportRepository, report_id: str, at: datetime) -> Fa
     return stored
 
 
+def acknowledge_fault(reports: ReportRepository, report_id: str, *, by: str) -> FaultReport:
+    """受理: the branch (or the bureau) confirms it has taken note of the fault report; once only."""
+    report = reports.get_fault(report_id)
+    if report.acknowledged_by is not None:
+        raise ConflictError("该故障申报已受理")
+    stored = replace(report, acknowledged_by=by)
+    reports.put_fault(stored)
+    return stored
+
+
 def file_stoppage(reports: ReportRepository, request: StoppageRequest, known_points: Iterable[str]) -> StoppageRequest:
     """停运/拆除报备: filed in advance (事先报告) for a bounded window."""
     if request.end is not None and not request.start < request.end <= request.start + MAX_STOPPAGE:

@@ -317,6 +317,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "monitoring.alarms.queries",
             "monitoring.reports.views",
             "monitoring.emergency.live",
+            "monitoring.emergency.measures_edit",
             "monitoring.emergency.cli",
             "monitoring.emergency.declare",
             "monitoring.emergency.measures_sheet",

@@ -1,6 +1,6 @@
 """The alarm list people work from: filters, the deadline order with its stored sort key, and cursor pages.
 
-More: docs/monitoring.md, "Alarm list".
+More: docs/monitoring.md, "Alarm list and detail".
 """
 
 from __future__ import annotations

@@ -142,9 +142,12 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
         eids = query.enterprise_ids
         if eids is not None and len(eids) <= _PER_ENTERPRISE_MAX:
             hits: list[Alarm] = []
+            low = time_key(query.since) if query.since else "0"
+            high = time_key(query.until) if query.until else "~"
+            created = self._model.gsi1sk.between(low, high) if query.since or query.until else None
             for eid in sorted(eids):
                 with translate("list alarms of an enterprise"):
-                    items = self._model.gsi1.query(f"alarment#{eid}")  # type: ignore[attr-defined]
+                    items = self._model.gsi1.query(f"alarment#{eid}", created)  # type: ignore[attr-defined]
                     hits += [a for a in map(codec.alarm_from_dict, _bodies(items)) if query.matches(a)]
             yield from (a for a in in_list_order(hits) if after is None or position(a) > after)
             return

@@ -89,6 +89,8 @@ def test_filters_narrow_the_list(store: Store) -> None:
     assert _ids(store, AlarmQuery(severities=frozenset({"medium"}))) == ["b-dispatched"]
     assert _ids(store, AlarmQuery(since=T + timedelta(hours=1))) == ["e-new"]
     assert _ids(store, AlarmQuery(until=T)) == ["b-dispatched"]
+    assert _ids(store, AlarmQuery(enterprise_ids=frozenset({"E3"}), since=T + timedelta(hours=1))) == ["e-new"]
+    assert _ids(store, AlarmQuery(enterprise_ids=frozenset({"E1", "E2"}), until=T)) == ["b-dispatched"]
     open_states = frozenset({AlarmState.PENDING, AlarmState.RESPONDED, AlarmState.DISPATCHED})
     assert _ids(store, AlarmQuery(states=open_states, enterprise_ids=frozenset({"E1", "E3"}))) == [
         "a-late",

@@ -80,3 +80,15 @@ def test_a_branch_dispatches_only_to_itself() -> None:
     with pytest.raises(ConflictError):
         dispatch(alarms, audit, "a1", branch="B1", actor=OTHER_BRANCH, now=T)
     assert dispatch(alarms, audit, "a1", branch="B2", actor=OTHER_BRANCH, now=T).dispatched_to == "B2"
+
+
+def test_a_stale_version_is_a_conflict_and_changes_nothing() -> None:
+    alarms, audit = MemoryAlarmRepository(), MemoryAuditLog()
+    stored = alarms.put(Alarm("a1", "r", "s", "E1", "high", AlarmState.PENDING, (), T, T), expected_version=None)
+    with pytest.raises(ConflictError, match="请刷新后重试"):
+        respond(alarms, audit, "a1", cause=Cause.OTHER, text="x", photos=[], actor=ENTERPRISE, now=T, version=9)
+    assert alarms.get("a1") == stored and audit.for_alarm("a1") == []
+    done = respond(
+        alarms, audit, "a1", cause=Cause.OTHER, text="x", photos=[], actor=ENTERPRISE, now=T, version=stored.version
+    )
+    assert done.version == stored.version + 1

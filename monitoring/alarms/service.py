@@ -116,7 +116,8 @@ def dispatch(
     own = actor.role == ActorRole.BRANCH and actor.branch is not None and branch == actor.branch
     allowed = actor.role in (ActorRole.BUREAU, ActorRole.SYSTEM) or own
     _require(allowed, "只有生态环境局可以派发报警，执法分局只能派发给本分局")
-    _require(alarm.state in (AlarmState.PENDING, AlarmState.RESPONDED), f"报警当前状态不能派发：{STATE_NAMES[alarm.state]}")
+    state = STATE_NAMES[alarm.state]
+    _require(alarm.state in (AlarmState.PENDING, AlarmState.RESPONDED), f"报警当前状态不能派发：{state}")
     if not branch.strip():
         raise InvalidInputError("须指定执法分局")
     updated = replace(alarm, state=AlarmState.DISPATCHED, dispatched_to=branch, dispatched_at=now, updated_at=now)

@@ -302,7 +302,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("readings", ("monitoring.readings", "monitoring.events", "monitoring.archive")),
     ("registry, profiles", ("monitoring.registry", "monitoring.profiles", "monitoring.commands")),
     ("evaluation", ("monitoring.evaluation",)),
-    ("domain services", ("monitoring.alarms", "monitoring.emergency", "monitoring.reports")),
+    ("domain services", ("monitoring.alarms", "monitoring.emergency", "monitoring.reports", "monitoring.accounts")),
     ("rules", ("monitoring.rules",)),
     ("storage", ("monitoring.storage",)),
     (

@@ -19,6 +19,7 @@ from monitoring.errors import ConflictError
 from monitoring.events.models import Event
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
 from monitoring.storage import codec
+from monitoring.storage.accounts_memory import MemoryAccountsRepository
 from monitoring.storage.base import (
     INDEXES,
     ArchiveRepositoryBase,
@@ -268,5 +269,6 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         rule_state=MemoryRuleState(),
         reports=MemoryReportRepository(),
         emergency=MemoryEmergencyRepository(),
+        accounts=MemoryAccountsRepository(),
         retention=policy,
     )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
+from monitoring.accounts.ports import AccountsRepository
 from monitoring.alarms.ports import AlarmRepository, AuditLog
 from monitoring.archive.models import ArchivedFrame, ChainVerification, RawFrame
 from monitoring.commands.models import Command, CommandStatus
@@ -173,6 +174,7 @@ class Store:
     rule_state: RuleStateRepository
     reports: ReportRepository
     emergency: EmergencyRepository
+    accounts: AccountsRepository
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     close: Callable[[], None] = field(default=lambda: None)
     # The writes made inside run as one atomic unit (sqlite: one transaction, one fsync), across repositories.
@@ -185,6 +187,7 @@ class Store:
 
 
 __all__ = [
+    "AccountsRepository",
     "AlarmRepository",
     "ArchiveRepository",
     "AuditLog",

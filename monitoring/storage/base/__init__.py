@@ -1,5 +1,6 @@
 """Template-method bases: the shared logic of every adapter; subclasses implement the `_primitives` only."""
 
+from monitoring.storage.base.accounts import ACCOUNT_INDEXES, AccountsRepositoryBase, DocConflict, DocWrite
 from monitoring.storage.base.alarms import AlarmFilter, AlarmRepositoryBase
 from monitoring.storage.base.archive import ArchiveRepositoryBase
 from monitoring.storage.base.commands import CommandsRepositoryBase
@@ -11,6 +12,10 @@ from monitoring.storage.base.reports import ReportRepositoryBase
 from monitoring.storage.base.rule_state import RuleStateRepositoryBase
 
 __all__ = [
+    "ACCOUNT_INDEXES",
+    "AccountsRepositoryBase",
+    "DocConflict",
+    "DocWrite",
     "INDEXES",
     "AlarmFilter",
     "AlarmRepositoryBase",

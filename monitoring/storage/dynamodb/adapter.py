@@ -11,6 +11,7 @@ from typing import Any
 from monitoring.clock import Clock
 from monitoring.storage.dynamodb import schema, tables
 from monitoring.storage.dynamodb._client import bind_client, make_client
+from monitoring.storage.dynamodb.accounts import DynamoDBAccountsRepository
 from monitoring.storage.dynamodb.archive import DynamoDBArchiveRepository
 from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
 from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
@@ -77,6 +78,7 @@ class DynamoDBBackend:
             rule_state=DynamoDBRuleState(m.state),
             reports=DynamoDBReportRepository(m.state),
             emergency=DynamoDBEmergencyRepository(m.state),
+            accounts=DynamoDBAccountsRepository(m.state, self.tx_connection),
             retention=policy,
             close=self.close,
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 from monitoring.clock import Clock
 from monitoring.storage.ports import Store
 from monitoring.storage.retention import RetentionPolicy
+from monitoring.storage.sqlite.accounts import SqliteAccountsRepository
 from monitoring.storage.sqlite.archive import SqliteArchiveRepository
 from monitoring.storage.sqlite.commands import SqliteCommandsRepository
 from monitoring.storage.sqlite.db import Database
@@ -51,6 +52,7 @@ def open_store(
         rule_state=SqliteRuleState(db),
         reports=SqliteReportRepository(db),
         emergency=SqliteEmergencyRepository(db),
+        accounts=SqliteAccountsRepository(db),
         retention=policy,
         close=db.close,
         batch=db.write,

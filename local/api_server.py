@@ -1,0 +1,154 @@
+"""The API on one machine: a threaded HTTP server that turns each request into an API Gateway proxy event for the
+Chalice app (the Lambda path, without chalice.local's dev server: real client address, body limit, no crash on
+bad input). One thread per connection; see docs/api.md "Local server" for its limits.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from chalice.app import Chalice
+from chalice.local import RouteMatcher
+
+log = logging.getLogger("local.api")
+MAX_BODY = 12 * 1024 * 1024  # above any route's own limit (photos); larger bodies are refused unread
+READ_TIMEOUT_S = 30.0  # a client that stops sending mid-request loses its connection, not a thread forever
+
+
+class _Context:
+    """The little of Lambda's context object the app may read."""
+
+    function_name = "gongkuang-api-local"
+    memory_limit_in_mb = 0
+
+    def __init__(self) -> None:
+        self.aws_request_id = uuid.uuid4().hex
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+    body = json.dumps({"code": code, "message": message, "field": None}, ensure_ascii=False).encode()
+    return status, {"Content-Type": "application/json; charset=utf-8"}, body
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "gongkuang-api"
+    sys_version = ""
+    timeout = READ_TIMEOUT_S
+    server: ApiHttpServer
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+        log.debug("http " + format, *args)
+
+    def _handle(self) -> None:
+        try:
+            status, headers, body = self._answer()
+        except Exception:  # a bug in the adapter itself: answer, log, keep serving
+            log.exception("api request failed", extra={"fields": {"path": self.path[:200]}})
+            status, headers, body = _error(500, "internal_error", "服务器内部错误")
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle
+
+    def _answer(self) -> tuple[int, dict[str, str], bytes]:
+        if self.headers.get("Transfer-Encoding"):
+            self.close_connection = True
+            return _error(411, "length_required", "请求须带 Content-Length")
+        length_text = self.headers.get("Content-Length", "0").strip() or "0"
+        if not length_text.isdigit():
+            self.close_connection = True
+            return _error(400, "bad_request", "Content-Length 不正确")
+        length = int(length_text)
+        if length > self.server.max_body:
+            self.close_connection = True  # the body is not read: the connection cannot be reused
+            return _error(413, "payload_too_large", f"请求体过大（上限 {self.server.max_body} 字节）")
+        body = self.rfile.read(length) if length else b""
+        if len(body) != length:
+            self.close_connection = True
+            return _error(400, "bad_request", "请求体不完整")
+        split = urlsplit(self.path)
+        try:
+            match = self.server.matcher.match_route(split.path)
+        except ValueError:
+            return _error(404, "not_found", "接口不存在")
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        binary = headers.get("content-type", "").split(";")[0].strip() in self.server.app.api.binary_types
+        event: dict[str, Any] = {
+            "requestContext": {
+                "httpMethod": self.command,
+                "resourcePath": match.route,
+                "identity": {"sourceIp": self.client_address[0]},
+                "path": split.path,
+                "requestId": uuid.uuid4().hex,
+            },
+            "headers": headers,
+            "pathParameters": {k: unquote(v) for k, v in match.captured.items()} or None,
+            "multiValueQueryStringParameters": parse_qs(split.query, keep_blank_values=True) or None,
+            "stageVariables": {},
+            "body": base64.b64encode(body).decode() if binary and body else (body.decode("utf-8", "replace") or None),
+            "isBase64Encoded": bool(binary and body),
+        }
+        if not binary and body:
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError:
+                return _error(400, "malformed_json", "请求体不是合法的 UTF-8 文本")
+        response = self.server.app(event, _Context())
+        out = dict(response.get("headers") or {})
+        for name, values in (response.get("multiValueHeaders") or {}).items():
+            out[name] = ", ".join(values)
+        raw = response.get("body") or b""
+        if response.get("isBase64Encoded"):
+            data = base64.b64decode(raw)
+        else:
+            data = raw if isinstance(raw, bytes) else str(raw).encode()
+        return int(response["statusCode"]), out, data
+
+
+class ApiHttpServer(ThreadingHTTPServer):
+    """The server; `start()` serves from a background thread, `stop()` ends it and closes the socket."""
+
+    daemon_threads = True  # a slow client never holds the platform's shutdown
+    allow_reuse_address = True
+
+    def __init__(self, app: Chalice, host: str, port: int, *, max_body: int = MAX_BODY) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.matcher = RouteMatcher(list(app.routes))
+        self._thread: threading.Thread | None = None
+        super().__init__((host, port), _Handler)
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/api/v1/"
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.serve_forever, name="api-http", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self.shutdown()
+            self._thread.join(timeout=10)
+            self._thread = None
+        self.server_close()

@@ -1,0 +1,47 @@
+"""Who may do what: one table, action → the roles allowed (DESIGN.md §9). Scope (which objects) is checked apart:
+an object outside the caller's scope answers 404 whatever the role. Enumerated by tests/unit/miniprogram_api.
+
+Add a row per new action, in your area's section (docs/api.md "Adding a route").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from monitoring.accounts.models import Role
+
+ALL = frozenset(Role)
+ADMIN = frozenset({Role.ADMIN})
+
+POLICY: Mapping[str, frozenset[Role]] = {
+    # ---- me, accounts (api-core) ---------------------------------------------------------------------------------
+    "me.read": ALL,
+    "me.password": ALL,
+    "accounts.read": ADMIN,
+    "accounts.create": ADMIN,
+    "accounts.disable": ADMIN,
+    "accounts.enable": ADMIN,
+    "accounts.invite": ADMIN,
+    "accounts.password": ADMIN,
+    # ---- alarms, fault reports, stoppage requests, emergency (routes-alarms) -------------------------------------
+    # ---- enterprises, readings, dashboard, audit log (routes-registry) -------------------------------------------
+    # ---- terminals, photos (routes-field) -------------------------------------------------------------------------
+}
+# Routes anyone may call (no token): the policy is not asked; listed so the table still names every action.
+PUBLIC_ACTIONS = frozenset(
+    {
+        "openapi.read",
+        "auth.login",
+        "auth.refresh",
+        "auth.logout",
+        "auth.wechat",
+        "auth.wechat_bind_invitation",
+        "auth.wechat_sms_code",
+        "auth.wechat_bind_phone",
+    }
+)
+
+
+def allowed(role: str, action: str) -> bool:
+    """Whether `role` may perform `action`; an action missing from the table is allowed to nobody."""
+    return role in POLICY.get(action, frozenset())

@@ -1,0 +1,97 @@
+"""Composition root of the API: settings → the store and the services the routes use, once per process.
+
+The only module of miniprogram_api that names a storage adapter (tests/test_import_contracts.py). Lambda builds
+its services from the environment on first use; `python -m local run` and the tests call `configure(...)`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from argon2 import PasswordHasher
+
+from miniprogram_api.chalicelib.ratelimit import RateLimiter
+from miniprogram_api.chalicelib.settings import ApiSettings
+from monitoring.accounts.passwords import DEFAULT_HASHER
+from monitoring.clock import Clock, SystemClock
+from monitoring.storage.opener import StoreLocation, open_store_at
+from monitoring.storage.ports import Store
+
+
+@dataclass
+class Services:
+    """What the routes reach through `ctx.services`: one store, the clock, and the API's own helpers."""
+
+    settings: ApiSettings
+    store: Store
+    clock: Clock
+    login_limiter: RateLimiter
+    # argon2id at argon2-cffi's defaults; only tests pass a cheaper one (it is not a setting anyone can turn down).
+    hasher: PasswordHasher = DEFAULT_HASHER
+    extras: dict[str, Any] = field(default_factory=dict)
+
+
+_lock = threading.Lock()
+_current: Services | None = None
+
+
+def open_store(settings: ApiSettings, clock: Clock | None = None) -> Store:
+    return open_store_at(
+        StoreLocation(
+            backend=settings.store_backend,
+            sqlite_path=settings.sqlite_path,
+            dynamodb_region=settings.dynamodb_region,
+            dynamodb_endpoint=settings.dynamodb_endpoint,
+            table_prefix=settings.dynamodb_table_prefix,
+        ),
+        clock=clock,
+    )
+
+
+def _build(
+    settings: ApiSettings, store: Store | None, clock: Clock | None, hasher: PasswordHasher = DEFAULT_HASHER
+) -> Services:
+    clock = clock or SystemClock()
+    return Services(
+        hasher=hasher,
+        settings=settings,
+        store=store if store is not None else open_store(settings, clock),
+        clock=clock,
+        login_limiter=RateLimiter(settings.login_rate_per_minute / 60.0, settings.login_burst),
+    )
+
+
+def configure(
+    settings: ApiSettings,
+    *,
+    store: Store | None = None,
+    clock: Clock | None = None,
+    hasher: PasswordHasher = DEFAULT_HASHER,
+) -> Services:
+    """Install the services the app uses from now on (the caller owns `store` when it passes one)."""
+    global _current
+    built = _build(settings, store, clock, hasher)
+    with _lock:
+        _current = built
+    return built
+
+
+def services() -> Services:
+    """The configured services; on first use in Lambda, built from the environment (API_* variables)."""
+    global _current
+    current = _current
+    if current is not None:
+        return current
+    with _lock:
+        if _current is None:
+            _current = _build(ApiSettings(), None, None)
+        return _current
+
+
+def reset() -> None:
+    """Forget the configured services (tests); the store is closed by whoever opened it."""
+    global _current
+    with _lock:
+        _current = None

@@ -1,0 +1,126 @@
+"""The role × route matrix (issue 14): ONE table, every route × every role, in scope and out of scope, over HTTP.
+
+A route without a row fails `test_every_route_has_a_row`; add yours in your area's section (docs/api.md).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from miniprogram_api.app import app
+from miniprogram_api.chalicelib.framework import ROUTES, RouteSpec
+from monitoring.accounts.models import Role
+from tests.integration.miniprogram_api.conftest import Api
+
+Expect = tuple[int, int | None]  # (status in scope, status out of scope); None: the route has no scope
+Body = Callable[[Role, str], Any] | Mapping[str, Any] | None
+_counter = itertools.count()
+
+
+@dataclass(frozen=True)
+class Row:
+    expect: dict[Role, Expect]
+    body: Body = None
+    query: Mapping[str, Any] = field(default_factory=dict)
+
+
+def row(
+    default: int | Expect, *, body: Body = None, query: Mapping[str, Any] | None = None, **roles: int | Expect
+) -> Row:
+    """Expected statuses: `default` for every role, keyword per role (admin=200 or admin=(200, 404))."""
+
+    def pair(value: int | Expect) -> Expect:
+        return (value, None) if isinstance(value, int) else value
+
+    unknown = set(roles) - {r.value for r in Role}
+    assert not unknown, f"unknown roles in a matrix row: {unknown}"
+    return Row({r: pair(roles.get(r.value, default)) for r in Role}, body, query or {})
+
+
+def _new_account(role: Role, scope: str) -> dict[str, Any]:
+    return {"username": f"m{next(_counter)}_{role.value}", "display_name": "矩阵新建", "role": "viewer"}
+
+
+MATRIX: dict[tuple[str, str], Row] = {
+    # ---- meta, auth, me, accounts (api-core) ---------------------------------------------------------------------
+    ("GET", "/api/v1/openapi.json"): row(200),
+    ("POST", "/api/v1/auth/login"): row(401, body={"login": "nobody_here", "password": "wrong-password"}),
+    ("POST", "/api/v1/auth/refresh"): row(401, body={"refresh_token": "x" * 43}),
+    ("POST", "/api/v1/auth/logout"): row(204, body={"refresh_token": "y" * 43}),
+    ("GET", "/api/v1/me"): row(200),
+    ("POST", "/api/v1/me/password"): row(422, body={"old_password": "not-my-password", "new_password": "x" * 12}),
+    ("GET", "/api/v1/accounts"): row(403, admin=200),
+    ("GET", "/api/v1/accounts/{account_id}"): row((403, 403), admin=(200, 404)),
+    ("POST", "/api/v1/accounts"): row(403, admin=201, body=_new_account),
+    ("POST", "/api/v1/accounts/{account_id}/disable"): row((403, 403), admin=(200, 404)),
+    ("POST", "/api/v1/accounts/{account_id}/enable"): row((403, 403), admin=(200, 404)),
+    ("POST", "/api/v1/accounts/{account_id}/password"): row(
+        (403, 403), admin=(200, 404), body={"password": "Reset-Passw0rd"}
+    ),
+    # ---- alarms, fault reports, stoppage requests, emergency (routes-alarms) -------------------------------------
+    # ---- enterprises, readings, dashboard, audit log (routes-registry) -------------------------------------------
+    # ---- terminals, photos (routes-field) -------------------------------------------------------------------------
+}
+
+
+def _spec(method: str, path: str) -> RouteSpec:
+    return next(s for s in ROUTES if (s.method, s.path) == (method, path))
+
+
+def _fill(spec: RouteSpec, ids: Mapping[str, str]) -> str:
+    path = spec.path.removeprefix("/api/v1")
+    for name in spec.path_params:
+        assert name in ids, f"{spec.method} {spec.path}: add {name!r} to World.inside/outside (world.py)"
+        path = path.replace("{" + name + "}", ids[name])
+    return path
+
+
+def _call(api: Api, spec: RouteSpec, entry: Row, role: Role, scope: str) -> int:
+    ids = api.world.inside if scope == "in" else api.world.outside
+    body = entry.body(role, scope) if callable(entry.body) else entry.body
+    reply = api.client.request(
+        spec.method, _fill(spec, ids), token=api.token(role), json_body=body, query=dict(entry.query) or None
+    )
+    assert reply.status < 500, f"{spec.method} {spec.path} as {role}: {reply}"
+    if reply.status >= 400:
+        error = reply.json
+        assert set(error) == {"code", "message", "field"}, reply
+    return reply.status
+
+
+@pytest.mark.integration
+def test_every_route_has_a_row() -> None:
+    served = {(method, path) for path, methods in app.routes.items() for method in methods}
+    missing = sorted(served - set(MATRIX))
+    stale = sorted(set(MATRIX) - served)
+    assert not missing, f"routes without a matrix row (add them to MATRIX): {missing}"
+    assert not stale, f"matrix rows for routes that do not exist: {stale}"
+    assert served == {(s.method, s.path) for s in ROUTES}, "a route was added to Chalice without ApiBlueprint.route"
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize("key", list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
+def test_route_matrix(api: Api, key: tuple[str, str]) -> None:
+    spec, entry = _spec(*key), MATRIX[key]
+    got: dict[str, Expect] = {}
+    for role in Role:
+        in_scope = _call(api, spec, entry, role, "in")
+        out_scope = _call(api, spec, entry, role, "out") if entry.expect[role][1] is not None else None
+        got[role.value] = (in_scope, out_scope)
+    assert got == {r.value: e for r, e in entry.expect.items()}
+
+
+@pytest.mark.integration
+def test_every_private_route_refuses_a_missing_or_foreign_token(api: Api) -> None:
+    forged = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+    for spec in (s for s in ROUTES if not s.public):
+        path = _fill(spec, api.world.inside)
+        for token in (None, forged):
+            reply = api.client.request(spec.method, path, token=token)
+            assert reply.status == 401, (spec.method, spec.path, token, reply)
+            assert reply.headers.get("www-authenticate", "").startswith("Bearer"), reply.headers

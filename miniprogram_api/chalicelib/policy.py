@@ -24,6 +24,26 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "accounts.invite": ADMIN,
     "accounts.password": ADMIN,
     # ---- alarms, fault reports, stoppage requests, emergency (routes-alarms) -------------------------------------
+    # Domain roles (monitoring.alarms ActorRole) are mapped in chalicelib/actors.py; the domain checks stay.
+    "alarms.read": ALL,
+    "alarms.respond": frozenset({Role.ENTERPRISE, Role.INSTALLER}),
+    "alarms.dispatch": frozenset({Role.ADMIN, Role.AIR, Role.EMERGENCY, Role.BRANCH}),
+    "alarms.verify": frozenset({Role.BRANCH}),  # the on-site investigation is the branch's (domain rule)
+    "alarms.close": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH}),
+    "alarms.reopen": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH}),
+    "faults.read": ALL,
+    "faults.file": frozenset({Role.ENTERPRISE, Role.INSTALLER}),
+    "faults.acknowledge": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH}),
+    "faults.resolve": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH, Role.ENTERPRISE, Role.INSTALLER}),
+    "stoppages.read": ALL,
+    "stoppages.file": frozenset({Role.ENTERPRISE, Role.INSTALLER}),
+    "stoppages.decide": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH}),
+    "emergency.alerts.read": ALL,
+    "emergency.alerts.publish": frozenset({Role.ADMIN, Role.EMERGENCY}),
+    "emergency.alerts.end": frozenset({Role.ADMIN, Role.EMERGENCY}),
+    "emergency.compliance.read": ALL - {Role.INSTALLER},
+    "emergency.measures.read": ALL,
+    "emergency.measures.edit": frozenset({Role.ADMIN, Role.EMERGENCY}),
     # ---- enterprises, readings, dashboard, audit log (routes-registry) -------------------------------------------
     # ---- terminals, photos (routes-field) -------------------------------------------------------------------------
 }

@@ -58,6 +58,7 @@ class ApiClient:
     ) -> Reply:
         url = self.prefix + path + ("?" + urlencode(query, doseq=True) if query else "")
         sent = dict(headers or {})
+        sent.setdefault("Accept", "*/*")  # as browsers and wx.request send; Chalice needs it for binary answers
         if token:
             sent["Authorization"] = f"Bearer {token}"
         if json_body is not None:

@@ -11,6 +11,7 @@ from monitoring.accounts.models import Account, Role
 from monitoring.accounts.service import create_account
 from monitoring.registry.models import Branch, County, Enterprise, EnterpriseCategory, Town
 from monitoring.storage.ports import Store
+from tests.integration.miniprogram_api.world_alarms import add_alarm_objects
 from tests.support.api import FAST_HASHER
 
 COUNTY = "rugao"
@@ -87,6 +88,7 @@ def build_world(store: Store) -> World:
     world.inside.update(enterprise_id="ent-in", account_id=target.id)
     world.outside.update(enterprise_id="ent-out", account_id=foreign.id)
     # ---- routes-alarms: alarms, reports, emergency objects (inside and outside) --------------------------------
+    add_alarm_objects(store, world.inside, world.outside, datetime.now(UTC))
     # ---- routes-registry: points, readings, audit entries -----------------------------------------------------
     # ---- routes-field: terminals, photos, commands ------------------------------------------------------------
     return world

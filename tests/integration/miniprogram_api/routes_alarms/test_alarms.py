@@ -3,58 +3,19 @@ versions, the list's order, filters and pages, hostile filters, and scope (404) 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 
 from monitoring.accounts.models import Role
 from monitoring.alarms.models import Alarm, AlarmState, Episode
-from monitoring.clock import FixedClock
 from monitoring.storage.ports import Store
-from monitoring.storage.sqlite import open_store
-from tests.integration.miniprogram_api.world import PASSWORD, World, build_world
-from tests.support.api import ApiClient, Reply, api_settings, serve
+from tests.integration.miniprogram_api.routes_alarms.conftest import Live
+from tests.support.api import Reply
 
 pytestmark = pytest.mark.integration
-
-
-@dataclass
-class Live:
-    client: ApiClient
-    world: World
-    clock: FixedClock
-    store: Store
-
-    def token(self, role: Role) -> str:
-        """A fresh sign-in (the clock may have moved past the last token's 15 minutes)."""
-        account = self.world.accounts[role]
-        reply = self.client.post("/auth/login", json_body={"login": account.username, "password": PASSWORD})
-        assert reply.status == 200, reply
-        return str(reply.json["access_token"])
-
-    def get(self, role: Role, path: str, **query: Any) -> Reply:
-        return self.client.get(path, token=self.token(role), query=query or None)
-
-    def post(self, role: Role, path: str, body: dict[str, Any]) -> Reply:
-        return self.client.post(path, token=self.token(role), json_body=body)
-
-
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    path = tmp_path / "api.db"
-    store = open_store(str(path))
-    clock = FixedClock(datetime.now(UTC).replace(second=0, microsecond=0))
-    try:
-        world = build_world(store)
-        settings = api_settings(str(path), login_rate_per_minute=6000, login_burst=1000)
-        with serve(store, settings, clock=clock) as client:
-            yield Live(client, world, clock, store)
-    finally:
-        store.close()
 
 
 def _ids(reply: Reply) -> list[str]:

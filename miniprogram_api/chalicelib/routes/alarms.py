@@ -46,6 +46,14 @@ def _no_parent(value: str) -> str:
     return value
 
 
+def _plausible(value: datetime) -> datetime:
+    if not 2000 <= value.year <= 2100:
+        raise ValueError("时间须在 2000 年至 2100 年之间")
+    return value
+
+
+# A time in a request: Beijing time with an offset, within the years a record can have (no overflow at the edges).
+Moment = Annotated[BeijingTime, AfterValidator(_plausible)]
 # A stored photo's key, as the photo routes hand it out (no "..", no leading slash).
 PhotoRef = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,255}$"), AfterValidator(_no_parent)]
 
@@ -59,8 +67,8 @@ class AlarmsQuery(PageQuery):
     branch_id: list[Id] | None = Field(None, max_length=20, description="执法分局")
     enterprise_id: list[Id] | None = Field(None, max_length=200, description="企业")
     overdue: Overdue | None = Field(None, description="超时：any 任一、response 响应超时、investigation 核查超时")
-    created_from: BeijingTime | None = Field(None, description="报警时间起（含）")
-    created_to: BeijingTime | None = Field(None, description="报警时间止（不含）")
+    created_from: Moment | None = Field(None, description="报警时间起（含）")
+    created_to: Moment | None = Field(None, description="报警时间止（不含）")
 
 
 class Versioned(ApiModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
+from typing import Annotated
 from urllib.parse import quote
 
 from chalice.app import Response
@@ -14,6 +15,7 @@ from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, PageQuery
 from miniprogram_api.chalicelib.pagination import page_slice
+from miniprogram_api.chalicelib.routes.alarms import Moment
 from monitoring.emergency.compliance import write_xlsx
 from monitoring.emergency.declare import end_alert, new_alert
 from monitoring.emergency.live import compliance_now
@@ -24,6 +26,7 @@ from monitoring.errors import NotFoundError
 
 routes = ApiBlueprint("emergency")
 
+Hour = Annotated[int, Field(ge=0, le=24)]
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _ALL_TIME = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
 
@@ -31,8 +34,8 @@ _ALL_TIME = (datetime(2000, 1, 1, tzinfo=UTC), datetime(2200, 1, 1, tzinfo=UTC))
 # ---- models ----------------------------------------------------------------------------------------------------
 class AlertIn(ApiModel):
     level: Level = Field(description="yellow 黄色、orange 橙色、red 红色")
-    start: BeijingTime
-    end: BeijingTime = Field(description="预计结束时间（可提前解除）；最长 31 天")
+    start: Moment
+    end: Moment = Field(description="预计结束时间（可提前解除）；最长 31 天")
     title: str = Field("", max_length=200)
     alert_id: Id | None = Field(None, description="预警编号；不填按级别与开始时间生成")
     enterprise_ids: list[Id] | None = Field(None, max_length=2000, description="只对这些企业（不填为全县）")
@@ -40,7 +43,7 @@ class AlertIn(ApiModel):
 
 
 class EndIn(ApiModel):
-    at: BeijingTime | None = Field(None, description="解除时间；不填为现在")
+    at: Moment | None = Field(None, description="解除时间；不填为现在")
 
 
 class AlertOut(ApiModel):
@@ -118,7 +121,7 @@ class ComplianceOut(ApiModel):
 class LevelMeasuresIO(ApiModel):
     stop_points: list[Id] = Field(default_factory=list, max_length=200, description="应停产的产污点位")
     energy_share: float | None = Field(None, ge=0.0, le=1.0, description="生产用电不超过基线的比例")
-    forbidden_hours: list[tuple[int, int]] = Field(
+    forbidden_hours: list[tuple[Hour, Hour]] = Field(
         default_factory=list, max_length=24, description="错峰停产时段，北京时间整点 [起, 止)"
     )
 

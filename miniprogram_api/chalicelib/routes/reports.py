@@ -13,7 +13,7 @@ from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, PageQuery
 from miniprogram_api.chalicelib.pagination import decode_cursor, encode_cursor
-from miniprogram_api.chalicelib.routes.alarms import PhotoRef
+from miniprogram_api.chalicelib.routes.alarms import Moment, PhotoRef
 from monitoring._time import CHINA
 from monitoring.reports import service
 from monitoring.reports.models import Decision, FaultKind, FaultReport, StoppageKind, StoppageRequest
@@ -42,13 +42,13 @@ class FaultIn(ApiModel):
     enterprise_id: Id
     kind: FaultKind = Field(description="control_equipment 污染治理设施故障、monitoring 监控设备故障")
     point_ids: list[Id] = Field(min_length=1, max_length=50, description="受影响的点位")
-    fault_start: BeijingTime = Field(description="故障开始时间（须在 2 小时内申报，超时照收并标记）")
+    fault_start: Moment = Field(description="故障开始时间（须在 2 小时内申报，超时照收并标记）")
     description: str = Field(min_length=1, max_length=2000)
     photos: list[PhotoRef] = Field(default_factory=list, max_length=9)
 
 
 class ResolveIn(ApiModel):
-    resolved_at: BeijingTime = Field(description="恢复时间")
+    resolved_at: Moment = Field(description="恢复时间")
 
 
 class FaultOut(ApiModel):
@@ -88,7 +88,7 @@ class FaultOut(ApiModel):
 class FaultsQuery(PageQuery):
     enterprise_id: list[Id] | None = Field(None, max_length=200)
     open_only: bool = Field(False, description="只看未恢复的")
-    filed_from: BeijingTime | None = None
+    filed_from: Moment | None = None
 
 
 class StoppageIn(ApiModel):
@@ -97,8 +97,8 @@ class StoppageIn(ApiModel):
         description="control_stop 治污设施停运、monitoring_stop 监控停运、monitoring_removal 拆除"
     )
     point_ids: list[Id] = Field(min_length=1, max_length=50)
-    start: BeijingTime
-    end: BeijingTime | None = Field(None, description="结束时间（拆除可不填）")
+    start: Moment
+    end: Moment | None = Field(None, description="结束时间（拆除可不填）")
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -151,7 +151,7 @@ class StoppageOut(ApiModel):
 class StoppagesQuery(PageQuery):
     enterprise_id: list[Id] | None = Field(None, max_length=200)
     decision: list[Decision] | None = Field(None, max_length=4, description="按当前有效结论筛选")
-    filed_from: BeijingTime | None = None
+    filed_from: Moment | None = None
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------

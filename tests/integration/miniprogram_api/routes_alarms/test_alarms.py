@@ -115,6 +115,8 @@ def test_list_order_filters_and_pages(live: Live) -> None:
         ({"town_id": "../../etc/passwd"}, "town_id.0"),
         ({"overdue": "sometimes"}, "overdue"),
         ({"created_from": "2026-12-01T08:00:00"}, "created_from"),
+        ({"created_from": "0001-01-01T00:00:00+08:00"}, "created_from"),
+        ({"created_to": "9999-12-31T23:59:59-12:00"}, "created_to"),
         ({"cursor": "eyJrIjoiMSIsImlkIjoiJyBPUiAxPTEifQ"}, "cursor"),
         ({"limit": "100000"}, "limit"),
         ({"colour": "red"}, "colour"),

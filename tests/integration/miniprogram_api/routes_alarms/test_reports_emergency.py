@@ -105,6 +105,8 @@ def test_alerts_compliance_xlsx_and_measures(live: Live) -> None:
     assert clash.status == 409
     assert live.post(Role.EMERGENCY, "/emergency/alerts", {**alert, "town_ids": ["atlantis"]}).status == 422
     assert live.post(Role.AIR, "/emergency/alerts", alert).status == 403
+    edge = {**alert, "start": "9999-12-31T23:59:00+00:00", "end": "9999-12-31T23:59:59+00:00"}
+    assert live.post(Role.EMERGENCY, "/emergency/alerts", edge).json["field"] == "start"
     active = live.get(Role.VIEWER, "/emergency/alerts", active="true").json["items"]
     assert aid in [a["id"] for a in active]
 

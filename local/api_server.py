@@ -45,7 +45,21 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "gongkuang-api"
     sys_version = ""
     timeout = READ_TIMEOUT_S
+    default_request_version = "HTTP/1.1"  # a garbled request line still gets a status line, not a bare body
     server: ApiHttpServer
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (bad request line, headers too long) in the API's JSON shape."""
+        status, headers, body = _error(code, "bad_request" if code < 500 else "internal_error", "请求格式错误")
+        self.close_connection = True
+        self.send_response(status, message)
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in (204, 304):
+            self.wfile.write(body)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
         log.debug("http " + format, *args)

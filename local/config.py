@@ -44,6 +44,8 @@ class LocalSettings(ExplicitSettings):
         9000, "TCP port for terminals (0 = any free port, written to DATA_DIR/status.json)", ge=0, le=65535
     )
     health_port: int = _opt(0, "listener health/metrics HTTP port (0 = off)", ge=0, le=65535)
+    api_host: str = _opt("127.0.0.1", "address the HTTP API binds (/api/v1; 0.0.0.0 to serve the bureau's network)")
+    api_port: int = _opt(8000, "HTTP API port (0 = any free port, written to DATA_DIR/status.json)", ge=0, le=65535)
     county_id: str = _opt("rugao", "registry county whose enterprises the rules evaluate")
     accel: float = _opt(
         1.0, "platform time runs this many times faster than the wall clock (demos, tests)", gt=0, le=3600
@@ -98,6 +100,8 @@ def _validate(s: LocalSettings) -> None:
     if not s.data_dir:
         raise ConfigError("data_dir: required (--data-dir, LOCAL_DATA_DIR or data_dir in the config file)")
     # per-setting ranges are the fields' own (named with their source by load_layers); these relate two
+    if s.api_port and s.api_port in (s.port, s.health_port):
+        raise ConfigError(f"api_port: {s.api_port} is also the listener's port")
     if not s.status_every_s * 2 < s.hang_after_s:
         raise ConfigError(f"hang_after_s: must exceed twice status_every_s, got {s.hang_after_s}")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -181,5 +185,7 @@ def check_ports(s: LocalSettings, ingest: Mapping[str, Any]) -> None:
         check_listen(listener.host, listener.port, "port")
         if listener.health_port:
             check_listen(listener.health_host, listener.health_port, "health_port")
+        if s.api_port:
+            check_listen(s.api_host, s.api_port, "api_port")
     except listener_config.ConfigError as exc:
         raise ConfigError(str(exc)) from None

@@ -81,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     from monitoring.emergency import cli as emergency_cli  # `emergency alert|measures …`
 
     emergency_cli.add_parser(sub)
+    from monitoring.accounts import cli as users_cli  # `users add|list|disable|enable|invite|passwd`
+
+    users_cli.add_parser(sub)
     return p
 
 
@@ -147,6 +150,13 @@ def _emergency(args: argparse.Namespace, store: Store, out: TextIO) -> int:
     return emergency_cli.run_cli(args, store.registry, store.emergency, out, SystemClock())
 
 
+def _users(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    from monitoring.accounts import cli as users_cli
+    from monitoring.clock import SystemClock
+
+    return users_cli.run_cli(args, store, out, SystemClock())
+
+
 def _template(args: argparse.Namespace, out: TextIO) -> int:
     try:
         check_creatable_dir(args.out)
@@ -174,14 +184,15 @@ def _open(args: argparse.Namespace, rollback: Rollback) -> Store:
     from monitoring.storage.sqlite import open_store
 
     importing = args.area == "registry"
+    creating = importing or (args.area, getattr(args, "action", None)) == ("users", "add")  # the first admin
     if importing and args.dry_run and not args.db.exists():
         return open_store(":memory:")
     if not args.db.exists():  # never track an existing database's -wal/-shm: another process may own them
         for path in database_files(args.db):
             rollback.track(path)
-    if importing and args.db == DEFAULT_DB:
+    if creating and args.db == DEFAULT_DB:
         DEFAULT_DB.parent.mkdir(exist_ok=True)  # the documented default; an explicit --db needs its directory
-    check_database(args.db, must_exist=not importing)
+    check_database(args.db, must_exist=not creating)
     return open_store(args.db)
 
 
@@ -211,6 +222,8 @@ def run(argv: Sequence[str], out: TextIO) -> int:
                 code = _replay(args, store, out)
             elif args.area == "emergency":
                 code = _emergency(args, store, out)
+            elif args.area == "users":
+                code = _users(args, store, out)
             else:
                 code = VIEWS[(args.area, args.action)](args, store, out)
         except MonitoringError as exc:

@@ -302,7 +302,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("readings", ("monitoring.readings", "monitoring.events", "monitoring.archive")),
     ("registry, profiles", ("monitoring.registry", "monitoring.profiles", "monitoring.commands")),
     ("evaluation", ("monitoring.evaluation",)),
-    ("domain services", ("monitoring.alarms", "monitoring.emergency", "monitoring.reports", "monitoring.accounts")),
+    (
+        "domain services",
+        ("monitoring.alarms", "monitoring.emergency", "monitoring.reports", "monitoring.accounts", "monitoring.audit"),
+    ),
     ("rules", ("monitoring.rules",)),
     ("storage", ("monitoring.storage",)),
     (
@@ -319,6 +322,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "monitoring.emergency.live",
             "monitoring.emergency.measures_edit",
             "monitoring.emergency.cli",
+            "monitoring.accounts.cli",
             "monitoring.emergency.declare",
             "monitoring.emergency.measures_sheet",
             "monitoring.rules.store_inputs",

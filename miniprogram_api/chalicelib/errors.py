@@ -96,13 +96,14 @@ def from_domain(exc: Exception) -> ApiError | None:
 
 
 # AuthError codes (monitoring.accounts.errors) → HTTP status; the code and message pass through unchanged.
-_AUTH_STATUS = {"account_locked": 429, "sms_rate_limited": 429, "openid_taken": 409}
+_AUTH_STATUS = {"account_locked": 429, "sms_rate_limited": 429, "openid_taken": 409, "phone_not_registered": 422}
+_AUTH_FIELD = {"phone_not_registered": "phone", "sms_code_invalid": "sms_code", "invitation_invalid": "invitation_code"}
 
 
 def _auth(exc: AuthError) -> ApiError:
     status = _AUTH_STATUS.get(exc.code, 401)
     headers = {"Retry-After": str(max(1, exc.retry_after_s))} if exc.retry_after_s else {}
-    return ApiError(status, exc.code, exc.message, headers=headers)
+    return ApiError(status, exc.code, exc.message, _AUTH_FIELD.get(exc.code), headers)
 
 
 def _chinese(text: str, fallback: str) -> str:

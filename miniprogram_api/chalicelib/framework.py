@@ -18,14 +18,14 @@ from typing import Any, Union, get_args, get_origin
 from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel, ValidationError
 
-from miniprogram_api.chalicelib import audit as audit_log
 from miniprogram_api.chalicelib import errors
+from miniprogram_api.chalicelib.audit import audit_record
 from miniprogram_api.chalicelib.policy import allowed
-from miniprogram_api.chalicelib.scope import visible_enterprise_ids
 from miniprogram_api.chalicelib.tokens import read_access
 from miniprogram_api.chalicelib.validation import first_error
 from miniprogram_api.chalicelib.wiring import Services, services
 from monitoring.accounts.models import Account
+from monitoring.accounts.scope import visible_enterprise_ids
 from monitoring.errors import NotFoundError
 from monitoring.registry.models import Enterprise
 from monitoring.storage.ports import Store
@@ -89,7 +89,8 @@ class RequestContext:
 
     spec: RouteSpec
     services: Services
-    now: datetime  # one instant per request (UTC); responses show it in Beijing time
+    now: datetime  # the platform's time, one instant per request (UTC); responses show it in Beijing time
+    wall: datetime  # the wall clock: tokens, lockouts, codes (a demo's accelerated platform time must not age them)
     source_ip: str
     channel: str  # "web" or "miniprogram": the X-Client-Channel header, else the token's login channel
     request_id: str
@@ -229,6 +230,7 @@ def dispatch(spec: RouteSpec, handler: Handler, request: Request, path_params: M
             spec=spec,
             services=svc,
             now=svc.clock.now(),
+            wall=svc.wall.now(),
             source_ip=_source_ip(request),
             channel="web",
             request_id=request_id,
@@ -291,11 +293,11 @@ def _run(
         return handler(ctx, **kwargs)
     if not spec.atomic:
         result = handler(ctx, **kwargs)
-        audit_log.write(ctx.services.store, audit_log.audit_fields(ctx, path_params))
+        ctx.services.store.audit_trail.append(audit_record(ctx, path_params))
         return result
     with ctx.services.store.batch():  # the change and its audit entry commit together (sqlite)
         result = handler(ctx, **kwargs)
-        audit_log.write(ctx.services.store, audit_log.audit_fields(ctx, path_params))
+        ctx.services.store.audit_trail.append(audit_record(ctx, path_params))
     return result
 
 
@@ -304,7 +306,7 @@ def _authenticate(request: Request, ctx: RequestContext) -> tuple[Account, str]:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise errors.unauthenticated()
-    claims = read_access(token.strip(), ctx.now, ctx.services.settings)
+    claims = read_access(token.strip(), ctx.wall, ctx.services.settings)
     try:
         account: Account = ctx.services.store.accounts.get_account(claims.subject)
     except NotFoundError:

@@ -74,12 +74,12 @@ def session_tokens(account: Account, channel: Channel, refresh_token: str, ctx: 
     """The answer of a sign-in or a renewal: a new access token beside the given refresh token."""
     settings = ctx.services.settings
     access, ttl = issue_access(
-        account_id=account.id, role=str(account.role), channel=channel, now=ctx.now, settings=settings
+        account_id=account.id, role=str(account.role), channel=channel, now=ctx.wall, settings=settings
     )
     return TokensOut(
         access_token=access,
         expires_in=ttl,
-        expires_at=expiry(ctx.now, ttl),
+        expires_at=expiry(ctx.wall, ttl),
         refresh_token=refresh_token,
         account=AccountOut.of(account),
     )
@@ -87,6 +87,6 @@ def session_tokens(account: Account, channel: Channel, refresh_token: str, ctx: 
 
 def start_session(account: Account, channel: Channel, ctx: RequestContext) -> TokensOut:
     """A new refresh-token family for `account` on `channel`, and its first token pair."""
-    refresh = issue_refresh(ctx.services.store.accounts, account.id, ctx.now, channel)
+    refresh = issue_refresh(ctx.services.store.accounts, account.id, ctx.wall, channel)
     ctx.act_as(account)
     return session_tokens(account, channel, refresh, ctx)

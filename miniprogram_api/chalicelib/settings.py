@@ -33,6 +33,7 @@ class ApiSettings(BaseSettings):
     wechat_appid: str = ""
     wechat_secret: SecretStr = SecretStr("")
     wechat_timeout_s: float = Field(default=5.0, gt=0, le=30)
+    sms_sender: Literal["none", "log"] = "none"  # "log": codes go to the log (local mode); real providers: later
     binding_ticket_ttl_s: int = Field(
         default=600, ge=60, le=3600
     )  # an unbound openid's ticket to bind by invitation/SMS

@@ -73,3 +73,38 @@ def expiry(now: datetime, seconds: int) -> datetime:
 
 def _invalid() -> ApiError:
     return unauthenticated("登录凭证无效，请重新登录", "token_invalid")
+
+
+def issue_binding_ticket(openid: str, now: datetime, settings: ApiSettings) -> tuple[str, datetime]:
+    """A short-lived ticket naming an openid not yet bound to an account (its audience differs from access tokens',
+    so one can never stand in for the other)."""
+    issued = int(now.timestamp())
+    claims = {
+        "iss": settings.token_issuer,
+        "aud": settings.token_audience + ":wechat-binding",
+        "sub": openid,
+        "iat": issued,
+        "exp": issued + settings.binding_ticket_ttl_s,
+    }
+    token = jwt.encode(claims, settings.token_key.get_secret_value(), algorithm=ALGORITHM)
+    return token, expiry(now, settings.binding_ticket_ttl_s)
+
+
+def read_binding_ticket(ticket: str, now: datetime, settings: ApiSettings) -> str:
+    """The openid of a valid ticket; 401 `binding_ticket_invalid` otherwise (expired included)."""
+    refused = unauthenticated("微信绑定已超时，请重新进入小程序", "binding_ticket_invalid")
+    try:
+        claims = jwt.decode(
+            ticket,
+            settings.token_key.get_secret_value(),
+            algorithms=[ALGORITHM],
+            audience=settings.token_audience + ":wechat-binding",
+            issuer=settings.token_issuer,
+            options={"require": ["iss", "aud", "sub", "iat", "exp"], "verify_exp": False, "verify_iat": False},
+        )
+    except jwt.PyJWTError:
+        raise refused from None
+    exp, sub = claims.get("exp"), claims.get("sub")
+    if not isinstance(exp, int) or exp <= now.timestamp() or not isinstance(sub, str) or not sub:
+        raise refused
+    return sub

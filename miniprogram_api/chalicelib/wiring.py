@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 
 from miniprogram_api.chalicelib.ratelimit import RateLimiter
 from miniprogram_api.chalicelib.settings import ApiSettings
+from miniprogram_api.chalicelib.sms import LogSmsSender, SmsCodeSender
 from monitoring.accounts.passwords import DEFAULT_HASHER
 from monitoring.clock import Clock, SystemClock
 from monitoring.storage.opener import StoreLocation, open_store_at
@@ -26,10 +27,12 @@ class Services:
 
     settings: ApiSettings
     store: Store
-    clock: Clock
+    clock: Clock  # the platform's time (accelerated in a demo)
     login_limiter: RateLimiter
     # argon2id at argon2-cffi's defaults; only tests pass a cheaper one (it is not a setting anyone can turn down).
     hasher: PasswordHasher = DEFAULT_HASHER
+    sms: SmsCodeSender | None = None  # None: SMS login is not offered (503)
+    wall: Clock = field(default_factory=SystemClock)  # tokens, lockouts and codes age in wall time
     extras: dict[str, Any] = field(default_factory=dict)
 
 
@@ -51,11 +54,18 @@ def open_store(settings: ApiSettings, clock: Clock | None = None) -> Store:
 
 
 def _build(
-    settings: ApiSettings, store: Store | None, clock: Clock | None, hasher: PasswordHasher = DEFAULT_HASHER
+    settings: ApiSettings,
+    store: Store | None,
+    clock: Clock | None,
+    hasher: PasswordHasher = DEFAULT_HASHER,
+    sms: SmsCodeSender | None = None,
 ) -> Services:
     clock = clock or SystemClock()
+    if sms is None and settings.sms_sender == "log":
+        sms = LogSmsSender()
     return Services(
         hasher=hasher,
+        sms=sms,
         settings=settings,
         store=store if store is not None else open_store(settings, clock),
         clock=clock,
@@ -69,12 +79,11 @@ def configure(
     store: Store | None = None,
     clock: Clock | None = None,
     hasher: PasswordHasher = DEFAULT_HASHER,
+    sms: SmsCodeSender | None = None,
 ) -> Services:
     """Install the services the app uses from now on (the caller owns `store` when it passes one)."""
-    global _current
-    built = _build(settings, store, clock, hasher)
-    with _lock:
-        _current = built
+    built = _build(settings, store, clock, hasher, sms)
+    install(built)
     return built
 
 
@@ -90,8 +99,10 @@ def services() -> Services:
         return _current
 
 
-def reset() -> None:
-    """Forget the configured services (tests); the store is closed by whoever opened it."""
+def install(chosen: Services | None) -> Services | None:
+    """Make `chosen` the services in use (None: build from the environment on next use); returns the previous ones,
+    so a test can put them back. The store is closed by whoever opened it."""
     global _current
     with _lock:
-        _current = None
+        previous, _current = _current, chosen
+    return previous

@@ -20,6 +20,7 @@ from monitoring.events.models import Event
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
 from monitoring.storage import codec
 from monitoring.storage.accounts_memory import MemoryAccountsRepository
+from monitoring.storage.audit_memory import MemoryAuditTrail
 from monitoring.storage.base import (
     INDEXES,
     ArchiveRepositoryBase,
@@ -270,5 +271,6 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         reports=MemoryReportRepository(),
         emergency=MemoryEmergencyRepository(),
         accounts=MemoryAccountsRepository(),
+        audit_trail=MemoryAuditTrail(),
         retention=policy,
     )

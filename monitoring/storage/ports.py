@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from monitoring.accounts.ports import AccountsRepository
 from monitoring.alarms.ports import AlarmRepository, AuditLog
 from monitoring.archive.models import ArchivedFrame, ChainVerification, RawFrame
+from monitoring.audit.ports import AuditTrail
 from monitoring.commands.models import Command, CommandStatus
 from monitoring.emergency.ports import EmergencyRepository
 from monitoring.events.models import Event
@@ -175,6 +176,7 @@ class Store:
     reports: ReportRepository
     emergency: EmergencyRepository
     accounts: AccountsRepository
+    audit_trail: AuditTrail
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     close: Callable[[], None] = field(default=lambda: None)
     # The writes made inside run as one atomic unit (sqlite: one transaction, one fsync), across repositories.
@@ -191,6 +193,7 @@ __all__ = [
     "AlarmRepository",
     "ArchiveRepository",
     "AuditLog",
+    "AuditTrail",
     "CommandsRepository",
     "EmergencyRepository",
     "EventsRepository",

@@ -13,12 +13,14 @@ from urllib.parse import urlencode, urlsplit
 from argon2 import PasswordHasher
 
 from local.api_server import ApiHttpServer
+from local.wechat_stub import WeChatStub
 from miniprogram_api.chalicelib import wiring
 from miniprogram_api.chalicelib.settings import ApiSettings
+from miniprogram_api.chalicelib.sms import SmsCodeSender
 from monitoring.clock import Clock
 from monitoring.storage.ports import Store
 
-TEST_TOKEN_KEY = "k" * 16 + "test-token-key-0123456789abcdef"
+TEST_TOKEN_KEY = "test-token-key-" + "0123456789abcdef" * 4  # 79 bytes: long enough for HS512 forgeries too
 # argon2id with a small cost: the tests sign in dozens of times on a shared 2-core machine.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 
@@ -79,21 +81,43 @@ class ApiClient:
         return self.request("POST", path, **kwargs)
 
 
+WECHAT_APPID, WECHAT_SECRET = "wx-test-appid", "test-app-secret"
+
+
 def api_settings(sqlite_path: str = ":memory:", **overrides: Any) -> ApiSettings:
-    values: dict[str, Any] = {"store_backend": "sqlite", "sqlite_path": sqlite_path, "token_key": TEST_TOKEN_KEY}
+    values: dict[str, Any] = {
+        "store_backend": "sqlite",
+        "sqlite_path": sqlite_path,
+        "token_key": TEST_TOKEN_KEY,
+        "wechat_appid": WECHAT_APPID,
+        "wechat_secret": WECHAT_SECRET,
+    }
     return ApiSettings(**(values | overrides))
 
 
 @contextmanager
-def serve(store: Store, settings: ApiSettings, *, clock: Clock | None = None) -> Iterator[ApiClient]:
+def wechat_stub() -> Iterator[WeChatStub]:
+    stub = WeChatStub(WECHAT_APPID, WECHAT_SECRET)
+    stub.start()
+    try:
+        yield stub
+    finally:
+        stub.stop()
+
+
+@contextmanager
+def serve(
+    store: Store, settings: ApiSettings, *, clock: Clock | None = None, sms: SmsCodeSender | None = None
+) -> Iterator[ApiClient]:
     """The app on 127.0.0.1 (a free port) over `store`, until the block ends."""
     from miniprogram_api.app import app
 
-    wiring.configure(settings, store=store, clock=clock, hasher=FAST_HASHER)
+    previous = wiring.install(None)
+    wiring.configure(settings, store=store, clock=clock, hasher=FAST_HASHER, sms=sms)
     server = ApiHttpServer(app, "127.0.0.1", 0)
     server.start()
     try:
         yield ApiClient(server.url)
     finally:
         server.stop()
-        wiring.reset()
+        wiring.install(previous)

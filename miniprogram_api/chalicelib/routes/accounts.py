@@ -6,9 +6,10 @@ from pydantic import Field
 
 from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
-from miniprogram_api.chalicelib.models import ApiModel, Id, Page, PageQuery
+from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, PageQuery
 from miniprogram_api.chalicelib.pagination import page_slice
 from miniprogram_api.chalicelib.sessions import AccountOut
+from monitoring.accounts.binding import create_invitation
 from monitoring.accounts.errors import AccountInputError
 from monitoring.accounts.models import Account, Role
 from monitoring.accounts.service import create_account, disable_account, enable_account, set_password
@@ -71,7 +72,7 @@ def get_account(ctx: RequestContext, account_id: str) -> AccountOut:
 def create(ctx: RequestContext, body: AccountCreateIn) -> AccountOut:
     account = create_account(
         ctx.services.store.accounts,
-        ctx.now,
+        ctx.wall,
         username=body.username,
         display_name=body.display_name,
         role=body.role,
@@ -99,7 +100,8 @@ def disable(ctx: RequestContext, account_id: str) -> AccountOut:
     target = _in_county(ctx, account_id)
     if target.id == ctx.caller.id:
         raise errors.conflict("不能停用自己的账号", "cannot_disable_self")
-    return AccountOut.of(disable_account(ctx.services.store.accounts, target.id, ctx.now))
+    ctx.audit("account", target.id)
+    return AccountOut.of(disable_account(ctx.services.store.accounts, target.id, ctx.wall))
 
 
 @routes.route(
@@ -107,7 +109,8 @@ def disable(ctx: RequestContext, account_id: str) -> AccountOut:
 )
 def enable(ctx: RequestContext, account_id: str) -> AccountOut:
     target = _in_county(ctx, account_id)
-    return AccountOut.of(enable_account(ctx.services.store.accounts, target.id, ctx.now))
+    ctx.audit("account", target.id)
+    return AccountOut.of(enable_account(ctx.services.store.accounts, target.id, ctx.wall))
 
 
 @routes.route(
@@ -120,10 +123,34 @@ def enable(ctx: RequestContext, account_id: str) -> AccountOut:
 )
 def reset_password(ctx: RequestContext, account_id: str, body: PasswordResetIn) -> AccountOut:
     target = _in_county(ctx, account_id)
+    ctx.audit("account", target.id)
     try:
         changed = set_password(
-            ctx.services.store.accounts, target.id, body.password, ctx.now, hasher=ctx.services.hasher
+            ctx.services.store.accounts, target.id, body.password, ctx.wall, hasher=ctx.services.hasher
         )
     except AccountInputError as exc:
         raise errors.invalid(exc.message, "password", exc.code) from None
     return AccountOut.of(changed)
+
+
+class InvitationOut(ApiModel):
+    """Shown once: the code is stored hashed and cannot be read again (a new invitation voids the old one)."""
+
+    account_id: str
+    invitation_code: str
+    expires_at: BeijingTime
+
+
+@routes.route(
+    "POST",
+    "/accounts/{account_id}/invite",
+    action="accounts.invite",
+    summary="生成微信绑定邀请码（72 小时有效，一次性）",
+    response=InvitationOut,
+    status=201,
+)
+def invite(ctx: RequestContext, account_id: str) -> InvitationOut:
+    target = _in_county(ctx, account_id)
+    ctx.audit("account", target.id)
+    code, expires = create_invitation(ctx.services.store.accounts, target.id, ctx.wall)
+    return InvitationOut(account_id=target.id, invitation_code=code, expires_at=expires)

@@ -46,7 +46,7 @@ def limit_source(ctx: RequestContext) -> None:
 )
 def login(ctx: RequestContext, body: LoginIn) -> TokensOut:
     limit_source(ctx)
-    account = authenticate(ctx.services.store.accounts, body.login, body.password, ctx.now, hasher=ctx.services.hasher)
+    account = authenticate(ctx.services.store.accounts, body.login, body.password, ctx.wall, hasher=ctx.services.hasher)
     ctx.audit("account", account.id)
     return start_session(account, body.channel, ctx)
 
@@ -66,7 +66,7 @@ def login(ctx: RequestContext, body: LoginIn) -> TokensOut:
 def refresh(ctx: RequestContext, body: RefreshIn) -> TokensOut:
     repo = ctx.services.store.accounts
     record = repo.get_refresh_token(token_hash(body.refresh_token))
-    account, new_token = rotate_refresh(repo, body.refresh_token, ctx.now)
+    account, new_token = rotate_refresh(repo, body.refresh_token, ctx.wall)
     channel: Channel = "miniprogram" if record is not None and record.channel == "miniprogram" else "web"
     ctx.act_as(account)
     return session_tokens(account, channel, new_token, ctx)
@@ -85,7 +85,7 @@ def refresh(ctx: RequestContext, body: RefreshIn) -> TokensOut:
 def logout(ctx: RequestContext, body: RefreshIn) -> None:
     repo = ctx.services.store.accounts
     record = repo.get_refresh_token(token_hash(body.refresh_token))
-    revoke_family_of(repo, body.refresh_token, ctx.now)
+    revoke_family_of(repo, body.refresh_token, ctx.wall)
     if record is not None:
         ctx.act_as(repo.get_account(record.account_id))
     ctx.audit("session", record.family_id if record is not None else "")

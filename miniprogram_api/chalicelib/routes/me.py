@@ -39,7 +39,7 @@ def change_password(ctx: RequestContext, body: PasswordChangeIn) -> AccountOut:
         raise errors.invalid("原密码不正确", "old_password", "wrong_password")
     try:
         changed = set_password(
-            ctx.services.store.accounts, account.id, body.new_password, ctx.now, hasher=ctx.services.hasher
+            ctx.services.store.accounts, account.id, body.new_password, ctx.wall, hasher=ctx.services.hasher
         )
     except AccountInputError as exc:
         raise errors.invalid(exc.message, "new_password", exc.code) from None

@@ -13,6 +13,7 @@ from monitoring.storage.dynamodb import schema, tables
 from monitoring.storage.dynamodb._client import bind_client, make_client
 from monitoring.storage.dynamodb.accounts import DynamoDBAccountsRepository
 from monitoring.storage.dynamodb.archive import DynamoDBArchiveRepository
+from monitoring.storage.dynamodb.audit_trail import DynamoDBAuditTrail
 from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
 from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
 from monitoring.storage.dynamodb.metering import CapacityMeter
@@ -79,6 +80,7 @@ class DynamoDBBackend:
             reports=DynamoDBReportRepository(m.state),
             emergency=DynamoDBEmergencyRepository(m.state),
             accounts=DynamoDBAccountsRepository(m.state, self.tx_connection),
+            audit_trail=DynamoDBAuditTrail(m.state),
             retention=policy,
             close=self.close,
         )

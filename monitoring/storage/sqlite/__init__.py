@@ -13,6 +13,7 @@ from monitoring.storage.ports import Store
 from monitoring.storage.retention import RetentionPolicy
 from monitoring.storage.sqlite.accounts import SqliteAccountsRepository
 from monitoring.storage.sqlite.archive import SqliteArchiveRepository
+from monitoring.storage.sqlite.audit_trail import SqliteAuditTrail
 from monitoring.storage.sqlite.commands import SqliteCommandsRepository
 from monitoring.storage.sqlite.db import Database
 from monitoring.storage.sqlite.events import SqliteEventsRepository
@@ -53,6 +54,7 @@ def open_store(
         reports=SqliteReportRepository(db),
         emergency=SqliteEmergencyRepository(db),
         accounts=SqliteAccountsRepository(db),
+        audit_trail=SqliteAuditTrail(db),
         retention=policy,
         close=db.close,
         batch=db.write,

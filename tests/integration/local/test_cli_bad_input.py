@@ -275,6 +275,7 @@ def test_demo_refuses_to_wipe_a_directory_that_is_not_a_demos(
         (["--min-interval", "0"], "--min-interval must be at least 1"),
         (["--mix", "normal=x"], "--mix: weight of 'normal' must be a number"),
         (["--port", "70000"], "--port must be within 1..65535"),
+        (["--api-port", "9000"], "--api-port must be within 1..65535 and differ from --port"),
     ],
 )
 def test_demo_with_a_bad_option_creates_nothing(

@@ -101,6 +101,15 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/accounts"): row(403, admin=201, body=_new_account),
     ("POST", "/api/v1/accounts/{account_id}/disable"): row((403, 403), admin=(200, 404)),
     ("POST", "/api/v1/accounts/{account_id}/enable"): row((403, 403), admin=(200, 404)),
+    ("POST", "/api/v1/accounts/{account_id}/invite"): row((403, 403), admin=(201, 404)),
+    ("POST", "/api/v1/auth/wechat"): row(401, body={"code": "never-issued"}),
+    ("POST", "/api/v1/auth/wechat/bind-invitation"): row(
+        401, body={"binding_ticket": "t" * 40, "invitation_code": "ABCD"}
+    ),
+    ("POST", "/api/v1/auth/wechat/sms-code"): row(401, body={"binding_ticket": "t" * 40, "phone": "13800000000"}),
+    ("POST", "/api/v1/auth/wechat/bind-phone"): row(
+        401, body={"binding_ticket": "t" * 40, "phone": "13800000000", "sms_code": "123456"}
+    ),
     ("POST", "/api/v1/accounts/{account_id}/password"): row(
         (403, 403), admin=(200, 404), body={"password": "Reset-Passw0rd"}
     ),

@@ -61,6 +61,18 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
     assert [e["action"] for e in detail["audit"]] == ["responded", "dispatched", "verified", "closed", "reopened"]
     assert detail["response"]["cause_name"] == "设备故障" and detail["photos"] == ["p/ent-in/1.jpg"]
     assert detail["verification"] is None and detail["audit"][0]["at"].endswith("+08:00")
+    day = timedelta(days=1)
+    trail, _ = live.store.audit_trail.query(
+        since=live.clock.now() - day, until=live.clock.now() + day, object_type="alarm", object_id="alarm-in"
+    )
+    assert sorted(r.action for r in trail) == [
+        "alarms.close",
+        "alarms.dispatch",
+        "alarms.reopen",
+        "alarms.respond",
+        "alarms.verify",
+    ]
+    assert {r.enterprise_id for r in trail} == {"ent-in"} and all(r.source_ip == "127.0.0.1" for r in trail)
 
 
 def _put(store: Store, aid: str, enterprise: str, created: datetime, **kw: Any) -> Alarm:

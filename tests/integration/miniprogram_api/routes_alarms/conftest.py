@@ -14,6 +14,7 @@ from monitoring.accounts.models import Role
 from monitoring.clock import FixedClock
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
+from tests.contract.storage.dynamodb_adapters import dynamodb_local_store
 from tests.integration.miniprogram_api.world import PASSWORD, World, build_world
 from tests.support.api import ApiClient, Reply, api_settings, serve
 
@@ -39,15 +40,28 @@ class Live:
         return self.client.post(path, token=self.token(role), json_body=body)
 
 
-@pytest.fixture
-def live(tmp_path: Path) -> Iterator[Live]:
-    path = tmp_path / "api.db"
-    store = open_store(str(path))
+def _sqlite(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    store = open_store(str(tmp_path / "api.db"))
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _dynamodb_local(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    yield from dynamodb_local_store(tmp_path, FixedClock(datetime.now(UTC)), request)
+
+
+@pytest.fixture(params=[_sqlite, _dynamodb_local], ids=["sqlite", "dynamodb_local"])
+def live(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live]:
+    """The API on each backend: sqlite, and the session's DynamoDB Local (tables of this test only)."""
+    stores = request.param(tmp_path, request)
+    store = next(stores)
     try:
         world = build_world(store)  # its objects are dated from the real clock, just before the test's clock
         clock = FixedClock(datetime.now(UTC))
-        settings = api_settings(str(path), login_rate_per_minute=6000, login_burst=1000)
+        settings = api_settings(str(tmp_path / "unused.db"), login_rate_per_minute=6000, login_burst=1000)
         with serve(store, settings, clock=clock) as client:
             yield Live(client, world, clock, store)
     finally:
-        store.close()
+        next(stores, None)

@@ -90,6 +90,12 @@ def series_window(alarm: Alarm, now: datetime) -> tuple[datetime, datetime]:
 def _series(
     store: Store, points: Sequence[tuple[MonitoringPoint, str]], t0: datetime, t1: datetime
 ) -> list[PointSeries]:
+    if store.sample_reader is not None:  # the backend's one-query reader (sqlite): a day of two points in ~15 ms
+        found = store.sample_reader(cache=False).samples([p.point_id for p, _ in points], t0, t1)
+        return [
+            PointSeries(p.point_id, p.name, side, tuple((s.at, s.p) for s in found.get(p.point_id, ())))
+            for p, side in points
+        ]
     out: list[PointSeries] = []
     for point, side in points:
         rows = store.readings.readings(point.point_id, ReadingKind.MINUTE, t0, t1, limit=1500)

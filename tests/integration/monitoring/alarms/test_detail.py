@@ -1,7 +1,9 @@
-"""Alarm detail from a real sqlite store: the line's production and control series, words, deadlines, audit."""
+"""Alarm detail from a real sqlite store (its one-query sample reader) and from the memory store (the readings
+port): the line's production and control series, words, deadlines, audit."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from monitoring.alarms.models import Actor, ActorRole, Alarm, AlarmState, Cause,
 from monitoring.alarms.service import respond
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.registry.models import FacilityKind
+from monitoring.storage.memory import memory_store
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
 from tests.contract.storage.builders import association, enterprise, facility, point, seed_jurisdictions
@@ -27,9 +30,9 @@ EVIDENCE = {
 }
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    s = open_store(tmp_path / "d.db")
+@pytest.fixture(params=["sqlite", "memory"])
+def store(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
+    s = open_store(tmp_path / "d.db") if request.param == "sqlite" else memory_store()
     seed_jurisdictions(s.registry)
     s.registry.put_enterprise(enterprise("e1"))
     s.registry.put_facility(facility("f1"))

@@ -22,6 +22,13 @@ class ReportRepository(Protocol):
 
     def put_stoppage(self, request: StoppageRequest) -> None: ...
 
+    def replace_fault(self, report: FaultReport, *, expected: FaultReport) -> None:
+        """Replace the report if the stored one still equals `expected` (what the caller read), else ConflictError:
+        two people deciding at once cannot both win."""
+        ...
+
+    def replace_stoppage(self, request: StoppageRequest, *, expected: StoppageRequest) -> None: ...
+
     def get_stoppage(self, request_id: str) -> StoppageRequest: ...
 
     def stoppages_for(self, enterprise_id: str) -> list[StoppageRequest]:

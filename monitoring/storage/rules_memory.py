@@ -100,6 +100,7 @@ class MemoryRuleState(RuleStateRepositoryBase):
 
 class MemoryReportRepository(ReportRepositoryBase):
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self._faults: dict[str, FaultReport] = {}
         self._stoppages: dict[str, StoppageRequest] = {}
 
@@ -114,6 +115,18 @@ class MemoryReportRepository(ReportRepositoryBase):
 
     def _put_stoppage(self, request: StoppageRequest) -> None:
         self._stoppages[request.id] = request
+
+    def _swap_fault(self, report: FaultReport, expected: FaultReport) -> None:
+        with self._lock:
+            if self._faults.get(report.id) != expected:
+                raise ConflictError(f"fault report {report.id} changed concurrently or does not exist")
+            self._faults[report.id] = report
+
+    def _swap_stoppage(self, request: StoppageRequest, expected: StoppageRequest) -> None:
+        with self._lock:
+            if self._stoppages.get(request.id) != expected:
+                raise ConflictError(f"stoppage request {request.id} changed concurrently or does not exist")
+            self._stoppages[request.id] = request
 
     def _get_stoppage(self, request_id: str) -> StoppageRequest | None:
         return self._stoppages.get(request_id)

@@ -1,10 +1,11 @@
-"""Fault report and stoppage request logic: upsert by id, NotFoundError, per-enterprise lists oldest first."""
+"""Fault report and stoppage request logic: upsert by id, replace-if-unchanged, NotFoundError, per-enterprise lists
+oldest first."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from monitoring.errors import NotFoundError
+from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.reports.models import FaultReport, StoppageRequest
 
 
@@ -20,6 +21,14 @@ class ReportRepositoryBase(ABC):
 
     @abstractmethod
     def _faults_for(self, enterprise_id: str) -> list[FaultReport]: ...
+
+    @abstractmethod
+    def _swap_fault(self, report: FaultReport, expected: FaultReport) -> None:
+        """Replace the stored report if it still equals `expected` (atomically), else ConflictError."""
+
+    @abstractmethod
+    def _swap_stoppage(self, request: StoppageRequest, expected: StoppageRequest) -> None:
+        """Replace the stored request if it still equals `expected` (atomically), else ConflictError."""
 
     @abstractmethod
     def _put_stoppage(self, request: StoppageRequest) -> None:
@@ -45,6 +54,16 @@ class ReportRepositoryBase(ABC):
 
     def put_stoppage(self, request: StoppageRequest) -> None:
         self._put_stoppage(request)
+
+    def replace_fault(self, report: FaultReport, *, expected: FaultReport) -> None:
+        if report.id != expected.id:
+            raise InvalidInputError("a fault report keeps its id")
+        self._swap_fault(report, expected)
+
+    def replace_stoppage(self, request: StoppageRequest, *, expected: StoppageRequest) -> None:
+        if request.id != expected.id:
+            raise InvalidInputError("a stoppage request keeps its id")
+        self._swap_stoppage(request, expected)
 
     def get_stoppage(self, request_id: str) -> StoppageRequest:
         found = self._get_stoppage(request_id)

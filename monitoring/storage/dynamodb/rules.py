@@ -204,11 +204,29 @@ class DynamoDBReportRepository(ReportRepositoryBase):
     def __init__(self, model: type[StateItem]) -> None:
         self._model = model
 
-    def _put(self, kind: str, ident: str, enterprise_id: str, filed_at: datetime, doc: dict[str, Any]) -> None:
+    def _put(
+        self,
+        kind: str,
+        ident: str,
+        enterprise_id: str,
+        filed_at: datetime,
+        doc: dict[str, Any],
+        expected: dict[str, Any] | None = None,
+    ) -> None:
         item = self._model(f"{kind}#{ident}", kind, t=kind, body=_dump(doc))
         item.gsi1pk, item.gsi1sk = f"{kind}ent#{enterprise_id}", f"{time_key(filed_at)}#{ident}"
+        # Replace-if-unchanged: the stored body (written with sorted keys) must still be the one the caller read.
+        condition = None if expected is None else self._model.body == _dump(expected)
         with translate(f"put {kind}"):
-            item.save()
+            item.save(condition=condition)
+
+    def _swap_fault(self, report: FaultReport, expected: FaultReport) -> None:
+        doc, old = codec.fault_to_dict(report), codec.fault_to_dict(expected)
+        self._put("fault", report.id, report.enterprise_id, report.filed_at, doc, old)
+
+    def _swap_stoppage(self, request: StoppageRequest, expected: StoppageRequest) -> None:
+        doc, old = codec.stoppage_to_dict(request), codec.stoppage_to_dict(expected)
+        self._put("stop", request.id, request.enterprise_id, request.filed_at, doc, old)
 
     def _one(self, kind: str, ident: str, decode: Callable[[dict[str, Any]], T]) -> T | None:
         item = _get(self._model, f"{kind}#{ident}", kind)

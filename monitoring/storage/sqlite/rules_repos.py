@@ -237,6 +237,20 @@ class SqliteReportRepository(ReportRepositoryBase):
     def _put_fault(self, report: FaultReport) -> None:
         self._put("fault_reports", report.id, report.enterprise_id, report.filed_at, codec.fault_to_dict(report))
 
+    def _swap(self, table: str, ident: str, new: dict[str, Any], old: dict[str, Any]) -> None:
+        # Documents are written with sorted keys, so the stored text of an unchanged record equals _dump(old).
+        with self._db.write() as c:
+            cur = c.execute(f"UPDATE {table} SET doc = ? WHERE id = ? AND doc = ?", (_dump(new), ident, _dump(old)))
+            if cur.rowcount != 1:
+                raise ConflictError(f"{table} {ident} changed concurrently or does not exist")
+
+    def _swap_fault(self, report: FaultReport, expected: FaultReport) -> None:
+        self._swap("fault_reports", report.id, codec.fault_to_dict(report), codec.fault_to_dict(expected))
+
+    def _swap_stoppage(self, request: StoppageRequest, expected: StoppageRequest) -> None:
+        new, old = codec.stoppage_to_dict(request), codec.stoppage_to_dict(expected)
+        self._swap("stoppage_requests", request.id, new, old)
+
     def _get_fault(self, report_id: str) -> FaultReport | None:
         found = _docs(self._db, "SELECT doc FROM fault_reports WHERE id = ?", (report_id,))
         return codec.fault_from_dict(found[0]) if found else None

@@ -151,6 +151,7 @@ class EpisodeOut(ApiModel):
     end: BeijingTime | None
     retracted: bool
     words: list[str] = Field(description="证据说明（中文）")
+    thresholds: dict[str, Any] = Field(description="判定所用阈值")
     evidence: dict[str, Any] = Field(description="规则保存的证据原文（时间已换为北京时间）")
     quality: dict[str, Any]
     suppressions: list[str]
@@ -246,6 +247,7 @@ def _detail_out(d: AlarmDetail, now: datetime) -> AlarmDetailOut:
                 end=e.end,
                 retracted=e.retracted,
                 words=list(words),
+                thresholds=dict(e.evidence.get("thresholds") or {}),
                 evidence=_beijing(e.evidence),
                 quality=_beijing(e.quality),
                 suppressions=list(e.suppressions),

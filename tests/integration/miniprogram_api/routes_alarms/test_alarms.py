@@ -35,6 +35,7 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
     assert detail["time_left_s"]["response"] == int(left.total_seconds()) > 80 * 60 and detail["overdue"] == []
     assert [s["side"] for s in detail["series"]] == ["production", "control"]
     assert any("产治关联ra-a-in" in w for w in detail["episodes"][0]["words"])
+    assert detail["episodes"][0]["thresholds"]["min_duration_min"] == 10
 
     body = {"version": detail["version"], "cause": "equipment_fault", "text": "风机跳闸", "photos": ["p/ent-in/1.jpg"]}
     assert live.post(Role.TOWN, "/alarms/alarm-in/respond", body).status == 403  # town only reads

@@ -106,6 +106,10 @@ class _Handler(BaseHTTPRequestHandler):
             return _error(404, "not_found", "接口不存在")
         headers = {k.lower(): v for k, v in self.headers.items()}
         binary = headers.get("content-type", "").split(";")[0].strip() in self.server.app.api.binary_types
+        try:  # API Gateway passes text bodies as text: a body that is not UTF-8 cannot be JSON either
+            text = "" if binary else body.decode("utf-8")
+        except UnicodeDecodeError:
+            return _error(400, "malformed_json", "请求体不是合法的 UTF-8 文本")
         event: dict[str, Any] = {
             "requestContext": {
                 "httpMethod": self.command,
@@ -118,14 +122,9 @@ class _Handler(BaseHTTPRequestHandler):
             "pathParameters": {k: unquote(v) for k, v in match.captured.items()} or None,
             "multiValueQueryStringParameters": parse_qs(split.query, keep_blank_values=True) or None,
             "stageVariables": {},
-            "body": base64.b64encode(body).decode() if binary and body else (body.decode("utf-8", "replace") or None),
+            "body": base64.b64encode(body).decode() if binary and body else (text or None),
             "isBase64Encoded": bool(binary and body),
         }
-        if not binary and body:
-            try:
-                body.decode("utf-8")
-            except UnicodeDecodeError:
-                return _error(400, "malformed_json", "请求体不是合法的 UTF-8 文本")
         response = self.server.app(event, _Context())
         out = dict(response.get("headers") or {})
         for name, values in (response.get("multiValueHeaders") or {}).items():

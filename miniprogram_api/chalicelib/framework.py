@@ -8,12 +8,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import UnionType
-from typing import Any, Union, get_args, get_origin
+from typing import Any, TypeVar, Union, get_args, get_origin
 
 from chalice.app import Blueprint, Request, Response
 from pydantic import BaseModel, ValidationError
@@ -30,6 +31,7 @@ from monitoring.errors import NotFoundError
 from monitoring.registry.models import Enterprise
 from monitoring.storage.ports import Store
 
+T = TypeVar("T")
 log = logging.getLogger("miniprogram_api")
 API_PREFIX = "/api/v1"
 JSON_BODY_LIMIT = 64 * 1024  # a JSON body larger than this is a 413 (photos declare their own limit)
@@ -137,6 +139,16 @@ class RequestContext:
         """A public route that has just identified its caller (login) names it: the audit entry shows who."""
         self.account = account
 
+    def scoped(self, load: Callable[[], T], enterprise_of: Callable[[T], str], message: str = "对象不存在") -> T:
+        """`load()` (an object of an enterprise), or 404 when it does not exist or its enterprise is outside the
+        caller's scope: `ctx.scoped(lambda: ctx.store.alarms.get(alarm_id), lambda a: a.enterprise_id)`."""
+        try:
+            found = load()
+        except NotFoundError:
+            raise errors.not_found(message) from None
+        self.require_visible(enterprise_of(found), message)
+        return found
+
     # ---- audit ------------------------------------------------------------------------------------------------------
     def audit(self, object_type: str, object_id: str, enterprise_id: str | None = None, **detail: Any) -> None:
         """Name the object this mutating call changed (default: the area and the last path parameter)."""
@@ -221,7 +233,8 @@ class ApiBlueprint:
 
 # ---- dispatch ------------------------------------------------------------------------------------------------------
 def dispatch(spec: RouteSpec, handler: Handler, request: Request, path_params: Mapping[str, str]) -> Response:
-    """Run one request through the route's checks and its handler; every outcome is a JSON answer."""
+    """Run one request through the route's checks and its handler; every outcome is a JSON answer, logged."""
+    started = time.perf_counter()
     request_id = uuid.uuid4().hex
     ctx: RequestContext | None = None
     try:
@@ -235,14 +248,29 @@ def dispatch(spec: RouteSpec, handler: Handler, request: Request, path_params: M
             channel="web",
             request_id=request_id,
         )
-        result = _run(spec, handler, request, path_params, ctx)
+        response = _respond(spec, _run(spec, handler, request, path_params, ctx), ctx)
     except Exception as exc:  # every failure becomes an error body; a bug is a logged 500 without its trace
         error = errors.from_domain(exc)
         if error is None:
             log.exception("unhandled error", extra={"fields": {"route": spec.handler_name, "request_id": request_id}})
             error = errors.INTERNAL
-        return error_response(error, request_id)
-    headers: dict[str, str | list[str]] = {"X-Request-Id": request_id, **ctx.headers}
+        response = error_response(error, request_id)
+    account = ctx.account if ctx is not None else None
+    fields = {
+        "method": spec.method,
+        "route": spec.path,
+        "status": response.status_code,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+        "account": account.id if account is not None else "",
+        "ip": ctx.source_ip if ctx is not None else "",
+        "request_id": request_id,
+    }
+    log.info("api request", extra={"fields": fields})
+    return response
+
+
+def _respond(spec: RouteSpec, result: Any, ctx: RequestContext) -> Response:
+    headers: dict[str, str | list[str]] = {"X-Request-Id": ctx.request_id, **ctx.headers}
     if isinstance(result, Response):
         result.headers.update(headers)
         return result
@@ -250,7 +278,7 @@ def dispatch(spec: RouteSpec, handler: Handler, request: Request, path_params: M
         return Response(body="", status_code=204 if spec.status == 200 else spec.status, headers=headers)
     if spec.response is None or not isinstance(result, spec.response):
         log.error("handler returned the wrong type", extra={"fields": {"route": spec.handler_name}})
-        return error_response(errors.INTERNAL, request_id)
+        return error_response(errors.INTERNAL, ctx.request_id)
     headers["Content-Type"] = "application/json; charset=utf-8"
     return Response(body=result.model_dump_json(), status_code=spec.status, headers=headers)
 
@@ -336,7 +364,7 @@ def _parse_json_body(model: type[BaseModel], request: Request, raw: bytes) -> Ba
         raise errors.ApiError(415, "unsupported_media_type", "请求体须为 JSON（Content-Type: application/json）")
     try:
         data = json.loads(raw.decode("utf-8")) if raw.strip() else None
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):  # RecursionError: "[[[[…" nested beyond the stack
         raise errors.bad_request("请求体不是合法的 JSON", "body", "malformed_json") from None
     if not isinstance(data, dict):
         raise errors.invalid("请求体须为 JSON 对象", "body", "invalid_body")

@@ -23,6 +23,7 @@ ERRORS = {
     "422": "输入校验失败",
     "429": "请求过于频繁",
     "500": "服务器内部错误",
+    "503": "服务暂时不可用（稍后重试）",
 }
 Mode = Literal["validation", "serialization"]
 
@@ -103,7 +104,7 @@ def _operation(
     else:
         responses[str(spec.status)] = {"description": "成功（无内容）"}
     for status, text in ERRORS.items():
-        if spec.public and status in ("401", "403"):
+        if spec.public and status == "403":  # public routes still answer 401 (a wrong password, a bad ticket)
             continue
         responses[status] = {"description": text, "content": {"application/json": {"schema": error_ref}}}
     op["responses"] = responses

@@ -19,6 +19,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "me.password": ALL,
     "accounts.read": ADMIN,
     "accounts.create": ADMIN,
+    "accounts.edit": ADMIN,
     "accounts.disable": ADMIN,
     "accounts.enable": ADMIN,
     "accounts.invite": ADMIN,
@@ -51,6 +52,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
 PUBLIC_ACTIONS = frozenset(
     {
         "openapi.read",
+        "health.read",
         "auth.login",
         "auth.refresh",
         "auth.logout",

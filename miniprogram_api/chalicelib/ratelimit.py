@@ -10,7 +10,8 @@ from collections import OrderedDict
 
 
 class RateLimiter:
-    """`rate` tokens per second refill a bucket of `burst`; `take(key, now)` spends one or says how long to wait."""
+    """`rate` tokens per second refill a bucket of `burst`; `take(key, now)` spends one or says how long to wait,
+    `wait(key, now)` only says."""
 
     def __init__(self, rate_per_s: float, burst: int, *, max_keys: int = 10_000) -> None:
         self.rate = rate_per_s
@@ -29,6 +30,13 @@ class RateLimiter:
                 return 0.0
             self._remember(key, tokens, now)
             return (1.0 - tokens) / self.rate
+
+    def wait(self, key: str, now: float) -> float:
+        """Seconds until `key` has a token (0 = now), spending nothing."""
+        with self._lock:
+            tokens, last = self._buckets.get(key, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + max(0.0, now - last) * self.rate)
+            return 0.0 if tokens >= 1.0 else (1.0 - tokens) / self.rate
 
     def _remember(self, key: str, tokens: float, now: float) -> None:
         self._buckets[key] = (tokens, now)

@@ -43,11 +43,9 @@ def normalise_invitation(code: str) -> str:
     return "".join(ch for ch in code.upper() if ch not in " -") if isinstance(code, str) else ""
 
 
-def create_invitation(
-    repo: AccountsRepository, account_id: str, now: datetime, ttl: timedelta = INVITATION_TTL
-) -> tuple[str, datetime]:
-    """A new one-time code for the account and its expiry; earlier unused codes of the account are voided.
-    NotFoundError for an unknown account, AuthError account_disabled for a disabled one."""
+def create_invitation(repo: AccountsRepository, account_id: str, now: datetime, ttl: timedelta = INVITATION_TTL) -> str:
+    """A new one-time code for the account, valid until now + ttl; earlier unused codes of the account are
+    voided. NotFoundError for an unknown account, AuthError account_disabled for a disabled one."""
     now = require_utc(now, "now")
     if not timedelta(minutes=1) <= ttl <= timedelta(days=30):
         raise AccountInputError("ttl", "邀请码有效期须在 1 分钟到 30 天之间")
@@ -58,8 +56,8 @@ def create_invitation(
         if old.used_at is None and old.expires_at > now:
             _void(repo, old, now)
     code = "".join(secrets.choice(INVITATION_ALPHABET) for _ in range(INVITATION_LENGTH))
-    invitation = repo.put_invitation(Invitation(_sha(code), account_id, now, now + ttl))
-    return code, invitation.expires_at
+    repo.put_invitation(Invitation(_sha(code), account_id, now, now + ttl))
+    return code
 
 
 def _void(repo: AccountsRepository, invitation: Invitation, now: datetime) -> None:

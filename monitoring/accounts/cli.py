@@ -138,7 +138,9 @@ def _invite(args: argparse.Namespace, store: Store, out: TextIO, clock: Clock, p
     account = _find(store, args.username)
     if not 1 <= args.hours <= 720:
         raise InvalidInputError("有效小时数须在 1 到 720 之间")
-    code, expires = binding.create_invitation(store.accounts, account.id, clock.now(), timedelta(hours=args.hours))
+    now, ttl = clock.now(), timedelta(hours=args.hours)
+    code = binding.create_invitation(store.accounts, account.id, now, ttl)
+    expires = now + ttl
     _audit(store, clock, "account.invite", account, {"username": account.username, "hours": args.hours})
     print(f"邀请码：{code}", file=out)
     print(f"有效期至：{_local(expires)}（北京时间），仅可使用一次", file=out)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 
 from monitoring.accounts.models import Account, Invitation, RefreshFamily, RefreshToken, Role, SmsCode
@@ -36,3 +37,6 @@ class AccountsRepository(Protocol):
     def invitations_of(self, account_id: str) -> list[Invitation]: ...
     def put_sms_code(self, code: SmsCode) -> SmsCode: ...
     def get_sms_code(self, phone: str) -> SmsCode | None: ...
+    def purge_expired(self, now: datetime) -> int:
+        """Delete refresh tokens, invitations and SMS records past use; how many (DynamoDB: 0, TTL does it)."""
+        ...

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 
 from monitoring._time import require_utc
-from monitoring.accounts.errors import AuthError
+from monitoring.accounts.errors import AuthError, DuplicateError
 from monitoring.accounts.models import PHONE, Account, Role
 from monitoring.accounts.passwords import DEFAULT_HASHER, hash_password, needs_rehash, verify_password
 from monitoring.accounts.ports import AccountsRepository
@@ -76,9 +76,10 @@ def update_account(
             return account
         try:
             return repo.put_account(dataclasses.replace(changed, updated_at=now, version=account.version))
-        except ConflictError as exc:
-            if type(exc) is not ConflictError:
-                raise  # a uniqueness clash, not a lost race
+        except DuplicateError:
+            raise  # a uniqueness clash: re-applying would not help
+        except ConflictError:
+            continue  # another writer won: re-read and re-apply
     raise ConflictError(f"account {account_id}: too much contention")
 
 

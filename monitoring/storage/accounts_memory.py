@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from monitoring.storage.base.accounts import ACCOUNT_INDEXES, AccountsRepositoryBase, DocConflict, DocWrite
@@ -14,6 +15,7 @@ class MemoryAccountsRepository(AccountsRepositoryBase):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._docs: dict[tuple[str, str], tuple[int, str | None, str]] = {}  # → (version, index, body)
+        self._expiry: dict[tuple[str, str], datetime] = {}
 
     def _get_doc(self, kind: str, key: str) -> dict[str, Any] | None:
         with self._lock:
@@ -34,8 +36,19 @@ class MemoryAccountsRepository(AccountsRepositoryBase):
                 if w.expected_version is not None and (stored[0] if stored else 0) != w.expected_version:
                     raise DocConflict(w.kind, w.key)
             for w in writes:
+                key = (w.kind, w.key)
+                self._expiry.pop(key, None)
                 if w.body is None:
-                    self._docs.pop((w.kind, w.key), None)
-                else:
-                    text = json.dumps(w.body, ensure_ascii=False, sort_keys=True)
-                    self._docs[(w.kind, w.key)] = (int(w.body.get("version", 0)), w.index, text)
+                    self._docs.pop(key, None)
+                    continue
+                text = json.dumps(w.body, ensure_ascii=False, sort_keys=True)
+                self._docs[key] = (int(w.body.get("version", 0)), w.index, text)
+                if w.expires_at is not None:
+                    self._expiry[key] = w.expires_at
+
+    def _purge_expired(self, now: datetime) -> int:
+        with self._lock:
+            gone = [key for key, at in self._expiry.items() if at < now]
+            for key in gone:
+                del self._docs[key], self._expiry[key]
+        return len(gone)

@@ -1,6 +1,9 @@
-"""Accounts administration (admin): list, detail, create, disable/enable, reset a password, invite to WeChat."""
+"""Accounts administration (admin): list, detail, create, edit, disable/enable, reset a password, invite to
+WeChat, unbind WeChat."""
 
 from __future__ import annotations
+
+import dataclasses
 
 from pydantic import Field
 
@@ -9,10 +12,17 @@ from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, PageQuery
 from miniprogram_api.chalicelib.pagination import page_slice
 from miniprogram_api.chalicelib.sessions import AccountOut
-from monitoring.accounts.binding import create_invitation
+from monitoring.accounts.binding import INVITATION_TTL, create_invitation, unbind_openid
 from monitoring.accounts.errors import AccountInputError
 from monitoring.accounts.models import Account, Role
-from monitoring.accounts.service import create_account, disable_account, enable_account, set_password
+from monitoring.accounts.service import (
+    create_account,
+    disable_account,
+    enable_account,
+    set_password,
+    update_account,
+)
+from monitoring.errors import ConflictError
 
 routes = ApiBlueprint("accounts")
 
@@ -31,6 +41,19 @@ class AccountCreateIn(ApiModel):
     enterprise_ids: list[Id] = Field(default_factory=list, max_length=500)
     terminal_mns: list[Id] = Field(default_factory=list, max_length=2000)
     password: str | None = Field(None, min_length=1, max_length=128, description="不填则只能通过微信邀请码或短信登录")
+
+
+class AccountEditIn(ApiModel):
+    """The fields to change (absent = unchanged) and the version read (409 when someone changed it since)."""
+
+    version: int = Field(ge=0)
+    display_name: str | None = Field(None, min_length=1, max_length=64)
+    role: Role | None = None
+    phone: str | None = Field(None, pattern=r"^(1\d{10})?$")
+    branch_id: Id | None = None
+    town_id: Id | None = None
+    enterprise_ids: list[Id] | None = Field(None, max_length=500)
+    terminal_mns: list[Id] | None = Field(None, max_length=2000)
 
 
 class PasswordResetIn(ApiModel):
@@ -151,6 +174,45 @@ class InvitationOut(ApiModel):
 )
 def invite(ctx: RequestContext, account_id: str) -> InvitationOut:
     target = _in_county(ctx, account_id)
+    if target.disabled:  # not the caller's sign-in failing (401): the account must be enabled first
+        raise errors.conflict("账号已停用，请先启用", "account_disabled")
     ctx.audit("account", target.id)
-    code, expires = create_invitation(ctx.services.store.accounts, target.id, ctx.wall)
-    return InvitationOut(account_id=target.id, invitation_code=code, expires_at=expires)
+    code = create_invitation(ctx.services.store.accounts, target.id, ctx.wall, INVITATION_TTL)
+    return InvitationOut(account_id=target.id, invitation_code=code, expires_at=ctx.wall + INVITATION_TTL)
+
+
+@routes.route(
+    "PATCH",
+    "/accounts/{account_id}",
+    action="accounts.edit",
+    summary="修改账号（姓名、角色、手机号、管辖范围）",
+    body=AccountEditIn,
+    response=AccountOut,
+)
+def edit(ctx: RequestContext, account_id: str, body: AccountEditIn) -> AccountOut:
+    target = _in_county(ctx, account_id)
+    changes = body.model_dump(exclude_unset=True, exclude={"version"})
+    for name in ("enterprise_ids", "terminal_mns"):
+        if name in changes:
+            changes[name] = tuple(changes[name] or ())
+
+    def change(account: Account) -> Account:
+        if account.version != body.version:
+            raise ConflictError("账号已被他人修改，请刷新后重试")
+        return dataclasses.replace(account, **changes)
+
+    ctx.audit("account", target.id, fields=sorted(changes))
+    return AccountOut.of(update_account(ctx.services.store.accounts, target.id, ctx.wall, change))
+
+
+@routes.route(
+    "POST",
+    "/accounts/{account_id}/unbind-wechat",
+    action="accounts.edit",
+    summary="解除微信绑定（换手机或离职）",
+    response=AccountOut,
+)
+def unbind_wechat(ctx: RequestContext, account_id: str) -> AccountOut:
+    target = _in_county(ctx, account_id)
+    ctx.audit("account", target.id)
+    return AccountOut.of(unbind_openid(ctx.services.store.accounts, target.id, ctx.wall))

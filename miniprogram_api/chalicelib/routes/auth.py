@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pydantic import Field
 
@@ -10,6 +12,7 @@ from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel
 from miniprogram_api.chalicelib.sessions import Channel, TokensOut, session_tokens, start_session
+from monitoring.accounts.errors import AuthError
 from monitoring.accounts.refresh import revoke_family_of, rotate_refresh, token_hash
 from monitoring.accounts.service import authenticate
 
@@ -27,11 +30,20 @@ class RefreshIn(ApiModel):
     refresh_token: str = Field(pattern=REFRESH_PATTERN)
 
 
-def limit_source(ctx: RequestContext) -> None:
-    """429 with Retry-After when this address has tried signing in too often (per address; per account: lockout)."""
-    wait = ctx.services.login_limiter.take(ctx.source_ip or "unknown", time.monotonic())
+@contextmanager
+def failures_limited(ctx: RequestContext) -> Iterator[None]:
+    """429 with Retry-After once this address has failed to sign in too often; only failures count, so an office
+    behind one address signs in freely (per account, the lockout counts too)."""
+    limiter, key = ctx.services.login_limiter, ctx.source_ip or "unknown"
+    wait = limiter.wait(key, time.monotonic())
     if wait > 0:
-        raise errors.rate_limited(wait, "登录尝试过于频繁，请稍后再试")
+        raise errors.rate_limited(wait, "登录失败次数过多，请稍后再试")
+    try:
+        yield
+    except (AuthError, errors.ApiError) as exc:
+        if not isinstance(exc, errors.ApiError) or exc.status in (401, 422):
+            limiter.take(key, time.monotonic())
+        raise
 
 
 @routes.route(
@@ -45,8 +57,9 @@ def limit_source(ctx: RequestContext) -> None:
     atomic=False,
 )
 def login(ctx: RequestContext, body: LoginIn) -> TokensOut:
-    limit_source(ctx)
-    account = authenticate(ctx.services.store.accounts, body.login, body.password, ctx.wall, hasher=ctx.services.hasher)
+    with failures_limited(ctx):
+        repo, hasher = ctx.services.store.accounts, ctx.services.hasher
+        account = authenticate(repo, body.login, body.password, ctx.wall, hasher=hasher)
     ctx.audit("account", account.id)
     return start_session(account, body.channel, ctx)
 

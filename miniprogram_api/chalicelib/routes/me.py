@@ -7,6 +7,7 @@ from pydantic import Field
 from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel
+from miniprogram_api.chalicelib.policy import POLICY
 from miniprogram_api.chalicelib.sessions import AccountOut
 from monitoring.accounts.errors import AccountInputError
 from monitoring.accounts.passwords import verify_password
@@ -20,9 +21,17 @@ class PasswordChangeIn(ApiModel):
     new_password: str = Field(min_length=1, max_length=128, description="至少 8 位，不能全为数字")
 
 
-@routes.route("GET", "/me", action="me.read", summary="当前登录账号", response=AccountOut)
-def me(ctx: RequestContext) -> AccountOut:
-    return AccountOut.of(ctx.caller)
+class MeOut(AccountOut):
+    """The caller, and what its role may do (the policy table's actions), so a client shows only usable buttons."""
+
+    actions: list[str] = Field(description="本角色可执行的操作（权限表中的动作）")
+
+
+@routes.route("GET", "/me", action="me.read", summary="当前登录账号及其可执行的操作", response=MeOut)
+def me(ctx: RequestContext) -> MeOut:
+    account = ctx.caller
+    actions = sorted(action for action, roles in POLICY.items() if account.role in roles)
+    return MeOut(**AccountOut.of(account).model_dump(), actions=actions)
 
 
 @routes.route(

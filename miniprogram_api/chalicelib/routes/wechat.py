@@ -10,7 +10,7 @@ from pydantic import Field
 from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime
-from miniprogram_api.chalicelib.routes.auth import limit_source
+from miniprogram_api.chalicelib.routes.auth import failures_limited
 from miniprogram_api.chalicelib.sessions import TokensOut, start_session
 from miniprogram_api.chalicelib.sms import mask_phone
 from miniprogram_api.chalicelib.tokens import issue_binding_ticket, read_binding_ticket
@@ -68,8 +68,8 @@ class BindPhoneIn(ApiModel):
     atomic=False,
 )
 def wechat_login(ctx: RequestContext, body: WechatLoginIn) -> WechatLoginOut:
-    limit_source(ctx)
-    openid = openid_for(body.code, ctx.services.settings)
+    with failures_limited(ctx):
+        openid = openid_for(body.code, ctx.services.settings)
     account = ctx.services.store.accounts.find_by_openid(openid)
     if account is None:
         ticket, expires = issue_binding_ticket(openid, ctx.wall, ctx.services.settings)
@@ -92,9 +92,9 @@ def wechat_login(ctx: RequestContext, body: WechatLoginIn) -> WechatLoginOut:
     atomic=False,
 )
 def bind_invitation(ctx: RequestContext, body: BindInvitationIn) -> TokensOut:
-    limit_source(ctx)
-    openid = read_binding_ticket(body.binding_ticket, ctx.wall, ctx.services.settings)
-    account = redeem_invitation(ctx.services.store.accounts, body.invitation_code, openid, ctx.wall)
+    with failures_limited(ctx):
+        openid = read_binding_ticket(body.binding_ticket, ctx.wall, ctx.services.settings)
+        account = redeem_invitation(ctx.services.store.accounts, body.invitation_code, openid, ctx.wall)
     ctx.audit("account", account.id, bound="invitation")
     return start_session(account, "miniprogram", ctx)
 
@@ -113,12 +113,12 @@ def bind_invitation(ctx: RequestContext, body: BindInvitationIn) -> TokensOut:
     description="不记审计：发送记录在验证码记录本身（每号每 60 秒 1 条、每天 10 条）。",
 )
 def sms_code(ctx: RequestContext, body: SmsCodeIn) -> SmsCodeOut:
-    limit_source(ctx)
-    read_binding_ticket(body.binding_ticket, ctx.wall, ctx.services.settings)
     sender = ctx.services.sms
     if sender is None:
         raise errors.ApiError(503, "sms_unavailable", "短信服务未配置，请使用邀请码绑定")
-    code = issue_sms_code(ctx.services.store.accounts, body.phone, ctx.wall)
+    with failures_limited(ctx):  # an unregistered phone counts as a failure: probing phone numbers is limited
+        read_binding_ticket(body.binding_ticket, ctx.wall, ctx.services.settings)
+        code = issue_sms_code(ctx.services.store.accounts, body.phone, ctx.wall)
     try:
         sender.send_login_code(body.phone, code)
     except Exception:
@@ -143,8 +143,8 @@ def sms_code(ctx: RequestContext, body: SmsCodeIn) -> SmsCodeOut:
     atomic=False,
 )
 def bind_phone(ctx: RequestContext, body: BindPhoneIn) -> TokensOut:
-    limit_source(ctx)
-    openid = read_binding_ticket(body.binding_ticket, ctx.wall, ctx.services.settings)
-    account = verify_sms_code(ctx.services.store.accounts, body.phone, body.sms_code, openid, ctx.wall)
+    with failures_limited(ctx):
+        openid = read_binding_ticket(body.binding_ticket, ctx.wall, ctx.services.settings)
+        account = verify_sms_code(ctx.services.store.accounts, body.phone, body.sms_code, openid, ctx.wall)
     ctx.audit("account", account.id, bound="sms")
     return start_session(account, "miniprogram", ctx)

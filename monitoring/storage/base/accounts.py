@@ -11,8 +11,10 @@ import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from monitoring._time import require_utc
 from monitoring.accounts.errors import DuplicateError
 from monitoring.accounts.models import Account, Invitation, RefreshFamily, RefreshToken, Role, SmsCode
 from monitoring.errors import ConflictError, NotFoundError
@@ -29,6 +31,7 @@ ACCOUNT_INDEXES: Mapping[str, str | None] = {
     "invitation": "account",
     "sms": None,
 }
+_KEEP_AFTER_EXPIRY = timedelta(days=1)
 _CLAIM_FIELDS = {"username": "用户名", "phone": "手机号", "openid": "微信账号"}
 
 
@@ -42,6 +45,7 @@ class DocWrite:
     body: dict[str, Any] | None
     expected_version: int | None
     index: str | None = None
+    expires_at: datetime | None = None  # after this the document is useless: purged (sqlite, memory) or TTL'd
 
 
 class DocConflict(ConflictError):
@@ -69,16 +73,27 @@ class AccountsRepositoryBase(ABC):
     def _write(self, writes: Sequence[DocWrite]) -> None:
         """Apply every write or none; a failed condition raises DocConflict naming the first failing document."""
 
+    @abstractmethod
+    def _purge_expired(self, now: datetime) -> int:
+        """Delete documents whose expires_at is before `now`; how many (DynamoDB: 0, its TTL does it)."""
+
     # ---- helpers ------------------------------------------------------------------------------------
     def _find(self, cls: type[R], kind: str, key: str) -> R | None:
         body = self._get_doc(kind, key)
         return None if body is None else codec.from_data(cls, body)
 
-    def _put_versioned(self, kind: str, key: str, record: R, index: str | None) -> R:
+    def _put_versioned(
+        self, kind: str, key: str, record: R, index: str | None, expires_at: datetime | None = None
+    ) -> R:
         current: int = getattr(record, "version")  # noqa: B009 - every record here has it
         stored = dataclasses.replace(record, version=current + 1)  # type: ignore[type-var]
-        self._write([DocWrite(kind, key, codec.to_data(stored), current, index)])
+        self._write([DocWrite(kind, key, codec.to_data(stored), current, index, expires_at)])
         return stored
+
+    def purge_expired(self, now: datetime) -> int:
+        """Delete refresh tokens, invitations and SMS records past use (a day after expiry, so a late reuse of
+        a refresh token still revokes its family within that day)."""
+        return self._purge_expired(require_utc(now, "now"))
 
     # ---- accounts -----------------------------------------------------------------------------------
     def put_account(self, account: Account) -> Account:
@@ -101,7 +116,8 @@ class AccountsRepositoryBase(ABC):
             if exc.kind == "login":
                 what, _, value = exc.key.partition(":")
                 raise DuplicateError(what, f"{_CLAIM_FIELDS[what]} {value} 已被其他账号使用") from None
-            raise
+            # the account itself moved on since it was read: a lost race, as for every other record
+            raise ConflictError(f"account {account.id}: stored version differs from {current}") from exc
         return stored
 
     def get_account(self, account_id: str) -> Account:
@@ -146,14 +162,16 @@ class AccountsRepositoryBase(ABC):
         return sorted(found, key=lambda f: (f.created_at, f.family_id))
 
     def put_refresh_token(self, token: RefreshToken) -> RefreshToken:
-        return self._put_versioned("refresh", token.token_hash, token, token.family_id)
+        keep = token.expires_at + _KEEP_AFTER_EXPIRY
+        return self._put_versioned("refresh", token.token_hash, token, token.family_id, keep)
 
     def get_refresh_token(self, token_hash: str) -> RefreshToken | None:
         return self._find(RefreshToken, "refresh", token_hash)
 
     # ---- invitations and SMS codes ------------------------------------------------------------------
     def put_invitation(self, invitation: Invitation) -> Invitation:
-        return self._put_versioned("invitation", invitation.code_hash, invitation, invitation.account_id)
+        keep = invitation.expires_at + _KEEP_AFTER_EXPIRY
+        return self._put_versioned("invitation", invitation.code_hash, invitation, invitation.account_id, keep)
 
     def get_invitation(self, code_hash: str) -> Invitation | None:
         return self._find(Invitation, "invitation", code_hash)
@@ -163,7 +181,8 @@ class AccountsRepositoryBase(ABC):
         return sorted(found, key=lambda i: (i.created_at, i.code_hash))
 
     def put_sms_code(self, code: SmsCode) -> SmsCode:
-        return self._put_versioned("sms", code.phone, code, None)
+        # the record also carries the day's send counter: kept until that China day is surely over
+        return self._put_versioned("sms", code.phone, code, None, code.issued_at + timedelta(days=2))
 
     def get_sms_code(self, phone: str) -> SmsCode | None:
         return self._find(SmsCode, "sms", phone)

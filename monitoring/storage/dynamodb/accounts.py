@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from pynamodb.connection import Connection as PynamoConnection
@@ -13,6 +14,7 @@ from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteEr
 from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
+from monitoring.errors import ConflictError
 from monitoring.storage.base.accounts import ACCOUNT_INDEXES, AccountsRepositoryBase, DocConflict, DocWrite
 from monitoring.storage.dynamodb._client import is_condition_failure, translate
 from monitoring.storage.dynamodb.models import StateItem
@@ -49,6 +51,8 @@ class DynamoDBAccountsRepository(AccountsRepositoryBase):
             item.version = int(w.body.get("version", 0))
         if w.index is not None:
             item.gsi1pk, item.gsi1sk = f"acct#{w.kind}#{w.index}", w.key
+        if w.expires_at is not None:
+            item.expires_at = w.expires_at  # DynamoDB's TTL deletes it, within about two days
         return item
 
     def _condition(self, w: DocWrite) -> Condition | None:
@@ -77,8 +81,14 @@ class DynamoDBAccountsRepository(AccountsRepositoryBase):
             for w, reason in zip(writes, reasons, strict=False):
                 if reason is not None and reason.code == "ConditionalCheckFailed":
                     raise DocConflict(w.kind, w.key) from exc
+            if any(r is not None and r.code == "TransactionConflict" for r in reasons):
+                # another transaction held one of the items: a lost race like a stale version (callers retry)
+                raise ConflictError("accounts write: a concurrent transaction on the same item") from exc
             with translate("write accounts"):
                 raise
+
+    def _purge_expired(self, now: datetime) -> int:
+        return 0  # the table's TTL attribute does it
 
     def _write_one(self, w: DocWrite) -> None:
         item = self._item(w)

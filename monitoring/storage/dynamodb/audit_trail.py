@@ -1,4 +1,4 @@
-"""The general audit trail in DynamoDB (state table): one partition per China day (pk audit#YYYY-MM-DD,
+"""The general audit trail in DynamoDB (state table): one partition per China day (pk trail#YYYY-MM-DD,
 sk time#record_id); gsi1 lists an object's records, gsi2 an actor's. Other filters (enterprise scope, a bare
 object type) are applied while reading pages newest first, until the page is full."""
 
@@ -32,13 +32,13 @@ class DynamoDBAuditTrail(AuditTrailBase):
     def _append(self, record: AuditRecord) -> None:
         sk = _sk(record)
         item = self._model(
-            f"audit#{china_day(record.at).isoformat()}",
+            f"trail#{china_day(record.at).isoformat()}",
             sk,
-            t="audit",
+            t="trail",
             body=codec.dumps(record),
-            gsi1pk=f"auditobj#{record.object_type}#{record.object_id}",
+            gsi1pk=f"trailobj#{record.object_type}#{record.object_id}",
             gsi1sk=sk,
-            gsi2pk=f"auditactor#{record.actor_id}",
+            gsi2pk=f"trailactor#{record.actor_id}",
             gsi2sk=sk,
         )
         try:
@@ -69,17 +69,17 @@ class DynamoDBAuditTrail(AuditTrailBase):
         m = self._model
         gsi1, gsi2 = m.gsi1, m.gsi2  # type: ignore[attr-defined]  # built per store by build_models
         if query.object_type is not None and query.object_id is not None:
-            pk = f"auditobj#{query.object_type}#{query.object_id}"
+            pk = f"trailobj#{query.object_type}#{query.object_id}"
             yield from self._read(gsi1.query(pk, m.gsi1sk.between(low, high), **_NEWEST_FIRST))
             return
         if query.actor_id is not None:
-            pk = f"auditactor#{query.actor_id}"
+            pk = f"trailactor#{query.actor_id}"
             yield from self._read(gsi2.query(pk, m.gsi2sk.between(low, high), **_NEWEST_FIRST))
             return
         last = query.until if query.before is None else min(query.until, query.before[0] + timedelta(microseconds=1))
         day, first = china_day(last - timedelta(microseconds=1)), china_day(query.since)
         while day >= first:  # one partition per China day, newest day first
-            yield from self._read(m.query(f"audit#{day.isoformat()}", m.sk.between(low, high), **_NEWEST_FIRST))
+            yield from self._read(m.query(f"trail#{day.isoformat()}", m.sk.between(low, high), **_NEWEST_FIRST))
             day -= timedelta(days=1)
 
     def _read(self, items: Iterable[StateItem]) -> Iterator[AuditRecord]:

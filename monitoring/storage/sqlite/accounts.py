@@ -1,12 +1,14 @@
-"""sqlite primitives of the accounts repository (schema/80_accounts.sql): an atomic group of conditional
+"""sqlite primitives of the accounts repository (schema/80_accounts.sql, 86_…): an atomic group of conditional
 document writes is one BEGIN IMMEDIATE transaction, so uniqueness claims hold across processes too."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
+from monitoring._time import to_micros
 from monitoring.storage.base.accounts import ACCOUNT_INDEXES, AccountsRepositoryBase, DocConflict, DocWrite
 from monitoring.storage.sqlite.db import Database
 
@@ -40,9 +42,15 @@ class SqliteAccountsRepository(AccountsRepositoryBase):
                     c.execute("DELETE FROM account_doc WHERE kind = ? AND key = ?", (w.kind, w.key))
                     continue
                 text = json.dumps(w.body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+                expires = None if w.expires_at is None else to_micros(w.expires_at)
                 c.execute(
-                    "INSERT INTO account_doc (kind, key, version, ix, body) VALUES (?, ?, ?, ?, ?) "
+                    "INSERT INTO account_doc (kind, key, version, ix, body, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT(kind, key) DO UPDATE SET version = excluded.version, ix = excluded.ix, "
-                    "body = excluded.body",
-                    (w.kind, w.key, int(w.body.get("version", 0)), w.index, text),
+                    "body = excluded.body, expires_at = excluded.expires_at",
+                    (w.kind, w.key, int(w.body.get("version", 0)), w.index, text, expires),
                 )
+
+    def _purge_expired(self, now: datetime) -> int:
+        with self._db.write() as c:
+            cursor = c.execute("DELETE FROM account_doc WHERE expires_at < ?", (to_micros(now),))
+        return int(cursor.rowcount)

@@ -12,6 +12,7 @@ import pytest
 from monitoring.accounts.errors import DuplicateError
 from monitoring.accounts.models import Account, Invitation, RefreshFamily, RefreshToken, Role, SmsCode
 from monitoring.errors import ConflictError, NotFoundError
+from monitoring.storage.dynamodb.accounts import DynamoDBAccountsRepository
 from monitoring.storage.ports import Store
 
 pytestmark = pytest.mark.contract
@@ -172,3 +173,27 @@ def test_invitations_of_an_account(store: Store) -> None:
     repo.put_invitation(Invitation("c" * 64, "u2", T, T + timedelta(hours=72)))
     assert [i.code_hash[0] for i in repo.invitations_of("u1")] == ["a", "b"]
     assert repo.invitations_of("u3") == []
+
+
+def test_purge_expired_removes_documents_past_use(store: Store) -> None:
+    repo = store.accounts
+    account = repo.put_account(_account())
+    family = repo.put_refresh_family(RefreshFamily("f1", "u1", "web", T))
+    repo.put_refresh_token(RefreshToken("h" * 64, "f1", "u1", "web", T, T + timedelta(days=30)))
+    repo.put_refresh_token(RefreshToken("k" * 64, "f1", "u1", "web", T, T + timedelta(days=60)))
+    repo.put_invitation(Invitation("c" * 64, "u1", T, T + timedelta(hours=72)))
+    repo.put_sms_code(SmsCode("13800000001", "s" * 64, T, T + timedelta(minutes=5)))
+    if isinstance(repo, DynamoDBAccountsRepository):
+        # DynamoDB's TTL deletes them: each carries the TTL attribute, a day after its own expiry
+        item = repo._model.get("acct#refresh#" + "h" * 64, "doc", consistent_read=True)
+        assert item.expires_at == T + timedelta(days=31)
+        assert repo.purge_expired(T + timedelta(days=90)) == 0
+        return
+    assert repo.purge_expired(T + timedelta(days=2)) == 0  # nothing past use yet (the invitation: a day after)
+    assert repo.purge_expired(T + timedelta(days=4, seconds=1)) == 2  # invitation, SMS record
+    assert repo.get_invitation("c" * 64) is None and repo.get_sms_code("13800000001") is None
+    assert repo.get_refresh_token("h" * 64) is not None
+    assert repo.purge_expired(T + timedelta(days=32)) == 1
+    assert repo.get_refresh_token("h" * 64) is None and repo.get_refresh_token("k" * 64) is not None
+    # accounts and families are never purged
+    assert repo.get_account("u1") == account and repo.get_refresh_family("f1") == family

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from local.wechat_stub import WeChatStub
 from miniprogram_api.chalicelib.sms import LogSmsSender
 from monitoring.accounts.models import Role
+from monitoring.storage.dynamodb.adapter import DynamoDBBackend
+from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
+from tests.conftest import FAKE_AWS_ENV
 from tests.integration.miniprogram_api.world import PASSWORD, World, build_world
 from tests.support.api import ApiClient, api_settings, serve, wechat_stub
 
@@ -30,21 +36,50 @@ class Api:
         return self.tokens[role]
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """One server per test module; tests that change shared objects make their own (see test_auth.py)."""
-    path = Path(tmp_path_factory.mktemp("api")) / "api.db"
-    store = open_store(str(path))
+@contextmanager
+def _sqlite(request: pytest.FixtureRequest, tmp: Path) -> Iterator[Store]:
+    store = open_store(str(tmp / "api.db"))
     try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextmanager
+def _dynamodb_local(request: pytest.FixtureRequest, tmp: Path) -> Iterator[Store]:
+    """Fresh tables on the session's DynamoDB Local (fake credentials, never AWS), dropped afterwards."""
+    url = request.getfixturevalue("dynamodb_local_url")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in FAKE_AWS_ENV.items():
+            patch.setenv(name, value)
+        conn = Connection(
+            region=FAKE_AWS_ENV["AWS_REGION"], host=url, aws_access_key_id="local", aws_secret_access_key="local"
+        )
+        backend = DynamoDBBackend(conn, f"api{uuid.uuid4().hex[:10]}")
+        backend.create_tables(enable_ttl=False)
+        try:
+            yield backend.store()
+        finally:
+            backend.delete_tables()
+            backend.close()
+
+
+BACKENDS = [
+    pytest.param(_sqlite, id="sqlite"),
+    pytest.param(_dynamodb_local, id="dynamodb", marks=pytest.mark.slow),
+]
+
+
+@contextmanager
+def running_api(request: pytest.FixtureRequest, tmp: Path, backend: Callable[..., Any] = _sqlite) -> Iterator[Api]:
+    """The API on `backend` with the test county, the WeChat stub and one signed-in account per role."""
+    with backend(request, tmp) as store:
         world = build_world(store)
         sms = LogSmsSender()
+        settings = api_settings(login_rate_per_minute=6000, login_burst=1000)
         with (
             wechat_stub() as wechat,
-            serve(
-                store,
-                api_settings(str(path), login_rate_per_minute=6000, login_burst=1000, wechat_base_url=wechat.base_url),
-                sms=sms,
-            ) as client,
+            serve(store, settings.model_copy(update={"wechat_base_url": wechat.base_url}), sms=sms) as client,
         ):
             tokens = {}
             for role, account in world.accounts.items():
@@ -52,5 +87,10 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
                 assert reply.status == 200, reply
                 tokens[role] = reply.json["access_token"]
             yield Api(client, world, tokens, wechat, sms, store)
-    finally:
-        store.close()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The API over a real socket on each backend (sqlite; DynamoDB Local, marked slow), one per test module."""
+    with running_api(request, Path(tmp_path_factory.mktemp("api")), request.param) as running:
+        yield running

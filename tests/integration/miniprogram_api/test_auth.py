@@ -155,16 +155,20 @@ def test_forged_tokens_are_refused(api: Api) -> None:
     assert payload  # (the good token's payload, reused above with a changed subject)
 
 
-def test_source_address_rate_limit_answers_429_with_retry_after(tmp_path: Path) -> None:
+def test_failed_sign_ins_per_address_are_limited_and_successes_are_not(tmp_path: Path) -> None:
     store = open_store(str(tmp_path / "api.db"))
     try:
-        build_world(store)
+        world = build_world(store)
+        viewer = world.accounts[Role.VIEWER].username
         with serve(store, api_settings(str(tmp_path / "api.db"), login_rate_per_minute=1, login_burst=3)) as client:
-            answers = [
-                client.post("/auth/login", json_body={"login": "nobody_x", "password": "pw-wrong-1"}) for _ in range(4)
-            ]
+            good = [client.post("/auth/login", json_body={"login": viewer, "password": PASSWORD}) for _ in range(5)]
+            assert [g.status for g in good] == [200] * 5  # an office behind one address signs in freely
+            wrong = {"login": "nobody_x", "password": "pw-wrong-1"}
+            answers = [client.post("/auth/login", json_body=wrong) for _ in range(4)]
             assert [a.status for a in answers] == [401, 401, 401, 429]
             assert answers[-1].json["code"] == "rate_limited" and int(answers[-1].headers["retry-after"]) >= 1
+            blocked = client.post("/auth/login", json_body={"login": viewer, "password": PASSWORD})
+            assert blocked.status == 429  # until the address's bucket refills
     finally:
         store.close()
 
@@ -174,6 +178,14 @@ def test_source_address_rate_limit_answers_429_with_retry_after(tmp_path: Path) 
     [
         (b"{not json", {"Content-Type": "application/json"}, 400, "malformed_json", "body"),
         (b"[1, 2]", {"Content-Type": "application/json"}, 422, "invalid_body", "body"),
+        (b"[" * 50_000, {"Content-Type": "application/json"}, 400, "malformed_json", "body"),
+        (
+            b'{"login": 1' + b"0" * 5000 + b', "password": "b"}',
+            {"Content-Type": "application/json"},
+            400,
+            "malformed_json",
+            "body",
+        ),
         (b'{"login": "a"}', {"Content-Type": "application/json"}, 422, "invalid_input", "password"),
         (
             b'{"login": "a", "password": "b", "admin": true}',
@@ -205,7 +217,18 @@ def test_source_address_rate_limit_answers_429_with_retry_after(tmp_path: Path) 
             None,
         ),
     ],
-    ids=["malformed", "array", "missing", "unknown field", "bad enum", "form", "not utf-8", "oversized"],
+    ids=[
+        "malformed",
+        "array",
+        "deeply nested",
+        "huge number",
+        "missing",
+        "unknown field",
+        "bad enum",
+        "form",
+        "not utf-8",
+        "oversized",
+    ],
 )
 def test_bad_bodies_get_clear_errors(
     api: Api, body: bytes, headers: dict[str, str], status: int, code: str, field: str | None

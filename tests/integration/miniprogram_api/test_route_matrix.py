@@ -5,6 +5,7 @@ A route without a row fails `test_every_route_has_a_row`; add yours in your area
 
 from __future__ import annotations
 
+import inspect
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,7 +20,9 @@ from monitoring.accounts.models import Role
 from tests.integration.miniprogram_api.conftest import Api
 
 Expect = tuple[int, int | None]  # (status in scope, status out of scope); None: the route has no scope
-Body = Callable[[Role, str], Any] | Mapping[str, Any] | None
+# A body, or a function making one per call (a fresh name, the object's current version): of (api, role, scope)
+# or of (role, scope), scope being "in" or "out".
+Body = Callable[..., Any] | Mapping[str, Any] | None
 _counter = itertools.count()
 
 
@@ -43,8 +46,14 @@ def row(
     return Row({r: pair(roles.get(r.value, default)) for r in Role}, body, query or {})
 
 
-def _new_account(role: Role, scope: str) -> dict[str, Any]:
+def _new_account(api: Api, role: Role, scope: str) -> dict[str, Any]:
     return {"username": f"m{next(_counter)}_{role.value}", "display_name": "矩阵新建", "role": "viewer"}
+
+
+def _current_version(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    ids = api.world.inside if scope == "in" else api.world.outside
+    account = api.store.accounts.get_account(ids["account_id"])
+    return {"version": account.version, "display_name": f"矩阵修改{next(_counter)}"}
 
 
 # ---- routes-alarms helpers ------------------------------------------------------------------------------------
@@ -91,6 +100,7 @@ def _measures_body(role: Role, scope: str) -> dict[str, Any]:
 MATRIX: dict[tuple[str, str], Row] = {
     # ---- meta, auth, me, accounts (api-core) ---------------------------------------------------------------------
     ("GET", "/api/v1/openapi.json"): row(200),
+    ("GET", "/api/v1/health"): row(200),
     ("POST", "/api/v1/auth/login"): row(401, body={"login": "nobody_here", "password": "wrong-password"}),
     ("POST", "/api/v1/auth/refresh"): row(401, body={"refresh_token": "x" * 43}),
     ("POST", "/api/v1/auth/logout"): row(204, body={"refresh_token": "y" * 43}),
@@ -102,6 +112,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/v1/accounts/{account_id}/disable"): row((403, 403), admin=(200, 404)),
     ("POST", "/api/v1/accounts/{account_id}/enable"): row((403, 403), admin=(200, 404)),
     ("POST", "/api/v1/accounts/{account_id}/invite"): row((403, 403), admin=(201, 404)),
+    ("PATCH", "/api/v1/accounts/{account_id}"): row((403, 403), admin=(200, 404), body=_current_version),
+    ("POST", "/api/v1/accounts/{account_id}/unbind-wechat"): row((403, 403), admin=(200, 404)),
     ("POST", "/api/v1/auth/wechat"): row(401, body={"code": "never-issued"}),
     ("POST", "/api/v1/auth/wechat/bind-invitation"): row(
         401, body={"binding_ticket": "t" * 40, "invitation_code": "ABCD"}
@@ -182,9 +194,15 @@ def _fill(spec: RouteSpec, ids: Mapping[str, str]) -> str:
     return path
 
 
+def _body(body: Body, api: Api, role: Role, scope: str) -> Any:
+    if not callable(body):
+        return body
+    return body(api, role, scope) if len(inspect.signature(body).parameters) == 3 else body(role, scope)
+
+
 def _call(api: Api, spec: RouteSpec, entry: Row, role: Role, scope: str) -> int:
     ids = api.world.inside if scope == "in" else api.world.outside
-    body = entry.body(role, scope) if callable(entry.body) else entry.body
+    body = _body(entry.body, api, role, scope)
     reply = api.client.request(
         spec.method, _fill(spec, ids), token=api.token(role), json_body=body, query=dict(entry.query) or None
     )

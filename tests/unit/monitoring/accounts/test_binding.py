@@ -1,3 +1,5 @@
+"""WeChat binding: one-time invitations, SMS login codes with their limits, direct bind and unbind."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -42,15 +44,15 @@ def _code(err: pytest.ExceptionInfo[AuthError]) -> str:
 
 # ---- invitations ------------------------------------------------------------------------------------------
 def test_invitation_code_is_unambiguous_and_stored_hashed(repo: AccountsRepository, account: Account) -> None:
-    code, expires = create_invitation(repo, account.id, NOW)
-    assert 8 <= len(code) <= 10 and set(code) <= set(INVITATION_ALPHABET) and expires == NOW + timedelta(hours=72)
+    code = create_invitation(repo, account.id, NOW)
+    assert 8 <= len(code) <= 10 and set(code) <= set(INVITATION_ALPHABET)
     assert not set("0O1IL") & set(INVITATION_ALPHABET)
     (stored,) = repo.invitations_of(account.id)
-    assert code not in stored.code_hash
+    assert code not in stored.code_hash and stored.expires_at == NOW + timedelta(hours=72)
 
 
 def test_redeem_binds_the_openid_once(repo: AccountsRepository, account: Account) -> None:
-    code, _ = create_invitation(repo, account.id, NOW)
+    code = create_invitation(repo, account.id, NOW)
     typed = f" {code[:5].lower()}-{code[5:]} "  # as typed from paper
     bound = redeem_invitation(repo, typed, "o-new", NOW + timedelta(hours=1))
     assert bound.id == account.id and bound.wechat_openid == "o-new"
@@ -62,7 +64,8 @@ def test_redeem_binds_the_openid_once(repo: AccountsRepository, account: Account
 
 
 def test_expired_or_unknown_invitation_is_invalid(repo: AccountsRepository, account: Account) -> None:
-    code, expires = create_invitation(repo, account.id, NOW, ttl=timedelta(hours=1))
+    code = create_invitation(repo, account.id, NOW, ttl=timedelta(hours=1))
+    expires = NOW + timedelta(hours=1)
     for bad, at in [(code, expires), ("ABCDEFGHJK", NOW), ("short", NOW), ("", NOW)]:
         with pytest.raises(AuthError) as caught:
             redeem_invitation(repo, bad, "o-new", at)
@@ -71,8 +74,8 @@ def test_expired_or_unknown_invitation_is_invalid(repo: AccountsRepository, acco
 
 
 def test_a_new_invitation_voids_the_earlier_one(repo: AccountsRepository, account: Account) -> None:
-    first, _ = create_invitation(repo, account.id, NOW)
-    second, _ = create_invitation(repo, account.id, NOW + timedelta(minutes=1))
+    first = create_invitation(repo, account.id, NOW)
+    second = create_invitation(repo, account.id, NOW + timedelta(minutes=1))
     with pytest.raises(AuthError):
         redeem_invitation(repo, first, "o-new", NOW + timedelta(minutes=2))
     assert redeem_invitation(repo, second, "o-new", NOW + timedelta(minutes=2)).wechat_openid == "o-new"
@@ -81,7 +84,7 @@ def test_a_new_invitation_voids_the_earlier_one(repo: AccountsRepository, accoun
 def test_openid_of_another_account_is_refused_and_the_code_kept(
     repo: AccountsRepository, account: Account, other: Account
 ) -> None:
-    code, _ = create_invitation(repo, account.id, NOW)
+    code = create_invitation(repo, account.id, NOW)
     with pytest.raises(AuthError) as caught:
         redeem_invitation(repo, code, "o-other", NOW)
     assert _code(caught) == "openid_taken"
@@ -90,7 +93,7 @@ def test_openid_of_another_account_is_refused_and_the_code_kept(
 
 
 def test_invitation_for_disabled_or_unknown_account(repo: AccountsRepository, account: Account) -> None:
-    code, _ = create_invitation(repo, account.id, NOW)
+    code = create_invitation(repo, account.id, NOW)
     disable_account(repo, account.id, NOW)
     with pytest.raises(AuthError) as caught:
         redeem_invitation(repo, code, "o-new", NOW)

@@ -1,3 +1,5 @@
+"""Password policy (Chinese messages), argon2id hashing and verification, rehash on changed parameters."""
+
 from __future__ import annotations
 
 import pytest

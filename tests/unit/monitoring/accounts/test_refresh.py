@@ -1,3 +1,5 @@
+"""Rotating refresh tokens: issue, rotate within the family, reuse revokes the family, expiry, logout."""
+
 from __future__ import annotations
 
 import threading

@@ -1,3 +1,5 @@
+"""Which enterprises each role sees, from the registry (branch, town, own, installer terminals, county)."""
+
 from __future__ import annotations
 
 import pytest
@@ -43,26 +45,26 @@ def test_county_roles_see_the_whole_county(store: Store, role: Role) -> None:
 
 def test_branch_sees_its_branch(store: Store) -> None:
     account = _account(Role.BRANCH, branch_id="rugao-b6")
-    assert visible_enterprise_ids(account, store.registry) == {"e3", "e4"}
+    assert visible_enterprise_ids(account, store.registry) == frozenset({"e3", "e4"})
     assert can_see_enterprise(account, "e4", store.registry) and not can_see_enterprise(account, "e1", store.registry)
 
 
 def test_town_sees_its_town(store: Store) -> None:
     account = _account(Role.TOWN, town_id="rugao-jiangan")
-    assert visible_enterprise_ids(account, store.registry) == {"e2", "e3"}
+    assert visible_enterprise_ids(account, store.registry) == frozenset({"e2", "e3"})
 
 
 def test_enterprise_sees_its_own(store: Store) -> None:
     account = _account(Role.ENTERPRISE, enterprise_ids=("e1", "e2"))
-    assert visible_enterprise_ids(account, store.registry) == {"e1", "e2"}
+    assert visible_enterprise_ids(account, store.registry) == frozenset({"e1", "e2"})
     assert not can_see_enterprise(account, "e3", store.registry)
 
 
 def test_installer_sees_assigned_enterprises_and_those_of_its_terminals(store: Store) -> None:
     account = _account(Role.INSTALLER, enterprise_ids=("e1",), terminal_mns=("MN0001", "MN0002", "MN9999"))
-    assert visible_enterprise_ids(account, store.registry) == {"e1", "e3", "e4"}
+    assert visible_enterprise_ids(account, store.registry) == frozenset({"e1", "e3", "e4"})
     only_terminals = _account(Role.INSTALLER, terminal_mns=("MN0001",))
-    assert visible_enterprise_ids(only_terminals, store.registry) == {"e3"}
+    assert visible_enterprise_ids(only_terminals, store.registry) == frozenset({"e3"})
 
 
 def test_disabled_account_sees_nothing(store: Store) -> None:

@@ -1,5 +1,8 @@
+"""Account creation and its input checks, sign-in by user name or phone, lockout, disable/enable, passwords."""
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
@@ -17,6 +20,8 @@ from monitoring.accounts.service import (
     set_password,
 )
 from monitoring.errors import InvalidInputError
+from monitoring.storage.accounts_memory import MemoryAccountsRepository
+from monitoring.storage.base.accounts import DocWrite
 from tests.unit.monitoring.accounts.conftest import CHEAP, NOW
 
 PASSWORD = "s3cret-pass"
@@ -194,3 +199,36 @@ def test_naive_now_is_refused(repo: AccountsRepository) -> None:
     _create(repo)
     with pytest.raises(InvalidInputError, match="naive"):
         authenticate(repo, "zhang.san", PASSWORD, NOW.replace(tzinfo=None), hasher=CHEAP)
+
+
+class _LosesOneRace(MemoryAccountsRepository):
+    """A real second writer: the first account write finds the account changed under it in between its read
+    and its write (the window a parallel sign-in on another connection can hit)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.armed = False
+
+    def _write(self, writes: Sequence[DocWrite]) -> None:
+        if self.armed and writes[0].kind == "account":
+            self.armed = False
+            body = self._get_doc("account", writes[0].key)
+            assert body is not None
+            rival = {
+                **body,
+                "failed_logins": 3,
+                "first_failed_at": NOW.isoformat(),
+                "version": int(body["version"]) + 1,
+            }
+            super()._write([DocWrite("account", writes[0].key, rival, int(body["version"]), writes[0].index)])
+        super()._write(writes)
+
+
+def test_a_lost_race_is_retried_on_the_fresh_record() -> None:
+    repo = _LosesOneRace()
+    account = _create(repo)
+    repo.armed = True
+    with pytest.raises(AuthError):
+        authenticate(repo, "zhang.san", "wrong-pass", NOW, hasher=CHEAP)
+    stored = repo.get_account(account.id)
+    assert stored.failed_logins == 4 and stored.version == 3  # the rival's 3 failures, then ours on top

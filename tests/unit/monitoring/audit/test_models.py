@@ -1,3 +1,5 @@
+"""AuditRecord validation: channel, required text, detail size, aware time."""
+
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone

@@ -131,13 +131,17 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/alarms"): row(200),
     ("GET", "/api/v1/alarms/{alarm_id}"): row((200, 404), **_COUNTY_SEE),
     ("POST", "/api/v1/alarms/{alarm_id}/respond"): row(
-        (403, 403), enterprise=(409, 404), installer=(409, 404), body={"version": 999, "cause": "other"}
+        (403, 403),
+        admin=(409, 409),
+        enterprise=(409, 404),
+        installer=(409, 404),
+        body={"version": 999, "cause": "other"},
     ),
     ("POST", "/api/v1/alarms/{alarm_id}/dispatch"): row(
         (403, 403), admin=(409, 409), air=(409, 409), emergency=(409, 409), branch=(409, 404), body={"version": 999}
     ),
     ("POST", "/api/v1/alarms/{alarm_id}/verify"): row(
-        (403, 403), branch=(409, 404), body={"version": 999, "result": "属实"}
+        (403, 403), admin=(409, 409), branch=(409, 404), body={"version": 999, "result": "属实"}
     ),
     ("POST", "/api/v1/alarms/{alarm_id}/close"): row(
         (403, 403), admin=(409, 409), air=(409, 409), branch=(409, 404), body={"version": 999}
@@ -146,7 +150,9 @@ MATRIX: dict[tuple[str, str], Row] = {
         (403, 403), admin=(409, 409), air=(409, 409), branch=(409, 404), body={"version": 999, "reason": "复查"}
     ),
     ("GET", "/api/v1/fault-reports"): row(200),
-    ("POST", "/api/v1/fault-reports"): row((403, 403), enterprise=(201, 404), installer=(201, 404), body=_fault_body),
+    ("POST", "/api/v1/fault-reports"): row(
+        (403, 403), admin=(201, 201), enterprise=(201, 404), installer=(201, 404), body=_fault_body
+    ),
     ("GET", "/api/v1/fault-reports/{report_id}"): row((200, 404), **_COUNTY_SEE),
     ("POST", "/api/v1/fault-reports/{report_id}/acknowledge"): row(
         (403, 403), admin=(200, 200), air=(409, 409), branch=(409, 404)
@@ -162,7 +168,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/api/v1/stoppage-requests"): row(200),
     ("POST", "/api/v1/stoppage-requests"): row(
-        (403, 403), enterprise=(201, 404), installer=(201, 404), body=_stoppage_body
+        (403, 403), admin=(201, 201), enterprise=(201, 404), installer=(201, 404), body=_stoppage_body
     ),
     ("GET", "/api/v1/stoppage-requests/{request_id}"): row((200, 404), **_COUNTY_SEE),
     ("POST", "/api/v1/stoppage-requests/{request_id}/decision"): row(

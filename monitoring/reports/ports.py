@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Protocol
 
 from monitoring.reports.models import FaultReport, StoppageRequest
@@ -34,3 +35,14 @@ class ReportRepository(Protocol):
     def stoppages_for(self, enterprise_id: str) -> list[StoppageRequest]:
         """All stoppage requests of the enterprise, oldest first."""
         ...
+
+    def recent_faults(
+        self, enterprise_ids: frozenset[str] | None, *, before: tuple[str, str] | None = None
+    ) -> Iterator[FaultReport]:
+        """Fault reports of the enterprises (None: all), newest first by (filed_at as UTC ISO text, id), strictly
+        after the position `before` in that order; read lazily, so a page reads about a page."""
+        ...
+
+    def recent_stoppages(
+        self, enterprise_ids: frozenset[str] | None, *, before: tuple[str, str] | None = None
+    ) -> Iterator[StoppageRequest]: ...

@@ -3,7 +3,7 @@ deemed-approval deadline and the 2-hour filing limit worked out for the reader."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
@@ -11,10 +11,12 @@ from typing import TypeVar
 from monitoring.errors import InvalidInputError
 from monitoring.reports.models import Decision, FaultReport, StoppageRequest
 from monitoring.reports.service import decision_deadline, effective_decision
+from monitoring.storage.base import ReportPosition, report_position
 from monitoring.storage.ports import Store
 
 T = TypeVar("T")
-Position = tuple[str, str]  # (filed_at ISO in UTC, id) of the last item of a page
+R = TypeVar("R", FaultReport, StoppageRequest)
+Position = ReportPosition  # (filed_at as UTC ISO text, id) of the last item of a page
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,34 +26,28 @@ class StoppageView:
     deadline: datetime
 
 
-def _enterprises(store: Store, county_id: str, visible: frozenset[str] | None, chosen: Iterable[str]) -> list[str]:
-    ids = set(chosen)
+def _scope(visible: frozenset[str] | None, chosen: Iterable[str]) -> frozenset[str] | None:
+    """The enterprises to list: the scope (None: the county) cut by the filter; None means every enterprise."""
+    ids = frozenset(chosen)
     if visible is None:
-        base = {e.enterprise_id for e in store.registry.list_enterprises(county_id)}
-    else:
-        base = set(visible)
-    return sorted(base & ids if ids else base)
+        return ids or None
+    return visible & ids if ids else visible
 
 
-def _position(filed_at: datetime, ident: str) -> Position:
-    return (filed_at.isoformat(), ident)
-
-
-def _page(
-    items: Sequence[T], key: Callable[[T], Position], after: Position | None, limit: int
-) -> tuple[list[T], Position | None]:
-    """Newest first; the page after `after` (exclusive)."""
+def _page(items: Iterator[T], key: Callable[[T], Position], limit: int) -> tuple[list[T], Position | None]:
+    """The first `limit` of a newest-first stream, and the position after which the next page starts."""
     if not 1 <= limit <= 500:
         raise InvalidInputError(f"limit must be 1..500, got {limit}")
-    ordered = sorted(items, key=key, reverse=True)
-    rest = [i for i in ordered if after is None or key(i) < after]
-    page = rest[:limit]
-    return page, key(page[-1]) if len(rest) > limit else None
+    page: list[T] = []
+    for item in items:
+        if len(page) == limit:
+            return page, key(page[-1])
+        page.append(item)
+    return page, None
 
 
 def fault_reports(
     store: Store,
-    county_id: str,
     visible: frozenset[str] | None,
     *,
     enterprises: Iterable[str] = (),
@@ -60,18 +56,20 @@ def fault_reports(
     after: Position | None = None,
     limit: int = 50,
 ) -> tuple[list[FaultReport], Position | None]:
-    found = [
+    """Newest first; reads about one page (stops at `since`, which the order makes the end)."""
+    scope = _scope(visible, enterprises)
+    if scope is not None and not scope:
+        return [], None
+    found = (
         f
-        for eid in _enterprises(store, county_id, visible, enterprises)
-        for f in store.reports.faults_for(eid)
-        if (not open_only or f.resolved_at is None) and (since is None or f.filed_at >= since)
-    ]
-    return _page(found, lambda f: _position(f.filed_at, f.id), after, limit)
+        for f in _until(store.reports.recent_faults(scope, before=after), since)
+        if not open_only or f.resolved_at is None
+    )
+    return _page(found, lambda f: report_position(f.filed_at, f.id), limit)
 
 
 def stoppage_requests(
     store: Store,
-    county_id: str,
     visible: frozenset[str] | None,
     now: datetime,
     *,
@@ -81,12 +79,20 @@ def stoppage_requests(
     after: Position | None = None,
     limit: int = 50,
 ) -> tuple[list[StoppageView], Position | None]:
-    views = [
+    scope = _scope(visible, enterprises)
+    if scope is not None and not scope:
+        return [], None
+    views = (
         StoppageView(s, effective_decision(s, now), decision_deadline(s))
-        for eid in _enterprises(store, county_id, visible, enterprises)
-        for s in store.reports.stoppages_for(eid)
-        if since is None or s.filed_at >= since
-    ]
-    if decisions is not None:
-        views = [v for v in views if v.effective in decisions]
-    return _page(views, lambda v: _position(v.request.filed_at, v.request.id), after, limit)
+        for s in _until(store.reports.recent_stoppages(scope, before=after), since)
+    )
+    kept = (v for v in views if decisions is None or v.effective in decisions)
+    return _page(kept, lambda v: report_position(v.request.filed_at, v.request.id), limit)
+
+
+def _until(items: Iterator[R], since: datetime | None) -> Iterator[R]:
+    """Newest first until one filed before `since`."""
+    for item in items:
+        if since is not None and item.filed_at < since:
+            return
+        yield item

@@ -18,8 +18,10 @@ from monitoring.storage.base import (
     AlarmFilter,
     AlarmRepositoryBase,
     EmergencyRepositoryBase,
+    ReportPosition,
     ReportRepositoryBase,
     RuleStateRepositoryBase,
+    report_position,
 )
 
 
@@ -115,6 +117,18 @@ class MemoryReportRepository(ReportRepositoryBase):
 
     def _put_stoppage(self, request: StoppageRequest) -> None:
         self._stoppages[request.id] = request
+
+    def _recent_faults(
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[FaultReport]:
+        hits = [f for f in self._faults.values() if enterprise_ids is None or f.enterprise_id in enterprise_ids]
+        return iter(sorted(hits, key=lambda f: report_position(f.filed_at, f.id), reverse=True))
+
+    def _recent_stoppages(
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[StoppageRequest]:
+        hits = [s for s in self._stoppages.values() if enterprise_ids is None or s.enterprise_id in enterprise_ids]
+        return iter(sorted(hits, key=lambda s: report_position(s.filed_at, s.id), reverse=True))
 
     def _swap_fault(self, report: FaultReport, expected: FaultReport) -> None:
         with self._lock:

@@ -211,7 +211,6 @@ def _view(request: StoppageRequest, now: datetime) -> StoppageView:
 def list_faults(ctx: RequestContext, query: FaultsQuery) -> Page[FaultOut]:
     items, nxt = fault_reports(
         ctx.store,
-        ctx.caller.county_id,
         ctx.visible_enterprise_ids(),
         enterprises=query.enterprise_id or (),
         open_only=query.open_only,
@@ -297,7 +296,6 @@ def resolve_fault(ctx: RequestContext, report_id: str, body: ResolveIn) -> Fault
 def list_stoppages(ctx: RequestContext, query: StoppagesQuery) -> Page[StoppageOut]:
     items, nxt = stoppage_requests(
         ctx.store,
-        ctx.caller.county_id,
         ctx.visible_enterprise_ids(),
         ctx.now,
         enterprises=query.enterprise_id or (),

@@ -5,6 +5,7 @@ More: docs/dynamodb.md, "Module notes".
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import json
 import threading
@@ -26,8 +27,10 @@ from monitoring.storage.base import (
     AlarmFilter,
     AlarmRepositoryBase,
     EmergencyRepositoryBase,
+    ReportPosition,
     ReportRepositoryBase,
     RuleStateRepositoryBase,
+    report_position,
 )
 from monitoring.storage.dynamodb._client import time_key, translate
 from monitoring.storage.dynamodb.models import StateItem
@@ -50,6 +53,11 @@ def _get(model: type[StateItem], pk: str, sk: str) -> StateItem | None:
             return model.get(pk, sk, consistent_read=True)
         except DoesNotExist:
             return None
+
+
+def _order(doc: dict[str, Any]) -> tuple[str, str]:
+    """A report document's place in newest-first lists: (filed_at as UTC ISO text, id)."""
+    return report_position(datetime.fromisoformat(doc["filed_at"]), doc["id"])
 
 
 def _bodies(items: Any) -> list[dict[str, Any]]:
@@ -215,10 +223,40 @@ class DynamoDBReportRepository(ReportRepositoryBase):
     ) -> None:
         item = self._model(f"{kind}#{ident}", kind, t=kind, body=_dump(doc))
         item.gsi1pk, item.gsi1sk = f"{kind}ent#{enterprise_id}", f"{time_key(filed_at)}#{ident}"
+        item.gsi2pk, item.gsi2sk = f"{kind}s", item.gsi1sk  # the county's newest-first list
         # Replace-if-unchanged: the stored body (written with sorted keys) must still be the one the caller read.
         condition = None if expected is None else self._model.body == _dump(expected)
         with translate(f"put {kind}"):
             item.save(condition=condition)
+
+    def _recent(
+        self, kind: str, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[dict[str, Any]]:
+        """Bodies newest first: per enterprise (gsi1, merged) for a few enterprises, else the county's gsi2."""
+        model = self._model
+        below = None if before is None else f"{time_key(datetime.fromisoformat(before[0]))}#{before[1]}"
+
+        def query(index: Any, pk: str, sort: Any) -> Iterator[dict[str, Any]]:
+            with translate(f"list {kind}"):
+                for item in index.query(pk, None if below is None else sort < below, scan_index_forward=False):
+                    if item.body:
+                        yield dict(json.loads(item.body))
+
+        if enterprise_ids is not None and len(enterprise_ids) <= _PER_ENTERPRISE_MAX:
+            streams = [query(model.gsi1, f"{kind}ent#{e}", model.gsi1sk) for e in sorted(enterprise_ids)]  # type: ignore[attr-defined]
+            yield from heapq.merge(*streams, key=_order, reverse=True)
+            return
+        yield from query(model.gsi2, f"{kind}s", model.gsi2sk)  # type: ignore[attr-defined]
+
+    def _recent_faults(
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[FaultReport]:
+        return (codec.fault_from_dict(d) for d in self._recent("fault", enterprise_ids, before))
+
+    def _recent_stoppages(
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[StoppageRequest]:
+        return (codec.stoppage_from_dict(d) for d in self._recent("stop", enterprise_ids, before))
 
     def _swap_fault(self, report: FaultReport, expected: FaultReport) -> None:
         doc, old = codec.fault_to_dict(report), codec.fault_to_dict(expected)

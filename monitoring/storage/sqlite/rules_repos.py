@@ -20,6 +20,7 @@ from monitoring.storage.base import (
     AlarmFilter,
     AlarmRepositoryBase,
     EmergencyRepositoryBase,
+    ReportPosition,
     ReportRepositoryBase,
     RuleStateRepositoryBase,
 )
@@ -236,6 +237,36 @@ class SqliteReportRepository(ReportRepositoryBase):
 
     def _put_fault(self, report: FaultReport) -> None:
         self._put("fault_reports", report.id, report.enterprise_id, report.filed_at, codec.fault_to_dict(report))
+
+    def _recent(
+        self, table: str, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[dict[str, Any]]:
+        """Documents newest first by (filed_at, id), read in batches by the index (schema 81)."""
+        scope = f"enterprise_id IN ({','.join('?' * len(enterprise_ids))})" if enterprise_ids is not None else ""
+        while True:
+            where = [scope] if scope else []
+            args: list[Any] = sorted(enterprise_ids) if enterprise_ids is not None else []
+            if before is not None:
+                where.append("(filed_at < ? OR (filed_at = ? AND id < ?))")
+                args += [before[0], before[0], before[1]]
+            sql = f"SELECT filed_at, id, doc FROM {table}" + (" WHERE " + " AND ".join(where) if where else "")
+            with self._db.read() as c:
+                rows = c.execute(sql + " ORDER BY filed_at DESC, id DESC LIMIT ?", [*args, _LIST_BATCH]).fetchall()
+            for _filed, _ident, doc in rows:
+                yield dict(json.loads(doc))
+            if len(rows) < _LIST_BATCH:
+                return
+            before = (rows[-1][0], rows[-1][1])
+
+    def _recent_faults(
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[FaultReport]:
+        return (codec.fault_from_dict(d) for d in self._recent("fault_reports", enterprise_ids, before))
+
+    def _recent_stoppages(
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[StoppageRequest]:
+        return (codec.stoppage_from_dict(d) for d in self._recent("stoppage_requests", enterprise_ids, before))
 
     def _swap(self, table: str, ident: str, new: dict[str, Any], old: dict[str, Any]) -> None:
         # Documents are written with sorted keys, so the stored text of an unchanged record equals _dump(old).

@@ -200,3 +200,20 @@ def test_report_replace_only_if_unchanged(rules: Any) -> None:
     with pytest.raises(ConflictError):  # absent
         rules.reports.replace_fault(replace(fault, id="F9"), expected=replace(fault, id="F9"))
     assert rules.reports.get_fault("F1") == seen
+
+
+def test_reports_newest_first_streams_by_scope_and_position(rules: Any) -> None:
+    for i, eid in enumerate(["E1", "E2", "E1", "E3", "E2"]):
+        at = T + timedelta(minutes=10 * i)
+        rules.reports.put_fault(FaultReport(f"F{i}", eid, FaultKind.MONITORING, ("P1",), at, at, "u", "x"))
+        rules.reports.put_stoppage(
+            StoppageRequest(f"S{i}", eid, StoppageKind.CONTROL_STOP, ("C1",), at, at + timedelta(hours=1), "r", at, "u")
+        )
+    assert [f.id for f in rules.reports.recent_faults(None)] == ["F4", "F3", "F2", "F1", "F0"]
+    assert [f.id for f in rules.reports.recent_faults(frozenset({"E1", "E2"}))] == ["F4", "F2", "F1", "F0"]
+    many = frozenset({"E1", *(f"X{i}" for i in range(30))})  # DynamoDB: the county index, not per enterprise
+    assert [f.id for f in rules.reports.recent_faults(many)] == ["F2", "F0"]
+    after_f2 = (((T + timedelta(minutes=20)).astimezone(UTC)).isoformat(), "F2")
+    assert [f.id for f in rules.reports.recent_faults(None, before=after_f2)] == ["F1", "F0"]
+    assert [s.id for s in rules.reports.recent_stoppages(frozenset({"E2"}), before=after_f2)] == ["S1"]
+    assert list(rules.reports.recent_stoppages(frozenset())) == []

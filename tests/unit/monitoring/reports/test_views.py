@@ -46,15 +46,15 @@ def _store() -> Store:
 
 def test_faults_are_scoped_newest_first_and_paged() -> None:
     store = _store()
-    items, nxt = fault_reports(store, "rugao", None, limit=2)
+    items, nxt = fault_reports(store, None, limit=2)
     assert [f.id for f in items] == ["f2", "f1"] and nxt is not None
     assert [f.filed_late for f in items] == [True, True]
-    rest, end = fault_reports(store, "rugao", None, after=nxt, limit=2)
+    rest, end = fault_reports(store, None, after=nxt, limit=2)
     assert [f.id for f in rest] == ["f0"] and end is None and rest[0].filed_late is False
-    assert [f.id for f in fault_reports(store, "rugao", frozenset({"e2"}))[0]] == ["f1"]
-    assert fault_reports(store, "rugao", frozenset({"e2"}), enterprises=["e1"])[0] == []
+    assert [f.id for f in fault_reports(store, frozenset({"e2"}))[0]] == ["f1"]
+    assert fault_reports(store, frozenset({"e2"}), enterprises=["e1"])[0] == []
     with pytest.raises(InvalidInputError):
-        fault_reports(store, "rugao", None, limit=0)
+        fault_reports(store, None, limit=0)
 
 
 def test_acknowledged_once_and_open_only_filter() -> None:
@@ -63,15 +63,15 @@ def test_acknowledged_once_and_open_only_filter() -> None:
     with pytest.raises(ConflictError):
         acknowledge_fault(store.reports, "f0", by="u-zf")
     store.reports.put_fault(FaultReport("f9", "e1", FaultKind.MONITORING, ("p1",), T, T, "u", "x", resolved_at=T))
-    assert "f9" not in [f.id for f in fault_reports(store, "rugao", None, open_only=True)[0]]
+    assert "f9" not in [f.id for f in fault_reports(store, None, open_only=True)[0]]
 
 
 def test_stoppages_show_the_deemed_approval_after_five_working_days() -> None:
     store = _store()
-    views, _ = stoppage_requests(store, "rugao", None, T + timedelta(days=1))
+    views, _ = stoppage_requests(store, None, T + timedelta(days=1))
     assert {v.effective for v in views} == {Decision.PENDING}
     assert views[-1].deadline == datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # end of Monday 30 Nov, Beijing
-    later, _ = stoppage_requests(store, "rugao", None, T + timedelta(days=8))
+    later, _ = stoppage_requests(store, None, T + timedelta(days=8))
     assert {v.effective for v in later} == {Decision.DEEMED_APPROVED}
-    pending = stoppage_requests(store, "rugao", None, T, decisions=frozenset({Decision.APPROVED}))[0]
+    pending = stoppage_requests(store, None, T, decisions=frozenset({Decision.APPROVED}))[0]
     assert pending == []

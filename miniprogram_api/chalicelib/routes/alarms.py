@@ -304,8 +304,12 @@ def _detail_out(d: AlarmDetail, now: datetime) -> AlarmDetailOut:
 
 # ---- helpers ---------------------------------------------------------------------------------------------------
 def _visible_alarm(ctx: RequestContext, alarm_id: str) -> Alarm:
-    """The alarm if it exists and its enterprise is in the caller's scope; 404 alike otherwise."""
+    """The alarm if it exists and its enterprise is in the caller's scope, or it was dispatched to the caller's
+    branch (the bureau may send a case to another branch); 404 alike otherwise."""
     alarm = ctx.store.alarms.get(alarm_id)
+    caller = ctx.caller
+    if caller.role is Role.BRANCH and caller.branch_id is not None and alarm.dispatched_to == caller.branch_id:
+        return alarm
     ctx.require_visible(alarm.enterprise_id, "报警不存在")
     return alarm
 

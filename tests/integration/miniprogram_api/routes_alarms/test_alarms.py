@@ -151,3 +151,13 @@ def test_transition_bodies_are_checked(live: Live) -> None:
     assert live.post(Role.BRANCH, "/alarms/alarm-in/verify", {"version": 1}).json["field"] == "result"
     assert live.post(Role.ADMIN, "/alarms/alarm-in/dispatch", {"version": 1, "branch_id": "nowhere"}).status == 422
     assert live.post(Role.ADMIN, "/alarms/no-such-alarm/close", {"version": 1}).status == 404
+
+
+def test_an_alarm_dispatched_to_another_branch_is_that_branchs_to_verify(live: Live) -> None:
+    assert live.get(Role.BRANCH, "/alarms/alarm-out").status == 404  # ent-out belongs to branch-out
+    sent = live.post(Role.AIR, "/alarms/alarm-out/dispatch", {"version": 1, "branch_id": "branch-in"})
+    assert sent.status == 200 and sent.json["dispatched_to"] == "branch-in", sent
+    assert live.get(Role.BRANCH, "/alarms/alarm-out").status == 200
+    done = live.post(Role.BRANCH, "/alarms/alarm-out/verify", {"version": sent.json["version"], "result": "已整改"})
+    assert done.status == 200 and done.json["state"] == "verified", done
+    assert live.get(Role.TOWN, "/alarms/alarm-out").status == 404  # other scoped roles still do not see it

@@ -16,9 +16,9 @@ from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, PageQuery
 from miniprogram_api.chalicelib.pagination import page_slice
 from miniprogram_api.chalicelib.routes.alarms import Moment
+from monitoring.emergency import live
 from monitoring.emergency.compliance import write_xlsx
 from monitoring.emergency.declare import end_alert, new_alert
-from monitoring.emergency.live import compliance_now
 from monitoring.emergency.measures_edit import set_measures
 from monitoring.emergency.models import LEVEL_NAMES, EmergencyAlert, EnterpriseMeasures, Level, LevelMeasures
 from monitoring.emergency.service import ComplianceRow
@@ -112,10 +112,15 @@ class ComplianceRowOut(ApiModel):
         )
 
 
+class ComplianceQuery(PageQuery):
+    limit: int = Field(20, ge=1, le=50, description="每页企业数（逐页按分钟数据评估）")
+
+
 class ComplianceOut(ApiModel):
     alert: AlertOut
     evaluated_until: BeijingTime
     rows: list[ComplianceRowOut]
+    next_cursor: str | None = Field(None, description="下一页企业；null 为最后一页")
 
 
 class LevelMeasuresIO(ApiModel):
@@ -168,10 +173,6 @@ def _check_scope(ctx: RequestContext, body: AlertIn) -> tuple[frozenset[str] | N
             raise errors.invalid(f"镇（街道）{'、'.join(missing)} 不存在", "town_ids")
         towns = frozenset(body.town_ids)
     return enterprises, towns
-
-
-def _compliance(ctx: RequestContext, alert_id: str) -> tuple[EmergencyAlert, list[ComplianceRow]]:
-    return compliance_now(ctx.store, ctx.caller.county_id, alert_id, ctx.now, ctx.visible_enterprise_ids())
 
 
 # ---- alerts ----------------------------------------------------------------------------------------------------
@@ -243,14 +244,20 @@ def end(ctx: RequestContext, alert_id: str, body: EndIn) -> AlertOut:
     "GET",
     "/emergency/alerts/{alert_id}/compliance",
     action="emergency.compliance.read",
-    summary="预警期间措施落实情况（截至现在；只含可见企业）",
+    summary="预警期间措施落实情况（截至现在；只含可见企业；按企业分页）",
+    query=ComplianceQuery,
     response=ComplianceOut,
 )
-def compliance(ctx: RequestContext, alert_id: str) -> ComplianceOut:
-    alert, rows = _compliance(ctx, alert_id)
-    until = max(min(alert.end, ctx.now.replace(second=0, microsecond=0)), alert.start)
+def compliance(ctx: RequestContext, alert_id: str, query: ComplianceQuery) -> ComplianceOut:
+    alert = ctx.store.emergency.get_alert(alert_id)
+    county = ctx.caller.county_id
+    page, cursor = page_slice(live.covered(ctx.store, county, alert, ctx.visible_enterprise_ids()), query)
+    found = live.rows(ctx.store, county, alert, ctx.now, page)
     return ComplianceOut(
-        alert=AlertOut.of(alert, ctx.now), evaluated_until=until, rows=[ComplianceRowOut.of(r) for r in rows]
+        alert=AlertOut.of(alert, ctx.now),
+        evaluated_until=live.evaluated_until(alert, ctx.now),
+        rows=[ComplianceRowOut.of(r) for r in found],
+        next_cursor=cursor,
     )
 
 
@@ -262,7 +269,7 @@ def compliance(ctx: RequestContext, alert_id: str) -> ComplianceOut:
     response_media_type=XLSX,
 )
 def compliance_xlsx(ctx: RequestContext, alert_id: str) -> Response:
-    alert, rows = _compliance(ctx, alert_id)
+    alert, rows = live.compliance_now(ctx.store, ctx.caller.county_id, alert_id, ctx.now, ctx.visible_enterprise_ids())
     out = io.BytesIO()
     write_xlsx(alert, rows, out)
     name = f"应急管控执行情况-{alert.id}.xlsx"

@@ -133,6 +133,17 @@ def test_alerts_compliance_xlsx_and_measures(live: Live) -> None:
     assert row["intervals"] >= 1 and result["evaluated_until"].endswith("+08:00")
     assert live.get(Role.ENTERPRISE, f"/emergency/alerts/{aid}/compliance").json["rows"][0]["enterprise_id"] == "ent-in"
 
+    county = live.post(Role.ADMIN, "/emergency/alerts", {**alert, "enterprise_ids": None, "alert_id": "YJ-ALL"})
+    assert county.status == 201, county
+    first = live.get(Role.VIEWER, "/emergency/alerts/YJ-ALL/compliance", limit=1).json
+    assert [r["enterprise_id"] for r in first["rows"]] == ["ent-in"] and first["next_cursor"]
+    second = live.get(Role.VIEWER, "/emergency/alerts/YJ-ALL/compliance", limit=1, cursor=first["next_cursor"]).json
+    assert [r["enterprise_id"] for r in second["rows"]] == ["ent-out"] and second["next_cursor"] is None
+    assert [r["enterprise_id"] for r in live.get(Role.TOWN, "/emergency/alerts/YJ-ALL/compliance").json["rows"]] == [
+        "ent-in"
+    ]
+    assert live.get(Role.VIEWER, "/emergency/alerts/YJ-ALL/compliance", limit=51).status == 422
+
     sheet = live.get(Role.EMERGENCY, f"/emergency/alerts/{aid}/compliance.xlsx")
     assert sheet.status == 200, sheet
     assert sheet.headers["content-type"] == "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -1,9 +1,7 @@
 """Alarm list and detail over the real local API on sqlite: 301 enterprises, 10 alarms each, a day of minute
-readings for the lines detailed; one client, sequential requests; p50/p95 per request kind.
+readings for the lines detailed; one client, sequential requests; p50/p95 per request kind (about 15 s).
 
-    .venv/bin/python -m bench.alarm_routes [--requests 60]
-
-A quick check of the alarm routes alone (about 15 s); `make bench-api` is the 20-client figure of issue 14.
+    .venv/bin/python -m bench.alarm_routes [--requests 60]     (`make bench-api` is issue 14's 20-client figure)
 """
 
 from __future__ import annotations

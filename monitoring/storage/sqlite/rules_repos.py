@@ -86,7 +86,7 @@ class SqliteAlarmRepository(AlarmRepositoryBase):
         return self._alarms(sql + " ORDER BY created_at DESC, id DESC LIMIT ?", [*args, int(limit)])
 
     def _fill_list_keys(self) -> None:
-        """Give alarms stored before schema 80 their list key (once per process; a no-op afterwards)."""
+        """Give alarms stored before schema 82 their list key (once per process; a no-op afterwards)."""
         with self._db.read() as c:
             rows = c.execute("SELECT id, doc FROM alarms WHERE list_key IS NULL").fetchall()
         if rows:

@@ -27,7 +27,7 @@ def test_alarms_without_a_list_key_are_filled_in(tmp_path: Path) -> None:
     store.alarms.put(_alarm("early", T - timedelta(hours=1)), expected_version=None)
     store.close()
 
-    with sqlite3.connect(tmp_path / "a.db") as conn:  # as a database from before schema 80 would hold them
+    with sqlite3.connect(tmp_path / "a.db") as conn:  # as a database from before schema 82 would hold them
         conn.execute("UPDATE alarms SET list_key = NULL, severity = NULL")
     store = open_store(tmp_path / "a.db")
     try:

@@ -195,7 +195,9 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         usd = hours * kin["on_demand_stream_hour"] + ingest_gb * kin["on_demand_ingest_gb"]
         usd += s["stream_consumers"] * stream_bytes / GB * kin["on_demand_retrieval_gb"]
         shards = max(1, math.ceil(fps * m.record_bytes / 1e6 / 0.5))
-        out.append(Line("Kinesis (on demand)", usd, f"{ingest_gb:,.0f} GB in (1 KB rounding), {s['stream_consumers']} readers"))
+        out.append(
+            Line("Kinesis (on demand)", usd, f"{ingest_gb:,.0f} GB in (1 KB rounding), {s['stream_consumers']} readers")
+        )
     else:
         per_s = fps * m.record_bytes
         shards = max(1, math.ceil(per_s / (1e6 * s["stream_fill"])))
@@ -212,7 +214,10 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     buffers = MINUTES * 60 / s["firehose_buffer_s"]  # per month, per partition
     if s["firehose_partition_by_mn"]:
         objects = terminals * buffers
-        usd += stream_bytes / GB * fh["dynamic_partitioning_gb"] + objects / 1000 * fh["dynamic_partitioning_objects_per_1000"]
+        usd += (
+            stream_bytes / GB * fh["dynamic_partitioning_gb"]
+            + objects / 1000 * fh["dynamic_partitioning_objects_per_1000"]
+        )
         usd += frames / 1e6 * 0.7 * fh["jq_hour"]  # ≈ 0.7 JQ-hours per million records (earlier estimate)
     else:
         objects = shards * buffers
@@ -228,7 +233,9 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     decode_s = tm * (m.decode_cpu_s / m.terminal_minutes + dreq * s["dynamodb_request_s"])
     invocations = shards * s["decode_polls_per_s"] * SECONDS
     usd = invocations / 1e6 * lam["requests_per_million"] + decode_s * s["function_gb"] * gbs
-    out.append(Line(f"Lambda decode ({s['lambda_arch']})", usd, f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls"))
+    out.append(
+        Line(f"Lambda decode ({s['lambda_arch']})", usd, f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls")
+    )
     rreq, _, _ = m.per_terminal_minute(m.rules)
     rules_s = tm * (m.rules_cpu_s / m.terminal_minutes + rreq * s["dynamodb_request_s"])
     rule_calls = MINUTES * math.ceil(terminals / s["rules_terminals_per_invocation"])

@@ -80,10 +80,9 @@ def test_a_tick_writes_each_document_under_its_key() -> None:
     assert marks.evaluated_until == at("03:00") - settle
     assert marks.watched_since == at("02:00") - settle  # the first tick's horizon, kept by the second
     status = EnterpriseStatus.load(w.stores.state, "E1")
+    # The status is written when the judgement begins (the first tick's last minute), not again while it holds
     assert (
-        status is not None
-        and status.status == "producing"
-        and status.at == marks.evaluated_until - timedelta(minutes=1)
+        status is not None and status.status == "producing" and status.at == at("02:00") - settle - timedelta(minutes=1)
     )
 
 

@@ -105,7 +105,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             cpu = _metered(
                 backend.meter,
                 rules,
-                lambda t=tick: evaluate_tick(_wiring.get_rule_inputs(), store, config, t, transaction=store.batch),
+                lambda t=tick, c=config: evaluate_tick(_wiring.get_rule_inputs(), store, c, t, transaction=store.batch),
             )
             if minute >= metered_from:
                 rules_cpu += cpu

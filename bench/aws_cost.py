@@ -23,6 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support wh
 from bench import aws_cost_model as model  # noqa: E402
 from bench import aws_fleet  # noqa: E402
 from functions import _wiring  # noqa: E402
+from infra.settings import StageSettings  # noqa: E402
 from monitoring.clock import FixedClock  # noqa: E402
 from monitoring.ingest.isolate import decode_isolating  # noqa: E402
 from monitoring.rules.service import evaluate_tick  # noqa: E402
@@ -72,8 +73,14 @@ def _metered(meter: CapacityMeter, into: dict[str, OperationUsage], work: Callab
 def measure(args: argparse.Namespace, url: str) -> model.Measured:
     prefix = f"cost{uuid.uuid4().hex[:8]}"
     clock = FixedClock(START)
+    stage = StageSettings.model_fields  # the deployed stage's defaults for what decode caches
     settings = _wiring.Settings(
-        store_backend="dynamodb", dynamodb_endpoint=url, dynamodb_region="cn-north-1", dynamodb_table_prefix=prefix
+        store_backend="dynamodb",
+        dynamodb_endpoint=url,
+        dynamodb_region="cn-north-1",
+        dynamodb_table_prefix=prefix,
+        registry_cache_s=float(stage["registry_cache"].default),
+        state_refresh_s=float(stage["terminal_state_refresh"].default),
     )
     _wiring.configure(settings, clock=clock)  # the handlers' own composition: the same caches, knobs and reader
     store = _wiring.get_store()

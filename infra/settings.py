@@ -96,8 +96,11 @@ class StageSettings(BaseModel):
     clock_skew_alarm: int = 300  # terminal clock skew (s) that decode reports as an event
     decode_rollup: bool = True  # decode maintains hourly/daily aggregates
     county_id: str = "rugao"  # the registry county whose rules the evaluate function runs
-    terminal_state_refresh: int = 60  # decode rewrites a terminal's last-seen state at most this often (s)
-    registry_cache: int = 60  # how long a warm decode container trusts cached terminals and bindings (s)
+    # decode rewrites a terminal's last-seen state at most this often (s); the listener records (dis)connects itself
+    terminal_state_refresh: int = 300
+    # how long a warm decode container trusts cached terminals and bindings (s): longer than the frame interval,
+    # or every frame reads the registry (docs/deploy.md, cost)
+    registry_cache: int = 300
     log_level: str = "INFO"
     log_retention_days: int = 30
     # Data protection and operations

@@ -6,6 +6,8 @@ More: docs/dynamodb.md, "Module notes".
 from __future__ import annotations
 
 import json
+import zlib
+from collections import OrderedDict
 from datetime import datetime, timedelta
 
 from pynamodb.exceptions import PynamoDBException
@@ -26,7 +28,7 @@ def _to_record(item: ArchiveItem) -> ArchivedFrame:
     meta = json.loads(item.body or "{}")
     frame = RawFrame(
         mn=item.pk,
-        raw=bytes(item.raw),
+        raw=zlib.decompress(item.z) if item.z is not None else bytes(item.raw or b""),
         received_at=from_micros(int(meta["received_at_us"])),
         peer=meta["peer"],
         auth=AuthStatus(meta["auth"]),
@@ -40,16 +42,29 @@ def _to_record(item: ArchiveItem) -> ArchivedFrame:
 
 
 class DynamoDBArchiveRepository(ArchiveRepositoryBase):
-    def __init__(self, model: type[ArchiveItem], *, retention_days: int | None = None) -> None:
+    def __init__(self, model: type[ArchiveItem], *, retention_days: int | None = None, heads: int = 20_000) -> None:
         self._model = model
         # None keeps frames forever. With a TTL, verification from genesis needs the base to anchor at the oldest
         # retained link (docs/dynamodb.md, "Archive retention").
         self._retention_days = retention_days
+        # The chain heads this process wrote or read last (a warm decode container): no head query per frame, and
+        # no redelivery lookup for a frame received after the head. A stale head only costs a refused put.
+        self._heads: OrderedDict[str, ArchivedFrame] = OrderedDict()
+        self._max_heads = heads
+
+    def _remember(self, record: ArchivedFrame) -> None:
+        self._heads[record.frame.mn] = record
+        self._heads.move_to_end(record.frame.mn)
+        while len(self._heads) > self._max_heads:
+            self._heads.popitem(last=False)
 
     def _find_by_dedupe_key(self, mn: str, key: str) -> ArchivedFrame | None:
         key_mn, micros, digest = key.rsplit("|", 2)
         if key_mn != mn:
             return None
+        known = self._heads.get(mn)
+        if known is not None and int(micros) > to_micros(known.frame.received_at):
+            return None  # received after the newest link: not archived yet (docs/dynamodb.md §4)
         lsi_key = _lsi_key(from_micros(int(micros)), digest)
         with translate("archive dedupe lookup"):
             keys = [
@@ -61,9 +76,16 @@ class DynamoDBArchiveRepository(ArchiveRepositoryBase):
         return next((r for r in records if r.frame.dedupe_key == key), None)
 
     def _head(self, mn: str) -> ArchivedFrame | None:
+        known = self._heads.get(mn)
+        if known is not None:
+            return known
         with translate("archive head"):
             hits = list(self._model.query(mn, scan_index_forward=False, limit=1, consistent_read=True))
-        return _to_record(hits[0]) if hits else None
+        if not hits:
+            return None
+        head = _to_record(hits[0])
+        self._remember(head)
+        return head
 
     def _insert(self, record: ArchivedFrame) -> None:
         f = record.frame
@@ -85,17 +107,19 @@ class DynamoDBArchiveRepository(ArchiveRepositoryBase):
             seq_key(record.seq),
             t="ar",
             lsi1sk=_lsi_key(f.received_at, f.digest),
-            raw=f.raw,
+            z=zlib.compress(f.raw, 6),
             body=json.dumps(meta, sort_keys=True),
             expires_at=expires,
         )
         try:
             item.save(condition=self._model.pk.does_not_exist())
         except PynamoDBException as exc:
+            self._heads.pop(f.mn, None)  # another appender moved the head: read it again
             if is_condition_failure(exc):
                 raise ConflictError(f"archive {f.mn}: seq {record.seq} is taken") from exc
             with translate("archive append"):
                 raise
+        self._remember(record)
 
     def _by_time(self, mn: str, start: datetime, end: datetime, limit: int) -> list[ArchivedFrame]:
         bounds = time_range(start, end)

@@ -73,6 +73,7 @@ def minute_records(fleet: Fleet, minute: int) -> Iterator[bytes]:
         for record in term.step(true_local):
             count = len(record.packets)
             for no, cp in enumerate(record.packets, 1):
+                at = received + timedelta(milliseconds=300 * (no - 1))  # each packet waits for its 9014
                 qn = f"{record.data_time}{no:03d}"
                 raw = hj212.build_frame(
                     st="31",
@@ -90,7 +91,7 @@ def minute_records(fleet: Fleet, minute: int) -> Iterator[bytes]:
                     {
                         "v": 1,
                         "frame": base64.b64encode(raw).decode(),
-                        "received_at": received.astimezone(UTC).isoformat(),
+                        "received_at": at.astimezone(UTC).isoformat(),
                         "peer": "203.0.113.7:50122",
                         "mn": term.mn,
                         "cn": record.cn,

@@ -41,6 +41,12 @@ def _reading(item: ReadingItem) -> Reading | None:
     return None if item.body is None else codec.loads(Reading, item.body)  # written before compression
 
 
+def _aggregate(item: ReadingItem) -> Aggregate | None:
+    if item.z is not None:
+        return codec.loads(Aggregate, zlib.decompress(item.z).decode())
+    return None if item.body is None else codec.loads(Aggregate, item.body)
+
+
 class DynamoDBReadingsRepository(ReadingsRepositoryBase):
     def __init__(
         self,
@@ -118,7 +124,7 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
             f"ag#{aggregate.point_id}#{aggregate.period.value}",
             time_key(aggregate.start),
             t="ag",
-            body=codec.dumps(aggregate),
+            z=zlib.compress(codec.dumps(aggregate).encode(), 6),
             expires_at=_ttl(ttl),
         )
         with translate("put aggregate"):
@@ -134,7 +140,7 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
             items = self._readings.query(
                 f"ag#{point_id}#{period.value}", self._readings.sk.between(*bounds), consistent_read=True
             )
-            return [codec.loads(Aggregate, item.body) for item in items if item.body]
+            return [a for a in map(_aggregate, items) if a is not None]
 
     def _put_completeness(self, completeness: Completeness) -> None:
         item = self._readings(

@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,12 @@ def _backend_of(store: Store) -> DynamoDBBackend:
 
 
 def _delta(meter: CapacityMeter, before: dict[str, OperationUsage]) -> dict[str, OperationUsage]:
+    return _delta_of(meter.snapshot(), before)
+
+
+def _delta_of(now: dict[str, OperationUsage], before: dict[str, OperationUsage]) -> dict[str, OperationUsage]:
     out = {}
-    for op, usage in meter.snapshot().items():
+    for op, usage in now.items():
         was = before.get(op, OperationUsage())
         out[op] = OperationUsage(
             usage.requests - was.requests,
@@ -91,6 +96,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         aws_fleet.register(store, doc)
         decode: dict[str, OperationUsage] = {}
         rules: dict[str, OperationUsage] = {}
+        tables: dict[str, OperationUsage] = {}
         decode_cpu = rules_cpu = 0.0
         records = record_bytes = 0
         sample: list[bytes] = []
@@ -103,17 +109,16 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             items = [(str(i), r) for i, r in enumerate(recs)]
             for offset in range(0, len(items), args.batch):
                 batch = items[offset : offset + args.batch]
-                cpu = _metered(backend.meter, decode, lambda b=batch: decode_isolating(b, _wiring.new_decoder))
+                by_table = backend.meter.by_table()
+                cpu = _metered(backend.meter, decode, partial(decode_isolating, batch, _wiring.new_decoder))
+                _add(tables, _delta_of(backend.meter.by_table(), by_table))
                 if minute >= metered_from:
                     decode_cpu += cpu
             tick = at + timedelta(minutes=1)
             clock.set(tick + timedelta(seconds=1))
             config = _wiring.get_rule_config()
-            cpu = _metered(
-                backend.meter,
-                rules,
-                lambda t=tick, c=config: evaluate_tick(_wiring.get_rule_inputs(), store, c, t, transaction=store.batch),
-            )
+            tick_work = partial(evaluate_tick, _wiring.get_rule_inputs(), store, config, tick, transaction=store.batch)
+            cpu = _metered(backend.meter, rules, tick_work)
             if minute >= metered_from:
                 rules_cpu += cpu
                 records += len(recs)
@@ -122,6 +127,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             else:
                 decode.clear()
                 rules.clear()
+                tables.clear()
             if minute % 10 == 9:
                 print(f"  minute {minute + 1}/{args.minutes}: {time.perf_counter() - began:.0f} s", flush=True)
         terminal_minutes = len(fleet.terminals) * args.measure
@@ -139,6 +145,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             decode_cpu_s=decode_cpu,
             rules=rules,
             rules_cpu_s=rules_cpu,
+            decode_tables={name.removeprefix(f"{prefix}-"): u for name, u in tables.items()},
             storage=model.table_growth(backend.client, prefix, len(fleet.terminals), args.minutes, START.timestamp()),
         )
     finally:

@@ -50,6 +50,7 @@ class Measured:
     rules: dict[str, OperationUsage]
     rules_cpu_s: float
     storage: list[Growth] = field(default_factory=list)
+    decode_tables: dict[str, OperationUsage] = field(default_factory=dict)  # by logical table name
 
     @property
     def terminal_minutes(self) -> int:
@@ -147,13 +148,16 @@ def table_growth(client: Any, prefix: str, terminals: int, minutes: int, epoch0:
     return out
 
 
-def stored_gb(m: Measured, terminals: int, month: int, tables: Any = None) -> float:
-    """GB held at the end of `month` (month 1 = the first 30.4 days), in `tables` (None: all)."""
+def stored_gb(m: Measured, terminals: int, month: int, tables: Any = None, *, minute_days: int | None = None) -> float:
+    """GB held at the end of `month` (month 1 = the first 30.4 days), in `tables` (None: all); `minute_days`
+    replaces the minute readings' retention (400 days) in a what-if."""
     total = 0.0
     for g in m.storage:
         if tables is not None and g.table not in tables:
             continue
-        kept_min = month * MINUTES if g.retention_days is None else min(month * MINUTES, g.retention_days * 1440)
+        days = minute_days if minute_days is not None and g.table == "readings" and g.retention_days == 400 else None
+        days = days or g.retention_days
+        kept_min = month * MINUTES if days is None else min(month * MINUTES, days * 1440)
         total += terminals * (g.bytes_per_terminal + g.bytes_per_terminal_minute * kept_min)
     return total / GB
 
@@ -166,7 +170,18 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     frames = tm * m.records_per_terminal_minute
     fps = frames / SECONDS
     ddb = p["dynamodb"]
-    for label, usage in (("decode", m.decode), ("rules", m.rules)):
+    archive = m.decode_tables.get("archive", OperationUsage())
+    kept_archive = s.get("dynamodb_archive", True)
+    decode = dict(m.decode)
+    if archive.requests:  # the archive's share of decode on a line of its own
+        decode["PutItem"] = decode.get("PutItem", OperationUsage()) + OperationUsage(
+            -archive.requests, 0, -archive.read_units, -archive.write_units
+        )
+        _, a_rru, a_wru = m.per_terminal_minute({"archive": archive})
+        usd = tm * (a_wru * ddb["write_request_units_per_million"] + a_rru * ddb["read_request_units_per_million"])
+        how = f"{a_wru:.2f} WRU + {a_rru:.2f} RRU/terminal-min" if kept_archive else "raw frames only in S3"
+        out.append(Line("DynamoDB archive, decode", usd if kept_archive else 0.0, how))
+    for label, usage in (("decode", decode), ("rules", m.rules)):
         _, rru, wru = m.per_terminal_minute(usage)
         out.append(
             Line(
@@ -182,9 +197,11 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
                 f"{rru:.2f} RRU/terminal-min",
             )
         )
-    gb = stored_gb(m, terminals, month)
+    kept = [g.table for g in m.storage if kept_archive or g.table != "archive"]
+    minute_days = s.get("minute_reading_days")
+    gb = stored_gb(m, terminals, month, tables=kept, minute_days=minute_days)
     out.append(Line("DynamoDB storage", gb * ddb["storage_gb_month"], f"{gb:,.1f} GB at month end"))
-    pitr = stored_gb(m, terminals, month, tables=s["pitr_tables"])
+    pitr = stored_gb(m, terminals, month, tables=[t for t in s["pitr_tables"] if t in kept], minute_days=minute_days)
     out.append(Line("DynamoDB PITR", pitr * ddb["pitr_gb_month"], f"{pitr:,.1f} GB in {'/'.join(s['pitr_tables'])}"))
 
     kin = p["kinesis"]
@@ -278,7 +295,7 @@ def _s3_storage(gb_month: float, month: int, object_bytes: float, s3: Mapping[st
     """The archive's stock at the end of `month` by age, through the lifecycle (IA at 30 d, Glacier at 90 d,
     Deep Archive at 365 d: infra's defaults) when objects are big enough to transition."""
     if object_bytes < s3["min_transition_bytes"]:
-        return gb_month * month * s3["standard_gb_month"]
+        return float(gb_month * month * s3["standard_gb_month"])
     usd = 0.0
     for age in range(month):  # whole months of age
         days = age * 30.4
@@ -323,8 +340,13 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
         "",
         *_usage_table("rules", m, m.rules),
         "",
-        "stored bytes (DynamoDB's item-size formula, +100 B per item and index entry):",
+        "decode by table (per terminal-minute; refused writes name no table: '?'):",
     ]
+    for name, u in sorted(m.decode_tables.items()):
+        n = m.terminal_minutes
+        req, rru, wru = u.requests / n, u.read_units / n, u.write_units / n
+        out.append(f"  decode on {name:<10}{req:>8.2f} requests{rru:>7.2f} RRU{wru:>7.2f} WRU")
+    out += ["", "stored bytes (DynamoDB's item-size formula, +100 B per item and index entry):"]
     for g in m.storage:
         kept = "kept" if g.retention_days is None else f"{g.retention_days} d"
         if g.bytes_per_terminal:

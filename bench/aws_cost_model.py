@@ -178,7 +178,9 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
             -archive.requests, 0, -archive.read_units, -archive.write_units
         )
         _, a_rru, a_wru = m.per_terminal_minute({"archive": archive})
-        usd = tm * (a_wru * ddb["write_request_units_per_million"] + a_rru * ddb["read_request_units_per_million"])
+        usd = (
+            tm * (a_wru * ddb["write_request_units_per_million"] + a_rru * ddb["read_request_units_per_million"]) / 1e6
+        )
         how = f"{a_wru:.2f} WRU + {a_rru:.2f} RRU/terminal-min" if kept_archive else "raw frames only in S3"
         out.append(Line("DynamoDB archive, decode", usd if kept_archive else 0.0, how))
     for label, usage in (("decode", decode), ("rules", m.rules)):

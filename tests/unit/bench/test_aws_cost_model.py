@@ -85,4 +85,5 @@ def test_a_shape_without_the_dynamodb_archive_drops_its_writes_and_storage() -> 
     # the archive's 120 of 200 write units are on their own line, not also on decode's
     per_wru = 1_500 * model.MINUTES * prices["dynamodb"]["write_request_units_per_million"] / 1e6
     assert kept["DynamoDB writes, decode"] == pytest.approx(per_wru * 0.9)
+    assert kept["DynamoDB archive, decode"] == pytest.approx(per_wru * 1.2)
     assert goal["DynamoDB storage"] < kept["DynamoDB storage"] / 5

@@ -104,15 +104,19 @@ def evaluate_rules(
     enterprise_ids: Sequence[str] | None = None,
     force_from: datetime | None = None,
     transaction: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    decoded_until: datetime | None = None,
 ) -> TickResult:
-    """One evaluation tick at `now` (processing time); `force_from` re-evaluates from that data time (replay).
+    """One evaluation tick at `now` (processing time); `force_from` re-evaluates from that data time (replay);
+    `decoded_until`: frames received after it may not be decoded yet, so no minute after it is judged.
 
     Rule state is written once, at the end of the tick, inside `transaction` (on sqlite one commit instead of
     two or three per enterprise; state_buffer.py says why that is safe); an enterprise that fails leaves no state
     behind. Alarms and audit entries are written as they change."""
     topo = stores.inputs.topology()
     ev = config.params("evaluation")
-    horizon = floor_minute(now) - timedelta(minutes=ev["settle_min"])
+    # Judged up to `settle` before now, or before the time decode got to (as if the tick ran then).
+    complete = now if decoded_until is None else min(now, decoded_until)
+    horizon = floor_minute(complete) - timedelta(minutes=ev["settle_min"])
     span = timedelta(minutes=max(ev["window_min"], _max_duration(config) + 15))
     previous = TickMark.load(stores.state)
     late: Mapping[str, datetime] = {}
@@ -152,6 +156,7 @@ def evaluate_tick(
     now: datetime,
     *,
     transaction: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    decoded_until: datetime | None = None,
 ) -> TickResult:
     """One scheduled tick: load the emergency situation in force, then evaluate every enterprise."""
     back = now - timedelta(hours=config.params("evaluation")["max_catchup_hours"] + 24)
@@ -162,7 +167,7 @@ def evaluate_tick(
         halts=repos.emergency.halts_between(back, ahead),
     )
     stores = Stores(inputs, repos.rule_state, repos.alarms, repos.audit, repos.reports)
-    return evaluate_rules(stores, config, situation, now, transaction=transaction)
+    return evaluate_rules(stores, config, situation, now, transaction=transaction, decoded_until=decoded_until)
 
 
 def _evaluate_enterprise(shared: _Tick, stores: Stores, info: EnterpriseInfo, result: TickResult) -> None:

@@ -140,3 +140,16 @@ def test_steady_ticks_write_only_the_tick_mark_which_carries_the_watermark() -> 
     state.put("tick", {"last_tick": at("02:02").isoformat()})
     own = Watermarks.load(state, "E1").evaluated_until
     assert own is not None and w.tick(at("02:03")).windows["E1"][0] == own - span
+
+
+def test_a_tick_judges_no_minute_after_the_time_decode_got_to() -> None:
+    # Given decode that has only got to 01:50 when the 02:00 tick runs
+    w = World()
+    w.running(at("00:00"), at("03:00"))
+    settle = timedelta(minutes=w.config.params("evaluation")["settle_min"])
+    result = w.tick(at("02:00"), decoded_until=at("01:50") + timedelta(seconds=30))
+    # Then the tick evaluates as if it ran at 01:50, and the next tick (decode caught up) carries on from there
+    assert result.windows["E1"][1] == at("01:50") - settle
+    assert TickMark.load(w.stores.state).evaluated_until("E1") == at("01:50") - settle
+    later = w.tick(at("02:01"))
+    assert later.windows["E1"][1] == at("02:01") - settle

@@ -166,3 +166,28 @@ def test_the_rules_warm_tick_reads_only_the_tail_eventually_consistent(backend: 
     assert {op: u.requests for op, u in usage.items()} == {"Query": 1}
     assert usage["Query"].read_units <= 0.5
     assert len(cold["p1"]) == 80 and len(warm["p1"]) == 80 and warm["p1"][-1].at == NOW + timedelta(minutes=1)
+
+
+def test_a_batch_of_one_terminal_is_one_archive_item_and_a_changed_frame_breaks_the_chain(
+    backend: DynamoDBBackend, store: Store
+) -> None:
+    import zlib
+
+    # Given a split upload: three packets of one terminal in one batch, after a frame already archived
+    store.archive.append(b.raw_frame(at=NOW, payload=b"P0"))
+    backend.meter.reset()
+    packets = [b.raw_frame(at=NOW + timedelta(seconds=1, milliseconds=300 * i), payload=b"P%d" % i) for i in (1, 2, 3)]
+    records = store.archive.append_many(packets)
+    # Then they are one conditional put (one item, one index entry), and read back as three links
+    assert _requests(backend) == {"PutItem": 1} and [r.seq for r in records] == [2, 3, 4]
+    assert [r.frame.raw for r in store.archive.chain("MN0001", from_seq=3)] == [packets[1].raw, packets[2].raw]
+    window = (NOW + timedelta(seconds=1), NOW + timedelta(seconds=1, milliseconds=700))  # the first two packets
+    assert [r.seq for r in store.archive.frames("MN0001", *window)] == [2, 3]
+    assert store.archive.verify("MN0001").ok and store.archive.verify("MN0001").checked == 4
+    # When one frame inside the bundle is altered in the table
+    item = backend.models.archive.get("MN0001", "000000000002", consistent_read=True)
+    item.z = zlib.compress(zlib.decompress(item.z).replace(b"P2", b"P9"))
+    item.save()
+    # Then verification fails at the bundle's sealed last link
+    broken = store.archive.verify("MN0001")
+    assert not broken.ok and broken.first_broken_seq == 4

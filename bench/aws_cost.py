@@ -75,6 +75,18 @@ def _metered(meter: CapacityMeter, into: dict[str, OperationUsage], work: Callab
     return spent
 
 
+def _batches(arrivals: list[tuple[datetime, bytes]], window_s: float, size: int) -> list[list[tuple[datetime, bytes]]]:
+    """Kinesis → Lambda batches: the records that arrived in one batching window, at most `size` of them."""
+    out: list[list[tuple[datetime, bytes]]] = []
+    for at, record in arrivals:
+        window = int(at.timestamp() // window_s)
+        last = out[-1] if out else None
+        if last is None or len(last) >= size or int(last[0][0].timestamp() // window_s) != window:
+            out.append([])
+        out[-1].append((at, record))
+    return out
+
+
 def measure(args: argparse.Namespace, url: str) -> model.Measured:
     prefix = f"cost{uuid.uuid4().hex[:8]}"
     clock = FixedClock(START)
@@ -104,13 +116,13 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         began = time.perf_counter()
         for minute in range(args.minutes):
             at = START + timedelta(minutes=minute)
-            clock.set(at + timedelta(seconds=3))
-            recs = list(aws_fleet.minute_records(fleet, minute))
-            items = [(str(i), r) for i, r in enumerate(recs)]
-            for offset in range(0, len(items), args.batch):
-                batch = items[offset : offset + args.batch]
+            arrivals = sorted(aws_fleet.minute_records(fleet, minute), key=lambda a: a[0])
+            recs = [r for _, r in arrivals]
+            for batch in _batches(arrivals, args.window, args.batch):
+                clock.set(batch[-1][0] + timedelta(milliseconds=200))  # decode runs just after the window
+                items = [(str(i), r) for i, (_, r) in enumerate(batch)]
                 by_table = backend.meter.by_table()
-                cpu = _metered(backend.meter, decode, partial(decode_isolating, batch, _wiring.new_decoder))
+                cpu = _metered(backend.meter, decode, partial(decode_isolating, items, _wiring.new_decoder))
                 _add(tables, _delta_of(backend.meter.by_table(), by_table))
                 if minute >= metered_from:
                     decode_cpu += cpu
@@ -160,12 +172,14 @@ def main() -> int:
     parser.add_argument("--minutes", type=int, default=100, help="simulated minutes decoded and ticked")
     parser.add_argument("--measure", type=int, default=15, help="the last N minutes are counted (full rule windows)")
     parser.add_argument("--batch", type=int, default=100, help="records per decode batch (the Kinesis batch size)")
+    window = float(StageSettings.model_fields["decode_batching_window"].default)
+    parser.add_argument("--window", type=float, default=window, help="decode's batching window, seconds")
     parser.add_argument("--prices", type=Path, default=model.PRICES)
     args = parser.parse_args()
     if not (1 <= args.enterprises <= 30 and 2 <= args.minutes <= 300 and 1 <= args.measure < args.minutes):
         parser.error("bounds: enterprises 1..30, minutes 2..300, 1 <= measure < minutes")
-    if not 1 <= args.batch <= 10_000:
-        parser.error("bounds: batch 1..10000")
+    if not 1 <= args.batch <= 10_000 or not 0.1 <= args.window <= 300:
+        parser.error("bounds: batch 1..10000, window 0.1..300 s")
     for name, value in FAKE_AWS.items():
         os.environ.setdefault(name, value)
     prices = model.load_prices(args.prices)
@@ -175,6 +189,7 @@ def main() -> int:
         measured = measure(args, local.url)
     finally:
         local.stop()
+    print(f"decode batches: the records of one {args.window:g} s batching window, at most {args.batch}")
     print(model.report(measured, prices))
     return 0
 

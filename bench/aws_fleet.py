@@ -65,11 +65,12 @@ def _auth(term: Terminal) -> str:
     return "ok" if term.password == term.spec.password else "auth_failed"
 
 
-def minute_records(fleet: Fleet, minute: int) -> Iterator[bytes]:
-    """The listener's stream records for one simulated minute: each packet of each upload, received 2 s later."""
+def minute_records(fleet: Fleet, minute: int) -> Iterator[tuple[datetime, bytes]]:
+    """The listener's stream records for one simulated minute, with their receive times: each packet of each
+    upload; the terminals' uploads spread over the minute (terminal clocks and connections are not in step)."""
     true_local = (fleet.start + timedelta(minutes=minute)).astimezone(CHINA).replace(tzinfo=None)
-    received = fleet.start + timedelta(minutes=minute, seconds=2)
-    for term in fleet.terminals:
+    for index, term in enumerate(fleet.terminals):
+        received = fleet.start + timedelta(minutes=minute, seconds=2 + 57 * index / len(fleet.terminals))
         for record in term.step(true_local):
             count = len(record.packets)
             for no, cp in enumerate(record.packets, 1):
@@ -87,18 +88,21 @@ def minute_records(fleet: Fleet, minute: int) -> Iterator[bytes]:
                     pno=no if count > 1 else None,
                     cp=cp,
                 )
-                yield json.dumps(
-                    {
-                        "v": 1,
-                        "frame": base64.b64encode(raw).decode(),
-                        "received_at": at.astimezone(UTC).isoformat(),
-                        "peer": "203.0.113.7:50122",
-                        "mn": term.mn,
-                        "cn": record.cn,
-                        "qn": qn,
-                        "listener": "bench",
-                        "session": term.mn,
-                        "auth": _auth(term),
-                        "crc": "hj212",
-                    }
-                ).encode()
+                yield (
+                    at,
+                    json.dumps(
+                        {
+                            "v": 1,
+                            "frame": base64.b64encode(raw).decode(),
+                            "received_at": at.astimezone(UTC).isoformat(),
+                            "peer": "203.0.113.7:50122",
+                            "mn": term.mn,
+                            "cn": record.cn,
+                            "qn": qn,
+                            "listener": "bench",
+                            "session": term.mn,
+                            "auth": _auth(term),
+                            "crc": "hj212",
+                        }
+                    ).encode(),
+                )

@@ -28,8 +28,9 @@ class CachedSampleReader:
 
     Stored readings never change (the first write of a (point, kind, data time) wins), so a cached range stays
     true except for readings that arrive later with older data times. Each call therefore re-reads the last
-    `tail` of the cached range, re-reads a point fully every `refresh_every` calls (staggered by point), and
-    forgets the points named by `invalidate` (the engine passes the points with backfill marks).
+    `tail` of the cached range (and the part of the window before it, if the window starts earlier), re-reads a
+    point fully every `refresh_every` calls (staggered by point), and forgets the points named by `invalidate`
+    (the engine passes the points with backfill marks).
     """
 
     def __init__(self, fetch: Fetch, *, tail: timedelta = timedelta(minutes=5), refresh_every: int = 15) -> None:
@@ -46,22 +47,26 @@ class CachedSampleReader:
     def samples(self, point_ids: Sequence[str], start: datetime, end: datetime) -> Mapping[str, list[Sample]]:
         """Readings per point in [start, end), sorted by data time."""
         full: list[str] = []
-        tails: dict[datetime, list[str]] = {}
+        tails: dict[tuple[datetime, datetime], list[str]] = {}  # (head read up to, tail read from) -> points
         for pid in point_ids:
             n = self._calls[pid] = self._calls.get(pid, 0) + 1
             hit = self._cache.get(pid)
             stagger = (n + zlib.crc32(pid.encode())) % self._refresh_every == 0
-            if hit is None or hit[0] > start or hit[1] > end or stagger:
-                full.append(pid)
-            else:
-                tails.setdefault(max(hit[1] - self._tail, start), []).append(pid)
+            if hit is not None and hit[1] <= end and not stagger:
+                # A window reaching further back than the cached one (a catch-up) reads only the part before it.
+                head_to, since = max(hit[0], start), max(hit[1] - self._tail, start)
+                if head_to <= since:
+                    tails.setdefault((head_to, since), []).append(pid)
+                    continue
+            full.append(pid)
         if full:
             fresh = self._fetch(full, start, end)
             for pid in full:
                 self._cache[pid] = (start, end, list(fresh.get(pid, [])))
-        for since, pids in tails.items():
+        for (head_to, since), pids in tails.items():
+            before = self._fetch(pids, start, head_to) if start < head_to else {}
             got = self._fetch(pids, since, end)
             for pid in pids:
-                kept = [s for s in self._cache[pid][2] if start <= s.at < since]
-                self._cache[pid] = (start, end, kept + list(got.get(pid, [])))
+                kept = [s for s in self._cache[pid][2] if head_to <= s.at < since]
+                self._cache[pid] = (start, end, list(before.get(pid, [])) + kept + list(got.get(pid, [])))
         return {pid: self._cache[pid][2] for pid in point_ids if self._cache[pid][2]}

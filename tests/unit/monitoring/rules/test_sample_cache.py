@@ -55,7 +55,7 @@ def test_a_warm_tick_reads_only_the_tail_and_sees_what_an_uncached_read_sees() -
     assert len(first["P1"]) == 80 and len(second["P1"]) == 79  # 01:17 gone from the tail, 01:20 added
 
 
-def test_invalidated_and_widened_windows_are_read_in_full() -> None:
+def test_an_invalidated_point_is_read_in_full_and_a_widened_window_only_before_its_cached_start() -> None:
     stored = Stored()
     _minutes(stored, "P1", at("00:00"), at("01:00"))
     _minutes(stored, "C1", at("00:00"), at("01:00"))
@@ -65,8 +65,13 @@ def test_invalidated_and_widened_windows_are_read_in_full() -> None:
     stored.asked.clear()
     reader.invalidate(["P1"])
     got = reader.samples(["P1", "C1"], at("00:20"), at("01:00"))  # C1's window now starts before its cached one
-    assert sorted(stored.asked) == [(("P1", "C1"), at("00:20"), at("01:00"))]
+    assert sorted(stored.asked) == [
+        (("C1",), at("00:20"), at("00:30")),  # the part before its cached window
+        (("C1",), at("00:55"), at("01:00")),  # and the tail
+        (("P1",), at("00:20"), at("01:00")),  # invalidated: all of it
+    ]
     assert any(s.p == 99.0 for s in got["P1"])  # the backfilled reading is seen
+    assert got["C1"] == stored.fetch(["C1"], at("00:20"), at("01:00"))["C1"]  # whole, in order, no duplicates
 
 
 def test_each_point_is_read_in_full_again_every_refresh_every_calls() -> None:

@@ -131,6 +131,7 @@ class StageSettings(BaseModel):
     service_name: str = "gongkuang"
     metrics_namespace: str = "Gongkuang"
     # HTTP API (infra/constructs/api.py, docs/deploy.md "The HTTP API")
+    api_county_id: str = "rugao"  # the county the API serves (its accounts and registry)
     api_memory_mib: int = 1024  # argon2id hashes with 64 MiB; Pillow decodes photos of up to 60 MP
     api_timeout: int = 29  # API Gateway's integration limit
     api_waf_rate_limit: int = 1000  # requests per source address per api_waf_window seconds, then WAF blocks
@@ -263,6 +264,7 @@ def _check(s: StageSettings) -> None:
         (bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,62}", s.metrics_namespace)), "bad metrics_namespace"),
         (bool(re.fullmatch(r"[a-z][a-z0-9-]{0,62}", s.service_name)), "bad service_name"),
         (bool(re.fullmatch(r"[a-z][a-z0-9-]{0,30}", s.tables_prefix)), "table_prefix must be lowercase a-z0-9-"),
+        (bool(re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", s.api_county_id)), "bad api_county_id"),
         (128 <= s.api_memory_mib <= 10240, "api_memory_mib must be 128-10240"),
         (3 <= s.api_timeout <= 29, "api_timeout must be 3-29 seconds (API Gateway's integration limit)"),
         (10 <= s.api_waf_rate_limit <= 2_000_000_000, "api_waf_rate_limit must be 10-2000000000 (AWS WAF)"),

@@ -263,6 +263,7 @@ class Api(Construct):
             "RestApi",
             handler=self.function,
             proxy=True,  # ANY / and ANY /{proxy+}: the app routes (miniprogram_api/lambda_proxy.py)
+            rest_api_name=f"{Stack.of(self).stack_name}-api",
             description="工况用电监控平台 API (miniprogram_api)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
             binary_media_types=list(BINARY_MEDIA_TYPES),

@@ -177,7 +177,9 @@ class Api(Construct):
             role=self.role,
             log_group=self.log_group,
             logging_format=lambda_.LoggingFormat.JSON,
-            application_log_level_v2=getattr(lambda_.ApplicationLogLevel, "WARN" if log_level == "WARNING" else log_level),
+            application_log_level_v2=getattr(
+                lambda_.ApplicationLogLevel, "WARN" if log_level == "WARNING" else log_level
+            ),
             system_log_level_v2=lambda_.SystemLogLevel.WARN,
         )
         self.function.node.add_dependency(self.role)
@@ -219,7 +221,9 @@ class Api(Construct):
                     id="expire-unconfirmed-uploads", prefix=INCOMING_PREFIX, expiration=Duration.days(incoming_days)
                 ),
                 s3.LifecycleRule(id="expire-replaced-versions", noncurrent_version_expiration=Duration.days(90)),
-                s3.LifecycleRule(id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)),
+                s3.LifecycleRule(
+                    id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)
+                ),
             ],
         )
 

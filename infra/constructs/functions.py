@@ -131,7 +131,9 @@ def dependency_layer(
             exclude=["*", ".*"],  # the layer content is the bundling output, not the source folder
             # The layer changes exactly when the requirement list or the lock does.
             asset_hash_type=AssetHashType.CUSTOM,
-            asset_hash=_layer_hash([flags.strip(), *requirements] if no_deps else requirements, constraints_file, build.architecture),
+            asset_hash=_layer_hash(
+                [flags.strip(), *requirements] if no_deps else requirements, constraints_file, build.architecture
+            ),
             bundling=BundlingOptions(
                 image=DockerImage.from_registry(build.bundling_image),
                 platform=f"linux/{'arm64' if build.architecture == 'arm64' else 'amd64'}",

@@ -36,7 +36,10 @@ REUSE_MIRRORS = {
 }
 
 # ... and keeps the WeChat secret in SSM, with a dashboard on another origin (tests/infra/test_api.py).
-REUSE_API = {"api_wechat_secret_parameter": "/gongkuang/reuse/wechat-secret", "api_cors_origin": "https://gk.example.gov.cn"}
+REUSE_API = {
+    "api_wechat_secret_parameter": "/gongkuang/reuse/wechat-secret",
+    "api_cors_origin": "https://gk.example.gov.cn",
+}
 
 
 @dataclass(frozen=True)

@@ -71,7 +71,9 @@ def _logical_of_table(synthesized: Synthesized, stage: str, table: str) -> str:
     prefix = _stage(stage).tables_prefix
     (logical,) = [
         k
-        for k, p in ((k, r["Properties"]) for k, r in synthesized.resources(stage, "AWS::DynamoDB::GlobalTable").items())
+        for k, p in (
+            (k, r["Properties"]) for k, r in synthesized.resources(stage, "AWS::DynamoDB::GlobalTable").items()
+        )
         if p["TableName"] == schema.TABLE_NAME_FORMAT.format(prefix=prefix, table=table)
     ]
     return logical
@@ -95,7 +97,9 @@ def test_api_function_runs_the_proxy_entry_on_arm64_with_both_layers(synthesized
     used = [layer["Ref"] for layer in props["Layers"]]
     assert len(used) == 2 and set(used) <= set(layers)
     (decode,) = [
-        p for p in synthesized.properties(stage, "AWS::Lambda::Function") if p["Handler"].endswith("on_frame_batch.handler")
+        p
+        for p in synthesized.properties(stage, "AWS::Lambda::Function")
+        if p["Handler"].endswith("on_frame_batch.handler")
     ]
     assert decode["Layers"][0] in props["Layers"]  # the shared runtime layer, and the API's own
     assert props["Timeout"] <= 29 and props["MemorySize"] == _stage(stage).api_memory_mib
@@ -107,7 +111,9 @@ def test_handler_is_a_function_and_the_code_asset_holds_everything_it_imports(sy
     module, _, attribute = props["Handler"].rpartition(".")
     path = _module_file(ROOT, module)
     assert path is not None
-    assert attribute in {n.name for n in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(n, ast.FunctionDef)}
+    assert attribute in {
+        n.name for n in ast.parse(path.read_text(encoding="utf-8")).body if isinstance(n, ast.FunctionDef)
+    }
     asset = _code_dir(synthesized, props)
     in_repo, _ = _closure_api(ROOT, module)
     in_asset, _ = _closure_api(asset, module)
@@ -175,7 +181,9 @@ def test_chalice_runtime_imports_with_six_alone(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_waf_rate_rule_blocks_per_address_and_is_attached_to_the_api_stage(synthesized: Synthesized, stage: str) -> None:
+def test_waf_rate_rule_blocks_per_address_and_is_attached_to_the_api_stage(
+    synthesized: Synthesized, stage: str
+) -> None:
     settings = _stage(stage)
     (acl_id,) = synthesized.resources(stage, "AWS::WAFv2::WebACL")
     acl = synthesized.resources(stage, "AWS::WAFv2::WebACL")[acl_id]["Properties"]
@@ -258,7 +266,9 @@ def test_secrets_are_read_at_cold_start_never_placed_in_the_environment(synthesi
     assert secrets[token]["Properties"]["GenerateSecretString"]["PasswordLength"] >= 32
     role = props["Role"]["Fn::GetAtt"][0]
     reads = [
-        s for s in _role_statements(synthesized, stage, role) if "secretsmanager:GetSecretValue" in _as_list(s["Action"])
+        s
+        for s in _role_statements(synthesized, stage, role)
+        if "secretsmanager:GetSecretValue" in _as_list(s["Action"])
     ]
     read_ids = {r["Ref"] for s in reads for r in _as_list(s["Resource"])}
     wechat = env["API_WECHAT_SECRET_SOURCE"]
@@ -292,9 +302,7 @@ def test_api_role_reaches_exactly_its_tables_and_photo_prefixes(synthesized: Syn
     role = props["Role"]["Fn::GetAtt"][0]
     statements = _role_statements(synthesized, stage, role)
     tables = {t: _logical_of_table(synthesized, stage, t) for t in schema.TABLES_BY_NAME}
-    (bucket,) = [
-        k for k, r in synthesized.resources(stage, "AWS::S3::Bucket").items() if k.startswith("ApiPhotos")
-    ]
+    (bucket,) = [k for k, r in synthesized.resources(stage, "AWS::S3::Bucket").items() if k.startswith("ApiPhotos")]
     writable: set[str] = set()
     readable: set[str] = set()
     for statement in statements:
@@ -325,7 +333,9 @@ def test_photo_bucket_is_private_encrypted_logged_and_expires_unconfirmed_upload
     synthesized: Synthesized, stage: str
 ) -> None:
     settings = _stage(stage)
-    (props,) = [r["Properties"] for k, r in synthesized.resources(stage, "AWS::S3::Bucket").items() if k.startswith("ApiPhotos")]
+    (props,) = [
+        r["Properties"] for k, r in synthesized.resources(stage, "AWS::S3::Bucket").items() if k.startswith("ApiPhotos")
+    ]
     assert props["PublicAccessBlockConfiguration"] == {
         "BlockPublicAcls": True,
         "BlockPublicPolicy": True,
@@ -336,7 +346,9 @@ def test_photo_bucket_is_private_encrypted_logged_and_expires_unconfirmed_upload
     assert props["LoggingConfiguration"]["DestinationBucketName"]
     (incoming,) = [r for r in props["LifecycleConfiguration"]["Rules"] if r.get("Prefix") == INCOMING_PREFIX]
     assert incoming["ExpirationInDays"] == settings.api_photo_incoming_days
-    assert not any(r.get("Prefix") == PHOTO_PREFIX and "ExpirationInDays" in r for r in props["LifecycleConfiguration"]["Rules"])
+    assert not any(
+        r.get("Prefix") == PHOTO_PREFIX and "ExpirationInDays" in r for r in props["LifecycleConfiguration"]["Rules"]
+    )
     if settings.api_cors_origin:
         (rule,) = props["CorsConfiguration"]["CorsRules"]
         assert rule["AllowedOrigins"] == [settings.api_cors_origin] and set(rule["AllowedMethods"]) == {"GET", "POST"}

@@ -32,7 +32,18 @@ def token_key(data_dir: Path) -> str:
 class LocalApi:
     """Started after the listener, stopped before it; `url` is what the console and status.json show."""
 
-    def __init__(self, *, data_dir: Path, db_path: Path, host: str, port: int, county_id: str, clock: Clock) -> None:
+    def __init__(
+        self,
+        *,
+        data_dir: Path,
+        db_path: Path,
+        host: str,
+        port: int,
+        county_id: str,
+        clock: Clock,
+        trusted_proxies: str = "",
+        web_dir: str = "",
+    ) -> None:
         from miniprogram_api.app import app
         from miniprogram_api.chalicelib import wiring
         from miniprogram_api.chalicelib.settings import ApiSettings
@@ -42,12 +53,16 @@ class LocalApi:
             "sqlite_path": str(db_path),
             "county_id": county_id,
             "token_key": token_key(data_dir),
+            "photo_store": "local",
+            "photo_dir": str(data_dir / "photos"),  # photo bytes under the data directory, by photo id
         }
         if "API_SMS_SENDER" not in os.environ:
             overrides["sms_sender"] = "log"  # one machine: SMS codes are read from the console
         settings = ApiSettings(**overrides)  # other API_* variables (WeChat appid, secret, base URL) still apply
         self.services = wiring.configure(settings, clock=clock)
-        self.server = ApiHttpServer(app, host, port)
+        proxies = [p.strip() for p in trusted_proxies.split(",") if p.strip()]
+        static = Path(web_dir) if web_dir else None
+        self.server = ApiHttpServer(app, host, port, trusted_proxies=proxies, static_dir=static)
 
     @property
     def url(self) -> str:

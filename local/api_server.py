@@ -6,11 +6,15 @@ bad input). One thread per connection; see docs/api.md "Local server" for its li
 from __future__ import annotations
 
 import base64
+import ipaddress
 import json
 import logging
+import mimetypes
 import threading
 import uuid
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -100,6 +104,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return _error(400, "bad_request", "请求体不完整")
         split = urlsplit(self.path)
+        if (
+            self.server.static_dir is not None
+            and not split.path.startswith("/api/")
+            and self.command in ("GET", "HEAD")
+        ):
+            return self.server.static_file(split.path)
         try:
             match = self.server.matcher.match_route(split.path)
         except ValueError:
@@ -114,7 +124,7 @@ class _Handler(BaseHTTPRequestHandler):
             "requestContext": {
                 "httpMethod": self.command,
                 "resourcePath": match.route,
-                "identity": {"sourceIp": self.client_address[0]},
+                "identity": {"sourceIp": self.server.client_ip(self.client_address[0], headers.get("x-forwarded-for"))},
                 "path": split.path,
                 "requestId": uuid.uuid4().hex,
             },
@@ -143,12 +153,65 @@ class ApiHttpServer(ThreadingHTTPServer):
     daemon_threads = True  # a slow client never holds the platform's shutdown
     allow_reuse_address = True
 
-    def __init__(self, app: Chalice, host: str, port: int, *, max_body: int = MAX_BODY) -> None:
+    def __init__(
+        self,
+        app: Chalice,
+        host: str,
+        port: int,
+        *,
+        max_body: int = MAX_BODY,
+        trusted_proxies: Iterable[str] = (),
+        static_dir: Path | None = None,
+    ) -> None:
         self.app = app
+        self.static_dir = static_dir.resolve() if static_dir is not None else None
         self.max_body = max_body
+        self.trusted_proxies = frozenset(trusted_proxies)
         self.matcher = RouteMatcher(list(app.routes))
         self._thread: threading.Thread | None = None
         super().__init__((host, port), _Handler)
+
+    def static_file(self, url_path: str) -> tuple[int, dict[str, str], bytes]:
+        """A file of the built dashboard; a path that is not a file (a client-side route) gets index.html; nothing
+        outside the directory is ever served (resolved, symlinks included)."""
+        assert self.static_dir is not None
+        relative = unquote(url_path).lstrip("/")
+        if "\x00" in relative:
+            return _error(404, "not_found", "文件不存在")
+        target = (self.static_dir / relative).resolve()
+        if not target.is_relative_to(self.static_dir):
+            return _error(404, "not_found", "文件不存在")
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            if Path(relative).suffix:  # a missing asset is a 404, not the page
+                return _error(404, "not_found", "文件不存在")
+            target = self.static_dir / "index.html"
+            if not target.is_file():
+                return _error(404, "not_found", "文件不存在")
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
+            kind += "; charset=utf-8"
+        cache = "no-cache" if target.name == "index.html" else "public, max-age=3600"
+        return (
+            200,
+            {"Content-Type": kind, "Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
+            target.read_bytes(),
+        )
+
+    def client_ip(self, peer: str, forwarded_for: str | None) -> str:
+        """The peer's address; behind a trusted reverse proxy, the nearest address in X-Forwarded-For that is not
+        itself a trusted proxy (what a client writes there itself is never believed)."""
+        if peer not in self.trusted_proxies or not forwarded_for:
+            return peer
+        for hop in reversed([h.strip() for h in forwarded_for.split(",")]):
+            try:
+                address = str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # a garbled header: the proxy itself is the best we know
+            if address not in self.trusted_proxies:
+                return address
+        return peer
 
     @property
     def url(self) -> str:

@@ -36,6 +36,7 @@ RULES = [
         allow={
             "monitoring/storage/sqlite": ("sqlite3",),
             "monitoring/storage/dynamodb": ("boto3", "botocore", "pynamodb"),
+            "monitoring/storage/photo_blobs/s3.py": ("boto3", "botocore"),
         },
     ),
     Rule(
@@ -305,7 +306,14 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("evaluation", ("monitoring.evaluation",)),
     (
         "domain services",
-        ("monitoring.alarms", "monitoring.emergency", "monitoring.reports", "monitoring.accounts", "monitoring.audit"),
+        (
+            "monitoring.alarms",
+            "monitoring.emergency",
+            "monitoring.reports",
+            "monitoring.accounts",
+            "monitoring.audit",
+            "monitoring.photos",
+        ),
     ),
     ("rules", ("monitoring.rules",)),
     ("storage", ("monitoring.storage",)),
@@ -317,6 +325,11 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "monitoring.registry.import_list",
             "monitoring.registry.import_profile",
             "monitoring.registry.import_sheets",
+            "monitoring.alarms.detail",
+            "monitoring.alarms.queries",
+            "monitoring.reports.views",
+            "monitoring.emergency.live",
+            "monitoring.emergency.measures_edit",
             "monitoring.emergency.cli",
             "monitoring.accounts.cli",
             "monitoring.emergency.declare",
@@ -325,6 +338,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "monitoring.rules.replay",
             "monitoring.ingest",
             "monitoring.views",
+            "monitoring.field",
             "monitoring.cli",
             "monitoring.cli_views",
             "monitoring.__main__",

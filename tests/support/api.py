@@ -60,6 +60,7 @@ class ApiClient:
     ) -> Reply:
         url = self.prefix + path + ("?" + urlencode(query, doseq=True) if query else "")
         sent = dict(headers or {})
+        sent.setdefault("Accept", "*/*")  # as curl, browsers and wx.request send (Chalice needs it for binary bodies)
         if token:
             sent["Authorization"] = f"Bearer {token}"
         if json_body is not None:

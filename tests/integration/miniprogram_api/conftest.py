@@ -16,6 +16,7 @@ from miniprogram_api.chalicelib.sms import LogSmsSender
 from monitoring.accounts.models import Role
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.models import Connection
+from monitoring.storage.photo_blobs.local import LocalPhotoBlobs
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
 from tests.conftest import FAKE_AWS_ENV
@@ -75,8 +76,11 @@ def running_api(request: pytest.FixtureRequest, tmp: Path, backend: Callable[...
     """The API on `backend` with the test county, the WeChat stub and one signed-in account per role."""
     with backend(request, tmp) as store:
         world = build_world(store)
+        photo_dir = tmp / "photos"
+        for photo_id, data in world.extra.get("photo_bytes", {}).items():  # routes-field: the photos' bytes
+            LocalPhotoBlobs(photo_dir).put(photo_id, data, "image/jpeg")
         sms = LogSmsSender()
-        settings = api_settings(login_rate_per_minute=6000, login_burst=1000)
+        settings = api_settings(login_rate_per_minute=6000, login_burst=1000, photo_dir=str(photo_dir))
         with (
             wechat_stub() as wechat,
             serve(store, settings.model_copy(update={"wechat_base_url": wechat.base_url}), sms=sms) as client,

@@ -4,6 +4,7 @@ and cursors, versioned edits, series bounds and downsampling, a data gap shown a
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from monitoring.accounts.models import Role
 from monitoring.alarms.models import Alarm, AlarmState, Episode
 from monitoring.clock import FixedClock
 from monitoring.readings.models import Aggregate, AggregatePeriod, QuantityStats, Reading, ReadingKind
+from monitoring.registry.models import PointStatus
 from monitoring.rules.state_docs import EnterpriseStatus
 from monitoring.storage.ports import Store
 from tests.integration.miniprogram_api.conftest import BACKENDS
@@ -143,7 +145,8 @@ def test_detail_is_the_file_and_out_of_scope_looks_like_missing(api: Api) -> Non
     assert reply.status == 200
     body = reply.json
     assert (body["name"], body["category_name"], body["version"]) == ("测试企业in", "大气管控企业", 1)
-    assert [p["point_id"] for p in body["points"]] == ["point-in"]
+    points = {p["point_id"] for p in body["points"]}  # the field section of the world adds points of its own
+    assert "point-in" in points and "point-out" not in points and "pt-in" in points and "pt-out" not in points
     assert body["facilities"][0]["kind_name"] == "产污设施"
     assert [i["display_name"] for i in body["installers"]] == ["installer 测试"]
     hidden, missing = api.get("/enterprises/ent-out", Role.BRANCH), api.get("/enterprises/ent-none", Role.BRANCH)
@@ -300,6 +303,12 @@ def test_series_refuses_bad_windows(api: Api, query: dict[str, str]) -> None:
 
 
 def test_timeline_shows_producing_stopped_and_the_gap_as_no_data(api: Api) -> None:
+    # Judged on this section's line alone: the field section's points of ent-in (bound, never reporting) would
+    # rightly keep the enterprise at no data, so they are taken out of service here.
+    reg = api.store.registry
+    for point in reg.list_points("ent-in"):
+        if point.point_id != "point-in":
+            reg.put_point(replace(point, status=PointStatus.DISABLED))
     body = api.get("/enterprises/ent-in/timeline", Role.ENTERPRISE).json
     assert (body["day"], body["start"], body["end"]) == (
         "2026-12-01",
@@ -326,10 +335,14 @@ def test_dashboard_counts_by_area_within_scope(api: Api) -> None:
     county = api.get("/dashboard/summary", Role.VIEWER).json
     total = county["total"]
     assert (total["enterprises"], total["producing"], total["unknown"]) == (2, 1, 1)
-    assert (total["open_alarms"], total["overdue_alarms"], total["overdue_by_rule"]) == (2, 2, {"control_stopped": 2})
+    # the alarm section of the test world adds open alarms of its own (not overdue at this clock)
+    open_alarms = [a for a in api.store.alarms.list(limit=10_000) if a.open]
+    assert total["open_alarms"] == len(open_alarms) >= 2
+    assert (total["overdue_alarms"], total["overdue_by_rule"]) == (2, {"control_stopped": 2})
     assert {a["id"] for a in county["towns"]} == {"town-in", "town-out"}
     assert total["install_progress"]["pending_survey"] == 2 and total["install_progress"]["filed"] == 0
     assert county["at"] == "2026-12-01T14:00:00+08:00"
     branch = api.get("/dashboard/summary", Role.BRANCH).json
-    assert branch["total"]["enterprises"] == 1 and branch["total"]["open_alarms"] == 1
+    in_branch = [a for a in open_alarms if a.enterprise_id == "ent-in"]
+    assert branch["total"]["enterprises"] == 1 and branch["total"]["open_alarms"] == len(in_branch) >= 1
     assert [a["id"] for a in branch["branches"]] == ["branch-in"]

@@ -50,6 +50,8 @@ BINARY_MEDIA_TYPES = (
     "video/mpeg",
     "video/webm",
     "image/webp",
+    "multipart/form-data",  # photo uploads as wx.uploadFile sends them
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",  # XLSX reports
 )
 # Answers API Gateway gives itself, in the API's error shape {code, message, field} (docs/api.md "Errors").
 GATEWAY_ERRORS = {
@@ -132,6 +134,10 @@ class Api(Construct):
             TOKEN_KEY_SOURCE: self.token_key.secret_arn,
             WECHAT_SECRET_SOURCE: wechat_source,
             "API_CORS_ORIGIN": cors_origin,
+            # monitoring/storage/photo_blobs/s3.py: presigned GETs and direct uploads, SigV4 in the stack's region
+            "API_PHOTO_STORE": "s3",
+            "API_PHOTO_BUCKET": self.photos.bucket_name,
+            "API_PHOTO_REGION": Stack.of(self).region,
         }
 
         self.log_group = logs.LogGroup(self, "FunctionLogs", retention=log_retention, removal_policy=removal_policy)

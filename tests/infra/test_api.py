@@ -124,12 +124,25 @@ def test_handler_is_a_function_and_the_code_asset_holds_everything_it_imports(sy
 
 
 def _closure_api(root: Path, module: str) -> tuple[set[str], set[str]]:
+    """`_closure` from the handler and from every module of miniprogram_api/ (route modules are found at run time
+    by name, which no import statement shows)."""
     from tests.infra import test_functions
 
+    package = root / "miniprogram_api"
+    seeds = [module] + [
+        ".".join(path.relative_to(root).with_suffix("").parts).removesuffix(".__init__")
+        for path in sorted(package.rglob("*.py"))
+    ]
     saved = test_functions.OURS
     test_functions.OURS = ("miniprogram_api", "monitoring", "hj212")
     try:
-        return _closure(root, module)
+        modules: set[str] = set()
+        third_party: set[str] = set()
+        for seed in seeds:
+            found, imported = _closure(root, seed)
+            modules |= found
+            third_party |= imported
+        return modules, third_party
     finally:
         test_functions.OURS = saved
 
@@ -150,7 +163,7 @@ def test_third_party_imports_of_the_api_come_from_its_two_layers() -> None:
     provided |= {_requirement_name(r) for r in layout.api_requirements}  # the API layer: exactly these
     top_to_dist = metadata.packages_distributions()
     _, third_party = _closure_api(ROOT, HANDLER.rpartition(".")[0])
-    assert {"chalice", "jwt", "argon2", "pydantic"} <= third_party
+    assert {"chalice", "PIL", "jwt", "argon2", "pydantic"} <= third_party
     for top in third_party:
         dists = {d.lower().replace("_", "-") for d in top_to_dist.get(top, [])}
         assert dists & provided, f"{top} is imported by the API but in neither layer"
@@ -294,6 +307,9 @@ def test_api_environment_holds_only_settings_the_api_reads(synthesized: Synthesi
     assert env["API_STORE_BACKEND"] == "dynamodb"
     assert env["API_DYNAMODB_TABLE_PREFIX"] == _stage(stage).tables_prefix
     assert env["API_CORS_ORIGIN"] == _stage(stage).api_cors_origin
+    (bucket,) = [k for k in synthesized.resources(stage, "AWS::S3::Bucket") if k.startswith("ApiPhotos")]
+    assert (env["API_PHOTO_STORE"], env["API_PHOTO_BUCKET"]) == ("s3", {"Ref": bucket})
+    assert env["API_PHOTO_REGION"] == {"Ref": "AWS::Region"}
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -370,3 +386,11 @@ def test_outputs_name_the_api_url_and_where_to_store_the_wechat_secret(synthesiz
     outputs = synthesized.templates["dev"]["Outputs"]
     assert {"ApiUrl", "ApiWechatSecret", "ApiTokenKeySecret", "PhotoBucket", "ApiWebAcl"} <= set(outputs)
     assert outputs["ApiUrl"]["Value"]["Fn::Join"][1][-1].endswith("/api/v1/")
+
+
+def test_photo_prefixes_are_the_ones_the_photo_store_writes() -> None:
+    # The grants and the lifecycle rule name prefixes; the S3 photo store must use the same ones
+    from monitoring.storage.photo_blobs.s3 import S3PhotoBlobs
+
+    blobs = S3PhotoBlobs(client=None, bucket="photos")
+    assert (blobs.prefix, blobs.incoming) == (PHOTO_PREFIX, INCOMING_PREFIX)

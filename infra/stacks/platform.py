@@ -246,7 +246,7 @@ class PlatformStack(Stack):
             self,
             "Alarms",
             dashboard_name=f"gongkuang-{settings.name}",
-            functions=self.functions.functions,
+            functions={**self.functions.functions, "Api": self.api.function},  # errors: failures, not 4xx/5xx answers
             stream_function=self.functions.decode,
             iterator_age_threshold=Duration.seconds(settings.iterator_age_alarm),
             tables=self.storage.tables,

@@ -394,3 +394,13 @@ def test_photo_prefixes_are_the_ones_the_photo_store_writes() -> None:
 
     blobs = S3PhotoBlobs(client=None, bucket="photos")
     assert (blobs.prefix, blobs.incoming) == (PHOTO_PREFIX, INCOMING_PREFIX)
+
+
+def test_api_function_errors_and_throttles_raise_alarms(synthesized: Synthesized) -> None:
+    function_id, _ = _api_function(synthesized, "dev")
+    alarmed = {
+        a["MetricName"]
+        for a in synthesized.properties("dev", "AWS::CloudWatch::Alarm")
+        if {"Name": "FunctionName", "Value": {"Ref": function_id}} in a.get("Dimensions", [])
+    }
+    assert alarmed == {"Errors", "Throttles"}

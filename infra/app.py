@@ -22,6 +22,9 @@ from infra.stacks.platform import PlatformStack, SourceLayout
 INFRA_DIR = Path(__file__).resolve().parent
 REPO_ROOT = INFRA_DIR.parent
 DOCKERFILE = "iot_ingest/Dockerfile"
+# The API layer on top of the shared one: the `api` extra without Chalice's CLI dependencies, plus the one module
+# chalice.local needs (miniprogram_api/lambda_proxy.py uses its route matcher); pinned by requirements.lock.
+API_RUNTIME_EXTRAS = ("six",)
 
 
 def file_context() -> dict[str, Any]:
@@ -36,11 +39,17 @@ def file_context() -> dict[str, Any]:
 def source_layout(root: Path = REPO_ROOT) -> SourceLayout:
     """The runtime's location and its pinned runtime dependencies (pyproject.toml `dependencies`)."""
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    lock = root / "requirements.lock"
+    pins = dict(line.split("==", 1) for line in lock.read_text(encoding="utf-8").split() if "==" in line)
     return SourceLayout(
         root=root,
         dockerfile=DOCKERFILE,
         requirements=tuple(project["dependencies"]),
-        constraints_file=root / "requirements.lock",
+        constraints_file=lock,
+        api_requirements=(
+            *project["optional-dependencies"]["api"],
+            *(f"{name}=={pins[name]}" for name in API_RUNTIME_EXTRAS),
+        ),
     )
 
 

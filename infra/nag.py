@@ -106,3 +106,60 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
         "AwsSolutions-ELB2",
         "NLB access logs exist only for TLS listeners; HJ 212 is plain TCP. Every frame is archived by Firehose",
     )
+    _suppress_api(stack)
+
+
+def _suppress_api(stack: PlatformStack) -> None:
+    """The HTTP API (infra/constructs/api.py): what API Gateway's own checks cannot see of an app that authorises."""
+    api = stack.api
+    policy = _default_policy(api.role)
+    photos = stack.get_logical_id(api.photos.node.default_child)  # type: ignore[arg-type]
+    for prefix in ("photos", "incoming"):
+        _ack(
+            policy,
+            f"AwsSolutions-IAM5[Resource::<{photos}.Arn>/{prefix}/*]",
+            f"photo objects are keyed by id under {prefix}/ (monitoring/storage/photo_blobs/s3.py); "
+            "get/put/delete on that prefix of the photo bucket only",
+        )
+    for table_name, table in stack.storage.tables.items():
+        if table_name in stack.api_data_access() and stack.table_has_indexes(table_name):
+            logical = stack.get_logical_id(table.node.default_child)  # type: ignore[arg-type]
+            _ack(
+                policy,
+                f"AwsSolutions-IAM5[Resource::<{logical}.Arn>/index/*]",
+                "queries on the table's global secondary indexes (schema.py); scoped to that table",
+            )
+    _ack(
+        api.function,
+        "AwsSolutions-L1",
+        "The project targets Python 3.11 (pyproject requires-python); the runtime moves with the project",
+    )
+    secrets = [api.token_key] + ([api.wechat_secret] if api.wechat_secret else [])
+    for secret in secrets:
+        _ack(
+            secret,
+            "AwsSolutions-SMG4",
+            "The token key is rotated by replacing it (every session signs in again, docs/deploy.md); the WeChat "
+            "AppSecret is issued by WeChat's console and stored by the operator, nothing here could rotate it",
+        )
+    _ack(
+        api.rest_api,
+        "AwsSolutions-APIG2",
+        "One proxy resource: every body and query is validated by the app's pydantic models (422 with the field), "
+        "which API Gateway's request models would only duplicate",
+    )
+    for rule in ("AwsSolutions-APIG4", "AwsSolutions-COG4"):
+        _ack(
+            api.rest_api,
+            rule,
+            "The app authorises every route itself: short-lived JWT access tokens and roles/scopes per route "
+            "(miniprogram_api/chalicelib/policy.py); login and the OpenAPI document are public by design",
+        )
+    cloudwatch_role = api.rest_api.node.try_find_child("CloudWatchRole")
+    if cloudwatch_role is not None:
+        _ack(
+            cloudwatch_role,
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+            "AmazonAPIGatewayPushToCloudWatchLogs]",
+            "API Gateway's account-level logging role; AWS's managed policy is the documented one for this role",
+        )

@@ -36,6 +36,9 @@ _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 ARCHITECTURES = ("arm64", "x86_64")
 OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 FLOW_LOG_TRAFFIC = ("REJECT", "ALL")
+WAF_WINDOWS = (60, 120, 300, 600)  # the evaluation windows AWS WAF rate-based rules accept (seconds)
+_ORIGIN = re.compile(r"https://[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:\d{1,5})?")
+_SSM_NAME = re.compile(r"/[A-Za-z0-9_.\-/]{1,1010}")
 
 
 class SettingsError(ValueError):
@@ -130,6 +133,20 @@ class StageSettings(BaseModel):
     alarm_email: str = ""
     service_name: str = "gongkuang"
     metrics_namespace: str = "Gongkuang"
+    # HTTP API (infra/constructs/api.py, docs/deploy.md "The HTTP API")
+    api_county_id: str = "rugao"  # the county the API serves (its accounts and registry)
+    api_memory_mib: int = 1024  # argon2id hashes with 64 MiB; Pillow decodes photos of up to 60 MP
+    api_timeout: int = 29  # API Gateway's integration limit
+    api_waf_rate_limit: int = 1000  # requests per source address per api_waf_window seconds, then WAF blocks
+    api_waf_window: int = 300
+    api_throttle_rate: int = 100  # stage-wide steady requests per second (API Gateway throttling)
+    api_throttle_burst: int = 200
+    api_cors_origin: str = ""  # the dashboard's origin, e.g. https://gk.example.gov.cn; "" = no cross-origin calls
+    api_wechat_appid: str = ""  # the mini-program's AppID (public); its secret lives in Secrets Manager or SSM
+    api_wechat_secret_parameter: str = ""  # an SSM SecureString name for the WeChat secret; "" = the stack's secret
+    api_photo_incoming_days: int = 1  # unconfirmed direct uploads under incoming/ expire after this many days
+    # False when another stack of the account and region already set API Gateway's CloudWatch Logs role.
+    api_cloudwatch_role: bool = True
 
     @field_validator("*", mode="before")
     @classmethod
@@ -250,6 +267,20 @@ def _check(s: StageSettings) -> None:
         (bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,62}", s.metrics_namespace)), "bad metrics_namespace"),
         (bool(re.fullmatch(r"[a-z][a-z0-9-]{0,62}", s.service_name)), "bad service_name"),
         (bool(re.fullmatch(r"[a-z][a-z0-9-]{0,30}", s.tables_prefix)), "table_prefix must be lowercase a-z0-9-"),
+        (bool(re.fullmatch(r"[a-z0-9][a-z0-9_-]{0,63}", s.api_county_id)), "bad api_county_id"),
+        (128 <= s.api_memory_mib <= 10240, "api_memory_mib must be 128-10240"),
+        (3 <= s.api_timeout <= 29, "api_timeout must be 3-29 seconds (API Gateway's integration limit)"),
+        (10 <= s.api_waf_rate_limit <= 2_000_000_000, "api_waf_rate_limit must be 10-2000000000 (AWS WAF)"),
+        (s.api_waf_window in WAF_WINDOWS, f"api_waf_window must be one of {WAF_WINDOWS} seconds"),
+        (1 <= s.api_throttle_rate <= 10_000 and 1 <= s.api_throttle_burst <= 5_000, "api throttling out of range"),
+        (s.api_throttle_burst >= s.api_throttle_rate / 10, "api_throttle_burst below a tenth of the rate"),
+        (s.api_cors_origin == "" or bool(_ORIGIN.fullmatch(s.api_cors_origin)), "api_cors_origin: https://host[:port]"),
+        (s.api_wechat_appid == "" or bool(re.fullmatch(r"wx[0-9a-f]{16}", s.api_wechat_appid)), "bad api_wechat_appid"),
+        (
+            s.api_wechat_secret_parameter == "" or bool(_SSM_NAME.fullmatch(s.api_wechat_secret_parameter)),
+            "api_wechat_secret_parameter must be an SSM parameter name like /gongkuang/wechat-secret",
+        ),
+        (1 <= s.api_photo_incoming_days <= 30, "api_photo_incoming_days must be 1-30"),
     ]
     broken = [msg for ok, msg in rules if not ok]
     if broken:

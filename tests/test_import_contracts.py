@@ -63,7 +63,8 @@ RULES = [
         "miniprogram_api",
         ("boto3", "botocore", "pynamodb", "functions", "iot_ingest", "local", "simulator", "monitoring.storage")
         + ("monitoring.rules.inputs",),
-        allow={"miniprogram_api/chalicelib/wiring.py": ("monitoring.storage",)},
+        # wiring.py also reads the API's secrets (Secrets Manager, SSM) at cold start.
+        allow={"miniprogram_api/chalicelib/wiring.py": ("monitoring.storage", "boto3", "botocore")},
         exempt=("monitoring.storage.ports",),
     ),
     Rule("infra", ("hj212", "iot_ingest", "functions", "miniprogram_api", "local", "simulator", "pynamodb", "boto3")),

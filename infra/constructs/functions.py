@@ -31,8 +31,15 @@ ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Archite
 WHEEL_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 # The code asset is the repository root minus everything but these folders (our runtime packages + data files).
 CODE_PACKAGES = ("functions", "monitoring", "hj212", "data")
-CODE_EXCLUDES = ["*", ".*"] + [f"!{p}" for p in CODE_PACKAGES] + [f"!{p}/**" for p in CODE_PACKAGES]
-CODE_EXCLUDES += ["**/__pycache__", "**/*.pyc", "**/py.typed"]
+
+
+def code_excludes(packages: Sequence[str]) -> list[str]:
+    """Asset exclude patterns that keep only `packages` (top-level folders of the repository root)."""
+    kept = [f"!{p}" for p in packages] + [f"!{p}/**" for p in packages]
+    return ["*", ".*", *kept, "**/__pycache__", "**/*.pyc", "**/py.typed"]
+
+
+CODE_EXCLUDES = code_excludes(CODE_PACKAGES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,9 +70,12 @@ class BuildSources:
     bundling_image: str
 
 
-def pip_command(output_dir: str, requirements: Sequence[str], constraints: str, build: BuildSources) -> list[str]:
+def pip_command(
+    output_dir: str, requirements: Sequence[str], constraints: str, build: BuildSources, *, no_deps: bool = False
+) -> list[str]:
     """The pip invocation that installs the layer's wheels for the Lambda platform of `build.architecture`."""
     command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    command += ["--no-deps"] if no_deps else []
     command += ["--target", str(Path(output_dir) / "python"), "--no-compile", "--only-binary=:all:"]
     command += ["--platform", WHEEL_PLATFORMS[build.architecture], "--implementation", "cp", "--python-version", "3.11"]
     if build.pip_index_url:
@@ -77,13 +87,16 @@ def pip_command(output_dir: str, requirements: Sequence[str], constraints: str, 
 class PipLayerBundling:
     """Builds the dependencies layer without Docker: pip installs manylinux wheels for CPython 3.11."""
 
-    def __init__(self, requirements: Sequence[str], constraints: str, build: BuildSources) -> None:
+    def __init__(
+        self, requirements: Sequence[str], constraints: str, build: BuildSources, *, no_deps: bool = False
+    ) -> None:
         self.requirements = list(requirements)
         self.constraints = constraints
         self.build = build
+        self.no_deps = no_deps
 
     def try_bundle(self, output_dir: str, *args: Any, **kwargs: Any) -> bool:
-        command = pip_command(output_dir, self.requirements, self.constraints, self.build)
+        command = pip_command(output_dir, self.requirements, self.constraints, self.build, no_deps=self.no_deps)
         return subprocess.run(command, check=False).returncode == 0  # False: CDK falls back to the Docker image
 
 
@@ -91,6 +104,44 @@ def _layer_hash(requirements: Sequence[str], constraints_file: str, architecture
     digest = hashlib.sha256("\n".join([architecture, *requirements]).encode())
     digest.update(Path(constraints_file).read_bytes())
     return digest.hexdigest()
+
+
+def dependency_layer(
+    scope: Construct,
+    construct_id: str,
+    *,
+    requirements: Sequence[str],
+    constraints_file: str,
+    build: BuildSources,
+    description: str,
+    no_deps: bool = False,
+) -> lambda_.LayerVersion:
+    """A layer of pinned wheels for the Lambda platform: pip locally, the bundling image as the fallback."""
+    architecture = ARCHITECTURES[build.architecture]
+    index = f"--index-url {build.pip_index_url} " if build.pip_index_url else ""
+    flags = "--no-deps " if no_deps else ""
+    return lambda_.LayerVersion(
+        scope,
+        construct_id,
+        compatible_runtimes=[RUNTIME],
+        compatible_architectures=[architecture],
+        description=description,
+        code=lambda_.Code.from_asset(
+            str(Path(constraints_file).parent),
+            exclude=["*", ".*"],  # the layer content is the bundling output, not the source folder
+            # The layer changes exactly when the requirement list or the lock does.
+            asset_hash_type=AssetHashType.CUSTOM,
+            asset_hash=_layer_hash(
+                [flags.strip(), *requirements] if no_deps else requirements, constraints_file, build.architecture
+            ),
+            bundling=BundlingOptions(
+                image=DockerImage.from_registry(build.bundling_image),
+                platform=f"linux/{'arm64' if build.architecture == 'arm64' else 'amd64'}",
+                local=PipLayerBundling(requirements, constraints_file, build, no_deps=no_deps),
+                command=["bash", "-c", f"pip install {flags}{index}-t /asset-output/python " + " ".join(requirements)],
+            ),
+        ),
+    )
 
 
 class Functions(Construct):
@@ -124,26 +175,13 @@ class Functions(Construct):
         self.memory_mib = memory_mib
         self.architecture = ARCHITECTURES[build.architecture]
         self.code = lambda_.Code.from_asset(source_directory, exclude=CODE_EXCLUDES)
-        index = f"--index-url {build.pip_index_url} " if build.pip_index_url else ""
-        self.dependencies = lambda_.LayerVersion(
+        self.dependencies = dependency_layer(
             self,
             "Dependencies",
-            compatible_runtimes=[RUNTIME],
-            compatible_architectures=[self.architecture],
+            requirements=requirements,
+            constraints_file=constraints_file,
+            build=build,
             description="third-party runtime dependencies (pyproject.toml, pinned by requirements.lock)",
-            code=lambda_.Code.from_asset(
-                str(Path(constraints_file).parent),
-                exclude=["*", ".*"],  # the layer content is the bundling output, not the source folder
-                # The layer changes exactly when the requirement list or the lock does.
-                asset_hash_type=AssetHashType.CUSTOM,
-                asset_hash=_layer_hash(requirements, constraints_file, build.architecture),
-                bundling=BundlingOptions(
-                    image=DockerImage.from_registry(build.bundling_image),
-                    platform=f"linux/{'arm64' if build.architecture == 'arm64' else 'amd64'}",
-                    local=PipLayerBundling(requirements, constraints_file, build),
-                    command=["bash", "-c", f"pip install {index}-t /asset-output/python " + " ".join(requirements)],
-                ),
-            ),
         )
         self.functions: dict[str, lambda_.Function] = {}
 

@@ -1,4 +1,4 @@
-"""PlatformStack: composes network, storage, stream, functions, ingest and alarms for one stage; grants and outputs.
+"""PlatformStack: composes network, storage, stream, functions, ingest, API and alarms for one stage; grants, outputs.
 
 The only place that knows more than one construct: it passes resources between them, grants each principal
 exactly the data it uses, sets the environment variables the runtime reads, and writes the outputs.
@@ -16,6 +16,7 @@ from constructs import Construct
 
 import monitoring.storage.dynamodb.schema as schema
 from infra.constructs.alarms import Alarms
+from infra.constructs.api import Api, ApiLimits
 from infra.constructs.functions import BuildSources, Functions, RulesFanOut, ScheduledHandler
 from infra.constructs.ingest import Ingest
 from infra.constructs.storage import Storage
@@ -45,6 +46,13 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "ScheduleRules": {"read": (schema.REGISTRY,), "read_write": ()},
     "Escalate": {"read": (schema.REGISTRY,), "read_write": (schema.STATE, schema.EVENTS)},
 }
+# The API serves every person-facing route: it edits the registry (一企一档, bindings), handles alarms, reports,
+# accounts, audit and commands (state), decodes a newly bound terminal's early frames into readings and events,
+# and reads those frames from the archive (monitoring/field/binding.py), which it never writes.
+API_DATA_ACCESS: dict[str, tuple[str, ...]] = {
+    "read": (schema.ARCHIVE,),
+    "read_write": (schema.REGISTRY, schema.STATE, schema.READINGS, schema.EVENTS),
+}
 RETENTION = {d: getattr(logs.RetentionDays, n) for d, n in (
     (1, "ONE_DAY"), (3, "THREE_DAYS"), (5, "FIVE_DAYS"), (7, "ONE_WEEK"), (14, "TWO_WEEKS"), (30, "ONE_MONTH"),
     (60, "TWO_MONTHS"), (90, "THREE_MONTHS"), (120, "FOUR_MONTHS"), (150, "FIVE_MONTHS"), (180, "SIX_MONTHS"),
@@ -61,6 +69,7 @@ class SourceLayout:
     dockerfile: str  # relative to root; the Docker build context is the root
     requirements: tuple[str, ...]  # the project's runtime dependencies (pyproject.toml)
     constraints_file: Path  # requirements.lock
+    api_requirements: tuple[str, ...] = ()  # the API's layer, installed without dependencies (infra/app.py)
 
 
 FLOW_LOG_PREFIX = "flow-logs"
@@ -83,6 +92,18 @@ WIRING_VARIABLES_NOT_SET = {
 }
 
 
+def api_environment(settings: StageSettings, region: str) -> dict[str, str]:
+    """The API's settings (miniprogram_api/chalicelib/settings.py, API_<FIELD>); the Api construct adds the secrets'
+    sources, the CORS origin and the photo bucket."""
+    return {
+        "API_STORE_BACKEND": "dynamodb",
+        "API_DYNAMODB_REGION": region,
+        "API_DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
+        "API_COUNTY_ID": settings.api_county_id,
+        "API_WECHAT_APPID": settings.api_wechat_appid,
+    }
+
+
 def lambda_environment(settings: StageSettings) -> dict[str, str]:
     """Environment of every function: Powertools settings plus the settings functions/_wiring.py reads."""
     return {
@@ -102,7 +123,7 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
 
 
 class PlatformStack(Stack):
-    """Everything one stage needs, except the API (see the marked place below)."""
+    """Everything one stage needs: storage, stream, functions, listener, the HTTP API, alarms."""
 
     def __init__(self, scope: Construct, construct_id: str, *, settings: StageSettings, source: SourceLayout) -> None:
         env = Environment(account=settings.account, region=settings.region) if settings.account else None
@@ -192,19 +213,40 @@ class PlatformStack(Stack):
             log_retention=retention,
             metrics_namespace=settings.metrics_namespace,
         )
+        self.api = Api(
+            self,
+            "Api",
+            source_directory=str(source.root),
+            shared_layer=self.functions.dependencies,
+            requirements=source.api_requirements,
+            constraints_file=str(source.constraints_file),
+            build=BuildSources(settings.architecture, settings.pip_index_url, settings.bundling_image),
+            environment=api_environment(settings, self.region),
+            limits=ApiLimits(
+                waf_rate_limit=settings.api_waf_rate_limit,
+                waf_window=settings.api_waf_window,
+                throttle_rate=settings.api_throttle_rate,
+                throttle_burst=settings.api_throttle_burst,
+                memory_mib=settings.api_memory_mib,
+                timeout=Duration.seconds(settings.api_timeout),
+            ),
+            stage_name=settings.name,
+            cors_origin=settings.api_cors_origin,
+            wechat_secret_parameter=settings.api_wechat_secret_parameter,
+            photo_incoming_days=settings.api_photo_incoming_days,
+            access_logs_bucket=self.stream.access_log_bucket,
+            removal_policy=removal,
+            log_retention=retention,
+            log_level=settings.log_level,
+            cloudwatch_role=settings.api_cloudwatch_role,
+        )
         self._grant()
-
-        # ---- API (Chalice) --------------------------------------------------------------------------------
-        # The API issue adds `infra/constructs/api.py` (chalice.cdk.Chalice around miniprogram_api/) here:
-        #   self.api = Api(self, "Api", environment=lambda_environment(settings), ...)
-        # and grants it data like the functions above, e.g. `self._grant_tables(self.api.role, read=..., ...)`.
-        # ------------------------------------------------------------------------------------------------------
 
         self.alarms = Alarms(
             self,
             "Alarms",
             dashboard_name=f"gongkuang-{settings.name}",
-            functions=self.functions.functions,
+            functions={**self.functions.functions, "Api": self.api.function},  # errors: failures, not 4xx/5xx answers
             stream_function=self.functions.decode,
             iterator_age_threshold=Duration.seconds(settings.iterator_age_alarm),
             tables=self.storage.tables,
@@ -287,6 +329,10 @@ class PlatformStack(Stack):
                 tables[table].grant_read_data(fn)
             for table in access["read_write"]:
                 tables[table].grant_read_write_data(fn)
+        for table in API_DATA_ACCESS["read"]:
+            tables[table].grant_read_data(self.api.role)
+        for table in API_DATA_ACCESS["read_write"]:
+            tables[table].grant_read_write_data(self.api.role)
         # The listener only appends frame records; it never reads the stream.
         self.stream.stream.grant_write(self.ingest.task_definition.task_role)
         self.ingest.grant_listener_data(registry=tables[schema.REGISTRY], state=tables[schema.STATE],
@@ -300,6 +346,11 @@ class PlatformStack(Stack):
         """Logical names of the tables a function may read or write."""
         access = FUNCTION_DATA_ACCESS.get(function_name, {})
         return set(access.get("read", ())) | set(access.get("read_write", ()))
+
+    @staticmethod
+    def api_data_access() -> set[str]:
+        """Logical names of the tables the API may read or write."""
+        return set(API_DATA_ACCESS["read"]) | set(API_DATA_ACCESS["read_write"])
 
     @staticmethod
     def table_has_indexes(table_name: str) -> bool:
@@ -318,3 +369,14 @@ class PlatformStack(Stack):
         CfnOutput(self, "DeadLetterQueue", value=self.functions.dead_letters.queue_url)
         CfnOutput(self, "Dashboard", value=self.alarms.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopic", value=self.alarms.topic.topic_arn)
+        CfnOutput(self, "ApiUrl", value=f"{self.api.rest_api.url}api/v1/", description="the HTTP API's base URL")
+        CfnOutput(self, "ApiTokenKeySecret", value=self.api.token_key.secret_arn)
+        wechat = self.api.wechat_secret
+        CfnOutput(
+            self,
+            "ApiWechatSecret",
+            value=wechat.secret_arn if wechat else settings.api_wechat_secret_parameter,
+            description="store the mini-program's AppSecret here (docs/deploy.md, The HTTP API)",
+        )
+        CfnOutput(self, "PhotoBucket", value=self.api.photos.bucket_name)
+        CfnOutput(self, "ApiWebAcl", value=self.api.web_acl.attr_arn)

@@ -32,6 +32,11 @@ class ApiSettings(BaseSettings):
     wechat_base_url: str = "https://api.weixin.qq.com"
     wechat_appid: str = ""
     wechat_secret: SecretStr = SecretStr("")
+    # AWS: where token_key and wechat_secret are kept, read once at cold start (wiring.settings_from_environment):
+    # a Secrets Manager secret id or ARN, or "ssm:<name>" of an SSM SecureString; "" = the value above as given.
+    token_key_source: str = ""
+    wechat_secret_source: str = ""
+    cors_origin: str = ""  # the dashboard's origin that may call from a browser (AWS: lambda_proxy adds the header)
     wechat_timeout_s: float = Field(default=5.0, gt=0, le=30)
     sms_sender: Literal["none", "log"] = "none"  # "log": codes go to the log (local mode); real providers: later
     binding_ticket_ttl_s: int = Field(

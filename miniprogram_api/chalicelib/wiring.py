@@ -6,6 +6,7 @@ its services from the environment on first use; `python -m local run` and the te
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,7 +15,7 @@ from typing import Any
 from argon2 import PasswordHasher
 
 from miniprogram_api.chalicelib.ratelimit import RateLimiter
-from miniprogram_api.chalicelib.settings import ApiSettings
+from miniprogram_api.chalicelib.settings import ENV_PREFIX, ApiSettings
 from miniprogram_api.chalicelib.sms import LogSmsSender, SmsCodeSender
 from monitoring.accounts.passwords import DEFAULT_HASHER
 from monitoring.clock import Clock, SystemClock
@@ -90,6 +91,45 @@ def configure(
     return built
 
 
+# The secret settings and the variable naming where each is kept (ApiSettings.<field>_source).
+SECRET_FIELDS = ("token_key", "wechat_secret")
+SSM_PREFIX = "ssm:"
+
+
+class SecretUnavailableError(RuntimeError):
+    """A secret named by API_*_SOURCE could not be read (missing, no permission, service unreachable)."""
+
+
+def read_secret(source: str) -> str:
+    """The value kept at `source`: "ssm:<name>" (SSM SecureString, decrypted) or a Secrets Manager id/ARN.
+
+    boto3 finds its region and endpoint the usual way (AWS_REGION, AWS_ENDPOINT_URL_*), as Lambda and tests set them."""
+    import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        if source.startswith(SSM_PREFIX):
+            answer = boto3.client("ssm").get_parameter(Name=source[len(SSM_PREFIX) :], WithDecryption=True)
+            value = answer["Parameter"]["Value"]
+        else:
+            value = boto3.client("secretsmanager").get_secret_value(SecretId=source)["SecretString"]
+    except (BotoCoreError, ClientError, KeyError) as exc:  # the message names the source, never a value
+        raise SecretUnavailableError(f"secret {source!r} not readable: {type(exc).__name__}: {exc}") from None
+    if not isinstance(value, str) or not value.strip():
+        raise SecretUnavailableError(f"secret {source!r} is empty")
+    return value.strip()
+
+
+def settings_from_environment() -> ApiSettings:
+    """ApiSettings from the API_* variables, each secret fetched from where API_<FIELD>_SOURCE says it is kept."""
+    fetched = {}
+    for name in SECRET_FIELDS:
+        source = os.environ.get(f"{ENV_PREFIX}{name.upper()}_SOURCE", "").strip()
+        if source:
+            fetched[name] = read_secret(source)
+    return ApiSettings(**fetched)  # type: ignore[arg-type]  # pydantic turns str into SecretStr
+
+
 def services() -> Services:
     """The configured services; on first use in Lambda, built from the environment (API_* variables)."""
     global _current
@@ -98,7 +138,7 @@ def services() -> Services:
         return current
     with _lock:
         if _current is None:
-            _current = _build(ApiSettings(), None, None)
+            _current = _build(settings_from_environment(), None, None)
         return _current
 
 

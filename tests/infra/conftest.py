@@ -35,6 +35,12 @@ REUSE_MIRRORS = {
     "bundling_image": "registry.mirror.invalid/sam/build-python3.11",
 }
 
+# ... and keeps the WeChat secret in SSM, with a dashboard on another origin (tests/infra/test_api.py).
+REUSE_API = {
+    "api_wechat_secret_parameter": "/gongkuang/reuse/wechat-secret",
+    "api_cors_origin": "https://gk.example.gov.cn",
+}
+
 
 @dataclass(frozen=True)
 class Synthesized:
@@ -55,7 +61,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     from infra.app import build_app, file_context
 
     context = file_context()
-    reuse = {"existing_vpc": REUSE_VPC, "elastic_ip_allocation_ids": REUSE_EIPS, **REUSE_MIRRORS}
+    reuse = {"existing_vpc": REUSE_VPC, "elastic_ip_allocation_ids": REUSE_EIPS, **REUSE_MIRRORS, **REUSE_API}
     context["stages"] = {**context["stages"], "reuse": reuse}
     context["aws:cdk:bundling-stacks"] = []
     outdir = tmp_path_factory.mktemp("cdk.out")

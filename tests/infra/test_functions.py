@@ -333,7 +333,10 @@ def test_layer_wheels_are_for_the_function_architecture_and_the_stage_index(synt
     mirror = pip_command("/out", ["boto3"], "c.lock", BuildSources("x86_64", "https://pypi.mirror.invalid/simple", "i"))
     assert mirror[mirror.index("--platform") + 1] == "manylinux2014_x86_64"
     assert mirror[mirror.index("--index-url") + 1] == "https://pypi.mirror.invalid/simple"
-    # and the layer deployed with the arm64 functions is declared for arm64
+    # the API's own layer leaves out Chalice's CLI dependencies
+    assert "--no-deps" in pip_command("/out", ["chalice"], "c.lock", BuildSources("arm64", "", "i"), no_deps=True)
+    assert "--no-deps" not in arm
+    # and the layers deployed with the arm64 functions (shared, the API's) are declared for arm64
     for stage in ("dev", "prod"):
-        (layer,) = synthesized.properties(stage, "AWS::Lambda::LayerVersion")
-        assert layer["CompatibleArchitectures"] == ["arm64"]
+        layers = synthesized.properties(stage, "AWS::Lambda::LayerVersion")
+        assert len(layers) == 2 and all(layer["CompatibleArchitectures"] == ["arm64"] for layer in layers)

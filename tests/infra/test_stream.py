@@ -76,7 +76,7 @@ def test_partition_keys_take_a_closed_set_of_values(synthesized: Synthesized, re
 
 def test_archive_is_encrypted_private_versioned_and_moves_to_colder_storage(synthesized: Synthesized) -> None:
     buckets = synthesized.properties("prod", "AWS::S3::Bucket")
-    (archive,) = [b for b in buckets if "LifecycleConfiguration" in b and "VersioningConfiguration" in b]
+    (archive,) = [b for b in buckets if "ObjectLockConfiguration" in b]
     assert archive["VersioningConfiguration"]["Status"] == "Enabled"
     sse = archive["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
     assert sse["SSEAlgorithm"] == "aws:kms"

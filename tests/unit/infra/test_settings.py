@@ -98,3 +98,38 @@ def test_load_stages_with_malformed_existing_vpc_json_names_the_stage_and_settin
     # Given `-c dev.existing_vpc={not json` / Then a SettingsError (not a bare JSON error) names where it is
     with pytest.raises(SettingsError, match="stage 'dev', setting 'existing_vpc'"):
         load_stages({"stages": {"dev": {}}, "dev.existing_vpc": "{not json"})
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"api_waf_rate_limit": 5}, "api_waf_rate_limit"),
+        ({"api_waf_window": 180}, "api_waf_window"),
+        ({"api_timeout": 30}, "api_timeout"),
+        ({"api_throttle_rate": 0}, "api throttling"),
+        ({"api_cors_origin": "http://gk.example.gov.cn"}, "api_cors_origin"),
+        ({"api_cors_origin": "https://gk.example.gov.cn/path"}, "api_cors_origin"),
+        ({"api_cors_origin": "*"}, "api_cors_origin"),
+        ({"api_wechat_appid": "wx123"}, "api_wechat_appid"),
+        ({"api_wechat_secret_parameter": "no-leading-slash"}, "api_wechat_secret_parameter"),
+        ({"api_wechat_secret_parameter": "/a b"}, "api_wechat_secret_parameter"),
+        ({"api_photo_incoming_days": 0}, "api_photo_incoming_days"),
+        ({"api_county_id": "Rugao!"}, "api_county_id"),
+    ],
+)
+def test_api_settings_refuse_bad_values(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_stage("dev", raw)
+
+
+def test_api_settings_from_the_command_line() -> None:
+    context = {
+        "stages": {"prod": {}},
+        "prod.api_waf_rate_limit": "5000",
+        "prod.api_cors_origin": "https://gk.example.gov.cn:8443",
+        "prod.api_wechat_secret_parameter": "/gongkuang/prod/wechat-secret",
+        "prod.api_cloudwatch_role": "false",
+    }
+    (s,) = load_stages(context)
+    assert (s.api_waf_rate_limit, s.api_cors_origin) == (5000, "https://gk.example.gov.cn:8443")
+    assert (s.api_wechat_secret_parameter, s.api_cloudwatch_role) == ("/gongkuang/prod/wechat-secret", False)

@@ -304,7 +304,14 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("evaluation", ("monitoring.evaluation",)),
     (
         "domain services",
-        ("monitoring.alarms", "monitoring.emergency", "monitoring.reports", "monitoring.accounts", "monitoring.audit"),
+        (
+            "monitoring.alarms",
+            "monitoring.emergency",
+            "monitoring.reports",
+            "monitoring.accounts",
+            "monitoring.audit",
+            "monitoring.notify",
+        ),
     ),
     ("rules", ("monitoring.rules",)),
     ("storage", ("monitoring.storage",)),

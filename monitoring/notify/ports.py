@@ -1,4 +1,5 @@
-"""Ports of the notification package: the provider channel a sender hands one message to, and delivery receipts."""
+"""Ports of the notification package: the provider channel a sender hands one message to, delivery receipts, and
+the outbox repository (`Store.outbox`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from monitoring.notify.models import Notification
 
 
 class ChannelKind(StrEnum):
@@ -98,4 +102,42 @@ class ReceiptSource(Protocol):
     def receipts(self, accepted: Sequence[tuple[str, str, datetime]]) -> list[Receipt]:
         """Receipts for messages this provider accepted, given as (provider_id, address, accepted_at);
         those without a final word yet are left out. Never raises for provider or network failures."""
+        ...
+
+
+class OutboxRepository(Protocol):
+    """Notifications, stored before they are sent. Every record is versioned: `replace` succeeds only when the
+    stored version equals `notification.version` and returns it with version + 1; otherwise ConflictError."""
+
+    def add(self, notifications: Sequence[Notification]) -> list[bool]:
+        """Store each unless its key exists (idempotent: deciding twice stores nothing twice); which were new."""
+        ...
+
+    def get(self, key: str) -> Notification:
+        """NotFoundError if absent."""
+        ...
+
+    def find(self, key: str) -> Notification | None: ...
+
+    def replace(self, notification: Notification) -> Notification: ...
+
+    def due(self, now: datetime, *, limit: int = 100) -> list[Notification]:
+        """Queued ones with not_before <= now and sending ones whose lease ran out, the longest waiting first."""
+        ...
+
+    def claim(self, now: datetime, *, owner: str, lease_s: float, limit: int = 100) -> list[Notification]:
+        """Take due notifications for `owner` until now + lease_s (status sending); a lost race skips the entry,
+        so two senders never hold the same notification."""
+        ...
+
+    def for_alarm(self, alarm_id: str) -> list[Notification]:
+        """Every notification about one alarm, oldest first (the alarm detail's "who was told")."""
+        ...
+
+    def sent_times(self, address: str, since: datetime) -> list[datetime]:
+        """When messages to `address` were handed to a provider since `since` (per-number limits)."""
+        ...
+
+    def record_sent(self, address: str, at: datetime) -> None:
+        """Count one message to `address` at `at` (kept for a day)."""
         ...

@@ -18,7 +18,8 @@ class ChannelKind(StrEnum):
 
     SMS = "sms"  # address: mainland mobile number, 11 digits ("13812341234")
     WECHAT_SUBSCRIBE = "wechat_subscribe"  # address: the person's mini-program openid
-    WECOM_ROBOT = "wecom_robot"  # address: the group robot's webhook key
+    WECOM_ROBOT = "wecom_robot"  # address: the robot's configured name; the client looks its webhook key up in
+    # settings, so the key (a secret: whoever has it can post to the group) is never stored in the outbox
     SNS_SMS = "sns_sms"  # address: E.164 number outside the mainland ("+85291234567")
 
 

@@ -324,6 +324,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "monitoring.registry.import_profile",
             "monitoring.registry.import_sheets",
             "monitoring.emergency.cli",
+            "monitoring.notify.service",
             "monitoring.accounts.cli",
             "monitoring.emergency.declare",
             "monitoring.emergency.measures_sheet",

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from monitoring._time import CHINA, require_utc
 from monitoring.alarms.models import Alarm, AlarmState
+from monitoring.emergency.models import LEVEL_NAMES, EmergencyAlert, EnterpriseMeasures, LevelMeasures
 from monitoring.evaluation.catalogue import RULES
 from monitoring.notify.audience import Directory, address_for, resolve
 from monitoring.notify.models import Notification, NotifyEvent, Recipient, Status, outbox_key
@@ -57,6 +58,57 @@ def alarm_events(alarm: Alarm, enterprise: Enterprise | None, county_id: str) ->
         kw = {**common, **branch, "reminder_audience": r.audience}
         events.append(NotifyEvent(event_id, r.reason, r.at, **kw))  # type: ignore[arg-type]
     return events
+
+
+def measures_text(measures: LevelMeasures | None) -> str:
+    """One enterprise's measures at one level, short enough for a template variable."""
+    if measures is None:
+        return "按应急减排清单执行"
+    parts = []
+    if measures.stop_points:
+        parts.append(f"停产{len(measures.stop_points)}条生产线")
+    if measures.energy_share is not None:
+        parts.append(f"用电限基线{round(measures.energy_share * 100)}%")
+    parts += [f"{a}-{b}时停产" for a, b in measures.forbidden_hours]
+    return "，".join(parts) or "按应急减排清单执行"
+
+
+def emergency_events(
+    alert: EmergencyAlert,
+    enterprises: Sequence[Enterprise],
+    measures: Mapping[str, EnterpriseMeasures],
+    now: datetime,
+) -> list[NotifyEvent]:
+    """Published (once the alert is known) and ended (once its end has passed): one event per enterprise in scope,
+    each carrying that enterprise's own measures at the alert's level."""
+    ended = now >= alert.end
+    kind, at = ("emergency_ended", alert.end) if ended else ("emergency_published", min(now, alert.start))
+    level = LEVEL_NAMES[alert.level]
+    out = []
+    for e in enterprises:
+        if not alert.covers(e.enterprise_id, e.town_id):
+            continue
+        own = measures.get(e.enterprise_id)
+        values = {
+            "enterprise": e.name,
+            "level": level,
+            "time": local_text(alert.end if ended else alert.start),
+            "measures": measures_text(own.levels.get(alert.level) if own else None),
+        }
+        out.append(
+            NotifyEvent(
+                f"emergency:{alert.id}:{kind}:{e.enterprise_id}",
+                kind,
+                at,
+                county_id=e.county_id,
+                severity="high",
+                enterprise_id=e.enterprise_id,
+                town_id=e.town_id,
+                branch_id=e.branch_id,
+                values=values,
+            )
+        )
+    return out
 
 
 class Decider:

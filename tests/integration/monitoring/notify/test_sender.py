@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
@@ -32,7 +33,7 @@ def providers() -> Iterator[tuple[LoopbackProvider, LoopbackProvider]]:
     b.close()
 
 
-def _sender(store: Store, clock: FixedClock, a: LoopbackProvider, b: LoopbackProvider, **settings: object) -> Sender:
+def _sender(store: Store, clock: FixedClock, a: LoopbackProvider, b: LoopbackProvider, **settings: Any) -> Sender:
     channels = {
         ChannelKind.SMS: [LoopbackChannel(a.url, "aliyun_sms"), LoopbackChannel(b.url, "tencent_sms")],
         ChannelKind.WECHAT_SUBSCRIBE: [LoopbackChannel(a.url, "wechat", ChannelKind.WECHAT_SUBSCRIBE)],
@@ -156,7 +157,7 @@ def test_per_number_limit_holds_sms_back_and_merges_instead_of_dropping(
         raised = clock.now() - timedelta(seconds=21)  # its coalescing window has closed
         service.decide_alarms([alarm(aid, enterprise=enterprise, rule=rule, created_at=raised)], clock.now())
 
-    def to_installer() -> list[dict[str, object]]:
+    def to_installer() -> list[dict[str, Any]]:
         return [m for m in a.received if m["address"] == installer]
 
     raise_alarm("A1", "E2", "terminal_offline")

@@ -21,6 +21,7 @@ from monitoring.notify.templates import TemplateBook
 
 log = logging.getLogger("monitoring.notify.sender")
 _SMS_KINDS = frozenset({ChannelKind.SMS, ChannelKind.SNS_SMS})
+NO_PROVIDER_WAIT = timedelta(minutes=5)
 
 
 @dataclass
@@ -67,6 +68,12 @@ class Sender:
     # ---- one address ------------------------------------------------------------------------------------
     def _deliver(self, kind: ChannelKind, address: str, items: list[Notification], report: SendReport) -> None:
         now = self.clock()
+        if not self.channels.get(kind):
+            # no provider configured for this channel here: wait (not an attempt) rather than fail the message
+            for n in items:
+                self._save(n, status=Status.QUEUED, not_before=now + NO_PROVIDER_WAIT, lease_owner="", lease_until=None)
+            report.held += len(items)
+            return
         if kind in _SMS_KINDS:
             wait_until = self._quota_opens(address, now)
             if wait_until is not None:

@@ -1,0 +1,36 @@
+"""EventBridge every minute (AWS) or the notify worker (local) → the sender: due outbox entries sent with
+retries, failover and recorded outcomes, until none is due or the time budget is spent."""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import _notify
+from functions._observability import MetricUnit, logger, metrics
+
+BUDGET_S = 50.0  # of a one-minute schedule: the next run starts on time
+MARGIN_MS = 10_000  # what a Lambda keeps back for its last send and the outcome's write
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, int]:
+    sender = _notify.new_sender(owner=f"sender-{os.getpid()}-{getattr(context, 'aws_request_id', 'local')}")
+    deadline = time.monotonic() + float(event.get("budget_s", BUDGET_S))
+    totals = {"sent": 0, "merged": 0, "failed": 0, "retried": 0, "held": 0}
+    while time.monotonic() < deadline:
+        if context is not None and context.get_remaining_time_in_millis() < MARGIN_MS:
+            break
+        report = sender.run_once(limit=int(event.get("batch", 50)))
+        for name in totals:
+            totals[name] += getattr(report, name)
+        if not (report.sent or report.merged or report.failed or report.retried or report.held):
+            break  # nothing was due
+    for name, value in totals.items():
+        metrics.add_metric(name=f"Notifications{name.capitalize()}", unit=MetricUnit.Count, value=value)
+    logger.info("notifications sent", extra=totals)
+    return totals

@@ -49,7 +49,9 @@ def get_channels() -> Mapping[ChannelKind, Sequence[Channel]]:
     return built
 
 
+@lru_cache(maxsize=1)
 def get_service() -> NotifyService:
+    """One per cold start / process: it remembers which alarm versions it has decided (a cache; keys dedupe)."""
     return NotifyService(
         _wiring.get_store(), _wiring.get_settings().county_id, routes=get_routes(), templates=get_templates()
     )
@@ -67,5 +69,5 @@ def new_sender(owner: str) -> Sender:
 
 
 def reset() -> None:
-    for cached in (get_routes, get_templates, get_channels):
+    for cached in (get_routes, get_templates, get_channels, get_service):
         cached.cache_clear()

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
 from functions import _wiring
-from monitoring.notify.ports import Channel, ChannelKind
+from monitoring.notify.ports import Channel, ChannelKind, OutboxRepository, ReceiptSource
 from monitoring.notify.routing import RoutingTable
 from monitoring.notify.sender import Sender
 from monitoring.notify.service import NotifyService
@@ -57,6 +58,11 @@ def get_service() -> NotifyService:
     )
 
 
+def receipt_sources() -> dict[str, ReceiptSource]:
+    """The configured channels that also report delivery, by provider name."""
+    return {c.provider: c for cs in get_channels().values() for c in cs if isinstance(c, ReceiptSource)}
+
+
 def new_sender(owner: str) -> Sender:
     return Sender(
         _wiring.get_store().outbox,
@@ -65,7 +71,16 @@ def new_sender(owner: str) -> Sender:
         get_routes().settings,
         _wiring.get_clock().now,
         owner=owner,
+        receipt_providers=frozenset(receipt_sources()),
     )
+
+
+def get_outbox() -> OutboxRepository:
+    return _wiring.get_store().outbox
+
+
+def now() -> datetime:
+    return _wiring.get_clock().now()
 
 
 def reset() -> None:

@@ -1,5 +1,5 @@
 """EventBridge every minute (AWS) or the notify worker (local) → the sender: due outbox entries sent with
-retries, failover and recorded outcomes, until none is due or the time budget is spent."""
+retries, failover and recorded outcomes, until none is due or the time budget is spent; then delivery reports."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from functions import _notify
 from functions._observability import MetricUnit, logger, metrics
+from monitoring.notify.receipts import apply_receipts
 
 BUDGET_S = 50.0  # of a one-minute schedule: the next run starts on time
 MARGIN_MS = 10_000  # what a Lambda keeps back for its last send and the outcome's write
@@ -30,6 +31,7 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, i
             totals[name] += getattr(report, name)
         if not (report.sent or report.merged or report.failed or report.retried or report.held):
             break  # nothing was due
+    totals["receipts"] = apply_receipts(_notify.get_outbox(), _notify.receipt_sources(), _notify.now())
     for name, value in totals.items():
         metrics.add_metric(name=f"Notifications{name.capitalize()}", unit=MetricUnit.Count, value=value)
     logger.info("notifications sent", extra=totals)

@@ -47,6 +47,7 @@ class Sender:
         clock: Callable[[], datetime],
         *,
         owner: str,
+        receipt_providers: frozenset[str] = frozenset(),
     ) -> None:
         self.outbox = outbox
         self.channels = channels
@@ -54,6 +55,7 @@ class Sender:
         self.settings = settings
         self.clock = clock
         self.owner = owner
+        self.receipt_providers = receipt_providers  # providers whose delivery reports the receipt poller asks for
 
     def run_once(self, limit: int = 50) -> SendReport:
         report = SendReport()
@@ -103,6 +105,7 @@ class Sender:
                 status=Status.SENT,
                 attempts=primary.attempts + 1,
                 history=(*primary.history, attempt),
+                awaiting_receipt=result.provider in self.receipt_providers,
                 **common,
             )
             if stored is not None:

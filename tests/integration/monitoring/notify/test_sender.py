@@ -14,6 +14,7 @@ import pytest
 from monitoring.clock import FixedClock
 from monitoring.notify.models import Notification, Status
 from monitoring.notify.ports import ChannelKind
+from monitoring.notify.receipts import apply_receipts
 from monitoring.notify.routing import RoutingTable
 from monitoring.notify.sender import Sender
 from monitoring.notify.service import NotifyService
@@ -177,3 +178,24 @@ def test_per_number_limit_holds_sms_back_and_merges_instead_of_dropping(
     assert merged["template"] == "pending_many" and merged["params"]["count"] == "2"  # two enterprises: a count
     assert not [n for n in store.outbox.due(clock.now() + timedelta(days=1)) if n.address == installer]
     assert len(store.outbox.sent_times(installer, T0 - timedelta(hours=1))) == 2
+
+
+def test_delivery_reports_are_recorded_for_providers_that_give_them(
+    providers: tuple[LoopbackProvider, LoopbackProvider],
+) -> None:
+    a, b = providers
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+    notes = _decided(store, alarm())
+    sender = _sender(store, clock, a, b)
+    sender.receipt_providers = frozenset({"aliyun_sms"})
+    sender.run_once()
+    sms = [n for n in (store.outbox.get(x.key) for x in notes) if n.kind is ChannelKind.SMS and n.address]
+    assert len(sms) == 2 and all(n.awaiting_receipt for n in sms)
+    assert {n.key for n in store.outbox.awaiting_receipts()} == {n.key for n in sms}  # not the subscribe message
+    a.undelivered[sms[1].provider_id] = "MK:0012"  # the carrier's "number unreachable"
+    channel = LoopbackChannel(a.url, "aliyun_sms")
+    assert apply_receipts(store.outbox, {"aliyun_sms": channel}, clock.now()) == 2
+    after = {n.key: store.outbox.get(n.key) for n in sms}
+    assert after[sms[0].key].status is Status.DELIVERED and after[sms[0].key].delivered_at is not None
+    assert after[sms[1].key].status is Status.FAILED and after[sms[1].key].error == "MK:0012"
+    assert store.outbox.awaiting_receipts() == []

@@ -25,6 +25,7 @@ class LoopbackProvider:
         self.delay_s = delay_s
         self.received: list[dict[str, Any]] = []
         self.failures: list[tuple[int, str]] = []  # answered in order, one per call
+        self.in_flight = 0  # requests inside their delay (a kill then lands mid-send)
         self.undelivered: dict[str, str] = {}  # provider id → the carrier's code, for delivery reports
         self._lock = threading.Lock()
         provider = self
@@ -50,7 +51,11 @@ class LoopbackProvider:
                     self._answer(200, {"reports": reports})
                     return
                 if provider.delay_s:
+                    with provider._lock:
+                        provider.in_flight += 1
                     time.sleep(provider.delay_s)
+                    with provider._lock:
+                        provider.in_flight -= 1
                 with provider._lock:
                     failure = provider.failures.pop(0) if provider.failures else None
                     if failure is None:

@@ -16,7 +16,7 @@ from monitoring.notify.models import Status
 from monitoring.notify.service import NotifyService
 from monitoring.storage.sqlite import open_store
 from tests.support.notify_loopback import LoopbackProvider
-from tests.unit.monitoring.notify.world import COUNTY, alarm, world
+from tests.unit.monitoring.notify.world import COUNTY, alarm, populate
 
 ROOT = Path(__file__).resolve().parents[4]
 LEASE_S = 2.0
@@ -34,17 +34,7 @@ def _wait(condition: object, timeout: float) -> bool:
 def test_killed_sender_loses_nothing_and_repeats_at_most_the_send_in_flight(tmp_path: Path) -> None:
     db = tmp_path / "notify.db"
     store = open_store(db)
-    seed = world()  # copy the small county into the sqlite store
-    for county in seed.registry.list_counties():
-        store.registry.put_county(county)
-        for town in seed.registry.list_towns(county.county_id):
-            store.registry.put_town(town)
-        for branch in seed.registry.list_branches(county.county_id):
-            store.registry.put_branch(branch)
-        for e in seed.registry.list_enterprises(county.county_id):
-            store.registry.put_enterprise(e.__class__(**{**{f: getattr(e, f) for f in e.__slots__}, "version": 0}))
-        for a in seed.accounts.list_accounts(county.county_id):
-            store.accounts.put_account(a.__class__(**{**a.__dict__, "version": 0}))
+    populate(store)
     now = datetime.now(UTC)
     alarms = [
         alarm(f"A{i}", enterprise="E1" if i % 2 else "E2", created_at=now - timedelta(minutes=1 + i)) for i in range(24)
@@ -58,7 +48,8 @@ def test_killed_sender_loses_nothing_and_repeats_at_most_the_send_in_flight(tmp_
     args = [sys.executable, "-m", "tests.support.notify_sender_proc", str(db), provider.url, str(LEASE_S)]
     try:
         first = subprocess.Popen(args, cwd=ROOT, env=env)
-        assert _wait(lambda: len(provider.received) >= 6, 60), "the first sender never got going"
+        busy = _wait(lambda: len(provider.received) >= 6 and provider.in_flight > 0, 60)
+        assert busy, "the first sender never got going"
         first.send_signal(signal.SIGKILL)
         first.wait(10)
         held = [n for n in store.outbox.due(now + timedelta(hours=1)) if n.status is Status.SENDING]

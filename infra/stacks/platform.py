@@ -28,6 +28,10 @@ DECODE_HANDLER = "functions.on_frame_batch.handler"
 SCHEDULED_HANDLERS = (
     ("Evaluate", "functions.every_minute_evaluate_rules.handler", 1),
     ("Escalate", "functions.every_five_minutes_escalate.handler", None),  # None: the stage's escalate_every_minutes
+    # Notifications (issue 16): decide into the outbox (sweep, emergency alerts, digest), then the sender, which
+    # keeps polling through its minute so what falls due goes within seconds.
+    ("NotifyDecide", "functions.on_alarm_change_notify.handler", 1),
+    ("NotifySend", "functions.notify_send.handler", 1),
 )
 # Which tables each function reads and writes (least privilege); names are schema.py's logical names.
 # Read from the DynamoDB adapter's code paths: decode also writes the registry (terminal last-seen state, via
@@ -40,6 +44,8 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "Evaluate": {"read": (schema.REGISTRY, schema.READINGS), "read_write": (schema.STATE, schema.EVENTS)},
     "Escalate": {"read": (schema.REGISTRY,), "read_write": (schema.STATE, schema.EVENTS)},
+    "NotifyDecide": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # reads accounts, writes the outbox
+    "NotifySend": {"read": (), "read_write": (schema.STATE,)},
 }
 RETENTION = {d: getattr(logs.RetentionDays, n) for d, n in (
     (1, "ONE_DAY"), (3, "THREE_DAYS"), (5, "FIVE_DAYS"), (7, "ONE_WEEK"), (14, "TWO_WEEKS"), (30, "ONE_MONTH"),

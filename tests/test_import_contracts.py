@@ -304,7 +304,14 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("evaluation", ("monitoring.evaluation",)),
     (
         "domain services",
-        ("monitoring.alarms", "monitoring.emergency", "monitoring.reports", "monitoring.accounts", "monitoring.audit"),
+        (
+            "monitoring.alarms",
+            "monitoring.emergency",
+            "monitoring.reports",
+            "monitoring.accounts",
+            "monitoring.audit",
+            "monitoring.notify",
+        ),
     ),
     ("rules", ("monitoring.rules",)),
     ("storage", ("monitoring.storage",)),
@@ -317,6 +324,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "monitoring.registry.import_profile",
             "monitoring.registry.import_sheets",
             "monitoring.emergency.cli",
+            "monitoring.notify.service",
             "monitoring.accounts.cli",
             "monitoring.emergency.declare",
             "monitoring.emergency.measures_sheet",

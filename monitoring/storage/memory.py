@@ -29,6 +29,7 @@ from monitoring.storage.base import (
     ReadingsRepositoryBase,
     RegistryRepositoryBase,
 )
+from monitoring.storage.outbox_memory import MemoryOutboxRepository
 from monitoring.storage.ports import Store
 from monitoring.storage.retention import RetentionPolicy
 from monitoring.storage.rules_memory import (
@@ -272,5 +273,6 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         emergency=MemoryEmergencyRepository(),
         accounts=MemoryAccountsRepository(),
         audit_trail=MemoryAuditTrail(),
+        outbox=MemoryOutboxRepository(),
         retention=policy,
     )

@@ -20,6 +20,7 @@ from monitoring.audit.ports import AuditTrail
 from monitoring.commands.models import Command, CommandStatus
 from monitoring.emergency.ports import EmergencyRepository
 from monitoring.events.models import Event
+from monitoring.notify.ports import OutboxRepository
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
 from monitoring.registry.models import (
     Association,
@@ -177,6 +178,7 @@ class Store:
     emergency: EmergencyRepository
     accounts: AccountsRepository
     audit_trail: AuditTrail
+    outbox: OutboxRepository
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     close: Callable[[], None] = field(default=lambda: None)
     # The writes made inside run as one atomic unit (sqlite: one transaction, one fsync), across repositories.
@@ -197,6 +199,7 @@ __all__ = [
     "CommandsRepository",
     "EmergencyRepository",
     "EventsRepository",
+    "OutboxRepository",
     "ReadingsRepository",
     "RegistryRepository",
     "ReportRepository",

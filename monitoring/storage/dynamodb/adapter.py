@@ -18,6 +18,7 @@ from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
 from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
 from monitoring.storage.dynamodb.metering import CapacityMeter
 from monitoring.storage.dynamodb.models import Connection, Models, build_models
+from monitoring.storage.dynamodb.outbox import DynamoDBOutboxRepository
 from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
 from monitoring.storage.dynamodb.registry import DynamoDBRegistryRepository
 from monitoring.storage.dynamodb.rules import (
@@ -81,6 +82,7 @@ class DynamoDBBackend:
             emergency=DynamoDBEmergencyRepository(m.state),
             accounts=DynamoDBAccountsRepository(m.state, self.tx_connection),
             audit_trail=DynamoDBAuditTrail(m.state),
+            outbox=DynamoDBOutboxRepository(m.state),
             retention=policy,
             close=self.close,
         )

@@ -17,6 +17,7 @@ from monitoring.storage.sqlite.audit_trail import SqliteAuditTrail
 from monitoring.storage.sqlite.commands import SqliteCommandsRepository
 from monitoring.storage.sqlite.db import Database
 from monitoring.storage.sqlite.events import SqliteEventsRepository
+from monitoring.storage.sqlite.outbox import SqliteOutboxRepository
 from monitoring.storage.sqlite.readings import SqliteReadingsRepository
 from monitoring.storage.sqlite.registry import SqliteRegistryRepository
 from monitoring.storage.sqlite.rule_samples import SqliteSampleReader
@@ -55,6 +56,7 @@ def open_store(
         emergency=SqliteEmergencyRepository(db),
         accounts=SqliteAccountsRepository(db),
         audit_trail=SqliteAuditTrail(db),
+        outbox=SqliteOutboxRepository(db),
         retention=policy,
         close=db.close,
         batch=db.write,

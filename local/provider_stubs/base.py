@@ -101,7 +101,9 @@ class StubServer:
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
         self.host, self.port = self.server.server_address[:2]  # type: ignore[misc]
-        self._thread = threading.Thread(target=self.server.serve_forever, name=f"{self.provider}-stub", daemon=True)
+        self._thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{self.provider}-stub", daemon=True
+        )
         self._thread.start()
 
     @property

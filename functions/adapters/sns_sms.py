@@ -8,7 +8,7 @@ from typing import Any
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from monitoring.notify.masking import mask
 from monitoring.notify.ports import ChannelKind, OutgoingMessage, SendResult, SendStatus
@@ -61,6 +61,9 @@ class SnsSms:
                 status = SendStatus.PROVIDER_REJECTED
             log.warning("sns to %s: %s %s", mask(message.address), status, code)
             return SendResult(status, PROVIDER, code=code or f"http_{http}", detail=str(error.get("Message", ""))[:200])
+        except NoCredentialsError:
+            log.error("sns: no AWS credentials")
+            return SendResult(SendStatus.PROVIDER_REJECTED, PROVIDER, code="no_credentials")
         except BotoCoreError as exc:  # connect / read timeouts, endpoint unreachable
             code = "timeout" if "timeout" in type(exc).__name__.lower() else "network"
             log.warning("sns to %s: %s", mask(message.address), code)

@@ -7,7 +7,7 @@ import json
 import threading
 import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -57,6 +57,7 @@ class StubServer:
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.received: list[Received] = []
+        self.listeners: list[Callable[[Received], None]] = []  # told of each accepted message (the demo's console)
         self.calls = 0  # every request that reached the stub, answered or not
         self._script: deque[str] = deque()
         self._lock = threading.Lock()
@@ -100,7 +101,8 @@ class StubServer:
 
         self.server = ThreadingHTTPServer((host, port), Handler)
         self.server.daemon_threads = True
-        self.host, self.port = self.server.server_address[:2]  # type: ignore[misc]
+        address = self.server.server_address
+        self.host, self.port = str(address[0]), int(address[1])
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"{self.provider}-stub", daemon=True
         )
@@ -133,6 +135,8 @@ class StubServer:
     def _record(self, received: Received) -> None:
         with self._lock:
             self.received.append(received)
+        for listener in self.listeners:
+            listener(received)
 
     def accepted(self) -> list[Received]:
         with self._lock:

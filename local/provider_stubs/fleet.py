@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from local.provider_stubs.aliyun_sms import AliyunSmsStub
@@ -29,6 +30,11 @@ def _tencent_id(i: int) -> str:
     return str(2_000_000 + i)
 
 
+def _numbered(text: str, order: list[str]) -> str:
+    """A ${name} template in Tencent's {1} {2} form, numbered in `order`."""
+    return VAR.sub(lambda m: "{" + str(order.index(m.group(1)) + 1) + "}", text)
+
+
 class ProviderStubs:
     """Starts one stub per provider on 127.0.0.1 (free ports). `robots`: WeCom robot names of the routing table."""
 
@@ -45,15 +51,19 @@ class ProviderStubs:
         sign = book.sms_sign or "如皋市生态环境局"
         self.robots = {name: f"stub-key-{name}" for name in robots}
         aliyun_texts = {_aliyun_code(i): book.templates[n].sms for i, n in enumerate(names)}
-        tencent_texts, tencent_templates = {}, {}
+        tencent_texts: dict[str, str] = {}
+        tencent_templates: dict[str, dict[str, Any]] = {}
         for i, n in enumerate(names):
             order = list(dict.fromkeys(book.templates[n].sms_vars))
-            text = VAR.sub(lambda m, order=order: "{" + str(order.index(m.group(1)) + 1) + "}", book.templates[n].sms)
-            tencent_texts[_tencent_id(i)] = text
+            tencent_texts[_tencent_id(i)] = _numbered(book.templates[n].sms, order)
             tencent_templates[n] = {"id": _tencent_id(i), "params": order}
         wechat_ids = {n: f"stub-tmpl-{re.sub('[^a-z0-9]', '-', n)}" for n in names}
         self.aliyun = AliyunSmsStub(
-            access_key_id=_AK, access_key_secret=_AK_SECRET, sign_name=sign, templates=aliyun_texts, limits=aliyun_limits
+            access_key_id=_AK,
+            access_key_secret=_AK_SECRET,
+            sign_name=sign,
+            templates=aliyun_texts,
+            limits=aliyun_limits,
         )
         self.tencent = TencentSmsStub(
             secret_id=_TC_ID, secret_key=_TC_KEY, sdk_app_id=_TC_APP, sign_name=sign, templates=tencent_texts
@@ -94,11 +104,19 @@ class ProviderStubs:
             },
             "wecom": {"robots": self.robots, "base_url": self.wecom.base_url, "timeout_s": 2.0},
         }
+        self.settings_data = settings  # with the loopback secrets in clear: for NOTIFY_CHANNELS_JSON / _FILE
         self.settings = ChannelSettings.from_mapping(settings)
 
     @property
     def all(self) -> tuple[StubServer, ...]:
         return (self.aliyun, self.tencent, self.wechat, self.wecom)
+
+    def settings_json(self) -> str:
+        return json.dumps(self.settings_data, ensure_ascii=False)
+
+    def listen(self, listener: Callable[[Received], None]) -> None:
+        for stub in self.all:
+            stub.listeners.append(listener)
 
     def received(self) -> list[Received]:
         """What would have been sent, by every provider, oldest first."""

@@ -26,7 +26,11 @@ _FAILURE_ANSWERS: dict[str, tuple[bool, str, str]] = {
     "daily_limit": (False, "LimitExceeded.PhoneNumberDailyLimit", "单个手机号日下发短信条数超过设定的上限"),
     "invalid_number": (False, "InvalidParameterValue.IncorrectPhoneNumber", "手机号格式错误"),
     "api_throttle": (True, "RequestLimitExceeded", "请求的次数超过了频率限制"),
-    "invalid_template": (True, "FailedOperation.TemplateIncorrectOrUnapproved", "模板未审批或请求的内容与审核通过的模板内容不匹配"),
+    "invalid_template": (
+        True,
+        "FailedOperation.TemplateIncorrectOrUnapproved",
+        "模板未审批或请求的内容与审核通过的模板内容不匹配",
+    ),
     "missing_params": (
         True,
         "FailedOperation.TemplateParamSetNotMatchApprovedTemplate",
@@ -67,7 +71,9 @@ class TencentSmsStub(StubServer):
         super().__init__(host, port)
 
     def _error(self, code: str, message: str) -> Answer:
-        return Answer(200, {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": self._next_id("r-")}})
+        return Answer(
+            200, {"Response": {"Error": {"Code": code, "Message": message}, "RequestId": self._next_id("r-")}}
+        )
 
     def _signature_error(self, request: Request) -> Answer | None:
         m = _AUTH.fullmatch(request.headers.get("authorization", ""))
@@ -117,7 +123,9 @@ class TencentSmsStub(StubServer):
         template = self.templates.get(str(body.get("TemplateId", "")))
         params = [str(p) for p in body.get("TemplateParamSet") or []]
         if template is None:
-            return self._error("FailedOperation.TemplateIncorrectOrUnapproved", "模板未审批或请求的内容与审核通过的模板内容不匹配")
+            return self._error(
+                "FailedOperation.TemplateIncorrectOrUnapproved", "模板未审批或请求的内容与审核通过的模板内容不匹配"
+            )
         if len(params) != len(set(_SLOT.findall(template))):
             return self._error(
                 "FailedOperation.TemplateParamSetNotMatchApprovedTemplate", "请求内容与审核通过的模板内容不匹配"
@@ -130,13 +138,28 @@ class TencentSmsStub(StubServer):
             if scripted is not None:
                 statuses.append({**status, "SerialNo": "", "Fee": 0, "Code": scripted[1], "Message": scripted[2]})
             elif m is None:
-                statuses.append({**status, "SerialNo": "", "Fee": 0, "Code": "InvalidParameterValue.IncorrectPhoneNumber",
-                                 "Message": "手机号格式错误"})
+                statuses.append(
+                    {
+                        **status,
+                        "SerialNo": "",
+                        "Fee": 0,
+                        "Code": "InvalidParameterValue.IncorrectPhoneNumber",
+                        "Message": "手机号格式错误",
+                    }
+                )
             else:
                 serial = self._next_id("2433:")
                 self._record(
-                    Received(time.time(), self.provider, serial, m.group(1), str(body["TemplateId"]),
-                             {str(i + 1): p for i, p in enumerate(params)}, text, body.get("SessionContext", ""))
+                    Received(
+                        time.time(),
+                        self.provider,
+                        serial,
+                        m.group(1),
+                        str(body["TemplateId"]),
+                        {str(i + 1): p for i, p in enumerate(params)},
+                        text,
+                        body.get("SessionContext", ""),
+                    )
                 )
                 statuses.append({**status, "SerialNo": serial, "Fee": 1, "Code": "Ok", "Message": "send success"})
         return Answer(200, {"Response": {"SendStatusSet": statuses, "RequestId": self._next_id("r-")}})

@@ -106,5 +106,7 @@ class TencentSms:
             else:
                 result = classify(str(statuses[0].Code), str(statuses[0].Message or ""))
         level = logging.WARNING if result.status is not SendStatus.PROVIDER_REJECTED else logging.ERROR
-        log.log(level, "tencent_sms to %s: %s %s (%s)", mask(message.address), result.status, result.code, result.detail)
+        log.log(
+            level, "tencent_sms to %s: %s %s (%s)", mask(message.address), result.status, result.code, result.detail
+        )
         return result

@@ -86,7 +86,7 @@ class WechatSubscribe:
         if template_id is None:
             log.error("wechat: no subscribe template configured for %r", message.template)
             return SendResult(SendStatus.PROVIDER_REJECTED, PROVIDER, code="template_not_configured")
-        payload = {
+        payload: dict[str, object] = {
             "touser": message.address,
             "template_id": template_id,
             "page": message.page,

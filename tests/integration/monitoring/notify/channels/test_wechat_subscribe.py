@@ -41,8 +41,12 @@ def test_accepted_with_page_and_typed_data_and_one_token_for_many_sends(stubs: P
     assert stubs.wechat.tokens_issued == 1
     got = stubs.wechat.accepted()[0]
     assert got.address == OPENID
-    assert got.params == {"thing1": "如皋市某某化工有限公司", "thing2": "治污设施停运", "time3": "2026-12-06 10:00",
-                          "thing4": "请在2小时内说明原因"}
+    assert got.params == {
+        "thing1": "如皋市某某化工有限公司",
+        "thing2": "治污设施停运",
+        "time3": "2026-12-06 10:00",
+        "thing4": "请在2小时内说明原因",
+    }
     assert got.text.endswith("（pages/alarm/detail?id=A-1）")
 
 
@@ -115,14 +119,24 @@ def test_a_person_who_did_not_subscribe_is_permanent_for_that_message() -> None:
 
 def test_the_stub_holds_data_to_the_field_type_limits(stubs: ProviderStubs) -> None:
     too_long = OutgoingMessage(
-        "k-9", ChannelKind.WECHAT_SUBSCRIBE, OPENID, "alarm_raised",
-        {"thing1": "字" * 21, "thing2": "x", "time3": "2026-12-06 10:00", "thing4": "y"}, "", "pages/alarm/list",
+        "k-9",
+        ChannelKind.WECHAT_SUBSCRIBE,
+        OPENID,
+        "alarm_raised",
+        {"thing1": "字" * 21, "thing2": "x", "time3": "2026-12-06 10:00", "thing4": "y"},
+        "",
+        "pages/alarm/list",
     )
     result = _client(stubs).send(too_long)
     assert (result.status, result.code) == (SendStatus.PERMANENT, "47003")
     bad_time = OutgoingMessage(
-        "k-9", ChannelKind.WECHAT_SUBSCRIBE, OPENID, "alarm_raised",
-        {"thing1": "a", "thing2": "b", "time3": "昨天", "thing4": "c"}, "", "pages/alarm/list",
+        "k-9",
+        ChannelKind.WECHAT_SUBSCRIBE,
+        OPENID,
+        "alarm_raised",
+        {"thing1": "a", "thing2": "b", "time3": "昨天", "thing4": "c"},
+        "",
+        "pages/alarm/list",
     )
     assert _client(stubs).send(bad_time).code == "47003"
     assert _client(stubs, templates={}).send(too_long).code == "template_not_configured"

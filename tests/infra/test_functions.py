@@ -10,6 +10,7 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from infra.app import source_layout
 from infra.settings import StageSettings
@@ -137,8 +138,9 @@ def test_third_party_imports_are_runtime_dependencies_for_the_layer(synthesized:
             continue
         provided.add(dist)
         for req in metadata.requires(dist) or []:
-            if "extra ==" not in req:
-                todo.append(re.match(r"[A-Za-z0-9_.\-]+", req).group(0).lower())  # type: ignore[union-attr]
+            parsed = Requirement(req)  # markers count: aiohttp's async-timeout is for Python < 3.11 only
+            if parsed.marker is None or parsed.marker.evaluate({"extra": ""}):
+                todo.append(parsed.name.lower())
     top_to_dist = metadata.packages_distributions()
     for props in _functions(synthesized).values():
         _, third_party = _closure(ROOT, props["Handler"].rpartition(".")[0])

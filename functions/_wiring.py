@@ -51,7 +51,10 @@ class Settings(BaseModel):
     rollup: bool = _env("DECODE_ROLLUP", True)
     state_refresh_s: float = _env("TERMINAL_STATE_REFRESH_S", 60.0, ge=0, le=86_400)
     registry_cache_s: float = _env("REGISTRY_CACHE_S", 60.0, ge=0, le=86_400)  # how long a warm container trusts
-    county_id: str = _env("COUNTY_ID", "rugao")  # the registry county the rules evaluate
+    county_id: str = _env("COUNTY_ID", "rugao")  # the county of the one-runner evaluate handler (local mode)
+    rules_shard_enterprises: int = _env("RULES_SHARD_ENTERPRISES", 100, ge=1, le=5000)  # fan-out shard size
+    rules_plan_cache_s: float = _env("RULES_PLAN_CACHE_S", 300.0, ge=0, le=3600)  # the scheduler reuses its plan
+    rules_shard_queue_url: str = _env("RULES_SHARD_QUEUE_URL", "")  # SQS queue of rule shards (AWS fan-out)
     rules_defaults: str = _env("RULES_DEFAULTS_PATH", "")  # "" = data/rules_defaults.json
     rules_overrides: str = _env("RULES_OVERRIDES_PATH", "")  # optional JSON of per enterprise/point overrides
     dead_letter_queue_url: str = _env("DECODE_DEAD_LETTER_QUEUE_URL", "")  # SQS queue for decode's poison records
@@ -120,6 +123,9 @@ def reset() -> None:
         get_rule_inputs,
         get_rule_config,
         get_dead_letters,
+        rule_inputs_for,
+        rule_config_for,
+        get_shard_queue,
     ):
         cached.cache_clear()
 
@@ -202,14 +208,25 @@ def get_store() -> Store:
 
 @lru_cache(maxsize=1)
 def get_rule_inputs() -> StoreRuleInputs:
-    store = get_store()
-    reader = None if store.sample_reader is None else store.sample_reader()  # cached across warm ticks
-    return StoreRuleInputs(store, store.rule_state, get_settings().county_id, reader=reader)
+    return rule_inputs_for(get_settings().county_id)
 
 
 @lru_cache(maxsize=1)
 def get_rule_config() -> Any:
-    """Defaults (+ overrides file) + the registry's association parameters, validated once per cold start."""
+    return rule_config_for(get_settings().county_id)
+
+
+@lru_cache(maxsize=8)  # a warm worker keeps the few counties it was last sent
+def rule_inputs_for(county_id: str) -> StoreRuleInputs:
+    """The rule inputs of one county of the registry (AWS: the county a shard message names)."""
+    store = get_store()
+    reader = None if store.sample_reader is None else store.sample_reader()  # cached across warm ticks
+    return StoreRuleInputs(store, store.rule_state, county_id, reader=reader)
+
+
+@lru_cache(maxsize=8)
+def rule_config_for(county_id: str) -> Any:
+    """Defaults (+ overrides file) + the county's association parameters, validated once per cold start."""
     import json
 
     from monitoring.evaluation.config import load_defaults
@@ -222,7 +239,18 @@ def get_rule_config() -> Any:
         except (OSError, ValueError) as exc:
             raise InvalidInputError(f"RULES_OVERRIDES_PATH unreadable: {exc}") from exc
         config = config.with_overrides(raw)
-    return get_rule_inputs().config(config)
+    return rule_inputs_for(county_id).config(config)
+
+
+@lru_cache(maxsize=1)
+def get_shard_queue() -> Any:
+    """Where the rules scheduler sends shard messages (SQS); None when RULES_SHARD_QUEUE_URL is unset."""
+    url = get_settings().rules_shard_queue_url
+    if not url:
+        return None
+    from functions.adapters.sqs_shards import SqsShardQueue
+
+    return SqsShardQueue(url, region=get_settings().dynamodb_region or None)
 
 
 def branch_of(enterprise_id: str) -> str | None:

@@ -33,6 +33,9 @@ MAX_STOP_TIMEOUT = 120
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
+ARCHITECTURES = ("arm64", "x86_64")
+OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
+FLOW_LOG_TRAFFIC = ("REJECT", "ALL")
 
 
 class SettingsError(ValueError):
@@ -72,17 +75,27 @@ class StageSettings(BaseModel):
     deregistration_delay: int = 30
     drain_timeout: int = 20
     stop_timeout: int = 60
-    # Network
+    listener_spot: bool = False  # tasks beyond listener_on_demand_base run on Fargate Spot
+    listener_on_demand_base: int = 1
+    # Build and runtime platform (China regions: point these at reachable mirrors, docs/deploy.md)
+    architecture: str = "arm64"  # every Lambda function and the Fargate task
+    container_base_image: str = "python:3.11-slim-bookworm"
+    pip_index_url: str = ""  # "" = pip's default index; used by the listener image and the Lambda layer build
+    bundling_image: str = "public.ecr.aws/sam/build-python3.11"  # Docker fallback of the layer build
+    # Network: public subnets only, no NAT gateway (docs/deploy.md "Network")
     max_azs: int = 2
-    nat_gateways: int = 1
     existing_vpc: ExistingVpc | None = None
+    flow_log_traffic: str = "REJECT"
+    flow_log_days: int = 90  # VPC flow logs go to S3 and expire after this many days
     # Stream and archive
-    stream_on_demand: bool = True
+    stream_on_demand: bool = False
     stream_shards: int = 1
     stream_retention_hours: int = 24
     archive_infrequent_access_days: int = 30
     archive_glacier_days: int = 90
     archive_deep_archive_days: int = 365
+    archive_lock_mode: str = "GOVERNANCE"  # S3 Object Lock default retention of the raw frame archive
+    archive_lock_days: int = 365
     # Functions
     decode_batch_size: int = 100
     decode_batching_window: int = 1
@@ -95,7 +108,11 @@ class StageSettings(BaseModel):
     escalate_every_minutes: int = 5
     clock_skew_alarm: int = 300  # terminal clock skew (s) that decode reports as an event
     decode_rollup: bool = True  # decode maintains hourly/daily aggregates
-    county_id: str = "rugao"  # the registry county whose rules the evaluate function runs
+    # Rules fan out: a scheduler enqueues one message per shard of a county's enterprises, workers evaluate them.
+    rules_shard_enterprises: int = 100  # enterprises per shard (about 1,000 points, about 11 s of evaluation)
+    rules_concurrency: int = 50  # most shards evaluated at once (the worker's SQS maximum concurrency)
+    rules_timeout: int = 50  # one shard's evaluation; below the one-minute tick
+    rules_plan_cache: int = 300  # how long the scheduler reuses its shard plan (s)
     terminal_state_refresh: int = 60  # decode rewrites a terminal's last-seen state at most this often (s)
     registry_cache: int = 60  # how long a warm decode container trusts cached terminals and bindings (s)
     log_level: str = "INFO"
@@ -175,13 +192,32 @@ def _check(s: StageSettings) -> None:
         (1 <= s.ingest_port <= 65535 and 1 <= s.health_port <= 65535, "ports must be 1-65535"),
         (s.ingest_port != s.health_port, "ingest_port and health_port must differ"),
         (s.listener_memory_mib in FARGATE_SIZES.get(s.listener_cpu, ()), "listener cpu/memory is no Fargate size"),
-        (1 <= s.listener_min_tasks <= s.listener_max_tasks <= 50, "need 1 <= listener_min_tasks <= max <= 50"),
+        (1 <= s.listener_min_tasks <= s.listener_max_tasks <= 200, "need 1 <= listener_min_tasks <= max <= 200"),
         (s.connections_per_task >= 1, "connections_per_task must be positive"),
         (10 <= s.cpu_target_percent <= 90, "cpu_target_percent must be 10-90"),
         (0 <= s.deregistration_delay <= 3600, "deregistration_delay must be 0-3600"),
         (0 < s.drain_timeout < s.stop_timeout <= MAX_STOP_TIMEOUT, "need 0 < drain_timeout < stop_timeout <= 120"),
-        (2 <= s.max_azs <= 3, "max_azs must be 2 or 3 (one Elastic IP per zone)"),
-        (0 <= s.nat_gateways <= s.max_azs, "nat_gateways must be 0..max_azs"),
+        (1 <= s.max_azs <= 3, "max_azs must be 1-3 (one Elastic IP per zone)"),
+        (0 <= s.listener_on_demand_base <= s.listener_min_tasks, "need 0 <= listener_on_demand_base <= min_tasks"),
+        (s.listener_spot or s.listener_on_demand_base >= 1, "without listener_spot, listener_on_demand_base >= 1"),
+        (s.architecture in ARCHITECTURES, f"architecture must be one of {ARCHITECTURES}"),
+        (
+            bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}", s.container_base_image)),
+            "bad container_base_image",
+        ),
+        (bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}", s.bundling_image)), "bad bundling_image"),
+        (
+            s.pip_index_url == "" or bool(re.fullmatch(r"https://[^\s\"']+", s.pip_index_url)),
+            "pip_index_url: https URL",
+        ),
+        (s.flow_log_traffic in FLOW_LOG_TRAFFIC, f"flow_log_traffic must be one of {FLOW_LOG_TRAFFIC}"),
+        (1 <= s.flow_log_days <= 3653, "flow_log_days must be 1-3653"),
+        (s.archive_lock_mode in OBJECT_LOCK_MODES, f"archive_lock_mode must be one of {OBJECT_LOCK_MODES}"),
+        (1 <= s.archive_lock_days <= 36500, "archive_lock_days must be 1-36500"),
+        (1 <= s.rules_shard_enterprises <= 5000, "rules_shard_enterprises must be 1-5000"),
+        (2 <= s.rules_concurrency <= 1000, "rules_concurrency must be 2-1000 (SQS maximum concurrency)"),
+        (10 <= s.rules_timeout <= 55, "rules_timeout must be 10-55 seconds (under the one-minute tick)"),
+        (0 <= s.rules_plan_cache <= 3600, "rules_plan_cache must be 0-3600 seconds"),
         (1 <= s.stream_shards <= 500, "stream_shards must be 1-500"),
         (24 <= s.stream_retention_hours <= 8760, "stream_retention_hours must be 24-8760"),
         (
@@ -201,7 +237,6 @@ def _check(s: StageSettings) -> None:
         (1 <= s.clock_skew_alarm <= 86400, "clock_skew_alarm must be 1-86400 seconds"),
         (0 <= s.terminal_state_refresh <= 86400, "terminal_state_refresh must be 0-86400 seconds"),
         (0 <= s.registry_cache <= 86400, "registry_cache must be 0-86400 seconds"),
-        (bool(re.fullmatch(r"[a-z0-9_-]{1,64}", s.county_id)), "county_id must be 1-64 of a-z, 0-9, '_' and '-'"),
         (s.log_level in LOG_LEVELS, f"log_level must be one of {LOG_LEVELS}"),
         (s.log_retention_days in LOG_RETENTION_DAYS, f"log_retention_days must be one of {LOG_RETENTION_DAYS}"),
         (s.iterator_age_alarm >= 60, "iterator_age_alarm must be at least 60 seconds"),

@@ -37,7 +37,7 @@ class Alarms(Construct):
         stream_function: lambda_.IFunction,
         iterator_age_threshold: Duration,
         tables: Mapping[str, dynamodb.ITableV2],
-        dead_letters: sqs.IQueue,
+        dead_letters: Mapping[str, sqs.IQueue],  # alarm name -> a dead-letter queue that must stay empty
         active_connections: cw.IMetric,
         unhealthy_listeners: cw.IMetric,
         unacknowledged_frames: cw.IMetric,
@@ -87,13 +87,18 @@ class Alarms(Construct):
             self._alarm(
                 f"Table{name.capitalize()}Throttles", throttles, threshold=1, periods=1, why=f"{name} throttled"
             )
-        self._alarm(
-            "DeadLetters",
-            dead_letters.metric_approximate_number_of_messages_visible(period=ONE_MINUTE, statistic="Maximum"),
-            threshold=1,
-            periods=1,
-            why="frame batches decode gave up on are waiting in the dead-letter queue",
-        )
+        why_dead = {
+            "DeadLetters": "frame batches decode gave up on are waiting in the dead-letter queue",
+            "RuleShardDeadLetters": "rule shards failed three times: their enterprises were not evaluated",
+        }
+        for name, queue in dead_letters.items():
+            self._alarm(
+                name,
+                queue.metric_approximate_number_of_messages_visible(period=ONE_MINUTE, statistic="Maximum"),
+                threshold=1,
+                periods=1,
+                why=why_dead.get(name, f"messages are waiting in {name}"),
+            )
         self._alarm(
             "UnacknowledgedFrames",
             unacknowledged_frames,
@@ -129,7 +134,9 @@ class Alarms(Construct):
             cw.GraphWidget(title="Decode iterator age (ms)", left=[iterator_age], width=12),
             cw.GraphWidget(
                 title="Dead letters",
-                left=[dead_letters.metric_approximate_number_of_messages_visible(period=ONE_MINUTE)],
+                left=[
+                    q.metric_approximate_number_of_messages_visible(period=ONE_MINUTE) for q in dead_letters.values()
+                ],
                 width=12,
             ),
         )

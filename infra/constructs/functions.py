@@ -26,6 +26,9 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 RUNTIME = lambda_.Runtime.PYTHON_3_11
+ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
+# pip's platform tag of each architecture, for wheels built on another machine.
+WHEEL_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 # The code asset is the repository root minus everything but these folders (our runtime packages + data files).
 CODE_PACKAGES = ("functions", "monitoring", "hj212", "data")
 CODE_EXCLUDES = ["*", ".*"] + [f"!{p}" for p in CODE_PACKAGES] + [f"!{p}/**" for p in CODE_PACKAGES]
@@ -41,24 +44,51 @@ class ScheduledHandler:
     every_minutes: int
 
 
+@dataclass(frozen=True, slots=True)
+class RulesFanOut:
+    """Rules evaluation fanned out: a scheduled handler enqueues shard messages, a worker evaluates each."""
+
+    scheduler_handler: str
+    worker_handler: str
+    worker_timeout: Duration
+    max_concurrency: int  # most shards evaluated at once (SQS event source maximum concurrency)
+
+
+@dataclass(frozen=True, slots=True)
+class BuildSources:
+    """Where the layer build gets its wheels: the architecture, a PyPI index ("" = pip's), the Docker fallback."""
+
+    architecture: str
+    pip_index_url: str
+    bundling_image: str
+
+
+def pip_command(output_dir: str, requirements: Sequence[str], constraints: str, build: BuildSources) -> list[str]:
+    """The pip invocation that installs the layer's wheels for the Lambda platform of `build.architecture`."""
+    command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
+    command += ["--target", str(Path(output_dir) / "python"), "--no-compile", "--only-binary=:all:"]
+    command += ["--platform", WHEEL_PLATFORMS[build.architecture], "--implementation", "cp", "--python-version", "3.11"]
+    if build.pip_index_url:
+        command += ["--index-url", build.pip_index_url]
+    return [*command, "-c", constraints, *requirements]
+
+
 @jsii.implements(ILocalBundling)
 class PipLayerBundling:
-    """Builds the dependencies layer without Docker: pip installs manylinux wheels for CPython 3.11 x86_64."""
+    """Builds the dependencies layer without Docker: pip installs manylinux wheels for CPython 3.11."""
 
-    def __init__(self, requirements: Sequence[str], constraints: str) -> None:
+    def __init__(self, requirements: Sequence[str], constraints: str, build: BuildSources) -> None:
         self.requirements = list(requirements)
         self.constraints = constraints
+        self.build = build
 
     def try_bundle(self, output_dir: str, *args: Any, **kwargs: Any) -> bool:
-        command = [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-        command += ["--target", str(Path(output_dir) / "python"), "--no-compile", "--only-binary=:all:"]
-        command += ["--platform", "manylinux2014_x86_64", "--implementation", "cp", "--python-version", "3.11"]
-        command += ["-c", self.constraints, *self.requirements]
+        command = pip_command(output_dir, self.requirements, self.constraints, self.build)
         return subprocess.run(command, check=False).returncode == 0  # False: CDK falls back to the Docker image
 
 
-def _layer_hash(requirements: Sequence[str], constraints_file: str) -> str:
-    digest = hashlib.sha256("\n".join(requirements).encode())
+def _layer_hash(requirements: Sequence[str], constraints_file: str, architecture: str) -> str:
+    digest = hashlib.sha256("\n".join([architecture, *requirements]).encode())
     digest.update(Path(constraints_file).read_bytes())
     return digest.hexdigest()
 
@@ -77,6 +107,8 @@ class Functions(Construct):
         frame_stream: kinesis.IStream,
         decode_handler: str,
         scheduled: Sequence[ScheduledHandler],
+        rules: RulesFanOut,
+        build: BuildSources,
         environment: Mapping[str, str],
         memory_mib: int,
         decode_timeout: Duration,
@@ -90,23 +122,26 @@ class Functions(Construct):
         self.environment = dict(environment)
         self.log_retention = log_retention
         self.memory_mib = memory_mib
+        self.architecture = ARCHITECTURES[build.architecture]
         self.code = lambda_.Code.from_asset(source_directory, exclude=CODE_EXCLUDES)
+        index = f"--index-url {build.pip_index_url} " if build.pip_index_url else ""
         self.dependencies = lambda_.LayerVersion(
             self,
             "Dependencies",
             compatible_runtimes=[RUNTIME],
-            compatible_architectures=[lambda_.Architecture.X86_64],
+            compatible_architectures=[self.architecture],
             description="third-party runtime dependencies (pyproject.toml, pinned by requirements.lock)",
             code=lambda_.Code.from_asset(
                 str(Path(constraints_file).parent),
                 exclude=["*", ".*"],  # the layer content is the bundling output, not the source folder
                 # The layer changes exactly when the requirement list or the lock does.
                 asset_hash_type=AssetHashType.CUSTOM,
-                asset_hash=_layer_hash(requirements, constraints_file),
+                asset_hash=_layer_hash(requirements, constraints_file, build.architecture),
                 bundling=BundlingOptions(
-                    image=DockerImage.from_registry("public.ecr.aws/sam/build-python3.11"),
-                    local=PipLayerBundling(requirements, constraints_file),
-                    command=["bash", "-c", "pip install -t /asset-output/python " + " ".join(requirements)],
+                    image=DockerImage.from_registry(build.bundling_image),
+                    platform=f"linux/{'arm64' if build.architecture == 'arm64' else 'amd64'}",
+                    local=PipLayerBundling(requirements, constraints_file, build),
+                    command=["bash", "-c", f"pip install {index}-t /asset-output/python " + " ".join(requirements)],
                 ),
             ),
         )
@@ -121,6 +156,7 @@ class Functions(Construct):
         )
         # Read by functions/_wiring.py (decode only uses it; every function gets the same environment).
         self.environment["DECODE_DEAD_LETTER_QUEUE_URL"] = self.dead_letters.queue_url
+        self._rule_queues(rules.worker_timeout)
         self.decode = self._function("Decode", decode_handler, decode_timeout, reserved=None)
         self.decode.add_event_source(
             sources.KinesisEventSource(
@@ -150,6 +186,61 @@ class Functions(Construct):
                 targets.LambdaFunction(fn, retry_attempts=2, max_event_age=Duration.minutes(spec.every_minutes))
             )
             self.schedules[spec.construct_id] = rule
+        self._fan_out_rules(rules)
+
+    def _rule_queues(self, worker_timeout: Duration) -> None:
+        """The shard queue (and its dead letters); every function's environment names it, like the DLQ above."""
+        self.rule_shard_failures = sqs.Queue(
+            self,
+            "RuleShardFailures",
+            fifo=True,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(4),
+        )
+        # FIFO: one message group per shard, so a shard's ticks are evaluated one at a time and in order, and the
+        # deduplication id (county, shard, tick) drops what a retried scheduler run sends again.
+        self.rule_shards = sqs.Queue(
+            self,
+            "RuleShards",
+            fifo=True,
+            deduplication_scope=sqs.DeduplicationScope.MESSAGE_GROUP,
+            fifo_throughput_limit=sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            # A shard not evaluated within a few ticks is superseded by newer ticks; keep it only for the record.
+            retention_period=Duration.hours(1),
+            # Lambda's advice for SQS sources: six times the function timeout, so a throttled batch is not
+            # delivered again while it still waits to run. A failed shard's later ticks wait behind it (FIFO).
+            visibility_timeout=Duration.seconds(worker_timeout.to_seconds() * 6),
+            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=self.rule_shard_failures),
+        )
+        self.environment["RULES_SHARD_QUEUE_URL"] = self.rule_shards.queue_url
+
+    def _fan_out_rules(self, rules: RulesFanOut) -> None:
+        """ScheduleRules (every minute) -> one SQS message per shard of a county -> Evaluate, one shard each.
+
+        SQS and not Step Functions Map: a shard is one message (no state-transition charge per shard per minute),
+        the FIFO groups serialise a shard's ticks, and maximum concurrency caps the load on DynamoDB."""
+        # One run at a time: two planners in one minute would enqueue every shard twice.
+        self.rules_scheduler = self._function(
+            "ScheduleRules", rules.scheduler_handler, Duration.seconds(55), reserved=1
+        )
+        rule = events.Rule(self, "ScheduleRulesSchedule", schedule=events.Schedule.rate(Duration.minutes(1)))
+        rule.add_target(
+            targets.LambdaFunction(self.rules_scheduler, retry_attempts=2, max_event_age=Duration.minutes(1))
+        )
+        self.schedules["ScheduleRules"] = rule
+        self.rule_shards.grant_send_messages(self.rules_scheduler)
+        self.rules_worker = self._function("Evaluate", rules.worker_handler, rules.worker_timeout, reserved=None)
+        self.rules_worker.add_event_source(
+            sources.SqsEventSource(
+                self.rule_shards,
+                batch_size=1,  # one shard per invocation: its timeout is the shard's budget
+                max_concurrency=rules.max_concurrency,
+                report_batch_item_failures=True,
+            )
+        )
 
     def _function(
         self, construct_id: str, handler: str, timeout: Duration, *, reserved: int | None
@@ -162,7 +253,7 @@ class Functions(Construct):
             self,
             construct_id,
             runtime=RUNTIME,
-            architecture=lambda_.Architecture.X86_64,
+            architecture=self.architecture,
             handler=handler,
             code=self.code,
             layers=[self.dependencies],

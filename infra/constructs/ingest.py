@@ -1,8 +1,8 @@
 """Ingest: terminals -> Network Load Balancer (one Elastic IP per zone) -> iot_ingest listener tasks on Fargate.
 
-Terminals are configured with fixed IPs, so the NLB is placed with subnet mappings that carry Elastic IPs.
-The listener's container image is built from iot_ingest/Dockerfile at deploy time (synthesis only stages the
-directory). Client IPs are preserved so the listener's per-address limits see real terminals.
+Terminals use fixed IPs: the NLB's subnet mappings carry Elastic IPs. The image is built from iot_ingest/Dockerfile
+at deploy time. Client IPs are preserved; tasks run in public subnets with a public IP (no NAT gateway), and their
+security group admits only the NLB's security group (docs/deploy.md "Network").
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from aws_cdk import Duration, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_applicationautoscaling as appscaling
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_logs as logs
@@ -35,6 +36,15 @@ IMAGE_CONTEXT_EXCLUDES = (
     "build",
     "dist",
 )
+
+
+CPU_ARCHITECTURES = {"arm64": ecs.CpuArchitecture.ARM64, "x86_64": ecs.CpuArchitecture.X86_64}
+IMAGE_PLATFORMS = {"arm64": ecr_assets.Platform.LINUX_ARM64, "x86_64": ecr_assets.Platform.LINUX_AMD64}
+
+
+def image_build_args(base_image: str, pip_index_url: str) -> dict[str, str]:
+    """Docker build arguments of iot_ingest/Dockerfile: where the base image and the wheels come from."""
+    return {"BASE_IMAGE": base_image, "PIP_INDEX_URL": pip_index_url}
 
 
 # iot_ingest/handoff.py logs this JSON line when its sink fails: from then on no frame is acknowledged until
@@ -64,6 +74,11 @@ class Ingest(Construct):
         memory_mib: int,
         min_tasks: int,
         max_tasks: int,
+        spot: bool,
+        on_demand_base: int,
+        architecture: str,
+        base_image: str,
+        pip_index_url: str,
         cpu_target_percent: int,
         connections_per_task: int,
         deregistration_delay: Duration,
@@ -88,12 +103,19 @@ class Ingest(Construct):
             cpu=cpu,
             memory_limit_mib=memory_mib,
             runtime_platform=ecs.RuntimePlatform(
-                operating_system_family=ecs.OperatingSystemFamily.LINUX, cpu_architecture=ecs.CpuArchitecture.X86_64
+                operating_system_family=ecs.OperatingSystemFamily.LINUX,
+                cpu_architecture=CPU_ARCHITECTURES[architecture],
             ),
         )
         self.container = self.task_definition.add_container(
             "Listener",
-            image=ecs.ContainerImage.from_asset(image_directory, file=image_file, exclude=list(IMAGE_CONTEXT_EXCLUDES)),
+            image=ecs.ContainerImage.from_asset(
+                image_directory,
+                file=image_file,
+                exclude=list(IMAGE_CONTEXT_EXCLUDES),
+                platform=IMAGE_PLATFORMS[architecture],
+                build_args=image_build_args(base_image, pip_index_url),
+            ),
             environment=dict(environment),
             logging=ecs.LogDriver.aws_logs(stream_prefix="listener", log_group=self.log_group),
             port_mappings=[
@@ -116,6 +138,8 @@ class Ingest(Construct):
             self.load_balancer_security_group.add_ingress_rule(
                 ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), "HJ 212 terminals"
             )
+        # The tasks have public IPs, yet nothing reaches them but the NLB: with client IP preservation the source
+        # address is the terminal's, so the rules name the NLB's security group, never an address range.
         self.service_security_group = ec2.SecurityGroup(
             self, "ServiceSecurityGroup", vpc=vpc, description="NLB to the listener tasks", allow_all_outbound=True
         )
@@ -136,8 +160,9 @@ class Ingest(Construct):
             min_healthy_percent=100,
             max_healthy_percent=200,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
-            assign_public_ip=False,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS),
+            assign_public_ip=True,  # outbound to AWS APIs without a NAT gateway
+            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
+            capacity_provider_strategies=self._capacity(spot, on_demand_base),
             security_groups=[self.service_security_group],
             health_check_grace_period=Duration.seconds(60),
             enable_ecs_managed_tags=True,
@@ -213,6 +238,16 @@ class Ingest(Construct):
             default_value=0,
         )
         self.unacknowledged_frames = filter_.metric(statistic="Sum", period=Duration.minutes(1))
+
+    @staticmethod
+    def _capacity(spot: bool, on_demand_base: int) -> list[ecs.CapacityProviderStrategy]:
+        """`on_demand_base` tasks on Fargate; with `spot`, every task beyond them on Fargate Spot."""
+        if not spot:
+            return [ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=on_demand_base, weight=1)]
+        return [
+            ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=on_demand_base, weight=0),
+            ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=1),
+        ]
 
     def _scale_on_connections(self, per_task: int) -> appscaling.CfnScalingPolicy:
         """Target tracking on open TCP flows per running task (metric math: NLB flows / running tasks)."""

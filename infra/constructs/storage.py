@@ -30,7 +30,7 @@ def _string(name: str) -> dynamodb.Attribute:
 
 
 class Storage(Construct):
-    """One on-demand table per `schema.TABLES` entry (PITR, TTL, KMS encryption); `tables` keyed by logical name."""
+    """One on-demand table per `schema.TABLES` entry (TTL, encryption; PITR on `recoverable` tables only)."""
 
     def __init__(
         self,
@@ -40,8 +40,12 @@ class Storage(Construct):
         table_prefix: str,
         deletion_protection: bool,
         removal_policy: RemovalPolicy,
+        recoverable: tuple[str, ...],
     ) -> None:
         super().__init__(scope, construct_id)
+        unknown = set(recoverable) - set(schema.TABLES_BY_NAME)
+        if unknown:
+            raise ValueError(f"point-in-time recovery for tables schema.TABLES does not have: {sorted(unknown)}")
         if schema.BILLING_MODE != "PAY_PER_REQUEST":
             raise ValueError(f"only on-demand tables are deployed, schema says {schema.BILLING_MODE}")
         self.tables: dict[str, dynamodb.TableV2] = {}
@@ -74,7 +78,7 @@ class Storage(Construct):
                 ],
                 time_to_live_attribute=spec.ttl_attribute,
                 point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
-                    point_in_time_recovery_enabled=True
+                    point_in_time_recovery_enabled=spec.logical_name in recoverable
                 ),
                 encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
                 deletion_protection=deletion_protection,

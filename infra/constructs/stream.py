@@ -1,13 +1,14 @@
 """Stream: the Kinesis frame stream, and Firehose delivery of every raw frame record to the S3 evidence archive.
 
-Frame records (docs/contracts.md §2) are JSON; Firehose partitions them by UTC date and MN with jq, so the
-archive reads `raw/date=YYYY-MM-DD/mn=<MN>/...`. Lifecycle rules move old objects to colder storage classes;
-nothing expires, because the archive is the evidence store.
+Frame records (docs/contracts.md §2) land in `raw/date=YYYY-MM-DD/auth=<status>/...`: a bounded set of partitions
+(never per MN, against Firehose's 500 active partitions). Object Lock keeps them unchangeable; lifecycle rules
+move them to colder storage classes; nothing expires, because the archive is the evidence store.
 """
 
 from __future__ import annotations
 
-from aws_cdk import Duration, RemovalPolicy, Size
+from aws_cdk import Duration, RemovalPolicy, Size, Stack
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kinesisfirehose as firehose
 from aws_cdk import aws_kms as kms
@@ -16,13 +17,25 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 # jq 1.6 on the frame record; CDK joins these into one object, so each value is parenthesised (a pipe inside an
-# object value needs it). MN is peer input: anything but [0-9A-Za-z] becomes "_" so it cannot shape prefixes.
+# object value needs it). Both keys come from fields the listener sets, and each has a closed set of values: the
+# UTC date of arrival (two at midnight) and the authentication verdict (four), so at most 8 partitions are active.
+AUTH_STATUSES = ("ok", "unregistered", "auth_failed")
 PARTITION_QUERY = {
-    "date": '((.received_at // "unknown") | tostring | .[0:10])',
-    "mn": '((.mn // "none") | tostring | gsub("[^0-9A-Za-z]"; "_"))',
+    "date": (
+        '((.received_at // "") | tostring | .[0:10] | if test("^[0-9]{4}-[0-9]{2}-[0-9]{2}$") then . '
+        'else "unknown" end)'
+    ),
+    "auth": '((.auth // "") | tostring | if IN('
+    + ", ".join(f'"{a}"' for a in AUTH_STATUSES)
+    + ') then . else "other" end)',
 }
-DATA_PREFIX = "raw/date=!{partitionKeyFromQuery:date}/mn=!{partitionKeyFromQuery:mn}/"
+DATA_PREFIX = "raw/date=!{partitionKeyFromQuery:date}/auth=!{partitionKeyFromQuery:auth}/"
 ERROR_PREFIX = "errors/!{firehose:error-output-type}/date=!{timestamp:yyyy-MM-dd}/"
+# What Firehose needs to write objects (its documented S3 destination permissions): no s3:DeleteObject*, which
+# CDK's grantReadWrite would add.
+DELIVERY_S3_BUCKET_ACTIONS = ("s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketMultipartUploads")
+DELIVERY_S3_OBJECT_ACTIONS = ("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject")
+LOCK_MODES = {"GOVERNANCE": s3.ObjectLockRetention.governance, "COMPLIANCE": s3.ObjectLockRetention.compliance}
 
 
 class Stream(Construct):
@@ -41,6 +54,8 @@ class Stream(Construct):
         deep_archive_after: Duration,
         removal_policy: RemovalPolicy,
         log_retention: logs.RetentionDays,
+        lock_mode: str,
+        lock_days: int,
     ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
@@ -76,6 +91,9 @@ class Stream(Construct):
             block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
             enforce_ssl=True,
             versioned=True,  # an overwrite or delete keeps the earlier version: evidence is not lost
+            # Every object version is locked for lock_days (COMPLIANCE: not even the root user can shorten it).
+            object_lock_enabled=True,
+            object_lock_default_retention=LOCK_MODES[lock_mode](Duration.days(lock_days)),
             server_access_logs_bucket=self.access_log_bucket,
             server_access_logs_prefix="archive/",
             removal_policy=removal_policy,
@@ -96,12 +114,15 @@ class Stream(Construct):
         self.delivery_log_group = logs.LogGroup(
             self, "DeliveryLogs", retention=log_retention, removal_policy=removal_policy
         )
+        self.delivery_role = self._delivery_role()
         self.delivery_stream = firehose.DeliveryStream(
             self,
             "ToArchive",
             source=firehose.KinesisStreamSource(self.stream),
             destination=firehose.S3Bucket(
                 self.archive_bucket,
+                # Immutable: the L2's own grants (read/write/delete on the bucket) are dropped; _delivery_role's stay.
+                role=self.delivery_role.without_policy_updates(),
                 dynamic_partitioning=firehose.DynamicPartitioningProps(
                     enabled=True, retry_duration=Duration.minutes(5)
                 ),
@@ -112,7 +133,7 @@ class Stream(Construct):
                 data_output_prefix=DATA_PREFIX,
                 error_output_prefix=ERROR_PREFIX,
                 # Dynamic partitioning needs at least 64 MiB buffers; at one frame a minute the interval decides.
-                buffering_size=Size.mebibytes(64),
+                buffering_size=Size.mebibytes(128),
                 buffering_interval=Duration.seconds(900),
                 compression=firehose.Compression.GZIP,
                 file_extension=".jsonl.gz",
@@ -120,3 +141,32 @@ class Stream(Construct):
                 logging_config=firehose.EnableLogging(self.delivery_log_group),
             ),
         )
+        # CDK would make the stream wait for its own grants; ours must be in place before Firehose checks the role.
+        self.delivery_stream.node.add_dependency(self.delivery_role)
+
+    def _delivery_role(self) -> iam.Role:
+        """Firehose's role for the archive: write objects, use the archive key, write its own log group."""
+        stack = Stack.of(self)
+        role = iam.Role(
+            self,
+            "DeliveryRole",
+            assumed_by=iam.ServicePrincipal("firehose.amazonaws.com"),
+            description="Firehose delivery of raw frames to the archive: no delete",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(actions=list(DELIVERY_S3_BUCKET_ACTIONS), resources=[self.archive_bucket.bucket_arn])
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=list(DELIVERY_S3_OBJECT_ACTIONS), resources=[self.archive_bucket.arn_for_objects("*")]
+            )
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
+                resources=[self.key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
+            )
+        )
+        self.delivery_log_group.grant_write(role)
+        return role

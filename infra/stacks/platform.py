@@ -16,7 +16,7 @@ from constructs import Construct
 
 import monitoring.storage.dynamodb.schema as schema
 from infra.constructs.alarms import Alarms
-from infra.constructs.functions import Functions, ScheduledHandler
+from infra.constructs.functions import BuildSources, Functions, RulesFanOut, ScheduledHandler
 from infra.constructs.ingest import Ingest
 from infra.constructs.storage import Storage
 from infra.constructs.stream import Stream
@@ -26,13 +26,16 @@ from infra.settings import StageSettings
 # docs/contracts.md §3: module path of each handler (entry function `handler`).
 DECODE_HANDLER = "functions.on_frame_batch.handler"
 SCHEDULED_HANDLERS = (
-    ("Evaluate", "functions.every_minute_evaluate_rules.handler", 1),
     ("Escalate", "functions.every_five_minutes_escalate.handler", None),  # None: the stage's escalate_every_minutes
     # Notifications (issue 16): decide into the outbox (sweep, emergency alerts, digest), then the sender, which
     # keeps polling through its minute so what falls due goes within seconds.
     ("NotifyDecide", "functions.on_alarm_change_notify.handler", 1),
     ("NotifySend", "functions.notify_send.handler", 1),
 )
+# Rules fan out per county and shard of enterprises (docs/deploy.md "Scaling to a province"); the worker keeps
+# the construct id "Evaluate", so its data access below is the evaluation's.
+RULES_SCHEDULER_HANDLER = "functions.every_minute_schedule_rules.handler"
+RULES_WORKER_HANDLER = "functions.on_rule_shard.handler"
 # Which tables each function reads and writes (least privilege); names are schema.py's logical names.
 # Read from the DynamoDB adapter's code paths: decode also writes the registry (terminal last-seen state, via
 # `record_terminal_seen`) and the state table (latest reading per point). The rules' repositories (alarms,
@@ -43,6 +46,7 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "read_write": (schema.REGISTRY, schema.STATE, schema.READINGS, schema.EVENTS, schema.ARCHIVE),
     },
     "Evaluate": {"read": (schema.REGISTRY, schema.READINGS), "read_write": (schema.STATE, schema.EVENTS)},
+    "ScheduleRules": {"read": (schema.REGISTRY,), "read_write": ()},
     "Escalate": {"read": (schema.REGISTRY,), "read_write": (schema.STATE, schema.EVENTS)},
     "NotifyDecide": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # reads accounts, writes the outbox
     "NotifySend": {"read": (), "read_write": (schema.STATE,)},
@@ -65,6 +69,12 @@ class SourceLayout:
     constraints_file: Path  # requirements.lock
 
 
+FLOW_LOG_PREFIX = "flow-logs"
+# Tables whose data cannot be rebuilt get point-in-time recovery: the registry (一企一档, entered by people) and
+# the state table (alarms and their handling, audit trail, commands, reports). Readings, events and the DynamoDB
+# archive are rebuilt by re-decoding the S3 raw archive (Object Lock), so they go without.
+RECOVERABLE_TABLES = (schema.REGISTRY, schema.STATE)
+
 # Read by Powertools itself (functions/_wiring.py reads POWERTOOLS_SERVICE_NAME too).
 POWERTOOLS_ENVIRONMENT = ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL")
 # Variables functions/_wiring.py reads that the deployment deliberately leaves unset, and why.
@@ -75,6 +85,7 @@ WIRING_VARIABLES_NOT_SET = {
     "PROFILES_DIR": "the default is data/profiles inside the code asset",
     "RULES_DEFAULTS_PATH": "the default is data/rules_defaults.json inside the code asset",
     "RULES_OVERRIDES_PATH": "optional per enterprise/association/point overrides; none are deployed by default",
+    "COUNTY_ID": "AWS fans rules out over every county of the registry; the shard message names the county",
 }
 
 
@@ -88,7 +99,8 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
         "CLOCK_SKEW_ALARM_S": str(settings.clock_skew_alarm),
         "DECODE_ROLLUP": "true" if settings.decode_rollup else "false",
-        "COUNTY_ID": settings.county_id,
+        "RULES_SHARD_ENTERPRISES": str(settings.rules_shard_enterprises),
+        "RULES_PLAN_CACHE_S": str(settings.rules_plan_cache),
         "TERMINAL_STATE_REFRESH_S": str(settings.terminal_state_refresh),
         "REGISTRY_CACHE_S": str(settings.registry_cache),
     }
@@ -105,13 +117,13 @@ class PlatformStack(Stack):
         retention = RETENTION[settings.log_retention_days]
         removal = RemovalPolicy.RETAIN if settings.retain_data else RemovalPolicy.DESTROY
 
-        self.vpc = self._vpc(settings)
         self.storage = Storage(
             self,
             "Storage",
             table_prefix=settings.tables_prefix,
             deletion_protection=settings.deletion_protection,
             removal_policy=removal,
+            recoverable=RECOVERABLE_TABLES,
         )
         self.stream = Stream(
             self,
@@ -124,7 +136,10 @@ class PlatformStack(Stack):
             deep_archive_after=Duration.days(settings.archive_deep_archive_days),
             removal_policy=removal,
             log_retention=retention,
+            lock_mode=settings.archive_lock_mode,
+            lock_days=settings.archive_lock_days,
         )
+        self.vpc = self._vpc(settings)
         scheduled = [
             ScheduledHandler(name, handler, every or settings.escalate_every_minutes)
             for name, handler, every in SCHEDULED_HANDLERS
@@ -138,6 +153,13 @@ class PlatformStack(Stack):
             frame_stream=self.stream.stream,
             decode_handler=DECODE_HANDLER,
             scheduled=scheduled,
+            rules=RulesFanOut(
+                scheduler_handler=RULES_SCHEDULER_HANDLER,
+                worker_handler=RULES_WORKER_HANDLER,
+                worker_timeout=Duration.seconds(settings.rules_timeout),
+                max_concurrency=settings.rules_concurrency,
+            ),
+            build=BuildSources(settings.architecture, settings.pip_index_url, settings.bundling_image),
             environment=lambda_environment(settings),
             memory_mib=settings.function_memory_mib,
             decode_timeout=Duration.seconds(settings.decode_timeout),
@@ -163,6 +185,11 @@ class PlatformStack(Stack):
             memory_mib=settings.listener_memory_mib,
             min_tasks=settings.listener_min_tasks,
             max_tasks=settings.listener_max_tasks,
+            spot=settings.listener_spot,
+            on_demand_base=settings.listener_on_demand_base,
+            architecture=settings.architecture,
+            base_image=settings.container_base_image,
+            pip_index_url=settings.pip_index_url,
             cpu_target_percent=settings.cpu_target_percent,
             connections_per_task=settings.connections_per_task,
             deregistration_delay=Duration.seconds(settings.deregistration_delay),
@@ -186,7 +213,10 @@ class PlatformStack(Stack):
             stream_function=self.functions.decode,
             iterator_age_threshold=Duration.seconds(settings.iterator_age_alarm),
             tables=self.storage.tables,
-            dead_letters=self.functions.dead_letters,
+            dead_letters={
+                "DeadLetters": self.functions.dead_letters,
+                "RuleShardDeadLetters": self.functions.rule_shard_failures,
+            },
             active_connections=self.ingest.load_balancer.metrics.active_flow_count(period=Duration.minutes(1)),
             unhealthy_listeners=self.ingest.target_group.metrics.un_healthy_host_count(period=Duration.minutes(1)),
             unacknowledged_frames=self.ingest.unacknowledged_frames,
@@ -199,7 +229,10 @@ class PlatformStack(Stack):
         suppress_reviewed_findings(self)
 
     def _vpc(self, settings: StageSettings) -> ec2.IVpc:
-        """A new VPC (public subnets for the NLB, private ones for tasks), or the configured one, without lookups."""
+        """A new VPC of public subnets only (no NAT gateway), or the configured one, without lookups.
+
+        Tasks get a public IP for their outbound calls (Kinesis, DynamoDB, ECR, logs); inbound, their security
+        group admits only the NLB's security group, so a task's address answers nobody else (docs/deploy.md)."""
         if settings.existing_vpc:
             v = settings.existing_vpc
             return ec2.Vpc.from_vpc_attributes(
@@ -214,14 +247,22 @@ class PlatformStack(Stack):
             self,
             "Vpc",
             max_azs=settings.max_azs,
-            nat_gateways=settings.nat_gateways,
+            nat_gateways=0,
             subnet_configuration=[
                 ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC, cidr_mask=24),
-                ec2.SubnetConfiguration(name="private", subnet_type=ec2.SubnetType.PRIVATE_WITH_EGRESS, cidr_mask=22),
             ],
         )
-        flow_logs = logs.LogGroup(self, "VpcFlowLogs", retention=RETENTION[settings.log_retention_days])
-        vpc.add_flow_log("FlowLog", destination=ec2.FlowLogDestination.to_cloud_watch_logs(flow_logs))
+        # Flow logs to S3 (half the CloudWatch Logs ingestion price), 10-minute aggregation, expiring by lifecycle.
+        logs_bucket = self.stream.access_log_bucket
+        logs_bucket.add_lifecycle_rule(
+            id="expire-flow-logs", prefix=f"{FLOW_LOG_PREFIX}/", expiration=Duration.days(settings.flow_log_days)
+        )
+        vpc.add_flow_log(
+            "FlowLog",
+            destination=ec2.FlowLogDestination.to_s3(logs_bucket, f"{FLOW_LOG_PREFIX}/"),
+            traffic_type=getattr(ec2.FlowLogTrafficType, settings.flow_log_traffic),
+            max_aggregation_interval=ec2.FlowLogMaxAggregationInterval.TEN_MINUTES,
+        )
         return vpc
 
     def _listener_environment(self, settings: StageSettings) -> dict[str, str]:

@@ -100,8 +100,11 @@ def evaluate_rules(
     enterprise_ids: Sequence[str] | None = None,
     force_from: datetime | None = None,
     transaction: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    tick_keys: Sequence[str] = (TickMark.KEY,),
 ) -> TickResult:
     """One evaluation tick at `now` (processing time); `force_from` re-evaluates from that data time (replay).
+    A shard (monitoring.rules.shards) passes its `enterprise_ids` and `tick_keys`: its last tick is read from
+    the first key that has one and saved under the first.
 
     Rule state is written once, at the end of the tick, inside `transaction` (on sqlite one commit instead of
     two or three per enterprise; state_buffer.py says why that is safe); an enterprise that fails leaves no state
@@ -110,7 +113,7 @@ def evaluate_rules(
     ev = config.params("evaluation")
     horizon = floor_minute(now) - timedelta(minutes=ev["settle_min"])
     span = timedelta(minutes=max(ev["window_min"], _max_duration(config) + 15))
-    last_tick = TickMark.load(stores.state).last_tick
+    last_tick = next((t for t in (TickMark.load(stores.state, k).last_tick for k in tick_keys) if t), None)
     late: Mapping[str, datetime] = {}
     if last_tick is not None:
         late = stores.inputs.late_arrivals(last_tick, horizon - span)
@@ -132,7 +135,7 @@ def evaluate_rules(
             result.failed.append(eid)
             continue
         own.merge()
-    TickMark(now).save(tick_state)
+    TickMark(now).save(tick_state, tick_keys[0])
     tick_state.flush(transaction())
     return result
 
@@ -144,8 +147,10 @@ def evaluate_tick(
     now: datetime,
     *,
     transaction: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    enterprise_ids: Sequence[str] | None = None,
+    tick_keys: Sequence[str] = (TickMark.KEY,),
 ) -> TickResult:
-    """One scheduled tick: load the emergency situation in force, then evaluate every enterprise."""
+    """One scheduled tick: load the emergency situation in force, then evaluate every enterprise (or a shard's)."""
     back = now - timedelta(hours=config.params("evaluation")["max_catchup_hours"] + 24)
     ahead = now + timedelta(minutes=1)
     situation = Emergency(
@@ -154,7 +159,9 @@ def evaluate_tick(
         halts=repos.emergency.halts_between(back, ahead),
     )
     stores = Stores(inputs, repos.rule_state, repos.alarms, repos.audit, repos.reports)
-    return evaluate_rules(stores, config, situation, now, transaction=transaction)
+    return evaluate_rules(
+        stores, config, situation, now, enterprise_ids=enterprise_ids, transaction=transaction, tick_keys=tick_keys
+    )
 
 
 def _evaluate_enterprise(shared: _Tick, stores: Stores, info: EnterpriseInfo, result: TickResult) -> None:

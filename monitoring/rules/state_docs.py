@@ -25,14 +25,14 @@ class TickMark:
     KEY = "tick"
 
     @classmethod
-    def load(cls, repo: RuleStateRepository) -> TickMark:
-        return cls(_time((repo.get(cls.KEY) or {}).get("last_tick")))
+    def load(cls, repo: RuleStateRepository, key: str = KEY) -> TickMark:
+        return cls(_time((repo.get(key) or {}).get("last_tick")))
 
     def to_dict(self) -> dict[str, Any]:
         return {} if self.last_tick is None else {"last_tick": self.last_tick.isoformat()}
 
-    def save(self, repo: RuleStateRepository) -> None:
-        repo.put(self.KEY, self.to_dict())
+    def save(self, repo: RuleStateRepository, key: str = KEY) -> None:
+        repo.put(key, self.to_dict())
 
 
 @dataclass(frozen=True, slots=True)

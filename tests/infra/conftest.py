@@ -28,6 +28,12 @@ REUSE_VPC = {
 }
 
 REUSE_EIPS = ["eipalloc-0aaaaaaaaaaaaaaa1", "eipalloc-0aaaaaaaaaaaaaaa2"]
+# The reuse stage also builds from mirrors, as a China-region stage would (docs/deploy.md "China regions").
+REUSE_MIRRORS = {
+    "container_base_image": "registry.mirror.invalid/library/python:3.11-slim-bookworm",
+    "pip_index_url": "https://pypi.mirror.invalid/simple",
+    "bundling_image": "registry.mirror.invalid/sam/build-python3.11",
+}
 
 
 @dataclass(frozen=True)
@@ -49,7 +55,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     from infra.app import build_app, file_context
 
     context = file_context()
-    reuse = {"existing_vpc": REUSE_VPC, "elastic_ip_allocation_ids": REUSE_EIPS}
+    reuse = {"existing_vpc": REUSE_VPC, "elastic_ip_allocation_ids": REUSE_EIPS, **REUSE_MIRRORS}
     context["stages"] = {**context["stages"], "reuse": reuse}
     context["aws:cdk:bundling-stacks"] = []
     outdir = tmp_path_factory.mktemp("cdk.out")

@@ -83,3 +83,25 @@ def test_outputs_name_the_terminal_endpoint(synthesized: Synthesized) -> None:
     outputs = synthesized.templates["prod"]["Outputs"]
     assert {"TerminalIp1", "TerminalIp2", "TerminalPort", "FrameStream", "ArchiveBucket"} <= set(outputs)
     assert outputs["TerminalIp1"]["Value"]["Fn::GetAtt"][1] == "PublicIp"
+
+
+def test_every_log_group_has_a_retention(synthesized: Synthesized) -> None:
+    for stage in ("dev", "prod", "reuse"):
+        groups = synthesized.properties(stage, "AWS::Logs::LogGroup")
+        assert groups and all(g.get("RetentionInDays") for g in groups), stage
+    # CDK's log-retention custom resource would mean a group it created itself, outside the template
+    assert not synthesized.resources("prod", "Custom::LogRetention")
+
+
+def test_flow_logs_go_to_s3_rejects_only_and_expire(synthesized: Synthesized) -> None:
+    from infra.settings import StageSettings
+
+    s = StageSettings(name="prod")
+    (flow,) = synthesized.properties("prod", "AWS::EC2::FlowLog")
+    assert flow["LogDestinationType"] == "s3" and flow["TrafficType"] == "REJECT"
+    assert flow["MaxAggregationInterval"] == 600
+    buckets = synthesized.resources("prod", "AWS::S3::Bucket")
+    bucket = flow["LogDestination"]["Fn::Join"][1][0]["Fn::GetAtt"][0]
+    rules = buckets[bucket]["Properties"]["LifecycleConfiguration"]["Rules"]
+    (expiry,) = [r for r in rules if r.get("Prefix") == "flow-logs/"]
+    assert expiry["ExpirationInDays"] == s.flow_log_days

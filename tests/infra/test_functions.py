@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import sys
 from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from infra.app import source_layout
 from infra.settings import StageSettings
@@ -137,8 +137,9 @@ def test_third_party_imports_are_runtime_dependencies_for_the_layer(synthesized:
             continue
         provided.add(dist)
         for req in metadata.requires(dist) or []:
-            if "extra ==" not in req:
-                todo.append(re.match(r"[A-Za-z0-9_.\-]+", req).group(0).lower())  # type: ignore[union-attr]
+            parsed = Requirement(req)  # markers count: aiohttp's async-timeout is for Python < 3.11 only
+            if parsed.marker is None or parsed.marker.evaluate({"extra": ""}):
+                todo.append(parsed.name.lower())
     top_to_dist = metadata.packages_distributions()
     for props in _functions(synthesized).values():
         _, third_party = _closure(ROOT, props["Handler"].rpartition(".")[0])
@@ -147,9 +148,16 @@ def test_third_party_imports_are_runtime_dependencies_for_the_layer(synthesized:
             assert dists & {p.replace("_", "-") for p in provided}, f"{top} is imported but not a runtime dependency"
 
 
+def _stream_mapping(synthesized: Synthesized, stage: str = "dev") -> dict:
+    (mapping,) = [
+        m for m in synthesized.properties(stage, "AWS::Lambda::EventSourceMapping") if "StartingPosition" in m
+    ]
+    return mapping
+
+
 def test_decode_reads_the_stream_with_partial_batch_responses(synthesized: Synthesized) -> None:
     s = StageSettings(name="dev")
-    (mapping,) = synthesized.properties("dev", "AWS::Lambda::EventSourceMapping")
+    mapping = _stream_mapping(synthesized)
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     assert mapping["BisectBatchOnFunctionError"] is True
     assert mapping["BatchSize"] == s.decode_batch_size
@@ -163,7 +171,7 @@ def test_decode_reads_the_stream_with_partial_batch_responses(synthesized: Synth
 def test_decode_retries_a_failing_batch_until_its_records_age_out_never_by_count(synthesized: Synthesized) -> None:
     # Throttling or a store outage raises in decode; a retry count would send the batch away after a few tries.
     s = StageSettings(name="dev")
-    (mapping,) = synthesized.properties("dev", "AWS::Lambda::EventSourceMapping")
+    mapping = _stream_mapping(synthesized)
     assert mapping.get("MaximumRetryAttempts", -1) == -1
     assert mapping["MaximumRecordAgeInSeconds"] == s.decode_max_record_age_hours * 3600
     (stream,) = synthesized.properties("dev", "AWS::Kinesis::Stream")
@@ -171,7 +179,7 @@ def test_decode_retries_a_failing_batch_until_its_records_age_out_never_by_count
 
 
 def test_decode_sets_poison_aside_in_the_on_failure_queue_it_may_write(synthesized: Synthesized) -> None:
-    (mapping,) = synthesized.properties("dev", "AWS::Lambda::EventSourceMapping")
+    mapping = _stream_mapping(synthesized)
     queue = mapping["DestinationConfig"]["OnFailure"]["Destination"]["Fn::GetAtt"][0]
     decode = synthesized.resources("dev", "AWS::Lambda::Function")[mapping["FunctionName"]["Ref"]]["Properties"]
     assert decode["Environment"]["Variables"]["DECODE_DEAD_LETTER_QUEUE_URL"] == {"Ref": queue}
@@ -193,10 +201,10 @@ def test_scheduled_handlers_run_on_their_rates(synthesized: Synthesized) -> None
         functions[r["Targets"][0]["Arn"]["Fn::GetAtt"][0]]["Properties"]["Handler"]: r["ScheduleExpression"]
         for r in rules
     }
-    from infra.stacks.platform import SCHEDULED_HANDLERS
+    from infra.stacks.platform import RULES_SCHEDULER_HANDLER, SCHEDULED_HANDLERS
 
     expected = {h: f"rate({m or 5} minute{'s' if (m or 5) > 1 else ''})" for _, h, m in SCHEDULED_HANDLERS}
-    assert by_handler == expected
+    assert by_handler == expected | {RULES_SCHEDULER_HANDLER: "rate(1 minute)"}
 
 
 def test_functions_carry_powertools_settings_and_bounded_logs(synthesized: Synthesized) -> None:
@@ -207,6 +215,7 @@ def test_functions_carry_powertools_settings_and_bounded_logs(synthesized: Synth
         assert env["POWERTOOLS_METRICS_NAMESPACE"] == s.metrics_namespace
         assert env["LOG_LEVEL"] == "INFO"
         assert props["Runtime"] == "python3.11" and props["Layers"]
+        assert props["Architectures"] == ["arm64"]
     groups = synthesized.properties("prod", "AWS::Logs::LogGroup")
     assert groups and all(g["RetentionInDays"] == 365 for g in groups)  # cdk.json prod
 
@@ -260,3 +269,72 @@ def test_each_function_is_granted_exactly_its_tables(synthesized: Synthesized) -
             }, (name, table)
         for table in access["read_write"]:
             assert "dynamodb:PutItem" in granted[tables[table]], (name, table)
+
+
+def test_rules_fan_out_through_a_fifo_shard_queue_to_a_capped_worker(synthesized: Synthesized) -> None:
+    from infra.stacks.platform import RULES_SCHEDULER_HANDLER, RULES_WORKER_HANDLER
+
+    s = StageSettings(name="prod")
+    functions = synthesized.resources("prod", "AWS::Lambda::Function")
+    by_handler = {r["Properties"]["Handler"]: (k, r["Properties"]) for k, r in functions.items()}
+    _, scheduler = by_handler[RULES_SCHEDULER_HANDLER]
+    worker_id, worker = by_handler[RULES_WORKER_HANDLER]
+    assert "functions.every_minute_evaluate_rules.handler" not in by_handler  # no single-county runner in AWS
+    assert scheduler["ReservedConcurrentExecutions"] == 1 and scheduler["Timeout"] < 60
+    assert worker["Timeout"] == s.rules_timeout < 60 and "ReservedConcurrentExecutions" not in worker
+    (mapping,) = [
+        m
+        for m in synthesized.properties("prod", "AWS::Lambda::EventSourceMapping")
+        if m["FunctionName"] == {"Ref": worker_id}
+    ]
+    assert mapping["BatchSize"] == 1 and mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert mapping["ScalingConfig"]["MaximumConcurrency"] == 200  # cdk.json prod rules_concurrency
+    queues = synthesized.resources("prod", "AWS::SQS::Queue")
+    queue = queues[mapping["EventSourceArn"]["Fn::GetAtt"][0]]["Properties"]
+    assert queue["FifoQueue"] is True and queue["VisibilityTimeout"] == 6 * worker["Timeout"]
+    failures = queues[queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]]["Properties"]
+    assert failures["FifoQueue"] is True and queue["RedrivePolicy"]["maxReceiveCount"] == 3
+    assert scheduler["Environment"]["Variables"]["RULES_SHARD_QUEUE_URL"] == {
+        "Ref": mapping["EventSourceArn"]["Fn::GetAtt"][0]
+    }
+    alarms = synthesized.properties("prod", "AWS::CloudWatch::Alarm")
+    watched = {
+        d["Value"]["Fn::GetAtt"][0] for a in alarms for d in a.get("Dimensions", []) if "Fn::GetAtt" in d["Value"]
+    }
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] in watched
+
+
+def test_only_the_scheduler_may_send_shards_and_it_only_reads_the_registry(synthesized: Synthesized) -> None:
+    from infra.stacks.platform import FUNCTION_DATA_ACCESS, RULES_SCHEDULER_HANDLER
+
+    assert FUNCTION_DATA_ACCESS["ScheduleRules"] == {"read": ("registry",), "read_write": ()}
+    functions = synthesized.resources("dev", "AWS::Lambda::Function")
+    queues = synthesized.resources("dev", "AWS::SQS::Queue")
+    shard_queue = next(
+        k for k, q in queues.items() if q["Properties"].get("FifoQueue") and "RedrivePolicy" in q["Properties"]
+    )
+    senders = set()
+    for fn in functions.values():
+        role = fn["Properties"]["Role"]["Fn::GetAtt"][0]
+        for policy in synthesized.properties("dev", "AWS::IAM::Policy"):
+            if {"Ref": role} not in policy["Roles"]:
+                continue
+            for st in policy["PolicyDocument"]["Statement"]:
+                acts = st["Action"] if isinstance(st["Action"], list) else [st["Action"]]
+                if "sqs:SendMessage" in acts and shard_queue in json.dumps(st["Resource"]):
+                    senders.add(fn["Properties"]["Handler"])
+    assert senders == {RULES_SCHEDULER_HANDLER}
+
+
+def test_layer_wheels_are_for_the_function_architecture_and_the_stage_index(synthesized: Synthesized) -> None:
+    from infra.constructs.functions import BuildSources, pip_command
+
+    arm = pip_command("/out", ["boto3"], "requirements.lock", BuildSources("arm64", "", "img"))
+    assert arm[arm.index("--platform") + 1] == "manylinux2014_aarch64" and "--index-url" not in arm
+    mirror = pip_command("/out", ["boto3"], "c.lock", BuildSources("x86_64", "https://pypi.mirror.invalid/simple", "i"))
+    assert mirror[mirror.index("--platform") + 1] == "manylinux2014_x86_64"
+    assert mirror[mirror.index("--index-url") + 1] == "https://pypi.mirror.invalid/simple"
+    # and the layer deployed with the arm64 functions is declared for arm64
+    for stage in ("dev", "prod"):
+        (layer,) = synthesized.properties(stage, "AWS::Lambda::LayerVersion")
+        assert layer["CompatibleArchitectures"] == ["arm64"]

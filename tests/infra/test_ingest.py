@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
 
-from infra.settings import StageSettings
-from tests.infra.conftest import Synthesized
+from infra.app import file_context
+from infra.settings import StageSettings, load_stages
+from tests.infra.conftest import REUSE_MIRRORS, Synthesized
 
 pytestmark = pytest.mark.infra
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _stage(name: str) -> StageSettings:
+    """A stage as cdk.json defines it."""
+    (stage,) = [s for s in load_stages(file_context()) if s.name == name]
+    return stage
 
 
 def _attributes(props: dict) -> dict[str, str]:
@@ -28,7 +36,7 @@ def test_load_balancer_has_an_elastic_ip_in_every_zone(synthesized: Synthesized)
         assert lb["Type"] == "network" and lb["Scheme"] == "internet-facing"
         eips = set(synthesized.resources(stage, "AWS::EC2::EIP"))
         allocations = [m["AllocationId"]["Fn::GetAtt"] for m in lb["SubnetMappings"]]
-        assert len(allocations) == StageSettings(name=stage).max_azs
+        assert len(allocations) == _stage(stage).max_azs  # dev: one zone (cheaper floor), prod: two
         assert all(a[0] in eips and a[1] == "AllocationId" for a in allocations)
         assert "Subnets" not in lb
         protected = _attributes(lb)["deletion_protection.enabled"]
@@ -87,7 +95,58 @@ def test_service_rolls_back_failed_deployments(synthesized: Synthesized) -> None
     breaker = service["DeploymentConfiguration"]["DeploymentCircuitBreaker"]
     assert breaker == {"Enable": True, "Rollback": True}
     assert service["DeploymentConfiguration"]["MinimumHealthyPercent"] == 100
-    assert service["NetworkConfiguration"]["AwsvpcConfiguration"]["AssignPublicIp"] == "DISABLED"
+
+
+def test_tasks_run_in_public_subnets_without_a_nat_gateway(synthesized: Synthesized) -> None:
+    for stage in ("dev", "prod"):
+        assert synthesized.resources(stage, "AWS::EC2::NatGateway") == {}
+        subnets = synthesized.resources(stage, "AWS::EC2::Subnet")
+        assert subnets and all(s["Properties"]["MapPublicIpOnLaunch"] is True for s in subnets.values())
+        (service,) = synthesized.properties(stage, "AWS::ECS::Service")
+        network = service["NetworkConfiguration"]["AwsvpcConfiguration"]
+        assert network["AssignPublicIp"] == "ENABLED"
+        assert {s["Ref"] for s in network["Subnets"]} <= set(subnets)
+
+
+def test_task_security_group_admits_only_the_load_balancer(synthesized: Synthesized) -> None:
+    # Client IPs are preserved, so an address rule would have to name every terminal; the NLB's group is named
+    s = StageSettings(name="prod")
+    (service,) = synthesized.properties("prod", "AWS::ECS::Service")
+    (task_group,) = service["NetworkConfiguration"]["AwsvpcConfiguration"]["SecurityGroups"]
+    task_group_id = task_group["Fn::GetAtt"][0]
+    groups = synthesized.resources("prod", "AWS::EC2::SecurityGroup")
+    inline = groups[task_group_id]["Properties"].get("SecurityGroupIngress", [])
+    separate = [
+        p for p in synthesized.properties("prod", "AWS::EC2::SecurityGroupIngress") if p["GroupId"] == task_group
+    ]
+    rules = inline + separate
+    assert rules and not [r for r in rules if "CidrIp" in r or "CidrIpv6" in r]
+    (lb,) = synthesized.properties("prod", "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    (lb_group,) = lb["SecurityGroups"]
+    assert all(r["SourceSecurityGroupId"] == lb_group for r in rules)
+    assert sorted(r["FromPort"] for r in rules) == sorted([s.ingest_port, s.health_port])
+
+
+def test_listener_runs_on_arm64_and_dev_puts_tasks_beyond_the_first_on_spot(synthesized: Synthesized) -> None:
+    for stage in ("dev", "prod"):
+        (task,) = synthesized.properties(stage, "AWS::ECS::TaskDefinition")
+        assert task["RuntimePlatform"]["CpuArchitecture"] == "ARM64"
+    (dev,) = synthesized.properties("dev", "AWS::ECS::Service")
+    strategy = {c["CapacityProvider"]: c for c in dev["CapacityProviderStrategy"]}
+    assert strategy["FARGATE"]["Base"] == 1 and strategy["FARGATE"].get("Weight", 0) == 0
+    assert strategy["FARGATE_SPOT"]["Weight"] == 1
+    (prod,) = synthesized.properties("prod", "AWS::ECS::Service")
+    assert [c["CapacityProvider"] for c in prod["CapacityProviderStrategy"]] == ["FARGATE"]
+
+
+def test_image_build_arguments_name_the_base_image_and_pip_index() -> None:
+    # Given the Dockerfile, Then every build argument the stack passes is declared, and the base image is one
+    from infra.constructs.ingest import image_build_args
+
+    text = (ROOT / "iot_ingest" / "Dockerfile").read_text(encoding="utf-8")
+    for name in image_build_args("b", "https://mirror.invalid/simple"):
+        assert f"ARG {name}" in text, name
+    assert "FROM ${BASE_IMAGE}" in text
 
 
 def test_service_scales_on_cpu_and_connections(synthesized: Synthesized) -> None:
@@ -112,3 +171,14 @@ def test_only_the_terminal_port_is_open_to_terminals(synthesized: Synthesized) -
     ]
     public = [r for r in ingress if r.get("CidrIp") == "0.0.0.0/0"]
     assert public and all(r["FromPort"] == r["ToPort"] == StageSettings(name="dev").ingest_port for r in public)
+
+
+def test_listener_image_is_built_for_arm64_from_the_stage_mirrors(synthesized: Synthesized) -> None:
+    for stage, base, index in (
+        ("dev", "python:3.11-slim-bookworm", ""),
+        ("reuse", REUSE_MIRRORS["container_base_image"], REUSE_MIRRORS["pip_index_url"]),
+    ):
+        assets = json.loads((synthesized.outdir / f"Gongkuang-{stage}.assets.json").read_text(encoding="utf-8"))
+        (image,) = [i["source"] for i in assets["dockerImages"].values()]
+        assert image["platform"] == "linux/arm64"
+        assert image["dockerBuildArgs"] == {"BASE_IMAGE": base, "PIP_INDEX_URL": index}

@@ -33,12 +33,38 @@ def test_tables_are_defined_from_schema(synthesized: Synthesized) -> None:
         assert (ttl["AttributeName"] if ttl and ttl["Enabled"] else None) == spec.ttl_attribute
 
 
-def test_tables_are_on_demand_recoverable_and_encrypted(synthesized: Synthesized) -> None:
+def test_tables_are_on_demand_and_encrypted(synthesized: Synthesized) -> None:
     for t in _tables(synthesized, "dev").values():
         assert t["BillingMode"] == "PAY_PER_REQUEST"
-        replica = t["Replicas"][0]
-        assert replica["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
         assert t["SSESpecification"]["SSEEnabled"] is True
+
+
+def test_point_in_time_recovery_only_where_data_cannot_be_rebuilt(synthesized: Synthesized) -> None:
+    # The registry and the state table (alarms, audit, commands) are people's work; readings, events and the
+    # DynamoDB archive are re-decoded from the locked S3 archive, so PITR there would be paid for nothing.
+    for stage in ("dev", "prod"):
+        recoverable = {
+            name.removeprefix(f"gk-{stage}-")
+            for name, t in _tables(synthesized, stage).items()
+            if t["Replicas"][0].get("PointInTimeRecoverySpecification", {}).get("PointInTimeRecoveryEnabled")
+        }
+        assert recoverable == {schema.REGISTRY, schema.STATE}
+
+
+def test_recoverable_tables_must_be_schema_tables() -> None:
+    import aws_cdk as cdk
+
+    from infra.constructs.storage import Storage
+
+    with pytest.raises(ValueError, match="readngs"):
+        Storage(
+            cdk.Stack(cdk.App(), "S"),
+            "Storage",
+            table_prefix="gk-x",
+            deletion_protection=False,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+            recoverable=("readngs",),
+        )
 
 
 def test_deletion_protection_follows_the_stage(synthesized: Synthesized) -> None:

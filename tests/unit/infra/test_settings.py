@@ -13,6 +13,14 @@ def test_load_stage_with_defaults_is_valid() -> None:
     s = load_stage("dev", {})
     assert (s.ingest_port, s.health_port, s.tables_prefix) == (9000, 8080, "gk-dev")
     assert load_stage("dev", {"stream_retention_hours": 168, "decode_max_record_age_hours": 164})
+    assert (s.architecture, s.stream_on_demand, s.max_azs) == ("arm64", False, 2)
+
+
+def test_the_dev_floor_choices_are_valid_settings() -> None:
+    # One zone, the second task on Fargate Spot, the smallest task size (docs/deploy.md "Fixed floor")
+    s = load_stage("dev", {"max_azs": 1, "listener_spot": True, "listener_on_demand_base": 1,
+                           "listener_cpu": 256, "listener_memory_mib": 512})  # fmt: skip
+    assert (s.max_azs, s.listener_spot, s.listener_on_demand_base) == (1, True, 1)
 
 
 @pytest.mark.parametrize(
@@ -35,6 +43,21 @@ def test_load_stage_with_defaults_is_valid() -> None:
         ({"elastic_ip_allocation_ids": ["eipalloc-0123abcd", "10.0.0.1"]}, "must look like eipalloc"),
         ({"decode_max_record_age_hours": 21}, "leave at least 4 h of stream retention"),
         ({"decode_max_record_age_hours": 0}, "decode_max_record_age_hours must be 1-168"),
+        ({"nat_gateways": 1}, "unknown settings nat_gateways"),  # tasks reach AWS APIs without NAT now
+        ({"county_id": "rugao"}, "unknown settings county_id"),  # rules fan out over every county
+        ({"architecture": "sparc"}, "architecture must be one of"),
+        ({"listener_spot": False, "listener_on_demand_base": 0}, "listener_on_demand_base >= 1"),
+        ({"listener_on_demand_base": 3}, "listener_on_demand_base <= min_tasks"),
+        ({"listener_max_tasks": 201}, "max <= 200"),
+        ({"pip_index_url": "http://mirror/simple"}, "pip_index_url: https URL"),
+        ({"container_base_image": "python:3.11 ; rm -rf /"}, "bad container_base_image"),
+        ({"flow_log_traffic": "NONE"}, "flow_log_traffic must be one of"),
+        ({"archive_lock_mode": "governance"}, "archive_lock_mode must be one of"),
+        ({"archive_lock_days": 0}, "archive_lock_days must be 1-36500"),
+        ({"rules_shard_enterprises": 0}, "rules_shard_enterprises must be 1-5000"),
+        ({"rules_concurrency": 1}, "rules_concurrency must be 2-1000"),
+        ({"rules_timeout": 60}, "rules_timeout must be 10-55"),
+        ({"max_azs": 4}, "max_azs must be 1-3"),
     ],
 )
 def test_load_stage_with_bad_value_raises_naming_it(raw: dict, message: str) -> None:

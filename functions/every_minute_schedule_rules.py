@@ -1,0 +1,51 @@
+"""EventBridge, every minute → the rule shards of every county for this tick, onto the shard queue (SQS FIFO).
+
+More: docs/deploy.md, "Scaling to a province".
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import _wiring
+from functions._observability import MetricUnit, logger, metrics
+from monitoring.errors import InvalidInputError
+from monitoring.rules.shards import Shard, plan_ticks, retick, scheduled_minute
+
+_plan: tuple[float, list[Shard]] | None = None  # (monotonic time planned, shards) of a warm container
+
+
+def plan(tick: datetime) -> list[Shard]:
+    """The shards of `tick`: the registry is read again once the cached plan is older than RULES_PLAN_CACHE_S."""
+    global _plan
+    settings = _wiring.get_settings()
+    if _plan is None or time.monotonic() - _plan[0] >= settings.rules_plan_cache_s:
+        registry = _wiring.get_store().registry
+        _plan = (time.monotonic(), plan_ticks(registry, tick, settings.rules_shard_enterprises))
+    return retick(_plan[1], tick)
+
+
+def forget_plan() -> None:
+    """Drop the cached plan (tests; a new cold start)."""
+    global _plan
+    _plan = None
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
+    # The schedule's own minute: a retried invocation sends the same messages, which the FIFO queue deduplicates.
+    tick = scheduled_minute(event.get("time"), _wiring.get_clock().now())
+    queue = _wiring.get_shard_queue()
+    if queue is None:
+        raise InvalidInputError("RULES_SHARD_QUEUE_URL is not set: nowhere to send the rule shards")
+    shards = plan(tick)
+    sent = queue.send(shards)
+    counties = len({s.county_id for s in shards})
+    metrics.add_metric(name="RuleShards", unit=MetricUnit.Count, value=sent)
+    logger.info("rule shards enqueued", extra={"tick": tick.isoformat(), "shards": sent, "counties": counties})
+    return {"shards": sent, "counties": counties}

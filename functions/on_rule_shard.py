@@ -1,0 +1,61 @@
+"""SQS (rule shard queue) → one deterministic evaluation tick of one shard of one county's enterprises.
+
+More: docs/deploy.md, "Scaling to a province".
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse, PartialItemFailures
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from functions import _wiring
+from functions._observability import MetricUnit, logger, metrics
+from monitoring.errors import InvalidInputError
+from monitoring.rules.service import evaluate_tick
+from monitoring.rules.shards import Shard, superseded
+
+
+def evaluate_shard(shard: Shard) -> dict[str, Any]:
+    """Evaluate the shard's enterprises at its tick, unless the shard already evaluated that tick or a later one."""
+    store = _wiring.get_store()
+    if superseded(store.rule_state, shard):
+        return {"superseded": True}
+    result = evaluate_tick(
+        _wiring.rule_inputs_for(shard.county_id),
+        store,
+        _wiring.rule_config_for(shard.county_id),
+        shard.tick,
+        transaction=store.batch,
+        enterprise_ids=shard.enterprise_ids,
+        tick_keys=shard.tick_keys,
+    )
+    metrics.add_metric(name="AlarmsChanged", unit=MetricUnit.Count, value=len(result.changed))
+    metrics.add_metric(name="EnterprisesFailed", unit=MetricUnit.Count, value=len(result.failed))
+    return {
+        "enterprises": result.enterprises,
+        "findings": result.findings,
+        "alarms_changed": len(result.changed),
+        "failed": len(result.failed),
+    }
+
+
+@logger.inject_lambda_context
+@metrics.log_metrics
+def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
+    failures: list[PartialItemFailures] = []
+    for record in event.get("Records") or []:
+        try:
+            shard = Shard.from_message(json.loads(record["body"]))
+        except (KeyError, TypeError, ValueError, InvalidInputError) as exc:
+            # Not ours or malformed: it will never evaluate; fail it so the queue sets it aside after its retries.
+            logger.error("unreadable rule shard message", extra={"id": record.get("messageId"), "error": repr(exc)})
+            failures.append({"itemIdentifier": str(record.get("messageId", ""))})
+            continue
+        # A store outage raises: the message returns to the queue and its shard's later ticks wait behind it.
+        summary = evaluate_shard(shard)
+        where = {"county": shard.county_id, "shard": f"{shard.index + 1}/{shard.count}", "tick": shard.tick.isoformat()}
+        logger.info("rule shard evaluated", extra={**where, **summary})
+    return {"batchItemFailures": failures}

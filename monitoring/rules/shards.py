@@ -1,0 +1,129 @@
+"""Rule evaluation fanned out: every county's enterprises split into shards, each evaluated on its own.
+
+More: docs/rules.md, "Module notes" (shards).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from monitoring.errors import InvalidInputError
+from monitoring.registry.models import County, Enterprise
+from monitoring.rules.ports import RuleStateRepository
+from monitoring.rules.state_docs import TickMark
+
+MAX_SHARD_IDS = 5000  # one SQS message (256 KiB) holds this many enterprise ids with room to spare
+
+
+class CountyRegistry(Protocol):
+    """What planning reads of the registry (the storage port's methods of these names)."""
+
+    def list_counties(self) -> list[County]: ...
+    def list_enterprises(self, county_id: str) -> list[Enterprise]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Shard:
+    """One unit of evaluation: a county's tick for some of its enterprises (sorted, disjoint across shards)."""
+
+    county_id: str
+    index: int
+    count: int
+    tick: datetime  # the scheduled minute (aware); every shard of a tick carries the same one
+    enterprise_ids: tuple[str, ...]
+
+    @property
+    def tick_key(self) -> str:
+        """Where this shard remembers its last tick (the single runner's is TickMark.KEY)."""
+        return f"{TickMark.KEY}:{self.county_id}:{self.index}"
+
+    @property
+    def tick_keys(self) -> tuple[str, ...]:
+        """Own mark first; a shard that has none yet (the county grew a shard, or the fan-out is new) reads the
+        county's first shard, then the single runner's mark, so backfill noted since then is not missed."""
+        return (self.tick_key, f"{TickMark.KEY}:{self.county_id}:0", TickMark.KEY)
+
+    def to_message(self) -> dict[str, Any]:
+        return {
+            "county": self.county_id,
+            "shard": self.index,
+            "shards": self.count,
+            "tick": self.tick.isoformat(),
+            "enterprises": list(self.enterprise_ids),
+        }
+
+    @classmethod
+    def from_message(cls, doc: Mapping[str, Any]) -> Shard:
+        """A shard message read back; anything malformed raises InvalidInputError (the message is set aside)."""
+        try:
+            county, index, count = doc["county"], doc["shard"], doc["shards"]
+            tick = datetime.fromisoformat(doc["tick"])
+            ids = doc["enterprises"]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InvalidInputError(f"not a rule shard message: {exc!r}") from None
+        ok = (
+            isinstance(county, str)
+            and county
+            and all(isinstance(v, int) and not isinstance(v, bool) for v in (index, count))
+            and 0 <= index < count
+            and tick.tzinfo is not None
+            and isinstance(ids, list)
+            and len(ids) <= MAX_SHARD_IDS
+            and all(isinstance(i, str) and i for i in ids)
+        )
+        if not ok:
+            raise InvalidInputError("rule shard message: bad county, shard numbers, tick or enterprise ids")
+        return cls(county, index, count, tick, tuple(ids))
+
+
+def plan_county(county_id: str, enterprise_ids: list[str], tick: datetime, per_shard: int) -> list[Shard]:
+    """Split one county's enterprises into balanced shards of at most `per_shard` (sizes differ by one at most).
+
+    Deterministic: the same ids give the same shards, in any order. An enterprise's shard may change when the
+    county grows or shrinks; what a shard keeps (its tick mark) is not about particular enterprises."""
+    if not 1 <= per_shard <= MAX_SHARD_IDS:
+        raise InvalidInputError(f"per_shard must be 1-{MAX_SHARD_IDS}, got {per_shard}")
+    ids = sorted(set(enterprise_ids))
+    if not ids:
+        return []
+    count = -(-len(ids) // per_shard)
+    size, extra = divmod(len(ids), count)
+    shards: list[Shard] = []
+    start = 0
+    for index in range(count):
+        end = start + size + (1 if index < extra else 0)
+        shards.append(Shard(county_id, index, count, tick, tuple(ids[start:end])))
+        start = end
+    return shards
+
+
+def plan_ticks(registry: CountyRegistry, tick: datetime, per_shard: int) -> list[Shard]:
+    """Every county's shards for `tick`; exempt enterprises are left out (the rules skip them anyway)."""
+    shards: list[Shard] = []
+    for county in registry.list_counties():
+        ids = [e.enterprise_id for e in registry.list_enterprises(county.county_id) if e.exemption is None]
+        shards.extend(plan_county(county.county_id, ids, tick, per_shard))
+    return shards
+
+
+def retick(shards: list[Shard], tick: datetime) -> list[Shard]:
+    """A cached plan for a later tick: the same shards, the new scheduled minute."""
+    return [Shard(s.county_id, s.index, s.count, tick, s.enterprise_ids) for s in shards]
+
+
+def superseded(state: RuleStateRepository, shard: Shard) -> bool:
+    """True when this shard already evaluated this tick or a later one (a redelivered or overtaken message):
+    evaluating an older tick after a newer one would move its windows backwards."""
+    last = TickMark.load(state, shard.tick_key).last_tick
+    return last is not None and last >= shard.tick
+
+
+def scheduled_minute(raw: str | None, fallback: datetime) -> datetime:
+    """EventBridge's `time` (e.g. 2026-11-28T10:35:00Z) floored to the minute; `fallback` when absent."""
+    at = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else fallback
+    if at.tzinfo is None:
+        raise InvalidInputError(f"scheduled time without an offset: {raw!r}")
+    return at - timedelta(seconds=at.second, microseconds=at.microsecond)

@@ -40,14 +40,12 @@ def get_templates() -> TemplateBook:
 
 @lru_cache(maxsize=1)
 def get_channels() -> Mapping[ChannelKind, Sequence[Channel]]:
+    """The override, else the clients the environment configures (NOTIFY_CHANNELS_JSON / _FILE / _SECRET, SNS)."""
     if _channels_override is not None:
         return _channels_override
-    try:  # the provider clients (issue 16, notify-channels) build themselves from settings / Secrets Manager
-        from monitoring.notify.channels import channels_from_env  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return {}
-    built: Mapping[ChannelKind, Sequence[Channel]] = channels_from_env(os.environ)
-    return built
+    from functions.adapters.notify_channels import channels_from_aws  # the SDKs are heavy: first use only
+
+    return channels_from_aws(os.environ)
 
 
 @lru_cache(maxsize=1)

@@ -100,7 +100,7 @@ bench-rules: venv
 # ---- notify (issue 16: alarm raised → message accepted by a provider stub; figures printed, never asserted) ----
 .PHONY: bench-notify
 bench-notify: venv
-	$(PY) bench/notify_bench.py --enterprises 301 --alarms 120 --seconds 40
+	$(PY) bench/notify_bench.py --enterprises 301 --alarms 100 --seconds 30 --drain 70
 
 # ---- simulator ----
 .PHONY: bench-simulator

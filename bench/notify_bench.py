@@ -224,9 +224,9 @@ def main() -> None:
         )
         if latencies:
             print(
-                f"  alarm raised → first message accepted by a provider stub: p50 {percentile(latencies, 50):.1f} s, "
-                f"p95 {percentile(latencies, 95):.1f} s, max {max(latencies):.1f} s "
-                f"({len(latencies)}/{len(raised)} alarms told; goal p95 ≤ 60 s)"
+                f"  alarm raised → first message accepted by a provider stub: p50 {percentile(everyone, 50):.1f} s, "
+                f"p95 {percentile(everyone, 95):.1f} s, max of those told {max(latencies):.1f} s "
+                f"({len(latencies)}/{len(raised)} alarms told by the end; goal p95 ≤ 60 s)"
             )
         print(
             f"  messages accepted by providers (merged ones counted once): {messages} "

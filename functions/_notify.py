@@ -28,14 +28,14 @@ def use_channels(channels: Mapping[ChannelKind, Sequence[Channel]] | None) -> No
 
 @lru_cache(maxsize=1)
 def get_routes() -> RoutingTable:
-    path = os.environ.get("NOTIFY_ROUTES_PATH", "")
-    return RoutingTable.load(None if not path else Path(path))
+    path = _wiring.get_settings().notify_routes
+    return RoutingTable.load(Path(path) if path else None)
 
 
 @lru_cache(maxsize=1)
 def get_templates() -> TemplateBook:
-    path = os.environ.get("NOTIFY_TEMPLATES_PATH", "")
-    return TemplateBook.load(None if not path else Path(path))
+    path = _wiring.get_settings().notify_templates
+    return TemplateBook.load(Path(path) if path else None)
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +50,8 @@ def get_channels() -> Mapping[ChannelKind, Sequence[Channel]]:
 
 @lru_cache(maxsize=1)
 def get_service() -> NotifyService:
-    """One per cold start / process: it remembers which alarm versions it has decided (a cache; keys dedupe)."""
+    """For alarms (the county comes from each alarm's enterprise); one per cold start / process: it remembers
+    which alarm versions it has decided (a cache; the outbox keys dedupe)."""
     return NotifyService(
         _wiring.get_store(), _wiring.get_settings().county_id, routes=get_routes(), templates=get_templates()
     )
@@ -59,6 +60,21 @@ def get_service() -> NotifyService:
 def receipt_sources() -> dict[str, ReceiptSource]:
     """The configured channels that also report delivery, by provider name."""
     return {c.provider: c for cs in get_channels().values() for c in cs if isinstance(c, ReceiptSource)}
+
+
+_county_services: dict[str, NotifyService] = {}
+
+
+def county_services() -> list[NotifyService]:
+    """One service per county of the registry (AWS serves every county; local one): emergency alerts, digests."""
+    store, out = _wiring.get_store(), []
+    for county in store.registry.list_counties():
+        if county.county_id not in _county_services:
+            _county_services[county.county_id] = NotifyService(
+                store, county.county_id, routes=get_routes(), templates=get_templates()
+            )
+        out.append(_county_services[county.county_id])
+    return out
 
 
 def new_sender(owner: str) -> Sender:
@@ -84,3 +100,4 @@ def now() -> datetime:
 def reset() -> None:
     for cached in (get_routes, get_templates, get_channels, get_service):
         cached.cache_clear()
+    _county_services.clear()

@@ -58,6 +58,10 @@ class Settings(BaseModel):
     rules_defaults: str = _env("RULES_DEFAULTS_PATH", "")  # "" = data/rules_defaults.json
     rules_overrides: str = _env("RULES_OVERRIDES_PATH", "")  # optional JSON of per enterprise/point overrides
     dead_letter_queue_url: str = _env("DECODE_DEAD_LETTER_QUEUE_URL", "")  # SQS queue for decode's poison records
+    notify_routes: str = _env("NOTIFY_ROUTES_PATH", "")  # "" = data/notify_routes.json
+    notify_templates: str = _env("NOTIFY_TEMPLATES_PATH", "")  # "" = data/notify_templates.json
+    # The provider settings' Secrets Manager secret (AWS; read by the notify channels, functions/_notify.py)
+    notify_channels_secret: str = _env("NOTIFY_CHANNELS_SECRET", "")
 
     def decode_settings(self) -> DecodeSettings:
         return DecodeSettings(

@@ -43,7 +43,9 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, i
                 logger.warning("changed alarm not found", extra={"alarm_id": alarm_id})
         decided = service.decide_alarms(alarms, now)
     else:
-        decided = service.decide_everything(now)
+        decided = service.scan_alarms(now)
+        for county in _notify.county_services():
+            decided += county.decide_emergency(now) + county.decide_digest(now)
     metrics.add_metric(name="NotificationsDecided", unit=MetricUnit.Count, value=len(decided))
     logger.info("notifications decided", extra={"tick": now.isoformat(), "decided": len(decided)})
     return {"decided": len(decided)}

@@ -12,6 +12,7 @@ from pathlib import Path
 from aws_cdk import CfnOutput, Duration, Environment, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 import monitoring.storage.dynamodb.schema as schema
@@ -86,6 +87,8 @@ WIRING_VARIABLES_NOT_SET = {
     "RULES_DEFAULTS_PATH": "the default is data/rules_defaults.json inside the code asset",
     "RULES_OVERRIDES_PATH": "optional per enterprise/association/point overrides; none are deployed by default",
     "COUNTY_ID": "AWS fans rules out over every county of the registry; the shard message names the county",
+    "NOTIFY_ROUTES_PATH": "the default is data/notify_routes.json inside the code asset",
+    "NOTIFY_TEMPLATES_PATH": "the default is data/notify_templates.json inside the code asset",
 }
 
 
@@ -144,6 +147,11 @@ class PlatformStack(Stack):
             ScheduledHandler(name, handler, every or settings.escalate_every_minutes)
             for name, handler, every in SCHEDULED_HANDLERS
         ]
+        # The notification providers' settings as JSON (monitoring/notify/channels/settings.py), set by operators;
+        # the ARN is in every function's environment, only the sender may read it.
+        self.notify_secret = secretsmanager.Secret(
+            self, "NotifyChannels", description="通知渠道配置（短信、微信、企业微信密钥），JSON，见 docs/notify.md"
+        )
         self.functions = Functions(
             self,
             "Functions",
@@ -160,7 +168,7 @@ class PlatformStack(Stack):
                 max_concurrency=settings.rules_concurrency,
             ),
             build=BuildSources(settings.architecture, settings.pip_index_url, settings.bundling_image),
-            environment=lambda_environment(settings),
+            environment=lambda_environment(settings) | {"NOTIFY_CHANNELS_SECRET": self.notify_secret.secret_arn},
             memory_mib=settings.function_memory_mib,
             decode_timeout=Duration.seconds(settings.decode_timeout),
             batch_size=settings.decode_batch_size,
@@ -198,6 +206,8 @@ class PlatformStack(Stack):
             metrics_namespace=settings.metrics_namespace,
         )
         self._grant()
+        # Only the sender reads the provider settings (AccessKeys, app secret, robot keys): docs/notify.md.
+        self.notify_secret.grant_read(self.functions.functions["NotifySend"])
 
         # ---- API (Chalice) --------------------------------------------------------------------------------
         # The API issue adds `infra/constructs/api.py` (chalice.cdk.Chalice around miniprogram_api/) here:

@@ -51,6 +51,7 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "Escalate": {"read": (schema.REGISTRY,), "read_write": (schema.STATE, schema.EVENTS)},
     "NotifyDecide": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # reads accounts, writes the outbox
     "NotifySend": {"read": (), "read_write": (schema.STATE,)},
+    "NotifyOnAlarm": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},
 }
 RETENTION = {d: getattr(logs.RetentionDays, n) for d, n in (
     (1, "ONE_DAY"), (3, "THREE_DAYS"), (5, "FIVE_DAYS"), (7, "ONE_WEEK"), (14, "TWO_WEEKS"), (30, "ONE_MONTH"),
@@ -127,6 +128,7 @@ class PlatformStack(Stack):
             deletion_protection=settings.deletion_protection,
             removal_policy=removal,
             recoverable=RECOVERABLE_TABLES,
+            streams=(schema.STATE,),  # alarm changes → the notify decider
         )
         self.stream = Stream(
             self,
@@ -204,6 +206,10 @@ class PlatformStack(Stack):
             stop_timeout=Duration.seconds(settings.stop_timeout),
             log_retention=retention,
             metrics_namespace=settings.metrics_namespace,
+        )
+        # Alarm changes reach the decider within seconds through the state table's stream (alarm items only).
+        self.functions.add_stream_handler(
+            "NotifyOnAlarm", "functions.on_alarm_change_notify.handler", self.storage.tables[schema.STATE], "alarm#"
         )
         self._grant()
         # Only the sender reads the provider settings (AccessKeys, app secret, robot keys): docs/notify.md.

@@ -85,6 +85,11 @@ pytest: dynamodb-local
 bench-dynamodb: venv dynamodb-local
 	$(PY) -m bench.dynamodb_costs $(BENCH_ARGS)
 
+# The AWS listener's DynamoDB requests and units per operation and per frame (prints figures; not part of `make test`).
+.PHONY: bench-listener-aws
+bench-listener-aws: venv dynamodb-local
+	$(PY) -m bench.listener_aws_requests $(BENCH_ARGS)
+
 # ---- decode (issue 3: profiles, readings, decode service, on_frame_batch) ----
 .PHONY: bench-decode
 BENCH_FRAMES ?= 6000
@@ -96,6 +101,11 @@ bench-decode: venv
 .PHONY: bench-rules
 bench-rules: venv
 	$(PY) bench/rules_bench.py --enterprises 300 --ticks 10
+
+# ---- people-facing reads (monitoring.views on sqlite: list, 一企一档, series, energy, timeline, dashboard) ----
+.PHONY: bench-views
+bench-views: venv
+	$(PY) bench/views_queries.py --enterprises 301 --runs 20
 
 # ---- notify (issue 16: alarm raised → message accepted by a provider stub; figures printed, never asserted) ----
 .PHONY: bench-notify

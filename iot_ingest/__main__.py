@@ -45,6 +45,8 @@ def check_db(path: str) -> None:
 
 def build_ports(settings: Settings) -> Ports:
     """The listener's ports: the platform's store with `db`, else the stand-alone wiring (module docstring)."""
+    if settings.store_backend == "dynamodb":
+        return _dynamodb_ports(settings)
     if settings.db:
         return _store_ports(settings.db)
     directory = MemoryDirectory.from_file(settings.terminals_file) if settings.terminals_file else MemoryDirectory()
@@ -61,6 +63,34 @@ def _store_ports(path: str) -> Ports:
     clock = SystemClock()
     store = open_store(path, clock=clock)
     return Ports(RegistryDirectory(store), StoreCommandQueue(store, clock), MemoryLeases(), StoreEventSink(store),
+                 close=store.close)  # fmt: skip
+
+
+def _dynamodb_ports(settings: Settings) -> Ports:
+    # Several tasks share the store: the directory keeps a local copy, leases are items with a TTL.
+    from iot_ingest.adapters.directory import CachedRegistryDirectory
+    from iot_ingest.adapters.leases import DynamoDBLeases
+    from iot_ingest.adapters.store import StoreCommandQueue, StoreEventSink
+    from monitoring.clock import SystemClock
+    from monitoring.storage.dynamodb import schema
+    from monitoring.storage.dynamodb.adapter import DynamoDBBackend
+    from monitoring.storage.dynamodb.leases import DynamoDBSessionLeases
+    from monitoring.storage.dynamodb.models import Connection
+    from monitoring.storage.dynamodb.tables import table_name
+
+    clock = SystemClock()
+    connection = Connection(region=settings.dynamodb_region or None, host=settings.dynamodb_endpoint or None)
+    backend = DynamoDBBackend(connection, settings.dynamodb_table_prefix)
+    store = backend.store(clock=clock)
+    directory = CachedRegistryDirectory(
+        store,
+        counties=settings.county_ids,
+        refresh_s=settings.directory_refresh,
+        negative_s=settings.directory_negative_ttl,
+        lookup_rate=settings.directory_lookup_rate,
+    )
+    leases = DynamoDBSessionLeases(backend.client, table_name(settings.dynamodb_table_prefix, schema.STATE))
+    return Ports(directory, StoreCommandQueue(store, clock), DynamoDBLeases(leases), StoreEventSink(store),
                  close=store.close)  # fmt: skip
 
 
@@ -114,8 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings(cli=options, config_file=args.config)
         configure_logging(settings.log_level)
-        if settings.db and settings.terminals_file:
-            raise ConfigError("give db or terminals_file, not both")
+        if sum(map(bool, (settings.db, settings.terminals_file, settings.store_backend))) > 1:
+            raise ConfigError("give one of db, terminals_file and store_backend")
         if settings.db:
             check_db(settings.db)
         if settings.terminals_file:

@@ -48,6 +48,20 @@ class Settings(ExplicitSettings):
     terminals_file: str = _opt("", "JSON {MN: {pw, modbus_crc}} for the built-in terminal directory (optional)")
     db: str = _opt("", "the platform's sqlite database: terminals authenticate against its registry, commands and "
                    "events go to it (optional; instead of terminals_file)")  # fmt: skip
+    store_backend: str = _opt("", "'dynamodb': terminals authenticate against the platform's DynamoDB registry, "
+                              "commands, session leases and events are in its tables (several tasks, AWS); "
+                              "'' = db or terminals_file")  # fmt: skip
+    dynamodb_table_prefix: str = _opt("gongkuang", "the DynamoDB store's table prefix (tables <prefix>-registry, …)")
+    dynamodb_region: str = _opt("", "AWS region of the DynamoDB store ('' = the SDK's default, e.g. AWS_REGION)")
+    dynamodb_endpoint: str = _opt("", "DynamoDB endpoint URL (DynamoDB Local in tests; '' = AWS)")
+    counties: str = _opt("", "registry counties whose terminals the directory loads whole, comma-separated "
+                         "('' = each MN looked up alone)")  # fmt: skip
+    directory_refresh: float = _opt(900.0, "the directory's copy of the registry is reloaded after this", minimum=1)
+    directory_negative_ttl: float = _opt(60.0, "an MN unknown to the registry is looked up again after this",
+                                         minimum=1)  # fmt: skip
+    directory_lookup_rate: float = _opt(50.0, "single-MN registry lookups per second, all MNs together (burst 100); "
+                                        "beyond, an MN without an answer yet waits (its frames are not acked)",
+                                        minimum=0.01)  # fmt: skip
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
     use_uvloop: bool = _opt(True, "use uvloop when it is installed")
     # Limits against bad peers
@@ -124,12 +138,23 @@ class Settings(ExplicitSettings):
             raise ValueError("expected jsonl:PATH or kinesis:STREAM")
         return value
 
+    @field_validator("store_backend")
+    @classmethod
+    def _store_backend(cls, value: str) -> str:
+        if value not in ("", "dynamodb"):
+            raise ValueError("expected '' or 'dynamodb'")
+        return value
+
     @field_validator("log_level")
     @classmethod
     def _log_level(cls, value: str) -> str:
         if value.upper() not in LOG_LEVELS:
             raise ValueError(f"expected one of {', '.join(LOG_LEVELS)}")
         return value.upper()
+
+    @property
+    def county_ids(self) -> tuple[str, ...]:
+        return tuple(c.strip() for c in self.counties.split(",") if c.strip())
 
     def sink_kind(self) -> tuple[str, str]:
         """Split `sink` into (kind, target); validated in load_settings."""

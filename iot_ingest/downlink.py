@@ -66,7 +66,11 @@ class Downlink:
             return
         previous = await self.leases.claim(mn, self.state.listener, self.state.settings.lease_seconds)
         if previous is not None:
+            # A live session of this MN on another task: as within one task, the newest wins (that task closes
+            # its session on its next renewal, `lease_lost`) and the bureau sees a duplicate_mn event.
             log.info("session moved from another listener", extra={"fields": {"mn": mn, "previous": previous}})
+            self.state.emit("duplicate_mn", mn=mn, peer=proto.peer, session=proto.session_id,
+                            old_listener=previous, new_peer=proto.peer)  # fmt: skip
         await self._deliver([mn])
 
     async def _deliver(self, mns: Sequence[str]) -> None:

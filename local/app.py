@@ -84,6 +84,18 @@ class Platform:
         listener = load_settings(cli=cli, config_file=None)
         self.listener_settings = listener.model_copy(update={"sink": f"embedded:{self.data_dir / QUEUE_FILE}"})
         self.events = StoreEventSink(self.store)
+        from local.api import LocalApi
+
+        self.api = LocalApi(
+            data_dir=self.data_dir,
+            db_path=self.data_dir / DB_FILE,
+            host=s.api_host,
+            port=s.api_port,
+            county_id=s.county_id,
+            clock=self.clock,
+            trusted_proxies=s.api_trusted_proxies,
+            web_dir=s.web_dir,
+        )
         self.server = Server(
             self.listener_settings,
             sink=QueueSink(self.queue, wake),
@@ -101,6 +113,7 @@ class Platform:
         return {
             "pid": os.getpid(),
             "port": self.server.port,
+            "api_url": self.api.url,
             "wall": time.time(),
             "platform_time": self.clock.now().isoformat(),
             "accel": self.clock.accel,
@@ -200,6 +213,7 @@ class Platform:
         if left:
             log.info("resuming frames queued before the last stop", extra={"fields": {"frames": left}})
         await self.server.start()
+        self.api.start()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop, sig)
         self.rules_worker.start()
@@ -214,6 +228,7 @@ class Platform:
                 "fields": {
                     "data_dir": str(self.data_dir),
                     "port": self.server.port,
+                    "api": self.api.url,
                     "platform_time": self.clock.now().isoformat(),
                     "accel": self.clock.accel,
                 }
@@ -225,6 +240,7 @@ class Platform:
 
     async def shutdown(self, reporter: asyncio.Task[None]) -> None:
         started = time.monotonic()
+        await asyncio.to_thread(self.api.stop)  # people first: no request starts against a platform going down
         await self.server.shutdown()
         reporter.cancel()
         await asyncio.to_thread(self.rules_worker.stop, 30.0)

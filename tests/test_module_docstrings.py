@@ -6,7 +6,7 @@ import ast
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-PACKAGES = ("hj212", "monitoring", "iot_ingest", "functions", "local", "simulator", "infra", "bench")
+PACKAGES = ("hj212", "monitoring", "iot_ingest", "functions", "miniprogram_api", "local", "simulator", "infra", "bench")
 MAX_LINES = 5
 
 

@@ -11,10 +11,12 @@ from collections.abc import Mapping, Sequence
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
@@ -51,6 +53,16 @@ def image_build_args(base_image: str, pip_index_url: str) -> dict[str, str]:
 # "sink recovered". Each such line counts one; the alarm fires on any.
 UNACKNOWLEDGED_PATTERN = '{ $.msg = "sink failed*" }'
 UNACKNOWLEDGED_VALUE = "1"
+
+# What the listener touches in DynamoDB (iot_ingest/__main__.py `_dynamodb_ports`), by partition-key prefix:
+# commands (cmd#<MN> items, cmdid# pointers) and session leases (lease#, leasetask#, leasekick#) on the state
+# table, the pending-command index, terminals in the registry, its own events. Alarms and rule state on the same
+# state table stay out of reach.
+STATE_KEY_PREFIXES = ("cmd#*", "cmdid#*", "lease#*", "leasetask#*", "leasekick#*")
+PENDING_COMMANDS_INDEX = ("gsi1", "cmdpending")
+REGISTRY_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
+STATE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
+EVENT_ACTIONS = ("dynamodb:PutItem",)
 
 
 class Ingest(Construct):
@@ -248,6 +260,45 @@ class Ingest(Construct):
             ecs.CapacityProviderStrategy(capacity_provider="FARGATE", base=on_demand_base, weight=0),
             ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=1),
         ]
+
+    def grant_listener_data(
+        self, *, registry: dynamodb.ITable, state: dynamodb.ITable, events: dynamodb.ITable, county_index: str
+    ) -> None:
+        """Least privilege for the task role: exactly the tables, indexes, actions and keys the listener uses."""
+        role = self.task_definition.task_role
+        leading = "dynamodb:LeadingKeys"
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="RegistryTerminals",
+                actions=list(REGISTRY_ACTIONS),
+                resources=[registry.table_arn, f"{registry.table_arn}/index/{county_index}"],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="CommandsAndLeases",
+                actions=list(STATE_ACTIONS),
+                resources=[state.table_arn],
+                conditions={"ForAllValues:StringLike": {leading: list(STATE_KEY_PREFIXES)}},
+            )
+        )
+        index, key = PENDING_COMMANDS_INDEX
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="PendingCommands",
+                actions=["dynamodb:Query"],
+                resources=[f"{state.table_arn}/index/{index}"],
+                conditions={"ForAllValues:StringEquals": {leading: [key]}},
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ListenerEvents",
+                actions=list(EVENT_ACTIONS),
+                resources=[events.table_arn],
+                conditions={"ForAllValues:StringLike": {leading: ["ev#*"]}},
+            )
+        )
 
     def _scale_on_connections(self, per_task: int) -> appscaling.CfnScalingPolicy:
         """Target tracking on open TCP flows per running task (metric math: NLB flows / running tasks)."""

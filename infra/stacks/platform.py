@@ -291,6 +291,11 @@ class PlatformStack(Stack):
             "IOT_INGEST_SINK": f"kinesis:{self.stream.stream.stream_name}",
             "IOT_INGEST_DRAIN_TIMEOUT": str(settings.drain_timeout),
             "IOT_INGEST_LOG_LEVEL": settings.log_level,
+            # AWS mode: terminals authenticate against the registry in DynamoDB (a copy of the county, reloaded)
+            "IOT_INGEST_STORE_BACKEND": "dynamodb",
+            "IOT_INGEST_DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
+            "IOT_INGEST_DYNAMODB_REGION": Stack.of(self).region,
+            "IOT_INGEST_COUNTIES": ",".join(settings.listener_counties),
         }
 
     def _grant(self) -> None:
@@ -305,6 +310,8 @@ class PlatformStack(Stack):
                 tables[table].grant_read_write_data(fn)
         # The listener only appends frame records; it never reads the stream.
         self.stream.stream.grant_write(self.ingest.task_definition.task_role)
+        self.ingest.grant_listener_data(registry=tables[schema.REGISTRY], state=tables[schema.STATE],
+                                        events=tables[schema.EVENTS], county_index=schema.GSI1)  # fmt: skip
         # The dead-letter queue: the event source mapping sends batch pointers there with the function's role, and
         # decode itself sets poison records aside there (DECODE_DEAD_LETTER_QUEUE_URL).
         self.functions.dead_letters.grant_send_messages(self.functions.decode)

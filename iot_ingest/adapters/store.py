@@ -14,12 +14,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
+from iot_ingest.auth_cache import UNREGISTERED_RECHECK_S
 from iot_ingest.ports import AuthStatus, Command, CommandStatus, CommandUpdate, Event
 from monitoring.clock import Clock
+from monitoring.commands.models import Command as StoredCommand
 from monitoring.commands.models import CommandStatus as StoredStatus
 from monitoring.errors import ConflictError, InvalidInputError
 from monitoring.events.models import Event as StoredEvent
 from monitoring.events.models import EventKind
+from monitoring.field.commands import settle_command
 from monitoring.registry.terminal import verify_password
 from monitoring.storage.ports import Store
 
@@ -28,8 +31,12 @@ log = logging.getLogger(__name__)
 _EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="listener-ports")
 
 
-async def _run(fn: Callable[..., T], *args: Any) -> T:
+async def run_blocking(fn: Callable[..., T], *args: Any) -> T:
+    """Run a blocking store call on the ports' own threads."""
     return await asyncio.get_running_loop().run_in_executor(_EXECUTOR, fn, *args)
+
+
+_run = run_blocking
 
 
 T = TypeVar("T")
@@ -47,9 +54,12 @@ EVENT_KINDS = {
 class RegistryDirectory:
     """TerminalDirectory over the registry: unknown MN → unregistered, wrong PW → auth_failed."""
 
-    def __init__(self, store: Store, *, auth_cache_s: float = 600.0) -> None:
+    def __init__(
+        self, store: Store, *, auth_cache_s: float = 600.0, unregistered_cache_s: float = UNREGISTERED_RECHECK_S
+    ) -> None:
         self.store = store
         self.auth_cache_s = auth_cache_s
+        self.unregistered_cache_s = min(auth_cache_s, unregistered_cache_s)
         self._cache: dict[tuple[str, str], tuple[float, AuthStatus]] = {}
 
     def _check(self, mn: str, pw: str | None) -> AuthStatus:
@@ -62,7 +72,9 @@ class RegistryDirectory:
         key = (mn, hashlib.sha256((pw or "").encode("utf-8", "replace")).hexdigest())
         hit = self._cache.get(key)
         now = time.monotonic()
-        if hit is not None and now - hit[0] < self.auth_cache_s:
+        # "unregistered" is kept briefly: an installer binding the terminal should see it authenticate soon.
+        ttl = self.unregistered_cache_s if hit is not None and hit[1] is AuthStatus.UNREGISTERED else self.auth_cache_s
+        if hit is not None and now - hit[0] < ttl:
             return hit[1]
         status = await _run(self._check, mn, pw)
         if len(self._cache) > 100_000:
@@ -81,57 +93,101 @@ def _final_status(update: CommandUpdate) -> StoredStatus:
     return StoredStatus(update.status.value)
 
 
-class StoreCommandQueue:
-    """CommandQueue over the commands repository (one listener holds every session: no owner index needed)."""
+def _command(c: StoredCommand) -> Command:
+    return Command(id=c.command_id, mn=c.mn, cn=c.cn, cp=dict(c.params), expires_at=c.expires_at)
 
-    def __init__(self, store: Store, clock: Clock) -> None:
+
+class StoreCommandQueue:
+    """CommandQueue over the commands repository, for one listener or several tasks sharing the store.
+
+    A poll costs one query of the pending index (`pending_all`), whatever the number of terminals held; a
+    session start two queries of its MN (overdue, pending). Expiry reuses the poll's answer.
+    """
+
+    REUSE_S = 0.5  # expire() and pending() of one poll share one answer of the pending index
+
+    def __init__(self, store: Store, clock: Clock, *, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.store = store
         self.clock = clock
-        self._known: set[str] = set()
+        self.monotonic = monotonic
+        self._all: tuple[float, list[StoredCommand]] | None = None
+
+    def _pending_all(self) -> list[StoredCommand]:
+        now = self.monotonic()
+        if self._all is None or now - self._all[0] > self.REUSE_S:
+            self._all = (now, self.store.commands.pending_all())
+        return self._all[1]
 
     def _pending(self, mns: Collection[str]) -> list[Command]:
         now = self.clock.now()
-        out: list[Command] = []
-        for mn in mns:
-            self._known.add(mn)
-            for c in self.store.commands.pending_for(mn, now):
-                out.append(Command(id=c.command_id, mn=c.mn, cn=c.cn, cp=dict(c.params), expires_at=c.expires_at))
-        return sorted(out, key=lambda c: c.id)
+        if len(mns) == 1:  # a session starting: its MN's own partition, strongly consistent
+            (mn,) = mns
+            # Its commands left sent or accepted past their deadline (a task that died mid-command) expire here.
+            for command in self.store.commands.expire_overdue(mn, now):
+                settle_command(self.store.registry, command)
+            return [_command(c) for c in self.store.commands.pending_for(mn, now)]
+        wanted = set(mns)
+        return [_command(c) for c in self._pending_all() if c.mn in wanted and c.expires_at > now]  # oldest first
 
     async def pending(self, owner: str, mns: Collection[str]) -> list[Command]:
         return await _run(self._pending, list(mns))
 
     def _update(self, update: CommandUpdate) -> None:
         new = _final_status(update)
-        current = self.store.commands.get(update.command_id)
-        if current.status is new:
-            return
+        # Compare-and-set on the status this listener last wrote (no read first); the stored one only when the
+        # update names none, or when it differs (an earlier write-back was lost): then one more try from it.
+        expected = update.previous if update.previous is not None else self.store.commands.get(update.command_id).status
+        for attempt in (1, 2):
+            if expected is new:
+                return  # already recorded (a resend keeps `sent`)
+            try:
+                self._transition(update, expected, new)
+                return
+            except ConflictError as exc:
+                if attempt == 2:
+                    self._not_recorded(update, exc)
+                    return
+                expected = self.store.commands.get(update.command_id).status
+            except InvalidInputError as exc:
+                self._not_recorded(update, exc)
+                return
+
+    def _transition(self, update: CommandUpdate, expected: StoredStatus, new: StoredStatus) -> None:
         qn_rtn = update.detail.split("=", 1)[1][:2] if update.detail.startswith("QnRtn=") else None
         exe_rtn = update.detail.split("=", 1)[1][:2] if update.detail.startswith("ExeRtn=") else None
-        try:
-            self.store.commands.transition(
-                update.command_id,
-                current.status,
-                new,
-                at=self.clock.now(),
-                count_attempt=new is StoredStatus.SENT,
-                qn_rtn=qn_rtn,
-                exe_rtn=exe_rtn,
-                detail=update.detail or None,
-                result=dict(update.result) or None,
-            )
-        except (ConflictError, InvalidInputError) as exc:
-            log.warning(
-                "command status not recorded", extra={"fields": {"command": update.command_id, "error": str(exc)}}
-            )
+        stored = self.store.commands.transition(
+            update.command_id,
+            expected,
+            new,
+            at=self.clock.now(),
+            count_attempt=new is StoredStatus.SENT,
+            qn_rtn=qn_rtn,
+            exe_rtn=exe_rtn,
+            detail=update.detail or None,
+            result=dict(update.result) or None,
+        )
+        settle_command(self.store.registry, stored)  # e.g. a new terminal password (1072) takes effect
+
+    @staticmethod
+    def _not_recorded(update: CommandUpdate, exc: Exception) -> None:
+        log.warning("command status not recorded", extra={"fields": {"command": update.command_id, "error": str(exc)}})
 
     async def update(self, update: CommandUpdate) -> None:
         await _run(self._update, update)
 
     def _expire(self, now: datetime) -> list[str]:
         expired: list[str] = []
-        for mn in list(self._known):
-            expired.extend(c.command_id for c in self.store.commands.expire_overdue(mn, now))
+        for c in self._pending_all():
+            if c.expires_at > now:
+                continue
+            try:
+                command = self.store.commands.transition(
+                    c.command_id, StoredStatus.PENDING, StoredStatus.EXPIRED, at=now
+                )
+            except ConflictError:
+                continue  # delivered or expired by another task meanwhile: its outcome stands
+            settle_command(self.store.registry, command)  # an expired password change is dropped
+            expired.append(c.command_id)
         return expired
 
     async def expire(self, now: datetime) -> list[str]:

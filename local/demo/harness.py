@@ -90,7 +90,8 @@ class Run:
 
     def start_platform(self) -> None:
         cmd = [sys.executable, "-m", "local", "run", "--data-dir", str(self.data), "--port", str(self.port),
-               "--accel", str(self.accel), "--status-every-s", "0.5", *self.extra_platform]  # fmt: skip
+               "--api-port", "0", "--accel", str(self.accel), "--status-every-s", "0.5",
+               *self.extra_platform]  # fmt: skip
         log = open(self.data / "platform.log", "ab")
         proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
         self.platform = proc

@@ -64,7 +64,10 @@ def check_demo_args(args: argparse.Namespace) -> None:
             raise ConfigError(f"--mix: {exc}") from None
     if not 0 < args.port <= 65535:
         raise ConfigError(f"--port must be within 1..65535, got {args.port}")
+    if not 0 < args.api_port <= 65535 or args.api_port == args.port:
+        raise ConfigError(f"--api-port must be within 1..65535 and differ from --port, got {args.api_port}")
     try:
         check_listen("127.0.0.1", args.port, "--port")
+        check_listen("127.0.0.1", args.api_port, "--api-port")
     except ListenerConfigError as exc:
         raise ConfigError(str(exc)) from None

@@ -18,19 +18,33 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from local.demo.accounts import DemoAccount, ensure_demo_accounts
+from local.wechat_stub import WeChatStub
 from local.workers import DB_FILE, EVALUATE_JOB
 from monitoring._time import CHINA as CHINA_TZ
+from monitoring.accounts.models import ROLE_NAMES
 from monitoring.evaluation.catalogue import RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 CSV = ROOT / "data" / "registry" / "rugao_2022_enterprises.csv"
 CHINA = "+08:00"
+DEMO_WECHAT_APPID, DEMO_WECHAT_SECRET = "wx-demo-appid", "demo-app-secret"  # the loopback stub's, nobody else's
+
+
+def wechat_env(stub: WeChatStub) -> dict[str, str]:
+    """The platform's API talks to the demo's jscode2session stub."""
+    return {
+        "API_WECHAT_BASE_URL": stub.base_url,
+        "API_WECHAT_APPID": DEMO_WECHAT_APPID,
+        "API_WECHAT_SECRET": DEMO_WECHAT_SECRET,
+    }
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", default="var/demo", help="data directory (wiped at start unless --keep)")
     p.add_argument("--keep", action="store_true", help="do not wipe the data directory (re-import is idempotent)")
     p.add_argument("--port", type=int, default=9000, help="listener port on 127.0.0.1")
+    p.add_argument("--api-port", type=int, default=8000, help="HTTP API port on 127.0.0.1 (/api/v1)")
     p.add_argument("--accel", type=float, default=10.0, help="time acceleration of fleet and platform (default 10)")
     p.add_argument(
         "--start",
@@ -116,7 +130,9 @@ def anchor_clock(data: Path, stats: Path, start: str, accel: float, timeout: flo
     raise RuntimeError(f"the simulator wrote no stats to {stats} within {timeout:.0f} s")
 
 
-def start_processes(args: argparse.Namespace, data: Path, log_dir: Path) -> tuple[subprocess.Popen[bytes], ...]:
+def start_processes(
+    args: argparse.Namespace, data: Path, log_dir: Path, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], ...]:
     stats = data / "sim-stats.json"
     sim_cmd = [
         _py(),
@@ -159,14 +175,22 @@ def start_processes(args: argparse.Namespace, data: Path, log_dir: Path) -> tupl
         "15",
         "--evaluate-after-s",
         "15",
+        "--api-port",
+        str(args.api_port),
     ]
     plat = subprocess.Popen(
-        plat_cmd, stdout=open(log_dir / "platform.log", "ab"), stderr=subprocess.STDOUT, start_new_session=True
+        plat_cmd,
+        stdout=open(log_dir / "platform.log", "ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+        env={**os.environ, **(env or {})},
     )
     return plat, sim
 
 
-def banner(args: argparse.Namespace, data: Path, manifest: dict[str, Any]) -> None:
+def banner(
+    args: argparse.Namespace, data: Path, manifest: dict[str, Any], accounts: list[DemoAccount] | None = None
+) -> None:
     scenarios: dict[str, int] = {}
     for e in manifest["enterprises"]:
         scenarios[e["scenario"]] = scenarios.get(e["scenario"], 0) + 1
@@ -189,6 +213,17 @@ Ctrl-C 停止全部。
 """,
         flush=True,
     )
+    if accounts:
+        print(
+            f"接口 (API): http://127.0.0.1:{args.api_port}/api/v1/   文档: http://127.0.0.1:{args.api_port}/api/v1/openapi.json"
+        )
+        print("演示账号 (POST /api/v1/auth/login, 用户名 + 密码):")
+        for a in accounts:
+            print(f"  {ROLE_NAMES[a.role]:<8} {a.username:<16} {a.password:<24} 范围: {a.scope}")
+        print(
+            '小程序登录 (模拟微信): POST /api/v1/auth/wechat {"code": "demo-<任意名>"}; 短信验证码见平台日志\n',
+            flush=True,
+        )
 
 
 def summary(data: Path, manifest: dict[str, Any], prev: dict[str, float]) -> tuple[str, Any]:
@@ -286,8 +321,15 @@ def stop(procs: tuple[subprocess.Popen[bytes], ...]) -> None:
 def main(args: argparse.Namespace) -> int:
     data = Path(args.data_dir)
     manifest = prepare(args, data)
-    banner(args, data, manifest)
-    procs = start_processes(args, data, data)
+    store = _open(data)
+    try:
+        accounts = ensure_demo_accounts(store)
+    finally:
+        store.close()
+    banner(args, data, manifest, accounts)
+    wechat = WeChatStub(DEMO_WECHAT_APPID, DEMO_WECHAT_SECRET)
+    wechat.start()
+    procs = start_processes(args, data, data, env=wechat_env(wechat))
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     began = time.monotonic()
     prev: dict[str, float] = {}
@@ -318,6 +360,7 @@ def main(args: argparse.Namespace) -> int:
         return 0 if args.check is None else 1
     finally:
         stop(procs)
+        wechat.stop()
         os.environ.pop("_LOCAL_DEMO", None)
 
 

@@ -30,6 +30,7 @@ from monitoring.storage.base import (
     RegistryRepositoryBase,
 )
 from monitoring.storage.outbox_memory import MemoryOutboxRepository
+from monitoring.storage.photos_memory import MemoryPhotoRepository
 from monitoring.storage.ports import Store
 from monitoring.storage.retention import RetentionPolicy
 from monitoring.storage.rules_memory import (
@@ -175,7 +176,8 @@ class MemoryEventsRepository(EventsRepositoryBase):
             hits = sorted(
                 (e.occurred_at, e.event_id, text)
                 for e, text, _ in self._rows.values()
-                if (e.mn if by == "mn" else e.point_id) == value and start <= e.occurred_at < end
+                if (e.mn if by == "mn" else e.point_id if by == "point" else e.kind.value) == value
+                and start <= e.occurred_at < end
             )
         return [codec.loads(Event, text) for _, _, text in hits[:limit]]
 
@@ -243,6 +245,11 @@ class MemoryCommandsRepository(CommandsRepositoryBase):
             hits = [c for c in self._rows.values() if c.mn == mn and (statuses is None or c.status in statuses)]
         return sorted(hits, key=lambda c: (c.created_at, c.command_id))
 
+    def _query_pending(self) -> list[Command]:
+        with self._lock:
+            hits = [c for c in self._rows.values() if c.status is CommandStatus.PENDING]
+        return sorted(hits, key=lambda c: (c.created_at, c.command_id))
+
     def _find_by_qn(self, mn: str, qn: str) -> Command | None:
         with self._lock:
             return next((c for c in self._rows.values() if c.mn == mn and c.qn == qn), None)
@@ -271,6 +278,7 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         rule_state=MemoryRuleState(),
         reports=MemoryReportRepository(),
         emergency=MemoryEmergencyRepository(),
+        photos=MemoryPhotoRepository(),
         accounts=MemoryAccountsRepository(),
         audit_trail=MemoryAuditTrail(),
         outbox=MemoryOutboxRepository(),

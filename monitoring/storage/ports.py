@@ -19,9 +19,10 @@ from monitoring.archive.models import ArchivedFrame, ChainVerification, RawFrame
 from monitoring.audit.ports import AuditTrail
 from monitoring.commands.models import Command, CommandStatus
 from monitoring.emergency.ports import EmergencyRepository
-from monitoring.events.models import Event
+from monitoring.events.models import Event, EventKind
 from monitoring.notify.ports import OutboxRepository
-from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
+from monitoring.photos.ports import PhotoRepository
+from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind, ValueRow
 from monitoring.registry.models import (
     Association,
     Branch,
@@ -99,6 +100,16 @@ class ReadingsRepository(Protocol):
     def readings(
         self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, *, limit: int = 10_000
     ) -> list[Reading]: ...
+    def values(
+        self,
+        point_id: str,
+        kind: ReadingKind,
+        start: datetime,
+        end: datetime,
+        names: Sequence[str],
+        *,
+        limit: int = 10_000,
+    ) -> list[ValueRow]: ...
     def latest(self, point_id: str, kind: ReadingKind) -> Reading | None: ...
     def latest_all_kinds(self, point_id: str) -> dict[ReadingKind, Reading]: ...
     def put_aggregate(self, aggregate: Aggregate) -> None: ...
@@ -116,6 +127,9 @@ class EventsRepository(Protocol):
     def events_for_mn(self, mn: str, start: datetime, end: datetime, *, limit: int = 10_000) -> list[Event]: ...
     def events_for_point(
         self, point_id: str, start: datetime, end: datetime, *, limit: int = 10_000
+    ) -> list[Event]: ...
+    def events_of_kind(
+        self, kind: EventKind, start: datetime, end: datetime, *, limit: int = 10_000
     ) -> list[Event]: ...
     def purge_expired(self, now: datetime) -> int: ...
 
@@ -140,6 +154,7 @@ class CommandsRepository(Protocol):
     def get(self, command_id: str) -> Command: ...
     def find_by_qn(self, mn: str, qn: str) -> Command | None: ...
     def pending_for(self, mn: str, now: datetime) -> list[Command]: ...
+    def pending_all(self) -> list[Command]: ...
     def for_mn(self, mn: str, *, statuses: Iterable[CommandStatus] | None = None) -> list[Command]: ...
     def transition(
         self,
@@ -176,6 +191,7 @@ class Store:
     rule_state: RuleStateRepository
     reports: ReportRepository
     emergency: EmergencyRepository
+    photos: PhotoRepository
     accounts: AccountsRepository
     audit_trail: AuditTrail
     outbox: OutboxRepository
@@ -200,6 +216,7 @@ __all__ = [
     "EmergencyRepository",
     "EventsRepository",
     "OutboxRepository",
+    "PhotoRepository",
     "ReadingsRepository",
     "RegistryRepository",
     "ReportRepository",

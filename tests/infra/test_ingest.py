@@ -182,3 +182,65 @@ def test_listener_image_is_built_for_arm64_from_the_stage_mirrors(synthesized: S
         (image,) = [i["source"] for i in assets["dockerImages"].values()]
         assert image["platform"] == "linux/arm64"
         assert image["dockerBuildArgs"] == {"BASE_IMAGE": base, "PIP_INDEX_URL": index}
+
+
+def _listener_statements(synthesized: Synthesized, stage: str) -> list[dict]:
+    (task,) = synthesized.properties(stage, "AWS::ECS::TaskDefinition")
+    role = task["TaskRoleArn"]["Fn::GetAtt"][0]
+    return [
+        statement
+        for policy in synthesized.properties(stage, "AWS::IAM::Policy")
+        if {"Ref": role} in policy["Roles"]
+        for statement in policy["PolicyDocument"]["Statement"]
+    ]
+
+
+def _listed(value: object) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def test_listener_task_role_reaches_exactly_its_tables_indexes_keys_and_the_stream(synthesized: Synthesized) -> None:
+    import json
+
+    tables = {
+        props["Properties"]["TableName"].rsplit("-", 1)[-1]: logical
+        for logical, props in synthesized.resources("dev", "AWS::DynamoDB::GlobalTable").items()
+    }
+    granted: dict[tuple[str, str], tuple[set[str], str]] = {}
+    kinesis: set[str] = set()
+    for st in _listener_statements(synthesized, "dev"):
+        actions = set(_listed(st["Action"]))
+        assert st["Effect"] == "Allow" and not any(a.endswith("*") for a in actions), st
+        if all(a.startswith("kinesis:") for a in actions):
+            kinesis |= actions
+            continue
+        assert all(a.startswith("dynamodb:") for a in actions), st
+        for resource in _listed(st["Resource"]):
+            text = json.dumps(resource)
+            (table,) = [name for name, logical in tables.items() if f'"{logical}"' in text]
+            index = text.split("/index/")[1].split('"')[0] if "/index/" in text else ""
+            granted[(table, index)] = (actions, json.dumps(st.get("Condition", {})))
+    # The stream: appends only, never a read
+    assert {"kinesis:PutRecord", "kinesis:PutRecords"} <= kinesis and not {a for a in kinesis if "Get" in a}
+    # DynamoDB: the registry's terminals (by MN, by county), commands and leases, the pending index, events
+    assert set(granted) == {("registry", ""), ("registry", "gsi1"), ("state", ""), ("state", "gsi1"), ("events", "")}
+    assert granted[("registry", "")][0] == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+    state_actions, state_keys = granted[("state", "")]
+    assert state_actions == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
+                             "dynamodb:DeleteItem"}  # fmt: skip
+    # only command and lease items: alarms, audit and rule state on the same table stay out of reach
+    assert "dynamodb:LeadingKeys" in state_keys and "lease#*" in state_keys and "cmd#*" in state_keys
+    assert "alarm" not in state_keys and "rule" not in state_keys
+    assert granted[("state", "gsi1")] == ({"dynamodb:Query"}, granted[("state", "gsi1")][1])
+    assert '"cmdpending"' in granted[("state", "gsi1")][1]
+    assert granted[("events", "")][0] == {"dynamodb:PutItem"} and '"ev#*"' in granted[("events", "")][1]
+
+
+def test_listener_runs_in_aws_mode_against_the_stage_registry(synthesized: Synthesized) -> None:
+    s = StageSettings(name="dev")
+    (task,) = synthesized.properties("dev", "AWS::ECS::TaskDefinition")
+    env = {e["Name"]: e["Value"] for e in task["ContainerDefinitions"][0]["Environment"]}
+    assert env["IOT_INGEST_STORE_BACKEND"] == "dynamodb"
+    assert env["IOT_INGEST_DYNAMODB_TABLE_PREFIX"] == s.tables_prefix
+    assert env["IOT_INGEST_COUNTIES"] == ",".join(s.listener_counties) == "rugao"
+    assert env["IOT_INGEST_DYNAMODB_REGION"] == {"Ref": "AWS::Region"}  # no literal region or partition

@@ -35,6 +35,10 @@ class CommandsRepositoryBase(ABC):
     def _find_by_qn(self, mn: str, qn: str) -> Command | None: ...
 
     @abstractmethod
+    def _query_pending(self) -> list[Command]:
+        """Every pending command of every MN, ascending by created_at then command_id (an index, not a scan)."""
+
+    @abstractmethod
     def _replace_command(self, command: Command, expected: CommandStatus) -> None:
         """Overwrite the stored command only if its status is still `expected`; else ConflictError."""
 
@@ -59,6 +63,11 @@ class CommandsRepositoryBase(ABC):
         """Pending commands of `mn` whose deadline has not passed, oldest first (delivery order)."""
         now = require_utc(now, "now")
         return [c for c in self._query_by_mn(mn, frozenset({CommandStatus.PENDING})) if c.expires_at > now]
+
+    def pending_all(self) -> list[Command]:
+        """Every pending command, overdue ones included, oldest first: one request for a listener task's poll,
+        whatever the number of terminals it holds."""
+        return self._query_pending()
 
     def for_mn(self, mn: str, *, statuses: Iterable[CommandStatus] | None = None) -> list[Command]:
         return self._query_by_mn(mn, None if statuses is None else frozenset(statuses))

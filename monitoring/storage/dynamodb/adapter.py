@@ -19,6 +19,7 @@ from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
 from monitoring.storage.dynamodb.metering import CapacityMeter
 from monitoring.storage.dynamodb.models import Connection, Models, build_models
 from monitoring.storage.dynamodb.outbox import DynamoDBOutboxRepository
+from monitoring.storage.dynamodb.photos import DynamoDBPhotoRepository
 from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
 from monitoring.storage.dynamodb.registry import DynamoDBRegistryRepository
 from monitoring.storage.dynamodb.rules import (
@@ -80,6 +81,7 @@ class DynamoDBBackend:
             rule_state=DynamoDBRuleState(m.state),
             reports=DynamoDBReportRepository(m.state),
             emergency=DynamoDBEmergencyRepository(m.state),
+            photos=DynamoDBPhotoRepository(m.state),
             accounts=DynamoDBAccountsRepository(m.state, self.tx_connection),
             audit_trail=DynamoDBAuditTrail(m.state),
             outbox=DynamoDBOutboxRepository(m.state),

@@ -19,6 +19,9 @@ from monitoring.storage.dynamodb._client import is_condition_failure, time_key, 
 from monitoring.storage.dynamodb.models import StateItem
 
 _PTR = "ptr"
+# Sparse index of pending commands (gsi1): an item is in it only while pending, so a listener task finds the
+# commands to deliver with one query per poll, whatever the number of terminals it holds.
+PENDING_INDEX_KEY = "cmdpending"
 
 
 def _key(command: Command) -> tuple[str, str]:
@@ -32,7 +35,10 @@ class DynamoDBCommandsRepository(CommandsRepositoryBase):
 
     def _item(self, command: Command) -> StateItem:
         pk, sk = _key(command)
-        return self._model(pk, sk, t="cmd", status=command.status.value, qn=command.qn, body=codec.dumps(command))
+        item = self._model(pk, sk, t="cmd", status=command.status.value, qn=command.qn, body=codec.dumps(command))
+        if command.status is CommandStatus.PENDING:  # a save without them drops the item from the index
+            item.gsi1pk, item.gsi1sk = PENDING_INDEX_KEY, sk
+        return item
 
     def _insert_command(self, command: Command) -> None:
         pk, sk = _key(command)
@@ -69,6 +75,13 @@ class DynamoDBCommandsRepository(CommandsRepositoryBase):
             condition = self._model.status.is_in(*(s.value for s in statuses))
         with translate("list commands"):
             items = self._model.query(f"cmd#{mn}", filter_condition=condition, consistent_read=True)
+            return [codec.loads(Command, item.body) for item in items if item.body]
+
+    def _query_pending(self) -> list[Command]:
+        # The index is eventually consistent: a command enqueued a moment ago shows up on the next poll, and one
+        # that has just left "pending" is caught by the conditional transition.
+        with translate("list pending commands"):
+            items = self._model.gsi1.query(PENDING_INDEX_KEY)  # type: ignore[attr-defined]
             return [codec.loads(Command, item.body) for item in items if item.body]
 
     def _replace_command(self, command: Command, expected: CommandStatus) -> None:

@@ -56,6 +56,8 @@ class StateItem(ExpiringItem):
     gsi1sk = UnicodeAttribute(null=True, attr_name=schema.GSI1_SK)
     gsi2pk = UnicodeAttribute(null=True, attr_name=schema.GSI2_PK)
     gsi2sk = UnicodeAttribute(null=True, attr_name=schema.GSI2_SK)
+    gsi3pk = UnicodeAttribute(null=True, attr_name=schema.GSI3_PK)
+    gsi3sk = UnicodeAttribute(null=True, attr_name=schema.GSI3_SK)
 
 
 class ReadingItem(ExpiringItem):

@@ -45,6 +45,14 @@ class SqliteCommandsRepository(CommandsRepositoryBase):
             rows = conn.execute(sql + " ORDER BY created_at, command_id", args).fetchall()
         return [codec.loads(Command, r[0]) for r in rows]
 
+    def _query_pending(self) -> list[Command]:
+        with self._db.read() as conn:
+            # The literal (not a parameter) lets sqlite use the partial index command_pending.
+            rows = conn.execute(
+                "SELECT body FROM command WHERE status = 'pending' ORDER BY created_at, command_id"
+            ).fetchall()
+        return [codec.loads(Command, r[0]) for r in rows]
+
     def _find_by_qn(self, mn: str, qn: str) -> Command | None:
         with self._db.read() as conn:
             row = conn.execute("SELECT body FROM command WHERE mn = ? AND qn = ?", (mn, qn)).fetchone()

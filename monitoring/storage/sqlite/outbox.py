@@ -1,4 +1,4 @@
-"""sqlite primitives of the outbox (schema/90_outbox.sql): a conditional write is one BEGIN IMMEDIATE
+"""sqlite primitives of the outbox (schema/95_outbox.sql): a conditional write is one BEGIN IMMEDIATE
 transaction, so two sender processes on one file never both claim a notification."""
 
 from __future__ import annotations

@@ -46,6 +46,19 @@ def test_commands_pending_for_lists_unexpired_oldest_first(store: Store) -> None
     assert [c.command_id for c in store.commands.pending_for("MN0001", NOW + timedelta(seconds=31))] == ["c1", "c2"]
 
 
+def test_commands_pending_all_lists_every_mn_while_pending_only(store: Store) -> None:
+    # Given pending commands of two terminals, one of them overdue, and one already sent
+    store.commands.enqueue(b.command("c1", NOW + timedelta(seconds=1)))
+    store.commands.enqueue(b.command("x", NOW, mn="MN0002", ttl_s=30))
+    store.commands.enqueue(b.command("c2", NOW + timedelta(seconds=2)))
+    store.commands.transition("c2", S.PENDING, S.SENT, at=NOW, count_attempt=True)
+    # Then the pending index lists both terminals' pending ones, overdue included, oldest first
+    assert [c.command_id for c in store.commands.pending_all()] == ["x", "c1"]
+    # And a command leaves it when it leaves pending
+    store.commands.transition("x", S.PENDING, S.EXPIRED, at=NOW + timedelta(seconds=31))
+    assert [c.command_id for c in store.commands.pending_all()] == ["c1"]
+
+
 def test_commands_full_lifecycle_records_attempts_and_results(store: Store) -> None:
     store.commands.enqueue(b.command("c1", NOW))
     sent = store.commands.transition("c1", S.PENDING, S.SENT, at=NOW, count_attempt=True)

@@ -77,7 +77,9 @@ def test_db_and_terminals_file_together_are_refused(tmp_path: Path, capsys: pyte
     terminals = tmp_path / "t.json"
     terminals.write_text("{}", encoding="utf-8")
     assert main(["serve", "--db", str(db), "--terminals-file", str(terminals)]) == 2
-    assert "not both" in capsys.readouterr().err
+    assert "give one of db, terminals_file and store_backend" in capsys.readouterr().err
+    assert main(["serve", "--db", str(db), "--store-backend", "dynamodb"]) == 2
+    assert "give one of" in capsys.readouterr().err
 
 
 def _free_port() -> int:

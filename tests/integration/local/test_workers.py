@@ -56,7 +56,20 @@ def _alive(pid: int) -> bool:
 
 
 def _start(data: Path) -> subprocess.Popen[bytes]:
-    cmd = [sys.executable, "-m", "local", "run", "--data-dir", str(data), "--port", "0", "--status-every-s", "0.2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "local",
+        "run",
+        "--data-dir",
+        str(data),
+        "--port",
+        "0",
+        "--api-port",
+        "0",
+        "--status-every-s",
+        "0.2",
+    ]
     return subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

@@ -57,12 +57,16 @@ def test_the_default_start_is_the_morning_demo_check_covers() -> None:
 
 
 def test_checked_options_carry_the_start_in_full_iso_form_for_simulator_clock_and_sim_minutes(tmp_path: Path) -> None:
-    with socket.socket() as probe:  # a port free right now, for the listener preflight
+    probes = [socket.socket(), socket.socket()]  # two ports free right now: the listener's and the API's preflight
+    for probe in probes:
         probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    ports = [str(probe.getsockname()[1]) for probe in probes]
+    for probe in probes:
+        probe.close()
     p = argparse.ArgumentParser()
     add_arguments(p)
-    args = p.parse_args(["--data-dir", str(tmp_path / "demo"), "--port", str(port), "--start", "16:30"])
+    argv = ["--data-dir", str(tmp_path / "demo"), "--port", ports[0], "--api-port", ports[1], "--start", "16:30"]
+    args = p.parse_args(argv)
     check_demo_args(args)
     assert args.start == "2026-11-30T16:30:00"
 

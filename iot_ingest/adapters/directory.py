@@ -1,0 +1,154 @@
+"""TerminalDirectory for listener tasks on a remote registry (DynamoDB): a local copy, so frames cost no request.
+
+More: docs/iot_ingest.md, "Wiring (composition root)".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from iot_ingest.adapters.store import run_blocking
+from iot_ingest.ports import AuthStatus
+from monitoring.registry.terminal import Terminal, verify_password
+from monitoring.storage.ports import Store
+
+log = logging.getLogger(__name__)
+MAX_VERIFIED = 100_000  # (MN, password digest) answers kept; scrypt costs milliseconds, so each is verified once
+
+
+class LookupBudgetSpent(RuntimeError):
+    """No answer for this MN yet and no lookup left this second: its frames stay unacknowledged (resent later)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    terminal: Terminal | None  # None: not registered (a negative entry)
+    fetched: float  # monotonic time of the registry answer
+
+
+class CachedRegistryDirectory:
+    """The counties' terminals loaded at the first lookup and reloaded in the background every `refresh_s`;
+    an MN not among them is looked up alone, at most once per `negative_s`, and at most `lookup_rate` lookups
+    per second in all. Without counties every MN is looked up alone and its answer kept for `refresh_s`. A
+    failed or refused lookup keeps the last answer; with none, it raises (frames unacknowledged, resent later),
+    so a registered terminal is never tagged `unregistered` for want of a lookup."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        counties: Sequence[str] = (),
+        refresh_s: float = 900.0,
+        negative_s: float = 60.0,
+        lookup_rate: float = 50.0,
+        lookup_burst: int = 100,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.store = store
+        self.counties = tuple(counties)
+        self.refresh_s, self.negative_s = refresh_s, negative_s
+        self.lookup_rate, self.lookup_burst = lookup_rate, lookup_burst
+        self.monotonic = monotonic
+        self._entries: dict[str, _Entry] = {}
+        self._verified: dict[tuple[str, str], tuple[str, bool]] = {}  # (MN, PW digest) -> (hash, matched)
+        self._loaded: float | None = None
+        self._loading: asyncio.Task[None] | None = None
+        self._tokens = float(lookup_burst)
+        self._tokens_at = monotonic()
+        self.lookups = 0  # single-MN registry lookups made (tests and the requests-per-frame figure)
+        self.reloads = 0
+
+    # ---- the whole counties ------------------------------------------------------------------------------
+    def _load_counties(self) -> dict[str, _Entry]:
+        now = self.monotonic()
+        entries: dict[str, _Entry] = {}
+        for county in self.counties:
+            for t in self.store.registry.list_terminals(county):
+                entries[t.mn] = _Entry(t, now)
+        return entries
+
+    async def _reload(self) -> None:
+        try:
+            loaded = await run_blocking(self._load_counties)
+        except Exception as exc:  # the registry being down: keep answering from the copy we have
+            log.error("terminal directory reload failed", extra={"fields": {"error": repr(exc)}})
+            if self._loaded is None:
+                raise
+            return
+        finally:
+            self._loading = None
+        # Terminals gone from the counties go (one of another county is then looked up alone again); unknown
+        # MNs keep their negative answers until `negative_s`, unless they were registered meanwhile.
+        unknown = {mn: e for mn, e in self._entries.items() if e.terminal is None and mn not in loaded}
+        self._entries = {**unknown, **loaded}
+        self._loaded = self.monotonic()
+        self.reloads += 1
+
+    async def _ensure_loaded(self) -> None:
+        if not self.counties:
+            return
+        if self._loaded is None:
+            if self._loading is None:
+                self._loading = asyncio.get_running_loop().create_task(self._reload())
+            await asyncio.shield(self._loading)
+        elif self.monotonic() - self._loaded > self.refresh_s and self._loading is None:
+            self._loading = asyncio.get_running_loop().create_task(self._reload())  # answers stay from the copy
+
+    # ---- one MN --------------------------------------------------------------------------------------------
+    def _take_token(self) -> bool:
+        now = self.monotonic()
+        self._tokens = min(float(self.lookup_burst), self._tokens + (now - self._tokens_at) * self.lookup_rate)
+        self._tokens_at = now
+        if self._tokens < 1:
+            return False
+        self._tokens -= 1
+        return True
+
+    async def _entry(self, mn: str) -> _Entry | None:
+        await self._ensure_loaded()
+        entry = self._entries.get(mn)
+        now = self.monotonic()
+        if entry is not None:
+            ttl = self.negative_s if entry.terminal is None else self.refresh_s
+            if now - entry.fetched < ttl or (entry.terminal is not None and self.counties):
+                return entry  # fresh, or kept fresh by the counties' reload
+        if not self._take_token():
+            if entry is None:
+                raise LookupBudgetSpent(f"no registry lookup left for {mn} this second")
+            return entry  # over the lookup budget: the last answer
+        self.lookups += 1
+        try:
+            terminal: Terminal | None = await run_blocking(self.store.registry.find_terminal, mn)
+        except Exception as exc:
+            log.error("terminal lookup failed", extra={"fields": {"mn": mn, "error": repr(exc)}})
+            if entry is None:
+                raise  # no answer at all: the frames stay unacknowledged and the terminal resends
+            return entry
+        if len(self._entries) > 4 * MAX_VERIFIED:
+            self._entries = {k: v for k, v in self._entries.items() if v.terminal is not None}
+        entry = _Entry(terminal, self.monotonic())
+        self._entries[mn] = entry
+        return entry
+
+    async def check(self, mn: str, pw: str | None) -> AuthStatus:
+        entry = await self._entry(mn)
+        if entry is None or entry.terminal is None:
+            return AuthStatus.UNREGISTERED
+        terminal = entry.terminal
+        key = (mn, hashlib.sha256((pw or "").encode("utf-8", "replace")).hexdigest())
+        known = self._verified.get(key)
+        if known is None or known[0] != terminal.password_hash:  # first time, or the password changed since
+            matched = await run_blocking(verify_password, terminal, pw)
+            if len(self._verified) >= MAX_VERIFIED:
+                self._verified.clear()
+            known = self._verified[key] = (terminal.password_hash, matched)
+        return AuthStatus.OK if known[1] else AuthStatus.AUTH_FAILED
+
+    async def uses_modbus_crc(self, mn: str) -> bool:
+        entry = await self._entry(mn)
+        return bool(entry and entry.terminal and entry.terminal.modbus_crc)

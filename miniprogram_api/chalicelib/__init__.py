@@ -1,0 +1,1 @@
+"""The API's framework (route declaration, errors, tokens, policy, OpenAPI, wiring) and its blueprints."""

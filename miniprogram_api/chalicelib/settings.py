@@ -1,0 +1,61 @@
+"""The API's settings (pydantic-settings, environment `API_<NAME>`): store, token key, WeChat, limits."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "API_"
+
+
+class ApiSettings(BaseSettings):
+    """Every knob of the API; Lambda reads them from its environment (secrets from Secrets Manager/SSM there),
+    `python -m local run` builds them from its own settings and the data directory."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX, frozen=True, extra="forbid", str_strip_whitespace=True, allow_inf_nan=False
+    )
+
+    store_backend: Literal["sqlite", "memory", "dynamodb"] = "sqlite"
+    sqlite_path: str = "var/gongkuang.db"
+    dynamodb_region: str = ""
+    dynamodb_endpoint: str = ""
+    dynamodb_table_prefix: str = "gongkuang"
+    county_id: str = Field(default="rugao", min_length=1, max_length=64)
+    # HS256 key for access tokens: at least 32 bytes of secret (local mode keeps one in DATA_DIR/api_token_key).
+    token_key: SecretStr = Field(default=SecretStr(""), description="access-token signing key")
+    token_issuer: str = "gongkuang"
+    token_audience: str = "gongkuang-api"
+    access_ttl_s: int = Field(default=900, ge=60, le=3600)
+    wechat_base_url: str = "https://api.weixin.qq.com"
+    wechat_appid: str = ""
+    wechat_secret: SecretStr = SecretStr("")
+    wechat_timeout_s: float = Field(default=5.0, gt=0, le=30)
+    sms_sender: Literal["none", "log"] = "none"  # "log": codes go to the log (local mode); real providers: later
+    binding_ticket_ttl_s: int = Field(
+        default=600, ge=60, le=3600
+    )  # an unbound openid's ticket to bind by invitation/SMS
+    login_rate_per_minute: float = Field(
+        default=10.0, gt=0, le=10_000
+    )  # per source address; the lockout is per account
+    login_burst: int = Field(default=10, ge=1, le=10_000)
+    # The rule engine's parameters, as the platform's RULES_DEFAULTS_PATH / RULES_OVERRIDES_PATH ("" = the packaged
+    # defaults, no overrides): the status timeline judges running states with them.
+    rules_defaults: str = ""
+    rules_overrides: str = ""
+    # Photo bytes: a directory (local mode: DATA_DIR/photos) or an S3 bucket (AWS; reads by presigned URL).
+    photo_store: Literal["local", "s3"] = "local"
+    photo_dir: str = "var/photos"
+    photo_bucket: str = ""
+    photo_region: str = ""
+    photo_endpoint: str = ""  # tests and S3-compatible stores only
+    profiles_dir: str = ""  # protocol profiles (decoding a newly bound terminal's early frames); "" = data/profiles
+
+    @field_validator("token_key")
+    @classmethod
+    def _key_long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value().encode()) < 32:
+            raise ValueError("token_key: at least 32 bytes of secret (API_TOKEN_KEY)")
+        return value

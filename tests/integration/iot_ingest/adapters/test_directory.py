@@ -1,0 +1,142 @@
+"""The listener's cached registry directory on DynamoDB Local: frames cost no request, unknown MNs a bounded few."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from iot_ingest.adapters.directory import CachedRegistryDirectory, LookupBudgetSpent
+from iot_ingest.ports import AuthStatus
+from monitoring.registry.terminal import hash_password
+from monitoring.storage.dynamodb.adapter import DynamoDBBackend
+from monitoring.storage.dynamodb.models import Connection
+from monitoring.storage.ports import Store
+from tests.contract.storage import builders as b
+from tests.integration.iot_ingest.harness import frame, running
+
+pytestmark = pytest.mark.integration
+PW = "123456"
+TERMINALS = [f"010000A890001600000000{i:02d}" for i in range(20)]
+
+
+class Mono:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+@pytest.fixture
+def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
+    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
+    made = DynamoDBBackend(conn, f"dir{uuid.uuid4().hex[:12]}")
+    made.create_tables(enable_ttl=False)
+    yield made
+    made.delete_tables()
+    made.close()
+
+
+@pytest.fixture
+def store(backend: DynamoDBBackend) -> Store:
+    made = backend.store()
+    b.seed_jurisdictions(made.registry)
+    digest = hash_password(PW, n=2)
+    for mn in TERMINALS:
+        made.registry.put_terminal(b.terminal(mn, password_hash=digest, modbus_crc=mn.endswith("00")))
+    return made
+
+
+def test_frames_of_short_connections_cost_no_registry_request_after_the_county_load(
+    backend: DynamoDBBackend, store: Store
+) -> None:
+    async def scenario() -> tuple[int, int]:
+        directory = CachedRegistryDirectory(store, counties=["rugao"])
+        async with running(terminals={}) as h:
+            h.server.state.directory = directory
+            # Given the county loaded by the first frame
+            t = await h.connect()
+            await t.send(frame(TERMINALS[1], i=0))
+            assert await t.recv_n(1)
+            await t.close()
+            backend.meter.reset()
+            # When 20 terminals each send 3 frames, one connection per frame (the worst case for a cache per session)
+            for i in range(3):
+                for mn in TERMINALS:
+                    t = await h.connect()
+                    await t.send(frame(mn, i=i + 1))
+                    assert await t.recv_n(1)
+                    await t.close()
+            frames = len([r for r in h.sink.records if r["auth"] == "ok"])
+        return frames, backend.meter.total().requests
+
+    frames, requests = asyncio.run(scenario())
+    # Then every frame was authenticated from the local copy: 0 requests for 60 frames
+    assert frames == 61 and requests == 0
+
+
+def test_unknown_mn_is_looked_up_at_a_bounded_rate_and_registered_later_is_accepted(store: Store) -> None:
+    mono = Mono()
+    directory = CachedRegistryDirectory(store, counties=["rugao"], negative_s=60, lookup_rate=1, lookup_burst=2,
+                                        monotonic=mono)  # fmt: skip
+    newcomer = "010000A89000160000009999"
+
+    async def scenario() -> list[AuthStatus]:
+        out = [await directory.check(TERMINALS[0], PW), await directory.check(TERMINALS[0], "wrong")]
+        assert await directory.uses_modbus_crc(TERMINALS[0]) and not await directory.uses_modbus_crc(TERMINALS[1])
+        # An unknown MN: one lookup, then its negative answer for 60 s, however often it sends
+        for _ in range(50):
+            out.append(await directory.check(newcomer, PW))
+        assert directory.lookups == 1
+        # Many distinct unknown MNs: lookups stop at the budget (burst 2, 1 per second); past it an MN with no
+        # answer yet gets none (its frames stay unacknowledged), never a wrong "unregistered"
+        out.append(await directory.check("010000000000000000000000", PW))
+        for i in range(1, 30):
+            with pytest.raises(LookupBudgetSpent):
+                await directory.check(f"0100000000000000000{i:05d}", PW)
+        assert directory.lookups == 2
+        mono.t += 1  # a second later the budget has one lookup again
+        out.append(await directory.check("010000000000000000000001", PW))
+        assert directory.lookups == 3
+        # The installer registers the newcomer; a minute later it is accepted
+        store.registry.put_terminal(b.terminal(newcomer, password_hash=hash_password(PW, n=2)))
+        mono.t += 60
+        out.append(await directory.check(newcomer, PW))
+        return out
+
+    got = asyncio.run(scenario())
+    assert got[:2] == [AuthStatus.OK, AuthStatus.AUTH_FAILED]
+    assert set(got[2:-1]) == {AuthStatus.UNREGISTERED} and got[-1] is AuthStatus.OK
+
+
+def test_password_change_and_removal_reach_the_copy_at_the_next_reload(store: Store) -> None:
+    mono = Mono()
+    directory = CachedRegistryDirectory(store, counties=["rugao"], refresh_s=300, monotonic=mono)
+    first, second = TERMINALS[2], TERMINALS[3]
+
+    async def scenario() -> list[AuthStatus]:
+        out = [await directory.check(first, PW)]
+        changed = store.registry.get_terminal(first).with_password("654321")
+        store.registry.put_terminal(changed)
+        moved = dataclasses.replace(store.registry.get_terminal(second), county_id="rugao2")
+        store.registry.put_terminal(moved)
+        out.append(await directory.check(first, PW))  # still the copy: reloaded in the background after 300 s
+        mono.t += 301
+        out.append(await directory.check(first, PW))  # starts the reload, answers from the copy
+        while directory.reloads < 2:
+            await asyncio.sleep(0.01)
+        out += [await directory.check(first, PW), await directory.check(first, "654321")]
+        # The terminal moved to another county left the copy: it is looked up alone (once) and still known
+        lookups = directory.lookups
+        out += [await directory.check(second, PW), await directory.check(second, PW)]
+        assert directory.lookups == lookups + 1
+        return out
+
+    got = asyncio.run(scenario())
+    assert got == [AuthStatus.OK, AuthStatus.OK, AuthStatus.OK, AuthStatus.AUTH_FAILED, AuthStatus.OK,
+                   AuthStatus.OK, AuthStatus.OK]  # fmt: skip
+    assert directory.reloads == 2

@@ -179,16 +179,19 @@ class NotifyService:
         return [n for n in self.store.outbox.for_alarm(alarm_id) if n.status is not Status.MERGED or n.merged_into]
 
     def unreachable(self) -> list[Unreachable]:
-        """Enterprise contacts and accounts (of the roles the notice needs) with neither phone nor openid."""
-        out: list[Unreachable] = []
-        for e in self.store.registry.list_enterprises(self.county_id):
-            for i, c in enumerate(e.contacts):
-                if not c.phone and not c.wechat_openid:
-                    out.append(
-                        Unreachable("contact", f"{e.enterprise_id}:{i}", c.name, c.role.label, e.enterprise_id, e.name)
-                    )
-        for a in self.store.accounts.list_accounts(self.county_id):
-            if a.role in _REACHABLE_ROLES and not a.disabled and not a.phone and not a.wechat_openid:
-                ent = a.enterprise_ids[0] if a.enterprise_ids else None
-                out.append(Unreachable("account", a.id, a.display_name, a.role_name, ent))
-        return out
+        return unreachable(self.store, self.county_id)
+
+
+def unreachable(store: Store, county_id: str) -> list[Unreachable]:
+    """Enterprise contacts and accounts (of the roles the notice needs) with neither phone nor openid."""
+    out: list[Unreachable] = []
+    for e in store.registry.list_enterprises(county_id):
+        for i, c in enumerate(e.contacts):
+            if not c.phone and not c.wechat_openid:
+                ident = f"{e.enterprise_id}:{i}"
+                out.append(Unreachable("contact", ident, c.name, c.role.label, e.enterprise_id, e.name))
+    for a in store.accounts.list_accounts(county_id):
+        if a.role in _REACHABLE_ROLES and not a.disabled and not a.phone and not a.wechat_openid:
+            ent = a.enterprise_ids[0] if a.enterprise_ids else None
+            out.append(Unreachable("account", a.id, a.display_name, a.role_name, ent))
+    return out

@@ -81,7 +81,7 @@ class QuietHours:
 
 @dataclass(frozen=True, slots=True)
 class SendSettings:
-    coalesce_window: timedelta = timedelta(seconds=20)
+    coalesce_window: timedelta = timedelta(seconds=10)
     quiet: QuietHours = field(default_factory=lambda: QuietHours(time(22), time(7), frozenset({"low"})))
     sms_per_minute: int = 1
     sms_per_hour: int = 5
@@ -137,7 +137,7 @@ class RoutingTable:
         limits = dict(s.get("sms_limits", {}))
         retry = dict(s.get("retry", {}))
         self.settings = SendSettings(
-            coalesce_window=timedelta(seconds=float(s.get("coalesce_window_s", 20))),
+            coalesce_window=timedelta(seconds=float(s.get("coalesce_window_s", 10))),
             quiet=QuietHours(
                 _clock(str(quiet.get("start", "22:00"))),
                 _clock(str(quiet.get("end", "07:00"))),

@@ -35,7 +35,7 @@ def test_alarm_raised_reaches_the_enterprise_by_sms_and_subscribe_message() -> N
     assert sms.params["enterprise"] == "如皋某化工" and sms.params["rule"].startswith("治污设施停运")
     assert sms.params["time"] == "2026-12-01 10:00" and sms.alarm_id == "A1"
     # the coalescing window: alarms of one enterprise raised together leave together
-    assert sms.not_before == T0 + timedelta(seconds=20) and sms.group == "alarm_raised:E1"
+    assert sms.not_before == T0 + timedelta(seconds=10) and sms.group == "alarm_raised:E1"
 
 
 def test_deciding_twice_stores_nothing_twice() -> None:
@@ -61,7 +61,7 @@ def test_low_severity_waits_for_the_end_of_quiet_hours_high_does_not() -> None:
     high = service.decide_alarms([alarm("H1", created_at=night)], night)
     morning = T0 + timedelta(hours=21)  # 07:00 Beijing the next day
     assert {n.not_before for n in low if n.status is Status.QUEUED} == {morning}
-    assert {n.not_before for n in high if n.status is Status.QUEUED} == {night + timedelta(seconds=20)}
+    assert {n.not_before for n in high if n.status is Status.QUEUED} == {night + timedelta(seconds=10)}
 
 
 def test_reminders_reach_only_their_audience_and_dispatch_reaches_the_branch() -> None:

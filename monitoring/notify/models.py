@@ -22,6 +22,7 @@ class Status(StrEnum):
     FAILED = "failed"  # permanently refused, or retries exhausted (error, attempts)
     MERGED = "merged"  # went out inside another message to the same address (merged_into)
     UNREACHABLE = "unreachable"  # the recipient has no usable channel: stored so the bureau sees it
+    CANCELLED = "cancelled"  # not sent: the alarm was retracted or closed, or the reminder answered, meanwhile
 
 
 STATUS_NAMES = {
@@ -32,6 +33,7 @@ STATUS_NAMES = {
     Status.FAILED: "发送失败",
     Status.MERGED: "已合并发送",
     Status.UNREACHABLE: "无可用渠道",
+    Status.CANCELLED: "已取消（无需再发）",
 }
 OPEN_STATUSES = frozenset({Status.QUEUED, Status.SENDING})
 CHANNEL_NAMES = {

@@ -4,6 +4,7 @@ an alarm, and which people have no usable channel."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -13,6 +14,7 @@ from monitoring._time import CHINA, china_day_bounds, require_utc
 from monitoring.accounts.models import Account, Role
 from monitoring.alarms.models import Alarm, AlarmState
 from monitoring.alarms.service import overdue
+from monitoring.errors import ConflictError
 from monitoring.notify.decide import MAX_EVENT_AGE, Decider, alarm_events, emergency_events, local_text
 from monitoring.notify.models import Notification, NotifyEvent, Status
 from monitoring.notify.routing import RoutingTable
@@ -92,8 +94,31 @@ class NotifyService:
                 continue
             enterprise = decider.directory.enterprise(alarm.enterprise_id)
             new += self._store(decider.decide_all(alarm_events(alarm, enterprise, self.county_id), now))
+            self._cancel_stale(alarm, now)
             self._seen[alarm.id] = alarm.version
         return new
+
+    def _cancel_stale(self, alarm: Alarm, now: datetime) -> None:
+        """Queued messages the alarm's progress made pointless: all once it is retracted (the condition never
+        held: an enterprise that behaves hears nothing) or closed; a reminder once what it asked for was done."""
+        done: set[str] = set()
+        if alarm.state in (AlarmState.RETRACTED, AlarmState.CLOSED):
+            done = {"alarm_raised", "response_overdue", "dispatched", "investigation_overdue"}
+        else:
+            if alarm.response is not None:
+                done.add("response_overdue")
+            if alarm.verification is not None:
+                done.add("investigation_overdue")
+        if not done:
+            return
+        for n in self.store.outbox.for_alarm(alarm.id):
+            if n.status is Status.QUEUED and n.event_kind in done:
+                try:
+                    self.store.outbox.replace(
+                        dataclasses.replace(n, status=Status.CANCELLED, finished_at=now, error=alarm.state.value)
+                    )
+                except ConflictError:
+                    log.info("notification %s changed while being cancelled; a sender has it", n.key)
 
     def scan_alarms(self, now: datetime) -> list[Notification]:
         """Decide for every open alarm and every alarm created in the last MAX_EVENT_AGE (the local worker's pass)."""

@@ -8,7 +8,7 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
-from monitoring.alarms.models import AlarmState, Reminder
+from monitoring.alarms.models import AlarmState, Cause, Reminder, Response
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, Level, LevelMeasures
 from monitoring.notify.models import Status
 from monitoring.notify.ports import ChannelKind
@@ -138,3 +138,30 @@ def test_daily_digest_goes_once_a_day_after_the_hour_to_town_and_branch() -> Non
 def test_unreachable_lists_people_without_any_channel() -> None:
     found = NotifyService(world(), COUNTY).unreachable()
     assert {(u.kind, u.name) for u in found} == {("contact", "赵主任"), ("account", "用户br2")}
+
+
+def test_a_retracted_alarm_cancels_what_is_still_queued_and_a_response_cancels_its_reminder() -> None:
+    store = world()
+    service = NotifyService(store, COUNTY)
+    queued = [n for n in service.decide_alarms([alarm()], T0) if n.status is Status.QUEUED]
+    retracted = alarm(state=AlarmState.RETRACTED, version=2)
+    assert service.decide_alarms([retracted], T0 + timedelta(seconds=5)) == []
+    after = [store.outbox.get(n.key) for n in queued]
+    assert {n.status for n in after} == {Status.CANCELLED} and after[0].error == "retracted"
+    assert store.outbox.due(T0 + timedelta(days=1)) == []  # nothing left to send
+
+    at = T0 + timedelta(hours=2, minutes=5)
+    late = alarm("A7", reminders=(Reminder(at, "enterprise", "response_overdue"),), version=2)
+    decided = service.decide_alarms([late], at)
+    reminders = [n for n in decided if n.event_kind == "response_overdue" and n.status is Status.QUEUED]
+    assert reminders
+    answered = dataclasses.replace(
+        late,
+        state=AlarmState.RESPONDED,
+        response=Response(Cause.MAINTENANCE, "检修", (), "ent1", at + timedelta(seconds=1)),
+        version=3,
+    )
+    service.decide_alarms([answered], at + timedelta(seconds=2))
+    assert {store.outbox.get(n.key).status for n in reminders} == {Status.CANCELLED}
+    raised = [store.outbox.get(n.key) for n in store.outbox.for_alarm("A7") if n.event_kind == "alarm_raised"]
+    assert {n.status for n in raised} == {Status.QUEUED, Status.UNREACHABLE}  # the alarm itself still goes

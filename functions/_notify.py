@@ -4,6 +4,7 @@ runner and tests with `use_channels`; in AWS built from settings by the provider
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
@@ -97,7 +98,20 @@ def now() -> datetime:
     return _wiring.get_clock().now()
 
 
+_receipts_asked: list[float] = []  # when this process last asked the providers for delivery reports
+
+
+def receipts_due(every_s: float) -> bool:
+    """True (and noted) if this process has not asked for delivery reports in the last `every_s` seconds."""
+    now_s = time.monotonic()
+    if _receipts_asked and now_s - _receipts_asked[0] < every_s:
+        return False
+    _receipts_asked[:] = [now_s]
+    return True
+
+
 def reset() -> None:
     for cached in (get_routes, get_templates, get_channels, get_service):
         cached.cache_clear()
     _county_services.clear()
+    _receipts_asked.clear()

@@ -16,6 +16,7 @@ from monitoring.notify.receipts import apply_receipts
 BUDGET_S = 50.0  # of a one-minute schedule: the next run starts on time
 MARGIN_MS = 10_000  # what a Lambda keeps back for its last send and the outcome's write
 POLL_S = 2.0
+RECEIPTS_EVERY_S = 30.0  # carriers report within minutes; asking more often only spends the provider's query quota
 
 
 @logger.inject_lambda_context
@@ -35,7 +36,9 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, i
             if not polling:
                 break  # nothing was due
             time.sleep(POLL_S)  # a scheduled run keeps watching: what falls due within its minute goes at once
-    totals["receipts"] = apply_receipts(_notify.get_outbox(), _notify.receipt_sources(), _notify.now())
+    totals["receipts"] = 0
+    if _notify.receipts_due(RECEIPTS_EVERY_S):  # delivery reports: not on every 2 s pass
+        totals["receipts"] = apply_receipts(_notify.get_outbox(), _notify.receipt_sources(), _notify.now())
     for name, value in totals.items():
         metrics.add_metric(name=f"Notifications{name.capitalize()}", unit=MetricUnit.Count, value=value)
     logger.info("notifications sent", extra=totals)

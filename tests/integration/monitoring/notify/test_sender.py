@@ -199,3 +199,14 @@ def test_delivery_reports_are_recorded_for_providers_that_give_them(
     assert after[sms[0].key].status is Status.DELIVERED and after[sms[0].key].delivered_at is not None
     assert after[sms[1].key].status is Status.FAILED and after[sms[1].key].error == "MK:0012"
     assert store.outbox.awaiting_receipts() == []
+
+
+def test_without_a_configured_provider_messages_wait_and_are_not_failed() -> None:
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+    notes = [n for n in _decided(store, alarm()) if n.status is Status.QUEUED]
+    settings = RoutingTable.load().settings
+    report = Sender(store.outbox, {}, TemplateBook.load(), settings, clock.now, owner="t").run_once()
+    assert report.held == len(notes) and report.failed == 0
+    after = [store.outbox.get(n.key) for n in notes]
+    assert {(n.status, n.attempts) for n in after} == {(Status.QUEUED, 0)}
+    assert {n.not_before for n in after} == {clock.now() + timedelta(minutes=5)}

@@ -5,6 +5,7 @@ alarms raised together go out as one message. Pure: the caller stores what it re
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from monitoring._time import CHINA, require_utc
@@ -38,25 +39,31 @@ def alarm_events(alarm: Alarm, enterprise: Enterprise | None, county_id: str) ->
         "time": local_text(alarm.created_at),
         "alarm_id": alarm.id,
     }
-    common = {
-        "county_id": enterprise.county_id if enterprise else county_id,
-        "severity": alarm.severity,
-        "rule": alarm.rule,
-        "alarm_id": alarm.id,
-        "enterprise_id": alarm.enterprise_id,
-        "town_id": enterprise.town_id if enterprise else None,
-        "branch_id": enterprise.branch_id if enterprise else None,
-        "values": values,
-    }
-    events = [NotifyEvent(f"alarm:{alarm.id}:raised", "alarm_raised", alarm.created_at, **common)]  # type: ignore[arg-type]
+    raised = NotifyEvent(
+        f"alarm:{alarm.id}:raised",
+        "alarm_raised",
+        alarm.created_at,
+        county_id=enterprise.county_id if enterprise else county_id,
+        severity=alarm.severity,
+        rule=alarm.rule,
+        alarm_id=alarm.id,
+        enterprise_id=alarm.enterprise_id,
+        town_id=enterprise.town_id if enterprise else None,
+        branch_id=enterprise.branch_id if enterprise else None,
+        values=values,
+    )
+    events = [raised]
     if alarm.dispatched_at is not None and alarm.dispatched_to:
-        dispatched = {**common, "branch_id": alarm.dispatched_to}
-        events.append(NotifyEvent(f"alarm:{alarm.id}:dispatched", "dispatched", alarm.dispatched_at, **dispatched))  # type: ignore[arg-type]
+        dispatched_id = f"alarm:{alarm.id}:dispatched"
+        events.append(
+            replace(raised, id=dispatched_id, kind="dispatched", at=alarm.dispatched_at, branch_id=alarm.dispatched_to)
+        )
     for r in alarm.reminders:
+        branch = alarm.dispatched_to if r.audience == "branch" and alarm.dispatched_to else raised.branch_id
         event_id = f"alarm:{alarm.id}:reminder:{r.reason}:{r.audience}:{r.at.isoformat()}"
-        branch = {"branch_id": alarm.dispatched_to} if r.audience == "branch" and alarm.dispatched_to else {}
-        kw = {**common, **branch, "reminder_audience": r.audience}
-        events.append(NotifyEvent(event_id, r.reason, r.at, **kw))  # type: ignore[arg-type]
+        events.append(
+            replace(raised, id=event_id, kind=r.reason, at=r.at, branch_id=branch, reminder_audience=r.audience)
+        )
     return events
 
 

@@ -112,6 +112,11 @@ bench-rules: venv
 bench-views: venv
 	$(PY) bench/views_queries.py --enterprises 301 --runs 20
 
+# ---- notify (issue 16: alarm raised → message accepted by a provider stub; figures printed, never asserted) ----
+.PHONY: bench-notify
+bench-notify: venv
+	$(PY) bench/notify_bench.py --enterprises 301 --alarms 100 --seconds 30 --drain 70
+
 # ---- simulator ----
 .PHONY: bench-simulator
 # Connect the Rugao fleet to a fast acknowledging sink on 127.0.0.1 and print connect time and acked packets/s.

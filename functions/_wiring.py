@@ -62,6 +62,10 @@ class Settings(BaseModel):
     # Decode notes how far each Kinesis shard is decoded and the rules judge no later minute (AWS). Off locally, where
     # the scheduler holds the tick on the frame queue instead (docs/local.md, "Rules wait for decode").
     rules_wait_for_decode: bool = _env("RULES_WAIT_FOR_DECODE", False)
+    notify_routes: str = _env("NOTIFY_ROUTES_PATH", "")  # "" = data/notify_routes.json
+    notify_templates: str = _env("NOTIFY_TEMPLATES_PATH", "")  # "" = data/notify_templates.json
+    # The provider settings' Secrets Manager secret (AWS; read by the notify channels, functions/_notify.py)
+    notify_channels_secret: str = _env("NOTIFY_CHANNELS_SECRET", "")
 
     def decode_settings(self) -> DecodeSettings:
         return DecodeSettings(

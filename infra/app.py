@@ -37,14 +37,15 @@ def file_context() -> dict[str, Any]:
 
 
 def source_layout(root: Path = REPO_ROOT) -> SourceLayout:
-    """The runtime's location and its pinned runtime dependencies (pyproject.toml `dependencies`)."""
+    """The runtime's location and its pinned runtime dependencies (pyproject.toml `dependencies`, and the
+    `notify` extra: the SMS provider SDKs the notification sender uses)."""
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     lock = root / "requirements.lock"
     pins = dict(line.split("==", 1) for line in lock.read_text(encoding="utf-8").split() if "==" in line)
     return SourceLayout(
         root=root,
         dockerfile=DOCKERFILE,
-        requirements=tuple(project["dependencies"]),
+        requirements=(*project["dependencies"], *project["optional-dependencies"]["notify"]),
         constraints_file=lock,
         api_requirements=(
             *project["optional-dependencies"]["api"],

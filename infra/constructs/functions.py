@@ -15,6 +15,7 @@ from typing import Any
 
 import jsii
 from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
@@ -279,6 +280,33 @@ class Functions(Construct):
                 report_batch_item_failures=True,
             )
         )
+
+    def add_stream_handler(
+        self, construct_id: str, handler: str, table: dynamodb.ITableV2, key_prefix: str
+    ) -> lambda_.Function:
+        """A handler of `table`'s stream for inserted or modified items whose partition key starts with
+        `key_prefix` (filtered by Lambda, so other items cost nothing). A batch failing after its retries is left:
+        the handler's every-minute sweep decides the same from the table."""
+        fn = self._function(construct_id, handler, Duration.seconds(60), reserved=None)
+        fn.add_event_source(
+            sources.DynamoEventSource(
+                table,
+                starting_position=lambda_.StartingPosition.LATEST,
+                batch_size=100,
+                max_batching_window=Duration.seconds(1),
+                bisect_batch_on_error=True,
+                retry_attempts=3,
+                filters=[
+                    lambda_.FilterCriteria.filter(
+                        {
+                            "eventName": lambda_.FilterRule.or_("INSERT", "MODIFY"),
+                            "dynamodb": {"Keys": {"pk": {"S": lambda_.FilterRule.begins_with(key_prefix)}}},
+                        }
+                    )
+                ],
+            )
+        )
+        return fn
 
     def _function(
         self, construct_id: str, handler: str, timeout: Duration, *, reserved: int | None

@@ -41,6 +41,7 @@ class Storage(Construct):
         deletion_protection: bool,
         removal_policy: RemovalPolicy,
         recoverable: tuple[str, ...],
+        streams: tuple[str, ...] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         unknown = set(recoverable) - set(schema.TABLES_BY_NAME)
@@ -83,4 +84,6 @@ class Storage(Construct):
                 encryption=dynamodb.TableEncryptionV2.aws_managed_key(),
                 deletion_protection=deletion_protection,
                 removal_policy=removal_policy,
+                # Keys only: a handler re-reads the item it is told about (the notify decider: changed alarms).
+                dynamo_stream=dynamodb.StreamViewType.KEYS_ONLY if spec.logical_name in streams else None,
             )

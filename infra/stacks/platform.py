@@ -12,6 +12,7 @@ from pathlib import Path
 from aws_cdk import CfnOutput, Duration, Environment, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 import monitoring.storage.dynamodb.schema as schema
@@ -28,6 +29,10 @@ from infra.settings import StageSettings
 DECODE_HANDLER = "functions.on_frame_batch.handler"
 SCHEDULED_HANDLERS = (
     ("Escalate", "functions.every_five_minutes_escalate.handler", None),  # None: the stage's escalate_every_minutes
+    # Notifications (issue 16): decide into the outbox (sweep, emergency alerts, digest), then the sender, which
+    # keeps polling through its minute so what falls due goes within seconds.
+    ("NotifyDecide", "functions.on_alarm_change_notify.handler", 1),
+    ("NotifySend", "functions.notify_send.handler", 1),
 )
 # Rules fan out per county and shard of enterprises (docs/deploy.md "Scaling to a province"); the worker keeps
 # the construct id "Evaluate", so its data access below is the evaluation's.
@@ -45,6 +50,9 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "Evaluate": {"read": (schema.REGISTRY, schema.READINGS), "read_write": (schema.STATE, schema.EVENTS)},
     "ScheduleRules": {"read": (schema.REGISTRY,), "read_write": ()},
     "Escalate": {"read": (schema.REGISTRY,), "read_write": (schema.STATE, schema.EVENTS)},
+    "NotifyDecide": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # reads accounts, writes the outbox
+    "NotifySend": {"read": (), "read_write": (schema.STATE,)},
+    "NotifyOnAlarm": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},
 }
 # The API serves every person-facing route: it edits the registry (一企一档, bindings), handles alarms, reports,
 # accounts, audit and commands (state), decodes a newly bound terminal's early frames into readings and events,
@@ -89,6 +97,8 @@ WIRING_VARIABLES_NOT_SET = {
     "RULES_DEFAULTS_PATH": "the default is data/rules_defaults.json inside the code asset",
     "RULES_OVERRIDES_PATH": "optional per enterprise/association/point overrides; none are deployed by default",
     "COUNTY_ID": "AWS fans rules out over every county of the registry; the shard message names the county",
+    "NOTIFY_ROUTES_PATH": "the default is data/notify_routes.json inside the code asset",
+    "NOTIFY_TEMPLATES_PATH": "the default is data/notify_templates.json inside the code asset",
 }
 
 
@@ -140,6 +150,7 @@ class PlatformStack(Stack):
             deletion_protection=settings.deletion_protection,
             removal_policy=removal,
             recoverable=RECOVERABLE_TABLES,
+            streams=(schema.STATE,),  # alarm changes → the notify decider
         )
         self.stream = Stream(
             self,
@@ -160,6 +171,11 @@ class PlatformStack(Stack):
             ScheduledHandler(name, handler, every or settings.escalate_every_minutes)
             for name, handler, every in SCHEDULED_HANDLERS
         ]
+        # The notification providers' settings as JSON (monitoring/notify/channels/settings.py), set by operators;
+        # the ARN is in every function's environment, only the sender may read it.
+        self.notify_secret = secretsmanager.Secret(
+            self, "NotifyChannels", description="通知渠道配置（短信、微信、企业微信密钥），JSON，见 docs/notify.md"
+        )
         self.functions = Functions(
             self,
             "Functions",
@@ -176,7 +192,7 @@ class PlatformStack(Stack):
                 max_concurrency=settings.rules_concurrency,
             ),
             build=BuildSources(settings.architecture, settings.pip_index_url, settings.bundling_image),
-            environment=lambda_environment(settings),
+            environment=lambda_environment(settings) | {"NOTIFY_CHANNELS_SECRET": self.notify_secret.secret_arn},
             memory_mib=settings.function_memory_mib,
             decode_timeout=Duration.seconds(settings.decode_timeout),
             batch_size=settings.decode_batch_size,
@@ -240,7 +256,13 @@ class PlatformStack(Stack):
             log_level=settings.log_level,
             cloudwatch_role=settings.api_cloudwatch_role,
         )
+        # Alarm changes reach the decider within seconds through the state table's stream (alarm items only).
+        self.functions.add_stream_handler(
+            "NotifyOnAlarm", "functions.on_alarm_change_notify.handler", self.storage.tables[schema.STATE], "alarm#"
+        )
         self._grant()
+        # Only the sender reads the provider settings (AccessKeys, app secret, robot keys): docs/notify.md.
+        self.notify_secret.grant_read(self.functions.functions["NotifySend"])
 
         self.alarms = Alarms(
             self,

@@ -62,6 +62,8 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "terminals.command": frozenset({Role.ADMIN, Role.INSTALLER}),
     "photos.read": ALL,
     "photos.upload": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH, Role.ENTERPRISE, Role.INSTALLER}),
+    # ---- notifications (notify-core): the bureau fixes who cannot be reached --------------------------------------
+    "notify.unreachable": frozenset({Role.ADMIN, Role.AIR, Role.EMERGENCY}),
 }
 # Routes anyone may call (no token): the policy is not asked; listed so the table still names every action.
 PUBLIC_ACTIONS = frozenset(

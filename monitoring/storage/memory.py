@@ -29,6 +29,7 @@ from monitoring.storage.base import (
     ReadingsRepositoryBase,
     RegistryRepositoryBase,
 )
+from monitoring.storage.outbox_memory import MemoryOutboxRepository
 from monitoring.storage.photos_memory import MemoryPhotoRepository
 from monitoring.storage.ports import Store
 from monitoring.storage.retention import RetentionPolicy
@@ -280,5 +281,6 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         photos=MemoryPhotoRepository(),
         accounts=MemoryAccountsRepository(),
         audit_trail=MemoryAuditTrail(),
+        outbox=MemoryOutboxRepository(),
         retention=policy,
     )

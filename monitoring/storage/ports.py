@@ -20,6 +20,7 @@ from monitoring.audit.ports import AuditTrail
 from monitoring.commands.models import Command, CommandStatus
 from monitoring.emergency.ports import EmergencyRepository
 from monitoring.events.models import Event, EventKind
+from monitoring.notify.ports import OutboxRepository
 from monitoring.photos.ports import PhotoRepository
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind, ValueRow
 from monitoring.registry.models import (
@@ -194,6 +195,7 @@ class Store:
     photos: PhotoRepository
     accounts: AccountsRepository
     audit_trail: AuditTrail
+    outbox: OutboxRepository
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     close: Callable[[], None] = field(default=lambda: None)
     # The writes made inside run as one atomic unit (sqlite: one transaction, one fsync), across repositories.
@@ -214,6 +216,7 @@ __all__ = [
     "CommandsRepository",
     "EmergencyRepository",
     "EventsRepository",
+    "OutboxRepository",
     "PhotoRepository",
     "ReadingsRepository",
     "RegistryRepository",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from packaging.requirements import Requirement
 
 import monitoring.storage.dynamodb.schema as schema
 from infra.app import source_layout
@@ -159,7 +160,10 @@ def test_third_party_imports_of_the_api_come_from_its_two_layers() -> None:
         dist = todo.pop()
         if dist not in provided:
             provided.add(dist)
-            todo += [_requirement_name(r) for r in metadata.requires(dist) or [] if "extra ==" not in r]
+            for r in metadata.requires(dist) or []:  # markers count: aiohttp's async-timeout is for Python < 3.11
+                parsed = Requirement(r)
+                if parsed.marker is None or parsed.marker.evaluate({"extra": ""}):
+                    todo.append(_requirement_name(r))
     provided |= {_requirement_name(r) for r in layout.api_requirements}  # the API layer: exactly these
     top_to_dist = metadata.packages_distributions()
     _, third_party = _closure_api(ROOT, HANDLER.rpartition(".")[0])
@@ -287,13 +291,13 @@ def test_secrets_are_read_at_cold_start_never_placed_in_the_environment(synthesi
     wechat = env["API_WECHAT_SECRET_SOURCE"]
     if stage == "reuse":  # kept in SSM: readable by name, that one parameter only
         assert wechat == "ssm:" + REUSE_API["api_wechat_secret_parameter"]
-        assert read_ids == {token} and set(secrets) == {token}
+        assert read_ids == {token} and token in set(secrets)  # (the notify sender's secret is not the API's)
         (ssm,) = [s for s in _role_statements(synthesized, stage, role) if "ssm:GetParameter" in _as_list(s["Action"])]
         assert _as_list(ssm["Action"]) == ["ssm:GetParameter"]
         arn = "".join(p if isinstance(p, str) else "" for p in ssm["Resource"]["Fn::Join"][1])
         assert arn.endswith(":parameter" + REUSE_API["api_wechat_secret_parameter"])
     else:
-        assert read_ids == {token, wechat["Ref"]} and set(secrets) == {token, wechat["Ref"]}
+        assert read_ids == {token, wechat["Ref"]} and {token, wechat["Ref"]} <= set(secrets)
 
 
 @pytest.mark.parametrize("stage", STAGES)

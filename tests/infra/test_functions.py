@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import ast
 import json
-import re
 import sys
 from importlib import metadata
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
 
 from infra.app import source_layout
 from infra.settings import StageSettings
@@ -137,8 +137,9 @@ def test_third_party_imports_are_runtime_dependencies_for_the_layer(synthesized:
             continue
         provided.add(dist)
         for req in metadata.requires(dist) or []:
-            if "extra ==" not in req:
-                todo.append(re.match(r"[A-Za-z0-9_.\-]+", req).group(0).lower())  # type: ignore[union-attr]
+            parsed = Requirement(req)  # markers count: aiohttp's async-timeout is for Python < 3.11 only
+            if parsed.marker is None or parsed.marker.evaluate({"extra": ""}):
+                todo.append(parsed.name.lower())
     top_to_dist = metadata.packages_distributions()
     for props in _functions(synthesized).values():
         _, third_party = _closure(ROOT, props["Handler"].rpartition(".")[0])
@@ -148,10 +149,25 @@ def test_third_party_imports_are_runtime_dependencies_for_the_layer(synthesized:
 
 
 def _stream_mapping(synthesized: Synthesized, stage: str = "dev") -> dict:
+    """The frame stream's mapping (the other stream mapping is the state table's, for the notify decider)."""
     (mapping,) = [
-        m for m in synthesized.properties(stage, "AWS::Lambda::EventSourceMapping") if "StartingPosition" in m
+        m
+        for m in synthesized.properties(stage, "AWS::Lambda::EventSourceMapping")
+        if "StartingPosition" in m and "StreamArn" not in json.dumps(m["EventSourceArn"])
     ]
     return mapping
+
+
+def test_alarm_changes_reach_the_notify_decider_filtered_to_alarm_items(synthesized: Synthesized) -> None:
+    (mapping,) = [
+        m
+        for m in synthesized.properties("dev", "AWS::Lambda::EventSourceMapping")
+        if "StreamArn" in json.dumps(m.get("EventSourceArn", ""))
+    ]
+    assert mapping["StartingPosition"] == "LATEST" and mapping["BisectBatchOnFunctionError"] is True
+    (pattern,) = [json.loads(f["Pattern"]) for f in mapping["FilterCriteria"]["Filters"]]
+    assert pattern["dynamodb"]["Keys"]["pk"]["S"] == [{"prefix": "alarm#"}]
+    assert sorted(pattern["eventName"]) == ["INSERT", "MODIFY"]
 
 
 def test_decode_reads_the_stream_with_partial_batch_responses(synthesized: Synthesized) -> None:

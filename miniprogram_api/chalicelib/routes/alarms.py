@@ -15,6 +15,7 @@ from miniprogram_api.chalicelib.actors import actor
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, PageQuery, beijing_iso
 from miniprogram_api.chalicelib.pagination import decode_cursor, encode_cursor
+from miniprogram_api.chalicelib.routes.notify import NotificationOut
 from monitoring.accounts.models import Role
 from monitoring.alarms import service
 from monitoring.alarms.detail import AlarmDetail, alarm_detail
@@ -23,6 +24,7 @@ from monitoring.alarms.models import CAUSE_NAMES, STATE_NAMES, Alarm, AlarmState
 from monitoring.alarms.queries import list_alarms, narrow
 from monitoring.evaluation.catalogue import RULES
 from monitoring.evaluation.models import Severity
+from monitoring.notify.models import Notification
 
 routes = ApiBlueprint("alarms")
 
@@ -218,6 +220,7 @@ class AlarmDetailOut(AlarmOut):
     series_end: BeijingTime
     series: list[SeriesOut]
     audit: list[AuditOut]
+    notifications: list[NotificationOut] = Field(description="通知记录：通知了谁、何时、经何渠道、结果")
 
 
 def _beijing(value: Any) -> Any:
@@ -234,7 +237,7 @@ def _beijing(value: Any) -> Any:
     return value
 
 
-def _detail_out(d: AlarmDetail, now: datetime) -> AlarmDetailOut:
+def _detail_out(d: AlarmDetail, now: datetime, told: list[Notification]) -> AlarmDetailOut:
     a = d.alarm
     base = AlarmOut.of(a, d.enterprise_name, now).model_dump()
     resp = a.response
@@ -299,6 +302,7 @@ def _detail_out(d: AlarmDetail, now: datetime) -> AlarmDetailOut:
             )
             for e in d.audit
         ],
+        notifications=[NotificationOut.of(n) for n in told],
     )
 
 
@@ -399,7 +403,7 @@ def list_(ctx: RequestContext, query: AlarmsQuery) -> Page[AlarmOut]:
 )
 def detail(ctx: RequestContext, alarm_id: str) -> AlarmDetailOut:
     _visible_alarm(ctx, alarm_id)
-    return _detail_out(alarm_detail(ctx.store, alarm_id, ctx.now), ctx.now)
+    return _detail_out(alarm_detail(ctx.store, alarm_id, ctx.now), ctx.now, ctx.store.outbox.for_alarm(alarm_id))
 
 
 @routes.route(

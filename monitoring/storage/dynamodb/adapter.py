@@ -19,6 +19,7 @@ from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
 from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
 from monitoring.storage.dynamodb.metering import CapacityMeter
 from monitoring.storage.dynamodb.models import Connection, Models, build_models
+from monitoring.storage.dynamodb.outbox import DynamoDBOutboxRepository
 from monitoring.storage.dynamodb.photos import DynamoDBPhotoRepository
 from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
 from monitoring.storage.dynamodb.registry import DynamoDBRegistryRepository
@@ -86,6 +87,7 @@ class DynamoDBBackend:
             photos=DynamoDBPhotoRepository(m.state),
             accounts=DynamoDBAccountsRepository(m.state, self.tx_connection),
             audit_trail=DynamoDBAuditTrail(m.state),
+            outbox=DynamoDBOutboxRepository(m.state),
             retention=policy,
             close=self.close,
             sample_reader=partial(DynamoDBSampleReader, readings),

@@ -17,6 +17,7 @@ from monitoring.storage.sqlite.audit_trail import SqliteAuditTrail
 from monitoring.storage.sqlite.commands import SqliteCommandsRepository
 from monitoring.storage.sqlite.db import Database
 from monitoring.storage.sqlite.events import SqliteEventsRepository
+from monitoring.storage.sqlite.outbox import SqliteOutboxRepository
 from monitoring.storage.sqlite.photos import SqlitePhotoRepository
 from monitoring.storage.sqlite.readings import SqliteReadingsRepository
 from monitoring.storage.sqlite.registry import SqliteRegistryRepository
@@ -57,6 +58,7 @@ def open_store(
         photos=SqlitePhotoRepository(db),
         accounts=SqliteAccountsRepository(db),
         audit_trail=SqliteAuditTrail(db),
+        outbox=SqliteOutboxRepository(db),
         retention=policy,
         close=db.close,
         batch=db.write,

@@ -262,6 +262,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/api/v1/photos"): row(200, query={"enterprise_id": "ent-in"}),
     ("GET", "/api/v1/photos/{photo_id}"): row((200, 200), **SCOPED_404),
+    # ---- notifications (notify-core) ------------------------------------------------------------------------------
+    ("GET", "/api/v1/notify/unreachable"): row(403, admin=200, air=200, emergency=200),
 }
 
 

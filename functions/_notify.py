@@ -1,0 +1,117 @@
+"""The notification adapters of this cold start: the decide service, the provider channels (set by the local
+runner and tests with `use_channels`; in AWS built from settings by the provider package), the sender."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+
+from functions import _wiring
+from monitoring.notify.ports import Channel, ChannelKind, OutboxRepository, ReceiptSource
+from monitoring.notify.routing import RoutingTable
+from monitoring.notify.sender import Sender
+from monitoring.notify.service import NotifyService
+from monitoring.notify.templates import TemplateBook
+
+_channels_override: Mapping[ChannelKind, Sequence[Channel]] | None = None
+
+
+def use_channels(channels: Mapping[ChannelKind, Sequence[Channel]] | None) -> None:
+    """Send through these providers (local mode: the loopback stubs or real clients; tests); None: from settings."""
+    global _channels_override
+    _channels_override = channels
+    get_channels.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def get_routes() -> RoutingTable:
+    path = _wiring.get_settings().notify_routes
+    return RoutingTable.load(Path(path) if path else None)
+
+
+@lru_cache(maxsize=1)
+def get_templates() -> TemplateBook:
+    path = _wiring.get_settings().notify_templates
+    return TemplateBook.load(Path(path) if path else None)
+
+
+@lru_cache(maxsize=1)
+def get_channels() -> Mapping[ChannelKind, Sequence[Channel]]:
+    """The override, else the clients the environment configures (NOTIFY_CHANNELS_JSON / _FILE / _SECRET, SNS)."""
+    if _channels_override is not None:
+        return _channels_override
+    from functions.adapters.notify_channels import channels_from_aws  # the SDKs are heavy: first use only
+
+    return channels_from_aws(os.environ)
+
+
+@lru_cache(maxsize=1)
+def get_service() -> NotifyService:
+    """For alarms (the county comes from each alarm's enterprise); one per cold start / process: it remembers
+    which alarm versions it has decided (a cache; the outbox keys dedupe)."""
+    return NotifyService(
+        _wiring.get_store(), _wiring.get_settings().county_id, routes=get_routes(), templates=get_templates()
+    )
+
+
+def receipt_sources() -> dict[str, ReceiptSource]:
+    """The configured channels that also report delivery, by provider name."""
+    return {c.provider: c for cs in get_channels().values() for c in cs if isinstance(c, ReceiptSource)}
+
+
+_county_services: dict[str, NotifyService] = {}
+
+
+def county_services() -> list[NotifyService]:
+    """One service per county of the registry (AWS serves every county; local one): emergency alerts, digests."""
+    store, out = _wiring.get_store(), []
+    for county in store.registry.list_counties():
+        if county.county_id not in _county_services:
+            _county_services[county.county_id] = NotifyService(
+                store, county.county_id, routes=get_routes(), templates=get_templates()
+            )
+        out.append(_county_services[county.county_id])
+    return out
+
+
+def new_sender(owner: str) -> Sender:
+    return Sender(
+        _wiring.get_store().outbox,
+        get_channels(),
+        get_templates(),
+        get_routes().settings,
+        _wiring.get_clock().now,
+        owner=owner,
+        receipt_providers=frozenset(receipt_sources()),
+    )
+
+
+def get_outbox() -> OutboxRepository:
+    return _wiring.get_store().outbox
+
+
+def now() -> datetime:
+    return _wiring.get_clock().now()
+
+
+_receipts_asked: list[float] = []  # when this process last asked the providers for delivery reports
+
+
+def receipts_due(every_s: float) -> bool:
+    """True (and noted) if this process has not asked for delivery reports in the last `every_s` seconds."""
+    now_s = time.monotonic()
+    if _receipts_asked and now_s - _receipts_asked[0] < every_s:
+        return False
+    _receipts_asked[:] = [now_s]
+    return True
+
+
+def reset() -> None:
+    for cached in (get_routes, get_templates, get_channels, get_service):
+        cached.cache_clear()
+    _county_services.clear()
+    _receipts_asked.clear()

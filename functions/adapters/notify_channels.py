@@ -1,0 +1,26 @@
+"""The provider channels of a Lambda: settings from the Secrets Manager secret the environment names (the
+AccessKey, app secret and robot keys live only there), plus SNS SMS when NOTIFY_SNS_REGION is set."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+
+from functions.adapters.sns_sms import SnsSms, sns_client
+from monitoring.notify.channels import channels_from_env
+from monitoring.notify.ports import Channel, ChannelKind
+
+
+def read_secret(secret_id: str, *, client: Any = None) -> str:
+    """The secret's string value (raises botocore's ClientError when it is missing or not ours to read)."""
+    sm = client or boto3.client("secretsmanager")
+    return str(sm.get_secret_value(SecretId=secret_id)["SecretString"])
+
+
+def channels_from_aws(env: Mapping[str, str]) -> dict[ChannelKind, list[Channel]]:
+    extra: list[Channel] = []
+    if env.get("NOTIFY_SNS_REGION"):
+        extra.append(SnsSms(sns_client(env["NOTIFY_SNS_REGION"]), sender_id=env.get("NOTIFY_SNS_SENDER_ID", "")))
+    return channels_from_env(env, read_secret=read_secret, extra=extra)

@@ -1,0 +1,119 @@
+"""Notifications (issue 16): the people the platform cannot reach (no phone, no bound mini-program), for the
+bureau to fix; what each alarm's people were told is part of the alarm detail (routes/alarms.py)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
+from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Page, PageQuery
+from miniprogram_api.chalicelib.pagination import page_slice
+from monitoring.notify.masking import mask
+from monitoring.notify.models import CHANNEL_NAMES, STATUS_NAMES, Notification, Status
+from monitoring.notify.service import unreachable
+
+routes = ApiBlueprint("notify")
+
+_KIND_NAMES = {"contact": "企业联系人", "account": "平台账号"}
+AUDIENCE_NAMES = {
+    "enterprise_contacts": "企业联系人",
+    "enterprise_accounts": "企业账号",
+    "installer": "安装/运维单位",
+    "branch_staff": "执法分局",
+    "town_officials": "镇/街道",
+    "emergency_staff": "应急科",
+    "air_staff": "大气科",
+}
+EVENT_NAMES = {
+    "alarm_raised": "报警",
+    "response_overdue": "响应超时提醒",
+    "dispatched": "派发",
+    "investigation_overdue": "核查超时提醒",
+    "emergency_published": "应急启动",
+    "emergency_ended": "应急解除",
+    "daily_digest": "日报",
+}
+
+
+class UnreachableOut(ApiModel):
+    kind: Literal["contact", "account"]
+    kind_name: str
+    id: str = Field(description="联系人：企业编号:序号；账号：账号编号")
+    name: str
+    role: str = Field(description="联系人角色或账号角色（中文）")
+    enterprise_id: str | None
+    enterprise_name: str
+
+
+class NotificationOut(ApiModel):
+    """One message decided for one person over one channel, and what became of it."""
+
+    recipient: str = Field(description="接收人")
+    audience: str
+    audience_name: str
+    event: str
+    event_name: str
+    channel: str
+    channel_name: str
+    address: str = Field(description="号码或微信用户（已脱敏）")
+    status: Status
+    status_name: str
+    merged: bool = Field(description="与同一接收人的其他通知合并为一条发送")
+    attempts: int
+    provider: str
+    error: str
+    decided_at: BeijingTime
+    sent_at: BeijingTime | None
+    delivered_at: BeijingTime | None
+
+    @classmethod
+    def of(cls, n: Notification) -> NotificationOut:
+        return cls(
+            recipient=n.recipient_name,
+            audience=n.audience,
+            audience_name=AUDIENCE_NAMES.get(n.audience, n.audience),
+            event=n.event_kind,
+            event_name=EVENT_NAMES.get(n.event_kind, n.event_kind),
+            channel=n.kind.value,
+            channel_name=CHANNEL_NAMES[n.kind],
+            address=mask(n.address) if n.address else "",
+            status=n.status,
+            status_name=STATUS_NAMES[n.status],
+            merged=bool(n.merged_into),
+            attempts=n.attempts,
+            provider=n.provider,
+            error=n.error,
+            decided_at=n.created_at,
+            sent_at=n.sent_at,
+            delivered_at=n.delivered_at,
+        )
+
+
+@routes.route(
+    "GET",
+    "/notify/unreachable",
+    action="notify.unreachable",
+    summary="无法通知的人员：没有手机号也未绑定小程序的企业联系人与账号",
+    query=PageQuery,
+    response=Page[UnreachableOut],
+)
+def list_unreachable(ctx: RequestContext, query: PageQuery) -> Page[UnreachableOut]:
+    found = unreachable(ctx.store, ctx.caller.county_id)
+    items, cursor = page_slice(found, query)
+    return Page[UnreachableOut](
+        items=[
+            UnreachableOut(
+                kind=u.kind,  # type: ignore[arg-type]
+                kind_name=_KIND_NAMES[u.kind],
+                id=u.id,
+                name=u.name,
+                role=u.role,
+                enterprise_id=u.enterprise_id,
+                enterprise_name=u.enterprise_name,
+            )
+            for u in items
+        ],
+        next_cursor=cursor,
+    )

@@ -1,0 +1,215 @@
+"""The sender: claims due outbox entries under a lease, merges what goes to one address together, holds SMS back
+within the per-number limits (merging rather than dropping), sends with failover to the next provider, and
+records each outcome with back-off for retryable failures. At least once: only a send cut off by a crash repeats.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from monitoring.errors import ConflictError
+from monitoring.notify.decide import local_text
+from monitoring.notify.masking import mask
+from monitoring.notify.models import Attempt, Notification, Status
+from monitoring.notify.ports import Channel, ChannelKind, OutboxRepository, OutgoingMessage, SendResult, SendStatus
+from monitoring.notify.routing import SendSettings
+from monitoring.notify.templates import TemplateBook
+
+log = logging.getLogger("monitoring.notify.sender")
+_SMS_KINDS = frozenset({ChannelKind.SMS, ChannelKind.SNS_SMS})
+NO_PROVIDER_WAIT = timedelta(minutes=5)
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    merged: int = 0
+    failed: int = 0
+    retried: int = 0
+    held: int = 0  # held back by a per-number limit
+    accepted_at: list[tuple[Notification, datetime]] = field(default_factory=list)
+
+
+class Sender:
+    """One sender; several may run at once (each claim is exclusive). `channels` lists each kind's providers in
+    the order to try them (SMS: Aliyun, then Tencent)."""
+
+    def __init__(
+        self,
+        outbox: OutboxRepository,
+        channels: Mapping[ChannelKind, Sequence[Channel]],
+        templates: TemplateBook,
+        settings: SendSettings,
+        clock: Callable[[], datetime],
+        *,
+        owner: str,
+        receipt_providers: frozenset[str] = frozenset(),
+    ) -> None:
+        self.outbox = outbox
+        self.channels = channels
+        self.templates = templates
+        self.settings = settings
+        self.clock = clock
+        self.owner = owner
+        self.receipt_providers = receipt_providers  # providers whose delivery reports the receipt poller asks for
+
+    def run_once(self, limit: int = 50) -> SendReport:
+        report = SendReport()
+        claimed = self.outbox.claim(self.clock(), owner=self.owner, lease_s=self.settings.lease_s, limit=limit)
+        groups: dict[tuple[ChannelKind, str], list[Notification]] = {}
+        for n in claimed:
+            groups.setdefault((n.kind, n.address), []).append(n)
+        for (kind, address), items in groups.items():
+            self._deliver(kind, address, items, report)
+        return report
+
+    # ---- one address ------------------------------------------------------------------------------------
+    def _deliver(self, kind: ChannelKind, address: str, items: list[Notification], report: SendReport) -> None:
+        now = self.clock()
+        if not self.channels.get(kind):
+            # no provider configured for this channel here: wait (not an attempt) rather than fail the message
+            for n in items:
+                self._save(n, status=Status.QUEUED, not_before=now + NO_PROVIDER_WAIT, lease_owner="", lease_until=None)
+            report.held += len(items)
+            return
+        if kind in _SMS_KINDS:
+            wait_until = self._quota_opens(address, now)
+            if wait_until is not None:
+                for n in items:
+                    self._save(
+                        n,
+                        status=Status.QUEUED,
+                        not_before=wait_until,
+                        lease_owner="",
+                        lease_until=None,
+                        history=(*n.history, Attempt(now, "", "quota")),
+                    )
+                report.held += len(items)
+                log.info("SMS to %s held until %s by the per-number limit", mask(address), wait_until.isoformat())
+                return
+        message = self._message(kind, address, items)
+        result = self._send(kind, message)
+        now = self.clock()
+        attempt = Attempt(now, result.provider, result.status.value, result.code)
+        primary, rest = items[0], items[1:]
+        if result.accepted:
+            if kind in _SMS_KINDS:
+                self.outbox.record_sent(address, now)
+            common = {"provider": result.provider, "provider_id": result.provider_id, "sent_at": now, "error": ""}
+            stored = self._save(
+                primary,
+                status=Status.SENT,
+                attempts=primary.attempts + 1,
+                history=(*primary.history, attempt),
+                awaiting_receipt=result.provider in self.receipt_providers,
+                **common,
+            )
+            if stored is not None:
+                report.accepted_at.append((stored, now))
+            for n in rest:
+                self._save(n, status=Status.MERGED, merged_into=primary.key, finished_at=now, **common)
+            report.sent += 1
+            report.merged += len(rest)
+            log.info("%s to %s accepted by %s (%d merged)", kind.value, mask(address), result.provider, len(rest))
+            return
+        for n in items:
+            attempts = n.attempts + 1
+            final = result.status is SendStatus.PERMANENT or attempts >= self.settings.max_attempts
+            if final:
+                self._save(
+                    n,
+                    status=Status.FAILED,
+                    attempts=attempts,
+                    provider=result.provider,
+                    error=result.code,
+                    finished_at=now,
+                    history=(*n.history, attempt),
+                )
+            else:
+                wait = self.settings.backoff(attempts)
+                if result.retry_after_s is not None:
+                    wait = max(wait, timedelta(seconds=result.retry_after_s))
+                self._save(
+                    n,
+                    status=Status.QUEUED,
+                    attempts=attempts,
+                    provider=result.provider,
+                    error=result.code,
+                    not_before=now + wait,
+                    lease_owner="",
+                    lease_until=None,
+                    history=(*n.history, attempt),
+                )
+        if result.status is SendStatus.PERMANENT or all(n.attempts + 1 >= self.settings.max_attempts for n in items):
+            report.failed += len(items)
+        else:
+            report.retried += len(items)
+        log.warning("%s to %s not sent: %s %s", kind.value, mask(address), result.provider, result.code)
+
+    def _quota_opens(self, address: str, now: datetime) -> datetime | None:
+        """None if an SMS to `address` may go now; else when the per-number limits allow the next one."""
+        s = self.settings
+        times = self.outbox.sent_times(address, now - timedelta(days=1))
+        waits = []
+        for window, cap in ((timedelta(minutes=1), s.sms_per_minute), (timedelta(hours=1), s.sms_per_hour)):
+            inside = sorted(t for t in times if t > now - window)
+            if cap > 0 and len(inside) >= cap:
+                waits.append(inside[len(inside) - cap] + window)
+        if s.sms_per_day > 0 and len(times) >= s.sms_per_day:
+            waits.append(sorted(times)[len(times) - s.sms_per_day] + timedelta(days=1))
+        return max(waits) if waits else None
+
+    def _message(self, kind: ChannelKind, address: str, items: list[Notification]) -> OutgoingMessage:
+        primary = items[0]
+        if len(items) == 1:
+            return OutgoingMessage(
+                primary.key,
+                kind,
+                address,
+                primary.template,
+                primary.params,
+                primary.text,
+                primary.page,
+                attempt=primary.attempts + 1,
+            )
+        # Several for one address: one enterprise's new alarms → one alarm summary; anything else → a count.
+        same_group = primary.group and all(n.group == primary.group for n in items)
+        template = "alarms_raised_many" if same_group else "pending_many"
+        first_params = dict(primary.params)
+        values = {
+            "count": str(len(items)),
+            "enterprise": first_params.get("enterprise", first_params.get("thing1", "")),
+            "rule": first_params.get("rule", first_params.get("thing2", "")),
+            "time": first_params.get("time", local_text(primary.created_at)),
+            "latest": items[-1].text or items[-1].template,
+        }
+        rendered = self.templates.render(template, kind, values)
+        return OutgoingMessage(
+            primary.key, kind, address, template, rendered.params, rendered.text, rendered.page, primary.attempts + 1
+        )
+
+    def _send(self, kind: ChannelKind, message: OutgoingMessage) -> SendResult:
+        """Each provider of the kind in turn until one accepts or one says no provider can (failover)."""
+        last = SendResult(SendStatus.RETRYABLE, "", code="no_provider")
+        for channel in self.channels.get(kind, ()):
+            try:
+                result = channel.send(message)
+            except Exception as exc:  # a client bug must not stall the outbox: retry later, say what broke
+                log.exception("%s client raised on a send to %s", channel.provider, mask(message.address))
+                result = SendResult(SendStatus.RETRYABLE, channel.provider, code=type(exc).__name__)
+            if result.status in (SendStatus.ACCEPTED, SendStatus.PERMANENT):
+                return result
+            last = result
+        return last
+
+    def _save(self, n: Notification, **changes: object) -> Notification | None:
+        try:
+            return self.outbox.replace(dataclasses.replace(n, **changes))  # type: ignore[arg-type]
+        except ConflictError:
+            # our lease ran out and another sender took it: it will finish the work (at most one repeat)
+            log.warning("notification %s changed under us (lease expired?)", n.key)
+            return None

@@ -1,0 +1,222 @@
+"""Notifications over the store: decide from alarm changes, escalation reminders, emergency alerts and the daily
+digest into `store.outbox` (stored before anything is sent), and the read side for the API: who was told about
+an alarm, and which people have no usable channel."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitoring._time import CHINA, china_day_bounds, require_utc
+from monitoring.accounts.models import Account, Role
+from monitoring.alarms.models import Alarm, AlarmState
+from monitoring.alarms.service import overdue
+from monitoring.errors import ConflictError
+from monitoring.notify.decide import MAX_EVENT_AGE, Decider, alarm_events, emergency_events, local_text
+from monitoring.notify.models import Notification, NotifyEvent, Status
+from monitoring.notify.routing import RoutingTable
+from monitoring.notify.templates import TemplateBook
+from monitoring.registry.models import Enterprise
+from monitoring.storage.ports import Store
+
+log = logging.getLogger("monitoring.notify")
+_OPEN = [AlarmState.PENDING, AlarmState.RESPONDED, AlarmState.DISPATCHED, AlarmState.VERIFIED]
+# Roles whose people must be reachable for the notice's loop to work.
+_REACHABLE_ROLES = frozenset({Role.ENTERPRISE, Role.INSTALLER, Role.BRANCH, Role.TOWN, Role.EMERGENCY})
+
+
+class StoreDirectory:
+    """`audience.Directory` over a store, with the county's accounts read once per pass."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._accounts: dict[str, list[Account]] = {}
+
+    def enterprise(self, enterprise_id: str) -> Enterprise | None:
+        return self.store.registry.find_enterprise(enterprise_id)
+
+    def accounts(self, county_id: str) -> Sequence[Account]:
+        if county_id not in self._accounts:
+            self._accounts[county_id] = self.store.accounts.list_accounts(county_id)
+        return self._accounts[county_id]
+
+
+@dataclass(frozen=True, slots=True)
+class Unreachable:
+    """A person who should be told things but has no phone and no bound mini-program."""
+
+    kind: str  # contact | account
+    id: str
+    name: str
+    role: str
+    enterprise_id: str | None = None
+    enterprise_name: str = ""
+
+
+class NotifyService:
+    """Decides into the outbox. Every pass is idempotent: an event decided twice stores nothing twice."""
+
+    def __init__(
+        self,
+        store: Store,
+        county_id: str,
+        *,
+        routes: RoutingTable | None = None,
+        templates: TemplateBook | None = None,
+        robots: Mapping[str, str] | None = None,
+    ) -> None:
+        self.store = store
+        self.county_id = county_id
+        self.routes = routes or RoutingTable.load()
+        self.templates = templates or TemplateBook.load()
+        self.robots = robots
+        self._seen: dict[str, int] = {}  # alarm id → version already decided (a cache: the outbox key dedupes)
+        self._digest_day: str = ""  # the last day whose digest this instance decided (a cache, likewise)
+
+    def _decider(self) -> Decider:
+        return Decider(self.routes, self.templates, StoreDirectory(self.store), robots=self.robots)
+
+    def _store(self, notifications: Sequence[Notification]) -> list[Notification]:
+        added = self.store.outbox.add(notifications)
+        return [n for n, new in zip(notifications, added, strict=True) if new]
+
+    # ---- alarms -----------------------------------------------------------------------------------------
+    def decide_alarms(self, alarms: Iterable[Alarm], now: datetime) -> list[Notification]:
+        """Outbox entries for these alarms' events (raised, dispatched, reminders) not decided before."""
+        now = require_utc(now, "now")
+        decider = self._decider()
+        new: list[Notification] = []
+        for alarm in alarms:
+            if self._seen.get(alarm.id) == alarm.version:
+                continue
+            enterprise = decider.directory.enterprise(alarm.enterprise_id)
+            new += self._store(decider.decide_all(alarm_events(alarm, enterprise, self.county_id), now))
+            self._cancel_stale(alarm, now)
+            self._seen[alarm.id] = alarm.version
+        return new
+
+    def _cancel_stale(self, alarm: Alarm, now: datetime) -> None:
+        """Queued messages the alarm's progress made pointless: all once it is retracted (the condition never
+        held: an enterprise that behaves hears nothing) or closed; a reminder once what it asked for was done."""
+        done: set[str] = set()
+        if alarm.state in (AlarmState.RETRACTED, AlarmState.CLOSED):
+            done = {"alarm_raised", "response_overdue", "dispatched", "investigation_overdue"}
+        else:
+            if alarm.response is not None:
+                done.add("response_overdue")
+            if alarm.verification is not None:
+                done.add("investigation_overdue")
+        if not done:
+            return
+        for n in self.store.outbox.for_alarm(alarm.id):
+            if n.status is Status.QUEUED and n.event_kind in done:
+                try:
+                    self.store.outbox.replace(
+                        dataclasses.replace(n, status=Status.CANCELLED, finished_at=now, error=alarm.state.value)
+                    )
+                except ConflictError:
+                    log.info("notification %s changed while being cancelled; a sender has it", n.key)
+
+    def scan_alarms(self, now: datetime) -> list[Notification]:
+        """Decide for every open alarm and every alarm created in the last MAX_EVENT_AGE (the local worker's pass)."""
+        now = require_utc(now, "now")
+        alarms = {a.id: a for a in self.store.alarms.list(states=_OPEN, limit=100_000)}
+        alarms.update({a.id: a for a in self.store.alarms.list(since=now - MAX_EVENT_AGE, limit=100_000)})
+        return self.decide_alarms(sorted(alarms.values(), key=lambda a: (a.created_at, a.id)), now)
+
+    # ---- emergency alerts ----------------------------------------------------------------------------------
+    def decide_emergency(self, now: datetime) -> list[Notification]:
+        """Published alerts (declared and not yet ended) and alerts ended in the last MAX_EVENT_AGE."""
+        now = require_utc(now, "now")
+        alerts = self.store.emergency.alerts_between(now - MAX_EVENT_AGE, now + timedelta(days=7))
+        if not alerts:
+            return []
+        enterprises = self.store.registry.list_enterprises(self.county_id)
+        measures = self.store.emergency.measures()
+        events: list[NotifyEvent] = []
+        for alert in alerts:
+            events += emergency_events(alert, enterprises, measures, now)
+        return self._store(self._decider().decide_all(events, now))
+
+    # ---- daily digest ---------------------------------------------------------------------------------------
+    def decide_digest(self, now: datetime) -> list[Notification]:
+        """After the digest hour (Beijing time), yesterday's figures for each town and each branch, once a day."""
+        now = require_utc(now, "now")
+        local = now.astimezone(CHINA)
+        if local.hour < self.routes.settings.digest_hour:
+            return []
+        day = local.date() - timedelta(days=1)
+        if self._digest_day == day.isoformat():
+            return []
+        start, end = china_day_bounds(day)
+        enterprises = {e.enterprise_id: e for e in self.store.registry.list_enterprises(self.county_id)}
+        open_alarms = self.store.alarms.list(states=_OPEN, limit=100_000)
+        new_alarms = self.store.alarms.list(since=start, until=end, limit=100_000)
+        scopes: list[tuple[str, str, str | None, str | None]] = [
+            (f"town:{t.town_id}", t.name, t.town_id, None) for t in self.store.registry.list_towns(self.county_id)
+        ]
+        scopes += [
+            (f"branch:{b.branch_id}", b.name, None, b.branch_id)
+            for b in self.store.registry.list_branches(self.county_id)
+        ]
+        events = []
+        for scope_id, name, town, branch in scopes:
+
+            def inside(a: Alarm, town: str | None = town, branch: str | None = branch) -> bool:
+                e = enterprises.get(a.enterprise_id)
+                if e is None:
+                    return False
+                return (town is not None and e.town_id == town) or (branch is not None and e.branch_id == branch)
+
+            values = {
+                "scope": name,
+                "day": day.isoformat(),
+                "time": local_text(now),
+                "new": str(sum(1 for a in new_alarms if inside(a))),
+                "open": str(sum(1 for a in open_alarms if inside(a))),
+                "overdue": str(sum(1 for a in open_alarms if inside(a) and overdue(a, now))),
+            }
+            events.append(
+                NotifyEvent(
+                    f"digest:{day.isoformat()}:{scope_id}",
+                    "daily_digest",
+                    now,
+                    county_id=self.county_id,
+                    severity="medium",
+                    town_id=town,
+                    branch_id=branch,
+                    values=values,
+                )
+            )
+        decided = self._store(self._decider().decide_all(events, now))
+        self._digest_day = day.isoformat()
+        return decided
+
+    def decide_everything(self, now: datetime) -> list[Notification]:
+        """One pass of the local worker: alarms, emergency alerts, the digest."""
+        return self.scan_alarms(now) + self.decide_emergency(now) + self.decide_digest(now)
+
+    # ---- read side ------------------------------------------------------------------------------------------
+    def told(self, alarm_id: str) -> list[Notification]:
+        return [n for n in self.store.outbox.for_alarm(alarm_id) if n.status is not Status.MERGED or n.merged_into]
+
+    def unreachable(self) -> list[Unreachable]:
+        return unreachable(self.store, self.county_id)
+
+
+def unreachable(store: Store, county_id: str) -> list[Unreachable]:
+    """Enterprise contacts and accounts (of the roles the notice needs) with neither phone nor openid."""
+    out: list[Unreachable] = []
+    for e in store.registry.list_enterprises(county_id):
+        for i, c in enumerate(e.contacts):
+            if not c.phone and not c.wechat_openid:
+                ident = f"{e.enterprise_id}:{i}"
+                out.append(Unreachable("contact", ident, c.name, c.role.label, e.enterprise_id, e.name))
+    for a in store.accounts.list_accounts(county_id):
+        if a.role in _REACHABLE_ROLES and not a.disabled and not a.phone and not a.wechat_openid:
+            ent = a.enterprise_ids[0] if a.enterprise_ids else None
+            out.append(Unreachable("account", a.id, a.display_name, a.role_name, ent))
+    return out

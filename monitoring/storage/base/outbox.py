@@ -1,0 +1,155 @@
+"""Outbox logic over versioned documents: create-if-absent by idempotency key, conditional replace, the due list
+(a sortable "due" index value, absent once final), claims with a lease, and per-address send times.
+
+Adapters implement `_get_doc`, `_put_doc` (conditional on a version; 0 = must not exist), `_query_due` and
+`_query_alarm`. Due values are fixed-width UTC strings, so string order is time order on every backend.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from monitoring._time import require_utc
+from monitoring.errors import ConflictError, NotFoundError
+from monitoring.notify.models import Notification, Status
+from monitoring.storage import codec
+
+QUOTA_KEEP = timedelta(days=1)  # the longest per-number window (Aliyun counts a rolling 24 h)
+
+
+_DUE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def due_value(at: datetime) -> str:
+    return require_utc(at, "due").strftime(_DUE_FORMAT)
+
+
+def _parse_due(text: str) -> datetime:
+    return datetime.strptime(text, _DUE_FORMAT).replace(tzinfo=UTC)
+
+
+class OutboxRepositoryBase(ABC):
+    """Implements `monitoring.notify.ports.OutboxRepository` over document primitives."""
+
+    @abstractmethod
+    def _get_doc(self, kind: str, key: str) -> dict[str, Any] | None: ...
+
+    @abstractmethod
+    def _put_doc(
+        self,
+        kind: str,
+        key: str,
+        body: dict[str, Any],
+        *,
+        expected_version: int,
+        due: str | None = None,
+        alarm: str | None = None,
+        receipt: str | None = None,
+    ) -> None:
+        """Write if the stored version is `expected_version` (0: absent), else ConflictError. `due`, `alarm` and
+        `receipt` are the index values (None: not in that index; due and receipt are never both set)."""
+
+    @abstractmethod
+    def _query_due(self, upto: str, limit: int) -> list[dict[str, Any]]:
+        """Notification bodies whose due value is <= `upto`, ascending by due value, at most `limit`."""
+
+    @abstractmethod
+    def _query_receipts(self, limit: int) -> list[dict[str, Any]]:
+        """Notification bodies with a receipt value, ascending by it, at most `limit`."""
+
+    @abstractmethod
+    def _query_alarm(self, alarm_id: str) -> list[dict[str, Any]]:
+        """Notification bodies indexed under `alarm_id` (any order)."""
+
+    # ---- notifications ----------------------------------------------------------------------------------
+    def _write(self, n: Notification, expected_version: int) -> Notification:
+        stored = dataclasses.replace(n, version=expected_version + 1)
+        due, receipt = stored.due_at(), stored.receipt_due()
+        self._put_doc(
+            "msg",
+            n.key,
+            codec.to_data(stored),
+            expected_version=expected_version,
+            due=None if due is None else due_value(due),
+            alarm=stored.alarm_id,
+            receipt=None if receipt is None else due_value(receipt),
+        )
+        return stored
+
+    def add(self, notifications: Sequence[Notification]) -> list[bool]:
+        out = []
+        for n in notifications:
+            if self._get_doc("msg", n.key) is not None:
+                out.append(False)
+                continue
+            try:
+                self._write(n, 0)
+                out.append(True)
+            except ConflictError:
+                out.append(False)  # stored concurrently by another decider: the same decision
+        return out
+
+    def find(self, key: str) -> Notification | None:
+        body = self._get_doc("msg", key)
+        return None if body is None else codec.from_data(Notification, body)
+
+    def get(self, key: str) -> Notification:
+        found = self.find(key)
+        if found is None:
+            raise NotFoundError(f"notification {key!r} not found")
+        return found
+
+    def replace(self, notification: Notification) -> Notification:
+        return self._write(notification, notification.version)
+
+    def due(self, now: datetime, *, limit: int = 100) -> list[Notification]:
+        bodies = self._query_due(due_value(now), limit)
+        return [codec.from_data(Notification, b) for b in bodies]
+
+    def claim(self, now: datetime, *, owner: str, lease_s: float, limit: int = 100) -> list[Notification]:
+        now = require_utc(now, "now")
+        until = now + timedelta(seconds=lease_s)
+        claimed = []
+        for n in self.due(now, limit=limit):
+            taken = dataclasses.replace(n, status=Status.SENDING, lease_owner=owner, lease_until=until)
+            try:
+                claimed.append(self.replace(taken))
+            except ConflictError:
+                continue  # another sender took it first
+        return claimed
+
+    def awaiting_receipts(self, *, limit: int = 200) -> list[Notification]:
+        return [codec.from_data(Notification, b) for b in self._query_receipts(limit)]
+
+    def for_alarm(self, alarm_id: str) -> list[Notification]:
+        found = [codec.from_data(Notification, b) for b in self._query_alarm(alarm_id)]
+        return sorted(found, key=lambda n: (n.created_at, n.key))
+
+    # ---- per-address send times -----------------------------------------------------------------------
+    def sent_times(self, address: str, since: datetime) -> list[datetime]:
+        since = require_utc(since, "since")
+        body = self._get_doc("quota", address)
+        times = [_parse_due(t) for t in (body or {}).get("times", [])]
+        return [t for t in times if t >= since]
+
+    def record_sent(self, address: str, at: datetime) -> None:
+        at = require_utc(at, "at")
+        for _ in range(20):  # a lost race re-reads: two senders may count the same number at once
+            body = self._get_doc("quota", address) or {"version": 0, "times": []}
+            version = int(body.get("version", 0))
+            times = [t for t in body["times"] if t >= due_value(at - QUOTA_KEEP)]
+            try:
+                self._put_doc(
+                    "quota",
+                    address,
+                    {"version": version + 1, "times": sorted([*times, due_value(at)])},
+                    expected_version=version,
+                )
+                return
+            except ConflictError:
+                continue
+        raise ConflictError(f"per-number count of {address[:3]}****: too many concurrent writers")

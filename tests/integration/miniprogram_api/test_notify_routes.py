@@ -1,0 +1,61 @@
+"""Notifications in the API: the alarm detail says who was told, when, by which channel and with what outcome
+(addresses masked, names in Chinese); the bureau lists the people no channel reaches."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import UTC, datetime
+
+from monitoring.accounts.models import Role
+from monitoring.notify.ports import ChannelKind
+from monitoring.notify.routing import RoutingTable
+from monitoring.notify.sender import Sender
+from monitoring.notify.service import NotifyService
+from monitoring.notify.templates import TemplateBook
+from monitoring.registry.models import Contact, ContactRole
+from tests.integration.miniprogram_api.conftest import Api
+from tests.integration.miniprogram_api.world import COUNTY
+from tests.support.notify_loopback import LoopbackChannel, LoopbackProvider
+
+
+def test_the_bureau_lists_people_no_channel_reaches_and_others_may_not(api: Api) -> None:
+    reply = api.client.get("/notify/unreachable", token=api.token(Role.AIR))
+    assert reply.status == 200, reply
+    names = {(i["kind_name"], i["name"], i["role"]) for i in reply.json["items"]}
+    # the test county's role accounts have neither phone nor openid
+    assert ("平台账号", "branch 测试", "执法分局") in names and ("平台账号", "enterprise 测试", "企业") in names
+    assert not any(i["name"] == "admin 测试" for i in reply.json["items"])  # admins are not told anything
+    first = api.client.get("/notify/unreachable", token=api.token(Role.AIR), query={"limit": "1"})
+    assert len(first.json["items"]) == 1 and first.json["next_cursor"]
+    for role in (Role.BRANCH, Role.ENTERPRISE, Role.TOWN):
+        denied = api.client.get("/notify/unreachable", token=api.token(role))
+        assert denied.status == 403 and set(denied.json) == {"code", "message", "field"}
+
+
+def test_alarm_detail_shows_who_was_told_when_how_and_the_outcome(api: Api) -> None:
+    store, alarm_id = api.store, api.world.inside["alarm_id"]
+    enterprise = store.registry.get_enterprise("ent-in")
+    contacts = (Contact("王经理", ContactRole.ENVIRONMENT_MANAGER, phone="13800000001"),)
+    store.registry.put_enterprise(dataclasses.replace(enterprise, contacts=contacts))
+    alarm = store.alarms.get(alarm_id)
+    now = datetime.now(UTC)
+    decided = NotifyService(store, COUNTY).decide_alarms([alarm], now)
+    assert decided
+    provider = LoopbackProvider("aliyun")
+    try:
+        channels = {ChannelKind.SMS: [LoopbackChannel(provider.url, "aliyun_sms")]}
+        settings = dataclasses.replace(RoutingTable.load().settings, coalesce_window=now - now)
+        later = max(n.not_before for n in decided)
+        Sender(store.outbox, channels, TemplateBook.load(), settings, lambda: later, owner="t").run_once()
+    finally:
+        provider.close()
+    reply = api.client.get(f"/alarms/{alarm_id}", token=api.token(Role.ENTERPRISE))
+    assert reply.status == 200, reply
+    told = reply.json["notifications"]
+    sms = next(n for n in told if n["recipient"] == "王经理")
+    assert sms["channel"] == "sms" and sms["channel_name"] == "短信" and sms["address"] == "138****0001"
+    assert sms["status"] == "sent" and sms["status_name"] == "已发送" and sms["provider"] == "aliyun_sms"
+    assert sms["event_name"] == "报警" and sms["decided_at"].endswith("+08:00") and sms["sent_at"].endswith("+08:00")
+    unreachable = [n for n in told if n["status"] == "unreachable"]
+    assert unreachable and all(n["status_name"] == "无可用渠道" and n["address"] == "" for n in unreachable)
+    assert b"13800000001" not in reply.body

@@ -1,0 +1,167 @@
+"""Deciding from alarms with the shipped routing table: the issue's defaults (who hears what), one recipient per
+person, recipients without a channel recorded as unreachable, quiet hours for low severity only, overrides per
+enterprise, reminders only to their own audience, emergency measures per enterprise, idempotent passes."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+from typing import Any
+
+from monitoring.alarms.models import AlarmState, Cause, Reminder, Response
+from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, Level, LevelMeasures
+from monitoring.notify.models import Status
+from monitoring.notify.ports import ChannelKind
+from monitoring.notify.routing import RoutingTable
+from monitoring.notify.service import NotifyService
+from tests.unit.monitoring.notify.world import COUNTY, T0, alarm, world
+
+
+def _who(notifications: list) -> set[tuple[str, str]]:  # type: ignore[type-arg]
+    return {(n.recipient_id, n.kind.value) for n in notifications if n.status is Status.QUEUED}
+
+
+def test_alarm_raised_reaches_the_enterprise_by_sms_and_subscribe_message() -> None:
+    service = NotifyService(world(), COUNTY)
+    out = service.decide_alarms([alarm()], T0 + timedelta(seconds=5))
+    assert _who(out) == {
+        ("account:ent1", "sms"),  # 王经理 (contact) and account ent1 share a phone: one person
+        ("account:ent1", "wechat_subscribe"),  # the contact's openid carried over
+        ("contact:E1:1", "sms"),
+    }
+    unreachable = [n for n in out if n.status is Status.UNREACHABLE]
+    assert [(n.recipient_name, n.error) for n in unreachable] == [("赵主任", "no_channel")]
+    sms = next(n for n in out if n.kind is ChannelKind.SMS)
+    assert sms.params["enterprise"] == "如皋某化工" and sms.params["rule"].startswith("治污设施停运")
+    assert sms.params["time"] == "2026-12-01 10:00" and sms.alarm_id == "A1"
+    # the coalescing window: alarms of one enterprise raised together leave together
+    assert sms.not_before == T0 + timedelta(seconds=10) and sms.group == "alarm_raised:E1"
+
+
+def test_deciding_twice_stores_nothing_twice() -> None:
+    store = world()
+    first = NotifyService(store, COUNTY).decide_alarms([alarm()], T0)
+    again = NotifyService(store, COUNTY).decide_alarms([alarm()], T0 + timedelta(minutes=1))  # a fresh process
+    assert first and again == []
+
+
+def test_terminal_offline_also_reaches_the_installer_and_emergency_violation_the_branch() -> None:
+    service = NotifyService(world(), COUNTY)
+    offline = service.decide_alarms([alarm("A2", rule="terminal_offline", severity="medium")], T0)
+    assert ("account:inst1", "sms") in _who(offline)
+    curtail = service.decide_alarms([alarm("A3", rule="emergency_violation")], T0)
+    assert {("account:br1", "sms"), ("account:br1", "wechat_subscribe")} <= _who(curtail)
+    assert ("account:inst1", "sms") not in _who(curtail)
+
+
+def test_low_severity_waits_for_the_end_of_quiet_hours_high_does_not() -> None:
+    night = T0 + timedelta(hours=13)  # 23:00 Beijing
+    service = NotifyService(world(), COUNTY)
+    low = service.decide_alarms([alarm("L1", rule="circuit_over_voltage", severity="low", created_at=night)], night)
+    high = service.decide_alarms([alarm("H1", created_at=night)], night)
+    morning = T0 + timedelta(hours=21)  # 07:00 Beijing the next day
+    assert {n.not_before for n in low if n.status is Status.QUEUED} == {morning}
+    assert {n.not_before for n in high if n.status is Status.QUEUED} == {night + timedelta(seconds=10)}
+
+
+def test_reminders_reach_only_their_audience_and_dispatch_reaches_the_branch() -> None:
+    at = T0 + timedelta(hours=2, minutes=5)
+    escalated = alarm(
+        state=AlarmState.DISPATCHED,
+        dispatched_to="B1",
+        dispatched_at=at,
+        reminders=(
+            Reminder(at, "enterprise", "response_overdue"),
+            Reminder(at, "emergency_section", "response_overdue"),  # the route leaves 应急科 out of this one
+            Reminder(at, "branch", "response_overdue"),
+        ),
+        version=2,
+    )
+    out = NotifyService(world(), COUNTY).decide_alarms([escalated], at)
+    reminder_to = {n.recipient_id for n in out if "reminder" in n.event_id and n.status is Status.QUEUED}
+    assert "account:em1" not in reminder_to
+    assert {"account:ent1", "contact:E1:1", "account:br1"} <= reminder_to
+    dispatched_to = {n.recipient_id for n in out if n.event_kind == "dispatched" and n.status is Status.QUEUED}
+    assert dispatched_to == {"account:br1"}
+    assert any(n.recipient_id == "account:br2" and n.status is Status.UNREACHABLE for n in out)
+
+
+def test_an_enterprise_override_wins_over_the_defaults() -> None:
+    data = RoutingTable.load()
+    raw: dict[str, Any] = {
+        "routes": [dataclasses.asdict(r) for r in data.defaults],
+        "overrides": {
+            "enterprise:E1": [
+                {
+                    "event": "alarm_raised",
+                    "audiences": ["town_officials"],
+                    "channels": ["sms"],
+                    "template": "alarm_raised",
+                }
+            ]
+        },
+    }
+    for r in raw["routes"]:
+        r["channels"] = [c.value for c in r["channels"]]
+    service = NotifyService(world(), COUNTY, routes=RoutingTable(raw))
+    assert _who(service.decide_alarms([alarm()], T0)) == {("account:town1", "sms")}
+    assert ("contact:E1:1", "sms") not in _who(service.decide_alarms([alarm("A9", enterprise="E2")], T0))
+
+
+def test_emergency_alert_tells_each_enterprise_its_own_measures() -> None:
+    store = world()
+    store.emergency.put_measures(
+        EnterpriseMeasures("E1", {Level.ORANGE: LevelMeasures(stop_points=("P1", "P2"), energy_share=0.5)})
+    )
+    store.emergency.put_alert(EmergencyAlert("EM1", Level.ORANGE, T0 + timedelta(hours=2), T0 + timedelta(days=2)))
+    out = NotifyService(store, COUNTY).decide_emergency(T0)
+    e1 = next(n for n in out if n.enterprise_id == "E1" and n.kind is ChannelKind.SMS)
+    assert e1.params["measures"] == "停产2条生产线，用电限基线50%" and e1.params["level"] == "橙色"
+    assert e1.event_kind == "emergency_published"
+    ended = NotifyService(store, COUNTY).decide_emergency(T0 + timedelta(days=2, minutes=1))
+    assert {n.event_kind for n in ended} == {"emergency_ended"}
+
+
+def test_daily_digest_goes_once_a_day_after_the_hour_to_town_and_branch() -> None:
+    store = world()
+    store.alarms.put(alarm(), expected_version=None)
+    service = NotifyService(store, COUNTY)
+    assert service.decide_digest(T0 - timedelta(hours=3)) == []  # 07:00 Beijing: before the digest hour
+    next_day = T0 + timedelta(days=1)
+    out = service.decide_digest(next_day)
+    sms = {n.recipient_id: n for n in out if n.status is Status.QUEUED}
+    assert set(sms) == {"account:town1", "account:br1"}
+    assert sms["account:br1"].params["new"] == "1" and sms["account:br1"].params["open"] == "1"
+    assert service.decide_digest(next_day + timedelta(hours=1)) == []
+
+
+def test_unreachable_lists_people_without_any_channel() -> None:
+    found = NotifyService(world(), COUNTY).unreachable()
+    assert {(u.kind, u.name) for u in found} == {("contact", "赵主任"), ("account", "用户br2")}
+
+
+def test_a_retracted_alarm_cancels_what_is_still_queued_and_a_response_cancels_its_reminder() -> None:
+    store = world()
+    service = NotifyService(store, COUNTY)
+    queued = [n for n in service.decide_alarms([alarm()], T0) if n.status is Status.QUEUED]
+    retracted = alarm(state=AlarmState.RETRACTED, version=2)
+    assert service.decide_alarms([retracted], T0 + timedelta(seconds=5)) == []
+    after = [store.outbox.get(n.key) for n in queued]
+    assert {n.status for n in after} == {Status.CANCELLED} and after[0].error == "retracted"
+    assert store.outbox.due(T0 + timedelta(days=1)) == []  # nothing left to send
+
+    at = T0 + timedelta(hours=2, minutes=5)
+    late = alarm("A7", reminders=(Reminder(at, "enterprise", "response_overdue"),), version=2)
+    decided = service.decide_alarms([late], at)
+    reminders = [n for n in decided if n.event_kind == "response_overdue" and n.status is Status.QUEUED]
+    assert reminders
+    answered = dataclasses.replace(
+        late,
+        state=AlarmState.RESPONDED,
+        response=Response(Cause.MAINTENANCE, "检修", (), "ent1", at + timedelta(seconds=1)),
+        version=3,
+    )
+    service.decide_alarms([answered], at + timedelta(seconds=2))
+    assert {store.outbox.get(n.key).status for n in reminders} == {Status.CANCELLED}
+    raised = [store.outbox.get(n.key) for n in store.outbox.for_alarm("A7") if n.event_kind == "alarm_raised"]
+    assert {n.status for n in raised} == {Status.QUEUED, Status.UNREACHABLE}  # the alarm itself still goes

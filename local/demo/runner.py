@@ -18,6 +18,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from local.provider_stubs.fleet import ProviderStubs
+from local.provider_stubs.records import record_to, tally, write_settings
 from local.workers import DB_FILE, EVALUATE_JOB
 from monitoring._time import CHINA as CHINA_TZ
 from monitoring.evaluation.catalogue import RULES
@@ -287,6 +289,11 @@ def main(args: argparse.Namespace) -> int:
     data = Path(args.data_dir)
     manifest = prepare(args, data)
     banner(args, data, manifest)
+    # The notification providers on loopback: the platform's notify worker sends to them (docs/notify_channels.md).
+    stubs = ProviderStubs()
+    write_settings(stubs, data / "notify-channels.json")
+    record_to(stubs, data / "notify-sent.jsonl")
+    os.environ["NOTIFY_CHANNELS_FILE"] = str(data / "notify-channels.json")
     procs = start_processes(args, data, data)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     began = time.monotonic()
@@ -302,7 +309,7 @@ def main(args: argparse.Namespace) -> int:
                     return 1
             text, st = summary(data, manifest, prev)
             status = st or status
-            print(text, flush=True)
+            print(f"{text}\n{tally(stubs)}", flush=True)
             if args.check is not None and status is not None:
                 elapsed = time.monotonic() - began
                 sim_elapsed = (
@@ -318,7 +325,9 @@ def main(args: argparse.Namespace) -> int:
         return 0 if args.check is None else 1
     finally:
         stop(procs)
+        stubs.close()
         os.environ.pop("_LOCAL_DEMO", None)
+        os.environ.pop("NOTIFY_CHANNELS_FILE", None)
 
 
 def _beijing(iso: str) -> str:

@@ -20,6 +20,7 @@ from iot_ingest.handoff import Handoff
 from iot_ingest.memory import MemoryLeases
 from iot_ingest.server import Server
 from local.config import LocalSettings
+from local.notify_worker import notify_main
 from local.queue import FrameQueue, QueueSink
 from local.workers import (
     DB_FILE,
@@ -69,7 +70,11 @@ class Platform:
         ]
         wake = WakeUps(self.decode_workers)  # called by the queue's writer after each commit; never waits
         self.rules_worker = Worker("rules", rules_main, s, unit_allowance=RULE_TICK_ALLOWANCE)
-        self.workers = [*self.decode_workers, self.rules_worker]
+        # Notifications (issue 16): decide from alarm changes into the outbox, then send; off with notify_every_s=0.
+        self.notify_workers = (
+            [Worker("notify", notify_main, s, unit_allowance=RULE_TICK_ALLOWANCE)] if s.notify_every_s > 0 else []
+        )
+        self.workers = [*self.decode_workers, self.rules_worker, *self.notify_workers]
         cli = {k: v for k, v in self.ingest_table.items()}
         cli.update(host=s.host, port=s.port, health_port=s.health_port, log_level=s.log_level)
         cli.setdefault("listener_id", "local")
@@ -198,6 +203,8 @@ class Platform:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop, sig)
         self.rules_worker.start()
+        for worker in self.notify_workers:
+            worker.start()
         self._write_status()
         reporter = asyncio.create_task(self._reporter(), name="reporter")
         supervisor = asyncio.create_task(self._supervisor(), name="supervisor")
@@ -221,6 +228,7 @@ class Platform:
         await self.server.shutdown()
         reporter.cancel()
         await asyncio.to_thread(self.rules_worker.stop, 30.0)
+        await asyncio.gather(*(asyncio.to_thread(w.stop, 30.0) for w in self.notify_workers))
         await asyncio.gather(*(asyncio.to_thread(w.stop, DRAIN_TIMEOUT_S + 10.0) for w in self.decode_workers))
         self._write_status()  # with the workers' last status (Worker.stop waited for it)
         self.queue.close()

@@ -72,6 +72,9 @@ class LocalSettings(ExplicitSettings):
         le=3600,
     )
     status_every_s: float = _opt(2.0, "how often DATA_DIR/status.json is rewritten (wall seconds)", gt=0)
+    notify_every_s: float = _opt(
+        2.0, "notify worker pass: decide from alarm changes, then send due messages (wall seconds; 0 = off)", ge=0
+    )
     log_every_s: float = _opt(30.0, "how often a progress line is logged (wall seconds)", gt=0)
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
 

@@ -27,6 +27,10 @@ from infra.settings import StageSettings
 DECODE_HANDLER = "functions.on_frame_batch.handler"
 SCHEDULED_HANDLERS = (
     ("Escalate", "functions.every_five_minutes_escalate.handler", None),  # None: the stage's escalate_every_minutes
+    # Notifications (issue 16): decide into the outbox (sweep, emergency alerts, digest), then the sender, which
+    # keeps polling through its minute so what falls due goes within seconds.
+    ("NotifyDecide", "functions.on_alarm_change_notify.handler", 1),
+    ("NotifySend", "functions.notify_send.handler", 1),
 )
 # Rules fan out per county and shard of enterprises (docs/deploy.md "Scaling to a province"); the worker keeps
 # the construct id "Evaluate", so its data access below is the evaluation's.
@@ -44,6 +48,8 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "Evaluate": {"read": (schema.REGISTRY, schema.READINGS), "read_write": (schema.STATE, schema.EVENTS)},
     "ScheduleRules": {"read": (schema.REGISTRY,), "read_write": ()},
     "Escalate": {"read": (schema.REGISTRY,), "read_write": (schema.STATE, schema.EVENTS)},
+    "NotifyDecide": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # reads accounts, writes the outbox
+    "NotifySend": {"read": (), "read_write": (schema.STATE,)},
 }
 RETENTION = {d: getattr(logs.RetentionDays, n) for d, n in (
     (1, "ONE_DAY"), (3, "THREE_DAYS"), (5, "FIVE_DAYS"), (7, "ONE_WEEK"), (14, "TWO_WEEKS"), (30, "ONE_MONTH"),

@@ -126,6 +126,7 @@ class Notification:
     delivered_at: datetime | None = None
     finished_at: datetime | None = None  # when it reached a final status
     merged_into: str = ""
+    awaiting_receipt: bool = False  # sent through a provider that reports delivery, whose report is still due
     history: tuple[Attempt, ...] = ()
     version: int = 0
 
@@ -146,6 +147,10 @@ class Notification:
     @property
     def open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    def receipt_due(self) -> datetime | None:
+        """When its delivery report may be asked for: sent, through a provider that reports, not yet answered."""
+        return self.sent_at if self.status is Status.SENT and self.awaiting_receipt else None
 
     def due_at(self) -> datetime | None:
         """When a sender may take it: queued at not_before, sending when its lease runs out; None when final."""

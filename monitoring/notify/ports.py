@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from monitoring.notify.models import Notification
@@ -94,6 +94,7 @@ class Receipt:
     extra: Mapping[str, str] = field(default_factory=dict)
 
 
+@runtime_checkable
 class ReceiptSource(Protocol):
     """A provider that reports delivery (Aliyun QuerySendDetails, Tencent PullSmsSendStatus)."""
 
@@ -129,6 +130,10 @@ class OutboxRepository(Protocol):
     def claim(self, now: datetime, *, owner: str, lease_s: float, limit: int = 100) -> list[Notification]:
         """Take due notifications for `owner` until now + lease_s (status sending); a lost race skips the entry,
         so two senders never hold the same notification."""
+        ...
+
+    def awaiting_receipts(self, *, limit: int = 200) -> list[Notification]:
+        """Sent notifications whose provider's delivery report is still due, the oldest first."""
         ...
 
     def for_alarm(self, alarm_id: str) -> list[Notification]:

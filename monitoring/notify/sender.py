@@ -21,6 +21,7 @@ from monitoring.notify.templates import TemplateBook
 
 log = logging.getLogger("monitoring.notify.sender")
 _SMS_KINDS = frozenset({ChannelKind.SMS, ChannelKind.SNS_SMS})
+NO_PROVIDER_WAIT = timedelta(minutes=5)
 
 
 @dataclass
@@ -46,6 +47,7 @@ class Sender:
         clock: Callable[[], datetime],
         *,
         owner: str,
+        receipt_providers: frozenset[str] = frozenset(),
     ) -> None:
         self.outbox = outbox
         self.channels = channels
@@ -53,6 +55,7 @@ class Sender:
         self.settings = settings
         self.clock = clock
         self.owner = owner
+        self.receipt_providers = receipt_providers  # providers whose delivery reports the receipt poller asks for
 
     def run_once(self, limit: int = 50) -> SendReport:
         report = SendReport()
@@ -67,6 +70,12 @@ class Sender:
     # ---- one address ------------------------------------------------------------------------------------
     def _deliver(self, kind: ChannelKind, address: str, items: list[Notification], report: SendReport) -> None:
         now = self.clock()
+        if not self.channels.get(kind):
+            # no provider configured for this channel here: wait (not an attempt) rather than fail the message
+            for n in items:
+                self._save(n, status=Status.QUEUED, not_before=now + NO_PROVIDER_WAIT, lease_owner="", lease_until=None)
+            report.held += len(items)
+            return
         if kind in _SMS_KINDS:
             wait_until = self._quota_opens(address, now)
             if wait_until is not None:
@@ -96,6 +105,7 @@ class Sender:
                 status=Status.SENT,
                 attempts=primary.attempts + 1,
                 history=(*primary.history, attempt),
+                awaiting_receipt=result.provider in self.receipt_providers,
                 **common,
             )
             if stored is not None:

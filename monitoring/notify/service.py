@@ -72,6 +72,7 @@ class NotifyService:
         self.templates = templates or TemplateBook.load()
         self.robots = robots
         self._seen: dict[str, int] = {}  # alarm id → version already decided (a cache: the outbox key dedupes)
+        self._digest_day: str = ""  # the last day whose digest this instance decided (a cache, likewise)
 
     def _decider(self) -> Decider:
         return Decider(self.routes, self.templates, StoreDirectory(self.store), robots=self.robots)
@@ -123,6 +124,8 @@ class NotifyService:
         if local.hour < self.routes.settings.digest_hour:
             return []
         day = local.date() - timedelta(days=1)
+        if self._digest_day == day.isoformat():
+            return []
         start, end = china_day_bounds(day)
         enterprises = {e.enterprise_id: e for e in self.store.registry.list_enterprises(self.county_id)}
         open_alarms = self.store.alarms.list(states=_OPEN, limit=100_000)
@@ -163,7 +166,9 @@ class NotifyService:
                     values=values,
                 )
             )
-        return self._store(self._decider().decide_all(events, now))
+        decided = self._store(self._decider().decide_all(events, now))
+        self._digest_day = day.isoformat()
+        return decided
 
     def decide_everything(self, now: datetime) -> list[Notification]:
         """One pass of the local worker: alarms, emergency alerts, the digest."""

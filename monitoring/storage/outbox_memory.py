@@ -13,8 +13,9 @@ from monitoring.storage.base.outbox import OutboxRepositoryBase
 class MemoryOutboxRepository(OutboxRepositoryBase):
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        # (kind, key) → (version, due, alarm, body text)
+        # (kind, key) → (version, due, alarm, body text); receipt values apart
         self._docs: dict[tuple[str, str], tuple[int, str | None, str | None, str]] = {}
+        self._receipts: dict[str, str] = {}  # key → receipt value
 
     def _get_doc(self, kind: str, key: str) -> dict[str, Any] | None:
         with self._lock:
@@ -30,6 +31,7 @@ class MemoryOutboxRepository(OutboxRepositoryBase):
         expected_version: int,
         due: str | None = None,
         alarm: str | None = None,
+        receipt: str | None = None,
     ) -> None:
         with self._lock:
             stored = self._docs.get((kind, key))
@@ -37,6 +39,10 @@ class MemoryOutboxRepository(OutboxRepositoryBase):
                 raise ConflictError(f"{kind} {key!r}: version condition failed")
             text = json.dumps(body, ensure_ascii=False, sort_keys=True)
             self._docs[(kind, key)] = (int(body.get("version", 0)), due, alarm, text)
+            if kind == "msg" and receipt is not None:
+                self._receipts[key] = receipt
+            elif kind == "msg":
+                self._receipts.pop(key, None)
 
     def _query_due(self, upto: str, limit: int) -> list[dict[str, Any]]:
         with self._lock:
@@ -46,6 +52,12 @@ class MemoryOutboxRepository(OutboxRepositoryBase):
                 if kind == "msg" and due and due <= upto
             )
         return [dict(json.loads(body)) for _, _, body in rows[:limit]]
+
+    def _query_receipts(self, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            keys = sorted(self._receipts, key=lambda k: (self._receipts[k], k))[:limit]
+            texts = [self._docs[("msg", k)][3] for k in keys]
+        return [dict(json.loads(t)) for t in texts]
 
     def _query_alarm(self, alarm_id: str) -> list[dict[str, Any]]:
         with self._lock:

@@ -9,10 +9,12 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from monitoring.notify.ports import ChannelKind, OutgoingMessage, SendResult, SendStatus
+from monitoring.notify.ports import ChannelKind, OutgoingMessage, Receipt, SendResult, SendStatus
 
 
 class LoopbackProvider:
@@ -23,6 +25,8 @@ class LoopbackProvider:
         self.delay_s = delay_s
         self.received: list[dict[str, Any]] = []
         self.failures: list[tuple[int, str]] = []  # answered in order, one per call
+        self.in_flight = 0  # requests inside their delay (a kill then lands mid-send)
+        self.undelivered: dict[str, str] = {}  # provider id → the carrier's code, for delivery reports
         self._lock = threading.Lock()
         provider = self
 
@@ -32,8 +36,26 @@ class LoopbackProvider:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path == "/receipts":  # {"ids": [...]} → {"reports": [{"id", "delivered", "code"}]}
+                    with provider._lock:
+                        known = {f"{provider.name}-{i + 1}" for i in range(len(provider.received))}
+                        reports = [
+                            {
+                                "id": i,
+                                "delivered": i not in provider.undelivered,
+                                "code": provider.undelivered.get(i, ""),
+                            }
+                            for i in body["ids"]
+                            if i in known
+                        ]
+                    self._answer(200, {"reports": reports})
+                    return
                 if provider.delay_s:
+                    with provider._lock:
+                        provider.in_flight += 1
                     time.sleep(provider.delay_s)
+                    with provider._lock:
+                        provider.in_flight -= 1
                 with provider._lock:
                     failure = provider.failures.pop(0) if provider.failures else None
                     if failure is None:
@@ -41,6 +63,9 @@ class LoopbackProvider:
                         answer, status = {"id": f"{provider.name}-{len(provider.received)}"}, 200
                     else:
                         status, answer = failure[0], {"code": failure[1]}
+                self._answer(status, answer)
+
+            def _answer(self, status: int, answer: dict[str, Any]) -> None:
                 data = json.dumps(answer).encode()
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(data)))
@@ -106,3 +131,15 @@ class LoopbackChannel:
             return SendResult(SendStatus.RETRYABLE, self._provider, code=code)
         except (TimeoutError, urllib.error.URLError, OSError):
             return SendResult(SendStatus.RETRYABLE, self._provider, code="timeout")
+
+    def receipts(self, accepted: Sequence[tuple[str, str, datetime]]) -> list[Receipt]:
+        url = self.url.rsplit("/", 1)[0] + "/receipts"
+        body = json.dumps({"ids": [provider_id for provider_id, _, _ in accepted]}).encode()
+        request = urllib.request.Request(url, body, {"Content-Type": "application/json"}, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+                reports = json.loads(response.read())["reports"]
+        except (urllib.error.URLError, OSError):
+            return []
+        at = datetime.now(UTC)
+        return [Receipt(self._provider, r["id"], r["delivered"], at, r["code"] or "") for r in reports]

@@ -48,13 +48,18 @@ class OutboxRepositoryBase(ABC):
         expected_version: int,
         due: str | None = None,
         alarm: str | None = None,
+        receipt: str | None = None,
     ) -> None:
-        """Write if the stored version is `expected_version` (0: absent), else ConflictError. `due` and `alarm`
-        are the index values (None: not in that index)."""
+        """Write if the stored version is `expected_version` (0: absent), else ConflictError. `due`, `alarm` and
+        `receipt` are the index values (None: not in that index; due and receipt are never both set)."""
 
     @abstractmethod
     def _query_due(self, upto: str, limit: int) -> list[dict[str, Any]]:
         """Notification bodies whose due value is <= `upto`, ascending by due value, at most `limit`."""
+
+    @abstractmethod
+    def _query_receipts(self, limit: int) -> list[dict[str, Any]]:
+        """Notification bodies with a receipt value, ascending by it, at most `limit`."""
 
     @abstractmethod
     def _query_alarm(self, alarm_id: str) -> list[dict[str, Any]]:
@@ -63,7 +68,7 @@ class OutboxRepositoryBase(ABC):
     # ---- notifications ----------------------------------------------------------------------------------
     def _write(self, n: Notification, expected_version: int) -> Notification:
         stored = dataclasses.replace(n, version=expected_version + 1)
-        due = stored.due_at()
+        due, receipt = stored.due_at(), stored.receipt_due()
         self._put_doc(
             "msg",
             n.key,
@@ -71,6 +76,7 @@ class OutboxRepositoryBase(ABC):
             expected_version=expected_version,
             due=None if due is None else due_value(due),
             alarm=stored.alarm_id,
+            receipt=None if receipt is None else due_value(receipt),
         )
         return stored
 
@@ -115,6 +121,9 @@ class OutboxRepositoryBase(ABC):
             except ConflictError:
                 continue  # another sender took it first
         return claimed
+
+    def awaiting_receipts(self, *, limit: int = 200) -> list[Notification]:
+        return [codec.from_data(Notification, b) for b in self._query_receipts(limit)]
 
     def for_alarm(self, alarm_id: str) -> list[Notification]:
         found = [codec.from_data(Notification, b) for b in self._query_alarm(alarm_id)]

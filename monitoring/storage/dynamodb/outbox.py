@@ -1,6 +1,6 @@
-"""The outbox in DynamoDB (state table): pk = notify#kind#key; due notifications in gsi1 (one sparse partition,
-sorted by due time), an alarm's notifications in gsi2. Writes are conditional on the version; a due list read
-from the index may be stale, which the claim's conditional write catches (it skips what another sender took)."""
+"""The outbox in DynamoDB (state table): pk = notify#kind#key; gsi1 holds the due notifications (one sparse
+partition by due time) and, in another, those awaiting a delivery report; gsi2 an alarm's notifications. Writes
+are conditional on the version: a stale due list read from the index is caught by the claim's write."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from monitoring.storage.dynamodb.models import StateItem
 
 _SK = "doc"
 _DUE = "notify#due"
+_RECEIPT = "notify#receipt"
 
 
 def _pk(kind: str, key: str) -> str:
@@ -43,12 +44,15 @@ class DynamoDBOutboxRepository(OutboxRepositoryBase):
         expected_version: int,
         due: str | None = None,
         alarm: str | None = None,
+        receipt: str | None = None,
     ) -> None:
         item = self._model(_pk(kind, key), _SK, t=f"notify_{kind}")
         item.body = json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         item.version = int(body.get("version", 0))
         if due is not None:
             item.gsi1pk, item.gsi1sk = _DUE, f"{due}#{key}"
+        elif receipt is not None:  # never both: a notification is either due or awaiting its delivery report
+            item.gsi1pk, item.gsi1sk = _RECEIPT, f"{receipt}#{key}"
         if alarm is not None:
             item.gsi2pk, item.gsi2sk = f"notify#alarm#{alarm}", key
         condition = (
@@ -66,6 +70,11 @@ class DynamoDBOutboxRepository(OutboxRepositoryBase):
         # "#" sorts before "$": every "<upto>#<key>" is below "<upto>$"
         with translate("list due notifications"):
             items = self._model.gsi1.query(_DUE, self._model.gsi1sk < f"{upto}$", limit=limit)  # type: ignore[attr-defined]
+            return [dict(json.loads(i.body)) for i in items if i.body]
+
+    def _query_receipts(self, limit: int) -> list[dict[str, Any]]:
+        with translate("list notifications awaiting receipts"):
+            items = self._model.gsi1.query(_RECEIPT, limit=limit)  # type: ignore[attr-defined]
             return [dict(json.loads(i.body)) for i in items if i.body]
 
     def _query_alarm(self, alarm_id: str) -> list[dict[str, Any]]:

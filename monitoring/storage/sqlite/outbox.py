@@ -29,6 +29,7 @@ class SqliteOutboxRepository(OutboxRepositoryBase):
         expected_version: int,
         due: str | None = None,
         alarm: str | None = None,
+        receipt: str | None = None,
     ) -> None:
         text = json.dumps(body, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
         with self._db.write() as c:
@@ -36,10 +37,10 @@ class SqliteOutboxRepository(OutboxRepositoryBase):
             if (int(row[0]) if row else 0) != expected_version:
                 raise ConflictError(f"{kind} {key!r}: version condition failed")
             c.execute(
-                "INSERT INTO notify_doc (kind, key, version, due, alarm, body) VALUES (?, ?, ?, ?, ?, ?) "
+                "INSERT INTO notify_doc (kind, key, version, due, alarm, receipt, body) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(kind, key) DO UPDATE SET version = excluded.version, due = excluded.due, "
-                "alarm = excluded.alarm, body = excluded.body",
-                (kind, key, int(body.get("version", 0)), due, alarm, text),
+                "alarm = excluded.alarm, receipt = excluded.receipt, body = excluded.body",
+                (kind, key, int(body.get("version", 0)), due, alarm, receipt, text),
             )
 
     def _query_due(self, upto: str, limit: int) -> list[dict[str, Any]]:
@@ -47,6 +48,13 @@ class SqliteOutboxRepository(OutboxRepositoryBase):
             rows = c.execute(
                 "SELECT body FROM notify_doc WHERE due IS NOT NULL AND due <= ? ORDER BY due, key LIMIT ?",
                 (upto, limit),
+            ).fetchall()
+        return [dict(json.loads(r[0])) for r in rows]
+
+    def _query_receipts(self, limit: int) -> list[dict[str, Any]]:
+        with self._db.read() as c:
+            rows = c.execute(
+                "SELECT body FROM notify_doc WHERE receipt IS NOT NULL ORDER BY receipt, key LIMIT ?", (limit,)
             ).fetchall()
         return [dict(json.loads(r[0])) for r in rows]
 

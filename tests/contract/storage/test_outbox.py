@@ -116,3 +116,20 @@ def test_for_alarm_and_sent_times(store: Store) -> None:
         T + timedelta(minutes=59),
         T + timedelta(days=1, minutes=10),
     ]
+
+
+def test_awaiting_receipts_lists_sent_ones_awaiting_a_report_oldest_first(store: Store) -> None:
+    repo = store.outbox
+    repo.add([_n("r1"), _n("r2"), _n("r3")])
+    for event, minutes, awaiting in (("r1", 5, True), ("r2", 1, True), ("r3", 0, False)):
+        n = repo.get(_n(event).key)
+        repo.replace(
+            dataclasses.replace(
+                n, status=Status.SENT, sent_at=T + timedelta(minutes=minutes), awaiting_receipt=awaiting
+            )
+        )
+    assert [n.event_id for n in repo.awaiting_receipts()] == ["r2", "r1"]
+    assert repo.due(T + timedelta(days=1)) == []  # a sent one is not due again
+    done = repo.get(_n("r2").key)
+    repo.replace(dataclasses.replace(done, status=Status.DELIVERED, awaiting_receipt=False))
+    assert [n.event_id for n in repo.awaiting_receipts()] == ["r1"]

@@ -66,6 +66,7 @@ def _workers_up(st: dict[str, Any]) -> bool:
         "decode-0",
         "decode-1",
         "rules",
+        "notify",
     }
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from typing import Any
 
 from monitoring.alarms.models import AlarmState, Reminder
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, Level, LevelMeasures
@@ -87,7 +88,7 @@ def test_reminders_reach_only_their_audience_and_dispatch_reaches_the_branch() -
 
 def test_an_enterprise_override_wins_over_the_defaults() -> None:
     data = RoutingTable.load()
-    raw = {
+    raw: dict[str, Any] = {
         "routes": [dataclasses.asdict(r) for r in data.defaults],
         "overrides": {
             "enterprise:E1": [

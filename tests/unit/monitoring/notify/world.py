@@ -37,7 +37,10 @@ def account(aid: str, role: Role, phone: str = "", openid: str | None = None, **
 
 
 def world() -> Store:
-    store = memory_store()
+    return populate(memory_store())
+
+
+def populate(store: Store) -> Store:
     reg = store.registry
     reg.put_county(County(COUNTY, "如皋市"))
     reg.put_town(Town("T1", COUNTY, "白蒲镇"))

@@ -1,0 +1,201 @@
+"""The sender against loopback providers over real sockets: accepted and recorded, merged per address,
+failover to the second provider, back-off then success, permanent failure, retries exhausted, per-number limits
+holding SMS back and merging rather than dropping."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from monitoring.clock import FixedClock
+from monitoring.notify.models import Notification, Status
+from monitoring.notify.ports import ChannelKind
+from monitoring.notify.receipts import apply_receipts
+from monitoring.notify.routing import RoutingTable
+from monitoring.notify.sender import Sender
+from monitoring.notify.service import NotifyService
+from monitoring.notify.templates import TemplateBook
+from monitoring.storage.ports import Store
+from tests.support.notify_loopback import LoopbackChannel, LoopbackProvider
+from tests.unit.monitoring.notify.world import COUNTY, T0, alarm, world
+
+PHONE_WANG = "13800000001"
+
+
+@pytest.fixture
+def providers() -> Iterator[tuple[LoopbackProvider, LoopbackProvider]]:
+    a, b = LoopbackProvider("aliyun"), LoopbackProvider("tencent")
+    yield a, b
+    a.close()
+    b.close()
+
+
+def _sender(store: Store, clock: FixedClock, a: LoopbackProvider, b: LoopbackProvider, **settings: Any) -> Sender:
+    channels = {
+        ChannelKind.SMS: [LoopbackChannel(a.url, "aliyun_sms"), LoopbackChannel(b.url, "tencent_sms")],
+        ChannelKind.WECHAT_SUBSCRIBE: [LoopbackChannel(a.url, "wechat", ChannelKind.WECHAT_SUBSCRIBE)],
+    }
+    base = RoutingTable.load().settings
+    return Sender(
+        store.outbox, channels, TemplateBook.load(), dataclasses.replace(base, **settings), clock.now, owner="t"
+    )
+
+
+def _decided(store: Store, *alarms: object) -> list[Notification]:
+    return NotifyService(store, COUNTY).decide_alarms(alarms, T0)  # type: ignore[arg-type]
+
+
+def _to(store: Store, notes: list[Notification], phone: str) -> list[Notification]:
+    return [store.outbox.get(n.key) for n in notes if n.address == phone]
+
+
+def test_sent_once_recorded_with_the_provider_id(providers: tuple[LoopbackProvider, LoopbackProvider]) -> None:
+    a, b = providers
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+    notes = _decided(store, alarm())
+    report = _sender(store, clock, a, b).run_once()
+    assert report.sent == 3 and report.failed == 0  # two SMS, one subscribe message
+    sms = _to(store, notes, PHONE_WANG)
+    sent = next(n for n in sms if n.kind is ChannelKind.SMS)
+    assert sent.status is Status.SENT and sent.provider == "aliyun_sms" and sent.provider_id.startswith("aliyun-")
+    assert sent.sent_at == clock.now() and sent.attempts == 1
+    assert a.counts()[sent.key] == 1 and not b.received
+    assert _sender(store, clock, a, b).run_once().sent == 0  # nothing left
+
+
+def test_not_sent_before_the_coalescing_window_closes(providers: tuple[LoopbackProvider, LoopbackProvider]) -> None:
+    a, b = providers
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=5))
+    _decided(store, alarm())
+    assert _sender(store, clock, a, b).run_once().sent == 0 and not a.received
+
+
+def test_alarms_of_one_enterprise_raised_together_go_as_one_message(
+    providers: tuple[LoopbackProvider, LoopbackProvider],
+) -> None:
+    a, b = providers
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+    notes = _decided(store, alarm("A1"), alarm("A2", rule="control_low_load"), alarm("A3", rule="start_stop_order"))
+    report = _sender(store, clock, a, b).run_once()
+    sms = [n for n in _to(store, notes, PHONE_WANG) if n.kind is ChannelKind.SMS]
+    assert sorted(n.status for n in sms) == [Status.MERGED, Status.MERGED, Status.SENT]
+    primary = next(n for n in sms if n.status is Status.SENT)
+    assert all(n.merged_into == primary.key and n.provider_id == primary.provider_id for n in sms if n is not primary)
+    got = [m for m in a.received if m["address"] == PHONE_WANG]
+    assert len(got) == 1 and got[0]["template"] == "alarms_raised_many" and got[0]["params"]["count"] == "3"
+    assert report.merged >= 2
+
+
+def test_failover_to_the_second_provider(providers: tuple[LoopbackProvider, LoopbackProvider]) -> None:
+    a, b = providers
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+    notes = _decided(store, alarm())
+    a.fail_next(10, 429, "isv.BUSINESS_LIMIT_CONTROL")
+    _sender(store, clock, a, b).run_once()
+    sent = next(n for n in _to(store, notes, PHONE_WANG) if n.kind is ChannelKind.SMS)
+    assert sent.status is Status.SENT and sent.provider == "tencent_sms" and b.counts()[sent.key] == 1
+    assert [h.provider for h in sent.history] == ["tencent_sms"]
+
+
+def test_back_off_then_success_and_permanent_failure_is_not_retried(
+    providers: tuple[LoopbackProvider, LoopbackProvider],
+) -> None:
+    a, b = providers
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+    notes = _decided(store, alarm())
+    a.fail_next(2, 503, "http_503")
+    b.fail_next(1, 503, "http_503")  # both providers down for the first SMS
+    sender = _sender(store, clock, a, b)
+    report = sender.run_once()
+    assert report.retried >= 1
+    waiting = [n for n in (store.outbox.get(x.key) for x in notes) if n.status is Status.QUEUED]
+    assert len(waiting) == 1 and waiting[0].attempts == 1 and waiting[0].error == "http_503"
+    assert waiting[0].not_before == clock.now() + timedelta(seconds=10)  # retry.first_s
+    assert sender.run_once().sent == 0  # not before the back-off
+    clock.advance(timedelta(seconds=10))
+    assert sender.run_once().sent == 1
+    assert store.outbox.get(waiting[0].key).status is Status.SENT
+
+    store2 = world()
+    notes2 = _decided(store2, alarm())
+    before = len(b.received)
+    a.fail_next(1, 400, "isv.MOBILE_NUMBER_ILLEGAL")
+    _sender(store2, FixedClock(T0 + timedelta(seconds=21)), a, b).run_once()
+    failed = [store2.outbox.get(n.key) for n in notes2 if store2.outbox.get(n.key).status is Status.FAILED]
+    assert len(failed) == 1 and failed[0].error == "isv.MOBILE_NUMBER_ILLEGAL" and failed[0].finished_at
+    assert failed[0].key not in b.counts() and len(b.received) == before  # a recipient's refusal: no failover
+
+
+def test_retries_end_after_max_attempts(providers: tuple[LoopbackProvider, LoopbackProvider]) -> None:
+    a, b = providers
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+    notes = _decided(store, alarm())
+    a.fail_next(100, 503, "http_503")
+    b.fail_next(100, 503, "http_503")
+    sender = _sender(store, clock, a, b, max_attempts=3)
+    for _ in range(4):
+        sender.run_once()
+        clock.advance(timedelta(hours=1))
+    outcomes = {n.status for n in store.outbox.due(clock.now() + timedelta(days=1))}
+    assert outcomes == set()  # nothing left queued: the failing ones ended as failed
+    final = [store.outbox.get(n.key) for n in notes if n.status is Status.QUEUED]
+    assert {(n.status, n.attempts, n.error) for n in final} == {(Status.FAILED, 3, "http_503")}
+
+
+def test_per_number_limit_holds_sms_back_and_merges_instead_of_dropping(
+    providers: tuple[LoopbackProvider, LoopbackProvider],
+) -> None:
+    a, b = providers
+    installer = "13800000009"
+    store, clock = world(), FixedClock(T0)
+    sender, service = _sender(store, clock, a, b), NotifyService(store, COUNTY)
+
+    def raise_alarm(aid: str, enterprise: str, rule: str) -> None:
+        raised = clock.now() - timedelta(seconds=21)  # its coalescing window has closed
+        service.decide_alarms([alarm(aid, enterprise=enterprise, rule=rule, created_at=raised)], clock.now())
+
+    def to_installer() -> list[dict[str, Any]]:
+        return [m for m in a.received if m["address"] == installer]
+
+    raise_alarm("A1", "E2", "terminal_offline")
+    sender.run_once()
+    assert len(to_installer()) == 1
+    clock.advance(timedelta(seconds=10))
+    raise_alarm("A2", "E1", "tamper_flatline")
+    held = sender.run_once()
+    clock.advance(timedelta(seconds=10))
+    raise_alarm("A3", "E2", "power_loss")
+    held2 = sender.run_once()
+    assert held.held == 1 and held2.held >= 1 and len(to_installer()) == 1  # 1 per minute per number
+    clock.advance(timedelta(seconds=41))  # a minute after the first
+    sender.run_once()
+    assert len(to_installer()) == 2
+    merged = to_installer()[1]
+    assert merged["template"] == "pending_many" and merged["params"]["count"] == "2"  # two enterprises: a count
+    assert not [n for n in store.outbox.due(clock.now() + timedelta(days=1)) if n.address == installer]
+    assert len(store.outbox.sent_times(installer, T0 - timedelta(hours=1))) == 2
+
+
+def test_delivery_reports_are_recorded_for_providers_that_give_them(
+    providers: tuple[LoopbackProvider, LoopbackProvider],
+) -> None:
+    a, b = providers
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+    notes = _decided(store, alarm())
+    sender = _sender(store, clock, a, b)
+    sender.receipt_providers = frozenset({"aliyun_sms"})
+    sender.run_once()
+    sms = [n for n in (store.outbox.get(x.key) for x in notes) if n.kind is ChannelKind.SMS and n.address]
+    assert len(sms) == 2 and all(n.awaiting_receipt for n in sms)
+    assert {n.key for n in store.outbox.awaiting_receipts()} == {n.key for n in sms}  # not the subscribe message
+    a.undelivered[sms[1].provider_id] = "MK:0012"  # the carrier's "number unreachable"
+    channel = LoopbackChannel(a.url, "aliyun_sms")
+    assert apply_receipts(store.outbox, {"aliyun_sms": channel}, clock.now()) == 2
+    after = {n.key: store.outbox.get(n.key) for n in sms}
+    assert after[sms[0].key].status is Status.DELIVERED and after[sms[0].key].delivered_at is not None
+    assert after[sms[1].key].status is Status.FAILED and after[sms[1].key].error == "MK:0012"
+    assert store.outbox.awaiting_receipts() == []

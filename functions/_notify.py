@@ -42,11 +42,10 @@ def get_templates() -> TemplateBook:
 def get_channels() -> Mapping[ChannelKind, Sequence[Channel]]:
     if _channels_override is not None:
         return _channels_override
-    try:  # the provider clients (issue 16, notify-channels) build themselves from settings / Secrets Manager
-        from monitoring.notify.channels import channels_from_env  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return {}
-    built: Mapping[ChannelKind, Sequence[Channel]] = channels_from_env(os.environ)
+    # NOTIFY_CHANNELS_JSON / _FILE / _SECRET (Secrets Manager), plus SNS when NOTIFY_SNS_REGION is set
+    from functions.adapters.notify_channels import channels_from_aws
+
+    built: Mapping[ChannelKind, Sequence[Channel]] = channels_from_aws(os.environ)
     return built
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from local.provider_stubs.base import Answer, Received, Request, StubServer
+from local.provider_stubs.base import GARBAGE, Answer, Received, Request, StubServer
 
 _AUTH = re.compile(
     r"TC3-HMAC-SHA256 Credential=([^/]+)/(\d{4}-\d{2}-\d{2})/([a-z]+)/tc3_request, "
@@ -52,7 +52,7 @@ class TencentSmsStub(StubServer):
     """`templates`: template id → text with {1} {2} … slots."""
 
     provider = "tencent_sms"
-    FAILURES = (*_FAILURE_ANSWERS, "5xx", "timeout")
+    FAILURES = (*_FAILURE_ANSWERS, "5xx", "timeout", "garbage")
 
     def __init__(
         self,
@@ -109,6 +109,8 @@ class TencentSmsStub(StubServer):
         failure = self._scripted()
         if failure == "timeout":
             return Answer(0, None, hang=True)
+        if failure == "garbage":
+            return GARBAGE
         if failure == "5xx":
             return Answer(502, {"message": "Bad Gateway"})
         scripted = _FAILURE_ANSWERS.get(failure or "")

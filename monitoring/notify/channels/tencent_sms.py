@@ -98,12 +98,13 @@ class TencentSms:
             response = self._client.SendSms(request)
         except TencentCloudSDKException as exc:
             code = str(exc.get_code() or "")
-            if code in ("ClientNetworkError", "ServerNetworkError", "ClientError", ""):
-                result = network_failure(PROVIDER, exc)
-                if code == "ServerNetworkError" and result.code != "timeout":
-                    result = SendResult(SendStatus.RETRYABLE, PROVIDER, code="http_5xx", detail=result.detail)
-            else:
+            if exc.get_request_id():  # Tencent answered with an error of its own
                 result = classify(code, str(exc.get_message() or ""))
+            else:  # no answer (network, timeout), a non-200 status, or one that was not Tencent's JSON
+                result = network_failure(PROVIDER, exc)
+                if result.code != "timeout" and code not in ("ClientNetworkError", ""):
+                    bad = "http_5xx" if code == "ServerNetworkError" else "bad_answer"
+                    result = SendResult(SendStatus.RETRYABLE, PROVIDER, code=bad, detail=result.detail)
         except Exception as exc:  # the SDK lets some transport errors through unwrapped
             result = network_failure(PROVIDER, exc)
         else:

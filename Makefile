@@ -97,6 +97,11 @@ bench-decode: venv
 bench-rules: venv
 	$(PY) bench/rules_bench.py --enterprises 300 --ticks 10
 
+# ---- notify (issue 16: alarm raised → message accepted by a provider stub; figures printed, never asserted) ----
+.PHONY: bench-notify
+bench-notify: venv
+	$(PY) bench/notify_bench.py --enterprises 301 --alarms 120 --seconds 40
+
 # ---- simulator ----
 .PHONY: bench-simulator
 # Connect the Rugao fleet to a fast acknowledging sink on 127.0.0.1 and print connect time and acked packets/s.

@@ -40,13 +40,12 @@ def get_templates() -> TemplateBook:
 
 @lru_cache(maxsize=1)
 def get_channels() -> Mapping[ChannelKind, Sequence[Channel]]:
+    """The override, else the clients the environment configures (NOTIFY_CHANNELS_JSON / _FILE / _SECRET, SNS)."""
     if _channels_override is not None:
         return _channels_override
-    # NOTIFY_CHANNELS_JSON / _FILE / _SECRET (Secrets Manager), plus SNS when NOTIFY_SNS_REGION is set
-    from functions.adapters.notify_channels import channels_from_aws
+    from functions.adapters.notify_channels import channels_from_aws  # the SDKs are heavy: first use only
 
-    built: Mapping[ChannelKind, Sequence[Channel]] = channels_from_aws(os.environ)
-    return built
+    return channels_from_aws(os.environ)
 
 
 @lru_cache(maxsize=1)

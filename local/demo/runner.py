@@ -20,6 +20,8 @@ from typing import Any
 
 from local.demo.accounts import DemoAccount, ensure_demo_accounts
 from local.wechat_stub import WeChatStub
+from local.provider_stubs.fleet import ProviderStubs
+from local.provider_stubs.records import record_to, tally, write_settings
 from local.workers import DB_FILE, EVALUATE_JOB
 from monitoring._time import CHINA as CHINA_TZ
 from monitoring.accounts.models import ROLE_NAMES
@@ -329,7 +331,12 @@ def main(args: argparse.Namespace) -> int:
     banner(args, data, manifest, accounts)
     wechat = WeChatStub(DEMO_WECHAT_APPID, DEMO_WECHAT_SECRET)
     wechat.start()
-    procs = start_processes(args, data, data, env=wechat_env(wechat))
+    # The notification providers on loopback: the platform's notify worker sends to them (docs/notify_channels.md).
+    stubs = ProviderStubs()
+    write_settings(stubs, data / "notify-channels.json")
+    record_to(stubs, data / "notify-sent.jsonl")
+    env = {**wechat_env(wechat), "NOTIFY_CHANNELS_FILE": str(data / "notify-channels.json")}
+    procs = start_processes(args, data, data, env=env)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     began = time.monotonic()
     prev: dict[str, float] = {}
@@ -344,7 +351,7 @@ def main(args: argparse.Namespace) -> int:
                     return 1
             text, st = summary(data, manifest, prev)
             status = st or status
-            print(text, flush=True)
+            print(f"{text}\n{tally(stubs)}", flush=True)
             if args.check is not None and status is not None:
                 elapsed = time.monotonic() - began
                 sim_elapsed = (
@@ -361,7 +368,9 @@ def main(args: argparse.Namespace) -> int:
     finally:
         stop(procs)
         wechat.stop()
+        stubs.close()
         os.environ.pop("_LOCAL_DEMO", None)
+        os.environ.pop("NOTIFY_CHANNELS_FILE", None)
 
 
 def _beijing(iso: str) -> str:

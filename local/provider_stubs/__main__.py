@@ -4,9 +4,6 @@ settings that point at them (NOTIFY_CHANNELS_FILE), and print and record what wo
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import json
-import os
 import signal
 import sys
 import threading
@@ -15,21 +12,7 @@ from typing import TextIO
 
 from local.provider_stubs.base import Received
 from local.provider_stubs.fleet import ProviderStubs
-from monitoring.notify.masking import mask, mask_phones
-
-
-def console_line(r: Received) -> str:
-    """One line per message for people watching the demo: provider, masked address, the text."""
-    text = mask_phones(r.text).replace("\n", " ⏎ ")
-    return f"[{r.provider}] → {mask(r.address)}: {text}"
-
-
-def record(r: Received) -> str:
-    """A JSON line of the record file (addresses masked: the file is shown on consoles and dashboards)."""
-    data = dataclasses.asdict(r)
-    data["address"] = mask(r.address)
-    data["text"] = mask_phones(r.text)
-    return json.dumps(data, ensure_ascii=False)
+from local.provider_stubs.records import console_line, record_to, write_settings
 
 
 def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
@@ -43,22 +26,17 @@ def main(argv: list[str] | None = None, out: TextIO = sys.stdout) -> int:
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     with ProviderStubs(robots=args.robot or ["bureau"]) as stubs:
-        lock = threading.Lock()
+        if not args.quiet:
+            lock = threading.Lock()
 
-        def tell(r: Received) -> None:
-            with lock:
-                if not args.quiet:
+            def tell(r: Received) -> None:
+                with lock:
                     print(console_line(r), file=out, flush=True)
-                if args.record:
-                    with args.record.open("a", encoding="utf-8") as f:
-                        f.write(record(r) + "\n")
 
-        stubs.listen(tell)
-        args.settings_out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = args.settings_out.with_suffix(".tmp")
-        tmp.write_text(stubs.settings_json(), encoding="utf-8")
-        os.chmod(tmp, 0o600)
-        tmp.replace(args.settings_out)  # whoever waits for the file finds it whole
+            stubs.listen(tell)
+        if args.record:
+            record_to(stubs, args.record)
+        write_settings(stubs, args.settings_out)  # last: whoever waits for the file finds the stubs up
         print(
             f"模拟服务已启动：{', '.join(s.base_url for s in stubs.all)}；配置写入 {args.settings_out}",
             file=out,

@@ -14,7 +14,7 @@ from datetime import datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from local.provider_stubs.base import Answer, Received, Request, StubServer
+from local.provider_stubs.base import GARBAGE, Answer, Received, Request, StubServer
 
 CHINA = ZoneInfo("Asia/Shanghai")
 _VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
@@ -47,7 +47,7 @@ class AliyunSmsStub(StubServer):
     answered with isv.BUSINESS_LIMIT_CONTROL, as Aliyun's default flow control does (None = no caps)."""
 
     provider = "aliyun_sms"
-    FAILURES = (*_FAILURE_ANSWERS, "timeout")
+    FAILURES = (*_FAILURE_ANSWERS, "timeout", "garbage")
 
     def __init__(
         self,
@@ -102,6 +102,8 @@ class AliyunSmsStub(StubServer):
         failure = self._scripted()
         if failure == "timeout":
             return Answer(0, None, hang=True)
+        if failure == "garbage":
+            return GARBAGE
         if failure is not None:
             return self._error(*_FAILURE_ANSWERS[failure])
         bad = self._signature_ok(request)

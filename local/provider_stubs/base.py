@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ class Answer:
     body: Any  # JSON-serialisable
     headers: Mapping[str, str] = field(default_factory=dict)
     hang: bool = False  # never answer (until the stub closes): the client's timeout must fire
+    raw: bytes | None = None  # sent as it is instead of `body` (a gateway's HTML page, a cut-off answer)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class Received:
 
 class StubServer:
     """Base of the provider stubs. `fail_next(failure, n)` makes the next n calls answer `failure` (one of
-    `FAILURES`); "timeout" hangs the request until `close()`."""
+    `FAILURES`); "timeout" hangs the request until `close()`; "garbage" answers 200 with an HTML page."""
 
     provider = "stub"
     FAILURES: tuple[str, ...] = ()
@@ -87,9 +87,10 @@ class StubServer:
                     stub._closed.wait()
                     self.close_connection = True
                     return
-                data = json.dumps(answer.body, ensure_ascii=False).encode("utf-8")
+                data = answer.raw if answer.raw is not None else json.dumps(answer.body, ensure_ascii=False).encode()
                 self.send_response(answer.status)
-                headers = {"Content-Type": "application/json", **answer.headers}
+                kind = "text/html" if answer.raw is not None else "application/json"
+                headers = {"Content-Type": kind, **answer.headers}
                 for name, value in headers.items():
                     self.send_header(name, value)
                 self.send_header("Content-Length", str(len(data)))
@@ -168,5 +169,4 @@ class StubServer:
         self.close()
 
 
-def now() -> float:
-    return time.time()
+GARBAGE = Answer(200, None, raw=b"<html><body>502 Bad Gateway</body></html>")

@@ -9,13 +9,15 @@ import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from local.provider_stubs.base import Answer, Received, Request, StubServer
+from local.provider_stubs.base import GARBAGE, Answer, Received, Request, StubServer
 
 _AUTH = re.compile(
     r"TC3-HMAC-SHA256 Credential=([^/]+)/(\d{4}-\d{2}-\d{2})/([a-z]+)/tc3_request, "
     r"SignedHeaders=([a-z;-]+), Signature=([0-9a-f]+)"
 )
+CHINA = ZoneInfo("Asia/Shanghai")
 _PHONE = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})")
 _SLOT = re.compile(r"\{(\d+)\}")
 
@@ -50,7 +52,7 @@ class TencentSmsStub(StubServer):
     """`templates`: template id → text with {1} {2} … slots."""
 
     provider = "tencent_sms"
-    FAILURES = (*_FAILURE_ANSWERS, "5xx", "timeout")
+    FAILURES = (*_FAILURE_ANSWERS, "5xx", "timeout", "garbage")
 
     def __init__(
         self,
@@ -68,6 +70,8 @@ class TencentSmsStub(StubServer):
         self.sdk_app_id = sdk_app_id
         self.sign_name = sign_name
         self.templates = dict(templates)
+        self.undeliverable: set[str] = set()  # numbers whose status reports say not delivered
+        self._reports: list[dict[str, object]] = []  # delivery reports not pulled yet (each is pulled once)
         super().__init__(host, port)
 
     def _error(self, code: str, message: str) -> Answer:
@@ -105,6 +109,8 @@ class TencentSmsStub(StubServer):
         failure = self._scripted()
         if failure == "timeout":
             return Answer(0, None, hang=True)
+        if failure == "garbage":
+            return GARBAGE
         if failure == "5xx":
             return Answer(502, {"message": "Bad Gateway"})
         scripted = _FAILURE_ANSWERS.get(failure or "")
@@ -113,9 +119,12 @@ class TencentSmsStub(StubServer):
         bad = self._signature_error(request)
         if bad is not None:
             return bad
-        if request.headers.get("x-tc-action") != "SendSms" or request.headers.get("x-tc-version") != "2021-01-11":
+        action = request.headers.get("x-tc-action")
+        if action not in ("SendSms", "PullSmsSendStatus") or request.headers.get("x-tc-version") != "2021-01-11":
             return self._error("InvalidAction", "接口不存在")
         body = request.json()
+        if action == "PullSmsSendStatus":
+            return self._pull(body)
         if body.get("SmsSdkAppId") != self.sdk_app_id:
             return self._error("FailedOperation.SmsSdkAppIdVerifyFail", "SdkAppId校验失败")
         if body.get("SignName") != self.sign_name:
@@ -162,4 +171,27 @@ class TencentSmsStub(StubServer):
                     )
                 )
                 statuses.append({**status, "SerialNo": serial, "Fee": 1, "Code": "Ok", "Message": "send success"})
+                ok = m.group(1) not in self.undeliverable
+                report = {
+                    "UserReceiveTime": datetime.now(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
+                    "CountryCode": "86",
+                    "SubscriberNumber": m.group(1),
+                    "PhoneNumber": f"+86{m.group(1)}",
+                    "SerialNo": serial,
+                    "ReportStatus": "SUCCESS" if ok else "FAIL",
+                    "Description": "用户短信送达成功" if ok else "MK:0001",
+                    "SessionContext": body.get("SessionContext", ""),
+                }
+                with self._lock:
+                    self._reports.append(report)
         return Answer(200, {"Response": {"SendStatusSet": statuses, "RequestId": self._next_id("r-")}})
+
+    def _pull(self, body: dict[str, object]) -> Answer:
+        if body.get("SmsSdkAppId") != self.sdk_app_id:
+            return self._error("FailedOperation.SmsSdkAppIdVerifyFail", "SdkAppId校验失败")
+        limit = int(str(body.get("Limit", 0)))
+        if not 1 <= limit <= 100:
+            return self._error("InvalidParameterValue", "Limit 取值范围为 1-100")
+        with self._lock:
+            taken, self._reports = self._reports[:limit], self._reports[limit:]
+        return Answer(200, {"Response": {"PullSmsSendStatusSet": taken, "RequestId": self._next_id("r-")}})

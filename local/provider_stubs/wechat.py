@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 
-from local.provider_stubs.base import Answer, Received, Request, StubServer
+from local.provider_stubs.base import GARBAGE, Answer, Received, Request, StubServer
 
 # field type → longest value (characters); time/date values must look like a time
 LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "number": 32, "letter": 32, "symbol": 5, "name": 10}
@@ -36,7 +36,7 @@ class WechatStub(StubServer):
     person accepted (None: everyone accepted everything)."""
 
     provider = "wechat"
-    FAILURES = (*_FAILURES, "expired_token", "5xx", "timeout")
+    FAILURES = (*_FAILURES, "expired_token", "5xx", "timeout", "garbage")
 
     def __init__(
         self,
@@ -95,6 +95,8 @@ class WechatStub(StubServer):
         token = request.query.get("access_token", "")
         if failure == "timeout":
             return Answer(0, None, hang=True)
+        if failure == "garbage":
+            return GARBAGE
         if failure == "5xx":
             return Answer(503, {"errmsg": "Service Unavailable"})
         if failure == "expired_token":

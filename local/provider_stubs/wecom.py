@@ -7,7 +7,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from local.provider_stubs.base import Answer, Received, Request, StubServer
+from local.provider_stubs.base import GARBAGE, Answer, Received, Request, StubServer
 
 PER_MINUTE = 20
 MAX_MARKDOWN_BYTES = 4096
@@ -21,7 +21,7 @@ class WecomStub(StubServer):
     """`keys`: the webhook keys of the robots that exist."""
 
     provider = "wecom"
-    FAILURES = ("throttle", "invalid_key", "busy", "5xx", "timeout")
+    FAILURES = ("throttle", "invalid_key", "busy", "5xx", "timeout", "garbage")
 
     def __init__(self, *, keys: Iterable[str], per_minute: int = PER_MINUTE, host: str = "127.0.0.1", port: int = 0):
         self.keys = set(keys)
@@ -36,6 +36,8 @@ class WecomStub(StubServer):
         failure = self._scripted()
         if failure == "timeout":
             return Answer(0, None, hang=True)
+        if failure == "garbage":
+            return GARBAGE
         if failure == "5xx":
             return Answer(502, {"errmsg": "Bad Gateway"})
         if failure == "throttle":

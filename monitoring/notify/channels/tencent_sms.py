@@ -5,6 +5,10 @@ errors and each number's SendStatus code are mapped to retryable / permanent / f
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from tencentcloud.common import credential
 from tencentcloud.common.exception.tencent_cloud_sdk_exception import TencentCloudSDKException
@@ -12,10 +16,11 @@ from tencentcloud.common.profile.client_profile import ClientProfile
 from tencentcloud.common.profile.http_profile import HttpProfile
 from tencentcloud.sms.v20210111 import models, sms_client
 
+from monitoring._time import CHINA
 from monitoring.notify.channels.outcomes import detail, network_failure
 from monitoring.notify.channels.settings import TencentSmsSettings
 from monitoring.notify.masking import mask
-from monitoring.notify.ports import ChannelKind, OutgoingMessage, SendResult, SendStatus
+from monitoring.notify.ports import ChannelKind, OutgoingMessage, Receipt, SendResult, SendStatus
 
 log = logging.getLogger("monitoring.notify.tencent_sms")
 PROVIDER = "tencent_sms"
@@ -37,6 +42,8 @@ PERMANENT = frozenset(
         "UnsupportedOperation.ContainDomesticAndInternationalPhoneNumber",
     }
 )
+PULL_LIMIT = 100  # PullSmsSendStatus's largest page
+PENDING_MAX = 10_000  # reports pulled but not asked for yet, kept for a later pass (oldest dropped beyond)
 _RETRYABLE_PREFIXES = ("LimitExceeded.", "RequestLimitExceeded", "InternalError", "ServerNetworkError")
 
 
@@ -64,6 +71,8 @@ class TencentSms:
         profile = ClientProfile(httpProfile=http, disable_region_breaker=True)
         cred = credential.Credential(settings.secret_id, settings.secret_key.get_secret_value())
         self._client = sms_client.SmsClient(cred, settings.region, profile)
+        self._pending: OrderedDict[str, Receipt] = OrderedDict()  # SerialNo → report, pulled, not yet asked for
+        self._pending_lock = threading.Lock()
 
     @property
     def provider(self) -> str:
@@ -89,12 +98,13 @@ class TencentSms:
             response = self._client.SendSms(request)
         except TencentCloudSDKException as exc:
             code = str(exc.get_code() or "")
-            if code in ("ClientNetworkError", "ServerNetworkError", "ClientError", ""):
-                result = network_failure(PROVIDER, exc)
-                if code == "ServerNetworkError" and result.code != "timeout":
-                    result = SendResult(SendStatus.RETRYABLE, PROVIDER, code="http_5xx", detail=result.detail)
-            else:
+            if exc.get_request_id():  # Tencent answered with an error of its own
                 result = classify(code, str(exc.get_message() or ""))
+            else:  # no answer (network, timeout), a non-200 status, or one that was not Tencent's JSON
+                result = network_failure(PROVIDER, exc)
+                if result.code != "timeout" and code not in ("ClientNetworkError", ""):
+                    bad = "http_5xx" if code == "ServerNetworkError" else "bad_answer"
+                    result = SendResult(SendStatus.RETRYABLE, PROVIDER, code=bad, detail=result.detail)
         except Exception as exc:  # the SDK lets some transport errors through unwrapped
             result = network_failure(PROVIDER, exc)
         else:
@@ -110,3 +120,34 @@ class TencentSms:
             level, "tencent_sms to %s: %s %s (%s)", mask(message.address), result.status, result.code, result.detail
         )
         return result
+
+    # ---- delivery receipts -------------------------------------------------------------------------------------
+    def receipts(self, accepted: Sequence[tuple[str, str, datetime]]) -> list[Receipt]:
+        """Tencent hands each status report out once (PullSmsSendStatus, the app's queue of reports): pull what
+        is there, keep reports of messages not asked about for a later call, answer those asked about."""
+        request = models.PullSmsSendStatusRequest()
+        request.Limit = PULL_LIMIT
+        request.SmsSdkAppId = self.settings.sdk_app_id
+        try:
+            pulled = list(self._client.PullSmsSendStatus(request).PullSmsSendStatusSet or [])
+        except Exception as exc:  # best effort: the next pass pulls again
+            log.warning("tencent_sms status pull failed: %s", detail(exc))
+            pulled = []
+        with self._pending_lock:
+            for s in pulled:
+                at = _parse_time(s.UserReceiveTime) or datetime.now(UTC)
+                delivered = s.ReportStatus == "SUCCESS"
+                code = "" if delivered else str(s.Description or "FAIL")
+                self._pending[str(s.SerialNo)] = Receipt(
+                    PROVIDER, str(s.SerialNo), delivered, at, code=code, address=str(s.SubscriberNumber or "")
+                )
+            while len(self._pending) > PENDING_MAX:
+                self._pending.popitem(last=False)
+            return [self._pending.pop(pid) for pid, _, _ in accepted if pid in self._pending]
+
+
+def _parse_time(text: str | None) -> datetime | None:
+    try:
+        return datetime.strptime(text or "", "%Y-%m-%d %H:%M:%S").replace(tzinfo=CHINA).astimezone(UTC)
+    except ValueError:
+        return None

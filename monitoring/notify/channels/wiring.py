@@ -35,8 +35,8 @@ def build_channels(settings: ChannelSettings, extra: Sequence[Channel] = ()) -> 
 
 
 def receipt_sources(channels: dict[ChannelKind, list[Channel]]) -> list[ReceiptSource]:
-    """The channels that can report delivery (Aliyun's QuerySendDetails)."""
-    return [c for cs in channels.values() for c in cs if isinstance(c, AliyunSms)]
+    """The channels that can report delivery (Aliyun's QuerySendDetails, Tencent's PullSmsSendStatus)."""
+    return [c for cs in channels.values() for c in cs if isinstance(c, AliyunSms | TencentSms)]
 
 
 ENV_JSON = "NOTIFY_CHANNELS_JSON"  # the settings as JSON text (the local runner; tests)

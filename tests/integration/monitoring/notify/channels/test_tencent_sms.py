@@ -4,6 +4,7 @@ key as SessionContext, request-level and per-number codes mapped, a real TC3 sig
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 
@@ -78,3 +79,18 @@ def test_a_hung_provider_costs_at_most_the_timeout(stubs: ProviderStubs) -> None
     result = channel.send(message(ChannelKind.SMS, PHONE))
     assert (result.status, result.code) == (SendStatus.RETRYABLE, "timeout")
     assert time.monotonic() - started < 6.0
+
+
+def test_status_reports_are_pulled_once_and_kept_until_asked_for(stubs: ProviderStubs) -> None:
+    stubs.tencent.undeliverable.add("13900000000")
+    channel = _client(stubs)
+    ok = channel.send(message(ChannelKind.SMS, PHONE))
+    bad = channel.send(message(ChannelKind.SMS, "13900000000", key="k-2"))
+    now = datetime.now(UTC)
+    first = channel.receipts([(ok.provider_id, PHONE, now)])  # pulls both; answers the one asked about
+    assert [(r.provider_id, r.delivered) for r in first] == [(ok.provider_id, True)]
+    later = channel.receipts([(bad.provider_id, "13900000000", now)])  # from what was kept: Tencent has no more
+    assert [(r.provider_id, r.delivered, r.code, r.address) for r in later] == [
+        (bad.provider_id, False, "MK:0001", "13900000000")
+    ]
+    assert channel.receipts([(ok.provider_id, PHONE, now)]) == []  # each report once

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from local.demo.accounts import DemoAccount, ensure_demo_accounts
-from local.wechat_stub import WeChatStub
 from local.provider_stubs.fleet import ProviderStubs
 from local.provider_stubs.records import record_to, tally, write_settings
+from local.wechat_stub import WeChatStub
 from local.workers import DB_FILE, EVALUATE_JOB
 from monitoring._time import CHINA as CHINA_TZ
 from monitoring.accounts.models import ROLE_NAMES

@@ -1,0 +1,61 @@
+// Load one page of app/pages with the real TDesign components (transpiled by jest) and render it.
+import * as fs from 'fs';
+import * as path from 'path';
+import simulate from 'miniprogram-simulate';
+
+const APP = path.resolve(__dirname, '../../app');
+const TDESIGN = path.resolve(__dirname, '../../node_modules/tdesign-miniprogram/miniprogram_dist');
+
+export interface Rendered {
+  instance: Record<string, (...args: unknown[]) => unknown> & { data: Record<string, unknown> };
+  querySelector(selector: string): { dispatchEvent(name: string, detail?: unknown): void; dom: HTMLElement } | null;
+  querySelectorAll(selector: string): Array<{ dom: HTMLElement }>;
+  dom: HTMLElement;
+  attach(parent: HTMLElement): void;
+}
+
+/** Register the page (once per jest module registry: TDesign's modules register their components on import). */
+export function loadPage(page: string): string {
+  const file = path.join(APP, 'pages', page);
+  const json = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as { usingComponents?: Record<string, string> };
+  const usingComponents: Record<string, string> = {};
+  for (const [tag, target] of Object.entries(json.usingComponents ?? {})) {
+    usingComponents[tag] = target.startsWith('tdesign-miniprogram/')
+      ? path.join(TDESIGN, target.slice('tdesign-miniprogram/'.length))
+      : target;
+  }
+  let id = '';
+  jest.isolateModules(() => {
+    id = simulate.load(file, { compiler: 'simulate', rootPath: '/', usingComponents }) as string;
+  });
+  return id;
+}
+
+export function render(id: string): Rendered {
+  const page = simulate.render(id) as unknown as Rendered;
+  page.attach(document.createElement('parent-wrapper'));
+  return page;
+}
+
+/** Let the page's promises (the stubbed wx calls answer on the microtask queue) settle. */
+export async function settle(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await Promise.resolve();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  for (let i = 0; i < rounds; i++) await Promise.resolve();
+}
+
+export function text(page: Rendered, selector: string): string {
+  return page.querySelector(selector)?.dom.textContent?.trim() ?? '';
+}
+
+/** Tap a native element or a TDesign button (its inner <button>, where WeChat delivers the tap). */
+export function tap(page: Rendered, selector: string): void {
+  const target = page.querySelector(`${selector} >>> .t-button`) ?? page.querySelector(selector);
+  if (!target) throw new Error(`nothing to tap at ${selector}`);
+  target.dispatchEvent('tap');
+}
+
+/** A form field's change as TDesign's t-input/t-textarea deliver it, to the page's one input handler. */
+export function field(name: string, value: unknown) {
+  return { detail: { value }, currentTarget: { dataset: { field: name } } };
+}

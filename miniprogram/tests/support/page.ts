@@ -14,7 +14,7 @@ export interface Rendered {
   attach(parent: HTMLElement): void;
 }
 
-/** Register the page (once per jest module registry: TDesign's modules register their components on import). */
+/** Register the page: once per test file (TDesign's modules register their components when first imported). */
 export function loadPage(page: string): string {
   const file = path.join(APP, 'pages', page);
   const json = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as { usingComponents?: Record<string, string> };
@@ -24,11 +24,7 @@ export function loadPage(page: string): string {
       ? path.join(TDESIGN, target.slice('tdesign-miniprogram/'.length))
       : target;
   }
-  let id = '';
-  jest.isolateModules(() => {
-    id = simulate.load(file, { compiler: 'simulate', rootPath: '/', usingComponents }) as string;
-  });
-  return id;
+  return simulate.load(file, { compiler: 'simulate', rootPath: '/', usingComponents }) as string;
 }
 
 export function render(id: string): Rendered {

@@ -1,4 +1,4 @@
-// The one place to set the AppID and the API's address (docs/miniprogram.md). project.config.json's appid must
+// The one place to set the AppID and the API's address (docs/miniprogram.md); project.config.json's appid must
 // match APP_ID: a test checks it.
 export const APP_ID = 'touristappid';
 export const API_BASE_URL = 'http://127.0.0.1:8080/api/v1';

@@ -41,7 +41,10 @@ export async function settle(rounds = 20): Promise<void> {
 }
 
 export function text(page: Rendered, selector: string): string {
-  return page.querySelector(selector)?.dom.textContent?.trim() ?? '';
+  const found = page.querySelector(selector) as unknown as { dom?: HTMLElement; _exparserNode?: { $$?: HTMLElement } } | null;
+  // A TDesign component answers with its exparser node; its DOM is `$$` (slot content included).
+  const dom = found?.dom ?? found?._exparserNode?.$$;
+  return dom?.textContent?.trim() ?? '';
 }
 
 /** Tap a native element or a TDesign button (its inner <button>, where WeChat delivers the tap). */

@@ -12,8 +12,8 @@ export const API_PREFIX = '/api/v1';
 
 /** The document generated from the Python app itself (no server), as the API would serve it now. */
 export function openapiDocument(): Json {
-  const python = process.env.PYTHON ?? path.join(REPO, '.venv/bin/python');
-  if (!fs.existsSync(python) && !process.env.PYTHON) throw new Error(`no Python at ${python}: set PYTHON`);
+  const python = process.env.API_PYTHON ?? path.join(REPO, '.venv/bin/python');
+  if (!fs.existsSync(python) && !process.env.API_PYTHON) throw new Error(`no Python at ${python}: set API_PYTHON`);
   const code =
     'import json, sys, miniprogram_api.app\n' +
     'from miniprogram_api.chalicelib.openapi import document\n' +

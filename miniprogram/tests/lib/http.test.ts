@@ -27,9 +27,9 @@ test('a call carries the token and the channel; path values are encoded; arrays 
   phone.handler = () => ({ status: 200, body: { items: [] } });
   await call('alarms', { query: { state: ['pending', 'dispatched'], enterprise_id: undefined, limit: 50 } });
   await call('terminal', { path: { mn: 'A/B C' } });
-  expect(phone.sent[0].url).toBe('http://127.0.0.1:8080/api/v1/alarms?state=pending&state=dispatched&limit=50');
+  expect(phone.sent[0].url).toBe('http://127.0.0.1:8000/api/v1/alarms?state=pending&state=dispatched&limit=50');
   expect(phone.sent[0].header).toEqual({ Authorization: 'Bearer access-enterprise', 'X-Client-Channel': 'miniprogram' });
-  expect(phone.sent[1].url).toBe('http://127.0.0.1:8080/api/v1/terminals/A%2FB%20C');
+  expect(phone.sent[1].url).toBe('http://127.0.0.1:8000/api/v1/terminals/A%2FB%20C');
 });
 
 test('an access token about to expire is refreshed quietly first, once for concurrent calls', async () => {

@@ -1,5 +1,6 @@
 // Load one page of app/pages with the real TDesign components (transpiled by jest) and render it.
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import simulate from 'miniprogram-simulate';
 
@@ -14,17 +15,26 @@ export interface Rendered {
   attach(parent: HTMLElement): void;
 }
 
-/** Register the page: once per test file (TDesign's modules register their components when first imported). */
+/**
+ * Register the page: once per test file (TDesign registers its components when its modules are first imported).
+ * The page's json is copied with TDesign's paths made absolute (as DevTools' npm build resolves them); passing
+ * them as simulate's `usingComponents` option instead would add them to every nested component too.
+ */
 export function loadPage(page: string): string {
   const file = path.join(APP, 'pages', page);
   const json = JSON.parse(fs.readFileSync(`${file}.json`, 'utf8')) as { usingComponents?: Record<string, string> };
-  const usingComponents: Record<string, string> = {};
+  const using: Record<string, string> = {};
   for (const [tag, target] of Object.entries(json.usingComponents ?? {})) {
-    usingComponents[tag] = target.startsWith('tdesign-miniprogram/')
-      ? path.join(TDESIGN, target.slice('tdesign-miniprogram/'.length))
-      : target;
+    using[tag] = target.startsWith('tdesign-miniprogram/') ? path.join(TDESIGN, target.slice('tdesign-miniprogram/'.length)) : target;
   }
-  return simulate.load(file, { compiler: 'simulate', rootPath: '/', usingComponents }) as string;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-page-'));
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  const copy = path.join(dir, path.basename(file));
+  fs.writeFileSync(`${copy}.json`, JSON.stringify({ ...json, usingComponents: using }));
+  fs.copyFileSync(`${file}.wxml`, `${copy}.wxml`);
+  fs.copyFileSync(`${file}.wxss`, `${copy}.wxss`);
+  fs.writeFileSync(`${copy}.js`, `require(${JSON.stringify(`${file}.ts`)});\n`);
+  return simulate.load(copy, { compiler: 'simulate', rootPath: '/' }) as string;
 }
 
 export function render(id: string): Rendered {

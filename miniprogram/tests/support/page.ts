@@ -1,4 +1,5 @@
 // Load one page of app/pages with the real TDesign components (transpiled by jest) and render it.
+import { afterAll } from '@jest/globals';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -28,7 +29,7 @@ export function loadPage(page: string): string {
     using[tag] = target.startsWith('tdesign-miniprogram/') ? path.join(TDESIGN, target.slice('tdesign-miniprogram/'.length)) : target;
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mp-page-'));
-  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const copy = path.join(dir, path.basename(file));
   fs.writeFileSync(`${copy}.json`, JSON.stringify({ ...json, usingComponents: using }));
   fs.copyFileSync(`${file}.wxml`, `${copy}.wxml`);

@@ -2,6 +2,7 @@ import { beforeAll, expect, test } from '@jest/globals';
 import { ROUTES } from '../app/lib/routes';
 import { CAUSES, FAULT_KINDS, STOPPAGE_KINDS } from '../app/lib/labels';
 import { openapiDocument, violations } from './support/contract';
+import { account, alarm, error, tokens } from './support/api';
 
 let doc: ReturnType<typeof openapiDocument>;
 beforeAll(() => {
@@ -33,4 +34,21 @@ test('the codes the pickers offer are the API enums', () => {
   expect(FAULT_KINDS.map((c) => c.code).sort()).toEqual([...enumOf('FaultKind')].sort());
   expect(STOPPAGE_KINDS.map((c) => c.code).sort()).toEqual([...enumOf('StoppageKind')].sort());
   expect(enumOf('CommandKind')).toEqual(expect.arrayContaining(['read_realtime', 'set_time', 'set_minute_interval', 'set_password']));
+});
+
+test("the tests' stubbed answers have the API's shapes: every required field, no field the API does not send", () => {
+  const shape = (name: string, sample: Record<string, unknown>) => {
+    const schema = doc.components.schemas[name] as { properties: Record<string, unknown>; required: string[] };
+    const keys = Object.keys(sample);
+    return {
+      missing: schema.required.filter((k) => !keys.includes(k)),
+      unknown: keys.filter((k) => !(k in schema.properties)),
+    };
+  };
+  const clean = { missing: [], unknown: [] };
+  expect(shape('AlarmOut', alarm('al-1'))).toEqual(clean);
+  expect(shape('TokensOut', tokens('enterprise'))).toEqual(clean);
+  expect(shape('AccountOut', account('installer'))).toEqual(clean);
+  expect(shape('ErrorBody', error('conflict', '冲突'))).toEqual(clean);
+  expect(shape('AlarmOut', { ...alarm('al-1'), renamed: 1 })).toEqual({ missing: [], unknown: ['renamed'] });
 });

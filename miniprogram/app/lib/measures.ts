@@ -17,3 +17,14 @@ export function measureWords(m: LevelMeasures | null | undefined, pointNames: Re
   for (const [from, to] of m.forbidden_hours ?? []) words.push(`${from}:00–${to}:00 禁止生产`);
   return words.length ? words : ['本级别未设定本企业的管控措施，请按预警通知执行'];
 }
+
+/** Whether an alert covers the enterprise: no list means the whole county. */
+export function alertApplies(
+  alert: { enterprise_ids?: string[] | null; town_ids?: string[] | null },
+  enterpriseId: string,
+  townId: string,
+): boolean {
+  if (alert.enterprise_ids && !alert.enterprise_ids.includes(enterpriseId)) return false;
+  if (alert.town_ids && !alert.town_ids.includes(townId)) return false;
+  return true;
+}

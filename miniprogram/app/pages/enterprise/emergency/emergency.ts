@@ -2,7 +2,7 @@
 import { myEnterpriseId } from '../../../lib/enterprise';
 import { call, messageOf } from '../../../lib/http';
 import { LEVELS } from '../../../lib/labels';
-import { measureWords, type Measures } from '../../../lib/measures';
+import { alertApplies, measureWords, type Measures } from '../../../lib/measures';
 import { beijing } from '../../../lib/time';
 
 interface Alert {
@@ -11,6 +11,8 @@ interface Alert {
   start: string;
   end: string;
   title: string;
+  enterprise_ids: string[] | null;
+  town_ids: string[] | null;
 }
 Page({
   data: { error: '', alerts: [] as Array<{ id: string; level: string; levelName: string; title: string; window: string; measures: string[] }> },
@@ -25,13 +27,13 @@ Page({
     }
     try {
       const [alerts, measures, ent] = await Promise.all([
-        call<{ items: Alert[] }>('emergencyAlerts', { query: { active: true, limit: 5 } }),
+        call<{ items: Alert[] }>('emergencyAlerts', { query: { active: true, limit: 20 } }),
         call<Measures>('measures', { path: { enterprise_id: eid } }),
-        call<{ points: Array<{ point_id: string; name: string }> }>('enterprise', { path: { enterprise_id: eid } }),
+        call<{ town_id: string; points: Array<{ point_id: string; name: string }> }>('enterprise', { path: { enterprise_id: eid } }),
       ]);
       const names = Object.fromEntries(ent.points.map((p) => [p.point_id, p.name]));
       this.setData({
-        alerts: alerts.items.map((a) => ({
+        alerts: alerts.items.filter((a) => alertApplies(a, eid, ent.town_id)).map((a) => ({
           id: a.id,
           level: a.level,
           levelName: LEVELS[a.level] ?? a.level,

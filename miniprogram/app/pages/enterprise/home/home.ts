@@ -3,6 +3,7 @@ import { drawLine, type Ctx2d, type SeriesPoint } from '../../../lib/chart';
 import { myEnterpriseId, lastState, type Segment } from '../../../lib/enterprise';
 import { call, messageOf } from '../../../lib/http';
 import { LEVELS } from '../../../lib/labels';
+import { alertApplies } from '../../../lib/measures';
 import { beijing, beijingDay, beijingMidnight, isoBeijing } from '../../../lib/time';
 
 interface Point {
@@ -12,6 +13,7 @@ interface Point {
 }
 interface Detail {
   name: string;
+  town_id: string;
   status: string;
   status_name: string;
   status_at?: string | null;
@@ -29,6 +31,8 @@ interface Alert {
   start: string;
   end: string;
   title: string;
+  enterprise_ids: string[] | null;
+  town_ids: string[] | null;
 }
 
 const CHART = { width: 340, height: 180, left: 36, right: 8, top: 12, bottom: 18 };
@@ -65,9 +69,9 @@ Page({
       const [detail, timeline, alerts] = await Promise.all([
         call<Detail>('enterprise', { path: { enterprise_id: eid } }),
         call<Timeline>('timeline', { path: { enterprise_id: eid }, query: { day: beijingDay(now) } }),
-        call<{ items: Alert[] }>('emergencyAlerts', { query: { active: true, limit: 5 } }),
+        call<{ items: Alert[] }>('emergencyAlerts', { query: { active: true, limit: 20 } }),
       ]);
-      const alert = alerts.items[0];
+      const alert = alerts.items.find((a) => alertApplies(a, eid, detail.town_id));
       this.setData({
         loading: false,
         name: detail.name,

@@ -1,5 +1,16 @@
-// Choosing photos from the camera or the album, never more than the form's remaining room (≤ 9 in all).
-import { MAX_PHOTOS } from './uploads';
+// Choosing photos from the camera or the album, never more than the form's remaining room (≤ 9 in all); each kept
+// in the mini-program's own storage so a draft's photos outlive the temporary files (gone when WeChat restarts).
+export const MAX_PHOTOS = 9;
+
+function keep(tempFilePath: string): Promise<string> {
+  return new Promise((resolve) => {
+    wx.getFileSystemManager().saveFile({
+      tempFilePath,
+      success: (res) => resolve(res.savedFilePath),
+      fail: () => resolve(tempFilePath), // storage full: the temporary file still serves this session
+    });
+  });
+}
 
 export function choosePhotos(already: number): Promise<string[]> {
   const room = MAX_PHOTOS - already;
@@ -10,10 +21,18 @@ export function choosePhotos(already: number): Promise<string[]> {
       mediaType: ['image'],
       sourceType: ['camera', 'album'],
       sizeType: ['compressed'],
-      success: (res) => resolve(res.tempFiles.map((f) => f.tempFilePath).slice(0, room)),
+      success: (res) => void Promise.all(res.tempFiles.slice(0, room).map((f) => keep(f.tempFilePath))).then(resolve),
       fail: () => resolve([]), // cancelled
     });
   });
+}
+
+/** Delete kept photos once their form is accepted (or a photo is taken off the form). */
+export function discardPhotos(paths: string[]): void {
+  const fs = wx.getFileSystemManager();
+  for (const filePath of paths) {
+    if (filePath.startsWith(wx.env.USER_DATA_PATH)) fs.unlink({ filePath, fail: () => undefined });
+  }
 }
 
 export function currentLocation(): Promise<{ lat: number; lon: number } | null> {

@@ -2,10 +2,11 @@
 // again, so a retry after a dropped connection resumes with the photos still missing.
 import { API_BASE_URL } from './config';
 import { ApiFailure, backoff, failureOf, freshAccessToken, NETWORK_MESSAGE } from './http';
+import { discardPhotos, MAX_PHOTOS } from './photos';
 import { ROUTES } from './routes';
 
 export type PhotoKind = 'installation' | 'site' | 'alarm_response' | 'verification' | 'fault' | 'other';
-export const MAX_PHOTOS = 9;
+export { MAX_PHOTOS };
 const DONE_KEY = 'uploaded-photos'; // local file path → photo_id, kept until the form is sent
 
 function uploadedMap(): Record<string, string> {
@@ -67,9 +68,10 @@ export async function uploadPhotos(
   return ids;
 }
 
-/** Forget the uploads of a form once the server has the form (the ids now live there). */
+/** Forget the uploads of a form once the server has the form (the ids now live there); delete the kept files. */
 export function forgetUploads(filePaths: string[]): void {
   const done = uploadedMap();
   for (const filePath of filePaths) delete done[filePath];
   wx.setStorageSync(DONE_KEY, done);
+  discardPhotos(filePaths);
 }

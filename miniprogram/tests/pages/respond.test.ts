@@ -91,7 +91,8 @@ test('offline: the form stays on the phone, a dropped upload resumes without sen
   await settle(60);
   expect(text(page, '.err-form')).toContain('已填写的内容已保存在手机上');
   expect(responded).toBeNull();
-  expect(phone.storage.get('draft:respond:al-1')).toMatchObject({ cause: 'power_cut', photos: ['wxfile://a.jpg', 'wxfile://b.jpg'] });
+  // the draft holds the photos kept in the mini-program's storage, not the temporary files WeChat may drop
+  expect(phone.storage.get('draft:respond:al-1')).toMatchObject({ cause: 'power_cut', photos: ['wxfile://usr/a.jpg', 'wxfile://usr/b.jpg'] });
 
   const again = await open(); // the page opened anew: the draft is back
   expect(again.instance.data.cause).toBe('power_cut');
@@ -99,6 +100,7 @@ test('offline: the form stays on the phone, a dropped upload resumes without sen
   phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-b' } });
   tap(again, '.submit');
   await settle(60);
-  expect(phone.uploads.map((u) => u.filePath)).toEqual(['wxfile://b.jpg']);
+  expect(phone.uploads.map((u) => u.filePath)).toEqual(['wxfile://usr/b.jpg']);
   expect((responded!.data as { photos: string[] }).photos).toEqual(['ph-a', 'ph-b']);
+  expect(phone.deleted).toEqual(['wxfile://usr/a.jpg', 'wxfile://usr/b.jpg']); // accepted: the kept copies go
 });

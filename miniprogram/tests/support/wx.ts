@@ -29,7 +29,9 @@ export const phone = {
   location: { latitude: 32.39, longitude: 120.56 } as { latitude: number; longitude: number } | null,
   subscribeRequests: [] as string[][],
   loginCode: 'code-1',
+  deleted: [] as string[],
   reset(): void {
+    this.deleted = [];
     this.storage.clear();
     this.sent = [];
     this.uploads = [];
@@ -115,4 +117,14 @@ export const fakeWx = {
   onWindowResize: () => undefined,
   offWindowResize: () => undefined,
   canIUse: () => true,
+  env: { USER_DATA_PATH: 'wxfile://usr' },
+  getFileSystemManager: () => ({
+    // Photos kept in the mini-program's storage: the saved path names the temporary one it came from.
+    saveFile: (o: { tempFilePath: string } & Callbacks) =>
+      later(() => o.success?.({ savedFilePath: `wxfile://usr/${o.tempFilePath.split('/').pop()}` })),
+    unlink: (o: { filePath: string } & Callbacks) => {
+      phone.deleted.push(o.filePath);
+      later(() => o.success?.({}));
+    },
+  }),
 };

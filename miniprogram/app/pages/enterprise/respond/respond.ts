@@ -4,7 +4,7 @@ import { clearDraft, loadDraft, saveDraft } from '../../../lib/drafts';
 import { applyInput, type InputEvent } from '../../../lib/form';
 import { call, messageOf } from '../../../lib/http';
 import { CAUSES } from '../../../lib/labels';
-import { choosePhotos, currentLocation } from '../../../lib/photos';
+import { choosePhotos, currentLocation, discardPhotos } from '../../../lib/photos';
 import { offerSubscriptionOnce } from '../../../lib/subscribe';
 import { beijing, timeLeft } from '../../../lib/time';
 import { forgetUploads, MAX_PHOTOS, uploadPhotos } from '../../../lib/uploads';
@@ -87,7 +87,9 @@ Page({
     this.keep();
   },
   removePhoto(e: { currentTarget: { dataset: { index: number } } }) {
-    const photos = this.data.photos.filter((_p, i) => i !== Number(e.currentTarget.dataset.index));
+    const index = Number(e.currentTarget.dataset.index);
+    discardPhotos([this.data.photos[index]]);
+    const photos = this.data.photos.filter((_p, i) => i !== index);
     this.setData({ photos });
     this.keep();
   },

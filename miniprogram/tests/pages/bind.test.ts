@@ -20,10 +20,10 @@ test('invitation code: refused before sending when empty, then bound and sent ho
   expect(phone.sent).toEqual([]);
   phone.handler = (req) => {
     expect(req.url).toMatch(/\/auth\/wechat\/bind-invitation$/);
-    expect(req.data).toEqual({ binding_ticket: 'tk-1', invitation_code: 'ABCD-1234' });
+    expect(req.data).toEqual({ binding_ticket: 'tk-1', invitation_code: 'ABCD2345XY' });
     return { status: 200, body: tokens('branch') };
   };
-  page.instance.onInput(field('invitation', ' ABCD-1234 '));
+  page.instance.onInput(field('invitation', ' abcd-2345 xy '));
   tap(page, '.submit');
   await settle();
   expect(phone.navigations).toEqual(['reLaunch /pages/branch/home/home']);

@@ -5,6 +5,11 @@ import type { Tokens } from '../../lib/session';
 
 type Field = 'invitation' | 'phone' | 'smsCode';
 
+/** The code as the server keeps it: upper case, without the spaces and dashes it is printed or read out with. */
+function invitationCode(typed: string): string {
+  return typed.toUpperCase().replace(/[\s-]/g, '');
+}
+
 Page({
   data: {
     mode: 'invitation' as 'invitation' | 'phone',
@@ -78,7 +83,7 @@ Page({
   validate(): boolean {
     const errors: Partial<Record<Field, string>> = {};
     if (this.data.mode === 'invitation') {
-      if (!/^[A-Za-z0-9-]{4,64}$/.test(this.data.invitation)) errors.invitation = '请输入管理员发给您的邀请码';
+      if (!/^[A-Z0-9]{4,32}$/.test(invitationCode(this.data.invitation))) errors.invitation = '请输入管理员发给您的邀请码';
     } else {
       if (!PHONE_PATTERN.test(this.data.phone)) errors.phone = '请输入11位手机号';
       if (!SMS_CODE_PATTERN.test(this.data.smsCode)) errors.smsCode = '请输入6位短信验证码';
@@ -94,7 +99,9 @@ Page({
       if (!ticket) return;
       const tokens =
         this.data.mode === 'invitation'
-          ? await call<Tokens>('bindInvitation', { body: { binding_ticket: ticket, invitation_code: this.data.invitation } })
+          ? await call<Tokens>('bindInvitation', {
+              body: { binding_ticket: ticket, invitation_code: invitationCode(this.data.invitation) },
+            })
           : await call<Tokens>('bindPhone', {
               body: { binding_ticket: ticket, phone: this.data.phone, sms_code: this.data.smsCode },
             });

@@ -29,7 +29,7 @@ pytest: venv
 	$(BIN)/pytest -m "not e2e" --cov=hj212 --cov-branch --cov-report= $(PYTEST_ARGS)
 	$(BIN)/coverage report --include='hj212/*' --fail-under=100
 
-test: lint typecheck pytest
+test: lint typecheck pytest miniprogram-test
 
 # Regenerate the lock from a fresh resolution of pyproject.toml's pins.
 lock:
@@ -177,3 +177,21 @@ bench-e2e: venv
 .PHONY: drills
 drills: venv
 	$(PY) -m bench.drills $(DRILLS)
+
+# ---- miniprogram (WeChat mini-program, issue 18; docs/miniprogram.md) ----
+# npm ci into miniprogram/ when node_modules is missing or older than the lock; offline once the cache has it.
+MP_DIR := miniprogram
+MP_STAMP := $(MP_DIR)/node_modules/.installed-stamp
+.PHONY: miniprogram-test
+
+$(MP_STAMP): $(MP_DIR)/package.json $(MP_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "error: npm is missing; the mini-program's tests need Node.js 20+ with npm" >&2; exit 1; }
+	cd $(MP_DIR) && npm ci --no-audit --no-fund --prefer-offline --ignore-scripts --loglevel=error
+	touch $@
+
+# Types (app and tests), lint (TypeScript and WXML), then jest; the contract test dumps the API's OpenAPI
+# document with the venv's Python.
+miniprogram-test: venv $(MP_STAMP)
+	cd $(MP_DIR) && npx tsc --noEmit -p tsconfig.json && npx tsc --noEmit -p tests/tsconfig.json
+	cd $(MP_DIR) && npx eslint .
+	cd $(MP_DIR) && API_PYTHON=$(abspath $(PY)) npx jest --ci

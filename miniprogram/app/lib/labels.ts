@@ -1,0 +1,36 @@
+// Chinese names of the API's codes shown before the server has named them (pickers); the contract test keeps the
+// codes identical to the OpenAPI document's enums.
+export const CAUSES: ReadonlyArray<{ code: string; name: string }> = [
+  { code: 'maintenance', name: '计划检修' },
+  { code: 'equipment_fault', name: '设备故障' },
+  { code: 'power_cut', name: '停电' },
+  { code: 'false_alarm', name: '误报' },
+  { code: 'other', name: '其他' },
+];
+
+export const FAULT_KINDS: ReadonlyArray<{ code: string; name: string }> = [
+  { code: 'control_equipment', name: '污染治理设施故障' },
+  { code: 'monitoring', name: '用电工况监控设备故障' },
+];
+
+export const STOPPAGE_KINDS: ReadonlyArray<{ code: string; name: string }> = [
+  { code: 'control_stop', name: '治污设施停运（检修）' },
+  { code: 'monitoring_stop', name: '监控设施停运' },
+  { code: 'monitoring_removal', name: '监控设施拆除' },
+];
+
+export const LEVELS: Readonly<Record<string, string>> = { yellow: '黄色预警', orange: '橙色预警', red: '红色预警' };
+
+export const STATUS_NAMES: Readonly<Record<string, string>> = {
+  producing: '生产中',
+  stopped: '停产',
+  curtailed: '限产',
+  unknown: '无数据',
+};
+
+/** The home page of each role that works on the phone; other roles use the bureau's web platform. */
+export const HOMES: Readonly<Record<string, string>> = {
+  enterprise: '/pages/enterprise/home/home',
+  installer: '/pages/installer/home/home',
+  branch: '/pages/branch/home/home',
+};

@@ -1,0 +1,106 @@
+// 现场核查: the result, photos and the place of the visit; a draft on the phone until sent.
+import { clearDraft, loadDraft, saveDraft } from '../../../lib/drafts';
+import { applyInput, type InputEvent } from '../../../lib/form';
+import { call, messageOf } from '../../../lib/http';
+import { choosePhotos, currentLocation } from '../../../lib/photos';
+import { beijing } from '../../../lib/time';
+import { forgetUploads, MAX_PHOTOS, uploadPhotos } from '../../../lib/uploads';
+
+interface Detail {
+  id: string;
+  enterprise_id: string;
+  enterprise_name: string;
+  rule_name: string;
+  version: number;
+  created_at: string;
+  response: null | { cause_name: string; text: string; at: string };
+}
+
+const FIELDS = ['verdict', 'text', 'photos', 'location'] as const;
+export const VERDICTS = ['情况属实', '情况不属实', '已整改'];
+
+Page({
+  data: {
+    id: '',
+    error: '',
+    alarm: null as null | { enterprise: string; rule: string; created: string; response: string },
+    verdicts: VERDICTS,
+    verdict: '',
+    text: '',
+    photos: [] as string[],
+    location: null as null | { lat: number; lon: number },
+    errors: {} as Record<string, string>,
+    busy: false,
+    sent: false,
+  },
+  detail: null as Detail | null,
+  onLoad(query: Record<string, string | undefined>) {
+    const id = query.id ?? '';
+    const d = loadDraft<{ verdict: string; text: string; photos: string[]; location: { lat: number; lon: number } | null }>(`verify:${id}`);
+    this.setData({ id, verdict: d.verdict ?? '', text: d.text ?? '', photos: d.photos ?? [], location: d.location ?? null });
+    void this.load();
+  },
+  async load() {
+    try {
+      const d = await call<Detail>('alarm', { path: { alarm_id: this.data.id } });
+      this.detail = d;
+      this.setData({
+        alarm: {
+          enterprise: d.enterprise_name,
+          rule: d.rule_name,
+          created: beijing(d.created_at),
+          response: d.response ? `${d.response.cause_name}：${d.response.text}` : '企业未响应',
+        },
+      });
+    } catch (err) {
+      this.setData({ error: messageOf(err) });
+    }
+  },
+  keep() {
+    saveDraft(`verify:${this.data.id}`, { verdict: this.data.verdict, text: this.data.text, photos: this.data.photos, location: this.data.location });
+  },
+  onInput(e: InputEvent) {
+    applyInput(this, `verify:${this.data.id}`, FIELDS, e);
+  },
+  onVerdict(e: { currentTarget: { dataset: { verdict: string } } }) {
+    this.setData({ verdict: e.currentTarget.dataset.verdict, 'errors.verdict': '' });
+    this.keep();
+  },
+  async addPhotos() {
+    const chosen = await choosePhotos(this.data.photos.length);
+    this.setData({ photos: [...this.data.photos, ...chosen].slice(0, MAX_PHOTOS) });
+    this.keep();
+  },
+  async locate() {
+    this.setData({ location: await currentLocation() });
+    this.keep();
+  },
+  validate(): boolean {
+    const errors: Record<string, string> = {};
+    if (!VERDICTS.includes(this.data.verdict)) errors.verdict = '请选择核查结论';
+    if (!this.data.text.trim()) errors.text = '请填写核查情况';
+    else if (this.data.text.length > 1000) errors.text = '不超过 1000 字';
+    if (!this.data.photos.length) errors.photos = '请至少拍一张现场照片';
+    this.setData({ errors });
+    return Object.keys(errors).length === 0;
+  },
+  async submit() {
+    const d = this.detail;
+    if (!d || this.data.busy || !this.validate()) return;
+    this.setData({ busy: true, error: '' });
+    try {
+      const photos = await uploadPhotos(this.data.photos, { enterpriseId: d.enterprise_id, kind: 'verification', subjectId: d.id });
+      const where = this.data.location ? `（核查位置：${this.data.location.lat.toFixed(5)}, ${this.data.location.lon.toFixed(5)}）` : '';
+      await call('verify', {
+        path: { alarm_id: d.id },
+        body: { version: d.version, result: `${this.data.verdict}：${this.data.text.trim()}${where}`, photos },
+      });
+      clearDraft(`verify:${d.id}`);
+      forgetUploads(this.data.photos);
+      this.setData({ busy: false, sent: true });
+      wx.showToast({ title: '核查结果已提交', icon: 'success' });
+    } catch (err) {
+      this.setData({ busy: false, error: messageOf(err) });
+    }
+  },
+});

@@ -1,0 +1,78 @@
+import { beforeEach, expect, test } from '@jest/globals';
+import { field, loadPage, render, settle, tap, text } from '../support/page';
+import { phone, type Sent } from '../support/wx';
+import { tokens } from '../support/api';
+import { beijingDay, isoBeijing } from '../../app/lib/time';
+
+const id = loadPage('enterprise/reports/reports');
+let filed: Sent[];
+
+beforeEach(() => {
+  phone.reset();
+  phone.storage.set('session', tokens('enterprise'));
+  filed = [];
+  phone.handler = (req) => {
+    const url = req.url.split('?')[0];
+    if (req.method === 'POST') {
+      filed.push(req);
+      return { status: 201, body: {} };
+    }
+    if (url.endsWith('/enterprises/ent-1')) return { status: 200, body: { points: [{ point_id: 'pt-1', name: '1号线' }] } };
+    if (url.endsWith('/stoppage-requests')) {
+      return { status: 200, body: { items: [{ id: 'st-1', kind_name: '治污设施停运（检修）', start: '2026-12-01T08:00:00+08:00', end: null, reason: '检修', decision: 'pending', decision_name: '待审批', decision_deadline: '2026-12-08T23:59:59+08:00', decision_note: '' }] } };
+    }
+    return { status: 200, body: { items: [] } };
+  };
+});
+
+test('a fault report: kind, point and description required; one filed more than 2 h after the fault is flagged', async () => {
+  const page = render(id);
+  page.instance.onLoad({});
+  await settle(40);
+  tap(page, '.submit');
+  await settle();
+  expect(text(page, '.err-kind')).toBe('请选择类型');
+  expect(text(page, '.err-points')).toBe('请选择涉及的监测点');
+  expect(text(page, '.err-text')).toBe('请描述故障情况');
+  expect(filed).toEqual([]);
+  page.instance.onKind({ currentTarget: { dataset: { code: 'monitoring' } } });
+  page.instance.onPoint({ currentTarget: { dataset: { id: 'pt-1' } } });
+  const threeHoursAgo = Date.now() - 3 * 3600_000;
+  page.instance.onInput(field('startDate', beijingDay(threeHoursAgo)));
+  page.instance.onInput(field('startTime', isoBeijing(threeHoursAgo).slice(11, 16)));
+  page.instance.onInput(field('text', '采集终端无电'));
+  expect(text(page, '.late')).toBe('故障发生已超过 2 小时，申报将被标记为逾期');
+  expect(phone.storage.get('draft:fault:ent-1')).toMatchObject({ kind: 'monitoring', pointIds: ['pt-1'], text: '采集终端无电' });
+  tap(page, '.submit');
+  await settle(40);
+  expect(filed[0].url).toMatch(/\/fault-reports$/);
+  expect(filed[0].data).toEqual({
+    enterprise_id: 'ent-1', kind: 'monitoring', point_ids: ['pt-1'],
+    fault_start: `${isoBeijing(threeHoursAgo).slice(0, 16)}:00+08:00`, description: '采集终端无电', photos: [],
+  });
+  expect(phone.storage.has('draft:fault:ent-1')).toBe(false);
+});
+
+test('a stoppage request: the end must follow the start; a pending one shows the deemed-approval deadline', async () => {
+  const page = render(id);
+  page.instance.onLoad({ tab: 'stoppage' });
+  await settle(40);
+  expect(text(page, '.decision')).toBe('待审批（12-08 23:59 前未答复视为同意）');
+  page.instance.onKind({ currentTarget: { dataset: { code: 'control_stop' } } });
+  page.instance.onPoint({ currentTarget: { dataset: { id: 'pt-1' } } });
+  page.instance.onInput(field('startDate', '2026-12-10'));
+  page.instance.onInput(field('startTime', '08:00'));
+  page.instance.onInput(field('endDate', '2026-12-09'));
+  page.instance.onInput(field('endTime', '08:00'));
+  page.instance.onInput(field('text', '年度检修'));
+  tap(page, '.submit');
+  await settle();
+  expect(text(page, '.err-end')).toBe('结束时间须晚于开始时间');
+  page.instance.onInput(field('endDate', '2026-12-12'));
+  tap(page, '.submit');
+  await settle(40);
+  expect(filed[0].data).toEqual({
+    enterprise_id: 'ent-1', kind: 'control_stop', point_ids: ['pt-1'],
+    start: '2026-12-10T08:00:00+08:00', end: '2026-12-12T08:00:00+08:00', reason: '年度检修',
+  });
+});

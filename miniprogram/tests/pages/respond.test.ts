@@ -1,0 +1,106 @@
+import { beforeEach, expect, test } from '@jest/globals';
+import { SUBSCRIBE_TEMPLATE_IDS } from '../../app/lib/config';
+import { backoff } from '../../app/lib/http';
+import { field, loadPage, render, settle, tap, text } from '../support/page';
+import { phone, type Sent } from '../support/wx';
+import { alarm, tokens } from '../support/api';
+
+const id = loadPage('enterprise/respond/respond');
+const detail = {
+  ...alarm('al-1'),
+  episodes: [{ start: '2026-12-06T08:30:00+08:00', end: null, retracted: false, words: ['生产设施运行时治污设施未运行'], thresholds: {}, evidence: {}, quality: {}, suppressions: [] }],
+  quality_words: [], time_left_s: {}, response: null, verification: null, closed_at: null, close_note: '',
+  escalated_at: null, reminders: [], photos: [], series_start: '2026-12-06T08:00:00+08:00',
+  series_end: '2026-12-06T10:00:00+08:00', series: [], audit: [],
+};
+
+let responded: Sent | null;
+
+beforeEach(() => {
+  phone.reset();
+  backoff.sleep = async () => undefined;
+  phone.storage.set('session', tokens('enterprise'));
+  responded = null;
+  phone.handler = (req) => {
+    if (req.method === 'GET') return { status: 200, body: detail };
+    responded = req;
+    return { status: 200, body: { ...alarm('al-1'), state: 'responded', state_name: '企业已响应', version: 4 } };
+  };
+});
+
+async function open() {
+  const page = render(id);
+  page.instance.onLoad({ id: 'al-1' });
+  await settle();
+  return page;
+}
+
+test('the alarm shows its rule, evidence words and the time left; a cause is required', async () => {
+  const page = await open();
+  expect(text(page, '.title')).toBe('治污设施未运行');
+  expect(text(page, '.word')).toBe('生产设施运行时治污设施未运行');
+  expect(text(page, '.left')).toMatch(/^响应时限：(剩余|已超时) /);
+  tap(page, '.submit');
+  await settle();
+  expect(text(page, '.err-cause')).toBe('请选择原因');
+  expect(responded).toBeNull();
+  page.instance.onCause({ currentTarget: { dataset: { code: 'other' } } });
+  tap(page, '.submit');
+  await settle();
+  expect(text(page, '.err-text')).toBe('原因为“其他”时请填写说明');
+  expect(responded).toBeNull();
+});
+
+test('photos (at most 9) upload first, then the response carries their ids, the location and the version', async () => {
+  SUBSCRIBE_TEMPLATE_IDS.splice(0, SUBSCRIBE_TEMPLATE_IDS.length, 'tmpl-alarm');
+  const page = await open();
+  phone.chosen = Array.from({ length: 12 }, (_v, i) => `wxfile://tmp/${i}.jpg`);
+  await page.instance.addPhotos();
+  expect((page.instance.data.photos as string[]).length).toBe(9);
+  await page.instance.addPhotos();
+  expect((page.instance.data.photos as string[]).length).toBe(9);
+  page.instance.onCause({ currentTarget: { dataset: { code: 'maintenance' } } });
+  page.instance.onInput(field('text', '计划检修，已报备'));
+  await page.instance.locate();
+  let n = 0;
+  phone.uploadHandler = () => ({ status: 201, body: { photo_id: `ph-${++n}` } });
+  tap(page, '.submit');
+  await settle(60);
+  expect(phone.uploads).toHaveLength(9);
+  expect(phone.uploads[0].formData).toEqual({ enterprise_id: 'ent-1', kind: 'alarm_response', subject_id: 'al-1' });
+  expect(responded!.url).toMatch(/\/alarms\/al-1\/respond$/);
+  expect(responded!.data).toEqual({
+    version: 3,
+    cause: 'maintenance',
+    text: '计划检修，已报备（现场位置：32.39000, 120.56000）',
+    photos: ['ph-1', 'ph-2', 'ph-3', 'ph-4', 'ph-5', 'ph-6', 'ph-7', 'ph-8', 'ph-9'],
+  });
+  expect(phone.storage.has('draft:respond:al-1')).toBe(false);
+  expect(phone.subscribeRequests).toEqual([['tmpl-alarm']]); // offered once, after the first response
+  SUBSCRIBE_TEMPLATE_IDS.splice(0);
+});
+
+test('offline: the form stays on the phone, a dropped upload resumes without sending a photo twice', async () => {
+  const page = await open();
+  page.instance.onCause({ currentTarget: { dataset: { code: 'power_cut' } } });
+  phone.chosen = ['wxfile://a.jpg', 'wxfile://b.jpg'];
+  await page.instance.addPhotos();
+  phone.network = 'none';
+  phone.uploadHandler = (path) => (path.endsWith('b.jpg') ? { status: 0, fail: true } : { status: 201, body: { photo_id: 'ph-a' } });
+  tap(page, '.submit');
+  await settle(60);
+  expect(text(page, '.err-form')).toContain('已填写的内容已保存在手机上');
+  expect(responded).toBeNull();
+  // the draft holds the photos kept in the mini-program's storage, not the temporary files WeChat may drop
+  expect(phone.storage.get('draft:respond:al-1')).toMatchObject({ cause: 'power_cut', photos: ['wxfile://usr/a.jpg', 'wxfile://usr/b.jpg'] });
+
+  const again = await open(); // the page opened anew: the draft is back
+  expect(again.instance.data.cause).toBe('power_cut');
+  phone.uploads = [];
+  phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-b' } });
+  tap(again, '.submit');
+  await settle(60);
+  expect(phone.uploads.map((u) => u.filePath)).toEqual(['wxfile://usr/b.jpg']);
+  expect((responded!.data as { photos: string[] }).photos).toEqual(['ph-a', 'ph-b']);
+  expect(phone.deleted).toEqual(['wxfile://usr/a.jpg', 'wxfile://usr/b.jpg']); // accepted: the kept copies go
+});

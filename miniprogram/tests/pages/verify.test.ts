@@ -1,0 +1,51 @@
+import { beforeEach, expect, test } from '@jest/globals';
+import { field, loadPage, render, settle, tap, text } from '../support/page';
+import { phone, type Sent } from '../support/wx';
+import { alarm, tokens } from '../support/api';
+
+const id = loadPage('branch/verify/verify');
+let verified: Sent | null;
+
+beforeEach(() => {
+  phone.reset();
+  phone.storage.set('session', tokens('branch'));
+  verified = null;
+  phone.handler = (req) => {
+    if (req.method === 'GET') {
+      return { status: 200, body: { ...alarm('al-9', { state: 'dispatched', version: 7 }), response: { cause: 'other', cause_name: '其他', text: '设备检修', photos: [], by: 'x', at: '2026-12-06T09:30:00+08:00', late: false } } };
+    }
+    verified = req;
+    return { status: 200, body: alarm('al-9', { state: 'verified' }) };
+  };
+});
+
+test('a verification needs a conclusion, text and a photo; then goes with photo ids and the place', async () => {
+  const page = render(id);
+  page.instance.onLoad({ id: 'al-9' });
+  await settle(40);
+  expect(text(page, '.response')).toBe('企业响应：其他：设备检修');
+  tap(page, '.submit');
+  await settle();
+  expect([text(page, '.err-verdict'), text(page, '.err-text'), text(page, '.err-photos')]).toEqual([
+    '请选择核查结论',
+    '请填写核查情况',
+    '请至少拍一张现场照片',
+  ]);
+  expect(verified).toBeNull();
+  page.instance.onVerdict({ currentTarget: { dataset: { verdict: '情况属实' } } });
+  page.instance.onInput(field('text', '治污设施确未运行'));
+  phone.chosen = ['wxfile://site.jpg'];
+  await page.instance.addPhotos();
+  await page.instance.locate();
+  phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-site' } });
+  tap(page, '.submit');
+  await settle(60);
+  expect(phone.uploads[0].formData).toEqual({ enterprise_id: 'ent-1', kind: 'verification', subject_id: 'al-9' });
+  expect(verified!.data).toEqual({
+    version: 7,
+    result: '情况属实：治污设施确未运行（核查位置：32.39000, 120.56000）',
+    photos: ['ph-site'],
+  });
+  expect(page.querySelector('.done')).not.toBeNull();
+  expect(phone.storage.has('draft:verify:al-9')).toBe(false);
+});

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from monitoring.errors import InvalidInputError
+
 
 class AlarmState(StrEnum):
     """Workflow state (the notice's closed loop: 报警 → 响应 → 派发 → 核查 → 办结)."""
@@ -89,12 +91,29 @@ class Episode:
 
 
 @dataclass(frozen=True, slots=True)
+class Location:
+    """Where a person stood when answering (the phone's fix, WGS-84), as evidence of an on-site answer."""
+
+    lat: float
+    lon: float
+    accuracy_m: float | None = None
+
+    def __post_init__(self) -> None:
+        ok = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (self.lat, self.lon))
+        if not ok or not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
+            raise InvalidInputError("位置无效：纬度须在 -90 至 90 之间，经度须在 -180 至 180 之间")
+        if self.accuracy_m is not None and not 0 <= self.accuracy_m <= 100_000:
+            raise InvalidInputError("位置精度无效")
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     cause: Cause
     text: str
     photos: tuple[str, ...]
     by: str
     at: datetime
+    location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +122,7 @@ class Verification:
     photos: tuple[str, ...]
     by: str
     at: datetime
+    location: Location | None = None
 
 
 @dataclass(frozen=True, slots=True)

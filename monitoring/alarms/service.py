@@ -20,6 +20,7 @@ from monitoring.alarms.models import (
     AlarmState,
     AuditEntry,
     Cause,
+    Location,
     Reminder,
     Response,
     Verification,
@@ -82,8 +83,9 @@ def respond(
     actor: Actor,
     now: datetime,
     version: int | None = None,
+    location: Location | None = None,
 ) -> Alarm:
-    """The enterprise (or its service provider) states the cause, with text and photos."""
+    """The enterprise (or its service provider) states the cause, with text, photos and where it answered from."""
     alarm = _load(alarms, alarm_id, version)
     if actor.role not in (ActorRole.ENTERPRISE, ActorRole.PROVIDER) or actor.enterprise_id != alarm.enterprise_id:
         raise ConflictError("只有报警所属企业或其运维单位可以响应")
@@ -94,9 +96,17 @@ def respond(
     text, pics = _check_media(text, photos)
     to = AlarmState.RESPONDED if alarm.state == AlarmState.PENDING else alarm.state
     late = now > alarm.created_at + SlaPolicy().response
-    updated = replace(alarm, state=to, response=Response(cause, text, pics, actor.id, now), updated_at=now)
+    updated = replace(alarm, state=to, response=Response(cause, text, pics, actor.id, now, location), updated_at=now)
     stored = alarms.put(updated, expected_version=alarm.version)
-    _audit(audit, alarm, actor, now, "responded", to, {"cause": cause.value, "late": late, "photos": len(pics)})
+    _audit(
+        audit,
+        alarm,
+        actor,
+        now,
+        "responded",
+        to,
+        {"cause": cause.value, "late": late, "photos": len(pics), "located": location is not None},
+    )
     return stored
 
 
@@ -136,8 +146,9 @@ def verify(
     actor: Actor,
     now: datetime,
     version: int | None = None,
+    location: Location | None = None,
 ) -> Alarm:
-    """The branch records its on-site investigation result."""
+    """The branch records its on-site investigation result (and where it stood)."""
     alarm = _load(alarms, alarm_id, version)
     _require(actor.role == ActorRole.BRANCH, "只有执法分局可以录入核查结果")
     _require(actor.branch is None or actor.branch == alarm.dispatched_to, "该报警未派发给本分局")
@@ -146,11 +157,22 @@ def verify(
     if not result:
         raise InvalidInputError("须填写核查结果")
     updated = replace(
-        alarm, state=AlarmState.VERIFIED, verification=Verification(result, pics, actor.id, now), updated_at=now
+        alarm,
+        state=AlarmState.VERIFIED,
+        verification=Verification(result, pics, actor.id, now, location),
+        updated_at=now,
     )
     stored = alarms.put(updated, expected_version=alarm.version)
     late = alarm.dispatched_at is not None and now > alarm.dispatched_at + SlaPolicy().investigation
-    _audit(audit, alarm, actor, now, "verified", AlarmState.VERIFIED, {"late": late, "photos": len(pics)})
+    _audit(
+        audit,
+        alarm,
+        actor,
+        now,
+        "verified",
+        AlarmState.VERIFIED,
+        {"late": late, "photos": len(pics), "located": location is not None},
+    )
     return stored
 
 

@@ -10,7 +10,17 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from monitoring.alarms.models import Alarm, AlarmState, AuditEntry, Cause, Episode, Reminder, Response, Verification
+from monitoring.alarms.models import (
+    Alarm,
+    AlarmState,
+    AuditEntry,
+    Cause,
+    Episode,
+    Location,
+    Reminder,
+    Response,
+    Verification,
+)
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder, Level, LevelMeasures
 from monitoring.reports.models import Decision, FaultKind, FaultReport, StoppageKind, StoppageRequest
 
@@ -57,6 +67,7 @@ def alarm_to_dict(a: Alarm) -> dict[str, Any]:
             "photos": list(a.response.photos),
             "by": a.response.by,
             "at": _t(a.response.at),
+            "location": _loc(a.response.location),
         },
         "dispatched_to": a.dispatched_to,
         "dispatched_at": _t(a.dispatched_at),
@@ -67,6 +78,7 @@ def alarm_to_dict(a: Alarm) -> dict[str, Any]:
             "photos": list(a.verification.photos),
             "by": a.verification.by,
             "at": _t(a.verification.at),
+            "location": _loc(a.verification.location),
         },
         "closed_at": _t(a.closed_at),
         "close_note": a.close_note,
@@ -75,6 +87,16 @@ def alarm_to_dict(a: Alarm) -> dict[str, Any]:
         "version": a.version,
         "extra": dict(a.extra),
     }
+
+
+def _loc(loc: Location | None) -> dict[str, Any] | None:
+    return None if loc is None else {"lat": loc.lat, "lon": loc.lon, "accuracy_m": loc.accuracy_m}
+
+
+def _loc_of(d: dict[str, Any]) -> Location | None:
+    """The answer's location; None for answers stored before locations were kept."""
+    loc = d.get("location")
+    return None if loc is None else Location(loc["lat"], loc["lon"], loc.get("accuracy_m"))
 
 
 def alarm_from_dict(d: dict[str, Any]) -> Alarm:
@@ -97,10 +119,12 @@ def alarm_from_dict(d: dict[str, Any]) -> Alarm:
         point_ids=tuple(d["point_ids"]),
         response=None
         if r is None
-        else Response(Cause(r["cause"]), r["text"], tuple(r["photos"]), r["by"], _pp(r["at"])),
+        else Response(Cause(r["cause"]), r["text"], tuple(r["photos"]), r["by"], _pp(r["at"]), _loc_of(r)),
         dispatched_to=d["dispatched_to"],
         dispatched_at=_p(d["dispatched_at"]),
-        verification=None if v is None else Verification(v["result"], tuple(v["photos"]), v["by"], _pp(v["at"])),
+        verification=None
+        if v is None
+        else Verification(v["result"], tuple(v["photos"]), v["by"], _pp(v["at"]), _loc_of(v)),
         closed_at=_p(d["closed_at"]),
         close_note=d["close_note"],
         escalated_at=_p(d["escalated_at"]),

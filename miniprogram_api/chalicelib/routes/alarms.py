@@ -20,7 +20,7 @@ from monitoring.accounts.models import Role
 from monitoring.alarms import service
 from monitoring.alarms.detail import AlarmDetail, alarm_detail
 from monitoring.alarms.listing import AlarmQuery, Overdue, deadlines, overdue_kinds
-from monitoring.alarms.models import CAUSE_NAMES, STATE_NAMES, Alarm, AlarmState, Cause
+from monitoring.alarms.models import CAUSE_NAMES, STATE_NAMES, Alarm, AlarmState, Cause, Location
 from monitoring.alarms.queries import list_alarms, narrow
 from monitoring.evaluation.catalogue import RULES
 from monitoring.evaluation.models import Severity
@@ -77,10 +77,30 @@ class Versioned(ApiModel):
     version: int = Field(ge=1, le=10**9, description="报警的版本号（取自列表或详情）；已被他人修改则 409")
 
 
+class LocationIn(ApiModel):
+    lat: float = Field(ge=-90, le=90, description="纬度（WGS-84，wx.getLocation type=wgs84）")
+    lon: float = Field(ge=-180, le=180, description="经度（WGS-84）")
+    accuracy_m: float | None = Field(None, ge=0, le=100_000, description="定位精度（米）")
+
+    def domain(self) -> Location:
+        return Location(self.lat, self.lon, self.accuracy_m)
+
+
+class LocationOut(ApiModel):
+    lat: float
+    lon: float
+    accuracy_m: float | None
+
+
+def _location_out(loc: Location | None) -> LocationOut | None:
+    return None if loc is None else LocationOut(lat=loc.lat, lon=loc.lon, accuracy_m=loc.accuracy_m)
+
+
 class RespondIn(Versioned):
     cause: Cause = Field(description="原因：计划检修、设备故障、停电、误报、其他")
     text: str = Field("", max_length=2000, description="说明")
     photos: list[PhotoRef] = Field(default_factory=list, max_length=9, description="照片（最多 9 张）")
+    location: LocationIn | None = Field(None, description="响应时所在位置（手机定位，可不填）")
 
 
 class DispatchIn(Versioned):
@@ -90,6 +110,7 @@ class DispatchIn(Versioned):
 class VerifyIn(Versioned):
     result: str = Field(min_length=1, max_length=2000, description="核查结果")
     photos: list[PhotoRef] = Field(default_factory=list, max_length=9)
+    location: LocationIn | None = Field(None, description="核查时所在位置（手机定位，可不填）")
 
 
 class CloseIn(Versioned):
@@ -167,6 +188,7 @@ class ResponseOut(ApiModel):
     by: str
     at: BeijingTime
     late: bool = Field(description="是否超过 2 小时响应时限")
+    location: LocationOut | None = None
 
 
 class VerificationOut(ApiModel):
@@ -174,6 +196,7 @@ class VerificationOut(ApiModel):
     photos: list[str]
     by: str
     at: BeijingTime
+    location: LocationOut | None = None
 
 
 class ReminderOut(ApiModel):
@@ -269,10 +292,13 @@ def _detail_out(d: AlarmDetail, now: datetime, told: list[Notification]) -> Alar
             by=resp.by,
             at=resp.at,
             late=resp.at > a.created_at + service.SlaPolicy().response,
+            location=_location_out(resp.location),
         ),
         verification=None
         if ver is None
-        else VerificationOut(result=ver.result, photos=list(ver.photos), by=ver.by, at=ver.at),
+        else VerificationOut(
+            result=ver.result, photos=list(ver.photos), by=ver.by, at=ver.at, location=_location_out(ver.location)
+        ),
         closed_at=a.closed_at,
         close_note=a.close_note,
         escalated_at=a.escalated_at,
@@ -426,6 +452,7 @@ def respond(ctx: RequestContext, alarm_id: str, body: RespondIn) -> AlarmOut:
         actor=actor(ctx, alarm.enterprise_id),
         now=ctx.now,
         version=body.version,
+        location=body.location.domain() if body.location else None,
     )
     return _answer(ctx, done, cause=body.cause.value, photos=len(body.photos))
 
@@ -472,6 +499,7 @@ def verify(ctx: RequestContext, alarm_id: str, body: VerifyIn) -> AlarmOut:
         actor=actor(ctx, alarm.enterprise_id),
         now=ctx.now,
         version=body.version,
+        location=body.location.domain() if body.location else None,
     )
     return _answer(ctx, done, photos=len(body.photos))
 

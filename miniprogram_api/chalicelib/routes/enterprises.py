@@ -99,6 +99,7 @@ class PointItem(ApiModel):
     pt_ratio: float
     status: str
     status_name: str
+    version: int = Field(description="版本号（绑定终端等修改时回传，过期则 409）")
 
 
 class FacilityRef(ApiModel):
@@ -278,6 +279,7 @@ def _detail(f: enterprises.EnterpriseFile, now: datetime) -> EnterpriseDetail:
                 pt_ratio=p.pt_ratio,
                 status=p.status.value,
                 status_name=p.status.label,
+                version=p.version,
             )
             for p in f.points
         ],

@@ -37,7 +37,8 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
     assert any("产治关联ra-a-in" in w for w in detail["episodes"][0]["words"])
     assert detail["episodes"][0]["thresholds"]["min_duration_min"] == 10
 
-    body = {"version": detail["version"], "cause": "equipment_fault", "text": "风机跳闸", "photos": ["p/ent-in/1.jpg"]}
+    body = {"version": detail["version"], "cause": "equipment_fault", "text": "风机跳闸", "photos": ["p/ent-in/1.jpg"],
+            "location": {"lat": 32.39, "lon": 120.56, "accuracy_m": 35}}  # fmt: skip
     assert live.post(Role.TOWN, "/alarms/alarm-in/respond", body).status == 403  # town only reads
     answered = live.post(Role.ENTERPRISE, "/alarms/alarm-in/respond", body)
     assert answered.status == 200 and answered.json["state"] == "responded", answered
@@ -51,7 +52,12 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
     sent = live.post(Role.BRANCH, "/alarms/alarm-in/dispatch", {"version": v})
     assert sent.status == 200 and sent.json["dispatched_to"] == "branch-in", sent
     assert datetime.fromisoformat(sent.json["investigation_due"]) == live.clock.now() + timedelta(hours=24)
-    checked = live.post(Role.BRANCH, "/alarms/alarm-in/verify", {"version": sent.json["version"], "result": "属实"})
+    on_site = {"lat": 32.3912, "lon": 120.5634}
+    checked = live.post(
+        Role.BRANCH, "/alarms/alarm-in/verify", {"version": sent.json["version"], "result": "属实", "location": on_site}
+    )
+    verified = live.get(Role.BRANCH, "/alarms/alarm-in").json["verification"]
+    assert verified["location"] == {**on_site, "accuracy_m": None}
     assert checked.status == 200 and checked.json["state"] == "verified", checked
     closed = live.post(Role.AIR, "/alarms/alarm-in/close", {"version": checked.json["version"], "note": "办结"})
     assert closed.status == 200 and closed.json["state"] == "closed", closed
@@ -61,6 +67,7 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
     detail = live.get(Role.VIEWER, "/alarms/alarm-in").json
     assert [e["action"] for e in detail["audit"]] == ["responded", "dispatched", "verified", "closed", "reopened"]
     assert detail["response"]["cause_name"] == "设备故障" and detail["photos"] == ["p/ent-in/1.jpg"]
+    assert detail["response"]["location"] == {"lat": 32.39, "lon": 120.56, "accuracy_m": 35.0}
     assert detail["verification"] is None and detail["audit"][0]["at"].endswith("+08:00")
     day = timedelta(days=1)
     trail, _ = live.store.audit_trail.query(
@@ -149,6 +156,8 @@ def test_transition_bodies_are_checked(live: Live) -> None:
     escape = {"version": 1, "cause": "other", "photos": ["p/../../secret.jpg"]}
     assert live.post(Role.ENTERPRISE, "/alarms/alarm-in/respond", escape).status == 422
     assert live.post(Role.BRANCH, "/alarms/alarm-in/verify", {"version": 1}).json["field"] == "result"
+    nowhere = {"version": 1, "cause": "other", "location": {"lat": 91, "lon": 120.5}}
+    assert live.post(Role.ENTERPRISE, "/alarms/alarm-in/respond", nowhere).json["field"] == "location.lat"
     assert live.post(Role.ADMIN, "/alarms/alarm-in/dispatch", {"version": 1, "branch_id": "nowhere"}).status == 422
     assert live.post(Role.ADMIN, "/alarms/no-such-alarm/close", {"version": 1}).status == 404
 

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from local.api_server import ApiHttpServer
+from local.web_static import StaticSite
 from monitoring.clock import Clock
 
 log = logging.getLogger("local.api")
 TOKEN_KEY_FILE = "api_token_key"
+WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"  # `make web` builds it
 
 
 def token_key(data_dir: Path) -> str:
@@ -32,7 +34,9 @@ def token_key(data_dir: Path) -> str:
 class LocalApi:
     """Started after the listener, stopped before it; `url` is what the console and status.json show."""
 
-    def __init__(self, *, data_dir: Path, db_path: Path, host: str, port: int, county_id: str, clock: Clock) -> None:
+    def __init__(
+        self, *, data_dir: Path, db_path: Path, host: str, port: int, county_id: str, clock: Clock, web_dir: str = ""
+    ) -> None:
         from miniprogram_api.app import app
         from miniprogram_api.chalicelib import wiring
         from miniprogram_api.chalicelib.settings import ApiSettings
@@ -47,11 +51,18 @@ class LocalApi:
             overrides["sms_sender"] = "log"  # one machine: SMS codes are read from the console
         settings = ApiSettings(**overrides)  # other API_* variables (WeChat appid, secret, base URL) still apply
         self.services = wiring.configure(settings, clock=clock)
-        self.server = ApiHttpServer(app, host, port)
+        site = None if web_dir == "off" else StaticSite(Path(web_dir) if web_dir else WEB_DIST)
+        if site is not None and not site.available():
+            log.warning("dashboard not built: / answers 503 until it is", extra={"fields": {"web_dir": str(site.root)}})
+        self.server = ApiHttpServer(app, host, port, site=site)
 
     @property
     def url(self) -> str:
         return self.server.url
+
+    @property
+    def site_url(self) -> str | None:
+        return self.server.site_url if self.server.site is not None else None
 
     def start(self) -> None:
         self.server.start()

@@ -17,6 +17,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from chalice.app import Chalice
 from chalice.local import RouteMatcher
 
+from local.web_static import StaticSite
+
 log = logging.getLogger("local.api")
 MAX_BODY = 12 * 1024 * 1024  # above any route's own limit (photos); larger bodies are refused unread
 READ_TIMEOUT_S = 30.0  # a client that stops sending mid-request loses its connection, not a thread forever
@@ -100,6 +102,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return _error(400, "bad_request", "请求体不完整")
         split = urlsplit(self.path)
+        site = self.server.site
+        if site is not None and not (split.path == "/api" or split.path.startswith("/api/")):
+            if self.command not in ("GET", "HEAD"):
+                return _error(405, "method_not_allowed", "不支持的请求方法")
+            reply = site.answer(split.path)
+            return reply.status, reply.headers, reply.body
         try:
             match = self.server.matcher.match_route(split.path)
         except ValueError:
@@ -143,8 +151,11 @@ class ApiHttpServer(ThreadingHTTPServer):
     daemon_threads = True  # a slow client never holds the platform's shutdown
     allow_reuse_address = True
 
-    def __init__(self, app: Chalice, host: str, port: int, *, max_body: int = MAX_BODY) -> None:
+    def __init__(
+        self, app: Chalice, host: str, port: int, *, max_body: int = MAX_BODY, site: StaticSite | None = None
+    ) -> None:
         self.app = app
+        self.site = site  # the dashboard (web/dist) at /, beside the API; None = the API alone
         self.max_body = max_body
         self.matcher = RouteMatcher(list(app.routes))
         self._thread: threading.Thread | None = None
@@ -154,6 +165,11 @@ class ApiHttpServer(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}/api/v1/"
+
+    @property
+    def site_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/"
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.serve_forever, name="api-http", daemon=True)

@@ -88,6 +88,7 @@ class Platform:
             port=s.api_port,
             county_id=s.county_id,
             clock=self.clock,
+            web_dir=s.web_dir,
         )
         self.server = Server(
             self.listener_settings,
@@ -107,6 +108,7 @@ class Platform:
             "pid": os.getpid(),
             "port": self.server.port,
             "api_url": self.api.url,
+            "web_url": self.api.site_url,
             "wall": time.time(),
             "platform_time": self.clock.now().isoformat(),
             "accel": self.clock.accel,
@@ -220,6 +222,7 @@ class Platform:
                     "data_dir": str(self.data_dir),
                     "port": self.server.port,
                     "api": self.api.url,
+                    "web": self.api.site_url,
                     "platform_time": self.clock.now().isoformat(),
                     "accel": self.clock.accel,
                 }

@@ -46,6 +46,7 @@ class LocalSettings(ExplicitSettings):
     health_port: int = _opt(0, "listener health/metrics HTTP port (0 = off)", ge=0, le=65535)
     api_host: str = _opt("127.0.0.1", "address the HTTP API binds (/api/v1; 0.0.0.0 to serve the bureau's network)")
     api_port: int = _opt(8000, "HTTP API port (0 = any free port, written to DATA_DIR/status.json)", ge=0, le=65535)
+    web_dir: str = _opt("", "built dashboard served at / beside the API (default: web/dist here; off = API only)")
     county_id: str = _opt("rugao", "registry county whose enterprises the rules evaluate")
     accel: float = _opt(
         1.0, "platform time runs this many times faster than the wall clock (demos, tests)", gt=0, le=3600

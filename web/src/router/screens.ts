@@ -20,6 +20,25 @@ declare module 'vue-router' {
 }
 
 export const screens: RouteRecordRaw[] = [
+  {
+    path: 'overview',
+    name: 'overview',
+    component: () => import('@/views/OverviewView.vue'),
+    meta: { title: '总览', menu: 10, icon: 'DataBoard', action: 'dashboard.read' },
+  },
+  {
+    path: 'alarms',
+    name: 'alarms',
+    component: () => import('@/views/AlarmsView.vue'),
+    meta: { title: '报警处置', menu: 20, icon: 'Bell', action: 'alarms.read' },
+  },
+  {
+    path: 'alarms/:alarmId',
+    name: 'alarm',
+    component: () => import('@/views/AlarmDetailView.vue'),
+    props: true,
+    meta: { title: '报警详情', parent: 'alarms', action: 'alarms.read' },
+  },
   // web-b: 企业档案, 应急管控, 报表, 用户管理 go here
   {
     path: 'me',

@@ -90,6 +90,11 @@ bench-dynamodb: venv dynamodb-local
 bench-listener-aws: venv dynamodb-local
 	$(PY) -m bench.listener_aws_requests $(BENCH_ARGS)
 
+# Issue 15 §4: decode and rules on DynamoDB Local with the demo fleet, priced per terminal-month (docs/deploy.md).
+.PHONY: bench-aws-cost
+bench-aws-cost: venv dynamodb-local
+	$(PY) -m bench.aws_cost $(BENCH_AWS_COST_ARGS)
+
 # ---- decode (issue 3: profiles, readings, decode service, on_frame_batch) ----
 .PHONY: bench-decode
 BENCH_FRAMES ?= 6000
@@ -101,6 +106,11 @@ bench-decode: venv
 .PHONY: bench-rules
 bench-rules: venv
 	$(PY) bench/rules_bench.py --enterprises 300 --ticks 10
+
+# ---- people-facing reads (monitoring.views on sqlite: list, 一企一档, series, energy, timeline, dashboard) ----
+.PHONY: bench-views
+bench-views: venv
+	$(PY) bench/views_queries.py --enterprises 301 --runs 20
 
 # ---- simulator ----
 .PHONY: bench-simulator

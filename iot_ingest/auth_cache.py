@@ -21,6 +21,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 MAX_IDENTITIES = 16  # distinct MN/PW pairs one connection may use (a data logger relaying a few instruments)
+# An `unregistered` answer is asked again after this long: an installer may bind the terminal meanwhile, and its
+# open connection should then authenticate without reconnecting (the directory's own cache is as short).
+UNREGISTERED_RECHECK_S = 60.0
 
 Identity = tuple[str, str | None]  # (MN, PW)
 Answer = tuple[AuthStatus, bool]  # (status, uses CRC-16/MODBUS)
@@ -29,12 +32,13 @@ Answer = tuple[AuthStatus, bool]  # (status, uses CRC-16/MODBUS)
 class AuthCache:
     """Directory answers of one connection; frames of an unknown pair wait, in arrival order, for its lookup."""
 
-    __slots__ = ("_conn", "_key", "_answer", "_more", "backlog", "task")
+    __slots__ = ("_conn", "_key", "_answer", "_asked_at", "_more", "backlog", "task")
 
     def __init__(self, conn: IngestProtocol) -> None:
         self._conn = conn
         self._key: Identity | None = None
         self._answer: Answer | None = None
+        self._asked_at = 0.0  # monotonic time of the own pair's answer
         self._more: dict[Identity, Answer] | None = None
         self.backlog: deque[tuple[hj212.Frame, datetime, float]] | None = None  # only while a lookup runs
         self.task: asyncio.Task[None] | None = None
@@ -44,9 +48,9 @@ class AuthCache:
             return self._answer
         return self._more.get(key) if self._more is not None else None
 
-    def put(self, key: Identity, answer: Answer) -> None:
+    def put(self, key: Identity, answer: Answer, now: float = 0.0) -> None:
         if self._key is None or key == self._key:
-            self._key, self._answer = key, answer
+            self._key, self._answer, self._asked_at = key, answer, now
         else:
             if self._more is None:
                 self._more = {}
@@ -66,6 +70,9 @@ class AuthCache:
         key = (frame.mn, frame.pw)
         if not self.backlog:
             answer = self._answer if key == self._key else self.get(key)  # the session's own pair: no call
+            if answer is not None and key == self._key and answer[0] is AuthStatus.UNREGISTERED:
+                if now - self._asked_at >= UNREGISTERED_RECHECK_S:
+                    self._answer = answer = None  # bound since? ask the directory again
             if answer is not None:
                 return answer
         if self.backlog is None:
@@ -107,7 +114,7 @@ class AuthCache:
                         self.backlog.clear()
                         return
                     answer = (status, modbus)
-                    self.put(key, answer)
+                    self.put(key, answer, t0)
                 self.backlog.popleft()
                 if not conn.closing or s.draining:
                     conn.process(frame, answer, received_at, t0)

@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from local.api_server import ApiHttpServer
-from local.web_static import StaticSite
 from monitoring.clock import Clock
 
 log = logging.getLogger("local.api")
 TOKEN_KEY_FILE = "api_token_key"
-WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"  # `make web` builds it
 
 
 def token_key(data_dir: Path) -> str:
@@ -35,7 +33,16 @@ class LocalApi:
     """Started after the listener, stopped before it; `url` is what the console and status.json show."""
 
     def __init__(
-        self, *, data_dir: Path, db_path: Path, host: str, port: int, county_id: str, clock: Clock, web_dir: str = ""
+        self,
+        *,
+        data_dir: Path,
+        db_path: Path,
+        host: str,
+        port: int,
+        county_id: str,
+        clock: Clock,
+        trusted_proxies: str = "",
+        web_dir: str = "",
     ) -> None:
         from miniprogram_api.app import app
         from miniprogram_api.chalicelib import wiring
@@ -46,15 +53,16 @@ class LocalApi:
             "sqlite_path": str(db_path),
             "county_id": county_id,
             "token_key": token_key(data_dir),
+            "photo_store": "local",
+            "photo_dir": str(data_dir / "photos"),  # photo bytes under the data directory, by photo id
         }
         if "API_SMS_SENDER" not in os.environ:
             overrides["sms_sender"] = "log"  # one machine: SMS codes are read from the console
         settings = ApiSettings(**overrides)  # other API_* variables (WeChat appid, secret, base URL) still apply
         self.services = wiring.configure(settings, clock=clock)
-        site = None if web_dir == "off" else StaticSite(Path(web_dir) if web_dir else WEB_DIST)
-        if site is not None and not site.available():
-            log.warning("dashboard not built: / answers 503 until it is", extra={"fields": {"web_dir": str(site.root)}})
-        self.server = ApiHttpServer(app, host, port, site=site)
+        proxies = [p.strip() for p in trusted_proxies.split(",") if p.strip()]
+        static = Path(web_dir) if web_dir else None
+        self.server = ApiHttpServer(app, host, port, trusted_proxies=proxies, static_dir=static)
 
     @property
     def url(self) -> str:
@@ -62,7 +70,7 @@ class LocalApi:
 
     @property
     def site_url(self) -> str | None:
-        return self.server.site_url if self.server.site is not None else None
+        return self.server.site_url
 
     def start(self) -> None:
         self.server.start()

@@ -88,6 +88,7 @@ class Platform:
             port=s.api_port,
             county_id=s.county_id,
             clock=self.clock,
+            trusted_proxies=s.api_trusted_proxies,
             web_dir=s.web_dir,
         )
         self.server = Server(

@@ -6,6 +6,7 @@ The listener's own settings (limits, timeouts) come from the file's `[iot_ingest
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -46,7 +47,10 @@ class LocalSettings(ExplicitSettings):
     health_port: int = _opt(0, "listener health/metrics HTTP port (0 = off)", ge=0, le=65535)
     api_host: str = _opt("127.0.0.1", "address the HTTP API binds (/api/v1; 0.0.0.0 to serve the bureau's network)")
     api_port: int = _opt(8000, "HTTP API port (0 = any free port, written to DATA_DIR/status.json)", ge=0, le=65535)
-    web_dir: str = _opt("", "built dashboard served at / beside the API (default: web/dist here; off = API only)")
+    web_dir: str = _opt("", "the built dashboard (e.g. web/dist), served at / on the API's port; empty = none")
+    api_trusted_proxies: str = _opt(
+        "", "reverse proxies (comma-separated IPs) whose X-Forwarded-For names the client (rate limits, audit)"
+    )
     county_id: str = _opt("rugao", "registry county whose enterprises the rules evaluate")
     accel: float = _opt(
         1.0, "platform time runs this many times faster than the wall clock (demos, tests)", gt=0, le=3600
@@ -101,6 +105,13 @@ def _validate(s: LocalSettings) -> None:
     if not s.data_dir:
         raise ConfigError("data_dir: required (--data-dir, LOCAL_DATA_DIR or data_dir in the config file)")
     # per-setting ranges are the fields' own (named with their source by load_layers); these relate two
+    if s.web_dir and not (Path(s.web_dir) / "index.html").is_file():
+        raise ConfigError(f"web_dir: {s.web_dir} has no index.html (build the dashboard first)")
+    for proxy in filter(None, (p.strip() for p in s.api_trusted_proxies.split(","))):
+        try:
+            ipaddress.ip_address(proxy)
+        except ValueError:
+            raise ConfigError(f"api_trusted_proxies: {proxy!r} is not an IP address") from None
     if s.api_port and s.api_port in (s.port, s.health_port):
         raise ConfigError(f"api_port: {s.api_port} is also the listener's port")
     if not s.status_every_s * 2 < s.hang_after_s:

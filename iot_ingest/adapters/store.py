@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
+from iot_ingest.auth_cache import UNREGISTERED_RECHECK_S
 from iot_ingest.ports import AuthStatus, Command, CommandStatus, CommandUpdate, Event
 from monitoring.clock import Clock
 from monitoring.commands.models import Command as StoredCommand
@@ -21,6 +22,7 @@ from monitoring.commands.models import CommandStatus as StoredStatus
 from monitoring.errors import ConflictError, InvalidInputError
 from monitoring.events.models import Event as StoredEvent
 from monitoring.events.models import EventKind
+from monitoring.field.commands import settle_command
 from monitoring.registry.terminal import verify_password
 from monitoring.storage.ports import Store
 
@@ -52,9 +54,12 @@ EVENT_KINDS = {
 class RegistryDirectory:
     """TerminalDirectory over the registry: unknown MN → unregistered, wrong PW → auth_failed."""
 
-    def __init__(self, store: Store, *, auth_cache_s: float = 600.0) -> None:
+    def __init__(
+        self, store: Store, *, auth_cache_s: float = 600.0, unregistered_cache_s: float = UNREGISTERED_RECHECK_S
+    ) -> None:
         self.store = store
         self.auth_cache_s = auth_cache_s
+        self.unregistered_cache_s = min(auth_cache_s, unregistered_cache_s)
         self._cache: dict[tuple[str, str], tuple[float, AuthStatus]] = {}
 
     def _check(self, mn: str, pw: str | None) -> AuthStatus:
@@ -67,7 +72,9 @@ class RegistryDirectory:
         key = (mn, hashlib.sha256((pw or "").encode("utf-8", "replace")).hexdigest())
         hit = self._cache.get(key)
         now = time.monotonic()
-        if hit is not None and now - hit[0] < self.auth_cache_s:
+        # "unregistered" is kept briefly: an installer binding the terminal should see it authenticate soon.
+        ttl = self.unregistered_cache_s if hit is not None and hit[1] is AuthStatus.UNREGISTERED else self.auth_cache_s
+        if hit is not None and now - hit[0] < ttl:
             return hit[1]
         status = await _run(self._check, mn, pw)
         if len(self._cache) > 100_000:
@@ -116,7 +123,8 @@ class StoreCommandQueue:
         if len(mns) == 1:  # a session starting: its MN's own partition, strongly consistent
             (mn,) = mns
             # Its commands left sent or accepted past their deadline (a task that died mid-command) expire here.
-            self.store.commands.expire_overdue(mn, now)
+            for command in self.store.commands.expire_overdue(mn, now):
+                settle_command(self.store.registry, command)
             return [_command(c) for c in self.store.commands.pending_for(mn, now)]
         wanted = set(mns)
         return [_command(c) for c in self._pending_all() if c.mn in wanted and c.expires_at > now]  # oldest first
@@ -147,7 +155,7 @@ class StoreCommandQueue:
     def _transition(self, update: CommandUpdate, expected: StoredStatus, new: StoredStatus) -> None:
         qn_rtn = update.detail.split("=", 1)[1][:2] if update.detail.startswith("QnRtn=") else None
         exe_rtn = update.detail.split("=", 1)[1][:2] if update.detail.startswith("ExeRtn=") else None
-        self.store.commands.transition(
+        stored = self.store.commands.transition(
             update.command_id,
             expected,
             new,
@@ -158,6 +166,7 @@ class StoreCommandQueue:
             detail=update.detail or None,
             result=dict(update.result) or None,
         )
+        settle_command(self.store.registry, stored)  # e.g. a new terminal password (1072) takes effect
 
     @staticmethod
     def _not_recorded(update: CommandUpdate, exc: Exception) -> None:
@@ -172,9 +181,12 @@ class StoreCommandQueue:
             if c.expires_at > now:
                 continue
             try:
-                self.store.commands.transition(c.command_id, StoredStatus.PENDING, StoredStatus.EXPIRED, at=now)
+                command = self.store.commands.transition(
+                    c.command_id, StoredStatus.PENDING, StoredStatus.EXPIRED, at=now
+                )
             except ConflictError:
                 continue  # delivered or expired by another task meanwhile: its outcome stands
+            settle_command(self.store.registry, command)  # an expired password change is dropped
             expired.append(c.command_id)
         return expired
 

@@ -377,10 +377,11 @@ def _parse_json_body(model: type[BaseModel], request: Request, raw: bytes) -> Ba
 def _parse_query(model: type[BaseModel], request: Request) -> BaseModel:
     params = request.query_params
     values: dict[str, Any] = {}
+    fields = {info.alias or name: info for name, info in model.model_fields.items()}  # `from=` is alias "from"
     if params is not None:
         for name in params:
             got = params.getlist(name)
-            info = model.model_fields.get(name)
+            info = fields.get(name)
             if info is not None and _is_list(info.annotation):
                 values[name] = got
             elif len(got) > 1:

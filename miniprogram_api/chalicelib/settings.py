@@ -41,6 +41,17 @@ class ApiSettings(BaseSettings):
         default=10.0, gt=0, le=10_000
     )  # per source address; the lockout is per account
     login_burst: int = Field(default=10, ge=1, le=10_000)
+    # The rule engine's parameters, as the platform's RULES_DEFAULTS_PATH / RULES_OVERRIDES_PATH ("" = the packaged
+    # defaults, no overrides): the status timeline judges running states with them.
+    rules_defaults: str = ""
+    rules_overrides: str = ""
+    # Photo bytes: a directory (local mode: DATA_DIR/photos) or an S3 bucket (AWS; reads by presigned URL).
+    photo_store: Literal["local", "s3"] = "local"
+    photo_dir: str = "var/photos"
+    photo_bucket: str = ""
+    photo_region: str = ""
+    photo_endpoint: str = ""  # tests and S3-compatible stores only
+    profiles_dir: str = ""  # protocol profiles (decoding a newly bound terminal's early frames); "" = data/profiles
 
     @field_validator("token_key")
     @classmethod

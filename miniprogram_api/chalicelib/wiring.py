@@ -7,6 +7,7 @@ its services from the environment on first use; `python -m local run` and the te
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +18,8 @@ from miniprogram_api.chalicelib.settings import ApiSettings
 from miniprogram_api.chalicelib.sms import LogSmsSender, SmsCodeSender
 from monitoring.accounts.passwords import DEFAULT_HASHER
 from monitoring.clock import Clock, SystemClock
+from monitoring.photos.ports import PhotoBlobStore
+from monitoring.profiles.models import Profile
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
 
@@ -97,6 +100,34 @@ def services() -> Services:
         if _current is None:
             _current = _build(ApiSettings(), None, None)
         return _current
+
+
+def photo_blobs(svc: Services) -> PhotoBlobStore:
+    """Where photo bytes go (settings.photo_store), made once per process and kept in `svc.extras`."""
+    found = svc.extras.get("photo_blobs")
+    if found is None:
+        settings = svc.settings
+        if settings.photo_store == "s3":
+            from monitoring.storage.photo_blobs.s3 import open_s3_photo_blobs
+
+            found = open_s3_photo_blobs(settings.photo_bucket, settings.photo_region, settings.photo_endpoint)
+        else:
+            from monitoring.storage.photo_blobs.local import LocalPhotoBlobs
+
+            found = LocalPhotoBlobs(settings.photo_dir)
+        svc.extras["photo_blobs"] = found
+    return found
+
+
+def profiles(svc: Services) -> Mapping[str, Profile]:
+    """The protocol profiles (settings.profiles_dir, else the repository's data/profiles), loaded once."""
+    found = svc.extras.get("profiles")
+    if found is None:
+        from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
+
+        found = load_profiles(svc.settings.profiles_dir or DEFAULT_DIR)
+        svc.extras["profiles"] = found
+    return found
 
 
 def install(chosen: Services | None) -> Services | None:

@@ -213,3 +213,12 @@ class Completeness:
         if self.expected == 0:
             return 1.0
         return min(1.0, self.received / self.expected)
+
+
+@dataclass(frozen=True, slots=True)
+class ValueRow:
+    """Some quantities of one reading (a projection for charts): values present, and their flags other than N."""
+
+    data_time: datetime
+    values: Mapping[str, float]
+    flags: Mapping[str, str]

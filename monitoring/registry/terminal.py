@@ -82,6 +82,9 @@ class Terminal:
     last_peer: str = ""
     clock_skew_s: float | None = None  # terminal clock minus platform clock, seconds
     gps: GpsFix | None = None
+    # A new password sent to the terminal (CN 1072) and not confirmed yet: both are accepted meanwhile, since the
+    # terminal may answer with either (docs/api.md, "Commands").
+    next_password_hash: str | None = field(default=None, repr=False)
     version: int = 0
 
     def __post_init__(self) -> None:
@@ -89,8 +92,9 @@ class Terminal:
         check_id(self.county_id, "county_id")
         if self.enterprise_id is not None:
             check_id(self.enterprise_id, "enterprise_id")
-        if not self.password_hash.startswith("scrypt$"):
-            raise InvalidInputError("password_hash must come from hash_password()")
+        for stored in (self.password_hash, self.next_password_hash or "scrypt$"):
+            if not stored.startswith("scrypt$"):
+                raise InvalidInputError("password_hash must come from hash_password()")
         check_text(self.profile, "profile", max_len=64)
         if self.realtime_interval_s is not None and not (1 <= self.realtime_interval_s <= 86_400):
             raise InvalidInputError(f"实时数据间隔超出范围: {self.realtime_interval_s}")
@@ -110,7 +114,10 @@ def new_terminal(mn: str, county_id: str, password: str, **fields: object) -> Te
 
 
 def verify_password(terminal: Terminal, candidate: str | None) -> bool:
-    """True when `candidate` (the frame's PW) matches the stored hash; constant-time compare."""
+    """True when `candidate` (the frame's PW) matches the stored hash, or the new one of a password change
+    in flight; constant-time compare."""
     if not candidate or len(candidate) > _MAX_PASSWORD:
         return False
-    return _verify_hash(terminal.password_hash, candidate)
+    if _verify_hash(terminal.password_hash, candidate):
+        return True
+    return terminal.next_password_hash is not None and _verify_hash(terminal.next_password_hash, candidate)

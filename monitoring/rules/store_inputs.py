@@ -26,9 +26,11 @@ from monitoring.evaluation.models import (
 from monitoring.evaluation.ports import SampleReader
 from monitoring.events.models import EventKind
 from monitoring.readings.models import Reading, ReadingKind
-from monitoring.registry.models import FacilityKind
+from monitoring.registry.models import Enterprise, FacilityKind
+from monitoring.registry.terminal import Terminal
 from monitoring.rules.ports import RuleStateRepository
-from monitoring.storage.ports import Store
+from monitoring.rules.sample_cache import to_sample
+from monitoring.storage.ports import RegistryRepository, Store
 
 ROLES = {
     FacilityKind.PRODUCTION: Role.PRODUCTION,
@@ -44,17 +46,9 @@ EVENT_KINDS = {
     EventKind.DUPLICATE_MN: "duplicate_mn",
     EventKind.CLOCK_SKEW: "clock_skew",
 }
-_FIELDS = {"p": "p", "ia": "ia", "ib": "ib", "ic": "ic", "ua": "ua", "ub": "ub", "uc": "uc", "ep_fwd": "energy"}
 LATE_AFTER = timedelta(minutes=5)  # a reading stored this long after its data time is backfill
 BACKFILL_PREFIX = "backfill:"
 log = logging.getLogger(__name__)
-
-
-def to_sample(r: Reading) -> Sample:
-    """The rule engine's view of a reading; the worst flag of the quantities it uses becomes its flag."""
-    vals = {dst: r.values[src] for src, dst in _FIELDS.items() if src in r.values}
-    flags = [r.flags[q] for q in _FIELDS if q in r.flags and r.flags[q] != "N"]
-    return Sample(r.data_time, flag=flags[0] if flags else "N", received_at=r.received_at, **vals)
 
 
 def note_late_readings(state: RuleStateRepository, readings: Iterable[Reading], received_at: datetime) -> int:
@@ -92,59 +86,13 @@ class StoreRuleInputs:
     def config(self, base: RuleConfig) -> RuleConfig:
         """`base` with the registry's association parameters applied as overrides."""
         self.topology()
-        config = base
-        for scope, by_id in self.overrides.items():
-            for ident, sections in by_id.items():
-                try:
-                    config = config.with_overrides({scope: {ident: sections}})
-                except InvalidInputError as exc:
-                    # One bad registry entry must not stop evaluation for everyone: skip it, loudly.
-                    log.warning("ignoring rule parameters of %s %s: %s", scope, ident, exc)
-        return config
+        return with_overrides(base, self.overrides)
 
     def _load(self) -> Topology:
         reg = self._store.registry
-        enterprises: dict[str, EnterpriseInfo] = {}
-        points: dict[str, PointInfo] = {}
-        assocs: dict[str, AssociationInfo] = {}
-        over: dict[str, dict[str, dict[str, dict[str, float]]]] = {"association": {}, "point": {}}
-        intervals = {t.mn: t for t in reg.list_terminals(self._county)}
-        for e in reg.list_enterprises(self._county):
-            if e.exemption is not None:
-                continue
-            enterprises[e.enterprise_id] = EnterpriseInfo(e.enterprise_id, e.name, e.branch_id, e.town_id)
-            facilities = {f.facility_id: f for f in reg.list_facilities(e.enterprise_id)}
-            by_facility: dict[str, list[str]] = {}
-            for p in reg.list_points(e.enterprise_id):
-                if p.status.value == "disabled":
-                    continue
-                f = facilities.get(p.facility_id)
-                term = intervals.get(p.mn or "")
-                interval = 60 * (term.minute_interval_min or 1) if term else 60
-                points[p.point_id] = PointInfo(
-                    p.point_id,
-                    e.enterprise_id,
-                    ROLES[p.role],
-                    p.mn,
-                    p.name,
-                    rated_kw=f.rated_power_kw if f else None,
-                    rated_a=f.rated_current_a if f else None,
-                    interval_s=interval,
-                )
-                by_facility.setdefault(p.facility_id, []).append(p.point_id)
-            for a in reg.list_associations(e.enterprise_id):
-                prod = tuple(pid for fid in a.production_facility_ids for pid in by_facility.get(fid, ()))
-                ctrl = tuple(by_facility.get(a.control_facility_id, ()))
-                if not prod or not ctrl:
-                    continue
-                assocs[a.association_id] = AssociationInfo(a.association_id, e.enterprise_id, prod, ctrl, a.name)
-                over["association"][a.association_id] = _association_overrides(a.params)
-                for pids, on_kw in ((prod, a.params.production_on_kw), (ctrl, a.params.control_on_kw)):
-                    if on_kw is not None:
-                        for pid in pids:
-                            over["point"][pid] = {"running_state": {"on_share_rated": 0.0, "on_min_kw": on_kw}}
-        self.overrides = over
-        return Topology(enterprises, points, assocs)
+        terminals = {t.mn: t for t in reg.list_terminals(self._county)}
+        topology, self.overrides = load_topology(reg, reg.list_enterprises(self._county), terminals)
+        return topology
 
     def samples(self, point_ids: Sequence[str], start: datetime, end: datetime) -> Mapping[str, list[Sample]]:
         if self._reader is not None:
@@ -190,6 +138,64 @@ class StoreRuleInputs:
         if self._reader is not None and touched:
             self._reader.invalidate(sorted(touched))  # late data inside a cached range, too
         return out
+
+
+def load_topology(
+    reg: RegistryRepository, enterprises: Iterable[Enterprise], terminals: Mapping[str, Terminal]
+) -> tuple[Topology, dict[str, Any]]:
+    """The rules' view of `enterprises` (exempt ones left out) and the rule-config overrides of their lines."""
+    infos: dict[str, EnterpriseInfo] = {}
+    points: dict[str, PointInfo] = {}
+    assocs: dict[str, AssociationInfo] = {}
+    over: dict[str, dict[str, dict[str, dict[str, float]]]] = {"association": {}, "point": {}}
+    for e in enterprises:
+        if e.exemption is not None:
+            continue
+        infos[e.enterprise_id] = EnterpriseInfo(e.enterprise_id, e.name, e.branch_id, e.town_id)
+        facilities = {f.facility_id: f for f in reg.list_facilities(e.enterprise_id)}
+        by_facility: dict[str, list[str]] = {}
+        for p in reg.list_points(e.enterprise_id):
+            if p.status.value == "disabled":
+                continue
+            f = facilities.get(p.facility_id)
+            term = terminals.get(p.mn or "")
+            interval = 60 * (term.minute_interval_min or 1) if term else 60
+            points[p.point_id] = PointInfo(
+                p.point_id,
+                e.enterprise_id,
+                ROLES[p.role],
+                p.mn,
+                p.name,
+                rated_kw=f.rated_power_kw if f else None,
+                rated_a=f.rated_current_a if f else None,
+                interval_s=interval,
+            )
+            by_facility.setdefault(p.facility_id, []).append(p.point_id)
+        for a in reg.list_associations(e.enterprise_id):
+            prod = tuple(pid for fid in a.production_facility_ids for pid in by_facility.get(fid, ()))
+            ctrl = tuple(by_facility.get(a.control_facility_id, ()))
+            if not prod or not ctrl:
+                continue
+            assocs[a.association_id] = AssociationInfo(a.association_id, e.enterprise_id, prod, ctrl, a.name)
+            over["association"][a.association_id] = _association_overrides(a.params)
+            for pids, on_kw in ((prod, a.params.production_on_kw), (ctrl, a.params.control_on_kw)):
+                if on_kw is not None:
+                    for pid in pids:
+                        over["point"][pid] = {"running_state": {"on_share_rated": 0.0, "on_min_kw": on_kw}}
+    return Topology(infos, points, assocs), over
+
+
+def with_overrides(base: RuleConfig, overrides: Mapping[str, Mapping[str, Any]]) -> RuleConfig:
+    """`base` with the registry's overrides (from `load_topology`) applied; a bad entry is skipped, loudly."""
+    config = base
+    for scope, by_id in overrides.items():
+        for ident, sections in by_id.items():
+            try:
+                config = config.with_overrides({scope: {ident: sections}})
+            except InvalidInputError as exc:
+                # One bad registry entry must not stop evaluation for everyone: skip it, loudly.
+                log.warning("ignoring rule parameters of %s %s: %s", scope, ident, exc)
+    return config
 
 
 def _association_overrides(params: Any) -> dict[str, dict[str, float]]:

@@ -29,6 +29,7 @@ from monitoring.storage.base import (
     ReadingsRepositoryBase,
     RegistryRepositoryBase,
 )
+from monitoring.storage.photos_memory import MemoryPhotoRepository
 from monitoring.storage.ports import Store
 from monitoring.storage.retention import RetentionPolicy
 from monitoring.storage.rules_memory import (
@@ -174,7 +175,8 @@ class MemoryEventsRepository(EventsRepositoryBase):
             hits = sorted(
                 (e.occurred_at, e.event_id, text)
                 for e, text, _ in self._rows.values()
-                if (e.mn if by == "mn" else e.point_id) == value and start <= e.occurred_at < end
+                if (e.mn if by == "mn" else e.point_id if by == "point" else e.kind.value) == value
+                and start <= e.occurred_at < end
             )
         return [codec.loads(Event, text) for _, _, text in hits[:limit]]
 
@@ -275,6 +277,7 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         rule_state=MemoryRuleState(),
         reports=MemoryReportRepository(),
         emergency=MemoryEmergencyRepository(),
+        photos=MemoryPhotoRepository(),
         accounts=MemoryAccountsRepository(),
         audit_trail=MemoryAuditTrail(),
         retention=policy,

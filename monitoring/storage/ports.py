@@ -19,8 +19,9 @@ from monitoring.archive.models import ArchivedFrame, ChainVerification, RawFrame
 from monitoring.audit.ports import AuditTrail
 from monitoring.commands.models import Command, CommandStatus
 from monitoring.emergency.ports import EmergencyRepository
-from monitoring.events.models import Event
-from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
+from monitoring.events.models import Event, EventKind
+from monitoring.photos.ports import PhotoRepository
+from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind, ValueRow
 from monitoring.registry.models import (
     Association,
     Branch,
@@ -86,6 +87,7 @@ class RegistryRepository(Protocol):
         peer: str = "",
         clock_skew_s: float | None = None,
         gps: GpsFix | None = None,
+        known: Terminal | None = None,
     ) -> Terminal: ...
     def set_terminal_offline(self, mn: str, at: datetime) -> Terminal: ...
 
@@ -98,6 +100,16 @@ class ReadingsRepository(Protocol):
     def readings(
         self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, *, limit: int = 10_000
     ) -> list[Reading]: ...
+    def values(
+        self,
+        point_id: str,
+        kind: ReadingKind,
+        start: datetime,
+        end: datetime,
+        names: Sequence[str],
+        *,
+        limit: int = 10_000,
+    ) -> list[ValueRow]: ...
     def latest(self, point_id: str, kind: ReadingKind) -> Reading | None: ...
     def latest_all_kinds(self, point_id: str) -> dict[ReadingKind, Reading]: ...
     def put_aggregate(self, aggregate: Aggregate) -> None: ...
@@ -115,6 +127,9 @@ class EventsRepository(Protocol):
     def events_for_mn(self, mn: str, start: datetime, end: datetime, *, limit: int = 10_000) -> list[Event]: ...
     def events_for_point(
         self, point_id: str, start: datetime, end: datetime, *, limit: int = 10_000
+    ) -> list[Event]: ...
+    def events_of_kind(
+        self, kind: EventKind, start: datetime, end: datetime, *, limit: int = 10_000
     ) -> list[Event]: ...
     def purge_expired(self, now: datetime) -> int: ...
 
@@ -176,6 +191,7 @@ class Store:
     rule_state: RuleStateRepository
     reports: ReportRepository
     emergency: EmergencyRepository
+    photos: PhotoRepository
     accounts: AccountsRepository
     audit_trail: AuditTrail
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
@@ -198,6 +214,7 @@ __all__ = [
     "CommandsRepository",
     "EmergencyRepository",
     "EventsRepository",
+    "PhotoRepository",
     "ReadingsRepository",
     "RegistryRepository",
     "ReportRepository",

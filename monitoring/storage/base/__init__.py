@@ -6,9 +6,10 @@ from monitoring.storage.base.archive import ArchiveRepositoryBase
 from monitoring.storage.base.commands import CommandsRepositoryBase
 from monitoring.storage.base.emergency import EmergencyRepositoryBase
 from monitoring.storage.base.events import EventsRepositoryBase
+from monitoring.storage.base.photos import PhotoRepositoryBase
 from monitoring.storage.base.readings import ReadingsRepositoryBase
 from monitoring.storage.base.registry import INDEXES, RegistryRepositoryBase
-from monitoring.storage.base.reports import ReportRepositoryBase
+from monitoring.storage.base.reports import ReportPosition, ReportRepositoryBase, report_position
 from monitoring.storage.base.rule_state import RuleStateRepositoryBase
 
 __all__ = [
@@ -23,8 +24,11 @@ __all__ = [
     "CommandsRepositoryBase",
     "EmergencyRepositoryBase",
     "EventsRepositoryBase",
+    "PhotoRepositoryBase",
     "ReadingsRepositoryBase",
     "RegistryRepositoryBase",
+    "ReportPosition",
     "ReportRepositoryBase",
+    "report_position",
     "RuleStateRepositoryBase",
 ]

@@ -7,9 +7,14 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from monitoring._time import require_utc
-from monitoring.events.models import Event
+from monitoring.errors import InvalidInputError
+from monitoring.events.models import Event, EventKind
 from monitoring.storage.base.readings import check_range
 from monitoring.storage.retention import RetentionPolicy, expires_at
+
+# Kinds that can be listed across terminals (`events_of_kind`): platform events about MNs that have no point,
+# indexed by kind (DynamoDB: the sparse gsi1 under "kind#<kind>"; sqlite: event_by_kind).
+LISTED_KINDS = frozenset({EventKind.UNREGISTERED_SEEN, EventKind.UNREGISTERED_THROTTLED})
 
 
 class EventsRepositoryBase(ABC):
@@ -24,7 +29,8 @@ class EventsRepositoryBase(ABC):
 
     @abstractmethod
     def _query_events(self, by: str, value: str, start: datetime, end: datetime, limit: int) -> list[Event]:
-        """by is "mn" or "point": events with start ≤ occurred_at < end, ascending by occurred_at then id."""
+        """by is "mn", "point" or "kind" (one of LISTED_KINDS): events with start ≤ occurred_at < end,
+        ascending by occurred_at then id."""
 
     @abstractmethod
     def _purge_expired(self, now_epoch: int) -> int:
@@ -46,6 +52,13 @@ class EventsRepositoryBase(ABC):
     def events_for_point(self, point_id: str, start: datetime, end: datetime, *, limit: int = 10_000) -> list[Event]:
         start, end = check_range(start, end, limit)
         return self._query_events("point", point_id, start, end, limit)
+
+    def events_of_kind(self, kind: EventKind, start: datetime, end: datetime, *, limit: int = 10_000) -> list[Event]:
+        """Events of one of LISTED_KINDS, of every terminal, with start ≤ occurred_at < end, oldest first."""
+        if kind not in LISTED_KINDS:
+            raise InvalidInputError(f"events of kind {kind!r} cannot be listed across terminals")
+        start, end = check_range(start, end, limit)
+        return self._query_events("kind", kind.value, start, end, limit)
 
     def purge_expired(self, now: datetime) -> int:
         return self._purge_expired(int(require_utc(now, "now").timestamp()))

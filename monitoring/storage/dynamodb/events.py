@@ -1,5 +1,5 @@
 """Events in DynamoDB: pk "ev#<mn>" / sk "<occurred_at>#<event_id>", written only if absent; a sparse GSI lists
-a point's events (gsi1pk "pt#<point>", same sort key).
+a point's events (gsi1pk "pt#<point>", same sort key) and, under "kind#<kind>", the events of LISTED_KINDS.
 
 More: docs/dynamodb.md, "Module notes".
 """
@@ -13,7 +13,7 @@ from pynamodb.exceptions import PynamoDBException
 
 from monitoring.events.models import Event
 from monitoring.storage import codec
-from monitoring.storage.base.events import EventsRepositoryBase
+from monitoring.storage.base.events import LISTED_KINDS, EventsRepositoryBase
 from monitoring.storage.dynamodb._client import is_condition_failure, time_key, time_range, translate, write_all
 from monitoring.storage.dynamodb.models import EventItem
 from monitoring.storage.dynamodb.readings import purge_by_scan
@@ -47,6 +47,9 @@ class DynamoDBEventsRepository(EventsRepositoryBase):
         if event.point_id:
             item.gsi1pk = f"pt#{event.point_id}"
             item.gsi1sk = _sort_key(event)
+        elif event.kind in LISTED_KINDS:
+            item.gsi1pk = f"kind#{event.kind.value}"
+            item.gsi1sk = _sort_key(event)
         try:
             item.save(condition=self._model.pk.does_not_exist())
             return True
@@ -67,9 +70,10 @@ class DynamoDBEventsRepository(EventsRepositoryBase):
                 items = self._model.query(
                     f"ev#{value}", self._model.sk.between(low, high), consistent_read=True, limit=limit, page_size=page
                 )
-            elif by == "point":
+            elif by in ("point", "kind"):
+                prefix = "pt" if by == "point" else "kind"
                 items = self._model.gsi1.query(  # type: ignore[attr-defined]
-                    f"pt#{value}", self._model.gsi1sk.between(low, high), limit=limit, page_size=page
+                    f"{prefix}#{value}", self._model.gsi1sk.between(low, high), limit=limit, page_size=page
                 )
             else:
                 raise ValueError(f"events cannot be listed by {by!r}")

@@ -17,6 +17,7 @@ from monitoring.storage.sqlite.audit_trail import SqliteAuditTrail
 from monitoring.storage.sqlite.commands import SqliteCommandsRepository
 from monitoring.storage.sqlite.db import Database
 from monitoring.storage.sqlite.events import SqliteEventsRepository
+from monitoring.storage.sqlite.photos import SqlitePhotoRepository
 from monitoring.storage.sqlite.readings import SqliteReadingsRepository
 from monitoring.storage.sqlite.registry import SqliteRegistryRepository
 from monitoring.storage.sqlite.rule_samples import SqliteSampleReader
@@ -53,6 +54,7 @@ def open_store(
         rule_state=SqliteRuleState(db),
         reports=SqliteReportRepository(db),
         emergency=SqliteEmergencyRepository(db),
+        photos=SqlitePhotoRepository(db),
         accounts=SqliteAccountsRepository(db),
         audit_trail=SqliteAuditTrail(db),
         retention=policy,

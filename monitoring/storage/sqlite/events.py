@@ -12,7 +12,7 @@ from monitoring.storage.base.events import EventsRepositoryBase
 from monitoring.storage.retention import RetentionPolicy
 from monitoring.storage.sqlite.db import Database
 
-_COLUMN = {"mn": "mn", "point": "point_id"}
+_COLUMN = {"mn": "mn", "point": "point_id", "kind": "kind"}
 
 
 class SqliteEventsRepository(EventsRepositoryBase):

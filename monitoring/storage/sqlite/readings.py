@@ -8,9 +8,9 @@ from contextlib import AbstractContextManager
 from datetime import date, datetime
 from typing import Any
 
-from monitoring._time import to_micros
+from monitoring._time import from_micros, to_micros
 from monitoring.clock import Clock
-from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
+from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind, ValueRow
 from monitoring.storage import codec
 from monitoring.storage.base.readings import ReadingsRepositoryBase
 from monitoring.storage.retention import RetentionPolicy
@@ -91,6 +91,26 @@ class SqliteReadingsRepository(ReadingsRepositoryBase):
                 (point_id, kind.value, to_micros(start), to_micros(end), limit),
             ).fetchall()
         return [codec.loads(Reading, r[0]) for r in rows]
+
+    def _query_values(
+        self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, names: tuple[str, ...], limit: int
+    ) -> list[ValueRow]:
+        # json_extract reads the few fields in SQL: ~10x cheaper than decoding and checking whole readings
+        paths = [f"$.values.{n}" for n in names] + [f"$.flags.{n}" for n in names]
+        columns = ", ".join(["json_extract(body, ?)"] * len(paths))
+        with self._db.read() as conn:
+            rows = conn.execute(
+                f"SELECT data_time, {columns} FROM reading "  # noqa: S608 - placeholders only; paths are parameters
+                "WHERE point_id = ? AND kind = ? AND data_time >= ? AND data_time < ? ORDER BY data_time LIMIT ?",
+                (*paths, point_id, kind.value, to_micros(start), to_micros(end), limit),
+            ).fetchall()
+        n = len(names)
+        out = []
+        for row in rows:
+            values = {name: float(v) for name, v in zip(names, row[1 : n + 1], strict=True) if v is not None}
+            flags = {name: f for name, f in zip(names, row[n + 1 :], strict=True) if f is not None and f != "N"}
+            out.append(ValueRow(from_micros(row[0]), values, flags))
+        return out
 
     def _put_aggregate(self, aggregate: Aggregate, ttl: int | None) -> None:
         with self._db.write() as conn:

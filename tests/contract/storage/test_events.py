@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from monitoring.errors import InvalidInputError
 from monitoring.events.models import Event, EventKind
 from monitoring.storage.ports import Store
 from tests.contract.storage.conftest import NOW
@@ -37,3 +38,23 @@ def test_events_purge_respects_retention(store: Store) -> None:
     assert store.events.purge_expired(NOW + timedelta(days=30)) == 0
     assert store.events.purge_expired(NOW + timedelta(days=1101)) == 1
     assert store.events.events_for_mn("MN0001", NOW, NOW + timedelta(days=1)) == []
+
+
+def test_events_of_kind_lists_unregistered_terminals_across_mns(store: Store) -> None:
+    # Given unregistered-frame events of two MNs, one of them outside the window, and other kinds
+    a = Event("UNREG0001", EventKind.UNREGISTERED_SEEN, NOW, detail={"peer": "203.0.113.9:1"})
+    b = Event("UNREG0002", EventKind.UNREGISTERED_SEEN, NOW + timedelta(hours=1))
+    old = Event("UNREG0003", EventKind.UNREGISTERED_SEEN, NOW - timedelta(days=8))
+    other = Event("MN0001", EventKind.CONNECT, NOW)
+    throttled = Event("UNREG0001", EventKind.UNREGISTERED_THROTTLED, NOW)
+    store.events.put_events([b, other, old, a, throttled])
+    # Then the kind query sees exactly those of its kind in the window, oldest first
+    window = (NOW - timedelta(days=7), NOW + timedelta(days=1))
+    assert store.events.events_of_kind(EventKind.UNREGISTERED_SEEN, *window) == [a, b]
+    assert store.events.events_of_kind(EventKind.UNREGISTERED_THROTTLED, *window) == [throttled]
+    assert store.events.events_of_kind(EventKind.UNREGISTERED_SEEN, *window, limit=1) == [a]
+
+
+def test_events_of_kind_refuses_kinds_that_are_not_indexed(store: Store) -> None:
+    with pytest.raises(InvalidInputError):
+        store.events.events_of_kind(EventKind.CONNECT, NOW, NOW + timedelta(days=1))

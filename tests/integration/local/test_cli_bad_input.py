@@ -79,6 +79,23 @@ def test_run_with_a_bad_listener_environment_variable_creates_nothing(
     assert _files(tmp_path) == []
 
 
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--web-dir", "no/such/dist"], "web_dir: no/such/dist has no index.html"),
+        (["--api-trusted-proxies", "10.0.0.1,proxy.local"], "api_trusted_proxies: 'proxy.local' is not an IP address"),
+        (["--api-port", "9000", "--port", "9000"], "api_port: 9000 is also the listener's port"),
+    ],
+    ids=["web-dir", "proxies", "api-port"],
+)
+def test_run_with_a_bad_api_setting_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], options: list[str], message: str
+) -> None:
+    err = _one_line_exit_2(["run", "--data-dir", str(tmp_path / "data"), *options], capsys)
+    assert message in err
+    assert _files(tmp_path) == []
+
+
 @pytest.mark.parametrize("below", ["", "sub"], ids=["is-a-file", "under-a-file"])
 def test_run_with_a_data_dir_that_cannot_be_a_directory(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], below: str
@@ -310,7 +327,8 @@ def test_run_on_a_data_dir_whose_store_is_not_sqlite_is_one_line(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], name: str
 ) -> None:
     (tmp_path / name).write_text("notes", encoding="utf-8")
-    assert "不是 sqlite 数据库" in _one_line_exit_2(["run", "--data-dir", str(tmp_path), "--port", "0"], capsys)
+    argv = ["run", "--data-dir", str(tmp_path), "--port", "0", "--api-port", "0"]
+    assert "不是 sqlite 数据库" in _one_line_exit_2(argv, capsys)
     assert _files(tmp_path) == [name]
 
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from miniprogram_api.chalicelib.sms import LogSmsSender
 from monitoring.accounts.models import Role
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.models import Connection
+from monitoring.storage.photo_blobs.local import LocalPhotoBlobs
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
 from tests.conftest import FAKE_AWS_ENV
@@ -69,14 +71,16 @@ BACKENDS = [
 ]
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
-def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    """The API over a real socket on each backend (sqlite; DynamoDB Local, marked slow), one per test module."""
-    tmp = Path(tmp_path_factory.mktemp("api"))
-    with request.param(request, tmp) as store:
+@contextmanager
+def running_api(request: pytest.FixtureRequest, tmp: Path, backend: Callable[..., Any] = _sqlite) -> Iterator[Api]:
+    """The API on `backend` with the test county, the WeChat stub and one signed-in account per role."""
+    with backend(request, tmp) as store:
         world = build_world(store)
+        photo_dir = tmp / "photos"
+        for photo_id, data in world.extra.get("photo_bytes", {}).items():  # routes-field: the photos' bytes
+            LocalPhotoBlobs(photo_dir).put(photo_id, data, "image/jpeg")
         sms = LogSmsSender()
-        settings = api_settings(login_rate_per_minute=6000, login_burst=1000)
+        settings = api_settings(login_rate_per_minute=6000, login_burst=1000, photo_dir=str(photo_dir))
         with (
             wechat_stub() as wechat,
             serve(store, settings.model_copy(update={"wechat_base_url": wechat.base_url}), sms=sms) as client,
@@ -89,6 +93,8 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
             yield Api(client, world, tokens, wechat, sms, store)
 
 
-def on_sqlite(request: pytest.FixtureRequest) -> bool:
-    """Whether the test runs against the sqlite `api` (bounded suites run there only)."""
-    return bool(request.node.callspec.params.get("api") is _sqlite)
+@pytest.fixture(scope="module", params=BACKENDS)
+def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    """The API over a real socket on each backend (sqlite; DynamoDB Local, marked slow), one per test module."""
+    with running_api(request, Path(tmp_path_factory.mktemp("api")), request.param) as running:
+        yield running

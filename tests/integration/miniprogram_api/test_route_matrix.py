@@ -9,6 +9,7 @@ import inspect
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from miniprogram_api.app import app
 from miniprogram_api.chalicelib.framework import ROUTES, RouteSpec
 from monitoring.accounts.models import Role
 from tests.integration.miniprogram_api.conftest import Api
+from tests.integration.miniprogram_api.field_world import bind_point_id
 
 Expect = tuple[int, int | None]  # (status in scope, status out of scope); None: the route has no scope
 # A body, or a function making one per call (a fresh name, the object's current version): of (api, role, scope)
@@ -49,10 +51,80 @@ def _new_account(api: Api, role: Role, scope: str) -> dict[str, Any]:
     return {"username": f"m{next(_counter)}_{role.value}", "display_name": "矩阵新建", "role": "viewer"}
 
 
+_ALL: Expect = (200, 200)  # the county-wide roles see every enterprise: "out of scope" is still in theirs
+
+
+def _enterprise_version(api: Api, scope: str) -> int:
+    ids = api.world.inside if scope == "in" else api.world.outside
+    return int(api.store.registry.get_enterprise(ids["enterprise_id"]).version)
+
+
+def _enterprise_edit(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    return {"version": _enterprise_version(api, scope), "industry": f"矩阵行业{next(_counter)}"}
+
+
+def _enterprise_contacts(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    contact = {"name": f"联系人{next(_counter)}", "role": "other", "phone": "13800000000"}
+    return {"version": _enterprise_version(api, scope), "contacts": [contact]}
+
+
+# routes-field: roles whose scope is a part of the county see the inside object and not the outside one
+SCOPED_404: dict[str, Expect] = {r: (200, 404) for r in ("branch", "town", "enterprise", "installer")}
+_UPLOADERS = ("admin", "air", "branch", "enterprise", "installer")
+
+
+def _binding(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    # a free point of the terminal's enterprise per role and scope (field_world.py), at its current version
+    point_id = bind_point_id(role, scope)
+    version = api.store.registry.get_point(point_id).version
+    return {"point_id": point_id, "point_version": version, "channel": f"{list(Role).index(role) + 10:02d}"}
+
+
 def _current_version(api: Api, role: Role, scope: str) -> dict[str, Any]:
     ids = api.world.inside if scope == "in" else api.world.outside
     account = api.store.accounts.get_account(ids["account_id"])
     return {"version": account.version, "display_name": f"矩阵修改{next(_counter)}"}
+
+
+# ---- routes-alarms helpers ------------------------------------------------------------------------------------
+_COUNTY_SEE: dict[str, Expect] = {r: (200, 200) for r in ("admin", "air", "emergency", "viewer")}
+
+
+def _at(minutes: int) -> str:
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()
+
+
+def _fault_body(role: Role, scope: str) -> dict[str, Any]:
+    return {
+        "enterprise_id": f"ent-{scope}",
+        "kind": "monitoring",
+        "point_ids": [f"ra-p-{scope}"],
+        "fault_start": _at(-30),
+        "description": "终端断电",
+    }
+
+
+def _resolve_body(role: Role, scope: str) -> dict[str, Any]:
+    return {"resolved_at": _at(-1)}
+
+
+def _stoppage_body(role: Role, scope: str) -> dict[str, Any]:
+    return {
+        "enterprise_id": f"ent-{scope}",
+        "kind": "control_stop",
+        "point_ids": [f"ra-cp-{scope}"],
+        "start": _at(60 * 24),
+        "end": _at(60 * 48),
+        "reason": "检修",
+    }
+
+
+def _alert_body(role: Role, scope: str) -> dict[str, Any]:
+    return {"level": "yellow", "start": _at(60), "end": _at(600), "alert_id": f"YJ-M{next(_counter)}"}
+
+
+def _measures_body(role: Role, scope: str) -> dict[str, Any]:
+    return {"orange": {"stop_points": [f"ra-p-{scope}"], "forbidden_hours": [[8, 12]]}}
 
 
 MATRIX: dict[tuple[str, str], Row] = {
@@ -84,8 +156,112 @@ MATRIX: dict[tuple[str, str], Row] = {
         (403, 403), admin=(200, 404), body={"password": "Reset-Passw0rd"}
     ),
     # ---- alarms, fault reports, stoppage requests, emergency (routes-alarms) -------------------------------------
+    # Transitions send a stale version: allowed roles get 409 in scope (nothing changes), 404 out of scope. The
+    # fault/stoppage decisions change their object: the first allowed role succeeds, the next ones get 409.
+    ("GET", "/api/v1/alarms"): row(200),
+    ("GET", "/api/v1/alarms/{alarm_id}"): row((200, 404), **_COUNTY_SEE),
+    ("POST", "/api/v1/alarms/{alarm_id}/respond"): row(
+        (403, 403),
+        admin=(409, 409),
+        enterprise=(409, 404),
+        installer=(409, 404),
+        body={"version": 999, "cause": "other"},
+    ),
+    ("POST", "/api/v1/alarms/{alarm_id}/dispatch"): row(
+        (403, 403), admin=(409, 409), air=(409, 409), emergency=(409, 409), branch=(409, 404), body={"version": 999}
+    ),
+    ("POST", "/api/v1/alarms/{alarm_id}/verify"): row(
+        (403, 403), admin=(409, 409), branch=(409, 404), body={"version": 999, "result": "属实"}
+    ),
+    ("POST", "/api/v1/alarms/{alarm_id}/close"): row(
+        (403, 403), admin=(409, 409), air=(409, 409), branch=(409, 404), body={"version": 999}
+    ),
+    ("POST", "/api/v1/alarms/{alarm_id}/reopen"): row(
+        (403, 403), admin=(409, 409), air=(409, 409), branch=(409, 404), body={"version": 999, "reason": "复查"}
+    ),
+    ("GET", "/api/v1/fault-reports"): row(200),
+    ("POST", "/api/v1/fault-reports"): row(
+        (403, 403), admin=(201, 201), enterprise=(201, 404), installer=(201, 404), body=_fault_body
+    ),
+    ("GET", "/api/v1/fault-reports/{report_id}"): row((200, 404), **_COUNTY_SEE),
+    ("POST", "/api/v1/fault-reports/{report_id}/acknowledge"): row(
+        (403, 403), admin=(200, 200), air=(409, 409), branch=(409, 404)
+    ),
+    ("POST", "/api/v1/fault-reports/{report_id}/resolve"): row(
+        (403, 403),
+        admin=(200, 200),
+        air=(409, 409),
+        branch=(409, 404),
+        enterprise=(409, 404),
+        installer=(409, 404),
+        body=_resolve_body,
+    ),
+    ("GET", "/api/v1/stoppage-requests"): row(200),
+    ("POST", "/api/v1/stoppage-requests"): row(
+        (403, 403), admin=(201, 201), enterprise=(201, 404), installer=(201, 404), body=_stoppage_body
+    ),
+    ("GET", "/api/v1/stoppage-requests/{request_id}"): row((200, 404), **_COUNTY_SEE),
+    ("POST", "/api/v1/stoppage-requests/{request_id}/decision"): row(
+        (403, 403), admin=(200, 200), air=(409, 409), branch=(409, 404), body={"approve": True, "note": "同意"}
+    ),
+    ("GET", "/api/v1/emergency/alerts"): row(200),
+    ("POST", "/api/v1/emergency/alerts"): row(403, admin=201, emergency=201, body=_alert_body),
+    ("POST", "/api/v1/emergency/alerts/{alert_id}/end"): row(403, admin=200, emergency=200, body={}),
+    ("GET", "/api/v1/emergency/alerts/{alert_id}/compliance"): row(200, installer=403),
+    ("GET", "/api/v1/emergency/alerts/{alert_id}/compliance.xlsx"): row(200, installer=403),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/measures"): row((200, 404), **_COUNTY_SEE),
+    ("PUT", "/api/v1/enterprises/{enterprise_id}/measures"): row(
+        (403, 403), admin=(200, 200), emergency=(200, 200), body=_measures_body
+    ),
     # ---- enterprises, readings, dashboard, audit log (routes-registry) -------------------------------------------
+    ("GET", "/api/v1/enterprises"): row(200),
+    ("GET", "/api/v1/enterprises/{enterprise_id}"): row((200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL),
+    ("PATCH", "/api/v1/enterprises/{enterprise_id}"): row((403, 403), admin=_ALL, air=_ALL, body=_enterprise_edit),
+    ("PUT", "/api/v1/enterprises/{enterprise_id}/contacts"): row(
+        (403, 403), admin=_ALL, air=_ALL, enterprise=(200, 404), body=_enterprise_contacts
+    ),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/energy/daily"): row(
+        (200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL
+    ),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/timeline"): row(
+        (200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL
+    ),
+    ("GET", "/api/v1/points/{point_id}/latest"): row((200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL),
+    ("GET", "/api/v1/points/{point_id}/series"): row(
+        (200, 404),
+        query={"start": "2026-11-30T08:00:00+08:00", "end": "2026-11-30T20:00:00+08:00"},
+        admin=_ALL,
+        air=_ALL,
+        emergency=_ALL,
+        viewer=_ALL,
+    ),
+    ("GET", "/api/v1/dashboard/summary"): row(200),
+    ("GET", "/api/v1/audit"): row(403, admin=200, air=200),
     # ---- terminals, photos (routes-field) -------------------------------------------------------------------------
+    ("GET", "/api/v1/terminals"): row(200),
+    ("GET", "/api/v1/terminals/{mn}"): row((200, 200), **SCOPED_404),
+    ("GET", "/api/v1/unregistered-terminals"): row(403, admin=200, air=200, installer=200),
+    ("POST", "/api/v1/terminals/{mn}/binding"): row((403, 403), admin=(200, 200), installer=(200, 404), body=_binding),
+    ("GET", "/api/v1/terminals/{mn}/commands"): row((200, 200), **SCOPED_404),
+    ("POST", "/api/v1/terminals/{mn}/commands"): row(
+        (403, 403), admin=(201, 201), installer=(201, 404), body={"kind": "get_time"}
+    ),
+    ("GET", "/api/v1/commands/{command_id}"): row((200, 200), **SCOPED_404),
+    # POST /photos takes multipart/form-data (tested in test_photos.py): a JSON call is 415 for those allowed
+    ("POST", "/api/v1/photos"): row(403, **{r: 415 for r in _UPLOADERS}),
+    # local photos are uploaded through the API: the S3 direct-upload pair answers 409 there
+    ("POST", "/api/v1/photos/uploads"): row(403, **{r: 409 for r in _UPLOADERS}),
+    ("POST", "/api/v1/photos/{photo_id}/confirm"): row(
+        (403, 403),
+        admin=(409, 409),
+        air=(409, 409),
+        branch=(409, 404),
+        enterprise=(409, 404),
+        installer=(409, 404),
+        body=lambda api, role, scope: {"enterprise_id": f"ent-{scope}", "kind": "site"},
+    ),
+    ("GET", "/api/v1/photos"): row(200, query={"enterprise_id": "ent-in"}),
+    ("GET", "/api/v1/photos/{photo_id}"): row((200, 200), **SCOPED_404),
 }
 
 
@@ -120,11 +296,22 @@ def _call(api: Api, spec: RouteSpec, entry: Row, role: Role, scope: str) -> int:
     return reply.status
 
 
+def _coverage(served: set[tuple[str, str]], rows: Mapping[tuple[str, str], Row]) -> tuple[list[Any], list[Any]]:
+    """(routes without a row, rows without a route)."""
+    return sorted(served - set(rows)), sorted(set(rows) - served)
+
+
+@pytest.mark.integration
+def test_the_coverage_check_sees_a_route_without_a_row_and_a_row_without_a_route() -> None:
+    rows = {("GET", "/api/v1/me"): row(200), ("GET", "/api/v1/gone"): row(200)}
+    served = {("GET", "/api/v1/me"), ("POST", "/api/v1/new")}
+    assert _coverage(served, rows) == ([("POST", "/api/v1/new")], [("GET", "/api/v1/gone")])
+
+
 @pytest.mark.integration
 def test_every_route_has_a_row() -> None:
     served = {(method, path) for path, methods in app.routes.items() for method in methods}
-    missing = sorted(served - set(MATRIX))
-    stale = sorted(set(MATRIX) - served)
+    missing, stale = _coverage(served, MATRIX)
     assert not missing, f"routes without a matrix row (add them to MATRIX): {missing}"
     assert not stale, f"matrix rows for routes that do not exist: {stale}"
     assert served == {(s.method, s.path) for s in ROUTES}, "a route was added to Chalice without ApiBlueprint.route"

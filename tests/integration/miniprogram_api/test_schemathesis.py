@@ -3,6 +3,8 @@ every answer (errors included) matches the schema its operation declares. Bounde
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from monitoring.accounts.models import Role
-from tests.integration.miniprogram_api.conftest import Api, on_sqlite
+from tests.integration.miniprogram_api.conftest import Api, running_api
 
 pytestmark = pytest.mark.integration
 ROLES = (Role.ADMIN, Role.BRANCH, Role.ENTERPRISE, Role.VIEWER)
@@ -24,10 +26,13 @@ CHECKS = [not_a_server_error, response_schema_conformance, content_type_conforma
 EXAMPLES = 8  # per operation; each example is sent once per role
 
 
-def test_no_server_errors_and_every_answer_matches_its_schema(request: pytest.FixtureRequest, api: Api) -> None:
-    if not on_sqlite(request):
-        pytest.skip("fuzzed on sqlite only: bounded time on the shared machine")
-    fuzzed = api
+@pytest.fixture(scope="module")
+def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+    with running_api(request, Path(tmp_path_factory.mktemp("fuzz"))) as running:
+        yield running
+
+
+def test_no_server_errors_and_every_answer_matches_its_schema(fuzzed: Api) -> None:
     base = f"http://{fuzzed.client.host}:{fuzzed.client.port}"
     schema = schemathesis.openapi.from_url(base + "/api/v1/openapi.json")
     tried = 0

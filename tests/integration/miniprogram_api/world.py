@@ -9,8 +9,19 @@ from typing import Any
 
 from monitoring.accounts.models import Account, Role
 from monitoring.accounts.service import create_account
-from monitoring.registry.models import Branch, County, Enterprise, EnterpriseCategory, Town
+from monitoring.registry.models import (
+    Branch,
+    County,
+    Enterprise,
+    EnterpriseCategory,
+    Facility,
+    FacilityKind,
+    MonitoringPoint,
+    Town,
+)
 from monitoring.storage.ports import Store
+from tests.integration.miniprogram_api.field_world import add_field_objects
+from tests.integration.miniprogram_api.world_alarms import add_alarm_objects
 from tests.support.api import FAST_HASHER
 
 COUNTY = "rugao"
@@ -87,6 +98,26 @@ def build_world(store: Store) -> World:
     world.inside.update(enterprise_id="ent-in", account_id=target.id)
     world.outside.update(enterprise_id="ent-out", account_id=foreign.id)
     # ---- routes-alarms: alarms, reports, emergency objects (inside and outside) --------------------------------
+    add_alarm_objects(store, world.inside, world.outside, datetime.now(UTC))
     # ---- routes-registry: points, readings, audit entries -----------------------------------------------------
+    for suffix in ("in", "out"):
+        reg.put_facility(
+            Facility(
+                f"fac-{suffix}", f"ent-{suffix}", "MF0001", "生产线", FacilityKind.PRODUCTION, rated_power_kw=100.0
+            )
+        )
+        reg.put_point(
+            MonitoringPoint(
+                f"point-{suffix}",
+                f"ent-{suffix}",
+                f"fac-{suffix}",
+                f"PC-{suffix}",
+                "生产线电表",
+                FacilityKind.PRODUCTION,
+            )
+        )
+    world.inside.update(point_id="point-in")
+    world.outside.update(point_id="point-out")
     # ---- routes-field: terminals, photos, commands ------------------------------------------------------------
+    add_field_objects(store, world)
     return world

@@ -1,0 +1,1 @@
+"""Field work over the store: terminal status, unregistered MNs, binding, commissioning commands."""

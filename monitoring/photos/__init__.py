@@ -1,0 +1,1 @@
+"""Photos taken on site (installation, alarm responses, verification): records, storage ports, upload checks."""

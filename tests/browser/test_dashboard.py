@@ -166,4 +166,5 @@ def test_an_expired_session_returns_through_login(page: Page, platform: Platform
     page.get_by_label("密码").fill(account.password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile(r"/alarms\?overdue=any$"))
-    expect(page.get_by_label("超时")).to_be_visible()
+    expect(page.get_by_role("combobox", name="超时")).to_be_visible()
+    expect(page.locator(".el-select__selected-item", has_text="任一时限超时")).to_be_visible()  # the filter kept

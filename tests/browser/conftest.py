@@ -151,7 +151,11 @@ def console(page: Any) -> Iterator[ConsoleErrors]:
 
 
 def shot(page: Any, name: str) -> Path:
+    """A full-page screenshot once the toasts are gone (they cover the header)."""
     ARTIFACTS.mkdir(exist_ok=True)
+    toasts = page.locator(".el-message")
+    if toasts.count():
+        toasts.last.wait_for(state="detached", timeout=6000)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

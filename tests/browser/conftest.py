@@ -4,6 +4,7 @@ county, in Debian's Chromium with CJK fonts; screenshots under tests/browser/art
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -159,3 +160,26 @@ def shot(page: Any, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path
+
+
+# Pixels of a canvas that are neither transparent nor background white: an empty chart has none.
+INKED_PIXELS_JS = """(sel) => {
+  const c = document.querySelector(sel); if (!c) return -1;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;
+  for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && (d[i] < 240 || d[i + 1] < 240 || d[i + 2] < 240)) n++;
+  return n; }"""
+# '产污设施' at 20px: ≈80 px wide in a CJK font, ≈48 when the glyphs are missing boxes.
+TEXT_WIDTH_JS = """() => { const c = document.createElement('canvas').getContext('2d');
+  c.font = '20px sans-serif'; return c.measureText('产污设施').width; }"""
+
+
+def sign_in(page: Any, platform: Platform, role: str, *, start: str = "") -> None:
+    """Through the login form with the keyboard only (Tab between fields, Enter submits)."""
+    account = platform.seeded.accounts[role]
+    page.goto(platform.url + start)
+    page.wait_for_url(re.compile(r"/login"))
+    page.get_by_label("用户名或手机号").fill(account.username)
+    page.keyboard.press("Tab")
+    page.keyboard.type(account.password)
+    page.keyboard.press("Enter")
+    page.wait_for_url(lambda url: "/login" not in url)

@@ -68,6 +68,10 @@ class LocalApi:
     def url(self) -> str:
         return self.server.url
 
+    @property
+    def site_url(self) -> str | None:
+        return self.server.site_url
+
     def start(self) -> None:
         self.server.start()
         log.info("api serving", extra={"fields": {"url": self.url}})

@@ -176,8 +176,8 @@ class ApiHttpServer(ThreadingHTTPServer):
         outside the directory is ever served (resolved, symlinks included)."""
         assert self.static_dir is not None
         relative = unquote(url_path).lstrip("/")
-        if "\x00" in relative:
-            return _error(404, "not_found", "文件不存在")
+        if "\x00" in relative or any(part.startswith(".") for part in relative.split("/") if part):
+            return _error(404, "not_found", "文件不存在")  # no NUL, no dot files (.env, .build-stamp), no ../
         target = (self.static_dir / relative).resolve()
         if not target.is_relative_to(self.static_dir):
             return _error(404, "not_found", "文件不存在")
@@ -192,7 +192,12 @@ class ApiHttpServer(ThreadingHTTPServer):
         kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
         if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
             kind += "; charset=utf-8"
-        cache = "no-cache" if target.name == "index.html" else "public, max-age=3600"
+        if target.name == "index.html":
+            cache = "no-cache"  # always revalidated: a new build shows on the next load
+        elif target.parent == self.static_dir / "assets":
+            cache = "public, max-age=31536000, immutable"  # Vite's assets carry their content hash in the name
+        else:
+            cache = "public, max-age=3600"
         return (
             200,
             {"Content-Type": kind, "Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
@@ -217,6 +222,12 @@ class ApiHttpServer(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host!s}:{port}/api/v1/"
+
+    @property
+    def site_url(self) -> str | None:
+        """The dashboard's address, when one is served."""
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/" if self.static_dir is not None else None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.serve_forever, name="api-http", daemon=True)

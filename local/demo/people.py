@@ -60,12 +60,22 @@ class People:
     def _run(self) -> None:
         while not self._stop.wait(self.every_s):
             now = self.platform_now()
-            if now is None:
+            if now is None or not self._api_up():
                 continue
             try:
                 self.step(now)
             except Exception:  # a bug here must not end the demo; it is logged and the next pass tries again
                 log.exception("demo people: pass failed")
+
+    def _api_up(self) -> bool:
+        """Until the first sign-in: whether the platform's API answers yet (its start is not a failure)."""
+        if self.api.sessions:
+            return True
+        try:
+            self.api.request("GET", "/health")
+        except ApiFailure:
+            return False
+        return True
 
     def platform_now(self) -> datetime | None:
         try:

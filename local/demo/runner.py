@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import signal
@@ -18,17 +19,20 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from local.demo.accounts import DemoAccount, ensure_demo_accounts
+from local.demo.accounts import DemoAccount, demo_username, ensure_demo_accounts
+from local.demo.people import People
+from local.demo.people_plan import PeoplePlan, plan_people
 from local.wechat_stub import WeChatStub
 from local.workers import DB_FILE, EVALUATE_JOB
 from monitoring._time import CHINA as CHINA_TZ
-from monitoring.accounts.models import ROLE_NAMES
+from monitoring.accounts.models import ROLE_NAMES, Role
 from monitoring.evaluation.catalogue import RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 CSV = ROOT / "data" / "registry" / "rugao_2022_enterprises.csv"
 CHINA = "+08:00"
 DEMO_WECHAT_APPID, DEMO_WECHAT_SECRET = "wx-demo-appid", "demo-app-secret"  # the loopback stub's, nobody else's
+EMERGENCY_LOGIN = demo_username(Role.EMERGENCY)  # publishes and ends the demo's emergency alert
 
 
 def wechat_env(stub: WeChatStub) -> dict[str, str]:
@@ -67,6 +71,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--sim-minutes", type=float, default=0, help="with --check: stop early once this much simulated time has passed"
+    )
+    p.add_argument(
+        "--no-people",
+        dest="people",
+        action="store_false",
+        help="without the demo's people (enterprises responding, branch staff, the 应急科 publishing an alert through"
+        " the API; docs/local.md, 'People in the demo')",
     )
 
 
@@ -269,9 +280,13 @@ def _open(data: Path) -> Any:
     return open_store(data / DB_FILE)
 
 
-def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_interval: int) -> tuple[bool, str]:
+def check(
+    data: Path, manifest: dict[str, Any], platform_time: str, minute_interval: int, people: PeoplePlan | None = None
+) -> tuple[bool, str]:
     """Every alarm due by now was raised, and no alarm was raised that no scenario of its enterprise calls for or
-    allows (local.demo.scoring: EXPECTED_RULES, ALLOWED_RULES; docs/local.md)."""
+    allows (local.demo.scoring: EXPECTED_RULES, ALLOWED_RULES; docs/local.md); with `people`, every step of theirs
+    that was due happened (local.demo.people_check)."""
+    from local.demo.people_check import check_people, people_summary
     from local.demo.scoring import allowed_summary, check_expected, check_passes, judge_alarms
 
     store = _open(data)
@@ -284,6 +299,8 @@ def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_inter
             minute_interval=minute_interval,
         )
         alarms = store.alarms.list(limit=1_000_000)
+        now = datetime.fromisoformat(platform_time)
+        steps = check_people(store, people, now, emergency=EMERGENCY_LOGIN) if people is not None else []
     finally:
         store.close()
     unexpected = judge_alarms(manifest, alarms, county_id="rugao", minute_interval=minute_interval)
@@ -304,7 +321,11 @@ def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_inter
             f"  ✗ {u.enterprise} {u.scenario}: {u.rule} on {u.points} 数据时间 {u.data_time} [{u.state}] — {u.reason}"
         )
     expects_nothing = not any(e.get("expected_alarms") for e in manifest["enterprises"])
-    return check_passes(found, unexpected, expects_nothing=expects_nothing), "\n".join(lines)
+    people_ok, people_lines = people_summary(steps)
+    if people is not None:
+        lines += people_lines
+    passed = check_passes(found, unexpected, expects_nothing=expects_nothing) and people_ok
+    return passed, "\n".join(lines)
 
 
 def stop(procs: tuple[subprocess.Popen[bytes], ...]) -> None:
@@ -330,6 +351,8 @@ def main(args: argparse.Namespace) -> int:
     wechat = WeChatStub(DEMO_WECHAT_APPID, DEMO_WECHAT_SECRET)
     wechat.start()
     procs = start_processes(args, data, data, env=wechat_env(wechat))
+    plan = plan_people(manifest, seed=args.seed, start=datetime.fromisoformat(args.start)) if args.people else None
+    people = start_people(args, data, plan, accounts) if plan is not None else None
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     began = time.monotonic()
     prev: dict[str, float] = {}
@@ -344,7 +367,7 @@ def main(args: argparse.Namespace) -> int:
                     return 1
             text, st = summary(data, manifest, prev)
             status = st or status
-            print(text, flush=True)
+            print(text + (("\n" + people.summary()) if people is not None and st else ""), flush=True)
             if args.check is not None and status is not None:
                 elapsed = time.monotonic() - began
                 sim_elapsed = (
@@ -352,16 +375,34 @@ def main(args: argparse.Namespace) -> int:
                     - datetime.fromisoformat(args.start)
                 ).total_seconds() / 60
                 if elapsed >= args.check or (args.sim_minutes and sim_elapsed >= args.sim_minutes):
-                    ok, report = check(data, manifest, status["platform_time"], args.min_interval)
+                    ok, report = check(data, manifest, status["platform_time"], args.min_interval, plan)
                     print(report, flush=True)
                     return 0 if ok else 1
     except KeyboardInterrupt:
         print("\n停止中…", flush=True)
         return 0 if args.check is None else 1
     finally:
+        if people is not None:
+            people.stop()
         stop(procs)
         wechat.stop()
         os.environ.pop("_LOCAL_DEMO", None)
+
+
+def start_people(args: argparse.Namespace, data: Path, plan: PeoplePlan, accounts: list[DemoAccount]) -> People:
+    """The demo's people on a thread of the demo process, talking to the platform's API; their log: people.log."""
+    handler = logging.FileHandler(data / "people.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("local.demo.people")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # the console shows the demo's summary lines, not every step
+    login = {a.role: (a.username, a.password) for a in accounts}
+    people = People(
+        f"http://127.0.0.1:{args.api_port}", data, plan, admin=login[Role.ADMIN], emergency=login[Role.EMERGENCY]
+    )
+    people.start()
+    return people
 
 
 def _beijing(iso: str) -> str:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path as FsPath
 from typing import Any
+from urllib.parse import quote
 
 from local.clock import PlatformClock, load_timeline
 from local.demo.api_client import ApiClient, ApiFailure
@@ -135,12 +136,13 @@ class People:
         """At most one step per alarm and pass (each step changes its version; the next pass reads it anew)."""
         state, created = alarm["state"], datetime.fromisoformat(alarm["created_at"])
         version, aid = alarm["version"], alarm["id"]
+        path = "/alarms/" + quote(aid, safe="")  # alarm ids hold "|" (rule|subject|start)
         respond_at, dispatch_at = b.respond_at(created), b.dispatch_at(created)
         if state == "pending" and b.path in RESPONDS and respond_at is not None and now >= respond_at:
             if self._enterprise_account(b):
                 body = {"version": version, "cause": b.cause, "text": b.text, "photos": []}
                 self._act("respond", aid, (b.username, password_for(b.username, self.plan.seed)),
-                          "POST", f"/alarms/{aid}/respond", body)  # fmt: skip
+                          "POST", f"{path}/respond", body)  # fmt: skip
         elif state in ("pending", "responded") and dispatch_at is not None and now >= dispatch_at:
             # BRANCH_TAKES acts on a pending alarm; RESPOND_WORKED's dispatch time is after its response
             if b.path is Path.BRANCH_TAKES or state == "responded":
@@ -148,20 +150,20 @@ class People:
                 account = self._branch_account(branch) if branch else None
                 if account is not None:
                     body = {"version": version, "branch_id": branch}
-                    self._act("dispatch", aid, account, "POST", f"/alarms/{aid}/dispatch", body)
+                    self._act("dispatch", aid, account, "POST", f"{path}/dispatch", body)
         elif state == "dispatched" and b.path in WORKED and alarm.get("investigation_due") and alarm["dispatched_to"]:
             dispatched_at = datetime.fromisoformat(alarm["investigation_due"]) - INVESTIGATION
             if now >= dispatched_at + timedelta(minutes=b.verify_after_min):
                 account = self._branch_account(alarm["dispatched_to"])
                 if account is not None:
                     body = {"version": version, "result": b.result, "photos": []}
-                    self._act("verify", aid, account, "POST", f"/alarms/{aid}/verify", body)
+                    self._act("verify", aid, account, "POST", f"{path}/verify", body)
         elif state == "verified" and b.path in WORKED and alarm["dispatched_to"]:
             if now >= datetime.fromisoformat(alarm["updated_at"]) + timedelta(minutes=b.close_after_min):
                 account = self._branch_account(alarm["dispatched_to"])
                 if account is not None:
                     body = {"version": version, "note": b.close_note}
-                    self._act("close", aid, account, "POST", f"/alarms/{aid}/close", body)
+                    self._act("close", aid, account, "POST", f"{path}/close", body)
 
     # ---- accounts (made by the admin through the API, signed in on first use) -----------------------------
     def _enterprise_account(self, b: Behaviour) -> bool:

@@ -37,7 +37,8 @@ API_PREFIX = "/api/v1"
 JSON_BODY_LIMIT = 64 * 1024  # a JSON body larger than this is a 413 (photos declare their own limit)
 CHANNELS = ("web", "miniprogram")
 _PATH_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+# "|": the rules engine's alarm ids are rule|subject|start (monitoring.alarms.reconcile.alarm_id), sent URL-encoded
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:|-]{0,127}$")
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 

@@ -136,7 +136,7 @@ def plan_people(manifest: dict[str, Any], *, seed: int, start: datetime, county_
             )
         )
     rng = random.Random(f"people:{seed}:alert")
-    publish = china_time(start.isoformat()) + timedelta(minutes=rng.randint(20, 30))
+    publish = china_time(start.isoformat()) + timedelta(minutes=rng.randint(20, 25))
     alert = AlertPlan(
         alert_id=f"demo-alert-{seed}",
         # Orange, county-wide: only enterprises with orange measures are judged (the simulated curtailment
@@ -145,6 +145,6 @@ def plan_people(manifest: dict[str, Any], *, seed: int, start: datetime, county_
         title="演示：重污染天气橙色预警",
         publish_at=publish,
         planned_end=publish + timedelta(hours=6),
-        end_at=publish + timedelta(minutes=rng.randint(50, 60)),
+        end_at=publish + timedelta(minutes=rng.randint(40, 55)),  # both inside demo-check's 95 minutes
     )
     return PeoplePlan(seed, tuple(sorted(behaviours, key=lambda b: b.enterprise)), alert)

@@ -90,7 +90,7 @@ class ApiClient:
             if exc.status != 401:
                 raise
         self._renew(session)
-        return self.request(method, path, body, token=session.access)
+        return self.request(method, path, body, token=self.sessions[login].access)
 
     def _renew(self, session: Session) -> None:
         try:
@@ -107,6 +107,8 @@ def _decode(status: int, raw: bytes) -> Any:
         doc = json.loads(raw) if raw else None
     except ValueError:
         doc = None
+        if 200 <= status < 300:
+            raise ApiFailure(status, "no_json", raw[:200].decode("utf-8", "replace")) from None
     if 200 <= status < 300:
         return doc
     if isinstance(doc, dict):

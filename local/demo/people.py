@@ -97,9 +97,13 @@ class People:
         if not self.behaviour:
             return
         for alarm in self._open_alarms():
-            behaviour = self.behaviour.get(alarm["enterprise_id"])
-            if behaviour is not None:
-                self._work(alarm, behaviour, now)
+            try:
+                behaviour = self.behaviour.get(alarm["enterprise_id"])
+                if behaviour is not None:
+                    self._work(alarm, behaviour, now)
+            except (KeyError, TypeError, ValueError) as exc:  # an item without the fields AlarmOut promises
+                self.failed["alarm:bad_answer"] += 1
+                log.warning("demo people: an alarm of the list is malformed (%r): %.200s", exc, alarm)
 
     def _alert(self, now: datetime) -> None:
         plan = self.plan.alert

@@ -232,9 +232,16 @@ Ctrl-C 停止全部。
         for a in accounts:
             print(f"  {ROLE_NAMES[a.role]:<8} {a.username:<16} {a.password:<24} 范围: {a.scope}")
         print(
-            '小程序登录 (模拟微信): POST /api/v1/auth/wechat {"code": "demo-<任意名>"}; 短信验证码见平台日志\n',
+            '小程序登录 (模拟微信): POST /api/v1/auth/wechat {"code": "demo-<任意名>"}; 短信验证码见平台日志',
             flush=True,
         )
+        if getattr(args, "people", False):
+            print(
+                "演示人员 (经接口操作, 记录见 people.log): 企业在 2 小时内响应或任其超时升级, 执法分局派发、核查、"
+                "办结, 应急科在 +20 分钟左右发布橙色预警并提前解除",
+                flush=True,
+            )
+        print(flush=True)
 
 
 def summary(data: Path, manifest: dict[str, Any], prev: dict[str, float]) -> tuple[str, Any]:

@@ -87,7 +87,7 @@ class People:
 
     def summary(self) -> str:
         """One console line (Chinese, for the people watching)."""
-        done = "，".join(f"{ACTION_NAMES.get(k, k)} {v}" for k, v in sorted(self.done.items())) or "暂无"
+        done = "，".join(f"{name} {self.done[k]}" for k, name in ACTION_NAMES.items() if self.done[k]) or "暂无"
         failed = sum(self.failed.values())
         return f"  演示人员操作: {done}" + (f"；接口拒绝 {failed} 次（见 people.log）" if failed else "")
 

@@ -57,7 +57,7 @@ def _check_alert(store: Store, plan: PeoplePlan, now: datetime, emergency: str) 
 
 
 def _check_alarm(store: Store, b: Behaviour, alarm: Alarm, now: datetime) -> list[StepCheck]:
-    label = f"{b.enterprise} {b.path.value} {alarm.rule}"
+    label = f"{b.enterprise} {b.path.value} {alarm.rule} {alarm.subject}"
     audit = store.audit.for_alarm(alarm.id)
     by_api = {(e.action, e.actor) for e in audit if e.source.startswith(VIA_API)}
     out = []

@@ -104,6 +104,23 @@ class People:
             except (KeyError, TypeError, ValueError) as exc:  # an item without the fields AlarmOut promises
                 self.failed["alarm:bad_answer"] += 1
                 log.warning("demo people: an alarm of the list is malformed (%r): %.200s", exc, alarm)
+        self._prepare_accounts()
+
+    def _prepare_accounts(self, per_pass: int = 3) -> None:
+        """Make and sign in a few of the accounts the plan will need, ahead of its steps: each costs the API a
+        password hash and a check, which a pass full of first responses would otherwise pay all at once."""
+        made = 0
+        for b in self.plan.behaviours:
+            if made >= per_pass:
+                return
+            if b.path in RESPONDS and self._missing(b.username):
+                made += 1
+                self._enterprise_account(b)
+            if b.path in WORKED and made < per_pass:
+                branch = self._branch_of(b.enterprise_id)
+                if branch and self._missing(branch_username(branch)):
+                    made += 1
+                    self._branch_account(branch)
 
     def _alert(self, now: datetime) -> None:
         plan = self.plan.alert
@@ -170,6 +187,10 @@ class People:
                     self._act("close", aid, account, "POST", f"{path}/close", body)
 
     # ---- accounts (made by the admin through the API, signed in on first use) -----------------------------
+    def _missing(self, username: str) -> bool:
+        """Not signed in yet, and not given up on."""
+        return username not in self.api.sessions and self._tries[("account", username)] < GIVE_UP_AFTER
+
     def _enterprise_account(self, b: Behaviour) -> bool:
         body: dict[str, Any] = {"display_name": f"演示企业人员 {b.enterprise}", "role": "enterprise"}
         body["enterprise_ids"] = [b.enterprise_id]

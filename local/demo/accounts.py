@@ -19,6 +19,10 @@ class DemoAccount:
     scope: str  # what the account sees, in words
 
 
+def demo_username(role: Role) -> str:
+    return f"demo_{role.value}"
+
+
 def ensure_demo_accounts(store: Store, county_id: str = "rugao") -> list[DemoAccount]:
     """The accounts (made where missing). Scoped roles take the first enterprise of the list: its branch, its
     town, the enterprise itself, and for the installer its terminals too."""
@@ -36,7 +40,7 @@ def ensure_demo_accounts(store: Store, county_id: str = "rugao") -> list[DemoAcc
     now = SystemClock().now()
     made = []
     for role in Role:
-        username, password = f"demo_{role.value}", f"Demo-{role.value}-2026"
+        username, password = demo_username(role), f"Demo-{role.value}-2026"
         if store.accounts.find_by_username(username) is None:
             create_account(
                 store.accounts,

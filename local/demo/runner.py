@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import shutil
 import signal
@@ -18,13 +19,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from local.demo.accounts import DemoAccount, ensure_demo_accounts
+from local.demo.accounts import DemoAccount, demo_username, ensure_demo_accounts
+from local.demo.people import People
+from local.demo.people_plan import PeoplePlan, plan_people
 from local.provider_stubs.fleet import ProviderStubs
 from local.provider_stubs.records import record_to, tally, write_settings
 from local.wechat_stub import WeChatStub
 from local.workers import DB_FILE, EVALUATE_JOB
 from monitoring._time import CHINA as CHINA_TZ
-from monitoring.accounts.models import ROLE_NAMES
+from monitoring.accounts.models import ROLE_NAMES, Role
 from monitoring.evaluation.catalogue import RULES
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,6 +35,7 @@ CSV = ROOT / "data" / "registry" / "rugao_2022_enterprises.csv"
 WEB_DIST = ROOT / "web" / "dist"  # the dashboard `make demo` builds first (docs/web.md)
 CHINA = "+08:00"
 DEMO_WECHAT_APPID, DEMO_WECHAT_SECRET = "wx-demo-appid", "demo-app-secret"  # the loopback stub's, nobody else's
+EMERGENCY_LOGIN = demo_username(Role.EMERGENCY)  # publishes and ends the demo's emergency alert
 
 
 def wechat_env(stub: WeChatStub) -> dict[str, str]:
@@ -70,6 +74,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument(
         "--sim-minutes", type=float, default=0, help="with --check: stop early once this much simulated time has passed"
+    )
+    p.add_argument(
+        "--no-people",
+        dest="people",
+        action="store_false",
+        help="without the demo's people (enterprises responding, branch staff, the 应急科 publishing an alert through"
+        " the API; docs/local.md, 'People in the demo')",
     )
 
 
@@ -230,9 +241,16 @@ Ctrl-C 停止全部。
         for a in accounts:
             print(f"  {ROLE_NAMES[a.role]:<8} {a.username:<16} {a.password:<24} 范围: {a.scope}")
         print(
-            '小程序登录 (模拟微信): POST /api/v1/auth/wechat {"code": "demo-<任意名>"}; 短信验证码见平台日志\n',
+            '小程序登录 (模拟微信): POST /api/v1/auth/wechat {"code": "demo-<任意名>"}; 短信验证码见平台日志',
             flush=True,
         )
+        if getattr(args, "people", False):
+            print(
+                "演示人员 (经接口操作, 记录见 people.log): 企业在 2 小时内响应或任其超时升级, 执法分局派发、核查、"
+                "办结, 应急科在 +20 分钟左右发布橙色预警并提前解除",
+                flush=True,
+            )
+        print(flush=True)
 
 
 def summary(data: Path, manifest: dict[str, Any], prev: dict[str, float]) -> tuple[str, Any]:
@@ -278,9 +296,13 @@ def _open(data: Path) -> Any:
     return open_store(data / DB_FILE)
 
 
-def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_interval: int) -> tuple[bool, str]:
+def check(
+    data: Path, manifest: dict[str, Any], platform_time: str, minute_interval: int, people: PeoplePlan | None = None
+) -> tuple[bool, str]:
     """Every alarm due by now was raised, and no alarm was raised that no scenario of its enterprise calls for or
-    allows (local.demo.scoring: EXPECTED_RULES, ALLOWED_RULES; docs/local.md)."""
+    allows (local.demo.scoring: EXPECTED_RULES, ALLOWED_RULES; docs/local.md); with `people`, every step of theirs
+    that was due happened (local.demo.people_check)."""
+    from local.demo.people_check import check_people, people_summary
     from local.demo.scoring import allowed_summary, check_expected, check_passes, judge_alarms
 
     store = _open(data)
@@ -293,6 +315,8 @@ def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_inter
             minute_interval=minute_interval,
         )
         alarms = store.alarms.list(limit=1_000_000)
+        now = datetime.fromisoformat(platform_time)
+        steps = check_people(store, people, now, emergency=EMERGENCY_LOGIN) if people is not None else []
     finally:
         store.close()
     unexpected = judge_alarms(manifest, alarms, county_id="rugao", minute_interval=minute_interval)
@@ -313,7 +337,11 @@ def check(data: Path, manifest: dict[str, Any], platform_time: str, minute_inter
             f"  ✗ {u.enterprise} {u.scenario}: {u.rule} on {u.points} 数据时间 {u.data_time} [{u.state}] — {u.reason}"
         )
     expects_nothing = not any(e.get("expected_alarms") for e in manifest["enterprises"])
-    return check_passes(found, unexpected, expects_nothing=expects_nothing), "\n".join(lines)
+    people_ok, people_lines = people_summary(steps)
+    if people is not None:
+        lines += people_lines
+    passed = check_passes(found, unexpected, expects_nothing=expects_nothing) and people_ok
+    return passed, "\n".join(lines)
 
 
 def stop(procs: tuple[subprocess.Popen[bytes], ...]) -> None:
@@ -344,6 +372,8 @@ def main(args: argparse.Namespace) -> int:
     record_to(stubs, data / "notify-sent.jsonl")
     env = {**wechat_env(wechat), "NOTIFY_CHANNELS_FILE": str(data / "notify-channels.json")}
     procs = start_processes(args, data, data, env=env)
+    plan = plan_people(manifest, seed=args.seed, start=datetime.fromisoformat(args.start)) if args.people else None
+    people = start_people(args, data, plan, accounts) if plan is not None else None
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     began = time.monotonic()
     prev: dict[str, float] = {}
@@ -358,7 +388,9 @@ def main(args: argparse.Namespace) -> int:
                     return 1
             text, st = summary(data, manifest, prev)
             status = st or status
-            print(f"{text}\n{tally(stubs)}", flush=True)
+            print(
+                f"{text}\n{tally(stubs)}" + (("\n" + people.summary()) if people is not None and st else ""), flush=True
+            )
             if args.check is not None and status is not None:
                 elapsed = time.monotonic() - began
                 sim_elapsed = (
@@ -366,18 +398,36 @@ def main(args: argparse.Namespace) -> int:
                     - datetime.fromisoformat(args.start)
                 ).total_seconds() / 60
                 if elapsed >= args.check or (args.sim_minutes and sim_elapsed >= args.sim_minutes):
-                    ok, report = check(data, manifest, status["platform_time"], args.min_interval)
+                    ok, report = check(data, manifest, status["platform_time"], args.min_interval, plan)
                     print(report, flush=True)
                     return 0 if ok else 1
     except KeyboardInterrupt:
         print("\n停止中…", flush=True)
         return 0 if args.check is None else 1
     finally:
+        if people is not None:
+            people.stop()
         stop(procs)
         wechat.stop()
         stubs.close()
         os.environ.pop("_LOCAL_DEMO", None)
         os.environ.pop("NOTIFY_CHANNELS_FILE", None)
+
+
+def start_people(args: argparse.Namespace, data: Path, plan: PeoplePlan, accounts: list[DemoAccount]) -> People:
+    """The demo's people on a thread of the demo process, talking to the platform's API; their log: people.log."""
+    handler = logging.FileHandler(data / "people.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    logger = logging.getLogger("local.demo.people")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False  # the console shows the demo's summary lines, not every step
+    login = {a.role: (a.username, a.password) for a in accounts}
+    people = People(
+        f"http://127.0.0.1:{args.api_port}", data, plan, admin=login[Role.ADMIN], emergency=login[Role.EMERGENCY]
+    )
+    people.start()
+    return people
 
 
 def _beijing(iso: str) -> str:

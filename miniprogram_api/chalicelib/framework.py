@@ -38,6 +38,9 @@ JSON_BODY_LIMIT = 64 * 1024  # a JSON body larger than this is a 413 (photos dec
 CHANNELS = ("web", "miniprogram")
 _PATH_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+# The rules engine's alarm ids are rule|subject|start (monitoring.alarms.reconcile.alarm_id) and a line's subject
+# holds "/": sent URL-encoded, they are ids only (never a file or object path), and ".." is refused all the same.
+_PATH_IDS = {"alarm_id": re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._:|/-]{0,255}$")}
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -299,7 +302,7 @@ def _run(
     kwargs: dict[str, Any] = {}
     for name in spec.path_params:
         value = path_params.get(name, "")
-        if not _ID.match(value):
+        if not _PATH_IDS.get(name, _ID).match(value):
             raise errors.invalid(f"路径参数 {name} 格式不正确", name, "invalid_path")
         kwargs[name] = value
     if spec.query is not None:

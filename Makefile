@@ -25,11 +25,11 @@ lint: venv
 typecheck: venv
 	$(BIN)/mypy $$(ls -d hj212 monitoring iot_ingest functions local simulator infra miniprogram_api 2>/dev/null)
 
-pytest: venv
+pytest: venv web browser-deps
 	$(BIN)/pytest -m "not e2e" --cov=hj212 --cov-branch --cov-report= $(PYTEST_ARGS)
 	$(BIN)/coverage report --include='hj212/*' --fail-under=100
 
-test: lint typecheck pytest
+test: lint typecheck web-test pytest
 
 # Regenerate the lock from a fresh resolution of pyproject.toml's pins.
 lock:
@@ -141,7 +141,7 @@ bench-ingest-memory: venv
 DEMO_DIR ?= var/demo
 DEMO_ARGS ?=
 # The simulated Rugao fleet (301 enterprises) against the local platform, with a live console summary; Ctrl-C stops.
-demo: venv
+demo: venv web
 	$(PY) -m local demo --data-dir $(DEMO_DIR) $(DEMO_ARGS)
 
 # Non-interactive: run the demo for a bounded time, exit non-zero unless every alarm due was raised and no alarm was
@@ -167,3 +167,31 @@ bench-e2e: venv
 .PHONY: drills
 drills: venv
 	$(PY) -m bench.drills $(DRILLS)
+
+# ---- web: the bureau's dashboard (web/, docs/web.md) ----
+.PHONY: web web-test browser-deps
+WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts \
+	web/tsconfig.json web/package-lock.json web/scripts/dump_openapi.py $(shell find miniprogram_api -name '*.py')
+WEB_STAMP := web/dist/.build-stamp
+WEB_MODULES := web/node_modules/.package-lock.json
+
+$(WEB_MODULES): web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $(WEB_MODULES)
+
+# Built when missing or older than any source (the API's routes too: the client's types come from its OpenAPI).
+$(WEB_STAMP): $(WEB_MODULES) $(WEB_SOURCES) | venv
+	cd web && npm run build
+	touch $(WEB_STAMP)
+
+web: $(WEB_STAMP)
+
+web-test: $(WEB_MODULES) | venv
+	cd web && npm test
+
+# The browser tests (tests/browser) need Debian's Chromium and CJK fonts: installed here when running as root (CI),
+# otherwise named; without them those tests skip with the reason.
+browser-deps:
+	@if command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi 'Noto Sans CJK'; then :; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get install -y -q chromium fonts-noto-cjk; \
+	else echo "browser tests need: sudo apt-get install chromium fonts-noto-cjk (they skip until then)"; fi

@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from local.api_server import ApiHttpServer
+from local.web_static import StaticSite
 from monitoring.clock import Clock
 
 log = logging.getLogger("local.api")
 TOKEN_KEY_FILE = "api_token_key"
+WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"  # `make web` builds it
 
 
 def token_key(data_dir: Path) -> str:
@@ -61,12 +63,18 @@ class LocalApi:
         settings = ApiSettings(**overrides)  # other API_* variables (WeChat appid, secret, base URL) still apply
         self.services = wiring.configure(settings, clock=clock)
         proxies = [p.strip() for p in trusted_proxies.split(",") if p.strip()]
-        static = Path(web_dir) if web_dir else None
-        self.server = ApiHttpServer(app, host, port, trusted_proxies=proxies, static_dir=static)
+        site = None if web_dir == "off" else StaticSite(Path(web_dir) if web_dir else WEB_DIST)
+        if site is not None and not site.available():
+            log.warning("dashboard not built: / answers 503 until it is", extra={"fields": {"web_dir": str(site.root)}})
+        self.server = ApiHttpServer(app, host, port, trusted_proxies=proxies, site=site)
 
     @property
     def url(self) -> str:
         return self.server.url
+
+    @property
+    def site_url(self) -> str | None:
+        return self.server.site_url if self.server.site is not None else None
 
     def start(self) -> None:
         self.server.start()

@@ -109,6 +109,7 @@ class Platform:
             "pid": os.getpid(),
             "port": self.server.port,
             "api_url": self.api.url,
+            "web_url": self.api.site_url,
             "wall": time.time(),
             "platform_time": self.clock.now().isoformat(),
             "accel": self.clock.accel,
@@ -222,6 +223,7 @@ class Platform:
                     "data_dir": str(self.data_dir),
                     "port": self.server.port,
                     "api": self.api.url,
+                    "web": self.api.site_url,
                     "platform_time": self.clock.now().isoformat(),
                     "accel": self.clock.accel,
                 }

@@ -214,10 +214,11 @@ Ctrl-C 停止全部。
         flush=True,
     )
     if accounts:
+        print(f"监管平台 (浏览器打开): http://127.0.0.1:{args.api_port}/   用下列账号登录")
         print(
             f"接口 (API): http://127.0.0.1:{args.api_port}/api/v1/   文档: http://127.0.0.1:{args.api_port}/api/v1/openapi.json"
         )
-        print("演示账号 (POST /api/v1/auth/login, 用户名 + 密码):")
+        print("演示账号 (监管平台或 POST /api/v1/auth/login, 用户名 + 密码):")
         for a in accounts:
             print(f"  {ROLE_NAMES[a.role]:<8} {a.username:<16} {a.password:<24} 范围: {a.scope}")
         print(

@@ -13,6 +13,7 @@ from urllib.parse import urlencode, urlsplit
 from argon2 import PasswordHasher
 
 from local.api_server import ApiHttpServer
+from local.web_static import StaticSite
 from local.wechat_stub import WeChatStub
 from miniprogram_api.chalicelib import wiring
 from miniprogram_api.chalicelib.settings import ApiSettings
@@ -107,14 +108,19 @@ def wechat_stub() -> Iterator[WeChatStub]:
 
 @contextmanager
 def serve(
-    store: Store, settings: ApiSettings, *, clock: Clock | None = None, sms: SmsCodeSender | None = None
+    store: Store,
+    settings: ApiSettings,
+    *,
+    clock: Clock | None = None,
+    sms: SmsCodeSender | None = None,
+    site: StaticSite | None = None,
 ) -> Iterator[ApiClient]:
     """The app on 127.0.0.1 (a free port) over `store`, until the block ends."""
     from miniprogram_api.app import app
 
     previous = wiring.install(None)
     wiring.configure(settings, store=store, clock=clock, hasher=FAST_HASHER, sms=sms)
-    server = ApiHttpServer(app, "127.0.0.1", 0)
+    server = ApiHttpServer(app, "127.0.0.1", 0, site=site)
     server.start()
     try:
         yield ApiClient(server.url)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from local.api_server import ApiHttpServer
+from local.web_static import StaticSite
 from miniprogram_api.app import app
 from tests.support.api import ApiClient
 
@@ -41,7 +42,7 @@ def web(tmp_path: Path) -> Iterator[ApiClient]:
     (dist / "assets" / "app.js").write_text("console.log(1)", encoding="utf-8")
     (tmp_path / "secret.txt").write_text("do not serve", encoding="utf-8")
     (dist / "assets" / "escape.txt").symlink_to(tmp_path / "secret.txt")
-    server = ApiHttpServer(app, "127.0.0.1", 0, static_dir=dist)
+    server = ApiHttpServer(app, "127.0.0.1", 0, site=StaticSite(dist))
     server.start()
     try:
         yield ApiClient(f"http://127.0.0.1:{server.server_address[1]}/")

@@ -1,0 +1,43 @@
+// The dashboard's screens: one entry each. The side menu and the breadcrumb are built from this list; a screen
+// shows in the menu only for roles whose /me actions include its `action`.
+import type { RouteRecordRaw } from 'vue-router'
+
+export interface ScreenMeta {
+  title: string
+  /** Policy action the caller needs (GET /me `actions`); omitted = every signed-in role. */
+  action?: string
+  /** Menu order; screens without `menu` are reachable by link only (details). */
+  menu?: number
+  /** Element Plus icon component name (@element-plus/icons-vue). */
+  icon?: string
+  /** Title of the menu entry a detail page belongs to (the breadcrumb's middle step). */
+  parent?: string
+}
+
+declare module 'vue-router' {
+  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  interface RouteMeta extends Partial<ScreenMeta> {}
+}
+
+export const screens: RouteRecordRaw[] = [
+  // web-b: 企业档案, 应急管控, 报表, 用户管理 go here
+  {
+    path: 'me',
+    name: 'me',
+    component: () => import('@/views/MeView.vue'),
+    meta: { title: '个人信息' },
+  },
+]
+
+/** The menu: screens with a `menu` order the caller may open, in order. */
+export function menuScreens(can: (action: string) => boolean): RouteRecordRaw[] {
+  return screens
+    .filter((s) => s.meta?.menu !== undefined && (!s.meta.action || can(s.meta.action)))
+    .sort((a, b) => (a.meta?.menu ?? 0) - (b.meta?.menu ?? 0))
+}
+
+/** Where `/` leads: the first screen of the caller's menu. */
+export function homeScreen(can: (action: string) => boolean): string {
+  const first = menuScreens(can)[0]
+  return typeof first?.name === 'string' ? first.name : 'me'
+}

@@ -20,7 +20,25 @@ declare module 'vue-router' {
 }
 
 export const screens: RouteRecordRaw[] = [
-  // web-b: 企业档案, 应急管控, 报表, 用户管理 go here
+  {
+    path: 'enterprises',
+    name: 'enterprises',
+    component: () => import('@/views/EnterprisesView.vue'),
+    meta: { title: '企业档案', menu: 30, icon: 'OfficeBuilding', action: 'enterprises.read' },
+  },
+  {
+    path: 'enterprises/:enterpriseId',
+    name: 'enterprise',
+    component: () => import('@/views/EnterpriseView.vue'),
+    props: true,
+    meta: { title: '一企一档', parent: 'enterprises', action: 'enterprises.read' },
+  },
+  {
+    path: 'accounts',
+    name: 'accounts',
+    component: () => import('@/views/AccountsView.vue'),
+    meta: { title: '用户管理', menu: 90, icon: 'User', action: 'accounts.read' },
+  },
   {
     path: 'me',
     name: 'me',

@@ -1,0 +1,26 @@
+// Emergency levels and one level's measures in words (the 一厂一策 row shown under an enterprise's compliance).
+export const LEVEL_NAMES: Record<'yellow' | 'orange' | 'red', string> = { yellow: '黄色', orange: '橙色', red: '红色' }
+export const LEVEL_TAG: Record<'yellow' | 'orange' | 'red', 'warning' | 'danger' | 'primary'> = {
+  yellow: 'warning',
+  orange: 'primary',
+  red: 'danger',
+}
+
+export interface LevelMeasures {
+  stop_points?: string[]
+  energy_share?: number | null
+  forbidden_hours?: [number, number][]
+}
+
+export function measuresText(m: LevelMeasures | null): string {
+  if (!m) return '本级别未制定措施'
+  const parts: string[] = []
+  if (m.stop_points?.length) parts.push(`停产点位 ${m.stop_points.length} 个（${m.stop_points.join('、')}）`)
+  if (m.energy_share !== null && m.energy_share !== undefined) {
+    parts.push(`生产用电不超过基线的 ${Math.round(m.energy_share * 100)}%`)
+  }
+  if (m.forbidden_hours?.length) {
+    parts.push(`错峰停产 ${m.forbidden_hours.map(([a, b]) => `${String(a).padStart(2, '0')}:00–${String(b).padStart(2, '0')}:00`).join('、')}`)
+  }
+  return parts.length ? parts.join('；') : '本级别未制定措施'
+}

@@ -163,6 +163,9 @@ MATRIX: dict[tuple[str, str], Row] = {
     ),
     ("GET", "/api/v1/photos"): row(200, query={"enterprise_id": "ent-in"}),
     ("GET", "/api/v1/photos/{photo_id}"): row((200, 200), **SCOPED_404),
+    # ---- periodic reports (web-b) ---------------------------------------------------------------------------------
+    ("GET", "/api/v1/reports/monthly-energy"): row(200, query={"month": "2026-01"}),
+    ("GET", "/api/v1/reports/monthly-energy.xlsx"): row(200, query={"month": "2026-01"}),
 }
 
 

@@ -1,5 +1,7 @@
-// Chinese names of the API's codes, in one place so every screen says the same thing.
+// Chinese names of the API's codes, in one place so every screen says the same thing. Rule, state and cause names
+// come from the platform's own catalogues (src/api/labels.json, generated at build by scripts/dump_labels.py).
 import type { Schemas } from '@/api/client'
+import generated from '@/api/labels.json'
 
 export const ROLE_NAMES: Record<Schemas['Role'], string> = {
   admin: '系统管理员',
@@ -10,6 +12,24 @@ export const ROLE_NAMES: Record<Schemas['Role'], string> = {
   enterprise: '企业',
   installer: '安装运维',
   viewer: '只读',
+}
+
+export const RULE_NAMES: Record<string, string> = generated.rules
+export const ALARM_STATE_NAMES: Record<string, string> = generated.alarm_states
+export const CAUSE_NAMES: Record<string, string> = generated.causes
+export const SEVERITY_NAMES: Record<string, string> = { high: '高', medium: '中', low: '低' }
+export const STATUS_NAMES: Record<string, string> = {
+  producing: '生产',
+  stopped: '停产',
+  curtailed: '限产',
+  unknown: '无数据',
+}
+/** Map and badge colours of an enterprise's state now (readable in print: distinct in lightness too). */
+export const STATUS_COLORS: Record<string, string> = {
+  producing: '#2e7d32',
+  stopped: '#9e9e9e',
+  curtailed: '#f0a020',
+  unknown: '#5c6bc0',
 }
 
 export function label(names: Record<string, string>, code: string | null | undefined): string {

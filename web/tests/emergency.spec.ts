@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { fromPicker, toPicker } from '@/utils/beijingInput'
 import { dispositionName } from '@/utils/download'
 import { measuresText } from '@/views/emergency'
+import { currentMonth, kwh } from '@/views/reports'
 
 describe('the report file name', () => {
   it('prefers the UTF-8 name (Chinese) over the ASCII one', () => {
@@ -32,5 +33,17 @@ describe('measures in words', () => {
   it('says when a level has none', () => {
     expect(measuresText(null)).toBe('本级别未制定措施')
     expect(measuresText({ stop_points: [], energy_share: null, forbidden_hours: [] })).toBe('本级别未制定措施')
+  })
+})
+
+describe('report helpers', () => {
+  it('takes the month in Beijing, also on the last evening of a UTC month', () => {
+    expect(currentMonth(new Date('2026-11-30T17:00:00Z'))).toBe('2026-12')
+    expect(currentMonth(new Date('2026-11-30T15:59:00Z'))).toBe('2026-11')
+  })
+  it('never shows a missing figure as zero', () => {
+    expect(kwh(null)).toBe('无数据')
+    expect(kwh(0)).toBe('0.0 kWh')
+    expect(kwh(1234.56)).toBe('1,234.6 kWh')
   })
 })

@@ -34,6 +34,12 @@ export const screens: RouteRecordRaw[] = [
     meta: { title: '一企一档', parent: 'enterprises', action: 'enterprises.read' },
   },
   {
+    path: 'reports',
+    name: 'reports',
+    component: () => import('@/views/ReportsView.vue'),
+    meta: { title: '报表', menu: 50, icon: 'Document', action: 'reports.monthly.read' },
+  },
+  {
     path: 'accounts',
     name: 'accounts',
     component: () => import('@/views/AccountsView.vue'),

@@ -60,6 +60,7 @@ class CachedRegistryDirectory:
         self._loading: asyncio.Task[None] | None = None
         self._tokens = float(lookup_burst)
         self._tokens_at = monotonic()
+        self._rechecked: dict[str, float] = {}  # MN -> monotonic time of its last re-read after a refused password
         self.lookups = 0  # single-MN registry lookups made (tests and the requests-per-frame figure)
         self.reloads = 0
 
@@ -139,7 +140,35 @@ class CachedRegistryDirectory:
         entry = await self._entry(mn)
         if entry is None or entry.terminal is None:
             return AuthStatus.UNREGISTERED
-        terminal = entry.terminal
+        status = await self._verify(mn, entry.terminal, pw)
+        if status is AuthStatus.AUTH_FAILED and self._may_recheck(mn, entry):
+            # The copy may predate a password change (a 1072 queued by an installer accepts both passwords from
+            # then on): re-read this terminal once, at most every `negative_s` per MN, before refusing it.
+            fresh = await self._refetch(mn)
+            if fresh is not None and fresh.terminal is not None:
+                status = await self._verify(mn, fresh.terminal, pw)
+        return status
+
+    def _may_recheck(self, mn: str, entry: _Entry) -> bool:
+        now = self.monotonic()
+        if now - entry.fetched < self.negative_s or now - self._rechecked.get(mn, -1e18) < self.negative_s:
+            return False
+        if len(self._rechecked) >= MAX_VERIFIED:
+            self._rechecked.clear()
+        self._rechecked[mn] = now
+        return self._take_token()
+
+    async def _refetch(self, mn: str) -> _Entry | None:
+        self.lookups += 1
+        try:
+            terminal: Terminal | None = await run_blocking(self.store.registry.find_terminal, mn)
+        except Exception as exc:
+            log.error("terminal lookup failed", extra={"fields": {"mn": mn, "error": repr(exc)}})
+            return None
+        entry = self._entries[mn] = _Entry(terminal, self.monotonic())
+        return entry
+
+    async def _verify(self, mn: str, terminal: Terminal, pw: str | None) -> AuthStatus:
         key = (mn, hashlib.sha256((pw or "").encode("utf-8", "replace")).hexdigest())
         known = self._verified.get(key)
         if known is None or known[0] != terminal.password_hash:  # first time, or the password changed since

@@ -140,3 +140,33 @@ def test_password_change_and_removal_reach_the_copy_at_the_next_reload(store: St
     assert got == [AuthStatus.OK, AuthStatus.OK, AuthStatus.OK, AuthStatus.AUTH_FAILED, AuthStatus.OK,
                    AuthStatus.OK, AuthStatus.OK]  # fmt: skip
     assert directory.reloads == 2
+
+
+def test_a_refused_password_re_reads_the_terminal_once_a_minute_so_a_changed_password_works_at_once(
+    store: Store,
+) -> None:
+    mono = Mono()
+    directory = CachedRegistryDirectory(store, counties=["rugao"], refresh_s=900, monotonic=mono)
+    mn = TERMINALS[4]
+
+    async def scenario() -> tuple[list[AuthStatus], list[int]]:
+        out = [await directory.check(mn, PW)]
+        # An installer's 1072 changed the password in the registry; the task's copy is minutes old
+        store.registry.put_terminal(store.registry.get_terminal(mn).with_password("654321"))
+        mono.t += 120
+        lookups = [directory.lookups]
+        out.append(await directory.check(mn, "654321"))  # refused by the copy → re-read → accepted
+        lookups.append(directory.lookups)
+        # A wrong password is re-checked at most once a minute per MN (no request per frame)
+        out += [await directory.check(mn, "000000") for _ in range(5)]
+        lookups.append(directory.lookups)
+        mono.t += 61
+        out.append(await directory.check(mn, "000000"))
+        lookups.append(directory.lookups)
+        return out, lookups
+
+    got, lookups = asyncio.run(scenario())
+    assert got == [AuthStatus.OK, AuthStatus.OK] + [AuthStatus.AUTH_FAILED] * 6
+    assert lookups[1] - lookups[0] == 1  # the one re-read that let the new password in
+    assert lookups[2] - lookups[1] == 0  # the refused password was re-read less than a minute ago
+    assert lookups[3] - lookups[2] == 1

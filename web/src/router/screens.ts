@@ -21,6 +21,25 @@ declare module 'vue-router' {
 
 export const screens: RouteRecordRaw[] = [
   {
+    path: 'overview',
+    name: 'overview',
+    component: () => import('@/views/OverviewView.vue'),
+    meta: { title: '总览', menu: 10, icon: 'DataBoard', action: 'dashboard.read' },
+  },
+  {
+    path: 'alarms',
+    name: 'alarms',
+    component: () => import('@/views/AlarmsView.vue'),
+    meta: { title: '报警处置', menu: 20, icon: 'Bell', action: 'alarms.read' },
+  },
+  {
+    path: 'alarms/:alarmId',
+    name: 'alarm',
+    component: () => import('@/views/AlarmDetailView.vue'),
+    props: true,
+    meta: { title: '报警详情', parent: 'alarms', action: 'alarms.read' },
+  },
+  {
     path: 'enterprises',
     name: 'enterprises',
     component: () => import('@/views/EnterprisesView.vue'),
@@ -32,6 +51,12 @@ export const screens: RouteRecordRaw[] = [
     component: () => import('@/views/EnterpriseView.vue'),
     props: true,
     meta: { title: '一企一档', parent: 'enterprises', action: 'enterprises.read' },
+  },
+  {
+    path: 'emergency',
+    name: 'emergency',
+    component: () => import('@/views/EmergencyView.vue'),
+    meta: { title: '应急管控', menu: 40, icon: 'Warning', action: 'emergency.alerts.read' },
   },
   {
     path: 'reports',

@@ -24,3 +24,12 @@ export function measuresText(m: LevelMeasures | null): string {
   }
   return parts.length ? parts.join('；') : '本级别未制定措施'
 }
+
+export type AlertPhase = 'upcoming' | 'active' | 'ended'
+export const PHASE_NAMES: Record<AlertPhase, string> = { upcoming: '未开始', active: '生效中', ended: '已结束' }
+
+/** Where an alert stands: the server's `active` decides while it runs (its clock may be a demo's), else the times. */
+export function alertPhase(a: { active: boolean; start: string }, now: number): AlertPhase {
+  if (a.active) return 'active'
+  return new Date(a.start).getTime() > now ? 'upcoming' : 'ended'
+}

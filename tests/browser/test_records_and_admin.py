@@ -10,7 +10,7 @@ import re
 from openpyxl import load_workbook
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.conftest import ConsoleErrors, Platform, shot
+from tests.browser.conftest import ARTIFACTS, ConsoleErrors, Platform, shot
 from tests.browser.test_dashboard import INKED_PIXELS_JS, TEXT_WIDTH_JS, sign_in
 
 
@@ -32,6 +32,9 @@ def test_an_enterprise_file_with_its_charts(page: Page, platform: Platform, cons
     for card in ("line-curves", "energy-chart", "status-timeline"):
         assert page.evaluate(INKED_PIXELS_JS, f"[data-test={card}] canvas") > 1500, card
     assert page.evaluate(TEXT_WIDTH_JS) > 70, "Chinese glyphs missing: install fonts-noto-cjk"
+    for card in ("energy-chart", "status-timeline"):  # below the fold: kept as pictures of their own
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.locator(f"[data-test={card}]").screenshot(path=str(ARTIFACTS / f"enterprise-{card}.png"))
     page.get_by_role("tab", name="终端").click()
     expect(page.get_by_text("在线").or_(page.get_by_text("离线")).first).to_be_visible()
     shot(page, "enterprise-file")
@@ -47,7 +50,10 @@ def test_an_edit_after_someone_else_is_a_clear_conflict(page: Page, platform: Pl
     air = platform.token("air")
     _, current = platform.api("GET", f"/enterprises/{ent.enterprise_id}", token=air)
     status, body = platform.api(
-        "PATCH", f"/enterprises/{ent.enterprise_id}", token=air, body={"version": current["version"], "industry": "同事先改"}
+        "PATCH",
+        f"/enterprises/{ent.enterprise_id}",
+        token=air,
+        body={"version": current["version"], "industry": "同事先改"},
     )
     assert status == 200, body
     dialog.get_by_role("button", name="保存").click()

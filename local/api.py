@@ -10,12 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from local.api_server import ApiHttpServer
-from local.web_static import StaticSite
 from monitoring.clock import Clock
 
 log = logging.getLogger("local.api")
 TOKEN_KEY_FILE = "api_token_key"
-WEB_DIST = Path(__file__).resolve().parent.parent / "web" / "dist"  # `make web` builds it
 
 
 def token_key(data_dir: Path) -> str:
@@ -63,10 +61,8 @@ class LocalApi:
         settings = ApiSettings(**overrides)  # other API_* variables (WeChat appid, secret, base URL) still apply
         self.services = wiring.configure(settings, clock=clock)
         proxies = [p.strip() for p in trusted_proxies.split(",") if p.strip()]
-        site = None if web_dir == "off" else StaticSite(Path(web_dir) if web_dir else WEB_DIST)
-        if site is not None and not site.available():
-            log.warning("dashboard not built: / answers 503 until it is", extra={"fields": {"web_dir": str(site.root)}})
-        self.server = ApiHttpServer(app, host, port, trusted_proxies=proxies, site=site)
+        static = Path(web_dir) if web_dir else None
+        self.server = ApiHttpServer(app, host, port, trusted_proxies=proxies, static_dir=static)
 
     @property
     def url(self) -> str:
@@ -74,7 +70,7 @@ class LocalApi:
 
     @property
     def site_url(self) -> str | None:
-        return self.server.site_url if self.server.site is not None else None
+        return self.server.site_url
 
     def start(self) -> None:
         self.server.start()

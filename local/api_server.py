@@ -9,17 +9,17 @@ import base64
 import ipaddress
 import json
 import logging
+import mimetypes
 import threading
 import uuid
 from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from chalice.app import Chalice
 from chalice.local import RouteMatcher
-
-from local.web_static import StaticSite
 
 log = logging.getLogger("local.api")
 MAX_BODY = 12 * 1024 * 1024  # above any route's own limit (photos); larger bodies are refused unread
@@ -104,12 +104,12 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return _error(400, "bad_request", "请求体不完整")
         split = urlsplit(self.path)
-        site = self.server.site
-        if site is not None and not (split.path == "/api" or split.path.startswith("/api/")):
-            if self.command not in ("GET", "HEAD"):
-                return _error(405, "method_not_allowed", "不支持的请求方法")
-            reply = site.answer(split.path)
-            return reply.status, reply.headers, reply.body
+        if (
+            self.server.static_dir is not None
+            and not split.path.startswith("/api/")
+            and self.command in ("GET", "HEAD")
+        ):
+            return self.server.static_file(split.path)
         try:
             match = self.server.matcher.match_route(split.path)
         except ValueError:
@@ -161,15 +161,48 @@ class ApiHttpServer(ThreadingHTTPServer):
         *,
         max_body: int = MAX_BODY,
         trusted_proxies: Iterable[str] = (),
-        site: StaticSite | None = None,
+        static_dir: Path | None = None,
     ) -> None:
         self.app = app
-        self.site = site  # the dashboard (web/dist) at /, beside the API; None = the API alone
+        self.static_dir = static_dir.resolve() if static_dir is not None else None
         self.max_body = max_body
         self.trusted_proxies = frozenset(trusted_proxies)
         self.matcher = RouteMatcher(list(app.routes))
         self._thread: threading.Thread | None = None
         super().__init__((host, port), _Handler)
+
+    def static_file(self, url_path: str) -> tuple[int, dict[str, str], bytes]:
+        """A file of the built dashboard; a path that is not a file (a client-side route) gets index.html; nothing
+        outside the directory is ever served (resolved, symlinks included)."""
+        assert self.static_dir is not None
+        relative = unquote(url_path).lstrip("/")
+        if "\x00" in relative or any(part.startswith(".") for part in relative.split("/") if part):
+            return _error(404, "not_found", "文件不存在")  # no NUL, no dot files (.env, .build-stamp), no ../
+        target = (self.static_dir / relative).resolve()
+        if not target.is_relative_to(self.static_dir):
+            return _error(404, "not_found", "文件不存在")
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            if Path(relative).suffix:  # a missing asset is a 404, not the page
+                return _error(404, "not_found", "文件不存在")
+            target = self.static_dir / "index.html"
+            if not target.is_file():
+                return _error(404, "not_found", "文件不存在")
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        if kind.startswith("text/") or kind in ("application/javascript", "application/json"):
+            kind += "; charset=utf-8"
+        if target.name == "index.html":
+            cache = "no-cache"  # always revalidated: a new build shows on the next load
+        elif target.parent == self.static_dir / "assets":
+            cache = "public, max-age=31536000, immutable"  # Vite's assets carry their content hash in the name
+        else:
+            cache = "public, max-age=3600"
+        return (
+            200,
+            {"Content-Type": kind, "Cache-Control": cache, "X-Content-Type-Options": "nosniff"},
+            target.read_bytes(),
+        )
 
     def client_ip(self, peer: str, forwarded_for: str | None) -> str:
         """The peer's address; behind a trusted reverse proxy, the nearest address in X-Forwarded-For that is not
@@ -191,9 +224,10 @@ class ApiHttpServer(ThreadingHTTPServer):
         return f"http://{host!s}:{port}/api/v1/"
 
     @property
-    def site_url(self) -> str:
+    def site_url(self) -> str | None:
+        """The dashboard's address, when one is served."""
         host, port = self.server_address[:2]
-        return f"http://{host!s}:{port}/"
+        return f"http://{host!s}:{port}/" if self.static_dir is not None else None
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self.serve_forever, name="api-http", daemon=True)

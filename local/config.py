@@ -47,7 +47,7 @@ class LocalSettings(ExplicitSettings):
     health_port: int = _opt(0, "listener health/metrics HTTP port (0 = off)", ge=0, le=65535)
     api_host: str = _opt("127.0.0.1", "address the HTTP API binds (/api/v1; 0.0.0.0 to serve the bureau's network)")
     api_port: int = _opt(8000, "HTTP API port (0 = any free port, written to DATA_DIR/status.json)", ge=0, le=65535)
-    web_dir: str = _opt("", "built dashboard served at / beside the API (default: web/dist here; off = API only)")
+    web_dir: str = _opt("", "the built dashboard (e.g. web/dist), served at / on the API's port; empty = none")
     api_trusted_proxies: str = _opt(
         "", "reverse proxies (comma-separated IPs) whose X-Forwarded-For names the client (rate limits, audit)"
     )
@@ -105,7 +105,7 @@ def _validate(s: LocalSettings) -> None:
     if not s.data_dir:
         raise ConfigError("data_dir: required (--data-dir, LOCAL_DATA_DIR or data_dir in the config file)")
     # per-setting ranges are the fields' own (named with their source by load_layers); these relate two
-    if s.web_dir and s.web_dir != "off" and not (Path(s.web_dir) / "index.html").is_file():
+    if s.web_dir and not (Path(s.web_dir) / "index.html").is_file():
         raise ConfigError(f"web_dir: {s.web_dir} has no index.html (build the dashboard first)")
     for proxy in filter(None, (p.strip() for p in s.api_trusted_proxies.split(","))):
         try:

@@ -27,6 +27,7 @@ from monitoring.evaluation.catalogue import RULES
 
 ROOT = Path(__file__).resolve().parents[2]
 CSV = ROOT / "data" / "registry" / "rugao_2022_enterprises.csv"
+WEB_DIST = ROOT / "web" / "dist"  # the dashboard `make demo` builds first (docs/web.md)
 CHINA = "+08:00"
 DEMO_WECHAT_APPID, DEMO_WECHAT_SECRET = "wx-demo-appid", "demo-app-secret"  # the loopback stub's, nobody else's
 
@@ -178,6 +179,8 @@ def start_processes(
         "--api-port",
         str(args.api_port),
     ]
+    if (WEB_DIST / "index.html").is_file():
+        plat_cmd += ["--web-dir", str(WEB_DIST)]
     plat = subprocess.Popen(
         plat_cmd,
         stdout=open(log_dir / "platform.log", "ab"),
@@ -214,7 +217,10 @@ Ctrl-C 停止全部。
         flush=True,
     )
     if accounts:
-        print(f"监管平台 (浏览器打开): http://127.0.0.1:{args.api_port}/   用下列账号登录")
+        if (WEB_DIST / "index.html").is_file():
+            print(f"监管平台 (浏览器打开): http://127.0.0.1:{args.api_port}/   用下列账号登录")
+        else:
+            print("监管平台未构建 (make web 后重新运行 make demo)")
         print(
             f"接口 (API): http://127.0.0.1:{args.api_port}/api/v1/   文档: http://127.0.0.1:{args.api_port}/api/v1/openapi.json"
         )

@@ -88,7 +88,9 @@ def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     seeded = seed(data)
     log = data.parent / "platform.log"
     cmd = [sys.executable, "-m", "local", "run", "--data-dir", str(data), "--port", "0", "--api-port", "0",
-           "--status-every-s", "0.5", "--web-dir", str(DIST)]  # fmt: skip
+           "--status-every-s", "0.5", "--web-dir", str(DIST),
+           "--evaluate-after-s", "3600"]  # fmt: skip
+    # The seeded alarms stand in for the rules: an evaluation mid-test would rewrite them (a new version, a 409).
     proc = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 90
@@ -149,7 +151,11 @@ def console(page: Any) -> Iterator[ConsoleErrors]:
 
 
 def shot(page: Any, name: str) -> Path:
+    """A full-page screenshot once the toasts are gone (they cover the header)."""
     ARTIFACTS.mkdir(exist_ok=True)
+    toasts = page.locator(".el-message")
+    if toasts.count():
+        toasts.last.wait_for(state="detached", timeout=6000)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
     return path

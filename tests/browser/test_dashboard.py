@@ -10,7 +10,7 @@ import time
 from typing import Any
 
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 
 from tests.browser.conftest import ARTIFACTS, ConsoleErrors, Platform, shot
 
@@ -98,9 +98,8 @@ def _step(page: Page, button: str, fill: dict[str, str] | None = None, photo: bo
     for name, text in (fill or {}).items():
         dialog.locator(f"textarea[name={name}]").fill(text)
     if photo:
-        dialog.get_by_label("上传照片").set_input_files(
-            files=[{"name": "site.png", "mimeType": "image/png", "buffer": _png()}]
-        )
+        upload: FilePayload = {"name": "site.png", "mimeType": "image/png", "buffer": _png()}
+        dialog.get_by_label("上传照片").set_input_files(files=[upload])
         expect(dialog.get_by_text("已上传 1 张")).to_be_visible()
     dialog.get_by_role("button", name="提交").click()
     page.get_by_role("dialog", name="请确认").get_by_role("button", name="确定").click()
@@ -166,4 +165,5 @@ def test_an_expired_session_returns_through_login(page: Page, platform: Platform
     page.get_by_label("密码").fill(account.password)
     page.get_by_role("button", name="登录").click()
     page.wait_for_url(re.compile(r"/alarms\?overdue=any$"))
-    expect(page.get_by_label("超时")).to_be_visible()
+    expect(page.get_by_role("combobox", name="超时")).to_be_visible()
+    expect(page.locator(".el-select__selected-item", has_text="任一时限超时")).to_be_visible()  # the filter kept

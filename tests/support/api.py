@@ -13,7 +13,6 @@ from urllib.parse import urlencode, urlsplit
 from argon2 import PasswordHasher
 
 from local.api_server import ApiHttpServer
-from local.web_static import StaticSite
 from local.wechat_stub import WeChatStub
 from miniprogram_api.chalicelib import wiring
 from miniprogram_api.chalicelib.settings import ApiSettings
@@ -108,19 +107,14 @@ def wechat_stub() -> Iterator[WeChatStub]:
 
 @contextmanager
 def serve(
-    store: Store,
-    settings: ApiSettings,
-    *,
-    clock: Clock | None = None,
-    sms: SmsCodeSender | None = None,
-    site: StaticSite | None = None,
+    store: Store, settings: ApiSettings, *, clock: Clock | None = None, sms: SmsCodeSender | None = None
 ) -> Iterator[ApiClient]:
     """The app on 127.0.0.1 (a free port) over `store`, until the block ends."""
     from miniprogram_api.app import app
 
     previous = wiring.install(None)
     wiring.configure(settings, store=store, clock=clock, hasher=FAST_HASHER, sms=sms)
-    server = ApiHttpServer(app, "127.0.0.1", 0, site=site)
+    server = ApiHttpServer(app, "127.0.0.1", 0)
     server.start()
     try:
         yield ApiClient(server.url)

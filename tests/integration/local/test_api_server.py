@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 
 from local.api_server import ApiHttpServer
-from local.web_static import StaticSite
 from miniprogram_api.app import app
 from tests.support.api import ApiClient
 
@@ -40,9 +39,13 @@ def web(tmp_path: Path) -> Iterator[ApiClient]:
     (dist / "assets").mkdir(parents=True)
     (dist / "index.html").write_text("<html>监管平台</html>", encoding="utf-8")
     (dist / "assets" / "app.js").write_text("console.log(1)", encoding="utf-8")
+    (dist / "assets" / "index-Ab12cd.css").write_text("body{}", encoding="utf-8")
+    (dist / "favicon.svg").write_text("<svg/>", encoding="utf-8")
+    (dist / ".build-stamp").write_text("stamp", encoding="utf-8")
+    (dist / ".env").write_text("do not serve", encoding="utf-8")
     (tmp_path / "secret.txt").write_text("do not serve", encoding="utf-8")
     (dist / "assets" / "escape.txt").symlink_to(tmp_path / "secret.txt")
-    server = ApiHttpServer(app, "127.0.0.1", 0, site=StaticSite(dist))
+    server = ApiHttpServer(app, "127.0.0.1", 0, static_dir=dist)
     server.start()
     try:
         yield ApiClient(f"http://127.0.0.1:{server.server_address[1]}/")
@@ -65,3 +68,21 @@ def test_the_dashboard_is_served_beside_the_api_and_nothing_outside_it(web: ApiC
         assert reply.status == 404 and b"do not serve" not in reply.body, path
     api = web.get("/api/v1/nowhere")
     assert (api.status, api.json["code"]) == (404, "not_found")
+
+
+@pytest.mark.integration
+def test_hashed_assets_are_cached_for_good_and_the_page_never(web: ApiClient) -> None:
+    css = web.get("/assets/index-Ab12cd.css")
+    assert css.status == 200 and css.headers["content-type"] == "text/css; charset=utf-8"
+    assert css.headers["cache-control"] == "public, max-age=31536000, immutable"
+    icon = web.get("/favicon.svg")  # not hashed: an hour
+    assert icon.status == 200 and icon.headers["cache-control"] == "public, max-age=3600"
+    for path in ("/", "/alarms?state=pending", "/index.html"):
+        assert web.get(path).headers["cache-control"] == "no-cache", path
+
+
+@pytest.mark.integration
+def test_dot_files_are_not_served(web: ApiClient) -> None:
+    for path in ("/.env", "/.build-stamp", "/%2eenv", "/assets/../.env"):
+        reply = web.get(path)
+        assert reply.status == 404 and b"do not serve" not in reply.body and b"stamp" not in reply.body, path

@@ -63,3 +63,26 @@ def test_a_viewer_sees_alerts_but_cannot_publish(page: Page, platform: Platform,
     expect(page.get_by_text("应急预警", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name="发布预警")).to_have_count(0)
     expect(page.get_by_role("button", name="解除")).to_have_count(0)
+
+
+def test_the_emergency_section_sets_an_enterprises_measures(
+    page: Page, platform: Platform, console: ConsoleErrors
+) -> None:
+    ent = platform.seeded.enterprise
+    sign_in(page, platform, "emergency", start=f"enterprises/{ent.enterprise_id}")
+    page.get_by_role("tab", name="应急措施").click()
+    panel = page.locator("[data-test=measures]")
+    panel.get_by_role("button", name="编辑措施").click()
+    dialog = page.get_by_role("dialog", name="编辑应急措施")
+    dialog.get_by_text("黄色预警").click()
+    dialog.get_by_label("黄色用电比例").fill("70")
+    dialog.get_by_label("黄色错峰时段").fill("08-12")
+    dialog.get_by_role("button", name="保存").click()
+    expect(page.get_by_text("应急措施已保存")).to_be_visible()
+    yellow = panel.locator(".el-table__row", has_text="黄色")
+    expect(yellow).to_contain_text("不超过基线的 70%")
+    expect(yellow).to_contain_text("08-12")
+    status, stored = platform.api("GET", f"/enterprises/{ent.enterprise_id}/measures", token=platform.token("viewer"))
+    assert (
+        status == 200 and stored["yellow"]["energy_share"] == 0.7 and stored["yellow"]["forbidden_hours"] == [[8, 12]]
+    )

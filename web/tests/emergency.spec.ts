@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { fromPicker, toPicker } from '@/utils/beijingInput'
 import { dispositionName } from '@/utils/download'
-import { alertPhase, measuresText } from '@/views/emergency'
+import { alertPhase, formatHours, measuresText, parseHours } from '@/views/emergency'
 import { currentMonth, kwh } from '@/views/reports'
 
 describe('the report file name', () => {
@@ -54,5 +54,25 @@ describe('alert phase', () => {
     expect(alertPhase({ active: false, start: '2026-12-06T21:00:00+08:00' }, now)).toBe('upcoming')
     expect(alertPhase({ active: false, start: '2026-12-06T19:00:00+08:00' }, now)).toBe('ended')
     expect(alertPhase({ active: true, start: '2026-12-06T21:00:00+08:00' }, now)).toBe('active')
+  })
+})
+
+describe('forbidden hours typed by people', () => {
+  it('reads the usual ways of writing spans', () => {
+    expect(parseHours('08-12, 14-16')).toEqual([
+      [8, 12],
+      [14, 16],
+    ])
+    expect(parseHours('8:00-12:00，20至24')).toEqual([
+      [8, 12],
+      [20, 24],
+    ])
+    expect(parseHours('')).toEqual([])
+    expect(formatHours([[8, 12]])).toBe('08-12')
+  })
+  it('refuses backwards, out-of-day and garbled spans in Chinese', () => {
+    expect(parseHours('12-08')).toContain('起点早于终点')
+    expect(parseHours('20-25')).toContain('0 到 24')
+    expect(parseHours('morning')).toContain('格式不对')
   })
 })

@@ -33,3 +33,21 @@ export function alertPhase(a: { active: boolean; start: string }, now: number): 
   if (a.active) return 'active'
   return new Date(a.start).getTime() > now ? 'upcoming' : 'ended'
 }
+
+/** `08-12, 14-16` (or `8:00-12:00`) → [[8, 12], [14, 16]]; a Chinese message for anything else. */
+export function parseHours(text: string): [number, number][] | string {
+  const spans: [number, number][] = []
+  for (const part of text.split(/[,，;；、\s]+/).filter(Boolean)) {
+    const m = /^(\d{1,2})(?::00)?[-–~至](\d{1,2})(?::00)?$/.exec(part)
+    if (!m) return `错峰时段“${part}”格式不对，应如 08-12`
+    const a = Number(m[1])
+    const b = Number(m[2])
+    if (!(a >= 0 && a < b && b <= 24)) return `错峰时段“${part}”须在 0 到 24 时之间，且起点早于终点`
+    spans.push([a, b])
+  }
+  return spans
+}
+
+export function formatHours(spans: [number, number][] | undefined): string {
+  return (spans ?? []).map(([a, b]) => `${String(a).padStart(2, '0')}-${String(b).padStart(2, '0')}`).join(', ')
+}

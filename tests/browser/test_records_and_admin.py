@@ -13,6 +13,11 @@ from playwright.sync_api import Locator, Page, expect
 from tests.browser.conftest import ARTIFACTS, ConsoleErrors, Platform, shot
 from tests.browser.test_dashboard import INKED_PIXELS_JS, TEXT_WIDTH_JS, sign_in
 
+INSTALL_ORDER = ["pending_survey", "surveyed", "installed", "networked", "trial_run", "accepted", "filed"]
+INSTALL_NAMES = dict(
+    zip(INSTALL_ORDER, ["待勘察", "已勘察", "已安装", "已联网", "试运行", "已验收", "已备案"], strict=True)
+)
+
 
 def test_an_enterprise_file_with_its_charts(page: Page, platform: Platform, console: ConsoleErrors) -> None:
     ent = platform.seeded.enterprise
@@ -49,13 +54,13 @@ def test_an_edit_after_someone_else_is_a_clear_conflict(page: Page, platform: Pl
     dialog.get_by_label("行业").fill("化学原料制造（网页）")
     air = platform.token("air")
     _, current = platform.api("GET", f"/enterprises/{ent.enterprise_id}", token=air)
-    status, body = platform.api(
-        "PATCH",
-        f"/enterprises/{ent.enterprise_id}",
-        token=air,
-        body={"version": current["version"], "industry": "同事先改"},
-    )
+    change = {"version": current["version"], "industry": "同事先改"}
+    at = INSTALL_ORDER.index(current["install_status"])
+    if at + 1 < len(INSTALL_ORDER) and not current["exemption"]:  # the colleague also moves installation on a step
+        change["install_status"] = INSTALL_ORDER[at + 1]
+    status, body = platform.api("PATCH", f"/enterprises/{ent.enterprise_id}", token=air, body=change)
     assert status == 200, body
+    back = INSTALL_ORDER[INSTALL_ORDER.index(body["install_status"]) - 1]
     dialog.get_by_role("button", name="保存").click()
     notice = page.get_by_role("dialog", name="档案已被他人修改")
     expect(notice).to_contain_text("已重新读取最新档案")
@@ -63,8 +68,13 @@ def test_an_edit_after_someone_else_is_a_clear_conflict(page: Page, platform: Pl
     expect(page.get_by_text("同事先改")).to_be_visible()  # the file shows what the colleague saved
     page.get_by_role("button", name="修改档案").click()
     dialog.get_by_label("行业").fill("化学原料制造（网页）")
+    _item(dialog, "安装进度").locator(".el-select__wrapper").click()
+    page.get_by_role("option", name=INSTALL_NAMES[back], exact=True).click()
+    expect(_item(dialog, "回退原因")).to_be_visible()  # going back asks why
+    _item(dialog, "回退原因").locator("input").fill("终端拆除重装")
     dialog.get_by_role("button", name="保存").click()
     expect(page.get_by_text("化学原料制造（网页）")).to_be_visible()
+    expect(page.locator(".el-descriptions").get_by_text(INSTALL_NAMES[back], exact=True)).to_be_visible()
 
 
 def test_the_month_report_downloads_as_xlsx_with_chinese_headers(

@@ -60,3 +60,9 @@ export const CONTACT_ROLE_NAMES: Record<string, string> = {
   operator: '运维人员',
   other: '其他',
 }
+export const CATEGORY_NAMES: Record<string, string> = { air_control: '大气管控企业', permit: '排污许可证企业' }
+export const EXEMPTION_NAMES: Record<string, string> = {
+  long_term_shutdown: '长期停产',
+  to_be_closed: '拟关闭',
+  unsafe: '安全条件不允许',
+}

@@ -11,10 +11,11 @@ const names = new Map([
 
 describe('account scope', () => {
   it('asks each role only for the scope it is limited by', () => {
-    expect(scopeFields('branch')).toEqual({ branch: true, town: false, enterprises: false })
-    expect(scopeFields('town')).toEqual({ branch: false, town: true, enterprises: false })
-    expect(scopeFields('installer')).toEqual({ branch: false, town: false, enterprises: true })
-    expect(scopeFields('air')).toEqual({ branch: false, town: false, enterprises: false })
+    expect(scopeFields('branch')).toEqual({ branch: true, town: false, enterprises: false, terminals: false })
+    expect(scopeFields('town')).toEqual({ branch: false, town: true, enterprises: false, terminals: false })
+    expect(scopeFields('installer')).toEqual({ branch: false, town: false, enterprises: true, terminals: true })
+    expect(scopeFields('enterprise').terminals).toBe(false)
+    expect(scopeFields('air')).toEqual({ branch: false, town: false, enterprises: false, terminals: false })
   })
   it('says the scope in words', () => {
     const base = { branch_id: null, town_id: null, enterprise_ids: [] as string[] }
@@ -25,6 +26,9 @@ describe('account scope', () => {
       '甲厂、乙厂 等 3 家',
     )
     expect(scopeText({ ...base, role: 'enterprise' }, towns, branches, names)).toBe('未指定企业')
+    expect(scopeText({ ...base, role: 'installer', enterprise_ids: ['e1'], terminal_mns: ['MN1', 'MN2'] }, towns, branches, names)).toBe(
+      '甲厂，终端 2 台',
+    )
     expect(scopeText({ ...base, role: 'viewer' }, towns, branches, names)).toBe('全县')
   })
 })

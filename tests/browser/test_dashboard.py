@@ -60,9 +60,11 @@ def test_a_branch_sees_its_own_alarms_first_the_overdue(page: Page, platform: Pl
     page.goto(platform.url + "alarms")
     first_row = page.locator(".alarms-table .el-table__row").first
     expect(first_row).to_be_visible()
-    paint_ms = (time.perf_counter() - began) * 1000
+    warm_ms = (time.perf_counter() - began) * 1000
+    cold_ms = _cold_alarm_desk(page, platform)
     ARTIFACTS.mkdir(exist_ok=True)
-    (ARTIFACTS / "alarm_desk_paint.json").write_text(json.dumps({"first_row_ms": round(paint_ms)}), encoding="utf-8")
+    figures = {"warm_first_row_ms": round(warm_ms), "cold_first_row_ms": round(cold_ms)}
+    (ARTIFACTS / "alarm_desk_paint.json").write_text(json.dumps(figures), encoding="utf-8")  # reported, not timed
     rows = page.locator(".alarms-table .el-table__row")
     names = rows.locator(".alarm-link").all_inner_texts()
     own = platform.seeded.enterprise.name
@@ -71,6 +73,23 @@ def test_a_branch_sees_its_own_alarms_first_the_overdue(page: Page, platform: Pl
     expect(rows.first.locator(".countdown")).to_contain_text("响应超时")
     expect(rows.nth(1).locator(".countdown")).to_contain_text("响应剩余")
     shot(page, "alarm-desk")
+
+
+def _cold_alarm_desk(page: Page, platform: Platform) -> float:
+    """The alarm desk's first rows in a fresh browser context (empty cache), signed in: milliseconds."""
+    session = page.evaluate("() => localStorage.getItem('gongkuang.session')")
+    browser = page.context.browser
+    assert browser is not None
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        context.add_init_script(f"localStorage.setItem('gongkuang.session', {json.dumps(session)})")
+        cold = context.new_page()
+        began = time.perf_counter()
+        cold.goto(platform.url + "alarms")
+        expect(cold.locator(".alarms-table .el-table__row").first).to_be_visible()
+        return (time.perf_counter() - began) * 1000
+    finally:
+        context.close()
 
 
 def test_an_enterprise_sees_only_itself(page: Page, platform: Platform, console: ConsoleErrors) -> None:

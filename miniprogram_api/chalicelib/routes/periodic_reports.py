@@ -20,7 +20,7 @@ from monitoring.views import monthly_energy
 routes = ApiBlueprint("periodic_reports")
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # ASCII digits only (\d would take other scripts' digits)
 
 
 class MonthFilter(ApiModel):
@@ -57,9 +57,10 @@ class MonthlyOut(ApiModel):
 
 
 def _month(ctx: RequestContext, text: str) -> tuple[date, date, date]:
-    month = date(int(text[:4]), int(text[5:7]), 1)
-    if month.year < 2000:
+    year = int(text[:4])
+    if year < 2000:  # before date(): year 0 is not a date at all
         raise errors.invalid("月份超出范围", "month")
+    month = date(year, int(text[5:7]), 1)
     first, last = monthly_energy.month_days(month, ctx.now)  # a future month: InvalidInputError → 422
     return month, first, last
 

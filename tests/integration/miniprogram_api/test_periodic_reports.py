@@ -83,6 +83,8 @@ def test_current_month_ends_today_and_pages_by_enterprise(api: Api) -> None:
         {"month": "1999-12"},
         {},
         {"month": "2026-11' --"},
+        {"month": "0000-01"},
+        {"month": "٢٠٢٦-11"},
     ],
 )
 def test_bad_or_future_months_are_refused_with_the_field(api: Api, query: dict[str, str]) -> None:

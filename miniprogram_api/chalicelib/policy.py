@@ -64,6 +64,8 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "photos.upload": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH, Role.ENTERPRISE, Role.INSTALLER}),
     # ---- notifications (notify-core): the bureau fixes who cannot be reached --------------------------------------
     "notify.unreachable": frozenset({Role.ADMIN, Role.AIR, Role.EMERGENCY}),
+    # ---- periodic reports (web-b) -----------------------------------------------------------------------------------
+    "reports.monthly.read": ALL,  # 月度用电汇总: rows only for the caller's enterprises
 }
 # Routes anyone may call (no token): the policy is not asked; listed so the table still names every action.
 PUBLIC_ACTIONS = frozenset(

@@ -39,7 +39,37 @@ export const screens: RouteRecordRaw[] = [
     props: true,
     meta: { title: '报警详情', parent: 'alarms', action: 'alarms.read' },
   },
-  // web-b: 企业档案, 应急管控, 报表, 用户管理 go here
+  {
+    path: 'enterprises',
+    name: 'enterprises',
+    component: () => import('@/views/EnterprisesView.vue'),
+    meta: { title: '企业档案', menu: 30, icon: 'OfficeBuilding', action: 'enterprises.read' },
+  },
+  {
+    path: 'enterprises/:enterpriseId',
+    name: 'enterprise',
+    component: () => import('@/views/EnterpriseView.vue'),
+    props: true,
+    meta: { title: '一企一档', parent: 'enterprises', action: 'enterprises.read' },
+  },
+  {
+    path: 'emergency',
+    name: 'emergency',
+    component: () => import('@/views/EmergencyView.vue'),
+    meta: { title: '应急管控', menu: 40, icon: 'Warning', action: 'emergency.alerts.read' },
+  },
+  {
+    path: 'reports',
+    name: 'reports',
+    component: () => import('@/views/ReportsView.vue'),
+    meta: { title: '报表', menu: 50, icon: 'Document', action: 'reports.monthly.read' },
+  },
+  {
+    path: 'accounts',
+    name: 'accounts',
+    component: () => import('@/views/AccountsView.vue'),
+    meta: { title: '用户管理', menu: 90, icon: 'User', action: 'accounts.read' },
+  },
   {
     path: 'me',
     name: 'me',

@@ -36,3 +36,33 @@ export function label(names: Record<string, string>, code: string | null | undef
   if (code === null || code === undefined) return '—'
   return names[code] ?? code
 }
+
+// 企业档案 / 用户管理 (web-b): filters need the names before any row arrives.
+export const ENTERPRISE_STATUS_NAMES: Record<string, string> = {
+  producing: '生产',
+  stopped: '停产',
+  curtailed: '限产',
+  unknown: '无数据',
+}
+export const INSTALL_STATUS_NAMES: Record<string, string> = {
+  pending_survey: '待勘察',
+  surveyed: '已勘察',
+  installed: '已安装',
+  networked: '已联网',
+  trial_run: '试运行',
+  accepted: '已验收',
+  filed: '已备案',
+}
+export const CONTACT_ROLE_NAMES: Record<string, string> = {
+  legal_representative: '法定代表人',
+  environment_manager: '环保负责人',
+  electrician: '电工',
+  operator: '运维人员',
+  other: '其他',
+}
+export const CATEGORY_NAMES: Record<string, string> = { air_control: '大气管控企业', permit: '排污许可证企业' }
+export const EXEMPTION_NAMES: Record<string, string> = {
+  long_term_shutdown: '长期停产',
+  to_be_closed: '拟关闭',
+  unsafe: '安全条件不允许',
+}

@@ -1,0 +1,134 @@
+"""Periodic reports: the month's energy per enterprise of the caller's scope (月度用电汇总), paged as JSON and as one
+XLSX download with Chinese headers."""
+
+from __future__ import annotations
+
+import io
+from datetime import date
+from urllib.parse import quote
+
+from chalice.app import Response
+from pydantic import Field
+
+from miniprogram_api.chalicelib import errors
+from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
+from miniprogram_api.chalicelib.models import ApiModel, Id, PageQuery
+from miniprogram_api.chalicelib.pagination import page_slice
+from monitoring.registry.models import Enterprise
+from monitoring.views import monthly_energy
+
+routes = ApiBlueprint("periodic_reports")
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MONTH = r"^[0-9]{4}-(0[1-9]|1[0-2])$"  # ASCII digits only (\d would take other scripts' digits)
+
+
+class MonthFilter(ApiModel):
+    month: str = Field(pattern=MONTH, description="北京时间月份，如 2026-11")
+    town_id: Id | None = None
+    branch_id: Id | None = None
+
+
+class MonthlyQuery(MonthFilter, PageQuery):
+    limit: int = Field(50, ge=1, le=100, description="每页企业数（逐家汇总日数据）")
+
+
+class MonthlyRowOut(ApiModel):
+    enterprise_id: str
+    enterprise_name: str
+    town_id: str
+    town_name: str
+    branch_id: str
+    branch_name: str
+    production_kwh: float | None = Field(description="产污设施用电；null 为无数据")
+    control_kwh: float | None = Field(description="治污设施用电；null 为无数据")
+    main_kwh: float | None = Field(description="总进线用电；null 为无数据")
+    days: int = Field(description="统计天数（当月截至今天）")
+    days_with_data: int
+    days_complete: int = Field(description="每个监测点都有数据的天数")
+
+
+class MonthlyOut(ApiModel):
+    month: str
+    first_day: date
+    last_day: date = Field(description="统计截止日（当月为今天）")
+    rows: list[MonthlyRowOut]
+    next_cursor: str | None = Field(None, description="下一页企业；null 为最后一页")
+
+
+def _month(ctx: RequestContext, text: str) -> tuple[date, date, date]:
+    year = int(text[:4])
+    if year < 2000:  # before date(): year 0 is not a date at all
+        raise errors.invalid("月份超出范围", "month")
+    month = date(year, int(text[5:7]), 1)
+    first, last = monthly_energy.month_days(month, ctx.now)  # a future month: InvalidInputError → 422
+    return month, first, last
+
+
+def _scope(ctx: RequestContext, f: MonthFilter) -> list[Enterprise]:
+    county = ctx.caller.county_id
+    return monthly_energy.enterprises_in_scope(
+        ctx.store, county, ctx.visible_enterprise_ids(), town_id=f.town_id, branch_id=f.branch_id
+    )
+
+
+def _names(ctx: RequestContext) -> tuple[dict[str, str], dict[str, str]]:
+    county = ctx.caller.county_id
+    towns = {t.town_id: t.name for t in ctx.store.registry.list_towns(county)}
+    branches = {b.branch_id: b.name for b in ctx.store.registry.list_branches(county)}
+    return towns, branches
+
+
+@routes.route(
+    "GET",
+    "/reports/monthly-energy",
+    action="reports.monthly.read",
+    summary="月度用电汇总（可见企业，按企业分页）",
+    query=MonthlyQuery,
+    response=MonthlyOut,
+)
+def monthly(ctx: RequestContext, query: MonthlyQuery) -> MonthlyOut:
+    month, first, last = _month(ctx, query.month)
+    page, cursor = page_slice(_scope(ctx, query), query)
+    towns, branches = _names(ctx)
+    rows = []
+    for e in page:
+        m = monthly_energy.month_energy(ctx.store, e, month, ctx.now)
+        rows.append(
+            MonthlyRowOut(
+                enterprise_id=e.enterprise_id,
+                enterprise_name=e.name,
+                town_id=e.town_id,
+                town_name=towns.get(e.town_id, e.town_id),
+                branch_id=e.branch_id,
+                branch_name=branches.get(e.branch_id, e.branch_id),
+                production_kwh=m.production_kwh,
+                control_kwh=m.control_kwh,
+                main_kwh=m.main_kwh,
+                days=m.days,
+                days_with_data=m.days_with_data,
+                days_complete=m.days_complete,
+            )
+        )
+    return MonthlyOut(month=query.month, first_day=first, last_day=last, rows=rows, next_cursor=cursor)
+
+
+@routes.route(
+    "GET",
+    "/reports/monthly-energy.xlsx",
+    action="reports.monthly.read",
+    summary="下载月度用电汇总（XLSX）",
+    query=MonthFilter,
+    response_media_type=XLSX,
+)
+def monthly_xlsx(ctx: RequestContext, query: MonthFilter) -> Response:
+    month, _, _ = _month(ctx, query.month)
+    rows = [monthly_energy.month_energy(ctx.store, e, month, ctx.now) for e in _scope(ctx, query)]
+    towns, branches = _names(ctx)
+    out = io.BytesIO()
+    monthly_energy.write_xlsx(month, rows, towns, branches, out)
+    name = f"月度用电汇总-{query.month}.xlsx"
+    disposition = f"attachment; filename=\"monthly-energy-{query.month}.xlsx\"; filename*=UTF-8''{quote(name)}"
+    return Response(
+        body=out.getvalue(), status_code=200, headers={"Content-Type": XLSX, "Content-Disposition": disposition}
+    )

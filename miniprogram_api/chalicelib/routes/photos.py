@@ -14,6 +14,7 @@ from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, P
 from miniprogram_api.chalicelib.pagination import page_slice
 from miniprogram_api.chalicelib.validation import first_error
 from miniprogram_api.chalicelib.wiring import photo_blobs
+from monitoring.accounts.models import Role
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.photos.models import MAX_BYTES, Photo, PhotoKind, PhotoTooLargeError
 from monitoring.photos.service import finish_direct_upload, start_direct_upload, store_photo, visible_photo
@@ -71,8 +72,22 @@ class FormIds(ApiModel):
     subject_id: Id | None = None
 
 
+def _dispatched_here(ctx: RequestContext, enterprise_id: str, subject_id: str | None) -> bool:
+    """The subject is an alarm of the enterprise that was dispatched to the caller's branch from outside its area
+    (the alarm routes let that branch verify it, so it may show and add its photos)."""
+    caller = ctx.caller
+    if caller.role is not Role.BRANCH or caller.branch_id is None or not subject_id:
+        return False
+    try:
+        alarm = ctx.store.alarms.get(subject_id)
+    except NotFoundError:
+        return False
+    return alarm.enterprise_id == enterprise_id and alarm.dispatched_to == caller.branch_id
+
+
 def _photo_meta(ctx: RequestContext, enterprise_id: str, kind: str, subject_id: str | None) -> PhotoKind:
-    ctx.enterprise(enterprise_id)  # exists and in scope, else 404
+    if not _dispatched_here(ctx, enterprise_id, subject_id):
+        ctx.enterprise(enterprise_id)  # exists and in scope, else 404
     try:
         return PhotoKind(kind)
     except ValueError:
@@ -165,7 +180,12 @@ def list_photos(ctx: RequestContext, query: PhotosQuery) -> Page[PhotoOut]:
 )  # fmt: skip
 def read_photo(ctx: RequestContext, photo_id: str) -> Response:
     try:
-        photo = visible_photo(ctx.store.photos, photo_id, ctx.visible_enterprise_ids())
+        photo = visible_photo(
+            ctx.store.photos,
+            photo_id,
+            ctx.visible_enterprise_ids(),
+            also=lambda p: _dispatched_here(ctx, p.enterprise_id, p.subject_id),
+        )
     except (NotFoundError, InvalidInputError):
         raise errors.not_found("照片不存在") from None
     blobs = photo_blobs(ctx.services)

@@ -37,7 +37,10 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
     assert any("产治关联ra-a-in" in w for w in detail["episodes"][0]["words"])
     assert detail["episodes"][0]["thresholds"]["min_duration_min"] == 10
 
-    body = {"version": detail["version"], "cause": "equipment_fault", "text": "风机跳闸", "photos": ["p/ent-in/1.jpg"],
+    photo = live.upload(Role.ENTERPRISE, "ent-in", "alarm-in")
+    assert photo.status == 201, photo
+    photo_id = photo.json["photo_id"]
+    body = {"version": detail["version"], "cause": "equipment_fault", "text": "风机跳闸", "photos": [photo_id],
             "location": {"lat": 32.39, "lon": 120.56, "accuracy_m": 35}}  # fmt: skip
     assert live.post(Role.TOWN, "/alarms/alarm-in/respond", body).status == 403  # town only reads
     answered = live.post(Role.ENTERPRISE, "/alarms/alarm-in/respond", body)
@@ -66,7 +69,7 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
 
     detail = live.get(Role.VIEWER, "/alarms/alarm-in").json
     assert [e["action"] for e in detail["audit"]] == ["responded", "dispatched", "verified", "closed", "reopened"]
-    assert detail["response"]["cause_name"] == "设备故障" and detail["photos"] == ["p/ent-in/1.jpg"]
+    assert detail["response"]["cause_name"] == "设备故障" and detail["photos"] == [photo_id]
     assert detail["response"]["location"] == {"lat": 32.39, "lon": 120.56, "accuracy_m": 35.0}
     assert detail["verification"] is None and detail["audit"][0]["at"].endswith("+08:00")
     day = timedelta(days=1)
@@ -156,6 +159,17 @@ def test_transition_bodies_are_checked(live: Live) -> None:
     escape = {"version": 1, "cause": "other", "photos": ["p/../../secret.jpg"]}
     assert live.post(Role.ENTERPRISE, "/alarms/alarm-in/respond", escape).status == 422
     assert live.post(Role.BRANCH, "/alarms/alarm-in/verify", {"version": 1}).json["field"] == "result"
+    # Cited photos must be real uploads of the alarm's enterprise: an unknown id, a made-up path, another's photo.
+    theirs = live.upload(Role.ADMIN, "ent-out", "alarm-out")
+    assert theirs.status == 201, theirs
+    mine = live.upload(Role.ENTERPRISE, "ent-in", "alarm-in").json["photo_id"]
+    for i, ref in ((1, "ph-" + "0" * 32), (1, "p/ent-in/1.jpg"), (1, theirs.json["photo_id"])):
+        cited = {"version": 1, "cause": "other", "photos": [mine, ref]}
+        refused = live.post(Role.ENTERPRISE, "/alarms/alarm-in/respond", cited)
+        assert refused.status == 422 and refused.json["field"] == f"photos.{i}", refused
+        assert refused.json["code"] == "unknown_photo"
+    verified = {"version": 1, "result": "x", "photos": [theirs.json["photo_id"]]}
+    assert live.post(Role.BRANCH, "/alarms/alarm-in/verify", verified).json["field"] == "photos.0"
     nowhere = {"version": 1, "cause": "other", "location": {"lat": 91, "lon": 120.5}}
     assert live.post(Role.ENTERPRISE, "/alarms/alarm-in/respond", nowhere).json["field"] == "location.lat"
     assert live.post(Role.ADMIN, "/alarms/alarm-in/dispatch", {"version": 1, "branch_id": "nowhere"}).status == 422
@@ -167,6 +181,20 @@ def test_an_alarm_dispatched_to_another_branch_is_that_branchs_to_verify(live: L
     sent = live.post(Role.AIR, "/alarms/alarm-out/dispatch", {"version": 1, "branch_id": "branch-in"})
     assert sent.status == 200 and sent.json["dispatched_to"] == "branch-in", sent
     assert live.get(Role.BRANCH, "/alarms/alarm-out").status == 200
-    done = live.post(Role.BRANCH, "/alarms/alarm-out/verify", {"version": sent.json["version"], "result": "已整改"})
+    # It is in the branch's list too (with its own alarm, in list order), and honours the list's filters.
+    assert "alarm-out" in _ids(live.get(Role.BRANCH, "/alarms")) and "alarm-in" in _ids(live.get(Role.BRANCH, "/alarms"))
+    assert "alarm-out" not in _ids(live.get(Role.BRANCH, "/alarms", enterprise_id="ent-in"))
+    assert _ids(live.get(Role.BRANCH, "/alarms", enterprise_id="ent-out")) == ["alarm-out"]
+    first = live.get(Role.BRANCH, "/alarms", limit=1)
+    rest = live.get(Role.BRANCH, "/alarms", limit=50, cursor=first.json["next_cursor"])
+    assert sorted(_ids(first) + _ids(rest)) == sorted(_ids(live.get(Role.BRANCH, "/alarms")))
+    # The branch adds and reads the verification photo of the case (ent-out is outside its area).
+    photo = live.upload(Role.BRANCH, "ent-out", "alarm-out", kind="verification")
+    assert photo.status == 201, photo
+    assert live.client.get(photo.json["url"][len("/api/v1") :], token=live.token(Role.BRANCH)).status == 200
+    assert live.upload(Role.BRANCH, "ent-out", "alarm-in", kind="verification").status == 404  # not this alarm's
+    body = {"version": sent.json["version"], "result": "已整改", "photos": [photo.json["photo_id"]]}
+    done = live.post(Role.BRANCH, "/alarms/alarm-out/verify", body)
     assert done.status == 200 and done.json["state"] == "verified", done
     assert live.get(Role.TOWN, "/alarms/alarm-out").status == 404  # other scoped roles still do not see it
+    assert "alarm-out" not in _ids(live.get(Role.TOWN, "/alarms"))

@@ -341,6 +341,10 @@ def _authenticate(request: Request, ctx: RequestContext) -> tuple[Account, str]:
         raise errors.unauthenticated("登录已失效，请重新登录", "token_invalid") from None
     if account.disabled:
         raise errors.unauthenticated("账号已停用", "account_disabled")
+    # One read per request (no cache): a logout or a detected refresh reuse ends the access token at once.
+    family = ctx.services.store.accounts.get_refresh_family(claims.family_id)
+    if family is None or family.revoked_at is not None or family.account_id != account.id:
+        raise errors.unauthenticated("登录已退出或失效，请重新登录", "token_revoked")
     return account, claims.channel
 
 

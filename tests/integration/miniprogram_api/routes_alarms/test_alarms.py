@@ -182,7 +182,9 @@ def test_an_alarm_dispatched_to_another_branch_is_that_branchs_to_verify(live: L
     assert sent.status == 200 and sent.json["dispatched_to"] == "branch-in", sent
     assert live.get(Role.BRANCH, "/alarms/alarm-out").status == 200
     # It is in the branch's list too (with its own alarm, in list order), and honours the list's filters.
-    assert "alarm-out" in _ids(live.get(Role.BRANCH, "/alarms")) and "alarm-in" in _ids(live.get(Role.BRANCH, "/alarms"))
+    assert "alarm-out" in _ids(live.get(Role.BRANCH, "/alarms")) and "alarm-in" in _ids(
+        live.get(Role.BRANCH, "/alarms")
+    )
     assert "alarm-out" not in _ids(live.get(Role.BRANCH, "/alarms", enterprise_id="ent-in"))
     assert _ids(live.get(Role.BRANCH, "/alarms", enterprise_id="ent-out")) == ["alarm-out"]
     first = live.get(Role.BRANCH, "/alarms", limit=1)

@@ -74,6 +74,7 @@ class AlarmsQuery(PageQuery):
     overdue: Overdue | None = Field(None, description="超时：any 任一、response 响应超时、investigation 核查超时")
     created_from: Moment | None = Field(None, description="报警时间起（含）")
     created_to: Moment | None = Field(None, description="报警时间止（不含）")
+    escalated: bool | None = Field(None, description="true：已升级至应急科的报警；false：未升级的")
 
 
 class Versioned(ApiModel):
@@ -427,6 +428,7 @@ def list_(ctx: RequestContext, query: AlarmsQuery) -> Page[AlarmOut]:
         since=query.created_from,
         until=query.created_to,
         now=ctx.now,
+        escalated=query.escalated,
     )
     also = None
     if ctx.caller.role is Role.BRANCH and ctx.caller.branch_id is not None:

@@ -84,6 +84,13 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
         "alarms.verify",
     ]
     assert {r.enterprise_id for r in trail} == {"ent-in"} and all(r.source_ip == "127.0.0.1" for r in trail)
+    # The refused attempts are on the trail too: the town's (403) and the stale page's (409), by action.
+    denied = live.get(Role.ADMIN, "/audit", action="alarms.respond.denied")
+    assert denied.status == 200, denied
+    tried = sorted((r["actor_role"], r["detail"]["error"], r["object_id"]) for r in denied.json["items"])
+    assert tried == [("enterprise", "conflict", "alarm-in"), ("town", "forbidden", "alarm-in")]
+    assert live.get(Role.ADMIN, "/audit", action="alarms.respond").json["items"][0]["object_id"] == "alarm-in"
+    assert live.get(Role.ADMIN, "/audit", action="x; DROP TABLE").json["field"] == "action"
 
 
 def _put(store: Store, aid: str, enterprise: str, created: datetime, **kw: Any) -> Alarm:
@@ -98,7 +105,7 @@ def test_list_order_filters_and_pages(live: Live) -> None:
     now = live.clock.now()
     _put(live.store, "old-pending", "ent-in", now - timedelta(hours=5))
     _put(live.store, "closed-one", "ent-in", now - timedelta(hours=6), state=AlarmState.CLOSED, rule="tamper_flatline")
-    _put(live.store, "out-pending", "ent-out", now - timedelta(hours=1))
+    _put(live.store, "out-pending", "ent-out", now - timedelta(hours=1), escalated_at=now - timedelta(minutes=5))
     everything = _ids(live.get(Role.ADMIN, "/alarms"))
     # due: old-pending 3 h ago, out-pending in 1 h, alarm-in/-out in 1.5 h (same time: by id); closed last
     assert everything == ["old-pending", "out-pending", "alarm-in", "alarm-out", "closed-one"]
@@ -106,6 +113,8 @@ def test_list_order_filters_and_pages(live: Live) -> None:
     assert _ids(live.get(Role.ADMIN, "/alarms", overdue="response")) == ["old-pending"]
     assert _ids(live.get(Role.ADMIN, "/alarms", state=["closed"])) == ["closed-one"]
     assert _ids(live.get(Role.ADMIN, "/alarms", rule="tamper_flatline")) == ["closed-one"]
+    assert _ids(live.get(Role.EMERGENCY, "/alarms", escalated="true")) == ["out-pending"]
+    assert "out-pending" not in _ids(live.get(Role.ADMIN, "/alarms", escalated="false"))
     assert _ids(live.get(Role.ADMIN, "/alarms", town_id="town-out")) == ["out-pending", "alarm-out"]
     assert _ids(live.get(Role.BRANCH, "/alarms", enterprise_id="ent-out")) == []  # a filter never widens scope
     since = (now - timedelta(hours=2)).isoformat()
@@ -137,6 +146,7 @@ def test_list_order_filters_and_pages(live: Live) -> None:
         ({"enterprise_id": "ent-in' OR '1'='1"}, "enterprise_id.0"),
         ({"town_id": "../../etc/passwd"}, "town_id.0"),
         ({"overdue": "sometimes"}, "overdue"),
+        ({"escalated": "perhaps"}, "escalated"),
         ({"created_from": "2026-12-01T08:00:00"}, "created_from"),
         ({"created_from": "0001-01-01T00:00:00+08:00"}, "created_from"),
         ({"created_to": "9999-12-31T23:59:59-12:00"}, "created_to"),

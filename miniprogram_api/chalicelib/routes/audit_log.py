@@ -25,7 +25,9 @@ class AuditQuery(ApiModel):
     object_id: Id | None = None
     enterprise_id: Id | None = None
     action: str | None = Field(
-        None, pattern=r"^[a-z][a-z_]{0,31}(\.[a-z][a-z_]{0,31}){1,3}$", description="操作，如 alarms.close；被拒绝的为 …denied"
+        None,
+        pattern=r"^[a-z][a-z_]{0,31}(\.[a-z][a-z_]{0,31}){1,3}$",
+        description="操作，如 alarms.close；被拒绝的为 alarms.close.denied",
     )
     limit: int = Field(50, ge=1, le=200)
     cursor: str | None = Field(None, pattern=CURSOR_PATTERN)

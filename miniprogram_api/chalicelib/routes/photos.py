@@ -15,6 +15,7 @@ from miniprogram_api.chalicelib.pagination import page_slice
 from miniprogram_api.chalicelib.validation import first_error
 from miniprogram_api.chalicelib.wiring import photo_blobs
 from monitoring.accounts.models import Role
+from monitoring.alarms.listing import AlarmQuery
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.photos.models import MAX_BYTES, Photo, PhotoKind, PhotoTooLargeError
 from monitoring.photos.service import finish_direct_upload, start_direct_upload, store_photo, visible_photo
@@ -22,6 +23,7 @@ from monitoring.photos.service import finish_direct_upload, start_direct_upload,
 routes = ApiBlueprint("photos")
 FORM_OVERHEAD = 64 * 1024  # the form's other fields and part headers around the file
 LIST_LIMIT = 1000
+CASES_LIMIT = 500  # alarms of one enterprise dispatched to one branch, searched for a cited photo
 
 
 class PhotoOut(ApiModel):
@@ -83,6 +85,23 @@ def _dispatched_here(ctx: RequestContext, enterprise_id: str, subject_id: str | 
     except NotFoundError:
         return False
     return alarm.enterprise_id == enterprise_id and alarm.dispatched_to == caller.branch_id
+
+
+def _in_a_case_here(ctx: RequestContext, photo: Photo) -> bool:
+    """For reading: the photo belongs to, or is cited by, an alarm dispatched to the caller's branch from outside
+    its area (a few alarms per branch, read by their own index)."""
+    if _dispatched_here(ctx, photo.enterprise_id, photo.subject_id):
+        return True
+    branch = ctx.caller.branch_id
+    if ctx.caller.role is not Role.BRANCH or branch is None:
+        return False
+    query = AlarmQuery(enterprise_ids=frozenset({photo.enterprise_id}), dispatched_to=branch)
+    cases = ctx.store.alarms.page(query, limit=CASES_LIMIT).alarms
+    return any(
+        photo.photo_id
+        in (*(a.response.photos if a.response else ()), *(a.verification.photos if a.verification else ()))
+        for a in cases
+    )
 
 
 def _photo_meta(ctx: RequestContext, enterprise_id: str, kind: str, subject_id: str | None) -> PhotoKind:
@@ -184,7 +203,7 @@ def read_photo(ctx: RequestContext, photo_id: str) -> Response:
             ctx.store.photos,
             photo_id,
             ctx.visible_enterprise_ids(),
-            also=lambda p: _dispatched_here(ctx, p.enterprise_id, p.subject_id),
+            also=lambda p: _in_a_case_here(ctx, p),
         )
     except (NotFoundError, InvalidInputError):
         raise errors.not_found("照片不存在") from None

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from monitoring.accounts.models import Role
-from monitoring.alarms.models import Alarm, AlarmState, Episode
+from monitoring.alarms.models import Alarm, AlarmState, Cause, Episode, Response
 from monitoring.storage.ports import Store
 from tests.integration.miniprogram_api.routes_alarms.conftest import Live
 from tests.support.api import Reply
@@ -192,20 +192,26 @@ def test_an_alarm_dispatched_to_another_branch_is_that_branchs_to_verify(live: L
     assert sent.status == 200 and sent.json["dispatched_to"] == "branch-in", sent
     assert live.get(Role.BRANCH, "/alarms/alarm-out").status == 200
     # It is in the branch's list too (with its own alarm, in list order), and honours the list's filters.
-    assert "alarm-out" in _ids(live.get(Role.BRANCH, "/alarms")) and "alarm-in" in _ids(
-        live.get(Role.BRANCH, "/alarms")
-    )
+    listed = _ids(live.get(Role.BRANCH, "/alarms"))
+    assert "alarm-out" in listed and "alarm-in" in listed
     assert "alarm-out" not in _ids(live.get(Role.BRANCH, "/alarms", enterprise_id="ent-in"))
     assert _ids(live.get(Role.BRANCH, "/alarms", enterprise_id="ent-out")) == ["alarm-out"]
     first = live.get(Role.BRANCH, "/alarms", limit=1)
     rest = live.get(Role.BRANCH, "/alarms", limit=50, cursor=first.json["next_cursor"])
-    assert sorted(_ids(first) + _ids(rest)) == sorted(_ids(live.get(Role.BRANCH, "/alarms")))
+    assert _ids(first) + _ids(rest) == listed
     # The branch adds and reads the verification photo of the case (ent-out is outside its area).
     photo = live.upload(Role.BRANCH, "ent-out", "alarm-out", kind="verification")
     assert photo.status == 201, photo
     assert live.client.get(photo.json["url"][len("/api/v1") :], token=live.token(Role.BRANCH)).status == 200
     assert live.upload(Role.BRANCH, "ent-out", "alarm-in", kind="verification").status == 404  # not this alarm's
-    body = {"version": sent.json["version"], "result": "已整改", "photos": [photo.json["photo_id"]]}
+    # A photo of ent-out with no subject is the branch's to read only once this case cites it.
+    loose = live.upload(Role.ADMIN, "ent-out", "", kind="site").json
+    assert live.client.get(f"/photos/{loose['photo_id']}", token=live.token(Role.BRANCH)).status == 404
+    case = live.store.alarms.get("alarm-out")
+    cited = replace(case, response=Response(Cause.OTHER, "检修", (loose["photo_id"],), "u", live.clock.now()))
+    live.store.alarms.put(cited, expected_version=case.version)
+    assert live.client.get(f"/photos/{loose['photo_id']}", token=live.token(Role.BRANCH)).status == 200
+    body = {"version": case.version + 1, "result": "已整改", "photos": [photo.json["photo_id"]]}
     done = live.post(Role.BRANCH, "/alarms/alarm-out/verify", body)
     assert done.status == 200 and done.json["state"] == "verified", done
     assert live.get(Role.TOWN, "/alarms/alarm-out").status == 404  # other scoped roles still do not see it

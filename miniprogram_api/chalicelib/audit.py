@@ -14,9 +14,9 @@ if TYPE_CHECKING:
 ANONYMOUS = "anonymous"  # the actor of a public call that named nobody (a WeChat login not yet bound)
 
 
-def audit_record(ctx: RequestContext, path_params: Mapping[str, str]) -> AuditRecord:
+def audit_record(ctx: RequestContext, path_params: Mapping[str, str], denied: str | None = None) -> AuditRecord:
     """The entry for the call in `ctx`: the object the handler named with `ctx.audit(...)`, else the route's area
-    and its last path parameter."""
+    and its last path parameter. `denied`: the error code of a refused attempt (action suffixed ".denied")."""
     target = ctx.audit_target
     if target is not None:
         object_type, object_id, enterprise_id, detail = (
@@ -35,9 +35,9 @@ def audit_record(ctx: RequestContext, path_params: Mapping[str, str]) -> AuditRe
         actor_role=str(account.role) if account is not None else "",
         source_ip=ctx.source_ip[:128],
         channel=ctx.channel,
-        action=ctx.spec.action,
+        action=ctx.spec.action if denied is None else f"{ctx.spec.action}.denied",
         object_type=object_type,
         object_id=object_id,
         enterprise_id=enterprise_id,
-        detail={"request_id": ctx.request_id, **detail},
+        detail={"request_id": ctx.request_id, **detail, **({} if denied is None else {"error": denied})},
     )

@@ -258,6 +258,8 @@ def dispatch(spec: RouteSpec, handler: Handler, request: Request, path_params: M
             log.exception("unhandled error", extra={"fields": {"route": spec.handler_name, "request_id": request_id}})
             error = errors.INTERNAL
         response = error_response(error, request_id)
+        if ctx is not None and error.status in (403, 409):
+            _audit_denied(ctx, path_params, error.code)
     account = ctx.account if ctx is not None else None
     fields = {
         "method": spec.method,
@@ -270,6 +272,17 @@ def dispatch(spec: RouteSpec, handler: Handler, request: Request, path_params: M
     }
     log.info("api request", extra={"fields": fields})
     return response
+
+
+def _audit_denied(ctx: RequestContext, path_params: Mapping[str, str], code: str) -> None:
+    """A refused mutating call by a known person goes on the trail too (who tried what); failing to write it
+    only logs — the answer stands either way."""
+    if ctx.account is None or not (ctx.spec.mutating and ctx.spec.audit):
+        return
+    try:
+        ctx.services.store.audit_trail.append(audit_record(ctx, path_params, denied=code))
+    except Exception:
+        log.exception("denied attempt not audited", extra={"fields": {"route": ctx.spec.handler_name}})
 
 
 def _respond(spec: RouteSpec, result: Any, ctx: RequestContext) -> Response:
@@ -344,6 +357,10 @@ def _authenticate(request: Request, ctx: RequestContext) -> tuple[Account, str]:
         raise errors.unauthenticated("登录已失效，请重新登录", "token_invalid") from None
     if account.disabled:
         raise errors.unauthenticated("账号已停用", "account_disabled")
+    # One read per request (no cache): a logout or a detected refresh reuse ends the access token at once.
+    family = ctx.services.store.accounts.get_refresh_family(claims.family_id)
+    if family is None or family.revoked_at is not None or family.account_id != account.id:
+        raise errors.unauthenticated("登录已退出或失效，请重新登录", "token_revoked")
     return account, claims.channel
 
 

@@ -6,10 +6,11 @@ from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
+from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime
 from miniprogram_api.chalicelib.tokens import expiry, issue_access
 from monitoring.accounts.models import Account, Role
-from monitoring.accounts.refresh import issue_refresh
+from monitoring.accounts.refresh import issue_refresh, token_hash
 
 if TYPE_CHECKING:
     from miniprogram_api.chalicelib.framework import RequestContext
@@ -73,8 +74,16 @@ class TokensOut(ApiModel):
 def session_tokens(account: Account, channel: Channel, refresh_token: str, ctx: RequestContext) -> TokensOut:
     """The answer of a sign-in or a renewal: a new access token beside the given refresh token."""
     settings = ctx.services.settings
+    record = ctx.services.store.accounts.get_refresh_token(token_hash(refresh_token))
+    if record is None:  # just written by this request; absent only if the store lost it
+        raise errors.unauthenticated("登录已失效，请重新登录", "refresh_invalid")
     access, ttl = issue_access(
-        account_id=account.id, role=str(account.role), channel=channel, now=ctx.wall, settings=settings
+        account_id=account.id,
+        role=str(account.role),
+        channel=channel,
+        family_id=record.family_id,
+        now=ctx.wall,
+        settings=settings,
     )
     return TokensOut(
         access_token=access,

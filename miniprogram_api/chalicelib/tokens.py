@@ -1,4 +1,5 @@
-"""Access tokens: HS256 JWTs (PyJWT) with iss/aud/exp/iat/sub/role/channel; only HS256 is accepted."""
+"""Access tokens: HS256 JWTs (PyJWT) with iss/aud/exp/iat/sub/role/channel and fid (the refresh family, so a
+logout ends them at once); only HS256 is accepted."""
 
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ class AccessClaims:
     role: str
     channel: str
     expires_at: int
+    family_id: str  # the sign-in (refresh family) the token belongs to; revoked → the token is refused
 
 
-def issue_access(*, account_id: str, role: str, channel: str, now: datetime, settings: ApiSettings) -> tuple[str, int]:
+def issue_access(
+    *, account_id: str, role: str, channel: str, family_id: str, now: datetime, settings: ApiSettings
+) -> tuple[str, int]:
     """(token, seconds it lives)."""
     issued = int(now.timestamp())
     claims = {
@@ -31,6 +35,7 @@ def issue_access(*, account_id: str, role: str, channel: str, now: datetime, set
         "sub": account_id,
         "role": role,
         "channel": channel,
+        "fid": family_id,
         "iat": issued,
         "exp": issued + settings.access_ttl_s,
     }
@@ -48,15 +53,17 @@ def read_access(token: str, now: datetime, settings: ApiSettings) -> AccessClaim
             algorithms=[ALGORITHM],  # pinned: "none" and every other algorithm are refused
             audience=settings.token_audience,
             issuer=settings.token_issuer,
-            options={"require": ["iss", "aud", "sub", "iat", "exp"], "verify_exp": False, "verify_iat": False},
+            options={"require": ["iss", "aud", "sub", "iat", "exp", "fid"], "verify_exp": False, "verify_iat": False},
         )
     except jwt.PyJWTError:
         raise _invalid() from None
     exp, iat = claims.get("exp"), claims.get("iat")
-    sub, role, channel = claims.get("sub"), claims.get("role"), claims.get("channel")
+    sub, role, channel, fid = claims.get("sub"), claims.get("role"), claims.get("channel"), claims.get("fid")
     if not all(isinstance(v, int) and not isinstance(v, bool) for v in (exp, iat)):
         raise _invalid()
     if not (isinstance(sub, str) and sub and isinstance(role, str) and channel in ("web", "miniprogram")):
+        raise _invalid()
+    if not (isinstance(fid, str) and 0 < len(fid) <= 64):
         raise _invalid()
     assert isinstance(exp, int) and isinstance(iat, int)
     stamp = now.timestamp()
@@ -64,7 +71,7 @@ def read_access(token: str, now: datetime, settings: ApiSettings) -> AccessClaim
         raise unauthenticated("登录已过期，请刷新或重新登录", "token_expired")
     if iat > stamp + CLOCK_LEEWAY_S or exp - iat > settings.access_ttl_s + CLOCK_LEEWAY_S:
         raise _invalid()
-    return AccessClaims(subject=sub, role=role, channel=str(channel), expires_at=exp)
+    return AccessClaims(subject=sub, role=role, channel=str(channel), expires_at=exp, family_id=fid)
 
 
 def expiry(now: datetime, seconds: int) -> datetime:

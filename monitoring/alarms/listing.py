@@ -71,6 +71,8 @@ class AlarmQuery:
     since: datetime | None = None  # created_at >= since
     until: datetime | None = None  # created_at < until
     now: datetime = _EPOCH  # for the overdue filter
+    escalated: bool | None = None  # True: escalated to 应急科 (escalated_at set); False: not escalated
+    dispatched_to: str | None = None  # only alarms dispatched to this branch (read through their own index)
 
     def matches(self, alarm: Alarm) -> bool:
         return (
@@ -80,6 +82,8 @@ class AlarmQuery:
             and (self.severities is None or alarm.severity in self.severities)
             and (self.since is None or alarm.created_at >= self.since)
             and (self.until is None or alarm.created_at < self.until)
+            and (self.escalated is None or (alarm.escalated_at is not None) == self.escalated)
+            and (self.dispatched_to is None or alarm.dispatched_to == self.dispatched_to)
             and self._overdue_matches(alarm)
         )
 

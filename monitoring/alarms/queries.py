@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from monitoring.alarms.listing import AlarmPage, AlarmQuery, Position
+from monitoring.alarms.listing import AlarmPage, AlarmQuery, Position, in_list_order, position
 from monitoring.storage.ports import Store
 
 
@@ -39,5 +39,17 @@ def narrow(
     return out
 
 
-def list_alarms(store: Store, query: AlarmQuery, *, after: Position | None, limit: int) -> AlarmPage:
-    return store.alarms.page(query, after=after, limit=limit)
+def list_alarms(
+    store: Store, query: AlarmQuery, *, after: Position | None, limit: int, also: AlarmQuery | None = None
+) -> AlarmPage:
+    """One page of `query`, merged in list order with the matches of `also` (a second, small list such as the
+    alarms dispatched to a branch from outside its scope); an alarm in both appears once."""
+    page = store.alarms.page(query, after=after, limit=limit)
+    if also is None:
+        return page
+    extra = store.alarms.page(also, after=after, limit=limit)
+    merged = {a.id: a for a in [*page.alarms, *extra.alarms]}
+    ordered = in_list_order(merged.values())
+    taken = ordered[:limit]
+    more = len(ordered) > limit or page.next_after is not None or extra.next_after is not None
+    return AlarmPage(taken, position(taken[-1]) if more and taken else None)

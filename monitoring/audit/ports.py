@@ -26,6 +26,7 @@ class AuditTrail(Protocol):
         object_id: str | None = None,
         enterprise_ids: Collection[str] | None = None,
         limit: int = 50,
+        action: str | None = None,
         cursor: str | None = None,
     ) -> tuple[list[AuditRecord], str | None]:
         """Records with since ≤ at < until matching every filter given (enterprise_ids: records of those

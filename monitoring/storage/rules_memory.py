@@ -50,6 +50,10 @@ class MemoryAlarmRepository(AlarmRepositoryBase):
             hits = [a for a in self._by_id.values() if query.matches(a)]
         return iter([a for a in in_list_order(hits) if after is None or position(a) > after])
 
+    def _dispatched_alarms(self, branch_id: str) -> list[Alarm]:
+        with self._lock:
+            return [a for a in self._by_id.values() if a.dispatched_to == branch_id]
+
     def _insert_alarm(self, alarm: Alarm) -> None:
         with self._lock:
             if alarm.id in self._by_id:

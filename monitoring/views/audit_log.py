@@ -27,6 +27,7 @@ class AuditFilter:
     object_type: str | None = None
     object_id: str | None = None
     enterprise_id: str | None = None
+    action: str | None = None  # e.g. "alarms.close", "alarms.close.denied"
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ def audit_log(
                 enterprise_ids=enterprise_ids,
                 limit=limit,
                 cursor=cursor,
+                action=where.action,
             )
         except InvalidInputError:
             if cursor is not None:

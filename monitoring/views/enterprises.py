@@ -11,6 +11,7 @@ from datetime import datetime
 
 from monitoring.accounts.models import Account, Role
 from monitoring.errors import InvalidInputError, NotFoundError
+from monitoring.photos.models import Photo
 from monitoring.registry.models import (
     Association,
     Branch,
@@ -147,6 +148,9 @@ class Line:
     production: tuple[Facility, ...]
 
 
+PHOTOS_IN_FILE = 200  # the newest; older ones through GET /photos?enterprise_id=…
+
+
 @dataclass(frozen=True, slots=True)
 class EnterpriseFile:
     """一企一档: the enterprise and everything registered under it."""
@@ -157,6 +161,7 @@ class EnterpriseFile:
     lines: tuple[Line, ...]
     terminals: tuple[Terminal, ...]
     installers: tuple[Account, ...]  # enabled installer accounts assigned to it or to one of its terminals
+    photos: tuple[Photo, ...] = ()  # its photos, newest first (up to PHOTOS_IN_FILE)
 
 
 def enterprise_file(
@@ -189,4 +194,5 @@ def enterprise_file(
         lines,
         tuple(t for t in terminals if t is not None),
         installers,
+        tuple(store.photos.photos_for(e.enterprise_id, limit=PHOTOS_IN_FILE)),
     )

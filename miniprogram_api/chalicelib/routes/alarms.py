@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -22,9 +23,11 @@ from monitoring.alarms.detail import AlarmDetail, alarm_detail
 from monitoring.alarms.listing import AlarmQuery, Overdue, deadlines, overdue_kinds
 from monitoring.alarms.models import CAUSE_NAMES, STATE_NAMES, Alarm, AlarmState, Cause, Location
 from monitoring.alarms.queries import list_alarms, narrow
+from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.evaluation.catalogue import RULES
 from monitoring.evaluation.models import Severity
 from monitoring.notify.models import Notification
+from monitoring.photos.models import check_photo_id
 
 routes = ApiBlueprint("alarms")
 
@@ -71,6 +74,7 @@ class AlarmsQuery(PageQuery):
     overdue: Overdue | None = Field(None, description="超时：any 任一、response 响应超时、investigation 核查超时")
     created_from: Moment | None = Field(None, description="报警时间起（含）")
     created_to: Moment | None = Field(None, description="报警时间止（不含）")
+    escalated: bool | None = Field(None, description="true：已升级至应急科的报警；false：未升级的")
 
 
 class Versioned(ApiModel):
@@ -344,6 +348,19 @@ def _visible_alarm(ctx: RequestContext, alarm_id: str) -> Alarm:
     return alarm
 
 
+def _check_photos(ctx: RequestContext, alarm: Alarm, refs: list[str]) -> None:
+    """Each cited photo exists and is the alarm's enterprise's, or the caller uploaded it for this alarm (a branch
+    verifying a case sent from elsewhere); else 422 naming it."""
+    for i, ref in enumerate(refs):
+        try:
+            photo = ctx.store.photos.get_photo(check_photo_id(ref))
+        except (NotFoundError, InvalidInputError):
+            photo = None
+        mine = photo is not None and photo.uploaded_by == ctx.caller.id and photo.subject_id == alarm.id
+        if photo is None or not (photo.enterprise_id == alarm.enterprise_id or mine):
+            raise errors.invalid("照片不存在或不属于该报警的企业，请先上传", f"photos.{i}", "unknown_photo")
+
+
 def _names(ctx: RequestContext, enterprise_ids: set[str]) -> dict[str, str]:
     out: dict[str, str] = {}
     for eid in enterprise_ids:
@@ -411,8 +428,21 @@ def list_(ctx: RequestContext, query: AlarmsQuery) -> Page[AlarmOut]:
         since=query.created_from,
         until=query.created_to,
         now=ctx.now,
+        escalated=query.escalated,
     )
-    page = list_alarms(ctx.store, wanted, after=_after(query.cursor), limit=query.limit)
+    also = None
+    if ctx.caller.role is Role.BRANCH and ctx.caller.branch_id is not None:
+        # Cases the bureau sent to this branch from another's area, under the same filters.
+        filtered = narrow(
+            ctx.store,
+            ctx.caller.county_id,
+            None,
+            towns=query.town_id or (),
+            branches=query.branch_id or (),
+            enterprises=query.enterprise_id or (),
+        )
+        also = replace(wanted, enterprise_ids=filtered, dispatched_to=ctx.caller.branch_id)
+    page = list_alarms(ctx.store, wanted, after=_after(query.cursor), limit=query.limit, also=also)
     names = _names(ctx, {a.enterprise_id for a in page.alarms})
     cursor = None if page.next_after is None else encode_cursor({"k": page.next_after[0], "id": page.next_after[1]})
     return Page[AlarmOut](
@@ -442,6 +472,7 @@ def detail(ctx: RequestContext, alarm_id: str) -> AlarmDetailOut:
 )
 def respond(ctx: RequestContext, alarm_id: str, body: RespondIn) -> AlarmOut:
     alarm = _visible_alarm(ctx, alarm_id)
+    _check_photos(ctx, alarm, body.photos)
     done = service.respond(
         ctx.store.alarms,
         ctx.store.audit,
@@ -490,6 +521,7 @@ def dispatch(ctx: RequestContext, alarm_id: str, body: DispatchIn) -> AlarmOut:
 )
 def verify(ctx: RequestContext, alarm_id: str, body: VerifyIn) -> AlarmOut:
     alarm = _visible_alarm(ctx, alarm_id)
+    _check_photos(ctx, alarm, body.photos)
     done = service.verify(
         ctx.store.alarms,
         ctx.store.audit,

@@ -24,6 +24,11 @@ class AuditQuery(ApiModel):
     object_type: str | None = Field(None, pattern=r"^[a-z][a-z_]{0,31}$", description="如 enterprise、alarm、account")
     object_id: Id | None = None
     enterprise_id: Id | None = None
+    action: str | None = Field(
+        None,
+        pattern=r"^[a-z][a-z_]{0,31}(\.[a-z][a-z_]{0,31}){1,3}$",
+        description="操作，如 alarms.close；被拒绝的为 alarms.close.denied",
+    )
     limit: int = Field(50, ge=1, le=200)
     cursor: str | None = Field(None, pattern=CURSOR_PATTERN)
 
@@ -78,6 +83,7 @@ def audit_log(ctx: RequestContext, query: AuditQuery) -> AuditPageOut:
         object_type=query.object_type,
         object_id=query.object_id,
         enterprise_id=query.enterprise_id,
+        action=query.action,
     )
     inner: str | None = None
     if query.cursor is not None:

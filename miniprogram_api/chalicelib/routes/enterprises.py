@@ -146,6 +146,16 @@ class InstallerItem(ApiModel):
     phone: str
 
 
+class PhotoItem(ApiModel):
+    photo_id: str
+    kind: str
+    kind_name: str
+    subject_id: str | None = Field(description="所属对象（如报警编号）")
+    uploaded_by: str
+    created_at: BeijingTime
+    url: str = Field(description="读取照片的地址（需登录）")
+
+
 class EnterpriseDetail(EnterpriseItem):
     permit_no: str
     industry: str
@@ -157,6 +167,7 @@ class EnterpriseDetail(EnterpriseItem):
     lines: list[LineItem]
     terminals: list[TerminalItem]
     installers: list[InstallerItem] = Field(description="负责安装/运维的账号")
+    photos: list[PhotoItem] = Field(description="企业的照片（新的在前，最多 200 张；更多见 GET /photos）")
 
 
 class EnterprisePatch(ApiModel):
@@ -300,6 +311,18 @@ def _detail(f: enterprises.EnterpriseFile, now: datetime) -> EnterpriseDetail:
         ],
         terminals=[_terminal(t, now) for t in f.terminals],
         installers=[InstallerItem(account_id=a.id, display_name=a.display_name, phone=a.phone) for a in f.installers],
+        photos=[
+            PhotoItem(
+                photo_id=p.photo_id,
+                kind=p.kind.value,
+                kind_name=p.kind.label,
+                subject_id=p.subject_id,
+                uploaded_by=p.uploaded_by,
+                created_at=p.created_at,
+                url=f"/api/v1/photos/{p.photo_id}",
+            )
+            for p in f.photos
+        ],
     )
 
 

@@ -14,6 +14,8 @@ from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, P
 from miniprogram_api.chalicelib.pagination import page_slice
 from miniprogram_api.chalicelib.validation import first_error
 from miniprogram_api.chalicelib.wiring import photo_blobs
+from monitoring.accounts.models import Role
+from monitoring.alarms.listing import AlarmQuery
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.photos.models import MAX_BYTES, Photo, PhotoKind, PhotoTooLargeError
 from monitoring.photos.service import finish_direct_upload, start_direct_upload, store_photo, visible_photo
@@ -21,6 +23,7 @@ from monitoring.photos.service import finish_direct_upload, start_direct_upload,
 routes = ApiBlueprint("photos")
 FORM_OVERHEAD = 64 * 1024  # the form's other fields and part headers around the file
 LIST_LIMIT = 1000
+CASES_LIMIT = 500  # alarms of one enterprise dispatched to one branch, searched for a cited photo
 
 
 class PhotoOut(ApiModel):
@@ -71,8 +74,39 @@ class FormIds(ApiModel):
     subject_id: Id | None = None
 
 
+def _dispatched_here(ctx: RequestContext, enterprise_id: str, subject_id: str | None) -> bool:
+    """The subject is an alarm of the enterprise that was dispatched to the caller's branch from outside its area
+    (the alarm routes let that branch verify it, so it may show and add its photos)."""
+    caller = ctx.caller
+    if caller.role is not Role.BRANCH or caller.branch_id is None or not subject_id:
+        return False
+    try:
+        alarm = ctx.store.alarms.get(subject_id)
+    except NotFoundError:
+        return False
+    return alarm.enterprise_id == enterprise_id and alarm.dispatched_to == caller.branch_id
+
+
+def _in_a_case_here(ctx: RequestContext, photo: Photo) -> bool:
+    """For reading: the photo belongs to, or is cited by, an alarm dispatched to the caller's branch from outside
+    its area (a few alarms per branch, read by their own index)."""
+    if _dispatched_here(ctx, photo.enterprise_id, photo.subject_id):
+        return True
+    branch = ctx.caller.branch_id
+    if ctx.caller.role is not Role.BRANCH or branch is None:
+        return False
+    query = AlarmQuery(enterprise_ids=frozenset({photo.enterprise_id}), dispatched_to=branch)
+    cases = ctx.store.alarms.page(query, limit=CASES_LIMIT).alarms
+    return any(
+        photo.photo_id
+        in (*(a.response.photos if a.response else ()), *(a.verification.photos if a.verification else ()))
+        for a in cases
+    )
+
+
 def _photo_meta(ctx: RequestContext, enterprise_id: str, kind: str, subject_id: str | None) -> PhotoKind:
-    ctx.enterprise(enterprise_id)  # exists and in scope, else 404
+    if not _dispatched_here(ctx, enterprise_id, subject_id):
+        ctx.enterprise(enterprise_id)  # exists and in scope, else 404
     try:
         return PhotoKind(kind)
     except ValueError:
@@ -165,7 +199,12 @@ def list_photos(ctx: RequestContext, query: PhotosQuery) -> Page[PhotoOut]:
 )  # fmt: skip
 def read_photo(ctx: RequestContext, photo_id: str) -> Response:
     try:
-        photo = visible_photo(ctx.store.photos, photo_id, ctx.visible_enterprise_ids())
+        photo = visible_photo(
+            ctx.store.photos,
+            photo_id,
+            ctx.visible_enterprise_ids(),
+            also=lambda p: _in_a_case_here(ctx, p),
+        )
     except (NotFoundError, InvalidInputError):
         raise errors.not_found("照片不存在") from None
     blobs = photo_blobs(ctx.services)

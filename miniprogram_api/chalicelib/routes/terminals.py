@@ -14,7 +14,7 @@ from pydantic import Field
 from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, PageQuery
-from miniprogram_api.chalicelib.pagination import decode_cursor, encode_cursor
+from miniprogram_api.chalicelib.pagination import decode_cursor, encode_cursor, page_slice
 from miniprogram_api.chalicelib.wiring import profiles
 from monitoring.commands.models import Command, CommandStatus
 from monitoring.errors import InvalidInputError, NotFoundError
@@ -98,6 +98,7 @@ class UnregisteredOut(ApiModel):
 class UnregisteredList(ApiModel):
     since: BeijingTime
     items: list[UnregisteredOut]
+    next_cursor: str | None = Field(None, description="下一页的游标；最后一页为空")
 
 
 class CommandOut(ApiModel):
@@ -137,7 +138,7 @@ class TerminalsQuery(PageQuery):
     online: bool | None = Field(None, description="true 在线 / false 离线")
 
 
-class UnregisteredQuery(ApiModel):
+class UnregisteredQuery(PageQuery):
     days: int = Field(7, ge=1, le=30, description="时间窗（天）")
 
 
@@ -232,7 +233,8 @@ def list_unregistered(ctx: RequestContext, query: UnregisteredQuery) -> Unregist
     found = recent_unregistered(ctx.store.events, ctx.store.archive, ctx.store.registry, now=ctx.now, window=window)
     items = [UnregisteredOut(mn=u.mn, first_seen=u.first_seen, last_seen=u.last_seen, frames=u.frames, peer=u.peer,
                              hours_seen=u.hours_seen) for u in found]  # fmt: skip
-    return UnregisteredList(since=ctx.now - window, items=items)
+    page, cursor = page_slice(items, query)  # most recently seen first, as recent_unregistered orders them
+    return UnregisteredList(since=ctx.now - window, items=page, next_cursor=cursor)
 
 
 @routes.route("GET", "/terminals/{mn}", action="terminals.read", summary="终端详情", response=TerminalOut)

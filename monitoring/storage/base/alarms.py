@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from monitoring.alarms.listing import AlarmPage, AlarmQuery, Position, position
+from monitoring.alarms.listing import AlarmPage, AlarmQuery, Position, in_list_order, position
 from monitoring.alarms.models import Alarm, AlarmState
 from monitoring.errors import ConflictError, InvalidInputError, NotFoundError
 
@@ -59,6 +59,10 @@ class AlarmRepositoryBase(ABC):
         and any non-matching ones the backend could not leave out (the base drops them)."""
 
     @abstractmethod
+    def _dispatched_alarms(self, branch_id: str) -> Iterable[Alarm]:
+        """Alarms whose `dispatched_to` is `branch_id`, any order (others the backend returns are dropped here)."""
+
+    @abstractmethod
     def _insert_alarm(self, alarm: Alarm) -> None:
         """Store a new alarm atomically: ConflictError if its id exists or another alarm of its (subject, rule)
         is open — checked by the backend itself, so racing writers cannot both win."""
@@ -103,7 +107,11 @@ class AlarmRepositoryBase(ABC):
         if query.empty:
             return AlarmPage([], None)
         found: list[Alarm] = []
-        for alarm in self._alarm_list(query, after):
+        if query.dispatched_to is None:
+            candidates: Iterable[Alarm] = self._alarm_list(query, after)
+        else:  # a branch's cases sent from elsewhere: few, read whole and ordered here
+            candidates = in_list_order(self._dispatched_alarms(query.dispatched_to))
+        for alarm in candidates:
             if after is not None and position(alarm) <= after or not query.matches(alarm):
                 continue
             if len(found) == limit:

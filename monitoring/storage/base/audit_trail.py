@@ -28,6 +28,7 @@ class AuditQuery:
     object_type: str | None = None
     object_id: str | None = None
     enterprise_ids: frozenset[str] | None = None
+    action: str | None = None
 
     def matches(self, r: AuditRecord) -> bool:
         """The whole condition on one record (adapters that cannot filter in their queries use it)."""
@@ -38,6 +39,7 @@ class AuditQuery:
             and (self.object_type is None or r.object_type == self.object_type)
             and (self.object_id is None or r.object_id == self.object_id)
             and (self.enterprise_ids is None or r.enterprise_id in self.enterprise_ids)
+            and (self.action is None or r.action == self.action)
         )
 
 
@@ -70,6 +72,7 @@ class AuditTrailBase(ABC):
         enterprise_ids: Collection[str] | None = None,
         limit: int = 50,
         cursor: str | None = None,
+        action: str | None = None,
     ) -> tuple[list[AuditRecord], str | None]:
         since, until = require_utc(since, "since"), require_utc(until, "until")
         if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE:
@@ -77,7 +80,7 @@ class AuditTrailBase(ABC):
         ids = None if enterprise_ids is None else frozenset(enterprise_ids)
         if until <= since or ids == frozenset():
             return [], None
-        query = AuditQuery(since, until, decode_cursor(cursor), actor_id, object_type, object_id, ids)
+        query = AuditQuery(since, until, decode_cursor(cursor), actor_id, object_type, object_id, ids, action)
         found = self._select(query, limit + 1)
         page = found[:limit]
         return page, encode_cursor(page[-1]) if len(found) > limit else None

@@ -116,6 +116,10 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
             f"alarmkey#{alarm.subject}#{alarm.rule}", "ptr", t="alarmkey", ref=alarm.id, is_open=alarm.open
         )
 
+    def _dispatch_marker(self, alarm: Alarm) -> StateItem:
+        # One per (branch, alarm) ever dispatched; never removed: a read checks the alarm's current branch.
+        return self._model(f"alarmdisp#{alarm.dispatched_to}", f"alarm#{alarm.id}", t="alarmdisp", ref=alarm.id)
+
     def _get_alarm(self, alarm_id: str) -> Alarm | None:
         item = _get(self._model, f"alarm#{alarm_id}", "alarm")
         return None if item is None or item.body is None else codec.alarm_from_dict(json.loads(item.body))
@@ -172,6 +176,13 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
                 if item.body:
                     yield codec.alarm_from_dict(json.loads(item.body))
 
+    def _dispatched_alarms(self, branch_id: str) -> list[Alarm]:
+        with translate("alarms dispatched to a branch"):
+            refs = [i.ref for i in self._model.query(f"alarmdisp#{branch_id}", consistent_read=True) if i.ref]
+            keys = [(f"alarm#{ref}", "alarm") for ref in refs]
+            items = list(self._model.batch_get(keys, consistent_read=True)) if keys else []
+        return [codec.alarm_from_dict(d) for d in _bodies(items)]
+
     def _insert_alarm(self, alarm: Alarm) -> None:
         # The alarm and its (subject, rule) pointer in one transaction, conditional on the pointer being absent or
         # closed: at most one open alarm per pair, even between racing writers.
@@ -180,12 +191,16 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
         with translate(f"raise alarm {alarm.id}"), TransactWrite(connection=self._tx) as tx:
             tx.save(self._item(alarm), condition=absent)
             tx.save(self._pointer(alarm), condition=free)
+            if alarm.dispatched_to:
+                tx.save(self._dispatch_marker(alarm))
 
     def _replace_alarm(self, alarm: Alarm, expected_version: int, *, is_latest: bool) -> None:
         with translate(f"update alarm {alarm.id}"), TransactWrite(connection=self._tx) as tx:
             tx.save(self._item(alarm), condition=self._model.version == expected_version)
             if is_latest:
                 tx.save(self._pointer(alarm), condition=self._model.ref == alarm.id)
+            if alarm.dispatched_to:
+                tx.save(self._dispatch_marker(alarm))
 
 
 class DynamoDBAuditLog:

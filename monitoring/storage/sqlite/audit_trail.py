@@ -44,6 +44,9 @@ class SqliteAuditTrail(AuditTrailBase):
             if value is not None:
                 where.append(f"{column} = ?")
                 args.append(value)
+        if query.action is not None:
+            where.append("json_extract(doc, '$.action') = ?")
+            args.append(query.action)
         if query.enterprise_ids is not None:
             # json_each keeps it one bound parameter however many enterprises a scope holds
             where.append("enterprise_id IN (SELECT value FROM json_each(?))")

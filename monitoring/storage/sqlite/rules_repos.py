@@ -137,6 +137,12 @@ class SqliteAlarmRepository(AlarmRepositoryBase):
                 return
             after = (rows[-1][0], rows[-1][1])
 
+    def _dispatched_alarms(self, branch_id: str) -> list[Alarm]:
+        # The expression is the one indexed by alarms_dispatched (96_alarm_dispatched.sql).
+        sql = "SELECT doc FROM alarms WHERE json_extract(doc, '$.dispatched_to') = ?"
+        with self._db.read() as c:
+            return [codec.alarm_from_dict(json.loads(doc)) for (doc,) in c.execute(sql, (branch_id,)).fetchall()]
+
     def _insert_alarm(self, alarm: Alarm) -> None:
         # The primary key and the partial unique index alarms_one_open refuse a taken id or a second open alarm.
         with self._db.write() as c:

@@ -123,3 +123,29 @@ def test_page_size_is_bounded(store: Store) -> None:
         store.alarms.page(AlarmQuery(), limit=0)
     with pytest.raises(InvalidInputError):
         store.alarms.page(AlarmQuery(), limit=501)
+
+
+def test_alarms_dispatched_to_a_branch_are_found_by_branch(store: Store) -> None:
+    _world(store)
+    assert _ids(store, AlarmQuery(dispatched_to="B1")) == ["b-dispatched"]
+    assert _ids(store, AlarmQuery(dispatched_to="B2")) == []
+    # sent on to another branch: it leaves B1's selection (a stale marker is not trusted) and joins B2's
+    moved = store.alarms.get("b-dispatched")
+    store.alarms.put(replace(moved, dispatched_to="B2"), expected_version=moved.version)
+    assert _ids(store, AlarmQuery(dispatched_to="B1")) == []
+    assert _ids(store, AlarmQuery(dispatched_to="B2")) == ["b-dispatched"]
+    assert _ids(store, AlarmQuery(dispatched_to="B2", states=frozenset({AlarmState.CLOSED}))) == []
+    late = _alarm("f-sent", "E9", T, dispatched_to="B2", state=AlarmState.DISPATCHED, dispatched_at=T)
+    store.alarms.put(late, expected_version=None)
+    assert _ids(store, AlarmQuery(dispatched_to="B2")) == ["f-sent", "b-dispatched"]  # list order: due first
+    first = store.alarms.page(AlarmQuery(dispatched_to="B2"), limit=1)
+    assert first.next_after is not None
+    assert _ids(store, AlarmQuery(dispatched_to="B2"), after=first.next_after) == ["b-dispatched"]
+
+
+def test_escalated_filter(store: Store) -> None:
+    _world(store)
+    up = store.alarms.get("e-new")
+    store.alarms.put(replace(up, escalated_at=T + timedelta(hours=4)), expected_version=up.version)
+    assert _ids(store, AlarmQuery(escalated=True)) == ["e-new"]
+    assert "e-new" not in _ids(store, AlarmQuery(escalated=False))

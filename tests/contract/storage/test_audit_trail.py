@@ -71,6 +71,9 @@ def test_filters(store: Store) -> None:
     both = trail.query(**window, actor_id="u1", enterprise_ids=["E0", "E9"])[0]  # type: ignore[arg-type]
     assert both == []
     assert trail.query(**window, enterprise_ids=set())[0] == []  # type: ignore[arg-type]
+    trail.append(_rec(20, T + timedelta(minutes=20), action="alarm.dispatch.denied"))
+    assert _ids(trail.query(**window, action="alarm.dispatch.denied")[0]) == ["r020"]  # type: ignore[arg-type]
+    assert len(trail.query(**window, action="alarm.dispatch", limit=100)[0]) == 12  # type: ignore[arg-type]
 
 
 def test_cursor_pages_through_everything_across_days(store: Store) -> None:

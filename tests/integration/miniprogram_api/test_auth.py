@@ -96,6 +96,18 @@ def test_logout_ends_the_session(api: Api) -> None:
     assert (again.status, again.json["code"]) == (401, "refresh_invalid")
 
 
+def test_logout_ends_the_access_token_at_once_and_only_that_sign_in(api: Api) -> None:
+    _person(api, "leaving_now")
+    _, first, _ = _login(api, "leaving_now")
+    _, second, _ = _login(api, "leaving_now")  # the same person on another device
+    token = str(first["access_token"])
+    assert api.client.get("/me", token=token).status == 200
+    assert api.client.post("/auth/logout", json_body={"refresh_token": first["refresh_token"]}).status == 204
+    me = api.client.get("/me", token=token)  # well within its 15 minutes
+    assert (me.status, me.json["code"]) == (401, "token_revoked")
+    assert api.client.get("/me", token=str(second["access_token"])).status == 200
+
+
 def test_disabling_an_account_shuts_out_its_access_token_at_once(api: Api) -> None:
     account_id = _person(api, "to_disable")
     _, body, _ = _login(api, "to_disable")
@@ -114,6 +126,7 @@ def test_disabling_an_account_shuts_out_its_access_token_at_once(api: Api) -> No
 
 def _claims(api: Api, **changes: object) -> dict[str, object]:
     viewer = api.world.accounts[Role.VIEWER]
+    family = jwt.decode(api.token(Role.VIEWER), options={"verify_signature": False})["fid"]  # a live sign-in
     now = int(datetime.now(UTC).timestamp())
     base: dict[str, object] = {
         "iss": "gongkuang",
@@ -121,6 +134,7 @@ def _claims(api: Api, **changes: object) -> dict[str, object]:
         "sub": viewer.id,
         "role": "viewer",
         "channel": "web",
+        "fid": family,
         "iat": now,
         "exp": now + 600,
     }

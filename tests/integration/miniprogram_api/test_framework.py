@@ -39,11 +39,18 @@ def test_a_mutating_call_is_audited_with_who_where_and_how(api: Api) -> None:
     assert reply.json["invitation_code"] not in str(record.detail)
 
 
-def test_refused_and_failed_calls_leave_no_audit_entry(api: Api) -> None:
+def test_refused_calls_are_audited_as_denied_and_failed_ones_not_at_all(api: Api) -> None:
     outside = api.world.outside["account_id"]
     assert api.client.post(f"/accounts/{outside}/disable", token=api.token(Role.VIEWER)).status == 403
     assert api.client.post(f"/accounts/{outside}/disable", token=api.token(Role.ADMIN)).status == 404
-    assert _trail(api, outside) == []
+    assert api.client.post(f"/accounts/{outside}/disable", token="not.a.token").status == 401  # nobody to name
+    (record,) = _trail(api, outside)
+    assert (record.action, record.actor_role, record.detail["error"]) == (
+        "accounts.disable.denied",
+        "viewer",
+        "forbidden",
+    )
+    assert api.store.accounts.get_account(outside).disabled is False
 
 
 def test_logins_are_audited_under_the_person(api: Api) -> None:

@@ -14,6 +14,7 @@ import pytest
 from monitoring.accounts.models import Role
 from monitoring.alarms.models import Alarm, AlarmState, Episode
 from monitoring.clock import FixedClock
+from monitoring.photos.models import Photo, PhotoKind, new_photo_id
 from monitoring.readings.models import Aggregate, AggregatePeriod, QuantityStats, Reading, ReadingKind
 from monitoring.registry.models import PointStatus
 from monitoring.rules.state_docs import EnterpriseStatus
@@ -152,6 +153,28 @@ def test_detail_is_the_file_and_out_of_scope_looks_like_missing(api: Api) -> Non
     hidden, missing = api.get("/enterprises/ent-out", Role.BRANCH), api.get("/enterprises/ent-none", Role.BRANCH)
     assert hidden.status == missing.status == 404
     assert hidden.json == missing.json
+
+
+def test_detail_lists_the_enterprises_own_photos_newest_first(api: Api) -> None:
+    uploader = api.world.accounts[Role.INSTALLER].id
+    made = {}
+    for n, (eid, kind) in enumerate(
+        (("ent-in", PhotoKind.INSTALLATION), ("ent-in", PhotoKind.SITE), ("ent-out", PhotoKind.SITE))
+    ):
+        photo = Photo(
+            new_photo_id(), eid, kind, uploader, "image/jpeg", 10, "0" * 64, 4, 3, NOW - timedelta(minutes=10 - n)
+        )
+        api.store.photos.put_photo(photo)
+        made[(eid, kind)] = photo.photo_id
+    listed = api.get("/enterprises/ent-in", Role.ENTERPRISE).json["photos"]
+    ours = [p for p in listed if p["photo_id"] in made.values()]
+    site, installation = made[("ent-in", PhotoKind.SITE)], made[("ent-in", PhotoKind.INSTALLATION)]
+    assert [p["photo_id"] for p in ours] == [site, installation]  # newest first; ent-out's is not there
+    assert ours[0]["kind_name"] == "现场" and ours[0]["uploaded_by"] == uploader
+    assert ours[0]["created_at"].endswith("+08:00") and ours[0]["url"] == f"/api/v1/photos/{site}"
+    assert made[("ent-out", PhotoKind.SITE)] in [
+        p["photo_id"] for p in api.get("/enterprises/ent-out", Role.AIR).json["photos"]
+    ]
 
 
 # ---- edits ----------------------------------------------------------------------------------------------------------

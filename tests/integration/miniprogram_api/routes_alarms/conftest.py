@@ -9,12 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from urllib3 import encode_multipart_formdata
 
 from monitoring.accounts.models import Role
 from monitoring.clock import FixedClock
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
 from tests.contract.storage.dynamodb_adapters import dynamodb_local_store
+from tests.integration.miniprogram_api.field_world import jpeg
 from tests.integration.miniprogram_api.world import PASSWORD, World, build_world
 from tests.support.api import ApiClient, Reply, api_settings, serve
 
@@ -39,6 +41,13 @@ class Live:
     def post(self, role: Role, path: str, body: dict[str, Any] | None) -> Reply:
         return self.client.post(path, token=self.token(role), json_body=body)
 
+    def upload(self, role: Role, enterprise_id: str, subject_id: str, kind: str = "alarm_response") -> Reply:
+        """A real JPEG uploaded as wx.uploadFile sends it, for an alarm (`subject_id`)."""
+        form: dict[str, Any] = {"enterprise_id": enterprise_id, "kind": kind, "subject_id": subject_id}
+        form["file"] = ("tmp_wx.jpg", jpeg(), "image/jpeg")
+        body, content_type = encode_multipart_formdata(form)
+        return self.client.post("/photos", body=body, token=self.token(role), headers={"Content-Type": content_type})
+
 
 def _sqlite(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Store]:
     store = open_store(str(tmp_path / "api.db"))
@@ -60,7 +69,9 @@ def live(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Live]:
     try:
         world = build_world(store)  # its objects are dated from the real clock, just before the test's clock
         clock = FixedClock(datetime.now(UTC))
-        settings = api_settings(str(tmp_path / "unused.db"), login_rate_per_minute=6000, login_burst=1000)
+        settings = api_settings(
+            str(tmp_path / "unused.db"), login_rate_per_minute=6000, login_burst=1000, photo_dir=str(tmp_path / "ph")
+        )
         with serve(store, settings, clock=clock) as client:
             yield Live(client, world, clock, store)
     finally:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from monitoring.accounts.models import Role
-from monitoring.alarms.models import Alarm, AlarmState, Episode
+from monitoring.alarms.models import Alarm, AlarmState, Cause, Episode, Response
 from monitoring.storage.ports import Store
 from tests.integration.miniprogram_api.routes_alarms.conftest import Live
 from tests.support.api import Reply
@@ -37,7 +37,10 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
     assert any("产治关联ra-a-in" in w for w in detail["episodes"][0]["words"])
     assert detail["episodes"][0]["thresholds"]["min_duration_min"] == 10
 
-    body = {"version": detail["version"], "cause": "equipment_fault", "text": "风机跳闸", "photos": ["p/ent-in/1.jpg"],
+    photo = live.upload(Role.ENTERPRISE, "ent-in", "alarm-in")
+    assert photo.status == 201, photo
+    photo_id = photo.json["photo_id"]
+    body = {"version": detail["version"], "cause": "equipment_fault", "text": "风机跳闸", "photos": [photo_id],
             "location": {"lat": 32.39, "lon": 120.56, "accuracy_m": 35}}  # fmt: skip
     assert live.post(Role.TOWN, "/alarms/alarm-in/respond", body).status == 403  # town only reads
     answered = live.post(Role.ENTERPRISE, "/alarms/alarm-in/respond", body)
@@ -66,7 +69,7 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
 
     detail = live.get(Role.VIEWER, "/alarms/alarm-in").json
     assert [e["action"] for e in detail["audit"]] == ["responded", "dispatched", "verified", "closed", "reopened"]
-    assert detail["response"]["cause_name"] == "设备故障" and detail["photos"] == ["p/ent-in/1.jpg"]
+    assert detail["response"]["cause_name"] == "设备故障" and detail["photos"] == [photo_id]
     assert detail["response"]["location"] == {"lat": 32.39, "lon": 120.56, "accuracy_m": 35.0}
     assert detail["verification"] is None and detail["audit"][0]["at"].endswith("+08:00")
     day = timedelta(days=1)
@@ -81,6 +84,13 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
         "alarms.verify",
     ]
     assert {r.enterprise_id for r in trail} == {"ent-in"} and all(r.source_ip == "127.0.0.1" for r in trail)
+    # The refused attempts are on the trail too: the town's (403) and the stale page's (409), by action.
+    denied = live.get(Role.ADMIN, "/audit", action="alarms.respond.denied")
+    assert denied.status == 200, denied
+    tried = sorted((r["actor_role"], r["detail"]["error"], r["object_id"]) for r in denied.json["items"])
+    assert tried == [("enterprise", "conflict", "alarm-in"), ("town", "forbidden", "alarm-in")]
+    assert live.get(Role.ADMIN, "/audit", action="alarms.respond").json["items"][0]["object_id"] == "alarm-in"
+    assert live.get(Role.ADMIN, "/audit", action="x; DROP TABLE").json["field"] == "action"
 
 
 def _put(store: Store, aid: str, enterprise: str, created: datetime, **kw: Any) -> Alarm:
@@ -95,7 +105,7 @@ def test_list_order_filters_and_pages(live: Live) -> None:
     now = live.clock.now()
     _put(live.store, "old-pending", "ent-in", now - timedelta(hours=5))
     _put(live.store, "closed-one", "ent-in", now - timedelta(hours=6), state=AlarmState.CLOSED, rule="tamper_flatline")
-    _put(live.store, "out-pending", "ent-out", now - timedelta(hours=1))
+    _put(live.store, "out-pending", "ent-out", now - timedelta(hours=1), escalated_at=now - timedelta(minutes=5))
     everything = _ids(live.get(Role.ADMIN, "/alarms"))
     # due: old-pending 3 h ago, out-pending in 1 h, alarm-in/-out in 1.5 h (same time: by id); closed last
     assert everything == ["old-pending", "out-pending", "alarm-in", "alarm-out", "closed-one"]
@@ -103,6 +113,8 @@ def test_list_order_filters_and_pages(live: Live) -> None:
     assert _ids(live.get(Role.ADMIN, "/alarms", overdue="response")) == ["old-pending"]
     assert _ids(live.get(Role.ADMIN, "/alarms", state=["closed"])) == ["closed-one"]
     assert _ids(live.get(Role.ADMIN, "/alarms", rule="tamper_flatline")) == ["closed-one"]
+    assert _ids(live.get(Role.EMERGENCY, "/alarms", escalated="true")) == ["out-pending"]
+    assert "out-pending" not in _ids(live.get(Role.ADMIN, "/alarms", escalated="false"))
     assert _ids(live.get(Role.ADMIN, "/alarms", town_id="town-out")) == ["out-pending", "alarm-out"]
     assert _ids(live.get(Role.BRANCH, "/alarms", enterprise_id="ent-out")) == []  # a filter never widens scope
     since = (now - timedelta(hours=2)).isoformat()
@@ -134,6 +146,7 @@ def test_list_order_filters_and_pages(live: Live) -> None:
         ({"enterprise_id": "ent-in' OR '1'='1"}, "enterprise_id.0"),
         ({"town_id": "../../etc/passwd"}, "town_id.0"),
         ({"overdue": "sometimes"}, "overdue"),
+        ({"escalated": "perhaps"}, "escalated"),
         ({"created_from": "2026-12-01T08:00:00"}, "created_from"),
         ({"created_from": "0001-01-01T00:00:00+08:00"}, "created_from"),
         ({"created_to": "9999-12-31T23:59:59-12:00"}, "created_to"),
@@ -156,6 +169,17 @@ def test_transition_bodies_are_checked(live: Live) -> None:
     escape = {"version": 1, "cause": "other", "photos": ["p/../../secret.jpg"]}
     assert live.post(Role.ENTERPRISE, "/alarms/alarm-in/respond", escape).status == 422
     assert live.post(Role.BRANCH, "/alarms/alarm-in/verify", {"version": 1}).json["field"] == "result"
+    # Cited photos must be real uploads of the alarm's enterprise: an unknown id, a made-up path, another's photo.
+    theirs = live.upload(Role.ADMIN, "ent-out", "alarm-out")
+    assert theirs.status == 201, theirs
+    mine = live.upload(Role.ENTERPRISE, "ent-in", "alarm-in").json["photo_id"]
+    for i, ref in ((1, "ph-" + "0" * 32), (1, "p/ent-in/1.jpg"), (1, theirs.json["photo_id"])):
+        cited = {"version": 1, "cause": "other", "photos": [mine, ref]}
+        refused = live.post(Role.ENTERPRISE, "/alarms/alarm-in/respond", cited)
+        assert refused.status == 422 and refused.json["field"] == f"photos.{i}", refused
+        assert refused.json["code"] == "unknown_photo"
+    verified = {"version": 1, "result": "x", "photos": [theirs.json["photo_id"]]}
+    assert live.post(Role.BRANCH, "/alarms/alarm-in/verify", verified).json["field"] == "photos.0"
     nowhere = {"version": 1, "cause": "other", "location": {"lat": 91, "lon": 120.5}}
     assert live.post(Role.ENTERPRISE, "/alarms/alarm-in/respond", nowhere).json["field"] == "location.lat"
     assert live.post(Role.ADMIN, "/alarms/alarm-in/dispatch", {"version": 1, "branch_id": "nowhere"}).status == 422
@@ -167,6 +191,28 @@ def test_an_alarm_dispatched_to_another_branch_is_that_branchs_to_verify(live: L
     sent = live.post(Role.AIR, "/alarms/alarm-out/dispatch", {"version": 1, "branch_id": "branch-in"})
     assert sent.status == 200 and sent.json["dispatched_to"] == "branch-in", sent
     assert live.get(Role.BRANCH, "/alarms/alarm-out").status == 200
-    done = live.post(Role.BRANCH, "/alarms/alarm-out/verify", {"version": sent.json["version"], "result": "已整改"})
+    # It is in the branch's list too (with its own alarm, in list order), and honours the list's filters.
+    listed = _ids(live.get(Role.BRANCH, "/alarms"))
+    assert "alarm-out" in listed and "alarm-in" in listed
+    assert "alarm-out" not in _ids(live.get(Role.BRANCH, "/alarms", enterprise_id="ent-in"))
+    assert _ids(live.get(Role.BRANCH, "/alarms", enterprise_id="ent-out")) == ["alarm-out"]
+    first = live.get(Role.BRANCH, "/alarms", limit=1)
+    rest = live.get(Role.BRANCH, "/alarms", limit=50, cursor=first.json["next_cursor"])
+    assert _ids(first) + _ids(rest) == listed
+    # The branch adds and reads the verification photo of the case (ent-out is outside its area).
+    photo = live.upload(Role.BRANCH, "ent-out", "alarm-out", kind="verification")
+    assert photo.status == 201, photo
+    assert live.client.get(photo.json["url"][len("/api/v1") :], token=live.token(Role.BRANCH)).status == 200
+    assert live.upload(Role.BRANCH, "ent-out", "alarm-in", kind="verification").status == 404  # not this alarm's
+    # A photo of ent-out with no subject is the branch's to read only once this case cites it.
+    loose = live.upload(Role.ADMIN, "ent-out", "", kind="site").json
+    assert live.client.get(f"/photos/{loose['photo_id']}", token=live.token(Role.BRANCH)).status == 404
+    case = live.store.alarms.get("alarm-out")
+    cited = replace(case, response=Response(Cause.OTHER, "检修", (loose["photo_id"],), "u", live.clock.now()))
+    live.store.alarms.put(cited, expected_version=case.version)
+    assert live.client.get(f"/photos/{loose['photo_id']}", token=live.token(Role.BRANCH)).status == 200
+    body = {"version": case.version + 1, "result": "已整改", "photos": [photo.json["photo_id"]]}
+    done = live.post(Role.BRANCH, "/alarms/alarm-out/verify", body)
     assert done.status == 200 and done.json["state"] == "verified", done
     assert live.get(Role.TOWN, "/alarms/alarm-out").status == 404  # other scoped roles still do not see it
+    assert "alarm-out" not in _ids(live.get(Role.TOWN, "/alarms"))

@@ -223,7 +223,7 @@ Ctrl-C 停止全部。
         for a in accounts:
             print(f"  {ROLE_NAMES[a.role]:<8} {a.username:<16} {a.password:<24} 范围: {a.scope}")
         print(
-            '小程序登录 (模拟微信): POST /api/v1/auth/wechat {"code": "demo-<任意名>"}; 短信验证码见平台日志\n',
+            '小程序登录 (模拟微信): POST /api/v1/auth/wechat {"code": "demo-<任意名>"}; 短信验证码见 notify-sent.jsonl（模拟短信服务商）\n',
             flush=True,
         )
 
@@ -335,7 +335,12 @@ def main(args: argparse.Namespace) -> int:
     stubs = ProviderStubs()
     write_settings(stubs, data / "notify-channels.json")
     record_to(stubs, data / "notify-sent.jsonl")
-    env = {**wechat_env(wechat), "NOTIFY_CHANNELS_FILE": str(data / "notify-channels.json")}
+    # The API sends SMS login codes through the same providers: a code shows in notify-sent.jsonl.
+    env = {
+        **wechat_env(wechat),
+        "NOTIFY_CHANNELS_FILE": str(data / "notify-channels.json"),
+        "API_SMS_SENDER": "provider",
+    }
     procs = start_processes(args, data, data, env=env)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     began = time.monotonic()

@@ -41,6 +41,7 @@ class ApiSettings(BaseSettings):
     # "provider": the notify SMS providers (settings from NOTIFY_CHANNELS_JSON / _FILE / _SECRET, as the notify sender);
     # "log": codes go to the log (local mode without providers); "none": SMS binding is not offered (503).
     sms_sender: Literal["none", "log", "provider"] = "none"
+    sms_channels_secret: str = ""  # AWS: the notify channels secret (id/ARN) for "provider"; "" = NOTIFY_CHANNELS_*
     binding_ticket_ttl_s: int = Field(
         default=600, ge=60, le=3600
     )  # an unbound openid's ticket to bind by invitation/SMS

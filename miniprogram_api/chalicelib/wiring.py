@@ -70,7 +70,8 @@ def _build(
     if sms is None and settings.sms_sender == "log":
         sms = LogSmsSender()
     elif sms is None and settings.sms_sender == "provider":
-        sms = provider_sms_sender(os.environ)
+        secret = settings.sms_channels_secret
+        sms = provider_sms_sender({"NOTIFY_CHANNELS_SECRET": secret} if secret else os.environ)
     return Services(
         hasher=hasher,
         sms=sms,

@@ -223,7 +223,8 @@ Ctrl-C 停止全部。
         for a in accounts:
             print(f"  {ROLE_NAMES[a.role]:<8} {a.username:<16} {a.password:<24} 范围: {a.scope}")
         print(
-            '小程序登录 (模拟微信): POST /api/v1/auth/wechat {"code": "demo-<任意名>"}; 短信验证码见 notify-sent.jsonl（模拟短信服务商）\n',
+            '小程序登录 (模拟微信): POST /api/v1/auth/wechat {"code": "demo-<任意名>"}; '
+            "短信验证码见 notify-sent.jsonl（模拟短信服务商）\n",
             flush=True,
         )
 

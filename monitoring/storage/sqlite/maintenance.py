@@ -30,7 +30,8 @@ class SqliteMaintenanceRepository(MaintenanceRepositoryBase):
     def _entries_for(
         self, enterprise_id: str, limit: int, before: tuple[datetime, str] | None
     ) -> list[MaintenanceEntry]:
-        where, args = "enterprise_id = ?", [enterprise_id]
+        where = "enterprise_id = ?"
+        args: list[object] = [enterprise_id]
         if before is not None:
             where += " AND (at < ? OR (at = ? AND entry_id < ?))"
             args += [to_micros(before[0]), to_micros(before[0]), before[1]]

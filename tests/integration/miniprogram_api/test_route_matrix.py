@@ -247,6 +247,14 @@ MATRIX: dict[tuple[str, str], Row] = {
         (403, 403), admin=(201, 201), installer=(201, 404), body={"kind": "get_time"}
     ),
     ("GET", "/api/v1/commands/{command_id}"): row((200, 200), **SCOPED_404),
+    ("GET", "/api/v1/terminals/{mn}/commissioning"): row((200, 200), **SCOPED_404),
+    ("POST", "/api/v1/terminals/{mn}/commissioning"): row(
+        (403, 403), admin=(201, 201), installer=(201, 404), body={"text": "矩阵测试"}
+    ),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/maintenance-log"): row((200, 404), **_COUNTY_SEE),
+    ("POST", "/api/v1/enterprises/{enterprise_id}/maintenance-log"): row(
+        (403, 403), admin=(201, 201), installer=(201, 404), body={"kind": "inspection", "items": ["接线紧固"]}
+    ),
     # POST /photos takes multipart/form-data (tested in test_photos.py): a JSON call is 415 for those allowed
     ("POST", "/api/v1/photos"): row(403, **{r: 415 for r in _UPLOADERS}),
     # local photos are uploaded through the API: the S3 direct-upload pair answers 409 there

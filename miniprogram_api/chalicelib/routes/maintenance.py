@@ -4,8 +4,9 @@ server judges the checks from the newest reading, records them and moves install
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
 from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
@@ -19,8 +20,10 @@ from monitoring.registry.models import InstallStatus
 
 routes = ApiBlueprint("maintenance")
 
-PhotoId = Field(pattern=r"^ph-[0-9a-f]{32}$")
-ShortText = Field(min_length=1, max_length=40, pattern=r"^[^\x00-\x1f]+$")
+PhotoId = Annotated[str, StringConstraints(pattern=r"^ph-[0-9a-f]{32}$")]
+ShortText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40, pattern=r"^[^\x00-\x1f]+$")
+]
 
 
 class CheckOut(ApiModel):
@@ -65,15 +68,15 @@ class EntryIn(ApiModel):
     kind: MaintenanceKind = Field(description="inspection 巡检 / repair 维修 / other 其他（调试记录由调试接口生成）")
     at: datetime | None = Field(None, description="作业时间（带时区），默认现在；不得晚于现在")
     mn: str | None = Field(None, pattern=r"^[A-Za-z0-9]{1,24}$", description="所维护的终端 MN")
-    items: list[str] = Field(default_factory=list, max_length=30, description="检查项目（每项 ≤ 40 字）")
+    items: list[ShortText] = Field(default_factory=list, max_length=30, description="检查项目（每项 ≤ 40 字）")
     text: str = Field("", max_length=1000)
-    photo_ids: list[str] = Field(default_factory=list, max_length=9)
+    photo_ids: list[PhotoId] = Field(default_factory=list, max_length=9)
 
 
 class CommissioningIn(ApiModel):
     point_id: Id | None = Field(None, description="要调试的点位，默认终端的第一个点位")
     text: str = Field("", max_length=1000)
-    photo_ids: list[str] = Field(default_factory=list, max_length=9, description="安装照片（本企业已上传的）")
+    photo_ids: list[PhotoId] = Field(default_factory=list, max_length=9, description="安装照片（本企业已上传的）")
 
 
 class CommissioningOut(ApiModel):
@@ -87,10 +90,8 @@ def _photos(ctx: RequestContext, enterprise_id: str, photo_ids: list[str]) -> tu
     """Photos cited must be this enterprise's uploads (ids only: nothing else reaches a record)."""
     for i, photo_id in enumerate(photo_ids):
         try:
-            if not photo_id.startswith("ph-"):
-                raise NotFoundError(photo_id)
             owner = ctx.store.photos.get_photo(photo_id).enterprise_id
-        except (NotFoundError, ValueError):
+        except NotFoundError:
             owner = None
         if owner != enterprise_id:
             raise errors.invalid("照片不存在或不属于该企业", f"photo_ids.{i}", "photo_invalid")

@@ -34,6 +34,26 @@ def fuzzed(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         yield running
 
 
+def _exercise(fuzzed: Api, base: str, operation: Any, statuses: dict[tuple[str, str], list[int]]) -> bool:
+    """Fuzz one operation as every role; True when its path names objects the world has (then seeded with them)."""
+    key = (operation.method.upper(), operation.path)
+    names = [p.name for p in operation.path_parameters]
+    seedable = bool(names) and all(n in fuzzed.world.inside for n in names)
+
+    @given(case=operation.as_strategy(), seeded=st.booleans())
+    @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    def run(case: Any, seeded: bool) -> None:
+        if seedable and (seeded or key not in statuses):  # the first example always names real objects
+            case.path_parameters = {n: fuzzed.world.inside[n] for n in names}
+        for role in ROLES:
+            headers = {"Authorization": f"Bearer {fuzzed.token(role)}"}
+            response = case.call_and_validate(base_url=base, headers=headers, checks=CHECKS)
+            statuses.setdefault(key, []).append(response.status_code)
+
+    run()
+    return seedable
+
+
 def test_no_server_errors_and_every_answer_matches_its_schema(fuzzed: Api) -> None:
     base = f"http://{fuzzed.client.host}:{fuzzed.client.port}"
     schema = schemathesis.openapi.from_url(base + "/api/v1/openapi.json")
@@ -41,23 +61,8 @@ def test_no_server_errors_and_every_answer_matches_its_schema(fuzzed: Api) -> No
     seeded_ops: set[tuple[str, str]] = set()
     for result in schema.get_all_operations():
         operation = result.ok()
-        key = (operation.method.upper(), operation.path)
-        names = [p.name for p in operation.path_parameters]
-        seedable = bool(names) and all(n in fuzzed.world.inside for n in names)
-        if seedable:
-            seeded_ops.add(key)
-
-        @given(case=operation.as_strategy(), seeded=st.booleans())
-        @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-        def run(case: Any, seeded: bool) -> None:
-            if seedable and (seeded or key not in statuses):  # the first example always names real objects
-                case.path_parameters = {n: fuzzed.world.inside[n] for n in names}
-            for role in ROLES:
-                headers = {"Authorization": f"Bearer {fuzzed.token(role)}"}
-                response = case.call_and_validate(base_url=base, headers=headers, checks=CHECKS)
-                statuses.setdefault(key, []).append(response.status_code)
-
-        run()
+        if _exercise(fuzzed, base, operation, statuses):
+            seeded_ops.add((operation.method.upper(), operation.path))
     served = {(m, path) for path, methods in app.routes.items() for m in methods if m != "OPTIONS"}
     missing = sorted(served - set(statuses) - {("GET", "/api/v1/openapi.json")})  # the document: loaded above
     assert not missing, f"served but never exercised (absent from the OpenAPI document?): {missing}"

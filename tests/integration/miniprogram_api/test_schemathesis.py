@@ -26,6 +26,10 @@ pytestmark = pytest.mark.integration
 ROLES = (Role.ADMIN, Role.BRANCH, Role.ENTERPRISE, Role.VIEWER)
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, status_code_conformance]
 EXAMPLES = 8  # per operation; each example is sent once per role
+# Seeded examples of routes whose required query a fuzzer rarely gets right (a window ending after it starts).
+SEED_QUERIES = {
+    "/api/v1/points/{point_id}/series": {"start": "2026-11-30T08:00:00+08:00", "end": "2026-11-30T20:00:00+08:00"}
+}
 
 
 @pytest.fixture(scope="module")
@@ -45,6 +49,8 @@ def _exercise(fuzzed: Api, base: str, operation: Any, statuses: dict[tuple[str, 
     def run(case: Any, seeded: bool) -> None:
         if seedable and (seeded or key not in statuses):  # the first example always names real objects
             case.path_parameters = {n: fuzzed.world.inside[n] for n in names}
+            if key[1] in SEED_QUERIES:
+                case.query = dict(SEED_QUERIES[key[1]])
         for role in ROLES:
             headers = {"Authorization": f"Bearer {fuzzed.token(role)}"}
             response = case.call_and_validate(base_url=base, headers=headers, checks=CHECKS)

@@ -412,3 +412,18 @@ def test_every_private_route_refuses_a_missing_or_foreign_token(api: Api) -> Non
             reply = api.client.request(spec.method, path, token=token)
             assert reply.status == 401, (spec.method, spec.path, token, reply)
             assert reply.headers.get("www-authenticate", "").startswith("Bearer"), reply.headers
+
+
+@pytest.mark.integration
+def test_a_stale_alarm_version_is_409_for_every_role_allowed_to_act(api: Api) -> None:
+    """The transition rows act at the current version; here the alarm was saved again after the caller read it."""
+    for key in [k for k in MATRIX if k[1].startswith("/api/v1/alarms/{alarm_id}/")]:
+        spec, entry = _spec(*key), MATRIX[key]
+        assert entry.fresh is not None, key
+        for role in (r for r, (inside, _) in entry.expect.items() if inside == 200):
+            ids, body = entry.fresh(api, role, "in")
+            alarm = api.store.alarms.get(ids["alarm_id"])
+            api.store.alarms.put(alarm, expected_version=alarm.version)  # someone else saved it meanwhile
+            stale = body  # the version the caller saw
+            reply = api.client.request(spec.method, _fill(spec, ids), token=api.token(role), json_body=stale)
+            assert (reply.status, reply.json["code"]) == (409, "conflict"), (key, role, reply)

@@ -108,9 +108,12 @@ def list_entries(ctx: RequestContext, enterprise_id: str, query: PageQuery) -> P
     if query.cursor:
         got = decode_cursor(query.cursor, keys=("at", "id"))
         try:
-            before = (datetime.fromisoformat(str(got["at"])), str(got["id"]))
+            at = datetime.fromisoformat(str(got["at"]))
         except ValueError:
-            raise errors.invalid("分页游标无效，请从第一页重新查询", "cursor", "invalid_cursor") from None
+            at = None
+        if at is None or at.tzinfo is None:  # a cursor is ours; anything else is refused, never compared
+            raise errors.invalid("分页游标无效，请从第一页重新查询", "cursor", "invalid_cursor")
+        before = (at, str(got["id"]))
     page = ctx.store.maintenance.entries_for(enterprise_id, limit=query.limit, before=before)
     last = page[-1] if len(page) == query.limit else None
     cursor = encode_cursor({"at": last.at.isoformat(), "id": last.entry_id}) if last else None

@@ -3,7 +3,9 @@ check never passes) and the maintenance log: write, list with a cursor, scope, p
 
 from __future__ import annotations
 
+import base64
 import dataclasses
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -140,3 +142,12 @@ def test_maintenance_log_is_written_by_installers_and_read_in_scope_with_a_curso
 def test_maintenance_entries_refuse_bad_input(api: Api, body: dict[str, object], field: str) -> None:
     reply = api.client.post("/enterprises/ent-in/maintenance-log", token=api.token(Role.ADMIN), json_body=body)
     assert (reply.status, reply.json["field"]) == (422, field), reply
+
+
+def test_a_forged_maintenance_cursor_is_refused(api: Api) -> None:
+    for position in ({"at": "2026-12-01T00:00:00", "id": "x"}, {"at": "yesterday", "id": "x"}, {"id": "x"}):
+        cursor = base64.urlsafe_b64encode(json.dumps(position).encode()).decode().rstrip("=")
+        reply = api.client.get(
+            "/enterprises/ent-in/maintenance-log", token=api.token(Role.ADMIN), query={"cursor": cursor}
+        )
+        assert (reply.status, reply.json["code"]) == (422, "invalid_cursor"), (position, reply)

@@ -314,6 +314,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "monitoring.audit",
             "monitoring.notify",
             "monitoring.photos",
+            "monitoring.maintenance",
         ),
     ),
     ("rules", ("monitoring.rules",)),

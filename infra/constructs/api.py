@@ -100,6 +100,7 @@ class Api(Construct):
         stage_name: str,
         cors_origin: str,
         wechat_secret_parameter: str,
+        notify_channels_secret: secretsmanager.ISecret | None = None,
         photo_incoming_days: int,
         access_logs_bucket: s3.IBucket,
         removal_policy: RemovalPolicy,
@@ -139,6 +140,11 @@ class Api(Construct):
             "API_PHOTO_BUCKET": self.photos.bucket_name,
             "API_PHOTO_REGION": Stack.of(self).region,
         }
+        if notify_channels_secret is not None:  # SMS login codes go through the notify SMS providers
+            self.environment |= {
+                "API_SMS_SENDER": "provider",
+                "API_SMS_CHANNELS_SECRET": notify_channels_secret.secret_arn,
+            }
 
         self.log_group = logs.LogGroup(self, "FunctionLogs", retention=log_retention, removal_policy=removal_policy)
         # Own role: its log group, its secrets, its photo prefixes; the stack adds the table grants.
@@ -158,6 +164,8 @@ class Api(Construct):
                     ],
                 )
             )
+        if notify_channels_secret is not None:
+            notify_channels_secret.grant_read(self.role)
         self._grant_photos()
         # Chalice's own dependencies are its CLI's; the runtime imports chalice.app and chalice.local (+ six).
         self.layer = dependency_layer(

@@ -172,7 +172,7 @@ class PlatformStack(Stack):
             for name, handler, every in SCHEDULED_HANDLERS
         ]
         # The notification providers' settings as JSON (monitoring/notify/channels/settings.py), set by operators;
-        # the ARN is in every function's environment, only the sender may read it.
+        # the ARN is in every function's environment, only the sender (and the API, for login codes) may read it.
         self.notify_secret = secretsmanager.Secret(
             self, "NotifyChannels", description="通知渠道配置（短信、微信、企业微信密钥），JSON，见 docs/notify.md"
         )
@@ -249,6 +249,7 @@ class PlatformStack(Stack):
             stage_name=settings.name,
             cors_origin=settings.api_cors_origin,
             wechat_secret_parameter=settings.api_wechat_secret_parameter,
+            notify_channels_secret=self.notify_secret,
             photo_incoming_days=settings.api_photo_incoming_days,
             access_logs_bucket=self.stream.access_log_bucket,
             removal_policy=removal,
@@ -261,7 +262,7 @@ class PlatformStack(Stack):
             "NotifyOnAlarm", "functions.on_alarm_change_notify.handler", self.storage.tables[schema.STATE], "alarm#"
         )
         self._grant()
-        # Only the sender reads the provider settings (AccessKeys, app secret, robot keys): docs/notify.md.
+        # Only the sender and the API (SMS login codes) read the provider settings: docs/notify.md.
         self.notify_secret.grant_read(self.functions.functions["NotifySend"])
 
         self.alarms = Alarms(

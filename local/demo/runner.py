@@ -241,7 +241,8 @@ Ctrl-C 停止全部。
         for a in accounts:
             print(f"  {ROLE_NAMES[a.role]:<8} {a.username:<16} {a.password:<24} 范围: {a.scope}")
         print(
-            '小程序登录 (模拟微信): POST /api/v1/auth/wechat {"code": "demo-<任意名>"}; 短信验证码见平台日志',
+            '小程序登录 (模拟微信): POST /api/v1/auth/wechat {"code": "demo-<任意名>"}; '
+            "短信验证码见 notify-sent.jsonl（模拟短信服务商）",
             flush=True,
         )
         if getattr(args, "people", False):
@@ -370,7 +371,12 @@ def main(args: argparse.Namespace) -> int:
     stubs = ProviderStubs()
     write_settings(stubs, data / "notify-channels.json")
     record_to(stubs, data / "notify-sent.jsonl")
-    env = {**wechat_env(wechat), "NOTIFY_CHANNELS_FILE": str(data / "notify-channels.json")}
+    # The API sends SMS login codes through the same providers: a code shows in notify-sent.jsonl.
+    env = {
+        **wechat_env(wechat),
+        "NOTIFY_CHANNELS_FILE": str(data / "notify-channels.json"),
+        "API_SMS_SENDER": "provider",
+    }
     procs = start_processes(args, data, data, env=env)
     plan = plan_people(manifest, seed=args.seed, start=datetime.fromisoformat(args.start)) if args.people else None
     people = start_people(args, data, plan, accounts) if plan is not None else None

@@ -60,6 +60,9 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "terminals.unregistered": frozenset({Role.ADMIN, Role.AIR, Role.INSTALLER}),  # MNs of no enterprise yet
     "terminals.bind": frozenset({Role.ADMIN, Role.INSTALLER}),
     "terminals.command": frozenset({Role.ADMIN, Role.INSTALLER}),
+    "terminals.commission": frozenset({Role.ADMIN, Role.INSTALLER}),  # the server judges; installer: assigned ones
+    "maintenance.read": ALL,  # within scope
+    "maintenance.write": frozenset({Role.ADMIN, Role.INSTALLER}),  # installer: its assigned enterprises
     "photos.read": ALL,
     "photos.upload": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH, Role.ENTERPRISE, Role.INSTALLER}),
     # ---- notifications (notify-core): the bureau fixes who cannot be reached --------------------------------------

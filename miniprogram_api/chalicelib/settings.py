@@ -38,7 +38,10 @@ class ApiSettings(BaseSettings):
     wechat_secret_source: str = ""
     cors_origin: str = ""  # the dashboard's origin that may call from a browser (AWS: lambda_proxy adds the header)
     wechat_timeout_s: float = Field(default=5.0, gt=0, le=30)
-    sms_sender: Literal["none", "log"] = "none"  # "log": codes go to the log (local mode); real providers: later
+    # "provider": the notify SMS providers (settings from NOTIFY_CHANNELS_JSON / _FILE / _SECRET, as the notify sender);
+    # "log": codes go to the log (local mode without providers); "none": SMS binding is not offered (503).
+    sms_sender: Literal["none", "log", "provider"] = "none"
+    sms_channels_secret: str = ""  # AWS: the notify channels secret (id/ARN) for "provider"; "" = NOTIFY_CHANNELS_*
     binding_ticket_ttl_s: int = Field(
         default=600, ge=60, le=3600
     )  # an unbound openid's ticket to bind by invitation/SMS

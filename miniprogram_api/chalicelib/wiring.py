@@ -6,6 +6,7 @@ its services from the environment on first use; `python -m local run` and the te
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from collections.abc import Mapping
@@ -16,7 +17,7 @@ from argon2 import PasswordHasher
 
 from miniprogram_api.chalicelib.ratelimit import RateLimiter
 from miniprogram_api.chalicelib.settings import ENV_PREFIX, ApiSettings
-from miniprogram_api.chalicelib.sms import LogSmsSender, SmsCodeSender
+from miniprogram_api.chalicelib.sms import LogSmsSender, ProviderSmsSender, SmsCodeSender
 from monitoring.accounts.passwords import DEFAULT_HASHER
 from monitoring.clock import Clock, SystemClock
 from monitoring.photos.ports import PhotoBlobStore
@@ -40,6 +41,7 @@ class Services:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _current: Services | None = None
 
@@ -67,6 +69,9 @@ def _build(
     clock = clock or SystemClock()
     if sms is None and settings.sms_sender == "log":
         sms = LogSmsSender()
+    elif sms is None and settings.sms_sender == "provider":
+        secret = settings.sms_channels_secret
+        sms = provider_sms_sender({"NOTIFY_CHANNELS_SECRET": secret} if secret else os.environ)
     return Services(
         hasher=hasher,
         sms=sms,
@@ -75,6 +80,22 @@ def _build(
         clock=clock,
         login_limiter=RateLimiter(settings.login_rate_per_minute / 60.0, settings.login_burst),
     )
+
+
+def provider_sms_sender(env: Mapping[str, str]) -> SmsCodeSender | None:
+    """The notify SMS providers, from the settings the notify sender reads (NOTIFY_CHANNELS_JSON / _FILE / _SECRET);
+    None (SMS binding answers 503, everything else serves) when none are configured, with an error in the log."""
+    from monitoring.accounts.binding import SMS_TTL
+    from monitoring.notify.channels.wiring import build_channels, settings_from_env
+    from monitoring.notify.ports import ChannelKind
+    from monitoring.notify.templates import TemplateBook
+
+    channel_settings = settings_from_env(env, read_secret=read_secret)
+    channels = build_channels(channel_settings).get(ChannelKind.SMS, []) if channel_settings is not None else []
+    if not channels:
+        log.error("API_SMS_SENDER=provider but no SMS provider is configured (NOTIFY_CHANNELS_*): SMS binding is off")
+        return None
+    return ProviderSmsSender(channels, TemplateBook.load(), SMS_TTL)
 
 
 def configure(

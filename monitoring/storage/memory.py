@@ -29,6 +29,7 @@ from monitoring.storage.base import (
     ReadingsRepositoryBase,
     RegistryRepositoryBase,
 )
+from monitoring.storage.maintenance_memory import MemoryMaintenanceRepository
 from monitoring.storage.outbox_memory import MemoryOutboxRepository
 from monitoring.storage.photos_memory import MemoryPhotoRepository
 from monitoring.storage.ports import Store
@@ -279,6 +280,7 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         reports=MemoryReportRepository(),
         emergency=MemoryEmergencyRepository(),
         photos=MemoryPhotoRepository(),
+        maintenance=MemoryMaintenanceRepository(),
         accounts=MemoryAccountsRepository(),
         audit_trail=MemoryAuditTrail(),
         outbox=MemoryOutboxRepository(),

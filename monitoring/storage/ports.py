@@ -20,6 +20,7 @@ from monitoring.audit.ports import AuditTrail
 from monitoring.commands.models import Command, CommandStatus
 from monitoring.emergency.ports import EmergencyRepository
 from monitoring.events.models import Event, EventKind
+from monitoring.maintenance.ports import MaintenanceRepository
 from monitoring.notify.ports import OutboxRepository
 from monitoring.photos.ports import PhotoRepository
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind, ValueRow
@@ -193,6 +194,7 @@ class Store:
     reports: ReportRepository
     emergency: EmergencyRepository
     photos: PhotoRepository
+    maintenance: MaintenanceRepository
     accounts: AccountsRepository
     audit_trail: AuditTrail
     outbox: OutboxRepository
@@ -217,6 +219,7 @@ __all__ = [
     "EmergencyRepository",
     "EventsRepository",
     "OutboxRepository",
+    "MaintenanceRepository",
     "PhotoRepository",
     "ReadingsRepository",
     "RegistryRepository",

@@ -289,15 +289,19 @@ def test_secrets_are_read_at_cold_start_never_placed_in_the_environment(synthesi
     ]
     read_ids = {r["Ref"] for s in reads for r in _as_list(s["Resource"])}
     wechat = env["API_WECHAT_SECRET_SOURCE"]
+    # SMS login codes go through the notify providers: the API reads the notify channels secret too.
+    assert env["API_SMS_SENDER"] == "provider"
+    channels = env["API_SMS_CHANNELS_SECRET"]["Ref"]
+    assert channels.startswith("NotifyChannels") and channels in set(secrets)
     if stage == "reuse":  # kept in SSM: readable by name, that one parameter only
         assert wechat == "ssm:" + REUSE_API["api_wechat_secret_parameter"]
-        assert read_ids == {token} and token in set(secrets)  # (the notify sender's secret is not the API's)
+        assert read_ids == {token, channels} and token in set(secrets)
         (ssm,) = [s for s in _role_statements(synthesized, stage, role) if "ssm:GetParameter" in _as_list(s["Action"])]
         assert _as_list(ssm["Action"]) == ["ssm:GetParameter"]
         arn = "".join(p if isinstance(p, str) else "" for p in ssm["Resource"]["Fn::Join"][1])
         assert arn.endswith(":parameter" + REUSE_API["api_wechat_secret_parameter"])
     else:
-        assert read_ids == {token, wechat["Ref"]} and {token, wechat["Ref"]} <= set(secrets)
+        assert read_ids == {token, wechat["Ref"], channels} and {token, wechat["Ref"]} <= set(secrets)
 
 
 @pytest.mark.parametrize("stage", STAGES)

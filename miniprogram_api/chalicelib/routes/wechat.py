@@ -12,10 +12,11 @@ from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime
 from miniprogram_api.chalicelib.routes.auth import failures_limited
 from miniprogram_api.chalicelib.sessions import TokensOut, start_session
-from miniprogram_api.chalicelib.sms import mask_phone
+from miniprogram_api.chalicelib.sms import SmsSendError, mask_phone
 from miniprogram_api.chalicelib.tokens import issue_binding_ticket, read_binding_ticket
 from miniprogram_api.chalicelib.wechat import openid_for
 from monitoring.accounts.binding import SMS_MIN_INTERVAL, SMS_TTL, issue_sms_code, redeem_invitation, verify_sms_code
+from monitoring.notify.ports import SendStatus
 
 routes = ApiBlueprint("wechat")
 TICKET = r"^[A-Za-z0-9_.-]{20,2048}$"
@@ -121,6 +122,19 @@ def sms_code(ctx: RequestContext, body: SmsCodeIn) -> SmsCodeOut:
         code = issue_sms_code(ctx.services.store.accounts, body.phone, ctx.wall)
     try:
         sender.send_login_code(body.phone, code)
+    except SmsSendError as exc:
+        if exc.throttled:
+            raise errors.ApiError(
+                429, "sms_provider_throttled", "短信发送过于频繁，请稍后再试",
+                headers={"Retry-After": str(exc.retry_after_s)},
+            ) from None  # fmt: skip
+        if any(r.status is SendStatus.PERMANENT for r in exc.results):
+            raise errors.ApiError(
+                422, "sms_phone_unreachable", "该手机号无法接收短信，请使用邀请码绑定", field="phone"
+            ) from None
+        raise errors.ApiError(
+            503, "sms_unavailable", "短信发送失败，请稍后重试", headers={"Retry-After": str(exc.retry_after_s)}
+        ) from None
     except Exception:
         raise errors.ApiError(
             503, "sms_unavailable", "短信发送失败，请稍后重试", headers={"Retry-After": "60"}

@@ -6,6 +6,7 @@ from monitoring.storage.base.archive import ArchiveRepositoryBase
 from monitoring.storage.base.commands import CommandsRepositoryBase
 from monitoring.storage.base.emergency import EmergencyRepositoryBase
 from monitoring.storage.base.events import EventsRepositoryBase
+from monitoring.storage.base.maintenance import MaintenanceRepositoryBase
 from monitoring.storage.base.outbox import OutboxRepositoryBase
 from monitoring.storage.base.photos import PhotoRepositoryBase
 from monitoring.storage.base.readings import ReadingsRepositoryBase
@@ -26,6 +27,7 @@ __all__ = [
     "EmergencyRepositoryBase",
     "EventsRepositoryBase",
     "OutboxRepositoryBase",
+    "MaintenanceRepositoryBase",
     "PhotoRepositoryBase",
     "ReadingsRepositoryBase",
     "RegistryRepositoryBase",

@@ -17,6 +17,7 @@ from monitoring.storage.dynamodb.archive import DynamoDBArchiveRepository
 from monitoring.storage.dynamodb.audit_trail import DynamoDBAuditTrail
 from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
 from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
+from monitoring.storage.dynamodb.maintenance import DynamoDBMaintenanceRepository
 from monitoring.storage.dynamodb.metering import CapacityMeter
 from monitoring.storage.dynamodb.models import Connection, Models, build_models
 from monitoring.storage.dynamodb.outbox import DynamoDBOutboxRepository
@@ -85,6 +86,7 @@ class DynamoDBBackend:
             reports=DynamoDBReportRepository(m.state),
             emergency=DynamoDBEmergencyRepository(m.state),
             photos=DynamoDBPhotoRepository(m.state),
+            maintenance=DynamoDBMaintenanceRepository(m.state),
             accounts=DynamoDBAccountsRepository(m.state, self.tx_connection),
             audit_trail=DynamoDBAuditTrail(m.state),
             outbox=DynamoDBOutboxRepository(m.state),

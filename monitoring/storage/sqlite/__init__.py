@@ -17,6 +17,7 @@ from monitoring.storage.sqlite.audit_trail import SqliteAuditTrail
 from monitoring.storage.sqlite.commands import SqliteCommandsRepository
 from monitoring.storage.sqlite.db import Database
 from monitoring.storage.sqlite.events import SqliteEventsRepository
+from monitoring.storage.sqlite.maintenance import SqliteMaintenanceRepository
 from monitoring.storage.sqlite.outbox import SqliteOutboxRepository
 from monitoring.storage.sqlite.photos import SqlitePhotoRepository
 from monitoring.storage.sqlite.readings import SqliteReadingsRepository
@@ -56,6 +57,7 @@ def open_store(
         reports=SqliteReportRepository(db),
         emergency=SqliteEmergencyRepository(db),
         photos=SqlitePhotoRepository(db),
+        maintenance=SqliteMaintenanceRepository(db),
         accounts=SqliteAccountsRepository(db),
         audit_trail=SqliteAuditTrail(db),
         outbox=SqliteOutboxRepository(db),

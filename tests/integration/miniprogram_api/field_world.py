@@ -1,5 +1,5 @@
-"""routes-field's objects in the test county: a terminal, a command and a photo inside every scope and outside,
-and a free point per role for the binding row of the matrix."""
+"""routes-field's objects in the test county: a terminal, a command, a photo and a commissioning record inside
+every scope and outside, and a free point per role for the binding row of the matrix."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from PIL import Image
 
 from monitoring.accounts.models import Role
 from monitoring.commands.models import Command
+from monitoring.field.commissioning import commissioning_checks
+from monitoring.maintenance.models import MaintenanceEntry, MaintenanceKind
 from monitoring.photos.models import Photo, PhotoKind, new_photo_id
 from monitoring.registry.models import Facility, FacilityKind, MonitoringPoint
 from monitoring.registry.terminal import Terminal, hash_password
@@ -59,6 +61,12 @@ def add_field_objects(store: Store, world: Any) -> None:
                       sha256=hashlib.sha256(data).hexdigest(), width=32, height=24, created_at=NOW)  # fmt: skip
         store.photos.put_photo(photo)
         photo_bytes[photo.photo_id] = data
+        # a commissioning record of the terminal (GET /terminals/{mn}/commissioning), judged with no data yet
+        checks = commissioning_checks(None, None)
+        store.maintenance.put_entry(MaintenanceEntry(
+            entry_id=f"mt-seed-{scope}", enterprise_id=enterprise_id, kind=MaintenanceKind.COMMISSIONING, at=NOW,
+            by="seed", recorded_at=NOW, mn=mn, point_id=f"pt-{scope}", checks=checks, passed=False,
+        ))  # fmt: skip
         ids = world.inside if scope == "in" else world.outside
         ids.update(mn=mn, command_id=command.command_id, photo_id=photo.photo_id)
     world.extra["photo_bytes"] = photo_bytes

@@ -17,6 +17,7 @@ import pytest
 from miniprogram_api.app import app
 from miniprogram_api.chalicelib.framework import ROUTES, RouteSpec
 from monitoring.accounts.models import Role
+from monitoring.alarms.models import Alarm, AlarmState, Episode
 from tests.integration.miniprogram_api.conftest import Api
 from tests.integration.miniprogram_api.field_world import bind_point_id
 
@@ -27,15 +28,29 @@ Body = Callable[..., Any] | Mapping[str, Any] | None
 _counter = itertools.count()
 
 
+# Per call, a fresh object for this role and scope at its current version: (path ids, body) of (api, role, scope).
+Fresh = Callable[[Api, Role, str], tuple[dict[str, str], Any]]
+
+
 @dataclass(frozen=True)
 class Row:
     expect: dict[Role, Expect]
     body: Body = None
     query: Mapping[str, Any] = field(default_factory=dict)
+    fresh: Fresh | None = None
+    # A list row: (the world id name, the item field). The inside object must be listed for every role answered 200;
+    # the outside one for the county-wide roles only, never for a scoped role.
+    listed: tuple[str, str] | None = None
 
 
 def row(
-    default: int | Expect, *, body: Body = None, query: Mapping[str, Any] | None = None, **roles: int | Expect
+    default: int | Expect,
+    *,
+    body: Body = None,
+    query: Mapping[str, Any] | None = None,
+    fresh: Fresh | None = None,
+    listed: tuple[str, str] | None = None,
+    **roles: int | Expect,
 ) -> Row:
     """Expected statuses: `default` for every role, keyword per role (admin=200 or admin=(200, 404))."""
 
@@ -44,7 +59,33 @@ def row(
 
     unknown = set(roles) - {r.value for r in Role}
     assert not unknown, f"unknown roles in a matrix row: {unknown}"
-    return Row({r: pair(roles.get(r.value, default)) for r in Role}, body, query or {})
+    return Row({r: pair(roles.get(r.value, default)) for r in Role}, body, query or {}, fresh, listed)
+
+
+COUNTY_WIDE = frozenset({Role.ADMIN, Role.AIR, Role.EMERGENCY, Role.VIEWER})
+
+
+def _fresh_alarm(state: AlarmState, **body: Any) -> Fresh:
+    """A new alarm of the scope's enterprise in `state` (its own subject: only the latest of a subject may be
+    open), and the transition's body at its current version: allowed roles change it (200), others are refused."""
+
+    def make(api: Api, role: Role, scope: str) -> tuple[dict[str, str], Any]:
+        n = next(_counter)
+        enterprise = api.store.registry.get_enterprise(f"ent-{scope}")
+        now = datetime.now(UTC)
+        created = now - timedelta(minutes=30)
+        episode = Episode(created - timedelta(minutes=10), None, {}, {})
+        alarm = Alarm(
+            f"alarm-m{n}-{role.value}-{scope}", "control_stopped", f"matrix-{n}", enterprise.enterprise_id, "high",
+            state, (episode,), created, created,
+            dispatched_to=enterprise.branch_id if state in (AlarmState.DISPATCHED, AlarmState.VERIFIED) else None,
+            dispatched_at=created if state in (AlarmState.DISPATCHED, AlarmState.VERIFIED) else None,
+            closed_at=created if state is AlarmState.CLOSED else None,
+        )  # fmt: skip
+        stored = api.store.alarms.put(alarm, expected_version=None)
+        return {"alarm_id": stored.id}, {"version": stored.version, **body}
+
+    return make
 
 
 def _new_account(api: Api, role: Role, scope: str) -> dict[str, Any]:
@@ -156,30 +197,43 @@ MATRIX: dict[tuple[str, str], Row] = {
         (403, 403), admin=(200, 404), body={"password": "Reset-Passw0rd"}
     ),
     # ---- alarms, fault reports, stoppage requests, emergency (routes-alarms) -------------------------------------
-    # Transitions send a stale version: allowed roles get 409 in scope (nothing changes), 404 out of scope. The
-    # fault/stoppage decisions change their object: the first allowed role succeeds, the next ones get 409.
-    ("GET", "/api/v1/alarms"): row(200),
+    # Transitions: each call gets a fresh alarm of the scope's enterprise in the state the transition starts from,
+    # at its current version: allowed roles change it (200), refused roles get 403 (policy) or 409 (the domain's
+    # own rule, e.g. only the enterprise's side responds), out of scope 404. The stale-version 409 is its own row.
+    ("GET", "/api/v1/alarms"): row(200, listed=("alarm_id", "id")),
     ("GET", "/api/v1/alarms/{alarm_id}"): row((200, 404), **_COUNTY_SEE),
     ("POST", "/api/v1/alarms/{alarm_id}/respond"): row(
         (403, 403),
-        admin=(409, 409),
-        enterprise=(409, 404),
-        installer=(409, 404),
-        body={"version": 999, "cause": "other"},
+        admin=(409, 409),  # the domain: only the enterprise's side responds
+        enterprise=(200, 404),
+        installer=(200, 404),
+        fresh=_fresh_alarm(AlarmState.PENDING, cause="other", text="矩阵"),
     ),
     ("POST", "/api/v1/alarms/{alarm_id}/dispatch"): row(
-        (403, 403), admin=(409, 409), air=(409, 409), emergency=(409, 409), branch=(409, 404), body={"version": 999}
+        (403, 403),
+        admin=(200, 200),
+        air=(200, 200),
+        emergency=(200, 200),
+        branch=(200, 404),
+        fresh=_fresh_alarm(AlarmState.RESPONDED),
     ),
     ("POST", "/api/v1/alarms/{alarm_id}/verify"): row(
-        (403, 403), admin=(409, 409), branch=(409, 404), body={"version": 999, "result": "属实"}
+        (403, 403),
+        admin=(409, 409),  # the domain: only a branch records its verification
+        branch=(200, 404),
+        fresh=_fresh_alarm(AlarmState.DISPATCHED, result="属实"),
     ),
     ("POST", "/api/v1/alarms/{alarm_id}/close"): row(
-        (403, 403), admin=(409, 409), air=(409, 409), branch=(409, 404), body={"version": 999}
+        (403, 403), admin=(200, 200), air=(200, 200), branch=(200, 404), fresh=_fresh_alarm(AlarmState.VERIFIED)
     ),
     ("POST", "/api/v1/alarms/{alarm_id}/reopen"): row(
-        (403, 403), admin=(409, 409), air=(409, 409), branch=(409, 404), body={"version": 999, "reason": "复查"}
+        (403, 403),
+        admin=(200, 200),
+        air=(200, 200),
+        branch=(200, 404),
+        fresh=_fresh_alarm(AlarmState.CLOSED, reason="复查"),
     ),
-    ("GET", "/api/v1/fault-reports"): row(200),
+    ("GET", "/api/v1/fault-reports"): row(200, listed=("report_id", "id")),
     ("POST", "/api/v1/fault-reports"): row(
         (403, 403), admin=(201, 201), enterprise=(201, 404), installer=(201, 404), body=_fault_body
     ),
@@ -196,7 +250,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         installer=(409, 404),
         body=_resolve_body,
     ),
-    ("GET", "/api/v1/stoppage-requests"): row(200),
+    ("GET", "/api/v1/stoppage-requests"): row(200, listed=("request_id", "id")),
     ("POST", "/api/v1/stoppage-requests"): row(
         (403, 403), admin=(201, 201), enterprise=(201, 404), installer=(201, 404), body=_stoppage_body
     ),
@@ -214,7 +268,7 @@ MATRIX: dict[tuple[str, str], Row] = {
         (403, 403), admin=(200, 200), emergency=(200, 200), body=_measures_body
     ),
     # ---- enterprises, readings, dashboard, audit log (routes-registry) -------------------------------------------
-    ("GET", "/api/v1/enterprises"): row(200),
+    ("GET", "/api/v1/enterprises"): row(200, listed=("enterprise_id", "enterprise_id")),
     ("GET", "/api/v1/enterprises/{enterprise_id}"): row((200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL),
     ("PATCH", "/api/v1/enterprises/{enterprise_id}"): row((403, 403), admin=_ALL, air=_ALL, body=_enterprise_edit),
     ("PUT", "/api/v1/enterprises/{enterprise_id}/contacts"): row(
@@ -238,7 +292,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/dashboard/summary"): row(200),
     ("GET", "/api/v1/audit"): row(403, admin=200, air=200),
     # ---- terminals, photos (routes-field) -------------------------------------------------------------------------
-    ("GET", "/api/v1/terminals"): row(200),
+    ("GET", "/api/v1/terminals"): row(200, listed=("mn", "mn")),
     ("GET", "/api/v1/terminals/{mn}"): row((200, 200), **SCOPED_404),
     ("GET", "/api/v1/unregistered-terminals"): row(403, admin=200, air=200, installer=200),
     ("POST", "/api/v1/terminals/{mn}/binding"): row((403, 403), admin=(200, 200), installer=(200, 404), body=_binding),
@@ -247,6 +301,14 @@ MATRIX: dict[tuple[str, str], Row] = {
         (403, 403), admin=(201, 201), installer=(201, 404), body={"kind": "get_time"}
     ),
     ("GET", "/api/v1/commands/{command_id}"): row((200, 200), **SCOPED_404),
+    ("GET", "/api/v1/terminals/{mn}/commissioning"): row((200, 200), **SCOPED_404),
+    ("POST", "/api/v1/terminals/{mn}/commissioning"): row(
+        (403, 403), admin=(201, 201), installer=(201, 404), body={"text": "矩阵测试"}
+    ),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/maintenance-log"): row((200, 404), **_COUNTY_SEE),
+    ("POST", "/api/v1/enterprises/{enterprise_id}/maintenance-log"): row(
+        (403, 403), admin=(201, 201), installer=(201, 404), body={"kind": "inspection", "items": ["接线紧固"]}
+    ),
     # POST /photos takes multipart/form-data (tested in test_photos.py): a JSON call is 415 for those allowed
     ("POST", "/api/v1/photos"): row(403, **{r: 415 for r in _UPLOADERS}),
     # local photos are uploaded through the API: the S3 direct-upload pair answers 409 there
@@ -291,13 +353,23 @@ def _body(body: Body, api: Api, role: Role, scope: str) -> Any:
 def _call(api: Api, spec: RouteSpec, entry: Row, role: Role, scope: str) -> int:
     ids = api.world.inside if scope == "in" else api.world.outside
     body = _body(entry.body, api, role, scope)
+    if entry.fresh is not None:
+        own, body = entry.fresh(api, role, scope)
+        ids = {**ids, **own}
+    query = dict(entry.query) | ({"limit": "200"} if entry.listed else {})
     reply = api.client.request(
-        spec.method, _fill(spec, ids), token=api.token(role), json_body=body, query=dict(entry.query) or None
+        spec.method, _fill(spec, ids), token=api.token(role), json_body=body, query=query or None
     )
     assert reply.status < 500, f"{spec.method} {spec.path} as {role}: {reply}"
     if reply.status >= 400:
         error = reply.json
         assert set(error) == {"code", "message", "field"}, reply
+    elif entry.listed is not None:
+        name, item_field = entry.listed
+        shown = {item[item_field] for item in reply.json["items"]}
+        assert api.world.inside[name] in shown, f"{spec.path} as {role}: the inside {name} is not listed"
+        outside_shown = api.world.outside[name] in shown
+        assert outside_shown == (role in COUNTY_WIDE), f"{spec.path} as {role}: outside {name} listed={outside_shown}"
     return reply.status
 
 
@@ -343,3 +415,18 @@ def test_every_private_route_refuses_a_missing_or_foreign_token(api: Api) -> Non
             reply = api.client.request(spec.method, path, token=token)
             assert reply.status == 401, (spec.method, spec.path, token, reply)
             assert reply.headers.get("www-authenticate", "").startswith("Bearer"), reply.headers
+
+
+@pytest.mark.integration
+def test_a_stale_alarm_version_is_409_for_every_role_allowed_to_act(api: Api) -> None:
+    """The transition rows act at the current version; here the alarm was saved again after the caller read it."""
+    for key in [k for k in MATRIX if k[1].startswith("/api/v1/alarms/{alarm_id}/")]:
+        spec, entry = _spec(*key), MATRIX[key]
+        assert entry.fresh is not None, key
+        for role in (r for r, (inside, _) in entry.expect.items() if inside == 200):
+            ids, body = entry.fresh(api, role, "in")
+            alarm = api.store.alarms.get(ids["alarm_id"])
+            api.store.alarms.put(alarm, expected_version=alarm.version)  # someone else saved it meanwhile
+            stale = body  # the version the caller saw
+            reply = api.client.request(spec.method, _fill(spec, ids), token=api.token(role), json_body=stale)
+            assert (reply.status, reply.json["code"]) == (409, "conflict"), (key, role, reply)

@@ -1,0 +1,1 @@
+"""The maintenance log: what installers and operators did on site (inspections, repairs, commissioning)."""

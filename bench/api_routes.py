@@ -24,7 +24,7 @@ from urllib.parse import quote, urlencode, urlsplit
 
 from bench.api_seed import ANCHOR, STAMP, SeedParams, month_enterprises, seed, stamp_matches
 from local.clock import CLOCK_FILE
-from local.workers import DB_FILE
+from local.workers import DB_FILE, EVALUATE_JOB
 from monitoring.storage.sqlite import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -89,7 +89,8 @@ class Platform:
             shutil.rmtree(run)
         shutil.copytree(seeded, run)
         # The platform's "now" starts where the seeded readings end and runs with the wall clock.
-        clock = {"sim_start": ANCHOR.isoformat(), "wall_anchor": time.time(), "accel": 1.0}
+        self.wall_anchor = time.time()
+        clock = {"sim_start": ANCHOR.isoformat(), "wall_anchor": self.wall_anchor, "accel": 1.0}
         (run / CLOCK_FILE).write_text(json.dumps(clock), encoding="utf-8")
         self.log = run / "platform.log"
         cmd = [sys.executable, "-m", "local", "run", "--data-dir", str(run), "--port", "0", "--api-port", "0"]
@@ -104,7 +105,28 @@ class Platform:
                     self.stop()
                     raise SystemExit(f"the platform did not start; see {self.log}") from None
                 time.sleep(0.2)
-        self.pid = self.proc.pid
+        self.status = status
+
+    def rule_job(self) -> dict[str, Any]:
+        """The rule engine's per-minute job so far, from status.json."""
+        try:
+            job: dict[str, Any] = json.loads(self.status.read_text(encoding="utf-8"))["jobs"][EVALUATE_JOB]
+        except (OSError, ValueError, KeyError):
+            return {"runs": 0, "last_seconds": 0.0}
+        return job
+
+    def settle(self, timeout: float = 180.0) -> float:
+        """Wait out the first rule tick (cold: it loads a day of samples of every point), then until 10 s before
+        the next minute boundary, so that a steady per-minute tick falls into the measurement. Its seconds."""
+        deadline = time.monotonic() + timeout
+        while self.rule_job()["runs"] < 1:
+            if time.monotonic() > deadline or self.proc.poll() is not None:
+                raise SystemExit(f"no rule tick within {timeout:.0f} s; see {self.log}")
+            time.sleep(0.5)
+        first = float(self.rule_job()["last_seconds"])
+        second = (time.time() - self.wall_anchor) % 60  # platform time = ANCHOR (a whole minute) + wall elapsed
+        time.sleep((50 - second) % 60)
+        return first
 
     def stop(self) -> None:
         if self.proc.poll() is None:
@@ -211,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--data-dir", default=str(ROOT / "var" / "bench-api"), help="seeded data (cached) and the run copy")
     ap.add_argument("--clients", type=int, default=20)
-    ap.add_argument("--requests", type=int, default=400, help="measured requests per endpoint")
+    ap.add_argument("--requests", type=int, default=1000, help="measured requests per endpoint")
     ap.add_argument("--warmup", type=int, default=20, help="unmeasured requests per endpoint first")
     ap.add_argument("--days", type=int, default=SeedParams.days, help="days of readings, aggregates and alarms")
     ap.add_argument("--month-enterprises", type=int, default=SeedParams.month_enterprises)
@@ -240,11 +262,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         tokens = sign_in(platform.url)
         _, warm_errors, _ = run_clients(platform.url, tokens, warm, args.clients)
+        cold = platform.settle()
+        ticks0 = platform.rule_job()["runs"]
         took, errors, wall = run_clients(platform.url, tokens, calls, args.clients)
+        time.sleep(2.5)  # status.json is rewritten every 2 s
+        job = platform.rule_job()
+        ticks = (
+            f"rule ticks during the measurement: {job['runs'] - ticks0} (the last took {job['last_seconds']:.1f} s;"
+            f" the first after start, with cold caches, {cold:.1f} s, was waited out)"
+        )
     finally:
         platform.stop()
     print(f"{args.clients} clients, keep-alive, {args.requests} requests per endpoint after {args.warmup} warm-up each")
     report(took, wall)
+    print(ticks)
     print(f"load average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     errors = warm_errors + errors
     for line in errors[:10]:

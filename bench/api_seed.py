@@ -32,7 +32,7 @@ from monitoring.rules.state_docs import EnterpriseStatus
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
 
-SEED_VERSION = 1  # bump when what is seeded changes: the cached directory is then rebuilt
+SEED_VERSION = 2  # bump when what is seeded changes: the cached directory is then rebuilt
 STAMP = "bench-api-seed.json"
 # Platform time at the end of the seeded month: Monday 14:00 Beijing time, the demo's day.
 ANCHOR = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)
@@ -92,7 +92,8 @@ def _power(point: MonitoringPoint, at: datetime) -> float:
 def _reading(point: MonitoringPoint, at: datetime, energy: float) -> Reading:
     p = _power(point, at)
     i = p * 1000 / (1.732 * 400 * 0.9)
-    values = {"ua": 231.2, "ub": 230.4, "uc": 229.9, "uab": 399.6, "ubc": 398.8, "uca": 400.3}
+    u = round(230.5 + 1.5 * math.sin(at.timestamp() / 997), 2)  # the grid's voltage wanders
+    values = {"ua": u, "ub": u - 0.6, "uc": u + 0.4, "uab": u * 1.732, "ubc": u * 1.731, "uca": u * 1.733}
     values |= {"ia": round(i, 3), "ib": round(i * 0.98, 3), "ic": round(i * 1.01, 3), "p": p}
     values |= {"pa": round(p / 3, 3), "pb": round(p / 3, 3), "pc": round(p / 3, 3), "q": round(p * 0.48, 3)}
     values |= {"s": round(p * 1.11, 3), "pf": 0.9, "freq": 50.0, "ep_fwd": round(energy, 2), "ep_rev": 0.0}
@@ -108,13 +109,17 @@ def _reading(point: MonitoringPoint, at: datetime, energy: float) -> Reading:
     )
 
 
-def _minute_readings(points: list[MonitoringPoint], start: datetime, end: datetime, step: int) -> Iterator[Reading]:
-    """Time-major, as terminals send: every point at one data time, then the next."""
+def _minute_readings(
+    points: list[MonitoringPoint], start: datetime, end: datetime, step: int, counters: dict[str, float]
+) -> Iterator[Reading]:
+    """Time-major, as terminals send: every point at one data time, then the next. `counters` carries each
+    point's energy counter (kWh) from one call to the next, so it only ever grows."""
     at = start
     while at < end:
         for point in points:
-            # the counter grows with the energy of the days before (1 kWh a minute at most; exact value unused)
-            yield _reading(point, at, 100_000.0 + (at - start).total_seconds() / 60 * _power(point, at) / 60)
+            energy = counters.get(point.point_id, 100_000.0) + _power(point, at) * step / 60
+            counters[point.point_id] = energy
+            yield _reading(point, at, energy)
         at += timedelta(minutes=step)
 
 
@@ -303,14 +308,17 @@ def seed(data: Path, params: SeedParams, log: Any = print) -> dict[str, Any]:
         month_points = [p for p in points if p.enterprise_id in month_ids]
         log(f"registry: {len(everyone)} enterprises, {len(points)} points ({took['registry']:.0f} s)")
         t = time.perf_counter()
-        last_day = ANCHOR - timedelta(days=1)
+        last_day, counters = ANCHOR - timedelta(days=1), {}
         n = _put_readings(
-            store, _minute_readings(month_points, ANCHOR - timedelta(days=params.days), last_day, params.interval_min)
+            store,
+            _minute_readings(
+                month_points, ANCHOR - timedelta(days=params.days), last_day, params.interval_min, counters
+            ),
         )
         if params.full_day_all:
-            n += _put_readings(store, _minute_readings(points, last_day, ANCHOR, params.interval_min))
+            n += _put_readings(store, _minute_readings(points, last_day, ANCHOR, params.interval_min, counters))
         else:
-            n += _put_readings(store, _minute_readings(month_points, last_day, ANCHOR, params.interval_min))
+            n += _put_readings(store, _minute_readings(month_points, last_day, ANCHOR, params.interval_min, counters))
         took["readings"] = time.perf_counter() - t
         log(f"readings: {n} ({took['readings']:.0f} s, {n / took['readings']:.0f}/s)")
         t = time.perf_counter()

@@ -90,6 +90,11 @@ bench-dynamodb: venv dynamodb-local
 bench-listener-aws: venv dynamodb-local
 	$(PY) -m bench.listener_aws_requests $(BENCH_ARGS)
 
+# Issue 15 §4: decode and rules on DynamoDB Local with the demo fleet, priced per terminal-month (docs/deploy.md).
+.PHONY: bench-aws-cost
+bench-aws-cost: venv dynamodb-local
+	$(PY) -m bench.aws_cost $(BENCH_AWS_COST_ARGS)
+
 # ---- decode (issue 3: profiles, readings, decode service, on_frame_batch) ----
 .PHONY: bench-decode
 BENCH_FRAMES ?= 6000

@@ -25,6 +25,7 @@ from monitoring.ingest.split_cache import SplitCache
 from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import Reading
+from monitoring.rules.decode_watermark import DecodeProgress
 from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
@@ -58,6 +59,9 @@ class Settings(BaseModel):
     rules_defaults: str = _env("RULES_DEFAULTS_PATH", "")  # "" = data/rules_defaults.json
     rules_overrides: str = _env("RULES_OVERRIDES_PATH", "")  # optional JSON of per enterprise/point overrides
     dead_letter_queue_url: str = _env("DECODE_DEAD_LETTER_QUEUE_URL", "")  # SQS queue for decode's poison records
+    # Decode notes how far each Kinesis shard is decoded and the rules judge no later minute (AWS). Off locally, where
+    # the scheduler holds the tick on the frame queue instead (docs/local.md, "Rules wait for decode").
+    rules_wait_for_decode: bool = _env("RULES_WAIT_FOR_DECODE", False)
 
     def decode_settings(self) -> DecodeSettings:
         return DecodeSettings(
@@ -126,6 +130,7 @@ def reset() -> None:
         rule_inputs_for,
         rule_config_for,
         get_shard_queue,
+        get_decode_progress,
     ):
         cached.cache_clear()
 
@@ -182,6 +187,12 @@ def new_decoder() -> Decoder:
         split_cache=get_split_cache(),
         layouts=get_layout_cache(),
     )
+
+
+@lru_cache(maxsize=1)
+def get_decode_progress() -> DecodeProgress | None:
+    """Where decode notes how far each shard is decoded, for the rules (a warm container's throttle); None: off."""
+    return DecodeProgress(get_store().rule_state) if get_settings().rules_wait_for_decode else None
 
 
 @lru_cache(maxsize=1)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import UTC, datetime
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse, PartialItemFailures
@@ -17,6 +18,22 @@ from functions._observability import MetricUnit, logger, metrics, publish_decode
 from monitoring.ingest.isolate import Poison, decode_isolating
 
 structure_domain_logs()
+
+
+def _note_progress(records: list[dict[str, Any]]) -> None:
+    """The batch is durable: tell the rules how far this shard's records are decoded (its newest arrival)."""
+    progress = _wiring.get_decode_progress()
+    if progress is None:
+        return
+    newest: dict[str, float] = {}
+    for record in records:
+        shard = str(record.get("eventID", "")).partition(":")[0]
+        arrived = record.get("kinesis", {}).get("approximateArrivalTimestamp")
+        if shard and isinstance(arrived, int | float):
+            newest[shard] = max(newest.get(shard, arrived), arrived)
+    now = _wiring.get_clock().now()
+    for shard, arrived in newest.items():
+        progress.note(shard, datetime.fromtimestamp(arrived, UTC), now)
 
 
 @logger.inject_lambda_context
@@ -47,6 +64,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailure
             "poison frame records set aside",
             extra={"poison": [{"item": p.item_id, "reason": p.reason} for p in poison], "reported": bool(failures)},
         )
+    if not failures:  # records reported as failures come back: this shard is not decoded through them yet
+        _note_progress(records)
     report = batch.report()
     publish_decode_report(report)
     logger.info("frame batch decoded", extra={"outcomes": dict(report.outcomes), "poison": len(poison)})

@@ -14,6 +14,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions import _wiring
 from functions._observability import MetricUnit, logger, metrics
 from monitoring.errors import InvalidInputError
+from monitoring.rules.decode_watermark import decoded_through
 from monitoring.rules.service import evaluate_tick
 from monitoring.rules.shards import Shard, superseded
 
@@ -23,6 +24,8 @@ def evaluate_shard(shard: Shard) -> dict[str, Any]:
     store = _wiring.get_store()
     if superseded(store.rule_state, shard):
         return {"superseded": True}
+    # Minutes whose frames may still wait in the stream are not judged (decode notes its progress per shard).
+    decoded = decoded_through(store.rule_state, shard.tick) if _wiring.get_settings().rules_wait_for_decode else None
     result = evaluate_tick(
         _wiring.rule_inputs_for(shard.county_id),
         store,
@@ -31,6 +34,7 @@ def evaluate_shard(shard: Shard) -> dict[str, Any]:
         transaction=store.batch,
         enterprise_ids=shard.enterprise_ids,
         tick_keys=shard.tick_keys,
+        decoded_until=decoded,
     )
     metrics.add_metric(name="AlarmsChanged", unit=MetricUnit.Count, value=len(result.changed))
     metrics.add_metric(name="EnterprisesFailed", unit=MetricUnit.Count, value=len(result.failed))
@@ -39,6 +43,7 @@ def evaluate_shard(shard: Shard) -> dict[str, Any]:
         "findings": result.findings,
         "alarms_changed": len(result.changed),
         "failed": len(result.failed),
+        "decoded_until": None if decoded is None or decoded >= shard.tick else decoded.isoformat(),
     }
 
 

@@ -113,11 +113,14 @@ class StageSettings(BaseModel):
     rules_concurrency: int = 50  # most shards evaluated at once (the worker's SQS maximum concurrency)
     rules_timeout: int = 50  # one shard's evaluation; below the one-minute tick
     rules_plan_cache: int = 300  # how long the scheduler reuses its shard plan (s)
-    terminal_state_refresh: int = 60  # decode rewrites a terminal's last-seen state at most this often (s)
+    # decode rewrites a terminal's last-seen state at most this often (s); the listener records (dis)connects itself
+    terminal_state_refresh: int = 300
     # Counties whose terminals each listener task loads into its directory copy ("a, b"); empty = every MN is
     # looked up on its own (the province shape, docs/deploy.md "Scaling to a province").
     listener_counties: tuple[str, ...] = ("rugao",)
-    registry_cache: int = 60  # how long a warm decode container trusts cached terminals and bindings (s)
+    # how long a warm decode container trusts cached terminals and bindings (s): longer than the frame interval,
+    # or every frame reads the registry (docs/deploy.md, cost)
+    registry_cache: int = 300
     log_level: str = "INFO"
     log_retention_days: int = 30
     # Data protection and operations

@@ -59,4 +59,6 @@ def _is_api_error(body: Any) -> bool:
 
 app = ApiApp(app_name="gongkuang-api")
 app.api.binary_types.extend(["image/jpeg", "image/png", "image/webp", "multipart/form-data"])
+# The compliance report download (routes/emergency.py).
+app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 register(app)

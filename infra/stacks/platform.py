@@ -97,6 +97,7 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "RULES_PLAN_CACHE_S": str(settings.rules_plan_cache),
         "TERMINAL_STATE_REFRESH_S": str(settings.terminal_state_refresh),
         "REGISTRY_CACHE_S": str(settings.registry_cache),
+        "RULES_WAIT_FOR_DECODE": "true",  # decode notes its progress per shard; the rules judge no later minute
     }
 
 

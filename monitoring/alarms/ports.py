@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from monitoring.alarms.listing import AlarmPage, AlarmQuery, Position
 from monitoring.alarms.models import Alarm, AlarmState, AuditEntry
 
 
@@ -32,6 +33,10 @@ class AlarmRepository(Protocol):
         limit: int = 1000,
     ) -> list[Alarm]:
         """Alarms filtered by enterprise, state and creation time, newest first."""
+        ...
+
+    def page(self, query: AlarmQuery, *, after: Position | None = None, limit: int = 50) -> AlarmPage:
+        """One page of the list people work from, in `listing.list_key` order (deadlines first), after `after`."""
         ...
 
     def put(self, alarm: Alarm, *, expected_version: int | None) -> Alarm:

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from monitoring.alarms.models import (
+    STATE_NAMES,
     SYSTEM,
     Actor,
     ActorRole,
@@ -61,6 +62,15 @@ def _require(cond: bool, message: str) -> None:
         raise ConflictError(message)
 
 
+def _load(alarms: AlarmRepository, alarm_id: str, version: int | None) -> Alarm:
+    """The alarm, when the caller's copy (`version`, None: no check) is still the stored one: a person acting on
+    a stale page gets a conflict instead of overwriting someone else's step."""
+    alarm = alarms.get(alarm_id)
+    if version is not None and version != alarm.version:
+        raise ConflictError(f"报警已被他人处理（当前版本{alarm.version}，提交的版本{version}），请刷新后重试")
+    return alarm
+
+
 def respond(
     alarms: AlarmRepository,
     audit: AuditLog,
@@ -71,14 +81,15 @@ def respond(
     photos: Sequence[str],
     actor: Actor,
     now: datetime,
+    version: int | None = None,
 ) -> Alarm:
     """The enterprise (or its service provider) states the cause, with text and photos."""
-    alarm = alarms.get(alarm_id)
+    alarm = _load(alarms, alarm_id, version)
     if actor.role not in (ActorRole.ENTERPRISE, ActorRole.PROVIDER) or actor.enterprise_id != alarm.enterprise_id:
         raise ConflictError("只有报警所属企业或其运维单位可以响应")
     _require(
         alarm.response is None and alarm.state in (AlarmState.PENDING, AlarmState.DISPATCHED),
-        f"报警当前状态不能响应：{alarm.state.value}",
+        f"报警当前状态不能响应：{STATE_NAMES[alarm.state]}",
     )
     text, pics = _check_media(text, photos)
     to = AlarmState.RESPONDED if alarm.state == AlarmState.PENDING else alarm.state
@@ -90,12 +101,23 @@ def respond(
 
 
 def dispatch(
-    alarms: AlarmRepository, audit: AuditLog, alarm_id: str, *, branch: str, actor: Actor, now: datetime
+    alarms: AlarmRepository,
+    audit: AuditLog,
+    alarm_id: str,
+    *,
+    branch: str,
+    actor: Actor,
+    now: datetime,
+    version: int | None = None,
 ) -> Alarm:
-    """The bureau (or the escalation) hands the alarm to an enforcement branch for investigation."""
-    alarm = alarms.get(alarm_id)
-    _require(actor.role in (ActorRole.BUREAU, ActorRole.SYSTEM), "只有生态环境局可以派发报警")
-    _require(alarm.state in (AlarmState.PENDING, AlarmState.RESPONDED), f"报警当前状态不能派发：{alarm.state.value}")
+    """The bureau (or the escalation) hands the alarm to an enforcement branch for investigation; a branch may
+    take an alarm on itself (dispatch to its own branch)."""
+    alarm = _load(alarms, alarm_id, version)
+    own = actor.role == ActorRole.BRANCH and actor.branch is not None and branch == actor.branch
+    allowed = actor.role in (ActorRole.BUREAU, ActorRole.SYSTEM) or own
+    _require(allowed, "只有生态环境局可以派发报警，执法分局只能派发给本分局")
+    state = STATE_NAMES[alarm.state]
+    _require(alarm.state in (AlarmState.PENDING, AlarmState.RESPONDED), f"报警当前状态不能派发：{state}")
     if not branch.strip():
         raise InvalidInputError("须指定执法分局")
     updated = replace(alarm, state=AlarmState.DISPATCHED, dispatched_to=branch, dispatched_at=now, updated_at=now)
@@ -113,12 +135,13 @@ def verify(
     photos: Sequence[str],
     actor: Actor,
     now: datetime,
+    version: int | None = None,
 ) -> Alarm:
     """The branch records its on-site investigation result."""
-    alarm = alarms.get(alarm_id)
+    alarm = _load(alarms, alarm_id, version)
     _require(actor.role == ActorRole.BRANCH, "只有执法分局可以录入核查结果")
     _require(actor.branch is None or actor.branch == alarm.dispatched_to, "该报警未派发给本分局")
-    _require(alarm.state == AlarmState.DISPATCHED, f"报警当前状态不能核查：{alarm.state.value}")
+    _require(alarm.state == AlarmState.DISPATCHED, f"报警当前状态不能核查：{STATE_NAMES[alarm.state]}")
     result, pics = _check_media(result, photos)
     if not result:
         raise InvalidInputError("须填写核查结果")
@@ -131,16 +154,64 @@ def verify(
     return stored
 
 
-def close(alarms: AlarmRepository, audit: AuditLog, alarm_id: str, *, note: str, actor: Actor, now: datetime) -> Alarm:
+def close(
+    alarms: AlarmRepository,
+    audit: AuditLog,
+    alarm_id: str,
+    *,
+    note: str,
+    actor: Actor,
+    now: datetime,
+    version: int | None = None,
+) -> Alarm:
     """办结: after verification, or directly after a response the bureau accepts."""
-    alarm = alarms.get(alarm_id)
+    alarm = _load(alarms, alarm_id, version)
     _require(actor.role in (ActorRole.BUREAU, ActorRole.BRANCH), "只有生态环境局或执法分局可以办结")
     allowed = (AlarmState.VERIFIED,) if actor.role == ActorRole.BRANCH else (AlarmState.VERIFIED, AlarmState.RESPONDED)
-    _require(alarm.state in allowed, f"报警当前状态不能办结：{alarm.state.value}")
+    _require(alarm.state in allowed, f"报警当前状态不能办结：{STATE_NAMES[alarm.state]}")
     note, _ = _check_media(note, ())
     updated = replace(alarm, state=AlarmState.CLOSED, closed_at=now, close_note=note, updated_at=now)
     stored = alarms.put(updated, expected_version=alarm.version)
     _audit(audit, alarm, actor, now, "closed", AlarmState.CLOSED, {"note": note})
+    return stored
+
+
+def reopen(
+    alarms: AlarmRepository,
+    audit: AuditLog,
+    alarm_id: str,
+    *,
+    reason: str,
+    branch: str,
+    actor: Actor,
+    now: datetime,
+    version: int | None = None,
+) -> Alarm:
+    """重新办理: a closed alarm whose matter is not settled goes back to investigation (DISPATCHED) by `branch`,
+    with a new 24 h limit; the enterprise's response is kept, the verification and closing are cleared (both
+    stay in the audit trail). A retracted alarm (the condition never held) cannot be reopened, nor an alarm
+    while a newer one of its subject and rule exists (the repository refuses a second open alarm)."""
+    alarm = _load(alarms, alarm_id, version)
+    _require(actor.role in (ActorRole.BUREAU, ActorRole.BRANCH), "只有生态环境局或执法分局可以重新办理报警")
+    _require(actor.role != ActorRole.BRANCH or branch == actor.branch, "执法分局只能重新派发给本分局")
+    _require(alarm.state == AlarmState.CLOSED, f"只有已办结的报警可以重新办理：{STATE_NAMES[alarm.state]}")
+    reason, _ = _check_media(reason, ())
+    if not reason:
+        raise InvalidInputError("须填写重新办理的原因")
+    if not branch.strip():
+        raise InvalidInputError("须指定执法分局")
+    updated = replace(
+        alarm,
+        state=AlarmState.DISPATCHED,
+        dispatched_to=branch,
+        dispatched_at=now,
+        verification=None,
+        closed_at=None,
+        close_note="",
+        updated_at=now,
+    )
+    stored = alarms.put(updated, expected_version=alarm.version)
+    _audit(audit, alarm, actor, now, "reopened", AlarmState.DISPATCHED, {"reason": reason, "branch": branch})
     return stored
 
 

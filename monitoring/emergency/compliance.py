@@ -7,7 +7,7 @@ the writers take file-like objects so callers choose where the bytes go (a file,
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import IO
 
@@ -41,13 +41,14 @@ def build_report(
     alert: EmergencyAlert,
     measures: Mapping[str, EnterpriseMeasures],
     baselines: Mapping[str, Mapping[int, float]],
+    only: Collection[str] | None = None,
 ) -> list[ComplianceRow]:
-    """One row per covered enterprise, evaluated over [alert.start, alert.end)."""
+    """One row per covered enterprise (of `only`, when given), evaluated over [alert.start, alert.end)."""
     topo = inputs.topology()
     rows: list[ComplianceRow] = []
     for eid in sorted(topo.enterprises):
         info = topo.enterprises[eid]
-        if not alert.covers(eid, info.town):
+        if not alert.covers(eid, info.town) or (only is not None and eid not in only):
             continue
         prm = config.params("emergency_violation", enterprise=eid)
         rs = config.params("running_state", enterprise=eid)

@@ -255,7 +255,7 @@ class Decoder:
             if terminal is None or not self.states.worth_writing(terminal, state, self.settings.state_refresh):
                 continue
             written = self.store.registry.record_terminal_seen(
-                mn, state.last_at, peer=state.peer, clock_skew_s=state.skew_s, gps=state.gps
+                mn, state.last_at, peer=state.peer, clock_skew_s=state.skew_s, gps=state.gps, known=terminal
             )
             seen.append((mn, written))
             if state.skew_s is not None and abs(state.skew_s) > self.settings.skew_alarm_s:

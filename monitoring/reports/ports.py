@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Protocol
 
 from monitoring.reports.models import FaultReport, StoppageRequest
@@ -22,8 +23,26 @@ class ReportRepository(Protocol):
 
     def put_stoppage(self, request: StoppageRequest) -> None: ...
 
+    def replace_fault(self, report: FaultReport, *, expected: FaultReport) -> None:
+        """Replace the report if the stored one still equals `expected` (what the caller read), else ConflictError:
+        two people deciding at once cannot both win."""
+        ...
+
+    def replace_stoppage(self, request: StoppageRequest, *, expected: StoppageRequest) -> None: ...
+
     def get_stoppage(self, request_id: str) -> StoppageRequest: ...
 
     def stoppages_for(self, enterprise_id: str) -> list[StoppageRequest]:
         """All stoppage requests of the enterprise, oldest first."""
         ...
+
+    def recent_faults(
+        self, enterprise_ids: frozenset[str] | None, *, before: tuple[str, str] | None = None
+    ) -> Iterator[FaultReport]:
+        """Fault reports of the enterprises (None: all), newest first by (filed_at as UTC ISO text, id), strictly
+        after the position `before` in that order; read lazily, so a page reads about a page."""
+        ...
+
+    def recent_stoppages(
+        self, enterprise_ids: frozenset[str] | None, *, before: tuple[str, str] | None = None
+    ) -> Iterator[StoppageRequest]: ...

@@ -48,7 +48,17 @@ def resolve_fault(reports: ReportRepository, report_id: str, at: datetime) -> Fa
     if at < report.fault_start:
         raise InvalidInputError("恢复时间不能早于故障开始时间")
     stored = replace(report, resolved_at=at)
-    reports.put_fault(stored)
+    reports.replace_fault(stored, expected=report)
+    return stored
+
+
+def acknowledge_fault(reports: ReportRepository, report_id: str, *, by: str) -> FaultReport:
+    """受理: the branch (or the bureau) confirms it has taken note of the fault report; once only."""
+    report = reports.get_fault(report_id)
+    if report.acknowledged_by is not None:
+        raise ConflictError("该故障申报已受理")
+    stored = replace(report, acknowledged_by=by)
+    reports.replace_fault(stored, expected=report)
     return stored
 
 
@@ -80,7 +90,7 @@ def decide_stoppage(
         decided_by=by,
         decision_note=note[:2000],
     )
-    reports.put_stoppage(stored)
+    reports.replace_stoppage(stored, expected=req)
     return stored
 
 

@@ -24,7 +24,7 @@ from monitoring.rules.passes import baselines_of, daily_pass, hourly_pass, slow_
 from monitoring.rules.rule_context import RuleContext
 from monitoring.rules.situation import Emergency, control_faults
 from monitoring.rules.state_buffer import BufferedRuleState
-from monitoring.rules.state_docs import DailyFigures, TickMark, Watermarks
+from monitoring.rules.state_docs import DailyFigures, EnterpriseStatus, TickMark, Watermarks
 
 __all__ = ["Emergency", "Stores", "TickResult", "evaluate_rules", "evaluate_tick"]
 from monitoring.evaluation.ports import RuleInputs
@@ -53,6 +53,9 @@ FAST: dict[str, Evaluator] = {
     "halt_violation": enterprise.halt_violation,
 }
 FAST_RULES = (set(FAST) - {"tamper_events"}) | {"tamper_param_change", "tamper_duplicate_mn"}
+# An enterprise's own watermark document is rewritten this often; between, the tick mark carries it.
+WATERMARK_REFRESH = timedelta(minutes=15)
+TICK_MARK_MAX = 5_000  # enterprises named in one tick mark (≈ 30 bytes each)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +71,7 @@ class _Tick:
     span: timedelta  # the usual window length
     late: Mapping[str, datetime]  # point -> oldest data time of readings that arrived late since the last tick
     force_from: datetime | None  # replay: re-evaluate from this data time
+    previous: TickMark  # the last tick: how far the enterprises it names were evaluated
 
 
 @dataclass
@@ -101,8 +105,10 @@ def evaluate_rules(
     force_from: datetime | None = None,
     transaction: Callable[[], AbstractContextManager[Any]] = nullcontext,
     tick_keys: Sequence[str] = (TickMark.KEY,),
+    decoded_until: datetime | None = None,
 ) -> TickResult:
-    """One evaluation tick at `now` (processing time); `force_from` re-evaluates from that data time (replay).
+    """One evaluation tick at `now` (processing time); `force_from` re-evaluates from that data time (replay);
+    `decoded_until`: frames received after it may not be decoded yet, so no minute after it is judged.
     A shard (monitoring.rules.shards) passes its `enterprise_ids` and `tick_keys`: its last tick is read from
     the first key that has one and saved under the first.
 
@@ -111,14 +117,18 @@ def evaluate_rules(
     behind. Alarms and audit entries are written as they change."""
     topo = stores.inputs.topology()
     ev = config.params("evaluation")
-    horizon = floor_minute(now) - timedelta(minutes=ev["settle_min"])
+    # Judged up to `settle` before now, or before the time decode got to (as if the tick ran then).
+    complete = now if decoded_until is None else min(now, decoded_until)
+    horizon = floor_minute(complete) - timedelta(minutes=ev["settle_min"])
     span = timedelta(minutes=max(ev["window_min"], _max_duration(config) + 15))
-    last_tick = next((t for t in (TickMark.load(stores.state, k).last_tick for k in tick_keys) if t), None)
+    marks = (TickMark.load(stores.state, k) for k in tick_keys)
+    previous = next((m for m in marks if m.last_tick is not None), TickMark())
     late: Mapping[str, datetime] = {}
-    if last_tick is not None:
-        late = stores.inputs.late_arrivals(last_tick, horizon - span)
-    shared = _Tick(config, emergency, topo, now, horizon, span, late, force_from)
+    if previous.last_tick is not None:
+        late = stores.inputs.late_arrivals(previous.last_tick, horizon - span)
+    shared = _Tick(config, emergency, topo, now, horizon, span, late, force_from, previous)
     result = TickResult()
+    evaluated: set[str] = set()
     tick_state = BufferedRuleState(stores.state)
     for eid in sorted(enterprise_ids if enterprise_ids is not None else topo.enterprises):
         info = topo.enterprises.get(eid)
@@ -135,7 +145,10 @@ def evaluate_rules(
             result.failed.append(eid)
             continue
         own.merge()
-    TickMark(now).save(tick_state, tick_keys[0])
+        evaluated.add(eid)
+    # The mark names the enterprises evaluated up to `horizon` (bounded: a DynamoDB item holds 400 KB).
+    named = frozenset(evaluated) if len(evaluated) <= TICK_MARK_MAX else frozenset()
+    TickMark(now, horizon, named).save(tick_state, tick_keys[0])
     tick_state.flush(transaction())
     return result
 
@@ -149,6 +162,7 @@ def evaluate_tick(
     transaction: Callable[[], AbstractContextManager[Any]] = nullcontext,
     enterprise_ids: Sequence[str] | None = None,
     tick_keys: Sequence[str] = (TickMark.KEY,),
+    decoded_until: datetime | None = None,
 ) -> TickResult:
     """One scheduled tick: load the emergency situation in force, then evaluate every enterprise (or a shard's)."""
     back = now - timedelta(hours=config.params("evaluation")["max_catchup_hours"] + 24)
@@ -160,14 +174,25 @@ def evaluate_tick(
     )
     stores = Stores(inputs, repos.rule_state, repos.alarms, repos.audit, repos.reports)
     return evaluate_rules(
-        stores, config, situation, now, enterprise_ids=enterprise_ids, transaction=transaction, tick_keys=tick_keys
+        stores,
+        config,
+        situation,
+        now,
+        enterprise_ids=enterprise_ids,
+        transaction=transaction,
+        tick_keys=tick_keys,
+        decoded_until=decoded_until,
     )
 
 
 def _evaluate_enterprise(shared: _Tick, stores: Stores, info: EnterpriseInfo, result: TickResult) -> None:
     config, topo, now = shared.config, shared.topology, shared.now
     ev = config.params("evaluation", enterprise=info.id)
-    marks = Watermarks.load(stores.state, info.id)
+    stored = Watermarks.load(stores.state, info.id)
+    marks = stored
+    carried = shared.previous.evaluated_until(info.id)
+    if carried is not None and (marks.evaluated_until is None or carried > marks.evaluated_until):
+        marks = replace(marks, evaluated_until=carried)
     horizon = shared.horizon
     oldest = horizon - timedelta(hours=ev["max_catchup_hours"])
     ws = horizon - shared.span
@@ -219,8 +244,12 @@ def _evaluate_enterprise(shared: _Tick, stores: Stores, info: EnterpriseInfo, re
     if daily.day_done != day_done:
         daily.save(stores.state)
     if ctx.n:
-        enterprise.status_at(ctx, ctx.n - 1).save(stores.state)
-    Watermarks(info.id, horizon, slow_until, watched_since).save(stores.state)
+        status = enterprise.status_at(ctx, ctx.n - 1)
+        if not status.same_judgement(EnterpriseStatus.load(stores.state, info.id)):
+            status.save(stores.state)
+    marks = Watermarks(info.id, horizon, slow_until, watched_since)
+    if marks.worth_saving(stored, WATERMARK_REFRESH):
+        marks.save(stores.state)
     result.enterprises += 1
     result.findings += len(findings)
     result.changed.extend(changed)

@@ -14,22 +14,31 @@ from monitoring.rules.ports import RuleStateRepository
 _DELETED = None
 
 
+def _text(value: dict[str, Any]) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
 class BufferedRuleState:
     """A RuleStateRepository view whose writes stay in memory until `flush` (or `merge` into a parent buffer)."""
 
     def __init__(self, inner: RuleStateRepository | BufferedRuleState) -> None:
         self.inner = inner
         self.pending: dict[str, str | None] = {}  # key → JSON text, or None for a delete
+        # What the repository held when read (outermost buffer): a put of the same document is not written again.
+        self._stored: dict[str, str | None] = {}
 
     def get(self, key: str) -> dict[str, Any] | None:
         if key in self.pending:
             text = self.pending[key]
             return None if text is _DELETED else dict(json.loads(text))
-        return self.inner.get(key)
+        found = self.inner.get(key)
+        if not isinstance(self.inner, BufferedRuleState):
+            self._stored[key] = None if found is None else _text(found)
+        return found
 
     def put(self, key: str, value: dict[str, Any]) -> None:
         # Serialised now, as a store would: later changes to `value` by the caller are not written.
-        self.pending[key] = json.dumps(value, sort_keys=True, separators=(",", ":"))
+        self.pending[key] = _text(value)
 
     def delete(self, key: str) -> None:
         self.pending[key] = _DELETED
@@ -49,10 +58,11 @@ class BufferedRuleState:
         self.pending.clear()
 
     def flush(self, transaction: AbstractContextManager[Any]) -> int:
-        """Write everything buffered to the repository inside `transaction`; returns how many documents."""
+        """Write what changed to the repository inside `transaction`; returns how many documents were written.
+        A document equal to what the repository held when read is skipped: writes cost more than reads."""
         if isinstance(self.inner, BufferedRuleState):
             raise TypeError("flush() is for the outermost buffer; use merge() on a nested one")
-        items = list(self.pending.items())
+        items = [(k, t) for k, t in self.pending.items() if k not in self._stored or self._stored[k] != t]
         with transaction:
             for key, text in items:
                 if text is _DELETED:
@@ -60,4 +70,5 @@ class BufferedRuleState:
                 else:
                     self.inner.put(key, json.loads(text))
         self.pending.clear()
+        self._stored.clear()
         return len(items)

@@ -6,7 +6,7 @@ More: docs/rules.md, "Module notes".
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from monitoring.rules.ports import RuleStateRepository
@@ -18,18 +18,30 @@ def _time(raw: Any) -> datetime | None:
 
 @dataclass(frozen=True, slots=True)
 class TickMark:
-    """When the last tick ran (processing time): readings arriving since then may reopen older windows."""
+    """When the last tick ran (processing time): readings arriving since then may reopen older windows. Also the
+    data time it evaluated up to and which enterprises it evaluated: their watermarks need no write of their own."""
 
     last_tick: datetime | None = None
+    horizon: datetime | None = None
+    evaluated: frozenset[str] = frozenset()
 
     KEY = "tick"
 
     @classmethod
     def load(cls, repo: RuleStateRepository, key: str = KEY) -> TickMark:
-        return cls(_time((repo.get(key) or {}).get("last_tick")))
+        doc = repo.get(key) or {}
+        return cls(_time(doc.get("last_tick")), _time(doc.get("horizon")), frozenset(doc.get("evaluated", ())))
+
+    def evaluated_until(self, enterprise_id: str) -> datetime | None:
+        return self.horizon if enterprise_id in self.evaluated else None
 
     def to_dict(self) -> dict[str, Any]:
-        return {} if self.last_tick is None else {"last_tick": self.last_tick.isoformat()}
+        if self.last_tick is None:
+            return {}
+        out: dict[str, Any] = {"last_tick": self.last_tick.isoformat()}
+        if self.horizon is not None and self.evaluated:
+            out |= {"horizon": self.horizon.isoformat(), "evaluated": sorted(self.evaluated)}
+        return out
 
     def save(self, repo: RuleStateRepository, key: str = KEY) -> None:
         repo.put(key, self.to_dict())
@@ -68,6 +80,15 @@ class Watermarks:
 
     def save(self, repo: RuleStateRepository) -> None:
         repo.put(self.key_of(self.enterprise_id), self.to_dict())
+
+    def worth_saving(self, stored: Watermarks, every: timedelta) -> bool:
+        """Whether to write this over `stored`: the tick mark carries `evaluated_until` from tick to tick, so the
+        enterprise's own copy (the fallback when the mark does not name it) is refreshed only every `every`."""
+        if (self.slow_until, self.watched_since) != (stored.slow_until, stored.watched_since):
+            return True
+        if self.evaluated_until is None or stored.evaluated_until is None:
+            return self.evaluated_until != stored.evaluated_until
+        return not timedelta(0) <= self.evaluated_until - stored.evaluated_until < every
 
 
 @dataclass(slots=True)
@@ -116,7 +137,8 @@ class DailyFigures:
 
 @dataclass(frozen=True, slots=True)
 class EnterpriseStatus:
-    """An enterprise's status at the last evaluated minute (producing | stopped | curtailed | unknown)."""
+    """An enterprise's status (producing | stopped | curtailed | unknown) and its points' states, as judged at `at`:
+    the first evaluated minute of this judgement (the document is rewritten only when the judgement changes)."""
 
     enterprise_id: str
     at: datetime
@@ -130,6 +152,15 @@ class EnterpriseStatus:
     @staticmethod
     def key_of(enterprise_id: str) -> str:
         return f"status:{enterprise_id}"
+
+    def same_judgement(self, other: EnterpriseStatus | None) -> bool:
+        """Equal status and point sets: the stored document (written when this began) still holds."""
+        return other is not None and (self.status, self.running, self.stopped, self.unknown) == (
+            other.status,
+            other.running,
+            other.stopped,
+            other.unknown,
+        )
 
     @classmethod
     def from_dict(cls, enterprise_id: str, doc: dict[str, Any]) -> EnterpriseStatus:

@@ -29,6 +29,7 @@ from monitoring.readings.models import Reading, ReadingKind
 from monitoring.registry.models import Enterprise, FacilityKind
 from monitoring.registry.terminal import Terminal
 from monitoring.rules.ports import RuleStateRepository
+from monitoring.rules.sample_cache import to_sample
 from monitoring.storage.ports import RegistryRepository, Store
 
 ROLES = {
@@ -45,17 +46,9 @@ EVENT_KINDS = {
     EventKind.DUPLICATE_MN: "duplicate_mn",
     EventKind.CLOCK_SKEW: "clock_skew",
 }
-_FIELDS = {"p": "p", "ia": "ia", "ib": "ib", "ic": "ic", "ua": "ua", "ub": "ub", "uc": "uc", "ep_fwd": "energy"}
 LATE_AFTER = timedelta(minutes=5)  # a reading stored this long after its data time is backfill
 BACKFILL_PREFIX = "backfill:"
 log = logging.getLogger(__name__)
-
-
-def to_sample(r: Reading) -> Sample:
-    """The rule engine's view of a reading; the worst flag of the quantities it uses becomes its flag."""
-    vals = {dst: r.values[src] for src, dst in _FIELDS.items() if src in r.values}
-    flags = [r.flags[q] for q in _FIELDS if q in r.flags and r.flags[q] != "N"]
-    return Sample(r.data_time, flag=flags[0] if flags else "N", received_at=r.received_at, **vals)
 
 
 def note_late_readings(state: RuleStateRepository, readings: Iterable[Reading], received_at: datetime) -> int:

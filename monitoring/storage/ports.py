@@ -87,6 +87,7 @@ class RegistryRepository(Protocol):
         peer: str = "",
         clock_skew_s: float | None = None,
         gps: GpsFix | None = None,
+        known: Terminal | None = None,
     ) -> Terminal: ...
     def set_terminal_offline(self, mn: str, at: datetime) -> Terminal: ...
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import copy
 import threading
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+from monitoring.alarms.listing import AlarmQuery, Position, in_list_order, position
 from monitoring.alarms.models import Alarm, AuditEntry
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder
 from monitoring.errors import ConflictError
@@ -16,8 +18,10 @@ from monitoring.storage.base import (
     AlarmFilter,
     AlarmRepositoryBase,
     EmergencyRepositoryBase,
+    ReportPosition,
     ReportRepositoryBase,
     RuleStateRepositoryBase,
+    report_position,
 )
 
 
@@ -40,6 +44,11 @@ class MemoryAlarmRepository(AlarmRepositoryBase):
     def _query_alarms(self, where: AlarmFilter, limit: int) -> list[Alarm]:
         with self._lock:
             return [a for a in self._by_id.values() if where.matches(a)]
+
+    def _alarm_list(self, query: AlarmQuery, after: Position | None) -> Iterator[Alarm]:
+        with self._lock:
+            hits = [a for a in self._by_id.values() if query.matches(a)]
+        return iter([a for a in in_list_order(hits) if after is None or position(a) > after])
 
     def _insert_alarm(self, alarm: Alarm) -> None:
         with self._lock:
@@ -93,6 +102,7 @@ class MemoryRuleState(RuleStateRepositoryBase):
 
 class MemoryReportRepository(ReportRepositoryBase):
     def __init__(self) -> None:
+        self._lock = threading.Lock()
         self._faults: dict[str, FaultReport] = {}
         self._stoppages: dict[str, StoppageRequest] = {}
 
@@ -107,6 +117,30 @@ class MemoryReportRepository(ReportRepositoryBase):
 
     def _put_stoppage(self, request: StoppageRequest) -> None:
         self._stoppages[request.id] = request
+
+    def _recent_faults(
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[FaultReport]:
+        hits = [f for f in self._faults.values() if enterprise_ids is None or f.enterprise_id in enterprise_ids]
+        return iter(sorted(hits, key=lambda f: report_position(f.filed_at, f.id), reverse=True))
+
+    def _recent_stoppages(
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[StoppageRequest]:
+        hits = [s for s in self._stoppages.values() if enterprise_ids is None or s.enterprise_id in enterprise_ids]
+        return iter(sorted(hits, key=lambda s: report_position(s.filed_at, s.id), reverse=True))
+
+    def _swap_fault(self, report: FaultReport, expected: FaultReport) -> None:
+        with self._lock:
+            if self._faults.get(report.id) != expected:
+                raise ConflictError(f"fault report {report.id} changed concurrently or does not exist")
+            self._faults[report.id] = report
+
+    def _swap_stoppage(self, request: StoppageRequest, expected: StoppageRequest) -> None:
+        with self._lock:
+            if self._stoppages.get(request.id) != expected:
+                raise ConflictError(f"stoppage request {request.id} changed concurrently or does not exist")
+            self._stoppages[request.id] = request
 
     def _get_stoppage(self, request_id: str) -> StoppageRequest | None:
         return self._stoppages.get(request_id)

@@ -9,7 +9,7 @@ from monitoring.storage.base.events import EventsRepositoryBase
 from monitoring.storage.base.photos import PhotoRepositoryBase
 from monitoring.storage.base.readings import ReadingsRepositoryBase
 from monitoring.storage.base.registry import INDEXES, RegistryRepositoryBase
-from monitoring.storage.base.reports import ReportRepositoryBase
+from monitoring.storage.base.reports import ReportPosition, ReportRepositoryBase, report_position
 from monitoring.storage.base.rule_state import RuleStateRepositoryBase
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "PhotoRepositoryBase",
     "ReadingsRepositoryBase",
     "RegistryRepositoryBase",
+    "ReportPosition",
     "ReportRepositoryBase",
+    "report_position",
     "RuleStateRepositoryBase",
 ]

@@ -1,12 +1,13 @@
-"""Alarm logic: one open alarm per (subject, rule), optimistic versions, the list filter and its order."""
+"""Alarm logic: one open alarm per (subject, rule), optimistic versions, the list filters and their orders."""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from monitoring.alarms.listing import AlarmPage, AlarmQuery, Position, position
 from monitoring.alarms.models import Alarm, AlarmState
 from monitoring.errors import ConflictError, InvalidInputError, NotFoundError
 
@@ -53,6 +54,11 @@ class AlarmRepositoryBase(ABC):
         """At least the newest `limit` alarms matching `where` (more, or non-matching ones, are dropped here)."""
 
     @abstractmethod
+    def _alarm_list(self, query: AlarmQuery, after: Position | None) -> Iterator[Alarm]:
+        """Alarms in list order (`listing.position`) strictly after `after`, lazily: every match of `query`,
+        and any non-matching ones the backend could not leave out (the base drops them)."""
+
+    @abstractmethod
     def _insert_alarm(self, alarm: Alarm) -> None:
         """Store a new alarm atomically: ConflictError if its id exists or another alarm of its (subject, rule)
         is open — checked by the backend itself, so racing writers cannot both win."""
@@ -90,6 +96,20 @@ class AlarmRepositoryBase(ABC):
             return []
         where = AlarmFilter(enterprise_id, None if states is None else frozenset(states), since, until)
         return newest_first(a for a in self._query_alarms(where, limit) if where.matches(a))[:limit]
+
+    def page(self, query: AlarmQuery, *, after: Position | None = None, limit: int = 50) -> AlarmPage:
+        if not 1 <= limit <= 500:
+            raise InvalidInputError(f"limit must be 1..500, got {limit}")
+        if query.empty:
+            return AlarmPage([], None)
+        found: list[Alarm] = []
+        for alarm in self._alarm_list(query, after):
+            if after is not None and position(alarm) <= after or not query.matches(alarm):
+                continue
+            if len(found) == limit:
+                return AlarmPage(found, position(found[-1]))
+            found.append(alarm)
+        return AlarmPage(found, None)
 
     def put(self, alarm: Alarm, *, expected_version: int | None) -> Alarm:
         if expected_version is None:

@@ -216,12 +216,14 @@ class RegistryRepositoryBase(ABC):
         peer: str = "",
         clock_skew_s: float | None = None,
         gps: GpsFix | None = None,
+        known: Terminal | None = None,
     ) -> Terminal:
         """Mark a frame received at `at`. State only moves forward: an older `at` (a late batch) changes nothing
-        except a GPS fix newer than the stored one."""
+        except a GPS fix newer than the stored one. `known`: the terminal as the caller last read or wrote it
+        (decode's cache); the first attempt writes on its version without reading, a stale one re-reads."""
         at = require_utc(at, "seen at")
-        for _ in range(_RETRIES):
-            terminal = self.get_terminal(mn)
+        for attempt in range(_RETRIES):
+            terminal = known if attempt == 0 and known is not None and known.mn == mn else self.get_terminal(mn)
             newer_gps = gps is not None and (terminal.gps is None or gps.at > terminal.gps.at)
             if terminal.last_frame_at is not None and at <= terminal.last_frame_at:
                 if not newer_gps:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from monitoring.clock import Clock
@@ -21,6 +22,7 @@ from monitoring.storage.dynamodb.models import Connection, Models, build_models
 from monitoring.storage.dynamodb.photos import DynamoDBPhotoRepository
 from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
 from monitoring.storage.dynamodb.registry import DynamoDBRegistryRepository
+from monitoring.storage.dynamodb.rule_samples import DynamoDBSampleReader
 from monitoring.storage.dynamodb.rules import (
     DynamoDBAlarmRepository,
     DynamoDBAuditLog,
@@ -69,9 +71,10 @@ class DynamoDBBackend:
         deletes expired items."""
         policy = retention or RetentionPolicy()
         m = self.models
+        readings = DynamoDBReadingsRepository(m.readings, retention=policy, clock=clock, scan_purge=purge_by_scan)
         return Store(
             registry=DynamoDBRegistryRepository(m.registry),
-            readings=DynamoDBReadingsRepository(m.readings, retention=policy, clock=clock, scan_purge=purge_by_scan),
+            readings=readings,
             events=DynamoDBEventsRepository(m.events, retention=policy, scan_purge=purge_by_scan),
             archive=DynamoDBArchiveRepository(m.archive, retention_days=archive_days),
             commands=DynamoDBCommandsRepository(m.state, self.tx_connection),
@@ -85,6 +88,7 @@ class DynamoDBBackend:
             audit_trail=DynamoDBAuditTrail(m.state),
             retention=policy,
             close=self.close,
+            sample_reader=partial(DynamoDBSampleReader, readings),
         )
 
     def close(self) -> None:

@@ -66,12 +66,20 @@ def usage_of(operation: str, parsed: Mapping[str, Any]) -> OperationUsage:
     return OperationUsage(requests=1, errors=int(failed), read_units=read, write_units=write)
 
 
+def _table_part(operation: str, entries: list[Any], table: str, *, requests: int, errors: int) -> OperationUsage:
+    mine = [e for e in entries if isinstance(e, Mapping) and str(e.get("TableName", "?")) == table]
+    read = sum(usage_of(operation, {"ConsumedCapacity": e}).read_units for e in mine)
+    write = sum(usage_of(operation, {"ConsumedCapacity": e}).write_units for e in mine)
+    return OperationUsage(requests=requests, errors=errors, read_units=read, write_units=write)
+
+
 class CapacityMeter:
     """Thread-safe tally of DynamoDB data-plane requests and units, keyed by operation name."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._usage: dict[str, OperationUsage] = {}
+        self._tables: dict[str, OperationUsage] = {}
         self._attached: set[int] = set()
 
     def attach(self, client: Any) -> None:
@@ -87,11 +95,23 @@ class CapacityMeter:
         if operation in CONTROL_OPERATIONS:
             return
         usage = usage_of(operation, parsed)
+        capacity = parsed.get("ConsumedCapacity")
+        entries = [capacity] if isinstance(capacity, Mapping) else list(capacity or [])
+        tables = sorted({str(e.get("TableName", "?")) for e in entries if isinstance(e, Mapping)}) or ["?"]
         with self._lock:
             self._usage[operation] = self._usage.get(operation, OperationUsage()) + usage
+            # A request is charged to the table it names (a multi-table batch to the first, its units split).
+            for i, table in enumerate(tables):
+                part = _table_part(operation, entries, table, requests=int(i == 0), errors=usage.errors * int(i == 0))
+                self._tables[table] = self._tables.get(table, OperationUsage()) + part
 
     def _on_after_call(self, *, model: Any, parsed: Mapping[str, Any], **_: Any) -> None:
         self.record(str(model.name), parsed)
+
+    def by_table(self) -> dict[str, OperationUsage]:
+        """Usage per physical table name ("?" where a response named none, e.g. a refused write)."""
+        with self._lock:
+            return dict(self._tables)
 
     def snapshot(self) -> dict[str, OperationUsage]:
         """A copy of the usage per operation."""
@@ -109,3 +129,4 @@ class CapacityMeter:
         """Forget everything counted so far (e.g. after loading fixtures, before the measured run)."""
         with self._lock:
             self._usage.clear()
+            self._tables.clear()

@@ -56,10 +56,14 @@ class StateItem(ExpiringItem):
     gsi1sk = UnicodeAttribute(null=True, attr_name=schema.GSI1_SK)
     gsi2pk = UnicodeAttribute(null=True, attr_name=schema.GSI2_PK)
     gsi2sk = UnicodeAttribute(null=True, attr_name=schema.GSI2_SK)
+    gsi3pk = UnicodeAttribute(null=True, attr_name=schema.GSI3_PK)
+    gsi3sk = UnicodeAttribute(null=True, attr_name=schema.GSI3_SK)
 
 
 class ReadingItem(ExpiringItem):
-    """A reading, an aggregate or a completeness row."""
+    """A reading, an aggregate or a completeness row; a reading's JSON is stored zlib-compressed in `z`."""
+
+    z = BinaryAttribute(null=True, legacy_encoding=False)
 
 
 class EventItem(ExpiringItem):
@@ -73,7 +77,8 @@ class ArchiveItem(ExpiringItem):
     """One archived frame on its MN's chain: sk = zero-padded seq; lsi1sk = receive time # digest."""
 
     lsi1sk = UnicodeAttribute(attr_name=schema.LSI1_SK)
-    raw = BinaryAttribute(legacy_encoding=False)
+    raw = BinaryAttribute(null=True, legacy_encoding=False)  # as received (items written before compression)
+    z = BinaryAttribute(null=True, legacy_encoding=False)  # zlib of the frame as received
 
 
 @dataclass(frozen=True, slots=True)

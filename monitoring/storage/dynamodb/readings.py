@@ -5,6 +5,7 @@ More: docs/dynamodb.md, "Module notes".
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
@@ -34,6 +35,18 @@ def purge_by_scan(model: type[ExpiringItem], now_epoch: int) -> int:
     return removed
 
 
+def _reading(item: ReadingItem) -> Reading | None:
+    if item.z is not None:
+        return codec.loads(Reading, zlib.decompress(item.z).decode())
+    return None if item.body is None else codec.loads(Reading, item.body)  # written before compression
+
+
+def _aggregate(item: ReadingItem) -> Aggregate | None:
+    if item.z is not None:
+        return codec.loads(Aggregate, zlib.decompress(item.z).decode())
+    return None if item.body is None else codec.loads(Aggregate, item.body)
+
+
 class DynamoDBReadingsRepository(ReadingsRepositoryBase):
     def __init__(
         self,
@@ -56,7 +69,7 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
             f"rd#{reading.point_id}#{reading.kind.value}",
             time_key(reading.data_time),
             t="rd",
-            body=codec.dumps(reading),
+            z=zlib.compress(codec.dumps(reading).encode(), 6),  # a third of the JSON: fewer write units and bytes
             expires_at=_ttl(ttl),
         )
         try:
@@ -83,10 +96,10 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
                     consistent_read=True,
                 )
             )
-        return None if not found or found[0].body is None else codec.loads(Reading, found[0].body)
+        return _reading(found[0]) if found else None
 
     def _query_readings(
-        self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, limit: int
+        self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, limit: int, *, consistent: bool = True
     ) -> list[Reading]:
         bounds = time_range(start, end)
         if bounds is None:
@@ -95,18 +108,23 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
             items = self._readings.query(
                 f"rd#{point_id}#{kind.value}",
                 self._readings.sk.between(*bounds),
-                consistent_read=True,
+                consistent_read=consistent,
                 limit=limit,
                 page_size=min(limit, 1000),
             )
-            return [codec.loads(Reading, item.body) for item in items if item.body]
+            return [r for r in map(_reading, items) if r is not None]
+
+    def settled_readings(self, point_id: str, kind: ReadingKind, start: datetime, end: datetime) -> list[Reading]:
+        """`readings` read eventually consistent (half the read units): for minutes older than a second or two,
+        which is all the rules judge (they stay `settle_min` behind the clock)."""
+        return self._query_readings(point_id, kind, start, end, 100_000, consistent=False)
 
     def _put_aggregate(self, aggregate: Aggregate, ttl: int | None) -> None:
         item = self._readings(
             f"ag#{aggregate.point_id}#{aggregate.period.value}",
             time_key(aggregate.start),
             t="ag",
-            body=codec.dumps(aggregate),
+            z=zlib.compress(codec.dumps(aggregate).encode(), 6),
             expires_at=_ttl(ttl),
         )
         with translate("put aggregate"):
@@ -122,7 +140,7 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
             items = self._readings.query(
                 f"ag#{point_id}#{period.value}", self._readings.sk.between(*bounds), consistent_read=True
             )
-            return [codec.loads(Aggregate, item.body) for item in items if item.body]
+            return [a for a in map(_aggregate, items) if a is not None]
 
     def _put_completeness(self, completeness: Completeness) -> None:
         item = self._readings(

@@ -5,11 +5,12 @@ More: docs/dynamodb.md, "Module notes".
 
 from __future__ import annotations
 
+import heapq
 import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -17,6 +18,7 @@ from pynamodb.connection import Connection as PynamoConnection
 from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
+from monitoring.alarms.listing import AlarmQuery, Position, in_list_order, list_key, position
 from monitoring.alarms.models import Alarm, AuditEntry
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder
 from monitoring.reports.models import FaultReport, StoppageRequest
@@ -25,14 +27,20 @@ from monitoring.storage.base import (
     AlarmFilter,
     AlarmRepositoryBase,
     EmergencyRepositoryBase,
+    ReportPosition,
     ReportRepositoryBase,
     RuleStateRepositoryBase,
+    report_position,
 )
 from monitoring.storage.dynamodb._client import time_key, translate
 from monitoring.storage.dynamodb.models import StateItem
 
 T = TypeVar("T")
 _RULE_STATE = "rs"
+_ALARM_LIST = "alarmq"
+# Up to this many enterprises, a list reads each one's alarms (gsi1) and sorts them; beyond, it walks the
+# county's list index (gsi3) in order and skips other enterprises' alarms.
+_PER_ENTERPRISE_MAX = 20
 
 
 def _dump(doc: dict[str, Any]) -> str:
@@ -45,6 +53,11 @@ def _get(model: type[StateItem], pk: str, sk: str) -> StateItem | None:
             return model.get(pk, sk, consistent_read=True)
         except DoesNotExist:
             return None
+
+
+def _order(doc: dict[str, Any]) -> tuple[str, str]:
+    """A report document's place in newest-first lists: (filed_at as UTC ISO text, id)."""
+    return report_position(datetime.fromisoformat(doc["filed_at"]), doc["id"])
 
 
 def _bodies(items: Any) -> list[dict[str, Any]]:
@@ -94,6 +107,8 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
             gsi1sk=order,
             gsi2pk="alarms",
             gsi2sk=order,
+            gsi3pk=_ALARM_LIST,
+            gsi3sk=f"{list_key(alarm)}#{alarm.id}",
         )
 
     def _pointer(self, alarm: Alarm) -> StateItem:
@@ -130,6 +145,32 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
             # sk is "<created>#<id>": an alarm created exactly at `until` sorts above time_key(until), so [since, until)
             items = index.query(pk, condition, filter_condition=states, scan_index_forward=False, limit=limit)
             return [codec.alarm_from_dict(d) for d in _bodies(items)]
+
+    def _alarm_list(self, query: AlarmQuery, after: Position | None) -> Iterator[Alarm]:
+        eids = query.enterprise_ids
+        if eids is not None and len(eids) <= _PER_ENTERPRISE_MAX:
+            hits: list[Alarm] = []
+            low = time_key(query.since) if query.since else "0"
+            high = time_key(query.until) if query.until else "~"
+            created = self._model.gsi1sk.between(low, high) if query.since or query.until else None
+            for eid in sorted(eids):
+                with translate("list alarms of an enterprise"):
+                    items = self._model.gsi1.query(f"alarment#{eid}", created)  # type: ignore[attr-defined]
+                    hits += [a for a in map(codec.alarm_from_dict, _bodies(items)) if query.matches(a)]
+            yield from (a for a in in_list_order(hits) if after is None or position(a) > after)
+            return
+        sort = self._model.gsi3sk
+        condition = None
+        if after is not None:
+            condition = sort > f"{after[0]}#{after[1]}"  # list keys have one length: "key#id" sorts as (key, id)
+        elif query.key_below is not None:
+            condition = sort < query.key_below
+        with translate("list alarms"):
+            for item in self._model.gsi3.query(_ALARM_LIST, condition):  # type: ignore[attr-defined]
+                if query.key_below is not None and item.gsi3sk >= query.key_below:
+                    return
+                if item.body:
+                    yield codec.alarm_from_dict(json.loads(item.body))
 
     def _insert_alarm(self, alarm: Alarm) -> None:
         # The alarm and its (subject, rule) pointer in one transaction, conditional on the pointer being absent or
@@ -171,11 +212,59 @@ class DynamoDBReportRepository(ReportRepositoryBase):
     def __init__(self, model: type[StateItem]) -> None:
         self._model = model
 
-    def _put(self, kind: str, ident: str, enterprise_id: str, filed_at: datetime, doc: dict[str, Any]) -> None:
+    def _put(
+        self,
+        kind: str,
+        ident: str,
+        enterprise_id: str,
+        filed_at: datetime,
+        doc: dict[str, Any],
+        expected: dict[str, Any] | None = None,
+    ) -> None:
         item = self._model(f"{kind}#{ident}", kind, t=kind, body=_dump(doc))
         item.gsi1pk, item.gsi1sk = f"{kind}ent#{enterprise_id}", f"{time_key(filed_at)}#{ident}"
+        item.gsi2pk, item.gsi2sk = f"{kind}s", item.gsi1sk  # the county's newest-first list
+        # Replace-if-unchanged: the stored body (written with sorted keys) must still be the one the caller read.
+        condition = None if expected is None else self._model.body == _dump(expected)
         with translate(f"put {kind}"):
-            item.save()
+            item.save(condition=condition)
+
+    def _recent(
+        self, kind: str, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[dict[str, Any]]:
+        """Bodies newest first: per enterprise (gsi1, merged) for a few enterprises, else the county's gsi2."""
+        model = self._model
+        below = None if before is None else f"{time_key(datetime.fromisoformat(before[0]))}#{before[1]}"
+
+        def query(index: Any, pk: str, sort: Any) -> Iterator[dict[str, Any]]:
+            with translate(f"list {kind}"):
+                for item in index.query(pk, None if below is None else sort < below, scan_index_forward=False):
+                    if item.body:
+                        yield dict(json.loads(item.body))
+
+        if enterprise_ids is not None and len(enterprise_ids) <= _PER_ENTERPRISE_MAX:
+            streams = [query(model.gsi1, f"{kind}ent#{e}", model.gsi1sk) for e in sorted(enterprise_ids)]  # type: ignore[attr-defined]
+            yield from heapq.merge(*streams, key=_order, reverse=True)
+            return
+        yield from query(model.gsi2, f"{kind}s", model.gsi2sk)  # type: ignore[attr-defined]
+
+    def _recent_faults(
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[FaultReport]:
+        return (codec.fault_from_dict(d) for d in self._recent("fault", enterprise_ids, before))
+
+    def _recent_stoppages(
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[StoppageRequest]:
+        return (codec.stoppage_from_dict(d) for d in self._recent("stop", enterprise_ids, before))
+
+    def _swap_fault(self, report: FaultReport, expected: FaultReport) -> None:
+        doc, old = codec.fault_to_dict(report), codec.fault_to_dict(expected)
+        self._put("fault", report.id, report.enterprise_id, report.filed_at, doc, old)
+
+    def _swap_stoppage(self, request: StoppageRequest, expected: StoppageRequest) -> None:
+        doc, old = codec.stoppage_to_dict(request), codec.stoppage_to_dict(expected)
+        self._put("stop", request.id, request.enterprise_id, request.filed_at, doc, old)
 
     def _one(self, kind: str, ident: str, decode: Callable[[dict[str, Any]], T]) -> T | None:
         item = _get(self._model, f"{kind}#{ident}", kind)

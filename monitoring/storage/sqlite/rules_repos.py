@@ -6,10 +6,11 @@ Backend errors are translated by `Database`: IntegrityError → ConflictError, O
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from monitoring.alarms.listing import AlarmQuery, Position, list_key
 from monitoring.alarms.models import Alarm, AuditEntry
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder
 from monitoring.errors import ConflictError
@@ -19,6 +20,7 @@ from monitoring.storage.base import (
     AlarmFilter,
     AlarmRepositoryBase,
     EmergencyRepositoryBase,
+    ReportPosition,
     ReportRepositoryBase,
     RuleStateRepositoryBase,
 )
@@ -40,9 +42,13 @@ def _docs(db: Database, sql: str, args: Sequence[Any] = ()) -> list[dict[str, An
     return [dict(json.loads(r[0])) for r in rows]
 
 
+_LIST_BATCH = 200
+
+
 class SqliteAlarmRepository(AlarmRepositoryBase):
     def __init__(self, db: Database) -> None:
         self._db = db
+        self._keys_filled = False
 
     def _alarms(self, sql: str, args: Sequence[Any]) -> list[Alarm]:
         return [codec.alarm_from_dict(d) for d in _docs(self._db, sql, args)]
@@ -79,13 +85,65 @@ class SqliteAlarmRepository(AlarmRepositoryBase):
         sql = "SELECT doc FROM alarms" + (" WHERE " + " AND ".join(clauses) if clauses else "")
         return self._alarms(sql + " ORDER BY created_at DESC, id DESC LIMIT ?", [*args, int(limit)])
 
+    def _fill_list_keys(self) -> None:
+        """Give alarms stored before schema 82 their list key (once per process; a no-op afterwards)."""
+        with self._db.read() as c:
+            rows = c.execute("SELECT id, doc FROM alarms WHERE list_key IS NULL").fetchall()
+        if rows:
+            with self._db.write() as c:
+                for ident, doc in rows:
+                    alarm = codec.alarm_from_dict(json.loads(doc))
+                    c.execute(
+                        "UPDATE alarms SET list_key = ?, severity = ? WHERE id = ?",
+                        (list_key(alarm), alarm.severity, ident),
+                    )
+        self._keys_filled = True
+
+    def _alarm_list(self, query: AlarmQuery, after: Position | None) -> Iterator[Alarm]:
+        if not self._keys_filled:
+            self._fill_list_keys()
+        clauses: list[str] = []
+        args: list[Any] = []
+        for column, values in (
+            ("enterprise_id", query.enterprise_ids),
+            ("state", None if query.states is None else {s.value for s in query.states}),
+            ("rule", query.rules),
+            ("severity", query.severities),
+        ):
+            if values is not None:
+                clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+                args.extend(sorted(values))
+        if query.since is not None:
+            clauses.append("created_at >= ?")
+            args.append(_ts(query.since))
+        if query.until is not None:
+            clauses.append("created_at < ?")
+            args.append(_ts(query.until))
+        if query.key_below is not None:
+            clauses.append("list_key < ?")
+            args.append(query.key_below)
+        while True:
+            where = list(clauses)
+            page_args = list(args)
+            if after is not None:
+                where.append("(list_key > ? OR (list_key = ? AND id > ?))")
+                page_args += [after[0], after[0], after[1]]
+            sql = "SELECT list_key, id, doc FROM alarms" + (" WHERE " + " AND ".join(where) if where else "")
+            with self._db.read() as c:
+                rows = c.execute(sql + " ORDER BY list_key, id LIMIT ?", [*page_args, _LIST_BATCH]).fetchall()
+            for _key, _ident, doc in rows:
+                yield codec.alarm_from_dict(json.loads(doc))
+            if len(rows) < _LIST_BATCH:
+                return
+            after = (rows[-1][0], rows[-1][1])
+
     def _insert_alarm(self, alarm: Alarm) -> None:
         # The primary key and the partial unique index alarms_one_open refuse a taken id or a second open alarm.
         with self._db.write() as c:
             seq = c.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM alarms").fetchone()[0]
             c.execute(
                 "INSERT INTO alarms (id, subject, rule, enterprise_id, state, is_open, created_at, seq, version,"
-                " doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " doc, list_key, severity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     alarm.id,
                     alarm.subject,
@@ -97,18 +155,23 @@ class SqliteAlarmRepository(AlarmRepositoryBase):
                     seq,
                     alarm.version,
                     _dump(codec.alarm_to_dict(alarm)),
+                    list_key(alarm),
+                    alarm.severity,
                 ),
             )
 
     def _replace_alarm(self, alarm: Alarm, expected_version: int, *, is_latest: bool) -> None:
         with self._db.write() as c:
             cur = c.execute(
-                "UPDATE alarms SET state = ?, is_open = ?, version = ?, doc = ? WHERE id = ? AND version = ?",
+                "UPDATE alarms SET state = ?, is_open = ?, version = ?, doc = ?, list_key = ?, severity = ?"
+                " WHERE id = ? AND version = ?",
                 (
                     alarm.state.value,
                     int(alarm.open),
                     alarm.version,
                     _dump(codec.alarm_to_dict(alarm)),
+                    list_key(alarm),
+                    alarm.severity,
                     alarm.id,
                     expected_version,
                 ),
@@ -174,6 +237,50 @@ class SqliteReportRepository(ReportRepositoryBase):
 
     def _put_fault(self, report: FaultReport) -> None:
         self._put("fault_reports", report.id, report.enterprise_id, report.filed_at, codec.fault_to_dict(report))
+
+    def _recent(
+        self, table: str, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[dict[str, Any]]:
+        """Documents newest first by (filed_at, id), read in batches by the index (schema 81)."""
+        scope = f"enterprise_id IN ({','.join('?' * len(enterprise_ids))})" if enterprise_ids is not None else ""
+        while True:
+            where = [scope] if scope else []
+            args: list[Any] = sorted(enterprise_ids) if enterprise_ids is not None else []
+            if before is not None:
+                where.append("(filed_at < ? OR (filed_at = ? AND id < ?))")
+                args += [before[0], before[0], before[1]]
+            sql = f"SELECT filed_at, id, doc FROM {table}" + (" WHERE " + " AND ".join(where) if where else "")
+            with self._db.read() as c:
+                rows = c.execute(sql + " ORDER BY filed_at DESC, id DESC LIMIT ?", [*args, _LIST_BATCH]).fetchall()
+            for _filed, _ident, doc in rows:
+                yield dict(json.loads(doc))
+            if len(rows) < _LIST_BATCH:
+                return
+            before = (rows[-1][0], rows[-1][1])
+
+    def _recent_faults(
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[FaultReport]:
+        return (codec.fault_from_dict(d) for d in self._recent("fault_reports", enterprise_ids, before))
+
+    def _recent_stoppages(
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+    ) -> Iterator[StoppageRequest]:
+        return (codec.stoppage_from_dict(d) for d in self._recent("stoppage_requests", enterprise_ids, before))
+
+    def _swap(self, table: str, ident: str, new: dict[str, Any], old: dict[str, Any]) -> None:
+        # Documents are written with sorted keys, so the stored text of an unchanged record equals _dump(old).
+        with self._db.write() as c:
+            cur = c.execute(f"UPDATE {table} SET doc = ? WHERE id = ? AND doc = ?", (_dump(new), ident, _dump(old)))
+            if cur.rowcount != 1:
+                raise ConflictError(f"{table} {ident} changed concurrently or does not exist")
+
+    def _swap_fault(self, report: FaultReport, expected: FaultReport) -> None:
+        self._swap("fault_reports", report.id, codec.fault_to_dict(report), codec.fault_to_dict(expected))
+
+    def _swap_stoppage(self, request: StoppageRequest, expected: StoppageRequest) -> None:
+        new, old = codec.stoppage_to_dict(request), codec.stoppage_to_dict(expected)
+        self._swap("stoppage_requests", request.id, new, old)
 
     def _get_fault(self, report_id: str) -> FaultReport | None:
         found = _docs(self._db, "SELECT doc FROM fault_reports WHERE id = ?", (report_id,))

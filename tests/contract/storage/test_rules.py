@@ -180,3 +180,40 @@ def test_emergency_alerts_measures_halts(rules: Any) -> None:
     h = HaltOrder("H1", "E1", T, None, "停产整治")
     rules.emergency.put_halt(h)
     assert rules.emergency.halts_between(T + timedelta(days=30), T + timedelta(days=31)) == [h]
+
+
+def test_report_replace_only_if_unchanged(rules: Any) -> None:
+    """Two people deciding the same request at once: the second write finds the record changed and loses."""
+    req = StoppageRequest("S1", "E1", StoppageKind.CONTROL_STOP, ("C1",), T, T + timedelta(hours=8), "检修", T, "u1")
+    rules.reports.put_stoppage(req)
+    yes = replace(req, decision=Decision.APPROVED, decided_by="branch-a")
+    rules.reports.replace_stoppage(yes, expected=req)
+    with pytest.raises(ConflictError):
+        rules.reports.replace_stoppage(replace(req, decision=Decision.REJECTED, decided_by="branch-b"), expected=req)
+    assert rules.reports.get_stoppage("S1") == yes
+    fault = FaultReport("F1", "E1", FaultKind.MONITORING, ("P1",), T, T, "u1", "断电")
+    rules.reports.put_fault(fault)
+    seen = replace(fault, acknowledged_by="b")
+    rules.reports.replace_fault(seen, expected=fault)
+    with pytest.raises(ConflictError):
+        rules.reports.replace_fault(replace(fault, resolved_at=T), expected=fault)
+    with pytest.raises(ConflictError):  # absent
+        rules.reports.replace_fault(replace(fault, id="F9"), expected=replace(fault, id="F9"))
+    assert rules.reports.get_fault("F1") == seen
+
+
+def test_reports_newest_first_streams_by_scope_and_position(rules: Any) -> None:
+    for i, eid in enumerate(["E1", "E2", "E1", "E3", "E2"]):
+        at = T + timedelta(minutes=10 * i)
+        rules.reports.put_fault(FaultReport(f"F{i}", eid, FaultKind.MONITORING, ("P1",), at, at, "u", "x"))
+        rules.reports.put_stoppage(
+            StoppageRequest(f"S{i}", eid, StoppageKind.CONTROL_STOP, ("C1",), at, at + timedelta(hours=1), "r", at, "u")
+        )
+    assert [f.id for f in rules.reports.recent_faults(None)] == ["F4", "F3", "F2", "F1", "F0"]
+    assert [f.id for f in rules.reports.recent_faults(frozenset({"E1", "E2"}))] == ["F4", "F2", "F1", "F0"]
+    many = frozenset({"E1", *(f"X{i}" for i in range(30))})  # DynamoDB: the county index, not per enterprise
+    assert [f.id for f in rules.reports.recent_faults(many)] == ["F2", "F0"]
+    after_f2 = (((T + timedelta(minutes=20)).astimezone(UTC)).isoformat(), "F2")
+    assert [f.id for f in rules.reports.recent_faults(None, before=after_f2)] == ["F1", "F0"]
+    assert [s.id for s in rules.reports.recent_stoppages(frozenset({"E2"}), before=after_f2)] == ["S1"]
+    assert list(rules.reports.recent_stoppages(frozenset())) == []

@@ -89,3 +89,24 @@ def test_decode_evaluation_and_escalation_share_one_sqlite_connection(
     escalate_handler(load_event("eventbridge_scheduled.json") | {"time": "2026-11-23T05:05:00Z"}, lambda_context)
     # Then the file is open once: the store's single connection (the rules area has no second one)
     assert _open_files(str((tmp_path / "platform.db").resolve())) == 1
+
+
+def test_evaluate_handler_in_aws_mode_judges_only_what_decode_got_to(wired_store: Store, lambda_context: Any) -> None:
+    from functions.on_frame_batch import handler as decode_handler
+    from monitoring.rules.state_docs import TickMark
+
+    # Given the AWS setting, and decode that noted its shard through 02:40 (a batch of frames that arrived then)
+    settings = _wiring.get_settings().model_copy(update={"rules_wait_for_decode": True})
+    _wiring.configure(settings, clock=_wiring.get_clock())
+    _seed(_wiring.get_store())
+    batch = load_event("kinesis_frame_batch.json")
+    for record in batch["Records"]:
+        record["kinesis"]["approximateArrivalTimestamp"] = datetime(2026, 11, 23, 2, 40, 30, tzinfo=UTC).timestamp()
+    assert decode_handler(batch, lambda_context) == {"batchItemFailures": []}
+    state = _wiring.get_store().rule_state
+    assert state.get("decoded:shardId-000000000000") is not None
+    # When the 03:00 tick runs
+    evaluate_handler(load_event("eventbridge_scheduled.json"), lambda_context)
+    # Then it judged up to 02:40 - settle, not 03:00 - settle
+    mark = TickMark.load(state)
+    assert mark.horizon == datetime(2026, 11, 23, 2, 38, tzinfo=UTC)

@@ -9,6 +9,7 @@ import inspect
 import itertools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -85,6 +86,47 @@ def _current_version(api: Api, role: Role, scope: str) -> dict[str, Any]:
     return {"version": account.version, "display_name": f"矩阵修改{next(_counter)}"}
 
 
+# ---- routes-alarms helpers ------------------------------------------------------------------------------------
+_COUNTY_SEE: dict[str, Expect] = {r: (200, 200) for r in ("admin", "air", "emergency", "viewer")}
+
+
+def _at(minutes: int) -> str:
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).isoformat()
+
+
+def _fault_body(role: Role, scope: str) -> dict[str, Any]:
+    return {
+        "enterprise_id": f"ent-{scope}",
+        "kind": "monitoring",
+        "point_ids": [f"ra-p-{scope}"],
+        "fault_start": _at(-30),
+        "description": "终端断电",
+    }
+
+
+def _resolve_body(role: Role, scope: str) -> dict[str, Any]:
+    return {"resolved_at": _at(-1)}
+
+
+def _stoppage_body(role: Role, scope: str) -> dict[str, Any]:
+    return {
+        "enterprise_id": f"ent-{scope}",
+        "kind": "control_stop",
+        "point_ids": [f"ra-cp-{scope}"],
+        "start": _at(60 * 24),
+        "end": _at(60 * 48),
+        "reason": "检修",
+    }
+
+
+def _alert_body(role: Role, scope: str) -> dict[str, Any]:
+    return {"level": "yellow", "start": _at(60), "end": _at(600), "alert_id": f"YJ-M{next(_counter)}"}
+
+
+def _measures_body(role: Role, scope: str) -> dict[str, Any]:
+    return {"orange": {"stop_points": [f"ra-p-{scope}"], "forbidden_hours": [[8, 12]]}}
+
+
 MATRIX: dict[tuple[str, str], Row] = {
     # ---- meta, auth, me, accounts (api-core) ---------------------------------------------------------------------
     ("GET", "/api/v1/openapi.json"): row(200),
@@ -114,6 +156,63 @@ MATRIX: dict[tuple[str, str], Row] = {
         (403, 403), admin=(200, 404), body={"password": "Reset-Passw0rd"}
     ),
     # ---- alarms, fault reports, stoppage requests, emergency (routes-alarms) -------------------------------------
+    # Transitions send a stale version: allowed roles get 409 in scope (nothing changes), 404 out of scope. The
+    # fault/stoppage decisions change their object: the first allowed role succeeds, the next ones get 409.
+    ("GET", "/api/v1/alarms"): row(200),
+    ("GET", "/api/v1/alarms/{alarm_id}"): row((200, 404), **_COUNTY_SEE),
+    ("POST", "/api/v1/alarms/{alarm_id}/respond"): row(
+        (403, 403),
+        admin=(409, 409),
+        enterprise=(409, 404),
+        installer=(409, 404),
+        body={"version": 999, "cause": "other"},
+    ),
+    ("POST", "/api/v1/alarms/{alarm_id}/dispatch"): row(
+        (403, 403), admin=(409, 409), air=(409, 409), emergency=(409, 409), branch=(409, 404), body={"version": 999}
+    ),
+    ("POST", "/api/v1/alarms/{alarm_id}/verify"): row(
+        (403, 403), admin=(409, 409), branch=(409, 404), body={"version": 999, "result": "属实"}
+    ),
+    ("POST", "/api/v1/alarms/{alarm_id}/close"): row(
+        (403, 403), admin=(409, 409), air=(409, 409), branch=(409, 404), body={"version": 999}
+    ),
+    ("POST", "/api/v1/alarms/{alarm_id}/reopen"): row(
+        (403, 403), admin=(409, 409), air=(409, 409), branch=(409, 404), body={"version": 999, "reason": "复查"}
+    ),
+    ("GET", "/api/v1/fault-reports"): row(200),
+    ("POST", "/api/v1/fault-reports"): row(
+        (403, 403), admin=(201, 201), enterprise=(201, 404), installer=(201, 404), body=_fault_body
+    ),
+    ("GET", "/api/v1/fault-reports/{report_id}"): row((200, 404), **_COUNTY_SEE),
+    ("POST", "/api/v1/fault-reports/{report_id}/acknowledge"): row(
+        (403, 403), admin=(200, 200), air=(409, 409), branch=(409, 404)
+    ),
+    ("POST", "/api/v1/fault-reports/{report_id}/resolve"): row(
+        (403, 403),
+        admin=(200, 200),
+        air=(409, 409),
+        branch=(409, 404),
+        enterprise=(409, 404),
+        installer=(409, 404),
+        body=_resolve_body,
+    ),
+    ("GET", "/api/v1/stoppage-requests"): row(200),
+    ("POST", "/api/v1/stoppage-requests"): row(
+        (403, 403), admin=(201, 201), enterprise=(201, 404), installer=(201, 404), body=_stoppage_body
+    ),
+    ("GET", "/api/v1/stoppage-requests/{request_id}"): row((200, 404), **_COUNTY_SEE),
+    ("POST", "/api/v1/stoppage-requests/{request_id}/decision"): row(
+        (403, 403), admin=(200, 200), air=(409, 409), branch=(409, 404), body={"approve": True, "note": "同意"}
+    ),
+    ("GET", "/api/v1/emergency/alerts"): row(200),
+    ("POST", "/api/v1/emergency/alerts"): row(403, admin=201, emergency=201, body=_alert_body),
+    ("POST", "/api/v1/emergency/alerts/{alert_id}/end"): row(403, admin=200, emergency=200, body={}),
+    ("GET", "/api/v1/emergency/alerts/{alert_id}/compliance"): row(200, installer=403),
+    ("GET", "/api/v1/emergency/alerts/{alert_id}/compliance.xlsx"): row(200, installer=403),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/measures"): row((200, 404), **_COUNTY_SEE),
+    ("PUT", "/api/v1/enterprises/{enterprise_id}/measures"): row(
+        (403, 403), admin=(200, 200), emergency=(200, 200), body=_measures_body
+    ),
     # ---- enterprises, readings, dashboard, audit log (routes-registry) -------------------------------------------
     ("GET", "/api/v1/enterprises"): row(200),
     ("GET", "/api/v1/enterprises/{enterprise_id}"): row((200, 404), admin=_ALL, air=_ALL, emergency=_ALL, viewer=_ALL),

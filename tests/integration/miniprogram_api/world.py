@@ -21,6 +21,7 @@ from monitoring.registry.models import (
 )
 from monitoring.storage.ports import Store
 from tests.integration.miniprogram_api.field_world import add_field_objects
+from tests.integration.miniprogram_api.world_alarms import add_alarm_objects
 from tests.support.api import FAST_HASHER
 
 COUNTY = "rugao"
@@ -97,6 +98,7 @@ def build_world(store: Store) -> World:
     world.inside.update(enterprise_id="ent-in", account_id=target.id)
     world.outside.update(enterprise_id="ent-out", account_id=foreign.id)
     # ---- routes-alarms: alarms, reports, emergency objects (inside and outside) --------------------------------
+    add_alarm_objects(store, world.inside, world.outside, datetime.now(UTC))
     # ---- routes-registry: points, readings, audit entries -----------------------------------------------------
     for suffix in ("in", "out"):
         reg.put_facility(

@@ -100,3 +100,94 @@ def test_time_series_items_carry_the_retention_ttl(backend: DynamoDBBackend, sto
     # Then the TTL counts from the data time, and hour data has none
     assert minute.expires_at == NOW + timedelta(days=400)
     assert hour.expires_at is None
+
+
+def test_a_warm_decode_container_appends_and_records_state_with_one_write_each(
+    backend: DynamoDBBackend, store: Store
+) -> None:
+    # Given a chain this store appended to once (head read, then cached)
+    store.archive.append(b.raw_frame(at=NOW))
+    seen = store.registry.record_terminal_seen("MN0001", NOW)
+    backend.meter.reset()
+    # When the next frame of that terminal is archived and its state recorded on the cached terminal
+    later = NOW + timedelta(minutes=1)
+    appended = store.archive.append(b.raw_frame(at=later))
+    store.registry.record_terminal_seen("MN0001", later, known=seen)
+    # Then each is one conditional put: no head query, no redelivery lookup, no read of the terminal
+    assert _requests(backend) == {"PutItem": 2}
+    assert appended.seq == 2 and store.archive.verify("MN0001").ok
+    assert store.registry.get_terminal("MN0001").last_frame_at == later
+
+
+def test_a_stale_cached_head_or_terminal_costs_a_refused_put_not_a_fork(backend: DynamoDBBackend, store: Store) -> None:
+    # Given a second writer (another container) that moved the chain and the terminal on after this one cached them
+    store.archive.append(b.raw_frame(at=NOW))
+    seen = store.registry.record_terminal_seen("MN0001", NOW)
+    other = backend.store(clock=FixedClock(NOW))
+    other.archive.append(b.raw_frame(at=NOW + timedelta(seconds=30)))
+    other.registry.record_terminal_seen("MN0001", NOW + timedelta(seconds=30))
+    # When this one appends and records on its stale copies
+    later = NOW + timedelta(minutes=1)
+    appended = store.archive.append(b.raw_frame(at=later))
+    stored = store.registry.record_terminal_seen("MN0001", later, known=seen)
+    # Then the refused puts made it re-read: one unbroken chain, the newest state
+    assert appended.seq == 3 and store.archive.verify("MN0001").ok
+    assert stored.last_frame_at == later and stored.version == seen.version + 2
+
+
+def test_readings_are_stored_compressed_and_read_back_whole(backend: DynamoDBBackend, store: Store) -> None:
+    from monitoring.readings.models import QUANTITIES
+
+    values = {q: 100.0 + i for i, q in enumerate(sorted(QUANTITIES)[:24])}
+    reading = Reading("p1", NOW, ReadingKind.MINUTE, values=values, flags=dict.fromkeys(values, "N"), mn="MN0001")
+    backend.meter.reset()
+    store.readings.put_readings([reading])
+    # A 24-quantity reading (about 1.3 KB of JSON) fits one write unit
+    assert backend.meter.snapshot()["PutItem"].write_units == 1.0
+    item = backend.models.readings.get("rd#p1#minute", "2026-11-28T02:00:00.000000Z", consistent_read=True)
+    assert item.body is None and item.z is not None
+    assert store.readings.latest("p1", ReadingKind.MINUTE) == reading
+
+
+def test_the_rules_warm_tick_reads_only_the_tail_eventually_consistent(backend: DynamoDBBackend, store: Store) -> None:
+    # Given 80 minutes of minute readings and the rules' sample reader of a warm container
+    store.readings.put_readings([_reading(NOW - timedelta(minutes=m)) for m in range(80)])
+    assert store.sample_reader is not None
+    reader = store.sample_reader()
+    start, end = NOW - timedelta(minutes=79), NOW + timedelta(minutes=1)
+    cold = reader.samples(["p1"], start, end)
+    backend.meter.reset()
+    # When the next tick asks for the window one minute on
+    store.readings.put_readings([_reading(NOW + timedelta(minutes=1))])
+    backend.meter.reset()
+    warm = reader.samples(["p1"], start + timedelta(minutes=1), end + timedelta(minutes=1))
+    # Then one query of the 5-minute tail, at eventually consistent rates
+    usage = backend.meter.snapshot()
+    assert {op: u.requests for op, u in usage.items()} == {"Query": 1}
+    assert usage["Query"].read_units <= 0.5
+    assert len(cold["p1"]) == 80 and len(warm["p1"]) == 80 and warm["p1"][-1].at == NOW + timedelta(minutes=1)
+
+
+def test_a_batch_of_one_terminal_is_one_archive_item_and_a_changed_frame_breaks_the_chain(
+    backend: DynamoDBBackend, store: Store
+) -> None:
+    import zlib
+
+    # Given a split upload: three packets of one terminal in one batch, after a frame already archived
+    store.archive.append(b.raw_frame(at=NOW, payload=b"P0"))
+    backend.meter.reset()
+    packets = [b.raw_frame(at=NOW + timedelta(seconds=1, milliseconds=300 * i), payload=b"P%d" % i) for i in (1, 2, 3)]
+    records = store.archive.append_many(packets)
+    # Then they are one conditional put (one item, one index entry), and read back as three links
+    assert _requests(backend) == {"PutItem": 1} and [r.seq for r in records] == [2, 3, 4]
+    assert [r.frame.raw for r in store.archive.chain("MN0001", from_seq=3)] == [packets[1].raw, packets[2].raw]
+    window = (NOW + timedelta(seconds=1), NOW + timedelta(seconds=1, milliseconds=700))  # the first two packets
+    assert [r.seq for r in store.archive.frames("MN0001", *window)] == [2, 3]
+    assert store.archive.verify("MN0001").ok and store.archive.verify("MN0001").checked == 4
+    # When one frame inside the bundle is altered in the table
+    item = backend.models.archive.get("MN0001", "000000000002", consistent_read=True)
+    item.z = zlib.compress(zlib.decompress(item.z).replace(b"P2", b"P9"))
+    item.save()
+    # Then verification fails at the bundle's sealed last link
+    broken = store.archive.verify("MN0001")
+    assert not broken.ok and broken.first_broken_seq == 4

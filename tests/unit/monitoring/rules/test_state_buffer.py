@@ -66,3 +66,47 @@ def test_a_failed_flush_keeps_the_writes() -> None:
         tick.flush(Broken())
     store.put = real_put  # type: ignore[method-assign]
     assert tick.get("a") == {"v": 1}
+
+
+class CountingState(MemoryRuleState):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def put(self, key: str, value: dict[str, object]) -> None:
+        self.writes.append(key)
+        super().put(key, value)
+
+    def delete(self, key: str) -> None:
+        self.writes.append(key)
+        super().delete(key)
+
+
+def test_a_document_equal_to_what_was_read_is_not_written_again() -> None:
+    # Given stored documents the tick reads, through a nested (enterprise) buffer
+    store = CountingState()
+    store.put("same", {"v": 1, "w": [1, 2]})
+    store.put("changed", {"v": 1})
+    store.writes.clear()
+    tick = BufferedRuleState(store)
+    own = BufferedRuleState(tick)
+    assert own.get("same") == {"v": 1, "w": [1, 2]} and own.get("changed") == {"v": 1} and own.get("new") is None
+    # When it puts them back (one unchanged, key order aside), changes one, adds one and deletes an absent one
+    own.put("same", {"w": [1, 2], "v": 1})
+    own.put("changed", {"v": 2})
+    own.put("new", {"v": 3})
+    own.delete("absent")
+    own.merge()
+    # Then only the changed, new and not-read documents are written
+    assert tick.flush(nullcontext()) == 3
+    assert sorted(store.writes) == ["absent", "changed", "new"]
+    assert store.get("changed") == {"v": 2} and store.get("same") == {"v": 1, "w": [1, 2]}
+
+
+def test_a_document_not_read_first_is_always_written() -> None:
+    store = CountingState()
+    store.put("k", {"v": 1})
+    store.writes.clear()
+    tick = BufferedRuleState(store)
+    tick.put("k", {"v": 1})  # unknown to the buffer: written (it cannot tell without a read)
+    assert tick.flush(nullcontext()) == 1 and store.writes == ["k"]

@@ -80,10 +80,9 @@ def test_a_tick_writes_each_document_under_its_key() -> None:
     assert marks.evaluated_until == at("03:00") - settle
     assert marks.watched_since == at("02:00") - settle  # the first tick's horizon, kept by the second
     status = EnterpriseStatus.load(w.stores.state, "E1")
+    # The status is written when the judgement begins (the first tick's last minute), not again while it holds
     assert (
-        status is not None
-        and status.status == "producing"
-        and status.at == marks.evaluated_until - timedelta(minutes=1)
+        status is not None and status.status == "producing" and status.at == at("02:00") - settle - timedelta(minutes=1)
     )
 
 
@@ -101,3 +100,56 @@ def test_one_enterprise_evaluation_is_frozen() -> None:
         tick.horizon = at("02:00")  # type: ignore[misc]
     ctx = tick.context(at("00:00"), at("00:58"))
     assert ctx.n == 58 and ctx.watched_since == at("00:00") and ctx.halts == () and ctx.faults == []
+
+
+class _CountingState(MemoryRuleState):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes: list[str] = []
+
+    def put(self, key: str, value: dict[str, object]) -> None:
+        self.writes.append(key)
+        super().put(key, value)
+
+
+def test_steady_ticks_write_only_the_tick_mark_which_carries_the_watermark() -> None:
+    from dataclasses import replace
+
+    # Given an enterprise running normally, evaluated once
+    w = World()
+    w.stores = replace(w.stores, state=_CountingState())
+    state = w.stores.state
+    assert isinstance(state, _CountingState)
+    w.running(at("00:00"), at("03:00"))
+    w.tick(at("02:00"))
+    settle = timedelta(minutes=w.config.params("evaluation")["settle_min"])
+    span = timedelta(minutes=w.config.params("evaluation")["window_min"])
+    # When the next ticks judge the same (slow rules aside, which move slow_until every 15 minutes)
+    state.writes.clear()
+    result = w.tick(at("02:01"))
+    # Then only the tick mark is written; it names the enterprise and how far it was evaluated
+    assert state.writes == ["tick"]
+    mark = TickMark.load(state)
+    assert mark.evaluated_until("E1") == at("02:01") - settle and mark.evaluated_until("E9") is None
+    assert Watermarks.load(state, "E1").evaluated_until == at("02:00") - settle  # its own copy: older
+    # And the window starts from the carried watermark, not from the enterprise's own (older) copy
+    horizon = at("02:02") - settle
+    assert w.tick(at("02:02")).windows["E1"] == (at("02:01") - settle - span, horizon)
+    assert result.windows["E1"][1] == at("02:01") - settle
+    # And a tick mark that does not name the enterprise falls back to its own copy (a fan-out shard, a failure)
+    state.put("tick", {"last_tick": at("02:02").isoformat()})
+    own = Watermarks.load(state, "E1").evaluated_until
+    assert own is not None and w.tick(at("02:03")).windows["E1"][0] == own - span
+
+
+def test_a_tick_judges_no_minute_after_the_time_decode_got_to() -> None:
+    # Given decode that has only got to 01:50 when the 02:00 tick runs
+    w = World()
+    w.running(at("00:00"), at("03:00"))
+    settle = timedelta(minutes=w.config.params("evaluation")["settle_min"])
+    result = w.tick(at("02:00"), decoded_until=at("01:50") + timedelta(seconds=30))
+    # Then the tick evaluates as if it ran at 01:50, and the next tick (decode caught up) carries on from there
+    assert result.windows["E1"][1] == at("01:50") - settle
+    assert TickMark.load(w.stores.state).evaluated_until("E1") == at("01:50") - settle
+    later = w.tick(at("02:01"))
+    assert later.windows["E1"][1] == at("02:01") - settle

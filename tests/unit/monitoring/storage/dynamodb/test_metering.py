@@ -65,3 +65,20 @@ def test_meter_after_call_hook_tallies_per_operation_and_skips_table_admin() -> 
     assert meter.total().write_units == 3.0
     meter.reset()
     assert meter.total() == OperationUsage()
+
+
+def test_usage_is_also_kept_per_table_each_request_counted_once() -> None:
+    meter = CapacityMeter()
+    meter.record("PutItem", {"ConsumedCapacity": {"TableName": "gk-archive", "CapacityUnits": 2.0}})
+    meter.record("PutItem", {"Error": {"Code": "ConditionalCheckFailedException"}})
+    batch = [{"TableName": "gk-registry", "CapacityUnits": 1.0}, {"TableName": "gk-readings", "CapacityUnits": 0.5}]
+    meter.record("BatchGetItem", {"ConsumedCapacity": batch})
+    assert meter.by_table() == {
+        "gk-archive": OperationUsage(requests=1, write_units=2.0),
+        "?": OperationUsage(requests=1, errors=1),  # a refused write's response names no table
+        "gk-readings": OperationUsage(requests=1, read_units=0.5),  # a two-table batch: one request, units split
+        "gk-registry": OperationUsage(read_units=1.0),
+    }
+    assert sum(u.requests for u in meter.by_table().values()) == meter.total().requests == 3
+    meter.reset()
+    assert meter.by_table() == {}

@@ -1,0 +1,198 @@
+"""`make bench-aws-cost`: decode and rules on DynamoDB Local with the demo fleet, priced per terminal-month.
+
+More: docs/deploy.md, "Module notes".
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import gzip
+import json
+import os
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support when run as a script
+
+from bench import aws_cost_model as model  # noqa: E402
+from bench import aws_fleet  # noqa: E402
+from functions import _wiring  # noqa: E402
+from infra.settings import StageSettings  # noqa: E402
+from monitoring.clock import FixedClock  # noqa: E402
+from monitoring.ingest.isolate import decode_isolating  # noqa: E402
+from monitoring.rules.service import evaluate_tick  # noqa: E402
+from monitoring.storage.dynamodb.adapter import DynamoDBBackend  # noqa: E402
+from monitoring.storage.dynamodb.metering import CapacityMeter, OperationUsage  # noqa: E402
+from monitoring.storage.ports import Store  # noqa: E402
+from tests.support import dynamodb_local  # noqa: E402
+
+START = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # 08:00 Beijing time: shifts start
+FAKE_AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}
+
+
+def _backend_of(store: Store) -> DynamoDBBackend:
+    backend = getattr(store.close, "__self__", None)  # DynamoDBBackend.store() hands out its own close
+    if not isinstance(backend, DynamoDBBackend):
+        raise RuntimeError("the wired store is not on DynamoDB")
+    return backend
+
+
+def _delta(meter: CapacityMeter, before: dict[str, OperationUsage]) -> dict[str, OperationUsage]:
+    return _delta_of(meter.snapshot(), before)
+
+
+def _delta_of(now: dict[str, OperationUsage], before: dict[str, OperationUsage]) -> dict[str, OperationUsage]:
+    out = {}
+    for op, usage in now.items():
+        was = before.get(op, OperationUsage())
+        out[op] = OperationUsage(
+            usage.requests - was.requests,
+            usage.errors - was.errors,
+            usage.read_units - was.read_units,
+            usage.write_units - was.write_units,
+        )
+    return {op: u for op, u in out.items() if u.requests}
+
+
+def _add(into: dict[str, OperationUsage], more: dict[str, OperationUsage]) -> None:
+    for op, usage in more.items():
+        into[op] = into.get(op, OperationUsage()) + usage
+
+
+def _metered(meter: CapacityMeter, into: dict[str, OperationUsage], work: Callable[[], Any]) -> float:
+    """Run `work`, add its DynamoDB usage to `into`; returns this process's CPU seconds for it."""
+    before, cpu = meter.snapshot(), time.process_time()
+    work()
+    spent = time.process_time() - cpu
+    _add(into, _delta(meter, before))
+    return spent
+
+
+def _batches(arrivals: list[tuple[datetime, bytes]], window_s: float, size: int) -> list[list[tuple[datetime, bytes]]]:
+    """Kinesis → Lambda batches: the records that arrived in one batching window, at most `size` of them."""
+    out: list[list[tuple[datetime, bytes]]] = []
+    for at, record in arrivals:
+        window = int(at.timestamp() // window_s)
+        last = out[-1] if out else None
+        if last is None or len(last) >= size or int(last[0][0].timestamp() // window_s) != window:
+            out.append([])
+        out[-1].append((at, record))
+    return out
+
+
+def measure(args: argparse.Namespace, url: str) -> model.Measured:
+    prefix = f"cost{uuid.uuid4().hex[:8]}"
+    clock = FixedClock(START)
+    stage = StageSettings.model_fields  # the deployed stage's defaults for what decode caches
+    settings = _wiring.Settings(
+        store_backend="dynamodb",
+        dynamodb_endpoint=url,
+        dynamodb_region="cn-north-1",
+        dynamodb_table_prefix=prefix,
+        registry_cache_s=float(stage["registry_cache"].default),
+        state_refresh_s=float(stage["terminal_state_refresh"].default),
+    )
+    _wiring.configure(settings, clock=clock)  # the handlers' own composition: the same caches, knobs and reader
+    store = _wiring.get_store()
+    backend = _backend_of(store)
+    backend.create_tables(enable_ttl=False)  # the run is on a fixed clock; DynamoDB Local's TTL uses the wall clock
+    try:
+        fleet, doc = aws_fleet.build(args.enterprises, START)
+        aws_fleet.register(store, doc)
+        decode: dict[str, OperationUsage] = {}
+        rules: dict[str, OperationUsage] = {}
+        tables: dict[str, OperationUsage] = {}
+        decode_cpu = rules_cpu = 0.0
+        records = record_bytes = 0
+        sample: list[bytes] = []
+        metered_from = args.minutes - args.measure
+        began = time.perf_counter()
+        for minute in range(args.minutes):
+            at = START + timedelta(minutes=minute)
+            arrivals = sorted(aws_fleet.minute_records(fleet, minute), key=lambda a: a[0])
+            recs = [r for _, r in arrivals]
+            for batch in _batches(arrivals, args.window, args.batch):
+                clock.set(batch[-1][0] + timedelta(milliseconds=200))  # decode runs just after the window
+                items = [(str(i), r) for i, (_, r) in enumerate(batch)]
+                by_table = backend.meter.by_table()
+                cpu = _metered(backend.meter, decode, partial(decode_isolating, items, _wiring.new_decoder))
+                _add(tables, _delta_of(backend.meter.by_table(), by_table))
+                if minute >= metered_from:
+                    decode_cpu += cpu
+            tick = at + timedelta(minutes=1)
+            clock.set(tick + timedelta(seconds=1))
+            config = _wiring.get_rule_config()
+            tick_work = partial(evaluate_tick, _wiring.get_rule_inputs(), store, config, tick, transaction=store.batch)
+            cpu = _metered(backend.meter, rules, tick_work)
+            if minute >= metered_from:
+                rules_cpu += cpu
+                records += len(recs)
+                record_bytes += sum(len(r) for r in recs)
+                sample.extend(base64.b64decode(json.loads(r)["frame"]) for r in recs)
+            else:
+                decode.clear()
+                rules.clear()
+                tables.clear()
+            if minute % 10 == 9:
+                print(f"  minute {minute + 1}/{args.minutes}: {time.perf_counter() - began:.0f} s", flush=True)
+        terminal_minutes = len(fleet.terminals) * args.measure
+        raw = b"".join(sample)
+        return model.Measured(
+            terminals=len(fleet.terminals),
+            points=fleet.points,
+            enterprises=fleet.enterprises,
+            minutes=args.measure,
+            records_per_terminal_minute=records / terminal_minutes,
+            record_bytes=record_bytes / max(records, 1),
+            frame_bytes=len(raw) / max(records, 1),
+            gzip_ratio=len(raw) / max(len(gzip.compress(raw)), 1),
+            decode=decode,
+            decode_cpu_s=decode_cpu,
+            rules=rules,
+            rules_cpu_s=rules_cpu,
+            decode_tables={name.removeprefix(f"{prefix}-"): u for name, u in tables.items()},
+            storage=model.table_growth(backend.client, prefix, len(fleet.terminals), args.minutes, START.timestamp()),
+        )
+    finally:
+        backend.delete_tables()
+        _wiring.configure(None)
+        store.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--enterprises", type=int, default=3, help="the first N of the Rugao list (≈4 terminals each)")
+    parser.add_argument("--minutes", type=int, default=100, help="simulated minutes decoded and ticked")
+    parser.add_argument("--measure", type=int, default=15, help="the last N minutes are counted (full rule windows)")
+    parser.add_argument("--batch", type=int, default=100, help="records per decode batch (the Kinesis batch size)")
+    window = float(StageSettings.model_fields["decode_batching_window"].default)
+    parser.add_argument("--window", type=float, default=window, help="decode's batching window, seconds")
+    parser.add_argument("--prices", type=Path, default=model.PRICES)
+    args = parser.parse_args()
+    if not (1 <= args.enterprises <= 30 and 2 <= args.minutes <= 300 and 1 <= args.measure < args.minutes):
+        parser.error("bounds: enterprises 1..30, minutes 2..300, 1 <= measure < minutes")
+    if not 1 <= args.batch <= 10_000 or not 0.1 <= args.window <= 300:
+        parser.error("bounds: batch 1..10000, window 0.1..300 s")
+    for name, value in FAKE_AWS.items():
+        os.environ.setdefault(name, value)
+    prices = model.load_prices(args.prices)
+    local = dynamodb_local.start()
+    try:
+        print(f"measuring on DynamoDB Local: {args.enterprises} enterprises, {args.minutes} minutes ...", flush=True)
+        measured = measure(args, local.url)
+    finally:
+        local.stop()
+    print(f"decode batches: the records of one {args.window:g} s batching window, at most {args.batch}")
+    print(model.report(measured, prices))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

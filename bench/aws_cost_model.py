@@ -1,0 +1,372 @@
+"""The AWS bill as code: measured DynamoDB usage and frame sizes × a price table × a deployment shape.
+
+More: docs/deploy.md, "Module notes".
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from monitoring.storage.dynamodb.metering import READ_OPERATIONS, OperationUsage
+
+HERE = Path(__file__).resolve().parent
+PRICES = HERE / "aws_prices.toml"
+SHAPES = HERE / "aws_shapes.toml"
+MINUTES = 43_800  # a month of 730 hours
+SECONDS = MINUTES * 60
+GB = 1e9
+FLEETS = (1_500, 300_000)
+MONTHS = (1, 13)
+ITEM_OVERHEAD = 100  # bytes DynamoDB adds to every item (and index entry) for storage billing
+
+
+@dataclass(frozen=True)
+class Growth:
+    """Stored bytes one terminal adds per minute to a table (or holds there regardless of time)."""
+
+    table: str
+    retention_days: int | None  # None: kept for ever
+    bytes_per_terminal_minute: float = 0.0
+    bytes_per_terminal: float = 0.0  # registry, rule state: the fleet's size, not its age
+
+
+@dataclass
+class Measured:
+    terminals: int
+    points: int
+    enterprises: int
+    minutes: int  # metered minutes (each: one upload per terminal, decoded, then one rule tick)
+    records_per_terminal_minute: float
+    record_bytes: float  # the stream record (JSON with the base64 frame)
+    frame_bytes: float  # the raw frame as received
+    gzip_ratio: float
+    decode: dict[str, OperationUsage]
+    decode_cpu_s: float
+    rules: dict[str, OperationUsage]
+    rules_cpu_s: float
+    storage: list[Growth] = field(default_factory=list)
+    decode_tables: dict[str, OperationUsage] = field(default_factory=dict)  # by logical table name
+
+    @property
+    def terminal_minutes(self) -> int:
+        return self.terminals * self.minutes
+
+    def per_terminal_minute(self, usage: Mapping[str, OperationUsage]) -> tuple[float, float, float]:
+        """(requests, read units, write units) per terminal-minute; a refused conditional write is billed one
+        write unit by AWS, which DynamoDB Local does not report (index writes it does report: not added)."""
+        req = sum(u.requests for u in usage.values())
+        rru = sum(u.read_units for u in usage.values())
+        wru = sum(u.write_units for u in usage.values())
+        wru += sum(u.errors for op, u in usage.items() if op not in READ_OPERATIONS)
+        n = self.terminal_minutes
+        return req / n, rru / n, wru / n
+
+
+@dataclass(frozen=True)
+class Line:
+    name: str
+    usd: float  # for the whole fleet, per month
+    how: str
+
+
+def load_prices(path: Path = PRICES) -> dict[str, Any]:
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)
+
+
+def load_shapes(path: Path = SHAPES) -> dict[str, dict[str, Any]]:
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)
+
+
+def shape_for(shapes: Mapping[str, Any], name: str, terminals: int) -> dict[str, Any]:
+    shape = {k: v for k, v in shapes[name].items() if k != "fleet"}
+    shape.update(shapes[name].get("fleet", {}).get(str(terminals), {}))
+    return shape
+
+
+# ---- item sizes (DynamoDB's storage formula) -------------------------------------------------------------
+def _value_size(value: Mapping[str, Any]) -> int:
+    (kind, v), *_ = value.items()
+    if kind == "S":
+        return len(v.encode())
+    if kind == "B":
+        return len(v)
+    if kind == "N":
+        digits = len(v.lstrip("-").replace(".", "").strip("0")) or 1
+        return (digits + 1) // 2 + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + _value_size(x) for k, x in v.items())
+    if kind == "L":
+        return 3 + sum(1 + _value_size(x) for x in v)
+    return sum(len(x.encode()) if isinstance(x, str) else len(x) for x in v)  # sets
+
+
+def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
+    """Bytes DynamoDB bills for storing `item` (low-level form), the 100-byte overhead included."""
+    return ITEM_OVERHEAD + sum(len(name.encode()) + _value_size(value) for name, value in item.items())
+
+
+def _scan(client: Any, table: str) -> Iterator[dict[str, Any]]:
+    kwargs: dict[str, Any] = {"TableName": table}
+    while True:
+        page = client.scan(**kwargs)
+        yield from page.get("Items", [])
+        if "LastEvaluatedKey" not in page:
+            return
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def table_growth(client: Any, prefix: str, terminals: int, minutes: int, epoch0: float) -> list[Growth]:
+    """What the run left in each table, per terminal-minute by retention (time series) or per terminal
+    (registry, state). Retention is read off each item's TTL; `epoch0` is the run's first data time."""
+    out: list[Growth] = []
+    for name in client.list_tables()["TableNames"]:
+        if not name.startswith(f"{prefix}-"):
+            continue
+        table = name[len(prefix) + 1 :]
+        by_days: dict[int | None, int] = {}
+        for item in _scan(client, name):
+            size = item_size(item)
+            if "lsi1sk" in item:  # the keys-only local index entry: keys + its sort key + overhead
+                size += ITEM_OVERHEAD + sum(len(k) + _value_size(item[k]) for k in ("pk", "sk", "lsi1sk"))
+            ttl = item.get("expires_at", {}).get("N")
+            days = None if ttl is None else max(1, round((float(ttl) - epoch0) / 86_400))
+            by_days[days] = by_days.get(days, 0) + size
+        for days, size in sorted(by_days.items(), key=lambda kv: (kv[0] is None, kv[0] or 0)):
+            if table in ("registry", "state"):
+                out.append(Growth(table, days, bytes_per_terminal=size / terminals))
+            else:
+                out.append(Growth(table, days, bytes_per_terminal_minute=size / (terminals * minutes)))
+    return out
+
+
+def stored_gb(m: Measured, terminals: int, month: int, tables: Any = None, *, minute_days: int | None = None) -> float:
+    """GB held at the end of `month` (month 1 = the first 30.4 days), in `tables` (None: all); `minute_days`
+    replaces the minute readings' retention (400 days) in a what-if."""
+    total = 0.0
+    for g in m.storage:
+        if tables is not None and g.table not in tables:
+            continue
+        days = minute_days if minute_days is not None and g.table == "readings" and g.retention_days == 400 else None
+        days = days or g.retention_days
+        kept_min = month * MINUTES if days is None else min(month * MINUTES, days * 1440)
+        total += terminals * (g.bytes_per_terminal + g.bytes_per_terminal_minute * kept_min)
+    return total / GB
+
+
+# ---- the bill ---------------------------------------------------------------------------------------------
+def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], terminals: int, month: int) -> list[Line]:
+    p, s, out = prices, shape, []
+    hours = float(p["hours_per_month"])
+    tm = terminals * MINUTES  # terminal-minutes a month
+    frames = tm * m.records_per_terminal_minute
+    fps = frames / SECONDS
+    ddb = p["dynamodb"]
+    archive = m.decode_tables.get("archive", OperationUsage())
+    kept_archive = s.get("dynamodb_archive", True)
+    decode = dict(m.decode)
+    if archive.requests:  # the archive's share of decode on a line of its own
+        decode["PutItem"] = decode.get("PutItem", OperationUsage()) + OperationUsage(
+            -archive.requests, 0, -archive.read_units, -archive.write_units
+        )
+        _, a_rru, a_wru = m.per_terminal_minute({"archive": archive})
+        usd = (
+            tm * (a_wru * ddb["write_request_units_per_million"] + a_rru * ddb["read_request_units_per_million"]) / 1e6
+        )
+        how = f"{a_wru:.2f} WRU + {a_rru:.2f} RRU/terminal-min" if kept_archive else "raw frames only in S3"
+        out.append(Line("DynamoDB archive, decode", usd if kept_archive else 0.0, how))
+    for label, usage in (("decode", decode), ("rules", m.rules)):
+        _, rru, wru = m.per_terminal_minute(usage)
+        out.append(
+            Line(
+                f"DynamoDB writes, {label}",
+                tm * wru * ddb["write_request_units_per_million"] / 1e6,
+                f"{wru:.2f} WRU/terminal-min",
+            )
+        )
+        out.append(
+            Line(
+                f"DynamoDB reads, {label}",
+                tm * rru * ddb["read_request_units_per_million"] / 1e6,
+                f"{rru:.2f} RRU/terminal-min",
+            )
+        )
+    kept = [g.table for g in m.storage if kept_archive or g.table != "archive"]
+    minute_days = s.get("minute_reading_days")
+    gb = stored_gb(m, terminals, month, tables=kept, minute_days=minute_days)
+    out.append(Line("DynamoDB storage", gb * ddb["storage_gb_month"], f"{gb:,.1f} GB at month end"))
+    pitr = stored_gb(m, terminals, month, tables=[t for t in s["pitr_tables"] if t in kept], minute_days=minute_days)
+    out.append(Line("DynamoDB PITR", pitr * ddb["pitr_gb_month"], f"{pitr:,.1f} GB in {'/'.join(s['pitr_tables'])}"))
+
+    kin = p["kinesis"]
+    stream_bytes = frames * m.record_bytes
+    if s["stream"] == "on_demand":
+        kb = math.ceil(m.record_bytes / 1024)
+        ingest_gb = frames * kb * 1024 / GB
+        usd = hours * kin["on_demand_stream_hour"] + ingest_gb * kin["on_demand_ingest_gb"]
+        usd += s["stream_consumers"] * stream_bytes / GB * kin["on_demand_retrieval_gb"]
+        shards = max(1, math.ceil(fps * m.record_bytes / 1e6 / 0.5))
+        out.append(
+            Line("Kinesis (on demand)", usd, f"{ingest_gb:,.0f} GB in (1 KB rounding), {s['stream_consumers']} readers")
+        )
+    else:
+        per_s = fps * m.record_bytes
+        shards = max(1, math.ceil(per_s / (1e6 * s["stream_fill"])))
+        if not s["kinesis_aggregation"]:
+            shards = max(shards, math.ceil(fps / (1000 * s["stream_fill"])))
+        units = stream_bytes / 25_000 if s["kinesis_aggregation"] else frames * math.ceil(m.record_bytes / 25_000)
+        usd = shards * hours * kin["shard_hour"] + units * kin["put_payload_units_per_million"] / 1e6
+        out.append(Line("Kinesis (provisioned)", usd, f"{shards} shard(s), {units / 1e6:,.1f} M PUT units"))
+
+    fh, s3 = p["firehose"], p["s3"]
+    # Firehose bills each record it reads rounded up to 5 KB; aggregated records (≈ one per shard-second) are big.
+    billed = stream_bytes if s["kinesis_aggregation"] else frames * math.ceil(m.record_bytes / 5_000) * 5_000
+    usd = billed / GB * fh["ingest_gb"]
+    buffers = MINUTES * 60 / s["firehose_buffer_s"]  # per month, per partition
+    if s["firehose_partition_by_mn"]:
+        objects = terminals * buffers
+        usd += (
+            stream_bytes / GB * fh["dynamic_partitioning_gb"]
+            + objects / 1000 * fh["dynamic_partitioning_objects_per_1000"]
+        )
+        usd += frames / 1e6 * 0.7 * fh["jq_hour"]  # ≈ 0.7 JQ-hours per million records (earlier estimate)
+    else:
+        objects = shards * buffers
+    out.append(Line("Firehose", usd, f"{billed / GB:,.0f} GB billed, {objects / 1e3:,.0f} k objects"))
+    gz_gb_month = frames * m.frame_bytes / m.gzip_ratio / GB
+    object_bytes = gz_gb_month * GB / max(objects, 1)
+    usd = objects / 1000 * s3["put_per_1000"] + _s3_storage(gz_gb_month, month, object_bytes, s3)
+    out.append(Line("S3 archive", usd, f"{gz_gb_month:,.1f} GB gzip a month, objects of {object_bytes / 1e3:,.0f} kB"))
+
+    lam = p["lambda"]
+    gbs = lam[f"gb_second_{s['lambda_arch']}"]
+    dreq, _, _ = m.per_terminal_minute(m.decode)
+    decode_s = tm * (m.decode_cpu_s / m.terminal_minutes + dreq * s["dynamodb_request_s"])
+    invocations = shards * s["decode_polls_per_s"] * SECONDS
+    usd = invocations / 1e6 * lam["requests_per_million"] + decode_s * s["function_gb"] * gbs
+    out.append(
+        Line(f"Lambda decode ({s['lambda_arch']})", usd, f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls")
+    )
+    rreq, _, _ = m.per_terminal_minute(m.rules)
+    rules_s = tm * (m.rules_cpu_s / m.terminal_minutes + rreq * s["dynamodb_request_s"])
+    rule_calls = MINUTES * math.ceil(terminals / s["rules_terminals_per_invocation"])
+    usd = rule_calls / 1e6 * lam["requests_per_million"] + rules_s * s["function_gb"] * gbs
+    out.append(Line(f"Lambda rules ({s['lambda_arch']})", usd, f"{rules_s / 3600:,.0f} h, {rule_calls:,} calls"))
+
+    fg = p["fargate"]
+    tasks = max(s["listener_min_tasks"], math.ceil(terminals / s["connections_per_task"]))
+    arch = s["listener_arch"]
+    task_hour = s["listener_vcpu"] * fg[f"vcpu_hour_{arch}"] + s["listener_gb"] * fg[f"gb_hour_{arch}"]
+    spot = min(s["listener_spot_tasks"], tasks)
+    usd = hours * task_hour * (tasks - spot * fg["spot_discount"])
+    out.append(Line(f"Fargate listener ({arch})", usd, f"{tasks} tasks ({spot} Spot)"))
+
+    elb = p["elb"]
+    gb_hour = frames * m.frame_bytes * 1.1 / GB / hours  # frames in, acknowledgements out (≈ 10 %)
+    nlcu = max(gb_hour, terminals / 100_000)
+    out.append(Line("NLB", hours * (elb["nlb_hour"] + nlcu * elb["nlcu_hour"]), f"{nlcu:.2f} NLCU"))
+    vpc = p["vpc"]
+    addresses = s["azs"] + s["nat_gateways"] + (tasks if s["tasks_public"] else 0)
+    out.append(Line("Public IPv4", addresses * hours * vpc["public_ipv4_hour"], f"{addresses} addresses"))
+    if s["nat_gateways"]:
+        nat_gb = stream_bytes / GB * 1.1  # Kinesis puts (and registry reads) leave through NAT
+        usd = s["nat_gateways"] * hours * vpc["nat_gateway_hour"] + nat_gb * vpc["nat_gateway_gb"]
+        out.append(Line("NAT gateways", usd, f"{s['nat_gateways']} × 730 h + {nat_gb:,.0f} GB"))
+
+    cw = p["cloudwatch"]
+    log_gb = (invocations + rule_calls) * s["lambda_log_bytes"] / GB
+    flow_gb = terminals * s["flow_log_hops"] * (SECONDS / s["flow_log_interval_s"]) * s["flow_log_record_bytes"] / GB
+    usd = log_gb * cw["logs_ingest_gb"] + flow_gb * cw["vended_logs_gb"]
+    usd += (log_gb + flow_gb) * s["log_retention_days"] / 30.4 * cw["logs_storage_gb_month"]
+    usd += s["alarms"] * cw["alarm_month"] + s["custom_metrics"] * cw["custom_metric_month"]
+    usd += s["dashboards"] * cw["dashboard_month"]
+    out.append(Line("CloudWatch (logs, flow logs, alarms, metrics)", usd, f"{log_gb + flow_gb:,.1f} GB of logs"))
+    out.append(Line("KMS keys", s["kms_keys"] * p["kms"]["key_month"], f"{s['kms_keys']} keys"))
+    return out
+
+
+def _s3_storage(gb_month: float, month: int, object_bytes: float, s3: Mapping[str, Any]) -> float:
+    """The archive's stock at the end of `month` by age, through the lifecycle (IA at 30 d, Glacier at 90 d,
+    Deep Archive at 365 d: infra's defaults) when objects are big enough to transition."""
+    if object_bytes < s3["min_transition_bytes"]:
+        return float(gb_month * month * s3["standard_gb_month"])
+    usd = 0.0
+    for age in range(month):  # whole months of age
+        days = age * 30.4
+        price = (
+            s3["standard_gb_month"]
+            if days < 30
+            else s3["standard_ia_gb_month"]
+            if days < 90
+            else s3["glacier_flexible_gb_month"]
+            if days < 365
+            else s3["deep_archive_gb_month"]
+        )
+        usd += gb_month * price
+    return usd
+
+
+# ---- the report ---------------------------------------------------------------------------------------------
+def _usage_table(title: str, m: Measured, usage: Mapping[str, OperationUsage]) -> list[str]:
+    n = m.terminal_minutes
+    rows = [f"{title} (per terminal-minute; units as DynamoDB Local reports them, index writes included)"]
+    rows.append(f"  {'operation':<22}{'requests':>10}{'RRU':>9}{'WRU':>9}{'refused':>9}")
+    for op, u in sorted(usage.items()):
+        rows.append(
+            f"  {op:<22}{u.requests / n:>10.2f}{u.read_units / n:>9.2f}{u.write_units / n:>9.2f}{u.errors / n:>9.2f}"
+        )
+    req, rru, wru = m.per_terminal_minute(usage)
+    rows.append(f"  {'billed':<22}{req:>10.2f}{rru:>9.2f}{wru:>9.2f}   (+1 WRU per refused write)")
+    return rows
+
+
+def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | None = None) -> str:
+    shapes = shapes if shapes is not None else load_shapes()
+    out = [
+        "",
+        f"fleet: {m.enterprises} enterprises, {m.terminals} terminals, {m.points} points; {m.minutes} minutes metered",
+        f"stream records: {m.records_per_terminal_minute:.2f} per terminal-minute, {m.record_bytes:,.0f} B each"
+        f" (raw frame {m.frame_bytes:,.0f} B, gzip {m.gzip_ratio:.1f}:1)",
+        f"CPU in this process: decode {m.decode_cpu_s / m.terminal_minutes * 1000:.1f} ms and rules"
+        f" {m.rules_cpu_s / m.terminal_minutes * 1000:.1f} ms per terminal-minute",
+        "",
+        *_usage_table("decode", m, m.decode),
+        "",
+        *_usage_table("rules", m, m.rules),
+        "",
+        "decode by table (per terminal-minute; refused writes name no table: '?'):",
+    ]
+    for name, u in sorted(m.decode_tables.items()):
+        n = m.terminal_minutes
+        req, rru, wru = u.requests / n, u.read_units / n, u.write_units / n
+        out.append(f"  decode on {name:<10}{req:>8.2f} requests{rru:>7.2f} RRU{wru:>7.2f} WRU")
+    out += ["", "stored bytes (DynamoDB's item-size formula, +100 B per item and index entry):"]
+    for g in m.storage:
+        kept = "kept" if g.retention_days is None else f"{g.retention_days} d"
+        if g.bytes_per_terminal:
+            out.append(f"  {g.table:<10}{kept:>8}  {g.bytes_per_terminal:>10,.0f} B per terminal")
+        else:
+            out.append(f"  {g.table:<10}{kept:>8}  {g.bytes_per_terminal_minute:>10,.0f} B per terminal-minute")
+    cols = [(t, mo) for t in FLEETS for mo in MONTHS]
+    for name in shapes:
+        out += ["", f"USD per terminal-month, shape '{name}': {shapes[name]['title']}"]
+        out.append(f"  prices: {prices['region']} list prices, read {prices['read']}")
+        head = "".join(f"{f'{t:,} m{mo}':>15}" for t, mo in cols)
+        out.append(f"  {'line':<46}{head}")
+        table = {c: lines(m, prices, shape_for(shapes, name, c[0]), *c) for c in cols}
+        for i, line in enumerate(table[cols[0]]):
+            cells = "".join(f"{table[c][i].usd / c[0]:>15.4f}" for c in cols)
+            out.append(f"  {line.name:<46}{cells}")
+        totals = "".join(f"{sum(x.usd for x in table[c]) / c[0]:>15.4f}" for c in cols)
+        out.append(f"  {'TOTAL':<46}{totals}")
+        notes = "; ".join(f"{x.name}: {x.how}" for x in table[(FLEETS[0], MONTHS[0])])
+        out.append(f"  at {FLEETS[0]:,} terminals, month 1: {notes}")
+    return "\n".join(out)

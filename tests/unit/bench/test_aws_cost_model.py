@@ -1,0 +1,89 @@
+"""The cost model: DynamoDB's item-size formula, billed units, retention and the bill's arithmetic."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import aws_cost_model as model
+from monitoring.storage.dynamodb.metering import OperationUsage
+
+pytestmark = pytest.mark.unit
+
+
+def _measured(**over: object) -> model.Measured:
+    fields: dict[str, object] = {
+        "terminals": 10,
+        "points": 10,
+        "enterprises": 2,
+        "minutes": 10,
+        "records_per_terminal_minute": 3.0,
+        "record_bytes": 1_350.0,
+        "frame_bytes": 812.0,
+        "gzip_ratio": 6.9,
+        "decode": {"PutItem": OperationUsage(requests=100, errors=10, write_units=200.0)},
+        "decode_cpu_s": 0.5,
+        "rules": {"Query": OperationUsage(requests=100, read_units=50.0)},
+        "rules_cpu_s": 0.5,
+        "storage": [
+            model.Growth("readings", 400, bytes_per_terminal_minute=1_000.0),
+            model.Growth("archive", None, bytes_per_terminal_minute=2_000.0),
+            model.Growth("registry", None, bytes_per_terminal=5_000.0),
+        ],
+    }
+    fields.update(over)
+    return model.Measured(**fields)  # type: ignore[arg-type]
+
+
+def test_item_size_follows_dynamodbs_formula() -> None:
+    item = {"pk": {"S": "rd#p1"}, "n": {"N": "12345"}, "z": {"B": b"\x00" * 10}, "ok": {"BOOL": True}}
+    # names 2+1+1+2, values 5 + (5 digits → 3 + 1) + 10 + 1, plus the 100-byte overhead
+    assert model.item_size(item) == 100 + 6 + 5 + 4 + 10 + 1
+
+
+def test_refused_writes_are_billed_and_nothing_is_added_for_indexes() -> None:
+    m = _measured()
+    req, rru, wru = m.per_terminal_minute(m.decode)
+    # 100 terminal-minutes: 200 reported write units (index entries included) + 10 refused writes
+    assert (req, rru, wru) == (1.0, 0.0, 2.1)
+
+
+def test_storage_keeps_series_until_their_retention_and_registry_by_fleet_size() -> None:
+    m = _measured()
+    month = model.MINUTES
+    # month 13 (395 days): every series whole; month 14: readings capped at 400 days, the archive grows on
+    expected = 100 * (1_000 * 13 * month + 2_000 * 13 * month + 5_000) / model.GB
+    assert model.stored_gb(m, 100, 13) == pytest.approx(expected)
+    expected = 100 * (1_000 * 400 * 1_440 + 2_000 * 14 * month + 5_000) / model.GB
+    assert model.stored_gb(m, 100, 14) == pytest.approx(expected)
+    capped = 100 * (1_000 * 35 * 1_440 + 2_000 * 13 * month + 5_000) / model.GB
+    assert model.stored_gb(m, 100, 13, minute_days=35) == pytest.approx(capped)
+
+
+def test_the_bill_prices_measured_units_per_terminal_minute() -> None:
+    m = _measured()
+    prices = model.load_prices()
+    shapes = model.load_shapes()
+    lines = {x.name: x for x in model.lines(m, prices, model.shape_for(shapes, "target", 1_500), 1_500, 1)}
+    writes = 1_500 * model.MINUTES * 2.1 * prices["dynamodb"]["write_request_units_per_million"] / 1e6
+    assert lines["DynamoDB writes, decode"].usd == pytest.approx(writes)
+    reads = 1_500 * model.MINUTES * 0.5 * prices["dynamodb"]["read_request_units_per_million"] / 1e6
+    assert lines["DynamoDB reads, rules"].usd == pytest.approx(reads)
+    # no PITR on the series in the target shape; the listener's two tasks, one on Spot, on arm64
+    assert lines["DynamoDB PITR"].usd == pytest.approx(1_500 * 5_000 / model.GB * prices["dynamodb"]["pitr_gb_month"])
+    fargate = prices["fargate"]
+    task = 0.5 * fargate["vcpu_hour_arm64"] + 1.0 * fargate["gb_hour_arm64"]
+    assert lines["Fargate listener (arm64)"].usd == pytest.approx(730 * task * (2 - fargate["spot_discount"]))
+
+
+def test_a_shape_without_the_dynamodb_archive_drops_its_writes_and_storage() -> None:
+    archive = OperationUsage(requests=60, write_units=120.0)
+    m = _measured(decode_tables={"archive": archive})
+    prices, shapes = model.load_prices(), model.load_shapes()
+    kept = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "target", 1_500), 1_500, 13)}
+    goal = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "goal", 1_500), 1_500, 13)}
+    assert kept["DynamoDB archive, decode"] > 0 and goal["DynamoDB archive, decode"] == 0.0
+    # the archive's 120 of 200 write units are on their own line, not also on decode's
+    per_wru = 1_500 * model.MINUTES * prices["dynamodb"]["write_request_units_per_million"] / 1e6
+    assert kept["DynamoDB writes, decode"] == pytest.approx(per_wru * 0.9)
+    assert kept["DynamoDB archive, decode"] == pytest.approx(per_wru * 1.2)
+    assert goal["DynamoDB storage"] < kept["DynamoDB storage"] / 5

@@ -175,15 +175,14 @@ def sign_in(url: str) -> dict[str, str]:
 
 
 def run_clients(
-    url: str, tokens: dict[str, str], calls: list[Call], clients: int
+    clients: list[Client], tokens: dict[str, str], calls: list[Call]
 ) -> tuple[dict[str, list[float]], list[str], float]:
     """Every client takes the next call off the shared list until it is empty; latency per endpoint (ms)."""
     took: dict[str, list[float]] = {}
     errors: list[str] = []
     lock, queue = threading.Lock(), list(reversed(calls))
 
-    def work() -> None:
-        client = Client(url)
+    def work(client: Client) -> None:
         while True:
             with lock:
                 if not queue:
@@ -201,7 +200,7 @@ def run_clients(
                     errors.append(f"{call.endpoint} {call.path} as {call.role}: {status} {body[:200]!r}")
 
     started = time.monotonic()
-    threads = [threading.Thread(target=work) for _ in range(clients)]
+    threads = [threading.Thread(target=work, args=(client,)) for client in clients]
     for t in threads:
         t.start()
     for t in threads:
@@ -261,10 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     platform = Platform(seeded, base / "run")
     try:
         tokens = sign_in(platform.url)
-        _, warm_errors, _ = run_clients(platform.url, tokens, warm, args.clients)
+        clients = [Client(platform.url) for _ in range(args.clients)]  # kept alive from warm-up to the end
+        _, warm_errors, _ = run_clients(clients, tokens, warm)
         cold = platform.settle()
         ticks0 = platform.rule_job()["runs"]
-        took, errors, wall = run_clients(platform.url, tokens, calls, args.clients)
+        took, errors, wall = run_clients(clients, tokens, calls)
         time.sleep(2.5)  # status.json is rewritten every 2 s
         job = platform.rule_job()
         ticks = (

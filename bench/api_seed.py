@@ -32,7 +32,7 @@ from monitoring.rules.state_docs import EnterpriseStatus
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
 
-SEED_VERSION = 2  # bump when what is seeded changes: the cached directory is then rebuilt
+SEED_VERSION = 3  # bump when what is seeded changes: the cached directory is then rebuilt
 STAMP = "bench-api-seed.json"
 # Platform time at the end of the seeded month: Monday 14:00 Beijing time, the demo's day.
 ANCHOR = datetime(2026, 11, 30, 6, 0, tzinfo=UTC)

@@ -152,6 +152,9 @@ class ApiHttpServer(ThreadingHTTPServer):
 
     daemon_threads = True  # a slow client never holds the platform's shutdown
     allow_reuse_address = True
+    # socketserver's default listen backlog of 5 drops the SYNs of a burst of new connections (20 clients, a
+    # notification sent to many phones), and a dropped SYN is retried only after 1 s (make bench-api).
+    request_queue_size = 128
 
     def __init__(
         self,

@@ -1,8 +1,10 @@
 """The local API server's edges: the client's address behind a trusted reverse proxy (X-Forwarded-For, believed
-from nobody else) and the built dashboard served beside the API, nothing outside its directory."""
+from nobody else), the built dashboard served beside the API, nothing outside its directory, and a listen
+backlog that holds a burst of new connections."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -64,3 +66,22 @@ def test_the_dashboard_is_served_beside_the_api_and_nothing_outside_it(web: ApiC
         assert reply.status == 404 and b"do not serve" not in reply.body, path
     api = web.get("/api/v1/nowhere")
     assert (api.status, api.json["code"]) == (404, "not_found")
+
+
+@pytest.mark.integration
+def test_a_burst_of_new_connections_waits_in_the_backlog_instead_of_losing_its_syn() -> None:
+    # The server is listening but not yet accepting (as when its threads are busy): the kernel completes only as
+    # many handshakes as the backlog holds; beyond it a SYN is dropped and retried after 1 s.
+    server = ApiHttpServer(app, "127.0.0.1", 0)
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(40):
+            try:
+                sockets.append(socket.create_connection(server.server_address[:2], timeout=0.5))
+            except TimeoutError:
+                break
+    finally:
+        for s in sockets:
+            s.close()
+        server.server_close()
+    assert len(sockets) == 40, f"only {len(sockets)} connections got through the handshake"

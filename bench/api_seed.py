@@ -308,7 +308,8 @@ def seed(data: Path, params: SeedParams, log: Any = print) -> dict[str, Any]:
         month_points = [p for p in points if p.enterprise_id in month_ids]
         log(f"registry: {len(everyone)} enterprises, {len(points)} points ({took['registry']:.0f} s)")
         t = time.perf_counter()
-        last_day, counters = ANCHOR - timedelta(days=1), {}
+        last_day = ANCHOR - timedelta(days=1)
+        counters: dict[str, float] = {}
         n = _put_readings(
             store,
             _minute_readings(

@@ -7,6 +7,7 @@ from __future__ import annotations
 import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +86,24 @@ def test_a_burst_of_new_connections_waits_in_the_backlog_instead_of_losing_its_s
             s.close()
         server.server_close()
     assert len(sockets) == 40, f"only {len(sockets)} connections got through the handshake"
+
+
+@pytest.mark.integration
+def test_answers_are_not_held_back_by_nagle(tmp_path: Path) -> None:
+    # The head and the body are two writes: with Nagle on, the body waits for the client's delayed ACK (40 ms).
+    seen: list[int] = []
+
+    class Recording(ApiHttpServer):
+        def finish_request(self, request: Any, client_address: Any) -> None:
+            super().finish_request(request, client_address)
+            seen.append(request.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    (tmp_path / "index.html").write_text("<html></html>", encoding="utf-8")
+    server = Recording(app, "127.0.0.1", 0, static_dir=tmp_path)
+    server.start()
+    try:
+        reply = ApiClient(f"http://127.0.0.1:{server.server_address[1]}/").get("/")
+    finally:
+        server.stop()
+    assert reply.status == 200
+    assert seen and all(seen)

@@ -23,6 +23,7 @@ from monitoring.alarms.models import CAUSE_NAMES, STATE_NAMES, Alarm, AlarmState
 from monitoring.alarms.queries import list_alarms, narrow
 from monitoring.evaluation.catalogue import RULES
 from monitoring.evaluation.models import Severity
+from monitoring.views.names import EnterpriseNames
 
 routes = ApiBlueprint("alarms")
 
@@ -315,11 +316,8 @@ def _visible_alarm(ctx: RequestContext, alarm_id: str) -> Alarm:
 
 
 def _names(ctx: RequestContext, enterprise_ids: set[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for eid in enterprise_ids:
-        found = ctx.store.registry.find_enterprise(eid)
-        out[eid] = found.name if found is not None else eid
-    return out
+    cache: EnterpriseNames = ctx.services.extras.setdefault("enterprise_names", EnterpriseNames())
+    return cache.names(ctx.store.registry.find_enterprise, enterprise_ids)
 
 
 def _after(cursor: str | None) -> tuple[str, str] | None:

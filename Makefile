@@ -117,6 +117,11 @@ bench-views: venv
 bench-notify: venv
 	$(PY) bench/notify_bench.py --enterprises 301 --alarms 100 --seconds 30 --drain 70
 
+# ---- the HTTP API under 20 clients on the seeded month (issue 14 "Speed"; seeds var/bench-api once) ----
+.PHONY: bench-api
+bench-api: venv
+	$(PY) -m bench.api_routes $(BENCH_API_ARGS)
+
 # ---- simulator ----
 .PHONY: bench-simulator
 # Connect the Rugao fleet to a fast acknowledging sink on 127.0.0.1 and print connect time and acked packets/s.

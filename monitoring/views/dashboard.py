@@ -94,12 +94,19 @@ def dashboard_summary(store: Store, county_id: str, *, visible: frozenset[str] |
 
 
 class SummaryCache:
-    """Summaries per (county, scope) for `max_age_s` seconds of monotonic time; thread-safe."""
+    """Summaries per (county, scope) for `max_age_s` seconds of monotonic time; thread-safe. One computation per
+    scope at a time: while it runs, callers get the previous summary (older by at most the computation's time,
+    ~0.1–0.5 s) or, when there is none yet, wait for it, so an expiry under load is one computation, not one per
+    request (docs/api.md "Speed")."""
 
     def __init__(self, max_age_s: float = 5.0) -> None:
         self.max_age_s = max_age_s
         self._lock = threading.Lock()
         self._items: dict[tuple[str, frozenset[str] | None], tuple[float, Summary]] = {}
+        self._gates: dict[tuple[str, frozenset[str] | None], threading.Lock] = {}
+
+    def _compute(self, store: Store, county_id: str, visible: frozenset[str] | None, now: datetime) -> Summary:
+        return dashboard_summary(store, county_id, visible=visible, now=now)
 
     def get(self, store: Store, county_id: str, *, visible: frozenset[str] | None, now: datetime) -> Summary:
         key = (county_id, visible)
@@ -107,9 +114,22 @@ class SummaryCache:
             hit = self._items.get(key)
             if hit is not None and time.monotonic() - hit[0] < self.max_age_s:
                 return hit[1]
-        summary = dashboard_summary(store, county_id, visible=visible, now=now)
-        with self._lock:
-            if len(self._items) > 256:  # one entry per scope in use: a county has a few dozen
-                self._items.clear()
-            self._items[key] = (time.monotonic(), summary)
-        return summary
+            gate = self._gates.setdefault(key, threading.Lock())
+        if hit is not None and not gate.acquire(blocking=False):
+            return hit[1]  # another request is refreshing this scope
+        if hit is None:
+            gate.acquire()
+        try:
+            with self._lock:
+                again = self._items.get(key)
+            if again is not None and time.monotonic() - again[0] < self.max_age_s:
+                return again[1]  # computed while this one waited
+            summary = self._compute(store, county_id, visible, now)
+            with self._lock:
+                if len(self._items) > 256:  # one entry per scope in use: a county has a few dozen
+                    self._items.clear()
+                    self._gates = {k: g for k, g in self._gates.items() if g.locked()}
+                self._items[key] = (time.monotonic(), summary)
+            return summary
+        finally:
+            gate.release()

@@ -52,14 +52,17 @@ def daily_energy(
     # (day, role) -> kWh, and (day, point) seen
     totals: dict[tuple[date, str], float] = defaultdict(float)
     seen: set[tuple[date, str]] = set()
+    ids = [p.point_id for p in points]
+    daily = store.readings.aggregates_of(ids, AggregatePeriod.DAY, first_start, today_start)
+    hourly = store.readings.aggregates_of(ids, AggregatePeriod.HOUR, today_start, today_end)
     for p in points:
         role = ROLE_OF[p.role]
-        for a in store.readings.aggregates(p.point_id, AggregatePeriod.DAY, first_start, today_start):
+        for a in daily[p.point_id]:
             if a.energy_kwh is not None:
                 day = china_day(a.start)
                 totals[day, role] += a.energy_kwh
                 seen.add((day, p.point_id))
-        for a in store.readings.aggregates(p.point_id, AggregatePeriod.HOUR, today_start, today_end):
+        for a in hourly[p.point_id]:
             if a.energy_kwh is not None:
                 totals[today, role] += a.energy_kwh
                 seen.add((today, p.point_id))

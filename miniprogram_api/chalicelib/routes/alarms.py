@@ -28,6 +28,7 @@ from monitoring.evaluation.catalogue import RULES
 from monitoring.evaluation.models import Severity
 from monitoring.notify.models import Notification
 from monitoring.photos.models import check_photo_id
+from monitoring.views.names import EnterpriseNames
 
 routes = ApiBlueprint("alarms")
 
@@ -362,11 +363,8 @@ def _check_photos(ctx: RequestContext, alarm: Alarm, refs: list[str]) -> None:
 
 
 def _names(ctx: RequestContext, enterprise_ids: set[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for eid in enterprise_ids:
-        found = ctx.store.registry.find_enterprise(eid)
-        out[eid] = found.name if found is not None else eid
-    return out
+    cache: EnterpriseNames = ctx.services.extras.setdefault("enterprise_names", EnterpriseNames())
+    return cache.names(ctx.store.registry.find_enterprise, enterprise_ids)
 
 
 def _after(cursor: str | None) -> tuple[str, str] | None:

@@ -173,6 +173,20 @@ class ReadingsRepositoryBase(ABC):
         start, end = check_range(start, end, 1)
         return self._query_aggregates(point_id, AggregatePeriod(period), start, end)
 
+    def aggregates_of(
+        self, point_ids: Sequence[str], period: AggregatePeriod, start: datetime, end: datetime
+    ) -> dict[str, list[Aggregate]]:
+        """`aggregates` of several points at once (every id a key, [] when it has none)."""
+        start, end = check_range(start, end, 1)
+        unique = list(dict.fromkeys(point_ids))
+        return self._query_aggregates_of(unique, AggregatePeriod(period), start, end) if unique else {}
+
+    def _query_aggregates_of(
+        self, point_ids: list[str], period: AggregatePeriod, start: datetime, end: datetime
+    ) -> dict[str, list[Aggregate]]:
+        """One query per point; an adapter that can read them together overrides this."""
+        return {pid: self._query_aggregates(pid, period, start, end) for pid in point_ids}
+
     def put_completeness(self, completeness: Completeness) -> None:
         self._put_completeness(completeness)
 

@@ -132,6 +132,24 @@ class SqliteReadingsRepository(ReadingsRepositoryBase):
             ).fetchall()
         return [codec.loads(Aggregate, r[0]) for r in rows]
 
+    def _query_aggregates_of(
+        self, point_ids: list[str], period: AggregatePeriod, start: datetime, end: datetime
+    ) -> dict[str, list[Aggregate]]:
+        # One statement for an enterprise's points: under concurrent requests every statement queues for the
+        # shared connection (docs/api.md "Speed").
+        out: dict[str, list[Aggregate]] = {pid: [] for pid in point_ids}
+        for lo in range(0, len(point_ids), _ROWS_PER_INSERT):
+            chunk = point_ids[lo : lo + _ROWS_PER_INSERT]
+            with self._db.read() as conn:
+                rows = conn.execute(
+                    f"SELECT point_id, body FROM reading_aggregate WHERE point_id IN ({', '.join('?' * len(chunk))})"  # noqa: S608 - placeholders only
+                    " AND period = ? AND start >= ? AND start < ? ORDER BY point_id, start",
+                    (*chunk, period.value, to_micros(start), to_micros(end)),
+                ).fetchall()
+            for pid, body in rows:
+                out[pid].append(codec.loads(Aggregate, body))
+        return out
+
     def _put_completeness(self, completeness: Completeness) -> None:
         with self._db.write() as conn:
             conn.execute(

@@ -110,6 +110,21 @@ def test_readings_aggregates_upsert_and_range(store: Store) -> None:
     assert len(store.readings.aggregates("p1", AggregatePeriod.DAY, NOW, NOW + timedelta(days=1))) == 1
 
 
+def test_aggregates_of_several_points_equal_each_points_own(store: Store) -> None:
+    for pid, hours in (("p1", 3), ("p2", 1), ("p3", 2)):
+        for h in range(hours):
+            start = NOW + timedelta(hours=h)
+            store.readings.put_aggregate(Aggregate(pid, AggregatePeriod.HOUR, start, samples=60, energy_kwh=h + 1.0))
+    store.readings.put_aggregate(Aggregate("p2", AggregatePeriod.DAY, NOW, samples=1))  # another period
+    end = NOW + timedelta(hours=2)  # p1's third hour is outside
+    got = store.readings.aggregates_of(["p1", "p2", "p1", "nobody"], AggregatePeriod.HOUR, NOW, end)
+    assert set(got) == {"p1", "p2", "nobody"} and got["nobody"] == []
+    for pid in ("p1", "p2"):
+        assert got[pid] == store.readings.aggregates(pid, AggregatePeriod.HOUR, NOW, end)
+    assert [a.energy_kwh for a in got["p1"]] == [1.0, 2.0] and len(got["p2"]) == 1
+    assert store.readings.aggregates_of([], AggregatePeriod.HOUR, NOW, end) == {}
+
+
 def test_readings_completeness_upsert_and_range(store: Store) -> None:
     d = date(2026, 11, 28)
     store.readings.put_completeness(Completeness("p1", d, MIN, expected=1440, received=10))

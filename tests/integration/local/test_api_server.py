@@ -1,10 +1,13 @@
 """The local API server's edges: the client's address behind a trusted reverse proxy (X-Forwarded-For, believed
-from nobody else) and the built dashboard served beside the API, nothing outside its directory."""
+from nobody else), the built dashboard served beside the API, nothing outside its directory, and a listen
+backlog that holds a burst of new connections."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,3 +89,43 @@ def test_dot_files_are_not_served(web: ApiClient) -> None:
     for path in ("/.env", "/.build-stamp", "/%2eenv", "/assets/../.env"):
         reply = web.get(path)
         assert reply.status == 404 and b"do not serve" not in reply.body and b"stamp" not in reply.body, path
+
+
+@pytest.mark.integration
+def test_a_burst_of_new_connections_waits_in_the_backlog_instead_of_losing_its_syn() -> None:
+    # The server is listening but not yet accepting (as when its threads are busy): the kernel completes only as
+    # many handshakes as the backlog holds; beyond it a SYN is dropped and retried after 1 s.
+    server = ApiHttpServer(app, "127.0.0.1", 0)
+    sockets: list[socket.socket] = []
+    try:
+        for _ in range(40):
+            try:
+                sockets.append(socket.create_connection(server.server_address[:2], timeout=0.5))
+            except TimeoutError:
+                break
+    finally:
+        for s in sockets:
+            s.close()
+        server.server_close()
+    assert len(sockets) == 40, f"only {len(sockets)} connections got through the handshake"
+
+
+@pytest.mark.integration
+def test_answers_are_not_held_back_by_nagle(tmp_path: Path) -> None:
+    # The head and the body are two writes: with Nagle on, the body waits for the client's delayed ACK (40 ms).
+    seen: list[int] = []
+
+    class Recording(ApiHttpServer):
+        def finish_request(self, request: Any, client_address: Any) -> None:
+            super().finish_request(request, client_address)
+            seen.append(request.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+
+    (tmp_path / "index.html").write_text("<html></html>", encoding="utf-8")
+    server = Recording(app, "127.0.0.1", 0, static_dir=tmp_path)
+    server.start()
+    try:
+        reply = ApiClient(f"http://127.0.0.1:{server.server_address[1]}/").get("/")
+    finally:
+        server.stop()
+    assert reply.status == 200
+    assert seen and all(seen)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from monitoring.alarms.models import Alarm, AlarmState, Episode
 from monitoring.rules.state_docs import EnterpriseStatus
 from monitoring.storage.ports import Store
-from monitoring.views.dashboard import SummaryCache, dashboard_summary
+from monitoring.views.dashboard import Summary, SummaryCache, dashboard_summary
 from tests.unit.monitoring.views.world import NOW, world
 
 pytestmark = pytest.mark.unit
@@ -79,3 +80,57 @@ def test_cache_answers_within_its_age_and_recomputes_after() -> None:
     assert cache.get(s, "rugao", visible=frozenset({"e1"}), now=NOW) is not first  # scopes never share
     fresh = SummaryCache(max_age_s=0).get(s, "rugao", visible=None, now=NOW)
     assert dict(fresh.total.open_alarms) != dict(first.total.open_alarms)
+
+
+class _Slow(SummaryCache):
+    """Counts computations and holds each until released."""
+
+    def __init__(self) -> None:
+        super().__init__(max_age_s=0.0)  # always expired: every get wants a fresh one
+        self.computed = 0
+        self.started = threading.Event()
+        self.release = threading.Event()
+
+    def _compute(self, store: Store, county_id: str, visible: frozenset[str] | None, now: datetime) -> Summary:
+        self.computed += 1
+        self.started.set()
+        assert self.release.wait(10)
+        return super()._compute(store, county_id, visible, now)
+
+
+def _get_in_threads(cache: SummaryCache, s: Store, n: int) -> tuple[list[threading.Thread], list[Summary]]:
+    got: list[Summary] = []
+    threads = [
+        threading.Thread(target=lambda: got.append(cache.get(s, "rugao", visible=None, now=NOW))) for _ in range(n)
+    ]
+    for t in threads:
+        t.start()
+    return threads, got
+
+
+def test_an_expired_summary_is_computed_once_while_callers_get_the_previous_one() -> None:
+    s, cache = world(), _Slow()
+    cache.release.set()
+    previous = cache.get(s, "rugao", visible=None, now=NOW)
+    cache.release.clear()
+    cache.started.clear()
+    refresher, _ = _get_in_threads(cache, s, 1)
+    assert cache.started.wait(10)
+    others, got = _get_in_threads(cache, s, 5)
+    for t in others:
+        t.join(10)
+    assert got == [previous] * 5 and cache.computed == 2  # answered at once with the previous summary
+    cache.release.set()
+    refresher[0].join(10)
+
+
+def test_without_a_previous_summary_callers_wait_for_the_one_computation() -> None:
+    s, cache = world(), _Slow()
+    first, got = _get_in_threads(cache, s, 1)
+    assert cache.started.wait(10)
+    cache.max_age_s = 60.0  # what the first computes stays fresh for the waiting ones
+    others, got_others = _get_in_threads(cache, s, 4)
+    cache.release.set()
+    for t in first + others:
+        t.join(10)
+    assert cache.computed == 1 and len(got + got_others) == 5 and all(x is got[0] for x in got_others)

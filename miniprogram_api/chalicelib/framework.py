@@ -40,7 +40,8 @@ _PATH_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 # The rules engine's alarm ids are rule|subject|start (monitoring.alarms.reconcile.alarm_id) and a line's subject
 # holds "/": sent URL-encoded, they are ids only (never a file or object path), and ".." is refused all the same.
-_PATH_IDS = {"alarm_id": re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._:|/-]{0,255}$")}
+ALARM_ID = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._:|/-]{0,255}$")
+_PATH_IDS = {"alarm_id": ALARM_ID}
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 

@@ -13,7 +13,7 @@ from pydantic import AfterValidator, Field
 
 from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.actors import actor
-from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
+from miniprogram_api.chalicelib.framework import ALARM_ID, ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, PageQuery, beijing_iso
 from miniprogram_api.chalicelib.pagination import decode_cursor, encode_cursor
 from miniprogram_api.chalicelib.routes.notify import NotificationOut
@@ -33,7 +33,6 @@ from monitoring.views.names import EnterpriseNames
 routes = ApiBlueprint("alarms")
 
 _LIST_KEY = re.compile(r"^[012]\d{17}$")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 _ISO = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([+-]\d{2}:\d{2}|Z)$")
 
 
@@ -372,7 +371,7 @@ def _after(cursor: str | None) -> tuple[str, str] | None:
         return None
     pos = decode_cursor(cursor, keys=("id", "k"))
     key, ident = pos["k"], pos["id"]
-    if not (isinstance(key, str) and _LIST_KEY.match(key) and isinstance(ident, str) and _ID.match(ident)):
+    if not (isinstance(key, str) and _LIST_KEY.match(key) and isinstance(ident, str) and ALARM_ID.match(ident)):
         raise errors.invalid("分页游标无效，请从第一页重新查询", "cursor", "invalid_cursor")
     return (key, ident)
 

@@ -155,7 +155,7 @@ class Decider:
                 out.append(self._unreachable(event, recipient, route.template, route.channels, now))
                 continue
             for kind in kinds:
-                rendered = self.templates.render(route.template, kind, event.values)
+                rendered = self.templates.render(route.template, kind, event.values, recipient.audience)
                 out.append(
                     Notification(
                         key=outbox_key(event.id, recipient.id, kind),

@@ -32,7 +32,7 @@ class OutgoingMessage:
     the logical template name ("alarm_raised", ...); each provider client maps it to its own template code / id
     from its settings. `params` are the template variables, already within the provider's per-variable length;
     `text` is the full rendered text for channels that send free text (WeCom markdown, SNS). `page` is the
-    mini-program page a subscribe message opens ("pages/alarm/detail?id=...").
+    mini-program page a subscribe message opens ("pages/enterprise/respond/respond?id=...").
     """
 
     key: str

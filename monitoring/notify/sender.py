@@ -187,7 +187,7 @@ class Sender:
             "time": first_params.get("time", local_text(primary.created_at)),
             "latest": items[-1].text or items[-1].template,
         }
-        rendered = self.templates.render(template, kind, values)
+        rendered = self.templates.render(template, kind, values, primary.audience)
         return OutgoingMessage(
             primary.key, kind, address, template, rendered.params, rendered.text, rendered.page, primary.attempts + 1
         )

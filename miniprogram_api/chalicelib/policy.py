@@ -64,6 +64,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "photos.upload": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH, Role.ENTERPRISE, Role.INSTALLER}),
     # ---- notifications (notify-core): the bureau fixes who cannot be reached --------------------------------------
     "notify.unreachable": frozenset({Role.ADMIN, Role.AIR, Role.EMERGENCY}),
+    "notify.subscriptions": ALL,  # anyone bound to the mini-program reports what they accepted
 }
 # Routes anyone may call (no token): the policy is not asked; listed so the table still names every action.
 PUBLIC_ACTIONS = frozenset(

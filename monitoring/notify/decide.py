@@ -4,7 +4,7 @@ alarms raised together go out as one message. Pure: the caller stores what it re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -118,8 +118,13 @@ def emergency_events(
     return out
 
 
+GrantCheck = Callable[[str, str], bool]  # (openid, logical template) → the person still allows one such message
+
+
 class Decider:
-    """Turns events into outbox entries with the routing table, the templates and a directory of people."""
+    """Turns events into outbox entries with the routing table, the templates and a directory of people.
+    `grants` (when given) lets a subscribe message be decided only for a person with a grant left for its
+    template: WeChat refuses (43101) anything the person did not accept in the mini-program."""
 
     def __init__(
         self,
@@ -128,7 +133,9 @@ class Decider:
         directory: Directory,
         *,
         robots: Mapping[str, str] | None = None,
+        grants: GrantCheck | None = None,
     ) -> None:
+        self.grants = grants
         self.routes = routes
         self.templates = templates
         self.directory = directory
@@ -150,7 +157,7 @@ class Decider:
         not_before = settings.quiet.release(start, event.severity)
         out: list[Notification] = []
         for recipient in resolve(audiences, event, self.directory, self.robots):
-            kinds = [k for k in route.channels if address_for(recipient, k)]
+            kinds = [k for k in route.channels if address_for(recipient, k) and self._allowed(recipient, k, route.template)]
             if not kinds:
                 out.append(self._unreachable(event, recipient, route.template, route.channels, now))
                 continue
@@ -179,6 +186,11 @@ class Decider:
                     )
                 )
         return out
+
+    def _allowed(self, recipient: Recipient, kind: ChannelKind, template: str) -> bool:
+        if kind is not ChannelKind.WECHAT_SUBSCRIBE or self.grants is None:
+            return True
+        return self.grants(recipient.openid, template)
 
     def decide_all(self, events: Sequence[NotifyEvent], now: datetime) -> list[Notification]:
         return [n for e in events for n in self.decide(e, now)]

@@ -147,3 +147,13 @@ class OutboxRepository(Protocol):
     def record_sent(self, address: str, at: datetime) -> None:
         """Count one message to `address` at `at` (kept for a day)."""
         ...
+
+    def subscription_grants(self, openid: str) -> dict[str, int]:
+        """Subscribe-message template id → messages the person still allows (each accept in
+        `wx.requestSubscribeMessage` allows one); templates with none are left out."""
+        ...
+
+    def change_subscription_grants(self, openid: str, changes: Mapping[str, int | None]) -> dict[str, int]:
+        """Add each delta (+1 accepted, -1 used) to the template's count, kept within 0..GRANT_MAX; None sets it to
+        0 (the person turned the template off). Returns the counts after."""
+        ...

@@ -48,7 +48,9 @@ class Sender:
         *,
         owner: str,
         receipt_providers: frozenset[str] = frozenset(),
+        wechat_templates: Mapping[str, str] | None = None,
     ) -> None:
+        self.wechat_templates = wechat_templates  # logical → subscribe template id: each accepted send uses a grant
         self.outbox = outbox
         self.channels = channels
         self.templates = templates
@@ -99,6 +101,7 @@ class Sender:
         if result.accepted:
             if kind in _SMS_KINDS:
                 self.outbox.record_sent(address, now)
+            self._use_grant(kind, address, message.template, -1)
             common = {"provider": result.provider, "provider_id": result.provider_id, "sent_at": now, "error": ""}
             stored = self._save(
                 primary,
@@ -116,6 +119,8 @@ class Sender:
             report.merged += len(rest)
             log.info("%s to %s accepted by %s (%d merged)", kind.value, mask(address), result.provider, len(rest))
             return
+        if result.status is SendStatus.PERMANENT and result.code == "43101":
+            self._use_grant(kind, address, message.template, None)  # WeChat says no grant is left: believe it
         for n in items:
             attempts = n.attempts + 1
             final = result.status is SendStatus.PERMANENT or attempts >= self.settings.max_attempts
@@ -149,6 +154,11 @@ class Sender:
         else:
             report.retried += len(items)
         log.warning("%s to %s not sent: %s %s", kind.value, mask(address), result.provider, result.code)
+
+    def _use_grant(self, kind: ChannelKind, address: str, template: str, change: int | None) -> None:
+        template_id = (self.wechat_templates or {}).get(template)
+        if kind is ChannelKind.WECHAT_SUBSCRIBE and template_id:
+            self.outbox.change_subscription_grants(address, {template_id: change})
 
     def _quota_opens(self, address: str, now: datetime) -> datetime | None:
         """None if an SMS to `address` may go now; else when the per-number limits allow the next one."""

@@ -67,7 +67,9 @@ class NotifyService:
         routes: RoutingTable | None = None,
         templates: TemplateBook | None = None,
         robots: Mapping[str, str] | None = None,
+        wechat_templates: Mapping[str, str] | None = None,
     ) -> None:
+        self.wechat_templates = wechat_templates  # logical template → subscribe template id; None: grants not kept
         self.store = store
         self.county_id = county_id
         self.routes = routes or RoutingTable.load()
@@ -77,7 +79,17 @@ class NotifyService:
         self._digest_day: str = ""  # the last day whose digest this instance decided (a cache, likewise)
 
     def _decider(self) -> Decider:
-        return Decider(self.routes, self.templates, StoreDirectory(self.store), robots=self.robots)
+        grants = None
+        if self.wechat_templates is not None:
+            ids = self.wechat_templates
+
+            def grants(openid: str, template: str) -> bool:
+                template_id = ids.get(template)
+                if not template_id:
+                    return False
+                return self.store.outbox.subscription_grants(openid).get(template_id, 0) > 0
+
+        return Decider(self.routes, self.templates, StoreDirectory(self.store), robots=self.robots, grants=grants)
 
     def _store(self, notifications: Sequence[Notification]) -> list[Notification]:
         added = self.store.outbox.add(notifications)

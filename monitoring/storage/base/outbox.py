@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,6 +18,7 @@ from monitoring.errors import ConflictError, NotFoundError
 from monitoring.notify.models import Notification, Status
 from monitoring.storage import codec
 
+GRANT_MAX = 50  # subscribe-message grants kept per (person, template): more are never needed, a loop can't grow it
 QUOTA_KEEP = timedelta(days=1)  # the longest per-number window (Aliyun counts a rolling 24 h)
 
 
@@ -153,3 +154,24 @@ class OutboxRepositoryBase(ABC):
             except ConflictError:
                 continue
         raise ConflictError(f"per-number count of {address[:3]}****: too many concurrent writers")
+
+    # ---- subscribe-message grants -----------------------------------------------------------------------
+    def subscription_grants(self, openid: str) -> dict[str, int]:
+        body = self._get_doc("grant", openid)
+        return {str(k): int(v) for k, v in (body or {}).get("counts", {}).items() if int(v) > 0}
+
+    def change_subscription_grants(self, openid: str, changes: Mapping[str, int | None]) -> dict[str, int]:
+        for _ in range(20):  # a lost race re-reads (the mini-program reports while a sender uses one)
+            body = self._get_doc("grant", openid) or {"version": 0, "counts": {}}
+            version = int(body.get("version", 0))
+            counts = {str(k): int(v) for k, v in body["counts"].items()}
+            for template, delta in changes.items():
+                after = 0 if delta is None else counts.get(template, 0) + delta
+                counts[template] = min(max(after, 0), GRANT_MAX)
+            counts = {k: v for k, v in counts.items() if v > 0}
+            try:
+                self._put_doc("grant", openid, {"version": version + 1, "counts": counts}, expected_version=version)
+                return counts
+            except ConflictError:
+                continue
+        raise ConflictError("subscribe-message grants: too many concurrent writers")

@@ -264,6 +264,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/photos/{photo_id}"): row((200, 200), **SCOPED_404),
     # ---- notifications (notify-core) ------------------------------------------------------------------------------
     ("GET", "/api/v1/notify/unreachable"): row(403, admin=200, air=200, emergency=200),
+    # the matrix's accounts are not bound to WeChat: every role may report, none has an openid to count grants for
+    ("POST", "/api/v1/notify/subscriptions"): row(409, body={"results": {"tmpl-1": "accept"}}),
 }
 
 

@@ -5,10 +5,10 @@ mini-program's app.json, 47003 data, -1 busy."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import threading
-import json
 import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path

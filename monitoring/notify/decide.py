@@ -157,7 +157,9 @@ class Decider:
         not_before = settings.quiet.release(start, event.severity)
         out: list[Notification] = []
         for recipient in resolve(audiences, event, self.directory, self.robots):
-            kinds = [k for k in route.channels if address_for(recipient, k) and self._allowed(recipient, k, route.template)]
+            kinds = [
+                k for k in route.channels if address_for(recipient, k) and self._allowed(recipient, k, route.template)
+            ]
             if not kinds:
                 out.append(self._unreachable(event, recipient, route.template, route.channels, now))
                 continue

@@ -67,7 +67,8 @@ def _bind_enterprise_account(api: Api, openid: str) -> None:
 
 
 def test_subscription_grants_are_counted_and_refused_without_wechat(api: Api) -> None:
-    unbound = api.client.post("/notify/subscriptions", token=api.token(Role.BRANCH), json_body={"results": {"T1": "accept"}})
+    body = {"results": {"T1": "accept"}}
+    unbound = api.client.post("/notify/subscriptions", token=api.token(Role.BRANCH), json_body=body)
     assert unbound.status == 409 and unbound.json["code"] == "wechat_not_bound"
     _bind_enterprise_account(api, "oENT-grants")
     token = api.token(Role.ENTERPRISE)

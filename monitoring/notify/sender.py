@@ -24,6 +24,27 @@ _SMS_KINDS = frozenset({ChannelKind.SMS, ChannelKind.SNS_SMS})
 NO_PROVIDER_WAIT = timedelta(minutes=5)
 
 
+def _merge_key(n: Notification) -> str:
+    """Entries with one merge key to one address go as one message: only one group's (one enterprise's alarms
+    raised together); an emergency notice never merges (each enterprise's measures must arrive whole)."""
+    return n.group if n.group and not n.event_kind.startswith("emergency_") else f"key:{n.key}"
+
+
+def priority(items: Sequence[Notification]) -> tuple[int, int, datetime]:
+    """Emergency notices first, then high severity, then the oldest: what goes before a per-number cap closes."""
+    emergency = any(n.event_kind.startswith("emergency_") for n in items)
+    high = any(n.severity == "high" for n in items)
+    return (0 if emergency else 1, 0 if high else 1, min(n.created_at for n in items))
+
+
+def batches(claimed: Sequence[Notification]) -> list[list[Notification]]:
+    """Claimed entries as the messages they become, the most urgent first."""
+    found: dict[tuple[ChannelKind, str, str], list[Notification]] = {}
+    for n in claimed:
+        found.setdefault((n.kind, n.address, _merge_key(n)), []).append(n)
+    return sorted(found.values(), key=priority)
+
+
 @dataclass
 class SendReport:
     sent: int = 0
@@ -32,6 +53,16 @@ class SendReport:
     retried: int = 0
     held: int = 0  # held back by a per-number limit
     accepted_at: list[tuple[Notification, datetime]] = field(default_factory=list)
+
+
+def _per_template(address: str, template: str) -> str:
+    return f"{address}#{template}"  # Aliyun counts notification SMS per (signature, template, number)
+
+
+def _opens(times: Sequence[datetime], now: datetime, window: timedelta, cap: int) -> datetime | None:
+    """When the rolling `window` has room again for one more under `cap` (0: no cap), None if it has now."""
+    inside = sorted(t for t in times if t > now - window)
+    return inside[len(inside) - cap] + window if cap > 0 and len(inside) >= cap else None
 
 
 class Sender:
@@ -62,11 +93,8 @@ class Sender:
     def run_once(self, limit: int = 50) -> SendReport:
         report = SendReport()
         claimed = self.outbox.claim(self.clock(), owner=self.owner, lease_s=self.settings.lease_s, limit=limit)
-        groups: dict[tuple[ChannelKind, str], list[Notification]] = {}
-        for n in claimed:
-            groups.setdefault((n.kind, n.address), []).append(n)
-        for (kind, address), items in groups.items():
-            self._deliver(kind, address, items, report)
+        for items in batches(claimed):
+            self._deliver(items[0].kind, items[0].address, items, report)
         return report
 
     # ---- one address ------------------------------------------------------------------------------------
@@ -78,8 +106,9 @@ class Sender:
                 self._save(n, status=Status.QUEUED, not_before=now + NO_PROVIDER_WAIT, lease_owner="", lease_until=None)
             report.held += len(items)
             return
+        message = self._message(kind, address, items)
         if kind in _SMS_KINDS:
-            wait_until = self._quota_opens(address, now)
+            wait_until = self._quota_opens(address, message.template, now)
             if wait_until is not None:
                 for n in items:
                     self._save(
@@ -93,7 +122,6 @@ class Sender:
                 report.held += len(items)
                 log.info("SMS to %s held until %s by the per-number limit", mask(address), wait_until.isoformat())
                 return
-        message = self._message(kind, address, items)
         result = self._send(kind, message)
         now = self.clock()
         attempt = Attempt(now, result.provider, result.status.value, result.code)
@@ -101,6 +129,7 @@ class Sender:
         if result.accepted:
             if kind in _SMS_KINDS:
                 self.outbox.record_sent(address, now)
+                self.outbox.record_sent(_per_template(address, message.template), now)
             self._use_grant(kind, address, message.template, -1)
             common = {"provider": result.provider, "provider_id": result.provider_id, "sent_at": now, "error": ""}
             stored = self._save(
@@ -160,18 +189,23 @@ class Sender:
         if kind is ChannelKind.WECHAT_SUBSCRIBE and template_id:
             self.outbox.change_subscription_grants(address, {template_id: change})
 
-    def _quota_opens(self, address: str, now: datetime) -> datetime | None:
-        """None if an SMS to `address` may go now; else when the per-number limits allow the next one."""
+    def _quota_opens(self, address: str, template: str, now: datetime) -> datetime | None:
+        """None if an SMS of `template` to `address` may go now; else when the per-number limits allow it."""
         s = self.settings
-        times = self.outbox.sent_times(address, now - timedelta(days=1))
+        day = timedelta(days=1)
         waits = []
-        for window, cap in ((timedelta(minutes=1), s.sms_per_minute), (timedelta(hours=1), s.sms_per_hour)):
-            inside = sorted(t for t in times if t > now - window)
-            if cap > 0 and len(inside) >= cap:
-                waits.append(inside[len(inside) - cap] + window)
-        if s.sms_per_day > 0 and len(times) >= s.sms_per_day:
-            waits.append(sorted(times)[len(times) - s.sms_per_day] + timedelta(days=1))
-        return max(waits) if waits else None
+        times = self.outbox.sent_times(address, now - day)
+        for window, cap in (
+            (timedelta(minutes=1), s.sms_per_minute),
+            (timedelta(hours=1), s.sms_per_hour),
+            (day, s.sms_per_day),
+        ):
+            waits.append(_opens(times, now, window, cap))
+        if s.sms_per_template_day > 0:
+            same = self.outbox.sent_times(_per_template(address, template), now - day)
+            waits.append(_opens(same, now, day, s.sms_per_template_day))
+        found = [w for w in waits if w is not None]
+        return max(found) if found else None
 
     def _message(self, kind: ChannelKind, address: str, items: list[Notification]) -> OutgoingMessage:
         primary = items[0]
@@ -186,16 +220,15 @@ class Sender:
                 primary.page,
                 attempt=primary.attempts + 1,
             )
-        # Several for one address: one enterprise's new alarms → one alarm summary; anything else → a count.
-        same_group = primary.group and all(n.group == primary.group for n in items)
-        template = "alarms_raised_many" if same_group else "pending_many"
+        # Several to one address share one group (batches): one enterprise's alarms raised together → one summary.
+        template = "alarms_raised_many"
         first_params = dict(primary.params)
         values = {
             "count": str(len(items)),
             "enterprise": first_params.get("enterprise", first_params.get("thing1", "")),
             "rule": first_params.get("rule", first_params.get("thing2", "")),
             "time": first_params.get("time", local_text(primary.created_at)),
-            "latest": items[-1].text or items[-1].template,
+            "alarm_id": primary.alarm_id or "",
         }
         rendered = self.templates.render(template, kind, values, primary.audience)
         return OutgoingMessage(

@@ -1,6 +1,6 @@
 """The sender against loopback providers over real sockets: accepted and recorded, merged per address,
 failover to the second provider, back-off then success, permanent failure, retries exhausted, per-number limits
-holding SMS back and merging rather than dropping."""
+holding SMS back and sending each whole later."""
 
 from __future__ import annotations
 
@@ -146,13 +146,13 @@ def test_retries_end_after_max_attempts(providers: tuple[LoopbackProvider, Loopb
     assert {(n.status, n.attempts, n.error) for n in final} == {(Status.FAILED, 3, "http_503")}
 
 
-def test_per_number_limit_holds_sms_back_and_merges_instead_of_dropping(
+def test_per_number_limit_holds_sms_back_and_sends_each_whole_later(
     providers: tuple[LoopbackProvider, LoopbackProvider],
 ) -> None:
     a, b = providers
     installer = "13800000009"
     store, clock = world(), FixedClock(T0)
-    sender, service = _sender(store, clock, a, b), NotifyService(store, COUNTY)
+    sender, service = _sender(store, clock, a, b, sms_per_template_day=1), NotifyService(store, COUNTY)
 
     def raise_alarm(aid: str, enterprise: str, rule: str) -> None:
         raised = clock.now() - timedelta(seconds=21)  # its coalescing window has closed
@@ -167,17 +167,17 @@ def test_per_number_limit_holds_sms_back_and_merges_instead_of_dropping(
     clock.advance(timedelta(seconds=10))
     raise_alarm("A2", "E1", "tamper_flatline")
     held = sender.run_once()
-    clock.advance(timedelta(seconds=10))
-    raise_alarm("A3", "E2", "power_loss")
-    held2 = sender.run_once()
-    assert held.held == 1 and held2.held >= 1 and len(to_installer()) == 1  # 1 per minute per number
-    clock.advance(timedelta(seconds=41))  # a minute after the first
+    assert held.held == 1 and len(to_installer()) == 1  # one alarm_raised per number and day (cap set to 1)
+    clock.advance(timedelta(days=1))
     sender.run_once()
     assert len(to_installer()) == 2
-    merged = to_installer()[1]
-    assert merged["template"] == "pending_many" and merged["params"]["count"] == "2"  # two enterprises: a count
-    assert not [n for n in store.outbox.due(clock.now() + timedelta(days=1)) if n.address == installer]
-    assert len(store.outbox.sent_times(installer, T0 - timedelta(hours=1))) == 2
+    later = to_installer()[1]
+    # another enterprise's alarm is not folded into a count: it goes whole, with its own enterprise and rule
+    assert later["template"] == "alarm_raised" and later["params"]["enterprise"] != to_installer()[0]["params"][
+        "enterprise"
+    ]
+    assert not [n for n in store.outbox.due(clock.now() + timedelta(days=2)) if n.address == installer]
+    assert len(store.outbox.sent_times(f"{installer}#alarm_raised", clock.now() - timedelta(hours=1))) == 1
 
 
 def test_delivery_reports_are_recorded_for_providers_that_give_them(

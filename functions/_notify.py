@@ -11,6 +11,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from functions import _wiring
+from monitoring.notify.breaker import CircuitBreakers
 from monitoring.notify.channels.wechat_subscribe import WechatSubscribe
 from monitoring.notify.ports import Channel, ChannelKind, OutboxRepository, ReceiptSource
 from monitoring.notify.routing import RoutingTable
@@ -96,6 +97,12 @@ def county_services() -> list[NotifyService]:
     return out
 
 
+@lru_cache(maxsize=1)
+def get_breakers() -> CircuitBreakers:
+    """One per process: a provider that kept timing out is skipped by every sender of this process for a while."""
+    return CircuitBreakers()
+
+
 def new_sender(owner: str) -> Sender:
     return Sender(
         _wiring.get_store().outbox,
@@ -106,6 +113,7 @@ def new_sender(owner: str) -> Sender:
         owner=owner,
         receipt_providers=frozenset(receipt_sources()),
         wechat_templates=wechat_template_ids(),
+        breakers=get_breakers(),
     )
 
 

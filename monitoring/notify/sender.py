@@ -1,5 +1,5 @@
-"""The sender: claims due outbox entries under a lease, merges what goes to one address together, holds SMS back
-within the per-number limits (merging rather than dropping), sends with failover to the next provider, and
+"""The sender: claims due outbox entries under a lease, merges one group's entries to one address, holds SMS back
+within the per-number limits (urgent first), sends with failover (past providers whose circuit is open), and
 records each outcome with back-off for retryable failures. At least once: only a send cut off by a crash repeats.
 """
 
@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitoring.errors import ConflictError
+from monitoring.notify.breaker import CircuitBreakers
 from monitoring.notify.decide import local_text
 from monitoring.notify.masking import mask
 from monitoring.notify.models import Attempt, Notification, Status
@@ -52,6 +54,7 @@ class SendReport:
     failed: int = 0
     retried: int = 0
     held: int = 0  # held back by a per-number limit
+    released: int = 0  # claimed but not tried before the deadline: queued again, due at once
     accepted_at: list[tuple[Notification, datetime]] = field(default_factory=list)
 
 
@@ -80,7 +83,9 @@ class Sender:
         owner: str,
         receipt_providers: frozenset[str] = frozenset(),
         wechat_templates: Mapping[str, str] | None = None,
+        breakers: CircuitBreakers | None = None,
     ) -> None:
+        self.breakers = breakers or CircuitBreakers()  # shared by the senders of one process (functions/_notify.py)
         self.wechat_templates = wechat_templates  # logical → subscribe template id: each accepted send uses a grant
         self.outbox = outbox
         self.channels = channels
@@ -90,10 +95,20 @@ class Sender:
         self.owner = owner
         self.receipt_providers = receipt_providers  # providers whose delivery reports the receipt poller asks for
 
-    def run_once(self, limit: int = 50) -> SendReport:
+    def run_once(self, limit: int = 50, *, deadline: float | None = None) -> SendReport:
+        """Send what is due (at most `limit` entries). `deadline` (time.monotonic()): no send starts after it, and
+        what was claimed but not tried is released at once rather than left to its lease (a slow provider then
+        delays the rest by one pass, not by the lease)."""
         report = SendReport()
         claimed = self.outbox.claim(self.clock(), owner=self.owner, lease_s=self.settings.lease_s, limit=limit)
-        for items in batches(claimed):
+        pending = batches(claimed)
+        while pending:
+            if deadline is not None and time.monotonic() >= deadline:
+                for n in (n for items in pending for n in items):
+                    self._save(n, status=Status.QUEUED, lease_owner="", lease_until=None)
+                    report.released += 1
+                break
+            items = pending.pop(0)
             self._deliver(items[0].kind, items[0].address, items, report)
         return report
 
@@ -239,11 +254,15 @@ class Sender:
         """Each provider of the kind in turn until one accepts or one says no provider can (failover)."""
         last = SendResult(SendStatus.RETRYABLE, "", code="no_provider")
         for channel in self.channels.get(kind, ()):
+            if not self.breakers.allows(channel.provider):
+                last = SendResult(SendStatus.RETRYABLE, channel.provider, code="circuit_open")
+                continue  # it timed out again and again: the next provider, without waiting for it
             try:
                 result = channel.send(message)
             except Exception as exc:  # a client bug must not stall the outbox: retry later, say what broke
                 log.exception("%s client raised on a send to %s", channel.provider, mask(message.address))
                 result = SendResult(SendStatus.RETRYABLE, channel.provider, code=type(exc).__name__)
+            self.breakers.record(channel.provider, result)
             if result.status in (SendStatus.ACCEPTED, SendStatus.PERMANENT):
                 return result
             last = result

@@ -173,9 +173,10 @@ def test_per_number_limit_holds_sms_back_and_sends_each_whole_later(
     assert len(to_installer()) == 2
     later = to_installer()[1]
     # another enterprise's alarm is not folded into a count: it goes whole, with its own enterprise and rule
-    assert later["template"] == "alarm_raised" and later["params"]["enterprise"] != to_installer()[0]["params"][
-        "enterprise"
-    ]
+    assert (
+        later["template"] == "alarm_raised"
+        and later["params"]["enterprise"] != to_installer()[0]["params"]["enterprise"]
+    )
     assert not [n for n in store.outbox.due(clock.now() + timedelta(days=2)) if n.address == installer]
     assert len(store.outbox.sent_times(f"{installer}#alarm_raised", clock.now() - timedelta(hours=1))) == 1
 

@@ -92,6 +92,7 @@ def county_services() -> list[NotifyService]:
                 routes=get_routes(),
                 templates=get_templates(),
                 wechat_templates=wechat_template_ids(),
+                home_county=_wiring.get_settings().county_id,
             )
         out.append(_county_services[county.county_id])
     return out

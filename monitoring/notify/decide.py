@@ -93,7 +93,7 @@ def emergency_events(
     level = LEVEL_NAMES[alert.level]
     out = []
     for e in enterprises:
-        if not alert.covers(e.enterprise_id, e.town_id):
+        if not alert.covers(e.enterprise_id, e.town_id) or (alert.county_id and e.county_id != alert.county_id):
             continue
         own = measures.get(e.enterprise_id)
         values = {

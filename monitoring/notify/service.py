@@ -68,7 +68,9 @@ class NotifyService:
         templates: TemplateBook | None = None,
         robots: Mapping[str, str] | None = None,
         wechat_templates: Mapping[str, str] | None = None,
+        home_county: str | None = None,
     ) -> None:
+        self.home_county = home_county or county_id  # owns the alerts stored without a county
         self.wechat_templates = wechat_templates  # logical template → subscribe template id; None: grants not kept
         self.store = store
         self.county_id = county_id
@@ -150,7 +152,8 @@ class NotifyService:
         measures = self.store.emergency.measures()
         events: list[NotifyEvent] = []
         for alert in alerts:
-            events += emergency_events(alert, enterprises, measures, now)
+            if alert.in_county(self.county_id, self.home_county):  # county A's alert never texts county B
+                events += emergency_events(alert, enterprises, measures, now)
         return self._store(self._decider().decide_all(events, now))
 
     # ---- daily digest ---------------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from monitoring.notify.models import Status
 from monitoring.notify.ports import ChannelKind
 from monitoring.notify.routing import RoutingTable
 from monitoring.notify.service import NotifyService
+from monitoring.registry.models import Branch, Contact, ContactRole, County, Enterprise, EnterpriseCategory, Town
 from tests.unit.monitoring.notify.world import COUNTY, T0, alarm, world
 
 
@@ -165,3 +166,25 @@ def test_a_retracted_alarm_cancels_what_is_still_queued_and_a_response_cancels_i
     assert {store.outbox.get(n.key).status for n in reminders} == {Status.CANCELLED}
     raised = [store.outbox.get(n.key) for n in store.outbox.for_alarm("A7") if n.event_kind == "alarm_raised"]
     assert {n.status for n in raised} == {Status.QUEUED, Status.UNREACHABLE}  # the alarm itself still goes
+
+
+def test_an_emergency_alert_reaches_only_its_own_countys_enterprises() -> None:
+    store = world()
+    other = "320681"  # a second county in the same deployment (AWS serves several)
+    store.registry.put_county(County(other, "海安市"))
+    store.registry.put_town(Town("T9", other, "城东镇"))
+    store.registry.put_branch(Branch("B9", other, "海安执法局"))
+    contact = (Contact("周经理", ContactRole.ENVIRONMENT_MANAGER, phone="13500000009"),)
+    store.registry.put_enterprise(
+        Enterprise("E9", other, "海安某厂", "T9", "B9", EnterpriseCategory.AIR_CONTROL, contacts=contact)
+    )
+    start, end = T0 + timedelta(hours=2), T0 + timedelta(days=2)
+    store.emergency.put_alert(EmergencyAlert("RG", Level.ORANGE, start, end, county_id=COUNTY))
+    store.emergency.put_alert(EmergencyAlert("HA", Level.RED, start, end, county_id=other))
+    store.emergency.put_alert(EmergencyAlert("OLD", Level.YELLOW, start, end))  # stored before counties: home's
+    ours = NotifyService(store, COUNTY, home_county=COUNTY).decide_emergency(T0)
+    theirs = NotifyService(store, other, home_county=COUNTY).decide_emergency(T0)
+    assert {n.event_id.split(":")[1] for n in ours} == {"RG", "OLD"}
+    assert "E9" not in {n.enterprise_id for n in ours}  # E2 has nobody to tell; E9 is the other county's
+    assert {(n.event_id.split(":")[1], n.enterprise_id) for n in theirs} == {("HA", "E9")}
+    assert {n.address for n in theirs if n.address} == {"13500000009"}

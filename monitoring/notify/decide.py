@@ -54,7 +54,8 @@ def alarm_events(alarm: Alarm, enterprise: Enterprise | None, county_id: str) ->
     )
     events = [raised]
     if alarm.dispatched_at is not None and alarm.dispatched_to:
-        dispatched_id = f"alarm:{alarm.id}:dispatched"
+        # each dispatch is its own event: a reopened alarm dispatched again (even to the same branch) is told again
+        dispatched_id = f"alarm:{alarm.id}:dispatched:{alarm.dispatched_at.isoformat()}"
         events.append(
             replace(raised, id=dispatched_id, kind="dispatched", at=alarm.dispatched_at, branch_id=alarm.dispatched_to)
         )

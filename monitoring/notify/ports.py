@@ -148,6 +148,14 @@ class OutboxRepository(Protocol):
         """Count one message to `address` at `at` (kept for a day)."""
         ...
 
+    def undeliverable(self) -> dict[str, dict[str, str]]:
+        """Recipient id → what their last message's permanent failure was (name, channel, code, at)."""
+        ...
+
+    def mark_undeliverable(self, recipient_id: str, info: Mapping[str, str] | None) -> None:
+        """Record a recipient's permanent failure, or (None) clear it once a message reached them."""
+        ...
+
     def subscription_grants(self, openid: str) -> dict[str, int]:
         """Subscribe-message template id → messages the person still allows (each accept in
         `wx.requestSubscribeMessage` allows one); templates with none are left out."""

@@ -24,6 +24,7 @@ from monitoring.notify.templates import TemplateBook
 log = logging.getLogger("monitoring.notify.sender")
 _SMS_KINDS = frozenset({ChannelKind.SMS, ChannelKind.SNS_SMS})
 NO_PROVIDER_WAIT = timedelta(minutes=5)
+NO_PROVIDER_GIVE_UP = timedelta(hours=1)
 
 
 def _merge_key(n: Notification) -> str:
@@ -116,10 +117,16 @@ class Sender:
     def _deliver(self, kind: ChannelKind, address: str, items: list[Notification], report: SendReport) -> None:
         now = self.clock()
         if not self.channels.get(kind):
-            # no provider configured for this channel here: wait (not an attempt) rather than fail the message
+            # no provider configured for this channel here: wait (not an attempt) in case one is being set up, and
+            # fail `no_provider` after NO_PROVIDER_GIVE_UP so the alarm detail says so instead of "queued" forever
             for n in items:
-                self._save(n, status=Status.QUEUED, not_before=now + NO_PROVIDER_WAIT, lease_owner="", lease_until=None)
-            report.held += len(items)
+                if now - n.created_at >= NO_PROVIDER_GIVE_UP:
+                    self._save(n, status=Status.FAILED, error="no_provider", finished_at=now, lease_owner="")
+                    report.failed += 1
+                else:
+                    again = now + NO_PROVIDER_WAIT
+                    self._save(n, status=Status.QUEUED, not_before=again, lease_owner="", lease_until=None)
+                    report.held += 1
             return
         message = self._message(kind, address, items)
         if kind in _SMS_KINDS:
@@ -157,6 +164,8 @@ class Sender:
             )
             if stored is not None:
                 report.accepted_at.append((stored, now))
+            for n in items:
+                self.outbox.mark_undeliverable(n.recipient_id, None)
             for n in rest:
                 self._save(n, status=Status.MERGED, merged_into=primary.key, finished_at=now, **common)
             report.sent += 1
@@ -168,6 +177,9 @@ class Sender:
         for n in items:
             attempts = n.attempts + 1
             final = result.status is SendStatus.PERMANENT or attempts >= self.settings.max_attempts
+            if final and result.status is SendStatus.PERMANENT:
+                info = {"name": n.recipient_name, "channel": kind.value, "code": result.code, "at": now.isoformat()}
+                self.outbox.mark_undeliverable(n.recipient_id, info)
             if final:
                 self._save(
                     n,

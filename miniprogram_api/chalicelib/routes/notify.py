@@ -47,6 +47,8 @@ class UnreachableOut(ApiModel):
     role: str = Field(description="联系人角色或账号角色（中文）")
     enterprise_id: str | None
     enterprise_name: str
+    reason: str = Field(description="no_channel：没有手机号也未绑定小程序；failed:<代码>：最近一条通知被服务商永久拒绝")
+    reason_name: str
 
 
 class NotificationOut(ApiModel):
@@ -114,6 +116,8 @@ def list_unreachable(ctx: RequestContext, query: PageQuery) -> Page[UnreachableO
                 role=u.role,
                 enterprise_id=u.enterprise_id,
                 enterprise_name=u.enterprise_name,
+                reason=u.reason,
+                reason_name="无可用渠道" if u.reason == "no_channel" else "最近一条通知发送失败（号码无效或拒收）",
             )
             for u in items
         ],

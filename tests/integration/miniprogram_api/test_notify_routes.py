@@ -7,6 +7,7 @@ import dataclasses
 from datetime import UTC, datetime
 
 from monitoring.accounts.models import Role
+from monitoring.notify.models import Status
 from monitoring.notify.ports import ChannelKind
 from monitoring.notify.routing import RoutingTable
 from monitoring.notify.sender import Sender
@@ -114,3 +115,26 @@ def test_a_subscribe_message_is_decided_only_with_a_grant_and_sending_uses_it(ap
         provider.close()
     assert store.outbox.find(sub[0].key).status.value == "sent"  # type: ignore[union-attr]
     assert store.outbox.subscription_grants("oENT-decide") == {}  # the one grant was used
+
+
+def test_the_enterprise_sees_only_its_own_people_and_a_merged_entry_shows_the_outcome(api: Api) -> None:
+    store, alarm_id = api.store, api.world.inside["alarm_id"]
+    alarm = store.alarms.get(alarm_id)
+    now = datetime.now(UTC)
+    dispatched = dataclasses.replace(alarm, dispatched_to="branch-in", dispatched_at=now)
+    decided = NotifyService(store, COUNTY).decide_alarms([dispatched], now)
+    assert {n.audience for n in decided} >= {"enterprise_accounts", "branch_staff"}
+    by_air = api.client.get(f"/alarms/{alarm_id}", token=api.token(Role.AIR)).json["notifications"]
+    by_ent = api.client.get(f"/alarms/{alarm_id}", token=api.token(Role.ENTERPRISE)).json["notifications"]
+    assert "branch_staff" in {n["audience"] for n in by_air}
+    assert by_ent and {n["audience"] for n in by_ent} <= {"enterprise_contacts", "enterprise_accounts", "installer"}
+    first, second = store.outbox.get(decided[0].key), store.outbox.get(decided[1].key)
+    sent_at = now.replace(microsecond=0)
+    store.outbox.replace(
+        dataclasses.replace(first, status=Status.SENT, provider="aliyun_sms", provider_id="BIZ-1", sent_at=sent_at)
+    )
+    store.outbox.replace(dataclasses.replace(second, status=Status.MERGED, merged_into=first.key, finished_at=now))
+    told = api.client.get(f"/alarms/{alarm_id}", token=api.token(Role.AIR)).json["notifications"]
+    merged = [n for n in told if n["merged"]]
+    assert len(merged) == 1 and merged[0]["status"] == "sent" and merged[0]["provider"] == "aliyun_sms"
+    assert merged[0]["sent_at"] is not None

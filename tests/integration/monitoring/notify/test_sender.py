@@ -211,3 +211,38 @@ def test_without_a_configured_provider_messages_wait_and_are_not_failed() -> Non
     after = [store.outbox.get(n.key) for n in notes]
     assert {(n.status, n.attempts) for n in after} == {(Status.QUEUED, 0)}
     assert {n.not_before for n in after} == {clock.now() + timedelta(minutes=5)}
+
+
+def test_without_a_provider_for_an_hour_a_message_fails_no_provider() -> None:
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+    notes = [n for n in _decided(store, alarm()) if n.status is Status.QUEUED]
+    settings = RoutingTable.load().settings
+    sender = Sender(store.outbox, {}, TemplateBook.load(), settings, clock.now, owner="t")
+    assert sender.run_once().held == len(notes)
+    clock.advance(timedelta(hours=1))
+    report = sender.run_once()
+    assert report.failed == len(notes)
+    assert {(store.outbox.get(n.key).status, store.outbox.get(n.key).error) for n in notes} == {
+        (Status.FAILED, "no_provider")
+    }
+
+
+def test_a_permanent_failure_lists_the_person_until_a_message_reaches_them(
+    providers: tuple[LoopbackProvider, LoopbackProvider],
+) -> None:
+    a, b = providers
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+    notes = _decided(store, alarm())
+    a.fail_next(1, 400, "isv.MOBILE_NUMBER_ILLEGAL")
+    sms_only = {ChannelKind.SMS: [LoopbackChannel(a.url, "aliyun_sms")]}
+    settings = RoutingTable.load().settings
+    sender = Sender(store.outbox, sms_only, TemplateBook.load(), settings, clock.now, owner="t")
+    sender.run_once()
+    failed = [n for n in notes if store.outbox.get(n.key).status is Status.FAILED]
+    assert len(failed) == 1
+    who = failed[0].recipient_id
+    assert store.outbox.undeliverable()[who]["code"] == "isv.MOBILE_NUMBER_ILLEGAL"
+    later = dataclasses.replace(failed[0], key="later", event_id="ev-later", status=Status.QUEUED, version=0)
+    store.outbox.add([later])
+    sender.run_once()
+    assert store.outbox.get("later").status is Status.SENT and who not in store.outbox.undeliverable()

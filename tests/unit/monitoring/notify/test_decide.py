@@ -13,7 +13,7 @@ from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, Leve
 from monitoring.notify.models import Status
 from monitoring.notify.ports import ChannelKind
 from monitoring.notify.routing import RoutingTable
-from monitoring.notify.service import NotifyService
+from monitoring.notify.service import NotifyService, unreachable
 from monitoring.registry.models import Branch, Contact, ContactRole, County, Enterprise, EnterpriseCategory, Town
 from tests.unit.monitoring.notify.world import COUNTY, T0, alarm, world
 
@@ -188,3 +188,34 @@ def test_an_emergency_alert_reaches_only_its_own_countys_enterprises() -> None:
     assert "E9" not in {n.enterprise_id for n in ours}  # E2 has nobody to tell; E9 is the other county's
     assert {(n.event_id.split(":")[1], n.enterprise_id) for n in theirs} == {("HA", "E9")}
     assert {n.address for n in theirs if n.address} == {"13500000009"}
+
+
+def test_dispatched_again_to_the_same_branch_is_told_again() -> None:
+    store = world()
+    service = NotifyService(store, COUNTY)
+    first_at = T0 + timedelta(hours=1)
+    first = alarm(state=AlarmState.DISPATCHED, dispatched_to="B1", dispatched_at=first_at, version=2)
+    told = [n for n in service.decide_alarms([first], first_at) if n.event_kind == "dispatched"]
+    again_at = T0 + timedelta(hours=5)  # reopened, then dispatched to the same branch again
+    again = dataclasses.replace(first, dispatched_at=again_at, version=5)
+    told_again = [n for n in service.decide_alarms([again], again_at) if n.event_kind == "dispatched"]
+    assert told and told_again and {n.key for n in told}.isdisjoint({n.key for n in told_again})
+    assert service.decide_alarms([dataclasses.replace(again, version=6)], again_at) == []  # same dispatch: once
+
+
+def test_the_unreachable_list_names_people_whose_last_message_failed_permanently() -> None:
+    store = world()
+    assert not [u for u in unreachable(store, COUNTY) if u.id == "E1:1"]  # 李电工 has a phone
+    store.outbox.mark_undeliverable(
+        "contact:E1:1", {"name": "李电工", "channel": "sms", "code": "isv.MOBILE_NUMBER_ILLEGAL", "at": "x"}
+    )
+    store.outbox.mark_undeliverable(
+        "account:town1", {"name": "x", "channel": "sms", "code": "isv.BLACK_KEY_CONTROL_LIMIT", "at": "x"}
+    )
+    found = {u.id: u.reason for u in unreachable(store, COUNTY)}
+    assert (
+        found["E1:1"] == "failed:isv.MOBILE_NUMBER_ILLEGAL" and found["town1"] == "failed:isv.BLACK_KEY_CONTROL_LIMIT"
+    )
+    assert found["E1:2"] == "no_channel"  # 赵主任, as before
+    store.outbox.mark_undeliverable("contact:E1:1", None)  # a later message reached him
+    assert "E1:1" not in {u.id for u in unreachable(store, COUNTY)}

@@ -119,6 +119,11 @@ def emergency_events(
     return out
 
 
+def _abroad(recipient: Recipient, kind: ChannelKind) -> ChannelKind:
+    """An SMS route reaches a number outside the mainland through SNS."""
+    return ChannelKind.SNS_SMS if kind is ChannelKind.SMS and recipient.sns_phone and not recipient.phone else kind
+
+
 GrantCheck = Callable[[str, str], bool]  # (openid, logical template) → the person still allows one such message
 
 
@@ -159,7 +164,9 @@ class Decider:
         out: list[Notification] = []
         for recipient in resolve(audiences, event, self.directory, self.robots):
             kinds = [
-                k for k in route.channels if address_for(recipient, k) and self._allowed(recipient, k, route.template)
+                k
+                for k in map(lambda k: _abroad(recipient, k), route.channels)
+                if address_for(recipient, k) and self._allowed(recipient, k, route.template)
             ]
             if not kinds:
                 out.append(self._unreachable(event, recipient, route.template, route.channels, now))

@@ -219,3 +219,18 @@ def test_the_unreachable_list_names_people_whose_last_message_failed_permanently
     assert found["E1:2"] == "no_channel"  # 赵主任, as before
     store.outbox.mark_undeliverable("contact:E1:1", None)  # a later message reached him
     assert "E1:1" not in {u.id for u in unreachable(store, COUNTY)}
+
+
+def test_a_number_outside_the_mainland_is_reached_through_sns() -> None:
+    store = world()
+    e1 = store.registry.get_enterprise("E1")
+    contacts = (
+        Contact("Smith", ContactRole.ENVIRONMENT_MANAGER, phone="+44 7700 900123"),
+        Contact("陈工", ContactRole.ELECTRICIAN, phone="+86 138-0000-0077"),
+    )
+    store.registry.put_enterprise(dataclasses.replace(e1, contacts=contacts))
+    out = NotifyService(store, COUNTY).decide_alarms([alarm()], T0)
+    kinds = {(n.recipient_name, n.kind, n.address) for n in out if n.audience == "enterprise_contacts"}
+    assert ("Smith", ChannelKind.SNS_SMS, "+447700900123") in kinds
+    assert ("陈工", ChannelKind.SMS, "13800000077") in kinds
+    assert not any(n.kind is ChannelKind.SMS and n.address.startswith("+") for n in out)

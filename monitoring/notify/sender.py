@@ -29,8 +29,10 @@ NO_PROVIDER_GIVE_UP = timedelta(hours=1)
 
 def _merge_key(n: Notification) -> str:
     """Entries with one merge key to one address go as one message: only one group's (one enterprise's alarms
-    raised together); an emergency notice never merges (each enterprise's measures must arrive whole)."""
-    return n.group if n.group and not n.event_kind.startswith("emergency_") else f"key:{n.key}"
+    raised together); an emergency notice never merges (each enterprise's measures must arrive whole), nor does a
+    subscribe message (each uses the grant of its own template: a merged one's template may have none)."""
+    mergeable = n.kind is not ChannelKind.WECHAT_SUBSCRIBE and not n.event_kind.startswith("emergency_")
+    return n.group if n.group and mergeable else f"key:{n.key}"
 
 
 def priority(items: Sequence[Notification]) -> tuple[int, int, datetime]:

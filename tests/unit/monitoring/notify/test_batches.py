@@ -3,6 +3,7 @@ urgent go first (before a per-number cap closes)."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 from monitoring.notify.models import Notification
@@ -56,3 +57,12 @@ def test_emergency_then_high_severity_then_the_oldest_go_first() -> None:
         ]
     )
     assert [b[0].key for b in got] == ["emergency", "high", "low-old", "low-new"]
+
+
+def test_subscribe_messages_are_not_merged() -> None:
+    """Each was decided against a grant for its own template; a merged summary's template may have none."""
+    wechat = [
+        dataclasses.replace(_n(k, "alarm_raised", group="alarm_raised:E1"), kind=ChannelKind.WECHAT_SUBSCRIBE)
+        for k in ("w1", "w2")
+    ]
+    assert sorted(len(b) for b in batches(wechat)) == [1, 1]

@@ -11,6 +11,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from functions import _wiring
+from monitoring.notify.breaker import CircuitBreakers
+from monitoring.notify.channels.wechat_subscribe import WechatSubscribe
 from monitoring.notify.ports import Channel, ChannelKind, OutboxRepository, ReceiptSource
 from monitoring.notify.routing import RoutingTable
 from monitoring.notify.sender import Sender
@@ -49,12 +51,25 @@ def get_channels() -> Mapping[ChannelKind, Sequence[Channel]]:
     return channels_from_aws(os.environ)
 
 
+def wechat_template_ids() -> Mapping[str, str] | None:
+    """Logical template → subscribe template id of the configured WeChat channel (grants are counted per id);
+    None when no WeChat channel is configured."""
+    for channel in get_channels().get(ChannelKind.WECHAT_SUBSCRIBE, ()):
+        if isinstance(channel, WechatSubscribe):
+            return dict(channel.settings.templates)
+    return None
+
+
 @lru_cache(maxsize=1)
 def get_service() -> NotifyService:
     """For alarms (the county comes from each alarm's enterprise); one per cold start / process: it remembers
     which alarm versions it has decided (a cache; the outbox keys dedupe)."""
     return NotifyService(
-        _wiring.get_store(), _wiring.get_settings().county_id, routes=get_routes(), templates=get_templates()
+        _wiring.get_store(),
+        _wiring.get_settings().county_id,
+        routes=get_routes(),
+        templates=get_templates(),
+        wechat_templates=wechat_template_ids(),
     )
 
 
@@ -72,10 +87,21 @@ def county_services() -> list[NotifyService]:
     for county in store.registry.list_counties():
         if county.county_id not in _county_services:
             _county_services[county.county_id] = NotifyService(
-                store, county.county_id, routes=get_routes(), templates=get_templates()
+                store,
+                county.county_id,
+                routes=get_routes(),
+                templates=get_templates(),
+                wechat_templates=wechat_template_ids(),
+                home_county=_wiring.get_settings().county_id,
             )
         out.append(_county_services[county.county_id])
     return out
+
+
+@lru_cache(maxsize=1)
+def get_breakers() -> CircuitBreakers:
+    """One per process: a provider that kept timing out is skipped by every sender of this process for a while."""
+    return CircuitBreakers()
 
 
 def new_sender(owner: str) -> Sender:
@@ -87,6 +113,8 @@ def new_sender(owner: str) -> Sender:
         _wiring.get_clock().now,
         owner=owner,
         receipt_providers=frozenset(receipt_sources()),
+        wechat_templates=wechat_template_ids(),
+        breakers=get_breakers(),
     )
 
 

@@ -22,5 +22,6 @@ def read_secret(secret_id: str, *, client: Any = None) -> str:
 def channels_from_aws(env: Mapping[str, str]) -> dict[ChannelKind, list[Channel]]:
     extra: list[Channel] = []
     if env.get("NOTIFY_SNS_REGION"):
-        extra.append(SnsSms(sns_client(env["NOTIFY_SNS_REGION"]), sender_id=env.get("NOTIFY_SNS_SENDER_ID", "")))
+        client = sns_client(env["NOTIFY_SNS_REGION"], endpoint_url=env.get("NOTIFY_SNS_ENDPOINT") or None)
+        extra.append(SnsSms(client, sender_id=env.get("NOTIFY_SNS_SENDER_ID", "")))
     return channels_from_env(env, read_secret=read_secret, extra=extra)

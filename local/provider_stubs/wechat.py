@@ -1,14 +1,17 @@
 """WeChat mini-program server API on loopback: `cgi-bin/token` (access tokens that expire) and
 `cgi-bin/message/subscribe/send` (openid, template id, page, data within the field-type limits), with WeChat's
-errcodes: 40001/42001 token invalid or expired, 43101 not subscribed, 40037 template, 47003 data, -1 busy."""
+errcodes: 40001/42001 token invalid or expired, 43101 not subscribed, 40037 template, 41030 page not in the
+mini-program's app.json, 47003 data, -1 busy."""
 
 from __future__ import annotations
 
+import json
 import re
 import secrets
 import threading
 import time
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from local.provider_stubs.base import GARBAGE, Answer, Received, Request, StubServer
 
@@ -16,6 +19,14 @@ from local.provider_stubs.base import GARBAGE, Answer, Received, Request, StubSe
 LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "number": 32, "letter": 32, "symbol": 5, "name": 10}
 _KEY = re.compile(r"([a-z_]+?)(\d+)")
 _TIME = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?")
+
+APP_JSON = Path(__file__).resolve().parents[2] / "miniprogram" / "app" / "app.json"
+
+
+def app_pages(path: Path = APP_JSON) -> frozenset[str]:
+    """The pages the mini-program declares: WeChat refuses a subscribe message linking anywhere else (41030)."""
+    return frozenset(str(p) for p in json.loads(path.read_text(encoding="utf-8"))["pages"])
+
 
 _FAILURES = {
     "invalid_token": (40001, "invalid credential, access_token is invalid or not latest"),
@@ -33,7 +44,7 @@ def _errcode(code: int, message: str) -> Answer:
 
 class WechatStub(StubServer):
     """`templates`: template id → its data keys ("thing1", "time3", …); `subscribed`: openid → template ids the
-    person accepted (None: everyone accepted everything)."""
+    person accepted (None: everyone accepted everything); `pages`: the mini-program's pages (default: its app.json)."""
 
     provider = "wechat"
     FAILURES = (*_FAILURES, "expired_token", "5xx", "timeout", "garbage")
@@ -46,6 +57,7 @@ class WechatStub(StubServer):
         templates: Mapping[str, Iterable[str]],
         subscribed: Mapping[str, Iterable[str]] | None = None,
         token_ttl_s: int = 7200,
+        pages: Iterable[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -54,6 +66,7 @@ class WechatStub(StubServer):
         self.templates = {k: frozenset(v) for k, v in templates.items()}
         self.subscribed = None if subscribed is None else {k: set(v) for k, v in subscribed.items()}
         self.token_ttl_s = token_ttl_s
+        self.pages = app_pages() if pages is None else frozenset(pages)
         self.tokens_issued = 0
         self.token_failures = 0  # the next this many token requests answer -1 (busy)
         self._tokens: dict[str, float] = {}  # token → expires at (wall clock)
@@ -119,6 +132,9 @@ class WechatStub(StubServer):
             return _errcode(40037, "invalid template_id")
         if self.subscribed is not None and template_id not in self.subscribed.get(openid, set()):
             return _errcode(43101, "user refuse to accept the msg")
+        page = str(body.get("page", ""))
+        if page and page.split("?", 1)[0].lstrip("/") not in self.pages:
+            return _errcode(41030, "invalid page")
         data = body.get("data") or {}
         values: dict[str, str] = {}
         for key, item in data.items():
@@ -136,6 +152,5 @@ class WechatStub(StubServer):
             self.subscribed[openid].discard(template_id)
         msgid = self._next_id("")
         text = "；".join(f"{k}：{v}" for k, v in values.items())
-        page = str(body.get("page", ""))
         self._record(Received(time.time(), self.provider, msgid, openid, template_id, values, f"{text}（{page}）"))
         return Answer(200, {"errcode": 0, "errmsg": "ok", "msgid": int(msgid)})

@@ -69,6 +69,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "notify.unreachable": frozenset({Role.ADMIN, Role.AIR, Role.EMERGENCY}),
     # ---- periodic reports (web-b) -----------------------------------------------------------------------------------
     "reports.monthly.read": ALL,  # 月度用电汇总: rows only for the caller's enterprises
+    "notify.subscriptions": ALL,  # anyone bound to the mini-program reports what they accepted
 }
 # Routes anyone may call (no token): the policy is not asked; listed so the table still names every action.
 PUBLIC_ACTIONS = frozenset(

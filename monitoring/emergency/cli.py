@@ -92,6 +92,7 @@ def _alert(
             enterprises=declare.resolve_enterprises(registry, args.county_id, args.enterprise) or None,
             towns=declare.resolve_towns(registry, args.county_id, args.town) or None,
             declared_by=args.by,
+            county_id=args.county_id,
         )
         verb = "已发布" if declare.add_alert(repo, alert) else "已存在（未变）"
         print(f"{verb}：{_describe(registry, alert, now)}", file=out)

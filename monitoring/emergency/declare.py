@@ -69,6 +69,7 @@ def new_alert(
     enterprises: frozenset[str] | None = None,
     towns: frozenset[str] | None = None,
     declared_by: str = "",
+    county_id: str = "",
 ) -> EmergencyAlert:
     """A validated alert; scope None (no enterprises, no towns) means the whole county."""
     if end <= start:
@@ -84,6 +85,7 @@ def new_alert(
         enterprises or None,
         towns or None,
         check_text(declared_by, "发布人", max_len=64, required=False),
+        county_id,
     )
 
 
@@ -111,6 +113,7 @@ def end_alert(repo: EmergencyRepository, alert_id: str, at: datetime) -> Emergen
         enterprises=alert.enterprises,
         towns=alert.towns,
         declared_by=alert.declared_by,
+        county_id=alert.county_id,
     )
     if ended != alert:
         repo.put_alert(ended)

@@ -32,6 +32,13 @@ class EmergencyAlert:
     enterprises: frozenset[str] | None = None
     towns: frozenset[str] | None = None
     declared_by: str = ""
+    # The county that declared it ("" for alerts stored before counties were recorded: they belong to the
+    # deployment's home county). An alert never reaches another county's enterprises.
+    county_id: str = ""
+
+    def in_county(self, county_id: str, home_county: str) -> bool:
+        """Whether the alert is `county_id`'s (an alert without a county is the home county's)."""
+        return (self.county_id or home_county) == county_id
 
     def covers(self, enterprise_id: str, town: str | None) -> bool:
         if self.enterprises is None and self.towns is None:

@@ -3,6 +3,7 @@ the same phone or openid is one person; who has no usable channel is reported, n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
@@ -26,6 +27,25 @@ class Directory(Protocol):
 
     def enterprise(self, enterprise_id: str) -> Enterprise | None: ...
     def accounts(self, county_id: str) -> Sequence[Account]: ...
+
+
+_E164 = re.compile(r"\+[1-9]\d{7,14}")
+
+
+def split_phone(phone: str) -> tuple[str, str]:
+    """(mainland number for Aliyun/Tencent, E.164 number outside the mainland for SNS): "+86…" and bare numbers
+    are mainland; any other "+<country>…" number goes to SNS (the mainland providers' templates do not reach it)."""
+    compact = re.sub(r"[\s-]", "", phone)
+    if compact.startswith("+86"):
+        return compact[3:], ""
+    if compact.startswith("+"):
+        return ("", compact) if _E164.fullmatch(compact) else ("", "")
+    return compact, ""
+
+
+def _person(rid: str, name: str, audience: str, phone: str, openid: str) -> Recipient:
+    mainland, abroad = split_phone(phone)
+    return Recipient(rid, name, audience, phone=mainland, openid=openid, sns_phone=abroad)
 
 
 def address_for(recipient: Recipient, kind: ChannelKind) -> str:
@@ -64,25 +84,14 @@ def resolve(
             found.append(Recipient(f"robot:{name}", f"企业微信群 {name}", audience, robot=name if usable else ""))
         elif audience == "enterprise_contacts":
             for i, c in enumerate(enterprise.contacts if enterprise else ()):
-                found.append(
-                    Recipient(
-                        f"contact:{enterprise.enterprise_id}:{i}",  # type: ignore[union-attr]  # contacts imply one
-                        c.name,
-                        audience,
-                        phone=c.phone,
-                        openid=c.wechat_openid or "",
-                    )
-                )
+                contact_id = f"contact:{enterprise.enterprise_id}:{i}"  # type: ignore[union-attr]  # contacts imply one
+                found.append(_person(contact_id, c.name, audience, c.phone, c.wechat_openid or ""))
         else:
             if accounts is None:
                 accounts = directory.accounts(event.county_id)
             for a in accounts:
                 if _in_scope(a, audience, event, enterprise):
-                    found.append(
-                        Recipient(
-                            f"account:{a.id}", a.display_name, audience, phone=a.phone, openid=a.wechat_openid or ""
-                        )
-                    )
+                    found.append(_person(f"account:{a.id}", a.display_name, audience, a.phone, a.wechat_openid or ""))
     return _dedupe(found)
 
 

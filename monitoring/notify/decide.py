@@ -4,7 +4,7 @@ alarms raised together go out as one message. Pure: the caller stores what it re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -54,7 +54,8 @@ def alarm_events(alarm: Alarm, enterprise: Enterprise | None, county_id: str) ->
     )
     events = [raised]
     if alarm.dispatched_at is not None and alarm.dispatched_to:
-        dispatched_id = f"alarm:{alarm.id}:dispatched"
+        # each dispatch is its own event: a reopened alarm dispatched again (even to the same branch) is told again
+        dispatched_id = f"alarm:{alarm.id}:dispatched:{alarm.dispatched_at.isoformat()}"
         events.append(
             replace(raised, id=dispatched_id, kind="dispatched", at=alarm.dispatched_at, branch_id=alarm.dispatched_to)
         )
@@ -93,7 +94,7 @@ def emergency_events(
     level = LEVEL_NAMES[alert.level]
     out = []
     for e in enterprises:
-        if not alert.covers(e.enterprise_id, e.town_id):
+        if not alert.covers(e.enterprise_id, e.town_id) or (alert.county_id and e.county_id != alert.county_id):
             continue
         own = measures.get(e.enterprise_id)
         values = {
@@ -118,8 +119,18 @@ def emergency_events(
     return out
 
 
+def _abroad(recipient: Recipient, kind: ChannelKind) -> ChannelKind:
+    """An SMS route reaches a number outside the mainland through SNS."""
+    return ChannelKind.SNS_SMS if kind is ChannelKind.SMS and recipient.sns_phone and not recipient.phone else kind
+
+
+GrantCheck = Callable[[str, str], bool]  # (openid, logical template) → the person still allows one such message
+
+
 class Decider:
-    """Turns events into outbox entries with the routing table, the templates and a directory of people."""
+    """Turns events into outbox entries with the routing table, the templates and a directory of people.
+    `grants` (when given) lets a subscribe message be decided only for a person with a grant left for its
+    template: WeChat refuses (43101) anything the person did not accept in the mini-program."""
 
     def __init__(
         self,
@@ -128,7 +139,9 @@ class Decider:
         directory: Directory,
         *,
         robots: Mapping[str, str] | None = None,
+        grants: GrantCheck | None = None,
     ) -> None:
+        self.grants = grants
         self.routes = routes
         self.templates = templates
         self.directory = directory
@@ -150,12 +163,16 @@ class Decider:
         not_before = settings.quiet.release(start, event.severity)
         out: list[Notification] = []
         for recipient in resolve(audiences, event, self.directory, self.robots):
-            kinds = [k for k in route.channels if address_for(recipient, k)]
+            kinds = [
+                k
+                for k in map(lambda k: _abroad(recipient, k), route.channels)
+                if address_for(recipient, k) and self._allowed(recipient, k, route.template)
+            ]
             if not kinds:
                 out.append(self._unreachable(event, recipient, route.template, route.channels, now))
                 continue
             for kind in kinds:
-                rendered = self.templates.render(route.template, kind, event.values)
+                rendered = self.templates.render(route.template, kind, event.values, recipient.audience)
                 out.append(
                     Notification(
                         key=outbox_key(event.id, recipient.id, kind),
@@ -179,6 +196,11 @@ class Decider:
                     )
                 )
         return out
+
+    def _allowed(self, recipient: Recipient, kind: ChannelKind, template: str) -> bool:
+        if kind is not ChannelKind.WECHAT_SUBSCRIBE or self.grants is None:
+            return True
+        return self.grants(recipient.openid, template)
 
     def decide_all(self, events: Sequence[NotifyEvent], now: datetime) -> list[Notification]:
         return [n for e in events for n in self.decide(e, now)]

@@ -32,7 +32,7 @@ class OutgoingMessage:
     the logical template name ("alarm_raised", ...); each provider client maps it to its own template code / id
     from its settings. `params` are the template variables, already within the provider's per-variable length;
     `text` is the full rendered text for channels that send free text (WeCom markdown, SNS). `page` is the
-    mini-program page a subscribe message opens ("pages/alarm/detail?id=...").
+    mini-program page a subscribe message opens ("pages/enterprise/respond/respond?id=...").
     """
 
     key: str
@@ -146,4 +146,22 @@ class OutboxRepository(Protocol):
 
     def record_sent(self, address: str, at: datetime) -> None:
         """Count one message to `address` at `at` (kept for a day)."""
+        ...
+
+    def undeliverable(self) -> dict[str, dict[str, str]]:
+        """Recipient id → what their last message's permanent failure was (name, channel, code, at)."""
+        ...
+
+    def mark_undeliverable(self, recipient_id: str, info: Mapping[str, str] | None) -> None:
+        """Record a recipient's permanent failure, or (None) clear it once a message reached them."""
+        ...
+
+    def subscription_grants(self, openid: str) -> dict[str, int]:
+        """Subscribe-message template id → messages the person still allows (each accept in
+        `wx.requestSubscribeMessage` allows one); templates with none are left out."""
+        ...
+
+    def change_subscription_grants(self, openid: str, changes: Mapping[str, int | None]) -> dict[str, int]:
+        """Add each delta (+1 accepted, -1 used) to the template's count, kept within 0..GRANT_MAX; None sets it to
+        0 (the person turned the template off). Returns the counts after."""
         ...

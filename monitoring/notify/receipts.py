@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -18,14 +19,22 @@ RECEIPT_WAIT = timedelta(hours=72)  # carriers report within minutes, rarely aft
 
 
 def apply_receipts(
-    outbox: OutboxRepository, sources: Mapping[str, ReceiptSource], now: datetime, *, limit: int = 200
+    outbox: OutboxRepository,
+    sources: Mapping[str, ReceiptSource],
+    now: datetime,
+    *,
+    limit: int = 200,
+    deadline: float | None = None,
 ) -> int:
-    """Record the delivery reports providers have for the oldest messages awaiting one; how many were recorded."""
+    """Record the delivery reports providers have for the oldest messages awaiting one; how many were recorded.
+    `deadline` (time.monotonic()): no provider is asked after it (what is left waits for the next pass)."""
     waiting: dict[str, list[Notification]] = {}
     for n in outbox.awaiting_receipts(limit=limit):
         waiting.setdefault(n.provider, []).append(n)
     recorded = 0
     for provider, items in waiting.items():
+        if deadline is not None and time.monotonic() >= deadline:
+            break
         source = sources.get(provider)
         receipts = {}
         if source is not None:

@@ -83,9 +83,11 @@ class QuietHours:
 class SendSettings:
     coalesce_window: timedelta = timedelta(seconds=10)
     quiet: QuietHours = field(default_factory=lambda: QuietHours(time(22), time(7), frozenset({"low"})))
-    sms_per_minute: int = 1
-    sms_per_hour: int = 5
-    sms_per_day: int = 40
+    # Per-number caps across templates (0: none): Aliyun sets none by default for notification SMS.
+    sms_per_minute: int = 0
+    sms_per_hour: int = 0
+    sms_per_day: int = 0
+    sms_per_template_day: int = 50  # Aliyun's default: 50 per (signature, template, number) per rolling 24 h
     retry_first_s: float = 10.0
     retry_factor: float = 3.0
     retry_max_s: float = 1800.0
@@ -143,9 +145,10 @@ class RoutingTable:
                 _clock(str(quiet.get("end", "07:00"))),
                 frozenset(str(x) for x in quiet.get("severities", ["low"])),
             ),
-            sms_per_minute=int(limits.get("per_minute", 1)),
-            sms_per_hour=int(limits.get("per_hour", 5)),
-            sms_per_day=int(limits.get("per_day", 40)),
+            sms_per_minute=int(limits.get("per_minute", 0)),
+            sms_per_hour=int(limits.get("per_hour", 0)),
+            sms_per_day=int(limits.get("per_day", 0)),
+            sms_per_template_day=int(limits.get("per_template_day", 50)),
             retry_first_s=float(retry.get("first_s", 10)),
             retry_factor=float(retry.get("factor", 3)),
             retry_max_s=float(retry.get("max_s", 1800)),

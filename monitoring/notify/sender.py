@@ -1,5 +1,5 @@
-"""The sender: claims due outbox entries under a lease, merges what goes to one address together, holds SMS back
-within the per-number limits (merging rather than dropping), sends with failover to the next provider, and
+"""The sender: claims due outbox entries under a lease, merges one group's entries to one address, holds SMS back
+within the per-number limits (urgent first), sends with failover (past providers whose circuit is open), and
 records each outcome with back-off for retryable failures. At least once: only a send cut off by a crash repeats.
 """
 
@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitoring.errors import ConflictError
+from monitoring.notify.breaker import CircuitBreakers
 from monitoring.notify.decide import local_text
 from monitoring.notify.masking import mask
 from monitoring.notify.models import Attempt, Notification, Status
@@ -22,6 +24,30 @@ from monitoring.notify.templates import TemplateBook
 log = logging.getLogger("monitoring.notify.sender")
 _SMS_KINDS = frozenset({ChannelKind.SMS, ChannelKind.SNS_SMS})
 NO_PROVIDER_WAIT = timedelta(minutes=5)
+NO_PROVIDER_GIVE_UP = timedelta(hours=1)
+
+
+def _merge_key(n: Notification) -> str:
+    """Entries with one merge key to one address go as one message: only one group's (one enterprise's alarms
+    raised together); an emergency notice never merges (each enterprise's measures must arrive whole), nor does a
+    subscribe message (each uses the grant of its own template: a merged one's template may have none)."""
+    mergeable = n.kind is not ChannelKind.WECHAT_SUBSCRIBE and not n.event_kind.startswith("emergency_")
+    return n.group if n.group and mergeable else f"key:{n.key}"
+
+
+def priority(items: Sequence[Notification]) -> tuple[int, int, datetime]:
+    """Emergency notices first, then high severity, then the oldest: what goes before a per-number cap closes."""
+    emergency = any(n.event_kind.startswith("emergency_") for n in items)
+    high = any(n.severity == "high" for n in items)
+    return (0 if emergency else 1, 0 if high else 1, min(n.created_at for n in items))
+
+
+def batches(claimed: Sequence[Notification]) -> list[list[Notification]]:
+    """Claimed entries as the messages they become, the most urgent first."""
+    found: dict[tuple[ChannelKind, str, str], list[Notification]] = {}
+    for n in claimed:
+        found.setdefault((n.kind, n.address, _merge_key(n)), []).append(n)
+    return sorted(found.values(), key=priority)
 
 
 @dataclass
@@ -31,7 +57,18 @@ class SendReport:
     failed: int = 0
     retried: int = 0
     held: int = 0  # held back by a per-number limit
+    released: int = 0  # claimed but not tried before the deadline: queued again, due at once
     accepted_at: list[tuple[Notification, datetime]] = field(default_factory=list)
+
+
+def _per_template(address: str, template: str) -> str:
+    return f"{address}#{template}"  # Aliyun counts notification SMS per (signature, template, number)
+
+
+def _opens(times: Sequence[datetime], now: datetime, window: timedelta, cap: int) -> datetime | None:
+    """When the rolling `window` has room again for one more under `cap` (0: no cap), None if it has now."""
+    inside = sorted(t for t in times if t > now - window)
+    return inside[len(inside) - cap] + window if cap > 0 and len(inside) >= cap else None
 
 
 class Sender:
@@ -48,7 +85,11 @@ class Sender:
         *,
         owner: str,
         receipt_providers: frozenset[str] = frozenset(),
+        wechat_templates: Mapping[str, str] | None = None,
+        breakers: CircuitBreakers | None = None,
     ) -> None:
+        self.breakers = breakers or CircuitBreakers()  # shared by the senders of one process (functions/_notify.py)
+        self.wechat_templates = wechat_templates  # logical → subscribe template id: each accepted send uses a grant
         self.outbox = outbox
         self.channels = channels
         self.templates = templates
@@ -57,27 +98,41 @@ class Sender:
         self.owner = owner
         self.receipt_providers = receipt_providers  # providers whose delivery reports the receipt poller asks for
 
-    def run_once(self, limit: int = 50) -> SendReport:
+    def run_once(self, limit: int = 50, *, deadline: float | None = None) -> SendReport:
+        """Send what is due (at most `limit` entries). `deadline` (time.monotonic()): no send starts after it, and
+        what was claimed but not tried is released at once rather than left to its lease (a slow provider then
+        delays the rest by one pass, not by the lease)."""
         report = SendReport()
         claimed = self.outbox.claim(self.clock(), owner=self.owner, lease_s=self.settings.lease_s, limit=limit)
-        groups: dict[tuple[ChannelKind, str], list[Notification]] = {}
-        for n in claimed:
-            groups.setdefault((n.kind, n.address), []).append(n)
-        for (kind, address), items in groups.items():
-            self._deliver(kind, address, items, report)
+        pending = batches(claimed)
+        while pending:
+            if deadline is not None and time.monotonic() >= deadline:
+                for n in (n for items in pending for n in items):
+                    self._save(n, status=Status.QUEUED, lease_owner="", lease_until=None)
+                    report.released += 1
+                break
+            items = pending.pop(0)
+            self._deliver(items[0].kind, items[0].address, items, report)
         return report
 
     # ---- one address ------------------------------------------------------------------------------------
     def _deliver(self, kind: ChannelKind, address: str, items: list[Notification], report: SendReport) -> None:
         now = self.clock()
         if not self.channels.get(kind):
-            # no provider configured for this channel here: wait (not an attempt) rather than fail the message
+            # no provider configured for this channel here: wait (not an attempt) in case one is being set up, and
+            # fail `no_provider` after NO_PROVIDER_GIVE_UP so the alarm detail says so instead of "queued" forever
             for n in items:
-                self._save(n, status=Status.QUEUED, not_before=now + NO_PROVIDER_WAIT, lease_owner="", lease_until=None)
-            report.held += len(items)
+                if now - n.created_at >= NO_PROVIDER_GIVE_UP:
+                    self._save(n, status=Status.FAILED, error="no_provider", finished_at=now, lease_owner="")
+                    report.failed += 1
+                else:
+                    again = now + NO_PROVIDER_WAIT
+                    self._save(n, status=Status.QUEUED, not_before=again, lease_owner="", lease_until=None)
+                    report.held += 1
             return
+        message = self._message(kind, address, items)
         if kind in _SMS_KINDS:
-            wait_until = self._quota_opens(address, now)
+            wait_until = self._quota_opens(address, message.template, now)
             if wait_until is not None:
                 for n in items:
                     self._save(
@@ -91,7 +146,6 @@ class Sender:
                 report.held += len(items)
                 log.info("SMS to %s held until %s by the per-number limit", mask(address), wait_until.isoformat())
                 return
-        message = self._message(kind, address, items)
         result = self._send(kind, message)
         now = self.clock()
         attempt = Attempt(now, result.provider, result.status.value, result.code)
@@ -99,6 +153,8 @@ class Sender:
         if result.accepted:
             if kind in _SMS_KINDS:
                 self.outbox.record_sent(address, now)
+                self.outbox.record_sent(_per_template(address, message.template), now)
+            self._use_grant(kind, address, message.template, -1)
             common = {"provider": result.provider, "provider_id": result.provider_id, "sent_at": now, "error": ""}
             stored = self._save(
                 primary,
@@ -110,15 +166,22 @@ class Sender:
             )
             if stored is not None:
                 report.accepted_at.append((stored, now))
+            for n in items:
+                self.outbox.mark_undeliverable(n.recipient_id, None)
             for n in rest:
                 self._save(n, status=Status.MERGED, merged_into=primary.key, finished_at=now, **common)
             report.sent += 1
             report.merged += len(rest)
             log.info("%s to %s accepted by %s (%d merged)", kind.value, mask(address), result.provider, len(rest))
             return
+        if result.status is SendStatus.PERMANENT and result.code == "43101":
+            self._use_grant(kind, address, message.template, None)  # WeChat says no grant is left: believe it
         for n in items:
             attempts = n.attempts + 1
             final = result.status is SendStatus.PERMANENT or attempts >= self.settings.max_attempts
+            if final and result.status is SendStatus.PERMANENT:
+                info = {"name": n.recipient_name, "channel": kind.value, "code": result.code, "at": now.isoformat()}
+                self.outbox.mark_undeliverable(n.recipient_id, info)
             if final:
                 self._save(
                     n,
@@ -150,18 +213,28 @@ class Sender:
             report.retried += len(items)
         log.warning("%s to %s not sent: %s %s", kind.value, mask(address), result.provider, result.code)
 
-    def _quota_opens(self, address: str, now: datetime) -> datetime | None:
-        """None if an SMS to `address` may go now; else when the per-number limits allow the next one."""
+    def _use_grant(self, kind: ChannelKind, address: str, template: str, change: int | None) -> None:
+        template_id = (self.wechat_templates or {}).get(template)
+        if kind is ChannelKind.WECHAT_SUBSCRIBE and template_id:
+            self.outbox.change_subscription_grants(address, {template_id: change})
+
+    def _quota_opens(self, address: str, template: str, now: datetime) -> datetime | None:
+        """None if an SMS of `template` to `address` may go now; else when the per-number limits allow it."""
         s = self.settings
-        times = self.outbox.sent_times(address, now - timedelta(days=1))
+        day = timedelta(days=1)
         waits = []
-        for window, cap in ((timedelta(minutes=1), s.sms_per_minute), (timedelta(hours=1), s.sms_per_hour)):
-            inside = sorted(t for t in times if t > now - window)
-            if cap > 0 and len(inside) >= cap:
-                waits.append(inside[len(inside) - cap] + window)
-        if s.sms_per_day > 0 and len(times) >= s.sms_per_day:
-            waits.append(sorted(times)[len(times) - s.sms_per_day] + timedelta(days=1))
-        return max(waits) if waits else None
+        times = self.outbox.sent_times(address, now - day)
+        for window, cap in (
+            (timedelta(minutes=1), s.sms_per_minute),
+            (timedelta(hours=1), s.sms_per_hour),
+            (day, s.sms_per_day),
+        ):
+            waits.append(_opens(times, now, window, cap))
+        if s.sms_per_template_day > 0:
+            same = self.outbox.sent_times(_per_template(address, template), now - day)
+            waits.append(_opens(same, now, day, s.sms_per_template_day))
+        found = [w for w in waits if w is not None]
+        return max(found) if found else None
 
     def _message(self, kind: ChannelKind, address: str, items: list[Notification]) -> OutgoingMessage:
         primary = items[0]
@@ -176,18 +249,17 @@ class Sender:
                 primary.page,
                 attempt=primary.attempts + 1,
             )
-        # Several for one address: one enterprise's new alarms → one alarm summary; anything else → a count.
-        same_group = primary.group and all(n.group == primary.group for n in items)
-        template = "alarms_raised_many" if same_group else "pending_many"
+        # Several to one address share one group (batches): one enterprise's alarms raised together → one summary.
+        template = "alarms_raised_many"
         first_params = dict(primary.params)
         values = {
             "count": str(len(items)),
             "enterprise": first_params.get("enterprise", first_params.get("thing1", "")),
             "rule": first_params.get("rule", first_params.get("thing2", "")),
             "time": first_params.get("time", local_text(primary.created_at)),
-            "latest": items[-1].text or items[-1].template,
+            "alarm_id": primary.alarm_id or "",
         }
-        rendered = self.templates.render(template, kind, values)
+        rendered = self.templates.render(template, kind, values, primary.audience)
         return OutgoingMessage(
             primary.key, kind, address, template, rendered.params, rendered.text, rendered.page, primary.attempts + 1
         )
@@ -196,11 +268,15 @@ class Sender:
         """Each provider of the kind in turn until one accepts or one says no provider can (failover)."""
         last = SendResult(SendStatus.RETRYABLE, "", code="no_provider")
         for channel in self.channels.get(kind, ()):
+            if not self.breakers.allows(channel.provider):
+                last = SendResult(SendStatus.RETRYABLE, channel.provider, code="circuit_open")
+                continue  # it timed out again and again: the next provider, without waiting for it
             try:
                 result = channel.send(message)
             except Exception as exc:  # a client bug must not stall the outbox: retry later, say what broke
                 log.exception("%s client raised on a send to %s", channel.provider, mask(message.address))
                 result = SendResult(SendStatus.RETRYABLE, channel.provider, code=type(exc).__name__)
+            self.breakers.record(channel.provider, result)
             if result.status in (SendStatus.ACCEPTED, SendStatus.PERMANENT):
                 return result
             last = result

@@ -17,6 +17,7 @@ from monitoring.alarms.service import overdue
 from monitoring.errors import ConflictError
 from monitoring.notify.decide import MAX_EVENT_AGE, Decider, alarm_events, emergency_events, local_text
 from monitoring.notify.models import Notification, NotifyEvent, Status
+from monitoring.notify.ports import OutboxRepository
 from monitoring.notify.routing import RoutingTable
 from monitoring.notify.templates import TemplateBook
 from monitoring.registry.models import Enterprise
@@ -54,6 +55,7 @@ class Unreachable:
     role: str
     enterprise_id: str | None = None
     enterprise_name: str = ""
+    reason: str = "no_channel"  # or "failed:<provider code>": the last message to them failed permanently
 
 
 class NotifyService:
@@ -67,7 +69,11 @@ class NotifyService:
         routes: RoutingTable | None = None,
         templates: TemplateBook | None = None,
         robots: Mapping[str, str] | None = None,
+        wechat_templates: Mapping[str, str] | None = None,
+        home_county: str | None = None,
     ) -> None:
+        self.home_county = home_county or county_id  # owns the alerts stored without a county
+        self.wechat_templates = wechat_templates  # logical template → subscribe template id; None: grants not kept
         self.store = store
         self.county_id = county_id
         self.routes = routes or RoutingTable.load()
@@ -77,7 +83,17 @@ class NotifyService:
         self._digest_day: str = ""  # the last day whose digest this instance decided (a cache, likewise)
 
     def _decider(self) -> Decider:
-        return Decider(self.routes, self.templates, StoreDirectory(self.store), robots=self.robots)
+        grants = None
+        if self.wechat_templates is not None:
+            ids = self.wechat_templates
+
+            def grants(openid: str, template: str) -> bool:
+                template_id = ids.get(template)
+                if not template_id:
+                    return False
+                return self.store.outbox.subscription_grants(openid).get(template_id, 0) > 0
+
+        return Decider(self.routes, self.templates, StoreDirectory(self.store), robots=self.robots, grants=grants)
 
     def _store(self, notifications: Sequence[Notification]) -> list[Notification]:
         added = self.store.outbox.add(notifications)
@@ -138,7 +154,8 @@ class NotifyService:
         measures = self.store.emergency.measures()
         events: list[NotifyEvent] = []
         for alert in alerts:
-            events += emergency_events(alert, enterprises, measures, now)
+            if alert.in_county(self.county_id, self.home_county):  # county A's alert never texts county B
+                events += emergency_events(alert, enterprises, measures, now)
         return self._store(self._decider().decide_all(events, now))
 
     # ---- daily digest ---------------------------------------------------------------------------------------
@@ -207,16 +224,54 @@ class NotifyService:
         return unreachable(self.store, self.county_id)
 
 
+ENTERPRISE_SIDE = frozenset({"enterprise_contacts", "enterprise_accounts", "installer"})
+
+
+def alarm_notifications(outbox: OutboxRepository, alarm_id: str, *, enterprise_side: bool) -> list[Notification]:
+    """Who was told about an alarm, for its detail: a merged entry shows the outcome of the message it went out in;
+    `enterprise_side` (an enterprise or installer asking) keeps only its own people (contacts, accounts, installer),
+    not the bureau's staff and their numbers."""
+    out = []
+    for n in outbox.for_alarm(alarm_id):
+        if enterprise_side and n.audience not in ENTERPRISE_SIDE:
+            continue
+        primary = outbox.find(n.merged_into) if n.merged_into else None
+        if primary is not None:
+            n = dataclasses.replace(
+                n,
+                status=primary.status,
+                provider=primary.provider,
+                provider_id=primary.provider_id,
+                error=primary.error,
+                attempts=primary.attempts,
+                sent_at=primary.sent_at,
+                delivered_at=primary.delivered_at,
+            )
+        out.append(n)
+    return out
+
+
 def unreachable(store: Store, county_id: str) -> list[Unreachable]:
-    """Enterprise contacts and accounts (of the roles the notice needs) with neither phone nor openid."""
+    """Enterprise contacts and accounts (of the roles the notice needs) with neither phone nor openid, and those
+    whose last message failed permanently (invalid number, refused): either way the notice does not reach them."""
+    failed = store.outbox.undeliverable()
     out: list[Unreachable] = []
     for e in store.registry.list_enterprises(county_id):
         for i, c in enumerate(e.contacts):
-            if not c.phone and not c.wechat_openid:
-                ident = f"{e.enterprise_id}:{i}"
-                out.append(Unreachable("contact", ident, c.name, c.role.label, e.enterprise_id, e.name))
+            ident = f"{e.enterprise_id}:{i}"
+            reason = _reason(c.phone or c.wechat_openid, failed.get(f"contact:{ident}"))
+            if reason:
+                out.append(Unreachable("contact", ident, c.name, c.role.label, e.enterprise_id, e.name, reason))
     for a in store.accounts.list_accounts(county_id):
-        if a.role in _REACHABLE_ROLES and not a.disabled and not a.phone and not a.wechat_openid:
-            ent = a.enterprise_ids[0] if a.enterprise_ids else None
-            out.append(Unreachable("account", a.id, a.display_name, a.role_name, ent))
+        if a.role in _REACHABLE_ROLES and not a.disabled:
+            reason = _reason(a.phone or a.wechat_openid, failed.get(f"account:{a.id}"))
+            if reason:
+                ent = a.enterprise_ids[0] if a.enterprise_ids else None
+                out.append(Unreachable("account", a.id, a.display_name, a.role_name, ent, reason=reason))
     return out
+
+
+def _reason(address: str | None, failure: Mapping[str, str] | None) -> str:
+    if not address:
+        return "no_channel"
+    return f"failed:{failure.get('code', '')}" if failure is not None else ""

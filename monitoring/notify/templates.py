@@ -33,13 +33,29 @@ class Rendered:
 class Template:
     name: str
     sms: str
-    wechat_page: str
+    wechat_pages: Mapping[str, str]  # audience group (enterprise, branch, installer, other) → page
     wechat_data: Mapping[str, str]
     wecom: str
+
+    def page_for(self, audience: str) -> str:
+        return self.wechat_pages.get(page_group(audience), self.wechat_pages.get("other", ""))
 
     @property
     def sms_vars(self) -> list[str]:
         return VAR.findall(self.sms)
+
+
+_PAGE_GROUPS = {
+    "enterprise_contacts": "enterprise",
+    "enterprise_accounts": "enterprise",
+    "branch_staff": "branch",
+    "installer": "installer",
+}
+
+
+def page_group(audience: str) -> str:
+    """Which of a template's pages an audience opens: its own role's pages in the mini-program, else "other"."""
+    return _PAGE_GROUPS.get(audience, "other")
 
 
 def cut(value: str, limit: int) -> str:
@@ -53,6 +69,14 @@ def _fill(text: str, values: Mapping[str, str], limit: int | None = None) -> str
         return value if limit is None else cut(value, limit)
 
     return VAR.sub(one, text)
+
+
+def _pages(spec: object) -> dict[str, str]:
+    if isinstance(spec, str):
+        return {"other": spec} if spec else {}
+    if isinstance(spec, Mapping):
+        return {str(k): str(v) for k, v in spec.items()}
+    raise InvalidInputError("notify template: a WeChat page is a string or an audience group → page mapping")
 
 
 class TemplateBook:
@@ -69,7 +93,7 @@ class TemplateBook:
             template = Template(
                 name=name,
                 sms=str(spec["sms"]),
-                wechat_page=str(wechat.get("page", "")),
+                wechat_pages=_pages(wechat.get("page", "")),
                 wechat_data={str(k): str(v) for k, v in dict(wechat.get("data", {})).items()},
                 wecom=str(spec.get("wecom_robot", spec["sms"])),
             )
@@ -102,7 +126,9 @@ class TemplateBook:
         except KeyError:
             raise InvalidInputError(f"no notify template {name!r}") from None
 
-    def render(self, name: str, kind: ChannelKind, values: Mapping[str, str]) -> Rendered:
+    def render(self, name: str, kind: ChannelKind, values: Mapping[str, str], audience: str = "") -> Rendered:
+        """`audience` picks the subscribe message's page (an enterprise opens its respond page, a branch its
+        verify page)."""
         t = self.get(name)
         if kind in (ChannelKind.SMS, ChannelKind.SNS_SMS):
             params = {v: cut(values.get(v, ""), self.sms_var_max) for v in dict.fromkeys(t.sms_vars)}
@@ -116,5 +142,5 @@ class TemplateBook:
                 kind_name = _WECHAT_TYPE.fullmatch(key).group(1)  # type: ignore[union-attr]  # checked on load
                 value = _fill(source, values)
                 data[key] = cut(value, WECHAT_LIMITS[kind_name]) if kind_name in WECHAT_LIMITS else value
-            return Rendered(name, data, _fill(t.sms, values), _fill(t.wechat_page, values))
+            return Rendered(name, data, _fill(t.sms, values), _fill(t.page_for(audience), values))
         return Rendered(name, {}, _fill(t.wecom, values))

@@ -233,6 +233,7 @@ def alert_to_dict(a: EmergencyAlert) -> dict[str, Any]:
         "enterprises": None if a.enterprises is None else sorted(a.enterprises),
         "towns": None if a.towns is None else sorted(a.towns),
         "declared_by": a.declared_by,
+        "county_id": a.county_id,
     }
 
 
@@ -247,6 +248,7 @@ def alert_from_dict(d: dict[str, Any]) -> EmergencyAlert:
         None if ents is None else frozenset(ents),
         None if towns is None else frozenset(towns),
         d.get("declared_by", ""),
+        str(d.get("county_id") or ""),
     )
 
 

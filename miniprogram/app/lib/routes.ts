@@ -61,6 +61,7 @@ export const ROUTES = {
   sendCommand: { method: 'POST', path: '/terminals/{mn}/commands', body: ['kind', 'args', 'ttl_minutes'] },
   command: { method: 'GET', path: '/commands/{command_id}' },
   uploadPhoto: { method: 'POST', path: '/photos', multipart: ['enterprise_id', 'kind', 'subject_id'] },
+  notifySubscriptions: { method: 'POST', path: '/notify/subscriptions', body: ['results'] },
 } as const satisfies Record<string, Route>;
 
 export type RouteName = keyof typeof ROUTES;

@@ -1,15 +1,38 @@
-// Ask for alarm subscription messages (订阅消息) when it makes sense: after the first response, from a modal's tap
-// (WeChat only shows the request from a tap), and again whenever the user taps the subscribe button.
+// Ask for alarm subscription messages (订阅消息) when it makes sense: after the first response or verification, from a
+// modal's tap (WeChat only shows the request from a tap), and again whenever the user taps the subscribe button.
+// Each "accept" allows the platform one message of that template: the answers are reported to the API, which
+// counts them and sends subscribe messages only while one remains.
 import { SUBSCRIBE_TEMPLATE_IDS } from './config';
+import { call } from './http';
 
 const ASKED_KEY = 'subscribe_asked';
+const ANSWERS = ['accept', 'reject', 'ban', 'filtered'];
+
+/** The per-template answers of a wx.requestSubscribeMessage success (it also carries errMsg). */
+export function subscriptionResults(res: Record<string, unknown>, asked: readonly string[]): Record<string, string> {
+  const results: Record<string, string> = {};
+  for (const id of asked) {
+    const answer = res[id];
+    if (typeof answer === 'string' && ANSWERS.includes(answer)) results[id] = answer;
+  }
+  return results;
+}
 
 export function requestAlarmSubscription(): void {
   if (!SUBSCRIBE_TEMPLATE_IDS.length) return;
-  wx.requestSubscribeMessage({ tmplIds: SUBSCRIBE_TEMPLATE_IDS, success: () => undefined, fail: () => undefined });
+  const asked = [...SUBSCRIBE_TEMPLATE_IDS];
+  wx.requestSubscribeMessage({
+    tmplIds: asked,
+    success: (res: Record<string, unknown>) => {
+      const results = subscriptionResults(res, asked);
+      // best effort: a lost report only means fewer subscribe messages (SMS still goes out)
+      if (Object.keys(results).length) call('notifySubscriptions', { body: { results } }).catch(() => undefined);
+    },
+    fail: () => undefined,
+  });
 }
 
-/** After a successful response: once per phone, offer the subscription. */
+/** After a successful response or verification: once per phone, offer the subscription. */
 export function offerSubscriptionOnce(): void {
   if (!SUBSCRIBE_TEMPLATE_IDS.length || wx.getStorageSync(ASKED_KEY)) return;
   wx.setStorageSync(ASKED_KEY, true);

@@ -15,14 +15,20 @@ const detail = {
 };
 
 let responded: Sent | null;
+let reported: Sent[];
 
 beforeEach(() => {
   phone.reset();
   backoff.sleep = async () => undefined;
   phone.storage.set('session', tokens('enterprise'));
   responded = null;
+  reported = [];
   phone.handler = (req) => {
     if (req.method === 'GET') return { status: 200, body: detail };
+    if (req.url.endsWith('/notify/subscriptions')) {
+      reported.push(req);
+      return { status: 200, body: { grants: { 'tmpl-alarm': 1 } } };
+    }
     responded = req;
     return { status: 200, body: { ...alarm('al-1'), state: 'responded', state_name: '企业已响应', version: 4 } };
   };
@@ -77,6 +83,7 @@ test('photos (at most 9) upload first, then the response carries their ids, the 
   });
   expect(phone.storage.has('draft:respond:al-1')).toBe(false);
   expect(phone.subscribeRequests).toEqual([['tmpl-alarm']]); // offered once, after the first response
+  expect(reported.map((r) => r.data)).toEqual([{ results: { 'tmpl-alarm': 'accept' } }]); // the API counts grants
   SUBSCRIBE_TEMPLATE_IDS.splice(0);
 });
 

@@ -1,16 +1,23 @@
 import { beforeEach, expect, test } from '@jest/globals';
+import { SUBSCRIBE_TEMPLATE_IDS } from '../../app/lib/config';
 import { field, loadPage, render, settle, tap, text } from '../support/page';
 import { phone, type Sent } from '../support/wx';
 import { alarm, tokens } from '../support/api';
 
 const id = loadPage('branch/verify/verify');
 let verified: Sent | null;
+let reported: Sent[];
 
 beforeEach(() => {
   phone.reset();
   phone.storage.set('session', tokens('branch'));
   verified = null;
+  reported = [];
   phone.handler = (req) => {
+    if (req.url.endsWith('/notify/subscriptions')) {
+      reported.push(req);
+      return { status: 200, body: { grants: {} } };
+    }
     if (req.method === 'GET') {
       return { status: 200, body: { ...alarm('al-9', { state: 'dispatched', version: 7 }), response: { cause: 'other', cause_name: '其他', text: '设备检修', photos: [], by: 'x', at: '2026-12-06T09:30:00+08:00', late: false } } };
     }
@@ -48,4 +55,22 @@ test('a verification needs a conclusion, text and a photo; then goes with photo 
   });
   expect(page.querySelector('.done')).not.toBeNull();
   expect(phone.storage.has('draft:verify:al-9')).toBe(false);
+});
+
+test('after a verification the branch is offered subscribe messages once; the answers go to the API', async () => {
+  SUBSCRIBE_TEMPLATE_IDS.splice(0, SUBSCRIBE_TEMPLATE_IDS.length, 'tmpl-dispatch', 'tmpl-overdue');
+  phone.subscribeAnswer = 'reject';
+  const page = render(id);
+  page.instance.onLoad({ id: 'al-9' });
+  await settle(40);
+  page.instance.onVerdict({ currentTarget: { dataset: { verdict: '情况属实' } } });
+  page.instance.onInput(field('text', '治污设施确未运行'));
+  phone.chosen = ['wxfile://site.jpg'];
+  await page.instance.addPhotos();
+  tap(page, '.submit');
+  await settle(60);
+  SUBSCRIBE_TEMPLATE_IDS.splice(0);
+  expect(verified).not.toBeNull();
+  expect(phone.subscribeRequests).toEqual([['tmpl-dispatch', 'tmpl-overdue']]);
+  expect(reported.map((r) => r.data)).toEqual([{ results: { 'tmpl-dispatch': 'reject', 'tmpl-overdue': 'reject' } }]);
 });

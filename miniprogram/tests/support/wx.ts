@@ -28,6 +28,7 @@ export const phone = {
   chosen: [] as string[], // files wx.chooseMedia hands back
   location: { latitude: 32.39, longitude: 120.56 } as { latitude: number; longitude: number } | null,
   subscribeRequests: [] as string[][],
+  subscribeAnswer: 'accept',
   loginCode: 'code-1',
   deleted: [] as string[],
   reset(): void {
@@ -39,6 +40,7 @@ export const phone = {
     this.toasts = [];
     this.chosen = [];
     this.subscribeRequests = [];
+    this.subscribeAnswer = 'accept';
     this.network = 'wifi';
     this.location = { latitude: 32.39, longitude: 120.56 };
   },
@@ -107,7 +109,7 @@ export const fakeWx = {
     later(() => (phone.location ? o.success?.(phone.location) : o.fail?.({ errMsg: 'getLocation:fail auth deny' }))),
   requestSubscribeMessage: (o: { tmplIds: string[] } & Callbacks) => {
     phone.subscribeRequests.push(o.tmplIds);
-    later(() => o.success?.({}));
+    later(() => o.success?.({ errMsg: 'requestSubscribeMessage:ok', ...Object.fromEntries(o.tmplIds.map((t) => [t, phone.subscribeAnswer])) }));
   },
   createSelectorQuery: () => {
     const q = { in: () => q, select: () => q, fields: () => q, exec: (cb: (r: unknown[]) => void) => later(() => cb([null])) };

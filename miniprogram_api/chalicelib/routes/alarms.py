@@ -27,6 +27,7 @@ from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.evaluation.catalogue import RULES
 from monitoring.evaluation.models import Severity
 from monitoring.notify.models import Notification
+from monitoring.notify.service import alarm_notifications
 from monitoring.photos.models import check_photo_id
 from monitoring.views.names import EnterpriseNames
 
@@ -456,7 +457,9 @@ def list_(ctx: RequestContext, query: AlarmsQuery) -> Page[AlarmOut]:
 )
 def detail(ctx: RequestContext, alarm_id: str) -> AlarmDetailOut:
     _visible_alarm(ctx, alarm_id)
-    return _detail_out(alarm_detail(ctx.store, alarm_id, ctx.now), ctx.now, ctx.store.outbox.for_alarm(alarm_id))
+    own = ctx.caller.role in (Role.ENTERPRISE, Role.INSTALLER)
+    told = alarm_notifications(ctx.store.outbox, alarm_id, enterprise_side=own)
+    return _detail_out(alarm_detail(ctx.store, alarm_id, ctx.now), ctx.now, told)
 
 
 @routes.route(

@@ -212,6 +212,7 @@ def publish_alert(ctx: RequestContext, body: AlertIn) -> AlertOut:
         enterprises=enterprises,
         towns=towns,
         declared_by=ctx.caller.display_name[:64],
+        county_id=ctx.caller.county_id,
     )
     try:
         existing = ctx.store.emergency.get_alert(alert.id)

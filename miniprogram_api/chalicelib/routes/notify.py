@@ -1,12 +1,14 @@
 """Notifications (issue 16): the people the platform cannot reach (no phone, no bound mini-program), for the
-bureau to fix; what each alarm's people were told is part of the alarm detail (routes/alarms.py)."""
+bureau to fix; the subscribe-message grants the mini-program reports; what each alarm's people were told is part
+of the alarm detail (routes/alarms.py)."""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, StringConstraints
 
+from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Page, PageQuery
 from miniprogram_api.chalicelib.pagination import page_slice
@@ -45,6 +47,8 @@ class UnreachableOut(ApiModel):
     role: str = Field(description="联系人角色或账号角色（中文）")
     enterprise_id: str | None
     enterprise_name: str
+    reason: str = Field(description="no_channel：没有手机号也未绑定小程序；failed:<代码>：最近一条通知被服务商永久拒绝")
+    reason_name: str
 
 
 class NotificationOut(ApiModel):
@@ -112,8 +116,48 @@ def list_unreachable(ctx: RequestContext, query: PageQuery) -> Page[UnreachableO
                 role=u.role,
                 enterprise_id=u.enterprise_id,
                 enterprise_name=u.enterprise_name,
+                reason=u.reason,
+                reason_name="无可用渠道" if u.reason == "no_channel" else "最近一条通知发送失败（号码无效或拒收）",
             )
             for u in items
         ],
         next_cursor=cursor,
+    )
+
+
+TemplateId = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+
+
+class SubscriptionsIn(ApiModel):
+    """What `wx.requestSubscribeMessage` answered: template id → accept | reject | ban | filtered."""
+
+    results: dict[TemplateId, Literal["accept", "reject", "ban", "filtered"]] = Field(min_length=1, max_length=20)
+
+
+class SubscriptionsOut(ApiModel):
+    grants: dict[str, int] = Field(description="订阅消息模板编号 → 尚可发送的条数（每次同意可发一条）")
+
+
+@routes.route(
+    "POST",
+    "/notify/subscriptions",
+    action="notify.subscriptions",
+    summary="上报订阅消息授权结果：每次同意，平台可向本人发送该模板一条消息",
+    body=SubscriptionsIn,
+    response=SubscriptionsOut,
+)
+def report_subscriptions(ctx: RequestContext, body: SubscriptionsIn) -> SubscriptionsOut:
+    openid = ctx.caller.wechat_openid
+    if not openid:
+        raise errors.conflict("本账号未绑定微信，无法接收订阅消息", "wechat_not_bound")
+    # accept: one more message allowed; ban (the person turned the template off): none; reject/filtered: unchanged
+    changes: dict[str, int | None] = {}
+    for template_id, answer in body.results.items():
+        if answer == "accept":
+            changes[template_id] = 1
+        elif answer == "ban":
+            changes[template_id] = None
+    outbox = ctx.store.outbox
+    return SubscriptionsOut(
+        grants=outbox.change_subscription_grants(openid, changes) if changes else outbox.subscription_grants(openid)
     )

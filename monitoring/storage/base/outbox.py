@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,9 @@ from monitoring.errors import ConflictError, NotFoundError
 from monitoring.notify.models import Notification, Status
 from monitoring.storage import codec
 
+GRANT_MAX = 50  # subscribe-message grants kept per (person, template): more are never needed, a loop can't grow it
 QUOTA_KEEP = timedelta(days=1)  # the longest per-number window (Aliyun counts a rolling 24 h)
+UNDELIVERABLE_MAX = 2000  # people listed as unreachable after a permanent failure (one document)
 
 
 _DUE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -153,3 +155,51 @@ class OutboxRepositoryBase(ABC):
             except ConflictError:
                 continue
         raise ConflictError(f"per-number count of {address[:3]}****: too many concurrent writers")
+
+    # ---- people whose last message failed permanently ------------------------------------------------------
+    def undeliverable(self) -> dict[str, dict[str, str]]:
+        body = self._get_doc("undeliverable", "all")
+        return {str(k): dict(v) for k, v in (body or {}).get("people", {}).items()}
+
+    def mark_undeliverable(self, recipient_id: str, info: Mapping[str, str] | None) -> None:
+        for _ in range(20):
+            body = self._get_doc("undeliverable", "all") or {"version": 0, "people": {}}
+            people = dict(body["people"])
+            if info is None and recipient_id not in people:
+                return  # the common case (a message accepted): nothing to clear, nothing written
+            if info is None:
+                people.pop(recipient_id)
+            else:
+                people[recipient_id] = dict(info)
+            if len(people) > UNDELIVERABLE_MAX:  # the oldest go first: one document must stay small
+                people = dict(sorted(people.items(), key=lambda kv: kv[1].get("at", ""))[-UNDELIVERABLE_MAX:])
+            version = int(body.get("version", 0))
+            try:
+                self._put_doc(
+                    "undeliverable", "all", {"version": version + 1, "people": people}, expected_version=version
+                )
+                return
+            except ConflictError:
+                continue
+        raise ConflictError("undeliverable list: too many concurrent writers")
+
+    # ---- subscribe-message grants -----------------------------------------------------------------------
+    def subscription_grants(self, openid: str) -> dict[str, int]:
+        body = self._get_doc("grant", openid)
+        return {str(k): int(v) for k, v in (body or {}).get("counts", {}).items() if int(v) > 0}
+
+    def change_subscription_grants(self, openid: str, changes: Mapping[str, int | None]) -> dict[str, int]:
+        for _ in range(20):  # a lost race re-reads (the mini-program reports while a sender uses one)
+            body = self._get_doc("grant", openid) or {"version": 0, "counts": {}}
+            version = int(body.get("version", 0))
+            counts = {str(k): int(v) for k, v in body["counts"].items()}
+            for template, delta in changes.items():
+                after = 0 if delta is None else counts.get(template, 0) + delta
+                counts[template] = min(max(after, 0), GRANT_MAX)
+            counts = {k: v for k, v in counts.items() if v > 0}
+            try:
+                self._put_doc("grant", openid, {"version": version + 1, "counts": counts}, expected_version=version)
+                return counts
+            except ConflictError:
+                continue
+        raise ConflictError("subscribe-message grants: too many concurrent writers")

@@ -133,3 +133,15 @@ def test_awaiting_receipts_lists_sent_ones_awaiting_a_report_oldest_first(store:
     done = repo.get(_n("r2").key)
     repo.replace(dataclasses.replace(done, status=Status.DELIVERED, awaiting_receipt=False))
     assert [n.event_id for n in repo.awaiting_receipts()] == ["r1"]
+
+
+def test_subscription_grants_count_per_person_and_template_within_bounds(store: Store) -> None:
+    repo = store.outbox
+    assert repo.subscription_grants("oA") == {}
+    assert repo.change_subscription_grants("oA", {"T1": 1, "T2": 1}) == {"T1": 1, "T2": 1}
+    assert repo.change_subscription_grants("oA", {"T1": 1}) == {"T1": 2, "T2": 1}
+    assert repo.change_subscription_grants("oA", {"T2": -1, "T3": -1}) == {"T1": 2}  # never below zero
+    assert repo.change_subscription_grants("oA", {"T1": None}) == {}  # turned off
+    for _ in range(60):
+        repo.change_subscription_grants("oB", {"T1": 1})
+    assert repo.subscription_grants("oB") == {"T1": 50} and repo.subscription_grants("oA") == {}

@@ -7,6 +7,7 @@ import dataclasses
 from datetime import UTC, datetime
 
 from monitoring.accounts.models import Role
+from monitoring.notify.models import Status
 from monitoring.notify.ports import ChannelKind
 from monitoring.notify.routing import RoutingTable
 from monitoring.notify.sender import Sender
@@ -59,3 +60,81 @@ def test_alarm_detail_shows_who_was_told_when_how_and_the_outcome(api: Api) -> N
     unreachable = [n for n in told if n["status"] == "unreachable"]
     assert unreachable and all(n["status_name"] == "无可用渠道" and n["address"] == "" for n in unreachable)
     assert b"13800000001" not in reply.body
+
+
+def _bind_enterprise_account(api: Api, openid: str) -> None:
+    account = next(a for a in api.store.accounts.list_accounts(COUNTY, Role.ENTERPRISE) if "ent-in" in a.enterprise_ids)
+    api.store.accounts.put_account(dataclasses.replace(account, wechat_openid=openid))
+
+
+def test_subscription_grants_are_counted_and_refused_without_wechat(api: Api) -> None:
+    body = {"results": {"T1": "accept"}}
+    unbound = api.client.post("/notify/subscriptions", token=api.token(Role.BRANCH), json_body=body)
+    assert unbound.status == 409 and unbound.json["code"] == "wechat_not_bound"
+    _bind_enterprise_account(api, "oENT-grants")
+    token = api.token(Role.ENTERPRISE)
+    answers = {"T-RAISED": "accept", "T-DISPATCH": "accept", "T-OFF": "reject"}
+    first = api.client.post("/notify/subscriptions", token=token, json_body={"results": answers})
+    assert first.status == 200, first
+    assert first.json["grants"] == {"T-RAISED": 1, "T-DISPATCH": 1}
+    again = api.client.post("/notify/subscriptions", token=token, json_body={"results": {"T-RAISED": "accept"}})
+    assert again.json["grants"] == {"T-RAISED": 2, "T-DISPATCH": 1}
+    banned = api.client.post("/notify/subscriptions", token=token, json_body={"results": {"T-DISPATCH": "ban"}})
+    assert banned.json["grants"] == {"T-RAISED": 2}
+    for bad in ({"results": {}}, {"results": {"a b": "accept"}}, {"results": {"T1": "yes"}}, {"T1": "accept"}):
+        refused = api.client.post("/notify/subscriptions", token=token, json_body=bad)
+        assert refused.status in (400, 422) and set(refused.json) == {"code", "message", "field"}, (bad, refused)
+
+
+def test_a_subscribe_message_is_decided_only_with_a_grant_and_sending_uses_it(api: Api) -> None:
+    store, alarm_id = api.store, api.world.inside["alarm_id"]
+    _bind_enterprise_account(api, "oENT-decide")
+    ids = {"alarm_raised": "T-RAISED"}
+    alarm = store.alarms.get(alarm_id)
+    now = datetime.now(UTC)
+    wechat = [n for n in NotifyService(store, COUNTY, wechat_templates=ids).decide_alarms([alarm], now)]
+    assert not [n for n in wechat if n.kind is ChannelKind.WECHAT_SUBSCRIBE]  # no grant: not decided
+    assert store.outbox.change_subscription_grants("oENT-decide", {"T-RAISED": 1}) == {"T-RAISED": 1}
+    # a new event (another alarm version would do; a fresh service with a new alarm id is simplest)
+    other = dataclasses.replace(alarm, id=alarm.id + "-2")
+    decided = NotifyService(store, COUNTY, wechat_templates=ids).decide_alarms([other], now)
+    sub = [n for n in decided if n.kind is ChannelKind.WECHAT_SUBSCRIBE]
+    assert [n.address for n in sub] == ["oENT-decide"] and sub[0].page.startswith("pages/enterprise/respond/respond")
+    provider = LoopbackProvider("wechat")
+    try:
+        channels = {
+            ChannelKind.WECHAT_SUBSCRIBE: [LoopbackChannel(provider.url, "wechat", ChannelKind.WECHAT_SUBSCRIBE)]
+        }
+        settings = dataclasses.replace(RoutingTable.load().settings, coalesce_window=now - now)
+        later = max(n.not_before for n in decided)
+        sender = Sender(
+            store.outbox, channels, TemplateBook.load(), settings, lambda: later, owner="t", wechat_templates=ids
+        )
+        assert sender.run_once().sent >= 1
+    finally:
+        provider.close()
+    assert store.outbox.find(sub[0].key).status.value == "sent"  # type: ignore[union-attr]
+    assert store.outbox.subscription_grants("oENT-decide") == {}  # the one grant was used
+
+
+def test_the_enterprise_sees_only_its_own_people_and_a_merged_entry_shows_the_outcome(api: Api) -> None:
+    store, alarm_id = api.store, api.world.inside["alarm_id"]
+    alarm = store.alarms.get(alarm_id)
+    now = datetime.now(UTC)
+    dispatched = dataclasses.replace(alarm, dispatched_to="branch-in", dispatched_at=now)
+    decided = NotifyService(store, COUNTY).decide_alarms([dispatched], now)
+    assert {n.audience for n in decided} >= {"enterprise_accounts", "branch_staff"}
+    by_air = api.client.get(f"/alarms/{alarm_id}", token=api.token(Role.AIR)).json["notifications"]
+    by_ent = api.client.get(f"/alarms/{alarm_id}", token=api.token(Role.ENTERPRISE)).json["notifications"]
+    assert "branch_staff" in {n["audience"] for n in by_air}
+    assert by_ent and {n["audience"] for n in by_ent} <= {"enterprise_contacts", "enterprise_accounts", "installer"}
+    first, second = store.outbox.get(decided[0].key), store.outbox.get(decided[1].key)
+    sent_at = now.replace(microsecond=0)
+    store.outbox.replace(
+        dataclasses.replace(first, status=Status.SENT, provider="aliyun_sms", provider_id="BIZ-1", sent_at=sent_at)
+    )
+    store.outbox.replace(dataclasses.replace(second, status=Status.MERGED, merged_into=first.key, finished_at=now))
+    told = api.client.get(f"/alarms/{alarm_id}", token=api.token(Role.AIR)).json["notifications"]
+    merged = [n for n in told if n["merged"]]
+    assert len(merged) == 1 and merged[0]["status"] == "sent" and merged[0]["provider"] == "aliyun_sms"
+    assert merged[0]["sent_at"] is not None

@@ -1,6 +1,6 @@
 """The sender against loopback providers over real sockets: accepted and recorded, merged per address,
 failover to the second provider, back-off then success, permanent failure, retries exhausted, per-number limits
-holding SMS back and merging rather than dropping."""
+holding SMS back and sending each whole later."""
 
 from __future__ import annotations
 
@@ -146,13 +146,13 @@ def test_retries_end_after_max_attempts(providers: tuple[LoopbackProvider, Loopb
     assert {(n.status, n.attempts, n.error) for n in final} == {(Status.FAILED, 3, "http_503")}
 
 
-def test_per_number_limit_holds_sms_back_and_merges_instead_of_dropping(
+def test_per_number_limit_holds_sms_back_and_sends_each_whole_later(
     providers: tuple[LoopbackProvider, LoopbackProvider],
 ) -> None:
     a, b = providers
     installer = "13800000009"
     store, clock = world(), FixedClock(T0)
-    sender, service = _sender(store, clock, a, b), NotifyService(store, COUNTY)
+    sender, service = _sender(store, clock, a, b, sms_per_template_day=1), NotifyService(store, COUNTY)
 
     def raise_alarm(aid: str, enterprise: str, rule: str) -> None:
         raised = clock.now() - timedelta(seconds=21)  # its coalescing window has closed
@@ -167,17 +167,18 @@ def test_per_number_limit_holds_sms_back_and_merges_instead_of_dropping(
     clock.advance(timedelta(seconds=10))
     raise_alarm("A2", "E1", "tamper_flatline")
     held = sender.run_once()
-    clock.advance(timedelta(seconds=10))
-    raise_alarm("A3", "E2", "power_loss")
-    held2 = sender.run_once()
-    assert held.held == 1 and held2.held >= 1 and len(to_installer()) == 1  # 1 per minute per number
-    clock.advance(timedelta(seconds=41))  # a minute after the first
+    assert held.held == 1 and len(to_installer()) == 1  # one alarm_raised per number and day (cap set to 1)
+    clock.advance(timedelta(days=1))
     sender.run_once()
     assert len(to_installer()) == 2
-    merged = to_installer()[1]
-    assert merged["template"] == "pending_many" and merged["params"]["count"] == "2"  # two enterprises: a count
-    assert not [n for n in store.outbox.due(clock.now() + timedelta(days=1)) if n.address == installer]
-    assert len(store.outbox.sent_times(installer, T0 - timedelta(hours=1))) == 2
+    later = to_installer()[1]
+    # another enterprise's alarm is not folded into a count: it goes whole, with its own enterprise and rule
+    assert (
+        later["template"] == "alarm_raised"
+        and later["params"]["enterprise"] != to_installer()[0]["params"]["enterprise"]
+    )
+    assert not [n for n in store.outbox.due(clock.now() + timedelta(days=2)) if n.address == installer]
+    assert len(store.outbox.sent_times(f"{installer}#alarm_raised", clock.now() - timedelta(hours=1))) == 1
 
 
 def test_delivery_reports_are_recorded_for_providers_that_give_them(
@@ -210,3 +211,38 @@ def test_without_a_configured_provider_messages_wait_and_are_not_failed() -> Non
     after = [store.outbox.get(n.key) for n in notes]
     assert {(n.status, n.attempts) for n in after} == {(Status.QUEUED, 0)}
     assert {n.not_before for n in after} == {clock.now() + timedelta(minutes=5)}
+
+
+def test_without_a_provider_for_an_hour_a_message_fails_no_provider() -> None:
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+    notes = [n for n in _decided(store, alarm()) if n.status is Status.QUEUED]
+    settings = RoutingTable.load().settings
+    sender = Sender(store.outbox, {}, TemplateBook.load(), settings, clock.now, owner="t")
+    assert sender.run_once().held == len(notes)
+    clock.advance(timedelta(hours=1))
+    report = sender.run_once()
+    assert report.failed == len(notes)
+    assert {(store.outbox.get(n.key).status, store.outbox.get(n.key).error) for n in notes} == {
+        (Status.FAILED, "no_provider")
+    }
+
+
+def test_a_permanent_failure_lists_the_person_until_a_message_reaches_them(
+    providers: tuple[LoopbackProvider, LoopbackProvider],
+) -> None:
+    a, b = providers
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+    notes = _decided(store, alarm())
+    a.fail_next(1, 400, "isv.MOBILE_NUMBER_ILLEGAL")
+    sms_only = {ChannelKind.SMS: [LoopbackChannel(a.url, "aliyun_sms")]}
+    settings = RoutingTable.load().settings
+    sender = Sender(store.outbox, sms_only, TemplateBook.load(), settings, clock.now, owner="t")
+    sender.run_once()
+    failed = [n for n in notes if store.outbox.get(n.key).status is Status.FAILED]
+    assert len(failed) == 1
+    who = failed[0].recipient_id
+    assert store.outbox.undeliverable()[who]["code"] == "isv.MOBILE_NUMBER_ILLEGAL"
+    later = dataclasses.replace(failed[0], key="later", event_id="ev-later", status=Status.QUEUED, version=0)
+    store.outbox.add([later])
+    sender.run_once()
+    assert store.outbox.get("later").status is Status.SENT and who not in store.outbox.undeliverable()

@@ -13,7 +13,8 @@ from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, Leve
 from monitoring.notify.models import Status
 from monitoring.notify.ports import ChannelKind
 from monitoring.notify.routing import RoutingTable
-from monitoring.notify.service import NotifyService
+from monitoring.notify.service import NotifyService, unreachable
+from monitoring.registry.models import Branch, Contact, ContactRole, County, Enterprise, EnterpriseCategory, Town
 from tests.unit.monitoring.notify.world import COUNTY, T0, alarm, world
 
 
@@ -165,3 +166,71 @@ def test_a_retracted_alarm_cancels_what_is_still_queued_and_a_response_cancels_i
     assert {store.outbox.get(n.key).status for n in reminders} == {Status.CANCELLED}
     raised = [store.outbox.get(n.key) for n in store.outbox.for_alarm("A7") if n.event_kind == "alarm_raised"]
     assert {n.status for n in raised} == {Status.QUEUED, Status.UNREACHABLE}  # the alarm itself still goes
+
+
+def test_an_emergency_alert_reaches_only_its_own_countys_enterprises() -> None:
+    store = world()
+    other = "320681"  # a second county in the same deployment (AWS serves several)
+    store.registry.put_county(County(other, "海安市"))
+    store.registry.put_town(Town("T9", other, "城东镇"))
+    store.registry.put_branch(Branch("B9", other, "海安执法局"))
+    contact = (Contact("周经理", ContactRole.ENVIRONMENT_MANAGER, phone="13500000009"),)
+    store.registry.put_enterprise(
+        Enterprise("E9", other, "海安某厂", "T9", "B9", EnterpriseCategory.AIR_CONTROL, contacts=contact)
+    )
+    start, end = T0 + timedelta(hours=2), T0 + timedelta(days=2)
+    store.emergency.put_alert(EmergencyAlert("RG", Level.ORANGE, start, end, county_id=COUNTY))
+    store.emergency.put_alert(EmergencyAlert("HA", Level.RED, start, end, county_id=other))
+    store.emergency.put_alert(EmergencyAlert("OLD", Level.YELLOW, start, end))  # stored before counties: home's
+    ours = NotifyService(store, COUNTY, home_county=COUNTY).decide_emergency(T0)
+    theirs = NotifyService(store, other, home_county=COUNTY).decide_emergency(T0)
+    assert {n.event_id.split(":")[1] for n in ours} == {"RG", "OLD"}
+    assert "E9" not in {n.enterprise_id for n in ours}  # E2 has nobody to tell; E9 is the other county's
+    assert {(n.event_id.split(":")[1], n.enterprise_id) for n in theirs} == {("HA", "E9")}
+    assert {n.address for n in theirs if n.address} == {"13500000009"}
+
+
+def test_dispatched_again_to_the_same_branch_is_told_again() -> None:
+    store = world()
+    service = NotifyService(store, COUNTY)
+    first_at = T0 + timedelta(hours=1)
+    first = alarm(state=AlarmState.DISPATCHED, dispatched_to="B1", dispatched_at=first_at, version=2)
+    told = [n for n in service.decide_alarms([first], first_at) if n.event_kind == "dispatched"]
+    again_at = T0 + timedelta(hours=5)  # reopened, then dispatched to the same branch again
+    again = dataclasses.replace(first, dispatched_at=again_at, version=5)
+    told_again = [n for n in service.decide_alarms([again], again_at) if n.event_kind == "dispatched"]
+    assert told and told_again and {n.key for n in told}.isdisjoint({n.key for n in told_again})
+    assert service.decide_alarms([dataclasses.replace(again, version=6)], again_at) == []  # same dispatch: once
+
+
+def test_the_unreachable_list_names_people_whose_last_message_failed_permanently() -> None:
+    store = world()
+    assert not [u for u in unreachable(store, COUNTY) if u.id == "E1:1"]  # 李电工 has a phone
+    store.outbox.mark_undeliverable(
+        "contact:E1:1", {"name": "李电工", "channel": "sms", "code": "isv.MOBILE_NUMBER_ILLEGAL", "at": "x"}
+    )
+    store.outbox.mark_undeliverable(
+        "account:town1", {"name": "x", "channel": "sms", "code": "isv.BLACK_KEY_CONTROL_LIMIT", "at": "x"}
+    )
+    found = {u.id: u.reason for u in unreachable(store, COUNTY)}
+    assert (
+        found["E1:1"] == "failed:isv.MOBILE_NUMBER_ILLEGAL" and found["town1"] == "failed:isv.BLACK_KEY_CONTROL_LIMIT"
+    )
+    assert found["E1:2"] == "no_channel"  # 赵主任, as before
+    store.outbox.mark_undeliverable("contact:E1:1", None)  # a later message reached him
+    assert "E1:1" not in {u.id for u in unreachable(store, COUNTY)}
+
+
+def test_a_number_outside_the_mainland_is_reached_through_sns() -> None:
+    store = world()
+    e1 = store.registry.get_enterprise("E1")
+    contacts = (
+        Contact("Smith", ContactRole.ENVIRONMENT_MANAGER, phone="+44 7700 900123"),
+        Contact("陈工", ContactRole.ELECTRICIAN, phone="+86 138-0000-0077"),
+    )
+    store.registry.put_enterprise(dataclasses.replace(e1, contacts=contacts))
+    out = NotifyService(store, COUNTY).decide_alarms([alarm()], T0)
+    kinds = {(n.recipient_name, n.kind, n.address) for n in out if n.audience == "enterprise_contacts"}
+    assert ("Smith", ChannelKind.SNS_SMS, "+447700900123") in kinds
+    assert ("陈工", ChannelKind.SMS, "13800000077") in kinds
+    assert not any(n.kind is ChannelKind.SMS and n.address.startswith("+") for n in out)

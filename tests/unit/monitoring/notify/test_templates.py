@@ -3,12 +3,25 @@ limit, WeChat fields to their type's limit, and a template breaking a rule is re
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from monitoring.errors import InvalidInputError
 from monitoring.notify.ports import ChannelKind
 from monitoring.notify.templates import TemplateBook
 
+APP_JSON = Path(__file__).resolve().parents[4] / "miniprogram" / "app" / "app.json"
+AUDIENCES = (
+    "enterprise_contacts",
+    "enterprise_accounts",
+    "installer",
+    "branch_staff",
+    "town_officials",
+    "emergency_staff",
+    "air_staff",
+)
 VALUES = {
     "enterprise": "如皋市某某精细化工股份有限公司第二生产分厂",  # over 20 characters
     "rule": "治污设施停运（未与产污设施同步运行）",
@@ -29,10 +42,31 @@ def test_shipped_templates_load_and_render_sms_within_limits() -> None:
 
 
 def test_wechat_fields_are_cut_to_their_type_and_the_page_links_the_alarm() -> None:
-    r = TemplateBook.load().render("alarm_raised", ChannelKind.WECHAT_SUBSCRIBE, VALUES)
-    assert r.page == "pages/alarm/detail?id=A1"
+    r = TemplateBook.load().render("alarm_raised", ChannelKind.WECHAT_SUBSCRIBE, VALUES, "enterprise_contacts")
+    assert r.page == "pages/enterprise/respond/respond?id=A1"
     assert set(r.params) == {"thing1", "thing2", "time3", "thing4"}
     assert len(r.params["thing1"]) == 20 and r.params["time3"] == "2026-12-06 10:41"
+
+
+def test_the_page_is_chosen_by_audience() -> None:
+    book = TemplateBook.load()
+    page = {a: book.render("dispatched", ChannelKind.WECHAT_SUBSCRIBE, VALUES, a).page for a in AUDIENCES}
+    assert page["enterprise_accounts"] == "pages/enterprise/respond/respond?id=A1"
+    assert page["branch_staff"] == "pages/branch/verify/verify?id=A1"
+    assert page["town_officials"] == "pages/login/login"
+    assert book.render("emergency_published", ChannelKind.WECHAT_SUBSCRIBE, VALUES, "enterprise_contacts").page == (
+        "pages/enterprise/emergency/emergency"
+    )
+
+
+def test_every_template_page_is_a_page_of_the_mini_program() -> None:
+    """WeChat answers 41030 to a subscribe message whose page app.json does not declare."""
+    pages = set(json.loads(APP_JSON.read_text(encoding="utf-8"))["pages"])
+    book = TemplateBook.load()
+    for name in book.templates:
+        for audience in AUDIENCES:
+            page = book.render(name, ChannelKind.WECHAT_SUBSCRIBE, VALUES, audience).page
+            assert page and page.split("?", 1)[0] in pages, (name, audience, page)
 
 
 def test_wecom_gets_markdown_and_sns_carries_the_signature() -> None:

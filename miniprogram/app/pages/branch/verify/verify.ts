@@ -3,6 +3,7 @@ import { clearDraft, loadDraft, saveDraft } from '../../../lib/drafts';
 import { applyInput, type InputEvent } from '../../../lib/form';
 import { call, messageOf } from '../../../lib/http';
 import { choosePhotos, currentLocation } from '../../../lib/photos';
+import { offerSubscriptionOnce } from '../../../lib/subscribe';
 import { beijing } from '../../../lib/time';
 import { forgetUploads, MAX_PHOTOS, uploadPhotos } from '../../../lib/uploads';
 
@@ -99,6 +100,7 @@ Page({
       forgetUploads(this.data.photos);
       this.setData({ busy: false, sent: true });
       wx.showToast({ title: '核查结果已提交', icon: 'success' });
+      offerSubscriptionOnce();
     } catch (err) {
       this.setData({ busy: false, error: messageOf(err) });
     }

@@ -22,5 +22,5 @@ def stubs() -> Iterator[ProviderStubs]:
 
 def message(kind: ChannelKind, address: str, template: str = "alarm_raised", key: str = "k-1") -> OutgoingMessage:
     """The project's own template rendered for `kind`, as the sender hands it to a channel."""
-    r = BOOK.render(template, kind, VALUES)
+    r = BOOK.render(template, kind, VALUES, "enterprise_contacts")
     return OutgoingMessage(key, kind, address, template, r.params, r.text, r.page)

@@ -47,7 +47,7 @@ def test_accepted_with_page_and_typed_data_and_one_token_for_many_sends(stubs: P
         "time3": "2026-12-06 10:00",
         "thing4": "请在2小时内说明原因",
     }
-    assert got.text.endswith("（pages/alarm/detail?id=A-1）")
+    assert got.text.endswith("（pages/enterprise/respond/respond?id=A-1）")
 
 
 def test_token_is_refreshed_a_margin_before_it_expires(stubs: ProviderStubs) -> None:
@@ -125,7 +125,7 @@ def test_the_stub_holds_data_to_the_field_type_limits(stubs: ProviderStubs) -> N
         "alarm_raised",
         {"thing1": "字" * 21, "thing2": "x", "time3": "2026-12-06 10:00", "thing4": "y"},
         "",
-        "pages/alarm/list",
+        "pages/enterprise/alarms/alarms",
     )
     result = _client(stubs).send(too_long)
     assert (result.status, result.code) == (SendStatus.PERMANENT, "47003")
@@ -136,10 +136,18 @@ def test_the_stub_holds_data_to_the_field_type_limits(stubs: ProviderStubs) -> N
         "alarm_raised",
         {"thing1": "a", "thing2": "b", "time3": "昨天", "thing4": "c"},
         "",
-        "pages/alarm/list",
+        "pages/enterprise/alarms/alarms",
     )
     assert _client(stubs).send(bad_time).code == "47003"
     assert _client(stubs, templates={}).send(too_long).code == "template_not_configured"
+
+
+def test_a_page_the_mini_program_does_not_declare_is_refused_41030(stubs: ProviderStubs) -> None:
+    good = message(ChannelKind.WECHAT_SUBSCRIBE, OPENID)
+    assert _client(stubs).send(good).accepted
+    bad = OutgoingMessage(good.key, good.kind, good.address, good.template, good.params, "", "pages/alarm/detail?id=A")
+    result = _client(stubs).send(bad)
+    assert (result.status, result.code) == (SendStatus.PROVIDER_REJECTED, "41030")
 
 
 def test_a_hung_provider_costs_at_most_the_timeout(stubs: ProviderStubs) -> None:

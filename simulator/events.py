@@ -61,5 +61,5 @@ class Record:
     cn: str
     data_time: str
     packets: tuple[str, ...]
-    kind: str  # realtime | minute | hour | day | runtime | status | soe | restart
+    kind: str  # realtime | minute | hour | day | runtime | status | soe | restart | info
     urgent: bool = False  # SOE and restart records jump the backlog (power loss must go out on backup power)

@@ -209,6 +209,14 @@ class Link:
             if self.time_request:
                 out = commands.Outgoing(CN.TIME_CALIBRATION, "", None, self.term.settings.st, True)
                 await self._send_acked(out, self._next_qn())  # the platform answers 9013, then sends 1012
+            if not self.state.realtime:
+                # Without real-time uploads (whose first packet carries GPS) the platform would never learn where
+                # the terminal is: report the position once per connection, as the answer to a 3020 query reads.
+                gps, qn = self.term.gps_record(self.clock.now()), self._next_qn()
+                if not await self._send_acked(
+                    commands.Outgoing(gps.cn, gps.packets[0], qn, self.term.settings.st, True), qn
+                ):
+                    return
             while not stop.is_set() and not lost.is_set():
                 if not self.term.can_talk(self.clock.now()):
                     return  # power gone or network down: the modem drops the connection

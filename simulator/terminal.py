@@ -135,6 +135,11 @@ class Terminal:
         stamp = data_time(when)
         return Record(cn, stamp, tuple(pack(f"DataTime={stamp}", items, self.settings.cp_limit)), kind, urgent)
 
+    def gps_record(self, true_now: datetime) -> Record:
+        """The terminal's position as a CN 3020 InfoId=GPS upload (what it answers to a 3020 GPS query)."""
+        stamp = data_time(self.now(true_now))
+        return Record(CN.FIELD_INFO, stamp, (f"DataTime={stamp};InfoId=GPS;{self._gps}",), "info")
+
     def soe_records(self, events: list[SoeEvent]) -> list[Record]:
         """Events grouped by second: one CN 3020 record per second."""
         if not events:

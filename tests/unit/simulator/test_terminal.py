@@ -177,3 +177,12 @@ def test_zero_current_keeps_voltage() -> None:
 def test_start_time_not_on_sample_grid_is_aligned() -> None:
     recs = run_for(terminal(scenario(), 2), 1, datetime(2026, 11, 30, 8, 0, 0))
     assert recs[0].data_time == "20261130080000"
+
+
+def test_terminal_reports_its_position_as_a_3020_gps_info_upload() -> None:
+    # Given a terminal whose clock reads 08:00:05 (the enterprise sits at 32.1 N, 120.5 E)
+    term = terminal(scenario(), 2)
+    rec = term.gps_record(START + timedelta(seconds=5))
+    # Then the position is one CN 3020 packet stamped with the terminal's time, InfoId=GPS, both axes
+    assert (rec.cn, rec.kind, rec.data_time, len(rec.packets)) == ("3020", "info", "20261130080005", 1)
+    assert rec.packets[0] == "DataTime=20261130080005;InfoId=GPS;GPS-Lng=120.500000,GPS-Lat=32.100000"

@@ -422,3 +422,26 @@ def test_decode_records_with_split_upload_of_groups_keeps_every_packets_groups(
     # Then the joined upload makes one minute reading per circuit
     got = {ch: dict(_window(store, f"p-0001-{ch}", ReadingKind.MINUTE)[0].values) for ch in ("01", "02", "03", "04")}
     assert got == {"01": {"p": 8.0}, "02": {"p": 9.0}, "03": {"p": 1.0}, "04": {"p": 2.0}}
+
+
+@pytest.mark.parametrize(
+    ("cn", "items"),
+    [
+        ("2011", "Ua01-Rtd=231.2"),
+        ("2051", "Ua01-Avg=231.2"),
+        ("2061", "Ua01-Avg=231.2"),
+        ("3020", "InfoId=GPS"),
+    ],
+)
+def test_decode_records_takes_the_terminal_position_from_any_upload_that_carries_it(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile], cn: str, items: str
+) -> None:
+    # Given a registered terminal that has never reported a position
+    register(store)
+    # When an upload of this kind carries GPS-Lng/GPS-Lat
+    raw = frame(cn, f"DataTime=20261128183300;{items};GPS-Lng=120.560000,GPS-Lat=32.390000")
+    decode_records([record(raw, cn=cn)], store, clock, profiles)
+    # Then the registry holds it, stamped with the upload's DataTime
+    gps = store.registry.get_terminal(MN).gps
+    assert gps is not None and (gps.lat, gps.lon) == (32.39, 120.56)
+    assert gps.at == datetime(2026, 11, 28, 10, 33, tzinfo=UTC)

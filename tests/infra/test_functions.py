@@ -231,6 +231,9 @@ def test_functions_carry_powertools_settings_and_bounded_logs(synthesized: Synth
         assert env["LOG_LEVEL"] == "INFO"
         assert props["Runtime"] == "python3.11" and props["Layers"]
         assert props["Architectures"] == ["arm64"]
+        # raw frames only in S3 (no DynamoDB archive items); minute readings expire after the stage's days
+        assert env["DECODE_ARCHIVE_ITEMS"] == "false"
+        assert env["MINUTE_READING_DAYS"] == str(s.minute_reading_days) == "35"
     groups = synthesized.properties("prod", "AWS::Logs::LogGroup")
     assert groups and all(g["RetentionInDays"] == 365 for g in groups)  # cdk.json prod
 

@@ -79,8 +79,8 @@ def test_a_shape_without_the_dynamodb_archive_drops_its_writes_and_storage() -> 
     archive = OperationUsage(requests=60, write_units=120.0)
     m = _measured(decode_tables={"archive": archive})
     prices, shapes = model.load_prices(), model.load_shapes()
-    kept = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "target", 1_500), 1_500, 13)}
-    goal = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "goal", 1_500), 1_500, 13)}
+    kept = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "archive_kept", 1_500), 1_500, 13)}
+    goal = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "target", 1_500), 1_500, 13)}
     assert kept["DynamoDB archive, decode"] > 0 and goal["DynamoDB archive, decode"] == 0.0
     # the archive's 120 of 200 write units are on their own line, not also on decode's
     per_wru = 1_500 * model.MINUTES * prices["dynamodb"]["write_request_units_per_million"] / 1e6

@@ -29,6 +29,7 @@ from monitoring.storage.base import (
     ReadingsRepositoryBase,
     RegistryRepositoryBase,
 )
+from monitoring.storage.chain_heads_memory import MemoryChainHeadsRepository
 from monitoring.storage.outbox_memory import MemoryOutboxRepository
 from monitoring.storage.photos_memory import MemoryPhotoRepository
 from monitoring.storage.ports import Store
@@ -282,5 +283,6 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         accounts=MemoryAccountsRepository(),
         audit_trail=MemoryAuditTrail(),
         outbox=MemoryOutboxRepository(),
+        chain_heads=MemoryChainHeadsRepository(),
         retention=policy,
     )

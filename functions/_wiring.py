@@ -142,6 +142,7 @@ def reset() -> None:
         rule_config_for,
         get_shard_queue,
         get_decode_progress,
+        get_s3,
     ):
         cached.cache_clear()
 
@@ -223,6 +224,14 @@ def get_dead_letters() -> DeadLetters | None:
 def get_store() -> Store:
     """Every repository on the configured backend: one store (one sqlite connection) per cold start."""
     return open_store_at(_location(get_settings()), clock=get_clock())
+
+
+@lru_cache(maxsize=1)
+def get_s3() -> Any:
+    """The S3 client the archive chain function reads delivered objects with."""
+    from functions.adapters.archive_objects import s3_client
+
+    return s3_client(get_settings().dynamodb_region or None)
 
 
 # ---- rules area (evaluation, escalation) ----------------------------------------------------------------

@@ -53,7 +53,10 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "NotifyDecide": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # reads accounts, writes the outbox
     "NotifySend": {"read": (), "read_write": (schema.STATE,)},
     "NotifyOnAlarm": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},
+    "ChainArchive": {"read": (), "read_write": (schema.STATE,)},  # chain segments and delivered objects
 }
+ARCHIVE_CHAIN_HANDLER = "functions.on_archive_object.handler"
+ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), not Firehose's errors/
 # The API serves every person-facing route: it edits the registry (一企一档, bindings), handles alarms, reports,
 # accounts, audit and commands (state), decodes a newly bound terminal's early frames into readings and events,
 # and reads those frames from the archive (monitoring/field/binding.py), which it never writes.
@@ -261,6 +264,10 @@ class PlatformStack(Stack):
         # Alarm changes reach the decider within seconds through the state table's stream (alarm items only).
         self.functions.add_stream_handler(
             "NotifyOnAlarm", "functions.on_alarm_change_notify.handler", self.storage.tables[schema.STATE], "alarm#"
+        )
+        # Each delivered raw archive object extends its terminals' hash chains (raw frames live only in S3).
+        self.functions.add_archive_handler(
+            "ChainArchive", ARCHIVE_CHAIN_HANDLER, self.stream.archive_bucket, self.stream.key, ARCHIVE_CHAIN_PREFIX
         )
         self._grant()
         # Only the sender reads the provider settings (AccessKeys, app secret, robot keys): docs/notify.md.

@@ -28,7 +28,9 @@ def test_settings_from_env_names_the_variable_and_its_value(env: dict[str, str],
 def test_archive_items_and_minute_retention_reach_decode_and_the_store() -> None:
     from functions import _wiring
 
-    settings = settings_from_env({"STORE_BACKEND": "memory", "DECODE_ARCHIVE_ITEMS": "false", "MINUTE_READING_DAYS": "35"})
+    settings = settings_from_env(
+        {"STORE_BACKEND": "memory", "DECODE_ARCHIVE_ITEMS": "false", "MINUTE_READING_DAYS": "35"}
+    )
     _wiring.configure(settings)
     try:
         assert settings.decode_settings().archive is False

@@ -12,7 +12,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from functions import on_archive_object
+from functions import on_archive_object, verify_archive
 from functions.adapters.archive_objects import frames_reader
 from hj212.contract import FrameRecord
 from monitoring.archive.delivered import DeliveredObject
@@ -85,3 +85,22 @@ def test_delivered_objects_extend_the_chains_idempotently_and_a_rewrite_is_caugh
         broken = chains.verify("MN01", frames_reader(s3, BUCKET))
         assert (broken.ok, broken.first_broken_seq, broken.checked) == (False, 4, 3)
         assert chains.verify("MN02", frames_reader(s3, BUCKET)).ok
+
+
+def test_verify_archive_names_the_broken_terminal_and_position(
+    wired_store: Store, lambda_context: LambdaContext, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with mock_aws():
+        s3 = boto3.client("s3", region_name=REGION)
+        s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+        key = "raw/date=2026-11-28/auth=ok/c.gz"
+        _put(s3, key, [_line("MN01", 1), _line("MN02", 1), _line("MN01", 2)])
+        on_archive_object.handler(_event(key), lambda_context)
+        assert verify_archive.main(["--bucket", BUCKET, "--mn", "MN01", "--mn", "MN02"]) == 0
+        # the object loses MN01's second frame
+        _put(s3, key, [_line("MN01", 1), _line("MN02", 1)])
+        code = verify_archive.main(["--bucket", BUCKET, "--mn", "MN01", "--mn", "MN02"])
+        out = capsys.readouterr().out
+        assert code == 1
+        assert "MN01: 在第 2 帧处断开（record missing from the object），此前 1 帧完整" in out
+        assert "MN02: 完整，1 帧" in out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
@@ -97,3 +98,28 @@ def test_verification_points_at_the_first_altered_frame(store: Store) -> None:
     objects["raw/b.gz"] = [f for f in second if f is not second[4]]
     missing = chains.verify("MN0001", objects.__getitem__)
     assert (missing.ok, missing.first_broken_seq) == (False, 6)
+
+
+def test_objects_chained_at_once_never_fork_a_terminals_chain(store: Store) -> None:
+    # Given four functions chaining different objects of the same terminals at the same time
+    failures: list[BaseException] = []
+    objects = {f"raw/{k}.gz": _object(k * 100, 5) for k in range(4)}
+
+    def work(key: str) -> None:
+        try:
+            store.chain_heads.extend_from_object(key, key, objects[key])
+        except BaseException as exc:  # a thread's failure must fail the test, not vanish with the thread
+            failures.append(exc)
+
+    threads = [threading.Thread(target=work, args=(key,)) for key in objects]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    # Then each terminal's chain holds every object once, contiguous and verifiable
+    assert failures == []
+    for mn in ("MN0001", "MN0002"):
+        segments = store.chain_heads.segments(mn)
+        assert sorted(s.object_key for s in segments) == sorted(objects)
+        result = store.chain_heads.verify(mn, objects.__getitem__)
+        assert result.ok and result.checked == 20

@@ -51,6 +51,10 @@ class Measured:
     rules_cpu_s: float
     storage: list[Growth] = field(default_factory=list)
     decode_tables: dict[str, OperationUsage] = field(default_factory=dict)  # by logical table name
+    # The chain over S3 deliveries (functions/on_archive_object.py) run on the metered minutes as one object
+    chain: dict[str, OperationUsage] = field(default_factory=dict)
+    chain_cpu_s: float = 0.0
+    chain_mn_objects: int = 0  # segments written: MNs × objects chained
 
     @property
     def terminal_minutes(self) -> int:
@@ -162,6 +166,30 @@ def stored_gb(m: Measured, terminals: int, month: int, tables: Any = None, *, mi
     return total / GB
 
 
+FIREHOSE_BUFFER_BYTES = 128 * 2**20  # the delivery's buffering size (infra/constructs/stream.py)
+
+
+def _chain_line(m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminals: int, gbs: float) -> Line:
+    """The chain over S3 deliveries: one segment per MN per delivered object. An object closes every
+    `firehose_buffer_s` or at 128 MiB, whichever comes first; a terminal uploading once a minute is in at most one
+    object a minute."""
+    rate = terminals * m.records_per_terminal_minute * m.record_bytes / 60  # bytes a second into Firehose
+    every_s = min(float(s["firehose_buffer_s"]), FIREHOSE_BUFFER_BYTES / max(rate, 1e-9))
+    mn_objects = terminals * min(SECONDS / every_s, MINUTES)
+    n = max(m.chain_mn_objects, 1)
+    req = sum(u.requests for u in m.chain.values()) / n
+    rru = sum(u.read_units for u in m.chain.values()) / n
+    wru = (sum(u.write_units for u in m.chain.values()) + sum(
+        u.errors for op, u in m.chain.items() if op not in READ_OPERATIONS)) / n  # fmt: skip
+    ddb, lam = p["dynamodb"], p["lambda"]
+    usd = mn_objects * (wru * ddb["write_request_units_per_million"] + rru * ddb["read_request_units_per_million"])
+    usd /= 1e6
+    seconds = mn_objects * (m.chain_cpu_s / n + req * s["dynamodb_request_s"])
+    usd += seconds * s["function_gb"] * gbs + SECONDS / every_s / 1e6 * lam["requests_per_million"]
+    how = f"an object every {every_s:,.0f} s; {wru:.2f} WRU + {rru:.2f} RRU + {req:.1f} requests per MN and object"
+    return Line("Archive chain (S3 deliveries)", usd, how)
+
+
 # ---- the bill ---------------------------------------------------------------------------------------------
 def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], terminals: int, month: int) -> list[Line]:
     p, s, out = prices, shape, []
@@ -248,6 +276,8 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
 
     lam = p["lambda"]
     gbs = lam[f"gb_second_{s['lambda_arch']}"]
+    if not kept_archive:
+        out.append(_chain_line(m, p, s, terminals, gbs))
     dreq, _, _ = m.per_terminal_minute(m.decode)
     decode_s = tm * (m.decode_cpu_s / m.terminal_minutes + dreq * s["dynamodb_request_s"])
     invocations = shards * s["decode_polls_per_s"] * SECONDS

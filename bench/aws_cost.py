@@ -170,7 +170,14 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             chain=chain,
             chain_cpu_s=chain_cpu,
             chain_mn_objects=len({f.mn for f in frames}),
-            storage=model.table_growth(backend.client, prefix, len(fleet.terminals), args.minutes, START.timestamp()),
+            storage=model.table_growth(
+                backend.client,
+                prefix,
+                len(fleet.terminals),
+                args.minutes,
+                START.timestamp(),
+                chain_minutes=args.measure,
+            ),
         )
     finally:
         backend.delete_tables()

@@ -128,10 +128,14 @@ def _scan(client: Any, table: str) -> Iterator[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def table_growth(client: Any, prefix: str, terminals: int, minutes: int, epoch0: float) -> list[Growth]:
+def table_growth(
+    client: Any, prefix: str, terminals: int, minutes: int, epoch0: float, *, chain_minutes: int = 0
+) -> list[Growth]:
     """What the run left in each table, per terminal-minute by retention (time series) or per terminal
-    (registry, state). Retention is read off each item's TTL; `epoch0` is the run's first data time."""
+    (registry, state). Retention is read off each item's TTL; `epoch0` is the run's first data time. The chain
+    over S3 deliveries (state items `chain…`, written for `chain_minutes` of frames) is its own series, "chain"."""
     out: list[Growth] = []
+    chain = 0
     for name in client.list_tables()["TableNames"]:
         if not name.startswith(f"{prefix}-"):
             continue
@@ -139,6 +143,9 @@ def table_growth(client: Any, prefix: str, terminals: int, minutes: int, epoch0:
         by_days: dict[int | None, int] = {}
         for item in _scan(client, name):
             size = item_size(item)
+            if table == "state" and item["pk"]["S"].startswith("chain"):
+                chain += size
+                continue
             if "lsi1sk" in item:  # the keys-only local index entry: keys + its sort key + overhead
                 size += ITEM_OVERHEAD + sum(len(k) + _value_size(item[k]) for k in ("pk", "sk", "lsi1sk"))
             ttl = item.get("expires_at", {}).get("N")
@@ -149,6 +156,8 @@ def table_growth(client: Any, prefix: str, terminals: int, minutes: int, epoch0:
                 out.append(Growth(table, days, bytes_per_terminal=size / terminals))
             else:
                 out.append(Growth(table, days, bytes_per_terminal_minute=size / (terminals * minutes)))
+    if chain and chain_minutes:
+        out.append(Growth("chain", None, bytes_per_terminal_minute=chain / (terminals * chain_minutes)))
     return out
 
 
@@ -227,11 +236,13 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
                 f"{rru:.2f} RRU/terminal-min",
             )
         )
-    kept = [g.table for g in m.storage if kept_archive or g.table != "archive"]
+    # the DynamoDB archive where a shape keeps it, else the chain over S3 deliveries (on the state table)
+    kept = [g.table for g in m.storage if g.table != ("chain" if kept_archive else "archive")]
     minute_days = s.get("minute_reading_days")
     gb = stored_gb(m, terminals, month, tables=kept, minute_days=minute_days)
     out.append(Line("DynamoDB storage", gb * ddb["storage_gb_month"], f"{gb:,.1f} GB at month end"))
-    pitr = stored_gb(m, terminals, month, tables=[t for t in s["pitr_tables"] if t in kept], minute_days=minute_days)
+    recoverable = [t for t in [*s["pitr_tables"], *(["chain"] if "state" in s["pitr_tables"] else [])] if t in kept]
+    pitr = stored_gb(m, terminals, month, tables=recoverable, minute_days=minute_days)
     out.append(Line("DynamoDB PITR", pitr * ddb["pitr_gb_month"], f"{pitr:,.1f} GB in {'/'.join(s['pitr_tables'])}"))
 
     kin = p["kinesis"]

@@ -116,3 +116,23 @@ def test_the_chain_over_s3_deliveries_is_priced_per_mn_and_object_where_the_arch
     per_terminal = chain_usd("target", 300_000) / 300_000
     assert model.MINUTES * per / 1e6 < per_terminal < model.MINUTES * per / 1e6 * 1.2
     assert chain_usd("archive_kept", 1_500) == 0.0  # the DynamoDB archive instead: no chain function
+
+
+def test_chain_segments_are_stored_and_recovered_with_the_state_table_only_without_the_dynamodb_archive() -> None:
+    growth = [*_measured().storage, model.Growth("chain", None, bytes_per_terminal_minute=100.0)]
+    m = _measured(storage=growth)
+    prices, shapes = model.load_prices(), model.load_shapes()
+
+    def usd(shape: str, line: str) -> float:
+        lines = model.lines(m, prices, model.shape_for(shapes, shape, 1_500), 1_500, 13)
+        return next(x.usd for x in lines if x.name == line)
+
+    chain_gb = 1_500 * 100 * 13 * model.MINUTES / model.GB
+    ddb = prices["dynamodb"]
+    # target: no archive, the chain kept and (with the state table) under PITR; archive_kept: the reverse
+    assert usd("target", "DynamoDB PITR") == pytest.approx((chain_gb + 1_500 * 5_000 / model.GB) * ddb["pitr_gb_month"])
+    archive_gb = 1_500 * 2_000 * 13 * model.MINUTES / model.GB
+    assert usd("archive_kept", "DynamoDB storage") - usd("target", "DynamoDB storage") == pytest.approx(
+        (archive_gb - chain_gb + model.stored_gb(m, 1_500, 13, ["readings"]) - model.stored_gb(
+            m, 1_500, 13, ["readings"], minute_days=35)) * ddb["storage_gb_month"]
+    )  # fmt: skip

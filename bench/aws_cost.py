@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import base64
 import gzip
+import hashlib
 import json
 import os
 import sys
@@ -24,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support wh
 from bench import aws_cost_model as model  # noqa: E402
 from bench import aws_fleet  # noqa: E402
 from functions import _wiring  # noqa: E402
+from functions.adapters.archive_objects import parse_object  # noqa: E402
 from infra.settings import StageSettings  # noqa: E402
 from monitoring.clock import FixedClock  # noqa: E402
 from monitoring.ingest.isolate import decode_isolating  # noqa: E402
@@ -112,6 +114,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         decode_cpu = rules_cpu = 0.0
         records = record_bytes = 0
         sample: list[bytes] = []
+        delivered: list[bytes] = []  # the metered minutes' stream records: one Firehose object (15 min buffer)
         metered_from = args.minutes - args.measure
         began = time.perf_counter()
         for minute in range(args.minutes):
@@ -136,6 +139,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
                 records += len(recs)
                 record_bytes += sum(len(r) for r in recs)
                 sample.extend(base64.b64decode(json.loads(r)["frame"]) for r in recs)
+                delivered.extend(recs)
             else:
                 decode.clear()
                 rules.clear()
@@ -143,6 +147,11 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             if minute % 10 == 9:
                 print(f"  minute {minute + 1}/{args.minutes}: {time.perf_counter() - began:.0f} s", flush=True)
         terminal_minutes = len(fleet.terminals) * args.measure
+        chain: dict[str, OperationUsage] = {}
+        body = gzip.compress(b"\n".join(delivered) + b"\n")
+        frames = parse_object("raw/x.jsonl.gz", body).frames
+        work = partial(store.chain_heads.extend_from_object, "raw/x.jsonl.gz", hashlib.sha256(body).hexdigest(), frames)
+        chain_cpu = _metered(backend.meter, chain, work)
         raw = b"".join(sample)
         return model.Measured(
             terminals=len(fleet.terminals),
@@ -158,7 +167,17 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             rules=rules,
             rules_cpu_s=rules_cpu,
             decode_tables={name.removeprefix(f"{prefix}-"): u for name, u in tables.items()},
-            storage=model.table_growth(backend.client, prefix, len(fleet.terminals), args.minutes, START.timestamp()),
+            chain=chain,
+            chain_cpu_s=chain_cpu,
+            chain_mn_objects=len({f.mn for f in frames}),
+            storage=model.table_growth(
+                backend.client,
+                prefix,
+                len(fleet.terminals),
+                args.minutes,
+                START.timestamp(),
+                chain_minutes=args.measure,
+            ),
         )
     finally:
         backend.delete_tables()

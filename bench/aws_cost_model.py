@@ -51,6 +51,10 @@ class Measured:
     rules_cpu_s: float
     storage: list[Growth] = field(default_factory=list)
     decode_tables: dict[str, OperationUsage] = field(default_factory=dict)  # by logical table name
+    # The chain over S3 deliveries (functions/on_archive_object.py) run on the metered minutes as one object
+    chain: dict[str, OperationUsage] = field(default_factory=dict)
+    chain_cpu_s: float = 0.0
+    chain_mn_objects: int = 0  # segments written: MNs × objects chained
 
     @property
     def terminal_minutes(self) -> int:
@@ -124,10 +128,14 @@ def _scan(client: Any, table: str) -> Iterator[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def table_growth(client: Any, prefix: str, terminals: int, minutes: int, epoch0: float) -> list[Growth]:
+def table_growth(
+    client: Any, prefix: str, terminals: int, minutes: int, epoch0: float, *, chain_minutes: int = 0
+) -> list[Growth]:
     """What the run left in each table, per terminal-minute by retention (time series) or per terminal
-    (registry, state). Retention is read off each item's TTL; `epoch0` is the run's first data time."""
+    (registry, state). Retention is read off each item's TTL; `epoch0` is the run's first data time. The chain
+    over S3 deliveries (state items `chain…`, written for `chain_minutes` of frames) is its own series, "chain"."""
     out: list[Growth] = []
+    chain = 0
     for name in client.list_tables()["TableNames"]:
         if not name.startswith(f"{prefix}-"):
             continue
@@ -135,6 +143,9 @@ def table_growth(client: Any, prefix: str, terminals: int, minutes: int, epoch0:
         by_days: dict[int | None, int] = {}
         for item in _scan(client, name):
             size = item_size(item)
+            if table == "state" and item["pk"]["S"].startswith("chain"):
+                chain += size
+                continue
             if "lsi1sk" in item:  # the keys-only local index entry: keys + its sort key + overhead
                 size += ITEM_OVERHEAD + sum(len(k) + _value_size(item[k]) for k in ("pk", "sk", "lsi1sk"))
             ttl = item.get("expires_at", {}).get("N")
@@ -145,6 +156,8 @@ def table_growth(client: Any, prefix: str, terminals: int, minutes: int, epoch0:
                 out.append(Growth(table, days, bytes_per_terminal=size / terminals))
             else:
                 out.append(Growth(table, days, bytes_per_terminal_minute=size / (terminals * minutes)))
+    if chain and chain_minutes:
+        out.append(Growth("chain", None, bytes_per_terminal_minute=chain / (terminals * chain_minutes)))
     return out
 
 
@@ -160,6 +173,30 @@ def stored_gb(m: Measured, terminals: int, month: int, tables: Any = None, *, mi
         kept_min = month * MINUTES if days is None else min(month * MINUTES, days * 1440)
         total += terminals * (g.bytes_per_terminal + g.bytes_per_terminal_minute * kept_min)
     return total / GB
+
+
+FIREHOSE_BUFFER_BYTES = 128 * 2**20  # the delivery's buffering size (infra/constructs/stream.py)
+
+
+def _chain_line(m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminals: int, gbs: float) -> Line:
+    """The chain over S3 deliveries: one segment per MN per delivered object. An object closes every
+    `firehose_buffer_s` or at 128 MiB, whichever comes first; a terminal uploading once a minute is in at most one
+    object a minute."""
+    rate = terminals * m.records_per_terminal_minute * m.record_bytes / 60  # bytes a second into Firehose
+    every_s = min(float(s["firehose_buffer_s"]), FIREHOSE_BUFFER_BYTES / max(rate, 1e-9))
+    mn_objects = terminals * min(SECONDS / every_s, MINUTES)
+    n = max(m.chain_mn_objects, 1)
+    req = sum(u.requests for u in m.chain.values()) / n
+    rru = sum(u.read_units for u in m.chain.values()) / n
+    wru = (sum(u.write_units for u in m.chain.values()) + sum(
+        u.errors for op, u in m.chain.items() if op not in READ_OPERATIONS)) / n  # fmt: skip
+    ddb, lam = p["dynamodb"], p["lambda"]
+    usd = mn_objects * (wru * ddb["write_request_units_per_million"] + rru * ddb["read_request_units_per_million"])
+    usd /= 1e6
+    seconds = mn_objects * (m.chain_cpu_s / n + req * s["dynamodb_request_s"])
+    usd += seconds * s["function_gb"] * gbs + SECONDS / every_s / 1e6 * lam["requests_per_million"]
+    how = f"an object every {every_s:,.0f} s; {wru:.2f} WRU + {rru:.2f} RRU + {req:.1f} requests per MN and object"
+    return Line("Archive chain (S3 deliveries)", usd, how)
 
 
 # ---- the bill ---------------------------------------------------------------------------------------------
@@ -199,11 +236,13 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
                 f"{rru:.2f} RRU/terminal-min",
             )
         )
-    kept = [g.table for g in m.storage if kept_archive or g.table != "archive"]
+    # the DynamoDB archive where a shape keeps it, else the chain over S3 deliveries (on the state table)
+    kept = [g.table for g in m.storage if g.table != ("chain" if kept_archive else "archive")]
     minute_days = s.get("minute_reading_days")
     gb = stored_gb(m, terminals, month, tables=kept, minute_days=minute_days)
     out.append(Line("DynamoDB storage", gb * ddb["storage_gb_month"], f"{gb:,.1f} GB at month end"))
-    pitr = stored_gb(m, terminals, month, tables=[t for t in s["pitr_tables"] if t in kept], minute_days=minute_days)
+    recoverable = [t for t in [*s["pitr_tables"], *(["chain"] if "state" in s["pitr_tables"] else [])] if t in kept]
+    pitr = stored_gb(m, terminals, month, tables=recoverable, minute_days=minute_days)
     out.append(Line("DynamoDB PITR", pitr * ddb["pitr_gb_month"], f"{pitr:,.1f} GB in {'/'.join(s['pitr_tables'])}"))
 
     kin = p["kinesis"]
@@ -248,6 +287,8 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
 
     lam = p["lambda"]
     gbs = lam[f"gb_second_{s['lambda_arch']}"]
+    if not kept_archive:
+        out.append(_chain_line(m, p, s, terminals, gbs))
     dreq, _, _ = m.per_terminal_minute(m.decode)
     decode_s = tm * (m.decode_cpu_s / m.terminal_minutes + dreq * s["dynamodb_request_s"])
     invocations = shards * s["decode_polls_per_s"] * SECONDS

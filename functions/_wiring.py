@@ -29,6 +29,7 @@ from monitoring.rules.decode_watermark import DecodeProgress
 from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
+from monitoring.storage.retention import RetentionPolicy
 
 
 def _env(variable: str, default: Any, **checks: Any) -> Any:
@@ -52,6 +53,10 @@ class Settings(BaseModel):
     rollup: bool = _env("DECODE_ROLLUP", True)
     state_refresh_s: float = _env("TERMINAL_STATE_REFRESH_S", 60.0, ge=0, le=86_400)
     registry_cache_s: float = _env("REGISTRY_CACHE_S", 60.0, ge=0, le=86_400)  # how long a warm container trusts
+    # Decode writes each frame to the store's archive; off in AWS, where raw frames live only in the S3 archive
+    archive_items: bool = _env("DECODE_ARCHIVE_ITEMS", True)
+    # How long minute readings stay in the store (TTL); hourly and daily aggregates are kept (DESIGN.md §7)
+    minute_reading_days: int = _env("MINUTE_READING_DAYS", 400, ge=1, le=36_500)
     county_id: str = _env("COUNTY_ID", "rugao")  # the county of the one-runner evaluate handler (local mode)
     rules_shard_enterprises: int = _env("RULES_SHARD_ENTERPRISES", 100, ge=1, le=5000)  # fan-out shard size
     rules_plan_cache_s: float = _env("RULES_PLAN_CACHE_S", 300.0, ge=0, le=3600)  # the scheduler reuses its plan
@@ -73,6 +78,7 @@ class Settings(BaseModel):
             rollup=self.rollup,
             rollup_grace=timedelta(seconds=60),
             state_refresh=timedelta(seconds=self.state_refresh_s),
+            archive=self.archive_items,
         )
 
 
@@ -86,6 +92,7 @@ def _location(settings: Settings) -> StoreLocation:
         dynamodb_region=settings.dynamodb_region,
         dynamodb_endpoint=settings.dynamodb_endpoint,
         table_prefix=settings.dynamodb_table_prefix,
+        retention=RetentionPolicy(minute_days=settings.minute_reading_days),
     )
 
 
@@ -135,6 +142,7 @@ def reset() -> None:
         rule_config_for,
         get_shard_queue,
         get_decode_progress,
+        get_s3,
     ):
         cached.cache_clear()
 
@@ -216,6 +224,14 @@ def get_dead_letters() -> DeadLetters | None:
 def get_store() -> Store:
     """Every repository on the configured backend: one store (one sqlite connection) per cold start."""
     return open_store_at(_location(get_settings()), clock=get_clock())
+
+
+@lru_cache(maxsize=1)
+def get_s3() -> Any:
+    """The S3 client the archive chain function reads delivered objects with."""
+    from functions.adapters.archive_objects import s3_client
+
+    return s3_client(get_settings().dynamodb_region or None)
 
 
 # ---- rules area (evaluation, escalation) ----------------------------------------------------------------

@@ -73,6 +73,26 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
         "AwsSolutions-SQS3",
         "This queue is the dead-letter (on-failure) destination itself; it is alarmed on and kept 14 days",
     )
+    _ack(
+        stack.functions.archive_failures,
+        "AwsSolutions-SQS3",
+        "This queue is the on-failure destination itself (chain events that failed their retries), kept 14 days",
+    )
+    _ack(
+        _default_policy(stack.functions.functions["ChainArchive"].role),
+        f"AwsSolutions-IAM5[Resource::<{archive}.Arn>/raw/*]",
+        "The chain function reads the delivered objects under raw/, whose keys Firehose chooses at run time; "
+        "get object (and version) only, no list, put or delete",
+    )
+    for child in stack.node.children:  # CDK's deploy-time handler that writes the bucket's notification settings
+        if child.node.id.startswith("BucketNotificationsHandler"):
+            _ack(
+                child.node.find_child("Role"),
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AWSLambdaBasicExecutionRole]",
+                "CDK's own handler that sets the archive bucket's event notifications at deploy time; it writes only "
+                "its logs with this policy, and is not part of the data path",
+            )
     for fn in stack.functions.functions.values():
         _ack(
             fn,

@@ -111,6 +111,11 @@ class StageSettings(BaseModel):
     escalate_every_minutes: int = 5
     clock_skew_alarm: int = 300  # terminal clock skew (s) that decode reports as an event
     decode_rollup: bool = True  # decode maintains hourly/daily aggregates
+    # Decode writes no DynamoDB archive items: raw frames are kept only in the S3 archive (Firehose, Object Lock).
+    decode_archive_items: bool = False
+    # Minute readings expire from DynamoDB after this many days (TTL); hourly/daily aggregates are kept, and the
+    # S3 archive can re-derive older minutes (the bureau's retention decision, docs/deploy.md cost).
+    minute_reading_days: int = 35
     # Rules fan out: a scheduler enqueues one message per shard of a county's enterprises, workers evaluate them.
     rules_shard_enterprises: int = 100  # enterprises per shard (about 1,000 points, about 11 s of evaluation)
     rules_concurrency: int = 50  # most shards evaluated at once (the worker's SQS maximum concurrency)
@@ -239,6 +244,7 @@ def _check(s: StageSettings) -> None:
         (1 <= s.archive_lock_days <= 36500, "archive_lock_days must be 1-36500"),
         (1 <= s.rules_shard_enterprises <= 5000, "rules_shard_enterprises must be 1-5000"),
         (2 <= s.rules_concurrency <= 1000, "rules_concurrency must be 2-1000 (SQS maximum concurrency)"),
+        (2 <= s.minute_reading_days <= 36500, "minute_reading_days must be 2-36500"),
         (10 <= s.rules_timeout <= 55, "rules_timeout must be 10-55 seconds (under the one-minute tick)"),
         (0 <= s.rules_plan_cache <= 3600, "rules_plan_cache must be 0-3600 seconds"),
         (1 <= s.stream_shards <= 500, "stream_shards must be 1-500"),

@@ -14,15 +14,19 @@ from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_lambda_destinations as destinations
 from aws_cdk import aws_lambda_event_sources as sources
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
+from aws_cdk import aws_s3_notifications as s3n
 from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
@@ -306,6 +310,42 @@ class Functions(Construct):
                 ],
             )
         )
+        return fn
+
+    def add_archive_handler(
+        self, construct_id: str, handler: str, bucket: s3.IBucket, key: kms.IKey, prefix: str
+    ) -> lambda_.Function:
+        """A handler of every object created under `prefix` in `bucket` (S3 event notification): it may read those
+        objects' versions and decrypt them through S3, nothing else there. An event failing its two retries is
+        kept on its own queue (re-send its records to the function; redelivery is idempotent)."""
+        fn = self._function(construct_id, handler, Duration.seconds(300), reserved=None)
+        stack = Stack.of(self)
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:GetObject", "s3:GetObjectVersion"], resources=[bucket.arn_for_objects(f"{prefix}*")]
+            )
+        )
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt"],
+                resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
+            )
+        )
+        failures = sqs.Queue(
+            self,
+            f"{construct_id}Failures",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        fn.configure_async_invoke(
+            retry_attempts=2, max_event_age=Duration.hours(6), on_failure=destinations.SqsDestination(failures)
+        )
+        bucket.add_event_notification(
+            s3.EventType.OBJECT_CREATED, s3n.LambdaDestination(fn), s3.NotificationKeyFilter(prefix=prefix)
+        )
+        self.archive_failures = failures
         return fn
 
     def _function(

@@ -53,7 +53,10 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "NotifyDecide": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # reads accounts, writes the outbox
     "NotifySend": {"read": (), "read_write": (schema.STATE,)},
     "NotifyOnAlarm": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},
+    "ChainArchive": {"read": (), "read_write": (schema.STATE,)},  # chain segments and delivered objects
 }
+ARCHIVE_CHAIN_HANDLER = "functions.on_archive_object.handler"
+ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), not Firehose's errors/
 # The API serves every person-facing route: it edits the registry (一企一档, bindings), handles alarms, reports,
 # accounts, audit and commands (state), decodes a newly bound terminal's early frames into readings and events,
 # and reads those frames from the archive (monitoring/field/binding.py), which it never writes.
@@ -124,6 +127,8 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
         "CLOCK_SKEW_ALARM_S": str(settings.clock_skew_alarm),
         "DECODE_ROLLUP": "true" if settings.decode_rollup else "false",
+        "DECODE_ARCHIVE_ITEMS": "true" if settings.decode_archive_items else "false",
+        "MINUTE_READING_DAYS": str(settings.minute_reading_days),
         "RULES_SHARD_ENTERPRISES": str(settings.rules_shard_enterprises),
         "RULES_PLAN_CACHE_S": str(settings.rules_plan_cache),
         "TERMINAL_STATE_REFRESH_S": str(settings.terminal_state_refresh),
@@ -260,6 +265,10 @@ class PlatformStack(Stack):
         # Alarm changes reach the decider within seconds through the state table's stream (alarm items only).
         self.functions.add_stream_handler(
             "NotifyOnAlarm", "functions.on_alarm_change_notify.handler", self.storage.tables[schema.STATE], "alarm#"
+        )
+        # Each delivered raw archive object extends its terminals' hash chains (raw frames live only in S3).
+        self.functions.add_archive_handler(
+            "ChainArchive", ARCHIVE_CHAIN_HANDLER, self.stream.archive_bucket, self.stream.key, ARCHIVE_CHAIN_PREFIX
         )
         self._grant()
         # Only the sender and the API (SMS login codes) read the provider settings: docs/notify.md.

@@ -46,6 +46,9 @@ class DecodeSettings:
     # Terminal state is rewritten when its stored last-frame time is at least this old (or something else
     # changed: online, peer, GPS, skew): one write per terminal and minute instead of one per frame.
     state_refresh: timedelta = timedelta(seconds=60)
+    # Write each frame to the store's archive (the per-MN hash chain). AWS turns it off: raw frames are kept only
+    # in the S3 archive (Firehose, Object Lock) and split uploads are joined from the warm container's cache.
+    archive: bool = True
 
 
 @dataclass
@@ -97,7 +100,8 @@ class Decoder:
         self._readings: dict[tuple[str, ReadingKind, datetime], Reading] = {}
         self._events: list[Event] = []
         self._archive: list[RawFrame] = []
-        self._splits = SplitJoiner(store.archive, split_cache)  # split_cache: shared like `cache`
+        # split_cache: shared like `cache`; without archive items there is no archive to ask for earlier packets
+        self._splits = SplitJoiner(store.archive if self.settings.archive else None, split_cache)
         self._pending: dict[SplitKey, tuple[FrameRecord, hj212.Frame, Profile]] = {}
         # The frames' field layouts as hj212's fast path learns them: shared like `cache`, or this batch's own.
         self._layouts = layouts if layouts is not None else hj212.LayoutCache()
@@ -232,9 +236,9 @@ class Decoder:
     def _write_batch(self) -> tuple[list[Reading], list[tuple[str, Terminal]]]:
         stored: list[Reading] = []
         seen: list[tuple[str, Terminal]] = []  # terminal state as written, cached once it is committed
-        if self._archive:  # archive first: evidence before anything derived from it
+        if self._archive and self.settings.archive:  # archive first: evidence before anything derived from it
             self.store.archive.append_many(self._archive)
-            self._archive.clear()
+        self._archive.clear()
         readings = list(self._readings.values())
         if readings:
             inserted = self.store.readings.put_readings(readings)

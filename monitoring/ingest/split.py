@@ -34,8 +34,8 @@ class SplitJoiner:
     Call `commit()` after the batch is archived.
     """
 
-    def __init__(self, archive: ArchiveRepository, cache: SplitCache | None = None) -> None:
-        self.archive = archive
+    def __init__(self, archive: ArchiveRepository | None, cache: SplitCache | None = None) -> None:
+        self.archive = archive  # None: the batch and the cache are all there is (decode without archive items)
         self.cache = cache  # shared by the batches of a process; None: every batch asks the archive
         self._parts: dict[SplitKey, dict[int, hj212.Frame]] = {}
         self._first_at: dict[SplitKey, datetime] = {}  # the batch's earliest packet of each upload
@@ -124,6 +124,8 @@ class SplitJoiner:
         return all(pno in parts for pno in range(1, key[3] + 1))
 
     def _from_archive(self, key: SplitKey, parts: dict[int, hj212.Frame], received_at: datetime) -> None:
+        if self.archive is None:
+            return
         start, end = received_at - SPLIT_WINDOW, received_at + SPLIT_WINDOW
         # A sibling repeats DataTime, and an ASCII value parsed from a frame is in its bytes as is (values are
         # only stripped): the store returns only frames holding it, and only those are parsed.

@@ -29,6 +29,7 @@ from monitoring.storage.base import (
     ReadingsRepositoryBase,
     RegistryRepositoryBase,
 )
+from monitoring.storage.chain_heads_memory import MemoryChainHeadsRepository
 from monitoring.storage.maintenance_memory import MemoryMaintenanceRepository
 from monitoring.storage.outbox_memory import MemoryOutboxRepository
 from monitoring.storage.photos_memory import MemoryPhotoRepository
@@ -284,5 +285,6 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         accounts=MemoryAccountsRepository(),
         audit_trail=MemoryAuditTrail(),
         outbox=MemoryOutboxRepository(),
+        chain_heads=MemoryChainHeadsRepository(),
         retention=policy,
     )

@@ -11,6 +11,7 @@ from typing import Literal
 from monitoring.clock import Clock
 from monitoring.errors import InvalidInputError
 from monitoring.storage.ports import Store
+from monitoring.storage.retention import RetentionPolicy
 
 Backend = Literal["memory", "sqlite", "dynamodb"]
 
@@ -24,6 +25,7 @@ class StoreLocation:
     dynamodb_region: str = ""  # "" = the SDK's default (Lambda sets AWS_REGION)
     dynamodb_endpoint: str = ""  # DynamoDB Local or moto server; "" = AWS
     table_prefix: str = "gongkuang"
+    retention: RetentionPolicy | None = None  # None: the default policy (RetentionPolicy())
 
 
 def open_store_at(where: StoreLocation, *, clock: Clock | None = None) -> Store:
@@ -31,11 +33,11 @@ def open_store_at(where: StoreLocation, *, clock: Clock | None = None) -> Store:
     if where.backend == "memory":
         from monitoring.storage.memory import memory_store
 
-        return memory_store(clock=clock)
+        return memory_store(retention=where.retention, clock=clock)
     if where.backend == "sqlite":
         from monitoring.storage.sqlite import open_store
 
-        return open_store(where.sqlite_path, clock=clock)
+        return open_store(where.sqlite_path, retention=where.retention, clock=clock)
     if where.backend == "dynamodb":
         from monitoring.storage.dynamodb.adapter import open_dynamodb_store
 
@@ -43,6 +45,7 @@ def open_store_at(where: StoreLocation, *, clock: Clock | None = None) -> Store:
             region=where.dynamodb_region or None,
             host=where.dynamodb_endpoint or None,
             table_prefix=where.table_prefix,
+            retention=where.retention,
             clock=clock,
         )
     raise InvalidInputError(f"unknown store backend {where.backend!r} (memory, sqlite or dynamodb)")

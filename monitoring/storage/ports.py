@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from monitoring.accounts.ports import AccountsRepository
 from monitoring.alarms.ports import AlarmRepository, AuditLog
+from monitoring.archive.delivered import ChainSegment, DeliveredObject
 from monitoring.archive.models import ArchivedFrame, ChainVerification, RawFrame
 from monitoring.audit.ports import AuditTrail
 from monitoring.commands.models import Command, CommandStatus
@@ -152,6 +153,16 @@ class ArchiveRepository(Protocol):
     def verify(self, mn: str) -> ChainVerification: ...
 
 
+class ChainHeadsRepository(Protocol):
+    """The per-MN hash chain over delivered archive objects (AWS: Firehose → S3), a segment per MN per object."""
+
+    def extend_from_object(self, key: str, digest: str, frames: Sequence[RawFrame]) -> DeliveredObject: ...
+    def head(self, mn: str) -> ChainSegment | None: ...
+    def segments(self, mn: str, *, from_seq: int = 1, limit: int = 1_000) -> list[ChainSegment]: ...
+    def delivered(self, key: str) -> DeliveredObject | None: ...
+    def verify(self, mn: str, frames_of: Callable[[str], Sequence[RawFrame]]) -> ChainVerification: ...
+
+
 class CommandsRepository(Protocol):
     """Downlink commands with conditional status transitions."""
 
@@ -201,6 +212,7 @@ class Store:
     accounts: AccountsRepository
     audit_trail: AuditTrail
     outbox: OutboxRepository
+    chain_heads: ChainHeadsRepository
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     close: Callable[[], None] = field(default=lambda: None)
     # The writes made inside run as one atomic unit (sqlite: one transaction, one fsync), across repositories.
@@ -218,6 +230,7 @@ __all__ = [
     "ArchiveRepository",
     "AuditLog",
     "AuditTrail",
+    "ChainHeadsRepository",
     "CommandsRepository",
     "EmergencyRepository",
     "EventsRepository",

@@ -107,12 +107,14 @@ def point_series(
     now: datetime,
     cache: SeriesCache[SeriesRow] | None = None,
 ) -> Series:
-    """The point's series over [start, end) (end capped at now); minute rows up to 24 h, hourly buckets beyond.
-    `cache` (the API keeps one) holds hot points' minute rows between calls."""
+    """The point's series over [start, end) (end capped at now); minute rows up to 24 h, hourly buckets beyond,
+    and for a window reaching back past the store's minute-reading retention (AWS: 35 days), whose minutes are gone
+    while the hourly buckets are kept. `cache` (the API keeps one) holds hot points' minute rows between calls."""
     point = visible_point(store, point_id, visible)
     wanted = check_quantities(quantities)
     start, end = check_window(start, end, now)
-    if end - start <= MAX_RAW_SPAN:
+    kept = store.retention.minute_days
+    if end - start <= MAX_RAW_SPAN and (kept is None or start >= now - timedelta(days=kept)):
         return _minute_series(store, point, start, end, wanted, cache)
     return _hour_series(store, point, start, end, wanted)
 

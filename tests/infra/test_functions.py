@@ -231,6 +231,9 @@ def test_functions_carry_powertools_settings_and_bounded_logs(synthesized: Synth
         assert env["LOG_LEVEL"] == "INFO"
         assert props["Runtime"] == "python3.11" and props["Layers"]
         assert props["Architectures"] == ["arm64"]
+        # raw frames only in S3 (no DynamoDB archive items); minute readings expire after the stage's days
+        assert env["DECODE_ARCHIVE_ITEMS"] == "false"
+        assert env["MINUTE_READING_DAYS"] == str(s.minute_reading_days) == "35"
     groups = synthesized.properties("prod", "AWS::Logs::LogGroup")
     assert groups and all(g["RetentionInDays"] == 365 for g in groups)  # cdk.json prod
 
@@ -356,3 +359,43 @@ def test_layer_wheels_are_for_the_function_architecture_and_the_stage_index(synt
     for stage in ("dev", "prod"):
         layers = synthesized.properties(stage, "AWS::Lambda::LayerVersion")
         assert len(layers) == 2 and all(layer["CompatibleArchitectures"] == ["arm64"] for layer in layers)
+
+
+def test_delivered_archive_objects_notify_the_chain_function_which_may_only_read_them(
+    synthesized: Synthesized,
+) -> None:
+    functions = _functions(synthesized)
+    (chain,) = [k for k, p in functions.items() if p["Handler"] == "functions.on_archive_object.handler"]
+    assert functions[chain]["Architectures"] == ["arm64"]
+    buckets = synthesized.resources("dev", "AWS::S3::Bucket")
+    (archive,) = [k for k in buckets if k.startswith("StreamArchive")]
+    # Every object created under raw/ (not Firehose's errors/) in the archive bucket invokes it
+    (notification,) = synthesized.properties("dev", "Custom::S3BucketNotifications")
+    assert notification["BucketName"] == {"Ref": archive}
+    (config,) = notification["NotificationConfiguration"]["LambdaFunctionConfigurations"]
+    assert config["Events"] == ["s3:ObjectCreated:*"]
+    assert config["Filter"] == {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw/"}]}}
+    assert config["LambdaFunctionArn"] == {"Fn::GetAtt": [chain, "Arn"]}
+    # Its role: get object (versions) under raw/ and decrypt through S3; no put, delete or list on the bucket
+    role = functions[chain]["Role"]["Fn::GetAtt"][0]
+    policies = [
+        p["PolicyDocument"]["Statement"]
+        for p in synthesized.properties("dev", "AWS::IAM::Policy")
+        if {"Ref": role} in p["Roles"]
+    ]
+    statements = [s for doc in policies for s in doc]
+    s3_actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+                  if a.startswith("s3:")}  # fmt: skip
+    assert s3_actions == {"s3:GetObject", "s3:GetObjectVersion"}
+    (s3_statement,) = [s for s in statements if "s3:GetObject" in s["Action"]]
+    assert s3_statement["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [archive, "Arn"]}, "/raw/*"]]}
+    (kms_statement,) = [s for s in statements if s["Action"] == "kms:Decrypt"]
+    assert "kms:ViaService" in kms_statement["Condition"]["StringEquals"]
+    # A failed event is retried twice, then kept on its queue
+    (invoke_config,) = [
+        p
+        for p in synthesized.properties("dev", "AWS::Lambda::EventInvokeConfig")
+        if p["FunctionName"] == {"Ref": chain}
+    ]
+    assert invoke_config["MaximumRetryAttempts"] == 2
+    assert "OnFailure" in invoke_config["DestinationConfig"]

@@ -15,6 +15,7 @@ from monitoring.storage.dynamodb._client import bind_client, make_client
 from monitoring.storage.dynamodb.accounts import DynamoDBAccountsRepository
 from monitoring.storage.dynamodb.archive import DynamoDBArchiveRepository
 from monitoring.storage.dynamodb.audit_trail import DynamoDBAuditTrail
+from monitoring.storage.dynamodb.chain_heads import DynamoDBChainHeadsRepository
 from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
 from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
 from monitoring.storage.dynamodb.maintenance import DynamoDBMaintenanceRepository
@@ -90,6 +91,7 @@ class DynamoDBBackend:
             accounts=DynamoDBAccountsRepository(m.state, self.tx_connection),
             audit_trail=DynamoDBAuditTrail(m.state),
             outbox=DynamoDBOutboxRepository(m.state),
+            chain_heads=DynamoDBChainHeadsRepository(m.state),
             retention=policy,
             close=self.close,
             sample_reader=partial(DynamoDBSampleReader, readings),

@@ -79,11 +79,60 @@ def test_a_shape_without_the_dynamodb_archive_drops_its_writes_and_storage() -> 
     archive = OperationUsage(requests=60, write_units=120.0)
     m = _measured(decode_tables={"archive": archive})
     prices, shapes = model.load_prices(), model.load_shapes()
-    kept = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "target", 1_500), 1_500, 13)}
-    goal = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "goal", 1_500), 1_500, 13)}
+    kept = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "archive_kept", 1_500), 1_500, 13)}
+    goal = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "target", 1_500), 1_500, 13)}
     assert kept["DynamoDB archive, decode"] > 0 and goal["DynamoDB archive, decode"] == 0.0
     # the archive's 120 of 200 write units are on their own line, not also on decode's
     per_wru = 1_500 * model.MINUTES * prices["dynamodb"]["write_request_units_per_million"] / 1e6
     assert kept["DynamoDB writes, decode"] == pytest.approx(per_wru * 0.9)
     assert kept["DynamoDB archive, decode"] == pytest.approx(per_wru * 1.2)
     assert goal["DynamoDB storage"] < kept["DynamoDB storage"] / 5
+
+
+def test_the_chain_over_s3_deliveries_is_priced_per_mn_and_object_where_the_archive_is_not_kept() -> None:
+    # 10 MNs in the one metered object: per MN and object one Query (0.5 RRU) and one PutItem (1 WRU)
+    chain = {
+        "Query": OperationUsage(requests=10, read_units=5.0),
+        "PutItem": OperationUsage(requests=10, write_units=10.0),
+    }
+    m = _measured(chain=chain, chain_cpu_s=0.0, chain_mn_objects=10)
+    prices, shapes = model.load_prices(), model.load_shapes()
+    ddb = prices["dynamodb"]
+    per = 1.0 * ddb["write_request_units_per_million"] + 0.5 * ddb["read_request_units_per_million"]
+
+    def chain_usd(shape: str, terminals: int) -> float:
+        lines = model.lines(m, prices, model.shape_for(shapes, shape, terminals), terminals, 1)
+        return sum(x.usd for x in lines if x.name == "Archive chain (S3 deliveries)")
+
+    shape = model.shape_for(shapes, "target", 1_500)
+    # at 1,500 terminals Firehose's interval closes each object: 96 a day, each terminal in every one
+    every_s, lam = shape["firehose_buffer_s"], prices["lambda"]
+    mn_objects = 1_500 * model.SECONDS / every_s
+    lambda_s = mn_objects * 2 * shape["dynamodb_request_s"]  # two requests per MN and object, no CPU measured
+    lambda_usd = lambda_s * shape["function_gb"] * lam["gb_second_arm64"]
+    lambda_usd += model.SECONDS / every_s / 1e6 * lam["requests_per_million"]
+    assert chain_usd("target", 1_500) == pytest.approx(mn_objects * per / 1e6 + lambda_usd)
+    # at 300,000 the 128 MiB buffer closes objects every few seconds: a terminal is in one object a minute
+    per_terminal = chain_usd("target", 300_000) / 300_000
+    assert model.MINUTES * per / 1e6 < per_terminal < model.MINUTES * per / 1e6 * 1.2
+    assert chain_usd("archive_kept", 1_500) == 0.0  # the DynamoDB archive instead: no chain function
+
+
+def test_chain_segments_are_stored_and_recovered_with_the_state_table_only_without_the_dynamodb_archive() -> None:
+    growth = [*_measured().storage, model.Growth("chain", None, bytes_per_terminal_minute=100.0)]
+    m = _measured(storage=growth)
+    prices, shapes = model.load_prices(), model.load_shapes()
+
+    def usd(shape: str, line: str) -> float:
+        lines = model.lines(m, prices, model.shape_for(shapes, shape, 1_500), 1_500, 13)
+        return next(x.usd for x in lines if x.name == line)
+
+    chain_gb = 1_500 * 100 * 13 * model.MINUTES / model.GB
+    ddb = prices["dynamodb"]
+    # target: no archive, the chain kept and (with the state table) under PITR; archive_kept: the reverse
+    assert usd("target", "DynamoDB PITR") == pytest.approx((chain_gb + 1_500 * 5_000 / model.GB) * ddb["pitr_gb_month"])
+    archive_gb = 1_500 * 2_000 * 13 * model.MINUTES / model.GB
+    assert usd("archive_kept", "DynamoDB storage") - usd("target", "DynamoDB storage") == pytest.approx(
+        (archive_gb - chain_gb + model.stored_gb(m, 1_500, 13, ["readings"]) - model.stored_gb(
+            m, 1_500, 13, ["readings"], minute_days=35)) * ddb["storage_gb_month"]
+    )  # fmt: skip

@@ -23,3 +23,22 @@ def test_settings_from_env_names_the_variable_and_its_value(env: dict[str, str],
     with pytest.raises(InvalidInputError) as info:
         settings_from_env(env)
     assert message in str(info.value)
+
+
+def test_archive_items_and_minute_retention_reach_decode_and_the_store() -> None:
+    from functions import _wiring
+
+    settings = settings_from_env(
+        {"STORE_BACKEND": "memory", "DECODE_ARCHIVE_ITEMS": "false", "MINUTE_READING_DAYS": "35"}
+    )
+    _wiring.configure(settings)
+    try:
+        assert settings.decode_settings().archive is False
+        assert _wiring.get_store().retention.minute_days == 35
+        assert _wiring.new_decoder().settings.archive is False
+    finally:
+        _wiring.configure(None)
+    defaults = settings_from_env({})
+    assert defaults.decode_settings().archive is True and defaults.minute_reading_days == 400  # local mode
+    with pytest.raises(InvalidInputError, match="MINUTE_READING_DAYS='0'"):
+        settings_from_env({"MINUTE_READING_DAYS": "0"})

@@ -58,6 +58,7 @@ def test_the_dev_floor_choices_are_valid_settings() -> None:
         ({"rules_concurrency": 1}, "rules_concurrency must be 2-1000"),
         ({"rules_timeout": 60}, "rules_timeout must be 10-55"),
         ({"max_azs": 4}, "max_azs must be 1-3"),
+        ({"minute_reading_days": 1}, "minute_reading_days must be 2-36500"),
     ],
 )
 def test_load_stage_with_bad_value_raises_naming_it(raw: dict, message: str) -> None:

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from monitoring.clock import FixedClock
-from monitoring.ingest.decode import Decoder
+from monitoring.ingest.decode import Decoder, DecodeSettings
 from monitoring.ingest.split_cache import SPLIT_WINDOW, SplitCache
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import ReadingKind
@@ -132,3 +132,42 @@ def test_the_cache_vouches_only_after_watching_a_whole_window() -> None:
     assert not cache.vouches("MN1", NOW + SPLIT_WINDOW - timedelta(seconds=1))
     assert cache.vouches("MN1", NOW + SPLIT_WINDOW)
     assert not cache.vouches("MN2", NOW + DAY)
+
+
+def test_without_archive_items_decode_writes_readings_but_no_archive_and_joins_from_the_cache(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given the AWS setting: raw frames are kept only in S3, so decode writes no archive items
+    register(store)
+    cache, settings = SplitCache(), DecodeSettings(archive=False)
+    reports = []
+    for p in (1, 2, 3):  # an upload's packets in three batches of one warm process
+        decoder = Decoder(store, clock, profiles, settings, split_cache=cache)
+        decoder.decode(record(split_packet(30, p), cn="2051", at=NOW + timedelta(seconds=p)))
+        reports.append(dict(decoder.flush().outcomes))
+    # Then the upload is whole from the cache, its reading is stored, and the archive holds nothing
+    assert reports == [{"split_pending": 1}, {"split_pending": 1}, {"reading": 1}]
+    assert _minute_readings(store) == [{"p": 8.0, "ua": 230.0, "ia": 12.0}]
+    assert store.archive.head(MN) is None
+
+
+def test_without_archive_items_a_cold_process_never_asks_the_archive(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given packets 1 and 2 archived by a process that wrote archive items
+    register(store)
+    _batch(
+        store,
+        clock,
+        profiles,
+        SplitCache(),
+        [record(split_packet(30, p), cn="2051", at=NOW + timedelta(seconds=p)) for p in (1, 2)],
+    )
+    counting = count_archive_reads(store)
+    # When packet 3 reaches a fresh process that writes none
+    decoder = Decoder(store, clock, profiles, DecodeSettings(archive=False), split_cache=SplitCache())
+    decoder.decode(record(split_packet(30, 3), cn="2051", at=NOW + timedelta(seconds=3)))
+    # Then the upload stays pending (re-decoding from S3 completes it) and the archive was not read or written
+    assert dict(decoder.flush().outcomes) == {"split_pending": 1}
+    assert counting.range_reads == 0
+    assert store.archive.head(MN) is not None and store.archive.head(MN).seq == 2  # type: ignore[union-attr]

@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monitoring.clock import FixedClock
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.readings.models import Aggregate, AggregatePeriod, QuantityStats, ReadingKind
+from monitoring.storage.memory import memory_store
+from monitoring.storage.retention import RetentionPolicy
 from monitoring.views.series import HOUR_RESOLUTION, MINUTE_RESOLUTION, gaps_between, latest, point_series
-from tests.unit.monitoring.views.world import NOW, minutes, put, world
+from tests.unit.monitoring.views.world import NOW, minutes, put, seed, world
 
 pytestmark = pytest.mark.unit
 T0 = NOW - timedelta(hours=2)
@@ -108,3 +111,19 @@ def test_times_at_the_ends_of_the_calendar_are_refused_not_crashed() -> None:
     for start, end in ((T0, far), (early, NOW)):
         with pytest.raises(InvalidInputError):
             point_series(world(), "p1", start, end, visible=None, now=NOW)
+
+
+def test_a_day_past_the_minute_retention_is_answered_from_hourly_buckets() -> None:
+    # Given a store keeping minute readings 35 days (AWS) and a day 40 days ago with its hourly buckets kept
+    s = memory_store(clock=FixedClock(NOW), retention=RetentionPolicy(minute_days=35))
+    seed(s)
+    day = NOW - timedelta(days=40)
+    for h in range(24):
+        stats = {"p": QuantityStats(60, 10.0, 90.0, 50.0)}
+        s.readings.put_aggregate(Aggregate("p1", AggregatePeriod.HOUR, day + timedelta(hours=h), 60, stats))
+    # When a chart asks for that day (24 h: minute rows if they were kept)
+    old = point_series(s, "p1", day, day + timedelta(hours=24), quantities=["p"], visible=None, now=NOW)
+    # Then it gets the hourly buckets, not a day of gaps; a recent day still gets minutes
+    assert old.resolution == HOUR_RESOLUTION and len(old.rows) == 24 and old.gaps == []
+    recent = point_series(s, "p1", NOW - timedelta(days=34), NOW - timedelta(days=33), visible=None, now=NOW)
+    assert recent.resolution == MINUTE_RESOLUTION

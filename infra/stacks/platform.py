@@ -114,6 +114,7 @@ def api_environment(settings: StageSettings, region: str) -> dict[str, str]:
         "API_DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
         "API_COUNTY_ID": settings.api_county_id,
         "API_WECHAT_APPID": settings.api_wechat_appid,
+        "API_MINUTE_READING_DAYS": str(settings.minute_reading_days),  # the same TTL decode writes
     }
 
 

@@ -20,6 +20,9 @@ class ApiSettings(BaseSettings):
 
     store_backend: Literal["sqlite", "memory", "dynamodb"] = "sqlite"
     sqlite_path: str = "var/gongkuang.db"
+    # How long minute readings are kept (the store's retention; AWS keeps 35 days in DynamoDB): a chart reaching
+    # further back is answered from hourly buckets instead of showing gaps.
+    minute_reading_days: int = Field(default=400, ge=1, le=36_500)
     dynamodb_region: str = ""
     dynamodb_endpoint: str = ""
     dynamodb_table_prefix: str = "gongkuang"

@@ -24,6 +24,7 @@ from monitoring.photos.ports import PhotoBlobStore
 from monitoring.profiles.models import Profile
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
+from monitoring.storage.retention import RetentionPolicy
 
 
 @dataclass
@@ -54,6 +55,7 @@ def open_store(settings: ApiSettings, clock: Clock | None = None) -> Store:
             dynamodb_region=settings.dynamodb_region,
             dynamodb_endpoint=settings.dynamodb_endpoint,
             table_prefix=settings.dynamodb_table_prefix,
+            retention=RetentionPolicy(minute_days=settings.minute_reading_days),
         ),
         clock=clock,
     )

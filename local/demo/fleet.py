@@ -8,17 +8,27 @@ from __future__ import annotations
 import csv
 import json
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from local.demo.accounts import demo_phone
 from monitoring._time import CHINA
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, Level, LevelMeasures
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.registry import ids
 from monitoring.registry.import_list import import_enterprise_list
-from monitoring.registry.models import Association, County, Facility, FacilityKind, MonitoringPoint, PointStatus
+from monitoring.registry.models import (
+    Association,
+    Contact,
+    ContactRole,
+    County,
+    Facility,
+    FacilityKind,
+    MonitoringPoint,
+    PointStatus,
+)
 from monitoring.registry.terminal import Terminal, hash_password
 from monitoring.storage.ports import Store
 
@@ -216,6 +226,12 @@ def _import_enterprise(
     store: Store, entry: dict[str, Any], eid: str, county_id: str, n: int, interval: int, out: FleetImport
 ) -> None:
     reg = store.registry
+    enterprise = reg.get_enterprise(eid)
+    if not enterprise.contacts:  # someone to notify: the demo's SMS reach the loopback provider stubs only
+        contact = Contact(
+            f"{enterprise.name[:20]}环保负责人", ContactRole.ENVIRONMENT_MANAGER, demo_phone(out.enterprises)
+        )
+        reg.put_enterprise(replace(enterprise, contacts=(contact,)))
     facility_of: dict[str, str] = {}
     for p in entry["points"]:
         fid = ids.facility_id(eid, str(p["id"]))

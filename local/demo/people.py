@@ -43,6 +43,9 @@ class People:
         self.failed: Counter[str] = Counter()  # "action:code" → times the API refused or failed
         self.published = self.ended = False
         self._tries: Counter[tuple[str, str]] = Counter()
+        # When each alarm was verified (platform time): the close is timed from it. The alarm's `updated_at` will
+        # not do: the rules engine rewrites an alarm whose condition still holds, so it keeps moving.
+        self._verified_at: dict[str, datetime] = {}
         self._branch: dict[str, str] = {}  # enterprise id → branch id
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -178,9 +181,11 @@ class People:
                 account = self._branch_account(alarm["dispatched_to"])
                 if account is not None:
                     body = {"version": version, "result": b.result, "photos": []}
-                    self._act("verify", aid, account, "POST", f"{path}/verify", body)
+                    if self._act("verify", aid, account, "POST", f"{path}/verify", body):
+                        self._verified_at[aid] = now
         elif state == "verified" and b.path in WORKED and alarm["dispatched_to"]:
-            if now >= datetime.fromisoformat(alarm["updated_at"]) + timedelta(minutes=b.close_after_min):
+            verified = self._verified_at.get(aid) or datetime.fromisoformat(alarm["updated_at"])
+            if now >= verified + timedelta(minutes=b.close_after_min):
                 account = self._branch_account(alarm["dispatched_to"])
                 if account is not None:
                     body = {"version": version, "note": b.close_note}

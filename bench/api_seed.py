@@ -210,7 +210,7 @@ def _alarm(rng: random.Random, n: int, enterprise: Enterprise, store: Store, cre
         updated_at=responded,
         version=1,
     )
-    if age < timedelta(hours=8) and roll < 0.8 or roll < 0.08:
+    if age < timedelta(minutes=8 * 60) and roll < 0.8 or roll < 0.08:
         return alarm
     dispatched = responded + timedelta(minutes=rng.randint(10, 240))
     alarm = replace(

@@ -12,11 +12,10 @@ import time
 from collections.abc import Mapping
 from datetime import datetime
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from local.provider_stubs.base import GARBAGE, Answer, Received, Request, StubServer
+from monitoring._time import CHINA
 
-CHINA = ZoneInfo("Asia/Shanghai")
 _VAR = re.compile(r"\$\{([A-Za-z0-9_]+)\}")
 _MOBILE = re.compile(r"(?:\+?86)?1[3-9]\d{9}")
 _AUTH = re.compile(r"ACS3-HMAC-SHA256 Credential=([^,]+),SignedHeaders=([^,]+),Signature=([0-9a-f]+)")

@@ -9,15 +9,14 @@ import re
 import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
 from local.provider_stubs.base import GARBAGE, Answer, Received, Request, StubServer
+from monitoring._time import CHINA
 
 _AUTH = re.compile(
     r"TC3-HMAC-SHA256 Credential=([^/]+)/(\d{4}-\d{2}-\d{2})/([a-z]+)/tc3_request, "
     r"SignedHeaders=([a-z;-]+), Signature=([0-9a-f]+)"
 )
-CHINA = ZoneInfo("Asia/Shanghai")
 _PHONE = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})")
 _SLOT = re.compile(r"\{(\d+)\}")
 

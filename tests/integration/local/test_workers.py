@@ -170,9 +170,25 @@ def _acks_keep_coming(run: Run, fault: Callable[[], None], window: float = 5.0, 
     assert p99_during <= limit, (p99_before, p99_during, limit)
 
 
-def _stop_for(pid: int, seconds: float) -> Callable[[], None]:
+def _stop_for(pid: int, seconds: float, queue_db: Path | None = None) -> Callable[[], None]:
+    """SIGSTOP the worker for `seconds`. With `queue_db`, retried until it is caught not holding that database's
+    write lock: a worker stopped inside its commit blocks every writer until the supervisor's stopped_after_s,
+    which is the case the write-lock test covers; this one is about the rules waiting for its frames."""
+
     def fault() -> None:
-        os.kill(pid, signal.SIGSTOP)
+        probe = sqlite3.connect(queue_db, timeout=0, isolation_level=None) if queue_db else None
+        try:
+            for _ in range(1000):
+                os.kill(pid, signal.SIGSTOP)
+                while process_state(pid) not in STOPPED_STATES:
+                    time.sleep(0.001)
+                if probe is None or not _queue_locked(probe):
+                    break
+                os.kill(pid, signal.SIGCONT)
+                time.sleep(0.002)
+        finally:
+            if probe is not None:
+                probe.close()
         time.sleep(seconds)
         os.kill(pid, signal.SIGCONT)
 
@@ -221,9 +237,9 @@ def test_stopping_a_decode_worker_long_enough_to_look_like_an_outage_raises_no_o
     # When a decode worker is stopped (SIGSTOP) for 20 s, 40 platform minutes: longer than a terminal may be
     # silent (3 intervals + 30 min) before the rule calls it offline, then continued
     # Then acknowledgements keep coming meanwhile
-    _acks_keep_coming(run, _stop_for(pids["decode-0"], 20.0), window=20.0)
+    _acks_keep_coming(run, _stop_for(pids["decode-0"], 20.0, run.data / QUEUE_FILE), window=20.0)
     # When the rules worker is stopped for 5 s: the same
-    _acks_keep_coming(run, _stop_for(pids["rules"], 5.0))
+    _acks_keep_coming(run, _stop_for(pids["rules"], 5.0, run.data / QUEUE_FILE))
     # And both carry on (not restarted), nothing acknowledged was lost, and no terminal was said to be offline:
     # the rules waited for the stopped worker's frames instead of reading their absence as silence
     st = run.status() or {}

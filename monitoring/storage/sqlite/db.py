@@ -21,7 +21,7 @@ from monitoring.errors import ConflictError, InvalidInputError, MonitoringError,
 log = logging.getLogger(__name__)
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schema"
-_MIGRATION_NAME = re.compile(r"^\d{2}_[a-z0-9_]+\.sql$")
+_MIGRATION_NAME = re.compile(r"^(\d{2,3})_[a-z0-9_]+\.sql$")
 
 
 def translate(exc: sqlite3.Error) -> MonitoringError:
@@ -86,11 +86,12 @@ def begin_immediate(conn: sqlite3.Connection, *, timeout_s: float, busy_timeout_
 
 def migration_files(schema_dir: Path = SCHEMA_DIR) -> list[Path]:
     """The schema files in application order; a stray file name is an error, not silently skipped."""
-    files = sorted(p for p in schema_dir.iterdir() if p.suffix == ".sql")
-    bad = [p.name for p in files if not _MIGRATION_NAME.match(p.name)]
+    files = [p for p in schema_dir.iterdir() if p.suffix == ".sql"]
+    bad = sorted(p.name for p in files if not _MIGRATION_NAME.match(p.name))
     if bad:
-        raise InvalidInputError(f"schema files must be named NN_area.sql: {bad}")
-    return files
+        raise InvalidInputError(f"schema files must be named NN_area.sql or NNN_area.sql: {bad}")
+    # numeric order, so 100_x follows 99_y (two digits ran out at 99)
+    return sorted(files, key=lambda p: (int(p.name.split("_", 1)[0]), p.name))
 
 
 def migrate(conn: sqlite3.Connection, schema_dir: Path = SCHEMA_DIR) -> list[str]:

@@ -67,6 +67,12 @@ def test_migration_files_with_a_bad_name_are_rejected(tmp_path: Path) -> None:
         migration_files(tmp_path)
 
 
+def test_migration_files_are_in_numeric_order_past_99(tmp_path: Path) -> None:
+    for name in ("100_c.sql", "99_b.sql", "05_a.sql"):
+        (tmp_path / name).write_text("SELECT 1;", encoding="utf-8")
+    assert [p.name for p in migration_files(tmp_path)] == ["05_a.sql", "99_b.sql", "100_c.sql"]
+
+
 def test_shipped_schema_files_follow_the_naming_rule() -> None:
     assert len(migration_files(SCHEMA_DIR)) >= 5
 

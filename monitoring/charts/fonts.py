@@ -49,11 +49,12 @@ def find_cjk_font(entries: Iterable[Any]) -> CjkFont:
 def cjk_rc() -> dict[str, Any]:
     """matplotlib rc settings for Chinese text: use with `matplotlib.rc_context(cjk_rc())`.
 
-    Type 42 keeps the PDF's text real text (searchable, copyable) rather than drawn outlines.
+    PDF fonts are Type 3 subsets: the text stays searchable and copyable, and embedding takes ~0.1 s where
+    Type 42 spends ~2.5 s per face subsetting the 20 MB CJK collection with fontTools.
     """
     return {
         "font.family": [cjk_font().family, "DejaVu Sans"],
         "axes.unicode_minus": False,  # the CJK faces lack U+2212; an ASCII hyphen reads the same
-        "pdf.fonttype": 42,
+        "pdf.fonttype": 3,
         "svg.fonttype": "none",
     }

@@ -115,9 +115,10 @@ def _panel(
         ax.plot(xs, ys, styles[index % len(styles)], color=colour, linewidth=1.3, label=curve.label)
         if not curve.samples:
             ax.plot([], [], color=colour, label=f"{curve.label}（窗口内无数据）")
-    for threshold in chart.thresholds:
-        if threshold.on_production == on_production:
-            ax.axhline(threshold.kw, color="#e8590c", linestyle="--", linewidth=1.0, label=threshold.label)
+    mine = [t for t in chart.thresholds if t.on_production == on_production]
+    for index, threshold in enumerate(mine):
+        dash = ("--", ":", "-.")[index % 3]
+        ax.axhline(threshold.kw, color="#e8590c", linestyle=dash, linewidth=1.1, label=threshold.label)
     if chart.episode_start is not None:
         span_end = chart.episode_end or chart.end
         ax.axvspan(

@@ -182,7 +182,9 @@ def verify(path):
     for entry in package.get("chains", []):
         head = "（含至导出时链头的全部记录）" if entry.get("reaches_head") else ""
         summary.append(f"终端 {entry['mn']}：哈希链第{entry['first_seq']}至{entry['last_seq']}条{head}")
-    summary.append(f"数据与报文核对：{checked} 个数值" + (f"，另有 {unsourced} 个数值未找到对应报文" if unsourced else ""))
+    summary.append(
+        f"数据与报文核对：{checked} 个数值" + (f"，另有 {unsourced} 个数值未找到对应报文" if unsourced else "")
+    )
     return problems, summary
 
 

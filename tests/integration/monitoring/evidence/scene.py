@@ -138,7 +138,7 @@ def _frames(mn_index: int) -> tuple[str, list[bytes]]:
                     )
                 )
             )
-    return term.mn, out  # type: ignore[return-value]
+    return term.mn, out
 
 
 def _png() -> bytes:

@@ -71,7 +71,7 @@ def _check_chains(
 ) -> dict[tuple[str, int], bytes]:
     """Every terminal's chain segment: contiguous, linked, each hash recomputed; frames equal the chain's bytes."""
     raw_of: dict[tuple[str, int], bytes] = {}
-    for entry in package.get("chains", []):
+    for entry in package["chains"]:
         mn, proof = entry["mn"], entry["proof_file"]
         if proof not in files:
             problems.append(f"缺少哈希链文件：{proof}")
@@ -186,12 +186,12 @@ def verify(path: str) -> tuple[list[str], list[str]]:
     try:
         raw_of = _check_chains(files, package, problems)
         checked, unsourced = _check_readings(files, raw_of, problems)
-    except (KeyError, ValueError, TypeError) as exc:
+        summary.append(f"清单文件 {MANIFEST}：{len(files) - 1} 个文件")
+        for entry in package["chains"]:
+            head = "（含至导出时链头的全部记录）" if entry.get("reaches_head") else ""
+            summary.append(f"终端 {entry['mn']}：哈希链第{entry['first_seq']}至{entry['last_seq']}条{head}")
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         return problems + [f"证据包结构错误：{exc!r}"], summary
-    summary.append(f"清单文件 {MANIFEST}：{len(files) - 1} 个文件")
-    for entry in package.get("chains", []):
-        head = "（含至导出时链头的全部记录）" if entry.get("reaches_head") else ""
-        summary.append(f"终端 {entry['mn']}：哈希链第{entry['first_seq']}至{entry['last_seq']}条{head}")
     summary.append(
         f"数据与报文核对：{checked} 个数值" + (f"，另有 {unsourced} 个数值未找到对应报文" if unsourced else "")
     )

@@ -47,7 +47,7 @@ class Api:
 
 def _login(client: ApiClient, scene: Scene) -> dict[str, str]:
     tokens = {}
-    for name, (role, branch) in ROLES.items():
+    for name in ROLES:
         account = scene.store.accounts.find_by_username(f"ev_{name}")
         assert account is not None
         reply = client.post("/auth/login", json_body={"login": account.username, "password": PASSWORD})

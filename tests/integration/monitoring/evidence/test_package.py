@@ -200,3 +200,11 @@ def test_a_frame_rewritten_in_the_archive_is_found_in_the_next_package(tmp_path:
     (tmp_path / "p.zip").write_bytes(package.data)
     problems, _ = verify(str(tmp_path / "p.zip"))
     assert any("第40条报文" in p and "哈希不符" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("chains", [[{"mn": "X"}], [{"mn": "X", "proof_file": "proof/x", "frame_files": []}], "x", [3]])
+def test_a_package_of_the_wrong_shape_is_reported_not_a_crash(built: Built, tmp_path: Path, chains: object) -> None:
+    package = json.loads(built.files["package.json"]) | {"chains": chains}
+    files = _reseal(dict(built.files) | {"package.json": json.dumps(package).encode()})
+    problems, _ = verify(str(_write(files, tmp_path)))
+    assert problems

@@ -5,13 +5,15 @@ More: docs/deploy.md, "Module notes".
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb.metering import READ_OPERATIONS, OperationUsage
 
 HERE = Path(__file__).resolve().parent
@@ -55,6 +57,8 @@ class Measured:
     chain: dict[str, OperationUsage] = field(default_factory=dict)
     chain_cpu_s: float = 0.0
     chain_mn_objects: int = 0  # segments written: MNs × objects chained
+    rule_tables: dict[str, OperationUsage] = field(default_factory=dict)  # by logical table name
+    minute_tables: list[dict[str, OperationUsage]] = field(default_factory=list)  # decode + rules, each minute
 
     @property
     def terminal_minutes(self) -> int:
@@ -76,6 +80,24 @@ class Line:
     name: str
     usd: float  # for the whole fleet, per month
     how: str
+
+
+def save_measured(m: Measured, path: Path) -> None:
+    """Keep a run's measurement, so a price or shape change is re-priced without measuring again."""
+    path.write_text(json.dumps(asdict(m)), encoding="utf-8")
+
+
+def load_measured(path: Path) -> Measured:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+
+    def usage(d: Mapping[str, Any]) -> dict[str, OperationUsage]:
+        return {k: OperationUsage(**v) for k, v in d.items()}
+
+    for key in ("decode", "rules", "decode_tables", "chain", "rule_tables"):
+        raw[key] = usage(raw[key])
+    raw["minute_tables"] = [usage(x) for x in raw["minute_tables"]]
+    raw["storage"] = [Growth(**g) for g in raw["storage"]]
+    return Measured(**raw)
 
 
 def load_prices(path: Path = PRICES) -> dict[str, Any]:
@@ -199,6 +221,80 @@ def _chain_line(m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], termina
     return Line("Archive chain (S3 deliveries)", usd, how)
 
 
+# ---- provisioned capacity -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Provisioned:
+    """One table's provisioned capacity for a fleet: auto scaling keeps consumed/provisioned at `target`."""
+
+    table: str
+    rcu: float
+    wcu: float
+    read_peak: float  # the busiest metered minute over the mean minute (1.0: flat)
+    write_peak: float
+
+
+def _units(u: OperationUsage) -> tuple[float, float]:
+    return u.read_units, u.write_units
+
+
+def provisioned(m: Measured, s: Mapping[str, Any], terminals: int) -> list[Provisioned]:
+    """Units per provisioned table: the measured mean rate per terminal × the busiest minute's factor ÷ the
+    auto-scaling target, at least `provisioned_min_units` per direction for the table and each of its GSIs."""
+    out = []
+    seconds = m.terminal_minutes * 60 / m.terminals  # metered seconds
+    for table in s.get("provisioned_tables", ()):
+        rru, wru = 0.0, 0.0
+        for usage in (m.decode_tables.get(table), m.rule_tables.get(table)):
+            if usage is not None:
+                rru, wru = rru + usage.read_units, wru + usage.write_units
+        per_minute = [_units(x.get(table, OperationUsage())) for x in m.minute_tables] or [(rru, wru)]
+        mean_r, mean_w = rru / len(per_minute), wru / len(per_minute)
+        read_peak = max(r for r, _ in per_minute) / mean_r if mean_r else 1.0
+        write_peak = max(w for _, w in per_minute) / mean_w if mean_w else 1.0
+        floor = s["provisioned_min_units"] * (1 + len(schema.TABLES_BY_NAME[table].indexes))
+        scale = terminals / m.terminals / seconds / s["target_utilisation"]
+        out.append(
+            Provisioned(
+                table,
+                max(floor, rru * read_peak * scale),
+                max(floor, wru * write_peak * scale),
+                read_peak,
+                write_peak,
+            )
+        )
+    return out
+
+
+def _unit_hour(ddb: Mapping[str, Any], kind: str, reserved: bool) -> float:
+    """USD per capacity unit-hour; reserved: a year's upfront fee per 100 units spread over its 8,760 hours."""
+    if not reserved:
+        return float(ddb[f"{kind}_hour"])
+    return float(ddb[f"reserved_100_{kind}_upfront_1y"] / 8_760 / 100 + ddb[f"reserved_100_{kind}_hour"] / 100)
+
+
+def standard_ia(m: Measured, prices: Mapping[str, Any], s: Mapping[str, Any], terminals: int, month: int,
+                table: str) -> tuple[float, float]:  # fmt: skip
+    """What the Standard-IA table class would change for `table` (USD a month): (storage saved, requests or
+    capacity added). IA stores for less and charges more per unit; reserved capacity is not sold for it."""
+    ddb = prices["dynamodb"]
+    gb = stored_gb(m, terminals, month, tables=[table], minute_days=s.get("minute_reading_days"))
+    saved = gb * (ddb["storage_gb_month"] - ddb["standard_ia_storage_gb_month"])
+    mine = [p for p in provisioned(m, s, terminals) if p.table == table]
+    hours = float(prices["hours_per_month"])
+    if mine:
+        (p,) = mine
+        std = p.rcu * _unit_hour(ddb, "rcu", bool(s.get("dynamodb_reserved"))) + p.wcu * _unit_hour(
+            ddb, "wcu", bool(s.get("dynamodb_reserved")))  # fmt: skip
+        ia = p.rcu * ddb["standard_ia_rcu_hour"] + p.wcu * ddb["standard_ia_wcu_hour"]
+        return saved, (ia - std) * hours
+    rru = sum(u.read_units for u in (m.decode_tables.get(table), m.rule_tables.get(table)) if u)
+    wru = sum(u.write_units for u in (m.decode_tables.get(table), m.rule_tables.get(table)) if u)
+    tm = terminals * MINUTES / m.terminal_minutes
+    added = tm * wru * (ddb["standard_ia_write_request_units_per_million"] - ddb["write_request_units_per_million"])
+    added += tm * rru * (ddb["standard_ia_read_request_units_per_million"] - ddb["read_request_units_per_million"])
+    return saved, added / 1e6
+
+
 # ---- the bill ---------------------------------------------------------------------------------------------
 def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], terminals: int, month: int) -> list[Line]:
     p, s, out = prices, shape, []
@@ -220,8 +316,12 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         )
         how = f"{a_wru:.2f} WRU + {a_rru:.2f} RRU/terminal-min" if kept_archive else "raw frames only in S3"
         out.append(Line("DynamoDB archive, decode", usd if kept_archive else 0.0, how))
-    for label, usage in (("decode", decode), ("rules", m.rules)):
+    capacity = provisioned(m, s, terminals) if s.get("dynamodb_capacity") == "provisioned" else []
+    for label, usage, by_table in (("decode", decode, m.decode_tables), ("rules", m.rules, m.rule_tables)):
         _, rru, wru = m.per_terminal_minute(usage)
+        for cap in capacity:  # these tables' units are paid as capacity below, not per request
+            _, t_rru, t_wru = m.per_terminal_minute({cap.table: by_table.get(cap.table, OperationUsage())})
+            rru, wru = rru - t_rru, wru - t_wru
         out.append(
             Line(
                 f"DynamoDB writes, {label}",
@@ -236,6 +336,16 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
                 f"{rru:.2f} RRU/terminal-min",
             )
         )
+    if capacity:
+        reserved = bool(s.get("dynamodb_reserved"))
+        wcu_h, rcu_h = _unit_hour(ddb, "wcu", reserved), _unit_hour(ddb, "rcu", reserved)
+        usd = hours * sum(cap.wcu * wcu_h + cap.rcu * rcu_h for cap in capacity)
+        how = ", ".join(
+            f"{c.table} {c.wcu:,.0f} WCU (peak ×{c.write_peak:.2f}) + {c.rcu:,.0f} RCU (peak ×{c.read_peak:.2f})"
+            for c in capacity
+        )
+        label = "reserved 1 y" if reserved else "auto scaling"
+        out.append(Line(f"DynamoDB provisioned ({label})", usd, f"{how} at {s['target_utilisation']:.0%}"))
     # the DynamoDB archive where a shape keeps it, else the chain over S3 deliveries (on the state table)
     kept = [g.table for g in m.storage if g.table != ("chain" if kept_archive else "archive")]
     minute_days = s.get("minute_reading_days")
@@ -410,4 +520,7 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
         out.append(f"  {'TOTAL':<46}{totals}")
         notes = "; ".join(f"{x.name}: {x.how}" for x in table[(FLEETS[0], MONTHS[0])])
         out.append(f"  at {FLEETS[0]:,} terminals, month 1: {notes}")
+        ia = [standard_ia(m, prices, shape_for(shapes, name, c[0]), *c, "readings") for c in cols]
+        cells = "".join(f"{(add - saved) / c[0]:>+15.4f}" for (saved, add), c in zip(ia, cols, strict=True))
+        out.append(f"  {'readings on Standard-IA (what-if, + = dearer)':<46}{cells}")
     return "\n".join(out)

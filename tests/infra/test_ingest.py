@@ -244,3 +244,14 @@ def test_listener_runs_in_aws_mode_against_the_stage_registry(synthesized: Synth
     assert env["IOT_INGEST_DYNAMODB_TABLE_PREFIX"] == s.tables_prefix
     assert env["IOT_INGEST_COUNTIES"] == ",".join(s.listener_counties) == "rugao"
     assert env["IOT_INGEST_DYNAMODB_REGION"] == {"Ref": "AWS::Region"}  # no literal region or partition
+
+
+def test_the_county_stage_runs_one_on_demand_task_behind_a_one_zone_load_balancer(synthesized: Synthesized) -> None:
+    # The cost bench's `county` shape: one address for the terminals, one task that is not Spot (it is the only one)
+    (lb,) = synthesized.properties("county", "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    assert len(lb["SubnetMappings"]) == 1 and len(synthesized.resources("county", "AWS::EC2::EIP")) == 1
+    (service,) = synthesized.properties("county", "AWS::ECS::Service")
+    assert [c["CapacityProvider"] for c in service["CapacityProviderStrategy"]] == ["FARGATE"]
+    (target,) = synthesized.properties("county", "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert target["MinCapacity"] == 1
+    assert len(synthesized.resources("county", "AWS::EC2::Subnet")) == 1

@@ -39,6 +39,55 @@ def test_tables_are_on_demand_and_encrypted(synthesized: Synthesized) -> None:
         assert t["SSESpecification"]["SSEEnabled"] is True
 
 
+def _autoscaling(settings: dict) -> tuple[int, int, float]:
+    (scaling,) = settings.values()
+    target = scaling["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+    return scaling["MinCapacity"], scaling["MaxCapacity"], target
+
+
+def test_the_steady_tables_are_provisioned_with_auto_scaling_where_the_stage_says(synthesized: Synthesized) -> None:
+    # prod and county provision readings and events (the frame-a-minute load the cost bench prices as
+    # target_provisioned); everything else, and every dev table, stays on demand.
+    for stage in ("prod", "county"):
+        tables = _tables(synthesized, stage)
+        provisioned = {n.removeprefix(f"gk-{stage}-") for n, t in tables.items() if t["BillingMode"] == "PROVISIONED"}
+        assert provisioned == {schema.READINGS, schema.EVENTS}
+        for name in provisioned:
+            t = tables[f"gk-{stage}-{name}"]
+            (replica,) = t["Replicas"]
+            expected = (5, 4000, 70)
+            assert _autoscaling(t["WriteProvisionedThroughputSettings"]) == expected
+            assert _autoscaling(replica["ReadProvisionedThroughputSettings"]) == expected
+            # each global index scales on its own, with the same targets (its writes are billed to it)
+            for index in t.get("GlobalSecondaryIndexes", []):
+                assert _autoscaling(index["WriteProvisionedThroughputSettings"]) == expected
+            for index in replica.get("GlobalSecondaryIndexes", []):
+                assert _autoscaling(index["ReadProvisionedThroughputSettings"]) == expected
+        others = [t for n, t in tables.items() if n.removeprefix(f"gk-{stage}-") not in provisioned]
+        assert others and all(t["BillingMode"] == "PAY_PER_REQUEST" for t in others)
+        # a throttled provisioned table alarms (the catch-up after an outage outran auto scaling)
+        alarms = synthesized.properties(stage, "AWS::CloudWatch::Alarm")
+        throttles = {a["AlarmDescription"] for a in alarms if a["AlarmDescription"].endswith(" throttled")}
+        assert {f"{schema.READINGS} throttled", f"{schema.EVENTS} throttled"} <= throttles
+
+
+def test_provisioned_tables_must_be_schema_tables() -> None:
+    import aws_cdk as cdk
+
+    from infra.constructs.storage import ProvisionedCapacity, Storage
+
+    with pytest.raises(ValueError, match="readngs"):
+        Storage(
+            cdk.Stack(cdk.App(), "S"),
+            "Storage",
+            table_prefix="gk-x",
+            deletion_protection=False,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+            recoverable=(),
+            capacity=ProvisionedCapacity(tables=("readngs",)),
+        )
+
+
 def test_point_in_time_recovery_only_where_data_cannot_be_rebuilt(synthesized: Synthesized) -> None:
     # The registry and the state table (alarms, audit, commands) are people's work; readings, events and the
     # DynamoDB archive are re-decoded from the locked S3 archive, so PITR there would be paid for nothing.

@@ -202,8 +202,10 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enterprises", type=int, default=3, help="the first N of the Rugao list (≈4 terminals each)")
-    parser.add_argument("--minutes", type=int, default=100, help="simulated minutes decoded and ticked")
-    parser.add_argument("--measure", type=int, default=15, help="the last N minutes are counted (full rule windows)")
+    parser.add_argument("--minutes", type=int, default=145, help="simulated minutes decoded and ticked")
+    parser.add_argument(
+        "--measure", type=int, default=60, help="the last N minutes are counted: full rule windows, one hourly pass"
+    )
     parser.add_argument("--batch", type=int, default=100, help="records per decode batch (the Kinesis batch size)")
     window = float(StageSettings.model_fields["decode_batching_window"].default)
     parser.add_argument("--window", type=float, default=window, help="decode's batching window, seconds")

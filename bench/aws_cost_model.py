@@ -237,9 +237,20 @@ def _units(u: OperationUsage) -> tuple[float, float]:
     return u.read_units, u.write_units
 
 
+BURST_S = 300  # DynamoDB keeps up to 5 minutes of unused capacity for bursts (best effort, not guaranteed)
+
+
+def needed(mean: float, peak: float, target: float) -> float:
+    """Units per second to provision for a load of `mean` units/s whose busiest minute is `peak` × the mean:
+    auto scaling holds mean ÷ target, and a one-minute spike (too short for it to react: it needs two minutes
+    over target) must fit in that minute's capacity plus the burst saved in the 5 minutes before:
+    60 P + 300 (P − mean) ≥ 60 peak × mean."""
+    return max(mean / target, mean * (peak + BURST_S / 60) / (1 + BURST_S / 60))
+
+
 def provisioned(m: Measured, s: Mapping[str, Any], terminals: int) -> list[Provisioned]:
-    """Units per provisioned table: the measured mean rate per terminal × the busiest minute's factor ÷ the
-    auto-scaling target, at least `provisioned_min_units` per direction for the table and each of its GSIs."""
+    """Units per provisioned table from the measured mean rate and busiest minute (`needed`), at least
+    `provisioned_min_units` per direction for the table and each of its GSIs."""
     out = []
     seconds = m.terminal_minutes * 60 / m.terminals  # metered seconds
     for table in s.get("provisioned_tables", ()):
@@ -252,12 +263,12 @@ def provisioned(m: Measured, s: Mapping[str, Any], terminals: int) -> list[Provi
         read_peak = max(r for r, _ in per_minute) / mean_r if mean_r else 1.0
         write_peak = max(w for _, w in per_minute) / mean_w if mean_w else 1.0
         floor = s["provisioned_min_units"] * (1 + len(schema.TABLES_BY_NAME[table].indexes))
-        scale = terminals / m.terminals / seconds / s["target_utilisation"]
+        scale = terminals / m.terminals / seconds  # measured units → the fleet's units per second
         out.append(
             Provisioned(
                 table,
-                max(floor, rru * read_peak * scale),
-                max(floor, wru * write_peak * scale),
+                max(floor, needed(rru * scale, read_peak, s["target_utilisation"])),
+                max(floor, needed(wru * scale, write_peak, s["target_utilisation"])),
                 read_peak,
                 write_peak,
             )
@@ -317,6 +328,9 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         how = f"{a_wru:.2f} WRU + {a_rru:.2f} RRU/terminal-min" if kept_archive else "raw frames only in S3"
         out.append(Line("DynamoDB archive, decode", usd if kept_archive else 0.0, how))
     capacity = provisioned(m, s, terminals) if s.get("dynamodb_capacity") == "provisioned" else []
+    ia_unpriced = set(s.get("standard_ia_tables", ())) - {c.table for c in capacity}
+    if ia_unpriced or (s.get("standard_ia_tables") and s.get("dynamodb_reserved")):
+        raise ValueError("Standard-IA is priced for provisioned, unreserved tables only (reserved is not sold for it)")
     for label, usage, by_table in (("decode", decode, m.decode_tables), ("rules", m.rules, m.rule_tables)):
         _, rru, wru = m.per_terminal_minute(usage)
         for cap in capacity:  # these tables' units are paid as capacity below, not per request
@@ -339,7 +353,13 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     if capacity:
         reserved = bool(s.get("dynamodb_reserved"))
         wcu_h, rcu_h = _unit_hour(ddb, "wcu", reserved), _unit_hour(ddb, "rcu", reserved)
-        usd = hours * sum(cap.wcu * wcu_h + cap.rcu * rcu_h for cap in capacity)
+        ia_wcu_h, ia_rcu_h = ddb["standard_ia_wcu_hour"], ddb["standard_ia_rcu_hour"]
+        usd = hours * sum(
+            cap.wcu * ia_wcu_h + cap.rcu * ia_rcu_h
+            if cap.table in s.get("standard_ia_tables", ())
+            else cap.wcu * wcu_h + cap.rcu * rcu_h
+            for cap in capacity
+        )
         how = ", ".join(
             f"{c.table} {c.wcu:,.0f} WCU (peak ×{c.write_peak:.2f}) + {c.rcu:,.0f} RCU (peak ×{c.read_peak:.2f})"
             for c in capacity
@@ -349,8 +369,12 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     # the DynamoDB archive where a shape keeps it, else the chain over S3 deliveries (on the state table)
     kept = [g.table for g in m.storage if g.table != ("chain" if kept_archive else "archive")]
     minute_days = s.get("minute_reading_days")
+    ia_tables = [t for t in s.get("standard_ia_tables", ()) if t in kept]
     gb = stored_gb(m, terminals, month, tables=kept, minute_days=minute_days)
-    out.append(Line("DynamoDB storage", gb * ddb["storage_gb_month"], f"{gb:,.1f} GB at month end"))
+    ia_gb = stored_gb(m, terminals, month, tables=ia_tables, minute_days=minute_days)
+    usd = (gb - ia_gb) * ddb["storage_gb_month"] + ia_gb * ddb["standard_ia_storage_gb_month"]
+    how = f"{gb:,.1f} GB at month end" + (f", {ia_gb:,.1f} GB on Standard-IA" if ia_tables else "")
+    out.append(Line("DynamoDB storage", usd, how))
     recoverable = [t for t in [*s["pitr_tables"], *(["chain"] if "state" in s["pitr_tables"] else [])] if t in kept]
     pitr = stored_gb(m, terminals, month, tables=recoverable, minute_days=minute_days)
     out.append(Line("DynamoDB PITR", pitr * ddb["pitr_gb_month"], f"{pitr:,.1f} GB in {'/'.join(s['pitr_tables'])}"))
@@ -522,5 +546,5 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
         out.append(f"  at {FLEETS[0]:,} terminals, month 1: {notes}")
         ia = [standard_ia(m, prices, shape_for(shapes, name, c[0]), *c, "readings") for c in cols]
         cells = "".join(f"{(add - saved) / c[0]:>+15.4f}" for (saved, add), c in zip(ia, cols, strict=True))
-        out.append(f"  {'readings on Standard-IA (what-if, + = dearer)':<46}{cells}")
+        out.append(f"  {'readings Standard-IA vs Standard (+ = IA dearer)':<46}{cells}")
     return "\n".join(out)

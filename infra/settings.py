@@ -114,9 +114,10 @@ class StageSettings(BaseModel):
     # Tables on provisioned capacity with auto scaling (the steady frame load); the others stay on demand.
     # Reserved capacity for them is a purchase in the console, not part of the stack (docs/deploy.md, cost).
     dynamodb_provisioned_tables: tuple[str, ...] = ()
+    dynamodb_infrequent_access_tables: tuple[str, ...] = ()  # the Standard-IA table class (cheaper storage)
     dynamodb_target_percent: int = 70  # auto scaling keeps consumed/provisioned near this
     dynamodb_min_units: int = 5  # per direction, for the table and each of its indexes
-    dynamodb_max_units: int = 4000  # auto scaling's ceiling: the catch-up after an outage runs at most this fast
+    dynamodb_max_units: int = 40000  # auto scaling's ceiling, the default table quota (a province: ≈ 7,200 WCU)
     # Decode writes no DynamoDB archive items: raw frames are kept only in the S3 archive (Firehose, Object Lock).
     decode_archive_items: bool = False
     # Minute readings expire from DynamoDB after this many days (TTL); hourly/daily aggregates are kept, and the

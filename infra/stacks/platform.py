@@ -163,6 +163,7 @@ class PlatformStack(Stack):
                 min_units=settings.dynamodb_min_units,
                 max_units=settings.dynamodb_max_units,
             ),
+            infrequent_access=settings.dynamodb_infrequent_access_tables,
         )
         self.stream = Stream(
             self,

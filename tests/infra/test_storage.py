@@ -55,7 +55,7 @@ def test_the_steady_tables_are_provisioned_with_auto_scaling_where_the_stage_say
         for name in provisioned:
             t = tables[f"gk-{stage}-{name}"]
             (replica,) = t["Replicas"]
-            expected = (5, 4000, 70)
+            expected = (5, 40000, 70)
             assert _autoscaling(t["WriteProvisionedThroughputSettings"]) == expected
             assert _autoscaling(replica["ReadProvisionedThroughputSettings"]) == expected
             # each global index scales on its own, with the same targets (its writes are billed to it)
@@ -64,6 +64,9 @@ def test_the_steady_tables_are_provisioned_with_auto_scaling_where_the_stage_say
             for index in replica.get("GlobalSecondaryIndexes", []):
                 assert _autoscaling(index["ReadProvisionedThroughputSettings"]) == expected
         others = [t for n, t in tables.items() if n.removeprefix(f"gk-{stage}-") not in provisioned]
+        # readings on Standard-IA (its storage outweighs its units), every other table Standard
+        classes = {n.removeprefix(f"gk-{stage}-"): t["Replicas"][0].get("TableClass") for n, t in tables.items()}
+        assert {n for n, c in classes.items() if c == "STANDARD_INFREQUENT_ACCESS"} == {schema.READINGS}
         assert others and all(t["BillingMode"] == "PAY_PER_REQUEST" for t in others)
         # a throttled provisioned table alarms (the catch-up after an outage outran auto scaling)
         alarms = synthesized.properties(stage, "AWS::CloudWatch::Alarm")

@@ -155,10 +155,12 @@ def test_provisioned_tables_are_paid_as_capacity_for_the_busiest_minute_at_the_t
     m = _steady()
     prices, shapes = model.load_prices(), model.load_shapes()
     shape = {**model.shape_for(shapes, "target_provisioned", 1_500), "provisioned_tables": ["readings"]}
+    shape["standard_ia_tables"] = []
     (cap,) = model.provisioned(m, shape, 1_500)
-    # 100 WRU over 10 terminals × 600 s, × 1.9 at the busiest minute, × 1,500 terminals, ÷ 0.7
+    # 100 WRU over 10 terminals × 600 s, × 1,500 terminals, ÷ 0.7: a busiest minute of 1.9 × the mean fits in
+    # its minute's capacity plus the burst saved before it
     assert cap.write_peak == pytest.approx(1.9) and cap.read_peak == pytest.approx(1.0)
-    assert cap.wcu == pytest.approx(100 / 6_000 * 1.9 * 1_500 / 0.7)
+    assert cap.wcu == pytest.approx(100 / 6_000 * 1_500 / 0.7)
     assert cap.rcu == pytest.approx(50 / 6_000 * 1_500 / 0.7)
     lines = {x.name: x.usd for x in model.lines(m, prices, shape, 1_500, 1)}
     ddb = prices["dynamodb"]
@@ -173,6 +175,38 @@ def test_provisioned_tables_are_paid_as_capacity_for_the_busiest_minute_at_the_t
     (small,) = model.provisioned(m, shape, 15)
     floor = shape["provisioned_min_units"] * (1 + len(model.schema.TABLES_BY_NAME["readings"].indexes))
     assert small.wcu == small.rcu == floor
+
+
+def test_a_standard_ia_table_pays_ia_capacity_and_storage_and_only_where_provisioned_unreserved() -> None:
+    m = _steady(storage=[model.Growth("readings", 35, bytes_per_terminal_minute=1_000.0)])
+    prices, shapes = model.load_prices(), model.load_shapes()
+    ddb = prices["dynamodb"]
+    shape = {**model.shape_for(shapes, "target_provisioned", 1_500), "provisioned_tables": ["readings"]}
+    assert shape["standard_ia_tables"] == ["readings"]
+    (cap,) = model.provisioned(m, shape, 1_500)
+    lines = {x.name: x.usd for x in model.lines(m, prices, shape, 1_500, 13)}
+    assert lines["DynamoDB provisioned (auto scaling)"] == pytest.approx(
+        730 * (cap.wcu * ddb["standard_ia_wcu_hour"] + cap.rcu * ddb["standard_ia_rcu_hour"])
+    )
+    gb = 1_500 * 1_000 * 35 * 1_440 / model.GB
+    assert lines["DynamoDB storage"] == pytest.approx(gb * ddb["standard_ia_storage_gb_month"])
+    with pytest.raises(ValueError, match="Standard-IA"):
+        model.lines(m, prices, {**shape, "provisioned_tables": []}, 1_500, 13)
+    with pytest.raises(ValueError, match="Standard-IA"):
+        model.lines(m, prices, {**shape, "dynamodb_reserved": True}, 1_500, 13)
+
+
+def test_a_spike_beyond_the_burst_is_provisioned_for() -> None:
+    # 60 P + 300 (P − mean) ≥ 60 × peak × mean: a 12 × spike (the hourly pass) needs (12 + 5) ÷ 6 × the mean
+    assert model.needed(10.0, 12.0, 0.7) == pytest.approx(10.0 * 17 / 6)
+    assert model.needed(10.0, 1.9, 0.7) == pytest.approx(10.0 / 0.7)  # within the burst: the target decides
+    spike = [OperationUsage(requests=1, read_units=5.0 * (12 if i == 0 else 1)) for i in range(10)]
+    m = _steady(minute_tables=[{"readings": u} for u in spike], rule_tables={"readings": OperationUsage(1, 0, 105.0)})
+    shape = {**model.shape_for(model.load_shapes(), "target_provisioned", 1_500), "provisioned_tables": ["readings"]}
+    (cap,) = model.provisioned(m, shape, 1_500)
+    mean = 105 / 6_000 * 1_500
+    assert cap.read_peak == pytest.approx(60 / 10.5)
+    assert cap.rcu == pytest.approx(mean * (60 / 10.5 + 5) / 6)
 
 
 def test_reserved_capacity_spreads_the_upfront_fee_over_the_year() -> None:

@@ -36,6 +36,7 @@ from monitoring.storage.ports import Store  # noqa: E402
 from tests.support import dynamodb_local  # noqa: E402
 
 START = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # 08:00 Beijing time: shifts start
+OBJECT_MINUTES = 15  # the stage's Firehose buffering interval (900 s), which closes every object at 1,500 terminals
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}
 
 
@@ -120,7 +121,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         decode_cpu = rules_cpu = 0.0
         records = record_bytes = 0
         sample: list[bytes] = []
-        delivered: list[bytes] = []  # the metered minutes' stream records: one Firehose object (15 min buffer)
+        delivered: list[list[bytes]] = []  # the metered minutes' stream records, by minute
         metered_from = args.minutes - args.measure
         began = time.perf_counter()
         for minute in range(args.minutes):
@@ -149,7 +150,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
                 records += len(recs)
                 record_bytes += sum(len(r) for r in recs)
                 sample.extend(base64.b64decode(json.loads(r)["frame"]) for r in recs)
-                delivered.extend(recs)
+                delivered.append(recs)
             else:
                 decode.clear()
                 rules.clear()
@@ -160,10 +161,14 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
                 print(f"  minute {minute + 1}/{args.minutes}: {time.perf_counter() - began:.0f} s", flush=True)
         terminal_minutes = len(fleet.terminals) * args.measure
         chain: dict[str, OperationUsage] = {}
-        body = gzip.compress(b"\n".join(delivered) + b"\n")
-        frames = parse_object("raw/x.jsonl.gz", body).frames
-        work = partial(store.chain_heads.extend_from_object, "raw/x.jsonl.gz", hashlib.sha256(body).hexdigest(), frames)
-        chain_cpu = _metered(backend.meter, chain, work)
+        chain_cpu, chain_mn_objects = 0.0, 0
+        for i in range(0, len(delivered), OBJECT_MINUTES):  # Firehose's objects: one per 900 s buffer at 1,500
+            key = f"raw/{i}.jsonl.gz"
+            body = gzip.compress(b"\n".join(r for recs in delivered[i : i + OBJECT_MINUTES] for r in recs) + b"\n")
+            frames = parse_object(key, body).frames
+            work = partial(store.chain_heads.extend_from_object, key, hashlib.sha256(body).hexdigest(), frames)
+            chain_cpu += _metered(backend.meter, chain, work)
+            chain_mn_objects += len({f.mn for f in frames})
         raw = b"".join(sample)
         return model.Measured(
             terminals=len(fleet.terminals),
@@ -183,7 +188,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             minute_tables=[_logical(m, prefix) for m in per_minute],
             chain=chain,
             chain_cpu_s=chain_cpu,
-            chain_mn_objects=len({f.mn for f in frames}),
+            chain_mn_objects=chain_mn_objects,
             storage=model.table_growth(
                 backend.client,
                 prefix,

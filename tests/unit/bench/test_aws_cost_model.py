@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench import aws_cost_model as model
+from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb.metering import OperationUsage
 
 pytestmark = pytest.mark.unit
@@ -35,7 +36,12 @@ def _measured(**over: object) -> model.Measured:
 
 
 def test_item_size_follows_dynamodbs_formula() -> None:
-    item = {"pk": {"S": "rd#p1"}, "n": {"N": "12345"}, "z": {"B": b"\x00" * 10}, "ok": {"BOOL": True}}
+    item: dict[str, dict[str, object]] = {
+        "pk": {"S": "rd#p1"},
+        "n": {"N": "12345"},
+        "z": {"B": b"\x00" * 10},
+        "ok": {"BOOL": True},
+    }
     # names 2+1+1+2, values 5 + (5 digits → 3 + 1) + 10 + 1, plus the 100-byte overhead
     assert model.item_size(item) == 100 + 6 + 5 + 4 + 10 + 1
 
@@ -173,7 +179,7 @@ def test_provisioned_tables_are_paid_as_capacity_for_the_busiest_minute_at_the_t
     assert lines["DynamoDB reads, rules"] == pytest.approx(0.0)
     # a small fleet pays at least the floor per direction for the table and each of its indexes
     (small,) = model.provisioned(m, shape, 15)
-    floor = shape["provisioned_min_units"] * (1 + len(model.schema.TABLES_BY_NAME["readings"].indexes))
+    floor = shape["provisioned_min_units"] * (1 + len(schema.TABLES_BY_NAME["readings"].indexes))
     assert small.wcu == small.rcu == floor
 
 

@@ -176,8 +176,8 @@ class StageSettings(BaseModel):
             return raw.lower() == "true"
         if kind is int and re.fullmatch(r"-?\d+", raw.strip()):
             return int(raw)
-        if listed:
-            return tuple(i.strip() for i in raw.split(","))
+        if listed:  # "" is the empty list (e.g. `-c prod.dynamodb_provisioned_tables=`: every table on demand)
+            return tuple(i.strip() for i in raw.split(",") if i.strip())
         return raw.strip() or (None if kind == str | None else "")
 
     @property

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ def test_app_synthesizes_every_stage_offline(synthesized: Synthesized) -> None:
     assert "missing" not in synthesized.manifest
 
 
-def placeholder_zones(template: dict) -> list[str]:
+def placeholder_zones(template: dict[str, Any]) -> list[str]:
     """CDK's stand-ins for availability zones it could not look up offline (dummy1a, dummy1b, ...)."""
     return sorted(set(re.findall(r"dummy\d[a-z]", json.dumps(template))))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ def _stage(name: str) -> StageSettings:
     return stage
 
 
-def _attributes(props: dict) -> dict[str, str]:
+def _attributes(props: dict[str, Any]) -> dict[str, str]:
     return {a["Key"]: a["Value"] for a in props.get("TargetGroupAttributes", props.get("LoadBalancerAttributes", []))}
 
 
@@ -184,7 +185,7 @@ def test_listener_image_is_built_for_arm64_from_the_stage_mirrors(synthesized: S
         assert image["dockerBuildArgs"] == {"BASE_IMAGE": base, "PIP_INDEX_URL": index}
 
 
-def _listener_statements(synthesized: Synthesized, stage: str) -> list[dict]:
+def _listener_statements(synthesized: Synthesized, stage: str) -> list[dict[str, Any]]:
     (task,) = synthesized.properties(stage, "AWS::ECS::TaskDefinition")
     role = task["TaskRoleArn"]["Fn::GetAtt"][0]
     return [
@@ -195,7 +196,7 @@ def _listener_statements(synthesized: Synthesized, stage: str) -> list[dict]:
     ]
 
 
-def _listed(value: object) -> list:
+def _listed(value: object) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from monitoring.storage.dynamodb import schema
@@ -10,7 +12,7 @@ from tests.infra.conftest import Synthesized
 pytestmark = pytest.mark.infra
 
 
-def _tables(synthesized: Synthesized, stage: str) -> dict[str, dict]:
+def _tables(synthesized: Synthesized, stage: str) -> dict[str, dict[str, Any]]:
     return {p["TableName"]: p for p in synthesized.properties(stage, "AWS::DynamoDB::GlobalTable")}
 
 
@@ -39,7 +41,7 @@ def test_tables_are_on_demand_and_encrypted(synthesized: Synthesized) -> None:
         assert t["SSESpecification"]["SSEEnabled"] is True
 
 
-def _autoscaling(settings: dict) -> tuple[int, int, float]:
+def _autoscaling(settings: dict[str, Any]) -> tuple[int, int, float]:
     (scaling,) = settings.values()
     target = scaling["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
     return scaling["MinCapacity"], scaling["MaxCapacity"], target

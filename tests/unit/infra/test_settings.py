@@ -65,7 +65,7 @@ def test_the_dev_floor_choices_are_valid_settings() -> None:
         ({"minute_reading_days": 1}, "minute_reading_days must be 2-36500"),
     ],
 )
-def test_load_stage_with_bad_value_raises_naming_it(raw: dict, message: str) -> None:
+def test_load_stage_with_bad_value_raises_naming_it(raw: dict[str, object], message: str) -> None:
     with pytest.raises(SettingsError, match="stage 'dev'") as info:
         load_stage("dev", raw)
     assert message in str(info.value)

@@ -36,6 +36,7 @@ from monitoring.storage.ports import Store  # noqa: E402
 from tests.support import dynamodb_local  # noqa: E402
 
 START = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # 08:00 Beijing time: shifts start
+OBJECT_MINUTES = 15  # the stage's Firehose buffering interval (900 s), which closes every object at 1,500 terminals
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}
 
 
@@ -77,6 +78,10 @@ def _metered(meter: CapacityMeter, into: dict[str, OperationUsage], work: Callab
     return spent
 
 
+def _logical(usage: dict[str, OperationUsage], prefix: str) -> dict[str, OperationUsage]:
+    return {name.removeprefix(f"{prefix}-"): u for name, u in usage.items()}
+
+
 def _batches(arrivals: list[tuple[datetime, bytes]], window_s: float, size: int) -> list[list[tuple[datetime, bytes]]]:
     """Kinesis → Lambda batches: the records that arrived in one batching window, at most `size` of them."""
     out: list[list[tuple[datetime, bytes]]] = []
@@ -111,15 +116,18 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         decode: dict[str, OperationUsage] = {}
         rules: dict[str, OperationUsage] = {}
         tables: dict[str, OperationUsage] = {}
+        rule_tables: dict[str, OperationUsage] = {}
+        per_minute: list[dict[str, OperationUsage]] = []  # decode + rules by table, each metered minute
         decode_cpu = rules_cpu = 0.0
         records = record_bytes = 0
         sample: list[bytes] = []
-        delivered: list[bytes] = []  # the metered minutes' stream records: one Firehose object (15 min buffer)
+        delivered: list[list[bytes]] = []  # the metered minutes' stream records, by minute
         metered_from = args.minutes - args.measure
         began = time.perf_counter()
         for minute in range(args.minutes):
             at = START + timedelta(minutes=minute)
             arrivals = sorted(aws_fleet.minute_records(fleet, minute), key=lambda a: a[0])
+            minute_began = backend.meter.by_table()
             recs = [r for _, r in arrivals]
             for batch in _batches(arrivals, args.window, args.batch):
                 clock.set(batch[-1][0] + timedelta(milliseconds=200))  # decode runs just after the window
@@ -133,25 +141,34 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             clock.set(tick + timedelta(seconds=1))
             config = _wiring.get_rule_config()
             tick_work = partial(evaluate_tick, _wiring.get_rule_inputs(), store, config, tick, transaction=store.batch)
+            by_table = backend.meter.by_table()
             cpu = _metered(backend.meter, rules, tick_work)
+            _add(rule_tables, _delta_of(backend.meter.by_table(), by_table))
+            per_minute.append(_delta_of(backend.meter.by_table(), minute_began))
             if minute >= metered_from:
                 rules_cpu += cpu
                 records += len(recs)
                 record_bytes += sum(len(r) for r in recs)
                 sample.extend(base64.b64decode(json.loads(r)["frame"]) for r in recs)
-                delivered.extend(recs)
+                delivered.append(recs)
             else:
                 decode.clear()
                 rules.clear()
                 tables.clear()
+                rule_tables.clear()
+                per_minute.clear()
             if minute % 10 == 9:
                 print(f"  minute {minute + 1}/{args.minutes}: {time.perf_counter() - began:.0f} s", flush=True)
         terminal_minutes = len(fleet.terminals) * args.measure
         chain: dict[str, OperationUsage] = {}
-        body = gzip.compress(b"\n".join(delivered) + b"\n")
-        frames = parse_object("raw/x.jsonl.gz", body).frames
-        work = partial(store.chain_heads.extend_from_object, "raw/x.jsonl.gz", hashlib.sha256(body).hexdigest(), frames)
-        chain_cpu = _metered(backend.meter, chain, work)
+        chain_cpu, chain_mn_objects = 0.0, 0
+        for i in range(0, len(delivered), OBJECT_MINUTES):  # Firehose's objects: one per 900 s buffer at 1,500
+            key = f"raw/{i}.jsonl.gz"
+            body = gzip.compress(b"\n".join(r for recs in delivered[i : i + OBJECT_MINUTES] for r in recs) + b"\n")
+            frames = parse_object(key, body).frames
+            work = partial(store.chain_heads.extend_from_object, key, hashlib.sha256(body).hexdigest(), frames)
+            chain_cpu += _metered(backend.meter, chain, work)
+            chain_mn_objects += len({f.mn for f in frames})
         raw = b"".join(sample)
         return model.Measured(
             terminals=len(fleet.terminals),
@@ -166,10 +183,12 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             decode_cpu_s=decode_cpu,
             rules=rules,
             rules_cpu_s=rules_cpu,
-            decode_tables={name.removeprefix(f"{prefix}-"): u for name, u in tables.items()},
+            decode_tables=_logical(tables, prefix),
+            rule_tables=_logical(rule_tables, prefix),
+            minute_tables=[_logical(m, prefix) for m in per_minute],
             chain=chain,
             chain_cpu_s=chain_cpu,
-            chain_mn_objects=len({f.mn for f in frames}),
+            chain_mn_objects=chain_mn_objects,
             storage=model.table_growth(
                 backend.client,
                 prefix,
@@ -188,12 +207,16 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enterprises", type=int, default=3, help="the first N of the Rugao list (≈4 terminals each)")
-    parser.add_argument("--minutes", type=int, default=100, help="simulated minutes decoded and ticked")
-    parser.add_argument("--measure", type=int, default=15, help="the last N minutes are counted (full rule windows)")
+    parser.add_argument("--minutes", type=int, default=145, help="simulated minutes decoded and ticked")
+    parser.add_argument(
+        "--measure", type=int, default=60, help="the last N minutes are counted: full rule windows, one hourly pass"
+    )
     parser.add_argument("--batch", type=int, default=100, help="records per decode batch (the Kinesis batch size)")
     window = float(StageSettings.model_fields["decode_batching_window"].default)
     parser.add_argument("--window", type=float, default=window, help="decode's batching window, seconds")
     parser.add_argument("--prices", type=Path, default=model.PRICES)
+    parser.add_argument("--save", type=Path, help="also write the measurement (JSON) here")
+    parser.add_argument("--load", type=Path, help="price a saved measurement instead of measuring")
     args = parser.parse_args()
     if not (1 <= args.enterprises <= 30 and 2 <= args.minutes <= 300 and 1 <= args.measure < args.minutes):
         parser.error("bounds: enterprises 1..30, minutes 2..300, 1 <= measure < minutes")
@@ -202,12 +225,17 @@ def main() -> int:
     for name, value in FAKE_AWS.items():
         os.environ.setdefault(name, value)
     prices = model.load_prices(args.prices)
+    if args.load:
+        print(model.report(model.load_measured(args.load), prices))
+        return 0
     local = dynamodb_local.start()
     try:
         print(f"measuring on DynamoDB Local: {args.enterprises} enterprises, {args.minutes} minutes ...", flush=True)
         measured = measure(args, local.url)
     finally:
         local.stop()
+    if args.save:
+        model.save_measured(measured, args.save)
     print(f"decode batches: the records of one {args.window:g} s batching window, at most {args.batch}")
     print(model.report(measured, prices))
     return 0

@@ -5,13 +5,15 @@ More: docs/deploy.md, "Module notes".
 
 from __future__ import annotations
 
+import json
 import math
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb.metering import READ_OPERATIONS, OperationUsage
 
 HERE = Path(__file__).resolve().parent
@@ -55,6 +57,8 @@ class Measured:
     chain: dict[str, OperationUsage] = field(default_factory=dict)
     chain_cpu_s: float = 0.0
     chain_mn_objects: int = 0  # segments written: MNs × objects chained
+    rule_tables: dict[str, OperationUsage] = field(default_factory=dict)  # by logical table name
+    minute_tables: list[dict[str, OperationUsage]] = field(default_factory=list)  # decode + rules, each minute
 
     @property
     def terminal_minutes(self) -> int:
@@ -76,6 +80,24 @@ class Line:
     name: str
     usd: float  # for the whole fleet, per month
     how: str
+
+
+def save_measured(m: Measured, path: Path) -> None:
+    """Keep a run's measurement, so a price or shape change is re-priced without measuring again."""
+    path.write_text(json.dumps(asdict(m)), encoding="utf-8")
+
+
+def load_measured(path: Path) -> Measured:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+
+    def usage(d: Mapping[str, Any]) -> dict[str, OperationUsage]:
+        return {k: OperationUsage(**v) for k, v in d.items()}
+
+    for key in ("decode", "rules", "decode_tables", "chain", "rule_tables"):
+        raw[key] = usage(raw[key])
+    raw["minute_tables"] = [usage(x) for x in raw["minute_tables"]]
+    raw["storage"] = [Growth(**g) for g in raw["storage"]]
+    return Measured(**raw)
 
 
 def load_prices(path: Path = PRICES) -> dict[str, Any]:
@@ -199,6 +221,91 @@ def _chain_line(m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], termina
     return Line("Archive chain (S3 deliveries)", usd, how)
 
 
+# ---- provisioned capacity -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Provisioned:
+    """One table's provisioned capacity for a fleet: auto scaling keeps consumed/provisioned at `target`."""
+
+    table: str
+    rcu: float
+    wcu: float
+    read_peak: float  # the busiest metered minute over the mean minute (1.0: flat)
+    write_peak: float
+
+
+def _units(u: OperationUsage) -> tuple[float, float]:
+    return u.read_units, u.write_units
+
+
+BURST_S = 300  # DynamoDB keeps up to 5 minutes of unused capacity for bursts (best effort, not guaranteed)
+
+
+def needed(mean: float, peak: float, target: float) -> float:
+    """Units per second to provision for a load of `mean` units/s whose busiest minute is `peak` × the mean:
+    auto scaling holds mean ÷ target, and a one-minute spike (too short for it to react: it needs two minutes
+    over target) must fit in that minute's capacity plus the burst saved in the 5 minutes before:
+    60 P + 300 (P − mean) ≥ 60 peak × mean."""
+    return max(mean / target, mean * (peak + BURST_S / 60) / (1 + BURST_S / 60))
+
+
+def provisioned(m: Measured, s: Mapping[str, Any], terminals: int) -> list[Provisioned]:
+    """Units per provisioned table from the measured mean rate and busiest minute (`needed`), at least
+    `provisioned_min_units` per direction for the table and each of its GSIs."""
+    out = []
+    seconds = m.terminal_minutes * 60 / m.terminals  # metered seconds
+    for table in s.get("provisioned_tables", ()):
+        rru, wru = 0.0, 0.0
+        for usage in (m.decode_tables.get(table), m.rule_tables.get(table)):
+            if usage is not None:
+                rru, wru = rru + usage.read_units, wru + usage.write_units
+        per_minute = [_units(x.get(table, OperationUsage())) for x in m.minute_tables] or [(rru, wru)]
+        mean_r, mean_w = rru / len(per_minute), wru / len(per_minute)
+        read_peak = max(r for r, _ in per_minute) / mean_r if mean_r else 1.0
+        write_peak = max(w for _, w in per_minute) / mean_w if mean_w else 1.0
+        floor = s["provisioned_min_units"] * (1 + len(schema.TABLES_BY_NAME[table].indexes))
+        scale = terminals / m.terminals / seconds  # measured units → the fleet's units per second
+        out.append(
+            Provisioned(
+                table,
+                max(floor, needed(rru * scale, read_peak, s["target_utilisation"])),
+                max(floor, needed(wru * scale, write_peak, s["target_utilisation"])),
+                read_peak,
+                write_peak,
+            )
+        )
+    return out
+
+
+def _unit_hour(ddb: Mapping[str, Any], kind: str, reserved: bool) -> float:
+    """USD per capacity unit-hour; reserved: a year's upfront fee per 100 units spread over its 8,760 hours."""
+    if not reserved:
+        return float(ddb[f"{kind}_hour"])
+    return float(ddb[f"reserved_100_{kind}_upfront_1y"] / 8_760 / 100 + ddb[f"reserved_100_{kind}_hour"] / 100)
+
+
+def standard_ia(m: Measured, prices: Mapping[str, Any], s: Mapping[str, Any], terminals: int, month: int,
+                table: str) -> tuple[float, float]:  # fmt: skip
+    """What the Standard-IA table class would change for `table` (USD a month): (storage saved, requests or
+    capacity added). IA stores for less and charges more per unit; reserved capacity is not sold for it."""
+    ddb = prices["dynamodb"]
+    gb = stored_gb(m, terminals, month, tables=[table], minute_days=s.get("minute_reading_days"))
+    saved = gb * (ddb["storage_gb_month"] - ddb["standard_ia_storage_gb_month"])
+    mine = [p for p in provisioned(m, s, terminals) if p.table == table]
+    hours = float(prices["hours_per_month"])
+    if mine:
+        (p,) = mine
+        std = p.rcu * _unit_hour(ddb, "rcu", bool(s.get("dynamodb_reserved"))) + p.wcu * _unit_hour(
+            ddb, "wcu", bool(s.get("dynamodb_reserved")))  # fmt: skip
+        ia = p.rcu * ddb["standard_ia_rcu_hour"] + p.wcu * ddb["standard_ia_wcu_hour"]
+        return saved, (ia - std) * hours
+    rru = sum(u.read_units for u in (m.decode_tables.get(table), m.rule_tables.get(table)) if u)
+    wru = sum(u.write_units for u in (m.decode_tables.get(table), m.rule_tables.get(table)) if u)
+    tm = terminals * MINUTES / m.terminal_minutes
+    added = tm * wru * (ddb["standard_ia_write_request_units_per_million"] - ddb["write_request_units_per_million"])
+    added += tm * rru * (ddb["standard_ia_read_request_units_per_million"] - ddb["read_request_units_per_million"])
+    return saved, added / 1e6
+
+
 # ---- the bill ---------------------------------------------------------------------------------------------
 def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], terminals: int, month: int) -> list[Line]:
     p, s, out = prices, shape, []
@@ -220,8 +327,15 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         )
         how = f"{a_wru:.2f} WRU + {a_rru:.2f} RRU/terminal-min" if kept_archive else "raw frames only in S3"
         out.append(Line("DynamoDB archive, decode", usd if kept_archive else 0.0, how))
-    for label, usage in (("decode", decode), ("rules", m.rules)):
+    capacity = provisioned(m, s, terminals) if s.get("dynamodb_capacity") == "provisioned" else []
+    ia_unpriced = set(s.get("standard_ia_tables", ())) - {c.table for c in capacity}
+    if ia_unpriced or (s.get("standard_ia_tables") and s.get("dynamodb_reserved")):
+        raise ValueError("Standard-IA is priced for provisioned, unreserved tables only (reserved is not sold for it)")
+    for label, usage, by_table in (("decode", decode, m.decode_tables), ("rules", m.rules, m.rule_tables)):
         _, rru, wru = m.per_terminal_minute(usage)
+        for cap in capacity:  # these tables' units are paid as capacity below, not per request
+            _, t_rru, t_wru = m.per_terminal_minute({cap.table: by_table.get(cap.table, OperationUsage())})
+            rru, wru = rru - t_rru, wru - t_wru
         out.append(
             Line(
                 f"DynamoDB writes, {label}",
@@ -236,11 +350,31 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
                 f"{rru:.2f} RRU/terminal-min",
             )
         )
+    if capacity:
+        reserved = bool(s.get("dynamodb_reserved"))
+        wcu_h, rcu_h = _unit_hour(ddb, "wcu", reserved), _unit_hour(ddb, "rcu", reserved)
+        ia_wcu_h, ia_rcu_h = ddb["standard_ia_wcu_hour"], ddb["standard_ia_rcu_hour"]
+        usd = hours * sum(
+            cap.wcu * ia_wcu_h + cap.rcu * ia_rcu_h
+            if cap.table in s.get("standard_ia_tables", ())
+            else cap.wcu * wcu_h + cap.rcu * rcu_h
+            for cap in capacity
+        )
+        how = ", ".join(
+            f"{c.table} {c.wcu:,.0f} WCU (peak ×{c.write_peak:.2f}) + {c.rcu:,.0f} RCU (peak ×{c.read_peak:.2f})"
+            for c in capacity
+        )
+        label = "reserved 1 y" if reserved else "auto scaling"
+        out.append(Line(f"DynamoDB provisioned ({label})", usd, f"{how} at {s['target_utilisation']:.0%}"))
     # the DynamoDB archive where a shape keeps it, else the chain over S3 deliveries (on the state table)
     kept = [g.table for g in m.storage if g.table != ("chain" if kept_archive else "archive")]
     minute_days = s.get("minute_reading_days")
+    ia_tables = [t for t in s.get("standard_ia_tables", ()) if t in kept]
     gb = stored_gb(m, terminals, month, tables=kept, minute_days=minute_days)
-    out.append(Line("DynamoDB storage", gb * ddb["storage_gb_month"], f"{gb:,.1f} GB at month end"))
+    ia_gb = stored_gb(m, terminals, month, tables=ia_tables, minute_days=minute_days)
+    usd = (gb - ia_gb) * ddb["storage_gb_month"] + ia_gb * ddb["standard_ia_storage_gb_month"]
+    how = f"{gb:,.1f} GB at month end" + (f", {ia_gb:,.1f} GB on Standard-IA" if ia_tables else "")
+    out.append(Line("DynamoDB storage", usd, how))
     recoverable = [t for t in [*s["pitr_tables"], *(["chain"] if "state" in s["pitr_tables"] else [])] if t in kept]
     pitr = stored_gb(m, terminals, month, tables=recoverable, minute_days=minute_days)
     out.append(Line("DynamoDB PITR", pitr * ddb["pitr_gb_month"], f"{pitr:,.1f} GB in {'/'.join(s['pitr_tables'])}"))
@@ -410,4 +544,7 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
         out.append(f"  {'TOTAL':<46}{totals}")
         notes = "; ".join(f"{x.name}: {x.how}" for x in table[(FLEETS[0], MONTHS[0])])
         out.append(f"  at {FLEETS[0]:,} terminals, month 1: {notes}")
+        ia = [standard_ia(m, prices, shape_for(shapes, name, c[0]), *c, "readings") for c in cols]
+        cells = "".join(f"{(add - saved) / c[0]:>+15.4f}" for (saved, add), c in zip(ia, cols, strict=True))
+        out.append(f"  {'readings Standard-IA vs Standard (+ = IA dearer)':<46}{cells}")
     return "\n".join(out)

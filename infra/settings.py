@@ -111,6 +111,13 @@ class StageSettings(BaseModel):
     escalate_every_minutes: int = 5
     clock_skew_alarm: int = 300  # terminal clock skew (s) that decode reports as an event
     decode_rollup: bool = True  # decode maintains hourly/daily aggregates
+    # Tables on provisioned capacity with auto scaling (the steady frame load); the others stay on demand.
+    # Reserved capacity for them is a purchase in the console, not part of the stack (docs/deploy.md, cost).
+    dynamodb_provisioned_tables: tuple[str, ...] = ()
+    dynamodb_infrequent_access_tables: tuple[str, ...] = ()  # the Standard-IA table class (cheaper storage)
+    dynamodb_target_percent: int = 70  # auto scaling keeps consumed/provisioned near this
+    dynamodb_min_units: int = 5  # per direction, for the table and each of its indexes
+    dynamodb_max_units: int = 40000  # auto scaling's ceiling, the default table quota (a province: ≈ 7,200 WCU)
     # Decode writes no DynamoDB archive items: raw frames are kept only in the S3 archive (Firehose, Object Lock).
     decode_archive_items: bool = False
     # Minute readings expire from DynamoDB after this many days (TTL); hourly/daily aggregates are kept, and the
@@ -169,8 +176,8 @@ class StageSettings(BaseModel):
             return raw.lower() == "true"
         if kind is int and re.fullmatch(r"-?\d+", raw.strip()):
             return int(raw)
-        if listed:
-            return tuple(i.strip() for i in raw.split(","))
+        if listed:  # "" is the empty list (e.g. `-c prod.dynamodb_provisioned_tables=`: every table on demand)
+            return tuple(i.strip() for i in raw.split(",") if i.strip())
         return raw.strip() or (None if kind == str | None else "")
 
     @property
@@ -244,6 +251,9 @@ def _check(s: StageSettings) -> None:
         (1 <= s.archive_lock_days <= 36500, "archive_lock_days must be 1-36500"),
         (1 <= s.rules_shard_enterprises <= 5000, "rules_shard_enterprises must be 1-5000"),
         (2 <= s.rules_concurrency <= 1000, "rules_concurrency must be 2-1000 (SQS maximum concurrency)"),
+        (20 <= s.dynamodb_target_percent <= 90, "dynamodb_target_percent must be 20-90 (auto scaling's range)"),
+        (1 <= s.dynamodb_min_units <= s.dynamodb_max_units <= 40000, "need 1 <= dynamodb_min_units <= max <= 40000"),
+        (len(set(s.dynamodb_provisioned_tables)) == len(s.dynamodb_provisioned_tables), "a table listed twice"),
         (2 <= s.minute_reading_days <= 36500, "minute_reading_days must be 2-36500"),
         (10 <= s.rules_timeout <= 55, "rules_timeout must be 10-55 seconds (under the one-minute tick)"),
         (0 <= s.rules_plan_cache <= 3600, "rules_plan_cache must be 0-3600 seconds"),

@@ -6,6 +6,8 @@ models are built from it too, so the deployed tables and the code cannot drift a
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_cdk import RemovalPolicy
 from aws_cdk import aws_dynamodb as dynamodb
 from constructs import Construct
@@ -29,8 +31,28 @@ def _string(name: str) -> dynamodb.Attribute:
     return dynamodb.Attribute(name=name, type=dynamodb.AttributeType.STRING)
 
 
+@dataclass(frozen=True)
+class ProvisionedCapacity:
+    """Auto-scaled read and write capacity for `tables` (their indexes inherit it); the others are on demand."""
+
+    tables: tuple[str, ...] = ()
+    target_percent: int = 70
+    min_units: int = 5
+    max_units: int = 40000
+
+    def billing(self, table: str) -> dynamodb.Billing:
+        if table not in self.tables:
+            return dynamodb.Billing.on_demand()
+        units = {"min_capacity": self.min_units, "max_capacity": self.max_units}
+        return dynamodb.Billing.provisioned(
+            read_capacity=dynamodb.Capacity.autoscaled(**units, target_utilization_percent=self.target_percent),
+            write_capacity=dynamodb.Capacity.autoscaled(**units, target_utilization_percent=self.target_percent),
+        )
+
+
 class Storage(Construct):
-    """One on-demand table per `schema.TABLES` entry (TTL, encryption; PITR on `recoverable` tables only)."""
+    """One table per `schema.TABLES` entry (TTL, encryption; PITR on `recoverable` tables only), on demand
+    unless `capacity` provisions it."""
 
     def __init__(
         self,
@@ -42,13 +64,19 @@ class Storage(Construct):
         removal_policy: RemovalPolicy,
         recoverable: tuple[str, ...],
         streams: tuple[str, ...] = (),
+        capacity: ProvisionedCapacity = ProvisionedCapacity(),
+        infrequent_access: tuple[str, ...] = (),
     ) -> None:
         super().__init__(scope, construct_id)
         unknown = set(recoverable) - set(schema.TABLES_BY_NAME)
         if unknown:
             raise ValueError(f"point-in-time recovery for tables schema.TABLES does not have: {sorted(unknown)}")
-        if schema.BILLING_MODE != "PAY_PER_REQUEST":
-            raise ValueError(f"only on-demand tables are deployed, schema says {schema.BILLING_MODE}")
+        for what, names in (("provisioned capacity", capacity.tables), ("Standard-IA", infrequent_access)):
+            unknown = set(names) - set(schema.TABLES_BY_NAME)
+            if unknown:
+                raise ValueError(f"{what} for tables schema.TABLES does not have: {sorted(unknown)}")
+        if schema.BILLING_MODE != "PAY_PER_REQUEST":  # the local tables; a stage provisions through `capacity`
+            raise ValueError(f"schema's default billing must be on demand, it says {schema.BILLING_MODE}")
         self.tables: dict[str, dynamodb.TableV2] = {}
         for spec in schema.TABLES:
             if spec.logical_name in self.tables:
@@ -59,7 +87,11 @@ class Storage(Construct):
                 table_name=schema.TABLE_NAME_FORMAT.format(prefix=table_prefix, table=spec.logical_name),
                 partition_key=_string(spec.partition_key),
                 sort_key=_string(spec.sort_key),
-                billing=dynamodb.Billing.on_demand(),
+                billing=capacity.billing(spec.logical_name),
+                # Standard-IA: storage 60 % cheaper, units ≈ 25 % dearer (docs/deploy.md, cost)
+                table_class=dynamodb.TableClass.STANDARD_INFREQUENT_ACCESS
+                if spec.logical_name in infrequent_access
+                else dynamodb.TableClass.STANDARD,
                 global_secondary_indexes=[
                     dynamodb.GlobalSecondaryIndexPropsV2(
                         index_name=index.name,

@@ -20,7 +20,7 @@ from infra.constructs.alarms import Alarms
 from infra.constructs.api import Api, ApiLimits
 from infra.constructs.functions import BuildSources, Functions, RulesFanOut, ScheduledHandler
 from infra.constructs.ingest import Ingest
-from infra.constructs.storage import Storage
+from infra.constructs.storage import ProvisionedCapacity, Storage
 from infra.constructs.stream import Stream
 from infra.nag import suppress_reviewed_findings
 from infra.settings import StageSettings
@@ -157,6 +157,13 @@ class PlatformStack(Stack):
             removal_policy=removal,
             recoverable=RECOVERABLE_TABLES,
             streams=(schema.STATE,),  # alarm changes → the notify decider
+            capacity=ProvisionedCapacity(
+                tables=settings.dynamodb_provisioned_tables,
+                target_percent=settings.dynamodb_target_percent,
+                min_units=settings.dynamodb_min_units,
+                max_units=settings.dynamodb_max_units,
+            ),
+            infrequent_access=settings.dynamodb_infrequent_access_tables,
         )
         self.stream = Stream(
             self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,13 +16,13 @@ INFRA = Path(__file__).resolve().parents[2] / "infra"
 
 
 def test_app_synthesizes_every_stage_offline(synthesized: Synthesized) -> None:
-    # Given cdk.json's stages plus the reuse stage, When synthesised without credentials, Then all three exist
-    assert set(synthesized.templates) == {"dev", "prod", "reuse"}
+    # Given cdk.json's stages plus the reuse stage, When synthesised without credentials, Then all four exist
+    assert set(synthesized.templates) == {"dev", "prod", "county", "reuse"}
     # and no context value had to be looked up in an AWS account.
     assert "missing" not in synthesized.manifest
 
 
-def placeholder_zones(template: dict) -> list[str]:
+def placeholder_zones(template: dict[str, Any]) -> list[str]:
     """CDK's stand-ins for availability zones it could not look up offline (dummy1a, dummy1b, ...)."""
     return sorted(set(re.findall(r"dummy\d[a-z]", json.dumps(template))))
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,7 +22,7 @@ def _stage(name: str) -> StageSettings:
     return stage
 
 
-def _attributes(props: dict) -> dict[str, str]:
+def _attributes(props: dict[str, Any]) -> dict[str, str]:
     return {a["Key"]: a["Value"] for a in props.get("TargetGroupAttributes", props.get("LoadBalancerAttributes", []))}
 
 
@@ -184,7 +185,7 @@ def test_listener_image_is_built_for_arm64_from_the_stage_mirrors(synthesized: S
         assert image["dockerBuildArgs"] == {"BASE_IMAGE": base, "PIP_INDEX_URL": index}
 
 
-def _listener_statements(synthesized: Synthesized, stage: str) -> list[dict]:
+def _listener_statements(synthesized: Synthesized, stage: str) -> list[dict[str, Any]]:
     (task,) = synthesized.properties(stage, "AWS::ECS::TaskDefinition")
     role = task["TaskRoleArn"]["Fn::GetAtt"][0]
     return [
@@ -195,7 +196,7 @@ def _listener_statements(synthesized: Synthesized, stage: str) -> list[dict]:
     ]
 
 
-def _listed(value: object) -> list:
+def _listed(value: object) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
@@ -244,3 +245,14 @@ def test_listener_runs_in_aws_mode_against_the_stage_registry(synthesized: Synth
     assert env["IOT_INGEST_DYNAMODB_TABLE_PREFIX"] == s.tables_prefix
     assert env["IOT_INGEST_COUNTIES"] == ",".join(s.listener_counties) == "rugao"
     assert env["IOT_INGEST_DYNAMODB_REGION"] == {"Ref": "AWS::Region"}  # no literal region or partition
+
+
+def test_the_county_stage_runs_one_on_demand_task_behind_a_one_zone_load_balancer(synthesized: Synthesized) -> None:
+    # The cost bench's `county` shape: one address for the terminals, one task that is not Spot (it is the only one)
+    (lb,) = synthesized.properties("county", "AWS::ElasticLoadBalancingV2::LoadBalancer")
+    assert len(lb["SubnetMappings"]) == 1 and len(synthesized.resources("county", "AWS::EC2::EIP")) == 1
+    (service,) = synthesized.properties("county", "AWS::ECS::Service")
+    assert [c["CapacityProvider"] for c in service["CapacityProviderStrategy"]] == ["FARGATE"]
+    (target,) = synthesized.properties("county", "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert target["MinCapacity"] == 1
+    assert len(synthesized.resources("county", "AWS::EC2::Subnet")) == 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from monitoring.storage.dynamodb import schema
@@ -10,7 +12,7 @@ from tests.infra.conftest import Synthesized
 pytestmark = pytest.mark.infra
 
 
-def _tables(synthesized: Synthesized, stage: str) -> dict[str, dict]:
+def _tables(synthesized: Synthesized, stage: str) -> dict[str, dict[str, Any]]:
     return {p["TableName"]: p for p in synthesized.properties(stage, "AWS::DynamoDB::GlobalTable")}
 
 
@@ -37,6 +39,58 @@ def test_tables_are_on_demand_and_encrypted(synthesized: Synthesized) -> None:
     for t in _tables(synthesized, "dev").values():
         assert t["BillingMode"] == "PAY_PER_REQUEST"
         assert t["SSESpecification"]["SSEEnabled"] is True
+
+
+def _autoscaling(settings: dict[str, Any]) -> tuple[int, int, float]:
+    (scaling,) = settings.values()
+    target = scaling["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+    return scaling["MinCapacity"], scaling["MaxCapacity"], target
+
+
+def test_the_steady_tables_are_provisioned_with_auto_scaling_where_the_stage_says(synthesized: Synthesized) -> None:
+    # prod and county provision readings (the frame-a-minute load the cost bench prices as target_provisioned);
+    # everything else, and every dev table, stays on demand.
+    for stage in ("prod", "county"):
+        tables = _tables(synthesized, stage)
+        provisioned = {n.removeprefix(f"gk-{stage}-") for n, t in tables.items() if t["BillingMode"] == "PROVISIONED"}
+        assert provisioned == {schema.READINGS}
+        for name in provisioned:
+            t = tables[f"gk-{stage}-{name}"]
+            (replica,) = t["Replicas"]
+            expected = (5, 40000, 70)
+            assert _autoscaling(t["WriteProvisionedThroughputSettings"]) == expected
+            assert _autoscaling(replica["ReadProvisionedThroughputSettings"]) == expected
+            # each global index scales on its own, with the same targets (its writes are billed to it)
+            for index in t.get("GlobalSecondaryIndexes", []):
+                assert _autoscaling(index["WriteProvisionedThroughputSettings"]) == expected
+            for index in replica.get("GlobalSecondaryIndexes", []):
+                assert _autoscaling(index["ReadProvisionedThroughputSettings"]) == expected
+        others = [t for n, t in tables.items() if n.removeprefix(f"gk-{stage}-") not in provisioned]
+        # readings on Standard-IA (its storage outweighs its units), every other table Standard
+        classes = {n.removeprefix(f"gk-{stage}-"): t["Replicas"][0].get("TableClass") for n, t in tables.items()}
+        assert {n for n, c in classes.items() if c == "STANDARD_INFREQUENT_ACCESS"} == {schema.READINGS}
+        assert others and all(t["BillingMode"] == "PAY_PER_REQUEST" for t in others)
+        # a throttled provisioned table alarms (the catch-up after an outage outran auto scaling)
+        alarms = synthesized.properties(stage, "AWS::CloudWatch::Alarm")
+        throttles = {a["AlarmDescription"] for a in alarms if a["AlarmDescription"].endswith(" throttled")}
+        assert f"{schema.READINGS} throttled" in throttles
+
+
+def test_provisioned_tables_must_be_schema_tables() -> None:
+    import aws_cdk as cdk
+
+    from infra.constructs.storage import ProvisionedCapacity, Storage
+
+    with pytest.raises(ValueError, match="readngs"):
+        Storage(
+            cdk.Stack(cdk.App(), "S"),
+            "Storage",
+            table_prefix="gk-x",
+            deletion_protection=False,
+            removal_policy=cdk.RemovalPolicy.DESTROY,
+            recoverable=(),
+            capacity=ProvisionedCapacity(tables=("readngs",)),
+        )
 
 
 def test_point_in_time_recovery_only_where_data_cannot_be_rebuilt(synthesized: Synthesized) -> None:

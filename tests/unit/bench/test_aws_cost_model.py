@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench import aws_cost_model as model
+from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb.metering import OperationUsage
 
 pytestmark = pytest.mark.unit
@@ -35,7 +36,12 @@ def _measured(**over: object) -> model.Measured:
 
 
 def test_item_size_follows_dynamodbs_formula() -> None:
-    item = {"pk": {"S": "rd#p1"}, "n": {"N": "12345"}, "z": {"B": b"\x00" * 10}, "ok": {"BOOL": True}}
+    item: dict[str, dict[str, object]] = {
+        "pk": {"S": "rd#p1"},
+        "n": {"N": "12345"},
+        "z": {"B": b"\x00" * 10},
+        "ok": {"BOOL": True},
+    }
     # names 2+1+1+2, values 5 + (5 digits → 3 + 1) + 10 + 1, plus the 100-byte overhead
     assert model.item_size(item) == 100 + 6 + 5 + 4 + 10 + 1
 
@@ -136,3 +142,120 @@ def test_chain_segments_are_stored_and_recovered_with_the_state_table_only_witho
         (archive_gb - chain_gb + model.stored_gb(m, 1_500, 13, ["readings"]) - model.stored_gb(
             m, 1_500, 13, ["readings"], minute_days=35)) * ddb["storage_gb_month"]
     )  # fmt: skip
+
+
+def _steady(**over: object) -> model.Measured:
+    """10 terminals × 10 minutes; readings take 100 of decode's write units and 50 read units of rules, with one
+    minute (the first) busier than the rest: 19 write units against 9, so the busiest minute is 1.9 × the mean."""
+    readings = [OperationUsage(requests=1, write_units=19.0 if i == 0 else 9.0, read_units=5.0) for i in range(10)]
+    fields: dict[str, object] = {
+        "decode_tables": {"readings": OperationUsage(requests=50, write_units=100.0)},
+        "rule_tables": {"readings": OperationUsage(requests=50, read_units=50.0)},
+        "minute_tables": [{"readings": u} for u in readings],
+    }
+    fields.update(over)
+    return _measured(**fields)
+
+
+def test_provisioned_tables_are_paid_as_capacity_for_the_busiest_minute_at_the_target() -> None:
+    m = _steady()
+    prices, shapes = model.load_prices(), model.load_shapes()
+    shape = {**model.shape_for(shapes, "target_provisioned", 1_500), "provisioned_tables": ["readings"]}
+    shape["standard_ia_tables"] = []
+    (cap,) = model.provisioned(m, shape, 1_500)
+    # 100 WRU over 10 terminals × 600 s, × 1,500 terminals, ÷ 0.7: a busiest minute of 1.9 × the mean fits in
+    # its minute's capacity plus the burst saved before it
+    assert cap.write_peak == pytest.approx(1.9) and cap.read_peak == pytest.approx(1.0)
+    assert cap.wcu == pytest.approx(100 / 6_000 * 1_500 / 0.7)
+    assert cap.rcu == pytest.approx(50 / 6_000 * 1_500 / 0.7)
+    lines = {x.name: x.usd for x in model.lines(m, prices, shape, 1_500, 1)}
+    ddb = prices["dynamodb"]
+    assert lines["DynamoDB provisioned (auto scaling)"] == pytest.approx(
+        730 * (cap.wcu * ddb["wcu_hour"] + cap.rcu * ddb["rcu_hour"])
+    )
+    # the readings' units are no longer also billed per request: decode keeps 100 of 200 WRU + 10 refused
+    per_wru = 1_500 * model.MINUTES * ddb["write_request_units_per_million"] / 1e6
+    assert lines["DynamoDB writes, decode"] == pytest.approx(per_wru * 1.1)
+    assert lines["DynamoDB reads, rules"] == pytest.approx(0.0)
+    # a small fleet pays at least the floor per direction for the table and each of its indexes
+    (small,) = model.provisioned(m, shape, 15)
+    floor = shape["provisioned_min_units"] * (1 + len(schema.TABLES_BY_NAME["readings"].indexes))
+    assert small.wcu == small.rcu == floor
+
+
+def test_a_standard_ia_table_pays_ia_capacity_and_storage_and_only_where_provisioned_unreserved() -> None:
+    m = _steady(storage=[model.Growth("readings", 35, bytes_per_terminal_minute=1_000.0)])
+    prices, shapes = model.load_prices(), model.load_shapes()
+    ddb = prices["dynamodb"]
+    shape = {**model.shape_for(shapes, "target_provisioned", 1_500), "provisioned_tables": ["readings"]}
+    assert shape["standard_ia_tables"] == ["readings"]
+    (cap,) = model.provisioned(m, shape, 1_500)
+    lines = {x.name: x.usd for x in model.lines(m, prices, shape, 1_500, 13)}
+    assert lines["DynamoDB provisioned (auto scaling)"] == pytest.approx(
+        730 * (cap.wcu * ddb["standard_ia_wcu_hour"] + cap.rcu * ddb["standard_ia_rcu_hour"])
+    )
+    gb = 1_500 * 1_000 * 35 * 1_440 / model.GB
+    assert lines["DynamoDB storage"] == pytest.approx(gb * ddb["standard_ia_storage_gb_month"])
+    with pytest.raises(ValueError, match="Standard-IA"):
+        model.lines(m, prices, {**shape, "provisioned_tables": []}, 1_500, 13)
+    with pytest.raises(ValueError, match="Standard-IA"):
+        model.lines(m, prices, {**shape, "dynamodb_reserved": True}, 1_500, 13)
+
+
+def test_a_spike_beyond_the_burst_is_provisioned_for() -> None:
+    # 60 P + 300 (P − mean) ≥ 60 × peak × mean: a 12 × spike (the hourly pass) needs (12 + 5) ÷ 6 × the mean
+    assert model.needed(10.0, 12.0, 0.7) == pytest.approx(10.0 * 17 / 6)
+    assert model.needed(10.0, 1.9, 0.7) == pytest.approx(10.0 / 0.7)  # within the burst: the target decides
+    spike = [OperationUsage(requests=1, read_units=5.0 * (12 if i == 0 else 1)) for i in range(10)]
+    m = _steady(minute_tables=[{"readings": u} for u in spike], rule_tables={"readings": OperationUsage(1, 0, 105.0)})
+    shape = {**model.shape_for(model.load_shapes(), "target_provisioned", 1_500), "provisioned_tables": ["readings"]}
+    (cap,) = model.provisioned(m, shape, 1_500)
+    mean = 105 / 6_000 * 1_500
+    assert cap.read_peak == pytest.approx(60 / 10.5)
+    assert cap.rcu == pytest.approx(mean * (60 / 10.5 + 5) / 6)
+
+
+def test_reserved_capacity_spreads_the_upfront_fee_over_the_year() -> None:
+    m = _steady()
+    prices, shapes = model.load_prices(), model.load_shapes()
+    ddb = prices["dynamodb"]
+    shape = {**model.shape_for(shapes, "target_reserved", 1_500), "provisioned_tables": ["readings"]}
+    (cap,) = model.provisioned(m, shape, 1_500)
+    lines = {x.name: x.usd for x in model.lines(m, prices, shape, 1_500, 1)}
+    wcu_h = ddb["reserved_100_wcu_upfront_1y"] / 8_760 / 100 + ddb["reserved_100_wcu_hour"] / 100
+    rcu_h = ddb["reserved_100_rcu_upfront_1y"] / 8_760 / 100 + ddb["reserved_100_rcu_hour"] / 100
+    assert lines["DynamoDB provisioned (reserved 1 y)"] == pytest.approx(730 * (cap.wcu * wcu_h + cap.rcu * rcu_h))
+    assert wcu_h < ddb["wcu_hour"] and rcu_h < ddb["rcu_hour"]
+
+
+def test_standard_ia_trades_storage_for_dearer_units() -> None:
+    growth = [model.Growth("readings", 35, bytes_per_terminal_minute=1_000.0)]
+    m = _steady(storage=growth)
+    prices, shapes = model.load_prices(), model.load_shapes()
+    ddb = prices["dynamodb"]
+    gb = 1_500 * 1_000 * 35 * 1_440 / model.GB
+    on_demand = model.shape_for(shapes, "target", 1_500)
+    saved, added = model.standard_ia(m, prices, on_demand, 1_500, 13, "readings")
+    assert saved == pytest.approx(gb * (ddb["storage_gb_month"] - ddb["standard_ia_storage_gb_month"]))
+    tm = 1_500 * model.MINUTES / 100
+    expected = tm * 100 * (ddb["standard_ia_write_request_units_per_million"] - ddb["write_request_units_per_million"])
+    expected += tm * 50 * (ddb["standard_ia_read_request_units_per_million"] - ddb["read_request_units_per_million"])
+    assert added == pytest.approx(expected / 1e6)
+    shape = {**model.shape_for(shapes, "target_provisioned", 1_500), "provisioned_tables": ["readings"]}
+    (cap,) = model.provisioned(m, shape, 1_500)
+    _, added = model.standard_ia(m, prices, shape, 1_500, 13, "readings")
+    std = cap.wcu * ddb["wcu_hour"] + cap.rcu * ddb["rcu_hour"]
+    ia = cap.wcu * ddb["standard_ia_wcu_hour"] + cap.rcu * ddb["standard_ia_rcu_hour"]
+    assert added == pytest.approx((ia - std) * 730)
+
+
+def test_a_saved_measurement_prices_the_same(tmp_path: object) -> None:
+    from pathlib import Path
+
+    m = _steady(chain={"Query": OperationUsage(requests=3, read_units=1.5)}, chain_mn_objects=3)
+    path = Path(str(tmp_path)) / "m.json"
+    model.save_measured(m, path)
+    again = model.load_measured(path)
+    assert again == m
+    prices = model.load_prices()
+    assert model.report(again, prices) == model.report(m, prices)

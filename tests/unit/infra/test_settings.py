@@ -27,6 +27,10 @@ def test_the_dev_floor_choices_are_valid_settings() -> None:
     ("raw", "message"),
     [
         ({"ingest_prot": 9000}, "unknown settings ingest_prot"),
+        ({"dynamodb_target_percent": 95}, "dynamodb_target_percent must be 20-90"),
+        ({"dynamodb_min_units": 10, "dynamodb_max_units": 5}, "dynamodb_min_units <= max"),
+        ({"dynamodb_max_units": 50000}, "<= 40000"),
+        ({"dynamodb_provisioned_tables": ["readings", "readings"]}, "a table listed twice"),
         ({"ingest_port": "nine"}, "setting 'ingest_port': expected int"),
         ({"ingest_port": 70000}, "ports must be 1-65535"),
         ({"health_port": 9000}, "must differ"),
@@ -61,10 +65,19 @@ def test_the_dev_floor_choices_are_valid_settings() -> None:
         ({"minute_reading_days": 1}, "minute_reading_days must be 2-36500"),
     ],
 )
-def test_load_stage_with_bad_value_raises_naming_it(raw: dict, message: str) -> None:
+def test_load_stage_with_bad_value_raises_naming_it(raw: dict[str, object], message: str) -> None:
     with pytest.raises(SettingsError, match="stage 'dev'") as info:
         load_stage("dev", raw)
     assert message in str(info.value)
+
+
+def test_provisioned_tables_from_the_command_line_and_empty_for_on_demand() -> None:
+    # `-c prod.dynamodb_provisioned_tables=` puts every table back on demand (the long catch-up, docs/deploy.md)
+    stages = {"prod": {"dynamodb_provisioned_tables": ["readings"]}}
+    (prod,) = load_stages({"stages": stages, "prod.dynamodb_provisioned_tables": ""})
+    assert prod.dynamodb_provisioned_tables == ()
+    (prod,) = load_stages({"stages": stages, "prod.dynamodb_provisioned_tables": "readings, events"})
+    assert prod.dynamodb_provisioned_tables == ("readings", "events")
 
 
 def test_load_stages_applies_command_line_overrides_as_strings() -> None:

@@ -31,6 +31,7 @@ from monitoring.storage.base import (
 )
 from monitoring.storage.chain_heads_memory import MemoryChainHeadsRepository
 from monitoring.storage.maintenance_memory import MemoryMaintenanceRepository
+from monitoring.storage.random_checks_memory import MemoryRandomChecksRepository
 from monitoring.storage.outbox_memory import MemoryOutboxRepository
 from monitoring.storage.photos_memory import MemoryPhotoRepository
 from monitoring.storage.ports import Store
@@ -286,5 +287,6 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         audit_trail=MemoryAuditTrail(),
         outbox=MemoryOutboxRepository(),
         chain_heads=MemoryChainHeadsRepository(),
+        random_checks=MemoryRandomChecksRepository(),
         retention=policy,
     )

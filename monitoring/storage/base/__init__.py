@@ -7,6 +7,7 @@ from monitoring.storage.base.commands import CommandsRepositoryBase
 from monitoring.storage.base.emergency import EmergencyRepositoryBase
 from monitoring.storage.base.events import EventsRepositoryBase
 from monitoring.storage.base.maintenance import MaintenanceRepositoryBase
+from monitoring.storage.base.random_checks import RandomChecksRepositoryBase
 from monitoring.storage.base.outbox import OutboxRepositoryBase
 from monitoring.storage.base.photos import PhotoRepositoryBase
 from monitoring.storage.base.readings import ReadingsRepositoryBase
@@ -28,6 +29,7 @@ __all__ = [
     "EventsRepositoryBase",
     "OutboxRepositoryBase",
     "MaintenanceRepositoryBase",
+    "RandomChecksRepositoryBase",
     "PhotoRepositoryBase",
     "ReadingsRepositoryBase",
     "RegistryRepositoryBase",

@@ -19,6 +19,7 @@ from monitoring.storage.dynamodb.chain_heads import DynamoDBChainHeadsRepository
 from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
 from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
 from monitoring.storage.dynamodb.maintenance import DynamoDBMaintenanceRepository
+from monitoring.storage.dynamodb.random_checks import DynamoDBRandomChecksRepository
 from monitoring.storage.dynamodb.metering import CapacityMeter
 from monitoring.storage.dynamodb.models import Connection, Models, build_models
 from monitoring.storage.dynamodb.outbox import DynamoDBOutboxRepository
@@ -92,6 +93,7 @@ class DynamoDBBackend:
             audit_trail=DynamoDBAuditTrail(m.state),
             outbox=DynamoDBOutboxRepository(m.state),
             chain_heads=DynamoDBChainHeadsRepository(m.state),
+            random_checks=DynamoDBRandomChecksRepository(m.state),
             retention=policy,
             close=self.close,
             sample_reader=partial(DynamoDBSampleReader, readings),

@@ -31,10 +31,10 @@ from monitoring.storage.base import (
 )
 from monitoring.storage.chain_heads_memory import MemoryChainHeadsRepository
 from monitoring.storage.maintenance_memory import MemoryMaintenanceRepository
-from monitoring.storage.random_checks_memory import MemoryRandomChecksRepository
 from monitoring.storage.outbox_memory import MemoryOutboxRepository
 from monitoring.storage.photos_memory import MemoryPhotoRepository
 from monitoring.storage.ports import Store
+from monitoring.storage.random_checks_memory import MemoryRandomChecksRepository
 from monitoring.storage.retention import RetentionPolicy
 from monitoring.storage.rules_memory import (
     MemoryAlarmRepository,

@@ -7,9 +7,9 @@ from monitoring.storage.base.commands import CommandsRepositoryBase
 from monitoring.storage.base.emergency import EmergencyRepositoryBase
 from monitoring.storage.base.events import EventsRepositoryBase
 from monitoring.storage.base.maintenance import MaintenanceRepositoryBase
-from monitoring.storage.base.random_checks import RandomChecksRepositoryBase
 from monitoring.storage.base.outbox import OutboxRepositoryBase
 from monitoring.storage.base.photos import PhotoRepositoryBase
+from monitoring.storage.base.random_checks import RandomChecksRepositoryBase
 from monitoring.storage.base.readings import ReadingsRepositoryBase
 from monitoring.storage.base.registry import INDEXES, RegistryRepositoryBase
 from monitoring.storage.base.reports import ReportPosition, ReportRepositoryBase, report_position

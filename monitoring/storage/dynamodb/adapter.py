@@ -19,11 +19,11 @@ from monitoring.storage.dynamodb.chain_heads import DynamoDBChainHeadsRepository
 from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
 from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
 from monitoring.storage.dynamodb.maintenance import DynamoDBMaintenanceRepository
-from monitoring.storage.dynamodb.random_checks import DynamoDBRandomChecksRepository
 from monitoring.storage.dynamodb.metering import CapacityMeter
 from monitoring.storage.dynamodb.models import Connection, Models, build_models
 from monitoring.storage.dynamodb.outbox import DynamoDBOutboxRepository
 from monitoring.storage.dynamodb.photos import DynamoDBPhotoRepository
+from monitoring.storage.dynamodb.random_checks import DynamoDBRandomChecksRepository
 from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
 from monitoring.storage.dynamodb.registry import DynamoDBRegistryRepository
 from monitoring.storage.dynamodb.rule_samples import DynamoDBSampleReader

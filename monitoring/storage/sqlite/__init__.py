@@ -19,9 +19,9 @@ from monitoring.storage.sqlite.commands import SqliteCommandsRepository
 from monitoring.storage.sqlite.db import Database
 from monitoring.storage.sqlite.events import SqliteEventsRepository
 from monitoring.storage.sqlite.maintenance import SqliteMaintenanceRepository
-from monitoring.storage.sqlite.random_checks import SqliteRandomChecksRepository
 from monitoring.storage.sqlite.outbox import SqliteOutboxRepository
 from monitoring.storage.sqlite.photos import SqlitePhotoRepository
+from monitoring.storage.sqlite.random_checks import SqliteRandomChecksRepository
 from monitoring.storage.sqlite.readings import SqliteReadingsRepository
 from monitoring.storage.sqlite.registry import SqliteRegistryRepository
 from monitoring.storage.sqlite.rule_samples import SqliteSampleReader

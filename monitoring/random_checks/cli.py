@@ -42,7 +42,7 @@ def add_parser(sub: Any) -> None:
     rec.add_argument("check_id")
     rec.add_argument("--by", required=True, help="记录人账号（用户名或编号，须为指派的检查人员）")
     rec.add_argument("--conclusion", required=True, help="结论：合规、存在问题、停产/未生产、无法检查")
-    rec.add_argument("--finding", action="append", default=[], help="检查项目：项目（代码或名称，如 operation）=正常|问题[:意见]，可重复")
+    rec.add_argument("--finding", action="append", default=[], help="检查项目：代码或名称=正常|问题[:意见]，可重复")
     rec.add_argument("--text", default="", help="检查情况")
     rec.add_argument("--alarm", action="append", default=[], help="查看过的报警编号（可重复）")
     rec.add_argument("--photo", action="append", default=[], help="照片编号（可重复）")

@@ -105,7 +105,7 @@ class RecordOut(ApiModel):
     recorded_at: BeijingTime
 
 
-class CheckOut(ApiModel):
+class RandomCheckOut(ApiModel):
     check_id: str
     draw_id: str
     branch_id: str
@@ -122,7 +122,7 @@ class CheckOut(ApiModel):
 
 class DrawDetailOut(ApiModel):
     draw: DrawOut
-    checks: list[CheckOut]
+    checks: list[RandomCheckOut]
 
 
 class DrawIn(ApiModel):
@@ -236,9 +236,9 @@ def _record_out(ctx: RequestContext, r: InspectionRecord) -> RecordOut:
     )  # fmt: skip
 
 
-def _check_out(ctx: RequestContext, check: Check, draw: Draw) -> CheckOut:
+def _check_out(ctx: RequestContext, check: Check, draw: Draw) -> RandomCheckOut:
     status = check.status(ctx.now, draw)
-    return CheckOut(
+    return RandomCheckOut(
         check_id=check.check_id, draw_id=check.draw_id, branch_id=check.branch_id, period=check.period,
         period_end=period_bounds(check.period)[1], enterprise_id=check.enterprise_id,
         enterprise_name=_name(ctx, check.enterprise_id), inspectors=_people(ctx, check.inspectors), status=status,
@@ -356,9 +356,9 @@ def redo_draw(ctx: RequestContext, draw_id: str, body: RedoIn) -> DrawDetailOut:
 # ---- checks -------------------------------------------------------------------------------------------------------
 @routes.route(
     "GET", "/random-checks/checks", action="random_checks.read", summary="抽查任务（mine=true：指派给我的）",
-    query=ChecksQuery, response=Page[CheckOut],
+    query=ChecksQuery, response=Page[RandomCheckOut],
 )  # fmt: skip
-def list_checks(ctx: RequestContext, query: ChecksQuery) -> Page[CheckOut]:
+def list_checks(ctx: RequestContext, query: ChecksQuery) -> Page[RandomCheckOut]:
     views = service.checks_view(
         ctx.store, ctx.caller.county_id, branch_id=query.branch_id, period=query.period,
         inspector=ctx.caller.id if query.mine else None, visible=ctx.visible_enterprise_ids(), now=ctx.now,
@@ -367,7 +367,7 @@ def list_checks(ctx: RequestContext, query: ChecksQuery) -> Page[CheckOut]:
     views = [v for v in views if query.draw_id in (None, v.draw.draw_id) and query.status in (None, v.status)]
     views.sort(key=lambda v: (v.check.period, v.draw.draw_id, v.check.check_id), reverse=True)
     page, cursor = page_slice(views, query)
-    return Page[CheckOut](items=[_check_out(ctx, v.check, v.draw) for v in page], next_cursor=cursor)
+    return Page[RandomCheckOut](items=[_check_out(ctx, v.check, v.draw) for v in page], next_cursor=cursor)
 
 
 def _check(ctx: RequestContext, check_id: str) -> tuple[Check, Draw]:
@@ -380,9 +380,9 @@ def _check(ctx: RequestContext, check_id: str) -> tuple[Check, Draw]:
 
 @routes.route(
     "GET", "/random-checks/checks/{check_id}", action="random_checks.read", summary="抽查任务及检查记录",
-    response=CheckOut,
+    response=RandomCheckOut,
 )  # fmt: skip
-def get_check(ctx: RequestContext, check_id: str) -> CheckOut:
+def get_check(ctx: RequestContext, check_id: str) -> RandomCheckOut:
     check, draw = _check(ctx, check_id)
     return _check_out(ctx, check, draw)
 
@@ -390,9 +390,9 @@ def get_check(ctx: RequestContext, check_id: str) -> CheckOut:
 @routes.route(
     "POST", "/random-checks/checks/{check_id}/record", action="random_checks.record",
     summary="记录检查（指派的检查人员；只记一次）：结论、检查项目、照片、查看过的报警", body=RecordIn,
-    response=CheckOut, status=201,
+    response=RandomCheckOut, status=201,
 )  # fmt: skip
-def record_check(ctx: RequestContext, check_id: str, body: RecordIn) -> CheckOut:
+def record_check(ctx: RequestContext, check_id: str, body: RecordIn) -> RandomCheckOut:
     check, draw = _check(ctx, check_id)
     at: datetime = body.inspected_at or ctx.now
     done = service.record_inspection(

@@ -3,6 +3,7 @@ check per drawn enterprise with its two inspectors, and the inspection record wr
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -160,7 +161,9 @@ class Draw:
 
 
 def check_id_of(draw_id: str, enterprise_id: str) -> str:
-    return f"{draw_id}.{enterprise_id}"[:128]
+    """`<draw>.<enterprise>`; past the 128 characters of an id, the enterprise's SHA-256 prefix stands for it."""
+    plain = f"{draw_id}.{enterprise_id}"
+    return plain if len(plain) <= 128 else f"{draw_id}.{hashlib.sha256(enterprise_id.encode()).hexdigest()[:24]}"
 
 
 @dataclass(frozen=True, slots=True)

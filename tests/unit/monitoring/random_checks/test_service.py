@@ -149,3 +149,14 @@ def test_periods() -> None:
     for bad in ("2026-13", "2026-Q5", "26-01", "", "2026-1"):
         with pytest.raises(InvalidInputError):
             period_bounds(bad)
+
+
+def test_check_ids_stay_ids_and_distinct_for_long_enterprise_ids() -> None:
+    from monitoring.random_checks.models import check_id_of
+    from monitoring.registry.models import check_id
+
+    draw = "rcd.rugao-b1.2026-12.1"
+    long_a, long_b = "e" * 120 + "a", "e" * 120 + "b"
+    assert check_id_of(draw, "e1") == f"{draw}.e1"
+    ids = {check_id_of(draw, long_a), check_id_of(draw, long_b)}
+    assert len(ids) == 2 and all(check_id(i, "check_id") and len(i) <= 128 for i in ids)

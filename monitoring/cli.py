@@ -87,6 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     from monitoring.evidence import cli as evidence_cli  # `evidence export|verify`
 
     evidence_cli.add_parser(sub)
+
+    from monitoring.random_checks import cli as random_checks_cli  # `random-checks pool|draw|redo|list|record|verify`
+
+    random_checks_cli.add_parser(sub)
     return p
 
 
@@ -167,6 +171,13 @@ def _evidence(args: argparse.Namespace, store: Store, out: TextIO) -> int:
     return evidence_cli.export_cli(args, store, out, SystemClock().now())
 
 
+def _random_checks(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    from monitoring.clock import SystemClock
+    from monitoring.random_checks import cli as random_checks_cli
+
+    return random_checks_cli.run_cli(args, store, out, SystemClock())
+
+
 def _template(args: argparse.Namespace, out: TextIO) -> int:
     try:
         check_creatable_dir(args.out)
@@ -240,6 +251,8 @@ def run(argv: Sequence[str], out: TextIO) -> int:
                 code = _users(args, store, out)
             elif args.area == "evidence":
                 code = _evidence(args, store, out)
+            elif args.area == "random-checks":
+                code = _random_checks(args, store, out)
             else:
                 code = VIEWS[(args.area, args.action)](args, store, out)
         except MonitoringError as exc:

@@ -22,6 +22,7 @@ from typing import Any
 from local.demo.accounts import DemoAccount, demo_username, ensure_demo_accounts
 from local.demo.people import People
 from local.demo.people_plan import PeoplePlan, plan_people
+from local.demo.random_checks import ensure_demo_random_checks
 from local.provider_stubs.fleet import ProviderStubs
 from local.provider_stubs.records import record_to, tally, write_settings
 from local.wechat_stub import WeChatStub
@@ -362,6 +363,7 @@ def main(args: argparse.Namespace) -> int:
     store = _open(data)
     try:
         accounts = ensure_demo_accounts(store)
+        ensure_demo_random_checks(store, datetime.fromisoformat(args.start), branch_user=demo_username(Role.BRANCH))
     finally:
         store.close()
     banner(args, data, manifest, accounts)

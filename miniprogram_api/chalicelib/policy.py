@@ -71,6 +71,13 @@ POLICY: Mapping[str, frozenset[Role]] = {
     # ---- periodic reports (web-b) -----------------------------------------------------------------------------------
     "reports.monthly.read": ALL,  # 月度用电汇总: rows only for the caller's enterprises
     "notify.subscriptions": ALL,  # anyone bound to the mini-program reports what they accepted
+    # ---- random inspections 双随机 (random-checks): branch for its own branch, the bureau county-wide; enterprises
+    # and installers never see a draw ahead of the visit
+    "random_checks.read": ALL - {Role.ENTERPRISE, Role.INSTALLER},
+    "random_checks.pool.read": frozenset({Role.ADMIN, Role.AIR, Role.EMERGENCY, Role.VIEWER, Role.BRANCH}),
+    "random_checks.pool.edit": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH}),
+    "random_checks.draw": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH}),
+    "random_checks.record": frozenset({Role.ADMIN, Role.BRANCH}),  # branch: the two inspectors assigned
 }
 # Routes anyone may call (no token): the policy is not asked; listed so the table still names every action.
 PUBLIC_ACTIONS = frozenset(

@@ -34,6 +34,7 @@ from monitoring.storage.maintenance_memory import MemoryMaintenanceRepository
 from monitoring.storage.outbox_memory import MemoryOutboxRepository
 from monitoring.storage.photos_memory import MemoryPhotoRepository
 from monitoring.storage.ports import Store
+from monitoring.storage.random_checks_memory import MemoryRandomChecksRepository
 from monitoring.storage.retention import RetentionPolicy
 from monitoring.storage.rules_memory import (
     MemoryAlarmRepository,
@@ -286,5 +287,6 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         audit_trail=MemoryAuditTrail(),
         outbox=MemoryOutboxRepository(),
         chain_heads=MemoryChainHeadsRepository(),
+        random_checks=MemoryRandomChecksRepository(),
         retention=policy,
     )

@@ -24,6 +24,7 @@ from monitoring.events.models import Event, EventKind
 from monitoring.maintenance.ports import MaintenanceRepository
 from monitoring.notify.ports import OutboxRepository
 from monitoring.photos.ports import PhotoRepository
+from monitoring.random_checks.ports import RandomChecksRepository
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind, ValueRow
 from monitoring.registry.models import (
     Association,
@@ -213,6 +214,7 @@ class Store:
     audit_trail: AuditTrail
     outbox: OutboxRepository
     chain_heads: ChainHeadsRepository
+    random_checks: RandomChecksRepository
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     close: Callable[[], None] = field(default=lambda: None)
     # The writes made inside run as one atomic unit (sqlite: one transaction, one fsync), across repositories.
@@ -237,6 +239,7 @@ __all__ = [
     "OutboxRepository",
     "MaintenanceRepository",
     "PhotoRepository",
+    "RandomChecksRepository",
     "ReadingsRepository",
     "RegistryRepository",
     "ReportRepository",

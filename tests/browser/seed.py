@@ -11,9 +11,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from local.demo.accounts import DemoAccount, ensure_demo_accounts
+from local.demo.accounts import DemoAccount, demo_username, ensure_demo_accounts
+from local.demo.random_checks import ensure_demo_random_checks
 from local.demo.runner import CSV
 from local.workers import DB_FILE
+from monitoring._time import CHINA
+from monitoring.accounts.models import Role
 from monitoring.alarms.models import Alarm, AlarmState, Episode
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.registry.models import Enterprise
@@ -96,6 +99,7 @@ def seed(data: Path, now: datetime | None = None) -> Seeded:
         first = min(enterprises, key=lambda e: (e.list_seq or 0, e.enterprise_id))
         other = min((e for e in enterprises if e.branch_id != first.branch_id), key=lambda e: e.list_seq or 0)
         _gps(store, manifest, now)
+        ensure_demo_random_checks(store, now.astimezone(CHINA), COUNTY, branch_user=demo_username(Role.BRANCH))
         _line_alarm(store, "web-fresh", first, 0, now - timedelta(minutes=30), now)
         _line_alarm(store, "web-overdue", first, 1, now - timedelta(hours=3), now)
         _line_alarm(store, "web-outside", other, 0, now - timedelta(minutes=50), now)

@@ -37,6 +37,13 @@ export const ROUTES = {
   alarm: { method: 'GET', path: '/alarms/{alarm_id}' },
   respond: { method: 'POST', path: '/alarms/{alarm_id}/respond', body: ['version', 'cause', 'text', 'photos'] },
   verify: { method: 'POST', path: '/alarms/{alarm_id}/verify', body: ['version', 'result', 'photos'] },
+  randomChecks: { method: 'GET', path: '/random-checks/checks', query: ['mine', 'limit', 'cursor'] },
+  randomCheck: { method: 'GET', path: '/random-checks/checks/{check_id}' },
+  recordCheck: {
+    method: 'POST',
+    path: '/random-checks/checks/{check_id}/record',
+    body: ['conclusion', 'findings', 'text', 'photo_ids', 'alarm_ids'],
+  },
   faultReports: { method: 'GET', path: '/fault-reports', query: ['enterprise_id', 'limit', 'cursor'] },
   fileFault: {
     method: 'POST',

@@ -9,6 +9,7 @@ from monitoring.storage.base.events import EventsRepositoryBase
 from monitoring.storage.base.maintenance import MaintenanceRepositoryBase
 from monitoring.storage.base.outbox import OutboxRepositoryBase
 from monitoring.storage.base.photos import PhotoRepositoryBase
+from monitoring.storage.base.random_checks import RandomChecksRepositoryBase
 from monitoring.storage.base.readings import ReadingsRepositoryBase
 from monitoring.storage.base.registry import INDEXES, RegistryRepositoryBase
 from monitoring.storage.base.reports import ReportPosition, ReportRepositoryBase, report_position
@@ -28,6 +29,7 @@ __all__ = [
     "EventsRepositoryBase",
     "OutboxRepositoryBase",
     "MaintenanceRepositoryBase",
+    "RandomChecksRepositoryBase",
     "PhotoRepositoryBase",
     "ReadingsRepositoryBase",
     "RegistryRepositoryBase",

@@ -23,6 +23,7 @@ from monitoring.storage.dynamodb.metering import CapacityMeter
 from monitoring.storage.dynamodb.models import Connection, Models, build_models
 from monitoring.storage.dynamodb.outbox import DynamoDBOutboxRepository
 from monitoring.storage.dynamodb.photos import DynamoDBPhotoRepository
+from monitoring.storage.dynamodb.random_checks import DynamoDBRandomChecksRepository
 from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
 from monitoring.storage.dynamodb.registry import DynamoDBRegistryRepository
 from monitoring.storage.dynamodb.rule_samples import DynamoDBSampleReader
@@ -92,6 +93,7 @@ class DynamoDBBackend:
             audit_trail=DynamoDBAuditTrail(m.state),
             outbox=DynamoDBOutboxRepository(m.state),
             chain_heads=DynamoDBChainHeadsRepository(m.state),
+            random_checks=DynamoDBRandomChecksRepository(m.state),
             retention=policy,
             close=self.close,
             sample_reader=partial(DynamoDBSampleReader, readings),

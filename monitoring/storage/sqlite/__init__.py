@@ -21,6 +21,7 @@ from monitoring.storage.sqlite.events import SqliteEventsRepository
 from monitoring.storage.sqlite.maintenance import SqliteMaintenanceRepository
 from monitoring.storage.sqlite.outbox import SqliteOutboxRepository
 from monitoring.storage.sqlite.photos import SqlitePhotoRepository
+from monitoring.storage.sqlite.random_checks import SqliteRandomChecksRepository
 from monitoring.storage.sqlite.readings import SqliteReadingsRepository
 from monitoring.storage.sqlite.registry import SqliteRegistryRepository
 from monitoring.storage.sqlite.rule_samples import SqliteSampleReader
@@ -63,6 +64,7 @@ def open_store(
         audit_trail=SqliteAuditTrail(db),
         outbox=SqliteOutboxRepository(db),
         chain_heads=SqliteChainHeadsRepository(db),
+        random_checks=SqliteRandomChecksRepository(db),
         retention=policy,
         close=db.close,
         batch=db.write,

@@ -20,6 +20,7 @@ from monitoring.accounts.models import Role
 from monitoring.alarms.models import Alarm, AlarmState, Episode
 from tests.integration.miniprogram_api.conftest import Api
 from tests.integration.miniprogram_api.field_world import bind_point_id
+from tests.integration.miniprogram_api.random_checks_world import fresh_draw
 
 Expect = tuple[int, int | None]  # (status in scope, status out of scope); None: the route has no scope
 # A body, or a function making one per call (a fresh name, the object's current version): of (api, role, scope)
@@ -111,6 +112,28 @@ def _enterprise_contacts(api: Api, role: Role, scope: str) -> dict[str, Any]:
 
 # routes-field: roles whose scope is a part of the county see the inside object and not the outside one
 SCOPED_404: dict[str, Expect] = {r: (200, 404) for r in ("branch", "town", "enterprise", "installer")}
+
+
+def _pool_body(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    pool = api.store.random_checks.get_pool("rugao", f"branch-{scope}")
+    assert pool is not None
+    return {"account_ids": list(pool.account_ids), "version": pool.version}
+
+
+def _draw_body(role: Role, scope: str) -> dict[str, Any]:
+    return {"branch_id": f"branch-{scope}", "period": f"{3000 + next(_counter)}-01", "n": 1}
+
+
+def _fresh_redo(api: Api, role: Role, scope: str) -> tuple[dict[str, str], Any]:
+    draw_id, _ = fresh_draw(api.store, scope)
+    return {"draw_id": draw_id}, {"reason": "矩阵测试：名单有误"}
+
+
+def _fresh_record(api: Api, role: Role, scope: str) -> tuple[dict[str, str], Any]:
+    _, check_id = fresh_draw(api.store, scope)
+    return {"check_id": check_id}, {"conclusion": "compliant", "findings": [{"item": "operation", "ok": True}]}
+
+
 _UPLOADERS = ("admin", "air", "branch", "enterprise", "installer")
 
 
@@ -332,6 +355,28 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/reports/monthly-energy.xlsx"): row(200, query={"month": "2026-01"}),
     # the matrix's accounts are not bound to WeChat: every role may report, none has an openid to count grants for
     ("POST", "/api/v1/notify/subscriptions"): row(409, body={"results": {"tmpl-1": "accept"}}),
+    # ---- random inspections 双随机 (random-checks) ---------------------------------------------------------------
+    ("GET", "/api/v1/random-checks/pools/{branch_id}"): row((403, 403), branch=(200, 404), **_COUNTY_SEE),
+    ("PUT", "/api/v1/random-checks/pools/{branch_id}"): row(
+        (403, 403), admin=(200, 200), air=(200, 200), branch=(200, 404), body=_pool_body
+    ),
+    ("GET", "/api/v1/random-checks/draws"): row(200, enterprise=403, installer=403, listed=("draw_id", "draw_id")),
+    ("POST", "/api/v1/random-checks/draws"): row(
+        (403, 403), admin=(201, 201), air=(201, 201), branch=(201, 404), body=_draw_body
+    ),
+    ("GET", "/api/v1/random-checks/draws/{draw_id}"): row(
+        (200, 404), enterprise=(403, 403), installer=(403, 403), **_COUNTY_SEE
+    ),
+    ("POST", "/api/v1/random-checks/draws/{draw_id}/redo"): row(
+        (403, 403), admin=(201, 201), air=(201, 201), branch=(201, 404), fresh=_fresh_redo
+    ),
+    ("GET", "/api/v1/random-checks/checks"): row(200, enterprise=403, installer=403, listed=("check_id", "check_id")),
+    ("GET", "/api/v1/random-checks/checks/{check_id}"): row(
+        (200, 404), enterprise=(403, 403), installer=(403, 403), **_COUNTY_SEE
+    ),
+    ("POST", "/api/v1/random-checks/checks/{check_id}/record"): row(
+        (403, 403), admin=(201, 201), branch=(201, 404), fresh=_fresh_record
+    ),
 }
 
 

@@ -37,7 +37,10 @@ def test_migrate_applies_each_file_once_and_records_it(tmp_path: Path) -> None:
     second = migrate(conn)
     # Then every shipped file ran once, in order, and is recorded with its checksum
     assert first == [p.name for p in migration_files()] and second == []
-    rows = conn.execute("SELECT name, length(sha256) FROM schema_migration ORDER BY name").fetchall()
+    rows = conn.execute(  # in numeric order, as applied (a name sort puts 110_… before 20_…)
+        "SELECT name, length(sha256) FROM schema_migration"
+        " ORDER BY CAST(substr(name, 1, instr(name, '_') - 1) AS INTEGER)"
+    ).fetchall()
     assert [r[0] for r in rows] == first and {r[1] for r in rows} == {64}
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 

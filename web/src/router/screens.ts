@@ -65,6 +65,12 @@ export const screens: RouteRecordRaw[] = [
     meta: { title: '报表', menu: 50, icon: 'Document', action: 'reports.monthly.read' },
   },
   {
+    path: 'random-checks',
+    name: 'random-checks',
+    component: () => import('@/views/RandomChecksView.vue'),
+    meta: { title: '双随机抽查', menu: 60, icon: 'Finished', action: 'random_checks.read' },
+  },
+  {
     path: 'accounts',
     name: 'accounts',
     component: () => import('@/views/AccountsView.vue'),

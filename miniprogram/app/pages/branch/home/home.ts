@@ -76,6 +76,9 @@ Page({
     });
     return out;
   },
+  openChecks() {
+    void wx.navigateTo({ url: '/pages/branch/checks/checks' });
+  },
   open(e: { currentTarget: { dataset: { id: string } } }) {
     void wx.navigateTo({ url: `/pages/branch/verify/verify?id=${encodeURIComponent(e.currentTarget.dataset.id)}` });
   },

@@ -1,0 +1,1 @@
+"""Random inspections (双随机): inspector pools per branch, reproducible audited draws, inspection records."""

@@ -71,7 +71,7 @@ def inspections(
         last: dict[str, tuple[datetime, str]] = {}
         commissioned: dict[str, datetime] = {}
         for e in reversed(_entries(store, enterprise_id)):  # oldest first: later entries overwrite
-            if e.kind is MaintenanceKind.INSPECTION and e.mn:
+            if e.kind is MaintenanceKind.INSPECTION and e.mn and e.checklist:  # a full inspection, not a note
                 last[e.mn] = (e.at, e.entry_id)
             elif e.kind is MaintenanceKind.COMMISSIONING and e.mn and e.passed and e.mn not in commissioned:
                 commissioned[e.mn] = e.at
@@ -149,7 +149,9 @@ def find_obligation(store: Store, obligation_id: str, now: datetime) -> RepairOb
             enterprise_id = ""
     else:
         enterprise_id = ""
-    found = [o for o in repair_obligations(store, now, [enterprise_id]) if o.id == obligation_id] if enterprise_id else []
+    found = []
+    if enterprise_id:
+        found = [o for o in repair_obligations(store, now, [enterprise_id]) if o.id == obligation_id]
     if not found:
         raise NotFoundError(f"维修任务 {obligation_id} 不存在或已超过 {LOOKBACK.days} 天")
     return found[0]

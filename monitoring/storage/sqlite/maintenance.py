@@ -1,4 +1,5 @@
-"""Maintenance log entries in sqlite (schema/92_maintenance.sql) and service providers (105); the id's primary key refuses a second insert."""
+"""Maintenance log entries in sqlite (schema/92_maintenance.sql; the id's primary key refuses a second insert)
+and service providers (105_maintenance_providers.sql, one row per enterprise)."""
 
 from __future__ import annotations
 
@@ -52,7 +53,9 @@ class SqliteMaintenanceRepository(MaintenanceRepositoryBase):
 
     def _provider_for(self, enterprise_id: str) -> ServiceProvider | None:
         with self._db.read() as c:
-            row = c.execute("SELECT body FROM maintenance_provider WHERE enterprise_id = ?", (enterprise_id,)).fetchone()
+            row = c.execute(
+                "SELECT body FROM maintenance_provider WHERE enterprise_id = ?", (enterprise_id,)
+            ).fetchone()
         return None if row is None else codec.loads(ServiceProvider, row[0])
 
     def _providers(self) -> list[ServiceProvider]:

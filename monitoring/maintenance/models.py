@@ -46,7 +46,7 @@ class ReadingSeen:
     """A value the inspector read on site next to the platform's latest reading of that point and quantity."""
 
     point_id: str
-    code: str  # quantity code (HJ 212 / profile), e.g. "Pa" (active power)
+    code: str  # the platform's quantity name (monitoring.readings QUANTITY_INFO), e.g. "p" (active power)
     seen: float
     platform: float | None = None  # the platform's latest value when recorded; None: none known
     platform_at: datetime | None = None  # its data time (UTC)

@@ -22,7 +22,7 @@ from monitoring.maintenance.schedule import (
     inspection_due,
     repair_state,
 )
-from monitoring.readings.models import ReadingKind
+from monitoring.readings.models import QUANTITY_INFO, ReadingKind
 from monitoring.reports.models import FaultKind
 from monitoring.storage.ports import Store
 
@@ -188,6 +188,8 @@ def record_inspection(
     for point_id, code, value in readings:
         if point_id not in points:
             raise InvalidInputError(f"点位 {point_id} 不在终端 {mn} 上")
+        if code not in QUANTITY_INFO:
+            raise InvalidInputError(f"未知的读数项目：{code}（如 p 有功功率、ia A相电流、ep_fwd 正向有功电能）")
         if not math.isfinite(value):
             raise InvalidInputError("现场读数无效")
         platform, platform_at = _platform_value(store, point_id, code)

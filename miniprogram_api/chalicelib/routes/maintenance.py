@@ -49,7 +49,7 @@ class CheckOut(ApiModel):
 
 class ReadingSeenOut(ApiModel):
     point_id: str
-    code: str = Field(description="数据项编码，如 Pa（有功功率）")
+    code: str = Field(description="数据项，如 p（有功功率）")
     seen: float = Field(description="现场读数")
     platform: float | None = Field(description="记录时平台最新数据；无数据为空")
     platform_at: BeijingTime | None = Field(description="该平台数据的数据时间")

@@ -91,7 +91,7 @@ class DutyQuery(ApiModel):
 
 class ReadingIn(ApiModel):
     point_id: Id
-    code: Code = Field(description="数据项编码，如 Pa、Ia")
+    code: Code = Field(description="数据项，如 p（有功功率 kW）、ia（A相电流 A）、ep_fwd（正向有功电能 kWh）")
     value: float = Field(description="现场读到的数值")
 
 

@@ -60,6 +60,12 @@ def test_an_installer_inspects_its_terminals_and_the_readings_stand_beside_the_p
                               json_body={"checklist": {"seal": True}})  # fmt: skip
     assert (missing.status, missing.json["field"], missing.json["code"]) == (422, "checklist", "invalid_input")
     assert "巡检须逐项检查" in missing.json["message"]
+    foreign = api.client.post("/terminals/MNMD01/inspections", token=installer,
+                              json_body=body | {"photo_ids": [api.world.outside["photo_id"]]})  # fmt: skip
+    assert (foreign.status, foreign.json["field"]) == (422, "photo_ids.0")  # another enterprise's photo
+    own = api.client.post("/terminals/MNMD01/inspections", token=installer,
+                          json_body=body | {"photo_ids": [api.world.inside["photo_id"]]})  # fmt: skip
+    assert own.status == 201 and own.json["photo_ids"] == [api.world.inside["photo_id"]]
     wrong = api.client.post("/terminals/MNMD01/inspections", token=installer, json_body=body | {
         "readings": [{"point_id": "pt-mnmd02", "code": "p", "value": 1.0}]})  # fmt: skip
     assert (wrong.status, wrong.json["field"]) == (422, "readings")

@@ -91,6 +91,10 @@ def _parser() -> argparse.ArgumentParser:
     from monitoring.random_checks import cli as random_checks_cli  # `random-checks pool|draw|redo|list|record|verify`
 
     random_checks_cli.add_parser(sub)
+
+    from monitoring.maintenance import cli as maintenance_cli  # `maintenance due|overdue|inspect|repair|provider`
+
+    maintenance_cli.add_parser(sub)
     return p
 
 
@@ -253,6 +257,11 @@ def run(argv: Sequence[str], out: TextIO) -> int:
                 code = _evidence(args, store, out)
             elif args.area == "random-checks":
                 code = _random_checks(args, store, out)
+            elif args.area == "maintenance":
+                from monitoring.clock import SystemClock
+                from monitoring.maintenance import cli as maintenance_cli
+
+                code = maintenance_cli.run_cli(args, store, out, SystemClock())
             else:
                 code = VIEWS[(args.area, args.action)](args, store, out)
         except MonitoringError as exc:

@@ -33,6 +33,8 @@ SCHEDULED_HANDLERS = (
     # keeps polling through its minute so what falls due goes within seconds.
     ("NotifyDecide", "functions.on_alarm_change_notify.handler", 1),
     ("NotifySend", "functions.notify_send.handler", 1),
+    # Maintenance (issue 19, 二.4): overdue inspections and repairs, one reminder per obligation per day.
+    ("MaintenanceRemind", "functions.every_fifteen_minutes_maintenance_reminders.handler", 15),
 )
 # Rules fan out per county and shard of enterprises (docs/deploy.md "Scaling to a province"); the worker keeps
 # the construct id "Evaluate", so its data access below is the evaluation's.
@@ -54,6 +56,7 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "NotifySend": {"read": (), "read_write": (schema.STATE,)},
     "NotifyOnAlarm": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},
     "ChainArchive": {"read": (), "read_write": (schema.STATE,)},  # chain segments and delivered objects
+    "MaintenanceRemind": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # log, alarms → outbox
 }
 ARCHIVE_CHAIN_HANDLER = "functions.on_archive_object.handler"
 ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), not Firehose's errors/

@@ -15,11 +15,12 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from local.demo.accounts import DemoAccount, demo_username, ensure_demo_accounts
+from local.demo.maintenance import seed_maintenance
 from local.demo.people import People
 from local.demo.people_plan import PeoplePlan, plan_people
 from local.demo.random_checks import ensure_demo_random_checks
@@ -364,6 +365,11 @@ def main(args: argparse.Namespace) -> int:
     try:
         accounts = ensure_demo_accounts(store)
         ensure_demo_random_checks(store, datetime.fromisoformat(args.start), branch_user=demo_username(Role.BRANCH))
+        installer = store.accounts.find_by_username(demo_username(Role.INSTALLER))
+        if installer is not None:  # inspections due and overdue on the 运维 screen (docs/maintenance.md)
+            start = datetime.fromisoformat(args.start)
+            start = start if start.tzinfo else start.replace(tzinfo=CHINA_TZ)  # --start is Beijing time
+            seed_maintenance(store, start.astimezone(UTC), installer.id)
     finally:
         store.close()
     banner(args, data, manifest, accounts)

@@ -123,4 +123,13 @@ def build_world(store: Store) -> World:
     add_field_objects(store, world)
     # ---- random-checks: pools, a draw per branch, their checks ---------------------------------------------------
     add_random_check_objects(store, world)
+
+    # ---- maintenance duties: ent-in's service provider (its installer), none for ent-out -----------------------
+    from monitoring.maintenance.models import ServiceProvider
+
+    store.maintenance.put_provider(
+        ServiceProvider("ent-in", "测试运维公司", (accounts[Role.INSTALLER].id,), accounts[Role.ADMIN].id, NOW)
+    )
+    world.inside.update(obligation_id=f"fault:{world.inside['report_id']}")  # a repair task's id (may be closed)
+    world.outside.update(obligation_id=f"fault:{world.outside['report_id']}")
     return world

@@ -59,6 +59,12 @@ export const screens: RouteRecordRaw[] = [
     meta: { title: '应急管控', menu: 40, icon: 'Warning', action: 'emergency.alerts.read' },
   },
   {
+    path: 'maintenance',
+    name: 'maintenance',
+    component: () => import('@/views/MaintenanceView.vue'),
+    meta: { title: '运维', menu: 45, icon: 'Tools', action: 'maintenance.read' },
+  },
+  {
     path: 'reports',
     name: 'reports',
     component: () => import('@/views/ReportsView.vue'),

@@ -186,9 +186,15 @@ class AliyunSmsStub(StubServer):
         for name in ("PhoneNumber", "SendDate", "PageSize", "CurrentPage"):
             if not q.get(name):
                 return self._error(400, "MissingParameter", f"{name} is mandatory for this action.")
+        try:
+            size, page = int(q["PageSize"]), int(q["CurrentPage"])
+        except ValueError:
+            return self._error(400, "InvalidParameter", "PageSize and CurrentPage must be numbers.")
+        if not (1 <= size <= 50 and page >= 1):
+            return self._error(400, "InvalidParameter", "PageSize must be 1-50, CurrentPage at least 1.")
         found = [
             d
-            for key, d in self._details.items()
+            for key, d in list(self._details.items())
             if d["PhoneNum"] == q["PhoneNumber"]
             and (not q.get("BizId") or key.startswith(q["BizId"] + "/"))
             and str(d["SendDate"]).replace("-", "").startswith(q["SendDate"])
@@ -198,6 +204,6 @@ class AliyunSmsStub(StubServer):
             "Code": "OK",
             "Message": "OK",
             "TotalCount": str(len(found)),
-            "SmsSendDetailDTOs": {"SmsSendDetailDTO": found},
+            "SmsSendDetailDTOs": {"SmsSendDetailDTO": found[(page - 1) * size : page * size]},
         }
         return Answer(200, body)

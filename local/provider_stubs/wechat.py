@@ -1,4 +1,4 @@
-"""WeChat mini-program server API on loopback: `cgi-bin/stable_token` and `cgi-bin/token` (access tokens that expire) and
+"""WeChat mini-program server API on loopback: `cgi-bin/stable_token`, `cgi-bin/token` (tokens that expire) and
 `cgi-bin/message/subscribe/send` (openid, template id, page, data within the field-type limits), with WeChat's
 errcodes: 40001/42001 token invalid or expired, 43101 not subscribed, 40037 template, 41030 page not in the
 mini-program's app.json, 47003 data, -1 busy."""

@@ -24,6 +24,7 @@ from local.provider_stubs.fleet import ProviderStubs  # noqa: E402
 from local.provider_stubs.records import write_settings  # noqa: E402
 from local.workers import DB_FILE  # noqa: E402
 from monitoring.notify.models import Status  # noqa: E402
+from monitoring.notify.routing import RoutingTable  # noqa: E402
 from monitoring.storage.sqlite import open_store  # noqa: E402
 
 
@@ -125,16 +126,27 @@ def report(store, accepted: list[Received], clock: dict[str, object], args, sim_
         )
     if every:
         print(f"  every alarm_raised message: p50 {percentile(every, 50):.1f} s, p95 {percentile(every, 95):.1f} s")
-    print(f"  messages (merged ones once) per alarm: {messages / max(1, len(alarms)):.2f} ({messages} for the alarms)")
-    counts = [per_enterprise.get(e.id, 0) for e in store.registry.list_enterprises("rugao")]
-    if counts:
+    # The coalescing window is timed by the platform's clock, so it passed ×accel faster than it would in real time;
+    # everything else in the path (worker passes, rule ticks' wall work, the providers) ran at wall speed.
+    window = RoutingTable.load().settings.coalesce_window.total_seconds()
+    if told:
+        extra = window * (1 - 1 / args.accel)
         print(
-            f"  per enterprise per simulated day (×{1 / days:.1f} of this run): "
-            f"mean {statistics.mean(counts) / days:.1f}, max {max(counts) / days:.1f}; "
-            f"enterprises told {sum(1 for c in counts if c)}/{len(counts)}"
+            f"  real-time estimate (+ the {window:.0f} s coalescing window's compressed part, {extra:.1f} s): "
+            f"p50 {percentile(everyone, 50) + extra:.1f} s, p95 {percentile(everyone, 95) + extra:.1f} s"
+        )
+    print(f"  messages (merged ones once) per alarm: {messages / max(1, len(alarms)):.2f} ({messages} for the alarms)")
+    counts = [per_enterprise.get(e.enterprise_id, 0) for e in store.registry.list_enterprises("rugao")]
+    if counts:
+        # The demo's scenario episodes fall on the simulated morning: a day's rate from a short run is an upper bound
+        print(
+            f"  per enterprise over the run: mean {statistics.mean(counts):.2f}, max {max(counts)}; enterprises "
+            f"told {sum(1 for c in counts if c)}/{len(counts)}; at this run's rate all day (×{1 / days:.1f}): "
+            f"mean {statistics.mean(counts) / days:.1f}, max {max(counts) / days:.1f}"
         )
     print(f"  outbox outcomes of the alarms: {dict(statuses)}")
-    print(f"  note: waits timed by the platform's clock (10 s coalescing, back-off) pass ×{args.accel:g} faster")
+    print(f"  accepted by provider: {dict(Counter(r.provider for r in accepted))}")
+    print(f"  note: back-off after a failed send is also timed by the platform's clock (×{args.accel:g} faster)")
 
 
 if __name__ == "__main__":

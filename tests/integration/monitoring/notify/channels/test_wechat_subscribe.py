@@ -1,5 +1,6 @@
 """WeChat subscribe messages against the loopback stub: the stable access token fetched once, shared by two
-processes, asked again before expiry and after 40001/42001 (one retry), the answers mapped, the data the stub checks against the field-type limits."""
+processes, asked again before expiry and after 40001/42001 (one retry), the answers mapped, the data the stub
+checks against the field-type limits."""
 
 from __future__ import annotations
 

@@ -46,7 +46,7 @@ class AliyunSmsStub(StubServer):
     answered with isv.BUSINESS_LIMIT_CONTROL, as Aliyun's default flow control does (None = no caps)."""
 
     provider = "aliyun_sms"
-    FAILURES = (*_FAILURE_ANSWERS, "timeout", "garbage")
+    FAILURES = (*_FAILURE_ANSWERS, "timeout", "taken_then_timeout", "garbage")
 
     def __init__(
         self,
@@ -103,8 +103,14 @@ class AliyunSmsStub(StubServer):
             return Answer(0, None, hang=True)
         if failure == "garbage":
             return GARBAGE
+        if failure == "taken_then_timeout":  # the send goes through, its answer never comes (a lost response)
+            self._unscripted(request)
+            return Answer(0, None, hang=True)
         if failure is not None:
             return self._error(*_FAILURE_ANSWERS[failure])
+        return self._unscripted(request)
+
+    def _unscripted(self, request: Request) -> Answer:
         bad = self._signature_ok(request)
         if bad is not None:
             return bad

@@ -25,6 +25,7 @@ log = logging.getLogger("monitoring.notify.aliyun_sms")
 PROVIDER = "aliyun_sms"
 QUERY_PAGE = 50  # QuerySendDetails' largest page
 QUERY_PAGES = 4  # a number gets few SMS a day: 200 records are plenty; never loop on a busy one
+LOOKUP_DAYS = 3  # an unknown send is retried within hours (back-off ≤ 30 min): older days are not searched
 
 RETRYABLE = frozenset(
     {
@@ -133,8 +134,8 @@ class AliyunSms:
         """QuerySendDetails for the number on each Beijing day from `since` to today, looking for our OutId. The
         record carries no BizId, so the result has none (no receipt is asked for it)."""
         out_id = message.key[:64]
-        day = since.astimezone(CHINA).date()
         today = datetime.now(CHINA).date()
+        day = max(since.astimezone(CHINA).date(), today - timedelta(days=LOOKUP_DAYS - 1))
         while day <= today:
             for page in range(1, QUERY_PAGES + 1):
                 request = sms_models.QuerySendDetailsRequest(

@@ -66,3 +66,37 @@ def test_a_sender_killed_after_the_provider_accepted_does_not_cause_a_duplicate(
     assert found.key == lost and found.provider == "aliyun_sms" and found.status is Status.SENT
     assert {n.key for n in final.values() if n.merged_into == lost} == {n.key for n in killed} - {lost}
     store.close()
+
+
+def test_a_send_whose_answer_was_lost_is_found_not_sent_again() -> None:
+    # Given Aliyun (the stub, the real client) takes an SMS but its answer never arrives (the client times out)
+    import dataclasses
+
+    from monitoring.clock import FixedClock
+    from monitoring.notify.channels.aliyun_sms import AliyunSms
+    from monitoring.notify.routing import RoutingTable
+    from monitoring.notify.sender import Sender
+    from monitoring.notify.templates import TemplateBook
+    from tests.unit.monitoring.notify.world import T0, world
+
+    store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+    decided = NotifyService(store, COUNTY).decide_alarms([alarm()], T0)
+    with ProviderStubs() as stubs:
+        assert stubs.settings.aliyun_sms is not None
+        settings = dataclasses.replace(RoutingTable.load().settings, sms_per_template_day=0)
+        sender = Sender(store.outbox, {ChannelKind.SMS: [AliyunSms(stubs.settings.aliyun_sms)]}, TemplateBook.load(),
+                        settings, clock.now, owner="t")  # fmt: skip
+        stubs.aliyun.fail_next("taken_then_timeout")
+        sender.run_once()
+        (lost,) = [
+            n for n in (store.outbox.get(d.key) for d in decided) if n.history and n.history[-1].code == "timeout"
+        ]
+        assert lost.status is Status.QUEUED and [r.key for r in stubs.aliyun.accepted()].count(lost.key) == 1
+        # When its back-off has passed and a sender takes it again
+        clock.advance(timedelta(minutes=5))
+        sender.run_once()
+        keys = [r.key for r in stubs.aliyun.accepted()]
+    # Then Aliyun was asked, not sent to again, and the entry is sent
+    assert keys.count(lost.key) == 1 and sorted(keys) == sorted(set(keys))
+    again = store.outbox.get(lost.key)
+    assert again.status is Status.SENT and again.history[-1].code == "found_by_query"

@@ -118,6 +118,11 @@ bench-views: venv
 # ---- notify (issue 16: alarm raised → message accepted by a provider stub; figures printed, never asserted) ----
 .PHONY: bench-notify
 bench-notify: venv
+	$(PY) bench/notify_demo_bench.py --limit 40 --accel 30 --sim-minutes 80 --drain 20
+
+# The synthetic burst: 100 alarms over 30 s on a 301-enterprise county, the notify handlers called in-process.
+.PHONY: bench-notify-burst
+bench-notify-burst: venv
 	$(PY) bench/notify_bench.py --enterprises 301 --alarms 100 --seconds 30 --drain 70
 
 # ---- the HTTP API under 20 clients on the seeded month (issue 14 "Speed"; seeds var/bench-api once) ----

@@ -71,6 +71,10 @@ class Settings(BaseModel):
     notify_templates: str = _env("NOTIFY_TEMPLATES_PATH", "")  # "" = data/notify_templates.json
     # The provider settings' Secrets Manager secret (AWS; read by the notify channels, functions/_notify.py)
     notify_channels_secret: str = _env("NOTIFY_CHANNELS_SECRET", "")
+    # SNS SMS for numbers outside the mainland (functions/adapters/notify_channels.py): "" = no SNS channel
+    notify_sns_region: str = _env("NOTIFY_SNS_REGION", "")
+    notify_sns_sender_id: str = _env("NOTIFY_SNS_SENDER_ID", "")
+    notify_sns_endpoint: str = _env("NOTIFY_SNS_ENDPOINT", "")
 
     def decode_settings(self) -> DecodeSettings:
         return DecodeSettings(

@@ -84,6 +84,13 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
         "The chain function reads the delivered objects under raw/, whose keys Firehose chooses at run time; "
         "get object (and version) only, no list, put or delete",
     )
+    if stack.sns_sms_region:
+        _ack(
+            _default_policy(stack.functions.functions["NotifySend"].role),
+            "AwsSolutions-IAM5[Resource::*]",
+            "SNS authorises a publish to a phone number against no resource ARN, so sns:Publish is allowed on * "
+            "within the SMS region only, and denied on every topic and platform endpoint ARN",
+        )
     for child in stack.node.children:  # CDK's deploy-time handler that writes the bucket's notification settings
         if child.node.id.startswith("BucketNotificationsHandler"):
             _ack(

@@ -159,6 +159,9 @@ class StageSettings(BaseModel):
     api_photo_incoming_days: int = 1  # unconfirmed direct uploads under incoming/ expire after this many days
     # False when another stack of the account and region already set API Gateway's CloudWatch Logs role.
     api_cloudwatch_role: bool = True
+    # SMS to numbers outside the mainland through AWS SNS (docs/notify.md); "" = no SNS channel, no sns:Publish
+    notify_sns_region: str = ""  # a region where SNS sends SMS, e.g. ap-southeast-1
+    notify_sns_sender_id: str = ""  # optional alphanumeric sender ID (1-11 characters, at least one letter)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -297,6 +300,13 @@ def _check(s: StageSettings) -> None:
             "api_wechat_secret_parameter must be an SSM parameter name like /gongkuang/wechat-secret",
         ),
         (1 <= s.api_photo_incoming_days <= 30, "api_photo_incoming_days must be 1-30"),
+        (s.notify_sns_region == "" or bool(_REGION.match(s.notify_sns_region)), "bad notify_sns_region"),
+        (
+            s.notify_sns_sender_id == ""
+            or bool(re.fullmatch(r"(?=.*[A-Za-z])[A-Za-z0-9]{1,11}", s.notify_sns_sender_id)),
+            "notify_sns_sender_id must be 1-11 letters or digits with at least one letter (SNS sender ID)",
+        ),
+        (s.notify_sns_sender_id == "" or s.notify_sns_region != "", "notify_sns_sender_id needs notify_sns_region"),
     ]
     broken = [msg for ok, msg in rules if not ok]
     if broken:

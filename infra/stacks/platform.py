@@ -11,6 +11,7 @@ from pathlib import Path
 
 from aws_cdk import CfnOutput, Duration, Environment, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -104,6 +105,7 @@ WIRING_VARIABLES_NOT_SET = {
     "RULES_OVERRIDES_PATH": "optional per enterprise/association/point overrides; none are deployed by default",
     "COUNTY_ID": "AWS fans rules out over every county of the registry; the shard message names the county",
     "NOTIFY_ROUTES_PATH": "the default is data/notify_routes.json inside the code asset",
+    "NOTIFY_SNS_ENDPOINT": "empty means SNS's regional endpoint (set only for a local emulator)",
     "NOTIFY_TEMPLATES_PATH": "the default is data/notify_templates.json inside the code asset",
 }
 
@@ -138,6 +140,8 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "TERMINAL_STATE_REFRESH_S": str(settings.terminal_state_refresh),
         "REGISTRY_CACHE_S": str(settings.registry_cache),
         "RULES_WAIT_FOR_DECODE": "true",  # decode notes its progress per shard; the rules judge no later minute
+        "NOTIFY_SNS_REGION": settings.notify_sns_region,  # "" = no SNS channel (the sender is granted nothing)
+        "NOTIFY_SNS_SENDER_ID": settings.notify_sns_sender_id,
     }
 
 
@@ -284,6 +288,9 @@ class PlatformStack(Stack):
         self._grant()
         # Only the sender and the API (SMS login codes) read the provider settings: docs/notify.md.
         self.notify_secret.grant_read(self.functions.functions["NotifySend"])
+        self.sns_sms_region = settings.notify_sns_region
+        if self.sns_sms_region:
+            self._grant_sns_sms(self.sns_sms_region)
 
         self.alarms = Alarms(
             self,
@@ -383,6 +390,27 @@ class PlatformStack(Stack):
         # The dead-letter queue: the event source mapping sends batch pointers there with the function's role, and
         # decode itself sets poison records aside there (DECODE_DEAD_LETTER_QUEUE_URL).
         self.functions.dead_letters.grant_send_messages(self.functions.decode)
+
+    def _grant_sns_sms(self, region: str) -> None:
+        """The sender may Publish SMS to phone numbers in `region` and nothing else of SNS. A publish to a phone
+        number has no resource ARN (IAM sees "*", and SNS has no condition key for the number), so the allow is
+        "*" narrowed to the region, and a deny takes back every topic and platform endpoint (those have ARNs)."""
+        role = self.functions.functions["NotifySend"].role
+        assert role is not None
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                actions=["sns:Publish"],
+                resources=["*"],
+                conditions={"StringEquals": {"aws:RequestedRegion": region}},
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                effect=iam.Effect.DENY,
+                actions=["sns:Publish"],
+                resources=[f"arn:{self.partition}:sns:*:*:*"],
+            )
+        )
 
     @staticmethod
     def data_access(function_name: str) -> set[str]:

@@ -46,7 +46,7 @@ class AliyunSmsStub(StubServer):
     answered with isv.BUSINESS_LIMIT_CONTROL, as Aliyun's default flow control does (None = no caps)."""
 
     provider = "aliyun_sms"
-    FAILURES = (*_FAILURE_ANSWERS, "timeout", "garbage")
+    FAILURES = (*_FAILURE_ANSWERS, "timeout", "taken_then_timeout", "garbage")
 
     def __init__(
         self,
@@ -103,8 +103,14 @@ class AliyunSmsStub(StubServer):
             return Answer(0, None, hang=True)
         if failure == "garbage":
             return GARBAGE
+        if failure == "taken_then_timeout":  # the send goes through, its answer never comes (a lost response)
+            self._unscripted(request)
+            return Answer(0, None, hang=True)
         if failure is not None:
             return self._error(*_FAILURE_ANSWERS[failure])
+        return self._unscripted(request)
+
+    def _unscripted(self, request: Request) -> Answer:
         bad = self._signature_ok(request)
         if bad is not None:
             return bad
@@ -186,9 +192,15 @@ class AliyunSmsStub(StubServer):
         for name in ("PhoneNumber", "SendDate", "PageSize", "CurrentPage"):
             if not q.get(name):
                 return self._error(400, "MissingParameter", f"{name} is mandatory for this action.")
+        try:
+            size, page = int(q["PageSize"]), int(q["CurrentPage"])
+        except ValueError:
+            return self._error(400, "InvalidParameter", "PageSize and CurrentPage must be numbers.")
+        if not (1 <= size <= 50 and page >= 1):
+            return self._error(400, "InvalidParameter", "PageSize must be 1-50, CurrentPage at least 1.")
         found = [
             d
-            for key, d in self._details.items()
+            for key, d in list(self._details.items())
             if d["PhoneNum"] == q["PhoneNumber"]
             and (not q.get("BizId") or key.startswith(q["BizId"] + "/"))
             and str(d["SendDate"]).replace("-", "").startswith(q["SendDate"])
@@ -198,6 +210,6 @@ class AliyunSmsStub(StubServer):
             "Code": "OK",
             "Message": "OK",
             "TotalCount": str(len(found)),
-            "SmsSendDetailDTOs": {"SmsSendDetailDTO": found},
+            "SmsSendDetailDTOs": {"SmsSendDetailDTO": found[(page - 1) * size : page * size]},
         }
         return Answer(200, body)

@@ -1,5 +1,6 @@
 """Tencent Cloud SMS (API 2021-01-11) on loopback: SendSms as the official SDK calls it (JSON body,
-TC3-HMAC-SHA256 signature checked), with Tencent's request-level errors and per-number SendStatus codes."""
+TC3-HMAC-SHA256 signature checked), with Tencent's request-level errors and per-number SendStatus codes; the status
+report queue (PullSmsSendStatus, each report once) and the per-number query (PullSmsSendStatusByPhoneNumber)."""
 
 from __future__ import annotations
 
@@ -71,6 +72,7 @@ class TencentSmsStub(StubServer):
         self.templates = dict(templates)
         self.undeliverable: set[str] = set()  # numbers whose status reports say not delivered
         self._reports: list[dict[str, object]] = []  # delivery reports not pulled yet (each is pulled once)
+        self._all_reports: list[tuple[float, dict[str, object]]] = []  # every report with its time, for the query
         super().__init__(host, port)
 
     def _error(self, code: str, message: str) -> Answer:
@@ -119,11 +121,16 @@ class TencentSmsStub(StubServer):
         if bad is not None:
             return bad
         action = request.headers.get("x-tc-action")
-        if action not in ("SendSms", "PullSmsSendStatus") or request.headers.get("x-tc-version") != "2021-01-11":
+        if (
+            action not in ("SendSms", "PullSmsSendStatus", "PullSmsSendStatusByPhoneNumber")
+            or request.headers.get("x-tc-version") != "2021-01-11"
+        ):
             return self._error("InvalidAction", "接口不存在")
         body = request.json()
         if action == "PullSmsSendStatus":
             return self._pull(body)
+        if action == "PullSmsSendStatusByPhoneNumber":
+            return self._pull_by_number(body)
         if body.get("SmsSdkAppId") != self.sdk_app_id:
             return self._error("FailedOperation.SmsSdkAppIdVerifyFail", "SdkAppId校验失败")
         if body.get("SignName") != self.sign_name:
@@ -183,6 +190,7 @@ class TencentSmsStub(StubServer):
                 }
                 with self._lock:
                     self._reports.append(report)
+                    self._all_reports.append((time.time(), report))
         return Answer(200, {"Response": {"SendStatusSet": statuses, "RequestId": self._next_id("r-")}})
 
     def _pull(self, body: dict[str, object]) -> Answer:
@@ -193,4 +201,23 @@ class TencentSmsStub(StubServer):
             return self._error("InvalidParameterValue", "Limit 取值范围为 1-100")
         with self._lock:
             taken, self._reports = self._reports[:limit], self._reports[limit:]
+        return Answer(200, {"Response": {"PullSmsSendStatusSet": taken, "RequestId": self._next_id("r-")}})
+
+    def _pull_by_number(self, body: dict[str, object]) -> Answer:
+        """Reports of one number between BeginTime and EndTime (Unix seconds), Offset/Limit paged; not consumed."""
+        if body.get("SmsSdkAppId") != self.sdk_app_id:
+            return self._error("FailedOperation.SmsSdkAppIdVerifyFail", "SdkAppId校验失败")
+        try:
+            begin, offset, limit = (int(str(body.get(k))) for k in ("BeginTime", "Offset", "Limit"))
+            end = int(str(body.get("EndTime"))) if body.get("EndTime") is not None else int(time.time())
+        except ValueError:
+            return self._error("InvalidParameterValue", "BeginTime、Offset、Limit 须为整数")
+        if not 1 <= limit <= 100 or offset < 0:
+            return self._error("InvalidParameterValue", "Limit 取值范围为 1-100")
+        m = _PHONE.fullmatch(str(body.get("PhoneNumber", "")))
+        if m is None:
+            return self._error("InvalidParameterValue.IncorrectPhoneNumber", "手机号格式错误")
+        with self._lock:
+            found = [r for at, r in self._all_reports if r["SubscriberNumber"] == m.group(1) and begin <= at <= end]
+        taken = found[offset : offset + limit]
         return Answer(200, {"Response": {"PullSmsSendStatusSet": taken, "RequestId": self._next_id("r-")}})

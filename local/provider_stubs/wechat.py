@@ -1,4 +1,4 @@
-"""WeChat mini-program server API on loopback: `cgi-bin/token` (access tokens that expire) and
+"""WeChat mini-program server API on loopback: `cgi-bin/stable_token`, `cgi-bin/token` (tokens that expire) and
 `cgi-bin/message/subscribe/send` (openid, template id, page, data within the field-type limits), with WeChat's
 errcodes: 40001/42001 token invalid or expired, 43101 not subscribed, 40037 template, 41030 page not in the
 mini-program's app.json, 47003 data, -1 busy."""
@@ -67,7 +67,9 @@ class WechatStub(StubServer):
         self.subscribed = None if subscribed is None else {k: set(v) for k, v in subscribed.items()}
         self.token_ttl_s = token_ttl_s
         self.pages = app_pages() if pages is None else frozenset(pages)
-        self.tokens_issued = 0
+        self.tokens_issued = 0  # new tokens (a stable token asked for again while valid is not new)
+        self.token_requests = 0  # calls to either token endpoint
+        self._stable = ""  # the current stable token: every caller gets it until it expires or is force-refreshed
         self.token_failures = 0  # the next this many token requests answer -1 (busy)
         self._tokens: dict[str, float] = {}  # token → expires at (wall clock)
         self._token_lock = threading.Lock()
@@ -81,12 +83,53 @@ class WechatStub(StubServer):
     def handle(self, request: Request) -> Answer:
         if request.path == "/cgi-bin/token" and request.method == "GET":
             return self._token(request.query)
+        if request.path == "/cgi-bin/stable_token" and request.method == "POST":
+            return self._stable_token(request)
         if request.path == "/cgi-bin/message/subscribe/send" and request.method == "POST":
             return self._send(request)
         return Answer(404, {"errcode": 404, "errmsg": "not found"})
 
-    def _token(self, q: Mapping[str, str]) -> Answer:
+    def _stable_token(self, request: Request) -> Answer:
+        """getStableAccessToken: the normal mode returns the current token (with what is left of its life) while it
+        is valid, so processes sharing an app never invalidate each other; force_refresh invalidates it."""
+        try:
+            body = request.json()
+        except ValueError:
+            return _errcode(47001, "data format error")
+        if not isinstance(body, dict):
+            return _errcode(47001, "data format error")
+        q = {k: str(body.get(k, "")) for k in ("grant_type", "appid", "secret")}
+        refused = self._check_credentials(q)
+        if refused is not None:
+            return refused
+        force = body.get("force_refresh", False)
+        if not isinstance(force, bool):
+            return _errcode(47001, "data format error")
+        now = time.time()
         with self._token_lock:
+            expires = self._tokens.get(self._stable, 0.0)
+            if force or expires <= now:
+                if force and self._stable:
+                    self._tokens[self._stable] = 0.0
+                self._stable = secrets.token_urlsafe(48)
+                expires = self._tokens[self._stable] = now + self.token_ttl_s
+                self.tokens_issued += 1
+            token = self._stable
+        return Answer(200, {"access_token": token, "expires_in": max(1, int(expires - now))})
+
+    def _token(self, q: Mapping[str, str]) -> Answer:
+        refused = self._check_credentials(q)
+        if refused is not None:
+            return refused
+        token = secrets.token_urlsafe(48)
+        with self._token_lock:
+            self._tokens[token] = time.time() + self.token_ttl_s
+            self.tokens_issued += 1
+        return Answer(200, {"access_token": token, "expires_in": self.token_ttl_s})
+
+    def _check_credentials(self, q: Mapping[str, str]) -> Answer | None:
+        with self._token_lock:
+            self.token_requests += 1
             busy = self.token_failures > 0
             self.token_failures -= 1 if busy else 0
         if busy:
@@ -97,11 +140,7 @@ class WechatStub(StubServer):
             return _errcode(40013, "invalid appid")
         if q.get("secret") != self._secret:
             return _errcode(40125, "invalid appsecret")
-        token = secrets.token_urlsafe(48)
-        with self._token_lock:
-            self._tokens[token] = time.time() + self.token_ttl_s
-            self.tokens_issued += 1
-        return Answer(200, {"access_token": token, "expires_in": self.token_ttl_s})
+        return None
 
     def _send(self, request: Request) -> Answer:
         failure = self._scripted()

@@ -107,6 +107,22 @@ class ReceiptSource(Protocol):
         ...
 
 
+@runtime_checkable
+class SendLookup(Protocol):
+    """A provider that can say whether it already took a message (Aliyun QuerySendDetails by number and day,
+    matched on OutId; Tencent PullSmsSendStatusByPhoneNumber, matched on SessionContext): asked before a message
+    whose last attempt's outcome is unknown (a crash mid-send, a timeout) is sent again."""
+
+    @property
+    def provider(self) -> str: ...
+
+    def find_sent(self, message: OutgoingMessage, since: datetime) -> SendResult | None:
+        """ACCEPTED (provider_id where the provider reports one) if a message with `message.key` as its
+        idempotency key reached the provider for `message.address` since `since`; None if none was found or the
+        provider could not be asked. Never raises for provider or network failures; bounded in time."""
+        ...
+
+
 class OutboxRepository(Protocol):
     """Notifications, stored before they are sent. Every record is versioned: `replace` succeeds only when the
     stored version equals `notification.version` and returns it with version + 1; otherwise ConflictError."""

@@ -1,6 +1,7 @@
 """The sender: claims due outbox entries under a lease, merges one group's entries to one address, holds SMS back
 within the per-number limits (urgent first), sends with failover (past providers whose circuit is open), and
-records each outcome with back-off for retryable failures. At least once: only a send cut off by a crash repeats.
+records each outcome with back-off for retryable failures. A send whose outcome is unknown (crash, timeout) is
+first looked up at providers that can tell (SendLookup), so a message they already took is not sent again.
 """
 
 from __future__ import annotations
@@ -17,7 +18,15 @@ from monitoring.notify.breaker import CircuitBreakers
 from monitoring.notify.decide import local_text
 from monitoring.notify.masking import mask
 from monitoring.notify.models import Attempt, Notification, Status
-from monitoring.notify.ports import Channel, ChannelKind, OutboxRepository, OutgoingMessage, SendResult, SendStatus
+from monitoring.notify.ports import (
+    Channel,
+    ChannelKind,
+    OutboxRepository,
+    OutgoingMessage,
+    SendLookup,
+    SendResult,
+    SendStatus,
+)
 from monitoring.notify.routing import SendSettings
 from monitoring.notify.templates import TemplateBook
 
@@ -25,6 +34,20 @@ log = logging.getLogger("monitoring.notify.sender")
 _SMS_KINDS = frozenset({ChannelKind.SMS, ChannelKind.SNS_SMS})
 NO_PROVIDER_WAIT = timedelta(minutes=5)
 NO_PROVIDER_GIVE_UP = timedelta(hours=1)
+IN_FLIGHT = "in_flight"  # Attempt.outcome written just before a send that a provider could later be asked about
+LOOKUP_SLACK = timedelta(minutes=5)  # look from a little before the unknown attempt (clocks differ)
+
+
+def unknown_send(n: Notification) -> tuple[str, datetime] | None:
+    """(key of the message, when it started) of the last send of `n` whose outcome nobody knows: a sender died
+    after writing IN_FLIGHT (its code is the message's key), or the provider did not answer in time after it
+    (it may have taken the message). None if the last outcome is known."""
+    h = n.history
+    if h and h[-1].outcome == IN_FLIGHT:
+        return h[-1].code, h[-1].at
+    if len(h) >= 2 and h[-1].code == "timeout" and h[-2].outcome == IN_FLIGHT:
+        return h[-2].code, h[-2].at
+    return None
 
 
 def _merge_key(n: Notification) -> str:
@@ -130,6 +153,11 @@ class Sender:
                     self._save(n, status=Status.QUEUED, not_before=again, lease_owner="", lease_until=None)
                     report.held += 1
             return
+        lookups = [c for c in self.channels.get(kind, ()) if isinstance(c, SendLookup)]
+        if lookups:
+            items = self._settle_unknown(kind, address, items, lookups, report)
+            if not items:
+                return
         message = self._message(kind, address, items)
         if kind in _SMS_KINDS:
             wait_until = self._quota_opens(address, message.template, now)
@@ -146,34 +174,19 @@ class Sender:
                 report.held += len(items)
                 log.info("SMS to %s held until %s by the per-number limit", mask(address), wait_until.isoformat())
                 return
+        if lookups:
+            # Say which message each entry is going out in, so that if this process dies before recording the
+            # outcome the next sender asks the providers first instead of sending again (only where one can tell).
+            marked = [self._save(n, history=(*n.history, Attempt(now, "", IN_FLIGHT, message.key))) for n in items]
+            if marked[0] is None:
+                return  # another sender took the primary (our lease ran out): it finishes the batch
+            items = [n for n in marked if n is not None]
         result = self._send(kind, message)
         now = self.clock()
-        attempt = Attempt(now, result.provider, result.status.value, result.code)
-        primary, rest = items[0], items[1:]
         if result.accepted:
-            if kind in _SMS_KINDS:
-                self.outbox.record_sent(address, now)
-                self.outbox.record_sent(_per_template(address, message.template), now)
-            self._use_grant(kind, address, message.template, -1)
-            common = {"provider": result.provider, "provider_id": result.provider_id, "sent_at": now, "error": ""}
-            stored = self._save(
-                primary,
-                status=Status.SENT,
-                attempts=primary.attempts + 1,
-                history=(*primary.history, attempt),
-                awaiting_receipt=result.provider in self.receipt_providers,
-                **common,
-            )
-            if stored is not None:
-                report.accepted_at.append((stored, now))
-            for n in items:
-                self.outbox.mark_undeliverable(n.recipient_id, None)
-            for n in rest:
-                self._save(n, status=Status.MERGED, merged_into=primary.key, finished_at=now, **common)
-            report.sent += 1
-            report.merged += len(rest)
-            log.info("%s to %s accepted by %s (%d merged)", kind.value, mask(address), result.provider, len(rest))
+            self._accepted(kind, address, message.template, items, result, report)
             return
+        attempt = Attempt(now, result.provider, result.status.value, result.code)
         if result.status is SendStatus.PERMANENT and result.code == "43101":
             self._use_grant(kind, address, message.template, None)  # WeChat says no grant is left: believe it
         for n in items:
@@ -212,6 +225,89 @@ class Sender:
         else:
             report.retried += len(items)
         log.warning("%s to %s not sent: %s %s", kind.value, mask(address), result.provider, result.code)
+
+    def _accepted(
+        self,
+        kind: ChannelKind,
+        address: str,
+        template: str,
+        items: list[Notification],
+        result: SendResult,
+        report: SendReport,
+    ) -> None:
+        """The provider took the message of `items` (the first is its primary): record it on all of them."""
+        now = self.clock()
+        attempt = Attempt(now, result.provider, result.status.value, result.code)
+        primary, rest = items[0], items[1:]
+        if kind in _SMS_KINDS:
+            self.outbox.record_sent(address, now)
+            self.outbox.record_sent(_per_template(address, template), now)
+        self._use_grant(kind, address, template, -1)
+        common = {"provider": result.provider, "provider_id": result.provider_id, "sent_at": now, "error": ""}
+        stored = self._save(
+            primary,
+            status=Status.SENT,
+            attempts=primary.attempts + 1,
+            history=(*primary.history, attempt),
+            awaiting_receipt=result.provider in self.receipt_providers and bool(result.provider_id),
+            **common,
+        )
+        if stored is not None:
+            report.accepted_at.append((stored, now))
+        for n in items:
+            self.outbox.mark_undeliverable(n.recipient_id, None)
+        for n in rest:  # their history says how the message went, not "in flight"
+            history = (*n.history, attempt)
+            self._save(n, status=Status.MERGED, merged_into=primary.key, finished_at=now, history=history, **common)
+        report.sent += 1
+        report.merged += len(rest)
+        log.info("%s to %s accepted by %s (%d merged)", kind.value, mask(address), result.provider, len(rest))
+
+    def _settle_unknown(
+        self,
+        kind: ChannelKind,
+        address: str,
+        items: list[Notification],
+        lookups: Sequence[Channel],
+        report: SendReport,
+    ) -> list[Notification]:
+        """Entries whose last send's outcome is unknown: where a provider says it took that message, record them
+        as sent in it (the entry whose key it carried as the primary, the others merged) and leave them out."""
+        unknown: dict[str, list[tuple[Notification, datetime]]] = {}
+        for n in items:
+            found = unknown_send(n)
+            if found is not None:
+                unknown.setdefault(found[0], []).append((n, found[1]))
+        settled: set[str] = set()
+        for key, pairs in unknown.items():
+            since = min(at for _, at in pairs) - LOOKUP_SLACK
+            result = self._already_sent(lookups, OutgoingMessage(key, kind, address, "", {}, ""), since)
+            if result is None:
+                continue  # not taken, or the provider cannot tell (yet): sent again below (at least once)
+            members = sorted((n for n, _ in pairs), key=lambda n: n.key != key)  # its own entry first
+            if members[0].key == key:
+                self._accepted(kind, address, members[0].template, members, result, report)
+            else:  # the entry whose key it carried is not in this claim: settled when it comes up
+                now = self.clock()
+                common = {"provider": result.provider, "provider_id": result.provider_id, "error": ""}
+                attempt = Attempt(now, result.provider, result.status.value, result.code)
+                for n in members:
+                    history = (*n.history, attempt)
+                    self._save(n, status=Status.MERGED, merged_into=key, finished_at=now, sent_at=now,
+                               history=history, **common)  # fmt: skip
+                report.merged += len(members)
+            settled.update(n.key for n in members)
+        return [n for n in items if n.key not in settled]
+
+    def _already_sent(self, lookups: Sequence[Channel], message: OutgoingMessage, since: datetime) -> SendResult | None:
+        """The first provider's word that it already took `message` (by its key) since `since`."""
+        for channel in lookups:
+            assert isinstance(channel, SendLookup)
+            found = channel.find_sent(message, since)
+            if found is not None and found.accepted:
+                log.info("%s already took %s: recorded as sent, not sent again", channel.provider, message.key)
+                return SendResult(SendStatus.ACCEPTED, found.provider, found.provider_id, code="found_by_query")
+        return None
 
     def _use_grant(self, kind: ChannelKind, address: str, template: str, change: int | None) -> None:
         template_id = (self.wechat_templates or {}).get(template)

@@ -40,6 +40,8 @@ REUSE_API = {
     "api_wechat_secret_parameter": "/gongkuang/reuse/wechat-secret",
     "api_cors_origin": "https://gk.example.gov.cn",
 }
+# ... and sends SMS to numbers outside the mainland through SNS (tests/infra/test_notify_sns.py).
+REUSE_NOTIFY = {"notify_sns_region": "ap-southeast-1", "notify_sns_sender_id": "Gongkuang"}
 
 
 @dataclass(frozen=True)
@@ -61,7 +63,13 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
     from infra.app import build_app, file_context
 
     context = file_context()
-    reuse = {"existing_vpc": REUSE_VPC, "elastic_ip_allocation_ids": REUSE_EIPS, **REUSE_MIRRORS, **REUSE_API}
+    reuse = {
+        "existing_vpc": REUSE_VPC,
+        "elastic_ip_allocation_ids": REUSE_EIPS,
+        **REUSE_MIRRORS,
+        **REUSE_API,
+        **REUSE_NOTIFY,
+    }
     context["stages"] = {**context["stages"], "reuse": reuse}
     context["aws:cdk:bundling-stacks"] = []
     outdir = tmp_path_factory.mktemp("cdk.out")

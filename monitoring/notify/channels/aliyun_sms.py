@@ -1,5 +1,6 @@
 """Aliyun SMS through the official SDK (alibabacloud-dysmsapi20170525): SendSms with sign name, template code,
-the parameters as JSON and the outbox key as OutId; QuerySendDetails for delivery receipts. Every answer is
+the parameters as JSON and the outbox key as OutId; QuerySendDetails for delivery receipts and to find a message
+sent before a crash (by number and day, matched on OutId). Every answer is
 mapped: throttling and server errors retry, an illegal number is permanent, config/template/balance fail over."""
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from alibabacloud_dysmsapi20170525 import models as sms_models
 from alibabacloud_dysmsapi20170525.client import Client
@@ -22,6 +23,9 @@ from monitoring.notify.ports import ChannelKind, OutgoingMessage, Receipt, SendR
 
 log = logging.getLogger("monitoring.notify.aliyun_sms")
 PROVIDER = "aliyun_sms"
+QUERY_PAGE = 50  # QuerySendDetails' largest page
+QUERY_PAGES = 4  # a number gets few SMS a day: 200 records are plenty; never loop on a busy one
+LOOKUP_DAYS = 3  # an unknown send is retried within hours (back-off ≤ 30 min): older days are not searched
 
 RETRYABLE = frozenset(
     {
@@ -124,6 +128,36 @@ class AliyunSms:
         level = logging.ERROR if result.code in CONFIG else logging.WARNING
         log.log(level, "aliyun_sms to %s: %s %s (%s)", mask(message.address), result.status, result.code, result.detail)
         return result
+
+    # ---- was it sent already? -------------------------------------------------------------------------------------
+    def find_sent(self, message: OutgoingMessage, since: datetime) -> SendResult | None:
+        """QuerySendDetails for the number on each Beijing day from `since` to today, looking for our OutId. The
+        record carries no BizId, so the result has none (no receipt is asked for it)."""
+        out_id = message.key[:64]
+        today = datetime.now(CHINA).date()
+        day = max(since.astimezone(CHINA).date(), today - timedelta(days=LOOKUP_DAYS - 1))
+        while day <= today:
+            for page in range(1, QUERY_PAGES + 1):
+                request = sms_models.QuerySendDetailsRequest(
+                    phone_number=message.address,
+                    send_date=day.strftime("%Y%m%d"),
+                    page_size=QUERY_PAGE,
+                    current_page=page,
+                )
+                try:
+                    body = self._client.query_send_details(request).body
+                except Exception as exc:  # cannot tell: the caller sends (at least once)
+                    log.warning("aliyun_sms lookup for %s: %s", mask(message.address), detail(exc))
+                    return None
+                if body.code != "OK" or body.sms_send_detail_dtos is None:
+                    return None
+                records = body.sms_send_detail_dtos.sms_send_detail_dto or []
+                if any(d.out_id == out_id for d in records):
+                    return SendResult(SendStatus.ACCEPTED, PROVIDER)
+                if len(records) < QUERY_PAGE:
+                    break
+            day += timedelta(days=1)
+        return None
 
     # ---- delivery receipts -------------------------------------------------------------------------------------
     def receipts(self, accepted: Sequence[tuple[str, str, datetime]]) -> list[Receipt]:

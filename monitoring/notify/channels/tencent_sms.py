@@ -1,5 +1,6 @@
 """Tencent Cloud SMS (2021-01-11 SendSms) through its official SDK (tencentcloud-sdk-python-sms), the second SMS
-provider: template parameters in the template's {1} {2} order, the outbox key as SessionContext. Request-level
+provider: template parameters in the template's {1} {2} order, the outbox key as SessionContext (looked for with
+PullSmsSendStatusByPhoneNumber before a send whose outcome is unknown is repeated). Request-level
 errors and each number's SendStatus code are mapped to retryable / permanent / fail over."""
 
 from __future__ import annotations
@@ -120,6 +121,31 @@ class TencentSms:
             level, "tencent_sms to %s: %s %s (%s)", mask(message.address), result.status, result.code, result.detail
         )
         return result
+
+    # ---- was it sent already? -------------------------------------------------------------------------------------
+    def find_sent(self, message: OutgoingMessage, since: datetime) -> SendResult | None:
+        """PullSmsSendStatusByPhoneNumber since `since` (a query, unlike the report queue), matched on our
+        SessionContext. Reports come when the carrier reports, so a message still on its way is not found."""
+        session = message.key[:200]
+        for offset in range(0, PULL_LIMIT * 4, PULL_LIMIT):
+            request = models.PullSmsSendStatusByPhoneNumberRequest()
+            request.BeginTime = int(since.timestamp())
+            request.EndTime = int(datetime.now(UTC).timestamp()) + 60
+            request.Offset = offset
+            request.Limit = PULL_LIMIT
+            request.PhoneNumber = e164(message.address)
+            request.SmsSdkAppId = self.settings.sdk_app_id
+            try:
+                found = list(self._client.PullSmsSendStatusByPhoneNumber(request).PullSmsSendStatusSet or [])
+            except Exception as exc:  # cannot tell: the caller sends (at least once)
+                log.warning("tencent_sms lookup for %s: %s", mask(message.address), detail(exc))
+                return None
+            for s in found:
+                if s.SessionContext == session:
+                    return SendResult(SendStatus.ACCEPTED, PROVIDER, provider_id=str(s.SerialNo or ""))
+            if len(found) < PULL_LIMIT:
+                break
+        return None
 
     # ---- delivery receipts -------------------------------------------------------------------------------------
     def receipts(self, accepted: Sequence[tuple[str, str, datetime]]) -> list[Receipt]:

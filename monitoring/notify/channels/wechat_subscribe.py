@@ -1,5 +1,6 @@
-"""WeChat mini-program subscribe messages: `cgi-bin/token` (the access token cached and refreshed a margin before
-it expires; 40001/42001 drop it, fetch a new one and try once more) and `cgi-bin/message/subscribe/send` (openid,
+"""WeChat mini-program subscribe messages: `cgi-bin/stable_token` (getStableAccessToken in its normal mode, so
+processes sharing the app never invalidate each other's token; cached, asked again a margin before it expires;
+40001/42001 ask again and try once more) and `cgi-bin/message/subscribe/send` (openid,
 template id, page into the mini-program, data). 43101 (not subscribed / refused) is permanent for the message."""
 
 from __future__ import annotations
@@ -8,7 +9,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from urllib.parse import urlencode
 
 from monitoring.notify.channels.http_json import HttpAnswer, call
 from monitoring.notify.channels.outcomes import detail, network_failure
@@ -37,7 +37,7 @@ class WechatSubscribe:
         self.settings = settings
         self.clock = clock
         self._token = ""
-        self._expires_at = 0.0
+        self._refresh_at = 0.0
         self._lock = threading.Lock()
 
     @property
@@ -52,27 +52,33 @@ class WechatSubscribe:
     def access_token(self, *, refresh: bool = False) -> str:
         """The cached token, fetched anew when absent, within the margin of its expiry, or when `refresh`."""
         with self._lock:
-            if refresh or not self._token or self.clock() >= self._expires_at - self.settings.refresh_margin_s:
-                self._token, self._expires_at = self._fetch_token()
+            if refresh or not self._token or self.clock() >= self._refresh_at:
+                self._token, self._refresh_at = self._fetch_token()
             return self._token
 
     def _fetch_token(self) -> tuple[str, float]:
-        query = urlencode(
-            {
-                "grant_type": "client_credential",
-                "appid": self.settings.app_id,
-                "secret": self.settings.app_secret.get_secret_value(),
-            }
-        )
+        """The current stable token and when to ask again. Never force_refresh: that would invalidate the token
+        other processes hold (and WeChat allows it only 20 times a day); the normal mode returns a new token once
+        the current one has expired or was invalidated."""
+        payload = {
+            "grant_type": "client_credential",
+            "appid": self.settings.app_id,
+            "secret": self.settings.app_secret.get_secret_value(),
+            "force_refresh": False,
+        }
         started = self.clock()
         try:
-            answer = call(f"{self.settings.base_url}/cgi-bin/token?{query}", timeout_s=self.settings.timeout_s)
+            answer = call(f"{self.settings.base_url}/cgi-bin/stable_token", payload=payload,
+                          timeout_s=self.settings.timeout_s)  # fmt: skip
         except OSError as exc:
             raise _TokenError(network_failure(PROVIDER, exc)) from None
         body = answer.body if isinstance(answer.body, dict) else {}
         token, ttl = body.get("access_token"), body.get("expires_in")
         if answer.status == 200 and isinstance(token, str) and token and isinstance(ttl, int | float):
-            return token, started + float(ttl)
+            # The normal mode returns the current token with what is left of its life: asked again near its end,
+            # it may answer less than the margin, so then ask again halfway rather than on every send.
+            margin = self.settings.refresh_margin_s
+            return token, started + (float(ttl) - margin if ttl > 2 * margin else float(ttl) / 2)
         code = answer.errcode()
         if answer.status >= 500 or code in (-1, None):
             raise _TokenError(SendResult(SendStatus.RETRYABLE, PROVIDER, code=f"token_{code or answer.status}"))

@@ -1,5 +1,6 @@
-"""WeChat subscribe messages against the loopback stub: the access token fetched once, refreshed before expiry
-and after 40001/42001 (one retry), the answers mapped, the data the stub checks against the field-type limits."""
+"""WeChat subscribe messages against the loopback stub: the stable access token fetched once, shared by two
+processes, asked again before expiry and after 40001/42001 (one retry), the answers mapped, the data the stub
+checks against the field-type limits."""
 
 from __future__ import annotations
 
@@ -55,9 +56,51 @@ def test_token_is_refreshed_a_margin_before_it_expires(stubs: ProviderStubs) -> 
     channel = _client(stubs, clock)
     assert _send(channel).accepted
     clock.now += 7200 - 300 - 1  # still outside the 300 s margin
-    assert _send(channel).accepted and stubs.wechat.tokens_issued == 1
-    clock.now += 2  # inside it
-    assert _send(channel).accepted and stubs.wechat.tokens_issued == 2
+    assert _send(channel).accepted and stubs.wechat.token_requests == 1
+    clock.now += 2  # inside it: asked again (the stub's token is still valid, so the same one comes back)
+    assert _send(channel).accepted and stubs.wechat.token_requests == 2
+
+
+def test_two_processes_share_one_stable_token_and_never_invalidate_each_other(stubs: ProviderStubs) -> None:
+    # Given two senders of one app (two Lambdas, or a Lambda and the local worker), each with its own cache
+    first, second = _client(stubs), _client(stubs)
+    assert _send(first, key="k-1").accepted
+    # When the second fetches its token, Then it gets the same one: the first's keeps working
+    assert _send(second, key="k-2").accepted and _send(first, key="k-3").accepted
+    assert first.access_token() == second.access_token()
+    assert (stubs.wechat.tokens_issued, stubs.wechat.token_requests) == (1, 2)
+    assert len(stubs.wechat.accepted()) == 3
+
+
+def test_a_token_near_its_end_is_asked_for_again_halfway_not_on_every_send(stubs: ProviderStubs) -> None:
+    # The normal mode answers what is left of the current token's life: 200 s, inside the 300 s margin
+    stubs.wechat.token_ttl_s = 200
+    clock = Clock()
+    channel = _client(stubs, clock)
+    assert _send(channel, key="k-1").accepted and _send(channel, key="k-2").accepted
+    assert stubs.wechat.token_requests == 1
+    clock.now += 101  # past half of its 200 s
+    assert _send(channel, key="k-3").accepted and stubs.wechat.token_requests == 2
+
+
+def test_stub_force_refresh_invalidates_the_token_others_hold(stubs: ProviderStubs) -> None:
+    # The mode the client never uses, emulated so that a client which did would fail the test above
+    import json
+    import urllib.request
+
+    channel = _client(stubs)
+    assert _send(channel).accepted
+    settings = stubs.settings.wechat
+    assert settings is not None
+    body = {"grant_type": "client_credential", "appid": settings.app_id,
+            "secret": settings.app_secret.get_secret_value(), "force_refresh": True}  # fmt: skip
+    request = urllib.request.Request(f"{settings.base_url}/cgi-bin/stable_token", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")  # fmt: skip
+    with urllib.request.urlopen(request, timeout=5) as answer:
+        fresh = json.loads(answer.read())["access_token"]
+    assert fresh != channel.access_token()
+    # the old token now answers 40001; the client asks again (normal mode) and gets the fresh one
+    assert _send(channel, key="k-2").accepted and channel.access_token() == fresh
 
 
 @pytest.mark.parametrize("failure", ["expired_token", "invalid_token"])
@@ -68,7 +111,7 @@ def test_an_expired_or_invalid_token_is_refreshed_and_the_send_tried_once_more(
     assert _send(channel).accepted
     stubs.wechat.fail_next(failure)
     assert _send(channel, key="k-2").accepted
-    assert stubs.wechat.tokens_issued == 2
+    assert stubs.wechat.token_requests == 2
     assert len(stubs.wechat.accepted()) == 2
 
 
@@ -77,7 +120,7 @@ def test_a_token_refused_twice_is_retryable_not_a_loop(stubs: ProviderStubs) -> 
     stubs.wechat.fail_next("invalid_token", 2)
     result = _send(channel)
     assert (result.status, result.code) == (SendStatus.RETRYABLE, "token_rejected")
-    assert stubs.wechat.tokens_issued == 2  # the first and one refresh: no more
+    assert stubs.wechat.token_requests == 2  # the first and one refresh: no more
 
 
 def test_token_endpoint_failures(stubs: ProviderStubs) -> None:

@@ -30,6 +30,7 @@ from monitoring.storage.base import (
     RegistryRepositoryBase,
 )
 from monitoring.storage.chain_heads_memory import MemoryChainHeadsRepository
+from monitoring.storage.campaign_memory import MemoryCampaignRepository
 from monitoring.storage.maintenance_memory import MemoryMaintenanceRepository
 from monitoring.storage.outbox_memory import MemoryOutboxRepository
 from monitoring.storage.photos_memory import MemoryPhotoRepository
@@ -286,5 +287,6 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         audit_trail=MemoryAuditTrail(),
         outbox=MemoryOutboxRepository(),
         chain_heads=MemoryChainHeadsRepository(),
+        campaign=MemoryCampaignRepository(),
         retention=policy,
     )

@@ -18,6 +18,7 @@ from monitoring.storage.sqlite.chain_heads import SqliteChainHeadsRepository
 from monitoring.storage.sqlite.commands import SqliteCommandsRepository
 from monitoring.storage.sqlite.db import Database
 from monitoring.storage.sqlite.events import SqliteEventsRepository
+from monitoring.storage.sqlite.campaign import SqliteCampaignRepository
 from monitoring.storage.sqlite.maintenance import SqliteMaintenanceRepository
 from monitoring.storage.sqlite.outbox import SqliteOutboxRepository
 from monitoring.storage.sqlite.photos import SqlitePhotoRepository
@@ -63,6 +64,7 @@ def open_store(
         audit_trail=SqliteAuditTrail(db),
         outbox=SqliteOutboxRepository(db),
         chain_heads=SqliteChainHeadsRepository(db),
+        campaign=SqliteCampaignRepository(db),
         retention=policy,
         close=db.close,
         batch=db.write,

@@ -56,9 +56,16 @@ def _audit(store: Store, actor: Actor, now: datetime, action: str, enterprise_id
         return
     store.audit_trail.append(
         AuditRecord(
-            at=now, actor_id=actor.id, actor_role=actor.role, source_ip=actor.source_ip, channel=actor.channel,
-            action=f"campaign.{action}", object_type="campaign_file", object_id=enterprise_id,
-            enterprise_id=enterprise_id, detail=detail,
+            at=now,
+            actor_id=actor.id,
+            actor_role=actor.role,
+            source_ip=actor.source_ip,
+            channel=actor.channel,
+            action=f"campaign.{action}",
+            object_type="campaign_file",
+            object_id=enterprise_id,
+            enterprise_id=enterprise_id,
+            detail=detail,
         )  # fmt: skip
     )
 
@@ -219,8 +226,10 @@ def daily_completeness(store: Store, enterprise_id: str, first: date, last: date
     per_point: list[Mapping[date, float]] = []
     for point in points:
         per_point.append(
-            {c.day: (c.received / c.expected if c.expected else 0.0)
-             for c in store.readings.completeness(point.point_id, first, last)}  # fmt: skip
+            {
+                c.day: (c.received / c.expected if c.expected else 0.0)
+                for c in store.readings.completeness(point.point_id, first, last)
+            }  # fmt: skip
         )
     days: dict[date, float] = {}
     d = first
@@ -268,8 +277,9 @@ def run_daily(store: Store, campaign: Campaign, now: datetime) -> DailyResult:
                     continue
                 advance_install_status(store.registry, eid, InstallStatus.TRIAL_RUN)
                 file = store.campaign.put_file(
-                    dataclasses.replace(file, networked_at=file.networked_at or first,
-                                        trials=(*file.trials, TrialRun(started_at=first)))  # fmt: skip
+                    dataclasses.replace(
+                        file, networked_at=file.networked_at or first, trials=(*file.trials, TrialRun(started_at=first))
+                    )  # fmt: skip
                 )
                 result.trials_started.append(eid)
                 _audit(store, SYSTEM_ACTOR, now, "trial_start", eid, started_at=first.isoformat())

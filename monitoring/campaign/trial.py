@@ -27,9 +27,7 @@ def trial_days(started_on: date, today: date, count: int) -> list[date]:
     return days
 
 
-def evaluate_trial(
-    campaign: Campaign, trial: TrialRun, completeness: Mapping[date, float], today: date
-) -> TrialRun:
+def evaluate_trial(campaign: Campaign, trial: TrialRun, completeness: Mapping[date, float], today: date) -> TrialRun:
     """The trial as of `today` (a pure function of its inputs: the job may run it any number of times).
 
     `completeness`: the day's lowest completeness over the enterprise's points; a day missing from it had no
@@ -49,10 +47,8 @@ def evaluate_trial(
                 trial, outcome=TrialOutcome.FAILED, days=tuple(judged), reason=reason, ended_on=day
             )
     if len(judged) == campaign.trial_workdays:
-        reason = (
-            f"连续 {campaign.trial_workdays} 个工作日数据完整率均不低于 {campaign.trial_threshold * 100:.0f}%"
-        )
+        reason = f"连续 {campaign.trial_workdays} 个工作日数据完整率均不低于 {campaign.trial_threshold * 100:.0f}%"
         return dataclasses.replace(
-            trial, outcome=TrialOutcome.PASSED, days=tuple(judged), reason=reason, ended_on=judged[-1]
+            trial, outcome=TrialOutcome.PASSED, days=tuple(judged), reason=reason, ended_on=judged[-1].day
         )
     return dataclasses.replace(trial, days=tuple(judged))

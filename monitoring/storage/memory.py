@@ -29,8 +29,8 @@ from monitoring.storage.base import (
     ReadingsRepositoryBase,
     RegistryRepositoryBase,
 )
-from monitoring.storage.chain_heads_memory import MemoryChainHeadsRepository
 from monitoring.storage.campaign_memory import MemoryCampaignRepository
+from monitoring.storage.chain_heads_memory import MemoryChainHeadsRepository
 from monitoring.storage.maintenance_memory import MemoryMaintenanceRepository
 from monitoring.storage.outbox_memory import MemoryOutboxRepository
 from monitoring.storage.photos_memory import MemoryPhotoRepository

@@ -15,10 +15,10 @@ from monitoring.storage.dynamodb._client import bind_client, make_client
 from monitoring.storage.dynamodb.accounts import DynamoDBAccountsRepository
 from monitoring.storage.dynamodb.archive import DynamoDBArchiveRepository
 from monitoring.storage.dynamodb.audit_trail import DynamoDBAuditTrail
+from monitoring.storage.dynamodb.campaign import DynamoDBCampaignRepository
 from monitoring.storage.dynamodb.chain_heads import DynamoDBChainHeadsRepository
 from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
 from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
-from monitoring.storage.dynamodb.campaign import DynamoDBCampaignRepository
 from monitoring.storage.dynamodb.maintenance import DynamoDBMaintenanceRepository
 from monitoring.storage.dynamodb.metering import CapacityMeter
 from monitoring.storage.dynamodb.models import Connection, Models, build_models

@@ -14,11 +14,11 @@ from monitoring.storage.retention import RetentionPolicy
 from monitoring.storage.sqlite.accounts import SqliteAccountsRepository
 from monitoring.storage.sqlite.archive import SqliteArchiveRepository
 from monitoring.storage.sqlite.audit_trail import SqliteAuditTrail
+from monitoring.storage.sqlite.campaign import SqliteCampaignRepository
 from monitoring.storage.sqlite.chain_heads import SqliteChainHeadsRepository
 from monitoring.storage.sqlite.commands import SqliteCommandsRepository
 from monitoring.storage.sqlite.db import Database
 from monitoring.storage.sqlite.events import SqliteEventsRepository
-from monitoring.storage.sqlite.campaign import SqliteCampaignRepository
 from monitoring.storage.sqlite.maintenance import SqliteMaintenanceRepository
 from monitoring.storage.sqlite.outbox import SqliteOutboxRepository
 from monitoring.storage.sqlite.photos import SqlitePhotoRepository

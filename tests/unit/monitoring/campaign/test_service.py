@@ -87,8 +87,8 @@ def test_the_daily_job_networks_starts_and_passes_the_trial_across_the_national_
     assert trial is not None and trial.outcome is TrialOutcome.PASSED and trial.ended_on == date(2022, 10, 13)
     again = run_daily(store, campaign, beijing(date(2022, 10, 15), 1))  # idempotent
     assert (again.passed, again.failed) == ([], [])
-    actions = {r.action for r in store.audit_trail.query(since=beijing(date(2022, 9, 1)),
-                                                          until=beijing(date(2022, 11, 1)), actor_id="system")[0]}  # fmt: skip
+    since, until = beijing(date(2022, 9, 1)), beijing(date(2022, 11, 1))
+    actions = {r.action for r in store.audit_trail.query(since=since, until=until, actor_id="system")[0]}
     assert actions == {"campaign.networked", "campaign.trial_start", "campaign.trial_passed"}
 
 

@@ -1,15 +1,12 @@
-"""The demo county's installation campaign in progress, seeded deterministically: the simulated enterprises (with
-terminals and data) are past 已联网; a few more list enterprises per town, without terminals, are at the early steps
-(no points, so the rules never see them and demo-check's alarm judgement is unchanged)."""
+"""The demo county's installation campaign in progress, seeded deterministically by list 序号: most enterprises are
+past 已联网; every third "normal" one (a scenario that expects no alarm) is at an early step or exempt. The status
+changes no rule input, so each enterprise's simulated behaviour and demo-check's judgement stay as they were."""
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import tempfile
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 from monitoring._time import CHINA
@@ -25,26 +22,23 @@ from monitoring.campaign.models import (
     TrialRun,
 )
 from monitoring.campaign.service import filing_due
-from monitoring.errors import InvalidInputError
-from monitoring.registry.import_list import import_enterprise_list
-from monitoring.registry.models import County, Enterprise, Exemption, ExemptionReason, InstallStatus
+from monitoring.registry.models import Enterprise, Exemption, ExemptionReason, InstallStatus
 from monitoring.reports.workdays import add_workdays
 from monitoring.storage.ports import Store
 
 INSTALLER = "demo-installer"
 CLERK = "大气科 王科长"
-# Simulated enterprises (they send data): their steps cycle through these, by list 序号.
+# Most enterprises: their steps cycle through these, by list 序号.
 LATE_STEPS = (
     InstallStatus.FILED, InstallStatus.ACCEPTED, InstallStatus.TRIAL_RUN, InstallStatus.NETWORKED, InstallStatus.FILED,
 )  # fmt: skip
-# Enterprises without terminals: the early steps and an exemption.
+# Every third "normal" enterprise: the early steps and an exemption.
 EARLY_STEPS = (InstallStatus.PENDING_SURVEY, InstallStatus.SURVEYED, InstallStatus.INSTALLED, None)
 
 
 @dataclass(slots=True)
 class CampaignSeed:
     campaign_id: str = ""
-    extra_enterprises: int = 0
     by_status: dict[str, int] = dataclasses.field(default_factory=dict)
 
 
@@ -56,27 +50,6 @@ def demo_campaign(county_id: str, today: date) -> Campaign:
     """Deadlines around the demo day: the survey deadline has passed, install+network and filing are ahead."""
     deadlines = Deadlines(today - timedelta(days=10), today + timedelta(days=5), today + timedelta(days=16))
     return Campaign(f"{county_id}-demo", county_id, "演示：重点废气排放企业工况用电监控系统建设", deadlines)
-
-
-def _extra_rows(enterprise_csv: Path, simulated: set[str], per_town: int, out: Path) -> int:
-    """The first `per_town` list rows of each town that the fleet does not simulate, written to `out`."""
-    taken: dict[str, int] = {}
-    kept = 0
-    with (
-        enterprise_csv.open(encoding="utf-8-sig", newline="") as src,
-        out.open("w", encoding="utf-8", newline="") as dst,
-    ):
-        reader = csv.DictReader(src)
-        writer = csv.DictWriter(dst, fieldnames=list(reader.fieldnames or []))
-        writer.writeheader()
-        for row in reader:
-            name, town = (row.get("enterprise_name") or "").strip(), (row.get("town") or "").strip()
-            if name in simulated or taken.get(town, 0) >= per_town:
-                continue
-            taken[town] = taken.get(town, 0) + 1
-            writer.writerow(row)
-            kept += 1
-    return kept
 
 
 def _survey(day: date) -> SurveyRecord:
@@ -108,41 +81,29 @@ def _late_file(campaign: Campaign, e: Enterprise, status: InstallStatus, today: 
     return dataclasses.replace(file, filing=Filing(_at(filed, 11), CLERK, due, filed > due))
 
 
-def seed_campaign(
-    store: Store, manifest: dict[str, Any], *, county: County, enterprise_csv: Path, today: date, per_town: int = 3
-) -> CampaignSeed:
+def seed_campaign(store: Store, manifest: dict[str, Any], *, county_id: str, today: date) -> CampaignSeed:
     """Idempotent: enterprises already carrying a campaign file are left as they are."""
     reg = store.registry
-    simulated = {str(e["name"]) for e in manifest["enterprises"]}
-    with tempfile.TemporaryDirectory() as tmp:
-        extra = Path(tmp) / "extra.csv"
-        count = _extra_rows(enterprise_csv, simulated, per_town, extra)
-        if count:
-            report = import_enterprise_list(reg, extra, county=county, year=2022)
-            if report.errors:
-                raise InvalidInputError(f"enterprise list {enterprise_csv}: {report.errors[0]}")
-    campaign = demo_campaign(county.county_id, today)
-    if not store.campaign.list_campaigns(county.county_id):
+    scenario = {str(e["name"]): str(e.get("scenario", "")) for e in manifest["enterprises"]}
+    campaign = demo_campaign(county_id, today)
+    if not store.campaign.list_campaigns(county_id):
         store.campaign.put_campaign(campaign)
-    seed = CampaignSeed(campaign.campaign_id, count)
-    enterprises = sorted(reg.list_enterprises(county.county_id), key=lambda e: (e.list_seq or 0, e.enterprise_id))
+    seed = CampaignSeed(campaign.campaign_id)
+    enterprises = [e for e in reg.list_enterprises(county_id) if e.name in scenario]
+    enterprises.sort(key=lambda e: (e.list_seq or 0, e.enterprise_id))
     late = early = 0
     with store.batch():
-        for e in enterprises:
+        for i, e in enumerate(enterprises):
             if store.campaign.find_file(campaign.campaign_id, e.enterprise_id) is not None:
                 continue
-            if e.name in simulated:
-                status: InstallStatus | None = LATE_STEPS[late % len(LATE_STEPS)]
-                assert status is not None
-                file = _late_file(campaign, e, status, today, late)
-                late += 1
-            else:
+            status: InstallStatus | None
+            if scenario[e.name] == "normal" and i % 3 == 1:
                 status = EARLY_STEPS[early % len(EARLY_STEPS)]
                 early += 1
                 file = CampaignFile(campaign.campaign_id, e.enterprise_id)
                 if status is None:  # 豁免: approved by the bureau
-                    exemption = Exemption(ExemptionReason.LONG_TERM_SHUTDOWN, CLERK, _at(today - timedelta(days=20)),
-                                          "2021 年起停产")  # fmt: skip
+                    exemption = Exemption(ExemptionReason.TO_BE_CLOSED, CLERK, _at(today - timedelta(days=20)),
+                                          "已列入关停计划")  # fmt: skip
                     reg.put_enterprise(dataclasses.replace(e, exemption=exemption))
                     store.campaign.put_file(file)
                     seed.by_status["exempt"] = seed.by_status.get("exempt", 0) + 1
@@ -151,6 +112,10 @@ def seed_campaign(
                     file = dataclasses.replace(file, survey=_survey(today - timedelta(days=12 + early % 5)))
                 if status is InstallStatus.INSTALLED:
                     file = dataclasses.replace(file, installation=StepRecord(_at(today - timedelta(days=3)), INSTALLER))
+            else:
+                status = LATE_STEPS[late % len(LATE_STEPS)]
+                file = _late_file(campaign, e, status, today, late)
+                late += 1
             reg.put_enterprise(dataclasses.replace(e, install_status=status))
             store.campaign.put_file(file)
             seed.by_status[status.value] = seed.by_status.get(status.value, 0) + 1

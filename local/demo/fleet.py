@@ -220,12 +220,12 @@ def import_fleet(
             _import_enterprise(store, entry, eid, county_id, scrypt_n, interval, out)
     for entry in manifest["enterprises"]:
         _import_orders(store, entry, enterprise_id_for(county_id, entry), out)
-    if enterprise_csv is not None:
+    if out.enterprises:
         from local.demo.campaign_seed import seed_campaign
 
         today = datetime.fromisoformat(str(manifest.get("sim_start") or datetime.now(CHINA).isoformat()))
         today_cn = (today if today.tzinfo else today.replace(tzinfo=CHINA)).astimezone(CHINA).date()
-        seeded = seed_campaign(store, manifest, county=county, enterprise_csv=enterprise_csv, today=today_cn)
+        seeded = seed_campaign(store, manifest, county_id=county_id, today=today_cn)
         out.campaign = seeded.by_status
     return out
 

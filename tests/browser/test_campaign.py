@@ -30,7 +30,7 @@ def test_air_follows_the_campaign_and_downloads_the_sheet(
     expect(overdue).to_contain_text("个工作日")  # an accepted enterprise past its 5 working days
     shot(page, "campaign")
 
-    rows.first.get_by_role("link").click()
+    rows.first.get_by_role("button").click()
     drawer = page.get_by_role("dialog")
     expect(drawer).to_contain_text("安装档案")
     expect(drawer.locator(".el-step")).to_have_count(6)

@@ -1,5 +1,5 @@
-"""EventBridge, once a day → the installation campaign: 已安装 → 已联网 on data from every point, trial runs
-started at the first data and judged on the official working-day calendar (monitoring.campaign.service.run_daily)."""
+"""EventBridge, every 15 minutes → the installation campaign (idempotent; only complete Beijing days are judged):
+已安装 → 已联网 on data from every point, trial runs started and judged (monitoring.campaign.service.run_daily)."""
 
 from __future__ import annotations
 

@@ -124,6 +124,10 @@ def test_the_progress_sheet_exports_within_scope_and_imports_all_or_nothing(api:
                             headers={"Content-Type": XLSX})  # fmt: skip
     assert reply.status == 200 and reply.json["exempted"] == ["ent-out"], reply
     assert _file(api, Role.AIR, "ent-out")[1]["exemption"]["approved_by"] == "王科长"
+    since = datetime.now(UTC) - timedelta(minutes=5)
+    found, _ = api.store.audit_trail.query(since=since, until=datetime.now(UTC) + timedelta(minutes=1),
+                                           action="campaign.exempt")  # fmt: skip
+    assert [(r.enterprise_id, r.channel) for r in found] == [("ent-out", "web")]
     garbage = api.client.post("/campaign/progress.xlsx", token=api.token(Role.AIR), body=b"PK\x03\x04junk",
                               headers={"Content-Type": XLSX})  # fmt: skip
     assert garbage.status == 422 and "Excel" in garbage.json["message"]

@@ -9,8 +9,7 @@ import re
 from openpyxl import load_workbook
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ConsoleErrors, Platform, shot
-from tests.browser.test_dashboard import sign_in
+from tests.browser.conftest import ConsoleErrors, Platform, shot, sign_in
 
 
 def test_air_follows_the_campaign_and_downloads_the_sheet(

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from monitoring.campaign.models import StepRecord, SurveyRecord, TrialOutcome
+from monitoring.campaign.models import Campaign, StepRecord, SurveyRecord, TrialOutcome
 from monitoring.campaign.service import (
     Actor,
     filing_due,
@@ -22,6 +22,7 @@ from monitoring.campaign.service import (
 )
 from monitoring.errors import ConflictError, InvalidInputError
 from monitoring.registry.models import ExemptionReason, InstallStatus
+from monitoring.storage.ports import Store
 from tests.unit.monitoring.campaign.world import CLERK, beijing, build, data_days
 
 INSTALLER = Actor("acct-inst-1", "installer", "miniprogram")
@@ -31,11 +32,11 @@ def _survey(day: date) -> SurveyRecord:
     return SurveyRecord(beijing(day), "acct-inst-1", ("混料机", "布袋除尘器"), ("混料机进线", "除尘风机"))
 
 
-def _status(store, eid: str) -> InstallStatus:  # type: ignore[no-untyped-def]
+def _status(store: Store, eid: str) -> InstallStatus:
     return store.registry.get_enterprise(eid).install_status
 
 
-def _to_installed(store, campaign, eid: str, day: date) -> None:  # type: ignore[no-untyped-def]
+def _to_installed(store: Store, campaign: Campaign, eid: str, day: date) -> None:
     now = beijing(day, 18)
     record_survey(store, campaign, eid, _survey(day), actor=INSTALLER, now=now, expected_version=0)
     record_installation(store, campaign, eid, StepRecord(beijing(day, 15), "acct-inst-1"), actor=INSTALLER, now=now,
@@ -108,13 +109,14 @@ def test_a_failed_trial_says_why_and_can_be_restarted() -> None:
     assert restarted.trial.outcome is TrialOutcome.RUNNING
 
 
-def _accepted(store, campaign, eid: str, day: date) -> None:  # type: ignore[no-untyped-def]
+def _accepted(store: Store, campaign: Campaign, eid: str, day: date) -> None:
     _to_installed(store, campaign, eid, day - timedelta(days=30))  # long enough for 7 working days over 国庆
     data_days(store, f"{eid}-p1", day - timedelta(days=29), 29)
     data_days(store, f"{eid}-p2", day - timedelta(days=29), 29)
     run_daily(store, campaign, beijing(day - timedelta(days=28), 1))
     run_daily(store, campaign, beijing(day, 1))
-    assert load_file(store, campaign, eid).trial.outcome is TrialOutcome.PASSED  # type: ignore[union-attr]
+    trial = load_file(store, campaign, eid).trial
+    assert trial is not None and trial.outcome is TrialOutcome.PASSED
     record_acceptance(store, campaign, eid, StepRecord(beijing(day, 10), "王科长", "资料齐全"), actor=CLERK,
                       now=beijing(day, 11))  # fmt: skip
 

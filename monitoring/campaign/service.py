@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from monitoring._time import china_day
+from monitoring._time import china_day, china_day_bounds
 from monitoring.audit.models import AuditRecord
 from monitoring.campaign.models import (
     Campaign,
@@ -23,6 +23,7 @@ from monitoring.campaign.models import (
 from monitoring.campaign.trial import evaluate_trial
 from monitoring.clock import FixedClock
 from monitoring.errors import ConflictError, InvalidInputError
+from monitoring.readings.models import ReadingKind
 from monitoring.registry.models import Enterprise, ExemptionReason, InstallStatus
 from monitoring.registry.service import advance_install_status, grant_exemption, revoke_exemption
 from monitoring.reports.workdays import add_workdays
@@ -205,19 +206,26 @@ def set_exemption(
 
 
 # ---- the daily job ------------------------------------------------------------------------------------------------
-def _first_data(store: Store, enterprise_id: str, since: date, today: date) -> tuple[datetime | None, bool]:
+def _point_first(store: Store, point_id: str, since: date, now: datetime) -> datetime | None:
+    """The point's first data since `since`: from the closed days' completeness, else (the day of the first data
+    has not closed yet) its earliest stored minute or realtime reading up to `now`."""
+    seen = [c.first_at for c in store.readings.completeness(point_id, since, china_day(now)) if c.received > 0]
+    times = [t for t in seen if t is not None]
+    if times:
+        return min(times)
+    start = china_day_bounds(since)[0]
+    for kind in (ReadingKind.MINUTE, ReadingKind.REALTIME):
+        found = store.readings.readings(point_id, kind, start, now, limit=1)
+        if found:
+            return found[0].data_time
+    return None
+
+
+def _first_data(store: Store, enterprise_id: str, since: date, now: datetime) -> tuple[datetime | None, bool]:
     """(the first data time over the enterprise's points since `since`, whether every point has data)."""
-    first: datetime | None = None
-    points = store.registry.list_points(enterprise_id)
-    every = bool(points)
-    for point in points:
-        seen = [c.first_at for c in store.readings.completeness(point.point_id, since, today) if c.received > 0]
-        times = [t for t in seen if t is not None]
-        if not times:
-            every = False
-            continue
-        first = min(times) if first is None else min(first, *times)
-    return first, every
+    firsts = [_point_first(store, p.point_id, since, now) for p in store.registry.list_points(enterprise_id)]
+    found = [t for t in firsts if t is not None]
+    return (min(found) if found else None), bool(firsts) and len(found) == len(firsts)
 
 
 def daily_completeness(store: Store, enterprise_id: str, first: date, last: date) -> dict[date, float]:
@@ -263,7 +271,7 @@ def run_daily(store: Store, campaign: Campaign, now: datetime) -> DailyResult:
         eid = enterprise.enterprise_id
         with store.batch():
             if status is InstallStatus.INSTALLED:
-                first, every = _first_data(store, eid, since, today)
+                first, every = _first_data(store, eid, since, now)
                 if not every or first is None:
                     continue
                 advance_install_status(store.registry, eid, InstallStatus.NETWORKED)
@@ -272,7 +280,7 @@ def run_daily(store: Store, campaign: Campaign, now: datetime) -> DailyResult:
                 result.networked.append(eid)
                 _audit(store, SYSTEM_ACTOR, now, "networked", eid, first_data=first.isoformat())
             if status is InstallStatus.NETWORKED:
-                first, _ = _first_data(store, eid, since, today)
+                first, _ = _first_data(store, eid, since, now)
                 if first is None:
                     continue
                 advance_install_status(store.registry, eid, InstallStatus.TRIAL_RUN)

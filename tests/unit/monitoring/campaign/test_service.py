@@ -21,6 +21,7 @@ from monitoring.campaign.service import (
     set_exemption,
 )
 from monitoring.errors import ConflictError, InvalidInputError
+from monitoring.readings.models import Reading, ReadingKind
 from monitoring.registry.models import ExemptionReason, InstallStatus
 from monitoring.storage.ports import Store
 from tests.unit.monitoring.campaign.world import CLERK, beijing, build, data_days
@@ -149,3 +150,17 @@ def test_an_exempt_enterprise_takes_no_step_until_the_exemption_is_lifted() -> N
     record_survey(store, campaign, "e3", _survey(date(2022, 9, 26)), actor=INSTALLER, now=now)
     actions = [r.action for r in store.audit_trail.query(since=now - timedelta(hours=1), until=now + timedelta(1))[0]]
     assert sorted(actions) == ["campaign.exempt", "campaign.exemption_revoke", "campaign.survey"]
+
+
+def test_the_first_day_of_data_counts_before_it_closes() -> None:
+    store, campaign = build()
+    _to_installed(store, campaign, "e1", date(2022, 11, 1))
+    first = beijing(date(2022, 11, 2), 9)
+    for point in ("e1-p1", "e1-p2"):  # minute data this morning; no completeness row yet (the day is open)
+        store.readings.put_readings(
+            [Reading(point, first + timedelta(minutes=i), ReadingKind.MINUTE, {"p": 12.0}) for i in range(30)]
+        )
+    done = run_daily(store, campaign, beijing(date(2022, 11, 2), 10))
+    assert (done.networked, done.trials_started) == (["e1"], ["e1"])
+    trial = load_file(store, campaign, "e1").trial
+    assert trial is not None and trial.started_at == first

@@ -69,6 +69,11 @@ class LocalSettings(ExplicitSettings):
     maintenance_every_s: int = _opt(
         900, "overdue inspection/repair reminders, in platform seconds (EventBridge: every 15 minutes)", ge=1
     )
+    campaign_every_s: int = _opt(
+        900,
+        "installation campaign's run (networked, trial runs), in platform seconds (EventBridge: every 15 minutes)",
+        ge=60,
+    )
     evaluate_after_s: float = _opt(
         0.0, "wall seconds after start before the first evaluation (lets a fleet that starts with the platform connect)"
     )

@@ -29,6 +29,7 @@ DB_FILE = "gongkuang.db"  # the data directory's store and frame queue (docs/loc
 QUEUE_FILE = "queue.db"
 EVALUATE_JOB, ESCALATE_JOB = "every-minute-evaluate-rules", "every-five-minutes-escalate"
 MAINTENANCE_JOB = "every-fifteen-minutes-maintenance-reminders"
+CAMPAIGN_JOB = "every-fifteen-minutes-campaign"
 PR_SET_PDEATHSIG = 1
 DRAIN_TIMEOUT_S = 30.0
 STOPPED_STATES = frozenset("Tt")
@@ -207,6 +208,7 @@ def rules_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
     control = Control(control_conn)
     clock = configure_handlers(settings)
     from functions import (
+        every_fifteen_minutes_campaign,
         every_fifteen_minutes_maintenance_reminders,
         every_five_minutes_escalate,
         every_minute_evaluate_rules,
@@ -227,7 +229,14 @@ def rules_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
         timedelta(seconds=settings.maintenance_every_s),
         every_fifteen_minutes_maintenance_reminders.handler,
     )
-    jobs = [evaluate, escalate, maintenance]
+    # The campaign judges complete days; like evaluation it waits for decode, so a backlog never reads as a gap.
+    campaign = Job(
+        CAMPAIGN_JOB,
+        timedelta(seconds=settings.campaign_every_s),
+        every_fifteen_minutes_campaign.handler,
+        complete_until=queue.oldest_received_at,
+    )
+    jobs = [evaluate, escalate, maintenance, campaign]
 
     def status() -> dict[str, Any]:
         busy = [time.monotonic() - j.running_since for j in jobs if j.running_since is not None]

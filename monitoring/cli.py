@@ -95,6 +95,10 @@ def _parser() -> argparse.ArgumentParser:
     from monitoring.maintenance import cli as maintenance_cli  # `maintenance due|overdue|inspect|repair|provider`
 
     maintenance_cli.add_parser(sub)
+
+    from monitoring.campaign import cli as campaign_cli  # `campaign status|progress|overdue|survey|accept|…`
+
+    campaign_cli.add_parser(sub)
     return p
 
 
@@ -182,6 +186,13 @@ def _random_checks(args: argparse.Namespace, store: Store, out: TextIO) -> int:
     return random_checks_cli.run_cli(args, store, out, SystemClock())
 
 
+def _campaign(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    from monitoring.campaign import cli as campaign_cli
+    from monitoring.clock import SystemClock
+
+    return campaign_cli.run_cli(args, store, out, SystemClock())
+
+
 def _template(args: argparse.Namespace, out: TextIO) -> int:
     try:
         check_creatable_dir(args.out)
@@ -262,6 +273,8 @@ def run(argv: Sequence[str], out: TextIO) -> int:
                 from monitoring.maintenance import cli as maintenance_cli
 
                 code = maintenance_cli.run_cli(args, store, out, SystemClock())
+            elif args.area == "campaign":
+                code = _campaign(args, store, out)
             else:
                 code = VIEWS[(args.area, args.action)](args, store, out)
         except MonitoringError as exc:

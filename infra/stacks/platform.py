@@ -36,6 +36,9 @@ SCHEDULED_HANDLERS = (
     ("NotifySend", "functions.notify_send.handler", 1),
     # Maintenance (issue 19, 二.4): overdue inspections and repairs, one reminder per obligation per day.
     ("MaintenanceRemind", "functions.every_fifteen_minutes_maintenance_reminders.handler", 15),
+    # Issue 19: networked, trial runs. Judged on complete days only, so any rate works; 15 min is the longest a
+    # scheduled handler's timeout (rate − 5 s ≤ Lambda's 15 min) allows.
+    ("Campaign", "functions.every_fifteen_minutes_campaign.handler", 15),
 )
 # Rules fan out per county and shard of enterprises (docs/deploy.md "Scaling to a province"); the worker keeps
 # the construct id "Evaluate", so its data access below is the evaluation's.
@@ -58,6 +61,7 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "NotifyOnAlarm": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},
     "ChainArchive": {"read": (), "read_write": (schema.STATE,)},  # chain segments and delivered objects
     "MaintenanceRemind": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # log, alarms → outbox
+    "Campaign": {"read": (schema.READINGS,), "read_write": (schema.REGISTRY, schema.STATE)},  # status, files, audit
 }
 ARCHIVE_CHAIN_HANDLER = "functions.on_archive_object.handler"
 ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), not Firehose's errors/

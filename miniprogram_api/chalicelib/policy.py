@@ -79,6 +79,14 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "random_checks.pool.edit": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH}),
     "random_checks.draw": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH}),
     "random_checks.record": frozenset({Role.ADMIN, Role.BRANCH}),  # branch: the two inspectors assigned
+    # ---- installation campaign (campaign) ------------------------------------------------------------------------
+    "campaign.read": ALL,  # within scope: progress counts and overdue lists hold the caller's enterprises only
+    "campaign.survey": frozenset({Role.ADMIN, Role.INSTALLER}),  # installer: its assigned enterprises
+    "campaign.install": frozenset({Role.ADMIN, Role.INSTALLER}),
+    "campaign.accept": frozenset({Role.ADMIN, Role.AIR}),  # acceptance and filing are recorded by 大气科
+    "campaign.exempt": frozenset({Role.ADMIN, Role.AIR}),
+    "campaign.export": ALL - {Role.ENTERPRISE, Role.INSTALLER},
+    "campaign.import": frozenset({Role.ADMIN, Role.AIR}),
 }
 # Routes anyone may call (no token): the policy is not asked; listed so the table still names every action.
 PUBLIC_ACTIONS = frozenset(

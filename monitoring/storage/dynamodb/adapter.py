@@ -15,6 +15,7 @@ from monitoring.storage.dynamodb._client import bind_client, make_client
 from monitoring.storage.dynamodb.accounts import DynamoDBAccountsRepository
 from monitoring.storage.dynamodb.archive import DynamoDBArchiveRepository
 from monitoring.storage.dynamodb.audit_trail import DynamoDBAuditTrail
+from monitoring.storage.dynamodb.campaign import DynamoDBCampaignRepository
 from monitoring.storage.dynamodb.chain_heads import DynamoDBChainHeadsRepository
 from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
 from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
@@ -94,6 +95,7 @@ class DynamoDBBackend:
             outbox=DynamoDBOutboxRepository(m.state),
             chain_heads=DynamoDBChainHeadsRepository(m.state),
             random_checks=DynamoDBRandomChecksRepository(m.state),
+            campaign=DynamoDBCampaignRepository(m.state),
             retention=policy,
             close=self.close,
             sample_reader=partial(DynamoDBSampleReader, readings),

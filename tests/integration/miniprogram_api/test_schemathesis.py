@@ -23,6 +23,10 @@ from monitoring.accounts.models import Role
 from tests.integration.miniprogram_api.conftest import Api, running_api
 
 pytestmark = pytest.mark.integration
+# Uploads of a file's raw bytes (the campaign's progress sheet) are fuzzed as arbitrary bytes.
+schemathesis.serializer.alias(
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/octet-stream"
+)
 ROLES = (Role.ADMIN, Role.BRANCH, Role.ENTERPRISE, Role.VIEWER)
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance, status_code_conformance]
 EXAMPLES = 8  # per operation; each example is sent once per role

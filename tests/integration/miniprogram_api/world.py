@@ -23,6 +23,7 @@ from monitoring.storage.ports import Store
 from tests.integration.miniprogram_api.field_world import add_field_objects
 from tests.integration.miniprogram_api.random_checks_world import add_random_check_objects
 from tests.integration.miniprogram_api.world_alarms import add_alarm_objects
+from tests.integration.miniprogram_api.world_campaign import add_campaign_objects
 from tests.support.api import FAST_HASHER
 
 COUNTY = "rugao"
@@ -132,4 +133,7 @@ def build_world(store: Store) -> World:
     )
     world.inside.update(obligation_id=f"fault:{world.inside['report_id']}")  # a repair task's id (may be closed)
     world.outside.update(obligation_id=f"fault:{world.outside['report_id']}")
+
+    # ---- campaign: the county's installation campaign ---------------------------------------------------------
+    add_campaign_objects(store, COUNTY)
     return world

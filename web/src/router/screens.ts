@@ -65,6 +65,18 @@ export const screens: RouteRecordRaw[] = [
     meta: { title: '报表', menu: 50, icon: 'Document', action: 'reports.monthly.read' },
   },
   {
+    path: 'filings',
+    name: 'filings',
+    component: () => import('@/views/FilingsView.vue'),
+    meta: { title: '申报与报备', menu: 45, icon: 'Tickets', action: 'faults.read' },
+  },
+  {
+    path: 'notifications',
+    name: 'notifications',
+    component: () => import('@/views/NotificationsView.vue'),
+    meta: { title: '通知记录', menu: 85, icon: 'Message', action: 'notify.outbox' },
+  },
+  {
     path: 'accounts',
     name: 'accounts',
     component: () => import('@/views/AccountsView.vue'),

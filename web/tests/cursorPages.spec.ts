@@ -18,7 +18,7 @@ describe('useCursorPages', () => {
     const asked: (string | undefined)[] = []
     const pages = useCursorPages(async (cursor) => {
       asked.push(cursor)
-      return PAGES[cursor ?? 'first']
+      return PAGES[cursor ?? 'first']!
     }, '失败')
     await pages.restart()
     expect(pages.items.value).toEqual(['a', 'b'])
@@ -44,9 +44,9 @@ describe('useCursorPages', () => {
     const pages = useCursorPages<string>(() => new Promise((resolve) => resolvers.push(resolve)), '失败')
     const slow = pages.load()
     const fresh = pages.restart()
-    resolvers[1]({ items: ['new'], next_cursor: null })
+    resolvers[1]!({ items: ['new'], next_cursor: null })
     await fresh
-    resolvers[0]({ items: ['old'], next_cursor: null })
+    resolvers[0]!({ items: ['old'], next_cursor: null })
     await slow
     expect(pages.items.value).toEqual(['new'])
     expect(pages.loading.value).toBe(false)
@@ -68,7 +68,9 @@ describe('PagerBar', () => {
   it('offers only the steps there are and says the page', async () => {
     const w = mount(PagerBar, { props: { pageIndex: 0, hasNext: true, pageSize: 20, order: '新的在前' }, global: { plugins: [ElementPlus] } })
     expect(w.text()).toContain('第 1 页 · 每页 20 条 · 新的在前')
-    const [back, on] = w.findAll('button')
+    const buttons = w.findAll('button')
+    const back = buttons[0]!
+    const on = buttons[1]!
     expect(back.attributes('disabled')).toBeDefined()
     expect(on.attributes('disabled')).toBeUndefined()
     await on.trigger('click')

@@ -163,6 +163,7 @@ def test_the_admin_reads_the_outbox_and_the_unreachable(page: Page, platform: Pl
     expect(refused).to_contain_text("发送失败")
     expect(refused).to_contain_text("isv.MOBILE_NUMBER_ILLEGAL")
     assert "13912345678" not in page.content()  # numbers only masked
+    shot(page, "notifications-admin")
     # filter by state: only the refused one stays
     status = page.locator(".el-form-item").filter(has=page.get_by_text("状态", exact=True))
     status.locator(".el-select__wrapper").click()
@@ -171,7 +172,6 @@ def test_the_admin_reads_the_outbox_and_the_unreachable(page: Page, platform: Pl
     page.get_by_role("button", name="查询").click()
     expect(table.locator("tr", has_text="浏览器甲")).to_have_count(0)
     expect(table.locator("tr", has_text="浏览器乙")).to_be_visible()
-    shot(page, "notifications-admin")
     page.get_by_role("tab", name="无法通知的人员").click()
     unreachable = page.locator(".unreachable-table")
     expect(unreachable.locator(".el-table__row").first.or_(unreachable.get_by_text("所有人员都可以收到通知"))).to_be_visible()

@@ -74,7 +74,9 @@ class Web(Construct):
             server_access_logs_bucket=access_logs_bucket,
             server_access_logs_prefix="web/",
             removal_policy=removal_policy,
-            lifecycle_rules=[s3.LifecycleRule(id="expire-replaced-versions", noncurrent_version_expiration=Duration.days(30))],
+            lifecycle_rules=[
+                s3.LifecycleRule(id="expire-replaced-versions", noncurrent_version_expiration=Duration.days(30))
+            ],
         )
         self.spa_routes = cloudfront.Function(
             self,

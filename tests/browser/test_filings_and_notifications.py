@@ -139,8 +139,14 @@ def _outbox_entries(platform: Platform) -> None:
         store.outbox.add([base, failed])
         sent = store.outbox.get(base.key)
         store.outbox.replace(
-            dataclasses.replace(sent, status=Status.DELIVERED, provider="aliyun_sms", provider_id="BIZ-web-1",
-                                sent_at=now - timedelta(minutes=1), delivered_at=now)  # fmt: skip
+            dataclasses.replace(
+                sent,
+                status=Status.DELIVERED,
+                provider="aliyun_sms",
+                provider_id="BIZ-web-1",
+                sent_at=now - timedelta(minutes=1),
+                delivered_at=now,
+            )  # fmt: skip
         )
         refused = store.outbox.get(failed.key)
         store.outbox.replace(
@@ -181,4 +187,6 @@ def test_the_admin_reads_the_outbox_and_the_unreachable(page: Page, platform: Pl
     expect(table.locator("tr", has_text="浏览器乙")).to_be_visible()
     page.get_by_role("tab", name="无法通知的人员").click()
     unreachable = page.locator(".unreachable-table")
-    expect(unreachable.locator(".el-table__row").first.or_(unreachable.get_by_text("所有人员都可以收到通知"))).to_be_visible()
+    expect(
+        unreachable.locator(".el-table__row").first.or_(unreachable.get_by_text("所有人员都可以收到通知"))
+    ).to_be_visible()

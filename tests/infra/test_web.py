@@ -87,9 +87,12 @@ def test_client_routes_get_the_page_but_api_errors_pass_through(synthesized: Syn
 
 def test_spa_route_function_rewrites_routes_and_keeps_files() -> None:
     """Run the function's JavaScript in node: client routes become /index.html, files and the root keep theirs."""
-    script = SPA_ROUTE_FUNCTION + """
+    script = (
+        SPA_ROUTE_FUNCTION
+        + """
 const uris = JSON.parse(process.argv[1]);
 console.log(JSON.stringify(uris.map(u => handler({request: {uri: u}}).uri)));"""
+    )
     uris = ["/", "/alarms", "/alarms/al-1", "/enterprises/e.1/", "/assets/index-3f2a.js", "/favicon.ico", "/a.b/c"]
     out = subprocess.run(["node", "-e", script, json.dumps(uris)], capture_output=True, text=True, check=True)
     assert json.loads(out.stdout) == [

@@ -7,8 +7,8 @@ from __future__ import annotations
 import json
 import sys
 
-from monitoring.alarms.models import CAUSE_NAMES, STATE_NAMES
 from miniprogram_api.chalicelib.routes.notify import EVENT_NAMES
+from monitoring.alarms.models import CAUSE_NAMES, STATE_NAMES
 from monitoring.evaluation.catalogue import RULES
 from monitoring.notify.models import CHANNEL_NAMES, STATUS_NAMES
 

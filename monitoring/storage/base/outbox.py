@@ -1,8 +1,8 @@
 """Outbox logic over versioned documents: create-if-absent by idempotency key, conditional replace, the due list
-(a sortable "due" index value, absent once final), claims with a lease, and per-address send times.
+(a sortable "due" index value, absent once final), claims with a lease, per-address send times, the newest-first list.
 
-Adapters implement `_get_doc`, `_put_doc` (conditional on a version; 0 = must not exist), `_query_due`,
-`_query_alarm` and `_query_recent` (newest first by created_at, for the bureau's 通知记录). Due values are fixed-width UTC strings, so string order is time order on every backend.
+Adapters implement `_get_doc`, `_put_doc` (conditional on a version; 0 = must not exist), `_query_due`, `_query_alarm`
+and `_query_recent`. Due values are fixed-width UTC strings, so string order is time order on every backend.
 """
 
 from __future__ import annotations

@@ -95,6 +95,8 @@ class DynamoDBOutboxRepository(OutboxRepositoryBase):
                 items = self._model.gsi3.query(  # type: ignore[attr-defined]
                     f"{_MONTH}{year:04d}-{month:02d}", condition, scan_index_forward=False, limit=limit + 1
                 )
-                found += [dict(json.loads(i.body)) for i in items if i.body and i.gsi3sk != before][: limit - len(found)]
+                found += [dict(json.loads(i.body)) for i in items if i.body and i.gsi3sk != before][
+                    : limit - len(found)
+                ]
             year, month = (year, month - 1) if month > 1 else (year - 1, 12)
         return found

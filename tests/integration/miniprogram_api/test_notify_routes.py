@@ -171,7 +171,9 @@ def test_the_bureau_reads_the_outbox_newest_first_masked_filtered_and_paged(api:
     # paging: one at a time, every entry exactly once, newest first
     seen, cursor = [], None
     while True:
-        page = api.client.get("/notify/outbox", token=token, query={"limit": "1", **({"cursor": cursor} if cursor else {})})
+        page = api.client.get(
+            "/notify/outbox", token=token, query={"limit": "1", **({"cursor": cursor} if cursor else {})}
+        )
         assert page.status == 200, page
         seen += [(i["decided_at"], i["recipient"], i["channel"]) for i in page.json["items"]]
         cursor = page.json["next_cursor"]

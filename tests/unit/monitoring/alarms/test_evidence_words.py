@@ -79,7 +79,9 @@ def test_ids_of_lines_points_and_violating_points_are_shown_by_name() -> None:
         "control_after_production_min": 12,
         "alert": "YJ-1",
         "level": "orange",
-        "violations": [{"kind": "stop_point_running", "point": "ent-1:pt-p1", "from": T.isoformat(), "run_minutes": 40}],
+        "violations": [
+            {"kind": "stop_point_running", "point": "ent-1:pt-p1", "from": T.isoformat(), "run_minutes": 40}
+        ],
         "main_points": ["ent-1:pt-main"],
     }
     names = {

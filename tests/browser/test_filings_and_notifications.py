@@ -14,8 +14,7 @@ from local.workers import DB_FILE
 from monitoring.notify.models import Notification, Status, outbox_key
 from monitoring.notify.ports import ChannelKind
 from monitoring.storage.sqlite import open_store
-from tests.browser.conftest import ConsoleErrors, Platform, shot
-from tests.browser.test_dashboard import sign_in
+from tests.browser.conftest import ConsoleErrors, Platform, shot, sign_in
 
 BJ = "+08:00"
 

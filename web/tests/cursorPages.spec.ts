@@ -3,8 +3,9 @@ import ElementPlus from 'element-plus'
 import { describe, expect, it } from 'vitest'
 import { ApiError } from '@/api/client'
 import { useCursorPages } from '@/api/cursorPages'
+import AreaSelects from '@/components/AreaSelects.vue'
 import PagerBar from '@/components/PagerBar.vue'
-import { enterpriseFilter, type EnterpriseRef } from '@/views/filings'
+import { areas, enterpriseFilter, type EnterpriseRef } from '@/views/filings'
 
 // Three pages of a list behind opaque cursors, as the API pages them.
 const PAGES: Record<string, { items: string[]; next_cursor: string | null }> = {
@@ -98,5 +99,36 @@ describe('enterpriseFilter', () => {
   it('refuses more ids than the API takes', () => {
     const many = Array.from({ length: 201 }, (_, i) => e(`e${i}`, 't', 'b'))
     expect(() => enterpriseFilter(many, { enterprise_id: '', town_id: 't', branch_id: '' })).toThrow('200')
+  })
+})
+
+describe('areas', () => {
+  it('lists each id once, by its Chinese name', () => {
+    const got = areas([
+      ['t2', '磨头镇'],
+      ['t1', '城北街道'],
+      ['t2', '磨头镇'],
+      ['', '（无）'],
+    ])
+    expect(got).toEqual([
+      { id: 't1', name: '城北街道' },
+      { id: 't2', name: '磨头镇' },
+    ])
+  })
+})
+
+describe('AreaSelects', () => {
+  it('shows the choices and passes a pick on as the town or the branch', async () => {
+    const w = mount(AreaSelects, {
+      props: { towns: [{ id: 't1', name: '城北街道' }], branches: [{ id: 'b1', name: '第一分局' }], town: '', branch: 'b1' },
+      global: { plugins: [ElementPlus] },
+    })
+    expect(w.text()).toContain('镇（街道）')
+    const [town, branch] = w.findAllComponents({ name: 'ElSelect' })
+    town!.vm.$emit('update:modelValue', 't1')
+    branch!.vm.$emit('update:modelValue', '')
+    await w.vm.$nextTick()
+    expect(w.emitted('update:town')).toEqual([['t1']])
+    expect(w.emitted('update:branch')).toEqual([['']])
   })
 })

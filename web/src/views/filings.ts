@@ -34,3 +34,10 @@ export function enterpriseFilter(
   if (ids.length > 200) throw new Error('所选范围超过 200 家企业，请再选择镇（街道）或企业')
   return ids
 }
+
+/** Distinct (id, name) pairs (the first name of an id), sorted by name: the town and branch choices of the caller's scope. */
+export function areas(pairs: readonly (readonly [string, string])[]): { id: string; name: string }[] {
+  const seen = new Map<string, string>()
+  for (const [id, name] of pairs) if (id && !seen.has(id)) seen.set(id, name)
+  return [...seen.entries()].map(([id, name]) => ({ id, name })).sort((a, b) => a.name.localeCompare(b.name, 'zh-CN'))
+}

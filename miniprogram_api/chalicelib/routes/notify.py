@@ -5,7 +5,7 @@ alarm's people were told is part of the alarm detail (routes/alarms.py)."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
@@ -159,13 +159,20 @@ class OutboxOut(NotificationOut):
     enterprise_name: str
 
 
-def _recent_cursor(cursor: str | None) -> str | None:
+def _recent_cursor(cursor: str | None, since: datetime, until: datetime) -> str | None:
+    """The position after the previous page; it must lie inside this query's window (it bounds the scan)."""
     if not cursor:
         return None
     value = decode_cursor(cursor, keys=("p",))["p"]
-    if not isinstance(value, str) or not _RECENT.match(value):
+    at = None
+    if isinstance(value, str) and _RECENT.match(value):
+        try:
+            at = datetime.fromisoformat(value.split("#", 1)[0])
+        except ValueError:
+            at = None
+    if at is None or at.tzinfo is None or not since <= at <= until + timedelta(seconds=1):
         raise errors.invalid("分页游标无效，请从第一页重新查询", "cursor", "invalid_cursor")
-    return value
+    return str(value)
 
 
 @routes.route(
@@ -178,7 +185,10 @@ def _recent_cursor(cursor: str | None) -> str | None:
 )
 def list_outbox(ctx: RequestContext, query: OutboxQuery) -> Page[OutboxOut]:
     until = query.decided_to or ctx.now
-    since = query.decided_from or until - timedelta(days=OUTBOX_DAYS)
+    try:
+        since = query.decided_from or until - timedelta(days=OUTBOX_DAYS)
+    except OverflowError:  # a window ending in the first days of year 1
+        raise errors.invalid("查询时间超出范围", "decided_to") from None
     if since > until:
         raise errors.invalid("开始时间不能晚于结束时间", "decided_from")
     if until - since > timedelta(days=OUTBOX_DAYS * 3):
@@ -195,7 +205,7 @@ def list_outbox(ctx: RequestContext, query: OutboxQuery) -> Page[OutboxOut]:
         )
 
     found, after = ctx.store.outbox.recent(
-        since, until, before=_recent_cursor(query.cursor), limit=query.limit, accept=accept
+        since, until, before=_recent_cursor(query.cursor, since, until), limit=query.limit, accept=accept
     )
     names: dict[str, str] = {}
     for eid in {n.enterprise_id for n in found if n.enterprise_id}:

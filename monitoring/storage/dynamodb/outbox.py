@@ -19,6 +19,7 @@ _SK = "doc"
 _DUE = "notify#due"
 _RECEIPT = "notify#receipt"
 _MONTH = "notify#month#"  # + YYYY-MM of created_at (UTC); sk = recent_value
+_MAX_MONTHS = 24  # partitions one listing may visit
 
 
 def _pk(kind: str, key: str) -> str:
@@ -89,7 +90,9 @@ class DynamoDBOutboxRepository(OutboxRepositoryBase):
     def _query_recent(self, since: str, before: str, limit: int) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []
         year, month = int(before[:4]), int(before[5:7])
-        while f"{year:04d}-{month:02d}" >= since[:7] and len(found) < limit:
+        for _ in range(_MAX_MONTHS):  # a window wider than this is refused by the API before it gets here
+            if f"{year:04d}-{month:02d}" < since[:7] or len(found) >= limit:
+                break
             condition = self._model.gsi3sk.between(since, before)  # inclusive: `before` itself is dropped below
             with translate("list recent notifications"):
                 items = self._model.gsi3.query(  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import UTC, datetime, timedelta
 
+from miniprogram_api.chalicelib.pagination import encode_cursor
 from monitoring.accounts.models import Role
 from monitoring.notify.models import Status
 from monitoring.notify.ports import ChannelKind
@@ -183,8 +184,14 @@ def test_the_bureau_reads_the_outbox_newest_first_masked_filtered_and_paged(api:
     assert [s[0] for s in seen] == sorted((s[0] for s in seen), reverse=True)
     old = api.client.get("/notify/outbox", token=token, query={"decided_to": "2020-01-01T00:00:00+08:00"})
     assert old.status == 422 or old.json["items"] == []
+    ancient = api.client.get("/notify/outbox", token=token, query={"decided_to": "0001-01-02T00:00:00+08:00"})
+    assert ancient.status == 422 and set(ancient.json) == {"code", "message", "field"}
     bad = api.client.get("/notify/outbox", token=token, query={"cursor": "bm90LWEtY3Vyc29y"})
     assert bad.status == 422 and bad.json["field"] == "cursor"
+    # a well-formed cursor far outside the window would make the store scan every month down to it: refused
+    far = encode_cursor({"p": "9999-12-31T00:00:00+00:00#k"})
+    refused = api.client.get("/notify/outbox", token=token, query={"cursor": far})
+    assert refused.status == 422 and refused.json["code"] == "invalid_cursor"
     wide = api.client.get(
         "/notify/outbox",
         token=token,

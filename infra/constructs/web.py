@@ -17,6 +17,7 @@ from aws_cdk import aws_s3_deployment as s3deploy
 from constructs import Construct
 
 API_PATH = "/api/v1/*"
+ASSETS_PATH = "/assets/*"  # Vite's hashed build output
 INDEX = "index.html"
 LOG_PREFIX = "cloudfront/"
 # A path whose last segment has no dot is a client route (/alarms/123): serve the page. Files keep their path, so a
@@ -86,26 +87,43 @@ class Web(Construct):
             comment="client routes of the dashboard -> /index.html",
         )
         photo_origin = f"https://{photos.bucket_regional_domain_name}"
-        self.headers = cloudfront.ResponseHeadersPolicy(
-            self,
-            "SecurityHeaders",
-            comment="dashboard: CSP, HSTS, frame deny, nosniff, referrer",
-            security_headers_behavior=cloudfront.ResponseSecurityHeadersBehavior(
-                content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
-                    content_security_policy=content_security_policy(photo_origin), override=True
-                ),
-                strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
-                    access_control_max_age=Duration.days(365), include_subdomains=True, override=True
-                ),
-                frame_options=cloudfront.ResponseHeadersFrameOptions(
-                    frame_option=cloudfront.HeadersFrameOption.DENY, override=True
-                ),
-                content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
-                referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
-                    referrer_policy=cloudfront.HeadersReferrerPolicy.SAME_ORIGIN, override=True
-                ),
+        security = cloudfront.ResponseSecurityHeadersBehavior(
+            content_security_policy=cloudfront.ResponseHeadersContentSecurityPolicy(
+                content_security_policy=content_security_policy(photo_origin), override=True
+            ),
+            strict_transport_security=cloudfront.ResponseHeadersStrictTransportSecurity(
+                access_control_max_age=Duration.days(365), include_subdomains=True, override=True
+            ),
+            frame_options=cloudfront.ResponseHeadersFrameOptions(
+                frame_option=cloudfront.HeadersFrameOption.DENY, override=True
+            ),
+            content_type_options=cloudfront.ResponseHeadersContentTypeOptions(override=True),
+            referrer_policy=cloudfront.ResponseHeadersReferrerPolicy(
+                referrer_policy=cloudfront.HeadersReferrerPolicy.SAME_ORIGIN, override=True
             ),
         )
+
+        def headers(construct_id: str, comment: str, cache_control: str | None) -> cloudfront.ResponseHeadersPolicy:
+            custom = None
+            if cache_control:  # what browsers keep, as the local server answers (docs/web.md)
+                custom = cloudfront.ResponseCustomHeadersBehavior(
+                    custom_headers=[
+                        cloudfront.ResponseCustomHeader(header="Cache-Control", value=cache_control, override=True)
+                    ]
+                )
+            return cloudfront.ResponseHeadersPolicy(
+                self, construct_id, comment=comment, security_headers_behavior=security, custom_headers_behavior=custom
+            )
+
+        # The page and client routes: revalidated on every visit, so a deploy shows at the next load.
+        self.headers = headers("SecurityHeaders", "dashboard page: CSP, HSTS, frame deny, no-cache", "no-cache")
+        # Vite's content-hashed files never change under one name.
+        self.asset_headers = headers(
+            "AssetHeaders", "dashboard assets: CSP, HSTS, frame deny, immutable", "public, max-age=31536000, immutable"
+        )
+        # The API sets its own caching (none): headers only.
+        self.api_headers = headers("ApiHeaders", "API through the dashboard origin: security headers only", None)
+        site = origins.S3BucketOrigin.with_origin_access_control(self.bucket)
         api_behavior = cloudfront.BehaviorOptions(
             origin=origins.RestApiOrigin(rest_api),  # origin path = the stage, so /api/v1/x -> /<stage>/api/v1/x
             viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.HTTPS_ONLY,
@@ -113,7 +131,14 @@ class Web(Construct):
             cache_policy=cloudfront.CachePolicy.CACHING_DISABLED,  # answers depend on the caller's token
             # every header but Host (API Gateway routes by its own host name); Authorization goes with it
             origin_request_policy=cloudfront.OriginRequestPolicy.ALL_VIEWER_EXCEPT_HOST_HEADER,
-            response_headers_policy=self.headers,
+            response_headers_policy=self.api_headers,
+        )
+        assets = cloudfront.BehaviorOptions(
+            origin=site,
+            viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+            allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
+            cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
+            response_headers_policy=self.asset_headers,
         )
         self.distribution = cloudfront.Distribution(
             self,
@@ -121,7 +146,7 @@ class Web(Construct):
             comment="工况用电监控平台 dashboard",
             default_root_object=INDEX,
             default_behavior=cloudfront.BehaviorOptions(
-                origin=origins.S3BucketOrigin.with_origin_access_control(self.bucket),
+                origin=site,
                 viewer_protocol_policy=cloudfront.ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
                 allowed_methods=cloudfront.AllowedMethods.ALLOW_GET_HEAD,
                 cache_policy=cloudfront.CachePolicy.CACHING_OPTIMIZED,
@@ -132,9 +157,9 @@ class Web(Construct):
                     )
                 ],
             ),
-            additional_behaviors={API_PATH: api_behavior},
+            additional_behaviors={API_PATH: api_behavior, ASSETS_PATH: assets},
             http_version=cloudfront.HttpVersion.HTTP2_AND_3,
-            price_class=cloudfront.PriceClass.PRICE_CLASS_ALL,  # the viewers are in China: nearest edges in Asia
+            price_class=cloudfront.PriceClass.PRICE_CLASS_200,  # the viewers are in China: Asian edges are in it
             enable_logging=True,
             log_bucket=access_logs_bucket,
             log_file_prefix=LOG_PREFIX,

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from infra.constructs.web import API_PATH, SPA_ROUTE_FUNCTION
+from infra.constructs.web import API_PATH, ASSETS_PATH, SPA_ROUTE_FUNCTION
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -28,6 +28,11 @@ def _one(synthesized: Synthesized, stage: str, kind: str, prefix: str = "Web") -
 def _distribution(synthesized: Synthesized, stage: str) -> dict[str, Any]:
     config: dict[str, Any] = _one(synthesized, stage, "AWS::CloudFront::Distribution")[1]["DistributionConfig"]
     return config
+
+
+def _behaviour(config: dict[str, Any], path: str) -> dict[str, Any]:
+    (found,) = [b for b in config["CacheBehaviors"] if b["PathPattern"] == path]
+    return found
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -81,8 +86,7 @@ def test_client_routes_get_the_page_but_api_errors_pass_through(synthesized: Syn
     function_logical = association["FunctionARN"]["Fn::GetAtt"][0]
     function = synthesized.templates[stage]["Resources"][function_logical]["Properties"]
     assert function["FunctionCode"] == SPA_ROUTE_FUNCTION
-    (api,) = config["CacheBehaviors"]
-    assert "FunctionAssociations" not in api
+    assert all("FunctionAssociations" not in b for b in config["CacheBehaviors"])  # API and assets: as they are
 
 
 def test_spa_route_function_rewrites_routes_and_keeps_files() -> None:
@@ -109,8 +113,8 @@ console.log(JSON.stringify(uris.map(u => handler({request: {uri: u}}).uri)));"""
 @pytest.mark.parametrize("stage", STAGES)
 def test_api_behaviour_forwards_to_the_stage_uncached(synthesized: Synthesized, stage: str) -> None:
     config = _distribution(synthesized, stage)
-    (api,) = config["CacheBehaviors"]
-    assert api["PathPattern"] == API_PATH == "/api/v1/*"
+    api = _behaviour(config, API_PATH)
+    assert API_PATH == "/api/v1/*" and {b["PathPattern"] for b in config["CacheBehaviors"]} == {API_PATH, ASSETS_PATH}
     assert set(api["AllowedMethods"]) == {"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "POST", "DELETE"}
     assert api["CachePolicyId"] == CACHING_DISABLED
     assert api["OriginRequestPolicyId"] == ALL_VIEWER_EXCEPT_HOST
@@ -125,20 +129,41 @@ def test_api_behaviour_forwards_to_the_stage_uncached(synthesized: Synthesized, 
 
 
 @pytest.mark.parametrize("stage", STAGES)
-def test_security_headers_policy(synthesized: Synthesized, stage: str) -> None:
-    logical, policy = _one(synthesized, stage, "AWS::CloudFront::ResponseHeadersPolicy")
-    headers = policy["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
-    assert headers["FrameOptions"] == {"FrameOption": "DENY", "Override": True}
-    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
-    assert headers["ContentTypeOptions"] == {"Override": True}
-    csp = json.dumps(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
-    for directive in ("script-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "connect-src 'self'"):
-        assert directive in csp
-    assert "unsafe-eval" not in csp and "script-src 'self' 'unsafe-inline'" not in csp
-    assert "ApiPhotos" in csp  # presigned photo URLs of the API's bucket may be shown and uploaded to
+def test_security_headers_on_every_behaviour_and_caching_as_the_local_server(
+    synthesized: Synthesized, stage: str
+) -> None:
+    policies = {
+        k: p["Properties"]["ResponseHeadersPolicyConfig"]
+        for k, p in synthesized.resources(stage, "AWS::CloudFront::ResponseHeadersPolicy").items()
+        if k.startswith("Web")
+    }
     config = _distribution(synthesized, stage)
-    for behaviour in (config["DefaultCacheBehavior"], *config["CacheBehaviors"]):
-        assert behaviour["ResponseHeadersPolicyId"] == {"Ref": logical}
+    behaviours = {
+        "page": config["DefaultCacheBehavior"],
+        "assets": _behaviour(config, ASSETS_PATH),
+        "api": _behaviour(config, API_PATH),
+    }
+    used = {name: policies[b["ResponseHeadersPolicyId"]["Ref"]] for name, b in behaviours.items()}
+    for name, policy in used.items():
+        headers = policy["SecurityHeadersConfig"]
+        assert headers["FrameOptions"] == {"FrameOption": "DENY", "Override": True}, name
+        assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000, name
+        assert headers["ContentTypeOptions"] == {"Override": True}, name
+        csp = json.dumps(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+        for directive in ("script-src 'self'", "frame-ancestors 'none'", "object-src 'none'", "connect-src 'self'"):
+            assert directive in csp, (name, directive)
+        assert "unsafe-eval" not in csp and "script-src 'self' 'unsafe-inline'" not in csp
+        assert "ApiPhotos" in csp  # presigned photo URLs of the API's bucket may be shown and uploaded to
+
+    def cache_control(name: str) -> str | None:
+        custom = used[name].get("CustomHeadersConfig", {}).get("Items", [])
+        return next((h["Value"] for h in custom if h["Header"] == "Cache-Control"), None)
+
+    assert cache_control("page") == "no-cache"  # index.html and client routes: a deploy shows at the next load
+    assert cache_control("assets") == "public, max-age=31536000, immutable"
+    assert cache_control("api") is None  # the API's own answers are left as they are
+    assert behaviours["assets"]["CachePolicyId"] != CACHING_DISABLED
+    assert behaviours["assets"]["TargetOriginId"] == behaviours["page"]["TargetOriginId"]  # the site bucket
 
 
 def test_web_url_output_and_no_upload_without_a_build(synthesized: Synthesized) -> None:

@@ -31,8 +31,9 @@ def _distribution(synthesized: Synthesized, stage: str) -> dict[str, Any]:
 
 
 def _behaviour(config: dict[str, Any], path: str) -> dict[str, Any]:
-    (found,) = [b for b in config["CacheBehaviors"] if b["PathPattern"] == path]
-    return found
+    found: list[dict[str, Any]] = [b for b in config["CacheBehaviors"] if b["PathPattern"] == path]
+    assert len(found) == 1, path
+    return found[0]
 
 
 @pytest.mark.parametrize("stage", STAGES)

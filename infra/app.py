@@ -38,7 +38,8 @@ def file_context() -> dict[str, Any]:
 
 def source_layout(root: Path = REPO_ROOT) -> SourceLayout:
     """The runtime's location and its pinned runtime dependencies (pyproject.toml `dependencies`, and the
-    `notify` extra: the SMS provider SDKs the notification sender uses)."""
+    `notify` extra: the SMS provider SDKs the notification sender uses), and the dashboard build when there is one
+    (web/dist/index.html; without it the site is created empty and `make web` then `cdk deploy` fills it)."""
     project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     lock = root / "requirements.lock"
     pins = dict(line.split("==", 1) for line in lock.read_text(encoding="utf-8").split() if "==" in line)
@@ -47,6 +48,7 @@ def source_layout(root: Path = REPO_ROOT) -> SourceLayout:
         dockerfile=DOCKERFILE,
         requirements=(*project["dependencies"], *project["optional-dependencies"]["notify"]),
         constraints_file=lock,
+        web_dist=web_dist if (web_dist := root / "web" / "dist").joinpath("index.html").is_file() else None,
         api_requirements=(
             *project["optional-dependencies"]["api"],
             *(f"{name}=={pins[name]}" for name in API_RUNTIME_EXTRAS),
@@ -54,12 +56,14 @@ def source_layout(root: Path = REPO_ROOT) -> SourceLayout:
     )
 
 
-def build_app(*, context: Mapping[str, Any] | None = None, outdir: str | None = None) -> cdk.App:
+def build_app(
+    *, context: Mapping[str, Any] | None = None, outdir: str | None = None, layout: SourceLayout | None = None
+) -> cdk.App:
     """Build the app. Under the CDK CLI the context arrives in CDK_CONTEXT_JSON; otherwise it is read from files."""
     if context is None and "CDK_CONTEXT_JSON" not in os.environ:
         context = file_context()
     app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
-    layout = source_layout()
+    layout = layout or source_layout()
     for stage in load_stages(app.node.get_all_context()):
         PlatformStack(app, f"Gongkuang-{stage.name}", settings=stage, source=layout)
     add_checks(app)

@@ -139,6 +139,7 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
         "NLB access logs exist only for TLS listeners; HJ 212 is plain TCP. Every frame is archived by Firehose",
     )
     _suppress_api(stack)
+    _suppress_web(stack)
 
 
 def _suppress_api(stack: PlatformStack) -> None:
@@ -194,4 +195,58 @@ def _suppress_api(stack: PlatformStack) -> None:
             "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
             "AmazonAPIGatewayPushToCloudWatchLogs]",
             "API Gateway's account-level logging role; AWS's managed policy is the documented one for this role",
+        )
+
+
+def _suppress_web(stack: PlatformStack) -> None:
+    """The dashboard (infra/constructs/web.py): the distribution's defaults and CDK's own upload function."""
+    distribution = stack.web.distribution
+    _ack(
+        distribution,
+        "AwsSolutions-CFR1",
+        "The officials sign in from wherever they work; every data call is authorised by the API, and a geo "
+        "allow-list would also lock out staff on official travel",
+    )
+    _ack(
+        distribution,
+        "AwsSolutions-CFR2",
+        "A CLOUDFRONT-scope web ACL must live in us-east-1 (another stack); /api/v1/* reaches the API stage, whose "
+        "regional WAF rate rule applies to every call, and the site itself is static files",
+    )
+    _ack(
+        distribution,
+        "AwsSolutions-CFR4",
+        "The default *.cloudfront.net certificate until the bureau's domain and ACM certificate are configured; "
+        "viewers are redirected to HTTPS and HSTS is sent",
+    )
+    for child in stack.node.children:  # CDK's singleton function that copies web/dist into the site bucket
+        if not child.node.id.startswith("Custom::CDKBucketDeployment"):
+            continue
+        _ack(
+            child.node.find_child("ServiceRole"),
+            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+            "CDK's own deploy-time upload function writes only its logs with this policy; not part of the data path",
+        )
+        site = stack.get_logical_id(stack.web.bucket.node.default_child)  # type: ignore[arg-type]
+        wildcards = (
+            "Action::s3:GetBucket*",
+            "Action::s3:GetObject*",
+            "Action::s3:List*",
+            "Action::s3:Abort*",
+            "Action::s3:DeleteObject*",
+            f"Resource::<{site}.Arn>/*",
+            "Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*",
+            "Resource::*",
+        )
+        for wildcard in wildcards:
+            _ack(
+                _default_policy(child.node.find_child("ServiceRole")),
+                f"AwsSolutions-IAM5[{wildcard}]",
+                "CDK's BucketDeployment grants: read the build's asset from the bootstrap bucket, replace the "
+                "site bucket's objects (prune), and create the CloudFront invalidation, which has no resource scope",
+            )
+        _ack(
+            child,
+            "AwsSolutions-L1",
+            "CDK's BucketDeployment function; its runtime is chosen and upgraded by aws-cdk-lib, not by the project",
         )

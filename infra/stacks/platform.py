@@ -23,6 +23,7 @@ from infra.constructs.functions import BuildSources, Functions, RulesFanOut, Sch
 from infra.constructs.ingest import Ingest
 from infra.constructs.storage import ProvisionedCapacity, Storage
 from infra.constructs.stream import Stream
+from infra.constructs.web import Web
 from infra.nag import suppress_reviewed_findings
 from infra.settings import StageSettings
 
@@ -89,6 +90,7 @@ class SourceLayout:
     requirements: tuple[str, ...]  # the project's runtime dependencies (pyproject.toml)
     constraints_file: Path  # requirements.lock
     api_requirements: tuple[str, ...] = ()  # the API's layer, installed without dependencies (infra/app.py)
+    web_dist: Path | None = None  # the dashboard build to upload; None (not built) = bucket and distribution only
 
 
 FLOW_LOG_PREFIX = "flow-logs"
@@ -281,6 +283,15 @@ class PlatformStack(Stack):
             log_level=settings.log_level,
             cloudwatch_role=settings.api_cloudwatch_role,
         )
+        self.web = Web(
+            self,
+            "Web",
+            rest_api=self.api.rest_api,
+            photos=self.api.photos,
+            access_logs_bucket=self.stream.access_log_bucket,
+            site_directory=source.web_dist,
+            removal_policy=removal,
+        )
         # Alarm changes reach the decider within seconds through the state table's stream (alarm items only).
         self.functions.add_stream_handler(
             "NotifyOnAlarm", "functions.on_alarm_change_notify.handler", self.storage.tables[schema.STATE], "alarm#"
@@ -455,3 +466,6 @@ class PlatformStack(Stack):
         )
         CfnOutput(self, "PhotoBucket", value=self.api.photos.bucket_name)
         CfnOutput(self, "ApiWebAcl", value=self.api.web_acl.attr_arn)
+        CfnOutput(self, "WebUrl", value=f"https://{self.web.distribution.distribution_domain_name}/",
+                  description="the dashboard (and /api/v1/ on the same origin)")  # fmt: skip
+        CfnOutput(self, "WebBucket", value=self.web.bucket.bucket_name)

@@ -69,6 +69,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "photos.upload": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH, Role.ENTERPRISE, Role.INSTALLER}),
     # ---- notifications (notify-core): the bureau fixes who cannot be reached --------------------------------------
     "notify.unreachable": frozenset({Role.ADMIN, Role.AIR, Role.EMERGENCY}),
+    "notify.outbox": frozenset({Role.ADMIN, Role.AIR}),  # 通知记录: whom the platform told, over which channel
     # ---- periodic reports (web-b) -----------------------------------------------------------------------------------
     "reports.monthly.read": ALL,  # 月度用电汇总: rows only for the caller's enterprises
     "notify.subscriptions": ALL,  # anyone bound to the mini-program reports what they accepted

@@ -104,6 +104,14 @@ def _series(
     return out
 
 
+def display_names(store: Store, enterprise_id: str) -> dict[str, str]:
+    """Id → name of the enterprise's points, facilities and lines, for the evidence in words."""
+    names = {f.facility_id: f.name for f in store.registry.list_facilities(enterprise_id)}
+    names |= {a.association_id: a.name for a in store.registry.list_associations(enterprise_id)}
+    names |= {p.point_id: p.name for p in store.registry.list_points(enterprise_id)}
+    return {k: v for k, v in names.items() if v}
+
+
 def alarm_detail(store: Store, alarm_id: str, now: datetime) -> AlarmDetail:
     """Everything the detail page shows, read from the store (NotFoundError when the alarm does not exist)."""
     alarm = store.alarms.get(alarm_id)
@@ -112,6 +120,7 @@ def alarm_detail(store: Store, alarm_id: str, now: datetime) -> AlarmDetail:
     except NotFoundError:
         enterprise_name = alarm.enterprise_id
     spec = RULES.get(alarm.rule)
+    names = display_names(store, alarm.enterprise_id)
     live = alarm.live_episodes or alarm.episodes
     latest = max(live, key=lambda e: e.start) if live else None
     t0, t1 = series_window(alarm, now)
@@ -119,7 +128,7 @@ def alarm_detail(store: Store, alarm_id: str, now: datetime) -> AlarmDetail:
         alarm=alarm,
         rule_name=spec.name if spec else alarm.rule,
         enterprise_name=enterprise_name,
-        episode_words=tuple(tuple(episode_in_words(e)) for e in alarm.episodes),
+        episode_words=tuple(tuple(episode_in_words(e, names)) for e in alarm.episodes),
         quality_words=tuple(quality_in_words(latest.quality)) if latest else (),
         deadlines=deadlines(alarm),
         overdue=tuple(overdue_kinds(alarm, now)),

@@ -1,12 +1,12 @@
 """An alarm episode's evidence and data quality told in Chinese sentences, from the mappings each rule stores.
 
 The keys are those written by monitoring/rules (docs/rules.md §2); a key this module does not know is still
-shown as "key：value", so new evidence is never hidden.
+shown as "key：value", so new evidence is never hidden. Point and line ids are shown by name when given `names`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -70,13 +70,25 @@ def local(value: Any) -> str:
     return str(value)
 
 
-def _violation(v: Mapping[str, Any]) -> str:
+Namer = Callable[[Any], str]
+
+
+def _names(names: Mapping[str, str] | None) -> Namer:
+    known = names or {}
+    return lambda value: known.get(str(value), str(value))
+
+
+def _joined(n: Namer, values: Sequence[Any] | Any) -> str:
+    return "、".join(n(v) for v in values) if isinstance(values, list | tuple) else n(values)
+
+
+def _violation(v: Mapping[str, Any], n: Namer) -> str:
     kind = v.get("kind")
     if kind == "stop_point_running":
-        return f"应停产线{v.get('point')}自{local(v.get('from'))}起运行{v.get('run_minutes')}分钟"
+        return f"应停产线{n(v.get('point'))}自{local(v.get('from'))}起运行{v.get('run_minutes')}分钟"
     if kind == "staggered_hours":
         hours = "、".join(f"{h}时" for h in v.get("local_hours", ()))
-        return f"错峰时段（{hours}）产线{v.get('point')}运行{v.get('run_minutes')}分钟"
+        return f"错峰时段（{hours}）产线{n(v.get('point'))}运行{v.get('run_minutes')}分钟"
     if kind in ("energy_over_cap", "energy_over_cap_continuing"):
         when = f"，{local(v['certain_at'])}起确定超限" if v.get("certain_at") else "（上一时段超限的延续）"
         return (
@@ -86,8 +98,8 @@ def _violation(v: Mapping[str, Any]) -> str:
     return str(dict(v))
 
 
-def _order(ev: Mapping[str, Any]) -> list[str]:
-    cp, lag = ev.get("control_point"), ev.get("control_after_production_min")
+def _order(ev: Mapping[str, Any], n: Namer) -> list[str]:
+    cp, lag = n(ev.get("control_point")), ev.get("control_after_production_min")
     if ev.get("kind") == "start_late":
         return [
             f"产污设施于{local(ev.get('production_transition_at'))}启动，治污设施（{cp}）"
@@ -101,12 +113,13 @@ def _order(ev: Mapping[str, Any]) -> list[str]:
     return []
 
 
-def _facts(ev: Mapping[str, Any]) -> list[str]:
+def _facts(ev: Mapping[str, Any], n: Namer) -> list[str]:
     out: list[str] = []
     if "association" in ev:
-        prod = "、".join(ev.get("production_points", ())) or "产污点位"
-        out.append(f"产治关联{ev['association']}：治污点位{ev.get('control_point', '')}，产污点位{prod}。")
-    out += _order(ev)
+        prod = _joined(n, ev.get("production_points", ())) or "产污点位"
+        cp = n(ev["control_point"]) if ev.get("control_point") else ""
+        out.append(f"产治关联“{n(ev['association'])}”：治污点位{cp}，产污点位{prod}。")
+    out += _order(ev, n)
     if "terminal" in ev:
         out.append(f"终端{ev['terminal']}。")
     if ev.get("last_reading_before"):
@@ -131,16 +144,16 @@ def _facts(ev: Mapping[str, Any]) -> list[str]:
         out.append(f"终端事件{ev['event'].get('kind')}，时间{local(ev['event'].get('at'))}。")
     if "alert" in ev:
         out.append(f"应急预警{ev['alert']}（{_LEVELS.get(str(ev.get('level')), ev.get('level'))}）期间：")
-        out += [f"{_violation(v)}。" for v in ev.get("violations", ())]
+        out += [f"{_violation(v, n)}。" for v in ev.get("violations", ())]
     if "halt_order" in ev:
         out.append(f"停产整治令{ev['halt_order']}自{local(ev.get('order_start'))}起生效，期间恢复生产。")
     if "fault_report" in ev:
-        pts = "、".join(ev.get("control_points", ()))
+        pts = _joined(n, ev.get("control_points", ()))
         out.append(
             f"故障申报{ev['fault_report']}（{local(ev.get('fault_start'))}起，治污点位{pts}）未恢复，产污设施仍在生产。"
         )
     if ev.get("main_points"):
-        out.append(f"总进线{'、'.join(ev['main_points'])}同时带载运行。")
+        out.append(f"总进线{_joined(n, ev['main_points'])}同时带载运行。")
     if ev.get("suppressions_nearby"):
         out.append(f"相关报备：{'、'.join(ev['suppressions_nearby'])}。")
     for key in sorted(set(ev) - _KNOWN):
@@ -189,13 +202,14 @@ def quality_in_words(quality: Mapping[str, Any]) -> list[str]:
     return out
 
 
-def episode_in_words(episode: Episode) -> list[str]:
-    """The episode as sentences: when, what the evidence shows, the thresholds used."""
+def episode_in_words(episode: Episode, names: Mapping[str, str] | None = None) -> list[str]:
+    """The episode as sentences: when, what the evidence shows, the thresholds used; ids of points, lines and
+    facilities named in `names` (id → name) are shown by their names."""
     end = "至今仍在持续" if episode.end is None else f"至{local(episode.end)}"
     head = (
         f"{local(episode.start)}起，{end}" + ("（已撤销：补传数据表明条件未成立）" if episode.retracted else "") + "。"
     )
-    out = [head, *_facts(episode.evidence)]
+    out = [head, *_facts(episode.evidence, _names(names))]
     thresholds = episode.evidence.get("thresholds")
     if isinstance(thresholds, Mapping) and thresholds:
         out.append("判定条件：" + "，".join(thresholds_in_words(thresholds)) + "。")

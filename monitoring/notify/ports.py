@@ -3,7 +3,7 @@ the outbox repository (`Store.outbox`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -154,6 +154,19 @@ class OutboxRepository(Protocol):
 
     def for_alarm(self, alarm_id: str) -> list[Notification]:
         """Every notification about one alarm, oldest first (the alarm detail's "who was told")."""
+        ...
+
+    def recent(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        before: str | None = None,
+        limit: int = 50,
+        accept: Callable[[Notification], bool] = ...,
+    ) -> tuple[list[Notification], str | None]:
+        """Notifications decided in [since, until], newest first, kept by `accept`; at most `limit`, with the
+        opaque cursor to pass as `before` for the next page (None at the end). The bureau's 通知记录."""
         ...
 
     def sent_times(self, address: str, since: datetime) -> list[datetime]:

@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from monitoring.errors import ConflictError
-from monitoring.storage.base.outbox import OutboxRepositoryBase
+from monitoring.storage.base.outbox import OutboxRepositoryBase, recent_value
 
 
 class MemoryOutboxRepository(OutboxRepositoryBase):
@@ -63,3 +63,9 @@ class MemoryOutboxRepository(OutboxRepositoryBase):
         with self._lock:
             texts = [b for (kind, _), (_, _, a, b) in self._docs.items() if kind == "msg" and a == alarm_id]
         return [dict(json.loads(t)) for t in texts]
+
+    def _query_recent(self, since: str, before: str, limit: int) -> list[dict[str, Any]]:
+        with self._lock:
+            bodies = [json.loads(b) for (kind, _), (_, _, _, b) in self._docs.items() if kind == "msg"]
+        found = sorted((b for b in bodies if since <= recent_value(b) < before), key=recent_value, reverse=True)
+        return [dict(b) for b in found[:limit]]

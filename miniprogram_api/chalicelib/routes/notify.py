@@ -1,9 +1,11 @@
 """Notifications (issue 16): the people the platform cannot reach (no phone, no bound mini-program), for the
-bureau to fix; the subscribe-message grants the mini-program reports; what each alarm's people were told is part
-of the alarm detail (routes/alarms.py)."""
+bureau to fix; the outbox as the bureau's 通知记录; the subscribe-message grants the mini-program reports; what each
+alarm's people were told is part of the alarm detail (routes/alarms.py)."""
 
 from __future__ import annotations
 
+import re
+from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
@@ -11,9 +13,10 @@ from pydantic import Field, StringConstraints
 from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Page, PageQuery
-from miniprogram_api.chalicelib.pagination import page_slice
+from miniprogram_api.chalicelib.pagination import decode_cursor, encode_cursor, page_slice
 from monitoring.notify.masking import mask
 from monitoring.notify.models import CHANNEL_NAMES, STATUS_NAMES, Notification, Status
+from monitoring.notify.ports import ChannelKind
 from monitoring.notify.service import unreachable
 
 routes = ApiBlueprint("notify")
@@ -122,6 +125,105 @@ def list_unreachable(ctx: RequestContext, query: PageQuery) -> Page[UnreachableO
             for u in items
         ],
         next_cursor=cursor,
+    )
+
+
+EventKind = Literal[
+    "alarm_raised",
+    "response_overdue",
+    "dispatched",
+    "investigation_overdue",
+    "emergency_published",
+    "emergency_ended",
+    "daily_digest",
+]
+OUTBOX_DAYS = 31  # the default window of 通知记录, and (×3) the widest one asked at once
+_RECENT = re.compile(r"^\d{4}-\d{2}-\d{2}T[0-9:.+-]{8,}#.{1,300}$")  # base/outbox.py recent_value
+
+
+class OutboxQuery(PageQuery):
+    status: list[Status] | None = Field(None, max_length=8, description="按发送状态筛选")
+    channel: list[ChannelKind] | None = Field(None, max_length=4, description="按渠道筛选")
+    event: list[EventKind] | None = Field(None, max_length=7, description="按事件筛选")
+    decided_from: BeijingTime | None = Field(None, description="决定发送的时间下限（默认 31 天前）")
+    decided_to: BeijingTime | None = Field(None, description="决定发送的时间上限（默认现在）")
+
+
+class OutboxOut(NotificationOut):
+    """An outbox entry for the bureau: the message, whom about, and the provider's answer."""
+
+    template: str
+    provider_id: str = Field(description="服务商回执编号")
+    alarm_id: str | None
+    enterprise_id: str | None
+    enterprise_name: str
+
+
+def _recent_cursor(cursor: str | None, since: datetime, until: datetime) -> str | None:
+    """The position after the previous page; it must lie inside this query's window (it bounds the scan)."""
+    if not cursor:
+        return None
+    value = decode_cursor(cursor, keys=("p",))["p"]
+    at = None
+    if isinstance(value, str) and _RECENT.match(value):
+        try:
+            at = datetime.fromisoformat(value.split("#", 1)[0])
+        except ValueError:
+            at = None
+    if at is None or at.tzinfo is None or not since <= at <= until + timedelta(seconds=1):
+        raise errors.invalid("分页游标无效，请从第一页重新查询", "cursor", "invalid_cursor")
+    return str(value)
+
+
+@routes.route(
+    "GET",
+    "/notify/outbox",
+    action="notify.outbox",
+    summary="通知记录：平台决定发送的每条通知（新的在前），接收人号码脱敏，含渠道、状态、服务商回执与错误",
+    query=OutboxQuery,
+    response=Page[OutboxOut],
+)
+def list_outbox(ctx: RequestContext, query: OutboxQuery) -> Page[OutboxOut]:
+    until = query.decided_to or ctx.now
+    try:
+        since = query.decided_from or until - timedelta(days=OUTBOX_DAYS)
+    except OverflowError:  # a window ending in the first days of year 1
+        raise errors.invalid("查询时间超出范围", "decided_to") from None
+    if since > until:
+        raise errors.invalid("开始时间不能晚于结束时间", "decided_from")
+    if until - since > timedelta(days=OUTBOX_DAYS * 3):
+        raise errors.invalid(f"查询时间跨度不能超过 {OUTBOX_DAYS * 3} 天", "decided_from")
+    statuses = frozenset(query.status or ())
+    channels = frozenset(query.channel or ())
+    events = frozenset(query.event or ())
+
+    def accept(n: Notification) -> bool:
+        return (
+            (not statuses or n.status in statuses)
+            and (not channels or n.kind in channels)
+            and (not events or n.event_kind in events)
+        )
+
+    found, after = ctx.store.outbox.recent(
+        since, until, before=_recent_cursor(query.cursor, since, until), limit=query.limit, accept=accept
+    )
+    names: dict[str, str] = {}
+    for eid in {n.enterprise_id for n in found if n.enterprise_id}:
+        enterprise = ctx.store.registry.find_enterprise(eid)
+        names[eid] = enterprise.name if enterprise is not None else ""
+    return Page[OutboxOut](
+        items=[
+            OutboxOut(
+                **NotificationOut.of(n).model_dump(),
+                template=n.template,
+                provider_id=n.provider_id,
+                alarm_id=n.alarm_id,
+                enterprise_id=n.enterprise_id,
+                enterprise_name=names.get(n.enterprise_id or "", ""),
+            )
+            for n in found
+        ],
+        next_cursor=None if after is None else encode_cursor({"p": after}),
     )
 
 

@@ -1,15 +1,15 @@
 """Outbox logic over versioned documents: create-if-absent by idempotency key, conditional replace, the due list
-(a sortable "due" index value, absent once final), claims with a lease, and per-address send times.
+(a sortable "due" index value, absent once final), claims with a lease, per-address send times, the newest-first list.
 
-Adapters implement `_get_doc`, `_put_doc` (conditional on a version; 0 = must not exist), `_query_due` and
-`_query_alarm`. Due values are fixed-width UTC strings, so string order is time order on every backend.
+Adapters implement `_get_doc`, `_put_doc` (conditional on a version; 0 = must not exist), `_query_due`, `_query_alarm`
+and `_query_recent`. Due values are fixed-width UTC strings, so string order is time order on every backend.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -28,6 +28,17 @@ _DUE_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 def due_value(at: datetime) -> str:
     return require_utc(at, "due").strftime(_DUE_FORMAT)
+
+
+def recent_since(at: datetime) -> str:
+    """The lower bound of `recent_value` for a time: the stored created_at form (UTC isoformat)."""
+    return str(codec.to_data(require_utc(at, "since")))
+
+
+def recent_value(body: Mapping[str, Any]) -> str:
+    """A notification's position in the newest-first list: its created_at as stored, then its key. UTC
+    isoformat strings sort as time ("…:05+00:00" < "…:05.5+00:00": '+' sorts before '.')."""
+    return f"{body['created_at']}#{body['key']}"
 
 
 def _parse_due(text: str) -> datetime:
@@ -66,6 +77,10 @@ class OutboxRepositoryBase(ABC):
     @abstractmethod
     def _query_alarm(self, alarm_id: str) -> list[dict[str, Any]]:
         """Notification bodies indexed under `alarm_id` (any order)."""
+
+    @abstractmethod
+    def _query_recent(self, since: str, before: str, limit: int) -> list[dict[str, Any]]:
+        """Notification bodies with `recent_value` >= `since` and < `before`, descending by it, at most `limit`."""
 
     # ---- notifications ----------------------------------------------------------------------------------
     def _write(self, n: Notification, expected_version: int) -> Notification:
@@ -130,6 +145,33 @@ class OutboxRepositoryBase(ABC):
     def for_alarm(self, alarm_id: str) -> list[Notification]:
         found = [codec.from_data(Notification, b) for b in self._query_alarm(alarm_id)]
         return sorted(found, key=lambda n: (n.created_at, n.key))
+
+    def recent(
+        self,
+        since: datetime,
+        until: datetime,
+        *,
+        before: str | None = None,
+        limit: int = 50,
+        accept: Callable[[Notification], bool] = lambda n: True,
+    ) -> tuple[list[Notification], str | None]:
+        """Notifications decided in [since, until], newest first, that `accept` keeps; at most `limit`, and the
+        cursor after the last one when more may follow (an opaque `recent_value`)."""
+        lower = recent_since(since)
+        upper = before if before is not None else recent_since(until) + "$"  # "$" sorts after "#<key>"
+        found: list[Notification] = []
+        batch = max(limit, 100)
+        while True:
+            bodies = self._query_recent(lower, upper, batch)
+            for body in bodies:
+                n = codec.from_data(Notification, body)
+                upper = recent_value(body)
+                if accept(n):
+                    found.append(n)
+                    if len(found) == limit:
+                        return found, upper
+            if len(bodies) < batch:
+                return found, None
 
     # ---- per-address send times -----------------------------------------------------------------------
     def sent_times(self, address: str, since: datetime) -> list[datetime]:

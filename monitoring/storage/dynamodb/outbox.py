@@ -1,5 +1,6 @@
 """The outbox in DynamoDB (state table): pk = notify#kind#key; gsi1 holds the due notifications (one sparse
-partition by due time) and, in another, those awaiting a delivery report; gsi2 an alarm's notifications. Writes
+partition by due time) and, in another, those awaiting a delivery report; gsi2 an alarm's notifications; gsi3
+every notification by the UTC month it was decided (newest first for the bureau's list). Writes
 are conditional on the version: a stale due list read from the index is caught by the claim's write."""
 
 from __future__ import annotations
@@ -10,13 +11,15 @@ from typing import Any
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 
 from monitoring.errors import ConflictError
-from monitoring.storage.base.outbox import OutboxRepositoryBase
+from monitoring.storage.base.outbox import OutboxRepositoryBase, recent_value
 from monitoring.storage.dynamodb._client import is_condition_failure, translate
 from monitoring.storage.dynamodb.models import StateItem
 
 _SK = "doc"
 _DUE = "notify#due"
 _RECEIPT = "notify#receipt"
+_MONTH = "notify#month#"  # + YYYY-MM of created_at (UTC); sk = recent_value
+_MAX_MONTHS = 24  # partitions one listing may visit
 
 
 def _pk(kind: str, key: str) -> str:
@@ -55,6 +58,8 @@ class DynamoDBOutboxRepository(OutboxRepositoryBase):
             item.gsi1pk, item.gsi1sk = _RECEIPT, f"{receipt}#{key}"
         if alarm is not None:
             item.gsi2pk, item.gsi2sk = f"notify#alarm#{alarm}", key
+        if kind == "msg":
+            item.gsi3pk, item.gsi3sk = _MONTH + str(body["created_at"])[:7], recent_value(body)
         condition = (
             self._model.pk.does_not_exist() if expected_version == 0 else self._model.version == expected_version
         )
@@ -81,3 +86,20 @@ class DynamoDBOutboxRepository(OutboxRepositoryBase):
         with translate("list an alarm's notifications"):
             items = self._model.gsi2.query(f"notify#alarm#{alarm_id}")  # type: ignore[attr-defined]
             return [dict(json.loads(i.body)) for i in items if i.body]
+
+    def _query_recent(self, since: str, before: str, limit: int) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        year, month = int(before[:4]), int(before[5:7])
+        for _ in range(_MAX_MONTHS):  # a window wider than this is refused by the API before it gets here
+            if f"{year:04d}-{month:02d}" < since[:7] or len(found) >= limit:
+                break
+            condition = self._model.gsi3sk.between(since, before)  # inclusive: `before` itself is dropped below
+            with translate("list recent notifications"):
+                items = self._model.gsi3.query(  # type: ignore[attr-defined]
+                    f"{_MONTH}{year:04d}-{month:02d}", condition, scan_index_forward=False, limit=limit + 1
+                )
+                found += [dict(json.loads(i.body)) for i in items if i.body and i.gsi3sk != before][
+                    : limit - len(found)
+                ]
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+        return found

@@ -62,3 +62,14 @@ class SqliteOutboxRepository(OutboxRepositoryBase):
         with self._db.read() as c:
             rows = c.execute("SELECT body FROM notify_doc WHERE alarm = ?", (alarm_id,)).fetchall()
         return [dict(json.loads(r[0])) for r in rows]
+
+    def _query_recent(self, since: str, before: str, limit: int) -> list[dict[str, Any]]:
+        # schema/130_outbox_recent.sql indexes this expression; it equals base.outbox.recent_value
+        with self._db.read() as c:
+            rows = c.execute(
+                "SELECT body FROM notify_doc WHERE kind = 'msg' AND json_extract(body, '$.created_at') || '#' || key "
+                ">= ? AND json_extract(body, '$.created_at') || '#' || key < ? "
+                "ORDER BY json_extract(body, '$.created_at') || '#' || key DESC LIMIT ?",
+                (since, before, limit),
+            ).fetchall()
+        return [dict(json.loads(r[0])) for r in rows]

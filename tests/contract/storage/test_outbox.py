@@ -145,3 +145,33 @@ def test_subscription_grants_count_per_person_and_template_within_bounds(store: 
     for _ in range(60):
         repo.change_subscription_grants("oB", {"T1": 1})
     assert repo.subscription_grants("oB") == {"T1": 50} and repo.subscription_grants("oA") == {}
+
+
+def test_recent_lists_newest_first_across_months_with_a_filter_and_a_cursor(store: Store) -> None:
+    """The bureau's 通知记录: by decision time (ties by key), bounded by [since, until], filtered, paged."""
+    repo = store.outbox
+    times = [
+        T - timedelta(days=40),  # the month before (another DynamoDB partition)
+        T - timedelta(days=5),
+        T,  # whole second: its isoformat has no fraction, and must still sort before T + 0.5 s
+        T + timedelta(milliseconds=500),
+        T + timedelta(hours=1),
+        T + timedelta(days=2),  # after `until`
+    ]
+    made = [_n(f"e{i}", at=at) for i, at in enumerate(times)]
+    repo.add(made)
+    failed = repo.get(made[3].key)
+    repo.replace(dataclasses.replace(failed, status=Status.FAILED, error="isv.MOBILE_NUMBER_ILLEGAL"))
+    since, until = T - timedelta(days=60), T + timedelta(days=1)
+    everything, cursor = repo.recent(since, until, limit=10)
+    assert [n.event_id for n in everything] == ["e4", "e3", "e2", "e1", "e0"] and cursor is None
+    first, cursor = repo.recent(since, until, limit=2)
+    assert [n.event_id for n in first] == ["e4", "e3"] and cursor is not None
+    rest, end = repo.recent(since, until, before=cursor, limit=10)
+    assert [n.event_id for n in rest] == ["e2", "e1", "e0"] and end is None
+    recent, _ = repo.recent(T - timedelta(days=6), until, limit=10)
+    assert [n.event_id for n in recent] == ["e4", "e3", "e2", "e1"]  # `since` excludes the month before
+    only_failed, _ = repo.recent(since, until, limit=10, accept=lambda n: n.status is Status.FAILED)
+    assert [(n.event_id, n.error) for n in only_failed] == [("e3", "isv.MOBILE_NUMBER_ILLEGAL")]
+    # the replace kept the message in place (same decision time), not moved to the top
+    assert [n.event_id for n in repo.recent(since, until, limit=1)[0]] == ["e4"]

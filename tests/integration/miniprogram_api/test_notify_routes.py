@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
+from miniprogram_api.chalicelib.pagination import encode_cursor
 from monitoring.accounts.models import Role
 from monitoring.notify.models import Status
 from monitoring.notify.ports import ChannelKind
@@ -138,3 +139,65 @@ def test_the_enterprise_sees_only_its_own_people_and_a_merged_entry_shows_the_ou
     merged = [n for n in told if n["merged"]]
     assert len(merged) == 1 and merged[0]["status"] == "sent" and merged[0]["provider"] == "aliyun_sms"
     assert merged[0]["sent_at"] is not None
+
+
+def test_the_bureau_reads_the_outbox_newest_first_masked_filtered_and_paged(api: Api) -> None:
+    store, alarm_id = api.store, api.world.inside["alarm_id"]
+    enterprise = store.registry.get_enterprise("ent-in")
+    contacts = (Contact("王经理", ContactRole.ENVIRONMENT_MANAGER, phone="13800000001"),)
+    store.registry.put_enterprise(dataclasses.replace(enterprise, contacts=contacts))
+    now = datetime.now(UTC)
+    NotifyService(store, COUNTY).decide_alarms([store.alarms.get(alarm_id)], now)
+    decided = store.outbox.recent(now - timedelta(days=1), now + timedelta(days=1), limit=200)[0]
+    sms_key = next(n.key for n in decided if n.kind is ChannelKind.SMS and n.recipient_name == "王经理")
+    failed = store.outbox.get(sms_key)
+    store.outbox.replace(
+        dataclasses.replace(failed, status=Status.FAILED, provider="aliyun_sms", error="isv.MOBILE_NUMBER_ILLEGAL")
+    )
+    token = api.token(Role.ADMIN)
+    reply = api.client.get("/notify/outbox", token=token)
+    assert reply.status == 200, reply
+    items = reply.json["items"]
+    assert len(items) == len(decided)
+    sms = next(i for i in items if i["status"] == "failed")
+    assert sms["address"] == "138****0001" and sms["recipient"] == "王经理" and sms["status_name"] == "发送失败"
+    assert sms["error"] == "isv.MOBILE_NUMBER_ILLEGAL" and sms["provider"] == "aliyun_sms"
+    assert sms["alarm_id"] == failed.alarm_id and sms["enterprise_id"] == "ent-in" and sms["enterprise_name"]
+    assert sms["decided_at"].endswith("+08:00") and sms["template"]
+    assert b"13800000001" not in reply.body
+    only = api.client.get("/notify/outbox", token=token, query={"status": "failed"})
+    assert [(i["channel"], i["status"]) for i in only.json["items"]] == [("sms", "failed")]
+    none = api.client.get("/notify/outbox", token=token, query={"channel": "wecom_robot"})
+    assert none.status == 200 and none.json["items"] == []
+    # paging: one at a time, every entry exactly once, newest first
+    seen, cursor = [], None
+    while True:
+        page = api.client.get(
+            "/notify/outbox", token=token, query={"limit": "1", **({"cursor": cursor} if cursor else {})}
+        )
+        assert page.status == 200, page
+        seen += [(i["decided_at"], i["recipient"], i["channel"]) for i in page.json["items"]]
+        cursor = page.json["next_cursor"]
+        if not cursor:
+            break
+    assert len(seen) == len(set(seen)) == len(decided)
+    assert [s[0] for s in seen] == sorted((s[0] for s in seen), reverse=True)
+    old = api.client.get("/notify/outbox", token=token, query={"decided_to": "2020-01-01T00:00:00+08:00"})
+    assert old.status == 422 or old.json["items"] == []
+    ancient = api.client.get("/notify/outbox", token=token, query={"decided_to": "0001-01-02T00:00:00+08:00"})
+    assert ancient.status == 422 and set(ancient.json) == {"code", "message", "field"}
+    bad = api.client.get("/notify/outbox", token=token, query={"cursor": "bm90LWEtY3Vyc29y"})
+    assert bad.status == 422 and bad.json["field"] == "cursor"
+    # a well-formed cursor far outside the window would make the store scan every month down to it: refused
+    far = encode_cursor({"p": "9999-12-31T00:00:00+00:00#k"})
+    refused = api.client.get("/notify/outbox", token=token, query={"cursor": far})
+    assert refused.status == 422 and refused.json["code"] == "invalid_cursor"
+    wide = api.client.get(
+        "/notify/outbox",
+        token=token,
+        query={"decided_from": "2026-01-01T00:00:00+08:00", "decided_to": "2026-12-01T00:00:00+08:00"},
+    )
+    assert wide.status == 422 and wide.json["field"] == "decided_from" and wide.json["message"]
+    for role in (Role.BRANCH, Role.ENTERPRISE, Role.TOWN, Role.EMERGENCY):
+        denied = api.client.get("/notify/outbox", token=api.token(role))
+        assert denied.status == 403 and set(denied.json) == {"code", "message", "field"}

@@ -399,6 +399,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/photos/{photo_id}"): row((200, 200), **SCOPED_404),
     # ---- notifications (notify-core) ------------------------------------------------------------------------------
     ("GET", "/api/v1/notify/unreachable"): row(403, admin=200, air=200, emergency=200),
+    ("GET", "/api/v1/notify/outbox"): row(403, admin=200, air=200),
     # ---- periodic reports (web-b) ---------------------------------------------------------------------------------
     ("GET", "/api/v1/reports/monthly-energy"): row(200, query={"month": "2026-01"}),
     ("GET", "/api/v1/reports/monthly-energy.xlsx"): row(200, query={"month": "2026-01"}),

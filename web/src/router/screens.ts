@@ -80,7 +80,19 @@ export const screens: RouteRecordRaw[] = [
     path: 'random-checks',
     name: 'random-checks',
     component: () => import('@/views/RandomChecksView.vue'),
-    meta: { title: '双随机抽查', menu: 60, icon: 'Finished', action: 'random_checks.read' },
+    meta: { title: '双随机抽查', menu: 60, icon: 'Search', action: 'random_checks.read' },
+  },
+  {
+    path: 'filings',
+    name: 'filings',
+    component: () => import('@/views/FilingsView.vue'),
+    meta: { title: '申报与报备', menu: 25, icon: 'Tickets', action: 'faults.read' },
+  },
+  {
+    path: 'notifications',
+    name: 'notifications',
+    component: () => import('@/views/NotificationsView.vue'),
+    meta: { title: '通知记录', menu: 85, icon: 'Message', action: 'notify.outbox' },
   },
   {
     path: 'accounts',

@@ -66,3 +66,33 @@ def test_unknown_keys_thresholds_quality_and_retraction() -> None:
     assert quality_in_words({"p1": {"known_share": 0.5, "samples": 30, "bad_flags": 0}}) == [
         "点位p1：有效状态覆盖50%的分钟，数据30条。"
     ]
+
+
+def test_ids_of_lines_points_and_violating_points_are_shown_by_name() -> None:
+    evidence = {
+        "kind": "start_late",
+        "association": "ent-1:assoc-1",
+        "control_point": "ent-1:pt-c1",
+        "production_points": ["ent-1:pt-p1", "ent-1:pt-p2"],
+        "production_transition_at": "2026-11-23T01:00:00+00:00",
+        "control_transition_at": "2026-11-23T01:12:00+00:00",
+        "control_after_production_min": 12,
+        "alert": "YJ-1",
+        "level": "orange",
+        "violations": [
+            {"kind": "stop_point_running", "point": "ent-1:pt-p1", "from": T.isoformat(), "run_minutes": 40}
+        ],
+        "main_points": ["ent-1:pt-main"],
+    }
+    names = {
+        "ent-1:assoc-1": "1号喷涂线",
+        "ent-1:pt-c1": "活性炭吸附风机",
+        "ent-1:pt-p1": "喷涂房",
+        "ent-1:pt-main": "总进线",
+    }
+    text = " ".join(episode_in_words(Episode(T, None, evidence, {}), names))
+    assert "产治关联“1号喷涂线”：治污点位活性炭吸附风机，产污点位喷涂房、ent-1:pt-p2。" in text
+    assert "治污设施（活性炭吸附风机）" in text and "应停产线喷涂房自" in text and "总进线总进线" in text
+    assert "ent-1:assoc-1" not in text and "ent-1:pt-c1" not in text and "ent-1:pt-p1" not in text
+    unnamed = " ".join(episode_in_words(Episode(T, None, evidence, {})))
+    assert "ent-1:assoc-1" in unnamed  # without names the ids stay, nothing is dropped

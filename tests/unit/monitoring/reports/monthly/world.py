@@ -68,7 +68,12 @@ def november(now: datetime = NOW) -> Store:
         s.readings.put_completeness(Completeness("p1", d, ReadingKind.MINUTE, 1440, 60))
     s.emergency.put_alert(
         EmergencyAlert(
-            "al1", Level.ORANGE, NOV_START + timedelta(days=10), NOV_START + timedelta(days=12), "橙色预警", county_id="rugao"
+            "al1",
+            Level.ORANGE,
+            NOV_START + timedelta(days=10),
+            NOV_START + timedelta(days=12),
+            "橙色预警",
+            county_id="rugao",
         )
     )
     e1 = s.registry.get_enterprise("e1")

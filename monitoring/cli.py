@@ -84,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     from monitoring.accounts import cli as users_cli  # `users add|list|disable|enable|invite|passwd`
 
     users_cli.add_parser(sub)
+    from monitoring.reports.monthly import cli as monthly_cli  # `reports monthly`
+
+    monthly_cli.add_parser(sub)
     return p
 
 
@@ -224,6 +227,10 @@ def run(argv: Sequence[str], out: TextIO) -> int:
                 code = _emergency(args, store, out)
             elif args.area == "users":
                 code = _users(args, store, out)
+            elif args.area == "reports":
+                from monitoring.reports.monthly import cli as monthly_cli
+
+                code = monthly_cli.run(args, store, out)
             else:
                 code = VIEWS[(args.area, args.action)](args, store, out)
         except MonitoringError as exc:

@@ -13,7 +13,7 @@ from monitoring.maintenance.models import MaintenanceEntry, MaintenanceKind
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, ReadingKind
 from monitoring.registry.models import InstallStatus
 from monitoring.storage.ports import Store
-from tests.unit.monitoring.views.world import NOW, world
+from tests.unit.monitoring.views.world import NOW, seed, world
 
 NOV_START = datetime(2026, 10, 31, 16, 0, tzinfo=UTC)  # 2026-11-01 00:00 Beijing time
 
@@ -43,8 +43,9 @@ def alarm(
     return a
 
 
-def november(now: datetime = NOW) -> Store:
-    s = world(now)
+def november(now: datetime = NOW, store: Store | None = None) -> Store:
+    """The views' world (in memory, or seeded into `store`) with November's alarms, data, alert and upkeep."""
+    s = world(now) if store is None else seed(store, now)
     for a in (
         alarm("a1", "e1", "control_stopped", NOV_START + timedelta(days=2), responded_after=timedelta(hours=1)),
         alarm("a2", "e1", "control_stopped", NOV_START + timedelta(days=3), responded_after=timedelta(hours=3)),

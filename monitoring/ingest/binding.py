@@ -40,7 +40,8 @@ class Bound:
     unmapped_events: int = 0
 
 
-def _ratio(quantity: str, point: MonitoringPoint) -> float:
+def secondary_ratio(quantity: str, point: MonitoringPoint) -> float:
+    """The factor from a secondary (CT/PT side) value to the primary one, by the quantity's dimension."""
     dimension = QUANTITIES[quantity].dimension
     if dimension == "voltage":
         return point.pt_ratio
@@ -85,7 +86,7 @@ def _reading(
                 and v.stat in (_ORDER_FOR[quantity] or default_order)
                 and OUT_OF_RANGE not in v.quality
             ):
-                numbers[quantity] = v.value * (_ratio(quantity, point) if secondary else 1.0)
+                numbers[quantity] = v.value * (secondary_ratio(quantity, point) if secondary else 1.0)
                 if v.flag and len(v.flag) <= 4:
                     flags[quantity] = v.flag
             else:
@@ -110,7 +111,7 @@ def _reading(
             if v.quality:
                 fields["quality"] = ",".join(sorted(v.quality))
         for q, v in chosen.items():
-            numbers[q] = v.value * (_ratio(q, point) if secondary else 1.0)  # type: ignore[operator]
+            numbers[q] = v.value * (secondary_ratio(q, point) if secondary else 1.0)  # type: ignore[operator]
             if v.flag and len(v.flag) <= 4:
                 flags[q] = v.flag
     if len(raw) > _MAX_RAW:

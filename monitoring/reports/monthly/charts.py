@@ -1,44 +1,17 @@
 """The monthly report's charts (matplotlib, Agg): alarms by rule, the time limits, online rates, the campaign.
 
-Each function draws into a given Axes, so the PDF lays pages out itself. The CJK font is looked up once; until
-monitoring/charts/fonts.py (the evidence chart's font lookup) is merged this module asks matplotlib directly.
+Each function draws into a given Axes, so the PDF lays pages out itself; the caller sets the CJK font
+(monitoring.charts.fonts).
 """
 
 from __future__ import annotations
 
-import functools
+from matplotlib.axes import Axes
+from matplotlib.ticker import MaxNLocator
 
-import matplotlib
+from monitoring.reports.monthly.model import MonthlyReport
 
-matplotlib.use("Agg")  # no display: files only
-
-from matplotlib import font_manager  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
-
-from monitoring.errors import MonitoringError  # noqa: E402
-from monitoring.reports.monthly.model import MonthlyReport  # noqa: E402
-
-CJK_FAMILIES = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei")
 BLUE, RED, GREY, GREEN = "#2b6cb0", "#c53030", "#a0aec0", "#2f855a"
-
-
-@functools.cache
-def cjk_font() -> str:
-    """The file of an installed CJK font (Debian: fonts-noto-cjk); a clear error when there is none."""
-    for family in CJK_FAMILIES:
-        try:
-            return str(font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False))
-        except ValueError:
-            continue
-    raise MonitoringError("未找到中文字体（请安装 fonts-noto-cjk）")
-
-
-def use_cjk() -> None:
-    path = cjk_font()
-    font_manager.fontManager.addfont(path)
-    family = font_manager.FontProperties(fname=path).get_name()
-    matplotlib.rcParams.update({"font.family": [family], "axes.unicode_minus": False, "pdf.fonttype": 42})
 
 
 def alarms_by_rule(ax: Axes, report: MonthlyReport, top: int = 10) -> None:

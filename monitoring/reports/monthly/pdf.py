@@ -1,4 +1,4 @@
-"""The monthly report as a PDF (matplotlib PdfPages, A4 portrait, the CJK font embedded as a subset): a summary
+"""The monthly report as a PDF (matplotlib PdfPages, A4 portrait, the CJK font embedded as a Type 3 subset): a summary
 page with charts, a page of emergency alerts, campaign and maintenance, then the enterprise table.
 
 Why matplotlib and not reportlab: reportlab cannot embed Noto Sans CJK (CFF outlines in an OTF/TTC), and the
@@ -8,12 +8,14 @@ charts are matplotlib's already. More: docs/reports.md.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import IO
+from typing import IO, Any, cast
 
+import matplotlib
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from monitoring._time import CHINA
+from monitoring.charts.fonts import cjk_rc
 from monitoring.reports.monthly import charts
 from monitoring.reports.monthly.model import MonthlyReport, TimeLimit
 
@@ -113,8 +115,11 @@ def _table(pdf: PdfPages, r: MonthlyReport) -> None:
 
 
 def write_pdf(report: MonthlyReport, out: IO[bytes]) -> None:
-    charts.use_cjk()
-    with PdfPages(out, metadata={"Title": report.title, "Creator": "monitoring"}) as pdf:
+    """FontMissingError (monitoring.charts) when no CJK font is installed: never a PDF of empty boxes."""
+    with (
+        matplotlib.rc_context(cast(Any, cjk_rc())),
+        PdfPages(out, metadata={"Title": report.title, "Creator": "monitoring"}) as pdf,
+    ):
         _summary(pdf, report)
         _second(pdf, report)
         _table(pdf, report)

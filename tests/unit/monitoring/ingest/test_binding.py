@@ -60,7 +60,7 @@ def reference_reading(
         fields[binding._field_name(v.stat)] = v.raw
         if v.quality:
             fields["quality"] = ",".join(sorted(v.quality))
-    numbers = {q: v.value * binding._ratio(q, point) for q, v in chosen.items() if v.value is not None}
+    numbers = {q: v.value * binding.secondary_ratio(q, point) for q, v in chosen.items() if v.value is not None}
     flags = {q: v.flag for q, v in chosen.items() if v.flag and len(v.flag) <= 4}
     return Reading(point.point_id, T, kind, numbers, flags, raw, "MN1", T)
 

@@ -1,0 +1,207 @@
+"""证据包校验脚本 (the evidence package's own checker): Python 3.8+ standard library only, shipped as verify.py.
+
+Checks the SHA-256 manifest, the hash chain of every terminal, the raw frames against the chain, and that the
+readings CSV holds the values the frames carry. Usage: python verify.py 证据包.zip (or an unpacked folder).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import sys
+import zipfile
+
+MANIFEST = "SHA256SUMS.txt"
+GENESIS = "0" * 64
+CSV_NAME = "readings.csv"
+_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _load(path):
+    """{name: bytes} of the package, from a ZIP file or an unpacked folder."""
+    files = {}
+    if os.path.isdir(path):
+        for root, _, names in os.walk(path):
+            for name in names:
+                full = os.path.join(root, name)
+                with open(full, "rb") as handle:
+                    files[os.path.relpath(full, path).replace(os.sep, "/")] = handle.read()
+        return files
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if not info.is_dir():
+                files[info.filename] = archive.read(info)
+    return files
+
+
+def _check_manifest(files, problems):
+    text = files.get(MANIFEST)
+    if text is None:
+        problems.append("缺少清单文件 " + MANIFEST)
+        return
+    listed = {}
+    for number, line in enumerate(text.decode("utf-8").splitlines(), 1):
+        digest, sep, name = line.partition("  ")
+        if not sep or not _HEX64.match(digest):
+            problems.append(f"清单第{number}行格式错误")
+            continue
+        listed[name] = digest
+    for name, digest in sorted(listed.items()):
+        if name not in files:
+            problems.append(f"清单中的文件缺失：{name}")
+        elif hashlib.sha256(files[name]).hexdigest() != digest:
+            problems.append(f"文件内容与清单中的 SHA-256 不符（已被改动）：{name}")
+    for name in sorted(set(files) - set(listed) - {MANIFEST}):
+        problems.append(f"文件不在清单中（多出的文件）：{name}")
+
+
+def _canonical(frame):
+    return json.dumps(frame, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+
+
+def _check_chains(files, package, problems):
+    """Every terminal's chain segment: contiguous, linked, each hash recomputed; frames equal the chain's bytes."""
+    raw_of = {}
+    for entry in package.get("chains", []):
+        mn, proof = entry["mn"], entry["proof_file"]
+        if proof not in files:
+            problems.append(f"缺少哈希链文件：{proof}")
+            continue
+        prev, expected_seq, last = entry["anchor_hash"], entry["first_seq"], None
+        if expected_seq == 1 and prev != GENESIS:
+            problems.append(f"终端 {mn}：链从第1条开始，起点哈希必须为64个0")
+        for number, line in enumerate(files[proof].decode("utf-8").splitlines(), 1):
+            record = json.loads(line)
+            frame, seq = record["frame"], record["seq"]
+            where = f"终端 {mn} 第{seq}条报文"
+            if seq != expected_seq:
+                problems.append(f"终端 {mn}：哈希链缺少第{expected_seq}条（{proof} 第{number}行）")
+                break
+            if frame.get("mn") != mn:
+                problems.append(f"{where}属于其他终端")
+            if record["prev_hash"] != prev:
+                problems.append(f"{where}：前一哈希不衔接")
+            digest = hashlib.sha256(prev.encode("ascii") + b"\n" + _canonical(frame)).hexdigest()
+            if digest != record["hash"]:
+                problems.append(f"{where}：内容与其哈希不符（报文或链记录被改动）")
+            prev, expected_seq, last = record["hash"], seq + 1, record
+            raw_of[(mn, seq)] = base64.b64decode(frame["raw"])
+        if last is None:
+            problems.append(f"终端 {mn}：哈希链为空")
+            continue
+        if last["seq"] != entry["last_seq"] or last["hash"] != entry["last_hash"]:
+            problems.append(f"终端 {mn}：哈希链终点与说明文件 package.json 不符")
+        for seq_text, name in sorted(entry.get("frame_files", {}).items()):
+            seq = int(seq_text)
+            if name not in files:
+                problems.append(f"缺少原始报文文件：{name}")
+            elif raw_of.get((mn, seq)) != files[name]:
+                problems.append(f"原始报文 {name} 与哈希链中第{seq}条的字节不一致")
+    return raw_of
+
+
+def _fields(text):
+    """The data area's `code-Field=value` pairs (every occurrence) and the DataTime values of a frame."""
+    pairs, times = {}, set()
+    for part in re.split(r"[;,&]", text):
+        key, sep, value = part.partition("=")
+        if not sep:
+            continue
+        if key == "DataTime":
+            times.add(value)
+        elif "-" in key:
+            code = key.rsplit("-", 1)[0]
+            pairs.setdefault(code, set()).add(value)
+    return pairs, times
+
+
+def _check_readings(files, package, raw_of, problems):
+    data = files.get(CSV_NAME)
+    if data is None:
+        problems.append("缺少数据文件 " + CSV_NAME)
+        return 0, 0
+    rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
+    factors, checked, unsourced, parsed = {}, 0, 0, {}
+    for number, row in enumerate(rows, 2):
+        where = f"{CSV_NAME} 第{number}行"
+        if not row.get("帧序号"):
+            unsourced += 1
+            continue
+        key = (row["终端MN"], int(row["帧序号"]))
+        raw = raw_of.get(key)
+        if raw is None:
+            problems.append(f"{where}：引用的报文（{key[0]} 第{key[1]}条）不在证据包的哈希链中")
+            continue
+        if key not in parsed:
+            parsed[key] = _fields(raw.decode("utf-8", "replace"))
+        pairs, times = parsed[key]
+        if row["报文数据时间"] not in times:
+            problems.append(f"{where}：报文中没有数据时间 {row['报文数据时间']}")
+        if row["报文原始值"] not in pairs.get(row["因子编码"], ()):
+            problems.append(f"{where}：报文中因子 {row['因子编码']} 没有原始值 {row['报文原始值']}")
+        value, raw_value = float(row["数值"]), float(row["报文原始值"])
+        factor = float(row["换算系数"]) if row["换算系数"] else None
+        if factor is None:
+            if value != 0.0 or raw_value != 0.0:
+                problems.append(f"{where}：缺少换算系数")
+        else:
+            if not math.isclose(raw_value * factor, value, rel_tol=1e-9, abs_tol=1e-9):
+                problems.append(f"{where}：数值 {row['数值']} 不等于报文原始值 × 换算系数")
+            slot = (row["点位编码"], row["电参量"])
+            first = factors.setdefault(slot, factor)
+            if not math.isclose(first, factor, rel_tol=1e-9):
+                problems.append(f"{where}：同一点位同一电参量的换算系数前后不一致")
+        checked += 1
+    return checked, unsourced
+
+
+def verify(path):
+    """(problems, summary lines) for the package at `path`; no problems means it verifies."""
+    problems, summary = [], []
+    try:
+        files = _load(path)
+    except (OSError, zipfile.BadZipFile) as exc:
+        return [f"无法读取证据包：{exc}"], summary
+    _check_manifest(files, problems)
+    try:
+        package = json.loads(files["package.json"].decode("utf-8"))
+    except (KeyError, ValueError):
+        return problems + ["缺少或无法解析 package.json"], summary
+    try:
+        raw_of = _check_chains(files, package, problems)
+        checked, unsourced = _check_readings(files, package, raw_of, problems)
+    except (KeyError, ValueError, TypeError) as exc:
+        return problems + [f"证据包结构错误：{exc!r}"], summary
+    summary.append(f"清单文件 {MANIFEST}：{len(files) - 1} 个文件")
+    for entry in package.get("chains", []):
+        head = "（含至导出时链头的全部记录）" if entry.get("reaches_head") else ""
+        summary.append(f"终端 {entry['mn']}：哈希链第{entry['first_seq']}至{entry['last_seq']}条{head}")
+    summary.append(f"数据与报文核对：{checked} 个数值" + (f"，另有 {unsourced} 个数值未找到对应报文" if unsourced else ""))
+    return problems, summary
+
+
+def main(argv=None):
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("用法：python verify.py 证据包.zip（或解压后的文件夹）")
+        return 2
+    problems, summary = verify(args[0])
+    for line in summary:
+        print(line)
+    if problems:
+        print(f"校验未通过，发现 {len(problems)} 处问题：")
+        for line in problems[:200]:
+            print("  - " + line)
+        return 1
+    print("校验通过：所有文件与清单一致，哈希链完整，数据与原始报文一致。")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

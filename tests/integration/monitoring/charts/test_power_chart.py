@@ -1,0 +1,106 @@
+"""The production-vs-control chart: real matplotlib, the installed Noto CJK font, PNG read back with Pillow, PDF
+read back with pdfium (its text and a rendering)."""
+
+from __future__ import annotations
+
+import io
+import math
+from datetime import UTC, datetime, timedelta
+from typing import cast
+
+import pypdfium2 as pdfium
+import pytest
+from matplotlib.font_manager import FontEntry
+from PIL import Image
+
+from monitoring.charts import Curve, FontMissingError, PowerChart, Threshold, cjk_font, render_pdf, render_png
+from monitoring.charts.fonts import find_cjk_font
+from monitoring.charts.power import _with_breaks
+from monitoring.errors import InvalidInputError
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)  # 08:00 Beijing
+
+
+def _chart(title: str = "如皋某化工 1号治理线", *, episode: bool = True) -> PowerChart:
+    production = [(T0 + timedelta(minutes=i), 180.0) for i in range(240)]
+    control = [(T0 + timedelta(minutes=i), 30.0 if i < 150 else 1.0) for i in range(240)]
+    return PowerChart(
+        title=title,
+        start=T0,
+        end=T0 + timedelta(hours=4),
+        production=[Curve("MF0001 反应釜", production)],
+        control=[Curve("TA001 活性炭", control)],
+        episode_start=T0 + timedelta(minutes=155) if episode else None,
+        thresholds=[Threshold("产污开机阈值 50 kW", 50, True), Threshold("治污开机阈值 10 kW", 10, False)],
+    )
+
+
+def _png(chart: PowerChart) -> Image.Image:
+    image = Image.open(io.BytesIO(render_png(chart)))
+    image.load()
+    return image.convert("RGB")
+
+
+def _title_strip(image: Image.Image) -> Image.Image:
+    return image.crop((0, 0, image.width, 40))
+
+
+def _pixels(image: Image.Image) -> list[tuple[int, int, int]]:
+    return cast(list[tuple[int, int, int]], list(image.convert("RGB").get_flattened_data()))
+
+
+def _ink(image: Image.Image) -> int:
+    return sum(1 for r, g, b in _pixels(image) if r + g + b < 600)
+
+
+def test_png_has_the_title_in_chinese_glyphs_not_boxes() -> None:
+    # Missing glyphs all draw the same box: two titles of different characters would then look alike.
+    a = _title_strip(_png(_chart("中中中中中中")))
+    b = _title_strip(_png(_chart("国国国国国国")))
+    assert _ink(a) > 200 and _ink(b) > 200
+    assert a.tobytes() != b.tobytes()
+    assert _png(_chart()).size == (1320, 780)
+
+
+def test_the_episode_is_shaded() -> None:
+    def pink(image: Image.Image) -> int:
+        return sum(1 for r, g, b in _pixels(image) if r > 240 and 215 < g < 240 and 215 < b < 240)
+
+    assert pink(_png(_chart())) > 20 * pink(_png(_chart(episode=False))) + 10_000
+
+
+def test_output_is_byte_stable() -> None:
+    assert render_png(_chart()) == render_png(_chart())
+    assert render_pdf(_chart()) == render_pdf(_chart())
+
+
+def test_pdf_is_one_page_with_real_chinese_text_and_ink() -> None:
+    pdf = pdfium.PdfDocument(render_pdf(_chart()))
+    assert len(pdf) == 1
+    page = pdf[0]
+    text = page.get_textpage().get_text_range()
+    assert "如皋某化工 1号治理线" in text and "治污开机阈值 10 kW" in text and "告警时段" in text
+    image = page.render(scale=0.5).to_pil().convert("RGB")
+    assert _ink(image) > 2_000
+
+
+def test_a_gap_breaks_the_line_instead_of_bridging_it() -> None:
+    samples = [(T0, 5.0), (T0 + timedelta(minutes=1), 6.0), (T0 + timedelta(minutes=30), 7.0)]
+    xs, ys = _with_breaks(Curve("p", samples, max_gap=timedelta(minutes=3)))
+    assert len(xs) == 4 and math.isnan(ys[2]) and ys[3] == 7.0
+    assert not any(math.isnan(y) for y in _with_breaks(Curve("p", samples[:2]))[1])
+
+
+def test_the_installed_font_is_noto_sans_cjk() -> None:
+    assert cjk_font().family == "Noto Sans CJK SC"
+
+
+def test_no_cjk_font_names_the_package_to_install() -> None:
+    with pytest.raises(FontMissingError, match="fonts-noto-cjk"):
+        find_cjk_font([FontEntry(fname="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", name="DejaVu Sans")])
+
+
+def test_a_window_that_ends_before_it_starts_is_refused() -> None:
+    with pytest.raises(InvalidInputError):
+        PowerChart("t", T0, T0, production=[], control=[])

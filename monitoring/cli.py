@@ -87,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
     from monitoring.reports.monthly import cli as monthly_cli  # `reports monthly`
 
     monthly_cli.add_parser(sub)
+    from monitoring.campaign import cli as campaign_cli  # `campaign status|progress|overdue|survey|accept|…`
+
+    campaign_cli.add_parser(sub)
     return p
 
 
@@ -160,6 +163,13 @@ def _users(args: argparse.Namespace, store: Store, out: TextIO) -> int:
     return users_cli.run_cli(args, store, out, SystemClock())
 
 
+def _campaign(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    from monitoring.campaign import cli as campaign_cli
+    from monitoring.clock import SystemClock
+
+    return campaign_cli.run_cli(args, store, out, SystemClock())
+
+
 def _template(args: argparse.Namespace, out: TextIO) -> int:
     try:
         check_creatable_dir(args.out)
@@ -231,6 +241,8 @@ def run(argv: Sequence[str], out: TextIO) -> int:
                 from monitoring.reports.monthly import cli as monthly_cli
 
                 code = monthly_cli.run(args, store, out)
+            elif args.area == "campaign":
+                code = _campaign(args, store, out)
             else:
                 code = VIEWS[(args.area, args.action)](args, store, out)
         except MonitoringError as exc:

@@ -1,0 +1,149 @@
+"""Campaign steps on a real sqlite store: one step at a time with the registry's status, versions, the filing limit
+on working days (across 国庆 2022 and a weekend), exemptions, the audit trail, and the daily job."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from monitoring.campaign.models import StepRecord, SurveyRecord, TrialOutcome
+from monitoring.campaign.service import (
+    Actor,
+    filing_due,
+    load_file,
+    record_acceptance,
+    record_filing,
+    record_installation,
+    record_survey,
+    restart_trial,
+    run_daily,
+    set_exemption,
+)
+from monitoring.errors import ConflictError, InvalidInputError
+from monitoring.registry.models import ExemptionReason, InstallStatus
+from tests.unit.monitoring.campaign.world import CLERK, beijing, build, data_days
+
+INSTALLER = Actor("acct-inst-1", "installer", "miniprogram")
+
+
+def _survey(day: date) -> SurveyRecord:
+    return SurveyRecord(beijing(day), "acct-inst-1", ("混料机", "布袋除尘器"), ("混料机进线", "除尘风机"))
+
+
+def _status(store, eid: str) -> InstallStatus:  # type: ignore[no-untyped-def]
+    return store.registry.get_enterprise(eid).install_status
+
+
+def _to_installed(store, campaign, eid: str, day: date) -> None:  # type: ignore[no-untyped-def]
+    now = beijing(day, 18)
+    record_survey(store, campaign, eid, _survey(day), actor=INSTALLER, now=now, expected_version=0)
+    record_installation(store, campaign, eid, StepRecord(beijing(day, 15), "acct-inst-1"), actor=INSTALLER, now=now,
+                        expected_version=1)  # fmt: skip
+
+
+def test_steps_go_one_at_a_time_with_the_registry_status_and_a_stale_version_is_refused() -> None:
+    store, campaign = build()
+    day = date(2022, 9, 26)
+    with pytest.raises(ConflictError, match="已勘察"):
+        record_installation(store, campaign, "e1", StepRecord(beijing(day), "x"), actor=INSTALLER, now=beijing(day, 18))
+    saved = record_survey(
+        store, campaign, "e1", _survey(day), actor=INSTALLER, now=beijing(day, 18), expected_version=0
+    )
+    assert saved.version == 1 and _status(store, "e1") is InstallStatus.SURVEYED
+    with pytest.raises(ConflictError, match="刷新"):
+        record_installation(store, campaign, "e1", StepRecord(beijing(day, 15), "x"), actor=INSTALLER,
+                            now=beijing(day, 18), expected_version=0)  # fmt: skip
+    with pytest.raises(InvalidInputError, match="晚于现在"):
+        record_survey(store, campaign, "e2", _survey(day), actor=INSTALLER, now=beijing(day, 9))
+    record_installation(store, campaign, "e1", StepRecord(beijing(day, 15), "x"), actor=INSTALLER,
+                        now=beijing(day, 18), expected_version=1)  # fmt: skip
+    assert _status(store, "e1") is InstallStatus.INSTALLED
+    with pytest.raises(ConflictError, match="试运行"):  # not even in the trial run yet
+        record_acceptance(store, campaign, "e1", StepRecord(beijing(day, 16), "王科长"), actor=CLERK,
+                          now=beijing(day, 18))  # fmt: skip
+    actions = [r.action for r in store.audit_trail.query(since=beijing(day, 0), until=beijing(day, 23))[0]]
+    assert sorted(actions) == ["campaign.install", "campaign.survey"]  # same instant: order by random record id
+
+
+def test_the_daily_job_networks_starts_and_passes_the_trial_across_the_national_day_holiday() -> None:
+    store, campaign = build()
+    _to_installed(store, campaign, "e1", date(2022, 9, 26))
+    data_days(store, "e1-p1", date(2022, 9, 29), 20)
+    # one point without data: not 已联网 yet (a good frame is needed for every planned point)
+    assert run_daily(store, campaign, beijing(date(2022, 9, 30), 1)).networked == []
+    assert _status(store, "e1") is InstallStatus.INSTALLED
+    data_days(store, "e1-p2", date(2022, 9, 29), 20)
+    first = run_daily(store, campaign, beijing(date(2022, 9, 30), 1))
+    assert (first.networked, first.trials_started) == (["e1"], ["e1"])
+    assert _status(store, "e1") is InstallStatus.TRIAL_RUN
+    trial = load_file(store, campaign, "e1").trial
+    assert trial is not None and trial.started_at == beijing(date(2022, 9, 29), 9)
+    for day in (date(2022, 10, 1), date(2022, 10, 8), date(2022, 10, 13)):
+        assert run_daily(store, campaign, beijing(day, 1)).passed == []
+    done = run_daily(store, campaign, beijing(date(2022, 10, 14), 1))
+    assert done.passed == ["e1"]
+    trial = load_file(store, campaign, "e1").trial
+    assert trial is not None and trial.outcome is TrialOutcome.PASSED and trial.ended_on == date(2022, 10, 13)
+    again = run_daily(store, campaign, beijing(date(2022, 10, 15), 1))  # idempotent
+    assert (again.passed, again.failed) == ([], [])
+    since, until = beijing(date(2022, 9, 1)), beijing(date(2022, 11, 1))
+    actions = {r.action for r in store.audit_trail.query(since=since, until=until, actor_id="system")[0]}
+    assert actions == {"campaign.networked", "campaign.trial_start", "campaign.trial_passed"}
+
+
+def test_a_failed_trial_says_why_and_can_be_restarted() -> None:
+    store, campaign = build()
+    _to_installed(store, campaign, "e1", date(2022, 11, 1))
+    data_days(store, "e1-p1", date(2022, 11, 2), 20)
+    data_days(store, "e1-p2", date(2022, 11, 2), 2)  # p2 falls silent after 11-03
+    run_daily(store, campaign, beijing(date(2022, 11, 3), 1))
+    result = run_daily(store, campaign, beijing(date(2022, 11, 10), 1))
+    assert result.failed == ["e1"]
+    file = load_file(store, campaign, "e1")
+    assert file.trial is not None and "2022-11-04" in file.trial.reason and "0.0%" in file.trial.reason
+    restarted = restart_trial(store, campaign, "e1", actor=INSTALLER, now=beijing(date(2022, 11, 10), 9),
+                              expected_version=file.version)  # fmt: skip
+    assert len(restarted.trials) == 2 and restarted.trial is not None
+    assert restarted.trial.outcome is TrialOutcome.RUNNING
+
+
+def _accepted(store, campaign, eid: str, day: date) -> None:  # type: ignore[no-untyped-def]
+    _to_installed(store, campaign, eid, day - timedelta(days=30))  # long enough for 7 working days over 国庆
+    data_days(store, f"{eid}-p1", day - timedelta(days=29), 29)
+    data_days(store, f"{eid}-p2", day - timedelta(days=29), 29)
+    run_daily(store, campaign, beijing(day - timedelta(days=28), 1))
+    run_daily(store, campaign, beijing(day, 1))
+    assert load_file(store, campaign, eid).trial.outcome is TrialOutcome.PASSED  # type: ignore[union-attr]
+    record_acceptance(store, campaign, eid, StepRecord(beijing(day, 10), "王科长", "资料齐全"), actor=CLERK,
+                      now=beijing(day, 11))  # fmt: skip
+
+
+def test_filing_is_due_five_working_days_after_acceptance_over_the_holiday_and_late_is_flagged() -> None:
+    store, campaign = build()
+    assert filing_due(campaign, beijing(date(2022, 9, 30))) == date(2022, 10, 12)  # 10-08, 10-09 are working days
+    assert filing_due(campaign, beijing(date(2022, 11, 17))) == date(2022, 11, 24)  # over a weekend
+    _accepted(store, campaign, "e1", date(2022, 9, 30))
+    on_time = record_filing(store, campaign, "e1", at=beijing(date(2022, 10, 12), 17), by="王科长", actor=CLERK,
+                            now=beijing(date(2022, 10, 12), 18))  # fmt: skip
+    assert on_time.filing is not None and (on_time.filing.due, on_time.filing.late) == (date(2022, 10, 12), False)
+    assert _status(store, "e1") is InstallStatus.FILED
+    _accepted(store, campaign, "e2", date(2022, 9, 30))
+    late = record_filing(store, campaign, "e2", at=beijing(date(2022, 10, 13), 9), by="王科长", actor=CLERK,
+                         now=beijing(date(2022, 10, 13), 10))  # fmt: skip
+    assert late.filing is not None and late.filing.late
+
+
+def test_an_exempt_enterprise_takes_no_step_until_the_exemption_is_lifted() -> None:
+    store, campaign = build()
+    now = beijing(date(2022, 9, 26), 18)
+    set_exemption(store, "e3", ExemptionReason.LONG_TERM_SHUTDOWN, approver="王科长", note="停产两年", actor=CLERK,
+                  now=now)  # fmt: skip
+    exemption = store.registry.get_enterprise("e3").exemption
+    assert exemption is not None and exemption.approved_by == "王科长" and exemption.approved_at == now
+    with pytest.raises(InvalidInputError, match="豁免"):
+        record_survey(store, campaign, "e3", _survey(date(2022, 9, 26)), actor=INSTALLER, now=now)
+    set_exemption(store, "e3", None, approver="", actor=CLERK, now=now)
+    record_survey(store, campaign, "e3", _survey(date(2022, 9, 26)), actor=INSTALLER, now=now)
+    actions = [r.action for r in store.audit_trail.query(since=now - timedelta(hours=1), until=now + timedelta(1))[0]]
+    assert sorted(actions) == ["campaign.exempt", "campaign.exemption_revoke", "campaign.survey"]

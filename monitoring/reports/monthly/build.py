@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from monitoring._time import china_day, china_day_bounds
 from monitoring.alarms.listing import INVESTIGATION_LIMIT, RESPONSE_LIMIT
 from monitoring.alarms.models import Alarm, AlarmState
+from monitoring.campaign.progress import STEP_LABELS, progress
 from monitoring.emergency.models import LEVEL_NAMES
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.evaluation.catalogue import RULES
@@ -249,6 +250,20 @@ def _units(
     return out
 
 
+def _campaign_overdue(
+    store: Store, county_id: str, enterprises: Sequence[Enterprise], day: date
+) -> tuple[str, list[tuple[str, int]]]:
+    """The latest campaign's name and its overdue steps on `day` (the month's last counted day), per step."""
+    campaigns = store.campaign.list_campaigns(county_id)
+    if not campaigns:
+        return "", []
+    campaign = campaigns[-1]
+    files = {f.enterprise_id: f for f in store.campaign.list_files(campaign.campaign_id)}
+    _, _, overdue = progress(campaign, enterprises, files, day, town_names={}, branch_names={})
+    counts = Counter(o.step for o in overdue)
+    return campaign.name, [(label, counts[step]) for step, label in STEP_LABELS.items()]
+
+
 def _response_late(a: Alarm, now: datetime) -> bool:
     done = a.response.at if a.response else now
     return done - a.created_at > RESPONSE_LIMIT
@@ -289,6 +304,9 @@ def build_monthly(store: Store, county_id: str, scope: Scope, month: date, now: 
     if scope.kind is ScopeKind.COUNTY:
         units = _units("镇（街道）", {e.enterprise_id: e.town_id for e in enterprises}, towns, rows, alarms, now)
         units += _units("执法分局", {e.enterprise_id: e.branch_id for e in enterprises}, branches, rows, alarms, now)
+    campaign_name, campaign_overdue = _campaign_overdue(
+        store, county_id, enterprises, china_day(counted_end - timedelta(microseconds=1))
+    )
     return MonthlyReport(
         county=store.registry.get_county(county_id).name,
         scope=scope,
@@ -304,4 +322,6 @@ def build_monthly(store: Store, county_id: str, scope: Scope, month: date, now: 
         exempt=sum(1 for e in enterprises if e.exemption is not None),
         maintenance=_maintenance(store, enterprises, start, end),
         units=units,
+        campaign_name=campaign_name,
+        campaign_overdue=campaign_overdue,
     )

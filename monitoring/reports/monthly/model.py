@@ -149,6 +149,8 @@ class MonthlyReport:
     campaign: list[tuple[str, int]]  # install status label → enterprises (exempt ones apart)
     exempt: int
     maintenance: list[MaintenanceRow]
+    campaign_name: str = ""  # the county's latest installation campaign; "" when there is none
+    campaign_overdue: list[tuple[str, int]] = field(default_factory=list)  # step label → enterprises overdue
     units: list[UnitRow] = field(default_factory=list)  # county scope only
 
     @property

@@ -85,6 +85,9 @@ def _second(pdf: PdfPages, r: MonthlyReport) -> None:
         f"涵盖 {a.covered} 家，落实 {a.compliant}，未落实 {a.violating}，无数据 {a.without_data}"
         for a in r.curtailment[:6]
     ] or ["　本月无应急预警。"]
+    if r.campaign_name:
+        late = "，".join(f"{label} {n}" for label, n in r.campaign_overdue)
+        lines.append(f"安装活动（{r.campaign_name}）逾期企业：{late}。")
     overdue = sum(1 for m in r.maintenance if m.overdue)
     inspections = sum(m.inspections for m in r.maintenance)
     repairs = sum(m.repairs for m in r.maintenance)

@@ -142,11 +142,19 @@ def _curtailment(book: Workbook, r: MonthlyReport) -> None:
 
 
 def _campaign(book: Workbook, r: MonthlyReport) -> None:
-    sheet = _sheet(book, "安装进度", ("安装状态", "企业数", "占比"), (14, 10, 10))
+    sheet = _sheet(book, "安装进度", ("安装状态", "企业数", "占比"), (30, 10, 10))
     total = len(r.enterprises)
     for label, count in [*r.campaign, ("豁免", r.exempt)]:
         sheet.append([label, count, count / total if total else NO_DATA])
     _formats(sheet, {3: PERCENT})
+    sheet.append([])
+    if not r.campaign_name:
+        sheet.append(["逾期情况", "尚无安装活动"])
+        return
+    sheet.append([f"逾期情况（{r.campaign_name}，截至月末）", "企业数"])
+    sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    for label, count in r.campaign_overdue:
+        sheet.append([f"{label}逾期", count])
 
 
 def _maintenance(book: Workbook, r: MonthlyReport) -> None:

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from monitoring.campaign.defaults import default_campaign
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.reports.monthly.build import build_monthly, time_limit
 from monitoring.reports.monthly.model import Scope, ScopeKind
@@ -108,3 +109,14 @@ def test_the_current_month_counts_only_up_to_now() -> None:
     e1 = next(e for e in r.enterprises if e.enterprise_id == "e1")
     assert e1.online_rate == round(1 / 10, 4)  # day 1's hour 03:00 of 10 hours so far
     assert e1.completeness is None  # no day closed yet
+
+
+def test_campaign_overdue_steps_from_the_latest_campaign() -> None:
+    s = november()
+    assert build_monthly(s, "rugao", COUNTY, NOV, NOW).campaign_name == ""  # no campaign: said, not invented
+    campaign = default_campaign("rugao")
+    s.campaign.put_campaign(campaign)
+    r = build_monthly(s, "rugao", COUNTY, NOV, NOW)
+    assert r.campaign_name == campaign.name
+    # 2022's deadlines long past: e2, e3 (待勘察) are late for every step, e1 (已联网) for filing only
+    assert dict(r.campaign_overdue) == {"勘察": 2, "安装联网": 2, "验收备案": 3, "验收后备案": 0}

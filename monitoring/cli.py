@@ -90,6 +90,9 @@ def _parser() -> argparse.ArgumentParser:
     from monitoring.campaign import cli as campaign_cli  # `campaign status|progress|overdue|survey|accept|…`
 
     campaign_cli.add_parser(sub)
+    from monitoring.maintenance import cli as maintenance_cli  # `maintenance due|overdue|inspect|repair|provider`
+
+    maintenance_cli.add_parser(sub)
     return p
 
 
@@ -243,6 +246,11 @@ def run(argv: Sequence[str], out: TextIO) -> int:
                 code = monthly_cli.run(args, store, out)
             elif args.area == "campaign":
                 code = _campaign(args, store, out)
+            elif args.area == "maintenance":
+                from monitoring.clock import SystemClock
+                from monitoring.maintenance import cli as maintenance_cli
+
+                code = maintenance_cli.run_cli(args, store, out, SystemClock())
             else:
                 code = VIEWS[(args.area, args.action)](args, store, out)
         except MonitoringError as exc:

@@ -20,6 +20,8 @@ from monitoring.emergency.models import LEVEL_NAMES
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.evaluation.catalogue import RULES
 from monitoring.maintenance.models import MaintenanceKind
+from monitoring.maintenance.schedule import REPAIR_LIMIT, RepairState, inspection_due
+from monitoring.maintenance.service import repair_obligations
 from monitoring.readings.models import AggregatePeriod
 from monitoring.registry.models import Enterprise, InstallStatus
 from monitoring.reports.monthly.model import (
@@ -36,7 +38,6 @@ from monitoring.reports.monthly.model import (
 )
 from monitoring.storage.ports import Store
 
-INSPECTION_EVERY = timedelta(days=14)  # 二.4: every terminal inspected at least every 14 days
 MINUTES_PER_DAY = 1440  # a point-day without a completeness record expected minute data and got none
 _HOUR = timedelta(hours=1)
 
@@ -201,25 +202,48 @@ def _curtailment(
 
 
 def _maintenance(
-    store: Store, enterprises: Sequence[Enterprise], start: datetime, end: datetime
+    store: Store, county_id: str, enterprises: Sequence[Enterprise], start: datetime, end: datetime
 ) -> list[MaintenanceRow]:
+    """Per enterprise: the month's inspections and repairs, and whether a bound terminal was past the 14-day limit
+    at `end`, judged (maintenance.schedule) from the log as it stood then: a later inspection does not count."""
+    terminals: dict[str, list[str]] = defaultdict(list)
+    for t in store.registry.list_terminals(county_id):
+        if t.enterprise_id is not None:
+            terminals[t.enterprise_id].append(t.mn)
     rows = []
     for e in enterprises:
-        entries = [m for m in store.maintenance.entries_for(e.enterprise_id, limit=500) if m.at < end]
+        entries = [m for m in store.maintenance.entries_for(e.enterprise_id, limit=1000) if m.at < end]
+        last: dict[str, tuple[datetime, str]] = {}
+        commissioned: dict[str, datetime] = {}
+        for m in reversed(entries):  # oldest first, as maintenance.service reads the log
+            if m.kind is MaintenanceKind.INSPECTION and m.mn and m.checklist:
+                last[m.mn] = (m.at, m.entry_id)
+            elif m.kind is MaintenanceKind.COMMISSIONING and m.mn and m.passed and m.mn not in commissioned:
+                commissioned[m.mn] = m.at
+        dues = [
+            inspection_due(mn, e.enterprise_id, end, last_inspection=last.get(mn), commissioned_at=commissioned.get(mn))
+            for mn in terminals[e.enterprise_id]
+        ]
         month = [m for m in entries if m.at >= start]
-        inspections = [m.at for m in entries if m.kind is MaintenanceKind.INSPECTION]
-        last = max(inspections, default=None)
-        due = e.exemption is None and e.install_status.rank >= InstallStatus.NETWORKED.rank
+        inspected = [d.last_inspection_at for d in dues if d.last_inspection_at is not None]
         rows.append(
             MaintenanceRow(
                 e.name,
                 sum(1 for m in month if m.kind is MaintenanceKind.INSPECTION),
                 sum(1 for m in month if m.kind is MaintenanceKind.REPAIR),
-                None if last is None else china_day(last),
-                due and (last is None or end - last > INSPECTION_EVERY),
+                china_day(max(inspected)) if inspected else None,
+                any(d.overdue for d in dues),
             )
         )
     return rows
+
+
+def _repairs(store: Store, ids: set[str], start: datetime, end: datetime, now: datetime) -> list[tuple[str, int]]:
+    # REPAIR_LIMIT: an obligation of the month's last day is judged by its own 24 h, which may run into the next
+    """Repair obligations (24 h) opened in the month, by their state now (maintenance.service)."""
+    opened = repair_obligations(store, now, ids, lookback=now - start)
+    counts = Counter(o.state for o in opened if start <= o.opened_at < end)
+    return [(s.label, counts[s]) for s in RepairState]
 
 
 def _units(
@@ -320,7 +344,8 @@ def build_monthly(store: Store, county_id: str, scope: Scope, month: date, now: 
         curtailment=_curtailment(store, county_id, enterprises, presence, start, counted_end),
         campaign=[(s.label, status[s]) for s in InstallStatus],
         exempt=sum(1 for e in enterprises if e.exemption is not None),
-        maintenance=_maintenance(store, enterprises, start, end),
+        maintenance=_maintenance(store, county_id, enterprises, start, min(end, now)),
+        repairs=_repairs(store, ids, start, end, now),
         units=units,
         campaign_name=campaign_name,
         campaign_overdue=campaign_overdue,

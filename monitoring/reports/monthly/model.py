@@ -119,7 +119,7 @@ class MaintenanceRow:
     inspections: int
     repairs: int
     last_inspection: date | None
-    overdue: bool  # networked or later, and no inspection in the 14 days before the month's end
+    overdue: bool  # a bound terminal past the 14-day inspection limit at the month's end (or now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +149,7 @@ class MonthlyReport:
     campaign: list[tuple[str, int]]  # install status label → enterprises (exempt ones apart)
     exempt: int
     maintenance: list[MaintenanceRow]
+    repairs: list[tuple[str, int]] = field(default_factory=list)  # repair state label → obligations of the month
     campaign_name: str = ""  # the county's latest installation campaign; "" when there is none
     campaign_overdue: list[tuple[str, int]] = field(default_factory=list)  # step label → enterprises overdue
     units: list[UnitRow] = field(default_factory=list)  # county scope only

@@ -92,6 +92,7 @@ def _second(pdf: PdfPages, r: MonthlyReport) -> None:
     inspections = sum(m.inspections for m in r.maintenance)
     repairs = sum(m.repairs for m in r.maintenance)
     lines.append(f"运维：本月巡检 {inspections} 次，维修 {repairs} 次；巡检超期（14天）企业 {overdue} 家。")
+    lines.append("维修任务（24小时内修复）：" + "，".join(f"{label} {n}" for label, n in r.repairs) + "。")
     _lines(fig, 0.33, lines, size=9)
     _save(pdf, fig)
 

@@ -167,6 +167,11 @@ def _maintenance(book: Workbook, r: MonthlyReport) -> None:
     for m in r.maintenance:
         last = m.last_inspection.isoformat() if m.last_inspection else "无记录"
         sheet.append([m.name, m.inspections, m.repairs, last, "是" if m.overdue else "否"])
+    sheet.append([])
+    sheet.append(["本月维修任务（24小时内修复）", "任务数"])
+    sheet.cell(sheet.max_row, 1).font = Font(bold=True)
+    for label, count in r.repairs:
+        sheet.append([label, count])
 
 
 def _units(book: Workbook, r: MonthlyReport) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from monitoring.campaign.defaults import default_campaign
 from monitoring.errors import InvalidInputError, NotFoundError
+from monitoring.maintenance.models import MaintenanceEntry, MaintenanceKind
 from monitoring.reports.monthly.build import build_monthly, time_limit
 from monitoring.reports.monthly.model import Scope, ScopeKind
 from tests.unit.monitoring.reports.monthly.world import NOV_START, november
@@ -70,9 +71,23 @@ def test_curtailment_campaign_and_maintenance() -> None:
     assert dict(r.campaign)["已联网"] == 1 and dict(r.campaign)["待勘察"] == 2
     m = {row.name: row for row in r.maintenance}
     e1 = m["如皋市鑫源化工有限公司"]
-    # inspected on 6 November, the month ends on the 30th: more than 14 days, so overdue
+    # MN0001 inspected on 6 November, the report made on the 28th: more than 14 days, so overdue
     assert (e1.inspections, e1.repairs, e1.last_inspection, e1.overdue) == (1, 1, date(2026, 11, 6), True)
-    assert not m["城北印染有限公司"].overdue  # not networked yet: no inspection due
+    assert not m["江安镇金属制品厂"].overdue  # MN0002 never commissioned nor inspected: its clock has not started
+    # a3 (terminal offline) opened a 24 h repair obligation; mt-2 met it 5 h later
+    assert dict(r.repairs) == {"待维修": 0, "已超时": 0, "已修复": 1, "超时修复": 0, "自行恢复": 0}
+
+
+def test_inspections_are_judged_at_the_months_end_from_the_log_as_it_stood() -> None:
+    s = november()
+    at = datetime(2026, 9, 30, 2, tzinfo=UTC)
+    s.maintenance.put_entry(
+        MaintenanceEntry("mt-9", "e1", MaintenanceKind.INSPECTION, at, "inst", at, mn="MN0001", checklist={"a": True})
+    )
+    october = build_monthly(s, "rugao", COUNTY, date(2026, 10, 1), NOW)
+    e1 = next(m for m in october.maintenance if m.name == "如皋市鑫源化工有限公司")
+    # 30 September + 14 days < 31 October: overdue in October although inspected again on 6 November
+    assert (e1.overdue, e1.last_inspection, e1.inspections) == (True, date(2026, 9, 30), 0)
 
 
 def test_units_of_the_county_report() -> None:

@@ -79,7 +79,11 @@ def november(now: datetime = NOW, store: Store | None = None) -> Store:
     )
     e1 = s.registry.get_enterprise("e1")
     s.registry.put_enterprise(replace(e1, install_status=InstallStatus.NETWORKED))
-    for n, kind in enumerate((MaintenanceKind.INSPECTION, MaintenanceKind.REPAIR)):
-        at = NOV_START + timedelta(days=5 + n)
-        s.maintenance.put_entry(MaintenanceEntry(f"mt-{n}", "e1", kind, at, "inst", at))
+    for entry_id, enterprise, kind, at, extra in (
+        ("mt-0", "e1", MaintenanceKind.INSPECTION, NOV_START + timedelta(days=5), {"checklist": {"wiring": True}}),
+        ("mt-1", "e1", MaintenanceKind.REPAIR, NOV_START + timedelta(days=6), {}),
+        ("mt-2", "e2", MaintenanceKind.REPAIR, NOV_START + timedelta(days=4, hours=5), {"obligation": "alarm:a3"}),
+    ):
+        mn = "MN0001" if enterprise == "e1" else "MN0002"
+        s.maintenance.put_entry(MaintenanceEntry(entry_id, enterprise, kind, at, "inst", at, mn=mn, **extra))  # type: ignore[arg-type]
     return s

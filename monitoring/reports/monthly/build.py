@@ -20,7 +20,7 @@ from monitoring.emergency.models import LEVEL_NAMES
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.evaluation.catalogue import RULES
 from monitoring.maintenance.models import MaintenanceKind
-from monitoring.maintenance.schedule import REPAIR_LIMIT, RepairState, inspection_due
+from monitoring.maintenance.schedule import RepairState, inspection_due
 from monitoring.maintenance.service import repair_obligations
 from monitoring.readings.models import AggregatePeriod
 from monitoring.registry.models import Enterprise, InstallStatus
@@ -239,7 +239,6 @@ def _maintenance(
 
 
 def _repairs(store: Store, ids: set[str], start: datetime, end: datetime, now: datetime) -> list[tuple[str, int]]:
-    # REPAIR_LIMIT: an obligation of the month's last day is judged by its own 24 h, which may run into the next
     """Repair obligations (24 h) opened in the month, by their state now (maintenance.service)."""
     opened = repair_obligations(store, now, ids, lookback=now - start)
     counts = Counter(o.state for o in opened if start <= o.opened_at < end)

@@ -70,6 +70,10 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "notify.unreachable": frozenset({Role.ADMIN, Role.AIR, Role.EMERGENCY}),
     # ---- periodic reports (web-b) -----------------------------------------------------------------------------------
     "reports.monthly.read": ALL,  # 月度用电汇总: rows only for the caller's enterprises
+    # 月度报告 (monthly): county roles any unit; a branch or town its own unit only
+    "reports.monthly_report.read": frozenset(
+        {Role.ADMIN, Role.AIR, Role.EMERGENCY, Role.VIEWER, Role.BRANCH, Role.TOWN}
+    ),
     "notify.subscriptions": ALL,  # anyone bound to the mini-program reports what they accepted
     # ---- installation campaign (campaign) ------------------------------------------------------------------------
     "campaign.read": ALL,  # within scope: progress counts and overdue lists hold the caller's enterprises only

@@ -71,7 +71,7 @@ def _summary(pdf: PdfPages, r: MonthlyReport) -> None:
         ],
     )
     charts.alarms_by_rule(fig.add_axes((0.38, 0.46, 0.55, 0.3)), r)
-    charts.time_limits(fig.add_axes((0.25, 0.08, 0.68, 0.28)), r)
+    charts.time_limits(fig.add_axes((0.25, 0.11, 0.68, 0.26)), r)
     _save(pdf, fig)
 
 

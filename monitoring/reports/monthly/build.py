@@ -22,7 +22,6 @@ from monitoring.evaluation.catalogue import RULES
 from monitoring.maintenance.models import MaintenanceKind
 from monitoring.maintenance.schedule import RepairState, inspection_due
 from monitoring.maintenance.service import repair_obligations
-from monitoring.readings.models import AggregatePeriod
 from monitoring.registry.models import Enterprise, InstallStatus
 from monitoring.reports.monthly.model import (
     AlertCompliance,
@@ -133,8 +132,8 @@ class _Presence:
         for e in enterprises:
             pids = [p.point_id for p in store.registry.list_points(e.enterprise_id)]
             self.points[e.enterprise_id] = len(pids)
-            found = store.readings.aggregates_of(pids, AggregatePeriod.HOUR, start, end) if pids else {}
-            self.hours[e.enterprise_id] = {a.start for aggs in found.values() for a in aggs if a.samples > 0}
+            found = store.readings.hours_with_data(pids, start, end) if pids else {}
+            self.hours[e.enterprise_id] = set().union(*found.values())
             received = expected = 0
             if closed_days:
                 for pid in pids:

@@ -7,6 +7,7 @@ charts are matplotlib's already. More: docs/reports.md.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from typing import IO, Any, cast
 
@@ -48,9 +49,11 @@ def _save(pdf: PdfPages, fig: Figure) -> None:
 
 def _lines(fig: Figure, top: float, lines: Sequence[str], size: float = 10, step: float = 0.022) -> float:
     y = top
+    width = int(530 / size)  # full-width characters across the text column (about 7.4 in of an A4 page)
     for line in lines:
-        fig.text(0.08, y, line, fontsize=size, va="top")
-        y -= step
+        for part in textwrap.wrap(line, width, subsequent_indent="　") or [""]:
+            fig.text(0.08, y, part, fontsize=size, va="top")
+            y -= step
     return y
 
 

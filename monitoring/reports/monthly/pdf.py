@@ -100,12 +100,34 @@ def _second(pdf: PdfPages, r: MonthlyReport) -> None:
     _save(pdf, fig)
 
 
-def _table(pdf: PdfPages, r: MonthlyReport) -> None:
+def _columns(fig: Figure, y: float, xs: Sequence[float], cells: Sequence[str], *, bold: bool = False) -> None:
+    for x, c in zip(xs, cells, strict=True):
+        fig.text(x, y, c, fontsize=8.5 if bold else 8, weight="bold" if bold else "normal", va="top")
+
+
+def _units(pdf: PdfPages, r: MonthlyReport) -> int:
+    """The county report's towns and branches on one page (a county has about 20 towns and 6 branches)."""
+    if not r.units:
+        return 0
+    fig = _page(r, 3)
+    fig.text(0.06, 0.95, "分镇（街道）、分局汇总", fontsize=12, weight="bold", va="top")
+    xs = (0.06, 0.2, 0.5, 0.6, 0.7, 0.82)
+    y = 0.91
+    _columns(fig, y, xs, ("类别", "名称", "企业数", "报警数", "响应超时", "平均在线率"), bold=True)
+    for u in r.units[:ROWS_PER_PAGE]:
+        y -= 0.021
+        cells = (u.kind, u.name[:14], str(u.enterprises), str(u.alarms), str(u.response_over), _pct(u.online_rate))
+        _columns(fig, y, xs, cells)
+    _save(pdf, fig)
+    return 1
+
+
+def _table(pdf: PdfPages, r: MonthlyReport, first_page: int) -> None:
     headers = ("序号", "企业名称", "镇（街道）", "执法分局", "在线率", "完整率", "报警")
     xs = (0.05, 0.1, 0.48, 0.62, 0.75, 0.83, 0.91)
     rows = r.enterprises
     for first in range(0, max(len(rows), 1), ROWS_PER_PAGE):
-        fig = _page(r, 3 + first // ROWS_PER_PAGE)
+        fig = _page(r, first_page + first // ROWS_PER_PAGE)
         fig.text(0.06, 0.95, "企业在线率与数据完整率", fontsize=12, weight="bold", va="top")
         y = 0.91
         for x, h in zip(xs, headers, strict=True):
@@ -129,4 +151,4 @@ def write_pdf(report: MonthlyReport, out: IO[bytes]) -> None:
     ):
         _summary(pdf, report)
         _second(pdf, report)
-        _table(pdf, report)
+        _table(pdf, report, 3 + _units(pdf, report))

@@ -1,5 +1,6 @@
 """The PDF as a reader sees it: every page rendered (pypdfium2) has ink, the Chinese title is real text drawn with
-real glyphs (not tofu boxes), the charts are drawn, and a long enterprise list runs onto further pages."""
+real glyphs (not tofu boxes), the charts are drawn, the county's towns and branches have their page, and a long
+enterprise list runs onto further pages; a branch's report has no units page."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ def test_every_page_has_ink_and_the_chinese_title_is_drawn() -> None:
     data = _pdf(report)
     assert b"NotoSansCJK" in data  # the CJK font is embedded (a subset), not referenced
     pages = read(data)
-    assert len(pages) == 3
+    assert len(pages) == 4
     for page in pages:
         assert ink(page.image) > 0.002, "blank page"
     first = pages[0]
@@ -47,7 +48,8 @@ def test_every_page_has_ink_and_the_chinese_title_is_drawn() -> None:
         ink(first.image, (0, int(first.image.height * 0.25), first.image.width, int(first.image.height * 0.52))) > 0.05
     )
     assert "应急管控落实情况" in pages[1].text and "橙色预警" in pages[1].text
-    assert "如皋市鑫源化工有限公司" in pages[2].text and "无数据" in pages[2].text
+    assert "分镇（街道）、分局汇总" in pages[2].text and "执法六局" in pages[2].text
+    assert "如皋市鑫源化工有限公司" in pages[3].text and "无数据" in pages[3].text
 
 
 @pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
@@ -72,6 +74,12 @@ def test_an_empty_month_is_an_honest_report_and_long_lists_take_more_pages() -> 
     assert "本月无报警" in pages[0].text and "本月无应急预警" in pages[1].text
     many = replace(empty, enterprises=empty.enterprises * (ROWS_PER_PAGE // 3 + 1))
     pages = read(_pdf(many))
-    assert len(pages) == 4 and "第 4 页" in pages[3].text
+    assert len(pages) == 5 and "第 5 页" in pages[4].text
     for page in pages:
         assert ink(page.image) > 0.002
+
+
+def test_a_branch_report_has_no_units_page() -> None:
+    report = build_monthly(november(), "rugao", Scope(ScopeKind.BRANCH, "rugao-b6"), date(2026, 11, 1), NOW)
+    pages = read(_pdf(report))
+    assert len(pages) == 3 and "分镇" not in pages[2].text and "江安镇金属制品厂" in pages[2].text

@@ -141,6 +141,7 @@ def monthly_xlsx(ctx: RequestContext, query: MonthFilter) -> Response:
 
 
 PDF = "application/pdf"
+XLSX_OR_PDF = "application/*"  # one route, two formats: the document names both by the wildcard (as photos do)
 
 
 class MonthlyReportQuery(ApiModel):
@@ -175,7 +176,7 @@ def _report_scope(ctx: RequestContext, text: str | None) -> model.Scope:
     action="reports.monthly_report.read",
     summary="下载月度报告（XLSX 或 PDF；全县、镇街或执法分局）",
     query=MonthlyReportQuery,
-    response_media_type=XLSX,
+    response_media_type=XLSX_OR_PDF,
 )
 def monthly_report(ctx: RequestContext, query: MonthlyReportQuery) -> Response:
     try:

@@ -19,7 +19,6 @@ from monitoring.accounts.models import Role
 from monitoring.errors import InvalidInputError
 from monitoring.registry.models import Enterprise
 from monitoring.reports.monthly import build, model
-from monitoring.reports.monthly.pdf import write_pdf
 from monitoring.reports.monthly.xlsx import write_xlsx
 from monitoring.views import monthly_energy
 
@@ -188,7 +187,12 @@ def monthly_report(ctx: RequestContext, query: MonthlyReportQuery) -> Response:
         raise errors.invalid("不能统计未来的月份", "month")
     report = build.build_monthly(ctx.store, ctx.caller.county_id, scope, month, ctx.now)  # unknown unit: 404
     out = io.BytesIO()
-    (write_pdf if query.format == "pdf" else write_xlsx)(report, out)
+    if query.format == "pdf":
+        from monitoring.reports.monthly.pdf import write_pdf  # matplotlib: imported on first use, not at cold start
+
+        write_pdf(report, out)
+    else:
+        write_xlsx(report, out)
     name = f"{report.title}.{query.format}"
     ascii_name = f"monthly-{scope.text.replace(':', '-')}-{query.month}.{query.format}"
     disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"

@@ -63,7 +63,7 @@ def test_tofu_is_told_from_glyphs() -> None:
     with matplotlib.rc_context({"font.family": ["DejaVu Sans"], "pdf.fonttype": 42}), PdfPages(out) as pdf:
         fig = Figure(figsize=(8.27, 11.69))
         fig.text(0.5, 0.95, report.title, ha="center", va="top", fontsize=16)
-        pdf.savefig(fig)  # type: ignore[no-untyped-call]
+        pdf.savefig(fig)
     (page,) = read(out.getvalue())
     assert distinct_glyphs(page, report.title) < 0.5
 

@@ -85,5 +85,5 @@ def november(now: datetime = NOW, store: Store | None = None) -> Store:
         ("mt-2", "e2", MaintenanceKind.REPAIR, NOV_START + timedelta(days=4, hours=5), {"obligation": "alarm:a3"}),
     ):
         mn = "MN0001" if enterprise == "e1" else "MN0002"
-        s.maintenance.put_entry(MaintenanceEntry(entry_id, enterprise, kind, at, "inst", at, mn=mn, **extra))  # type: ignore[arg-type]
+        s.maintenance.put_entry(MaintenanceEntry(entry_id, enterprise, kind, at, "inst", at, mn=mn, **extra))
     return s

@@ -61,4 +61,5 @@ app = ApiApp(app_name="gongkuang-api")
 app.api.binary_types.extend(["image/jpeg", "image/png", "image/webp", "multipart/form-data"])
 # The compliance report download (routes/emergency.py).
 app.api.binary_types.append("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+app.api.binary_types.append("application/zip")  # evidence packages (routes/evidence.py)
 register(app)

@@ -93,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     from monitoring.maintenance import cli as maintenance_cli  # `maintenance due|overdue|inspect|repair|provider`
 
     maintenance_cli.add_parser(sub)
+    from monitoring.evidence import cli as evidence_cli  # `evidence export|verify`
+
+    evidence_cli.add_parser(sub)
     return p
 
 
@@ -173,6 +176,13 @@ def _campaign(args: argparse.Namespace, store: Store, out: TextIO) -> int:
     return campaign_cli.run_cli(args, store, out, SystemClock())
 
 
+def _evidence(args: argparse.Namespace, store: Store, out: TextIO) -> int:
+    from monitoring.clock import SystemClock
+    from monitoring.evidence import cli as evidence_cli
+
+    return evidence_cli.export_cli(args, store, out, SystemClock().now())
+
+
 def _template(args: argparse.Namespace, out: TextIO) -> int:
     try:
         check_creatable_dir(args.out)
@@ -222,6 +232,10 @@ def run(argv: Sequence[str], out: TextIO) -> int:
         from monitoring.emergency import cli as emergency_cli
 
         return emergency_cli.write_template(args, out)
+    if args.area == "evidence" and args.action == "verify":  # a file, no database
+        from monitoring.evidence import cli as evidence_cli
+
+        return evidence_cli.verify_cli(args, out)
     from monitoring.cli_views import VIEWS  # the read-only commands
 
     with Rollback() as rollback:
@@ -251,6 +265,8 @@ def run(argv: Sequence[str], out: TextIO) -> int:
                 from monitoring.maintenance import cli as maintenance_cli
 
                 code = maintenance_cli.run_cli(args, store, out, SystemClock())
+            elif args.area == "evidence":
+                code = _evidence(args, store, out)
             else:
                 code = VIEWS[(args.area, args.action)](args, store, out)
         except MonitoringError as exc:

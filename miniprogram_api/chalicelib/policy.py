@@ -34,6 +34,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "alarms.verify": frozenset({Role.ADMIN, Role.BRANCH}),
     "alarms.close": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH}),
     "alarms.reopen": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH}),
+    "alarms.evidence": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH}),  # the evidence package (routes/evidence.py)
     "faults.read": ALL,
     "faults.file": frozenset({Role.ADMIN, Role.ENTERPRISE, Role.INSTALLER}),
     "faults.acknowledge": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH}),

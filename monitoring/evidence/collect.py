@@ -3,7 +3,7 @@ minute readings, the terminals' archived frames and their chain segments, photos
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -89,7 +89,7 @@ def collect(
     store: Store,
     alarm_id: str,
     now: datetime,
-    profiles: dict[str, Profile],
+    profiles: Mapping[str, Profile],
     blobs: PhotoBlobStore | None = None,
 ) -> Evidence:
     """NotFoundError when the alarm does not exist."""
@@ -134,7 +134,7 @@ def collect(
 
 
 def _chain(
-    store: Store, mn: str, start: datetime, end: datetime, now: datetime, profiles: dict[str, Profile]
+    store: Store, mn: str, start: datetime, end: datetime, now: datetime, profiles: Mapping[str, Profile]
 ) -> Chain | None:
     received = store.archive.frames(mn, start, min(end + LATE_FRAMES, now), limit=MAX_FRAMES_PER_MN)
     head = store.archive.head(mn)

@@ -119,8 +119,12 @@ def rule_text(evidence: Evidence) -> str:
         lines += ["", "四、治理线参数（登记值）"]
         for name, p in params:
             on = [
-                f"产污开启阈值 {p.production_on_kw:g} kW" if p.production_on_kw is not None else "产污开启阈值 按额定功率/基线",
-                f"治污开启阈值 {p.control_on_kw:g} kW" if p.control_on_kw is not None else "治污开启阈值 按额定功率/基线",
+                f"产污开启阈值 {p.production_on_kw:g} kW"
+                if p.production_on_kw is not None
+                else "产污开启阈值 按额定功率/基线",
+                f"治污开启阈值 {p.control_on_kw:g} kW"
+                if p.control_on_kw is not None
+                else "治污开启阈值 按额定功率/基线",
                 f"低负荷比例 {p.low_load_ratio * 100:.0f}%",
                 f"确认时长 {p.confirm_s // 60} 分钟",
             ]
@@ -221,7 +225,16 @@ def audit_csv(evidence: Evidence) -> bytes:
         for e in evidence.workflow
     ]
     rows += [
-        [when(r.at), r.actor_id, r.actor_role, f"{r.channel} {r.source_ip}".strip(), r.action, "", "", _detail(r.detail)]
+        [
+            when(r.at),
+            r.actor_id,
+            r.actor_role,
+            f"{r.channel} {r.source_ip}".strip(),
+            r.action,
+            "",
+            "",
+            _detail(r.detail),
+        ]
         for r in evidence.trail
     ]
     rows.sort(key=lambda row: row[0])
@@ -242,7 +255,9 @@ def chart(evidence: Evidence) -> PowerChart:
     thresholds: list[Threshold] = []
     for a in evidence.associations:
         if a.params.production_on_kw is not None:
-            thresholds.append(Threshold(f"产污开启阈值 {a.params.production_on_kw:g} kW", a.params.production_on_kw, True))
+            thresholds.append(
+                Threshold(f"产污开启阈值 {a.params.production_on_kw:g} kW", a.params.production_on_kw, True)
+            )
         if a.params.control_on_kw is not None:
             thresholds.append(Threshold(f"治污开启阈值 {a.params.control_on_kw:g} kW", a.params.control_on_kw, False))
     live = evidence.alarm.live_episodes or evidence.alarm.episodes
@@ -255,7 +270,9 @@ def chart(evidence: Evidence) -> PowerChart:
     first = min(e.start for e in live)
     return PowerChart(
         title=f"{enterprise_name(evidence)} 产污与治污设施用电功率",
-        subtitle=readable(f"{evidence.rule_name}；" + "、".join(a.name for a in evidence.associations), ids).rstrip("；"),
+        subtitle=readable(f"{evidence.rule_name}；" + "、".join(a.name for a in evidence.associations), ids).rstrip(
+            "；"
+        ),
         start=evidence.start,
         end=evidence.end,
         production=curves["production"],

@@ -16,6 +16,7 @@ import os
 import re
 import sys
 import zipfile
+from typing import Any
 
 MANIFEST = "SHA256SUMS.txt"
 GENESIS = "0" * 64
@@ -23,9 +24,9 @@ CSV_NAME = "readings.csv"
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
 
-def _load(path):
+def _load(path: str) -> dict[str, bytes]:
     """{name: bytes} of the package, from a ZIP file or an unpacked folder."""
-    files = {}
+    files: dict[str, bytes] = {}
     if os.path.isdir(path):
         for root, _, names in os.walk(path):
             for name in names:
@@ -40,12 +41,12 @@ def _load(path):
     return files
 
 
-def _check_manifest(files, problems):
+def _check_manifest(files: dict[str, bytes], problems: list[str]) -> None:
     text = files.get(MANIFEST)
     if text is None:
         problems.append("缺少清单文件 " + MANIFEST)
         return
-    listed = {}
+    listed: dict[str, str] = {}
     for number, line in enumerate(text.decode("utf-8").splitlines(), 1):
         digest, sep, name = line.partition("  ")
         if not sep or not _HEX64.match(digest):
@@ -61,19 +62,22 @@ def _check_manifest(files, problems):
         problems.append(f"文件不在清单中（多出的文件）：{name}")
 
 
-def _canonical(frame):
+def _canonical(frame: dict[str, Any]) -> bytes:
     return json.dumps(frame, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
 
 
-def _check_chains(files, package, problems):
+def _check_chains(
+    files: dict[str, bytes], package: dict[str, Any], problems: list[str]
+) -> dict[tuple[str, int], bytes]:
     """Every terminal's chain segment: contiguous, linked, each hash recomputed; frames equal the chain's bytes."""
-    raw_of = {}
-    for entry in package.get("chains", []):
+    raw_of: dict[tuple[str, int], bytes] = {}
+    for entry in package["chains"]:
         mn, proof = entry["mn"], entry["proof_file"]
         if proof not in files:
             problems.append(f"缺少哈希链文件：{proof}")
             continue
-        prev, expected_seq, last = entry["anchor_hash"], entry["first_seq"], None
+        prev, expected_seq = entry["anchor_hash"], entry["first_seq"]
+        last: dict[str, Any] | None = None
         if expected_seq == 1 and prev != GENESIS:
             problems.append(f"终端 {mn}：链从第1条开始，起点哈希必须为64个0")
         for number, line in enumerate(files[proof].decode("utf-8").splitlines(), 1):
@@ -106,9 +110,10 @@ def _check_chains(files, package, problems):
     return raw_of
 
 
-def _fields(text):
+def _fields(text: str) -> tuple[dict[str, set[str]], set[str]]:
     """The data area's `code-Field=value` pairs (every occurrence) and the DataTime values of a frame."""
-    pairs, times = {}, set()
+    pairs: dict[str, set[str]] = {}
+    times: set[str] = set()
     for part in re.split(r"[;,&]", text):
         key, sep, value = part.partition("=")
         if not sep:
@@ -121,13 +126,17 @@ def _fields(text):
     return pairs, times
 
 
-def _check_readings(files, package, raw_of, problems):
+def _check_readings(
+    files: dict[str, bytes], raw_of: dict[tuple[str, int], bytes], problems: list[str]
+) -> tuple[int, int]:
     data = files.get(CSV_NAME)
     if data is None:
         problems.append("缺少数据文件 " + CSV_NAME)
         return 0, 0
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
-    factors, checked, unsourced, parsed = {}, 0, 0, {}
+    factors: dict[tuple[str, str], float] = {}
+    parsed: dict[tuple[str, int], tuple[dict[str, set[str]], set[str]]] = {}
+    checked = unsourced = 0
     for number, row in enumerate(rows, 2):
         where = f"{CSV_NAME} 第{number}行"
         if not row.get("帧序号"):
@@ -161,9 +170,10 @@ def _check_readings(files, package, raw_of, problems):
     return checked, unsourced
 
 
-def verify(path):
+def verify(path: str) -> tuple[list[str], list[str]]:
     """(problems, summary lines) for the package at `path`; no problems means it verifies."""
-    problems, summary = [], []
+    problems: list[str] = []
+    summary: list[str] = []
     try:
         files = _load(path)
     except (OSError, zipfile.BadZipFile) as exc:
@@ -175,18 +185,20 @@ def verify(path):
         return problems + ["缺少或无法解析 package.json"], summary
     try:
         raw_of = _check_chains(files, package, problems)
-        checked, unsourced = _check_readings(files, package, raw_of, problems)
-    except (KeyError, ValueError, TypeError) as exc:
+        checked, unsourced = _check_readings(files, raw_of, problems)
+        summary.append(f"清单文件 {MANIFEST}：{len(files) - 1} 个文件")
+        for entry in package["chains"]:
+            head = "（含至导出时链头的全部记录）" if entry.get("reaches_head") else ""
+            summary.append(f"终端 {entry['mn']}：哈希链第{entry['first_seq']}至{entry['last_seq']}条{head}")
+    except (KeyError, ValueError, TypeError, AttributeError) as exc:
         return problems + [f"证据包结构错误：{exc!r}"], summary
-    summary.append(f"清单文件 {MANIFEST}：{len(files) - 1} 个文件")
-    for entry in package.get("chains", []):
-        head = "（含至导出时链头的全部记录）" if entry.get("reaches_head") else ""
-        summary.append(f"终端 {entry['mn']}：哈希链第{entry['first_seq']}至{entry['last_seq']}条{head}")
-    summary.append(f"数据与报文核对：{checked} 个数值" + (f"，另有 {unsourced} 个数值未找到对应报文" if unsourced else ""))
+    summary.append(
+        f"数据与报文核对：{checked} 个数值" + (f"，另有 {unsourced} 个数值未找到对应报文" if unsourced else "")
+    )
     return problems, summary
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
         print("用法：python verify.py 证据包.zip（或解压后的文件夹）")

@@ -235,6 +235,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     # own rule, e.g. only the enterprise's side responds), out of scope 404. The stale-version 409 is its own row.
     ("GET", "/api/v1/alarms"): row(200, listed=("alarm_id", "id")),
     ("GET", "/api/v1/alarms/{alarm_id}"): row((200, 404), **_COUNTY_SEE),
+    ("GET", "/api/v1/alarms/{alarm_id}/evidence"): row((403, 403), admin=(200, 200), air=(200, 200), branch=(200, 404)),
     ("POST", "/api/v1/alarms/{alarm_id}/respond"): row(
         (403, 403),
         admin=(409, 409),  # the domain: only the enterprise's side responds

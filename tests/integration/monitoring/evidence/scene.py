@@ -76,8 +76,15 @@ def _registry(store: Store, mn: str) -> None:
     reg.put_town(Town("rugao-town-1", "rugao", "长江镇"))
     reg.put_branch(Branch("rugao-branch-1", "rugao", "执法一局"))
     reg.put_enterprise(
-        Enterprise(ENT, "rugao", "如皋市示范金属制品有限公司", "rugao-town-1", "rugao-branch-1",
-                   EnterpriseCategory.AIR_CONTROL, credit_code="91320682MA1XXXXXX1")
+        Enterprise(
+            ENT,
+            "rugao",
+            "如皋市示范金属制品有限公司",
+            "rugao-town-1",
+            "rugao-branch-1",
+            EnterpriseCategory.AIR_CONTROL,
+            credit_code="91320682MA1XXXXXX1",
+        )
     )
     reg.put_facility(Facility("fac-furnace", ENT, "MF0001", "中频电炉", FacilityKind.PRODUCTION))
     reg.put_facility(Facility("fac-fan", ENT, "TA001", "布袋除尘风机", FacilityKind.CONTROL))
@@ -85,8 +92,9 @@ def _registry(store: Store, mn: str) -> None:
         ("pt-furnace", "fac-furnace", "320682MF0001001", "中频电炉电源", FacilityKind.PRODUCTION, "01"),
         ("pt-fan", "fac-fan", "320682TA0010001", "除尘风机电源", FacilityKind.CONTROL, "02"),
     ):
-        reg.put_point(MonitoringPoint(pid, ENT, fid, code, name, role, mn=mn, channel=channel,
-                                      status=PointStatus.RUNNING))
+        reg.put_point(
+            MonitoringPoint(pid, ENT, fid, code, name, role, mn=mn, channel=channel, status=PointStatus.RUNNING)
+        )
     reg.put_association(Association("line-1", ENT, "1号除尘治理线", "fac-fan", ("fac-furnace",)))
     reg.put_terminal(Registered(mn=mn, county_id="rugao", password_hash=hash_password("123456", n=2)))
 
@@ -102,12 +110,35 @@ def _frames(mn_index: int) -> tuple[str, list[bytes]]:
         sent = datetime.strptime(rec.data_time, "%Y%m%d%H%M%S").replace(tzinfo=UTC) - timedelta(hours=8)
         for i, cp in enumerate(rec.packets, 1):
             split = len(rec.packets) > 1
-            raw = build_frame(st="31", cn=rec.cn, mn=term.mn, pw="123456", qn=f"{rec.data_time}{n % 1000:03d}",
-                              ack=True, pnum=len(rec.packets) if split else None, pno=i if split else None, cp=cp)
+            raw = build_frame(
+                st="31",
+                cn=rec.cn,
+                mn=term.mn,
+                pw="123456",
+                qn=f"{rec.data_time}{n % 1000:03d}",
+                ack=True,
+                pnum=len(rec.packets) if split else None,
+                pno=i if split else None,
+                cp=cp,
+            )
             received = sent + timedelta(seconds=2, milliseconds=i)
-            out.append(encode_record(FrameRecord(term.mn, raw, received, "10.8.0.7:50211", AuthStatus.OK, "hj212",
-                                                 rec.cn, "", "listener-1", f"s{n // 500}")))
-    return term.mn, out  # type: ignore[return-value]
+            out.append(
+                encode_record(
+                    FrameRecord(
+                        term.mn,
+                        raw,
+                        received,
+                        "10.8.0.7:50211",
+                        AuthStatus.OK,
+                        "hj212",
+                        rec.cn,
+                        "",
+                        "listener-1",
+                        f"s{n // 500}",
+                    )
+                )
+            )
+    return term.mn, out
 
 
 def _png() -> bytes:
@@ -129,8 +160,20 @@ def build_scene(tmp_path: Path) -> Scene:
     import hashlib
 
     photo_id = "ph-" + "a" * 32
-    store.photos.put_photo(Photo(photo_id, ENT, PhotoKind.ALARM_RESPONSE, "acc-ent", "image/png", len(photo),
-                                 hashlib.sha256(photo).hexdigest(), 64, 48, now - timedelta(minutes=20)))
+    store.photos.put_photo(
+        Photo(
+            photo_id,
+            ENT,
+            PhotoKind.ALARM_RESPONSE,
+            "acc-ent",
+            "image/png",
+            len(photo),
+            hashlib.sha256(photo).hexdigest(),
+            64,
+            48,
+            now - timedelta(minutes=20),
+        )
+    )
     blobs.put(photo_id, photo, "image/png")
     evidence = {
         "association": "line-1",
@@ -139,19 +182,77 @@ def build_scene(tmp_path: Path) -> Scene:
         "thresholds": {"min_duration_min": 10, "p_on_kw": 3.0, "p_off_kw": 1.5},
     }
     created = FAN_STOPS + timedelta(minutes=12)
-    response = Response(Cause.EQUIPMENT_FAULT, "风机皮带断裂，正在更换", (photo_id,), "张三（企业环保专员）",
-                        now - timedelta(minutes=20), Location(32.39, 120.56, 15.0))
-    alarm = Alarm(ALARM_ID, "control_stopped", "line-1/pt-fan", ENT, "high", AlarmState.RESPONDED,
-                  (Episode(FAN_STOPS, None, evidence, {"pt-fan": {"known_share": 0.98, "samples": 60}}),),
-                  created, now - timedelta(minutes=20), ("pt-furnace", "pt-fan"), response=response)
+    response = Response(
+        Cause.EQUIPMENT_FAULT,
+        "风机皮带断裂，正在更换",
+        (photo_id,),
+        "张三（企业环保专员）",
+        now - timedelta(minutes=20),
+        Location(32.39, 120.56, 15.0),
+    )
+    alarm = Alarm(
+        ALARM_ID,
+        "control_stopped",
+        "line-1/pt-fan",
+        ENT,
+        "high",
+        AlarmState.RESPONDED,
+        (Episode(FAN_STOPS, None, evidence, {"pt-fan": {"known_share": 0.98, "samples": 60}}),),
+        created,
+        now - timedelta(minutes=20),
+        ("pt-furnace", "pt-fan"),
+        response=response,
+    )
     store.alarms.put(alarm, expected_version=None)
     store.audit.append(AuditEntry(ALARM_ID, created, "system", "system", "rules-engine", "raise", None, "pending"))
     actor = Actor("acc-ent", ActorRole.ENTERPRISE, "ip:203.0.113.7 via miniprogram", ENT)
-    store.audit.append(AuditEntry(ALARM_ID, response.at, actor.id, actor.role.value, actor.source, "respond",
-                                  "pending", "responded", {"cause": "equipment_fault"}))
-    store.audit_trail.append(AuditRecord(response.at, "acc-ent", "enterprise", "203.0.113.7", "miniprogram",
-                                         "alarm.respond", "alarm", ALARM_ID, ENT, {"state": "responded"}, "r1"))
-    store.outbox.add([Notification("n1", ALARM_ID, "alarm_raised", ChannelKind.SMS, "acc-ent", "张三", "enterprise",
-                                   "13800138000", "alarm_raised", {}, "【如皋工况用电】请于24小时内响应，电话13800138000",
-                                   created, created, alarm_id=ALARM_ID, enterprise_id=ENT)])
+    store.audit.append(
+        AuditEntry(
+            ALARM_ID,
+            response.at,
+            actor.id,
+            actor.role.value,
+            actor.source,
+            "respond",
+            "pending",
+            "responded",
+            {"cause": "equipment_fault"},
+        )
+    )
+    store.audit_trail.append(
+        AuditRecord(
+            response.at,
+            "acc-ent",
+            "enterprise",
+            "203.0.113.7",
+            "miniprogram",
+            "alarm.respond",
+            "alarm",
+            ALARM_ID,
+            ENT,
+            {"state": "responded"},
+            "r1",
+        )
+    )
+    store.outbox.add(
+        [
+            Notification(
+                "n1",
+                ALARM_ID,
+                "alarm_raised",
+                ChannelKind.SMS,
+                "acc-ent",
+                "张三",
+                "enterprise",
+                "13800138000",
+                "alarm_raised",
+                {},
+                "【如皋工况用电】请于24小时内响应，电话13800138000",
+                created,
+                created,
+                alarm_id=ALARM_ID,
+                enterprise_id=ENT,
+            )
+        ]
+    )
     return Scene(store, ALARM_ID, now, mn, blobs, profiles, photo)

@@ -1,0 +1,62 @@
+"""The evidence package of an alarm (证据包, for 行政处罚) as a ZIP download: branch (its own cases), air, admin."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from chalice.app import Response
+
+from miniprogram_api.chalicelib import errors
+from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
+from miniprogram_api.chalicelib.wiring import photo_blobs, profiles
+from monitoring.accounts.models import Role
+from monitoring.alarms.models import Alarm
+from monitoring.evidence import build_package, collect
+
+routes = ApiBlueprint("evidence")
+ZIP = "application/zip"
+
+
+def _visible(ctx: RequestContext, alarm_id: str) -> Alarm:
+    """As the alarm detail: in the caller's scope, or dispatched to the caller's branch; 404 alike otherwise."""
+    alarm = ctx.store.alarms.get(alarm_id)
+    caller = ctx.caller
+    if caller.role is Role.BRANCH and caller.branch_id is not None and alarm.dispatched_to == caller.branch_id:
+        return alarm
+    ctx.require_visible(alarm.enterprise_id, "报警不存在")
+    return alarm
+
+
+@routes.route(
+    "GET",
+    "/alarms/{alarm_id}/evidence",
+    action="alarms.evidence",
+    summary="导出报警证据包（ZIP：原始报文、哈希链证明与校验脚本、数据、曲线图、处理记录）",
+    response_media_type=ZIP,
+    description="Deterministic for the same stored inputs; its SHA-256 is in the X-Evidence-SHA256 header. "
+    "Larger than settings.evidence_max_bytes: 413 `evidence_too_large` (export it with the CLI instead).",
+)
+def evidence_zip(ctx: RequestContext, alarm_id: str) -> Response:
+    alarm = _visible(ctx, alarm_id)
+    evidence = collect(ctx.store, alarm.id, ctx.now, profiles(ctx.services), photo_blobs(ctx.services))
+    package = build_package(evidence)
+    limit = ctx.services.settings.evidence_max_bytes
+    if len(package.data) > limit:
+        raise errors.ApiError(
+            413,
+            "evidence_too_large",
+            f"证据包过大（{len(package.data) / 1e6:.1f} MB，接口上限 {limit / 1e6:.1f} MB），"
+            "请在平台服务器上用命令行导出：python -m monitoring evidence export --alarm 编号 --out 文件",
+        )
+    stamp = evidence.start.strftime("%Y%m%d%H%M")
+    ascii_name = f"evidence-{stamp}-{package.sha256[:12]}.zip"
+    name = f"证据包-{evidence.enterprise.name if evidence.enterprise else ''}-{stamp}.zip"
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    headers: dict[str, str | list[str]] = {
+        "Content-Type": ZIP,
+        "Content-Disposition": disposition,
+        "X-Evidence-SHA256": package.sha256,
+        "Cache-Control": "no-store",
+        "X-Content-Type-Options": "nosniff",
+    }
+    return Response(body=package.data, status_code=200, headers=headers)

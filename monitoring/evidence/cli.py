@@ -1,0 +1,85 @@
+"""`python -m monitoring evidence export --alarm ID --out FILE` and `evidence verify FILE` (the bureau's text)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from monitoring.errors import InvalidInputError, NotFoundError
+from monitoring.storage.ports import Store
+
+
+def add_parser(sub: Any) -> None:
+    ev = sub.add_parser("evidence", help="告警证据包（行政处罚用）").add_subparsers(dest="action", required=True)
+    ex = ev.add_parser("export", help="导出一条告警的证据包（ZIP）")
+    ex.add_argument("--alarm", required=True, help="告警编号")
+    ex.add_argument("--out", required=True, type=Path, help="输出的 ZIP 文件")
+    ex.add_argument("--photos", type=Path, help="照片文件目录（默认：数据库所在目录下的 photos）")
+    ex.add_argument("--now", help="截至时间（ISO 8601，带时区；默认当前时间）")
+    ex.add_argument("--force", action="store_true", help="覆盖已存在的输出文件")
+    ev.add_parser("verify", help="校验证据包").add_argument("file", type=Path, help="证据包 ZIP 或解压后的文件夹")
+
+
+def verify_cli(args: argparse.Namespace, out: TextIO) -> int:
+    """Exit 0 verified, 3 not verified (like a broken archive chain), 2 unreadable."""
+    from monitoring.evidence.verify_evidence import verify
+
+    if not args.file.exists():
+        print(f"错误：文件不存在: {args.file}", file=out)
+        return 2
+    problems, summary = verify(str(args.file))
+    for line in summary:
+        print(line, file=out)
+    if problems:
+        print(f"校验未通过，发现 {len(problems)} 处问题：", file=out)
+        for line in problems[:200]:
+            print(f"  - {line}", file=out)
+        return 3
+    print("校验通过：所有文件与清单一致，哈希链完整，数据与原始报文一致。", file=out)
+    return 0
+
+
+def check_out(path: Path, force: bool) -> None:
+    """Before anything is read: the output's folder exists and an existing file is replaced only when asked."""
+    if not path.parent.is_dir():
+        raise InvalidInputError(f"输出目录 {path.parent} 不存在")
+    if path.is_dir():
+        raise InvalidInputError(f"{path} 是一个目录")
+    if path.exists() and not force:
+        raise InvalidInputError(f"文件 {path} 已存在（覆盖请加 --force）")
+
+
+def export_cli(args: argparse.Namespace, store: Store, out: TextIO, now: datetime) -> int:
+    from monitoring.evidence.collect import collect
+    from monitoring.evidence.package import build_package
+    from monitoring.profiles.loader import load_profiles
+    from monitoring.storage.photo_blobs.local import LocalPhotoBlobs
+
+    check_out(args.out, args.force)
+    if args.now:
+        try:
+            now = datetime.fromisoformat(args.now)
+        except ValueError:
+            raise InvalidInputError(f"不是 ISO 8601 时间: {args.now!r}") from None
+        if now.tzinfo is None:
+            raise InvalidInputError(f"缺少时区（如 +08:00）: {args.now!r}")
+    photos = args.photos or Path(args.db).parent / "photos"
+    blobs = LocalPhotoBlobs(photos) if photos.is_dir() else None
+    try:
+        evidence = collect(store, args.alarm, now, load_profiles(), blobs)
+    except NotFoundError:
+        print(f"错误：告警 {args.alarm} 不存在", file=out)
+        return 1
+    package = build_package(evidence)
+    partial = args.out.with_name(args.out.name + ".part")
+    partial.write_bytes(package.data)
+    os.replace(partial, args.out)  # never a half-written package under the final name
+    print(f"已导出证据包：{args.out}（{len(package.data) / 1024:.0f} KB，{package.files} 个文件）", file=out)
+    print(f"证据包 SHA-256：{package.sha256}", file=out)
+    print(f"数据 {package.values} 个，其中 {package.traced} 个已对应到原始报文", file=out)
+    if blobs is None and evidence.photos:
+        print(f"注意：照片目录 {photos} 不存在，照片文件未包含在证据包中", file=out)
+    return 0

@@ -209,6 +209,8 @@ def _import_fleet(args: argparse.Namespace) -> int:
         f"导入完成: 企业 {result.enterprises}, 点位 {result.points}, 治理线 {result.associations}, "
         f"终端 {result.terminals} (未登记 {result.unregistered_skipped}), 应急管控 {result.orders}"
     )
+    if result.campaign:
+        print(f"安装活动: {', '.join(f'{k} {v}' for k, v in sorted(result.campaign.items()))}")
     if result.missing:
         print(f"名单中没有的企业 {len(result.missing)} 家: {', '.join(result.missing[:5])}", file=sys.stderr)
         return 1

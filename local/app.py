@@ -23,6 +23,7 @@ from local.config import LocalSettings
 from local.notify_worker import notify_main
 from local.queue import FrameQueue, QueueSink
 from local.workers import (
+    CAMPAIGN_JOB,
     DB_FILE,
     DRAIN_TIMEOUT_S,
     ESCALATE_JOB,
@@ -41,7 +42,7 @@ STATUS_FILE = "status.json"
 # machine a whole fleet may arrive from one address (a carrier NAT, a local simulator), so it is relaxed here.
 # Override with the config file's [iot_ingest] table or IOT_INGEST_CONN_RATE / IOT_INGEST_CONN_BURST.
 LISTENER_DEFAULTS = {"conn_rate": 500.0, "conn_burst": 5000}
-JOB_NAMES = (EVALUATE_JOB, ESCALATE_JOB)
+JOB_NAMES = (EVALUATE_JOB, ESCALATE_JOB, CAMPAIGN_JOB)
 RULE_TICK_ALLOWANCE = 10.0  # a rule tick may run 10 × hang_after_s (a catch-up after hours down) before it is a hang
 NO_RUNS = {"runs": 0, "skipped": 0, "errors": 0, "last_seconds": 0.0, "last_tick": None, "last_result": None}
 

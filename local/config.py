@@ -66,6 +66,9 @@ class LocalSettings(ExplicitSettings):
     )
     evaluate_every_s: int = _opt(60, "rule evaluation period, in platform seconds (EventBridge: every minute)", ge=1)
     escalate_every_s: int = _opt(300, "escalation period, in platform seconds (EventBridge: every 5 minutes)", ge=1)
+    campaign_every_s: int = _opt(
+        86_400, "installation campaign's daily run, in platform seconds (EventBridge: daily)", ge=60
+    )
     evaluate_after_s: float = _opt(
         0.0, "wall seconds after start before the first evaluation (lets a fleet that starts with the platform connect)"
     )

@@ -28,6 +28,7 @@ log = logging.getLogger("local.workers")
 DB_FILE = "gongkuang.db"  # the data directory's store and frame queue (docs/local.md "Data directory")
 QUEUE_FILE = "queue.db"
 EVALUATE_JOB, ESCALATE_JOB = "every-minute-evaluate-rules", "every-five-minutes-escalate"
+CAMPAIGN_JOB = "every-day-campaign"
 PR_SET_PDEATHSIG = 1
 DRAIN_TIMEOUT_S = 30.0
 STOPPED_STATES = frozenset("Tt")
@@ -205,7 +206,7 @@ def rules_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
     _enter(settings, parent_pid, "rules")
     control = Control(control_conn)
     clock = configure_handlers(settings)
-    from functions import every_five_minutes_escalate, every_minute_evaluate_rules
+    from functions import every_day_campaign, every_five_minutes_escalate, every_minute_evaluate_rules
     from local.queue import FrameQueue
     from local.scheduler import Job, Scheduler
 
@@ -217,7 +218,9 @@ def rules_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
         complete_until=queue.oldest_received_at,
     )
     escalate = Job(ESCALATE_JOB, timedelta(seconds=settings.escalate_every_s), every_five_minutes_escalate.handler)
-    jobs = [evaluate, escalate]
+    # The campaign's daily run judges only complete days, so it needs no decode watermark (docs/campaign.md).
+    campaign = Job(CAMPAIGN_JOB, timedelta(seconds=settings.campaign_every_s), every_day_campaign.handler)
+    jobs = [evaluate, escalate, campaign]
 
     def status() -> dict[str, Any]:
         busy = [time.monotonic() - j.running_since for j in jobs if j.running_since is not None]

@@ -33,6 +33,7 @@ SCHEDULED_HANDLERS = (
     # keeps polling through its minute so what falls due goes within seconds.
     ("NotifyDecide", "functions.on_alarm_change_notify.handler", 1),
     ("NotifySend", "functions.notify_send.handler", 1),
+    ("Campaign", "functions.every_day_campaign.handler", 1440),  # issue 19: networked, trial runs (daily)
 )
 # Rules fan out per county and shard of enterprises (docs/deploy.md "Scaling to a province"); the worker keeps
 # the construct id "Evaluate", so its data access below is the evaluation's.
@@ -54,6 +55,7 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "NotifySend": {"read": (), "read_write": (schema.STATE,)},
     "NotifyOnAlarm": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},
     "ChainArchive": {"read": (), "read_write": (schema.STATE,)},  # chain segments and delivered objects
+    "Campaign": {"read": (schema.READINGS,), "read_write": (schema.REGISTRY, schema.STATE)},  # status, files, audit
 }
 ARCHIVE_CHAIN_HANDLER = "functions.on_archive_object.handler"
 ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), not Firehose's errors/

@@ -49,6 +49,7 @@ class FleetImport:
     unregistered_skipped: int = 0
     orders: int = 0
     missing: list[str] = field(default_factory=list)
+    campaign: dict[str, int] = field(default_factory=dict)  # enterprises per campaign step (local/demo/campaign_seed)
 
 
 def load_manifest(path: str | Path) -> dict[str, Any]:
@@ -219,6 +220,13 @@ def import_fleet(
             _import_enterprise(store, entry, eid, county_id, scrypt_n, interval, out)
     for entry in manifest["enterprises"]:
         _import_orders(store, entry, enterprise_id_for(county_id, entry), out)
+    if out.enterprises:
+        from local.demo.campaign_seed import seed_campaign
+
+        today = datetime.fromisoformat(str(manifest.get("sim_start") or datetime.now(CHINA).isoformat()))
+        today_cn = (today if today.tzinfo else today.replace(tzinfo=CHINA)).astimezone(CHINA).date()
+        seeded = seed_campaign(store, manifest, county_id=county_id, today=today_cn)
+        out.campaign = seeded.by_status
     return out
 
 

@@ -159,12 +159,12 @@ def _progress(args: argparse.Namespace, store: Store, out: TextIO, now: datetime
         print(f"企业 {total} 家，豁免 {exempt}，已联网 {networked}，已备案 {filed}，逾期 {len(overdue)} 项", file=out)
         return 0
     if args.json:
-        rows: list[dict[str, object]] = [
+        groups_out: list[dict[str, object]] = [
             {"key": g.key, "name": g.name, "total": g.total, "exempt": g.exempt,
              "reached": {s.value: n for s, n in g.reached.items()}, "overdue": g.overdue}
             for g in groups
         ]  # fmt: skip
-        print(json.dumps(rows, ensure_ascii=False, indent=1), file=out)
+        print(json.dumps(groups_out, ensure_ascii=False, indent=1), file=out)
         return 0
     head = "镇（街道）" if args.by == "town" else "执法局"
     print(f"{head}\t企业\t豁免\t已勘察\t已安装\t已联网\t试运行\t已验收\t已备案\t逾期", file=out)

@@ -53,6 +53,12 @@ export const screens: RouteRecordRaw[] = [
     meta: { title: '一企一档', parent: 'enterprises', action: 'enterprises.read' },
   },
   {
+    path: 'campaign',
+    name: 'campaign',
+    component: () => import('@/views/CampaignView.vue'),
+    meta: { title: '安装进度', menu: 35, icon: 'Finished', action: 'campaign.read' },
+  },
+  {
     path: 'emergency',
     name: 'emergency',
     component: () => import('@/views/EmergencyView.vue'),

@@ -115,6 +115,11 @@ bench-rules: venv
 bench-views: venv
 	$(PY) bench/views_queries.py --enterprises 301 --runs 20
 
+# ---- the county's monthly report on sqlite: figures, XLSX, PDF (issue 19; printed, never asserted) ----
+.PHONY: bench-monthly
+bench-monthly: venv
+	$(PY) bench/monthly_report.py --enterprises 301 --runs 2
+
 # ---- notify (issue 16: alarm raised → message accepted by a provider stub; figures printed, never asserted) ----
 .PHONY: bench-notify
 bench-notify: venv

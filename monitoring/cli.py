@@ -99,6 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     from monitoring.campaign import cli as campaign_cli  # `campaign status|progress|overdue|survey|accept|…`
 
     campaign_cli.add_parser(sub)
+
+    from monitoring.reports.monthly import cli as monthly_cli  # `reports monthly`
+
+    monthly_cli.add_parser(sub)
     return p
 
 
@@ -268,6 +272,10 @@ def run(argv: Sequence[str], out: TextIO) -> int:
                 code = _evidence(args, store, out)
             elif args.area == "random-checks":
                 code = _random_checks(args, store, out)
+            elif args.area == "reports":
+                from monitoring.reports.monthly import cli as monthly_cli
+
+                code = monthly_cli.run(args, store, out)
             elif args.area == "maintenance":
                 from monitoring.clock import SystemClock
                 from monitoring.maintenance import cli as maintenance_cli

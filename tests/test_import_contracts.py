@@ -333,6 +333,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "monitoring.alarms.detail",
             "monitoring.alarms.queries",
             "monitoring.reports.views",
+            "monitoring.reports.monthly",
             "monitoring.emergency.live",
             "monitoring.emergency.measures_edit",
             "monitoring.emergency.cli",

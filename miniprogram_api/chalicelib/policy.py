@@ -72,6 +72,10 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "notify.outbox": frozenset({Role.ADMIN, Role.AIR}),  # 通知记录: whom the platform told, over which channel
     # ---- periodic reports (web-b) -----------------------------------------------------------------------------------
     "reports.monthly.read": ALL,  # 月度用电汇总: rows only for the caller's enterprises
+    # 月度报告 (monthly): county roles any unit; a branch or town its own unit only
+    "reports.monthly_report.read": frozenset(
+        {Role.ADMIN, Role.AIR, Role.EMERGENCY, Role.VIEWER, Role.BRANCH, Role.TOWN}
+    ),
     "notify.subscriptions": ALL,  # anyone bound to the mini-program reports what they accepted
     # ---- random inspections 双随机 (random-checks): branch for its own branch, the bureau county-wide; enterprises
     # and installers never see a draw ahead of the visit

@@ -1,10 +1,11 @@
 """Periodic reports: the month's energy per enterprise of the caller's scope (月度用电汇总), paged as JSON and as one
-XLSX download with Chinese headers."""
+XLSX download with Chinese headers; the monthly report (月度报告) of the county, a town or a branch as XLSX or PDF."""
 
 from __future__ import annotations
 
 import io
 from datetime import date
+from typing import Literal
 from urllib.parse import quote
 
 from chalice.app import Response
@@ -14,7 +15,11 @@ from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, Id, PageQuery
 from miniprogram_api.chalicelib.pagination import page_slice
+from monitoring.accounts.models import Role
+from monitoring.errors import InvalidInputError
 from monitoring.registry.models import Enterprise
+from monitoring.reports.monthly import build, model
+from monitoring.reports.monthly.xlsx import write_xlsx
 from monitoring.views import monthly_energy
 
 routes = ApiBlueprint("periodic_reports")
@@ -131,4 +136,67 @@ def monthly_xlsx(ctx: RequestContext, query: MonthFilter) -> Response:
     disposition = f"attachment; filename=\"monthly-energy-{query.month}.xlsx\"; filename*=UTF-8''{quote(name)}"
     return Response(
         body=out.getvalue(), status_code=200, headers={"Content-Type": XLSX, "Content-Disposition": disposition}
+    )
+
+
+PDF = "application/pdf"
+XLSX_OR_PDF = "application/*"  # one route, two formats: the document names both by the wildcard (as photos do)
+
+
+class MonthlyReportQuery(ApiModel):
+    month: str = Field(pattern=MONTH, description="北京时间月份，如 2026-11")
+    scope: str | None = Field(
+        None,
+        max_length=80,
+        description="county、town:<镇标识> 或 branch:<分局标识>；默认本人范围（执法分局、镇街为本单位，其他为全县）",
+    )
+    format: Literal["xlsx", "pdf"] = Field("xlsx", description="xlsx 或 pdf")
+
+
+def _report_scope(ctx: RequestContext, text: str | None) -> model.Scope:
+    """The caller's own unit by default; a branch or town account may ask for its own unit only (any other is,
+    for it, a unit that does not exist)."""
+    caller = ctx.caller
+    own = {Role.BRANCH: ("branch", caller.branch_id), Role.TOWN: ("town", caller.town_id)}.get(caller.role)
+    if text is None:
+        text = "county" if own is None else f"{own[0]}:{own[1]}"
+    try:
+        scope = model.parse_scope(text)
+    except InvalidInputError as exc:
+        raise errors.invalid(str(exc), "scope") from None
+    if own is not None and (scope.kind.value, scope.unit_id) != own:
+        raise errors.not_found("报表范围不存在", field="scope")
+    return scope
+
+
+@routes.route(
+    "GET",
+    "/reports/monthly",
+    action="reports.monthly_report.read",
+    summary="下载月度报告（XLSX 或 PDF；全县、镇街或执法分局）",
+    query=MonthlyReportQuery,
+    response_media_type=XLSX_OR_PDF,
+)
+def monthly_report(ctx: RequestContext, query: MonthlyReportQuery) -> Response:
+    try:
+        month = model.parse_month(query.month)
+    except InvalidInputError as exc:
+        raise errors.invalid(str(exc), "month") from None
+    scope = _report_scope(ctx, query.scope)
+    if model.month_bounds(month)[0] > ctx.now:
+        raise errors.invalid("不能统计未来的月份", "month")
+    report = build.build_monthly(ctx.store, ctx.caller.county_id, scope, month, ctx.now)  # unknown unit: 404
+    out = io.BytesIO()
+    if query.format == "pdf":
+        from monitoring.reports.monthly.pdf import write_pdf  # matplotlib: imported on first use, not at cold start
+
+        write_pdf(report, out)
+    else:
+        write_xlsx(report, out)
+    name = f"{report.title}.{query.format}"
+    ascii_name = f"monthly-{scope.text.replace(':', '-')}-{query.month}.{query.format}"
+    disposition = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(name)}"
+    media = PDF if query.format == "pdf" else XLSX
+    return Response(
+        body=out.getvalue(), status_code=200, headers={"Content-Type": media, "Content-Disposition": disposition}
     )

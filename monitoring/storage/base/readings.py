@@ -187,6 +187,18 @@ class ReadingsRepositoryBase(ABC):
         """One query per point; an adapter that can read them together overrides this."""
         return {pid: self._query_aggregates(pid, period, start, end) for pid in point_ids}
 
+    def hours_with_data(self, point_ids: Sequence[str], start: datetime, end: datetime) -> dict[str, set[datetime]]:
+        """Per point (every id a key), the starts of its hourly aggregates in [start, end) with samples > 0."""
+        start, end = check_range(start, end, 1)
+        unique = list(dict.fromkeys(point_ids))
+        return self._query_hours_with_data(unique, start, end) if unique else {}
+
+    def _query_hours_with_data(self, point_ids: list[str], start: datetime, end: datetime) -> dict[str, set[datetime]]:
+        """Optional primitive (sqlite reads `samples` in SQL, DynamoDB without decoding whole aggregates, since a
+        month of a county's hours is ~430,000 of them); by default the decoded aggregates."""
+        found = self._query_aggregates_of(point_ids, AggregatePeriod.HOUR, start, end)
+        return {pid: {a.start for a in aggs if a.samples > 0} for pid, aggs in found.items()}
+
     def put_completeness(self, completeness: Completeness) -> None:
         self._put_completeness(completeness)
 

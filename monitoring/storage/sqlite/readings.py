@@ -150,6 +150,20 @@ class SqliteReadingsRepository(ReadingsRepositoryBase):
                 out[pid].append(codec.loads(Aggregate, body))
         return out
 
+    def _query_hours_with_data(self, point_ids: list[str], start: datetime, end: datetime) -> dict[str, set[datetime]]:
+        out: dict[str, set[datetime]] = {pid: set() for pid in point_ids}
+        for lo in range(0, len(point_ids), _ROWS_PER_INSERT):
+            chunk = point_ids[lo : lo + _ROWS_PER_INSERT]
+            with self._db.read() as conn:
+                rows = conn.execute(
+                    f"SELECT point_id, start FROM reading_aggregate WHERE point_id IN ({', '.join('?' * len(chunk))})"  # noqa: S608 - placeholders only
+                    " AND period = ? AND start >= ? AND start < ? AND json_extract(body, '$.samples') > 0",
+                    (*chunk, AggregatePeriod.HOUR.value, to_micros(start), to_micros(end)),
+                ).fetchall()
+            for pid, at in rows:
+                out[pid].add(from_micros(at))
+        return out
+
     def _put_completeness(self, completeness: Completeness) -> None:
         with self._db.write() as conn:
             conn.execute(

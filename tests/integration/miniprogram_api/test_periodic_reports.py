@@ -1,5 +1,6 @@
 """月度用电汇总 over HTTP: rows only for the caller's enterprises, sums and no-data as null, paging, the XLSX with
-Chinese headers and file name, and bad or future months refused with the field."""
+Chinese headers and file name, and bad or future months refused with the field. 月度报告: XLSX or PDF per unit,
+a branch or town confined to its own unit, bad month or scope refused with the field."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from openpyxl import load_workbook
 
 from monitoring._time import china_day_bounds
 from monitoring.accounts.models import Role
+from monitoring.alarms.models import Alarm, AlarmState, Episode
 from monitoring.clock import FixedClock
 from monitoring.readings.models import Aggregate, AggregatePeriod
 from tests.integration.miniprogram_api.conftest import BACKENDS
@@ -40,6 +42,12 @@ def api(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
         for day, kwh in ((1, 120.0), (2, 80.5), (30, 10.0)):
             start = china_day_bounds(date(2026, 11, day))[0]
             store.readings.put_aggregate(Aggregate("point-in", AggregatePeriod.DAY, start, 1440, energy_kwh=kwh))
+        raised = datetime(2026, 11, 3, 2, tzinfo=UTC)
+        episode = Episode(raised, None, {}, {})
+        for alarm_id, eid in (("al-in", "ent-in"), ("al-out", "ent-out")):
+            alarm = Alarm(alarm_id, "control_stopped", f"s:{alarm_id}", eid, "high", AlarmState.PENDING, (episode,),
+                          raised, raised)  # fmt: skip
+            store.alarms.put(alarm, expected_version=None)
         start = china_day_bounds(date(2026, 10, 31))[0]  # the month before
         store.readings.put_aggregate(Aggregate("point-in", AggregatePeriod.DAY, start, 1440, energy_kwh=5000.0))
         with serve(store, api_settings(login_rate_per_minute=6000, login_burst=1000), clock=FixedClock(NOW)) as client:
@@ -106,3 +114,52 @@ def test_xlsx_download_has_chinese_headers_and_only_visible_rows(api: Api) -> No
     values = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert values[0][:2] == ["序号", "企业名称"] and "治污设施用电（kWh）" in values[0]
     assert len(values) == 2 and 210.5 in values[1]  # the branch's one enterprise
+
+
+def _book(reply: Reply) -> Any:
+    assert reply.status == 200, reply
+    assert reply.headers["content-type"].startswith("application/vnd.openxmlformats")
+    return load_workbook(io.BytesIO(reply.body))
+
+
+def test_monthly_report_county_and_units(api: Api) -> None:
+    county = _book(api.get("/reports/monthly", Role.AIR, month="2026-11"))
+    assert county["概况"]["B2"].value == "如皋市工况用电监控月度报告（2026年11月）"
+    assert county["报警统计"]["C2"].value == 2 and "分镇分局" in county.sheetnames
+    town = _book(api.get("/reports/monthly", Role.VIEWER, month="2026-11", scope="town:town-out"))
+    assert town["概况"]["B2"].value.startswith("out镇") and town["报警统计"]["C2"].value == 1
+    for role, unit in ((Role.BRANCH, "in分局"), (Role.TOWN, "in镇")):  # their own unit by default
+        own = _book(api.get("/reports/monthly", role, month="2026-11"))
+        assert own["概况"]["B2"].value.startswith(unit) and own["报警统计"]["C2"].value == 1
+        assert [r[1] for r in own["在线与完整率"].iter_rows(min_row=2, values_only=True)] == ["测试企业in"]
+
+
+def test_monthly_report_pdf_download(api: Api) -> None:
+    reply = api.get("/reports/monthly", Role.BRANCH, month="2026-11", format="pdf", scope="branch:branch-in")
+    assert reply.status == 200, reply
+    assert reply.headers["content-type"] == "application/pdf" and reply.body.startswith(b"%PDF-")
+    disposition = reply.headers["content-disposition"]
+    assert 'filename="monthly-branch-branch-in-2026-11.pdf"' in disposition
+    assert unquote(disposition.split("UTF-8''")[1]) == "in分局工况用电监控月度报告（2026年11月）.pdf"
+
+
+@pytest.mark.parametrize(
+    ("role", "query", "status", "field"),
+    [
+        (Role.BRANCH, {"scope": "branch:branch-out"}, 404, "scope"),  # another branch: not there for it
+        (Role.BRANCH, {"scope": "county"}, 404, "scope"),
+        (Role.TOWN, {"scope": "town:town-out"}, 404, "scope"),
+        (Role.AIR, {"scope": "town:nowhere"}, 404, None),
+        (Role.AIR, {"scope": "city:x"}, 422, "scope"),
+        (Role.AIR, {"scope": "town:a b"}, 422, "scope"),
+        (Role.AIR, {"month": "2027-01"}, 422, "month"),
+        (Role.AIR, {"month": "1999-12"}, 422, "month"),
+        (Role.AIR, {"format": "docx"}, 422, "format"),
+        (Role.ENTERPRISE, {}, 403, None),
+        (Role.INSTALLER, {}, 403, None),
+    ],
+)
+def test_monthly_report_refusals(api: Api, role: Role, query: dict[str, str], status: int, field: str | None) -> None:
+    reply = api.get("/reports/monthly", role, **({"month": "2026-11"} | query))
+    assert reply.status == status, reply
+    assert reply.json["message"] and reply.json.get("field") == field, reply.json

@@ -403,6 +403,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     # ---- periodic reports (web-b) ---------------------------------------------------------------------------------
     ("GET", "/api/v1/reports/monthly-energy"): row(200, query={"month": "2026-01"}),
     ("GET", "/api/v1/reports/monthly-energy.xlsx"): row(200, query={"month": "2026-01"}),
+    ("GET", "/api/v1/reports/monthly"): row(200, query={"month": "2026-01"}, enterprise=403, installer=403),
     # the matrix's accounts are not bound to WeChat: every role may report, none has an openid to count grants for
     ("POST", "/api/v1/notify/subscriptions"): row(409, body={"results": {"tmpl-1": "accept"}}),
     # ---- random inspections 双随机 (random-checks) ---------------------------------------------------------------

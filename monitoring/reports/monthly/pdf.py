@@ -1,0 +1,154 @@
+"""The monthly report as a PDF (matplotlib PdfPages, A4 portrait, the CJK font embedded as a Type 3 subset): a summary
+page with charts, a page of emergency alerts, campaign and maintenance, then the enterprise table.
+
+Why matplotlib and not reportlab: reportlab cannot embed Noto Sans CJK (CFF outlines in an OTF/TTC), and the
+charts are matplotlib's already. More: docs/reports.md.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Sequence
+from typing import IO, Any, cast
+
+import matplotlib
+from matplotlib.backends.backend_pdf import PdfPages
+from matplotlib.figure import Figure
+
+from monitoring._time import CHINA
+from monitoring.charts.fonts import cjk_rc
+from monitoring.reports.monthly import charts
+from monitoring.reports.monthly.model import MonthlyReport, TimeLimit
+
+A4 = (8.27, 11.69)
+ROWS_PER_PAGE = 40
+
+
+def _pct(v: float | None) -> str:
+    return "无数据" if v is None else f"{v * 100:.1f}%"
+
+
+def _h(v: float | None) -> str:
+    return "—" if v is None else f"{v:.2f}"
+
+
+def _limit_line(t: TimeLimit) -> str:
+    counts = f"按时 {t.within}，超时 {t.over}，未到时限 {t.running}"
+    return f"{t.name}：{counts}；中位 {_h(t.median_h)} 小时，90% {_h(t.p90_h)} 小时"
+
+
+def _page(report: MonthlyReport, number: int) -> Figure:
+    fig = Figure(figsize=A4)
+    fig.text(0.5, 0.02, f"{report.title}　第 {number} 页", ha="center", fontsize=8, color="#555555")
+    return fig
+
+
+def _save(pdf: PdfPages, fig: Figure) -> None:
+    pdf.savefig(fig)  # type: ignore[no-untyped-call]  # matplotlib leaves PdfPages.savefig unannotated
+
+
+def _lines(fig: Figure, top: float, lines: Sequence[str], size: float = 10, step: float = 0.022) -> float:
+    y = top
+    width = int(530 / size)  # full-width characters across the text column (about 7.4 in of an A4 page)
+    for line in lines:
+        for part in textwrap.wrap(line, width, subsequent_indent="　") or [""]:
+            fig.text(0.08, y, part, fontsize=size, va="top")
+            y -= step
+    return y
+
+
+def _summary(pdf: PdfPages, r: MonthlyReport) -> None:
+    fig = _page(r, 1)
+    fig.text(0.5, 0.95, r.title, ha="center", va="top", fontsize=16, weight="bold")
+    generated = r.generated_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M")
+    rates = [e.online_rate for e in r.enterprises if e.online_rate is not None]
+    mean = sum(rates) / len(rates) if rates else None
+    _lines(
+        fig,
+        0.9,
+        [
+            f"县（市）：{r.county}　范围：{r.scope_name}　生成时间：{generated}（北京时间）",
+            f"企业 {len(r.enterprises)} 家；本月报警 {r.alarm_total} 起；平均在线率 {_pct(mean)}",
+            _limit_line(r.response),
+            _limit_line(r.investigation),
+        ],
+    )
+    charts.alarms_by_rule(fig.add_axes((0.38, 0.46, 0.55, 0.3)), r)
+    charts.time_limits(fig.add_axes((0.25, 0.11, 0.68, 0.26)), r)
+    _save(pdf, fig)
+
+
+def _second(pdf: PdfPages, r: MonthlyReport) -> None:
+    fig = _page(r, 2)
+    charts.online_rates(fig.add_axes((0.1, 0.7, 0.8, 0.22)), r)
+    charts.campaign(fig.add_axes((0.1, 0.4, 0.8, 0.22)), r)
+    lines = ["应急管控落实情况（依据报警；无数据不判定）："]
+    lines += [
+        f"　{a.title}（{a.level}）{a.start.astimezone(CHINA):%m-%d %H:%M}至{a.end.astimezone(CHINA):%m-%d %H:%M}："
+        f"涵盖 {a.covered} 家，落实 {a.compliant}，未落实 {a.violating}，无数据 {a.without_data}"
+        for a in r.curtailment[:6]
+    ] or ["　本月无应急预警。"]
+    if r.campaign_name:
+        late = "，".join(f"{label} {n}" for label, n in r.campaign_overdue)
+        lines.append(f"安装活动（{r.campaign_name}）逾期企业：{late}。")
+    overdue = sum(1 for m in r.maintenance if m.overdue)
+    inspections = sum(m.inspections for m in r.maintenance)
+    repairs = sum(m.repairs for m in r.maintenance)
+    lines.append(f"运维：本月巡检 {inspections} 次，维修 {repairs} 次；巡检超期（14天）企业 {overdue} 家。")
+    lines.append("维修任务（24小时内修复）：" + "，".join(f"{label} {n}" for label, n in r.repairs) + "。")
+    _lines(fig, 0.33, lines, size=9)
+    _save(pdf, fig)
+
+
+def _columns(fig: Figure, y: float, xs: Sequence[float], cells: Sequence[str], *, bold: bool = False) -> None:
+    for x, c in zip(xs, cells, strict=True):
+        fig.text(x, y, c, fontsize=8.5 if bold else 8, weight="bold" if bold else "normal", va="top")
+
+
+def _units(pdf: PdfPages, r: MonthlyReport) -> int:
+    """The county report's towns and branches on one page (a county has about 20 towns and 6 branches)."""
+    if not r.units:
+        return 0
+    fig = _page(r, 3)
+    fig.text(0.06, 0.95, "分镇（街道）、分局汇总", fontsize=12, weight="bold", va="top")
+    xs = (0.06, 0.2, 0.5, 0.6, 0.7, 0.82)
+    y = 0.91
+    _columns(fig, y, xs, ("类别", "名称", "企业数", "报警数", "响应超时", "平均在线率"), bold=True)
+    for u in r.units[:ROWS_PER_PAGE]:
+        y -= 0.021
+        cells = (u.kind, u.name[:14], str(u.enterprises), str(u.alarms), str(u.response_over), _pct(u.online_rate))
+        _columns(fig, y, xs, cells)
+    _save(pdf, fig)
+    return 1
+
+
+def _table(pdf: PdfPages, r: MonthlyReport, first_page: int) -> None:
+    headers = ("序号", "企业名称", "镇（街道）", "执法分局", "在线率", "完整率", "报警")
+    xs = (0.05, 0.1, 0.48, 0.62, 0.75, 0.83, 0.91)
+    rows = r.enterprises
+    for first in range(0, max(len(rows), 1), ROWS_PER_PAGE):
+        fig = _page(r, first_page + first // ROWS_PER_PAGE)
+        fig.text(0.06, 0.95, "企业在线率与数据完整率", fontsize=12, weight="bold", va="top")
+        y = 0.91
+        for x, h in zip(xs, headers, strict=True):
+            fig.text(x, y, h, fontsize=8.5, weight="bold", va="top")
+        for n, e in enumerate(rows[first : first + ROWS_PER_PAGE], start=first + 1):
+            y -= 0.021
+            name = e.name if len(e.name) <= 22 else e.name[:21] + "…"
+            cells = (str(n), name, e.town[:8], e.branch[:8], _pct(e.online_rate), _pct(e.completeness), str(e.alarms))
+            for x, c in zip(xs, cells, strict=True):
+                fig.text(x, y, c, fontsize=8, va="top")
+        if not rows:
+            fig.text(0.06, 0.86, "本范围内无企业。", fontsize=10, va="top")
+        _save(pdf, fig)
+
+
+def write_pdf(report: MonthlyReport, out: IO[bytes]) -> None:
+    """FontMissingError (monitoring.charts) when no CJK font is installed: never a PDF of empty boxes."""
+    with (
+        matplotlib.rc_context(cast(Any, cjk_rc())),
+        PdfPages(out, metadata={"Title": report.title, "Creator": "monitoring"}) as pdf,
+    ):
+        _summary(pdf, report)
+        _second(pdf, report)
+        _table(pdf, report, 3 + _units(pdf, report))

@@ -1,0 +1,85 @@
+"""The PDF as a reader sees it: every page rendered (pypdfium2) has ink, the Chinese title is real text drawn with
+real glyphs (not tofu boxes), the charts are drawn, the county's towns and branches have their page, and a long
+enterprise list runs onto further pages; a branch's report has no units page."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+from datetime import date
+
+import matplotlib
+import pytest
+
+from monitoring.reports.monthly.build import build_monthly
+from monitoring.reports.monthly.model import MonthlyReport, Scope, ScopeKind
+from monitoring.reports.monthly.pdf import ROWS_PER_PAGE, write_pdf
+from tests.unit.monitoring.reports.monthly.pages import distinct_glyphs, heading, ink, read
+from tests.unit.monitoring.reports.monthly.world import november
+from tests.unit.monitoring.views.world import NOW, world
+
+pytestmark = pytest.mark.unit
+
+
+def _pdf(report: MonthlyReport) -> bytes:
+    out = io.BytesIO()
+    write_pdf(report, out)
+    return out.getvalue()
+
+
+def test_every_page_has_ink_and_the_chinese_title_is_drawn() -> None:
+    report = build_monthly(november(), "rugao", Scope(ScopeKind.COUNTY), date(2026, 11, 1), NOW)
+    data = _pdf(report)
+    assert b"NotoSansCJK" in data  # the CJK font is embedded (a subset), not referenced
+    pages = read(data)
+    assert len(pages) == 4
+    for page in pages:
+        assert ink(page.image) > 0.002, "blank page"
+    first = pages[0]
+    assert report.title in first.text
+    assert distinct_glyphs(first, report.title) > 0.9
+    # the title line spans a good part of the page width: at 16 pt its 24 characters are about 5 inches
+    at = heading(first, report.title)
+    xs = [x for _, (x, _, _, _) in first.boxes[at : at + len(report.title)]]
+    assert 0.45 < (max(xs) - min(xs)) / first.image.width < 0.85
+    assert "报警数（按规则，前十）" in first.text and "办理时限" in first.text
+    # the bar chart's bars: a good area of the chart's band is blue-ish ink (dark in greyscale)
+    assert (
+        ink(first.image, (0, int(first.image.height * 0.25), first.image.width, int(first.image.height * 0.52))) > 0.05
+    )
+    assert "应急管控落实情况" in pages[1].text and "橙色预警" in pages[1].text
+    assert "分镇（街道）、分局汇总" in pages[2].text and "执法六局" in pages[2].text
+    assert "如皋市鑫源化工有限公司" in pages[3].text and "无数据" in pages[3].text
+
+
+@pytest.mark.filterwarnings("ignore:Glyph .* missing from font")
+def test_tofu_is_told_from_glyphs() -> None:
+    """The glyph check fails on a PDF whose font has no Chinese glyphs (the check can fail)."""
+    report = build_monthly(world(), "rugao", Scope(ScopeKind.COUNTY), date(2026, 11, 1), NOW)
+    from matplotlib.backends.backend_pdf import PdfPages
+    from matplotlib.figure import Figure
+
+    out = io.BytesIO()
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans"], "pdf.fonttype": 42}), PdfPages(out) as pdf:
+        fig = Figure(figsize=(8.27, 11.69))
+        fig.text(0.5, 0.95, report.title, ha="center", va="top", fontsize=16)
+        pdf.savefig(fig)
+    (page,) = read(out.getvalue())
+    assert distinct_glyphs(page, report.title) < 0.5
+
+
+def test_an_empty_month_is_an_honest_report_and_long_lists_take_more_pages() -> None:
+    empty = build_monthly(world(), "rugao", Scope(ScopeKind.COUNTY), date(2025, 3, 1), NOW)
+    pages = read(_pdf(empty))
+    assert "本月无报警" in pages[0].text and "本月无应急预警" in pages[1].text
+    many = replace(empty, enterprises=empty.enterprises * (ROWS_PER_PAGE // 3 + 1))
+    pages = read(_pdf(many))
+    assert len(pages) == 5 and "第 5 页" in pages[4].text
+    for page in pages:
+        assert ink(page.image) > 0.002
+
+
+def test_a_branch_report_has_no_units_page() -> None:
+    report = build_monthly(november(), "rugao", Scope(ScopeKind.BRANCH, "rugao-b6"), date(2026, 11, 1), NOW)
+    pages = read(_pdf(report))
+    assert len(pages) == 3 and "分镇" not in pages[2].text and "江安镇金属制品厂" in pages[2].text

@@ -35,8 +35,8 @@ export const ROUTES = {
   pointSeries: { method: 'GET', path: '/points/{point_id}/series', query: ['start', 'end', 'quantity'] },
   alarms: { method: 'GET', path: '/alarms', query: ['state', 'enterprise_id', 'limit', 'cursor'] },
   alarm: { method: 'GET', path: '/alarms/{alarm_id}' },
-  respond: { method: 'POST', path: '/alarms/{alarm_id}/respond', body: ['version', 'cause', 'text', 'photos'] },
-  verify: { method: 'POST', path: '/alarms/{alarm_id}/verify', body: ['version', 'result', 'photos'] },
+  respond: { method: 'POST', path: '/alarms/{alarm_id}/respond', body: ['version', 'cause', 'text', 'photos', 'location'] },
+  verify: { method: 'POST', path: '/alarms/{alarm_id}/verify', body: ['version', 'result', 'photos', 'location'] },
   faultReports: { method: 'GET', path: '/fault-reports', query: ['enterprise_id', 'limit', 'cursor'] },
   fileFault: {
     method: 'POST',

@@ -60,6 +60,14 @@ export const ROUTES = {
   commands: { method: 'GET', path: '/terminals/{mn}/commands', query: ['limit'] },
   sendCommand: { method: 'POST', path: '/terminals/{mn}/commands', body: ['kind', 'args', 'ttl_minutes'] },
   command: { method: 'GET', path: '/commands/{command_id}' },
+  commission: { method: 'POST', path: '/terminals/{mn}/commissioning', body: ['point_id', 'text', 'photo_ids'] },
+  lastCommissioning: { method: 'GET', path: '/terminals/{mn}/commissioning' },
+  maintenanceLog: { method: 'GET', path: '/enterprises/{enterprise_id}/maintenance-log', query: ['limit', 'cursor'] },
+  addMaintenance: {
+    method: 'POST',
+    path: '/enterprises/{enterprise_id}/maintenance-log',
+    body: ['kind', 'at', 'mn', 'items', 'text', 'photo_ids'],
+  },
   uploadPhoto: { method: 'POST', path: '/photos', multipart: ['enterprise_id', 'kind', 'subject_id'] },
   notifySubscriptions: { method: 'POST', path: '/notify/subscriptions', body: ['results'] },
 } as const satisfies Record<string, Route>;

@@ -28,6 +28,7 @@ export const ROUTES = {
   refresh: { method: 'POST', path: '/auth/refresh', body: ['refresh_token'], auth: false },
   logout: { method: 'POST', path: '/auth/logout', body: ['refresh_token'], auth: false },
   me: { method: 'GET', path: '/me' },
+  enterprises: { method: 'GET', path: '/enterprises', query: ['q', 'limit'] },
   enterprise: { method: 'GET', path: '/enterprises/{enterprise_id}' },
   timeline: { method: 'GET', path: '/enterprises/{enterprise_id}/timeline', query: ['day'] },
   measures: { method: 'GET', path: '/enterprises/{enterprise_id}/measures' },

@@ -43,7 +43,6 @@ Page({
     time: '',
     text: '',
     photos: [] as string[],
-    location: null, // the shared photo helpers keep it in the draft; maintenance sends no place
     maxPhotos: MAX_PHOTOS,
     errors: {} as Record<string, string>,
     error: '',

@@ -70,6 +70,14 @@ POLICY: Mapping[str, frozenset[Role]] = {
     # ---- periodic reports (web-b) -----------------------------------------------------------------------------------
     "reports.monthly.read": ALL,  # 月度用电汇总: rows only for the caller's enterprises
     "notify.subscriptions": ALL,  # anyone bound to the mini-program reports what they accepted
+    # ---- installation campaign (campaign) ------------------------------------------------------------------------
+    "campaign.read": ALL,  # within scope: progress counts and overdue lists hold the caller's enterprises only
+    "campaign.survey": frozenset({Role.ADMIN, Role.INSTALLER}),  # installer: its assigned enterprises
+    "campaign.install": frozenset({Role.ADMIN, Role.INSTALLER}),
+    "campaign.accept": frozenset({Role.ADMIN, Role.AIR}),  # acceptance and filing are recorded by 大气科
+    "campaign.exempt": frozenset({Role.ADMIN, Role.AIR}),
+    "campaign.export": ALL - {Role.ENTERPRISE, Role.INSTALLER},
+    "campaign.import": frozenset({Role.ADMIN, Role.AIR}),
 }
 # Routes anyone may call (no token): the policy is not asked; listed so the table still names every action.
 PUBLIC_ACTIONS = frozenset(

@@ -29,6 +29,7 @@ from monitoring.storage.base import (
     ReadingsRepositoryBase,
     RegistryRepositoryBase,
 )
+from monitoring.storage.campaign_memory import MemoryCampaignRepository
 from monitoring.storage.chain_heads_memory import MemoryChainHeadsRepository
 from monitoring.storage.maintenance_memory import MemoryMaintenanceRepository
 from monitoring.storage.outbox_memory import MemoryOutboxRepository
@@ -286,5 +287,6 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         audit_trail=MemoryAuditTrail(),
         outbox=MemoryOutboxRepository(),
         chain_heads=MemoryChainHeadsRepository(),
+        campaign=MemoryCampaignRepository(),
         retention=policy,
     )

@@ -18,6 +18,7 @@ from monitoring.alarms.ports import AlarmRepository, AuditLog
 from monitoring.archive.delivered import ChainSegment, DeliveredObject
 from monitoring.archive.models import ArchivedFrame, ChainVerification, RawFrame
 from monitoring.audit.ports import AuditTrail
+from monitoring.campaign.ports import CampaignRepository
 from monitoring.commands.models import Command, CommandStatus
 from monitoring.emergency.ports import EmergencyRepository
 from monitoring.events.models import Event, EventKind
@@ -213,6 +214,7 @@ class Store:
     audit_trail: AuditTrail
     outbox: OutboxRepository
     chain_heads: ChainHeadsRepository
+    campaign: CampaignRepository
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     close: Callable[[], None] = field(default=lambda: None)
     # The writes made inside run as one atomic unit (sqlite: one transaction, one fsync), across repositories.
@@ -230,6 +232,7 @@ __all__ = [
     "ArchiveRepository",
     "AuditLog",
     "AuditTrail",
+    "CampaignRepository",
     "ChainHeadsRepository",
     "CommandsRepository",
     "EmergencyRepository",

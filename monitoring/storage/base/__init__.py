@@ -3,6 +3,7 @@
 from monitoring.storage.base.accounts import ACCOUNT_INDEXES, AccountsRepositoryBase, DocConflict, DocWrite
 from monitoring.storage.base.alarms import AlarmFilter, AlarmRepositoryBase
 from monitoring.storage.base.archive import ArchiveRepositoryBase
+from monitoring.storage.base.campaign import CampaignRepositoryBase
 from monitoring.storage.base.commands import CommandsRepositoryBase
 from monitoring.storage.base.emergency import EmergencyRepositoryBase
 from monitoring.storage.base.events import EventsRepositoryBase
@@ -23,6 +24,7 @@ __all__ = [
     "AlarmFilter",
     "AlarmRepositoryBase",
     "ArchiveRepositoryBase",
+    "CampaignRepositoryBase",
     "CommandsRepositoryBase",
     "EmergencyRepositoryBase",
     "EventsRepositoryBase",

@@ -15,6 +15,7 @@ from monitoring.storage.dynamodb._client import bind_client, make_client
 from monitoring.storage.dynamodb.accounts import DynamoDBAccountsRepository
 from monitoring.storage.dynamodb.archive import DynamoDBArchiveRepository
 from monitoring.storage.dynamodb.audit_trail import DynamoDBAuditTrail
+from monitoring.storage.dynamodb.campaign import DynamoDBCampaignRepository
 from monitoring.storage.dynamodb.chain_heads import DynamoDBChainHeadsRepository
 from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
 from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
@@ -92,6 +93,7 @@ class DynamoDBBackend:
             audit_trail=DynamoDBAuditTrail(m.state),
             outbox=DynamoDBOutboxRepository(m.state),
             chain_heads=DynamoDBChainHeadsRepository(m.state),
+            campaign=DynamoDBCampaignRepository(m.state),
             retention=policy,
             close=self.close,
             sample_reader=partial(DynamoDBSampleReader, readings),

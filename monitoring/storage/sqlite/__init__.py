@@ -14,6 +14,7 @@ from monitoring.storage.retention import RetentionPolicy
 from monitoring.storage.sqlite.accounts import SqliteAccountsRepository
 from monitoring.storage.sqlite.archive import SqliteArchiveRepository
 from monitoring.storage.sqlite.audit_trail import SqliteAuditTrail
+from monitoring.storage.sqlite.campaign import SqliteCampaignRepository
 from monitoring.storage.sqlite.chain_heads import SqliteChainHeadsRepository
 from monitoring.storage.sqlite.commands import SqliteCommandsRepository
 from monitoring.storage.sqlite.db import Database
@@ -63,6 +64,7 @@ def open_store(
         audit_trail=SqliteAuditTrail(db),
         outbox=SqliteOutboxRepository(db),
         chain_heads=SqliteChainHeadsRepository(db),
+        campaign=SqliteCampaignRepository(db),
         retention=policy,
         close=db.close,
         batch=db.write,

@@ -18,6 +18,7 @@ from miniprogram_api.app import app
 from miniprogram_api.chalicelib.framework import ROUTES, RouteSpec
 from monitoring.accounts.models import Role
 from monitoring.alarms.models import Alarm, AlarmState, Episode
+from tests.integration.miniprogram_api import world_campaign as campaign
 from tests.integration.miniprogram_api.conftest import Api
 from tests.integration.miniprogram_api.field_world import bind_point_id
 
@@ -331,6 +332,34 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/reports/monthly-energy.xlsx"): row(200, query={"month": "2026-01"}),
     # the matrix's accounts are not bound to WeChat: every role may report, none has an openid to count grants for
     ("POST", "/api/v1/notify/subscriptions"): row(409, body={"results": {"tmpl-1": "accept"}}),
+    # ---- installation campaign (campaign): each step's row puts ent-<scope> at the step it needs -----------------
+    ("GET", "/api/v1/campaign"): row(200),
+    ("GET", "/api/v1/campaign/progress"): row(200),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/campaign"): row((200, 404), **_COUNTY_SEE),
+    ("POST", "/api/v1/enterprises/{enterprise_id}/campaign/survey"): row(
+        (403, 403), admin=(200, 200), installer=(200, 404), fresh=campaign.SURVEY
+    ),
+    ("POST", "/api/v1/enterprises/{enterprise_id}/campaign/installation"): row(
+        (403, 403), admin=(200, 200), installer=(200, 404), fresh=campaign.INSTALL
+    ),
+    ("POST", "/api/v1/enterprises/{enterprise_id}/campaign/trial-restart"): row(
+        (403, 403), admin=(200, 200), installer=(200, 404), fresh=campaign.RESTART
+    ),
+    ("POST", "/api/v1/enterprises/{enterprise_id}/campaign/acceptance"): row(
+        (403, 403), admin=(200, 200), air=(200, 200), fresh=campaign.ACCEPT
+    ),
+    ("POST", "/api/v1/enterprises/{enterprise_id}/campaign/filing"): row(
+        (403, 403), admin=(200, 200), air=(200, 200), fresh=campaign.FILE
+    ),
+    ("PUT", "/api/v1/enterprises/{enterprise_id}/campaign/exemption"): row(
+        (403, 403), admin=(200, 200), air=(200, 200), body={"reason": "to_be_closed", "approver": "王科长"}
+    ),
+    ("DELETE", "/api/v1/enterprises/{enterprise_id}/campaign/exemption"): row(
+        (403, 403), admin=(200, 200), air=(200, 200)
+    ),
+    ("GET", "/api/v1/campaign/progress.xlsx"): row(200, enterprise=403, installer=403),
+    # the import takes the XLSX bytes (tested in test_campaign.py): a JSON call is 415 for those allowed
+    ("POST", "/api/v1/campaign/progress.xlsx"): row(403, admin=415, air=415),
 }
 
 

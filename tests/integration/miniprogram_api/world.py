@@ -22,6 +22,7 @@ from monitoring.registry.models import (
 from monitoring.storage.ports import Store
 from tests.integration.miniprogram_api.field_world import add_field_objects
 from tests.integration.miniprogram_api.world_alarms import add_alarm_objects
+from tests.integration.miniprogram_api.world_campaign import add_campaign_objects
 from tests.support.api import FAST_HASHER
 
 COUNTY = "rugao"
@@ -120,4 +121,6 @@ def build_world(store: Store) -> World:
     world.outside.update(point_id="point-out")
     # ---- routes-field: terminals, photos, commands ------------------------------------------------------------
     add_field_objects(store, world)
+    # ---- campaign: the county's installation campaign ---------------------------------------------------------
+    add_campaign_objects(store, COUNTY)
     return world

@@ -28,7 +28,7 @@ export const ROUTES = {
   refresh: { method: 'POST', path: '/auth/refresh', body: ['refresh_token'], auth: false },
   logout: { method: 'POST', path: '/auth/logout', body: ['refresh_token'], auth: false },
   me: { method: 'GET', path: '/me' },
-  enterprises: { method: 'GET', path: '/enterprises', query: ['q', 'limit'] },
+  enterprises: { method: 'GET', path: '/enterprises', query: ['q', 'limit', 'cursor'] },
   enterprise: { method: 'GET', path: '/enterprises/{enterprise_id}' },
   timeline: { method: 'GET', path: '/enterprises/{enterprise_id}/timeline', query: ['day'] },
   measures: { method: 'GET', path: '/enterprises/{enterprise_id}/measures' },
@@ -69,6 +69,18 @@ export const ROUTES = {
     path: '/enterprises/{enterprise_id}/maintenance-log',
     body: ['kind', 'at', 'mn', 'items', 'text', 'photo_ids'],
   },
+  campaignFile: { method: 'GET', path: '/enterprises/{enterprise_id}/campaign' },
+  surveyStep: {
+    method: 'POST',
+    path: '/enterprises/{enterprise_id}/campaign/survey',
+    body: ['version', 'at', 'facilities', 'planned_points', 'photo_ids', 'remarks'],
+  },
+  installStep: {
+    method: 'POST',
+    path: '/enterprises/{enterprise_id}/campaign/installation',
+    body: ['version', 'at', 'remarks', 'photo_ids'],
+  },
+  trialRestart: { method: 'POST', path: '/enterprises/{enterprise_id}/campaign/trial-restart', body: ['version'] },
   uploadPhoto: { method: 'POST', path: '/photos', multipart: ['enterprise_id', 'kind', 'subject_id'] },
   notifySubscriptions: { method: 'POST', path: '/notify/subscriptions', body: ['results'] },
 } as const satisfies Record<string, Route>;

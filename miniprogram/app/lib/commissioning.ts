@@ -53,7 +53,7 @@ export function commissioningView(entry: EntryOut, out?: CommissioningOut): Comm
   const passed = entry.passed === true;
   const reading = out ? (out.reading_at ? `，依据 ${beijing(out.reading_at)} 的数据` : '，终端尚无数据') : '';
   let next = passed
-    ? '全部通过：可开始试运行'
+    ? '全部通过：平台记为已联网，从首日数据起自动开始试运行（连续工作日数据完整率达标即通过）'
     : '未全部通过（“无法判断”不算通过）：请排查后点“读取实时数据”，再提交调试复查';
   if (out && out.install_status !== out.install_status_before) {
     next += `；企业安装进度已由“${installName(out.install_status_before)}”推进为“${installName(out.install_status)}”`;

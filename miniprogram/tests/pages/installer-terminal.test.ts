@@ -93,7 +93,7 @@ test('online, last frame, the point with its values; commissioning is judged and
   expect(page.querySelectorAll('.verdict-pass')).toHaveLength(4);
   expect(text(page, '.check-voltage')).toContain('三相电压均有：通过');
   expect(text(page, '.commission-head')).toBe('调试记录 12-06 10:01，依据 12-06 09:59 的数据：通过');
-  expect(text(page, '.ready')).toBe('全部通过：可开始试运行；企业安装进度已由“已安装”推进为“已联网”');
+  expect(text(page, '.ready')).toBe('全部通过：平台记为已联网，从首日数据起自动开始试运行（连续工作日数据完整率达标即通过）；企业安装进度已由“已安装”推进为“已联网”');
   expect(phone.toasts).toContain('调试通过');
 });
 
@@ -115,11 +115,16 @@ test("the last record shows the server's verdicts as they are, 'unknown' never a
   expect(commissioned).toHaveLength(0);
 });
 
-test('maintenance entries open for the terminal\'s enterprise', async () => {
+test('maintenance entries and the campaign steps open for the terminal\'s enterprise', async () => {
   const page = await open();
   tap(page, '.maintenance');
   await settle();
-  expect(phone.navigations).toEqual(['navigateTo /pages/installer/maintenance/maintenance?enterprise_id=ent-1&mn=MN0001']);
+  tap(page, '.campaign');
+  await settle();
+  expect(phone.navigations).toEqual([
+    'navigateTo /pages/installer/maintenance/maintenance?enterprise_id=ent-1&mn=MN0001',
+    'navigateTo /pages/installer/campaign/campaign?enterprise_id=ent-1',
+  ]);
 });
 
 test('commands: read now, then its status shows; a bad password is refused before sending', async () => {

@@ -211,6 +211,11 @@ Page({
     const q = `enterprise_id=${encodeURIComponent(this.enterpriseId)}&mn=${encodeURIComponent(this.data.mn)}`;
     void wx.navigateTo({ url: `/pages/installer/maintenance/maintenance?${q}` });
   },
+  openCampaign() {
+    if (this.enterpriseId) {
+      void wx.navigateTo({ url: `/pages/installer/campaign/campaign?enterprise_id=${encodeURIComponent(this.enterpriseId)}` });
+    }
+  },
   async addPhotos() {
     if (!this.enterpriseId) {
       this.setData({ error: '终端绑定企业后才能上传安装照片' });

@@ -84,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     from monitoring.accounts import cli as users_cli  # `users add|list|disable|enable|invite|passwd`
 
     users_cli.add_parser(sub)
+    from monitoring.maintenance import cli as maintenance_cli  # `maintenance due|overdue|inspect|repair|provider`
+
+    maintenance_cli.add_parser(sub)
     return p
 
 
@@ -224,6 +227,11 @@ def run(argv: Sequence[str], out: TextIO) -> int:
                 code = _emergency(args, store, out)
             elif args.area == "users":
                 code = _users(args, store, out)
+            elif args.area == "maintenance":
+                from monitoring.clock import SystemClock
+                from monitoring.maintenance import cli as maintenance_cli
+
+                code = maintenance_cli.run_cli(args, store, out, SystemClock())
             else:
                 code = VIEWS[(args.area, args.action)](args, store, out)
         except MonitoringError as exc:

@@ -63,6 +63,7 @@ POLICY: Mapping[str, frozenset[Role]] = {
     "terminals.commission": frozenset({Role.ADMIN, Role.INSTALLER}),  # the server judges; installer: assigned ones
     "maintenance.read": ALL,  # within scope
     "maintenance.write": frozenset({Role.ADMIN, Role.INSTALLER}),  # installer: its assigned enterprises
+    "maintenance.provider": frozenset({Role.ADMIN, Role.AIR}),  # who each enterprise's service provider is
     "photos.read": ALL,
     "photos.upload": frozenset({Role.ADMIN, Role.AIR, Role.BRANCH, Role.ENTERPRISE, Role.INSTALLER}),
     # ---- notifications (notify-core): the bureau fixes who cannot be reached --------------------------------------

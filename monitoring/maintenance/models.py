@@ -41,6 +41,49 @@ class CheckResult:
     values: Mapping[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class ReadingSeen:
+    """A value the inspector read on site next to the platform's latest reading of that point and quantity."""
+
+    point_id: str
+    code: str  # the platform's quantity name (monitoring.readings QUANTITY_INFO), e.g. "p" (active power)
+    seen: float
+    platform: float | None = None  # the platform's latest value when recorded; None: none known
+    platform_at: datetime | None = None  # its data time (UTC)
+
+    def __post_init__(self) -> None:
+        check_id(self.point_id, "point_id")
+        check_text(self.code, "读数项目", max_len=16)
+        if self.seen != self.seen or abs(self.seen) > 1e9:  # NaN or absurd
+            raise InvalidInputError("现场读数无效")
+        if self.platform_at is not None:
+            object.__setattr__(self, "platform_at", require_utc(self.platform_at, "platform_at"))
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceProvider:
+    """The service provider (运维单位) of an enterprise: an organisation and its installer accounts."""
+
+    enterprise_id: str
+    name: str
+    account_ids: tuple[str, ...]
+    set_by: str
+    set_at: datetime
+    phone: str = ""
+
+    def __post_init__(self) -> None:
+        check_id(self.enterprise_id, "enterprise_id")
+        check_text(self.name, "运维单位名称", max_len=60)
+        if not 1 <= len(self.account_ids) <= 20:
+            raise InvalidInputError("运维单位须有 1–20 个运维人员账号")
+        for a in self.account_ids:
+            check_id(a, "account_ids")
+        check_id(self.set_by, "set_by")
+        object.__setattr__(self, "set_at", require_utc(self.set_at, "set_at"))
+        if self.phone and (len(self.phone) > 20 or not all(c.isdigit() or c in "+- " for c in self.phone)):
+            raise InvalidInputError("运维单位电话格式不正确")
+
+
 def new_entry_id() -> str:
     return "mt-" + secrets.token_hex(12)
 
@@ -60,6 +103,11 @@ class MaintenanceEntry:
     photo_ids: tuple[str, ...] = ()
     checks: tuple[CheckResult, ...] = ()  # commissioning only
     passed: bool | None = None  # commissioning: every check passed
+    checklist: Mapping[str, bool] = field(default_factory=dict)  # inspection: checklist key → 正常 (True) / 异常
+    readings: tuple[ReadingSeen, ...] = ()  # inspection: values read on site vs the platform's
+    obligation: str = ""  # repair: the obligation met ("fault:<report id>" or "alarm:<alarm id>")
+    parts: tuple[str, ...] = ()  # repair: parts replaced
+    back_online: bool | None = None  # repair: the terminal was sending data again when the repair was recorded
 
     def __post_init__(self) -> None:
         check_id(self.entry_id, "entry_id")
@@ -79,5 +127,11 @@ class MaintenanceEntry:
             raise InvalidInputError("说明：最多 1000 字，不能含控制字符")
         if len(self.photo_ids) > MAX_PHOTOS:
             raise InvalidInputError(f"照片最多 {MAX_PHOTOS} 张")
+        if len(self.readings) > MAX_ITEMS or len(self.parts) > MAX_ITEMS or len(self.checklist) > MAX_ITEMS:
+            raise InvalidInputError(f"读数、配件、检查项最多各 {MAX_ITEMS} 项")
+        for part in self.parts:
+            check_text(part, "更换配件", max_len=40)
+        if self.obligation and (self.kind is not MaintenanceKind.REPAIR or len(self.obligation) > 80):
+            raise InvalidInputError("只有维修记录可以关联故障或报警")
         if (self.kind is MaintenanceKind.COMMISSIONING) != bool(self.checks):
             raise InvalidInputError("只有调试记录带检查结果，且调试记录必须带检查结果")

@@ -15,6 +15,7 @@ from monitoring.registry.models import Enterprise
 _ROLE_OF = {
     "enterprise_accounts": Role.ENTERPRISE,
     "installer": Role.INSTALLER,
+    "service_provider": Role.INSTALLER,
     "branch_staff": Role.BRANCH,
     "town_officials": Role.TOWN,
     "emergency_staff": Role.EMERGENCY,
@@ -61,6 +62,8 @@ def address_for(recipient: Recipient, kind: ChannelKind) -> str:
 def _in_scope(account: Account, audience: str, event: NotifyEvent, enterprise: Enterprise | None) -> bool:
     if account.disabled or account.role is not _ROLE_OF[audience]:
         return False
+    if audience == "service_provider":  # the provider named for the enterprise (maintenance reminders)
+        return account.id in event.account_ids
     if audience in ("enterprise_accounts", "installer"):
         return event.enterprise_id is not None and event.enterprise_id in account.enterprise_ids
     if audience == "branch_staff":

@@ -63,6 +63,7 @@ class NotifyEvent:
     branch_id: str | None = None
     reminder_audience: str | None = None  # for reminders: the escalation job's audience (enterprise | branch | ...)
     values: Mapping[str, str] = field(default_factory=dict)  # template values (enterprise name, rule name, ...)
+    account_ids: tuple[str, ...] = ()  # the `service_provider` audience: the enterprise's provider's accounts
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "at", require_utc(self.at, "at"))

@@ -23,6 +23,7 @@ AUDIENCES = frozenset(
         "enterprise_contacts",
         "enterprise_accounts",
         "installer",
+        "service_provider",
         "branch_staff",
         "town_officials",
         "emergency_staff",

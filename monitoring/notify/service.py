@@ -216,6 +216,10 @@ class NotifyService:
         """One pass of the local worker: alarms, emergency alerts, the digest."""
         return self.scan_alarms(now) + self.decide_emergency(now) + self.decide_digest(now)
 
+    def decide_events(self, events: Sequence[NotifyEvent], now: datetime) -> list[Notification]:
+        """Outbox entries for other packages' events (maintenance reminders), new ones only."""
+        return self._store(self._decider().decide_all(events, require_utc(now, "now")))
+
     # ---- read side ------------------------------------------------------------------------------------------
     def told(self, alarm_id: str) -> list[Notification]:
         return [n for n in self.store.outbox.for_alarm(alarm_id) if n.status is not Status.MERGED or n.merged_into]

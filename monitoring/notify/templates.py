@@ -50,6 +50,7 @@ _PAGE_GROUPS = {
     "enterprise_accounts": "enterprise",
     "branch_staff": "branch",
     "installer": "installer",
+    "service_provider": "installer",
 }
 
 

@@ -6,7 +6,7 @@ import threading
 from datetime import datetime
 
 from monitoring.errors import ConflictError
-from monitoring.maintenance.models import MaintenanceEntry
+from monitoring.maintenance.models import MaintenanceEntry, ServiceProvider
 from monitoring.storage.base.maintenance import MaintenanceRepositoryBase
 
 
@@ -14,6 +14,18 @@ class MemoryMaintenanceRepository(MaintenanceRepositoryBase):
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rows: dict[str, MaintenanceEntry] = {}
+        self._providers_by_enterprise: dict[str, ServiceProvider] = {}
+
+    def _put_provider(self, provider: ServiceProvider) -> None:
+        with self._lock:
+            self._providers_by_enterprise[provider.enterprise_id] = provider
+
+    def _provider_for(self, enterprise_id: str) -> ServiceProvider | None:
+        return self._providers_by_enterprise.get(enterprise_id)
+
+    def _providers(self) -> list[ServiceProvider]:
+        with self._lock:
+            return list(self._providers_by_enterprise.values())
 
     def _insert_entry(self, entry: MaintenanceEntry) -> None:
         with self._lock:

@@ -15,7 +15,14 @@ from miniprogram_api.chalicelib.pagination import decode_cursor, encode_cursor
 from miniprogram_api.chalicelib.routes.terminals import _terminal
 from monitoring.errors import NotFoundError
 from monitoring.field.commissioning import commission, latest_commissioning
-from monitoring.maintenance.models import CheckResult, MaintenanceEntry, MaintenanceKind, Verdict, new_entry_id
+from monitoring.maintenance.models import (
+    CheckResult,
+    MaintenanceEntry,
+    MaintenanceKind,
+    ReadingSeen,
+    Verdict,
+    new_entry_id,
+)
 from monitoring.registry.models import InstallStatus
 
 routes = ApiBlueprint("maintenance")
@@ -40,6 +47,18 @@ class CheckOut(ApiModel):
                    values=dict(c.values))  # fmt: skip
 
 
+class ReadingSeenOut(ApiModel):
+    point_id: str
+    code: str = Field(description="数据项，如 p（有功功率）")
+    seen: float = Field(description="现场读数")
+    platform: float | None = Field(description="记录时平台最新数据；无数据为空")
+    platform_at: BeijingTime | None = Field(description="该平台数据的数据时间")
+
+    @classmethod
+    def of(cls, r: ReadingSeen) -> ReadingSeenOut:
+        return cls(point_id=r.point_id, code=r.code, seen=r.seen, platform=r.platform, platform_at=r.platform_at)
+
+
 class EntryOut(ApiModel):
     entry_id: str
     enterprise_id: str
@@ -55,13 +74,19 @@ class EntryOut(ApiModel):
     photo_ids: list[str]
     checks: list[CheckOut] = Field(description="调试记录：各项检查结果")
     passed: bool | None = Field(description="调试记录：全部通过")
+    checklist: dict[str, bool] = Field(description="巡检记录：检查项 → 正常（true）/异常（false）")
+    readings: list[ReadingSeenOut] = Field(description="巡检记录：现场读数与平台最新数据")
+    obligation: str = Field(description="维修记录：所处理的维修任务（fault:<申报> 或 alarm:<报警>）")
+    parts: list[str] = Field(description="维修记录：更换配件")
+    back_online: bool | None = Field(description="维修记录：记录时终端已恢复上线（平台判断）")
 
     @classmethod
     def of(cls, e: MaintenanceEntry) -> EntryOut:
         return cls(entry_id=e.entry_id, enterprise_id=e.enterprise_id, kind=e.kind, kind_name=e.kind.label, at=e.at,
                    recorded_at=e.recorded_at, by=e.by, mn=e.mn, point_id=e.point_id, items=list(e.items),
                    text=e.text, photo_ids=list(e.photo_ids), checks=[CheckOut.of(c) for c in e.checks],
-                   passed=e.passed)  # fmt: skip
+                   passed=e.passed, checklist=dict(e.checklist), readings=[ReadingSeenOut.of(r) for r in e.readings],
+                   obligation=e.obligation, parts=list(e.parts), back_online=e.back_online)  # fmt: skip
 
 
 class EntryIn(ApiModel):

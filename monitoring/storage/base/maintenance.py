@@ -1,4 +1,5 @@
-"""Maintenance log logic: create-only puts, NotFoundError, per-enterprise lists newest first with a cursor."""
+"""Maintenance log logic: create-only puts, NotFoundError, per-enterprise lists newest first with a cursor;
+service providers one per enterprise."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from abc import ABC, abstractmethod
 from datetime import datetime
 
 from monitoring.errors import ConflictError, InvalidInputError, NotFoundError
-from monitoring.maintenance.models import MaintenanceEntry
+from monitoring.maintenance.models import MaintenanceEntry, ServiceProvider
 from monitoring.registry.models import check_id
 
 
@@ -25,6 +26,24 @@ class MaintenanceRepositoryBase(ABC):
         self, enterprise_id: str, limit: int, before: tuple[datetime, str] | None
     ) -> list[MaintenanceEntry]:
         """Up to `limit` entries of the enterprise older than `before` (at, id), newest first."""
+
+    @abstractmethod
+    def _put_provider(self, provider: ServiceProvider) -> None: ...
+
+    @abstractmethod
+    def _provider_for(self, enterprise_id: str) -> ServiceProvider | None: ...
+
+    @abstractmethod
+    def _providers(self) -> list[ServiceProvider]: ...
+
+    def put_provider(self, provider: ServiceProvider) -> None:
+        self._put_provider(provider)
+
+    def provider_for(self, enterprise_id: str) -> ServiceProvider | None:
+        return self._provider_for(check_id(enterprise_id, "enterprise_id"))
+
+    def providers(self) -> list[ServiceProvider]:
+        return sorted(self._providers(), key=lambda p: p.enterprise_id)
 
     def put_entry(self, entry: MaintenanceEntry) -> None:
         if self._get_entry(entry.entry_id) is not None:

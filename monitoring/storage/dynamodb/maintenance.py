@@ -1,5 +1,6 @@
 """Maintenance log entries on the `state` table: pk "maint#<id>" / sk "maint", written only if absent; gsi1 lists
-an enterprise's entries ("maintent#<enterprise>", sk = at # id).
+an enterprise's entries ("maintent#<enterprise>", sk = at # id). Service providers: pk "maintprov#<enterprise>",
+sk "maintprov", gsi1 "maintprov" (one partition: 301 small items) to list them all.
 
 More: docs/dynamodb.md.
 """
@@ -10,7 +11,7 @@ from datetime import datetime
 
 from pynamodb.exceptions import DoesNotExist
 
-from monitoring.maintenance.models import MaintenanceEntry
+from monitoring.maintenance.models import MaintenanceEntry, ServiceProvider
 from monitoring.storage import codec
 from monitoring.storage.base.maintenance import MaintenanceRepositoryBase
 from monitoring.storage.dynamodb._client import time_key, translate
@@ -51,3 +52,24 @@ class DynamoDBMaintenanceRepository(MaintenanceRepositoryBase):
                 page_size=min(limit, 500),
             )
             return [codec.loads(MaintenanceEntry, i.body) for i in items if i.body]
+
+    def _put_provider(self, provider: ServiceProvider) -> None:
+        item = self._model(f"maintprov#{provider.enterprise_id}", "maintprov", t="maintprov",
+                           body=codec.dumps(provider))  # fmt: skip
+        item.gsi1pk = "maintprov"
+        item.gsi1sk = provider.enterprise_id
+        with translate("put service provider"):
+            item.save()
+
+    def _provider_for(self, enterprise_id: str) -> ServiceProvider | None:
+        with translate("get service provider"):
+            try:
+                item = self._model.get(f"maintprov#{enterprise_id}", "maintprov", consistent_read=True)
+            except DoesNotExist:
+                return None
+        return None if item.body is None else codec.loads(ServiceProvider, item.body)
+
+    def _providers(self) -> list[ServiceProvider]:
+        with translate("list service providers"):
+            items = self._model.gsi1.query("maintprov")  # type: ignore[attr-defined]
+            return [codec.loads(ServiceProvider, i.body) for i in items if i.body]

@@ -1,11 +1,12 @@
-"""Maintenance log entries in sqlite (schema/92_maintenance.sql); the id's primary key refuses a second insert."""
+"""Maintenance log entries in sqlite (schema/92_maintenance.sql; the id's primary key refuses a second insert)
+and service providers (105_maintenance_providers.sql, one row per enterprise)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from monitoring._time import to_micros
-from monitoring.maintenance.models import MaintenanceEntry
+from monitoring.maintenance.models import MaintenanceEntry, ServiceProvider
 from monitoring.storage import codec
 from monitoring.storage.base.maintenance import MaintenanceRepositoryBase
 from monitoring.storage.sqlite.db import Database
@@ -41,3 +42,23 @@ class SqliteMaintenanceRepository(MaintenanceRepositoryBase):
                 (*args, limit),
             ).fetchall()
         return [codec.loads(MaintenanceEntry, r[0]) for r in rows]
+
+    def _put_provider(self, provider: ServiceProvider) -> None:
+        with self._db.write() as c:
+            c.execute(
+                "INSERT INTO maintenance_provider (enterprise_id, body) VALUES (?, ?)"
+                " ON CONFLICT (enterprise_id) DO UPDATE SET body = excluded.body",
+                (provider.enterprise_id, codec.dumps(provider)),
+            )
+
+    def _provider_for(self, enterprise_id: str) -> ServiceProvider | None:
+        with self._db.read() as c:
+            row = c.execute(
+                "SELECT body FROM maintenance_provider WHERE enterprise_id = ?", (enterprise_id,)
+            ).fetchone()
+        return None if row is None else codec.loads(ServiceProvider, row[0])
+
+    def _providers(self) -> list[ServiceProvider]:
+        with self._db.read() as c:
+            rows = c.execute("SELECT body FROM maintenance_provider ORDER BY enterprise_id").fetchall()
+        return [codec.loads(ServiceProvider, r[0]) for r in rows]

@@ -77,3 +77,32 @@ def test_entries_refuse_bad_content() -> None:
         _entry(text="bad\x00text")
     with pytest.raises(InvalidInputError):  # a hand-posted entry never carries checks
         _entry(checks=(CheckResult("gps", "有定位（GPS）", Verdict.PASS, "ok"),))
+
+
+def test_inspection_and_repair_fields_round_trip(store: Store) -> None:
+    from monitoring.maintenance.models import ReadingSeen
+
+    seen = (ReadingSeen("p1", "Pa", 12.5, 12.25, NOW), ReadingSeen("p2", "Ia", 3.0))
+    inspection = _entry(items=(), checklist={"appearance": True, "seal": False}, readings=seen)
+    repair = _entry(kind=MaintenanceKind.REPAIR, items=(), obligation="alarm:a1", parts=("电源模块",),
+                    back_online=True, minutes=1)  # fmt: skip
+    for e in (inspection, repair):
+        store.maintenance.put_entry(e)
+    assert store.maintenance.get_entry(inspection.entry_id) == inspection
+    assert store.maintenance.get_entry(inspection.entry_id).readings[1].platform is None
+    assert store.maintenance.get_entry(repair.entry_id) == repair
+
+
+def test_a_service_provider_is_one_per_enterprise_and_replaced(store: Store) -> None:
+    from monitoring.maintenance.models import ServiceProvider
+
+    first = ServiceProvider("e1", "如皋运维甲公司", ("acct-i1",), "acct-air", NOW, phone="0513-1234567")
+    other = ServiceProvider("e2", "运维乙公司", ("acct-i2", "acct-i3"), "acct-air", NOW)
+    assert store.maintenance.provider_for("e1") is None
+    store.maintenance.put_provider(first)
+    store.maintenance.put_provider(other)
+    assert store.maintenance.provider_for("e1") == first
+    changed = dataclasses.replace(first, name="运维丙公司", set_at=NOW + timedelta(days=1))
+    store.maintenance.put_provider(changed)
+    assert store.maintenance.provider_for("e1") == changed
+    assert store.maintenance.providers() == [changed, other]

@@ -169,6 +169,38 @@ def _measures_body(role: Role, scope: str) -> dict[str, Any]:
     return {"orange": {"stop_points": [f"ra-p-{scope}"], "forbidden_hours": [[8, 12]]}}
 
 
+# ---- maintenance duties helpers ---------------------------------------------------------------------------------
+def _inspection_body(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    from monitoring.maintenance.checklist import checklist
+
+    return {"checklist": {key: True for key in checklist()}, "text": "矩阵巡检"}
+
+
+def _fresh_repair(api: Api, role: Role, scope: str) -> tuple[dict[str, str], Any]:
+    """A new terminal_offline alarm of the scope's enterprise: its repair obligation, and a repair's body."""
+    n = next(_counter)
+    created = datetime.now(UTC) - timedelta(hours=2)
+    alarm = Alarm(
+        f"alarm-rep{n}-{role.value}-{scope}", "terminal_offline", f"matrix-rep-{n}", f"ent-{scope}", "medium",
+        AlarmState.PENDING, (Episode(created - timedelta(minutes=10), None, {}, {}),), created, created,
+    )  # fmt: skip
+    stored = api.store.alarms.put(alarm, expected_version=None)
+    return {"obligation_id": f"alarm:{stored.id}"}, {"text": "更换电源模块", "parts": ["电源模块"]}
+
+
+def _fresh_provider(api: Api, role: Role, scope: str) -> tuple[dict[str, str], Any]:
+    from monitoring.maintenance.models import ServiceProvider
+
+    installer = api.world.accounts[Role.INSTALLER].id
+    provider = ServiceProvider(f"ent-{scope}", "矩阵运维公司", (installer,), "matrix", datetime.now(UTC))
+    api.store.maintenance.put_provider(provider)
+    return {"enterprise_id": f"ent-{scope}"}, None
+
+
+def _provider_body(api: Api, role: Role, scope: str) -> dict[str, Any]:
+    return {"name": f"运维公司{next(_counter)}", "account_ids": [api.world.accounts[Role.INSTALLER].id]}
+
+
 MATRIX: dict[tuple[str, str], Row] = {
     # ---- meta, auth, me, accounts (api-core) ---------------------------------------------------------------------
     ("GET", "/api/v1/openapi.json"): row(200),
@@ -309,6 +341,22 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/enterprises/{enterprise_id}/maintenance-log"): row((200, 404), **_COUNTY_SEE),
     ("POST", "/api/v1/enterprises/{enterprise_id}/maintenance-log"): row(
         (403, 403), admin=(201, 201), installer=(201, 404), body={"kind": "inspection", "items": ["接线紧固"]}
+    ),
+    # ---- maintenance duties (issue 19, 二.4): inspections, repairs, service providers ------------------------------
+    ("GET", "/api/v1/maintenance/checklist"): row(200),
+    ("GET", "/api/v1/maintenance/inspections"): row(200),
+    ("GET", "/api/v1/maintenance/repairs"): row(200),
+    ("POST", "/api/v1/terminals/{mn}/inspections"): row(
+        (403, 403), admin=(201, 201), installer=(201, 404), body=_inspection_body
+    ),
+    ("POST", "/api/v1/maintenance/repairs/{obligation_id}/repair"): row(
+        (403, 403), admin=(201, 201), installer=(201, 404), fresh=_fresh_repair
+    ),
+    ("GET", "/api/v1/enterprises/{enterprise_id}/service-provider"): row(
+        (200, 404), **_COUNTY_SEE, fresh=_fresh_provider
+    ),
+    ("PUT", "/api/v1/enterprises/{enterprise_id}/service-provider"): row(
+        (403, 403), admin=(200, 200), air=(200, 200), body=_provider_body
     ),
     # POST /photos takes multipart/form-data (tested in test_photos.py): a JSON call is 415 for those allowed
     ("POST", "/api/v1/photos"): row(403, **{r: 415 for r in _UPLOADERS}),

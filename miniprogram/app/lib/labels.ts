@@ -42,9 +42,5 @@ export const MAINTENANCE_KINDS: ReadonlyArray<{ code: string; name: string }> = 
   { code: 'other', name: '其他' },
 ];
 
-/** Items to tick per kind; the API keeps them as short phrases (≤ 40 characters, ≤ 30 of them). */
-export const MAINTENANCE_ITEMS: Readonly<Record<string, readonly string[]>> = {
-  inspection: ['终端在线', '供电正常', '接线紧固', 'CT 外观完好', '封签完好', '数据与现场一致', '定位正常'],
-  repair: ['更换终端', '更换 CT', '重新接线', '更换电源/电池', '更换通信卡/天线', '复核参数'],
-  other: [],
-};
+/** Parts a repair commonly replaces (the API keeps them as short phrases, ≤ 40 characters, ≤ 30 of them). */
+export const REPAIR_PARTS: readonly string[] = ['终端', '电流互感器', '电源/电池', '通信卡/天线', '接线端子', '熔断器'];

@@ -64,6 +64,15 @@ export const ROUTES = {
   commission: { method: 'POST', path: '/terminals/{mn}/commissioning', body: ['point_id', 'text', 'photo_ids'] },
   lastCommissioning: { method: 'GET', path: '/terminals/{mn}/commissioning' },
   maintenanceLog: { method: 'GET', path: '/enterprises/{enterprise_id}/maintenance-log', query: ['limit', 'cursor'] },
+  maintenanceChecklist: { method: 'GET', path: '/maintenance/checklist' },
+  inspectionsDue: { method: 'GET', path: '/maintenance/inspections', query: ['state', 'enterprise_id'] },
+  repairs: { method: 'GET', path: '/maintenance/repairs', query: ['state', 'enterprise_id'] },
+  inspect: { method: 'POST', path: '/terminals/{mn}/inspections', body: ['at', 'checklist', 'readings', 'photo_ids', 'text'] },
+  repair: {
+    method: 'POST',
+    path: '/maintenance/repairs/{obligation_id}/repair',
+    body: ['at', 'text', 'parts', 'photo_ids'],
+  },
   addMaintenance: {
     method: 'POST',
     path: '/enterprises/{enterprise_id}/maintenance-log',

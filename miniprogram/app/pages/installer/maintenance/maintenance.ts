@@ -1,28 +1,17 @@
-// 运维记录: the installer's inspection (巡检) and repair (维修) entries for an enterprise's terminal, with the items
-// checked, the work time, text and ≤ 9 photos; a draft on the phone until the API has it; the log below, newest first.
+// 运维记录: the installer's entries for an enterprise's terminal: an inspection (巡检) marks every item of the fixed
+// checklist 正常/异常, a repair (维修) answers one open repair task (24 h) with its work and parts, anything else is
+// 其他; each with text and ≤ 9 photos, a draft on the phone until the API has it; the log below, newest first.
 import { clearDraft, loadDraft } from '../../../lib/drafts';
 import { addPhotos, keepDraft, removePhoto } from '../../../lib/fieldform';
 import { applyInput, type InputEvent } from '../../../lib/form';
 import { call, messageOf } from '../../../lib/http';
-import { MAINTENANCE_ITEMS, MAINTENANCE_KINDS } from '../../../lib/labels';
+import { MAINTENANCE_KINDS, REPAIR_PARTS } from '../../../lib/labels';
+import { entryLine, repairLine, type EntryOut, type RepairOut } from '../../../lib/maintenance';
 import { MAX_PHOTOS } from '../../../lib/photos';
-import { beijing, beijingDay, fromPicker, isoBeijing } from '../../../lib/time';
+import { beijingDay, fromPicker, isoBeijing } from '../../../lib/time';
 import { forgetUploads, uploadPhotos } from '../../../lib/uploads';
 
-interface EntryOut {
-  entry_id: string;
-  kind: string;
-  kind_name: string;
-  at: string;
-  by: string;
-  mn: string;
-  items: string[];
-  text: string;
-  photo_ids: string[];
-  passed: boolean | null;
-}
-
-const FIELDS = ['kind', 'items', 'date', 'time', 'text', 'photos'] as const;
+const FIELDS = ['kind', 'marks', 'obligation', 'parts', 'date', 'time', 'text', 'photos'] as const;
 const TEXT_MAX = 1000;
 const PAGE = 20;
 
@@ -37,8 +26,12 @@ Page({
     mn: '',
     kinds: MAINTENANCE_KINDS,
     kind: '',
-    choices: [] as Array<{ name: string; chosen: boolean }>,
-    items: [] as string[],
+    checklist: [] as Array<{ key: string; title: string; mark: string }>,
+    marks: {} as Record<string, string>, // checklist key → 'ok' | 'bad'
+    tasks: [] as Array<{ id: string; line: string; overdue: boolean }>,
+    obligation: '',
+    partChoices: [] as Array<{ name: string; chosen: boolean }>,
+    parts: [] as string[],
     date: '',
     time: '',
     text: '',
@@ -47,7 +40,7 @@ Page({
     errors: {} as Record<string, string>,
     error: '',
     busy: false,
-    entries: [] as Array<{ id: string; head: string; items: string; text: string; photos: string }>,
+    entries: [] as Array<{ id: string; head: string; detail: string; text: string; photos: string }>,
     cursor: '' as string | null,
   },
   onLoad(query: Record<string, string | undefined>) {
@@ -55,28 +48,57 @@ Page({
     const mn = query.mn ?? '';
     const now = Date.now();
     this.setData({ enterpriseId, mn, id: `${enterpriseId}:${mn}` });
-    const d = loadDraft<{ kind: string; items: string[]; date: string; time: string; text: string; photos: string[] }>(this.draftKey());
+    const d = loadDraft<{ kind: string; marks: Record<string, string>; obligation: string; parts: string[]; date: string; time: string; text: string; photos: string[] }>(this.draftKey());
+    // a task or an inspection opened from the to-do list starts that kind (a draft of the same kind is kept)
+    const wanted = query.obligation ? 'repair' : query.kind ?? '';
+    const kind = wanted || d.kind || '';
+    const same = !wanted || wanted === d.kind;
     this.setData({
-      kind: d.kind ?? '',
-      items: d.items ?? [],
+      kind,
+      marks: same ? d.marks ?? {} : {},
+      obligation: query.obligation ?? (same ? d.obligation ?? '' : ''),
+      parts: same ? d.parts ?? [] : [],
       date: d.date ?? beijingDay(now),
       time: d.time ?? hhmm(now),
-      text: d.text ?? '',
+      text: same ? d.text ?? '' : '',
       photos: d.photos ?? [],
     });
     this.showChoices();
-    void this.loadLog();
+    // the checklist first: the log names abnormal items by its titles
+    void this.loadChecklist().then(() => Promise.all([this.loadTasks(), this.loadLog()]));
   },
   draftKey() {
     return `maintenance:${this.data.id}`;
   },
   draftValue() {
-    const { kind, items, date, time, text, photos } = this.data;
-    return { kind, items, date, time, text, photos };
+    const { kind, marks, obligation, parts, date, time, text, photos } = this.data;
+    return { kind, marks, obligation, parts, date, time, text, photos };
   },
   showChoices() {
-    const names = MAINTENANCE_ITEMS[this.data.kind] ?? [];
-    this.setData({ choices: names.map((name) => ({ name, chosen: this.data.items.includes(name) })) });
+    this.setData({
+      checklist: this.data.checklist.map((c) => ({ ...c, mark: this.data.marks[c.key] ?? '' })),
+      partChoices: REPAIR_PARTS.map((name) => ({ name, chosen: this.data.parts.includes(name) })),
+    });
+  },
+  async loadChecklist() {
+    try {
+      const out = await call<{ items: Array<{ key: string; title: string }> }>('maintenanceChecklist');
+      this.setData({ checklist: out.items.map((i) => ({ key: i.key, title: i.title, mark: '' })) });
+      this.showChoices();
+    } catch (err) {
+      this.setData({ error: messageOf(err) });
+    }
+  },
+  /** This terminal's open repair tasks (or the enterprise's, when opened without a terminal). */
+  async loadTasks() {
+    if (!this.data.enterpriseId) return;
+    try {
+      const out = await call<{ items: RepairOut[] }>('repairs', { query: { enterprise_id: this.data.enterpriseId } });
+      const open = out.items.filter((r) => (r.state === 'open' || r.state === 'overdue') && (!this.data.mn || r.mn === this.data.mn));
+      this.setData({ tasks: open.map((r) => ({ id: r.obligation_id, line: repairLine(r), overdue: r.state === 'overdue' })) });
+    } catch (err) {
+      this.setData({ error: messageOf(err) });
+    }
   },
   async loadLog(more = false) {
     if (!this.data.enterpriseId) {
@@ -90,13 +112,7 @@ Page({
         path: { enterprise_id: this.data.enterpriseId },
         query,
       });
-      const rows = page.items.map((e) => ({
-        id: e.entry_id,
-        head: `${e.kind_name}${e.passed === null ? '' : e.passed ? '（通过）' : '（未通过）'} ${beijing(e.at)}${e.mn ? ` · ${e.mn}` : ''}`,
-        items: e.items.join('、'),
-        text: e.text,
-        photos: e.photo_ids.length ? `照片 ${e.photo_ids.length} 张` : '',
-      }));
+      const rows = page.items.map((e) => ({ id: e.entry_id, ...entryLine(e, Object.fromEntries(this.data.checklist.map((c) => [c.key, c.title]))) }));
       this.setData({ entries: more ? [...this.data.entries, ...rows] : rows, cursor: page.next_cursor });
     } catch (err) {
       this.setData({ error: messageOf(err) });
@@ -106,17 +122,23 @@ Page({
     if (this.data.cursor) void this.loadLog(true);
   },
   onKind(e: { currentTarget: { dataset: { code: string } } }) {
-    const kind = e.currentTarget.dataset.code;
-    // items of another kind make no sense in this entry
-    const allowed = MAINTENANCE_ITEMS[kind] ?? [];
-    this.setData({ kind, items: this.data.items.filter((i) => allowed.includes(i)), 'errors.kind': '' });
+    this.setData({ kind: e.currentTarget.dataset.code, errors: {} });
+    keepDraft(this);
+  },
+  onMark(e: { currentTarget: { dataset: { key: string; mark: string } } }) {
+    const { key, mark } = e.currentTarget.dataset;
+    this.setData({ marks: { ...this.data.marks, [key]: mark }, 'errors.marks': '' });
     this.showChoices();
     keepDraft(this);
   },
-  onItem(e: { currentTarget: { dataset: { name: string } } }) {
+  onTask(e: { currentTarget: { dataset: { id: string } } }) {
+    this.setData({ obligation: e.currentTarget.dataset.id, 'errors.obligation': '' });
+    keepDraft(this);
+  },
+  onPart(e: { currentTarget: { dataset: { name: string } } }) {
     const name = e.currentTarget.dataset.name;
-    const items = this.data.items.includes(name) ? this.data.items.filter((i) => i !== name) : [...this.data.items, name];
-    this.setData({ items, 'errors.items': '' });
+    const parts = this.data.parts.includes(name) ? this.data.parts.filter((p) => p !== name) : [...this.data.parts, name];
+    this.setData({ parts });
     this.showChoices();
     keepDraft(this);
   },
@@ -131,12 +153,19 @@ Page({
   },
   validate(now: number): number | null {
     const errors: Record<string, string> = {};
-    if (!MAINTENANCE_KINDS.some((k) => k.code === this.data.kind)) errors.kind = '请选择记录类型';
+    const kind = this.data.kind;
+    if (!MAINTENANCE_KINDS.some((k) => k.code === kind)) errors.kind = '请选择记录类型';
     const at = fromPicker(this.data.date, this.data.time);
     if (!Number.isFinite(at)) errors.at = '请选择作业时间';
     else if (at > now) errors.at = '作业时间不能晚于现在';
-    if (this.data.kind === 'inspection' && !this.data.items.length) errors.items = '请勾选检查项目';
-    if (this.data.kind !== 'inspection' && !this.data.text.trim()) errors.text = '请填写维修或作业内容';
+    if (kind === 'inspection') {
+      if (!this.data.mn) errors.marks = '巡检须针对一台终端：请从终端页进入';
+      const missing = this.data.checklist.filter((c) => !this.data.marks[c.key]);
+      if (!this.data.checklist.length) errors.marks = '检查项未加载，请稍后重试';
+      else if (missing.length) errors.marks = `请逐项检查：${missing.map((c) => c.title).join('、')} 未填`;
+    }
+    if (kind === 'repair' && !this.data.tasks.some((t) => t.id === this.data.obligation)) errors.obligation = '请选择要处理的维修任务';
+    if (kind !== 'inspection' && kind && !this.data.text.trim()) errors.text = kind === 'repair' ? '请填写维修内容' : '请填写作业内容';
     if (this.data.text.length > TEXT_MAX) errors.text = `说明不超过 ${TEXT_MAX} 字`;
     this.setData({ errors });
     return Object.keys(errors).length === 0 ? at : null;
@@ -147,19 +176,28 @@ Page({
     if (at === null) return;
     this.setData({ busy: true, error: '' });
     try {
-      const { enterpriseId, mn } = this.data;
+      const { enterpriseId, mn, kind } = this.data;
       const photoIds = await uploadPhotos(this.data.photos, { enterpriseId, kind: 'site', subjectId: mn || undefined });
-      await call('addMaintenance', {
-        path: { enterprise_id: enterpriseId },
-        body: { kind: this.data.kind, at: isoBeijing(at), mn: mn || null, items: this.data.items, text: this.data.text.trim(), photo_ids: photoIds },
-      });
+      const text = this.data.text.trim();
+      const when = isoBeijing(at);
+      if (kind === 'inspection') {
+        const checklist = Object.fromEntries(this.data.checklist.map((c) => [c.key, this.data.marks[c.key] === 'ok']));
+        await call('inspect', { path: { mn }, body: { at: when, checklist, readings: [], photo_ids: photoIds, text } });
+      } else if (kind === 'repair') {
+        await call('repair', { path: { obligation_id: this.data.obligation }, body: { at: when, text, parts: this.data.parts, photo_ids: photoIds } });
+      } else {
+        await call('addMaintenance', {
+          path: { enterprise_id: enterpriseId },
+          body: { kind, at: when, mn: mn || null, items: [], text, photo_ids: photoIds },
+        });
+      }
       clearDraft(this.draftKey());
       forgetUploads(this.data.photos);
       const now = Date.now();
-      this.setData({ busy: false, kind: '', items: [], text: '', photos: [], date: beijingDay(now), time: hhmm(now) });
+      this.setData({ busy: false, kind: '', marks: {}, obligation: '', parts: [], text: '', photos: [], date: beijingDay(now), time: hhmm(now) });
       this.showChoices();
       wx.showToast({ title: '运维记录已保存', icon: 'success' });
-      await this.loadLog();
+      await Promise.all([this.loadTasks(), this.loadLog()]);
     } catch (err) {
       this.setData({ busy: false, error: messageOf(err) });
     }

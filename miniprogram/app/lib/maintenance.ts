@@ -15,7 +15,10 @@ export interface EntryOut {
   checklist?: Record<string, boolean>;
   parts?: string[];
   back_online?: boolean | null;
+  readings?: Array<{ point_id: string; code: string; seen: number; platform: number | null }>;
 }
+
+const UNITS: Record<string, string> = { p: 'kW', ep_fwd: 'kWh' };
 
 export interface RepairOut {
   obligation_id: string;
@@ -49,6 +52,10 @@ export function entryLine(e: EntryOut, titles: Record<string, string>): { head: 
   if (keys.length) {
     const bad = keys.filter((k) => !checklist[k]).map((k) => titles[k] ?? k);
     details.push(bad.length ? `异常：${bad.join('、')}` : `${keys.length} 项检查均正常`);
+  }
+  for (const r of e.readings ?? []) {
+    const unit = UNITS[r.code] ? ` ${UNITS[r.code]}` : '';
+    details.push(`${r.code} 现场 ${r.seen}${unit} / 平台 ${r.platform === null ? '无数据' : `${r.platform}${unit}`}`);
   }
   if (e.parts?.length) details.push(`更换：${e.parts.join('、')}`);
   if (e.back_online === true) details.push('终端已恢复上线');

@@ -29,7 +29,7 @@ beforeEach(() => {
   phone.storage.set('session', tokens('installer'));
   posted = [];
   answer = null;
-  log = [entry(1), entry(2, { kind: 'commissioning', kind_name: '调试', checklist: {}, photo_ids: [], passed: false })];
+  log = [entry(1, { readings: [{ point_id: 'pt-1', code: 'p', seen: 33, platform: 32.5, platform_at: '2026-12-05T14:59:00+08:00' }] }), entry(2, { kind: 'commissioning', kind_name: '调试', checklist: {}, photo_ids: [], passed: false })];
   phone.handler = (req) => {
     const url = req.url.split('?')[0];
     if (req.method === 'POST') {
@@ -38,6 +38,7 @@ beforeEach(() => {
       log = [entry(3, { kind: 'repair', kind_name: '维修', checklist: {}, parts: ['电流互感器'], text: 'B相 CT 更换', back_online: true }), ...log];
       return { status: 201, body: log[0] };
     }
+    if (url.endsWith('/terminals/MN0001')) return { status: 200, body: { mn: 'MN0001', enterprise_id: 'ent-1', points: [{ point_id: 'pt-1', point_code: 'P-001', name: '1号线生产', version: 2 }] } };
     if (url.endsWith('/maintenance/checklist')) return { status: 200, body: { items: CHECKLIST, inspection_interval_days: 14, repair_limit_hours: 24 } };
     if (url.endsWith('/maintenance/repairs')) {
       return { status: 200, body: { items: [task('alarm:al-7', 'MN0001'), task('alarm:al-8', 'MN0002'), task('fault:fr-1', 'MN0001', 'done')], counts: {} } };
@@ -57,7 +58,7 @@ async function open(extra: Record<string, string> = {}) {
 test('the log reads each entry (abnormal items, commissioning verdict); an inspection must mark every checklist item', async () => {
   const page = await open();
   expect(page.querySelectorAll('.entry-head').map((n) => n.dom.textContent)).toEqual(['巡检 12-05 15:00 · MN0001', '调试（未通过） 12-05 15:00 · MN0001']);
-  expect(text(page, '.entry-detail')).toBe('异常：接线');
+  expect(text(page, '.entry-detail')).toBe('异常：接线；p 现场 33 kW / 平台 32.5 kW');
   tap(page, '.submit');
   await settle();
   expect(text(page, '.err-kind')).toBe('请选择记录类型');
@@ -68,11 +69,16 @@ test('the log reads each entry (abnormal items, commissioning verdict); an inspe
   expect(text(page, '.err-marks')).toBe('请逐项检查：接线、封签 未填');
   page.instance.onMark({ currentTarget: { dataset: { key: 'wiring', mark: 'bad' } } });
   page.instance.onMark({ currentTarget: { dataset: { key: 'seal', mark: 'ok' } } });
+  expect(page.querySelectorAll('.meter')).toHaveLength(2); // power and energy of the terminal's one point
+  const seen = (key: string, value: string) => page.instance.onSeen({ detail: { value }, currentTarget: { dataset: { key } } });
+  seen('pt-1 p', '三十');
   page.instance.onInput(field('date', '2099-01-01'));
   tap(page, '.submit');
   await settle();
   expect(text(page, '.err-at')).toBe('作业时间不能晚于现在');
+  expect(text(page, '.err-seen')).toBe('现场读数须为数字（不读可留空）');
   expect(posted).toHaveLength(0);
+  seen('pt-1 p', ' 33.5 ');
   page.instance.onInput(field('date', '2026-12-06'));
   page.instance.onInput(field('time', '08:30'));
   page.instance.onInput(field('text', '接线端子松动，已紧固'));
@@ -80,7 +86,8 @@ test('the log reads each entry (abnormal items, commissioning verdict); an inspe
   await settle(60);
   expect(posted[0].url).toMatch(/\/terminals\/MN0001\/inspections$/);
   expect(posted[0].data).toEqual({
-    at: '2026-12-06T08:30:00+08:00', checklist: { appearance: true, wiring: false, seal: true }, readings: [], photo_ids: [], text: '接线端子松动，已紧固',
+    at: '2026-12-06T08:30:00+08:00', checklist: { appearance: true, wiring: false, seal: true },
+    readings: [{ point_id: 'pt-1', code: 'p', value: 33.5 }], photo_ids: [], text: '接线端子松动，已紧固',
   });
 });
 

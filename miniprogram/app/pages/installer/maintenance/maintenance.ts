@@ -1,5 +1,5 @@
 // 运维记录: the installer's entries for an enterprise's terminal: an inspection (巡检) marks every item of the fixed
-// checklist 正常/异常, a repair (维修) answers one open repair task (24 h) with its work and parts, anything else is
+// checklist 正常/异常 (with optional meter readings seen on site, kept beside the platform's), a repair (维修) answers one open repair task (24 h) with its work and parts, anything else is
 // 其他; each with text and ≤ 9 photos, a draft on the phone until the API has it; the log below, newest first.
 import { clearDraft, loadDraft } from '../../../lib/drafts';
 import { addPhotos, keepDraft, removePhoto } from '../../../lib/fieldform';
@@ -11,7 +11,12 @@ import { MAX_PHOTOS } from '../../../lib/photos';
 import { beijingDay, fromPicker, isoBeijing } from '../../../lib/time';
 import { forgetUploads, uploadPhotos } from '../../../lib/uploads';
 
-const FIELDS = ['kind', 'marks', 'obligation', 'parts', 'date', 'time', 'text', 'photos'] as const;
+const FIELDS = ['kind', 'marks', 'seen', 'obligation', 'parts', 'date', 'time', 'text', 'photos'] as const;
+// what an installer can read off the meter on site, per point of the terminal
+const SEEN = [
+  { code: 'p', label: '有功功率（kW）' },
+  { code: 'ep_fwd', label: '正向有功电能（kWh）' },
+];
 const TEXT_MAX = 1000;
 const PAGE = 20;
 
@@ -28,6 +33,8 @@ Page({
     kind: '',
     checklist: [] as Array<{ key: string; title: string; mark: string }>,
     marks: {} as Record<string, string>, // checklist key → 'ok' | 'bad'
+    meters: [] as Array<{ key: string; pointId: string; code: string; label: string }>,
+    seen: {} as Record<string, string>, // `${point_id} ${code}` → the value typed
     tasks: [] as Array<{ id: string; line: string; overdue: boolean }>,
     obligation: '',
     partChoices: [] as Array<{ name: string; chosen: boolean }>,
@@ -48,7 +55,7 @@ Page({
     const mn = query.mn ?? '';
     const now = Date.now();
     this.setData({ enterpriseId, mn, id: `${enterpriseId}:${mn}` });
-    const d = loadDraft<{ kind: string; marks: Record<string, string>; obligation: string; parts: string[]; date: string; time: string; text: string; photos: string[] }>(this.draftKey());
+    const d = loadDraft<{ kind: string; marks: Record<string, string>; seen: Record<string, string>; obligation: string; parts: string[]; date: string; time: string; text: string; photos: string[] }>(this.draftKey());
     // a task or an inspection opened from the to-do list starts that kind (a draft of the same kind is kept)
     const wanted = query.obligation ? 'repair' : query.kind ?? '';
     const kind = wanted || d.kind || '';
@@ -56,6 +63,7 @@ Page({
     this.setData({
       kind,
       marks: same ? d.marks ?? {} : {},
+      seen: same ? d.seen ?? {} : {},
       obligation: query.obligation ?? (same ? d.obligation ?? '' : ''),
       parts: same ? d.parts ?? [] : [],
       date: d.date ?? beijingDay(now),
@@ -65,14 +73,14 @@ Page({
     });
     this.showChoices();
     // the checklist first: the log names abnormal items by its titles
-    void this.loadChecklist().then(() => Promise.all([this.loadTasks(), this.loadLog()]));
+    void this.loadChecklist().then(() => Promise.all([this.loadMeters(), this.loadTasks(), this.loadLog()]));
   },
   draftKey() {
     return `maintenance:${this.data.id}`;
   },
   draftValue() {
-    const { kind, marks, obligation, parts, date, time, text, photos } = this.data;
-    return { kind, marks, obligation, parts, date, time, text, photos };
+    const { kind, marks, seen, obligation, parts, date, time, text, photos } = this.data;
+    return { kind, marks, seen, obligation, parts, date, time, text, photos };
   },
   showChoices() {
     this.setData({
@@ -88,6 +96,37 @@ Page({
     } catch (err) {
       this.setData({ error: messageOf(err) });
     }
+  },
+  /** The terminal's points: each may get the readings seen on its meter. */
+  async loadMeters() {
+    if (!this.data.mn) return;
+    try {
+      const t = await call<{ points: Array<{ point_id: string; name: string }> }>('terminal', { path: { mn: this.data.mn } });
+      this.setData({
+        meters: t.points.flatMap((p) =>
+          SEEN.map((q) => ({ key: `${p.point_id} ${q.code}`, pointId: p.point_id, code: q.code, label: `${p.name} ${q.label}` })),
+        ),
+      });
+    } catch (err) {
+      this.setData({ error: messageOf(err) });
+    }
+  },
+  onSeen(e: { detail: { value: string }; currentTarget: { dataset: { key: string } } }) {
+    const value = String(e.detail.value ?? '').trim();
+    this.setData({ seen: { ...this.data.seen, [e.currentTarget.dataset.key]: value }, 'errors.seen': '' });
+    keepDraft(this);
+  },
+  /** The readings typed, as the API takes them; null when one is not a number. */
+  readings(): Array<{ point_id: string; code: string; value: number }> | null {
+    const out: Array<{ point_id: string; code: string; value: number }> = [];
+    for (const m of this.data.meters) {
+      const raw = this.data.seen[m.key];
+      if (!raw) continue;
+      const value = Number(raw);
+      if (!Number.isFinite(value)) return null;
+      out.push({ point_id: m.pointId, code: m.code, value });
+    }
+    return out;
   },
   /** This terminal's open repair tasks (or the enterprise's, when opened without a terminal). */
   async loadTasks() {
@@ -163,6 +202,7 @@ Page({
       const missing = this.data.checklist.filter((c) => !this.data.marks[c.key]);
       if (!this.data.checklist.length) errors.marks = '检查项未加载，请稍后重试';
       else if (missing.length) errors.marks = `请逐项检查：${missing.map((c) => c.title).join('、')} 未填`;
+      if (this.readings() === null) errors.seen = '现场读数须为数字（不读可留空）';
     }
     if (kind === 'repair' && !this.data.tasks.some((t) => t.id === this.data.obligation)) errors.obligation = '请选择要处理的维修任务';
     if (kind !== 'inspection' && kind && !this.data.text.trim()) errors.text = kind === 'repair' ? '请填写维修内容' : '请填写作业内容';
@@ -182,7 +222,7 @@ Page({
       const when = isoBeijing(at);
       if (kind === 'inspection') {
         const checklist = Object.fromEntries(this.data.checklist.map((c) => [c.key, this.data.marks[c.key] === 'ok']));
-        await call('inspect', { path: { mn }, body: { at: when, checklist, readings: [], photo_ids: photoIds, text } });
+        await call('inspect', { path: { mn }, body: { at: when, checklist, readings: this.readings() ?? [], photo_ids: photoIds, text } });
       } else if (kind === 'repair') {
         await call('repair', { path: { obligation_id: this.data.obligation }, body: { at: when, text, parts: this.data.parts, photo_ids: photoIds } });
       } else {
@@ -194,7 +234,7 @@ Page({
       clearDraft(this.draftKey());
       forgetUploads(this.data.photos);
       const now = Date.now();
-      this.setData({ busy: false, kind: '', marks: {}, obligation: '', parts: [], text: '', photos: [], date: beijingDay(now), time: hhmm(now) });
+      this.setData({ busy: false, kind: '', marks: {}, seen: {}, obligation: '', parts: [], text: '', photos: [], date: beijingDay(now), time: hhmm(now) });
       this.showChoices();
       wx.showToast({ title: '运维记录已保存', icon: 'success' });
       await Promise.all([this.loadTasks(), this.loadLog()]);

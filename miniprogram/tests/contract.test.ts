@@ -1,6 +1,6 @@
 import { beforeAll, expect, test } from '@jest/globals';
 import { ROUTES } from '../app/lib/routes';
-import { CAUSES, FAULT_KINDS, STOPPAGE_KINDS } from '../app/lib/labels';
+import { CAUSES, FAULT_KINDS, MAINTENANCE_KINDS, STOPPAGE_KINDS } from '../app/lib/labels';
 import { openapiDocument, violations } from './support/contract';
 import { account, alarm, error, tokens } from './support/api';
 
@@ -33,6 +33,8 @@ test('the codes the pickers offer are the API enums', () => {
   expect(CAUSES.map((c) => c.code).sort()).toEqual([...enumOf('Cause')].sort());
   expect(FAULT_KINDS.map((c) => c.code).sort()).toEqual([...enumOf('FaultKind')].sort());
   expect(STOPPAGE_KINDS.map((c) => c.code).sort()).toEqual([...enumOf('StoppageKind')].sort());
+  // 调试 entries come from the commissioning route only; the rest the installer picks
+  expect(MAINTENANCE_KINDS.map((c) => c.code).sort()).toEqual(enumOf('MaintenanceKind').filter((k) => k !== 'commissioning').sort());
   expect(enumOf('CommandKind')).toEqual(expect.arrayContaining(['read_realtime', 'set_time', 'set_minute_interval', 'set_password']));
 });
 

@@ -1,6 +1,6 @@
-"""Commissioning judged on the server from the point's newest reading and the terminal's GPS — the same rules and
-Chinese wording as the mini-program's checklist (miniprogram/app/lib/checklist.ts); the result is kept as a
-maintenance log entry and, when every check passes, the enterprise moves from 已安装 to 已联网."""
+"""Commissioning judged on the server, the one judge, from the point's newest reading and the terminal's GPS (the
+mini-program shows its verdicts); the result is kept as a maintenance log entry and, when every check passes,
+the enterprise moves from 已安装 to 已联网."""
 
 from __future__ import annotations
 

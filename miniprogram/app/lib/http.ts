@@ -72,22 +72,48 @@ export function failureOf(status: number, data: unknown): ApiFailure {
   return new ApiFailure(status, code, message, typeof body.field === 'string' ? body.field : null);
 }
 
-/** One HTTP exchange with retries: GETs on network errors, every method on 429/503 (the server did nothing). */
-async function exchange(route: Route, url: string, body: unknown, token: string | null): Promise<Raw> {
-  const attempts = backoff.delays.length + 1;
+/**
+ * Try, and try again after the back-off while `again` answers a wait (ms, at least the back-off's); null: done.
+ * The one retry loop of the mini-program: requests here, photo uploads in uploads.ts.
+ */
+export async function withBackoff<T>(attempt: () => Promise<T>, again: (value: T | undefined, error: unknown) => number | null): Promise<T> {
   for (let i = 0; ; i++) {
-    let raw: Raw | null = null;
+    let value: T | undefined;
+    let error: unknown = null;
+    let failed = false;
     try {
-      raw = await rawRequest(route, url, body, token);
-    } catch {
-      if (route.method !== 'GET' || i + 1 >= attempts) {
-        throw new ApiFailure(0, 'network', (await isOffline()) ? OFFLINE_MESSAGE : NETWORK_MESSAGE);
-      }
+      value = await attempt();
+    } catch (err) {
+      failed = true;
+      error = err;
     }
-    if (raw && !((raw.statusCode === 429 || raw.statusCode === 503) && i + 1 < attempts)) return raw;
-    const retryAfter = raw ? Number(raw.header['Retry-After'] ?? raw.header['retry-after']) : NaN;
-    const wait = Number.isFinite(retryAfter) && retryAfter > 0 ? Math.min(retryAfter * 1000, 10_000) : 0;
+    const wait = i < backoff.delays.length ? again(failed ? undefined : value, error) : null;
+    if (wait === null) {
+      if (failed) throw error;
+      return value as T;
+    }
     await backoff.sleep(Math.max(wait, backoff.delays[i]));
+  }
+}
+
+/** 429/503: the server did nothing; its Retry-After (seconds) is honoured up to 10 s. */
+function retryAfterMs(header: Record<string, string>): number {
+  const seconds = Number(header['Retry-After'] ?? header['retry-after']);
+  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, 10_000) : 0;
+}
+
+/** One HTTP exchange with retries: GETs on network errors, every method on 429/503. */
+async function exchange(route: Route, url: string, body: unknown, token: string | null): Promise<Raw> {
+  try {
+    return await withBackoff(
+      () => rawRequest(route, url, body, token),
+      (raw) => {
+        if (!raw) return route.method === 'GET' ? 0 : null; // a POST may have arrived: never sent twice
+        return raw.statusCode === 429 || raw.statusCode === 503 ? retryAfterMs(raw.header) : null;
+      },
+    );
+  } catch {
+    throw new ApiFailure(0, 'network', (await isOffline()) ? OFFLINE_MESSAGE : NETWORK_MESSAGE);
   }
 }
 

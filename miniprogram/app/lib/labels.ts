@@ -34,3 +34,13 @@ export const HOMES: Readonly<Record<string, string>> = {
   installer: '/pages/installer/home/home',
   branch: '/pages/branch/home/home',
 };
+
+/** The maintenance entries an installer writes by hand (the API's MaintenanceKind without 调试, which it writes). */
+export const MAINTENANCE_KINDS: ReadonlyArray<{ code: string; name: string }> = [
+  { code: 'inspection', name: '巡检' },
+  { code: 'repair', name: '维修' },
+  { code: 'other', name: '其他' },
+];
+
+/** Parts a repair commonly replaces (the API keeps them as short phrases, ≤ 40 characters, ≤ 30 of them). */
+export const REPAIR_PARTS: readonly string[] = ['终端', '电流互感器', '电源/电池', '通信卡/天线', '接线端子', '熔断器'];

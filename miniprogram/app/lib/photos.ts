@@ -35,11 +35,23 @@ export function discardPhotos(paths: string[]): void {
   }
 }
 
-export function currentLocation(): Promise<{ lat: number; lon: number } | null> {
+/** The API's location: WGS-84 as the API asks (and the terminals' GPS reports), with the phone's accuracy. */
+export interface Place {
+  lat: number;
+  lon: number;
+  accuracy_m: number | null;
+}
+
+export function currentLocation(): Promise<Place | null> {
   return new Promise((resolve) => {
     wx.getLocation({
-      type: 'gcj02',
-      success: (res) => resolve({ lat: res.latitude, lon: res.longitude }),
+      type: 'wgs84',
+      success: (res) =>
+        resolve({
+          lat: res.latitude,
+          lon: res.longitude,
+          accuracy_m: Number.isFinite(res.accuracy) && res.accuracy >= 0 ? res.accuracy : null,
+        }),
       fail: () => resolve(null), // refused or unavailable: the form goes without
     });
   });

@@ -1,7 +1,7 @@
 // Photos sent one by one with wx.uploadFile (multipart POST /photos); a photo already on the server is never sent
 // again, so a retry after a dropped connection resumes with the photos still missing.
 import { API_BASE_URL } from './config';
-import { ApiFailure, backoff, failureOf, freshAccessToken, NETWORK_MESSAGE } from './http';
+import { ApiFailure, failureOf, freshAccessToken, NETWORK_MESSAGE, withBackoff } from './http';
 import { discardPhotos, MAX_PHOTOS } from './photos';
 import { ROUTES } from './routes';
 
@@ -52,18 +52,12 @@ export async function uploadPhotos(
     }
     const form: Record<string, string> = { enterprise_id: target.enterpriseId, kind: target.kind };
     if (target.subjectId) form.subject_id = target.subjectId;
-    for (let i = 0; ; i++) {
-      try {
-        const id = await uploadOnce(filePath, form, await freshAccessToken());
-        wx.setStorageSync(DONE_KEY, { ...uploadedMap(), [filePath]: id });
-        ids.push(id);
-        break;
-      } catch (err) {
-        const retryable = err instanceof ApiFailure && (err.status === 0 || err.status === 429 || err.status === 503);
-        if (!retryable || i >= backoff.delays.length) throw err;
-        await backoff.sleep(backoff.delays[i]);
-      }
-    }
+    const id = await withBackoff(
+      async () => uploadOnce(filePath, form, await freshAccessToken()),
+      (_id, err) => (err instanceof ApiFailure && [0, 429, 503].includes(err.status) ? 0 : null),
+    );
+    wx.setStorageSync(DONE_KEY, { ...uploadedMap(), [filePath]: id });
+    ids.push(id);
   }
   return ids;
 }

@@ -20,6 +20,19 @@ const latest = (values: Record<string, number>) => ({
   quantities: { ua: { unit: 'V', name: 'A相电压' }, p: { unit: 'kW', name: '总有功功率' } },
 });
 let values: Record<string, number>;
+let lastEntry: Record<string, unknown> | null;
+let commissioned: Sent[];
+const check = (key: string, verdict: string, verdict_name: string, detail: string) => ({ key, title: TITLES[key], verdict, verdict_name, detail, values: {} });
+const TITLES: Record<string, string> = { voltage: '三相电压均有', direction: '电流方向正确（无负功率）', sequence: '相序正确（未接错相）', gps: '有定位（GPS）' };
+const entry = (checks: unknown[], passed: boolean) => ({
+  entry_id: 'me-1', enterprise_id: 'ent-1', kind: 'commissioning', kind_name: '调试', at: '2026-12-06T10:01:00+08:00',
+  recorded_at: '2026-12-06T10:01:00+08:00', by: 'acc-installer', mn: 'MN0001', point_id: 'pt-1', items: [], text: '',
+  photo_ids: [], checks, passed,
+});
+const ALL_PASS = [
+  check('voltage', 'pass', '通过', '230V / 231V / 229V'), check('direction', 'pass', '通过', '各相有功功率均不为负'),
+  check('sequence', 'pass', '通过', '电压正序'), check('gps', 'pass', '通过', '32.39000, 120.56000'),
+];
 
 beforeEach(() => {
   phone.reset();
@@ -27,9 +40,19 @@ beforeEach(() => {
   commands = [];
   posted = [];
   pages = [];
+  lastEntry = null;
+  commissioned = [];
   values = { ua: 230, ub: 231, uc: 229, pa: 10, pb: 11, pc: 12, p: 33, angle_ua: 0, angle_ub: -120, angle_uc: 120 };
   phone.handler = (req) => {
     const url = req.url.split('?')[0];
+    if (req.method === 'POST' && url.endsWith('/terminals/MN0001/commissioning')) {
+      commissioned.push(req);
+      lastEntry = entry(ALL_PASS, true);
+      return { status: 201, body: { entry: lastEntry, reading_at: '2026-12-06T09:59:00+08:00', install_status_before: 'installed', install_status: 'networked' } };
+    }
+    if (url.endsWith('/terminals/MN0001/commissioning')) {
+      return lastEntry ? { status: 200, body: lastEntry } : { status: 404, body: { code: 'not_found', message: '该终端尚无调试记录' } };
+    }
     if (req.method === 'POST') {
       posted.push(req);
       const c = { command_id: `c${commands.length + 1}`, kind_name: '读取实时数据', state: 'queued', state_name: '排队中', status_name: '待发送', detail: '', created_at: '2026-12-06T10:00:00+08:00' };
@@ -53,20 +76,55 @@ async function open(mn = 'MN0001') {
   return page;
 }
 
-test('online, last frame, the point with its values, and a checklist that passes on good data', async () => {
+test('online, last frame, the point with its values; commissioning is judged and recorded by the platform', async () => {
   const page = await open();
   expect(text(page, '.online')).toBe('在线');
   expect(text(page, '.point-title')).toBe('1号线生产（P-001，通道 01，CT 150）');
+  expect(text(page, '.never')).toContain('尚无调试记录');
+  expect(page.querySelectorAll('.check')).toHaveLength(0); // the page judges nothing itself
+  phone.chosen = ['wxfile://box.jpg'];
+  phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-box' } });
+  await page.instance.addPhotos();
+  expect(phone.uploads[0].formData).toEqual({ enterprise_id: 'ent-1', kind: 'installation', subject_id: 'MN0001' });
+  page.instance.onNote(field('note', ' 电流互感器已复核 '));
+  tap(page, '.commission');
+  await settle(40);
+  expect(commissioned.map((r) => r.data)).toEqual([{ point_id: 'pt-1', text: '电流互感器已复核', photo_ids: ['ph-box'] }]);
   expect(page.querySelectorAll('.verdict-pass')).toHaveLength(4);
-  expect(text(page, '.ready')).toContain('检查全部通过');
+  expect(text(page, '.check-voltage')).toContain('三相电压均有：通过');
+  expect(text(page, '.commission-head')).toBe('调试记录 12-06 10:01，依据 12-06 09:59 的数据：通过');
+  expect(text(page, '.ready')).toBe('全部通过：平台记为已联网，从首日数据起自动开始试运行（连续工作日数据完整率达标即通过）；企业安装进度已由“已安装”推进为“已联网”');
+  expect(phone.toasts).toContain('调试通过');
 });
 
-test('a reversed CT fails the direction check from the data itself', async () => {
-  values = { ...values, pb: -11, p: 11 };
-  const page = await open();
-  expect(page.querySelectorAll('.verdict-pass')).toHaveLength(3);
+test("the last record shows the server's verdicts as they are, 'unknown' never as a pass", async () => {
+  lastEntry = entry([
+    check('voltage', 'pass', '通过', '230V / 231V / 229V'), check('direction', 'fail', '不通过', 'B相有功功率为负：电流互感器可能接反'),
+    check('sequence', 'unknown', '无法判断', '最新数据没有电压相角，无法判断'), check('gps', 'pass', '通过', '32.39000, 120.56000'),
+  ], false);
+  const page = await open(); // the newest values look fine: the page still shows what the platform judged
+  expect(page.querySelectorAll('.verdict-pass')).toHaveLength(2);
   expect(text(page, '.check-direction')).toContain('B相有功功率为负');
+  expect(text(page, '.check-sequence')).toContain('无法判断');
+  expect(text(page, '.commission-head')).toBe('调试记录 12-06 10:01：未通过');
   expect(text(page, '.ready')).toContain('未全部通过');
+  page.instance.onNote(field('note', '长'.repeat(1001)));
+  tap(page, '.commission');
+  await settle();
+  expect(text(page, '.err-note')).toBe('说明不超过 1000 字');
+  expect(commissioned).toHaveLength(0);
+});
+
+test('maintenance entries and the campaign steps open for the terminal\'s enterprise', async () => {
+  const page = await open();
+  tap(page, '.maintenance');
+  await settle();
+  tap(page, '.campaign');
+  await settle();
+  expect(phone.navigations).toEqual([
+    'navigateTo /pages/installer/maintenance/maintenance?enterprise_id=ent-1&mn=MN0001',
+    'navigateTo /pages/installer/campaign/campaign?enterprise_id=ent-1',
+  ]);
 });
 
 test('commands: read now, then its status shows; a bad password is refused before sending', async () => {

@@ -19,7 +19,12 @@ beforeEach(() => {
     }
     if (url.endsWith('/enterprises/ent-1')) return { status: 200, body: { points: [{ point_id: 'pt-1', name: '1号线' }] } };
     if (url.endsWith('/stoppage-requests')) {
-      return { status: 200, body: { items: [{ id: 'st-1', kind_name: '治污设施停运（检修）', start: '2026-12-01T08:00:00+08:00', end: null, reason: '检修', decision: 'pending', decision_name: '待审批', decision_deadline: '2026-12-08T23:59:59+08:00', decision_note: '' }] } };
+      return { status: 200, body: { items: [{ id: 'st-1', kind_name: '治污设施停运（检修）', start: '2026-12-01T08:00:00+08:00', end: null, reason: '检修', decision: 'pending', decision_name: '待审批', decision_deadline: '2026-12-08T23:59:59+08:00', decision_note: '', decided_at: null },
+        { id: 'st-0', kind_name: '监控设施停运', start: '2026-11-20T08:00:00+08:00', end: '2026-11-21T08:00:00+08:00', reason: '检修', decision: 'deemed_approved', decision_name: '逾期未决定，视为同意', decision_deadline: '2026-11-27T23:59:59+08:00', decision_note: '', decided_at: null },
+        { id: 'st-z', kind_name: '监控设施拆除', start: '2026-11-10T08:00:00+08:00', end: null, reason: '搬迁', decision: 'rejected', decision_name: '不同意', decision_deadline: '2026-11-17T23:59:59+08:00', decision_note: '请先报备搬迁计划', decided_at: '2026-11-12T10:00:00+08:00' }] } };
+    }
+    if (url.endsWith('/fault-reports')) {
+      return { status: 200, body: { items: [{ id: 'fr-1', kind_name: '用电工况监控设备故障', fault_start: '2026-12-05T08:00:00+08:00', filed_at: '2026-12-05T11:00:00+08:00', filed_late: true, description: '终端断电', resolved_at: null, acknowledged_by: 'acc-branch', photos: ['ph-1', 'ph-2'] }] } };
     }
     return { status: 200, body: { items: [] } };
   };
@@ -57,7 +62,12 @@ test('a stoppage request: the end must follow the start; a pending one shows the
   const page = render(id);
   page.instance.onLoad({ tab: 'stoppage' });
   await settle(40);
-  expect(text(page, '.decision')).toBe('待审批（12-08 23:59 前未答复视为同意）');
+  expect(page.querySelectorAll('.decision').map((d) => d.dom.textContent)).toEqual([
+    '待审批（12-08 23:59 前未答复视为同意）',
+    '逾期未决定，视为同意（期限 11-27 23:59 已过）',
+    '分局不同意（11-12 10:00）',
+  ]);
+  expect(page.querySelectorAll('.stoppage')[2].dom.textContent).toContain('请先报备搬迁计划');
   page.instance.onKind({ currentTarget: { dataset: { code: 'control_stop' } } });
   page.instance.onPoint({ currentTarget: { dataset: { id: 'pt-1' } } });
   page.instance.onInput(field('startDate', '2026-12-10'));
@@ -75,4 +85,26 @@ test('a stoppage request: the end must follow the start; a pending one shows the
     enterprise_id: 'ent-1', kind: 'control_stop', point_ids: ['pt-1'],
     start: '2026-12-10T08:00:00+08:00', end: '2026-12-12T08:00:00+08:00', reason: '年度检修',
   });
+});
+
+test('a fault report with photos: one taken off is deleted, the rest go first; the list shows status and photos', async () => {
+  const page = render(id);
+  page.instance.onLoad({});
+  await settle(40);
+  expect(text(page, '.fault-status')).toBe('分局已确认（逾期申报）');
+  expect(text(page, '.fault-detail')).toBe('终端断电（照片 2 张）');
+  page.instance.onKind({ currentTarget: { dataset: { code: 'control_equipment' } } });
+  page.instance.onPoint({ currentTarget: { dataset: { id: 'pt-1' } } });
+  page.instance.onInput(field('text', '风机故障'));
+  phone.chosen = ['wxfile://f1.jpg', 'wxfile://f2.jpg'];
+  await page.instance.addPhotos();
+  expect(page.querySelectorAll('.photo')).toHaveLength(2);
+  page.instance.removePhoto({ currentTarget: { dataset: { index: 1 } } });
+  expect(phone.deleted).toEqual(['wxfile://usr/f2.jpg']);
+  expect(phone.storage.get('draft:fault:ent-1')).toMatchObject({ photos: ['wxfile://usr/f1.jpg'] });
+  phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-f1' } });
+  tap(page, '.submit');
+  await settle(60);
+  expect(phone.uploads.map((u) => [u.filePath, u.formData.kind])).toEqual([['wxfile://usr/f1.jpg', 'fault']]);
+  expect((filed[0].data as { photos: string[] }).photos).toEqual(['ph-f1']);
 });

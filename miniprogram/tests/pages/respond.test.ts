@@ -68,6 +68,7 @@ test('photos (at most 9) upload first, then the response carries their ids, the 
   page.instance.onCause({ currentTarget: { dataset: { code: 'maintenance' } } });
   page.instance.onInput(field('text', '计划检修，已报备'));
   await page.instance.locate();
+  expect(text(page, '.location')).toBe('位置：32.39000, 120.56000（误差约 15 米）');
   let n = 0;
   phone.uploadHandler = () => ({ status: 201, body: { photo_id: `ph-${++n}` } });
   tap(page, '.submit');
@@ -78,9 +79,11 @@ test('photos (at most 9) upload first, then the response carries their ids, the 
   expect(responded!.data).toEqual({
     version: 3,
     cause: 'maintenance',
-    text: '计划检修，已报备（现场位置：32.39000, 120.56000）',
+    text: '计划检修，已报备',
     photos: ['ph-1', 'ph-2', 'ph-3', 'ph-4', 'ph-5', 'ph-6', 'ph-7', 'ph-8', 'ph-9'],
+    location: { lat: 32.39, lon: 120.56, accuracy_m: 15 }, // the API's structured place, WGS-84 as it asks
   });
+  expect(phone.locationTypes).toEqual(['wgs84']);
   expect(phone.storage.has('draft:respond:al-1')).toBe(false);
   expect(phone.subscribeRequests).toEqual([['tmpl-alarm']]); // offered once, after the first response
   expect(reported.map((r) => r.data)).toEqual([{ results: { 'tmpl-alarm': 'accept' } }]); // the API counts grants
@@ -110,4 +113,28 @@ test('offline: the form stays on the phone, a dropped upload resumes without sen
   expect(phone.uploads.map((u) => u.filePath)).toEqual(['wxfile://usr/b.jpg']);
   expect((responded!.data as { photos: string[] }).photos).toEqual(['ph-a', 'ph-b']);
   expect(phone.deleted).toEqual(['wxfile://usr/a.jpg', 'wxfile://usr/b.jpg']); // accepted: the kept copies go
+});
+
+test('no location allowed: the response goes without one; a photo taken off the form is deleted from the phone', async () => {
+  phone.location = null;
+  const page = await open();
+  page.instance.onCause({ currentTarget: { dataset: { code: 'false_alarm' } } });
+  phone.chosen = ['wxfile://a.jpg', 'wxfile://b.jpg'];
+  await page.instance.addPhotos();
+  page.instance.removePhoto({ currentTarget: { dataset: { index: 0 } } });
+  expect(phone.deleted).toEqual(['wxfile://usr/a.jpg']);
+  expect(phone.storage.get('draft:respond:al-1')).toMatchObject({ photos: ['wxfile://usr/b.jpg'] });
+  await page.instance.locate();
+  expect(phone.toasts).toContain('未获得定位，请在设置中允许使用位置');
+  expect(text(page, '.location')).toBe('未记录位置');
+  tap(page, '.submit');
+  await settle(60);
+  expect(responded!.data).toMatchObject({ cause: 'false_alarm', location: null });
+});
+
+test('a draft saved before locations carried their accuracy still opens with its place', async () => {
+  phone.storage.set('draft:respond:al-1', { cause: 'other', text: '旧草稿', photos: [], location: { lat: 32.1, lon: 120.2 } });
+  const page = await open();
+  expect(page.instance.data.location).toEqual({ lat: 32.1, lon: 120.2, accuracy_m: null });
+  expect(text(page, '.location')).toBe('位置：32.10000, 120.20000');
 });

@@ -19,7 +19,7 @@ beforeEach(() => {
       return { status: 200, body: { grants: {} } };
     }
     if (req.method === 'GET') {
-      return { status: 200, body: { ...alarm('al-9', { state: 'dispatched', version: 7 }), response: { cause: 'other', cause_name: '其他', text: '设备检修', photos: [], by: 'x', at: '2026-12-06T09:30:00+08:00', late: false } } };
+      return { status: 200, body: { ...alarm('al-9', { state: 'dispatched', version: 7 }), response: { cause: 'other', cause_name: '其他', text: '设备检修', photos: [], by: 'x', at: '2026-12-06T09:30:00+08:00', late: false, location: { lat: 32.4, lon: 120.5, accuracy_m: 30 } } } };
     }
     verified = req;
     return { status: 200, body: alarm('al-9', { state: 'verified' }) };
@@ -31,6 +31,7 @@ test('a verification needs a conclusion, text and a photo; then goes with photo 
   page.instance.onLoad({ id: 'al-9' });
   await settle(40);
   expect(text(page, '.response')).toBe('企业响应：其他：设备检修');
+  expect(text(page, '.response-place')).toBe('企业响应位置：32.40000, 120.50000（误差约 30 米）');
   tap(page, '.submit');
   await settle();
   expect([text(page, '.err-verdict'), text(page, '.err-text'), text(page, '.err-photos')]).toEqual([
@@ -50,8 +51,9 @@ test('a verification needs a conclusion, text and a photo; then goes with photo 
   expect(phone.uploads[0].formData).toEqual({ enterprise_id: 'ent-1', kind: 'verification', subject_id: 'al-9' });
   expect(verified!.data).toEqual({
     version: 7,
-    result: '情况属实：治污设施确未运行（核查位置：32.39000, 120.56000）',
+    result: '情况属实：治污设施确未运行',
     photos: ['ph-site'],
+    location: { lat: 32.39, lon: 120.56, accuracy_m: 15 },
   });
   expect(page.querySelector('.done')).not.toBeNull();
   expect(phone.storage.has('draft:verify:al-9')).toBe(false);

@@ -26,7 +26,8 @@ export const phone = {
   navigations: [] as string[],
   toasts: [] as string[],
   chosen: [] as string[], // files wx.chooseMedia hands back
-  location: { latitude: 32.39, longitude: 120.56 } as { latitude: number; longitude: number } | null,
+  location: { latitude: 32.39, longitude: 120.56, accuracy: 15 } as { latitude: number; longitude: number; accuracy: number } | null,
+  locationTypes: [] as string[], // the `type` of each wx.getLocation call
   subscribeRequests: [] as string[][],
   subscribeAnswer: 'accept',
   loginCode: 'code-1',
@@ -42,7 +43,8 @@ export const phone = {
     this.subscribeRequests = [];
     this.subscribeAnswer = 'accept';
     this.network = 'wifi';
-    this.location = { latitude: 32.39, longitude: 120.56 };
+    this.location = { latitude: 32.39, longitude: 120.56, accuracy: 15 };
+    this.locationTypes = [];
   },
 };
 
@@ -105,8 +107,10 @@ export const fakeWx = {
   chooseMedia: (o: { count: number } & Callbacks) =>
     later(() => o.success?.({ tempFiles: phone.chosen.slice(0, o.count).map((tempFilePath) => ({ tempFilePath })) })),
   scanCode: (o: Callbacks) => later(() => o.success?.({ result: 'MN-SCANNED-0001' })),
-  getLocation: (o: Callbacks) =>
-    later(() => (phone.location ? o.success?.(phone.location) : o.fail?.({ errMsg: 'getLocation:fail auth deny' }))),
+  getLocation: (o: { type?: string } & Callbacks) => {
+    phone.locationTypes.push(o.type ?? 'wgs84');
+    later(() => (phone.location ? o.success?.(phone.location) : o.fail?.({ errMsg: 'getLocation:fail auth deny' })));
+  },
   requestSubscribeMessage: (o: { tmplIds: string[] } & Callbacks) => {
     phone.subscribeRequests.push(o.tmplIds);
     later(() => o.success?.({ errMsg: 'requestSubscribeMessage:ok', ...Object.fromEntries(o.tmplIds.map((t) => [t, phone.subscribeAnswer])) }));

@@ -1,11 +1,11 @@
 // 现场核查: the result, photos and the place of the visit; a draft on the phone until sent.
-import { clearDraft, loadDraft, saveDraft } from '../../../lib/drafts';
+import { clearDraft, loadDraft } from '../../../lib/drafts';
+import { addPhotos, keepDraft, locate, placeOf, placeText, removePhoto, type FieldDraft, type Place } from '../../../lib/fieldform';
 import { applyInput, type InputEvent } from '../../../lib/form';
 import { call, messageOf } from '../../../lib/http';
-import { choosePhotos, currentLocation } from '../../../lib/photos';
 import { offerSubscriptionOnce } from '../../../lib/subscribe';
 import { beijing } from '../../../lib/time';
-import { forgetUploads, MAX_PHOTOS, uploadPhotos } from '../../../lib/uploads';
+import { forgetUploads, uploadPhotos } from '../../../lib/uploads';
 
 interface Detail {
   id: string;
@@ -14,7 +14,7 @@ interface Detail {
   rule_name: string;
   version: number;
   created_at: string;
-  response: null | { cause_name: string; text: string; at: string };
+  response: null | { cause_name: string; text: string; at: string; location?: Place | null };
 }
 
 const FIELDS = ['verdict', 'text', 'photos', 'location'] as const;
@@ -24,12 +24,13 @@ Page({
   data: {
     id: '',
     error: '',
-    alarm: null as null | { enterprise: string; rule: string; created: string; response: string },
+    alarm: null as null | { enterprise: string; rule: string; created: string; response: string; responsePlace: string },
     verdicts: VERDICTS,
     verdict: '',
     text: '',
     photos: [] as string[],
-    location: null as null | { lat: number; lon: number },
+    location: null as Place | null,
+    place: placeText(null),
     errors: {} as Record<string, string>,
     busy: false,
     sent: false,
@@ -37,8 +38,9 @@ Page({
   detail: null as Detail | null,
   onLoad(query: Record<string, string | undefined>) {
     const id = query.id ?? '';
-    const d = loadDraft<{ verdict: string; text: string; photos: string[]; location: { lat: number; lon: number } | null }>(`verify:${id}`);
-    this.setData({ id, verdict: d.verdict ?? '', text: d.text ?? '', photos: d.photos ?? [], location: d.location ?? null });
+    const d = loadDraft<FieldDraft & { verdict: string }>(`verify:${id}`);
+    const location = placeOf(d.location);
+    this.setData({ id, verdict: d.verdict ?? '', text: d.text ?? '', photos: d.photos ?? [], location, place: placeText(location) });
     void this.load();
   },
   async load() {
@@ -51,30 +53,35 @@ Page({
           rule: d.rule_name,
           created: beijing(d.created_at),
           response: d.response ? `${d.response.cause_name}：${d.response.text}` : '企业未响应',
+          responsePlace: d.response?.location ? `企业响应${placeText(placeOf(d.response.location))}` : '',
         },
       });
     } catch (err) {
       this.setData({ error: messageOf(err) });
     }
   },
-  keep() {
-    saveDraft(`verify:${this.data.id}`, { verdict: this.data.verdict, text: this.data.text, photos: this.data.photos, location: this.data.location });
+  draftKey() {
+    return `verify:${this.data.id}`;
+  },
+  draftValue() {
+    return { verdict: this.data.verdict, text: this.data.text, photos: this.data.photos, location: this.data.location };
   },
   onInput(e: InputEvent) {
-    applyInput(this, `verify:${this.data.id}`, FIELDS, e);
+    applyInput(this, this.draftKey(), FIELDS, e);
   },
   onVerdict(e: { currentTarget: { dataset: { verdict: string } } }) {
     this.setData({ verdict: e.currentTarget.dataset.verdict, 'errors.verdict': '' });
-    this.keep();
+    keepDraft(this);
   },
-  async addPhotos() {
-    const chosen = await choosePhotos(this.data.photos.length);
-    this.setData({ photos: [...this.data.photos, ...chosen].slice(0, MAX_PHOTOS) });
-    this.keep();
+  addPhotos() {
+    return addPhotos(this);
+  },
+  removePhoto(e: { currentTarget: { dataset: { index: number } } }) {
+    removePhoto(this, Number(e.currentTarget.dataset.index));
   },
   async locate() {
-    this.setData({ location: await currentLocation() });
-    this.keep();
+    await locate(this);
+    this.setData({ place: placeText(this.data.location) });
   },
   validate(): boolean {
     const errors: Record<string, string> = {};
@@ -91,10 +98,9 @@ Page({
     this.setData({ busy: true, error: '' });
     try {
       const photos = await uploadPhotos(this.data.photos, { enterpriseId: d.enterprise_id, kind: 'verification', subjectId: d.id });
-      const where = this.data.location ? `（核查位置：${this.data.location.lat.toFixed(5)}, ${this.data.location.lon.toFixed(5)}）` : '';
       await call('verify', {
         path: { alarm_id: d.id },
-        body: { version: d.version, result: `${this.data.verdict}：${this.data.text.trim()}${where}`, photos },
+        body: { version: d.version, result: `${this.data.verdict}：${this.data.text.trim()}`, photos, location: this.data.location },
       });
       clearDraft(`verify:${d.id}`);
       forgetUploads(this.data.photos);

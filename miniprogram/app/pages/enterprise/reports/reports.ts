@@ -4,7 +4,7 @@ import { myEnterpriseId } from '../../../lib/enterprise';
 import { applyInput, type InputEvent } from '../../../lib/form';
 import { call, messageOf } from '../../../lib/http';
 import { FAULT_KINDS, STOPPAGE_KINDS } from '../../../lib/labels';
-import { choosePhotos } from '../../../lib/photos';
+import { addPhotos, removePhoto } from '../../../lib/fieldform';
 import { beijing, beijingDay, fromPicker, isoBeijing } from '../../../lib/time';
 import { forgetUploads, uploadPhotos } from '../../../lib/uploads';
 
@@ -17,6 +17,7 @@ interface FaultOut {
   description: string;
   resolved_at: string | null;
   acknowledged_by: string | null;
+  photos: string[];
 }
 interface StoppageOut {
   id: string;
@@ -28,9 +29,17 @@ interface StoppageOut {
   decision_name: string;
   decision_deadline: string;
   decision_note: string;
+  decided_at: string | null;
 }
 
 const FAULT_WINDOW_MS = 2 * 3600_000;
+
+/** The stoppage's decision in words: who decides by when, or what was decided (or deemed) and when. */
+export function decisionText(s: StoppageOut): string {
+  if (s.decision === 'pending') return `${s.decision_name}（${beijing(s.decision_deadline)} 前未答复视为同意）`;
+  if (s.decision === 'deemed_approved') return `${s.decision_name}（期限 ${beijing(s.decision_deadline)} 已过）`;
+  return s.decided_at ? `分局${s.decision_name}（${beijing(s.decided_at)}）` : s.decision_name;
+}
 const FIELDS = ['kind', 'pointIds', 'startDate', 'startTime', 'endDate', 'endTime', 'text', 'photos'] as const;
 
 function hhmm(ms: number): string {
@@ -55,7 +64,7 @@ Page({
     errors: {} as Record<string, string>,
     error: '',
     busy: false,
-    faults: [] as Array<{ id: string; kind: string; start: string; status: string; late: boolean }>,
+    faults: [] as Array<{ id: string; kind: string; start: string; status: string; late: boolean; detail: string }>,
     stoppages: [] as Array<{ id: string; kind: string; window: string; decision: string; decisionName: string; note: string }>,
   },
   eid: '',
@@ -106,13 +115,14 @@ Page({
           start: beijing(f.fault_start),
           late: f.filed_late,
           status: f.resolved_at ? `已恢复（${beijing(f.resolved_at)}）` : f.acknowledged_by ? '分局已确认' : '待分局确认',
+          detail: `${f.description}${f.photos.length ? `（照片 ${f.photos.length} 张）` : ''}`,
         })),
         stoppages: stoppages.items.map((s) => ({
           id: s.id,
           kind: s.kind_name,
           window: `${beijing(s.start)} 至 ${s.end ? beijing(s.end) : '待定'}`,
           decision: s.decision,
-          decisionName: s.decision === 'pending' ? `${s.decision_name}（${beijing(s.decision_deadline)} 前未答复视为同意）` : s.decision_name,
+          decisionName: decisionText(s),
           note: s.decision_note,
         })),
       });
@@ -120,10 +130,13 @@ Page({
       this.setData({ error: messageOf(err) });
     }
   },
-  keep() {
+  draftValue() {
     const draft: Record<string, unknown> = {};
     for (const f of FIELDS) draft[f] = this.data[f];
-    saveDraft(this.draftKey(), draft);
+    return draft;
+  },
+  keep() {
+    saveDraft(this.draftKey(), this.draftValue());
   },
   onInput(e: InputEvent) {
     applyInput(this, this.draftKey(), FIELDS, e);
@@ -148,10 +161,11 @@ Page({
     const late = this.data.tab === 'fault' && !Number.isNaN(start) && Date.now() - start > FAULT_WINDOW_MS;
     this.setData({ lateWarning: late ? '故障发生已超过 2 小时，申报将被标记为逾期' : '' });
   },
-  async addPhotos() {
-    const chosen = await choosePhotos(this.data.photos.length);
-    this.setData({ photos: [...this.data.photos, ...chosen].slice(0, 9) });
-    this.keep();
+  addPhotos() {
+    return addPhotos(this);
+  },
+  removePhoto(e: { currentTarget: { dataset: { index: number } } }) {
+    removePhoto(this, Number(e.currentTarget.dataset.index));
   },
   validate(): boolean {
     const errors: Record<string, string> = {};

@@ -1,10 +1,10 @@
 // 报警响应: cause from the notice's list, text, ≤ 9 photos (camera or album) and the location; kept as a draft
 // on the phone until the API has it.
-import { clearDraft, loadDraft, saveDraft } from '../../../lib/drafts';
+import { clearDraft, loadDraft } from '../../../lib/drafts';
+import { addPhotos, keepDraft, locate, placeOf, placeText, removePhoto, type FieldDraft, type Place } from '../../../lib/fieldform';
 import { applyInput, type InputEvent } from '../../../lib/form';
 import { call, messageOf } from '../../../lib/http';
 import { CAUSES } from '../../../lib/labels';
-import { choosePhotos, currentLocation, discardPhotos } from '../../../lib/photos';
 import { offerSubscriptionOnce } from '../../../lib/subscribe';
 import { beijing, timeLeft } from '../../../lib/time';
 import { forgetUploads, MAX_PHOTOS, uploadPhotos } from '../../../lib/uploads';
@@ -36,7 +36,8 @@ Page({
     cause: '',
     text: '',
     photos: [] as string[],
-    location: null as null | { lat: number; lon: number },
+    location: null as Place | null,
+    place: placeText(null),
     maxPhotos: MAX_PHOTOS,
     errors: {} as Record<string, string>,
     busy: false,
@@ -45,8 +46,9 @@ Page({
   detail: null as Detail | null,
   onLoad(query: Record<string, string | undefined>) {
     const id = query.id ?? '';
-    const draft = loadDraft<{ cause: string; text: string; photos: string[]; location: { lat: number; lon: number } | null }>(`respond:${id}`);
-    this.setData({ id, cause: draft.cause ?? '', text: draft.text ?? '', photos: draft.photos ?? [], location: draft.location ?? null });
+    const draft = loadDraft<FieldDraft & { cause: string }>(`respond:${id}`);
+    const location = placeOf(draft.location);
+    this.setData({ id, cause: draft.cause ?? '', text: draft.text ?? '', photos: draft.photos ?? [], location, place: placeText(location) });
     void this.load();
   },
   async load() {
@@ -71,33 +73,28 @@ Page({
       this.setData({ loading: false, error: messageOf(err) });
     }
   },
-  keep() {
-    saveDraft(`respond:${this.data.id}`, { cause: this.data.cause, text: this.data.text, photos: this.data.photos, location: this.data.location });
+  draftKey() {
+    return `respond:${this.data.id}`;
+  },
+  draftValue() {
+    return { cause: this.data.cause, text: this.data.text, photos: this.data.photos, location: this.data.location };
   },
   onInput(e: InputEvent) {
-    applyInput(this, `respond:${this.data.id}`, FIELDS, e);
+    applyInput(this, this.draftKey(), FIELDS, e);
   },
   onCause(e: { currentTarget: { dataset: { code: string } } }) {
     this.setData({ cause: e.currentTarget.dataset.code, 'errors.cause': '' });
-    this.keep();
+    keepDraft(this);
   },
-  async addPhotos() {
-    const chosen = await choosePhotos(this.data.photos.length);
-    this.setData({ photos: [...this.data.photos, ...chosen].slice(0, MAX_PHOTOS), 'errors.photos': '' });
-    this.keep();
+  addPhotos() {
+    return addPhotos(this);
   },
   removePhoto(e: { currentTarget: { dataset: { index: number } } }) {
-    const index = Number(e.currentTarget.dataset.index);
-    discardPhotos([this.data.photos[index]]);
-    const photos = this.data.photos.filter((_p, i) => i !== index);
-    this.setData({ photos });
-    this.keep();
+    removePhoto(this, Number(e.currentTarget.dataset.index));
   },
   async locate() {
-    const location = await currentLocation();
-    if (!location) wx.showToast({ title: '未获得定位，请在设置中允许使用位置', icon: 'none' });
-    this.setData({ location });
-    this.keep();
+    await locate(this);
+    this.setData({ place: placeText(this.data.location) });
   },
   validate(): boolean {
     const errors: Record<string, string> = {};
@@ -114,11 +111,9 @@ Page({
     this.setData({ busy: true, error: '' });
     try {
       const photos = await uploadPhotos(this.data.photos, { enterpriseId: d.enterprise_id, kind: 'alarm_response', subjectId: d.id });
-      // The API keeps no separate location field: the place goes into the text the branch reads.
-      const where = this.data.location ? `（现场位置：${this.data.location.lat.toFixed(5)}, ${this.data.location.lon.toFixed(5)}）` : '';
       await call('respond', {
         path: { alarm_id: d.id },
-        body: { version: d.version, cause: this.data.cause, text: `${this.data.text.trim()}${where}`, photos },
+        body: { version: d.version, cause: this.data.cause, text: this.data.text.trim(), photos, location: this.data.location },
       });
       clearDraft(`respond:${d.id}`);
       forgetUploads(this.data.photos);

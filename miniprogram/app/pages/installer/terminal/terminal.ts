@@ -1,6 +1,6 @@
 // One terminal: online and its last frames, commands (read now, interval, time, password) with their status,
-// the commissioning checklist judged from the newest reading, installation photos.
-import { allPass, commissioningChecks, type Check } from '../../../lib/checklist';
+// installation photos, and commissioning: the platform judges the checks from the newest data and records them.
+import { commissioningView, type CommissioningOut, type CommissioningView, type EntryOut } from '../../../lib/commissioning';
 import { ApiFailure, call, messageOf } from '../../../lib/http';
 import { choosePhotos } from '../../../lib/photos';
 import { MINUTE_INTERVALS, OPEN_COMMAND_STATES, PASSWORD_PATTERN } from '../../../lib/terminal';
@@ -52,14 +52,16 @@ Page({
     error: '',
     terminal: null as null | { online: boolean; lastFrame: string; enterprise: string; interval: string; pendingPassword: boolean },
     points: [] as Array<{ id: string; label: string; reading: string; values: Array<{ name: string; value: string }> }>,
-    checks: [] as Check[],
-    ready: false,
+    commissioning: null as CommissioningView | null,
+    note: '',
     commands: [] as Array<{ id: string; kind: string; state: string; stateName: string; detail: string; at: string }>,
     intervals: MINUTE_INTERVALS,
     intervalIndex: 0,
     password: '',
     errors: {} as Record<string, string>,
     photos: [] as string[],
+    photoIds: [] as string[], // installation photos uploaded here, cited by the next commissioning
+    pointIndex: 0,
     busy: false,
   },
   enterpriseId: '',
@@ -89,10 +91,8 @@ Page({
                 value: `${reading.values[k]} ${q[k]?.unit ?? ''}`.trim(),
               }))
             : [],
-          raw: reading?.values ?? null,
         };
       });
-      const checks = commissioningChecks(points[0]?.raw ?? null, t.gps);
       this.setData({
         loading: false,
         missing: false,
@@ -103,14 +103,48 @@ Page({
           interval: t.minute_interval_min ? `${t.minute_interval_min} 分钟` : '未知',
           pendingPassword: t.password_change_pending,
         },
-        points: points.map(({ raw: _raw, ...rest }) => rest),
-        checks,
-        ready: allPass(checks),
+        points,
       });
-      await this.loadCommands();
+      await Promise.all([this.loadCommands(), this.loadCommissioning()]);
     } catch (err) {
       if (err instanceof ApiFailure && err.status === 404) this.setData({ loading: false, missing: true });
       else this.setData({ loading: false, error: messageOf(err) });
+    }
+  },
+  async loadCommissioning() {
+    try {
+      const entry = await call<EntryOut>('lastCommissioning', { path: { mn: this.data.mn } });
+      this.setData({ commissioning: commissioningView(entry) });
+    } catch (err) {
+      if (!(err instanceof ApiFailure && err.status === 404)) throw err; // 404: never commissioned
+      this.setData({ commissioning: null });
+    }
+  },
+  onPoint(e: { detail: { value: string } }) {
+    this.setData({ pointIndex: Number(e.detail.value) });
+  },
+  onNote(e: { detail: { value: string } }) {
+    this.setData({ note: String(e.detail.value ?? ''), 'errors.note': '' });
+  },
+  async commission() {
+    if (this.data.busy) return;
+    if (this.data.note.length > 1000) {
+      this.setData({ 'errors.note': '说明不超过 1000 字' });
+      return;
+    }
+    const point = this.data.points[this.data.pointIndex];
+    this.setData({ busy: true, error: '' });
+    try {
+      const out = await call<CommissioningOut>('commission', {
+        path: { mn: this.data.mn },
+        body: { point_id: point?.id ?? null, text: this.data.note.trim(), photo_ids: this.data.photoIds },
+      });
+      this.setData({ commissioning: commissioningView(out.entry, out), note: '' });
+      wx.showToast({ title: out.entry.passed ? '调试通过' : '调试未通过', icon: out.entry.passed ? 'success' : 'none' });
+    } catch (err) {
+      this.setData({ error: messageOf(err) });
+    } finally {
+      this.setData({ busy: false });
     }
   },
   async loadCommands() {
@@ -169,6 +203,19 @@ Page({
   bindPoint() {
     void wx.navigateTo({ url: `/pages/installer/bind-point/bind-point?mn=${encodeURIComponent(this.data.mn)}` });
   },
+  openMaintenance() {
+    if (!this.enterpriseId) {
+      this.setData({ error: '终端绑定企业后才能记运维记录' });
+      return;
+    }
+    const q = `enterprise_id=${encodeURIComponent(this.enterpriseId)}&mn=${encodeURIComponent(this.data.mn)}`;
+    void wx.navigateTo({ url: `/pages/installer/maintenance/maintenance?${q}` });
+  },
+  openCampaign() {
+    if (this.enterpriseId) {
+      void wx.navigateTo({ url: `/pages/installer/campaign/campaign?enterprise_id=${encodeURIComponent(this.enterpriseId)}` });
+    }
+  },
   async addPhotos() {
     if (!this.enterpriseId) {
       this.setData({ error: '终端绑定企业后才能上传安装照片' });
@@ -178,9 +225,10 @@ Page({
     if (!chosen.length) return;
     this.setData({ busy: true, error: '' });
     try {
-      await uploadPhotos(chosen, { enterpriseId: this.enterpriseId, kind: 'installation', subjectId: this.data.mn });
+      const ids = await uploadPhotos(chosen, { enterpriseId: this.enterpriseId, kind: 'installation', subjectId: this.data.mn });
       forgetUploads(chosen);
-      this.setData({ photos: [...this.data.photos, ...chosen] });
+      // the commissioning record cites at most 9 photos: the newest ones
+      this.setData({ photos: [...this.data.photos, ...chosen], photoIds: [...this.data.photoIds, ...ids].slice(-9) });
       wx.showToast({ title: '照片已上传', icon: 'success' });
     } catch (err) {
       this.setData({ error: messageOf(err) });

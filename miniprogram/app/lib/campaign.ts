@@ -1,0 +1,57 @@
+// An enterprise's installation campaign file as the API gives it (GET /enterprises/{id}/campaign) and what the
+// installer may record next: survey, installation, commissioning (terminal page), a restart after a failed trial.
+import { beijing } from './time';
+
+interface Step {
+  at: string;
+  by: string;
+  remarks: string;
+  photo_ids: string[];
+}
+interface Trial {
+  started_at: string;
+  outcome: 'running' | 'passed' | 'failed';
+  outcome_name: string;
+  days: Array<{ day: string; completeness: number }>;
+  reason: string;
+  ended_on: string | null;
+}
+export interface FileOut {
+  enterprise_id: string;
+  enterprise_name: string;
+  install_status: string;
+  install_status_name: string;
+  version: number;
+  deadlines: { survey: string; network: string; filing: string };
+  survey: (Step & { facilities: string[]; planned_points: string[] }) | null;
+  installation: Step | null;
+  networked_at: string | null;
+  trial: Trial | null;
+  acceptance: Step | null;
+  filing: { at: string; late: boolean } | null;
+  exemption: { reason_name: string; note: string } | null;
+  overdue: Array<{ step_name: string; due: string; days_overdue: number; unit: string }>;
+}
+
+export type NextStep = 'survey' | 'installation' | 'commissioning' | 'restart' | '';
+
+/** One name per line (or separated by 、，,；;): trimmed, no empties, no repeats. */
+export function names(text: string): string[] {
+  return [...new Set(text.split(/[\n、，,；;]+/).map((s) => s.trim()).filter(Boolean))];
+}
+
+export function nextStep(f: FileOut): NextStep {
+  if (f.exemption) return '';
+  if (f.install_status === 'pending_survey') return 'survey';
+  if (f.install_status === 'surveyed') return 'installation';
+  if (f.install_status === 'installed') return 'commissioning';
+  if (f.install_status === 'trial_run' && f.trial?.outcome === 'failed') return 'restart';
+  return '';
+}
+
+export function trialText(t: Trial | null): string {
+  if (!t) return '';
+  const days = t.days.map((d) => `${d.day.slice(5)} ${Math.round(d.completeness * 100)}%`).join('，');
+  const reason = t.reason ? `：${t.reason}` : '';
+  return `试运行（${beijing(t.started_at)} 起）${t.outcome_name}${reason}${days ? `；每日数据完整率 ${days}` : ''}`;
+}

@@ -141,6 +141,7 @@ def verify(links: ChainLinks, objects: ObjectStore, parse: Parse, *, lookback: i
     out = ArchiveVerification()
     prev_hash, expected = GENESIS_HASH, 1
     heads: dict[str, MnRef] = {}
+    unread: set[int] = set()  # links whose manifest could not be trusted: entries after them are not judged on them
     while True:
         page = links.links(from_seq=expected, limit=_PAGE)
         if not page:
@@ -150,26 +151,26 @@ def verify(links: ChainLinks, objects: ObjectStore, parse: Parse, *, lookback: i
                 out.problems.append(Problem(expected, "", "", f"全局链缺少第 {expected}–{link.seq - 1} 环"))
             elif link.prev_hash != prev_hash:
                 out.problems.append(Problem(link.seq, link.object_key, "", "全局链断开：本环的上一清单哈希与上一环不符"))
-            _check_link(link, objects, parse, heads, lookback, out)
+            _check_link(link, objects, parse, heads, unread, lookback, out)
             out.links += 1
             prev_hash, expected = link.hash, link.seq + 1
 
 
 def _check_link(
-    link: ChainLink, objects: ObjectStore, parse: Parse, heads: dict[str, MnRef], lookback: int,
+    link: ChainLink, objects: ObjectStore, parse: Parse, heads: dict[str, MnRef], unread: set[int], lookback: int,
     out: ArchiveVerification,
 ) -> None:  # fmt: skip
     def problem(message: str, mn: str = "") -> None:
         out.problems.append(Problem(link.seq, link.object_key, mn, message))
 
     data = objects.get(link.manifest_key)
-    if data is None:
-        return problem(f"清单 {link.manifest_key} 已被删除")
-    if mf.sha256(data) != link.hash:
-        return problem(f"清单 {link.manifest_key} 已被替换或改动（哈希与链不符）")
+    if data is None or mf.sha256(data) != link.hash:
+        unread.add(link.seq)
+        return problem(f"清单 {link.manifest_key} " + ("已被删除" if data is None else "已被替换或改动（哈希与链不符）"))
     try:
         manifest = mf.decode(data)
     except InvalidInputError:
+        unread.add(link.seq)
         return problem(f"清单 {link.manifest_key} 无法读取")
     if (manifest.seq, manifest.prev_hash, manifest.object_key) != (link.seq, link.prev_hash, link.object_key):
         problem("清单的序号、上一清单哈希或对象名与链不符")
@@ -182,7 +183,9 @@ def _check_link(
     actual = {e.mn: e for e in mf.entries_of(frames, {})} if body is not None else {}
     for entry in manifest.entries:
         seen = heads.get(entry.mn)
-        if entry.prev is not None and entry.prev != seen:
+        if entry.prev is not None and entry.prev.seq in unread:
+            pass  # its previous entry is in a manifest already reported
+        elif entry.prev is not None and entry.prev != seen:
             problem("与该终端的上一清单条目不衔接（缺失或顺序错乱）", entry.mn)
         elif entry.prev is None and seen is not None and link.seq - seen.seq <= lookback:
             problem("该终端的上一清单条目未被链接", entry.mn)

@@ -84,6 +84,13 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
         "The chain function reads the delivered objects under raw/, whose keys Firehose chooses at run time; "
         "get object (and version) only, no list, put or delete",
     )
+    _ack(
+        _default_policy(stack.functions.functions["ChainArchive"].role),
+        f"AwsSolutions-IAM5[Resource::<{archive}.Arn>/manifests/*]",
+        "The chain function writes one manifest per delivered object under manifests/ (named after the object, "
+        "so chosen at run time), reads them back and lists them; no delete, and the bucket's Object Lock keeps "
+        "every version",
+    )
     for child in stack.node.children:  # CDK's deploy-time handler that writes the bucket's notification settings
         if child.node.id.startswith("BucketNotificationsHandler"):
             _ack(

@@ -16,6 +16,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 import monitoring.storage.dynamodb.schema as schema
+from monitoring.archive.manifest import MANIFEST_PREFIX
 from infra.constructs.alarms import Alarms
 from infra.constructs.api import Api, ApiLimits
 from infra.constructs.functions import BuildSources, Functions, RulesFanOut, ScheduledHandler
@@ -53,10 +54,11 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "NotifyDecide": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # reads accounts, writes the outbox
     "NotifySend": {"read": (), "read_write": (schema.STATE,)},
     "NotifyOnAlarm": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},
-    "ChainArchive": {"read": (), "read_write": (schema.STATE,)},  # chain segments and delivered objects
+    "ChainArchive": {"read": (), "read_write": (schema.STATE,)},  # the global chain's links
 }
 ARCHIVE_CHAIN_HANDLER = "functions.on_archive_object.handler"
 ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), not Firehose's errors/
+ARCHIVE_MANIFEST_PREFIX = MANIFEST_PREFIX  # the chain's manifests: outside raw/, so writing one notifies nothing
 # The API serves every person-facing route: it edits the registry (一企一档, bindings), handles alarms, reports,
 # accounts, audit and commands (state), decodes a newly bound terminal's early frames into readings and events,
 # and reads those frames from the archive (monitoring/field/binding.py), which it never writes.
@@ -274,10 +276,11 @@ class PlatformStack(Stack):
         self.functions.add_stream_handler(
             "NotifyOnAlarm", "functions.on_alarm_change_notify.handler", self.storage.tables[schema.STATE], "alarm#"
         )
-        # Each delivered raw archive object extends its terminals' hash chains (raw frames live only in S3).
+        # Each delivered raw archive object gets a manifest and a link on the global chain (raw frames live in S3).
         self.functions.add_archive_handler(
-            "ChainArchive", ARCHIVE_CHAIN_HANDLER, self.stream.archive_bucket, self.stream.key, ARCHIVE_CHAIN_PREFIX
-        )
+            "ChainArchive", ARCHIVE_CHAIN_HANDLER, self.stream.archive_bucket, self.stream.key, ARCHIVE_CHAIN_PREFIX,
+            ARCHIVE_MANIFEST_PREFIX,
+        )  # fmt: skip
         self._grant()
         # Only the sender and the API (SMS login codes) read the provider settings: docs/notify.md.
         self.notify_secret.grant_read(self.functions.functions["NotifySend"])

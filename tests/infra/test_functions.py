@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 import json
 import sys
+from typing import Any
 from importlib import metadata
 from pathlib import Path
 
@@ -361,7 +362,7 @@ def test_layer_wheels_are_for_the_function_architecture_and_the_stage_index(synt
         assert len(layers) == 2 and all(layer["CompatibleArchitectures"] == ["arm64"] for layer in layers)
 
 
-def test_delivered_archive_objects_notify_the_chain_function_which_may_only_read_them(
+def test_delivered_archive_objects_notify_the_chain_function_which_may_write_only_its_manifests(
     synthesized: Synthesized,
 ) -> None:
     functions = _functions(synthesized)
@@ -376,7 +377,8 @@ def test_delivered_archive_objects_notify_the_chain_function_which_may_only_read
     assert config["Events"] == ["s3:ObjectCreated:*"]
     assert config["Filter"] == {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw/"}]}}
     assert config["LambdaFunctionArn"] == {"Fn::GetAtt": [chain, "Arn"]}
-    # Its role: get object (versions) under raw/ and decrypt through S3; no put, delete or list on the bucket
+    # Its role: get object (versions) under raw/; get, put and list its manifests under manifests/ (no put under
+    # raw/, no delete anywhere); encrypt and decrypt through S3 only
     role = functions[chain]["Role"]["Fn::GetAtt"][0]
     policies = [
         p["PolicyDocument"]["Statement"]
@@ -384,12 +386,29 @@ def test_delivered_archive_objects_notify_the_chain_function_which_may_only_read
         if {"Ref": role} in p["Roles"]
     ]
     statements = [s for doc in policies for s in doc]
-    s3_actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-                  if a.startswith("s3:")}  # fmt: skip
-    assert s3_actions == {"s3:GetObject", "s3:GetObjectVersion"}
-    (s3_statement,) = [s for s in statements if "s3:GetObject" in s["Action"]]
-    assert s3_statement["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [archive, "Arn"]}, "/raw/*"]]}
-    (kms_statement,) = [s for s in statements if s["Action"] == "kms:Decrypt"]
+
+    def actions(s: dict[str, Any]) -> list[str]:
+        return [s["Action"]] if isinstance(s["Action"], str) else list(s["Action"])
+
+    s3_grants = {
+        (a, json.dumps(s["Resource"], sort_keys=True), json.dumps(s.get("Condition"), sort_keys=True))
+        for s in statements for a in actions(s) if a.startswith("s3:")
+    }  # fmt: skip
+    arn = {"Fn::GetAtt": [archive, "Arn"]}
+
+    def under(prefix: str) -> str:
+        return json.dumps({"Fn::Join": ["", [arn, prefix]]}, sort_keys=True)
+
+    listing = json.dumps({"StringLike": {"s3:prefix": ["manifests/*"]}}, sort_keys=True)
+    assert s3_grants == {
+        ("s3:GetObject", under("/raw/*"), "null"),
+        ("s3:GetObjectVersion", under("/raw/*"), "null"),
+        ("s3:GetObject", under("/manifests/*"), "null"),
+        ("s3:PutObject", under("/manifests/*"), "null"),
+        ("s3:ListBucket", json.dumps(arn, sort_keys=True), listing),
+    }
+    (kms_statement,) = [s for s in statements if "kms:Decrypt" in actions(s)]
+    assert set(actions(kms_statement)) == {"kms:Decrypt", "kms:GenerateDataKey"}
     assert "kms:ViaService" in kms_statement["Condition"]["StringEquals"]
     # A failed event is retried twice, then kept on its queue
     (invoke_config,) = [

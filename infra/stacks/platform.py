@@ -16,7 +16,6 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 import monitoring.storage.dynamodb.schema as schema
-from monitoring.archive.manifest import MANIFEST_PREFIX
 from infra.constructs.alarms import Alarms
 from infra.constructs.api import Api, ApiLimits
 from infra.constructs.functions import BuildSources, Functions, RulesFanOut, ScheduledHandler
@@ -58,7 +57,7 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 ARCHIVE_CHAIN_HANDLER = "functions.on_archive_object.handler"
 ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), not Firehose's errors/
-ARCHIVE_MANIFEST_PREFIX = MANIFEST_PREFIX  # the chain's manifests: outside raw/, so writing one notifies nothing
+ARCHIVE_MANIFEST_PREFIX = "manifests/"  # monitoring.archive.manifest.MANIFEST_PREFIX: outside raw/, no notification
 # The API serves every person-facing route: it edits the registry (一企一档, bindings), handles alarms, reports,
 # accounts, audit and commands (state), decodes a newly bound terminal's early frames into readings and events,
 # and reads those frames from the archive (monitoring/field/binding.py), which it never writes.

@@ -123,7 +123,18 @@ def encode(manifest: Manifest) -> bytes:
     for e in manifest.entries:
         p = e.prev
         ref = -1 if p is None else refs.setdefault(p.object_key, len(refs))
-        rows.append([e.mn, e.first, e.last, e.count, e.frames_sha256, ref, "" if p is None else p.hash, 0 if p is None else p.seq])
+        rows.append(
+            [
+                e.mn,
+                e.first,
+                e.last,
+                e.count,
+                e.frames_sha256,
+                ref,
+                "" if p is None else p.hash,
+                0 if p is None else p.seq,
+            ]
+        )
         # fmt: skip
     doc = {
         "v": FORMAT, "object": manifest.object_key, "object_sha256": manifest.object_sha256, "seq": manifest.seq,

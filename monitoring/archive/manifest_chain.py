@@ -61,8 +61,8 @@ class ManifestChain:
         """Chain one delivered object; idempotent (a redelivered event, or a rerun after a failure half way,
         adds nothing twice). The manifest is written before its link, so a link never names a missing one."""
         for done in self._objects.keys(f"{mf.MANIFEST_PREFIX}{key}."):  # an earlier run's manifests (usually none)
-            seq = done.rsplit(".", 3)[-3]
-            link = self._links.at(int(seq)) if seq.isdigit() else None
+            digits = done.rsplit(".", 3)[-3]
+            link = self._links.at(int(digits)) if digits.isdigit() else None
             if link is not None and link.object_key == key:
                 return link
         body = self._objects.get(key, version)
@@ -111,7 +111,9 @@ class ManifestChain:
     def _manifest(self, link: ChainLink) -> Manifest:
         data = self._objects.get(link.manifest_key)
         if data is None or mf.sha256(data) != link.hash:
-            raise StorageUnavailableError(f"chain: manifest of link {link.seq} is missing or altered; verify the archive")
+            raise StorageUnavailableError(
+                f"chain: manifest of link {link.seq} is missing or altered; verify the archive"
+            )
         return mf.decode(data)
 
 
@@ -150,7 +152,9 @@ def verify(links: ChainLinks, objects: ObjectStore, parse: Parse, *, lookback: i
             if link.seq != expected:
                 out.problems.append(Problem(expected, "", "", f"全局链缺少第 {expected}–{link.seq - 1} 环"))
             elif link.prev_hash != prev_hash:
-                out.problems.append(Problem(link.seq, link.object_key, "", "全局链断开：本环的上一清单哈希与上一环不符"))
+                out.problems.append(
+                    Problem(link.seq, link.object_key, "", "全局链断开：本环的上一清单哈希与上一环不符")
+                )
             _check_link(link, objects, parse, heads, unread, lookback, out)
             out.links += 1
             prev_hash, expected = link.hash, link.seq + 1
@@ -166,7 +170,9 @@ def _check_link(
     data = objects.get(link.manifest_key)
     if data is None or mf.sha256(data) != link.hash:
         unread.add(link.seq)
-        return problem(f"清单 {link.manifest_key} " + ("已被删除" if data is None else "已被替换或改动（哈希与链不符）"))
+        return problem(
+            f"清单 {link.manifest_key} " + ("已被删除" if data is None else "已被替换或改动（哈希与链不符）")
+        )
     try:
         manifest = mf.decode(data)
     except InvalidInputError:

@@ -5,15 +5,17 @@ from __future__ import annotations
 import ast
 import json
 import sys
-from typing import Any
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
 
 from infra.app import source_layout
 from infra.settings import StageSettings
+from infra.stacks.platform import ARCHIVE_MANIFEST_PREFIX
+from monitoring.archive.manifest import MANIFEST_PREFIX
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -399,6 +401,7 @@ def test_delivered_archive_objects_notify_the_chain_function_which_may_write_onl
     def under(prefix: str) -> str:
         return json.dumps({"Fn::Join": ["", [arn, prefix]]}, sort_keys=True)
 
+    assert ARCHIVE_MANIFEST_PREFIX == MANIFEST_PREFIX == "manifests/"  # where the function writes them
     listing = json.dumps({"StringLike": {"s3:prefix": ["manifests/*"]}}, sort_keys=True)
     assert s3_grants == {
         ("s3:GetObject", under("/raw/*"), "null"),

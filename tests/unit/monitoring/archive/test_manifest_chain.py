@@ -27,7 +27,9 @@ def _frame(mn: str, n: int) -> RawFrame:
     return RawFrame(mn, raw, NOW + timedelta(seconds=n), "203.0.113.7:50122", AuthStatus.OK, "hj212", "2011")
 
 
-def _setup(objects_frames: Sequence[Sequence[RawFrame]], *, lookback: int = 16) -> tuple[MemoryChainHeadsRepository, VersionedObjects]:
+def _setup(
+    objects_frames: Sequence[Sequence[RawFrame]], *, lookback: int = 16
+) -> tuple[MemoryChainHeadsRepository, VersionedObjects]:
     store, objects = MemoryChainHeadsRepository(), VersionedObjects()
     chain = ManifestChain(store, objects, frames_of, lookback=lookback)
     for k, frames in enumerate(objects_frames):

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OURS = ("functions", "monitoring", "hj212")
 
 
-def _functions(synthesized: Synthesized, stage: str = "dev") -> dict[str, dict]:
+def _functions(synthesized: Synthesized, stage: str = "dev") -> dict[str, dict[str, Any]]:
     """Our handler functions (the VPC custom resource's function is CDK's, not ours)."""
     return {
         k: p
@@ -32,7 +32,7 @@ def _functions(synthesized: Synthesized, stage: str = "dev") -> dict[str, dict]:
     }
 
 
-def _code_dir(synthesized: Synthesized, props: dict, stage: str = "dev") -> Path:
+def _code_dir(synthesized: Synthesized, props: dict[str, Any], stage: str = "dev") -> Path:
     """The staged directory of a function's code asset, found through the stack's asset manifest."""
     manifest = json.loads((synthesized.outdir / f"Gongkuang-{stage}.assets.json").read_text(encoding="utf-8"))
     key = props["Code"]["S3Key"]
@@ -41,7 +41,7 @@ def _code_dir(synthesized: Synthesized, props: dict, stage: str = "dev") -> Path
         for f in manifest["files"].values()
         if any(d["objectKey"] == key for d in f["destinations"].values())
     ]
-    return synthesized.outdir / path
+    return synthesized.outdir / str(path)
 
 
 def _module_file(root: Path, module: str) -> Path | None:
@@ -151,7 +151,7 @@ def test_third_party_imports_are_runtime_dependencies_for_the_layer(synthesized:
             assert dists & {p.replace("_", "-") for p in provided}, f"{top} is imported but not a runtime dependency"
 
 
-def _stream_mapping(synthesized: Synthesized, stage: str = "dev") -> dict:
+def _stream_mapping(synthesized: Synthesized, stage: str = "dev") -> dict[str, Any]:
     """The frame stream's mapping (the other stream mapping is the state table's, for the notify decider)."""
     (mapping,) = [
         m

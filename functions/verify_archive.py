@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 _SHOWN = 50  # problems printed; the count says how many more
+DELIVERED_PREFIX = "raw/"  # Firehose's deliveries (infra: ARCHIVE_CHAIN_PREFIX), each of which must be on the chain
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -22,11 +23,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     from monitoring.archive.manifest_chain import verify
 
     links = _wiring.get_store().chain_heads  # STORE_BACKEND, DYNAMODB_TABLE_PREFIX, AWS_REGION as the functions'
-    result = verify(links, S3Objects(_wiring.get_s3(), args.bucket), frames_of)
+    result = verify(links, S3Objects(_wiring.get_s3(), args.bucket), frames_of, delivered=DELIVERED_PREFIX)
     frames = sum(result.frames.values())
     print(f"全局链 {result.links} 环，{len(result.frames)} 个终端共 {frames} 帧核对一致")
     for p in result.problems[:_SHOWN]:
-        where = f"第 {p.seq} 环（{p.object_key}）" + (f" 终端 {p.mn}" if p.mn else "")
+        where = (f"第 {p.seq} 环（{p.object_key}）" if p.seq else p.object_key) + (f" 终端 {p.mn}" if p.mn else "")
         print(f"{where}：{p.message}")
     if len(result.problems) > _SHOWN:
         print(f"另有 {len(result.problems) - _SHOWN} 处问题未列出")

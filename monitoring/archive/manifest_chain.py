@@ -138,15 +138,22 @@ class ArchiveVerification:
         return not self.problems
 
 
-def verify(links: ChainLinks, objects: ObjectStore, parse: Parse, *, lookback: int = LOOKBACK) -> ArchiveVerification:
-    """Walk the global chain from link 1 and check everything as stored now; every problem is reported."""
+def verify(
+    links: ChainLinks, objects: ObjectStore, parse: Parse, *, lookback: int = LOOKBACK, delivered: str | None = None
+) -> ArchiveVerification:
+    """Walk the global chain from link 1 and check everything as stored now; every problem is reported. With
+    `delivered` (the deliveries' prefix), an object there that no link names is reported too."""
     out = ArchiveVerification()
     prev_hash, expected = GENESIS_HASH, 1
     heads: dict[str, MnRef] = {}
     unread: set[int] = set()  # links whose manifest could not be trusted: entries after them are not judged on them
+    chained: set[str] = set()
     while True:
         page = links.links(from_seq=expected, limit=_PAGE)
         if not page:
+            for key in objects.keys(delivered) if delivered is not None else []:
+                if key not in chained:
+                    out.problems.append(Problem(0, key, "", "数据对象未上链（链函数未处理，或刚送达）"))
             return out
         for link in page:
             if link.seq != expected:
@@ -156,6 +163,7 @@ def verify(links: ChainLinks, objects: ObjectStore, parse: Parse, *, lookback: i
                     Problem(link.seq, link.object_key, "", "全局链断开：本环的上一清单哈希与上一环不符")
                 )
             _check_link(link, objects, parse, heads, unread, lookback, out)
+            chained.add(link.object_key)
             out.links += 1
             prev_hash, expected = link.hash, link.seq + 1
 

@@ -123,3 +123,8 @@ def test_verify_archive_names_a_rewritten_object_a_deleted_one_and_a_replaced_ma
         out = capsys.readouterr().out
         assert f"第 1 环（{A}）：数据对象已被删除" in out
         assert f"第 2 环（{B}）：清单 {mf.manifest_key(B, 2)} 已被替换或改动（哈希与链不符）" in out
+        # An object delivered whose event never reached the function is named too
+        c = "raw/date=2026-11-28/auth=ok/frames-1-2026-11-28-10-30-00-c.gz"
+        _put(s3, c, [_line("MN01", 5)])
+        assert verify_archive.main(["--bucket", BUCKET]) == 1
+        assert f"{c}：数据对象未上链（链函数未处理，或刚送达）" in capsys.readouterr().out

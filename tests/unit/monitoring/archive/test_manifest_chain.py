@@ -156,3 +156,13 @@ def test_a_manifest_that_is_not_one_is_refused() -> None:
         mf.decode(b"not gzip")
     with pytest.raises(InvalidInputError):
         mf.decode(gzip.compress(b'{"v": 2}'))
+
+
+def test_a_delivered_object_no_link_names_is_reported_when_the_deliveries_are_listed() -> None:
+    store, objects = _setup(_three())
+    objects.put("raw/3.gz", delivered([_frame("A", 6)]))  # delivered, never chained (the function failed for good)
+    assert verify(store, objects, frames_of).ok  # the chain alone cannot know
+    found = verify(store, objects, frames_of, delivered="raw/").problems
+    assert [(p.seq, p.object_key, p.message) for p in found] == [
+        (0, "raw/3.gz", "数据对象未上链（链函数未处理，或刚送达）")
+    ]

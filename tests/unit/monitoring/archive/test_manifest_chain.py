@@ -75,9 +75,14 @@ def test_each_manifest_records_positions_digests_and_links_each_mn_to_its_previo
 def test_a_warm_run_reads_no_earlier_manifest_and_a_cold_one_at_most_its_lookback() -> None:
     store, objects = _setup(_three())
     objects.put("raw/3.gz", delivered([_frame("A", 6)]))
+    objects.put("raw/4.gz", delivered([_frame("A", 7)]))
     gets = objects.requests["get"]
-    ManifestChain(store, objects, frames_of, lookback=2).chain("raw/3.gz")
+    cold = ManifestChain(store, objects, frames_of, lookback=2)
+    cold.chain("raw/3.gz")
     assert objects.requests["get"] - gets == 1 + 2  # the object, then manifests 2 and 3
+    gets = objects.requests["get"]
+    cold.chain("raw/4.gz")  # now warm
+    assert objects.requests["get"] - gets == 1  # the object only
     # Given B silent for longer than the lookback, a cold start cannot see its previous entry: no link, accepted
     store, objects = _setup([*_three(), [_frame("A", 6)], [_frame("A", 7)], [_frame("B", 5)]], lookback=2)
     last = _manifest(store, objects, 6).entry("B")

@@ -8,7 +8,6 @@ from __future__ import annotations
 import argparse
 import base64
 import gzip
-import hashlib
 import json
 import os
 import sys
@@ -25,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support wh
 from bench import aws_cost_model as model  # noqa: E402
 from bench import aws_fleet  # noqa: E402
 from functions import _wiring  # noqa: E402
-from functions.adapters.archive_objects import parse_object  # noqa: E402
+from functions.adapters.archive_objects import frames_of  # noqa: E402
 from infra.settings import StageSettings  # noqa: E402
+from monitoring.archive.manifest_chain import ManifestChain  # noqa: E402
 from monitoring.clock import FixedClock  # noqa: E402
 from monitoring.ingest.isolate import decode_isolating  # noqa: E402
 from monitoring.rules.service import evaluate_tick  # noqa: E402
@@ -34,6 +34,7 @@ from monitoring.storage.dynamodb.adapter import DynamoDBBackend  # noqa: E402
 from monitoring.storage.dynamodb.metering import CapacityMeter, OperationUsage  # noqa: E402
 from monitoring.storage.ports import Store  # noqa: E402
 from tests.support import dynamodb_local  # noqa: E402
+from tests.support.archive_objects import VersionedObjects  # noqa: E402
 
 START = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # 08:00 Beijing time: shifts start
 OBJECT_MINUTES = 15  # the stage's Firehose buffering interval (900 s), which closes every object at 1,500 terminals
@@ -161,14 +162,24 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
                 print(f"  minute {minute + 1}/{args.minutes}: {time.perf_counter() - began:.0f} s", flush=True)
         terminal_minutes = len(fleet.terminals) * args.measure
         chain: dict[str, OperationUsage] = {}
-        chain_cpu, chain_mn_objects = 0.0, 0
+        chain_cpu, chain_mn_objects, chain_records = 0.0, 0, 0
+        bucket = VersionedObjects()  # the archive bucket: requests counted, manifests kept
+        chainer = ManifestChain(store.chain_heads, bucket, frames_of)  # one warm container, as ChainArchive's
+        chain_s3 = dict.fromkeys(bucket.requests, 0)
+        manifest_bytes = 0
         for i in range(0, len(delivered), OBJECT_MINUTES):  # Firehose's objects: one per 900 s buffer at 1,500
             key = f"raw/{i}.jsonl.gz"
-            body = gzip.compress(b"\n".join(r for recs in delivered[i : i + OBJECT_MINUTES] for r in recs) + b"\n")
-            frames = parse_object(key, body).frames
-            work = partial(store.chain_heads.extend_from_object, key, hashlib.sha256(body).hexdigest(), frames)
-            chain_cpu += _metered(backend.meter, chain, work)
-            chain_mn_objects += len({f.mn for f in frames})
+            bucket.put(key, gzip.compress(b"\n".join(r for recs in delivered[i : i + OBJECT_MINUTES] for r in recs)))
+            before = dict(bucket.requests)
+            chain_cpu += _metered(backend.meter, chain, partial(chainer.chain, key))
+            for kind, n in bucket.requests.items():
+                chain_s3[kind] += n - before[kind]
+            link = store.chain_heads.head()
+            assert link is not None and link.object_key == key
+            chain_mn_objects, chain_records = chain_mn_objects + link.mns, chain_records + link.records
+            manifest_bytes += len(bucket.versions[link.manifest_key][-1] or b"")
+        query = {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "mchain"}}}
+        links = backend.client.query(TableName=f"{prefix}-state", **query)["Items"]
         raw = b"".join(sample)
         return model.Measured(
             terminals=len(fleet.terminals),
@@ -189,13 +200,17 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             chain=chain,
             chain_cpu_s=chain_cpu,
             chain_mn_objects=chain_mn_objects,
+            chain_objects=len(links),
+            chain_records=chain_records,
+            chain_s3=chain_s3,
+            chain_manifest_bytes=manifest_bytes,
+            chain_link_bytes=sum(model.item_size(item) for item in links),
             storage=model.table_growth(
                 backend.client,
                 prefix,
                 len(fleet.terminals),
                 args.minutes,
                 START.timestamp(),
-                chain_minutes=args.measure,
             ),
         )
     finally:

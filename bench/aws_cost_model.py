@@ -53,10 +53,15 @@ class Measured:
     rules_cpu_s: float
     storage: list[Growth] = field(default_factory=list)
     decode_tables: dict[str, OperationUsage] = field(default_factory=dict)  # by logical table name
-    # The chain over S3 deliveries (functions/on_archive_object.py) run on the metered minutes as one object
-    chain: dict[str, OperationUsage] = field(default_factory=dict)
+    # The manifest chain over S3 deliveries (functions/on_archive_object.py) run on the metered minutes' objects
+    chain: dict[str, OperationUsage] = field(default_factory=dict)  # DynamoDB, all objects
     chain_cpu_s: float = 0.0
-    chain_mn_objects: int = 0  # segments written: MNs × objects chained
+    chain_mn_objects: int = 0  # manifest entries written: MNs × objects chained
+    chain_objects: int = 0
+    chain_records: int = 0
+    chain_s3: dict[str, int] = field(default_factory=dict)  # S3 requests by kind (get, put, list), all objects
+    chain_manifest_bytes: int = 0  # the manifests as stored (gzip), all objects
+    chain_link_bytes: int = 0  # the links on the state table (item sizes), all objects
     rule_tables: dict[str, OperationUsage] = field(default_factory=dict)  # by logical table name
     minute_tables: list[dict[str, OperationUsage]] = field(default_factory=list)  # decode + rules, each minute
 
@@ -150,14 +155,11 @@ def _scan(client: Any, table: str) -> Iterator[dict[str, Any]]:
         kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def table_growth(
-    client: Any, prefix: str, terminals: int, minutes: int, epoch0: float, *, chain_minutes: int = 0
-) -> list[Growth]:
+def table_growth(client: Any, prefix: str, terminals: int, minutes: int, epoch0: float) -> list[Growth]:
     """What the run left in each table, per terminal-minute by retention (time series) or per terminal
-    (registry, state). Retention is read off each item's TTL; `epoch0` is the run's first data time. The chain
-    over S3 deliveries (state items `chain…`, written for `chain_minutes` of frames) is its own series, "chain"."""
+    (registry, state). Retention is read off each item's TTL; `epoch0` is the run's first data time. The chain's
+    links (state items `mchain`, one per object, not per terminal) are priced by the chain line instead."""
     out: list[Growth] = []
-    chain = 0
     for name in client.list_tables()["TableNames"]:
         if not name.startswith(f"{prefix}-"):
             continue
@@ -165,8 +167,7 @@ def table_growth(
         by_days: dict[int | None, int] = {}
         for item in _scan(client, name):
             size = item_size(item)
-            if table == "state" and item["pk"]["S"].startswith("chain"):
-                chain += size
+            if table == "state" and item["pk"]["S"] == "mchain":
                 continue
             if "lsi1sk" in item:  # the keys-only local index entry: keys + its sort key + overhead
                 size += ITEM_OVERHEAD + sum(len(k) + _value_size(item[k]) for k in ("pk", "sk", "lsi1sk"))
@@ -178,8 +179,6 @@ def table_growth(
                 out.append(Growth(table, days, bytes_per_terminal=size / terminals))
             else:
                 out.append(Growth(table, days, bytes_per_terminal_minute=size / (terminals * minutes)))
-    if chain and chain_minutes:
-        out.append(Growth("chain", None, bytes_per_terminal_minute=chain / (terminals * chain_minutes)))
     return out
 
 
@@ -200,24 +199,37 @@ def stored_gb(m: Measured, terminals: int, month: int, tables: Any = None, *, mi
 FIREHOSE_BUFFER_BYTES = 128 * 2**20  # the delivery's buffering size (infra/constructs/stream.py)
 
 
-def _chain_line(m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminals: int, gbs: float) -> Line:
-    """The chain over S3 deliveries: one segment per MN per delivered object. An object closes every
-    `firehose_buffer_s` or at 128 MiB, whichever comes first; a terminal uploading once a minute is in at most one
-    object a minute."""
+def _chain_line(
+    m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminals: int, month: int, gbs: float
+) -> Line:
+    """The manifest chain over S3 deliveries: per object one manifest PUT and one link on the state table, whatever
+    its MNs; per MN and object a manifest entry stored in S3. An object closes every `firehose_buffer_s` or at
+    128 MiB, whichever comes first; a terminal uploading once a minute is in at most one object a minute."""
     rate = terminals * m.records_per_terminal_minute * m.record_bytes / 60  # bytes a second into Firehose
     every_s = min(float(s["firehose_buffer_s"]), FIREHOSE_BUFFER_BYTES / max(rate, 1e-9))
-    mn_objects = terminals * min(SECONDS / every_s, MINUTES)
-    n = max(m.chain_mn_objects, 1)
+    objects = SECONDS / every_s
+    mn_objects = terminals * min(objects, MINUTES)
+    frames = terminals * m.records_per_terminal_minute * MINUTES
+    n = max(m.chain_objects, 1)
     req = sum(u.requests for u in m.chain.values()) / n
     rru = sum(u.read_units for u in m.chain.values()) / n
     wru = (sum(u.write_units for u in m.chain.values()) + sum(
         u.errors for op, u in m.chain.items() if op not in READ_OPERATIONS)) / n  # fmt: skip
-    ddb, lam = p["dynamodb"], p["lambda"]
-    usd = mn_objects * (wru * ddb["write_request_units_per_million"] + rru * ddb["read_request_units_per_million"])
-    usd /= 1e6
-    seconds = mn_objects * (m.chain_cpu_s / n + req * s["dynamodb_request_s"])
-    usd += seconds * s["function_gb"] * gbs + SECONDS / every_s / 1e6 * lam["requests_per_million"]
-    how = f"an object every {every_s:,.0f} s; {wru:.2f} WRU + {rru:.2f} RRU + {req:.1f} requests per MN and object"
+    ddb, lam, s3 = p["dynamodb"], p["lambda"], p["s3"]
+    usd = objects * (wru * ddb["write_request_units_per_million"] + rru * ddb["read_request_units_per_million"]) / 1e6
+    links_gb = objects * month * (m.chain_link_bytes / n) / GB  # kept for good, on `state` (PITR where it has it)
+    usd += links_gb * (ddb["storage_gb_month"] + (ddb["pitr_gb_month"] if "state" in s["pitr_tables"] else 0.0))
+    gets, puts = m.chain_s3.get("get", 0) / n, (m.chain_s3.get("put", 0) + m.chain_s3.get("list", 0)) / n
+    usd += objects * (gets * s3["get_per_1000"] + puts * s3["put_per_1000"]) / 1000
+    entry_bytes = m.chain_manifest_bytes / max(m.chain_mn_objects, 1)
+    manifest_gb = mn_objects * entry_bytes / GB  # a month's manifests, kept like the objects (lifecycle, lock)
+    usd += _s3_storage(manifest_gb, month, mn_objects / objects * entry_bytes, s3)
+    seconds = frames * m.chain_cpu_s / max(m.chain_records, 1) + objects * (req + gets + puts) * s["dynamodb_request_s"]
+    usd += seconds * s["function_gb"] * gbs + objects / 1e6 * lam["requests_per_million"]
+    how = (
+        f"an object every {every_s:,.0f} s: {req:.1f} DynamoDB requests ({wru:.1f} WRU + {rru:.1f} RRU), "
+        f"{gets:.1f} GET + {puts:.1f} PUT/LIST; {entry_bytes:.0f} B of manifest per MN and object"
+    )
     return Line("Archive chain (S3 deliveries)", usd, how)
 
 
@@ -366,8 +378,8 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         )
         label = "reserved 1 y" if reserved else "auto scaling"
         out.append(Line(f"DynamoDB provisioned ({label})", usd, f"{how} at {s['target_utilisation']:.0%}"))
-    # the DynamoDB archive where a shape keeps it, else the chain over S3 deliveries (on the state table)
-    kept = [g.table for g in m.storage if g.table != ("chain" if kept_archive else "archive")]
+    # the DynamoDB archive where a shape keeps it (else the chain over S3 deliveries: its own line)
+    kept = [g.table for g in m.storage if kept_archive or g.table != "archive"]
     minute_days = s.get("minute_reading_days")
     ia_tables = [t for t in s.get("standard_ia_tables", ()) if t in kept]
     gb = stored_gb(m, terminals, month, tables=kept, minute_days=minute_days)
@@ -375,7 +387,7 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     usd = (gb - ia_gb) * ddb["storage_gb_month"] + ia_gb * ddb["standard_ia_storage_gb_month"]
     how = f"{gb:,.1f} GB at month end" + (f", {ia_gb:,.1f} GB on Standard-IA" if ia_tables else "")
     out.append(Line("DynamoDB storage", usd, how))
-    recoverable = [t for t in [*s["pitr_tables"], *(["chain"] if "state" in s["pitr_tables"] else [])] if t in kept]
+    recoverable = [t for t in s["pitr_tables"] if t in kept]
     pitr = stored_gb(m, terminals, month, tables=recoverable, minute_days=minute_days)
     out.append(Line("DynamoDB PITR", pitr * ddb["pitr_gb_month"], f"{pitr:,.1f} GB in {'/'.join(s['pitr_tables'])}"))
 
@@ -422,7 +434,7 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     lam = p["lambda"]
     gbs = lam[f"gb_second_{s['lambda_arch']}"]
     if not kept_archive:
-        out.append(_chain_line(m, p, s, terminals, gbs))
+        out.append(_chain_line(m, p, s, terminals, month, gbs))
     dreq, _, _ = m.per_terminal_minute(m.decode)
     decode_s = tm * (m.decode_cpu_s / m.terminal_minutes + dreq * s["dynamodb_request_s"])
     invocations = shards * s["decode_polls_per_s"] * SECONDS

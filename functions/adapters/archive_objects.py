@@ -1,17 +1,17 @@
-"""Read one delivered archive object (Firehose → S3: gzip JSON lines of frame records) for the hash chain."""
+"""The raw archive bucket for the manifest chain: delivered objects (Firehose → S3: gzip JSON lines of frame
+records) read and parsed, manifests written."""
 
 from __future__ import annotations
 
 import gzip
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from monitoring.archive.delivered import object_digest
+from monitoring.archive.manifest import sha256
 from monitoring.archive.models import RawFrame
 from monitoring.errors import InvalidInputError, StorageUnavailableError
 from monitoring.ingest.records import parse_record
@@ -33,7 +33,7 @@ def s3_client(region: str | None) -> Any:
 def parse_object(key: str, stored: bytes) -> DeliveredFrames:
     """The frame records of an object's bytes; a line that is no frame record is skipped and named (it is then
     off every chain, which verification reports as a missing record if it was one)."""
-    out = DeliveredFrames(object_digest(stored))
+    out = DeliveredFrames(sha256(stored))
     try:
         body = gzip.decompress(stored) if key.endswith(".gz") else stored
     except (OSError, EOFError, zlib.error) as exc:
@@ -49,23 +49,41 @@ def parse_object(key: str, stored: bytes) -> DeliveredFrames:
     return out
 
 
-def read_object(s3: Any, bucket: str, key: str, version: str | None = None) -> DeliveredFrames:
-    """Get and parse one object (the version the event names, when it names one); AWS errors are outages."""
-    extra = {"VersionId": version} if version else {}
-    try:
-        stored = s3.get_object(Bucket=bucket, Key=key, **extra)["Body"].read()
-    except (BotoCoreError, ClientError) as exc:
-        raise StorageUnavailableError(f"s3://{bucket}/{key}: {exc}") from exc
-    return parse_object(key, stored)
+class S3Objects:
+    """The archive bucket for the manifest chain (monitoring/archive/manifest_chain.py `ObjectStore`): reads see
+    the current version (a deleted object reads as None), writes fall under the bucket's default retention."""
+
+    def __init__(self, s3: Any, bucket: str) -> None:
+        self._s3, self._bucket = s3, bucket
+
+    def get(self, key: str, version: str | None = None) -> bytes | None:
+        extra = {"VersionId": version} if version else {}
+        try:
+            return bytes(self._s3.get_object(Bucket=self._bucket, Key=key, **extra)["Body"].read())
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in {"NoSuchKey", "NoSuchVersion", "404"}:
+                return None
+            raise StorageUnavailableError(f"s3://{self._bucket}/{key}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailableError(f"s3://{self._bucket}/{key}: {exc}") from exc
+
+    def put(self, key: str, data: bytes) -> None:
+        try:
+            self._s3.put_object(Bucket=self._bucket, Key=key, Body=data, ChecksumAlgorithm="SHA256")
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailableError(f"s3://{self._bucket}/{key}: {exc}") from exc
+
+    def keys(self, prefix: str) -> list[str]:
+        out: list[str] = []
+        try:
+            for page in self._s3.get_paginator("list_objects_v2").paginate(Bucket=self._bucket, Prefix=prefix):
+                out.extend(str(o["Key"]) for o in page.get("Contents") or [])
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageUnavailableError(f"s3://{self._bucket}/{prefix}: {exc}") from exc
+        return out
 
 
-def frames_reader(s3: Any, bucket: str) -> Callable[[str], list[RawFrame]]:
-    """`frames_of(key)` for chain verification: an object's frame records as stored now (each object read once)."""
-    cache: dict[str, list[RawFrame]] = {}
-
-    def frames_of(key: str) -> list[RawFrame]:
-        if key not in cache:
-            cache[key] = read_object(s3, bucket, key).frames
-        return cache[key]
-
-    return frames_of
+def frames_of(key: str, body: bytes) -> list[RawFrame]:
+    """The frame records of a delivered object's bytes (lines that are none are left out, and so fail the
+    object's manifest check if they were altered)."""
+    return parse_object(key, body).frames

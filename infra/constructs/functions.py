@@ -313,11 +313,12 @@ class Functions(Construct):
         return fn
 
     def add_archive_handler(
-        self, construct_id: str, handler: str, bucket: s3.IBucket, key: kms.IKey, prefix: str
+        self, construct_id: str, handler: str, bucket: s3.IBucket, key: kms.IKey, prefix: str, manifest_prefix: str
     ) -> lambda_.Function:
         """A handler of every object created under `prefix` in `bucket` (S3 event notification): it may read those
-        objects' versions and decrypt them through S3, nothing else there. An event failing its two retries is
-        kept on its own queue (re-send its records to the function; redelivery is idempotent)."""
+        objects' versions, read, write and list its manifests under `manifest_prefix` (not deleting anything), and
+        encrypt/decrypt through S3. An event failing its two retries is kept on its own queue (re-send its records
+        to the function; redelivery is idempotent)."""
         fn = self._function(construct_id, handler, Duration.seconds(300), reserved=None)
         stack = Stack.of(self)
         fn.add_to_role_policy(
@@ -327,7 +328,19 @@ class Functions(Construct):
         )
         fn.add_to_role_policy(
             iam.PolicyStatement(
-                actions=["kms:Decrypt"],
+                actions=["s3:GetObject", "s3:PutObject"], resources=[bucket.arn_for_objects(f"{manifest_prefix}*")]
+            )
+        )
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["s3:ListBucket"],
+                resources=[bucket.bucket_arn],
+                conditions={"StringLike": {"s3:prefix": [f"{manifest_prefix}*"]}},
+            )
+        )
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt", "kms:GenerateDataKey"],
                 resources=[key.key_arn],
                 conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
             )

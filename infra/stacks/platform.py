@@ -60,12 +60,13 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "NotifyDecide": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # reads accounts, writes the outbox
     "NotifySend": {"read": (), "read_write": (schema.STATE,)},
     "NotifyOnAlarm": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},
-    "ChainArchive": {"read": (), "read_write": (schema.STATE,)},  # chain segments and delivered objects
+    "ChainArchive": {"read": (), "read_write": (schema.STATE,)},  # the global chain's links
     "MaintenanceRemind": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # log, alarms → outbox
     "Campaign": {"read": (schema.READINGS,), "read_write": (schema.REGISTRY, schema.STATE)},  # status, files, audit
 }
 ARCHIVE_CHAIN_HANDLER = "functions.on_archive_object.handler"
 ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), not Firehose's errors/
+ARCHIVE_MANIFEST_PREFIX = "manifests/"  # monitoring.archive.manifest.MANIFEST_PREFIX: outside raw/, no notification
 # The API serves every person-facing route: it edits the registry (一企一档, bindings), handles alarms, reports,
 # accounts, audit and commands (state), decodes a newly bound terminal's early frames into readings and events,
 # and reads those frames from the archive (monitoring/field/binding.py), which it never writes.
@@ -296,10 +297,11 @@ class PlatformStack(Stack):
         self.functions.add_stream_handler(
             "NotifyOnAlarm", "functions.on_alarm_change_notify.handler", self.storage.tables[schema.STATE], "alarm#"
         )
-        # Each delivered raw archive object extends its terminals' hash chains (raw frames live only in S3).
+        # Each delivered raw archive object gets a manifest and a link on the global chain (raw frames live in S3).
         self.functions.add_archive_handler(
-            "ChainArchive", ARCHIVE_CHAIN_HANDLER, self.stream.archive_bucket, self.stream.key, ARCHIVE_CHAIN_PREFIX
-        )
+            "ChainArchive", ARCHIVE_CHAIN_HANDLER, self.stream.archive_bucket, self.stream.key, ARCHIVE_CHAIN_PREFIX,
+            ARCHIVE_MANIFEST_PREFIX,
+        )  # fmt: skip
         self._grant()
         # Only the sender and the API (SMS login codes) read the provider settings: docs/notify.md.
         self.notify_secret.grant_read(self.functions.functions["NotifySend"])

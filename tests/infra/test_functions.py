@@ -7,12 +7,15 @@ import json
 import sys
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import pytest
 from packaging.requirements import Requirement
 
 from infra.app import source_layout
 from infra.settings import StageSettings
+from infra.stacks.platform import ARCHIVE_MANIFEST_PREFIX
+from monitoring.archive.manifest import MANIFEST_PREFIX
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -20,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OURS = ("functions", "monitoring", "hj212")
 
 
-def _functions(synthesized: Synthesized, stage: str = "dev") -> dict[str, dict]:
+def _functions(synthesized: Synthesized, stage: str = "dev") -> dict[str, dict[str, Any]]:
     """Our handler functions (the VPC custom resource's function is CDK's, not ours)."""
     return {
         k: p
@@ -29,7 +32,7 @@ def _functions(synthesized: Synthesized, stage: str = "dev") -> dict[str, dict]:
     }
 
 
-def _code_dir(synthesized: Synthesized, props: dict, stage: str = "dev") -> Path:
+def _code_dir(synthesized: Synthesized, props: dict[str, Any], stage: str = "dev") -> Path:
     """The staged directory of a function's code asset, found through the stack's asset manifest."""
     manifest = json.loads((synthesized.outdir / f"Gongkuang-{stage}.assets.json").read_text(encoding="utf-8"))
     key = props["Code"]["S3Key"]
@@ -38,7 +41,7 @@ def _code_dir(synthesized: Synthesized, props: dict, stage: str = "dev") -> Path
         for f in manifest["files"].values()
         if any(d["objectKey"] == key for d in f["destinations"].values())
     ]
-    return synthesized.outdir / path
+    return synthesized.outdir / str(path)
 
 
 def _module_file(root: Path, module: str) -> Path | None:
@@ -148,7 +151,7 @@ def test_third_party_imports_are_runtime_dependencies_for_the_layer(synthesized:
             assert dists & {p.replace("_", "-") for p in provided}, f"{top} is imported but not a runtime dependency"
 
 
-def _stream_mapping(synthesized: Synthesized, stage: str = "dev") -> dict:
+def _stream_mapping(synthesized: Synthesized, stage: str = "dev") -> dict[str, Any]:
     """The frame stream's mapping (the other stream mapping is the state table's, for the notify decider)."""
     (mapping,) = [
         m
@@ -361,7 +364,7 @@ def test_layer_wheels_are_for_the_function_architecture_and_the_stage_index(synt
         assert len(layers) == 2 and all(layer["CompatibleArchitectures"] == ["arm64"] for layer in layers)
 
 
-def test_delivered_archive_objects_notify_the_chain_function_which_may_only_read_them(
+def test_delivered_archive_objects_notify_the_chain_function_which_may_write_only_its_manifests(
     synthesized: Synthesized,
 ) -> None:
     functions = _functions(synthesized)
@@ -376,7 +379,8 @@ def test_delivered_archive_objects_notify_the_chain_function_which_may_only_read
     assert config["Events"] == ["s3:ObjectCreated:*"]
     assert config["Filter"] == {"Key": {"FilterRules": [{"Name": "prefix", "Value": "raw/"}]}}
     assert config["LambdaFunctionArn"] == {"Fn::GetAtt": [chain, "Arn"]}
-    # Its role: get object (versions) under raw/ and decrypt through S3; no put, delete or list on the bucket
+    # Its role: get object (versions) under raw/; get, put and list its manifests under manifests/ (no put under
+    # raw/, no delete anywhere); encrypt and decrypt through S3 only
     role = functions[chain]["Role"]["Fn::GetAtt"][0]
     policies = [
         p["PolicyDocument"]["Statement"]
@@ -384,12 +388,30 @@ def test_delivered_archive_objects_notify_the_chain_function_which_may_only_read
         if {"Ref": role} in p["Roles"]
     ]
     statements = [s for doc in policies for s in doc]
-    s3_actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
-                  if a.startswith("s3:")}  # fmt: skip
-    assert s3_actions == {"s3:GetObject", "s3:GetObjectVersion"}
-    (s3_statement,) = [s for s in statements if "s3:GetObject" in s["Action"]]
-    assert s3_statement["Resource"] == {"Fn::Join": ["", [{"Fn::GetAtt": [archive, "Arn"]}, "/raw/*"]]}
-    (kms_statement,) = [s for s in statements if s["Action"] == "kms:Decrypt"]
+
+    def actions(s: dict[str, Any]) -> list[str]:
+        return [s["Action"]] if isinstance(s["Action"], str) else list(s["Action"])
+
+    s3_grants = {
+        (a, json.dumps(s["Resource"], sort_keys=True), json.dumps(s.get("Condition"), sort_keys=True))
+        for s in statements for a in actions(s) if a.startswith("s3:")
+    }  # fmt: skip
+    arn = {"Fn::GetAtt": [archive, "Arn"]}
+
+    def under(prefix: str) -> str:
+        return json.dumps({"Fn::Join": ["", [arn, prefix]]}, sort_keys=True)
+
+    assert ARCHIVE_MANIFEST_PREFIX == MANIFEST_PREFIX == "manifests/"  # where the function writes them
+    listing = json.dumps({"StringLike": {"s3:prefix": ["manifests/*"]}}, sort_keys=True)
+    assert s3_grants == {
+        ("s3:GetObject", under("/raw/*"), "null"),
+        ("s3:GetObjectVersion", under("/raw/*"), "null"),
+        ("s3:GetObject", under("/manifests/*"), "null"),
+        ("s3:PutObject", under("/manifests/*"), "null"),
+        ("s3:ListBucket", json.dumps(arn, sort_keys=True), listing),
+    }
+    (kms_statement,) = [s for s in statements if "kms:Decrypt" in actions(s)]
+    assert set(actions(kms_statement)) == {"kms:Decrypt", "kms:GenerateDataKey"}
     assert "kms:ViaService" in kms_statement["Condition"]["StringEquals"]
     # A failed event is retried twice, then kept on its queue
     (invoke_config,) = [

@@ -1,21 +1,23 @@
-"""Contract: the chain over delivered archive objects extends per MN per object, is idempotent, and verifies."""
+"""Contract: the global chain's links (one per delivered object) append conditionally and page in order, and the
+manifest chain built on them is idempotent, survives a failure half way and never forks under concurrency."""
 
 from __future__ import annotations
 
-import dataclasses
 import threading
 from collections.abc import Sequence
 from datetime import timedelta
-from typing import Any
 
 import pytest
 
-from monitoring.archive.delivered import object_digest
-from monitoring.archive.models import GENESIS_HASH, RawFrame, link_hash
-from monitoring.errors import StorageUnavailableError
+from functions.adapters.archive_objects import frames_of
+from monitoring.archive.manifest import ChainLink
+from monitoring.archive.manifest_chain import ManifestChain, verify
+from monitoring.archive.models import RawFrame
+from monitoring.errors import ConflictError, StorageUnavailableError
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
 from tests.contract.storage.conftest import NOW
+from tests.support.archive_objects import VersionedObjects, delivered
 
 pytestmark = pytest.mark.contract
 
@@ -29,97 +31,70 @@ def _object(start: int, count: int, mns: Sequence[str] = ("MN0001", "MN0002")) -
     ]
 
 
-def test_each_object_extends_each_terminals_chain_by_one_segment(store: Store) -> None:
-    chains = store.chain_heads
-    first, second = _object(0, 3), _object(3, 2)
-    done = chains.extend_from_object("raw/a.gz", object_digest(b"a"), first)
-    chains.extend_from_object("raw/b.gz", object_digest(b"b"), second)
-    assert (done.records, done.mns, done.digest) == (6, 2, object_digest(b"a"))
-    segments = chains.segments("MN0001")
-    assert [(s.object_key, s.first_seq, s.last_seq) for s in segments] == [("raw/a.gz", 1, 3), ("raw/b.gz", 4, 5)]
-    # the links are the per-frame hash chain of the MN's frames in delivery order, from genesis
-    prev = GENESIS_HASH
-    for frame in [f for f in first + second if f.mn == "MN0001"]:
-        prev = link_hash(prev, frame)
-    assert chains.head("MN0001") == segments[-1] and segments[-1].hash == prev
-    assert segments[0].prev_hash == GENESIS_HASH and segments[1].prev_hash == segments[0].hash
-    objects = {"raw/a.gz": first, "raw/b.gz": second}
-    assert chains.verify("MN0001", objects.__getitem__).ok
-    assert chains.verify("MN0002", objects.__getitem__).checked == 5
+def test_links_append_once_per_seq_and_page_in_order(store: Store) -> None:
+    links = store.chain_heads
+    assert links.head() is None and links.recent() == []
+    made = [ChainLink(n, f"raw/{n}.gz", f"{n - 1:064x}", f"{n:064x}", n * 10, n) for n in range(1, 6)]
+    for link in made:
+        links.append(link)
+    with pytest.raises(ConflictError):
+        links.append(ChainLink(3, "raw/other.gz", "0" * 64, "f" * 64, 1, 1))
+    assert links.head() == made[-1]
+    assert links.recent(2) == [made[4], made[3]]
+    assert links.at(3) == made[2] and links.at(9) is None
+    assert links.links(from_seq=2, limit=3) == made[1:4]
 
 
-def test_a_redelivered_object_adds_nothing(store: Store) -> None:
-    chains = store.chain_heads
-    frames = _object(0, 2)
-    first = chains.extend_from_object("raw/a.gz", "d1", frames)
-    again = chains.extend_from_object("raw/a.gz", "d1", frames)
-    assert again == first and chains.delivered("raw/a.gz") == first
-    assert [s.first_seq for s in chains.segments("MN0001")] == [1]
+def test_chaining_is_idempotent_and_finishes_an_interrupted_run(store: Store) -> None:
+    objects = VersionedObjects()
+    for key, frames in (("raw/a.gz", _object(0, 3)), ("raw/b.gz", _object(3, 2))):
+        objects.put(key, delivered(frames))
+    chain = ManifestChain(store.chain_heads, objects, frames_of)
+    first = chain.chain("raw/a.gz")
+    assert (first.seq, first.records, first.mns) == (1, 6, 2)
+    # a redelivered event adds nothing, from this container or a cold one
+    assert chain.chain("raw/a.gz") == first
+    assert ManifestChain(store.chain_heads, objects, frames_of).chain("raw/a.gz") == first
+    # Given a run of b that wrote its manifest and failed appending its link (a store outage)
+    real = store.chain_heads.append
 
+    def failing(link: ChainLink) -> None:
+        raise StorageUnavailableError("throttled")
 
-def test_an_interrupted_run_is_finished_without_extending_a_chain_twice(store: Store) -> None:
-    chains = store.chain_heads
-    frames = _object(0, 2)
-    # Given a run that extended MN0001 and then failed writing MN0002's segment (a store outage)
-    real = chains._insert_segment  # type: ignore[attr-defined]
-
-    def failing(segment: Any) -> None:
-        if segment.mn == "MN0002":
-            raise StorageUnavailableError("throttled")
-        real(segment)
-
-    chains._insert_segment = failing  # type: ignore[attr-defined]
+    store.chain_heads.append = failing  # type: ignore[method-assign]
     with pytest.raises(StorageUnavailableError):
-        chains.extend_from_object("raw/a.gz", "d1", frames)
-    chains._insert_segment = real  # type: ignore[attr-defined]
-    assert chains.delivered("raw/a.gz") is None  # the digest is written last
-    # When the event is retried
-    chains.extend_from_object("raw/a.gz", "d1", frames)
-    # Then each terminal holds the object's frames once
-    assert [(s.object_key, s.last_seq) for s in chains.segments("MN0001")] == [("raw/a.gz", 2)]
-    assert [(s.object_key, s.last_seq) for s in chains.segments("MN0002")] == [("raw/a.gz", 2)]
-    assert chains.delivered("raw/a.gz") is not None
+        chain.chain("raw/b.gz")
+    store.chain_heads.append = real  # type: ignore[method-assign]
+    # When the event is retried, then b is chained once and everything verifies
+    second = chain.chain("raw/b.gz")
+    assert (second.seq, second.prev_hash) == (2, first.hash)
+    assert [link.object_key for link in store.chain_heads.links()] == ["raw/a.gz", "raw/b.gz"]
+    result = verify(store.chain_heads, objects, frames_of)
+    assert result.ok and result.links == 2 and result.frames == {"MN0001": 5, "MN0002": 5}
 
 
-def test_verification_points_at_the_first_altered_frame(store: Store) -> None:
-    chains = store.chain_heads
-    first, second = _object(0, 3), _object(3, 3)
-    chains.extend_from_object("raw/a.gz", "d1", first)
-    chains.extend_from_object("raw/b.gz", "d2", second)
-    # MN0001's frames: seq 1..3 in a, 4..6 in b; alter its 5th (the 2nd of b: index 2 of the interleaved list)
-    assert second[2].mn == "MN0001"
-    tampered = list(second)
-    tampered[2] = dataclasses.replace(second[2], raw=b"altered")
-    objects = {"raw/a.gz": first, "raw/b.gz": tampered}
-    result = chains.verify("MN0001", objects.__getitem__)
-    assert (result.ok, result.first_broken_seq, result.checked) == (False, 5, 4)
-    assert chains.verify("MN0002", objects.__getitem__).ok  # the other terminal's chain is intact
-    # a frame removed from an object is reported where it was
-    objects["raw/b.gz"] = [f for f in second if f is not second[4]]
-    missing = chains.verify("MN0001", objects.__getitem__)
-    assert (missing.ok, missing.first_broken_seq) == (False, 6)
-
-
-def test_objects_chained_at_once_never_fork_a_terminals_chain(store: Store) -> None:
-    # Given four functions chaining different objects of the same terminals at the same time
+def test_objects_chained_at_once_never_fork_the_chain(store: Store) -> None:
+    # Given four function instances (each its own warm heads) chaining different objects at the same time
+    objects = VersionedObjects()
+    keys = [f"raw/{k}.gz" for k in range(4)]
+    for k, key in enumerate(keys):
+        objects.put(key, delivered(_object(k * 100, 5)))
     failures: list[BaseException] = []
-    objects = {f"raw/{k}.gz": _object(k * 100, 5) for k in range(4)}
 
     def work(key: str) -> None:
         try:
-            store.chain_heads.extend_from_object(key, key, objects[key])
+            ManifestChain(store.chain_heads, objects, frames_of).chain(key)
         except BaseException as exc:  # a thread's failure must fail the test, not vanish with the thread
             failures.append(exc)
 
-    threads = [threading.Thread(target=work, args=(key,)) for key in objects]
+    threads = [threading.Thread(target=work, args=(key,)) for key in keys]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    # Then each terminal's chain holds every object once, contiguous and verifiable
+    # Then the chain holds every object once, contiguous, each MN's entries linked in chain order
     assert failures == []
-    for mn in ("MN0001", "MN0002"):
-        segments = store.chain_heads.segments(mn)
-        assert sorted(s.object_key for s in segments) == sorted(objects)
-        result = store.chain_heads.verify(mn, objects.__getitem__)
-        assert result.ok and result.checked == 20
+    assert sorted(link.object_key for link in store.chain_heads.links()) == keys
+    result = verify(store.chain_heads, objects, frames_of)
+    assert result.ok, result.problems
+    assert result.frames == {"MN0001": 20, "MN0002": 20}

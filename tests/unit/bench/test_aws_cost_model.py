@@ -95,53 +95,54 @@ def test_a_shape_without_the_dynamodb_archive_drops_its_writes_and_storage() -> 
     assert goal["DynamoDB storage"] < kept["DynamoDB storage"] / 5
 
 
-def test_the_chain_over_s3_deliveries_is_priced_per_mn_and_object_where_the_archive_is_not_kept() -> None:
-    # 10 MNs in the one metered object: per MN and object one Query (0.5 RRU) and one PutItem (1 WRU)
-    chain = {
-        "Query": OperationUsage(requests=10, read_units=5.0),
-        "PutItem": OperationUsage(requests=10, write_units=10.0),
-    }
-    m = _measured(chain=chain, chain_cpu_s=0.0, chain_mn_objects=10)
+def _chain_usd(m: model.Measured, shape: str, terminals: int, month: int = 1) -> float:
     prices, shapes = model.load_prices(), model.load_shapes()
-    ddb = prices["dynamodb"]
-    per = 1.0 * ddb["write_request_units_per_million"] + 0.5 * ddb["read_request_units_per_million"]
+    lines = model.lines(m, prices, model.shape_for(shapes, shape, terminals), terminals, month)
+    return sum(x.usd for x in lines if x.name == "Archive chain (S3 deliveries)")
 
-    def chain_usd(shape: str, terminals: int) -> float:
-        lines = model.lines(m, prices, model.shape_for(shapes, shape, terminals), terminals, 1)
-        return sum(x.usd for x in lines if x.name == "Archive chain (S3 deliveries)")
 
+def test_the_manifest_chain_costs_requests_per_object_and_manifest_storage_per_mn_and_object() -> None:
+    # 2 metered objects of 10 MNs: per object one Query (0.5 RRU), one PutItem (1 WRU), a GET, a PUT and a LIST;
+    # 100 B of manifest per MN entry; no CPU measured, no link bytes
+    chain = {
+        "Query": OperationUsage(requests=2, read_units=1.0),
+        "PutItem": OperationUsage(requests=2, write_units=2.0),
+    }
+    m = _measured(
+        chain=chain, chain_objects=2, chain_mn_objects=20, chain_records=60, chain_s3={"get": 2, "put": 2, "list": 2},
+        chain_manifest_bytes=2_000,
+    )  # fmt: skip
+    prices, shapes = model.load_prices(), model.load_shapes()
+    ddb, s3, lam = prices["dynamodb"], prices["s3"], prices["lambda"]
     shape = model.shape_for(shapes, "target", 1_500)
     # at 1,500 terminals Firehose's interval closes each object: 96 a day, each terminal in every one
-    every_s, lam = shape["firehose_buffer_s"], prices["lambda"]
-    mn_objects = 1_500 * model.SECONDS / every_s
-    lambda_s = mn_objects * 2 * shape["dynamodb_request_s"]  # two requests per MN and object, no CPU measured
-    lambda_usd = lambda_s * shape["function_gb"] * lam["gb_second_arm64"]
-    lambda_usd += model.SECONDS / every_s / 1e6 * lam["requests_per_million"]
-    assert chain_usd("target", 1_500) == pytest.approx(mn_objects * per / 1e6 + lambda_usd)
-    # at 300,000 the 128 MiB buffer closes objects every few seconds: a terminal is in one object a minute
-    per_terminal = chain_usd("target", 300_000) / 300_000
-    assert model.MINUTES * per / 1e6 < per_terminal < model.MINUTES * per / 1e6 * 1.2
-    assert chain_usd("archive_kept", 1_500) == 0.0  # the DynamoDB archive instead: no chain function
+    objects = model.SECONDS / shape["firehose_buffer_s"]
+    requests = objects * (
+        (1.0 * ddb["write_request_units_per_million"] + 0.5 * ddb["read_request_units_per_million"]) / 1e6
+        + (1 * s3["get_per_1000"] + 2 * s3["put_per_1000"]) / 1000
+    )
+    lambda_s = objects * 5 * shape["dynamodb_request_s"]  # 2 DynamoDB + 3 S3 requests per object
+    lambda_usd = lambda_s * shape["function_gb"] * lam["gb_second_arm64"] + objects / 1e6 * lam["requests_per_million"]
+    manifests_gb = 1_500 * objects * 100 / model.GB  # 150 kB objects: Standard in their first month
+    expected = requests + lambda_usd + manifests_gb * s3["standard_gb_month"]
+    assert _chain_usd(m, "target", 1_500) == pytest.approx(expected)
+    # a third more terminals, the same objects (still closed by the interval): only the manifests' storage grows
+    more = _chain_usd(m, "target", 2_000) - _chain_usd(m, "target", 1_500)
+    assert more == pytest.approx(manifests_gb / 3 * s3["standard_gb_month"])
+    # at 300,000 the 128 MiB buffer closes objects every few seconds: still a small fraction of a cent a terminal
+    assert _chain_usd(m, "target", 300_000) / 300_000 < 0.002
+    assert _chain_usd(m, "archive_kept", 1_500) == 0.0  # the DynamoDB archive instead: no chain function
 
 
-def test_chain_segments_are_stored_and_recovered_with_the_state_table_only_without_the_dynamodb_archive() -> None:
-    growth = [*_measured().storage, model.Growth("chain", None, bytes_per_terminal_minute=100.0)]
-    m = _measured(storage=growth)
-    prices, shapes = model.load_prices(), model.load_shapes()
-
-    def usd(shape: str, line: str) -> float:
-        lines = model.lines(m, prices, model.shape_for(shapes, shape, 1_500), 1_500, 13)
-        return next(x.usd for x in lines if x.name == line)
-
-    chain_gb = 1_500 * 100 * 13 * model.MINUTES / model.GB
-    ddb = prices["dynamodb"]
-    # target: no archive, the chain kept and (with the state table) under PITR; archive_kept: the reverse
-    assert usd("target", "DynamoDB PITR") == pytest.approx((chain_gb + 1_500 * 5_000 / model.GB) * ddb["pitr_gb_month"])
-    archive_gb = 1_500 * 2_000 * 13 * model.MINUTES / model.GB
-    assert usd("archive_kept", "DynamoDB storage") - usd("target", "DynamoDB storage") == pytest.approx(
-        (archive_gb - chain_gb + model.stored_gb(m, 1_500, 13, ["readings"]) - model.stored_gb(
-            m, 1_500, 13, ["readings"], minute_days=35)) * ddb["storage_gb_month"]
-    )  # fmt: skip
+def test_the_chains_links_are_kept_for_good_on_the_state_table_with_its_recovery() -> None:
+    m = _measured(chain_objects=2, chain_link_bytes=600)  # 300 B a link, nothing else
+    shapes, ddb = model.load_shapes(), model.load_prices()["dynamodb"]
+    shape = model.shape_for(shapes, "target", 1_500)
+    objects = model.SECONDS / shape["firehose_buffer_s"]
+    per_gb = ddb["storage_gb_month"] + (ddb["pitr_gb_month"] if "state" in shape["pitr_tables"] else 0.0)
+    grown = _chain_usd(m, "target", 1_500, 13) - _chain_usd(m, "target", 1_500, 1)
+    assert grown == pytest.approx(objects * 12 * 300 / model.GB * per_gb)
+    assert grown > 0
 
 
 def _steady(**over: object) -> model.Measured:
@@ -252,7 +253,7 @@ def test_standard_ia_trades_storage_for_dearer_units() -> None:
 def test_a_saved_measurement_prices_the_same(tmp_path: object) -> None:
     from pathlib import Path
 
-    m = _steady(chain={"Query": OperationUsage(requests=3, read_units=1.5)}, chain_mn_objects=3)
+    m = _steady(chain={"Query": OperationUsage(requests=3, read_units=1.5)}, chain_mn_objects=3, chain_s3={"get": 3})
     path = Path(str(tmp_path)) / "m.json"
     model.save_measured(m, path)
     again = model.load_measured(path)

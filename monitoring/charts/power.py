@@ -1,12 +1,13 @@
 """Production vs control power of one line (治理线) over a window, episode shaded, thresholds drawn: PNG and PDF.
 
-Data gaps are drawn as breaks (never bridged, never zero). Output is byte-stable for the same input (no dates
+Data gaps are drawn as breaks (never bridged, never zero); a gap is judged against the data's own spacing. Output is byte-stable for the same input (no dates
 or versions in the file), so an evidence package that contains it can itself be hashed.
 """
 
 from __future__ import annotations
 
 import io
+import statistics
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 PRODUCTION_COLOUR: Final = "#1f5fa8"
 CONTROL_COLOUR: Final = "#2b8a3e"
 EPISODE_COLOUR: Final = "#e03131"
+GAP_FACTOR: Final = 2.5  # one or two lost uploads still read as a line; a longer silence is a hole
+MIN_GAP: Final = timedelta(minutes=3)
 MAX_POINTS: Final = 50_000  # per curve: a month of minute data is 44,640
 _DPI: Final = 120
 _SIZE_IN: Final = (11.0, 6.5)
@@ -32,17 +35,27 @@ _LOCK = threading.Lock()  # matplotlib's rc settings are process-global
 @dataclass(frozen=True, slots=True)
 class Curve:
     """One point's power over the window: (time, kW) in time order; consecutive samples further apart than
-    `max_gap` are a gap in the data and the line breaks there."""
+    `max_gap` are a gap in the data and the line breaks there. None: GAP_FACTOR × the median spacing of the
+    samples (terminals upload every 1–10 minutes), at least MIN_GAP."""
 
     label: str
     samples: Sequence[tuple[datetime, float]]
-    max_gap: timedelta = timedelta(minutes=3)
+    max_gap: timedelta | None = None
 
     def __post_init__(self) -> None:
         if len(self.samples) > MAX_POINTS:
             raise InvalidInputError(f"曲线「{self.label}」数据点过多（上限 {MAX_POINTS}）")
-        if self.max_gap <= timedelta(0):
+        if self.max_gap is not None and self.max_gap <= timedelta(0):
             raise InvalidInputError("max_gap must be positive")
+
+    def gap(self) -> timedelta:
+        """The spacing beyond which two samples are not joined."""
+        if self.max_gap is not None:
+            return self.max_gap
+        steps = [b[0] - a[0] for a, b in zip(self.samples, self.samples[1:], strict=False) if b[0] > a[0]]
+        if not steps:
+            return MIN_GAP
+        return max(MIN_GAP, statistics.median(steps) * GAP_FACTOR)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +126,9 @@ def _panel(
     for index, curve in enumerate(curves):
         xs, ys = _with_breaks(curve)
         ax.plot(xs, ys, styles[index % len(styles)], color=colour, linewidth=1.3, label=curve.label)
+        lone = _lone(xs, ys)
+        if lone:  # a sample with a gap on both sides draws no line: a dot shows it
+            ax.plot([x for x, _ in lone], [y for _, y in lone], "o", color=colour, markersize=3.5)
         if not curve.samples:
             ax.plot([], [], color=colour, label=f"{curve.label}（窗口内无数据）")
     mine = [t for t in chart.thresholds if t.on_production == on_production]
@@ -152,15 +168,29 @@ def _with_breaks(curve: Curve) -> tuple[list[float], list[float]]:
     xs: list[float] = []
     ys: list[float] = []
     previous: datetime | None = None
+    max_gap = curve.gap()
     for at, kw in curve.samples:
         at = require_utc(at, "chart sample time")
-        if previous is not None and at - previous > curve.max_gap:
+        if previous is not None and at - previous > max_gap:
             xs.append(_num(previous + (at - previous) / 2))
             ys.append(float("nan"))
         xs.append(_num(at))
         ys.append(float(kw))
         previous = at
     return xs, ys
+
+
+def _lone(xs: Sequence[float], ys: Sequence[float]) -> list[tuple[float, float]]:
+    """The samples with a break (NaN) or the curve's end on both sides."""
+    out: list[tuple[float, float]] = []
+    for i, y in enumerate(ys):
+        if y != y:  # NaN
+            continue
+        before = i == 0 or ys[i - 1] != ys[i - 1]
+        after = i == len(ys) - 1 or ys[i + 1] != ys[i + 1]
+        if before and after:
+            out.append((xs[i], y))
+    return out
 
 
 def _time_axis(ax: Axes, chart: PowerChart) -> None:

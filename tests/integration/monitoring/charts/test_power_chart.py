@@ -104,3 +104,31 @@ def test_no_cjk_font_names_the_package_to_install() -> None:
 def test_a_window_that_ends_before_it_starts_is_refused() -> None:
     with pytest.raises(InvalidInputError):
         PowerChart("t", T0, T0, production=[], control=[])
+
+
+def _blue(image: Image.Image) -> int:
+    """Pixels of the production colour (#1f5fa8), anti-aliasing allowed."""
+    return sum(1 for r, g, b in _pixels(image) if r < 90 and 70 < g < 130 and b > 140)
+
+
+def _production_only(samples: list[tuple[datetime, float]]) -> PowerChart:
+    return PowerChart("t", T0, T0 + timedelta(hours=4), production=[Curve("p", samples)], control=[])
+
+
+def test_five_minute_readings_draw_a_line_along_the_whole_window() -> None:
+    # Real terminals upload minute data every 5–10 minutes: a fixed 3-minute gap drew nothing at all.
+    every_5 = [(T0 + timedelta(minutes=5 * i), 100.0) for i in range(49)]
+    image = _png(_production_only(every_5))
+    assert _blue(image) > 1_500  # 4 h of line across ~1,100 px, legend swatch only ~60
+    xs, ys = _with_breaks(Curve("p", every_5))
+    assert not any(math.isnan(y) for y in ys)
+    # a real gap in 5-minute data (40 min) still breaks it
+    holed = every_5[:10] + every_5[18:]
+    assert sum(math.isnan(y) for y in _with_breaks(Curve("p", holed))[1]) == 1
+
+
+def test_a_sample_standing_alone_gets_a_marker() -> None:
+    alone = [(T0 + timedelta(minutes=m), 100.0) for m in (0, 60, 120, 180)]  # one an hour: no spacing to join
+    with_breaks = [(T0 + timedelta(minutes=m), 100.0) for m in (0, 1, 2, 60, 120, 121, 122)]
+    assert _blue(_png(_production_only(with_breaks))) > _blue(_png(_production_only(with_breaks[:3] + with_breaks[4:]))) + 15
+    assert _blue(_png(_production_only(alone))) > 100

@@ -30,6 +30,9 @@ MAX_FRAMES_PER_MN: Final = 20_000  # 48 h of minute and realtime uploads fit
 MAX_TAIL: Final = 5_000  # chain records after the window carried up to the head; beyond, the head is stated
 MAX_READINGS_PER_POINT: Final = 6_000
 _PAGE: Final = 1_000
+# Exports are on the trail with the package's hash, but not in later packages: re-exporting an unchanged alarm
+# gives the same bytes, so two exports can be compared by hash.
+EXPORT_ACTIONS: Final = frozenset({"alarms.evidence", "evidence.export"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,9 @@ class Evidence:
     notifications: tuple[Notification, ...]
     workflow: tuple[AuditEntry, ...]
     trail: tuple[AuditRecord, ...]
+    exported_at: datetime
+    people: dict[str, str]  # account id → display name, for everyone the package names
+    branch_names: dict[str, str]  # branch id → name (执法一局…) of the enterprise's county
 
 
 def evidence_window(alarm: Alarm, now: datetime) -> tuple[datetime, datetime]:
@@ -115,6 +121,11 @@ def collect(
     mns = sorted({p.mn for p, _ in points if p.mn})
     chains = tuple(c for c in (_chain(store, mn, start, end, now, profiles) for mn in mns) if c is not None)
     spec = RULES.get(alarm.rule)
+    workflow = tuple(store.audit.for_alarm(alarm.id))
+    trail = tuple(_trail(store, alarm, now))
+    actors = {e.actor for e in workflow} | {r.actor_id for r in trail}
+    actors |= {x.by for x in (alarm.response, alarm.verification) if x is not None}
+    county = enterprise.county_id if enterprise is not None else None
     return Evidence(
         alarm=alarm,
         rule_name=spec.name if spec else alarm.rule,
@@ -128,9 +139,21 @@ def collect(
         chains=chains,
         photos=tuple(_photos(store, alarm, blobs)),
         notifications=tuple(store.outbox.for_alarm(alarm.id)),
-        workflow=tuple(store.audit.for_alarm(alarm.id)),
-        trail=tuple(_trail(store, alarm, now)),
+        workflow=workflow,
+        trail=trail,
+        exported_at=now,
+        people=_people(store, actors),
+        branch_names={b.branch_id: b.name for b in store.registry.list_branches(county)} if county else {},
     )
+
+
+def _people(store: Store, ids: set[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for account_id in sorted(ids)[:_PAGE]:
+        account = store.accounts.find_account(account_id) if account_id else None
+        if account is not None:
+            out[account_id] = account.display_name
+    return out
 
 
 def _chain(
@@ -193,7 +216,7 @@ def _trail(store: Store, alarm: Alarm, now: datetime) -> Sequence[AuditRecord]:
         page, cursor = store.audit_trail.query(
             since=since, until=until, object_type="alarm", object_id=alarm.id, limit=500, cursor=cursor
         )
-        out += page
+        out += [r for r in page if r.action not in EXPORT_ACTIONS]
         if cursor is None:
             break
     return sorted(out, key=lambda r: (r.at, r.record_id))

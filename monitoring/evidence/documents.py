@@ -62,6 +62,17 @@ def readable(text: str, ids: Mapping[str, str]) -> str:
     return text
 
 
+def person(evidence: Evidence, account_id: str) -> str:
+    """「姓名（账号编号）」 for an account the platform knows; other text (a name typed in, "system") as it is."""
+    name = evidence.people.get(account_id)
+    return f"{name}（{account_id}）" if name else account_id
+
+
+def branch(evidence: Evidence, branch_id: str) -> str:
+    name = evidence.branch_names.get(branch_id)
+    return f"{name}（{branch_id}）" if name else branch_id
+
+
 def _csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
@@ -108,12 +119,24 @@ def rule_text(evidence: Evidence) -> str:
     lines += ["", "二、告警时段与判定依据"]
     for number, episode in enumerate(alarm.episodes, 1):
         lines.append(f"  时段{number}：")
-        lines += [f"    {readable(s, ids)}" for s in episode_in_words(episode)]
+        words = episode_in_words(episode)
+        if episode.end is None and words:  # "至今" would be read as the reader's today
+            words[0] = words[0].replace("至今仍在持续", f"至导出时（{when(evidence.exported_at)}）仍在持续")
+        lines += [f"    {readable(s, ids)}" for s in words]
     live = alarm.live_episodes or alarm.episodes
     if live:
         quality = quality_in_words(max(live, key=lambda e: e.start).quality)
         if quality:
-            lines += ["", "三、数据质量（最近一个告警时段）"] + [f"  {readable(s, ids)}" for s in quality]
+            lines += [
+                "",
+                "三、数据质量（最近一个告警时段，告警判定时所依据的时段内；“数据N条”为该时段内的分钟数据条数）",
+            ] + [f"  {readable(s, ids)}" for s in quality]
+        counts = [
+            f"  {point_label(p)}：{len(evidence.readings.get(p.point_id, ()))}条分钟数据"
+            f"（每条含{_quantities(evidence, p.point_id)}个电参量）"
+            for p, _ in evidence.points
+        ]
+        lines += ["", "  readings.csv 收录整个证据时间窗口内的数据，比判定时段长，条数因此更多："] + counts
     params = [(a.name, a.params) for a in evidence.associations]
     if params:
         lines += ["", "四、治理线参数（登记值）"]
@@ -132,6 +155,11 @@ def rule_text(evidence: Evidence) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _quantities(evidence: Evidence, point_id: str) -> str:
+    sizes = sorted({len(r.values) for r in evidence.readings.get(point_id, ())})
+    return "0" if not sizes else str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}–{sizes[-1]}"
+
+
 def response_text(evidence: Evidence, photo_names: Mapping[str, str]) -> str:
     alarm = evidence.alarm
     lines = ["一、企业响应"]
@@ -141,7 +169,7 @@ def response_text(evidence: Evidence, photo_names: Mapping[str, str]) -> str:
         r = alarm.response
         lines += [
             f"  响应时间：{when(r.at)}",
-            f"  响应人：{r.by}",
+            f"  响应人：{person(evidence, r.by)}",
             f"  原因：{CAUSE_NAMES.get(r.cause, r.cause.value)}",
             f"  说明：{r.text}",
             f"  位置：{_where(r.location)}",
@@ -149,11 +177,11 @@ def response_text(evidence: Evidence, photo_names: Mapping[str, str]) -> str:
         ]
     lines += ["", "二、派发与核查"]
     if alarm.dispatched_to:
-        lines.append(f"  派发执法分局：{alarm.dispatched_to}，时间：{when(alarm.dispatched_at)}")
+        lines.append(f"  派发执法分局：{branch(evidence, alarm.dispatched_to)}，时间：{when(alarm.dispatched_at)}")
     if alarm.verification is not None:
         v = alarm.verification
         lines += [
-            f"  现场核查时间：{when(v.at)}，核查人：{v.by}",
+            f"  现场核查时间：{when(v.at)}，核查人：{person(evidence, v.by)}",
             f"  核查结果：{v.result}",
             f"  位置：{_where(v.location)}",
             "  照片：" + ("、".join(photo_names.get(p, f"（照片缺失：{p}）") for p in v.photos) or "无"),
@@ -221,19 +249,19 @@ def notifications_csv(evidence: Evidence) -> bytes:
 def audit_csv(evidence: Evidence) -> bytes:
     header = ("时间", "操作人", "角色", "来源", "操作", "原状态", "新状态", "详情")
     rows: list[list[str]] = [
-        [when(e.at), e.actor, e.role, e.source, e.action, e.from_state or "", e.to_state or "", _detail(e.detail)]
+        [when(e.at), person(evidence, e.actor), e.role, e.source, e.action, e.from_state or "", e.to_state or "", _detail(e.detail, evidence)]
         for e in evidence.workflow
     ]
     rows += [
         [
             when(r.at),
-            r.actor_id,
+            person(evidence, r.actor_id),
             r.actor_role,
             f"{r.channel} {r.source_ip}".strip(),
             r.action,
             "",
             "",
-            _detail(r.detail),
+            _detail(r.detail, evidence),
         ]
         for r in evidence.trail
     ]
@@ -241,8 +269,11 @@ def audit_csv(evidence: Evidence) -> bytes:
     return _csv(header, rows)
 
 
-def _detail(detail: Mapping[str, Any]) -> str:
-    return "；".join(f"{k}={v}" for k, v in sorted(detail.items()))
+def _detail(detail: Mapping[str, Any], evidence: Evidence) -> str:
+    def shown(key: str, value: Any) -> Any:
+        return branch(evidence, value) if key == "branch" and isinstance(value, str) else value
+
+    return "；".join(f"{k}={shown(k, v)}" for k, v in sorted(detail.items()))
 
 
 def chart(evidence: Evidence) -> PowerChart:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from monitoring.clock import SystemClock
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.storage.ports import Store
 
@@ -20,7 +23,9 @@ def add_parser(sub: Any) -> None:
     ex.add_argument("--photos", type=Path, help="照片文件目录（默认：数据库所在目录下的 photos）")
     ex.add_argument("--now", help="截至时间（ISO 8601，带时区；默认当前时间）")
     ex.add_argument("--force", action="store_true", help="覆盖已存在的输出文件")
-    ev.add_parser("verify", help="校验证据包").add_argument("file", type=Path, help="证据包 ZIP 或解压后的文件夹")
+    ve = ev.add_parser("verify", help="校验证据包")
+    ve.add_argument("file", type=Path, help="证据包 ZIP 或解压后的文件夹")
+    ve.add_argument("--sha256", help="导出时记录（审计记录或下载时告知）的证据包 SHA-256，核对 ZIP 文件本身")
 
 
 def verify_cli(args: argparse.Namespace, out: TextIO) -> int:
@@ -31,6 +36,8 @@ def verify_cli(args: argparse.Namespace, out: TextIO) -> int:
         print(f"错误：文件不存在: {args.file}", file=out)
         return 2
     problems, summary = verify(str(args.file))
+    if args.sha256 is not None:
+        problems += _own_hash(args.file, args.sha256, summary)
     for line in summary:
         print(line, file=out)
     if problems:
@@ -42,6 +49,23 @@ def verify_cli(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _own_hash(path: Path, expected: str, summary: list[str]) -> list[str]:
+    wanted = expected.strip().lower()
+    if not re.fullmatch(r"[0-9a-f]{64}", wanted):
+        return [f"--sha256 须为64位十六进制：{expected!r}"]
+    if not path.is_file():
+        return ["--sha256 只能核对 ZIP 文件本身，不能核对解压后的文件夹"]
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    actual = digest.hexdigest()
+    if actual != wanted:
+        return [f"证据包文件的 SHA-256 为 {actual}，与导出时记录的 {wanted} 不一致"]
+    summary.append(f"证据包文件 SHA-256 与导出时记录一致：{actual}")
+    return []
+
+
 def check_out(path: Path, force: bool) -> None:
     """Before anything is read: the output's folder exists and an existing file is replaced only when asked."""
     if not path.parent.is_dir():
@@ -50,6 +74,24 @@ def check_out(path: Path, force: bool) -> None:
         raise InvalidInputError(f"{path} 是一个目录")
     if path.exists() and not force:
         raise InvalidInputError(f"文件 {path} 已存在（覆盖请加 --force）")
+
+
+def _audit_export(store: Store, evidence: Any, sha256: str, now: datetime) -> None:
+    """The package's hash on the trail: it anchors the file outside itself."""
+    import getpass
+
+    from monitoring.audit.models import AuditRecord
+
+    try:
+        user = getpass.getuser()[:64] or "unknown"
+    except (OSError, KeyError):
+        user = "unknown"
+    alarm = evidence.alarm
+    store.audit_trail.append(
+        AuditRecord(at=SystemClock().now(), actor_id=f"cli:{user}", actor_role="cli", source_ip="", channel="cli",
+                    action="evidence.export", object_type="alarm", object_id=alarm.id,
+                    enterprise_id=alarm.enterprise_id, detail={"sha256": sha256, "as_of": now.isoformat()})
+    )  # fmt: skip
 
 
 def export_cli(args: argparse.Namespace, store: Store, out: TextIO, now: datetime) -> int:
@@ -78,7 +120,8 @@ def export_cli(args: argparse.Namespace, store: Store, out: TextIO, now: datetim
     partial.write_bytes(package.data)
     os.replace(partial, args.out)  # never a half-written package under the final name
     print(f"已导出证据包：{args.out}（{len(package.data) / 1024:.0f} KB，{package.files} 个文件）", file=out)
-    print(f"证据包 SHA-256：{package.sha256}", file=out)
+    _audit_export(store, evidence, package.sha256, now)
+    print(f"证据包 SHA-256：{package.sha256}（已记入审计记录）", file=out)
     print(f"数据 {package.values} 个，其中 {package.traced} 个已对应到原始报文", file=out)
     if blobs is None and evidence.photos:
         print(f"注意：照片目录 {photos} 不存在，照片文件未包含在证据包中", file=out)

@@ -44,8 +44,10 @@ def readme(evidence: Evidence, *, values: int, traced: int, photos_missing: int)
   认证结果、校验方式、命令编码、请求编号、接入实例与会话。第一条的“前一条哈希”为64个0。
   改动、插入或删除任何一帧，其后所有哈希都会改变。本证据包中的链段：
 {chains}
-  链段起点的“前一条哈希”记在 package.json（anchor_hash）。可与平台定期公布的链头哈希，
-  或日后再次导出的证据包相互印证：同一序号的哈希必须相同。
+  链段起点的“前一条哈希”记在 package.json（anchor_hash）。可与日后再次导出的证据包相互印证：
+  同一序号的哈希必须相同。
+  导出时，平台将本证据包（ZIP 文件）的 SHA-256 与告警编号一并记入平台审计记录，并告知导出人；
+  可用 python -m monitoring evidence verify 证据包.zip --sha256 记录的哈希 核对本文件即为当时导出的文件。
 
 三、如何校验
   1. 安装 Python 3.8 或更高版本（无需其他软件包）。

@@ -7,6 +7,7 @@ from urllib.parse import quote
 from chalice.app import Response
 
 from miniprogram_api.chalicelib import errors
+from miniprogram_api.chalicelib.audit import audit_record
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.wiring import photo_blobs, profiles
 from monitoring.accounts.models import Role
@@ -33,7 +34,8 @@ def _visible(ctx: RequestContext, alarm_id: str) -> Alarm:
     action="alarms.evidence",
     summary="导出报警证据包（ZIP：原始报文、哈希链证明与校验脚本、数据、曲线图、处理记录）",
     response_media_type=ZIP,
-    description="Deterministic for the same stored inputs; its SHA-256 is in the X-Evidence-SHA256 header. "
+    description="Deterministic for the same stored inputs; its SHA-256 is in the X-Evidence-SHA256 header and on the "
+    "audit trail (action alarms.evidence, object the alarm). "
     "Larger than settings.evidence_max_bytes: 413 `evidence_too_large` (export it with the CLI instead).",
 )
 def evidence_zip(ctx: RequestContext, alarm_id: str) -> Response:
@@ -48,6 +50,9 @@ def evidence_zip(ctx: RequestContext, alarm_id: str) -> Response:
             f"证据包过大（{len(package.data) / 1e6:.1f} MB，接口上限 {limit / 1e6:.1f} MB），"
             "请在平台服务器上用命令行导出：python -m monitoring evidence export --alarm 编号 --out 文件",
         )
+    # a download changes nothing, so the framework does not audit it: the package's hash is recorded here
+    ctx.audit("alarm", alarm.id, alarm.enterprise_id, sha256=package.sha256, bytes=len(package.data))
+    ctx.services.store.audit_trail.append(audit_record(ctx, {}))
     stamp = evidence.start.strftime("%Y%m%d%H%M")
     ascii_name = f"evidence-{stamp}-{package.sha256[:12]}.zip"
     name = f"证据包-{evidence.enterprise.name if evidence.enterprise else ''}-{stamp}.zip"

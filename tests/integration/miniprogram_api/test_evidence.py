@@ -119,3 +119,16 @@ def test_a_package_over_the_limit_is_413_with_a_chinese_message(api: Api) -> Non
     assert reply.status == 413 and reply.json["code"] == "evidence_too_large"
     assert "命令行" in reply.json["message"]
     assert io.BytesIO(reply.body).read(1) == b"{"
+
+
+def test_a_download_is_on_the_audit_trail_with_the_package_hash(api: Api) -> None:
+    from datetime import timedelta
+
+    reply = api.evidence("air")
+    assert reply.status == 200
+    records, _ = api.scene.store.audit_trail.query(
+        since=api.scene.now - timedelta(days=1), until=api.scene.now + timedelta(days=1), action="alarms.evidence"
+    )
+    by_air = [r for r in records if r.actor_role == "air"]  # the fixed clock: every record has the same time
+    assert by_air, "the export is not audited"
+    assert {(r.object_id, r.detail["sha256"]) for r in by_air} == {(api.scene.alarm_id, reply.headers["x-evidence-sha256"])}

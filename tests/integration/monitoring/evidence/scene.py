@@ -1,6 +1,6 @@
 """A demo-like alarm on sqlite: the simulator's two-circuit terminal (production line, its fan) sends 2 h of data
 through the real decoder; the fan stops after 60 min; the alarm has a response with a photo, a notification and
-audit entries."""
+audit entries, and it was dispatched to a branch whose inspector (an account) recorded a verification."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ from monitoring.alarms.models import (
     Episode,
     Location,
     Response,
+    Verification,
 )
+from monitoring.accounts.models import Account, Role
 from monitoring.archive.models import AuthStatus
 from monitoring.audit.models import AuditRecord
 from monitoring.clock import FixedClock
@@ -57,6 +59,7 @@ FAN_STOPS = START_UTC + timedelta(minutes=60)
 MINUTES = 120
 ENT = "rugao-ent-demo"
 ALARM_ID = "control_stopped|line-1/pt-fan|20261130T010000Z"
+INSPECTOR = "acc-branch-1f2e3d"  # an account id: the package shows 李四 and keeps the id in brackets
 
 
 @dataclass
@@ -182,6 +185,14 @@ def build_scene(tmp_path: Path) -> Scene:
         "thresholds": {"min_duration_min": 10, "p_on_kw": 3.0, "p_off_kw": 1.5},
     }
     created = FAN_STOPS + timedelta(minutes=12)
+    store.accounts.put_account(
+        Account(INSPECTOR, "li_si", "李四", Role.BRANCH, "rugao", branch_id="rugao-branch-1", created_at=created)
+    )
+    store.accounts.put_account(
+        Account("acc-ent", "zhang_san", "张三", Role.ENTERPRISE, "rugao", enterprise_ids=(ENT,), created_at=created)
+    )
+    dispatched_at = now - timedelta(minutes=15)
+    verification = Verification("现场核查：风机皮带已更换，治污设施恢复运行", (), INSPECTOR, now - timedelta(minutes=8))
     response = Response(
         Cause.EQUIPMENT_FAULT,
         "风机皮带断裂，正在更换",
@@ -196,12 +207,15 @@ def build_scene(tmp_path: Path) -> Scene:
         "line-1/pt-fan",
         ENT,
         "high",
-        AlarmState.RESPONDED,
+        AlarmState.VERIFIED,
         (Episode(FAN_STOPS, None, evidence, {"pt-fan": {"known_share": 0.98, "samples": 60}}),),
         created,
-        now - timedelta(minutes=20),
+        verification.at,
         ("pt-furnace", "pt-fan"),
         response=response,
+        dispatched_to="rugao-branch-1",
+        dispatched_at=dispatched_at,
+        verification=verification,
     )
     store.alarms.put(alarm, expected_version=None)
     store.audit.append(AuditEntry(ALARM_ID, created, "system", "system", "rules-engine", "raise", None, "pending"))
@@ -219,6 +233,12 @@ def build_scene(tmp_path: Path) -> Scene:
             {"cause": "equipment_fault"},
         )
     )
+    for at, action, before, after, detail in (
+        (dispatched_at, "dispatched", "responded", "dispatched", {"branch": "rugao-branch-1"}),
+        (verification.at, "verified", "dispatched", "verified", {"late": False}),
+    ):
+        store.audit.append(AuditEntry(ALARM_ID, at, INSPECTOR, "branch", "ip:198.51.100.4 via web", action, before,
+                                      after, detail))  # fmt: skip
     store.audit_trail.append(
         AuditRecord(
             response.at,

@@ -84,3 +84,38 @@ def test_a_changed_package_or_a_missing_file_does_not_verify(scene: tuple[Scene,
     assert code == 3 and "校验未通过" in text and "response.txt" in text
     code, text = _run("evidence", "verify", str(tmp_path / "nothing.zip"))
     assert code == 2 and "文件不存在" in text
+
+
+def test_an_export_is_audited_with_its_hash_and_verify_checks_the_hash(
+    scene: tuple[Scene, Path], tmp_path: Path
+) -> None:
+    import hashlib
+    from datetime import timedelta
+
+    from monitoring.storage.sqlite import open_store
+
+    built, root = scene
+    db = root / "gongkuang.db"
+    out = tmp_path / "a.zip"
+    code, text = _run(
+        "--db", str(db), "evidence", "export", "--alarm", built.alarm_id, "--out", str(out), "--now", built.now.isoformat()
+    )
+    assert code == 0, text
+    sha = hashlib.sha256(out.read_bytes()).hexdigest()
+    store = open_store(db)
+    try:
+        records, _ = store.audit_trail.query(
+            since=built.now - timedelta(days=3650), until=built.now + timedelta(days=3650), action="evidence.export"
+        )
+    finally:
+        store.close()
+    assert [(r.object_id, r.detail["sha256"], r.channel) for r in records][:1] == [(built.alarm_id, sha, "cli")]
+    code, text = _run("evidence", "verify", str(out), "--sha256", sha.upper())
+    assert code == 0 and "与导出时记录一致" in text, text
+    code, text = _run("evidence", "verify", str(out), "--sha256", "0" * 64)
+    assert code == 3 and "不一致" in text
+    code, text = _run("evidence", "verify", str(out), "--sha256", "abc")
+    assert code == 3 and "64位十六进制" in text
+    with zipfile.ZipFile(out) as archive:
+        readme = archive.read("README.txt").decode()
+    assert "审计记录" in readme and "定期公布" not in readme

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from monitoring._time import CHINA
 from monitoring.evidence import build_package, collect
 from monitoring.evidence.verify_evidence import MANIFEST, verify
 from tests.integration.monitoring.evidence.scene import Scene, build_scene
@@ -109,6 +110,25 @@ def test_the_readable_files_name_things_never_internal_ids(built: Built) -> None
     notes = built.files["notifications.csv"].decode("utf-8-sig")
     assert "13800138000" not in notes and "短信" in notes
     assert "风机皮带断裂" in built.files["response.txt"].decode()
+
+
+def test_branch_inspector_and_operators_are_named_with_their_ids_in_brackets(built: Built) -> None:
+    response = built.files["response.txt"].decode()
+    assert "派发执法分局：执法一局（rugao-branch-1）" in response
+    assert "核查人：李四（acc-branch-1f2e3d）" in response
+    audit = built.files["audit.csv"].decode("utf-8-sig")
+    assert "李四（acc-branch-1f2e3d）" in audit and "张三（acc-ent）" in audit
+    assert "branch=执法一局（rugao-branch-1）" in audit
+    assert ",acc-branch-1f2e3d," not in audit and ",acc-ent," not in audit
+
+
+def test_an_open_episode_is_said_to_last_until_the_export_and_counts_are_explained(built: Built) -> None:
+    rule = built.files["rule.txt"].decode()
+    assert "至今" not in rule
+    assert f"至导出时（{built.scene.now.astimezone(CHINA).isoformat(timespec='seconds')}）仍在持续" in rule
+    rows = list(csv.DictReader(io.StringIO(built.files["readings.csv"].decode("utf-8-sig"))))
+    fan = {r["数据时间"] for r in rows if r["点位名称"] == "除尘风机电源"}
+    assert f"除尘风机电源（320682TA0010001）：{len(fan)}条分钟数据" in rule
 
 
 def test_the_same_inputs_give_the_same_bytes(built: Built) -> None:

@@ -121,19 +121,26 @@ def _limits(alarms: Sequence[Alarm], now: datetime) -> tuple[TimeLimit, TimeLimi
 
 
 class _Presence:
-    """Per enterprise: the hours (UTC starts) with data from some metered point, and completeness figures."""
+    """Per enterprise: the hours (UTC starts) with data from some point, per terminal the hours it reported, and
+    completeness figures."""
 
     def __init__(self, store: Store, enterprises: Sequence[Enterprise], start: datetime, end: datetime) -> None:
         self.hours: dict[str, set[datetime]] = {}
+        self.terminal_hours: dict[str, list[int]] = {}
         self.points: dict[str, int] = {}
         self.samples: dict[str, tuple[int, int]] = {}  # received, expected
         first_day = china_day(start)
         closed_days = [d for d in _days(first_day, china_day(end - _HOUR)) if china_day_bounds(d)[1] <= end]
         for e in enterprises:
-            pids = [p.point_id for p in store.registry.list_points(e.enterprise_id)]
+            points = store.registry.list_points(e.enterprise_id)
+            pids = [p.point_id for p in points]
             self.points[e.enterprise_id] = len(pids)
             found = store.readings.hours_with_data(pids, start, end) if pids else {}
             self.hours[e.enterprise_id] = set().union(*found.values())
+            terminals: dict[str, set[datetime]] = {}  # MN (or the point, when unbound) → its hours with data
+            for p in points:
+                terminals.setdefault(p.mn or p.point_id, set()).update(found.get(p.point_id, ()))
+            self.terminal_hours[e.enterprise_id] = [len(h) for h in terminals.values()]
             received = expected = 0
             if closed_days:
                 for pid in pids:
@@ -147,7 +154,8 @@ class _Presence:
     def online_rate(self, eid: str, hours: int) -> float | None:
         if not self.points[eid] or hours <= 0:
             return None
-        return round(len(self.hours[eid]) / hours, 4)
+        per_terminal = self.terminal_hours[eid]  # an hour is online for a terminal when one of its points reported
+        return round(sum(per_terminal) / (len(per_terminal) * hours), 4)
 
     def completeness(self, eid: str) -> float | None:
         received, expected = self.samples[eid]

@@ -90,7 +90,7 @@ class EnterpriseMonth:
     branch: str
     install_status: str  # Chinese label
     points: int  # metered points registered
-    online_rate: float | None  # share of the month's hours with data from some point; None: no points
+    online_rate: float | None  # mean over its terminals of the share of hours with data; None: no points
     completeness: float | None  # received / expected minute samples over point-days; None: no points
     alarms: int
 

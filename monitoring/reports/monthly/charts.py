@@ -12,18 +12,39 @@ from matplotlib.ticker import MaxNLocator
 from monitoring.reports.monthly.model import MonthlyReport
 
 BLUE, RED, GREY, GREEN = "#2b6cb0", "#c53030", "#a0aec0", "#2f855a"
+ONLINE_BANDS = tuple((lo, lo + 10) for lo in range(0, 100, 10))  # equal bands: bar heights compare
+
+
+# The outcome of the month's alarms, in the order a case moves; the colours run from open (warm) to done (green).
+OUTCOMES = (
+    ("pending", "待响应", "#c53030"),
+    ("responded", "企业已响应", "#dd6b20"),
+    ("dispatched", "已派发执法分局", "#d69e2e"),
+    ("verified", "已核查", "#3182ce"),
+    ("closed", "已办结", "#2f855a"),
+    ("retracted", "已撤销", "#a0aec0"),
+)
 
 
 def alarms_by_rule(ax: Axes, report: MonthlyReport, top: int = 10) -> None:
+    """One bar per rule, stacked by the state its alarms are in when the report is made (the outcome)."""
     rows = report.rules[:top][::-1]
-    ax.set_title("报警数（按规则，前十）", fontsize=11)
+    ax.set_title("报警数（按规则与办理结果，前十）", fontsize=11)
     if not rows:
         ax.text(0.5, 0.5, "本月无报警", ha="center", va="center", fontsize=12, transform=ax.transAxes)
         ax.set_axis_off()
         return
     names = [r.name if len(r.name) <= 16 else r.name[:15] + "…" for r in rows]
-    bars = ax.barh(names, [r.total for r in rows], color=BLUE)
-    ax.bar_label(bars, padding=2, fontsize=8)
+    left = [0] * len(rows)
+    for state, label, colour in OUTCOMES:
+        values = [r.by_state.get(state, 0) for r in rows]
+        if any(values):
+            ax.barh(names, values, left=left, color=colour, label=label)
+            left = [a + b for a, b in zip(left, values, strict=True)]
+    for y, r in enumerate(rows):
+        ax.text(r.total, y, f" {r.total}", va="center", fontsize=8)
+    ax.set_xlim(0, max(r.total for r in rows) * 1.12)  # room for the totals
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.08), ncol=3, frameon=False)
     _counts(ax, "x")
 
 
@@ -49,12 +70,15 @@ def time_limits(ax: Axes, report: MonthlyReport) -> None:
 
 def online_rates(ax: Axes, report: MonthlyReport) -> None:
     rates = [e.online_rate * 100 for e in report.enterprises if e.online_rate is not None]
-    ax.set_title("企业在线率分布", fontsize=11)
+    ax.set_title("企业在线率分布（按终端在线小时计）", fontsize=11)
     if not rates:
         ax.text(0.5, 0.5, "无监测点位数据", ha="center", va="center", fontsize=12, transform=ax.transAxes)
         ax.set_axis_off()
         return
-    ax.hist(rates, bins=[0, 50, 80, 90, 95, 100.0001], color=BLUE, edgecolor="white")
+    bands = ONLINE_BANDS
+    counts = [sum(1 for r in rates if lo <= r < hi or (hi == 100 and r == 100)) for lo, hi in bands]
+    bars = ax.bar([f"{lo}–{hi}%" for lo, hi in bands], counts, color=BLUE, edgecolor="white")
+    ax.bar_label(bars, padding=2, fontsize=8)
     ax.set_xlabel("在线率（%）", fontsize=9)
     ax.set_ylabel("企业数", fontsize=9)
     _counts(ax, "y")

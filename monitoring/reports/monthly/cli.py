@@ -1,5 +1,5 @@
 """`python -m monitoring reports monthly --month 2026-11 [--town X | --branch Y] --out DIR`: the monthly report
-of the county (or one town or branch, by id or name) written as XLSX and PDF into DIR."""
+of the county (or one town or branch, by id or name) written as XLSX and PDF into DIR (default: here)."""
 
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ def add_parser(sub: Any) -> None:
     where = m.add_mutually_exclusive_group()
     where.add_argument("--town", help="镇（街道）标识或名称（默认全县）")
     where.add_argument("--branch", help="执法分局标识或名称（默认全县）")
-    m.add_argument("--out", type=Path, required=True, help="输出目录")
+    m.add_argument("--out", type=Path, default=Path("."), help="输出目录（默认：当前目录）")
     m.add_argument("--format", choices=(*FORMATS, "both"), default="both", help="xlsx、pdf 或 both（默认）")
     m.add_argument("--now", help="截至时间（ISO 8601，带时区；默认当前时间）")
 

@@ -64,3 +64,14 @@ def test_bad_input_is_one_line_and_writes_nothing(
     code, text = run_cli(*args)
     assert code == 2 and message in text and len(text.strip().splitlines()) == 1
     assert not out.exists()
+
+
+def test_without_out_the_files_go_to_the_current_directory(
+    db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    here = tmp_path / "here"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    code, text = run_cli("--db", db, "reports", "monthly", "--month", "2026-11", "--now", NOW)
+    assert code == 0, text
+    assert sorted(p.name for p in here.iterdir()) == ["monthly-county-2026-11.pdf", "monthly-county-2026-11.xlsx"]

@@ -21,6 +21,10 @@ from tests.unit.monitoring.views.world import NOW, world
 pytestmark = pytest.mark.unit
 
 
+def _legend_words(text: str) -> list[str]:
+    return [w for line in text.splitlines() for w in line.split()]
+
+
 def _pdf(report: MonthlyReport) -> bytes:
     out = io.BytesIO()
     write_pdf(report, out)
@@ -42,12 +46,19 @@ def test_every_page_has_ink_and_the_chinese_title_is_drawn() -> None:
     at = heading(first, report.title)
     xs = [x for _, (x, _, _, _) in first.boxes[at : at + len(report.title)]]
     assert 0.45 < (max(xs) - min(xs)) / first.image.width < 0.85
-    assert "报警数（按规则，前十）" in first.text and "办理时限" in first.text
+    assert "报警数（按规则与办理结果，前十）" in first.text and "办理时限" in first.text
+    # the outcome of the alarms: November has pending and verified ones, each in the legend
+    assert {"待响应", "已核查"} <= set(_legend_words(first.text)), first.text
+    # the key figures: each number keeps its unit on its line (no "90% 30.00 /" + "小时" wrap)
+    lines = [line for line in first.text.splitlines() if "90%" in line]
+    assert len(lines) == 2 and all("小时内" in line and "中位数" in line for line in lines), lines
     # the bar chart's bars: a good area of the chart's band is blue-ish ink (dark in greyscale)
     assert (
         ink(first.image, (0, int(first.image.height * 0.25), first.image.width, int(first.image.height * 0.52))) > 0.05
     )
     assert "应急管控落实情况" in pages[1].text and "橙色预警" in pages[1].text
+    # online rates in equal bands, every band labelled (a 0/50/80/90/95 histogram made unequal bars)
+    assert all(f"{lo}–{lo + 10}%" in pages[1].text for lo in range(0, 100, 10)), pages[1].text
     assert "分镇（街道）、分局汇总" in pages[2].text and "执法六局" in pages[2].text
     assert "如皋市鑫源化工有限公司" in pages[3].text and "无数据" in pages[3].text
 

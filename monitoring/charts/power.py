@@ -151,7 +151,7 @@ def _panel(
         + [t.kw for t in chart.thresholds if t.on_production == on_production]
         + [1.0]
     )
-    ax.set_ylim(0, highest * 1.3)  # headroom for the legend above the curves
+    ax.set_ylim(-highest * 0.03, highest * 1.3)  # a stopped facility's 0 kW stays visible above the axis; legend room
     ax.set_xlim(_num(chart.start), _num(chart.end))
     ax.grid(True, color="#dddddd", linewidth=0.6)
     ax.legend(loc="upper right", fontsize=8, framealpha=0.9)

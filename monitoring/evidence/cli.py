@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -30,14 +28,14 @@ def add_parser(sub: Any) -> None:
 
 def verify_cli(args: argparse.Namespace, out: TextIO) -> int:
     """Exit 0 verified, 3 not verified (like a broken archive chain), 2 unreadable."""
-    from monitoring.evidence.verify_evidence import verify
+    from monitoring.evidence.verify_evidence import file_hash, verify
 
     if not args.file.exists():
         print(f"错误：文件不存在: {args.file}", file=out)
         return 2
     problems, summary = verify(str(args.file))
     if args.sha256 is not None:
-        problems += _own_hash(args.file, args.sha256, summary)
+        problems += file_hash(str(args.file), args.sha256, summary)
     for line in summary:
         print(line, file=out)
     if problems:
@@ -47,23 +45,6 @@ def verify_cli(args: argparse.Namespace, out: TextIO) -> int:
         return 3
     print("校验通过：所有文件与清单一致，哈希链完整，数据与原始报文一致。", file=out)
     return 0
-
-
-def _own_hash(path: Path, expected: str, summary: list[str]) -> list[str]:
-    wanted = expected.strip().lower()
-    if not re.fullmatch(r"[0-9a-f]{64}", wanted):
-        return [f"--sha256 须为64位十六进制：{expected!r}"]
-    if not path.is_file():
-        return ["--sha256 只能核对 ZIP 文件本身，不能核对解压后的文件夹"]
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    actual = digest.hexdigest()
-    if actual != wanted:
-        return [f"证据包文件的 SHA-256 为 {actual}，与导出时记录的 {wanted} 不一致"]
-    summary.append(f"证据包文件 SHA-256 与导出时记录一致：{actual}")
-    return []
 
 
 def check_out(path: Path, force: bool) -> None:

@@ -47,7 +47,7 @@ def readme(evidence: Evidence, *, values: int, traced: int, photos_missing: int)
   链段起点的“前一条哈希”记在 package.json（anchor_hash）。可与日后再次导出的证据包相互印证：
   同一序号的哈希必须相同。
   导出时，平台将本证据包（ZIP 文件）的 SHA-256 与告警编号一并记入平台审计记录，并告知导出人；
-  可用 python -m monitoring evidence verify 证据包.zip --sha256 记录的哈希 核对本文件即为当时导出的文件。
+  执行 python verify.py 证据包.zip --sha256 记录的哈希，可核对手中的文件即为当时导出的文件。
 
 三、如何校验
   1. 安装 Python 3.8 或更高版本（无需其他软件包）。
@@ -57,6 +57,7 @@ def readme(evidence: Evidence, *, values: int, traced: int, photos_missing: int)
      frames/ 中的原始报文与哈希链中的字节一致；readings.csv 中的每个数值确实出现在对应报文中
      （数据时间、因子编码、原始值一致，且 数值 = 原始值 × 换算系数，同一点位同一电参量换算系数不变）。
   4. 输出“校验通过”即证据包自导出后未被改动，且数据与终端原始报文一致；否则列出每一处问题。
+  5. 加 --sha256 记录的哈希，另核对 ZIP 文件本身与导出时记入平台审计记录的哈希一致。
   另可用 sha256sum -c SHA256SUMS.txt 单独核对文件摘要。
 
 本包共有数据 {values} 个，其中 {traced} 个已对应到原始报文。{missing}

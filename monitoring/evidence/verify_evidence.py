@@ -198,12 +198,32 @@ def verify(path: str) -> tuple[list[str], list[str]]:
     return problems, summary
 
 
+def file_hash(path: str, expected: str, summary: list[str]) -> list[str]:
+    """The ZIP file's own SHA-256 against the one recorded at export (the platform's audit trail)."""
+    wanted = expected.strip().lower()
+    if len(wanted) != 64 or any(c not in "0123456789abcdef" for c in wanted):
+        return [f"--sha256 须为64位十六进制：{expected!r}"]
+    if not os.path.isfile(path):
+        return ["--sha256 只能核对 ZIP 文件本身，不能核对解压后的文件夹"]
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    actual = digest.hexdigest()
+    if actual != wanted:
+        return [f"证据包文件的 SHA-256 为 {actual}，与导出时记录的 {wanted} 不一致"]
+    summary.append(f"证据包文件 SHA-256 与导出时记录一致：{actual}")
+    return []
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
-    if len(args) != 1:
-        print("用法：python verify.py 证据包.zip（或解压后的文件夹）")
+    if len(args) not in (1, 3) or (len(args) == 3 and args[1] != "--sha256"):
+        print("用法：python verify.py 证据包.zip（或解压后的文件夹） [--sha256 导出时记录的哈希]")
         return 2
     problems, summary = verify(args[0])
+    if len(args) == 3:
+        problems += file_hash(args[0], args[2], summary)
     for line in summary:
         print(line)
     if problems:

@@ -1,7 +1,7 @@
 """Production vs control power of one line (治理线) over a window, episode shaded, thresholds drawn: PNG and PDF.
 
-Data gaps are drawn as breaks (never bridged, never zero); a gap is judged against the data's own spacing. Output is byte-stable for the same input (no dates
-or versions in the file), so an evidence package that contains it can itself be hashed.
+Data gaps are drawn as breaks (never bridged, never zero), judged against the data's own spacing. Output is
+byte-stable for the same input (no dates or versions), so an evidence package that contains it can be hashed.
 """
 
 from __future__ import annotations
@@ -52,10 +52,11 @@ class Curve:
         """The spacing beyond which two samples are not joined."""
         if self.max_gap is not None:
             return self.max_gap
-        steps = [b[0] - a[0] for a, b in zip(self.samples, self.samples[1:], strict=False) if b[0] > a[0]]
+        steps = [(b[0] - a[0]).total_seconds() for a, b in zip(self.samples, self.samples[1:], strict=False)]
+        steps = [s for s in steps if s > 0]
         if not steps:
             return MIN_GAP
-        return max(MIN_GAP, statistics.median(steps) * GAP_FACTOR)
+        return max(MIN_GAP, timedelta(seconds=statistics.median(steps) * GAP_FACTOR))
 
 
 @dataclass(frozen=True, slots=True)

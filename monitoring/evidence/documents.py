@@ -249,7 +249,16 @@ def notifications_csv(evidence: Evidence) -> bytes:
 def audit_csv(evidence: Evidence) -> bytes:
     header = ("时间", "操作人", "角色", "来源", "操作", "原状态", "新状态", "详情")
     rows: list[list[str]] = [
-        [when(e.at), person(evidence, e.actor), e.role, e.source, e.action, e.from_state or "", e.to_state or "", _detail(e.detail, evidence)]
+        [
+            when(e.at),
+            person(evidence, e.actor),
+            e.role,
+            e.source,
+            e.action,
+            e.from_state or "",
+            e.to_state or "",
+            _detail(e.detail, evidence),
+        ]
         for e in evidence.workflow
     ]
     rows += [

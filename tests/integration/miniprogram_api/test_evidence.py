@@ -131,4 +131,6 @@ def test_a_download_is_on_the_audit_trail_with_the_package_hash(api: Api) -> Non
     )
     by_air = [r for r in records if r.actor_role == "air"]  # the fixed clock: every record has the same time
     assert by_air, "the export is not audited"
-    assert {(r.object_id, r.detail["sha256"]) for r in by_air} == {(api.scene.alarm_id, reply.headers["x-evidence-sha256"])}
+    assert {(r.object_id, r.detail["sha256"]) for r in by_air} == {
+        (api.scene.alarm_id, reply.headers["x-evidence-sha256"])
+    }

@@ -130,5 +130,8 @@ def test_five_minute_readings_draw_a_line_along_the_whole_window() -> None:
 def test_a_sample_standing_alone_gets_a_marker() -> None:
     alone = [(T0 + timedelta(minutes=m), 100.0) for m in (0, 60, 120, 180)]  # one an hour: no spacing to join
     with_breaks = [(T0 + timedelta(minutes=m), 100.0) for m in (0, 1, 2, 60, 120, 121, 122)]
-    assert _blue(_png(_production_only(with_breaks))) > _blue(_png(_production_only(with_breaks[:3] + with_breaks[4:]))) + 15
+    assert (
+        _blue(_png(_production_only(with_breaks)))
+        > _blue(_png(_production_only(with_breaks[:3] + with_breaks[4:]))) + 15
+    )
     assert _blue(_png(_production_only(alone))) > 100

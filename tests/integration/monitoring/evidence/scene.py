@@ -12,6 +12,7 @@ from pathlib import Path
 from PIL import Image
 
 from hj212 import build_frame
+from monitoring.accounts.models import Account, Role
 from monitoring.alarms.models import (
     Actor,
     ActorRole,
@@ -24,7 +25,6 @@ from monitoring.alarms.models import (
     Response,
     Verification,
 )
-from monitoring.accounts.models import Account, Role
 from monitoring.archive.models import AuthStatus
 from monitoring.audit.models import AuditRecord
 from monitoring.clock import FixedClock

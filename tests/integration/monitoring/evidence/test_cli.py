@@ -98,7 +98,16 @@ def test_an_export_is_audited_with_its_hash_and_verify_checks_the_hash(
     db = root / "gongkuang.db"
     out = tmp_path / "a.zip"
     code, text = _run(
-        "--db", str(db), "evidence", "export", "--alarm", built.alarm_id, "--out", str(out), "--now", built.now.isoformat()
+        "--db",
+        str(db),
+        "evidence",
+        "export",
+        "--alarm",
+        built.alarm_id,
+        "--out",
+        str(out),
+        "--now",
+        built.now.isoformat(),
     )
     assert code == 0, text
     sha = hashlib.sha256(out.read_bytes()).hexdigest()

@@ -192,7 +192,9 @@ def test_the_shipped_script_runs_alone_and_answers_in_chinese(built: Built, tmp_
     bad = subprocess.run([sys.executable, "-I", "verify.py", "bad.zip"], cwd=tmp_path, capture_output=True, text=True)
     assert bad.returncode == 1 and "rule.txt" in bad.stdout and "校验未通过" in bad.stdout
     script = [sys.executable, "-I", "verify.py", "p.zip", "--sha256"]
-    same = subprocess.run([*script, hashlib.sha256(built.data).hexdigest()], cwd=tmp_path, capture_output=True, text=True)
+    same = subprocess.run(
+        [*script, hashlib.sha256(built.data).hexdigest()], cwd=tmp_path, capture_output=True, text=True
+    )
     assert same.returncode == 0 and "与导出时记录一致" in same.stdout
     other = subprocess.run([*script, "f" * 64], cwd=tmp_path, capture_output=True, text=True)
     assert other.returncode == 1 and "不一致" in other.stdout

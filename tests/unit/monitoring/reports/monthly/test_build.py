@@ -142,7 +142,9 @@ def test_the_online_rate_is_per_terminal_not_any_point_of_the_enterprise() -> No
 
     store = november()
     p1 = next(p for p in store.registry.list_points("e1") if p.point_id == "p1")
-    store.registry.put_point(replace(p1, point_id="p9", point_code=p1.point_code + "9", mn="MN0009", channel="01", version=0))
+    store.registry.put_point(
+        replace(p1, point_id="p9", point_code=p1.point_code + "9", mn="MN0009", channel="01", version=0)
+    )
     rows = {e.enterprise_id: e for e in build_monthly(store, "rugao", COUNTY, NOV, NOW).enterprises}
     # MN0001 reported 27 hours, the silent second terminal none: the mean of the two, not "some point reported"
     assert rows["e1"].online_rate == round(27 / (2 * (27 * 24 + 14)), 4)

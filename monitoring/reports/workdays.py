@@ -46,7 +46,10 @@ def parse_table(year: int, text: str) -> YearTable:
         raw = doc.get(key)
         if not isinstance(raw, list) or not all(isinstance(d, str) for d in raw):
             raise ValueError(f"workday table {year}: \"{key}\" must be a list of YYYY-MM-DD dates")
-        days = frozenset(date.fromisoformat(d) for d in raw)
+        try:
+            days = frozenset(date.fromisoformat(d) for d in raw)
+        except ValueError as exc:
+            raise ValueError(f"workday table {year}: \"{key}\": {exc}") from None
         if any(d.year != year for d in days):
             raise ValueError(f"workday table {year}: \"{key}\" has a date outside {year}")
         sets[key] = days

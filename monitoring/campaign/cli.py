@@ -14,11 +14,12 @@ from typing import Any, TextIO
 from monitoring._time import CHINA, china_day
 from monitoring.campaign.defaults import default_campaign, load_campaign
 from monitoring.campaign.models import Campaign, StepRecord, SurveyRecord
-from monitoring.campaign.progress import GroupProgress, overdue_for, progress
+from monitoring.campaign.progress import GroupProgress, file_calendar_warning, late_text, overdue_for, progress
 from monitoring.campaign.service import (
     Actor,
     filing_due,
     load_file,
+    network_check,
     record_acceptance,
     record_filing,
     record_installation,
@@ -30,6 +31,7 @@ from monitoring.campaign.sheet import SheetImportError, export_xlsx, import_xlsx
 from monitoring.clock import Clock
 from monitoring.errors import InvalidInputError
 from monitoring.registry.models import Enterprise, ExemptionReason, InstallStatus
+from monitoring.reports.workdays import calendar_warning
 from monitoring.storage.ports import Store
 
 MAX_SHEET = 10 * 1024 * 1024
@@ -143,6 +145,9 @@ def _progress(args: argparse.Namespace, store: Store, out: TextIO, now: datetime
             print(json.dumps(rows, ensure_ascii=False, indent=1), file=out)
             return 0
         print(f"逾期 {len(overdue)} 项（活动期限按日历日，验收后备案按工作日计）", file=out)
+        warning = calendar_warning([d for o in overdue if o.workdays for d in (o.due, china_day(now))])
+        if warning:
+            print(f"注意：{warning}", file=out)
         for o in overdue:
             unit = "工作日" if o.workdays else "天"
             print(f"{o.enterprise_name}\t{o.step_label}\t截止 {o.due}\t逾期 {o.days_overdue} {unit}", file=out)
@@ -194,6 +199,14 @@ def _show(args: argparse.Namespace, store: Store, out: TextIO, now: datetime) ->
         print(f"备案：{_d(f.filing.at)} {f.filing.by}{'（逾期）' if f.filing.late else ''}", file=out)
     for o in overdue_for(campaign, e, f, china_day(now)):
         print(f"逾期：{o.step_label}，截止 {o.due}，{o.days_overdue} {'工作日' if o.workdays else '天'}", file=out)
+    if f.late_steps:
+        print(f"逾期完成：{late_text(f)}", file=out)
+    if e.exemption is None and e.install_status in (InstallStatus.SURVEYED, InstallStatus.INSTALLED):
+        check = network_check(store, f, e.enterprise_id, now)
+        print(f"联网条件：{'已满足' if check.complete else check.text}", file=out)
+    warning = file_calendar_warning(campaign, e.install_status, f, china_day(now))
+    if warning:
+        print(f"注意：{warning}", file=out)
     return 0
 
 

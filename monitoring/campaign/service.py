@@ -105,9 +105,9 @@ def record_survey(
         enterprise, file = _begin(
             store, campaign, enterprise_id, expected_version, {InstallStatus.PENDING_SURVEY, InstallStatus.SURVEYED}
         )
-        due = campaign.deadlines_for(enterprise.town_id).survey
-        late = file.with_late(Step.SURVEY, due, china_day(survey.at))
-        saved = store.campaign.put_file(dataclasses.replace(late, survey=survey))
+        if enterprise.install_status is InstallStatus.PENDING_SURVEY:  # a repeated survey does not make it late
+            file = file.with_late(Step.SURVEY, campaign.deadlines_for(enterprise.town_id).survey, china_day(survey.at))
+        saved = store.campaign.put_file(dataclasses.replace(file, survey=survey))
         _advance(store, enterprise, InstallStatus.SURVEYED)
         _audit(store, actor, now, "survey", enterprise_id, points=len(survey.planned_points))
     return saved

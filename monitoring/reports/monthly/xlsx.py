@@ -54,6 +54,7 @@ def _overview(book: Workbook, r: MonthlyReport) -> None:
         ("企业数", len(r.enterprises)),
         ("报警总数", r.alarm_total),
         ("说明", "报警按生成时间计入当月，办理状态为报告生成时的状态；在线率按小时、完整率按分钟数据计。"),
+        *((("工作日", r.calendar_warning),) if r.calendar_warning else ()),
     ):
         sheet.append(list(item))
     for row in sheet.iter_rows(min_row=2):

@@ -78,7 +78,9 @@ def _planned_point(store: Store, e: Enterprise) -> None:
         return
     f = facilities[0]
     store.registry.put_point(
-        MonitoringPoint(pid, e.enterprise_id, f.facility_id, pid, PLANNED_NAME, f.kind, status=PointStatus.COMMISSIONING)
+        MonitoringPoint(
+            pid, e.enterprise_id, f.facility_id, pid, PLANNED_NAME, f.kind, status=PointStatus.COMMISSIONING
+        )
     )
 
 

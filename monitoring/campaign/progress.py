@@ -130,7 +130,9 @@ def progress(
     return sorted(towns.values(), key=by_key), sorted(branches.values(), key=by_key), overdue
 
 
-def file_calendar_warning(campaign: Campaign, status: InstallStatus, file: CampaignFile | None, today: date) -> str | None:
+def file_calendar_warning(
+    campaign: Campaign, status: InstallStatus, file: CampaignFile | None, today: date
+) -> str | None:
     """The working-day warning for a file's answers (trial days, filing due, filing overdue), None if every year
     they count over has an official table."""
     if file is None:

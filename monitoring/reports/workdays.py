@@ -37,21 +37,21 @@ def parse_table(year: int, text: str) -> YearTable:
     """A year's table from its JSON; ValueError naming what is wrong (the file is edited by hand)."""
     doc = json.loads(text)
     if not isinstance(doc, dict) or doc.get("year") != year:
-        raise ValueError(f"workday table {year}: must be an object with \"year\": {year}")
+        raise ValueError(f'workday table {year}: must be an object with "year": {year}')
     source = doc.get("source")
     if not isinstance(source, str) or not source.strip():
-        raise ValueError(f"workday table {year}: \"source\" must name the State Council notice")
+        raise ValueError(f'workday table {year}: "source" must name the State Council notice')
     sets: dict[str, frozenset[date]] = {}
     for key in ("holidays", "workdays"):
         raw = doc.get(key)
         if not isinstance(raw, list) or not all(isinstance(d, str) for d in raw):
-            raise ValueError(f"workday table {year}: \"{key}\" must be a list of YYYY-MM-DD dates")
+            raise ValueError(f'workday table {year}: "{key}" must be a list of YYYY-MM-DD dates')
         try:
             days = frozenset(date.fromisoformat(d) for d in raw)
         except ValueError as exc:
-            raise ValueError(f"workday table {year}: \"{key}\": {exc}") from None
+            raise ValueError(f'workday table {year}: "{key}": {exc}') from None
         if any(d.year != year for d in days):
-            raise ValueError(f"workday table {year}: \"{key}\" has a date outside {year}")
+            raise ValueError(f'workday table {year}: "{key}" has a date outside {year}')
         sets[key] = days
     both = sets["holidays"] & sets["workdays"]
     if both:

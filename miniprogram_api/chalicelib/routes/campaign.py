@@ -124,9 +124,7 @@ class ProgressOut(ApiModel):
     towns: list[GroupOut]
     branches: list[GroupOut]
     overdue: list[OverdueOut] = Field(description="逾期清单（逾期最久的在前）")
-    calendar_warning: str | None = Field(
-        description="按工作日计算的逾期所涉年度法定节假日安排未录入时的提示，否则为空"
-    )
+    calendar_warning: str | None = Field(description="按工作日计算的逾期所涉年度法定节假日安排未录入时的提示，否则为空")
 
 
 class SurveyOut(ApiModel):

@@ -131,9 +131,9 @@ def _group_line(g: GroupProgress) -> str:
 def _progress(args: argparse.Namespace, store: Store, out: TextIO, now: datetime) -> int:
     campaign = _campaign(store, args.county_id)
     reg = store.registry
+    files = {f.enterprise_id: f for f in store.campaign.list_files(campaign.campaign_id)}
     towns, branches, overdue = progress(
-        campaign, reg.list_enterprises(campaign.county_id),
-        {f.enterprise_id: f for f in store.campaign.list_files(campaign.campaign_id)}, china_day(now),
+        campaign, reg.list_enterprises(campaign.county_id), files, china_day(now),
         town_names={t.town_id: t.name for t in reg.list_towns(campaign.county_id)},
         branch_names={b.branch_id: b.name for b in reg.list_branches(campaign.county_id)},
     )  # fmt: skip
@@ -145,12 +145,19 @@ def _progress(args: argparse.Namespace, store: Store, out: TextIO, now: datetime
             print(json.dumps(rows, ensure_ascii=False, indent=1), file=out)
             return 0
         print(f"逾期 {len(overdue)} 项（活动期限按日历日，验收后备案按工作日计）", file=out)
-        warning = calendar_warning([d for o in overdue if o.workdays for d in (o.due, china_day(now))])
-        if warning:
-            print(f"注意：{warning}", file=out)
         for o in overdue:
             unit = "工作日" if o.workdays else "天"
             print(f"{o.enterprise_name}\t{o.step_label}\t截止 {o.due}\t逾期 {o.days_overdue} {unit}", file=out)
+        named = {e.enterprise_id: e.name for e in reg.list_enterprises(campaign.county_id)}
+        done_late = [(named[f.enterprise_id], s) for f in files.values() if f.enterprise_id in named
+                     for s in f.late_steps]  # fmt: skip
+        if done_late:
+            print(f"逾期完成 {len(done_late)} 项（已完成，晚于活动期限）", file=out)
+            for name, s in sorted(done_late, key=lambda x: (-x[1].days, x[0])):
+                print(f"{name}\t{s.step.label}\t截止 {s.due}\t{s.done_on} 完成，逾期 {s.days} 天", file=out)
+        warning = calendar_warning([d for o in overdue if o.workdays for d in (o.due, china_day(now))])
+        if warning:
+            print(f"注意：{warning}", file=out)
         return 0
     groups = towns if args.action == "status" or args.by == "town" else branches
     if args.action == "status":

@@ -34,6 +34,7 @@ class GroupProgress:
     reached: dict[InstallStatus, int] = field(default_factory=lambda: {s: 0 for s in InstallStatus})
     overdue: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Step} | {FILING_LIMIT: 0})
     deadlines: Deadlines | None = None  # a town's own deadlines; None for a branch (its towns' may differ)
+    late_done: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Step})  # done after the deadline
 
     @property
     def required(self) -> int:
@@ -125,6 +126,9 @@ def progress(
                     g.reached[status] += 1
             for o in late:
                 g.overdue[o.step] += 1
+            done_late = files.get(e.enterprise_id)
+            for s in done_late.late_steps if done_late else ():
+                g.late_done[s.step.value] += 1
     overdue.sort(key=lambda o: (-o.days_overdue, o.due, o.enterprise_id, o.step))
     by_key = lambda g: g.key  # noqa: E731
     return sorted(towns.values(), key=by_key), sorted(branches.values(), key=by_key), overdue

@@ -91,12 +91,13 @@ class GroupOut(ApiModel):
     required: int = Field(description="须安装（总数 − 豁免）")
     reached: dict[InstallStatus, int] = Field(description="已达到各状态的企业数（累计：已备案也计入已联网）")
     overdue: dict[str, int] = Field(description="各步骤逾期企业数：survey / network / filing / filing_limit")
+    late_done: dict[str, int] = Field(description="各步骤逾期完成（晚于期限完成）的企业数：survey / network / filing")
     deadlines: DeadlinesOut | None
 
     @classmethod
     def of(cls, g: GroupProgress) -> GroupOut:
         return cls(key=g.key, name=g.name, total=g.total, exempt=g.exempt, required=g.required,
-                   reached=dict(g.reached), overdue=dict(g.overdue),
+                   reached=dict(g.reached), overdue=dict(g.overdue), late_done=dict(g.late_done),
                    deadlines=DeadlinesOut.of(g.deadlines) if g.deadlines else None)  # fmt: skip
 
 

@@ -55,6 +55,8 @@ def test_steps_exemption_and_the_reports_a_clerk_reads(db: str) -> None:
     assert code == 0
     code, text = _run("--db", db, "campaign", "show", "如皋市佳乐铸造厂")
     assert code == 0 and "逾期完成：勘察 逾期2天（截止 2022-09-30）" in text, text
+    code, text = _run("--db", db, "campaign", "overdue")
+    assert code == 0 and "如皋市佳乐铸造厂\t勘察\t截止 2022-09-30\t2022-10-02 完成，逾期 2 天" in text, text
     store = open_store(db)
     try:
         found, _ = store.audit_trail.query(

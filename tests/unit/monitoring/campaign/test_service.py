@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from monitoring.campaign.models import Campaign, LateStep, Step, StepRecord, SurveyRecord, TrialOutcome
+from monitoring.campaign.progress import progress
 from monitoring.campaign.service import (
     Actor,
     filing_due,
@@ -209,5 +210,9 @@ def test_steps_done_after_their_deadline_are_recorded_late_when_done() -> None:
         LateStep(Step.NETWORK, date(2022, 10, 20), date(2022, 10, 21)),
     )
     assert [s.days for s in late] == [3, 1]
+    files = {f.enterprise_id: f for f in store.campaign.list_files(campaign.campaign_id)}
+    enterprises = store.registry.list_enterprises("rugao")
+    towns, _, _ = progress(campaign, enterprises, files, date(2022, 10, 22), town_names={}, branch_names={})
+    assert sum(t.late_done["survey"] for t in towns) == 1 and sum(t.late_done["network"] for t in towns) == 1
     assert load_file(store, campaign, "e2").late_steps == ()
     assert _status(store, "e2") is InstallStatus.NETWORKED

@@ -15,6 +15,7 @@ function group(reached: Partial<Group['reached']>, over: Partial<Group['overdue'
     required: 4,
     reached: { ...zero, pending_survey: 4, ...reached },
     overdue: { survey: 0, network: 0, filing: 0, filing_limit: 0, ...over },
+    late_done: { survey: 0, network: 0, filing: 0 },
     deadlines,
   } as Group
 }

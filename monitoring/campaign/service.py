@@ -323,6 +323,8 @@ def run_daily(store: Store, campaign: Campaign, now: datetime) -> DailyResult:
                 continue
             if status is InstallStatus.NETWORKED:
                 if file.network_confirmed_on is None:  # networked another way (commissioning): confirmed today
+                    due = campaign.deadlines_for(enterprise.town_id).network
+                    file = file.with_late(Step.NETWORK, due, today)
                     store.campaign.put_file(dataclasses.replace(file, network_confirmed_on=today))
                     continue
                 if file.network_confirmed_on >= today:

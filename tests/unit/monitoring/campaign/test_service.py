@@ -3,6 +3,7 @@ on working days (across 国庆 2022 and a weekend), exemptions, the audit trail,
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 
 import pytest
@@ -216,3 +217,18 @@ def test_steps_done_after_their_deadline_are_recorded_late_when_done() -> None:
     assert sum(t.late_done["survey"] for t in towns) == 1 and sum(t.late_done["network"] for t in towns) == 1
     assert load_file(store, campaign, "e2").late_steps == ()
     assert _status(store, "e2") is InstallStatus.NETWORKED
+
+
+def test_networked_by_commissioning_is_confirmed_on_the_next_run_and_late_after_the_deadline() -> None:
+    store, campaign = build()
+    _to_installed(store, campaign, "e1", date(2022, 9, 26))
+    store.registry.put_enterprise(
+        dataclasses.replace(store.registry.get_enterprise("e1"), install_status=InstallStatus.NETWORKED)
+    )  # a passed commissioning moved the status without the campaign's run
+    for p in ("e1-p1", "e1-p2"):
+        data_days(store, p, date(2022, 10, 21), 3)
+    assert run_daily(store, campaign, beijing(date(2022, 10, 22), 1)).trials_started == []
+    file = load_file(store, campaign, "e1")
+    assert file.network_confirmed_on == date(2022, 10, 22)
+    assert file.late_steps == (LateStep(Step.NETWORK, date(2022, 10, 20), date(2022, 10, 22)),)
+    assert run_daily(store, campaign, beijing(date(2022, 10, 23), 1)).trials_started == ["e1"]

@@ -1,5 +1,5 @@
 """EventBridge, every 15 minutes → the installation campaign (idempotent; only complete Beijing days are judged):
-已安装 → 已联网 on data from every point, trial runs started and judged (monitoring.campaign.service.run_daily)."""
+已安装 → 已联网 on data from every planned point, trials entered the next day and judged (run_daily)."""
 
 from __future__ import annotations
 

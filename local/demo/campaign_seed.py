@@ -1,6 +1,6 @@
 """The demo county's installation campaign in progress, seeded deterministically by list 序号: most enterprises are
-past 已联网; every third "normal" one (a scenario that expects no alarm) is at an early step or exempt. The status
-changes no rule input, so each enterprise's simulated behaviour and demo-check's judgement stay as they were."""
+past 已联网; every third "normal" one (a scenario that expects no alarm) is at an early step or exempt. A 已安装 one
+waits on a planned point with no terminal yet (not watched by the rules), so the campaign's run keeps it there."""
 
 from __future__ import annotations
 
@@ -22,7 +22,14 @@ from monitoring.campaign.models import (
     TrialRun,
 )
 from monitoring.campaign.service import filing_due
-from monitoring.registry.models import Enterprise, Exemption, ExemptionReason, InstallStatus
+from monitoring.registry.models import (
+    Enterprise,
+    Exemption,
+    ExemptionReason,
+    InstallStatus,
+    MonitoringPoint,
+    PointStatus,
+)
 from monitoring.reports.workdays import add_workdays
 from monitoring.storage.ports import Store
 
@@ -52,17 +59,40 @@ def demo_campaign(county_id: str, today: date) -> Campaign:
     return Campaign(f"{county_id}-demo", county_id, "演示：重点废气排放企业工况用电监控系统建设", deadlines)
 
 
-def _survey(day: date) -> SurveyRecord:
-    return SurveyRecord(_at(day), INSTALLER, ("生产设备", "废气治理设施"), ("生产设备进线", "治理设施风机"))
+PLANNED_NAME = "待装点位（勘察拟装）"
 
 
-def _late_file(campaign: Campaign, e: Enterprise, status: InstallStatus, today: date, n: int) -> CampaignFile:
+def _survey(store: Store, e: Enterprise, day: date) -> SurveyRecord:
+    """The survey planned the enterprise's registered points (the planned-only one included)."""
+    points = tuple(p.name[:60] for p in store.registry.list_points(e.enterprise_id)) or ("生产设备进线",)
+    return SurveyRecord(_at(day), INSTALLER, ("生产设备", "废气治理设施"), points[:60])
+
+
+def _planned_point(store: Store, e: Enterprise) -> None:
+    """A point the survey planned that has no terminal yet (调试, no MN): 已联网 waits for it; no rule watches it."""
+    pid = f"{e.enterprise_id}-planned"
+    if any(p.point_id == pid for p in store.registry.list_points(e.enterprise_id)):
+        return
+    facilities = store.registry.list_facilities(e.enterprise_id)
+    if not facilities:
+        return
+    f = facilities[0]
+    store.registry.put_point(
+        MonitoringPoint(
+            pid, e.enterprise_id, f.facility_id, pid, PLANNED_NAME, f.kind, status=PointStatus.COMMISSIONING
+        )
+    )
+
+
+def _late_file(
+    store: Store, campaign: Campaign, e: Enterprise, status: InstallStatus, today: date, n: int
+) -> CampaignFile:
     start = today - timedelta(days=40)
-    base = CampaignFile(campaign.campaign_id, e.enterprise_id, survey=_survey(start),
+    base = CampaignFile(campaign.campaign_id, e.enterprise_id, survey=_survey(store, e, start),
                         installation=StepRecord(_at(start + timedelta(days=6)), INSTALLER, "安装完成"),
                         networked_at=_at(start + timedelta(days=8), 9))  # fmt: skip
-    if status is InstallStatus.NETWORKED:  # networked today: the daily run starts its trial at the first data
-        return dataclasses.replace(base, networked_at=_at(today, 0))
+    if status is InstallStatus.NETWORKED:  # networked today: 已联网 for the day, the run enters the trial tomorrow
+        return dataclasses.replace(base, networked_at=_at(today, 0), network_confirmed_on=today)
     if status is InstallStatus.TRIAL_RUN:  # a trial starting today: first data is the demo's own
         return dataclasses.replace(base, networked_at=_at(today, 0), trials=(TrialRun(_at(today, 0)),))
     days: list[TrialDay] = []
@@ -108,13 +138,15 @@ def seed_campaign(store: Store, manifest: dict[str, Any], *, county_id: str, tod
                     store.campaign.put_file(file)
                     seed.by_status["exempt"] = seed.by_status.get("exempt", 0) + 1
                     continue
+                if status is InstallStatus.INSTALLED:
+                    _planned_point(store, e)
                 if status.rank >= InstallStatus.SURVEYED.rank:
-                    file = dataclasses.replace(file, survey=_survey(today - timedelta(days=12 + early % 5)))
+                    file = dataclasses.replace(file, survey=_survey(store, e, today - timedelta(days=12 + early % 5)))
                 if status is InstallStatus.INSTALLED:
                     file = dataclasses.replace(file, installation=StepRecord(_at(today - timedelta(days=3)), INSTALLER))
             else:
                 status = LATE_STEPS[late % len(LATE_STEPS)]
-                file = _late_file(campaign, e, status, today, late)
+                file = _late_file(store, campaign, e, status, today, late)
                 late += 1
             reg.put_enterprise(dataclasses.replace(e, install_status=status))
             store.campaign.put_file(file)

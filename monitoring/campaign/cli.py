@@ -14,11 +14,12 @@ from typing import Any, TextIO
 from monitoring._time import CHINA, china_day
 from monitoring.campaign.defaults import default_campaign, load_campaign
 from monitoring.campaign.models import Campaign, StepRecord, SurveyRecord
-from monitoring.campaign.progress import GroupProgress, overdue_for, progress
+from monitoring.campaign.progress import GroupProgress, file_calendar_warning, late_text, overdue_for, progress
 from monitoring.campaign.service import (
     Actor,
     filing_due,
     load_file,
+    network_check,
     record_acceptance,
     record_filing,
     record_installation,
@@ -30,6 +31,7 @@ from monitoring.campaign.sheet import SheetImportError, export_xlsx, import_xlsx
 from monitoring.clock import Clock
 from monitoring.errors import InvalidInputError
 from monitoring.registry.models import Enterprise, ExemptionReason, InstallStatus
+from monitoring.reports.workdays import calendar_warning
 from monitoring.storage.ports import Store
 
 MAX_SHEET = 10 * 1024 * 1024
@@ -129,9 +131,9 @@ def _group_line(g: GroupProgress) -> str:
 def _progress(args: argparse.Namespace, store: Store, out: TextIO, now: datetime) -> int:
     campaign = _campaign(store, args.county_id)
     reg = store.registry
+    files = {f.enterprise_id: f for f in store.campaign.list_files(campaign.campaign_id)}
     towns, branches, overdue = progress(
-        campaign, reg.list_enterprises(campaign.county_id),
-        {f.enterprise_id: f for f in store.campaign.list_files(campaign.campaign_id)}, china_day(now),
+        campaign, reg.list_enterprises(campaign.county_id), files, china_day(now),
         town_names={t.town_id: t.name for t in reg.list_towns(campaign.county_id)},
         branch_names={b.branch_id: b.name for b in reg.list_branches(campaign.county_id)},
     )  # fmt: skip
@@ -146,6 +148,16 @@ def _progress(args: argparse.Namespace, store: Store, out: TextIO, now: datetime
         for o in overdue:
             unit = "工作日" if o.workdays else "天"
             print(f"{o.enterprise_name}\t{o.step_label}\t截止 {o.due}\t逾期 {o.days_overdue} {unit}", file=out)
+        named = {e.enterprise_id: e.name for e in reg.list_enterprises(campaign.county_id)}
+        done_late = [(named[f.enterprise_id], s) for f in files.values() if f.enterprise_id in named
+                     for s in f.late_steps]  # fmt: skip
+        if done_late:
+            print(f"逾期完成 {len(done_late)} 项（已完成，晚于活动期限）", file=out)
+            for name, s in sorted(done_late, key=lambda x: (-x[1].days, x[0])):
+                print(f"{name}\t{s.step.label}\t截止 {s.due}\t{s.done_on} 完成，逾期 {s.days} 天", file=out)
+        warning = calendar_warning([d for o in overdue if o.workdays for d in (o.due, china_day(now))])
+        if warning:
+            print(f"注意：{warning}", file=out)
         return 0
     groups = towns if args.action == "status" or args.by == "town" else branches
     if args.action == "status":
@@ -194,6 +206,14 @@ def _show(args: argparse.Namespace, store: Store, out: TextIO, now: datetime) ->
         print(f"备案：{_d(f.filing.at)} {f.filing.by}{'（逾期）' if f.filing.late else ''}", file=out)
     for o in overdue_for(campaign, e, f, china_day(now)):
         print(f"逾期：{o.step_label}，截止 {o.due}，{o.days_overdue} {'工作日' if o.workdays else '天'}", file=out)
+    if f.late_steps:
+        print(f"逾期完成：{late_text(f)}", file=out)
+    if e.exemption is None and e.install_status in (InstallStatus.SURVEYED, InstallStatus.INSTALLED):
+        check = network_check(store, f, e.enterprise_id, now)
+        print(f"联网条件：{'已满足' if check.complete else check.text}", file=out)
+    warning = file_calendar_warning(campaign, e.install_status, f, china_day(now))
+    if warning:
+        print(f"注意：{warning}", file=out)
     return 0
 
 

@@ -3,6 +3,7 @@ holding each step's record (survey, installation, networked, trial run, acceptan
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -187,6 +188,19 @@ class Filing:
 
 
 @dataclass(frozen=True, slots=True)
+class LateStep:
+    """A campaign step done after its deadline (calendar days, the notice's dates), recorded when it is done."""
+
+    step: Step
+    due: date
+    done_on: date
+
+    @property
+    def days(self) -> int:
+        return (self.done_on - self.due).days
+
+
+@dataclass(frozen=True, slots=True)
 class CampaignFile:
     """An enterprise's campaign file; its status is the registry's `install_status` (one source), the records
     here say who did each step and when. Written conditionally on `version` like registry records."""
@@ -199,6 +213,8 @@ class CampaignFile:
     trials: tuple[TrialRun, ...] = ()  # newest last; a failed trial may be followed by a new one
     acceptance: StepRecord | None = None
     filing: Filing | None = None
+    late_steps: tuple[LateStep, ...] = ()  # steps done after their campaign deadline, in the order done
+    network_confirmed_on: date | None = None  # the Beijing day the platform confirmed 已联网 (trial entered after)
     version: int = 0
 
     def __post_init__(self) -> None:
@@ -211,6 +227,12 @@ class CampaignFile:
     def trial(self) -> TrialRun | None:
         return self.trials[-1] if self.trials else None
 
+    def with_late(self, step: Step, due: date, done_on: date) -> CampaignFile:
+        """The file with `step` recorded late if `done_on` is after `due` (a step is recorded late once)."""
+        if done_on <= due or any(s.step is step for s in self.late_steps):
+            return self
+        return dataclasses.replace(self, late_steps=(*self.late_steps, LateStep(step, due, done_on)))
+
 
 def check_photo_ids(photo_ids: tuple[str, ...]) -> tuple[str, ...]:
     _photos(photo_ids)
@@ -222,6 +244,7 @@ __all__ = [
     "CampaignFile",
     "Deadlines",
     "Filing",
+    "LateStep",
     "Step",
     "StepRecord",
     "SurveyRecord",

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 from monitoring._time import china_day
 from monitoring.campaign.models import Campaign, CampaignFile, Deadlines, Step
 from monitoring.registry.models import Enterprise, InstallStatus
-from monitoring.reports.workdays import add_workdays, is_workday
+from monitoring.reports.workdays import add_workdays, calendar_warning, is_workday
 
 DONE_AT: Mapping[Step, InstallStatus] = {
     Step.SURVEY: InstallStatus.SURVEYED,
@@ -34,6 +34,7 @@ class GroupProgress:
     reached: dict[InstallStatus, int] = field(default_factory=lambda: {s: 0 for s in InstallStatus})
     overdue: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Step} | {FILING_LIMIT: 0})
     deadlines: Deadlines | None = None  # a town's own deadlines; None for a branch (its towns' may differ)
+    late_done: dict[str, int] = field(default_factory=lambda: {s.value: 0 for s in Step})  # done after the deadline
 
     @property
     def required(self) -> int:
@@ -125,6 +126,35 @@ def progress(
                     g.reached[status] += 1
             for o in late:
                 g.overdue[o.step] += 1
+            done_late = files.get(e.enterprise_id)
+            for s in done_late.late_steps if done_late else ():
+                g.late_done[s.step.value] += 1
     overdue.sort(key=lambda o: (-o.days_overdue, o.due, o.enterprise_id, o.step))
     by_key = lambda g: g.key  # noqa: E731
     return sorted(towns.values(), key=by_key), sorted(branches.values(), key=by_key), overdue
+
+
+def file_calendar_warning(
+    campaign: Campaign, status: InstallStatus, file: CampaignFile | None, today: date
+) -> str | None:
+    """The working-day warning for a file's answers (trial days, filing due, filing overdue), None if every year
+    they count over has an official table."""
+    if file is None:
+        return None
+    days: list[date] = []
+    trial = file.trial
+    if trial is not None:
+        days += [china_day(trial.started_at), trial.ended_on or today]
+    if file.acceptance is not None:
+        accepted = china_day(file.acceptance.at)
+        days += [accepted, add_workdays(accepted, campaign.filing_workdays)]
+        if status is InstallStatus.ACCEPTED:
+            days.append(today)
+    return calendar_warning(days)
+
+
+def late_text(file: CampaignFile | None) -> str:
+    """Steps done after their deadline, in words (Chinese): `勘察 逾期3天（截止 2022-09-30）；…`."""
+    if file is None:
+        return ""
+    return "；".join(f"{s.step.label} 逾期{s.days}天（截止 {s.due.isoformat()}）" for s in file.late_steps)

@@ -15,6 +15,7 @@ from monitoring.campaign.models import (
     Campaign,
     CampaignFile,
     Filing,
+    Step,
     StepRecord,
     SurveyRecord,
     TrialOutcome,
@@ -24,7 +25,7 @@ from monitoring.campaign.trial import evaluate_trial
 from monitoring.clock import FixedClock
 from monitoring.errors import ConflictError, InvalidInputError
 from monitoring.readings.models import ReadingKind
-from monitoring.registry.models import Enterprise, ExemptionReason, InstallStatus
+from monitoring.registry.models import Enterprise, ExemptionReason, InstallStatus, PointStatus
 from monitoring.registry.service import advance_install_status, grant_exemption, revoke_exemption
 from monitoring.reports.workdays import add_workdays
 from monitoring.storage.ports import Store
@@ -104,6 +105,8 @@ def record_survey(
         enterprise, file = _begin(
             store, campaign, enterprise_id, expected_version, {InstallStatus.PENDING_SURVEY, InstallStatus.SURVEYED}
         )
+        if enterprise.install_status is InstallStatus.PENDING_SURVEY:  # a repeated survey does not make it late
+            file = file.with_late(Step.SURVEY, campaign.deadlines_for(enterprise.town_id).survey, china_day(survey.at))
         saved = store.campaign.put_file(dataclasses.replace(file, survey=survey))
         _advance(store, enterprise, InstallStatus.SURVEYED)
         _audit(store, actor, now, "survey", enterprise_id, points=len(survey.planned_points))
@@ -168,6 +171,7 @@ def record_filing(
             raise InvalidInputError("备案时间不能早于验收时间")
         due = filing_due(campaign, file.acceptance.at)
         filing = Filing(at=at, by=by, due=due, late=china_day(at) > due, remarks=remarks)
+        file = file.with_late(Step.FILING, campaign.deadlines_for(enterprise.town_id).filing, china_day(at))
         saved = store.campaign.put_file(dataclasses.replace(file, filing=filing))
         _advance(store, enterprise, InstallStatus.FILED)
         _audit(store, actor, now, "file", enterprise_id, due=due.isoformat(), late=filing.late)
@@ -221,16 +225,50 @@ def _point_first(store: Store, point_id: str, since: date, now: datetime) -> dat
     return None
 
 
-def _first_data(store: Store, enterprise_id: str, since: date, now: datetime) -> tuple[datetime | None, bool]:
-    """(the first data time over the enterprise's points since `since`, whether every point has data)."""
-    firsts = [_point_first(store, p.point_id, since, now) for p in store.registry.list_points(enterprise_id)]
-    found = [t for t in firsts if t is not None]
-    return (min(found) if found else None), bool(firsts) and len(found) == len(firsts)
+@dataclass(frozen=True, slots=True)
+class NetworkCheck:
+    """已联网 needs a good frame from every planned point: the survey's plan against the registered points."""
+
+    planned: int  # points the survey planned (0: no survey on file)
+    registered: int  # the enterprise's registered points (disabled ones left out)
+    with_data: int  # registered points that have sent data since installation
+    first: datetime | None  # the earliest first data (the trial starts there)
+    last: datetime | None  # the latest first data (when the last point came online)
+
+    @property
+    def shortfall(self) -> int:
+        """Planned points not registered yet (each needs a registered point and a bound terminal)."""
+        return max(0, self.planned - self.registered)
+
+    @property
+    def complete(self) -> bool:
+        return self.registered > 0 and self.shortfall == 0 and self.with_data == self.registered
+
+    @property
+    def text(self) -> str:
+        """The shortfall in words (Chinese), "" when complete."""
+        if self.complete:
+            return ""
+        parts = []
+        if self.shortfall:
+            parts.append(f"勘察拟装 {self.planned} 个点位，已登记 {self.registered} 个，缺 {self.shortfall} 个")
+        if self.with_data < self.registered or not self.registered:
+            parts.append(f"已登记点位 {self.with_data}/{self.registered} 个收到数据")
+        return "；".join(parts)
+
+
+def network_check(store: Store, file: CampaignFile, enterprise_id: str, now: datetime) -> NetworkCheck:
+    """The 已联网 check as of `now`: data since the installation day (60 days back without an installation)."""
+    since = china_day(file.installation.at) if file.installation else china_day(now) - timedelta(days=60)
+    points = [p for p in store.registry.list_points(enterprise_id) if p.status is not PointStatus.DISABLED]
+    firsts = [t for t in (_point_first(store, p.point_id, since, now) for p in points) if t is not None]
+    planned = len(file.survey.planned_points) if file.survey else 0
+    return NetworkCheck(planned, len(points), len(firsts), min(firsts, default=None), max(firsts, default=None))
 
 
 def daily_completeness(store: Store, enterprise_id: str, first: date, last: date) -> dict[date, float]:
     """Per day, the lowest completeness over the enterprise's points (a point without a row that day: 0)."""
-    points = store.registry.list_points(enterprise_id)
+    points = [p for p in store.registry.list_points(enterprise_id) if p.status is not PointStatus.DISABLED]
     per_point: list[Mapping[date, float]] = []
     for point in points:
         per_point.append(
@@ -256,8 +294,9 @@ class DailyResult:
 
 
 def run_daily(store: Store, campaign: Campaign, now: datetime) -> DailyResult:
-    """Once a day (any number of times: it is idempotent): installed enterprises whose every point has sent data
-    become 已联网; 已联网 ones start their trial at the first data; running trials are judged on complete days."""
+    """Any number of times a day (it is idempotent): an installed enterprise whose every planned point is
+    registered and has sent data becomes 已联网 (that status lasts the rest of the day); on a later day the run
+    enters 试运行, the trial starting at the first data; running trials are judged on complete days."""
     result = DailyResult()
     today = china_day(now)
     for enterprise in store.registry.list_enterprises(campaign.county_id):
@@ -267,20 +306,30 @@ def run_daily(store: Store, campaign: Campaign, now: datetime) -> DailyResult:
         if status not in (InstallStatus.INSTALLED, InstallStatus.NETWORKED, InstallStatus.TRIAL_RUN):
             continue
         file = load_file(store, campaign, enterprise.enterprise_id)
-        since = china_day(file.installation.at) if file.installation else today - timedelta(days=60)
         eid = enterprise.enterprise_id
         with store.batch():
             if status is InstallStatus.INSTALLED:
-                first, every = _first_data(store, eid, since, now)
-                if not every or first is None:
+                check = network_check(store, file, eid, now)
+                if not check.complete or check.first is None or check.last is None:
                     continue
                 advance_install_status(store.registry, eid, InstallStatus.NETWORKED)
-                file = store.campaign.put_file(dataclasses.replace(file, networked_at=first))
-                status = InstallStatus.NETWORKED
+                due = campaign.deadlines_for(enterprise.town_id).network
+                file = file.with_late(Step.NETWORK, due, china_day(check.last))
+                file = store.campaign.put_file(
+                    dataclasses.replace(file, networked_at=check.first, network_confirmed_on=today)
+                )
                 result.networked.append(eid)
-                _audit(store, SYSTEM_ACTOR, now, "networked", eid, first_data=first.isoformat())
+                _audit(store, SYSTEM_ACTOR, now, "networked", eid, first_data=check.first.isoformat())
+                continue
             if status is InstallStatus.NETWORKED:
-                first, _ = _first_data(store, eid, since, now)
+                if file.network_confirmed_on is None:  # networked another way (commissioning): confirmed today
+                    due = campaign.deadlines_for(enterprise.town_id).network
+                    file = file.with_late(Step.NETWORK, due, today)
+                    store.campaign.put_file(dataclasses.replace(file, network_confirmed_on=today))
+                    continue
+                if file.network_confirmed_on >= today:
+                    continue
+                first = network_check(store, file, eid, now).first
                 if first is None:
                     continue
                 advance_install_status(store.registry, eid, InstallStatus.TRIAL_RUN)

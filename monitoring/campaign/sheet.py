@@ -13,6 +13,7 @@ from pathlib import Path
 
 from monitoring._time import CHINA, china_day
 from monitoring.campaign.models import Campaign, CampaignFile, StepRecord, TrialOutcome, TrialRun
+from monitoring.campaign.progress import late_text
 from monitoring.campaign.service import Actor, load_file, record_acceptance, record_filing, set_exemption
 from monitoring.errors import InvalidInputError
 from monitoring.registry.models import Enterprise, ExemptionReason, InstallStatus
@@ -22,9 +23,9 @@ from monitoring.storage.ports import Store
 SHEET = "安装进度"
 HEADERS = (
     "序号", "镇（区、街道）", "企业名称", "安装类别", "执法局", "安装状态", "勘察日期", "安装日期", "联网日期",
-    "试运行", "验收日期", "备案日期", "备案逾期", "豁免原因", "豁免批准人", "备注",
+    "试运行", "验收日期", "备案日期", "备案逾期", "豁免原因", "豁免批准人", "备注", "逾期完成",
 )  # fmt: skip
-WIDTHS = (6, 14, 36, 14, 10, 8, 11, 11, 11, 24, 11, 11, 8, 14, 12, 20)
+WIDTHS = (6, 14, 36, 14, 10, 8, 11, 11, 11, 24, 11, 11, 8, 14, 12, 20, 36)
 COLUMNS = {
     "seq": ("序号",),
     "town": ("镇（区、街道）", "镇(区、街道)", "镇街", "town"),
@@ -64,7 +65,7 @@ def export_rows(
             _day(f.networked_at if f else None), _trial_text(f),
             _day(f.acceptance.at if f and f.acceptance else None), _day(f.filing.at if f and f.filing else None),
             ("是" if f.filing.late else "否") if f and f.filing else "", ex.reason.label if ex else "",
-            ex.approved_by if ex else "", ex.note if ex else "",
+            ex.approved_by if ex else "", ex.note if ex else "", late_text(f),
         ])  # fmt: skip
     return rows
 
@@ -85,7 +86,7 @@ def export_xlsx(store: Store, campaign: Campaign, *, only: frozenset[str] | None
     sheet.append(list(HEADERS))
     for row in export_rows(enterprises, files, towns, branches):
         sheet.append(row)
-    for letter, width in zip("ABCDEFGHIJKLMNOP", WIDTHS, strict=True):
+    for letter, width in zip("ABCDEFGHIJKLMNOPQ", WIDTHS, strict=True):
         sheet.column_dimensions[letter].width = width
     sheet.freeze_panes = "A2"
     out = io.BytesIO()

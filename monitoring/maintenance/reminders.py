@@ -1,5 +1,5 @@
-"""Overdue inspections and repairs remind the enterprise's service provider and its branch through notify: one
-reminder per obligation per day it stays overdue (the event id carries the day's index), whatever the tick rate."""
+"""Overdue inspections and repairs remind the enterprise's service provider and its branch through notify: daily
+for the first week overdue, then weekly (the event id carries the period's index), whatever the tick rate."""
 
 from __future__ import annotations
 
@@ -12,15 +12,18 @@ from monitoring.notify.models import Notification, NotifyEvent
 from monitoring.notify.service import NotifyService
 from monitoring.storage.ports import Store
 
-REMIND_EVERY = timedelta(days=1)
+DAILY_FOR = 7  # days of daily reminders; after them one a week, so a long-overdue item does not flood phones
+WEEK = 7
 
 
-def _period(overdue_since: datetime, now: datetime) -> int:
-    return int((now - overdue_since) // REMIND_EVERY)
+def reminder_period(overdue_since: datetime, now: datetime) -> int:
+    """The reminder period `now` falls in: 0…6 the first seven days overdue, then one index per further week."""
+    days = int((now - overdue_since) // timedelta(days=1))
+    return days if days < DAILY_FOR else DAILY_FOR + (days - DAILY_FOR) // WEEK
 
 
 def reminder_events(store: Store, county_id: str, now: datetime) -> list[NotifyEvent]:
-    """The reminders due now: for each overdue inspection and repair, the current day's one."""
+    """The reminders due now: for each overdue inspection and repair, the current period's one."""
     now = require_utc(now, "now")
     enterprises = {e.enterprise_id: e for e in store.registry.list_enterprises(county_id)}
     providers = {p.enterprise_id: p for p in store.maintenance.providers()}
@@ -39,14 +42,14 @@ def reminder_events(store: Store, county_id: str, now: datetime) -> list[NotifyE
 
     for due in inspections(store, county_id, now, enterprises):
         if due.overdue and due.due_at is not None:
-            n = _period(due.due_at, now)
+            n = reminder_period(due.due_at, now)
             found = event(f"maint:inspection:{due.mn}:{due.due_at.isoformat()}:{n}", "inspection_overdue",
                           due.enterprise_id, {"mn": due.mn, "due": local_text(due.due_at)})  # fmt: skip
             if found:
                 events.append(found)
     for ob in repair_obligations(store, now, enterprises):
         if ob.overdue:
-            n = _period(ob.deadline, now)
+            n = reminder_period(ob.deadline, now)
             found = event(f"maint:repair:{ob.id}:{n}", "repair_overdue", ob.enterprise_id,
                           {"what": ob.title, "time": local_text(ob.opened_at), "mn": ob.mn})  # fmt: skip
             if found:
@@ -55,5 +58,5 @@ def reminder_events(store: Store, county_id: str, now: datetime) -> list[NotifyE
 
 
 def remind(notify: NotifyService, now: datetime) -> list[Notification]:
-    """Decide today's reminders into the outbox; a second call the same day stores nothing new."""
+    """Decide the current reminders into the outbox; a second call in the same period stores nothing new."""
     return notify.decide_events(reminder_events(notify.store, notify.county_id, now), now)

@@ -14,7 +14,7 @@ from monitoring.evaluation.catalogue import CONTROL_RULES, MONITORING_RULES
 from monitoring.evaluation.context import Suppression
 from monitoring.reports.models import Decision, FaultKind, FaultReport, StoppageKind, StoppageRequest
 from monitoring.reports.ports import ReportRepository
-from monitoring.reports.workdays import workday_deadline
+from monitoring.reports.workdays import CHINA, calendar_warning, workday_deadline
 
 DECISION_WORKDAYS = 5
 MAX_STOPPAGE = timedelta(days=366)
@@ -96,6 +96,12 @@ def decide_stoppage(
 
 def decision_deadline(req: StoppageRequest) -> datetime:
     return workday_deadline(req.filed_at, DECISION_WORKDAYS)
+
+
+def decision_calendar_warning(req: StoppageRequest) -> str | None:
+    """The Chinese warning when the decision limit was counted in a year without a holiday table."""
+    last_day = (decision_deadline(req) - timedelta(seconds=1)).astimezone(CHINA).date()
+    return calendar_warning([req.filed_at.astimezone(CHINA).date(), last_day])
 
 
 def effective_decision(req: StoppageRequest, now: datetime) -> Decision:

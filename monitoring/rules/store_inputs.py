@@ -157,6 +157,8 @@ def load_topology(
         for p in reg.list_points(e.enterprise_id):
             if p.status.value == "disabled":
                 continue
+            if p.mn is None and p.status.value == "commissioning":  # planned, no terminal yet: nothing to watch
+                continue
             f = facilities.get(p.facility_id)
             term = terminals.get(p.mn or "")
             interval = 60 * (term.minute_interval_min or 1) if term else 60

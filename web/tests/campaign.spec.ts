@@ -1,7 +1,7 @@
 import { mount } from '@vue/test-utils'
 import { describe, expect, it } from 'vitest'
 import CampaignFunnel from '@/components/campaign/CampaignFunnel.vue'
-import { daysUntil, deadlineState, funnelRows, overdueText, type Deadlines, type Group } from '@/views/campaign'
+import { daysUntil, deadlineState, fileNotes, funnelRows, overdueText, type Deadlines, type Group } from '@/views/campaign'
 
 const deadlines: Deadlines = { survey: '2022-09-30', network: '2022-10-20', filing: '2022-10-31' }
 
@@ -15,6 +15,7 @@ function group(reached: Partial<Group['reached']>, over: Partial<Group['overdue'
     required: 4,
     reached: { ...zero, pending_survey: 4, ...reached },
     overdue: { survey: 0, network: 0, filing: 0, filing_limit: 0, ...over },
+    late_done: { survey: 0, network: 0, filing: 0 },
     deadlines,
   } as Group
 }
@@ -66,5 +67,24 @@ describe('the funnel', () => {
   it('shows no overdue badge when nothing is late', () => {
     const w = mount(CampaignFunnel, { props: { group: group({}), deadlines, today: '2022-09-01' } })
     expect(w.find('[data-test=overdue]').exists()).toBe(false)
+  })
+})
+
+describe('the file drawer notes', () => {
+  it('says the 已联网 shortfall, each step done late and the calendar fallback', () => {
+    const notes = fileNotes({
+      network: { planned: 3, registered: 2, with_data: 2, shortfall: 1, complete: false, text: '勘察拟装 3 个点位，已登记 2 个，缺 1 个' },
+      late_steps: [{ step: 'survey', step_name: '勘察', due: '2022-09-30', done_on: '2022-10-03', days_late: 3 }],
+      calendar_warning: '2027年度法定节假日安排未录入，按周一至周五计算',
+    })
+    expect(notes).toEqual([
+      { kind: 'warning', text: '联网条件未满足：勘察拟装 3 个点位，已登记 2 个，缺 1 个' },
+      { kind: 'error', text: '勘察逾期完成：2022-10-03 完成，截止 2022-09-30，逾期 3 天' },
+      { kind: 'info', text: '2027年度法定节假日安排未录入，按周一至周五计算' },
+    ])
+  })
+  it('says nothing for a complete, timely file in a known year', () => {
+    const network = { planned: 2, registered: 2, with_data: 2, shortfall: 0, complete: true, text: '' }
+    expect(fileNotes({ network, late_steps: [], calendar_warning: null })).toEqual([])
   })
 })

@@ -17,11 +17,12 @@ from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime
 from monitoring._time import china_day
 from monitoring.campaign.models import Campaign, CampaignFile, Deadlines, StepRecord, SurveyRecord, TrialRun
-from monitoring.campaign.progress import GroupProgress, OverdueItem, overdue_for, progress
+from monitoring.campaign.progress import GroupProgress, OverdueItem, file_calendar_warning, overdue_for, progress
 from monitoring.campaign.service import (
     Actor,
     filing_due,
     load_file,
+    network_check,
     record_acceptance,
     record_filing,
     record_installation,
@@ -32,6 +33,7 @@ from monitoring.campaign.service import (
 from monitoring.campaign.sheet import SheetImportError, export_xlsx, import_xlsx
 from monitoring.errors import NotFoundError
 from monitoring.registry.models import ExemptionReason, InstallStatus
+from monitoring.reports.workdays import calendar_warning
 
 routes = ApiBlueprint("campaign")
 
@@ -89,12 +91,13 @@ class GroupOut(ApiModel):
     required: int = Field(description="须安装（总数 − 豁免）")
     reached: dict[InstallStatus, int] = Field(description="已达到各状态的企业数（累计：已备案也计入已联网）")
     overdue: dict[str, int] = Field(description="各步骤逾期企业数：survey / network / filing / filing_limit")
+    late_done: dict[str, int] = Field(description="各步骤逾期完成（晚于期限完成）的企业数：survey / network / filing")
     deadlines: DeadlinesOut | None
 
     @classmethod
     def of(cls, g: GroupProgress) -> GroupOut:
         return cls(key=g.key, name=g.name, total=g.total, exempt=g.exempt, required=g.required,
-                   reached=dict(g.reached), overdue=dict(g.overdue),
+                   reached=dict(g.reached), overdue=dict(g.overdue), late_done=dict(g.late_done),
                    deadlines=DeadlinesOut.of(g.deadlines) if g.deadlines else None)  # fmt: skip
 
 
@@ -122,6 +125,7 @@ class ProgressOut(ApiModel):
     towns: list[GroupOut]
     branches: list[GroupOut]
     overdue: list[OverdueOut] = Field(description="逾期清单（逾期最久的在前）")
+    calendar_warning: str | None = Field(description="按工作日计算的逾期所涉年度法定节假日安排未录入时的提示，否则为空")
 
 
 class SurveyOut(ApiModel):
@@ -180,6 +184,23 @@ class ExemptionOut(ApiModel):
     note: str
 
 
+class LateStepOut(ApiModel):
+    step: str = Field(description="survey 勘察 / network 安装联网 / filing 验收备案")
+    step_name: str
+    due: date = Field(description="该步骤的活动截止日")
+    done_on: date = Field(description="实际完成日（北京时间）")
+    days_late: int = Field(description="逾期日历日数")
+
+
+class NetworkOut(ApiModel):
+    planned: int = Field(description="勘察拟装点位数")
+    registered: int = Field(description="已登记点位数（不含停用）")
+    with_data: int = Field(description="已收到数据的登记点位数")
+    shortfall: int = Field(description="拟装而未登记的点位数")
+    complete: bool = Field(description="是否满足联网条件（每个拟装点位都已登记并收到数据）")
+    text: str = Field(description="缺口说明（中文），满足时为空")
+
+
 class FileOut(ApiModel):
     enterprise_id: str
     enterprise_name: str
@@ -199,12 +220,23 @@ class FileOut(ApiModel):
     filing: FilingOut | None
     exemption: ExemptionOut | None
     overdue: list[OverdueOut]
+    late_steps: list[LateStepOut] = Field(description="逾期完成的步骤（完成时记录）")
+    network: NetworkOut | None = Field(description="联网条件（已勘察、已安装时）：拟装点位与已登记、已收到数据的点位")
+    calendar_warning: str | None = Field(
+        description="所涉年度的法定节假日安排未录入时的提示（按周一至周五计算工作日），否则为空"
+    )
 
 
 def _file_out(ctx: RequestContext, campaign: Campaign, enterprise_id: str) -> FileOut:
     e = ctx.enterprise(enterprise_id)
     f: CampaignFile = load_file(ctx.store, campaign, enterprise_id)
     s, ex = f.survey, e.exemption
+    today = china_day(ctx.now)
+    net = None
+    if ex is None and e.install_status in (InstallStatus.SURVEYED, InstallStatus.INSTALLED):
+        c = network_check(ctx.store, f, enterprise_id, ctx.now)
+        net = NetworkOut(planned=c.planned, registered=c.registered, with_data=c.with_data, shortfall=c.shortfall,
+                         complete=c.complete, text=c.text)  # fmt: skip
     return FileOut(
         enterprise_id=e.enterprise_id, enterprise_name=e.name, town_id=e.town_id, branch_id=e.branch_id,
         install_status=e.install_status, install_status_name=e.install_status.label, version=f.version,
@@ -219,7 +251,10 @@ def _file_out(ctx: RequestContext, campaign: Campaign, enterprise_id: str) -> Fi
                          remarks=f.filing.remarks) if f.filing else None,
         exemption=ExemptionOut(reason=ex.reason, reason_name=ex.reason.label, approved_by=ex.approved_by,
                                approved_at=ex.approved_at, note=ex.note) if ex else None,
-        overdue=[OverdueOut.of(o) for o in overdue_for(campaign, e, f, china_day(ctx.now))],
+        overdue=[OverdueOut.of(o) for o in overdue_for(campaign, e, f, today)],
+        late_steps=[LateStepOut(step=x.step.value, step_name=x.step.label, due=x.due, done_on=x.done_on,
+                                days_late=x.days) for x in f.late_steps],
+        network=net, calendar_warning=file_calendar_warning(campaign, e.install_status, f, today),
     )  # fmt: skip
 
 
@@ -249,7 +284,9 @@ def get_progress(ctx: RequestContext) -> ProgressOut:
     )  # fmt: skip
     return ProgressOut(campaign=CampaignOut.of(campaign), today=today, towns=[GroupOut.of(g) for g in towns],
                        branches=[GroupOut.of(g) for g in branches],
-                       overdue=[OverdueOut.of(o) for o in overdue])  # fmt: skip
+                       overdue=[OverdueOut.of(o) for o in overdue],
+                       calendar_warning=calendar_warning(
+                           [d for o in overdue if o.workdays for d in (o.due, today)]))  # fmt: skip
 
 
 @routes.route(

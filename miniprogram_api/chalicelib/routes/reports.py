@@ -17,7 +17,7 @@ from miniprogram_api.chalicelib.routes.alarms import Moment, PhotoRef
 from monitoring._time import CHINA
 from monitoring.reports import service
 from monitoring.reports.models import Decision, FaultKind, FaultReport, StoppageKind, StoppageRequest
-from monitoring.reports.service import decision_deadline, effective_decision
+from monitoring.reports.service import decision_calendar_warning, decision_deadline, effective_decision
 from monitoring.reports.views import Position, StoppageView, fault_reports, stoppage_requests
 
 routes = ApiBlueprint("reports")
@@ -121,6 +121,7 @@ class StoppageOut(ApiModel):
     decision: Decision = Field(description="当前有效结论：pending、approved、rejected、deemed_approved")
     decision_name: str
     decision_deadline: BeijingTime = Field(description="5 个工作日的决定期限，逾期视为同意")
+    calendar_warning: str | None = Field(description="期限所涉年度的法定节假日安排未录入时的提示，否则为空")
     decided_at: BeijingTime | None
     decided_by: str | None
     decision_note: str
@@ -142,6 +143,7 @@ class StoppageOut(ApiModel):
             decision=v.effective,
             decision_name=DECISION_NAMES[v.effective],
             decision_deadline=v.deadline,
+            calendar_warning=decision_calendar_warning(r),
             decided_at=r.decided_at,
             decided_by=r.decided_by,
             decision_note=r.decision_note,

@@ -35,6 +35,7 @@ from monitoring.reports.monthly.model import (
     UnitRow,
     month_bounds,
 )
+from monitoring.reports.workdays import calendar_warning
 from monitoring.storage.ports import Store
 
 MINUTES_PER_DAY = 1440  # a point-day without a completeness record expected minute data and got none
@@ -355,4 +356,5 @@ def build_monthly(store: Store, county_id: str, scope: Scope, month: date, now: 
         units=units,
         campaign_name=campaign_name,
         campaign_overdue=campaign_overdue,
+        calendar_warning=calendar_warning([month, china_day(counted_end - timedelta(microseconds=1))]),
     )

@@ -153,6 +153,7 @@ class MonthlyReport:
     campaign_name: str = ""  # the county's latest installation campaign; "" when there is none
     campaign_overdue: list[tuple[str, int]] = field(default_factory=list)  # step label → enterprises overdue
     units: list[UnitRow] = field(default_factory=list)  # county scope only
+    calendar_warning: str | None = None  # working days counted (filing limit) in a year without a holiday table
 
     @property
     def title(self) -> str:

@@ -94,6 +94,8 @@ def _second(pdf: PdfPages, r: MonthlyReport) -> None:
     if r.campaign_name:
         late = "，".join(f"{label} {n}" for label, n in r.campaign_overdue)
         lines.append(f"安装活动（{r.campaign_name}）逾期企业：{late}。")
+        if r.calendar_warning:
+            lines.append(f"注意：{r.calendar_warning}（验收后备案期限）。")
     overdue = sum(1 for m in r.maintenance if m.overdue)
     inspections = sum(m.inspections for m in r.maintenance)
     repairs = sum(m.repairs for m in r.maintenance)

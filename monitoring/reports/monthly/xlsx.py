@@ -57,6 +57,7 @@ def _overview(book: Workbook, r: MonthlyReport) -> None:
             "说明",
             "报警按生成时间计入当月，办理状态为报告生成时的状态；在线率按终端、按小时计（终端某小时有任一点位的数据即该小时在线，企业在线率为其各终端在线率的平均），完整率按分钟数据计。",
         ),
+        *((("工作日", r.calendar_warning),) if r.calendar_warning else ()),
     ):
         sheet.append(list(item))
     for row in sheet.iter_rows(min_row=2):

@@ -43,6 +43,12 @@ def test_the_installer_surveys_and_installs_on_the_current_version_only(api: Api
     assert stale.status == 409 and stale.json["code"] == "conflict" and "刷新" in stale.json["message"]
     done = api.client.post(f"{path}/installation", token=token, json_body={"version": reply.json["version"]})
     assert done.status == 200 and done.json["install_status"] == "installed"
+    # surveyed after the 2022 deadline: recorded late when done; 已联网 waits for the planned points' data
+    (late,) = done.json["late_steps"]
+    assert late["step"] == "survey" and late["due"] == "2022-09-30" and late["days_late"] > 0
+    network = done.json["network"]
+    assert network["planned"] == 2 and not network["complete"] and network["text"]
+    assert done.json["calendar_warning"] is None
     skipped = api.client.post(
         f"{path}/acceptance", token=api.token(Role.AIR), json_body={"version": done.json["version"]}
     )

@@ -72,3 +72,23 @@ export function funnelRows(group: Group, deadlines: Deadlines, today: string): F
 export function overdueText(days: number, unit: string): string {
   return unit === '工作日' ? `逾期 ${days} 个工作日` : `逾期 ${days} 天`
 }
+
+export type CampaignFile = Schemas['FileOut']
+
+export interface FileNote {
+  kind: 'warning' | 'error' | 'info'
+  text: string
+}
+
+/** What the drawer must say besides the steps: the 已联网 shortfall, steps done late, the calendar fallback. */
+export function fileNotes(file: Pick<CampaignFile, 'network' | 'late_steps' | 'calendar_warning'>): FileNote[] {
+  const notes: FileNote[] = []
+  if (file.network && !file.network.complete && file.network.text) {
+    notes.push({ kind: 'warning', text: `联网条件未满足：${file.network.text}` })
+  }
+  for (const s of file.late_steps) {
+    notes.push({ kind: 'error', text: `${s.step_name}逾期完成：${s.done_on} 完成，截止 ${s.due}，逾期 ${s.days_late} 天` })
+  }
+  if (file.calendar_warning) notes.push({ kind: 'info', text: file.calendar_warning })
+  return notes
+}

@@ -49,6 +49,14 @@ def test_steps_exemption_and_the_reports_a_clerk_reads(db: str) -> None:
     assert not any(TMS in line and "\t勘察" in line for line in lines)  # surveyed in time
     code, text = _run("--db", db, "campaign", "show", TMS)
     assert code == 0 and "勘察：2022-09-28 acct-inst-1；设施 定型机" in text
+    assert "联网条件：勘察拟装 1 个点位，已登记 0 个，缺 1 个" in text and "逾期完成" not in text
+    code, _ = _run("--db", db, "campaign", "survey", "如皋市佳乐铸造厂", "--facility", "中频炉",
+                   "--point", "中频炉进线", "--by", "acct-inst-1", "--at", "2022-10-02T10:00")  # fmt: skip
+    assert code == 0
+    code, text = _run("--db", db, "campaign", "show", "如皋市佳乐铸造厂")
+    assert code == 0 and "逾期完成：勘察 逾期2天（截止 2022-09-30）" in text, text
+    code, text = _run("--db", db, "campaign", "overdue")
+    assert code == 0 and "如皋市佳乐铸造厂\t勘察\t截止 2022-09-30\t2022-10-02 完成，逾期 2 天" in text, text
     store = open_store(db)
     try:
         found, _ = store.audit_trail.query(

@@ -65,3 +65,20 @@ def test_reminders_go_once_per_obligation_per_day_to_the_provider_and_the_branch
             ("maint:repair:fault:fr-fresh:0", "branch_staff"),
         ]
         assert remind(notify, NOW + timedelta(days=1, minutes=30)) == []
+
+
+def test_a_long_overdue_inspection_is_reminded_daily_for_a_week_then_weekly() -> None:
+    store = memory_store()
+    build(store, NOW)
+    check = CheckResult("voltage", "三相电压", Verdict.PASS, "ok")
+    at = NOW - timedelta(days=15)  # due 14 days after: overdue since NOW - 1 day
+    store.maintenance.put_entry(MaintenanceEntry(new_entry_id(), "e1", MaintenanceKind.COMMISSIONING, at, "i", at,
+                                                 mn="MN0001", checks=(check,), passed=True))  # fmt: skip
+    notify = NotifyService(store, "rugao")
+    sent_on: list[int] = []
+    for day in range(0, 40):
+        made = [n for n in remind(notify, NOW + timedelta(days=day)) if n.event_kind == "inspection_overdue"]
+        if made:
+            sent_on.append(day)
+    # overdue since day -1: daily through its 7th day overdue (day 5), then every 7 days
+    assert sent_on == [0, 1, 2, 3, 4, 5, 6, 13, 20, 27, 34]

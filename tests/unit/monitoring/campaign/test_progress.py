@@ -7,7 +7,7 @@ import dataclasses
 from datetime import date
 
 from monitoring.campaign.models import CampaignFile, Deadlines, StepRecord, TownDeadlines
-from monitoring.campaign.progress import overdue_for, progress, workdays_between
+from monitoring.campaign.progress import file_calendar_warning, overdue_for, progress, workdays_between
 from monitoring.registry.models import Exemption, ExemptionReason, InstallStatus
 from tests.unit.monitoring.campaign.world import beijing, build
 
@@ -60,3 +60,14 @@ def test_an_accepted_enterprise_past_five_working_days_is_overdue_in_working_day
         ("filing_limit", date(2022, 10, 12), 3, True)
     ]
     assert found[0].step_label == "验收后备案"
+
+
+def test_a_file_counting_working_days_in_a_year_without_a_table_carries_the_warning() -> None:
+    _, campaign = build(1)
+    accepted = CampaignFile(campaign.campaign_id, "e1", acceptance=StepRecord(beijing(date(2040, 12, 27)), "王科长"))
+    warning = file_calendar_warning(campaign, InstallStatus.ACCEPTED, accepted, date(2041, 1, 3))
+    assert warning == "2040、2041年度法定节假日安排未录入，按周一至周五计算"
+    known = CampaignFile(campaign.campaign_id, "e1", acceptance=StepRecord(beijing(date(2022, 9, 30)), "王科长"))
+    assert file_calendar_warning(campaign, InstallStatus.FILED, known, date(2026, 12, 6)) is None
+    assert file_calendar_warning(campaign, InstallStatus.INSTALLED, CampaignFile(campaign.campaign_id, "e1"),
+                                 date(2041, 1, 3)) is None  # fmt: skip

@@ -3,15 +3,18 @@ on working days (across 国庆 2022 and a weekend), exemptions, the audit trail,
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, timedelta
 
 import pytest
 
-from monitoring.campaign.models import Campaign, StepRecord, SurveyRecord, TrialOutcome
+from monitoring.campaign.models import Campaign, LateStep, Step, StepRecord, SurveyRecord, TrialOutcome
+from monitoring.campaign.progress import progress
 from monitoring.campaign.service import (
     Actor,
     filing_due,
     load_file,
+    network_check,
     record_acceptance,
     record_filing,
     record_installation,
@@ -22,7 +25,7 @@ from monitoring.campaign.service import (
 )
 from monitoring.errors import ConflictError, InvalidInputError
 from monitoring.readings.models import Reading, ReadingKind
-from monitoring.registry.models import ExemptionReason, InstallStatus
+from monitoring.registry.models import ExemptionReason, FacilityKind, InstallStatus, MonitoringPoint
 from monitoring.storage.ports import Store
 from tests.unit.monitoring.campaign.world import CLERK, beijing, build, data_days
 
@@ -77,7 +80,12 @@ def test_the_daily_job_networks_starts_and_passes_the_trial_across_the_national_
     assert _status(store, "e1") is InstallStatus.INSTALLED
     data_days(store, "e1-p2", date(2022, 9, 29), 20)
     first = run_daily(store, campaign, beijing(date(2022, 9, 30), 1))
-    assert (first.networked, first.trials_started) == (["e1"], ["e1"])
+    assert (first.networked, first.trials_started) == (["e1"], [])
+    # 已联网 lasts the rest of the day (附件2.5: online first, then the trial): later runs that day keep it
+    for hour in (2, 12, 23):
+        assert run_daily(store, campaign, beijing(date(2022, 9, 30), hour)).trials_started == []
+        assert _status(store, "e1") is InstallStatus.NETWORKED
+    assert run_daily(store, campaign, beijing(date(2022, 10, 1), 0)).trials_started == ["e1"]
     assert _status(store, "e1") is InstallStatus.TRIAL_RUN
     trial = load_file(store, campaign, "e1").trial
     assert trial is not None and trial.started_at == beijing(date(2022, 9, 29), 9)
@@ -161,6 +169,66 @@ def test_the_first_day_of_data_counts_before_it_closes() -> None:
             [Reading(point, first + timedelta(minutes=i), ReadingKind.MINUTE, {"p": 12.0}) for i in range(30)]
         )
     done = run_daily(store, campaign, beijing(date(2022, 11, 2), 10))
-    assert (done.networked, done.trials_started) == (["e1"], ["e1"])
+    assert (done.networked, done.trials_started) == (["e1"], [])
+    assert run_daily(store, campaign, beijing(date(2022, 11, 3), 1)).trials_started == ["e1"]
     trial = load_file(store, campaign, "e1").trial
     assert trial is not None and trial.started_at == first
+
+
+def test_networked_needs_every_planned_point_registered_and_the_shortfall_is_said() -> None:
+    store, campaign = build()
+    day = date(2022, 9, 26)
+    plan = SurveyRecord(beijing(day), "acct-inst-1", ("混料机", "布袋除尘器"), ("混料机进线", "除尘风机", "引风机"))
+    record_survey(store, campaign, "e1", plan, actor=INSTALLER, now=beijing(day, 18), expected_version=0)
+    record_installation(store, campaign, "e1", StepRecord(beijing(day, 15), "acct-inst-1"), actor=INSTALLER,
+                        now=beijing(day, 18), expected_version=1)  # fmt: skip
+    for p in ("e1-p1", "e1-p2"):  # both registered points send data, the third planned one is not registered
+        data_days(store, p, date(2022, 9, 27), 3)
+    now = beijing(date(2022, 9, 29), 1)
+    check = network_check(store, load_file(store, campaign, "e1"), "e1", now)
+    assert (check.planned, check.registered, check.with_data, check.shortfall) == (3, 2, 2, 1)
+    assert not check.complete and "勘察拟装 3 个点位，已登记 2 个，缺 1 个" in check.text
+    assert run_daily(store, campaign, now).networked == []
+    assert _status(store, "e1") is InstallStatus.INSTALLED
+    store.registry.put_point(MonitoringPoint("e1-p3", "e1", "e1-f", "PC-e1-3", "引风机", FacilityKind.PRODUCTION))
+    assert run_daily(store, campaign, now).networked == []  # registered, but no data from it yet
+    data_days(store, "e1-p3", date(2022, 9, 28), 2)
+    assert run_daily(store, campaign, now).networked == ["e1"]
+
+
+def test_steps_done_after_their_deadline_are_recorded_late_when_done() -> None:
+    store, campaign = build()  # 如皋 2022: survey by 09-30, install and network by 10-20, filing by 10-31
+    _to_installed(store, campaign, "e1", date(2022, 10, 3))
+    _to_installed(store, campaign, "e2", date(2022, 9, 28))
+    for p in ("e1-p1", "e1-p2"):
+        data_days(store, p, date(2022, 10, 21), 2)
+    data_days(store, "e2-p1", date(2022, 10, 10), 12)
+    data_days(store, "e2-p2", date(2022, 10, 20), 2)  # its last point online on the deadline itself: in time
+    run_daily(store, campaign, beijing(date(2022, 10, 22), 1))
+    late = load_file(store, campaign, "e1").late_steps
+    assert late == (
+        LateStep(Step.SURVEY, date(2022, 9, 30), date(2022, 10, 3)),
+        LateStep(Step.NETWORK, date(2022, 10, 20), date(2022, 10, 21)),
+    )
+    assert [s.days for s in late] == [3, 1]
+    files = {f.enterprise_id: f for f in store.campaign.list_files(campaign.campaign_id)}
+    enterprises = store.registry.list_enterprises("rugao")
+    towns, _, _ = progress(campaign, enterprises, files, date(2022, 10, 22), town_names={}, branch_names={})
+    assert sum(t.late_done["survey"] for t in towns) == 1 and sum(t.late_done["network"] for t in towns) == 1
+    assert load_file(store, campaign, "e2").late_steps == ()
+    assert _status(store, "e2") is InstallStatus.NETWORKED
+
+
+def test_networked_by_commissioning_is_confirmed_on_the_next_run_and_late_after_the_deadline() -> None:
+    store, campaign = build()
+    _to_installed(store, campaign, "e1", date(2022, 9, 26))
+    store.registry.put_enterprise(
+        dataclasses.replace(store.registry.get_enterprise("e1"), install_status=InstallStatus.NETWORKED)
+    )  # a passed commissioning moved the status without the campaign's run
+    for p in ("e1-p1", "e1-p2"):
+        data_days(store, p, date(2022, 10, 21), 3)
+    assert run_daily(store, campaign, beijing(date(2022, 10, 22), 1)).trials_started == []
+    file = load_file(store, campaign, "e1")
+    assert file.network_confirmed_on == date(2022, 10, 22)
+    assert file.late_steps == (LateStep(Step.NETWORK, date(2022, 10, 20), date(2022, 10, 22)),)
+    assert run_daily(store, campaign, beijing(date(2022, 10, 23), 1)).trials_started == ["e1"]

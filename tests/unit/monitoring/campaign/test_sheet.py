@@ -13,7 +13,7 @@ from monitoring.campaign.service import load_file
 from monitoring.campaign.sheet import HEADERS, SHEET, SheetImportError, export_xlsx, import_xlsx
 from monitoring.errors import InvalidInputError
 from monitoring.registry.models import InstallStatus
-from tests.unit.monitoring.campaign.test_service import _accepted
+from tests.unit.monitoring.campaign.test_service import _accepted, _to_installed
 from tests.unit.monitoring.campaign.world import CLERK, beijing, build
 
 NOW = beijing(date(2022, 10, 20), 15)
@@ -108,3 +108,12 @@ def test_not_a_workbook_or_a_wrong_sheet_is_a_clear_error() -> None:
     book.save(out)
     with pytest.raises(InvalidInputError, match="缺少工作表"):
         import_xlsx(store, campaign, out.getvalue(), actor=CLERK, now=NOW, clerk="王科长")
+
+
+def test_a_step_done_after_its_deadline_shows_in_the_sheet() -> None:
+    store, campaign = build(2)
+    _to_installed(store, campaign, "e1", date(2022, 10, 3))  # the survey deadline was 09-30
+    _to_installed(store, campaign, "e2", date(2022, 9, 29))
+    rows = _rows(export_xlsx(store, campaign))
+    assert rows[0]["逾期完成"] == "勘察 逾期3天（截止 2022-09-30）"
+    assert rows[1]["逾期完成"] in ("", None)

@@ -10,6 +10,7 @@ from monitoring.errors import ConflictError, InvalidInputError
 from monitoring.reports.models import Decision, FaultKind, FaultReport, StoppageKind, StoppageRequest
 from monitoring.reports.service import (
     decide_stoppage,
+    decision_calendar_warning,
     decision_deadline,
     effective_decision,
     file_fault,
@@ -49,6 +50,14 @@ def test_stoppage_undecided_for_five_working_days_is_deemed_approved() -> None:
     assert deadline == datetime(2026, 10, 13, 16, 0, tzinfo=UTC)
     assert effective_decision(req, deadline - timedelta(seconds=1)) == Decision.PENDING
     assert effective_decision(req, deadline) == Decision.DEEMED_APPROVED
+    assert decision_calendar_warning(req) is None
+
+
+def test_a_deemed_approval_counted_in_a_year_without_a_holiday_table_says_so() -> None:
+    filed = datetime(2040, 12, 28, 2, 0, tzinfo=UTC)  # a Friday; the deadline falls in 2041
+    req = _request(filed, datetime(2041, 1, 20, tzinfo=UTC), datetime(2041, 1, 21, tzinfo=UTC))
+    assert decision_deadline(req) == datetime(2041, 1, 4, 16, 0, tzinfo=UTC)  # Mon-Fri: 12-31 … 01-04
+    assert decision_calendar_warning(req) == "2040、2041年度法定节假日安排未录入，按周一至周五计算"
 
 
 def test_decision_after_deemed_approval_conflicts() -> None:

@@ -62,3 +62,12 @@ def test_a_branch_report_has_no_units_sheet_and_an_empty_month_says_so() -> None
     assert book["报警统计"].max_row == 1  # headers only
     assert book["应急管控"]["A2"].value == "本月无应急预警"
     assert book["办理时限"]["F2"].value == "无数据"
+
+
+def test_a_month_in_a_year_without_a_holiday_table_says_working_days_are_monday_to_friday() -> None:
+    later = NOW.replace(year=2041, month=2, day=3)  # no table for 2041 (neither ours nor chinesecalendar's)
+    r = build_monthly(world(), "rugao", Scope(ScopeKind.COUNTY), date(2041, 1, 1), later)
+    assert r.calendar_warning == "2041年度法定节假日安排未录入，按周一至周五计算"
+    overview = {row[0]: row[1] for row in _book(r)["概况"].iter_rows(min_row=2, values_only=True)}
+    assert overview["工作日"] == r.calendar_warning
+    assert build_monthly(world(), "rugao", Scope(ScopeKind.COUNTY), NOV, NOW).calendar_warning is None

@@ -242,7 +242,7 @@ def test_rowid_migration_keeps_every_reading_and_archived_frame_and_the_chain(
     old_schema = tmp_path / "schema"
     old_schema.mkdir()
     for path in migration_files():
-        if path.name < "70_":
+        if int(path.name.split("_", 1)[0]) < 70:  # numerically: "130_…" sorts before "70_" as text
             (old_schema / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     path = tmp_path / "old.db"
     monkeypatch.setattr(db_module, "migrate", lambda conn: migrate(conn, old_schema))

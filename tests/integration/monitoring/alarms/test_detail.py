@@ -76,7 +76,7 @@ def test_detail_shows_the_lines_series_words_deadlines_and_audit(store: Store) -
     assert d.series_end == now  # the episode still runs: up to now
     assert len(d.series[0].values) == 120 and d.series[1].values[0] == (T - timedelta(hours=1), 0.0)
     words = " ".join(d.episode_words[0])
-    assert "2026-11-23 09:00起" in words and "产治关联a1" in words and "持续10分钟以上" in words
+    assert "2026-11-23 09:00起" in words and "产治关联“1号治理线”" in words and "持续10分钟以上" in words
     assert any("异常标记1条" in w for w in d.quality_words)
     assert d.deadlines == {} and d.overdue == ()  # answered: the response limit no longer runs
     assert [e.action for e in d.audit] == ["responded"] and d.audit[0].detail["late"] is True

@@ -16,7 +16,7 @@ interface Option {
 function optionOf(values: (number | null)[], thresholds = evidenceThresholds([tamper])): Option {
   const series = [{ name: '电表1', side: 'production', values: values.map((p, i) => ({ t: `2026-11-30T10:0${i}:00+08:00`, p })) }]
   const w = mount(PowerChart, { props: { series, shades: [], thresholds }, global: { stubs: { EChart: true } } })
-  return w.findComponent(EChart).props('option') as Option
+  return w.findComponent(EChart).props('option') as unknown as Option
 }
 
 describe('PowerChart', () => {

@@ -91,6 +91,11 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
             if "admin" in tokens:
                 status, summary = Demo(url, data, tokens).api("GET", "/dashboard/summary")
                 producing = summary["total"]["producing"] if status == 200 else 0
+        settle = time.monotonic() + 45  # a fuller picture for README if it comes soon (not required)
+        while producing < LIMIT // 2 and time.monotonic() < min(settle, deadline):
+            time.sleep(3)
+            status, summary = Demo(url, data, tokens).api("GET", "/dashboard/summary")
+            producing = summary["total"]["producing"] if status == 200 else producing
         yield Demo(url, data, tokens)
     finally:
         proc.terminate()
@@ -176,7 +181,7 @@ def test_a_town_sees_its_own_enterprises_and_alarms(page: Page, demo: Demo, cons
     town = next(t for t in county["towns"] if t["id"] == town_id)
     _, listed = demo.api("GET", f"/enterprises?town_id={town_id}&limit=100")
     names = {e["name"] for e in listed["items"]}
-    assert 0 < town["counts"]["enterprises"] < LIMIT
+    assert town["counts"]["enterprises"] == len(names) > 0  # the list's first 15 all lie in one town (城北街道)
     _sign_in(page, demo, "town")
     expect(page.locator("[data-test=stat-enterprises] .stat-main")).to_contain_text(str(town["counts"]["enterprises"]))
     page.goto(demo.url + "alarms")

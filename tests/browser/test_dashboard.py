@@ -166,7 +166,9 @@ def test_an_expired_session_returns_through_login(page: Page, platform: Platform
     expect(page.locator(".el-select__selected-item", has_text="任一时限超时")).to_be_visible()  # the filter kept
 
 
-def test_a_town_sees_its_own_enterprises_and_alarms_only(page: Page, platform: Platform, console: ConsoleErrors) -> None:
+def test_a_town_sees_its_own_enterprises_and_alarms_only(
+    page: Page, platform: Platform, console: ConsoleErrors
+) -> None:
     ent = platform.seeded.enterprise
     _, county = platform.api("GET", "/dashboard/summary", token=platform.token("admin"))
     town = next(t for t in county["towns"] if t["id"] == ent.town_id)

@@ -152,8 +152,8 @@ def test_the_running_alert_is_active_with_its_end_button(page: Page, demo: Demo,
     assert status == 200, alerts
     if not alerts["items"]:  # the demo's people publish theirs 20-25 simulated minutes in: not yet, so ours
         now = demo.now()
-        body = {"level": "yellow", "title": "浏览器测试预警", "alert_id": "browser-demo-alert",
-                "start": (now - timedelta(minutes=5)).isoformat(), "end": (now + timedelta(hours=6)).isoformat()}  # fmt: skip
+        start, end = (now - timedelta(minutes=5)).isoformat(), (now + timedelta(hours=6)).isoformat()
+        body = {"level": "yellow", "title": "浏览器测试预警", "alert_id": "browser-demo", "start": start, "end": end}
         status, made = demo.api("POST", "/emergency/alerts", role="emergency", body=body)
         assert status == 201, made
         alerts = {"items": [made]}

@@ -481,7 +481,8 @@ def _where(ctx: RequestContext, out: AlarmDetailOut) -> dict[str, Any]:
 
     enterprise = registry.find_enterprise(out.enterprise_id)
     wanted = {str(e.evidence.get("association")) for e in out.episodes if e.evidence.get("association")}
-    lines = [a.name or a.association_id for a in registry.list_associations(out.enterprise_id) if a.association_id in wanted]
+    associations = registry.list_associations(out.enterprise_id)
+    lines = [a.name or a.association_id for a in associations if a.association_id in wanted]
     return {
         "town_name": named(registry.get_town, enterprise.town_id if enterprise else None),
         "branch_name": named(registry.get_branch, enterprise.branch_id if enterprise else None),

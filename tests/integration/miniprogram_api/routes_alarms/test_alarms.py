@@ -37,7 +37,8 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
     words = " ".join(detail["episodes"][0]["words"])
     assert "产治关联“1号治理线”" in words and "ra-a-in" not in words  # the line by its name, not its id
     assert detail["episodes"][0]["thresholds"]["min_duration_min"] == 10
-    assert detail["lines"] == ["1号治理线"] and detail["town_name"] == "in镇" and detail["branch_name"] == "in分局"  # where, in names
+    assert detail["lines"] == ["1号治理线"]  # where, in names
+    assert detail["town_name"] == "in镇" and detail["branch_name"] == "in分局"
     assert detail["dispatched_to_name"] is None
 
     photo = live.upload(Role.ENTERPRISE, "ent-in", "alarm-in")

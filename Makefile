@@ -217,7 +217,7 @@ miniprogram-test: venv $(MP_STAMP)
 # ---- web: the bureau's dashboard (web/, docs/web.md) ----
 .PHONY: web web-test browser-deps
 WEB_SOURCES := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts \
-	web/tsconfig.json web/package-lock.json web/scripts/dump_openapi.py web/scripts/dump_labels.py $(shell find miniprogram_api monitoring/evaluation monitoring/alarms -name '*.py')
+	web/tsconfig.json web/package-lock.json web/scripts/dump_openapi.py web/scripts/dump_labels.py $(shell find miniprogram_api monitoring -name '*.py')
 WEB_STAMP := web/dist/.build-stamp
 WEB_MODULES := web/node_modules/.package-lock.json
 

@@ -164,3 +164,20 @@ def test_an_expired_session_returns_through_login(page: Page, platform: Platform
     page.wait_for_url(re.compile(r"/alarms\?overdue=any$"))
     expect(page.get_by_role("combobox", name="超时")).to_be_visible()
     expect(page.locator(".el-select__selected-item", has_text="任一时限超时")).to_be_visible()  # the filter kept
+
+
+def test_a_town_sees_its_own_enterprises_and_alarms_only(
+    page: Page, platform: Platform, console: ConsoleErrors
+) -> None:
+    ent = platform.seeded.enterprise
+    _, county = platform.api("GET", "/dashboard/summary", token=platform.token("admin"))
+    town = next(t for t in county["towns"] if t["id"] == ent.town_id)
+    assert 0 < town["counts"]["enterprises"] < county["total"]["enterprises"]
+    _, outside = platform.api("GET", f"/alarms/{platform.seeded.outside_alarm}", token=platform.token("admin"))
+    sign_in(page, platform, "town")
+    expect(page.locator("[data-test=stat-enterprises] .stat-main")).to_contain_text(str(town["counts"]["enterprises"]))
+    page.goto(platform.url + "alarms")
+    expect(page.locator(".alarms-table .el-table__row").first).to_be_visible()
+    names = set(page.locator(".alarms-table .alarm-link").all_inner_texts())
+    assert ent.name in names and outside["enterprise_name"] not in names, names
+    assert platform.api("GET", f"/alarms/{platform.seeded.outside_alarm}", token=platform.token("town"))[0] == 404

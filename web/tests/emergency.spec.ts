@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { fromPicker, toPicker } from '@/utils/beijingInput'
 import { dispositionName } from '@/utils/download'
-import { alertPhase, formatHours, measuresText, parseHours } from '@/views/emergency'
+import { formatHours, measuresText, parseHours } from '@/views/emergency'
 import { currentMonth, kwh } from '@/views/reports'
 
 describe('the report file name', () => {
@@ -45,15 +45,6 @@ describe('report helpers', () => {
     expect(kwh(null)).toBe('无数据')
     expect(kwh(0)).toBe('0.0 kWh')
     expect(kwh(1234.56)).toBe('1,234.6 kWh')
-  })
-})
-
-describe('alert phase', () => {
-  const now = new Date('2026-12-06T12:00:00Z').getTime()
-  it('tells an alert yet to start from one that ended', () => {
-    expect(alertPhase({ active: false, start: '2026-12-06T21:00:00+08:00' }, now)).toBe('upcoming')
-    expect(alertPhase({ active: false, start: '2026-12-06T19:00:00+08:00' }, now)).toBe('ended')
-    expect(alertPhase({ active: true, start: '2026-12-06T21:00:00+08:00' }, now)).toBe('active')
   })
 })
 

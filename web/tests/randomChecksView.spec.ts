@@ -29,6 +29,7 @@ const record = {
 }
 
 function answer(url: string): unknown {
+  if (url.includes('/health')) return { status: 'ok', time: '2026-11-30T08:05:00+08:00', rate: 10 } // a demo's clock
   if (url.includes('/dashboard/summary')) return { towns: [], branches: [{ id: 'b1', name: '执法一局' }] }
   if (url.includes('/random-checks/draws/')) {
     return { draw, checks: [check('e1', 'done', '已检查', record), check('e2', 'overdue', '逾期', null)] }
@@ -70,8 +71,12 @@ describe('双随机抽查 screen', () => {
     expect(lines).toEqual(['用电工况监控运行状况：问题（停运）', '现场端建设规范化情况：正常'])
     expect(w.find('.alarms').text()).toContain('al-7')
   })
-  it('offers drawing to those who may draw', async () => {
+  it("offers drawing to those who may draw, for the platform's month", async () => {
     const w = await render(['random_checks.read', 'random_checks.draw'])
-    expect(w.findAll('button').some((b) => b.text() === '抽取')).toBe(true)
+    const open = w.findAll('button').find((b) => b.text() === '抽取')
+    expect(open).toBeDefined()
+    await open!.trigger('click')
+    await flushPromises()
+    expect((w.vm as unknown as { form: { period: string } }).form.period).toBe('2026-11')
   })
 })

@@ -249,6 +249,10 @@ class AlarmDetailOut(AlarmOut):
     series: list[SeriesOut]
     audit: list[AuditOut]
     notifications: list[NotificationOut] = Field(description="通知记录：通知了谁、何时、经何渠道、结果")
+    town_name: str = Field("", description="企业所在镇（区）")
+    branch_name: str = Field("", description="企业所属执法分局")
+    dispatched_to_name: str | None = Field(None, description="派发至的执法分局名称")
+    lines: list[str] = Field(default_factory=list, description="报警涉及的产治关系（生产线）名称")
 
 
 def _beijing(value: Any) -> Any:
@@ -459,7 +463,32 @@ def detail(ctx: RequestContext, alarm_id: str) -> AlarmDetailOut:
     _visible_alarm(ctx, alarm_id)
     own = ctx.caller.role in (Role.ENTERPRISE, Role.INSTALLER)
     told = alarm_notifications(ctx.store.outbox, alarm_id, enterprise_side=own)
-    return _detail_out(alarm_detail(ctx.store, alarm_id, ctx.now), ctx.now, told)
+    out = _detail_out(alarm_detail(ctx.store, alarm_id, ctx.now), ctx.now, told)
+    return out.model_copy(update=_where(ctx, out))
+
+
+def _where(ctx: RequestContext, out: AlarmDetailOut) -> dict[str, Any]:
+    """Where the alarm is, in names: the enterprise's town and branch, the branch it went to, the lines it names."""
+    registry = ctx.store.registry
+
+    def named(get: Any, key: str | None) -> str:
+        if not key:
+            return ""
+        try:
+            return str(get(key).name)
+        except NotFoundError:
+            return ""
+
+    enterprise = registry.find_enterprise(out.enterprise_id)
+    wanted = {str(e.evidence.get("association")) for e in out.episodes if e.evidence.get("association")}
+    associations = registry.list_associations(out.enterprise_id)
+    lines = [a.name or a.association_id for a in associations if a.association_id in wanted]
+    return {
+        "town_name": named(registry.get_town, enterprise.town_id if enterprise else None),
+        "branch_name": named(registry.get_branch, enterprise.branch_id if enterprise else None),
+        "dispatched_to_name": named(registry.get_branch, out.dispatched_to) or None,
+        "lines": lines,
+    }
 
 
 @routes.route(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import quote
 
 from chalice.app import Response
@@ -57,6 +57,9 @@ class AlertOut(ApiModel):
     town_ids: list[str] | None
     declared_by: str
     active: bool = Field(description="当前是否生效")
+    phase: Literal["upcoming", "active", "ended"] = Field(
+        description="按平台时钟：upcoming 未开始，active 生效中，ended 已结束（演示时钟可能快于真实时间）"
+    )
 
     @classmethod
     def of(cls, a: EmergencyAlert, now: datetime) -> AlertOut:
@@ -71,6 +74,7 @@ class AlertOut(ApiModel):
             town_ids=None if a.towns is None else sorted(a.towns),
             declared_by=a.declared_by,
             active=a.start <= now < a.end,
+            phase="upcoming" if now < a.start else "active" if now < a.end else "ended",
         )
 
 

@@ -24,8 +24,11 @@ def openapi(ctx: RequestContext) -> Response:
 class HealthOut(ApiModel):
     status: Literal["ok"] = "ok"
     time: BeijingTime = Field(description="平台当前时间（北京时间）")
+    rate: float = Field(description="平台时钟的倍速：真实时间每过 1 秒平台时间过 rate 秒（演示加速时大于 1）")
 
 
 @routes.route("GET", "/health", action="health.read", summary="健康检查（无需登录）", response=HealthOut, public=True)
 def health(ctx: RequestContext) -> HealthOut:
-    return HealthOut(time=ctx.now)
+    # An accelerated demo clock (local.clock.PlatformClock) says its rate; every other clock runs at 1.
+    rate = getattr(ctx.services.clock, "accel", 1.0)
+    return HealthOut(time=ctx.now, rate=rate if isinstance(rate, int | float) and rate > 0 else 1.0)

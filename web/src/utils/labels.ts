@@ -32,9 +32,16 @@ export const STATUS_COLORS: Record<string, string> = {
   unknown: '#5c6bc0',
 }
 
+/** A code's Chinese name; one this build does not know (a newer platform's) reads 其他, never the raw code. */
 export function label(names: Record<string, string>, code: string | null | undefined): string {
-  if (code === null || code === undefined) return '—'
-  return names[code] ?? code
+  if (code === null || code === undefined || code === '') return '—'
+  return names[code] ?? '其他'
+}
+
+/** A branch or town by name: the id is for machines; one outside the caller's list reads 其他分局 / 其他镇（区）. */
+export function areaName(names: ReadonlyMap<string, string>, id: string | null | undefined, other: string): string {
+  if (!id) return '—'
+  return names.get(id) ?? other
 }
 
 // 企业档案 / 用户管理 (web-b): filters need the names before any row arrives.

@@ -28,12 +28,6 @@ export function measuresText(m: LevelMeasures | null): string {
 export type AlertPhase = 'upcoming' | 'active' | 'ended'
 export const PHASE_NAMES: Record<AlertPhase, string> = { upcoming: '未开始', active: '生效中', ended: '已结束' }
 
-/** Where an alert stands: the server's `active` decides while it runs (its clock may be a demo's), else the times. */
-export function alertPhase(a: { active: boolean; start: string }, now: number): AlertPhase {
-  if (a.active) return 'active'
-  return new Date(a.start).getTime() > now ? 'upcoming' : 'ended'
-}
-
 /** `08-12, 14-16` (or `8:00-12:00`) → [[8, 12], [14, 16]]; a Chinese message for anything else. */
 export function parseHours(text: string): [number, number][] | string {
   const spans: [number, number][] = []

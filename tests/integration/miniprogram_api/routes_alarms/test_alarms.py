@@ -37,6 +37,9 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
     words = " ".join(detail["episodes"][0]["words"])
     assert "产治关联“1号治理线”" in words and "ra-a-in" not in words  # the line by its name, not its id
     assert detail["episodes"][0]["thresholds"]["min_duration_min"] == 10
+    assert detail["lines"] == ["1号治理线"]  # where, in names
+    assert detail["town_name"] == "in镇" and detail["branch_name"] == "in分局"
+    assert detail["dispatched_to_name"] is None
 
     photo = live.upload(Role.ENTERPRISE, "ent-in", "alarm-in")
     assert photo.status == 201, photo
@@ -55,6 +58,8 @@ def test_the_workflow_over_http_with_versions_scope_and_roles(live: Live) -> Non
     live.clock.advance(timedelta(minutes=10))
     sent = live.post(Role.BRANCH, "/alarms/alarm-in/dispatch", {"version": v})
     assert sent.status == 200 and sent.json["dispatched_to"] == "branch-in", sent
+    sent_to = live.get(Role.BRANCH, "/alarms/alarm-in").json
+    assert sent_to["dispatched_to_name"] == sent_to["branch_name"] != "branch-in"  # the branch by its name
     assert datetime.fromisoformat(sent.json["investigation_due"]) == live.clock.now() + timedelta(hours=24)
     on_site = {"lat": 32.3912, "lon": 120.5634}
     checked = live.post(

@@ -99,6 +99,9 @@ def test_alerts_compliance_xlsx_and_measures(live: Live) -> None:
     }
     published = live.post(Role.EMERGENCY, "/emergency/alerts", alert)
     assert published.status == 201 and published.json["active"] is True, published
+    assert published.json["phase"] == "active"
+    later = live.post(Role.EMERGENCY, "/emergency/alerts", {**alert, "start": _iso(live, 60), "alert_id": "YJ-LATER"})
+    assert later.status == 201 and later.json["phase"] == "upcoming" and later.json["active"] is False, later
     aid = published.json["id"]
     assert live.post(Role.EMERGENCY, "/emergency/alerts", alert).status == 201  # the same again changes nothing
     clash = live.post(Role.EMERGENCY, "/emergency/alerts", {**alert, "alert_id": aid, "level": "red"})
@@ -155,5 +158,5 @@ def test_alerts_compliance_xlsx_and_measures(live: Live) -> None:
     assert [c.value for c in ws[2]] == list(HEADERS) and ws["B3"].value == "测试企业in"
 
     ended = live.post(Role.EMERGENCY, f"/emergency/alerts/{aid}/end", {})
-    assert ended.status == 200 and ended.json["active"] is False
+    assert ended.status == 200 and ended.json["active"] is False and ended.json["phase"] == "ended"
     assert live.post(Role.EMERGENCY, "/emergency/alerts/YJ-none/end", {}).status == 404

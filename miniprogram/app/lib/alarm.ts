@@ -14,7 +14,7 @@ export interface AlarmTimes {
 }
 
 export function answerable(a: AlarmTimes): boolean {
-  return a.response_due != null && ANSWERABLE.has(a.state);
+  return typeof a.response_due === 'string' && ANSWERABLE.has(a.state);
 }
 
 /** The time left to respond, or the late notice once it passed; null when the alarm is not answerable. */

@@ -1,7 +1,7 @@
 import { beforeEach, expect, test } from '@jest/globals';
 import { loadPage, render, settle } from '../support/page';
 import { phone } from '../support/wx';
-import { alarm, tokens } from '../support/api';
+import { alarm, tokens, enterpriseDetail, terminalItem } from '../support/api';
 
 const id = loadPage('branch/home/home');
 
@@ -24,8 +24,9 @@ beforeEach(() => {
         },
       };
     }
-    const gps = url.endsWith('/ent-1') ? { lat: 32.4, lon: 120.56, at: '' } : null;
-    return { status: 200, body: { terminals: [{ gps: null }, { gps }] } };
+    const gps = url.endsWith('/ent-1') ? { lat: 32.4, lon: 120.56, at: '2026-12-06T09:59:00+08:00' } : null;
+    const eid = url.split('/').pop() as string;
+    return { status: 200, body: enterpriseDetail(eid, { terminals: [terminalItem('MN-A'), terminalItem('MN-B', { gps })] }) };
   };
 });
 

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { field, loadPage, render, settle, tap, text } from '../support/page';
 import { phone, type Sent } from '../support/wx';
-import { tokens } from '../support/api';
+import { tokens, photoOut, commandOut } from '../support/api';
 
 const id = loadPage('installer/terminal/terminal');
 let commands: Array<Record<string, unknown>>;
@@ -27,7 +27,7 @@ const TITLES: Record<string, string> = { voltage: '三相电压均有', directio
 const entry = (checks: unknown[], passed: boolean) => ({
   entry_id: 'me-1', enterprise_id: 'ent-1', kind: 'commissioning', kind_name: '调试', at: '2026-12-06T10:01:00+08:00',
   recorded_at: '2026-12-06T10:01:00+08:00', by: 'acc-installer', mn: 'MN0001', point_id: 'pt-1', items: [], text: '',
-  photo_ids: [], checks, passed,
+  photo_ids: [], checklist: {}, readings: [], obligation: '', parts: [], back_online: null, checks, passed,
 });
 const ALL_PASS = [
   check('voltage', 'pass', '通过', '230V / 231V / 229V'), check('direction', 'pass', '通过', '各相有功功率均不为负'),
@@ -55,7 +55,7 @@ beforeEach(() => {
     }
     if (req.method === 'POST') {
       posted.push(req);
-      const c = { command_id: `c${commands.length + 1}`, kind_name: '读取实时数据', state: 'queued', state_name: '排队中', status_name: '待发送', detail: '', created_at: '2026-12-06T10:00:00+08:00' };
+      const c = commandOut(`c${commands.length + 1}`, { kind: (req.data as { kind: string }).kind });
       commands.unshift(c);
       return { status: 201, body: c };
     }
@@ -72,6 +72,7 @@ async function open(mn = 'MN0001') {
   const page = render(id);
   pages.push(page as unknown as { instance: { onUnload(): void } });
   page.instance.onLoad({ mn });
+  page.instance.onShow();
   await settle(40);
   return page;
 }
@@ -83,7 +84,7 @@ test('online, last frame, the point with its values; commissioning is judged and
   expect(text(page, '.never')).toContain('尚无调试记录');
   expect(page.querySelectorAll('.check')).toHaveLength(0); // the page judges nothing itself
   phone.chosen = ['wxfile://box.jpg'];
-  phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-box' } });
+  phone.uploadHandler = () => ({ status: 201, body: photoOut('ph-box') });
   await page.instance.addPhotos();
   expect(phone.uploads[0].formData).toEqual({ enterprise_id: 'ent-1', kind: 'installation', subject_id: 'MN0001' });
   page.instance.onNote(field('note', ' 电流互感器已复核 '));

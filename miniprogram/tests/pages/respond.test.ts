@@ -3,16 +3,10 @@ import { SUBSCRIBE_TEMPLATE_IDS } from '../../app/lib/config';
 import { backoff } from '../../app/lib/http';
 import { field, loadPage, render, settle, tap, text } from '../support/page';
 import { phone, type Sent } from '../support/wx';
-import { alarm, tokens } from '../support/api';
+import { alarm, tokens, photoOut, alarmDetail } from '../support/api';
 
 const id = loadPage('enterprise/respond/respond');
-const detail = {
-  ...alarm('al-1'),
-  episodes: [{ start: '2026-12-06T08:30:00+08:00', end: null, retracted: false, words: ['生产设施运行时治污设施未运行'], thresholds: {}, evidence: {}, quality: {}, suppressions: [] }],
-  quality_words: [], time_left_s: {}, response: null, verification: null, closed_at: null, close_note: '',
-  escalated_at: null, reminders: [], photos: [], series_start: '2026-12-06T08:00:00+08:00',
-  series_end: '2026-12-06T10:00:00+08:00', series: [], audit: [],
-};
+const detail = alarmDetail('al-1');
 
 let responded: Sent | null;
 let reported: Sent[];
@@ -45,7 +39,7 @@ test('the alarm shows its rule, evidence words and the time left; a cause is req
   const page = await open();
   expect(text(page, '.title')).toBe('治污设施未运行');
   expect(text(page, '.word')).toBe('生产设施运行时治污设施未运行');
-  expect(text(page, '.left')).toMatch(/^响应时限：(剩余|已超时) /);
+  expect(text(page, '.left')).toMatch(/^响应时限：(剩余 |已超时，仍可补报（记为逾期）)/);
   tap(page, '.submit');
   await settle();
   expect(text(page, '.err-cause')).toBe('请选择原因');
@@ -70,7 +64,7 @@ test('photos (at most 9) upload first, then the response carries their ids, the 
   await page.instance.locate();
   expect(text(page, '.location')).toBe('位置：32.39000, 120.56000（误差约 15 米）');
   let n = 0;
-  phone.uploadHandler = () => ({ status: 201, body: { photo_id: `ph-${++n}` } });
+  phone.uploadHandler = () => ({ status: 201, body: photoOut(`ph-${++n}`) });
   tap(page, '.submit');
   await settle(60);
   expect(phone.uploads).toHaveLength(9);
@@ -96,7 +90,7 @@ test('offline: the form stays on the phone, a dropped upload resumes without sen
   phone.chosen = ['wxfile://a.jpg', 'wxfile://b.jpg'];
   await page.instance.addPhotos();
   phone.network = 'none';
-  phone.uploadHandler = (path) => (path.endsWith('b.jpg') ? { status: 0, fail: true } : { status: 201, body: { photo_id: 'ph-a' } });
+  phone.uploadHandler = (path) => (path.endsWith('b.jpg') ? { status: 0, fail: true } : { status: 201, body: photoOut('ph-a') });
   tap(page, '.submit');
   await settle(60);
   expect(text(page, '.err-form')).toContain('已填写的内容已保存在手机上');
@@ -107,7 +101,7 @@ test('offline: the form stays on the phone, a dropped upload resumes without sen
   const again = await open(); // the page opened anew: the draft is back
   expect(again.instance.data.cause).toBe('power_cut');
   phone.uploads = [];
-  phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-b' } });
+  phone.uploadHandler = () => ({ status: 201, body: photoOut('ph-b') });
   tap(again, '.submit');
   await settle(60);
   expect(phone.uploads.map((u) => u.filePath)).toEqual(['wxfile://usr/b.jpg']);

@@ -2,7 +2,7 @@ import { beforeEach, expect, test } from '@jest/globals';
 import { SUBSCRIBE_TEMPLATE_IDS } from '../../app/lib/config';
 import { field, loadPage, render, settle, tap, text } from '../support/page';
 import { phone, type Sent } from '../support/wx';
-import { alarm, tokens } from '../support/api';
+import { alarm, tokens, photoOut, alarmDetail } from '../support/api';
 
 const id = loadPage('branch/verify/verify');
 let verified: Sent | null;
@@ -19,7 +19,7 @@ beforeEach(() => {
       return { status: 200, body: { grants: {} } };
     }
     if (req.method === 'GET') {
-      return { status: 200, body: { ...alarm('al-9', { state: 'dispatched', version: 7 }), response: { cause: 'other', cause_name: '其他', text: '设备检修', photos: [], by: 'x', at: '2026-12-06T09:30:00+08:00', late: false, location: { lat: 32.4, lon: 120.5, accuracy_m: 30 } } } };
+      return { status: 200, body: { ...alarmDetail('al-9', { state: 'dispatched', version: 7 }), response: { cause: 'other', cause_name: '其他', text: '设备检修', photos: [], by: 'x', at: '2026-12-06T09:30:00+08:00', late: false, location: { lat: 32.4, lon: 120.5, accuracy_m: 30 } } } };
     }
     verified = req;
     return { status: 200, body: alarm('al-9', { state: 'verified' }) };
@@ -45,7 +45,7 @@ test('a verification needs a conclusion, text and a photo; then goes with photo 
   phone.chosen = ['wxfile://site.jpg'];
   await page.instance.addPhotos();
   await page.instance.locate();
-  phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-site' } });
+  phone.uploadHandler = () => ({ status: 201, body: photoOut('ph-site') });
   tap(page, '.submit');
   await settle(60);
   expect(phone.uploads[0].formData).toEqual({ enterprise_id: 'ent-1', kind: 'verification', subject_id: 'al-9' });

@@ -7,8 +7,9 @@ import type { Route } from '../../app/lib/routes';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+import { API_PREFIX } from './schema';
+
 const REPO = path.resolve(__dirname, '../../..');
-export const API_PREFIX = '/api/v1';
 
 /** The document generated from the Python app itself (no server), as the API would serve it now. */
 export function openapiDocument(): Json {

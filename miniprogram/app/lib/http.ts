@@ -35,11 +35,25 @@ interface Raw {
   header: Record<string, string>;
 }
 
-export interface CallOptions {
-  path?: Record<string, string>;
-  query?: Record<string, unknown>;
-  body?: Record<string, unknown>;
-}
+/** The names in a path template: '/alarms/{alarm_id}/respond' → 'alarm_id'. */
+type PathNames<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? Name | PathNames<Rest> : never;
+type Keys<R, F extends 'query' | 'body'> = R extends { [K in F]: readonly (infer Key extends string)[] } ? Key : never;
+
+/**
+ * What a call of one route may carry, from its entry in ROUTES: its path parameters (all of them), query keys and
+ * body fields by name, so tsc refuses a key the table (and so the contract test) does not know.
+ */
+export type CallOptions<N extends RouteName> = ([PathNames<(typeof ROUTES)[N]['path']>] extends [never]
+  ? { path?: undefined }
+  : { path: Record<PathNames<(typeof ROUTES)[N]['path']>, string> }) & {
+  query?: [Keys<(typeof ROUTES)[N], 'query'>] extends [never] ? undefined : { [K in Keys<(typeof ROUTES)[N], 'query'>]?: unknown };
+  body?: [Keys<(typeof ROUTES)[N], 'body'>] extends [never] ? undefined : { [K in Keys<(typeof ROUTES)[N], 'body'>]?: unknown };
+};
+
+/** call()'s arguments: a route's name and its options (optional when it has no path parameters). */
+export type CallArgs = {
+  [N in RouteName]: [PathNames<(typeof ROUTES)[N]['path']>] extends [never] ? [name: N, options?: CallOptions<N>] : [name: N, options: CallOptions<N>];
+}[RouteName];
 
 function rawRequest(route: Route, url: string, body: unknown, token: string | null): Promise<Raw> {
   return new Promise((resolve, reject) => {
@@ -148,8 +162,9 @@ export function revoked(failure: ApiFailure): ApiFailure {
 }
 
 /** Call one route of the table; answers the parsed body (null for 204) or throws ApiFailure. */
-export async function call<T>(name: RouteName, options: CallOptions = {}): Promise<T> {
+export async function call<T>(...[name, given]: CallArgs): Promise<T> {
   const route: Route = ROUTES[name];
+  const options = (given ?? {}) as { path?: Record<string, string>; query?: Record<string, unknown>; body?: Record<string, unknown> };
   const url = API_BASE_URL + fillPath(route.path, options.path ?? {}) + queryString(options.query);
   let tokens = route.auth === false ? null : loadSession();
   if (route.auth !== false && !tokens) throw revoked(new ApiFailure(401, 'unauthenticated', ''));

@@ -5,7 +5,9 @@ import { ApiFailure, endsSession, failureOf, freshAccessToken, NETWORK_MESSAGE, 
 import { discardPhotos, MAX_PHOTOS } from './photos';
 import { ROUTES } from './routes';
 
-export type PhotoKind = 'installation' | 'site' | 'alarm_response' | 'verification' | 'fault' | 'other';
+/** The API's PhotoKind enum (the contract test compares them). */
+export const PHOTO_KINDS = ['installation', 'site', 'alarm_response', 'verification', 'fault', 'other'] as const;
+export type PhotoKind = (typeof PHOTO_KINDS)[number];
 export { MAX_PHOTOS };
 const DONE_KEY = 'uploaded-photos'; // local file path → photo_id, kept until the form is sent
 

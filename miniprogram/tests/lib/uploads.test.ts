@@ -51,3 +51,18 @@ test('uploaded photos are remembered until the form is accepted, then forgotten 
   expect(phone.storage.get('uploaded-photos')).toEqual({});
   expect(phone.deleted).toEqual(files);
 });
+
+test('an account revoked during an upload lands on the binding page, session gone, as any other call', async () => {
+  answers({ status: 201, body: photoOut('ph-a') }, { status: 401, body: { code: 'account_disabled', message: '账号已停用' } });
+  const err = (await uploadPhotos(['wxfile://usr/a.jpg', 'wxfile://usr/b.jpg'], target).catch((e: unknown) => e)) as ApiFailure;
+  expect([err.status, err.message]).toEqual([401, '登录已失效或账号已停用，请重新绑定']);
+  expect(phone.navigations).toEqual(['reLaunch /pages/bind/bind?reason=revoked']);
+  expect(phone.storage.has('session')).toBe(false);
+  expect(phone.uploads).toHaveLength(2); // not repeated
+  // a refusal that does not end the session stays on the page
+  phone.reset();
+  phone.storage.set('session', tokens('installer'));
+  answers({ status: 401, body: { code: 'token_expired', message: '登录已过期' } });
+  await uploadPhotos(['wxfile://usr/c.jpg'], target).catch(() => undefined);
+  expect(phone.navigations).toEqual([]);
+});

@@ -8,4 +8,6 @@ module.exports = {
   },
   transformIgnorePatterns: ['/node_modules/(?!tdesign-miniprogram/)'],
   setupFiles: ['<rootDir>/tests/support/setup.ts'],
+  setupFilesAfterEnv: ['<rootDir>/tests/support/after.ts'],
+  globalSetup: '<rootDir>/tests/support/openapi-setup.ts',
 };

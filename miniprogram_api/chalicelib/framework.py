@@ -35,6 +35,7 @@ T = TypeVar("T")
 log = logging.getLogger("miniprogram_api")
 API_PREFIX = "/api/v1"
 JSON_BODY_LIMIT = 64 * 1024  # a JSON body larger than this is a 413 (photos declare their own limit)
+MULTIPART = "multipart/form-data"
 CHANNELS = ("web", "miniprogram")
 _PATH_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
@@ -66,6 +67,7 @@ class RouteSpec:
     atomic: bool = True
     max_body: int = JSON_BODY_LIMIT
     raw_body_types: tuple[str, ...] = ()  # e.g. ("image/jpeg", "image/png"): the body is passed as bytes
+    form: type[BaseModel] | None = None  # the fields of a multipart/form-data body, as the document describes them
     response_media_type: str = "application/json"  # a download (XLSX, a photo) names its type here
     description: str = ""
 
@@ -186,6 +188,7 @@ class ApiBlueprint:
         atomic: bool = True,
         max_body: int = JSON_BODY_LIMIT,
         raw_body_types: tuple[str, ...] = (),
+        form: type[BaseModel] | None = None,
         response_media_type: str = "application/json",
         description: str = "",
     ) -> Callable[[Handler], Handler]:
@@ -197,6 +200,8 @@ class ApiBlueprint:
             raise ValueError(f"route method {method!r}")
         if body is not None and raw_body_types:
             raise ValueError("a route takes a JSON body model or raw body types, not both")
+        if form is not None and MULTIPART not in raw_body_types:
+            raise ValueError(f"a form model describes a {MULTIPART} body: name it in raw_body_types")
 
         def decorator(handler: Handler) -> Handler:
             spec = RouteSpec(
@@ -215,6 +220,7 @@ class ApiBlueprint:
                 atomic=atomic,
                 max_body=max_body,
                 raw_body_types=raw_body_types,
+                form=form,
                 response_media_type=response_media_type,
                 description=description,
             )

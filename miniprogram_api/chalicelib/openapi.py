@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from miniprogram_api.chalicelib.framework import ROUTES, RouteSpec
+from miniprogram_api.chalicelib.framework import MULTIPART, ROUTES, RouteSpec
 from miniprogram_api.chalicelib.models import ErrorBody
 
 REF = "#/components/schemas/{model}"
@@ -32,7 +32,7 @@ def document(routes: Sequence[RouteSpec] = ROUTES, *, version: str = "1.0.0") ->
     """The whole document, deterministic for a given set of routes."""
     wanted: list[tuple[type[BaseModel], Mode]] = [(ErrorBody, "serialization")]
     for spec in routes:
-        wanted += [(m, "validation") for m in (spec.body, spec.query) if m is not None]
+        wanted += [(m, "validation") for m in (spec.body, spec.query, spec.form) if m is not None]
         if spec.response is not None:
             wanted.append((spec.response, "serialization"))
     unique = list(dict.fromkeys(wanted))
@@ -91,7 +91,10 @@ def _operation(
         }
     elif spec.raw_body_types:
         binary = {"schema": {"type": "string", "format": "binary"}}
-        op["requestBody"] = {"required": True, "content": {t: binary for t in spec.raw_body_types}}
+        content = {t: binary for t in spec.raw_body_types}
+        if spec.form is not None:  # a multipart form: its fields by name (files are strings of format binary)
+            content[MULTIPART] = {"schema": keys[(spec.form, "validation")]}
+        op["requestBody"] = {"required": True, "content": content}
     responses: dict[str, Any] = {}
     if spec.response is not None:
         content = {"application/json": {"schema": keys[(spec.response, "serialization")]}}

@@ -14,6 +14,9 @@ export class ApiFailure extends Error {
   }
 }
 
+/** The failure after which the user was sent to the binding page (once: not to be handled again). */
+export class SessionEnded extends ApiFailure {}
+
 export const OFFLINE_MESSAGE = '网络不可用，请检查网络连接后重试（已填写的内容已保存在手机上）';
 export const NETWORK_MESSAGE = '网络不稳定，请稍后重试（已填写的内容已保存在手机上）';
 // Sign-in answers after which the session cannot continue: the account must bind (again).
@@ -32,11 +35,25 @@ interface Raw {
   header: Record<string, string>;
 }
 
-export interface CallOptions {
-  path?: Record<string, string>;
-  query?: Record<string, unknown>;
-  body?: Record<string, unknown>;
-}
+/** The names in a path template: '/alarms/{alarm_id}/respond' → 'alarm_id'. */
+type PathNames<P extends string> = P extends `${string}{${infer Name}}${infer Rest}` ? Name | PathNames<Rest> : never;
+type Keys<R, F extends 'query' | 'body'> = R extends { [K in F]: readonly (infer Key extends string)[] } ? Key : never;
+
+/**
+ * What a call of one route may carry, from its entry in ROUTES: its path parameters (all of them), query keys and
+ * body fields by name, so tsc refuses a key the table (and so the contract test) does not know.
+ */
+export type CallOptions<N extends RouteName> = ([PathNames<(typeof ROUTES)[N]['path']>] extends [never]
+  ? { path?: undefined }
+  : { path: Record<PathNames<(typeof ROUTES)[N]['path']>, string> }) & {
+  query?: [Keys<(typeof ROUTES)[N], 'query'>] extends [never] ? undefined : { [K in Keys<(typeof ROUTES)[N], 'query'>]?: unknown };
+  body?: [Keys<(typeof ROUTES)[N], 'body'>] extends [never] ? undefined : { [K in Keys<(typeof ROUTES)[N], 'body'>]?: unknown };
+};
+
+/** call()'s arguments: a route's name and its options (optional when it has no path parameters). */
+export type CallArgs = {
+  [N in RouteName]: [PathNames<(typeof ROUTES)[N]['path']>] extends [never] ? [name: N, options?: CallOptions<N>] : [name: N, options: CallOptions<N>];
+}[RouteName];
 
 function rawRequest(route: Route, url: string, body: unknown, token: string | null): Promise<Raw> {
   return new Promise((resolve, reject) => {
@@ -137,15 +154,17 @@ function refreshTokens(tokens: Tokens): Promise<Tokens> {
   return refreshing;
 }
 
-function revoked(failure: ApiFailure): ApiFailure {
+/** The session is over (account disabled, tokens refused): drop it, land on the binding page; the error to show. */
+export function revoked(failure: ApiFailure): ApiFailure {
   clearSession();
   void wx.reLaunch({ url: `${BIND_PAGE}?reason=revoked` });
-  return new ApiFailure(401, failure.code, '登录已失效或账号已停用，请重新绑定', failure.field);
+  return new SessionEnded(401, failure.code, '登录已失效或账号已停用，请重新绑定', failure.field);
 }
 
 /** Call one route of the table; answers the parsed body (null for 204) or throws ApiFailure. */
-export async function call<T>(name: RouteName, options: CallOptions = {}): Promise<T> {
+export async function call<T>(...[name, given]: CallArgs): Promise<T> {
   const route: Route = ROUTES[name];
+  const options = (given ?? {}) as { path?: Record<string, string>; query?: Record<string, unknown>; body?: Record<string, unknown> };
   const url = API_BASE_URL + fillPath(route.path, options.path ?? {}) + queryString(options.query);
   let tokens = route.auth === false ? null : loadSession();
   if (route.auth !== false && !tokens) throw revoked(new ApiFailure(401, 'unauthenticated', ''));
@@ -159,12 +178,15 @@ export async function call<T>(name: RouteName, options: CallOptions = {}): Promi
     if (raw.statusCode >= 200 && raw.statusCode < 300) return (raw.statusCode === 204 ? null : raw.data) as T;
     throw failureOf(raw.statusCode, raw.data);
   } catch (err) {
-    if (err instanceof ApiFailure && err.status === 401 && tokens && REVOKED.has(err.code)) throw revoked(err);
-    if (err instanceof ApiFailure && err.status === 401 && tokens && err.code === 'unauthenticated') {
-      throw revoked(err);
-    }
+    if (tokens && endsSession(err)) throw revoked(err as ApiFailure);
     throw err;
   }
+}
+
+/** A 401 after which the session cannot continue (wx.request and wx.uploadFile answers alike). */
+export function endsSession(err: unknown): boolean {
+  if (!(err instanceof ApiFailure) || err instanceof SessionEnded || err.status !== 401) return false;
+  return REVOKED.has(err.code) || err.code === 'unauthenticated';
 }
 
 /** The message to show for any error thrown by a call. */

@@ -15,6 +15,8 @@ export function validMn(mn: string): boolean {
 
 /** Command states a person can still wait on (the page keeps polling while one is in them). */
 export const OPEN_COMMAND_STATES = new Set(['queued', 'sent', 'acknowledged']);
+/** Command states whose `detail` says what went wrong. */
+export const FAILED_COMMAND_STATES = new Set(['failed', 'timed_out']);
 
 export const MINUTE_INTERVALS = [1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30];
 export const PASSWORD_PATTERN = /^[A-Za-z0-9]{1,6}$/;

@@ -1,11 +1,13 @@
 // Photos sent one by one with wx.uploadFile (multipart POST /photos); a photo already on the server is never sent
 // again, so a retry after a dropped connection resumes with the photos still missing.
 import { API_BASE_URL } from './config';
-import { ApiFailure, failureOf, freshAccessToken, NETWORK_MESSAGE, withBackoff } from './http';
+import { ApiFailure, endsSession, failureOf, freshAccessToken, NETWORK_MESSAGE, revoked, withBackoff } from './http';
 import { discardPhotos, MAX_PHOTOS } from './photos';
 import { ROUTES } from './routes';
 
-export type PhotoKind = 'installation' | 'site' | 'alarm_response' | 'verification' | 'fault' | 'other';
+/** The API's PhotoKind enum (the contract test compares them). */
+export const PHOTO_KINDS = ['installation', 'site', 'alarm_response', 'verification', 'fault', 'other'] as const;
+export type PhotoKind = (typeof PHOTO_KINDS)[number];
 export { MAX_PHOTOS };
 const DONE_KEY = 'uploaded-photos'; // local file path → photo_id, kept until the form is sent
 
@@ -52,10 +54,17 @@ export async function uploadPhotos(
     }
     const form: Record<string, string> = { enterprise_id: target.enterpriseId, kind: target.kind };
     if (target.subjectId) form.subject_id = target.subjectId;
-    const id = await withBackoff(
-      async () => uploadOnce(filePath, form, await freshAccessToken()),
-      (_id, err) => (err instanceof ApiFailure && [0, 429, 503].includes(err.status) ? 0 : null),
-    );
+    let id: string;
+    try {
+      id = await withBackoff(
+        async () => uploadOnce(filePath, form, await freshAccessToken()),
+        (_id, err) => (err instanceof ApiFailure && [0, 429, 503].includes(err.status) ? 0 : null),
+      );
+    } catch (err) {
+      // revoked while uploading: to the binding page, as any other call (the photos uploaded so far stay recorded)
+      if (endsSession(err)) throw revoked(err as ApiFailure);
+      throw err;
+    }
     wx.setStorageSync(DONE_KEY, { ...uploadedMap(), [filePath]: id });
     ids.push(id);
   }

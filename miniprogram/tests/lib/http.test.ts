@@ -1,7 +1,7 @@
 import { beforeEach, expect, test } from '@jest/globals';
 import { backoff, call, ApiFailure } from '../../app/lib/http';
 import { phone } from '../support/wx';
-import { account, tokens } from '../support/api';
+import { alarm, tokens, me, terminalOut } from '../support/api';
 
 const waits: number[] = [];
 
@@ -24,7 +24,7 @@ async function failure(p: Promise<unknown>): Promise<ApiFailure> {
 }
 
 test('a call carries the token and the channel; path values are encoded; arrays repeat in the query', async () => {
-  phone.handler = () => ({ status: 200, body: { items: [] } });
+  phone.handler = (req) => ({ status: 200, body: req.url.includes('/alarms') ? { items: [], next_cursor: null } : terminalOut('A/B C') });
   await call('alarms', { query: { state: ['pending', 'dispatched'], enterprise_id: undefined, limit: 50 } });
   await call('terminal', { path: { mn: 'A/B C' } });
   expect(phone.sent[0].url).toBe('http://127.0.0.1:8000/api/v1/alarms?state=pending&state=dispatched&limit=50');
@@ -37,7 +37,7 @@ test('an access token about to expire is refreshed quietly first, once for concu
   phone.handler = (req) =>
     req.url.endsWith('/auth/refresh')
       ? { status: 200, body: { ...tokens('enterprise'), access_token: 'access-2', refresh_token: 'refresh-2' } }
-      : { status: 200, body: account('enterprise') };
+      : { status: 200, body: me('enterprise') };
   await Promise.all([call('me'), call('me')]);
   expect(phone.sent.filter((r) => r.url.endsWith('/auth/refresh'))).toHaveLength(1);
   expect(phone.sent[0].data).toEqual({ refresh_token: 'refresh-enterprise' });
@@ -53,9 +53,9 @@ test('token_expired from the server: refresh and repeat the call', async () => {
       first = false;
       return { status: 401, body: { code: 'token_expired', message: '登录已过期' } };
     }
-    return { status: 200, body: { ok: 1 } };
+    return { status: 200, body: me('enterprise') };
   };
-  expect(await call('me')).toEqual({ ok: 1 });
+  expect(await call('me')).toEqual(me('enterprise'));
   expect(phone.sent.map((r) => r.header.Authorization ?? 'none')).toEqual(['Bearer access-enterprise', 'none', 'Bearer access-2']);
 });
 
@@ -75,8 +75,8 @@ test('a revoked account (disabled, or a reused refresh token) is sent to the bin
 
 test('GETs retry with back-off on a dropped network, then say so in Chinese; offline is named as such', async () => {
   let n = 0;
-  phone.handler = () => (++n < 3 ? { status: 0, fail: true } : { status: 200, body: { ok: 1 } });
-  expect(await call('me')).toEqual({ ok: 1 });
+  phone.handler = () => (++n < 3 ? { status: 0, fail: true } : { status: 200, body: me('enterprise') });
+  expect(await call('me')).toEqual(me('enterprise'));
   expect(waits).toEqual([500, 1500]);
   phone.handler = () => ({ status: 0, fail: true });
   waits.length = 0;
@@ -96,9 +96,9 @@ test('a POST is not repeated after a dropped connection (it may have arrived), b
   phone.handler = () =>
     ++n === 1
       ? { status: 503, body: { code: 'unavailable', message: '服务暂时不可用' }, header: { 'Retry-After': '3' } }
-      : { status: 200, body: { ok: 1 } };
+      : { status: 200, body: alarm('a1', { state: 'responded', state_name: '企业已响应' }) };
   waits.length = 0;
-  expect(await call('respond', { path: { alarm_id: 'a1' }, body: { version: 1, cause: 'other' } })).toEqual({ ok: 1 });
+  expect(await call('respond', { path: { alarm_id: 'a1' }, body: { version: 1, cause: 'other' } })).toMatchObject({ id: 'a1', state: 'responded' });
   expect(waits).toEqual([3000]);
 });
 
@@ -106,6 +106,6 @@ test("the API's {code, message, field} becomes the error; a body without them st
   phone.handler = () => ({ status: 409, body: { code: 'conflict', message: '报警已被他人处理，请刷新', field: 'version' } });
   const err = await failure(call('me'));
   expect([err.status, err.code, err.message, err.field]).toEqual([409, 'conflict', '报警已被他人处理，请刷新', 'version']);
-  phone.handler = () => ({ status: 502, body: '<html>bad gateway</html>' });
+  phone.handler = () => ({ status: 502, body: '<html>bad gateway</html>', offContract: true }); // a proxy's page
   expect((await failure(call('me'))).message).toBe('服务器异常（502），请稍后重试');
 });

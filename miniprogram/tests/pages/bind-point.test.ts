@@ -1,7 +1,7 @@
 import { beforeEach, expect, test } from '@jest/globals';
 import { field, loadPage, render, settle, tap, text } from '../support/page';
 import { phone, type Sent } from '../support/wx';
-import { tokens } from '../support/api';
+import { tokens, enterpriseDetail, enterpriseItem, terminalOut, boundPoint } from '../support/api';
 
 const id = loadPage('installer/bind-point/bind-point');
 let bound: Sent[];
@@ -31,17 +31,17 @@ beforeEach(() => {
       if ((req.data as { rebind: boolean }).rebind === false && known) {
         return { status: 409, body: { code: 'conflict', message: '该点位已绑定其他终端，如需改绑请打开“改绑”' } };
       }
-      return { status: 200, body: { terminal: {}, point: { name: '1号线生产' }, created_terminal: !known, previous_mn: null, early_frames_decoded: 12 } };
+      return { status: 200, body: { terminal: terminalOut(), point: boundPoint({ point_id: 'pt-P-001' }), created_terminal: !known, previous_mn: null, early_frames_decoded: 12 } };
     }
     if (url.endsWith('/enterprises')) {
       searched.push(req.url);
-      return { status: 200, body: { items: [{ enterprise_id: 'ent-1', name: '如皋示例化工有限公司', town_name: '如城街道' }], next_cursor: null } };
+      return { status: 200, body: { items: [enterpriseItem('ent-1')], next_cursor: null } };
     }
     if (url.endsWith('/enterprises/ent-1')) {
-      return { status: 200, body: { enterprise_id: 'ent-1', name: '如皋示例化工有限公司', points: [point('P-001', '1号线生产', version, known ? 'MN0001' : null), point('P-002', '1号线治污', 1)] } };
+      return { status: 200, body: enterpriseDetail('ent-1', { points: [point('P-001', '1号线生产', version, known ? 'MN0001' : null), point('P-002', '1号线治污', 1)] }) };
     }
     return known
-      ? { status: 200, body: { mn: 'MN0001', enterprise_id: 'ent-1', points: [{ point_code: 'P-001', version }] } }
+      ? { status: 200, body: terminalOut('MN0001', { points: [boundPoint({ point_id: 'pt-P-001', version })] }) }
       : { status: 404, body: { code: 'not_found', message: '对象不存在（或不在权限范围内）' } };
   };
 });

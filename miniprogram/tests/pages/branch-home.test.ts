@@ -1,7 +1,7 @@
-import { beforeEach, expect, test } from '@jest/globals';
+import { beforeEach, expect, jest, test } from '@jest/globals';
 import { loadPage, render, settle } from '../support/page';
 import { phone } from '../support/wx';
-import { alarm, tokens } from '../support/api';
+import { alarm, tokens, enterpriseDetail, terminalItem } from '../support/api';
 
 const id = loadPage('branch/home/home');
 
@@ -24,8 +24,9 @@ beforeEach(() => {
         },
       };
     }
-    const gps = url.endsWith('/ent-1') ? { lat: 32.4, lon: 120.56, at: '' } : null;
-    return { status: 200, body: { terminals: [{ gps: null }, { gps }] } };
+    const gps = url.endsWith('/ent-1') ? { lat: 32.4, lon: 120.56, at: '2026-12-06T09:59:00+08:00' } : null;
+    const eid = url.split('/').pop() as string;
+    return { status: 200, body: enterpriseDetail(eid, { terminals: [terminalItem('MN-A'), terminalItem('MN-B', { gps })] }) };
   };
 });
 
@@ -49,4 +50,50 @@ test('without location permission: no distances, no enterprise look-ups, and a h
   expect(phone.sent).toHaveLength(1);
   expect((page.instance.data.alarms as Array<{ distance: string }>).every((a) => a.distance === '')).toBe(true);
   expect(page.querySelector('.hint')).not.toBeNull();
+});
+
+test('every enterprise gets its distance (25 of them), each looked up once; the location is asked on the first show and on pull-down only', async () => {
+  const due = new Date(Date.now() + 3600_000).toISOString();
+  phone.handler = (req) => {
+    const url = req.url.split('?')[0];
+    if (url.endsWith('/alarms')) {
+      const items = Array.from({ length: 25 }, (_v, i) => alarm(`al-${i}`, { state: 'dispatched', enterprise_id: `ent-${i}`, investigation_due: due }));
+      return { status: 200, body: { items } };
+    }
+    const eid = url.split('/').pop() as string;
+    return { status: 200, body: enterpriseDetail(eid, { terminals: [terminalItem(`MN-${eid}`, { gps: { lat: 32.4, lon: 120.56, at: '2026-12-06T09:59:00+08:00' } })] }) };
+  };
+  const page = render(id);
+  page.instance.onShow();
+  await settle(80);
+  const alarms = () => page.instance.data.alarms as Array<{ distance: string }>;
+  expect(alarms()).toHaveLength(25);
+  expect(alarms().every((a) => a.distance === '1.1 公里')).toBe(true);
+  const details = () => phone.sent.filter((r) => /\/enterprises\/ent-\d+$/.test(r.url)).length;
+  expect(details()).toBe(25);
+  expect(phone.locationTypes).toHaveLength(1);
+  page.instance.onShow(); // back from a verification
+  await settle(80);
+  expect(phone.locationTypes).toHaveLength(1);
+  expect(details()).toBe(25);
+  expect(alarms().every((a) => a.distance === '1.1 公里')).toBe(true);
+  page.instance.onPullDownRefresh();
+  await settle(80);
+  expect(phone.locationTypes).toHaveLength(2);
+  page.instance.onUnload();
+});
+
+test('the investigation deadline counts down while shown', async () => {
+  jest.useFakeTimers({ doNotFake: ['nextTick', 'queueMicrotask', 'setImmediate'] });
+  phone.location = null;
+  const due = new Date(Date.now() + 45 * 60_000).toISOString();
+  phone.handler = () => ({ status: 200, body: { items: [alarm('al-1', { state: 'dispatched', investigation_due: due })] } });
+  const page = render(id);
+  page.instance.onShow();
+  for (let i = 0; i < 80; i++) await Promise.resolve();
+  expect((page.instance.data.alarms as Array<{ left: string }>)[0].left).toBe('剩余 45分钟');
+  jest.advanceTimersByTime(60 * 60_000);
+  expect((page.instance.data.alarms as Array<{ left: string }>)[0].left).toBe('已超时 15分钟');
+  page.instance.onUnload();
+  jest.useRealTimers();
 });

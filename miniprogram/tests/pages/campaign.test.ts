@@ -3,15 +3,16 @@ import { backoff } from '../../app/lib/http';
 import { names, type FileOut } from '../../app/lib/campaign';
 import { field, loadPage, render, settle, tap, text } from '../support/page';
 import { phone, type Sent } from '../support/wx';
-import { error, tokens } from '../support/api';
+import { error, tokens, photoOut } from '../support/api';
 
 const id = loadPage('installer/campaign/campaign');
-const base: FileOut = {
-  enterprise_id: 'ent-1', enterprise_name: '如皋示例化工有限公司', install_status: 'pending_survey', install_status_name: '待勘察',
+// FileOut as the API sends it (the page's type names only what it reads)
+const base = {
+  enterprise_id: 'ent-1', enterprise_name: '如皋示例化工有限公司', town_id: 'town-1', branch_id: 'br-1', earlier_trials: [], filing_due: null, install_status: 'pending_survey', install_status_name: '待勘察',
   version: 2, deadlines: { survey: '2022-09-30', network: '2022-10-20', filing: '2022-10-31' }, survey: null, installation: null,
   networked_at: null, trial: null, acceptance: null, filing: null, exemption: null,
-  overdue: [{ step_name: '勘察', due: '2022-09-30', days_overdue: 3, unit: '日历日' }],
-};
+  overdue: [{ enterprise_id: 'ent-1', enterprise_name: '如皋示例化工有限公司', town_id: 'town-1', branch_id: 'br-1', step: 'survey', step_name: '勘察', due: '2022-09-30', days_overdue: 3, unit: '日历日' }],
+} as unknown as FileOut;
 const surveyed: FileOut = {
   ...base, install_status: 'surveyed', install_status_name: '已勘察', version: 3, overdue: [],
   survey: { at: '2022-09-28T10:00:00+08:00', by: 'acc-installer', facilities: ['喷漆房', '活性炭吸附'], planned_points: ['喷漆房风机', '活性炭风机'], photo_ids: ['ph-s'], remarks: '' },
@@ -73,7 +74,7 @@ test('survey: facilities and points required; then recorded with the file versio
   page.instance.onInput(field('points', '喷漆房风机、活性炭风机'));
   phone.chosen = ['wxfile://s.jpg'];
   await page.instance.addPhotos();
-  phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-s' } });
+  phone.uploadHandler = () => ({ status: 201, body: photoOut('ph-s') });
   tap(page, '.submit');
   await settle(60);
   expect(phone.uploads[0].formData).toEqual({ enterprise_id: 'ent-1', kind: 'site' });
@@ -115,7 +116,7 @@ test('a failed trial run shows its reason and daily completeness and restarts on
   expect(page.querySelector('.next-restart')).toBeFalsy();
   expect(text(page, '.record-trial')).toContain('试运行中');
 
-  file = { ...base, exemption: { reason_name: '长期停产', note: '2022 年起停产' }, overdue: [] };
+  file = { ...base, exemption: { reason: 'long_term_shutdown', reason_name: '长期停产', approved_by: 'acc-air', approved_at: '2022-09-01T09:00:00+08:00', note: '2022 年起停产' } as FileOut['exemption'], overdue: [] };
   const exempt = await open();
   expect(text(exempt, '.exemption')).toBe('已豁免：长期停产（2022 年起停产）');
   expect(exempt.querySelector('.form')).toBeFalsy();

@@ -1,7 +1,7 @@
 import { beforeEach, expect, test } from '@jest/globals';
 import { loadPage, render, settle, text } from '../support/page';
 import { phone } from '../support/wx';
-import { tokens } from '../support/api';
+import { tokens, enterpriseDetail, pointItem } from '../support/api';
 
 const id = loadPage('enterprise/emergency/emergency');
 
@@ -22,7 +22,7 @@ test('an active alert of this enterprise\'s town shows its level, window and mea
     if (url.endsWith('/measures')) {
       return { status: 200, body: { enterprise_id: 'ent-1', yellow: null, orange: { stop_points: [], energy_share: 0.7, forbidden_hours: [] }, red: { stop_points: ['pt-1'], energy_share: null, forbidden_hours: [] } } };
     }
-    return { status: 200, body: { town_id: 'town-1', points: [{ point_id: 'pt-1', name: '1号线' }] } };
+    return { status: 200, body: enterpriseDetail('ent-1', { points: [pointItem('pt-1', { name: '1号线' })] }) };
   };
   const page = render(id);
   page.instance.onLoad();
@@ -36,7 +36,11 @@ test('an active alert of this enterprise\'s town shows its level, window and mea
 
 test('no active alert: says so', async () => {
   phone.handler = (req) =>
-    req.url.includes('/emergency/alerts') ? { status: 200, body: { items: [] } } : { status: 200, body: { enterprise_id: 'ent-1', points: [] } };
+    req.url.includes('/emergency/alerts')
+      ? { status: 200, body: { items: [] } }
+      : req.url.includes('/measures')
+        ? { status: 200, body: { enterprise_id: 'ent-1', yellow: null, orange: null, red: null } }
+        : { status: 200, body: enterpriseDetail('ent-1', { points: [] }) };
   const page = render(id);
   page.instance.onLoad();
   await settle(40);

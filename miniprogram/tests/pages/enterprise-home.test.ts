@@ -1,7 +1,7 @@
 import { beforeEach, expect, test } from '@jest/globals';
 import { loadPage, render, settle, text } from '../support/page';
 import { phone } from '../support/wx';
-import { tokens } from '../support/api';
+import { tokens, enterpriseDetail } from '../support/api';
 
 const id = loadPage('enterprise/home/home');
 
@@ -13,7 +13,7 @@ beforeEach(() => {
   phone.handler = (req) => {
     const url = req.url.split('?')[0];
     if (url.endsWith('/enterprises/ent-1')) {
-      return { status: 200, body: { enterprise_id: 'ent-1', name: '如皋示例化工有限公司', status: 'curtailed', status_name: '限产', status_at: '2026-12-06T09:58:00+08:00', points: [{ point_id: 'pt-1', name: '1号线生产', role_name: '生产' }] } };
+      return { status: 200, body: enterpriseDetail('ent-1', { status: 'curtailed', status_name: '限产', status_at: '2026-12-06T09:58:00+08:00' }) };
     }
     if (url.endsWith('/timeline')) {
       return { status: 200, body: { enterprise_id: 'ent-1', day: '2026-12-06', start: '', end: '', enterprise: [], lines: [{ association_id: 'as-1', name: '1号线', production: [seg('stopped', '停止'), seg('running', '运行')], control: [seg('stopped', '停止')] }] } };

@@ -1,7 +1,7 @@
 import { beforeEach, expect, test } from '@jest/globals';
 import { field, loadPage, render, settle, tap, text } from '../support/page';
 import { phone } from '../support/wx';
-import { tokens } from '../support/api';
+import { tokens, enterpriseItem } from '../support/api';
 
 const id = loadPage('installer/home/home');
 
@@ -22,7 +22,7 @@ beforeEach(() => {
     ], counts: {} },
   } : req.url.split('?')[0].endsWith('/enterprises') ? {
     status: 200,
-    body: { items: [{ enterprise_id: 'ent-1', name: '如皋示例化工有限公司', install_status: 'surveyed', install_status_name: '已勘察', exempt: false }, { enterprise_id: 'ent-2', name: '长期停产厂', install_status: 'pending_survey', install_status_name: '待勘察', exempt: true }], next_cursor: null },
+    body: { items: [enterpriseItem('ent-1', { install_status: 'surveyed', install_status_name: '已勘察' }), enterpriseItem('ent-2', { name: '长期停产厂', install_status: 'pending_survey', install_status_name: '待勘察', exempt: true })], next_cursor: null },
   } : ({
     status: 200,
     body: { since: '2026-11-29T10:00:00+08:00', items: [{ mn: 'MN7777', first_seen: '2026-12-05T08:00:00+08:00', last_seen: '2026-12-06T09:55:00+08:00', frames: 321, peer: '10.1.1.1:4000', hours_seen: 20 }] },

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import { field, loadPage, render, settle, tap, text } from '../support/page';
 import { phone, type Sent } from '../support/wx';
-import { tokens } from '../support/api';
+import { tokens, photoOut, commandOut } from '../support/api';
 
 const id = loadPage('installer/terminal/terminal');
 let commands: Array<Record<string, unknown>>;
@@ -27,7 +27,7 @@ const TITLES: Record<string, string> = { voltage: '三相电压均有', directio
 const entry = (checks: unknown[], passed: boolean) => ({
   entry_id: 'me-1', enterprise_id: 'ent-1', kind: 'commissioning', kind_name: '调试', at: '2026-12-06T10:01:00+08:00',
   recorded_at: '2026-12-06T10:01:00+08:00', by: 'acc-installer', mn: 'MN0001', point_id: 'pt-1', items: [], text: '',
-  photo_ids: [], checks, passed,
+  photo_ids: [], checklist: {}, readings: [], obligation: '', parts: [], back_online: null, checks, passed,
 });
 const ALL_PASS = [
   check('voltage', 'pass', '通过', '230V / 231V / 229V'), check('direction', 'pass', '通过', '各相有功功率均不为负'),
@@ -55,7 +55,7 @@ beforeEach(() => {
     }
     if (req.method === 'POST') {
       posted.push(req);
-      const c = { command_id: `c${commands.length + 1}`, kind_name: '读取实时数据', state: 'queued', state_name: '排队中', status_name: '待发送', detail: '', created_at: '2026-12-06T10:00:00+08:00' };
+      const c = commandOut(`c${commands.length + 1}`, { kind: (req.data as { kind: string }).kind });
       commands.unshift(c);
       return { status: 201, body: c };
     }
@@ -72,6 +72,7 @@ async function open(mn = 'MN0001') {
   const page = render(id);
   pages.push(page as unknown as { instance: { onUnload(): void } });
   page.instance.onLoad({ mn });
+  page.instance.onShow();
   await settle(40);
   return page;
 }
@@ -83,7 +84,7 @@ test('online, last frame, the point with its values; commissioning is judged and
   expect(text(page, '.never')).toContain('尚无调试记录');
   expect(page.querySelectorAll('.check')).toHaveLength(0); // the page judges nothing itself
   phone.chosen = ['wxfile://box.jpg'];
-  phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-box' } });
+  phone.uploadHandler = () => ({ status: 201, body: photoOut('ph-box') });
   await page.instance.addPhotos();
   expect(phone.uploads[0].formData).toEqual({ enterprise_id: 'ent-1', kind: 'installation', subject_id: 'MN0001' });
   page.instance.onNote(field('note', ' 电流互感器已复核 '));
@@ -154,4 +155,70 @@ test('an unregistered MN offers the binding', async () => {
   tap(page, '.bind-new');
   await settle();
   expect(phone.navigations).toEqual(['navigateTo /pages/installer/bind-point/bind-point?mn=MN9999']);
+});
+
+test('read now: queued, then done, and the values the terminal sent show without reopening the page', async () => {
+  const page = await open();
+  expect(text(page, '.value')).toContain('230 V');
+  tap(page, '.read-now');
+  await settle(40);
+  expect(text(page, '.command-state')).toBe('排队中');
+  // the terminal answers: the command is done and its reading stored
+  values = { ...values, ua: 236.5 };
+  commands[0] = { ...commands[0], state: 'done', state_name: '已完成', status: 'succeeded', status_name: '已成功' };
+  const reads = () => phone.sent.filter((r) => r.url.endsWith('/points/pt-1/latest')).length;
+  const before = reads();
+  await page.instance.loadCommands(); // the 5 s poll
+  await settle(40);
+  expect(text(page, '.command-state')).toBe('已完成');
+  expect(reads()).toBe(before + 1);
+  expect(text(page, '.value')).toContain('236.5 V');
+  await page.instance.loadCommands(); // done already seen: not read again
+  await settle(40);
+  expect(reads()).toBe(before + 1);
+});
+
+test('a failed or timed-out command says why; a queued one does not', async () => {
+  commands = [
+    commandOut('c3', { state: 'timed_out', state_name: '超时', status: 'timed_out', status_name: '已超时', detail: '终端 60 分钟内未应答' }),
+    commandOut('c2', { state: 'failed', state_name: '失败', status: 'rejected', status_name: '被拒绝', detail: '终端拒绝：密码错误' }),
+    commandOut('c1', { detail: '等待终端上线' }),
+  ];
+  const page = await open();
+  expect(page.querySelectorAll('.command-detail').map((n) => n.dom.textContent)).toEqual(['终端 60 分钟内未应答', '终端拒绝：密码错误']);
+});
+
+test('shown again (back from binding a point) or pulled down, the terminal is read again', async () => {
+  const page = await open();
+  const reads = () => phone.sent.filter((r) => r.url.endsWith('/terminals/MN0001')).length;
+  expect(reads()).toBe(1);
+  page.instance.onShow();
+  await settle(40);
+  expect(reads()).toBe(2);
+  page.instance.onPullDownRefresh();
+  await settle(40);
+  expect(reads()).toBe(3);
+});
+
+test('the commissioning form is kept on the phone: note and uploaded photos survive a reopened page; gone once recorded', async () => {
+  const page = await open();
+  page.instance.onNote(field('note', '箱体已固定'));
+  phone.chosen = ['wxfile://a.jpg', 'wxfile://b.jpg'];
+  let n = 0;
+  phone.uploadHandler = () => ({ status: 201, body: photoOut(`ph-${++n}`, { kind: 'installation', subject_id: 'MN0001' }) });
+  await page.instance.addPhotos();
+  expect(phone.storage.get('draft:commission:MN0001')).toEqual({ note: '箱体已固定', photos: ['wxfile://usr/a.jpg', 'wxfile://usr/b.jpg'], photoIds: ['ph-1', 'ph-2'] });
+
+  const again = await open();
+  expect(again.instance.data.note).toBe('箱体已固定');
+  expect(text(again, '.photo-count')).toBe('已上传 2 张');
+  phone.chosen = Array.from({ length: 9 }, (_v, i) => `wxfile://c${i}.jpg`);
+  await again.instance.addPhotos(); // room for 7 more only
+  expect((again.instance.data.photoIds as string[]).length).toBe(9);
+  tap(again, '.commission');
+  await settle(40);
+  expect(commissioned.map((r) => (r.data as { text: string; photo_ids: string[] }).photo_ids.length)).toEqual([9]);
+  expect((commissioned[0].data as { text: string }).text).toBe('箱体已固定');
+  expect(phone.storage.has('draft:commission:MN0001')).toBe(false);
+  expect(again.instance.data.photos).toEqual([]);
 });

@@ -2,7 +2,7 @@ import { beforeEach, expect, test } from '@jest/globals';
 import { backoff } from '../../app/lib/http';
 import { field, loadPage, render, settle, tap, text } from '../support/page';
 import { phone, type Sent } from '../support/wx';
-import { error, tokens } from '../support/api';
+import { error, tokens, photoOut, terminalOut } from '../support/api';
 
 const id = loadPage('installer/maintenance/maintenance');
 const CHECKLIST = [
@@ -38,7 +38,7 @@ beforeEach(() => {
       log = [entry(3, { kind: 'repair', kind_name: '维修', checklist: {}, parts: ['电流互感器'], text: 'B相 CT 更换', back_online: true }), ...log];
       return { status: 201, body: log[0] };
     }
-    if (url.endsWith('/terminals/MN0001')) return { status: 200, body: { mn: 'MN0001', enterprise_id: 'ent-1', points: [{ point_id: 'pt-1', point_code: 'P-001', name: '1号线生产', version: 2 }] } };
+    if (url.endsWith('/terminals/MN0001')) return { status: 200, body: terminalOut('MN0001') };
     if (url.endsWith('/maintenance/checklist')) return { status: 200, body: { items: CHECKLIST, inspection_interval_days: 14, repair_limit_hours: 24 } };
     if (url.endsWith('/maintenance/repairs')) {
       return { status: 200, body: { items: [task('alarm:al-7', 'MN0001'), task('alarm:al-8', 'MN0002'), task('fault:fr-1', 'MN0001', 'done')], counts: {} } };
@@ -103,7 +103,7 @@ test("a repair answers one of this terminal's open tasks with its work, parts an
   page.instance.onInput(field('text', ' B相 CT 更换 '));
   phone.chosen = ['wxfile://ct.jpg'];
   await page.instance.addPhotos();
-  phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-ct' } });
+  phone.uploadHandler = () => ({ status: 201, body: photoOut('ph-ct') });
   tap(page, '.submit');
   await settle(60);
   expect(phone.uploads[0].formData).toEqual({ enterprise_id: 'ent-1', kind: 'site', subject_id: 'MN0001' });

@@ -1,7 +1,7 @@
 import { beforeEach, expect, test } from '@jest/globals';
 import { field, loadPage, render, settle, tap, text } from '../support/page';
 import { phone, type Sent } from '../support/wx';
-import { alarm, tokens } from '../support/api';
+import { alarm, tokens, photoOut } from '../support/api';
 
 const formId = loadPage('branch/inspect/inspect');
 
@@ -57,7 +57,7 @@ test('a record needs a conclusion and a photo; it goes with the findings, photo 
   page.instance.onItem({ currentTarget: { dataset: { key: 'operation' } } });
   page.instance.onAlarm({ currentTarget: { dataset: { id: 'al-2' } } });
   page.instance.onInput(field('text', '治理设施停运'));
-  phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-site' } });
+  phone.uploadHandler = () => ({ status: 201, body: photoOut('ph-site') });
   tap(page, '.submit');
   await settle(60);
   expect(phone.uploads[0].formData).toEqual({ enterprise_id: 'ent-1', kind: 'site', subject_id: 'c-1' });

@@ -24,7 +24,7 @@ beforeEach(() => {
     const url = req.url.split('?')[0];
     if (url.endsWith('/random-checks/checks')) {
       listed.push(req);
-      return { status: 200, body: { items: [check('c-done', 'done', '2026-11-30', { record: { conclusion_name: '合规' } }),
+      return { status: 200, body: { items: [check('c-done', 'done', '2026-11-30', { record: { conclusion: 'compliant', conclusion_name: '合规', findings: [], text: '', photo_ids: [], alarm_ids: [], inspectors: [], inspected_at: '2026-11-28T10:00:00+08:00', recorded_by: 'a1', recorded_at: '2026-11-28T10:00:00+08:00' } }),
         check('c-late', 'pending', '2026-12-31'), check('c-over', 'overdue', '2026-11-30'), check('c-soon', 'pending', '2026-12-15')] } };
     }
     if (url.endsWith('/random-checks/checks/c-1')) return { status: 200, body: check('c-1', 'pending', '2026-12-31') };

@@ -1,7 +1,7 @@
 import { beforeEach, expect, test } from '@jest/globals';
 import { field, loadPage, render, settle, tap, text } from '../support/page';
 import { phone, type Sent } from '../support/wx';
-import { tokens } from '../support/api';
+import { tokens, photoOut, enterpriseDetail, pointItem, faultOut, stoppageOut } from '../support/api';
 import { beijingDay, isoBeijing } from '../../app/lib/time';
 
 const id = loadPage('enterprise/reports/reports');
@@ -15,16 +15,16 @@ beforeEach(() => {
     const url = req.url.split('?')[0];
     if (req.method === 'POST') {
       filed.push(req);
-      return { status: 201, body: {} };
+      return { status: 201, body: req.url.includes('/fault-reports') ? faultOut('fr-new') : stoppageOut('st-new') };
     }
-    if (url.endsWith('/enterprises/ent-1')) return { status: 200, body: { points: [{ point_id: 'pt-1', name: '1号线' }] } };
+    if (url.endsWith('/enterprises/ent-1')) return { status: 200, body: enterpriseDetail('ent-1', { points: [pointItem('pt-1', { name: '1号线' })] }) };
     if (url.endsWith('/stoppage-requests')) {
-      return { status: 200, body: { items: [{ id: 'st-1', kind_name: '治污设施停运（检修）', start: '2026-12-01T08:00:00+08:00', end: null, reason: '检修', decision: 'pending', decision_name: '待审批', decision_deadline: '2026-12-08T23:59:59+08:00', decision_note: '', decided_at: null },
-        { id: 'st-0', kind_name: '监控设施停运', start: '2026-11-20T08:00:00+08:00', end: '2026-11-21T08:00:00+08:00', reason: '检修', decision: 'deemed_approved', decision_name: '逾期未决定，视为同意', decision_deadline: '2026-11-27T23:59:59+08:00', decision_note: '', decided_at: null },
-        { id: 'st-z', kind_name: '监控设施拆除', start: '2026-11-10T08:00:00+08:00', end: null, reason: '搬迁', decision: 'rejected', decision_name: '不同意', decision_deadline: '2026-11-17T23:59:59+08:00', decision_note: '请先报备搬迁计划', decided_at: '2026-11-12T10:00:00+08:00' }] } };
+      return { status: 200, body: { items: [stoppageOut('st-1'),
+        stoppageOut('st-0', { kind: 'monitoring_stop', kind_name: '监控设施停运', start: '2026-11-20T08:00:00+08:00', end: '2026-11-21T08:00:00+08:00', decision: 'deemed_approved', decision_name: '逾期未决定，视为同意', decision_deadline: '2026-11-27T23:59:59+08:00' }),
+        stoppageOut('st-z', { kind: 'monitoring_removal', kind_name: '监控设施拆除', start: '2026-11-10T08:00:00+08:00', reason: '搬迁', decision: 'rejected', decision_name: '不同意', decision_deadline: '2026-11-17T23:59:59+08:00', decision_note: '请先报备搬迁计划', decided_at: '2026-11-12T10:00:00+08:00', decided_by: 'acc-branch' })] } };
     }
     if (url.endsWith('/fault-reports')) {
-      return { status: 200, body: { items: [{ id: 'fr-1', kind_name: '用电工况监控设备故障', fault_start: '2026-12-05T08:00:00+08:00', filed_at: '2026-12-05T11:00:00+08:00', filed_late: true, description: '终端断电', resolved_at: null, acknowledged_by: 'acc-branch', photos: ['ph-1', 'ph-2'] }] } };
+      return { status: 200, body: { items: [faultOut('fr-1', { filed_at: '2026-12-05T11:00:00+08:00', filed_late: true, acknowledged_by: 'acc-branch', photos: ['ph-1', 'ph-2'] })] } };
     }
     return { status: 200, body: { items: [] } };
   };
@@ -102,7 +102,7 @@ test('a fault report with photos: one taken off is deleted, the rest go first; t
   page.instance.removePhoto({ currentTarget: { dataset: { index: 1 } } });
   expect(phone.deleted).toEqual(['wxfile://usr/f2.jpg']);
   expect(phone.storage.get('draft:fault:ent-1')).toMatchObject({ photos: ['wxfile://usr/f1.jpg'] });
-  phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-f1' } });
+  phone.uploadHandler = () => ({ status: 201, body: photoOut('ph-f1') });
   tap(page, '.submit');
   await settle(60);
   expect(phone.uploads.map((u) => [u.filePath, u.formData.kind])).toEqual([['wxfile://usr/f1.jpg', 'fault']]);

@@ -3,16 +3,10 @@ import { SUBSCRIBE_TEMPLATE_IDS } from '../../app/lib/config';
 import { backoff } from '../../app/lib/http';
 import { field, loadPage, render, settle, tap, text } from '../support/page';
 import { phone, type Sent } from '../support/wx';
-import { alarm, tokens } from '../support/api';
+import { alarm, tokens, photoOut, alarmDetail, error } from '../support/api';
 
 const id = loadPage('enterprise/respond/respond');
-const detail = {
-  ...alarm('al-1'),
-  episodes: [{ start: '2026-12-06T08:30:00+08:00', end: null, retracted: false, words: ['生产设施运行时治污设施未运行'], thresholds: {}, evidence: {}, quality: {}, suppressions: [] }],
-  quality_words: [], time_left_s: {}, response: null, verification: null, closed_at: null, close_note: '',
-  escalated_at: null, reminders: [], photos: [], series_start: '2026-12-06T08:00:00+08:00',
-  series_end: '2026-12-06T10:00:00+08:00', series: [], audit: [],
-};
+const detail = alarmDetail('al-1');
 
 let responded: Sent | null;
 let reported: Sent[];
@@ -45,7 +39,7 @@ test('the alarm shows its rule, evidence words and the time left; a cause is req
   const page = await open();
   expect(text(page, '.title')).toBe('治污设施未运行');
   expect(text(page, '.word')).toBe('生产设施运行时治污设施未运行');
-  expect(text(page, '.left')).toMatch(/^响应时限：(剩余|已超时) /);
+  expect(text(page, '.left')).toMatch(/^响应时限：(剩余 |已超时，仍可补报（记为逾期）)/);
   tap(page, '.submit');
   await settle();
   expect(text(page, '.err-cause')).toBe('请选择原因');
@@ -70,7 +64,7 @@ test('photos (at most 9) upload first, then the response carries their ids, the 
   await page.instance.locate();
   expect(text(page, '.location')).toBe('位置：32.39000, 120.56000（误差约 15 米）');
   let n = 0;
-  phone.uploadHandler = () => ({ status: 201, body: { photo_id: `ph-${++n}` } });
+  phone.uploadHandler = () => ({ status: 201, body: photoOut(`ph-${++n}`) });
   tap(page, '.submit');
   await settle(60);
   expect(phone.uploads).toHaveLength(9);
@@ -96,7 +90,7 @@ test('offline: the form stays on the phone, a dropped upload resumes without sen
   phone.chosen = ['wxfile://a.jpg', 'wxfile://b.jpg'];
   await page.instance.addPhotos();
   phone.network = 'none';
-  phone.uploadHandler = (path) => (path.endsWith('b.jpg') ? { status: 0, fail: true } : { status: 201, body: { photo_id: 'ph-a' } });
+  phone.uploadHandler = (path) => (path.endsWith('b.jpg') ? { status: 0, fail: true } : { status: 201, body: photoOut('ph-a') });
   tap(page, '.submit');
   await settle(60);
   expect(text(page, '.err-form')).toContain('已填写的内容已保存在手机上');
@@ -107,7 +101,7 @@ test('offline: the form stays on the phone, a dropped upload resumes without sen
   const again = await open(); // the page opened anew: the draft is back
   expect(again.instance.data.cause).toBe('power_cut');
   phone.uploads = [];
-  phone.uploadHandler = () => ({ status: 201, body: { photo_id: 'ph-b' } });
+  phone.uploadHandler = () => ({ status: 201, body: photoOut('ph-b') });
   tap(again, '.submit');
   await settle(60);
   expect(phone.uploads.map((u) => u.filePath)).toEqual(['wxfile://usr/b.jpg']);
@@ -137,4 +131,53 @@ test('a draft saved before locations carried their accuracy still opens with its
   const page = await open();
   expect(page.instance.data.location).toEqual({ lat: 32.1, lon: 120.2, accuracy_m: null });
   expect(text(page, '.location')).toBe('位置：32.10000, 120.20000');
+});
+
+test('past the 2 h, dispatched to the branch: the form is still there, says the answer is late, and is sent', async () => {
+  const late = alarmDetail('al-1', { state: 'dispatched', state_name: '已派发核查', response_due: new Date(Date.now() - 5 * 60_000).toISOString(), version: 5 });
+  phone.handler = (req) => {
+    if (req.method === 'GET') return { status: 200, body: late };
+    responded = req;
+    return { status: 200, body: { ...alarm('al-1'), state: 'dispatched', state_name: '已派发核查', response_due: null, version: 6 } };
+  };
+  const page = await open();
+  expect(text(page, '.left')).toBe('响应时限：已超时，仍可补报（记为逾期）');
+  expect(page.querySelector('.form')).toBeTruthy();
+  page.instance.onCause({ currentTarget: { dataset: { code: 'power_cut' } } });
+  tap(page, '.submit');
+  await settle(40);
+  expect(responded!.data).toMatchObject({ version: 5, cause: 'power_cut' });
+  page.instance.onUnload();
+});
+
+test('an answered alarm shows no form', async () => {
+  phone.handler = () => ({ status: 200, body: alarmDetail('al-1', { state: 'dispatched', state_name: '已派发核查', response_due: null }) });
+  const page = await open();
+  expect(page.querySelector('.form')).toBeFalsy();
+  page.instance.onUnload();
+});
+
+test('409: the alarm changed meanwhile; it is loaded again, the draft stays, and the next try sends the new version', async () => {
+  let version = 3;
+  phone.handler = (req) => {
+    if (req.method === 'GET') return { status: 200, body: alarmDetail('al-1', { version }) };
+    responded = req;
+    if ((req.data as { version: number }).version !== version) return { status: 409, body: error('conflict', '报警已被他人修改，请刷新后重试') };
+    return { status: 200, body: { ...alarm('al-1'), state: 'responded', state_name: '企业已响应', version: version + 1 } };
+  };
+  const page = await open();
+  page.instance.onCause({ currentTarget: { dataset: { code: 'maintenance' } } });
+  page.instance.onInput(field('text', '检修'));
+  version = 4; // someone (the escalation) changed it
+  tap(page, '.submit');
+  await settle(40);
+  expect(text(page, '.err-form')).toBe('报警已更新，请确认后再提交');
+  expect(phone.sent.filter((r) => r.method === 'GET')).toHaveLength(2);
+  expect(phone.storage.get('draft:respond:al-1')).toMatchObject({ cause: 'maintenance', text: '检修' });
+  expect(page.instance.data.sent).toBe(false);
+  tap(page, '.submit');
+  await settle(40);
+  expect(responded!.data).toMatchObject({ version: 4, cause: 'maintenance', text: '检修' });
+  expect(page.instance.data.sent).toBe(true);
+  page.instance.onUnload();
 });

@@ -7,8 +7,9 @@ import type { Route } from '../../app/lib/routes';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+import { API_PREFIX } from './schema';
+
 const REPO = path.resolve(__dirname, '../../..');
-export const API_PREFIX = '/api/v1';
 
 /** The document generated from the Python app itself (no server), as the API would serve it now. */
 export function openapiDocument(): Json {
@@ -54,7 +55,15 @@ export function violations(routes: Record<string, Route>, doc: Json): string[] {
     } else if (content['application/json'] && op.requestBody?.required) {
       found.push(`${name}: the API requires a JSON body`);
     }
-    if (route.multipart && !content['multipart/form-data']) found.push(`${name}: the API takes no multipart form`);
+    if (route.multipart) {
+      const form = content['multipart/form-data'];
+      if (!form) found.push(`${name}: the API takes no multipart form`);
+      const schema = resolve(doc, form?.schema);
+      const props = new Set(Object.keys(schema.properties ?? {}));
+      const sent = [...route.multipart, 'file']; // wx.uploadFile's `name: 'file'` beside the formData
+      for (const f of sent) if (!props.has(f)) found.push(`${name}: form field ${f} is not in the API`);
+      for (const f of (schema.required ?? []) as string[]) if (!sent.includes(f)) found.push(`${name}: required form field ${f} missing`);
+    }
   }
   return found;
 }

@@ -1,5 +1,10 @@
-// The phone side of the tests: wx storage in memory, wx.request/wx.uploadFile answered by the test's API handler
-// (shapes taken from the API's OpenAPI document, see tests/support/api.ts), navigation recorded.
+// The phone side of the tests: wx storage in memory, wx.request/wx.uploadFile answered by the test's API handler,
+// each answer checked against the route's response schema in the API's OpenAPI document (a test with a stub the
+// API would never send fails: tests/support/after.ts), navigation recorded.
+import { API_BASE_URL } from '../../app/lib/config';
+import { photoOut } from './api';
+import { answerErrors } from './schema';
+
 export interface Sent {
   method: string;
   url: string;
@@ -12,6 +17,13 @@ export interface Answer {
   body?: unknown;
   header?: Record<string, string>;
   fail?: boolean; // no answer at all: the network dropped
+  offContract?: boolean; // deliberately not the API's answer (a proxy's error page): not checked
+}
+
+/** Check a stubbed answer against the API's document; what is wrong is kept for the test's end. */
+function checked(method: string, url: string, answer: Answer): Answer {
+  if (!answer.fail && !answer.offContract) phone.contractErrors.push(...answerErrors(method, url, API_BASE_URL, answer.status, answer.body));
+  return answer;
 }
 
 export type Handler = (req: Sent) => Answer;
@@ -21,7 +33,8 @@ export const phone = {
   sent: [] as Sent[],
   uploads: [] as Array<{ url: string; filePath: string; formData: Record<string, string>; header: Record<string, string> }>,
   handler: ((req: Sent) => ({ status: 404, body: { code: 'not_found', message: `no stub for ${req.method} ${req.url}` } })) as Handler,
-  uploadHandler: ((_filePath: string) => ({ status: 201, body: { photo_id: 'ph-1' } })) as (filePath: string) => Answer,
+  uploadHandler: ((_filePath: string) => ({ status: 201, body: photoOut('ph-1') })) as (filePath: string) => Answer,
+  contractErrors: [] as string[],
   network: 'wifi',
   navigations: [] as string[],
   toasts: [] as string[],
@@ -34,6 +47,7 @@ export const phone = {
   deleted: [] as string[],
   reset(): void {
     this.deleted = [];
+    this.contractErrors = [];
     this.storage.clear();
     this.sent = [];
     this.uploads = [];
@@ -76,7 +90,7 @@ export const fakeWx = {
   request: (o: { url: string; method?: string; data?: unknown; header?: Record<string, string> } & Callbacks) => {
     const req: Sent = { method: o.method ?? 'GET', url: o.url, data: o.data, header: o.header ?? {} };
     phone.sent.push(req);
-    const answer = phone.handler(req);
+    const answer = checked(req.method, req.url, phone.handler(req));
     later(() => {
       if (answer.fail) o.fail?.({ errMsg: 'request:fail timeout' });
       else o.success?.({ statusCode: answer.status, data: answer.body ?? '', header: answer.header ?? {} });
@@ -84,7 +98,7 @@ export const fakeWx = {
   },
   uploadFile: (o: { url: string; filePath: string; formData: Record<string, string>; header: Record<string, string> } & Callbacks) => {
     phone.uploads.push({ url: o.url, filePath: o.filePath, formData: o.formData, header: o.header });
-    const answer = phone.uploadHandler(o.filePath);
+    const answer = checked('POST', o.url, phone.uploadHandler(o.filePath));
     later(() => {
       if (answer.fail) o.fail?.({ errMsg: 'uploadFile:fail' });
       else o.success?.({ statusCode: answer.status, data: JSON.stringify(answer.body ?? {}) });

@@ -9,7 +9,7 @@ from pydantic import Field, ValidationError
 
 from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.forms import parse_form
-from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
+from miniprogram_api.chalicelib.framework import MULTIPART, ApiBlueprint, RequestContext
 from miniprogram_api.chalicelib.models import ApiModel, BeijingTime, Id, Page, PageQuery
 from miniprogram_api.chalicelib.pagination import page_slice
 from miniprogram_api.chalicelib.validation import first_error
@@ -74,6 +74,13 @@ class FormIds(ApiModel):
     subject_id: Id | None = None
 
 
+class PhotoForm(FormIds):
+    """POST /photos's multipart form as wx.uploadFile sends it (`name: 'file'`, the rest in formData)."""
+
+    kind: PhotoKind = Field(description="照片类型")
+    file: bytes = Field(description="照片文件（JPEG、PNG、WebP，≤ 10 MB）")
+
+
 def _dispatched_here(ctx: RequestContext, enterprise_id: str, subject_id: str | None) -> bool:
     """The subject is an alarm of the enterprise that was dispatched to the caller's branch from outside its area
     (the alarm routes let that branch verify it, so it may show and add its photos)."""
@@ -115,7 +122,7 @@ def _photo_meta(ctx: RequestContext, enterprise_id: str, kind: str, subject_id: 
 
 @routes.route(
     "POST", "/photos", action="photos.upload", summary="上传照片（表单：enterprise_id、kind、subject_id、file）",
-    response=PhotoOut, status=201, raw_body_types=("multipart/form-data",), max_body=MAX_BYTES + FORM_OVERHEAD,
+    response=PhotoOut, status=201, raw_body_types=(MULTIPART,), form=PhotoForm, max_body=MAX_BYTES + FORM_OVERHEAD,
     description="The file's type is sniffed from its bytes (JPEG, PNG, WebP); its name is ignored. ≤ 10 MB.",
 )  # fmt: skip
 def upload(ctx: RequestContext, body: bytes) -> PhotoOut:

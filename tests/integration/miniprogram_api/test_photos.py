@@ -109,3 +109,28 @@ def test_malformed_multipart_is_422_not_500(api: Api) -> None:
         reply = api.client.post("/photos", body=body, token=api.token(Role.ADMIN),
                                 headers={"Content-Type": "multipart/form-data; boundary=x"})  # fmt: skip
         assert reply.status == 422, (body, reply)
+
+
+def test_the_document_describes_the_upload_form_the_handler_reads(api: Api) -> None:
+    doc = api.client.get("/openapi.json").json
+    body = doc["paths"]["/api/v1/photos"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    form = doc["components"]["schemas"][body["$ref"].rsplit("/", 1)[-1]]
+    assert set(form["properties"]) == {"file", "enterprise_id", "kind", "subject_id"}
+    assert set(form["required"]) == {"file", "enterprise_id", "kind"}
+    assert form["properties"]["file"] == {**form["properties"]["file"], "type": "string", "format": "binary"}
+    kinds = doc["components"]["schemas"][form["properties"]["kind"]["$ref"].rsplit("/", 1)[-1]]["enum"]
+    assert "installation" in kinds
+    # the form as described, and nothing else, is what an upload needs
+    data = jpeg((32, 24))
+    sent = {
+        "enterprise_id": "ent-in",
+        "kind": "installation",
+        "subject_id": "MNIN0001",
+        "file": ("a.jpg", data, "image/jpeg"),
+    }
+    assert set(sent) == set(form["properties"])
+    encoded, content_type = encode_multipart_formdata(sent)
+    reply = api.client.post(
+        "/photos", body=encoded, token=api.token(Role.INSTALLER), headers={"Content-Type": content_type}
+    )
+    assert reply.status == 201, reply

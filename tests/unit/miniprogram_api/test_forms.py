@@ -1,4 +1,5 @@
-"""multipart/form-data parsing: fields and a binary file come out exactly; malformed bodies are 422, never 500."""
+"""multipart/form-data parsing: fields and a binary file come out exactly; malformed bodies are 422, never 500;
+a form model is declared for multipart bodies only."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from urllib3 import encode_multipart_formdata
 
 from miniprogram_api.chalicelib.errors import ApiError
 from miniprogram_api.chalicelib.forms import parse_form
+from miniprogram_api.chalicelib.framework import ROUTES, ApiBlueprint
+from miniprogram_api.chalicelib.routes.photos import PhotoForm
 
 pytestmark = pytest.mark.unit
 # Bytes that break naive parsers: CRLFs, a blank line, dashes, a fake delimiter without its boundary, NULs.
@@ -67,3 +70,14 @@ def test_malformed_bodies_are_422(body: bytes) -> None:
     with pytest.raises(ApiError) as caught:
         parse_form(body)
     assert caught.value.status == 422
+
+
+def test_a_form_model_is_declared_only_for_a_multipart_body() -> None:
+    before = len(ROUTES)
+    with pytest.raises(ValueError, match="multipart/form-data"):
+        ApiBlueprint("forms_test").route(
+            "POST", "/x", action="photos.upload", summary="x", raw_body_types=("image/png",), form=PhotoForm
+        )
+    with pytest.raises(ValueError, match="multipart/form-data"):
+        ApiBlueprint("forms_test").route("POST", "/x", action="photos.upload", summary="x", form=PhotoForm)
+    assert len(ROUTES) == before

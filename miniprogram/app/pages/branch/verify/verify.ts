@@ -2,7 +2,7 @@
 import { clearDraft, loadDraft } from '../../../lib/drafts';
 import { addPhotos, keepDraft, locate, placeOf, placeText, removePhoto, type FieldDraft, type Place } from '../../../lib/fieldform';
 import { applyInput, type InputEvent } from '../../../lib/form';
-import { call, messageOf } from '../../../lib/http';
+import { ApiFailure, call, messageOf } from '../../../lib/http';
 import { offerSubscriptionOnce } from '../../../lib/subscribe';
 import { beijing } from '../../../lib/time';
 import { forgetUploads, uploadPhotos } from '../../../lib/uploads';
@@ -18,6 +18,7 @@ interface Detail {
 }
 
 const FIELDS = ['verdict', 'text', 'photos', 'location'] as const;
+export const CONFLICT_MESSAGE = '报警已更新，请确认后再提交';
 export const VERDICTS = ['情况属实', '情况不属实', '已整改'];
 
 Page({
@@ -109,6 +110,13 @@ Page({
       offerSubscriptionOnce();
     } catch (err) {
       this.setData({ busy: false, error: messageOf(err) });
+      if (err instanceof ApiFailure && err.status === 409) await this.reloadAfterConflict();
     }
+  },
+  /** Someone changed the alarm meanwhile: show it as it is now (its new version); the draft stays. */
+  async reloadAfterConflict() {
+    this.setData({ error: '' });
+    await this.load();
+    if (!this.data.error) this.setData({ error: CONFLICT_MESSAGE });
   },
 });

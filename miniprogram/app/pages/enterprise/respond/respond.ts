@@ -1,12 +1,13 @@
 // 报警响应: cause from the notice's list, text, ≤ 9 photos (camera or album) and the location; kept as a draft
 // on the phone until the API has it.
+import { answerable, responseLeft, TICK_MS } from '../../../lib/alarm';
 import { clearDraft, loadDraft } from '../../../lib/drafts';
 import { addPhotos, keepDraft, locate, placeOf, placeText, removePhoto, type FieldDraft, type Place } from '../../../lib/fieldform';
 import { applyInput, type InputEvent } from '../../../lib/form';
-import { call, messageOf } from '../../../lib/http';
+import { ApiFailure, call, messageOf } from '../../../lib/http';
 import { CAUSES } from '../../../lib/labels';
 import { offerSubscriptionOnce } from '../../../lib/subscribe';
-import { beijing, timeLeft } from '../../../lib/time';
+import { beijing } from '../../../lib/time';
 import { forgetUploads, MAX_PHOTOS, uploadPhotos } from '../../../lib/uploads';
 
 interface Detail {
@@ -24,6 +25,7 @@ interface Detail {
 
 const FIELDS = ['cause', 'text', 'photos', 'location'] as const;
 const TEXT_MAX = 500;
+export const CONFLICT_MESSAGE = '报警已更新，请确认后再提交';
 
 Page({
   data: {
@@ -31,7 +33,7 @@ Page({
     loading: true,
     error: '',
     causes: CAUSES,
-    alarm: null as null | { rule: string; stateName: string; created: string; left: string; urgent: boolean; words: string[]; pending: boolean },
+    alarm: null as null | { rule: string; stateName: string; created: string; left: string; urgent: boolean; words: string[]; answerable: boolean },
     response: null as Detail['response'] | null,
     cause: '',
     text: '',
@@ -44,34 +46,43 @@ Page({
     sent: false,
   },
   detail: null as Detail | null,
+  ticker: 0 as unknown as ReturnType<typeof setInterval>,
   onLoad(query: Record<string, string | undefined>) {
     const id = query.id ?? '';
     const draft = loadDraft<FieldDraft & { cause: string }>(`respond:${id}`);
     const location = placeOf(draft.location);
     this.setData({ id, cause: draft.cause ?? '', text: draft.text ?? '', photos: draft.photos ?? [], location, place: placeText(location) });
+    this.ticker = setInterval(() => this.draw(), TICK_MS);
     void this.load();
+  },
+  onUnload() {
+    clearInterval(this.ticker);
   },
   async load() {
     try {
-      const d = await call<Detail>('alarm', { path: { alarm_id: this.data.id } });
-      this.detail = d;
-      const left = timeLeft(d.response_due, Date.now());
-      this.setData({
-        loading: false,
-        response: d.response,
-        alarm: {
-          rule: d.rule_name,
-          stateName: d.state_name,
-          created: beijing(d.created_at),
-          left: d.state === 'pending' && left ? left.text : '',
-          urgent: !!left?.urgent,
-          words: d.episodes.flatMap((e) => e.words),
-          pending: d.state === 'pending',
-        },
-      });
+      this.detail = await call<Detail>('alarm', { path: { alarm_id: this.data.id } });
+      this.setData({ loading: false, response: this.detail.response });
+      this.draw();
     } catch (err) {
       this.setData({ loading: false, error: messageOf(err) });
     }
+  },
+  /** The alarm as shown; redrawn by the ticker so the time left counts down. */
+  draw() {
+    const d = this.detail;
+    if (!d) return;
+    const left = responseLeft(d, Date.now());
+    this.setData({
+      alarm: {
+        rule: d.rule_name,
+        stateName: d.state_name,
+        created: beijing(d.created_at),
+        left: left ? left.text : '',
+        urgent: !!left?.urgent,
+        words: d.episodes.flatMap((e) => e.words),
+        answerable: answerable(d),
+      },
+    });
   },
   draftKey() {
     return `respond:${this.data.id}`;
@@ -122,6 +133,13 @@ Page({
       offerSubscriptionOnce();
     } catch (err) {
       this.setData({ busy: false, error: messageOf(err) });
+      if (err instanceof ApiFailure && err.status === 409) await this.reloadAfterConflict();
     }
+  },
+  /** Someone changed the alarm meanwhile: show it as it is now; the draft stays for a second look. */
+  async reloadAfterConflict() {
+    this.setData({ error: '' });
+    await this.load();
+    if (!this.data.error) this.setData({ error: CONFLICT_MESSAGE });
   },
 });

@@ -1,9 +1,10 @@
 // One terminal: online and its last frames, commands (read now, interval, time, password) with their status,
 // installation photos, and commissioning: the platform judges the checks from the newest data and records them.
+import { clearDraft, loadDraft, saveDraft } from '../../../lib/drafts';
 import { commissioningView, type CommissioningOut, type CommissioningView, type EntryOut } from '../../../lib/commissioning';
 import { ApiFailure, call, messageOf } from '../../../lib/http';
 import { choosePhotos } from '../../../lib/photos';
-import { MINUTE_INTERVALS, OPEN_COMMAND_STATES, PASSWORD_PATTERN } from '../../../lib/terminal';
+import { FAILED_COMMAND_STATES, MINUTE_INTERVALS, OPEN_COMMAND_STATES, PASSWORD_PATTERN } from '../../../lib/terminal';
 import { beijing } from '../../../lib/time';
 import { uploadPhotos, forgetUploads } from '../../../lib/uploads';
 
@@ -33,12 +34,19 @@ interface Latest {
 }
 interface CommandOut {
   command_id: string;
+  kind: string | null;
   kind_name: string;
   state: string;
   state_name: string;
   status_name: string;
   detail: string;
   created_at: string;
+}
+
+interface CommissionDraft {
+  note: string;
+  photos: string[];
+  photoIds: string[];
 }
 
 const POLL_MS = 5000;
@@ -66,9 +74,22 @@ Page({
   },
   enterpriseId: '',
   timer: 0 as unknown as ReturnType<typeof setTimeout>,
+  bound: [] as BoundPoint[],
+  watching: new Set<string>(), // read-now commands still open at the last look: their values are awaited
   onLoad(query: Record<string, string | undefined>) {
-    this.setData({ mn: query.mn ?? '' });
-    void this.refresh();
+    const mn = query.mn ?? '';
+    const d = loadDraft<CommissionDraft>(`commission:${mn}`);
+    this.setData({ mn, note: d.note ?? '', photos: d.photos ?? [], photoIds: d.photoIds ?? [] });
+  },
+  /** The commissioning form (note, the installation photos uploaded for it) stays on the phone until recorded. */
+  keepDraft() {
+    saveDraft<CommissionDraft>(`commission:${this.data.mn}`, { note: this.data.note, photos: this.data.photos, photoIds: this.data.photoIds });
+  },
+  onShow() {
+    void this.refresh(); // also after binding a point on the next page
+  },
+  onPullDownRefresh() {
+    void this.refresh().then(() => wx.stopPullDownRefresh());
   },
   onUnload() {
     clearTimeout(this.timer);
@@ -77,25 +98,11 @@ Page({
     try {
       const t = await call<TerminalOut>('terminal', { path: { mn: this.data.mn } });
       this.enterpriseId = t.enterprise_id ?? '';
-      const latest = await Promise.all(t.points.map((p) => call<Latest>('pointLatest', { path: { point_id: p.point_id } })));
-      const points = t.points.map((p, i) => {
-        const reading = latest[i].readings.find((r) => r.kind === 'realtime') ?? latest[i].readings[0];
-        const q = latest[i].quantities;
-        return {
-          id: p.point_id,
-          label: `${p.name}（${p.point_code}，通道 ${p.channel}，CT ${p.ct_ratio}）`,
-          reading: reading ? beijing(reading.data_time) : '无数据',
-          values: reading
-            ? SHOWN.filter((k) => typeof reading.values[k] === 'number').map((k) => ({
-                name: q[k]?.name ?? k,
-                value: `${reading.values[k]} ${q[k]?.unit ?? ''}`.trim(),
-              }))
-            : [],
-        };
-      });
+      this.bound = t.points;
       this.setData({
         loading: false,
         missing: false,
+        error: '',
         terminal: {
           online: t.online,
           lastFrame: beijing(t.last_frame_at),
@@ -103,13 +110,33 @@ Page({
           interval: t.minute_interval_min ? `${t.minute_interval_min} 分钟` : '未知',
           pendingPassword: t.password_change_pending,
         },
-        points,
       });
-      await Promise.all([this.loadCommands(), this.loadCommissioning()]);
+      await Promise.all([this.loadValues(), this.loadCommands(), this.loadCommissioning()]);
     } catch (err) {
       if (err instanceof ApiFailure && err.status === 404) this.setData({ loading: false, missing: true });
       else this.setData({ loading: false, error: messageOf(err) });
     }
+  },
+  /** Each bound point's newest values (the real-time reading when there is one). */
+  async loadValues() {
+    const bound = this.bound ?? [];
+    const latest = await Promise.all(bound.map((p) => call<Latest>('pointLatest', { path: { point_id: p.point_id } })));
+    const points = bound.map((p, i) => {
+      const reading = latest[i].readings.find((r) => r.kind === 'realtime') ?? latest[i].readings[0];
+      const q = latest[i].quantities;
+      return {
+        id: p.point_id,
+        label: `${p.name}（${p.point_code}，通道 ${p.channel}，CT ${p.ct_ratio}）`,
+        reading: reading ? beijing(reading.data_time) : '无数据',
+        values: reading
+          ? SHOWN.filter((k) => typeof reading.values[k] === 'number').map((k) => ({
+              name: q[k]?.name ?? k,
+              value: `${reading.values[k]} ${q[k]?.unit ?? ''}`.trim(),
+            }))
+          : [],
+      };
+    });
+    this.setData({ points });
   },
   async loadCommissioning() {
     try {
@@ -125,6 +152,7 @@ Page({
   },
   onNote(e: { detail: { value: string } }) {
     this.setData({ note: String(e.detail.value ?? ''), 'errors.note': '' });
+    this.keepDraft();
   },
   async commission() {
     if (this.data.busy) return;
@@ -139,7 +167,8 @@ Page({
         path: { mn: this.data.mn },
         body: { point_id: point?.id ?? null, text: this.data.note.trim(), photo_ids: this.data.photoIds },
       });
-      this.setData({ commissioning: commissioningView(out.entry, out), note: '' });
+      clearDraft(`commission:${this.data.mn}`);
+      this.setData({ commissioning: commissioningView(out.entry, out), note: '', photos: [], photoIds: [] });
       wx.showToast({ title: out.entry.passed ? '调试通过' : '调试未通过', icon: out.entry.passed ? 'success' : 'none' });
     } catch (err) {
       this.setData({ error: messageOf(err) });
@@ -155,20 +184,26 @@ Page({
         kind: c.kind_name,
         state: c.state,
         stateName: c.state_name,
-        detail: c.detail,
+        detail: FAILED_COMMAND_STATES.has(c.state) ? c.detail : '',
         at: beijing(c.created_at),
       })),
     });
+    // A read-now the terminal has answered: its values are stored now, show them.
+    const watching = this.watching ?? new Set<string>();
+    const answered = page.items.some((c) => c.kind === 'read_realtime' && c.state === 'done' && watching.has(c.command_id));
+    this.watching = new Set(page.items.filter((c) => c.kind === 'read_realtime' && OPEN_COMMAND_STATES.has(c.state)).map((c) => c.command_id));
     clearTimeout(this.timer);
     if (page.items.some((c) => OPEN_COMMAND_STATES.has(c.state))) {
       this.timer = setTimeout(() => void this.loadCommands().catch(() => undefined), POLL_MS);
     }
+    if (answered) await this.loadValues();
   },
   async send(kind: string, args: Record<string, unknown> = {}) {
     if (this.data.busy) return;
     this.setData({ busy: true, error: '' });
     try {
-      await call('sendCommand', { path: { mn: this.data.mn }, body: { kind, args, ttl_minutes: 60 } });
+      const sent = await call<CommandOut>('sendCommand', { path: { mn: this.data.mn }, body: { kind, args, ttl_minutes: 60 } });
+      if (kind === 'read_realtime') this.watching = new Set([...(this.watching ?? []), sent.command_id]);
       wx.showToast({ title: '指令已下发，等待终端执行', icon: 'none' });
       await this.loadCommands();
     } catch (err) {
@@ -221,14 +256,15 @@ Page({
       this.setData({ error: '终端绑定企业后才能上传安装照片' });
       return;
     }
-    const chosen = await choosePhotos(0);
+    const chosen = await choosePhotos(this.data.photos.length);
     if (!chosen.length) return;
     this.setData({ busy: true, error: '' });
     try {
       const ids = await uploadPhotos(chosen, { enterpriseId: this.enterpriseId, kind: 'installation', subjectId: this.data.mn });
       forgetUploads(chosen);
-      // the commissioning record cites at most 9 photos: the newest ones
-      this.setData({ photos: [...this.data.photos, ...chosen], photoIds: [...this.data.photoIds, ...ids].slice(-9) });
+      // at most 9 in all (choosePhotos leaves room for the rest only): the commissioning record cites 9
+      this.setData({ photos: [...this.data.photos, ...chosen], photoIds: [...this.data.photoIds, ...ids] });
+      this.keepDraft();
       wx.showToast({ title: '照片已上传', icon: 'success' });
     } catch (err) {
       this.setData({ error: messageOf(err) });

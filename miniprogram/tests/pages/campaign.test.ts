@@ -10,7 +10,7 @@ const id = loadPage('installer/campaign/campaign');
 const base = {
   enterprise_id: 'ent-1', enterprise_name: '如皋示例化工有限公司', town_id: 'town-1', branch_id: 'br-1', earlier_trials: [], filing_due: null, install_status: 'pending_survey', install_status_name: '待勘察',
   version: 2, deadlines: { survey: '2022-09-30', network: '2022-10-20', filing: '2022-10-31' }, survey: null, installation: null,
-  networked_at: null, trial: null, acceptance: null, filing: null, exemption: null,
+  networked_at: null, trial: null, acceptance: null, filing: null, exemption: null, late_steps: [], network: null, calendar_warning: null,
   overdue: [{ enterprise_id: 'ent-1', enterprise_name: '如皋示例化工有限公司', town_id: 'town-1', branch_id: 'br-1', step: 'survey', step_name: '勘察', due: '2022-09-30', days_overdue: 3, unit: '日历日' }],
 } as unknown as FileOut;
 const surveyed: FileOut = {

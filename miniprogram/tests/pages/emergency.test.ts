@@ -15,8 +15,8 @@ test('an active alert of this enterprise\'s town shows its level, window and mea
     const url = req.url.split('?')[0];
     if (url.endsWith('/emergency/alerts')) {
       return { status: 200, body: { items: [
-        { id: 'ea-0', level: 'orange', level_name: '橙色', start: '2026-12-06T00:00:00+08:00', end: '2026-12-07T12:00:00+08:00', title: '另一镇的预警', enterprise_ids: null, town_ids: ['town-9'], declared_by: 'x', active: true },
-        { id: 'ea-1', level: 'red', level_name: '红色', start: '2026-12-06T00:00:00+08:00', end: '2026-12-07T12:00:00+08:00', title: '重污染天气红色预警', enterprise_ids: null, town_ids: ['town-1'], declared_by: 'x', active: true },
+        { id: 'ea-0', level: 'orange', level_name: '橙色', start: '2026-12-06T00:00:00+08:00', end: '2026-12-07T12:00:00+08:00', title: '另一镇的预警', enterprise_ids: null, town_ids: ['town-9'], declared_by: 'x', active: true, phase: 'active' },
+        { id: 'ea-1', level: 'red', level_name: '红色', start: '2026-12-06T00:00:00+08:00', end: '2026-12-07T12:00:00+08:00', title: '重污染天气红色预警', enterprise_ids: null, town_ids: ['town-1'], declared_by: 'x', active: true, phase: 'active' },
       ] } };
     }
     if (url.endsWith('/measures')) {

@@ -19,7 +19,7 @@ beforeEach(() => {
       return { status: 200, body: { enterprise_id: 'ent-1', day: '2026-12-06', start: '', end: '', enterprise: [], lines: [{ association_id: 'as-1', name: '1号线', production: [seg('stopped', '停止'), seg('running', '运行')], control: [seg('stopped', '停止')] }] } };
     }
     if (url.endsWith('/emergency/alerts')) {
-      return { status: 200, body: { items: [{ id: 'ea-1', level: 'orange', level_name: '橙色', start: '2026-12-06T00:00:00+08:00', end: '2026-12-08T00:00:00+08:00', title: '重污染天气橙色预警', enterprise_ids: null, town_ids: null, declared_by: 'x', active: true }] } };
+      return { status: 200, body: { items: [{ id: 'ea-1', level: 'orange', level_name: '橙色', start: '2026-12-06T00:00:00+08:00', end: '2026-12-08T00:00:00+08:00', title: '重污染天气橙色预警', enterprise_ids: null, town_ids: null, declared_by: 'x', active: true, phase: 'active' }] } };
     }
     if (url.endsWith('/series')) return { status: 200, body: { point_id: 'pt-1', start: '', end: '', resolution: 'minute', quantities: {}, rows: [{ at: '2026-12-06T09:00:00+08:00', values: { p: 12.5 }, samples: 1 }], gaps: [] } };
     return { status: 404, body: { code: 'not_found', message: '对象不存在' } };

@@ -241,6 +241,7 @@ export function stoppageOut(id: string, extra: Record<string, unknown> = {}) {
     decided_at: null,
     decided_by: null,
     decision_note: '',
+    calendar_warning: null,
     ...extra,
   };
 }

@@ -68,17 +68,31 @@ def alarm_events(alarm: Alarm, enterprise: Enterprise | None, county_id: str) ->
     return events
 
 
+MEASURES_MAX = 35  # the SMS variable `measures` (Aliyun: ≤ 35 per variable of a notification template)
+BRIEF_MAX = 20  # the WeChat `thing` field: a brief, the subscribe message opens the emergency page with the rest
+
+
 def measures_text(measures: LevelMeasures | None) -> str:
-    """One enterprise's measures at one level, short enough for a template variable."""
+    """One enterprise's measures at one level in compact wording: stop lines, energy share and two windows fit
+    MEASURES_MAX (e.g. "停2条线，用电≤基线50%，0-6、20-24时停产")."""
     if measures is None:
         return "按应急减排清单执行"
     parts = []
     if measures.stop_points:
-        parts.append(f"停产{len(measures.stop_points)}条生产线")
+        parts.append(f"停{len(measures.stop_points)}条线")
     if measures.energy_share is not None:
-        parts.append(f"用电限基线{round(measures.energy_share * 100)}%")
-    parts += [f"{a}-{b}时停产" for a, b in measures.forbidden_hours]
+        parts.append(f"用电≤基线{round(measures.energy_share * 100)}%")
+    if measures.forbidden_hours:
+        parts.append("、".join(f"{a}-{b}" for a, b in measures.forbidden_hours) + "时停产")
     return "，".join(parts) or "按应急减排清单执行"
+
+
+def measures_brief(full: str) -> str:
+    """`full` when it fits a WeChat `thing`; else its first measure and a pointer to the emergency page."""
+    if len(full) <= BRIEF_MAX:
+        return full
+    first = full.split("，")[0]
+    return f"{first}等，详见小程序" if len(first) + 7 <= BRIEF_MAX else "应急减排措施详见小程序"
 
 
 def emergency_events(
@@ -101,7 +115,8 @@ def emergency_events(
             "enterprise": e.name,
             "level": level,
             "time": local_text(alert.end if ended else alert.start),
-            "measures": measures_text(own.levels.get(alert.level) if own else None),
+            "measures": (full := measures_text(own.levels.get(alert.level) if own else None)),
+            "measures_brief": measures_brief(full),
         }
         out.append(
             NotifyEvent(

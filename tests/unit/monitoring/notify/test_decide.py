@@ -117,10 +117,28 @@ def test_emergency_alert_tells_each_enterprise_its_own_measures() -> None:
     store.emergency.put_alert(EmergencyAlert("EM1", Level.ORANGE, T0 + timedelta(hours=2), T0 + timedelta(days=2)))
     out = NotifyService(store, COUNTY).decide_emergency(T0)
     e1 = next(n for n in out if n.enterprise_id == "E1" and n.kind is ChannelKind.SMS)
-    assert e1.params["measures"] == "停产2条生产线，用电限基线50%" and e1.params["level"] == "橙色"
+    assert e1.params["measures"] == "停2条线，用电≤基线50%" and e1.params["level"] == "橙色"
     assert e1.event_kind == "emergency_published"
     ended = NotifyService(store, COUNTY).decide_emergency(T0 + timedelta(days=2, minutes=1))
     assert {n.event_kind for n in ended} == {"emergency_ended"}
+
+
+def test_emergency_measures_with_lines_share_and_two_windows_are_not_cut() -> None:
+    # Given the longest usual measures: lines to stop, an energy share and two 错峰 windows
+    store = world()
+    busy = LevelMeasures(stop_points=("P1", "P2", "P3"), energy_share=0.3, forbidden_hours=((0, 6), (20, 24)))
+    store.emergency.put_measures(EnterpriseMeasures("E1", {Level.RED: busy}))
+    store.emergency.put_alert(EmergencyAlert("EM1", Level.RED, T0 + timedelta(hours=2), T0 + timedelta(days=2)))
+    out = NotifyService(store, COUNTY).decide_emergency(T0)
+    sms = next(n for n in out if n.enterprise_id == "E1" and n.kind is ChannelKind.SMS)
+    # Then the SMS carries every measure whole (the variable may hold 35 characters), nothing ends in "…"
+    assert sms.params["measures"] == "停3条线，用电≤基线30%，0-6、20-24时停产"
+    assert "…" not in sms.text and "0-6、20-24时停产" in sms.text
+    # And WeChat (thing ≤ 20) gets a brief that points at the emergency page, also uncut
+    wechat = [n for n in out if n.enterprise_id == "E1" and n.kind is ChannelKind.WECHAT_SUBSCRIBE]
+    assert wechat
+    for n in wechat:
+        assert n.params["thing4"] == "停3条线等，详见小程序" and "emergency" in n.page
 
 
 def test_daily_digest_goes_once_a_day_after_the_hour_to_town_and_branch() -> None:

@@ -36,6 +36,9 @@ NO_PROVIDER_WAIT = timedelta(minutes=5)
 NO_PROVIDER_GIVE_UP = timedelta(hours=1)
 IN_FLIGHT = "in_flight"  # Attempt.outcome written just before a send that a provider could later be asked about
 LOOKUP_SLACK = timedelta(minutes=5)  # look from a little before the unknown attempt (clocks differ)
+FOLD_AFTER = timedelta(minutes=1)  # a per-number hold longer than this folds the held entries into one summary
+FOLD = "fold"  # Attempt.code of a "quota" hold whose entries go out folded into PENDING_MANY
+PENDING_MANY = "pending_many"  # data/notify_templates.json: ${count}, ${latest}
 
 
 def unknown_send(n: Notification) -> tuple[str, datetime] | None:
@@ -65,11 +68,25 @@ def priority(items: Sequence[Notification]) -> tuple[int, int, datetime]:
     return (0 if emergency else 1, 0 if high else 1, min(n.created_at for n in items))
 
 
+def is_emergency(n: Notification) -> bool:
+    return n.event_kind.startswith("emergency_")
+
+
+def folded(n: Notification) -> bool:
+    """Held by a per-number limit for longer than FOLD_AFTER: it goes out in a PENDING_MANY summary."""
+    return any(a.outcome == "quota" and a.code == FOLD for a in n.history)  # kept through retries and lookups
+
+
 def batches(claimed: Sequence[Notification]) -> list[list[Notification]]:
-    """Claimed entries as the messages they become, the most urgent first."""
+    """Claimed entries as the messages they become, the most urgent first. Entries folded by a long per-number
+    hold go as one message per address (the newest first: the summary names it); emergency notices stay whole."""
     found: dict[tuple[ChannelKind, str, str], list[Notification]] = {}
     for n in claimed:
-        found.setdefault((n.kind, n.address, _merge_key(n)), []).append(n)
+        merge = f"fold:{n.address}" if folded(n) and not is_emergency(n) else _merge_key(n)
+        found.setdefault((n.kind, n.address, merge), []).append(n)
+    for (_, _, merge), items in found.items():
+        if merge.startswith("fold:"):
+            items.sort(key=lambda n: n.created_at, reverse=True)
     return sorted(found.values(), key=priority)
 
 
@@ -162,6 +179,11 @@ class Sender:
         if kind in _SMS_KINDS:
             wait_until = self._quota_opens(address, message.template, now)
             if wait_until is not None:
+                # A long hold folds: what waits for this number goes as one summary once the limits allow it
+                # (its own template's per-template count does not apply); an emergency notice is held whole.
+                fold = wait_until - now > FOLD_AFTER and not any(map(is_emergency, items))
+                if fold:
+                    wait_until = self._quota_opens(address, PENDING_MANY, now) or now
                 for n in items:
                     self._save(
                         n,
@@ -169,10 +191,11 @@ class Sender:
                         not_before=wait_until,
                         lease_owner="",
                         lease_until=None,
-                        history=(*n.history, Attempt(now, "", "quota")),
+                        history=(*n.history, Attempt(now, "", "quota", FOLD if fold else "")),
                     )
                 report.held += len(items)
-                log.info("SMS to %s held until %s by the per-number limit", mask(address), wait_until.isoformat())
+                log.info("SMS to %s held until %s by the per-number limit%s", mask(address), wait_until.isoformat(),
+                         " (folded)" if fold else "")  # fmt: skip
                 return
         if lookups:
             # Say which message each entry is going out in, so that if this process dies before recording the
@@ -334,7 +357,7 @@ class Sender:
 
     def _message(self, kind: ChannelKind, address: str, items: list[Notification]) -> OutgoingMessage:
         primary = items[0]
-        if len(items) == 1:
+        if len(items) == 1 and not folded(primary):
             return OutgoingMessage(
                 primary.key,
                 kind,
@@ -345,6 +368,16 @@ class Sender:
                 primary.page,
                 attempt=primary.attempts + 1,
             )
+        if folded(primary):  # held long by a per-number limit: how many wait, and the newest (the primary)
+            p = primary.params
+            what = p.get("rule") or p.get("what") or p.get("measures") or p.get("thing2", "")
+            latest = "：".join(x for x in (p.get("enterprise") or p.get("thing1", ""), what) if x)
+            values = {"count": str(len(items)), "latest": latest, "time": local_text(primary.created_at)}
+            rendered = self.templates.render(PENDING_MANY, kind, values, primary.audience)
+            return OutgoingMessage(
+                primary.key, kind, address, PENDING_MANY, rendered.params, rendered.text, rendered.page,
+                primary.attempts + 1,
+            )  # fmt: skip
         # Several to one address share one group (batches): one enterprise's alarms raised together → one summary.
         template = "alarms_raised_many"
         first_params = dict(primary.params)

@@ -146,13 +146,13 @@ def test_retries_end_after_max_attempts(providers: tuple[LoopbackProvider, Loopb
     assert {(n.status, n.attempts, n.error) for n in final} == {(Status.FAILED, 3, "http_503")}
 
 
-def test_per_number_limit_holds_sms_back_and_sends_each_whole_later(
+def test_per_number_limit_folds_a_long_hold_into_one_summary(
     providers: tuple[LoopbackProvider, LoopbackProvider],
 ) -> None:
     a, b = providers
     installer = "13800000009"
     store, clock = world(), FixedClock(T0)
-    sender, service = _sender(store, clock, a, b, sms_per_template_day=1), NotifyService(store, COUNTY)
+    sender, service = _sender(store, clock, a, b, sms_per_hour=1), NotifyService(store, COUNTY)
 
     def raise_alarm(aid: str, enterprise: str, rule: str) -> None:
         raised = clock.now() - timedelta(seconds=21)  # its coalescing window has closed
@@ -164,21 +164,41 @@ def test_per_number_limit_holds_sms_back_and_sends_each_whole_later(
     raise_alarm("A1", "E2", "terminal_offline")
     sender.run_once()
     assert len(to_installer()) == 1
-    clock.advance(timedelta(seconds=10))
-    raise_alarm("A2", "E1", "tamper_flatline")
-    held = sender.run_once()
-    assert held.held == 1 and len(to_installer()) == 1  # one alarm_raised per number and day (cap set to 1)
-    clock.advance(timedelta(days=1))
+    # Given three more alarms of two enterprises within the hour the number may get one SMS in
+    for aid, enterprise, rule in (("A2", "E1", "tamper_flatline"), ("A3", "E2", "tamper_flatline")):
+        clock.advance(timedelta(minutes=5))
+        raise_alarm(aid, enterprise, rule)
+        assert sender.run_once().held >= 1 and len(to_installer()) == 1
+    clock.advance(timedelta(minutes=5))
+    raise_alarm("A4", "E1", "terminal_offline")
+    sender.run_once()
+    assert len(to_installer()) == 1
+    # When the hour has passed, Then one summary goes: the count and the newest, the others merged into it
+    clock.advance(timedelta(hours=1))
     sender.run_once()
     assert len(to_installer()) == 2
-    later = to_installer()[1]
-    # another enterprise's alarm is not folded into a count: it goes whole, with its own enterprise and rule
-    assert (
-        later["template"] == "alarm_raised"
-        and later["params"]["enterprise"] != to_installer()[0]["params"]["enterprise"]
-    )
+    summary = to_installer()[1]
+    assert summary["template"] == "pending_many" and summary["params"]["count"] == "3"
+    newest = store.outbox.get(summary["key"])
+    assert newest is not None and newest.alarm_id == "A4" and newest.status is Status.SENT
+    held = [n for aid in ("A2", "A3") for n in store.outbox.for_alarm(aid) if n.address == installer]
+    assert {n.status for n in held} == {Status.MERGED} and {n.merged_into for n in held} == {newest.key}
     assert not [n for n in store.outbox.due(clock.now() + timedelta(days=2)) if n.address == installer]
-    assert len(store.outbox.sent_times(f"{installer}#alarm_raised", clock.now() - timedelta(hours=1))) == 1
+
+
+def test_a_short_hold_keeps_messages_whole(providers: tuple[LoopbackProvider, LoopbackProvider]) -> None:
+    a, b = providers
+    installer = "13800000009"
+    store, clock = world(), FixedClock(T0)
+    sender, service = _sender(store, clock, a, b, sms_per_minute=1), NotifyService(store, COUNTY)
+    for aid, enterprise in (("A1", "E2"), ("A2", "E1")):
+        raised = clock.now() - timedelta(seconds=21)
+        service.decide_alarms([alarm(aid, enterprise=enterprise, rule="terminal_offline", created_at=raised)], T0)
+    sender.run_once()
+    clock.advance(timedelta(minutes=1))
+    sender.run_once()
+    sent = [m for m in a.received if m["address"] == installer]
+    assert [m["template"] for m in sent] == ["alarm_raised", "alarm_raised"]  # a wait under a minute: each whole
 
 
 def test_delivery_reports_are_recorded_for_providers_that_give_them(

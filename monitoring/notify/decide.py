@@ -20,7 +20,23 @@ from monitoring.notify.templates import TemplateBook
 from monitoring.registry.models import Enterprise
 
 MAX_EVENT_AGE = timedelta(hours=12)  # older happenings are not announced (a restart after days must not flood)
-GROUPED_EVENTS = frozenset({"alarm_raised"})  # merged per enterprise when several reach one address together
+# Merged when several reach one address together: alarms raised per enterprise; reminders of any enterprise.
+GROUPED_EVENTS = frozenset({"alarm_raised", "response_overdue", "dispatched", "investigation_overdue"})
+# The summary template of each grouped event (data/notify_templates.json).
+MANY_TEMPLATES = {
+    "alarm_raised": "alarms_raised_many",
+    "response_overdue": "response_overdue_many",
+    "dispatched": "dispatched_many",
+    "investigation_overdue": "investigation_overdue_many",
+}
+
+
+def group_of(event_kind: str, enterprise_id: str | None) -> str:
+    """Alarms raised merge per enterprise (its summary names one enterprise); a reminder merges with the same
+    reminder about any enterprise (a branch officer gets one "N alarms overdue" rather than N)."""
+    if event_kind == "alarm_raised":
+        return f"{event_kind}:{enterprise_id}" if enterprise_id else ""
+    return event_kind if event_kind in GROUPED_EVENTS else ""
 
 
 def local_text(at: datetime) -> str:
@@ -205,7 +221,7 @@ class Decider:
                         created_at=now,
                         not_before=not_before,
                         severity=event.severity,
-                        group=f"{event.kind}:{event.enterprise_id}" if grouped and event.enterprise_id else "",
+                        group=group_of(event.kind, event.enterprise_id),
                         alarm_id=event.alarm_id,
                         enterprise_id=event.enterprise_id,
                     )

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from monitoring.errors import ConflictError
 from monitoring.notify.breaker import CircuitBreakers
-from monitoring.notify.decide import local_text
+from monitoring.notify.decide import MANY_TEMPLATES, local_text
 from monitoring.notify.masking import mask
 from monitoring.notify.models import Attempt, Notification, Status
 from monitoring.notify.ports import (
@@ -55,7 +55,7 @@ def unknown_send(n: Notification) -> tuple[str, datetime] | None:
 
 def _merge_key(n: Notification) -> str:
     """Entries with one merge key to one address go as one message: only one group's (one enterprise's alarms
-    raised together); an emergency notice never merges (each enterprise's measures must arrive whole), nor does a
+    raised together, or one kind of reminder); an emergency notice never merges (each enterprise's measures must arrive whole), nor does a
     subscribe message (each uses the grant of its own template: a merged one's template may have none)."""
     mergeable = n.kind is not ChannelKind.WECHAT_SUBSCRIBE and not n.event_kind.startswith("emergency_")
     return n.group if n.group and mergeable else f"key:{n.key}"
@@ -379,7 +379,7 @@ class Sender:
                 primary.attempts + 1,
             )  # fmt: skip
         # Several to one address share one group (batches): one enterprise's alarms raised together → one summary.
-        template = "alarms_raised_many"
+        template = MANY_TEMPLATES.get(primary.event_kind, "alarms_raised_many")
         first_params = dict(primary.params)
         values = {
             "count": str(len(items)),

@@ -23,6 +23,8 @@ from monitoring.notify.templates import TemplateBook
 from monitoring.registry.models import Enterprise
 from monitoring.storage.ports import Store
 
+GROUP_LOOKBACK = timedelta(minutes=1)  # how far back (beyond the coalescing window) a queued group entry is looked for
+
 log = logging.getLogger("monitoring.notify")
 _OPEN = [AlarmState.PENDING, AlarmState.RESPONDED, AlarmState.DISPATCHED, AlarmState.VERIFIED]
 # Roles whose people must be reachable for the notice's loop to work.
@@ -95,7 +97,35 @@ class NotifyService:
 
         return Decider(self.routes, self.templates, StoreDirectory(self.store), robots=self.robots, grants=grants)
 
-    def _store(self, notifications: Sequence[Notification]) -> list[Notification]:
+    def _join_open_groups(self, notifications: Sequence[Notification], now: datetime) -> list[Notification]:
+        """A grouped entry goes out with a queued, not yet due entry of its group to the same address (their
+        not_before shared), so alarms raised a few seconds apart merge although each window starts at its own."""
+        grouped = [n for n in notifications if n.group and n.status is Status.QUEUED]
+        if not grouped:
+            return list(notifications)
+        window = self.routes.settings.coalesce_window + GROUP_LOOKBACK
+        groups = {n.group for n in grouped}
+
+        def waiting(n: Notification) -> bool:
+            return n.status is Status.QUEUED and n.group in groups and n.not_before >= now
+
+        found, _ = self.store.outbox.recent(now - window, now, limit=500, accept=waiting)
+        opens: dict[tuple[str, object, str], datetime] = {}
+        for n in found:
+            k = (n.group, n.kind, n.address)
+            opens[k] = min(opens.get(k, n.not_before), n.not_before)
+        out = []
+        for n in notifications:
+            shared = opens.get((n.group, n.kind, n.address)) if n.group else None
+            # only the coalescing offset is shared: a low-severity entry held by quiet hours stays held
+            if shared is not None and shared < n.not_before <= shared + self.routes.settings.coalesce_window:
+                n = dataclasses.replace(n, not_before=shared)
+            out.append(n)
+        return out
+
+    def _store(self, notifications: Sequence[Notification], now: datetime | None = None) -> list[Notification]:
+        if now is not None:
+            notifications = self._join_open_groups(notifications, now)
         added = self.store.outbox.add(notifications)
         return [n for n, new in zip(notifications, added, strict=True) if new]
 
@@ -109,7 +139,7 @@ class NotifyService:
             if self._seen.get(alarm.id) == alarm.version:
                 continue
             enterprise = decider.directory.enterprise(alarm.enterprise_id)
-            new += self._store(decider.decide_all(alarm_events(alarm, enterprise, self.county_id), now))
+            new += self._store(decider.decide_all(alarm_events(alarm, enterprise, self.county_id), now), now)
             self._cancel_stale(alarm, now)
             self._seen[alarm.id] = alarm.version
         return new

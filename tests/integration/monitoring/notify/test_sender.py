@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from monitoring.alarms.models import Reminder
 from monitoring.clock import FixedClock
 from monitoring.notify.models import Notification, Status
 from monitoring.notify.ports import ChannelKind
@@ -88,6 +89,52 @@ def test_alarms_of_one_enterprise_raised_together_go_as_one_message(
     got = [m for m in a.received if m["address"] == PHONE_WANG]
     assert len(got) == 1 and got[0]["template"] == "alarms_raised_many" and got[0]["params"]["count"] == "3"
     assert report.merged >= 2
+
+
+def test_alarms_raised_five_seconds_apart_go_as_one_message(
+    providers: tuple[LoopbackProvider, LoopbackProvider],
+) -> None:
+    # Given one enterprise's alarms raised 5 s apart, each decided as it is raised
+    a, b = providers
+    store, clock = world(), FixedClock(T0)
+    service, sender = NotifyService(store, COUNTY), _sender(store, clock, a, b)
+    service.decide_alarms([alarm("A1")], clock.now())
+    clock.advance(timedelta(seconds=5))
+    service.decide_alarms([alarm("A2", rule="control_low_load", created_at=clock.now())], clock.now())
+    # When the sender runs as the first one's window closes, Then the second joined it: one message
+    clock.advance(timedelta(seconds=5))
+    sender.run_once()
+    clock.advance(timedelta(seconds=30))
+    sender.run_once()
+    got = [m for m in a.received if m["address"] == PHONE_WANG]
+    assert len(got) == 1 and got[0]["template"] == "alarms_raised_many" and got[0]["params"]["count"] == "2"
+
+
+def test_five_simultaneous_reminders_go_as_one_message_per_address(
+    providers: tuple[LoopbackProvider, LoopbackProvider],
+) -> None:
+    # Given five alarms (two enterprises) that all became overdue at once: the escalation stored a reminder each
+    a, b = providers
+    due = T0 + timedelta(hours=2)
+    store, clock = world(), FixedClock(due)
+    overdue = [
+        alarm(f"A{i}", enterprise=("E1", "E2")[i % 2], reminders=(Reminder(due, "enterprise", "response_overdue"),
+              Reminder(due, "branch", "response_overdue")))
+        for i in range(5)
+    ]  # fmt: skip
+    decided = NotifyService(store, COUNTY).decide_alarms(overdue, clock.now())
+    reminders = [n for n in decided if n.event_kind == "response_overdue" and n.kind is ChannelKind.SMS and n.address]
+    addresses = {n.address for n in reminders}
+    assert len(reminders) > len(addresses) >= 2  # several reminders reach each address
+    # When the window has closed, Then each address gets one "N alarms overdue" message
+    clock.advance(timedelta(seconds=30))
+    _sender(store, clock, a, b).run_once(limit=200)
+    for address in addresses:
+        got = [m for m in a.received if m["address"] == address and m["template"].startswith("response_overdue")]
+        count = sum(n.address == address for n in reminders)
+        assert len(got) == 1
+        assert got[0]["params"].get("count", "1") == str(count)
+        assert got[0]["template"] == ("response_overdue_many" if count > 1 else "response_overdue")
 
 
 def test_failover_to_the_second_provider(providers: tuple[LoopbackProvider, LoopbackProvider]) -> None:

@@ -70,6 +70,7 @@ class NotificationOut(ApiModel):
     merged: bool = Field(description="与同一接收人的其他通知合并为一条发送")
     attempts: int
     provider: str
+    provider_id: str = Field(description="服务商回执编号（短信 BizId / SerialNo、微信 msgid），未发送时为空")
     error: str
     decided_at: BeijingTime
     sent_at: BeijingTime | None
@@ -91,6 +92,7 @@ class NotificationOut(ApiModel):
             merged=bool(n.merged_into),
             attempts=n.attempts,
             provider=n.provider,
+            provider_id=n.provider_id,
             error=n.error,
             decided_at=n.created_at,
             sent_at=n.sent_at,
@@ -153,7 +155,6 @@ class OutboxOut(NotificationOut):
     """An outbox entry for the bureau: the message, whom about, and the provider's answer."""
 
     template: str
-    provider_id: str = Field(description="服务商回执编号")
     alarm_id: str | None
     enterprise_id: str | None
     enterprise_name: str
@@ -216,7 +217,6 @@ def list_outbox(ctx: RequestContext, query: OutboxQuery) -> Page[OutboxOut]:
             OutboxOut(
                 **NotificationOut.of(n).model_dump(),
                 template=n.template,
-                provider_id=n.provider_id,
                 alarm_id=n.alarm_id,
                 enterprise_id=n.enterprise_id,
                 enterprise_name=names.get(n.enterprise_id or "", ""),

@@ -254,8 +254,8 @@ class NotifyService:
     def told(self, alarm_id: str) -> list[Notification]:
         return [n for n in self.store.outbox.for_alarm(alarm_id) if n.status is not Status.MERGED or n.merged_into]
 
-    def unreachable(self) -> list[Unreachable]:
-        return unreachable(self.store, self.county_id)
+    def unreachable(self, now: datetime | None = None) -> list[Unreachable]:
+        return unreachable(self.store, self.county_id, now)
 
 
 ENTERPRISE_SIDE = frozenset({"enterprise_contacts", "enterprise_accounts", "installer"})
@@ -285,27 +285,49 @@ def alarm_notifications(outbox: OutboxRepository, alarm_id: str, *, enterprise_s
     return out
 
 
-def unreachable(store: Store, county_id: str) -> list[Unreachable]:
-    """Enterprise contacts and accounts (of the roles the notice needs) with neither phone nor openid, and those
-    whose last message failed permanently (invalid number, refused): either way the notice does not reach them."""
+UNREACHABLE_LOOKBACK = timedelta(days=7)  # how far back decided-but-unreachable outbox entries are looked at
+
+
+def unreachable(store: Store, county_id: str, now: datetime | None = None) -> list[Unreachable]:
+    """Enterprise contacts and accounts (of the roles the notice needs) with neither phone nor openid; those whose
+    last message failed permanently (invalid number, refused); and, given `now`, those whose newest entry of the
+    last UNREACHABLE_LOOKBACK was decided unreachable although they have an address (an openid without a
+    subscribe grant, or on a route that does not use WeChat): either way the notice does not reach them."""
     failed = store.outbox.undeliverable()
+    latest = _latest_results(store.outbox, now) if now is not None else {}
     out: list[Unreachable] = []
     for e in store.registry.list_enterprises(county_id):
         for i, c in enumerate(e.contacts):
             ident = f"{e.enterprise_id}:{i}"
-            reason = _reason(c.phone or c.wechat_openid, failed.get(f"contact:{ident}"))
+            reason = _reason(c.phone or c.wechat_openid, failed.get(f"contact:{ident}"), latest.get(f"contact:{ident}"))
             if reason:
                 out.append(Unreachable("contact", ident, c.name, c.role.label, e.enterprise_id, e.name, reason))
     for a in store.accounts.list_accounts(county_id):
         if a.role in _REACHABLE_ROLES and not a.disabled:
-            reason = _reason(a.phone or a.wechat_openid, failed.get(f"account:{a.id}"))
+            reason = _reason(a.phone or a.wechat_openid, failed.get(f"account:{a.id}"), latest.get(f"account:{a.id}"))
             if reason:
                 ent = a.enterprise_ids[0] if a.enterprise_ids else None
                 out.append(Unreachable("account", a.id, a.display_name, a.role_name, ent, reason=reason))
     return out
 
 
-def _reason(address: str | None, failure: Mapping[str, str] | None) -> str:
+def _latest_results(outbox: OutboxRepository, now: datetime) -> dict[str, Status]:
+    """Recipient id → the status of their newest outbox entry of the lookback (a person reached by a later
+    message is not listed for an earlier unreachable one)."""
+    now = require_utc(now, "now")
+    latest: dict[str, Status] = {}
+    before: str | None = None
+    while True:
+        page, before = outbox.recent(now - UNREACHABLE_LOOKBACK, now, before=before, limit=500)
+        for n in page:  # newest first
+            latest.setdefault(n.recipient_id, n.status)
+        if before is None:
+            return latest
+
+
+def _reason(address: str | None, failure: Mapping[str, str] | None, latest: Status | None = None) -> str:
     if not address:
         return "no_channel"
-    return f"failed:{failure.get('code', '')}" if failure is not None else ""
+    if failure is not None:
+        return f"failed:{failure.get('code', '')}"
+    return "no_usable_channel" if latest is Status.UNREACHABLE else ""

@@ -252,3 +252,21 @@ def test_a_number_outside_the_mainland_is_reached_through_sns() -> None:
     assert ("Smith", ChannelKind.SNS_SMS, "+447700900123") in kinds
     assert ("陈工", ChannelKind.SMS, "13800000077") in kinds
     assert not any(n.kind is ChannelKind.SMS and n.address.startswith("+") for n in out)
+
+
+def test_someone_with_only_an_openid_and_no_grant_is_listed_by_result() -> None:
+    # Given 赵主任 bound the mini-program (an openid) but never accepted a subscribe message, and no phone
+    store = world()
+    enterprise = store.registry.get_enterprise("E1")
+    contacts = list(enterprise.contacts)
+    contacts[2] = dataclasses.replace(contacts[2], wechat_openid="o-zhao")
+    store.registry.put_enterprise(dataclasses.replace(enterprise, contacts=tuple(contacts)))
+    assert "E1:2" not in {u.id for u in unreachable(store, COUNTY)}  # by address alone: looks reachable
+    # When an alarm is decided with grants counted, Then nothing can go to him: the entry is unreachable
+    service = NotifyService(store, COUNTY, wechat_templates={"alarm_raised": "TPL-1"})
+    out = service.decide_alarms([alarm()], T0)
+    assert [n.status for n in out if n.recipient_id == "contact:E1:2"] == [Status.UNREACHABLE]
+    # And the list names him by that result
+    found = {u.id: u.reason for u in unreachable(store, COUNTY, T0 + timedelta(minutes=1))}
+    assert found["E1:2"] == "no_usable_channel"
+    assert "E1:1" not in found  # 李电工 was reached by SMS

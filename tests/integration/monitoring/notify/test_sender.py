@@ -41,8 +41,15 @@ def _sender(store: Store, clock: FixedClock, a: LoopbackProvider, b: LoopbackPro
         ChannelKind.WECHAT_SUBSCRIBE: [LoopbackChannel(a.url, "wechat", ChannelKind.WECHAT_SUBSCRIBE)],
     }
     base = RoutingTable.load().settings
+    threads = settings.pop("threads", 1)  # one at a time: the injected failures hit a known message
     return Sender(
-        store.outbox, channels, TemplateBook.load(), dataclasses.replace(base, **settings), clock.now, owner="t"
+        store.outbox,
+        channels,
+        TemplateBook.load(),
+        dataclasses.replace(base, **settings),
+        clock.now,
+        owner="t",
+        threads=threads,
     )
 
 
@@ -135,6 +142,31 @@ def test_five_simultaneous_reminders_go_as_one_message_per_address(
         assert len(got) == 1
         assert got[0]["params"].get("count", "1") == str(count)
         assert got[0]["template"] == ("response_overdue_many" if count > 1 else "response_overdue")
+
+
+def test_different_numbers_are_sent_to_at_once_one_number_in_turn() -> None:
+    # Given an emergency-like fan-out: twelve numbers, one of them with three messages, a provider taking 0.3 s each
+    slow = LoopbackProvider("aliyun", delay_s=0.3)
+    try:
+        store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+        sender = _sender(store, clock, slow, slow, threads=8)
+        numbers = [f"1390000{i:04d}" for i in range(12)]
+        notes = [
+            Notification(
+                key=f"k-{i}", event_id=f"e-{i}", event_kind="daily_digest", kind=ChannelKind.SMS, recipient_id=f"r{i}",
+                recipient_name="x", audience="town", address=numbers[min(i, 11)], template="daily_digest",
+                params={"scope": "如城", "day": "12-06", "new": "1", "open": "1", "overdue": "0"}, text="t",
+                created_at=T0, not_before=T0,
+            )
+            for i in range(14)
+        ]  # fmt: skip
+        store.outbox.add(notes)
+        report = sender.run_once(limit=100)
+        # Then every message went, several numbers at once, and never two to one number at once
+        assert report.sent == 14 and len(slow.received) == 14
+        assert slow.max_in_flight >= 2 and slow.overlapped == set()
+    finally:
+        slow.close()
 
 
 def test_failover_to_the_second_provider(providers: tuple[LoopbackProvider, LoopbackProvider]) -> None:

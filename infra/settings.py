@@ -172,6 +172,8 @@ class StageSettings(BaseModel):
         kind = cls.model_fields[str(info.field_name)].annotation
         if info.field_name == "existing_vpc":
             return _existing_vpc(json.loads(raw) if isinstance(raw, str) and raw else raw)
+        if info.field_name == "notify_wechat_templates" and isinstance(raw, dict):
+            return json.dumps(raw, ensure_ascii=False, sort_keys=True)  # cdk.json may give the object itself
         listed = str(kind).startswith("tuple")
         if isinstance(raw, list) and listed:
             return tuple(raw)

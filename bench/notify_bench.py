@@ -32,9 +32,9 @@ from monitoring.accounts.models import Account, Role  # noqa: E402
 from monitoring.alarms.models import Alarm, AlarmState, Episode  # noqa: E402
 from monitoring.clock import SystemClock  # noqa: E402
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, Level, LevelMeasures  # noqa: E402
-from monitoring.notify.models import Notification, Status  # noqa: E402
 from monitoring.evaluation.catalogue import RULES  # noqa: E402
 from monitoring.notify.channels.wiring import build_channels  # noqa: E402
+from monitoring.notify.models import Notification, Status  # noqa: E402
 from monitoring.registry.models import Branch, Contact, ContactRole, County, Enterprise, EnterpriseCategory, Town  # noqa: E402
 from monitoring.storage.ports import Store  # noqa: E402
 

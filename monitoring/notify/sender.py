@@ -10,8 +10,8 @@ import dataclasses
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -58,8 +58,9 @@ def unknown_send(n: Notification) -> tuple[str, datetime] | None:
 
 def _merge_key(n: Notification) -> str:
     """Entries with one merge key to one address go as one message: only one group's (one enterprise's alarms
-    raised together, or one kind of reminder); an emergency notice never merges (each enterprise's measures must arrive whole), nor does a
-    subscribe message (each uses the grant of its own template: a merged one's template may have none)."""
+    raised together, or one kind of reminder); an emergency notice never merges (each enterprise's measures must
+    arrive whole), nor does a subscribe message (each uses the grant of its own template: a merged one's may have
+    none)."""
     mergeable = n.kind is not ChannelKind.WECHAT_SUBSCRIBE and not n.event_kind.startswith("emergency_")
     return n.group if n.group and mergeable else f"key:{n.key}"
 

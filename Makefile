@@ -123,7 +123,7 @@ bench-monthly: venv
 # ---- notify (issue 16: alarm raised → message accepted by a provider stub; figures printed, never asserted) ----
 .PHONY: bench-notify
 bench-notify: venv
-	$(PY) bench/notify_demo_bench.py --limit 40 --accel 30 --sim-minutes 80 --drain 20
+	$(PY) bench/notify_demo_bench.py --limit 40 --accel 60 --sim-minutes 150 --drain 20 --max-wall 200
 
 # The synthetic burst: 100 alarms over 30 s on a 301-enterprise county, the notify handlers called in-process.
 .PHONY: bench-notify-burst

@@ -31,8 +31,10 @@ from local.provider_stubs.fleet import ProviderStubs  # noqa: E402
 from monitoring.accounts.models import Account, Role  # noqa: E402
 from monitoring.alarms.models import Alarm, AlarmState, Episode  # noqa: E402
 from monitoring.clock import SystemClock  # noqa: E402
+from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, Level, LevelMeasures  # noqa: E402
 from monitoring.evaluation.catalogue import RULES  # noqa: E402
 from monitoring.notify.channels.wiring import build_channels  # noqa: E402
+from monitoring.notify.models import Notification, Status  # noqa: E402
 from monitoring.registry.models import Branch, Contact, ContactRole, County, Enterprise, EnterpriseCategory, Town  # noqa: E402
 from monitoring.storage.ports import Store  # noqa: E402
 
@@ -130,6 +132,55 @@ def raise_alarms(store: Store, ids: list[str], count: int, seconds: float, rng: 
     return raised
 
 
+def emergency_fan_out(
+    store: Store, ids: list[str], wait_s: float, accepted: list[Received], lock: threading.Lock
+) -> str:
+    """Publish an orange alert over the whole county (each enterprise with its own measures) while the worker runs;
+    time from publishing to each of its messages accepted by a provider stub (goal: all within a minute)."""
+    for i, eid in enumerate(ids):
+        lines = tuple(f"P{k}" for k in range(1 + i % 3))
+        hours = ((0, 6), (20, 24)) if i % 2 else ((8, 20),)
+        store.emergency.put_measures(
+            EnterpriseMeasures(eid, {Level.ORANGE: LevelMeasures(lines, 0.5 if i % 4 else None, hours)})
+        )
+    with lock:
+        before = len(accepted)
+    published = datetime.now(UTC)
+    store.emergency.put_alert(
+        EmergencyAlert("EM-BENCH", Level.ORANGE, published, published + timedelta(days=2), county_id=COUNTY)
+    )
+    deadline = time.monotonic() + wait_s
+
+    def mine() -> list[Notification]:
+        found, cursor, out = None, None, []
+        while found is None or cursor is not None:
+            found, cursor = store.outbox.recent(
+                published - timedelta(seconds=1), datetime.now(UTC), before=cursor, limit=500,
+                accept=lambda n: n.event_kind == "emergency_published",
+            )  # fmt: skip
+            out += found
+        return out
+
+    entries: list[Notification] = []
+    while time.monotonic() < deadline:
+        entries = mine()
+        if entries and all(n.status not in (Status.QUEUED, Status.SENDING) for n in entries):
+            break
+        time.sleep(0.5)
+    sent = {(n.provider, n.provider_id) for n in entries if n.provider_id}
+    with lock:
+        mine_accepted = [r for r in accepted[before:] if (r.provider, r.provider_id) in sent]
+    waits = [r.at - published.timestamp() for r in mine_accepted]
+    states = Counter(n.status.value for n in entries)
+    if not waits:
+        return f"  emergency fan-out: nothing accepted within {wait_s:.0f} s; outbox {dict(states)}"
+    return (
+        f"  emergency fan-out to {len(ids)} enterprises: {len(entries)} entries ({dict(states)}), "
+        f"{len(mine_accepted)} accepted; published → accepted p50 {percentile(waits, 50):.1f} s, "
+        f"p95 {percentile(waits, 95):.1f} s, last {max(waits):.1f} s (goal: all within 60 s)"
+    )
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
@@ -143,6 +194,9 @@ def main() -> None:
     parser.add_argument("--drain", type=float, default=70.0, help="then at most this long for what is still due")
     parser.add_argument("--faults", type=float, default=0.05, help="share of Aliyun calls answered with throttling")
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument(
+        "--emergency", type=float, default=60.0, help="then publish an alert to every enterprise; wait at most this"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     logging.getLogger("monitoring.notify").setLevel(logging.ERROR)  # the injected throttling would flood stderr
@@ -185,9 +239,10 @@ def main() -> None:
             if not store.outbox.due(datetime.now(UTC) + timedelta(hours=2), limit=1):
                 break
             time.sleep(0.5)
+        wall = time.monotonic() - began
+        fan_out = emergency_fan_out(store, ids, args.emergency, accepted, lock) if args.emergency > 0 else None
         stop.set()
         thread.join(30)
-        wall = time.monotonic() - began
 
         by_provider_id = {(r.provider, r.provider_id): r for r in accepted}
         first_told: dict[str, float] = {}
@@ -234,6 +289,8 @@ def main() -> None:
         left = len(store.outbox.due(datetime.now(UTC) + timedelta(hours=2), limit=10_000))
         print(f"  outbox outcomes: {dict(statuses)}; still waiting (per-number limits, back-off): {left}")
         print(f"  Aliyun stub calls {stubs.aliyun.calls}, Tencent stub calls {stubs.tencent.calls}")
+        if fan_out is not None:
+            print(fan_out)
         _notify.use_channels(None)
         store.close()
         _wiring.configure(None)

@@ -94,6 +94,7 @@ def report(store, accepted: list[Received], clock: dict[str, object], args, sim_
     every: list[float] = []
     per_alarm = Counter[str]()
     per_enterprise = Counter[str]()
+    per_event = Counter[str]()  # messages (merged ones once) by event: raised, reminders, dispatches
     statuses = Counter[str]()
     for alarm in alarms:
         raised = to_wall(alarm.created_at, clock)
@@ -109,6 +110,7 @@ def report(store, accepted: list[Received], clock: dict[str, object], args, sim_
             if not n.merged_into:
                 per_alarm[alarm.id] += 1
                 per_enterprise[alarm.enterprise_id] += 1
+                per_event[n.event_kind] += 1
     told = list(first.values())
     everyone = told + [float("inf")] * (len(alarms) - len(told))
     messages = sum(per_alarm.values())
@@ -136,6 +138,8 @@ def report(store, accepted: list[Received], clock: dict[str, object], args, sim_
             f"p50 {percentile(everyone, 50) + extra:.1f} s, p95 {percentile(everyone, 95) + extra:.1f} s"
         )
     print(f"  messages (merged ones once) per alarm: {messages / max(1, len(alarms)):.2f} ({messages} for the alarms)")
+    by_event = ", ".join(f"{k} {v / max(1, len(alarms)):.2f}" for k, v in sorted(per_event.items()))
+    print(f"  of which per alarm by event (reminders start 2 simulated hours after an alarm): {by_event or 'none'}")
     counts = [per_enterprise.get(e.enterprise_id, 0) for e in store.registry.list_enterprises("rugao")]
     if counts:
         # The demo's scenario episodes fall on the simulated morning: a day's rate from a short run is an upper bound

@@ -3,6 +3,8 @@ runner and tests with `use_channels`; in AWS built from settings by the provider
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
@@ -19,6 +21,7 @@ from monitoring.notify.sender import Sender
 from monitoring.notify.service import NotifyService
 from monitoring.notify.templates import TemplateBook
 
+log = logging.getLogger("functions.notify")
 _channels_override: Mapping[ChannelKind, Sequence[Channel]] | None = None
 
 
@@ -26,7 +29,7 @@ def use_channels(channels: Mapping[ChannelKind, Sequence[Channel]] | None) -> No
     """Send through these providers (local mode: the loopback stubs or real clients; tests); None: from settings."""
     global _channels_override
     _channels_override = channels
-    get_channels.cache_clear()
+    _built.clear()
 
 
 @lru_cache(maxsize=1)
@@ -41,20 +44,56 @@ def get_templates() -> TemplateBook:
     return TemplateBook.load(Path(path) if path else None)
 
 
-@lru_cache(maxsize=1)
+UNUSABLE_RETRY_S = 60.0  # unusable channel settings are read again after this long (an operator may fix them)
+_built: list[tuple[float, Mapping[ChannelKind, Sequence[Channel]]]] = []  # (monotonic expiry, channels)
+
+
 def get_channels() -> Mapping[ChannelKind, Sequence[Channel]]:
-    """The override, else the clients the environment configures (NOTIFY_CHANNELS_JSON / _FILE / _SECRET, SNS)."""
+    """The override, else the clients the environment configures (NOTIFY_CHANNELS_JSON / _FILE / _SECRET, SNS).
+    Only the sender calls this in AWS (only it may read the secret). Settings that cannot be read or parsed are
+    logged (masked) and give no channel: entries stay queued and visible, and the settings are read again later."""
     if _channels_override is not None:
         return _channels_override
+    if _built and _built[0][0] > time.monotonic():
+        return _built[0][1]
     from functions.adapters.notify_channels import channels_from_aws  # the SDKs are heavy: first use only
+    from monitoring.notify.channels.wiring import ChannelSettingsUnusable
 
-    return channels_from_aws(os.environ)
+    try:
+        channels: Mapping[ChannelKind, Sequence[Channel]] = channels_from_aws(
+            os.environ, wechat_templates=_configured_wechat_templates()
+        )
+        expiry = float("inf")
+    except ChannelSettingsUnusable as exc:
+        log.error("notification channel settings unusable, nothing is sent until fixed: %s", exc)
+        channels, expiry = {}, time.monotonic() + UNUSABLE_RETRY_S
+    _built[:] = [(expiry, channels)]
+    return channels
+
+
+def _configured_wechat_templates() -> dict[str, str] | None:
+    """NOTIFY_WECHAT_TEMPLATES parsed; None when unset; {} (no WeChat message decided) when malformed."""
+    text = _wiring.get_settings().notify_wechat_templates
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        value = None
+    if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()):
+        return dict(value)
+    log.error("NOTIFY_WECHAT_TEMPLATES is not a JSON object of template name to id: no WeChat message is decided")
+    return {}
 
 
 def wechat_template_ids() -> Mapping[str, str] | None:
-    """Logical template → subscribe template id of the configured WeChat channel (grants are counted per id);
-    None when no WeChat channel is configured."""
-    for channel in get_channels().get(ChannelKind.WECHAT_SUBSCRIBE, ()):
+    """Logical template → subscribe template id (grants are counted per id): NOTIFY_WECHAT_TEMPLATES, else the
+    map of a WeChat channel set with `use_channels` (local mode, tests); None when neither. Never reads the
+    channels secret: deciding must work in functions that may not read it."""
+    configured = _configured_wechat_templates()
+    if configured is not None:
+        return configured
+    for channel in (_channels_override or {}).get(ChannelKind.WECHAT_SUBSCRIBE, ()):
         if isinstance(channel, WechatSubscribe):
             return dict(channel.settings.templates)
     return None
@@ -139,7 +178,8 @@ def receipts_due(every_s: float) -> bool:
 
 
 def reset() -> None:
-    for cached in (get_routes, get_templates, get_channels, get_service):
+    for cached in (get_routes, get_templates, get_service):
         cached.cache_clear()
+    _built.clear()
     _county_services.clear()
     _receipts_asked.clear()

@@ -71,6 +71,9 @@ class Settings(BaseModel):
     notify_templates: str = _env("NOTIFY_TEMPLATES_PATH", "")  # "" = data/notify_templates.json
     # The provider settings' Secrets Manager secret (AWS; read by the notify channels, functions/_notify.py)
     notify_channels_secret: str = _env("NOTIFY_CHANNELS_SECRET", "")
+    # Logical template → WeChat subscribe template id, a JSON object (not a secret: deciding needs it, and only the
+    # sender may read the channels secret); "" = the configured WeChat channel's own map (local mode) or none
+    notify_wechat_templates: str = _env("NOTIFY_WECHAT_TEMPLATES", "")
     # SNS SMS for numbers outside the mainland (functions/adapters/notify_channels.py): "" = no SNS channel
     notify_sns_region: str = _env("NOTIFY_SNS_REGION", "")
     notify_sns_sender_id: str = _env("NOTIFY_SNS_SENDER_ID", "")

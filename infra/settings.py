@@ -162,6 +162,8 @@ class StageSettings(BaseModel):
     # SMS to numbers outside the mainland through AWS SNS (docs/notify.md); "" = no SNS channel, no sns:Publish
     notify_sns_region: str = ""  # a region where SNS sends SMS, e.g. ap-southeast-1
     notify_sns_sender_id: str = ""  # optional alphanumeric sender ID (1-11 characters, at least one letter)
+    # Logical template → WeChat subscribe template id as a JSON object (public ids, not secrets); "" = no WeChat
+    notify_wechat_templates: str = ""
 
     @field_validator("*", mode="before")
     @classmethod
@@ -170,6 +172,8 @@ class StageSettings(BaseModel):
         kind = cls.model_fields[str(info.field_name)].annotation
         if info.field_name == "existing_vpc":
             return _existing_vpc(json.loads(raw) if isinstance(raw, str) and raw else raw)
+        if info.field_name == "notify_wechat_templates" and isinstance(raw, dict):
+            return json.dumps(raw, ensure_ascii=False, sort_keys=True)  # cdk.json may give the object itself
         listed = str(kind).startswith("tuple")
         if isinstance(raw, list) and listed:
             return tuple(raw)
@@ -218,6 +222,15 @@ def _existing_vpc(raw: Any) -> ExistingVpc | None:
     if len(lists["public_subnet_ids"]) != azs or len(lists["private_subnet_ids"]) != azs:
         raise ValueError("give one public and one private subnet per availability zone")
     return ExistingVpc(raw["vpc_id"], *(tuple(lists[k]) for k in _ORDERED_LISTS))
+
+
+def _string_map(text: str) -> bool:
+    """True when `text` is a JSON object of non-empty strings to non-empty strings."""
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return False
+    return isinstance(value, dict) and all(isinstance(v, str) and k and v for k, v in value.items())
 
 
 def _check(s: StageSettings) -> None:
@@ -307,6 +320,10 @@ def _check(s: StageSettings) -> None:
             "notify_sns_sender_id must be 1-11 letters or digits with at least one letter (SNS sender ID)",
         ),
         (s.notify_sns_sender_id == "" or s.notify_sns_region != "", "notify_sns_sender_id needs notify_sns_region"),
+        (
+            s.notify_wechat_templates == "" or _string_map(s.notify_wechat_templates),
+            'notify_wechat_templates must be a JSON object of template name → id, e.g. {"alarm_raised": "Ab12…"}',
+        ),
     ]
     broken = [msg for ok, msg in rules if not ok]
     if broken:

@@ -19,9 +19,12 @@ def read_secret(secret_id: str, *, client: Any = None) -> str:
     return str(sm.get_secret_value(SecretId=secret_id)["SecretString"])
 
 
-def channels_from_aws(env: Mapping[str, str]) -> dict[ChannelKind, list[Channel]]:
+def channels_from_aws(
+    env: Mapping[str, str], *, wechat_templates: Mapping[str, str] | None = None
+) -> dict[ChannelKind, list[Channel]]:
+    """Raises monitoring.notify.channels.wiring.ChannelSettingsUnusable when the settings cannot be used."""
     extra: list[Channel] = []
     if env.get("NOTIFY_SNS_REGION"):
         client = sns_client(env["NOTIFY_SNS_REGION"], endpoint_url=env.get("NOTIFY_SNS_ENDPOINT") or None)
         extra.append(SnsSms(client, sender_id=env.get("NOTIFY_SNS_SENDER_ID", "")))
-    return channels_from_env(env, read_secret=read_secret, extra=extra)
+    return channels_from_env(env, read_secret=read_secret, extra=extra, wechat_templates=wechat_templates)

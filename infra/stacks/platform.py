@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from aws_cdk import CfnOutput, Duration, Environment, RemovalPolicy, Stack, Tags
+from aws_cdk import CfnOutput, Duration, Environment, RemovalPolicy, SecretValue, Stack, Tags
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -149,6 +149,7 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "RULES_WAIT_FOR_DECODE": "true",  # decode notes its progress per shard; the rules judge no later minute
         "NOTIFY_SNS_REGION": settings.notify_sns_region,  # "" = no SNS channel (the sender is granted nothing)
         "NOTIFY_SNS_SENDER_ID": settings.notify_sns_sender_id,
+        "NOTIFY_WECHAT_TEMPLATES": settings.notify_wechat_templates,  # deciding counts grants per template id
     }
 
 
@@ -200,8 +201,12 @@ class PlatformStack(Stack):
         ]
         # The notification providers' settings as JSON (monitoring/notify/channels/settings.py), set by operators;
         # the ARN is in every function's environment, only the sender (and the API, for login codes) may read it.
+        # It starts as "{}" (valid: no provider), not a generated random string the sender could not parse.
         self.notify_secret = secretsmanager.Secret(
-            self, "NotifyChannels", description="通知渠道配置（短信、微信、企业微信密钥），JSON，见 docs/notify.md"
+            self,
+            "NotifyChannels",
+            description="通知渠道配置（短信、微信、企业微信密钥），JSON，见 docs/notify.md",
+            secret_string_value=SecretValue.unsafe_plain_text("{}"),
         )
         self.functions = Functions(
             self,

@@ -20,7 +20,23 @@ from monitoring.notify.templates import TemplateBook
 from monitoring.registry.models import Enterprise
 
 MAX_EVENT_AGE = timedelta(hours=12)  # older happenings are not announced (a restart after days must not flood)
-GROUPED_EVENTS = frozenset({"alarm_raised"})  # merged per enterprise when several reach one address together
+# Merged when several reach one address together: alarms raised per enterprise; reminders of any enterprise.
+GROUPED_EVENTS = frozenset({"alarm_raised", "response_overdue", "dispatched", "investigation_overdue"})
+# The summary template of each grouped event (data/notify_templates.json).
+MANY_TEMPLATES = {
+    "alarm_raised": "alarms_raised_many",
+    "response_overdue": "response_overdue_many",
+    "dispatched": "dispatched_many",
+    "investigation_overdue": "investigation_overdue_many",
+}
+
+
+def group_of(event_kind: str, enterprise_id: str | None) -> str:
+    """Alarms raised merge per enterprise (its summary names one enterprise); a reminder merges with the same
+    reminder about any enterprise (a branch officer gets one "N alarms overdue" rather than N)."""
+    if event_kind == "alarm_raised":
+        return f"{event_kind}:{enterprise_id}" if enterprise_id else ""
+    return event_kind if event_kind in GROUPED_EVENTS else ""
 
 
 def local_text(at: datetime) -> str:
@@ -68,17 +84,31 @@ def alarm_events(alarm: Alarm, enterprise: Enterprise | None, county_id: str) ->
     return events
 
 
+MEASURES_MAX = 35  # the SMS variable `measures` (Aliyun: ≤ 35 per variable of a notification template)
+BRIEF_MAX = 20  # the WeChat `thing` field: a brief, the subscribe message opens the emergency page with the rest
+
+
 def measures_text(measures: LevelMeasures | None) -> str:
-    """One enterprise's measures at one level, short enough for a template variable."""
+    """One enterprise's measures at one level in compact wording: stop lines, energy share and two windows fit
+    MEASURES_MAX (e.g. "停2条线，用电≤基线50%，0-6、20-24时停产")."""
     if measures is None:
         return "按应急减排清单执行"
     parts = []
     if measures.stop_points:
-        parts.append(f"停产{len(measures.stop_points)}条生产线")
+        parts.append(f"停{len(measures.stop_points)}条线")
     if measures.energy_share is not None:
-        parts.append(f"用电限基线{round(measures.energy_share * 100)}%")
-    parts += [f"{a}-{b}时停产" for a, b in measures.forbidden_hours]
+        parts.append(f"用电≤基线{round(measures.energy_share * 100)}%")
+    if measures.forbidden_hours:
+        parts.append("、".join(f"{a}-{b}" for a, b in measures.forbidden_hours) + "时停产")
     return "，".join(parts) or "按应急减排清单执行"
+
+
+def measures_brief(full: str) -> str:
+    """`full` when it fits a WeChat `thing`; else its first measure and a pointer to the emergency page."""
+    if len(full) <= BRIEF_MAX:
+        return full
+    first = full.split("，")[0]
+    return f"{first}等，详见小程序" if len(first) + 7 <= BRIEF_MAX else "应急减排措施详见小程序"
 
 
 def emergency_events(
@@ -101,7 +131,8 @@ def emergency_events(
             "enterprise": e.name,
             "level": level,
             "time": local_text(alert.end if ended else alert.start),
-            "measures": measures_text(own.levels.get(alert.level) if own else None),
+            "measures": (full := measures_text(own.levels.get(alert.level) if own else None)),
+            "measures_brief": measures_brief(full),
         }
         out.append(
             NotifyEvent(
@@ -190,7 +221,7 @@ class Decider:
                         created_at=now,
                         not_before=not_before,
                         severity=event.severity,
-                        group=f"{event.kind}:{event.enterprise_id}" if grouped and event.enterprise_id else "",
+                        group=group_of(event.kind, event.enterprise_id),
                         alarm_id=event.alarm_id,
                         enterprise_id=event.enterprise_id,
                     )

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from monitoring.errors import ConflictError
 from monitoring.notify.breaker import CircuitBreakers
-from monitoring.notify.decide import local_text
+from monitoring.notify.decide import MANY_TEMPLATES, local_text
 from monitoring.notify.masking import mask
 from monitoring.notify.models import Attempt, Notification, Status
 from monitoring.notify.ports import (
@@ -36,6 +38,10 @@ NO_PROVIDER_WAIT = timedelta(minutes=5)
 NO_PROVIDER_GIVE_UP = timedelta(hours=1)
 IN_FLIGHT = "in_flight"  # Attempt.outcome written just before a send that a provider could later be asked about
 LOOKUP_SLACK = timedelta(minutes=5)  # look from a little before the unknown attempt (clocks differ)
+SEND_THREADS = 8  # addresses a sender sends to at once (the providers' APIs take far more: Aliyun 5000 QPS)
+FOLD_AFTER = timedelta(minutes=1)  # a per-number hold longer than this folds the held entries into one summary
+FOLD = "fold"  # Attempt.code of a "quota" hold whose entries go out folded into PENDING_MANY
+PENDING_MANY = "pending_many"  # data/notify_templates.json: ${count}, ${latest}
 
 
 def unknown_send(n: Notification) -> tuple[str, datetime] | None:
@@ -52,8 +58,9 @@ def unknown_send(n: Notification) -> tuple[str, datetime] | None:
 
 def _merge_key(n: Notification) -> str:
     """Entries with one merge key to one address go as one message: only one group's (one enterprise's alarms
-    raised together); an emergency notice never merges (each enterprise's measures must arrive whole), nor does a
-    subscribe message (each uses the grant of its own template: a merged one's template may have none)."""
+    raised together, or one kind of reminder); an emergency notice never merges (each enterprise's measures must
+    arrive whole), nor does a subscribe message (each uses the grant of its own template: a merged one's may have
+    none)."""
     mergeable = n.kind is not ChannelKind.WECHAT_SUBSCRIBE and not n.event_kind.startswith("emergency_")
     return n.group if n.group and mergeable else f"key:{n.key}"
 
@@ -65,11 +72,25 @@ def priority(items: Sequence[Notification]) -> tuple[int, int, datetime]:
     return (0 if emergency else 1, 0 if high else 1, min(n.created_at for n in items))
 
 
+def is_emergency(n: Notification) -> bool:
+    return n.event_kind.startswith("emergency_")
+
+
+def folded(n: Notification) -> bool:
+    """Held by a per-number limit for longer than FOLD_AFTER: it goes out in a PENDING_MANY summary."""
+    return any(a.outcome == "quota" and a.code == FOLD for a in n.history)  # kept through retries and lookups
+
+
 def batches(claimed: Sequence[Notification]) -> list[list[Notification]]:
-    """Claimed entries as the messages they become, the most urgent first."""
+    """Claimed entries as the messages they become, the most urgent first. Entries folded by a long per-number
+    hold go as one message per address (the newest first: the summary names it); emergency notices stay whole."""
     found: dict[tuple[ChannelKind, str, str], list[Notification]] = {}
     for n in claimed:
-        found.setdefault((n.kind, n.address, _merge_key(n)), []).append(n)
+        merge = f"fold:{n.address}" if folded(n) and not is_emergency(n) else _merge_key(n)
+        found.setdefault((n.kind, n.address, merge), []).append(n)
+    for (_, _, merge), items in found.items():
+        if merge.startswith("fold:"):
+            items.sort(key=lambda n: n.created_at, reverse=True)
     return sorted(found.values(), key=priority)
 
 
@@ -82,6 +103,11 @@ class SendReport:
     held: int = 0  # held back by a per-number limit
     released: int = 0  # claimed but not tried before the deadline: queued again, due at once
     accepted_at: list[tuple[Notification, datetime]] = field(default_factory=list)
+
+    def absorb(self, other: SendReport) -> None:
+        for name in ("sent", "merged", "failed", "retried", "held", "released"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.accepted_at += other.accepted_at
 
 
 def _per_template(address: str, template: str) -> str:
@@ -110,7 +136,9 @@ class Sender:
         receipt_providers: frozenset[str] = frozenset(),
         wechat_templates: Mapping[str, str] | None = None,
         breakers: CircuitBreakers | None = None,
+        threads: int = SEND_THREADS,
     ) -> None:
+        self.threads = max(1, threads)  # addresses sent to at once (one number's messages stay in order)
         self.breakers = breakers or CircuitBreakers()  # shared by the senders of one process (functions/_notify.py)
         self.wechat_templates = wechat_templates  # logical → subscribe template id: each accepted send uses a grant
         self.outbox = outbox
@@ -127,15 +155,32 @@ class Sender:
         delays the rest by one pass, not by the lease)."""
         report = SendReport()
         claimed = self.outbox.claim(self.clock(), owner=self.owner, lease_s=self.settings.lease_s, limit=limit)
-        pending = batches(claimed)
-        while pending:
-            if deadline is not None and time.monotonic() >= deadline:
-                for n in (n for items in pending for n in items):
-                    self._save(n, status=Status.QUEUED, lease_owner="", lease_until=None)
-                    report.released += 1
-                break
-            items = pending.pop(0)
-            self._deliver(items[0].kind, items[0].address, items, report)
+        # One lane per address, in the order of its most urgent message: lanes go concurrently (an emergency's
+        # fan-out to hundreds of numbers within a minute), one address's messages in turn (its per-number limits).
+        lanes: dict[tuple[ChannelKind, str], list[list[Notification]]] = {}
+        for items in batches(claimed):
+            lanes.setdefault((items[0].kind, items[0].address), []).append(items)
+        lock = threading.Lock()
+
+        def lane(pending: list[list[Notification]]) -> None:
+            mine = SendReport()
+            while pending:
+                if deadline is not None and time.monotonic() >= deadline:
+                    for n in (n for items in pending for n in items):
+                        self._save(n, status=Status.QUEUED, lease_owner="", lease_until=None)
+                        mine.released += 1
+                    break
+                items = pending.pop(0)
+                self._deliver(items[0].kind, items[0].address, items, mine)
+            with lock:
+                report.absorb(mine)
+
+        if self.threads == 1 or len(lanes) <= 1:
+            for pending in lanes.values():
+                lane(pending)
+        else:
+            with ThreadPoolExecutor(min(self.threads, len(lanes)), thread_name_prefix="notify-send") as pool:
+                list(pool.map(lane, lanes.values()))  # re-raises a lane's exception here
         return report
 
     # ---- one address ------------------------------------------------------------------------------------
@@ -162,6 +207,11 @@ class Sender:
         if kind in _SMS_KINDS:
             wait_until = self._quota_opens(address, message.template, now)
             if wait_until is not None:
+                # A long hold folds: what waits for this number goes as one summary once the limits allow it
+                # (its own template's per-template count does not apply); an emergency notice is held whole.
+                fold = wait_until - now > FOLD_AFTER and not any(map(is_emergency, items))
+                if fold:
+                    wait_until = self._quota_opens(address, PENDING_MANY, now) or now
                 for n in items:
                     self._save(
                         n,
@@ -169,10 +219,11 @@ class Sender:
                         not_before=wait_until,
                         lease_owner="",
                         lease_until=None,
-                        history=(*n.history, Attempt(now, "", "quota")),
+                        history=(*n.history, Attempt(now, "", "quota", FOLD if fold else "")),
                     )
                 report.held += len(items)
-                log.info("SMS to %s held until %s by the per-number limit", mask(address), wait_until.isoformat())
+                log.info("SMS to %s held until %s by the per-number limit%s", mask(address), wait_until.isoformat(),
+                         " (folded)" if fold else "")  # fmt: skip
                 return
         if lookups:
             # Say which message each entry is going out in, so that if this process dies before recording the
@@ -334,7 +385,7 @@ class Sender:
 
     def _message(self, kind: ChannelKind, address: str, items: list[Notification]) -> OutgoingMessage:
         primary = items[0]
-        if len(items) == 1:
+        if len(items) == 1 and not folded(primary):
             return OutgoingMessage(
                 primary.key,
                 kind,
@@ -345,8 +396,18 @@ class Sender:
                 primary.page,
                 attempt=primary.attempts + 1,
             )
+        if folded(primary):  # held long by a per-number limit: how many wait, and the newest (the primary)
+            p = primary.params
+            what = p.get("rule") or p.get("what") or p.get("measures") or p.get("thing2", "")
+            latest = "：".join(x for x in (p.get("enterprise") or p.get("thing1", ""), what) if x)
+            values = {"count": str(len(items)), "latest": latest, "time": local_text(primary.created_at)}
+            rendered = self.templates.render(PENDING_MANY, kind, values, primary.audience)
+            return OutgoingMessage(
+                primary.key, kind, address, PENDING_MANY, rendered.params, rendered.text, rendered.page,
+                primary.attempts + 1,
+            )  # fmt: skip
         # Several to one address share one group (batches): one enterprise's alarms raised together → one summary.
-        template = "alarms_raised_many"
+        template = MANY_TEMPLATES.get(primary.event_kind, "alarms_raised_many")
         first_params = dict(primary.params)
         values = {
             "count": str(len(items)),

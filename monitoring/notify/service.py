@@ -23,6 +23,8 @@ from monitoring.notify.templates import TemplateBook
 from monitoring.registry.models import Enterprise
 from monitoring.storage.ports import Store
 
+GROUP_LOOKBACK = timedelta(minutes=1)  # how far back (beyond the coalescing window) a queued group entry is looked for
+
 log = logging.getLogger("monitoring.notify")
 _OPEN = [AlarmState.PENDING, AlarmState.RESPONDED, AlarmState.DISPATCHED, AlarmState.VERIFIED]
 # Roles whose people must be reachable for the notice's loop to work.
@@ -95,7 +97,35 @@ class NotifyService:
 
         return Decider(self.routes, self.templates, StoreDirectory(self.store), robots=self.robots, grants=grants)
 
-    def _store(self, notifications: Sequence[Notification]) -> list[Notification]:
+    def _join_open_groups(self, notifications: Sequence[Notification], now: datetime) -> list[Notification]:
+        """A grouped entry goes out with a queued, not yet due entry of its group to the same address (their
+        not_before shared), so alarms raised a few seconds apart merge although each window starts at its own."""
+        grouped = [n for n in notifications if n.group and n.status is Status.QUEUED]
+        if not grouped:
+            return list(notifications)
+        window = self.routes.settings.coalesce_window + GROUP_LOOKBACK
+        groups = {n.group for n in grouped}
+
+        def waiting(n: Notification) -> bool:
+            return n.status is Status.QUEUED and n.group in groups and n.not_before >= now
+
+        found, _ = self.store.outbox.recent(now - window, now, limit=500, accept=waiting)
+        opens: dict[tuple[str, object, str], datetime] = {}
+        for n in found:
+            k = (n.group, n.kind, n.address)
+            opens[k] = min(opens.get(k, n.not_before), n.not_before)
+        out = []
+        for n in notifications:
+            shared = opens.get((n.group, n.kind, n.address)) if n.group else None
+            # only the coalescing offset is shared: a low-severity entry held by quiet hours stays held
+            if shared is not None and shared < n.not_before <= shared + self.routes.settings.coalesce_window:
+                n = dataclasses.replace(n, not_before=shared)
+            out.append(n)
+        return out
+
+    def _store(self, notifications: Sequence[Notification], now: datetime | None = None) -> list[Notification]:
+        if now is not None:
+            notifications = self._join_open_groups(notifications, now)
         added = self.store.outbox.add(notifications)
         return [n for n, new in zip(notifications, added, strict=True) if new]
 
@@ -109,7 +139,7 @@ class NotifyService:
             if self._seen.get(alarm.id) == alarm.version:
                 continue
             enterprise = decider.directory.enterprise(alarm.enterprise_id)
-            new += self._store(decider.decide_all(alarm_events(alarm, enterprise, self.county_id), now))
+            new += self._store(decider.decide_all(alarm_events(alarm, enterprise, self.county_id), now), now)
             self._cancel_stale(alarm, now)
             self._seen[alarm.id] = alarm.version
         return new
@@ -224,8 +254,8 @@ class NotifyService:
     def told(self, alarm_id: str) -> list[Notification]:
         return [n for n in self.store.outbox.for_alarm(alarm_id) if n.status is not Status.MERGED or n.merged_into]
 
-    def unreachable(self) -> list[Unreachable]:
-        return unreachable(self.store, self.county_id)
+    def unreachable(self, now: datetime | None = None) -> list[Unreachable]:
+        return unreachable(self.store, self.county_id, now)
 
 
 ENTERPRISE_SIDE = frozenset({"enterprise_contacts", "enterprise_accounts", "installer"})
@@ -255,27 +285,49 @@ def alarm_notifications(outbox: OutboxRepository, alarm_id: str, *, enterprise_s
     return out
 
 
-def unreachable(store: Store, county_id: str) -> list[Unreachable]:
-    """Enterprise contacts and accounts (of the roles the notice needs) with neither phone nor openid, and those
-    whose last message failed permanently (invalid number, refused): either way the notice does not reach them."""
+UNREACHABLE_LOOKBACK = timedelta(days=7)  # how far back decided-but-unreachable outbox entries are looked at
+
+
+def unreachable(store: Store, county_id: str, now: datetime | None = None) -> list[Unreachable]:
+    """Enterprise contacts and accounts (of the roles the notice needs) with neither phone nor openid; those whose
+    last message failed permanently (invalid number, refused); and, given `now`, those whose newest entry of the
+    last UNREACHABLE_LOOKBACK was decided unreachable although they have an address (an openid without a
+    subscribe grant, or on a route that does not use WeChat): either way the notice does not reach them."""
     failed = store.outbox.undeliverable()
+    latest = _latest_results(store.outbox, now) if now is not None else {}
     out: list[Unreachable] = []
     for e in store.registry.list_enterprises(county_id):
         for i, c in enumerate(e.contacts):
             ident = f"{e.enterprise_id}:{i}"
-            reason = _reason(c.phone or c.wechat_openid, failed.get(f"contact:{ident}"))
+            reason = _reason(c.phone or c.wechat_openid, failed.get(f"contact:{ident}"), latest.get(f"contact:{ident}"))
             if reason:
                 out.append(Unreachable("contact", ident, c.name, c.role.label, e.enterprise_id, e.name, reason))
     for a in store.accounts.list_accounts(county_id):
         if a.role in _REACHABLE_ROLES and not a.disabled:
-            reason = _reason(a.phone or a.wechat_openid, failed.get(f"account:{a.id}"))
+            reason = _reason(a.phone or a.wechat_openid, failed.get(f"account:{a.id}"), latest.get(f"account:{a.id}"))
             if reason:
                 ent = a.enterprise_ids[0] if a.enterprise_ids else None
                 out.append(Unreachable("account", a.id, a.display_name, a.role_name, ent, reason=reason))
     return out
 
 
-def _reason(address: str | None, failure: Mapping[str, str] | None) -> str:
+def _latest_results(outbox: OutboxRepository, now: datetime) -> dict[str, Status]:
+    """Recipient id → the status of their newest outbox entry of the lookback (a person reached by a later
+    message is not listed for an earlier unreachable one)."""
+    now = require_utc(now, "now")
+    latest: dict[str, Status] = {}
+    before: str | None = None
+    while True:
+        page, before = outbox.recent(now - UNREACHABLE_LOOKBACK, now, before=before, limit=500)
+        for n in page:  # newest first
+            latest.setdefault(n.recipient_id, n.status)
+        if before is None:
+            return latest
+
+
+def _reason(address: str | None, failure: Mapping[str, str] | None, latest: Status | None = None) -> str:
     if not address:
         return "no_channel"
-    return f"failed:{failure.get('code', '')}" if failure is not None else ""
+    if failure is not None:
+        return f"failed:{failure.get('code', '')}"
+    return "no_usable_channel" if latest is Status.UNREACHABLE else ""

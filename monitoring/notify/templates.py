@@ -18,6 +18,7 @@ VAR = re.compile(r"\$\{([a-z_]+)\}")
 _FORBIDDEN = ("【", "】", "http://", "https://", "¥", "★")
 # WeChat subscribe-message field types and their value limits (characters).
 WECHAT_LIMITS = {"thing": 20, "phrase": 5, "character_string": 32, "number": 32, "letter": 32, "symbol": 5, "name": 10}
+SMS_VAR_CEILING = 35  # Aliyun's per-variable limit for notification templates
 _WECHAT_TYPE = re.compile(r"([a-z_]+?)\d+$")
 
 
@@ -86,6 +87,10 @@ class TemplateBook:
     def __init__(self, data: Mapping[str, Any]) -> None:
         limits = data.get("limits", {})
         self.sms_var_max = int(limits.get("sms_var_max", 20))
+        # variables allowed more (Aliyun takes ≤ 35 per variable): an emergency's measures must not be cut
+        self.sms_var_limits = {str(k): int(v) for k, v in dict(limits.get("sms_var_max_by_name", {})).items()}
+        if any(not 1 <= v <= SMS_VAR_CEILING for v in self.sms_var_limits.values()):
+            raise InvalidInputError(f"notify templates: sms_var_max_by_name values must be 1-{SMS_VAR_CEILING}")
         self.sms_total_max = int(limits.get("sms_total_max", 500))
         self.sms_sign = str(limits.get("sms_sign", ""))
         self.templates: dict[str, Template] = {}
@@ -109,13 +114,17 @@ class TemplateBook:
             raise InvalidInputError(f"{where}: two SMS variables must not be adjacent")
         if not t.sms_vars or not VAR.sub("", t.sms).strip():
             raise InvalidInputError(f"{where}: an SMS template needs fixed text and at least one variable")
-        longest = len(VAR.sub("", t.sms)) + len(t.sms_vars) * self.sms_var_max + len(self.sms_sign) + 2
+        longest = len(VAR.sub("", t.sms)) + sum(map(self.var_max, t.sms_vars)) + len(self.sms_sign) + 2
         if longest > self.sms_total_max:
             raise InvalidInputError(f"{where}: may reach {longest} characters, over {self.sms_total_max}")
         for key in t.wechat_data:
             m = _WECHAT_TYPE.fullmatch(key)
             if m is None or (m.group(1) not in WECHAT_LIMITS and m.group(1) not in ("time", "date")):
                 raise InvalidInputError(f"{where}: unknown WeChat data key {key!r}")
+
+    def var_max(self, variable: str) -> int:
+        """How many characters SMS variable `variable` may carry."""
+        return self.sms_var_limits.get(variable, self.sms_var_max)
 
     @classmethod
     def load(cls, path: Path | None = None) -> TemplateBook:
@@ -132,7 +141,7 @@ class TemplateBook:
         verify page)."""
         t = self.get(name)
         if kind in (ChannelKind.SMS, ChannelKind.SNS_SMS):
-            params = {v: cut(values.get(v, ""), self.sms_var_max) for v in dict.fromkeys(t.sms_vars)}
+            params = {v: cut(values.get(v, ""), self.var_max(v)) for v in dict.fromkeys(t.sms_vars)}
             text = _fill(t.sms, params)
             if kind is ChannelKind.SNS_SMS and self.sms_sign:
                 text = f"【{self.sms_sign}】{text}"  # SNS has no signature of its own

@@ -26,6 +26,9 @@ class LoopbackProvider:
         self.received: list[dict[str, Any]] = []
         self.failures: list[tuple[int, str]] = []  # answered in order, one per call
         self.in_flight = 0  # requests inside their delay (a kill then lands mid-send)
+        self.max_in_flight = 0  # the most requests inside their delay at once (concurrent senders)
+        self.busy: set[str] = set()  # addresses of the requests inside their delay
+        self.overlapped: set[str] = set()  # addresses that had two requests inside their delay at once
         self.undelivered: dict[str, str] = {}  # provider id → the carrier's code, for delivery reports
         self._lock = threading.Lock()
         provider = self
@@ -51,11 +54,17 @@ class LoopbackProvider:
                     self._answer(200, {"reports": reports})
                     return
                 if provider.delay_s:
+                    address = str(body.get("address", ""))
                     with provider._lock:
                         provider.in_flight += 1
+                        provider.max_in_flight = max(provider.max_in_flight, provider.in_flight)
+                        if address in provider.busy:
+                            provider.overlapped.add(address)  # two sends to one number at once
+                        provider.busy.add(address)
                     time.sleep(provider.delay_s)
                     with provider._lock:
                         provider.in_flight -= 1
+                        provider.busy.discard(address)
                 with provider._lock:
                     failure = provider.failures.pop(0) if provider.failures else None
                     if failure is None:

@@ -42,6 +42,12 @@ EVENT_NAMES = {
 }
 
 
+_REASON_NAMES = {
+    "no_channel": "无可用渠道",
+    "no_usable_channel": "最近一条通知无可用渠道（未订阅小程序消息或缺少手机号）",
+}
+
+
 class UnreachableOut(ApiModel):
     kind: Literal["contact", "account"]
     kind_name: str
@@ -50,7 +56,10 @@ class UnreachableOut(ApiModel):
     role: str = Field(description="联系人角色或账号角色（中文）")
     enterprise_id: str | None
     enterprise_name: str
-    reason: str = Field(description="no_channel：没有手机号也未绑定小程序；failed:<代码>：最近一条通知被服务商永久拒绝")
+    reason: str = Field(
+        description="no_channel：没有手机号也未绑定小程序；no_usable_channel：最近一条通知无可用渠道（如只绑定了小程序但未订阅"
+        "该消息，或所需渠道是短信）；failed:<代码>：最近一条通知被服务商永久拒绝"
+    )
     reason_name: str
 
 
@@ -70,6 +79,7 @@ class NotificationOut(ApiModel):
     merged: bool = Field(description="与同一接收人的其他通知合并为一条发送")
     attempts: int
     provider: str
+    provider_id: str = Field(description="服务商回执编号（短信 BizId / SerialNo、微信 msgid），未发送时为空")
     error: str
     decided_at: BeijingTime
     sent_at: BeijingTime | None
@@ -91,6 +101,7 @@ class NotificationOut(ApiModel):
             merged=bool(n.merged_into),
             attempts=n.attempts,
             provider=n.provider,
+            provider_id=n.provider_id,
             error=n.error,
             decided_at=n.created_at,
             sent_at=n.sent_at,
@@ -107,7 +118,7 @@ class NotificationOut(ApiModel):
     response=Page[UnreachableOut],
 )
 def list_unreachable(ctx: RequestContext, query: PageQuery) -> Page[UnreachableOut]:
-    found = unreachable(ctx.store, ctx.caller.county_id)
+    found = unreachable(ctx.store, ctx.caller.county_id, ctx.now)
     items, cursor = page_slice(found, query)
     return Page[UnreachableOut](
         items=[
@@ -120,7 +131,7 @@ def list_unreachable(ctx: RequestContext, query: PageQuery) -> Page[UnreachableO
                 enterprise_id=u.enterprise_id,
                 enterprise_name=u.enterprise_name,
                 reason=u.reason,
-                reason_name="无可用渠道" if u.reason == "no_channel" else "最近一条通知发送失败（号码无效或拒收）",
+                reason_name=_REASON_NAMES.get(u.reason, "最近一条通知发送失败（号码无效或拒收）"),
             )
             for u in items
         ],
@@ -153,7 +164,6 @@ class OutboxOut(NotificationOut):
     """An outbox entry for the bureau: the message, whom about, and the provider's answer."""
 
     template: str
-    provider_id: str = Field(description="服务商回执编号")
     alarm_id: str | None
     enterprise_id: str | None
     enterprise_name: str
@@ -216,7 +226,6 @@ def list_outbox(ctx: RequestContext, query: OutboxQuery) -> Page[OutboxOut]:
             OutboxOut(
                 **NotificationOut.of(n).model_dump(),
                 template=n.template,
-                provider_id=n.provider_id,
                 alarm_id=n.alarm_id,
                 enterprise_id=n.enterprise_id,
                 enterprise_name=names.get(n.enterprise_id or "", ""),

@@ -15,8 +15,9 @@ def channels_from_env(
     *,
     read_secret: Callable[[str], str] | None = None,
     extra: Sequence[Channel] = (),
+    wechat_templates: Mapping[str, str] | None = None,
 ) -> dict[ChannelKind, list[Channel]]:
     """See `wiring.channels_from_env`; imported on first use (the provider SDKs are heavy imports)."""
     from monitoring.notify.channels.wiring import channels_from_env as build
 
-    return build(env, read_secret=read_secret, extra=extra)
+    return build(env, read_secret=read_secret, extra=extra, wechat_templates=wechat_templates)

@@ -45,7 +45,8 @@ class TencentSmsSettings(_Section):
 class WechatSettings(_Section):
     app_id: str
     app_secret: SecretStr
-    templates: dict[str, str]  # logical template name → subscribe-message template id
+    # logical template name → subscribe-message template id; in AWS it comes from NOTIFY_WECHAT_TEMPLATES instead
+    templates: dict[str, str] = Field(default_factory=dict)
     base_url: str = "https://api.weixin.qq.com"
     miniprogram_state: str = Field("formal", pattern="^(developer|trial|formal)$")
     refresh_margin_s: float = Field(300.0, ge=0, le=3600)  # refresh the access token this long before it expires

@@ -7,6 +7,8 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
+from pydantic import ValidationError
+
 from monitoring.notify.channels.aliyun_sms import AliyunSms
 from monitoring.notify.channels.settings import ChannelSettings
 from monitoring.notify.channels.tencent_sms import TencentSms
@@ -59,17 +61,39 @@ def settings_from_env(
     return None
 
 
+class ChannelSettingsUnusable(Exception):
+    """The named settings could not be read or are malformed; the message names the cause, never a value."""
+
+
+def _masked(exc: Exception) -> str:
+    """The cause without the input: pydantic's messages may quote a secret, botocore's the secret's ARN only."""
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc'])) or 'JSON'}: {e['type']}" for e in exc.errors()[:5])
+    code = getattr(exc, "response", {}).get("Error", {}).get("Code") if hasattr(exc, "response") else None
+    return f"{type(exc).__name__}{f' {code}' if code else ''}"
+
+
 def channels_from_env(
     env: Mapping[str, str],
     *,
     read_secret: Callable[[str], str] | None = None,
     extra: Sequence[Channel] = (),
+    wechat_templates: Mapping[str, str] | None = None,
 ) -> dict[ChannelKind, list[Channel]]:
-    """The channels of the settings the environment names (none configured: only `extra`, and a warning)."""
-    settings = settings_from_env(env, read_secret=read_secret)
+    """The channels of the settings the environment names (none configured: only `extra`, and a warning);
+    `wechat_templates` replaces the WeChat section's map. Unreadable or malformed settings raise
+    ChannelSettingsUnusable (masked) so the caller can send nothing rather than crash."""
+    try:
+        settings = settings_from_env(env, read_secret=read_secret)
+    except Exception as exc:  # a missing / forbidden secret, bad JSON, a bad field: all mean "cannot send yet"
+        raise ChannelSettingsUnusable(_masked(exc)) from None
     if settings is None:
         log.warning(
             "no notification channel settings (%s, %s or %s): messages stay queued", ENV_JSON, ENV_FILE, ENV_SECRET
         )
         settings = ChannelSettings()
+    if wechat_templates is not None and settings.wechat is not None:
+        settings = settings.model_copy(
+            update={"wechat": settings.wechat.model_copy(update={"templates": dict(wechat_templates)})}
+        )
     return build_channels(settings, extra)

@@ -139,6 +139,10 @@ def test_the_enterprise_sees_only_its_own_people_and_a_merged_entry_shows_the_ou
     merged = [n for n in told if n["merged"]]
     assert len(merged) == 1 and merged[0]["status"] == "sent" and merged[0]["provider"] == "aliyun_sms"
     assert merged[0]["sent_at"] is not None
+    # the provider's id of the message (BizId), to trace it with the provider; empty for what was not sent
+    assert merged[0]["provider_id"] == "BIZ-1"
+    assert all(n["provider_id"] for n in told if n["status"] == "sent")
+    assert all(n["provider_id"] == "" for n in told if n["status"] == "queued")
 
 
 def test_the_bureau_reads_the_outbox_newest_first_masked_filtered_and_paged(api: Api) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from infra.settings import SettingsError, load_stage, load_stages
@@ -147,3 +149,12 @@ def test_api_settings_from_the_command_line() -> None:
     (s,) = load_stages(context)
     assert (s.api_waf_rate_limit, s.api_cors_origin) == (5000, "https://gk.example.gov.cn:8443")
     assert (s.api_wechat_secret_parameter, s.api_cloudwatch_role) == ("/gongkuang/prod/wechat-secret", False)
+
+
+def test_wechat_template_ids_are_a_json_object_given_as_an_object_or_text() -> None:
+    ids = {"alarm_raised": "Ab-12"}
+    assert json.loads(load_stage("dev", {"notify_wechat_templates": ids}).notify_wechat_templates) == ids
+    assert json.loads(load_stage("dev", {"notify_wechat_templates": json.dumps(ids)}).notify_wechat_templates) == ids
+    for bad in ("[1]", "{oops", '{"alarm_raised": ""}'):
+        with pytest.raises(SettingsError, match="notify_wechat_templates"):
+            load_stage("dev", {"notify_wechat_templates": bad})

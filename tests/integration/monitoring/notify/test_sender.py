@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from monitoring.alarms.models import Reminder
 from monitoring.clock import FixedClock
 from monitoring.notify.models import Notification, Status
 from monitoring.notify.ports import ChannelKind
@@ -40,8 +41,15 @@ def _sender(store: Store, clock: FixedClock, a: LoopbackProvider, b: LoopbackPro
         ChannelKind.WECHAT_SUBSCRIBE: [LoopbackChannel(a.url, "wechat", ChannelKind.WECHAT_SUBSCRIBE)],
     }
     base = RoutingTable.load().settings
+    threads = settings.pop("threads", 1)  # one at a time: the injected failures hit a known message
     return Sender(
-        store.outbox, channels, TemplateBook.load(), dataclasses.replace(base, **settings), clock.now, owner="t"
+        store.outbox,
+        channels,
+        TemplateBook.load(),
+        dataclasses.replace(base, **settings),
+        clock.now,
+        owner="t",
+        threads=threads,
     )
 
 
@@ -88,6 +96,77 @@ def test_alarms_of_one_enterprise_raised_together_go_as_one_message(
     got = [m for m in a.received if m["address"] == PHONE_WANG]
     assert len(got) == 1 and got[0]["template"] == "alarms_raised_many" and got[0]["params"]["count"] == "3"
     assert report.merged >= 2
+
+
+def test_alarms_raised_five_seconds_apart_go_as_one_message(
+    providers: tuple[LoopbackProvider, LoopbackProvider],
+) -> None:
+    # Given one enterprise's alarms raised 5 s apart, each decided as it is raised
+    a, b = providers
+    store, clock = world(), FixedClock(T0)
+    service, sender = NotifyService(store, COUNTY), _sender(store, clock, a, b)
+    service.decide_alarms([alarm("A1")], clock.now())
+    clock.advance(timedelta(seconds=5))
+    service.decide_alarms([alarm("A2", rule="control_low_load", created_at=clock.now())], clock.now())
+    # When the sender runs as the first one's window closes, Then the second joined it: one message
+    clock.advance(timedelta(seconds=5))
+    sender.run_once()
+    clock.advance(timedelta(seconds=30))
+    sender.run_once()
+    got = [m for m in a.received if m["address"] == PHONE_WANG]
+    assert len(got) == 1 and got[0]["template"] == "alarms_raised_many" and got[0]["params"]["count"] == "2"
+
+
+def test_five_simultaneous_reminders_go_as_one_message_per_address(
+    providers: tuple[LoopbackProvider, LoopbackProvider],
+) -> None:
+    # Given five alarms (two enterprises) that all became overdue at once: the escalation stored a reminder each
+    a, b = providers
+    due = T0 + timedelta(hours=2)
+    store, clock = world(), FixedClock(due)
+    overdue = [
+        alarm(f"A{i}", enterprise=("E1", "E2")[i % 2], reminders=(Reminder(due, "enterprise", "response_overdue"),
+              Reminder(due, "branch", "response_overdue")))
+        for i in range(5)
+    ]  # fmt: skip
+    decided = NotifyService(store, COUNTY).decide_alarms(overdue, clock.now())
+    reminders = [n for n in decided if n.event_kind == "response_overdue" and n.kind is ChannelKind.SMS and n.address]
+    addresses = {n.address for n in reminders}
+    assert len(reminders) > len(addresses) >= 2  # several reminders reach each address
+    # When the window has closed, Then each address gets one "N alarms overdue" message
+    clock.advance(timedelta(seconds=30))
+    _sender(store, clock, a, b).run_once(limit=200)
+    for address in addresses:
+        got = [m for m in a.received if m["address"] == address and m["template"].startswith("response_overdue")]
+        count = sum(n.address == address for n in reminders)
+        assert len(got) == 1
+        assert got[0]["params"].get("count", "1") == str(count)
+        assert got[0]["template"] == ("response_overdue_many" if count > 1 else "response_overdue")
+
+
+def test_different_numbers_are_sent_to_at_once_one_number_in_turn() -> None:
+    # Given an emergency-like fan-out: twelve numbers, one of them with three messages, a provider taking 0.3 s each
+    slow = LoopbackProvider("aliyun", delay_s=0.3)
+    try:
+        store, clock = world(), FixedClock(T0 + timedelta(seconds=21))
+        sender = _sender(store, clock, slow, slow, threads=8)
+        numbers = [f"1390000{i:04d}" for i in range(12)]
+        notes = [
+            Notification(
+                key=f"k-{i}", event_id=f"e-{i}", event_kind="daily_digest", kind=ChannelKind.SMS, recipient_id=f"r{i}",
+                recipient_name="x", audience="town", address=numbers[min(i, 11)], template="daily_digest",
+                params={"scope": "如城", "day": "12-06", "new": "1", "open": "1", "overdue": "0"}, text="t",
+                created_at=T0, not_before=T0,
+            )
+            for i in range(14)
+        ]  # fmt: skip
+        store.outbox.add(notes)
+        report = sender.run_once(limit=100)
+        # Then every message went, several numbers at once, and never two to one number at once
+        assert report.sent == 14 and len(slow.received) == 14
+        assert slow.max_in_flight >= 2 and slow.overlapped == set()
+    finally:
+        slow.close()
 
 
 def test_failover_to_the_second_provider(providers: tuple[LoopbackProvider, LoopbackProvider]) -> None:
@@ -146,13 +225,13 @@ def test_retries_end_after_max_attempts(providers: tuple[LoopbackProvider, Loopb
     assert {(n.status, n.attempts, n.error) for n in final} == {(Status.FAILED, 3, "http_503")}
 
 
-def test_per_number_limit_holds_sms_back_and_sends_each_whole_later(
+def test_per_number_limit_folds_a_long_hold_into_one_summary(
     providers: tuple[LoopbackProvider, LoopbackProvider],
 ) -> None:
     a, b = providers
     installer = "13800000009"
     store, clock = world(), FixedClock(T0)
-    sender, service = _sender(store, clock, a, b, sms_per_template_day=1), NotifyService(store, COUNTY)
+    sender, service = _sender(store, clock, a, b, sms_per_hour=1), NotifyService(store, COUNTY)
 
     def raise_alarm(aid: str, enterprise: str, rule: str) -> None:
         raised = clock.now() - timedelta(seconds=21)  # its coalescing window has closed
@@ -164,21 +243,41 @@ def test_per_number_limit_holds_sms_back_and_sends_each_whole_later(
     raise_alarm("A1", "E2", "terminal_offline")
     sender.run_once()
     assert len(to_installer()) == 1
-    clock.advance(timedelta(seconds=10))
-    raise_alarm("A2", "E1", "tamper_flatline")
-    held = sender.run_once()
-    assert held.held == 1 and len(to_installer()) == 1  # one alarm_raised per number and day (cap set to 1)
-    clock.advance(timedelta(days=1))
+    # Given three more alarms of two enterprises within the hour the number may get one SMS in
+    for aid, enterprise, rule in (("A2", "E1", "tamper_flatline"), ("A3", "E2", "tamper_flatline")):
+        clock.advance(timedelta(minutes=5))
+        raise_alarm(aid, enterprise, rule)
+        assert sender.run_once().held >= 1 and len(to_installer()) == 1
+    clock.advance(timedelta(minutes=5))
+    raise_alarm("A4", "E1", "terminal_offline")
+    sender.run_once()
+    assert len(to_installer()) == 1
+    # When the hour has passed, Then one summary goes: the count and the newest, the others merged into it
+    clock.advance(timedelta(hours=1))
     sender.run_once()
     assert len(to_installer()) == 2
-    later = to_installer()[1]
-    # another enterprise's alarm is not folded into a count: it goes whole, with its own enterprise and rule
-    assert (
-        later["template"] == "alarm_raised"
-        and later["params"]["enterprise"] != to_installer()[0]["params"]["enterprise"]
-    )
+    summary = to_installer()[1]
+    assert summary["template"] == "pending_many" and summary["params"]["count"] == "3"
+    newest = store.outbox.get(summary["key"])
+    assert newest is not None and newest.alarm_id == "A4" and newest.status is Status.SENT
+    held = [n for aid in ("A2", "A3") for n in store.outbox.for_alarm(aid) if n.address == installer]
+    assert {n.status for n in held} == {Status.MERGED} and {n.merged_into for n in held} == {newest.key}
     assert not [n for n in store.outbox.due(clock.now() + timedelta(days=2)) if n.address == installer]
-    assert len(store.outbox.sent_times(f"{installer}#alarm_raised", clock.now() - timedelta(hours=1))) == 1
+
+
+def test_a_short_hold_keeps_messages_whole(providers: tuple[LoopbackProvider, LoopbackProvider]) -> None:
+    a, b = providers
+    installer = "13800000009"
+    store, clock = world(), FixedClock(T0)
+    sender, service = _sender(store, clock, a, b, sms_per_minute=1), NotifyService(store, COUNTY)
+    for aid, enterprise in (("A1", "E2"), ("A2", "E1")):
+        raised = clock.now() - timedelta(seconds=21)
+        service.decide_alarms([alarm(aid, enterprise=enterprise, rule="terminal_offline", created_at=raised)], T0)
+    sender.run_once()
+    clock.advance(timedelta(minutes=1))
+    sender.run_once()
+    sent = [m for m in a.received if m["address"] == installer]
+    assert [m["template"] for m in sent] == ["alarm_raised", "alarm_raised"]  # a wait under a minute: each whole
 
 
 def test_delivery_reports_are_recorded_for_providers_that_give_them(

@@ -1,6 +1,6 @@
 """A real sender process killed with SIGKILL in the middle of a batch, against a loopback provider that counts
-deliveries: after its leases run out a second sender finishes the work; nothing is lost, and only the one send
-cut off mid-request may reach the provider twice (with the same idempotency key)."""
+deliveries: after its leases run out a second sender finishes the work; nothing is lost, and only the sends cut
+off mid-request (one per address lane at most) may reach the provider twice (with the same idempotency key)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitoring.notify.models import Status
+from monitoring.notify.sender import SEND_THREADS
 from monitoring.notify.service import NotifyService
 from monitoring.storage.sqlite import open_store
 from tests.support.notify_loopback import LoopbackProvider
@@ -50,7 +51,10 @@ def test_killed_sender_loses_nothing_and_repeats_at_most_the_send_in_flight(tmp_
         first = subprocess.Popen(args, cwd=ROOT, env=env)
         busy = _wait(lambda: len(provider.received) >= 6 and provider.in_flight > 0, 60)
         assert busy, "the first sender never got going"
+        in_flight = provider.in_flight
         first.send_signal(signal.SIGKILL)
+        # the sends cut off: the provider is still inside them (one per address lane of the sender, at most)
+        cut = max(in_flight, provider.in_flight)
         first.wait(10)
         held = [n for n in store.outbox.due(now + timedelta(hours=1)) if n.status is Status.SENDING]
         assert held, "the kill should leave claimed, unfinished work behind (mid-batch)"
@@ -65,5 +69,5 @@ def test_killed_sender_loses_nothing_and_repeats_at_most_the_send_in_flight(tmp_
     primaries = {n.merged_into or n.key for n in final.values()}
     assert set(counts) == primaries  # every message reached the provider, under its own key
     repeats = sum(c - 1 for c in counts.values())
-    assert repeats <= 1  # only the send in flight at the kill may repeat
+    assert repeats <= cut <= SEND_THREADS  # only the sends in flight at the kill may repeat
     store.close()

@@ -117,10 +117,28 @@ def test_emergency_alert_tells_each_enterprise_its_own_measures() -> None:
     store.emergency.put_alert(EmergencyAlert("EM1", Level.ORANGE, T0 + timedelta(hours=2), T0 + timedelta(days=2)))
     out = NotifyService(store, COUNTY).decide_emergency(T0)
     e1 = next(n for n in out if n.enterprise_id == "E1" and n.kind is ChannelKind.SMS)
-    assert e1.params["measures"] == "停产2条生产线，用电限基线50%" and e1.params["level"] == "橙色"
+    assert e1.params["measures"] == "停2条线，用电≤基线50%" and e1.params["level"] == "橙色"
     assert e1.event_kind == "emergency_published"
     ended = NotifyService(store, COUNTY).decide_emergency(T0 + timedelta(days=2, minutes=1))
     assert {n.event_kind for n in ended} == {"emergency_ended"}
+
+
+def test_emergency_measures_with_lines_share_and_two_windows_are_not_cut() -> None:
+    # Given the longest usual measures: lines to stop, an energy share and two 错峰 windows
+    store = world()
+    busy = LevelMeasures(stop_points=("P1", "P2", "P3"), energy_share=0.3, forbidden_hours=((0, 6), (20, 24)))
+    store.emergency.put_measures(EnterpriseMeasures("E1", {Level.RED: busy}))
+    store.emergency.put_alert(EmergencyAlert("EM1", Level.RED, T0 + timedelta(hours=2), T0 + timedelta(days=2)))
+    out = NotifyService(store, COUNTY).decide_emergency(T0)
+    sms = next(n for n in out if n.enterprise_id == "E1" and n.kind is ChannelKind.SMS)
+    # Then the SMS carries every measure whole (the variable may hold 35 characters), nothing ends in "…"
+    assert sms.params["measures"] == "停3条线，用电≤基线30%，0-6、20-24时停产"
+    assert "…" not in sms.text and "0-6、20-24时停产" in sms.text
+    # And WeChat (thing ≤ 20) gets a brief that points at the emergency page, also uncut
+    wechat = [n for n in out if n.enterprise_id == "E1" and n.kind is ChannelKind.WECHAT_SUBSCRIBE]
+    assert wechat
+    for n in wechat:
+        assert n.params["thing4"] == "停3条线等，详见小程序" and "emergency" in n.page
 
 
 def test_daily_digest_goes_once_a_day_after_the_hour_to_town_and_branch() -> None:
@@ -234,3 +252,21 @@ def test_a_number_outside_the_mainland_is_reached_through_sns() -> None:
     assert ("Smith", ChannelKind.SNS_SMS, "+447700900123") in kinds
     assert ("陈工", ChannelKind.SMS, "13800000077") in kinds
     assert not any(n.kind is ChannelKind.SMS and n.address.startswith("+") for n in out)
+
+
+def test_someone_with_only_an_openid_and_no_grant_is_listed_by_result() -> None:
+    # Given 赵主任 bound the mini-program (an openid) but never accepted a subscribe message, and no phone
+    store = world()
+    enterprise = store.registry.get_enterprise("E1")
+    contacts = list(enterprise.contacts)
+    contacts[2] = dataclasses.replace(contacts[2], wechat_openid="o-zhao")
+    store.registry.put_enterprise(dataclasses.replace(enterprise, contacts=tuple(contacts)))
+    assert "E1:2" not in {u.id for u in unreachable(store, COUNTY)}  # by address alone: looks reachable
+    # When an alarm is decided with grants counted, Then nothing can go to him: the entry is unreachable
+    service = NotifyService(store, COUNTY, wechat_templates={"alarm_raised": "TPL-1"})
+    out = service.decide_alarms([alarm()], T0)
+    assert [n.status for n in out if n.recipient_id == "contact:E1:2"] == [Status.UNREACHABLE]
+    # And the list names him by that result
+    found = {u.id: u.reason for u in unreachable(store, COUNTY, T0 + timedelta(minutes=1))}
+    assert found["E1:2"] == "no_usable_channel"
+    assert "E1:1" not in found  # 李电工 was reached by SMS

@@ -41,6 +41,16 @@ def test_shipped_templates_load_and_render_sms_within_limits() -> None:
     assert "${" not in r.text and len(r.text) + len(book.sms_sign) + 2 <= 500
 
 
+def test_a_variable_may_have_its_own_limit_up_to_aliyuns_35() -> None:
+    book = TemplateBook.load()
+    assert book.var_max("measures") == 35 and book.var_max("enterprise") == book.sms_var_max
+    long = "停3条线，用电≤基线30%，0-6、12-14、20-24时停产，另须关停全部锅炉"
+    r = book.render("emergency_published", ChannelKind.SMS, {**VALUES, "measures": long, "level": "红色"})
+    assert len(r.params["measures"]) == 35 and r.params["measures"].endswith("…")
+    with pytest.raises(InvalidInputError, match="1-35"):
+        TemplateBook({"limits": {"sms_var_max_by_name": {"measures": 36}}, "templates": {}})
+
+
 def test_wechat_fields_are_cut_to_their_type_and_the_page_links_the_alarm() -> None:
     r = TemplateBook.load().render("alarm_raised", ChannelKind.WECHAT_SUBSCRIBE, VALUES, "enterprise_contacts")
     assert r.page == "pages/enterprise/respond/respond?id=A1"

@@ -14,7 +14,14 @@ from typing import Any, TextIO
 from monitoring._time import CHINA, china_day
 from monitoring.campaign.defaults import default_campaign, load_campaign
 from monitoring.campaign.models import Campaign, StepRecord, SurveyRecord
-from monitoring.campaign.progress import GroupProgress, file_calendar_warning, late_text, overdue_for, progress
+from monitoring.campaign.progress import (
+    STEP_LABELS,
+    GroupProgress,
+    file_calendar_warning,
+    late_text,
+    overdue_for,
+    progress,
+)
 from monitoring.campaign.service import (
     Actor,
     filing_due,
@@ -120,7 +127,7 @@ def _d(value: datetime | None) -> str:
 
 def _group_line(g: GroupProgress) -> str:
     r = g.reached
-    late = "、".join(f"{k}:{v}" for k, v in g.overdue.items() if v)
+    late = "、".join(f"{STEP_LABELS.get(k, k)} {v}" for k, v in g.overdue.items() if v)
     return (
         f"{g.name}\t{g.total}\t{g.exempt}\t{r[InstallStatus.SURVEYED]}\t{r[InstallStatus.INSTALLED]}\t"
         f"{r[InstallStatus.NETWORKED]}\t{r[InstallStatus.TRIAL_RUN]}\t{r[InstallStatus.ACCEPTED]}\t"

@@ -4,6 +4,7 @@ progress and overdue in Chinese, and the progress sheet out and back in (a bad s
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -41,6 +42,7 @@ def test_steps_exemption_and_the_reports_a_clerk_reads(db: str) -> None:
     assert code == 0 and "勘察 2022-09-30" in text and "豁免 1" in text
     code, text = _run("--db", db, "campaign", "progress", "--by", "branch")
     assert code == 0 and text.splitlines()[0].startswith("执法局\t企业\t豁免\t已勘察") and "执法一局" in text
+    assert re.search(r"安装联网 \d", text) and "network" not in text  # overdue steps in words, not codes
     code, text = _run("--db", db, "campaign", "overdue")
     assert code == 0 and "按日历日" in text
     lines = text.splitlines()[1:]

@@ -329,9 +329,10 @@ def test_timeline_shows_producing_stopped_and_the_gap_as_no_data(api: Api) -> No
     # Judged on this section's line alone: the field section's points of ent-in (bound, never reporting) would
     # rightly keep the enterprise at no data, so they are taken out of service here.
     reg = api.store.registry
+    # point-in reports, so it is in service (a point still in commissioning with no terminal is not judged)
     for point in reg.list_points("ent-in"):
-        if point.point_id != "point-in":
-            reg.put_point(replace(point, status=PointStatus.DISABLED))
+        status = PointStatus.RUNNING if point.point_id == "point-in" else PointStatus.DISABLED
+        reg.put_point(replace(point, status=status))
     body = api.get("/enterprises/ent-in/timeline", Role.ENTERPRISE).json
     assert (body["day"], body["start"], body["end"]) == (
         "2026-12-01",

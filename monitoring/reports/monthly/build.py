@@ -16,7 +16,7 @@ from monitoring._time import china_day, china_day_bounds
 from monitoring.alarms.listing import INVESTIGATION_LIMIT, RESPONSE_LIMIT
 from monitoring.alarms.models import Alarm, AlarmState
 from monitoring.campaign.progress import STEP_LABELS, progress
-from monitoring.emergency.models import LEVEL_NAMES
+from monitoring.emergency.models import LEVEL_NAMES, EmergencyAlert, Level
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.evaluation.catalogue import RULES
 from monitoring.maintenance.models import MaintenanceKind
@@ -40,6 +40,7 @@ from monitoring.storage.ports import Store
 
 MINUTES_PER_DAY = 1440  # a point-day without a completeness record expected minute data and got none
 _HOUR = timedelta(hours=1)
+_SEVERITY = list(Level)  # yellow, orange, red: the more severe of two alerts of one window is listed first
 
 
 def _hours(td: timedelta) -> float:
@@ -173,6 +174,8 @@ def _days(first: date, last: date) -> list[date]:
 def _curtailment(
     store: Store, county_id: str, enterprises: Sequence[Enterprise], presence: _Presence, start: datetime, end: datetime
 ) -> list[AlertCompliance]:
+    """One row per window: alerts declared with the same title, level, start and end (the demo declares one per
+    enterprise) are one curtailment over the union of the enterprises they cover."""
     alerts = [a for a in store.emergency.alerts_between(start, end) if a.county_id in ("", county_id)]
     if not alerts:
         return []
@@ -181,32 +184,34 @@ def _curtailment(
     violation = [
         a for a in store.alarms.list(since=since, until=until, limit=1_000_000) if a.rule == "emergency_violation"
     ]
-    out = []
+    windows: dict[tuple[str, str, datetime, datetime], list[EmergencyAlert]] = {}
     for alert in alerts:
-        covered = [e for e in enterprises if alert.covers(e.enterprise_id, e.town_id)]
+        title = alert.title or f"{LEVEL_NAMES[alert.level]}预警"
+        windows.setdefault((title, LEVEL_NAMES[alert.level], alert.start, alert.end), []).append(alert)
+    out = []
+    for (title, level, a_start, a_end), declared in sorted(windows.items(), key=_window_order):
+        covered = [e for e in enterprises if any(a.covers(e.enterprise_id, e.town_id) for a in declared)]
         bad = {
             a.enterprise_id
             for a in violation
-            if a.state is not AlarmState.RETRACTED and alert.start <= a.data_start < alert.end
+            if a.state is not AlarmState.RETRACTED and a_start <= a.data_start < a_end
         }
         violators = [e.name for e in covered if e.enterprise_id in bad]
-        lo, hi = max(alert.start, start), min(alert.end, end)
+        lo, hi = max(a_start, start), min(a_end, end)
         silent = [
             e for e in covered if e.enterprise_id not in bad and not presence.seen_between(e.enterprise_id, lo, hi)
         ]
         out.append(
             AlertCompliance(
-                alert.title or f"{LEVEL_NAMES[alert.level]}预警",
-                LEVEL_NAMES[alert.level],
-                alert.start,
-                alert.end,
-                len(covered),
-                len(violators),
-                len(silent),
-                tuple(violators),
+                title, level, a_start, a_end, len(covered), len(violators), len(silent), tuple(violators), len(declared)
             )
         )
     return out
+
+
+def _window_order(item: tuple[tuple[str, str, datetime, datetime], list[EmergencyAlert]]) -> tuple[object, ...]:
+    (title, _, start, end), declared = item
+    return start, end, -max(_SEVERITY.index(a.level) for a in declared), title
 
 
 def _maintenance(

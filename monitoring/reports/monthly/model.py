@@ -97,7 +97,8 @@ class EnterpriseMonth:
 
 @dataclass(frozen=True, slots=True)
 class AlertCompliance:
-    """One emergency alert overlapping the month, over the scope's covered enterprises."""
+    """One emergency alert overlapping the month (or several declared with the same title, level and window, merged),
+    over the scope's enterprises covered by any of them."""
 
     title: str
     level: str
@@ -107,6 +108,7 @@ class AlertCompliance:
     violating: int  # enterprises with an 应急管控 violation alarm in the alert
     without_data: int  # no data during the alert: not judged (a gap is never read as compliance)
     violators: tuple[str, ...]  # names
+    declared: int = 1  # alerts merged into this row
 
     @property
     def compliant(self) -> int:

@@ -8,6 +8,7 @@ charts are matplotlib's already. More: docs/reports.md.
 from __future__ import annotations
 
 import textwrap
+import unicodedata
 from collections.abc import Sequence
 from typing import IO, Any, cast
 
@@ -18,10 +19,11 @@ from matplotlib.figure import Figure
 from monitoring._time import CHINA
 from monitoring.charts.fonts import cjk_rc
 from monitoring.reports.monthly import charts
-from monitoring.reports.monthly.model import MonthlyReport, TimeLimit
+from monitoring.reports.monthly.model import AlertCompliance, MonthlyReport, TimeLimit
 
 A4 = (8.27, 11.69)
 ROWS_PER_PAGE = 40
+CURTAILMENT_LINES = 6  # alert windows listed on page 2; the XLSX lists them all
 
 
 def _pct(v: float | None) -> str:
@@ -40,6 +42,18 @@ def _limit_lines(t: TimeLimit) -> list[str]:
     ]
 
 
+def _curtailment_line(a: AlertCompliance) -> str:
+    """One alert window; alerts declared for the same window (one per enterprise) are one line with their count."""
+    nb = "\u00a0"  # a wrap never parts a figure from its label
+    times = f"{a.start.astimezone(CHINA):%m-%d}{nb}{a.start.astimezone(CHINA):%H:%M}至"
+    times += f"{a.end.astimezone(CHINA):%m-%d}{nb}{a.end.astimezone(CHINA):%H:%M}"
+    declared = f"，同时段下达{nb}{a.declared}{nb}次" if a.declared > 1 else ""
+    return (
+        f"　{a.title}（{a.level}{declared}）{times}：涵盖{nb}{a.covered}{nb}家，落实{nb}{a.compliant}，"
+        f"未落实{nb}{a.violating}，无数据{nb}{a.without_data}"
+    )
+
+
 def _page(report: MonthlyReport, number: int) -> Figure:
     fig = Figure(figsize=A4)
     fig.text(0.5, 0.02, f"{report.title}　第 {number} 页", ha="center", fontsize=8, color="#555555")
@@ -50,10 +64,17 @@ def _save(pdf: PdfPages, fig: Figure) -> None:
     pdf.savefig(fig)  # type: ignore[no-untyped-call]  # matplotlib leaves PdfPages.savefig unannotated
 
 
+def _ems(text: str) -> float:
+    """Width in ems: a Chinese character is one, a digit or Latin letter about half (Noto Sans CJK)."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.55 for c in text)
+
+
 def _lines(fig: Figure, top: float, lines: Sequence[str], size: float = 10, step: float = 0.022) -> float:
     y = top
-    width = int(530 / size)  # full-width characters across the text column (about 7.4 in of an A4 page)
+    ems = 530 / size  # full-width characters across the text column (about 7.4 in of an A4 page)
     for line in lines:
+        # textwrap counts characters: give it as many as fit in `ems` at this line's mix of wide and narrow ones
+        width = max(1, int(ems * len(line) / _ems(line))) if line else 1
         for part in textwrap.wrap(line, width, subsequent_indent="　") or [""]:
             fig.text(0.08, y, part, fontsize=size, va="top")
             y -= step
@@ -86,11 +107,9 @@ def _second(pdf: PdfPages, r: MonthlyReport) -> None:
     charts.online_rates(fig.add_axes((0.1, 0.7, 0.8, 0.22)), r)
     charts.campaign(fig.add_axes((0.1, 0.4, 0.8, 0.22)), r)
     lines = ["应急管控落实情况（依据报警；无数据不判定）："]
-    lines += [
-        f"　{a.title}（{a.level}）{a.start.astimezone(CHINA):%m-%d %H:%M}至{a.end.astimezone(CHINA):%m-%d %H:%M}："
-        f"涵盖 {a.covered} 家，落实 {a.compliant}，未落实 {a.violating}，无数据 {a.without_data}"
-        for a in r.curtailment[:6]
-    ] or ["　本月无应急预警。"]
+    lines += [_curtailment_line(a) for a in r.curtailment[:CURTAILMENT_LINES]] or ["　本月无应急预警。"]
+    if len(r.curtailment) > CURTAILMENT_LINES:
+        lines.append(f"　另有 {len(r.curtailment) - CURTAILMENT_LINES} 个预警时段，见 XLSX“应急管控”表。")
     if r.campaign_name:
         late = "，".join(f"{label} {n}" for label, n in r.campaign_overdue)
         lines.append(f"安装活动（{r.campaign_name}）逾期企业：{late}。")

@@ -124,8 +124,19 @@ def _curtailment(book: Workbook, r: MonthlyReport) -> None:
     sheet = _sheet(
         book,
         "应急管控",
-        ("预警", "级别", "开始", "结束", "涵盖企业", "落实（未发现违规）", "未落实", "无数据未判定", "未落实企业"),
-        (28, 8, 17, 17, 10, 16, 8, 12, 50),
+        (
+            "预警",
+            "级别",
+            "开始",
+            "结束",
+            "涵盖企业",
+            "落实（未发现违规）",
+            "未落实",
+            "无数据未判定",
+            "未落实企业",
+            "同时段下达次数",
+        ),
+        (28, 8, 17, 17, 10, 16, 8, 12, 50, 14),
     )
     for a in r.curtailment:
         sheet.append(
@@ -139,6 +150,7 @@ def _curtailment(book: Workbook, r: MonthlyReport) -> None:
                 a.violating,
                 a.without_data,
                 "、".join(a.violators),
+                a.declared,
             ]
         )
     if not r.curtailment:

@@ -12,7 +12,7 @@ from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.maintenance.models import MaintenanceEntry, MaintenanceKind
 from monitoring.reports.monthly.build import build_monthly, time_limit
 from monitoring.reports.monthly.model import Scope, ScopeKind
-from tests.unit.monitoring.reports.monthly.world import NOV_START, november
+from tests.unit.monitoring.reports.monthly.world import NOV_START, november, one_alert_per_enterprise
 from tests.unit.monitoring.views.world import NOW, world
 
 pytestmark = pytest.mark.unit
@@ -76,6 +76,28 @@ def test_curtailment_campaign_and_maintenance() -> None:
     assert not m["江安镇金属制品厂"].overdue  # MN0002 never commissioned nor inspected: its clock has not started
     # a3 (terminal offline) opened a 24 h repair obligation; mt-2 met it 5 h later
     assert dict(r.repairs) == {"待维修": 0, "已超时": 0, "已修复": 1, "超时修复": 0, "自行恢复": 0}
+
+
+def test_alerts_declared_for_the_same_window_are_one_curtailment_over_their_enterprises() -> None:
+    r = build_monthly(one_alert_per_enterprise(november()), "rugao", COUNTY, NOV, NOW)
+    got = {(a.title, a.level, a.end - a.start): a for a in r.curtailment}
+    assert len(r.curtailment) == 4 == len(got)  # the world's own 橙色预警, and three 模拟应急管控 windows
+    merged = got[("模拟应急管控", "橙色", timedelta(days=2))]
+    # e1 declared twice counts once; e2's violation alarm is in the window; e3 sent nothing: not judged
+    assert (merged.declared, merged.covered, merged.violating, merged.without_data, merged.compliant) == (3, 3, 1, 1, 1)
+    assert merged.violators == ("江安镇金属制品厂",)
+    red = got[("模拟应急管控", "红色", timedelta(days=2))]
+    assert (red.declared, red.covered, red.violating, red.violators) == (1, 1, 1, ("江安镇金属制品厂",))
+    late = got[("模拟应急管控", "橙色", timedelta(days=2, hours=6))]
+    assert (late.declared, late.covered, late.without_data) == (1, 1, 1)
+    # a town's report: the same window over its own enterprises (e1, e3) only
+    town = build_monthly(
+        one_alert_per_enterprise(november()), "rugao", Scope(ScopeKind.TOWN, "rugao-chengbei"), NOV, NOW
+    )
+    merged = next(
+        a for a in town.curtailment if a.title == "模拟应急管控" and a.level == "橙色" and a.end == merged.end
+    )
+    assert (merged.covered, merged.violating, merged.without_data, merged.compliant) == (2, 0, 1, 1)
 
 
 def test_inspections_are_judged_at_the_months_end_from_the_log_as_it_stood() -> None:

@@ -5,6 +5,7 @@ enterprise list runs onto further pages; a branch's report has no units page."""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import replace
 from datetime import date
 
@@ -13,9 +14,9 @@ import pytest
 
 from monitoring.reports.monthly.build import build_monthly
 from monitoring.reports.monthly.model import MonthlyReport, Scope, ScopeKind
-from monitoring.reports.monthly.pdf import ROWS_PER_PAGE, write_pdf
+from monitoring.reports.monthly.pdf import CURTAILMENT_LINES, ROWS_PER_PAGE, write_pdf
 from tests.unit.monitoring.reports.monthly.pages import distinct_glyphs, heading, ink, read
-from tests.unit.monitoring.reports.monthly.world import november
+from tests.unit.monitoring.reports.monthly.world import november, one_alert_per_enterprise
 from tests.unit.monitoring.views.world import NOW, world
 
 pytestmark = pytest.mark.unit
@@ -88,6 +89,29 @@ def test_an_empty_month_is_an_honest_report_and_long_lists_take_more_pages() -> 
     assert len(pages) == 5 and "第 5 页" in pages[4].text
     for page in pages:
         assert ink(page.image) > 0.002
+
+
+def test_alerts_of_one_window_are_one_line_with_their_count() -> None:
+    report = build_monthly(
+        one_alert_per_enterprise(november()), "rugao", Scope(ScopeKind.COUNTY), date(2026, 11, 1), NOW
+    )
+    page = read(_pdf(report))[1].text
+    text = re.sub(r"\s", "", page)  # compare without spaces and line breaks
+    # one line per window (red first of the two same windows, then the orange one ending later), not per alert
+    assert text.count("模拟应急管控") == 3, text
+    for line in (
+        "模拟应急管控（红色）11-1100:00至11-1300:00：涵盖1家，落实0，未落实1，无数据0",
+        "模拟应急管控（橙色，同时段下达3次）11-1100:00至11-1300:00：涵盖3家，落实1，未落实1，无数据1",
+        "模拟应急管控（橙色）11-1100:00至11-1306:00：涵盖1家，落实0，未落实0，无数据1",
+    ):
+        assert line in text, text
+    # the merged line fits the column (a wrap counting digits as wide as Chinese characters split it mid-figure)
+    assert any(
+        line.startswith("　模拟应急管控（橙色，同") and line.endswith("无数据\u00a01") for line in page.splitlines()
+    ), page
+    more = replace(report, curtailment=report.curtailment * 3)  # 12 windows: the page lists the first ones
+    text = read(_pdf(more))[1].text
+    assert text.count("模拟应急管控") == 5 and f"另有 {12 - CURTAILMENT_LINES} 个预警时段" in text, text
 
 
 def test_a_branch_report_has_no_units_page() -> None:

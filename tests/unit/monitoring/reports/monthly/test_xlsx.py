@@ -12,7 +12,7 @@ from openpyxl import load_workbook
 from monitoring.reports.monthly.build import build_monthly
 from monitoring.reports.monthly.model import MonthlyReport, Scope, ScopeKind
 from monitoring.reports.monthly.xlsx import write_xlsx
-from tests.unit.monitoring.reports.monthly.world import november
+from tests.unit.monitoring.reports.monthly.world import november, one_alert_per_enterprise
 from tests.unit.monitoring.views.world import NOW, world
 
 pytestmark = pytest.mark.unit
@@ -54,6 +54,17 @@ def test_sheets_headers_frozen_rows_and_formats() -> None:
     assert book["应急管控"]["I2"].value == "江安镇金属制品厂"
     assert book["运维巡检"]["E2"].value == "是"
     assert book["概况"]["B2"].value == "如皋市工况用电监控月度报告（2026年11月）"
+
+
+def test_alerts_of_one_window_are_one_row_with_their_count() -> None:
+    book = _book(build_monthly(one_alert_per_enterprise(november()), "rugao", Scope(ScopeKind.COUNTY), NOV, NOW))
+    rows = [r for r in book["应急管控"].iter_rows(min_row=2, values_only=True) if r[0] == "模拟应急管控"]
+    assert book["应急管控"]["J1"].value == "同时段下达次数"
+    assert [(r[1], r[3], r[4], r[5], r[6], r[7], r[8], r[9]) for r in rows] == [
+        ("红色", "2026-11-13 00:00", 1, 0, 1, 0, "江安镇金属制品厂", 1),
+        ("橙色", "2026-11-13 00:00", 3, 1, 1, 1, "江安镇金属制品厂", 3),
+        ("橙色", "2026-11-13 06:00", 1, 0, 0, 1, None, 1),
+    ]
 
 
 def test_a_branch_report_has_no_units_sheet_and_an_empty_month_says_so() -> None:

@@ -87,3 +87,19 @@ def november(now: datetime = NOW, store: Store | None = None) -> Store:
         mn = "MN0001" if enterprise == "e1" else "MN0002"
         s.maintenance.put_entry(MaintenanceEntry(entry_id, enterprise, kind, at, "inst", at, mn=mn, **extra))
     return s
+
+
+def one_alert_per_enterprise(s: Store) -> Store:
+    """The demo's way: one "模拟应急管控" alert per enterprise for the same orange window (e1 twice), plus a red
+    alert and an orange one ending later under the same title: three windows in all."""
+    start, end = NOV_START + timedelta(days=10), NOV_START + timedelta(days=12)
+    for alert_id, level, until, covered in (
+        ("sim-e1", Level.ORANGE, end, {"e1"}),
+        ("sim-e2", Level.ORANGE, end, {"e2"}),
+        ("sim-e13", Level.ORANGE, end, {"e1", "e3"}),
+        ("sim-red", Level.RED, end, {"e2"}),
+        ("sim-late", Level.ORANGE, end + timedelta(hours=6), {"e3"}),
+    ):
+        alert = EmergencyAlert(alert_id, level, start, until, "模拟应急管控", frozenset(covered), county_id="rugao")
+        s.emergency.put_alert(alert)
+    return s

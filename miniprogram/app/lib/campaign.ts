@@ -31,6 +31,9 @@ export interface FileOut {
   filing: { at: string; late: boolean } | null;
   exemption: { reason_name: string; note: string } | null;
   overdue: Array<{ step_name: string; due: string; days_overdue: number; unit: string }>;
+  late_steps: Array<{ step: string; step_name: string; due: string; done_on: string; days_late: number }>;
+  network: { planned: number; registered: number; with_data: number; shortfall: number; complete: boolean; text: string } | null;
+  calendar_warning: string | null;
 }
 
 export type NextStep = 'survey' | 'installation' | 'commissioning' | 'restart' | '';
@@ -54,4 +57,16 @@ export function trialText(t: Trial | null): string {
   const days = t.days.map((d) => `${d.day.slice(5)} ${Math.round(d.completeness * 100)}%`).join('，');
   const reason = t.reason ? `：${t.reason}` : '';
   return `试运行（${beijing(t.started_at)} 起）${t.outcome_name}${reason}${days ? `；每日数据完整率 ${days}` : ''}`;
+}
+
+/** Where the 已联网 condition stands (given while surveyed or installed): the API's shortfall words, or that it is met. */
+export function networkText(n: FileOut['network']): string {
+  if (!n) return '';
+  if (!n.complete) return `联网条件未满足：${n.text}`;
+  return `联网条件已满足：${n.registered} 个点位均已收到数据，平台将记为已联网`;
+}
+
+/** Steps done after their deadline, with how late (calendar days, as the API counts them). */
+export function lateTexts(f: FileOut): string[] {
+  return f.late_steps.map((s) => `${s.step_name}逾期 ${s.days_late} 个日历日完成（期限 ${s.due}，${s.done_on} 完成）`);
 }

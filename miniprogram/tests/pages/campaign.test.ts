@@ -121,3 +121,31 @@ test('a failed trial run shows its reason and daily completeness and restarts on
   expect(text(exempt, '.exemption')).toBe('已豁免：长期停产（2022 年起停产）');
   expect(exempt.querySelector('.form')).toBeFalsy();
 });
+
+test('installed: the network shortfall in the API words, steps done late with how late, the calendar warning', async () => {
+  file = {
+    ...surveyed, install_status: 'installed', install_status_name: '已安装', version: 4,
+    installation: { at: '2022-10-25T09:00:00+08:00', by: 'acc-installer', remarks: '', photo_ids: [] },
+    late_steps: [{ step: 'network', step_name: '安装联网', due: '2022-10-20', done_on: '2022-10-25', days_late: 5 }],
+    network: { planned: 3, registered: 2, with_data: 1, shortfall: 1, complete: false, text: '勘察拟装 3 个点位，已登记 2 个，缺 1 个；已登记点位 1/2 个收到数据' },
+    calendar_warning: '2022年度法定节假日安排未录入，按周一至周五计算',
+  } as FileOut;
+  const page = await open();
+  expect(text(page, '.network')).toBe('联网条件未满足：勘察拟装 3 个点位，已登记 2 个，缺 1 个；已登记点位 1/2 个收到数据');
+  expect(page.querySelector('.network.urgent')).toBeTruthy();
+  expect(text(page, '.late')).toBe('安装联网逾期 5 个日历日完成（期限 2022-10-20，2022-10-25 完成）');
+  expect(text(page, '.calendar')).toBe('注意：2022年度法定节假日安排未录入，按周一至周五计算');
+
+  file = { ...file, late_steps: [], calendar_warning: null, network: { planned: 3, registered: 3, with_data: 3, shortfall: 0, complete: true, text: '' } };
+  const met = await open();
+  expect(text(met, '.network')).toBe('联网条件已满足：3 个点位均已收到数据，平台将记为已联网');
+  expect(met.querySelector('.network.network-met')).toBeTruthy();
+  expect(met.querySelector('.network.urgent')).toBeFalsy();
+  expect(met.querySelector('.late')).toBeFalsy();
+  expect(met.querySelector('.calendar')).toBeFalsy();
+
+  file = base; // not surveyed yet: the API gives no network check, the page shows none
+  const fresh = await open();
+  expect(fresh.querySelector('.network')).toBeFalsy();
+  expect(text(fresh, '.overdue')).toBe('勘察已逾期 3 个日历日（期限 2022-09-30）');
+});

@@ -1,7 +1,7 @@
 // 安装步骤: an enterprise's campaign file for its installer: where it stands against the deadlines, the records so far,
 // and the next step it may record (survey → installation → commissioning on the terminal → the trial run, which the
 // platform judges by itself; a failed one restarts here). Each step goes with the file's version (409 when stale).
-import { names, nextStep, trialText, type FileOut, type NextStep } from '../../../lib/campaign';
+import { lateTexts, names, networkText, nextStep, trialText, type FileOut, type NextStep } from '../../../lib/campaign';
 import { clearDraft, loadDraft } from '../../../lib/drafts';
 import { addPhotos, removePhoto } from '../../../lib/fieldform';
 import { applyInput, type InputEvent } from '../../../lib/form';
@@ -19,9 +19,10 @@ Page({
     enterpriseId: '',
     loading: true,
     error: '',
-    head: null as null | { name: string; status: string; deadlines: string; exemption: string },
+    head: null as null | { name: string; status: string; deadlines: string; exemption: string; network: string; networkMet: boolean; calendar: string },
     records: [] as Array<{ key: string; text: string }>,
     overdue: [] as string[],
+    late: [] as string[],
     next: '' as NextStep,
     facilities: '',
     points: '',
@@ -70,9 +71,13 @@ Page({
         status: f.install_status_name,
         deadlines: `勘察 ${f.deadlines.survey.slice(5)} · 安装联网 ${f.deadlines.network.slice(5)} · 验收备案 ${f.deadlines.filing.slice(5)}`,
         exemption: f.exemption ? `已豁免：${f.exemption.reason_name}${f.exemption.note ? `（${f.exemption.note}）` : ''}` : '',
+        network: networkText(f.network),
+        networkMet: f.network?.complete ?? false,
+        calendar: f.calendar_warning ? `注意：${f.calendar_warning}` : '',
       },
       records,
       overdue: f.overdue.map((o) => `${o.step_name}已逾期 ${o.days_overdue} 个${o.unit}（期限 ${o.due}）`),
+      late: lateTexts(f),
       next,
       errors: {},
     });

@@ -66,7 +66,7 @@ export function networkText(n: FileOut['network']): string {
   return `联网条件已满足：${n.registered} 个点位均已收到数据，平台将记为已联网`;
 }
 
-/** Steps done after their deadline, with how late (calendar days, as the API counts them). */
+/** Steps done after their deadline, with how late (calendar days), in the dashboard drawer's words. */
 export function lateTexts(f: FileOut): string[] {
-  return f.late_steps.map((s) => `${s.step_name}逾期 ${s.days_late} 个日历日完成（期限 ${s.due}，${s.done_on} 完成）`);
+  return f.late_steps.map((s) => `${s.step_name}逾期完成：${s.done_on} 完成，截止 ${s.due}，逾期 ${s.days_late} 天`);
 }

@@ -133,7 +133,7 @@ test('installed: the network shortfall in the API words, steps done late with ho
   const page = await open();
   expect(text(page, '.network')).toBe('联网条件未满足：勘察拟装 3 个点位，已登记 2 个，缺 1 个；已登记点位 1/2 个收到数据');
   expect(page.querySelector('.network.urgent')).toBeTruthy();
-  expect(text(page, '.late')).toBe('安装联网逾期 5 个日历日完成（期限 2022-10-20，2022-10-25 完成）');
+  expect(text(page, '.late')).toBe('安装联网逾期完成：2022-10-25 完成，截止 2022-10-20，逾期 5 天');
   expect(text(page, '.calendar')).toBe('注意：2022年度法定节假日安排未录入，按周一至周五计算');
 
   file = { ...file, late_steps: [], calendar_warning: null, network: { planned: 3, registered: 3, with_data: 3, shortfall: 0, complete: true, text: '' } };

@@ -65,8 +65,8 @@ def _save(pdf: PdfPages, fig: Figure) -> None:
 
 
 def _ems(text: str) -> float:
-    """Width in ems: a Chinese character is one, a digit or Latin letter about half (Noto Sans CJK)."""
-    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.55 for c in text)
+    """Width in ems: a Chinese character is one, a digit or Latin letter a little over half (Noto Sans CJK)."""
+    return sum(1.0 if unicodedata.east_asian_width(c) in "WF" else 0.6 for c in text)
 
 
 def _lines(fig: Figure, top: float, lines: Sequence[str], size: float = 10, step: float = 0.022) -> float:

@@ -112,6 +112,11 @@ def test_alerts_of_one_window_are_one_line_with_their_count() -> None:
     more = replace(report, curtailment=report.curtailment * 3)  # 12 windows: the page lists the first ones
     text = read(_pdf(more))[1].text
     assert text.count("模拟应急管控") == 5 and f"另有 {12 - CURTAILMENT_LINES} 个预警时段" in text, text
+    # a title of Latin letters and digits, which the wrap measures as narrower than Chinese: still inside the page
+    latin = replace(report.curtailment[1], title="Rugao PM2.5 Ozone Alert No. 2026-11-A (county-wide, all towns)")
+    (page,) = [p for p in read(_pdf(replace(report, curtailment=[latin]))) if "Rugao" in p.text]
+    assert "Rugao PM2.5" in page.text and "同时段下达" in page.text, page.text
+    assert max(right for ch, (_, _, right, _) in page.boxes if ch.strip()) < 0.96 * page.image.width
 
 
 def test_a_branch_report_has_no_units_page() -> None:

@@ -112,7 +112,8 @@ def decode_reading(body: bytes, point_id: str, kind: ReadingKind, data_time: dat
         values = {q: float(x) for q, x in zip(QUANTITY_ORDER, numbers, strict=True) if x}
         flags: Mapping[str, str] = dict.fromkeys(values, "N") if not flag_text else json.loads(flag_text)
         shape = _shape(shape_text)
-        texts = iter(joined.split(_TEXT)) if shape_text != "[]" else iter(())
+        split = joined.split(_TEXT) if joined or any(count for _, count, _ in shape) else []
+        texts = iter(split)
         raw = {code: dict(zip(fields, islice(texts, count), strict=True)) for code, count, fields in shape}
         if next(texts, None) is not None:
             raise ValueError("more raw texts than the shape holds")

@@ -252,3 +252,27 @@ def test_any_reading_round_trips_or_is_left_to_the_legacy_body(reading: Reading)
         return
     back = compact.decode_reading(body, reading.point_id, reading.kind, reading.data_time)
     assert back == reading and codec.dumps(back) == codec.dumps(reading)
+
+
+_stats = st.builds(QuantityStats, st.integers(0, 10**6), _finite, _finite, _finite)
+_aggregates = st.builds(
+    Aggregate,
+    point_id=st.just("p"),
+    period=st.sampled_from(AggregatePeriod),
+    start=st.just(T),
+    samples=st.integers(0, 10**6),
+    stats=st.dictionaries(st.sampled_from(sorted(QUANTITIES)), _stats, max_size=8),
+    energy_kwh=st.none() | st.floats(min_value=0, allow_infinity=False),
+    run_seconds=st.none() | _finite,
+    computed_at=st.none() | st.datetimes(timezones=st.just(UTC)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_aggregates)
+def test_any_aggregate_of_finite_figures_round_trips(aggregate: Aggregate) -> None:
+    body = compact.encode_aggregate(aggregate)
+    assert body is not None
+    back = compact.decode_aggregate(body, aggregate.point_id, aggregate.period, aggregate.start)
+    assert back == aggregate and codec.dumps(back) == codec.dumps(aggregate)
+    assert compact.aggregate_samples(body) == aggregate.samples

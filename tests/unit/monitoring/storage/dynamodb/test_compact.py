@@ -49,9 +49,16 @@ def _body(text: str, kind: int = compact.READING_V1) -> bytes:
 
 
 def test_quantity_order_is_every_quantity_once() -> None:
-    # A quantity added to the model without a place in format 1 would make encode raise KeyError-free garbage
+    # Fails when a quantity is added to the model: give it a place in a new format (format 1 is frozen)
     assert sorted(compact.QUANTITY_ORDER) == sorted(QUANTITY_INFO)
     assert len(set(compact.QUANTITY_ORDER)) == len(compact.QUANTITY_ORDER)
+
+
+def test_a_quantity_format_1_does_not_know_is_left_to_the_legacy_body(monkeypatch: pytest.MonkeyPatch) -> None:
+    # As if "demand" had been added to the model after format 1 was frozen: it must not be dropped
+    monkeypatch.setattr(compact, "_KNOWN", frozenset(compact.QUANTITY_ORDER) - {"demand"})
+    assert compact.encode_reading(Reading("p", T, ReadingKind.MINUTE, {"p": 1.0, "demand": 2.0}, mn="MN")) is None
+    assert compact.encode_reading(Reading("p", T, ReadingKind.MINUTE, {"p": 1.0}, mn="MN")) is not None
 
 
 def test_every_quantity_flag_and_raw_entry_round_trips() -> None:

@@ -62,8 +62,8 @@ def _micros(delta: timedelta) -> str:
 
 def encode_reading(reading: Reading) -> bytes | None:
     """The body of a reading item, or None when the reading holds what the layout cannot carry (a line break in
-    its MN, a separator inside a raw text, a quantity added after format 1): the caller writes the legacy body. Point, kind and data time
-    are the item's key and are not repeated."""
+    its MN, a separator inside a raw text, a quantity added after format 1): the caller writes the legacy body.
+    Point, kind and data time are the item's key and are not repeated."""
     mn = reading.mn
     values = reading.values
     if _LINE in mn or not values.keys() <= _KNOWN:  # (a quantity newer than format 1 would be dropped)

@@ -145,8 +145,28 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
         "AwsSolutions-ELB2",
         "NLB access logs exist only for TLS listeners; HJ 212 is plain TCP. Every frame is archived by Firehose",
     )
+    _suppress_floor(stack)
     _suppress_api(stack)
     _suppress_web(stack)
+
+
+def _suppress_floor(stack: PlatformStack) -> None:
+    """What a stage at the lowest fixed cost leaves out (docs/deploy.md "Fixed floor at 1,500 terminals")."""
+    if stack.alarms.key is None:
+        _ack(
+            stack.alarms.topic,
+            "AwsSolutions-SNS2",
+            "The alarm topic carries alarm names, states and metric values, no personal or frame data; CloudWatch "
+            "can publish only to a topic under a customer key ($1 a month), and this stage has none. TLS is enforced",
+        )
+    if stack.ingest.connections_policy is None:
+        _ack(
+            stack.ingest.cluster,
+            "AwsSolutions-ECS4",
+            "Container Insights is off in this stage: the free AWS/ECS CPU and memory metrics drive the CPU scaling "
+            "policy, the NLB's metrics the connection and health alarms; one county's terminals stay under one "
+            "task's connections_per_task, so no connections policy needs Container Insights' RunningTaskCount",
+        )
 
 
 def _suppress_api(stack: PlatformStack) -> None:

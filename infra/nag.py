@@ -152,20 +152,14 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
 
 def _suppress_floor(stack: PlatformStack) -> None:
     """What a stage at the lowest fixed cost leaves out (docs/deploy.md "Fixed floor at 1,500 terminals")."""
-    if stack.alarms.key is None:
-        _ack(
-            stack.alarms.topic,
-            "AwsSolutions-SNS2",
-            "The alarm topic carries alarm names, states and metric values, no personal or frame data; CloudWatch "
-            "can publish only to a topic under a customer key ($1 a month), and this stage has none. TLS is enforced",
-        )
     if stack.ingest.connections_policy is None:
         _ack(
             stack.ingest.cluster,
             "AwsSolutions-ECS4",
-            "Container Insights is off in this stage: the free AWS/ECS CPU and memory metrics drive the CPU scaling "
-            "policy, the NLB's metrics the connection and health alarms; one county's terminals stay under one "
-            "task's connections_per_task, so no connections policy needs Container Insights' RunningTaskCount",
+            "Container Insights is off in this stage (its metrics are billed as custom metrics): the free AWS/ECS "
+            "CPU and memory metrics drive the CPU scaling policy and the NLB's metrics the connection and health "
+            "alarms. Without RunningTaskCount there is no connections policy, which suits a fleet under one task's "
+            "connections_per_task (the county stage: 1,500 terminals of 5,000)",
         )
 
 

@@ -482,7 +482,8 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     metrics = s["custom_metrics"] + s.get("emf_metrics", 0) + s.get("container_insights_metrics", 0)
     usd += s["alarms"] * cw["alarm_month"] + metrics * cw["custom_metric_month"]
     usd += s["dashboards"] * cw["dashboard_month"]
-    how = f"{log_gb:,.1f} GB of logs, {s['alarms']} alarm metrics, {metrics} custom metrics, {s['dashboards']} dashboards"
+    how = f"{log_gb:,.1f} GB of logs, {s['alarms']} alarm metrics, {metrics} custom metrics"
+    how += f", {s['dashboards']} dashboards"
     out.append(Line("CloudWatch (logs, flow logs, alarms, metrics)", usd, how))
     out.append(Line("KMS keys", s["kms_keys"] * p["kms"]["key_month"], f"{s['kms_keys']} keys"))
     if "secrets" in s:

@@ -103,11 +103,12 @@ class Ingest(Construct):
         public = vpc.select_subnets(subnet_type=ec2.SubnetType.PUBLIC).subnets
 
         self.log_group = logs.LogGroup(self, "ListenerLogs", retention=log_retention)
+        insights = ecs.ContainerInsights.ENABLED if container_insights else ecs.ContainerInsights.DISABLED
         self.cluster = ecs.Cluster(
             self,
             "Cluster",
             vpc=vpc,
-            container_insights_v2=ecs.ContainerInsights.ENABLED if container_insights else ecs.ContainerInsights.DISABLED,
+            container_insights_v2=insights,
             enable_fargate_capacity_providers=True,
         )
         self.task_definition = ecs.FargateTaskDefinition(

@@ -55,7 +55,8 @@ def floor(synthesized: Synthesized, stage: str) -> dict[str, int]:
         for p in synthesized.properties(stage, "AWS::ApplicationAutoScaling::ScalingPolicy")
         if p.get("PolicyType") == "TargetTrackingScaling"
     )
-    alarms += sum(_dynamodb_scaling_alarm_metrics(t) for t in synthesized.properties(stage, "AWS::DynamoDB::GlobalTable"))
+    tables = synthesized.properties(stage, "AWS::DynamoDB::GlobalTable")
+    alarms += sum(_dynamodb_scaling_alarm_metrics(t) for t in tables)
     (cluster,) = synthesized.properties(stage, "AWS::ECS::Cluster")
     insights = {s["Name"]: s["Value"] for s in cluster.get("ClusterSettings", [])}.get("containerInsights")
     (acl,) = synthesized.properties(stage, "AWS::WAFv2::WebACL")

@@ -468,16 +468,44 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         usd = s["nat_gateways"] * hours * vpc["nat_gateway_hour"] + nat_gb * vpc["nat_gateway_gb"]
         out.append(Line("NAT gateways", usd, f"{s['nat_gateways']} × 730 h + {nat_gb:,.0f} GB"))
 
+    if "scheduled_lambda_s_per_minute" in s:  # the scheduled handlers: the same every minute whatever the fleet
+        busy = MINUTES * s["scheduled_lambda_s_per_minute"]
+        calls = MINUTES * s["scheduled_calls_per_minute"]
+        usd = busy * s["function_gb"] * gbs + calls / 1e6 * lam["requests_per_million"]
+        how = f"{s['scheduled_lambda_s_per_minute']} s a minute (the notification sender polls through its minute)"
+        out.append(Line(f"Lambda scheduled ({s['lambda_arch']})", usd, how))
+
     cw = p["cloudwatch"]
     log_gb = (invocations + rule_calls) * s["lambda_log_bytes"] / GB
-    flow_gb = terminals * s["flow_log_hops"] * (SECONDS / s["flow_log_interval_s"]) * s["flow_log_record_bytes"] / GB
-    usd = log_gb * cw["logs_ingest_gb"] + flow_gb * cw["vended_logs_gb"]
-    usd += (log_gb + flow_gb) * s["log_retention_days"] / 30.4 * cw["logs_storage_gb_month"]
-    usd += s["alarms"] * cw["alarm_month"] + s["custom_metrics"] * cw["custom_metric_month"]
+    usd = log_gb * cw["logs_ingest_gb"] + log_gb * s["log_retention_days"] / 30.4 * cw["logs_storage_gb_month"]
+    usd += _flow_logs(p, s, terminals, addresses)
+    metrics = s["custom_metrics"] + s.get("emf_metrics", 0) + s.get("container_insights_metrics", 0)
+    usd += s["alarms"] * cw["alarm_month"] + metrics * cw["custom_metric_month"]
     usd += s["dashboards"] * cw["dashboard_month"]
-    out.append(Line("CloudWatch (logs, flow logs, alarms, metrics)", usd, f"{log_gb + flow_gb:,.1f} GB of logs"))
+    how = f"{log_gb:,.1f} GB of logs, {s['alarms']} alarm metrics, {metrics} custom metrics"
+    how += f", {s['dashboards']} dashboards"
+    out.append(Line("CloudWatch (logs, flow logs, alarms, metrics)", usd, how))
     out.append(Line("KMS keys", s["kms_keys"] * p["kms"]["key_month"], f"{s['kms_keys']} keys"))
+    if "secrets" in s:
+        waf, sm = p["waf"], p["secrets_manager"]
+        usd = s["secrets"] * sm["secret_month"] + s["waf_web_acls"] * waf["web_acl_month"]
+        usd += s["waf_rules"] * waf["rule_month"]
+        how = f"{s['secrets']} secrets, {s['waf_web_acls']} web ACL with {s['waf_rules']} rule (requests not priced)"
+        out.append(Line("Secrets Manager, WAF", usd, how))
     return out
+
+
+def _flow_logs(p: Mapping[str, Any], s: Mapping[str, Any], terminals: int, addresses: int) -> float:
+    """VPC flow logs. All traffic: a record per connection and hop every aggregation interval, to CloudWatch Logs.
+    Rejects only, to S3 (infra's default): the internet's unsolicited probes of the public addresses, whatever the
+    fleet (an assumed rate per address and day), billed as vended logs delivered to S3 and kept `flow_log_days`."""
+    cw = p["cloudwatch"]
+    if s.get("flow_log_traffic", "ALL") == "ALL":
+        gb = terminals * s["flow_log_hops"] * (SECONDS / s["flow_log_interval_s"]) * s["flow_log_record_bytes"] / GB
+        return float(gb * cw["vended_logs_gb"] + gb * s["log_retention_days"] / 30.4 * cw["logs_storage_gb_month"])
+    gb = addresses * s["flow_log_rejects_per_address_day"] * 30.4 * s["flow_log_record_bytes"] / GB
+    kept = min(s["flow_log_days"], 30.4) / 30.4  # a month's records, held up to flow_log_days
+    return float(gb * cw["vended_logs_s3_gb"] + gb * kept * p["s3"]["standard_gb_month"])
 
 
 def _s3_storage(gb_month: float, month: int, object_bytes: float, s3: Mapping[str, Any]) -> float:

@@ -145,8 +145,22 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
         "AwsSolutions-ELB2",
         "NLB access logs exist only for TLS listeners; HJ 212 is plain TCP. Every frame is archived by Firehose",
     )
+    _suppress_floor(stack)
     _suppress_api(stack)
     _suppress_web(stack)
+
+
+def _suppress_floor(stack: PlatformStack) -> None:
+    """What a stage at the lowest fixed cost leaves out (docs/deploy.md "Fixed floor at 1,500 terminals")."""
+    if stack.ingest.connections_policy is None:
+        _ack(
+            stack.ingest.cluster,
+            "AwsSolutions-ECS4",
+            "Container Insights is off in this stage (its metrics are billed as custom metrics): the free AWS/ECS "
+            "CPU and memory metrics drive the CPU scaling policy and the NLB's metrics the connection and health "
+            "alarms. Without RunningTaskCount there is no connections policy, which suits a fleet under one task's "
+            "connections_per_task (the county stage: 1,500 terminals of 5,000)",
+        )
 
 
 def _suppress_api(stack: PlatformStack) -> None:

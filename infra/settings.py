@@ -36,6 +36,7 @@ _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 ARCHITECTURES = ("arm64", "x86_64")
 OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 FLOW_LOG_TRAFFIC = ("REJECT", "ALL")
+FUNCTION_ALARMS = ("each", "account")
 WAF_WINDOWS = (60, 120, 300, 600)  # the evaluation windows AWS WAF rate-based rules accept (seconds)
 _ORIGIN = re.compile(r"https://[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:\d{1,5})?")
 _SSM_NAME = re.compile(r"/[A-Za-z0-9_.\-/]{1,1010}")
@@ -143,6 +144,17 @@ class StageSettings(BaseModel):
     retain_data: bool = False
     iterator_age_alarm: int = 300
     alarm_email: str = ""
+    # The CloudWatch floor (docs/deploy.md "Fixed floor at 1,500 terminals"): a stage may do without what no alarm
+    # needs. dashboard: the operations dashboard ($3 a month); lambda_metrics: the handlers' EMF counts (each name
+    # a custom metric; the same counts stay in their log lines); container_insights: the listener cluster's
+    # Container Insights (custom metrics; the connections scaling policy needs its RunningTaskCount);
+    # function_alarms: "each" = Errors and Throttles alarms per function, "account" = one of each on the account's
+    # Lambda totals; alarm_topic_key: a customer key for the alarm topic (CloudWatch cannot use the AWS one).
+    dashboard: bool = True
+    lambda_metrics: bool = True
+    container_insights: bool = True
+    function_alarms: str = "each"
+    alarm_topic_key: bool = True
     service_name: str = "gongkuang"
     metrics_namespace: str = "Gongkuang"
     # HTTP API (infra/constructs/api.py, docs/deploy.md "The HTTP API")
@@ -295,6 +307,7 @@ def _check(s: StageSettings) -> None:
         (s.log_level in LOG_LEVELS, f"log_level must be one of {LOG_LEVELS}"),
         (s.log_retention_days in LOG_RETENTION_DAYS, f"log_retention_days must be one of {LOG_RETENTION_DAYS}"),
         (s.iterator_age_alarm >= 60, "iterator_age_alarm must be at least 60 seconds"),
+        (s.function_alarms in FUNCTION_ALARMS, f"function_alarms must be one of {FUNCTION_ALARMS}"),
         (s.alarm_email == "" or bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", s.alarm_email)), "bad alarm_email"),
         (bool(re.fullmatch(r"[A-Za-z][A-Za-z0-9_.-]{0,62}", s.metrics_namespace)), "bad metrics_namespace"),
         (bool(re.fullmatch(r"[a-z][a-z0-9-]{0,62}", s.service_name)), "bad service_name"),

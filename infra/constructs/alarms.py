@@ -1,7 +1,8 @@
-"""Alarms: CloudWatch alarms to an encrypted SNS topic, and one dashboard for the whole pipeline.
+"""Alarms: CloudWatch alarms to an SNS topic, and (optionally) one dashboard for the whole pipeline.
 
-Covered: decode iterator age (the stream falling behind), function errors and throttles, DynamoDB throttles,
-listener connections and unhealthy targets, frames the listener could not acknowledge, dead letters.
+Covered: decode iterator age (the stream falling behind), function errors and throttles (per function, or on the
+account's Lambda totals), DynamoDB throttles, listener connections and unhealthy targets, frames the listener
+could not acknowledge, dead letters.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ FIVE_MINUTES = Duration.minutes(5)
 
 
 class Alarms(Construct):
-    """Alarms by name in `alarms`, the `topic` they notify and the `dashboard`."""
+    """Alarms by name in `alarms`, the `topic` they notify, its `key` and the `dashboard` (None where off)."""
 
     def __init__(
         self,
@@ -42,12 +43,18 @@ class Alarms(Construct):
         unhealthy_listeners: cw.IMetric,
         unacknowledged_frames: cw.IMetric,
         alarm_email: str,
+        dashboard: bool = True,
+        per_function: bool = True,
+        topic_key: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
-        self.key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="alarm topic")
+        # CloudWatch can publish only to a topic under a customer key (the AWS-managed aws/sns key's policy does
+        # not admit it), so an encrypted alarm topic costs a key; without one the topic is plain (TLS enforced).
+        self.key: kms.Key | None = None
+        if topic_key:
+            self.key = kms.Key(self, "TopicKey", enable_key_rotation=True, description="alarm topic")
+            self.key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
         self.topic = sns.Topic(self, "Topic", master_key=self.key, enforce_ssl=True)
-        # CloudWatch publishes to the encrypted topic, so it must be able to use the key.
-        self.key.grant_encrypt_decrypt(iam.ServicePrincipal("cloudwatch.amazonaws.com"))
         if alarm_email:
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         self.alarms: dict[str, cw.Alarm] = {}
@@ -60,16 +67,34 @@ class Alarms(Construct):
             periods=3,
             why="decode is falling behind the frame stream",
         )
-        for name, fn in functions.items():
+        if per_function:
+            for name, fn in functions.items():
+                self._alarm(
+                    f"{name}Errors", fn.metric_errors(period=FIVE_MINUTES), threshold=1, periods=1, why=f"{name} failed"
+                )
+                self._alarm(
+                    f"{name}Throttles",
+                    fn.metric_throttles(period=FIVE_MINUTES),
+                    threshold=1,
+                    periods=1,
+                    why=f"{name} throttled",
+                )
+        else:
+            # Two alarm metrics instead of two per function: the account's Lambda totals (no dimension). The alarm
+            # does not name the function; its per-function metrics (free) and logs do. Assumes an account of its own.
             self._alarm(
-                f"{name}Errors", fn.metric_errors(period=FIVE_MINUTES), threshold=1, periods=1, why=f"{name} failed"
-            )
-            self._alarm(
-                f"{name}Throttles",
-                fn.metric_throttles(period=FIVE_MINUTES),
+                "FunctionErrors",
+                lambda_.Function.metric_all_errors(period=FIVE_MINUTES, statistic="Sum"),
                 threshold=1,
                 periods=1,
-                why=f"{name} throttled",
+                why="a function of this account failed (see each function's Errors metric)",
+            )
+            self._alarm(
+                "FunctionThrottles",
+                lambda_.Function.metric_all_throttles(period=FIVE_MINUTES, statistic="Sum"),
+                threshold=1,
+                periods=1,
+                why="a function of this account was throttled (see each function's Throttles metric)",
             )
         table_throttles: list[cw.IMetric] = []
         for i, (name, table) in enumerate(tables.items()):
@@ -123,14 +148,38 @@ class Alarms(Construct):
             why="no terminal is connected to the listeners",
         )
 
-        self.dashboard = cw.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
-        self.dashboard.add_widgets(
+        self.dashboard: cw.Dashboard | None = None
+        if dashboard:
+            self.dashboard = self._dashboard(
+                dashboard_name,
+                functions,
+                iterator_age,
+                table_throttles,
+                dead_letters,
+                active_connections,
+                unhealthy_listeners,
+                unacknowledged_frames,
+            )
+
+    def _dashboard(
+        self,
+        dashboard_name: str,
+        functions: Mapping[str, lambda_.IFunction],
+        iterator_age: cw.IMetric,
+        table_throttles: list[cw.IMetric],
+        dead_letters: Mapping[str, sqs.IQueue],
+        active_connections: cw.IMetric,
+        unhealthy_listeners: cw.IMetric,
+        unacknowledged_frames: cw.IMetric,
+    ) -> cw.Dashboard:
+        board = cw.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
+        board.add_widgets(
             cw.GraphWidget(
                 title="Listener connections", left=[active_connections], right=[unhealthy_listeners], width=12
             ),
             cw.GraphWidget(title="Unacknowledged frames", left=[unacknowledged_frames], width=12),
         )
-        self.dashboard.add_widgets(
+        board.add_widgets(
             cw.GraphWidget(title="Decode iterator age (ms)", left=[iterator_age], width=12),
             cw.GraphWidget(
                 title="Dead letters",
@@ -140,7 +189,7 @@ class Alarms(Construct):
                 width=12,
             ),
         )
-        self.dashboard.add_widgets(
+        board.add_widgets(
             cw.GraphWidget(
                 title="Function errors",
                 left=[fn.metric_errors(period=FIVE_MINUTES) for fn in functions.values()],
@@ -153,7 +202,8 @@ class Alarms(Construct):
             ),
             cw.GraphWidget(title="DynamoDB throttles", left=table_throttles, width=8),
         )
-        self.dashboard.add_widgets(cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24))
+        board.add_widgets(cw.AlarmStatusWidget(title="Alarms", alarms=list(self.alarms.values()), width=24))
+        return board
 
     def _alarm(
         self,

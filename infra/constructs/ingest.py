@@ -97,16 +97,18 @@ class Ingest(Construct):
         stop_timeout: Duration,
         log_retention: logs.RetentionDays,
         metrics_namespace: str,
+        container_insights: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         public = vpc.select_subnets(subnet_type=ec2.SubnetType.PUBLIC).subnets
 
         self.log_group = logs.LogGroup(self, "ListenerLogs", retention=log_retention)
+        insights = ecs.ContainerInsights.ENABLED if container_insights else ecs.ContainerInsights.DISABLED
         self.cluster = ecs.Cluster(
             self,
             "Cluster",
             vpc=vpc,
-            container_insights_v2=ecs.ContainerInsights.ENABLED,
+            container_insights_v2=insights,
             enable_fargate_capacity_providers=True,
         )
         self.task_definition = ecs.FargateTaskDefinition(
@@ -239,7 +241,9 @@ class Ingest(Construct):
             scale_in_cooldown=Duration.minutes(5),
             scale_out_cooldown=Duration.minutes(1),
         )
-        self.connections_policy = self._scale_on_connections(connections_per_task)
+        # Open connections per task need Container Insights' RunningTaskCount; without it the CPU policy alone
+        # scales (one county's terminals stay under one task's connections_per_task, docs/deploy.md).
+        self.connections_policy = self._scale_on_connections(connections_per_task) if container_insights else None
 
         filter_ = self.log_group.add_metric_filter(
             "Unacknowledged",

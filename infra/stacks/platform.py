@@ -100,8 +100,14 @@ FLOW_LOG_PREFIX = "flow-logs"
 # archive are rebuilt by re-decoding the S3 raw archive (Object Lock), so they go without.
 RECOVERABLE_TABLES = (schema.REGISTRY, schema.STATE)
 
-# Read by Powertools itself (functions/_wiring.py reads POWERTOOLS_SERVICE_NAME too).
-POWERTOOLS_ENVIRONMENT = ("POWERTOOLS_SERVICE_NAME", "POWERTOOLS_METRICS_NAMESPACE", "LOG_LEVEL")
+# Read by Powertools itself (functions/_wiring.py reads POWERTOOLS_SERVICE_NAME too; functions/_observability.py
+# reads POWERTOOLS_METRICS_DISABLED through Powertools' own check).
+POWERTOOLS_ENVIRONMENT = (
+    "POWERTOOLS_SERVICE_NAME",
+    "POWERTOOLS_METRICS_NAMESPACE",
+    "POWERTOOLS_METRICS_DISABLED",
+    "LOG_LEVEL",
+)
 # Variables functions/_wiring.py reads that the deployment deliberately leaves unset, and why.
 WIRING_VARIABLES_NOT_SET = {
     "AWS_REGION": "reserved: set by the Lambda runtime",
@@ -135,6 +141,7 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
     return {
         "POWERTOOLS_SERVICE_NAME": settings.service_name,
         "POWERTOOLS_METRICS_NAMESPACE": settings.metrics_namespace,
+        "POWERTOOLS_METRICS_DISABLED": "false" if settings.lambda_metrics else "true",  # the EMF counts (cost)
         "LOG_LEVEL": settings.log_level,
         "STORE_BACKEND": "dynamodb",
         "DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
@@ -260,6 +267,7 @@ class PlatformStack(Stack):
             stop_timeout=Duration.seconds(settings.stop_timeout),
             log_retention=retention,
             metrics_namespace=settings.metrics_namespace,
+            container_insights=settings.container_insights,
         )
         self.api = Api(
             self,
@@ -330,6 +338,9 @@ class PlatformStack(Stack):
             unhealthy_listeners=self.ingest.target_group.metrics.un_healthy_host_count(period=Duration.minutes(1)),
             unacknowledged_frames=self.ingest.unacknowledged_frames,
             alarm_email=settings.alarm_email,
+            dashboard=settings.dashboard,
+            per_function=settings.function_alarms == "each",
+            topic_key=settings.alarm_topic_key,
         )
         self._outputs(settings)
         # The Firehose L2 adds a CIDR mapping used only by Redshift/Splunk destinations; ours is S3, so it would
@@ -460,7 +471,8 @@ class PlatformStack(Stack):
         CfnOutput(self, "FrameStream", value=self.stream.stream.stream_name)
         CfnOutput(self, "ArchiveBucket", value=self.stream.archive_bucket.bucket_name)
         CfnOutput(self, "DeadLetterQueue", value=self.functions.dead_letters.queue_url)
-        CfnOutput(self, "Dashboard", value=self.alarms.dashboard.dashboard_name)
+        if self.alarms.dashboard is not None:
+            CfnOutput(self, "Dashboard", value=self.alarms.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopic", value=self.alarms.topic.topic_arn)
         CfnOutput(self, "ApiUrl", value=f"{self.api.rest_api.url}api/v1/", description="the HTTP API's base URL")
         CfnOutput(self, "ApiTokenKeySecret", value=self.api.token_key.secret_arn)

@@ -260,3 +260,50 @@ def test_a_saved_measurement_prices_the_same(tmp_path: object) -> None:
     assert again == m
     prices = model.load_prices()
     assert model.report(again, prices) == model.report(m, prices)
+
+
+def test_the_floor_prices_each_alarm_metric_custom_metric_dashboard_key_secret_and_web_acl() -> None:
+    m, prices = _measured(), model.load_prices()
+    shape = model.shape_for(model.load_shapes(), "county", 1_500)
+    lines = {x.name: x.usd for x in model.lines(m, prices, shape, 1_500, 1)}
+    richer = {**shape, "alarms": shape["alarms"] + 10, "emf_metrics": 3, "container_insights_metrics": 4}
+    richer |= {"dashboards": 1, "kms_keys": 2, "secrets": 4}
+    more = {x.name: x.usd for x in model.lines(m, prices, richer, 1_500, 1)}
+    cw = prices["cloudwatch"]
+    added = 10 * cw["alarm_month"] + 7 * cw["custom_metric_month"] + cw["dashboard_month"]
+    assert more["CloudWatch (logs, flow logs, alarms, metrics)"] - lines[
+        "CloudWatch (logs, flow logs, alarms, metrics)"
+    ] == pytest.approx(added)
+    assert more["KMS keys"] - lines["KMS keys"] == pytest.approx(prices["kms"]["key_month"])
+    waf = prices["waf"]["web_acl_month"] + prices["waf"]["rule_month"]
+    assert lines["Secrets Manager, WAF"] == pytest.approx(3 * prices["secrets_manager"]["secret_month"] + waf)
+    assert more["Secrets Manager, WAF"] - lines["Secrets Manager, WAF"] == pytest.approx(0.40)
+
+
+def test_rejected_flows_cost_the_same_whatever_the_fleet_and_all_flows_grow_with_it() -> None:
+    m, prices = _measured(), model.load_prices()
+    shape = {**model.shape_for(model.load_shapes(), "county", 1_500), "lambda_log_bytes": 0}
+
+    def flow(terminals: int, traffic: str) -> float:
+        s = {**shape, "flow_log_traffic": traffic, "listener_min_tasks": 1, "connections_per_task": 10**9}
+        (line,) = [x for x in model.lines(m, prices, s, terminals, 1) if x.name.startswith("CloudWatch")]
+        return line.usd
+
+    assert flow(300_000, "REJECT") == pytest.approx(flow(1_500, "REJECT"))
+    assert flow(300_000, "ALL") - flow(300_000, "REJECT") > 100 * (flow(1_500, "ALL") - flow(1_500, "REJECT"))
+    # rejects: 2 public addresses' probes delivered to S3, kept flow_log_days (90: the whole month's)
+    gb = 2 * shape["flow_log_rejects_per_address_day"] * 30.4 * shape["flow_log_record_bytes"] / model.GB
+    fixed = shape["alarms"] * 0.10 + shape["custom_metrics"] * 0.30
+    expected = gb * (prices["cloudwatch"]["vended_logs_s3_gb"] + prices["s3"]["standard_gb_month"]) + fixed
+    assert flow(1_500, "REJECT") == pytest.approx(expected)
+
+
+def test_the_scheduled_handlers_cost_their_busy_seconds_whatever_the_fleet() -> None:
+    m, prices = _measured(), model.load_prices()
+    shape = model.shape_for(model.load_shapes(), "county", 1_500)
+    (line,) = [x for x in model.lines(m, prices, shape, 1_500, 1) if x.name.startswith("Lambda scheduled")]
+    gb_s = model.MINUTES * shape["scheduled_lambda_s_per_minute"] * shape["function_gb"]
+    calls = model.MINUTES * shape["scheduled_calls_per_minute"] / 1e6 * prices["lambda"]["requests_per_million"]
+    assert line.usd == pytest.approx(gb_s * prices["lambda"]["gb_second_arm64"] + calls)
+    (big,) = [x for x in model.lines(m, prices, shape, 300_000, 1) if x.name.startswith("Lambda scheduled")]
+    assert big.usd == pytest.approx(line.usd)

@@ -65,6 +65,8 @@ def test_the_dev_floor_choices_are_valid_settings() -> None:
         ({"rules_timeout": 60}, "rules_timeout must be 10-55"),
         ({"max_azs": 4}, "max_azs must be 1-3"),
         ({"minute_reading_days": 1}, "minute_reading_days must be 2-36500"),
+        ({"function_alarms": "none"}, "function_alarms must be one of"),
+        ({"dashboard": "off"}, "expected bool"),
     ],
 )
 def test_load_stage_with_bad_value_raises_naming_it(raw: dict[str, object], message: str) -> None:
@@ -158,3 +160,21 @@ def test_wechat_template_ids_are_a_json_object_given_as_an_object_or_text() -> N
     for bad in ("[1]", "{oops", '{"alarm_raised": ""}'):
         with pytest.raises(SettingsError, match="notify_wechat_templates"):
             load_stage("dev", {"notify_wechat_templates": bad})
+
+
+def test_the_county_floor_switches_from_the_command_line() -> None:
+    stage = load_stages(
+        {
+            "stages": {"county": {}},
+            "county.dashboard": "false",
+            "county.lambda_metrics": "false",
+            "county.container_insights": "false",
+            "county.function_alarms": "account",
+            "county.alarm_topic_key": "false",
+        }
+    )[0]
+    assert not (stage.dashboard or stage.lambda_metrics or stage.container_insights or stage.alarm_topic_key)
+    assert stage.function_alarms == "account"
+    defaults = load_stage("dev", {})
+    assert defaults.dashboard and defaults.lambda_metrics and defaults.container_insights and defaults.alarm_topic_key
+    assert defaults.function_alarms == "each"

@@ -1,0 +1,126 @@
+"""The fixed floor the cost bench prices (bench/aws_shapes.toml) is what each stage synthesizes: alarm metrics
+(including those auto scaling creates), custom metrics, Container Insights, dashboards, keys, secrets, WAF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bench.aws_cost_model import load_shapes
+from tests.infra.conftest import Synthesized
+
+pytestmark = pytest.mark.infra
+
+# The stage each shape prices. target is dev's CloudWatch with dev's tables (on demand); target_provisioned and
+# target_reserved are prod's; county is the county stage.
+SHAPE_STAGES = {"target": "dev", "target_provisioned": "prod", "target_reserved": "prod", "county": "county"}
+# Alarms AWS creates for a target-tracking policy (docs/deploy.md "Fixed floor at 1,500 terminals"): Application
+# Auto Scaling's high and low alarm; DynamoDB auto scaling adds its provisioned-capacity high and low alarm.
+TARGET_TRACKING_ALARMS = 2
+DYNAMODB_SCALING_ALARMS = 4
+
+
+def _alarm_metrics(alarm: dict[str, Any]) -> int:
+    """CloudWatch bills an alarm per metric it evaluates: one, or each metric of its math expression."""
+    if "MetricName" in alarm:
+        return 1
+    return sum(1 for m in alarm["Metrics"] if "MetricStat" in m)
+
+
+def _scaling_alarm_metrics(policy: dict[str, Any]) -> int:
+    spec = policy["TargetTrackingScalingPolicyConfiguration"]
+    custom = spec.get("CustomizedMetricSpecification", {}).get("Metrics")
+    return TARGET_TRACKING_ALARMS * (sum(1 for m in custom if "MetricStat" in m) if custom else 1)
+
+
+def _dynamodb_scaling_alarm_metrics(table: dict[str, Any]) -> int:
+    """Every auto-scaled direction of a table and of each of its indexes (TableV2: GlobalTable settings)."""
+    scaled = 0
+    holders = [table, *table.get("GlobalSecondaryIndexes", [])]
+    for replica in table.get("Replicas", []):
+        holders += [replica, *replica.get("GlobalSecondaryIndexes", [])]
+    for holder in holders:
+        write = holder.get("WriteProvisionedThroughputSettings", {}).get("WriteCapacityAutoScalingSettings")
+        read = holder.get("ReadProvisionedThroughputSettings", {}).get("ReadCapacityAutoScalingSettings")
+        scaled += (write is not None) + (read is not None)
+    return DYNAMODB_SCALING_ALARMS * scaled
+
+
+def floor(synthesized: Synthesized, stage: str) -> dict[str, int]:
+    """What the stage's template costs every month whatever the traffic, counted as the bench's shape keys."""
+    alarms = sum(_alarm_metrics(a) for a in synthesized.properties(stage, "AWS::CloudWatch::Alarm"))
+    alarms += sum(
+        _scaling_alarm_metrics(p)
+        for p in synthesized.properties(stage, "AWS::ApplicationAutoScaling::ScalingPolicy")
+        if p.get("PolicyType") == "TargetTrackingScaling"
+    )
+    tables = synthesized.properties(stage, "AWS::DynamoDB::GlobalTable")
+    alarms += sum(_dynamodb_scaling_alarm_metrics(t) for t in tables)
+    (cluster,) = synthesized.properties(stage, "AWS::ECS::Cluster")
+    insights = {s["Name"]: s["Value"] for s in cluster.get("ClusterSettings", [])}.get("containerInsights")
+    (acl,) = synthesized.properties(stage, "AWS::WAFv2::WebACL")
+    return {
+        "alarms": alarms,
+        "custom_metrics": len(synthesized.properties(stage, "AWS::Logs::MetricFilter")),
+        "container_insights": int(insights in ("enabled", "enhanced")),
+        "dashboards": len(synthesized.properties(stage, "AWS::CloudWatch::Dashboard")),
+        "kms_keys": len(synthesized.properties(stage, "AWS::KMS::Key")),
+        "secrets": len(synthesized.properties(stage, "AWS::SecretsManager::Secret")),
+        "waf_web_acls": 1,
+        "waf_rules": len(acl["Rules"]),
+    }
+
+
+def _emf_published(synthesized: Synthesized, stage: str) -> bool:
+    envs = [
+        p["Environment"]["Variables"]
+        for p in synthesized.properties(stage, "AWS::Lambda::Function")
+        if p.get("Handler", "").startswith("functions.")
+    ]
+    switches = {e["POWERTOOLS_METRICS_DISABLED"] for e in envs}
+    assert len(switches) == 1, "every handler publishes its counts, or none does"
+    return switches == {"false"}
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPE_STAGES))
+def test_the_bench_prices_the_floor_the_stage_synthesizes(synthesized: Synthesized, shape: str) -> None:
+    stage = SHAPE_STAGES[shape]
+    priced = load_shapes()[shape]
+    counted = floor(synthesized, stage)
+    assert {k: priced[k] for k in counted if k != "container_insights"} == {
+        k: v for k, v in counted.items() if k != "container_insights"
+    }
+    assert bool(priced["container_insights_metrics"]) == bool(counted["container_insights"])
+    assert bool(priced["emf_metrics"]) == _emf_published(synthesized, stage)
+
+
+def test_the_county_stage_keeps_every_alarm_condition_on_fewer_metrics(synthesized: Synthesized) -> None:
+    names = {a["AlarmDescription"] for a in synthesized.properties("county", "AWS::CloudWatch::Alarm")}
+    dev = synthesized.properties("dev", "AWS::CloudWatch::Alarm")
+    county = synthesized.properties("county", "AWS::CloudWatch::Alarm")
+    # the account's Lambda totals (no dimension) instead of one Errors and one Throttles alarm per function
+    totals = [a for a in county if a.get("Namespace") == "AWS/Lambda" and not a.get("Dimensions")]
+    assert sorted(a["MetricName"] for a in totals) == ["Errors", "Throttles"]
+    assert not [a for a in county if a.get("MetricName") in ("Errors", "Throttles") and a.get("Dimensions")]
+    # everything else is watched as in dev
+    others = {a["AlarmDescription"] for a in dev if a.get("MetricName") not in ("Errors", "Throttles")}
+    assert others <= names
+    # no dashboard, no Container Insights, no connections policy, the alarm topic without a customer key
+    assert synthesized.properties("county", "AWS::CloudWatch::Dashboard") == []
+    (topic,) = synthesized.properties("county", "AWS::SNS::Topic")
+    assert "KmsMasterKeyId" not in topic
+    policies = synthesized.properties("county", "AWS::ApplicationAutoScaling::ScalingPolicy")
+    assert [p["TargetTrackingScalingPolicyConfiguration"]["PredefinedMetricSpecification"] for p in policies] == [
+        {"PredefinedMetricType": "ECSServiceAverageCPUUtilization"}
+    ]
+    assert "Dashboard" not in synthesized.templates["county"]["Outputs"]
+
+
+def test_dev_and_prod_keep_the_full_operations_view(synthesized: Synthesized) -> None:
+    for stage in ("dev", "prod"):
+        assert len(synthesized.properties(stage, "AWS::CloudWatch::Dashboard")) == 1
+        (topic,) = synthesized.properties(stage, "AWS::SNS::Topic")
+        assert "KmsMasterKeyId" in topic
+        assert floor(synthesized, stage)["container_insights"] == 1
+        assert _emf_published(synthesized, stage)

@@ -29,7 +29,7 @@ from monitoring.rules.state_docs import DailyFigures, EnterpriseStatus, TickMark
 
 __all__ = ["Emergency", "Stores", "TickResult", "evaluate_rules", "evaluate_tick"]
 from monitoring.evaluation.ports import RuleInputs
-from monitoring.rules.ports import RuleStateRepository, RulesRepositories
+from monitoring.rules.ports import RulesRepositories, RuleStateRepository
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@ writer, a failed tick or a change of shard."""
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any

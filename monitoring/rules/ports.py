@@ -25,6 +25,10 @@ class RuleStateRepository(Protocol):
         """Keys starting with `prefix`, sorted."""
         ...
 
+    def documents(self, prefix: str) -> dict[str, dict[str, Any]]:
+        """The documents whose keys start with `prefix`, by key in key order (one read where the store can)."""
+        ...
+
 
 class RulesRepositories(Protocol):
     """The repositories a rule tick uses: the part of `monitoring.storage.ports.Store` the rules area sees."""

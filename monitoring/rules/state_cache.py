@@ -115,3 +115,6 @@ class CachedRuleState:
 
     def keys(self, prefix: str) -> list[str]:
         return self._inner.keys(prefix)
+
+    def documents(self, prefix: str) -> dict[str, dict[str, Any]]:
+        return self._inner.documents(prefix)  # kinds the cache does not keep (backfill notes, decode's progress)

@@ -120,15 +120,12 @@ class StoreRuleInputs:
         touched: set[str] = set()
         since = (received_since - timedelta(minutes=1)).strftime("%Y%m%dT%H%M")
         purge_before = (received_since - timedelta(days=1)).strftime("%Y%m%dT%H%M")
-        for key in self._state.keys(BACKFILL_PREFIX):
+        for key, doc in self._state.documents(BACKFILL_PREFIX).items():  # one read, not one per note
             stamp = key[len(BACKFILL_PREFIX) :].split(":", 1)[0]
             if stamp < purge_before:
                 self._state.delete(key)
                 continue
             if stamp < since:  # noted before the last tick: already evaluated (the stamp is in the key)
-                continue
-            doc = self._state.get(key)
-            if doc is None:
                 continue
             at = datetime.fromisoformat(doc["earliest"])
             pid = str(doc["point"])

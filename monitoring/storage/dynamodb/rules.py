@@ -87,6 +87,13 @@ class DynamoDBRuleState(RuleStateRepositoryBase):
                 i.sk for i in self._model.query(_RULE_STATE, condition, consistent_read=True, attributes_to_get=["sk"])
             ]
 
+    def _documents(self, prefix: str) -> dict[str, dict[str, Any]]:
+        # One Query: it reads (and bills) whole items even when it returns only keys.
+        condition = self._model.sk.startswith(prefix) if prefix else None
+        with translate("read rule state"):
+            items = self._model.query(_RULE_STATE, condition, consistent_read=True)
+            return {i.sk: dict(json.loads(i.body)) for i in items if i.body is not None}
+
 
 class DynamoDBAlarmRepository(AlarmRepositoryBase):
     def __init__(self, model: type[StateItem], tx: PynamoConnection) -> None:

@@ -1,11 +1,11 @@
 """The shard worker's rule-state cache on DynamoDB Local, counted by the cost bench's meter: a warm tick reads
-fewer state items, and a person's filing between two warm ticks is judged on the next one."""
+fewer state items, and a person's filing or decision between two warm ticks is judged on the next one."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 
 import pytest
 
@@ -14,8 +14,8 @@ from functions.on_rule_shard import evaluate_shard
 from monitoring.alarms.models import AlarmState
 from monitoring.clock import FixedClock
 from monitoring.readings.models import Reading, ReadingKind
-from monitoring.reports.models import FaultKind, FaultReport
-from monitoring.reports.service import file_fault
+from monitoring.reports.models import FaultKind, FaultReport, StoppageKind, StoppageRequest
+from monitoring.reports.service import decide_stoppage, file_fault, file_stoppage
 from monitoring.rules.shards import Shard
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.metering import OperationUsage
@@ -89,20 +89,38 @@ def test_a_warm_tick_reads_fewer_state_items_than_a_cold_one(
     assert warm.requests < cold.requests and warm.read_units < cold.read_units
 
 
-def test_a_fault_filed_between_two_warm_ticks_is_judged_on_the_next(
-    wired: tuple[Store, DynamoDBBackend, FixedClock],
+def _request_stoppage(store: Store) -> None:
+    """e1 asked in advance to stop its fan for maintenance (停运报备); the branch has not decided yet."""
+    request = StoppageRequest(
+        "s-e1", "e1", StoppageKind.CONTROL_STOP, ("e1-c",), T0, TICK + timedelta(hours=2), "检修", T0, "u1"
+    )
+    file_stoppage(store.reports, request, ["e1-c", "e1-p"])
+
+
+def _file_fault(store: Store, at: datetime) -> None:
+    """e1's operator reports its fan broken since T0 (治理设施故障申报)."""
+    fault = FaultReport("f-e1", "e1", FaultKind.CONTROL_EQUIPMENT, ("e1-c",), T0, at, "u1", "风机故障")
+    file_fault(store.reports, fault, ["e1-c", "e1-p"])
+
+
+def _approve_stoppage(store: Store, at: datetime) -> None:
+    decide_stoppage(store.reports, "s-e1", approve=True, by="branch-user", note="同意", now=at)
+
+
+@pytest.mark.parametrize("act", [_file_fault, _approve_stoppage], ids=["fault filed", "stoppage approved"])
+def test_a_persons_action_between_two_warm_ticks_is_judged_on_the_next(
+    wired: tuple[Store, DynamoDBBackend, FixedClock], act: Callable[[Store, datetime], None]
 ) -> None:
     store, backend, clock = wired
+    _request_stoppage(store)  # pending: mutes nothing
     _tick(store, backend, clock, 0)
     _tick(store, backend, clock, 1)
     raised = {a.enterprise_id: a for a in store.alarms.list() if a.rule == "control_stopped"}
     assert set(raised) == set(IDS) and all(a.state == AlarmState.PENDING and a.active for a in raised.values())
-    # When e1's operator reports its fan broken since T0 (治理设施故障申报) between two warm ticks
-    filed = TICK + timedelta(minutes=1, seconds=30)
-    fault = FaultReport("f-e1", "e1", FaultKind.CONTROL_EQUIPMENT, ("e1-c",), T0, filed, "u1", "风机故障")
-    file_fault(store.reports, fault, ["e1-c", "e1-p"])
+    # When a person acts on e1 between two warm ticks
+    act(store, TICK + timedelta(minutes=1, seconds=30))
     _tick(store, backend, clock, 2)
-    # Then the very next tick ends e1's stop episode (the reported fault mutes it from here on) and leaves e2's
+    # Then the very next tick ends e1's stop episode (muted from here on) and leaves e2's alarm as it was
     after = {a.enterprise_id: a for a in store.alarms.list() if a.rule == "control_stopped"}
     assert not after["e1"].active and after["e1"].version > raised["e1"].version
     assert after["e2"].active and after["e2"].version == raised["e2"].version

@@ -25,8 +25,9 @@ class RuleStateRepository(Protocol):
         """Keys starting with `prefix`, sorted."""
         ...
 
-    def documents(self, prefix: str) -> dict[str, dict[str, Any]]:
-        """The documents whose keys start with `prefix`, by key in key order (one read where the store can)."""
+    def documents(self, prefix: str, start: str = "") -> dict[str, dict[str, Any]]:
+        """The documents whose keys start with `prefix` and sort at or after `prefix + start`, by key in key order
+        (one read where the store can, of those keys only)."""
         ...
 
 

@@ -116,5 +116,5 @@ class CachedRuleState:
     def keys(self, prefix: str) -> list[str]:
         return self._inner.keys(prefix)
 
-    def documents(self, prefix: str) -> dict[str, dict[str, Any]]:
-        return self._inner.documents(prefix)  # kinds the cache does not keep (backfill notes, decode's progress)
+    def documents(self, prefix: str, start: str = "") -> dict[str, dict[str, Any]]:
+        return self._inner.documents(prefix, start)  # kinds the cache does not keep (backfill notes, decode's progress)

@@ -228,9 +228,10 @@ class SqliteRuleState(RuleStateRepositoryBase):
             rows = c.execute("SELECT key FROM rule_state WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)).fetchall()
         return [r[0] for r in rows]
 
-    def _documents(self, prefix: str) -> dict[str, dict[str, Any]]:
+    def _documents(self, prefix: str, start: str) -> dict[str, dict[str, Any]]:
         with self._db.read() as c:
-            found = c.execute("SELECT key, doc FROM rule_state WHERE substr(key, 1, ?) = ?", (len(prefix), prefix))
+            where = "substr(key, 1, ?) = ? AND key >= ?"
+            found = c.execute(f"SELECT key, doc FROM rule_state WHERE {where}", (len(prefix), prefix, prefix + start))
             return {key: dict(json.loads(doc)) for key, doc in found.fetchall()}
 
 

@@ -157,6 +157,10 @@ def test_rule_state_documents_by_prefix_in_key_order(rules: Any) -> None:
     assert list(found) == ["backfill:20261123T0101:P1", "backfill:20261123T0102:P2"]
     assert found["backfill:20261123T0101:P1"] == {"point": "P1", "nested": {"a": [1]}}
     found["backfill:20261123T0102:P2"]["point"] = "changed by the caller"  # a copy: the store keeps its own
+    # From a key on: only that range is read (notes since the last tick, not the day's)
+    assert list(rules.rule_state.documents("backfill:", "20261123T0102")) == ["backfill:20261123T0102:P2"]
+    assert list(rules.rule_state.documents("backfill:", "20261123T0101:P1")) == list(found)
+    assert rules.rule_state.documents("backfill:", "20261123T0103") == {}
     rules.rule_state.delete("backfill:20261123T0101:P1")
     assert rules.rule_state.documents("backfill:") == {"backfill:20261123T0102:P2": {"point": "P2"}}
     assert rules.rule_state.documents("nothing:") == {}

@@ -33,11 +33,15 @@ class RuleStateCache:
     under a tick mark key, served again at its next tick under that key while the mark still carries the stamp
     this container saved: no other tick of that key ran in between, so none of them changed. Another stamp (the
     shard ran in another container), a tick that failed here, or an enterprise the tick no longer evaluates drops
-    them; each is read again every `refresh_every` ticks all the same, staggered by key."""
+    them; each is read again every `refresh_every` ticks all the same, staggered by key. Only the `max_keys` tick
+    keys committed last keep documents (a worker sent many shards in turn holds a few shards' worth in memory)."""
 
-    def __init__(self, *, refresh_every: int = 15, prefixes: tuple[str, ...] = ENTERPRISE_PREFIXES) -> None:
+    def __init__(
+        self, *, refresh_every: int = 15, max_keys: int = 8, prefixes: tuple[str, ...] = ENTERPRISE_PREFIXES
+    ) -> None:
         self.writer = uuid.uuid4().hex[:12]
         self._refresh_every = max(refresh_every, 1)
+        self._max_keys = max(max_keys, 1)
         self._prefixes = prefixes
         self._entries: dict[str, _Entry] = {}
         self._stamps: dict[str, str] = {}  # tick key -> the stamp this container last saved on its mark
@@ -61,7 +65,9 @@ class RuleStateCache:
         self._forget(view.tick_key)
         for key, text in view.touched.items():
             self._entries[key] = _Entry(text, view.tick_key)
-        self._stamps[view.tick_key] = stamp
+        self._stamps[view.tick_key] = stamp  # newest last: dicts keep insertion order
+        while len(self._stamps) > self._max_keys:
+            self._forget(next(iter(self._stamps)))
 
     def abandon(self, tick_key: str) -> None:
         """The tick failed: what it wrote may or may not be stored."""

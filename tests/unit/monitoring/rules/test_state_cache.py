@@ -130,3 +130,24 @@ def test_each_document_is_still_read_again_every_refresh_every_ticks() -> None:
     warm = reads[1:]
     # Three documents, each re-read on its own turn: every 4 ticks, spread by key, never all skipped for good
     assert 0 < sum(warm) <= 3 * (len(warm) // 4 + 1) and sum(warm) < 3 * len(warm)
+
+
+def test_only_the_last_tick_keys_keep_documents() -> None:
+    # Given a worker sent three shards in turn, each with its own enterprise, keeping at most two shards' copies
+    state = CountingState()
+    cache = RuleStateCache(refresh_every=10_000, max_keys=2)
+    stamps: dict[str, str] = {}
+    for i in range(3):
+        state.put(f"ent:E{i}", {"evaluated_until": f"0{i}"})
+        view = cache.open(state, f"tick:c:{i}", None)
+        assert view.get(f"ent:E{i}") == {"evaluated_until": f"0{i}"}
+        stamps[f"tick:c:{i}"] = cache.stamp()
+        cache.commit(view, stamps[f"tick:c:{i}"])
+    # When each shard comes back with this worker's stamp still on its mark
+    reads = []
+    for i in (2, 1, 0):
+        before = state.enterprise_reads
+        cache.open(state, f"tick:c:{i}", stamps[f"tick:c:{i}"]).get(f"ent:E{i}")
+        reads.append(state.enterprise_reads - before)
+    # Then the two newest are served from memory and the oldest, let go, is read again
+    assert reads == [0, 0, 1]

@@ -141,7 +141,8 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             tick = at + timedelta(minutes=1)
             clock.set(tick + timedelta(seconds=1))
             config = _wiring.get_rule_config()
-            tick_work = partial(evaluate_tick, _wiring.get_rule_inputs(), store, config, tick, transaction=store.batch)
+            inputs, cache = _wiring.get_rule_inputs(), _wiring.get_rule_state_cache()  # as the evaluate handlers
+            tick_work = partial(evaluate_tick, inputs, store, config, tick, transaction=store.batch, cache=cache)
             by_table = backend.meter.by_table()
             cpu = _metered(backend.meter, rules, tick_work)
             _add(rule_tables, _delta_of(backend.meter.by_table(), by_table))

@@ -557,12 +557,13 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
         "",
         *_usage_table("rules", m, m.rules),
         "",
-        "decode by table (per terminal-minute; refused writes name no table: '?'):",
+        "by table (per terminal-minute; refused writes name no table: '?'):",
     ]
-    for name, u in sorted(m.decode_tables.items()):
-        n = m.terminal_minutes
-        req, rru, wru = u.requests / n, u.read_units / n, u.write_units / n
-        out.append(f"  decode on {name:<10}{req:>8.2f} requests{rru:>7.2f} RRU{wru:>7.2f} WRU")
+    for label, by_table in (("decode", m.decode_tables), ("rules", m.rule_tables)):
+        for name, u in sorted(by_table.items()):
+            n = m.terminal_minutes
+            req, rru, wru = u.requests / n, u.read_units / n, u.write_units / n
+            out.append(f"  {label:<6} on {name:<10}{req:>8.2f} requests{rru:>7.2f} RRU{wru:>7.2f} WRU")
     out += ["", "stored bytes (DynamoDB's item-size formula, +100 B per item and index entry):"]
     for g in m.storage:
         kept = "kept" if g.retention_days is None else f"{g.retention_days} d"

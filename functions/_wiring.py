@@ -26,6 +26,7 @@ from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import Reading
 from monitoring.rules.decode_watermark import DecodeProgress
+from monitoring.rules.state_cache import RuleStateCache
 from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
@@ -144,6 +145,7 @@ def reset() -> None:
         get_split_cache,
         get_rule_inputs,
         get_rule_config,
+        get_rule_state_cache,
         get_dead_letters,
         rule_inputs_for,
         rule_config_for,
@@ -252,6 +254,12 @@ def get_rule_inputs() -> StoreRuleInputs:
 @lru_cache(maxsize=1)
 def get_rule_config() -> Any:
     return rule_config_for(get_settings().county_id)
+
+
+@lru_cache(maxsize=1)
+def get_rule_state_cache() -> RuleStateCache:
+    """The enterprise documents a warm container's rule ticks read and wrote, kept for its next ticks."""
+    return RuleStateCache()
 
 
 @lru_cache(maxsize=8)  # a warm worker keeps the few counties it was last sent

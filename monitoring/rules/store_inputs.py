@@ -48,6 +48,7 @@ EVENT_KINDS = {
 }
 LATE_AFTER = timedelta(minutes=5)  # a reading stored this long after its data time is backfill
 BACKFILL_PREFIX = "backfill:"
+PURGE_EVERY = timedelta(hours=1)  # how often a process deletes the day-old backfill notes
 log = logging.getLogger(__name__)
 
 
@@ -76,6 +77,7 @@ class StoreRuleInputs:
         self._state = state
         self._county = county_id
         self._topology: Topology | None = None
+        self._purged_at: datetime | None = None
         self.overrides: dict[str, Any] = {}
 
     def topology(self) -> Topology:
@@ -118,18 +120,10 @@ class StoreRuleInputs:
     def late_arrivals(self, received_since: datetime, data_before: datetime) -> Mapping[str, datetime]:
         out: dict[str, datetime] = {}
         touched: set[str] = set()
+        self._purge_notes(received_since)
+        # Only the notes since the last tick (the stamp is in the key), in one read: they are few, the day's are not.
         since = (received_since - timedelta(minutes=1)).strftime("%Y%m%dT%H%M")
-        purge_before = (received_since - timedelta(days=1)).strftime("%Y%m%dT%H%M")
-        for key in self._state.keys(BACKFILL_PREFIX):
-            stamp = key[len(BACKFILL_PREFIX) :].split(":", 1)[0]
-            if stamp < purge_before:
-                self._state.delete(key)
-                continue
-            if stamp < since:  # noted before the last tick: already evaluated (the stamp is in the key)
-                continue
-            doc = self._state.get(key)
-            if doc is None:
-                continue
+        for doc in self._state.documents(BACKFILL_PREFIX, since).values():
             at = datetime.fromisoformat(doc["earliest"])
             pid = str(doc["point"])
             touched.add(pid)
@@ -138,6 +132,16 @@ class StoreRuleInputs:
         if self._reader is not None and touched:
             self._reader.invalidate(sorted(touched))  # late data inside a cached range, too
         return out
+
+    def _purge_notes(self, now: datetime) -> None:
+        """Delete backfill notes older than a day, at most every PURGE_EVERY per process (reading them all)."""
+        if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
+            return
+        purge_before = BACKFILL_PREFIX + (now - timedelta(days=1)).strftime("%Y%m%dT%H%M")
+        for key in self._state.keys(BACKFILL_PREFIX):
+            if key < purge_before:
+                self._state.delete(key)
+        self._purged_at = now
 
 
 def load_topology(

@@ -58,8 +58,10 @@ def note_late_readings(state: RuleStateRepository, readings: Iterable[Reading], 
     """Record backfill so the next evaluation reopens its window; call after storing decoded readings."""
     earliest: dict[str, datetime] = {}
     for r in readings:
-        if r.kind in JUDGED_KINDS and received_at - r.data_time > LATE_AFTER and (
-            r.point_id not in earliest or r.data_time < earliest[r.point_id]
+        if (
+            r.kind in JUDGED_KINDS
+            and received_at - r.data_time > LATE_AFTER
+            and (r.point_id not in earliest or r.data_time < earliest[r.point_id])
         ):
             earliest[r.point_id] = r.data_time
     for pid, at in earliest.items():

@@ -9,12 +9,23 @@ import pytest
 
 from monitoring.clock import FixedClock
 from monitoring.evaluation.models import Sample
+from monitoring.ingest.decode import Decoder
+from monitoring.profiles.models import Profile
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.rules.sample_cache import CachedSampleReader
 from monitoring.rules.store_inputs import StoreRuleInputs, note_late_readings
 from monitoring.storage.memory import memory_store
+from tests.unit.monitoring.ingest.conftest import frame, record, register
 
 pytestmark = pytest.mark.unit
+
+
+@pytest.fixture(scope="module")
+def profiles() -> dict[str, Profile]:
+    from monitoring.profiles.loader import DEFAULT_DIR, build_profiles, read_sources
+
+    return build_profiles(read_sources(DEFAULT_DIR))
+
 
 TOP = datetime(2026, 11, 28, 2, tzinfo=UTC)  # 10:00 China time: the terminals' 2061 uploads for 09:00 arrive
 
@@ -50,3 +61,24 @@ def test_a_terminals_hour_and_day_figures_reopen_no_window_but_late_minute_data_
     assert inputs.late_arrivals(TOP - timedelta(minutes=1), TOP) == {"p1": TOP - timedelta(minutes=30)}
     reader.samples(["p1"], window[0] + timedelta(minutes=2), TOP + timedelta(minutes=2))
     assert fetches.ranges[-1][0] == window[0] + timedelta(minutes=2)  # invalidated: read in full
+
+
+def test_decoded_2061_uploads_at_the_top_of_the_hour_leave_no_backfill_mark(profiles: dict[str, Profile]) -> None:
+    # As decode is wired (functions/_wiring.new_decoder): every newly stored reading is told to the rules
+    clock = FixedClock(TOP + timedelta(seconds=40))
+    store = memory_store(clock=clock)
+    register(store)
+    noted: list[int] = []
+    decoder = Decoder(
+        store, clock, profiles, on_stored=lambda rs: noted.append(note_late_readings(store.rule_state, rs, clock.now()))
+    )
+    hour = frame("2061", "DataTime=20261128090000;P01-Avg=6;EPf01-Cou=0.4", st="44", flag=9, qn="20261128100030001")
+    minute = frame("2051", "DataTime=20261128095900;P01-Avg=6", st="44", flag=9, qn="20261128100030002")
+    late = frame("2051", "DataTime=20261128093000;P01-Avg=6", st="44", flag=9, qn="20261128100030003")
+    for raw, cn in ((hour, "2061"), (minute, "2051"), (late, "2051")):
+        decoder.decode(record(raw, at=clock.now(), cn=cn))
+    decoder.flush()
+    kinds = {r.kind for r in store.readings.readings("p-0001-01", ReadingKind.HOUR, TOP - timedelta(hours=2), TOP)}
+    assert kinds == {ReadingKind.HOUR} and noted == [1]  # stored, but only the 09:30 minute is backfill
+    (key,) = store.rule_state.keys("backfill:")
+    assert store.rule_state.get(key) == {"point": "p-0001-01", "earliest": (TOP - timedelta(minutes=30)).isoformat()}

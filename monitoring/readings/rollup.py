@@ -88,9 +88,13 @@ def rollup_offset(point_id: str) -> timedelta:
 
 def previous_hour_due(data_time: datetime, grace: timedelta, offset: timedelta = timedelta(0)) -> datetime | None:
     """The hour a reading at `data_time` is the scheduled trigger of: the previous one, when the reading is within
-    `grace` after the point's `offset` into its own hour (the previous hour's last samples are in by then)."""
-    own = hour_start(data_time)
-    return own - timedelta(hours=1) if offset <= data_time - own < offset + grace else None
+    `grace` after the point's `offset` into its own hour (the previous hour's last samples are in by then); a
+    window that runs past the end of the hour goes on into the next one (offset 58 min: 58, 59, 00, 01, 02)."""
+    own, hour = hour_start(data_time), timedelta(hours=1)
+    lead = data_time - own
+    if offset <= lead < offset + grace:
+        return own - hour
+    return own - 2 * hour if lead < offset + grace - hour else None
 
 
 def own_hour_due(data_time: datetime, now: datetime, offset: timedelta = timedelta(0)) -> datetime | None:

@@ -16,7 +16,7 @@ from monitoring.readings.models import Aggregate, AggregatePeriod
 from monitoring.readings.rollup import rollup_offset
 from monitoring.storage.memory import memory_store
 from monitoring.storage.ports import Store
-from tests.unit.monitoring.ingest.conftest import frame, record, register
+from tests.unit.monitoring.ingest.conftest import bind, frame, record, register
 
 pytestmark = pytest.mark.unit
 
@@ -35,10 +35,12 @@ def _minute_frame(at: datetime) -> bytes:
 class Run:
     """One warm decode process: a frame a minute, each in its own batch, arriving 65 s after its data time."""
 
-    def __init__(self, profiles: dict[str, Profile], settings: DecodeSettings = SPREAD) -> None:
+    def __init__(self, profiles: dict[str, Profile], settings: DecodeSettings = SPREAD, point: str = POINT) -> None:
         self.clock = FixedClock(H9)
         self.store: Store = memory_store(clock=self.clock)
-        register(self.store)
+        register(self.store, channels=())
+        bind(self.store, point_id=point)
+        self.point = point
         self.profiles, self.settings = profiles, settings
         self.ledger = RollupLedger()
         self.rollups = 0
@@ -54,7 +56,7 @@ class Run:
                 self.first_seen.setdefault(agg.start, self.clock.now())
 
     def hours(self) -> list[Aggregate]:
-        return self.store.readings.aggregates(POINT, AggregatePeriod.HOUR, H9, H9 + timedelta(hours=6))
+        return self.store.readings.aggregates(self.point, AggregatePeriod.HOUR, H9, H9 + timedelta(hours=6))
 
 
 def _minutes(start: datetime, n: int, skip: Iterable[datetime] = ()) -> list[datetime]:
@@ -94,6 +96,17 @@ def test_spread_rollup_still_rolls_an_hour_whose_trigger_minute_is_missing(profi
     (agg, *_) = run.hours()
     assert agg.start == H9 and agg.samples == 60
     assert run.first_seen[H9] == trigger + timedelta(minutes=2, seconds=65)
+
+
+def test_a_window_running_past_the_hour_goes_on_into_the_next(profiles: dict[str, Profile]) -> None:
+    point = "p-late-9"
+    assert rollup_offset(point) == timedelta(minutes=58)
+    run = Run(profiles, point=point)
+    trigger = H9 + timedelta(hours=1, minutes=58)
+    run.deliver(_minutes(H9, 125, skip=[trigger, trigger + timedelta(minutes=1)]))  # 18:58 and 18:59 missing
+    (agg, *_) = run.hours()
+    assert agg.start == H9 and agg.samples == 60
+    assert run.first_seen[H9] == trigger + timedelta(minutes=2, seconds=65)  # by 19:00 (19:01:05)
 
 
 def test_spread_rollup_rerolls_an_hour_for_late_data(profiles: dict[str, Profile]) -> None:

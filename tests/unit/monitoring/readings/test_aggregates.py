@@ -64,6 +64,12 @@ def test_hours_due_with_an_offset_moves_the_trigger_and_the_late_boundary_togeth
     assert previous_hour_due(H + timedelta(minutes=20), window, offset) == H - timedelta(hours=1)
     assert previous_hour_due(H + timedelta(minutes=24, seconds=59), window, offset) == H - timedelta(hours=1)
     assert previous_hour_due(H + timedelta(minutes=25), window, offset) is None
+    late = timedelta(minutes=58)  # the window runs into the next hour: 58, 59, 00, 01, 02
+    assert previous_hour_due(H + timedelta(minutes=59), window, late) == H - timedelta(hours=1)
+    assert previous_hour_due(H + timedelta(hours=1, minutes=2), window, late) == H - timedelta(hours=1)
+    assert previous_hour_due(H + timedelta(hours=1, minutes=3), window, late) is None
+    assert previous_hour_due(H + timedelta(seconds=30), timedelta(seconds=60)) == H - timedelta(hours=1)
+    assert previous_hour_due(H + timedelta(seconds=30), timedelta(seconds=60), timedelta(minutes=59)) is None
     # 17:59 arriving at 18:05 waits for 18:20's roll-up; arriving at 18:20 or later it re-rolls 17:00 itself
     assert own_hour_due(H - timedelta(minutes=1), H + timedelta(minutes=5), offset) is None
     assert own_hour_due(H - timedelta(minutes=1), H + timedelta(minutes=20), offset) == H - timedelta(hours=1)

@@ -260,3 +260,13 @@ def test_a_saved_measurement_prices_the_same(tmp_path: object) -> None:
     assert again == m
     prices = model.load_prices()
     assert model.report(again, prices) == model.report(m, prices)
+
+
+def test_the_report_prints_readings_per_minute_profile_with_the_peak_provisioned_uses() -> None:
+    m = _steady()
+    reads, writes = model.minute_profile(m, "readings")
+    assert reads == [5.0] * 10 and writes == [19.0] + [9.0] * 9
+    text = model.report(m, model.load_prices())
+    assert "WRU: mean 10.0, busiest 19.0 (×1.90, minute 0)" in text
+    assert "    19 9 9 9 9 9 9 9 9 9" in text
+    assert "RRU: mean 5.0, busiest 5.0 (×1.00, minute 0)" in text

@@ -106,6 +106,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         dynamodb_table_prefix=prefix,
         registry_cache_s=float(stage["registry_cache"].default),
         state_refresh_s=float(stage["terminal_state_refresh"].default),
+        rollup_spread=bool(stage["decode_rollup_spread"].default),
     )
     _wiring.configure(settings, clock=clock)  # the handlers' own composition: the same caches, knobs and reader
     store = _wiring.get_store()

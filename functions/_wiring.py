@@ -21,6 +21,7 @@ from monitoring.errors import InvalidInputError
 from monitoring.ingest.decode import Decoder, DecodeSettings
 from monitoring.ingest.isolate import DeadLetters
 from monitoring.ingest.registry_cache import RegistryCache
+from monitoring.ingest.rollup_ledger import RollupLedger
 from monitoring.ingest.split_cache import SplitCache
 from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
 from monitoring.profiles.models import Profile
@@ -52,6 +53,8 @@ class Settings(BaseModel):
     profiles_dir: str = _env("PROFILES_DIR", str(DEFAULT_DIR))
     skew_alarm_s: float = _env("CLOCK_SKEW_ALARM_S", 300.0, ge=0, le=86_400)
     rollup: bool = _env("DECODE_ROLLUP", True)
+    # Each point's hourly roll-up at its own minute of the next hour (AWS: no top-of-hour read spike on `readings`)
+    rollup_spread: bool = _env("DECODE_ROLLUP_SPREAD", False)
     state_refresh_s: float = _env("TERMINAL_STATE_REFRESH_S", 60.0, ge=0, le=86_400)
     registry_cache_s: float = _env("REGISTRY_CACHE_S", 60.0, ge=0, le=86_400)  # how long a warm container trusts
     # Decode writes each frame to the store's archive; off in AWS, where raw frames live only in the S3 archive
@@ -85,6 +88,7 @@ class Settings(BaseModel):
             skew_alarm_s=self.skew_alarm_s,
             rollup=self.rollup,
             rollup_grace=timedelta(seconds=60),
+            rollup_spread=self.rollup_spread,
             state_refresh=timedelta(seconds=self.state_refresh_s),
             archive=self.archive_items,
         )
@@ -143,6 +147,7 @@ def reset() -> None:
         get_clock,
         get_registry_cache,
         get_split_cache,
+        get_rollup_ledger,
         get_rule_inputs,
         get_rule_config,
         get_rule_state_cache,
@@ -188,6 +193,12 @@ def get_split_cache() -> SplitCache:
     return SplitCache()
 
 
+@lru_cache(maxsize=1)
+def get_rollup_ledger() -> RollupLedger:
+    """The hourly roll-ups this warm container has done (each point's scheduled one runs once an hour)."""
+    return RollupLedger()
+
+
 def new_decoder() -> Decoder:
     """A decoder for one batch, on the adapters of this cold start."""
     from monitoring.rules.store_inputs import note_late_readings
@@ -207,6 +218,7 @@ def new_decoder() -> Decoder:
         on_stored=reopen_rule_windows,
         split_cache=get_split_cache(),
         layouts=get_layout_cache(),
+        rollups=get_rollup_ledger() if settings.rollup_spread else None,
     )
 
 

@@ -147,6 +147,7 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
         "CLOCK_SKEW_ALARM_S": str(settings.clock_skew_alarm),
         "DECODE_ROLLUP": "true" if settings.decode_rollup else "false",
+        "DECODE_ROLLUP_SPREAD": "true" if settings.decode_rollup_spread else "false",
         "DECODE_ARCHIVE_ITEMS": "true" if settings.decode_archive_items else "false",
         "MINUTE_READING_DAYS": str(settings.minute_reading_days),
         "RULES_SHARD_ENTERPRISES": str(settings.rules_shard_enterprises),

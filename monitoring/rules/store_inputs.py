@@ -47,6 +47,9 @@ EVENT_KINDS = {
     EventKind.CLOCK_SKEW: "clock_skew",
 }
 LATE_AFTER = timedelta(minutes=5)  # a reading stored this long after its data time is backfill
+# What the rules read (`samples`): a terminal's own hour and day figures (2061/2031) arrive after their period by
+# design and are never judged, so they mark nothing (else every hour's 2061 upload reopened every window at once).
+JUDGED_KINDS = (ReadingKind.MINUTE, ReadingKind.REALTIME)
 BACKFILL_PREFIX = "backfill:"
 PURGE_EVERY = timedelta(hours=1)  # how often a process deletes the day-old backfill notes
 log = logging.getLogger(__name__)
@@ -56,8 +59,10 @@ def note_late_readings(state: RuleStateRepository, readings: Iterable[Reading], 
     """Record backfill so the next evaluation reopens its window; call after storing decoded readings."""
     earliest: dict[str, datetime] = {}
     for r in readings:
-        if received_at - r.data_time > LATE_AFTER and (
-            r.point_id not in earliest or r.data_time < earliest[r.point_id]
+        if (
+            r.kind in JUDGED_KINDS
+            and received_at - r.data_time > LATE_AFTER
+            and (r.point_id not in earliest or r.data_time < earliest[r.point_id])
         ):
             earliest[r.point_id] = r.data_time
     for pid, at in earliest.items():

@@ -9,7 +9,7 @@ from chalice.app import Response
 from miniprogram_api.chalicelib import errors
 from miniprogram_api.chalicelib.audit import audit_record
 from miniprogram_api.chalicelib.framework import ApiBlueprint, RequestContext
-from miniprogram_api.chalicelib.wiring import photo_blobs, profiles
+from miniprogram_api.chalicelib.wiring import delivered_archive, photo_blobs, profiles
 from monitoring.accounts.models import Role
 from monitoring.alarms.models import Alarm
 from monitoring.evidence import build_package, collect
@@ -40,7 +40,8 @@ def _visible(ctx: RequestContext, alarm_id: str) -> Alarm:
 )
 def evidence_zip(ctx: RequestContext, alarm_id: str) -> Response:
     alarm = _visible(ctx, alarm_id)
-    evidence = collect(ctx.store, alarm.id, ctx.now, profiles(ctx.services), photo_blobs(ctx.services))
+    svc = ctx.services
+    evidence = collect(ctx.store, alarm.id, ctx.now, profiles(svc), photo_blobs(svc), delivered_archive(svc))
     package = build_package(evidence)
     limit = ctx.services.settings.evidence_max_bytes
     if len(package.data) > limit:

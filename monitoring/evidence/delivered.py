@@ -157,7 +157,7 @@ class DeliveredArchive:
             for link in page:
                 span = link.received
                 if span is not None and span[0] > stop:
-                    return scanned[: last + 1] if first >= 0 else []
+                    return scanned[first : last + 1] if first >= 0 else []
                 scanned.append(link)
                 if span is None or (span[0] <= b and span[1] >= a):
                     first = len(scanned) - 1 if first < 0 else first

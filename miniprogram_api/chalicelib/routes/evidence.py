@@ -41,15 +41,20 @@ def _visible(ctx: RequestContext, alarm_id: str) -> Alarm:
 def evidence_zip(ctx: RequestContext, alarm_id: str) -> Response:
     alarm = _visible(ctx, alarm_id)
     svc = ctx.services
-    evidence = collect(ctx.store, alarm.id, ctx.now, profiles(svc), photo_blobs(svc), delivered_archive(svc))
+    archive = delivered_archive(svc)
+    evidence = collect(ctx.store, alarm.id, ctx.now, profiles(svc), photo_blobs(svc), archive)
     package = build_package(evidence)
     limit = ctx.services.settings.evidence_max_bytes
     if len(package.data) > limit:
+        command = (
+            "请在平台服务器上用命令行导出：python -m monitoring evidence export --alarm 编号 --out 文件"
+            if archive is None
+            else "请由运维人员用命令行导出：python -m functions.export_evidence --alarm 编号 --bucket 归档桶 --out 文件"
+        )
         raise errors.ApiError(
             413,
             "evidence_too_large",
-            f"证据包过大（{len(package.data) / 1e6:.1f} MB，接口上限 {limit / 1e6:.1f} MB），"
-            "请在平台服务器上用命令行导出：python -m monitoring evidence export --alarm 编号 --out 文件",
+            f"证据包过大（{len(package.data) / 1e6:.1f} MB，接口上限 {limit / 1e6:.1f} MB），{command}",
         )
     # a download changes nothing, so the framework does not audit it: the package's hash is recorded here
     ctx.audit("alarm", alarm.id, alarm.enterprise_id, sha256=package.sha256, bytes=len(package.data))

@@ -15,36 +15,27 @@ import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
-from functions.adapters.archive_objects import S3Objects, frames_of
-from hj212.contract import FrameRecord
 from monitoring.archive import manifest as mf
-from monitoring.archive.manifest_chain import ManifestChain
-from monitoring.archive.models import AuthStatus, RawFrame
+from monitoring.archive.models import RawFrame
 from monitoring.clock import FixedClock
 from monitoring.evidence import build_package, collect
 from monitoring.evidence.delivered import DeliveredArchive
 from monitoring.evidence.verify_evidence import MANIFEST, verify
-from monitoring.ingest.records import encode_record, parse_record
+from monitoring.ingest.records import parse_record
 from monitoring.storage.archive_s3 import S3ArchiveReader
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.ports import Store
 from tests.conftest import FAKE_AWS_ENV
+from tests.integration.monitoring.evidence.delivery import BUCKET, OTHER, REGION, deliver, moto_s3
 from tests.integration.monitoring.evidence.scene import Scene, build_scene
 
 pytestmark = pytest.mark.integration
-REGION = FAKE_AWS_ENV["AWS_REGION"]
-BUCKET = "archive"
-OTHER = "88888880000099"  # another terminal whose frames share the objects
-OBJECT_MINUTES = 40  # each object holds 40 minutes of receipts: the alarm's window spans several
 
 
 @dataclass
@@ -55,35 +46,6 @@ class World:
     keys: list[str]
     data: bytes
     files: dict[str, bytes]
-
-
-def _other(at: Any, n: int) -> bytes:
-    raw = b"##0101QN=2026113000%04d000;ST=32;CN=2011;PW=123456;MN=%s;Flag=5;CP=&&P01-Rtd=%d&&ABCD\r\n" % (
-        n,
-        OTHER.encode(),
-        n,
-    )
-    return encode_record(FrameRecord(OTHER, raw, at, "203.0.113.9:50122", AuthStatus.OK, "hj212", "2011"))
-
-
-def _deliver(s3: Any, links: Store, records: list[bytes]) -> list[str]:
-    """Objects as Firehose writes them (gzip JSON lines, by receipt time), each chained as the function does."""
-    frames = [RawFrame.of(parse_record(r)) for r in records]
-    start = min(f.received_at for f in frames)
-    buckets: dict[int, list[bytes]] = {}
-    for line, frame in zip(records, frames, strict=True):
-        index = int((frame.received_at - start) / timedelta(minutes=OBJECT_MINUTES))
-        buckets.setdefault(index, []).append(line)
-        if len(buckets[index]) % 7 == 0:  # the other terminal's frames interleaved
-            buckets[index].append(_other(frame.received_at, len(buckets[index])))
-    chain = ManifestChain(links.chain_heads, S3Objects(s3, BUCKET), frames_of)
-    keys = []
-    for index in sorted(buckets):
-        key = f"raw/date=2026-11-30/auth=ok/frames-1-2026-11-30-{index:02d}-00-00-{uuid.uuid4().hex[:8]}.gz"
-        s3.put_object(Bucket=BUCKET, Key=key, Body=gzip.compress(b"\n".join(buckets[index]) + b"\n"))
-        chain.chain(key)
-        keys.append(key)
-    return keys
 
 
 def _package(world_scene: Scene, s3: Any, links: Store) -> tuple[bytes, dict[str, bytes]]:
@@ -101,25 +63,20 @@ def world(tmp_path_factory: pytest.TempPathFactory, dynamodb_local_url: str) -> 
     with pytest.MonkeyPatch.context() as env:
         for name, value in FAKE_AWS_ENV.items():
             env.setenv(name, value)
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
         conn = Connection(region=REGION, host=dynamodb_local_url, aws_access_key_id="x", aws_secret_access_key="x")
         backend = DynamoDBBackend(conn, f"ev{uuid.uuid4().hex[:10]}")
         backend.create_tables(enable_ttl=False)
         scene = build_scene(tmp_path_factory.mktemp("evidence-s3"))
         try:
-            s3 = boto3.client("s3", region_name=REGION, endpoint_url=f"http://{host}:{port}")
-            s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
-            links = backend.store(clock=FixedClock(scene.now))
-            keys = _deliver(s3, links, scene.records)
-            data, files = _package(scene, s3, links)
-            yield World(scene, s3, links, keys, data, files)
+            with moto_s3() as (s3, _):
+                links = backend.store(clock=FixedClock(scene.now))
+                keys = deliver(s3, links.chain_heads, scene.records)
+                data, files = _package(scene, s3, links)
+                yield World(scene, s3, links, keys, data, files)
         finally:
             scene.store.close()
             backend.delete_tables()
             backend.close()
-            server.stop()
 
 
 def _reseal(files: dict[str, bytes]) -> dict[str, bytes]:

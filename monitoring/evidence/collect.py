@@ -101,9 +101,10 @@ def collect(
     profiles: Mapping[str, Profile],
     blobs: PhotoBlobStore | None = None,
     archive: DeliveredArchive | None = None,
+    max_bytes: int | None = None,
 ) -> Evidence:
     """NotFoundError when the alarm does not exist. With `archive` (AWS) the frames and their proof come from the
-    S3 archive instead of `store.archive`."""
+    S3 archive instead of `store.archive`; EvidenceTooLargeError when its manifests alone pass `max_bytes`."""
     from monitoring.evaluation.catalogue import RULES
 
     alarm = store.alarms.get(alarm_id)
@@ -130,7 +131,7 @@ def collect(
     else:
         chains = ()
         by_mn = {mn: _profile(store, mn, profiles) for mn in mns}
-        delivered = archive.proof(mns, start, min(end + LATE_FRAMES, now), by_mn)
+        delivered = archive.proof(mns, start, min(end + LATE_FRAMES, now), by_mn, max_bytes=max_bytes)
     spec = RULES.get(alarm.rule)
     workflow = tuple(store.audit.for_alarm(alarm.id))
     trail = tuple(_trail(store, alarm, now))

@@ -26,6 +26,14 @@ _PAGE: Final = 1_000
 Parse = Callable[[str, bytes], Sequence[RawFrame]]
 
 
+class EvidenceTooLargeError(InvalidInputError):
+    """The manifests alone exceed the caller's size budget (the API's limit): found before any object is read."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(f"the manifests of the window alone are {size} bytes")
+        self.size = size
+
+
 class ArchiveObjects(Protocol):
     """The archive bucket, read only (S3: monitoring/storage/archive_s3.py)."""
 
@@ -103,25 +111,38 @@ class DeliveredArchive:
         self._links, self._objects, self._parse = links, objects, parse
 
     def proof(
-        self, mns: Sequence[str], since: datetime, until: datetime, profiles: dict[str, Profile | None]
+        self,
+        mns: Sequence[str],
+        since: datetime,
+        until: datetime,
+        profiles: dict[str, Profile | None],
+        *,
+        max_bytes: int | None = None,
     ) -> DeliveredProof | None:
-        """None when no frame of these MNs received in [since, until] is on the chain."""
+        """None when no frame of these MNs received in [since, until] is on the chain. EvidenceTooLargeError as soon
+        as the manifests to carry pass `max_bytes` (before their objects are read: an API answers in time)."""
         head = self._links.head()
         if head is None or not mns:
             return None
         a, b = to_micros(since), to_micros(until)
         entries: dict[str, list[DeliveredEntry]] = {mn: [] for mn in mns}
         found: dict[int, _Found] = {}
-        for link in self._candidates(head, a, b):
+        carried = 0
+        wanted: dict[int, list[MnEntry]] = {}
+        for link in self._candidates(head, a, b):  # the manifests first: the budget is known before any object
             got = self._manifest(link)
             if got is None:
                 continue  # missing or unreadable: the package's verification finds the entries that skip it
-            wanted = [e for e in (got.manifest.entry(mn) for mn in mns) if e is not None]
-            if not wanted:
-                continue
-            found[link.seq] = got
-            for entry, frames in zip(wanted, self._frames(link, got.manifest, wanted), strict=True):
-                entries[entry.mn].append(DeliveredEntry(link, entry, frames))
+            mine = [e for e in (got.manifest.entry(mn) for mn in mns) if e is not None]
+            if mine:
+                found[link.seq], wanted[link.seq] = got, mine
+                carried += len(got.data)
+                if max_bytes is not None and carried > max_bytes:
+                    raise EvidenceTooLargeError(carried)
+        for seq, mine in wanted.items():
+            got = found[seq]
+            for entry, frames in zip(mine, self._frames(got.link, got.manifest, mine), strict=True):
+                entries[entry.mn].append(DeliveredEntry(got.link, entry, frames))
         chains = []
         for mn in mns:
             chain = _trim(mn, entries[mn], a, b, profiles.get(mn))

@@ -112,3 +112,12 @@ def test_links_after_the_window_are_carried_to_the_head_only_up_to_a_bound(monke
     assert proof is not None and [k.seq for k in proof.links] == [1] and not proof.reaches_head
     assert proof.head.seq == 8
     assert DeliveredArchive(links, objects).proof(["C"], T0, T0 + timedelta(minutes=5), {}) is None
+
+
+def test_a_window_whose_manifests_pass_the_budget_fails_before_any_object_is_read() -> None:
+    links, objects = _chain([_ten_minutes(k) for k in range(6)])
+    reads = Reads(objects)
+    with pytest.raises(dv.EvidenceTooLargeError) as raised:
+        DeliveredArchive(links, reads).proof(["A"], T0, T0 + timedelta(minutes=59), {}, max_bytes=600)
+    assert raised.value.size > 600 and not [k for k in reads.keys_read if k.startswith("raw/")]
+    assert DeliveredArchive(links, objects).proof(["A"], T0, T0 + timedelta(minutes=59), {}, max_bytes=10_000)

@@ -20,7 +20,7 @@ from monitoring.ingest.records import parse_record
 from monitoring.profiles.models import Profile
 
 SLACK: Final = timedelta(hours=1)  # objects delivered out of receipt order by up to this much are still found
-MAX_LINKS: Final = 20_000  # links scanned for one export (50 h of a province's objects)
+MAX_LINKS: Final = 50_000  # links scanned for one export (≈ 4 days of a province's objects, one each 7 s)
 MAX_TAIL_LINKS: Final = 1_000  # links after the last needed one carried up to the head; beyond, the head is stated
 _PAGE: Final = 1_000
 Parse = Callable[[str, bytes], Sequence[RawFrame]]
@@ -171,7 +171,9 @@ class DeliveredArchive:
         first = last = -1
         stop = b + int(SLACK.total_seconds() * 1e6)
         seq = low
-        while seq <= head.seq and len(scanned) < MAX_LINKS:
+        while seq <= head.seq:
+            if len(scanned) >= MAX_LINKS:  # a package missing part of its window without saying so: refuse
+                raise InvalidInputError(f"证据时间窗口内的归档数据对象超过 {MAX_LINKS} 个，无法导出")
             page = self._links.links(from_seq=seq, limit=_PAGE)
             if not page:
                 break
@@ -254,7 +256,14 @@ def _trim(mn: str, entries: Sequence[DeliveredEntry], a: int, b: int, profile: P
     def inside(f: DeliveredFrame) -> bool:
         return a <= to_micros(f.frame.received_at) <= b
 
-    hits = [i for i, e in enumerate(entries) if any(inside(f) for f in e.frames)]
+    def hit(e: DeliveredEntry) -> bool:
+        if any(inside(f) for f in e.frames):
+            return True
+        # an object gone or altered in the window is carried as found, so that verification reports it
+        span = e.link.received
+        return len(e.frames) != e.entry.count and (span is None or (span[0] <= b and span[1] >= a))
+
+    hits = [i for i, e in enumerate(entries) if hit(e)]
     if not hits:
         return None
     kept = tuple(entries[hits[0] : hits[-1] + 1])

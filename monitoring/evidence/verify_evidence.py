@@ -287,7 +287,7 @@ def verify(path: str) -> tuple[list[str], list[str]]:
         raw_of = _check_chains(files, package, problems)
         delivered = package.get("delivered")
         if delivered is not None:
-            raw_of |= _check_delivered(files, delivered, problems)
+            raw_of.update(_check_delivered(files, delivered, problems))
         checked, unsourced = _check_readings(files, raw_of, problems)
         summary.append(f"清单文件 {MANIFEST}：{len(files) - 1} 个文件")
         for entry in package["chains"]:

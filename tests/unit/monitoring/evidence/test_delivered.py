@@ -121,3 +121,13 @@ def test_a_window_whose_manifests_pass_the_budget_fails_before_any_object_is_rea
         DeliveredArchive(links, reads).proof(["A"], T0, T0 + timedelta(minutes=59), {}, max_bytes=600)
     assert raised.value.size > 600 and not [k for k in reads.keys_read if k.startswith("raw/")]
     assert DeliveredArchive(links, objects).proof(["A"], T0, T0 + timedelta(minutes=59), {}, max_bytes=10_000)
+
+
+def test_an_object_of_the_window_gone_from_the_bucket_is_carried_as_found() -> None:
+    links, objects = _chain([_ten_minutes(k) for k in range(3)])
+    objects.delete("raw/01.gz")  # a delete marker over the window's only object
+    proof = DeliveredArchive(links, objects).proof(["A"], T0 + timedelta(minutes=12), T0 + timedelta(minutes=14), {})
+    assert proof is not None
+    (entry,) = proof.chains[0].entries
+    assert (entry.link.seq, entry.frames, entry.entry.count) == (2, (), 10)  # verify.py reports the count
+    assert proof.chains[0].window == ()

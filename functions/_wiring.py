@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -32,6 +32,10 @@ from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
 from monitoring.storage.retention import RetentionPolicy
+
+if TYPE_CHECKING:
+    from monitoring.evidence.delivered import DeliveredArchive
+    from monitoring.photos.ports import PhotoBlobStore
 
 
 def _env(variable: str, default: Any, **checks: Any) -> Any:
@@ -253,6 +257,21 @@ def get_s3() -> Any:
     from functions.adapters.archive_objects import s3_client
 
     return s3_client(get_settings().dynamodb_region or None)
+
+
+def delivered_archive(bucket: str) -> DeliveredArchive:
+    """An evidence export's frames and proof: the S3 archive `bucket` (GetObject only) and the chain's links."""
+    from monitoring.evidence.delivered import DeliveredArchive
+    from monitoring.storage.archive_s3 import S3ArchiveReader
+
+    return DeliveredArchive(get_store().chain_heads, S3ArchiveReader(get_s3(), bucket))
+
+
+def photo_blobs(bucket: str) -> PhotoBlobStore:
+    """The API's photo bucket, read (an evidence export's photos)."""
+    from monitoring.storage.photo_blobs.s3 import open_s3_photo_blobs
+
+    return open_s3_photo_blobs(bucket, get_settings().dynamodb_region)
 
 
 # ---- rules area (evaluation, escalation) ----------------------------------------------------------------

@@ -98,6 +98,13 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
         "so chosen at run time), reads them back and lists them; no delete, and the bucket's Object Lock keeps "
         "every version",
     )
+    for prefix in ("raw", "manifests"):
+        _ack(
+            _default_policy(stack.api.role),
+            f"AwsSolutions-IAM5[Resource::<{archive}.Arn>/{prefix}/*]",
+            "Evidence exports read the delivered objects and manifests that the chain's links name (keys chosen by "
+            "Firehose and the chain function at run time); get object only, no list, put or delete",
+        )
     for child in stack.node.children:  # CDK's deploy-time handler that writes the bucket's notification settings
         if child.node.id.startswith("BucketNotificationsHandler"):
             _ack(

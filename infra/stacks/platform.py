@@ -311,6 +311,10 @@ class PlatformStack(Stack):
         self.functions.add_stream_handler(
             "NotifyOnAlarm", "functions.on_alarm_change_notify.handler", self.storage.tables[schema.STATE], "alarm#"
         )
+        # Evidence packages carry frames and manifests from the raw archive (the API reads, never lists).
+        self.api.read_archive(
+            self.stream.archive_bucket, self.stream.key, (ARCHIVE_CHAIN_PREFIX, ARCHIVE_MANIFEST_PREFIX)
+        )
         # Each delivered raw archive object gets a manifest and a link on the global chain (raw frames live in S3).
         self.functions.add_archive_handler(
             "ChainArchive", ARCHIVE_CHAIN_HANDLER, self.stream.archive_bucket, self.stream.key, ARCHIVE_CHAIN_PREFIX,

@@ -12,7 +12,7 @@ import pstats
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -75,8 +75,8 @@ class _Split:
         self.metered_from = minutes - measure
         self.ticks = 0
         self.phase: str | None = None
-        self.cpu: Counter[str] = Counter()
-        self.in_requests: Counter[str] = Counter()
+        self.cpu: defaultdict[str, float] = defaultdict(float)
+        self.in_requests: defaultdict[str, float] = defaultdict(float)
         self.requests: Counter[str] = Counter()
         self._lock = threading.Lock()
         self.profiles = {"decode": cProfile.Profile(time.process_time), "rules": cProfile.Profile(time.process_time)}
@@ -156,17 +156,20 @@ def main() -> int:
         os.environ.setdefault(name, value)
     split = _Split(args.minutes, args.measure)
     profile = args.profile is not None
-    original = (aws_cost.decode_isolating, aws_cost.evaluate_tick, botocore.client.BaseClient._make_api_call)
-    aws_cost.decode_isolating = split.wrap_path("decode", original[0], profile)  # type: ignore[assignment]
-    aws_cost.evaluate_tick = split.wrap_path("rules", original[1], profile)  # type: ignore[assignment]
-    botocore.client.BaseClient._make_api_call = split.wrap_call(original[2])  # type: ignore[method-assign]
+    paths = {"decode_isolating": "decode", "evaluate_tick": "rules"}  # what aws_cost.measure calls, by path
+    originals = {name: getattr(aws_cost, name) for name in paths}
+    api_call = botocore.client.BaseClient._make_api_call
+    for name, path in paths.items():
+        setattr(aws_cost, name, split.wrap_path(path, originals[name], profile))
+    botocore.client.BaseClient._make_api_call = split.wrap_call(api_call)
     local = dynamodb_local.start()
     try:
         measured = aws_cost.measure(args, local.url)
     finally:
         local.stop()
-        aws_cost.decode_isolating, aws_cost.evaluate_tick = original[0], original[1]  # type: ignore[assignment]
-        botocore.client.BaseClient._make_api_call = original[2]  # type: ignore[method-assign]
+        for name, work in originals.items():
+            setattr(aws_cost, name, work)
+        botocore.client.BaseClient._make_api_call = api_call
     tm = measured.terminals * args.measure
     print(f"{measured.terminals} terminals, {args.measure} metered minutes ({'profiled' if profile else 'unprofiled'})")
     print("  path     CPU ms/terminal-min   in DynamoDB requests   requests/terminal-min   CPU µs/request   rest ms")

@@ -200,9 +200,9 @@ def _decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     decoded: list[str] = []
     real = module._reading
 
-    def spy(item: object) -> Reading | None:
+    def spy(item: object, *key: object) -> Reading | None:
         decoded.append(str(getattr(item, "sk", "")))
-        return real(item)  # type: ignore[arg-type]
+        return real(item, *key)  # type: ignore[arg-type]
 
     monkeypatch.setattr(module, "_reading", spy)
     return decoded

@@ -126,7 +126,7 @@ def test_codec_dumps_equals_the_generic_encoding_for_every_record(record: object
 def _generic_from_data(data: dict[str, object]) -> Reading:
     kwargs = {name: decode(data[name]) for name, decode in codec._plan(Reading) if name in data}
     try:
-        return Reading(**kwargs)  # type: ignore[arg-type]
+        return Reading(**kwargs)
     except (TypeError, ValueError, KeyError) as exc:
         raise InvalidInputError(f"cannot rebuild Reading: {exc}") from exc
 

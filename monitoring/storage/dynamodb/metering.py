@@ -47,15 +47,6 @@ class OperationUsage:
         )
 
 
-def _units(operation: str, entry: Mapping[str, Any]) -> tuple[float, float]:
-    """(read, write) units of one `ConsumedCapacity` entry."""
-    if "ReadCapacityUnits" in entry or "WriteCapacityUnits" in entry:
-        return float(entry.get("ReadCapacityUnits", 0.0)), float(entry.get("WriteCapacityUnits", 0.0))
-    if operation in READ_OPERATIONS:
-        return float(entry.get("CapacityUnits", 0.0)), 0.0
-    return 0.0, float(entry.get("CapacityUnits", 0.0))
-
-
 def usage_of(operation: str, parsed: Mapping[str, Any]) -> OperationUsage:
     """The usage one response reports; `ConsumedCapacity` is a dict, or a list for batches and transactions."""
     failed = "Error" in parsed
@@ -65,13 +56,14 @@ def usage_of(operation: str, parsed: Mapping[str, Any]) -> OperationUsage:
     for entry in entries:
         if not isinstance(entry, Mapping):
             continue
-        r, w = _units(operation, entry)
-        read += r
-        write += w
+        if "ReadCapacityUnits" in entry or "WriteCapacityUnits" in entry:
+            read += float(entry.get("ReadCapacityUnits", 0.0))
+            write += float(entry.get("WriteCapacityUnits", 0.0))
+        elif operation in READ_OPERATIONS:
+            read += float(entry.get("CapacityUnits", 0.0))
+        else:
+            write += float(entry.get("CapacityUnits", 0.0))
     return OperationUsage(requests=1, errors=int(failed), read_units=read, write_units=write)
-
-
-_NONE = OperationUsage()
 
 
 def _table_part(operation: str, entries: list[Any], table: str, *, requests: int, errors: int) -> OperationUsage:
@@ -100,21 +92,6 @@ class CapacityMeter:
 
     def record(self, operation: str, parsed: Mapping[str, Any]) -> None:
         """Add one response to the tally; control-plane calls (table admin) are not billed per request."""
-        capacity = parsed.get("ConsumedCapacity")
-        if type(capacity) is dict and "Error" not in parsed and operation not in CONTROL_OPERATIONS:
-            # One table's units (a get, put, update, delete or query): every request of a Lambda passes here, so
-            # the common case skips the general walk below, which gives the same tally (tests compare both).
-            read, write = _units(operation, capacity)
-            usage = OperationUsage(1, 0, read, write)
-            table = str(capacity.get("TableName", "?"))
-            with self._lock:
-                self._usage[operation] = self._usage.get(operation, _NONE) + usage
-                self._tables[table] = self._tables.get(table, _NONE) + usage
-            return
-        self.record_in_general(operation, parsed)
-
-    def record_in_general(self, operation: str, parsed: Mapping[str, Any]) -> None:
-        """`record` for any response (lists of entries, several tables, errors, table admin)."""
         if operation in CONTROL_OPERATIONS:
             return
         usage = usage_of(operation, parsed)

@@ -82,30 +82,3 @@ def test_usage_is_also_kept_per_table_each_request_counted_once() -> None:
     assert sum(u.requests for u in meter.by_table().values()) == meter.total().requests == 3
     meter.reset()
     assert meter.by_table() == {}
-
-
-_RESPONSES: list[tuple[str, dict[str, Any]]] = [
-    ("GetItem", {"ConsumedCapacity": {"TableName": "gk-state", "CapacityUnits": 0.5}}),
-    ("PutItem", {"ConsumedCapacity": {"TableName": "gk-readings", "CapacityUnits": 2.0}}),
-    ("Query", {"ConsumedCapacity": {"TableName": "gk-readings", "CapacityUnits": 1.5}}),
-    ("Query", {"ConsumedCapacity": {"CapacityUnits": 0.5}}),  # no table named
-    ("UpdateItem", {"ConsumedCapacity": {"TableName": "gk-state", "CapacityUnits": 3.0, "WriteCapacityUnits": 3.0}}),
-    ("GetItem", {"ConsumedCapacity": {"TableName": "gk-state", "CapacityUnits": 1.0, "ReadCapacityUnits": 1.0}}),
-    ("PutItem", {"Error": {"Code": "ConditionalCheckFailedException"}}),
-    ("PutItem", {"Error": {"Code": "X"}, "ConsumedCapacity": {"TableName": "gk-state", "CapacityUnits": 1.0}}),
-    ("BatchGetItem", {"ConsumedCapacity": [{"TableName": "a", "CapacityUnits": 1.0}, {"TableName": "b"}]}),
-    ("DescribeTable", {"ConsumedCapacity": {"TableName": "gk-state", "CapacityUnits": 9.0}}),
-    ("Query", {}),
-]
-
-
-@pytest.mark.parametrize("operation,parsed", _RESPONSES)
-def test_the_single_table_fast_path_tallies_as_the_general_walk(operation: str, parsed: dict[str, Any]) -> None:
-    # Given the same response recorded twice over, once by `record` and once by the general walk
-    fast, general = CapacityMeter(), CapacityMeter()
-    for _ in range(2):
-        fast.record(operation, parsed)
-        general.record_in_general(operation, parsed)
-    # Then both give the same tally, per operation and per table
-    assert fast.snapshot() == general.snapshot()
-    assert fast.by_table() == general.by_table()

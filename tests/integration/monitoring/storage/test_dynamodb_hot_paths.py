@@ -231,6 +231,11 @@ def test_a_warm_tick_decodes_only_the_readings_it_has_not_decoded_before(
     decoded.clear()
     third = reader.samples(["p1"], start + timedelta(minutes=2), end + timedelta(minutes=2))
     assert decoded == [] and third["p1"] == fresh["p1"][1:]
+    # What it remembers is the last tail, not every minute a warm container has seen
+    remembered = reader._decoded[("p1", ReadingKind.MINUTE)]  # type: ignore[attr-defined]
+    assert sorted(remembered) == [
+        s.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") for s in third["p1"] if s.at >= NOW - timedelta(minutes=3)
+    ]
 
 
 def test_keyed_settled_readings_skip_only_the_known_keys(backend: DynamoDBBackend, store: Store) -> None:

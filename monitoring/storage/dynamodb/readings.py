@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import zlib
-from collections.abc import Sequence
+from collections.abc import Container, Sequence
 from datetime import UTC, date, datetime
 
 from pynamodb.exceptions import PynamoDBException
@@ -136,6 +136,26 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
         """`readings` read eventually consistent (half the read units): for minutes older than a second or two,
         which is all the rules judge (they stay `settle_min` behind the clock)."""
         return self._query_readings(point_id, kind, start, end, 100_000, consistent=False)
+
+    def settled_readings_keyed(
+        self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, known: Container[str]
+    ) -> list[tuple[str, Reading | None]]:
+        """`settled_readings` with each reading's sort key; a reading whose key is in `known` (one the caller
+        decoded before: a stored reading never changes) comes back as None instead of being decoded again."""
+        bounds = time_range(start, end)
+        if bounds is None:
+            return []
+        out: list[tuple[str, Reading | None]] = []
+        with translate("query readings"):
+            for item in self._readings.query(
+                f"rd#{point_id}#{kind.value}", self._readings.sk.between(*bounds), page_size=1000
+            ):
+                key = item.sk
+                if key in known:
+                    out.append((key, None))
+                elif (reading := _reading(item)) is not None:
+                    out.append((key, reading))
+        return out
 
     def _put_aggregate(self, aggregate: Aggregate, ttl: int | None) -> None:
         item = self._readings(

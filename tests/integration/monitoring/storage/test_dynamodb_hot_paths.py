@@ -191,3 +191,62 @@ def test_a_batch_of_one_terminal_is_one_archive_item_and_a_changed_frame_breaks_
     # Then verification fails at the bundle's sealed last link
     broken = store.archive.verify("MN0001")
     assert not broken.ok and broken.first_broken_seq == 4
+
+
+def _decodes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sort keys of the reading items decoded from now on (a spy on the adapter's real decoder)."""
+    from monitoring.storage.dynamodb import readings as module
+
+    decoded: list[str] = []
+    real = module._reading
+
+    def spy(item: object, *key: object) -> Reading | None:
+        decoded.append(str(getattr(item, "sk", "")))
+        return real(item, *key)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(module, "_reading", spy)
+    return decoded
+
+
+def test_a_warm_tick_decodes_only_the_readings_it_has_not_decoded_before(
+    backend: DynamoDBBackend, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given 80 minutes of readings (one quantity differing per minute) and the rules' reader after a cold tick
+    store.readings.put_readings([_reading(NOW - timedelta(minutes=m)) for m in range(80)])
+    assert store.sample_reader is not None
+    reader = store.sample_reader()
+    start, end = NOW - timedelta(minutes=79), NOW + timedelta(minutes=1)
+    reader.samples(["p1"], start, end)
+    decoded = _decodes(monkeypatch)
+    # When a new minute and a late reading inside the tail arrive, and the next tick reads its window
+    late = Reading("p1", NOW - timedelta(minutes=2, seconds=30), ReadingKind.MINUTE, values={"p": 7.0}, mn="MN0001")
+    store.readings.put_readings([_reading(NOW + timedelta(minutes=1)), late])
+    warm = reader.samples(["p1"], start + timedelta(minutes=1), end + timedelta(minutes=1))
+    # Then only those two are decoded (the tail's other five were decoded a minute ago) ...
+    assert sorted(decoded) == ["2026-11-28T01:57:30.000000Z", "2026-11-28T02:01:00.000000Z"]
+    # ... and the samples are exactly what a reader without any memory reads
+    fresh = store.sample_reader(cache=False).samples(["p1"], start + timedelta(minutes=1), end + timedelta(minutes=1))
+    assert warm == fresh and len(warm["p1"]) == 81 and any(s.p == 7.0 for s in warm["p1"])
+    # A third tick with nothing new decodes nothing
+    decoded.clear()
+    third = reader.samples(["p1"], start + timedelta(minutes=2), end + timedelta(minutes=2))
+    assert decoded == [] and third["p1"] == fresh["p1"][1:]
+    # What it remembers is the last tail, not every minute a warm container has seen
+    remembered = reader._decoded[("p1", ReadingKind.MINUTE)]  # type: ignore[attr-defined]
+    assert sorted(remembered) == [
+        s.at.strftime("%Y-%m-%dT%H:%M:%S.%fZ") for s in third["p1"] if s.at >= NOW - timedelta(minutes=3)
+    ]
+
+
+def test_keyed_settled_readings_skip_only_the_known_keys(backend: DynamoDBBackend, store: Store) -> None:
+    store.readings.put_readings([_reading(NOW - timedelta(minutes=m)) for m in range(3)])
+    start, end = NOW - timedelta(minutes=5), NOW + timedelta(minutes=1)
+    repo = store.readings
+    whole = repo.settled_readings("p1", ReadingKind.MINUTE, start, end)  # type: ignore[attr-defined]
+    keyed = repo.settled_readings_keyed("p1", ReadingKind.MINUTE, start, end, {"2026-11-28T01:59:00.000000Z"})  # type: ignore[attr-defined]
+    assert [k for k, _ in keyed] == [
+        "2026-11-28T01:58:00.000000Z",
+        "2026-11-28T01:59:00.000000Z",
+        "2026-11-28T02:00:00.000000Z",
+    ]
+    assert [r for _, r in keyed] == [whole[0], None, whole[2]]

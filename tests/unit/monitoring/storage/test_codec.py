@@ -120,3 +120,74 @@ def test_codec_dumps_of_an_unusual_reading_takes_the_generic_walk() -> None:
 @pytest.mark.parametrize("record", RECORDS, ids=lambda r: type(r).__name__)
 def test_codec_dumps_equals_the_generic_encoding_for_every_record(record: object) -> None:
     assert codec.dumps(record) == _generic_dumps(record)
+
+
+# ---- the written-out Reading decoder gives the generic walk's record, or its error -----------------------------
+def _generic_from_data(data: dict[str, object]) -> Reading:
+    kwargs = {name: decode(data[name]) for name, decode in codec._plan(Reading) if name in data}
+    try:
+        return Reading(**kwargs)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise InvalidInputError(f"cannot rebuild Reading: {exc}") from exc
+
+
+def _outcome(rebuild: object, data: dict[str, object]) -> object:
+    try:
+        return rebuild(data)  # type: ignore[operator]
+    except Exception as exc:  # noqa: BLE001 - the error's type and text are what is compared
+        return (type(exc), str(exc))
+
+
+_ODD_FIELDS = {  # what `dumps` never writes, but a stored item or an older writer might hold
+    "values": st.dictionaries(_names, st.integers(-5, 5) | st.booleans() | st.just("1.5") | st.none()),
+    "flags": st.dictionaries(_names, st.text(max_size=6)) | st.integers(),
+    "raw": st.dictionaries(_text, st.dictionaries(_text, _text | st.integers(), max_size=2), max_size=3) | st.text(),
+    "kind": st.sampled_from(["minute", "hour", "second", 5]),
+    "data_time": st.sampled_from(["2026-11-24T01:02:00+00:00", "2026-11-24T09:02:00+08:00", "2026-11-24T01:02", "x"]),
+    "received_at": st.none() | st.sampled_from(["2026-11-24T01:02:03+00:00", 7]),
+    "mn": st.text(max_size=4) | st.integers(),
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(_readings, st.data())
+def test_codec_loads_of_a_reading_equals_the_generic_walk(reading: Reading, draw: st.DataObject) -> None:
+    # Given what dumps writes, with some fields replaced by odd values or left out
+    data = json.loads(codec.dumps(reading))
+    for name in draw.draw(st.sets(st.sampled_from(sorted(_ODD_FIELDS)), max_size=2)):
+        if draw.draw(st.booleans()):
+            del data[name]
+        else:
+            data[name] = draw.draw(_ODD_FIELDS[name])
+    # Then the written-out decoder rebuilds the same record, or fails with the same error, as the generic walk
+    assert _outcome(lambda d: codec.from_data(Reading, d), data) == _outcome(_generic_from_data, data)
+
+
+def test_codec_loads_of_a_frame_reading_with_many_raw_codes_is_exact() -> None:
+    raw = {f"SB{i}-{c}": {"Rtd": str(i), "Flag": "N"} for i in range(20) for c in ("RS", "RT")}
+    reading = Reading("p1", T, ReadingKind.MINUTE, {"p": 1.0, "ua": 220.5}, flags={"p": "N"}, raw=raw, mn="MN1")
+    rebuilt = codec.loads(Reading, codec.dumps(reading))
+    assert rebuilt == reading and rebuilt.raw["SB3-RT"] == {"Rtd": "3", "Flag": "N"}
+    with pytest.raises(TypeError):
+        rebuilt.raw["SB3-RT"]["Rtd"] = "9"  # type: ignore[index]  # still frozen all the way down
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"mn": 7},
+        {"values": {"p": 2, "ua": True}},
+        {"values": {"p": "1.5"}},
+        {"values": {"p": None}},
+        {"kind": "second"},
+        {"flags": {"p": "TOOLONG"}},
+        {"raw": {"a": {"Rtd": 1}}},
+        {"data_time": "2026-11-24T01:02"},
+        {"received_at": None},
+        {"flags": None},
+    ],
+    ids=str,
+)
+def test_codec_loads_of_an_odd_reading_equals_the_generic_walk(changes: dict[str, object]) -> None:
+    data = {**json.loads(codec.dumps(RECORDS[4])), **changes}
+    assert _outcome(lambda d: codec.from_data(Reading, d), data) == _outcome(_generic_from_data, data)

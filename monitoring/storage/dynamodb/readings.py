@@ -153,7 +153,7 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
                 key = item.sk
                 if key in known:
                     out.append((key, None))
-                elif (reading := _reading(item)) is not None:
+                elif (reading := _reading(item, point_id, kind)) is not None:
                     out.append((key, reading))
         return out
 

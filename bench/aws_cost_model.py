@@ -24,6 +24,7 @@ SECONDS = MINUTES * 60
 GB = 1e9
 FLEETS = (1_500, 300_000)
 MONTHS = (1, 13)
+REQUEST_CPU_S = 0.0012  # botocore CPU per DynamoDB request in the bench process (bench/aws_cost_profile.py)
 ITEM_OVERHEAD = 100  # bytes DynamoDB adds to every item (and index entry) for storage billing
 
 
@@ -441,7 +442,15 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     if not kept_archive:
         out.append(_chain_line(m, p, s, terminals, month, gbs))
     dreq, _, _ = m.per_terminal_minute(m.decode)
-    decode_s = tm * (m.decode_cpu_s / m.terminal_minutes + dreq * s["dynamodb_request_s"])
+    decode_cpu = m.decode_cpu_s / m.terminal_minutes
+    if not kept_archive:
+        # The run writes archive items (the `current` and `archive_kept` shapes price them); a shape without the
+        # DynamoDB archive makes none of those requests, nor spends their botocore CPU
+        # (REQUEST_CPU_S, measured by bench/aws_cost_profile.py: 1.1–1.4 ms per request in this process).
+        archive = m.decode_tables.get("archive", OperationUsage()).requests / m.terminal_minutes
+        dreq -= archive
+        decode_cpu = max(0.0, decode_cpu - archive * REQUEST_CPU_S)
+    decode_s = tm * (decode_cpu + dreq * s["dynamodb_request_s"])
     invocations = shards * s["decode_polls_per_s"] * SECONDS
     usd = invocations / 1e6 * lam["requests_per_million"] + decode_s * s["function_gb"] * gbs
     out.append(

@@ -317,3 +317,21 @@ def test_the_report_prints_readings_per_minute_profile_with_the_peak_provisioned
     assert "WRU: mean 10.0, busiest 19.0 (×1.90, minute 0)" in text
     assert "    19 9 9 9 9 9 9 9 9 9" in text
     assert "RRU: mean 5.0, busiest 5.0 (×1.00, minute 0)" in text
+
+
+def test_decode_time_leaves_out_the_archive_requests_a_shape_without_the_dynamodb_archive_never_makes() -> None:
+    prices, shapes = model.load_prices(), model.load_shapes()
+    archive = OperationUsage(requests=60, write_units=120.0)  # 0.6 requests per terminal-minute
+    m = _measured(decode_tables={"archive": archive, "readings": OperationUsage(requests=40, write_units=40.0)})
+
+    def decode_usd(shape_name: str) -> float:
+        shape = model.shape_for(shapes, shape_name, 1_500)
+        (line,) = [x for x in model.lines(m, prices, shape, 1_500, 1) if x.name.startswith("Lambda decode")]
+        return line.usd
+
+    target = model.shape_for(shapes, "target", 1_500)
+    kept = {**target, "dynamodb_archive": True}
+    (with_archive,) = [x for x in model.lines(m, prices, kept, 1_500, 1) if x.name.startswith("Lambda decode")]
+    gbs = prices["lambda"][f"gb_second_{target['lambda_arch']}"] * target["function_gb"]
+    saved_s = 1_500 * model.MINUTES * 0.6 * (target["dynamodb_request_s"] + model.REQUEST_CPU_S)
+    assert with_archive.usd - decode_usd("target") == pytest.approx(saved_s * gbs)

@@ -24,8 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support wh
 from bench import aws_cost_model as model  # noqa: E402
 from bench import aws_fleet  # noqa: E402
 from functions import _wiring  # noqa: E402
-from functions.on_frame_batch_archive import stream_records  # noqa: E402
 from functions.adapters.archive_objects import frames_of  # noqa: E402
+from functions.on_frame_batch_archive import stream_records  # noqa: E402
 from infra.settings import StageSettings  # noqa: E402
 from monitoring.archive.manifest_chain import ManifestChain  # noqa: E402
 from monitoring.archive.raw_objects import batch_objects  # noqa: E402

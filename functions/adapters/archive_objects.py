@@ -77,9 +77,7 @@ class S3Objects:
         """Write `key` only if it does not exist (If-None-Match: *): False when it does, so a retried batch adds no
         second version. Its key carries the body's digest, so an existing object is this very object."""
         try:
-            self._s3.put_object(
-                Bucket=self._bucket, Key=key, Body=data, ChecksumAlgorithm="SHA256", IfNoneMatch="*"
-            )
+            self._s3.put_object(Bucket=self._bucket, Key=key, Body=data, ChecksumAlgorithm="SHA256", IfNoneMatch="*")
         except ClientError as exc:
             if exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
                 return False

@@ -17,7 +17,6 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 import monitoring.storage.dynamodb.schema as schema
-from monitoring.archive import raw_objects
 from infra.constructs.alarms import Alarms
 from infra.constructs.api import Api, ApiLimits
 from infra.constructs.functions import ArchiveWriting, BuildSources, Functions, RulesFanOut, ScheduledHandler
@@ -27,6 +26,7 @@ from infra.constructs.stream import Stream
 from infra.constructs.web import Web
 from infra.nag import suppress_reviewed_findings
 from infra.settings import StageSettings
+from monitoring.archive import raw_objects
 
 # docs/contracts.md §3: module path of each handler (entry function `handler`).
 DECODE_HANDLER = "functions.on_frame_batch.handler"

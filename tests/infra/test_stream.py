@@ -186,10 +186,14 @@ def test_stages_with_the_lambda_writer_have_no_firehose_and_a_writer_on_the_stre
     assert synthesized.resources(stage, "AWS::KinesisFirehose::DeliveryStream") == {}
     writer, props = _writer(synthesized, stage)
     assert props["Architectures"] == ["arm64"]
-    (archive,) = [k for k, b in synthesized.resources(stage, "AWS::S3::Bucket").items() if k.startswith("StreamArchive")]
+    (archive,) = [
+        k for k, b in synthesized.resources(stage, "AWS::S3::Bucket").items() if k.startswith("StreamArchive")
+    ]
     assert props["Environment"]["Variables"]["ARCHIVE_BUCKET"] == {"Ref": archive}
     (mapping,) = [
-        m for m in synthesized.properties(stage, "AWS::Lambda::EventSourceMapping") if m["FunctionName"] == {"Ref": writer}
+        m
+        for m in synthesized.properties(stage, "AWS::Lambda::EventSourceMapping")
+        if m["FunctionName"] == {"Ref": writer}
     ]
     (stream,) = synthesized.resources(stage, "AWS::Kinesis::Stream")
     assert mapping["EventSourceArn"] == {"Fn::GetAtt": [stream, "Arn"]}

@@ -69,7 +69,10 @@ def test_a_batch_becomes_the_objects_firehose_writes_one_per_partition(s3: Any, 
     for expected in GOLDEN["objects"]:
         key, body = by_prefix[expected["prefix"]]
         assert gzip.decompress(body) == expected["content"].encode("utf-8")
-        first, last = EVENT["Records"][0]["kinesis"]["sequenceNumber"], EVENT["Records"][-1]["kinesis"]["sequenceNumber"]
+        first, last = (
+            EVENT["Records"][0]["kinesis"]["sequenceNumber"],
+            EVENT["Records"][-1]["kinesis"]["sequenceNumber"],
+        )
         assert key.startswith(f"{expected['prefix']}{SHARD}-{first}-{last}-") and key.endswith(".jsonl.gz")
         head = s3.head_object(Bucket=BUCKET, Key=key)
         assert head["ObjectLockMode"] == "GOVERNANCE"  # the bucket's default retention

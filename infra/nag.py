@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import IConstruct
 
-from monitoring.archive.raw_objects import ERROR_PREFIX, RAW_PREFIX
-
 if TYPE_CHECKING:
     from infra.stacks.platform import PlatformStack
 
@@ -68,7 +66,7 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
             "encrypted",
         )
     if stack.archive_writer:
-        for prefix in (RAW_PREFIX, ERROR_PREFIX):  # platform.ARCHIVE_WRITER_PREFIXES
+        for prefix in stack.archive_writer_prefixes:
             _ack(
                 _default_policy(stack.functions.archive_writer.role),
                 f"AwsSolutions-IAM5[Resource::<{archive}.Arn>/{prefix}*]",

@@ -26,7 +26,6 @@ from infra.constructs.stream import Stream
 from infra.constructs.web import Web
 from infra.nag import suppress_reviewed_findings
 from infra.settings import StageSettings
-from monitoring.archive import raw_objects
 
 # docs/contracts.md §3: module path of each handler (entry function `handler`).
 DECODE_HANDLER = "functions.on_frame_batch.handler"
@@ -71,7 +70,8 @@ ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), n
 ARCHIVE_MANIFEST_PREFIX = "manifests/"  # monitoring.archive.manifest.MANIFEST_PREFIX: outside raw/, no notification
 # archive_writer = "lambda": the stream's consumer that writes the objects Firehose would (raw_objects.py)
 ARCHIVE_WRITER_HANDLER = "functions.on_frame_batch_archive.handler"
-ARCHIVE_WRITER_PREFIXES = (raw_objects.RAW_PREFIX, raw_objects.ERROR_PREFIX)
+# monitoring.archive.raw_objects RAW_PREFIX, ERROR_PREFIX (tests/infra/test_stream.py): where it may put objects
+ARCHIVE_WRITER_PREFIXES = ("raw/", "errors/partitioning-failed/")
 # Variables one function has beside the shared environment (not read by functions/_wiring.py)
 FUNCTION_OWN_ENVIRONMENT = {ARCHIVE_WRITER_HANDLER: ("ARCHIVE_BUCKET",)}
 # The API serves every person-facing route: it edits the registry (一企一档, bindings), handles alarms, reports,
@@ -324,6 +324,7 @@ class PlatformStack(Stack):
             ARCHIVE_MANIFEST_PREFIX,
         )  # fmt: skip
         self.archive_writer = settings.archive_writer == "lambda"
+        self.archive_writer_prefixes = ARCHIVE_WRITER_PREFIXES
         if self.archive_writer:
             self.functions.add_archive_writer(
                 "ArchiveWriter", ARCHIVE_WRITER_HANDLER, self.stream.stream, self.stream.archive_bucket,

@@ -244,6 +244,12 @@ def test_the_writer_may_only_put_objects_under_its_prefixes_and_encrypt_through_
     assert not [a for a in everything if "Delete" in a or a.endswith("*")]
 
 
+def test_the_writers_prefixes_in_infra_are_the_writers_own() -> None:
+    from infra.stacks.platform import ARCHIVE_CHAIN_PREFIX, ARCHIVE_WRITER_PREFIXES
+
+    assert ARCHIVE_WRITER_PREFIXES == (RAW_PREFIX, ERROR_PREFIX) and ARCHIVE_CHAIN_PREFIX == RAW_PREFIX
+
+
 def test_the_firehose_stage_has_no_writer(synthesized: Synthesized) -> None:
     assert StageSettings(name="x").archive_writer == "firehose"
     handlers = [p.get("Handler") for p in synthesized.properties(FIREHOSE, "AWS::Lambda::Function")]

@@ -25,8 +25,10 @@ from bench import aws_cost_model as model  # noqa: E402
 from bench import aws_fleet  # noqa: E402
 from functions import _wiring  # noqa: E402
 from functions.adapters.archive_objects import frames_of  # noqa: E402
+from functions.on_frame_batch_archive import stream_records  # noqa: E402
 from infra.settings import StageSettings  # noqa: E402
 from monitoring.archive.manifest_chain import ManifestChain  # noqa: E402
+from monitoring.archive.raw_objects import batch_objects  # noqa: E402
 from monitoring.clock import FixedClock  # noqa: E402
 from monitoring.ingest.isolate import decode_isolating  # noqa: E402
 from monitoring.rules.service import evaluate_tick  # noqa: E402
@@ -93,6 +95,34 @@ def _batches(arrivals: list[tuple[datetime, bytes]], window_s: float, size: int)
             out.append([])
         out[-1].append((at, record))
     return out
+
+
+def writer_cpu(records: list[bytes], batch_size: int) -> float:
+    """CPU seconds of the Lambda archive writer's own work on `records` (the event's JSON parsed, base64 decoded,
+    partitions, lines, gzip; not its S3 PUT), in batches as its event source makes them (≤ `batch_size` records,
+    ≤ 6 MB of event). The events are built before the clock starts."""
+    events: list[str] = []
+    batch: list[dict[str, Any]] = []
+    size = 0.0
+    for i, record in enumerate(records):
+        seq = f"{i:056d}"
+        entry = {
+            "kinesis": {"sequenceNumber": seq, "data": base64.b64encode(record).decode("ascii"),
+                        "approximateArrivalTimestamp": START.timestamp() + i / 100, "partitionKey": "-"},
+            "eventID": f"shardId-000000000000:{seq}",
+        }  # fmt: skip
+        grows = len(record) * 4 / 3 + model.EVENT_RECORD_OVERHEAD
+        if batch and (len(batch) >= batch_size or size + grows > model.LAMBDA_PAYLOAD_BYTES):
+            events.append(json.dumps({"Records": batch}))
+            batch, size = [], 0.0
+        batch.append(entry)
+        size += grows
+    if batch:
+        events.append(json.dumps({"Records": batch}))
+    cpu = time.process_time()
+    for event in events:
+        batch_objects(*stream_records(json.loads(event)))
+    return time.process_time() - cpu
 
 
 def measure(args: argparse.Namespace, url: str) -> model.Measured:
@@ -183,6 +213,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         query = {"KeyConditionExpression": "pk = :p", "ExpressionAttributeValues": {":p": {"S": "mchain"}}}
         links = backend.client.query(TableName=f"{prefix}-state", **query)["Items"]
         raw = b"".join(sample)
+        metered = [r for recs in delivered for r in recs]
         return model.Measured(
             terminals=len(fleet.terminals),
             points=fleet.points,
@@ -207,6 +238,8 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             chain_s3=chain_s3,
             chain_manifest_bytes=manifest_bytes,
             chain_link_bytes=sum(model.item_size(item) for item in links),
+            writer_cpu_s=writer_cpu(metered, int(StageSettings.model_fields["archive_batch_size"].default)),
+            writer_records=len(metered),
             storage=model.table_growth(
                 backend.client,
                 prefix,
@@ -232,6 +265,7 @@ def main() -> int:
     window = float(StageSettings.model_fields["decode_batching_window"].default)
     parser.add_argument("--window", type=float, default=window, help="decode's batching window, seconds")
     parser.add_argument("--prices", type=Path, default=model.PRICES)
+    parser.add_argument("--shapes", type=Path, default=model.SHAPES, help="deployment shapes (default: bench's)")
     parser.add_argument("--save", type=Path, help="also write the measurement (JSON) here")
     parser.add_argument("--load", type=Path, help="price a saved measurement instead of measuring")
     args = parser.parse_args()
@@ -243,7 +277,7 @@ def main() -> int:
         os.environ.setdefault(name, value)
     prices = model.load_prices(args.prices)
     if args.load:
-        print(model.report(model.load_measured(args.load), prices))
+        print(model.report(model.load_measured(args.load), prices, model.load_shapes(args.shapes)))
         return 0
     local = dynamodb_local.start()
     try:
@@ -254,7 +288,7 @@ def main() -> int:
     if args.save:
         model.save_measured(measured, args.save)
     print(f"decode batches: the records of one {args.window:g} s batching window, at most {args.batch}")
-    print(model.report(measured, prices))
+    print(model.report(measured, prices, model.load_shapes(args.shapes)))
     return 0
 
 

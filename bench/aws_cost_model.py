@@ -63,6 +63,10 @@ class Measured:
     chain_s3: dict[str, int] = field(default_factory=dict)  # S3 requests by kind (get, put, list), all objects
     chain_manifest_bytes: int = 0  # the manifests as stored (gzip), all objects
     chain_link_bytes: int = 0  # the links on the state table (item sizes), all objects
+    # The Lambda archive writer's work (functions/on_frame_batch_archive.py without its S3 PUT) on the metered
+    # minutes' stream records in the event source's batches; 0: not measured (an older saved measurement)
+    writer_cpu_s: float = 0.0
+    writer_records: int = 0
     rule_tables: dict[str, OperationUsage] = field(default_factory=dict)  # by logical table name
     minute_tables: list[dict[str, OperationUsage]] = field(default_factory=list)  # decode + rules, each minute
 
@@ -198,18 +202,59 @@ def stored_gb(m: Measured, terminals: int, month: int, tables: Any = None, *, mi
 
 
 FIREHOSE_BUFFER_BYTES = 128 * 2**20  # the delivery's buffering size (infra/constructs/stream.py)
+LAMBDA_PAYLOAD_BYTES = 6 * 2**20  # an invocation's event at most: the event source closes a batch there
+# A Kinesis record in a Lambda event: its data in base64 (4/3) plus the envelope (eventID with the shard and
+# sequence number twice, partition key, ARNs of the stream and role, region: ≈ 560 B in AWS's documented example)
+EVENT_RECORD_OVERHEAD = 560
+# Firehose bills the jq processing time of dynamic partitioning by the hour; its rate per record is not
+# published. Assumed: 0.7 h per million records (2.5 ms each, as billed), an estimate kept from the first bench.
+JQ_HOURS_PER_MILLION = 0.7
+WRITER_CPU_S_PER_RECORD = 20e-6  # assumed when a saved measurement has none (measured: ≈ 10–20 µs)
+
+
+@dataclass(frozen=True)
+class ArchiveObjects:
+    """Objects written to the raw archive a month, how often each partition gets one, and the writer's batches."""
+
+    objects: float
+    every_s: float
+    batches: float  # Lambda invocations (writer "lambda"); Firehose buffers otherwise
+    partitions: int
+
+
+def archive_objects(m: Measured, s: Mapping[str, Any], terminals: int, shards: int) -> ArchiveObjects:
+    """Firehose: per active partition an object every `firehose_buffer_s` or at 128 MiB (per MN before issue 15:
+    one per terminal and buffer). Lambda: per shard a batch closes at the batching window, the batch size or
+    6 MB of event, whichever comes first, and writes one object per partition it holds (`archive_partitions`:
+    the verdicts present, assumed 2: ok and some unregistered)."""
+    partitions = int(s.get("archive_partitions", 2))
+    records_s = terminals * m.records_per_terminal_minute / 60
+    if s.get("archive_writer", "firehose") == "lambda":
+        per_shard = records_s / shards
+        event_bytes = m.record_bytes * 4 / 3 + EVENT_RECORD_OVERHEAD
+        every_s = min(
+            float(s["archive_batching_window"]),
+            s["archive_batch_size"] / max(per_shard, 1e-9),
+            LAMBDA_PAYLOAD_BYTES / max(per_shard * event_bytes, 1e-9),
+        )
+        batches = shards * SECONDS / every_s
+        return ArchiveObjects(batches * partitions, every_s, batches, partitions)
+    if s["firehose_partition_by_mn"]:
+        buffers = SECONDS / s["firehose_buffer_s"]
+        return ArchiveObjects(terminals * buffers, float(s["firehose_buffer_s"]), buffers, terminals)
+    every_s = min(float(s["firehose_buffer_s"]), FIREHOSE_BUFFER_BYTES / max(records_s * m.record_bytes, 1e-9))
+    return ArchiveObjects(partitions * SECONDS / every_s, every_s, SECONDS / every_s, partitions)
 
 
 def _chain_line(
-    m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminals: int, month: int, gbs: float
-) -> Line:
+    m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminals: int, month: int, gbs: float,
+    archived: ArchiveObjects,
+) -> Line:  # fmt: skip
     """The manifest chain over S3 deliveries: per object one manifest PUT and one link on the state table, whatever
-    its MNs; per MN and object a manifest entry stored in S3. An object closes every `firehose_buffer_s` or at
-    128 MiB, whichever comes first; a terminal uploading once a minute is in at most one object a minute."""
-    rate = terminals * m.records_per_terminal_minute * m.record_bytes / 60  # bytes a second into Firehose
-    every_s = min(float(s["firehose_buffer_s"]), FIREHOSE_BUFFER_BYTES / max(rate, 1e-9))
-    objects = SECONDS / every_s
-    mn_objects = terminals * min(objects, MINUTES)
+    its MNs; per MN and object a manifest entry stored in S3. A terminal (one partition) uploading once a minute
+    is in at most one object a minute."""
+    objects, every_s = archived.objects, archived.every_s
+    mn_objects = terminals * min(objects / archived.partitions, MINUTES)
     frames = terminals * m.records_per_terminal_minute * MINUTES
     n = max(m.chain_objects, 1)
     req = sum(u.requests for u in m.chain.values()) / n
@@ -417,30 +462,40 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         usd = shards * hours * kin["shard_hour"] + units * kin["put_payload_units_per_million"] / 1e6
         out.append(Line("Kinesis (provisioned)", usd, f"{shards} shard(s), {units / 1e6:,.1f} M PUT units"))
 
-    fh, s3 = p["firehose"], p["s3"]
-    # Firehose bills each record it reads rounded up to 5 KB; aggregated records (≈ one per shard-second) are big.
-    billed = stream_bytes if s["kinesis_aggregation"] else frames * math.ceil(m.record_bytes / 5_000) * 5_000
-    usd = billed / GB * fh["ingest_gb"]
-    buffers = MINUTES * 60 / s["firehose_buffer_s"]  # per month, per partition
-    if s["firehose_partition_by_mn"]:
-        objects = terminals * buffers
-        usd += (
-            stream_bytes / GB * fh["dynamic_partitioning_gb"]
-            + objects / 1000 * fh["dynamic_partitioning_objects_per_1000"]
-        )
-        usd += frames / 1e6 * 0.7 * fh["jq_hour"]  # ≈ 0.7 JQ-hours per million records (earlier estimate)
+    fh, s3, lam = p["firehose"], p["s3"], p["lambda"]
+    gbs = lam[f"gb_second_{s['lambda_arch']}"]
+    archived = archive_objects(m, s, terminals, shards)
+    objects = archived.objects
+    writer_calls = 0.0
+    if s.get("archive_writer", "firehose") == "firehose":
+        # Firehose bills each record it reads rounded up to 5 KB; aggregated records (≈ one per shard-second) are
+        # big. Dynamic partitioning (on in every Firehose shape: per MN, or by date and verdict) adds its GB
+        # processed, its objects delivered and its jq hours.
+        billed = stream_bytes if s["kinesis_aggregation"] else frames * math.ceil(m.record_bytes / 5_000) * 5_000
+        ingest = billed / GB * fh["ingest_gb"]
+        partitioning = stream_bytes / GB * fh["dynamic_partitioning_gb"]
+        partitioning += objects / 1000 * fh["dynamic_partitioning_objects_per_1000"]
+        partitioning += frames / 1e6 * JQ_HOURS_PER_MILLION * fh["jq_hour"]
+        how = f"{billed / GB:,.0f} GB billed (${ingest:,.0f}), dynamic partitioning ${partitioning:,.0f}"
+        out.append(Line("Firehose", ingest + partitioning, f"{how}, {objects / 1e3:,.0f} k objects"))
     else:
-        objects = shards * buffers
-    out.append(Line("Firehose", usd, f"{billed / GB:,.0f} GB billed, {objects / 1e3:,.0f} k objects"))
+        writer_calls = archived.batches
+        per_record = m.writer_cpu_s / m.writer_records if m.writer_records else WRITER_CPU_S_PER_RECORD
+        busy = frames * per_record + objects * s["s3_request_s"]
+        usd = writer_calls / 1e6 * lam["requests_per_million"] + busy * s["function_gb"] * gbs
+        how = (
+            f"a batch every {archived.every_s:,.0f} s per shard, {writer_calls / 1e6:,.2f} M calls, "
+            f"{per_record * 1e6:.1f} µs CPU per record{'' if m.writer_records else ' (assumed)'} + "
+            f"{s['s3_request_s'] * 1000:.0f} ms per PUT; {objects / 1e3:,.0f} k objects"
+        )
+        out.append(Line(f"Lambda archive writer ({s['lambda_arch']})", usd, how))
     gz_gb_month = frames * m.frame_bytes / m.gzip_ratio / GB
     object_bytes = gz_gb_month * GB / max(objects, 1)
     usd = objects / 1000 * s3["put_per_1000"] + _s3_storage(gz_gb_month, month, object_bytes, s3)
     out.append(Line("S3 archive", usd, f"{gz_gb_month:,.1f} GB gzip a month, objects of {object_bytes / 1e3:,.0f} kB"))
 
-    lam = p["lambda"]
-    gbs = lam[f"gb_second_{s['lambda_arch']}"]
     if not kept_archive:
-        out.append(_chain_line(m, p, s, terminals, month, gbs))
+        out.append(_chain_line(m, p, s, terminals, month, gbs, archived))
     dreq, _, _ = m.per_terminal_minute(m.decode)
     decode_cpu = m.decode_cpu_s / m.terminal_minutes
     if not kept_archive:
@@ -490,7 +545,7 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         out.append(Line(f"Lambda scheduled ({s['lambda_arch']})", usd, how))
 
     cw = p["cloudwatch"]
-    log_gb = (invocations + rule_calls) * s["lambda_log_bytes"] / GB
+    log_gb = (invocations + rule_calls + writer_calls) * s["lambda_log_bytes"] / GB
     usd = log_gb * cw["logs_ingest_gb"] + log_gb * s["log_retention_days"] / 30.4 * cw["logs_storage_gb_month"]
     usd += _flow_logs(p, s, terminals, addresses)
     metrics = s["custom_metrics"] + s.get("emf_metrics", 0) + s.get("container_insights_metrics", 0)

@@ -51,18 +51,34 @@ def _ack(construct: IConstruct, rule: str, reason: str) -> None:
 
 def suppress_reviewed_findings(stack: PlatformStack) -> None:
     """Acknowledge the reviewed findings on the stack's resources."""
-    firehose_policy = _default_policy(stack.stream.delivery_role)
     archive = stack.get_logical_id(stack.stream.archive_bucket.node.default_child)  # type: ignore[arg-type]
-    _ack(
-        firehose_policy,
-        f"AwsSolutions-IAM5[Resource::<{archive}.Arn>/*]",
-        "Firehose writes objects under date/auth prefixes chosen at run time; scoped to the archive bucket, no delete",
-    )
-    _ack(
-        stack.stream.delivery_stream.node.default_child,  # type: ignore[arg-type]
-        "AwsSolutions-KDF1",
-        "Firehose server-side encryption applies to Direct PUT only; the source stream and the archive are encrypted",
-    )
+    if stack.stream.delivery_stream is not None:
+        _ack(
+            _default_policy(stack.stream.delivery_role),
+            f"AwsSolutions-IAM5[Resource::<{archive}.Arn>/*]",
+            "Firehose writes objects under date/auth prefixes chosen at run time; scoped to the archive bucket, "
+            "no delete",
+        )
+        _ack(
+            stack.stream.delivery_stream.node.default_child,  # type: ignore[arg-type]
+            "AwsSolutions-KDF1",
+            "Firehose server-side encryption applies to Direct PUT only; the source stream and the archive are "
+            "encrypted",
+        )
+    if stack.archive_writer:
+        for prefix in stack.archive_writer_prefixes:
+            _ack(
+                _default_policy(stack.functions.archive_writer.role),
+                f"AwsSolutions-IAM5[Resource::<{archive}.Arn>/{prefix}*]",
+                f"The archive writer puts one object per batch under {prefix} with keys chosen at run time (the "
+                "date and verdict of the records, the shard and sequence numbers); PutObject only, no read, list "
+                "or delete, and the bucket's Object Lock keeps every version",
+            )
+        _ack(
+            stack.functions.archive_writer_failures,
+            "AwsSolutions-SQS3",
+            "This queue is the archive writer's on-failure destination itself (batch pointers), alarmed, 14 days",
+        )
     _ack(
         stack.notify_secret,
         "AwsSolutions-SMG4",
@@ -150,7 +166,7 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
     _ack(
         stack.ingest.load_balancer,
         "AwsSolutions-ELB2",
-        "NLB access logs exist only for TLS listeners; HJ 212 is plain TCP. Every frame is archived by Firehose",
+        "NLB access logs exist only for TLS listeners; HJ 212 is plain TCP. Every frame is kept in the S3 archive",
     )
     _suppress_floor(stack)
     _suppress_api(stack)

@@ -37,6 +37,7 @@ ARCHITECTURES = ("arm64", "x86_64")
 OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 FLOW_LOG_TRAFFIC = ("REJECT", "ALL")
 FUNCTION_ALARMS = ("each", "account")
+ARCHIVE_WRITERS = ("firehose", "lambda")
 WAF_WINDOWS = (60, 120, 300, 600)  # the evaluation windows AWS WAF rate-based rules accept (seconds)
 _ORIGIN = re.compile(r"https://[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:\d{1,5})?")
 _SSM_NAME = re.compile(r"/[A-Za-z0-9_.\-/]{1,1010}")
@@ -100,6 +101,11 @@ class StageSettings(BaseModel):
     archive_deep_archive_days: int = 365
     archive_lock_mode: str = "GOVERNANCE"  # S3 Object Lock default retention of the raw frame archive
     archive_lock_days: int = 365
+    # Who writes the raw archive's objects from the stream: Firehose (dynamic partitioning), or the ArchiveWriter
+    # function (one object per batch and partition, same keys' prefixes and format; docs/deploy.md "Data protection")
+    archive_writer: str = "firehose"
+    archive_batch_size: int = 10000  # the writer's event source: records per batch (at most 6 MB of event)
+    archive_batching_window: int = 300  # ... and the longest it gathers a batch (s)
     # Functions
     decode_batch_size: int = 100
     decode_batching_window: int = 1
@@ -294,6 +300,9 @@ def _check(s: StageSettings) -> None:
         ),
         (1 <= s.decode_batch_size <= 10000, "decode_batch_size must be 1-10000"),
         (0 <= s.decode_batching_window <= 300, "decode_batching_window must be 0-300"),
+        (s.archive_writer in ARCHIVE_WRITERS, f"archive_writer must be one of {ARCHIVE_WRITERS}"),
+        (1 <= s.archive_batch_size <= 10000, "archive_batch_size must be 1-10000"),
+        (0 <= s.archive_batching_window <= 300, "archive_batching_window must be 0-300"),
         (1 <= s.decode_parallelization <= 10, "decode_parallelization must be 1-10"),
         (
             1 <= s.decode_max_record_age_hours <= min(168, s.stream_retention_hours - 4),

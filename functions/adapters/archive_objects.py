@@ -42,6 +42,19 @@ class S3Objects:
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailableError(f"s3://{self._bucket}/{key}: {exc}") from exc
 
+    def put_new(self, key: str, data: bytes) -> bool:
+        """Write `key` only if it does not exist (If-None-Match: *): False when it does, so a retried batch adds no
+        second version. Its key carries the body's digest, so an existing object is this very object."""
+        try:
+            self._s3.put_object(Bucket=self._bucket, Key=key, Body=data, ChecksumAlgorithm="SHA256", IfNoneMatch="*")
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "PreconditionFailed":
+                return False
+            raise StorageUnavailableError(f"s3://{self._bucket}/{key}: {exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailableError(f"s3://{self._bucket}/{key}: {exc}") from exc
+        return True
+
     def keys(self, prefix: str) -> list[str]:
         out: list[str] = []
         try:

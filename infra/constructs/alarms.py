@@ -115,6 +115,7 @@ class Alarms(Construct):
         why_dead = {
             "DeadLetters": "frame batches decode gave up on are waiting in the dead-letter queue",
             "RuleShardDeadLetters": "rule shards failed three times: their enterprises were not evaluated",
+            "ArchiveDeadLetters": "frame batches the archive writer gave up on: redrive them while the stream has them",
         }
         for name, queue in dead_letters.items():
             self._alarm(

@@ -67,6 +67,15 @@ class RulesFanOut:
 
 
 @dataclass(frozen=True, slots=True)
+class ArchiveWriting:
+    """The archive writer's event source: records per batch, the longest wait for one, retries' age limit."""
+
+    batch_size: int
+    batching_window: Duration
+    max_record_age: Duration
+
+
+@dataclass(frozen=True, slots=True)
 class BuildSources:
     """Where the layer build gets its wheels: the architecture, a PyPI index ("" = pip's), the Docker fallback."""
 
@@ -359,6 +368,49 @@ class Functions(Construct):
             s3.EventType.OBJECT_CREATED, s3n.LambdaDestination(fn), s3.NotificationKeyFilter(prefix=prefix)
         )
         self.archive_failures = failures
+        return fn
+
+    def add_archive_writer(
+        self, construct_id: str, handler: str, stream: kinesis.IStream, bucket: s3.IBucket, key: kms.IKey,
+        prefixes: Sequence[str], writing: ArchiveWriting,
+    ) -> lambda_.Function:  # fmt: skip
+        """A consumer of the frame stream writing each batch to `bucket` as one object per partition under
+        `prefixes` (`ARCHIVE_BUCKET`): it may put objects there and encrypt through S3, nothing else of S3 (no
+        read, list or delete). A batch is retried, bisected, until its records reach `writing.max_record_age`,
+        then its pointers go to its own on-failure queue (`archive_writer_failures`, alarmed)."""
+        fn = self._function(construct_id, handler, Duration.seconds(120), reserved=None)
+        fn.add_environment("ARCHIVE_BUCKET", bucket.bucket_name)
+        stack = Stack.of(self)
+        fn.add_to_role_policy(
+            iam.PolicyStatement(actions=["s3:PutObject"], resources=[bucket.arn_for_objects(f"{p}*") for p in prefixes])
+        )
+        fn.add_to_role_policy(
+            iam.PolicyStatement(
+                actions=["kms:GenerateDataKey"],  # a single PutObject under SSE-KMS (no multipart: no Decrypt)
+                resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
+            )
+        )
+        self.archive_writer_failures = sqs.Queue(
+            self,
+            f"{construct_id}Failures",
+            encryption=sqs.QueueEncryption.SQS_MANAGED,
+            enforce_ssl=True,
+            retention_period=Duration.days(14),
+        )
+        fn.add_event_source(
+            sources.KinesisEventSource(
+                stream,
+                starting_position=lambda_.StartingPosition.TRIM_HORIZON,  # a switch from Firehose re-reads, not skips
+                batch_size=writing.batch_size,
+                max_batching_window=writing.batching_window,
+                bisect_batch_on_error=True,
+                max_record_age=writing.max_record_age,  # retry_attempts unset: -1, retried until max_record_age
+                parallelization_factor=1,  # one batch per shard at a time: its keys follow the shard's order
+                on_failure=sources.SqsDlq(self.archive_writer_failures),
+            )
+        )
+        self.archive_writer = fn
         return fn
 
     def _function(

@@ -1,8 +1,8 @@
-"""Stream: the Kinesis frame stream, and Firehose delivery of every raw frame record to the S3 evidence archive.
+"""Stream: the Kinesis frame stream, the S3 evidence archive, and (optionally) Firehose delivery between them.
 
-Frame records (docs/contracts.md §2) land in `raw/date=YYYY-MM-DD/auth=<status>/...`: a bounded set of partitions
-(never per MN, against Firehose's 500 active partitions). Object Lock keeps them unchangeable; lifecycle rules
-move them to colder storage classes; nothing expires, because the archive is the evidence store.
+Frame records (docs/contracts.md §2) land in `raw/date=YYYY-MM-DD/auth=<status>/...` (Firehose, or the ArchiveWriter
+function in the same format): a bounded set of partitions, never per MN. Object Lock keeps them unchangeable;
+lifecycle rules move them to colder storage; nothing expires, because the archive is the evidence store.
 """
 
 from __future__ import annotations
@@ -39,7 +39,8 @@ LOCK_MODES = {"GOVERNANCE": s3.ObjectLockRetention.governance, "COMPLIANCE": s3.
 
 
 class Stream(Construct):
-    """Kinesis stream (aws/kinesis key), S3 archive bucket with access logs, Firehose delivery between them."""
+    """Kinesis stream (aws/kinesis key), S3 archive bucket with access logs, Firehose delivery between them
+    (`delivery_stream`, None when another writer fills the archive: `with_firehose=False`)."""
 
     def __init__(
         self,
@@ -56,6 +57,7 @@ class Stream(Construct):
         log_retention: logs.RetentionDays,
         lock_mode: str,
         lock_days: int,
+        with_firehose: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
@@ -111,6 +113,12 @@ class Stream(Construct):
                 ),
             ],
         )
+        self.delivery_stream: firehose.DeliveryStream | None = None
+        if with_firehose:
+            self._delivery(log_retention, removal_policy)
+
+    def _delivery(self, log_retention: logs.RetentionDays, removal_policy: RemovalPolicy) -> None:
+        """Firehose from the stream to the archive: jq partitions, a newline after each record, GZIP."""
         self.delivery_log_group = logs.LogGroup(
             self, "DeliveryLogs", retention=log_retention, removal_policy=removal_policy
         )

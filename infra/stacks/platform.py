@@ -19,7 +19,7 @@ from constructs import Construct
 import monitoring.storage.dynamodb.schema as schema
 from infra.constructs.alarms import Alarms
 from infra.constructs.api import Api, ApiLimits
-from infra.constructs.functions import BuildSources, Functions, RulesFanOut, ScheduledHandler
+from infra.constructs.functions import ArchiveWriting, BuildSources, Functions, RulesFanOut, ScheduledHandler
 from infra.constructs.ingest import Ingest
 from infra.constructs.storage import ProvisionedCapacity, Storage
 from infra.constructs.stream import Stream
@@ -61,12 +61,19 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "NotifySend": {"read": (), "read_write": (schema.STATE,)},
     "NotifyOnAlarm": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},
     "ChainArchive": {"read": (), "read_write": (schema.STATE,)},  # the global chain's links
+    "ArchiveWriter": {"read": (), "read_write": ()},  # stream → S3 only
     "MaintenanceRemind": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # log, alarms → outbox
     "Campaign": {"read": (schema.READINGS,), "read_write": (schema.REGISTRY, schema.STATE)},  # status, files, audit
 }
 ARCHIVE_CHAIN_HANDLER = "functions.on_archive_object.handler"
 ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), not Firehose's errors/
 ARCHIVE_MANIFEST_PREFIX = "manifests/"  # monitoring.archive.manifest.MANIFEST_PREFIX: outside raw/, no notification
+# archive_writer = "lambda": the stream's consumer that writes the objects Firehose would (raw_objects.py)
+ARCHIVE_WRITER_HANDLER = "functions.on_frame_batch_archive.handler"
+# monitoring.archive.raw_objects RAW_PREFIX, ERROR_PREFIX (tests/infra/test_stream.py): where it may put objects
+ARCHIVE_WRITER_PREFIXES = ("raw/", "errors/partitioning-failed/")
+# Variables one function has beside the shared environment (not read by functions/_wiring.py)
+FUNCTION_OWN_ENVIRONMENT = {ARCHIVE_WRITER_HANDLER: ("ARCHIVE_BUCKET",)}
 # The API serves every person-facing route: it edits the registry (一企一档, bindings), handles alarms, reports,
 # accounts, audit and commands (state), decodes a newly bound terminal's early frames into readings and events,
 # and reads those frames from the archive (monitoring/field/binding.py), which it never writes.
@@ -201,6 +208,7 @@ class PlatformStack(Stack):
             log_retention=retention,
             lock_mode=settings.archive_lock_mode,
             lock_days=settings.archive_lock_days,
+            with_firehose=settings.archive_writer == "firehose",
         )
         self.vpc = self._vpc(settings)
         scheduled = [
@@ -320,6 +328,18 @@ class PlatformStack(Stack):
             "ChainArchive", ARCHIVE_CHAIN_HANDLER, self.stream.archive_bucket, self.stream.key, ARCHIVE_CHAIN_PREFIX,
             ARCHIVE_MANIFEST_PREFIX,
         )  # fmt: skip
+        self.archive_writer = settings.archive_writer == "lambda"
+        self.archive_writer_prefixes = ARCHIVE_WRITER_PREFIXES
+        if self.archive_writer:
+            self.functions.add_archive_writer(
+                "ArchiveWriter", ARCHIVE_WRITER_HANDLER, self.stream.stream, self.stream.archive_bucket,
+                self.stream.key, ARCHIVE_WRITER_PREFIXES,
+                ArchiveWriting(
+                    batch_size=settings.archive_batch_size,
+                    batching_window=Duration.seconds(settings.archive_batching_window),
+                    max_record_age=Duration.hours(settings.decode_max_record_age_hours),
+                ),
+            )  # fmt: skip
         self._grant()
         # Only the sender and the API (SMS login codes) read the provider settings: docs/notify.md.
         self.notify_secret.grant_read(self.functions.functions["NotifySend"])
@@ -338,6 +358,7 @@ class PlatformStack(Stack):
             dead_letters={
                 "DeadLetters": self.functions.dead_letters,
                 "RuleShardDeadLetters": self.functions.rule_shard_failures,
+                **({"ArchiveDeadLetters": self.functions.archive_writer_failures} if self.archive_writer else {}),
             },
             active_connections=self.ingest.load_balancer.metrics.active_flow_count(period=Duration.minutes(1)),
             unhealthy_listeners=self.ingest.target_group.metrics.un_healthy_host_count(period=Duration.minutes(1)),
@@ -476,6 +497,8 @@ class PlatformStack(Stack):
         CfnOutput(self, "FrameStream", value=self.stream.stream.stream_name)
         CfnOutput(self, "ArchiveBucket", value=self.stream.archive_bucket.bucket_name)
         CfnOutput(self, "DeadLetterQueue", value=self.functions.dead_letters.queue_url)
+        if self.archive_writer:
+            CfnOutput(self, "ArchiveDeadLetterQueue", value=self.functions.archive_writer_failures.queue_url)
         if self.alarms.dashboard is not None:
             CfnOutput(self, "Dashboard", value=self.alarms.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopic", value=self.alarms.topic.topic_arn)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.stacks.platform import POWERTOOLS_ENVIRONMENT, WIRING_VARIABLES_NOT_SET
+from infra.stacks.platform import FUNCTION_OWN_ENVIRONMENT, POWERTOOLS_ENVIRONMENT, WIRING_VARIABLES_NOT_SET
 from tests.infra.conftest import Synthesized
 
 pytestmark = pytest.mark.infra
@@ -82,8 +82,10 @@ def test_function_environment_matches_the_wiring_settings(synthesized: Synthesiz
             props = resource["Properties"]
             if not props["Handler"].startswith("functions."):
                 continue
-            env = props["Environment"]["Variables"]
-            # Everything set is read by the wiring or by Powertools ...
+            own = set(FUNCTION_OWN_ENVIRONMENT.get(props["Handler"], ()))
+            env = {k: v for k, v in props["Environment"]["Variables"].items() if k not in own}
+            assert own <= set(props["Environment"]["Variables"]), props["Handler"]  # its own are set too
+            # Everything else set is read by the wiring or by Powertools ...
             assert set(env) - read - set(POWERTOOLS_ENVIRONMENT) == set(), props["Handler"]
             # ... everything the wiring reads is set, or deliberately left unset with a reason ...
             assert read - set(env) == set(WIRING_VARIABLES_NOT_SET), props["Handler"]

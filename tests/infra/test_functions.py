@@ -153,10 +153,15 @@ def test_third_party_imports_are_runtime_dependencies_for_the_layer(synthesized:
 
 def _stream_mapping(synthesized: Synthesized, stage: str = "dev") -> dict[str, Any]:
     """The frame stream's mapping (the other stream mapping is the state table's, for the notify decider)."""
+    decode = [
+        k for k, p in _functions(synthesized, stage).items() if p["Handler"] == "functions.on_frame_batch.handler"
+    ]
     (mapping,) = [
         m
         for m in synthesized.properties(stage, "AWS::Lambda::EventSourceMapping")
-        if "StartingPosition" in m and "StreamArn" not in json.dumps(m["EventSourceArn"])
+        if "StartingPosition" in m
+        and "StreamArn" not in json.dumps(m["EventSourceArn"])
+        and m["FunctionName"] == {"Ref": decode[0]}
     ]
     return mapping
 

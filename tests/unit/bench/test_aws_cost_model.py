@@ -95,9 +95,12 @@ def test_a_shape_without_the_dynamodb_archive_drops_its_writes_and_storage() -> 
     assert goal["DynamoDB storage"] < kept["DynamoDB storage"] / 5
 
 
-def _chain_usd(m: model.Measured, shape: str, terminals: int, month: int = 1) -> float:
+FIREHOSE_ONE_PARTITION = {"archive_writer": "firehose", "archive_partitions": 1}
+
+
+def _chain_usd(m: model.Measured, shape: str, terminals: int, month: int = 1, **over: object) -> float:
     prices, shapes = model.load_prices(), model.load_shapes()
-    lines = model.lines(m, prices, model.shape_for(shapes, shape, terminals), terminals, month)
+    lines = model.lines(m, prices, {**model.shape_for(shapes, shape, terminals), **over}, terminals, month)
     return sum(x.usd for x in lines if x.name == "Archive chain (S3 deliveries)")
 
 
@@ -125,12 +128,17 @@ def test_the_manifest_chain_costs_requests_per_object_and_manifest_storage_per_m
     lambda_usd = lambda_s * shape["function_gb"] * lam["gb_second_arm64"] + objects / 1e6 * lam["requests_per_million"]
     manifests_gb = 1_500 * objects * 100 / model.GB  # 150 kB objects: Standard in their first month
     expected = requests + lambda_usd + manifests_gb * s3["standard_gb_month"]
-    assert _chain_usd(m, "target", 1_500) == pytest.approx(expected)
+    assert _chain_usd(m, "target", 1_500, **FIREHOSE_ONE_PARTITION) == pytest.approx(expected)
     # a third more terminals, the same objects (still closed by the interval): only the manifests' storage grows
-    more = _chain_usd(m, "target", 2_000) - _chain_usd(m, "target", 1_500)
+    more = _chain_usd(m, "target", 2_000, **FIREHOSE_ONE_PARTITION) - _chain_usd(
+        m, "target", 1_500, **FIREHOSE_ONE_PARTITION)  # fmt: skip
     assert more == pytest.approx(manifests_gb / 3 * s3["standard_gb_month"])
     # at 300,000 the 128 MiB buffer closes objects every few seconds: still a small fraction of a cent a terminal
-    assert _chain_usd(m, "target", 300_000) / 300_000 < 0.002
+    assert _chain_usd(m, "target", 300_000, **FIREHOSE_ONE_PARTITION) / 300_000 < 0.002
+    # the Lambda writer's objects (a batch every ≈ 35 s at 1,500, two partitions) cost the chain more, per object
+    lambda_objects = model.archive_objects(m, shape | {"archive_writer": "lambda"}, 1_500, 1).objects
+    assert lambda_objects > 40 * objects
+    assert _chain_usd(m, "target", 1_500, archive_writer="lambda") > 10 * expected
     assert _chain_usd(m, "archive_kept", 1_500) == 0.0  # the DynamoDB archive instead: no chain function
 
 
@@ -140,7 +148,8 @@ def test_the_chains_links_are_kept_for_good_on_the_state_table_with_its_recovery
     shape = model.shape_for(shapes, "target", 1_500)
     objects = model.SECONDS / shape["firehose_buffer_s"]
     per_gb = ddb["storage_gb_month"] + (ddb["pitr_gb_month"] if "state" in shape["pitr_tables"] else 0.0)
-    grown = _chain_usd(m, "target", 1_500, 13) - _chain_usd(m, "target", 1_500, 1)
+    grown = _chain_usd(m, "target", 1_500, 13, **FIREHOSE_ONE_PARTITION) - _chain_usd(
+        m, "target", 1_500, 1, **FIREHOSE_ONE_PARTITION)  # fmt: skip
     assert grown == pytest.approx(objects * 12 * 300 / model.GB * per_gb)
     assert grown > 0
 
@@ -335,3 +344,43 @@ def test_decode_time_leaves_out_the_archive_requests_a_shape_without_the_dynamod
     gbs = prices["lambda"][f"gb_second_{target['lambda_arch']}"] * target["function_gb"]
     saved_s = 1_500 * model.MINUTES * 0.6 * (target["dynamodb_request_s"] + model.REQUEST_CPU_S)
     assert with_archive.usd - decode_usd("target") == pytest.approx(saved_s * gbs)
+
+
+def _line(m: model.Measured, shape: dict[str, object], terminals: int, name: str) -> float:
+    lines = model.lines(m, model.load_prices(), shape, terminals, 1)
+    return sum(x.usd for x in lines if x.name.startswith(name))
+
+
+def test_firehose_bills_each_unaggregated_record_as_5_kb_and_its_dynamic_partitioning() -> None:
+    m = _measured()  # 3 records of 1,350 B per terminal-minute
+    fh = model.load_prices()["firehose"]
+    shape = model.shape_for(model.load_shapes(), "target", 1_500) | {"archive_writer": "firehose"}
+    assert shape["kinesis_aggregation"] is False  # not built: the listener puts a record per frame
+    records = 1_500 * model.MINUTES * 3
+    ingest = records * 5_000 / model.GB * fh["ingest_gb"]
+    partitioning = records * 1_350 / model.GB * fh["dynamic_partitioning_gb"]
+    partitioning += records / 1e6 * model.JQ_HOURS_PER_MILLION * fh["jq_hour"]
+    objects = 2 * model.SECONDS / 900  # two partitions, each closed by the 900 s interval at 1,500
+    partitioning += objects / 1000 * fh["dynamic_partitioning_objects_per_1000"]
+    assert _line(m, shape, 1_500, "Firehose") == pytest.approx(ingest + partitioning)
+    assert _line(m, shape, 1_500, "Firehose") / 1_500 > 0.025  # ≈ $0.019 ingest + $0.01 partitioning
+    assert _line(m, shape, 1_500, "Lambda archive writer") == 0.0
+
+
+def test_the_lambda_writer_is_priced_per_batch_closed_by_the_6_mb_event_and_per_record_cpu() -> None:
+    m = _measured(writer_cpu_s=0.03, writer_records=1_000)  # 30 µs a record
+    shape = model.shape_for(model.load_shapes(), "county", 1_500)
+    assert shape["archive_writer"] == "lambda"
+    archived = model.archive_objects(m, shape, 1_500, 1)
+    # 75 records/s on the shard, 2,360 B each in the event: 6 MiB closes a batch before 10,000 records or 300 s
+    per_s = 1_500 * 3 / 60
+    every = model.LAMBDA_PAYLOAD_BYTES / (per_s * (1_350 * 4 / 3 + model.EVENT_RECORD_OVERHEAD))
+    assert archived.every_s == pytest.approx(every) and every < 60
+    assert archived.objects == pytest.approx(2 * archived.batches) == pytest.approx(2 * model.SECONDS / every)
+    lam = model.load_prices()["lambda"]
+    busy = 1_500 * model.MINUTES * 3 * 30e-6 + archived.objects * shape["s3_request_s"]
+    usd = archived.batches / 1e6 * lam["requests_per_million"] + busy * shape["function_gb"] * lam["gb_second_arm64"]
+    assert _line(m, shape, 1_500, "Lambda archive writer") == pytest.approx(usd)
+    assert _line(m, shape, 1_500, "Firehose") == 0.0
+    # a quiet fleet: the 300 s window closes the batch
+    assert model.archive_objects(m, shape, 10, 1).every_s == 300

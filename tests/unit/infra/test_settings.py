@@ -67,6 +67,9 @@ def test_the_dev_floor_choices_are_valid_settings() -> None:
         ({"minute_reading_days": 1}, "minute_reading_days must be 2-36500"),
         ({"function_alarms": "none"}, "function_alarms must be one of"),
         ({"dashboard": "off"}, "expected bool"),
+        ({"archive_writer": "kinesis"}, "archive_writer must be one of"),
+        ({"archive_batch_size": 10001}, "archive_batch_size must be 1-10000"),
+        ({"archive_batching_window": 301}, "archive_batching_window must be 0-300"),
     ],
 )
 def test_load_stage_with_bad_value_raises_naming_it(raw: dict[str, object], message: str) -> None:

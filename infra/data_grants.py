@@ -49,9 +49,7 @@ LISTENER = (
 
 # The archive chain function (functions/on_archive_object.py): the global chain's links, pk `mchain`
 # (monitoring/storage/dynamodb/chain_heads.py): the newest links (Query) and one new link (conditional PutItem).
-CHAIN_ARCHIVE = (
-    KeyGrant("ChainLinks", schema.STATE, "", ("dynamodb:Query", "dynamodb:PutItem"), ("mchain",)),
-)
+CHAIN_ARCHIVE = (KeyGrant("ChainLinks", schema.STATE, "", ("dynamodb:Query", "dynamodb:PutItem"), ("mchain",)),)
 
 
 def allows(grants: Sequence[KeyGrant], table: str, index: str, action: str, keys: Iterable[str]) -> bool:

@@ -36,11 +36,11 @@ def recording(which: Callable[[], bool]) -> Iterator[list[Request]]:
                 seen.append((operation, copy.deepcopy(params)))
         return original(client, operation, params)
 
-    BaseClient._make_api_call = _record  # type: ignore[method-assign]
+    BaseClient._make_api_call = _record
     try:
         yield seen
     finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+        BaseClient._make_api_call = original
 
 
 def _pk(key: dict[str, Any], name: str = schema.PK) -> str:
@@ -72,8 +72,8 @@ def authorised_as(operation: str, params: dict[str, Any]) -> list[tuple[str, str
         ]
     if operation == "BatchWriteItem":
         return [
-            ("dynamodb:BatchWriteItem", table, "", [_pk(r.get("PutRequest", {}).get("Item") or r["DeleteRequest"]["Key"])
-                                                    for r in requests])
+            ("dynamodb:BatchWriteItem", table, "", [_pk(r["PutRequest"]["Item"] if "PutRequest" in r else
+                                                        r["DeleteRequest"]["Key"]) for r in requests])
             for table, requests in params["RequestItems"].items()
         ]  # fmt: skip
     if operation in ("TransactWriteItems", "TransactGetItems"):

@@ -47,8 +47,8 @@ from simulator.runner import drive
 from simulator.terminal import Terminal as SimTerminal
 from tests.contract.storage import builders as b
 from tests.fixtures.events import load_event
-from tests.support.dynamodb_requests import Request, authorised_as, recording, refused
 from tests.integration.functions.conftest import LambdaContext
+from tests.support.dynamodb_requests import Request, authorised_as, recording, refused
 from tests.unit.simulator.conftest import START, scenario, terminal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -246,8 +246,11 @@ def test_aws_mode_listener_tasks_authenticate_route_commands_and_feed_decode_and
     requests: list[Request] = run["requests"]
     made = {(action, table.removeprefix(f"{backend.table_prefix}-"), index)
             for op, params in requests for action, table, index, _ in authorised_as(op, params)}  # fmt: skip
-    assert {("dynamodb:BatchGetItem", "registry", ""), ("dynamodb:Query", "registry", "gsi1"),
-            ("dynamodb:PutItem", "registry", "")} <= made  # the county load, the settled password change
+    assert {
+        ("dynamodb:BatchGetItem", "registry", ""),
+        ("dynamodb:Query", "registry", "gsi1"),
+        ("dynamodb:PutItem", "registry", ""),
+    } <= made  # the county load, the settled password change
     assert refused(LISTENER, backend.table_prefix, requests) == []
     # And the directory answered every frame from its copy: one county load per task, no lookup per frame
     directories: tuple[CachedRegistryDirectory, CachedRegistryDirectory] = run["directories"]

@@ -47,8 +47,12 @@ def test_a_password_change_is_announced_when_handed_out_and_when_settled_so_the_
     store.registry.put_terminal(b.terminal(mn, password_hash=hash_password("123456", n=2)))
     directory = RegistryDirectory(store)
     announced: list[str] = []
-    queue = StoreCommandQueue(store, FixedClock(now), on_password_change=lambda m: (announced.append(m),
-                                                                                      directory.refresh(m)))  # fmt: skip
+
+    def announce(m: str) -> None:
+        announced.append(m)
+        directory.refresh(m)
+
+    queue = StoreCommandQueue(store, FixedClock(now), on_password_change=announce)
     other = create_command(store.commands, store.registry, mn=mn, kind=CommandKind.GET_TIME, args={},
                            requested_by="t", now=now)  # fmt: skip
     change = create_command(store.commands, store.registry, mn=mn, kind=CommandKind.SET_PASSWORD,

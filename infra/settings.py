@@ -109,6 +109,8 @@ class StageSettings(BaseModel):
     # Functions
     decode_batch_size: int = 100
     decode_batching_window: int = 1
+    # One lane per shard: the rules wait for decode's note per shard (monitoring/rules/decode_watermark.py), which
+    # a faster lane of the same shard would move past a slower one. Scale decode with stream_shards instead.
     decode_parallelization: int = 1
     # Decode retries a failing batch until its records are this old (a store outage or throttling never discards
     # it); past that the batch's pointers go to the on-failure queue, with stream retention left to redrive it.
@@ -178,6 +180,9 @@ class StageSettings(BaseModel):
     api_photo_incoming_days: int = 1  # unconfirmed direct uploads under incoming/ expire after this many days
     # False when another stack of the account and region already set API Gateway's CloudWatch Logs role.
     api_cloudwatch_role: bool = True
+    # The dashboard's bucket and CloudFront distribution (infra/constructs/web.py). China stages set false: CloudFront
+    # there has no origin access control and needs an ICP filing; serve web/dist from the bureau's own server.
+    web_distribution: bool = True
     # SMS to numbers outside the mainland through AWS SNS (docs/notify.md); "" = no SNS channel, no sns:Publish
     notify_sns_region: str = ""  # a region where SNS sends SMS, e.g. ap-southeast-1
     notify_sns_sender_id: str = ""  # optional alphanumeric sender ID (1-11 characters, at least one letter)
@@ -303,7 +308,11 @@ def _check(s: StageSettings) -> None:
         (s.archive_writer in ARCHIVE_WRITERS, f"archive_writer must be one of {ARCHIVE_WRITERS}"),
         (1 <= s.archive_batch_size <= 10000, "archive_batch_size must be 1-10000"),
         (0 <= s.archive_batching_window <= 300, "archive_batching_window must be 0-300"),
-        (1 <= s.decode_parallelization <= 10, "decode_parallelization must be 1-10"),
+        (
+            s.decode_parallelization == 1,
+            "decode_parallelization must be 1: the rules wait for decode's progress note per shard, which parallel "
+            "lanes of one shard would overwrite out of order (false offline alarms); add stream_shards instead",
+        ),
         (
             1 <= s.decode_max_record_age_hours <= min(168, s.stream_retention_hours - 4),
             "decode_max_record_age_hours must be 1-168 and leave at least 4 h of stream retention to redrive",
@@ -336,6 +345,10 @@ def _check(s: StageSettings) -> None:
             "api_wechat_secret_parameter must be an SSM parameter name like /gongkuang/wechat-secret",
         ),
         (1 <= s.api_photo_incoming_days <= 30, "api_photo_incoming_days must be 1-30"),
+        (
+            not (s.web_distribution and (s.region or "").startswith("cn-")),
+            "web_distribution must be false in China regions (no CloudFront origin access control there)",
+        ),
         (s.notify_sns_region == "" or bool(_REGION.match(s.notify_sns_region)), "bad notify_sns_region"),
         (
             s.notify_sns_sender_id == ""

@@ -62,8 +62,9 @@ def _store_ports(path: str) -> Ports:
 
     clock = SystemClock()
     store = open_store(path, clock=clock)
-    return Ports(RegistryDirectory(store), StoreCommandQueue(store, clock), MemoryLeases(), StoreEventSink(store),
-                 close=store.close)  # fmt: skip
+    directory = RegistryDirectory(store)
+    commands = StoreCommandQueue(store, clock, on_password_change=directory.refresh)
+    return Ports(directory, commands, MemoryLeases(), StoreEventSink(store), close=store.close)
 
 
 def _dynamodb_ports(settings: Settings) -> Ports:
@@ -90,8 +91,8 @@ def _dynamodb_ports(settings: Settings) -> Ports:
         lookup_rate=settings.directory_lookup_rate,
     )
     leases = DynamoDBSessionLeases(backend.client, table_name(settings.dynamodb_table_prefix, schema.STATE))
-    return Ports(directory, StoreCommandQueue(store, clock), DynamoDBLeases(leases), StoreEventSink(store),
-                 close=store.close)  # fmt: skip
+    commands = StoreCommandQueue(store, clock, on_password_change=directory.refresh)
+    return Ports(directory, commands, DynamoDBLeases(leases), StoreEventSink(store), close=store.close)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -98,11 +98,12 @@ class Platform:
             trusted_proxies=s.api_trusted_proxies,
             web_dir=s.web_dir,
         )
+        directory = RegistryDirectory(self.store)
         self.server = Server(
             self.listener_settings,
             sink=QueueSink(self.queue, wake),
-            directory=RegistryDirectory(self.store),
-            commands=StoreCommandQueue(self.store, self.clock),
+            directory=directory,
+            commands=StoreCommandQueue(self.store, self.clock, on_password_change=directory.refresh),
             leases=MemoryLeases(),
             events=self.events,
             wall=self.clock.now,

@@ -16,9 +16,11 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticloadbalancingv2 as elbv2
-from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
 from constructs import Construct
+
+from infra.constructs.key_grants import key_grant_statements
+from infra.data_grants import LISTENER
 
 # Excluded from the Docker build context (it is the repository root): big, irrelevant or secret-prone trees.
 IMAGE_CONTEXT_EXCLUDES = (
@@ -53,16 +55,6 @@ def image_build_args(base_image: str, pip_index_url: str) -> dict[str, str]:
 # "sink recovered". Each such line counts one; the alarm fires on any.
 UNACKNOWLEDGED_PATTERN = '{ $.msg = "sink failed*" }'
 UNACKNOWLEDGED_VALUE = "1"
-
-# What the listener touches in DynamoDB (iot_ingest/__main__.py `_dynamodb_ports`), by partition-key prefix:
-# commands (cmd#<MN> items, cmdid# pointers) and session leases (lease#, leasetask#, leasekick#) on the state
-# table, the pending-command index, terminals in the registry, its own events. Alarms and rule state on the same
-# state table stay out of reach.
-STATE_KEY_PREFIXES = ("cmd#*", "cmdid#*", "lease#*", "leasetask#*", "leasekick#*")
-PENDING_COMMANDS_INDEX = ("gsi1", "cmdpending")
-REGISTRY_ACTIONS = ("dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query")
-STATE_ACTIONS = ("dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem")
-EVENT_ACTIONS = ("dynamodb:PutItem",)
 
 
 class Ingest(Construct):
@@ -100,6 +92,7 @@ class Ingest(Construct):
         container_insights: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
+        self.environment_names = tuple(environment)  # for the reviewed cdk-nag finding on plain variables
         public = vpc.select_subnets(subnet_type=ec2.SubnetType.PUBLIC).subnets
 
         self.log_group = logs.LogGroup(self, "ListenerLogs", retention=log_retention)
@@ -265,44 +258,11 @@ class Ingest(Construct):
             ecs.CapacityProviderStrategy(capacity_provider="FARGATE_SPOT", weight=1),
         ]
 
-    def grant_listener_data(
-        self, *, registry: dynamodb.ITable, state: dynamodb.ITable, events: dynamodb.ITable, county_index: str
-    ) -> None:
-        """Least privilege for the task role: exactly the tables, indexes, actions and keys the listener uses."""
-        role = self.task_definition.task_role
-        leading = "dynamodb:LeadingKeys"
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="RegistryTerminals",
-                actions=list(REGISTRY_ACTIONS),
-                resources=[registry.table_arn, f"{registry.table_arn}/index/{county_index}"],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="CommandsAndLeases",
-                actions=list(STATE_ACTIONS),
-                resources=[state.table_arn],
-                conditions={"ForAllValues:StringLike": {leading: list(STATE_KEY_PREFIXES)}},
-            )
-        )
-        index, key = PENDING_COMMANDS_INDEX
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="PendingCommands",
-                actions=["dynamodb:Query"],
-                resources=[f"{state.table_arn}/index/{index}"],
-                conditions={"ForAllValues:StringEquals": {leading: [key]}},
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ListenerEvents",
-                actions=list(EVENT_ACTIONS),
-                resources=[events.table_arn],
-                conditions={"ForAllValues:StringLike": {leading: ["ev#*"]}},
-            )
-        )
+    def grant_listener_data(self, tables: Mapping[str, dynamodb.ITable]) -> None:
+        """Least privilege for the task role: exactly the tables, indexes, actions and partition keys the listener
+        uses (infra/data_grants.py `LISTENER`, checked against its real requests in the AWS-mode end-to-end test)."""
+        for statement in key_grant_statements(LISTENER, tables):
+            self.task_definition.task_role.add_to_principal_policy(statement)
 
     def _scale_on_connections(self, per_task: int) -> appscaling.CfnScalingPolicy:
         """Target tracking on open TCP flows per running task (metric math: NLB flows / running tasks)."""

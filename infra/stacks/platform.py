@@ -21,9 +21,11 @@ from infra.constructs.alarms import Alarms
 from infra.constructs.api import Api, ApiLimits
 from infra.constructs.functions import ArchiveWriting, BuildSources, Functions, RulesFanOut, ScheduledHandler
 from infra.constructs.ingest import Ingest
+from infra.constructs.key_grants import key_grant_statements
 from infra.constructs.storage import ProvisionedCapacity, Storage
 from infra.constructs.stream import Stream
 from infra.constructs.web import Web
+from infra.data_grants import CHAIN_ARCHIVE, KeyGrant
 from infra.nag import suppress_reviewed_findings
 from infra.settings import StageSettings
 
@@ -60,11 +62,13 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "NotifyDecide": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # reads accounts, writes the outbox
     "NotifySend": {"read": (), "read_write": (schema.STATE,)},
     "NotifyOnAlarm": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},
-    "ChainArchive": {"read": (), "read_write": (schema.STATE,)},  # the global chain's links
+    "ChainArchive": {"read": (), "read_write": ()},  # the global chain's links only: FUNCTION_KEY_GRANTS
     "ArchiveWriter": {"read": (), "read_write": ()},  # stream → S3 only
     "MaintenanceRemind": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # log, alarms → outbox
     "Campaign": {"read": (schema.READINGS,), "read_write": (schema.REGISTRY, schema.STATE)},  # status, files, audit
 }
+# Functions that touch only some partition keys of a table get those keys (dynamodb:LeadingKeys), not the table.
+FUNCTION_KEY_GRANTS: dict[str, tuple[KeyGrant, ...]] = {"ChainArchive": CHAIN_ARCHIVE}
 ARCHIVE_CHAIN_HANDLER = "functions.on_archive_object.handler"
 ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), not Firehose's errors/
 ARCHIVE_MANIFEST_PREFIX = "manifests/"  # monitoring.archive.manifest.MANIFEST_PREFIX: outside raw/, no notification
@@ -306,14 +310,19 @@ class PlatformStack(Stack):
             log_level=settings.log_level,
             cloudwatch_role=settings.api_cloudwatch_role,
         )
-        self.web = Web(
-            self,
-            "Web",
-            rest_api=self.api.rest_api,
-            photos=self.api.photos,
-            access_logs_bucket=self.stream.access_log_bucket,
-            site_directory=source.web_dist,
-            removal_policy=removal,
+        # No distribution where CloudFront cannot serve it (China regions): docs/deploy.md "The dashboard".
+        self.web = (
+            Web(
+                self,
+                "Web",
+                rest_api=self.api.rest_api,
+                photos=self.api.photos,
+                access_logs_bucket=self.stream.access_log_bucket,
+                site_directory=source.web_dist,
+                removal_policy=removal,
+            )
+            if settings.web_distribution
+            else None
         )
         # Alarm changes reach the decider within seconds through the state table's stream (alarm items only).
         self.functions.add_stream_handler(
@@ -444,8 +453,10 @@ class PlatformStack(Stack):
             tables[table].grant_read_write_data(self.api.role)
         # The listener only appends frame records; it never reads the stream.
         self.stream.stream.grant_write(self.ingest.task_definition.task_role)
-        self.ingest.grant_listener_data(registry=tables[schema.REGISTRY], state=tables[schema.STATE],
-                                        events=tables[schema.EVENTS], county_index=schema.GSI1)  # fmt: skip
+        self.ingest.grant_listener_data(tables)
+        for name, grants in FUNCTION_KEY_GRANTS.items():
+            for statement in key_grant_statements(grants, tables):
+                self.functions.functions[name].add_to_role_policy(statement)
         # The dead-letter queue: the event source mapping sends batch pointers there with the function's role, and
         # decode itself sets poison records aside there (DECODE_DEAD_LETTER_QUEUE_URL).
         self.functions.dead_letters.grant_send_messages(self.functions.decode)
@@ -513,6 +524,7 @@ class PlatformStack(Stack):
         )
         CfnOutput(self, "PhotoBucket", value=self.api.photos.bucket_name)
         CfnOutput(self, "ApiWebAcl", value=self.api.web_acl.attr_arn)
-        CfnOutput(self, "WebUrl", value=f"https://{self.web.distribution.distribution_domain_name}/",
-                  description="the dashboard (and /api/v1/ on the same origin)")  # fmt: skip
-        CfnOutput(self, "WebBucket", value=self.web.bucket.bucket_name)
+        if self.web is not None:
+            CfnOutput(self, "WebUrl", value=f"https://{self.web.distribution.distribution_domain_name}/",
+                      description="the dashboard (and /api/v1/ on the same origin)")  # fmt: skip
+            CfnOutput(self, "WebBucket", value=self.web.bucket.bucket_name)

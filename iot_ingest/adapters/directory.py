@@ -55,7 +55,9 @@ class CachedRegistryDirectory:
         self.lookup_rate, self.lookup_burst = lookup_rate, lookup_burst
         self.monotonic = monotonic
         self._entries: dict[str, _Entry] = {}
-        self._verified: dict[tuple[str, str], tuple[str, bool]] = {}  # (MN, PW digest) -> (hash, matched)
+        # (MN, PW digest) -> (the hashes it was verified against, matched)
+        self._verified: dict[tuple[str, str], tuple[tuple[str, str | None], bool]] = {}
+        self._refresh: set[str] = set()  # MNs re-read at their next check (a password change under way)
         self._loaded: float | None = None
         self._loading: asyncio.Task[None] | None = None
         self._tokens = float(lookup_burst)
@@ -63,6 +65,11 @@ class CachedRegistryDirectory:
         self._rechecked: dict[str, float] = {}  # MN -> monotonic time of its last re-read after a refused password
         self.lookups = 0  # single-MN registry lookups made (tests and the requests-per-frame figure)
         self.reloads = 0
+
+    def refresh(self, mn: str) -> None:
+        """Re-read `mn` at its next check (its password is changing: 1072 handed out or settled), within the
+        lookup budget; until then and if that read fails, the copy answers. Safe from any thread."""
+        self._refresh.add(mn)
 
     # ---- the whole counties ------------------------------------------------------------------------------
     def _load_counties(self) -> dict[str, _Entry]:
@@ -114,7 +121,7 @@ class CachedRegistryDirectory:
         await self._ensure_loaded()
         entry = self._entries.get(mn)
         now = self.monotonic()
-        if entry is not None:
+        if entry is not None and mn not in self._refresh:
             ttl = self.negative_s if entry.terminal is None else self.refresh_s
             if now - entry.fetched < ttl or (entry.terminal is not None and self.counties):
                 return entry  # fresh, or kept fresh by the counties' reload
@@ -134,6 +141,7 @@ class CachedRegistryDirectory:
             self._entries = {k: v for k, v in self._entries.items() if v.terminal is not None}
         entry = _Entry(terminal, self.monotonic())
         self._entries[mn] = entry
+        self._refresh.discard(mn)
         return entry
 
     async def check(self, mn: str, pw: str | None) -> AuthStatus:
@@ -171,11 +179,12 @@ class CachedRegistryDirectory:
     async def _verify(self, mn: str, terminal: Terminal, pw: str | None) -> AuthStatus:
         key = (mn, hashlib.sha256((pw or "").encode("utf-8", "replace")).hexdigest())
         known = self._verified.get(key)
-        if known is None or known[0] != terminal.password_hash:  # first time, or the password changed since
+        hashes = (terminal.password_hash, terminal.next_password_hash)
+        if known is None or known[0] != hashes:  # first time, or the password (or one under way) changed since
             matched = await run_blocking(verify_password, terminal, pw)
             if len(self._verified) >= MAX_VERIFIED:
                 self._verified.clear()
-            known = self._verified[key] = (terminal.password_hash, matched)
+            known = self._verified[key] = (hashes, matched)
         return AuthStatus.OK if known[1] else AuthStatus.AUTH_FAILED
 
     async def uses_modbus_crc(self, mn: str) -> bool:

@@ -14,6 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any, TypeVar
 
+from hj212.catalogue import CN
 from iot_ingest.auth_cache import UNREGISTERED_RECHECK_S
 from iot_ingest.ports import AuthStatus, Command, CommandStatus, CommandUpdate, Event
 from monitoring.clock import Clock
@@ -61,6 +62,11 @@ class RegistryDirectory:
         self.auth_cache_s = auth_cache_s
         self.unregistered_cache_s = min(auth_cache_s, unregistered_cache_s)
         self._cache: dict[tuple[str, str], tuple[float, AuthStatus]] = {}
+        self._refresh: set[str] = set()  # MNs whose cached answers go at their next check
+
+    def refresh(self, mn: str) -> None:
+        """Answer `mn`'s next check from the registry (its password is changing). Safe from any thread."""
+        self._refresh.add(mn)
 
     def _check(self, mn: str, pw: str | None) -> AuthStatus:
         terminal = self.store.registry.find_terminal(mn)
@@ -70,6 +76,9 @@ class RegistryDirectory:
 
     async def check(self, mn: str, pw: str | None) -> AuthStatus:
         key = (mn, hashlib.sha256((pw or "").encode("utf-8", "replace")).hexdigest())
+        if mn in self._refresh:
+            self._refresh.discard(mn)
+            self._cache = {k: v for k, v in self._cache.items() if k[0] != mn}
         hit = self._cache.get(key)
         now = time.monotonic()
         # "unregistered" is kept briefly: an installer binding the terminal should see it authenticate soon.
@@ -106,10 +115,20 @@ class StoreCommandQueue:
 
     REUSE_S = 0.5  # expire() and pending() of one poll share one answer of the pending index
 
-    def __init__(self, store: Store, clock: Clock, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Clock,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        on_password_change: Callable[[str], None] | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.monotonic = monotonic
+        # Called with the MN when a password change (1072) is handed out or settles: the directory's copy of that
+        # terminal must be re-read, or the task would refuse the new password (or keep the old one).
+        self.on_password_change = on_password_change
         self._all: tuple[float, list[StoredCommand]] | None = None
 
     def _pending_all(self) -> list[StoredCommand]:
@@ -124,10 +143,23 @@ class StoreCommandQueue:
             (mn,) = mns
             # Its commands left sent or accepted past their deadline (a task that died mid-command) expire here.
             for command in self.store.commands.expire_overdue(mn, now):
-                settle_command(self.store.registry, command)
-            return [_command(c) for c in self.store.commands.pending_for(mn, now)]
+                self._settle(command)
+            return self._handed_out([_command(c) for c in self.store.commands.pending_for(mn, now)])
         wanted = set(mns)
-        return [_command(c) for c in self._pending_all() if c.mn in wanted and c.expires_at > now]  # oldest first
+        return self._handed_out([_command(c) for c in self._pending_all() if c.mn in wanted and c.expires_at > now])
+
+    def _handed_out(self, commands: list[Command]) -> list[Command]:
+        """The commands to send (oldest first); a password change among them is announced first."""
+        for c in commands:
+            if c.cn == CN.SET_PASSWORD and self.on_password_change is not None:
+                self.on_password_change(c.mn)
+        return commands
+
+    def _settle(self, command: StoredCommand) -> None:
+        """What a finished command changes in the registry (e.g. a new terminal password, 1072, takes effect)."""
+        settle_command(self.store.registry, command)
+        if command.cn == CN.SET_PASSWORD and command.status.final and self.on_password_change is not None:
+            self.on_password_change(command.mn)
 
     async def pending(self, owner: str, mns: Collection[str]) -> list[Command]:
         return await _run(self._pending, list(mns))
@@ -166,7 +198,7 @@ class StoreCommandQueue:
             detail=update.detail or None,
             result=dict(update.result) or None,
         )
-        settle_command(self.store.registry, stored)  # e.g. a new terminal password (1072) takes effect
+        self._settle(stored)
 
     @staticmethod
     def _not_recorded(update: CommandUpdate, exc: Exception) -> None:
@@ -186,7 +218,7 @@ class StoreCommandQueue:
                 )
             except ConflictError:
                 continue  # delivered or expired by another task meanwhile: its outcome stands
-            settle_command(self.store.registry, command)  # an expired password change is dropped
+            self._settle(command)  # an expired password change is dropped
             expired.append(c.command_id)
         return expired
 

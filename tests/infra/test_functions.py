@@ -273,7 +273,7 @@ def _table_actions(synthesized: Synthesized, role_id: str) -> dict[str, set[str]
 
 
 def test_each_function_is_granted_exactly_its_tables(synthesized: Synthesized) -> None:
-    from infra.stacks.platform import FUNCTION_DATA_ACCESS
+    from infra.stacks.platform import FUNCTION_DATA_ACCESS, FUNCTION_KEY_GRANTS
 
     tables = {
         p["TableName"].removeprefix("gk-dev-"): k
@@ -286,7 +286,8 @@ def test_each_function_is_granted_exactly_its_tables(synthesized: Synthesized) -
         name = next(n for n in FUNCTION_DATA_ACCESS if key.startswith(f"Functions{n}"))
         granted = _table_actions(synthesized, functions[key]["Properties"]["Role"]["Fn::GetAtt"][0])
         access = FUNCTION_DATA_ACCESS[name]
-        assert set(granted) == {tables[t] for t in (*access["read"], *access["read_write"])}, name
+        keyed = tuple(g.table for g in FUNCTION_KEY_GRANTS.get(name, ()))
+        assert set(granted) == {tables[t] for t in (*access["read"], *access["read_write"], *keyed)}, name
         for table in access["read"]:
             assert not {
                 a
@@ -295,6 +296,26 @@ def test_each_function_is_granted_exactly_its_tables(synthesized: Synthesized) -
             }, (name, table)
         for table in access["read_write"]:
             assert "dynamodb:PutItem" in granted[tables[table]], (name, table)
+
+
+def test_the_archive_chain_reaches_only_its_links_on_the_state_table(synthesized: Synthesized) -> None:
+    # The chain function's one DynamoDB need: the global chain's links (pk "mchain"); alarms, commands, accounts
+    # and audit on the same table stay out of reach.
+    (key,) = [k for k in _functions(synthesized) if k.startswith("FunctionsChainArchive")]
+    role = synthesized.resources("dev", "AWS::Lambda::Function")[key]["Properties"]["Role"]["Fn::GetAtt"][0]
+    statements = [
+        st
+        for policy in synthesized.properties("dev", "AWS::IAM::Policy")
+        if {"Ref": role} in policy["Roles"]
+        for st in policy["PolicyDocument"]["Statement"]
+        if "dynamodb:" in json.dumps(st["Action"])
+    ]
+    (statement,) = statements
+    assert sorted(statement["Action"]) == ["dynamodb:PutItem", "dynamodb:Query"]
+    (resource,) = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    assert "/index/" not in json.dumps(resource) and "State" in json.dumps(resource)
+    keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+    assert (keys if isinstance(keys, list) else [keys]) == ["mchain"]
 
 
 def test_rules_fan_out_through_a_fifo_shard_queue_to_a_capped_worker(synthesized: Synthesized) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from infra.app import file_context
+from infra.data_grants import LISTENER
 from infra.settings import StageSettings, load_stages
 from tests.infra.conftest import REUSE_MIRRORS, Synthesized
 
@@ -200,6 +201,13 @@ def _listed(value: object) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
+def _leading_keys(condition: str) -> list[str]:
+    """The partition-key patterns of a statement's condition (JSON), which must be ForAllValues:StringLike."""
+    (operator,) = json.loads(condition)
+    assert operator == "ForAllValues:StringLike"
+    return _listed(json.loads(condition)[operator]["dynamodb:LeadingKeys"])
+
+
 def test_listener_task_role_reaches_exactly_its_tables_indexes_keys_and_the_stream(synthesized: Synthesized) -> None:
     import json
 
@@ -225,7 +233,12 @@ def test_listener_task_role_reaches_exactly_its_tables_indexes_keys_and_the_stre
     assert {"kinesis:PutRecord", "kinesis:PutRecords"} <= kinesis and not {a for a in kinesis if "Get" in a}
     # DynamoDB: the registry's terminals (by MN, by county), commands and leases, the pending index, events
     assert set(granted) == {("registry", ""), ("registry", "gsi1"), ("state", ""), ("state", "gsi1"), ("events", "")}
-    assert granted[("registry", "")][0] == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query"}
+    registry_actions, registry_keys = granted[("registry", "")]
+    # terminal items only: read them, and write one back when a password change (1072) settles
+    assert registry_actions == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"}
+    assert _leading_keys(registry_keys) == ["terminal#*"]
+    assert granted[("registry", "gsi1")][0] == {"dynamodb:Query"}
+    assert _leading_keys(granted[("registry", "gsi1")][1]) == ["terminal#county#*"]
     state_actions, state_keys = granted[("state", "")]
     assert state_actions == {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:UpdateItem",
                              "dynamodb:DeleteItem"}  # fmt: skip
@@ -235,6 +248,10 @@ def test_listener_task_role_reaches_exactly_its_tables_indexes_keys_and_the_stre
     assert granted[("state", "gsi1")] == ({"dynamodb:Query"}, granted[("state", "gsi1")][1])
     assert '"cmdpending"' in granted[("state", "gsi1")][1]
     assert granted[("events", "")][0] == {"dynamodb:PutItem"} and '"ev#*"' in granted[("events", "")][1]
+    # Every DynamoDB statement is one of infra/data_grants.py's, which the AWS-mode end-to-end test checks against
+    # the listener's real requests
+    sids = {st.get("Sid") for st in _listener_statements(synthesized, "dev") if "dynamodb:" in json.dumps(st)}
+    assert sids == {g.sid for g in LISTENER}
 
 
 def test_listener_runs_in_aws_mode_against_the_stage_registry(synthesized: Synthesized) -> None:

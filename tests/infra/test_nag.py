@@ -55,3 +55,16 @@ def test_acknowledgement_without_reason_is_refused() -> None:
 
     with pytest.raises(ValueError, match="reason"):
         nag.check_reason("AwsSolutions-S1", "ok")
+
+
+def test_the_plain_environment_acknowledgement_names_every_listener_variable(synthesized: Synthesized) -> None:
+    # AwsSolutions-ECS2 is acknowledged because the variables are plain settings: the reason must list them all
+    from infra import nag
+
+    (task,) = synthesized.properties("dev", "AWS::ECS::TaskDefinition")
+    names = [e["Name"] for e in task["ContainerDefinitions"][0]["Environment"]]
+    assert {"IOT_INGEST_DYNAMODB_TABLE_PREFIX", "IOT_INGEST_DYNAMODB_REGION", "IOT_INGEST_COUNTIES"} <= set(names)
+    (reason,) = {r for rule, path, r in nag.RECORDED if rule == "AwsSolutions-ECS2" and "Gongkuang-dev/" in path}
+    listed = reason.split("(", 1)[1].split(")", 1)[0].split(", ")
+    assert sorted(listed) == sorted(nag.listener_settings([n]) for n in names)
+    assert "dynamodb table prefix" in listed and "counties" in listed and "dynamodb region" in listed

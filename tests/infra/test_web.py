@@ -193,3 +193,42 @@ def test_a_build_is_uploaded_and_invalidated_nag_clean(tmp_path: Path) -> None:
     assert deployment["Prune"] is True
     assert "DistributionId" in deployment  # invalidated after the upload (all paths unless DistributionPaths)
     assert "WebSite" in json.dumps(deployment["DestinationBucketName"])
+
+
+CHINA_ACCOUNT, CHINA_REGION = "123456789012", "cn-north-1"
+
+
+@pytest.fixture(scope="module")
+def china_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A stage pinned to cn-north-1 as docs/deploy.md "China regions" describes it (web_distribution false,
+    mirrors), synthesized offline with the zone lookup cached in the context; cdk-nag runs as for every stage."""
+    from infra.app import build_app, file_context
+    from tests.infra.conftest import REUSE_MIRRORS
+
+    context = file_context()
+    china = {**context["stages"]["county"], **REUSE_MIRRORS, "account": CHINA_ACCOUNT, "region": CHINA_REGION,
+             "web_distribution": False}  # fmt: skip
+    context["stages"] = {"china": china}
+    context[f"availability-zones:account={CHINA_ACCOUNT}:region={CHINA_REGION}"] = ["cn-north-1a", "cn-north-1b"]
+    context["aws:cdk:bundling-stacks"] = []
+    outdir = tmp_path_factory.mktemp("china")
+    (stack,) = build_app(context=context, outdir=str(outdir)).synth().stacks  # raises on an unacknowledged finding
+    manifest = json.loads((outdir / "manifest.json").read_text(encoding="utf-8"))
+    return stack.template, manifest
+
+
+def test_a_china_stage_has_no_cloudfront_and_no_literal_partition(
+    china_template: tuple[dict[str, Any], dict[str, Any]],
+) -> None:
+    template, manifest = china_template
+    kinds = {r["Type"] for r in template["Resources"].values()}
+    # No distribution, function, policies or site bucket: CloudFront in China has no origin access control
+    assert not {k for k in kinds if k.startswith("AWS::CloudFront::")}
+    assert "WebUrl" not in template["Outputs"] and "WebBucket" not in template["Outputs"]
+    assert {"AWS::ApiGateway::RestApi", "AWS::ECS::Service", "AWS::Lambda::Function"} <= kinds  # the rest is there
+    text = json.dumps(template)
+    assert "arn:aws:" not in text and "cloudfront" not in text.lower()
+    # pinned to the China region, offline: the zones came from the context, nothing was looked up
+    (artifact,) = [a for a in manifest["artifacts"].values() if a["type"] == "aws:cloudformation:stack"]
+    assert artifact["environment"] == f"aws://{CHINA_ACCOUNT}/{CHINA_REGION}"
+    assert "missing" not in manifest and "dummy" not in text

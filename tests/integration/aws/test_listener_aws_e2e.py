@@ -1,6 +1,6 @@
 """AWS mode end to end on 127.0.0.1: simulator terminals → two listener tasks (DynamoDB registry, leases,
-commands) → Kinesis (moto server) → the decode handler → DynamoDB Local → the rules handler → an alarm.
-
+commands, a password change) → Kinesis (moto server) → the decode handler → DynamoDB Local → the rules handler →
+an alarm. Every DynamoDB request of the listener tasks is checked against their task role's key grants.
 Simulated time runs ×60 from a fixed start, so the alarm's tick and data times are deterministic.
 """
 
@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -21,16 +22,19 @@ from moto.server import ThreadedMotoServer
 from functions import _wiring
 from functions.every_minute_evaluate_rules import handler as evaluate_handler
 from functions.on_frame_batch import handler as decode_handler
+from infra.data_grants import LISTENER
 from iot_ingest.__main__ import Ports, build_ports
 from iot_ingest.adapters.directory import CachedRegistryDirectory
 from iot_ingest.config import load_settings
+from iot_ingest.ports import AuthStatus
 from iot_ingest.server import Server
 from iot_ingest.sinks import open_sink
 from monitoring.clock import FixedClock
 from monitoring.commands.models import Command, CommandStatus
+from monitoring.field.commands import CommandKind, create_command
 from monitoring.readings.models import ReadingKind
 from monitoring.registry.models import FacilityKind
-from monitoring.registry.terminal import hash_password
+from monitoring.registry.terminal import hash_password, verify_password
 from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.leases import DynamoDBSessionLeases
@@ -44,6 +48,7 @@ from simulator.terminal import Terminal as SimTerminal
 from tests.contract.storage import builders as b
 from tests.fixtures.events import load_event
 from tests.integration.functions.conftest import LambdaContext
+from tests.support.dynamodb_requests import Request, authorised_as, recording, refused
 from tests.unit.simulator.conftest import START, scenario, terminal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -54,6 +59,7 @@ UNREGISTERED = "010000A80000000100000001"  # the main incoming line's terminal: 
 START_UTC = (START - timedelta(hours=8)).replace(tzinfo=UTC)  # START is China wall time
 ACCEL = 60.0  # one simulated minute per wall second
 SIM_MINUTES = 17  # the fan stops at minute 2; control_stopped needs 10 minutes
+OLD_PW, NEW_PW = "123456", "654321"
 
 
 @pytest.fixture
@@ -90,7 +96,7 @@ def _seed(store: Store) -> None:
     reg.put_facility(b.facility("f2", code="TA001", name="布袋除尘风机", kind=control, rated_power_kw=30.0))
     reg.put_facility(b.facility("f3", code="ZJX01", name="总进线", kind=main, rated_power_kw=300.0))
     reg.put_association(b.association("a1"))
-    reg.put_terminal(b.terminal(REGISTERED, enterprise_id="e1", password_hash=hash_password("123456", n=2)))
+    reg.put_terminal(b.terminal(REGISTERED, enterprise_id="e1", password_hash=hash_password(OLD_PW, n=2)))
     reg.put_point(b.point("p1", mn=REGISTERED, channel="01"))
     reg.put_point(b.point("c1", facility_id="f2", role=FacilityKind.CONTROL, mn=REGISTERED, channel="02"))
     # A point bound to a terminal that was never registered: its frames are kept but must not become readings.
@@ -127,7 +133,17 @@ def _listener(task: str, backend: DynamoDBBackend, endpoint: str) -> tuple[Serve
     return server, ports
 
 
+def _on_listener_threads() -> bool:
+    return threading.current_thread().name.startswith("listener-ports")  # iot_ingest/adapters/store.py _EXECUTOR
+
+
 async def _run_fleet(backend: DynamoDBBackend, store: Store, endpoint: str) -> dict[str, Any]:
+    with recording(_on_listener_threads) as requests:
+        run = await _run_listeners(backend, store, endpoint)
+    return run | {"requests": requests}
+
+
+async def _run_listeners(backend: DynamoDBBackend, store: Store, endpoint: str) -> dict[str, Any]:
     a, ports_a = _listener("task-a", backend, endpoint)
     b_, ports_b = _listener("task-b", backend, endpoint)
     await a.start()
@@ -157,6 +173,15 @@ async def _run_fleet(backend: DynamoDBBackend, store: Store, endpoint: str) -> d
         final = await _until(
             lambda: (c := store.commands.get("cmd-1")).status.final and c, 30, "the command's final status"
         )
+        # A password change (CN 1072) as the API queues it: the terminal switches, task B settles it in the registry
+        change = create_command(store.commands, store.registry, mn=REGISTERED, kind=CommandKind.SET_PASSWORD,
+                                args={"new_password": NEW_PW}, requested_by="e2e", now=datetime.now(UTC))  # fmt: skip
+        changed = await _until(
+            lambda: (c := store.commands.get(change.command_id)).status.final and c, 30, "the password change"
+        )
+        await _until(lambda: store.registry.get_terminal(REGISTERED).next_password_hash is None, 10, "the settle")
+        # and from then on task B refuses the old password and takes the new one
+        after_change = [await ports_b.directory.check(REGISTERED, pw) for pw in (OLD_PW, NEW_PW)]
         # Simulated time runs on to the end of the scenario window, every upload of the registered one acknowledged
         # (the unregistered one's are kept only within its per-MN budget: past it they are refused, unacked)
         await clock.sleep_until(START + timedelta(minutes=SIM_MINUTES, seconds=5))
@@ -165,6 +190,8 @@ async def _run_fleet(backend: DynamoDBBackend, store: Store, endpoint: str) -> d
                      20, "every upload of the window acknowledged")  # fmt: skip
         return {
             "command": final,
+            "password_change": changed,
+            "after_change": after_change,
             "a_sessions": set(a.state.sessions),
             "directories": (ports_a.directory, ports_b.directory),
             "frames_acked": a.metrics.get("frames_durable") + b_.metrics.get("frames_durable"),
@@ -210,10 +237,26 @@ def test_aws_mode_listener_tasks_authenticate_route_commands_and_feed_decode_and
     command: Command = run["command"]
     assert command.status is CommandStatus.SUCCEEDED, command
     assert command.attempts == 1 and REGISTERED not in run["a_sessions"]
+    # And the password change succeeded: the registry holds the new password only, and task B refuses the old one
+    assert run["password_change"].status is CommandStatus.SUCCEEDED, run["password_change"]
+    stored = store.registry.get_terminal(REGISTERED)
+    assert verify_password(stored, NEW_PW) and not verify_password(stored, OLD_PW) and stored.next_password_hash is None
+    assert run["after_change"] == [AuthStatus.AUTH_FAILED, AuthStatus.OK]
+    # And every DynamoDB request of the listener tasks is one their task role allows (infra/data_grants.py)
+    requests: list[Request] = run["requests"]
+    made = {(action, table.removeprefix(f"{backend.table_prefix}-"), index)
+            for op, params in requests for action, table, index, _ in authorised_as(op, params)}  # fmt: skip
+    assert {
+        ("dynamodb:BatchGetItem", "registry", ""),
+        ("dynamodb:Query", "registry", "gsi1"),
+        ("dynamodb:PutItem", "registry", ""),
+    } <= made  # the county load, the settled password change
+    assert refused(LISTENER, backend.table_prefix, requests) == []
     # And the directory answered every frame from its copy: one county load per task, no lookup per frame
     directories: tuple[CachedRegistryDirectory, CachedRegistryDirectory] = run["directories"]
     assert [d.reloads for d in directories] == [1, 1]
-    assert sum(d.lookups for d in directories) <= 1  # the unregistered MN, once (negative answer kept)
+    assert directories[0].lookups <= 1  # task A: the unregistered MN, once (negative answer kept)
+    assert directories[1].lookups <= 4  # task B: re-reads of the terminal whose password changed (handed out, settled)
     assert run["frames_acked"] >= 2 * SIM_MINUTES
     assert run["unregistered_refused"] >= 1  # the unregistered budgets apply in AWS mode too
 

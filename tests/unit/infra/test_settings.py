@@ -70,12 +70,30 @@ def test_the_dev_floor_choices_are_valid_settings() -> None:
         ({"archive_writer": "kinesis"}, "archive_writer must be one of"),
         ({"archive_batch_size": 10001}, "archive_batch_size must be 1-10000"),
         ({"archive_batching_window": 301}, "archive_batching_window must be 0-300"),
+        # parallel lanes of one shard would move decode's progress note past a slower lane (false offline alarms)
+        ({"decode_parallelization": 2}, "decode_parallelization must be 1"),
+        ({"account": "123456789012", "region": "cn-north-1"}, "web_distribution must be false in China regions"),
+        ({"web_distribution": "no"}, "expected bool"),
     ],
 )
 def test_load_stage_with_bad_value_raises_naming_it(raw: dict[str, object], message: str) -> None:
     with pytest.raises(SettingsError, match="stage 'dev'") as info:
         load_stage("dev", raw)
     assert message in str(info.value)
+
+
+def test_a_china_stage_without_the_web_distribution_is_valid() -> None:
+    s = load_stage("cn", {"account": "123456789012", "region": "cn-northwest-1", "web_distribution": False})
+    assert (s.region, s.web_distribution, s.decode_parallelization) == ("cn-northwest-1", False, 1)
+    assert load_stage("dev", {}).web_distribution is True
+
+
+def test_every_stage_of_cdk_json_is_valid() -> None:
+    from infra.app import file_context
+
+    stages = load_stages(file_context())
+    assert {s.name for s in stages} >= {"dev", "prod", "county"}
+    assert all(s.decode_parallelization == 1 for s in stages)
 
 
 def test_provisioned_tables_from_the_command_line_and_empty_for_on_demand() -> None:

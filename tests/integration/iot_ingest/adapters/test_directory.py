@@ -170,3 +170,31 @@ def test_a_refused_password_re_reads_the_terminal_once_a_minute_so_a_changed_pas
     assert lookups[1] - lookups[0] == 1  # the one re-read that let the new password in
     assert lookups[2] - lookups[1] == 0  # the refused password was re-read less than a minute ago
     assert lookups[3] - lookups[2] == 1
+
+
+def test_a_password_change_announced_by_the_command_queue_is_re_read_at_the_next_check(store: Store) -> None:
+    # The copy is seconds old, so a refused password would not be re-read for a minute: the announcement of the
+    # 1072 (handed out, then settled) is what makes the new password work at once and the old one stop.
+    mono = Mono()
+    directory = CachedRegistryDirectory(store, counties=["rugao"], refresh_s=900, monotonic=mono)
+    mn = TERMINALS[5]
+
+    async def scenario() -> list[AuthStatus]:
+        out = [await directory.check(mn, PW), await directory.check(mn, "654321")]  # the new one: not yet
+        under_way = dataclasses.replace(store.registry.get_terminal(mn), next_password_hash=hash_password("654321"))
+        stored = store.registry.put_terminal(under_way)  # the API queued a 1072
+        directory.refresh(mn)  # the command queue hands it out
+        out += [await directory.check(mn, "654321"), await directory.check(mn, PW)]  # both, while under way
+        store.registry.put_terminal(
+            dataclasses.replace(stored, password_hash=stored.next_password_hash, next_password_hash=None)
+        )  # the terminal answered: settled
+        out.append(await directory.check(mn, PW))  # not announced yet: the copy still takes the old one
+        directory.refresh(mn)
+        out += [await directory.check(mn, PW), await directory.check(mn, "654321")]
+        return out
+
+    lookups = directory.lookups
+    got = asyncio.run(scenario())
+    ok, refused = AuthStatus.OK, AuthStatus.AUTH_FAILED
+    assert got == [ok, refused, ok, ok, ok, refused, ok]
+    assert directory.lookups - lookups == 2  # one re-read per announcement, none per frame

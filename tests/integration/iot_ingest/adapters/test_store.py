@@ -8,10 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from iot_ingest.adapters.store import StoreEventSink
-from iot_ingest.ports import Event
+from iot_ingest.adapters.store import RegistryDirectory, StoreCommandQueue, StoreEventSink
+from iot_ingest.ports import AuthStatus, CommandStatus, CommandUpdate, Event
+from monitoring.clock import FixedClock
 from monitoring.events.models import EventKind
+from monitoring.field.commands import CommandKind, create_command
+from monitoring.registry.terminal import hash_password
 from monitoring.storage.sqlite import open_store
+from tests.contract.storage import builders as b
 
 pytestmark = pytest.mark.integration
 
@@ -29,4 +33,44 @@ def test_spent_unregistered_budget_is_an_event_the_bureau_sees(tmp_path: Path) -
     assert [e.kind for e in stored] == [EventKind.UNREGISTERED_THROTTLED]
     assert stored[0].detail["scope"] == "source" and stored[0].detail["source"] == "203.0.113.7"
     assert stored[0].kind.label == "未登记终端数据超限"
+    store.close()
+
+
+def test_a_password_change_is_announced_when_handed_out_and_when_settled_so_the_old_password_stops(
+    tmp_path: Path,
+) -> None:
+    # Given a terminal whose old password the directory has already accepted (and caches for 10 minutes)
+    now = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+    store = open_store(tmp_path / "db.sqlite")
+    b.seed_jurisdictions(store.registry)
+    mn = "010000A89000160000000001"
+    store.registry.put_terminal(b.terminal(mn, password_hash=hash_password("123456", n=2)))
+    directory = RegistryDirectory(store)
+    announced: list[str] = []
+
+    def announce(m: str) -> None:
+        announced.append(m)
+        directory.refresh(m)
+
+    queue = StoreCommandQueue(store, FixedClock(now), on_password_change=announce)
+    other = create_command(store.commands, store.registry, mn=mn, kind=CommandKind.GET_TIME, args={},
+                           requested_by="t", now=now)  # fmt: skip
+    change = create_command(store.commands, store.registry, mn=mn, kind=CommandKind.SET_PASSWORD,
+                            args={"new_password": "654321"}, requested_by="t", now=now)  # fmt: skip
+
+    async def scenario() -> list[AuthStatus]:
+        seen = [await directory.check(mn, "123456")]
+        # When the queue hands both commands out and the terminal accepts the password change
+        pending = await queue.pending("task-a", [mn])
+        assert {c.id for c in pending} == {other.command_id, change.command_id}
+        seen += [await directory.check(mn, "654321"), await directory.check(mn, "123456")]  # both while under way
+        await queue.update(CommandUpdate(change.command_id, CommandStatus.SENT, previous=CommandStatus.PENDING))
+        await queue.update(CommandUpdate(change.command_id, CommandStatus.SUCCEEDED, previous=CommandStatus.SENT))
+        # Then the next check refuses the old password at once, though it was accepted seconds ago
+        seen += [await directory.check(mn, "123456"), await directory.check(mn, "654321")]
+        return seen
+
+    ok, refused = AuthStatus.OK, AuthStatus.AUTH_FAILED
+    assert asyncio.run(scenario()) == [ok, ok, ok, refused, ok]
+    assert announced == [mn, mn]  # handed out, settled; the other command is not a password change
     store.close()

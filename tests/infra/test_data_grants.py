@@ -1,0 +1,70 @@
+"""Key grants (infra/data_grants.py) decide as IAM's ForAllValues:StringLike on dynamodb:LeadingKeys does, and the
+archive chain's real requests on DynamoDB Local stay inside CHAIN_ARCHIVE (the listener's: tests/integration/aws)."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from functions.adapters.archive_objects import frames_of
+from infra.data_grants import CHAIN_ARCHIVE, LISTENER, allows
+from monitoring.archive.manifest_chain import ManifestChain, verify
+from monitoring.storage.dynamodb.adapter import DynamoDBBackend
+from monitoring.storage.dynamodb.models import Connection
+from tests.contract.storage import builders as b
+from tests.support.archive_objects import VersionedObjects, delivered
+from tests.support.dynamodb_requests import authorised_as, recording, refused
+
+NOW = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
+
+
+def test_every_key_of_a_request_must_match_one_grant_on_that_table_index_and_action() -> None:
+    get = "dynamodb:GetItem"
+    assert allows(LISTENER, "registry", "", get, ["terminal#010000A80000000100000002"])
+    assert allows(LISTENER, "registry", "", "dynamodb:BatchGetItem", ["terminal#A", "terminal#B"])
+    assert not allows(LISTENER, "registry", "", "dynamodb:BatchGetItem", ["terminal#A", "enterprise#e1"])
+    assert not allows(LISTENER, "registry", "", "dynamodb:PutItem", ["enterprise#e1"])  # not a terminal
+    assert not allows(LISTENER, "registry", "", "dynamodb:Query", ["terminal#A"])  # the table is not queried
+    assert allows(LISTENER, "registry", "gsi1", "dynamodb:Query", ["terminal#county#rugao"])
+    assert not allows(LISTENER, "registry", "gsi1", "dynamodb:Query", ["enterprise#county#rugao"])
+    assert not allows(LISTENER, "state", "", get, ["alarm#1"]) and allows(LISTENER, "state", "", get, ["lease#MN"])
+    assert not allows(LISTENER, "registry", "", "dynamodb:Scan", [])  # no keys: only the action decides
+    assert allows(CHAIN_ARCHIVE, "state", "", "dynamodb:PutItem", ["mchain"])
+    assert not allows(CHAIN_ARCHIVE, "state", "", "dynamodb:PutItem", ["mchainx"])  # exact: no wildcard
+
+
+@pytest.fixture
+def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
+    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
+    made = DynamoDBBackend(conn, f"grants{uuid.uuid4().hex[:10]}")
+    made.create_tables(enable_ttl=False)
+    yield made
+    made.delete_tables()
+    made.close()
+
+
+@pytest.mark.integration
+def test_the_archive_chain_needs_only_its_links(backend: DynamoDBBackend) -> None:
+    # Given delivered objects as Firehose writes them, chained on DynamoDB Local as functions/on_archive_object.py does
+    objects = VersionedObjects()
+    for n, key in enumerate(("raw/a.gz", "raw/b.gz")):
+        objects.put(key, delivered([b.raw_frame(mn="MN0001", at=NOW + timedelta(seconds=n), payload=b"F%d" % n)]))
+    store = backend.store()
+    me = threading.get_ident()
+    with recording(lambda: threading.get_ident() == me) as requests:
+        chain = ManifestChain(store.chain_heads, objects, frames_of)
+        chain.chain("raw/a.gz")
+        ManifestChain(store.chain_heads, objects, frames_of).chain("raw/b.gz")  # a cold container
+        chain.chain("raw/a.gz")  # a redelivered event
+        assert verify(store.chain_heads, objects, frames_of).ok
+    # Then every request is one CHAIN_ARCHIVE allows, and one grant less would refuse them
+    made = {a for op, params in requests for a, *_ in authorised_as(op, params)}
+    assert {"dynamodb:PutItem", "dynamodb:Query"} <= made
+    assert refused(CHAIN_ARCHIVE, backend.table_prefix, requests) == []
+    narrower = (dataclasses.replace(CHAIN_ARCHIVE[0], leading_keys=("link#*",)),)
+    assert refused(narrower, backend.table_prefix, requests) != []

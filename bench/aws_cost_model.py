@@ -24,6 +24,7 @@ SECONDS = MINUTES * 60
 GB = 1e9
 FLEETS = (1_500, 300_000)
 MONTHS = (1, 13)
+FULL_VCPU_GB = 1.769  # Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB
 REQUEST_CPU_S = 0.0012  # botocore CPU per DynamoDB request in the bench process (bench/aws_cost_profile.py)
 ITEM_OVERHEAD = 100  # bytes DynamoDB adds to every item (and index entry) for storage billing
 
@@ -246,6 +247,13 @@ def archive_objects(m: Measured, s: Mapping[str, Any], terminals: int, shards: i
     return ArchiveObjects(partitions * SECONDS / every_s, every_s, SECONDS / every_s, partitions)
 
 
+def lambda_seconds(cpu_s: float, function_gb: float) -> float:
+    """How long CPU work measured on one core of this machine runs in a function of `function_gb`: below
+    1,769 MB a function gets that fraction of a vCPU, so its CPU-bound time (and GB-seconds per CPU-second)
+    grows accordingly. Assumes one core here ≈ one Graviton vCPU (replace with Lambda's `Duration`)."""
+    return cpu_s * max(1.0, FULL_VCPU_GB / function_gb)
+
+
 def _chain_line(
     m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminals: int, month: int, gbs: float,
     archived: ArchiveObjects,
@@ -270,7 +278,10 @@ def _chain_line(
     entry_bytes = m.chain_manifest_bytes / max(m.chain_mn_objects, 1)
     manifest_gb = mn_objects * entry_bytes / GB  # a month's manifests, kept like the objects (lifecycle, lock)
     usd += _s3_storage(manifest_gb, month, mn_objects / objects * entry_bytes, s3)
-    seconds = frames * m.chain_cpu_s / max(m.chain_records, 1) + objects * (req + gets + puts) * s["dynamodb_request_s"]
+    seconds = (
+        lambda_seconds(frames * m.chain_cpu_s / max(m.chain_records, 1), s["function_gb"])
+        + objects * (req + gets + puts) * s["dynamodb_request_s"]
+    )
     usd += seconds * s["function_gb"] * gbs + objects / 1e6 * lam["requests_per_million"]
     how = (
         f"an object every {every_s:,.0f} s: {req:.1f} DynamoDB requests ({wru:.1f} WRU + {rru:.1f} RRU), "
@@ -481,7 +492,7 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     else:
         writer_calls = archived.batches
         per_record = m.writer_cpu_s / m.writer_records if m.writer_records else WRITER_CPU_S_PER_RECORD
-        busy = frames * per_record + objects * s["s3_request_s"]
+        busy = lambda_seconds(frames * per_record, s["function_gb"]) + objects * s["s3_request_s"]
         usd = writer_calls / 1e6 * lam["requests_per_million"] + busy * s["function_gb"] * gbs
         how = (
             f"a batch every {archived.every_s:,.0f} s per shard, {writer_calls / 1e6:,.2f} M calls, "
@@ -505,14 +516,15 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         archive = m.decode_tables.get("archive", OperationUsage()).requests / m.terminal_minutes
         dreq -= archive
         decode_cpu = max(0.0, decode_cpu - archive * REQUEST_CPU_S)
-    decode_s = tm * (decode_cpu + dreq * s["dynamodb_request_s"])
+    decode_s = tm * (lambda_seconds(decode_cpu, s["function_gb"]) + dreq * s["dynamodb_request_s"])
     invocations = shards * s["decode_polls_per_s"] * SECONDS
     usd = invocations / 1e6 * lam["requests_per_million"] + decode_s * s["function_gb"] * gbs
     out.append(
         Line(f"Lambda decode ({s['lambda_arch']})", usd, f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls")
     )
     rreq, _, _ = m.per_terminal_minute(m.rules)
-    rules_s = tm * (m.rules_cpu_s / m.terminal_minutes + rreq * s["dynamodb_request_s"])
+    rules_cpu = lambda_seconds(m.rules_cpu_s / m.terminal_minutes, s["function_gb"])
+    rules_s = tm * (rules_cpu + rreq * s["dynamodb_request_s"])
     rule_calls = MINUTES * math.ceil(terminals / s["rules_terminals_per_invocation"])
     usd = rule_calls / 1e6 * lam["requests_per_million"] + rules_s * s["function_gb"] * gbs
     out.append(Line(f"Lambda rules ({s['lambda_arch']})", usd, f"{rules_s / 3600:,.0f} h, {rule_calls:,} calls"))

@@ -342,7 +342,8 @@ def test_decode_time_leaves_out_the_archive_requests_a_shape_without_the_dynamod
     kept = {**target, "dynamodb_archive": True}
     (with_archive,) = [x for x in model.lines(m, prices, kept, 1_500, 1) if x.name.startswith("Lambda decode")]
     gbs = prices["lambda"][f"gb_second_{target['lambda_arch']}"] * target["function_gb"]
-    saved_s = 1_500 * model.MINUTES * 0.6 * (target["dynamodb_request_s"] + model.REQUEST_CPU_S)
+    cpu_s = model.lambda_seconds(model.REQUEST_CPU_S, target["function_gb"])
+    saved_s = 1_500 * model.MINUTES * 0.6 * (target["dynamodb_request_s"] + cpu_s)
     assert with_archive.usd - decode_usd("target") == pytest.approx(saved_s * gbs)
 
 
@@ -378,9 +379,16 @@ def test_the_lambda_writer_is_priced_per_batch_closed_by_the_6_mb_event_and_per_
     assert archived.every_s == pytest.approx(every) and every < 60
     assert archived.objects == pytest.approx(2 * archived.batches) == pytest.approx(2 * model.SECONDS / every)
     lam = model.load_prices()["lambda"]
-    busy = 1_500 * model.MINUTES * 3 * 30e-6 + archived.objects * shape["s3_request_s"]
+    cpu_s = model.lambda_seconds(1_500 * model.MINUTES * 3 * 30e-6, shape["function_gb"])  # 0.29 vCPU at 512 MB
+    busy = cpu_s + archived.objects * shape["s3_request_s"]
     usd = archived.batches / 1e6 * lam["requests_per_million"] + busy * shape["function_gb"] * lam["gb_second_arm64"]
     assert _line(m, shape, 1_500, "Lambda archive writer") == pytest.approx(usd)
     assert _line(m, shape, 1_500, "Firehose") == 0.0
     # a quiet fleet: the 300 s window closes the batch
     assert model.archive_objects(m, shape, 10, 1).every_s == 300
+
+
+def test_cpu_measured_on_a_core_takes_longer_in_a_function_with_less_than_a_vcpu() -> None:
+    assert model.lambda_seconds(1.0, 0.5) == pytest.approx(1.769 / 0.5)  # 512 MB: 0.28 of a vCPU
+    assert model.lambda_seconds(1.0, 1.769) == pytest.approx(1.0)
+    assert model.lambda_seconds(1.0, 3.0) == pytest.approx(1.0)  # more memory: no faster for one thread

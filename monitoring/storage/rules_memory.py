@@ -144,9 +144,7 @@ class MemoryReportRepository(ReportRepositoryBase):
     def _recent_stoppages(
         self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None, county_id: str | None
     ) -> Iterator[StoppageRequest]:
-        hits = [
-            s for s in list(self._stoppages.values()) if self._wanted(s.enterprise_id, enterprise_ids, county_id)
-        ]
+        hits = [s for s in list(self._stoppages.values()) if self._wanted(s.enterprise_id, enterprise_ids, county_id)]
         return iter(sorted(hits, key=lambda s: report_position(s.filed_at, s.id), reverse=True))
 
     def _swap_fault(self, report: FaultReport, expected: FaultReport) -> None:

@@ -44,7 +44,9 @@ def _docs(db: Database, sql: str, args: Sequence[Any] = ()) -> list[dict[str, An
 
 _LIST_BATCH = 200
 # The county of a record is its enterprise's, from the registry's index of enterprises by county (same database).
-_IN_COUNTY = "enterprise_id IN (SELECT key FROM registry_index WHERE kind = 'enterprise' AND name = 'county' AND value = ?)"
+_IN_COUNTY = (
+    "enterprise_id IN (SELECT key FROM registry_index WHERE kind = 'enterprise' AND name = 'county' AND value = ?)"
+)
 
 
 class SqliteAlarmRepository(AlarmRepositoryBase):

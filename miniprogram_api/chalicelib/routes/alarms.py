@@ -423,6 +423,7 @@ def list_(ctx: RequestContext, query: AlarmsQuery) -> Page[AlarmOut]:
     )
     wanted = AlarmQuery(
         enterprise_ids=enterprises,
+        county_id=ctx.caller.county_id,  # a county-wide scope is the caller's county, not every county
         states=None if query.state is None else frozenset(query.state),
         rules=None if query.rule is None else frozenset(query.rule),
         severities=None if query.severity is None else frozenset(s.value for s in query.severity),

@@ -42,6 +42,8 @@ _RULE_STATE = "rs"
 # county's list index (gsi3, "alarmq#<county>") in order and skips other enterprises' alarms.
 _PER_ENTERPRISE_MAX = 20
 _OPEN_BELOW = "2"  # list keys of open alarms sort below this (listing.list_key)
+# Items per request of a list walk: a page of 50 then reads ~100 alarms, not a whole 1 MB response (≈ 128 units).
+_WALK_PAGE = 100
 
 
 def _dump(doc: dict[str, Any]) -> str:
@@ -159,7 +161,7 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
         states = None if where.states is None else model.status.is_in(*sorted(s.value for s in where.states))
         if eid is None and where.states is not None and not (where.states & FINAL_STATES):
             # Open alarms only: the county lists' open part (list keys below "2"), whatever their age.
-            walks = [self._walk(c, model.gsi3sk < _OPEN_BELOW) for c in self._counties.keys(where.county_id)]
+            walks = [self._walk(c, model.gsi3sk < _OPEN_BELOW, None) for c in self._counties.keys(where.county_id)]
             return [a for a in _merge(walks) if where.matches(a)]
         low = time_key(where.since) if where.since else "0"
         high = time_key(where.until) if where.until else "~"
@@ -183,10 +185,10 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
                 found += [codec.alarm_from_dict(d) for d in _bodies(items)]
         return found
 
-    def _walk(self, county: str, condition: Any) -> Iterator[tuple[str, Alarm]]:
+    def _walk(self, county: str, condition: Any, page_size: int | None = _WALK_PAGE) -> Iterator[tuple[str, Alarm]]:
         """A county's list index in list order: (sort key, alarm)."""
         with translate("list alarms"):
-            for item in self._model.gsi3.query(f"alarmq#{county}", condition):  # type: ignore[attr-defined]
+            for item in self._model.gsi3.query(f"alarmq#{county}", condition, page_size=page_size):  # type: ignore[attr-defined]
                 if item.body:
                     yield item.gsi3sk, codec.alarm_from_dict(json.loads(item.body))
 
@@ -303,7 +305,8 @@ class DynamoDBReportRepository(ReportRepositoryBase):
 
         def query(index: Any, pk: str, sort: Any) -> Iterator[tuple[tuple[str, str], dict[str, Any]]]:
             with translate(f"list {kind}"):
-                for item in index.query(pk, None if below is None else sort < below, scan_index_forward=False):
+                condition = None if below is None else sort < below
+                for item in index.query(pk, condition, scan_index_forward=False, page_size=_WALK_PAGE):
                     if item.body:
                         doc = dict(json.loads(item.body))
                         yield _order(doc), doc

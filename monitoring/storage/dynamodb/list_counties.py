@@ -1,7 +1,7 @@
 """The county part of the alarm and report list keys on the `state` table: an enterprise's county (registry,
 cached), and the directory of counties that have list entries, for the readers that span every county.
 
-More: docs/dynamodb.md, "Module notes".
+More: docs/dynamodb.md, §3 "Alarm and report lists per county".
 """
 
 from __future__ import annotations

@@ -103,7 +103,7 @@ TABLES: tuple[TableSpec, ...] = (
         STATE,
         PK,
         SK,
-        # gsi3: the alarm list in deadline order (monitoring/alarms/listing.py list_key), one county partition;
+        # gsi3: the alarm list in deadline order (monitoring/alarms/listing.py list_key), a partition per county;
         # notifications by the UTC month they were decided (dynamodb/outbox.py).
         (_GSI1, IndexSpec(GSI2, GSI2_PK, GSI2_SK), IndexSpec(GSI3, GSI3_PK, GSI3_SK)),
         TTL_ATTRIBUTE,

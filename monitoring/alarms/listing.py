@@ -66,6 +66,10 @@ class AlarmQuery:
 
     enterprise_ids: frozenset[str] | None = None
     county_id: str | None = None
+    # Only alarms of enterprises in these branches / towns (the registry's; applied by the adapter, which may read
+    # a per-branch or per-town index for them). A scope or filter by branch or town names them beside the ids.
+    branch_ids: frozenset[str] | None = None
+    town_ids: frozenset[str] | None = None
     states: frozenset[AlarmState] | None = None
     rules: frozenset[str] | None = None
     severities: frozenset[str] | None = None
@@ -97,7 +101,8 @@ class AlarmQuery:
 
     @property
     def empty(self) -> bool:
-        return any(s is not None and not s for s in (self.enterprise_ids, self.states, self.rules, self.severities))
+        sets = (self.enterprise_ids, self.states, self.rules, self.severities, self.branch_ids, self.town_ids)
+        return any(s is not None and not s for s in sets)
 
     @property
     def key_below(self) -> str | None:

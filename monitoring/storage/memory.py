@@ -29,7 +29,7 @@ from monitoring.storage.base import (
     ReadingsRepositoryBase,
     RegistryRepositoryBase,
 )
-from monitoring.storage.base.county import county_of
+from monitoring.storage.base.county import locator
 from monitoring.storage.campaign_memory import MemoryCampaignRepository
 from monitoring.storage.chain_heads_memory import MemoryChainHeadsRepository
 from monitoring.storage.maintenance_memory import MemoryMaintenanceRepository
@@ -279,10 +279,10 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
         events=events,
         archive=MemoryArchiveRepository(),
         commands=MemoryCommandsRepository(),
-        alarms=MemoryAlarmRepository(county_of(registry)),
+        alarms=MemoryAlarmRepository(locator(registry)),
         audit=MemoryAuditLog(),
         rule_state=MemoryRuleState(),
-        reports=MemoryReportRepository(county_of(registry)),
+        reports=MemoryReportRepository(locator(registry)),
         emergency=MemoryEmergencyRepository(),
         photos=MemoryPhotoRepository(),
         maintenance=MemoryMaintenanceRepository(),

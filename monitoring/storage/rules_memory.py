@@ -23,12 +23,12 @@ from monitoring.storage.base import (
     RuleStateRepositoryBase,
     report_position,
 )
-from monitoring.storage.base.county import CountyOf, no_county
+from monitoring.storage.base.county import Locate, nowhere, placed
 
 
 class MemoryAlarmRepository(AlarmRepositoryBase):
-    def __init__(self, county_of: CountyOf = no_county) -> None:
-        self._county_of = county_of
+    def __init__(self, locate: Locate = nowhere) -> None:
+        self._locate = locate
         self._lock = threading.RLock()
         self._by_id: dict[str, Alarm] = {}
         self._latest: dict[tuple[str, str], str] = {}
@@ -43,18 +43,16 @@ class MemoryAlarmRepository(AlarmRepositoryBase):
         with self._lock:
             return [a for a in self._by_id.values() if a.enterprise_id == enterprise_id and a.open]
 
-    def _in_county(self, alarm: Alarm, county_id: str | None) -> bool:
-        return county_id is None or self._county_of(alarm.enterprise_id) == county_id
-
     def _query_alarms(self, where: AlarmFilter, limit: int) -> list[Alarm]:
         with self._lock:
             found = [a for a in self._by_id.values() if where.matches(a)]
-        return [a for a in found if self._in_county(a, where.county_id)]
+        return [a for a in found if placed(self._locate(a.enterprise_id), where.county_id)]
 
     def _alarm_list(self, query: AlarmQuery, after: Position | None) -> Iterator[Alarm]:
         with self._lock:
             found = [a for a in self._by_id.values() if query.matches(a)]
-        hits = [a for a in found if self._in_county(a, query.county_id)]
+        where = (query.county_id, query.branch_ids, query.town_ids)
+        hits = [a for a in found if placed(self._locate(a.enterprise_id), *where)]
         return iter([a for a in in_list_order(hits) if after is None or position(a) > after])
 
     def _dispatched_alarms(self, branch_id: str) -> list[Alarm]:
@@ -112,8 +110,8 @@ class MemoryRuleState(RuleStateRepositoryBase):
 
 
 class MemoryReportRepository(ReportRepositoryBase):
-    def __init__(self, county_of: CountyOf = no_county) -> None:
-        self._county_of = county_of
+    def __init__(self, locate: Locate = nowhere) -> None:
+        self._locate = locate
         self._lock = threading.Lock()
         self._faults: dict[str, FaultReport] = {}
         self._stoppages: dict[str, StoppageRequest] = {}
@@ -132,7 +130,7 @@ class MemoryReportRepository(ReportRepositoryBase):
 
     def _wanted(self, enterprise_id: str, enterprise_ids: frozenset[str] | None, county_id: str | None) -> bool:
         return (enterprise_ids is None or enterprise_id in enterprise_ids) and (
-            county_id is None or self._county_of(enterprise_id) == county_id
+            county_id is None or placed(self._locate(enterprise_id), county_id)
         )
 
     def _recent_faults(

@@ -1,5 +1,5 @@
-"""The county an alarm or report belongs to: its enterprise's, looked up in the registry (the records do not
-carry it). Adapters filter or key their county lists by it."""
+"""Where an alarm or report belongs: its enterprise's county, town and branch, looked up in the registry (the
+records do not carry them). Adapters filter or key their county, branch and town lists by them."""
 
 from __future__ import annotations
 
@@ -8,21 +8,35 @@ from typing import Protocol
 
 from monitoring.registry.models import Enterprise
 
-CountyOf = Callable[[str], str | None]  # enterprise id → its county id; None: not in the registry
+Locate = Callable[[str], Enterprise | None]  # enterprise id → its registry record; None: not registered
 
 
 class EnterpriseFinder(Protocol):
     def find_enterprise(self, enterprise_id: str) -> Enterprise | None: ...
 
 
-def county_of(registry: EnterpriseFinder) -> CountyOf:
-    def lookup(enterprise_id: str) -> str | None:
-        found = registry.find_enterprise(enterprise_id)
-        return None if found is None else found.county_id
-
-    return lookup
+def locator(registry: EnterpriseFinder) -> Locate:
+    return registry.find_enterprise
 
 
-def no_county(enterprise_id: str) -> str | None:
-    """The lookup of a repository used without a registry (unit tests, replay): no enterprise has a county."""
+def nowhere(enterprise_id: str) -> Enterprise | None:
+    """The lookup of a repository used without a registry (unit tests, replay): no enterprise is placed."""
     return None
+
+
+def placed(
+    found: Enterprise | None,
+    county_id: str | None,
+    branch_ids: frozenset[str] | None = None,
+    town_ids: frozenset[str] | None = None,
+) -> bool:
+    """Whether an enterprise (its registry record, None when unregistered) lies in the county, branches, towns
+    asked for (None: any)."""
+    if county_id is None and branch_ids is None and town_ids is None:
+        return True
+    return (
+        found is not None
+        and (county_id is None or found.county_id == county_id)
+        and (branch_ids is None or found.branch_id in branch_ids)
+        and (town_ids is None or found.town_id in town_ids)
+    )

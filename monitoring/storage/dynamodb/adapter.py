@@ -10,7 +10,7 @@ from functools import partial
 from typing import Any
 
 from monitoring.clock import Clock
-from monitoring.storage.base.county import county_of
+from monitoring.storage.base.county import locator
 from monitoring.storage.dynamodb import schema, tables
 from monitoring.storage.dynamodb._client import bind_client, make_client
 from monitoring.storage.dynamodb.accounts import DynamoDBAccountsRepository
@@ -80,7 +80,7 @@ class DynamoDBBackend:
         m = self.models
         readings = DynamoDBReadingsRepository(m.readings, retention=policy, clock=clock, scan_purge=purge_by_scan)
         registry = DynamoDBRegistryRepository(m.registry)
-        counties = ListCounties(m.state, county_of(registry))
+        counties = ListCounties(m.state, locator(registry))
         return Store(
             registry=registry,
             readings=readings,

@@ -33,7 +33,7 @@ from monitoring.storage.base import (
     report_position,
 )
 from monitoring.storage.dynamodb._client import time_key, translate
-from monitoring.storage.dynamodb.list_counties import ListCounties
+from monitoring.storage.dynamodb.list_counties import ListCounties, Place
 from monitoring.storage.dynamodb.models import StateItem
 
 T = TypeVar("T")
@@ -106,8 +106,9 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
         self._tx = tx
         self._counties = counties
 
-    def _item(self, alarm: Alarm, county: str) -> StateItem:
+    def _item(self, alarm: Alarm, place: Place) -> StateItem:
         order = f"{time_key(alarm.created_at)}#{alarm.id}"
+        county, listed = place.county, f"{list_key(alarm)}#{alarm.id}"
         return self._model(
             f"alarm#{alarm.id}",
             "alarm",
@@ -121,7 +122,11 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
             gsi2pk=f"alarms#{county}",
             gsi2sk=order,
             gsi3pk=f"alarmq#{county}",
-            gsi3sk=f"{list_key(alarm)}#{alarm.id}",
+            gsi3sk=listed,
+            gsi4pk=f"alarmq#{county}#b#{place.branch}",
+            gsi4sk=listed,
+            gsi5pk=f"alarmq#{county}#t#{place.town}",
+            gsi5sk=listed,
         )
 
     def _open_marker(self, alarm: Alarm) -> StateItem:
@@ -155,13 +160,24 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
     def _in_county(self, enterprise_id: str, county_id: str | None) -> bool:
         return county_id is None or self._counties.of(enterprise_id) == county_id
 
+    def _in_place(self, enterprise_id: str, query: AlarmQuery) -> bool:
+        place = self._counties.place(enterprise_id)
+        return (
+            (query.county_id is None or place.county == query.county_id)
+            and (query.branch_ids is None or place.branch in query.branch_ids)
+            and (query.town_ids is None or place.town in query.town_ids)
+        )
+
     def _query_alarms(self, where: AlarmFilter, limit: int) -> list[Alarm]:
         model = self._model
         eid = where.enterprise_id
         states = None if where.states is None else model.status.is_in(*sorted(s.value for s in where.states))
         if eid is None and where.states is not None and not (where.states & FINAL_STATES):
             # Open alarms only: the county lists' open part (list keys below "2"), whatever their age.
-            walks = [self._walk(c, model.gsi3sk < _OPEN_BELOW, None) for c in self._counties.keys(where.county_id)]
+            walks = [
+                self._walk("gsi3", f"alarmq#{c}", model.gsi3sk < _OPEN_BELOW, None)
+                for c in self._counties.keys(where.county_id)
+            ]
             return [a for a in _merge(walks) if where.matches(a)]
         low = time_key(where.since) if where.since else "0"
         high = time_key(where.until) if where.until else "~"
@@ -185,11 +201,20 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
                 found += [codec.alarm_from_dict(d) for d in _bodies(items)]
         return found
 
-    def _walk(self, county: str, condition: Any, page_size: int | None = _WALK_PAGE) -> Iterator[tuple[str, Alarm]]:
-        """A county's list index in list order: (sort key, alarm)."""
+    def _walk(
+        self,
+        index: str,
+        pk: str,
+        condition: Any,
+        page_size: int | None = _WALK_PAGE,
+        keep: frozenset[str] = frozenset(),
+    ) -> Iterator[tuple[str, Alarm]]:
+        """One partition of a list index (gsi3 a county's, gsi4 a branch's, gsi5 a town's) in list order: (sort key,
+        alarm). `keep`: when given, only entries whose town (reading gsi4) or branch (gsi5) key is in it."""
+        other = {"gsi4": "gsi5pk", "gsi5": "gsi4pk"}.get(index, "")
         with translate("list alarms"):
-            for item in self._model.gsi3.query(f"alarmq#{county}", condition, page_size=page_size):  # type: ignore[attr-defined]
-                if item.body:
+            for item in getattr(self._model, index).query(pk, condition, page_size=page_size):
+                if item.body and (not keep or getattr(item, other) in keep):
                     yield item.gsi3sk, codec.alarm_from_dict(json.loads(item.body))
 
     def _alarm_list(self, query: AlarmQuery, after: Position | None) -> Iterator[Alarm]:
@@ -199,13 +224,21 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
             low = time_key(query.since) if query.since else "0"
             high = time_key(query.until) if query.until else "~"
             created = self._model.gsi1sk.between(low, high) if query.since or query.until else None
-            for eid in sorted(e for e in eids if self._in_county(e, query.county_id)):
+            for eid in sorted(e for e in eids if self._in_place(e, query)):
                 with translate("list alarms of an enterprise"):
                     items = self._model.gsi1.query(f"alarment#{eid}", created)  # type: ignore[attr-defined]
                     hits += [a for a in map(codec.alarm_from_dict, _bodies(items)) if query.matches(a)]
             yield from (a for a in in_list_order(hits) if after is None or position(a) > after)
             return
-        sort = self._model.gsi3sk
+        # The branch's or town's own index when the query names them (the fewer partitions), else the county's.
+        branches, towns = query.branch_ids, query.town_ids
+        if branches is not None and (towns is None or len(branches) <= len(towns)):
+            index, parts, other, keep = "gsi4", [f"#b#{b}" for b in sorted(branches)], "t", towns
+        elif towns is not None:
+            index, parts, other, keep = "gsi5", [f"#t#{t}" for t in sorted(towns)], "b", branches
+        else:
+            index, parts, other, keep = "gsi3", [""], "", None
+        sort = getattr(self._model, f"{index}sk")
         below = query.key_below
         condition: Any
         if after is not None:
@@ -214,7 +247,15 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
             condition = sort >= query.key_from
         else:
             condition = None if below is None else sort < below
-        walks = [self._walk(c, condition) for c in self._counties.keys(query.county_id)]
+        walks = [
+            self._walk(
+                index, f"alarmq#{c}{p}", condition, _WALK_PAGE, frozenset(f"alarmq#{c}#{other}#{k}" for k in keep)
+            )
+            if keep is not None
+            else self._walk(index, f"alarmq#{c}{p}", condition)
+            for c in self._counties.keys(query.county_id)
+            for p in parts
+        ]
         yield from _merge(walks, stop=below)
 
     def _dispatched_alarms(self, branch_id: str) -> list[Alarm]:
@@ -229,9 +270,9 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
         # closed: at most one open alarm per pair, even between racing writers.
         absent = self._model.pk.does_not_exist()
         free = absent | (self._model.is_open == False)  # noqa: E712
-        county = self._counties.for_write(alarm.enterprise_id)
+        place = self._counties.for_write(alarm.enterprise_id)
         with translate(f"raise alarm {alarm.id}"), TransactWrite(connection=self._tx) as tx:
-            tx.save(self._item(alarm, county), condition=absent)
+            tx.save(self._item(alarm, place), condition=absent)
             tx.save(self._pointer(alarm), condition=free)
             if alarm.dispatched_to:
                 tx.save(self._dispatch_marker(alarm))
@@ -239,9 +280,9 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
                 tx.save(self._open_marker(alarm))
 
     def _replace_alarm(self, alarm: Alarm, expected_version: int, *, is_latest: bool) -> None:
-        county = self._counties.for_write(alarm.enterprise_id)
+        place = self._counties.for_write(alarm.enterprise_id)
         with translate(f"update alarm {alarm.id}"), TransactWrite(connection=self._tx) as tx:
-            tx.save(self._item(alarm, county), condition=self._model.version == expected_version)
+            tx.save(self._item(alarm, place), condition=self._model.version == expected_version)
             if is_latest:
                 tx.save(self._pointer(alarm), condition=self._model.ref == alarm.id)
             if alarm.dispatched_to:
@@ -288,7 +329,7 @@ class DynamoDBReportRepository(ReportRepositoryBase):
     ) -> None:
         item = self._model(f"{kind}#{ident}", kind, t=kind, body=_dump(doc))
         item.gsi1pk, item.gsi1sk = f"{kind}ent#{enterprise_id}", f"{time_key(filed_at)}#{ident}"
-        county = self._counties.for_write(enterprise_id)
+        county = self._counties.for_write(enterprise_id).county
         item.gsi2pk, item.gsi2sk = f"{kind}s#{county}", item.gsi1sk  # the county's newest-first list
         # Replace-if-unchanged: the stored body (written with sorted keys) must still be the one the caller read.
         condition = None if expected is None else self._model.body == _dump(expected)

@@ -47,6 +47,10 @@ _LIST_BATCH = 200
 _IN_COUNTY = (
     "enterprise_id IN (SELECT key FROM registry_index WHERE kind = 'enterprise' AND name = 'county' AND value = ?)"
 )
+_IN_PLACES = (
+    "enterprise_id IN (SELECT key FROM registry_index WHERE kind = 'enterprise' AND name = '{name}' "
+    "AND value IN ({marks}))"
+)
 
 
 class SqliteAlarmRepository(AlarmRepositoryBase):
@@ -135,6 +139,10 @@ class SqliteAlarmRepository(AlarmRepositoryBase):
         if query.county_id is not None:
             clauses.append(_IN_COUNTY)
             args.append(query.county_id)
+        for name, values in (("branch", query.branch_ids), ("town", query.town_ids)):
+            if values is not None:
+                clauses.append(_IN_PLACES.format(name=name, marks=",".join("?" * len(values))))
+                args.extend(sorted(values))
         while True:
             where = list(clauses)
             page_args = list(args)

@@ -1,5 +1,6 @@
 """Contract suite of the county lists on every store: alarm pages, alarm lists and report streams of one county
-(the enterprise's county in the registry), of every county merged, and an enterprise's open alarms."""
+(the enterprise's county in the registry), of every county merged, by branch and town, and an enterprise's open
+alarms."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from monitoring.storage.ports import Store
 
 pytestmark = pytest.mark.contract
 T = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
-# enterprise → county; "EX" is not in the registry (no county)
+# enterprise → county; "EX" is not in the registry (no county). A1 and A2 share town t-ca; A1 is in branch b1,
+# the others in b-<county>.
 HOME = {"A1": "ca", "A2": "ca", "B1": "cb", "B2": "cb"}
 
 
@@ -32,8 +34,9 @@ def _world(store: Store) -> None:
     for county in ("ca", "cb"):
         store.registry.put_county(County(county, county))
     for eid, county in HOME.items():
+        branch = "b1" if eid == "A1" else f"b-{county}"
         store.registry.put_enterprise(
-            Enterprise(eid, county, eid, f"t-{county}", f"b-{county}", EnterpriseCategory.AIR_CONTROL)
+            Enterprise(eid, county, eid, f"t-{county}", branch, EnterpriseCategory.AIR_CONTROL)
         )
     # Interleaved in time and deadline across counties, so a merge in the wrong order shows.
     for i, (aid, eid) in enumerate(
@@ -71,6 +74,28 @@ def test_a_county_and_an_enterprise_set_intersect(store: Store) -> None:
     many = frozenset({"B1", *(f"Z{i}" for i in range(30))})  # DynamoDB: the county index, not per enterprise
     assert _page_ids(store, AlarmQuery(county_id="ca", enterprise_ids=many)) == []
     assert _page_ids(store, AlarmQuery(county_id="cb", enterprise_ids=many)) == ["b0", "b2"]
+
+
+def test_branch_and_town_lists_hold_their_enterprises_in_list_order(store: Store) -> None:
+    _world(store)
+    assert _page_ids(store, AlarmQuery(branch_ids=frozenset({"b1"}))) == ["a0", "a2"]
+    assert _page_ids(store, AlarmQuery(branch_ids=frozenset({"b-ca"}), county_id="ca")) == ["a1", "ac"]
+    assert _page_ids(store, AlarmQuery(branch_ids=frozenset({"b1", "b-cb"}))) == ["a0", "b0", "b1", "a2", "b2", "bc"]
+    assert _page_ids(store, AlarmQuery(town_ids=frozenset({"t-ca"}), county_id="ca"), limit=1) == [
+        "a0",
+        "a1",
+        "a2",
+        "ac",
+    ]
+    assert _page_ids(store, AlarmQuery(town_ids=frozenset({"t-ca"}), county_id="cb")) == []
+    both = AlarmQuery(branch_ids=frozenset({"b-ca", "b-cb"}), town_ids=frozenset({"t-ca"}))
+    assert _page_ids(store, both) == ["a1", "ac"]
+    pending = AlarmQuery(branch_ids=frozenset({"b-cb"}), states=frozenset({AlarmState.PENDING}))
+    assert _page_ids(store, pending) == ["b0", "b1", "b2"]
+    closed = AlarmQuery(town_ids=frozenset({"t-cb"}), states=frozenset({AlarmState.CLOSED}))
+    assert _page_ids(store, closed) == ["bc"]
+    assert _page_ids(store, AlarmQuery(branch_ids=frozenset({"b1"}), enterprise_ids=frozenset({"A1"}))) == ["a0", "a2"]
+    assert _page_ids(store, AlarmQuery(branch_ids=frozenset())) == []
 
 
 def test_state_filters_read_the_open_or_the_closed_part(store: Store) -> None:

@@ -113,7 +113,10 @@ def _measure(backend: DynamoDBBackend, store: Store) -> None:
         _row(backend, f"  {kind} filter: registry (its enterprises)", partial(narrow, store, c, None, **kw))
         scope = narrow(store, c, None, **kw)
         query = AlarmQuery(enterprise_ids=scope, county_id=c, now=NOW)
-        _row(backend, f"  {kind} filter ({len(scope or ())} enterprises): alarm page", partial(_page, store, query))
+        places = {"branch_ids" if kind == "branch" else "town_ids": frozenset({value})}
+        named = replace(query, **places)  # type: ignore[arg-type]
+        _row(backend, f"  {kind} filter ({len(scope or ())} enterprises): alarm page", partial(_page, store, named))
+        _row(backend, "    without the place (county index walk or per enterprise)", partial(_page, store, query))
     for label, states in (("pending", {AlarmState.PENDING}), ("closed", {AlarmState.CLOSED})):
         query = AlarmQuery(states=frozenset(states), county_id=c, now=NOW)
         _row(backend, f"alarm list by state={label}, first page", partial(_page, store, query))

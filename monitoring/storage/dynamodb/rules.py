@@ -41,6 +41,8 @@ _RULE_STATE = "rs"
 # Up to this many enterprises, a list reads each one's alarms (gsi1) and sorts them; beyond, it walks the
 # county's list index (gsi3, "alarmq#<county>") in order and skips other enterprises' alarms.
 _PER_ENTERPRISE_MAX = 20
+# With a branch or town named, its own index (one partition) unless the enterprises are this few.
+_PER_ENTERPRISE_WITH_PLACE = 3
 _OPEN_BELOW = "2"  # list keys of open alarms sort below this (listing.list_key)
 # Items per request of a list walk: a page of 50 then reads ~100 alarms, not a whole 1 MB response (≈ 128 units).
 _WALK_PAGE = 100
@@ -219,7 +221,8 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
 
     def _alarm_list(self, query: AlarmQuery, after: Position | None) -> Iterator[Alarm]:
         eids = query.enterprise_ids
-        if eids is not None and len(eids) <= _PER_ENTERPRISE_MAX:
+        placed = query.branch_ids is not None or query.town_ids is not None
+        if eids is not None and len(eids) <= (_PER_ENTERPRISE_WITH_PLACE if placed else _PER_ENTERPRISE_MAX):
             hits: list[Alarm] = []
             low = time_key(query.since) if query.since else "0"
             high = time_key(query.until) if query.until else "~"

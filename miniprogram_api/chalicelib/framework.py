@@ -107,7 +107,7 @@ class RequestContext:
     audit_target: AuditTarget | None = None
     _visible: frozenset[str] | None = None
     _visible_loaded: bool = False
-    _enterprises: dict[str, Enterprise | None] = field(default_factory=dict)
+    _counties: dict[str, str | None] = field(default_factory=dict)  # enterprise → county, read once per request
 
     @property
     def store(self) -> Store:
@@ -134,21 +134,19 @@ class RequestContext:
         visible = self.visible_enterprise_ids()
         if visible is not None and enterprise_id not in visible:
             raise errors.not_found(message)
-        if visible is None:
-            found = self._find_enterprise(enterprise_id)
-            if found is not None and found.county_id != self.caller.county_id:
-                raise errors.not_found(message)
+        if visible is None and self._county_of(enterprise_id) not in (None, self.caller.county_id):
+            raise errors.not_found(message)
 
-    def _find_enterprise(self, enterprise_id: str) -> Enterprise | None:
-        """The registry record, read once per request."""
-        if enterprise_id not in self._enterprises:
-            self._enterprises[enterprise_id] = self.services.store.registry.find_enterprise(enterprise_id)
-        return self._enterprises[enterprise_id]
+    def _county_of(self, enterprise_id: str) -> str | None:
+        if enterprise_id not in self._counties:
+            found = self.services.store.registry.find_enterprise(enterprise_id)
+            self._counties[enterprise_id] = None if found is None else found.county_id
+        return self._counties[enterprise_id]
 
     def enterprise(self, enterprise_id: str) -> Enterprise:
         """The enterprise if it exists and is in scope, else 404 (the same answer either way)."""
         self.require_visible(enterprise_id, "企业不存在")
-        found = self._find_enterprise(enterprise_id)
+        found: Enterprise | None = self.services.store.registry.find_enterprise(enterprise_id)
         if found is None:
             raise errors.not_found("企业不存在")
         return found

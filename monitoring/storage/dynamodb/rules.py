@@ -94,7 +94,7 @@ class DynamoDBRuleState(RuleStateRepositoryBase):
 
 
 def _merge(streams: list[Iterator[tuple[Any, T]]], *, reverse: bool = False, stop: str | None = None) -> Iterator[T]:
-    """Several counties' (sort key, record) streams as one, in sort-key order, up to the key `stop` (ascending)."""
+    """Several partitions' (sort key, record) streams as one, in sort-key order, up to the key `stop` (ascending)."""
     merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda pair: pair[0], reverse=reverse)
     for key, record in merged:
         if stop is not None and key >= stop:

@@ -107,6 +107,7 @@ class RequestContext:
     audit_target: AuditTarget | None = None
     _visible: frozenset[str] | None = None
     _visible_loaded: bool = False
+    _counties: dict[str, str | None] = field(default_factory=dict)  # enterprise → county, read once per request
 
     @property
     def store(self) -> Store:
@@ -128,10 +129,19 @@ class RequestContext:
         return self._visible
 
     def require_visible(self, enterprise_id: str, message: str = "对象不存在") -> None:
-        """404 unless the caller's scope holds `enterprise_id` (call it with the enterprise an object belongs to)."""
+        """404 unless the caller's scope holds `enterprise_id` (call it with the enterprise an object belongs to).
+        A county-wide scope is the caller's county: an enterprise registered in another county is outside it."""
         visible = self.visible_enterprise_ids()
         if visible is not None and enterprise_id not in visible:
             raise errors.not_found(message)
+        if visible is None and self._county_of(enterprise_id) not in (None, self.caller.county_id):
+            raise errors.not_found(message)
+
+    def _county_of(self, enterprise_id: str) -> str | None:
+        if enterprise_id not in self._counties:
+            found = self.services.store.registry.find_enterprise(enterprise_id)
+            self._counties[enterprise_id] = None if found is None else found.county_id
+        return self._counties[enterprise_id]
 
     def enterprise(self, enterprise_id: str) -> Enterprise:
         """The enterprise if it exists and is in scope, else 404 (the same answer either way)."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
-from monitoring.alarms.models import Alarm, AlarmState
+from monitoring.alarms.models import FINAL_STATES, Alarm, AlarmState
 
 RESPONSE_LIMIT = timedelta(hours=2)  # 第十三条(六); the same figure as SlaPolicy.response
 INVESTIGATION_LIMIT = timedelta(hours=24)  # 四(四)
@@ -60,10 +60,16 @@ def now_key(now: datetime) -> str:
 
 @dataclass(frozen=True, slots=True)
 class AlarmQuery:
-    """What a list asks for. `enterprise_ids` None is the whole county; an empty set selects nothing (a scope
-    or filter that matches no enterprise)."""
+    """What a list asks for. `enterprise_ids` None is every enterprise of `county_id` (None: of every county);
+    an empty set selects nothing (a scope or filter that matches no enterprise). The county is the one of the
+    alarm's enterprise in the registry; the adapter applies it (the alarm does not carry it)."""
 
     enterprise_ids: frozenset[str] | None = None
+    county_id: str | None = None
+    # Only alarms of enterprises in these branches / towns (the registry's; applied by the adapter, which may read
+    # a per-branch or per-town index for them). A scope or filter by branch or town names them beside the ids.
+    branch_ids: frozenset[str] | None = None
+    town_ids: frozenset[str] | None = None
     states: frozenset[AlarmState] | None = None
     rules: frozenset[str] | None = None
     severities: frozenset[str] | None = None
@@ -95,14 +101,22 @@ class AlarmQuery:
 
     @property
     def empty(self) -> bool:
-        return any(s is not None and not s for s in (self.enterprise_ids, self.states, self.rules, self.severities))
+        sets = (self.enterprise_ids, self.states, self.rules, self.severities, self.branch_ids, self.town_ids)
+        return any(s is not None and not s for s in sets)
 
     @property
     def key_below(self) -> str | None:
         """An upper bound (exclusive) on the list key every match has, for the index range."""
         if self.overdue is not None:
             return now_key(self.now)
-        if self.states is not None and not (self.states & {AlarmState.CLOSED, AlarmState.RETRACTED}):
+        if self.states is not None and not (self.states & FINAL_STATES):
+            return "2"
+        return None
+
+    @property
+    def key_from(self) -> str | None:
+        """A lower bound (inclusive) on the list key every match has: closed and retracted alarms sort last."""
+        if self.states is not None and self.states <= FINAL_STATES and self.overdue is None:
             return "2"
         return None
 

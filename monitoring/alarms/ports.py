@@ -31,8 +31,9 @@ class AlarmRepository(Protocol):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = 1000,
+        county_id: str | None = None,
     ) -> list[Alarm]:
-        """Alarms filtered by enterprise, state and creation time, newest first."""
+        """Alarms filtered by enterprise, state, creation time and county (None: every county), newest first."""
         ...
 
     def page(self, query: AlarmQuery, *, after: Position | None = None, limit: int = 50) -> AlarmPage:

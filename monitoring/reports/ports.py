@@ -37,12 +37,21 @@ class ReportRepository(Protocol):
         ...
 
     def recent_faults(
-        self, enterprise_ids: frozenset[str] | None, *, before: tuple[str, str] | None = None
+        self,
+        enterprise_ids: frozenset[str] | None,
+        *,
+        before: tuple[str, str] | None = None,
+        county_id: str | None = None,
     ) -> Iterator[FaultReport]:
-        """Fault reports of the enterprises (None: all), newest first by (filed_at as UTC ISO text, id), strictly
-        after the position `before` in that order; read lazily, so a page reads about a page."""
+        """Fault reports of the enterprises (None: all of `county_id`'s enterprises, or of every county), newest
+        first by (filed_at as UTC ISO text, id), strictly after the position `before` in that order; read lazily,
+        so a page reads about a page."""
         ...
 
     def recent_stoppages(
-        self, enterprise_ids: frozenset[str] | None, *, before: tuple[str, str] | None = None
+        self,
+        enterprise_ids: frozenset[str] | None,
+        *,
+        before: tuple[str, str] | None = None,
+        county_id: str | None = None,
     ) -> Iterator[StoppageRequest]: ...

@@ -55,14 +55,16 @@ def fault_reports(
     since: datetime | None = None,
     after: Position | None = None,
     limit: int = 50,
+    county_id: str | None = None,
 ) -> tuple[list[FaultReport], Position | None]:
-    """Newest first; reads about one page (stops at `since`, which the order makes the end)."""
+    """Newest first; reads about one page (stops at `since`, which the order makes the end). `county_id`: only
+    that county's enterprises (the caller's: a county-wide scope is its county, not every county)."""
     scope = _scope(visible, enterprises)
     if scope is not None and not scope:
         return [], None
     found = (
         f
-        for f in _until(store.reports.recent_faults(scope, before=after), since)
+        for f in _until(store.reports.recent_faults(scope, before=after, county_id=county_id), since)
         if not open_only or f.resolved_at is None
     )
     return _page(found, lambda f: report_position(f.filed_at, f.id), limit)
@@ -78,13 +80,14 @@ def stoppage_requests(
     since: datetime | None = None,
     after: Position | None = None,
     limit: int = 50,
+    county_id: str | None = None,
 ) -> tuple[list[StoppageView], Position | None]:
     scope = _scope(visible, enterprises)
     if scope is not None and not scope:
         return [], None
     views = (
         StoppageView(s, effective_decision(s, now), decision_deadline(s))
-        for s in _until(store.reports.recent_stoppages(scope, before=after), since)
+        for s in _until(store.reports.recent_stoppages(scope, before=after, county_id=county_id), since)
     )
     kept = (v for v in views if decisions is None or v.effective in decisions)
     return _page(kept, lambda v: report_position(v.request.filed_at, v.request.id), limit)

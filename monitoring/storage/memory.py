@@ -29,6 +29,7 @@ from monitoring.storage.base import (
     ReadingsRepositoryBase,
     RegistryRepositoryBase,
 )
+from monitoring.storage.base.county import locator
 from monitoring.storage.campaign_memory import MemoryCampaignRepository
 from monitoring.storage.chain_heads_memory import MemoryChainHeadsRepository
 from monitoring.storage.maintenance_memory import MemoryMaintenanceRepository
@@ -271,16 +272,17 @@ def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | Non
     policy = retention or RetentionPolicy()
     events = MemoryEventsRepository(retention=policy)
     readings = MemoryReadingsRepository(retention=policy, clock=clock)
+    registry = MemoryRegistryRepository()
     return Store(
-        registry=MemoryRegistryRepository(),
+        registry=registry,
         readings=readings,
         events=events,
         archive=MemoryArchiveRepository(),
         commands=MemoryCommandsRepository(),
-        alarms=MemoryAlarmRepository(),
+        alarms=MemoryAlarmRepository(locator(registry)),
         audit=MemoryAuditLog(),
         rule_state=MemoryRuleState(),
-        reports=MemoryReportRepository(),
+        reports=MemoryReportRepository(locator(registry)),
         emergency=MemoryEmergencyRepository(),
         photos=MemoryPhotoRepository(),
         maintenance=MemoryMaintenanceRepository(),

@@ -23,10 +23,12 @@ from monitoring.storage.base import (
     RuleStateRepositoryBase,
     report_position,
 )
+from monitoring.storage.base.county import Locate, nowhere, placed
 
 
 class MemoryAlarmRepository(AlarmRepositoryBase):
-    def __init__(self) -> None:
+    def __init__(self, locate: Locate = nowhere) -> None:
+        self._locate = locate
         self._lock = threading.RLock()
         self._by_id: dict[str, Alarm] = {}
         self._latest: dict[tuple[str, str], str] = {}
@@ -43,11 +45,14 @@ class MemoryAlarmRepository(AlarmRepositoryBase):
 
     def _query_alarms(self, where: AlarmFilter, limit: int) -> list[Alarm]:
         with self._lock:
-            return [a for a in self._by_id.values() if where.matches(a)]
+            found = [a for a in self._by_id.values() if where.matches(a)]
+        return [a for a in found if placed(self._locate(a.enterprise_id), where.county_id)]
 
     def _alarm_list(self, query: AlarmQuery, after: Position | None) -> Iterator[Alarm]:
         with self._lock:
-            hits = [a for a in self._by_id.values() if query.matches(a)]
+            found = [a for a in self._by_id.values() if query.matches(a)]
+        where = (query.county_id, query.branch_ids, query.town_ids)
+        hits = [a for a in found if placed(self._locate(a.enterprise_id), *where)]
         return iter([a for a in in_list_order(hits) if after is None or position(a) > after])
 
     def _dispatched_alarms(self, branch_id: str) -> list[Alarm]:
@@ -105,7 +110,8 @@ class MemoryRuleState(RuleStateRepositoryBase):
 
 
 class MemoryReportRepository(ReportRepositoryBase):
-    def __init__(self) -> None:
+    def __init__(self, locate: Locate = nowhere) -> None:
+        self._locate = locate
         self._lock = threading.Lock()
         self._faults: dict[str, FaultReport] = {}
         self._stoppages: dict[str, StoppageRequest] = {}
@@ -122,16 +128,21 @@ class MemoryReportRepository(ReportRepositoryBase):
     def _put_stoppage(self, request: StoppageRequest) -> None:
         self._stoppages[request.id] = request
 
+    def _wanted(self, enterprise_id: str, enterprise_ids: frozenset[str] | None, county_id: str | None) -> bool:
+        return (enterprise_ids is None or enterprise_id in enterprise_ids) and (
+            county_id is None or placed(self._locate(enterprise_id), county_id)
+        )
+
     def _recent_faults(
-        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None, county_id: str | None
     ) -> Iterator[FaultReport]:
-        hits = [f for f in self._faults.values() if enterprise_ids is None or f.enterprise_id in enterprise_ids]
+        hits = [f for f in list(self._faults.values()) if self._wanted(f.enterprise_id, enterprise_ids, county_id)]
         return iter(sorted(hits, key=lambda f: report_position(f.filed_at, f.id), reverse=True))
 
     def _recent_stoppages(
-        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None, county_id: str | None
     ) -> Iterator[StoppageRequest]:
-        hits = [s for s in self._stoppages.values() if enterprise_ids is None or s.enterprise_id in enterprise_ids]
+        hits = [s for s in list(self._stoppages.values()) if self._wanted(s.enterprise_id, enterprise_ids, county_id)]
         return iter(sorted(hits, key=lambda s: report_position(s.filed_at, s.id), reverse=True))
 
     def _swap_fault(self, report: FaultReport, expected: FaultReport) -> None:

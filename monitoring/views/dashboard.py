@@ -77,7 +77,7 @@ def dashboard_summary(store: Store, county_id: str, *, visible: frozenset[str] |
         for c in targets:
             c.terminals_online += online
             c.terminals_offline += not online
-    for a in store.alarms.list(states=OPEN_STATES, limit=_MAX_OPEN):
+    for a in store.alarms.list(states=OPEN_STATES, limit=_MAX_OPEN, county_id=county_id):
         in_scope = area.get(a.enterprise_id, ())
         late = bool(overdue(a, now))
         for c in in_scope:

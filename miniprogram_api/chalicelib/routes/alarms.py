@@ -381,6 +381,14 @@ def _after(cursor: str | None) -> tuple[str, str] | None:
     return (key, ident)
 
 
+def _places(asked: list[str] | None, own: str | None) -> frozenset[str] | None:
+    """The branches (or towns) a list names: those asked for, cut by the caller's own (a branch or town account);
+    they let the store read the per-branch or per-town list index. The enterprise set stays the filter."""
+    if own is None:
+        return None if not asked else frozenset(asked)
+    return frozenset({own}) if not asked else frozenset(asked) & {own}
+
+
 def _branch_for(ctx: RequestContext, alarm: Alarm, requested: str | None) -> str:
     """The branch a dispatch or reopen names: the requested one (it must exist), else the alarm's or the
     enterprise's own; a branch account always its own."""
@@ -423,6 +431,9 @@ def list_(ctx: RequestContext, query: AlarmsQuery) -> Page[AlarmOut]:
     )
     wanted = AlarmQuery(
         enterprise_ids=enterprises,
+        county_id=ctx.caller.county_id,  # a county-wide scope is the caller's county, not every county
+        branch_ids=_places(query.branch_id, ctx.caller.branch_id if ctx.caller.role is Role.BRANCH else None),
+        town_ids=_places(query.town_id, ctx.caller.town_id if ctx.caller.role is Role.TOWN else None),
         states=None if query.state is None else frozenset(query.state),
         rules=None if query.rule is None else frozenset(query.rule),
         severities=None if query.severity is None else frozenset(s.value for s in query.severity),
@@ -443,7 +454,9 @@ def list_(ctx: RequestContext, query: AlarmsQuery) -> Page[AlarmOut]:
             branches=query.branch_id or (),
             enterprises=query.enterprise_id or (),
         )
-        also = replace(wanted, enterprise_ids=filtered, dispatched_to=ctx.caller.branch_id)
+        also = replace(
+            wanted, enterprise_ids=filtered, dispatched_to=ctx.caller.branch_id, branch_ids=None, town_ids=None
+        )
     page = list_alarms(ctx.store, wanted, after=_after(query.cursor), limit=query.limit, also=also)
     names = _names(ctx, {a.enterprise_id for a in page.alarms})
     cursor = None if page.next_after is None else encode_cursor({"k": page.next_after[0], "id": page.next_after[1]})

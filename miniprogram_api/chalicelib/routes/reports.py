@@ -219,6 +219,7 @@ def list_faults(ctx: RequestContext, query: FaultsQuery) -> Page[FaultOut]:
         since=query.filed_from,
         after=_after(query.cursor),
         limit=query.limit,
+        county_id=ctx.caller.county_id,
     )
     return Page[FaultOut](items=[FaultOut.of(f) for f in items], next_cursor=_cursor(nxt))
 
@@ -305,6 +306,7 @@ def list_stoppages(ctx: RequestContext, query: StoppagesQuery) -> Page[StoppageO
         since=query.filed_from,
         after=_after(query.cursor),
         limit=query.limit,
+        county_id=ctx.caller.county_id,
     )
     return Page[StoppageOut](items=[StoppageOut.of(v) for v in items], next_cursor=_cursor(nxt))
 

@@ -21,6 +21,7 @@ class AlarmFilter:
     states: frozenset[AlarmState] | None = None
     since: datetime | None = None  # created_at >= since
     until: datetime | None = None  # created_at < until
+    county_id: str | None = None  # only alarms of this county's enterprises (the backend applies it)
 
     def matches(self, alarm: Alarm) -> bool:
         return (
@@ -56,7 +57,8 @@ class AlarmRepositoryBase(ABC):
     @abstractmethod
     def _alarm_list(self, query: AlarmQuery, after: Position | None) -> Iterator[Alarm]:
         """Alarms in list order (`listing.position`) strictly after `after`, lazily: every match of `query`,
-        and any non-matching ones the backend could not leave out (the base drops them)."""
+        and any non-matching ones the backend could not leave out (the base drops them), except that the backend
+        itself leaves out alarms outside `query.county_id`."""
 
     @abstractmethod
     def _dispatched_alarms(self, branch_id: str) -> Iterable[Alarm]:
@@ -93,12 +95,13 @@ class AlarmRepositoryBase(ABC):
         since: datetime | None = None,
         until: datetime | None = None,
         limit: int = 1000,
+        county_id: str | None = None,
     ) -> list[Alarm]:
         if limit < 1:
             raise InvalidInputError(f"limit must be positive, got {limit}")
         if states is not None and not states:
             return []
-        where = AlarmFilter(enterprise_id, None if states is None else frozenset(states), since, until)
+        where = AlarmFilter(enterprise_id, None if states is None else frozenset(states), since, until, county_id)
         return newest_first(a for a in self._query_alarms(where, limit) if where.matches(a))[:limit]
 
     def page(self, query: AlarmQuery, *, after: Position | None = None, limit: int = 50) -> AlarmPage:

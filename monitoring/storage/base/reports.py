@@ -32,14 +32,15 @@ class ReportRepositoryBase(ABC):
 
     @abstractmethod
     def _recent_faults(
-        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None, county_id: str | None
     ) -> Iterator[FaultReport]:
         """Newest first by `report_position`, strictly before `before`, lazily: every report of the enterprises
-        (None: all), and any others the backend could not leave out (the base drops them)."""
+        (None: all), and any others the backend could not leave out (the base drops them). With `county_id`,
+        only reports of that county's enterprises (the backend applies it: a report does not carry it)."""
 
     @abstractmethod
     def _recent_stoppages(
-        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None, county_id: str | None
     ) -> Iterator[StoppageRequest]: ...
 
     @abstractmethod
@@ -95,17 +96,25 @@ class ReportRepositoryBase(ABC):
         return sorted(self._stoppages_for(enterprise_id), key=lambda s: (s.filed_at, s.id))
 
     def recent_faults(
-        self, enterprise_ids: frozenset[str] | None, *, before: ReportPosition | None = None
+        self,
+        enterprise_ids: frozenset[str] | None,
+        *,
+        before: ReportPosition | None = None,
+        county_id: str | None = None,
     ) -> Iterator[FaultReport]:
-        for f in self._recent_faults(enterprise_ids, before):
+        for f in self._recent_faults(enterprise_ids, before, county_id):
             pos = report_position(f.filed_at, f.id)
             if (enterprise_ids is None or f.enterprise_id in enterprise_ids) and (before is None or pos < before):
                 yield f
 
     def recent_stoppages(
-        self, enterprise_ids: frozenset[str] | None, *, before: ReportPosition | None = None
+        self,
+        enterprise_ids: frozenset[str] | None,
+        *,
+        before: ReportPosition | None = None,
+        county_id: str | None = None,
     ) -> Iterator[StoppageRequest]:
-        for r in self._recent_stoppages(enterprise_ids, before):
+        for r in self._recent_stoppages(enterprise_ids, before, county_id):
             pos = report_position(r.filed_at, r.id)
             if (enterprise_ids is None or r.enterprise_id in enterprise_ids) and (before is None or pos < before):
                 yield r

@@ -10,6 +10,7 @@ from functools import partial
 from typing import Any
 
 from monitoring.clock import Clock
+from monitoring.storage.base.county import locator
 from monitoring.storage.dynamodb import schema, tables
 from monitoring.storage.dynamodb._client import bind_client, make_client
 from monitoring.storage.dynamodb.accounts import DynamoDBAccountsRepository
@@ -19,6 +20,7 @@ from monitoring.storage.dynamodb.campaign import DynamoDBCampaignRepository
 from monitoring.storage.dynamodb.chain_heads import DynamoDBChainHeadsRepository
 from monitoring.storage.dynamodb.commands import DynamoDBCommandsRepository
 from monitoring.storage.dynamodb.events import DynamoDBEventsRepository
+from monitoring.storage.dynamodb.list_counties import ListCounties
 from monitoring.storage.dynamodb.maintenance import DynamoDBMaintenanceRepository
 from monitoring.storage.dynamodb.metering import CapacityMeter
 from monitoring.storage.dynamodb.models import Connection, Models, build_models
@@ -77,16 +79,18 @@ class DynamoDBBackend:
         policy = retention or RetentionPolicy()
         m = self.models
         readings = DynamoDBReadingsRepository(m.readings, retention=policy, clock=clock, scan_purge=purge_by_scan)
+        registry = DynamoDBRegistryRepository(m.registry)
+        counties = ListCounties(m.state, locator(registry))
         return Store(
-            registry=DynamoDBRegistryRepository(m.registry),
+            registry=registry,
             readings=readings,
             events=DynamoDBEventsRepository(m.events, retention=policy, scan_purge=purge_by_scan),
             archive=DynamoDBArchiveRepository(m.archive, retention_days=archive_days),
             commands=DynamoDBCommandsRepository(m.state, self.tx_connection),
-            alarms=DynamoDBAlarmRepository(m.state, self.tx_connection),
+            alarms=DynamoDBAlarmRepository(m.state, self.tx_connection, counties),
             audit=DynamoDBAuditLog(m.state),
             rule_state=DynamoDBRuleState(m.state),
-            reports=DynamoDBReportRepository(m.state),
+            reports=DynamoDBReportRepository(m.state, counties),
             emergency=DynamoDBEmergencyRepository(m.state),
             photos=DynamoDBPhotoRepository(m.state),
             maintenance=DynamoDBMaintenanceRepository(m.state),

@@ -58,6 +58,10 @@ class StateItem(ExpiringItem):
     gsi2sk = UnicodeAttribute(null=True, attr_name=schema.GSI2_SK)
     gsi3pk = UnicodeAttribute(null=True, attr_name=schema.GSI3_PK)
     gsi3sk = UnicodeAttribute(null=True, attr_name=schema.GSI3_SK)
+    gsi4pk = UnicodeAttribute(null=True, attr_name=schema.GSI4_PK)
+    gsi4sk = UnicodeAttribute(null=True, attr_name=schema.GSI4_SK)
+    gsi5pk = UnicodeAttribute(null=True, attr_name=schema.GSI5_PK)
+    gsi5sk = UnicodeAttribute(null=True, attr_name=schema.GSI5_SK)
 
 
 class ReadingItem(ExpiringItem):

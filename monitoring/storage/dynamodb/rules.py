@@ -19,7 +19,7 @@ from pynamodb.exceptions import DoesNotExist
 from pynamodb.transactions import TransactWrite
 
 from monitoring.alarms.listing import AlarmQuery, Position, in_list_order, list_key, position
-from monitoring.alarms.models import Alarm, AuditEntry
+from monitoring.alarms.models import FINAL_STATES, Alarm, AuditEntry
 from monitoring.emergency.models import EmergencyAlert, EnterpriseMeasures, HaltOrder
 from monitoring.reports.models import FaultReport, StoppageRequest
 from monitoring.storage import rules_codec as codec
@@ -33,15 +33,20 @@ from monitoring.storage.base import (
     report_position,
 )
 from monitoring.storage.dynamodb._client import time_key, translate
+from monitoring.storage.dynamodb.list_counties import ListCounties, Place
 from monitoring.storage.dynamodb.models import StateItem
 
 T = TypeVar("T")
 _RULE_STATE = "rs"
-_ALARM_LIST = "alarmq"
 _LAST = "\U0010ffff"  # sorts after every character DynamoDB can store (it compares UTF-8 bytes)
 # Up to this many enterprises, a list reads each one's alarms (gsi1) and sorts them; beyond, it walks the
-# county's list index (gsi3) in order and skips other enterprises' alarms.
+# county's list index (gsi3, "alarmq#<county>") in order and skips other enterprises' alarms.
 _PER_ENTERPRISE_MAX = 20
+# With a branch or town named, its own index (one partition) unless the enterprises are this few.
+_PER_ENTERPRISE_WITH_PLACE = 3
+_OPEN_BELOW = "2"  # list keys of open alarms sort below this (listing.list_key)
+# Items per request of a list walk: a page of 50 then reads ~100 alarms, not a whole 1 MB response (≈ 128 units).
+_WALK_PAGE = 100
 
 
 def _dump(doc: dict[str, Any]) -> str:
@@ -97,13 +102,24 @@ class DynamoDBRuleState(RuleStateRepositoryBase):
             return {i.sk: dict(json.loads(i.body)) for i in items if i.body is not None}
 
 
+def _merge(streams: list[Iterator[tuple[Any, T]]], *, reverse: bool = False, stop: str | None = None) -> Iterator[T]:
+    """Several partitions' (sort key, record) streams as one, in sort-key order, up to the key `stop` (ascending)."""
+    merged = streams[0] if len(streams) == 1 else heapq.merge(*streams, key=lambda pair: pair[0], reverse=reverse)
+    for key, record in merged:
+        if stop is not None and key >= stop:
+            return
+        yield record
+
+
 class DynamoDBAlarmRepository(AlarmRepositoryBase):
-    def __init__(self, model: type[StateItem], tx: PynamoConnection) -> None:
+    def __init__(self, model: type[StateItem], tx: PynamoConnection, counties: ListCounties) -> None:
         self._model = model
         self._tx = tx
+        self._counties = counties
 
-    def _item(self, alarm: Alarm) -> StateItem:
+    def _item(self, alarm: Alarm, place: Place) -> StateItem:
         order = f"{time_key(alarm.created_at)}#{alarm.id}"
+        county, listed = place.county, f"{list_key(alarm)}#{alarm.id}"
         return self._model(
             f"alarm#{alarm.id}",
             "alarm",
@@ -114,11 +130,21 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
             body=_dump(codec.alarm_to_dict(alarm)),
             gsi1pk=f"alarment#{alarm.enterprise_id}",
             gsi1sk=order,
-            gsi2pk="alarms",
+            gsi2pk=f"alarms#{county}",
             gsi2sk=order,
-            gsi3pk=_ALARM_LIST,
-            gsi3sk=f"{list_key(alarm)}#{alarm.id}",
+            gsi3pk=f"alarmq#{county}",
+            gsi3sk=listed,
+            gsi4pk=f"alarmq#{county}#b#{place.branch}",
+            gsi4sk=listed,
+            gsi5pk=f"alarmq#{county}#t#{place.town}",
+            gsi5sk=listed,
         )
+
+    def _open_marker(self, alarm: Alarm) -> StateItem:
+        # Sparse: exists only while the alarm is open, with its body, so an enterprise's open alarms are one
+        # query that reads none of its closed ones.
+        body = _dump(codec.alarm_to_dict(alarm))
+        return self._model(f"openent#{alarm.enterprise_id}", f"alarm#{alarm.id}", t="openent", body=body)
 
     def _pointer(self, alarm: Alarm) -> StateItem:
         return self._model(
@@ -139,51 +165,110 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
 
     def _open_alarms(self, enterprise_id: str) -> list[Alarm]:
         with translate("open alarms"):
-            items = self._model.gsi1.query(  # type: ignore[attr-defined]
-                f"alarment#{enterprise_id}",
-                filter_condition=self._model.is_open == True,  # noqa: E712
-            )
+            items = self._model.query(f"openent#{enterprise_id}", self._model.sk.startswith("alarm#"))
             return [codec.alarm_from_dict(d) for d in _bodies(items)]
+
+    def _in_county(self, enterprise_id: str, county_id: str | None) -> bool:
+        return county_id is None or self._counties.of(enterprise_id) == county_id
+
+    def _in_place(self, enterprise_id: str, query: AlarmQuery) -> bool:
+        place = self._counties.place(enterprise_id)
+        return (
+            (query.county_id is None or place.county == query.county_id)
+            and (query.branch_ids is None or place.branch in query.branch_ids)
+            and (query.town_ids is None or place.town in query.town_ids)
+        )
 
     def _query_alarms(self, where: AlarmFilter, limit: int) -> list[Alarm]:
         model = self._model
         eid = where.enterprise_id
-        index, pk = (model.gsi1, f"alarment#{eid}") if eid is not None else (model.gsi2, "alarms")  # type: ignore[attr-defined]
-        sort = model.gsi1sk if eid is not None else model.gsi2sk
+        states = None if where.states is None else model.status.is_in(*sorted(s.value for s in where.states))
+        if eid is None and where.states is not None and not (where.states & FINAL_STATES):
+            # Open alarms only: the county lists' open part (list keys below "2"), whatever their age.
+            walks = [
+                self._walk("gsi3", f"alarmq#{c}", model.gsi3sk < _OPEN_BELOW, None)
+                for c in self._counties.keys(where.county_id)
+            ]
+            return [a for a in _merge(walks) if where.matches(a)]
         low = time_key(where.since) if where.since else "0"
         high = time_key(where.until) if where.until else "~"
-        condition = sort.between(low, high) if where.since or where.until else None
-        states = None if where.states is None else model.status.is_in(*sorted(s.value for s in where.states))
+        # sk is "<created>#<id>": an alarm created exactly at `until` sorts above time_key(until), so [since, until)
+        if eid is not None:
+            if not self._in_county(eid, where.county_id):
+                return []
+            condition = model.gsi1sk.between(low, high) if where.since or where.until else None
+            with translate("list alarms"):
+                items = model.gsi1.query(  # type: ignore[attr-defined]
+                    f"alarment#{eid}", condition, filter_condition=states, scan_index_forward=False, limit=limit
+                )
+                return [codec.alarm_from_dict(d) for d in _bodies(items)]
+        condition = model.gsi2sk.between(low, high) if where.since or where.until else None
+        found: list[Alarm] = []
+        for county in self._counties.keys(where.county_id):
+            with translate("list alarms"):
+                items = model.gsi2.query(  # type: ignore[attr-defined]
+                    f"alarms#{county}", condition, filter_condition=states, scan_index_forward=False, limit=limit
+                )
+                found += [codec.alarm_from_dict(d) for d in _bodies(items)]
+        return found
+
+    def _walk(
+        self,
+        index: str,
+        pk: str,
+        condition: Any,
+        page_size: int | None = _WALK_PAGE,
+        keep: frozenset[str] = frozenset(),
+    ) -> Iterator[tuple[str, Alarm]]:
+        """One partition of a list index (gsi3 a county's, gsi4 a branch's, gsi5 a town's) in list order: (sort key,
+        alarm). `keep`: when given, only entries whose town (reading gsi4) or branch (gsi5) key is in it."""
+        other = {"gsi4": "gsi5pk", "gsi5": "gsi4pk"}.get(index, "")
         with translate("list alarms"):
-            # sk is "<created>#<id>": an alarm created exactly at `until` sorts above time_key(until), so [since, until)
-            items = index.query(pk, condition, filter_condition=states, scan_index_forward=False, limit=limit)
-            return [codec.alarm_from_dict(d) for d in _bodies(items)]
+            for item in getattr(self._model, index).query(pk, condition, page_size=page_size):
+                if item.body and (not keep or getattr(item, other) in keep):
+                    yield item.gsi3sk, codec.alarm_from_dict(json.loads(item.body))
 
     def _alarm_list(self, query: AlarmQuery, after: Position | None) -> Iterator[Alarm]:
         eids = query.enterprise_ids
-        if eids is not None and len(eids) <= _PER_ENTERPRISE_MAX:
+        placed = query.branch_ids is not None or query.town_ids is not None
+        if eids is not None and len(eids) <= (_PER_ENTERPRISE_WITH_PLACE if placed else _PER_ENTERPRISE_MAX):
             hits: list[Alarm] = []
             low = time_key(query.since) if query.since else "0"
             high = time_key(query.until) if query.until else "~"
             created = self._model.gsi1sk.between(low, high) if query.since or query.until else None
-            for eid in sorted(eids):
+            for eid in sorted(e for e in eids if self._in_place(e, query)):
                 with translate("list alarms of an enterprise"):
                     items = self._model.gsi1.query(f"alarment#{eid}", created)  # type: ignore[attr-defined]
                     hits += [a for a in map(codec.alarm_from_dict, _bodies(items)) if query.matches(a)]
             yield from (a for a in in_list_order(hits) if after is None or position(a) > after)
             return
-        sort = self._model.gsi3sk
-        condition = None
+        # The branch's or town's own index when the query names them (the fewer partitions), else the county's.
+        branches, towns = query.branch_ids, query.town_ids
+        if branches is not None and (towns is None or len(branches) <= len(towns)):
+            index, parts, other, keep = "gsi4", [f"#b#{b}" for b in sorted(branches)], "t", towns
+        elif towns is not None:
+            index, parts, other, keep = "gsi5", [f"#t#{t}" for t in sorted(towns)], "b", branches
+        else:
+            index, parts, other, keep = "gsi3", [""], "", None
+        sort = getattr(self._model, f"{index}sk")
+        below = query.key_below
+        condition: Any
         if after is not None:
             condition = sort > f"{after[0]}#{after[1]}"  # list keys have one length: "key#id" sorts as (key, id)
-        elif query.key_below is not None:
-            condition = sort < query.key_below
-        with translate("list alarms"):
-            for item in self._model.gsi3.query(_ALARM_LIST, condition):  # type: ignore[attr-defined]
-                if query.key_below is not None and item.gsi3sk >= query.key_below:
-                    return
-                if item.body:
-                    yield codec.alarm_from_dict(json.loads(item.body))
+        elif query.key_from is not None:
+            condition = sort >= query.key_from
+        else:
+            condition = None if below is None else sort < below
+        walks = [
+            self._walk(
+                index, f"alarmq#{c}{p}", condition, _WALK_PAGE, frozenset(f"alarmq#{c}#{other}#{k}" for k in keep)
+            )
+            if keep is not None
+            else self._walk(index, f"alarmq#{c}{p}", condition)
+            for c in self._counties.keys(query.county_id)
+            for p in parts
+        ]
+        yield from _merge(walks, stop=below)
 
     def _dispatched_alarms(self, branch_id: str) -> list[Alarm]:
         with translate("alarms dispatched to a branch"):
@@ -197,19 +282,27 @@ class DynamoDBAlarmRepository(AlarmRepositoryBase):
         # closed: at most one open alarm per pair, even between racing writers.
         absent = self._model.pk.does_not_exist()
         free = absent | (self._model.is_open == False)  # noqa: E712
+        place = self._counties.for_write(alarm.enterprise_id)
         with translate(f"raise alarm {alarm.id}"), TransactWrite(connection=self._tx) as tx:
-            tx.save(self._item(alarm), condition=absent)
+            tx.save(self._item(alarm, place), condition=absent)
             tx.save(self._pointer(alarm), condition=free)
             if alarm.dispatched_to:
                 tx.save(self._dispatch_marker(alarm))
+            if alarm.open:
+                tx.save(self._open_marker(alarm))
 
     def _replace_alarm(self, alarm: Alarm, expected_version: int, *, is_latest: bool) -> None:
+        place = self._counties.for_write(alarm.enterprise_id)
         with translate(f"update alarm {alarm.id}"), TransactWrite(connection=self._tx) as tx:
-            tx.save(self._item(alarm), condition=self._model.version == expected_version)
+            tx.save(self._item(alarm, place), condition=self._model.version == expected_version)
             if is_latest:
                 tx.save(self._pointer(alarm), condition=self._model.ref == alarm.id)
             if alarm.dispatched_to:
                 tx.save(self._dispatch_marker(alarm))
+            if alarm.open:
+                tx.save(self._open_marker(alarm))
+            else:  # closed or retracted: off the enterprise's open list (a no-op when it already was)
+                tx.delete(self._model(f"openent#{alarm.enterprise_id}", f"alarm#{alarm.id}"))
 
 
 class DynamoDBAuditLog:
@@ -233,8 +326,9 @@ class DynamoDBAuditLog:
 
 
 class DynamoDBReportRepository(ReportRepositoryBase):
-    def __init__(self, model: type[StateItem]) -> None:
+    def __init__(self, model: type[StateItem], counties: ListCounties) -> None:
         self._model = model
+        self._counties = counties
 
     def _put(
         self,
@@ -247,40 +341,46 @@ class DynamoDBReportRepository(ReportRepositoryBase):
     ) -> None:
         item = self._model(f"{kind}#{ident}", kind, t=kind, body=_dump(doc))
         item.gsi1pk, item.gsi1sk = f"{kind}ent#{enterprise_id}", f"{time_key(filed_at)}#{ident}"
-        item.gsi2pk, item.gsi2sk = f"{kind}s", item.gsi1sk  # the county's newest-first list
+        county = self._counties.for_write(enterprise_id).county
+        item.gsi2pk, item.gsi2sk = f"{kind}s#{county}", item.gsi1sk  # the county's newest-first list
         # Replace-if-unchanged: the stored body (written with sorted keys) must still be the one the caller read.
         condition = None if expected is None else self._model.body == _dump(expected)
         with translate(f"put {kind}"):
             item.save(condition=condition)
 
     def _recent(
-        self, kind: str, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+        self, kind: str, enterprise_ids: frozenset[str] | None, before: ReportPosition | None, county_id: str | None
     ) -> Iterator[dict[str, Any]]:
-        """Bodies newest first: per enterprise (gsi1, merged) for a few enterprises, else the county's gsi2."""
+        """Bodies newest first: per enterprise (gsi1, merged) for a few enterprises, else the county's gsi2 (every
+        county's, merged, when no county is given)."""
         model = self._model
         below = None if before is None else f"{time_key(datetime.fromisoformat(before[0]))}#{before[1]}"
 
-        def query(index: Any, pk: str, sort: Any) -> Iterator[dict[str, Any]]:
+        def query(index: Any, pk: str, sort: Any) -> Iterator[tuple[tuple[str, str], dict[str, Any]]]:
             with translate(f"list {kind}"):
-                for item in index.query(pk, None if below is None else sort < below, scan_index_forward=False):
+                condition = None if below is None else sort < below
+                for item in index.query(pk, condition, scan_index_forward=False, page_size=_WALK_PAGE):
                     if item.body:
-                        yield dict(json.loads(item.body))
+                        doc = dict(json.loads(item.body))
+                        yield _order(doc), doc
 
         if enterprise_ids is not None and len(enterprise_ids) <= _PER_ENTERPRISE_MAX:
-            streams = [query(model.gsi1, f"{kind}ent#{e}", model.gsi1sk) for e in sorted(enterprise_ids)]  # type: ignore[attr-defined]
-            yield from heapq.merge(*streams, key=_order, reverse=True)
-            return
-        yield from query(model.gsi2, f"{kind}s", model.gsi2sk)  # type: ignore[attr-defined]
+            chosen = sorted(e for e in enterprise_ids if county_id is None or self._counties.of(e) == county_id)
+            streams = [query(model.gsi1, f"{kind}ent#{e}", model.gsi1sk) for e in chosen]  # type: ignore[attr-defined]
+        else:
+            keys = self._counties.keys(county_id)
+            streams = [query(model.gsi2, f"{kind}s#{c}", model.gsi2sk) for c in keys]  # type: ignore[attr-defined]
+        yield from _merge(streams, reverse=True) if streams else ()
 
     def _recent_faults(
-        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None, county_id: str | None
     ) -> Iterator[FaultReport]:
-        return (codec.fault_from_dict(d) for d in self._recent("fault", enterprise_ids, before))
+        return (codec.fault_from_dict(d) for d in self._recent("fault", enterprise_ids, before, county_id))
 
     def _recent_stoppages(
-        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None, county_id: str | None
     ) -> Iterator[StoppageRequest]:
-        return (codec.stoppage_from_dict(d) for d in self._recent("stop", enterprise_ids, before))
+        return (codec.stoppage_from_dict(d) for d in self._recent("stop", enterprise_ids, before, county_id))
 
     def _swap_fault(self, report: FaultReport, expected: FaultReport) -> None:
         doc, old = codec.fault_to_dict(report), codec.fault_to_dict(expected)

@@ -23,9 +23,15 @@ GSI2_PK = "gsi2pk"
 GSI2_SK = "gsi2sk"
 GSI3_PK = "gsi3pk"
 GSI3_SK = "gsi3sk"
+GSI4_PK = "gsi4pk"
+GSI4_SK = "gsi4sk"
+GSI5_PK = "gsi5pk"
+GSI5_SK = "gsi5sk"
 GSI1 = "gsi1"
 GSI2 = "gsi2"
 GSI3 = "gsi3"
+GSI4 = "gsi4"
+GSI5 = "gsi5"
 # Local secondary index (same partition key, alternative sort key, strongly consistent reads).
 LSI1_SK = "lsi1sk"
 LSI1 = "lsi1"
@@ -103,9 +109,16 @@ TABLES: tuple[TableSpec, ...] = (
         STATE,
         PK,
         SK,
-        # gsi3: the alarm list in deadline order (monitoring/alarms/listing.py list_key), one county partition;
-        # notifications by the UTC month they were decided (dynamodb/outbox.py).
-        (_GSI1, IndexSpec(GSI2, GSI2_PK, GSI2_SK), IndexSpec(GSI3, GSI3_PK, GSI3_SK)),
+        # gsi3: the alarm list in deadline order (monitoring/alarms/listing.py list_key), a partition per county;
+        # notifications by the UTC month they were decided (dynamodb/outbox.py). gsi4 / gsi5: the same list per
+        # branch / per town (sparse: alarms only).
+        (
+            _GSI1,
+            IndexSpec(GSI2, GSI2_PK, GSI2_SK),
+            IndexSpec(GSI3, GSI3_PK, GSI3_SK),
+            IndexSpec(GSI4, GSI4_PK, GSI4_SK),
+            IndexSpec(GSI5, GSI5_PK, GSI5_SK),
+        ),
         TTL_ATTRIBUTE,
         "current state: downlink commands, rule state, alarms + audit, reports, emergency alerts and halts",
     ),

@@ -43,6 +43,14 @@ def _docs(db: Database, sql: str, args: Sequence[Any] = ()) -> list[dict[str, An
 
 
 _LIST_BATCH = 200
+# The county of a record is its enterprise's, from the registry's index of enterprises by county (same database).
+_IN_COUNTY = (
+    "enterprise_id IN (SELECT key FROM registry_index WHERE kind = 'enterprise' AND name = 'county' AND value = ?)"
+)
+_IN_PLACES = (
+    "enterprise_id IN (SELECT key FROM registry_index WHERE kind = 'enterprise' AND name = '{name}' "
+    "AND value IN ({marks}))"
+)
 
 
 class SqliteAlarmRepository(AlarmRepositoryBase):
@@ -82,6 +90,9 @@ class SqliteAlarmRepository(AlarmRepositoryBase):
         if where.until is not None:
             clauses.append("created_at < ?")
             args.append(_ts(where.until))
+        if where.county_id is not None:
+            clauses.append(_IN_COUNTY)
+            args.append(where.county_id)
         sql = "SELECT doc FROM alarms" + (" WHERE " + " AND ".join(clauses) if clauses else "")
         return self._alarms(sql + " ORDER BY created_at DESC, id DESC LIMIT ?", [*args, int(limit)])
 
@@ -122,6 +133,16 @@ class SqliteAlarmRepository(AlarmRepositoryBase):
         if query.key_below is not None:
             clauses.append("list_key < ?")
             args.append(query.key_below)
+        if query.key_from is not None:
+            clauses.append("list_key >= ?")
+            args.append(query.key_from)
+        if query.county_id is not None:
+            clauses.append(_IN_COUNTY)
+            args.append(query.county_id)
+        for name, values in (("branch", query.branch_ids), ("town", query.town_ids)):
+            if values is not None:
+                clauses.append(_IN_PLACES.format(name=name, marks=",".join("?" * len(values))))
+                args.extend(sorted(values))
         while True:
             where = list(clauses)
             page_args = list(args)
@@ -251,13 +272,20 @@ class SqliteReportRepository(ReportRepositoryBase):
         self._put("fault_reports", report.id, report.enterprise_id, report.filed_at, codec.fault_to_dict(report))
 
     def _recent(
-        self, table: str, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+        self,
+        table: str,
+        enterprise_ids: frozenset[str] | None,
+        before: ReportPosition | None,
+        county_id: str | None,
     ) -> Iterator[dict[str, Any]]:
         """Documents newest first by (filed_at, id), read in batches by the index (schema 81)."""
         scope = f"enterprise_id IN ({','.join('?' * len(enterprise_ids))})" if enterprise_ids is not None else ""
         while True:
             where = [scope] if scope else []
             args: list[Any] = sorted(enterprise_ids) if enterprise_ids is not None else []
+            if county_id is not None:
+                where.append(_IN_COUNTY)
+                args.append(county_id)
             if before is not None:
                 where.append("(filed_at < ? OR (filed_at = ? AND id < ?))")
                 args += [before[0], before[0], before[1]]
@@ -271,14 +299,16 @@ class SqliteReportRepository(ReportRepositoryBase):
             before = (rows[-1][0], rows[-1][1])
 
     def _recent_faults(
-        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None, county_id: str | None
     ) -> Iterator[FaultReport]:
-        return (codec.fault_from_dict(d) for d in self._recent("fault_reports", enterprise_ids, before))
+        docs = self._recent("fault_reports", enterprise_ids, before, county_id)
+        return (codec.fault_from_dict(d) for d in docs)
 
     def _recent_stoppages(
-        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None
+        self, enterprise_ids: frozenset[str] | None, before: ReportPosition | None, county_id: str | None
     ) -> Iterator[StoppageRequest]:
-        return (codec.stoppage_from_dict(d) for d in self._recent("stoppage_requests", enterprise_ids, before))
+        docs = self._recent("stoppage_requests", enterprise_ids, before, county_id)
+        return (codec.stoppage_from_dict(d) for d in docs)
 
     def _swap(self, table: str, ident: str, new: dict[str, Any], old: dict[str, Any]) -> None:
         # Documents are written with sorted keys, so the stored text of an unchanged record equals _dump(old).

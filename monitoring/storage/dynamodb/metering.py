@@ -1,10 +1,7 @@
 """Count DynamoDB requests and consumed capacity units per operation, as the AWS bill sees them.
 
-A `CapacityMeter` hooks botocore's `after-call` event on the clients the adapter uses. PynamoDB asks for
-`ReturnConsumedCapacity=TOTAL` on every data-plane call, so each response carries the units it consumed.
-Benchmarks divide the totals by the frames they fed in to report requests and units per frame.
-DynamoDB Local reports 0 units for an empty Query/Scan and for a BatchGetItem key not found; AWS bills those
-at the read minimum (0.5 eventually consistent, 1 strongly), so the meter adds it from the request's params.
+A `CapacityMeter` hooks botocore's `after-call` event; PynamoDB asks for `ReturnConsumedCapacity=TOTAL`, so each
+response carries its units. Reads DynamoDB Local reports as free (an empty Query) get AWS's minimum (`read_floor`).
 """
 
 from __future__ import annotations

@@ -15,8 +15,8 @@ from functions import _wiring
 from functions._observability import MetricUnit, logger, metrics
 from monitoring.errors import InvalidInputError
 from monitoring.rules.decode_watermark import decoded_through
-from monitoring.rules.service import evaluate_tick
 from monitoring.rules.shards import Shard, superseded
+from monitoring.rules.warm_shards import evaluate_warm_shard
 
 
 def evaluate_shard(shard: Shard) -> dict[str, Any]:
@@ -26,14 +26,15 @@ def evaluate_shard(shard: Shard) -> dict[str, Any]:
         return {"superseded": True}
     # Minutes whose frames may still wait in the stream are not judged (decode notes its progress per shard).
     decoded = decoded_through(store.rule_state, shard.tick) if _wiring.get_settings().rules_wait_for_decode else None
-    result = evaluate_tick(
+    # The container's windows of the shard are made true as of its previous tick first (its own, else the
+    # shard's snapshot), and snapshotted after (monitoring/rules/warm_shards.py).
+    result = evaluate_warm_shard(
+        shard,
         _wiring.rule_inputs_for(shard.county_id),
         store,
         _wiring.rule_config_for(shard.county_id),
-        shard.tick,
+        _wiring.warm_shards_for(shard.county_id),
         transaction=store.batch,
-        enterprise_ids=shard.enterprise_ids,
-        tick_keys=shard.tick_keys,
         decoded_until=decoded,
     )
     metrics.add_metric(name="AlarmsChanged", unit=MetricUnit.Count, value=len(result.changed))

@@ -114,6 +114,16 @@ def retick(shards: list[Shard], tick: datetime) -> list[Shard]:
     return [Shard(s.county_id, s.index, s.count, tick, s.enterprise_ids) for s in shards]
 
 
+def previous_tick(state: RuleStateRepository, shard: Shard) -> datetime | None:
+    """The tick the shard's evaluation carries on from: the first of its `tick_keys` that has one (as the engine
+    reads them)."""
+    for key in shard.tick_keys:
+        last = TickMark.load(state, key).last_tick
+        if last is not None:
+            return last
+    return None
+
+
 def superseded(state: RuleStateRepository, shard: Shard) -> bool:
     """True when this shard already evaluated this tick or a later one (a redelivered or overtaken message):
     evaluating an older tick after a newer one would move its windows backwards."""

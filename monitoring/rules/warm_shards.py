@@ -1,0 +1,147 @@
+"""A container's rule windows trusted per point only as of the tick it last evaluated; otherwise the shard's snapshot.
+
+More: docs/rules.md, "Module notes".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from monitoring.errors import StorageUnavailableError
+from monitoring.evaluation.config import RuleConfig
+from monitoring.evaluation.ports import RuleInputs
+from monitoring.rules.ports import RulesRepositories
+from monitoring.rules.sample_cache import Window
+from monitoring.rules.service import TickResult, evaluate_tick
+from monitoring.rules.shards import Shard, previous_tick
+from monitoring.rules.warm_snapshot import SnapshotBlobs, WarmSnapshot, decode, encode, snapshot_key
+
+log = logging.getLogger(__name__)
+# Backfill marks live a day (store_inputs.late_arrivals purges them); windows older than this are read afresh.
+MAX_STALE = timedelta(hours=12)
+# (points, since) -> point -> newest minute (its mark's stamp, e.g. 20261124T0812) with backfill noted at or after
+# `since` minus a minute, as `late_arrivals` counts marks
+Backfilled = Callable[[Collection[str], datetime], Mapping[str, str]]
+
+
+class WindowCache(Protocol):
+    """What is kept of a point across ticks (monitoring.rules.sample_cache.CachedSampleReader)."""
+
+    def export(self, point_ids: Sequence[str]) -> dict[str, Window]: ...
+    def restore(self, windows: Mapping[str, Window]) -> None: ...
+    def invalidate(self, point_ids: Sequence[str]) -> None: ...
+
+
+def _stamp(t: datetime) -> str:
+    return (t - timedelta(minutes=1)).strftime("%Y%m%dT%H%M")
+
+
+class WarmShards:
+    """One container's rule windows, each known to be true as of the tick that last refreshed it.
+
+    The engine reopens a cached point only for backfill noted since the shard's previous tick, so a point is
+    trusted as it stands only if this container evaluated that very tick. Otherwise it takes the newer of its own
+    window and the shard's snapshot (one GET), reopens the points with backfill noted since that one's tick, and
+    reads afresh a point that has neither. After the tick the shard's windows go to the snapshot (one PUT)."""
+
+    def __init__(self, cache: WindowCache, backfilled: Backfilled, blobs: SnapshotBlobs | None = None) -> None:
+        self._cache, self._backfilled, self._blobs = cache, backfilled, blobs
+        self._synced: dict[str, datetime] = {}  # point -> the tick whose reads its cached window reflects
+        self.sources: Counter[str] = Counter()  # warm / own / snapshot / cold, by point (bench, logs)
+
+    def before(self, shard: Shard, point_ids: Sequence[str], previous: datetime | None) -> None:
+        """Make the cache true for `point_ids` as of the shard's `previous` tick (None: it has none)."""
+        synced = {pid: self._synced.pop(pid, None) for pid in point_ids}  # re-set only after a tick that succeeds
+        if previous is not None and all(at == previous for at in synced.values()):
+            self.sources["warm"] += len(point_ids)
+            return
+        snap = self._load(shard) if previous is not None else None
+        chosen: dict[str, datetime] = {}
+        restore: dict[str, Window] = {}
+        cold: list[str] = []
+        for pid in point_ids:
+            own, theirs = synced[pid], None if snap is None or pid not in snap.windows else snap.tick
+            best = max((t for t in (own, theirs) if t is not None), default=None)
+            if previous is None or best is None or best < previous - MAX_STALE:
+                cold.append(pid)
+                continue
+            if own is None or (theirs is not None and theirs > own):
+                assert snap is not None
+                restore[pid] = snap.windows[pid]
+                self.sources["snapshot"] += 1
+            else:
+                self.sources["own" if own < previous else "warm"] += 1
+            chosen[pid] = min(best, previous)
+        self.sources["cold"] += len(cold)
+        self._cache.invalidate(cold)
+        self._cache.restore(restore)
+        behind = {pid: at for pid, at in chosen.items() if previous is not None and at < previous}
+        if behind:
+            noted = self._backfilled(sorted(behind), min(behind.values()))
+            reopen = [pid for pid, at in behind.items() if pid in noted and noted[pid] >= _stamp(at)]
+            self._cache.invalidate(reopen)
+
+    def after(self, shard: Shard, point_ids: Sequence[str]) -> None:
+        """The shard's tick succeeded: its windows are now true as of its tick; snapshot them for the next one."""
+        for pid in point_ids:
+            self._synced[pid] = shard.tick
+        if self._blobs is None:
+            return
+        try:
+            data = encode(WarmSnapshot(shard.county_id, shard.index, shard.tick, self._cache.export(point_ids)))
+            self._blobs.put(snapshot_key(shard.county_id, shard.index), data)
+        except (StorageUnavailableError, ValueError) as exc:  # the next container reads the windows instead
+            log.warning("rule snapshot not written", extra={"county": shard.county_id, "shard": shard.index,
+                                                            "error": repr(exc)})  # fmt: skip
+
+    def _load(self, shard: Shard) -> WarmSnapshot | None:
+        if self._blobs is None:
+            return None
+        try:
+            data = self._blobs.get(snapshot_key(shard.county_id, shard.index))
+        except StorageUnavailableError as exc:
+            log.warning("rule snapshot not read", extra={"county": shard.county_id, "error": repr(exc)})
+            return None
+        snap = None if data is None else decode(data, shard.county_id, shard.index)
+        if data is not None and snap is None:
+            log.warning("rule snapshot unusable", extra={"county": shard.county_id, "shard": shard.index})
+        return snap
+
+
+def shard_points(inputs: RuleInputs, shard: Shard) -> list[str]:
+    topo = inputs.topology()
+    return [p.id for eid in shard.enterprise_ids if eid in topo.enterprises for p in topo.points_of(eid)]
+
+
+def evaluate_warm_shard(
+    shard: Shard,
+    inputs: RuleInputs,
+    repos: RulesRepositories,
+    config: RuleConfig,
+    warm: WarmShards | None,
+    *,
+    transaction: Callable[[], AbstractContextManager[Any]] = nullcontext,
+    decoded_until: datetime | None = None,
+) -> TickResult:
+    """One shard's tick (`evaluate_tick`) with the container's windows made true first and snapshotted after."""
+    points = shard_points(inputs, shard) if warm is not None else []
+    if warm is not None:
+        warm.before(shard, points, previous_tick(repos.rule_state, shard))
+    result = evaluate_tick(
+        inputs,
+        repos,
+        config,
+        shard.tick,
+        transaction=transaction,
+        enterprise_ids=shard.enterprise_ids,
+        tick_keys=shard.tick_keys,
+        decoded_until=decoded_until,
+    )
+    if warm is not None:
+        warm.after(shard, points)
+    return result

@@ -64,6 +64,14 @@ class Measured:
     chain_link_bytes: int = 0  # the links on the state table (item sizes), all objects
     rule_tables: dict[str, OperationUsage] = field(default_factory=dict)  # by logical table name
     minute_tables: list[dict[str, OperationUsage]] = field(default_factory=list)  # decode + rules, each minute
+    # Rule shard-ticks handed at random to `rule_containers` warm containers, with per-shard snapshots or not
+    rule_containers: int = 1
+    rule_snapshots: bool = False
+    rule_shard_enterprises: int = 100
+    rule_shard_ticks: int = 0  # metered
+    rule_sources: dict[str, int] = field(default_factory=dict)  # where points' windows came from: warm/own/...
+    snapshot_s3: dict[str, int] = field(default_factory=dict)  # S3 requests on snapshots (get, put), metered
+    snapshot_bytes: float = 0.0  # a shard's snapshot as stored (gzip)
 
     @property
     def terminal_minutes(self) -> int:
@@ -442,6 +450,8 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     out.append(
         Line(f"Lambda decode ({s['lambda_arch']})", usd, f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls")
     )
+    if m.rule_snapshots:
+        out.append(_snapshot_line(m, p["s3"], terminals))
     rreq, _, _ = m.per_terminal_minute(m.rules)
     rules_s = tm * (m.rules_cpu_s / m.terminal_minutes + rreq * s["dynamodb_request_s"])
     rule_calls = MINUTES * math.ceil(terminals / s["rules_terminals_per_invocation"])
@@ -495,6 +505,18 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     return out
 
 
+def _snapshot_line(m: Measured, s3: Mapping[str, Any], terminals: int) -> Line:
+    """The rule shards' window snapshots: per shard-tick one PUT, and one GET where the container had not evaluated
+    the shard's previous tick (as measured); a fleet has one shard per `rule_shard_enterprises` enterprises."""
+    ticks = max(m.rule_shard_ticks, 1)
+    gets, puts = m.snapshot_s3.get("get", 0) / ticks, m.snapshot_s3.get("put", 0) / ticks
+    shards = math.ceil(terminals * m.enterprises / m.terminals / m.rule_shard_enterprises)
+    usd = MINUTES * shards * (gets * s3["get_per_1000"] + puts * s3["put_per_1000"]) / 1000
+    usd += shards * m.snapshot_bytes / GB * s3["standard_gb_month"]  # one per shard, expired after a day
+    how = f"{shards} shard(s): {puts:.2f} PUT + {gets:.2f} GET a shard-minute, {m.snapshot_bytes / 1e3:,.0f} kB each"
+    return Line("S3 rule snapshots", usd, how)
+
+
 def _flow_logs(p: Mapping[str, Any], s: Mapping[str, Any], terminals: int, addresses: int) -> float:
     """VPC flow logs. All traffic: a record per connection and hop every aggregation interval, to CloudWatch Logs.
     Rejects only, to S3 (infra's default): the internet's unsolicited probes of the public addresses, whatever the
@@ -543,6 +565,11 @@ def _usage_table(title: str, m: Measured, usage: Mapping[str, OperationUsage]) -
     return rows
 
 
+def _sources(counts: Mapping[str, int]) -> str:
+    total = sum(counts.values()) or 1
+    return ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(counts.items()) if v) or "-"
+
+
 def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | None = None) -> str:
     shapes = shapes if shapes is not None else load_shapes()
     out = [
@@ -550,6 +577,8 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
         f"fleet: {m.enterprises} enterprises, {m.terminals} terminals, {m.points} points; {m.minutes} minutes metered",
         f"stream records: {m.records_per_terminal_minute:.2f} per terminal-minute, {m.record_bytes:,.0f} B each"
         f" (raw frame {m.frame_bytes:,.0f} B, gzip {m.gzip_ratio:.1f}:1)",
+        f"rules: shard-ticks at random on {m.rule_containers} warm container(s), snapshots "
+        f"{'on' if m.rule_snapshots else 'off'}; points' windows: {_sources(m.rule_sources)}",
         f"CPU in this process: decode {m.decode_cpu_s / m.terminal_minutes * 1000:.1f} ms and rules"
         f" {m.rules_cpu_s / m.terminal_minutes * 1000:.1f} ms per terminal-minute",
         "",

@@ -15,14 +15,15 @@ from functions import _wiring
 from functions._observability import MetricUnit, logger, metrics
 from monitoring.errors import InvalidInputError
 from monitoring.rules.decode_watermark import decoded_through
-from monitoring.rules.shards import Shard, superseded
+from monitoring.rules.shards import Shard, resume
 from monitoring.rules.warm_shards import evaluate_warm_shard
 
 
 def evaluate_shard(shard: Shard) -> dict[str, Any]:
     """Evaluate the shard's enterprises at its tick, unless the shard already evaluated that tick or a later one."""
     store = _wiring.get_store()
-    if superseded(store.rule_state, shard):
+    done, previous = resume(store.rule_state, shard)
+    if done:
         return {"superseded": True}
     # Minutes whose frames may still wait in the stream are not judged (decode notes its progress per shard).
     decoded = decoded_through(store.rule_state, shard.tick) if _wiring.get_settings().rules_wait_for_decode else None
@@ -34,6 +35,7 @@ def evaluate_shard(shard: Shard) -> dict[str, Any]:
         store,
         _wiring.rule_config_for(shard.county_id),
         _wiring.warm_shards_for(shard.county_id),
+        previous=previous,
         transaction=store.batch,
         decoded_until=decoded,
     )

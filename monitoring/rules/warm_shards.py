@@ -18,7 +18,7 @@ from monitoring.evaluation.ports import RuleInputs
 from monitoring.rules.ports import RulesRepositories
 from monitoring.rules.sample_cache import Window
 from monitoring.rules.service import TickResult, evaluate_tick
-from monitoring.rules.shards import Shard, previous_tick
+from monitoring.rules.shards import Shard
 from monitoring.rules.warm_snapshot import SnapshotBlobs, WarmSnapshot, decode, encode, snapshot_key
 
 log = logging.getLogger(__name__)
@@ -125,13 +125,15 @@ def evaluate_warm_shard(
     config: RuleConfig,
     warm: WarmShards | None,
     *,
+    previous: datetime | None,
     transaction: Callable[[], AbstractContextManager[Any]] = nullcontext,
     decoded_until: datetime | None = None,
 ) -> TickResult:
-    """One shard's tick (`evaluate_tick`) with the container's windows made true first and snapshotted after."""
+    """One shard's tick (`evaluate_tick`) with the container's windows made true first and snapshotted after;
+    `previous`: the tick it carries on from (`shards.resume`)."""
     points = shard_points(inputs, shard) if warm is not None else []
     if warm is not None:
-        warm.before(shard, points, previous_tick(repos.rule_state, shard))
+        warm.before(shard, points, previous)
     result = evaluate_tick(
         inputs,
         repos,

@@ -20,7 +20,7 @@ from monitoring.clock import FixedClock
 from monitoring.evaluation.config import load_defaults
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.registry.models import FacilityKind
-from monitoring.rules.shards import plan_county
+from monitoring.rules.shards import plan_county, resume
 from monitoring.rules.store_inputs import StoreRuleInputs, note_late_readings
 from monitoring.rules.warm_shards import WarmShards, evaluate_warm_shard
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
@@ -98,7 +98,8 @@ def _run(store: Store, clock: FixedClock, containers: int, blobs: S3Objects | No
         clock.set(tick + timedelta(seconds=2))
         for shard in plan_county("rugao", list(ENTERPRISES), tick, PER_SHARD):
             c = rng.choice(pool)
-            evaluate_warm_shard(shard, c.inputs, store, c.config, c.warm, transaction=store.batch)
+            _, previous = resume(store.rule_state, shard)
+            evaluate_warm_shard(shard, c.inputs, store, c.config, c.warm, previous=previous, transaction=store.batch)
     return pool
 
 

@@ -1,4 +1,4 @@
-"""A shard's windows as a snapshot blob: exact round trip; anything not a whole format-1 snapshot of the shard is None."""
+"""A shard's windows as a snapshot blob: exact round trip; anything but a whole format-1 snapshot of it is None."""
 
 from __future__ import annotations
 

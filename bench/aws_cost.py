@@ -31,6 +31,7 @@ from monitoring.archive.manifest_chain import ManifestChain  # noqa: E402
 from monitoring.clock import FixedClock  # noqa: E402
 from monitoring.ingest.isolate import decode_isolating  # noqa: E402
 from monitoring.rules.shards import Shard, plan_ticks, resume, retick  # noqa: E402
+from monitoring.rules.state_cache import RuleStateCache  # noqa: E402
 from monitoring.rules.store_inputs import StoreRuleInputs  # noqa: E402
 from monitoring.rules.warm_shards import WarmShards, evaluate_warm_shard  # noqa: E402
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend  # noqa: E402
@@ -105,7 +106,7 @@ class RuleContainers:
 
     def __init__(self, store: Store, county: str, n: int, snapshots: bool, seed: int) -> None:
         self.bucket = VersionedObjects() if snapshots else None
-        self.pool: list[tuple[StoreRuleInputs, Any, WarmShards]] = []
+        self.pool: list[tuple[StoreRuleInputs, Any, WarmShards, RuleStateCache]] = []
         self.rng = random.Random(seed)
         self.store, self.shard_ticks, self.snapshot_bytes = store, 0, 0
         for _ in range(n):
@@ -115,19 +116,20 @@ class RuleContainers:
             if cache is None:
                 raise RuntimeError("the store's sample reader keeps no windows")
             config = inputs.config(_wiring.get_rule_config())  # the county's parameters, read by each container
-            self.pool.append((inputs, config, WarmShards(cache, inputs.backfill_noted, self.bucket)))
+            warm = WarmShards(cache, inputs.backfill_noted, self.bucket)
+            self.pool.append((inputs, config, warm, RuleStateCache()))
 
     def tick(self, shards: list[Shard]) -> None:
         for shard in shards:
-            inputs, config, warm = self.rng.choice(self.pool)
+            inputs, config, warm, state_cache = self.rng.choice(self.pool)
             _, previous = resume(self.store.rule_state, shard)  # the worker's own read of the shard's mark
             evaluate_warm_shard(shard, inputs, self.store, config, warm, previous=previous,
-                                transaction=self.store.batch)  # fmt: skip
+                                transaction=self.store.batch, cache=state_cache)  # fmt: skip
             self.shard_ticks += 1
 
     def sources(self) -> dict[str, int]:
         out: dict[str, int] = {}
-        for _, _, warm in self.pool:
+        for _, _, warm, _ in self.pool:
             for k, v in warm.sources.items():
                 out[k] = out.get(k, 0) + v
         return out
@@ -144,6 +146,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         dynamodb_table_prefix=prefix,
         registry_cache_s=float(stage["registry_cache"].default),
         state_refresh_s=float(stage["terminal_state_refresh"].default),
+        rollup_spread=bool(stage["decode_rollup_spread"].default),
     )
     _wiring.configure(settings, clock=clock)  # the handlers' own composition: the same caches, knobs and reader
     store = _wiring.get_store()

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -21,17 +21,23 @@ from monitoring.errors import InvalidInputError
 from monitoring.ingest.decode import Decoder, DecodeSettings
 from monitoring.ingest.isolate import DeadLetters
 from monitoring.ingest.registry_cache import RegistryCache
+from monitoring.ingest.rollup_ledger import RollupLedger
 from monitoring.ingest.split_cache import SplitCache
 from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import Reading
 from monitoring.rules.decode_watermark import DecodeProgress
+from monitoring.rules.state_cache import RuleStateCache
 from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.rules.warm_shards import WarmShards
 from monitoring.rules.warm_snapshot import SnapshotBlobs
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
 from monitoring.storage.retention import RetentionPolicy
+
+if TYPE_CHECKING:
+    from monitoring.evidence.delivered import DeliveredArchive
+    from monitoring.photos.ports import PhotoBlobStore
 
 
 def _env(variable: str, default: Any, **checks: Any) -> Any:
@@ -53,6 +59,8 @@ class Settings(BaseModel):
     profiles_dir: str = _env("PROFILES_DIR", str(DEFAULT_DIR))
     skew_alarm_s: float = _env("CLOCK_SKEW_ALARM_S", 300.0, ge=0, le=86_400)
     rollup: bool = _env("DECODE_ROLLUP", True)
+    # Each point's hourly roll-up at its own minute of the next hour (AWS: no top-of-hour read spike on `readings`)
+    rollup_spread: bool = _env("DECODE_ROLLUP_SPREAD", False)
     state_refresh_s: float = _env("TERMINAL_STATE_REFRESH_S", 60.0, ge=0, le=86_400)
     registry_cache_s: float = _env("REGISTRY_CACHE_S", 60.0, ge=0, le=86_400)  # how long a warm container trusts
     # Decode writes each frame to the store's archive; off in AWS, where raw frames live only in the S3 archive
@@ -89,6 +97,7 @@ class Settings(BaseModel):
             skew_alarm_s=self.skew_alarm_s,
             rollup=self.rollup,
             rollup_grace=timedelta(seconds=60),
+            rollup_spread=self.rollup_spread,
             state_refresh=timedelta(seconds=self.state_refresh_s),
             archive=self.archive_items,
         )
@@ -147,8 +156,10 @@ def reset() -> None:
         get_clock,
         get_registry_cache,
         get_split_cache,
+        get_rollup_ledger,
         get_rule_inputs,
         get_rule_config,
+        get_rule_state_cache,
         get_dead_letters,
         rule_inputs_for,
         rule_config_for,
@@ -193,6 +204,12 @@ def get_split_cache() -> SplitCache:
     return SplitCache()
 
 
+@lru_cache(maxsize=1)
+def get_rollup_ledger() -> RollupLedger:
+    """The hourly roll-ups this warm container has done (each point's scheduled one runs once an hour)."""
+    return RollupLedger()
+
+
 def new_decoder() -> Decoder:
     """A decoder for one batch, on the adapters of this cold start."""
     from monitoring.rules.store_inputs import note_late_readings
@@ -212,6 +229,7 @@ def new_decoder() -> Decoder:
         on_stored=reopen_rule_windows,
         split_cache=get_split_cache(),
         layouts=get_layout_cache(),
+        rollups=get_rollup_ledger() if settings.rollup_spread else None,
     )
 
 
@@ -248,6 +266,21 @@ def get_s3() -> Any:
     return s3_client(get_settings().dynamodb_region or None)
 
 
+def delivered_archive(bucket: str) -> DeliveredArchive:
+    """An evidence export's frames and proof: the S3 archive `bucket` (GetObject only) and the chain's links."""
+    from monitoring.evidence.delivered import DeliveredArchive
+    from monitoring.storage.archive_s3 import S3ArchiveReader
+
+    return DeliveredArchive(get_store().chain_heads, S3ArchiveReader(get_s3(), bucket))
+
+
+def photo_blobs(bucket: str) -> PhotoBlobStore:
+    """The API's photo bucket, read (an evidence export's photos)."""
+    from monitoring.storage.photo_blobs.s3 import open_s3_photo_blobs
+
+    return open_s3_photo_blobs(bucket, get_settings().dynamodb_region)
+
+
 # ---- rules area (evaluation, escalation) ----------------------------------------------------------------
 
 
@@ -259,6 +292,12 @@ def get_rule_inputs() -> StoreRuleInputs:
 @lru_cache(maxsize=1)
 def get_rule_config() -> Any:
     return rule_config_for(get_settings().county_id)
+
+
+@lru_cache(maxsize=1)
+def get_rule_state_cache() -> RuleStateCache:
+    """The enterprise documents a warm container's rule ticks read and wrote, kept for its next ticks."""
+    return RuleStateCache()
 
 
 @lru_cache(maxsize=8)  # a warm worker keeps the few counties it was last sent

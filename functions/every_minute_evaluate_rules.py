@@ -23,7 +23,13 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     # Minutes whose frames may still wait in the stream are not judged (AWS; locally the scheduler holds the tick).
     decoded = decoded_through(store.rule_state, now) if _wiring.get_settings().rules_wait_for_decode else None
     result = evaluate_tick(
-        _wiring.get_rule_inputs(), store, _wiring.get_rule_config(), now, transaction=store.batch, decoded_until=decoded
+        _wiring.get_rule_inputs(),
+        store,
+        _wiring.get_rule_config(),
+        now,
+        transaction=store.batch,
+        decoded_until=decoded,
+        cache=_wiring.get_rule_state_cache(),
     )
     metrics.add_metric(name="AlarmsChanged", unit=MetricUnit.Count, value=len(result.changed))
     metrics.add_metric(name="EnterprisesFailed", unit=MetricUnit.Count, value=len(result.failed))

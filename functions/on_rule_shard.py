@@ -38,6 +38,7 @@ def evaluate_shard(shard: Shard) -> dict[str, Any]:
         previous=previous,
         transaction=store.batch,
         decoded_until=decoded,
+        cache=_wiring.get_rule_state_cache(),
     )
     metrics.add_metric(name="AlarmsChanged", unit=MetricUnit.Count, value=len(result.changed))
     metrics.add_metric(name="EnterprisesFailed", unit=MetricUnit.Count, value=len(result.failed))

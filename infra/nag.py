@@ -98,6 +98,13 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
         "so chosen at run time), reads them back and lists them; no delete, and the bucket's Object Lock keeps "
         "every version",
     )
+    for prefix in ("raw", "manifests"):
+        _ack(
+            _default_policy(stack.api.role),
+            f"AwsSolutions-IAM5[Resource::<{archive}.Arn>/{prefix}/*]",
+            "Evidence exports read the delivered objects and manifests that the chain's links name (keys chosen by "
+            "Firehose and the chain function at run time); get object only, no list, put or delete",
+        )
     snapshots = stack.functions.rule_snapshots
     if snapshots is not None:
         bucket = stack.get_logical_id(snapshots.node.default_child)  # type: ignore[arg-type]

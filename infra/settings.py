@@ -112,6 +112,7 @@ class StageSettings(BaseModel):
     escalate_every_minutes: int = 5
     clock_skew_alarm: int = 300  # terminal clock skew (s) that decode reports as an event
     decode_rollup: bool = True  # decode maintains hourly/daily aggregates
+    decode_rollup_spread: bool = True  # each point's hourly roll-up at its own minute: no top-of-hour read spike
     # Tables on provisioned capacity with auto scaling (the steady frame load); the others stay on demand.
     # Reserved capacity for them is a purchase in the console, not part of the stack (docs/deploy.md, cost).
     dynamodb_provisioned_tables: tuple[str, ...] = ()

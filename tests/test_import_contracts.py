@@ -37,6 +37,7 @@ RULES = [
             "monitoring/storage/sqlite": ("sqlite3",),
             "monitoring/storage/dynamodb": ("boto3", "botocore", "pynamodb"),
             "monitoring/storage/photo_blobs/s3.py": ("boto3", "botocore"),
+            "monitoring/storage/archive_s3.py": ("boto3", "botocore"),
         },
     ),
     Rule(

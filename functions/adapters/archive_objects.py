@@ -1,52 +1,21 @@
 """The raw archive bucket for the manifest chain: delivered objects (Firehose → S3: gzip JSON lines of frame
-records) read and parsed, manifests written."""
+records, parsed by monitoring/ingest/delivered_objects.py) read, manifests written."""
 
 from __future__ import annotations
 
-import gzip
-import zlib
-from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from monitoring.archive.manifest import sha256
-from monitoring.archive.models import RawFrame
-from monitoring.errors import InvalidInputError, StorageUnavailableError
-from monitoring.ingest.records import parse_record
+from monitoring.errors import StorageUnavailableError
+from monitoring.ingest.delivered_objects import DeliveredFrames, frames_of, parse_object
 
-
-@dataclass
-class DeliveredFrames:
-    """An object's SHA-256 (of its bytes as stored), its frame records in order, and its lines that are not."""
-
-    digest: str
-    frames: list[RawFrame] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
+__all__ = ["DeliveredFrames", "S3Objects", "frames_of", "parse_object", "s3_client"]
 
 
 def s3_client(region: str | None) -> Any:
     return boto3.client("s3", region_name=region)
-
-
-def parse_object(key: str, stored: bytes) -> DeliveredFrames:
-    """The frame records of an object's bytes; a line that is no frame record is skipped and named (it is then
-    off every chain, which verification reports as a missing record if it was one)."""
-    out = DeliveredFrames(sha256(stored))
-    try:
-        body = gzip.decompress(stored) if key.endswith(".gz") else stored
-    except (OSError, EOFError, zlib.error) as exc:
-        out.skipped.append(f"{key}: not gzip ({exc})")
-        return out
-    for n, line in enumerate(body.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            out.frames.append(RawFrame.of(parse_record(line)))
-        except InvalidInputError as exc:
-            out.skipped.append(f"{key} line {n}: {exc}")
-    return out
 
 
 class S3Objects:
@@ -81,9 +50,3 @@ class S3Objects:
         except (BotoCoreError, ClientError) as exc:
             raise StorageUnavailableError(f"s3://{self._bucket}/{prefix}: {exc}") from exc
         return out
-
-
-def frames_of(key: str, body: bytes) -> list[RawFrame]:
-    """The frame records of a delivered object's bytes (lines that are none are left out, and so fail the
-    object's manifest check if they were altered)."""
-    return parse_object(key, body).frames

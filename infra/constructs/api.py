@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aws_cdk import Duration, RemovalPolicy, SecretValue, Stack
 from aws_cdk import aws_apigateway as apigw
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_s3 as s3
@@ -239,6 +240,23 @@ class Api(Construct):
                     id="abort-incomplete-uploads", abort_incomplete_multipart_upload_after=Duration.days(1)
                 ),
             ],
+        )
+
+    def read_archive(self, bucket: s3.IBucket, key: kms.IKey, prefixes: Sequence[str]) -> None:
+        """Evidence packages read the raw archive (monitoring/evidence/delivered.py): GetObject of delivered objects
+        and manifests by the keys the chain's links name, decrypted through S3 only; no listing, no version reads."""
+        self.function.add_environment("API_ARCHIVE_BUCKET", bucket.bucket_name)
+        self.function.add_environment("API_ARCHIVE_REGION", Stack.of(self).region)
+        self.role.add_to_policy(
+            iam.PolicyStatement(actions=["s3:GetObject"], resources=[bucket.arn_for_objects(f"{p}*") for p in prefixes])
+        )
+        stack = Stack.of(self)
+        self.role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["kms:Decrypt"],
+                resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
+            )
         )
 
     def _grant_photos(self) -> None:

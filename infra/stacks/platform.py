@@ -147,6 +147,7 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
         "CLOCK_SKEW_ALARM_S": str(settings.clock_skew_alarm),
         "DECODE_ROLLUP": "true" if settings.decode_rollup else "false",
+        "DECODE_ROLLUP_SPREAD": "true" if settings.decode_rollup_spread else "false",
         "DECODE_ARCHIVE_ITEMS": "true" if settings.decode_archive_items else "false",
         "MINUTE_READING_DAYS": str(settings.minute_reading_days),
         "RULES_SHARD_ENTERPRISES": str(settings.rules_shard_enterprises),
@@ -311,6 +312,10 @@ class PlatformStack(Stack):
         # Alarm changes reach the decider within seconds through the state table's stream (alarm items only).
         self.functions.add_stream_handler(
             "NotifyOnAlarm", "functions.on_alarm_change_notify.handler", self.storage.tables[schema.STATE], "alarm#"
+        )
+        # Evidence packages carry frames and manifests from the raw archive (the API reads, never lists).
+        self.api.read_archive(
+            self.stream.archive_bucket, self.stream.key, (ARCHIVE_CHAIN_PREFIX, ARCHIVE_MANIFEST_PREFIX)
         )
         # Each delivered raw archive object gets a manifest and a link on the global chain (raw frames live in S3).
         self.functions.add_archive_handler(

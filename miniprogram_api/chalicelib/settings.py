@@ -64,6 +64,11 @@ class ApiSettings(BaseSettings):
     photo_endpoint: str = ""  # tests and S3-compatible stores only
     # An evidence package the API hands out (routes/evidence.py): AWS Lambda answers at most 6 MB, base64-encoded.
     evidence_max_bytes: int = Field(default=4_000_000, ge=100_000, le=1_000_000_000)
+    # AWS: the raw archive bucket (Firehose → S3, chained by manifests) evidence packages read frames and proof from;
+    # "" = the store's own archive (local mode, sqlite).
+    archive_bucket: str = ""
+    archive_region: str = ""
+    archive_endpoint: str = ""  # tests and S3-compatible stores only
     profiles_dir: str = ""  # protocol profiles (decoding a newly bound terminal's early frames); "" = data/profiles
 
     @field_validator("token_key")

@@ -20,6 +20,7 @@ from miniprogram_api.chalicelib.settings import ENV_PREFIX, ApiSettings
 from miniprogram_api.chalicelib.sms import LogSmsSender, ProviderSmsSender, SmsCodeSender
 from monitoring.accounts.passwords import DEFAULT_HASHER
 from monitoring.clock import Clock, SystemClock
+from monitoring.evidence.delivered import DeliveredArchive
 from monitoring.photos.ports import PhotoBlobStore
 from monitoring.profiles.models import Profile
 from monitoring.storage.opener import StoreLocation, open_store_at
@@ -179,6 +180,21 @@ def photo_blobs(svc: Services) -> PhotoBlobStore:
 
             found = LocalPhotoBlobs(settings.photo_dir)
         svc.extras["photo_blobs"] = found
+    return found
+
+
+def delivered_archive(svc: Services) -> DeliveredArchive | None:
+    """Where evidence packages read frames and proof on AWS (settings.archive_bucket: the S3 archive and the chain's
+    links on the store), made once per process; None: the store's own archive (local mode)."""
+    settings = svc.settings
+    if not settings.archive_bucket:
+        return None
+    found = svc.extras.get("delivered_archive")
+    if found is None:
+        from monitoring.storage.archive_s3 import open_s3_archive
+
+        reader = open_s3_archive(settings.archive_bucket, settings.archive_region, settings.archive_endpoint)
+        found = svc.extras["delivered_archive"] = DeliveredArchive(svc.store.chain_heads, reader)
     return found
 
 

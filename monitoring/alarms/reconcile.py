@@ -12,6 +12,7 @@ from datetime import datetime
 
 from monitoring.alarms.models import SYSTEM, Alarm, AlarmState, AuditEntry, Episode
 from monitoring.alarms.ports import AlarmRepository, AuditLog
+from monitoring.errors import NotFoundError
 from monitoring.evaluation.catalogue import RULES
 from monitoring.evaluation.models import Finding
 
@@ -100,18 +101,33 @@ def reconcile(
     by_key: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         by_key.setdefault((f.subject, f.rule), []).append(f)
-    for a in alarms.open_for_enterprise(enterprise_id):
-        if a.rule in rules and (subjects is None or (a.subject, a.rule) in subjects):
-            by_key.setdefault((a.subject, a.rule), [])
+    open_now = {(a.subject, a.rule): a for a in alarms.open_for_enterprise(enterprise_id)}
+    for subject, rule in open_now:
+        if rule in rules and (subjects is None or (subject, rule) in subjects):
+            by_key.setdefault((subject, rule), [])
     w = _Window(enterprise_id, ws, now, alarms, audit)
     changed: list[Alarm] = []
     for (subject, rule), fs in sorted(by_key.items()):
         fs.sort(key=lambda f: f.start)
-        alarm = alarms.latest(subject, rule)
+        alarm = _latest(alarms, open_now.get((subject, rule)), subject, rule)
         result = _apply_one(w, alarm, subject, rule, fs)
         if result is not None:
             changed.append(result)
     return changed
+
+
+def _latest(alarms: AlarmRepository, listed_open: Alarm | None, subject: str, rule: str) -> Alarm | None:
+    """The newest alarm of (subject, rule). One the enterprise's open list named is read again by id (on DynamoDB
+    the list is an index, possibly a moment behind): still open, it is the newest, since the store lets only the
+    newest be open, and the pointer read is saved; otherwise the pointer says which is."""
+    if listed_open is not None:
+        try:
+            fresh = alarms.get(listed_open.id)
+        except NotFoundError:
+            fresh = None
+        if fresh is not None and fresh.open:
+            return fresh
+    return alarms.latest(subject, rule)
 
 
 def _apply_one(w: _Window, alarm: Alarm | None, subject: str, rule: str, fs: list[Finding]) -> Alarm | None:

@@ -9,6 +9,7 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from monitoring._time import to_micros
 from monitoring.archive.models import GENESIS_HASH, RawFrame
 from monitoring.errors import InvalidInputError
 
@@ -72,7 +73,9 @@ class Manifest:
 
 @dataclass(frozen=True, slots=True)
 class ChainLink:
-    """The one chain item per object: link `seq` joins the previous manifest's hash to this manifest's hash."""
+    """The one chain item per object: link `seq` joins the previous manifest's hash to this manifest's hash.
+    `received` (first, last receipt in µs since the epoch, of the object's frame records) is a finding aid for
+    evidence exports, outside every hash; None on links written before it was kept, or of objects without frames."""
 
     seq: int
     object_key: str
@@ -80,6 +83,7 @@ class ChainLink:
     hash: str
     records: int
     mns: int
+    received: tuple[int, int] | None = None
 
     def __post_init__(self) -> None:
         if self.seq < 1 or not self.object_key or len(self.object_key) > MAX_OBJECT_KEY:
@@ -88,6 +92,12 @@ class ChainLink:
     @property
     def manifest_key(self) -> str:
         return manifest_key(self.object_key, self.seq)
+
+
+def received_span(frames: Sequence[RawFrame]) -> tuple[int, int] | None:
+    """The first and last receipt time (µs) among an object's frame records (a link's finding aid)."""
+    times = [to_micros(f.received_at) for f in frames]
+    return (min(times), max(times)) if times else None
 
 
 def frames_digest(frames: Iterable[RawFrame]) -> str:

@@ -79,7 +79,9 @@ class ManifestChain:
             seq, prev_hash = (1, GENESIS_HASH) if head is None else (head.seq + 1, head.hash)
             manifest = mf.build(key, digest, frames, seq=seq, prev_hash=prev_hash, prev=heads.mns)
             data = mf.encode(manifest)
-            link = ChainLink(seq, key, prev_hash, mf.sha256(data), len(frames), len(manifest.entries))
+            link = ChainLink(
+                seq, key, prev_hash, mf.sha256(data), len(frames), len(manifest.entries), mf.received_span(frames)
+            )
             self._objects.put(link.manifest_key, data)
             try:
                 self._links.append(link)

@@ -10,6 +10,8 @@ from typing import Any, TextIO
 
 from monitoring.clock import SystemClock
 from monitoring.errors import InvalidInputError, NotFoundError
+from monitoring.evidence.delivered import DeliveredArchive
+from monitoring.photos.ports import PhotoBlobStore
 from monitoring.storage.ports import Store
 
 
@@ -75,35 +77,62 @@ def _audit_export(store: Store, evidence: Any, sha256: str, now: datetime) -> No
     )  # fmt: skip
 
 
+def parse_now(text: str | None, default: datetime) -> datetime:
+    """--now: ISO 8601 with an offset; the default when not given."""
+    if not text:
+        return default
+    try:
+        now = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(f"不是 ISO 8601 时间: {text!r}") from None
+    if now.tzinfo is None:
+        raise InvalidInputError(f"缺少时区（如 +08:00）: {text!r}")
+    return now
+
+
 def export_cli(args: argparse.Namespace, store: Store, out: TextIO, now: datetime) -> int:
-    from monitoring.evidence.collect import collect
-    from monitoring.evidence.package import build_package
-    from monitoring.profiles.loader import load_profiles
     from monitoring.storage.photo_blobs.local import LocalPhotoBlobs
 
     check_out(args.out, args.force)
-    if args.now:
-        try:
-            now = datetime.fromisoformat(args.now)
-        except ValueError:
-            raise InvalidInputError(f"不是 ISO 8601 时间: {args.now!r}") from None
-        if now.tzinfo is None:
-            raise InvalidInputError(f"缺少时区（如 +08:00）: {args.now!r}")
+    now = parse_now(args.now, now)
     photos = args.photos or Path(args.db).parent / "photos"
     blobs = LocalPhotoBlobs(photos) if photos.is_dir() else None
+    missing = f"注意：照片目录 {photos} 不存在，照片文件未包含在证据包中" if blobs is None else ""
+    return export(store, args.alarm, args.out, now, out, blobs=blobs, photos_missing=missing)
+
+
+def export(
+    store: Store,
+    alarm_id: str,
+    path: Path,
+    now: datetime,
+    out: TextIO,
+    *,
+    blobs: PhotoBlobStore | None,
+    archive: DeliveredArchive | None = None,
+    photos_missing: str = "",
+) -> int:
+    """Write the package (the output checked by the caller), record its hash on the trail, report in Chinese.
+    `archive`: frames and proof from the S3 archive (AWS, `python -m functions.export_evidence`)."""
+    from monitoring.evidence.collect import collect
+    from monitoring.evidence.package import build_package
+    from monitoring.profiles.loader import load_profiles
+
     try:
-        evidence = collect(store, args.alarm, now, load_profiles(), blobs)
+        evidence = collect(store, alarm_id, now, load_profiles(), blobs, archive)
     except NotFoundError:
-        print(f"错误：告警 {args.alarm} 不存在", file=out)
+        print(f"错误：告警 {alarm_id} 不存在", file=out)
         return 1
     package = build_package(evidence)
-    partial = args.out.with_name(args.out.name + ".part")
+    partial = path.with_name(path.name + ".part")
     partial.write_bytes(package.data)
-    os.replace(partial, args.out)  # never a half-written package under the final name
-    print(f"已导出证据包：{args.out}（{len(package.data) / 1024:.0f} KB，{package.files} 个文件）", file=out)
+    os.replace(partial, path)  # never a half-written package under the final name
+    print(f"已导出证据包：{path}（{len(package.data) / 1024:.0f} KB，{package.files} 个文件）", file=out)
     _audit_export(store, evidence, package.sha256, now)
     print(f"证据包 SHA-256：{package.sha256}（已记入审计记录）", file=out)
     print(f"数据 {package.values} 个，其中 {package.traced} 个已对应到原始报文", file=out)
-    if blobs is None and evidence.photos:
-        print(f"注意：照片目录 {photos} 不存在，照片文件未包含在证据包中", file=out)
+    if archive is not None and evidence.delivered is None:
+        print("注意：原始报文归档中没有该告警时间窗口内的报文，证据包不含原始报文与哈希证明", file=out)
+    if photos_missing and evidence.photos:
+        print(photos_missing, file=out)
     return 0

@@ -1,5 +1,6 @@
 """Everything an alarm's evidence package holds, read from the store: the alarm, names, the line's points and
-minute readings, the terminals' archived frames and their chain segments, photos, notifications, audit."""
+minute readings, the terminals' archived frames and their chain segments (or, on AWS, the S3 archive's frames and
+manifests: evidence/delivered.py), photos, notifications, audit."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from monitoring.alarms.models import Alarm, AuditEntry
 from monitoring.archive.models import ArchivedFrame
 from monitoring.audit.models import AuditRecord
 from monitoring.errors import InvalidInputError, NotFoundError
+from monitoring.evidence.delivered import DeliveredArchive, DeliveredProof
 from monitoring.notify.models import Notification
 from monitoring.photos.models import Photo
 from monitoring.photos.ports import PhotoBlobStore
@@ -78,6 +80,7 @@ class Evidence:
     exported_at: datetime
     people: dict[str, str]  # account id → display name, for everyone the package names
     branch_names: dict[str, str]  # branch id → name (执法一局…) of the enterprise's county
+    delivered: DeliveredProof | None = None  # AWS: frames and proof from the S3 archive (`chains` is then empty)
 
 
 def evidence_window(alarm: Alarm, now: datetime) -> tuple[datetime, datetime]:
@@ -97,8 +100,11 @@ def collect(
     now: datetime,
     profiles: Mapping[str, Profile],
     blobs: PhotoBlobStore | None = None,
+    archive: DeliveredArchive | None = None,
+    max_bytes: int | None = None,
 ) -> Evidence:
-    """NotFoundError when the alarm does not exist."""
+    """NotFoundError when the alarm does not exist. With `archive` (AWS) the frames and their proof come from the
+    S3 archive instead of `store.archive`; EvidenceTooLargeError when its manifests alone pass `max_bytes`."""
     from monitoring.evaluation.catalogue import RULES
 
     alarm = store.alarms.get(alarm_id)
@@ -119,7 +125,13 @@ def collect(
         for p, _ in points
     }
     mns = sorted({p.mn for p, _ in points if p.mn})
-    chains = tuple(c for c in (_chain(store, mn, start, end, now, profiles) for mn in mns) if c is not None)
+    delivered = None
+    if archive is None:
+        chains = tuple(c for c in (_chain(store, mn, start, end, now, profiles) for mn in mns) if c is not None)
+    else:
+        chains = ()
+        by_mn = {mn: _profile(store, mn, profiles) for mn in mns}
+        delivered = archive.proof(mns, start, min(end + LATE_FRAMES, now), by_mn, max_bytes=max_bytes)
     spec = RULES.get(alarm.rule)
     workflow = tuple(store.audit.for_alarm(alarm.id))
     trail = tuple(_trail(store, alarm, now))
@@ -144,6 +156,7 @@ def collect(
         exported_at=now,
         people=_people(store, actors),
         branch_names={b.branch_id: b.name for b in store.registry.list_branches(county)} if county else {},
+        delivered=delivered,
     )
 
 
@@ -166,11 +179,15 @@ def _chain(
     first, last = min(f.seq for f in received), max(f.seq for f in received)
     frames = _records(store, mn, first, last)
     tail = _records(store, mn, last + 1, head.seq) if head.seq - last <= MAX_TAIL else []
+    return Chain(mn, tuple(frames), tuple(tail), head, _profile(store, mn, profiles))
+
+
+def _profile(store: Store, mn: str, profiles: Mapping[str, Profile]) -> Profile | None:
+    """The terminal's decoding profile; None when it is not registered (its frames made no readings)."""
     terminal = store.registry.find_terminal(mn)
-    profile = None
-    if terminal is not None:
-        profile = profiles.get(terminal.profile) or profiles.get(DEFAULT_PROFILE_ID)
-    return Chain(mn, tuple(frames), tuple(tail), head, profile)
+    if terminal is None:
+        return None
+    return profiles.get(terminal.profile) or profiles.get(DEFAULT_PROFILE_ID)
 
 
 def _records(store: Store, mn: str, first: int, last: int) -> list[ArchivedFrame]:

@@ -195,7 +195,11 @@ def response_text(evidence: Evidence, photo_names: Mapping[str, str]) -> str:
 
 def readings_csv(evidence: Evidence) -> tuple[bytes, int, int]:
     """The CSV, how many values it has, and how many of them were traced to a frame of the package."""
-    indexes = {c.mn: FrameIndex(c.frames, c.profile) for c in evidence.chains if c.profile is not None}
+    indexes = {c.mn: FrameIndex([(str(f.seq), f.frame) for f in c.frames], c.profile) for c in evidence.chains
+               if c.profile is not None}  # fmt: skip
+    if evidence.delivered is not None:
+        indexes |= {c.mn: FrameIndex([(f.frame_id, f.frame) for f in c.window], c.profile)
+                    for c in evidence.delivered.chains if c.profile is not None}  # fmt: skip
     rows: list[list[str]] = []
     traced = 0
     firm = enterprise_name(evidence)
@@ -216,7 +220,7 @@ def readings_csv(evidence: Evidence) -> tuple[bytes, int, int]:
                         quantity,
                         repr(reading.values[quantity]),
                         point.mn or "",
-                        str(s.seq) if s else "",
+                        s.seq if s else "",
                         s.data_time_raw if s else "",
                         s.code if s else "",
                         s.raw if s else "",

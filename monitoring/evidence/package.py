@@ -17,6 +17,7 @@ from monitoring.archive.models import ArchivedFrame
 from monitoring.charts import render_pdf, render_png
 from monitoring.evidence import documents
 from monitoring.evidence.collect import Chain, Evidence
+from monitoring.evidence.delivered import DeliveredProof
 from monitoring.evidence.readme import readme
 from monitoring.evidence.verify_evidence import MANIFEST
 
@@ -73,6 +74,51 @@ def _chain_files(chain: Chain, files: dict[str, bytes]) -> dict[str, Any]:
     }
 
 
+def _delivered_files(proof: DeliveredProof, files: dict[str, bytes]) -> dict[str, Any]:
+    """The S3 archive's proof (AWS): frames → each MN's entries in the manifests → the global chain's links."""
+    links = "archive/links.jsonl"
+    files[links] = "".join(
+        json.dumps({"seq": k.seq, "object": k.object_key, "prev_hash": k.prev_hash, "hash": k.hash,
+                    "records": k.records, "mns": k.mns}, sort_keys=True, separators=(",", ":")) + "\n"
+        for k in proof.links
+    ).encode("utf-8")  # fmt: skip
+    manifests: dict[str, str] = {}
+    for seq, data in sorted(proof.manifests.items()):
+        manifests[str(seq)] = name = f"archive/manifests/{seq:012d}.json.gz"
+        files[name] = data
+    terminals = []
+    for chain in proof.chains:
+        folder = _mn_name(chain.mn)
+        lines = [
+            json.dumps({"seq": f.seq, "position": f.position, "frame": json.loads(f.frame.canonical())},
+                       sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n"
+            for e in chain.entries for f in e.frames
+        ]  # fmt: skip
+        proof_file = f"proof/{folder}.jsonl"
+        files[proof_file] = "".join(lines).encode("utf-8")
+        frame_files: dict[str, str] = {}
+        for f in chain.window:
+            frame_files[f.frame_id] = name = f"frames/{folder}/{f.seq:012d}-{f.position:07d}.hj212"
+            files[name] = f.frame.raw
+        prev = chain.entries[0].entry.prev
+        anchor = None if prev is None else {"object": prev.object_key, "hash": prev.hash, "seq": prev.seq}
+        terminals.append({"mn": chain.mn, "proof_file": proof_file, "entries": [e.link.seq for e in chain.entries],
+                          "anchor": anchor, "frame_files": frame_files})  # fmt: skip
+    first, last = proof.links[0], proof.links[-1]
+    return {
+        "links_file": links,
+        "first_seq": first.seq,
+        "anchor_hash": first.prev_hash,
+        "last_seq": last.seq,
+        "last_hash": last.hash,
+        "reaches_head": proof.reaches_head,
+        "head_seq_at_export": proof.head.seq,
+        "head_hash_at_export": proof.head.hash,
+        "manifests": manifests,
+        "terminals": terminals,
+    }
+
+
 def _iso(value: datetime) -> str:
     return documents.when(value)
 
@@ -89,6 +135,7 @@ def build_package(evidence: Evidence) -> Package:
         files[name] = item.data
         photo_names[item.photo.photo_id] = name
     chains = [_chain_files(c, files) for c in evidence.chains]
+    delivered = _delivered_files(evidence.delivered, files) if evidence.delivered is not None else None
     readings, values, traced = documents.readings_csv(evidence)
     chart = documents.chart(evidence)
     files |= {
@@ -99,7 +146,8 @@ def build_package(evidence: Evidence) -> Package:
                 "window": {"start": _iso(evidence.start), "end": _iso(evidence.end)},
                 "alarm_created_at": _iso(evidence.alarm.created_at),
                 "chains": chains,
-            },
+            }
+            | ({"delivered": delivered} if delivered is not None else {}),
             ensure_ascii=False,
             sort_keys=True,
             indent=1,

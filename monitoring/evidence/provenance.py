@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import hj212
-from monitoring.archive.models import ArchivedFrame
+from monitoring.archive.models import RawFrame
 from monitoring.ingest.binding import secondary_ratio
 from monitoring.profiles.mapping import MappedValue, map_frame
 from monitoring.profiles.models import Profile, channel_key
@@ -19,10 +19,10 @@ from monitoring.registry.models import MonitoringPoint
 
 @dataclass(frozen=True, slots=True)
 class Source:
-    """A value's place in a frame: chain seq, DataTime as sent, factor code, raw text, and raw → stored factor
-    (None when the raw value is 0: any factor fits)."""
+    """A value's place in a frame: the frame's id in the package (its chain seq, or on AWS "<link seq>-<position>"),
+    DataTime as sent, factor code, raw text, and raw → stored factor (None when the raw value is 0: any factor fits)."""
 
-    seq: int
+    seq: str
     data_time_raw: str
     code: str
     raw: str
@@ -31,20 +31,19 @@ class Source:
 
 @dataclass(frozen=True, slots=True)
 class _Decoded:
-    seq: int
+    seq: str
     data_time_raw: str
     values: tuple[MappedValue, ...]
 
 
 class FrameIndex:
-    """One terminal's archived frames of the window, decoded once, by (reading kind, data time)."""
+    """One terminal's frames of the window, (package id, record), decoded once, by (reading kind, data time)."""
 
-    def __init__(self, frames: Sequence[ArchivedFrame], profile: Profile) -> None:
+    def __init__(self, frames: Sequence[tuple[str, RawFrame]], profile: Profile) -> None:
         self.profile = profile
         self._by_time: dict[tuple[str, datetime], list[_Decoded]] = {}
         layouts = hj212.LayoutCache()
-        for archived in frames:
-            record = archived.frame
+        for frame_id, record in frames:
             try:
                 frame = hj212.decode_frame(record.raw, accept_modbus_crc=record.crc == "modbus", layouts=layouts)
             except hj212.BadFrameError:
@@ -54,7 +53,7 @@ class FrameIndex:
             if mapped.reading_kind is None or mapped.data_time is None:
                 continue
             key = (mapped.reading_kind, mapped.data_time)
-            decoded = _Decoded(archived.seq, mapped.data_time_raw or "", mapped.values)
+            decoded = _Decoded(frame_id, mapped.data_time_raw or "", mapped.values)
             self._by_time.setdefault(key, []).append(decoded)
 
     def sources(self, reading: Reading, point: MonitoringPoint) -> Mapping[str, Source]:

@@ -1,13 +1,15 @@
 """证据包校验脚本 (the evidence package's own checker): Python 3.8+ standard library only, shipped as verify.py.
 
-Checks the SHA-256 manifest, the hash chain of every terminal, the raw frames against the chain, and that the
-readings CSV holds the values the frames carry. Usage: python verify.py 证据包.zip (or an unpacked folder).
+Checks the SHA-256 manifest, the hash chain of every terminal (or, from the S3 archive, frames → the objects'
+manifests → the global chain's links), the raw frames against it, and that the readings CSV holds the values the
+frames carry. Usage: python verify.py 证据包.zip (or an unpacked folder).
 """
 
 from __future__ import annotations
 
 import base64
 import csv
+import gzip
 import hashlib
 import io
 import json
@@ -68,9 +70,9 @@ def _canonical(frame: dict[str, Any]) -> bytes:
 
 def _check_chains(
     files: dict[str, bytes], package: dict[str, Any], problems: list[str]
-) -> dict[tuple[str, int], bytes]:
+) -> dict[tuple[str, str], bytes]:
     """Every terminal's chain segment: contiguous, linked, each hash recomputed; frames equal the chain's bytes."""
-    raw_of: dict[tuple[str, int], bytes] = {}
+    raw_of: dict[tuple[str, str], bytes] = {}
     for entry in package["chains"]:
         mn, proof = entry["mn"], entry["proof_file"]
         if proof not in files:
@@ -95,7 +97,7 @@ def _check_chains(
             if digest != record["hash"]:
                 problems.append(f"{where}：内容与其哈希不符（报文或链记录被改动）")
             prev, expected_seq, last = record["hash"], seq + 1, record
-            raw_of[(mn, seq)] = base64.b64decode(frame["raw"])
+            raw_of[(mn, str(seq))] = base64.b64decode(frame["raw"])
         if last is None:
             problems.append(f"终端 {mn}：哈希链为空")
             continue
@@ -105,8 +107,106 @@ def _check_chains(
             seq = int(seq_text)
             if name not in files:
                 problems.append(f"缺少原始报文文件：{name}")
-            elif raw_of.get((mn, seq)) != files[name]:
+            elif raw_of.get((mn, str(seq))) != files[name]:
                 problems.append(f"原始报文 {name} 与哈希链中第{seq}条的字节不一致")
+    return raw_of
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _check_links(files: dict[str, bytes], d: dict[str, Any], problems: list[str]) -> dict[int, dict[str, Any]]:
+    """The global chain's links: contiguous from first_seq, each one's previous hash the one before's hash."""
+    by_seq: dict[int, dict[str, Any]] = {}
+    prev, expected = d["anchor_hash"], d["first_seq"]
+    if expected == 1 and prev != GENESIS:
+        problems.append("全局链从第1环开始，起点哈希必须为64个0")
+    for number, line in enumerate(files.get(d["links_file"], b"").decode("utf-8").splitlines(), 1):
+        link = json.loads(line)
+        if link["seq"] != expected:
+            problems.append(f"全局链缺少第{expected}环（{d['links_file']} 第{number}行）")
+            return by_seq
+        if link["prev_hash"] != prev:
+            problems.append(f"全局链第{expected}环：上一清单哈希与上一环不衔接（链记录被改动）")
+        by_seq[expected] = link
+        prev, expected = link["hash"], expected + 1
+    last = by_seq.get(expected - 1)
+    if last is None or last["seq"] != d["last_seq"] or last["hash"] != d["last_hash"]:
+        problems.append("全局链终点与说明文件 package.json 不符")
+    return by_seq
+
+
+def _check_manifests(
+    files: dict[str, bytes], d: dict[str, Any], links: dict[int, dict[str, Any]], problems: list[str]
+) -> dict[int, dict[str, Any]]:
+    """Each manifest's SHA-256 is its link's hash, and it names the link's object, seq and previous hash."""
+    out: dict[int, dict[str, Any]] = {}
+    for seq_text, name in sorted(d["manifests"].items(), key=lambda kv: int(kv[0])):
+        seq = int(seq_text)
+        link, data = links.get(seq), files.get(name)
+        if data is None:
+            problems.append(f"缺少清单文件：{name}")
+        elif link is None:
+            problems.append(f"清单 {name} 的第{seq}环不在证据包的全局链中")
+        elif _sha(data) != link["hash"]:
+            problems.append(f"清单 {name} 与全局链第{seq}环的哈希不符（清单被改动）")
+        else:
+            doc = json.loads(gzip.decompress(data))
+            if (doc["seq"], doc["object"], doc["prev"]) != (seq, link["object"], link["prev_hash"]):
+                problems.append(f"清单 {name} 的序号、数据对象或上一清单哈希与全局链不符")
+            out[seq] = doc
+    return out
+
+
+def _check_delivered(files: dict[str, bytes], d: dict[str, Any], problems: list[str]) -> dict[tuple[str, str], bytes]:
+    """From the S3 archive: each terminal's frames hash to its entry in each object's manifest, its entries link
+    one to the next, each manifest's SHA-256 is on the global chain, and the links are contiguous."""
+    links = _check_links(files, d, problems)
+    manifests = _check_manifests(files, d, links, problems)
+    raw_of: dict[tuple[str, str], bytes] = {}
+    for t in d["terminals"]:
+        mn, proof = t["mn"], t["proof_file"]
+        grouped: dict[int, list[dict[str, Any]]] = {}
+        for line in files.get(proof, b"").decode("utf-8").splitlines():
+            record = json.loads(line)
+            grouped.setdefault(record["seq"], []).append(record)
+            raw_of[(mn, f"{record['seq']}-{record['position']}")] = base64.b64decode(record["frame"]["raw"])
+        if set(grouped) != set(t["entries"]):
+            problems.append(f"终端 {mn}：{proof} 中的数据对象与 package.json 不符")
+        prev = t["anchor"]
+        for seq in t["entries"]:
+            doc = manifests.get(seq)
+            if doc is None:
+                problems.append(f"终端 {mn}：第{seq}环的清单未通过校验，其中的报文无法核对")
+                prev = None
+                continue
+            row = next((r for r in doc["mns"] if r[0] == mn), None)
+            if row is None:
+                problems.append(f"终端 {mn}：第{seq}环的清单中没有该终端")
+                continue
+            _, first, last, count, frames_sha, ref, prev_hash, prev_seq = row
+            mine = {"object": doc["refs"][ref], "hash": prev_hash, "seq": prev_seq} if ref >= 0 else None
+            if prev is not None and mine != prev:
+                problems.append(f"终端 {mn}：第{seq}环的条目与该终端的上一条目不衔接（缺失或顺序错乱）")
+            records = grouped.get(seq, [])
+            digest = hashlib.sha256()
+            for r in records:
+                if r["frame"].get("mn") != mn:
+                    problems.append(f"终端 {mn} 第{seq}环第{r['position']}条报文属于其他终端")
+                digest.update(_canonical(r["frame"]) + b"\n")
+            positions = [r["position"] for r in records]
+            if (len(records), positions[:1], positions[-1:]) != (count, [first], [last]):
+                problems.append(f"终端 {mn}：第{seq}环的报文条数或位置与清单不符（缺失或多出）")
+            elif digest.hexdigest() != frames_sha:
+                problems.append(f"终端 {mn}：第{seq}环的报文与清单中的哈希不符（报文被改动）")
+            entry_hash = _sha(f"{prev_hash if ref >= 0 else GENESIS}\n{frames_sha}".encode("ascii"))
+            prev = {"object": doc["object"], "hash": entry_hash, "seq": seq}
+        for frame_id, name in sorted(t["frame_files"].items()):
+            if name not in files:
+                problems.append(f"缺少原始报文文件：{name}")
+            elif raw_of.get((mn, frame_id)) != files[name]:
+                problems.append(f"原始报文 {name} 与哈希证明中的字节不一致")
     return raw_of
 
 
@@ -127,7 +227,7 @@ def _fields(text: str) -> tuple[dict[str, set[str]], set[str]]:
 
 
 def _check_readings(
-    files: dict[str, bytes], raw_of: dict[tuple[str, int], bytes], problems: list[str]
+    files: dict[str, bytes], raw_of: dict[tuple[str, str], bytes], problems: list[str]
 ) -> tuple[int, int]:
     data = files.get(CSV_NAME)
     if data is None:
@@ -135,14 +235,14 @@ def _check_readings(
         return 0, 0
     rows = list(csv.DictReader(io.StringIO(data.decode("utf-8-sig"))))
     factors: dict[tuple[str, str], float] = {}
-    parsed: dict[tuple[str, int], tuple[dict[str, set[str]], set[str]]] = {}
+    parsed: dict[tuple[str, str], tuple[dict[str, set[str]], set[str]]] = {}
     checked = unsourced = 0
     for number, row in enumerate(rows, 2):
         where = f"{CSV_NAME} 第{number}行"
         if not row.get("帧序号"):
             unsourced += 1
             continue
-        key = (row["终端MN"], int(row["帧序号"]))
+        key = (row["终端MN"], row["帧序号"])
         raw = raw_of.get(key)
         if raw is None:
             problems.append(f"{where}：引用的报文（{key[0]} 第{key[1]}条）不在证据包的哈希链中")
@@ -185,12 +285,20 @@ def verify(path: str) -> tuple[list[str], list[str]]:
         return problems + ["缺少或无法解析 package.json"], summary
     try:
         raw_of = _check_chains(files, package, problems)
+        delivered = package.get("delivered")
+        if delivered is not None:
+            raw_of.update(_check_delivered(files, delivered, problems))
         checked, unsourced = _check_readings(files, raw_of, problems)
         summary.append(f"清单文件 {MANIFEST}：{len(files) - 1} 个文件")
         for entry in package["chains"]:
             head = "（含至导出时链头的全部记录）" if entry.get("reaches_head") else ""
             summary.append(f"终端 {entry['mn']}：哈希链第{entry['first_seq']}至{entry['last_seq']}条{head}")
-    except (KeyError, ValueError, TypeError, AttributeError) as exc:
+        if delivered is not None:
+            head = "（至导出时的链头）" if delivered.get("reaches_head") else ""
+            summary.append(f"全局链第{delivered['first_seq']}至{delivered['last_seq']}环{head}")
+            for t in delivered["terminals"]:
+                summary.append(f"终端 {t['mn']}：{len(t['entries'])} 个数据对象的清单条目，{len(t['frame_files'])} 帧")
+    except (KeyError, ValueError, TypeError, AttributeError, IndexError, OSError, EOFError) as exc:
         return problems + [f"证据包结构错误：{exc!r}"], summary
     summary.append(
         f"数据与报文核对：{checked} 个数值" + (f"，另有 {unsourced} 个数值未找到对应报文" if unsourced else "")

@@ -20,13 +20,22 @@ from monitoring.events.models import Event, EventKind
 from monitoring.ingest.binding import bind_frame
 from monitoring.ingest.records import FrameRecord, parse_record
 from monitoring.ingest.registry_cache import RegistryCache
+from monitoring.ingest.rollup_ledger import RollupLedger
 from monitoring.ingest.split import SplitCache, SplitJoiner, SplitKey, split_key
 from monitoring.ingest.terminal_state import TerminalStates
 from monitoring.profiles.loader import DEFAULT_PROFILE_ID
 from monitoring.profiles.mapping import map_frame
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import Reading, ReadingKind
-from monitoring.readings.rollup import days_due, hour_start, hours_due, rollup_day, rollup_hour
+from monitoring.readings.rollup import (
+    days_due,
+    hour_start,
+    own_hour_due,
+    previous_hour_due,
+    rollup_day,
+    rollup_hour,
+    rollup_offset,
+)
 from monitoring.registry.models import MonitoringPoint, check_mn
 from monitoring.registry.terminal import Terminal
 from monitoring.storage.ports import Store
@@ -43,6 +52,11 @@ class DecodeSettings:
     # A reading this close after an hour boundary rolls up the previous hour (its last samples are in);
     # about one real-time interval, so each point triggers it once or twice an hour, not every frame.
     rollup_grace: timedelta = timedelta(seconds=60)
+    # Spread the hour's roll-ups over the next hour: each point's at its own minute (`rollup_offset`), triggered by
+    # its readings in `rollup_window` from there (done once per warm process with a RollupLedger), so `readings`
+    # is not read for every point at once at the top of the hour (AWS: provisioned capacity follows the mean).
+    rollup_spread: bool = False
+    rollup_window: timedelta = timedelta(minutes=5)
     # Terminal state is rewritten when its stored last-frame time is at least this old (or something else
     # changed: online, peer, GPS, skew): one write per terminal and minute instead of one per frame.
     state_refresh: timedelta = timedelta(seconds=60)
@@ -83,6 +97,7 @@ class Decoder:
         on_stored: Callable[[Sequence[Reading]], None] | None = None,
         split_cache: SplitCache | None = None,
         layouts: hj212.LayoutCache | None = None,
+        rollups: RollupLedger | None = None,
     ) -> None:
         if DEFAULT_PROFILE_ID not in profiles:
             raise InvalidInputError(f"profile {DEFAULT_PROFILE_ID!r} is missing")
@@ -96,7 +111,10 @@ class Decoder:
         # Told of every newly stored reading, e.g. so the rules reopen their window for late backfill.
         self.on_stored = on_stored
         self._points: dict[str, list[MonitoringPoint]] = {}
-        self._due: dict[str, set[datetime]] = {}
+        self._due: dict[str, set[datetime]] = {}  # hours to roll up: late data, or scheduled without a ledger
+        self._scheduled: dict[str, set[datetime]] = {}  # scheduled hours the ledger may know as done
+        self._rolled: list[tuple[str, datetime]] = []
+        self.rollups = rollups  # shared like `cache`
         self._readings: dict[tuple[str, ReadingKind, datetime], Reading] = {}
         self._events: list[Event] = []
         self._archive: list[RawFrame] = []
@@ -226,6 +244,9 @@ class Decoder:
         if self.cache is not None:
             for mn, written in seen:
                 self.cache.remember_terminal(mn, written)
+        if self.rollups is not None:
+            self.rollups.record(self._rolled, self.clock.now())
+        self._rolled.clear()
         self._splits.commit(archived)  # the archive now holds this batch: its incomplete uploads may be cached
         if self.on_stored is not None and stored:
             # After the commit: the listener may write elsewhere (e.g. the rules' own connection to the same
@@ -248,8 +269,7 @@ class Decoder:
             now = self.clock.now()
             for reading, new in zip(readings, inserted, strict=True):
                 if new and reading.kind in (ReadingKind.MINUTE, ReadingKind.REALTIME):
-                    due = hours_due(reading.data_time, now, self.settings.rollup_grace)
-                    self._due.setdefault(reading.point_id, set()).update(due)
+                    self._note_due(reading, now)
         if self._events:
             self.report.events_new += sum(self.store.events.put_events(self._events))
         self._readings.clear()
@@ -271,12 +291,29 @@ class Decoder:
         self.states.clear()
         return stored, seen
 
+    def _note_due(self, reading: Reading, now: datetime) -> None:
+        spread, pid = self.settings.rollup_spread, reading.point_id
+        offset = rollup_offset(pid) if spread else timedelta(0)
+        window = self.settings.rollup_window if spread else self.settings.rollup_grace
+        late = own_hour_due(reading.data_time, now, offset)
+        if late is not None:
+            self._due.setdefault(pid, set()).add(late)
+        scheduled = previous_hour_due(reading.data_time, window, offset)
+        if scheduled is not None:
+            ledger = self.rollups is not None and spread
+            (self._scheduled if ledger else self._due).setdefault(pid, set()).add(scheduled)
+
     def _rollups(self) -> None:
         now = self.clock.now()
+        for point_id, scheduled in self._scheduled.items():
+            fresh = {h for h in scheduled if self.rollups is None or not self.rollups.done(point_id, h)}
+            self._due.setdefault(point_id, set()).update(fresh)
+        self._scheduled.clear()
         for point_id, hours in sorted(self._due.items()):
             closed = sorted(h for h in hours if h + timedelta(hours=1) <= now)
             for hour in closed:
                 rollup_hour(self.store, point_id, hour, self.clock)
+                self._rolled.append((point_id, hour))
                 self.report.rollups += 1
             days = sorted(days_due(closed, now))
             intervals = self._intervals(point_id) if days else {}

@@ -6,6 +6,7 @@ them. Recomputing replaces the stored aggregate, so running it twice is harmless
 
 from __future__ import annotations
 
+import zlib
 from datetime import UTC, date, datetime, timedelta
 
 from monitoring._time import china_day, china_day_bounds
@@ -14,8 +15,10 @@ from monitoring.readings.aggregates import ENERGY_COUNTER, aggregate, day_comple
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
 from monitoring.storage.ports import Store
 
-# How far back to look for the counter value that precedes a period (its energy baseline).
+# How far back to look for the counter value that precedes a period (its energy baseline): the last few minutes
+# first, which hold it nearly always, so a roll-up reads about its own period rather than two hours more.
 BASELINE_LOOKBACK = timedelta(hours=2)
+BASELINE_NEAR = timedelta(minutes=5)
 _DAY_LIMIT = 100_000
 
 
@@ -25,11 +28,12 @@ def hour_start(when: datetime) -> datetime:
 
 
 def _baseline(store: Store, point_id: str, kind: ReadingKind, start: datetime) -> float | None:
-    before = store.readings.readings(point_id, kind, start - BASELINE_LOOKBACK, start)
-    for reading in reversed(before):
-        value = reading.values.get(ENERGY_COUNTER)
-        if value is not None:
-            return value
+    """The last counter value in the `BASELINE_LOOKBACK` before `start` (the near part read first)."""
+    for since, until in ((start - BASELINE_NEAR, start), (start - BASELINE_LOOKBACK, start - BASELINE_NEAR)):
+        for reading in reversed(store.readings.readings(point_id, kind, since, until)):
+            value = reading.values.get(ENERGY_COUNTER)
+            if value is not None:
+                return value
     return None
 
 
@@ -77,16 +81,27 @@ def rollup_day(
     return result, completeness
 
 
-def hours_due(data_time: datetime, now: datetime, grace: timedelta) -> list[datetime]:
-    """Hours a reading at `data_time` makes worth rolling up now: its own hour once complete, and the previous
-    hour while the reading is within `grace` of the hour boundary (the previous hour's last samples are in)."""
+def rollup_offset(point_id: str) -> timedelta:
+    """The point's fixed minute of the hour for rolling up the hour before (crc32 of its id: stable everywhere)."""
+    return timedelta(minutes=zlib.crc32(point_id.encode()) % 60)
+
+
+def previous_hour_due(data_time: datetime, grace: timedelta, offset: timedelta = timedelta(0)) -> datetime | None:
+    """The hour a reading at `data_time` is the scheduled trigger of: the previous one, when the reading is within
+    `grace` after the point's `offset` into its own hour (the previous hour's last samples are in by then); a
+    window that runs past the end of the hour goes on into the next one (offset 58 min: 58, 59, 00, 01, 02)."""
+    own, hour = hour_start(data_time), timedelta(hours=1)
+    lead = data_time - own
+    if offset <= lead < offset + grace:
+        return own - hour
+    return own - 2 * hour if lead < offset + grace - hour else None
+
+
+def own_hour_due(data_time: datetime, now: datetime, offset: timedelta = timedelta(0)) -> datetime | None:
+    """The reading's own hour when its scheduled roll-up (`offset` after the hour closed) may have run already:
+    late data re-rolls it; earlier, the scheduled roll-up will include the reading."""
     own = hour_start(data_time)
-    due = []
-    if data_time - own < grace:
-        due.append(own - timedelta(hours=1))
-    if own + timedelta(hours=1) <= now:
-        due.append(own)
-    return due
+    return own if own + timedelta(hours=1) + offset <= now else None
 
 
 def days_due(hours: list[datetime], now: datetime) -> set[date]:

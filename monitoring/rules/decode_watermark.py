@@ -45,10 +45,7 @@ def decoded_through(
     the stall)."""
     fresh: list[datetime] = []
     stale: list[datetime] = []
-    for key in state.keys(PREFIX):
-        doc = state.get(key)
-        if doc is None:
-            continue
+    for doc in state.documents(PREFIX).values():
         through = datetime.fromisoformat(doc["through"])
         (stale if now - datetime.fromisoformat(doc["noted_at"]) > idle_after else fresh).append(through)
     if fresh:

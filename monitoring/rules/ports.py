@@ -25,6 +25,11 @@ class RuleStateRepository(Protocol):
         """Keys starting with `prefix`, sorted."""
         ...
 
+    def documents(self, prefix: str, start: str = "") -> dict[str, dict[str, Any]]:
+        """The documents whose keys start with `prefix` and sort at or after `prefix + start`, by key in key order
+        (one read where the store can, of those keys only)."""
+        ...
+
 
 class RulesRepositories(Protocol):
     """The repositories a rule tick uses: the part of `monitoring.storage.ports.Store` the rules area sees."""

@@ -24,11 +24,12 @@ from monitoring.rules.passes import baselines_of, daily_pass, hourly_pass, slow_
 from monitoring.rules.rule_context import RuleContext
 from monitoring.rules.situation import Emergency, control_faults
 from monitoring.rules.state_buffer import BufferedRuleState
+from monitoring.rules.state_cache import RuleStateCache
 from monitoring.rules.state_docs import DailyFigures, EnterpriseStatus, TickMark, Watermarks
 
 __all__ = ["Emergency", "Stores", "TickResult", "evaluate_rules", "evaluate_tick"]
 from monitoring.evaluation.ports import RuleInputs
-from monitoring.rules.ports import RulesRepositories
+from monitoring.rules.ports import RulesRepositories, RuleStateRepository
 
 log = logging.getLogger(__name__)
 
@@ -106,11 +107,13 @@ def evaluate_rules(
     transaction: Callable[[], AbstractContextManager[Any]] = nullcontext,
     tick_keys: Sequence[str] = (TickMark.KEY,),
     decoded_until: datetime | None = None,
+    cache: RuleStateCache | None = None,
 ) -> TickResult:
     """One evaluation tick at `now` (processing time); `force_from` re-evaluates from that data time (replay);
     `decoded_until`: frames received after it may not be decoded yet, so no minute after it is judged.
     A shard (monitoring.rules.shards) passes its `enterprise_ids` and `tick_keys`: its last tick is read from
-    the first key that has one and saved under the first.
+    the first key that has one and saved under the first. `cache`: a warm container's enterprise documents
+    (state_cache.py), used while the first key's mark is the one it saved last.
 
     Rule state is written once, at the end of the tick, inside `transaction` (on sqlite one commit instead of
     two or three per enterprise; state_buffer.py says why that is safe); an enterprise that fails leaves no state
@@ -121,15 +124,39 @@ def evaluate_rules(
     complete = now if decoded_until is None else min(now, decoded_until)
     horizon = floor_minute(complete) - timedelta(minutes=ev["settle_min"])
     span = timedelta(minutes=max(ev["window_min"], _max_duration(config) + 15))
-    marks = (TickMark.load(stores.state, k) for k in tick_keys)
-    previous = next((m for m in marks if m.last_tick is not None), TickMark())
+    own = TickMark.load(stores.state, tick_keys[0])
+    marks = (TickMark.load(stores.state, k) for k in tick_keys[1:])
+    previous = own if own.last_tick is not None else next((m for m in marks if m.last_tick is not None), TickMark())
     late: Mapping[str, datetime] = {}
     if previous.last_tick is not None:
         late = stores.inputs.late_arrivals(previous.last_tick, horizon - span)
     shared = _Tick(config, emergency, topo, now, horizon, span, late, force_from, previous)
+    if cache is None:
+        return _evaluate_all(shared, stores, enterprise_ids, transaction, tick_keys[0], stores.state)
+    view = cache.open(stores.state, tick_keys[0], own.writer)
+    stamp = cache.stamp()
+    try:
+        result = _evaluate_all(shared, stores, enterprise_ids, transaction, tick_keys[0], view, stamp)
+    except BaseException:
+        cache.abandon(tick_keys[0])
+        raise
+    cache.commit(view, stamp)
+    return result
+
+
+def _evaluate_all(
+    shared: _Tick,
+    stores: Stores,
+    enterprise_ids: Sequence[str] | None,
+    transaction: Callable[[], AbstractContextManager[Any]],
+    tick_key: str,
+    state: RuleStateRepository,
+    stamp: str | None = None,
+) -> TickResult:
+    topo = shared.topology
     result = TickResult()
     evaluated: set[str] = set()
-    tick_state = BufferedRuleState(stores.state)
+    tick_state = BufferedRuleState(state)
     for eid in sorted(enterprise_ids if enterprise_ids is not None else topo.enterprises):
         info = topo.enterprises.get(eid)
         if info is None:
@@ -148,7 +175,7 @@ def evaluate_rules(
         evaluated.add(eid)
     # The mark names the enterprises evaluated up to `horizon` (bounded: a DynamoDB item holds 400 KB).
     named = frozenset(evaluated) if len(evaluated) <= TICK_MARK_MAX else frozenset()
-    TickMark(now, horizon, named).save(tick_state, tick_keys[0])
+    TickMark(shared.now, shared.horizon, named, stamp).save(tick_state, tick_key)
     tick_state.flush(transaction())
     return result
 
@@ -163,6 +190,7 @@ def evaluate_tick(
     enterprise_ids: Sequence[str] | None = None,
     tick_keys: Sequence[str] = (TickMark.KEY,),
     decoded_until: datetime | None = None,
+    cache: RuleStateCache | None = None,
 ) -> TickResult:
     """One scheduled tick: load the emergency situation in force, then evaluate every enterprise (or a shard's)."""
     back = now - timedelta(hours=config.params("evaluation")["max_catchup_hours"] + 24)
@@ -182,6 +210,7 @@ def evaluate_tick(
         transaction=transaction,
         tick_keys=tick_keys,
         decoded_until=decoded_until,
+        cache=cache,
     )
 
 

@@ -50,6 +50,18 @@ class BufferedRuleState:
                 (found.discard if text is _DELETED else found.add)(key)
         return sorted(found)
 
+    def documents(self, prefix: str, start: str = "") -> dict[str, dict[str, Any]]:
+        found = self.inner.documents(prefix, start)
+        if not isinstance(self.inner, BufferedRuleState):
+            self._stored.update((key, _text(doc)) for key, doc in found.items() if key not in self.pending)
+        for key, text in self.pending.items():
+            if key.startswith(prefix) and key >= prefix + start:
+                if text is _DELETED:
+                    found.pop(key, None)
+                else:
+                    found[key] = dict(json.loads(text))
+        return dict(sorted(found.items()))
+
     def merge(self) -> None:
         """Hand the writes to the parent buffer (an enterprise that finished into the tick)."""
         if not isinstance(self.inner, BufferedRuleState):

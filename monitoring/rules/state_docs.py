@@ -19,18 +19,22 @@ def _time(raw: Any) -> datetime | None:
 @dataclass(frozen=True, slots=True)
 class TickMark:
     """When the last tick ran (processing time): readings arriving since then may reopen older windows. Also the
-    data time it evaluated up to and which enterprises it evaluated: their watermarks need no write of their own."""
+    data time it evaluated up to and which enterprises it evaluated: their watermarks need no write of their own.
+    `writer`: the stamp of the warm container that saved it (state_cache.py), None without a cache."""
 
     last_tick: datetime | None = None
     horizon: datetime | None = None
     evaluated: frozenset[str] = frozenset()
+    writer: str | None = None
 
     KEY = "tick"
 
     @classmethod
     def load(cls, repo: RuleStateRepository, key: str = KEY) -> TickMark:
         doc = repo.get(key) or {}
-        return cls(_time(doc.get("last_tick")), _time(doc.get("horizon")), frozenset(doc.get("evaluated", ())))
+        evaluated = frozenset(doc.get("evaluated", ()))
+        writer = doc.get("writer")
+        return cls(_time(doc.get("last_tick")), _time(doc.get("horizon")), evaluated, str(writer) if writer else None)
 
     def evaluated_until(self, enterprise_id: str) -> datetime | None:
         return self.horizon if enterprise_id in self.evaluated else None
@@ -41,6 +45,8 @@ class TickMark:
         out: dict[str, Any] = {"last_tick": self.last_tick.isoformat()}
         if self.horizon is not None and self.evaluated:
             out |= {"horizon": self.horizon.isoformat(), "evaluated": sorted(self.evaluated)}
+        if self.writer is not None:
+            out["writer"] = self.writer
         return out
 
     def save(self, repo: RuleStateRepository, key: str = KEY) -> None:

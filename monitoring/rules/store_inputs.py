@@ -47,7 +47,11 @@ EVENT_KINDS = {
     EventKind.CLOCK_SKEW: "clock_skew",
 }
 LATE_AFTER = timedelta(minutes=5)  # a reading stored this long after its data time is backfill
+# What the rules read (`samples`): a terminal's own hour and day figures (2061/2031) arrive after their period by
+# design and are never judged, so they mark nothing (else every hour's 2061 upload reopened every window at once).
+JUDGED_KINDS = (ReadingKind.MINUTE, ReadingKind.REALTIME)
 BACKFILL_PREFIX = "backfill:"
+PURGE_EVERY = timedelta(hours=1)  # how often a process deletes the day-old backfill notes
 log = logging.getLogger(__name__)
 
 
@@ -55,8 +59,10 @@ def note_late_readings(state: RuleStateRepository, readings: Iterable[Reading], 
     """Record backfill so the next evaluation reopens its window; call after storing decoded readings."""
     earliest: dict[str, datetime] = {}
     for r in readings:
-        if received_at - r.data_time > LATE_AFTER and (
-            r.point_id not in earliest or r.data_time < earliest[r.point_id]
+        if (
+            r.kind in JUDGED_KINDS
+            and received_at - r.data_time > LATE_AFTER
+            and (r.point_id not in earliest or r.data_time < earliest[r.point_id])
         ):
             earliest[r.point_id] = r.data_time
     for pid, at in earliest.items():
@@ -76,6 +82,7 @@ class StoreRuleInputs:
         self._state = state
         self._county = county_id
         self._topology: Topology | None = None
+        self._purged_at: datetime | None = None
         self.overrides: dict[str, Any] = {}
 
     def topology(self) -> Topology:
@@ -125,7 +132,7 @@ class StoreRuleInputs:
         from the minute before), each with the newest minute noted (YYYYmmddTHHMM, the marks' own stamps)."""
         wanted, since = set(point_ids), (received_since - timedelta(minutes=1)).strftime("%Y%m%dT%H%M")
         out: dict[str, str] = {}
-        for key in self._state.keys(BACKFILL_PREFIX):
+        for key in self._state.documents(BACKFILL_PREFIX, since):  # the notes since then only, in one read
             stamp, _, pid = key[len(BACKFILL_PREFIX) :].partition(":")
             if pid in wanted and stamp >= since and stamp > out.get(pid, ""):
                 out[pid] = stamp
@@ -134,18 +141,10 @@ class StoreRuleInputs:
     def late_arrivals(self, received_since: datetime, data_before: datetime) -> Mapping[str, datetime]:
         out: dict[str, datetime] = {}
         touched: set[str] = set()
+        self._purge_notes(received_since)
+        # Only the notes since the last tick (the stamp is in the key), in one read: they are few, the day's are not.
         since = (received_since - timedelta(minutes=1)).strftime("%Y%m%dT%H%M")
-        purge_before = (received_since - timedelta(days=1)).strftime("%Y%m%dT%H%M")
-        for key in self._state.keys(BACKFILL_PREFIX):
-            stamp = key[len(BACKFILL_PREFIX) :].split(":", 1)[0]
-            if stamp < purge_before:
-                self._state.delete(key)
-                continue
-            if stamp < since:  # noted before the last tick: already evaluated (the stamp is in the key)
-                continue
-            doc = self._state.get(key)
-            if doc is None:
-                continue
+        for doc in self._state.documents(BACKFILL_PREFIX, since).values():
             at = datetime.fromisoformat(doc["earliest"])
             pid = str(doc["point"])
             touched.add(pid)
@@ -154,6 +153,16 @@ class StoreRuleInputs:
         if self._reader is not None and touched:
             self._reader.invalidate(sorted(touched))  # late data inside a cached range, too
         return out
+
+    def _purge_notes(self, now: datetime) -> None:
+        """Delete backfill notes older than a day, at most every PURGE_EVERY per process (reading them all)."""
+        if self._purged_at is not None and now - self._purged_at < PURGE_EVERY:
+            return
+        purge_before = BACKFILL_PREFIX + (now - timedelta(days=1)).strftime("%Y%m%dT%H%M")
+        for key in self._state.keys(BACKFILL_PREFIX):
+            if key < purge_before:
+                self._state.delete(key)
+        self._purged_at = now
 
 
 def load_topology(

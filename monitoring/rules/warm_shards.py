@@ -19,6 +19,7 @@ from monitoring.rules.ports import RulesRepositories
 from monitoring.rules.sample_cache import Window
 from monitoring.rules.service import TickResult, evaluate_tick
 from monitoring.rules.shards import Shard
+from monitoring.rules.state_cache import RuleStateCache
 from monitoring.rules.warm_snapshot import SnapshotBlobs, WarmSnapshot, decode, encode, snapshot_key
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,7 @@ def evaluate_warm_shard(
     previous: datetime | None,
     transaction: Callable[[], AbstractContextManager[Any]] = nullcontext,
     decoded_until: datetime | None = None,
+    cache: RuleStateCache | None = None,
 ) -> TickResult:
     """One shard's tick (`evaluate_tick`) with the container's windows made true first and snapshotted after;
     `previous`: the tick it carries on from (`shards.resume`)."""
@@ -143,6 +145,7 @@ def evaluate_warm_shard(
         enterprise_ids=shard.enterprise_ids,
         tick_keys=shard.tick_keys,
         decoded_until=decoded_until,
+        cache=cache,
     )
     if warm is not None:
         warm.after(shard, points)

@@ -318,6 +318,8 @@ def test_api_environment_holds_only_settings_the_api_reads(synthesized: Synthesi
     (bucket,) = [k for k in synthesized.resources(stage, "AWS::S3::Bucket") if k.startswith("ApiPhotos")]
     assert (env["API_PHOTO_STORE"], env["API_PHOTO_BUCKET"]) == ("s3", {"Ref": bucket})
     assert env["API_PHOTO_REGION"] == {"Ref": "AWS::Region"}
+    (archive,) = [k for k in synthesized.resources(stage, "AWS::S3::Bucket") if k.startswith("StreamArchive")]
+    assert (env["API_ARCHIVE_BUCKET"], env["API_ARCHIVE_REGION"]) == ({"Ref": archive}, {"Ref": "AWS::Region"})
 
 
 @pytest.mark.parametrize("stage", STAGES)
@@ -326,7 +328,9 @@ def test_api_role_reaches_exactly_its_tables_and_photo_prefixes(synthesized: Syn
     role = props["Role"]["Fn::GetAtt"][0]
     statements = _role_statements(synthesized, stage, role)
     tables = {t: _logical_of_table(synthesized, stage, t) for t in schema.TABLES_BY_NAME}
-    (bucket,) = [k for k, r in synthesized.resources(stage, "AWS::S3::Bucket").items() if k.startswith("ApiPhotos")]
+    buckets = synthesized.resources(stage, "AWS::S3::Bucket")
+    (bucket,) = [k for k in buckets if k.startswith("ApiPhotos")]
+    (archive,) = [k for k in buckets if k.startswith("StreamArchive")]
     writable: set[str] = set()
     readable: set[str] = set()
     for statement in statements:
@@ -338,12 +342,19 @@ def test_api_role_reaches_exactly_its_tables_and_photo_prefixes(synthesized: Syn
                 target = _referenced_logical(resource)
                 (readable if actions <= READ_ONLY_DYNAMODB else writable).add(target)
             elif any(a.startswith("s3:") for a in actions):
-                assert _referenced_logical(resource) == bucket
+                assert _referenced_logical(resource) in {bucket, archive}
     granted = {name for name, logical in tables.items() if logical in readable | writable}
     assert granted == set(API_DATA_ACCESS["read"]) | set(API_DATA_ACCESS["read_write"])
     assert {n for n, logical in tables.items() if logical in writable} == set(API_DATA_ACCESS["read_write"])
     assert schema.ARCHIVE not in API_DATA_ACCESS["read_write"]  # the frame archive is evidence: read only
     s3_statements = [s for s in statements if any(a.startswith("s3:") for a in _as_list(s["Action"]))]
+    # the raw archive: evidence exports get the objects and manifests the chain's links name; nothing else
+    (evidence,) = [s for s in s3_statements if _referenced_logical(_as_list(s["Resource"])[0]) == archive]
+    assert _as_list(evidence["Action"]) == ["s3:GetObject"]
+    assert {r["Fn::Join"][1][-1] for r in _as_list(evidence["Resource"])} == {"/raw/*", "/manifests/*"}
+    (decrypt,) = [s for s in statements if any(a.startswith("kms:") for a in _as_list(s["Action"]))]
+    assert _as_list(decrypt["Action"]) == ["kms:Decrypt"] and "kms:ViaService" in decrypt["Condition"]["StringEquals"]
+    s3_statements.remove(evidence)
     objects = [s for s in s3_statements if "s3:ListBucket" not in _as_list(s["Action"])]
     (listing,) = [s for s in s3_statements if "s3:ListBucket" in _as_list(s["Action"])]
     assert all(set(_as_list(s["Action"])) <= {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"} for s in objects)

@@ -12,13 +12,17 @@ from monitoring.errors import InvalidInputError
 
 def link_body(link: ChainLink) -> str:
     """A link's stored form (the key column holds its seq)."""
-    body = {"o": link.object_key, "p": link.prev_hash, "h": link.hash, "r": link.records, "n": link.mns}
+    body: dict[str, object] = {"o": link.object_key, "p": link.prev_hash, "h": link.hash, "r": link.records}
+    body["n"] = link.mns
+    if link.received is not None:
+        body["f"], body["l"] = link.received
     return json.dumps(body, separators=(",", ":"), sort_keys=True)
 
 
 def link_from(seq: int, body: str) -> ChainLink:
     d = json.loads(body)
-    return ChainLink(seq, str(d["o"]), str(d["p"]), str(d["h"]), int(d["r"]), int(d["n"]))
+    received = (int(d["f"]), int(d["l"])) if "f" in d and "l" in d else None
+    return ChainLink(seq, str(d["o"]), str(d["p"]), str(d["h"]), int(d["r"]), int(d["n"]), received)
 
 
 class ChainHeadsRepositoryBase(ABC):

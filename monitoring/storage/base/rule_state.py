@@ -28,6 +28,12 @@ class RuleStateRepositoryBase(ABC):
     def _keys(self, prefix: str) -> list[str]:
         """Keys starting with `prefix`, any order."""
 
+    def _documents(self, prefix: str, start: str) -> dict[str, dict[str, Any]]:
+        """Documents under keys starting with `prefix`, from `prefix + start` on, any order; a backend that reads
+        them in one request overrides this (the keys, then each document)."""
+        found = {key: self._get_doc(key) for key in self._keys(prefix) if key >= prefix + start}
+        return {key: doc for key, doc in found.items() if doc is not None}
+
     def get(self, key: str) -> dict[str, Any] | None:
         return self._get_doc(key)
 
@@ -43,3 +49,6 @@ class RuleStateRepositoryBase(ABC):
 
     def keys(self, prefix: str) -> list[str]:
         return sorted(self._keys(prefix))
+
+    def documents(self, prefix: str, start: str = "") -> dict[str, dict[str, Any]]:
+        return dict(sorted(self._documents(prefix, start).items()))

@@ -3,6 +3,8 @@
 A `CapacityMeter` hooks botocore's `after-call` event on the clients the adapter uses. PynamoDB asks for
 `ReturnConsumedCapacity=TOTAL` on every data-plane call, so each response carries the units it consumed.
 Benchmarks divide the totals by the frames they fed in to report requests and units per frame.
+DynamoDB Local reports 0 units for an empty Query/Scan and for a BatchGetItem key not found; AWS bills those
+at the read minimum (0.5 eventually consistent, 1 strongly), so the meter adds it from the request's params.
 """
 
 from __future__ import annotations
@@ -66,6 +68,32 @@ def usage_of(operation: str, parsed: Mapping[str, Any]) -> OperationUsage:
     return OperationUsage(requests=1, errors=int(failed), read_units=read, write_units=write)
 
 
+def read_floor(operation: str, params: Mapping[str, Any] | None, parsed: Mapping[str, Any]) -> dict[str, float]:
+    """Read units AWS bills that DynamoDB Local does not report, per table: a Query or Scan that read nothing
+    still costs a read ("charged ... even if no data exists", AWS's read/write operations guide), and so does
+    each BatchGetItem key that is not found, as a GetItem of a missing item does (which Local does report)."""
+    if not params or "Error" in parsed:
+        return {}
+    if operation in ("Query", "Scan"):
+        capacity = parsed.get("ConsumedCapacity")
+        reported = usage_of(operation, {"ConsumedCapacity": capacity}).read_units if capacity else 0.0
+        if reported > 0:
+            return {}
+        return {str(params.get("TableName", "?")): 1.0 if params.get("ConsistentRead") else 0.5}
+    if operation == "BatchGetItem":
+        found = parsed.get("Responses") or {}
+        unprocessed = parsed.get("UnprocessedKeys") or {}
+        floor: dict[str, float] = {}
+        for table, request in (params.get("RequestItems") or {}).items():
+            asked = len(request.get("Keys") or [])
+            left = len((unprocessed.get(table) or {}).get("Keys") or [])
+            missing = asked - left - len(found.get(table) or [])
+            if missing > 0:
+                floor[str(table)] = missing * (1.0 if request.get("ConsistentRead") else 0.5)
+        return floor
+    return {}
+
+
 def _table_part(operation: str, entries: list[Any], table: str, *, requests: int, errors: int) -> OperationUsage:
     mine = [e for e in entries if isinstance(e, Mapping) and str(e.get("TableName", "?")) == table]
     read = sum(usage_of(operation, {"ConsumedCapacity": e}).read_units for e in mine)
@@ -88,15 +116,22 @@ class CapacityMeter:
             if id(client) in self._attached:
                 return
             self._attached.add(id(client))
+        client.meta.events.register(
+            "provide-client-params.dynamodb", self._on_params, unique_id=f"capacity-meter-params-{id(self)}"
+        )
         client.meta.events.register("after-call.dynamodb", self._on_after_call, unique_id=f"capacity-meter-{id(self)}")
 
-    def record(self, operation: str, parsed: Mapping[str, Any]) -> None:
-        """Add one response to the tally; control-plane calls (table admin) are not billed per request."""
+    def record(self, operation: str, parsed: Mapping[str, Any], params: Mapping[str, Any] | None = None) -> None:
+        """Add one response to the tally; control-plane calls (table admin) are not billed per request.
+        With the request's `params`, reads DynamoDB Local reports as free get AWS's minimum (`read_floor`)."""
         if operation in CONTROL_OPERATIONS:
             return
         usage = usage_of(operation, parsed)
         capacity = parsed.get("ConsumedCapacity")
         entries = [capacity] if isinstance(capacity, Mapping) else list(capacity or [])
+        floor = read_floor(operation, params, parsed)
+        entries += [{"TableName": table, "CapacityUnits": units} for table, units in floor.items()]
+        usage = OperationUsage(usage.requests, usage.errors, usage.read_units + sum(floor.values()), usage.write_units)
         tables = sorted({str(e.get("TableName", "?")) for e in entries if isinstance(e, Mapping)}) or ["?"]
         with self._lock:
             self._usage[operation] = self._usage.get(operation, OperationUsage()) + usage
@@ -105,8 +140,13 @@ class CapacityMeter:
                 part = _table_part(operation, entries, table, requests=int(i == 0), errors=usage.errors * int(i == 0))
                 self._tables[table] = self._tables.get(table, OperationUsage()) + part
 
-    def _on_after_call(self, *, model: Any, parsed: Mapping[str, Any], **_: Any) -> None:
-        self.record(str(model.name), parsed)
+    @staticmethod
+    def _on_params(*, params: Mapping[str, Any], context: dict[str, Any], **_: Any) -> None:
+        context["capacity_meter_params"] = params  # returning None keeps botocore's params as they are
+
+    def _on_after_call(self, *, model: Any, parsed: Mapping[str, Any], **kwargs: Any) -> None:
+        context = kwargs.get("context") or {}
+        self.record(str(model.name), parsed, context.get("capacity_meter_params"))
 
     def by_table(self) -> dict[str, OperationUsage]:
         """Usage per physical table name ("?" where a response named none, e.g. a refused write)."""

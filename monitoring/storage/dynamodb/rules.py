@@ -38,6 +38,7 @@ from monitoring.storage.dynamodb.models import StateItem
 T = TypeVar("T")
 _RULE_STATE = "rs"
 _ALARM_LIST = "alarmq"
+_LAST = "\U0010ffff"  # sorts after every character DynamoDB can store (it compares UTF-8 bytes)
 # Up to this many enterprises, a list reads each one's alarms (gsi1) and sorts them; beyond, it walks the
 # county's list index (gsi3) in order and skips other enterprises' alarms.
 _PER_ENTERPRISE_MAX = 20
@@ -86,6 +87,14 @@ class DynamoDBRuleState(RuleStateRepositoryBase):
             return [
                 i.sk for i in self._model.query(_RULE_STATE, condition, consistent_read=True, attributes_to_get=["sk"])
             ]
+
+    def _documents(self, prefix: str, start: str) -> dict[str, dict[str, Any]]:
+        # One Query: it reads (and bills) whole items even when it returns only keys, so read only the range.
+        sk = self._model.sk
+        condition = sk.between(prefix + start, prefix + _LAST) if start else sk.startswith(prefix) if prefix else None
+        with translate("read rule state"):
+            items = self._model.query(_RULE_STATE, condition, consistent_read=True)
+            return {i.sk: dict(json.loads(i.body)) for i in items if i.body is not None}
 
 
 class DynamoDBAlarmRepository(AlarmRepositoryBase):

@@ -228,6 +228,12 @@ class SqliteRuleState(RuleStateRepositoryBase):
             rows = c.execute("SELECT key FROM rule_state WHERE substr(key, 1, ?) = ?", (len(prefix), prefix)).fetchall()
         return [r[0] for r in rows]
 
+    def _documents(self, prefix: str, start: str) -> dict[str, dict[str, Any]]:
+        with self._db.read() as c:
+            where = "substr(key, 1, ?) = ? AND key >= ?"
+            found = c.execute(f"SELECT key, doc FROM rule_state WHERE {where}", (len(prefix), prefix, prefix + start))
+            return {key: dict(json.loads(doc)) for key, doc in found.fetchall()}
+
 
 class SqliteReportRepository(ReportRepositoryBase):
     def __init__(self, db: Database) -> None:

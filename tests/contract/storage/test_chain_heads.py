@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 
 from functions.adapters.archive_objects import frames_of
+from monitoring._time import to_micros
 from monitoring.archive.manifest import ChainLink
 from monitoring.archive.manifest_chain import ManifestChain, verify
 from monitoring.archive.models import RawFrame
@@ -52,6 +53,9 @@ def test_chaining_is_idempotent_and_finishes_an_interrupted_run(store: Store) ->
     chain = ManifestChain(store.chain_heads, objects, frames_of)
     first = chain.chain("raw/a.gz")
     assert (first.seq, first.records, first.mns) == (1, 6, 2)
+    # the link keeps its object's receipt span (an evidence export's finding aid), as stored
+    span = (to_micros(NOW), to_micros(NOW + timedelta(seconds=2)))
+    assert first.received == span and store.chain_heads.at(1) == first
     # a redelivered event adds nothing, from this container or a cold one
     assert chain.chain("raw/a.gz") == first
     assert ManifestChain(store.chain_heads, objects, frames_of).chain("raw/a.gz") == first

@@ -148,6 +148,24 @@ def test_rule_state_put_get_keys_delete(rules: Any) -> None:
     assert rules.rule_state.get("ent:E2") is None and rules.rule_state.keys("ent:") == ["ent:E1"]
 
 
+def test_rule_state_documents_by_prefix_in_key_order(rules: Any) -> None:
+    rules.rule_state.put("backfill:20261123T0102:P2", {"point": "P2"})
+    rules.rule_state.put("backfill:20261123T0101:P1", {"point": "P1", "nested": {"a": [1]}})
+    rules.rule_state.put("backfills", {"not": "under the prefix"})
+    rules.rule_state.put("ent:E1", {"x": 1})
+    found = rules.rule_state.documents("backfill:")
+    assert list(found) == ["backfill:20261123T0101:P1", "backfill:20261123T0102:P2"]
+    assert found["backfill:20261123T0101:P1"] == {"point": "P1", "nested": {"a": [1]}}
+    found["backfill:20261123T0102:P2"]["point"] = "changed by the caller"  # a copy: the store keeps its own
+    # From a key on: only that range is read (notes since the last tick, not the day's)
+    assert list(rules.rule_state.documents("backfill:", "20261123T0102")) == ["backfill:20261123T0102:P2"]
+    assert list(rules.rule_state.documents("backfill:", "20261123T0101:P1")) == list(found)
+    assert rules.rule_state.documents("backfill:", "20261123T0103") == {}
+    rules.rule_state.delete("backfill:20261123T0101:P1")
+    assert rules.rule_state.documents("backfill:") == {"backfill:20261123T0102:P2": {"point": "P2"}}
+    assert rules.rule_state.documents("nothing:") == {}
+
+
 def test_reports_roundtrip_and_order(rules: Any) -> None:
     f = FaultReport(
         "F1", "E1", FaultKind.CONTROL_EQUIPMENT, ("C1",), T, T + timedelta(minutes=30), "u", "故障", ("p.jpg",)

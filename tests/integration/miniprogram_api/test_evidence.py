@@ -1,11 +1,14 @@
 """GET /alarms/{id}/evidence over HTTP on the demo-like alarm: the branch that owns the case, air and admin get a ZIP
 that verifies (its SHA-256 in a header); another branch 404, the enterprise 403, an unknown id 404; above the
-size limit a 413 with a stable code and a Chinese message."""
+size limit a 413 with a stable code and a Chinese message. On AWS (an archive bucket set) the package carries the
+frames and proof of the S3 archive."""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import json
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +21,7 @@ from monitoring.accounts.service import create_account
 from monitoring.clock import FixedClock
 from monitoring.evidence.verify_evidence import verify
 from monitoring.registry.models import Branch
+from tests.integration.monitoring.evidence.delivery import BUCKET, REGION, deliver, moto_s3
 from tests.integration.monitoring.evidence.scene import Scene, build_scene
 from tests.support.api import FAST_HASHER, ApiClient, Reply, api_settings, serve
 
@@ -134,3 +138,32 @@ def test_a_download_is_on_the_audit_trail_with_the_package_hash(api: Api) -> Non
     assert {(r.object_id, r.detail["sha256"]) for r in by_air} == {
         (api.scene.alarm_id, reply.headers["x-evidence-sha256"])
     }
+
+
+def test_on_aws_the_package_carries_the_s3_archive_frames_and_proof(
+    api: Api, fake_aws_env: None, tmp_path: Path
+) -> None:
+    # Given the terminal's frames delivered to the archive bucket and chained (links on the store, as in AWS)
+    with moto_s3() as (s3, url):
+        deliver(s3, api.scene.store.chain_heads, api.scene.records)
+        aws = {"archive_bucket": BUCKET, "archive_region": REGION, "archive_endpoint": url}
+        base = api_settings(photo_dir=str(api.root / "photos"))
+        path = f"/alarms/{quote(api.scene.alarm_id, safe='')}/evidence"
+        replies = []
+        for limit in (50_000_000, 100_000):
+            settings = base.model_copy(update=aws | {"evidence_max_bytes": limit})
+            with serve(api.scene.store, settings, clock=FixedClock(api.scene.now)) as client:
+                login = client.post("/auth/login", json_body={"login": "ev_admin", "password": PASSWORD})
+                replies.append(client.get(path, token=login.json["access_token"]))
+    reply, too_large = replies
+    assert reply.status == 200, reply
+    with zipfile.ZipFile(io.BytesIO(reply.body)) as z:
+        package = json.loads(z.read("package.json"))
+        names = z.namelist()
+    assert package["chains"] == [] and [t["mn"] for t in package["delivered"]["terminals"]] == [api.scene.mn]
+    assert "archive/links.jsonl" in names and any(n.startswith("archive/manifests/") for n in names)
+    (tmp_path / "p.zip").write_bytes(reply.body)
+    assert verify(str(tmp_path / "p.zip"))[0] == []
+    # over the limit: 413 as before, naming the AWS export command
+    assert too_large.status == 413 and too_large.json["code"] == "evidence_too_large"
+    assert "python -m functions.export_evidence" in too_large.json["message"]

@@ -307,3 +307,13 @@ def test_the_scheduled_handlers_cost_their_busy_seconds_whatever_the_fleet() -> 
     assert line.usd == pytest.approx(gb_s * prices["lambda"]["gb_second_arm64"] + calls)
     (big,) = [x for x in model.lines(m, prices, shape, 300_000, 1) if x.name.startswith("Lambda scheduled")]
     assert big.usd == pytest.approx(line.usd)
+
+
+def test_the_report_prints_readings_per_minute_profile_with_the_peak_provisioned_uses() -> None:
+    m = _steady()
+    reads, writes = model.minute_profile(m, "readings")
+    assert reads == [5.0] * 10 and writes == [19.0] + [9.0] * 9
+    text = model.report(m, model.load_prices())
+    assert "WRU: mean 10.0, busiest 19.0 (×1.90, minute 0)" in text
+    assert "    19 9 9 9 9 9 9 9 9 9" in text
+    assert "RRU: mean 5.0, busiest 5.0 (×1.00, minute 0)" in text

@@ -42,3 +42,22 @@ def test_archive_items_and_minute_retention_reach_decode_and_the_store() -> None
     assert defaults.decode_settings().archive is True and defaults.minute_reading_days == 400  # local mode
     with pytest.raises(InvalidInputError, match="MINUTE_READING_DAYS='0'"):
         settings_from_env({"MINUTE_READING_DAYS": "0"})
+
+
+def test_rollup_spread_reaches_decode_with_one_ledger_per_warm_container() -> None:
+    from functions import _wiring
+
+    _wiring.configure(settings_from_env({"STORE_BACKEND": "memory", "DECODE_ROLLUP_SPREAD": "true"}))
+    try:
+        first, second = _wiring.new_decoder(), _wiring.new_decoder()
+        assert first.settings.rollup_spread is True
+        assert first.rollups is not None and first.rollups is second.rollups  # shared by the batches
+    finally:
+        _wiring.configure(None)
+    _wiring.configure(settings_from_env({"STORE_BACKEND": "memory"}))
+    try:  # local mode: the hour boundary, no ledger
+        assert _wiring.new_decoder().settings.rollup_spread is False and _wiring.new_decoder().rollups is None
+    finally:
+        _wiring.configure(None)
+    with pytest.raises(InvalidInputError, match="DECODE_ROLLUP_SPREAD='often'"):
+        settings_from_env({"DECODE_ROLLUP_SPREAD": "often"})

@@ -5,7 +5,7 @@ audit entries, and it was dispatched to a branch whose inspector (an account) re
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -71,6 +71,7 @@ class Scene:
     blobs: LocalPhotoBlobs
     profiles: dict[str, Profile]
     photo: bytes
+    records: list[bytes] = field(default_factory=list)  # the terminal's frame records as the listener sent them
 
 
 def _registry(store: Store, mn: str) -> None:
@@ -275,4 +276,4 @@ def build_scene(tmp_path: Path) -> Scene:
             )
         ]
     )
-    return Scene(store, ALARM_ID, now, mn, blobs, profiles, photo)
+    return Scene(store, ALARM_ID, now, mn, blobs, profiles, photo, stream)

@@ -8,7 +8,7 @@ import pytest
 
 from monitoring.readings.aggregates import aggregate, day_completeness, summarize
 from monitoring.readings.models import AggregatePeriod, Reading, ReadingKind
-from monitoring.readings.rollup import days_due, hours_due
+from monitoring.readings.rollup import days_due, own_hour_due, previous_hour_due
 
 pytestmark = pytest.mark.unit
 H = datetime(2026, 11, 28, 2, tzinfo=UTC)  # 10:00 China time
@@ -50,9 +50,29 @@ def test_day_completeness_of_a_past_day_expects_the_whole_day() -> None:
 
 
 def test_hours_due_rolls_up_closed_hours_and_the_previous_hour_at_a_boundary() -> None:
+    now, grace = H + timedelta(minutes=1), timedelta(minutes=2)
+    assert own_hour_due(H - timedelta(minutes=1), now) == H - timedelta(hours=1)  # 17:59 after 18:00: late
+    assert previous_hour_due(H - timedelta(minutes=1), grace) is None
+    assert previous_hour_due(H + timedelta(seconds=30), grace) == H - timedelta(hours=1)
+    assert own_hour_due(H + timedelta(seconds=30), now) is None
+    assert previous_hour_due(H + timedelta(minutes=30), grace) is None
+
+
+def test_hours_due_with_an_offset_moves_the_trigger_and_the_late_boundary_together() -> None:
+    offset, window = timedelta(minutes=20), timedelta(minutes=5)
+    assert previous_hour_due(H + timedelta(minutes=19), window, offset) is None
+    assert previous_hour_due(H + timedelta(minutes=20), window, offset) == H - timedelta(hours=1)
+    assert previous_hour_due(H + timedelta(minutes=24, seconds=59), window, offset) == H - timedelta(hours=1)
+    assert previous_hour_due(H + timedelta(minutes=25), window, offset) is None
+    late = timedelta(minutes=58)  # the window runs into the next hour: 58, 59, 00, 01, 02
+    assert previous_hour_due(H + timedelta(minutes=59), window, late) == H - timedelta(hours=1)
+    assert previous_hour_due(H + timedelta(hours=1, minutes=2), window, late) == H - timedelta(hours=1)
+    assert previous_hour_due(H + timedelta(hours=1, minutes=3), window, late) is None
+    assert previous_hour_due(H + timedelta(seconds=30), timedelta(seconds=60)) == H - timedelta(hours=1)
+    assert previous_hour_due(H + timedelta(seconds=30), timedelta(seconds=60), timedelta(minutes=59)) is None
+    # 17:59 arriving at 18:05 waits for 18:20's roll-up; arriving at 18:20 or later it re-rolls 17:00 itself
+    assert own_hour_due(H - timedelta(minutes=1), H + timedelta(minutes=5), offset) is None
+    assert own_hour_due(H - timedelta(minutes=1), H + timedelta(minutes=20), offset) == H - timedelta(hours=1)
     now = H + timedelta(minutes=1)
-    assert hours_due(H - timedelta(minutes=1), now, timedelta(minutes=2)) == [H - timedelta(hours=1)]
-    assert hours_due(H + timedelta(seconds=30), now, timedelta(minutes=2)) == [H - timedelta(hours=1)]
-    assert hours_due(H + timedelta(minutes=30), now, timedelta(minutes=2)) == []
     assert days_due([H - timedelta(hours=11)], now) == {date(2026, 11, 27)}
     assert days_due([H], now) == set()

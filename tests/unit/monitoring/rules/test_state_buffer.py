@@ -29,6 +29,21 @@ def test_writes_stay_in_memory_until_flush_and_reads_see_them() -> None:
     assert store.get("a") == {"v": 2} and store.get("b") == {"v": 3} and store.get("gone") is None
 
 
+def test_documents_by_prefix_see_the_buffered_writes() -> None:
+    store = MemoryRuleState()
+    store.put("n:a", {"v": 1})
+    store.put("n:gone", {"v": 0})
+    tick = BufferedRuleState(store)
+    own = BufferedRuleState(tick)
+    own.put("n:b", {"v": 2})
+    own.delete("n:gone")
+    assert own.documents("n:") == {"n:a": {"v": 1}, "n:b": {"v": 2}}
+    own.merge()
+    tick.put("n:a", {"v": 1})  # what the store held when read: not written again
+    assert tick.documents("n:") == {"n:a": {"v": 1}, "n:b": {"v": 2}}
+    assert tick.flush(nullcontext()) == 2 and store.documents("n:") == {"n:a": {"v": 1}, "n:b": {"v": 2}}
+
+
 def test_a_nested_buffer_reaches_its_parent_only_when_merged() -> None:
     store = MemoryRuleState()
     tick = BufferedRuleState(store)

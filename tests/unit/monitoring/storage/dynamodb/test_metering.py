@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from monitoring.storage.dynamodb.metering import CapacityMeter, OperationUsage, usage_of
+from monitoring.storage.dynamodb.metering import CapacityMeter, OperationUsage, read_floor, usage_of
 
 pytestmark = pytest.mark.unit
 
@@ -46,7 +46,9 @@ def test_meter_after_call_hook_tallies_per_operation_and_skips_table_admin() -> 
     handlers: list[Any] = []
     client = SimpleNamespace(
         meta=SimpleNamespace(
-            events=SimpleNamespace(register=lambda event, handler, unique_id: handlers.append(handler))
+            events=SimpleNamespace(
+                register=lambda event, handler, unique_id: handlers.append(handler) if "after-call" in event else None
+            )
         )
     )
     meter = CapacityMeter()
@@ -82,3 +84,32 @@ def test_usage_is_also_kept_per_table_each_request_counted_once() -> None:
     assert sum(u.requests for u in meter.by_table().values()) == meter.total().requests == 3
     meter.reset()
     assert meter.by_table() == {}
+
+
+def test_an_empty_query_costs_the_read_minimum_local_does_not_report() -> None:
+    empty = {"ConsumedCapacity": {"TableName": "t", "CapacityUnits": 0.0}, "Items": []}
+    assert read_floor("Query", {"TableName": "t"}, empty) == {"t": 0.5}
+    assert read_floor("Scan", {"TableName": "t", "ConsistentRead": True}, empty) == {"t": 1.0}
+    found = {"ConsumedCapacity": {"TableName": "t", "CapacityUnits": 0.5}, "Items": [{}]}
+    assert read_floor("Query", {"TableName": "t"}, found) == {}
+    assert read_floor("Query", None, empty) == {}  # no params seen: nothing guessed
+    assert read_floor("GetItem", {"TableName": "t"}, empty) == {}  # Local already bills a missing GetItem
+
+
+def test_batch_get_keys_not_found_cost_the_read_minimum_each() -> None:
+    params = {
+        "RequestItems": {
+            "a": {"Keys": [{"k": 1}, {"k": 2}, {"k": 3}]},
+            "b": {"Keys": [{"k": 1}], "ConsistentRead": True},
+        }
+    }
+    parsed = {"Responses": {"a": [{}], "b": []}, "UnprocessedKeys": {"a": {"Keys": [{"k": 3}]}}}
+    assert read_floor("BatchGetItem", params, parsed) == {"a": 0.5, "b": 1.0}
+
+
+def test_the_meter_adds_the_floor_to_the_operation_and_its_table() -> None:
+    meter = CapacityMeter()
+    empty = {"ConsumedCapacity": {"TableName": "gk-state", "CapacityUnits": 0.0}, "Items": []}
+    meter.record("Query", empty, {"TableName": "gk-state", "ConsistentRead": True})
+    assert meter.snapshot() == {"Query": OperationUsage(requests=1, read_units=1.0)}
+    assert meter.by_table() == {"gk-state": OperationUsage(requests=1, read_units=1.0)}

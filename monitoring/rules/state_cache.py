@@ -1,0 +1,126 @@
+"""Rule-state documents kept across the warm ticks of a container, trusted only while its own tick mark is on top.
+
+More: docs/rules.md, "Module notes".
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+import zlib
+from dataclasses import dataclass
+from typing import Any
+
+from monitoring.rules.ports import RuleStateRepository
+from monitoring.rules.state_docs import DailyFigures, EnterpriseStatus, Watermarks
+
+# An enterprise's own documents: written by the rule ticks that evaluate it and by nothing else.
+ENTERPRISE_PREFIXES = tuple(kind.key_of("") for kind in (Watermarks, DailyFigures, EnterpriseStatus))
+
+
+def _text(doc: dict[str, Any] | None) -> str | None:
+    return None if doc is None else json.dumps(doc, sort_keys=True, separators=(",", ":"))
+
+
+@dataclass(slots=True)
+class _Entry:
+    text: str | None  # canonical JSON, or None: the store has no such document
+    tick_key: str  # the tick mark under which it was last read or written
+
+
+class RuleStateCache:
+    """Enterprise documents (watermarks, daily figures, status) a warm container read or wrote in its last tick
+    under a tick mark key, served again at its next tick under that key while the mark still carries the stamp
+    this container saved: no other tick of that key ran in between, so none of them changed. Another stamp (the
+    shard ran in another container), a tick that failed here, or an enterprise the tick no longer evaluates drops
+    them; each is read again every `refresh_every` ticks all the same, staggered by key. Only the `max_keys` tick
+    keys committed last keep documents (a worker sent many shards in turn holds a few shards' worth in memory)."""
+
+    def __init__(
+        self, *, refresh_every: int = 15, max_keys: int = 8, prefixes: tuple[str, ...] = ENTERPRISE_PREFIXES
+    ) -> None:
+        self.writer = uuid.uuid4().hex[:12]
+        self._refresh_every = max(refresh_every, 1)
+        self._max_keys = max(max_keys, 1)
+        self._prefixes = prefixes
+        self._entries: dict[str, _Entry] = {}
+        self._stamps: dict[str, str] = {}  # tick key -> the stamp this container last saved on its mark
+        self._seq = 0
+        self._ticks = 0
+
+    def open(self, inner: RuleStateRepository, tick_key: str, found_stamp: str | None) -> CachedRuleState:
+        """A view of `inner` for one tick under `tick_key`, whose mark carries `found_stamp` now."""
+        if found_stamp is None or self._stamps.get(tick_key) != found_stamp:
+            self._forget(tick_key)
+        self._ticks += 1
+        return CachedRuleState(self, inner, tick_key)
+
+    def stamp(self) -> str:
+        """A stamp for the mark this tick saves, unique to this container and tick."""
+        self._seq += 1
+        return f"{self.writer}-{self._seq}"
+
+    def commit(self, view: CachedRuleState, stamp: str) -> None:
+        """The tick's flush succeeded with `stamp` on its mark: keep what it read and wrote, nothing else of its key."""
+        self._forget(view.tick_key)
+        for key, text in view.touched.items():
+            self._entries[key] = _Entry(text, view.tick_key)
+        self._stamps[view.tick_key] = stamp  # newest last: dicts keep insertion order
+        while len(self._stamps) > self._max_keys:
+            self._forget(next(iter(self._stamps)))
+
+    def abandon(self, tick_key: str) -> None:
+        """The tick failed: what it wrote may or may not be stored."""
+        self._forget(tick_key)
+
+    def cached(self, key: str, tick_key: str) -> _Entry | None:
+        entry = self._entries.get(key)
+        if entry is None or entry.tick_key != tick_key:
+            return None
+        if (self._ticks + zlib.crc32(key.encode())) % self._refresh_every == 0:
+            return None  # this key's turn to be read again
+        return entry
+
+    def keeps(self, key: str) -> bool:
+        return key.startswith(self._prefixes)
+
+    def _forget(self, tick_key: str) -> None:
+        self._stamps.pop(tick_key, None)
+        for key in [k for k, e in self._entries.items() if e.tick_key == tick_key]:
+            del self._entries[key]
+
+
+class CachedRuleState:
+    """One tick's RuleStateRepository over `inner`: enterprise documents from the cache when it has them, every
+    write passed through, and what the tick read or wrote noted for `RuleStateCache.commit`."""
+
+    def __init__(self, cache: RuleStateCache, inner: RuleStateRepository, tick_key: str) -> None:
+        self._cache = cache
+        self._inner = inner
+        self.tick_key = tick_key
+        self.touched: dict[str, str | None] = {}
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        if not self._cache.keeps(key):
+            return self._inner.get(key)
+        if key not in self.touched:
+            entry = self._cache.cached(key, self.tick_key)
+            self.touched[key] = entry.text if entry is not None else _text(self._inner.get(key))
+        text = self.touched[key]
+        return None if text is None else dict(json.loads(text))
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        self._inner.put(key, value)
+        if self._cache.keeps(key):
+            self.touched[key] = _text(value)
+
+    def delete(self, key: str) -> None:
+        self._inner.delete(key)
+        if self._cache.keeps(key):
+            self.touched[key] = None
+
+    def keys(self, prefix: str) -> list[str]:
+        return self._inner.keys(prefix)
+
+    def documents(self, prefix: str, start: str = "") -> dict[str, dict[str, Any]]:
+        return self._inner.documents(prefix, start)  # kinds the cache does not keep (backfill notes, decode's progress)

@@ -116,8 +116,8 @@ class RuleContainers:
             if cache is None:
                 raise RuntimeError("the store's sample reader keeps no windows")
             config = inputs.config(_wiring.get_rule_config())  # the county's parameters, read by each container
-            warm = WarmShards(cache, inputs.backfill_noted, self.bucket)
-            self.pool.append((inputs, config, warm, RuleStateCache()))
+            state = RuleStateCache()
+            self.pool.append((inputs, config, WarmShards(cache, inputs.backfill_noted, self.bucket, state), state))
 
     def tick(self, shards: list[Shard]) -> None:
         for shard in shards:

@@ -326,7 +326,7 @@ def warm_shards_for(county_id: str) -> WarmShards | None:
     cache = getattr(inputs.reader, "cache", None)
     if cache is None:
         return None
-    return WarmShards(cache, inputs.backfill_noted, get_rule_snapshots())
+    return WarmShards(cache, inputs.backfill_noted, get_rule_snapshots(), get_rule_state_cache())
 
 
 @lru_cache(maxsize=8)

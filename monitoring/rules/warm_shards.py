@@ -48,10 +48,18 @@ class WarmShards:
     The engine reopens a cached point only for backfill noted since the shard's previous tick, so a point is
     trusted as it stands only if this container evaluated that very tick. Otherwise it takes the newer of its own
     window and the shard's snapshot (one GET), reopens the points with backfill noted since that one's tick, and
-    reads afresh a point that has neither. After the tick the shard's windows go to the snapshot (one PUT)."""
+    reads afresh a point that has neither. After the tick the shard's windows go to the snapshot (one PUT), with
+    the rule-state documents the tick left in `state`, which a container behind adopts (state_cache.py)."""
 
-    def __init__(self, cache: WindowCache, backfilled: Backfilled, blobs: SnapshotBlobs | None = None) -> None:
-        self._cache, self._backfilled, self._blobs = cache, backfilled, blobs
+    def __init__(
+        self,
+        cache: WindowCache,
+        backfilled: Backfilled,
+        blobs: SnapshotBlobs | None = None,
+        state: RuleStateCache | None = None,
+    ) -> None:
+        self._cache, self._backfilled, self._blobs, self._state = cache, backfilled, blobs, state
+        self._shard_ticks: dict[str, datetime] = {}  # tick key -> the last tick of it this container evaluated
         self._synced: dict[str, datetime] = {}  # point -> the tick whose reads its cached window reflects
         self.sources: Counter[str] = Counter()  # warm / own / snapshot / cold, by point (bench, logs)
 
@@ -62,6 +70,10 @@ class WarmShards:
             self.sources["warm"] += len(point_ids)
             return
         snap = self._load(shard) if previous is not None else None
+        mine = self._shard_ticks.get(shard.tick_key)
+        if snap is not None and snap.state is not None and self._state is not None and snap.state[0] == shard.tick_key:
+            if mine is None or snap.tick > mine:  # its documents are trusted only if the mark carries its stamp
+                self._state.adopt(*snap.state)
         chosen: dict[str, datetime] = {}
         restore: dict[str, Window] = {}
         cold: list[str] = []
@@ -91,10 +103,14 @@ class WarmShards:
         """The shard's tick succeeded: its windows are now true as of its tick; snapshot them for the next one."""
         for pid in point_ids:
             self._synced[pid] = shard.tick
+        self._shard_ticks[shard.tick_key] = shard.tick
         if self._blobs is None:
             return
+        kept = None if self._state is None else self._state.export(shard.tick_key)
+        state = None if kept is None else (shard.tick_key, *kept)
         try:
-            data = encode(WarmSnapshot(shard.county_id, shard.index, shard.tick, self._cache.export(point_ids)))
+            snap = WarmSnapshot(shard.county_id, shard.index, shard.tick, self._cache.export(point_ids), state)
+            data = encode(snap)
             self._blobs.put(snapshot_key(shard.county_id, shard.index), data)
         except (StorageUnavailableError, ValueError) as exc:  # the next container reads the windows instead
             log.warning("rule snapshot not written", extra={"county": shard.county_id, "shard": shard.index,

@@ -40,6 +40,9 @@ class WarmSnapshot:
     shard: int
     tick: datetime
     windows: Mapping[str, Window]
+    # The rule-state documents the tick left in its container's cache (state_cache.RuleStateCache.export):
+    # (tick key, stamp it saved on the mark, key -> canonical JSON or None); None: none kept
+    state: tuple[str, str, Mapping[str, str | None]] | None = None
 
 
 def snapshot_key(county_id: str, shard: int) -> str:
@@ -66,6 +69,9 @@ def encode(snapshot: WarmSnapshot) -> bytes:
         "tick": snapshot.tick.isoformat(),
         "points": points,
     }
+    if snapshot.state is not None:
+        key, stamp, docs = snapshot.state
+        doc["state"] = {"key": key, "stamp": stamp, "docs": dict(sorted(docs.items()))}
     body = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
     packer = zlib.compressobj(6, zlib.DEFLATED, 31)  # gzip
     return packer.compress(body) + packer.flush()
@@ -108,6 +114,16 @@ def _window(raw: Any) -> Window:
     return start, end, samples
 
 
+def _state(raw: Any) -> tuple[str, str, dict[str, str | None]] | None:
+    if raw is None:
+        return None
+    key, stamp, docs = raw["key"], raw["stamp"], raw["docs"]
+    ok = isinstance(key, str) and isinstance(stamp, str) and stamp and isinstance(docs, dict)
+    if not ok or not all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in docs.items()):
+        raise ValueError("bad rule-state section")
+    return key, stamp, docs
+
+
 def decode(data: bytes, county_id: str, shard: int) -> WarmSnapshot | None:
     """The snapshot in `data`, or None when it is not a whole format-1 snapshot of this county's shard (corrupt,
     truncated, another version or another shard's): the caller then reads the windows from the store."""
@@ -123,6 +139,6 @@ def decode(data: bytes, county_id: str, shard: int) -> WarmSnapshot | None:
         if not isinstance(points, dict):
             return None
         windows = {str(pid): _window(raw) for pid, raw in points.items()}
-        return WarmSnapshot(county_id, shard, _time(doc["tick"]), windows)
+        return WarmSnapshot(county_id, shard, _time(doc["tick"]), windows, _state(doc.get("state")))
     except (zlib.error, ValueError, TypeError, KeyError, AttributeError):
         return None

@@ -23,7 +23,8 @@ def _snapshot() -> WarmSnapshot:
         Sample((T + timedelta(minutes=2)).astimezone(UTC), p=-0.3),
     ]
     windows = {"P1": (T, T + timedelta(minutes=80), samples), "P2": (T, T + timedelta(minutes=80), [])}
-    return WarmSnapshot("rugao", 2, T + timedelta(minutes=83), windows)
+    state = ("tick:rugao:2", "w1-7", {"marks:E1": '{"a":1}', "status:E2": None})
+    return WarmSnapshot("rugao", 2, T + timedelta(minutes=83), windows, state)
 
 
 def test_a_snapshot_round_trips_exactly_offsets_and_integers_included() -> None:
@@ -50,6 +51,8 @@ def test_anything_but_a_whole_snapshot_of_this_shard_is_refused() -> None:
     assert decode(data, "rugao", 1) is None and decode(data, "rudong", 2) is None  # another shard's
     assert decode(_tampered({"format": FORMAT + 1}), "rugao", 2) is None
     assert decode(_tampered({"tick": "2026-11-24T08:00"}), "rugao", 2) is None  # no offset
+    assert decode(_tampered({"state": {"key": "tick:rugao:2", "stamp": "", "docs": {}}}), "rugao", 2) is None
+    assert decode(_tampered({"state": {"key": "k", "stamp": "s", "docs": {"a": 1}}}), "rugao", 2) is None
     doc = json.loads(gzip.decompress(data))
     doc["points"]["P1"][2][0][0] = (T - timedelta(minutes=1)).isoformat()  # a sample before its window
     assert decode(gzip.compress(json.dumps(doc).encode()), "rugao", 2) is None

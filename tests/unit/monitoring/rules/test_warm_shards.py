@@ -61,7 +61,9 @@ class World:
         cache = CachedSampleReader(self.stored.fetch, refresh_every=10_000)
         return cache, WarmShards(cache, self.inputs.backfill_noted, self.blobs if snapshots else None)
 
-    def tick(self, container: tuple[CachedSampleReader, WarmShards], tick: datetime, previous: datetime | None):
+    def tick(
+        self, container: tuple[CachedSampleReader, WarmShards], tick: datetime, previous: datetime | None
+    ) -> Mapping[str, list[Sample]]:
         """What a shard's tick asks of the reader: its windows made true, late marks since `previous`, the read."""
         cache, warm = container
         shard = Shard("rugao", 0, 1, tick, ("E1",))

@@ -49,7 +49,8 @@ class WarmShards:
     trusted as it stands only if this container evaluated that very tick. Otherwise it takes the newer of its own
     window and the shard's snapshot (one GET), reopens the points with backfill noted since that one's tick, and
     reads afresh a point that has neither. After the tick the shard's windows go to the snapshot (one PUT), with
-    the rule-state documents the tick left in `state`, which a container behind adopts (state_cache.py)."""
+    the rule-state documents the tick left in `state`, which a container behind adopts (state_cache.py). Only the
+    `max_shards` shards evaluated last keep their windows here (a shard's ≈ 1,000 points hold tens of MB)."""
 
     def __init__(
         self,
@@ -57,9 +58,13 @@ class WarmShards:
         backfilled: Backfilled,
         blobs: SnapshotBlobs | None = None,
         state: RuleStateCache | None = None,
+        *,
+        max_shards: int = 4,
     ) -> None:
         self._cache, self._backfilled, self._blobs, self._state = cache, backfilled, blobs, state
+        self._max_shards = max(max_shards, 1)
         self._shard_ticks: dict[str, datetime] = {}  # tick key -> the last tick of it this container evaluated
+        self._shard_points: dict[str, list[str]] = {}  # tick key -> its points, least recently evaluated first
         self._synced: dict[str, datetime] = {}  # point -> the tick whose reads its cached window reflects
         self.sources: Counter[str] = Counter()  # warm / own / snapshot / cold, by point (bench, logs)
 
@@ -104,6 +109,14 @@ class WarmShards:
         for pid in point_ids:
             self._synced[pid] = shard.tick
         self._shard_ticks[shard.tick_key] = shard.tick
+        self._shard_points.pop(shard.tick_key, None)
+        self._shard_points[shard.tick_key] = list(point_ids)
+        while len(self._shard_points) > self._max_shards:  # SQS hands a container any shard: keep the last few
+            key, old = next(iter(self._shard_points.items()))
+            gone = [pid for pid in self._shard_points.pop(key) if self._synced.get(pid) == self._shard_ticks[key]]
+            self._cache.invalidate(gone)
+            for pid in gone:
+                del self._synced[pid]
         if self._blobs is None:
             return
         kept = None if self._state is None else self._state.export(shard.tick_key)

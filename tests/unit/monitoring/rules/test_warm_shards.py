@@ -166,3 +166,16 @@ def test_an_older_snapshot_is_used_with_the_points_backfilled_since_reopened(wor
     assert got == world.truth(at("02:04"))
     assert any(s.at == at("01:50") for s in got["P1"])
     assert world.stored.read_minutes() == 80 + 9  # P1 afresh; P2 from the snapshot: 01:55 to 02:04
+
+
+def test_a_container_keeps_the_windows_of_its_last_shards_only(world: World) -> None:
+    cache = CachedSampleReader(world.stored.fetch, refresh_every=10_000)
+    warm = WarmShards(cache, world.inputs.backfill_noted, None, max_shards=2)
+    for index in range(3):
+        shard = Shard("rugao", index, 3, at("02:00"), (f"E{index}",))
+        points = [f"Q{index}"]
+        warm.before(shard, points, None)
+        cache.samples(points, at("00:40"), at("02:00"))
+        warm.after(shard, points)
+    # the first shard's windows are gone (a snapshot or a read brings them back when it comes again)
+    assert cache.export(["Q0", "Q1", "Q2"]).keys() == {"Q1", "Q2"}

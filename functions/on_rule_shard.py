@@ -29,12 +29,14 @@ def evaluate_shard(shard: Shard) -> dict[str, Any]:
     decoded = decoded_through(store.rule_state, shard.tick) if _wiring.get_settings().rules_wait_for_decode else None
     # The container's windows of the shard are made true as of its previous tick first (its own, else the
     # shard's snapshot), and snapshotted after (monitoring/rules/warm_shards.py).
+    warm = _wiring.warm_shards_for(shard.county_id)
+    seen = dict(warm.sources) if warm is not None else {}
     result = evaluate_warm_shard(
         shard,
         _wiring.rule_inputs_for(shard.county_id),
         store,
         _wiring.rule_config_for(shard.county_id),
-        _wiring.warm_shards_for(shard.county_id),
+        warm,
         previous=previous,
         transaction=store.batch,
         decoded_until=decoded,
@@ -48,6 +50,8 @@ def evaluate_shard(shard: Shard) -> dict[str, Any]:
         "alarms_changed": len(result.changed),
         "failed": len(result.failed),
         "decoded_until": None if decoded is None or decoded >= shard.tick else decoded.isoformat(),
+        # where the points' windows came from: warm, own (older), snapshot, cold (read whole)
+        "windows": {k: n - seen.get(k, 0) for k, n in warm.sources.items() if n > seen.get(k, 0)} if warm else {},
     }
 
 

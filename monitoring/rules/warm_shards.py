@@ -112,7 +112,7 @@ class WarmShards:
         self._shard_points.pop(shard.tick_key, None)
         self._shard_points[shard.tick_key] = list(point_ids)
         while len(self._shard_points) > self._max_shards:  # SQS hands a container any shard: keep the last few
-            key, old = next(iter(self._shard_points.items()))
+            key = next(iter(self._shard_points))
             gone = [pid for pid in self._shard_points.pop(key) if self._synced.get(pid) == self._shard_ticks[key]]
             self._cache.invalidate(gone)
             for pid in gone:

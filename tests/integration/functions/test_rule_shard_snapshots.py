@@ -67,7 +67,7 @@ def test_a_cold_container_starts_from_the_snapshot_the_last_tick_left(tmp_path: 
     second = evaluate_shard(Shard("rugao", 0, 1, later, ("e1", "e2")))
     warm = _wiring.warm_shards_for("rugao")
     assert warm is not None and warm.sources == {"snapshot": 4, "cold": 0}
-    assert second["enterprises"] == 2 and second["failed"] == 0
+    assert second["enterprises"] == 2 and second["failed"] == 0 and second["windows"] == {"snapshot": 4}
     newer = decode(s3.get_object(Bucket=BUCKET, Key=snapshot_key("rugao", 0))["Body"].read(), "rugao", 0)
     assert newer is not None and newer.tick == later
     _wiring.get_store().close()

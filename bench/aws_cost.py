@@ -10,6 +10,7 @@ import base64
 import gzip
 import json
 import os
+import random
 import sys
 import time
 import uuid
@@ -31,7 +32,10 @@ from monitoring.archive.manifest_chain import ManifestChain  # noqa: E402
 from monitoring.archive.raw_objects import batch_objects  # noqa: E402
 from monitoring.clock import FixedClock  # noqa: E402
 from monitoring.ingest.isolate import decode_isolating  # noqa: E402
-from monitoring.rules.service import evaluate_tick  # noqa: E402
+from monitoring.rules.shards import Shard, plan_ticks, resume, retick  # noqa: E402
+from monitoring.rules.state_cache import RuleStateCache  # noqa: E402
+from monitoring.rules.store_inputs import StoreRuleInputs  # noqa: E402
+from monitoring.rules.warm_shards import WarmShards, evaluate_warm_shard  # noqa: E402
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend  # noqa: E402
 from monitoring.storage.dynamodb.metering import CapacityMeter, OperationUsage  # noqa: E402
 from monitoring.storage.ports import Store  # noqa: E402
@@ -125,6 +129,42 @@ def writer_cpu(records: list[bytes], batch_size: int) -> float:
     return time.process_time() - cpu
 
 
+class RuleContainers:
+    """The rule workers' warm Lambda containers: each shard-tick goes to one of them at random (seeded), as SQS
+    message groups are not tied to containers. Each keeps what a container keeps (its windows, topology, config);
+    with snapshots they share a bucket (requests counted)."""
+
+    def __init__(self, store: Store, county: str, n: int, snapshots: bool, seed: int) -> None:
+        self.bucket = VersionedObjects() if snapshots else None
+        self.pool: list[tuple[StoreRuleInputs, Any, WarmShards, RuleStateCache]] = []
+        self.rng = random.Random(seed)
+        self.store, self.shard_ticks, self.snapshot_bytes = store, 0, 0
+        for _ in range(n):
+            reader = store.sample_reader() if store.sample_reader is not None else None
+            inputs = StoreRuleInputs(store, store.rule_state, county, reader=reader)
+            cache = getattr(reader, "cache", None)
+            if cache is None:
+                raise RuntimeError("the store's sample reader keeps no windows")
+            config = inputs.config(_wiring.get_rule_config())  # the county's parameters, read by each container
+            state = RuleStateCache()
+            self.pool.append((inputs, config, WarmShards(cache, inputs.backfill_noted, self.bucket, state), state))
+
+    def tick(self, shards: list[Shard]) -> None:
+        for shard in shards:
+            inputs, config, warm, state_cache = self.rng.choice(self.pool)
+            _, previous = resume(self.store.rule_state, shard)  # the worker's own read of the shard's mark
+            evaluate_warm_shard(shard, inputs, self.store, config, warm, previous=previous,
+                                transaction=self.store.batch, cache=state_cache)  # fmt: skip
+            self.shard_ticks += 1
+
+    def sources(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for _, _, warm, _ in self.pool:
+            for k, v in warm.sources.items():
+                out[k] = out.get(k, 0) + v
+        return out
+
+
 def measure(args: argparse.Namespace, url: str) -> model.Measured:
     prefix = f"cost{uuid.uuid4().hex[:8]}"
     clock = FixedClock(START)
@@ -145,6 +185,10 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
     try:
         fleet, doc = aws_fleet.build(args.enterprises, START)
         aws_fleet.register(store, doc)
+        containers = RuleContainers(store, settings.county_id, args.rule_containers, args.rule_snapshots, args.seed)
+        plan = plan_ticks(store.registry, START, args.rule_shard_enterprises)  # the scheduler's (not metered)
+        metered_ticks, s3_before = 0, {"get": 0, "put": 0}
+        sources_before: dict[str, int] = {}
         decode: dict[str, OperationUsage] = {}
         rules: dict[str, OperationUsage] = {}
         tables: dict[str, OperationUsage] = {}
@@ -171,13 +215,14 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
                     decode_cpu += cpu
             tick = at + timedelta(minutes=1)
             clock.set(tick + timedelta(seconds=1))
-            config = _wiring.get_rule_config()
-            inputs, cache = _wiring.get_rule_inputs(), _wiring.get_rule_state_cache()  # as the evaluate handlers
-            tick_work = partial(evaluate_tick, inputs, store, config, tick, transaction=store.batch, cache=cache)
+            tick_work = partial(containers.tick, retick(plan, tick))
             by_table = backend.meter.by_table()
             cpu = _metered(backend.meter, rules, tick_work)
             _add(rule_tables, _delta_of(backend.meter.by_table(), by_table))
             per_minute.append(_delta_of(backend.meter.by_table(), minute_began))
+            if minute == metered_from - 1:  # what the metered minutes' shard-ticks do, from here
+                metered_ticks, sources_before = containers.shard_ticks, containers.sources()
+                s3_before = dict(containers.bucket.requests) if containers.bucket else s3_before
             if minute >= metered_from:
                 rules_cpu += cpu
                 records += len(recs)
@@ -214,6 +259,9 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         links = backend.client.query(TableName=f"{prefix}-state", **query)["Items"]
         raw = b"".join(sample)
         metered = [r for recs in delivered for r in recs]
+        kept = containers.bucket
+        snapshots = [v[-1] or b"" for v in kept.versions.values()] if kept else []
+        now_sources = containers.sources()
         return model.Measured(
             terminals=len(fleet.terminals),
             points=fleet.points,
@@ -240,6 +288,13 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             chain_link_bytes=sum(model.item_size(item) for item in links),
             writer_cpu_s=writer_cpu(metered, int(StageSettings.model_fields["archive_batch_size"].default)),
             writer_records=len(metered),
+            rule_containers=args.rule_containers,
+            rule_snapshots=args.rule_snapshots,
+            rule_shard_enterprises=args.rule_shard_enterprises,
+            rule_shard_ticks=containers.shard_ticks - metered_ticks,
+            rule_sources={k: v - sources_before.get(k, 0) for k, v in now_sources.items()},
+            snapshot_s3={k: v - s3_before[k] for k, v in kept.requests.items() if k in s3_before} if kept else {},
+            snapshot_bytes=sum(map(len, snapshots)) / max(len(snapshots), 1),
             storage=model.table_growth(
                 backend.client,
                 prefix,
@@ -264,6 +319,22 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=100, help="records per decode batch (the Kinesis batch size)")
     window = float(StageSettings.model_fields["decode_batching_window"].default)
     parser.add_argument("--window", type=float, default=window, help="decode's batching window, seconds")
+    shard = int(StageSettings.model_fields["rules_shard_enterprises"].default)
+    parser.add_argument("--rule-shard-enterprises", type=int, default=shard, help="enterprises per rule shard")
+    parser.add_argument(
+        "--rule-containers",
+        type=int,
+        default=4,
+        help="warm rule containers shard-ticks are handed to at random (4: the county stage's 4 shards at "
+        "concurrency 10; a province runs up to rules_concurrency, 200)",
+    )
+    parser.add_argument(
+        "--rule-snapshots",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="containers share per-shard window snapshots (S3) as deployed",
+    )
+    parser.add_argument("--seed", type=int, default=1, help="seed of the containers' random draw")
     parser.add_argument("--prices", type=Path, default=model.PRICES)
     parser.add_argument("--shapes", type=Path, default=model.SHAPES, help="deployment shapes (default: bench's)")
     parser.add_argument("--save", type=Path, help="also write the measurement (JSON) here")
@@ -271,6 +342,8 @@ def main() -> int:
     args = parser.parse_args()
     if not (1 <= args.enterprises <= 30 and 2 <= args.minutes <= 300 and 1 <= args.measure < args.minutes):
         parser.error("bounds: enterprises 1..30, minutes 2..300, 1 <= measure < minutes")
+    if not (1 <= args.rule_containers <= 1000 and 1 <= args.rule_shard_enterprises <= 5000):
+        parser.error("bounds: rule containers 1..1000, rule shard enterprises 1..5000")
     if not 1 <= args.batch <= 10_000 or not 0.1 <= args.window <= 300:
         parser.error("bounds: batch 1..10000, window 0.1..300 s")
     for name, value in FAKE_AWS.items():

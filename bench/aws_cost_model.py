@@ -70,6 +70,14 @@ class Measured:
     writer_records: int = 0
     rule_tables: dict[str, OperationUsage] = field(default_factory=dict)  # by logical table name
     minute_tables: list[dict[str, OperationUsage]] = field(default_factory=list)  # decode + rules, each minute
+    # Rule shard-ticks handed at random to `rule_containers` warm containers, with per-shard snapshots or not
+    rule_containers: int = 1
+    rule_snapshots: bool = False
+    rule_shard_enterprises: int = 100
+    rule_shard_ticks: int = 0  # metered
+    rule_sources: dict[str, int] = field(default_factory=dict)  # where points' windows came from: warm/own/...
+    snapshot_s3: dict[str, int] = field(default_factory=dict)  # S3 requests on snapshots (get, put), metered
+    snapshot_bytes: float = 0.0  # a shard's snapshot as stored (gzip)
 
     @property
     def terminal_minutes(self) -> int:
@@ -513,15 +521,17 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         # The run writes archive items (the `current` and `archive_kept` shapes price them); a shape without the
         # DynamoDB archive makes none of those requests, nor spends their botocore CPU
         # (REQUEST_CPU_S, measured by bench/aws_cost_profile.py: 1.1–1.4 ms per request in this process).
-        archive = m.decode_tables.get("archive", OperationUsage()).requests / m.terminal_minutes
-        dreq -= archive
-        decode_cpu = max(0.0, decode_cpu - archive * REQUEST_CPU_S)
+        archive_req = m.decode_tables.get("archive", OperationUsage()).requests / m.terminal_minutes
+        dreq -= archive_req
+        decode_cpu = max(0.0, decode_cpu - archive_req * REQUEST_CPU_S)
     decode_s = tm * (lambda_seconds(decode_cpu, s["function_gb"]) + dreq * s["dynamodb_request_s"])
     invocations = shards * s["decode_polls_per_s"] * SECONDS
     usd = invocations / 1e6 * lam["requests_per_million"] + decode_s * s["function_gb"] * gbs
     out.append(
         Line(f"Lambda decode ({s['lambda_arch']})", usd, f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls")
     )
+    if m.rule_snapshots:
+        out.append(_snapshot_line(m, p["s3"], terminals))
     rreq, _, _ = m.per_terminal_minute(m.rules)
     rules_cpu = lambda_seconds(m.rules_cpu_s / m.terminal_minutes, s["function_gb"])
     rules_s = tm * (rules_cpu + rreq * s["dynamodb_request_s"])
@@ -574,6 +584,18 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         how = f"{s['secrets']} secrets, {s['waf_web_acls']} web ACL with {s['waf_rules']} rule (requests not priced)"
         out.append(Line("Secrets Manager, WAF", usd, how))
     return out
+
+
+def _snapshot_line(m: Measured, s3: Mapping[str, Any], terminals: int) -> Line:
+    """The rule shards' window snapshots: per shard-tick one PUT, and one GET where the container had not evaluated
+    the shard's previous tick (as measured); a fleet has one shard per `rule_shard_enterprises` enterprises."""
+    ticks = max(m.rule_shard_ticks, 1)
+    gets, puts = m.snapshot_s3.get("get", 0) / ticks, m.snapshot_s3.get("put", 0) / ticks
+    shards = math.ceil(terminals * m.enterprises / m.terminals / m.rule_shard_enterprises)
+    usd = MINUTES * shards * (gets * s3["get_per_1000"] + puts * s3["put_per_1000"]) / 1000
+    usd += shards * m.snapshot_bytes / GB * s3["standard_gb_month"]  # one per shard, expired after a day
+    how = f"{shards} shard(s): {puts:.2f} PUT + {gets:.2f} GET a shard-minute, {m.snapshot_bytes / 1e3:,.0f} kB each"
+    return Line("S3 rule snapshots", usd, how)
 
 
 def _flow_logs(p: Mapping[str, Any], s: Mapping[str, Any], terminals: int, addresses: int) -> float:
@@ -644,6 +666,11 @@ def _usage_table(title: str, m: Measured, usage: Mapping[str, OperationUsage]) -
     return rows
 
 
+def _sources(counts: Mapping[str, int]) -> str:
+    total = sum(counts.values()) or 1
+    return ", ".join(f"{k} {v / total:.0%}" for k, v in sorted(counts.items()) if v) or "-"
+
+
 def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | None = None) -> str:
     shapes = shapes if shapes is not None else load_shapes()
     out = [
@@ -651,6 +678,8 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
         f"fleet: {m.enterprises} enterprises, {m.terminals} terminals, {m.points} points; {m.minutes} minutes metered",
         f"stream records: {m.records_per_terminal_minute:.2f} per terminal-minute, {m.record_bytes:,.0f} B each"
         f" (raw frame {m.frame_bytes:,.0f} B, gzip {m.gzip_ratio:.1f}:1)",
+        f"rules: shard-ticks at random on {m.rule_containers} warm container(s), snapshots "
+        f"{'on' if m.rule_snapshots else 'off'}; points' windows: {_sources(m.rule_sources)}",
         f"CPU in this process: decode {m.decode_cpu_s / m.terminal_minutes * 1000:.1f} ms and rules"
         f" {m.rules_cpu_s / m.terminal_minutes * 1000:.1f} ms per terminal-minute",
         "",

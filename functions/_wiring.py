@@ -29,6 +29,8 @@ from monitoring.readings.models import Reading
 from monitoring.rules.decode_watermark import DecodeProgress
 from monitoring.rules.state_cache import RuleStateCache
 from monitoring.rules.store_inputs import StoreRuleInputs
+from monitoring.rules.warm_shards import WarmShards
+from monitoring.rules.warm_snapshot import SnapshotBlobs
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
 from monitoring.storage.retention import RetentionPolicy
@@ -69,6 +71,9 @@ class Settings(BaseModel):
     rules_shard_enterprises: int = _env("RULES_SHARD_ENTERPRISES", 100, ge=1, le=5000)  # fan-out shard size
     rules_plan_cache_s: float = _env("RULES_PLAN_CACHE_S", 300.0, ge=0, le=3600)  # the scheduler reuses its plan
     rules_shard_queue_url: str = _env("RULES_SHARD_QUEUE_URL", "")  # SQS queue of rule shards (AWS fan-out)
+    # S3 bucket of the rule shards' window snapshots (docs/rules.md, warm_shards); "" = none: a container that did
+    # not evaluate a shard's previous tick reads its windows from the store
+    rules_snapshot_bucket: str = _env("RULES_SNAPSHOT_BUCKET", "")
     rules_defaults: str = _env("RULES_DEFAULTS_PATH", "")  # "" = data/rules_defaults.json
     rules_overrides: str = _env("RULES_OVERRIDES_PATH", "")  # optional JSON of per enterprise/point overrides
     dead_letter_queue_url: str = _env("DECODE_DEAD_LETTER_QUEUE_URL", "")  # SQS queue for decode's poison records
@@ -161,6 +166,8 @@ def reset() -> None:
         get_shard_queue,
         get_decode_progress,
         get_s3,
+        get_rule_snapshots,
+        warm_shards_for,
     ):
         cached.cache_clear()
 
@@ -299,6 +306,27 @@ def rule_inputs_for(county_id: str) -> StoreRuleInputs:
     store = get_store()
     reader = None if store.sample_reader is None else store.sample_reader()  # cached across warm ticks
     return StoreRuleInputs(store, store.rule_state, county_id, reader=reader)
+
+
+@lru_cache(maxsize=1)
+def get_rule_snapshots() -> SnapshotBlobs | None:
+    """Where the rule shards' window snapshots are kept (S3); None when RULES_SNAPSHOT_BUCKET is unset."""
+    bucket = get_settings().rules_snapshot_bucket
+    if not bucket:
+        return None
+    from functions.adapters.archive_objects import S3Objects
+
+    return S3Objects(get_s3(), bucket)
+
+
+@lru_cache(maxsize=8)
+def warm_shards_for(county_id: str) -> WarmShards | None:
+    """The county's windows in this container, per shard (None: the store's reader keeps none across ticks)."""
+    inputs = rule_inputs_for(county_id)
+    cache = getattr(inputs.reader, "cache", None)
+    if cache is None:
+        return None
+    return WarmShards(cache, inputs.backfill_noted, get_rule_snapshots(), get_rule_state_cache())
 
 
 @lru_cache(maxsize=8)

@@ -15,25 +15,30 @@ from functions import _wiring
 from functions._observability import MetricUnit, logger, metrics
 from monitoring.errors import InvalidInputError
 from monitoring.rules.decode_watermark import decoded_through
-from monitoring.rules.service import evaluate_tick
-from monitoring.rules.shards import Shard, superseded
+from monitoring.rules.shards import Shard, resume
+from monitoring.rules.warm_shards import evaluate_warm_shard
 
 
 def evaluate_shard(shard: Shard) -> dict[str, Any]:
     """Evaluate the shard's enterprises at its tick, unless the shard already evaluated that tick or a later one."""
     store = _wiring.get_store()
-    if superseded(store.rule_state, shard):
+    done, previous = resume(store.rule_state, shard)
+    if done:
         return {"superseded": True}
     # Minutes whose frames may still wait in the stream are not judged (decode notes its progress per shard).
     decoded = decoded_through(store.rule_state, shard.tick) if _wiring.get_settings().rules_wait_for_decode else None
-    result = evaluate_tick(
+    # The container's windows of the shard are made true as of its previous tick first (its own, else the
+    # shard's snapshot), and snapshotted after (monitoring/rules/warm_shards.py).
+    warm = _wiring.warm_shards_for(shard.county_id)
+    seen = dict(warm.sources) if warm is not None else {}
+    result = evaluate_warm_shard(
+        shard,
         _wiring.rule_inputs_for(shard.county_id),
         store,
         _wiring.rule_config_for(shard.county_id),
-        shard.tick,
+        warm,
+        previous=previous,
         transaction=store.batch,
-        enterprise_ids=shard.enterprise_ids,
-        tick_keys=shard.tick_keys,
         decoded_until=decoded,
         cache=_wiring.get_rule_state_cache(),
     )
@@ -45,6 +50,8 @@ def evaluate_shard(shard: Shard) -> dict[str, Any]:
         "alarms_changed": len(result.changed),
         "failed": len(result.failed),
         "decoded_until": None if decoded is None or decoded >= shard.tick else decoded.isoformat(),
+        # where the points' windows came from: warm, own (older), snapshot, cold (read whole)
+        "windows": {k: n - seen.get(k, 0) for k, n in warm.sources.items() if n > seen.get(k, 0)} if warm else {},
     }
 
 

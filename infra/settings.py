@@ -138,6 +138,9 @@ class StageSettings(BaseModel):
     rules_concurrency: int = 50  # most shards evaluated at once (the worker's SQS maximum concurrency)
     rules_timeout: int = 50  # one shard's evaluation; below the one-minute tick
     rules_plan_cache: int = 300  # how long the scheduler reuses its shard plan (s)
+    # Per-shard snapshots of the rules' windows in S3, so a container that did not evaluate a shard's previous tick
+    # reads only the windows' tails from DynamoDB (docs/rules.md, warm_shards); False: no bucket, no snapshots
+    rules_snapshots: bool = True
     # decode rewrites a terminal's last-seen state at most this often (s); the listener records (dis)connects itself
     terminal_state_refresh: int = 300
     # Counties whose terminals each listener task loads into its directory copy ("a, b"); empty = every MN is

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import jsii
-from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, Stack
+from aws_cdk import AssetHashType, BundlingOptions, DockerImage, Duration, ILocalBundling, RemovalPolicy, Stack
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
@@ -35,6 +35,7 @@ ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Archite
 # pip's platform tag of each architecture, for wheels built on another machine.
 WHEEL_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
 # The code asset is the repository root minus everything but these folders (our runtime packages + data files).
+SNAPSHOT_PREFIX = "rules-snapshots/"  # monitoring.rules.warm_snapshot.PREFIX (infra does not import monitoring.rules)
 CODE_PACKAGES = ("functions", "monitoring", "hj212", "data")
 
 
@@ -64,6 +65,9 @@ class RulesFanOut:
     worker_handler: str
     worker_timeout: Duration
     max_concurrency: int  # most shards evaluated at once (SQS event source maximum concurrency)
+    # Per-shard snapshots of the rule windows in a bucket of their own (docs/rules.md, warm_shards); False: none
+    snapshots: bool = True
+    snapshot_removal: RemovalPolicy = RemovalPolicy.DESTROY
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +213,7 @@ class Functions(Construct):
         # Read by functions/_wiring.py (decode only uses it; every function gets the same environment).
         self.environment["DECODE_DEAD_LETTER_QUEUE_URL"] = self.dead_letters.queue_url
         self._rule_queues(rules.worker_timeout)
+        self._rule_snapshots(rules)
         self.decode = self._function("Decode", decode_handler, decode_timeout, reserved=None)
         self.decode.add_event_source(
             sources.KinesisEventSource(
@@ -269,6 +274,23 @@ class Functions(Construct):
         )
         self.environment["RULES_SHARD_QUEUE_URL"] = self.rule_shards.queue_url
 
+    def _rule_snapshots(self, rules: RulesFanOut) -> None:
+        """A bucket of its own for the rule shards' window snapshots: derived, rewritten every minute and useless
+        after a few, so no versioning, no lock, no archive lifecycle (the archive bucket's Object Lock would keep
+        every minute's version) and expiry after a day."""
+        self.rule_snapshots: s3.Bucket | None = None
+        if rules.snapshots:
+            self.rule_snapshots = s3.Bucket(
+                self,
+                "RuleSnapshots",
+                encryption=s3.BucketEncryption.S3_MANAGED,
+                block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+                enforce_ssl=True,
+                removal_policy=rules.snapshot_removal,
+                lifecycle_rules=[s3.LifecycleRule(id="expire-snapshots", expiration=Duration.days(1))],
+            )
+        self.environment["RULES_SNAPSHOT_BUCKET"] = self.rule_snapshots.bucket_name if self.rule_snapshots else ""
+
     def _fan_out_rules(self, rules: RulesFanOut) -> None:
         """ScheduleRules (every minute) -> one SQS message per shard of a county -> Evaluate, one shard each.
 
@@ -293,6 +315,20 @@ class Functions(Construct):
                 report_batch_item_failures=True,
             )
         )
+        if self.rule_snapshots is not None:  # get and put the snapshots; listing only so that an absent one is a 404
+            bucket, prefix = self.rule_snapshots, SNAPSHOT_PREFIX
+            self.rules_worker.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["s3:GetObject", "s3:PutObject"], resources=[bucket.arn_for_objects(f"{prefix}*")]
+                )
+            )
+            self.rules_worker.add_to_role_policy(
+                iam.PolicyStatement(
+                    actions=["s3:ListBucket"],
+                    resources=[bucket.bucket_arn],
+                    conditions={"StringLike": {"s3:prefix": [f"{prefix}*"]}},
+                )
+            )
 
     def add_stream_handler(
         self, construct_id: str, handler: str, table: dynamodb.ITableV2, key_prefix: str

@@ -242,6 +242,8 @@ class PlatformStack(Stack):
                 worker_handler=RULES_WORKER_HANDLER,
                 worker_timeout=Duration.seconds(settings.rules_timeout),
                 max_concurrency=settings.rules_concurrency,
+                snapshots=settings.rules_snapshots,
+                snapshot_removal=removal,
             ),
             build=BuildSources(settings.architecture, settings.pip_index_url, settings.bundling_image),
             environment=lambda_environment(settings) | {"NOTIFY_CHANNELS_SECRET": self.notify_secret.secret_arn},

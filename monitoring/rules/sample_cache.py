@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from monitoring.evaluation.models import Sample
 from monitoring.readings.models import Reading
 
+Window = tuple[datetime, datetime, list[Sample]]  # a cached range [start, end) and every sample in it
 Fetch = Callable[[Sequence[str], datetime, datetime], Mapping[str, list[Sample]]]
 _FIELDS = {"p": "p", "ia": "ia", "ib": "ib", "ic": "ic", "ua": "ua", "ub": "ub", "uc": "uc", "ep_fwd": "energy"}
 
@@ -37,12 +38,21 @@ class CachedSampleReader:
         self._fetch = fetch
         self._tail = tail
         self._refresh_every = max(refresh_every, 1)
-        self._cache: dict[str, tuple[datetime, datetime, list[Sample]]] = {}
+        self._cache: dict[str, Window] = {}
         self._calls: dict[str, int] = {}
 
     def invalidate(self, point_ids: Sequence[str]) -> None:
         for pid in point_ids:
             self._cache.pop(pid, None)
+
+    def export(self, point_ids: Sequence[str]) -> dict[str, Window]:
+        """The cached range of each of `point_ids` that has one: (start, end, every sample in [start, end))."""
+        return {pid: self._cache[pid] for pid in point_ids if pid in self._cache}
+
+    def restore(self, windows: Mapping[str, Window]) -> None:
+        """Take these ranges as cached (another container's, from a snapshot); each must be whole."""
+        for pid, (start, end, samples) in windows.items():
+            self._cache[pid] = (start, end, list(samples))
 
     def samples(self, point_ids: Sequence[str], start: datetime, end: datetime) -> Mapping[str, list[Sample]]:
         """Readings per point in [start, end), sorted by data time."""

@@ -114,11 +114,23 @@ def retick(shards: list[Shard], tick: datetime) -> list[Shard]:
     return [Shard(s.county_id, s.index, s.count, tick, s.enterprise_ids) for s in shards]
 
 
+def resume(state: RuleStateRepository, shard: Shard) -> tuple[bool, datetime | None]:
+    """(superseded, previous tick). Superseded: this shard already evaluated this tick or a later one (a redelivered
+    or overtaken message); evaluating an older tick after a newer one would move its windows backwards. The previous
+    tick is the one the evaluation carries on from: the first of the shard's `tick_keys` that has one."""
+    own = TickMark.load(state, shard.tick_key).last_tick
+    if own is not None:
+        return own >= shard.tick, own
+    for key in shard.tick_keys[1:]:
+        last = TickMark.load(state, key).last_tick
+        if last is not None:
+            return False, last
+    return False, None
+
+
 def superseded(state: RuleStateRepository, shard: Shard) -> bool:
-    """True when this shard already evaluated this tick or a later one (a redelivered or overtaken message):
-    evaluating an older tick after a newer one would move its windows backwards."""
-    last = TickMark.load(state, shard.tick_key).last_tick
-    return last is not None and last >= shard.tick
+    """True when this shard already evaluated this tick or a later one (see `resume`)."""
+    return resume(state, shard)[0]
 
 
 def scheduled_minute(raw: str | None, fallback: datetime) -> datetime:

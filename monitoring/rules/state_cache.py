@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import uuid
 import zlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -66,6 +67,24 @@ class RuleStateCache:
         for key, text in view.touched.items():
             self._entries[key] = _Entry(text, view.tick_key)
         self._stamps[view.tick_key] = stamp  # newest last: dicts keep insertion order
+        while len(self._stamps) > self._max_keys:
+            self._forget(next(iter(self._stamps)))
+
+    def export(self, tick_key: str) -> tuple[str, dict[str, str | None]] | None:
+        """(stamp, documents as canonical JSON) kept for `tick_key` after this container's last tick of it."""
+        stamp = self._stamps.get(tick_key)
+        if stamp is None:
+            return None
+        return stamp, {k: e.text for k, e in self._entries.items() if e.tick_key == tick_key}
+
+    def adopt(self, tick_key: str, stamp: str, docs: Mapping[str, str | None]) -> None:
+        """Take another container's `export` of `tick_key` (from the shard's snapshot) as this one's: used at the
+        next tick only if the mark still carries `stamp` (`open` checks), else forgotten as any stale entry is."""
+        self._forget(tick_key)
+        for key, text in docs.items():
+            if self.keeps(key):
+                self._entries[key] = _Entry(text, tick_key)
+        self._stamps[tick_key] = stamp
         while len(self._stamps) > self._max_keys:
             self._forget(next(iter(self._stamps)))
 

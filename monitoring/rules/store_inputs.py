@@ -8,7 +8,7 @@ the engine which windows to reopen: the readings store has no arrival-time index
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -121,6 +121,22 @@ class StoreRuleInputs:
                 if kind is not None:
                     out.append(TerminalEvent(e.occurred_at, e.mn, kind, dict(e.detail)))
         return sorted(out, key=lambda e: e.at)
+
+    @property
+    def reader(self) -> SampleReader | None:
+        """The sample reader (a warm container's cached windows live in it), if any."""
+        return self._reader
+
+    def backfill_noted(self, point_ids: Collection[str], received_since: datetime) -> dict[str, str]:
+        """Of `point_ids`, those with backfill noted since `received_since` (counted as `late_arrivals` counts:
+        from the minute before), each with the newest minute noted (YYYYmmddTHHMM, the marks' own stamps)."""
+        wanted, since = set(point_ids), (received_since - timedelta(minutes=1)).strftime("%Y%m%dT%H%M")
+        out: dict[str, str] = {}
+        for key in self._state.documents(BACKFILL_PREFIX, since):  # the notes since then only, in one read
+            stamp, _, pid = key[len(BACKFILL_PREFIX) :].partition(":")
+            if pid in wanted and stamp >= since and stamp > out.get(pid, ""):
+                out[pid] = stamp
+        return out
 
     def late_arrivals(self, received_since: datetime, data_before: datetime) -> Mapping[str, datetime]:
         out: dict[str, datetime] = {}

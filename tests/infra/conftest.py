@@ -42,6 +42,8 @@ REUSE_API = {
 }
 # ... and sends SMS to numbers outside the mainland through SNS (tests/infra/test_notify_sns.py).
 REUSE_NOTIFY = {"notify_sns_region": "ap-southeast-1", "notify_sns_sender_id": "Gongkuang"}
+# ... and keeps no rule window snapshots (tests/infra/test_rule_snapshots.py).
+REUSE_RULES = {"rules_snapshots": False}
 
 
 @dataclass(frozen=True)
@@ -69,6 +71,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
         **REUSE_MIRRORS,
         **REUSE_API,
         **REUSE_NOTIFY,
+        **REUSE_RULES,
     }
     context["stages"] = {**context["stages"], "reuse": reuse}
     context["aws:cdk:bundling-stacks"] = []

@@ -51,6 +51,11 @@ class SqliteSampleReader:
             else None
         )
 
+    @property
+    def cache(self) -> CachedSampleReader | None:
+        """The windows kept across ticks (None: not caching), for the rules' per-shard snapshots."""
+        return self._cached
+
     def invalidate(self, point_ids: Sequence[str]) -> None:
         if self._cached is not None:
             self._cached.invalidate(point_ids)

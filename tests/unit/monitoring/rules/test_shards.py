@@ -9,7 +9,7 @@ import pytest
 
 from monitoring.errors import InvalidInputError
 from monitoring.registry.models import Branch, County, Exemption, ExemptionReason, Town, TownKind
-from monitoring.rules.shards import Shard, plan_county, plan_ticks, retick, scheduled_minute, superseded
+from monitoring.rules.shards import Shard, plan_county, plan_ticks, resume, retick, scheduled_minute, superseded
 from monitoring.rules.state_docs import TickMark
 from monitoring.storage.memory import memory_store
 from tests.contract.storage import builders as b
@@ -100,6 +100,20 @@ def test_a_shard_is_superseded_once_it_evaluated_this_tick_or_a_later_one() -> N
     other = Shard("rudong", 0, 1, TICK, ("x",))
     assert not superseded(store.rule_state, other)
     assert shard.tick_keys == ("tick:rugao:0", "tick:rugao:0", "tick")
+
+
+def test_resume_carries_on_from_the_shards_own_mark_else_the_countys_first_shard_never_superseded_by_it() -> None:
+    store = memory_store()
+    shard = Shard("rugao", 2, 3, TICK, ("e9",))
+    assert resume(store.rule_state, shard) == (False, None)
+    TickMark(TICK - timedelta(minutes=5)).save(store.rule_state, "tick")
+    assert resume(store.rule_state, shard) == (False, TICK - timedelta(minutes=5))  # the single runner's
+    TickMark(TICK).save(store.rule_state, "tick:rugao:0")  # shard 0 already did this minute: not this shard
+    assert resume(store.rule_state, shard) == (False, TICK)
+    TickMark(TICK - timedelta(minutes=1)).save(store.rule_state, shard.tick_key)
+    assert resume(store.rule_state, shard) == (False, TICK - timedelta(minutes=1))
+    TickMark(TICK).save(store.rule_state, shard.tick_key)
+    assert resume(store.rule_state, shard) == (True, TICK)
 
 
 def test_scheduled_minute_floors_eventbridge_time() -> None:

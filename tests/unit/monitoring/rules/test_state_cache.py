@@ -151,3 +151,19 @@ def test_only_the_last_tick_keys_keep_documents() -> None:
         reads.append(state.enterprise_reads - before)
     # Then the two newest are served from memory and the oldest, let go, is read again
     assert reads == [0, 0, 1]
+
+
+def test_a_container_adopting_anothers_export_reads_nothing_while_the_mark_carries_its_stamp() -> None:
+    world, state = _world()
+    first, second = RuleStateCache(refresh_every=10_000), RuleStateCache(refresh_every=10_000)
+    _reads(world, state, at("01:00"), first)
+    exported = first.export("tick")
+    assert exported is not None
+    # When the second container adopts what the first one's tick left (a shard snapshot carries it)
+    second.adopt("tick", *exported)
+    # Then its tick reads no enterprise document ...
+    assert _reads(world, state, at("01:01"), second) == 0
+    # ... but a stale export (the mark moved on since) is forgotten: the third container reads again
+    third = RuleStateCache(refresh_every=10_000)
+    third.adopt("tick", *exported)
+    assert _reads(world, state, at("01:02"), third) > 0

@@ -348,6 +348,7 @@ class PlatformStack(Stack):
             alarm_email=settings.alarm_email,
             dashboard=settings.dashboard,
             per_function=settings.function_alarms == "each",
+            queued_by_throttle=("NotifySend",),  # enqueuers' invokes wait in Lambda's queue while it runs
             topic_key=settings.alarm_topic_key,
         )
         self._outputs(settings)

@@ -63,3 +63,26 @@ def test_the_sender_runs_alone_with_a_minute_safety_net_and_drops_stale_invokes(
         if r.get("Targets", [{}])[0].get("Arn") == {"Fn::GetAtt": [sender, "Arn"]}
     ]
     assert schedules == ["rate(1 minute)"]
+
+
+@pytest.mark.parametrize("stage", ["dev", "county"])
+def test_the_senders_queued_invokes_raise_no_throttle_alarm_but_dropped_ones_do(
+    synthesized: Synthesized, stage: str
+) -> None:
+    functions = synthesized.resources(stage, "AWS::Lambda::Function")
+    (sender,) = [k for k, r in functions.items() if r["Properties"]["Handler"] == SENDER]
+    alarms = synthesized.properties(stage, "AWS::CloudWatch::Alarm")
+    on_sender = [
+        (a.get("MetricName"), a.get("AlarmDescription"))
+        for a in alarms
+        if {"Name": "FunctionName", "Value": {"Ref": sender}} in a.get("Dimensions", [])
+    ]
+    if stage == "dev":  # an alarm per function: the sender's errors and its dropped invokes, not its throttles
+        assert sorted(name for name, _ in on_sender) == ["AsyncEventsDropped", "Errors"]
+        return
+    (throttles,) = [a for a in alarms if "Metrics" in a and "Throttles" in json.dumps(a["Metrics"])]
+    expression = next(m["Expression"] for m in throttles["Metrics"] if "Expression" in m)
+    by_id = {m["Id"]: m["MetricStat"]["Metric"] for m in throttles["Metrics"] if "MetricStat" in m}
+    total = next(i for i, m in by_id.items() if not m.get("Dimensions"))
+    (queued,) = [i for i, m in by_id.items() if {"Name": "FunctionName", "Value": {"Ref": sender}} in m.get("Dimensions", [])]
+    assert expression.replace(" ", "") == f"{total}-{queued}"

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 
 from functions import _wiring
 from monitoring.notify.breaker import CircuitBreakers
-from monitoring.notify.models import Notification, Status
 from monitoring.notify.channels.wechat_subscribe import WechatSubscribe
+from monitoring.notify.models import Notification, Status
 from monitoring.notify.ports import Channel, ChannelKind, OutboxRepository, ReceiptSource
 from monitoring.notify.routing import RoutingTable
 from monitoring.notify.sender import Sender

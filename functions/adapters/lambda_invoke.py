@@ -32,7 +32,7 @@ class LambdaAsyncInvoke:
         except (BotoCoreError, ClientError) as exc:
             log.warning("asynchronous invoke of %s failed: %s", self.function_name, exc)
             return False
-        accepted = response.get("StatusCode") == 202
+        accepted = int(response.get("StatusCode", 0)) == 202
         if not accepted:
             log.warning("asynchronous invoke of %s answered %s", self.function_name, response.get("StatusCode"))
         return accepted

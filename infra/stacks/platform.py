@@ -442,7 +442,9 @@ class PlatformStack(Stack):
         for name in NOTIFY_ENQUEUERS:
             fn = self.functions.functions[name]
             fn.add_environment("NOTIFY_SEND_FUNCTION", sender.function_name)
-            fn.add_to_role_policy(iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[sender.function_arn]))
+            fn.add_to_role_policy(
+                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[sender.function_arn])
+            )
 
     def _grant_sns_sms(self, region: str) -> None:
         """The sender may Publish SMS to phone numbers in `region` and nothing else of SNS. A publish to a phone

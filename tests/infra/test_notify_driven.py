@@ -78,11 +78,13 @@ def test_the_senders_queued_invokes_raise_no_throttle_alarm_but_dropped_ones_do(
         if {"Name": "FunctionName", "Value": {"Ref": sender}} in a.get("Dimensions", [])
     ]
     if stage == "dev":  # an alarm per function: the sender's errors and its dropped invokes, not its throttles
-        assert sorted(name for name, _ in on_sender) == ["AsyncEventsDropped", "Errors"]
+        assert sorted(str(name) for name, _ in on_sender) == ["AsyncEventsDropped", "Errors"]
         return
     (throttles,) = [a for a in alarms if "Metrics" in a and "Throttles" in json.dumps(a["Metrics"])]
     expression = next(m["Expression"] for m in throttles["Metrics"] if "Expression" in m)
     by_id = {m["Id"]: m["MetricStat"]["Metric"] for m in throttles["Metrics"] if "MetricStat" in m}
     total = next(i for i, m in by_id.items() if not m.get("Dimensions"))
-    (queued,) = [i for i, m in by_id.items() if {"Name": "FunctionName", "Value": {"Ref": sender}} in m.get("Dimensions", [])]
+    (queued,) = [
+        i for i, m in by_id.items() if {"Name": "FunctionName", "Value": {"Ref": sender}} in m.get("Dimensions", [])
+    ]
     assert expression.replace(" ", "") == f"{total}-{queued}"

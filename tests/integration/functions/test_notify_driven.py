@@ -69,10 +69,8 @@ def _routes(tmp_path: Path, **settings: Any) -> Path:
 
 
 def _wire(clock: Any, routes: Path, **settings: str) -> Store:
-    base = _wiring.get_settings().model_dump()
-    _wiring.configure(
-        _wiring.Settings(**{**base, "county_id": COUNTY, "notify_routes": str(routes), **settings}), clock=clock
-    )
+    values: dict[str, Any] = {**_wiring.get_settings().model_dump(), "county_id": COUNTY, "notify_routes": str(routes)}
+    _wiring.configure(_wiring.Settings(**{**values, **settings}), clock=clock)
     _notify.reset()
     return _wiring.get_store()
 

@@ -268,3 +268,40 @@ def test_two_senders_at_once_send_each_entry_once(world: Store, tmp_path: Path) 
     assert {n.merged_into for n in final if n.status is Status.MERGED} <= set(keys)
     assert sum(r["sent"] for r in results) == len(keys)
     assert sum(r["sent"] + r["merged"] for r in results) == len(queued)
+
+
+def test_the_sweep_and_the_maintenance_reminders_invoke_the_sender_too(
+    wired_store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions.every_fifteen_minutes_maintenance_reminders import handler as remind_handler
+    from tests.support.maintenance_world import build, offline_alarm
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    calls: list[dict[str, Any]] = []
+    lam = LambdaLoopback("NotifySend", lambda event, context: calls.append(event))
+    try:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_LAMBDA", lam.url)
+        tick = datetime(2026, 12, 6, 2, 0, tzinfo=T0.tzinfo)
+        build(wired_store, tick)
+        offline_alarm(wired_store, "al-h", "e1", "MN0001", tick - timedelta(hours=25))
+        base = _wiring.get_settings().model_dump()
+        aws = {"notify_send_function": "NotifySend", "dynamodb_region": "cn-north-1"}
+        _wiring.configure(_wiring.Settings(**{**base, **aws}), clock=FixedClock(tick))
+        _notify.reset()
+        event = {"time": tick.strftime("%Y-%m-%dT%H:%M:%SZ"), "source": "aws.events"}
+        # When the repair reminders are decided (due at once), Then the sender is asked to run now
+        assert remind_handler(event, Context())["decided"] == 2
+        # And when the minute's sweep decides (here the daily digest: 10:00 Beijing, past its 08:00), it asks too
+        assert decide_handler(event, Context())["decided"] >= 1
+        waiting = _wiring.get_store().outbox.due(tick + timedelta(minutes=1), limit=100)
+        assert "daily_digest" in {n.event_kind for n in waiting}
+        deadline = time.monotonic() + 10
+        while len(calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        lam.close()
+        _notify.reset()
+    assert [c["trigger"] for c in calls] == ["enqueued", "enqueued"]
+    assert calls[0]["due"] == tick.isoformat()
+    assert datetime.fromisoformat(calls[1]["due"]) <= tick + timedelta(seconds=10)  # its coalescing window at most

@@ -563,7 +563,7 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         busy = MINUTES * s["scheduled_lambda_s_per_minute"]
         calls = MINUTES * s["scheduled_calls_per_minute"]
         usd = busy * s["function_gb"] * gbs + calls / 1e6 * lam["requests_per_million"]
-        how = f"{s['scheduled_lambda_s_per_minute']} s a minute (the notification sender polls through its minute)"
+        how = f"{s['scheduled_lambda_s_per_minute']} s a minute (the sender's safety net and driven runs, and others)"
         out.append(Line(f"Lambda scheduled ({s['lambda_arch']})", usd, how))
 
     cw = p["cloudwatch"]

@@ -1,5 +1,6 @@
 """The notification adapters of this cold start: the decide service, the provider channels (set by the local
-runner and tests with `use_channels`; in AWS built from settings by the provider package), the sender."""
+runner and tests with `use_channels`; in AWS built from settings by the provider package), the sender, and the
+request that makes the sender run when something was enqueued (AWS: an asynchronous invoke of NotifySend)."""
 
 from __future__ import annotations
 
@@ -8,18 +9,23 @@ import logging
 import os
 import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from functions import _wiring
 from monitoring.notify.breaker import CircuitBreakers
 from monitoring.notify.channels.wechat_subscribe import WechatSubscribe
+from monitoring.notify.models import Notification, Status
 from monitoring.notify.ports import Channel, ChannelKind, OutboxRepository, ReceiptSource
 from monitoring.notify.routing import RoutingTable
 from monitoring.notify.sender import Sender
 from monitoring.notify.service import NotifyService
 from monitoring.notify.templates import TemplateBook
+
+if TYPE_CHECKING:
+    from functions.adapters.lambda_invoke import LambdaAsyncInvoke
 
 log = logging.getLogger("functions.notify")
 _channels_override: Mapping[ChannelKind, Sequence[Channel]] | None = None
@@ -177,8 +183,43 @@ def receipts_due(every_s: float) -> bool:
     return True
 
 
+SEND_TRIGGER = "enqueued"  # NotifySend's event from an enqueuing function: {"trigger": SEND_TRIGGER, "due": iso}
+LOOKAHEAD_SLACK = timedelta(seconds=5)  # beyond the coalescing window: a first retry (10 s), an index's lag
+
+
+def driven_horizon() -> timedelta:
+    """How far ahead a driven send looks: entries due within it are sent by the run an enqueuer asked for (it
+    waits for them); later ones (quiet hours, long holds, later retries) by the scheduled safety net."""
+    return get_routes().settings.coalesce_window + LOOKAHEAD_SLACK
+
+
+@lru_cache(maxsize=1)
+def get_send_trigger() -> LambdaAsyncInvoke | None:
+    """The asynchronous invoke of the sender (NOTIFY_SEND_FUNCTION, AWS); None locally, where the worker polls."""
+    settings = _wiring.get_settings()
+    if not settings.notify_send_function:
+        return None
+    from functions.adapters.lambda_invoke import LambdaAsyncInvoke
+
+    return LambdaAsyncInvoke(settings.notify_send_function, region=settings.dynamodb_region or None)
+
+
+def request_send(decided: Sequence[Notification], now: datetime) -> datetime | None:
+    """Ask the sender to run for what was just enqueued: the due time asked for, None if not asked (no trigger
+    here, nothing queued, or nothing due within `driven_horizon`: the safety net sends that). A failed invoke is
+    logged, not raised: the entries are stored and the safety net sends them within its period."""
+    trigger = get_send_trigger()
+    dues = [n.not_before for n in decided if n.status is Status.QUEUED]
+    if trigger is None or not dues:
+        return None
+    due = max(min(dues), now)
+    if due > now + driven_horizon():
+        return None
+    return due if trigger.invoke({"trigger": SEND_TRIGGER, "due": due.isoformat()}) else None
+
+
 def reset() -> None:
-    for cached in (get_routes, get_templates, get_service):
+    for cached in (get_routes, get_templates, get_service, get_send_trigger):
         cached.cache_clear()
     _built.clear()
     _county_services.clear()

@@ -91,6 +91,8 @@ class Settings(BaseModel):
     notify_sns_region: str = _env("NOTIFY_SNS_REGION", "")
     notify_sns_sender_id: str = _env("NOTIFY_SNS_SENDER_ID", "")
     notify_sns_endpoint: str = _env("NOTIFY_SNS_ENDPOINT", "")
+    # The sender function the enqueuing functions invoke asynchronously (AWS); "" = none (the local worker polls)
+    notify_send_function: str = _env("NOTIFY_SEND_FUNCTION", "")
 
     def decode_settings(self) -> DecodeSettings:
         return DecodeSettings(

@@ -19,6 +19,8 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, i
     scheduled = event.get("time")
     now = datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else _wiring.get_clock().now()
     decided = [n for county in _notify.county_services() for n in remind(county, now)]
+    asked = _notify.request_send(decided, now)  # AWS: NotifySend runs for them
     metrics.add_metric(name="MaintenanceReminders", unit=MetricUnit.Count, value=len(decided))
-    logger.info("maintenance reminders", extra={"tick": now.isoformat(), "decided": len(decided)})
+    extra = {"tick": now.isoformat(), "decided": len(decided), "send_due": asked.isoformat() if asked else None}
+    logger.info("maintenance reminders", extra=extra)
     return {"decided": len(decided)}

@@ -1,6 +1,7 @@
 """Alarm changes → notifications decided into the outbox. In AWS: the state table's DynamoDB stream (NEW_IMAGE;
 alarm items only, re-read consistently by id) and an EventBridge schedule every minute (emergency alerts, the
-daily digest, and a sweep that catches anything a stream gap missed). Locally: the notify worker's pass."""
+daily digest, and a sweep that catches anything a stream gap missed); what it enqueues makes NotifySend run (an
+asynchronous invoke). Locally: the notify worker's pass."""
 
 from __future__ import annotations
 
@@ -46,6 +47,8 @@ def handler(event: dict[str, Any], context: LambdaContext | None) -> dict[str, i
         decided = service.scan_alarms(now)
         for county in _notify.county_services():
             decided += county.decide_emergency(now) + county.decide_digest(now)
+    asked = _notify.request_send(decided, now)  # AWS: NotifySend runs for them (no polling sender)
     metrics.add_metric(name="NotificationsDecided", unit=MetricUnit.Count, value=len(decided))
-    logger.info("notifications decided", extra={"tick": now.isoformat(), "decided": len(decided)})
+    extra = {"tick": now.isoformat(), "decided": len(decided), "send_due": asked.isoformat() if asked else None}
+    logger.info("notifications decided", extra=extra)
     return {"decided": len(decided)}

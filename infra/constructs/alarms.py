@@ -46,6 +46,7 @@ class Alarms(Construct):
         dashboard: bool = True,
         per_function: bool = True,
         topic_key: bool = True,
+        queued_by_throttle: tuple[str, ...] = (),  # functions whose throttles are their design (see below)
     ) -> None:
         super().__init__(scope, construct_id)
         # CloudWatch can publish only to a topic under a customer key (the AWS-managed aws/sns key's policy does
@@ -72,6 +73,17 @@ class Alarms(Construct):
                 self._alarm(
                     f"{name}Errors", fn.metric_errors(period=FIVE_MINUTES), threshold=1, periods=1, why=f"{name} failed"
                 )
+                if name in queued_by_throttle:
+                    # Reserved concurrency 1 queues an asynchronous invoke that arrives while it runs (throttled,
+                    # retried): the alarm is on invokes Lambda dropped after their maximum age instead.
+                    self._alarm(
+                        f"{name}DroppedEvents",
+                        fn.metric("AsyncEventsDropped", statistic="Sum", period=FIVE_MINUTES),
+                        threshold=1,
+                        periods=1,
+                        why=f"{name}: asynchronous invokes dropped unrun (it falls behind)",
+                    )
+                    continue
                 self._alarm(
                     f"{name}Throttles",
                     fn.metric_throttles(period=FIVE_MINUTES),
@@ -89,9 +101,19 @@ class Alarms(Construct):
                 periods=1,
                 why="a function of this account failed (see each function's Errors metric)",
             )
+            throttles: cw.IMetric = lambda_.Function.metric_all_throttles(period=FIVE_MINUTES, statistic="Sum")
+            if queued_by_throttle:  # their throttles queue invokes by design: not counted (one metric each)
+                queued = {f"q{i}": functions[n].metric_throttles(period=FIVE_MINUTES)
+                          for i, n in enumerate(queued_by_throttle)}  # fmt: skip
+                throttles = cw.MathExpression(
+                    expression=" - ".join(["total", *queued]),
+                    using_metrics={"total": throttles, **queued},
+                    label="throttles of the account's functions but the queued ones",
+                    period=FIVE_MINUTES,
+                )
             self._alarm(
                 "FunctionThrottles",
-                lambda_.Function.metric_all_throttles(period=FIVE_MINUTES, statistic="Sum"),
+                throttles,
                 threshold=1,
                 periods=1,
                 why="a function of this account was throttled (see each function's Throttles metric)",

@@ -33,8 +33,8 @@ from infra.settings import StageSettings
 DECODE_HANDLER = "functions.on_frame_batch.handler"
 SCHEDULED_HANDLERS = (
     ("Escalate", "functions.every_five_minutes_escalate.handler", None),  # None: the stage's escalate_every_minutes
-    # Notifications (issue 16): decide into the outbox (sweep, emergency alerts, digest), then the sender, which
-    # keeps polling through its minute so what falls due goes within seconds.
+    # Notifications (issue 16): decide into the outbox (sweep, emergency alerts, digest); the sender runs when an
+    # enqueuer invokes it (NOTIFY_ENQUEUERS) and every minute as the safety net, which returns when nothing is due.
     ("NotifyDecide", "functions.on_alarm_change_notify.handler", 1),
     ("NotifySend", "functions.notify_send.handler", 1),
     # Maintenance (issue 19, 二.4): overdue inspections and repairs, one reminder per obligation per day.
@@ -69,6 +69,10 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 # Functions that touch only some partition keys of a table get those keys (dynamodb:LeadingKeys), not the table.
 FUNCTION_KEY_GRANTS: dict[str, tuple[KeyGrant, ...]] = {"ChainArchive": CHAIN_ARCHIVE}
+# The functions that enqueue notifications and invoke NotifySend asynchronously for them (docs/notify.md).
+NOTIFY_ENQUEUERS = ("NotifyOnAlarm", "NotifyDecide", "MaintenanceRemind")
+# A queued invoke older than this is dropped: the safety net (every minute) has sent what it was for by then.
+NOTIFY_SEND_EVENT_AGE = Duration.minutes(5)
 ARCHIVE_CHAIN_HANDLER = "functions.on_archive_object.handler"
 ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), not Firehose's errors/
 ARCHIVE_MANIFEST_PREFIX = "manifests/"  # monitoring.archive.manifest.MANIFEST_PREFIX: outside raw/, no notification
@@ -132,6 +136,8 @@ WIRING_VARIABLES_NOT_SET = {
     "NOTIFY_SNS_ENDPOINT": "empty means SNS's regional endpoint (set only for a local emulator)",
     "NOTIFY_TEMPLATES_PATH": "the default is data/notify_templates.json inside the code asset",
 }
+# Variables set on some functions only: the variable → the functions (construct ids) that get it.
+WIRING_VARIABLES_OF = {"NOTIFY_SEND_FUNCTION": NOTIFY_ENQUEUERS}  # the sender cannot name itself (a cycle)
 
 
 def api_environment(settings: StageSettings, region: str) -> dict[str, str]:
@@ -352,6 +358,7 @@ class PlatformStack(Stack):
                 ),
             )  # fmt: skip
         self._grant()
+        self._drive_sender()
         # Only the sender and the API (SMS login codes) read the provider settings: docs/notify.md.
         self.notify_secret.grant_read(self.functions.functions["NotifySend"])
         self.sns_sms_region = settings.notify_sns_region
@@ -377,6 +384,7 @@ class PlatformStack(Stack):
             alarm_email=settings.alarm_email,
             dashboard=settings.dashboard,
             per_function=settings.function_alarms == "each",
+            queued_by_throttle=("NotifySend",),  # enqueuers' invokes wait in Lambda's queue while it runs
             topic_key=settings.alarm_topic_key,
         )
         self._outputs(settings)
@@ -462,6 +470,19 @@ class PlatformStack(Stack):
         # The dead-letter queue: the event source mapping sends batch pointers there with the function's role, and
         # decode itself sets poison records aside there (DECODE_DEAD_LETTER_QUEUE_URL).
         self.functions.dead_letters.grant_send_messages(self.functions.decode)
+
+    def _drive_sender(self) -> None:
+        """Each enqueuer may invoke NotifySend (the function's ARN only: no versions, no other function) and is told
+        its name. The sender keeps reserved concurrency 1, so Lambda's asynchronous queue holds an invoke that
+        arrives while it runs and retries it; a run that fails is not repeated (the safety net runs each minute)."""
+        sender = self.functions.functions["NotifySend"]
+        sender.configure_async_invoke(retry_attempts=0, max_event_age=NOTIFY_SEND_EVENT_AGE)
+        for name in NOTIFY_ENQUEUERS:
+            fn = self.functions.functions[name]
+            fn.add_environment("NOTIFY_SEND_FUNCTION", sender.function_name)
+            fn.add_to_role_policy(
+                iam.PolicyStatement(actions=["lambda:InvokeFunction"], resources=[sender.function_arn])
+            )
 
     def _grant_sns_sms(self, region: str) -> None:
         """The sender may Publish SMS to phone numbers in `region` and nothing else of SNS. A publish to a phone

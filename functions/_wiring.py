@@ -27,6 +27,7 @@ from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import Reading
 from monitoring.rules.decode_watermark import DecodeProgress
+from monitoring.rules.event_cache import TerminalEventCache
 from monitoring.rules.state_cache import RuleStateCache
 from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.storage.opener import StoreLocation, open_store_at
@@ -298,7 +299,7 @@ def rule_inputs_for(county_id: str) -> StoreRuleInputs:
     """The rule inputs of one county of the registry (AWS: the county a shard message names)."""
     store = get_store()
     reader = None if store.sample_reader is None else store.sample_reader()  # cached across warm ticks
-    return StoreRuleInputs(store, store.rule_state, county_id, reader=reader)
+    return StoreRuleInputs(store, store.rule_state, county_id, reader=reader, event_cache=TerminalEventCache())
 
 
 @lru_cache(maxsize=8)

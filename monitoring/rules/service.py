@@ -118,6 +118,7 @@ def evaluate_rules(
     Rule state is written once, at the end of the tick, inside `transaction` (on sqlite one commit instead of
     two or three per enterprise; state_buffer.py says why that is safe); an enterprise that fails leaves no state
     behind. Alarms and audit entries are written as they change."""
+    stores.inputs.begin_tick(now)
     topo = stores.inputs.topology()
     ev = config.params("evaluation")
     # Judged up to `settle` before now, or before the time decode got to (as if the tick ran then).

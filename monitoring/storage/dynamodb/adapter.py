@@ -80,7 +80,7 @@ class DynamoDBBackend:
         return Store(
             registry=DynamoDBRegistryRepository(m.registry),
             readings=readings,
-            events=DynamoDBEventsRepository(m.events, retention=policy, scan_purge=purge_by_scan),
+            events=DynamoDBEventsRepository(m.events, retention=policy, scan_purge=purge_by_scan, clock=clock),
             archive=DynamoDBArchiveRepository(m.archive, retention_days=archive_days),
             commands=DynamoDBCommandsRepository(m.state, self.tx_connection),
             alarms=DynamoDBAlarmRepository(m.state, self.tx_connection),

@@ -142,6 +142,7 @@ class EventsRepository(Protocol):
     def mns_with_new_events(self, since: datetime) -> set[str] | None:
         """MNs whose events the rules judge were stored at `since`'s minute or later; None: not known."""
         ...
+
     def events_for_point(
         self, point_id: str, start: datetime, end: datetime, *, limit: int = 10_000
     ) -> list[Event]: ...

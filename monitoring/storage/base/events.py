@@ -18,9 +18,8 @@ from monitoring.storage.retention import RetentionPolicy, expires_at
 LISTED_KINDS = frozenset({EventKind.UNREGISTERED_SEEN, EventKind.UNREGISTERED_THROTTLED})
 # Kinds the rules judge (monitoring.rules.store_inputs.EVENT_KINDS): storing one notes its MN and arrival minute, so
 # a warm rule tick reads only the terminals with such notes (`mns_with_new_events`) instead of every terminal.
-NOTED_KINDS = frozenset(
-    {EventKind.POWER_LOSS, EventKind.POWER_RESTORE, EventKind.PARAM_CHANGE, EventKind.DUPLICATE_MN, EventKind.CLOCK_SKEW}
-)
+NOTED_KINDS = frozenset({EventKind.POWER_LOSS, EventKind.POWER_RESTORE, EventKind.PARAM_CHANGE})
+NOTED_KINDS |= {EventKind.DUPLICATE_MN, EventKind.CLOCK_SKEW}
 NOTE_MEMO = 10_000  # event ids a process remembers having noted (decode re-puts an hour's clock-skew event often)
 
 

@@ -21,7 +21,6 @@ from monitoring.storage.dynamodb.models import EventItem
 from monitoring.storage.dynamodb.readings import purge_by_scan
 from monitoring.storage.retention import RetentionPolicy
 
-
 NOTES_PK = "ev#~new"  # "~" is no MN character (hj212 MNs are letters and digits), so no terminal's partition
 NOTE_DAYS = 1  # notes expire after a day: a rule tick reads only the last few minutes' notes
 

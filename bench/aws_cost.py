@@ -143,7 +143,10 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             clock.set(tick + timedelta(seconds=1))
             config = _wiring.get_rule_config()
             inputs, cache = _wiring.get_rule_inputs(), _wiring.get_rule_state_cache()  # as the evaluate handlers
-            tick_work = partial(evaluate_tick, inputs, store, config, tick, transaction=store.batch, cache=cache)
+            people = (_wiring.get_people_docs_cache(), settings.county_id)
+            tick_work = partial(
+                evaluate_tick, inputs, store, config, tick, transaction=store.batch, cache=cache, people=people
+            )
             by_table = backend.meter.by_table()
             cpu = _metered(backend.meter, rules, tick_work)
             _add(rule_tables, _delta_of(backend.meter.by_table(), by_table))

@@ -28,6 +28,7 @@ from monitoring.profiles.models import Profile
 from monitoring.readings.models import Reading
 from monitoring.rules.decode_watermark import DecodeProgress
 from monitoring.rules.event_cache import TerminalEventCache
+from monitoring.rules.people_cache import PeopleDocsCache
 from monitoring.rules.state_cache import RuleStateCache
 from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.storage.opener import StoreLocation, open_store_at
@@ -156,6 +157,7 @@ def reset() -> None:
         get_rule_inputs,
         get_rule_config,
         get_rule_state_cache,
+        get_people_docs_cache,
         get_dead_letters,
         rule_inputs_for,
         rule_config_for,
@@ -292,6 +294,12 @@ def get_rule_config() -> Any:
 def get_rule_state_cache() -> RuleStateCache:
     """The enterprise documents a warm container's rule ticks read and wrote, kept for its next ticks."""
     return RuleStateCache()
+
+
+@lru_cache(maxsize=1)
+def get_people_docs_cache() -> PeopleDocsCache:
+    """The reports and emergency documents a warm container's rule ticks read, kept while their county's mark stands."""
+    return PeopleDocsCache()
 
 
 @lru_cache(maxsize=8)  # a warm worker keeps the few counties it was last sent

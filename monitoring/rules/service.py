@@ -14,10 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from monitoring.alarms.models import Alarm
-from monitoring.reports.models import FaultReport, StoppageRequest
 from monitoring.errors import StorageUnavailableError
 from monitoring.evaluation.config import RuleConfig
 from monitoring.evaluation.models import EnterpriseInfo, Finding, Topology
+from monitoring.reports.models import FaultReport, StoppageRequest
 from monitoring.reports.service import suppressions
 from monitoring.rules import circuit, correlation, enterprise, tamper, terminal
 from monitoring.rules.enterprise_tick import EnterpriseTick, Stores

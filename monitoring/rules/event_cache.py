@@ -9,12 +9,21 @@ import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from monitoring.events.models import Event
-from monitoring.storage.ports import EventsRepository
 
 NOTE_SLACK = timedelta(minutes=1)  # notes are read from a minute before the last read: clocks and minute floors
 QUERY_LIMIT = 10_000
+
+
+class EventsRepository(Protocol):
+    """What the cache reads of `monitoring.storage.ports.EventsRepository` (the rules sit below storage)."""
+
+    def events_for_mn(
+        self, mn: str, start: datetime, end: datetime, *, limit: int = 10_000, consistent: bool = True
+    ) -> list[Event]: ...
+    def mns_with_new_events(self, since: datetime) -> set[str] | None: ...
 
 
 @dataclass(slots=True)

@@ -32,6 +32,7 @@ from monitoring.archive.manifest_chain import ManifestChain  # noqa: E402
 from monitoring.archive.raw_objects import batch_objects  # noqa: E402
 from monitoring.clock import FixedClock  # noqa: E402
 from monitoring.ingest.isolate import decode_isolating  # noqa: E402
+from monitoring.rules.people_cache import PeopleDocsCache  # noqa: E402
 from monitoring.rules.shards import Shard, plan_ticks, resume, retick  # noqa: E402
 from monitoring.rules.state_cache import RuleStateCache  # noqa: E402
 from monitoring.rules.store_inputs import StoreRuleInputs  # noqa: E402
@@ -136,7 +137,8 @@ class RuleContainers:
 
     def __init__(self, store: Store, county: str, n: int, snapshots: bool, seed: int) -> None:
         self.bucket = VersionedObjects() if snapshots else None
-        self.pool: list[tuple[StoreRuleInputs, Any, WarmShards, RuleStateCache]] = []
+        self.pool: list[tuple[StoreRuleInputs, Any, WarmShards, RuleStateCache, PeopleDocsCache]] = []
+        self.county = county
         self.rng = random.Random(seed)
         self.store, self.shard_ticks, self.snapshot_bytes = store, 0, 0
         for _ in range(n):
@@ -147,19 +149,21 @@ class RuleContainers:
                 raise RuntimeError("the store's sample reader keeps no windows")
             config = inputs.config(_wiring.get_rule_config())  # the county's parameters, read by each container
             state = RuleStateCache()
-            self.pool.append((inputs, config, WarmShards(cache, inputs.backfill_noted, self.bucket, state), state))
+            warm = WarmShards(cache, inputs.backfill_noted, self.bucket, state)
+            self.pool.append((inputs, config, warm, state, PeopleDocsCache()))
 
     def tick(self, shards: list[Shard]) -> None:
         for shard in shards:
-            inputs, config, warm, state_cache = self.rng.choice(self.pool)
+            inputs, config, warm, state_cache, people = self.rng.choice(self.pool)
             _, previous = resume(self.store.rule_state, shard)  # the worker's own read of the shard's mark
             evaluate_warm_shard(shard, inputs, self.store, config, warm, previous=previous,
-                                transaction=self.store.batch, cache=state_cache)  # fmt: skip
+                                transaction=self.store.batch, cache=state_cache,
+                                people=(people, self.county))  # fmt: skip
             self.shard_ticks += 1
 
     def sources(self) -> dict[str, int]:
         out: dict[str, int] = {}
-        for _, _, warm, _ in self.pool:
+        for _, _, warm, _, _ in self.pool:
             for k, v in warm.sources.items():
                 out[k] = out.get(k, 0) + v
         return out

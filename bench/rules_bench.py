@@ -114,6 +114,9 @@ def _sqlite_inputs(store: Store, inputs: MemoryRuleInputs, topo: Topology) -> ob
         def __init__(self) -> None:
             self.reader = make_reader()
 
+        def begin_tick(self, now: datetime) -> None:
+            pass
+
         def topology(self) -> Topology:
             return topo
 

@@ -27,6 +27,8 @@ from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import Reading
 from monitoring.rules.decode_watermark import DecodeProgress
+from monitoring.rules.event_cache import TerminalEventCache
+from monitoring.rules.people_cache import PeopleDocsCache
 from monitoring.rules.state_cache import RuleStateCache
 from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.rules.warm_shards import WarmShards
@@ -162,6 +164,7 @@ def reset() -> None:
         get_rule_inputs,
         get_rule_config,
         get_rule_state_cache,
+        get_people_docs_cache,
         get_dead_letters,
         rule_inputs_for,
         rule_config_for,
@@ -302,12 +305,18 @@ def get_rule_state_cache() -> RuleStateCache:
     return RuleStateCache()
 
 
+@lru_cache(maxsize=1)
+def get_people_docs_cache() -> PeopleDocsCache:
+    """The reports and emergency documents a warm container's rule ticks read, kept while their county's mark stands."""
+    return PeopleDocsCache()
+
+
 @lru_cache(maxsize=8)  # a warm worker keeps the few counties it was last sent
 def rule_inputs_for(county_id: str) -> StoreRuleInputs:
     """The rule inputs of one county of the registry (AWS: the county a shard message names)."""
     store = get_store()
     reader = None if store.sample_reader is None else store.sample_reader()  # cached across warm ticks
-    return StoreRuleInputs(store, store.rule_state, county_id, reader=reader)
+    return StoreRuleInputs(store, store.rule_state, county_id, reader=reader, event_cache=TerminalEventCache())
 
 
 @lru_cache(maxsize=1)

@@ -30,6 +30,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
         transaction=store.batch,
         decoded_until=decoded,
         cache=_wiring.get_rule_state_cache(),
+        people=(_wiring.get_people_docs_cache(), _wiring.get_settings().county_id),
     )
     metrics.add_metric(name="AlarmsChanged", unit=MetricUnit.Count, value=len(result.changed))
     metrics.add_metric(name="EnterprisesFailed", unit=MetricUnit.Count, value=len(result.failed))

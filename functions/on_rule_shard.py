@@ -41,6 +41,7 @@ def evaluate_shard(shard: Shard) -> dict[str, Any]:
         transaction=store.batch,
         decoded_until=decoded,
         cache=_wiring.get_rule_state_cache(),
+        people=(_wiring.get_people_docs_cache(), shard.county_id),
     )
     metrics.add_metric(name="AlarmsChanged", unit=MetricUnit.Count, value=len(result.changed))
     metrics.add_metric(name="EnterprisesFailed", unit=MetricUnit.Count, value=len(result.failed))

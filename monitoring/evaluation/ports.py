@@ -14,6 +14,10 @@ class RuleInputs(Protocol):
 
     def topology(self) -> Topology: ...
 
+    def begin_tick(self, now: datetime) -> None:
+        """An evaluation tick at processing time `now` starts (inputs kept across ticks catch up)."""
+        ...
+
     def samples(self, point_ids: Sequence[str], start: datetime, end: datetime) -> Mapping[str, list[Sample]]:
         """Readings with data time in [start, end) per point, sorted by data time, one per data time."""
         ...

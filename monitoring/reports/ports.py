@@ -9,6 +9,11 @@ from monitoring.reports.models import FaultReport, StoppageRequest
 
 
 class ReportRepository(Protocol):
+    def people_changes(self, county_id: str) -> str | None:
+        """A mark that changes whenever a fault report, stoppage request, emergency alert, measures or halt order
+        of the county is written (the rules reuse their copies while it stands); None: this store keeps none."""
+        ...
+
     def put_fault(self, report: FaultReport) -> None:
         """Insert or replace a fault report."""
         ...

@@ -52,6 +52,10 @@ class MemoryRuleInputs:
         self._events.extend(events)
         self._events.sort(key=lambda e: e.at)
 
+    def begin_tick(self, now: datetime) -> None:
+        """Nothing is kept across ticks here."""
+        del now
+
     def topology(self) -> Topology:
         return self._topology
 

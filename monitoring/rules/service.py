@@ -11,16 +11,18 @@ from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from monitoring.alarms.models import Alarm
 from monitoring.errors import StorageUnavailableError
 from monitoring.evaluation.config import RuleConfig
 from monitoring.evaluation.models import EnterpriseInfo, Finding, Topology
+from monitoring.reports.models import FaultReport, StoppageRequest
 from monitoring.reports.service import suppressions
 from monitoring.rules import circuit, correlation, enterprise, tamper, terminal
 from monitoring.rules.enterprise_tick import EnterpriseTick, Stores
 from monitoring.rules.passes import baselines_of, daily_pass, hourly_pass, slow_pass
+from monitoring.rules.people_cache import PeopleDocsCache
 from monitoring.rules.rule_context import RuleContext
 from monitoring.rules.situation import Emergency, control_faults
 from monitoring.rules.state_buffer import BufferedRuleState
@@ -59,6 +61,13 @@ WATERMARK_REFRESH = timedelta(minutes=15)
 TICK_MARK_MAX = 5_000  # enterprises named in one tick mark (≈ 30 bytes each)
 
 
+class ReportReads(Protocol):
+    """Where a tick reads an enterprise's fault reports and stoppage requests (the repository, or warm copies)."""
+
+    def faults_for(self, enterprise_id: str) -> list[FaultReport]: ...
+    def stoppages_for(self, enterprise_id: str) -> list[StoppageRequest]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class _Tick:
     """What every enterprise of one tick shares: the situation and the data-time window it starts from (each
@@ -73,6 +82,7 @@ class _Tick:
     late: Mapping[str, datetime]  # point -> oldest data time of readings that arrived late since the last tick
     force_from: datetime | None  # replay: re-evaluate from this data time
     previous: TickMark  # the last tick: how far the enterprises it names were evaluated
+    reports: ReportReads
 
 
 @dataclass
@@ -108,6 +118,7 @@ def evaluate_rules(
     tick_keys: Sequence[str] = (TickMark.KEY,),
     decoded_until: datetime | None = None,
     cache: RuleStateCache | None = None,
+    reports: ReportReads | None = None,
 ) -> TickResult:
     """One evaluation tick at `now` (processing time); `force_from` re-evaluates from that data time (replay);
     `decoded_until`: frames received after it may not be decoded yet, so no minute after it is judged.
@@ -118,6 +129,7 @@ def evaluate_rules(
     Rule state is written once, at the end of the tick, inside `transaction` (on sqlite one commit instead of
     two or three per enterprise; state_buffer.py says why that is safe); an enterprise that fails leaves no state
     behind. Alarms and audit entries are written as they change."""
+    stores.inputs.begin_tick(now)
     topo = stores.inputs.topology()
     ev = config.params("evaluation")
     # Judged up to `settle` before now, or before the time decode got to (as if the tick ran then).
@@ -130,7 +142,8 @@ def evaluate_rules(
     late: Mapping[str, datetime] = {}
     if previous.last_tick is not None:
         late = stores.inputs.late_arrivals(previous.last_tick, horizon - span)
-    shared = _Tick(config, emergency, topo, now, horizon, span, late, force_from, previous)
+    reads = stores.reports if reports is None else reports
+    shared = _Tick(config, emergency, topo, now, horizon, span, late, force_from, previous, reads)
     if cache is None:
         return _evaluate_all(shared, stores, enterprise_ids, transaction, tick_keys[0], stores.state)
     view = cache.open(stores.state, tick_keys[0], own.writer)
@@ -191,15 +204,22 @@ def evaluate_tick(
     tick_keys: Sequence[str] = (TickMark.KEY,),
     decoded_until: datetime | None = None,
     cache: RuleStateCache | None = None,
+    people: tuple[PeopleDocsCache, str] | None = None,
 ) -> TickResult:
-    """One scheduled tick: load the emergency situation in force, then evaluate every enterprise (or a shard's)."""
+    """One scheduled tick: load the emergency situation in force, then evaluate every enterprise (or a shard's).
+    `people`: a warm container's copies of the people-written documents and the county evaluated."""
     back = now - timedelta(hours=config.params("evaluation")["max_catchup_hours"] + 24)
     ahead = now + timedelta(minutes=1)
-    situation = Emergency(
-        alerts=repos.emergency.alerts_between(back, ahead),
-        measures=repos.emergency.measures(),
-        halts=repos.emergency.halts_between(back, ahead),
-    )
+    reports: ReportReads | None = None
+    if people is not None:
+        docs = people[0].open(repos.reports, repos.emergency, people[1])
+        situation, reports = docs.situation(back, ahead), docs
+    else:
+        situation = Emergency(
+            alerts=repos.emergency.alerts_between(back, ahead),
+            measures=repos.emergency.measures(),
+            halts=repos.emergency.halts_between(back, ahead),
+        )
     stores = Stores(inputs, repos.rule_state, repos.alarms, repos.audit, repos.reports)
     return evaluate_rules(
         stores,
@@ -211,6 +231,7 @@ def evaluate_tick(
         tick_keys=tick_keys,
         decoded_until=decoded_until,
         cache=cache,
+        reports=reports,
     )
 
 
@@ -235,7 +256,7 @@ def _evaluate_enterprise(shared: _Tick, stores: Stores, info: EnterpriseInfo, re
         ws = min(ws, floor_minute(shared.force_from))
         oldest = min(oldest, ws)
     ws = max(ws, oldest)
-    faults = stores.reports.faults_for(info.id)
+    faults = shared.reports.faults_for(info.id)
     # When the platform began watching this enterprise: before it, a terminal not heard from yet is unknown, not
     # offline (a fresh deployment or a newly registered enterprise has no history to be silent in).
     watched_since = marks.watched_since or horizon
@@ -251,7 +272,7 @@ def _evaluate_enterprise(shared: _Tick, stores: Stores, info: EnterpriseInfo, re
         info,
         now,
         horizon,
-        suppressions(faults, stores.reports.stoppages_for(info.id), now),
+        suppressions(faults, shared.reports.stoppages_for(info.id), now),
         control_faults(faults),
         watched_since,
         baselines_of(daily, points),

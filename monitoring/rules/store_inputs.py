@@ -28,6 +28,7 @@ from monitoring.events.models import EventKind
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.registry.models import Enterprise, FacilityKind
 from monitoring.registry.terminal import Terminal
+from monitoring.rules.event_cache import TerminalEventCache
 from monitoring.rules.ports import RuleStateRepository
 from monitoring.rules.sample_cache import to_sample
 from monitoring.storage.ports import RegistryRepository, Store
@@ -75,10 +76,17 @@ def note_late_readings(state: RuleStateRepository, readings: Iterable[Reading], 
 
 class StoreRuleInputs:
     def __init__(
-        self, store: Store, state: RuleStateRepository, county_id: str, *, reader: SampleReader | None = None
+        self,
+        store: Store,
+        state: RuleStateRepository,
+        county_id: str,
+        *,
+        reader: SampleReader | None = None,
+        event_cache: TerminalEventCache | None = None,
     ) -> None:
         self._store = store
         self._reader = reader
+        self._event_cache = event_cache  # kept across ticks: only for inputs whose every tick calls begin_tick
         self._state = state
         self._county = county_id
         self._topology: Topology | None = None
@@ -113,10 +121,16 @@ class StoreRuleInputs:
                 out[pid] = [to_sample(r) for r in rows]
         return out
 
+    def begin_tick(self, now: datetime) -> None:
+        if self._event_cache is not None:
+            self._event_cache.begin_tick(self._store.events, now)
+
     def events(self, mns: Sequence[str], start: datetime, end: datetime) -> list[TerminalEvent]:
         out: list[TerminalEvent] = []
+        repo, cache = self._store.events, self._event_cache
         for mn in mns:
-            for e in self._store.events.events_for_mn(mn, start, end):
+            found = repo.events_for_mn(mn, start, end) if cache is None else cache.events(repo, mn, start, end)
+            for e in found:
                 kind = EVENT_KINDS.get(e.kind)
                 if kind is not None:
                     out.append(TerminalEvent(e.occurred_at, e.mn, kind, dict(e.detail)))

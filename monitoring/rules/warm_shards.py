@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from monitoring.errors import StorageUnavailableError
 from monitoring.evaluation.config import RuleConfig
 from monitoring.evaluation.ports import RuleInputs
+from monitoring.rules.people_cache import PeopleDocsCache
 from monitoring.rules.ports import RulesRepositories
 from monitoring.rules.sample_cache import Window
 from monitoring.rules.service import TickResult, evaluate_tick
@@ -159,6 +160,7 @@ def evaluate_warm_shard(
     transaction: Callable[[], AbstractContextManager[Any]] = nullcontext,
     decoded_until: datetime | None = None,
     cache: RuleStateCache | None = None,
+    people: tuple[PeopleDocsCache, str] | None = None,
 ) -> TickResult:
     """One shard's tick (`evaluate_tick`) with the container's windows made true first and snapshotted after;
     `previous`: the tick it carries on from (`shards.resume`)."""
@@ -175,6 +177,7 @@ def evaluate_warm_shard(
         tick_keys=shard.tick_keys,
         decoded_until=decoded_until,
         cache=cache,
+        people=people,
     )
     if warm is not None:
         warm.after(shard, points)

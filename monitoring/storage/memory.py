@@ -160,10 +160,19 @@ class MemoryReadingsRepository(ReadingsRepositoryBase):
 
 
 class MemoryEventsRepository(EventsRepositoryBase):
-    def __init__(self, *, retention: RetentionPolicy | None = None) -> None:
-        super().__init__(retention=retention)
+    def __init__(self, *, retention: RetentionPolicy | None = None, clock: Clock | None = None) -> None:
+        super().__init__(retention=retention, clock=clock)
         self._lock = threading.RLock()
         self._rows: dict[str, tuple[Event, str, int | None]] = {}
+        self._notes: set[tuple[datetime, str]] = set()
+
+    def _put_notes(self, mns: Sequence[str], minute: datetime) -> None:
+        with self._lock:
+            self._notes.update((minute, mn) for mn in mns)
+
+    def _noted_since(self, minute: datetime) -> set[str] | None:
+        with self._lock:
+            return {mn for at, mn in self._notes if at >= minute}
 
     def _insert_events(self, items: Sequence[tuple[Event, int | None]]) -> list[bool]:
         out = []
@@ -176,7 +185,9 @@ class MemoryEventsRepository(EventsRepositoryBase):
                     out.append(True)
         return out
 
-    def _query_events(self, by: str, value: str, start: datetime, end: datetime, limit: int) -> list[Event]:
+    def _query_events(
+        self, by: str, value: str, start: datetime, end: datetime, limit: int, consistent: bool = True
+    ) -> list[Event]:
         with self._lock:
             hits = sorted(
                 (e.occurred_at, e.event_id, text)
@@ -270,7 +281,7 @@ class MemoryCommandsRepository(CommandsRepositoryBase):
 def memory_store(*, retention: RetentionPolicy | None = None, clock: Clock | None = None) -> Store:
     """A fresh in-memory store with every repository."""
     policy = retention or RetentionPolicy()
-    events = MemoryEventsRepository(retention=policy)
+    events = MemoryEventsRepository(retention=policy, clock=clock)
     readings = MemoryReadingsRepository(retention=policy, clock=clock)
     registry = MemoryRegistryRepository()
     return Store(

@@ -20,6 +20,11 @@ def report_position(filed_at: datetime, ident: str) -> ReportPosition:
 class ReportRepositoryBase(ABC):
     """Implements `monitoring.reports.ports.ReportRepository` over storage primitives."""
 
+    def people_changes(self, county_id: str) -> str | None:
+        """A mark that changes whenever a report or emergency document of the county is written; None: not kept."""
+        del county_id
+        return None
+
     @abstractmethod
     def _put_fault(self, report: FaultReport) -> None:
         """Insert or replace by id."""

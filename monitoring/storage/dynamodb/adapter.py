@@ -81,17 +81,22 @@ class DynamoDBBackend:
         readings = DynamoDBReadingsRepository(m.readings, retention=policy, clock=clock, scan_purge=purge_by_scan)
         registry = DynamoDBRegistryRepository(m.registry)
         counties = ListCounties(m.state, locator(registry))
+
+        def county_of(enterprise_id: str) -> str | None:  # which county's change mark a person's document bumps
+            found = registry.find_enterprise(enterprise_id)
+            return None if found is None else found.county_id
+
         return Store(
             registry=registry,
             readings=readings,
-            events=DynamoDBEventsRepository(m.events, retention=policy, scan_purge=purge_by_scan),
+            events=DynamoDBEventsRepository(m.events, retention=policy, scan_purge=purge_by_scan, clock=clock),
             archive=DynamoDBArchiveRepository(m.archive, retention_days=archive_days),
             commands=DynamoDBCommandsRepository(m.state, self.tx_connection),
             alarms=DynamoDBAlarmRepository(m.state, self.tx_connection, counties),
             audit=DynamoDBAuditLog(m.state),
             rule_state=DynamoDBRuleState(m.state),
-            reports=DynamoDBReportRepository(m.state, counties),
-            emergency=DynamoDBEmergencyRepository(m.state),
+            reports=DynamoDBReportRepository(m.state, counties, county_of),
+            emergency=DynamoDBEmergencyRepository(m.state, county_of),
             photos=DynamoDBPhotoRepository(m.state),
             maintenance=DynamoDBMaintenanceRepository(m.state),
             accounts=DynamoDBAccountsRepository(m.state, self.tx_connection),

@@ -47,6 +47,24 @@ _PER_ENTERPRISE_WITH_PLACE = 3
 _OPEN_BELOW = "2"  # list keys of open alarms sort below this (listing.list_key)
 # Items per request of a list walk: a page of 50 then reads ~100 alarms, not a whole 1 MB response (≈ 128 units).
 _WALK_PAGE = 100
+# One change mark per county for the documents people write that every rule tick reads (fault reports, stoppage
+# requests, emergency alerts, measures and halt orders): bumped after each write, read once per shard tick.
+_CHANGES, _ANY_COUNTY = "chg#", "*"
+CountyOf = Callable[[str], "str | None"]  # enterprise id -> its county (None: unknown)
+
+
+def bump_changes(model: type[StateItem], county_id: str | None) -> None:
+    """Count one more change of the county's people-written documents (`*`: of a county not known here)."""
+    with translate("bump change mark"):
+        model(f"{_CHANGES}{county_id or _ANY_COUNTY}", "people").update(actions=[model.version.add(1)])
+
+
+def read_changes(model: type[StateItem], county_id: str) -> str:
+    """The county's change mark and the deployment-wide one, in one strongly consistent request."""
+    keys = [(f"{_CHANGES}{c}", "people") for c in (county_id, _ANY_COUNTY)]
+    with translate("read change marks"):
+        found = {i.pk: int(i.version or 0) for i in model.batch_get(keys, consistent_read=True)}
+    return ",".join(str(found.get(pk, 0)) for pk, _ in keys)
 
 
 def _dump(doc: dict[str, Any]) -> str:
@@ -326,9 +344,13 @@ class DynamoDBAuditLog:
 
 
 class DynamoDBReportRepository(ReportRepositoryBase):
-    def __init__(self, model: type[StateItem], counties: ListCounties) -> None:
+    def __init__(self, model: type[StateItem], counties: ListCounties, county_of: CountyOf | None = None) -> None:
         self._model = model
         self._counties = counties
+        self._county_of = county_of
+
+    def people_changes(self, county_id: str) -> str | None:
+        return read_changes(self._model, county_id)
 
     def _put(
         self,
@@ -347,6 +369,7 @@ class DynamoDBReportRepository(ReportRepositoryBase):
         condition = None if expected is None else self._model.body == _dump(expected)
         with translate(f"put {kind}"):
             item.save(condition=condition)
+        bump_changes(self._model, self._county_of(enterprise_id) if self._county_of else None)
 
     def _recent(
         self, kind: str, enterprise_ids: frozenset[str] | None, before: ReportPosition | None, county_id: str | None
@@ -418,14 +441,20 @@ class DynamoDBReportRepository(ReportRepositoryBase):
 
 
 class DynamoDBEmergencyRepository(EmergencyRepositoryBase):
-    def __init__(self, model: type[StateItem]) -> None:
+    def __init__(self, model: type[StateItem], county_of: CountyOf | None = None) -> None:
         self._model = model
+        self._county_of = county_of
+
+    def _bump(self, enterprise_id: str | None) -> None:
+        # An alert may reach every county's enterprises (scope None, or "" county): the deployment-wide mark.
+        bump_changes(self._model, self._county_of(enterprise_id) if enterprise_id and self._county_of else None)
 
     def _put_timed(self, kind: str, ident: str, start: datetime, doc: dict[str, Any]) -> None:
         item = self._model(f"em{kind}#{ident}", kind, t=f"em{kind}", body=_dump(doc))
         item.gsi1pk, item.gsi1sk = f"em{kind}s", f"{time_key(start)}#{ident}"
         with translate(f"put emergency {kind}"):
             item.save()
+        self._bump(doc.get("enterprise_id"))
 
     def _started_before(self, kind: str, end: datetime) -> list[dict[str, Any]]:
         with translate(f"list emergency {kind}"):
@@ -445,6 +474,7 @@ class DynamoDBEmergencyRepository(EmergencyRepositoryBase):
         with translate("put measures"):
             body = _dump(codec.measures_to_dict(measures))
             self._model("emmeasures", measures.enterprise_id, t="emmeasures", body=body).save()
+        self._bump(measures.enterprise_id)
 
     def _all_measures(self) -> list[EnterpriseMeasures]:
         with translate("list measures"):

@@ -40,7 +40,9 @@ class SqliteEventsRepository(EventsRepositoryBase):
                 out.append(cur.rowcount == 1)
         return out
 
-    def _query_events(self, by: str, value: str, start: datetime, end: datetime, limit: int) -> list[Event]:
+    def _query_events(
+        self, by: str, value: str, start: datetime, end: datetime, limit: int, consistent: bool = True
+    ) -> list[Event]:
         column = _COLUMN[by]  # fixed whitelist, never user text
         with self._db.read() as conn:
             rows = conn.execute(

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 
+from monitoring.clock import FixedClock
 from monitoring.errors import InvalidInputError
 from monitoring.events.models import Event, EventKind
 from monitoring.storage.ports import Store
@@ -58,3 +59,37 @@ def test_events_of_kind_lists_unregistered_terminals_across_mns(store: Store) ->
 def test_events_of_kind_refuses_kinds_that_are_not_indexed(store: Store) -> None:
     with pytest.raises(InvalidInputError):
         store.events.events_of_kind(EventKind.CONNECT, NOW, NOW + timedelta(days=1))
+
+
+def test_storing_an_event_the_rules_judge_notes_its_mn_at_the_arrival_minute(store: Store, clock: FixedClock) -> None:
+    # Given a power loss stored at 10:00:30 (the store's clock) and a connection event (the rules never read those)
+    clock.set(NOW + timedelta(seconds=30))
+    store.events.put_events([Event("MN0001", EventKind.POWER_LOSS, NOW - timedelta(hours=2), point_id="p1")])
+    store.events.put_event(Event("MN0002", EventKind.CONNECT, NOW))
+    noted = store.events.mns_with_new_events(NOW)
+    if noted is None:  # sqlite keeps no notes: every MN may have news, which is always right
+        return
+    # Then the power loss's MN is noted from its arrival minute on, however old the event itself
+    assert noted == {"MN0001"}
+    assert store.events.mns_with_new_events(NOW + timedelta(seconds=59)) == {"MN0001"}
+    assert store.events.mns_with_new_events(NOW + timedelta(minutes=1)) == set()
+    # And a parameter change stored a minute later is noted at its own minute only
+    clock.set(NOW + timedelta(minutes=1, seconds=5))
+    store.events.put_event(Event("MN0003", EventKind.PARAM_CHANGE, NOW))
+    assert store.events.mns_with_new_events(NOW + timedelta(minutes=1)) == {"MN0003"}
+    assert store.events.mns_with_new_events(NOW) == {"MN0001", "MN0003"}
+
+
+def test_an_event_stored_again_is_noted_again_only_by_a_process_that_has_not_noted_it(
+    store: Store, clock: FixedClock
+) -> None:
+    # Given a clock-skew event noted at 10:00 (decode puts the hour's event again at every terminal-state write)
+    skew = Event("MN0001", EventKind.CLOCK_SKEW, NOW, detail={"skew_s": "400.0"})
+    assert store.events.put_event(skew) is True
+    if store.events.mns_with_new_events(NOW) is None:
+        return
+    # When this process puts it again a minute later
+    clock.set(NOW + timedelta(minutes=1))
+    assert store.events.put_event(skew) is False
+    # Then nothing new is noted (the rules would otherwise re-read the terminal every minute)
+    assert store.events.mns_with_new_events(NOW + timedelta(minutes=1)) == set()

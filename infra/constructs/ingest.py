@@ -238,6 +238,8 @@ class Ingest(Construct):
             enable_ecs_managed_tags=True,
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )
+        # The strategy names the capacity provider: the cluster's association with it must exist first.
+        self.service.node.add_dependency(self.cluster)
 
     def _behind_load_balancer(
         self,

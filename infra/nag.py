@@ -200,8 +200,8 @@ def _suppress_listener_host(stack: PlatformStack) -> None:
     _ack(
         policy,
         "AwsSolutions-IAM5[Action::ecs:Submit*]",
-        "The ECS agent's state reports (SubmitTaskStateChange, SubmitContainerStateChange, SubmitAttachmentStateChanges) "
-        "as CDK grants them, on this cluster only",
+        "The ECS agent's state reports (SubmitTaskStateChange, SubmitContainerStateChange, "
+        "SubmitAttachmentStateChanges) as CDK grants them, on this cluster only",
     )
     for kind, why in (
         ("instance", "only onto an instance launched with this group's instance profile (ec2:InstanceProfile)"),

@@ -285,8 +285,11 @@ def _check(s: StageSettings) -> None:
             "listener_compute=ec2 runs exactly one on-demand task: listener_min_tasks = listener_max_tasks = 1, "
             "listener_spot = false",
         ),
-        (_instance_type_fits(s.listener_instance_type, s.architecture), "listener_instance_type: a type like "
-         "t4g.small whose processor matches architecture (Graviton types, with a g after the generation, for arm64)"),
+        (
+            _instance_type_fits(s.listener_instance_type, s.architecture),
+            "listener_instance_type: a type like "
+            "t4g.small whose processor matches architecture (Graviton types, with a g after the generation, for arm64)",
+        ),
         (s.architecture in ARCHITECTURES, f"architecture must be one of {ARCHITECTURES}"),
         (
             bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}", s.container_base_image)),

@@ -143,19 +143,18 @@ class Alarms(Construct):
             periods=1,
             why="the listener could not make frames durable",
         )
+        below = cw.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD
         for signal in listener:
+            # a count that must stay up: missing data (nothing reported) is as bad as zero
             self._alarm(
                 signal.name,
                 signal.metric,
                 threshold=signal.threshold,
                 periods=signal.periods,
                 why=signal.why,
-                **(  # a count that must stay up: missing data (nothing reported) is as bad as zero
-                    {"comparison": cw.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
-                     "missing": cw.TreatMissingData.BREACHING}
-                    if signal.below else {}
-                ),
-            )  # fmt: skip
+                comparison=below if signal.below else cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                missing=cw.TreatMissingData.BREACHING if signal.below else cw.TreatMissingData.NOT_BREACHING,
+            )
 
         self.dashboard: cw.Dashboard | None = None
         if dashboard:
@@ -182,7 +181,10 @@ class Alarms(Construct):
         board = cw.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         board.add_widgets(
             cw.GraphWidget(
-                title="Listener", left=[s.metric for s in listener[:1]], right=[s.metric for s in listener[1:]], width=12
+                title="Listener",
+                left=[signal.metric for signal in listener[:1]],
+                right=[signal.metric for signal in listener[1:]],
+                width=12,
             ),
             cw.GraphWidget(title="Unacknowledged frames", left=[unacknowledged_frames], width=12),
         )

@@ -288,21 +288,15 @@ class Ingest(Construct):
             allow_all_outbound=False,
         )
         for cidr in allowed_cidrs:
-            lb_group.add_ingress_rule(
-                ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), "HJ 212 terminals"
-            )
+            lb_group.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), "HJ 212 terminals")
         # The tasks have public IPs, yet nothing reaches them but the NLB: with client IP preservation the source
         # address is the terminal's, so the rules name the NLB's security group, never an address range.
         task_group = ec2.SecurityGroup(
             self, "ServiceSecurityGroup", vpc=vpc, description="NLB to the listener tasks", allow_all_outbound=True
         )
         for target_port, why in ((port, "frames from the NLB"), (health_port, "NLB health checks")):
-            task_group.add_ingress_rule(
-                lb_group, ec2.Port.tcp(target_port), why
-            )
-            lb_group.add_egress_rule(
-                task_group, ec2.Port.tcp(target_port), why
-            )
+            task_group.add_ingress_rule(lb_group, ec2.Port.tcp(target_port), why)
+            lb_group.add_egress_rule(task_group, ec2.Port.tcp(target_port), why)
 
         service = ecs.FargateService(
             self,

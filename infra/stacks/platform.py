@@ -497,8 +497,8 @@ class PlatformStack(Stack):
         if self.ingest.load_balancer is not None:
             CfnOutput(self, "LoadBalancerDns", value=self.ingest.load_balancer.load_balancer_dns_name)
         if self.ingest.host is not None:
-            CfnOutput(self, "ListenerGroup", value=self.ingest.host.group.auto_scaling_group_name,
-                      description="the listener instance's Auto Scaling group (instance refresh: docs/deploy.md)")  # fmt: skip
+            group = self.ingest.host.group.auto_scaling_group_name
+            CfnOutput(self, "ListenerGroup", value=group, description="the listener instance's Auto Scaling group")
         CfnOutput(self, "FrameStream", value=self.stream.stream.stream_name)
         CfnOutput(self, "ArchiveBucket", value=self.stream.archive_bucket.bucket_name)
         CfnOutput(self, "DeadLetterQueue", value=self.functions.dead_letters.queue_url)

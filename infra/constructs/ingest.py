@@ -73,7 +73,8 @@ HEALTH_COMMAND = (
 
 
 class Ingest(Construct):
-    """NLB + Fargate service running the HJ 212 listener; exposes the load balancer, service and Elastic IPs."""
+    """The HJ 212 listener: Fargate tasks behind an NLB, or one task on one EC2 instance (`host`); exposes the
+    load balancer (None on EC2), service, task definition and Elastic IPs."""
 
     def __init__(
         self,

@@ -539,20 +539,29 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     usd = rule_calls / 1e6 * lam["requests_per_million"] + rules_s * s["function_gb"] * gbs
     out.append(Line(f"Lambda rules ({s['lambda_arch']})", usd, f"{rules_s / 3600:,.0f} h, {rule_calls:,} calls"))
 
-    fg = p["fargate"]
     tasks = max(s["listener_min_tasks"], math.ceil(terminals / s["connections_per_task"]))
-    arch = s["listener_arch"]
-    task_hour = s["listener_vcpu"] * fg[f"vcpu_hour_{arch}"] + s["listener_gb"] * fg[f"gb_hour_{arch}"]
-    spot = min(s["listener_spot_tasks"], tasks)
-    usd = hours * task_hour * (tasks - spot * fg["spot_discount"])
-    out.append(Line(f"Fargate listener ({arch})", usd, f"{tasks} tasks ({spot} Spot)"))
+    if s.get("listener_compute") == "ec2":
+        # One instance holds the Elastic IP and runs the task: no NLB, no Fargate, no task address. A fleet past
+        # one instance's connections is priced as that many single-instance listeners, each with its address.
+        ec2 = p["ec2"]
+        kind = s["listener_instance_type"]
+        usd = tasks * (hours * ec2[f"{kind.replace('.', '_')}_hour"] + s["listener_volume_gb"] * ec2["gp3_gb_month"])
+        out.append(Line(f"EC2 listener ({kind})", usd, f"{tasks} instance(s), {s['listener_volume_gb']} GB gp3 each"))
+        addresses = tasks + s["nat_gateways"]
+    else:
+        fg = p["fargate"]
+        arch = s["listener_arch"]
+        task_hour = s["listener_vcpu"] * fg[f"vcpu_hour_{arch}"] + s["listener_gb"] * fg[f"gb_hour_{arch}"]
+        spot = min(s["listener_spot_tasks"], tasks)
+        usd = hours * task_hour * (tasks - spot * fg["spot_discount"])
+        out.append(Line(f"Fargate listener ({arch})", usd, f"{tasks} tasks ({spot} Spot)"))
 
-    elb = p["elb"]
-    gb_hour = frames * m.frame_bytes * 1.1 / GB / hours  # frames in, acknowledgements out (≈ 10 %)
-    nlcu = max(gb_hour, terminals / 100_000)
-    out.append(Line("NLB", hours * (elb["nlb_hour"] + nlcu * elb["nlcu_hour"]), f"{nlcu:.2f} NLCU"))
+        elb = p["elb"]
+        gb_hour = frames * m.frame_bytes * 1.1 / GB / hours  # frames in, acknowledgements out (≈ 10 %)
+        nlcu = max(gb_hour, terminals / 100_000)
+        out.append(Line("NLB", hours * (elb["nlb_hour"] + nlcu * elb["nlcu_hour"]), f"{nlcu:.2f} NLCU"))
+        addresses = s["azs"] + s["nat_gateways"] + (tasks if s["tasks_public"] else 0)
     vpc = p["vpc"]
-    addresses = s["azs"] + s["nat_gateways"] + (tasks if s["tasks_public"] else 0)
     out.append(Line("Public IPv4", addresses * hours * vpc["public_ipv4_hour"], f"{addresses} addresses"))
     if s["nat_gateways"]:
         nat_gb = stream_bytes / GB * 1.1  # Kinesis puts (and registry reads) leave through NAT

@@ -173,18 +173,24 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
         "AwsSolutions-IAM5[Resource::*]",
         "ecr:GetAuthorizationToken supports no resource-level permissions; image pulls are scoped to the repository",
     )
+    terminals_group = stack.ingest.load_balancer_security_group
+    if stack.ingest.host is not None:
+        terminals_group = stack.ingest.host.security_group
+    assert terminals_group is not None
     _ack(
-        stack.ingest.load_balancer_security_group,
+        terminals_group,
         "AwsSolutions-EC23",
         "4G terminals connect from carrier NAT addresses that cannot be listed; allowed_cidrs narrows it per stage. "
         "A frame is tagged unregistered or auth_failed unless its MN and password match the registry, and live "
         "decode stores no reading from such a frame",
     )
-    _ack(
-        stack.ingest.load_balancer,
-        "AwsSolutions-ELB2",
-        "NLB access logs exist only for TLS listeners; HJ 212 is plain TCP. Every frame is kept in the S3 archive",
-    )
+    if stack.ingest.load_balancer is not None:
+        _ack(
+            stack.ingest.load_balancer,
+            "AwsSolutions-ELB2",
+            "NLB access logs exist only for TLS listeners; HJ 212 is plain TCP. Every frame is kept in the S3 archive",
+        )
+    _suppress_listener_host(stack)
     _suppress_floor(stack)
     _suppress_api(stack)
     _suppress_web(stack)
@@ -197,7 +203,15 @@ def listener_settings(names: Iterable[str]) -> str:
 
 def _suppress_floor(stack: PlatformStack) -> None:
     """What a stage at the lowest fixed cost leaves out (docs/deploy.md "Fixed floor at 1,500 terminals")."""
-    if stack.ingest.connections_policy is None:
+    if stack.ingest.host is not None and not stack.ingest.container_insights:
+        _ack(
+            stack.ingest.cluster,
+            "AwsSolutions-ECS4",
+            "Container Insights is off in this stage (its metrics are billed as custom metrics): the listener runs "
+            "one task on one instance, watched by the group's in-service instance count and the frames reaching "
+            "the stream (free metrics); the free AWS/ECS service CPU and memory metrics remain",
+        )
+    elif stack.ingest.connections_policy is None:
         _ack(
             stack.ingest.cluster,
             "AwsSolutions-ECS4",
@@ -206,6 +220,50 @@ def _suppress_floor(stack: PlatformStack) -> None:
             "alarms. Without RunningTaskCount there is no connections policy, which suits a fleet under one task's "
             "connections_per_task (the county stage: 1,500 terminals of 5,000)",
         )
+
+
+def _suppress_listener_host(stack: PlatformStack) -> None:
+    """The listener's one EC2 instance (infra/constructs/listener_host.py, docs/deploy.md "Fixed floor")."""
+    host = stack.ingest.host
+    if host is None:
+        return
+    policy = _default_policy(host.role)
+    _ack(
+        policy,
+        "AwsSolutions-IAM5[Resource::*]",
+        "The ECS agent's own actions as CDK grants them to a capacity provider's instances: ecs:DiscoverPollEndpoint, "
+        "ecr:GetAuthorizationToken and the logs writes take no resource, ecs:Poll and StartTelemetrySession are "
+        "limited to this cluster by the ecs:cluster condition",
+    )
+    _ack(
+        policy,
+        "AwsSolutions-IAM5[Action::ecs:Submit*]",
+        "The ECS agent's state reports (SubmitTaskStateChange, SubmitContainerStateChange, "
+        "SubmitAttachmentStateChanges) as CDK grants them, on this cluster only",
+    )
+    for kind, why in (
+        ("instance", "only onto an instance launched with this group's instance profile (ec2:InstanceProfile)"),
+        ("network-interface", "only onto a network interface in the stage's VPC (ec2:Vpc)"),
+    ):
+        _ack(
+            policy,
+            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:{kind}/*]",
+            "ec2:AssociateAddress of the stage's one Elastic IP (named by its allocation id in its own statement), "
+            f"{why}: the instance id is not known before the group launches it",
+        )
+    _ack(
+        host.group,
+        "AwsSolutions-AS3",
+        "A group of exactly one instance that never scales: its replacement raises the ListenerOutOfService alarm "
+        "(in-service instances, to the alarm topic), and the group's activity history keeps every launch and "
+        "termination",
+    )
+    _ack(
+        host.launch_template,
+        "AwsSolutions-EC28",
+        "Basic 5-minute EC2 metrics suffice: the alarms watch the group's in-service count and the frames reaching "
+        "the stream each minute; detailed monitoring would add 7 custom metrics ($2.10 a month) to the county floor",
+    )
 
 
 def _suppress_api(stack: PlatformStack) -> None:

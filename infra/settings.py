@@ -38,6 +38,9 @@ OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 FLOW_LOG_TRAFFIC = ("REJECT", "ALL")
 FUNCTION_ALARMS = ("each", "account")
 ARCHIVE_WRITERS = ("firehose", "lambda")
+# Where the listener runs: Fargate tasks behind an NLB, or one EC2 instance holding the Elastic IP itself.
+LISTENER_COMPUTE = ("fargate", "ec2")
+_INSTANCE_TYPE = re.compile(r"(?P<family>[a-z]+\d+(?P<graviton>g)?[a-z-]*)\.[a-z0-9]+")
 WAF_WINDOWS = (60, 120, 300, 600)  # the evaluation windows AWS WAF rate-based rules accept (seconds)
 _ORIGIN = re.compile(r"https://[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:\d{1,5})?")
 _SSM_NAME = re.compile(r"/[A-Za-z0-9_.\-/]{1,1010}")
@@ -82,6 +85,10 @@ class StageSettings(BaseModel):
     stop_timeout: int = 60
     listener_spot: bool = False  # tasks beyond listener_on_demand_base run on Fargate Spot
     listener_on_demand_base: int = 1
+    # "ec2": one instance in an Auto Scaling group of 1 holds the stage's Elastic IP and runs the same listener
+    # container as an ECS task; no NLB, no Fargate (docs/deploy.md "Fixed floor at 1,500 terminals").
+    listener_compute: str = "fargate"
+    listener_instance_type: str = "t4g.small"  # ec2 only; its architecture must match `architecture`
     # Build and runtime platform (China regions: point these at reachable mirrors, docs/deploy.md)
     architecture: str = "arm64"  # every Lambda function and the Fargate task
     container_base_image: str = "python:3.11-slim-bookworm"
@@ -260,6 +267,14 @@ def _string_map(text: str) -> bool:
     return isinstance(value, dict) and all(isinstance(v, str) and k and v for k, v in value.items())
 
 
+def _instance_type_fits(instance_type: str, architecture: str) -> bool:
+    """An EC2 instance type name (family.size) whose processor runs `architecture` (Graviton: arm64)."""
+    match = _INSTANCE_TYPE.fullmatch(instance_type)
+    if match is None:
+        return False
+    return bool(match["graviton"]) == (architecture == "arm64")
+
+
 def _check(s: StageSettings) -> None:
     """Cross-field and range checks; the message names the stage and the rule broken."""
     rules: list[tuple[bool, str]] = [
@@ -278,6 +293,17 @@ def _check(s: StageSettings) -> None:
         (1 <= s.max_azs <= 3, "max_azs must be 1-3 (one Elastic IP per zone)"),
         (0 <= s.listener_on_demand_base <= s.listener_min_tasks, "need 0 <= listener_on_demand_base <= min_tasks"),
         (s.listener_spot or s.listener_on_demand_base >= 1, "without listener_spot, listener_on_demand_base >= 1"),
+        (s.listener_compute in LISTENER_COMPUTE, f"listener_compute must be one of {LISTENER_COMPUTE}"),
+        (
+            s.listener_compute != "ec2" or (s.listener_min_tasks == s.listener_max_tasks == 1 and not s.listener_spot),
+            "listener_compute=ec2 runs exactly one on-demand task: listener_min_tasks = listener_max_tasks = 1, "
+            "listener_spot = false",
+        ),
+        (
+            _instance_type_fits(s.listener_instance_type, s.architecture),
+            "listener_instance_type: a type like "
+            "t4g.small whose processor matches architecture (Graviton types, with a g after the generation, for arm64)",
+        ),
         (s.architecture in ARCHITECTURES, f"architecture must be one of {ARCHITECTURES}"),
         (
             bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}", s.container_base_image)),
@@ -373,7 +399,9 @@ def _check(s: StageSettings) -> None:
         except ValueError as exc:
             raise SettingsError(f"stage {s.name!r}: allowed_cidrs: {exc}") from None
     zones = len(s.existing_vpc.availability_zones) if s.existing_vpc else s.max_azs
-    if s.elastic_ip_allocation_ids and len(s.elastic_ip_allocation_ids) != zones:
+    if s.listener_compute == "ec2" and len(s.elastic_ip_allocation_ids) > 1:
+        raise SettingsError(f"stage {s.name!r}: elastic_ip_allocation_ids: one address for the one listener instance")
+    if s.listener_compute == "fargate" and s.elastic_ip_allocation_ids and len(s.elastic_ip_allocation_ids) != zones:
         raise SettingsError(f"stage {s.name!r}: elastic_ip_allocation_ids needs one id per zone ({zones})")
     if not all(re.fullmatch(r"eipalloc-[0-9a-f]{8,17}", a) for a in s.elastic_ip_allocation_ids):
         raise SettingsError(f"stage {s.name!r}: elastic_ip_allocation_ids must look like eipalloc-0123abcd")

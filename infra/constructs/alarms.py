@@ -1,13 +1,14 @@
 """Alarms: CloudWatch alarms to an SNS topic, and (optionally) one dashboard for the whole pipeline.
 
 Covered: decode iterator age (the stream falling behind), function errors and throttles (per function, or on the
-account's Lambda totals), DynamoDB throttles, listener connections and unhealthy targets, frames the listener
-could not acknowledge, dead letters.
+account's Lambda totals), DynamoDB throttles, the listener's health signals (NLB connections and unhealthy targets,
+or the instance in service and frames reaching the stream), frames the listener could not acknowledge, dead letters.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
@@ -25,6 +26,18 @@ ONE_MINUTE = Duration.minutes(1)
 FIVE_MINUTES = Duration.minutes(5)
 
 
+@dataclass(frozen=True)
+class ListenerSignal:
+    """One alarm on the listener's health, as its compute provides it (NLB metrics, or the instance's group)."""
+
+    name: str
+    metric: cw.IMetric
+    threshold: float
+    periods: int
+    why: str
+    below: bool = False  # alarm at or below the threshold (a count that must stay up)
+
+
 class Alarms(Construct):
     """Alarms by name in `alarms`, the `topic` they notify, its `key` and the `dashboard` (None where off)."""
 
@@ -39,8 +52,7 @@ class Alarms(Construct):
         iterator_age_threshold: Duration,
         tables: Mapping[str, dynamodb.ITableV2],
         dead_letters: Mapping[str, sqs.IQueue],  # alarm name -> a dead-letter queue that must stay empty
-        active_connections: cw.IMetric,
-        unhealthy_listeners: cw.IMetric,
+        listener: Sequence[ListenerSignal],
         unacknowledged_frames: cw.IMetric,
         alarm_email: str,
         dashboard: bool = True,
@@ -154,22 +166,18 @@ class Alarms(Construct):
             periods=1,
             why="the listener could not make frames durable",
         )
-        self._alarm(
-            "UnhealthyListeners",
-            unhealthy_listeners,
-            threshold=1,
-            periods=2,
-            why="a listener task fails its health check",
-        )
-        self._alarm(
-            "NoConnections",
-            active_connections,
-            threshold=0,
-            periods=5,
-            comparison=cw.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD,
-            missing=cw.TreatMissingData.BREACHING,
-            why="no terminal is connected to the listeners",
-        )
+        below = cw.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD
+        for signal in listener:
+            # a count that must stay up: missing data (nothing reported) is as bad as zero
+            self._alarm(
+                signal.name,
+                signal.metric,
+                threshold=signal.threshold,
+                periods=signal.periods,
+                why=signal.why,
+                comparison=below if signal.below else cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+                missing=cw.TreatMissingData.BREACHING if signal.below else cw.TreatMissingData.NOT_BREACHING,
+            )
 
         self.dashboard: cw.Dashboard | None = None
         if dashboard:
@@ -179,8 +187,7 @@ class Alarms(Construct):
                 iterator_age,
                 table_throttles,
                 dead_letters,
-                active_connections,
-                unhealthy_listeners,
+                listener,
                 unacknowledged_frames,
             )
 
@@ -191,14 +198,16 @@ class Alarms(Construct):
         iterator_age: cw.IMetric,
         table_throttles: list[cw.IMetric],
         dead_letters: Mapping[str, sqs.IQueue],
-        active_connections: cw.IMetric,
-        unhealthy_listeners: cw.IMetric,
+        listener: Sequence[ListenerSignal],
         unacknowledged_frames: cw.IMetric,
     ) -> cw.Dashboard:
         board = cw.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         board.add_widgets(
             cw.GraphWidget(
-                title="Listener connections", left=[active_connections], right=[unhealthy_listeners], width=12
+                title="Listener",
+                left=[signal.metric for signal in listener[:1]],
+                right=[signal.metric for signal in listener[1:]],
+                width=12,
             ),
             cw.GraphWidget(title="Unacknowledged frames", left=[unacknowledged_frames], width=12),
         )

@@ -1,8 +1,8 @@
-"""Ingest: terminals -> Network Load Balancer (one Elastic IP per zone) -> iot_ingest listener tasks on Fargate.
+"""Ingest: terminals -> NLB (an Elastic IP per zone) -> listener tasks on Fargate; or -> one EC2 instance.
 
-Terminals use fixed IPs: the NLB's subnet mappings carry Elastic IPs. The image is built from iot_ingest/Dockerfile
-at deploy time. Client IPs are preserved; tasks run in public subnets with a public IP (no NAT gateway), and their
-security group admits only the NLB's security group (docs/deploy.md "Network").
+Fargate: the NLB's subnet mappings carry the Elastic IPs, tasks in public subnets admit only the NLB. EC2: the
+instance holds the Elastic IP itself (infra/constructs/listener_host.py). The image is built from
+iot_ingest/Dockerfile at deploy time; client IPs are preserved either way (docs/deploy.md "Network").
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from infra.constructs.key_grants import key_grant_statements
+from infra.constructs.listener_host import ListenerHost
 from infra.data_grants import LISTENER
 
 # Excluded from the Docker build context (it is the repository root): big, irrelevant or secret-prone trees.
@@ -56,9 +57,16 @@ def image_build_args(base_image: str, pip_index_url: str) -> dict[str, str]:
 UNACKNOWLEDGED_PATTERN = '{ $.msg = "sink failed*" }'
 UNACKNOWLEDGED_VALUE = "1"
 
+# The image's own HEALTHCHECK, as ECS runs it on EC2 (no load balancer checks the task there).
+HEALTH_COMMAND = (
+    "import sys,urllib.request; "
+    "sys.exit(urllib.request.urlopen('http://127.0.0.1:{port}/health', timeout=2).status != 200)"
+)
+
 
 class Ingest(Construct):
-    """NLB + Fargate service running the HJ 212 listener; exposes the load balancer, service and Elastic IPs."""
+    """The HJ 212 listener: Fargate tasks behind an NLB, or one task on one EC2 instance (`host`); exposes the
+    load balancer (None on EC2), service, task definition and Elastic IPs."""
 
     def __init__(
         self,
@@ -90,10 +98,14 @@ class Ingest(Construct):
         log_retention: logs.RetentionDays,
         metrics_namespace: str,
         container_insights: bool = True,
+        compute: str = "fargate",
+        instance_type: str = "t4g.small",
     ) -> None:
         super().__init__(scope, construct_id)
         self.environment_names = tuple(environment)  # for the reviewed cdk-nag finding on plain variables
         public = vpc.select_subnets(subnet_type=ec2.SubnetType.PUBLIC).subnets
+        self.compute = compute
+        self.container_insights = container_insights
 
         self.log_group = logs.LogGroup(self, "ListenerLogs", retention=log_retention)
         insights = ecs.ContainerInsights.ENABLED if container_insights else ecs.ContainerInsights.DISABLED
@@ -102,8 +114,148 @@ class Ingest(Construct):
             "Cluster",
             vpc=vpc,
             container_insights_v2=insights,
-            enable_fargate_capacity_providers=True,
+            enable_fargate_capacity_providers=compute == "fargate",
         )
+        self.image = ecs.ContainerImage.from_asset(
+            image_directory,
+            file=image_file,
+            exclude=list(IMAGE_CONTEXT_EXCLUDES),
+            platform=IMAGE_PLATFORMS[architecture],
+            build_args=image_build_args(base_image, pip_index_url),
+        )
+        self.environment = dict(environment)
+        self.stop_timeout = stop_timeout
+        self.elastic_ips: list[ec2.CfnEIP] = []
+        self.allocation_ids = self._addresses(allocation_ids, 1 if compute == "ec2" else len(public))
+        self.load_balancer: elbv2.NetworkLoadBalancer | None = None
+        self.load_balancer_security_group: ec2.SecurityGroup | None = None
+        self.service_security_group: ec2.SecurityGroup | None = None
+        self.target_group: elbv2.NetworkTargetGroup | None = None
+        self.connections_policy: appscaling.CfnScalingPolicy | None = None
+        self.host: ListenerHost | None = None
+        self.task_definition: ecs.TaskDefinition
+        self.service: ecs.BaseService
+        if compute == "ec2":
+            self._on_one_instance(vpc, port, health_port, cpu, memory_mib, architecture, instance_type, allowed_cidrs)
+        else:
+            self._behind_load_balancer(
+                vpc, public, port, health_port, cpu, memory_mib, architecture, allowed_cidrs, min_tasks, max_tasks,
+                spot, on_demand_base, deletion_protection, deregistration_delay, cpu_target_percent,
+                connections_per_task, container_insights,
+            )  # fmt: skip
+
+        filter_ = self.log_group.add_metric_filter(
+            "Unacknowledged",
+            filter_pattern=logs.FilterPattern.literal(UNACKNOWLEDGED_PATTERN),
+            metric_namespace=metrics_namespace,
+            metric_name="ListenerSinkFailures",
+            metric_value=UNACKNOWLEDGED_VALUE,
+            default_value=0,
+        )
+        self.unacknowledged_frames = filter_.metric(statistic="Sum", period=Duration.minutes(1))
+
+    def _addresses(self, allocation_ids: Sequence[str], wanted: int) -> list[str]:
+        """The Elastic IPs terminals are configured with: one per NLB zone, or the one instance's. Given allocation
+        ids are reused (addresses that outlive this stack); otherwise new ones are kept on delete."""
+        if allocation_ids and len(allocation_ids) != wanted:
+            raise ValueError(f"give {wanted} Elastic IP allocation id(s), one per address, got {len(allocation_ids)}")
+        if not allocation_ids:
+            for i in range(wanted):
+                eip = ec2.CfnEIP(self, f"ElasticIp{i + 1}", domain="vpc")
+                eip.apply_removal_policy(RemovalPolicy.RETAIN)  # terminals in the field point at this address
+                Tags.of(eip).add("Purpose", "hj212-terminal-endpoint")
+                self.elastic_ips.append(eip)
+        return list(allocation_ids) or [eip.attr_allocation_id for eip in self.elastic_ips]
+
+    def _add_listener(
+        self, task_definition: ecs.TaskDefinition, port_mappings: list[ecs.PortMapping], **options: object
+    ) -> ecs.ContainerDefinition:
+        """The one listener container, the same on Fargate and EC2: image, environment, logs, drain on SIGTERM."""
+        return task_definition.add_container(
+            "Listener",
+            image=self.image,
+            environment=self.environment,
+            logging=ecs.LogDriver.aws_logs(stream_prefix="listener", log_group=self.log_group),
+            port_mappings=port_mappings,
+            # SIGTERM -> the listener stops accepting, flushes its sink and closes sessions; SIGKILL after this.
+            stop_timeout=self.stop_timeout,
+            essential=True,
+            **options,  # type: ignore[arg-type]
+        )
+
+    def _on_one_instance(
+        self,
+        vpc: ec2.IVpc,
+        port: int,
+        health_port: int,
+        cpu: int,
+        memory_mib: int,
+        architecture: str,
+        instance_type: str,
+        allowed_cidrs: Sequence[str],
+    ) -> None:
+        """One task on one instance: bridge network with the ingest port on the host (terminals' addresses are
+        kept by Docker's DNAT), ECS's container health check instead of the NLB's, stop-then-start deployments."""
+        self.host = ListenerHost(
+            self, "Host", vpc=vpc, cluster=self.cluster, instance_type=instance_type, architecture=architecture,
+            allocation_id=self.allocation_ids[0], port=port, allowed_cidrs=allowed_cidrs,
+        )  # fmt: skip
+        self.task_definition = ecs.Ec2TaskDefinition(self, "Task", network_mode=ecs.NetworkMode.BRIDGE)
+        self.container = self._add_listener(
+            self.task_definition,
+            [ecs.PortMapping(container_port=port, host_port=port, protocol=ecs.Protocol.TCP, name="hj212")],
+            cpu=cpu,
+            memory_limit_mib=memory_mib,
+            health_check=ecs.HealthCheck(
+                command=["CMD", "python", "-c", HEALTH_COMMAND.format(port=health_port)],
+                interval=Duration.seconds(15),
+                timeout=Duration.seconds(3),
+                retries=3,
+                start_period=Duration.seconds(10),
+            ),
+        )
+        self.service = ecs.Ec2Service(
+            self,
+            "Service",
+            cluster=self.cluster,
+            task_definition=self.task_definition,
+            desired_count=1,
+            # One instance, one host port: the old task stops before the new one starts (docs/deploy.md).
+            min_healthy_percent=0,
+            max_healthy_percent=100,
+            circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),
+            capacity_provider_strategies=[
+                ecs.CapacityProviderStrategy(
+                    capacity_provider=self.host.capacity_provider.capacity_provider_name, base=1, weight=1
+                )
+            ],
+            enable_ecs_managed_tags=True,
+            propagate_tags=ecs.PropagatedTagSource.SERVICE,
+        )
+        # The strategy names the capacity provider: the cluster's association with it must exist first.
+        self.service.node.add_dependency(self.cluster)
+
+    def _behind_load_balancer(
+        self,
+        vpc: ec2.IVpc,
+        public: Sequence[ec2.ISubnet],
+        port: int,
+        health_port: int,
+        cpu: int,
+        memory_mib: int,
+        architecture: str,
+        allowed_cidrs: Sequence[str],
+        min_tasks: int,
+        max_tasks: int,
+        spot: bool,
+        on_demand_base: int,
+        deletion_protection: bool,
+        deregistration_delay: Duration,
+        cpu_target_percent: int,
+        connections_per_task: int,
+        container_insights: bool,
+    ) -> None:
+        """Fargate tasks in public subnets behind an internet-facing NLB with the Elastic IPs, autoscaled."""
         self.task_definition = ecs.FargateTaskDefinition(
             self,
             "Task",
@@ -114,27 +266,15 @@ class Ingest(Construct):
                 cpu_architecture=CPU_ARCHITECTURES[architecture],
             ),
         )
-        self.container = self.task_definition.add_container(
-            "Listener",
-            image=ecs.ContainerImage.from_asset(
-                image_directory,
-                file=image_file,
-                exclude=list(IMAGE_CONTEXT_EXCLUDES),
-                platform=IMAGE_PLATFORMS[architecture],
-                build_args=image_build_args(base_image, pip_index_url),
-            ),
-            environment=dict(environment),
-            logging=ecs.LogDriver.aws_logs(stream_prefix="listener", log_group=self.log_group),
-            port_mappings=[
+        self.container = self._add_listener(
+            self.task_definition,
+            [
                 ecs.PortMapping(container_port=port, protocol=ecs.Protocol.TCP, name="hj212"),
                 ecs.PortMapping(container_port=health_port, protocol=ecs.Protocol.TCP, name="health"),
             ],
-            # SIGTERM -> the listener stops accepting, flushes its sink and closes sessions; SIGKILL after this.
-            stop_timeout=stop_timeout,
-            essential=True,
         )
 
-        self.load_balancer_security_group = ec2.SecurityGroup(
+        lb_group = ec2.SecurityGroup(
             self,
             "LoadBalancerSecurityGroup",
             vpc=vpc,
@@ -142,23 +282,17 @@ class Ingest(Construct):
             allow_all_outbound=False,
         )
         for cidr in allowed_cidrs:
-            self.load_balancer_security_group.add_ingress_rule(
-                ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), "HJ 212 terminals"
-            )
+            lb_group.add_ingress_rule(ec2.Peer.ipv4(cidr), ec2.Port.tcp(port), "HJ 212 terminals")
         # The tasks have public IPs, yet nothing reaches them but the NLB: with client IP preservation the source
         # address is the terminal's, so the rules name the NLB's security group, never an address range.
-        self.service_security_group = ec2.SecurityGroup(
+        task_group = ec2.SecurityGroup(
             self, "ServiceSecurityGroup", vpc=vpc, description="NLB to the listener tasks", allow_all_outbound=True
         )
         for target_port, why in ((port, "frames from the NLB"), (health_port, "NLB health checks")):
-            self.service_security_group.add_ingress_rule(
-                self.load_balancer_security_group, ec2.Port.tcp(target_port), why
-            )
-            self.load_balancer_security_group.add_egress_rule(
-                self.service_security_group, ec2.Port.tcp(target_port), why
-            )
+            task_group.add_ingress_rule(lb_group, ec2.Port.tcp(target_port), why)
+            lb_group.add_egress_rule(task_group, ec2.Port.tcp(target_port), why)
 
-        self.service = ecs.FargateService(
+        service = ecs.FargateService(
             self,
             "Service",
             cluster=self.cluster,
@@ -170,40 +304,26 @@ class Ingest(Construct):
             assign_public_ip=True,  # outbound to AWS APIs without a NAT gateway
             vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),
             capacity_provider_strategies=self._capacity(spot, on_demand_base),
-            security_groups=[self.service_security_group],
+            security_groups=[task_group],
             health_check_grace_period=Duration.seconds(60),
             enable_ecs_managed_tags=True,
             propagate_tags=ecs.PropagatedTagSource.SERVICE,
         )
 
-        # One Elastic IP per public subnet (= per zone): the addresses terminals are configured with. Given
-        # allocation ids are reused (addresses that outlive this stack); otherwise new ones are kept on delete.
-        if allocation_ids and len(allocation_ids) != len(public):
-            raise ValueError(
-                f"give one Elastic IP allocation id per public subnet ({len(public)}), got {len(allocation_ids)}"
-            )
-        self.elastic_ips: list[ec2.CfnEIP] = []
-        if not allocation_ids:
-            for i, _ in enumerate(public):
-                eip = ec2.CfnEIP(self, f"ElasticIp{i + 1}", domain="vpc")
-                eip.apply_removal_policy(RemovalPolicy.RETAIN)  # terminals in the field point at this address
-                Tags.of(eip).add("Purpose", "hj212-terminal-endpoint")
-                self.elastic_ips.append(eip)
-        self.allocation_ids = list(allocation_ids) or [eip.attr_allocation_id for eip in self.elastic_ips]
-        self.load_balancer = elbv2.NetworkLoadBalancer(
+        load_balancer = elbv2.NetworkLoadBalancer(
             self,
             "LoadBalancer",
             vpc=vpc,
             internet_facing=True,
             cross_zone_enabled=True,
             deletion_protection=deletion_protection,
-            security_groups=[self.load_balancer_security_group],
+            security_groups=[lb_group],
             subnet_mappings=[
                 elbv2.SubnetMapping(subnet=subnet, allocation_id=allocation)
                 for subnet, allocation in zip(public, self.allocation_ids, strict=True)
             ],
         )
-        self.target_group = elbv2.NetworkTargetGroup(
+        target_group = elbv2.NetworkTargetGroup(
             self,
             "Listeners",
             vpc=vpc,
@@ -221,32 +341,25 @@ class Ingest(Construct):
                 healthy_threshold_count=2,
                 unhealthy_threshold_count=2,
             ),
-            targets=[self.service.load_balancer_target(container_name="Listener", container_port=port)],
+            targets=[service.load_balancer_target(container_name="Listener", container_port=port)],
         )
-        self.listener = self.load_balancer.add_listener(
-            "Hj212", port=port, protocol=elbv2.Protocol.TCP, default_target_groups=[self.target_group]
+        load_balancer.add_listener(
+            "Hj212", port=port, protocol=elbv2.Protocol.TCP, default_target_groups=[target_group]
         )
 
-        self.scaling = self.service.auto_scale_task_count(min_capacity=min_tasks, max_capacity=max_tasks)
+        self.scaling = service.auto_scale_task_count(min_capacity=min_tasks, max_capacity=max_tasks)
         self.scaling.scale_on_cpu_utilization(
             "Cpu",
             target_utilization_percent=cpu_target_percent,
             scale_in_cooldown=Duration.minutes(5),
             scale_out_cooldown=Duration.minutes(1),
         )
+        self.service, self.load_balancer, self.target_group = service, load_balancer, target_group
+        self.load_balancer_security_group, self.service_security_group = lb_group, task_group
         # Open connections per task need Container Insights' RunningTaskCount; without it the CPU policy alone
         # scales (one county's terminals stay under one task's connections_per_task, docs/deploy.md).
-        self.connections_policy = self._scale_on_connections(connections_per_task) if container_insights else None
-
-        filter_ = self.log_group.add_metric_filter(
-            "Unacknowledged",
-            filter_pattern=logs.FilterPattern.literal(UNACKNOWLEDGED_PATTERN),
-            metric_namespace=metrics_namespace,
-            metric_name="ListenerSinkFailures",
-            metric_value=UNACKNOWLEDGED_VALUE,
-            default_value=0,
-        )
-        self.unacknowledged_frames = filter_.metric(statistic="Sum", period=Duration.minutes(1))
+        if container_insights:
+            self.connections_policy = self._scale_on_connections(connections_per_task, service, load_balancer)
 
     @staticmethod
     def _capacity(spot: bool, on_demand_base: int) -> list[ecs.CapacityProviderStrategy]:
@@ -264,12 +377,14 @@ class Ingest(Construct):
         for statement in key_grant_statements(LISTENER, tables):
             self.task_definition.task_role.add_to_principal_policy(statement)
 
-    def _scale_on_connections(self, per_task: int) -> appscaling.CfnScalingPolicy:
+    def _scale_on_connections(
+        self, per_task: int, service: ecs.FargateService, load_balancer: elbv2.NetworkLoadBalancer
+    ) -> appscaling.CfnScalingPolicy:
         """Target tracking on open TCP flows per running task (metric math: NLB flows / running tasks)."""
         target = self.scaling.node.find_child("Target").node.default_child
         assert isinstance(target, appscaling.CfnScalableTarget)
         stack = Stack.of(self)
-        lb_dimension = self.load_balancer.load_balancer_full_name
+        lb_dimension = load_balancer.load_balancer_full_name
         query = appscaling.CfnScalingPolicy.TargetTrackingMetricDataQueryProperty
         stat = appscaling.CfnScalingPolicy.TargetTrackingMetricStatProperty
         metric = appscaling.CfnScalingPolicy.TargetTrackingMetricProperty
@@ -284,7 +399,7 @@ class Ingest(Construct):
             metric_name="RunningTaskCount",
             dimensions=[
                 dim(name="ClusterName", value=self.cluster.cluster_name),
-                dim(name="ServiceName", value=self.service.service_name),
+                dim(name="ServiceName", value=service.service_name),
             ],
         )
         policy = appscaling.CfnScalingPolicy(

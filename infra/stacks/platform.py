@@ -17,7 +17,7 @@ from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 import monitoring.storage.dynamodb.schema as schema
-from infra.constructs.alarms import Alarms
+from infra.constructs.alarms import Alarms, ListenerSignal
 from infra.constructs.api import Api, ApiLimits
 from infra.constructs.functions import ArchiveWriting, BuildSources, Functions, RulesFanOut, ScheduledHandler
 from infra.constructs.ingest import Ingest
@@ -289,6 +289,8 @@ class PlatformStack(Stack):
             log_retention=retention,
             metrics_namespace=settings.metrics_namespace,
             container_insights=settings.container_insights,
+            compute=settings.listener_compute,
+            instance_type=settings.listener_instance_type,
         )
         self.api = Api(
             self,
@@ -378,8 +380,7 @@ class PlatformStack(Stack):
                 "RuleShardDeadLetters": self.functions.rule_shard_failures,
                 **({"ArchiveDeadLetters": self.functions.archive_writer_failures} if self.archive_writer else {}),
             },
-            active_connections=self.ingest.load_balancer.metrics.active_flow_count(period=Duration.minutes(1)),
-            unhealthy_listeners=self.ingest.target_group.metrics.un_healthy_host_count(period=Duration.minutes(1)),
+            listener=self._listener_signals(),
             unacknowledged_frames=self.ingest.unacknowledged_frames,
             alarm_email=settings.alarm_email,
             dashboard=settings.dashboard,
@@ -429,6 +430,27 @@ class PlatformStack(Stack):
             max_aggregation_interval=ec2.FlowLogMaxAggregationInterval.TEN_MINUTES,
         )
         return vpc
+
+    def _listener_signals(self) -> list[ListenerSignal]:
+        """What says the listener is down: the NLB's connections and target health, or, on one EC2 instance (no
+        NLB, and the listener publishes no connection metric), the group's instance in service and the frames
+        reaching the stream (free metrics: Auto Scaling group metrics, Kinesis stream-level metrics)."""
+        minute = Duration.minutes(1)
+        ingest = self.ingest
+        if ingest.host is not None:
+            frames = self.stream.stream.metric_incoming_records(period=minute, statistic="Sum")
+            return [
+                ListenerSignal("NoFrames", frames, 0, 5, "no frame has reached the stream for 5 minutes", below=True),
+                ListenerSignal("ListenerOutOfService", ingest.host.in_service, 0, 3,
+                               "the listener instance is not in service", below=True),
+            ]  # fmt: skip
+        assert ingest.load_balancer is not None and ingest.target_group is not None
+        return [
+            ListenerSignal("NoConnections", ingest.load_balancer.metrics.active_flow_count(period=minute), 0, 5,
+                           "no terminal is connected to the listeners", below=True),
+            ListenerSignal("UnhealthyListeners", ingest.target_group.metrics.un_healthy_host_count(period=minute), 1,
+                           2, "a listener task fails its health check"),
+        ]  # fmt: skip
 
     def _listener_environment(self, settings: StageSettings) -> dict[str, str]:
         """iot_ingest/config.py settings as IOT_INGEST_<FIELD> variables."""
@@ -527,7 +549,11 @@ class PlatformStack(Stack):
         for i, allocation in enumerate(self.ingest.allocation_ids, start=1):
             CfnOutput(self, f"TerminalIpAllocation{i}", value=allocation, description="Elastic IP allocation id")
         CfnOutput(self, "TerminalPort", value=str(settings.ingest_port))
-        CfnOutput(self, "LoadBalancerDns", value=self.ingest.load_balancer.load_balancer_dns_name)
+        if self.ingest.load_balancer is not None:
+            CfnOutput(self, "LoadBalancerDns", value=self.ingest.load_balancer.load_balancer_dns_name)
+        if self.ingest.host is not None:
+            group = self.ingest.host.group.auto_scaling_group_name
+            CfnOutput(self, "ListenerGroup", value=group, description="the listener instance's Auto Scaling group")
         CfnOutput(self, "FrameStream", value=self.stream.stream.stream_name)
         CfnOutput(self, "ArchiveBucket", value=self.stream.archive_bucket.bucket_name)
         CfnOutput(self, "DeadLetterQueue", value=self.functions.dead_letters.queue_url)

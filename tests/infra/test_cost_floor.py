@@ -13,8 +13,14 @@ from tests.infra.conftest import Synthesized
 pytestmark = pytest.mark.infra
 
 # The stage each shape prices. target is dev's CloudWatch with dev's tables (on demand); target_provisioned and
-# target_reserved are prod's; county is the county stage.
-SHAPE_STAGES = {"target": "dev", "target_provisioned": "prod", "target_reserved": "prod", "county": "county"}
+# target_reserved are prod's; county is the county stage, county_ec2 the county-ec2 stage (its listener on EC2).
+SHAPE_STAGES = {
+    "target": "dev",
+    "target_provisioned": "prod",
+    "target_reserved": "prod",
+    "county": "county",
+    "county_ec2": "county-ec2",
+}
 # Alarms AWS creates for a target-tracking policy (docs/deploy.md "Fixed floor at 1,500 terminals"): Application
 # Auto Scaling's high and low alarm; DynamoDB auto scaling adds its provisioned-capacity high and low alarm.
 TARGET_TRACKING_ALARMS = 2

@@ -392,3 +392,28 @@ def test_cpu_measured_on_a_core_takes_longer_in_a_function_with_less_than_a_vcpu
     assert model.lambda_seconds(1.0, 0.5) == pytest.approx(1.769 / 0.5)  # 512 MB: 0.28 of a vCPU
     assert model.lambda_seconds(1.0, 1.769) == pytest.approx(1.0)
     assert model.lambda_seconds(1.0, 3.0) == pytest.approx(1.0)  # more memory: no faster for one thread
+
+
+def test_the_ec2_listener_prices_an_instance_and_its_address_instead_of_the_nlb_fargate_and_task_address() -> None:
+    m, prices = _measured(), model.load_prices()
+    shapes = model.load_shapes()
+    county = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "county", 1_500), 1_500, 1)}
+    ec2 = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "county_ec2", 1_500), 1_500, 1)}
+    assert "NLB" in county and "Fargate listener (arm64)" in county
+    assert "NLB" not in ec2 and not [n for n in ec2 if n.startswith("Fargate")]
+    instance = 730 * prices["ec2"]["t4g_small_hour"] + 30 * prices["ec2"]["gp3_gb_month"]
+    assert ec2["EC2 listener (t4g.small)"] == pytest.approx(instance)
+    # one address (the instance's Elastic IP) instead of the NLB's and the task's
+    assert ec2["Public IPv4"] == pytest.approx(730 * prices["vpc"]["public_ipv4_hour"])
+    assert county["Public IPv4"] == pytest.approx(2 * ec2["Public IPv4"])
+    # 2 alarm metrics fewer (the CPU policy's) and one address's probes fewer in the flow logs
+    alarms = 2 * prices["cloudwatch"]["alarm_month"]
+    cw = "CloudWatch (logs, flow logs, alarms, metrics)"
+    assert county[cw] - ec2[cw] > alarms
+    # the rest of the bill does not move
+    same = set(county) & set(ec2) - {"Public IPv4", cw}
+    assert same and all(county[n] == pytest.approx(ec2[n]) for n in same)
+    # a fleet past one instance's connections: as many instances, each with its address
+    big = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "county_ec2", 12_000), 12_000, 1)}
+    assert big["EC2 listener (t4g.small)"] == pytest.approx(3 * instance)
+    assert big["Public IPv4"] == pytest.approx(3 * ec2["Public IPv4"])

@@ -199,3 +199,38 @@ def test_the_county_floor_switches_from_the_command_line() -> None:
     defaults = load_stage("dev", {})
     assert defaults.dashboard and defaults.lambda_metrics and defaults.container_insights and defaults.alarm_topic_key
     assert defaults.function_alarms == "each"
+
+
+EC2 = {"listener_compute": "ec2", "listener_min_tasks": 1, "listener_max_tasks": 1}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"listener_compute": "lambda"}, "listener_compute must be one of"),
+        ({"listener_compute": "ec2"}, "runs exactly one on-demand task"),  # the default 2..6 tasks
+        ({**EC2, "listener_spot": True}, "runs exactly one on-demand task"),
+        ({**EC2, "listener_instance_type": "t3.small"}, "processor matches architecture"),  # x86 under arm64
+        ({**EC2, "listener_instance_type": "t4g.small", "architecture": "x86_64"}, "processor matches architecture"),
+        ({**EC2, "listener_instance_type": "t4g small; rm -rf /"}, "listener_instance_type"),
+        (
+            {**EC2, "elastic_ip_allocation_ids": ["eipalloc-0123abcd", "eipalloc-0123abce"]},
+            "one address for the one listener instance",
+        ),
+    ],
+)
+def test_ec2_listener_settings_refuse_what_one_instance_cannot_be(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(SettingsError, match=message) as err:
+        load_stage("county-ec2", raw)
+    assert "county-ec2" in str(err.value)
+
+
+def test_ec2_listener_takes_one_address_in_any_number_of_zones_and_graviton_types() -> None:
+    s = load_stage("county-ec2", {**EC2, "elastic_ip_allocation_ids": ["eipalloc-0123abcd"], "max_azs": 2})
+    assert (s.listener_compute, s.listener_instance_type, s.elastic_ip_allocation_ids) == (
+        "ec2", "t4g.small", ("eipalloc-0123abcd",)
+    )  # fmt: skip
+    for arm in ("m7g.medium", "c7gn.large", "m6gd.large"):
+        assert load_stage("x", {**EC2, "listener_instance_type": arm}).listener_instance_type == arm
+    assert load_stage("x", {**EC2, "listener_instance_type": "t3a.small", "architecture": "x86_64"})
+    assert load_stage("x", {}).listener_compute == "fargate"  # default: Fargate behind the NLB

@@ -32,6 +32,7 @@ from monitoring.archive.manifest_chain import ManifestChain  # noqa: E402
 from monitoring.archive.raw_objects import batch_objects  # noqa: E402
 from monitoring.clock import FixedClock  # noqa: E402
 from monitoring.ingest.isolate import decode_isolating  # noqa: E402
+from monitoring.rules.event_cache import TerminalEventCache  # noqa: E402
 from monitoring.rules.people_cache import PeopleDocsCache  # noqa: E402
 from monitoring.rules.shards import Shard, plan_ticks, resume, retick  # noqa: E402
 from monitoring.rules.state_cache import RuleStateCache  # noqa: E402
@@ -132,7 +133,8 @@ def writer_cpu(records: list[bytes], batch_size: int) -> float:
 
 class RuleContainers:
     """The rule workers' warm Lambda containers: each shard-tick goes to one of them at random (seeded), as SQS
-    message groups are not tied to containers. Each keeps what a container keeps (its windows, topology, config);
+    message groups are not tied to containers. Each keeps what a container keeps (its windows, topology, config, event
+    notes, state and people-written documents, as functions/_wiring.py builds them);
     with snapshots they share a bucket (requests counted)."""
 
     def __init__(self, store: Store, county: str, n: int, snapshots: bool, seed: int) -> None:
@@ -143,7 +145,7 @@ class RuleContainers:
         self.store, self.shard_ticks, self.snapshot_bytes = store, 0, 0
         for _ in range(n):
             reader = store.sample_reader() if store.sample_reader is not None else None
-            inputs = StoreRuleInputs(store, store.rule_state, county, reader=reader)
+            inputs = StoreRuleInputs(store, store.rule_state, county, reader=reader, event_cache=TerminalEventCache())
             cache = getattr(reader, "cache", None)
             if cache is None:
                 raise RuntimeError("the store's sample reader keeps no windows")

@@ -25,6 +25,7 @@ GB = 1e9
 FLEETS = (1_500, 300_000)
 MONTHS = (1, 13)
 FULL_VCPU_GB = 1.769  # Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB
+DECODE_LANE_LOAD = 0.7  # the busiest a decode lane (one per shard) may be at the live rate (as DynamoDB's target)
 REQUEST_CPU_S = 0.0012  # botocore CPU per DynamoDB request in the bench process (bench/aws_cost_profile.py)
 ITEM_OVERHEAD = 100  # bytes DynamoDB adds to every item (and index entry) for storage billing
 
@@ -461,6 +462,18 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     pitr = stored_gb(m, terminals, month, tables=recoverable, minute_days=minute_days)
     out.append(Line("DynamoDB PITR", pitr * ddb["pitr_gb_month"], f"{pitr:,.1f} GB in {'/'.join(s['pitr_tables'])}"))
 
+    dreq, _, _ = m.per_terminal_minute(m.decode)
+    decode_cpu = m.decode_cpu_s / m.terminal_minutes
+    if not kept_archive:
+        # The run writes archive items (the `current` and `archive_kept` shapes price them); a shape without the
+        # DynamoDB archive makes none of those requests, nor spends their botocore CPU
+        # (REQUEST_CPU_S, measured by bench/aws_cost_profile.py: 1.1–1.4 ms per request in this process).
+        archive_req = m.decode_tables.get("archive", OperationUsage()).requests / m.terminal_minutes
+        dreq -= archive_req
+        decode_cpu = max(0.0, decode_cpu - archive_req * REQUEST_CPU_S)
+    decode_gb = s.get("decode_gb", s["function_gb"])
+    decode_busy = lambda_seconds(decode_cpu, decode_gb) + dreq * s["dynamodb_request_s"]  # per terminal-minute
+
     kin = p["kinesis"]
     stream_bytes = frames * m.record_bytes
     if s["stream"] == "on_demand":
@@ -477,6 +490,9 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         shards = max(1, math.ceil(per_s / (1e6 * s["stream_fill"])))
         if not s["kinesis_aggregation"]:
             shards = max(shards, math.ceil(fps / (1000 * s["stream_fill"])))
+        # Decode runs one lane per shard (decode_parallelization must be 1): each lane may be busy at most
+        # DECODE_LANE_LOAD of the time, so a backlog drains at 1.4 times the live rate or more.
+        shards = max(shards, math.ceil(terminals * decode_busy / 60 / DECODE_LANE_LOAD))
         units = stream_bytes / 25_000 if s["kinesis_aggregation"] else frames * math.ceil(m.record_bytes / 25_000)
         usd = shards * hours * kin["shard_hour"] + units * kin["put_payload_units_per_million"] / 1e6
         out.append(Line("Kinesis (provisioned)", usd, f"{shards} shard(s), {units / 1e6:,.1f} M PUT units"))
@@ -515,18 +531,9 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
 
     if not kept_archive:
         out.append(_chain_line(m, p, s, terminals, month, gbs, archived))
-    dreq, _, _ = m.per_terminal_minute(m.decode)
-    decode_cpu = m.decode_cpu_s / m.terminal_minutes
-    if not kept_archive:
-        # The run writes archive items (the `current` and `archive_kept` shapes price them); a shape without the
-        # DynamoDB archive makes none of those requests, nor spends their botocore CPU
-        # (REQUEST_CPU_S, measured by bench/aws_cost_profile.py: 1.1–1.4 ms per request in this process).
-        archive_req = m.decode_tables.get("archive", OperationUsage()).requests / m.terminal_minutes
-        dreq -= archive_req
-        decode_cpu = max(0.0, decode_cpu - archive_req * REQUEST_CPU_S)
-    decode_s = tm * (lambda_seconds(decode_cpu, s["function_gb"]) + dreq * s["dynamodb_request_s"])
+    decode_s = tm * decode_busy
     invocations = shards * s["decode_polls_per_s"] * SECONDS
-    usd = invocations / 1e6 * lam["requests_per_million"] + decode_s * s["function_gb"] * gbs
+    usd = invocations / 1e6 * lam["requests_per_million"] + decode_s * decode_gb * gbs
     out.append(
         Line(f"Lambda decode ({s['lambda_arch']})", usd, f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls")
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from bench import aws_cost_model as model
@@ -417,3 +419,18 @@ def test_the_ec2_listener_prices_an_instance_and_its_address_instead_of_the_nlb_
     big = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "county_ec2", 12_000), 12_000, 1)}
     assert big["EC2 listener (t4g.small)"] == pytest.approx(3 * instance)
     assert big["Public IPv4"] == pytest.approx(3 * ec2["Public IPv4"])
+
+
+def test_the_stream_has_a_shard_per_decode_lane_busy_at_most_the_lane_load() -> None:
+    m, prices = _measured(), model.load_prices()
+    shape = model.shape_for(model.load_shapes(), "target_provisioned", 300_000)
+
+    def kinesis(terminals: int) -> str:
+        (line,) = [x for x in model.lines(m, prices, shape, terminals, 1) if x.name.startswith("Kinesis")]
+        return line.how
+
+    # decode: 0.5 s CPU over 100 terminal-minutes (×1,769/512 at 512 MB) + 1 request × 4 ms, per terminal-minute
+    busy = model.lambda_seconds(0.005, shape["function_gb"]) + 1.0 * shape["dynamodb_request_s"]
+    lanes = math.ceil(300_000 * busy / 60 / model.DECODE_LANE_LOAD)
+    assert kinesis(300_000).startswith(f"{lanes} shard(s)")
+    assert lanes > 300_000 * 3 * 1_350 / 60 / 1e6  # more than the bytes alone need

@@ -537,7 +537,7 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     out.append(
         Line(f"Lambda decode ({s['lambda_arch']})", usd, f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls")
     )
-    if m.rule_snapshots:
+    if m.rule_snapshots and s.get("rule_snapshots", True):  # `current` had one rules function, no snapshots
         out.append(_snapshot_line(m, p["s3"], terminals))
     rreq, _, _ = m.per_terminal_minute(m.rules)
     rules_cpu = lambda_seconds(m.rules_cpu_s / m.terminal_minutes, s["function_gb"])

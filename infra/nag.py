@@ -80,11 +80,12 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
             "AwsSolutions-SQS3",
             "This queue is the archive writer's on-failure destination itself (batch pointers), alarmed, 14 days",
         )
-    _ack(
-        stack.notify_secret,
-        "AwsSolutions-SMG4",
-        "Provider AccessKeys and app secrets are issued and rotated in the providers' consoles, then set here",
-    )
+    if stack.notify_secret is not None:  # secrets_store=ssm: a SecureString parameter, no secret
+        _ack(
+            stack.notify_secret,
+            "AwsSolutions-SMG4",
+            "Provider AccessKeys and app secrets are issued and rotated in the providers' consoles, then set here",
+        )
     _ack(
         stack.functions.dead_letters,
         "AwsSolutions-SQS3",
@@ -291,8 +292,7 @@ def _suppress_api(stack: PlatformStack) -> None:
         "AwsSolutions-L1",
         "The project targets Python 3.11 (pyproject requires-python); the runtime moves with the project",
     )
-    secrets = [api.token_key] + ([api.wechat_secret] if api.wechat_secret else [])
-    for secret in secrets:
+    for secret in (s for s in (api.token_key, api.wechat_secret) if s is not None):
         _ack(
             secret,
             "AwsSolutions-SMG4",
@@ -311,6 +311,14 @@ def _suppress_api(stack: PlatformStack) -> None:
             rule,
             "The app authorises every route itself: short-lived JWT access tokens and roles/scopes per route "
             "(miniprogram_api/chalicelib/policy.py); login and the OpenAPI document are public by design",
+        )
+    if api.web_acl is None:
+        _ack(
+            api.stage,
+            "AwsSolutions-APIG3",
+            "api_waf=false, the bureau's choice for this stage (docs/deploy.md \"Fixed floor\"): the stage's own "
+            "throttling caps every source together, and the app limits failed logins per address and locks an "
+            "account after 5 failures; what is lost is per-address blocking at the edge",
         )
     cloudwatch_role = api.rest_api.node.try_find_child("CloudWatchRole")
     if cloudwatch_role is not None:
@@ -333,11 +341,16 @@ def _suppress_web(stack: PlatformStack) -> None:
         "The officials sign in from wherever they work; every data call is authorised by the API, and a geo "
         "allow-list would also lock out staff on official travel",
     )
+    edge = (
+        "whose regional WAF rate rule applies to every call"
+        if stack.api.web_acl is not None
+        else "throttled as a whole (api_waf=false: no per-address rule, docs/deploy.md \"Fixed floor\")"
+    )
     _ack(
         distribution,
         "AwsSolutions-CFR2",
-        "A CLOUDFRONT-scope web ACL must live in us-east-1 (another stack); /api/v1/* reaches the API stage, whose "
-        "regional WAF rate rule applies to every call, and the site itself is static files",
+        "A CLOUDFRONT-scope web ACL must live in us-east-1 (another stack); /api/v1/* reaches the API stage, "
+        f"{edge}, and the site itself is static files",
     )
     _ack(
         distribution,

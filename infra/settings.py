@@ -41,6 +41,7 @@ ARCHIVE_WRITERS = ("firehose", "lambda")
 # Where the listener runs: Fargate tasks behind an NLB, or one EC2 instance holding the Elastic IP itself.
 LISTENER_COMPUTE = ("fargate", "ec2")
 _INSTANCE_TYPE = re.compile(r"(?P<family>[a-z]+\d+(?P<graviton>g)?[a-z-]*)\.[a-z0-9]+")
+SECRETS_STORES = ("secretsmanager", "ssm")
 WAF_WINDOWS = (60, 120, 300, 600)  # the evaluation windows AWS WAF rate-based rules accept (seconds)
 _ORIGIN = re.compile(r"https://[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:\d{1,5})?")
 _SSM_NAME = re.compile(r"/[A-Za-z0-9_.\-/]{1,1010}")
@@ -198,6 +199,13 @@ class StageSettings(BaseModel):
     notify_sns_sender_id: str = ""  # optional alphanumeric sender ID (1-11 characters, at least one letter)
     # Logical template → WeChat subscribe template id as a JSON object (public ids, not secrets); "" = no WeChat
     notify_wechat_templates: str = ""
+    # The county floor (docs/deploy.md "Fixed floor at 1,500 terminals"). api_waf: the API stage's WAF web ACL with
+    # its per-address rate rule ($6 a month); without it only the stage's own throttling and the app's login limits.
+    # secrets_store: where the token key, the WeChat secret and the notify channels' settings are kept: the stack's
+    # Secrets Manager secrets ($0.40 each a month), or SSM SecureString parameters (standard tier, free) that the
+    # operator puts before the first deploy (`python -m infra.secret_parameters <stage>`, docs/deploy.md).
+    api_waf: bool = True
+    secrets_store: str = "secretsmanager"
 
     @field_validator("*", mode="before")
     @classmethod
@@ -273,6 +281,19 @@ def _instance_type_fits(instance_type: str, architecture: str) -> bool:
     if match is None:
         return False
     return bool(match["graviton"]) == (architecture == "arm64")
+
+
+# Memory of the burstable (t) sizes, MiB; the OS, Docker, containerd and the ECS and SSM agents keep part of it.
+_BURSTABLE_MIB = {"nano": 512, "micro": 1024, "small": 2048, "medium": 4096, "large": 8192, "xlarge": 16384}
+HOST_RESERVED_MIB = 384
+
+
+def _task_fits_instance(s: StageSettings) -> bool:
+    """The listener task's hard memory limit fits the EC2 instance with room for the host (burstable types only)."""
+    family, _, size = s.listener_instance_type.partition(".")
+    if s.listener_compute != "ec2" or not family.startswith("t") or size not in _BURSTABLE_MIB:
+        return True
+    return s.listener_memory_mib <= _BURSTABLE_MIB[size] - HOST_RESERVED_MIB
 
 
 def _check(s: StageSettings) -> None:
@@ -385,6 +406,12 @@ def _check(s: StageSettings) -> None:
             "notify_sns_sender_id must be 1-11 letters or digits with at least one letter (SNS sender ID)",
         ),
         (s.notify_sns_sender_id == "" or s.notify_sns_region != "", "notify_sns_sender_id needs notify_sns_region"),
+        (s.secrets_store in SECRETS_STORES, f"secrets_store must be one of {SECRETS_STORES}"),
+        (
+            _task_fits_instance(s),
+            f"listener_memory_mib must leave the instance {HOST_RESERVED_MIB} MiB for the OS, Docker and the ECS agent "
+            "(ECS places no task whose hard memory limit exceeds what the instance registers)",
+        ),
         (
             s.notify_wechat_templates == "" or _string_map(s.notify_wechat_templates),
             'notify_wechat_templates must be a JSON object of template name → id, e.g. {"alarm_raised": "Ab12…"}',

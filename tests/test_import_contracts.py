@@ -68,7 +68,11 @@ RULES = [
         allow={"miniprogram_api/chalicelib/wiring.py": ("monitoring.storage", "boto3", "botocore")},
         exempt=("monitoring.storage.ports",),
     ),
-    Rule("infra", ("hj212", "iot_ingest", "functions", "miniprogram_api", "local", "simulator", "pynamodb", "boto3")),
+    Rule(
+        "infra",
+        ("hj212", "iot_ingest", "functions", "miniprogram_api", "local", "simulator", "pynamodb", "boto3"),
+        allow={"infra/secret_parameters.py": ("boto3",)},  # the operator's helper that puts SSM SecureStrings
+    ),
     Rule("simulator", ("monitoring", "iot_ingest", "functions", "miniprogram_api", "infra", "local")),
     # The composition root does not depend on the demo and its tooling; only the entry point wires its commands.
     Rule("local", ("local.demo",), allow={"local/__main__.py": ("local.demo",), "local/demo/": ("local.demo",)}),

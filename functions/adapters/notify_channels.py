@@ -1,5 +1,6 @@
-"""The provider channels of a Lambda: settings from the Secrets Manager secret the environment names (the
-AccessKey, app secret and robot keys live only there), plus SNS SMS when NOTIFY_SNS_REGION is set."""
+"""The provider channels of a Lambda: settings from the secret the environment names, a Secrets Manager id/ARN or
+"ssm:<name>" of a SecureString (the AccessKey, app secret and robot keys live only there), plus SNS SMS when
+NOTIFY_SNS_REGION is set."""
 
 from __future__ import annotations
 
@@ -13,10 +14,17 @@ from monitoring.notify.channels import channels_from_env
 from monitoring.notify.ports import Channel, ChannelKind
 
 
-def read_secret(secret_id: str, *, client: Any = None) -> str:
-    """The secret's string value (raises botocore's ClientError when it is missing or not ours to read)."""
+SSM_PREFIX = "ssm:"  # the stage keeps its secrets in SSM (infra settings secrets_store = "ssm")
+
+
+def read_secret(source: str, *, client: Any = None) -> str:
+    """The value kept at `source`: "ssm:<name>" (SecureString, decrypted) or a Secrets Manager id/ARN. Raises
+    botocore's ClientError when it is missing (ParameterNotFound, ResourceNotFoundException) or not ours to read."""
+    if source.startswith(SSM_PREFIX):
+        ssm = client or boto3.client("ssm")
+        return str(ssm.get_parameter(Name=source[len(SSM_PREFIX) :], WithDecryption=True)["Parameter"]["Value"])
     sm = client or boto3.client("secretsmanager")
-    return str(sm.get_secret_value(SecretId=secret_id)["SecretString"])
+    return str(sm.get_secret_value(SecretId=source)["SecretString"])
 
 
 def channels_from_aws(

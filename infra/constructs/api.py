@@ -1,6 +1,7 @@
 """Api: the Chalice app (miniprogram_api/) on API Gateway + Lambda, its WAF, secrets and photo bucket.
 
-More: docs/deploy.md, "The HTTP API" (why this is not chalice.cdk.Chalice, the secrets, the WAF limit).
+More: docs/deploy.md, "The HTTP API" (why this is not chalice.cdk.Chalice, the secrets, the WAF limit, and a stage
+without the WAF: "Fixed floor at 1,500 terminals").
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
 from infra.constructs.functions import ARCHITECTURES, RUNTIME, BuildSources, code_excludes, dependency_layer
+from infra.constructs.secrets import StoredSecret
+from infra.secret_parameters import SecretParameters
 
 HANDLER = "miniprogram_api.lambda_proxy.handler"  # the Chalice app behind API Gateway's proxy resource
 CODE_PACKAGES = ("miniprogram_api", "monitoring", "hj212", "data")
 # Where miniprogram_api/chalicelib/wiring.py finds each secret (API_<FIELD>_SOURCE) and the SSM form of a source.
 TOKEN_KEY_SOURCE = "API_TOKEN_KEY_SOURCE"
 WECHAT_SECRET_SOURCE = "API_WECHAT_SECRET_SOURCE"
-SSM_SOURCE_PREFIX = "ssm:"
 # The photo store's key prefixes (monitoring/storage/photo_blobs/s3.py): kept photos, unchecked direct uploads.
 PHOTO_PREFIX = "photos/"
 INCOMING_PREFIX = "incoming/"
@@ -73,7 +75,7 @@ def error_body(code: str, message: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class ApiLimits:
-    """Per-address WAF limit, stage throttling, and the function's size."""
+    """Per-address WAF limit (when `waf`), stage throttling, and the function's size."""
 
     waf_rate_limit: int  # requests per source address per waf_window seconds
     waf_window: int
@@ -81,6 +83,7 @@ class ApiLimits:
     throttle_burst: int
     memory_mib: int
     timeout: Duration
+    waf: bool = True  # False: no web ACL; the stage's throttling and the app's login limits remain
 
 
 class Api(Construct):
@@ -101,7 +104,8 @@ class Api(Construct):
         stage_name: str,
         cors_origin: str,
         wechat_secret_parameter: str,
-        notify_channels_secret: secretsmanager.ISecret | None = None,
+        notify_channels: StoredSecret | None = None,
+        secret_parameters: SecretParameters | None = None,
         photo_incoming_days: int,
         access_logs_bucket: s3.IBucket,
         removal_policy: RemovalPolicy,
@@ -111,62 +115,28 @@ class Api(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.photos = self._photo_bucket(access_logs_bucket, cors_origin, photo_incoming_days, removal_policy)
-        self.token_key = secretsmanager.Secret(
-            self,
-            "TokenKey",
-            description="HS256 key signing the API's access tokens (generated; rotating it signs everyone out)",
-            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
-            removal_policy=removal_policy,
-        )
-        self.wechat_secret: secretsmanager.Secret | None = None
-        if wechat_secret_parameter:
-            wechat_source = SSM_SOURCE_PREFIX + wechat_secret_parameter
-        else:
-            # A placeholder until the operator stores the mini-program's AppSecret (docs/deploy.md).
-            self.wechat_secret = secretsmanager.Secret(
-                self,
-                "WechatSecret",
-                description="WeChat mini-program AppSecret (jscode2session); set it with put-secret-value",
-                secret_string_value=SecretValue.unsafe_plain_text("set-me: aws secretsmanager put-secret-value"),
-                removal_policy=removal_policy,
-            )
-            wechat_source = self.wechat_secret.secret_arn
+        token, wechat = self._secrets(removal_policy, wechat_secret_parameter, secret_parameters)
+        self.token_key, self.wechat_secret = token.secret, wechat.secret  # None where kept in SSM
+        self.token_key_source, self.wechat_secret_source = token, wechat
         self.environment = {
             **environment,
-            TOKEN_KEY_SOURCE: self.token_key.secret_arn,
-            WECHAT_SECRET_SOURCE: wechat_source,
+            TOKEN_KEY_SOURCE: token.source,
+            WECHAT_SECRET_SOURCE: wechat.source,
             "API_CORS_ORIGIN": cors_origin,
             # monitoring/storage/photo_blobs/s3.py: presigned GETs and direct uploads, SigV4 in the stack's region
             "API_PHOTO_STORE": "s3",
             "API_PHOTO_BUCKET": self.photos.bucket_name,
             "API_PHOTO_REGION": Stack.of(self).region,
         }
-        if notify_channels_secret is not None:  # SMS login codes go through the notify SMS providers
-            self.environment |= {
-                "API_SMS_SENDER": "provider",
-                "API_SMS_CHANNELS_SECRET": notify_channels_secret.secret_arn,
-            }
+        if notify_channels is not None:  # SMS login codes go through the notify SMS providers
+            self.environment |= {"API_SMS_SENDER": "provider", "API_SMS_CHANNELS_SECRET": notify_channels.source}
 
         self.log_group = logs.LogGroup(self, "FunctionLogs", retention=log_retention, removal_policy=removal_policy)
         # Own role: its log group, its secrets, its photo prefixes; the stack adds the table grants.
         self.role = iam.Role(self, "FunctionRole", assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"))
         self.log_group.grant_write(self.role)
-        self.token_key.grant_read(self.role)
-        if self.wechat_secret is not None:
-            self.wechat_secret.grant_read(self.role)
-        else:
-            self.role.add_to_policy(
-                iam.PolicyStatement(
-                    actions=["ssm:GetParameter"],
-                    resources=[
-                        Stack.of(self).format_arn(
-                            service="ssm", resource="parameter", resource_name=wechat_secret_parameter.lstrip("/")
-                        )
-                    ],
-                )
-            )
-        if notify_channels_secret is not None:
-            notify_channels_secret.grant_read(self.role)
+        for stored in (token, wechat, *([notify_channels] if notify_channels else [])):
+            stored.grant_read(self, self.role)
         self._grant_photos()
         # Chalice's own dependencies are its CLI's; the runtime imports chalice.app and chalice.local (+ six).
         self.layer = dependency_layer(
@@ -200,11 +170,39 @@ class Api(Construct):
         self.function.node.add_dependency(self.role)
         self.rest_api = self._rest_api(stage_name, limits, cors_origin, log_retention, removal_policy, cloudwatch_role)
         self.stage = self.rest_api.deployment_stage
-        self.web_acl = self._web_acl(limits)
-        association = wafv2.CfnWebACLAssociation(
-            self, "WebAclAssociation", resource_arn=self.stage.stage_arn, web_acl_arn=self.web_acl.attr_arn
+        self.web_acl: wafv2.CfnWebACL | None = None
+        if limits.waf:
+            self.web_acl = self._web_acl(limits)
+            association = wafv2.CfnWebACLAssociation(
+                self, "WebAclAssociation", resource_arn=self.stage.stage_arn, web_acl_arn=self.web_acl.attr_arn
+            )
+            association.node.add_dependency(self.stage)  # the stage ARN is assembled from names, not a reference
+
+    def _secrets(
+        self, removal_policy: RemovalPolicy, wechat_parameter: str, parameters: SecretParameters | None
+    ) -> tuple[StoredSecret, StoredSecret]:
+        """The token key and the WeChat AppSecret: SSM SecureStrings the operator put (`parameters`), or secrets of
+        the stack (a generated key; a placeholder until the operator stores the AppSecret, docs/deploy.md), the
+        WeChat one optionally in SSM alone (`api_wechat_secret_parameter`)."""
+        if parameters is not None:
+            return StoredSecret(parameter=parameters.token_key), StoredSecret(parameter=parameters.wechat_secret)
+        token = secretsmanager.Secret(
+            self,
+            "TokenKey",
+            description="HS256 key signing the API's access tokens (generated; rotating it signs everyone out)",
+            generate_secret_string=secretsmanager.SecretStringGenerator(password_length=64, exclude_punctuation=True),
+            removal_policy=removal_policy,
         )
-        association.node.add_dependency(self.stage)  # the stage ARN is assembled from names, not a reference
+        if wechat_parameter:
+            return StoredSecret(token), StoredSecret(parameter=wechat_parameter)
+        wechat = secretsmanager.Secret(
+            self,
+            "WechatSecret",
+            description="WeChat mini-program AppSecret (jscode2session); set it with put-secret-value",
+            secret_string_value=SecretValue.unsafe_plain_text("set-me: aws secretsmanager put-secret-value"),
+            removal_policy=removal_policy,
+        )
+        return StoredSecret(token), StoredSecret(wechat)
 
     def _photo_bucket(
         self, access_logs: s3.IBucket, cors_origin: str, incoming_days: int, removal_policy: RemovalPolicy

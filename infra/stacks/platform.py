@@ -19,6 +19,8 @@ from constructs import Construct
 import monitoring.storage.dynamodb.schema as schema
 from infra.constructs.alarms import Alarms, ListenerSignal
 from infra.constructs.api import Api, ApiLimits
+from infra.constructs.secrets import StoredSecret
+from infra.secret_parameters import parameter_names
 from infra.constructs.functions import ArchiveWriting, BuildSources, Functions, RulesFanOut, ScheduledHandler
 from infra.constructs.ingest import Ingest
 from infra.constructs.key_grants import key_grant_statements
@@ -228,12 +230,19 @@ class PlatformStack(Stack):
         # The notification providers' settings as JSON (monitoring/notify/channels/settings.py), set by operators;
         # the ARN is in every function's environment, only the sender (and the API, for login codes) may read it.
         # It starts as "{}" (valid: no provider), not a generated random string the sender could not parse.
-        self.notify_secret = secretsmanager.Secret(
-            self,
-            "NotifyChannels",
-            description="通知渠道配置（短信、微信、企业微信密钥），JSON，见 docs/notify.md",
-            secret_string_value=SecretValue.unsafe_plain_text("{}"),
-        )
+        # secrets_store=ssm: it and the API's two are SecureStrings the operator puts (infra/secret_parameters.py).
+        self.secret_parameters = parameter_names(settings) if settings.secrets_store == "ssm" else None
+        self.notify_secret: secretsmanager.Secret | None = None
+        if self.secret_parameters is None:
+            self.notify_secret = secretsmanager.Secret(
+                self,
+                "NotifyChannels",
+                description="通知渠道配置（短信、微信、企业微信密钥），JSON，见 docs/notify.md",
+                secret_string_value=SecretValue.unsafe_plain_text("{}"),
+            )
+            self.notify_channels = StoredSecret(self.notify_secret)
+        else:
+            self.notify_channels = StoredSecret(parameter=self.secret_parameters.notify_channels)
         self.functions = Functions(
             self,
             "Functions",
@@ -252,7 +261,7 @@ class PlatformStack(Stack):
                 snapshot_removal=removal,
             ),
             build=BuildSources(settings.architecture, settings.pip_index_url, settings.bundling_image),
-            environment=lambda_environment(settings) | {"NOTIFY_CHANNELS_SECRET": self.notify_secret.secret_arn},
+            environment=lambda_environment(settings) | {"NOTIFY_CHANNELS_SECRET": self.notify_channels.source},
             memory_mib=settings.function_memory_mib,
             decode_timeout=Duration.seconds(settings.decode_timeout),
             batch_size=settings.decode_batch_size,
@@ -308,11 +317,13 @@ class PlatformStack(Stack):
                 throttle_burst=settings.api_throttle_burst,
                 memory_mib=settings.api_memory_mib,
                 timeout=Duration.seconds(settings.api_timeout),
+                waf=settings.api_waf,
             ),
             stage_name=settings.name,
             cors_origin=settings.api_cors_origin,
             wechat_secret_parameter=settings.api_wechat_secret_parameter,
-            notify_channels_secret=self.notify_secret,
+            notify_channels=self.notify_channels,
+            secret_parameters=self.secret_parameters,
             photo_incoming_days=settings.api_photo_incoming_days,
             access_logs_bucket=self.stream.access_log_bucket,
             removal_policy=removal,
@@ -362,7 +373,7 @@ class PlatformStack(Stack):
         self._grant()
         self._drive_sender()
         # Only the sender and the API (SMS login codes) read the provider settings: docs/notify.md.
-        self.notify_secret.grant_read(self.functions.functions["NotifySend"])
+        self.notify_channels.grant_read(self, self.functions.functions["NotifySend"])
         self.sns_sms_region = settings.notify_sns_region
         if self.sns_sms_region:
             self._grant_sns_sms(self.sns_sms_region)
@@ -563,16 +574,19 @@ class PlatformStack(Stack):
             CfnOutput(self, "Dashboard", value=self.alarms.dashboard.dashboard_name)
         CfnOutput(self, "AlarmTopic", value=self.alarms.topic.topic_arn)
         CfnOutput(self, "ApiUrl", value=f"{self.api.rest_api.url}api/v1/", description="the HTTP API's base URL")
-        CfnOutput(self, "ApiTokenKeySecret", value=self.api.token_key.secret_arn)
-        wechat = self.api.wechat_secret
+        # A secret's ARN, or "ssm:<name>" of the SecureString parameter (secrets_store=ssm)
+        CfnOutput(self, "ApiTokenKeySecret", value=self.api.token_key_source.source)
         CfnOutput(
             self,
             "ApiWechatSecret",
-            value=wechat.secret_arn if wechat else settings.api_wechat_secret_parameter,
+            value=self.api.wechat_secret_source.source,
             description="store the mini-program's AppSecret here (docs/deploy.md, The HTTP API)",
         )
+        CfnOutput(self, "NotifyChannelsSecret", value=self.notify_channels.source,
+                  description="the notification providers' settings (docs/notify.md)")  # fmt: skip
         CfnOutput(self, "PhotoBucket", value=self.api.photos.bucket_name)
-        CfnOutput(self, "ApiWebAcl", value=self.api.web_acl.attr_arn)
+        if self.api.web_acl is not None:
+            CfnOutput(self, "ApiWebAcl", value=self.api.web_acl.attr_arn)
         if self.web is not None:
             CfnOutput(self, "WebUrl", value=f"https://{self.web.distribution.distribution_domain_name}/",
                       description="the dashboard (and /api/v1/ on the same origin)")  # fmt: skip

@@ -43,7 +43,7 @@ def receipt_sources(channels: dict[ChannelKind, list[Channel]]) -> list[ReceiptS
 
 ENV_JSON = "NOTIFY_CHANNELS_JSON"  # the settings as JSON text (the local runner; tests)
 ENV_FILE = "NOTIFY_CHANNELS_FILE"  # a JSON file of settings (python -m local.provider_stubs writes one)
-ENV_SECRET = "NOTIFY_CHANNELS_SECRET"  # a Secrets Manager secret id / ARN whose value is the JSON (AWS)
+ENV_SECRET = "NOTIFY_CHANNELS_SECRET"  # a Secrets Manager id / ARN or "ssm:<name>" whose value is the JSON (AWS)
 
 
 def settings_from_env(

@@ -1,5 +1,6 @@
 """The fixed floor the cost bench prices (bench/aws_shapes.toml) is what each stage synthesizes: alarm metrics
-(including those auto scaling creates), custom metrics, Container Insights, dashboards, keys, secrets, WAF."""
+(including those auto scaling creates), custom metrics, Container Insights, dashboards, keys, secrets, WAF, and
+the listener instance's type and root volume."""
 
 from __future__ import annotations
 
@@ -65,7 +66,7 @@ def floor(synthesized: Synthesized, stage: str) -> dict[str, int]:
     alarms += sum(_dynamodb_scaling_alarm_metrics(t) for t in tables)
     (cluster,) = synthesized.properties(stage, "AWS::ECS::Cluster")
     insights = {s["Name"]: s["Value"] for s in cluster.get("ClusterSettings", [])}.get("containerInsights")
-    (acl,) = synthesized.properties(stage, "AWS::WAFv2::WebACL")
+    acls = synthesized.properties(stage, "AWS::WAFv2::WebACL")
     return {
         "alarms": alarms,
         "custom_metrics": len(synthesized.properties(stage, "AWS::Logs::MetricFilter")),
@@ -73,9 +74,18 @@ def floor(synthesized: Synthesized, stage: str) -> dict[str, int]:
         "dashboards": len(synthesized.properties(stage, "AWS::CloudWatch::Dashboard")),
         "kms_keys": len(synthesized.properties(stage, "AWS::KMS::Key")),
         "secrets": len(synthesized.properties(stage, "AWS::SecretsManager::Secret")),
-        "waf_web_acls": 1,
-        "waf_rules": len(acl["Rules"]),
+        "waf_web_acls": len(acls),
+        "waf_rules": sum(len(acl["Rules"]) for acl in acls),
     }
+
+
+def listener_instance(synthesized: Synthesized, stage: str) -> dict[str, Any]:
+    """The listener's EC2 instance as the bench's shape keys: its type and its root volume (gp3, GB)."""
+    (template,) = synthesized.properties(stage, "AWS::EC2::LaunchTemplate")
+    data = template["LaunchTemplateData"]
+    (device,) = data["BlockDeviceMappings"]
+    assert device["Ebs"]["VolumeType"] == "gp3"
+    return {"listener_instance_type": data["InstanceType"], "listener_volume_gb": device["Ebs"]["VolumeSize"]}
 
 
 def _emf_published(synthesized: Synthesized, stage: str) -> bool:
@@ -99,6 +109,11 @@ def test_the_bench_prices_the_floor_the_stage_synthesizes(synthesized: Synthesiz
     }
     assert bool(priced["container_insights_metrics"]) == bool(counted["container_insights"])
     assert bool(priced["emf_metrics"]) == _emf_published(synthesized, stage)
+    if priced.get("listener_compute") == "ec2":
+        instance = listener_instance(synthesized, stage)
+        assert {k: priced[k] for k in instance} == instance
+    else:
+        assert synthesized.properties(stage, "AWS::EC2::LaunchTemplate") == []
 
 
 def test_the_county_stage_keeps_every_alarm_condition_on_fewer_metrics(synthesized: Synthesized) -> None:

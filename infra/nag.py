@@ -344,7 +344,7 @@ def _suppress_web(stack: PlatformStack) -> None:
     edge = (
         "whose regional WAF rate rule applies to every call"
         if stack.api.web_acl is not None
-        else "throttled as a whole (api_waf=false: no per-address rule, docs/deploy.md \"Fixed floor\")"
+        else 'throttled as a whole (api_waf=false: no per-address rule, docs/deploy.md "Fixed floor")'
     )
     _ack(
         distribution,

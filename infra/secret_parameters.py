@@ -46,7 +46,11 @@ def first_values(names: SecretParameters) -> dict[str, str]:
     """What each parameter starts as: a generated token key, placeholders for what the operator stores later."""
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
     token = "".join(secrets.choice(alphabet) for _ in range(TOKEN_KEY_CHARS))
-    return {names.token_key: token, names.wechat_secret: WECHAT_PLACEHOLDER, names.notify_channels: CHANNELS_PLACEHOLDER}
+    return {
+        names.token_key: token,
+        names.wechat_secret: WECHAT_PLACEHOLDER,
+        names.notify_channels: CHANNELS_PLACEHOLDER,
+    }
 
 
 def put_missing(client: Any, names: SecretParameters) -> dict[str, str]:

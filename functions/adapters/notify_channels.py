@@ -13,7 +13,6 @@ from functions.adapters.sns_sms import SnsSms, sns_client
 from monitoring.notify.channels import channels_from_env
 from monitoring.notify.ports import Channel, ChannelKind
 
-
 SSM_PREFIX = "ssm:"  # the stage keeps its secrets in SSM (infra settings secrets_store = "ssm")
 
 

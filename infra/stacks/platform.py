@@ -19,16 +19,16 @@ from constructs import Construct
 import monitoring.storage.dynamodb.schema as schema
 from infra.constructs.alarms import Alarms, ListenerSignal
 from infra.constructs.api import Api, ApiLimits
-from infra.constructs.secrets import StoredSecret
-from infra.secret_parameters import parameter_names
 from infra.constructs.functions import ArchiveWriting, BuildSources, Functions, RulesFanOut, ScheduledHandler
 from infra.constructs.ingest import Ingest
 from infra.constructs.key_grants import key_grant_statements
+from infra.constructs.secrets import StoredSecret
 from infra.constructs.storage import ProvisionedCapacity, Storage
 from infra.constructs.stream import Stream
 from infra.constructs.web import Web
 from infra.data_grants import CHAIN_ARCHIVE, KeyGrant
 from infra.nag import suppress_reviewed_findings
+from infra.secret_parameters import parameter_names
 from infra.settings import StageSettings
 
 # docs/contracts.md §3: module path of each handler (entry function `handler`).

@@ -423,3 +423,53 @@ def test_api_function_errors_and_throttles_raise_alarms(synthesized: Synthesized
         if {"Name": "FunctionName", "Value": {"Ref": function_id}} in a.get("Dimensions", [])
     }
     assert alarmed == {"Errors", "Throttles"}
+
+
+@pytest.mark.parametrize("stage", ["county", "county-ec2"])
+def test_without_waf_the_stage_is_still_throttled_and_the_choice_acknowledged(
+    synthesized: Synthesized, stage: str
+) -> None:
+    settings = _stage(stage)
+    assert not settings.api_waf
+    for kind in ("AWS::WAFv2::WebACL", "AWS::WAFv2::WebACLAssociation"):
+        assert synthesized.resources(stage, kind) == {}
+    assert "ApiWebAcl" not in synthesized.templates[stage]["Outputs"]
+    (props,) = synthesized.properties(stage, "AWS::ApiGateway::Stage")
+    (everything,) = [m for m in props["MethodSettings"] if m["HttpMethod"] == "*" and m["ResourcePath"] == "/*"]
+    assert (everything["ThrottlingRateLimit"], everything["ThrottlingBurstLimit"]) == (
+        settings.api_throttle_rate,
+        settings.api_throttle_burst,
+    )
+    # cdk-nag's "stage without a web ACL" is acknowledged on the stage, with the trade-off as its reason
+    (stage_id,) = synthesized.resources(stage, "AWS::ApiGateway::Stage")
+    stage_metadata = json.dumps(synthesized.resources(stage, "AWS::ApiGateway::Stage")[stage_id].get("Metadata", {}))
+    assert "AwsSolutions-APIG3" in stage_metadata and "api_waf=false" in stage_metadata
+    assert synthesized.resources("prod", "AWS::WAFv2::WebACL")  # prod keeps its per-address rule
+
+
+@pytest.mark.parametrize("stage", ["county", "county-ec2"])
+def test_secrets_in_ssm_are_read_by_name_with_exactly_their_parameters(synthesized: Synthesized, stage: str) -> None:
+    from infra.secret_parameters import parameter_names
+
+    names = parameter_names(_stage(stage))
+    assert synthesized.resources(stage, "AWS::SecretsManager::Secret") == {}
+    _, props = _api_function(synthesized, stage)
+    env = props["Environment"]["Variables"]
+    assert (env["API_TOKEN_KEY_SOURCE"], env["API_WECHAT_SECRET_SOURCE"], env["API_SMS_CHANNELS_SECRET"]) == (
+        f"ssm:{names.token_key}",
+        f"ssm:{names.wechat_secret}",
+        f"ssm:{names.notify_channels}",
+    )
+    statements = _role_statements(synthesized, stage, props["Role"]["Fn::GetAtt"][0])
+    assert not [s for s in statements if any(a.startswith("secretsmanager:") for a in _as_list(s["Action"]))]
+    reads = [s for s in statements if "ssm:GetParameter" in _as_list(s["Action"])]
+    assert all(_as_list(s["Action"]) == ["ssm:GetParameter"] for s in reads)
+    arns = {
+        "".join(p if isinstance(p, str) else "" for p in r["Fn::Join"][1])
+        for s in reads
+        for r in _as_list(s["Resource"])
+    }
+    assert {a.split(":parameter", 1)[1] for a in arns} == set(names.all())
+    outputs = synthesized.templates[stage]["Outputs"]
+    assert outputs["ApiTokenKeySecret"]["Value"] == f"ssm:{names.token_key}"
+    assert outputs["NotifyChannelsSecret"]["Value"] == f"ssm:{names.notify_channels}"

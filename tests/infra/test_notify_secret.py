@@ -72,3 +72,24 @@ def test_every_function_gets_the_wechat_template_ids(synthesized: Synthesized) -
         variables = props.get("Environment", {}).get("Variables", {})
         if "NOTIFY_CHANNELS_SECRET" in variables:
             assert "NOTIFY_WECHAT_TEMPLATES" in variables
+
+
+def test_in_ssm_only_the_sender_and_the_api_may_read_the_parameter(synthesized: Synthesized) -> None:
+    from infra.app import file_context
+    from infra.secret_parameters import parameter_names
+    from infra.settings import load_stages
+
+    name = parameter_names({s.name: s for s in load_stages(file_context())}["county"]).notify_channels
+    readers: set[str] = set()
+    for policy in synthesized.properties("county", "AWS::IAM::Policy"):
+        for statement in policy["PolicyDocument"]["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            if "ssm:GetParameter" in actions and f":parameter{name}" in json.dumps(statement["Resource"]):
+                readers |= {r["Ref"] for r in policy["Roles"]}
+    (sender,) = _roles_of(synthesized, "county", "functions.notify_send.handler")
+    (api,) = readers - {sender}
+    assert sender in readers and len(readers) == 2 and "Api" in api
+    variables = [
+        p.get("Environment", {}).get("Variables", {}) for p in synthesized.properties("county", "AWS::Lambda::Function")
+    ]
+    assert {v["NOTIFY_CHANNELS_SECRET"] for v in variables if "NOTIFY_CHANNELS_SECRET" in v} == {f"ssm:{name}"}

@@ -276,6 +276,7 @@ def test_a_saved_measurement_prices_the_same(tmp_path: object) -> None:
 def test_the_floor_prices_each_alarm_metric_custom_metric_dashboard_key_secret_and_web_acl() -> None:
     m, prices = _measured(), model.load_prices()
     shape = model.shape_for(model.load_shapes(), "county", 1_500)
+    shape |= {"secrets": 3, "waf_web_acls": 1, "waf_rules": 1}  # as prod: Secrets Manager and a web ACL
     lines = {x.name: x.usd for x in model.lines(m, prices, shape, 1_500, 1)}
     richer = {**shape, "alarms": shape["alarms"] + 10, "emf_metrics": 3, "container_insights_metrics": 4}
     richer |= {"dashboards": 1, "kms_keys": 2, "secrets": 4}
@@ -289,6 +290,9 @@ def test_the_floor_prices_each_alarm_metric_custom_metric_dashboard_key_secret_a
     waf = prices["waf"]["web_acl_month"] + prices["waf"]["rule_month"]
     assert lines["Secrets Manager, WAF"] == pytest.approx(3 * prices["secrets_manager"]["secret_month"] + waf)
     assert more["Secrets Manager, WAF"] - lines["Secrets Manager, WAF"] == pytest.approx(0.40)
+    # the county stages: SecureStrings in SSM and no web ACL cost nothing
+    county = model.shape_for(model.load_shapes(), "county", 1_500)
+    assert {x.name: x.usd for x in model.lines(m, prices, county, 1_500, 1)}["Secrets Manager, WAF"] == 0
 
 
 def test_rejected_flows_cost_the_same_whatever_the_fleet_and_all_flows_grow_with_it() -> None:
@@ -403,8 +407,14 @@ def test_the_ec2_listener_prices_an_instance_and_its_address_instead_of_the_nlb_
     ec2 = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "county_ec2", 1_500), 1_500, 1)}
     assert "NLB" in county and "Fargate listener (arm64)" in county
     assert "NLB" not in ec2 and not [n for n in ec2 if n.startswith("Fargate")]
-    instance = 730 * prices["ec2"]["t4g_small_hour"] + 30 * prices["ec2"]["gp3_gb_month"]
-    assert ec2["EC2 listener (t4g.small)"] == pytest.approx(instance)
+    instance = 730 * prices["ec2"]["t4g_micro_hour"] + 30 * prices["ec2"]["gp3_gb_month"]
+    assert ec2["EC2 listener (t4g.micro)"] == pytest.approx(instance)
+    # the price follows the shape's instance type
+    small = {**model.shape_for(shapes, "county_ec2", 1_500), "listener_instance_type": "t4g.small"}
+    (line,) = [x for x in model.lines(m, prices, small, 1_500, 1) if x.name.startswith("EC2 listener")]
+    assert line.usd - instance == pytest.approx(
+        730 * (prices["ec2"]["t4g_small_hour"] - prices["ec2"]["t4g_micro_hour"])
+    )
     # one address (the instance's Elastic IP) instead of the NLB's and the task's
     assert ec2["Public IPv4"] == pytest.approx(730 * prices["vpc"]["public_ipv4_hour"])
     assert county["Public IPv4"] == pytest.approx(2 * ec2["Public IPv4"])
@@ -417,7 +427,7 @@ def test_the_ec2_listener_prices_an_instance_and_its_address_instead_of_the_nlb_
     assert same and all(county[n] == pytest.approx(ec2[n]) for n in same)
     # a fleet past one instance's connections: as many instances, each with its address
     big = {x.name: x.usd for x in model.lines(m, prices, model.shape_for(shapes, "county_ec2", 12_000), 12_000, 1)}
-    assert big["EC2 listener (t4g.small)"] == pytest.approx(3 * instance)
+    assert big["EC2 listener (t4g.micro)"] == pytest.approx(3 * instance)
     assert big["Public IPv4"] == pytest.approx(3 * ec2["Public IPv4"])
 
 

@@ -234,3 +234,28 @@ def test_ec2_listener_takes_one_address_in_any_number_of_zones_and_graviton_type
         assert load_stage("x", {**EC2, "listener_instance_type": arm}).listener_instance_type == arm
     assert load_stage("x", {**EC2, "listener_instance_type": "t3a.small", "architecture": "x86_64"})
     assert load_stage("x", {}).listener_compute == "fargate"  # default: Fargate behind the NLB
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({**EC2, "listener_instance_type": "t4g.micro"}, "must leave the instance 384 MiB"),  # 1024 MiB task on 1 GiB
+        ({**EC2, "listener_instance_type": "t4g.nano", "listener_cpu": 256, "listener_memory_mib": 512}, "384 MiB"),
+        ({"secrets_store": "vault"}, "secrets_store must be one of"),
+        ({"api_waf": "maybe"}, "setting 'api_waf': expected bool"),
+    ],
+)
+def test_floor_settings_refuse_what_cannot_work(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_stage("county-ec2", raw)
+
+
+def test_the_micro_instance_takes_a_half_gigabyte_task_and_the_floor_switches_parse() -> None:
+    micro = {**EC2, "listener_instance_type": "t4g.micro", "listener_cpu": 256, "listener_memory_mib": 512}
+    assert load_stage("county-ec2", micro).listener_memory_mib == 512
+    # a type the size table does not know is not refused (its memory is the operator's to check)
+    assert load_stage("x", {**EC2, "listener_instance_type": "m7g.medium"}).listener_memory_mib == 1024
+    stage = load_stages({"stages": {"county": {}}, "county.api_waf": "false", "county.secrets_store": "ssm"})[0]
+    assert (stage.api_waf, stage.secrets_store) == (False, "ssm")
+    defaults = load_stage("prod", {})
+    assert (defaults.api_waf, defaults.secrets_store) == (True, "secretsmanager")

@@ -94,3 +94,20 @@ def test_a_short_token_key_in_the_secret_is_refused_like_one_in_the_environment(
     monkeypatch.setenv("API_TOKEN_KEY_SOURCE", name)
     with pytest.raises(ValueError, match="32 bytes"):
         settings_from_environment()
+
+
+def test_all_three_from_ssm_as_a_county_stage_keeps_them(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the SecureStrings a secrets_store=ssm stage reads (a missing one named in the error, no value shown)
+    base = unique("/gongkuang/county")
+    monkeypatch.setenv("API_TOKEN_KEY_SOURCE", f"ssm:{base}/api-token-key")
+    monkeypatch.setenv("API_WECHAT_SECRET_SOURCE", f"ssm:{base}/wechat-secret")
+    with pytest.raises(SecretUnavailableError, match=f"{base}/api-token-key"):
+        settings_from_environment()
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(Name=f"{base}/api-token-key", Value=TOKEN_KEY, Type="SecureString")
+    ssm.put_parameter(Name=f"{base}/wechat-secret", Value=WECHAT, Type="SecureString")
+    ssm.put_parameter(Name=f"{base}/notify-channels", Value='{"wecom": {"robots": {"b": "k"}}}', Type="SecureString")
+    settings = settings_from_environment()
+    assert (settings.token_key.get_secret_value(), settings.wechat_secret.get_secret_value()) == (TOKEN_KEY, WECHAT)
+    # the notify providers' settings (SMS login codes) come through the same reader
+    assert wiring.read_secret(f"ssm:{base}/notify-channels") == '{"wecom": {"robots": {"b": "k"}}}'

@@ -4,7 +4,6 @@ written in the two earlier layouts (JSON `body`, zlib JSON `z`), which live on u
 from __future__ import annotations
 
 import json
-import uuid
 import zlib
 from collections.abc import Iterator
 from dataclasses import replace
@@ -20,8 +19,8 @@ from monitoring.storage import codec
 from monitoring.storage.dynamodb import compact
 from monitoring.storage.dynamodb._client import time_key
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.ports import Store
+from tests.support.dynamodb_tables import fresh_backend
 
 pytestmark = pytest.mark.integration
 
@@ -33,12 +32,8 @@ DEMO = json.loads(
 
 @pytest.fixture
 def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
-    made = DynamoDBBackend(conn, f"cr{uuid.uuid4().hex[:12]}")
-    made.create_tables(enable_ttl=False)
-    yield made
-    made.delete_tables()
-    made.close()
+    with fresh_backend(dynamodb_local_url, "cr") as made:
+        yield made
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,8 +15,8 @@ from monitoring.commands.models import CommandStatus
 from monitoring.errors import ConflictError
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from tests.contract.storage import builders as b
+from tests.support.dynamodb_tables import fresh_backend
 
 pytestmark = pytest.mark.integration
 
@@ -27,12 +26,8 @@ RACERS = 6
 
 @pytest.fixture
 def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
-    made = DynamoDBBackend(conn, f"race{uuid.uuid4().hex[:12]}")
-    made.create_tables(enable_ttl=False)
-    yield made
-    made.delete_tables()
-    made.close()
+    with fresh_backend(dynamodb_local_url, "race") as made:
+        yield made
 
 
 def _race(work: Callable[[int], Any]) -> list[Any]:

@@ -1,0 +1,33 @@
+"""Fresh tables on DynamoDB Local for one test (or one bench run): a backend under a prefix of its own, dropped after.
+
+TTL stays off: tests and benches write fixed data times, and DynamoDB Local's TTL sweeper uses the wall clock.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from monitoring.storage.dynamodb.adapter import DynamoDBBackend
+from monitoring.storage.dynamodb.models import Connection
+
+REGION = "cn-north-1"
+
+
+def unique_prefix(label: str) -> str:
+    """`label` and 12 random hex digits: tables no other test (or earlier run on the same JVM) has."""
+    return f"{label}{uuid.uuid4().hex[:12]}"
+
+
+@contextmanager
+def fresh_backend(url: str, label: str, *, region: str = REGION) -> Iterator[DynamoDBBackend]:
+    """A backend on new tables `<label><random>-*` at `url` (fake credentials), deleted and closed afterwards."""
+    conn = Connection(region=region, host=url, aws_access_key_id="local", aws_secret_access_key="local")
+    backend = DynamoDBBackend(conn, unique_prefix(label))
+    backend.create_tables(enable_ttl=False)
+    try:
+        yield backend
+    finally:
+        backend.delete_tables()
+        backend.close()

@@ -11,7 +11,6 @@ import io
 import json
 import subprocess
 import sys
-import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,12 +27,11 @@ from monitoring.evidence.delivered import DeliveredArchive
 from monitoring.evidence.verify_evidence import MANIFEST, verify
 from monitoring.ingest.records import parse_record
 from monitoring.storage.archive_s3 import S3ArchiveReader
-from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.ports import Store
 from tests.conftest import FAKE_AWS_ENV
 from tests.integration.monitoring.evidence.delivery import BUCKET, OTHER, REGION, deliver, moto_s3
 from tests.integration.monitoring.evidence.scene import Scene, build_scene
+from tests.support.dynamodb_tables import fresh_backend
 
 pytestmark = pytest.mark.integration
 
@@ -63,20 +61,16 @@ def world(tmp_path_factory: pytest.TempPathFactory, dynamodb_local_url: str) -> 
     with pytest.MonkeyPatch.context() as env:
         for name, value in FAKE_AWS_ENV.items():
             env.setenv(name, value)
-        conn = Connection(region=REGION, host=dynamodb_local_url, aws_access_key_id="x", aws_secret_access_key="x")
-        backend = DynamoDBBackend(conn, f"ev{uuid.uuid4().hex[:10]}")
-        backend.create_tables(enable_ttl=False)
-        scene = build_scene(tmp_path_factory.mktemp("evidence-s3"))
-        try:
-            with moto_s3() as (s3, _):
-                links = backend.store(clock=FixedClock(scene.now))
-                keys = deliver(s3, links.chain_heads, scene.records)
-                data, files = _package(scene, s3, links)
-                yield World(scene, s3, links, keys, data, files)
-        finally:
-            scene.store.close()
-            backend.delete_tables()
-            backend.close()
+        with fresh_backend(dynamodb_local_url, "ev", region=REGION) as backend:
+            scene = build_scene(tmp_path_factory.mktemp("evidence-s3"))
+            try:
+                with moto_s3() as (s3, _):
+                    links = backend.store(clock=FixedClock(scene.now))
+                    keys = deliver(s3, links.chain_heads, scene.records)
+                    data, files = _package(scene, s3, links)
+                    yield World(scene, s3, links, keys, data, files)
+            finally:
+                scene.store.close()
 
 
 def _reseal(files: dict[str, bytes]) -> dict[str, bytes]:

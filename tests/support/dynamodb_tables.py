@@ -21,9 +21,14 @@ def unique_prefix(label: str) -> str:
 
 
 @contextmanager
-def fresh_backend(url: str, label: str, *, region: str = REGION) -> Iterator[DynamoDBBackend]:
-    """A backend on new tables `<label><random>-*` at `url` (fake credentials), deleted and closed afterwards."""
-    conn = Connection(region=region, host=url, aws_access_key_id="local", aws_secret_access_key="local")
+def fresh_backend(
+    url: str, label: str, *, region: str = REGION, env_credentials: bool = False
+) -> Iterator[DynamoDBBackend]:
+    """A backend on new tables `<label><random>-*` at `url`, deleted and closed afterwards. Its credentials are
+    fake ones of its own, or with `env_credentials` the (fake) environment's: DynamoDB Local keeps one database
+    per access key, so code under test that opens its own client sees the tables only then."""
+    keys = {} if env_credentials else {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+    conn = Connection(region=region, host=url, **keys)
     backend = DynamoDBBackend(conn, unique_prefix(label))
     backend.create_tables(enable_ttl=False)
     try:

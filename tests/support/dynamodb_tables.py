@@ -27,8 +27,8 @@ def fresh_backend(
     """A backend on new tables `<label><random>-*` at `url`, deleted and closed afterwards. Its credentials are
     fake ones of its own, or with `env_credentials` the (fake) environment's: DynamoDB Local keeps one database
     per access key, so code under test that opens its own client sees the tables only then."""
-    keys = {} if env_credentials else {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-    conn = Connection(region=region, host=url, **keys)
+    key = None if env_credentials else "local"
+    conn = Connection(region=region, host=url, aws_access_key_id=key, aws_secret_access_key=key)
     backend = DynamoDBBackend(conn, unique_prefix(label))
     backend.create_tables(enable_ttl=False)
     try:

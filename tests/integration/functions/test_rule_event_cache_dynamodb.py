@@ -4,9 +4,6 @@ reads every terminal's events at every tick."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -20,11 +17,11 @@ from monitoring.rules.shards import Shard
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.metering import OperationUsage
 from monitoring.storage.ports import Store
-from tests.contract.storage import builders as b
-from tests.integration.functions.test_rule_fan_out import TICK, _enterprise
+from tests.integration.functions.stopped_fans import IDS
+from tests.integration.functions.stopped_fans import two_stopped_fans as _wired
+from tests.integration.functions.test_rule_fan_out import TICK
 
 pytestmark = pytest.mark.integration
-IDS = ("e1", "e2")
 # Events stored between ticks (stored after tick `minute`): what the terminals and the listener report
 EVENTS = {
     1: [Event("e1MN2", EventKind.PARAM_CHANGE, TICK - timedelta(minutes=3), detail={"param": "CT变比"})],
@@ -32,32 +29,6 @@ EVENTS = {
     5: [Event("e2MN1", EventKind.POWER_RESTORE, TICK - timedelta(minutes=5))],
     6: [Event("e1MN1", EventKind.DUPLICATE_MN, TICK + timedelta(minutes=1), detail={"peer": "203.0.113.9:1"})],
 }
-
-
-@contextmanager
-def _wired(url: str) -> Iterator[tuple[Store, DynamoDBBackend, FixedClock]]:
-    """The handlers' own wiring on fresh DynamoDB Local tables: two enterprises whose fans stopped at T0."""
-    clock = FixedClock(TICK)
-    settings = _wiring.Settings(
-        store_backend="dynamodb",
-        dynamodb_endpoint=url,
-        dynamodb_region="cn-north-1",
-        dynamodb_table_prefix=f"ec{uuid.uuid4().hex[:10]}",
-    )
-    _wiring.configure(settings, clock=clock)
-    store = _wiring.get_store()
-    backend = getattr(store.close, "__self__", None)
-    assert isinstance(backend, DynamoDBBackend)
-    backend.create_tables(enable_ttl=False)
-    try:
-        b.seed_jurisdictions(store.registry)
-        for eid in IDS:
-            _enterprise(store, eid)
-        yield store, backend, clock
-    finally:
-        backend.delete_tables()
-        _wiring.configure(None)
-        store.close()
 
 
 def _tick(store: Store, backend: DynamoDBBackend, clock: FixedClock, minute: int) -> OperationUsage:

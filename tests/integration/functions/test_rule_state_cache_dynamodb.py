@@ -3,7 +3,6 @@ fewer state items, and a person's filing or decision between two warm ticks is j
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
@@ -20,37 +19,17 @@ from monitoring.rules.shards import Shard
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.metering import OperationUsage
 from monitoring.storage.ports import Store
-from tests.contract.storage import builders as b
-from tests.integration.functions.test_rule_fan_out import T0, TICK, _enterprise
+from tests.integration.functions.stopped_fans import IDS, two_stopped_fans
+from tests.integration.functions.test_rule_fan_out import T0, TICK
 
 pytestmark = pytest.mark.integration
-IDS = ("e1", "e2")
 
 
 @pytest.fixture
 def wired(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[tuple[Store, DynamoDBBackend, FixedClock]]:
     """The handlers' own wiring on DynamoDB Local: two enterprises whose fans stopped at T0."""
-    clock = FixedClock(TICK)
-    settings = _wiring.Settings(
-        store_backend="dynamodb",
-        dynamodb_endpoint=dynamodb_local_url,
-        dynamodb_region="cn-north-1",
-        dynamodb_table_prefix=f"sc{uuid.uuid4().hex[:10]}",
-    )
-    _wiring.configure(settings, clock=clock)
-    store = _wiring.get_store()
-    backend = getattr(store.close, "__self__", None)
-    assert isinstance(backend, DynamoDBBackend)
-    backend.create_tables(enable_ttl=False)
-    try:
-        b.seed_jurisdictions(store.registry)
-        for eid in IDS:
-            _enterprise(store, eid)
-        yield store, backend, clock
-    finally:
-        backend.delete_tables()
-        _wiring.configure(None)
-        store.close()
+    with two_stopped_fans(dynamodb_local_url) as world:
+        yield world
 
 
 def _tick(store: Store, backend: DynamoDBBackend, clock: FixedClock, minute: int) -> tuple[int, OperationUsage]:

@@ -8,6 +8,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
+
+import pytest
 
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.models import Connection
@@ -36,3 +39,15 @@ def fresh_backend(
     finally:
         backend.delete_tables()
         backend.close()
+
+
+def backend_fixture(label: str) -> Any:
+    """A pytest fixture (assign it to the module's `backend`): fresh tables `<label><random>-*` for each test on the
+    session's DynamoDB Local, fake AWS environment set, dropped after the test."""
+
+    @pytest.fixture
+    def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
+        with fresh_backend(dynamodb_local_url, label) as made:
+            yield made
+
+    return backend

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,16 +13,13 @@ from monitoring.clock import FixedClock
 from monitoring.commands.models import CommandStatus as Stored
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from tests.contract.storage import builders as b
-from tests.support.dynamodb_tables import fresh_backend
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    with fresh_backend(dynamodb_local_url, "cq") as made:
-        yield made
+backend = backend_fixture("cq")
 
 
 def _ops(backend: DynamoDBBackend) -> dict[str, int]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Iterator
 
 import pytest
 
@@ -15,7 +14,7 @@ from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
 from tests.integration.iot_ingest.harness import frame, running
-from tests.support.dynamodb_tables import fresh_backend
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
 PW = "123456"
@@ -30,10 +29,7 @@ class Mono:
         return self.t
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    with fresh_backend(dynamodb_local_url, "dir") as made:
-        yield made
+backend = backend_fixture("dir")
 
 
 @pytest.fixture

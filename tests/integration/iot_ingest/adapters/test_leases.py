@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
@@ -14,15 +13,10 @@ from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.leases import DynamoDBSessionLeases
 from monitoring.storage.dynamodb.tables import table_name
 from tests.integration.iot_ingest.harness import MN, PW, frame, running, until
-from tests.support.dynamodb_tables import fresh_backend
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    with fresh_backend(dynamodb_local_url, "lt") as made:
-        yield made
+backend = backend_fixture("lt")
 
 
 def test_terminal_on_a_second_task_is_a_duplicate_and_the_first_task_drops_its_session(

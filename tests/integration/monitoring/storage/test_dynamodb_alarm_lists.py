@@ -3,7 +3,6 @@ branch's, and an enterprise's open alarms none of its closed ones (docs/dynamodb
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -14,17 +13,14 @@ from monitoring.alarms.models import Alarm, AlarmState, Episode
 from monitoring.registry.models import County, Enterprise, EnterpriseCategory
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.ports import Store
-from tests.support.dynamodb_tables import fresh_backend
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
 T = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 PAD = {"note": "x" * 3000}  # ≈ 3 KB alarms, so that reading them shows in the units
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    with fresh_backend(dynamodb_local_url, "al") as made:
-        yield made
+backend = backend_fixture("al")
 
 
 def _alarm(aid: str, enterprise: str, state: AlarmState, minutes: int) -> Alarm:

@@ -3,7 +3,6 @@ time series carry their TTL. These figures are what docs/dynamodb.md's access-pa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,17 +13,14 @@ from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.metering import OperationUsage
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
-from tests.support.dynamodb_tables import fresh_backend
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    with fresh_backend(dynamodb_local_url, "hp") as made:
-        yield made
+backend = backend_fixture("hp")
 
 
 @pytest.fixture

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.leases import REFRESH_S, DynamoDBSessionLeases
 from monitoring.storage.dynamodb.tables import table_name
-from tests.support.dynamodb_tables import fresh_backend
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
 MN = "MN0001"
@@ -24,10 +22,7 @@ class Wall:
         return self.t
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    with fresh_backend(dynamodb_local_url, "ls") as made:
-        yield made
+backend = backend_fixture("ls")
 
 
 def _task(backend: DynamoDBBackend, wall: Wall) -> DynamoDBSessionLeases:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,7 +16,7 @@ from monitoring.errors import ConflictError
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from tests.contract.storage import builders as b
-from tests.support.dynamodb_tables import fresh_backend
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
 
@@ -24,10 +24,7 @@ NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 RACERS = 6
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    with fresh_backend(dynamodb_local_url, "race") as made:
-        yield made
+backend = backend_fixture("race")
 
 
 def _race(work: Callable[[int], Any]) -> list[Any]:

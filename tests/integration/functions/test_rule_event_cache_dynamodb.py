@@ -12,12 +12,11 @@ from functions import _wiring
 from functions.on_rule_shard import evaluate_shard
 from monitoring.clock import FixedClock
 from monitoring.events.models import Event, EventKind
-from monitoring.readings.models import Reading, ReadingKind
 from monitoring.rules.shards import Shard
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.metering import OperationUsage
 from monitoring.storage.ports import Store
-from tests.integration.functions.stopped_fans import IDS
+from tests.integration.functions.stopped_fans import IDS, store_minute
 from tests.integration.functions.stopped_fans import two_stopped_fans as _wired
 from tests.integration.functions.test_rule_fan_out import TICK
 
@@ -33,14 +32,7 @@ EVENTS = {
 
 def _tick(store: Store, backend: DynamoDBBackend, clock: FixedClock, minute: int) -> OperationUsage:
     """Store the minute's readings, evaluate the shard at TICK + `minute`; the events table's usage of the tick."""
-    at = TICK + timedelta(minutes=minute)
-    rows = [
-        Reading(pid, at - timedelta(minutes=1), ReadingKind.MINUTE, {"p": p}, received_at=at - timedelta(seconds=40))
-        for eid in IDS
-        for pid, p in ((f"{eid}-p", 60.0), (f"{eid}-c", 0.0))
-    ]
-    store.readings.put_readings(rows)
-    clock.set(at + timedelta(seconds=1))
+    at = store_minute(store, clock, minute)
     tables = backend.meter.by_table()
     summary = evaluate_shard(Shard("rugao", 0, 1, at, IDS))
     assert summary["enterprises"] == 2 and summary["failed"] == 0

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -17,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
+from bench._local_backend import local_backend
 from monitoring.alarms.listing import AlarmQuery, Overdue
 from monitoring.alarms.models import Alarm, AlarmState, AuditEntry, Cause, Episode, Response
 from monitoring.alarms.queries import list_alarms, narrow
@@ -25,9 +24,7 @@ from monitoring.registry.models import Branch, County, Enterprise, EnterpriseCat
 from monitoring.reports.models import FaultKind, FaultReport
 from monitoring.storage import rules_codec
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.ports import Store
-from tests.support import dynamodb_local
 
 COUNTIES = ("rugao", "haian")
 NOW = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
@@ -87,20 +84,10 @@ def main() -> None:
     n = parser.parse_args().enterprises
     if not 1 <= n <= 400:
         parser.error("--enterprises: 1..400")
-    for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}.items():
-        os.environ.setdefault(name, value)
-    local = dynamodb_local.start()
-    try:
-        conn = Connection(region="cn-north-1", host=local.url, aws_access_key_id="b", aws_secret_access_key="b")
-        backend = DynamoDBBackend(conn, f"bench{uuid.uuid4().hex[:8]}")
-        backend.create_tables(enable_ttl=False)
+    with local_backend("bench") as backend:
         store = backend.store()
         _fill(store, n)
         _measure(backend, store)
-        backend.delete_tables()
-        backend.close()
-    finally:
-        local.stop()
 
 
 def _measure(backend: DynamoDBBackend, store: Store) -> None:

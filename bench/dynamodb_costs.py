@@ -6,19 +6,15 @@ More: docs/dynamodb.md, "Module notes".
 from __future__ import annotations
 
 import argparse
-import os
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
+from bench._local_backend import local_backend
 from monitoring.clock import FixedClock
 from monitoring.readings.models import Reading, ReadingKind
-from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.metering import CapacityMeter, OperationUsage
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
-from tests.support import dynamodb_local
 
 START = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 QUANTITIES = ("ua", "ub", "uc", "ia", "ib", "ic", "pa", "pb", "pc", "p", "qa", "qb", "qc", "q", "pf", "freq")
@@ -77,13 +73,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (1 <= args.terminals <= 1000 and 1 <= args.frames <= 20_000 and 1 <= args.channels <= 16):
         parser.error("bounds: terminals 1..1000, frames 1..20000, channels 1..16")
-    for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}.items():
-        os.environ.setdefault(name, value)
-    local = dynamodb_local.start()
-    try:
-        conn = Connection(region="cn-north-1", host=local.url, aws_access_key_id="b", aws_secret_access_key="b")
-        backend = DynamoDBBackend(conn, f"bench{uuid.uuid4().hex[:8]}")
-        backend.create_tables(enable_ttl=False)
+    with local_backend("bench") as backend:
         store = backend.store(clock=FixedClock(START + timedelta(days=1)))
         mns = _seed(store, args.terminals, args.channels)
         plan = [(mns[i % len(mns)], START + timedelta(minutes=i // len(mns))) for i in range(args.frames)]
@@ -93,10 +83,6 @@ def main() -> None:
             for mn, at in plan:
                 _one_frame(store, mn, at, args.channels)
             _report(f"{title}, {args.channels} readings each", backend.meter, len(plan), time.perf_counter() - began)
-        backend.delete_tables()
-        backend.close()
-    finally:
-        local.stop()
 
 
 if __name__ == "__main__":

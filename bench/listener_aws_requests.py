@@ -7,10 +7,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import uuid
 from datetime import UTC, datetime
 
+from bench._local_backend import local_backend
 from iot_ingest.adapters.directory import CachedRegistryDirectory
 from iot_ingest.adapters.store import StoreCommandQueue
 from iot_ingest.config import Settings
@@ -20,11 +19,9 @@ from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.leases import DynamoDBSessionLeases
 from monitoring.storage.dynamodb.metering import CapacityMeter, OperationUsage
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.dynamodb.tables import table_name
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
-from tests.support import dynamodb_local
 
 NOW = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
 PW = "123456"
@@ -99,13 +96,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (1 <= args.terminals <= 5000 and 1 <= args.tasks <= 100 and 0.01 <= args.frames_per_minute <= 60):
         parser.error("bounds: terminals 1..5000, tasks 1..100, frames-per-minute 0.01..60")
-    for name, value in {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench"}.items():
-        os.environ.setdefault(name, value)
-    local = dynamodb_local.start()
-    try:
-        conn = Connection(region="cn-north-1", host=local.url, aws_access_key_id="b", aws_secret_access_key="b")
-        backend = DynamoDBBackend(conn, f"lsn{uuid.uuid4().hex[:8]}")
-        backend.create_tables(enable_ttl=False)
+    with local_backend("lsn") as backend:
         store = backend.store(clock=FixedClock(NOW))
         mns = _seed(store, args.terminals)
         got = asyncio.run(_measure(backend, store, mns, args.tasks))
@@ -137,10 +128,6 @@ def main() -> None:
               f"lease {s.lease_seconds:g} s), {frames_hour:,.0f} frames/hour:")  # fmt: skip
         _line("all tasks, per frame", total, frames_hour)
         _line("all tasks, per terminal-month (730 h)", _scaled(total, 730 / args.terminals))
-        backend.delete_tables()
-        backend.close()
-    finally:
-        local.stop()
 
 
 if __name__ == "__main__":

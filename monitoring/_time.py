@@ -21,6 +21,17 @@ def require_utc(value: datetime, what: str) -> datetime:
     return value.astimezone(UTC)
 
 
+def parse_aware(text: str) -> datetime:
+    """A time a person typed (the CLIs' --now, --at): ISO 8601 with its UTC offset, else a clear error."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInputError(f"不是 ISO 8601 时间：{text!r}（如 2026-12-06T09:30+08:00）") from None
+    if value.tzinfo is None:
+        raise InvalidInputError(f"缺少时区（如 +08:00）：{text!r}")
+    return value
+
+
 def to_micros(value: datetime) -> int:
     """Aware datetime → integer microseconds since the Unix epoch (exact, sortable)."""
     delta = value.astimezone(UTC) - _EPOCH

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from monitoring._time import parse_aware
 from monitoring.clock import SystemClock
 from monitoring.errors import InvalidInputError, NotFoundError
 from monitoring.evidence.delivered import DeliveredArchive
@@ -79,15 +80,7 @@ def _audit_export(store: Store, evidence: Any, sha256: str, now: datetime) -> No
 
 def parse_now(text: str | None, default: datetime) -> datetime:
     """--now: ISO 8601 with an offset; the default when not given."""
-    if not text:
-        return default
-    try:
-        now = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"不是 ISO 8601 时间: {text!r}") from None
-    if now.tzinfo is None:
-        raise InvalidInputError(f"缺少时区（如 +08:00）: {text!r}")
-    return now
+    return parse_aware(text) if text else default
 
 
 def export_cli(args: argparse.Namespace, store: Store, out: TextIO, now: datetime) -> int:

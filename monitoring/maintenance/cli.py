@@ -7,7 +7,7 @@ import argparse
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
-from monitoring._time import CHINA
+from monitoring._time import CHINA, parse_aware
 from monitoring.clock import Clock
 from monitoring.errors import InvalidInputError
 from monitoring.maintenance.checklist import checklist
@@ -60,15 +60,7 @@ def _local(t: datetime | None) -> str:
 
 
 def _time(text: str | None, now: datetime) -> datetime:
-    if not text:
-        return now
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"时间格式不正确：{text}（如 2026-12-06T09:30+08:00）") from None
-    if value.tzinfo is None:
-        raise InvalidInputError(f"时间须带时区：{text}")
-    return value.astimezone(UTC)
+    return parse_aware(text).astimezone(UTC) if text else now
 
 
 def _account_id(store: Store, username: str) -> str:

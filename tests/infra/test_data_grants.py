@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,10 +13,10 @@ from functions.adapters.archive_objects import frames_of
 from infra.data_grants import CHAIN_ARCHIVE, LISTENER, allows
 from monitoring.archive.manifest_chain import ManifestChain, verify
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from tests.contract.storage import builders as b
 from tests.support.archive_objects import VersionedObjects, delivered
 from tests.support.dynamodb_requests import authorised_as, recording, refused
+from tests.support.dynamodb_tables import backend_fixture
 
 NOW = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
 
@@ -38,14 +36,7 @@ def test_every_key_of_a_request_must_match_one_grant_on_that_table_index_and_act
     assert not allows(CHAIN_ARCHIVE, "state", "", "dynamodb:PutItem", ["mchainx"])  # exact: no wildcard
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
-    made = DynamoDBBackend(conn, f"grants{uuid.uuid4().hex[:10]}")
-    made.create_tables(enable_ttl=False)
-    yield made
-    made.delete_tables()
-    made.close()
+backend = backend_fixture("grants")
 
 
 @pytest.mark.integration

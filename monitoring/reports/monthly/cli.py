@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from monitoring._time import parse_aware
 from monitoring.errors import InvalidInputError
 from monitoring.reports.monthly.build import build_monthly
 from monitoring.reports.monthly.model import Scope, ScopeKind, parse_month
@@ -31,15 +32,7 @@ def add_parser(sub: Any) -> None:
 
 
 def _now(text: str | None) -> datetime:
-    if text is None:
-        return datetime.now(UTC)
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        raise InvalidInputError(f"不是 ISO 8601 时间：{text!r}") from None
-    if value.tzinfo is None:
-        raise InvalidInputError(f"缺少时区（如 +08:00）：{text!r}")
-    return value.astimezone(UTC)
+    return datetime.now(UTC) if text is None else parse_aware(text).astimezone(UTC)
 
 
 def _scope(args: argparse.Namespace, store: Store) -> Scope:

@@ -73,6 +73,26 @@ def association(association_id: str = "a1", **kw: Any) -> Association:
     return Association(association_id=association_id, **fields)
 
 
+def register_fan_enterprise(registry: Any, eid: str, county: str = "rugao") -> None:
+    """Enterprise `eid`: production line `<eid>-f1` (point `<eid>-p`, MN `<eid>MN1`) treated by its fan
+    `<eid>-f2` (point `<eid>-c`, MN `<eid>MN2`), associated as `<eid>-a`; outside rugao in `<county>-t1`/`-b1`."""
+    town, branch = ("rugao-chengbei", "rugao-b1") if county == "rugao" else (f"{county}-t1", f"{county}-b1")
+    registry.put_enterprise(enterprise(eid, county_id=county, town_id=town, branch_id=branch))
+    registry.put_facility(facility(f"{eid}-f1", enterprise_id=eid, rated_power_kw=100.0))
+    registry.put_facility(
+        facility(f"{eid}-f2", enterprise_id=eid, code="TA001", name="引风机", kind=FacilityKind.CONTROL,
+                 rated_power_kw=30.0)
+    )  # fmt: skip
+    registry.put_point(point(f"{eid}-p", enterprise_id=eid, facility_id=f"{eid}-f1", mn=f"{eid}MN1"))
+    registry.put_point(
+        point(f"{eid}-c", enterprise_id=eid, facility_id=f"{eid}-f2", role=FacilityKind.CONTROL, mn=f"{eid}MN2")
+    )
+    registry.put_association(
+        association(f"{eid}-a", enterprise_id=eid, production_facility_ids=(f"{eid}-f1",),
+                    control_facility_id=f"{eid}-f2")
+    )  # fmt: skip
+
+
 def terminal(mn: str = "MN0001", **kw: Any) -> Terminal:
     fields: dict[str, Any] = dict(county_id="rugao", password_hash=PASSWORD_HASH)
     fields.update(kw)

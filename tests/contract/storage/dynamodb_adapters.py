@@ -14,7 +14,6 @@ mocked request through at a time, so the suite tests our code rather than moto's
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,6 +28,7 @@ from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.ports import Store
 from tests.conftest import FAKE_AWS_ENV
+from tests.support.dynamodb_tables import fresh_backend, unique_prefix
 
 REGION = FAKE_AWS_ENV["AWS_DEFAULT_REGION"]
 
@@ -50,15 +50,11 @@ def _serialised_moto() -> Iterator[None]:
         yield
 
 
-def _prefix() -> str:
-    return f"ct{uuid.uuid4().hex[:12]}"
-
-
 def moto_store(tmp_path: Path, clock: FixedClock, request: pytest.FixtureRequest) -> Iterator[Store]:
     """A store on moto's in-process DynamoDB (fresh state per test)."""
     request.getfixturevalue("fake_aws_env")
     with _serialised_moto():
-        backend = DynamoDBBackend(Connection(region=REGION), _prefix())
+        backend = DynamoDBBackend(Connection(region=REGION), unique_prefix("ct"))
         backend.create_tables(enable_ttl=False)
         try:
             yield backend.store(clock=clock, purge_by_scan=True)
@@ -70,14 +66,8 @@ def dynamodb_local_store(tmp_path: Path, clock: FixedClock, request: pytest.Fixt
     """A store on the session's DynamoDB Local, in tables created for this test and dropped after it."""
     url = request.getfixturevalue("dynamodb_local_url")
     request.getfixturevalue("fake_aws_env")
-    conn = Connection(region=REGION, host=url, aws_access_key_id="local", aws_secret_access_key="local")
-    backend = DynamoDBBackend(conn, _prefix())
-    backend.create_tables(enable_ttl=False)
-    try:
+    with fresh_backend(url, "ct", region=REGION) as backend:
         yield backend.store(clock=clock, purge_by_scan=True)
-    finally:
-        backend.delete_tables()
-        backend.close()
 
 
 moto_store.needs_request = True  # type: ignore[attr-defined]

@@ -10,14 +10,12 @@ import asyncio
 import base64
 import json
 import threading
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from functions import _wiring
 from functions.every_minute_evaluate_rules import handler as evaluate_handler
@@ -38,7 +36,6 @@ from monitoring.registry.terminal import hash_password, verify_password
 from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.leases import DynamoDBSessionLeases
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.dynamodb.tables import table_name
 from monitoring.storage.ports import Store
 from simulator.clock import SimClock
@@ -49,6 +46,8 @@ from tests.contract.storage import builders as b
 from tests.fixtures.events import load_event
 from tests.integration.functions.conftest import LambdaContext
 from tests.support.dynamodb_requests import Request, authorised_as, recording, refused
+from tests.support.dynamodb_tables import fresh_backend
+from tests.support.moto_server import moto_server
 from tests.unit.simulator.conftest import START, scenario, terminal
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -64,27 +63,17 @@ OLD_PW, NEW_PW = "123456", "654321"
 
 @pytest.fixture
 def kinesis_url(fake_aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL_KINESIS", url)  # the listener's sink builds its own client
-    try:
+    with moto_server() as url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL_KINESIS", url)  # the listener's sink builds its own client
         boto3.client("kinesis", region_name=REGION, endpoint_url=url).create_stream(StreamName=STREAM, ShardCount=1)
         yield url
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    b_ = DynamoDBBackend(Connection(region=REGION, host=dynamodb_local_url), f"e2e{uuid.uuid4().hex[:10]}")
-    b_.create_tables(enable_ttl=False)  # the run uses fixed data times; DynamoDB Local's sweeper uses the wall clock
-    try:
-        yield b_
-    finally:
-        b_.delete_tables()
-        b_.client.close()
+    # the handlers under test open their own clients with the environment's credentials
+    with fresh_backend(dynamodb_local_url, "e2e", region=REGION, env_credentials=True) as made:
+        yield made
 
 
 def _seed(store: Store) -> None:

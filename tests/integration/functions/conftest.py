@@ -27,6 +27,19 @@ class LambdaContext:
         return 30_000
 
 
+@dataclass
+class NotifySendContext:
+    """NotifySend's context: a run with 55 s left; the request id names the sender (its lease owner)."""
+
+    aws_request_id: str = "req-1"
+    function_name: str = "NotifySend"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws-cn:lambda:cn-north-1:123456789012:function:NotifySend"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 55_000
+
+
 @pytest.fixture
 def lambda_context() -> LambdaContext:
     return LambdaContext()

@@ -10,7 +10,6 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from monitoring.clock import FixedClock
 from monitoring.notify.models import Status
 from monitoring.notify.ports import ChannelKind
 from monitoring.storage.ports import Store
+from tests.integration.functions.conftest import NotifySendContext as Context
 from tests.support.lambda_loopback import LambdaLoopback
 from tests.support.notify_loopback import LoopbackChannel, LoopbackProvider
 from tests.unit.monitoring.notify.world import COUNTY, T0, alarm, populate
@@ -47,17 +47,6 @@ class RunningClock:
     def at(self, moment: datetime) -> float:
         """time.monotonic() of a moment of this clock."""
         return self.began + (moment - self.start).total_seconds()
-
-
-@dataclass
-class Context:
-    aws_request_id: str = "req-1"
-    function_name: str = "NotifySend"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws-cn:lambda:cn-north-1:123456789012:function:NotifySend"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 55_000
 
 
 def _routes(tmp_path: Path, **settings: Any) -> Path:

@@ -5,62 +5,41 @@ from __future__ import annotations
 
 import statistics
 import time
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 
 import pytest
 
-from functions import _notify, _wiring
+from functions import _notify
 from functions.notify_send import handler as send_handler
 from monitoring.clock import FixedClock
 from monitoring.notify.ports import ChannelKind
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.ports import Store
+from tests.integration.functions.conftest import NotifySendContext
 from tests.support.notify_loopback import LoopbackChannel, LoopbackProvider
+from tests.support.wired_dynamodb import wired_dynamodb
 from tests.unit.monitoring.notify.world import COUNTY, T0, alarm, populate
 
 pytestmark = pytest.mark.integration
 RUNS = 20
 
 
-@dataclass
-class Context:
-    aws_request_id: str = "req-net"
-    function_name: str = "NotifySend"
-    memory_limit_in_mb: int = 512
-    invoked_function_arn: str = "arn:aws-cn:lambda:cn-north-1:123456789012:function:NotifySend"
-
-    def get_remaining_time_in_millis(self) -> int:
-        return 55_000
+Context = partial(NotifySendContext, "req-net")
 
 
 @pytest.fixture
 def wired(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[tuple[Store, DynamoDBBackend, FixedClock]]:
     clock = FixedClock(T0)
-    settings = _wiring.Settings(
-        store_backend="dynamodb",
-        dynamodb_endpoint=dynamodb_local_url,
-        dynamodb_region="cn-north-1",
-        dynamodb_table_prefix=f"nd{uuid.uuid4().hex[:10]}",
-        county_id=COUNTY,
-    )
-    _wiring.configure(settings, clock=clock)
-    _notify.reset()
-    store = _wiring.get_store()
-    backend = getattr(store.close, "__self__", None)
-    assert isinstance(backend, DynamoDBBackend)
-    backend.create_tables(enable_ttl=False)
-    try:
-        populate(store)
-        yield store, backend, clock
-    finally:
-        _notify.use_channels(None)
+    with wired_dynamodb(dynamodb_local_url, "nd", clock, county_id=COUNTY) as (store, backend):
         _notify.reset()
-        backend.delete_tables()
-        _wiring.configure(None)
-        store.close()
+        try:
+            populate(store)
+            yield store, backend, clock
+        finally:
+            _notify.use_channels(None)
+            _notify.reset()
 
 
 def test_the_safety_net_with_nothing_due_is_one_query_and_returns_at_once(

@@ -19,6 +19,7 @@ from monitoring.archive.models import AuthStatus
 from monitoring.ingest.records import encode_record
 from monitoring.storage.ports import Store
 from tests.integration.functions.conftest import NOW, LambdaContext
+from tests.support.locked_bucket import create_locked_bucket
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fake_aws_env")]
 REGION = "cn-north-1"
@@ -46,16 +47,7 @@ def _put(s3: Any, key: str, lines: list[bytes]) -> None:
 
 def _locked_bucket() -> Any:
     s3 = boto3.client("s3", region_name=REGION)
-    s3.create_bucket(
-        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}, ObjectLockEnabledForBucket=True
-    )
-    s3.put_object_lock_configuration(
-        Bucket=BUCKET,
-        ObjectLockConfiguration={
-            "ObjectLockEnabled": "Enabled",
-            "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
-        },
-    )
+    create_locked_bucket(s3, BUCKET)
     return s3
 
 

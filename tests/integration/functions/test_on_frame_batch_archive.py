@@ -20,6 +20,7 @@ from monitoring.archive.models import RawFrame
 from monitoring.ingest.records import parse_record
 from monitoring.storage.ports import Store
 from tests.integration.functions.conftest import LambdaContext
+from tests.support.locked_bucket import create_locked_bucket
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("fake_aws_env")]
 REGION = "cn-north-1"
@@ -36,16 +37,7 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("AWS_REGION", REGION)
     with mock_aws():
         client = boto3.client("s3", region_name=REGION)
-        client.create_bucket(
-            Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION}, ObjectLockEnabledForBucket=True
-        )
-        client.put_object_lock_configuration(
-            Bucket=BUCKET,
-            ObjectLockConfiguration={
-                "ObjectLockEnabled": "Enabled",
-                "Rule": {"DefaultRetention": {"Mode": "GOVERNANCE", "Days": 1}},
-            },
-        )
+        create_locked_bucket(client, BUCKET)
         on_frame_batch_archive._bucket.clear()  # a new cold start inside the mock
         yield client
         on_frame_batch_archive._bucket.clear()

@@ -4,9 +4,6 @@ reads every terminal's events at every tick."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -15,16 +12,15 @@ from functions import _wiring
 from functions.on_rule_shard import evaluate_shard
 from monitoring.clock import FixedClock
 from monitoring.events.models import Event, EventKind
-from monitoring.readings.models import Reading, ReadingKind
 from monitoring.rules.shards import Shard
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.metering import OperationUsage
 from monitoring.storage.ports import Store
-from tests.contract.storage import builders as b
-from tests.integration.functions.test_rule_fan_out import TICK, _enterprise
+from tests.integration.functions.stopped_fans import IDS, store_minute
+from tests.integration.functions.stopped_fans import two_stopped_fans as _wired
+from tests.integration.functions.test_rule_fan_out import TICK
 
 pytestmark = pytest.mark.integration
-IDS = ("e1", "e2")
 # Events stored between ticks (stored after tick `minute`): what the terminals and the listener report
 EVENTS = {
     1: [Event("e1MN2", EventKind.PARAM_CHANGE, TICK - timedelta(minutes=3), detail={"param": "CT变比"})],
@@ -34,42 +30,9 @@ EVENTS = {
 }
 
 
-@contextmanager
-def _wired(url: str) -> Iterator[tuple[Store, DynamoDBBackend, FixedClock]]:
-    """The handlers' own wiring on fresh DynamoDB Local tables: two enterprises whose fans stopped at T0."""
-    clock = FixedClock(TICK)
-    settings = _wiring.Settings(
-        store_backend="dynamodb",
-        dynamodb_endpoint=url,
-        dynamodb_region="cn-north-1",
-        dynamodb_table_prefix=f"ec{uuid.uuid4().hex[:10]}",
-    )
-    _wiring.configure(settings, clock=clock)
-    store = _wiring.get_store()
-    backend = getattr(store.close, "__self__", None)
-    assert isinstance(backend, DynamoDBBackend)
-    backend.create_tables(enable_ttl=False)
-    try:
-        b.seed_jurisdictions(store.registry)
-        for eid in IDS:
-            _enterprise(store, eid)
-        yield store, backend, clock
-    finally:
-        backend.delete_tables()
-        _wiring.configure(None)
-        store.close()
-
-
 def _tick(store: Store, backend: DynamoDBBackend, clock: FixedClock, minute: int) -> OperationUsage:
     """Store the minute's readings, evaluate the shard at TICK + `minute`; the events table's usage of the tick."""
-    at = TICK + timedelta(minutes=minute)
-    rows = [
-        Reading(pid, at - timedelta(minutes=1), ReadingKind.MINUTE, {"p": p}, received_at=at - timedelta(seconds=40))
-        for eid in IDS
-        for pid, p in ((f"{eid}-p", 60.0), (f"{eid}-c", 0.0))
-    ]
-    store.readings.put_readings(rows)
-    clock.set(at + timedelta(seconds=1))
+    at = store_minute(store, clock, minute)
     tables = backend.meter.by_table()
     summary = evaluate_shard(Shard("rugao", 0, 1, at, IDS))
     assert summary["enterprises"] == 2 and summary["failed"] == 0

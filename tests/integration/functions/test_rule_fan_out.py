@@ -21,7 +21,7 @@ from functions.on_rule_shard import evaluate_shard
 from functions.on_rule_shard import handler as shard_handler
 from monitoring.clock import FixedClock
 from monitoring.readings.models import Reading, ReadingKind
-from monitoring.registry.models import Branch, County, FacilityKind, Town, TownKind
+from monitoring.registry.models import Branch, County, Town, TownKind
 from monitoring.rules.shards import Shard
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
@@ -35,22 +35,7 @@ TICK = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)  # eventbridge_scheduled.json
 
 def _enterprise(store: Store, eid: str, county: str = "rugao") -> None:
     """An enterprise whose production runs while its fan is stopped since T0 (a control_stopped alarm)."""
-    reg = store.registry
-    town, branch = ("rugao-chengbei", "rugao-b1") if county == "rugao" else (f"{county}-t1", f"{county}-b1")
-    reg.put_enterprise(b.enterprise(eid, county_id=county, town_id=town, branch_id=branch))
-    reg.put_facility(b.facility(f"{eid}-f1", enterprise_id=eid, rated_power_kw=100.0))
-    reg.put_facility(
-        b.facility(f"{eid}-f2", enterprise_id=eid, code="TA001", name="引风机", kind=FacilityKind.CONTROL,
-                   rated_power_kw=30.0)
-    )  # fmt: skip
-    reg.put_point(b.point(f"{eid}-p", enterprise_id=eid, facility_id=f"{eid}-f1", mn=f"{eid}MN1"))
-    reg.put_point(
-        b.point(f"{eid}-c", enterprise_id=eid, facility_id=f"{eid}-f2", role=FacilityKind.CONTROL, mn=f"{eid}MN2")
-    )
-    reg.put_association(
-        b.association(f"{eid}-a", enterprise_id=eid, production_facility_ids=(f"{eid}-f1",),
-                      control_facility_id=f"{eid}-f2")
-    )  # fmt: skip
+    b.register_fan_enterprise(store.registry, eid, county)
     for pid, p in ((f"{eid}-p", 60.0), (f"{eid}-c", 0.0)):
         rows = [
             Reading(pid, T0 + timedelta(minutes=i), ReadingKind.MINUTE, {"p": p}, received_at=T0 + timedelta(minutes=i))

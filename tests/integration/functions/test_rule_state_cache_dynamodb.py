@@ -3,7 +3,6 @@ fewer state items, and a person's filing or decision between two warm ticks is j
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 
@@ -13,56 +12,28 @@ from functions import _wiring
 from functions.on_rule_shard import evaluate_shard
 from monitoring.alarms.models import AlarmState
 from monitoring.clock import FixedClock
-from monitoring.readings.models import Reading, ReadingKind
 from monitoring.reports.models import FaultKind, FaultReport, StoppageKind, StoppageRequest
 from monitoring.reports.service import decide_stoppage, file_fault, file_stoppage
 from monitoring.rules.shards import Shard
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.metering import OperationUsage
 from monitoring.storage.ports import Store
-from tests.contract.storage import builders as b
-from tests.integration.functions.test_rule_fan_out import T0, TICK, _enterprise
+from tests.integration.functions.stopped_fans import IDS, store_minute, two_stopped_fans
+from tests.integration.functions.test_rule_fan_out import T0, TICK
 
 pytestmark = pytest.mark.integration
-IDS = ("e1", "e2")
 
 
 @pytest.fixture
 def wired(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[tuple[Store, DynamoDBBackend, FixedClock]]:
     """The handlers' own wiring on DynamoDB Local: two enterprises whose fans stopped at T0."""
-    clock = FixedClock(TICK)
-    settings = _wiring.Settings(
-        store_backend="dynamodb",
-        dynamodb_endpoint=dynamodb_local_url,
-        dynamodb_region="cn-north-1",
-        dynamodb_table_prefix=f"sc{uuid.uuid4().hex[:10]}",
-    )
-    _wiring.configure(settings, clock=clock)
-    store = _wiring.get_store()
-    backend = getattr(store.close, "__self__", None)
-    assert isinstance(backend, DynamoDBBackend)
-    backend.create_tables(enable_ttl=False)
-    try:
-        b.seed_jurisdictions(store.registry)
-        for eid in IDS:
-            _enterprise(store, eid)
-        yield store, backend, clock
-    finally:
-        backend.delete_tables()
-        _wiring.configure(None)
-        store.close()
+    with two_stopped_fans(dynamodb_local_url) as world:
+        yield world
 
 
 def _tick(store: Store, backend: DynamoDBBackend, clock: FixedClock, minute: int) -> tuple[int, OperationUsage]:
     """One shard tick `minute` minutes after TICK, its minute's readings stored first; (GetItem count, state usage)."""
-    at = TICK + timedelta(minutes=minute)
-    rows = [
-        Reading(pid, at - timedelta(minutes=1), ReadingKind.MINUTE, {"p": p}, received_at=at - timedelta(seconds=40))
-        for eid in IDS
-        for pid, p in ((f"{eid}-p", 60.0), (f"{eid}-c", 0.0))
-    ]
-    store.readings.put_readings(rows)
-    clock.set(at + timedelta(seconds=1))
+    at = store_minute(store, clock, minute)
     ops, tables = backend.meter.snapshot(), backend.meter.by_table()
     summary = evaluate_shard(Shard("rugao", 0, 1, at, IDS))
     assert summary["enterprises"] == 2 and summary["failed"] == 0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -14,14 +13,13 @@ import pytest
 from local.wechat_stub import WeChatStub
 from miniprogram_api.chalicelib.sms import LogSmsSender
 from monitoring.accounts.models import Role
-from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.photo_blobs.local import LocalPhotoBlobs
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
 from tests.conftest import FAKE_AWS_ENV
 from tests.integration.miniprogram_api.world import PASSWORD, World, build_world
 from tests.support.api import ApiClient, api_settings, serve, wechat_stub
+from tests.support.dynamodb_tables import fresh_backend
 
 
 @dataclass
@@ -53,16 +51,8 @@ def _dynamodb_local(request: pytest.FixtureRequest, tmp: Path) -> Iterator[Store
     with pytest.MonkeyPatch.context() as patch:
         for name, value in FAKE_AWS_ENV.items():
             patch.setenv(name, value)
-        conn = Connection(
-            region=FAKE_AWS_ENV["AWS_REGION"], host=url, aws_access_key_id="local", aws_secret_access_key="local"
-        )
-        backend = DynamoDBBackend(conn, f"api{uuid.uuid4().hex[:10]}")
-        backend.create_tables(enable_ttl=False)
-        try:
+        with fresh_backend(url, "api", region=FAKE_AWS_ENV["AWS_REGION"]) as backend:
             yield backend.store()
-        finally:
-            backend.delete_tables()
-            backend.close()
 
 
 BACKENDS = [

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from miniprogram_api.chalicelib import wiring
 from miniprogram_api.chalicelib.wiring import SecretUnavailableError, settings_from_environment
+from tests.support.moto_server import moto_server
 
 pytestmark = pytest.mark.integration
 TOKEN_KEY = "k" * 24 + "0123456789abcdef0123456789abcdef"
@@ -25,17 +25,11 @@ def unique(name: str) -> str:
 @pytest.fixture
 def aws(fake_aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """A local Secrets Manager and SSM; the API's settings read only API_* variables, so none leak in."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", url)
-    for name in ("API_TOKEN_KEY", "API_WECHAT_SECRET", "API_TOKEN_KEY_SOURCE", "API_WECHAT_SECRET_SOURCE"):
-        monkeypatch.delenv(name, raising=False)
-    try:
+    with moto_server() as url:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", url)
+        for name in ("API_TOKEN_KEY", "API_WECHAT_SECRET", "API_TOKEN_KEY_SOURCE", "API_WECHAT_SECRET_SOURCE"):
+            monkeypatch.delenv(name, raising=False)
         yield url
-    finally:
-        server.stop()
 
 
 def test_token_key_from_secrets_manager_and_wechat_secret_from_ssm(aws: str, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -14,21 +12,14 @@ from iot_ingest.ports import CommandStatus, CommandUpdate
 from monitoring.clock import FixedClock
 from monitoring.commands.models import CommandStatus as Stored
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from tests.contract.storage import builders as b
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
 NOW = datetime(2026, 12, 6, 2, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
-    made = DynamoDBBackend(conn, f"cq{uuid.uuid4().hex[:12]}")
-    made.create_tables(enable_ttl=False)
-    yield made
-    made.delete_tables()
-    made.close()
+backend = backend_fixture("cq")
 
 
 def _ops(backend: DynamoDBBackend) -> dict[str, int]:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,10 +11,10 @@ from iot_ingest.adapters.directory import CachedRegistryDirectory, LookupBudgetS
 from iot_ingest.ports import AuthStatus
 from monitoring.registry.terminal import hash_password
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
 from tests.integration.iot_ingest.harness import frame, running
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
 PW = "123456"
@@ -31,14 +29,7 @@ class Mono:
         return self.t
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
-    made = DynamoDBBackend(conn, f"dir{uuid.uuid4().hex[:12]}")
-    made.create_tables(enable_ttl=False)
-    yield made
-    made.delete_tables()
-    made.close()
+backend = backend_fixture("dir")
 
 
 @pytest.fixture

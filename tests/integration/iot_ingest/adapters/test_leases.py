@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
 
 import pytest
 
@@ -13,21 +11,12 @@ from iot_ingest.memory import MemoryDirectory, TerminalEntry
 from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.leases import DynamoDBSessionLeases
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.dynamodb.tables import table_name
 from tests.integration.iot_ingest.harness import MN, PW, frame, running, until
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
-    made = DynamoDBBackend(conn, f"lt{uuid.uuid4().hex[:12]}")
-    made.create_tables(enable_ttl=False)
-    yield made
-    made.delete_tables()
-    made.close()
+backend = backend_fixture("lt")
 
 
 def test_terminal_on_a_second_task_is_a_duplicate_and_the_first_task_drops_its_session(

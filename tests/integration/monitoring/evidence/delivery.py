@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
-from moto.server import ThreadedMotoServer
 
 from functions.adapters.archive_objects import S3Objects, frames_of
 from hj212.contract import FrameRecord
@@ -20,6 +19,7 @@ from monitoring.archive.manifest_chain import ChainLinks, ManifestChain
 from monitoring.archive.models import AuthStatus, RawFrame
 from monitoring.ingest.records import encode_record, parse_record
 from tests.conftest import FAKE_AWS_ENV
+from tests.support.moto_server import moto_server
 
 REGION = FAKE_AWS_ENV["AWS_REGION"]
 BUCKET = "archive"
@@ -30,18 +30,12 @@ OBJECT_MINUTES = 40  # each object holds 40 minutes of receipts: a demo alarm's 
 @contextmanager
 def moto_s3() -> Iterator[tuple[Any, str]]:
     """A client of a fresh moto S3 server with the archive bucket, and the server's URL (AWS_* must be fake)."""
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    url = f"http://{host}:{port}"
-    try:
+    with moto_server() as url:
         # moto's servers in one process share their state: start from none (an earlier test's bucket)
         urllib.request.urlopen(urllib.request.Request(f"{url}/moto-api/reset", method="POST"), timeout=30).close()
         s3 = boto3.client("s3", region_name=REGION, endpoint_url=url)
         s3.create_bucket(Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
         yield s3, url
-    finally:
-        server.stop()
 
 
 def _other(at: datetime, n: int) -> bytes:

@@ -11,7 +11,6 @@ import io
 import json
 import subprocess
 import sys
-import uuid
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,15 +24,15 @@ from monitoring.archive.models import RawFrame
 from monitoring.clock import FixedClock
 from monitoring.evidence import build_package, collect
 from monitoring.evidence.delivered import DeliveredArchive
-from monitoring.evidence.verify_evidence import MANIFEST, verify
+from monitoring.evidence.verify_evidence import verify
 from monitoring.ingest.records import parse_record
 from monitoring.storage.archive_s3 import S3ArchiveReader
-from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.ports import Store
 from tests.conftest import FAKE_AWS_ENV
 from tests.integration.monitoring.evidence.delivery import BUCKET, OTHER, REGION, deliver, moto_s3
+from tests.integration.monitoring.evidence.package_files import reseal, write_files
 from tests.integration.monitoring.evidence.scene import Scene, build_scene
+from tests.support.dynamodb_tables import fresh_backend
 
 pytestmark = pytest.mark.integration
 
@@ -63,33 +62,20 @@ def world(tmp_path_factory: pytest.TempPathFactory, dynamodb_local_url: str) -> 
     with pytest.MonkeyPatch.context() as env:
         for name, value in FAKE_AWS_ENV.items():
             env.setenv(name, value)
-        conn = Connection(region=REGION, host=dynamodb_local_url, aws_access_key_id="x", aws_secret_access_key="x")
-        backend = DynamoDBBackend(conn, f"ev{uuid.uuid4().hex[:10]}")
-        backend.create_tables(enable_ttl=False)
-        scene = build_scene(tmp_path_factory.mktemp("evidence-s3"))
-        try:
-            with moto_s3() as (s3, _):
-                links = backend.store(clock=FixedClock(scene.now))
-                keys = deliver(s3, links.chain_heads, scene.records)
-                data, files = _package(scene, s3, links)
-                yield World(scene, s3, links, keys, data, files)
-        finally:
-            scene.store.close()
-            backend.delete_tables()
-            backend.close()
-
-
-def _reseal(files: dict[str, bytes]) -> dict[str, bytes]:
-    """SHA256SUMS.txt recomputed: what a forger who changes a file would hand over."""
-    import hashlib
-
-    body = {n: d for n, d in files.items() if n != MANIFEST}
-    sums = "".join(f"{hashlib.sha256(body[n]).hexdigest()}  {n}\n" for n in sorted(body))
-    return body | {MANIFEST: sums.encode()}
+        with fresh_backend(dynamodb_local_url, "ev", region=REGION) as backend:
+            scene = build_scene(tmp_path_factory.mktemp("evidence-s3"))
+            try:
+                with moto_s3() as (s3, _):
+                    links = backend.store(clock=FixedClock(scene.now))
+                    keys = deliver(s3, links.chain_heads, scene.records)
+                    data, files = _package(scene, s3, links)
+                    yield World(scene, s3, links, keys, data, files)
+            finally:
+                scene.store.close()
 
 
 def _problems(files: dict[str, bytes], folder: Path) -> list[str]:
-    return verify(str(_written(files, folder)))[0]
+    return verify(str(write_files(files, folder)))[0]
 
 
 def test_the_package_holds_the_terminals_frames_byte_exact_and_verifies(world: World, tmp_path: Path) -> None:
@@ -98,7 +84,7 @@ def test_the_package_holds_the_terminals_frames_byte_exact_and_verifies(world: W
     assert verify(str(tmp_path / "p.zip"))[0] == []
     run = subprocess.run(
         [sys.executable, "verify.py", str(tmp_path / "p.zip")],
-        cwd=_written(files, tmp_path / "unpacked"),
+        cwd=write_files(files, tmp_path / "unpacked"),
         capture_output=True,
         text=True,
         check=False,
@@ -121,14 +107,6 @@ def test_the_package_holds_the_terminals_frames_byte_exact_and_verifies(world: W
     assert "哈希证明说明" in files["README.txt"].decode()
 
 
-def _written(files: dict[str, bytes], folder: Path) -> Path:
-    for name, data in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return folder
-
-
 def _proof_lines(files: dict[str, bytes], mn: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in files[f"proof/{mn}.jsonl"].decode().splitlines()]
 
@@ -141,7 +119,7 @@ def test_a_frame_byte_changed_in_the_package_is_found_even_with_its_proof_rewrit
     changed = bytearray(world.files[name])
     changed[40] ^= 0x01
     # the frame file alone: it no longer matches the proof
-    problems = _problems(_reseal(world.files | {name: bytes(changed)}), tmp_path / "a")
+    problems = _problems(reseal(world.files | {name: bytes(changed)}), tmp_path / "a")
     assert any(p.startswith(f"原始报文 {name} 与哈希证明中的字节不一致") for p in problems), problems
     # the frame file and its proof line together: the proof no longer matches the manifest
     seq, position = name.rsplit("/", 1)[1].removesuffix(".hj212").split("-")
@@ -150,7 +128,7 @@ def test_a_frame_byte_changed_in_the_package_is_found_even_with_its_proof_rewrit
         if (line["seq"], line["position"]) == (int(seq), int(position)):
             line["frame"]["raw"] = base64.b64encode(bytes(changed)).decode()
     proof = "".join(json.dumps(x, sort_keys=True, separators=(",", ":")) + "\n" for x in lines).encode()
-    problems = _problems(_reseal(world.files | {name: bytes(changed), f"proof/{mn}.jsonl": proof}), tmp_path / "b")
+    problems = _problems(reseal(world.files | {name: bytes(changed), f"proof/{mn}.jsonl": proof}), tmp_path / "b")
     assert f"终端 {mn}：第{int(seq)}环的报文与清单中的哈希不符（报文被改动）" in problems, problems
 
 
@@ -169,18 +147,18 @@ def test_a_changed_manifest_or_link_is_found(world: World, tmp_path: Path) -> No
     seq = delivered["terminals"][0]["entries"][1]
     name = delivered["manifests"][str(seq)]
     forged = _forged_manifest(world, seq, "ab" * 32)
-    problems = _problems(_reseal(world.files | {name: forged}), tmp_path / "m")
+    problems = _problems(reseal(world.files | {name: forged}), tmp_path / "m")
     assert f"清单 {name} 与全局链第{seq}环的哈希不符（清单被改动）" in problems, problems
     # the forger rewrites that link's hash too: the next link no longer follows it
     links = [json.loads(line) for line in world.files["archive/links.jsonl"].decode().splitlines()]
     links[seq - 1]["hash"] = mf.sha256(forged)
     text = "".join(json.dumps(x, sort_keys=True, separators=(",", ":")) + "\n" for x in links).encode()
-    problems = _problems(_reseal(world.files | {name: forged, "archive/links.jsonl": text}), tmp_path / "l")
+    problems = _problems(reseal(world.files | {name: forged, "archive/links.jsonl": text}), tmp_path / "l")
     assert f"全局链第{seq + 1}环：上一清单哈希与上一环不衔接（链记录被改动）" in problems, problems
     # a link left out of the chain
     del links[seq - 1]
     text = "".join(json.dumps(x, sort_keys=True, separators=(",", ":")) + "\n" for x in links).encode()
-    problems = _problems(_reseal(world.files | {"archive/links.jsonl": text}), tmp_path / "d")
+    problems = _problems(reseal(world.files | {"archive/links.jsonl": text}), tmp_path / "d")
     assert any(p.startswith(f"全局链缺少第{seq}环") for p in problems), problems
 
 

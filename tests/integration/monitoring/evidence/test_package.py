@@ -20,6 +20,7 @@ import pytest
 from monitoring._time import CHINA
 from monitoring.evidence import build_package, collect
 from monitoring.evidence.verify_evidence import MANIFEST, verify
+from tests.integration.monitoring.evidence.package_files import reseal, write_files
 from tests.integration.monitoring.evidence.scene import Scene, build_scene
 
 pytestmark = pytest.mark.integration
@@ -44,24 +45,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     scene.store.close()
 
 
-def _write(files: dict[str, bytes], folder: Path) -> Path:
-    for name, data in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    return folder
-
-
 def _flip(data: bytes, at: int | None = None) -> bytes:
     at = len(data) // 2 if at is None else at
     return data[:at] + bytes([data[at] ^ 0x01]) + data[at + 1 :]
-
-
-def _reseal(files: dict[str, bytes]) -> dict[str, bytes]:
-    """The manifest recomputed: what a forger who also rewrites SHA256SUMS.txt would hand over."""
-    body = {n: d for n, d in files.items() if n != MANIFEST}
-    manifest = "".join(f"{hashlib.sha256(body[n]).hexdigest()}  {n}\n" for n in sorted(body))
-    return body | {MANIFEST: manifest.encode()}
 
 
 KINDS = (
@@ -148,7 +134,7 @@ def test_the_frames_are_the_archived_bytes(built: Built) -> None:
 def test_one_changed_byte_in_any_file_is_found(built: Built, tmp_path: Path, kind: str) -> None:
     name = _named(built.files, kind)
     files = dict(built.files) | {name: _flip(built.files[name])}
-    problems, _ = verify(str(_write(files, tmp_path)))
+    problems, _ = verify(str(write_files(files, tmp_path)))
     assert problems, name
 
 
@@ -179,7 +165,7 @@ def test_a_change_with_a_fixed_up_manifest_is_still_found(built: Built, tmp_path
         out = io.StringIO()
         csv.writer(out, lineterminator="\r\n").writerows(rows)
         files["readings.csv"] = "\ufeff".encode() + out.getvalue().encode()
-    problems, _ = verify(str(_write(_reseal(files), tmp_path)))
+    problems, _ = verify(str(write_files(reseal(files), tmp_path)))
     assert problems
 
 
@@ -232,6 +218,6 @@ def test_a_frame_rewritten_in_the_archive_is_found_in_the_next_package(tmp_path:
 @pytest.mark.parametrize("chains", [[{"mn": "X"}], [{"mn": "X", "proof_file": "proof/x", "frame_files": []}], "x", [3]])
 def test_a_package_of_the_wrong_shape_is_reported_not_a_crash(built: Built, tmp_path: Path, chains: object) -> None:
     package = json.loads(built.files["package.json"]) | {"chains": chains}
-    files = _reseal(dict(built.files) | {"package.json": json.dumps(package).encode()})
-    problems, _ = verify(str(_write(files, tmp_path)))
+    files = reseal(dict(built.files) | {"package.json": json.dumps(package).encode()})
+    problems, _ = verify(str(write_files(files, tmp_path)))
     assert problems

@@ -4,30 +4,29 @@ the same alarms as one container evaluating every tick, late backfill between ti
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from functions.adapters.archive_objects import S3Objects
 from monitoring.alarms.models import Alarm
 from monitoring.clock import FixedClock
 from monitoring.evaluation.config import load_defaults
 from monitoring.readings.models import Reading, ReadingKind
-from monitoring.registry.models import FacilityKind
 from monitoring.rules.shards import plan_county, resume
 from monitoring.rules.state_cache import RuleStateCache
 from monitoring.rules.store_inputs import StoreRuleInputs, note_late_readings
 from monitoring.rules.warm_shards import WarmShards, evaluate_warm_shard
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
+from tests.support.dynamodb_tables import fresh_backend
+from tests.support.moto_server import moto_server
 
 pytestmark = pytest.mark.integration
 REGION = "cn-north-1"
@@ -49,20 +48,7 @@ def _seed(store: Store) -> None:
     reg = store.registry
     b.seed_jurisdictions(reg)
     for eid in ENTERPRISES:
-        reg.put_enterprise(b.enterprise(eid))
-        reg.put_facility(b.facility(f"{eid}-f1", enterprise_id=eid, rated_power_kw=100.0))
-        reg.put_facility(
-            b.facility(f"{eid}-f2", enterprise_id=eid, code="TA001", name="引风机", kind=FacilityKind.CONTROL,
-                       rated_power_kw=30.0)
-        )  # fmt: skip
-        reg.put_point(b.point(f"{eid}-p", enterprise_id=eid, facility_id=f"{eid}-f1", mn=f"{eid}MN1"))
-        reg.put_point(
-            b.point(f"{eid}-c", enterprise_id=eid, facility_id=f"{eid}-f2", role=FacilityKind.CONTROL, mn=f"{eid}MN2")
-        )
-        reg.put_association(
-            b.association(f"{eid}-a", enterprise_id=eid, production_facility_ids=(f"{eid}-f1",),
-                          control_facility_id=f"{eid}-f2")
-        )  # fmt: skip
+        b.register_fan_enterprise(reg, eid)
         rows = []
         for i in range(max(TICKS) + 1):
             rows.append(Reading(f"{eid}-p", _minute(i), ReadingKind.MINUTE, {"p": 60.0}, received_at=_minute(i)))
@@ -115,25 +101,14 @@ def _alarms(store: Store) -> list[Alarm]:
 
 @pytest.fixture
 def s3_url(fake_aws_env: None) -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
+    with moto_server() as url:
+        yield url
 
 
 @pytest.fixture
 def backends(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[list[DynamoDBBackend]]:
-    conn = Connection(region=REGION, host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
-    made = [DynamoDBBackend(conn, f"ws{uuid.uuid4().hex[:10]}") for _ in range(3)]
-    for backend in made:
-        backend.create_tables(enable_ttl=False)
-    yield made
-    for backend in made:
-        backend.delete_tables()
-        backend.close()
+    with ExitStack() as stack:
+        yield [stack.enter_context(fresh_backend(dynamodb_local_url, "ws", region=REGION)) for _ in range(3)]
 
 
 def test_containers_at_random_with_or_without_snapshots_raise_what_one_container_raises(

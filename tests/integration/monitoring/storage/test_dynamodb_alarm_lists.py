@@ -3,8 +3,6 @@ branch's, and an enterprise's open alarms none of its closed ones (docs/dynamodb
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -14,22 +12,15 @@ from monitoring.alarms.listing import AlarmQuery
 from monitoring.alarms.models import Alarm, AlarmState, Episode
 from monitoring.registry.models import County, Enterprise, EnterpriseCategory
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.ports import Store
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
 T = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 PAD = {"note": "x" * 3000}  # ≈ 3 KB alarms, so that reading them shows in the units
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
-    made = DynamoDBBackend(conn, f"al{uuid.uuid4().hex[:12]}")
-    made.create_tables(enable_ttl=False)
-    yield made
-    made.delete_tables()
-    made.close()
+backend = backend_fixture("al")
 
 
 def _alarm(aid: str, enterprise: str, state: AlarmState, minutes: int) -> Alarm:

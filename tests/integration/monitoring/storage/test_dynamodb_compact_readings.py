@@ -4,9 +4,7 @@ written in the two earlier layouts (JSON `body`, zlib JSON `z`), which live on u
 from __future__ import annotations
 
 import json
-import uuid
 import zlib
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,8 +18,8 @@ from monitoring.storage import codec
 from monitoring.storage.dynamodb import compact
 from monitoring.storage.dynamodb._client import time_key
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.ports import Store
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
 
@@ -31,14 +29,7 @@ DEMO = json.loads(
 )
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
-    made = DynamoDBBackend(conn, f"cr{uuid.uuid4().hex[:12]}")
-    made.create_tables(enable_ttl=False)
-    yield made
-    made.delete_tables()
-    made.close()
+backend = backend_fixture("cr")
 
 
 @pytest.fixture

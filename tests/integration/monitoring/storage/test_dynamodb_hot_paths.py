@@ -3,8 +3,6 @@ time series carry their TTL. These figures are what docs/dynamodb.md's access-pa
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -13,23 +11,16 @@ from monitoring.clock import FixedClock
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.metering import OperationUsage
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
-    made = DynamoDBBackend(conn, f"hp{uuid.uuid4().hex[:12]}")
-    made.create_tables(enable_ttl=False)
-    yield made
-    made.delete_tables()
-    made.close()
+backend = backend_fixture("hp")
 
 
 @pytest.fixture

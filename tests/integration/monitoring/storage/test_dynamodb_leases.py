@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-
 import pytest
 
 from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.leases import REFRESH_S, DynamoDBSessionLeases
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.dynamodb.tables import table_name
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
 MN = "MN0001"
@@ -25,14 +22,7 @@ class Wall:
         return self.t
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
-    made = DynamoDBBackend(conn, f"ls{uuid.uuid4().hex[:12]}")
-    made.create_tables(enable_ttl=False)
-    yield made
-    made.delete_tables()
-    made.close()
+backend = backend_fixture("ls")
 
 
 def _task(backend: DynamoDBBackend, wall: Wall) -> DynamoDBSessionLeases:

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import threading
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,8 +15,8 @@ from monitoring.commands.models import CommandStatus
 from monitoring.errors import ConflictError
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from tests.contract.storage import builders as b
+from tests.support.dynamodb_tables import backend_fixture
 
 pytestmark = pytest.mark.integration
 
@@ -25,14 +24,7 @@ NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)
 RACERS = 6
 
 
-@pytest.fixture
-def backend(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[DynamoDBBackend]:
-    conn = Connection(region="cn-north-1", host=dynamodb_local_url, aws_access_key_id="l", aws_secret_access_key="l")
-    made = DynamoDBBackend(conn, f"race{uuid.uuid4().hex[:12]}")
-    made.create_tables(enable_ttl=False)
-    yield made
-    made.delete_tables()
-    made.close()
+backend = backend_fixture("race")
 
 
 def _race(work: Callable[[int], Any]) -> list[Any]:

@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 import pytest
 
-from monitoring.evaluation.models import Sample
 from monitoring.rules.sample_cache import CachedSampleReader
+from tests.unit.monitoring.rules.stored_samples import Stored
 from tests.unit.monitoring.rules.world import MIN, at
 
 pytestmark = pytest.mark.unit
-
-
-class Stored:
-    """Readings by point, and every fetch asked of them."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, list[Sample]] = {}
-        self.asked: list[tuple[tuple[str, ...], datetime, datetime]] = []
-
-    def add(self, pid: str, t: datetime, p: float) -> None:
-        self.rows.setdefault(pid, []).append(Sample(t, p=p))
-        self.rows[pid].sort(key=lambda s: s.at)
-
-    def fetch(self, pids: Sequence[str], start: datetime, end: datetime) -> Mapping[str, list[Sample]]:
-        self.asked.append((tuple(pids), start, end))
-        out = {pid: [s for s in self.rows.get(pid, []) if start <= s.at < end] for pid in pids}
-        return {pid: rows for pid, rows in out.items() if rows}
 
 
 def _minutes(stored: Stored, pid: str, start: datetime, end: datetime) -> None:

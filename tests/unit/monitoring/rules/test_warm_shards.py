@@ -3,7 +3,7 @@ windows, with the points that got backfill since reopened; without either, a ful
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
 
 import pytest
@@ -18,31 +18,12 @@ from monitoring.rules.warm_snapshot import snapshot_key
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
 from tests.support.archive_objects import VersionedObjects
+from tests.unit.monitoring.rules.stored_samples import Stored
 from tests.unit.monitoring.rules.world import MIN, at
 
 pytestmark = pytest.mark.unit
 POINTS = ["P1", "P2"]
 WINDOW = timedelta(minutes=80)
-
-
-class Stored:
-    """Readings by point, and every fetch asked of them."""
-
-    def __init__(self) -> None:
-        self.rows: dict[str, list[Sample]] = {}
-        self.asked: list[tuple[tuple[str, ...], datetime, datetime]] = []
-
-    def add(self, pid: str, t: datetime, p: float) -> None:
-        self.rows.setdefault(pid, []).append(Sample(t, p=p))
-        self.rows[pid].sort(key=lambda s: s.at)
-
-    def fetch(self, pids: Sequence[str], start: datetime, end: datetime) -> Mapping[str, list[Sample]]:
-        self.asked.append((tuple(pids), start, end))
-        out = {pid: [s for s in self.rows.get(pid, []) if start <= s.at < end] for pid in pids}
-        return {pid: rows for pid, rows in out.items() if rows}
-
-    def read_minutes(self) -> int:
-        return sum(len(pids) * int((end - start) / MIN) for pids, start, end in self.asked)
 
 
 class World:

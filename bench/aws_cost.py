@@ -182,7 +182,7 @@ class RuleContainers:
         self.store, self.shard_ticks, self.snapshot_bytes = store, 0, 0
         for _ in range(n):
             reader = store.sample_reader() if store.sample_reader is not None else None
-            events = TerminalEventCache(refresh_every=ticks_in(60, every))
+            events = TerminalEventCache(refresh_every=ticks_in(60, every), max_gap=timedelta(minutes=15 * every))
             inputs = StoreRuleInputs(store, store.rule_state, county, reader=reader, event_cache=events)
             cache = getattr(reader, "cache", None)
             if cache is None:

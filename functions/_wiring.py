@@ -328,7 +328,10 @@ def rule_inputs_for(county_id: str) -> StoreRuleInputs:
     """The rule inputs of one county of the registry (AWS: the county a shard message names)."""
     store = get_store()
     reader = None if store.sample_reader is None else store.sample_reader()  # cached across warm ticks
-    events = TerminalEventCache(refresh_every=ticks_in(60, get_settings().rules_every_minutes))
+    every = get_settings().rules_every_minutes
+    # Re-read per MN every 60 minutes; everything after 15 ticks without one here (a container sees a county's
+    # shards at random: at 5-minute ticks a 15-minute gap is common, and the notes it reads instead last a day)
+    events = TerminalEventCache(refresh_every=ticks_in(60, every), max_gap=timedelta(minutes=15 * every))
     return StoreRuleInputs(store, store.rule_state, county_id, reader=reader, event_cache=events)
 
 

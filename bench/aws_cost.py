@@ -14,7 +14,8 @@ import random
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -32,11 +33,13 @@ from monitoring.archive.manifest_chain import ManifestChain  # noqa: E402
 from monitoring.archive.raw_objects import batch_objects  # noqa: E402
 from monitoring.clock import FixedClock  # noqa: E402
 from monitoring.ingest.isolate import decode_isolating  # noqa: E402
+from monitoring.rules import decode_watermark  # noqa: E402
 from monitoring.rules.event_cache import TerminalEventCache  # noqa: E402
 from monitoring.rules.people_cache import PeopleDocsCache  # noqa: E402
-from monitoring.rules.shards import Shard, plan_ticks, resume, retick  # noqa: E402
+from monitoring.rules.ports import RuleStateRepository  # noqa: E402
+from monitoring.rules.shards import Shard, plan_ticks, resume, retick, ticks_in  # noqa: E402
 from monitoring.rules.state_cache import RuleStateCache  # noqa: E402
-from monitoring.rules.store_inputs import StoreRuleInputs  # noqa: E402
+from monitoring.rules.store_inputs import BACKFILL_PREFIX, StoreRuleInputs  # noqa: E402
 from monitoring.rules.warm_shards import WarmShards, evaluate_warm_shard  # noqa: E402
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend  # noqa: E402
 from monitoring.storage.dynamodb.metering import CapacityMeter, OperationUsage  # noqa: E402
@@ -87,8 +90,14 @@ def _metered(meter: CapacityMeter, into: dict[str, OperationUsage], work: Callab
     return spent
 
 
-def _logical(usage: dict[str, OperationUsage], prefix: str) -> dict[str, OperationUsage]:
-    return {name.removeprefix(f"{prefix}-"): u for name, u in usage.items()}
+def _logical(usage: dict[str, OperationUsage], *prefixes: str) -> dict[str, OperationUsage]:
+    """By logical table name (a second rule run's own tables, under their prefix, added to the same names)."""
+    out: dict[str, OperationUsage] = {}
+    for name, u in usage.items():
+        for prefix in prefixes:
+            name = name.removeprefix(f"{prefix}-")
+        out[name] = out.get(name, OperationUsage()) + u
+    return out
 
 
 def _batches(arrivals: list[tuple[datetime, bytes]], window_s: float, size: int) -> list[list[tuple[datetime, bytes]]]:
@@ -131,13 +140,41 @@ def writer_cpu(records: list[bytes], batch_size: int) -> float:
     return time.process_time() - cpu
 
 
+class DecodeNotesShared:
+    """A second rule run's state (bench only): decode's notes (backfill, progress) where decode wrote them, everything
+    the rules keep (tick marks, watermarks, daily figures, status) in the run's own state table."""
+
+    SHARED = (BACKFILL_PREFIX, decode_watermark.PREFIX)
+
+    def __init__(self, decoded: RuleStateRepository, own: RuleStateRepository) -> None:
+        self._decoded, self._own = decoded, own
+
+    def _of(self, key: str) -> RuleStateRepository:
+        return self._decoded if key.startswith(self.SHARED) else self._own
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        return self._of(key).get(key)
+
+    def put(self, key: str, value: dict[str, Any]) -> None:
+        self._of(key).put(key, value)
+
+    def delete(self, key: str) -> None:
+        self._of(key).delete(key)
+
+    def keys(self, prefix: str) -> list[str]:
+        return self._of(prefix).keys(prefix)
+
+    def documents(self, prefix: str, start: str = "") -> dict[str, dict[str, Any]]:
+        return self._of(prefix).documents(prefix, start)
+
+
 class RuleContainers:
     """The rule workers' warm Lambda containers: each shard-tick goes to one of them at random (seeded), as SQS
     message groups are not tied to containers. Each keeps what a container keeps (its windows, topology, config, event
-    notes, state and people-written documents, as functions/_wiring.py builds them);
+    notes, state and people-written documents, as functions/_wiring.py builds them for a tick every `every` minutes);
     with snapshots they share a bucket (requests counted)."""
 
-    def __init__(self, store: Store, county: str, n: int, snapshots: bool, seed: int) -> None:
+    def __init__(self, store: Store, county: str, n: int, snapshots: bool, seed: int, every: int = 1) -> None:
         self.bucket = VersionedObjects() if snapshots else None
         self.pool: list[tuple[StoreRuleInputs, Any, WarmShards, RuleStateCache, PeopleDocsCache]] = []
         self.county = county
@@ -145,14 +182,15 @@ class RuleContainers:
         self.store, self.shard_ticks, self.snapshot_bytes = store, 0, 0
         for _ in range(n):
             reader = store.sample_reader() if store.sample_reader is not None else None
-            inputs = StoreRuleInputs(store, store.rule_state, county, reader=reader, event_cache=TerminalEventCache())
+            events = TerminalEventCache(refresh_every=ticks_in(60, every), max_gap=timedelta(minutes=15 * every))
+            inputs = StoreRuleInputs(store, store.rule_state, county, reader=reader, event_cache=events)
             cache = getattr(reader, "cache", None)
             if cache is None:
                 raise RuntimeError("the store's sample reader keeps no windows")
             config = inputs.config(_wiring.get_rule_config())  # the county's parameters, read by each container
-            state = RuleStateCache()
+            state = RuleStateCache(refresh_every=ticks_in(15, every))
             warm = WarmShards(cache, inputs.backfill_noted, self.bucket, state)
-            self.pool.append((inputs, config, warm, state, PeopleDocsCache()))
+            self.pool.append((inputs, config, warm, state, PeopleDocsCache(refresh_every=ticks_in(15, every))))
 
     def tick(self, shards: list[Shard]) -> None:
         for shard in shards:
@@ -169,6 +207,83 @@ class RuleContainers:
             for k, v in warm.sources.items():
                 out[k] = out.get(k, 0) + v
         return out
+
+
+@dataclass
+class RuleRun:
+    """One rule cadence measured over the run: its containers, tables' prefixes and what its metered ticks used."""
+
+    every: int
+    containers: RuleContainers
+    prefixes: tuple[str, ...]
+    usage: dict[str, OperationUsage]
+    tables: dict[str, OperationUsage]
+    minutes: list[dict[str, OperationUsage]]  # decode + these rules, by table, each metered minute
+    cpu: float = 0.0
+    ticks_before: int = 0
+    sources_before: dict[str, int] | None = None
+    s3_before: dict[str, int] | None = None
+
+    def tick(self, meter: CapacityMeter, shards: list[Shard], decoded: dict[str, OperationUsage]) -> float:
+        """The shard-ticks of a minute if it is one of this cadence's; its CPU seconds."""
+        minute = dict(decoded)
+        cpu = 0.0
+        if shards and shards[0].tick.minute % self.every == 0:
+            before = meter.by_table()
+            cpu = _metered(meter, self.usage, partial(self.containers.tick, shards))
+            mine = _delta_of(meter.by_table(), before)
+            _add(self.tables, mine)
+            _add(minute, mine)
+        self.minutes.append(minute)
+        return cpu
+
+    def start_metering(self) -> None:
+        c = self.containers
+        self.ticks_before, self.sources_before = c.shard_ticks, c.sources()
+        self.s3_before = dict(c.bucket.requests) if c.bucket else {"get": 0, "put": 0}
+        self.usage.clear()
+        self.tables.clear()
+        self.minutes.clear()
+
+    def result(self) -> model.RulesRun:
+        c, kept = self.containers, self.containers.bucket
+        snapshots = [v[-1] or b"" for v in kept.versions.values()] if kept else []
+        before, s3_before = self.sources_before or {}, self.s3_before or {}
+        return model.RulesRun(
+            rules=self.usage,
+            rules_cpu_s=self.cpu,
+            rule_tables=_logical(self.tables, *self.prefixes),
+            minute_tables=[_logical(x, *self.prefixes) for x in self.minutes],
+            rule_shard_ticks=c.shard_ticks - self.ticks_before,
+            rule_sources={k: v - before.get(k, 0) for k, v in c.sources().items()},
+            snapshot_s3={k: v - s3_before[k] for k, v in kept.requests.items() if k in s3_before} if kept else {},
+            snapshot_bytes=sum(map(len, snapshots)) / max(len(snapshots), 1),
+        )
+
+
+def rule_runs(
+    args: argparse.Namespace, backend: DynamoDBBackend, store: Store, doc: dict[str, Any], cadences: Sequence[int],
+    county: str, clock: FixedClock,
+) -> tuple[list[RuleRun], list[DynamoDBBackend]]:  # fmt: skip
+    """A run per cadence: the first on the decoded store itself, each other on tables of its own (a copy of the
+    registry; its alarms, audit and rule state) reading what decode stored (readings, events, notes)."""
+    runs, extra = [], []
+    for i, every in enumerate(cadences):
+        prefixes: tuple[str, ...] = (backend.table_prefix,)
+        view = store
+        if i:
+            own = DynamoDBBackend(backend.connection, f"{backend.table_prefix}r{every}", backend.meter)
+            own.create_tables(enable_ttl=False)
+            extra.append(own)
+            mine = own.store(clock=clock)
+            aws_fleet.register(mine, doc)
+            shared = DecodeNotesShared(store.rule_state, mine.rule_state)
+            view = replace(mine, readings=store.readings, events=store.events, sample_reader=store.sample_reader,
+                           rule_state=shared)  # fmt: skip
+            prefixes = (own.table_prefix, backend.table_prefix)
+        containers = RuleContainers(view, county, args.rule_containers, args.rule_snapshots, args.seed, every)
+        runs.append(RuleRun(every, containers, prefixes, {}, {}, []))
+    return runs, extra
 
 
 def measure(args: argparse.Namespace, url: str) -> model.Measured:
@@ -188,19 +303,16 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
     store = _wiring.get_store()
     backend = _backend_of(store)
     backend.create_tables(enable_ttl=False)  # the run is on a fixed clock; DynamoDB Local's TTL uses the wall clock
+    extra: list[DynamoDBBackend] = []
     try:
         fleet, doc = aws_fleet.build(args.enterprises, START)
         aws_fleet.register(store, doc)
-        containers = RuleContainers(store, settings.county_id, args.rule_containers, args.rule_snapshots, args.seed)
+        cadences = model.cadences_of(model.load_shapes(args.shapes))
+        runs, extra = rule_runs(args, backend, store, doc, cadences, settings.county_id, clock)
         plan = plan_ticks(store.registry, START, args.rule_shard_enterprises)  # the scheduler's (not metered)
-        metered_ticks, s3_before = 0, {"get": 0, "put": 0}
-        sources_before: dict[str, int] = {}
         decode: dict[str, OperationUsage] = {}
-        rules: dict[str, OperationUsage] = {}
         tables: dict[str, OperationUsage] = {}
-        rule_tables: dict[str, OperationUsage] = {}
-        per_minute: list[dict[str, OperationUsage]] = []  # decode + rules by table, each metered minute
-        decode_cpu = rules_cpu = 0.0
+        decode_cpu = 0.0
         records = record_bytes = 0
         sample: list[bytes] = []
         delivered: list[list[bytes]] = []  # the metered minutes' stream records, by minute
@@ -219,28 +331,23 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
                 _add(tables, _delta_of(backend.meter.by_table(), by_table))
                 if minute >= metered_from:
                     decode_cpu += cpu
+            decoded = _delta_of(backend.meter.by_table(), minute_began)
             tick = at + timedelta(minutes=1)
             clock.set(tick + timedelta(seconds=1))
-            tick_work = partial(containers.tick, retick(plan, tick))
-            by_table = backend.meter.by_table()
-            cpu = _metered(backend.meter, rules, tick_work)
-            _add(rule_tables, _delta_of(backend.meter.by_table(), by_table))
-            per_minute.append(_delta_of(backend.meter.by_table(), minute_began))
+            for run in runs:  # each cadence's workers at the minutes that are its ticks
+                cpu = run.tick(backend.meter, retick(plan, tick), decoded)
+                run.cpu += cpu if minute >= metered_from else 0.0
             if minute == metered_from - 1:  # what the metered minutes' shard-ticks do, from here
-                metered_ticks, sources_before = containers.shard_ticks, containers.sources()
-                s3_before = dict(containers.bucket.requests) if containers.bucket else s3_before
+                for run in runs:
+                    run.start_metering()
             if minute >= metered_from:
-                rules_cpu += cpu
                 records += len(recs)
                 record_bytes += sum(len(r) for r in recs)
                 sample.extend(base64.b64decode(json.loads(r)["frame"]) for r in recs)
                 delivered.append(recs)
             else:
                 decode.clear()
-                rules.clear()
                 tables.clear()
-                rule_tables.clear()
-                per_minute.clear()
             if minute % 10 == 9:
                 print(f"  minute {minute + 1}/{args.minutes}: {time.perf_counter() - began:.0f} s", flush=True)
         terminal_minutes = len(fleet.terminals) * args.measure
@@ -265,9 +372,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         links = backend.client.query(TableName=f"{prefix}-state", **query)["Items"]
         raw = b"".join(sample)
         metered = [r for recs in delivered for r in recs]
-        kept = containers.bucket
-        snapshots = [v[-1] or b"" for v in kept.versions.values()] if kept else []
-        now_sources = containers.sources()
+        first, *others = [run.result() for run in runs]
         return model.Measured(
             terminals=len(fleet.terminals),
             points=fleet.points,
@@ -279,11 +384,11 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             gzip_ratio=len(raw) / max(len(gzip.compress(raw)), 1),
             decode=decode,
             decode_cpu_s=decode_cpu,
-            rules=rules,
-            rules_cpu_s=rules_cpu,
+            rules=first.rules,
+            rules_cpu_s=first.rules_cpu_s,
             decode_tables=_logical(tables, prefix),
-            rule_tables=_logical(rule_tables, prefix),
-            minute_tables=[_logical(m, prefix) for m in per_minute],
+            rule_tables=first.rule_tables,
+            minute_tables=first.minute_tables,
             chain=chain,
             chain_cpu_s=chain_cpu,
             chain_mn_objects=chain_mn_objects,
@@ -297,10 +402,12 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             rule_containers=args.rule_containers,
             rule_snapshots=args.rule_snapshots,
             rule_shard_enterprises=args.rule_shard_enterprises,
-            rule_shard_ticks=containers.shard_ticks - metered_ticks,
-            rule_sources={k: v - sources_before.get(k, 0) for k, v in now_sources.items()},
-            snapshot_s3={k: v - s3_before[k] for k, v in kept.requests.items() if k in s3_before} if kept else {},
-            snapshot_bytes=sum(map(len, snapshots)) / max(len(snapshots), 1),
+            rule_shard_ticks=first.rule_shard_ticks,
+            rule_sources=first.rule_sources,
+            snapshot_s3=first.snapshot_s3,
+            snapshot_bytes=first.snapshot_bytes,
+            rules_every_minutes=runs[0].every,
+            cadences={str(run.every): r for run, r in zip(runs[1:], others, strict=True)},
             storage=model.table_growth(
                 backend.client,
                 prefix,
@@ -310,6 +417,9 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             ),
         )
     finally:
+        for own in extra:
+            own.delete_tables()
+            own.close()
         backend.delete_tables()
         _wiring.configure(None)
         store.close()

@@ -9,7 +9,7 @@ import json
 import math
 import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +38,21 @@ class Growth:
     retention_days: int | None  # None: kept for ever
     bytes_per_terminal_minute: float = 0.0
     bytes_per_terminal: float = 0.0  # registry, rule state: the fleet's size, not its age
+
+
+@dataclass
+class RulesRun:
+    """The rule workers measured at another cadence (a tick every `every_minutes`) over the same metered minutes and
+    decoded data: the `Measured` fields of these names."""
+
+    rules: dict[str, OperationUsage]
+    rules_cpu_s: float
+    rule_tables: dict[str, OperationUsage] = field(default_factory=dict)
+    minute_tables: list[dict[str, OperationUsage]] = field(default_factory=list)  # decode + these rules
+    rule_shard_ticks: int = 0
+    rule_sources: dict[str, int] = field(default_factory=dict)
+    snapshot_s3: dict[str, int] = field(default_factory=dict)
+    snapshot_bytes: float = 0.0
 
 
 @dataclass
@@ -79,6 +94,9 @@ class Measured:
     rule_sources: dict[str, int] = field(default_factory=dict)  # where points' windows came from: warm/own/...
     snapshot_s3: dict[str, int] = field(default_factory=dict)  # S3 requests on snapshots (get, put), metered
     snapshot_bytes: float = 0.0  # a shard's snapshot as stored (gzip)
+    # The rules above tick every `rules_every_minutes`; `cadences` holds them measured at other cadences ("5": ...)
+    rules_every_minutes: int = 1
+    cadences: dict[str, RulesRun] = field(default_factory=dict)
 
     @property
     def terminal_minutes(self) -> int:
@@ -117,7 +135,30 @@ def load_measured(path: Path) -> Measured:
         raw[key] = usage(raw[key])
     raw["minute_tables"] = [usage(x) for x in raw["minute_tables"]]
     raw["storage"] = [Growth(**g) for g in raw["storage"]]
+    runs = raw.get("cadences", {})
+    for run in runs.values():
+        for key in ("rules", "rule_tables"):
+            run[key] = usage(run[key])
+        run["minute_tables"] = [usage(x) for x in run["minute_tables"]]
+    raw["cadences"] = {k: RulesRun(**v) for k, v in runs.items()}
     return Measured(**raw)
+
+
+def at_cadence(m: Measured, every_minutes: int) -> Measured:
+    """The measurement with its rules as measured ticking every `every_minutes` (a shape's rules_every_minutes)."""
+    if every_minutes == m.rules_every_minutes:
+        return m
+    run = m.cadences.get(str(every_minutes))
+    if run is None:
+        have = sorted({m.rules_every_minutes, *map(int, m.cadences)})
+        raise ValueError(f"no rules measured ticking every {every_minutes} min (measured: {have}): measure again")
+    kept = {f.name: getattr(run, f.name) for f in fields(RulesRun)}
+    return replace(m, rules_every_minutes=every_minutes, cadences={}, **kept)
+
+
+def cadences_of(shapes: Mapping[str, Any]) -> list[int]:
+    """The rule cadences the shapes price, the most frequent first (what the bench measures)."""
+    return sorted({int(shape.get("rules_every_minutes", 1)) for shape in shapes.values()})
 
 
 def load_prices(path: Path = PRICES) -> dict[str, Any]:
@@ -370,6 +411,7 @@ def standard_ia(m: Measured, prices: Mapping[str, Any], s: Mapping[str, Any], te
                 table: str) -> tuple[float, float]:  # fmt: skip
     """What the Standard-IA table class would change for `table` (USD a month): (storage saved, requests or
     capacity added). IA stores for less and charges more per unit; reserved capacity is not sold for it."""
+    m = at_cadence(m, int(s.get("rules_every_minutes", 1)))
     ddb = prices["dynamodb"]
     gb = stored_gb(m, terminals, month, tables=[table], minute_days=s.get("minute_reading_days"))
     saved = gb * (ddb["storage_gb_month"] - ddb["standard_ia_storage_gb_month"])
@@ -392,6 +434,8 @@ def standard_ia(m: Measured, prices: Mapping[str, Any], s: Mapping[str, Any], te
 # ---- the bill ---------------------------------------------------------------------------------------------
 def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], terminals: int, month: int) -> list[Line]:
     p, s, out = prices, shape, []
+    every = int(s.get("rules_every_minutes", 1))  # the rules tick every N minutes: 1/N of the calls, as measured
+    m = at_cadence(m, every)
     hours = float(p["hours_per_month"])
     tm = terminals * MINUTES  # terminal-minutes a month
     frames = tm * m.records_per_terminal_minute
@@ -538,13 +582,14 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         Line(f"Lambda decode ({s['lambda_arch']})", usd, f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls")
     )
     if m.rule_snapshots and s.get("rule_snapshots", True):  # `current` had one rules function, no snapshots
-        out.append(_snapshot_line(m, p["s3"], terminals))
+        out.append(_snapshot_line(m, p["s3"], terminals, every))
     rreq, _, _ = m.per_terminal_minute(m.rules)
     rules_cpu = lambda_seconds(m.rules_cpu_s / m.terminal_minutes, s["function_gb"])
     rules_s = tm * (rules_cpu + rreq * s["dynamodb_request_s"])
-    rule_calls = MINUTES * math.ceil(terminals / s["rules_terminals_per_invocation"])
+    rule_calls = MINUTES // every * math.ceil(terminals / s["rules_terminals_per_invocation"])
     usd = rule_calls / 1e6 * lam["requests_per_million"] + rules_s * s["function_gb"] * gbs
-    out.append(Line(f"Lambda rules ({s['lambda_arch']})", usd, f"{rules_s / 3600:,.0f} h, {rule_calls:,} calls"))
+    how = f"{rules_s / 3600:,.0f} h, {rule_calls:,} calls (a tick every {every} min)"
+    out.append(Line(f"Lambda rules ({s['lambda_arch']})", usd, how))
 
     tasks = max(s["listener_min_tasks"], math.ceil(terminals / s["connections_per_task"]))
     if s.get("listener_compute") == "ec2":
@@ -602,15 +647,16 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     return out
 
 
-def _snapshot_line(m: Measured, s3: Mapping[str, Any], terminals: int) -> Line:
-    """The rule shards' window snapshots: per shard-tick one PUT, and one GET where the container had not evaluated
-    the shard's previous tick (as measured); a fleet has one shard per `rule_shard_enterprises` enterprises."""
+def _snapshot_line(m: Measured, s3: Mapping[str, Any], terminals: int, every: int = 1) -> Line:
+    """The rule shards' window snapshots: per shard-tick (one every `every` minutes) one PUT, and one GET where the
+    container had not evaluated the shard's previous tick (as measured); a fleet has one shard per
+    `rule_shard_enterprises` enterprises."""
     ticks = max(m.rule_shard_ticks, 1)
     gets, puts = m.snapshot_s3.get("get", 0) / ticks, m.snapshot_s3.get("put", 0) / ticks
     shards = math.ceil(terminals * m.enterprises / m.terminals / m.rule_shard_enterprises)
-    usd = MINUTES * shards * (gets * s3["get_per_1000"] + puts * s3["put_per_1000"]) / 1000
+    usd = MINUTES // every * shards * (gets * s3["get_per_1000"] + puts * s3["put_per_1000"]) / 1000
     usd += shards * m.snapshot_bytes / GB * s3["standard_gb_month"]  # one per shard, expired after a day
-    how = f"{shards} shard(s): {puts:.2f} PUT + {gets:.2f} GET a shard-minute, {m.snapshot_bytes / 1e3:,.0f} kB each"
+    how = f"{shards} shard(s): {puts:.2f} PUT + {gets:.2f} GET a shard-tick, {m.snapshot_bytes / 1e3:,.0f} kB each"
     return Line("S3 rule snapshots", usd, how)
 
 
@@ -659,7 +705,10 @@ def _profile_lines(m: Measured, table: str) -> list[str]:
     reads, writes = minute_profile(m, table)
     if not reads:
         return []
-    out = [f"{table} units per metered minute (decode + rules; the busiest minute sizes provisioned capacity):"]
+    out = [
+        f"{table} units per metered minute (decode + rules ticking every {m.rules_every_minutes} min; the busiest"
+        " minute sizes provisioned capacity):"
+    ]
     for label, units in (("RRU", reads), ("WRU", writes)):
         mean = sum(units) / len(units)
         peak = max(units)
@@ -697,12 +746,23 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
         f"rules: shard-ticks at random on {m.rule_containers} warm container(s), snapshots "
         f"{'on' if m.rule_snapshots else 'off'}; points' windows: {_sources(m.rule_sources)}",
         f"CPU in this process: decode {m.decode_cpu_s / m.terminal_minutes * 1000:.1f} ms and rules"
-        f" {m.rules_cpu_s / m.terminal_minutes * 1000:.1f} ms per terminal-minute",
+        f" {m.rules_cpu_s / m.terminal_minutes * 1000:.1f} ms per terminal-minute (a tick every"
+        f" {m.rules_every_minutes} min)",
+        *(
+            f"rules ticking every {k} min: {r.rules_cpu_s / m.terminal_minutes * 1000:.1f} ms CPU per terminal-minute,"
+            f" {r.rule_shard_ticks} shard-ticks metered; points' windows: {_sources(r.rule_sources)}"
+            for k, r in sorted(m.cadences.items(), key=lambda kv: int(kv[0]))
+        ),
         "",
         *_usage_table("decode", m, m.decode),
         "",
-        *_usage_table("rules", m, m.rules),
+        *_usage_table(f"rules, a tick every {m.rules_every_minutes} min", m, m.rules),
         "",
+        *(
+            row
+            for k, r in sorted(m.cadences.items(), key=lambda kv: int(kv[0]))
+            for row in (*_usage_table(f"rules, a tick every {k} min", m, r.rules), "")
+        ),
         "by table (per terminal-minute; refused writes name no table: '?'):",
     ]
     for label, by_table in (("decode", m.decode_tables), ("rules", m.rule_tables)):
@@ -711,6 +771,8 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
             req, rru, wru = u.requests / n, u.read_units / n, u.write_units / n
             out.append(f"  {label:<6} on {name:<10}{req:>8.2f} requests{rru:>7.2f} RRU{wru:>7.2f} WRU")
     out += ["", *_profile_lines(m, "readings")]
+    for k in sorted(map(int, m.cadences)):
+        out += _profile_lines(at_cadence(m, k), "readings")
     out += ["", "stored bytes (DynamoDB's item-size formula, +100 B per item and index entry):"]
     for g in m.storage:
         kept = "kept" if g.retention_days is None else f"{g.retention_days} d"

@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 import hj212
 from monitoring.clock import Clock, SystemClock
@@ -29,6 +29,7 @@ from monitoring.readings.models import Reading
 from monitoring.rules.decode_watermark import DecodeProgress
 from monitoring.rules.event_cache import TerminalEventCache
 from monitoring.rules.people_cache import PeopleDocsCache
+from monitoring.rules.shards import CADENCES, ticks_in
 from monitoring.rules.state_cache import RuleStateCache
 from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.rules.warm_shards import WarmShards
@@ -72,6 +73,8 @@ class Settings(BaseModel):
     county_id: str = _env("COUNTY_ID", "rugao")  # the county of the one-runner evaluate handler (local mode)
     rules_shard_enterprises: int = _env("RULES_SHARD_ENTERPRISES", 100, ge=1, le=5000)  # fan-out shard size
     rules_plan_cache_s: float = _env("RULES_PLAN_CACHE_S", 300.0, ge=0, le=3600)  # the scheduler reuses its plan
+    # Minutes between rule ticks (one of monitoring.rules.shards.CADENCES): the scheduler's tick is floored to it
+    rules_every_minutes: int = _env("RULES_EVERY_MINUTES", 1)
     rules_shard_queue_url: str = _env("RULES_SHARD_QUEUE_URL", "")  # SQS queue of rule shards (AWS fan-out)
     # S3 bucket of the rule shards' window snapshots (docs/rules.md, warm_shards); "" = none: a container that did
     # not evaluate a shard's previous tick reads its windows from the store
@@ -95,6 +98,13 @@ class Settings(BaseModel):
     notify_sns_endpoint: str = _env("NOTIFY_SNS_ENDPOINT", "")
     # The sender function the enqueuing functions invoke asynchronously (AWS); "" = none (the local worker polls)
     notify_send_function: str = _env("NOTIFY_SEND_FUNCTION", "")
+
+    @field_validator("rules_every_minutes")
+    @classmethod
+    def _cadence(cls, value: int) -> int:
+        if value not in CADENCES:
+            raise ValueError(f"must be one of {CADENCES} (minutes that divide the hour)")
+        return value
 
     def decode_settings(self) -> DecodeSettings:
         return DecodeSettings(
@@ -301,14 +311,16 @@ def get_rule_config() -> Any:
 
 @lru_cache(maxsize=1)
 def get_rule_state_cache() -> RuleStateCache:
-    """The enterprise documents a warm container's rule ticks read and wrote, kept for its next ticks."""
-    return RuleStateCache()
+    """The enterprise documents a warm container's rule ticks read and wrote, kept for its next ticks (each read
+    again every 15 minutes of ticks, whatever the cadence)."""
+    return RuleStateCache(refresh_every=ticks_in(15, get_settings().rules_every_minutes))
 
 
 @lru_cache(maxsize=1)
 def get_people_docs_cache() -> PeopleDocsCache:
-    """The reports and emergency documents a warm container's rule ticks read, kept while their county's mark stands."""
-    return PeopleDocsCache()
+    """The reports and emergency documents a warm container's rule ticks read, kept while their county's mark stands
+    (each read again every 15 minutes of ticks: what a lost change-mark bump leaves stale, whatever the cadence)."""
+    return PeopleDocsCache(refresh_every=ticks_in(15, get_settings().rules_every_minutes))
 
 
 @lru_cache(maxsize=8)  # a warm worker keeps the few counties it was last sent
@@ -316,7 +328,11 @@ def rule_inputs_for(county_id: str) -> StoreRuleInputs:
     """The rule inputs of one county of the registry (AWS: the county a shard message names)."""
     store = get_store()
     reader = None if store.sample_reader is None else store.sample_reader()  # cached across warm ticks
-    return StoreRuleInputs(store, store.rule_state, county_id, reader=reader, event_cache=TerminalEventCache())
+    every = get_settings().rules_every_minutes
+    # Re-read per MN every 60 minutes; everything after 15 ticks without one here (a container sees a county's
+    # shards at random: at 5-minute ticks a 15-minute gap is common, and the notes it reads instead last a day)
+    events = TerminalEventCache(refresh_every=ticks_in(60, every), max_gap=timedelta(minutes=15 * every))
+    return StoreRuleInputs(store, store.rule_state, county_id, reader=reader, event_cache=events)
 
 
 @lru_cache(maxsize=1)

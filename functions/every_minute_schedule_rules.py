@@ -1,4 +1,4 @@
-"""EventBridge, every minute → the rule shards of every county for this tick, onto the shard queue (SQS FIFO).
+"""EventBridge, every RULES_EVERY_MINUTES → the rule shards of every county for this tick, onto the shard queue.
 
 More: docs/deploy.md, "Scaling to a province".
 """
@@ -38,8 +38,9 @@ def forget_plan() -> None:
 @logger.inject_lambda_context
 @metrics.log_metrics
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
-    # The schedule's own minute: a retried invocation sends the same messages, which the FIFO queue deduplicates.
-    tick = scheduled_minute(event.get("time"), _wiring.get_clock().now())
+    # The schedule's own tick (floored to the cadence): a retried invocation sends the same messages, which the FIFO
+    # queue deduplicates (and the worker skips as superseded once its shard evaluated that tick).
+    tick = scheduled_minute(event.get("time"), _wiring.get_clock().now(), _wiring.get_settings().rules_every_minutes)
     queue = _wiring.get_shard_queue()
     if queue is None:
         raise InvalidInputError("RULES_SHARD_QUEUE_URL is not set: nowhere to send the rule shards")

@@ -42,6 +42,9 @@ ARCHIVE_WRITERS = ("firehose", "lambda")
 LISTENER_COMPUTE = ("fargate", "ec2")
 _INSTANCE_TYPE = re.compile(r"(?P<family>[a-z]+\d+(?P<graviton>g)?[a-z-]*)\.[a-z0-9]+")
 SECRETS_STORES = ("secretsmanager", "ssm")
+# Minutes between rule ticks: divisors of 60, so the ticks fall on the same minutes every hour (the runtime's
+# monitoring.rules.shards.CADENCES; infra does not import the rules)
+RULES_CADENCES = (1, 2, 3, 5, 10, 15)
 WAF_WINDOWS = (60, 120, 300, 600)  # the evaluation windows AWS WAF rate-based rules accept (seconds)
 _ORIGIN = re.compile(r"https://[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?(:\d{1,5})?")
 _SSM_NAME = re.compile(r"/[A-Za-z0-9_.\-/]{1,1010}")
@@ -144,7 +147,10 @@ class StageSettings(BaseModel):
     # Rules fan out: a scheduler enqueues one message per shard of a county's enterprises, workers evaluate them.
     rules_shard_enterprises: int = 100  # enterprises per shard (about 1,000 points, about 11 s of evaluation)
     rules_concurrency: int = 50  # most shards evaluated at once (the worker's SQS maximum concurrency)
-    rules_timeout: int = 50  # one shard's evaluation; below the one-minute tick
+    rules_timeout: int = 50  # one shard's evaluation; ends before the shard's next tick
+    # Minutes between rule ticks (one of RULES_CADENCES): the same alarms, raised up to N − 1 minutes later, for
+    # about 1/N of the rules' invocations, reads, snapshot requests and tick writes (docs/rules.md §3)
+    rules_every_minutes: int = 1
     rules_plan_cache: int = 300  # how long the scheduler reuses its shard plan (s)
     # Per-shard snapshots of the rules' windows in S3, so a container that did not evaluate a shard's previous tick
     # reads only the windows' tails from DynamoDB (docs/rules.md, warm_shards); False: no bucket, no snapshots
@@ -345,7 +351,11 @@ def _check(s: StageSettings) -> None:
         (1 <= s.dynamodb_min_units <= s.dynamodb_max_units <= 40000, "need 1 <= dynamodb_min_units <= max <= 40000"),
         (len(set(s.dynamodb_provisioned_tables)) == len(s.dynamodb_provisioned_tables), "a table listed twice"),
         (2 <= s.minute_reading_days <= 36500, "minute_reading_days must be 2-36500"),
-        (10 <= s.rules_timeout <= 55, "rules_timeout must be 10-55 seconds (under the one-minute tick)"),
+        (s.rules_every_minutes in RULES_CADENCES, f"rules_every_minutes must be one of {RULES_CADENCES}"),
+        (
+            10 <= s.rules_timeout <= s.rules_every_minutes * 60 - 5,
+            "rules_timeout must be 10 to rules_every_minutes × 60 − 5 seconds (a shard's tick ends before its next)",
+        ),
         (0 <= s.rules_plan_cache <= 3600, "rules_plan_cache must be 0-3600 seconds"),
         (1 <= s.stream_shards <= 500, "stream_shards must be 1-500"),
         (24 <= s.stream_retention_hours <= 8760, "stream_retention_hours must be 24-8760"),

@@ -34,6 +34,9 @@ RUNTIME = lambda_.Runtime.PYTHON_3_11
 ARCHITECTURES = {"arm64": lambda_.Architecture.ARM_64, "x86_64": lambda_.Architecture.X86_64}
 # pip's platform tag of each architecture, for wheels built on another machine.
 WHEEL_PLATFORMS = {"arm64": "manylinux2014_aarch64", "x86_64": "manylinux2014_x86_64"}
+RULE_SHARD_RECEIVES = 3  # a shard message failing this often goes to the dead letters
+# SQS FIFO drops a message id sent again within this window: a retried schedule run must fall inside it
+FIFO_DEDUPLICATION = Duration.minutes(5)
 # The code asset is the repository root minus everything but these folders (our runtime packages + data files).
 SNAPSHOT_PREFIX = "rules-snapshots/"  # monitoring.rules.warm_snapshot.PREFIX (infra does not import monitoring.rules)
 CODE_PACKAGES = ("functions", "monitoring", "hj212", "data")
@@ -65,9 +68,18 @@ class RulesFanOut:
     worker_handler: str
     worker_timeout: Duration
     max_concurrency: int  # most shards evaluated at once (SQS event source maximum concurrency)
+    every_minutes: int = 1  # minutes between ticks (stage setting rules_every_minutes)
     # Per-shard snapshots of the rule windows in a bucket of their own (docs/rules.md, warm_shards); False: none
     snapshots: bool = True
     snapshot_removal: RemovalPolicy = RemovalPolicy.DESTROY
+
+
+def rules_schedule(every_minutes: int) -> events.Schedule:
+    """Every minute, or on the minutes of the hour divisible by `every_minutes` (a cron, not a rate: the tick minutes
+    are the same whenever the stack was deployed, and the scheduler floors its event's time to them anyway)."""
+    if every_minutes == 1:
+        return events.Schedule.rate(Duration.minutes(1))
+    return events.Schedule.cron(minute=f"0/{every_minutes}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +224,7 @@ class Functions(Construct):
         )
         # Read by functions/_wiring.py (decode only uses it; every function gets the same environment).
         self.environment["DECODE_DEAD_LETTER_QUEUE_URL"] = self.dead_letters.queue_url
-        self._rule_queues(rules.worker_timeout)
+        self._rule_queues(rules.worker_timeout, rules.every_minutes)
         self._rule_snapshots(rules)
         self.decode = self._function("Decode", decode_handler, decode_timeout, reserved=None)
         self.decode.add_event_source(
@@ -245,8 +257,11 @@ class Functions(Construct):
             self.schedules[spec.construct_id] = rule
         self._fan_out_rules(rules)
 
-    def _rule_queues(self, worker_timeout: Duration) -> None:
+    def _rule_queues(self, worker_timeout: Duration, every_minutes: int) -> None:
         """The shard queue (and its dead letters); every function's environment names it, like the DLQ above."""
+        # Lambda's advice for SQS sources: six times the function timeout, so a throttled batch is not delivered
+        # again while it still waits to run. A failed shard's later ticks wait behind it (FIFO).
+        visibility = worker_timeout.to_seconds() * 6
         self.rule_shard_failures = sqs.Queue(
             self,
             "RuleShardFailures",
@@ -265,12 +280,13 @@ class Functions(Construct):
             fifo_throughput_limit=sqs.FifoThroughputLimit.PER_MESSAGE_GROUP_ID,
             encryption=sqs.QueueEncryption.SQS_MANAGED,
             enforce_ssl=True,
-            # A shard not evaluated within a few ticks is superseded by newer ticks; keep it only for the record.
-            retention_period=Duration.hours(1),
-            # Lambda's advice for SQS sources: six times the function timeout, so a throttled batch is not
-            # delivered again while it still waits to run. A failed shard's later ticks wait behind it (FIFO).
-            visibility_timeout=Duration.seconds(worker_timeout.to_seconds() * 6),
-            dead_letter_queue=sqs.DeadLetterQueue(max_receive_count=3, queue=self.rule_shard_failures),
+            # A shard not evaluated within a few ticks is superseded by newer ticks; keep it only for the record, but
+            # long enough for its receives to run out and move it to the dead letters (a long timeout's visibility)
+            retention_period=Duration.seconds(max(3600, visibility * RULE_SHARD_RECEIVES + every_minutes * 60)),
+            visibility_timeout=Duration.seconds(visibility),
+            dead_letter_queue=sqs.DeadLetterQueue(
+                max_receive_count=RULE_SHARD_RECEIVES, queue=self.rule_shard_failures
+            ),
         )
         self.environment["RULES_SHARD_QUEUE_URL"] = self.rule_shards.queue_url
 
@@ -292,7 +308,7 @@ class Functions(Construct):
         self.environment["RULES_SNAPSHOT_BUCKET"] = self.rule_snapshots.bucket_name if self.rule_snapshots else ""
 
     def _fan_out_rules(self, rules: RulesFanOut) -> None:
-        """ScheduleRules (every minute) -> one SQS message per shard of a county -> Evaluate, one shard each.
+        """ScheduleRules (every `rules.every_minutes`) -> one SQS message per shard of a county -> Evaluate, one each.
 
         SQS and not Step Functions Map: a shard is one message (no state-transition charge per shard per minute),
         the FIFO groups serialise a shard's ticks, and maximum concurrency caps the load on DynamoDB."""
@@ -300,10 +316,11 @@ class Functions(Construct):
         self.rules_scheduler = self._function(
             "ScheduleRules", rules.scheduler_handler, Duration.seconds(55), reserved=1
         )
-        rule = events.Rule(self, "ScheduleRulesSchedule", schedule=events.Schedule.rate(Duration.minutes(1)))
-        rule.add_target(
-            targets.LambdaFunction(self.rules_scheduler, retry_attempts=2, max_event_age=Duration.minutes(1))
-        )
+        every = rules.every_minutes
+        rule = events.Rule(self, "ScheduleRulesSchedule", schedule=rules_schedule(every))
+        # Retries end before the next tick and inside the FIFO queue's deduplication window.
+        age = Duration.minutes(min(every, int(FIFO_DEDUPLICATION.to_minutes())))
+        rule.add_target(targets.LambdaFunction(self.rules_scheduler, retry_attempts=2, max_event_age=age))
         self.schedules["ScheduleRules"] = rule
         self.rule_shards.grant_send_messages(self.rules_scheduler)
         self.rules_worker = self._function("Evaluate", rules.worker_handler, rules.worker_timeout, reserved=None)

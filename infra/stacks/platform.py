@@ -171,6 +171,7 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "MINUTE_READING_DAYS": str(settings.minute_reading_days),
         "RULES_SHARD_ENTERPRISES": str(settings.rules_shard_enterprises),
         "RULES_PLAN_CACHE_S": str(settings.rules_plan_cache),
+        "RULES_EVERY_MINUTES": str(settings.rules_every_minutes),  # the scheduler floors its tick to the cadence
         "TERMINAL_STATE_REFRESH_S": str(settings.terminal_state_refresh),
         "REGISTRY_CACHE_S": str(settings.registry_cache),
         "RULES_WAIT_FOR_DECODE": "true",  # decode notes its progress per shard; the rules judge no later minute
@@ -257,6 +258,7 @@ class PlatformStack(Stack):
                 worker_handler=RULES_WORKER_HANDLER,
                 worker_timeout=Duration.seconds(settings.rules_timeout),
                 max_concurrency=settings.rules_concurrency,
+                every_minutes=settings.rules_every_minutes,
                 snapshots=settings.rules_snapshots,
                 snapshot_removal=removal,
             ),

@@ -16,6 +16,8 @@ from monitoring.rules.ports import RuleStateRepository
 from monitoring.rules.state_docs import TickMark
 
 MAX_SHARD_IDS = 5000  # one SQS message (256 KiB) holds this many enterprise ids with room to spare
+# Minutes between rule ticks (RULES_EVERY_MINUTES): divisors of 60, so the ticks fall on the same minutes every hour
+CADENCES = (1, 2, 3, 5, 10, 15)
 
 
 class CountyRegistry(Protocol):
@@ -133,9 +135,20 @@ def superseded(state: RuleStateRepository, shard: Shard) -> bool:
     return resume(state, shard)[0]
 
 
-def scheduled_minute(raw: str | None, fallback: datetime) -> datetime:
-    """EventBridge's `time` (e.g. 2026-11-28T10:35:00Z) floored to the minute; `fallback` when absent."""
+def scheduled_minute(raw: str | None, fallback: datetime, every_minutes: int = 1) -> datetime:
+    """EventBridge's `time` (e.g. 2026-11-28T10:35:00Z), or `fallback` when absent, floored to the tick of a
+    cadence of `every_minutes` (one of CADENCES): a late or retried invocation names the tick it was scheduled for."""
+    if every_minutes not in CADENCES:
+        raise InvalidInputError(f"rule ticks every {every_minutes!r} minutes: not one of {CADENCES}")
     at = datetime.fromisoformat(raw.replace("Z", "+00:00")) if raw else fallback
     if at.tzinfo is None:
         raise InvalidInputError(f"scheduled time without an offset: {raw!r}")
-    return at - timedelta(seconds=at.second, microseconds=at.microsecond)
+    # The minute of the hour: the same tick in any zone whose offset is whole half-hours (every cadence divides 30)
+    off = at.minute % every_minutes
+    return at - timedelta(minutes=off, seconds=at.second, microseconds=at.microsecond)
+
+
+def ticks_in(minutes: int, every_minutes: int) -> int:
+    """How many ticks of a cadence of `every_minutes` make `minutes` (at least one): the warm caches' periodic
+    re-reads are counted in ticks and keep their bound in minutes whatever the cadence."""
+    return max(1, minutes // max(every_minutes, 1))

@@ -42,8 +42,9 @@ REUSE_API = {
 }
 # ... and sends SMS to numbers outside the mainland through SNS (tests/infra/test_notify_sns.py).
 REUSE_NOTIFY = {"notify_sns_region": "ap-southeast-1", "notify_sns_sender_id": "Gongkuang"}
-# ... and keeps no rule window snapshots (tests/infra/test_rule_snapshots.py).
-REUSE_RULES = {"rules_snapshots": False}
+# ... and keeps no rule window snapshots (tests/infra/test_rule_snapshots.py), and ticks the rules every minute
+# (tests/infra/test_functions.py; dev and prod tick every 5).
+REUSE_RULES = {"rules_snapshots": False, "rules_every_minutes": 1}
 
 
 @dataclass(frozen=True)

@@ -227,7 +227,30 @@ def test_scheduled_handlers_run_on_their_rates(synthesized: Synthesized) -> None
     from infra.stacks.platform import RULES_SCHEDULER_HANDLER, SCHEDULED_HANDLERS
 
     expected = {h: f"rate({m or 5} minute{'s' if (m or 5) > 1 else ''})" for _, h, m in SCHEDULED_HANDLERS}
-    assert by_handler == expected | {RULES_SCHEDULER_HANDLER: "rate(1 minute)"}
+    # The rules on the minutes of the hour divisible by the stage's cadence (cdk.json: 5), whenever deployed
+    assert by_handler == expected | {RULES_SCHEDULER_HANDLER: "cron(0/5 * * * ? *)"}
+
+
+@pytest.mark.parametrize(("stage", "every", "expression"), [("prod", 5, "cron(0/5 * * * ? *)"),
+                                                            ("reuse", 1, "rate(1 minute)")])  # fmt: skip
+def test_the_rule_scheduler_runs_on_the_stage_cadence_and_retries_within_a_tick(
+    synthesized: Synthesized, stage: str, every: int, expression: str
+) -> None:
+    from infra.stacks.platform import RULES_SCHEDULER_HANDLER
+
+    functions = synthesized.resources(stage, "AWS::Lambda::Function")
+    (rule,) = [
+        r
+        for r in synthesized.properties(stage, "AWS::Events::Rule")
+        if functions[r["Targets"][0]["Arn"]["Fn::GetAtt"][0]]["Properties"]["Handler"] == RULES_SCHEDULER_HANDLER
+    ]
+    assert rule["ScheduleExpression"] == expression
+    # A retried run lands before the next tick and inside SQS FIFO's 5-minute deduplication window
+    assert rule["Targets"][0]["RetryPolicy"]["MaximumEventAgeInSeconds"] == min(every, 5) * 60
+    # Every function reads the cadence: the scheduler floors its event's time to it, the caches count their re-reads
+    assert all(f["Properties"]["Environment"]["Variables"]["RULES_EVERY_MINUTES"] == str(every)
+               for f in functions.values() if "Environment" in f["Properties"]
+               and "RULES_SHARD_QUEUE_URL" in f["Properties"]["Environment"]["Variables"])  # fmt: skip
 
 
 def test_functions_carry_powertools_settings_and_bounded_logs(synthesized: Synthesized) -> None:
@@ -328,7 +351,7 @@ def test_rules_fan_out_through_a_fifo_shard_queue_to_a_capped_worker(synthesized
     worker_id, worker = by_handler[RULES_WORKER_HANDLER]
     assert "functions.every_minute_evaluate_rules.handler" not in by_handler  # no single-county runner in AWS
     assert scheduler["ReservedConcurrentExecutions"] == 1 and scheduler["Timeout"] < 60
-    assert worker["Timeout"] == s.rules_timeout < 60 and "ReservedConcurrentExecutions" not in worker
+    assert worker["Timeout"] == s.rules_timeout < 5 * 60 and "ReservedConcurrentExecutions" not in worker
     (mapping,) = [
         m
         for m in synthesized.properties("prod", "AWS::Lambda::EventSourceMapping")
@@ -341,6 +364,8 @@ def test_rules_fan_out_through_a_fifo_shard_queue_to_a_capped_worker(synthesized
     assert queue["FifoQueue"] is True and queue["VisibilityTimeout"] == 6 * worker["Timeout"]
     failures = queues[queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]]["Properties"]
     assert failures["FifoQueue"] is True and queue["RedrivePolicy"]["maxReceiveCount"] == 3
+    # A message is kept long enough to be received its three times (and move to the dead letters) before expiring
+    assert queue["MessageRetentionPeriod"] >= 3 * queue["VisibilityTimeout"]
     assert scheduler["Environment"]["Variables"]["RULES_SHARD_QUEUE_URL"] == {
         "Ref": mapping["EventSourceArn"]["Fn::GetAtt"][0]
     }

@@ -44,12 +44,13 @@ def _enterprise(store: Store, eid: str, county: str = "rugao") -> None:
         store.readings.put_readings(rows)
 
 
-def _wire(tmp_path: Path, queue_url: str = "", per_shard: int = 2) -> Store:
+def _wire(tmp_path: Path, queue_url: str = "", per_shard: int = 2, every: int = 1) -> Store:
     settings = _wiring.Settings(
         store_backend="sqlite",
         sqlite_path=str(tmp_path / "platform.db"),
         rules_shard_queue_url=queue_url,
         rules_shard_enterprises=per_shard,
+        rules_every_minutes=every,
         dynamodb_region=REGION,
     )
     _wiring.configure(settings, clock=FixedClock(TICK))
@@ -103,6 +104,24 @@ def test_scheduler_enqueues_every_countys_shards_once_per_tick(tmp_path: Path, l
         plan = sorted((s.county_id, s.index, s.count, s.enterprise_ids) for s in bodies)
         assert plan == [("rudong", 0, 1, ("d1",)), ("rugao", 0, 2, ("e1", "e2")), ("rugao", 1, 2, ("e3",))]
         assert {s.tick for s in bodies} == {TICK}
+
+
+@pytest.mark.usefixtures("fake_aws_env", "clean_wiring")
+def test_scheduler_at_a_five_minute_cadence_enqueues_the_tick_its_invocation_was_for(
+    tmp_path: Path, lambda_context: Any
+) -> None:
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="rule-shards.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        store = _wire(tmp_path, url, per_shard=5, every=5)
+        b.seed_jurisdictions(store.registry)
+        _enterprise(store, "e1")
+        # When the 03:00 run is delivered late (03:04:50), as a retry would be
+        event = load_event("eventbridge_scheduled.json") | {"time": "2026-11-23T03:04:50Z"}
+        assert schedule_handler(event, lambda_context) == {"shards": 1, "counties": 1}
+        # Then its shard names the 03:00 tick, not a minute that is no tick of the cadence
+        (msg,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert Shard.from_message(json.loads(msg["Body"])).tick == TICK
 
 
 @pytest.mark.usefixtures("fake_aws_env", "clean_wiring")

@@ -34,6 +34,9 @@ def _measured(**over: object) -> model.Measured:
         ],
     }
     fields.update(over)
+    if "cadences" not in over:  # the shapes tick every 5 minutes: here the same usage as every minute
+        same = {f: fields[f] for f in ("rules", "rules_cpu_s", "rule_tables", "minute_tables") if f in fields}
+        fields["cadences"] = {"5": model.RulesRun(**same)}  # type: ignore[arg-type]
     return model.Measured(**fields)  # type: ignore[arg-type]
 
 
@@ -444,3 +447,49 @@ def test_the_stream_has_a_shard_per_decode_lane_busy_at_most_the_lane_load() -> 
     lanes = math.ceil(300_000 * busy / 60 / model.DECODE_LANE_LOAD)
     assert kinesis(300_000).startswith(f"{lanes} shard(s)")
     assert lanes > 300_000 * 3 * 1_350 / 60 / 1e6  # more than the bytes alone need
+
+
+def test_rules_ticking_every_five_minutes_are_priced_from_their_own_measurement_and_a_fifth_of_the_calls() -> None:
+    # Given the rules measured at both cadences over the same 100 terminal-minutes: 5-minute ticks read a third
+    every_five = model.RulesRun(
+        rules={"Query": OperationUsage(requests=20, read_units=16.0)}, rules_cpu_s=0.1, rule_shard_ticks=2,
+        snapshot_s3={"put": 2, "get": 0}, snapshot_bytes=1_000.0,
+    )  # fmt: skip
+    m = _measured(cadences={"5": every_five}, rule_snapshots=True, rule_shard_ticks=10, snapshot_s3={"put": 10})
+    m.snapshot_bytes = 1_000.0
+    prices, shapes = model.load_prices(), model.load_shapes()
+    lam, s3 = prices["lambda"], prices["s3"]
+
+    def priced(every: int) -> dict[str, model.Line]:
+        shape = {**model.shape_for(shapes, "target", 1_500), "rules_every_minutes": every}
+        return {x.name: x for x in model.lines(m, prices, shape, 1_500, 1)}
+
+    once, five = priced(1), priced(5)
+    ddb = prices["dynamodb"]["read_request_units_per_million"]
+    assert once["DynamoDB reads, rules"].usd == pytest.approx(1_500 * model.MINUTES * 0.5 * ddb / 1e6)
+    assert five["DynamoDB reads, rules"].usd == pytest.approx(1_500 * model.MINUTES * 0.16 * ddb / 1e6)
+    # 3 shards of 100 enterprises (2 per 10 terminals), one invocation per shard and tick: 8,760 ticks, not 43,800
+    shape = model.shape_for(shapes, "target", 1_500)
+    gbs = lam["gb_second_arm64"] * shape["function_gb"]
+
+    def rules_usd(calls: int, cpu_s: float, requests: float) -> float:
+        busy = 1_500 * model.MINUTES * (model.lambda_seconds(cpu_s / 100, 0.5) + requests * shape["dynamodb_request_s"])
+        return calls / 1e6 * lam["requests_per_million"] + busy * gbs
+
+    assert "26,280 calls (a tick every 5 min)" in five["Lambda rules (arm64)"].how
+    assert once["Lambda rules (arm64)"].usd == pytest.approx(rules_usd(model.MINUTES * 3, 0.5, 1.0))
+    assert five["Lambda rules (arm64)"].usd == pytest.approx(rules_usd(model.MINUTES // 5 * 3, 0.1, 0.2))
+    # a snapshot PUT per shard-tick: a fifth as many
+    put = s3["put_per_1000"] / 1000
+    stored = 3 * 1_000 / model.GB * s3["standard_gb_month"]
+    assert once["S3 rule snapshots"].usd == pytest.approx(model.MINUTES * 3 * put + stored)
+    assert five["S3 rule snapshots"].usd == pytest.approx(model.MINUTES // 5 * 3 * put + stored)
+
+
+def test_a_shape_whose_cadence_was_not_measured_is_refused() -> None:
+    m = _measured(cadences={})
+    shape = {**model.shape_for(model.load_shapes(), "target", 1_500), "rules_every_minutes": 15}
+    with pytest.raises(ValueError, match="no rules measured ticking every 15 min"):
+        model.lines(m, model.load_prices(), shape, 1_500, 1)
+    # the bench measures what the shapes price: every minute (current) and every 5 (the stages)
+    assert model.cadences_of(model.load_shapes()) == [1, 5]

@@ -17,6 +17,10 @@ pytestmark = pytest.mark.unit
         ({"REGISTRY_CACHE_S": "-1"}, "REGISTRY_CACHE_S='-1' (environment)"),
         ({"DECODE_ROLLUP": "maybe"}, "DECODE_ROLLUP='maybe' (environment)"),
         ({"STORE_BACKEND": "postgres"}, "STORE_BACKEND='postgres' (environment)"),
+        # the rules tick on the same minutes every hour: a cadence must divide it (and fit a tick in 15 minutes)
+        ({"RULES_EVERY_MINUTES": "7"}, "RULES_EVERY_MINUTES='7' (environment): Value error, must be one of"),
+        ({"RULES_EVERY_MINUTES": "60"}, "RULES_EVERY_MINUTES='60' (environment)"),
+        ({"RULES_EVERY_MINUTES": "five"}, "RULES_EVERY_MINUTES='five' (environment)"),
     ],
 )
 def test_settings_from_env_names_the_variable_and_its_value(env: dict[str, str], message: str) -> None:
@@ -61,3 +65,8 @@ def test_rollup_spread_reaches_decode_with_one_ledger_per_warm_container() -> No
         _wiring.configure(None)
     with pytest.raises(InvalidInputError, match="DECODE_ROLLUP_SPREAD='often'"):
         settings_from_env({"DECODE_ROLLUP_SPREAD": "often"})
+
+
+def test_the_rule_cadence_defaults_to_every_minute_and_reads_the_stages_five() -> None:
+    assert settings_from_env({}).rules_every_minutes == 1  # local mode
+    assert settings_from_env({"RULES_EVERY_MINUTES": "5"}).rules_every_minutes == 5

@@ -62,7 +62,13 @@ def test_the_dev_floor_choices_are_valid_settings() -> None:
         ({"archive_lock_days": 0}, "archive_lock_days must be 1-36500"),
         ({"rules_shard_enterprises": 0}, "rules_shard_enterprises must be 1-5000"),
         ({"rules_concurrency": 1}, "rules_concurrency must be 2-1000"),
-        ({"rules_timeout": 60}, "rules_timeout must be 10-55"),
+        ({"rules_timeout": 60}, "rules_timeout must be 10 to rules_every_minutes × 60 − 5"),
+        ({"rules_timeout": 9, "rules_every_minutes": 5}, "rules_timeout must be 10 to rules_every_minutes"),
+        ({"rules_timeout": 296, "rules_every_minutes": 5}, "rules_timeout must be 10 to rules_every_minutes"),
+        # ticks must fall on the same minutes every hour: 7 does not divide 60, 30 would outlast Lambda's timeout
+        ({"rules_every_minutes": 7}, "rules_every_minutes must be one of (1, 2, 3, 5, 10, 15)"),
+        ({"rules_every_minutes": 30}, "rules_every_minutes must be one of"),
+        ({"rules_every_minutes": 0}, "rules_every_minutes must be one of"),
         ({"max_azs": 4}, "max_azs must be 1-3"),
         ({"minute_reading_days": 1}, "minute_reading_days must be 2-36500"),
         ({"function_alarms": "none"}, "function_alarms must be one of"),
@@ -80,6 +86,19 @@ def test_load_stage_with_bad_value_raises_naming_it(raw: dict[str, object], mess
     with pytest.raises(SettingsError, match="stage 'dev'") as info:
         load_stage("dev", raw)
     assert message in str(info.value)
+
+
+def test_a_slower_rule_cadence_gives_the_worker_up_to_its_tick() -> None:
+    s = load_stage("prod", {"rules_every_minutes": 5, "rules_timeout": 295})
+    assert (s.rules_every_minutes, s.rules_timeout) == (5, 295)
+    assert load_stage("dev", {}).rules_every_minutes == 1  # the default: every minute
+
+
+def test_the_aws_stages_tick_the_rules_every_five_minutes() -> None:
+    from infra.app import file_context
+
+    stages = {s.name: s for s in load_stages(file_context())}
+    assert {n: s.rules_every_minutes for n, s in stages.items()} == {"dev": 5, "prod": 5, "county": 5, "county-ec2": 5}
 
 
 def test_a_china_stage_without_the_web_distribution_is_valid() -> None:

@@ -122,3 +122,21 @@ def test_scheduled_minute_floors_eventbridge_time() -> None:
     assert scheduled_minute("2026-11-28T10:35:00+08:00", TICK) == TICK.astimezone(timezone(timedelta(hours=8)))
     with pytest.raises(InvalidInputError):
         scheduled_minute("2026-11-28T02:35:00", TICK)
+
+
+@pytest.mark.parametrize(("raw", "every", "tick"), [
+    ("2026-11-28T02:35:00Z", 5, "02:35"), ("2026-11-28T02:39:59Z", 5, "02:35"), ("2026-11-28T02:44:00Z", 15, "02:30"),
+    ("2026-11-28T02:59:30Z", 10, "02:50"), ("2026-11-28T02:35:10Z", 2, "02:34"), ("2026-11-28T02:35:10Z", 3, "02:33"),
+    ("2026-11-28T10:44:00+08:00", 15, "02:30"),  # the same tick in Beijing time
+])  # fmt: skip
+def test_scheduled_minute_floors_to_the_cadence_on_the_minutes_of_the_hour(raw: str, every: int, tick: str) -> None:
+    # A late or retried invocation (or a rate schedule deployed at an odd minute) names its cadence's tick
+    h, m = map(int, tick.split(":"))
+    assert scheduled_minute(raw, TICK, every) == datetime(2026, 11, 28, h, m, tzinfo=UTC)
+    assert scheduled_minute(None, datetime(2026, 11, 28, h, m + every - 1, 59, tzinfo=UTC), every).minute == m
+
+
+@pytest.mark.parametrize("every", [0, 4, 7, 20, 30, 60])
+def test_scheduled_minute_refuses_a_cadence_that_does_not_divide_the_half_hour_into_whole_ticks(every: int) -> None:
+    with pytest.raises(InvalidInputError, match="not one of"):
+        scheduled_minute("2026-11-28T02:35:00Z", TICK, every)

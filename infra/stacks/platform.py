@@ -172,6 +172,7 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "TERMINAL_STATE_REFRESH_S": str(settings.terminal_state_refresh),
         "REGISTRY_CACHE_S": str(settings.registry_cache),
         "RULES_WAIT_FOR_DECODE": "true",  # decode notes its progress per shard; the rules judge no later minute
+        "DECODE_PARALLELIZATION": str(settings.decode_parallelization),  # > 1: decode notes per partition-key group
         "NOTIFY_SNS_REGION": settings.notify_sns_region,  # "" = no SNS channel (the sender is granted nothing)
         "NOTIFY_SNS_SENDER_ID": settings.notify_sns_sender_id,
         "NOTIFY_WECHAT_TEMPLATES": settings.notify_wechat_templates,  # deciding counts grants per template id
@@ -460,6 +461,7 @@ class PlatformStack(Stack):
             "IOT_INGEST_HEALTH_HOST": "0.0.0.0",
             "IOT_INGEST_HEALTH_PORT": str(settings.health_port),
             "IOT_INGEST_SINK": f"kinesis:{self.stream.stream.stream_name}",
+            "IOT_INGEST_STREAM_GROUPS": str(settings.stream_groups),  # partition keys g0…g<N-1>, even over the shards
             "IOT_INGEST_DRAIN_TIMEOUT": str(settings.drain_timeout),
             "IOT_INGEST_LOG_LEVEL": settings.log_level,
             # AWS mode: terminals authenticate against the registry in DynamoDB (a copy of the county, reloaded)

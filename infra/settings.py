@@ -348,7 +348,8 @@ def _check(s: StageSettings) -> None:
             "stream_groups must be a multiple of stream_shards (the groups' hash keys split the shards evenly)",
         ),
         (
-            s.decode_parallelization == 1 or s.stream_groups >= LANE_GROUPS * s.stream_shards * s.decode_parallelization,
+            s.decode_parallelization == 1
+            or s.stream_groups >= LANE_GROUPS * s.stream_shards * s.decode_parallelization,
             f"stream_groups must be >= {LANE_GROUPS} × stream_shards × decode_parallelization: Lambda hashes the keys "
             "of a shard onto its lanes, and fewer keys per lane leave some lanes far busier than others",
         ),

@@ -25,7 +25,7 @@ from infra.constructs.key_grants import key_grant_statements
 from infra.constructs.storage import ProvisionedCapacity, Storage
 from infra.constructs.stream import Stream
 from infra.constructs.web import Web
-from infra.data_grants import CHAIN_ARCHIVE, KeyGrant
+from infra.data_grants import CHAIN_ARCHIVE, SCHEDULE_RULES, KeyGrant
 from infra.nag import suppress_reviewed_findings
 from infra.settings import StageSettings
 
@@ -57,7 +57,7 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "read_write": (schema.REGISTRY, schema.STATE, schema.READINGS, schema.EVENTS, schema.ARCHIVE),
     },
     "Evaluate": {"read": (schema.REGISTRY, schema.READINGS), "read_write": (schema.STATE, schema.EVENTS)},
-    "ScheduleRules": {"read": (schema.REGISTRY,), "read_write": ()},
+    "ScheduleRules": {"read": (schema.REGISTRY,), "read_write": ()},  # and decode's notes: FUNCTION_KEY_GRANTS
     "Escalate": {"read": (schema.REGISTRY,), "read_write": (schema.STATE, schema.EVENTS)},
     "NotifyDecide": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # reads accounts, writes the outbox
     "NotifySend": {"read": (), "read_write": (schema.STATE,)},
@@ -68,7 +68,7 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "Campaign": {"read": (schema.READINGS,), "read_write": (schema.REGISTRY, schema.STATE)},  # status, files, audit
 }
 # Functions that touch only some partition keys of a table get those keys (dynamodb:LeadingKeys), not the table.
-FUNCTION_KEY_GRANTS: dict[str, tuple[KeyGrant, ...]] = {"ChainArchive": CHAIN_ARCHIVE}
+FUNCTION_KEY_GRANTS: dict[str, tuple[KeyGrant, ...]] = {"ChainArchive": CHAIN_ARCHIVE, "ScheduleRules": SCHEDULE_RULES}
 # The functions that enqueue notifications and invoke NotifySend asynchronously for them (docs/notify.md).
 NOTIFY_ENQUEUERS = ("NotifyOnAlarm", "NotifyDecide", "MaintenanceRemind")
 # A queued invoke older than this is dropped: the safety net (every minute) has sent what it was for by then.

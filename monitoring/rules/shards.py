@@ -85,7 +85,7 @@ class Shard:
             and (decoded is None or decoded.tzinfo is not None)
         )
         if not ok:
-            raise InvalidInputError("rule shard message: bad county, shard numbers, tick, enterprise ids or decode time")
+            raise InvalidInputError("rule shard message: bad county, shard numbers, tick, enterprises or decode time")
         return cls(county, index, count, tick, tuple(ids), waits, decoded)
 
 

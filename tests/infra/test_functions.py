@@ -351,10 +351,10 @@ def test_rules_fan_out_through_a_fifo_shard_queue_to_a_capped_worker(synthesized
     assert queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] in watched
 
 
-def test_only_the_scheduler_may_send_shards_and_it_only_reads_the_registry(synthesized: Synthesized) -> None:
+def test_only_the_scheduler_may_send_shards_and_it_reads_the_registry_and_decodes_notes(synthesized: Synthesized) -> None:
     from infra.stacks.platform import FUNCTION_DATA_ACCESS, RULES_SCHEDULER_HANDLER
 
-    assert FUNCTION_DATA_ACCESS["ScheduleRules"] == {"read": ("registry",), "read_write": ()}
+    assert FUNCTION_DATA_ACCESS["ScheduleRules"] == {"read": ("registry",), "read_write": ()}  # + decode's notes (keys)
     functions = synthesized.resources("dev", "AWS::Lambda::Function")
     queues = synthesized.resources("dev", "AWS::SQS::Queue")
     shard_queue = next(

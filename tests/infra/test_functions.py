@@ -351,7 +351,7 @@ def test_rules_fan_out_through_a_fifo_shard_queue_to_a_capped_worker(synthesized
     assert queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] in watched
 
 
-def test_only_the_scheduler_may_send_shards_and_it_reads_the_registry_and_decodes_notes(synthesized: Synthesized) -> None:
+def test_only_the_scheduler_may_send_shards_and_it_reads_the_registry_and_notes(synthesized: Synthesized) -> None:
     from infra.stacks.platform import FUNCTION_DATA_ACCESS, RULES_SCHEDULER_HANDLER
 
     assert FUNCTION_DATA_ACCESS["ScheduleRules"] == {"read": ("registry",), "read_write": ()}  # + decode's notes (keys)

@@ -17,7 +17,7 @@ import hj212
 from iot_ingest.memory import MemoryCommandQueue, MemoryDirectory, MemoryEvents, MemoryLeases
 from iot_ingest.ports import SinkError
 from iot_ingest.server import Server
-from iot_ingest.sinks.kinesis import KinesisSink, _chunks, group_of
+from iot_ingest.sinks.kinesis import KinesisSink, _chunks, group_of, stream_keys
 from tests.integration.iot_ingest.harness import MN, Terminal, frame, settings
 
 pytestmark = pytest.mark.integration
@@ -65,6 +65,15 @@ def test_kinesis_sink_keys_records_by_the_group_of_their_mn(kinesis: Any) -> Non
     for mn in {r["mn"] for r in got}:
         ns = [r["n"] for r in got if r["mn"] == mn]
         assert ns == sorted(ns)
+
+
+def test_group_keys_sit_in_the_middle_of_their_slice_and_the_count_is_bounded() -> None:
+    k = group_of("MN1", 2)
+    assert stream_keys("MN1", 2) == (f"g{k}", str((2 * k + 1) * 2**126))  # a quarter or three quarters of 2^128
+    assert stream_keys("", 1) == ("g0", str(2**127))
+    for bad in (0, 100_001):
+        with pytest.raises(ValueError, match="stream groups must be"):
+            KinesisSink(STREAM, groups=bad, client=object())
 
 
 def test_group_of_is_stable_and_spreads_mns() -> None:

@@ -88,12 +88,17 @@ def decoded_through(
     group seen is idle (its terminals went quiet) or gone (a shard closed by resharding) and holds nothing back;
     measured from the newest group, not from `now`, so that when decode stalls the rules are held at the slowest
     group that was live then (frames may be waiting: unknown data is not silence; the iterator-age alarm reports
-    it). `sweep`: delete notes not rewritten for FORGET_AFTER before `now` (containers that are gone)."""
+    it). `sweep`: delete the notes not rewritten for FORGET_AFTER before the newest one (containers that are gone;
+    measured from the newest note, not from `now`, so a stalled decode's notes stay and keep holding the rules)."""
     best: dict[tuple[str, str], tuple[float, float]] = {}
-    for key, doc in state.documents(PREFIX).items():
-        noted = doc.get("noted_at")
-        if sweep and isinstance(noted, str) and now - datetime.fromisoformat(noted) > FORGET_AFTER:
+    notes = state.documents(PREFIX)
+    if sweep:
+        noted = {k: datetime.fromisoformat(d["noted_at"]) for k, d in notes.items() if "noted_at" in d}
+        newest = min(now, max(noted.values(), default=now))
+        for key in [k for k, at in noted.items() if newest - at > FORGET_AFTER]:
             state.delete(key)
+            del notes[key]
+    for key, doc in notes.items():
         for where, through, seen in _entries(key, doc):
             old = best.get(where)
             best[where] = (through, seen) if old is None else (max(old[0], through), max(old[1], seen))

@@ -78,14 +78,20 @@ def test_notes_written_before_groups_are_read_as_their_shards_all_group() -> Non
     assert decoded_through(MemoryRuleState(), at("02:00")) is None  # decode never noted: nothing to wait for
 
 
-def test_the_sweep_deletes_notes_of_containers_gone_for_an_hour() -> None:
+def test_the_sweep_deletes_notes_of_containers_gone_for_an_hour_but_not_a_stalled_decodes() -> None:
     state = MemoryRuleState()
     DecodeProgress(state, container="gone").note("shard-0", {"g1": at("01:00")}, at("01:00"))
-    DecodeProgress(state, container="live").note("shard-0", {"g1": at("02:00")}, at("02:00"))
+    live = DecodeProgress(state, container="live", every=timedelta(0))
+    live.note("shard-0", {"g1": at("02:00")}, at("02:00"))
     assert decoded_through(state, at("02:00"), sweep=True) == at("02:00")
     assert state.keys("decoded:") == ["decoded:shard-0:gone", "decoded:shard-0:live"]  # not an hour yet
-    assert decoded_through(state, at("02:01"), sweep=True) == at("02:00")
+    live.note("shard-0", {"g1": at("02:01")}, at("02:01"))
+    assert decoded_through(state, at("02:01"), sweep=True) == at("02:01")
     assert state.keys("decoded:") == ["decoded:shard-0:live"]
+    # decode stalled for hours: its notes stay (measured from the newest), so the rules stay held
+    DecodeProgress(state, container="slow").note("shard-1", {"g2": at("01:55")}, at("02:01"))
+    assert decoded_through(state, at("06:00"), sweep=True) == at("01:55")
+    assert state.keys("decoded:") == ["decoded:shard-0:live", "decoded:shard-1:slow"]
 
 
 def test_the_note_group_of_a_record() -> None:

@@ -44,6 +44,7 @@ REUSE_API = {
 REUSE_NOTIFY = {"notify_sns_region": "ap-southeast-1", "notify_sns_sender_id": "Gongkuang"}
 # ... and keeps no rule window snapshots (tests/infra/test_rule_snapshots.py).
 REUSE_RULES = {"rules_snapshots": False}
+REUSE_LANES = {"decode_parallelization": 3, "stream_groups": 96}  # several decode lanes per shard
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
         **REUSE_API,
         **REUSE_NOTIFY,
         **REUSE_RULES,
+        **REUSE_LANES,
     }
     context["stages"] = {**context["stages"], "reuse": reuse}
     context["aws:cdk:bundling-stacks"] = []

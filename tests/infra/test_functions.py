@@ -191,6 +191,19 @@ def test_decode_reads_the_stream_with_partial_batch_responses(synthesized: Synth
     assert decode["Properties"]["Handler"] == "functions.on_frame_batch.handler"
 
 
+def test_decode_lanes_per_shard_and_the_listeners_stream_groups_follow_the_stage(synthesized: Synthesized) -> None:
+    from tests.infra.conftest import REUSE_LANES
+
+    for stage, (lanes, groups) in {"dev": (1, 64), "reuse": tuple(REUSE_LANES.values())}.items():
+        assert _stream_mapping(synthesized, stage).get("ParallelizationFactor", 1) == lanes
+        functions = _functions(synthesized, stage).values()
+        (decode,) = [f for f in functions if f["Handler"] == "functions.on_frame_batch.handler"]
+        assert decode["Environment"]["Variables"]["DECODE_PARALLELIZATION"] == str(lanes)
+        (task,) = synthesized.properties(stage, "AWS::ECS::TaskDefinition")
+        env = {e["Name"]: e["Value"] for e in task["ContainerDefinitions"][0]["Environment"]}
+        assert env["IOT_INGEST_STREAM_GROUPS"] == str(groups)
+
+
 def test_decode_retries_a_failing_batch_until_its_records_age_out_never_by_count(synthesized: Synthesized) -> None:
     # Throttling or a store outage raises in decode; a retry count would send the batch away after a few tries.
     s = StageSettings(name="dev")

@@ -25,7 +25,12 @@ GB = 1e9
 FLEETS = (1_500, 300_000)
 MONTHS = (1, 13)
 FULL_VCPU_GB = 1.769  # Lambda gives a function CPU in proportion to its memory: one vCPU at 1,769 MB
-DECODE_LANE_LOAD = 0.7  # the busiest a decode lane (one per shard) may be at the live rate (as DynamoDB's target)
+DECODE_LANE_LOAD = 0.7  # the busiest a decode lane may be at the live rate (as DynamoDB's target)
+# Decode's progress notes (monitoring/rules/decode_watermark.py): each lane's container rewrites its note of a shard
+# every NOTE_EVERY_S, ≈ NOTE_GROUP_BYTES per group it decodes there; the rule scheduler reads them all once a tick.
+NOTE_EVERY_S = 10
+NOTE_GROUP_BYTES = 36  # '"g12345":[1796000000.123,1796000000.123],' in the JSON body
+NOTE_ITEM_BYTES = 160  # keys, type, noted_at and the item's overhead
 REQUEST_CPU_S = 0.0012  # botocore CPU per DynamoDB request in the bench process (bench/aws_cost_profile.py)
 ITEM_OVERHEAD = 100  # bytes DynamoDB adds to every item (and index entry) for storage billing
 
@@ -297,6 +302,36 @@ def archive_objects(m: Measured, s: Mapping[str, Any], terminals: int, shards: i
     return ArchiveObjects(partitions * SECONDS / every_s, every_s, SECONDS / every_s, partitions)
 
 
+def lane_imbalance(groups_per_lane: float) -> float:
+    """The busiest decode lane's load over the mean when Lambda hashes a shard's partition keys onto its lanes: with
+    n keys per lane on average (Poisson), the busiest of some hundred lanes holds about n + 3 √n."""
+    return 1 + 3 / math.sqrt(groups_per_lane)
+
+
+def decode_shards(shards: int, busy: float, s: Mapping[str, Any]) -> int:
+    """Shards for `busy` decode lane-seconds a second, from `shards` (what bytes and records need): each lane may be
+    busy at most DECODE_LANE_LOAD, so a backlog drains at 1.4 times the live rate or more. A shard has
+    `decode_parallelization` lanes; with more than one, the busiest gets `lane_imbalance` × its share, for the
+    `stream_groups` partition keys (the listener's) spread over shards × lanes."""
+    lanes_per_shard = int(s.get("decode_parallelization", 1))
+    groups = int(s.get("stream_groups", 0))
+    while True:
+        lanes = shards * lanes_per_shard
+        worst = 1.0 if lanes_per_shard == 1 else lane_imbalance(max(groups, 1) / lanes)
+        if lanes * DECODE_LANE_LOAD >= busy * worst:
+            return shards
+        shards += 1
+
+
+def decode_notes(lanes: int, groups: int, parallel: bool) -> tuple[float, float]:
+    """(write units, read units) a month of decode's progress notes: a note per lane rewritten every NOTE_EVERY_S
+    (billed per KB of the item), and one strongly consistent Query of every note per rule tick (per 4 KB)."""
+    per_note = NOTE_ITEM_BYTES + NOTE_GROUP_BYTES * (groups / lanes if parallel else 1)
+    wru = lanes * SECONDS / NOTE_EVERY_S * math.ceil(per_note / 1024)
+    rru = MINUTES * math.ceil(lanes * per_note / 4096)
+    return wru, rru
+
+
 def lambda_seconds(cpu_s: float, function_gb: float) -> float:
     """How long CPU work measured on one core of this machine runs in a function of `function_gb`: below
     1,769 MB a function gets that fraction of a vCPU, so its CPU-bound time (and GB-seconds per CPU-second)
@@ -534,12 +569,11 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         shards = max(1, math.ceil(per_s / (1e6 * s["stream_fill"])))
         if not s["kinesis_aggregation"]:
             shards = max(shards, math.ceil(fps / (1000 * s["stream_fill"])))
-        # Decode runs one lane per shard (decode_parallelization must be 1): each lane may be busy at most
-        # DECODE_LANE_LOAD of the time, so a backlog drains at 1.4 times the live rate or more.
-        shards = max(shards, math.ceil(terminals * decode_busy / 60 / DECODE_LANE_LOAD))
+        shards = decode_shards(shards, terminals * decode_busy / 60, s)
         units = stream_bytes / 25_000 if s["kinesis_aggregation"] else frames * math.ceil(m.record_bytes / 25_000)
         usd = shards * hours * kin["shard_hour"] + units * kin["put_payload_units_per_million"] / 1e6
-        out.append(Line("Kinesis (provisioned)", usd, f"{shards} shard(s), {units / 1e6:,.1f} M PUT units"))
+        how = f"{shards} shard(s) × {s.get('decode_parallelization', 1)} decode lane(s), {units / 1e6:,.1f} M PUT units"
+        out.append(Line("Kinesis (provisioned)", usd, how))
 
     fh, s3, lam = p["firehose"], p["s3"], p["lambda"]
     gbs = lam[f"gb_second_{s['lambda_arch']}"]
@@ -576,11 +610,18 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     if not kept_archive:
         out.append(_chain_line(m, p, s, terminals, month, gbs, archived))
     decode_s = tm * decode_busy
-    invocations = shards * s["decode_polls_per_s"] * SECONDS
+    lanes = shards * s.get("decode_parallelization", 1)
+    invocations = lanes * s["decode_polls_per_s"] * SECONDS  # each lane's batch closes at the 1 s window
     usd = invocations / 1e6 * lam["requests_per_million"] + decode_s * decode_gb * gbs
     out.append(
         Line(f"Lambda decode ({s['lambda_arch']})", usd, f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls")
     )
+    if s.get("decode_notes", True):  # `current` had no progress notes
+        parallel = s.get("decode_parallelization", 1) > 1
+        wru, rru = decode_notes(lanes, int(s.get("stream_groups", 64)), parallel)
+        usd = (wru * ddb["write_request_units_per_million"] + rru * ddb["read_request_units_per_million"]) / 1e6
+        how = f"{lanes} lanes' notes every {NOTE_EVERY_S} s ({wru / 1e6:,.0f} M WRU), read once a tick"
+        out.append(Line("DynamoDB decode progress notes", usd, f"{how} ({rru / 1e6:,.1f} M RRU)"))
     if m.rule_snapshots and s.get("rule_snapshots", True):  # `current` had one rules function, no snapshots
         out.append(_snapshot_line(m, p["s3"], terminals, every))
     rreq, _, _ = m.per_terminal_minute(m.rules)

@@ -85,6 +85,9 @@ class Settings(BaseModel):
     # Decode notes how far each Kinesis shard is decoded and the rules judge no later minute (AWS). Off locally, where
     # the scheduler holds the tick on the frame queue instead (docs/local.md, "Rules wait for decode").
     rules_wait_for_decode: bool = _env("RULES_WAIT_FOR_DECODE", False)
+    # Lanes decoding each Kinesis shard at once (the event source's parallelization factor): above 1 decode notes its
+    # progress per partition-key group instead of per shard (monitoring/rules/decode_watermark.py)
+    decode_lanes: int = _env("DECODE_PARALLELIZATION", 1, ge=1, le=10)
     notify_routes: str = _env("NOTIFY_ROUTES_PATH", "")  # "" = data/notify_routes.json
     notify_templates: str = _env("NOTIFY_TEMPLATES_PATH", "")  # "" = data/notify_templates.json
     # The provider settings' Secrets Manager secret (AWS; read by the notify channels, functions/_notify.py)

@@ -6,6 +6,7 @@ More: docs/deploy.md, "Scaling to a province".
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions import _wiring
 from functions._observability import MetricUnit, logger, metrics
 from monitoring.errors import InvalidInputError
+from monitoring.rules.decode_watermark import decoded_through
 from monitoring.rules.shards import Shard, plan_ticks, retick, scheduled_minute
 
 _plan: tuple[float, list[Shard]] | None = None  # (monotonic time planned, shards) of a warm container
@@ -45,6 +47,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     if queue is None:
         raise InvalidInputError("RULES_SHARD_QUEUE_URL is not set: nowhere to send the rule shards")
     shards = plan(tick)
+    if _wiring.get_settings().rules_wait_for_decode:
+        # decode's notes read once a tick for every shard (not once per shard), and gone containers' notes swept
+        decoded = decoded_through(_wiring.get_store().rule_state, tick, sweep=True)
+        shards = [replace(s, waits_for_decode=True, decoded_until=decoded) for s in shards]
     sent = queue.send(shards)
     counties = len({s.county_id for s in shards})
     metrics.add_metric(name="RuleShards", unit=MetricUnit.Count, value=sent)

@@ -16,24 +16,29 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions import _wiring
 from functions._observability import MetricUnit, logger, metrics, publish_decode_report, structure_domain_logs
 from monitoring.ingest.isolate import Poison, decode_isolating
+from monitoring.rules.decode_watermark import group_of
 
 structure_domain_logs()
 
 
 def _note_progress(records: list[dict[str, Any]]) -> None:
-    """The batch is durable: tell the rules how far this shard's records are decoded (its newest arrival)."""
+    """The batch is durable: tell the rules how far its records are decoded, per shard and group (its lane's keys)."""
     progress = _wiring.get_decode_progress()
     if progress is None:
         return
-    newest: dict[str, float] = {}
+    lanes = _wiring.get_settings().decode_lanes
+    newest: dict[str, dict[str, float]] = {}
     for record in records:
         shard = str(record.get("eventID", "")).partition(":")[0]
-        arrived = record.get("kinesis", {}).get("approximateArrivalTimestamp")
-        if shard and isinstance(arrived, int | float):
-            newest[shard] = max(newest.get(shard, arrived), arrived)
+        kinesis = record.get("kinesis", {})
+        arrived = kinesis.get("approximateArrivalTimestamp")
+        group = group_of(str(kinesis.get("partitionKey", "")), lanes)
+        if shard and group is not None and isinstance(arrived, int | float):
+            groups = newest.setdefault(shard, {})
+            groups[group] = max(groups.get(group, arrived), arrived)
     now = _wiring.get_clock().now()
-    for shard, arrived in newest.items():
-        progress.note(shard, datetime.fromtimestamp(arrived, UTC), now)
+    for shard, groups in newest.items():
+        progress.note(shard, {g: datetime.fromtimestamp(a, UTC) for g, a in groups.items()}, now)
 
 
 @logger.inject_lambda_context

@@ -25,8 +25,11 @@ def evaluate_shard(shard: Shard) -> dict[str, Any]:
     done, previous = resume(store.rule_state, shard)
     if done:
         return {"superseded": True}
-    # Minutes whose frames may still wait in the stream are not judged (decode notes its progress per shard).
-    decoded = decoded_through(store.rule_state, shard.tick) if _wiring.get_settings().rules_wait_for_decode else None
+    # Minutes whose frames may still wait in the stream are not judged: decode's progress as the scheduler read it
+    # for the tick, or (a message of an older scheduler) as read here.
+    decoded = shard.decoded_until
+    if not shard.waits_for_decode and _wiring.get_settings().rules_wait_for_decode:
+        decoded = decoded_through(store.rule_state, shard.tick)
     # The container's windows of the shard are made true as of its previous tick first (its own, else the
     # shard's snapshot), and snapshotted after (monitoring/rules/warm_shards.py).
     warm = _wiring.warm_shards_for(shard.county_id)

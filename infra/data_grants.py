@@ -51,6 +51,11 @@ LISTENER = (
 # (monitoring/storage/dynamodb/chain_heads.py): the newest links (Query) and one new link (conditional PutItem).
 CHAIN_ARCHIVE = (KeyGrant("ChainLinks", schema.STATE, "", ("dynamodb:Query", "dynamodb:PutItem"), ("mchain",)),)
 
+# The rule scheduler (functions/every_minute_schedule_rules.py) reads decode's progress notes once a tick and deletes
+# those of gone containers (monitoring/rules/decode_watermark.py): rule-state documents, pk `rs`
+# (monitoring/storage/dynamodb/rules.py), besides reading the registry.
+SCHEDULE_RULES = (KeyGrant("DecodeProgress", schema.STATE, "", ("dynamodb:Query", "dynamodb:DeleteItem"), ("rs",)),)
+
 
 def allows(grants: Sequence[KeyGrant], table: str, index: str, action: str, keys: Iterable[str]) -> bool:
     """Whether one grant covers the request, as IAM's ForAllValues:StringLike on dynamodb:LeadingKeys decides."""
@@ -64,4 +69,4 @@ def allows(grants: Sequence[KeyGrant], table: str, index: str, action: str, keys
     )
 
 
-__all__ = ["CHAIN_ARCHIVE", "LISTENER", "KeyGrant", "allows"]
+__all__ = ["CHAIN_ARCHIVE", "LISTENER", "SCHEDULE_RULES", "KeyGrant", "allows"]

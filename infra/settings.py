@@ -37,6 +37,7 @@ ARCHITECTURES = ("arm64", "x86_64")
 OBJECT_LOCK_MODES = ("GOVERNANCE", "COMPLIANCE")
 FLOW_LOG_TRAFFIC = ("REJECT", "ALL")
 FUNCTION_ALARMS = ("each", "account")
+LANE_GROUPS = 16  # fewest stream groups per decode lane when a shard has several (the busiest lane ≈ 1.75 × the mean)
 ARCHIVE_WRITERS = ("firehose", "lambda")
 # Where the listener runs: Fargate tasks behind an NLB, or one EC2 instance holding the Elastic IP itself.
 LISTENER_COMPUTE = ("fargate", "ec2")
@@ -106,6 +107,9 @@ class StageSettings(BaseModel):
     # Stream and archive
     stream_on_demand: bool = False
     stream_shards: int = 1
+    # The listener's partition keys g0…g<N-1> (an MN's by its hash), spread evenly over the shards: each decode lane
+    # gets about stream_groups / (stream_shards × decode_parallelization) of them (docs/deploy.md, "Scaling")
+    stream_groups: int = 64
     stream_retention_hours: int = 24
     archive_infrequent_access_days: int = 30
     archive_glacier_days: int = 90
@@ -120,8 +124,8 @@ class StageSettings(BaseModel):
     # Functions
     decode_batch_size: int = 100
     decode_batching_window: int = 1
-    # One lane per shard: the rules wait for decode's note per shard (monitoring/rules/decode_watermark.py), which
-    # a faster lane of the same shard would move past a slower one. Scale decode with stream_shards instead.
+    # Decode lanes per shard (the event source's parallelization factor). Above 1 decode notes its progress per
+    # partition-key group (monitoring/rules/decode_watermark.py): a fast lane never moves the rules past a slow one.
     decode_parallelization: int = 1
     # Decode retries a failing batch until its records are this old (a store outage or throttling never discards
     # it); past that the batch's pointers go to the on-failure queue, with stream retention left to redrive it.
@@ -368,10 +372,17 @@ def _check(s: StageSettings) -> None:
         (s.archive_writer in ARCHIVE_WRITERS, f"archive_writer must be one of {ARCHIVE_WRITERS}"),
         (1 <= s.archive_batch_size <= 10000, "archive_batch_size must be 1-10000"),
         (0 <= s.archive_batching_window <= 300, "archive_batching_window must be 0-300"),
+        (1 <= s.decode_parallelization <= 10, "decode_parallelization must be 1-10"),
+        (1 <= s.stream_groups <= 100_000, "stream_groups must be 1-100000"),
         (
-            s.decode_parallelization == 1,
-            "decode_parallelization must be 1: the rules wait for decode's progress note per shard, which parallel "
-            "lanes of one shard would overwrite out of order (false offline alarms); add stream_shards instead",
+            s.stream_on_demand or s.stream_groups % s.stream_shards == 0,
+            "stream_groups must be a multiple of stream_shards (the groups' hash keys split the shards evenly)",
+        ),
+        (
+            s.decode_parallelization == 1
+            or s.stream_groups >= LANE_GROUPS * s.stream_shards * s.decode_parallelization,
+            f"stream_groups must be >= {LANE_GROUPS} × stream_shards × decode_parallelization: Lambda hashes the keys "
+            "of a shard onto its lanes, and fewer keys per lane leave some lanes far busier than others",
         ),
         (
             1 <= s.decode_max_record_age_hours <= min(168, s.stream_retention_hours - 4),

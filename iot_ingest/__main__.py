@@ -127,7 +127,7 @@ async def _serve(settings: Settings) -> None:
     ports = build_ports(settings)
     server = Server(
         settings,
-        sink=open_sink(settings.sink),
+        sink=open_sink(settings.sink, stream_groups=settings.stream_groups),
         directory=ports.directory,
         commands=ports.commands,
         leases=ports.leases,

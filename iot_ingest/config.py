@@ -28,8 +28,8 @@ class ConfigError(ValueError):
     """A setting is missing, malformed or out of range (message names the setting and the source)."""
 
 
-def _opt(default: Any, help: str, *, minimum: float | None = None) -> Any:
-    return Field(default, description=help, ge=minimum)
+def _opt(default: Any, help: str, *, minimum: float | None = None, maximum: float | None = None) -> Any:
+    return Field(default, description=help, ge=minimum, le=maximum)
 
 
 class Settings(ExplicitSettings):
@@ -42,6 +42,8 @@ class Settings(ExplicitSettings):
     host: str = _opt("127.0.0.1", "address to listen on for terminals (0.0.0.0 in a container)")
     port: int = _opt(9000, "TCP port for HJ 212 terminals", minimum=0)
     sink: str = _opt("jsonl:var/frames.jsonl", "where frames go: jsonl:PATH or kinesis:STREAM")
+    stream_groups: int = _opt(64, "kinesis: partition keys g0…g<N-1>, an MN's by its hash; decode notes its progress "
+                              "per group (docs/iot_ingest.md)", minimum=1, maximum=100_000)  # fmt: skip
     listener_id: str = _opt("", "this listener's id in frame records and leases (default: host name)")
     health_host: str = _opt("127.0.0.1", "address of the health/metrics HTTP endpoint")
     health_port: int = _opt(8080, "port of the health/metrics endpoint (GET /health, /metrics); 0 = off", minimum=0)

@@ -18,13 +18,15 @@ from monitoring.errors import StorageUnavailableError
 from monitoring.ingest.isolate import Poison
 
 SOURCE = "gongkuang:decode-poison"  # tells our messages from Lambda's on-failure records
-UNKNOWN_KEY = "-"  # the listener's partition key for a record without MN
+UNKNOWN_KEY = "-"  # the partition key of a redriven record without MN
 ERROR_CHARS = 8000  # the traceback's end (an SQS message is at most 256 KiB)
 SQS_BATCH = 10
 
 
 def partition_key(data: bytes) -> str:
-    """The record's MN, as the listener keyed it in the stream."""
+    """The record's MN: a redriven record goes back under it (the listener keys by the MN's group, which decode
+    alone does not know; decode notes no progress for MN keys when a shard has several lanes, and a redrive is old
+    data anyway, judged as backfill)."""
     try:
         doc = json.loads(data)
     except ValueError:

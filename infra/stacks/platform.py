@@ -26,7 +26,7 @@ from infra.constructs.secrets import StoredSecret
 from infra.constructs.storage import ProvisionedCapacity, Storage
 from infra.constructs.stream import Stream
 from infra.constructs.web import Web
-from infra.data_grants import CHAIN_ARCHIVE, KeyGrant
+from infra.data_grants import CHAIN_ARCHIVE, SCHEDULE_RULES, KeyGrant
 from infra.nag import suppress_reviewed_findings
 from infra.secret_parameters import parameter_names
 from infra.settings import StageSettings
@@ -59,7 +59,7 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
         "read_write": (schema.REGISTRY, schema.STATE, schema.READINGS, schema.EVENTS, schema.ARCHIVE),
     },
     "Evaluate": {"read": (schema.REGISTRY, schema.READINGS), "read_write": (schema.STATE, schema.EVENTS)},
-    "ScheduleRules": {"read": (schema.REGISTRY,), "read_write": ()},
+    "ScheduleRules": {"read": (schema.REGISTRY,), "read_write": ()},  # and decode's notes: FUNCTION_KEY_GRANTS
     "Escalate": {"read": (schema.REGISTRY,), "read_write": (schema.STATE, schema.EVENTS)},
     "NotifyDecide": {"read": (schema.REGISTRY,), "read_write": (schema.STATE,)},  # reads accounts, writes the outbox
     "NotifySend": {"read": (), "read_write": (schema.STATE,)},
@@ -70,7 +70,7 @@ FUNCTION_DATA_ACCESS: dict[str, dict[str, tuple[str, ...]]] = {
     "Campaign": {"read": (schema.READINGS,), "read_write": (schema.REGISTRY, schema.STATE)},  # status, files, audit
 }
 # Functions that touch only some partition keys of a table get those keys (dynamodb:LeadingKeys), not the table.
-FUNCTION_KEY_GRANTS: dict[str, tuple[KeyGrant, ...]] = {"ChainArchive": CHAIN_ARCHIVE}
+FUNCTION_KEY_GRANTS: dict[str, tuple[KeyGrant, ...]] = {"ChainArchive": CHAIN_ARCHIVE, "ScheduleRules": SCHEDULE_RULES}
 # The functions that enqueue notifications and invoke NotifySend asynchronously for them (docs/notify.md).
 NOTIFY_ENQUEUERS = ("NotifyOnAlarm", "NotifyDecide", "MaintenanceRemind")
 # A queued invoke older than this is dropped: the safety net (every minute) has sent what it was for by then.
@@ -175,6 +175,7 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "TERMINAL_STATE_REFRESH_S": str(settings.terminal_state_refresh),
         "REGISTRY_CACHE_S": str(settings.registry_cache),
         "RULES_WAIT_FOR_DECODE": "true",  # decode notes its progress per shard; the rules judge no later minute
+        "DECODE_PARALLELIZATION": str(settings.decode_parallelization),  # > 1: decode notes per partition-key group
         "NOTIFY_SNS_REGION": settings.notify_sns_region,  # "" = no SNS channel (the sender is granted nothing)
         "NOTIFY_SNS_SENDER_ID": settings.notify_sns_sender_id,
         "NOTIFY_WECHAT_TEMPLATES": settings.notify_wechat_templates,  # deciding counts grants per template id
@@ -473,6 +474,7 @@ class PlatformStack(Stack):
             "IOT_INGEST_HEALTH_HOST": "0.0.0.0",
             "IOT_INGEST_HEALTH_PORT": str(settings.health_port),
             "IOT_INGEST_SINK": f"kinesis:{self.stream.stream.stream_name}",
+            "IOT_INGEST_STREAM_GROUPS": str(settings.stream_groups),  # partition keys g0…g<N-1>, even over the shards
             "IOT_INGEST_DRAIN_TIMEOUT": str(settings.drain_timeout),
             "IOT_INGEST_LOG_LEVEL": settings.log_level,
             # AWS mode: terminals authenticate against the registry in DynamoDB (a copy of the county, reloaded)

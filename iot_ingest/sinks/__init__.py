@@ -8,8 +8,9 @@ from __future__ import annotations
 from iot_ingest.ports import FrameSink
 
 
-def open_sink(spec: str) -> FrameSink:
-    """Build the sink named by `jsonl:PATH` or `kinesis:STREAM` (validated by config.load_settings)."""
+def open_sink(spec: str, *, stream_groups: int = 64) -> FrameSink:
+    """Build the sink named by `jsonl:PATH` or `kinesis:STREAM` (validated by config.load_settings); a Kinesis
+    sink keys records by their MN's group of `stream_groups`."""
     kind, _, target = spec.partition(":")
     if kind == "jsonl" and target:
         from iot_ingest.sinks.jsonl import JsonlSink
@@ -18,5 +19,5 @@ def open_sink(spec: str) -> FrameSink:
     if kind == "kinesis" and target:
         from iot_ingest.sinks.kinesis import KinesisSink
 
-        return KinesisSink(target)
+        return KinesisSink(target, groups=stream_groups)
     raise ValueError(f"unknown sink {spec!r}: expected jsonl:PATH or kinesis:STREAM")

@@ -1,4 +1,4 @@
-"""A FrameSink that writes frame records to a Kinesis data stream with PutRecords (partition key = MN).
+"""A FrameSink that writes frame records to a Kinesis data stream with PutRecords, keyed by the MN's group.
 
 More: docs/iot_ingest.md, "Module notes".
 """
@@ -6,6 +6,7 @@ More: docs/iot_ingest.md, "Module notes".
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import random
@@ -23,14 +24,31 @@ log = logging.getLogger(__name__)
 
 MAX_RECORDS = 500
 MAX_BYTES = 5 * 1024 * 1024
-UNKNOWN_MN = "-"  # partition key for a record without MN (Kinesis needs a non-empty key)
+UNKNOWN_MN = "-"  # grouped like an MN: a record without MN (Kinesis needs a non-empty key)
+HASH_SPACE = 2**128  # Kinesis maps a record's hash key into [0, 2^128) and each shard owns a range of it
+MAX_GROUPS = 100_000  # group keys are g0 … g99999 (monitoring/rules/decode_watermark.py reads up to six digits)
+
+
+def group_of(mn: str, groups: int) -> int:
+    """The MN's stream group: stable across processes and releases (not Python's salted hash)."""
+    digest = hashlib.blake2b(mn.encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big") % groups
+
+
+def stream_keys(mn: str, groups: int) -> tuple[str, str]:
+    """(partition key, explicit hash key) of the MN's records. Every record of an MN has one key, so it stays on one
+    shard and in one decode lane, in order. Group k is put at the middle of the k-th of `groups` equal slices of
+    the hash space: the groups spread evenly over shards that split it evenly (as CreateStream and
+    UpdateShardCount make them) whenever `groups` is a multiple of the shard count."""
+    k = group_of(mn, groups)
+    return f"g{k}", str((2 * k + 1) * HASH_SPACE // (2 * groups))
 
 
 def _chunks(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     chunks: list[list[dict[str, Any]]] = [[]]
     size = 0
     for entry in entries:
-        entry_size = len(entry["Data"]) + len(entry["PartitionKey"].encode())
+        entry_size = len(entry["Data"]) + len(entry["PartitionKey"].encode())  # the hash key is not counted
         if chunks[-1] and (len(chunks[-1]) >= MAX_RECORDS or size + entry_size > MAX_BYTES):
             chunks.append([])
             size = 0
@@ -40,19 +58,24 @@ def _chunks(entries: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
 
 
 class KinesisSink:
-    """PutRecords batches with per-record retry; raises SinkError when records still fail after `max_attempts`."""
+    """PutRecords batches with per-record retry; raises SinkError when records still fail after `max_attempts`.
+    Records are keyed by their MN's group of `groups` (`stream_keys`), so decode notes its progress per group."""
 
     def __init__(
         self,
         stream: str,
         *,
+        groups: int = 64,
         client: Any = None,
         max_attempts: int = 5,
         base_delay: float = 0.05,
         max_delay: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if not 1 <= groups <= MAX_GROUPS:
+            raise ValueError(f"stream groups must be 1-{MAX_GROUPS}, not {groups}")
         self.stream = stream
+        self.groups = groups
         self.client = client or boto3.client(
             "kinesis", config=Config(retries={"max_attempts": 3, "mode": "standard"}, connect_timeout=3, read_timeout=5)
         )
@@ -88,13 +111,11 @@ class KinesisSink:
 
     def put_sync(self, records: Sequence[FrameRecord]) -> None:
         """Blocking put of all records (used from a worker thread)."""
-        entries = [
-            {
-                "Data": json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode(),
-                "PartitionKey": str(r.get("mn") or UNKNOWN_MN)[:256],
-            }
-            for r in records
-        ]
+        entries = []
+        for r in records:
+            key, hash_key = stream_keys(str(r.get("mn") or UNKNOWN_MN), self.groups)
+            data = json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode()
+            entries.append({"Data": data, "PartitionKey": key, "ExplicitHashKey": hash_key})
         for chunk in _chunks(entries):
             self._put_chunk(chunk)
 

@@ -36,6 +36,10 @@ class Shard:
     count: int
     tick: datetime  # the scheduled minute (aware); every shard of a tick carries the same one
     enterprise_ids: tuple[str, ...]
+    # The scheduler read decode's progress once for the tick (decode_watermark.py): the worker judges no minute after
+    # `decoded_until` (None: decode never noted anything) and reads nothing itself
+    waits_for_decode: bool = False
+    decoded_until: datetime | None = None
 
     @property
     def tick_key(self) -> str:
@@ -49,13 +53,16 @@ class Shard:
         return (self.tick_key, f"{TickMark.KEY}:{self.county_id}:0", TickMark.KEY)
 
     def to_message(self) -> dict[str, Any]:
-        return {
+        doc: dict[str, Any] = {
             "county": self.county_id,
             "shard": self.index,
             "shards": self.count,
             "tick": self.tick.isoformat(),
             "enterprises": list(self.enterprise_ids),
         }
+        if self.waits_for_decode:
+            doc["decoded_until"] = None if self.decoded_until is None else self.decoded_until.isoformat()
+        return doc
 
     @classmethod
     def from_message(cls, doc: Mapping[str, Any]) -> Shard:
@@ -64,6 +71,8 @@ class Shard:
             county, index, count = doc["county"], doc["shard"], doc["shards"]
             tick = datetime.fromisoformat(doc["tick"])
             ids = doc["enterprises"]
+            waits = "decoded_until" in doc  # absent: a message of a scheduler that did not read decode's progress
+            decoded = None if doc.get("decoded_until") is None else datetime.fromisoformat(doc["decoded_until"])
         except (KeyError, TypeError, ValueError) as exc:
             raise InvalidInputError(f"not a rule shard message: {exc!r}") from None
         ok = (
@@ -75,10 +84,11 @@ class Shard:
             and isinstance(ids, list)
             and len(ids) <= MAX_SHARD_IDS
             and all(isinstance(i, str) and i for i in ids)
+            and (decoded is None or decoded.tzinfo is not None)
         )
         if not ok:
-            raise InvalidInputError("rule shard message: bad county, shard numbers, tick or enterprise ids")
-        return cls(county, index, count, tick, tuple(ids))
+            raise InvalidInputError("rule shard message: bad county, shard numbers, tick, enterprises or decode time")
+        return cls(county, index, count, tick, tuple(ids), waits, decoded)
 
 
 def plan_county(county_id: str, enterprise_ids: list[str], tick: datetime, per_shard: int) -> list[Shard]:

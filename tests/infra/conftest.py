@@ -45,6 +45,7 @@ REUSE_NOTIFY = {"notify_sns_region": "ap-southeast-1", "notify_sns_sender_id": "
 # ... and keeps no rule window snapshots (tests/infra/test_rule_snapshots.py), and ticks the rules every minute
 # (tests/infra/test_functions.py; dev and prod tick every 5).
 REUSE_RULES = {"rules_snapshots": False, "rules_every_minutes": 1}
+REUSE_LANES = {"decode_parallelization": 3, "stream_groups": 96}  # several decode lanes per shard
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,7 @@ def synthesized(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synthesize
         **REUSE_API,
         **REUSE_NOTIFY,
         **REUSE_RULES,
+        **REUSE_LANES,
     }
     context["stages"] = {**context["stages"], "reuse": reuse}
     context["aws:cdk:bundling-stacks"] = []

@@ -150,3 +150,27 @@ def test_dev_and_prod_keep_the_full_operations_view(synthesized: Synthesized) ->
         assert "KmsMasterKeyId" in topic
         assert floor(synthesized, stage)["container_insights"] == 1
         assert _emf_published(synthesized, stage)
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPE_STAGES))
+def test_the_bench_prices_the_decode_lanes_and_stream_groups_the_stage_synthesizes(
+    synthesized: Synthesized, shape: str
+) -> None:
+    # The 300,000 column prices a province's lanes and groups ([<shape>.fleet.300000]); the shape itself is the stage.
+    stage = SHAPE_STAGES[shape]
+    priced = load_shapes()[shape]
+    decode = {
+        k for k, v in synthesized.resources(stage, "AWS::Lambda::Function").items()
+        if v["Properties"].get("Handler") == "functions.on_frame_batch.handler"
+    }  # fmt: skip
+    (mapping,) = [
+        m for m in synthesized.properties(stage, "AWS::Lambda::EventSourceMapping")
+        if m["FunctionName"].get("Ref") in decode
+    ]  # fmt: skip
+    assert mapping.get("ParallelizationFactor", 1) == priced["decode_parallelization"]
+    (task,) = synthesized.properties(stage, "AWS::ECS::TaskDefinition")
+    env = {e["Name"]: e["Value"] for c in task["ContainerDefinitions"] for e in c.get("Environment", [])}
+    assert int(env["IOT_INGEST_STREAM_GROUPS"]) == priced["stream_groups"]
+    functions = synthesized.properties(stage, "AWS::Lambda::Function")
+    lanes = {f["Environment"]["Variables"].get("DECODE_PARALLELIZATION") for f in functions if "Environment" in f}
+    assert lanes - {None} == {str(priced["decode_parallelization"])}

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from functions.adapters.archive_objects import frames_of
-from infra.data_grants import CHAIN_ARCHIVE, LISTENER, allows
+from infra.data_grants import CHAIN_ARCHIVE, LISTENER, SCHEDULE_RULES, allows
 from monitoring.archive.manifest_chain import ManifestChain, verify
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from tests.contract.storage import builders as b
@@ -58,4 +58,26 @@ def test_the_archive_chain_needs_only_its_links(backend: DynamoDBBackend) -> Non
     assert {"dynamodb:PutItem", "dynamodb:Query"} <= made
     assert refused(CHAIN_ARCHIVE, backend.table_prefix, requests) == []
     narrower = (dataclasses.replace(CHAIN_ARCHIVE[0], leading_keys=("link#*",)),)
+    assert refused(narrower, backend.table_prefix, requests) != []
+
+
+@pytest.mark.integration
+def test_the_rule_scheduler_needs_only_the_rule_state_documents_of_decodes_progress(backend: DynamoDBBackend) -> None:
+    from monitoring.rules.decode_watermark import DecodeProgress, decoded_through
+
+    # Given decode's notes of two containers on DynamoDB Local, one of a container gone for hours
+    store = backend.store()
+    DecodeProgress(store.rule_state, container="live").note("shardId-0", {"g1": NOW}, NOW)
+    DecodeProgress(store.rule_state, container="gone").note("shardId-0", {"g1": NOW - timedelta(hours=3)}, NOW)
+    store.rule_state.put("decoded:shardId-0:gone", {"noted_at": (NOW - timedelta(hours=3)).isoformat(), "groups": {}})
+    me = threading.get_ident()
+    # When the scheduler reads them and sweeps the gone one, as functions/every_minute_schedule_rules.py does
+    with recording(lambda: threading.get_ident() == me) as requests:
+        assert decoded_through(store.rule_state, NOW, sweep=True) == NOW
+    assert store.rule_state.keys("decoded:") == ["decoded:shardId-0:live"]
+    # Then every request is one SCHEDULE_RULES allows, and one grant less would refuse them
+    made = {a for op, params in requests for a, *_ in authorised_as(op, params)}
+    assert made == {"dynamodb:Query", "dynamodb:DeleteItem"}
+    assert refused(SCHEDULE_RULES, backend.table_prefix, requests) == []
+    narrower = (dataclasses.replace(SCHEDULE_RULES[0], actions=("dynamodb:Query",)),)
     assert refused(narrower, backend.table_prefix, requests) != []

@@ -191,6 +191,19 @@ def test_decode_reads_the_stream_with_partial_batch_responses(synthesized: Synth
     assert decode["Properties"]["Handler"] == "functions.on_frame_batch.handler"
 
 
+def test_decode_lanes_per_shard_and_the_listeners_stream_groups_follow_the_stage(synthesized: Synthesized) -> None:
+    from tests.infra.conftest import REUSE_LANES
+
+    for stage, (lanes, groups) in {"dev": (1, 64), "reuse": tuple(REUSE_LANES.values())}.items():
+        assert _stream_mapping(synthesized, stage).get("ParallelizationFactor", 1) == lanes
+        functions = _functions(synthesized, stage).values()
+        (decode,) = [f for f in functions if f["Handler"] == "functions.on_frame_batch.handler"]
+        assert decode["Environment"]["Variables"]["DECODE_PARALLELIZATION"] == str(lanes)
+        (task,) = synthesized.properties(stage, "AWS::ECS::TaskDefinition")
+        env = {e["Name"]: e["Value"] for e in task["ContainerDefinitions"][0]["Environment"]}
+        assert env["IOT_INGEST_STREAM_GROUPS"] == str(groups)
+
+
 def test_decode_retries_a_failing_batch_until_its_records_age_out_never_by_count(synthesized: Synthesized) -> None:
     # Throttling or a store outage raises in decode; a retry count would send the batch away after a few tries.
     s = StageSettings(name="dev")
@@ -376,10 +389,10 @@ def test_rules_fan_out_through_a_fifo_shard_queue_to_a_capped_worker(synthesized
     assert queue["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0] in watched
 
 
-def test_only_the_scheduler_may_send_shards_and_it_only_reads_the_registry(synthesized: Synthesized) -> None:
+def test_only_the_scheduler_may_send_shards_and_it_reads_the_registry_and_notes(synthesized: Synthesized) -> None:
     from infra.stacks.platform import FUNCTION_DATA_ACCESS, RULES_SCHEDULER_HANDLER
 
-    assert FUNCTION_DATA_ACCESS["ScheduleRules"] == {"read": ("registry",), "read_write": ()}
+    assert FUNCTION_DATA_ACCESS["ScheduleRules"] == {"read": ("registry",), "read_write": ()}  # + decode's notes (keys)
     functions = synthesized.resources("dev", "AWS::Lambda::Function")
     queues = synthesized.resources("dev", "AWS::SQS::Queue")
     shard_queue = next(

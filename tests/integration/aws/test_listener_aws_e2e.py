@@ -27,6 +27,7 @@ from iot_ingest.config import load_settings
 from iot_ingest.ports import AuthStatus
 from iot_ingest.server import Server
 from iot_ingest.sinks import open_sink
+from iot_ingest.sinks.kinesis import group_of
 from monitoring.clock import FixedClock
 from monitoring.commands.models import Command, CommandStatus
 from monitoring.field.commands import CommandKind, create_command
@@ -264,6 +265,7 @@ def test_aws_mode_listener_tasks_authenticate_route_commands_and_feed_decode_and
             for r in event["Records"]:
                 doc = json.loads(base64.b64decode(r["kinesis"]["data"]))
                 auth.setdefault(doc["mn"], set()).add(doc["auth"])
+                assert r["kinesis"]["partitionKey"] == f"g{group_of(doc['mn'], 64)}"  # the MN's stream group
         assert auth == {REGISTERED: {"ok"}, UNREGISTERED: {"unregistered"}}
         tick = START_UTC + timedelta(minutes=SIM_MINUTES)
         event = load_event("eventbridge_scheduled.json") | {"time": tick.isoformat()}

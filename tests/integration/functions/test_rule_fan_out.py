@@ -44,8 +44,11 @@ def _enterprise(store: Store, eid: str, county: str = "rugao") -> None:
         store.readings.put_readings(rows)
 
 
-def _wire(tmp_path: Path, queue_url: str = "", per_shard: int = 2, every: int = 1) -> Store:
+def _wire(
+    tmp_path: Path, queue_url: str = "", per_shard: int = 2, every: int = 1, *, wait_for_decode: bool = False
+) -> Store:
     settings = _wiring.Settings(
+        rules_wait_for_decode=wait_for_decode,
         store_backend="sqlite",
         sqlite_path=str(tmp_path / "platform.db"),
         rules_shard_queue_url=queue_url,
@@ -122,6 +125,43 @@ def test_scheduler_at_a_five_minute_cadence_enqueues_the_tick_its_invocation_was
         # Then its shard names the 03:00 tick, not a minute that is no tick of the cadence
         (msg,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
         assert Shard.from_message(json.loads(msg["Body"])).tick == TICK
+
+
+def test_the_scheduler_reads_decodes_progress_once_and_the_workers_judge_no_later(
+    tmp_path: Path, lambda_context: Any
+) -> None:
+    from monitoring.rules.decode_watermark import DecodeProgress
+    from monitoring.rules.state_docs import TickMark
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="rule-shards.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        store = _wire(tmp_path, url, per_shard=1, wait_for_decode=True)
+        b.seed_jurisdictions(store.registry)
+        for eid in ("e1", "e2"):
+            _enterprise(store, eid)
+        # Given two lanes of a shard: one decoded through 02:50, the other only through 02:40; and a gone container
+        lanes = DecodeProgress(store.rule_state, container="a"), DecodeProgress(store.rule_state, container="b")
+        lanes[0].note("shardId-0", {"g1": datetime(2026, 11, 23, 2, 50, 30, tzinfo=UTC)}, TICK)
+        lanes[1].note("shardId-0", {"g2": datetime(2026, 11, 23, 2, 40, 30, tzinfo=UTC)}, TICK)
+        DecodeProgress(store.rule_state, container="gone").note("shardId-0", {"g1": T0}, T0)
+        # When the scheduler runs the tick
+        schedule_handler(load_event("eventbridge_scheduled.json"), lambda_context)
+        got = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        # Then every shard's message carries the slowest lane's time, and the gone container's note was swept
+        docs = [json.loads(m["Body"]) for m in got]
+        assert len(docs) == 2 and {d["decoded_until"] for d in docs} == {"2026-11-23T02:40:30+00:00"}
+        assert store.rule_state.keys("decoded:") == ["decoded:shardId-0:a", "decoded:shardId-0:b"]
+        # And a worker judges up to 02:40 - settle even after the slow lane caught up (it reads no note itself)
+        lanes[1].note("shardId-0", {"g2": TICK}, TICK + timedelta(seconds=20))
+        assert shard_handler(_sqs_event(docs[0]), lambda_context) == {"batchItemFailures": []}
+        shard = Shard.from_message(docs[0])
+        assert TickMark.load(store.rule_state, shard.tick_key).horizon == datetime(2026, 11, 23, 2, 38, tzinfo=UTC)
+        # And a message of an older scheduler (no decode time) is judged on the notes as the worker reads them
+        older = {k: v for k, v in docs[1].items() if k != "decoded_until"}
+        assert shard_handler(_sqs_event(older), lambda_context) == {"batchItemFailures": []}
+        shard = Shard.from_message(older)
+        assert TickMark.load(store.rule_state, shard.tick_key).horizon == datetime(2026, 11, 23, 2, 48, tzinfo=UTC)
 
 
 @pytest.mark.usefixtures("fake_aws_env", "clean_wiring")

@@ -104,9 +104,41 @@ def test_evaluate_handler_in_aws_mode_judges_only_what_decode_got_to(wired_store
         record["kinesis"]["approximateArrivalTimestamp"] = datetime(2026, 11, 23, 2, 40, 30, tzinfo=UTC).timestamp()
     assert decode_handler(batch, lambda_context) == {"batchItemFailures": []}
     state = _wiring.get_store().rule_state
-    assert state.get("decoded:shardId-000000000000") is not None
+    assert state.keys("decoded:shardId-000000000000:")  # this container's note of the shard
     # When the 03:00 tick runs
     evaluate_handler(load_event("eventbridge_scheduled.json"), lambda_context)
     # Then it judged up to 02:40 - settle, not 03:00 - settle
     mark = TickMark.load(state)
     assert mark.horizon == datetime(2026, 11, 23, 2, 38, tzinfo=UTC)
+
+
+def test_with_several_decode_lanes_the_rules_wait_for_the_slowest_lane_of_a_shard(
+    wired_store: Store, lambda_context: Any
+) -> None:
+    from functions.on_frame_batch import handler as decode_handler
+    from monitoring.rules.state_docs import TickMark
+
+    # Given the AWS setting with two decode lanes per shard (Lambda's parallelization factor 2)
+    settings = _wiring.get_settings().model_copy(update={"rules_wait_for_decode": True, "decode_lanes": 2})
+    _wiring.configure(settings, clock=_wiring.get_clock())
+    _seed(_wiring.get_store())
+    slow, fast = load_event("kinesis_frame_batch.json"), load_event("kinesis_frame_batch.json")
+    slow["Records"], fast["Records"] = slow["Records"][:1], fast["Records"][1:]
+    for batch, group, arrived in (
+        (slow, "g2", datetime(2026, 11, 23, 2, 40, 30)),
+        (fast, "g1", datetime(2026, 11, 23, 2, 50, 30)),
+    ):
+        for record in batch["Records"]:
+            record["kinesis"]["partitionKey"] = group  # the listener's key: the MN's group
+            record["kinesis"]["approximateArrivalTimestamp"] = arrived.replace(tzinfo=UTC).timestamp()
+    # When the slow lane's batch (group g2, records that arrived at 02:40; later ones still wait) is decoded in one
+    # container, and then the fast lane's (group g1, through 02:50) in another, of the same shard
+    assert decode_handler(slow, lambda_context) == {"batchItemFailures": []}
+    _wiring.get_decode_progress.cache_clear()  # another warm container
+    assert decode_handler(fast, lambda_context) == {"batchItemFailures": []}
+    state = _wiring.get_store().rule_state
+    assert len(state.keys("decoded:shardId-000000000000:")) == 2
+    # And the 03:00 tick runs
+    evaluate_handler(load_event("eventbridge_scheduled.json"), lambda_context)
+    # Then it judged up to the slow lane's 02:40 - settle, not the fast lane's 02:50 - settle
+    assert TickMark.load(state).horizon == datetime(2026, 11, 23, 2, 38, tzinfo=UTC)

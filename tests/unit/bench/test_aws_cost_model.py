@@ -434,19 +434,32 @@ def test_the_ec2_listener_prices_an_instance_and_its_address_instead_of_the_nlb_
     assert big["Public IPv4"] == pytest.approx(3 * ec2["Public IPv4"])
 
 
-def test_the_stream_has_a_shard_per_decode_lane_busy_at_most_the_lane_load() -> None:
+def test_the_stream_has_enough_decode_lanes_each_busy_at_most_the_lane_load() -> None:
     m, prices = _measured(), model.load_prices()
     shape = model.shape_for(model.load_shapes(), "target_provisioned", 300_000)
 
-    def kinesis(terminals: int) -> str:
-        (line,) = [x for x in model.lines(m, prices, shape, terminals, 1) if x.name.startswith("Kinesis")]
+    def kinesis(s: dict[str, object]) -> str:
+        (line,) = [x for x in model.lines(m, prices, s, 300_000, 1) if x.name.startswith("Kinesis")]
         return line.how
 
     # decode: 0.5 s CPU over 100 terminal-minutes (×1,769/512 at 512 MB) + 1 request × 4 ms, per terminal-minute
-    busy = model.lambda_seconds(0.005, shape["function_gb"]) + 1.0 * shape["dynamodb_request_s"]
-    lanes = math.ceil(300_000 * busy / 60 / model.DECODE_LANE_LOAD)
-    assert kinesis(300_000).startswith(f"{lanes} shard(s)")
-    assert lanes > 300_000 * 3 * 1_350 / 60 / 1e6  # more than the bytes alone need
+    busy = 300_000 * (model.lambda_seconds(0.005, shape["function_gb"]) + 1.0 * shape["dynamodb_request_s"]) / 60
+    by_bytes = math.ceil(300_000 * 3 * 1_350 / 60 / (1e6 * shape["stream_fill"]))
+    # one lane per shard: a shard per lane
+    lanes = math.ceil(busy / model.DECODE_LANE_LOAD)
+    assert kinesis(dict(shape, decode_parallelization=1)).startswith(f"{lanes} shard(s) × 1 decode lane(s)")
+    assert lanes > by_bytes  # more than the bytes alone need
+    # the province's six lanes per shard with 64 groups each: the busiest lane carries 1 + 3/8 of the mean
+    assert (shape["decode_parallelization"], shape["stream_groups"]) == (6, 64 * 42 * 6)
+    assert model.lane_imbalance(64) == pytest.approx(1.375)
+    shards = max(by_bytes, math.ceil(busy * 1.375 / model.DECODE_LANE_LOAD / 6))
+    assert shards < lanes / 2
+    assert kinesis(dict(shape, stream_groups=64 * shards * 6)).startswith(f"{shards} shard(s) × 6 decode lane(s)")
+    # too few groups per lane: some lanes far busier than others, so more shards
+    assert int(kinesis(dict(shape, stream_groups=4 * shards * 6)).split()[0]) > shards
+    # six times the decode calls, each lane's batch closing at the window
+    (decode,) = [x for x in model.lines(m, prices, shape, 300_000, 1) if x.name.startswith("Lambda decode")]
+    assert decode.how.endswith(f"{int(kinesis(shape).split()[0]) * 6 * model.SECONDS / 1e6:.1f} M calls")
 
 
 def test_rules_ticking_every_five_minutes_are_priced_from_their_own_measurement_and_a_fifth_of_the_calls() -> None:
@@ -493,3 +506,14 @@ def test_a_shape_whose_cadence_was_not_measured_is_refused() -> None:
         model.lines(m, model.load_prices(), shape, 1_500, 1)
     # the bench measures what the shapes price: every minute (current) and every 5 (the stages)
     assert model.cadences_of(model.load_shapes()) == [1, 5]
+
+
+def test_decode_progress_notes_are_priced_per_lane_and_tick() -> None:
+    # one lane per shard: a small note per lane every 10 s (1 WRU), all read in one Query a tick
+    wru, rru = model.decode_notes(10, 64, parallel=False)
+    assert wru == pytest.approx(10 * model.SECONDS / 10) and rru == model.MINUTES
+    # 252 lanes of 64 groups each: ≈ 2.5 KB notes (3 WRU), ≈ 620 KB read a tick (152 RRU)
+    wru, rru = model.decode_notes(252, 16_128, parallel=True)
+    per_note = model.NOTE_ITEM_BYTES + 64 * model.NOTE_GROUP_BYTES
+    assert wru == pytest.approx(252 * model.SECONDS / 10 * 3)
+    assert rru == model.MINUTES * math.ceil(252 * per_note / 4096)

@@ -76,8 +76,12 @@ def test_the_dev_floor_choices_are_valid_settings() -> None:
         ({"archive_writer": "kinesis"}, "archive_writer must be one of"),
         ({"archive_batch_size": 10001}, "archive_batch_size must be 1-10000"),
         ({"archive_batching_window": 301}, "archive_batching_window must be 0-300"),
-        # parallel lanes of one shard would move decode's progress note past a slower lane (false offline alarms)
-        ({"decode_parallelization": 2}, "decode_parallelization must be 1"),
+        ({"decode_parallelization": 11}, "decode_parallelization must be 1-10"),
+        ({"decode_parallelization": 0}, "decode_parallelization must be 1-10"),
+        ({"stream_groups": 0}, "stream_groups must be 1-100000"),
+        ({"stream_shards": 3, "stream_groups": 64}, "stream_groups must be a multiple of stream_shards"),
+        # too few keys per lane: Lambda's hashing of keys onto lanes would leave some lanes far busier than others
+        ({"stream_shards": 2, "decode_parallelization": 4, "stream_groups": 64}, "stream_groups must be >= 16 ×"),
         ({"account": "123456789012", "region": "cn-north-1"}, "web_distribution must be false in China regions"),
         ({"web_distribution": "no"}, "expected bool"),
     ],
@@ -105,6 +109,12 @@ def test_a_china_stage_without_the_web_distribution_is_valid() -> None:
     s = load_stage("cn", {"account": "123456789012", "region": "cn-northwest-1", "web_distribution": False})
     assert (s.region, s.web_distribution, s.decode_parallelization) == ("cn-northwest-1", False, 1)
     assert load_stage("dev", {}).web_distribution is True
+
+
+def test_several_decode_lanes_per_shard_are_allowed_with_enough_groups() -> None:
+    s = load_stage("big", {"stream_shards": 4, "decode_parallelization": 5, "stream_groups": 320})
+    assert (s.decode_parallelization, s.stream_groups) == (5, 320)
+    assert load_stage("dev", {"stream_on_demand": True, "stream_groups": 7}).stream_groups == 7  # no fixed shards
 
 
 def test_every_stage_of_cdk_json_is_valid() -> None:

@@ -48,6 +48,8 @@ def test_load_settings_config_file_from_env_variable(tmp_path: Path) -> None:
         ({"IOT_INGEST_LOG_LEVEL": "LOUD"}, "log_level: expected one of"),
         ({"IOT_INGEST_STORE_BACKEND": "sqlite"}, "store_backend: expected '' or 'dynamodb'"),
         ({"IOT_INGEST_DIRECTORY_LOOKUP_RATE": "0"}, "directory_lookup_rate: must be at least 0.01"),
+        ({"IOT_INGEST_STREAM_GROUPS": "0"}, "stream_groups: must be at least 1"),
+        ({"IOT_INGEST_STREAM_GROUPS": "100001"}, "stream_groups: "),
     ],
 )
 def test_load_settings_with_bad_value_raises_config_error_naming_it(env: dict[str, str], message: str) -> None:
@@ -60,6 +62,7 @@ def test_aws_mode_settings_from_the_task_environment() -> None:
            "IOT_INGEST_COUNTIES": " rugao, haian ,", "IOT_INGEST_DYNAMODB_REGION": "cn-north-1"}  # fmt: skip
     s = load_settings(cli={}, env=env)
     assert (s.store_backend, s.dynamodb_table_prefix, s.county_ids) == ("dynamodb", "gk-prod", ("rugao", "haian"))
+    assert load_settings(cli={}, env={"IOT_INGEST_STREAM_GROUPS": "16128"}).stream_groups == 16_128
 
 
 def test_read_config_file_with_unknown_key_raises(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""The Kinesis sink against moto: partition key = MN, chunking, per-record retry, failure after the last attempt."""
+"""The Kinesis sink against moto: keys by the MN's group spread evenly over shards, chunking, per-record retry,
+failure after the last attempt."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import hj212
 from iot_ingest.memory import MemoryCommandQueue, MemoryDirectory, MemoryEvents, MemoryLeases
 from iot_ingest.ports import SinkError
 from iot_ingest.server import Server
-from iot_ingest.sinks.kinesis import KinesisSink, _chunks
+from iot_ingest.sinks.kinesis import KinesisSink, _chunks, group_of, stream_keys
 from tests.integration.iot_ingest.harness import MN, Terminal, frame, settings
 
 pytestmark = pytest.mark.integration
@@ -42,18 +43,45 @@ def _read_all(client: Any) -> list[dict[str, Any]]:
     for shard in client.list_shards(StreamName=STREAM)["Shards"]:
         it = client.get_shard_iterator(StreamName=STREAM, ShardId=shard["ShardId"], ShardIteratorType="TRIM_HORIZON")
         records = client.get_records(ShardIterator=it["ShardIterator"], Limit=10000)["Records"]
-        out += [{"key": r["PartitionKey"], **json.loads(r["Data"])} for r in records]
+        out += [{"key": r["PartitionKey"], "shard": shard["ShardId"], **json.loads(r["Data"])} for r in records]
     return out
 
 
-def test_kinesis_sink_puts_records_with_mn_partition_key(kinesis: Any) -> None:
-    # Given a sink on the stream / When 600 records are put (two PutRecords calls)
-    sink = KinesisSink(STREAM, client=kinesis)
-    asyncio.run(sink.put([{"mn": f"MN{i % 7}", "n": i} for i in range(600)]))
-    # Then every record is on the stream, keyed by its MN
+def test_kinesis_sink_keys_records_by_the_group_of_their_mn(kinesis: Any) -> None:
+    # Given a sink with 8 groups on a stream of 2 shards / When 600 records of 40 MNs are put (two PutRecords calls)
+    sink = KinesisSink(STREAM, groups=8, client=kinesis)
+    asyncio.run(sink.put([{"mn": f"MN{i % 40}", "n": i} for i in range(600)]))
+    # Then every record is on the stream, keyed g<k> by its MN's group, and an MN's records keep one key and shard
     got = _read_all(kinesis)
     assert sorted(r["n"] for r in got) == list(range(600))
-    assert all(r["key"] == r["mn"] for r in got)
+    assert all(r["key"] == f"g{group_of(r['mn'], 8)}" for r in got)
+    assert len({r["key"] for r in got}) == 8  # 40 MNs fill all 8 groups
+    assert all(len({(r["key"], r["shard"]) for r in got if r["mn"] == mn}) == 1 for mn in {r["mn"] for r in got})
+    # And the explicit hash keys put groups 0-3 on the first shard (the lower half of the hash space), 4-7 on the other
+    by_shard = {r["key"]: r["shard"] for r in got}
+    assert len({by_shard[f"g{k}"] for k in range(4)}) == 1 and len({by_shard[f"g{k}"] for k in range(4, 8)}) == 1
+    assert by_shard["g0"] != by_shard["g7"]
+    # And each MN's records stay in the order they were put
+    for mn in {r["mn"] for r in got}:
+        ns = [r["n"] for r in got if r["mn"] == mn]
+        assert ns == sorted(ns)
+
+
+def test_group_keys_sit_in_the_middle_of_their_slice_and_the_count_is_bounded() -> None:
+    k = group_of("MN1", 2)
+    assert stream_keys("MN1", 2) == (f"g{k}", str((2 * k + 1) * 2**126))  # a quarter or three quarters of 2^128
+    assert stream_keys("", 1) == ("g0", str(2**127))
+    for bad in (0, 100_001):
+        with pytest.raises(ValueError, match="stream groups must be"):
+            KinesisSink(STREAM, groups=bad, client=object())
+
+
+def test_group_of_is_stable_and_spreads_mns() -> None:
+    assert group_of("88888880000001", 64) == group_of("88888880000001", 64)  # the same in every process
+    counts = [0] * 16
+    for i in range(16_000):
+        counts[group_of(f"{88888880000000 + i}", 16)] += 1
+    assert min(counts) > 800 and max(counts) < 1200  # about 1,000 each
 
 
 class _Flaky:
@@ -126,7 +154,7 @@ def test_listener_with_kinesis_sink_acks_after_put(kinesis: Any) -> None:
         finally:
             await server.shutdown()
         [record] = _read_all(kinesis)
-        assert record["key"] == MN and record["auth"] == "unregistered"
+        assert record["key"] == f"g{group_of(MN, 64)}" and record["auth"] == "unregistered"
         assert hj212.decode_frame(base64.b64decode(record["frame"])).qn == hj212.decode_frame(data).qn
 
     asyncio.run(scenario())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -65,6 +66,12 @@ def test_message_round_trip_and_retick() -> None:
     assert Shard.from_message(shard.to_message()) == shard
     later = retick([shard], TICK + timedelta(minutes=1))[0]
     assert later.enterprise_ids == ("e1", "e2") and later.tick == TICK + timedelta(minutes=1)
+    # decode's progress as the scheduler read it travels with the message: a time, or none noted yet
+    assert "decoded_until" not in shard.to_message() and not shard.waits_for_decode
+    for decoded in (TICK - timedelta(seconds=70), None):
+        waiting = replace(shard, waits_for_decode=True, decoded_until=decoded)
+        assert waiting.to_message()["decoded_until"] == (decoded.isoformat() if decoded else None)
+        assert Shard.from_message(waiting.to_message()) == waiting
 
 
 @pytest.mark.parametrize(
@@ -78,6 +85,9 @@ def test_message_round_trip_and_retick() -> None:
         {"enterprises": "e1"},
         {"enterprises": ["e1", 3]},
         {"county": ""},
+        {"decoded_until": "2026-11-28T02:35:00"},  # no offset
+        {"decoded_until": "soon"},
+        {"decoded_until": 5},
     ],
 )
 def test_malformed_messages_are_refused(change: dict) -> None:

@@ -171,6 +171,7 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "RULES_PLAN_CACHE_S": str(settings.rules_plan_cache),
         "TERMINAL_STATE_REFRESH_S": str(settings.terminal_state_refresh),
         "REGISTRY_CACHE_S": str(settings.registry_cache),
+        "REGISTRY_MARK_CHECK_S": str(settings.registry_mark_check),
         "RULES_WAIT_FOR_DECODE": "true",  # decode notes its progress per shard; the rules judge no later minute
         "NOTIFY_SNS_REGION": settings.notify_sns_region,  # "" = no SNS channel (the sender is granted nothing)
         "NOTIFY_SNS_SENDER_ID": settings.notify_sns_sender_id,

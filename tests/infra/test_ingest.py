@@ -242,7 +242,8 @@ def test_listener_task_role_reaches_exactly_its_tables_indexes_keys_and_the_stre
     assert registry_actions == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"}
     assert _leading_keys(registry_keys) == ["terminal#*"]
     # ... and bump the change mark with it (decode's cache follows it), nothing else of the registry
-    assert mark is not None and mark[:3] == ("registry", "", {"dynamodb:UpdateItem"}) and _leading_keys(mark[3]) == ["chg#registry"]
+    assert mark is not None and mark[:3] == ("registry", "", {"dynamodb:UpdateItem"})
+    assert _leading_keys(mark[3]) == ["chg#registry"]
     assert granted[("registry", "gsi1")][0] == {"dynamodb:Query"}
     assert _leading_keys(granted[("registry", "gsi1")][1]) == ["terminal#county#*"]
     state_actions, state_keys = granted[("state", "")]

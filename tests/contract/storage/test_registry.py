@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitoring.errors import ConflictError, NotFoundError
+from monitoring.registry.changes import change_bucket
 from monitoring.registry.models import (
     AssociationParams,
     Contact,
@@ -19,7 +20,6 @@ from monitoring.registry.models import (
     PointCodeParts,
     PointStatus,
 )
-from monitoring.registry.changes import change_bucket
 from monitoring.registry.terminal import GpsFix, verify_password
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b

@@ -7,11 +7,13 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import timedelta
+from typing import Any
 
 import pytest
 
 from functions import _wiring
+from functions.every_minute_evaluate_rules import handler as evaluate_handler
 from monitoring.clock import FixedClock
 from monitoring.field.terminals import Visibility, terminal_view
 from monitoring.readings.models import ReadingKind
@@ -77,10 +79,8 @@ def _batch(clock: FixedClock, backend: DynamoDBBackend, minute: int, mns: tuple[
     at = NOW + timedelta(minutes=minute)
     clock.set(at + timedelta(seconds=1))
     local = at + timedelta(hours=8)
-    raw = [
-        frame("2011", f"DataTime={local:%Y%m%d%H%M}00;Ua01-Rtd=231.2;Ia01-Rtd=12.5", mn=mn, qn=f"{local:%Y%m%d%H%M}01001")
-        for mn in mns
-    ]
+    cp, qn = f"DataTime={local:%Y%m%d%H%M}00;Ua01-Rtd=231.2;Ia01-Rtd=12.5", f"{local:%Y%m%d%H%M}01001"
+    raw = [frame("2011", cp, mn=mn, qn=qn) for mn in mns]
     before = _registry(backend)
     decoder = _wiring.new_decoder()
     outcomes = [decoder.decode(record(r, at=at, mn=mn)) for r, mn in zip(raw, mns, strict=True)]
@@ -181,3 +181,24 @@ def test_a_live_terminal_stays_online_at_the_600_s_state_cadence_and_goes_offlin
     assert terminal_view(store.registry, mn, sees).online_now(clock.now())
     clock.set(last_frame + timedelta(minutes=15, seconds=1))
     assert not terminal_view(store.registry, mn, sees).online_now(clock.now())
+
+
+def test_the_offline_rule_judges_from_readings_not_from_the_600_s_terminal_state(
+    wired: tuple[Store, DynamoDBBackend, FixedClock], lambda_context: Any
+) -> None:
+    store, backend, clock = wired
+    # Given an enterprise whose terminal MN 1 sends every minute for 75 minutes and MN 2 falls silent after 20,
+    # decoded at the AWS stage's 600 s state cadence
+    store.registry.put_enterprise(b.enterprise("e1"))
+    store.registry.put_facility(b.facility("f1", enterprise_id="e1", kind=FacilityKind.CONTROL, code="TA001"))
+    for minute in range(75):
+        _batch(clock, backend, minute, MNS[:2] if minute < 20 else MNS[:1])
+    # When the rules tick after the last frame
+    tick = NOW + timedelta(minutes=76)
+    clock.set(tick)
+    evaluate_handler({"time": tick.isoformat().replace("+00:00", "Z")}, lambda_context)
+    # Then only the silent terminal is offline; the live one, whose stored last frame is minutes old, is not
+    offline = [a.subject for a in store.alarms.list() if a.rule == "terminal_offline"]
+    assert offline == [f"terminal:{MNS[1]}"]
+    live = store.registry.get_terminal(MNS[0]).last_frame_at
+    assert live is not None and tick - live > timedelta(minutes=1)

@@ -79,8 +79,24 @@ def test_an_entry_cached_while_its_bucket_settles_is_read_once_more(clock: Fixed
     clock.advance(timedelta(seconds=61))
     assert cache.points(MN) is None
     cache.remember_points(MN, [])
-    clock.advance(timedelta(minutes=50))
+    clock.advance(timedelta(minutes=44))
     assert cache.points(MN) == ()
+
+
+def test_safety_ttl_expiries_are_spread_over_its_last_quarter(clock: FixedClock) -> None:
+    # Given a cold start caching many terminals at once under a 1 h TTL
+    cache = RegistryCache(clock, ttl=timedelta(hours=1))
+    mns = [f"8888888000{i:04d}" for i in range(400)]
+    for mn in mns:
+        cache.remember_terminal(mn, None)
+    # Then none expires before 45 minutes, all have by 60, and they do not expire together
+    clock.advance(timedelta(minutes=45) - timedelta(seconds=1))
+    assert all(cache.terminal(mn)[0] for mn in mns)
+    gone: list[int] = []
+    for _ in range(16):  # to 60:59
+        clock.advance(timedelta(minutes=1))
+        gone.append(sum(not cache.terminal(mn)[0] for mn in mns))
+    assert gone[-1] == len(mns) and max(b - a for a, b in zip([0, *gone], gone, strict=False)) < len(mns) // 5
 
 
 def test_without_a_mark_entries_live_for_the_ttl(clock: FixedClock) -> None:

@@ -29,8 +29,8 @@ class RegistryCache:
 
     `follow(registry)` reads the registry's change mark at most every `check_every` and drops the entries of the
     buckets that moved. An entry lives at most `ttl`, at least 3/4 of it (with a mark: the safety net for a lost
-    bump; without one, the only bound). An entry cached within `settle` after its bucket moved expires at the end of that time, so
-    a re-read that an eventually consistent index answered from before the edit is read once more."""
+    bump; without one, the only bound). An entry cached within `settle` after its bucket moved expires at the end
+    of that time, so a re-read that an eventually consistent index answered from before the edit is read again."""
 
     def __init__(
         self,

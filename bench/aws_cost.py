@@ -296,6 +296,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         dynamodb_region="cn-north-1",
         dynamodb_table_prefix=prefix,
         registry_cache_s=float(stage["registry_cache"].default),
+        registry_mark_check_s=float(stage["registry_mark_check"].default),
         state_refresh_s=float(stage["terminal_state_refresh"].default),
         rollup_spread=bool(stage["decode_rollup_spread"].default),
     )

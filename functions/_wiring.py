@@ -66,6 +66,8 @@ class Settings(BaseModel):
     rollup_spread: bool = _env("DECODE_ROLLUP_SPREAD", False)
     state_refresh_s: float = _env("TERMINAL_STATE_REFRESH_S", 60.0, ge=0, le=86_400)
     registry_cache_s: float = _env("REGISTRY_CACHE_S", 60.0, ge=0, le=86_400)  # how long a warm container trusts
+    # how often decode reads the registry's change mark (drops what an edit changed; a store without one: TTL only)
+    registry_mark_check_s: float = _env("REGISTRY_MARK_CHECK_S", 30.0, ge=0, le=3_600)
     # Decode writes each frame to the store's archive; off in AWS, where raw frames live only in the S3 archive
     archive_items: bool = _env("DECODE_ARCHIVE_ITEMS", True)
     # How long minute readings stay in the store (TTL); hourly and daily aggregates are kept (DESIGN.md §7)
@@ -207,7 +209,12 @@ def get_clock() -> Clock:
 
 @lru_cache(maxsize=1)
 def get_registry_cache() -> RegistryCache:
-    return RegistryCache(get_clock(), ttl=timedelta(seconds=get_settings().registry_cache_s))
+    settings = get_settings()
+    return RegistryCache(
+        get_clock(),
+        ttl=timedelta(seconds=settings.registry_cache_s),
+        check_every=timedelta(seconds=settings.registry_mark_check_s),
+    )
 
 
 @lru_cache(maxsize=1)

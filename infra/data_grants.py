@@ -36,6 +36,8 @@ LISTENER = (
         ("terminal#*",),
     ),
     KeyGrant("RegistryTerminalsByCounty", schema.REGISTRY, schema.GSI1, ("dynamodb:Query",), ("terminal#county#*",)),
+    # the registry's change mark, bumped with the terminal a settled 1072 writes (monitoring.registry.changes)
+    KeyGrant("RegistryChangeMark", schema.REGISTRY, "", ("dynamodb:UpdateItem",), ("chg#registry",)),
     KeyGrant(
         "CommandsAndLeases",
         schema.STATE,

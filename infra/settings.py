@@ -159,14 +159,16 @@ class StageSettings(BaseModel):
     # Per-shard snapshots of the rules' windows in S3, so a container that did not evaluate a shard's previous tick
     # reads only the windows' tails from DynamoDB (docs/rules.md, warm_shards); False: no bucket, no snapshots
     rules_snapshots: bool = True
-    # decode rewrites a terminal's last-seen state at most this often (s); the listener records (dis)connects itself
-    terminal_state_refresh: int = 300
+    # decode rewrites a terminal's last-seen state at least this often while it sends (s), and at once when a reader
+    # would see a change (first frame, peer, GPS, skew); below the online views' 15 minutes (docs/decode.md)
+    terminal_state_refresh: int = 600
     # Counties whose terminals each listener task loads into its directory copy ("a, b"); empty = every MN is
     # looked up on its own (the province shape, docs/deploy.md "Scaling to a province").
     listener_counties: tuple[str, ...] = ("rugao",)
-    # how long a warm decode container trusts cached terminals and bindings (s): longer than the frame interval,
-    # or every frame reads the registry (docs/deploy.md, cost)
-    registry_cache: int = 300
+    # how long a warm decode container keeps a cached terminal and its bindings at most (s): a safety net, since a
+    # registry edit moves the change mark that decode reads every `registry_mark_check` s (docs/decode.md)
+    registry_cache: int = 3600
+    registry_mark_check: int = 30
     log_level: str = "INFO"
     log_retention_days: int = 30
     # Data protection and operations
@@ -392,8 +394,10 @@ def _check(s: StageSettings) -> None:
         (128 <= s.function_memory_mib <= 10240, "function_memory_mib must be 128-10240"),
         (2 <= s.escalate_every_minutes <= 60, "escalate_every_minutes must be 2-60"),
         (1 <= s.clock_skew_alarm <= 86400, "clock_skew_alarm must be 1-86400 seconds"),
-        (0 <= s.terminal_state_refresh <= 86400, "terminal_state_refresh must be 0-86400 seconds"),
         (0 <= s.registry_cache <= 86400, "registry_cache must be 0-86400 seconds"),
+        (0 <= s.registry_mark_check <= 3600, "registry_mark_check must be 0-3600 seconds"),
+        # a live terminal's stored last frame must stay within the online views' 15 minutes (plus delivery)
+        (0 <= s.terminal_state_refresh <= 600, "terminal_state_refresh must be 0-600 seconds"),
         (s.log_level in LOG_LEVELS, f"log_level must be one of {LOG_LEVELS}"),
         (s.log_retention_days in LOG_RETENTION_DAYS, f"log_retention_days must be one of {LOG_RETENTION_DAYS}"),
         (s.iterator_age_alarm >= 60, "iterator_age_alarm must be at least 60 seconds"),

@@ -174,6 +174,7 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "RULES_EVERY_MINUTES": str(settings.rules_every_minutes),  # the scheduler floors its tick to the cadence
         "TERMINAL_STATE_REFRESH_S": str(settings.terminal_state_refresh),
         "REGISTRY_CACHE_S": str(settings.registry_cache),
+        "REGISTRY_MARK_CHECK_S": str(settings.registry_mark_check),
         "RULES_WAIT_FOR_DECODE": "true",  # decode notes its progress per shard; the rules judge no later minute
         "DECODE_PARALLELIZATION": str(settings.decode_parallelization),  # > 1: decode notes per partition-key group
         "NOTIFY_SNS_REGION": settings.notify_sns_region,  # "" = no SNS channel (the sender is granted nothing)

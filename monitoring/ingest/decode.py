@@ -108,6 +108,7 @@ class Decoder:
         self.states = TerminalStates()
         self._terminals: dict[str, Terminal | None] = {}
         self.cache = cache  # shared across batches of a warm process; None: look up once per batch
+        self._followed = cache is None  # the cache looks at the registry's change mark once per batch, when first used
         # Told of every newly stored reading, e.g. so the rules reopen their window for late backfill.
         self.on_stored = on_stored
         self._points: dict[str, list[MonitoringPoint]] = {}
@@ -343,7 +344,7 @@ class Decoder:
             except InvalidInputError:
                 self._terminals[mn] = None
                 return None
-            hit, terminal = self.cache.terminal(mn) if self.cache is not None else (False, None)
+            hit, terminal = self._follow(self.cache).terminal(mn) if self.cache is not None else (False, None)
             if not hit:
                 terminal = self.store.registry.find_terminal(mn)
                 if self.cache is not None:
@@ -351,9 +352,15 @@ class Decoder:
             self._terminals[mn] = terminal
         return self._terminals[mn]
 
+    def _follow(self, cache: RegistryCache) -> RegistryCache:
+        if not self._followed:
+            cache.follow(self.store.registry)  # a store failure here fails the batch, like any registry read
+            self._followed = True
+        return cache
+
     def _points_for(self, mn: str) -> list[MonitoringPoint]:
         if mn not in self._points:
-            cached = self.cache.points(mn) if self.cache is not None else None
+            cached = self._follow(self.cache).points(mn) if self.cache is not None else None
             if cached is None:
                 found = self.store.registry.points_for_mn(mn)
                 if self.cache is not None:

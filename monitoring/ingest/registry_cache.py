@@ -1,15 +1,18 @@
-"""A short-lived cache of terminals and their bound points, shared by the batches of one process.
+"""Terminals and their bound points cached across the batches of one process, dropped when the registry's mark moves.
 
-More: docs/decode.md, "Module notes".
+More: docs/decode.md, "Registry cache" and "Module notes".
 """
 
 from __future__ import annotations
 
+import zlib
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from monitoring.clock import Clock
+from monitoring.registry.changes import ChangeMarks, change_bucket
 from monitoring.registry.models import MonitoringPoint
 from monitoring.registry.terminal import Terminal
 
@@ -22,11 +25,58 @@ class _Entry:
 
 
 class RegistryCache:
-    """Terminal and points per MN, each kept for `ttl`; bounded to `max_entries` (least recently used out)."""
+    """Terminal (or "not registered") and points per MN, bounded to `max_entries` (least recently used out).
 
-    def __init__(self, clock: Clock, *, ttl: timedelta = timedelta(seconds=60), max_entries: int = 50_000) -> None:
+    `follow(registry)` reads the registry's change mark at most every `check_every` and drops the entries of the
+    buckets that moved. An entry lives at most `ttl`, at least 3/4 of it (with a mark: the safety net for a lost
+    bump; without one, the only bound). An entry cached within `settle` after its bucket moved expires at the end
+    of that time, so a re-read that an eventually consistent index answered from before the edit is read again."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        *,
+        ttl: timedelta = timedelta(seconds=60),
+        max_entries: int = 50_000,
+        check_every: timedelta = timedelta(seconds=30),
+        settle: timedelta = timedelta(seconds=60),
+    ) -> None:
         self.clock, self.ttl, self.max_entries = clock, ttl, max_entries
+        self.check_every, self.settle = check_every, settle
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._mark: Mapping[int, int] | None = None  # as last read
+        self._checked: datetime | None = None
+        self._moved: dict[int, datetime] = {}  # bucket -> end of its settling time
+        self.mark_reads = 0
+
+    def follow(self, registry: ChangeMarks) -> None:
+        """Read the change mark if it is due; drop what it says changed since the last read."""
+        now = self.clock.now()
+        if self._checked is not None and now - self._checked < self.check_every:
+            return
+        mark = registry.registry_changes()
+        self._checked, self.mark_reads = now, self.mark_reads + 1
+        if mark is None:
+            return  # the store keeps no mark: entries live for `ttl`
+        if self._mark is None:
+            moved = {change_bucket(mn) for mn in self._entries}  # nothing to compare with: trust nothing cached
+        else:
+            moved = {b for b in set(mark) | set(self._mark) if mark.get(b, 0) != self._mark.get(b, 0)}
+        self._mark = dict(mark)
+        self._moved = {b: until for b, until in self._moved.items() if until > now}
+        if not moved:
+            return
+        for bucket in moved:
+            self._moved[bucket] = now + self.settle
+        for mn in [mn for mn in self._entries if change_bucket(mn) in moved]:
+            del self._entries[mn]
+
+    def _expiry(self, mn: str) -> datetime:
+        now = self.clock.now()
+        # 75–100 % of the TTL by MN: entries cached together (a cold start) are not all re-read in the same minute
+        expires = now + self.ttl * (1 - (zlib.crc32(mn.encode("utf-8"), 1) % 1024) / 4096)
+        settling = self._moved.get(change_bucket(mn)) if self._moved else None
+        return expires if settling is None or settling <= now else min(expires, settling)
 
     def _get(self, mn: str) -> _Entry | None:
         entry = self._entries.get(mn)
@@ -53,10 +103,10 @@ class RegistryCache:
     def remember_terminal(self, mn: str, terminal: Terminal | None) -> None:
         """Cache a registry answer, or the terminal as decode just wrote it (keeps the state throttle exact)."""
         current = self._get(mn)
-        expires = current.expires if current is not None else self.clock.now() + self.ttl
+        expires = current.expires if current is not None else self._expiry(mn)
         self._put(mn, _Entry(expires, terminal, current.points if current is not None else None))
 
     def remember_points(self, mn: str, points: list[MonitoringPoint]) -> None:
         current = self._get(mn)
-        expires = current.expires if current is not None else self.clock.now() + self.ttl
+        expires = current.expires if current is not None else self._expiry(mn)
         self._put(mn, _Entry(expires, current.terminal if current is not None else None, tuple(points)))

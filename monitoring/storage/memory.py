@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -18,6 +19,7 @@ from monitoring.commands.models import Command, CommandStatus
 from monitoring.errors import ConflictError
 from monitoring.events.models import Event
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
+from monitoring.registry.changes import change_bucket
 from monitoring.storage import codec
 from monitoring.storage.accounts_memory import MemoryAccountsRepository
 from monitoring.storage.audit_memory import MemoryAuditTrail
@@ -52,6 +54,15 @@ class MemoryRegistryRepository(RegistryRepositoryBase):
         self._lock = threading.RLock()
         self._docs: dict[tuple[str, str], str] = {}
         self._index: dict[tuple[str, str], dict[str, str]] = {}
+        self._changes: Counter[int] = Counter()  # the change mark: bucket -> count
+
+    def registry_changes(self) -> Mapping[int, int] | None:
+        with self._lock:
+            return dict(self._changes)
+
+    def _note_changes(self, mns: Iterable[str]) -> None:
+        with self._lock:
+            self._changes.update({change_bucket(mn) for mn in mns})
 
     def _get_doc(self, kind: str, key: str) -> dict[str, Any] | None:
         with self._lock:

@@ -95,6 +95,9 @@ class RegistryRepository(Protocol):
         known: Terminal | None = None,
     ) -> Terminal: ...
     def set_terminal_offline(self, mn: str, at: datetime) -> Terminal: ...
+    def registry_changes(self) -> Mapping[int, int] | None:
+        """The change mark of terminals and points (monitoring.registry.changes); None: not kept."""
+        ...
 
 
 class ReadingsRepository(Protocol):

@@ -216,6 +216,7 @@ def test_listener_task_role_reaches_exactly_its_tables_indexes_keys_and_the_stre
         for logical, props in synthesized.resources("dev", "AWS::DynamoDB::GlobalTable").items()
     }
     granted: dict[tuple[str, str], tuple[set[str], str]] = {}
+    mark: tuple[str, str, set[str], str] | None = None
     kinesis: set[str] = set()
     for st in _listener_statements(synthesized, "dev"):
         actions = set(_listed(st["Action"]))
@@ -228,6 +229,9 @@ def test_listener_task_role_reaches_exactly_its_tables_indexes_keys_and_the_stre
             text = json.dumps(resource)
             (table,) = [name for name, logical in tables.items() if f'"{logical}"' in text]
             index = text.split("/index/")[1].split('"')[0] if "/index/" in text else ""
+            if st.get("Sid") == "RegistryChangeMark":  # the registry's change mark, bumped with a settled 1072
+                mark = (table, index, actions, json.dumps(st.get("Condition", {})))
+                continue
             granted[(table, index)] = (actions, json.dumps(st.get("Condition", {})))
     # The stream: appends only, never a read
     assert {"kinesis:PutRecord", "kinesis:PutRecords"} <= kinesis and not {a for a in kinesis if "Get" in a}
@@ -237,6 +241,9 @@ def test_listener_task_role_reaches_exactly_its_tables_indexes_keys_and_the_stre
     # terminal items only: read them, and write one back when a password change (1072) settles
     assert registry_actions == {"dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:PutItem"}
     assert _leading_keys(registry_keys) == ["terminal#*"]
+    # ... and bump the change mark with it (decode's cache follows it), nothing else of the registry
+    assert mark is not None and mark[:3] == ("registry", "", {"dynamodb:UpdateItem"})
+    assert _leading_keys(mark[3]) == ["chg#registry"]
     assert granted[("registry", "gsi1")][0] == {"dynamodb:Query"}
     assert _leading_keys(granted[("registry", "gsi1")][1]) == ["terminal#county#*"]
     state_actions, state_keys = granted[("state", "")]

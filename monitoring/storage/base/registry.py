@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any, TypeVar
@@ -64,6 +64,15 @@ class RegistryRepositoryBase(ABC):
     @abstractmethod
     def _query_docs(self, kind: str, index: str, value: str) -> list[dict[str, Any]]:
         """Every body of `kind` whose `index` equals `value` (any order)."""
+
+    def registry_changes(self) -> Mapping[int, int] | None:
+        """The change mark (monitoring.registry.changes): bucket → count; None: this store keeps none."""
+        return None
+
+    def _note_changes(self, mns: Iterable[str]) -> None:
+        """Bump the mark of each MN's bucket after a write that changes what decode caches (terminals, points);
+        adapters that keep a mark override it. Never called for decode's own terminal-state writes."""
+        del mns
 
     def batch(self) -> AbstractContextManager[object]:
         """Group the writes made inside into one atomic unit where the backend can (sqlite: one transaction;
@@ -181,7 +190,10 @@ class RegistryRepositoryBase(ABC):
         index = {"enterprise": point.enterprise_id, "code": point.point_code}
         if point.mn is not None:
             index["mn"] = point.mn
-        return self._put_versioned("point", point.point_id, point, index)
+        before = self._find(MonitoringPoint, "point", point.point_id)  # a re-bind changes the old MN's points too
+        stored = self._put_versioned("point", point.point_id, point, index)
+        self._note_changes({mn for mn in (point.mn, before.mn if before else None) if mn})
+        return stored
 
     def get_point(self, point_id: str) -> MonitoringPoint:
         return self._get(MonitoringPoint, "point", point_id, "point")
@@ -197,7 +209,9 @@ class RegistryRepositoryBase(ABC):
 
     # ---- terminals ----------------------------------------------------------------------------------
     def put_terminal(self, terminal: Terminal) -> Terminal:
-        return self._put_versioned("terminal", terminal.mn, terminal, _terminal_index(terminal))
+        stored = self._put_versioned("terminal", terminal.mn, terminal, _terminal_index(terminal))
+        self._note_changes((terminal.mn,))
+        return stored
 
     def get_terminal(self, mn: str) -> Terminal:
         return self._get(Terminal, "terminal", mn, "terminal")

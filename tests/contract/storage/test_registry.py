@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitoring.errors import ConflictError, NotFoundError
+from monitoring.registry.changes import change_bucket
 from monitoring.registry.models import (
     AssociationParams,
     Contact,
@@ -143,6 +144,35 @@ def test_registry_rebinding_a_point_moves_it_between_terminals(store: Store) -> 
     store.registry.put_point(dataclasses.replace(p, mn="MN0002"))
     assert store.registry.points_for_mn("MN0001") == []
     assert [x.point_id for x in store.registry.points_for_mn("MN0002")] == ["p1"]
+
+
+def test_registry_change_mark_moves_for_what_decode_caches_and_not_for_its_state_writes(store: Store) -> None:
+    # A store that keeps a mark (monitoring.registry.changes) moves the bucket of every MN a terminal or point write
+    # touches; one that keeps none says so with None, and decode falls back to its TTL.
+    def mark(mn: str) -> int | None:
+        found = store.registry.registry_changes()
+        return None if found is None else found.get(change_bucket(mn), 0)
+
+    def moved(before: int | None, mn: str) -> bool:
+        return before is None or (mark(mn) or 0) > before
+
+    one, two = "MN0001", next(m for m in ("MN0002", "MN0003", "MN0004") if change_bucket(m) != change_bucket("MN0001"))
+    was = mark(one)
+    t = store.registry.put_terminal(b.terminal(one))
+    assert moved(was, one)
+    store.registry.put_terminal(b.terminal(two))
+    # Given a point on MN0001: re-binding it to the other terminal moves both buckets
+    p = store.registry.put_point(b.point("p1", mn=one))
+    was_one, was_two = mark(one), mark(two)
+    store.registry.put_point(dataclasses.replace(p, mn=two))
+    assert moved(was_one, one) and moved(was_two, two)
+    # A password or profile edit moves it; decode's terminal-state write does not
+    was = mark(one)
+    t = store.registry.put_terminal(dataclasses.replace(store.registry.get_terminal(one), profile="acrel"))
+    assert moved(was, one)
+    was = mark(one)
+    store.registry.record_terminal_seen(one, T0, peer="1.1.1.1:1", known=t)
+    assert mark(one) == was
 
 
 def test_registry_duplicate_point_code_raises_conflict(store: Store) -> None:

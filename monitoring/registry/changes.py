@@ -1,0 +1,23 @@
+"""The registry's change mark: per bucket of MNs, a counter every write bumps that changes what decode caches.
+
+More: docs/decode.md, "Registry cache".
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Mapping
+from typing import Protocol
+
+CHANGE_BUCKETS = 256  # one mark item holds them all (≈ 1.5 kB: one read unit); an edit drops 1/256 of a cache
+
+
+def change_bucket(mn: str) -> int:
+    """The bucket of an MN's mark counter (the same in every process)."""
+    return zlib.crc32(mn.encode("utf-8")) % CHANGE_BUCKETS
+
+
+class ChangeMarks(Protocol):
+    def registry_changes(self) -> Mapping[int, int] | None:
+        """Bucket → count of changes so far (a missing bucket: 0); None when the store keeps no mark."""
+        ...

@@ -1,0 +1,204 @@
+"""Decode's registry reads and terminal-state writes on DynamoDB Local, through the handlers' own wiring and counted
+by the cost bench's meter: warm batches of an unchanged registry read only the change mark, an edit reaches the next
+batch, an unknown MN is not looked up per frame, and a live terminal stays online at the 600 s state cadence."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from functions import _wiring
+from functions.every_minute_evaluate_rules import handler as evaluate_handler
+from monitoring.clock import FixedClock
+from monitoring.field.terminals import Visibility, terminal_view
+from monitoring.readings.models import ReadingKind
+from monitoring.registry.models import FacilityKind, MonitoringPoint
+from monitoring.storage.dynamodb.adapter import DynamoDBBackend
+from monitoring.storage.dynamodb.metering import OperationUsage
+from monitoring.storage.ports import Store
+from monitoring.views.dashboard import dashboard_summary
+from tests.contract.storage import builders as b
+from tests.unit.monitoring.ingest.conftest import NOW, PW, frame, record
+
+pytestmark = pytest.mark.integration
+MNS = ("88888880000001", "88888880000002", "88888880000003")
+STRANGER = "88888880000099"  # sends, but is not registered
+
+
+@pytest.fixture
+def wired(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[tuple[Store, DynamoDBBackend, FixedClock]]:
+    """The AWS stage's decode knobs on DynamoDB Local: 1 h safety TTL, the mark every 30 s, state every 600 s."""
+    clock = FixedClock(NOW)
+    settings = _wiring.Settings(
+        store_backend="dynamodb",
+        dynamodb_endpoint=dynamodb_local_url,
+        dynamodb_region="cn-north-1",
+        dynamodb_table_prefix=f"dr{uuid.uuid4().hex[:10]}",
+        registry_cache_s=3600.0,
+        registry_mark_check_s=30.0,
+        state_refresh_s=600.0,
+        rollup=False,
+    )
+    _wiring.configure(settings, clock=clock)
+    store = _wiring.get_store()
+    backend = getattr(store.close, "__self__", None)
+    assert isinstance(backend, DynamoDBBackend)
+    backend.create_tables(enable_ttl=False)
+    try:
+        b.seed_jurisdictions(store.registry)
+        for i, mn in enumerate(MNS):
+            store.registry.put_terminal(dataclasses.replace(b.terminal(mn), password_hash=_hash()))
+            store.registry.put_point(_point(f"p{i}", mn, "e1"))
+        yield store, backend, clock
+    finally:
+        backend.delete_tables()
+        _wiring.configure(None)
+        store.close()
+
+
+def _hash() -> str:
+    from monitoring.registry.terminal import hash_password
+
+    return hash_password(PW, n=2)
+
+
+def _point(pid: str, mn: str | None, enterprise: str) -> MonitoringPoint:
+    return MonitoringPoint(
+        point_id=pid, enterprise_id=enterprise, facility_id="f1", point_code=f"code-{pid}", name="引风机",
+        role=FacilityKind.CONTROL, mn=mn, channel="01" if mn else "",
+    )  # fmt: skip
+
+
+def _batch(clock: FixedClock, backend: DynamoDBBackend, minute: int, mns: tuple[str, ...]) -> tuple[list[str], int]:
+    """One batch at NOW + `minute` min: a real-time frame per MN; (outcomes, requests on the registry table)."""
+    at = NOW + timedelta(minutes=minute)
+    clock.set(at + timedelta(seconds=1))
+    local = at + timedelta(hours=8)
+    cp, qn = f"DataTime={local:%Y%m%d%H%M}00;Ua01-Rtd=231.2;Ia01-Rtd=12.5", f"{local:%Y%m%d%H%M}01001"
+    raw = [frame("2011", cp, mn=mn, qn=qn) for mn in mns]
+    before = _registry(backend)
+    decoder = _wiring.new_decoder()
+    outcomes = [decoder.decode(record(r, at=at, mn=mn)) for r, mn in zip(raw, mns, strict=True)]
+    decoder.flush()
+    return outcomes, _registry(backend).requests - before.requests
+
+
+def _registry(backend: DynamoDBBackend) -> OperationUsage:
+    return next((u for t, u in backend.meter.by_table().items() if t.endswith("-registry")), OperationUsage())
+
+
+def _realtime(store: Store, point_id: str, minute: int) -> bool:
+    at = NOW + timedelta(minutes=minute)
+    return bool(store.readings.readings(point_id, ReadingKind.REALTIME, at, at + timedelta(seconds=1)))
+
+
+def test_warm_batches_of_an_unchanged_registry_read_only_the_change_mark(
+    wired: tuple[Store, DynamoDBBackend, FixedClock],
+) -> None:
+    store, backend, clock = wired
+    # Given a cold container: its first batch reads each terminal and its points (and writes their state)
+    outcomes, cold = _batch(clock, backend, 0, MNS)
+    assert outcomes == ["reading"] * 3 and cold >= 1 + 3 * 3
+    # When batches keep coming a minute apart with nothing edited
+    warm = [_batch(clock, backend, m, MNS) for m in range(1, 9)]
+    # Then each reads the mark once and nothing per terminal (no state write either: within 600 s)
+    assert [outcome for outcome, _ in warm] == [["reading"] * 3] * 8
+    assert [requests for _, requests in warm] == [1] * 8
+    # And within the 30 s between looks at the mark, a batch makes no registry request at all
+    clock.advance(timedelta(seconds=10))
+    decoder = _wiring.new_decoder()
+    before = _registry(backend).requests
+    decoder.decode(record(frame("2011", "DataTime=20261128184400;Ua01-Rtd=1", mn=MNS[0]), at=clock.now(), mn=MNS[0]))
+    decoder.flush()
+    assert _registry(backend).requests == before
+
+
+def test_an_edit_between_two_warm_batches_is_applied_on_the_next_batch(
+    wired: tuple[Store, DynamoDBBackend, FixedClock],
+) -> None:
+    store, backend, clock = wired
+    # Given warm batches: every terminal's frames become readings of its point
+    _batch(clock, backend, 0, MNS)
+    assert _batch(clock, backend, 1, MNS)[0] == ["reading"] * 3
+    # When an installer re-binds MN 1's channel from p0 (enterprise e1) to p9 (enterprise e2) and retires MN 2
+    reg = store.registry
+    reg.put_point(dataclasses.replace(reg.get_point("p0"), mn=None, channel=""))
+    reg.put_point(_point("p9", MNS[0], "e2"))
+    reg.put_point(dataclasses.replace(reg.get_point("p1"), mn=None, channel=""))
+    # Then the next batch binds MN 1's frame to p9 and turns MN 2's into no reading; MN 3 is unchanged
+    outcomes, _ = _batch(clock, backend, 2, MNS)
+    assert outcomes == ["reading", "no_point", "reading"]
+    assert _realtime(store, "p9", 2) and not _realtime(store, "p0", 2)
+    assert not _realtime(store, "p1", 2) and _realtime(store, "p1", 1)
+    assert _realtime(store, "p2", 2)
+
+
+def test_an_unknown_mn_is_not_looked_up_per_frame_and_is_decoded_once_registered(
+    wired: tuple[Store, DynamoDBBackend, FixedClock],
+) -> None:
+    store, backend, clock = wired
+    # Given a terminal that sends but is not registered: its first batch looks it up once
+    assert _batch(clock, backend, 0, (STRANGER,))[0] == ["unregistered"]
+    # When it keeps sending: only the mark is read
+    later = [_batch(clock, backend, m, (STRANGER,)) for m in range(1, 5)]
+    assert later == [(["unregistered"], 1)] * 4
+    # When an installer registers and binds it: its frames become readings on the next batch
+    store.registry.put_terminal(dataclasses.replace(b.terminal(STRANGER), password_hash=_hash()))
+    store.registry.put_point(_point("p-new", STRANGER, "e1"))
+    assert _batch(clock, backend, 5, (STRANGER,))[0] == ["reading"]
+    assert _realtime(store, "p-new", 5)
+
+
+def test_a_live_terminal_stays_online_at_the_600_s_state_cadence_and_goes_offline_when_silent(
+    wired: tuple[Store, DynamoDBBackend, FixedClock],
+) -> None:
+    store, backend, clock = wired
+    mn = MNS[0]
+    sees = Visibility("rugao", None)
+    writes = 0
+    # Given one frame a minute for 40 minutes
+    for minute in range(40):
+        before = _registry(backend).write_units
+        _batch(clock, backend, minute, (mn,))
+        writes += _registry(backend).write_units > before
+        now = clock.now()
+        # Then at every minute the terminal views (API 在线), and the dashboard count it online
+        assert terminal_view(store.registry, mn, sees).online_now(now), minute
+        summary = dashboard_summary(store, "rugao", visible=None, now=now)
+        assert summary.total.terminals_online == 1, minute  # the other two never sent
+    # And its state was written at first sight and then once per 10 minutes, not every 5
+    assert writes == 4
+    last_frame = NOW + timedelta(minutes=39)
+    stored = store.registry.get_terminal(mn).last_frame_at
+    assert stored is not None and last_frame - stored < timedelta(minutes=10)
+    # When it falls silent: offline within 15 minutes of its last frame, and never before 5
+    clock.set(last_frame + timedelta(minutes=5))
+    assert terminal_view(store.registry, mn, sees).online_now(clock.now())
+    clock.set(last_frame + timedelta(minutes=15, seconds=1))
+    assert not terminal_view(store.registry, mn, sees).online_now(clock.now())
+
+
+def test_the_offline_rule_judges_from_readings_not_from_the_600_s_terminal_state(
+    wired: tuple[Store, DynamoDBBackend, FixedClock], lambda_context: Any
+) -> None:
+    store, backend, clock = wired
+    # Given an enterprise whose terminal MN 1 sends every minute for 75 minutes and MN 2 falls silent after 20,
+    # decoded at the AWS stage's 600 s state cadence
+    store.registry.put_enterprise(b.enterprise("e1"))
+    store.registry.put_facility(b.facility("f1", enterprise_id="e1", kind=FacilityKind.CONTROL, code="TA001"))
+    for minute in range(75):
+        _batch(clock, backend, minute, MNS[:2] if minute < 20 else MNS[:1])
+    # When the rules tick after the last frame
+    tick = NOW + timedelta(minutes=76)
+    clock.set(tick)
+    evaluate_handler({"time": tick.isoformat().replace("+00:00", "Z")}, lambda_context)
+    # Then only the silent terminal is offline; the live one, whose stored last frame is minutes old, is not
+    offline = [a.subject for a in store.alarms.list() if a.rule == "terminal_offline"]
+    assert offline == [f"terminal:{MNS[1]}"]
+    live = store.registry.get_terminal(MNS[0]).last_frame_at
+    assert live is not None and tick - live > timedelta(minutes=1)

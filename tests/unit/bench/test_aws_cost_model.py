@@ -368,7 +368,8 @@ def test_decode_time_measured_without_archive_items_adds_their_own_cpu_only_wher
     cpu_s = model.lambda_seconds(0.001, target["function_gb"])
     saved_s = 1_500 * model.MINUTES * (0.6 * target["dynamodb_request_s"] + cpu_s)
     assert decode_usd(kept, m) - decode_usd(target, m) == pytest.approx(saved_s * gbs)
-    older = _measured(decode_tables=tables, decode_cpu_s=0.2)  # an older run, its CPU including them: less is left for `target`
+    # An older run's CPU includes them: less is left for `target`, and nothing is added for the kept archive
+    older = _measured(decode_tables=tables, decode_cpu_s=0.2)
     assert decode_usd(target, older) < decode_usd(target, m) and decode_usd(kept, older) < decode_usd(kept, m)
 
 

@@ -22,6 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support wh
 import botocore.client  # noqa: E402
 
 from bench import aws_cost  # noqa: E402
+from infra.settings import StageSettings  # noqa: E402
 from tests.support import dynamodb_local  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -138,13 +139,21 @@ def _label(func: Func) -> str:
     return f"{path}:{func[1]}({func[2]})"
 
 
+def _stage(name: str) -> Any:
+    return StageSettings.model_fields[name].default  # the deployed stage's default, as bench/aws_cost.py takes it
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enterprises", type=int, default=3)
     parser.add_argument("--minutes", type=int, default=90)
     parser.add_argument("--measure", type=int, default=30, help="the last N minutes are counted")
     parser.add_argument("--batch", type=int, default=100)
-    parser.add_argument("--window", type=float, default=1.0)
+    parser.add_argument("--window", type=float, default=float(_stage("decode_batching_window")))
+    parser.add_argument("--rule-shard-enterprises", type=int, default=int(_stage("rules_shard_enterprises")))
+    parser.add_argument("--rule-containers", type=int, default=4)
+    parser.add_argument("--rule-snapshots", action=argparse.BooleanOptionalAction, default=True)
+    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", type=Path, help="also cProfile both paths; write <dir>/decode.prof, rules.prof")
     parser.add_argument("--top", type=int, default=25)
     args = parser.parse_args()
@@ -156,19 +165,23 @@ def main() -> int:
         os.environ.setdefault(name, value)
     split = _Split(args.minutes, args.measure)
     profile = args.profile is not None
-    paths = {"decode_isolating": "decode", "evaluate_tick": "rules"}  # what aws_cost.measure calls, by path
-    originals = {name: getattr(aws_cost, name) for name in paths}
+    # what aws_cost.measure calls, by path: decode per batch, the rule containers once per minute's tick
+    paths: dict[Any, tuple[str, str]] = {
+        aws_cost: ("decode_isolating", "decode"),
+        aws_cost.RuleContainers: ("tick", "rules"),
+    }
+    originals = {owner: getattr(owner, name) for owner, (name, _) in paths.items()}
     api_call = botocore.client.BaseClient._make_api_call
-    for name, path in paths.items():
-        setattr(aws_cost, name, split.wrap_path(path, originals[name], profile))
+    for owner, (name, path) in paths.items():
+        setattr(owner, name, split.wrap_path(path, originals[owner], profile))
     botocore.client.BaseClient._make_api_call = split.wrap_call(api_call)
     local = dynamodb_local.start()
     try:
         measured = aws_cost.measure(args, local.url)
     finally:
         local.stop()
-        for name, work in originals.items():
-            setattr(aws_cost, name, work)
+        for owner, work in originals.items():
+            setattr(owner, paths[owner][0], work)
         botocore.client.BaseClient._make_api_call = api_call
     tm = measured.terminals * args.measure
     print(f"{measured.terminals} terminals, {args.measure} metered minutes ({'profiled' if profile else 'unprofiled'})")

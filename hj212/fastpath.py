@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from .builders import Built, builder
-from .messages import Frame, Version, unsplit_frame
+from .messages import Frame, Version, checked_frame
 
 __all__ = ["LayoutCache"]
 
@@ -33,8 +33,9 @@ _MAX_PLANS = 1024
 _MAX_SHAPES = 256
 _MAX_SEEN = 4096
 _VERSIONS = (Version.V2005, Version.V2017, Version.V2025)
-# Flag values of unsplit frames of a known version (V = 0, 1, 2; D = 0), with or without A.
+# Flag values of unsplit frames of a known version (V = 0, 1, 2; D = 0), with or without A; and of split ones (D = 1).
 _PLAIN_FLAGS = {str(v): v for v in (0, 1, 4, 5, 8, 9)}
+_SPLIT_FLAGS = {str(v | 2): v | 2 for v in _PLAIN_FLAGS.values()}
 
 
 class _Plan(NamedTuple):
@@ -43,7 +44,7 @@ class _Plan(NamedTuple):
     names: tuple[str, ...]
     build: Callable[[Sequence[str], Sequence[str]], Built]  # (names, values) -> (header, scalars, items)
     quirks: frozenset[str]  # what the layout itself implies (no QN, ST or Flag)
-    split: bool  # PNUM or PNO present: such frames take the general path
+    split: bool  # PNUM or PNO present: a packet of a split upload
 
 
 def _plan(names: list[str], h: int) -> _Plan | None:
@@ -98,23 +99,32 @@ class LayoutCache:
         return None if found is None else found[0].build(found[0].names, found[1])
 
     def frame(self, raw: bytes, seg: bytes, crc: str) -> Frame | None:
-        """The whole Frame for a well-formed, unsplit segment with a plain Flag; None for the general path."""
+        """The whole Frame for a well-formed segment with a plain Flag (a packet of a split upload: with the D bit,
+        and PNUM and PNO in plain digits); None for the general path."""
         found = self._layout(seg)
-        if found is None or found[0].split:
+        if found is None:
             return None
         plan, values = found
         header, scalars, items = plan.build(plan.names, values)
         if not header["CN"]:
             return None  # empty: the general path reports the frame malformed
         flag_text = header.get("Flag")
-        flag = None
+        flag = pnum = pno = None
         version = Version.V2005
-        if flag_text is not None:
+        if plan.split:
+            flag = _SPLIT_FLAGS.get(flag_text or "")
+            pnum_text, pno_text = header.get("PNUM", ""), header.get("PNO", "")
+            if flag is None or not (pnum_text.isdigit() and pno_text.isdigit() and (pnum_text + pno_text).isascii()):
+                return None  # no D bit, PNUM or PNO missing or not plain digits: the lenient path records it
+            pnum, pno = int(pnum_text), int(pno_text)
+            version = _VERSIONS[flag >> 2]
+        elif flag_text is not None:
             flag = _PLAIN_FLAGS.get(flag_text)
             if flag is None:
                 return None  # odd Flag text, unknown version or split bit: the lenient path records it
             version = _VERSIONS[flag >> 2]
-        return unsplit_frame(raw, seg.decode("utf-8"), version, header, flag, scalars, items, crc, plan.quirks)
+        text = seg.decode("utf-8")
+        return checked_frame(raw, text, version, header, flag, pnum, pno, scalars, items, crc, plan.quirks)
 
     def _layout(self, raw: bytes) -> tuple[_Plan, list[str]] | None:
         """The plan of a well-formed segment and its values; None for the lenient path."""

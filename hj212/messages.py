@@ -11,7 +11,7 @@ from dataclasses import fields as dataclass_fields
 from enum import StrEnum
 from typing import Any
 
-__all__ = ["CP", "CPGroup", "DecodeError", "Frame", "Version", "unsplit_frame"]
+__all__ = ["CP", "CPGroup", "DecodeError", "Frame", "Version", "checked_frame"]
 
 
 class Version(StrEnum):
@@ -142,18 +142,20 @@ for _cls in (Frame, CP):
         raise AssertionError(f"{_cls.__name__}'s slots no longer match its fields")  # pragma: no cover - import-time
 
 
-def unsplit_frame(
+def checked_frame(
     raw: bytes,
     segment: str,
     version: Version,
     header: Mapping[str, str],
     flag: int | None,
+    pnum: int | None,
+    pno: int | None,
     scalars: Mapping[str, str],
     items: Mapping[str, Mapping[str, str]],
     crc: str,
     quirks: frozenset[str],
 ) -> Frame:
-    """The Frame of an unsplit, ungrouped segment whose header (holding CN) and Flag were checked; equal to
+    """The Frame of an ungrouped segment whose header (holding CN), Flag, PNUM and PNO were checked; equal to
     the one its constructor makes."""
     cp: Any = object.__new__(_CPSlots)
     cp.scalars = scalars
@@ -170,8 +172,8 @@ def unsplit_frame(
     f.pw = header.get("PW")
     f.mn = header.get("MN")
     f.flag = flag
-    f.pnum = None
-    f.pno = None
+    f.pnum = pnum
+    f.pno = pno
     f.cp = cp
     f.header = header
     f.crc = crc

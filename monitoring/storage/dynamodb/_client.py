@@ -16,10 +16,12 @@ from typing import Any, TypeVar
 
 import botocore.config
 import botocore.session
+from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.connection import Connection as PynamoConnection
 from pynamodb.exceptions import DoesNotExist, PynamoDBException, TransactWriteError
 
 from monitoring.errors import ConflictError, NotFoundError, StorageUnavailableError
+from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb.models import Connection, Models
 
 T = TypeVar("T")
@@ -102,6 +104,29 @@ def write_all(items: Sequence[T], key: Callable[[T], Hashable], write: Callable[
         wait(futures.values())  # nothing is left running when an error propagates
         results = {i: future.result() for i, future in futures.items()}
     return [results.get(i, False) for i in range(len(items))]
+
+
+def put_new(client: Any, table: str, item: dict[str, Any], what: str) -> bool:
+    """PutItem `item` (DynamoDB's attribute-value JSON) unless its key exists; False when it does.
+
+    The request PynamoDB's `save(condition=pk.does_not_exist())` sends, built directly: on decode's hot path the
+    model and its request building cost a quarter of the request's CPU. Errors as `translate` raises them."""
+    try:
+        client.put_item(
+            TableName=table,
+            Item=item,
+            ConditionExpression="attribute_not_exists (#0)",
+            ExpressionAttributeNames={"#0": schema.PK},
+            ReturnConsumedCapacity="TOTAL",
+        )
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        if code == CONDITION_FAILED:
+            return False
+        raise StorageUnavailableError(f"{what}: {code or exc}") from exc
+    except BotoCoreError as exc:  # no answer: connection refused or reset, timed out
+        raise StorageUnavailableError(f"{what}: {exc}") from exc
+    return True
 
 
 def is_condition_failure(exc: PynamoDBException) -> bool:

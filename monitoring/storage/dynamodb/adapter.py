@@ -78,7 +78,9 @@ class DynamoDBBackend:
         deletes expired items."""
         policy = retention or RetentionPolicy()
         m = self.models
-        readings = DynamoDBReadingsRepository(m.readings, retention=policy, clock=clock, scan_purge=purge_by_scan)
+        readings = DynamoDBReadingsRepository(
+            m.readings, self.client, retention=policy, clock=clock, scan_purge=purge_by_scan
+        )
         registry = DynamoDBRegistryRepository(m.registry)
         counties = ListCounties(m.state, locator(registry))
 

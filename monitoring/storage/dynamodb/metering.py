@@ -65,6 +65,10 @@ def usage_of(operation: str, parsed: Mapping[str, Any]) -> OperationUsage:
     return OperationUsage(requests=1, errors=int(failed), read_units=read, write_units=write)
 
 
+_NONE = OperationUsage()
+_FLOORED = frozenset({"Query", "Scan", "BatchGetItem"})  # where `read_floor` may add units
+
+
 def read_floor(operation: str, params: Mapping[str, Any] | None, parsed: Mapping[str, Any]) -> dict[str, float]:
     """Read units AWS bills that DynamoDB Local does not report, per table: a Query or Scan that read nothing
     still costs a read ("charged ... even if no data exists", AWS's read/write operations guide), and so does
@@ -125,6 +129,13 @@ class CapacityMeter:
             return
         usage = usage_of(operation, parsed)
         capacity = parsed.get("ConsumedCapacity")
+        if isinstance(capacity, Mapping) and operation not in _FLOORED:
+            # One table, no floor (every single-item call): what the general path below adds, on every request
+            table = str(capacity.get("TableName", "?"))
+            with self._lock:
+                self._usage[operation] = self._usage.get(operation, _NONE) + usage
+                self._tables[table] = self._tables.get(table, _NONE) + usage
+            return
         entries = [capacity] if isinstance(capacity, Mapping) else list(capacity or [])
         floor = read_floor(operation, params, parsed)
         entries += [{"TableName": table, "CapacityUnits": units} for table, units in floor.items()]

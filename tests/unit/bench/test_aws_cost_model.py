@@ -356,6 +356,30 @@ def test_decode_time_leaves_out_the_archive_requests_a_shape_without_the_dynamod
     assert with_archive.usd - decode_usd("target") == pytest.approx(saved_s * gbs)
 
 
+def test_decode_time_measured_without_archive_items_adds_their_own_cpu_only_where_a_shape_keeps_them() -> None:
+    # Given a run that decoded as AWS does and wrote the same frames as archive items apart (0.6 requests and
+    # 1 ms of CPU per terminal-minute for those; both shapes need one shard)
+    prices, shapes = model.load_prices(), model.load_shapes()
+    archive = OperationUsage(requests=60, write_units=120.0)
+    tables = {"archive": archive, "readings": OperationUsage(requests=40, write_units=40.0)}
+    m = _measured(decode_tables=tables, decode_cpu_s=0.2, decode_archive_cpu_s=0.1)
+    target = model.shape_for(shapes, "target", 1_500)
+    kept = {**target, "dynamodb_archive": True}
+
+    def decode_usd(shape: dict[str, object], measured: model.Measured) -> float:
+        (line,) = [x for x in model.lines(measured, prices, shape, 1_500, 1) if x.name.startswith("Lambda decode")]
+        return line.usd
+
+    # Then a shape without them prices decode's CPU as measured (nothing taken off), one with them adds theirs
+    gbs = prices["lambda"][f"gb_second_{target['lambda_arch']}"] * target["function_gb"]
+    cpu_s = model.lambda_seconds(0.001, target["function_gb"])
+    saved_s = 1_500 * model.MINUTES * (0.6 * target["dynamodb_request_s"] + cpu_s)
+    assert decode_usd(kept, m) - decode_usd(target, m) == pytest.approx(saved_s * gbs)
+    # An older run's CPU includes them: less is left for `target`, and nothing is added for the kept archive
+    older = _measured(decode_tables=tables, decode_cpu_s=0.2)
+    assert decode_usd(target, older) < decode_usd(target, m) and decode_usd(kept, older) < decode_usd(kept, m)
+
+
 def _line(m: model.Measured, shape: dict[str, object], terminals: int, name: str) -> float:
     lines = model.lines(m, model.load_prices(), shape, terminals, 1)
     return sum(x.usd for x in lines if x.name.startswith(name))

@@ -127,13 +127,35 @@ def test_fast_path_shape_table_is_bounded(monkeypatch: pytest.MonkeyPatch) -> No
     assert layouts._shapes == {b"=;=;=;=&&=&&=&&": None}
 
 
-def test_fast_frame_leaves_split_frames_and_odd_flags_to_the_general_path() -> None:
+def test_fast_frame_leaves_odd_flags_and_odd_packet_numbers_to_the_general_path() -> None:
     for seg in (
-        "QN=1;ST=32;CN=2011;Flag=7;PNUM=2;PNO=1;CP=&&a=1&&",  # a packet of a split upload
         "QN=1;ST=32;CN=2011;Flag=13;CP=&&a=1&&",  # version bits 3: unknown
         "QN=1;ST=32;CN=2011;Flag=04;CP=&&a=1&&",  # odd spelling
+        "QN=1;ST=32;CN=2011;Flag=5;PNUM=2;PNO=1;CP=&&a=1&&",  # packet numbers without the D bit
+        "QN=1;ST=32;CN=2011;PNUM=2;PNO=1;CP=&&a=1&&",  # packet numbers without any Flag
+        "QN=1;ST=32;CN=2011;Flag=07;PNUM=2;PNO=1;CP=&&a=1&&",  # odd spelling of a split Flag
+        "QN=1;ST=32;CN=2011;Flag=7;PNUM=2;CP=&&a=1&&",  # PNUM without PNO
+        "QN=1;ST=32;CN=2011;Flag=7;PNO=1;CP=&&a=1&&",  # PNO without PNUM
+        "QN=1;ST=32;CN=2011;Flag=7;PNUM=;PNO=1;CP=&&a=1&&",  # empty PNUM
+        "QN=1;ST=32;CN=2011;Flag=7;PNUM=2;PNO=x;CP=&&a=1&&",  # PNO not a number
+        "QN=1;ST=32;CN=2011;Flag=7;PNUM=\u0663;PNO=1;CP=&&a=1&&",  # a digit, but not an ASCII one
     ):
         data = encode_frame(seg)
         layouts = _warm(seg)
         assert layouts.split(seg) is not None  # the segment itself is well-formed
         assert layouts.frame(data, data[6:-6], data[-6:-2].decode()) is None, seg
+
+
+def test_fast_frame_takes_a_packet_of_a_split_upload_as_the_general_path_does() -> None:
+    from hj212.stream import _make_frame
+
+    for seg in (
+        "QN=1;ST=31;CN=2051;PW=1;MN=M1;Flag=7;PNUM=3;PNO=2;CP=&&DataTime=1;a-Avg=1,a-Flag=N&&",
+        "ST=31;CN=2051;Flag=2;PNUM=0012;PNO=012;CP=&&DataTime=1&&",  # 2005, no QN, zeros in front
+        "QN=1;CN=2051;Flag=11;PNO=1;PNUM=2;CP=&&&&",  # 2025 with A, PNO before PNUM, no ST
+    ):
+        data = encode_frame(seg)
+        layouts = _warm(seg)
+        fast = layouts.frame(data, data[6:-6], data[-6:-2].decode())
+        assert fast is not None and fast == _make_frame(data, data[6:-6], data[-6:-2], [], None), seg
+        assert fast.pnum is not None and fast.pno is not None and fast.flag is not None and fast.flag & 2

@@ -73,6 +73,9 @@ def frames(draw: st.DrawFn) -> tuple[bytes, dict[str, object]]:
         "ack": draw(st.booleans()),
         "cp": draw(cps()),
     }
+    # Sometimes a packet of a split upload (the D bit in Flag, PNUM and PNO)
+    packet = draw(st.none() | st.integers(1, 9999).flatmap(lambda n: st.tuples(st.just(n), st.integers(1, n))))
+    fields["pnum"], fields["pno"] = packet or (None, None)
     return build_frame(**fields), fields  # type: ignore[arg-type]
 
 
@@ -98,6 +101,7 @@ def test_property_built_frames_round_trip_in_any_chunking(
         assert (frame.st, frame.cn, frame.qn) == (fields["st"], fields["cn"], fields["qn"])
         assert (frame.mn, frame.pw) == (fields["mn"], fields["pw"])
         assert frame.version == fields["version"] and frame.ack_requested == fields["ack"]
+        assert (frame.pnum, frame.pno) == (fields["pnum"], fields["pno"])
         expected = fields["cp"]
         assert isinstance(expected, CP)
         assert frame.cp.scalars == expected.scalars and frame.cp.items == expected.items

@@ -113,3 +113,28 @@ def test_the_meter_adds_the_floor_to_the_operation_and_its_table() -> None:
     meter.record("Query", empty, {"TableName": "gk-state", "ConsistentRead": True})
     assert meter.snapshot() == {"Query": OperationUsage(requests=1, read_units=1.0)}
     assert meter.by_table() == {"gk-state": OperationUsage(requests=1, read_units=1.0)}
+
+
+def test_single_table_responses_tally_as_the_general_path_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given single-table responses of every kind (the per-request fast path) and a refused write
+    responses: list[tuple[str, dict[str, Any]]] = [
+        ("PutItem", {"ConsumedCapacity": {"TableName": "gk-readings", "CapacityUnits": 2.0}}),
+        ("GetItem", {"ConsumedCapacity": {"TableName": "gk-registry", "CapacityUnits": 0.5}}),
+        ("UpdateItem", {"ConsumedCapacity": {"TableName": "gk-state", "WriteCapacityUnits": 1.0}}),
+        ("PutItem", {"ConsumedCapacity": {"CapacityUnits": 1.0}}),  # no table named
+        ("PutItem", {"Error": {"Code": "ConditionalCheckFailedException"}}),
+        ("Query", {"ConsumedCapacity": {"TableName": "gk-readings", "CapacityUnits": 0.0}}),  # floored
+    ]
+    fast = CapacityMeter()
+    for operation, parsed in responses:
+        fast.record(operation, parsed, {"TableName": "gk-readings"})
+    # When the same go through the general path only
+    monkeypatch.setattr(
+        "monitoring.storage.dynamodb.metering._FLOORED", frozenset({"PutItem", "GetItem", "UpdateItem", "Query"})
+    )
+    general = CapacityMeter()
+    for operation, parsed in responses:
+        general.record(operation, parsed, {"TableName": "gk-readings"})
+    # Then both tallies agree, per operation and per table
+    assert fast.snapshot() == general.snapshot() and fast.by_table() == general.by_table()
+    assert fast.by_table()["gk-readings"] == OperationUsage(requests=2, read_units=0.5, write_units=2.0)

@@ -24,6 +24,7 @@ from hj212.china_time import CHINA
 from monitoring.clock import FixedClock
 from monitoring.ingest.decode import Decoder, DecodeSettings
 from monitoring.ingest.registry_cache import RegistryCache
+from monitoring.ingest.terminal_state import FrameGaps
 from monitoring.profiles.loader import load_profiles
 from monitoring.registry.models import FacilityKind, MonitoringPoint
 from monitoring.registry.terminal import Terminal, hash_password
@@ -116,12 +117,13 @@ def run(
     settings = DecodeSettings(rollup=rollup)
     cache = RegistryCache(clock)  # as in a warm Lambda container or the local process
     layouts = LayoutCache()  # likewise
+    gaps = FrameGaps()  # likewise
     done, started, cpu_started = 0, time.perf_counter(), time.process_time()
     outcomes: dict[str, int] = {}
     for offset in range(0, len(recs), BATCH):
         batch = recs[offset : offset + BATCH]
         clock.set(datetime.fromisoformat(json.loads(batch[-1])["received_at"]))
-        decoder = Decoder(store, clock, profiles, settings, cache=cache, layouts=layouts)
+        decoder = Decoder(store, clock, profiles, settings, cache=cache, layouts=layouts, gaps=gaps)
         for rec in batch:
             decoder.decode(rec)
         report = decoder.flush()

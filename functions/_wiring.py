@@ -21,6 +21,7 @@ from monitoring.errors import InvalidInputError
 from monitoring.ingest.decode import Decoder, DecodeSettings
 from monitoring.ingest.isolate import DeadLetters
 from monitoring.ingest.registry_cache import RegistryCache
+from monitoring.ingest.terminal_state import FrameGaps
 from monitoring.ingest.rollup_ledger import RollupLedger
 from monitoring.ingest.split_cache import SplitCache
 from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
@@ -174,6 +175,7 @@ def reset() -> None:
         get_profiles,
         get_clock,
         get_registry_cache,
+        get_frame_gaps,
         get_split_cache,
         get_rollup_ledger,
         get_rule_inputs,
@@ -218,6 +220,12 @@ def get_registry_cache() -> RegistryCache:
 
 
 @lru_cache(maxsize=1)
+def get_frame_gaps() -> FrameGaps:
+    """Each terminal's upload interval as this warm container sees it (when decode must refresh its state)."""
+    return FrameGaps()
+
+
+@lru_cache(maxsize=1)
 def get_layout_cache() -> hj212.LayoutCache:
     """The frame layouts hj212's fast path has learnt (a warm container's, or local's): bounded by hj212."""
     return hj212.LayoutCache()
@@ -255,6 +263,7 @@ def new_decoder() -> Decoder:
         split_cache=get_split_cache(),
         layouts=get_layout_cache(),
         rollups=get_rollup_ledger() if settings.rollup_spread else None,
+        gaps=get_frame_gaps(),
     )
 
 

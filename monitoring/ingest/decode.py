@@ -22,7 +22,7 @@ from monitoring.ingest.records import FrameRecord, parse_record
 from monitoring.ingest.registry_cache import RegistryCache
 from monitoring.ingest.rollup_ledger import RollupLedger
 from monitoring.ingest.split import SplitCache, SplitJoiner, SplitKey, split_key
-from monitoring.ingest.terminal_state import TerminalStates
+from monitoring.ingest.terminal_state import FrameGaps, TerminalStates
 from monitoring.profiles.loader import DEFAULT_PROFILE_ID
 from monitoring.profiles.mapping import map_frame
 from monitoring.profiles.models import Profile
@@ -98,6 +98,7 @@ class Decoder:
         split_cache: SplitCache | None = None,
         layouts: hj212.LayoutCache | None = None,
         rollups: RollupLedger | None = None,
+        gaps: FrameGaps | None = None,
     ) -> None:
         if DEFAULT_PROFILE_ID not in profiles:
             raise InvalidInputError(f"profile {DEFAULT_PROFILE_ID!r} is missing")
@@ -105,7 +106,7 @@ class Decoder:
         self.settings = settings or DecodeSettings()
         self.report = DecodeReport()
         self.last_rejection = ""  # why the last "rejected" record was (callers set such records aside)
-        self.states = TerminalStates()
+        self.states = TerminalStates(gaps)  # gaps: shared like `cache` (each terminal's upload interval)
         self._terminals: dict[str, Terminal | None] = {}
         self.cache = cache  # shared across batches of a warm process; None: look up once per batch
         self._followed = cache is None  # the cache looks at the registry's change mark once per batch, when first used

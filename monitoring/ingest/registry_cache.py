@@ -30,7 +30,8 @@ class RegistryCache:
     `follow(registry)` reads the registry's change mark at most every `check_every` and drops the entries of the
     buckets that moved. An entry lives at most `ttl`, at least 3/4 of it (with a mark: the safety net for a lost
     bump; without one, the only bound). An entry cached within `settle` after its bucket moved expires at the end
-    of that time, so a re-read that an eventually consistent index answered from before the edit is read again."""
+    of that time, so a re-read that an eventually consistent index answered from before the edit is read again; at
+    the first read that holds for the buckets the mark says moved less than `settle` ago (a cold start in the lag)."""
 
     def __init__(
         self,
@@ -58,12 +59,19 @@ class RegistryCache:
         self._checked, self.mark_reads = now, self.mark_reads + 1
         if mark is None:
             return  # the store keeps no mark: entries live for `ttl`
+        counts = mark.counts
         if self._mark is None:
             moved = {change_bucket(mn) for mn in self._entries}  # nothing to compare with: trust nothing cached
         else:
-            moved = {b for b in set(mark) | set(self._mark) if mark.get(b, 0) != self._mark.get(b, 0)}
-        self._mark = dict(mark)
+            moved = {b for b in set(counts) | set(self._mark) if counts.get(b, 0) != self._mark.get(b, 0)}
         self._moved = {b: until for b, until in self._moved.items() if until > now}
+        if self._mark is None:
+            # A cold start: the index may still answer from before an edit made less than `settle` ago. Only those
+            # buckets settle (not every bucket: that would re-read the whole first minute's cache once).
+            for bucket, at in mark.moved_at.items():
+                if at + self.settle > now:
+                    self._moved[bucket] = max(at + self.settle, self._moved.get(bucket, now))
+        self._mark = dict(counts)
         if not moved:
             return
         for bucket in moved:

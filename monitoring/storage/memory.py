@@ -19,7 +19,7 @@ from monitoring.commands.models import Command, CommandStatus
 from monitoring.errors import ConflictError
 from monitoring.events.models import Event
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
-from monitoring.registry.changes import change_bucket
+from monitoring.registry.changes import ChangeMark, change_bucket
 from monitoring.storage import codec
 from monitoring.storage.accounts_memory import MemoryAccountsRepository
 from monitoring.storage.audit_memory import MemoryAuditTrail
@@ -56,9 +56,9 @@ class MemoryRegistryRepository(RegistryRepositoryBase):
         self._index: dict[tuple[str, str], dict[str, str]] = {}
         self._changes: Counter[int] = Counter()  # the change mark: bucket -> count
 
-    def registry_changes(self) -> Mapping[int, int] | None:
-        with self._lock:
-            return dict(self._changes)
+    def registry_changes(self) -> ChangeMark | None:
+        with self._lock:  # no index lag here: no bump times to wait on
+            return ChangeMark(dict(self._changes))
 
     def _note_changes(self, mns: Iterable[str]) -> None:
         with self._lock:

@@ -36,6 +36,7 @@ from monitoring.registry.models import (
     MonitoringPoint,
     Town,
 )
+from monitoring.registry.changes import ChangeMark
 from monitoring.registry.terminal import GpsFix, Terminal
 from monitoring.reports.ports import ReportRepository
 from monitoring.rules.ports import RuleStateRepository
@@ -95,7 +96,7 @@ class RegistryRepository(Protocol):
         known: Terminal | None = None,
     ) -> Terminal: ...
     def set_terminal_offline(self, mn: str, at: datetime) -> Terminal: ...
-    def registry_changes(self) -> Mapping[int, int] | None:
+    def registry_changes(self) -> ChangeMark | None:
         """The change mark of terminals and points (monitoring.registry.changes); None: not kept."""
         ...
 

@@ -26,6 +26,7 @@ from monitoring.registry.models import (
     PointStatus,
     Town,
 )
+from monitoring.registry.changes import ChangeMark
 from monitoring.registry.terminal import GpsFix, Terminal
 from monitoring.storage import codec
 
@@ -65,8 +66,8 @@ class RegistryRepositoryBase(ABC):
     def _query_docs(self, kind: str, index: str, value: str) -> list[dict[str, Any]]:
         """Every body of `kind` whose `index` equals `value` (any order)."""
 
-    def registry_changes(self) -> Mapping[int, int] | None:
-        """The change mark (monitoring.registry.changes): bucket → count; None: this store keeps none."""
+    def registry_changes(self) -> ChangeMark | None:
+        """The change mark (monitoring.registry.changes); None: this store keeps none."""
         return None
 
     def _note_changes(self, mns: Iterable[str]) -> None:

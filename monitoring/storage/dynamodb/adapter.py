@@ -81,7 +81,7 @@ class DynamoDBBackend:
         readings = DynamoDBReadingsRepository(
             m.readings, self.client, retention=policy, clock=clock, scan_purge=purge_by_scan
         )
-        registry = DynamoDBRegistryRepository(m.registry)
+        registry = DynamoDBRegistryRepository(m.registry, clock)
         counties = ListCounties(m.state, locator(registry))
 
         def county_of(enterprise_id: str) -> str | None:  # which county's change mark a person's document bumps

@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from pynamodb.exceptions import DoesNotExist, PynamoDBException
 from pynamodb.expressions.condition import Condition
 
+from monitoring.clock import Clock, SystemClock
 from monitoring.errors import ConflictError, StorageUnavailableError
-from monitoring.registry.changes import change_bucket
+from monitoring.registry.changes import ChangeMark, change_bucket
 from monitoring.storage.base.registry import INDEXES, RegistryRepositoryBase
 from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb._client import is_condition_failure, translate
 from monitoring.storage.dynamodb.models import RegistryItem
 
 _SLOTS = ("gsi1", "gsi2", "gsi3")
-# The change mark (monitoring.registry.changes): one item, a number attribute per bucket ("b17"), bumped with ADD.
+# The change mark (monitoring.registry.changes): one item, a number attribute per bucket ("b17"), bumped with ADD,
+# and the bucket's last bump in epoch seconds ("t17"): a cold decode container waits out the index lag of recent edits.
+# All 256 of both: ≈ 4 kB, still half a read unit eventually consistent.
 # Its key is outside every "<kind>#<key>" and it has no index attributes, so no registry query ever returns it.
 _MARK_KEY = {schema.PK: {"S": "chg#registry"}, schema.SK: {"S": "changes"}}
 
@@ -33,8 +37,9 @@ def _index_value(kind: str, index: str, value: str) -> str:
 
 
 class DynamoDBRegistryRepository(RegistryRepositoryBase):
-    def __init__(self, model: type[RegistryItem]) -> None:
+    def __init__(self, model: type[RegistryItem], clock: Clock | None = None) -> None:
         self._model = model
+        self._clock = clock or SystemClock()
 
     def _mark_request(self, operation: str, **request: Any) -> dict[str, Any]:
         client = self._model._get_connection().connection.client
@@ -46,21 +51,29 @@ class DynamoDBRegistryRepository(RegistryRepositoryBase):
             raise StorageUnavailableError(f"registry change mark: {exc}") from exc
         return response
 
-    def registry_changes(self) -> Mapping[int, int] | None:
+    def registry_changes(self) -> ChangeMark | None:
         # Eventually consistent (half a unit): a bump not visible yet is seen at decode's next look, seconds later.
         item = self._mark_request("get_item", ConsistentRead=False).get("Item", {})
-        return {int(name[1:]): int(value["N"]) for name, value in item.items() if name[:1] == "b" and "N" in value}
+        numbers = {name: int(value["N"]) for name, value in item.items() if name[1:].isdigit() and "N" in value}
+        return ChangeMark(
+            {int(name[1:]): n for name, n in numbers.items() if name[0] == "b"},
+            {int(name[1:]): datetime.fromtimestamp(n, UTC) for name, n in numbers.items() if name[0] == "t"},
+        )
 
     def _note_changes(self, mns: Iterable[str]) -> None:
         buckets = sorted({change_bucket(mn) for mn in mns})
         if not buckets:
             return
-        names = {f"#b{b}": f"b{b}" for b in buckets}
+        names = {f"#b{b}": f"b{b}" for b in buckets} | {f"#t{b}": f"t{b}" for b in buckets}
+        now = int(-(-self._clock.now().timestamp() // 1))  # rounded up: the settling never ends early
         self._mark_request(
             "update_item",
-            UpdateExpression="ADD " + ", ".join(f"{n} :one" for n in names),
+            UpdateExpression="ADD "
+            + ", ".join(f"#b{b} :one" for b in buckets)
+            + " SET "
+            + ", ".join(f"#t{b} = :now" for b in buckets),
             ExpressionAttributeNames=names,
-            ExpressionAttributeValues={":one": {"N": "1"}},
+            ExpressionAttributeValues={":one": {"N": "1"}, ":now": {"N": str(now)}},
         )
 
     def _get_doc(self, kind: str, key: str) -> dict[str, Any] | None:

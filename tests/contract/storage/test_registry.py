@@ -151,7 +151,7 @@ def test_registry_change_mark_moves_for_what_decode_caches_and_not_for_its_state
     # touches; one that keeps none says so with None, and decode falls back to its TTL.
     def mark(mn: str) -> int | None:
         found = store.registry.registry_changes()
-        return None if found is None else found.get(change_bucket(mn), 0)
+        return None if found is None else found.counts.get(change_bucket(mn), 0)
 
     def moved(before: int | None, mn: str) -> bool:
         return before is None or (mark(mn) or 0) > before

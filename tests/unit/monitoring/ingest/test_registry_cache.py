@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from monitoring.clock import FixedClock
 from monitoring.ingest.registry_cache import RegistryCache
-from monitoring.registry.changes import CHANGE_BUCKETS, change_bucket
+from monitoring.registry.changes import CHANGE_BUCKETS, ChangeMark, change_bucket
 from monitoring.registry.terminal import Terminal, hash_password
 from monitoring.storage.ports import Store
 from tests.unit.monitoring.ingest.conftest import MN, NOW, PW, bind, register
@@ -20,10 +20,11 @@ class Marks:
 
     def __init__(self, mark: Mapping[int, int] | None) -> None:
         self.mark, self.reads = mark, 0
+        self.moved_at: dict[int, datetime] = {}
 
-    def registry_changes(self) -> Mapping[int, int] | None:
+    def registry_changes(self) -> ChangeMark | None:
         self.reads += 1
-        return None if self.mark is None else dict(self.mark)
+        return None if self.mark is None else ChangeMark(dict(self.mark), dict(self.moved_at))
 
 
 def _other_bucket_mn() -> str:
@@ -121,21 +122,24 @@ def test_memory_store_moves_the_mark_for_config_writes_only(store: Store) -> Non
     # Given a registered, bound terminal
     register(store)
     before = store.registry.registry_changes()
-    assert before is not None and before.get(change_bucket(MN), 0) >= 2  # the terminal and its point
+    assert before is not None and before.counts.get(change_bucket(MN), 0) >= 2  # the terminal and its point
     # When decode records it seen: no move (its own state write)
     store.registry.record_terminal_seen(MN, NOW)
     assert store.registry.registry_changes() == before
     # When its point is re-bound to another terminal: both terminals' buckets move
     other = _other_bucket_mn()
     store.registry.put_terminal(Terminal(mn=other, county_id="rugao", password_hash=hash_password(PW, n=2)))
-    mid = store.registry.registry_changes()
-    assert mid is not None
+    found = store.registry.registry_changes()
+    assert found is not None
+    mid = found.counts
     point = store.registry.points_for_mn(MN)[0]
     store.registry.put_point(dataclasses.replace(point, mn=other))
-    after = store.registry.registry_changes()
-    assert after is not None
+    found = store.registry.registry_changes()
+    assert found is not None
+    after = found.counts
     assert after[change_bucket(MN)] == mid[change_bucket(MN)] + 1
     assert after[change_bucket(other)] == mid[change_bucket(other)] + 1
     # And a new point bound
     bind(store, channel="02")
-    assert store.registry.registry_changes()[change_bucket(MN)] == after[change_bucket(MN)] + 1  # type: ignore[index]
+    found = store.registry.registry_changes()
+    assert found is not None and found.counts[change_bucket(MN)] == after[change_bucket(MN)] + 1

@@ -118,6 +118,31 @@ def test_the_first_mark_read_trusts_nothing_cached_before_it(clock: FixedClock) 
     assert cache.terminal(MN) == (False, None)
 
 
+def test_a_cold_start_rereads_what_it_cached_in_the_index_lag_of_a_recent_edit(clock: FixedClock) -> None:
+    # Given an edit that moved MN's bucket 10 s before a container's first look at the mark, and an edit of another
+    # bucket long ago
+    other = _other_bucket_mn()
+    marks = Marks({change_bucket(MN): 3, change_bucket(other): 1})
+    marks.moved_at = {change_bucket(MN): NOW - timedelta(seconds=10), change_bucket(other): NOW - timedelta(hours=2)}
+    cache = RegistryCache(clock, ttl=timedelta(hours=1), check_every=timedelta(seconds=30), settle=timedelta(seconds=60))
+    # When the cold container caches both answers (MN's possibly from before the edit: the index lags)
+    cache.follow(marks)
+    cache.remember_points(MN, [])
+    cache.remember_points(other, [])
+    # Then MN's entry is read again once the edit has settled (60 s after it), the other one is kept
+    clock.advance(timedelta(seconds=49))
+    cache.follow(marks)
+    assert cache.points(MN) == ()
+    clock.advance(timedelta(seconds=2))
+    cache.follow(marks)
+    assert cache.points(MN) is None and cache.points(other) == ()
+    # And what it caches now lives for the TTL (the mark did not move again)
+    cache.remember_points(MN, [])
+    clock.advance(timedelta(minutes=44))
+    cache.follow(marks)
+    assert cache.points(MN) == ()
+
+
 def test_memory_store_moves_the_mark_for_config_writes_only(store: Store) -> None:
     # Given a registered, bound terminal
     register(store)

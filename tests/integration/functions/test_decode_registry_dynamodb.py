@@ -7,7 +7,8 @@ from __future__ import annotations
 import dataclasses
 import uuid
 from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from monitoring.readings.models import ReadingKind
 from monitoring.registry.models import FacilityKind, MonitoringPoint
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.metering import OperationUsage
+from monitoring.storage.dynamodb.registry import DynamoDBRegistryRepository
 from monitoring.storage.ports import Store
 from monitoring.views.dashboard import dashboard_summary
 from tests.contract.storage import builders as b
@@ -51,9 +53,11 @@ def wired(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[tuple[Store, 
     backend.create_tables(enable_ttl=False)
     try:
         b.seed_jurisdictions(store.registry)
+        clock.set(NOW - timedelta(hours=1))  # registered well before the container starts (no edit settling)
         for i, mn in enumerate(MNS):
             store.registry.put_terminal(dataclasses.replace(b.terminal(mn), password_hash=_hash()))
             store.registry.put_point(_point(f"p{i}", mn, "e1"))
+        clock.set(NOW)
         yield store, backend, clock
     finally:
         backend.delete_tables()
@@ -202,3 +206,67 @@ def test_the_offline_rule_judges_from_readings_not_from_the_600_s_terminal_state
     assert offline == [f"terminal:{MNS[1]}"]
     live = store.registry.get_terminal(MNS[0]).last_frame_at
     assert live is not None and tick - live > timedelta(minutes=1)
+
+
+@pytest.mark.parametrize("interval", [timedelta(minutes=8), timedelta(minutes=10, seconds=-2)], ids=["8min", "10min"])
+def test_a_terminal_at_a_long_interval_is_online_at_every_minute_of_an_hour(
+    wired: tuple[Store, DynamoDBBackend, FixedClock], interval: timedelta
+) -> None:
+    store, backend, clock = wired
+    mn, sees = MNS[0], Visibility("rugao", None)
+    # Given a terminal uploading every 8 minutes, or every 10 (1064 MinInterval=10, real-time stopped by 2012)
+    # with its frames received a little early, each decoded 30 s after it was received
+    frames = [NOW + k * interval for k in range(8)]
+    decoded = {at + timedelta(seconds=30): at for at in frames}
+    views = [NOW + timedelta(minutes=m) for m in range(1, 61)]
+    for moment in sorted([*decoded, *views]):
+        clock.set(moment)
+        if moment in decoded:
+            _send(decoded[moment], (mn,))
+            continue
+        # Then at every minute of the hour the terminal views (API 在线) and the dashboard count it online
+        assert terminal_view(store.registry, mn, sees).online_now(moment), moment - NOW
+        assert dashboard_summary(store, "rugao", visible=None, now=moment).total.terminals_online == 1, moment - NOW
+
+
+def _send(at: datetime, mns: Iterable[str]) -> list[str]:
+    """One batch of real-time frames received at `at`, decoded now (the clock's time) by a warm container."""
+    local = at + timedelta(hours=8)
+    cp, qn = f"DataTime={local:%Y%m%d%H%M}00;Ua01-Rtd=231.2;Ia01-Rtd=12.5", f"{local:%Y%m%d%H%M%S}001"
+    decoder = _wiring.new_decoder()
+    outcomes = [decoder.decode(record(frame("2011", cp, mn=mn, qn=qn), at=at, mn=mn)) for mn in mns]
+    decoder.flush()
+    return outcomes
+
+
+class _IndexView(DynamoDBRegistryRepository):
+    """The same table written without moving the change mark: what a lagging index answers, and its catching up."""
+
+    def _note_changes(self, mns: Iterable[str]) -> None:
+        del mns
+
+
+def test_a_cold_container_rereads_a_binding_it_cached_in_an_edits_index_lag(
+    wired: tuple[Store, DynamoDBBackend, FixedClock],
+) -> None:
+    store, backend, clock = wired
+    reg, index = store.registry, _IndexView(backend.models.registry, clock)
+    old_p0, p9 = reg.get_point("p0"), _point("p9", MNS[0], "e2")
+    # Given an installer who re-binds MN 1's channel from p0 (enterprise e1) to p9 (enterprise e2) 20 s before a
+    # container's cold start, while the index still answers from before the edit
+    clock.set(NOW - timedelta(seconds=20))
+    reg.put_point(dataclasses.replace(old_p0, mn=None, channel=""))
+    reg.put_point(p9)
+    index.put_point(dataclasses.replace(reg.get_point("p9"), mn=None, channel=""))
+    index.put_point(dataclasses.replace(reg.get_point("p0"), mn=old_p0.mn, channel=old_p0.channel))
+    # When the cold container's first batch caches that stale binding, and the index catches up right after
+    assert _batch(clock, backend, 0, MNS)[0] == ["reading"] * 3
+    assert _realtime(store, "p0", 0) and not _realtime(store, "p9", 0)
+    index.put_point(dataclasses.replace(reg.get_point("p0"), mn=None, channel=""))
+    index.put_point(dataclasses.replace(reg.get_point("p9"), mn=MNS[0], channel="01"))
+    # Then the batch after the edit has settled (60 s) reads the binding again and applies the edit
+    assert _batch(clock, backend, 1, MNS)[0] == ["reading"] * 3
+    assert _realtime(store, "p9", 1) and not _realtime(store, "p0", 1)
+    assert _realtime(store, "p1", 1) and _realtime(store, "p2", 1)
+    # And the other terminals' entries were not dropped for it: the batch after reads only the mark
+    assert _batch(clock, backend, 2, MNS)[1] == 1

@@ -21,9 +21,9 @@ from monitoring.errors import InvalidInputError
 from monitoring.ingest.decode import Decoder, DecodeSettings
 from monitoring.ingest.isolate import DeadLetters
 from monitoring.ingest.registry_cache import RegistryCache
-from monitoring.ingest.terminal_state import FrameGaps
 from monitoring.ingest.rollup_ledger import RollupLedger
 from monitoring.ingest.split_cache import SplitCache
+from monitoring.ingest.terminal_state import FrameGaps
 from monitoring.profiles.loader import DEFAULT_DIR, load_profiles
 from monitoring.profiles.models import Profile
 from monitoring.readings.models import Reading

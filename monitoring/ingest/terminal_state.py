@@ -24,7 +24,7 @@ _NO_QN_KINDS = (None, "ignore")
 # STALE_AFTER; a test keeps them equal). The stored time must stay younger than it minus the margin between frames.
 ONLINE_WINDOW = timedelta(minutes=15)
 _MARGIN = timedelta(minutes=2)  # delivery (stream, batch window) and a frame that comes a little late
-_SAME_UPLOAD = timedelta(seconds=20)  # frames closer than this are one upload (2011 + 2051 + 2061 at :00, split packets)
+_SAME_UPLOAD = timedelta(seconds=20)  # frames closer are one upload (2011 + 2051 + 2061 at :00, split packets)
 # No gap seen in this process yet: assume the longest 1064 interval the views can show online (12 min).
 UNSEEN_GAP = timedelta(minutes=max(m for m in MIN_INTERVALS if timedelta(minutes=m) < ONLINE_WINDOW - _MARGIN))
 

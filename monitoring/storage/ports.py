@@ -27,6 +27,7 @@ from monitoring.notify.ports import OutboxRepository
 from monitoring.photos.ports import PhotoRepository
 from monitoring.random_checks.ports import RandomChecksRepository
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind, ValueRow
+from monitoring.registry.changes import ChangeMark
 from monitoring.registry.models import (
     Association,
     Branch,
@@ -36,7 +37,6 @@ from monitoring.registry.models import (
     MonitoringPoint,
     Town,
 )
-from monitoring.registry.changes import ChangeMark
 from monitoring.registry.terminal import GpsFix, Terminal
 from monitoring.reports.ports import ReportRepository
 from monitoring.rules.ports import RuleStateRepository

@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from monitoring._time import require_utc
 from monitoring.errors import ConflictError, NotFoundError
+from monitoring.registry.changes import ChangeMark
 from monitoring.registry.models import (
     Association,
     Branch,
@@ -26,7 +27,6 @@ from monitoring.registry.models import (
     PointStatus,
     Town,
 )
-from monitoring.registry.changes import ChangeMark
 from monitoring.registry.terminal import GpsFix, Terminal
 from monitoring.storage import codec
 

@@ -124,7 +124,7 @@ def test_a_cold_start_rereads_what_it_cached_in_the_index_lag_of_a_recent_edit(c
     other = _other_bucket_mn()
     marks = Marks({change_bucket(MN): 3, change_bucket(other): 1})
     marks.moved_at = {change_bucket(MN): NOW - timedelta(seconds=10), change_bucket(other): NOW - timedelta(hours=2)}
-    cache = RegistryCache(clock, ttl=timedelta(hours=1), check_every=timedelta(seconds=30), settle=timedelta(seconds=60))
+    cache = RegistryCache(clock, ttl=timedelta(hours=1), check_every=timedelta(seconds=30))  # settle: 60 s
     # When the cold container caches both answers (MN's possibly from before the edit: the index lags)
     cache.follow(marks)
     cache.remember_points(MN, [])

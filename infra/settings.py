@@ -159,8 +159,9 @@ class StageSettings(BaseModel):
     # Per-shard snapshots of the rules' windows in S3, so a container that did not evaluate a shard's previous tick
     # reads only the windows' tails from DynamoDB (docs/rules.md, warm_shards); False: no bucket, no snapshots
     rules_snapshots: bool = True
-    # decode rewrites a terminal's last-seen state at least this often while it sends (s), and at once when a reader
-    # would see a change (first frame, peer, GPS, skew); below the online views' 15 minutes (docs/decode.md)
+    # decode rewrites a terminal's last-seen state at least this often while it sends (s), sooner when its upload
+    # interval would let the stored time age past the online views' 15 minutes, and at once when a reader would see
+    # a change (first frame, peer, GPS, skew) (docs/decode.md, "Terminal state: who reads it")
     terminal_state_refresh: int = 600
     # Counties whose terminals each listener task loads into its directory copy ("a, b"); empty = every MN is
     # looked up on its own (the province shape, docs/deploy.md "Scaling to a province").

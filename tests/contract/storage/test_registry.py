@@ -173,6 +173,10 @@ def test_registry_change_mark_moves_for_what_decode_caches_and_not_for_its_state
     was = mark(one)
     store.registry.record_terminal_seen(one, T0, peer="1.1.1.1:1", known=t)
     assert mark(one) == was
+    # A store that keeps bump times (DynamoDB: its index lags) keeps one for every bucket that moved
+    found = store.registry.registry_changes()
+    if found is not None and found.moved_at:
+        assert {change_bucket(one), change_bucket(two)} <= set(found.moved_at) == set(found.counts)
 
 
 def test_registry_duplicate_point_code_raises_conflict(store: Store) -> None:

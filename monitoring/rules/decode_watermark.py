@@ -142,6 +142,17 @@ def _put_notes(state: RuleStateRepository, now: datetime, sweep: bool) -> list[p
     return found
 
 
+def _remembered(doc: Mapping[str, Any] | None) -> dict[str, tuple[float, float]]:
+    """HELD as the scheduler wrote it: group -> (decoded through, newest put) of each group found waiting."""
+    out: dict[str, tuple[float, float]] = {}
+    for group, pair in dict((doc or {}).get("groups", {})).items():
+        try:
+            out[str(group)] = (float(pair[0]), float(pair[1]))
+        except (TypeError, ValueError, IndexError, KeyError):
+            continue
+    return out
+
+
 def _held(
     state: RuleStateRepository,
     best: Mapping[tuple[str, str], tuple[float, float]],
@@ -159,17 +170,19 @@ def _held(
         for group, at in note.puts.items():
             newest[group] = max(newest.get(group, at), at)
             oldest[group] = min(oldest.get(group, at), at)
-    held_doc = state.get(HELD) or {}
-    remembered: dict[str, float] = {g: float(t) for g, t in dict(held_doc.get("groups", {})).items()}
+    remembered = _remembered(state.get(HELD))
+    candidates = dict(newest)
+    for group, (_, put) in remembered.items():  # waiting groups whose puts left the notes (put_notes.KEEP)
+        candidates[group] = max(candidates.get(group, put), put)
     skew = SKEW.total_seconds()
-    waiting: dict[str, float] = {}
-    for group, put in newest.items():
+    waiting: dict[str, tuple[float, float]] = {}  # group -> (decoded through, newest put)
+    for group, put in candidates.items():
         decoded = done.get(group)
         if decoded is not None and decoded >= put - skew:
             continue  # everything put is decoded
-        known = [t for t in (decoded, remembered.get(group)) if t is not None]
-        waiting[group] = max(known) if known else oldest[group] - skew
-    holds = [n.floor - skew for n in puts if not n.closed] + list(waiting.values())
+        known = [t for t in (decoded, remembered.get(group, (None, 0.0))[0]) if t is not None]
+        waiting[group] = (round(max(known) if known else oldest[group] - skew, 3), round(put, 3))
+    holds = [n.floor - skew for n in puts if not n.closed] + [at for at, _ in waiting.values()]
     if sweep and waiting != remembered:
-        state.put(HELD, {"groups": {g: round(t, 3) for g, t in sorted(waiting.items())}})
+        state.put(HELD, {"groups": {g: list(w) for g, w in sorted(waiting.items())}})
     return min(holds, default=now.timestamp())

@@ -16,6 +16,10 @@ from typing import Any
 
 PREFIX = "put:"  # one rule-state document per listener task: `put:<task>`
 NOTE_EVERY = timedelta(seconds=10)  # a task rewrites its note at least this often
+# A group's put is kept in the note this long: less than decode keeps a group in its notes (decode_watermark.py
+# IDLE_AFTER, counted from its decoding, which comes after the put), so a put never outlives its decode entry; a
+# group still waiting by then is in the scheduler's memory (decode_watermark.HELD), found by a tick in between.
+KEEP = timedelta(minutes=9)
 GROUP = re.compile(r"g(\d{1,6})")  # the listener's partition keys (iot_ingest/sinks/kinesis.py)
 _ABSENT = 0xFFFF  # no put of the group (or none within 18 hours)
 
@@ -34,13 +38,14 @@ class PutNote:
 
 def note_doc(noted_at: float, floor: float, puts: Mapping[str, float], *, closed: bool = False) -> dict[str, Any]:
     """The stored document: the groups' put times as ages in seconds before `noted_at`, two bytes per group number
-    up to the highest one put, zlib-compressed (at 16,128 groups a task's note is a few KB, not ≈ 300 KB of JSON)."""
+    up to the highest one put, zlib-compressed (at 16,128 groups a task's note is a few KB, not ≈ 300 KB of JSON);
+    puts older than KEEP are left out."""
     base = int(noted_at)
     ages: dict[int, int] = {}
     for group, at in puts.items():
         m = GROUP.fullmatch(group)
         age = base - int(at)
-        if m is not None and age < _ABSENT:
+        if m is not None and noted_at - at <= KEEP.total_seconds():
             ages[int(m.group(1))] = max(0, age)
     packed = array("H", [ages.get(k, _ABSENT) for k in range(max(ages, default=-1) + 1)])
     if packed.itemsize != 2:  # pragma: no cover - every platform Python supports has 2-byte unsigned shorts

@@ -6,6 +6,7 @@ More: docs/rules.md, "Module notes" (`decode_watermark.py`).
 from __future__ import annotations
 
 import base64
+import math
 import re
 import zlib
 from array import array
@@ -51,7 +52,7 @@ def note_doc(noted_at: float, floor: float, puts: Mapping[str, float], *, closed
     if packed.itemsize != 2:  # pragma: no cover - every platform Python supports has 2-byte unsigned shorts
         raise RuntimeError("array('H') is not 2 bytes here")
     data = base64.b64encode(zlib.compress(packed.tobytes(), 6)).decode()
-    return {"noted_at": noted_at, "base": base, "floor": round(floor, 3), "closed": closed, "ages": data}
+    return {"noted_at": noted_at, "base": base, "floor": math.floor(floor * 1000) / 1000, "closed": closed, "ages": data}
 
 
 def read_note(key: str, doc: Mapping[str, Any]) -> PutNote:

@@ -52,7 +52,8 @@ def note_doc(noted_at: float, floor: float, puts: Mapping[str, float], *, closed
     if packed.itemsize != 2:  # pragma: no cover - every platform Python supports has 2-byte unsigned shorts
         raise RuntimeError("array('H') is not 2 bytes here")
     data = base64.b64encode(zlib.compress(packed.tobytes(), 6)).decode()
-    return {"noted_at": noted_at, "base": base, "floor": math.floor(floor * 1000) / 1000, "closed": closed, "ages": data}
+    floor_ms = math.floor(floor * 1000) / 1000  # never later than the true floor
+    return {"noted_at": noted_at, "base": base, "floor": floor_ms, "closed": closed, "ages": data}
 
 
 def read_note(key: str, doc: Mapping[str, Any]) -> PutNote:

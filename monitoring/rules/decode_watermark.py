@@ -23,7 +23,9 @@ ALL = "*"  # the group of a shard decoded in one lane (parallelization 1): all o
 GROUP_KEY = re.compile(r"g\d{1,6}")  # the listener's partition keys (iot_ingest/sinks/kinesis.py)
 PUT_GONE = timedelta(minutes=10)  # a listener task's put note not rewritten this long: a crashed task's, swept
 SKEW = timedelta(seconds=2)  # listener clocks against Kinesis' arrival times, and put notes' whole seconds
-HELD = "decode-held"  # the scheduler's memory: the decode time of each group found waiting
+HELD = "decode-held"  # the scheduler's memory: its last answer, and the groups found waiting well behind
+REMEMBER_BEHIND = timedelta(seconds=30)  # a waiting group this far behind is remembered (not one a note's lag behind)
+REMEMBER_MAX = 2_000  # groups remembered at most (the slowest): HELD stays one small item even when decode stalls
 
 
 def group_of(partition_key: str, lanes: int) -> str | None:
@@ -170,7 +172,9 @@ def _held(
         for group, at in note.puts.items():
             newest[group] = max(newest.get(group, at), at)
             oldest[group] = min(oldest.get(group, at), at)
-    remembered = _remembered(state.get(HELD))
+    held = state.get(HELD) or {}
+    remembered = _remembered(held)
+    before = held.get("through")  # the last answer: no record put after it was noted arrived before it
     candidates = dict(newest)
     for group, (_, put) in remembered.items():  # waiting groups whose puts left the notes (put_notes.KEEP)
         candidates[group] = max(candidates.get(group, put), put)
@@ -181,8 +185,16 @@ def _held(
         if decoded is not None and decoded >= put - skew:
             continue  # everything put is decoded
         known = [t for t in (decoded, remembered.get(group, (None, 0.0))[0]) if t is not None]
-        waiting[group] = (round(max(known) if known else oldest[group] - skew, 3), round(put, 3))
+        if known:
+            at = max(known)
+        else:  # decode never noted it, or forgot it: at most as far as the last answer (none yet: its oldest put)
+            at = float(before) if isinstance(before, int | float) else oldest.get(group, put) - skew
+        waiting[group] = (round(at, 3), round(put, 3))
     holds = [n.floor - skew for n in puts if not n.closed] + [at for at, _ in waiting.values()]
-    if sweep and waiting != remembered:
-        state.put(HELD, {"groups": {g: list(w) for g, w in sorted(waiting.items())}})
-    return min(holds, default=now.timestamp())
+    through = min(holds, default=now.timestamp())
+    if sweep:
+        behind = now.timestamp() - REMEMBER_BEHIND.total_seconds()
+        keep = sorted((w[0], g) for g, w in waiting.items() if w[0] <= behind)[:REMEMBER_MAX]
+        kept = {g: list(waiting[g]) for _, g in sorted(keep, key=lambda k: k[1])}
+        state.put(HELD, {"through": round(through, 3), "groups": kept})
+    return through

@@ -81,7 +81,7 @@ def test_the_rule_scheduler_needs_only_the_rule_state_documents_of_decodes_progr
         assert decoded_through(store.rule_state, NOW, sweep=True) == NOW - timedelta(seconds=32)  # g2's oldest put
     assert store.rule_state.keys("decoded:") == ["decoded:shardId-0:live"]
     assert store.rule_state.keys("put:") == ["put:live"]  # in its own partition (`rsput`), which the listener writes
-    assert store.rule_state.get("decode-held") == {"groups": {"g2": [t - 32, t - 30]}}
+    assert store.rule_state.get("decode-held") == {"through": t - 32, "groups": {"g2": [t - 32, t - 30]}}
     # Then every request is one SCHEDULE_RULES allows, and one grant less would refuse them
     made = {a for op, params in requests for a, *_ in authorised_as(op, params)}
     assert made == {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"}

@@ -134,13 +134,47 @@ def test_a_stuck_lane_holds_the_rules_as_long_as_the_listener_puts_to_it() -> No
         _puts(state, "task-1", now, {"g1": now - S, "g2": now - S})
         # Then each tick (the scheduler, which sweeps) holds the rules at g2's 02:00
         assert decoded_through(state, now, sweep=True) == at("02:00"), minute
-    assert state.get(HELD) == {"groups": {"g2": [at("02:00").timestamp(), (at("02:40") - S).timestamp()]}}
+    held = {"g2": [at("02:00").timestamp(), (at("02:40") - S).timestamp()]}
+    assert state.get(HELD) == {"through": at("02:00").timestamp(), "groups": held}
     # When the lane recovers, the rules move on, and the memory of it is dropped
     now = at("02:41")
     decode.note("shard-0", {"g1": now - S, "g2": now - S}, now)
     _puts(state, "task-1", now, {"g1": now - S, "g2": now - S})
     assert decoded_through(state, now, sweep=True) == now - 2 * S
-    assert state.get(HELD) == {"groups": {}}
+    assert state.get(HELD) == {"through": (now - 2 * S).timestamp(), "groups": {}}
+
+
+def test_a_stuck_lane_whose_terminals_then_go_quiet_holds_until_decode_passes_their_last_put() -> None:
+    state = MemoryRuleState()
+    decode = DecodeProgress(state, container="a", every=timedelta(0))
+    decode.note("shard-0", {"g1": at("02:00"), "g2": at("02:00")}, at("02:00"))
+    # Given g2's lane stuck at 02:00, its terminals putting until 02:05, then quiet (the listener drops the put
+    # from its note after 9 minutes, decode forgets the group after 10)
+    for minute in range(1, 31):
+        now = at("02:00") + minute * 60 * S
+        decode.note("shard-0", {"g1": now - S}, now)
+        _puts(state, "task-1", now, {"g1": now - S} | ({"g2": now - S} if minute <= 5 else {"g2": at("02:05") - S}))
+        assert decoded_through(state, now, sweep=True) == at("02:00"), minute
+    # When decode gets past the last put, the rules move on
+    decode.note("shard-0", {"g1": at("02:31"), "g2": at("02:05")}, at("02:31"))
+    _puts(state, "task-1", at("02:31"), {"g1": at("02:31") - S})
+    assert decoded_through(state, at("02:31"), sweep=True) == at("02:31") - 2 * S
+
+
+def test_a_group_decode_forgot_is_held_at_the_last_answer_when_it_is_put_to_again() -> None:
+    state = MemoryRuleState()
+    decode = DecodeProgress(state, container="a", every=timedelta(0))
+    # Given g3 quiet for long (decode forgot it), and a tick that found nothing waiting
+    decode.note("shard-0", {"g1": at("02:00")}, at("02:00"))
+    _puts(state, "task-1", at("02:00"), {"g1": at("02:00") - S})
+    assert decoded_through(state, at("02:00"), sweep=True) == at("02:00") - 2 * S
+    # When its terminals come back at 02:01 while its lane is stuck, and the next tick is 4 minutes later
+    for minute in (1, 2, 3, 4, 5):
+        now = at("02:00") + minute * 60 * S
+        decode.note("shard-0", {"g1": now - S}, now)
+        _puts(state, "task-1", now, {"g1": now - S, "g3": now - S})
+    # Then the rules stay at the last answer (its first records were put after it), not at a later put of g3
+    assert decoded_through(state, at("02:05"), sweep=True) == at("02:00") - 2 * S
 
 
 def test_a_quiet_group_holds_nothing_back() -> None:
@@ -184,3 +218,18 @@ def test_a_group_put_to_that_decode_never_noted_holds_the_rules_at_its_put() -> 
     state = MemoryRuleState()
     _puts(state, "task-1", at("02:01"), {"g5": at("01:58")})
     assert decoded_through(state, at("02:01")) == at("01:58") - 2 * S
+
+
+def test_the_scheduler_remembers_only_groups_well_behind_and_at_most_the_slowest_two_thousand() -> None:
+    state = MemoryRuleState()
+    now = at("03:00")
+    # Given 3,000 groups decoded 10 s behind their puts (the notes' own lag), and 2,500 stuck for minutes
+    decode = DecodeProgress(state, container="a")
+    lagging = {f"g{k}": now - 10 * S for k in range(3_000)}
+    stuck = {f"g{k}": now - (60 + k) * S for k in range(3_000, 5_500)}
+    decode.note("shard-0", lagging | stuck, now)
+    _puts(state, "task-1", now, {g: now - S for g in (*lagging, *stuck)})
+    assert decoded_through(state, now, sweep=True) == now - (60 + 5_499) * S
+    held = state.get(HELD)
+    assert held is not None and len(held["groups"]) == 2_000  # the slowest: g3500 … g5499
+    assert min(int(g[1:]) for g in held["groups"]) == 3_500

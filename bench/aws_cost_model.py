@@ -31,6 +31,12 @@ DECODE_LANE_LOAD = 0.7  # the busiest a decode lane may be at the live rate (as 
 NOTE_EVERY_S = 10
 NOTE_GROUP_BYTES = 36  # '"g12345":[1796000000.123,1796000000.123],' in the JSON body
 NOTE_ITEM_BYTES = 160  # keys, type, noted_at and the item's overhead
+# The listener's put notes (monitoring/rules/put_notes.py): each task rewrites one note every NOTE_EVERY_S, two
+# bytes a group up to the highest it put (zlib, base64); read with decode's once a tick. Measured with note_doc:
+# 201 B at 64 groups; 7.9 KB at 4,301 of 16,128 groups put to (5,000 terminals); 10.7 KB at 7,424.
+PUT_NOTE_BYTES = 170  # keys, type, noted_at, base, floor, closed and the item's overhead
+PUT_GROUP_BYTES = 0.25  # per stream group: the compressed runs of groups not put to
+PUT_TOUCHED_BYTES = 0.95  # per group put to within put_notes.KEEP
 REQUEST_CPU_S = 0.0012  # botocore CPU per DynamoDB request in the bench process (bench/aws_cost_profile.py)
 ITEM_OVERHEAD = 100  # bytes DynamoDB adds to every item (and index entry) for storage billing
 
@@ -336,6 +342,17 @@ def decode_notes(lanes: int, groups: int, parallel: bool) -> tuple[float, float]
     return wru, rru
 
 
+def put_notes(tasks: int, groups: int, terminals_per_task: float) -> tuple[float, float]:
+    """(write units, read units) a month of the listener tasks' put notes: a note per task every NOTE_EVERY_S
+    (per KB), read in one strongly consistent Query a tick (per 4 KB). A task's terminals fall into groups at random
+    (the load balancer does not know the MN): it puts to about groups × (1 − e^(−terminals/groups)) of them."""
+    touched = groups * (1 - math.exp(-terminals_per_task / groups))
+    per_note = PUT_NOTE_BYTES + PUT_GROUP_BYTES * groups + PUT_TOUCHED_BYTES * touched
+    wru = tasks * SECONDS / NOTE_EVERY_S * math.ceil(per_note / 1024)
+    rru = MINUTES * math.ceil(tasks * per_note / 4096)
+    return wru, rru
+
+
 def lambda_seconds(cpu_s: float, function_gb: float) -> float:
     """How long CPU work measured on one core of this machine runs in a function of `function_gb`: below
     1,769 MB a function gets that fraction of a vCPU, so its CPU-bound time (and GB-seconds per CPU-second)
@@ -623,12 +640,17 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     out.append(
         Line(f"Lambda decode ({s['lambda_arch']})", usd, f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls")
     )
+    tasks = max(s["listener_min_tasks"], math.ceil(terminals / s["connections_per_task"]))
     if s.get("decode_notes", True):  # `current` had no progress notes
-        parallel = s.get("decode_parallelization", 1) > 1
-        wru, rru = decode_notes(lanes, int(s.get("stream_groups", 64)), parallel)
+        # every group key is noted as its own group, whatever the lanes (decode_watermark.group_of)
+        wru, rru = decode_notes(lanes, int(s.get("stream_groups", 64)), True)
         usd = (wru * ddb["write_request_units_per_million"] + rru * ddb["read_request_units_per_million"]) / 1e6
         how = f"{lanes} lanes' notes every {NOTE_EVERY_S} s ({wru / 1e6:,.0f} M WRU), read once a tick"
         out.append(Line("DynamoDB decode progress notes", usd, f"{how} ({rru / 1e6:,.1f} M RRU)"))
+        wru, rru = put_notes(tasks, int(s.get("stream_groups", 64)), terminals / tasks)
+        usd = (wru * ddb["write_request_units_per_million"] + rru * ddb["read_request_units_per_million"]) / 1e6
+        how = f"{tasks} listener tasks' notes every {NOTE_EVERY_S} s ({wru / 1e6:,.0f} M WRU), read once a tick"
+        out.append(Line("DynamoDB listener put notes", usd, f"{how} ({rru / 1e6:,.1f} M RRU)"))
     if m.rule_snapshots and s.get("rule_snapshots", True):  # `current` had one rules function, no snapshots
         out.append(_snapshot_line(m, p["s3"], terminals, every))
     rreq, _, _ = m.per_terminal_minute(m.rules)
@@ -639,7 +661,6 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     how = f"{rules_s / 3600:,.0f} h, {rule_calls:,} calls (a tick every {every} min)"
     out.append(Line(f"Lambda rules ({s['lambda_arch']})", usd, how))
 
-    tasks = max(s["listener_min_tasks"], math.ceil(terminals / s["connections_per_task"]))
     if s.get("listener_compute") == "ec2":
         # One instance holds the Elastic IP and runs the task: no NLB, no Fargate, no task address. A fleet past
         # one instance's connections is priced as that many single-instance listeners, each with its address.

@@ -25,8 +25,9 @@ class KeyGrant:
 
 # The listener (iot_ingest/__main__.py `_dynamodb_ports`): terminals by MN and by county (the directory's copy),
 # a settled password change (CN 1072) written back on the terminal; commands (cmd#<MN>, cmdid# pointers) and
-# session leases on the state table, the pending-command index; its own events. Everything else on the registry
-# (enterprises, points, accounts' jurisdictions) and the state table (alarms, rule state, audit) is out of reach.
+# session leases on the state table, the pending-command index; its own events; its put notes for the rules (pk
+# `rsput`, monitoring/storage/dynamodb/rules.py). Everything else on the registry (enterprises, points, accounts'
+# jurisdictions) and the state table (alarms, other rule state, audit) is out of reach.
 LISTENER = (
     KeyGrant(
         "RegistryTerminals",
@@ -47,16 +48,21 @@ LISTENER = (
     ),
     KeyGrant("PendingCommands", schema.STATE, schema.GSI1, ("dynamodb:Query",), ("cmdpending",)),
     KeyGrant("ListenerEvents", schema.EVENTS, "", ("dynamodb:PutItem",), ("ev#*",)),
+    KeyGrant("ListenerPutNotes", schema.STATE, "", ("dynamodb:PutItem",), ("rsput",)),
 )
 
 # The archive chain function (functions/on_archive_object.py): the global chain's links, pk `mchain`
 # (monitoring/storage/dynamodb/chain_heads.py): the newest links (Query) and one new link (conditional PutItem).
 CHAIN_ARCHIVE = (KeyGrant("ChainLinks", schema.STATE, "", ("dynamodb:Query", "dynamodb:PutItem"), ("mchain",)),)
 
-# The rule scheduler (functions/every_minute_schedule_rules.py) reads decode's progress notes once a tick and deletes
-# those of gone containers (monitoring/rules/decode_watermark.py): rule-state documents, pk `rs`
+# The rule scheduler (functions/every_minute_schedule_rules.py) reads decode's progress notes and the listener's put
+# notes once a tick, deletes those of gone containers and tasks, and keeps the groups it found waiting (one document)
+# (monitoring/rules/decode_watermark.py): rule-state documents, pk `rs` and `rsput`
 # (monitoring/storage/dynamodb/rules.py), besides reading the registry.
-SCHEDULE_RULES = (KeyGrant("DecodeProgress", schema.STATE, "", ("dynamodb:Query", "dynamodb:DeleteItem"), ("rs",)),)
+SCHEDULE_RULES = (
+    KeyGrant("DecodeProgress", schema.STATE, "", ("dynamodb:Query", "dynamodb:DeleteItem"), ("rs", "rsput")),
+    KeyGrant("DecodeHeld", schema.STATE, "", ("dynamodb:GetItem", "dynamodb:PutItem"), ("rs",)),
+)
 
 
 def allows(grants: Sequence[KeyGrant], table: str, index: str, action: str, keys: Iterable[str]) -> bool:

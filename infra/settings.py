@@ -124,8 +124,9 @@ class StageSettings(BaseModel):
     # Functions
     decode_batch_size: int = 100
     decode_batching_window: int = 1
-    # Decode lanes per shard (the event source's parallelization factor). Above 1 decode notes its progress per
-    # partition-key group (monitoring/rules/decode_watermark.py): a fast lane never moves the rules past a slow one.
+    # Decode lanes per shard (the event source's parallelization factor). Decode notes its progress per partition-key
+    # group, whatever this says, and the listener notes what it put (monitoring/rules/decode_watermark.py): a fast
+    # lane never moves the rules past a slow or stuck one.
     decode_parallelization: int = 1
     # Decode retries a failing batch until its records are this old (a store outage or throttling never discards
     # it); past that the batch's pointers go to the on-failure queue, with stream retention left to redrive it.

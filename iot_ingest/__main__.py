@@ -8,18 +8,22 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iot_ingest.config import ENV_PREFIX, FIELDS, ConfigError, Settings, load_settings
 from iot_ingest.logs import configure_logging
 from iot_ingest.memory import MemoryCommandQueue, MemoryDirectory, MemoryEvents, MemoryLeases
-from iot_ingest.ports import CommandQueue, EventSink, SessionLeases, TerminalDirectory
+from iot_ingest.ports import CommandQueue, EventSink, FrameSink, SessionLeases, TerminalDirectory
 from iot_ingest.preflight import check_startup
 from iot_ingest.server import Server
 from iot_ingest.sinks import open_sink
+
+if TYPE_CHECKING:
+    from iot_ingest.adapters.put_notes import PutNoteWriter
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
@@ -31,6 +35,7 @@ class Ports:
     leases: SessionLeases
     events: EventSink
     close: Callable[[], None] = lambda: None
+    put_notes: PutNoteWriter | None = None  # AWS: what the Kinesis sink put, for the rules (decode_watermark.py)
 
 
 def check_db(path: str) -> None:
@@ -71,7 +76,9 @@ def _dynamodb_ports(settings: Settings) -> Ports:
     # Several tasks share the store: the directory keeps a local copy, leases are items with a TTL.
     from iot_ingest.adapters.directory import CachedRegistryDirectory
     from iot_ingest.adapters.leases import DynamoDBLeases
+    from iot_ingest.adapters.put_notes import PutNoteWriter
     from iot_ingest.adapters.store import StoreCommandQueue, StoreEventSink
+    from iot_ingest.put_log import PutLog
     from monitoring.clock import SystemClock
     from monitoring.storage.dynamodb import schema
     from monitoring.storage.dynamodb.adapter import DynamoDBBackend
@@ -92,7 +99,11 @@ def _dynamodb_ports(settings: Settings) -> Ports:
     )
     leases = DynamoDBSessionLeases(backend.client, table_name(settings.dynamodb_table_prefix, schema.STATE))
     commands = StoreCommandQueue(store, clock, on_password_change=directory.refresh)
-    return Ports(directory, commands, DynamoDBLeases(leases), StoreEventSink(store), close=store.close)
+    notes = None
+    if settings.sink.startswith("kinesis:"):
+        task = f"{settings.listener_name}-{uuid.uuid4().hex[:8]}"  # a restarted task is another task
+        notes = PutNoteWriter(store.rule_state, PutLog(), task=task)
+    return Ports(directory, commands, DynamoDBLeases(leases), StoreEventSink(store), close=store.close, put_notes=notes)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,19 +134,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_sink(settings: Settings, ports: Ports) -> FrameSink:
+    """The frame sink, telling the task's put notes what it put (AWS)."""
+    put_log = ports.put_notes.log if ports.put_notes is not None else None
+    return open_sink(settings.sink, stream_groups=settings.stream_groups, put_log=put_log)
+
+
 async def _serve(settings: Settings) -> None:
     ports = build_ports(settings)
     server = Server(
         settings,
-        sink=open_sink(settings.sink, stream_groups=settings.stream_groups),
+        sink=build_sink(settings, ports),
         directory=ports.directory,
         commands=ports.commands,
         leases=ports.leases,
         events=ports.events,
     )
     try:
+        if ports.put_notes is not None:
+            await ports.put_notes.start()  # before the first connection: no record is put unnoted
         await server.serve_forever()
     finally:
+        if ports.put_notes is not None:
+            await ports.put_notes.stop()
         ports.close()
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import boto3
 
 from functions.adapters.sqs_dead_letters import SOURCE
+from iot_ingest.sinks.kinesis import UNKNOWN_MN, stream_keys
 
 log = logging.getLogger(__name__)
 PUT_BATCH = 500  # Kinesis PutRecords limit
@@ -37,8 +38,8 @@ def _stream_name(arn: str) -> str:
     return arn.rsplit("/", 1)[-1]
 
 
-def read_batch(kinesis: Any, info: dict[str, Any]) -> tuple[list[tuple[str, bytes]], str]:
-    """The records of an on-failure batch pointer: (partition key, data) pairs, and "" or why some are missing."""
+def read_batch(kinesis: Any, info: dict[str, Any]) -> tuple[list[bytes], str]:
+    """The records' data of an on-failure batch pointer, and "" or why some are missing."""
     start, end, size = int(info["startSequenceNumber"]), int(info["endSequenceNumber"]), int(info["batchSize"])
     iterator = kinesis.get_shard_iterator(
         StreamName=_stream_name(info["streamArn"]),
@@ -46,7 +47,7 @@ def read_batch(kinesis: Any, info: dict[str, Any]) -> tuple[list[tuple[str, byte
         ShardIteratorType="AT_SEQUENCE_NUMBER",
         StartingSequenceNumber=info["startSequenceNumber"],
     )["ShardIterator"]
-    found: list[tuple[int, str, bytes]] = []
+    found: list[tuple[int, bytes]] = []
     while iterator and len(found) < size:
         page = kinesis.get_records(ShardIterator=iterator, Limit=min(10_000, size))
         for r in page["Records"]:
@@ -54,27 +55,45 @@ def read_batch(kinesis: Any, info: dict[str, Any]) -> tuple[list[tuple[str, byte
             if seq > end:
                 iterator = None
                 break
-            found.append((seq, r["PartitionKey"], r["Data"]))
+            found.append((seq, r["Data"]))
         else:
             iterator = page.get("NextShardIterator") if page["Records"] or page.get("MillisBehindLatest") else None
-    records = [(key, data) for _, key, data in found]
+    records = [data for _, data in found]
     if not found or found[0][0] != start or found[-1][0] != end:
         return records, f"records of {info['shardId']} {start}..{end} are no longer all in the stream"
     return records, ""
 
 
-def _records_of(kinesis: Any, body: Any) -> tuple[list[tuple[str, bytes]], str]:
+def _records_of(kinesis: Any, body: Any) -> tuple[list[bytes], str]:
     if isinstance(body, dict) and body.get("source") == SOURCE:
-        return [(str(body["partitionKey"]), base64.b64decode(body["data"]))], ""
+        return [base64.b64decode(body["data"])], ""
     if isinstance(body, dict) and isinstance(body.get("KinesisBatchInfo"), dict):
         return read_batch(kinesis, body["KinesisBatchInfo"])
     return [], "not a decode dead letter"
 
 
-def put_records(kinesis: Any, stream: str, records: list[tuple[str, bytes]]) -> None:
+def mn_of(data: bytes) -> str:
+    """The MN of a frame record as the listener keyed it (iot_ingest/sinks/kinesis.py); `-` for none."""
+    try:
+        record = json.loads(data)
+    except ValueError:
+        return UNKNOWN_MN
+    mn = record.get("mn") if isinstance(record, dict) else None
+    return str(mn or UNKNOWN_MN)
+
+
+def keyed(data: bytes, groups: int) -> dict[str, Any]:
+    """A PutRecords entry with the live sink's keys for the record's MN: it goes to its group's shard and lane,
+    where decode notes its group's progress (monitoring/rules/decode_watermark.py), not where MD5 of an old key
+    would put it."""
+    key, hash_key = stream_keys(mn_of(data), groups)
+    return {"PartitionKey": key, "ExplicitHashKey": hash_key, "Data": data}
+
+
+def put_records(kinesis: Any, stream: str, records: list[bytes], *, groups: int) -> None:
     """PutRecords in chunks, retrying the entries the stream refused (throttling); raises if some never went in."""
     for start in range(0, len(records), PUT_BATCH):
-        pending = [{"PartitionKey": key, "Data": data} for key, data in records[start : start + PUT_BATCH]]
+        pending = [keyed(data, groups) for data in records[start : start + PUT_BATCH]]
         for _ in range(PUT_TRIES):
             response = kinesis.put_records(StreamName=stream, Records=pending)
             if not response.get("FailedRecordCount"):
@@ -98,9 +117,17 @@ def _messages(sqs: Any, queue_url: str, limit: int | None) -> Iterator[dict[str,
 
 
 def redrive(
-    sqs: Any, kinesis: Any, *, queue_url: str, stream: str, limit: int | None = None, dry_run: bool = False
+    sqs: Any,
+    kinesis: Any,
+    *,
+    queue_url: str,
+    stream: str,
+    groups: int,
+    limit: int | None = None,
+    dry_run: bool = False,
 ) -> RedriveResult:
-    """Put the dead letters' records back into `stream` and delete their messages (at most `limit` messages)."""
+    """Put the dead letters' records back into `stream` (keyed by their MN's group of `groups`, the listener's
+    IOT_INGEST_STREAM_GROUPS) and delete their messages (at most `limit` messages)."""
     result = RedriveResult()
     untouched: list[str] = []  # hidden while this run reads on; visible again at its end
     try:
@@ -116,7 +143,7 @@ def redrive(
                 result.kept.append(f"{message['MessageId']}: {problem}")
                 continue
             if not dry_run:
-                put_records(kinesis, stream, records)
+                put_records(kinesis, stream, records, groups=groups)
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
             result.messages += 1
             result.records += len(records)

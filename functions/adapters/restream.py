@@ -17,7 +17,6 @@ from typing import Any
 import boto3
 
 from functions.adapters.redrive import put_records
-from functions.adapters.sqs_dead_letters import UNKNOWN_KEY
 
 ARCHIVE_PREFIX = "raw/date={day}/"
 
@@ -47,9 +46,9 @@ def _keys(s3: Any, bucket: str, prefix: str) -> Iterator[str]:
             yield str(item["Key"])
 
 
-def frame_records(body: bytes, where: str, skipped: list[str]) -> list[tuple[str, bytes]]:
-    """(partition key, record) per line of one delivered object; a line that is no JSON object is skipped."""
-    out: list[tuple[str, bytes]] = []
+def frame_records(body: bytes, where: str, skipped: list[str]) -> list[bytes]:
+    """The frame records (lines) of one delivered object; a line that is no JSON object is skipped."""
+    out: list[bytes] = []
     for n, line in enumerate(body.splitlines(), start=1):
         if not line.strip():
             continue
@@ -60,15 +59,23 @@ def frame_records(body: bytes, where: str, skipped: list[str]) -> list[tuple[str
         if not isinstance(doc, dict):
             skipped.append(f"{where} line {n}: not a frame record")
             continue
-        mn = doc.get("mn")
-        out.append((str(mn)[:256] if mn else UNKNOWN_KEY, line))
+        out.append(line)
     return out
 
 
 def restream(
-    s3: Any, kinesis: Any, *, bucket: str, stream: str, first: date, last: date, dry_run: bool = False
+    s3: Any,
+    kinesis: Any,
+    *,
+    bucket: str,
+    stream: str,
+    groups: int,
+    first: date,
+    last: date,
+    dry_run: bool = False,
 ) -> RestreamResult:
-    """Every frame record archived on the UTC days first..last, back into `stream` under its MN."""
+    """Every frame record archived on the UTC days first..last, back into `stream` keyed as the listener keys its
+    MN (its group of `groups`)."""
     result = RestreamResult()
     for day in days(first, last):
         for key in _keys(s3, bucket, ARCHIVE_PREFIX.format(day=day.isoformat())):
@@ -80,7 +87,7 @@ def restream(
                 continue
             records = frame_records(body, key, result.skipped)
             if not dry_run:
-                put_records(kinesis, stream, records)  # in PutRecords chunks, retrying throttled entries
+                put_records(kinesis, stream, records, groups=groups)  # in PutRecords chunks, retrying throttled entries
             result.objects += 1
             result.records += len(records)
     return result

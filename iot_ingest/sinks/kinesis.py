@@ -19,6 +19,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from iot_ingest.ports import FrameRecord, SinkError
+from iot_ingest.put_log import PutLog
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,7 @@ class KinesisSink:
         base_delay: float = 0.05,
         max_delay: float = 2.0,
         sleep: Callable[[float], None] = time.sleep,
+        put_log: PutLog | None = None,
     ) -> None:
         if not 1 <= groups <= MAX_GROUPS:
             raise ValueError(f"stream groups must be 1-{MAX_GROUPS}, not {groups}")
@@ -83,10 +85,12 @@ class KinesisSink:
         self.base_delay = base_delay
         self.max_delay = max_delay
         self.sleep = sleep
+        self.put_log = put_log  # what went in, per group, for the task's put notes (monitoring/rules/put_notes.py)
 
     def _put_chunk(self, entries: list[dict[str, Any]]) -> None:
         todo = entries
         for attempt in range(1, self.max_attempts + 1):
+            at = self.put_log.clock() if self.put_log is not None else 0.0
             try:
                 response = self.client.put_records(StreamName=self.stream, Records=todo)
             except (ClientError, BotoCoreError) as exc:
@@ -95,6 +99,9 @@ class KinesisSink:
                 results = response.get("Records", [])
                 failed = [e for e, r in zip(todo, results, strict=True) if r.get("ErrorCode")]
                 reason = next((r["ErrorCode"] for r in results if r.get("ErrorCode")), "")
+                if self.put_log is not None:
+                    went = (e["PartitionKey"] for e, r in zip(todo, results, strict=True) if not r.get("ErrorCode"))
+                    self.put_log.went_in(at, went)
             if not failed:
                 return
             if attempt == self.max_attempts:
@@ -116,8 +123,13 @@ class KinesisSink:
             key, hash_key = stream_keys(str(r.get("mn") or UNKNOWN_MN), self.groups)
             data = json.dumps(r, ensure_ascii=False, separators=(",", ":")).encode()
             entries.append({"Data": data, "PartitionKey": key, "ExplicitHashKey": hash_key})
-        for chunk in _chunks(entries):
-            self._put_chunk(chunk)
+        started = self.put_log.begin() if self.put_log is not None else None
+        try:
+            for chunk in _chunks(entries):
+                self._put_chunk(chunk)
+        finally:
+            if self.put_log is not None and started is not None:
+                self.put_log.end(started)
 
     async def put(self, records: Sequence[FrameRecord]) -> None:
         if records:

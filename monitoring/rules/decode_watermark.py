@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 import uuid
+import zlib
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from monitoring.rules import put_notes
 from monitoring.rules.ports import RuleStateRepository
 
 PREFIX = "decoded:"
@@ -19,15 +21,21 @@ IDLE_AFTER = timedelta(minutes=10)  # a group not decoded this long before the n
 FORGET_AFTER = timedelta(hours=1)  # a note not rewritten this long is a gone container's: swept
 ALL = "*"  # the group of a shard decoded in one lane (parallelization 1): all of its records
 GROUP_KEY = re.compile(r"g\d{1,6}")  # the listener's partition keys (iot_ingest/sinks/kinesis.py)
+PUT_GONE = timedelta(minutes=10)  # a listener task's put note not rewritten this long: a crashed task's, swept
+SKEW = timedelta(seconds=2)  # listener clocks against Kinesis' arrival times, and put notes' whole seconds
+HELD = "decode-held"  # the scheduler's memory: its last answer, and the groups found waiting well behind
+REMEMBER_BEHIND = timedelta(seconds=30)  # a waiting group this far behind is remembered (not one a note's lag behind)
+REMEMBER_MAX = 2_000  # groups remembered at most (the slowest): HELD stays one small item even when decode stalls
 
 
 def group_of(partition_key: str, lanes: int) -> str | None:
-    """The note group of a record: its shard's ALL when one lane decodes a shard; with several lanes its partition
-    key, which Lambda keeps in one lane and in order. None: a key that is not a group's (an older listener's MN,
-    a redriven record) is not noted, since one-off keys would hold the rules until they went idle."""
-    if lanes <= 1:
-        return ALL
-    return partition_key if GROUP_KEY.fullmatch(partition_key) else None
+    """The note group of a record: its partition key when it is a group's (`g<k>`), whatever the lanes (Lambda keeps
+    a key in one lane and in order, however many lanes the stream has while DECODE_PARALLELIZATION changes); another
+    key (an older listener's MN) is its shard's ALL with one lane, else None: not noted, since one-off keys would
+    hold the rules until they went idle."""
+    if GROUP_KEY.fullmatch(partition_key):
+        return partition_key
+    return ALL if lanes <= 1 else None
 
 
 class DecodeProgress:
@@ -81,15 +89,16 @@ def decoded_through(
     idle_after: timedelta = IDLE_AFTER,
     sweep: bool = False,
 ) -> datetime | None:
-    """The time up to which every live group's records are decoded (the slowest one's); None when decode never
-    noted anything (a fresh deployment, local mode, tests).
+    """The time up to which every record put into the stream is decoded; None when decode never noted anything and
+    no listener task noted its puts (a fresh deployment, local mode, tests).
 
-    Per (shard, group) the newest entry of any container counts. A group not seen within `idle_after` of the newest
-    group seen is idle (its terminals went quiet) or gone (a shard closed by resharding) and holds nothing back;
-    measured from the newest group, not from `now`, so that when decode stalls the rules are held at the slowest
-    group that was live then (frames may be waiting: unknown data is not silence; the iterator-age alarm reports
-    it). `sweep`: delete the notes not rewritten for FORGET_AFTER before the newest one (containers that are gone;
-    measured from the newest note, not from `now`, so a stalled decode's notes stay and keep holding the rules)."""
+    With the listener's put notes (`put:<task>`, monitoring/rules/put_notes.py) nothing is guessed: a group whose
+    newest decoded arrival is at or after its newest put (less SKEW) has nothing waiting; one whose decode is behind
+    its puts holds the rules at its decoded time (or, once decode's notes forgot it, at the time the scheduler
+    remembered in HELD); a task's open note holds them at its floor (records it puts later arrive after it), so a
+    crashed task's holds until PUT_GONE, then it is swept. Without put notes (an older listener) the slowest group
+    seen within `idle_after` of the newest one counts (`_guessed`). `sweep` (the scheduler): delete gone notes,
+    keep HELD."""
     best: dict[tuple[str, str], tuple[float, float]] = {}
     notes = state.documents(PREFIX)
     if sweep:
@@ -102,7 +111,90 @@ def decoded_through(
         for where, through, seen in _entries(key, doc):
             old = best.get(where)
             best[where] = (through, seen) if old is None else (max(old[0], through), max(old[1], seen))
+    puts = _put_notes(state, now, sweep)
+    if puts:
+        return datetime.fromtimestamp(_held(state, best, puts, now, sweep), UTC)
     if not best:
         return None
+    return datetime.fromtimestamp(_guessed(best, idle_after), UTC)
+
+
+def _guessed(best: Mapping[tuple[str, str], tuple[float, float]], idle_after: timedelta) -> float:
+    """Without put notes: a group not seen within `idle_after` of the newest group seen is taken as idle (its
+    terminals went quiet) or gone and holds nothing back; measured from the newest group, not from `now`, so when
+    decode stalls altogether the rules stay at the slowest group live then. A stuck lane looks idle after
+    `idle_after`: the reason for put notes."""
     live = max(seen for _, seen in best.values()) - idle_after.total_seconds()
-    return datetime.fromtimestamp(min(t for t, seen in best.values() if seen >= live), UTC)
+    return min(t for t, seen in best.values() if seen >= live)
+
+
+def _put_notes(state: RuleStateRepository, now: datetime, sweep: bool) -> list[put_notes.PutNote]:
+    """The listener tasks' notes younger than PUT_GONE (older ones swept when `sweep`); damaged ones skipped."""
+    found: list[put_notes.PutNote] = []
+    for key, doc in state.documents(put_notes.PREFIX).items():
+        try:
+            note = put_notes.read_note(key, doc)
+        except (KeyError, TypeError, ValueError, zlib.error):
+            continue
+        if now.timestamp() - note.noted_at > PUT_GONE.total_seconds():
+            if sweep:
+                state.delete(key)
+            continue
+        found.append(note)
+    return found
+
+
+def _remembered(doc: Mapping[str, Any] | None) -> dict[str, tuple[float, float]]:
+    """HELD as the scheduler wrote it: group -> (decoded through, newest put) of each group found waiting."""
+    out: dict[str, tuple[float, float]] = {}
+    for group, pair in dict((doc or {}).get("groups", {})).items():
+        try:
+            out[str(group)] = (float(pair[0]), float(pair[1]))
+        except (TypeError, ValueError, IndexError, KeyError):
+            continue
+    return out
+
+
+def _held(
+    state: RuleStateRepository,
+    best: Mapping[tuple[str, str], tuple[float, float]],
+    puts: list[put_notes.PutNote],
+    now: datetime,
+    sweep: bool,
+) -> float:
+    done: dict[str, float] = {}  # group -> newest decoded arrival, over shards (a resharded group: parent first)
+    for (_, group), (through, _) in best.items():
+        if group != ALL:
+            done[group] = max(done.get(group, through), through)
+    newest: dict[str, float] = {}
+    oldest: dict[str, float] = {}  # over tasks: where to hold a group decode never noted
+    for note in puts:
+        for group, at in note.puts.items():
+            newest[group] = max(newest.get(group, at), at)
+            oldest[group] = min(oldest.get(group, at), at)
+    held = state.get(HELD) or {}
+    remembered = _remembered(held)
+    before = held.get("through")  # the last answer: no record put after it was noted arrived before it
+    candidates = dict(newest)
+    for group, (_, put) in remembered.items():  # waiting groups whose puts left the notes (put_notes.KEEP)
+        candidates[group] = max(candidates.get(group, put), put)
+    skew = SKEW.total_seconds()
+    waiting: dict[str, tuple[float, float]] = {}  # group -> (decoded through, newest put)
+    for group, put in candidates.items():
+        decoded = done.get(group)
+        if decoded is not None and decoded >= put - skew:
+            continue  # everything put is decoded
+        known = [t for t in (decoded, remembered.get(group, (None, 0.0))[0]) if t is not None]
+        if known:
+            at = max(known)
+        else:  # decode never noted it, or forgot it: at most as far as the last answer (none yet: its oldest put)
+            at = float(before) if isinstance(before, int | float) else oldest.get(group, put) - skew
+        waiting[group] = (round(at, 3), round(put, 3))
+    holds = [n.floor - skew for n in puts if not n.closed] + [at for at, _ in waiting.values()]
+    through = min(holds, default=now.timestamp())
+    if sweep:
+        behind = now.timestamp() - REMEMBER_BEHIND.total_seconds()
+        keep = sorted((w[0], g) for g, w in waiting.items() if w[0] <= behind)[:REMEMBER_MAX]
+        kept = {g: list(waiting[g]) for _, g in sorted(keep, key=lambda k: k[1])}
+        state.put(HELD, {"through": round(through, 3), "groups": kept})
+    return through

@@ -64,20 +64,32 @@ def test_the_archive_chain_needs_only_its_links(backend: DynamoDBBackend) -> Non
 @pytest.mark.integration
 def test_the_rule_scheduler_needs_only_the_rule_state_documents_of_decodes_progress(backend: DynamoDBBackend) -> None:
     from monitoring.rules.decode_watermark import DecodeProgress, decoded_through
+    from monitoring.rules.put_notes import note_doc
 
-    # Given decode's notes of two containers on DynamoDB Local, one of a container gone for hours
+    # Given decode's notes of two containers on DynamoDB Local, one of a container gone for hours; the put notes of
+    # a live listener task (g1 decoded, g2 waiting) and of a task gone for an hour
     store = backend.store()
     DecodeProgress(store.rule_state, container="live").note("shardId-0", {"g1": NOW}, NOW)
     DecodeProgress(store.rule_state, container="gone").note("shardId-0", {"g1": NOW - timedelta(hours=3)}, NOW)
     store.rule_state.put("decoded:shardId-0:gone", {"noted_at": (NOW - timedelta(hours=3)).isoformat(), "groups": {}})
+    t = NOW.timestamp()
+    store.rule_state.put("put:live", note_doc(t, t, {"g1": t - 1, "g2": t - 30}))
+    store.rule_state.put("put:gone", note_doc(t - 3600, t - 3600, {}))
     me = threading.get_ident()
-    # When the scheduler reads them and sweeps the gone one, as functions/every_minute_schedule_rules.py does
+    # When the scheduler reads them and sweeps the gone ones, as functions/every_minute_schedule_rules.py does
     with recording(lambda: threading.get_ident() == me) as requests:
-        assert decoded_through(store.rule_state, NOW, sweep=True) == NOW
+        assert decoded_through(store.rule_state, NOW, sweep=True) == NOW - timedelta(seconds=32)  # g2's oldest put
     assert store.rule_state.keys("decoded:") == ["decoded:shardId-0:live"]
+    assert store.rule_state.keys("put:") == ["put:live"]  # in its own partition (`rsput`), which the listener writes
+    assert store.rule_state.get("decode-held") == {"through": t - 32, "groups": {"g2": [t - 32, t - 30]}}
     # Then every request is one SCHEDULE_RULES allows, and one grant less would refuse them
     made = {a for op, params in requests for a, *_ in authorised_as(op, params)}
-    assert made == {"dynamodb:Query", "dynamodb:DeleteItem"}
+    assert made == {"dynamodb:Query", "dynamodb:DeleteItem", "dynamodb:GetItem", "dynamodb:PutItem"}
     assert refused(SCHEDULE_RULES, backend.table_prefix, requests) == []
-    narrower = (dataclasses.replace(SCHEDULE_RULES[0], actions=("dynamodb:Query",)),)
+    narrower = (dataclasses.replace(SCHEDULE_RULES[0], actions=("dynamodb:Query",)), SCHEDULE_RULES[1])
     assert refused(narrower, backend.table_prefix, requests) != []
+    without_put_notes = (dataclasses.replace(SCHEDULE_RULES[0], leading_keys=("rs",)), SCHEDULE_RULES[1])
+    assert refused(without_put_notes, backend.table_prefix, requests) != []
+    # And the listener's grant reaches its put notes and no other rule state
+    assert allows(LISTENER, "state", "", "dynamodb:PutItem", ["rsput"])
+    assert not allows(LISTENER, "state", "", "dynamodb:PutItem", ["rs"])

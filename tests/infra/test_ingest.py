@@ -217,6 +217,7 @@ def test_listener_task_role_reaches_exactly_its_tables_indexes_keys_and_the_stre
     }
     granted: dict[tuple[str, str], tuple[set[str], str]] = {}
     mark: tuple[str, str, set[str], str] | None = None
+    put_notes: tuple[str, str, set[str], str] | None = None
     kinesis: set[str] = set()
     for st in _listener_statements(synthesized, "dev"):
         actions = set(_listed(st["Action"]))
@@ -231,6 +232,9 @@ def test_listener_task_role_reaches_exactly_its_tables_indexes_keys_and_the_stre
             index = text.split("/index/")[1].split('"')[0] if "/index/" in text else ""
             if st.get("Sid") == "RegistryChangeMark":  # the registry's change mark, bumped with a settled 1072
                 mark = (table, index, actions, json.dumps(st.get("Condition", {})))
+                continue
+            if st.get("Sid") == "ListenerPutNotes":  # the task's put notes for the rules, in their own partition
+                put_notes = (table, index, actions, json.dumps(st.get("Condition", {})))
                 continue
             granted[(table, index)] = (actions, json.dumps(st.get("Condition", {})))
     # The stream: appends only, never a read
@@ -252,6 +256,9 @@ def test_listener_task_role_reaches_exactly_its_tables_indexes_keys_and_the_stre
     # only command and lease items: alarms, audit and rule state on the same table stay out of reach
     assert "dynamodb:LeadingKeys" in state_keys and "lease#*" in state_keys and "cmd#*" in state_keys
     assert "alarm" not in state_keys and "rule" not in state_keys
+    # ... and its put notes (monitoring/rules/put_notes.py): written, in their partition, never read or deleted
+    assert put_notes is not None and put_notes[:3] == ("state", "", {"dynamodb:PutItem"})
+    assert _leading_keys(put_notes[3]) == ["rsput"]
     assert granted[("state", "gsi1")] == ({"dynamodb:Query"}, granted[("state", "gsi1")][1])
     assert '"cmdpending"' in granted[("state", "gsi1")][1]
     assert granted[("events", "")][0] == {"dynamodb:PutItem"} and '"ev#*"' in granted[("events", "")][1]

@@ -38,6 +38,10 @@ from monitoring.storage.dynamodb.models import StateItem
 
 T = TypeVar("T")
 _RULE_STATE = "rs"
+# The listener tasks' put notes (monitoring/rules/put_notes.py) in a partition of their own, so that the listener's
+# task role can write them and no other rule state (IAM narrows by partition key only). A prefix shorter than
+# "put:" (or "") reads the `rs` partition only.
+_PUT_NOTES, _PUT_PREFIX = "rsput", "put:"
 _LAST = "\U0010ffff"  # sorts after every character DynamoDB can store (it compares UTF-8 bytes)
 # Up to this many enterprises, a list reads each one's alarms (gsi1) and sorts them; beyond, it walks the
 # county's list index (gsi3, "alarmq#<county>") in order and skips other enterprises' alarms.
@@ -88,35 +92,38 @@ def _bodies(items: Any) -> list[dict[str, Any]]:
     return [dict(json.loads(item.body)) for item in items if item.body]
 
 
+def _partition(key: str) -> str:
+    return _PUT_NOTES if key.startswith(_PUT_PREFIX) else _RULE_STATE
+
+
 class DynamoDBRuleState(RuleStateRepositoryBase):
     def __init__(self, model: type[StateItem]) -> None:
         self._model = model
 
     def _get_doc(self, key: str) -> dict[str, Any] | None:
-        item = _get(self._model, _RULE_STATE, key)
+        item = _get(self._model, _partition(key), key)
         return None if item is None or item.body is None else dict(json.loads(item.body))
 
     def _put_doc(self, key: str, doc: dict[str, Any]) -> None:
         with translate("put rule state"):
-            self._model(_RULE_STATE, key, t="rs", body=_dump(doc)).save()
+            self._model(_partition(key), key, t="rs", body=_dump(doc)).save()
 
     def _delete_doc(self, key: str) -> None:
         with translate("delete rule state"):
-            self._model(_RULE_STATE, key).delete()
+            self._model(_partition(key), key).delete()
 
     def _keys(self, prefix: str) -> list[str]:
         condition = self._model.sk.startswith(prefix) if prefix else None
         with translate("list rule state"):
-            return [
-                i.sk for i in self._model.query(_RULE_STATE, condition, consistent_read=True, attributes_to_get=["sk"])
-            ]
+            items = self._model.query(_partition(prefix), condition, consistent_read=True, attributes_to_get=["sk"])
+            return [i.sk for i in items]
 
     def _documents(self, prefix: str, start: str) -> dict[str, dict[str, Any]]:
         # One Query: it reads (and bills) whole items even when it returns only keys, so read only the range.
         sk = self._model.sk
         condition = sk.between(prefix + start, prefix + _LAST) if start else sk.startswith(prefix) if prefix else None
         with translate("read rule state"):
-            items = self._model.query(_RULE_STATE, condition, consistent_read=True)
+            items = self._model.query(_partition(prefix), condition, consistent_read=True)
             return {i.sk: dict(json.loads(i.body)) for i in items if i.body is not None}
 
 

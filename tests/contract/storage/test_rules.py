@@ -166,6 +166,19 @@ def test_rule_state_documents_by_prefix_in_key_order(rules: Any) -> None:
     assert rules.rule_state.documents("nothing:") == {}
 
 
+def test_the_listeners_put_notes_are_rule_state_like_any_other(rules: Any) -> None:
+    # (on DynamoDB in a partition of their own, which the listener's task role may write: no other rule state)
+    rules.rule_state.put("put:task-1", {"noted_at": 1.0})
+    rules.rule_state.put("put:task-2", {"noted_at": 2.0})
+    rules.rule_state.put("puts", {"not": "a note"})
+    assert rules.rule_state.get("put:task-1") == {"noted_at": 1.0}
+    assert rules.rule_state.keys("put:") == ["put:task-1", "put:task-2"]
+    assert list(rules.rule_state.documents("put:", "task-2")) == ["put:task-2"]
+    rules.rule_state.delete("put:task-1")
+    assert rules.rule_state.documents("put:") == {"put:task-2": {"noted_at": 2.0}}
+    assert rules.rule_state.get("puts") == {"not": "a note"}
+
+
 def test_reports_roundtrip_and_order(rules: Any) -> None:
     f = FaultReport(
         "F1", "E1", FaultKind.CONTROL_EQUIPMENT, ("C1",), T, T + timedelta(minutes=30), "u", "故障", ("p.jpg",)

@@ -21,12 +21,11 @@ from functions import _wiring
 from functions.every_minute_evaluate_rules import handler as evaluate_handler
 from functions.on_frame_batch import handler as decode_handler
 from infra.data_grants import LISTENER
-from iot_ingest.__main__ import Ports, build_ports
+from iot_ingest.__main__ import Ports, build_ports, build_sink
 from iot_ingest.adapters.directory import CachedRegistryDirectory
 from iot_ingest.config import load_settings
 from iot_ingest.ports import AuthStatus
 from iot_ingest.server import Server
-from iot_ingest.sinks import open_sink
 from iot_ingest.sinks.kinesis import group_of
 from monitoring.clock import FixedClock
 from monitoring.commands.models import Command, CommandStatus
@@ -34,6 +33,7 @@ from monitoring.field.commands import CommandKind, create_command
 from monitoring.readings.models import ReadingKind
 from monitoring.registry.models import FacilityKind
 from monitoring.registry.terminal import hash_password, verify_password
+from monitoring.rules.put_notes import read_note
 from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.leases import DynamoDBSessionLeases
@@ -118,7 +118,7 @@ def _listener(task: str, backend: DynamoDBBackend, endpoint: str) -> tuple[Serve
         },
     )  # fmt: skip
     ports = build_ports(settings)
-    server = Server(settings, sink=open_sink(settings.sink), directory=ports.directory, commands=ports.commands,
+    server = Server(settings, sink=build_sink(settings, ports), directory=ports.directory, commands=ports.commands,
                     leases=ports.leases, events=ports.events)  # fmt: skip
     return server, ports
 
@@ -136,6 +136,9 @@ async def _run_fleet(backend: DynamoDBBackend, store: Store, endpoint: str) -> d
 async def _run_listeners(backend: DynamoDBBackend, store: Store, endpoint: str) -> dict[str, Any]:
     a, ports_a = _listener("task-a", backend, endpoint)
     b_, ports_b = _listener("task-b", backend, endpoint)
+    for ports in (ports_a, ports_b):  # as iot_ingest/__main__.py `_serve`: noted before the first connection
+        assert ports.put_notes is not None
+        await ports.put_notes.start()
     await a.start()
     await b_.start()
     sc = scenario(
@@ -192,6 +195,9 @@ async def _run_listeners(backend: DynamoDBBackend, store: Store, endpoint: str) 
         await asyncio.gather(*tasks, return_exceptions=True)
         await a.shutdown()
         await b_.shutdown()
+        for ports in (ports_a, ports_b):
+            assert ports.put_notes is not None
+            await ports.put_notes.stop()
         ports_a.close()
         ports_b.close()
 
@@ -242,6 +248,11 @@ def test_aws_mode_listener_tasks_authenticate_route_commands_and_feed_decode_and
         ("dynamodb:PutItem", "registry", ""),
     } <= made  # the county load, the settled password change
     assert refused(LISTENER, backend.table_prefix, requests) == []
+    # And each task noted what it put, per stream group, for the rules, and closed its note when it stopped
+    notes = [read_note(k, d) for k, d in store.rule_state.documents("put:").items()]
+    assert sorted(n.task.rsplit("-", 1)[0] for n in notes) == ["task-a", "task-b"] and all(n.closed for n in notes)
+    put_to = {n.task.rsplit("-", 1)[0]: set(n.puts) for n in notes}
+    assert put_to == {"task-a": {f"g{group_of(UNREGISTERED, 64)}"}, "task-b": {f"g{group_of(REGISTERED, 64)}"}}
     # And the directory answered every frame from its copy: one county load per task, no lookup per frame
     directories: tuple[CachedRegistryDirectory, CachedRegistryDirectory] = run["directories"]
     assert [d.reloads for d in directories] == [1, 1]

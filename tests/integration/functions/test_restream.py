@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from functions.restream import main
+from iot_ingest.sinks.kinesis import stream_keys
 
 pytestmark = pytest.mark.integration
 REGION = "cn-north-1"
@@ -46,13 +47,18 @@ def test_restream_puts_archived_frames_of_the_days_back(capsys: pytest.CaptureFi
         ):
             s3.put_object(Bucket="archive", Key=key, Body=gzip.compress(b"\n".join(lines) + b"\n"))
         args = ["--bucket", "archive", "--stream", "frames", "--from", "2026-11-27", "--to", "2026-11-28"]
+        args += ["--groups", "64"]
         # When run as a dry run first, then for real
         assert main([*args, "--region", REGION, "--dry-run"]) == 1
         assert _stream_data(kinesis, "frames") == []
         code = main([*args, "--region", REGION])
-        # Then the four frame records of those two days are in the stream, keyed by MN ("-" without one)
+
+        # Then the four frame records of those two days are in the stream, keyed as the listener keys their MN
+        def key(mn: str) -> str:
+            return stream_keys(mn, 64)[0]
+
         assert sorted(_stream_data(kinesis, "frames")) == sorted(
-            [("MN1", day1[0]), ("-", day1[1]), ("MN2", day2[0]), ("MN1", day2[2])]
+            [(key("MN1"), day1[0]), (key("-"), day1[1]), (key("MN2"), day2[0]), (key("MN1"), day2[2])]
         )
         out = capsys.readouterr()
         assert code == 1 and "put back: 4 frame records from 2 objects; skipped: 1" in out.out

@@ -112,14 +112,16 @@ def test_evaluate_handler_in_aws_mode_judges_only_what_decode_got_to(wired_store
     assert mark.horizon == datetime(2026, 11, 23, 2, 38, tzinfo=UTC)
 
 
+@pytest.mark.parametrize("lanes_setting", [2, 1])
 def test_with_several_decode_lanes_the_rules_wait_for_the_slowest_lane_of_a_shard(
-    wired_store: Store, lambda_context: Any
+    wired_store: Store, lambda_context: Any, lanes_setting: int
 ) -> None:
     from functions.on_frame_batch import handler as decode_handler
     from monitoring.rules.state_docs import TickMark
 
-    # Given the AWS setting with two decode lanes per shard (Lambda's parallelization factor 2)
-    settings = _wiring.get_settings().model_copy(update={"rules_wait_for_decode": True, "decode_lanes": 2})
+    # Given the AWS setting with two decode lanes per shard (Lambda's parallelization factor 2); with the function's
+    # DECODE_PARALLELIZATION 1 as while CloudFormation lowers it (the function is updated before the mapping)
+    settings = _wiring.get_settings().model_copy(update={"rules_wait_for_decode": True, "decode_lanes": lanes_setting})
     _wiring.configure(settings, clock=_wiring.get_clock())
     _seed(_wiring.get_store())
     slow, fast = load_event("kinesis_frame_batch.json"), load_event("kinesis_frame_batch.json")

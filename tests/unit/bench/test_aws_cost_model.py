@@ -532,6 +532,16 @@ def test_a_shape_whose_cadence_was_not_measured_is_refused() -> None:
     assert model.cadences_of(model.load_shapes()) == [1, 5]
 
 
+def test_listener_put_notes_are_priced_per_task_and_tick() -> None:
+    # 2 tasks of 750 terminals over 64 groups: every group put to, a 0.3 KB note (1 WRU) per task every 10 s
+    wru, rru = model.put_notes(2, 64, 750)
+    assert wru == pytest.approx(2 * model.SECONDS / 10) and rru == model.MINUTES
+    # 60 tasks of 5,000 terminals over 16,128 groups: ≈ 4,300 groups each, ≈ 8.3 KB notes (9 WRU), as note_doc makes
+    wru, rru = model.put_notes(60, 16_128, 5_000)
+    assert wru == pytest.approx(60 * model.SECONDS / 10 * 9)
+    assert rru == model.MINUTES * math.ceil(60 * 8_300 / 4096)
+
+
 def test_decode_progress_notes_are_priced_per_lane_and_tick() -> None:
     # one lane per shard: a small note per lane every 10 s (1 WRU), all read in one Query a tick
     wru, rru = model.decode_notes(10, 64, parallel=False)

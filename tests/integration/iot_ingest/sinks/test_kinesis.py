@@ -16,6 +16,7 @@ from moto import mock_aws
 import hj212
 from iot_ingest.memory import MemoryCommandQueue, MemoryDirectory, MemoryEvents, MemoryLeases
 from iot_ingest.ports import SinkError
+from iot_ingest.put_log import PutLog
 from iot_ingest.server import Server
 from iot_ingest.sinks.kinesis import KinesisSink, _chunks, group_of, stream_keys
 from tests.integration.iot_ingest.harness import MN, Terminal, frame, settings
@@ -116,6 +117,31 @@ def test_kinesis_sink_raises_after_last_attempt(kinesis: Any) -> None:
     sink = KinesisSink(STREAM, client=flaky, sleep=lambda _: None, max_attempts=3)
     with pytest.raises(SinkError, match="1 records failed after 3 attempts"):
         asyncio.run(sink.put([{"mn": "A", "n": 1}, {"mn": "B", "n": 2}]))
+
+
+def test_the_put_log_notes_per_group_only_what_went_in_and_holds_its_floor_while_a_put_is_in_flight(
+    kinesis: Any,
+) -> None:
+    clock = iter(float(t) for t in range(100, 200))
+    log = PutLog(clock=lambda: next(clock))
+    seen: list[tuple[float, float, dict[str, float]]] = []
+
+    class _Watching(_Flaky):
+        def put_records(self, **kw: Any) -> dict[str, Any]:
+            seen.append(log.snapshot())  # what a note written during the call would say
+            return super().put_records(**kw)
+
+    # Given a stream that throttles the first record of the first call every time (the "A" record), three times
+    sink = KinesisSink(STREAM, groups=64, client=_Watching(kinesis, fail_calls=3), sleep=lambda _: None,
+                       max_attempts=3, put_log=log)  # fmt: skip
+    with pytest.raises(SinkError):
+        asyncio.run(sink.put([{"mn": "A", "n": 1}, {"mn": "B", "n": 2}]))
+    # Then B's group is noted at the start of the call that took it (t=101: after the put's start at 100), A's not
+    a, b = stream_keys("A", 64)[0], stream_keys("B", 64)[0]
+    now, floor, newest = log.snapshot()
+    assert a != b and newest == {b: 101.0} and floor == now  # nothing in flight any more
+    # And while the put was in flight, a note's floor was the put's start (its records arrive after it)
+    assert [f for _, f, _ in seen] == [100.0, 100.0, 100.0]
 
 
 def test_kinesis_sink_missing_stream_raises_sink_error(kinesis: Any) -> None:

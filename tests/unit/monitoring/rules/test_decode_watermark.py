@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
-from monitoring.rules.decode_watermark import ALL, DecodeProgress, decoded_through, group_of
+from monitoring.rules.decode_watermark import ALL, HELD, DecodeProgress, decoded_through, group_of
+from monitoring.rules.put_notes import note_doc, read_note
 from monitoring.storage.rules_memory import MemoryRuleState
 from tests.unit.monitoring.rules.world import at
 
@@ -95,9 +96,140 @@ def test_the_sweep_deletes_notes_of_containers_gone_for_an_hour_but_not_a_stalle
 
 
 def test_the_note_group_of_a_record() -> None:
-    assert group_of("88888880000001", 1) == ALL  # one lane per shard: the shard is one group
-    assert group_of("g17", 1) == ALL
+    assert group_of("88888880000001", 1) == ALL  # one lane per shard: a key that is not a group's is the shard's
+    # a group's key is its own group whatever the lane setting says: while 3 lanes become 1, the function's setting
+    # says 1 before the stream's lanes follow, and a fast lane's note must not stand for a slow one's
+    assert group_of("g17", 1) == "g17"
     assert group_of("g17", 4) == "g17"
     # several lanes: a key that is not a group's (an older listener's MN, a redriven record) is not noted
     assert group_of("88888880000001", 4) is None
     assert group_of("g", 4) is None and group_of("g1234567", 4) is None and group_of("x17", 4) is None
+
+
+def _puts(state: MemoryRuleState, task: str, now: datetime, puts: dict[str, datetime], closed: bool = False) -> None:
+    """A listener task's put note as iot_ingest/adapters/put_notes.py writes it (nothing in flight)."""
+    doc = note_doc(now.timestamp(), now.timestamp(), {g: t.timestamp() for g, t in puts.items()}, closed=closed)
+    state.put(f"put:{task}", doc)
+
+
+def test_a_put_note_keeps_each_groups_newest_put_to_the_second_at_or_before_it() -> None:
+    doc = note_doc(at("02:00").timestamp() + 0.7, at("02:00").timestamp() + 0.2, {"g3": at("01:59").timestamp() + 0.9,
+                   "g40": at("01:52").timestamp(), "g41": at("01:50").timestamp(), "x": 1.0})  # fmt: skip
+    note = read_note("put:t1", doc)
+    assert (note.task, note.closed, note.floor) == ("t1", False, at("02:00").timestamp() + 0.2)
+    # a key that is not a group's is left out, and so is a put older than 9 minutes (decode forgets at 10)
+    assert note.puts == {"g3": at("01:59").timestamp(), "g40": at("01:52").timestamp()}
+    assert len(doc["ages"]) < 200  # two bytes a group up to the highest, compressed
+
+
+def test_a_stuck_lane_holds_the_rules_as_long_as_the_listener_puts_to_it() -> None:
+    state = MemoryRuleState()
+    decode = DecodeProgress(state, container="a", every=timedelta(0))
+    # Given lanes decoding g1 and g2 up to 02:00, then g2's lane sticks (retrying a batch, timed out, or not invoked
+    # at all) while g1's goes on, and the listener keeps putting to both
+    decode.note("shard-0", {"g1": at("02:00"), "g2": at("02:00")}, at("02:00"))
+    for minute in range(1, 41):
+        now = at("02:00") + minute * 60 * S
+        decode.note("shard-0", {"g1": now - S}, now)  # the container forgets g2 after 10 minutes
+        _puts(state, "task-1", now, {"g1": now - S, "g2": now - S})
+        # Then each tick (the scheduler, which sweeps) holds the rules at g2's 02:00
+        assert decoded_through(state, now, sweep=True) == at("02:00"), minute
+    held = {"g2": [at("02:00").timestamp(), (at("02:40") - S).timestamp()]}
+    assert state.get(HELD) == {"through": at("02:00").timestamp(), "groups": held}
+    # When the lane recovers, the rules move on, and the memory of it is dropped
+    now = at("02:41")
+    decode.note("shard-0", {"g1": now - S, "g2": now - S}, now)
+    _puts(state, "task-1", now, {"g1": now - S, "g2": now - S})
+    assert decoded_through(state, now, sweep=True) == now - 2 * S
+    assert state.get(HELD) == {"through": (now - 2 * S).timestamp(), "groups": {}}
+
+
+def test_a_stuck_lane_whose_terminals_then_go_quiet_holds_until_decode_passes_their_last_put() -> None:
+    state = MemoryRuleState()
+    decode = DecodeProgress(state, container="a", every=timedelta(0))
+    decode.note("shard-0", {"g1": at("02:00"), "g2": at("02:00")}, at("02:00"))
+    # Given g2's lane stuck at 02:00, its terminals putting until 02:05, then quiet (the listener drops the put
+    # from its note after 9 minutes, decode forgets the group after 10)
+    for minute in range(1, 31):
+        now = at("02:00") + minute * 60 * S
+        decode.note("shard-0", {"g1": now - S}, now)
+        _puts(state, "task-1", now, {"g1": now - S} | ({"g2": now - S} if minute <= 5 else {"g2": at("02:05") - S}))
+        assert decoded_through(state, now, sweep=True) == at("02:00"), minute
+    # When decode gets past the last put, the rules move on
+    decode.note("shard-0", {"g1": at("02:31"), "g2": at("02:05")}, at("02:31"))
+    _puts(state, "task-1", at("02:31"), {"g1": at("02:31") - S})
+    assert decoded_through(state, at("02:31"), sweep=True) == at("02:31") - 2 * S
+
+
+def test_a_group_decode_forgot_is_held_at_the_last_answer_when_it_is_put_to_again() -> None:
+    state = MemoryRuleState()
+    decode = DecodeProgress(state, container="a", every=timedelta(0))
+    # Given g3 quiet for long (decode forgot it), and a tick that found nothing waiting
+    decode.note("shard-0", {"g1": at("02:00")}, at("02:00"))
+    _puts(state, "task-1", at("02:00"), {"g1": at("02:00") - S})
+    assert decoded_through(state, at("02:00"), sweep=True) == at("02:00") - 2 * S
+    # When its terminals come back at 02:01 while its lane is stuck, and the next tick is 4 minutes later
+    for minute in (1, 2, 3, 4, 5):
+        now = at("02:00") + minute * 60 * S
+        decode.note("shard-0", {"g1": now - S}, now)
+        _puts(state, "task-1", now, {"g1": now - S, "g3": now - S})
+    # Then the rules stay at the last answer (its first records were put after it), not at a later put of g3
+    assert decoded_through(state, at("02:05"), sweep=True) == at("02:00") - 2 * S
+
+
+def test_a_quiet_group_holds_nothing_back() -> None:
+    state = MemoryRuleState()
+    decode = DecodeProgress(state, container="a", every=timedelta(0))
+    # Given g7's terminals went quiet at 02:00 (its last record, put at 01:59:59.6, arrived and was decoded)
+    _puts(state, "task-1", at("02:00"), {"g1": at("02:00"), "g7": at("02:00") - 0.4 * S})
+    decode.note("shard-0", {"g1": at("02:00"), "g7": at("02:00")}, at("02:00") + S)
+    for minute in (1, 5, 9, 30):
+        now = at("02:00") + minute * 60 * S
+        decode.note("shard-0", {"g1": now - S}, now)
+        _puts(state, "task-1", now, {"g1": now - S, "g7": at("02:00") - 0.4 * S})
+        # Then nothing waits: the rules are held only by the notes' own lag
+        assert decoded_through(state, now, sweep=True) == now - 2 * S, minute
+
+
+def test_a_listener_task_that_stops_noting_holds_the_rules_at_most_ten_minutes() -> None:
+    state = MemoryRuleState()
+    decode = DecodeProgress(state, container="a", every=timedelta(0))
+    # Given two tasks, one of which crashed at 02:00 (records it put just before may still be on their way)
+    _puts(state, "crashed", at("02:00"), {"g1": at("02:00")})
+    for minute in (1, 9, 10, 11):
+        now = at("02:00") + minute * 60 * S
+        decode.note("shard-0", {"g1": now - S}, now)
+        _puts(state, "live", now, {"g1": now - S})
+        got = decoded_through(state, now, sweep=True)
+        # Then its last note holds the rules at its time for 10 minutes, then it is swept
+        assert got == (at("02:00") - 2 * S if minute <= 10 else now - 2 * S), minute
+    assert state.keys("put:") == ["put:live"]
+    # A task that stopped gracefully (closed note) holds nothing
+    _puts(state, "stopped", at("02:11"), {"g1": at("02:10")}, closed=True)
+    assert decoded_through(state, at("02:11")) == at("02:11") - 2 * S
+
+
+def test_a_group_put_to_that_decode_never_noted_holds_the_rules_at_its_put() -> None:
+    state = MemoryRuleState()
+    DecodeProgress(state, container="a").note("shard-0", {"g1": at("02:00")}, at("02:00"))
+    _puts(state, "task-1", at("02:01"), {"g1": at("02:00") - S, "g5": at("01:58")})
+    assert decoded_through(state, at("02:01")) == at("01:58") - 2 * S
+    # and with put notes but no decode note at all, the same
+    state = MemoryRuleState()
+    _puts(state, "task-1", at("02:01"), {"g5": at("01:58")})
+    assert decoded_through(state, at("02:01")) == at("01:58") - 2 * S
+
+
+def test_the_scheduler_remembers_only_groups_well_behind_and_at_most_the_slowest_two_thousand() -> None:
+    state = MemoryRuleState()
+    now = at("03:00")
+    # Given 3,000 groups decoded 10 s behind their puts (the notes' own lag), and 2,500 stuck for minutes
+    decode = DecodeProgress(state, container="a")
+    lagging = {f"g{k}": now - 10 * S for k in range(3_000)}
+    stuck = {f"g{k}": now - (60 + k) * S for k in range(3_000, 5_500)}
+    decode.note("shard-0", lagging | stuck, now)
+    _puts(state, "task-1", now, {g: now - S for g in (*lagging, *stuck)})
+    assert decoded_through(state, now, sweep=True) == now - (60 + 5_499) * S
+    held = state.get(HELD)
+    assert held is not None and len(held["groups"]) == 2_000  # the slowest: g3500 … g5499
+    assert min(int(g[1:]) for g in held["groups"]) == 3_500

@@ -83,9 +83,9 @@ def test_a_window_reaching_further_back_reads_only_the_part_before_the_kept_rang
     assert cache.events(repo, "MN1", T - 4 * 60 * MIN, T - 60 * MIN) == [early]
 
 
-def test_each_terminal_is_read_again_every_refresh_every_ticks() -> None:
+def test_each_terminal_is_read_again_every_refresh_of_tick_time() -> None:
     clock, repo, cache = _setup()
-    cache = TerminalEventCache(refresh_every=3)
+    cache = TerminalEventCache(refresh=3 * MIN)
     cache.begin_tick(repo, T)
     cache.events(repo, "MN1", *WINDOW)
     hidden = Event("MN1", EventKind.POWER_LOSS, T - 10 * MIN)

@@ -7,6 +7,7 @@ sqlite (or memory) with `configure(...)`; local mode calls the same handlers wit
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import lru_cache
@@ -205,6 +206,12 @@ def get_profiles() -> Mapping[str, Profile]:
 @lru_cache(maxsize=1)
 def get_clock() -> Clock:
     return _clock_override or SystemClock()
+
+
+def pause(seconds: float) -> None:
+    """Wait `seconds` on the wiring's clock: the wall clock sleeps, a test's FixedClock moves on instead."""
+    sleep = getattr(get_clock(), "sleep", None)
+    (sleep or time.sleep)(seconds)
 
 
 @lru_cache(maxsize=1)

@@ -262,9 +262,8 @@ def test_the_rule_scheduler_runs_on_the_stage_cadence_and_retries_within_a_tick(
     # delivery, and Lambda's own retries of a failed run or a throttled event (else 2 retries within 6 hours)
     assert rule["Targets"][0]["RetryPolicy"]["MaximumEventAgeInSeconds"] == min(every, 5) * 60
     scheduler = rule["Targets"][0]["Arn"]["Fn::GetAtt"][0]
-    (invoke,) = [
-        p for p in synthesized.properties(stage, "AWS::Lambda::EventInvokeConfig") if p["FunctionName"] == {"Ref": scheduler}
-    ]
+    configs = synthesized.properties(stage, "AWS::Lambda::EventInvokeConfig")
+    (invoke,) = [p for p in configs if p["FunctionName"] == {"Ref": scheduler}]
     assert invoke["MaximumEventAgeInSeconds"] == min(every, 5) * 60 and invoke["MaximumRetryAttempts"] == 2
     assert invoke["Qualifier"] == "$LATEST"
     # Every function reads the cadence: the scheduler floors its event's time to it, the caches count their re-reads

@@ -21,8 +21,8 @@ from functions.on_rule_shard import evaluate_shard
 from functions.on_rule_shard import handler as shard_handler
 from monitoring.clock import FixedClock
 from monitoring.readings.models import Reading, ReadingKind
-from monitoring.rules.decode_watermark import DecodeProgress
 from monitoring.registry.models import Branch, County, Town, TownKind
+from monitoring.rules.decode_watermark import DecodeProgress
 from monitoring.rules.shards import Shard
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b

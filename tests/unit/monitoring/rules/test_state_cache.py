@@ -203,8 +203,8 @@ def test_a_container_evaluating_many_shards_a_tick_reads_every_document_again_on
         for tick_key, keys in docs.items():
             view = cache.open(state, tick_key, marks[tick_key], t)
             assert [view.get(k) for k in keys] == [{"evaluated_until": k} for k in keys]
-            marks[tick_key] = cache.stamp()
-            cache.commit(view, marks[tick_key])
+            marks[tick_key] = stamp = cache.stamp()
+            cache.commit(view, stamp)
         return Counter(state.read)
 
     tick(at("03:00"))

@@ -39,7 +39,7 @@ from monitoring.rules import decode_watermark  # noqa: E402
 from monitoring.rules.event_cache import TerminalEventCache  # noqa: E402
 from monitoring.rules.people_cache import PeopleDocsCache  # noqa: E402
 from monitoring.rules.ports import RuleStateRepository  # noqa: E402
-from monitoring.rules.shards import Shard, plan_ticks, resume, retick, ticks_in  # noqa: E402
+from monitoring.rules.shards import Shard, plan_ticks, resume, retick  # noqa: E402
 from monitoring.rules.state_cache import RuleStateCache  # noqa: E402
 from monitoring.rules.store_inputs import BACKFILL_PREFIX, StoreRuleInputs  # noqa: E402
 from monitoring.rules.warm_shards import WarmShards, evaluate_warm_shard  # noqa: E402
@@ -184,15 +184,15 @@ class RuleContainers:
         self.store, self.shard_ticks, self.snapshot_bytes = store, 0, 0
         for _ in range(n):
             reader = store.sample_reader() if store.sample_reader is not None else None
-            events = TerminalEventCache(refresh_every=ticks_in(60, every), max_gap=timedelta(minutes=15 * every))
+            events = TerminalEventCache(refresh=timedelta(minutes=60), max_gap=timedelta(minutes=15 * every))
             inputs = StoreRuleInputs(store, store.rule_state, county, reader=reader, event_cache=events)
             cache = getattr(reader, "cache", None)
             if cache is None:
                 raise RuntimeError("the store's sample reader keeps no windows")
             config = inputs.config(_wiring.get_rule_config())  # the county's parameters, read by each container
-            state = RuleStateCache(refresh_every=ticks_in(15, every))
+            state = RuleStateCache(refresh=timedelta(minutes=15))
             warm = WarmShards(cache, inputs.backfill_noted, self.bucket, state)
-            self.pool.append((inputs, config, warm, state, PeopleDocsCache(refresh_every=ticks_in(15, every))))
+            self.pool.append((inputs, config, warm, state, PeopleDocsCache(refresh=timedelta(minutes=15))))
 
     def tick(self, shards: list[Shard]) -> None:
         for shard in shards:

@@ -7,6 +7,7 @@ sqlite (or memory) with `configure(...)`; local mode calls the same handlers wit
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from functools import lru_cache
@@ -30,7 +31,7 @@ from monitoring.readings.models import Reading
 from monitoring.rules.decode_watermark import DecodeProgress
 from monitoring.rules.event_cache import TerminalEventCache
 from monitoring.rules.people_cache import PeopleDocsCache
-from monitoring.rules.shards import CADENCES, ticks_in
+from monitoring.rules.shards import CADENCES
 from monitoring.rules.state_cache import RuleStateCache
 from monitoring.rules.store_inputs import StoreRuleInputs
 from monitoring.rules.warm_shards import WarmShards
@@ -209,6 +210,12 @@ def get_clock() -> Clock:
     return _clock_override or SystemClock()
 
 
+def pause(seconds: float) -> None:
+    """Wait `seconds` on the wiring's clock: the wall clock sleeps, a test's FixedClock moves on instead."""
+    sleep = getattr(get_clock(), "sleep", None)
+    (sleep or time.sleep)(seconds)
+
+
 @lru_cache(maxsize=1)
 def get_registry_cache() -> RegistryCache:
     settings = get_settings()
@@ -331,15 +338,16 @@ def get_rule_config() -> Any:
 @lru_cache(maxsize=1)
 def get_rule_state_cache() -> RuleStateCache:
     """The enterprise documents a warm container's rule ticks read and wrote, kept for its next ticks (each read
-    again every 15 minutes of ticks, whatever the cadence)."""
-    return RuleStateCache(refresh_every=ticks_in(15, get_settings().rules_every_minutes))
+    again once every 15 minutes of tick time, whatever the cadence)."""
+    return RuleStateCache(refresh=timedelta(minutes=15))
 
 
 @lru_cache(maxsize=1)
 def get_people_docs_cache() -> PeopleDocsCache:
     """The reports and emergency documents a warm container's rule ticks read, kept while their county's mark stands
-    (each read again every 15 minutes of ticks: what a lost change-mark bump leaves stale, whatever the cadence)."""
-    return PeopleDocsCache(refresh_every=ticks_in(15, get_settings().rules_every_minutes))
+    (each read again once every 15 minutes of tick time: what a lost change-mark bump leaves stale, whatever the
+    cadence)."""
+    return PeopleDocsCache(refresh=timedelta(minutes=15))
 
 
 @lru_cache(maxsize=8)  # a warm worker keeps the few counties it was last sent
@@ -350,7 +358,7 @@ def rule_inputs_for(county_id: str) -> StoreRuleInputs:
     every = get_settings().rules_every_minutes
     # Re-read per MN every 60 minutes; everything after 15 ticks without one here (a container sees a county's
     # shards at random: at 5-minute ticks a 15-minute gap is common, and the notes it reads instead last a day)
-    events = TerminalEventCache(refresh_every=ticks_in(60, every), max_gap=timedelta(minutes=15 * every))
+    events = TerminalEventCache(refresh=timedelta(minutes=60), max_gap=timedelta(minutes=15 * every))
     return StoreRuleInputs(store, store.rule_state, county_id, reader=reader, event_cache=events)
 
 

@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions import _wiring
 from functions._observability import MetricUnit, logger, metrics
 from monitoring.errors import InvalidInputError
-from monitoring.rules.decode_watermark import decoded_through
+from monitoring.rules.decode_watermark import READ_AFTER, decoded_through
 from monitoring.rules.shards import Shard, plan_ticks, retick, scheduled_minute
 
 _plan: tuple[float, list[Shard]] | None = None  # (monotonic time planned, shards) of a warm container
@@ -29,6 +29,15 @@ def plan(tick: datetime) -> list[Shard]:
         registry = _wiring.get_store().registry
         _plan = (time.monotonic(), plan_ticks(registry, tick, settings.rules_shard_enterprises))
     return retick(_plan[1], tick)
+
+
+def wait_for_notes(tick: datetime) -> None:
+    """Wait until READ_AFTER past `tick` before decode's notes are read (at most that long: a late or retried run,
+    already past it, reads them at once). Read a second after the tick they end seconds before it, and the rules
+    would judge a minute less every tick."""
+    left = (tick + READ_AFTER - _wiring.get_clock().now()).total_seconds()
+    if left > 0:
+        _wiring.pause(min(left, READ_AFTER.total_seconds()))
 
 
 def forget_plan() -> None:
@@ -49,6 +58,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     shards = plan(tick)
     if _wiring.get_settings().rules_wait_for_decode:
         # decode's notes read once a tick for every shard (not once per shard), and gone containers' notes swept
+        wait_for_notes(tick)
         decoded = decoded_through(_wiring.get_store().rule_state, tick, sweep=True)
         shards = [replace(s, waits_for_decode=True, decoded_until=decoded) for s in shards]
     sent = queue.send(shards)

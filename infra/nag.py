@@ -317,8 +317,10 @@ def _suppress_api(stack: PlatformStack) -> None:
             api.stage,
             "AwsSolutions-APIG3",
             "api_waf=false, the bureau's choice for this stage (docs/deploy.md \"Fixed floor\"): the stage's own "
-            "throttling caps every source together, and the app limits failed logins per address and locks an "
-            "account after 5 failures; what is lost is per-address blocking at the edge",
+            "throttling caps every source together; the app locks an account after 5 failed logins (across "
+            "containers) and slows failed logins per source IP as API Gateway sees it, in each Lambda container on "
+            "its own (the dashboard's calls come through CloudFront: their source IP is an edge's, shared by its "
+            "viewers); what is lost is per-address blocking at the edge",
         )
     cloudwatch_role = api.rest_api.node.try_find_child("CloudWatchRole")
     if cloudwatch_role is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -20,6 +21,10 @@ class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
 
+    def sleep(self, seconds: float) -> None:
+        """Wait `seconds` of wall time."""
+        time.sleep(max(seconds, 0.0))
+
 
 class FixedClock:
     """A clock that stands still until told to move; for tests and deterministic replays."""
@@ -31,6 +36,10 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self._at
+
+    def sleep(self, seconds: float) -> None:
+        """Move on by `seconds` instead of waiting: a waiting caller sees the time it would see after its sleep."""
+        self.advance(timedelta(seconds=max(seconds, 0.0)))
 
     def advance(self, delta: timedelta) -> datetime:
         """Move the clock forward (or back, with a negative delta) and return the new time."""

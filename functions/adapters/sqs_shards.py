@@ -36,7 +36,8 @@ def entry(i: int, shard: Shard) -> dict[str, Any]:
 
 class SqsShardQueue:
     """Sends shards; any AWS error, or an entry still refused after one retry, is a StorageUnavailableError
-    (the scheduler run fails and EventBridge retries it; deduplication drops what was already sent)."""
+    (the scheduler run fails and Lambda retries it, within min(N, 5) minutes of the tick: infra's async-invoke
+    settings; deduplication, 5 minutes, drops what was already sent)."""
 
     def __init__(self, queue_url: str, *, region: str | None = None, client: Any = None) -> None:
         self.queue_url = queue_url

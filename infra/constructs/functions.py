@@ -318,9 +318,12 @@ class Functions(Construct):
         )
         every = rules.every_minutes
         rule = events.Rule(self, "ScheduleRulesSchedule", schedule=rules_schedule(every))
-        # Retries end before the next tick and inside the FIFO queue's deduplication window.
+        # Retries end before the next tick and inside the FIFO queue's deduplication window: the target's policy
+        # covers EventBridge handing the event to Lambda, the function's own covers Lambda's retries of a failed
+        # run and how long a throttled event (one run at a time) may wait (Lambda's default: 6 hours).
         age = Duration.minutes(min(every, int(FIFO_DEDUPLICATION.to_minutes())))
         rule.add_target(targets.LambdaFunction(self.rules_scheduler, retry_attempts=2, max_event_age=age))
+        self.rules_scheduler.configure_async_invoke(retry_attempts=2, max_event_age=age)
         self.schedules["ScheduleRules"] = rule
         self.rule_shards.grant_send_messages(self.rules_scheduler)
         self.rules_worker = self._function("Evaluate", rules.worker_handler, rules.worker_timeout, reserved=None)

@@ -17,6 +17,9 @@ from monitoring.rules.ports import RuleStateRepository
 
 PREFIX = "decoded:"
 NOTE_EVERY = timedelta(seconds=10)  # a container writes its note of a shard at most this often
+# The rules' scheduler reads the notes this long after its tick (not a second after): a lane decoding frames that
+# arrived after the tick minute has noted them by then, so the tick is not held a minute short (floor to the minute)
+READ_AFTER = NOTE_EVERY + timedelta(seconds=5)
 IDLE_AFTER = timedelta(minutes=10)  # a group not decoded this long before the newest one is idle or gone
 FORGET_AFTER = timedelta(hours=1)  # a note not rewritten this long is a gone container's: swept
 ALL = "*"  # the group of a shard decoded in one lane (parallelization 1): all of its records

@@ -5,13 +5,13 @@ More: docs/rules.md, "Module notes".
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
 from monitoring.events.models import Event
+from monitoring.rules.refresh_turns import RefreshTurns, minute_of
 
 NOTE_SLACK = timedelta(minutes=1)  # notes are read from a minute before the last read: clocks and minute floors
 QUERY_LIMIT = 10_000
@@ -31,30 +31,32 @@ class _Span:
     lo: datetime  # every event of the MN with lo <= occurred_at < hi, as stored when read
     hi: datetime
     events: list[Event]
+    read_at: int  # minute_of the tick that first read it (extending it later reads only what is new)
 
 
 class TerminalEventCache:
     """Per MN, the events of a range read before. `begin_tick` reads the arrival notes since this container's
-    previous tick (one Query) and forgets the MNs they name; an MN is also read again every `refresh_every`
-    ticks (staggered). After `max_gap` without a tick, or where the store keeps no notes, everything is read."""
+    previous tick (one Query) and forgets the MNs they name; an MN is also read again once every `refresh` of
+    tick time (staggered by MN, refresh_turns.py). After `max_gap` without a tick, or where the store keeps no
+    notes, everything is read."""
 
     def __init__(
         self,
         *,
-        refresh_every: int = 60,
+        refresh: timedelta = timedelta(minutes=60),
         max_gap: timedelta = timedelta(minutes=15),
         ahead: timedelta = timedelta(hours=6),
     ) -> None:
-        self._refresh_every = max(refresh_every, 1)
+        self._turns = RefreshTurns(refresh)
         self._max_gap = max_gap
         self._ahead = ahead  # a read reaches this far past the window's end, so the sliding end stays inside it
         self._spans: dict[str, _Span] = {}
         self._synced: datetime | None = None  # the latest tick time whose notes were read (or cold start)
-        self._ticks = 0
+        self._minute = 0  # minute_of the tick begun last
 
     def begin_tick(self, repo: EventsRepository, now: datetime) -> None:
         """A tick at `now` (processing time) starts: forget what may have changed since the previous one."""
-        self._ticks += 1
+        self._minute = minute_of(now)
         synced = self._synced
         if synced is None or not self._spans or now - synced > self._max_gap:
             self._spans.clear()
@@ -67,7 +69,8 @@ class TerminalEventCache:
         else:
             for mn in changed:
                 self._spans.pop(mn, None)
-        for mn in [m for m in self._spans if (self._ticks + zlib.crc32(m.encode())) % self._refresh_every == 0]:
+        # By the tick's time: another shard's tick at the same minute drops nothing again
+        for mn in [m for m, span in self._spans.items() if self._turns.due(m, span.read_at, self._minute)]:
             del self._spans[mn]
         self._synced = max(synced, now)
 
@@ -76,7 +79,7 @@ class TerminalEventCache:
         span = self._spans.get(mn)
         if span is None:
             hi = end + self._ahead
-            span = _Span(start, hi, self._read(repo, mn, start, hi))
+            span = _Span(start, hi, self._read(repo, mn, start, hi), self._minute)
         else:
             if start < span.lo:
                 span.events[:0] = self._read(repo, mn, start, span.lo)

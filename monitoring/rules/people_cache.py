@@ -5,7 +5,6 @@ More: docs/rules.md, "Module notes".
 
 from __future__ import annotations
 
-import zlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -13,6 +12,7 @@ from monitoring.emergency.models import EmergencyAlert, HaltOrder
 from monitoring.emergency.ports import EmergencyRepository
 from monitoring.reports.models import FaultReport, StoppageRequest
 from monitoring.reports.ports import ReportRepository
+from monitoring.rules.refresh_turns import RefreshTurns, minute_of
 from monitoring.rules.situation import Emergency
 
 AHEAD = timedelta(hours=1)  # alerts and halts are read this far past the tick's window, so the window slides inside
@@ -20,73 +20,76 @@ AHEAD = timedelta(hours=1)  # alerts and halts are read this far past the tick's
 
 @dataclass
 class _County:
+    """The documents read under one mark, each with the minute of the tick that read it (minute_of)."""
+
     mark: str
-    faults: dict[str, list[FaultReport]] = field(default_factory=dict)
-    stoppages: dict[str, list[StoppageRequest]] = field(default_factory=dict)
-    situation: tuple[datetime, datetime, Emergency] | None = None  # read for [start, end)
+    faults: dict[str, tuple[int, list[FaultReport]]] = field(default_factory=dict)
+    stoppages: dict[str, tuple[int, list[StoppageRequest]]] = field(default_factory=dict)
+    situation: tuple[int, datetime, datetime, Emergency] | None = None  # read for [start, end)
 
 
 class PeopleDocsCache:
     """Per county: the change mark read at the last tick and the documents read under it. A tick reads the mark
     first (one request); while it is unchanged no such document was written since, so copies are served; another
-    mark, or a store that keeps none, drops them. Each enterprise's are read again every `refresh_every` ticks
-    (staggered), which bounds what a lost bump (the write stored, its bump failed) leaves stale."""
+    mark, or a store that keeps none, drops them. Each enterprise's are read again once every `refresh` of tick
+    time (staggered by key, refresh_turns.py), which bounds what a lost bump (the write stored, its bump failed)
+    leaves stale, however many of the county's shards the container evaluates a tick."""
 
-    def __init__(self, *, refresh_every: int = 15, max_counties: int = 8) -> None:
-        self._refresh_every = max(refresh_every, 1)
+    def __init__(self, *, refresh: timedelta = timedelta(minutes=15), max_counties: int = 8) -> None:
+        self._turns = RefreshTurns(refresh)
         self._max_counties = max(max_counties, 1)
         self._counties: dict[str, _County] = {}
-        self._ticks = 0
 
-    def open(self, reports: ReportRepository, emergency: EmergencyRepository, county_id: str) -> PeopleDocs:
-        """The documents for one tick of `county_id`; call before reading any of them."""
-        self._ticks += 1
+    def open(
+        self, reports: ReportRepository, emergency: EmergencyRepository, county_id: str, tick: datetime
+    ) -> PeopleDocs:
+        """The documents for the tick at `tick` of `county_id`; call before reading any of them."""
         mark = reports.people_changes(county_id)
         kept = self._counties.pop(county_id, None)
         if mark is None:
-            return PeopleDocs(reports, emergency, _County(""), self._ticks, self._refresh_every)
+            return PeopleDocs(reports, emergency, _County(""), minute_of(tick), self._turns)
         if kept is None or kept.mark != mark:
             kept = _County(mark)
         self._counties[county_id] = kept  # most recent last
         while len(self._counties) > self._max_counties:
             del self._counties[next(iter(self._counties))]
-        return PeopleDocs(reports, emergency, kept, self._ticks, self._refresh_every)
+        return PeopleDocs(reports, emergency, kept, minute_of(tick), self._turns)
 
 
 class PeopleDocs:
     """One tick's reads of the people-written documents, through the county's copies."""
 
     def __init__(
-        self, reports: ReportRepository, emergency: EmergencyRepository, kept: _County, tick: int, every: int
+        self, reports: ReportRepository, emergency: EmergencyRepository, kept: _County, minute: int, turns: RefreshTurns
     ) -> None:
         self._reports = reports
         self._emergency = emergency
         self._kept = kept
-        self._tick = tick
-        self._every = every
-
-    def _due(self, key: str) -> bool:
-        return (self._tick + zlib.crc32(key.encode())) % self._every == 0
+        self._minute = minute
+        self._turns = turns
 
     def faults_for(self, enterprise_id: str) -> list[FaultReport]:
-        if enterprise_id not in self._kept.faults or self._due(enterprise_id):
-            self._kept.faults[enterprise_id] = self._reports.faults_for(enterprise_id)
-        return list(self._kept.faults[enterprise_id])
+        got = self._kept.faults.get(enterprise_id)
+        if got is None or self._turns.due(enterprise_id, got[0], self._minute):
+            got = self._kept.faults[enterprise_id] = (self._minute, self._reports.faults_for(enterprise_id))
+        return list(got[1])
 
     def stoppages_for(self, enterprise_id: str) -> list[StoppageRequest]:
-        if enterprise_id not in self._kept.stoppages or self._due(enterprise_id):
-            self._kept.stoppages[enterprise_id] = self._reports.stoppages_for(enterprise_id)
-        return list(self._kept.stoppages[enterprise_id])
+        got = self._kept.stoppages.get(enterprise_id)
+        if got is None or self._turns.due(enterprise_id, got[0], self._minute):
+            got = self._kept.stoppages[enterprise_id] = (self._minute, self._reports.stoppages_for(enterprise_id))
+        return list(got[1])
 
     def situation(self, start: datetime, end: datetime) -> Emergency:
         """Alerts and halts overlapping [start, end) and every enterprise's measures, as the repository gives them."""
         got = self._kept.situation
-        if got is None or start < got[0] or end > got[1] or self._due("emergency"):
+        if got is None or start < got[1] or end > got[2] or self._turns.due("emergency", got[0], self._minute):
             em = self._emergency
             hi = end + AHEAD
-            got = (start, hi, Emergency(em.alerts_between(start, hi), em.measures(), em.halts_between(start, hi)))
+            alerts, halts = em.alerts_between(start, hi), em.halts_between(start, hi)
+            got = (self._minute, start, hi, Emergency(alerts, em.measures(), halts))
             self._kept.situation = got
-        kept = got[2]
+        kept = got[3]
         return Emergency(
             alerts=[a for a in kept.alerts if _alert_overlaps(a, start, end)],
             measures=kept.measures,

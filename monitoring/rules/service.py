@@ -146,7 +146,7 @@ def evaluate_rules(
     shared = _Tick(config, emergency, topo, now, horizon, span, late, force_from, previous, reads)
     if cache is None:
         return _evaluate_all(shared, stores, enterprise_ids, transaction, tick_keys[0], stores.state)
-    view = cache.open(stores.state, tick_keys[0], own.writer)
+    view = cache.open(stores.state, tick_keys[0], own.writer, now)
     stamp = cache.stamp()
     try:
         result = _evaluate_all(shared, stores, enterprise_ids, transaction, tick_keys[0], view, stamp)
@@ -212,7 +212,7 @@ def evaluate_tick(
     ahead = now + timedelta(minutes=1)
     reports: ReportReads | None = None
     if people is not None:
-        docs = people[0].open(repos.reports, repos.emergency, people[1])
+        docs = people[0].open(repos.reports, repos.emergency, people[1], now)
         situation, reports = docs.situation(back, ahead), docs
     else:
         situation = Emergency(

@@ -156,9 +156,3 @@ def scheduled_minute(raw: str | None, fallback: datetime, every_minutes: int = 1
     # The minute of the hour: the same tick in any zone whose offset is whole half-hours (every cadence divides 30)
     off = at.minute % every_minutes
     return at - timedelta(minutes=off, seconds=at.second, microseconds=at.microsecond)
-
-
-def ticks_in(minutes: int, every_minutes: int) -> int:
-    """How many ticks of a cadence of `every_minutes` make `minutes` (at least one): the warm caches' periodic
-    re-reads are counted in ticks and keep their bound in minutes whatever the cadence."""
-    return max(1, minutes // max(every_minutes, 1))

@@ -79,7 +79,7 @@ class WarmShards:
         mine = self._shard_ticks.get(shard.tick_key)
         if snap is not None and snap.state is not None and self._state is not None and snap.state[0] == shard.tick_key:
             if mine is None or snap.tick > mine:  # its documents are trusted only if the mark carries its stamp
-                self._state.adopt(*snap.state)
+                self._state.adopt(*snap.state, tick=snap.tick)
         chosen: dict[str, datetime] = {}
         restore: dict[str, Window] = {}
         cold: list[str] = []

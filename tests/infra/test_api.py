@@ -446,6 +446,8 @@ def test_without_waf_the_stage_is_still_throttled_and_the_choice_acknowledged(
     acks = {(path, reason) for rule, path, reason in nag.RECORDED if rule == "AwsSolutions-APIG3"}
     (path, reason), *_ = [(p, r) for p, r in acks if p.startswith(f"Gongkuang-{stage}/")]
     assert path.startswith(f"Gongkuang-{stage}/Api/RestApi/") and "api_waf=false" in reason
+    # ... and says what the app's per-address login limit is: per container, on the address API Gateway sees
+    assert "as API Gateway sees it" in reason and "each Lambda container" in reason and "CloudFront" in reason
     assert not [p for p, _ in acks if p.startswith(("Gongkuang-dev/", "Gongkuang-prod/"))]
     assert synthesized.resources("prod", "AWS::WAFv2::WebACL")  # prod keeps its per-address rule
 

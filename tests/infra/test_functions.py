@@ -258,8 +258,14 @@ def test_the_rule_scheduler_runs_on_the_stage_cadence_and_retries_within_a_tick(
         if functions[r["Targets"][0]["Arn"]["Fn::GetAtt"][0]]["Properties"]["Handler"] == RULES_SCHEDULER_HANDLER
     ]
     assert rule["ScheduleExpression"] == expression
-    # A retried run lands before the next tick and inside SQS FIFO's 5-minute deduplication window
+    # A retried run lands before the next tick and inside SQS FIFO's 5-minute deduplication window: EventBridge's
+    # delivery, and Lambda's own retries of a failed run or a throttled event (else 2 retries within 6 hours)
     assert rule["Targets"][0]["RetryPolicy"]["MaximumEventAgeInSeconds"] == min(every, 5) * 60
+    scheduler = rule["Targets"][0]["Arn"]["Fn::GetAtt"][0]
+    configs = synthesized.properties(stage, "AWS::Lambda::EventInvokeConfig")
+    (invoke,) = [p for p in configs if p["FunctionName"] == {"Ref": scheduler}]
+    assert invoke["MaximumEventAgeInSeconds"] == min(every, 5) * 60 and invoke["MaximumRetryAttempts"] == 2
+    assert invoke["Qualifier"] == "$LATEST"
     # Every function reads the cadence: the scheduler floors its event's time to it, the caches count their re-reads
     assert all(f["Properties"]["Environment"]["Variables"]["RULES_EVERY_MINUTES"] == str(every)
                for f in functions.values() if "Environment" in f["Properties"]

@@ -34,6 +34,8 @@ class RefreshIn(ApiModel):
 def failures_limited(ctx: RequestContext) -> Iterator[None]:
     """429 with Retry-After once this address has failed to sign in too often; only failures count, so an office
     behind one address signs in freely (per account, the lockout counts too)."""
+    # API Gateway's sourceIp: behind the dashboard's CloudFront an edge's address, shared by its viewers. Not
+    # X-Forwarded-For or CloudFront-Viewer-Address: a caller of the stage's own URL writes those as it likes.
     limiter, key = ctx.services.login_limiter, ctx.source_ip or "unknown"
     wait = limiter.wait(key, time.monotonic())
     if wait > 0:

@@ -22,6 +22,7 @@ from functions.on_rule_shard import handler as shard_handler
 from monitoring.clock import FixedClock
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.registry.models import Branch, County, Town, TownKind
+from monitoring.rules.decode_watermark import DecodeProgress
 from monitoring.rules.shards import Shard
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
@@ -45,7 +46,13 @@ def _enterprise(store: Store, eid: str, county: str = "rugao") -> None:
 
 
 def _wire(
-    tmp_path: Path, queue_url: str = "", per_shard: int = 2, every: int = 1, *, wait_for_decode: bool = False
+    tmp_path: Path,
+    queue_url: str = "",
+    per_shard: int = 2,
+    every: int = 1,
+    *,
+    wait_for_decode: bool = False,
+    clock: FixedClock | None = None,
 ) -> Store:
     settings = _wiring.Settings(
         rules_wait_for_decode=wait_for_decode,
@@ -56,7 +63,7 @@ def _wire(
         rules_every_minutes=every,
         dynamodb_region=REGION,
     )
-    _wiring.configure(settings, clock=FixedClock(TICK))
+    _wiring.configure(settings, clock=clock or FixedClock(TICK))
     forget_plan()
     return _wiring.get_store()
 
@@ -162,6 +169,53 @@ def test_the_scheduler_reads_decodes_progress_once_and_the_workers_judge_no_late
         assert shard_handler(_sqs_event(older), lambda_context) == {"batchItemFailures": []}
         shard = Shard.from_message(older)
         assert TickMark.load(store.rule_state, shard.tick_key).horizon == datetime(2026, 11, 23, 2, 48, tzinfo=UTC)
+
+
+class DecodeGoesOn(FixedClock):
+    """A frozen clock on which decode carries on while the scheduler waits: once past 03:00:08 its lane has noted
+    the frames that arrived up to 03:00:03 (its previous note, at 02:59:58, ended at 02:59:57)."""
+
+    def __init__(self, at: datetime) -> None:
+        super().__init__(at)
+        self.slept: list[float] = []
+        self.progress: DecodeProgress | None = None
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        super().sleep(seconds)
+        if self.progress is not None and self.now() >= TICK + timedelta(seconds=8):
+            self.progress.note("shardId-0", {"*": TICK + timedelta(seconds=3)}, TICK + timedelta(seconds=8))
+
+
+@pytest.mark.usefixtures("fake_aws_env", "clean_wiring")
+@pytest.mark.parametrize(("started", "slept", "horizon"), [(1, [14.0], "02:58"), (40, [], "02:57")])
+def test_the_scheduler_reads_decodes_notes_fifteen_seconds_after_its_tick(
+    tmp_path: Path, lambda_context: Any, started: int, slept: list[float], horizon: str
+) -> None:
+    from monitoring.rules.state_docs import TickMark
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="rule-shards.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        clock = DecodeGoesOn(TICK + timedelta(seconds=started))
+        store = _wire(tmp_path, url, per_shard=1, wait_for_decode=True, clock=clock)
+        b.seed_jurisdictions(store.registry)
+        _enterprise(store, "e1")
+        # Given decode's note of the frames that arrived up to 3 seconds before the tick (written every 10 s at most)
+        clock.progress = DecodeProgress(store.rule_state, container="a")
+        clock.progress.note("shardId-0", {"*": TICK - timedelta(seconds=3)}, TICK - timedelta(seconds=2))
+        # When the scheduler's 03:00 run starts a second after the tick (or, late, 40 seconds after)
+        schedule_handler(load_event("eventbridge_scheduled.json"), lambda_context)
+        # Then it waited until 03:00:15 before reading the notes (a late run does not wait)
+        assert clock.slept == slept
+        (msg,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        # ... so decode had noted what arrived after the tick minute and the worker judges up to 03:00 - settle,
+        # not a minute less (the late run here reads the note from before the tick: 02:59 - settle)
+        assert shard_handler(_sqs_event(json.loads(msg["Body"])), lambda_context) == {"batchItemFailures": []}
+        shard = Shard.from_message(json.loads(msg["Body"]))
+        assert TickMark.load(store.rule_state, shard.tick_key).horizon == datetime.fromisoformat(
+            f"2026-11-23T{horizon}:00+00:00"
+        )
 
 
 @pytest.mark.usefixtures("fake_aws_env", "clean_wiring")

@@ -24,3 +24,15 @@ def test_fixed_clock_refuses_naive_time() -> None:
 
 def test_system_clock_is_aware_utc() -> None:
     assert SystemClock().now().tzinfo is UTC
+
+
+def test_sleeping_waits_on_the_wall_clock_and_moves_a_fixed_one_on() -> None:
+    fixed = FixedClock(datetime(2026, 11, 28, tzinfo=UTC))
+    fixed.sleep(14.5)
+    assert fixed.now() == datetime(2026, 11, 28, 0, 0, 14, 500_000, tzinfo=UTC)
+    fixed.sleep(-3)  # a negative wait is none
+    assert fixed.now() == datetime(2026, 11, 28, 0, 0, 14, 500_000, tzinfo=UTC)
+    wall = SystemClock()
+    before = wall.now()
+    wall.sleep(0.05)
+    assert wall.now() - before >= timedelta(seconds=0.05)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from monitoring.clock import FixedClock
 from monitoring.events.models import Event, EventKind
@@ -83,9 +86,9 @@ def test_a_window_reaching_further_back_reads_only_the_part_before_the_kept_rang
     assert cache.events(repo, "MN1", T - 4 * 60 * MIN, T - 60 * MIN) == [early]
 
 
-def test_each_terminal_is_read_again_every_refresh_every_ticks() -> None:
+def test_each_terminal_is_read_again_every_refresh_of_tick_time() -> None:
     clock, repo, cache = _setup()
-    cache = TerminalEventCache(refresh_every=3)
+    cache = TerminalEventCache(refresh=3 * MIN)
     cache.begin_tick(repo, T)
     cache.events(repo, "MN1", *WINDOW)
     hidden = Event("MN1", EventKind.POWER_LOSS, T - 10 * MIN)
@@ -100,3 +103,49 @@ def test_each_terminal_is_read_again_every_refresh_every_ticks() -> None:
 
 def test_every_event_kind_the_rules_judge_is_noted_when_stored() -> None:
     assert set(EVENT_KINDS) == NOTED_KINDS
+
+
+class CountingEvents:
+    """The memory repository, counting which MNs' events are queried."""
+
+    def __init__(self, inner: MemoryEventsRepository) -> None:
+        self.inner = inner
+        self.read: Counter[str] = Counter()
+
+    def events_for_mn(
+        self, mn: str, start: datetime, end: datetime, *, limit: int = 10_000, consistent: bool = True
+    ) -> list[Event]:
+        self.read[mn] += 1
+        return self.inner.events_for_mn(mn, start, end, limit=limit, consistent=consistent)
+
+    def mns_with_new_events(self, since: datetime) -> set[str] | None:
+        return self.inner.mns_with_new_events(since)
+
+
+@pytest.mark.parametrize("shards", [3, 12])
+def test_a_container_evaluating_many_shards_a_tick_reads_every_terminal_again_once_a_refresh_period(
+    shards: int,
+) -> None:
+    # Given one county's event cache in a container evaluating `shards` of its shards every 5-minute tick, each
+    # MN due every hour (12 ticks), and events nobody noted (only a read of the store sees them)
+    _, memory, _ = _setup()
+    repo = CountingEvents(memory)
+    cache = TerminalEventCache(refresh=60 * MIN)
+    mns = {i: [f"MN{i:02d}{j:02d}" for j in range(10)] for i in range(shards)}
+    for group in mns.values():
+        for mn in group:
+            _unnoted(memory, Event(mn, EventKind.POWER_LOSS, T - 10 * MIN))
+
+    def tick(t: datetime) -> None:
+        for group in mns.values():  # each shard's tick begins on its own
+            cache.begin_tick(repo, t)
+            for mn in group:
+                assert [e.mn for e in cache.events(repo, mn, T - 45 * MIN, t)] == [mn]
+
+    tick(T)
+    repo.read.clear()
+    # When the next twelve ticks run warm in the same container
+    for n in range(1, 13):
+        tick(T + 5 * n * MIN)
+    # Then every MN of every shard was read again exactly once
+    assert repo.read == Counter(mn for group in mns.values() for mn in group)

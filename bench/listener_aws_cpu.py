@@ -142,6 +142,7 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=60.0, help="the live phase")
     ap.add_argument("--idle", type=float, default=10.0, help="connected, no frames: the per-session background")
     ap.add_argument("--logins-at-once", type=int, default=50, help="terminals logging in together")
+    ap.add_argument("--batch-linger", type=float, default=0.002, help="the listener's batch_linger (s)")
     ap.add_argument("--log", default="/tmp/listener_aws_cpu.log", help="the listener's log")
     ap.add_argument("--lookup-rate", type=float, default=1000.0, help="the listener's directory_lookup_rate")
     args = ap.parse_args()
@@ -164,7 +165,7 @@ def main() -> None:
                 ["--sink", f"kinesis:{STREAM}", "--health-port", str(free_port()),
                  "--store-backend", "dynamodb", "--dynamodb-endpoint", local.url, "--dynamodb-region", REGION,
                  "--dynamodb-table-prefix", prefix, "--counties", "",
-                 "--directory-lookup-rate", str(args.lookup_rate),
+                 "--directory-lookup-rate", str(args.lookup_rate), "--batch-linger", str(args.batch_linger),
                  "--max-connections", str(args.terminals + 1000), "--conn-burst", "1000000",
                  "--conn-rate", "1000000"],
                 Path(args.log),
@@ -186,13 +187,14 @@ def main() -> None:
           f"{r['login_seconds']:.1f} s, {args.logins_at_once} at once, {r['login_cpu_ms_each']:.2f} ms CPU each "
           "(scrypt verify, registry GetItem, lease claim, first frame to Kinesis)")  # fmt: skip
     print(f"connected, idle: {100 * r['idle_cpu_share']:.1f} % of one core")
-    print(f"live at {args.frames_per_minute:g} frames/min per terminal: {r['live_frames']:.0f} frames in "
+    print(f"live at {args.frames_per_minute:g} frames/min per terminal, batch_linger {args.batch_linger:g} s: {r['live_frames']:.0f} frames in "
           f"{r['live_seconds']:.0f} s, {100 * r['live_cpu_share']:.1f} % of one core, "
           f"{r['live_cpu_s_per_1000_frames']:.3f} CPU s per 1,000 frames; RSS {r['rss_mib']:.0f} MiB; "
           f"unacknowledged {r['unacked']:.0f}")  # fmt: skip
     print(f"listener: acks={server.get('acks')} durable={server.get('frames_durable')} "
           f"batches={server.get('sink_batches')}")  # fmt: skip
-    print(json.dumps({"bench": "listener_aws_cpu", "frames_per_minute": args.frames_per_minute, **r}))
+    print(json.dumps({"bench": "listener_aws_cpu", "frames_per_minute": args.frames_per_minute,
+                      "batch_linger": args.batch_linger, **r}))
 
 
 if __name__ == "__main__":

@@ -479,6 +479,7 @@ class PlatformStack(Stack):
             "IOT_INGEST_STREAM_GROUPS": str(settings.stream_groups),  # partition keys g0…g<N-1>, even over the shards
             "IOT_INGEST_DRAIN_TIMEOUT": str(settings.drain_timeout),
             "IOT_INGEST_MAX_CONNECTIONS": str(settings.listener_max_connections),
+            "IOT_INGEST_BATCH_LINGER": str(settings.listener_batch_linger_ms / 1000),
             "IOT_INGEST_LOG_LEVEL": settings.log_level,
             # AWS mode: terminals authenticate against the registry in DynamoDB (a copy of the county, reloaded)
             "IOT_INGEST_STORE_BACKEND": "dynamodb",

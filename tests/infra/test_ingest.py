@@ -296,3 +296,5 @@ def test_the_listener_may_hold_its_connections_whatever_the_platform_default(
     cap = int(env["IOT_INGEST_MAX_CONNECTIONS"])
     assert cap == s.listener_max_connections
     assert 1.5 * s.connections_per_task <= cap <= 65535 - 1024
+    # frames wait up to 100 ms for company: one PutRecords per batch of tens, not per frame
+    assert float(env["IOT_INGEST_BATCH_LINGER"]) == s.listener_batch_linger_ms / 1000 == 0.1

@@ -9,7 +9,6 @@ import argparse
 import asyncio
 import json
 import os
-import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -23,6 +22,7 @@ from bench._listener import cpu_seconds, free_port, metrics, rss_kib, start_list
 from bench.ingest_idle_memory import raise_fd_limit
 from hj212.china_time import CHINA
 from monitoring.registry.terminal import hash_password
+from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
 from tests.support import dynamodb_local
 from tests.support.dynamodb_tables import fresh_backend
@@ -124,20 +124,16 @@ async def run(
     }
 
 
-def _seed(url: str, n: int, prefix_label: str) -> tuple[object, str]:
-    ctx = fresh_backend(url, prefix_label, region=REGION, env_credentials=True)
-    backend = ctx.__enter__()
-    store = backend.store()
+def _seed(store: Store, n: int) -> None:
     b.seed_jurisdictions(store.registry)
     digest = hash_password(PW)  # the deployed cost (scrypt n = 2^14); one digest shared, verified once per MN
     with ThreadPoolExecutor(8) as pool:
         list(pool.map(lambda i: store.registry.put_terminal(b.terminal(bench_mn(i), password_hash=digest)), range(n)))
-    return ctx, backend.table_prefix
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--terminals", type=int, default=5000)
+    ap.add_argument("--terminals", type=int, default=1000)
     ap.add_argument("--frames-per-minute", type=float, default=3.0, help="per terminal (a minute upload: ≈ 3)")
     ap.add_argument("--seconds", type=float, default=60.0, help="the live phase")
     ap.add_argument("--idle", type=float, default=10.0, help="connected, no frames: the per-session background")
@@ -155,8 +151,11 @@ def main() -> None:
     os.environ["AWS_DEFAULT_REGION"] = REGION
     local = dynamodb_local.start()
     try:
-        ctx, prefix = _seed(local.url, args.terminals, "lcpu")
-        with moto_server() as kinesis, tempfile.TemporaryDirectory() as tmp:
+        with (
+            fresh_backend(local.url, "lcpu", region=REGION, env_credentials=True) as backend,
+            moto_server() as kinesis,
+        ):
+            _seed(backend.store(), args.terminals)
             boto3.client("kinesis", region_name=REGION, endpoint_url=kinesis).create_stream(
                 StreamName=STREAM, ShardCount=1
             )
@@ -164,7 +163,7 @@ def main() -> None:
             proc, port, health = start_listener(
                 ["--sink", f"kinesis:{STREAM}", "--health-port", str(free_port()),
                  "--store-backend", "dynamodb", "--dynamodb-endpoint", local.url, "--dynamodb-region", REGION,
-                 "--dynamodb-table-prefix", prefix, "--counties", "",
+                 "--dynamodb-table-prefix", backend.table_prefix, "--counties", "",
                  "--directory-lookup-rate", str(args.lookup_rate), "--batch-linger", str(args.batch_linger),
                  "--max-connections", str(args.terminals + 1000), "--conn-burst", "1000000",
                  "--conn-rate", "1000000"],
@@ -174,11 +173,10 @@ def main() -> None:
                 result = uvloop.run(
                     run(port, proc.pid, args.terminals, 60.0 / args.frames_per_minute, args.seconds, args.idle,
                         args.logins_at_once)
-                )
+                )  # fmt: skip
                 server = metrics(health)
             finally:
                 stop(proc)
-        ctx.__exit__(None, None, None)  # type: ignore[attr-defined]
     finally:
         local.stop()
     r = result
@@ -187,14 +185,23 @@ def main() -> None:
           f"{r['login_seconds']:.1f} s, {args.logins_at_once} at once, {r['login_cpu_ms_each']:.2f} ms CPU each "
           "(scrypt verify, registry GetItem, lease claim, first frame to Kinesis)")  # fmt: skip
     print(f"connected, idle: {100 * r['idle_cpu_share']:.1f} % of one core")
-    print(f"live at {args.frames_per_minute:g} frames/min per terminal, batch_linger {args.batch_linger:g} s: {r['live_frames']:.0f} frames in "
+    print(f"live at {args.frames_per_minute:g} frames/min per terminal, batch_linger {args.batch_linger:g} s: "
+          f"{r['live_frames']:.0f} frames in "
           f"{r['live_seconds']:.0f} s, {100 * r['live_cpu_share']:.1f} % of one core, "
           f"{r['live_cpu_s_per_1000_frames']:.3f} CPU s per 1,000 frames; RSS {r['rss_mib']:.0f} MiB; "
           f"unacknowledged {r['unacked']:.0f}")  # fmt: skip
     print(f"listener: acks={server.get('acks')} durable={server.get('frames_durable')} "
           f"batches={server.get('sink_batches')}")  # fmt: skip
-    print(json.dumps({"bench": "listener_aws_cpu", "frames_per_minute": args.frames_per_minute,
-                      "batch_linger": args.batch_linger, **r}))
+    print(
+        json.dumps(
+            {
+                "bench": "listener_aws_cpu",
+                "frames_per_minute": args.frames_per_minute,
+                "batch_linger": args.batch_linger,
+                **r,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

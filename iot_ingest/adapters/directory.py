@@ -67,6 +67,8 @@ class CachedRegistryDirectory:
         # the check waiting on them timed out: a login storm's resends find the answers instead of queueing new work
         # behind the abandoned (the ports' two threads cannot cancel what they started).
         self._reading: dict[str, asyncio.Task[Terminal | None]] = {}
+        self._reads_started = 0
+        self._read_started: dict[str, int] = {}  # MN -> the order of the read whose answer the copy holds
         self._verifying: dict[tuple[str, str, tuple[str, str | None]], asyncio.Task[bool]] = {}
         self.lookups = 0  # single-MN registry lookups made (tests and the requests-per-frame figure)
         self.reloads = 0
@@ -131,36 +133,46 @@ class CachedRegistryDirectory:
             if now - entry.fetched < ttl or (entry.terminal is not None and self.counties):
                 return entry  # fresh, or kept fresh by the counties' reload
         reading = self._reading.get(mn)
-        if reading is None:
+        # a refresh asked for after that read began (a password change) needs a read of its own
+        if reading is None or mn in self._refresh:
             if not self._take_token():
                 if entry is None:
                     raise LookupBudgetSpent(f"no registry lookup left for {mn} this second")
                 return entry  # over the lookup budget: the last answer
             self.lookups += 1
+            refreshing = mn in self._refresh
+            self._refresh.discard(mn)
+            self._reads_started += 1
+            started = self._reads_started
             reading = self._reading[mn] = asyncio.get_running_loop().create_task(
                 run_blocking(self.store.registry.find_terminal, mn)
             )
-            reading.add_done_callback(lambda done: self._read(mn, done))
+            reading.add_done_callback(lambda done: self._read(mn, done, started, refreshing))
         try:
-            await asyncio.shield(reading)
+            answer = await asyncio.shield(reading)
         except Exception as exc:
             log.error("terminal lookup failed", extra={"fields": {"mn": mn, "error": repr(exc)}})
             if entry is None:
                 raise  # no answer at all: the frames stay unacknowledged and the terminal resends
             return entry
-        self._read(mn, reading)
-        return self._entries[mn]
+        return self._entries.get(mn) or _Entry(answer, self.monotonic())
 
-    def _read(self, mn: str, reading: asyncio.Task[Terminal | None]) -> None:
-        """Keep a finished registry read's answer, whether or not a check still waits for it (idempotent)."""
+    def _read(self, mn: str, reading: asyncio.Task[Terminal | None], started: int, refreshing: bool) -> None:
+        """Keep a finished registry read's answer, whether or not a check still waits for it, unless a read begun
+        later already answered; a failed refresh is asked for again."""
         if self._reading.get(mn) is reading:
             del self._reading[mn]
         if reading.cancelled() or reading.exception() is not None:
+            if refreshing:
+                self._refresh.add(mn)
+            return
+        if started < self._read_started.get(mn, 0):
             return
         if len(self._entries) > 4 * MAX_VERIFIED:
             self._entries = {k: v for k, v in self._entries.items() if v.terminal is not None}
+            self._read_started = {k: v for k, v in self._read_started.items() if k in self._entries}
+        self._read_started[mn] = started
         self._entries[mn] = _Entry(reading.result(), self.monotonic())
-        self._refresh.discard(mn)
 
     async def check(self, mn: str, pw: str | None) -> AuthStatus:
         entry = await self._entry(mn)

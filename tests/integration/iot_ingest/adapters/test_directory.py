@@ -207,7 +207,7 @@ class _SlowRegistry:
 
 def test_a_login_that_timed_out_leaves_its_answer_for_the_resend_and_logins_share_one_read(store: Store) -> None:
     slow = _SlowRegistry(store.registry, 0.3)
-    slow_store = dataclasses.replace(store, registry=slow)  # type: ignore[type-var]
+    slow_store = dataclasses.replace(store, registry=slow)  # type: ignore[arg-type]
     directory = CachedRegistryDirectory(slow_store, counties=[])  # the province shape: every MN read alone
 
     async def scenario() -> tuple[list[AuthStatus], AuthStatus]:
@@ -222,3 +222,19 @@ def test_a_login_that_timed_out_leaves_its_answer_for_the_resend_and_logins_shar
     # Then every check got the one read's answer: no read queued behind the abandoned one, none repeated
     assert joined == [AuthStatus.OK, AuthStatus.OK] and later is AuthStatus.OK
     assert (slow.reads, directory.lookups) == (1, 1)
+
+
+def test_a_refresh_asked_for_while_a_read_is_under_way_gets_a_read_of_its_own(store: Store) -> None:
+    slow = _SlowRegistry(store.registry, 0.3)
+    directory = CachedRegistryDirectory(dataclasses.replace(store, registry=slow), counties=[])  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        first = asyncio.ensure_future(directory.check(TERMINALS[4], PW))
+        await asyncio.sleep(0.05)  # that read is under way when a password change is announced
+        directory.refresh(TERMINALS[4])
+        assert await directory.check(TERMINALS[4], PW) is AuthStatus.OK
+        assert await first is AuthStatus.OK
+
+    asyncio.run(scenario())
+    # the announced change is read after it was announced, not answered by the read begun before it
+    assert slow.reads == 2

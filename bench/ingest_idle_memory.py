@@ -20,10 +20,19 @@ from bench._listener import free_port, metrics, rss_kib, start_listener, stop
 
 
 def raise_fd_limit(need: int) -> int:
+    """Soft file-descriptor limit of this process (and so of the listener it starts) raised to `need`: past the
+    hard limit too where the process may (root or CAP_SYS_RESOURCE), else up to the hard limit."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft >= need:
+        return soft
+    if hard != resource.RLIM_INFINITY and hard < need:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))
+            return need
+        except (ValueError, OSError):
+            pass  # not allowed: stay under the hard limit
     target = hard if hard != resource.RLIM_INFINITY else need
-    if soft < need:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (min(need, target), hard))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (min(need, target), hard))
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 

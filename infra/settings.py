@@ -29,6 +29,10 @@ FARGATE_SIZES: dict[int, tuple[int, ...]] = {
 }
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 # ECS on Fargate waits at most 120 s between SIGTERM and SIGKILL.
+# The listener container's open-file limit (soft = hard), set in the task definition rather than left to the
+# platform's default (Fargate's has changed over time; Docker's on EC2 differs): a connection is one descriptor.
+LISTENER_NOFILE = 65535
+LISTENER_SPARE_FILES = 1024  # descriptors beside the terminals' (AWS clients, logs, health checks, imports)
 MAX_STOP_TIMEOUT = 120
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,15}$")
 _ACCOUNT = re.compile(r"^\d{12}$")
@@ -83,7 +87,13 @@ class StageSettings(BaseModel):
     listener_memory_mib: int = 1024
     listener_min_tasks: int = 2
     listener_max_tasks: int = 6
-    connections_per_task: int = 5000
+    connections_per_task: int = 5000  # the connections policy's target: open connections per task, on average
+    # The listener's own cap (IOT_INGEST_MAX_CONNECTIONS): a task closes connections beyond it at once. At least
+    # 1.5 × connections_per_task (uneven spread, a failed neighbour's terminals), below the container's LISTENER_NOFILE
+    listener_max_connections: int = 20000
+    # How long the listener's batch for Kinesis waits for more frames (IOT_INGEST_BATCH_LINGER, in ms here): one
+    # PutRecords costs ≈ 2 ms of CPU, so batches of tens instead of ones cut its CPU per frame ≈ 8-fold (docs/deploy.md)
+    listener_batch_linger_ms: int = 100
     cpu_target_percent: int = 60
     deregistration_delay: int = 30
     drain_timeout: int = 20
@@ -322,7 +332,14 @@ def _check(s: StageSettings) -> None:
         (s.listener_memory_mib in FARGATE_SIZES.get(s.listener_cpu, ()), "listener cpu/memory is no Fargate size"),
         (1 <= s.listener_min_tasks <= s.listener_max_tasks <= 200, "need 1 <= listener_min_tasks <= max <= 200"),
         (s.connections_per_task >= 1, "connections_per_task must be positive"),
+        (
+            s.connections_per_task * 3 <= s.listener_max_connections * 2
+            and s.listener_max_connections <= LISTENER_NOFILE - LISTENER_SPARE_FILES,
+            f"listener_max_connections must be at least 1.5 × connections_per_task and at most "
+            f"{LISTENER_NOFILE - LISTENER_SPARE_FILES} (the container's open-file limit less the listener's own files)",
+        ),
         (10 <= s.cpu_target_percent <= 90, "cpu_target_percent must be 10-90"),
+        (0 <= s.listener_batch_linger_ms <= 1000, "listener_batch_linger_ms must be 0-1000 (acknowledgements wait)"),
         (0 <= s.deregistration_delay <= 3600, "deregistration_delay must be 0-3600"),
         (0 < s.drain_timeout < s.stop_timeout <= MAX_STOP_TIMEOUT, "need 0 < drain_timeout < stop_timeout <= 120"),
         (1 <= s.max_azs <= 3, "max_azs must be 1-3 (one Elastic IP per zone)"),

@@ -97,6 +97,7 @@ class Ingest(Construct):
         stop_timeout: Duration,
         log_retention: logs.RetentionDays,
         metrics_namespace: str,
+        open_files: int,
         container_insights: bool = True,
         compute: str = "fargate",
         instance_type: str = "t4g.small",
@@ -125,6 +126,7 @@ class Ingest(Construct):
         )
         self.environment = dict(environment)
         self.stop_timeout = stop_timeout
+        self.open_files = open_files
         self.elastic_ips: list[ec2.CfnEIP] = []
         self.allocation_ids = self._addresses(allocation_ids, 1 if compute == "ec2" else len(public))
         self.load_balancer: elbv2.NetworkLoadBalancer | None = None
@@ -180,6 +182,8 @@ class Ingest(Construct):
             # SIGTERM -> the listener stops accepting, flushes its sink and closes sessions; SIGKILL after this.
             stop_timeout=self.stop_timeout,
             essential=True,
+            # a terminal's connection is a descriptor: the limit is set, never the platform's default
+            ulimits=[ecs.Ulimit(name=ecs.UlimitName.NOFILE, soft_limit=self.open_files, hard_limit=self.open_files)],
             **options,  # type: ignore[arg-type]
         )
 

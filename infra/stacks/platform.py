@@ -29,7 +29,7 @@ from infra.constructs.web import Web
 from infra.data_grants import CHAIN_ARCHIVE, SCHEDULE_RULES, KeyGrant
 from infra.nag import suppress_reviewed_findings
 from infra.secret_parameters import parameter_names
-from infra.settings import StageSettings
+from infra.settings import LISTENER_NOFILE, StageSettings
 
 # docs/contracts.md §3: module path of each handler (entry function `handler`).
 DECODE_HANDLER = "functions.on_frame_batch.handler"
@@ -301,6 +301,7 @@ class PlatformStack(Stack):
             stop_timeout=Duration.seconds(settings.stop_timeout),
             log_retention=retention,
             metrics_namespace=settings.metrics_namespace,
+            open_files=LISTENER_NOFILE,
             container_insights=settings.container_insights,
             compute=settings.listener_compute,
             instance_type=settings.listener_instance_type,
@@ -477,6 +478,8 @@ class PlatformStack(Stack):
             "IOT_INGEST_SINK": f"kinesis:{self.stream.stream.stream_name}",
             "IOT_INGEST_STREAM_GROUPS": str(settings.stream_groups),  # partition keys g0…g<N-1>, even over the shards
             "IOT_INGEST_DRAIN_TIMEOUT": str(settings.drain_timeout),
+            "IOT_INGEST_MAX_CONNECTIONS": str(settings.listener_max_connections),
+            "IOT_INGEST_BATCH_LINGER": str(settings.listener_batch_linger_ms / 1000),
             "IOT_INGEST_LOG_LEVEL": settings.log_level,
             # AWS mode: terminals authenticate against the registry in DynamoDB (a copy of the county, reloaded)
             "IOT_INGEST_STORE_BACKEND": "dynamodb",

@@ -63,6 +63,13 @@ class CachedRegistryDirectory:
         self._tokens = float(lookup_burst)
         self._tokens_at = monotonic()
         self._rechecked: dict[str, float] = {}  # MN -> monotonic time of its last re-read after a refused password
+        # Registry reads and password checks under way, shared by every check that needs them and finished even when
+        # the check waiting on them timed out: a login storm's resends find the answers instead of queueing new work
+        # behind the abandoned (the ports' two threads cannot cancel what they started).
+        self._reading: dict[str, asyncio.Task[Terminal | None]] = {}
+        self._reads_started = 0
+        self._read_started: dict[str, int] = {}  # MN -> the order of the read whose answer the copy holds
+        self._verifying: dict[tuple[str, str, tuple[str, str | None]], asyncio.Task[bool]] = {}
         self.lookups = 0  # single-MN registry lookups made (tests and the requests-per-frame figure)
         self.reloads = 0
 
@@ -125,24 +132,47 @@ class CachedRegistryDirectory:
             ttl = self.negative_s if entry.terminal is None else self.refresh_s
             if now - entry.fetched < ttl or (entry.terminal is not None and self.counties):
                 return entry  # fresh, or kept fresh by the counties' reload
-        if not self._take_token():
-            if entry is None:
-                raise LookupBudgetSpent(f"no registry lookup left for {mn} this second")
-            return entry  # over the lookup budget: the last answer
-        self.lookups += 1
+        reading = self._reading.get(mn)
+        # a refresh asked for after that read began (a password change) needs a read of its own
+        if reading is None or mn in self._refresh:
+            if not self._take_token():
+                if entry is None:
+                    raise LookupBudgetSpent(f"no registry lookup left for {mn} this second")
+                return entry  # over the lookup budget: the last answer
+            self.lookups += 1
+            refreshing = mn in self._refresh
+            self._refresh.discard(mn)
+            self._reads_started += 1
+            started = self._reads_started
+            reading = self._reading[mn] = asyncio.get_running_loop().create_task(
+                run_blocking(self.store.registry.find_terminal, mn)
+            )
+            reading.add_done_callback(lambda done: self._read(mn, done, started, refreshing))
         try:
-            terminal: Terminal | None = await run_blocking(self.store.registry.find_terminal, mn)
+            answer = await asyncio.shield(reading)
         except Exception as exc:
             log.error("terminal lookup failed", extra={"fields": {"mn": mn, "error": repr(exc)}})
             if entry is None:
                 raise  # no answer at all: the frames stay unacknowledged and the terminal resends
             return entry
+        return self._entries.get(mn) or _Entry(answer, self.monotonic())
+
+    def _read(self, mn: str, reading: asyncio.Task[Terminal | None], started: int, refreshing: bool) -> None:
+        """Keep a finished registry read's answer, whether or not a check still waits for it, unless a read begun
+        later already answered; a failed refresh is asked for again."""
+        if self._reading.get(mn) is reading:
+            del self._reading[mn]
+        if reading.cancelled() or reading.exception() is not None:
+            if refreshing:
+                self._refresh.add(mn)
+            return
+        if started < self._read_started.get(mn, 0):
+            return
         if len(self._entries) > 4 * MAX_VERIFIED:
             self._entries = {k: v for k, v in self._entries.items() if v.terminal is not None}
-        entry = _Entry(terminal, self.monotonic())
-        self._entries[mn] = entry
-        self._refresh.discard(mn)
-        return entry
+            self._read_started = {k: v for k, v in self._read_started.items() if k in self._entries}
+        self._read_started[mn] = started
+        self._entries[mn] = _Entry(reading.result(), self.monotonic())
 
     async def check(self, mn: str, pw: str | None) -> AuthStatus:
         entry = await self._entry(mn)
@@ -181,11 +211,26 @@ class CachedRegistryDirectory:
         known = self._verified.get(key)
         hashes = (terminal.password_hash, terminal.next_password_hash)
         if known is None or known[0] != hashes:  # first time, or the password (or one under way) changed since
-            matched = await run_blocking(verify_password, terminal, pw)
-            if len(self._verified) >= MAX_VERIFIED:
-                self._verified.clear()
-            known = self._verified[key] = (hashes, matched)
+            verifying = self._verifying.get((*key, hashes))
+            if verifying is None:
+                verifying = self._verifying[(*key, hashes)] = asyncio.get_running_loop().create_task(
+                    run_blocking(verify_password, terminal, pw)
+                )
+                verifying.add_done_callback(lambda done: self._verified_by(key, hashes, done))
+            matched = await asyncio.shield(verifying)
+            self._verified_by(key, hashes, verifying)
+            known = (hashes, matched)
         return AuthStatus.OK if known[1] else AuthStatus.AUTH_FAILED
+
+    def _verified_by(self, key: tuple[str, str], hashes: tuple[str, str | None], done: asyncio.Task[bool]) -> None:
+        """Keep a finished password check (scrypt: milliseconds of CPU) even if its login timed out meanwhile."""
+        if self._verifying.get((*key, hashes)) is done:
+            del self._verifying[(*key, hashes)]
+        if done.cancelled() or done.exception() is not None:
+            return
+        if len(self._verified) >= MAX_VERIFIED:
+            self._verified.clear()
+        self._verified[key] = (hashes, done.result())
 
     async def uses_modbus_crc(self, mn: str) -> bool:
         entry = await self._entry(mn)

@@ -174,3 +174,23 @@ def test_the_bench_prices_the_decode_lanes_and_stream_groups_the_stage_synthesiz
     functions = synthesized.properties(stage, "AWS::Lambda::Function")
     lanes = {f["Environment"]["Variables"].get("DECODE_PARALLELIZATION") for f in functions if "Environment" in f}
     assert lanes - {None} == {str(priced["decode_parallelization"])}
+
+
+@pytest.mark.parametrize("shape", ["target_provisioned", "target_reserved", "county"])
+def test_the_bench_prices_the_listener_task_the_stage_synthesizes(synthesized: Synthesized, shape: str) -> None:
+    # Fargate's line and the task addresses follow the task size and the connections each task is scaled to.
+    stage = SHAPE_STAGES[shape]
+    priced = load_shapes()[shape]
+    (task,) = synthesized.properties(stage, "AWS::ECS::TaskDefinition")
+    assert (int(task["Cpu"]), int(task["Memory"])) == (priced["listener_vcpu"] * 1024, priced["listener_gb"] * 1024)
+    env = {e["Name"]: e["Value"] for c in task["ContainerDefinitions"] for e in c.get("Environment", [])}
+    assert 1.5 * priced["connections_per_task"] <= int(env["IOT_INGEST_MAX_CONNECTIONS"])
+    (scaling,) = synthesized.properties(stage, "AWS::ApplicationAutoScaling::ScalableTarget")
+    assert scaling["MinCapacity"] == priced["listener_min_tasks"]
+    policies = synthesized.properties(stage, "AWS::ApplicationAutoScaling::ScalingPolicy")
+    targets = [
+        p["TargetTrackingScalingPolicyConfiguration"]["TargetValue"]
+        for p in policies
+        if "CustomizedMetricSpecification" in p["TargetTrackingScalingPolicyConfiguration"]
+    ]
+    assert targets in ([], [priced["connections_per_task"]])  # county: no connections policy (no Container Insights)

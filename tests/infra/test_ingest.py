@@ -287,3 +287,21 @@ def test_the_county_stage_runs_one_on_demand_task_behind_a_one_zone_load_balance
     (target,) = synthesized.properties("county", "AWS::ApplicationAutoScaling::ScalableTarget")
     assert target["MinCapacity"] == 1
     assert len(synthesized.resources("county", "AWS::EC2::Subnet")) == 1
+
+
+@pytest.mark.parametrize("stage", ["dev", "prod", "county", "county-ec2"])
+def test_the_listener_may_hold_its_connections_whatever_the_platform_default(
+    synthesized: Synthesized, stage: str
+) -> None:
+    # A terminal's connection is a file descriptor: the container's limit is set, not left to Fargate's (or Docker's
+    # on EC2) default, and the listener's own cap sits above the scaling target and below that limit.
+    s = _stage(stage)
+    (task,) = synthesized.properties(stage, "AWS::ECS::TaskDefinition")
+    (container,) = task["ContainerDefinitions"]
+    assert container["Ulimits"] == [{"Name": "nofile", "SoftLimit": 65535, "HardLimit": 65535}]
+    env = {e["Name"]: e["Value"] for e in container["Environment"]}
+    cap = int(env["IOT_INGEST_MAX_CONNECTIONS"])
+    assert cap == s.listener_max_connections
+    assert 1.5 * s.connections_per_task <= cap <= 65535 - 1024
+    # frames wait up to 100 ms for company: one PutRecords per batch of tens, not per frame
+    assert float(env["IOT_INGEST_BATCH_LINGER"]) == s.listener_batch_linger_ms / 1000 == 0.1

@@ -55,6 +55,9 @@ def test_the_dev_floor_choices_are_valid_settings() -> None:
         ({"listener_spot": False, "listener_on_demand_base": 0}, "listener_on_demand_base >= 1"),
         ({"listener_on_demand_base": 3}, "listener_on_demand_base <= min_tasks"),
         ({"listener_max_tasks": 201}, "max <= 200"),
+        # the cap must leave room over the scaling target (an average), and fit the container's open-file limit
+        ({"connections_per_task": 20000}, "listener_max_connections must be at least 1.5 × connections_per_task"),
+        ({"connections_per_task": 20000, "listener_max_connections": 65000}, "at most 64511"),
         ({"pip_index_url": "http://mirror/simple"}, "pip_index_url: https URL"),
         ({"container_base_image": "python:3.11 ; rm -rf /"}, "bad container_base_image"),
         ({"flow_log_traffic": "NONE"}, "flow_log_traffic must be one of"),

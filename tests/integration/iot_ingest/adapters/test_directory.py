@@ -189,3 +189,52 @@ def test_a_password_change_announced_by_the_command_queue_is_re_read_at_the_next
     ok, refused = AuthStatus.OK, AuthStatus.AUTH_FAILED
     assert got == [ok, refused, ok, ok, ok, refused, ok]
     assert directory.lookups - lookups == 2  # one re-read per announcement, none per frame
+
+
+class _SlowRegistry:
+    """The real registry on DynamoDB Local, each single-MN read delayed as in a login storm's queue."""
+
+    def __init__(self, registry: object, delay: float) -> None:
+        self.inner, self.delay, self.reads = registry, delay, 0
+
+    def find_terminal(self, mn: str) -> object:
+        import time
+
+        self.reads += 1
+        time.sleep(self.delay)
+        return self.inner.find_terminal(mn)  # type: ignore[attr-defined]
+
+
+def test_a_login_that_timed_out_leaves_its_answer_for_the_resend_and_logins_share_one_read(store: Store) -> None:
+    slow = _SlowRegistry(store.registry, 0.3)
+    slow_store = dataclasses.replace(store, registry=slow)  # type: ignore[arg-type]
+    directory = CachedRegistryDirectory(slow_store, counties=[])  # the province shape: every MN read alone
+
+    async def scenario() -> tuple[list[AuthStatus], AuthStatus]:
+        # Given a login whose check times out before the registry answers (the listener drops its frame unacked)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(directory.check(TERMINALS[3], PW), 0.05)
+        # When the terminal resends, twice at once, while that read is still under way, and again later
+        joined = list(await asyncio.gather(*(directory.check(TERMINALS[3], PW) for _ in range(2))))
+        return joined, await directory.check(TERMINALS[3], PW)
+
+    joined, later = asyncio.run(scenario())
+    # Then every check got the one read's answer: no read queued behind the abandoned one, none repeated
+    assert joined == [AuthStatus.OK, AuthStatus.OK] and later is AuthStatus.OK
+    assert (slow.reads, directory.lookups) == (1, 1)
+
+
+def test_a_refresh_asked_for_while_a_read_is_under_way_gets_a_read_of_its_own(store: Store) -> None:
+    slow = _SlowRegistry(store.registry, 0.3)
+    directory = CachedRegistryDirectory(dataclasses.replace(store, registry=slow), counties=[])  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        first = asyncio.ensure_future(directory.check(TERMINALS[4], PW))
+        await asyncio.sleep(0.05)  # that read is under way when a password change is announced
+        directory.refresh(TERMINALS[4])
+        assert await directory.check(TERMINALS[4], PW) is AuthStatus.OK
+        assert await first is AuthStatus.OK
+
+    asyncio.run(scenario())
+    # the announced change is read after it was announced, not answered by the read begun before it
+    assert slow.reads == 2

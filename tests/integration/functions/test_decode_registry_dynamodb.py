@@ -5,7 +5,6 @@ batch, an unknown MN is not looked up per frame, and a live terminal stays onlin
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +23,7 @@ from monitoring.storage.dynamodb.registry import DynamoDBRegistryRepository
 from monitoring.storage.ports import Store
 from monitoring.views.dashboard import dashboard_summary
 from tests.contract.storage import builders as b
+from tests.support.wired_dynamodb import wired_dynamodb
 from tests.unit.monitoring.ingest.conftest import NOW, PW, frame, record
 
 pytestmark = pytest.mark.integration
@@ -35,22 +35,8 @@ STRANGER = "88888880000099"  # sends, but is not registered
 def wired(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[tuple[Store, DynamoDBBackend, FixedClock]]:
     """The AWS stage's decode knobs on DynamoDB Local: 1 h safety TTL, the mark every 30 s, state every 600 s."""
     clock = FixedClock(NOW)
-    settings = _wiring.Settings(
-        store_backend="dynamodb",
-        dynamodb_endpoint=dynamodb_local_url,
-        dynamodb_region="cn-north-1",
-        dynamodb_table_prefix=f"dr{uuid.uuid4().hex[:10]}",
-        registry_cache_s=3600.0,
-        registry_mark_check_s=30.0,
-        state_refresh_s=600.0,
-        rollup=False,
-    )
-    _wiring.configure(settings, clock=clock)
-    store = _wiring.get_store()
-    backend = getattr(store.close, "__self__", None)
-    assert isinstance(backend, DynamoDBBackend)
-    backend.create_tables(enable_ttl=False)
-    try:
+    knobs: dict[str, Any] = {"registry_cache_s": 3600.0, "registry_mark_check_s": 30.0, "state_refresh_s": 600.0}
+    with wired_dynamodb(dynamodb_local_url, "dr", clock, rollup=False, **knobs) as (store, backend):
         b.seed_jurisdictions(store.registry)
         clock.set(NOW - timedelta(hours=1))  # registered well before the container starts (no edit settling)
         for i, mn in enumerate(MNS):
@@ -58,10 +44,6 @@ def wired(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[tuple[Store, 
             store.registry.put_point(_point(f"p{i}", mn, "e1"))
         clock.set(NOW)
         yield store, backend, clock
-    finally:
-        backend.delete_tables()
-        _wiring.configure(None)
-        store.close()
 
 
 def _hash() -> str:

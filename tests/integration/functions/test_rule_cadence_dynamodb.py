@@ -4,7 +4,6 @@ first served from the container's own windows (its previous tick is the cadence'
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -19,10 +18,10 @@ from monitoring.events.models import Event, EventKind
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.rules.shards import Shard, scheduled_minute
 from monitoring.rules.store_inputs import note_late_readings
-from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
 from tests.integration.functions.test_rule_fan_out import T0, TICK, _enterprise
+from tests.support.wired_dynamodb import wired_dynamodb
 
 pytestmark = pytest.mark.integration
 IDS = ("e1", "e2")
@@ -40,27 +39,11 @@ EVENTS = {
 def _wired(url: str, every: int) -> Iterator[tuple[Store, FixedClock]]:
     """The handlers' own wiring on fresh tables: e1's fan stopped since T0; e2's restarts at TICK."""
     clock = FixedClock(TICK)
-    settings = _wiring.Settings(
-        store_backend="dynamodb",
-        dynamodb_endpoint=url,
-        dynamodb_region="cn-north-1",
-        dynamodb_table_prefix=f"rc{uuid.uuid4().hex[:10]}",
-        rules_every_minutes=every,
-    )
-    _wiring.configure(settings, clock=clock)
-    store = _wiring.get_store()
-    backend = getattr(store.close, "__self__", None)
-    assert isinstance(backend, DynamoDBBackend)
-    backend.create_tables(enable_ttl=False)
-    try:
+    with wired_dynamodb(url, "rc", clock, rules_every_minutes=every) as (store, _):
         b.seed_jurisdictions(store.registry)
         for eid in IDS:
             _enterprise(store, eid)
         yield store, clock
-    finally:
-        backend.delete_tables()
-        _wiring.configure(None)
-        store.close()
 
 
 def _minute(i: int) -> datetime:

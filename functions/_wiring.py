@@ -92,6 +92,9 @@ class Settings(BaseModel):
     # Lanes decoding each Kinesis shard at once (the event source's parallelization factor): above 1 decode notes its
     # progress per partition-key group instead of per shard (monitoring/rules/decode_watermark.py)
     decode_lanes: int = _env("DECODE_PARALLELIZATION", 1, ge=1, le=10)
+    # A group waiting for decode whose newest put is this many minutes older than any group's newest put holds the
+    # rules no more (the scheduler logs it and counts DecodeHoldReleased; docs/rules.md, decode_watermark.py)
+    decode_hold_max_minutes: int = _env("DECODE_HOLD_MAX_MINUTES", 60, ge=20, le=1440)
     notify_routes: str = _env("NOTIFY_ROUTES_PATH", "")  # "" = data/notify_routes.json
     notify_templates: str = _env("NOTIFY_TEMPLATES_PATH", "")  # "" = data/notify_templates.json
     # The provider settings' Secrets Manager secret (AWS; read by the notify channels, functions/_notify.py)

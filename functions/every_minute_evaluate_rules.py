@@ -21,7 +21,9 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     now = datetime.fromisoformat(scheduled.replace("Z", "+00:00")) if scheduled else _wiring.get_clock().now()
     store = _wiring.get_store()
     # Minutes whose frames may still wait in the stream are not judged (AWS; locally the scheduler holds the tick).
-    decoded = decoded_through(store.rule_state, now) if _wiring.get_settings().rules_wait_for_decode else None
+    settings = _wiring.get_settings()
+    wait = settings.rules_wait_for_decode
+    decoded = decoded_through(store.rule_state, now, lanes=settings.decode_lanes) if wait else None
     result = evaluate_tick(
         _wiring.get_rule_inputs(),
         store,

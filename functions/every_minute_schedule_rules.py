@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -15,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from functions import _wiring
 from functions._observability import MetricUnit, logger, metrics
 from monitoring.errors import InvalidInputError
-from monitoring.rules.decode_watermark import READ_AFTER, decoded_through
+from monitoring.rules.decode_watermark import READ_AFTER, decode_horizon
 from monitoring.rules.shards import Shard, plan_ticks, retick, scheduled_minute
 
 _plan: tuple[float, list[Shard]] | None = None  # (monotonic time planned, shards) of a warm container
@@ -59,7 +59,23 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
     if _wiring.get_settings().rules_wait_for_decode:
         # decode's notes read once a tick for every shard (not once per shard), and gone containers' notes swept
         wait_for_notes(tick)
-        decoded = decoded_through(_wiring.get_store().rule_state, tick, sweep=True)
+        settings = _wiring.get_settings()
+        hold_max = timedelta(minutes=settings.decode_hold_max_minutes)
+        horizon = decode_horizon(
+            _wiring.get_store().rule_state, tick, sweep=True, lanes=settings.decode_lanes, hold_max=hold_max
+        )
+        for gone in horizon.released:  # its lane stuck, or its note lost: judged without its records (backfill)
+            logger.warning(
+                "decode hold released",
+                extra={
+                    "group": gone.group,
+                    "put": gone.put.isoformat(),
+                    "decoded": gone.decoded.isoformat() if gone.decoded else None,
+                },
+            )
+        if horizon.released:
+            metrics.add_metric(name="DecodeHoldReleased", unit=MetricUnit.Count, value=len(horizon.released))
+        decoded = horizon.through
         shards = [replace(s, waits_for_decode=True, decoded_until=decoded) for s in shards]
     sent = queue.send(shards)
     counties = len({s.county_id for s in shards})

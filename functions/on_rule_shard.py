@@ -29,7 +29,7 @@ def evaluate_shard(shard: Shard) -> dict[str, Any]:
     # for the tick, or (a message of an older scheduler) as read here.
     decoded = shard.decoded_until
     if not shard.waits_for_decode and _wiring.get_settings().rules_wait_for_decode:
-        decoded = decoded_through(store.rule_state, shard.tick)
+        decoded = decoded_through(store.rule_state, shard.tick, lanes=_wiring.get_settings().decode_lanes)
     # The container's windows of the shard are made true as of its previous tick first (its own, else the
     # shard's snapshot), and snapshotted after (monitoring/rules/warm_shards.py).
     warm = _wiring.warm_shards_for(shard.county_id)

@@ -138,6 +138,9 @@ class StageSettings(BaseModel):
     # group, whatever this says, and the listener notes what it put (monitoring/rules/decode_watermark.py): a fast
     # lane never moves the rules past a slow or stuck one.
     decode_parallelization: int = 1
+    # A decode lane stuck (or a lost decode note) holds the rules at most this long for a group that went quiet: the
+    # scheduler then judges without its records, which come back as backfill (docs/rules.md, decode_watermark.py)
+    decode_hold_max_minutes: int = 60
     # Decode retries a failing batch until its records are this old (a store outage or throttling never discards
     # it); past that the batch's pointers go to the on-failure queue, with stream retention left to redrive it.
     decode_max_record_age_hours: int = 20
@@ -394,6 +397,7 @@ def _check(s: StageSettings) -> None:
         (1 <= s.archive_batch_size <= 10000, "archive_batch_size must be 1-10000"),
         (0 <= s.archive_batching_window <= 300, "archive_batching_window must be 0-300"),
         (1 <= s.decode_parallelization <= 10, "decode_parallelization must be 1-10"),
+        (20 <= s.decode_hold_max_minutes <= 1440, "decode_hold_max_minutes must be 20-1440"),
         (1 <= s.stream_groups <= 100_000, "stream_groups must be 1-100000"),
         (
             s.stream_on_demand or s.stream_groups % s.stream_shards == 0,

@@ -177,6 +177,7 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "REGISTRY_MARK_CHECK_S": str(settings.registry_mark_check),
         "RULES_WAIT_FOR_DECODE": "true",  # decode notes its progress per shard; the rules judge no later minute
         "DECODE_PARALLELIZATION": str(settings.decode_parallelization),  # > 1: other keys than groups are not noted
+        "DECODE_HOLD_MAX_MINUTES": str(settings.decode_hold_max_minutes),  # ScheduleRules: a quiet group's hold
         "NOTIFY_SNS_REGION": settings.notify_sns_region,  # "" = no SNS channel (the sender is granted nothing)
         "NOTIFY_SNS_SENDER_ID": settings.notify_sns_sender_id,
         "NOTIFY_WECHAT_TEMPLATES": settings.notify_wechat_templates,  # deciding counts grants per template id

@@ -9,6 +9,7 @@ import re
 import uuid
 import zlib
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,10 @@ SKEW = timedelta(seconds=2)  # listener clocks against Kinesis' arrival times, a
 HELD = "decode-held"  # the scheduler's memory: its last answer, and the groups found waiting well behind
 REMEMBER_BEHIND = timedelta(seconds=30)  # a waiting group this far behind is remembered (not one a note's lag behind)
 REMEMBER_MAX = 2_000  # groups remembered at most (the slowest): HELD stays one small item even when decode stalls
+# A waiting group whose newest put is this much older than the newest put of any group holds no more (released).
+# At least 20 minutes (put_notes.KEEP + PUT_GONE and READ_AFTER): a put still in a task's note is never released,
+# so a released group is in no note and not in HELD, and is released once.
+HOLD_MAX = timedelta(minutes=60)
 
 
 def group_of(partition_key: str, lanes: int) -> str | None:
@@ -54,23 +59,34 @@ class DecodeProgress:
         self._container = container or uuid.uuid4().hex[:12]
         self._groups: dict[str, dict[str, tuple[datetime, datetime]]] = {}  # shard -> group -> (through, seen)
         self._written: dict[str, datetime] = {}  # shard -> when this container last wrote its note
+        self._unwritten: set[str] = set()  # shards whose progress is not in their written note yet
 
     def note(self, shard: str, groups: Mapping[str, datetime], now: datetime) -> bool:
         """Record that every record of each group of `shard` that arrived at or before its time is decoded; False
-        if not written yet (less than `every` since this container's last note of the shard: kept for the next)."""
+        if not written yet (less than `every` since this container's last note of the shard: kept for the next).
+        Every other shard of this container with progress kept that long is written too: its next batch may go to
+        another container, and the kept progress would be lost."""
         known = self._groups.setdefault(shard, {})
         for group, through in groups.items():
             old = known.get(group)
             known[group] = (through if old is None else max(old[0], through), now)
+        self._unwritten.add(shard)
+        wrote = False
+        for due in sorted(self._unwritten):
+            last = self._written.get(due)
+            if last is None or now - last >= self._every:
+                self._write(due, now)
+                wrote = wrote or due == shard
+        return wrote
+
+    def _write(self, shard: str, now: datetime) -> None:
+        known = self._groups.setdefault(shard, {})
         for group in [g for g, (_, seen) in known.items() if now - seen > IDLE_AFTER]:
             del known[group]
-        last = self._written.get(shard)
-        if last is not None and now - last < self._every:
-            return False
         doc = {g: [round(t.timestamp(), 3), round(s.timestamp(), 3)] for g, (t, s) in sorted(known.items())}
         self._state.put(f"{PREFIX}{shard}:{self._container}", {"noted_at": now.isoformat(), "groups": doc})
         self._written[shard] = now
-        return True
+        self._unwritten.discard(shard)
 
 
 def _entries(key: str, doc: Mapping[str, Any]) -> Iterator[tuple[tuple[str, str], float, float]]:
@@ -85,23 +101,54 @@ def _entries(key: str, doc: Mapping[str, Any]) -> Iterator[tuple[tuple[str, str]
         yield (key[len(PREFIX) :], ALL), datetime.fromisoformat(doc["through"]).timestamp(), noted
 
 
+@dataclass(frozen=True, slots=True)
+class Released:
+    """A waiting group that held the rules longer than the bound (HOLD_MAX) and holds them no more."""
+
+    group: str
+    put: datetime  # its newest put
+    decoded: datetime | None  # how far decode noted it (None: never, or forgotten)
+
+
+@dataclass(frozen=True, slots=True)
+class Horizon:
+    through: datetime | None  # see decoded_through
+    released: tuple[Released, ...] = ()
+
+
 def decoded_through(
     state: RuleStateRepository,
     now: datetime,
     *,
     idle_after: timedelta = IDLE_AFTER,
     sweep: bool = False,
+    lanes: int = 1,
+    hold_max: timedelta = HOLD_MAX,
 ) -> datetime | None:
+    """The time up to which every record put into the stream is decoded (`decode_horizon`'s time)."""
+    return decode_horizon(state, now, idle_after=idle_after, sweep=sweep, lanes=lanes, hold_max=hold_max).through
+
+
+def decode_horizon(
+    state: RuleStateRepository,
+    now: datetime,
+    *,
+    idle_after: timedelta = IDLE_AFTER,
+    sweep: bool = False,
+    lanes: int = 1,
+    hold_max: timedelta = HOLD_MAX,
+) -> Horizon:
     """The time up to which every record put into the stream is decoded; None when decode never noted anything and
-    no listener task noted its puts (a fresh deployment, local mode, tests).
+    no listener task noted its puts (a fresh deployment, local mode, tests); and the groups released this time.
 
     With the listener's put notes (`put:<task>`, monitoring/rules/put_notes.py) nothing is guessed: a group whose
     newest decoded arrival is at or after its newest put (less SKEW) has nothing waiting; one whose decode is behind
     its puts holds the rules at its decoded time (or, once decode's notes forgot it, at the time the scheduler
-    remembered in HELD); a task's open note holds them at its floor (records it puts later arrive after it), so a
-    crashed task's holds until PUT_GONE, then it is swept. Without put notes (an older listener) the slowest group
-    seen within `idle_after` of the newest one counts (`_guessed`). `sweep` (the scheduler): delete gone notes,
-    keep HELD."""
+    remembered in HELD) until its newest put is `hold_max` older than the newest put of any group (released); a
+    task's open note holds them at its floor (records it puts later arrive after it), so a crashed task's holds
+    until PUT_GONE, then it is swept. With one lane per shard (`lanes` 1: decode's DECODE_PARALLELIZATION) a group
+    is decoded as far as its shard. Without put notes (an older listener) the slowest group seen within
+    `idle_after` of the newest one counts (`_guessed`). `sweep` (the scheduler): delete gone notes, keep HELD."""
     best: dict[tuple[str, str], tuple[float, float]] = {}
     notes = state.documents(PREFIX)
     if sweep:
@@ -116,10 +163,28 @@ def decoded_through(
             best[where] = (through, seen) if old is None else (max(old[0], through), max(old[1], seen))
     puts = _put_notes(state, now, sweep)
     if puts:
-        return datetime.fromtimestamp(_held(state, best, puts, now, sweep), UTC)
+        through, released = _held(state, _done(best, lanes), puts, now, sweep, hold_max.total_seconds())
+        return Horizon(datetime.fromtimestamp(through, UTC), released)
     if not best:
-        return None
-    return datetime.fromtimestamp(_guessed(best, idle_after), UTC)
+        return Horizon(None)
+    return Horizon(datetime.fromtimestamp(_guessed(best, idle_after), UTC))
+
+
+def _done(best: Mapping[tuple[str, str], tuple[float, float]], lanes: int) -> dict[str, float]:
+    """Group -> newest decoded arrival, over shards (a resharded group: parent first). With one lane per shard
+    that lane decodes its shard in order, so any group's note of the shard counts for every group noted there:
+    a group whose own newest note was lost (a container's throttled note, the container then reclaimed) is not
+    held by it. With several lanes only the group's own notes count."""
+    shard_done: dict[str, float] = {}
+    if lanes <= 1:
+        for (shard, _), (through, _) in best.items():
+            shard_done[shard] = max(shard_done.get(shard, through), through)
+    done: dict[str, float] = {}
+    for (shard, group), (through, _) in best.items():
+        if group != ALL:
+            at = max(through, shard_done.get(shard, through))
+            done[group] = max(done.get(group, at), at)
+    return done
 
 
 def _guessed(best: Mapping[tuple[str, str], tuple[float, float]], idle_after: timedelta) -> float:
@@ -160,15 +225,12 @@ def _remembered(doc: Mapping[str, Any] | None) -> dict[str, tuple[float, float]]
 
 def _held(
     state: RuleStateRepository,
-    best: Mapping[tuple[str, str], tuple[float, float]],
+    done: Mapping[str, float],
     puts: list[put_notes.PutNote],
     now: datetime,
     sweep: bool,
-) -> float:
-    done: dict[str, float] = {}  # group -> newest decoded arrival, over shards (a resharded group: parent first)
-    for (_, group), (through, _) in best.items():
-        if group != ALL:
-            done[group] = max(done.get(group, through), through)
+    hold_max: float,
+) -> tuple[float, tuple[Released, ...]]:
     newest: dict[str, float] = {}
     oldest: dict[str, float] = {}  # over tasks: where to hold a group decode never noted
     for note in puts:
@@ -182,12 +244,19 @@ def _held(
     for group, (_, put) in remembered.items():  # waiting groups whose puts left the notes (put_notes.KEEP)
         candidates[group] = max(candidates.get(group, put), put)
     skew = SKEW.total_seconds()
+    # Measured from the newest put, not from now: when the listener stops putting altogether nothing is released
+    quiet_before = max(candidates.values(), default=now.timestamp()) - hold_max
     waiting: dict[str, tuple[float, float]] = {}  # group -> (decoded through, newest put)
+    released: list[Released] = []
     for group, put in candidates.items():
         decoded = done.get(group)
         if decoded is not None and decoded >= put - skew:
             continue  # everything put is decoded
         known = [t for t in (decoded, remembered.get(group, (None, 0.0))[0]) if t is not None]
+        if put < quiet_before:  # quiet for longer than the bound with an undecoded put: judged without it
+            when = datetime.fromtimestamp(max(known), UTC) if known else None
+            released.append(Released(group, datetime.fromtimestamp(put, UTC), when))
+            continue
         if known:
             at = max(known)
         else:  # decode never noted it, or forgot it: at most as far as the last answer (none yet: its oldest put)
@@ -200,4 +269,4 @@ def _held(
         keep = sorted((w[0], g) for g, w in waiting.items() if w[0] <= behind)[:REMEMBER_MAX]
         kept = {g: list(waiting[g]) for _, g in sorted(keep, key=lambda k: k[1])}
         state.put(HELD, {"through": round(through, 3), "groups": kept})
-    return through
+    return through, tuple(sorted(released, key=lambda r: r.group))

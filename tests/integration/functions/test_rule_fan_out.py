@@ -53,6 +53,7 @@ def _wire(
     *,
     wait_for_decode: bool = False,
     clock: FixedClock | None = None,
+    lanes: int = 1,
 ) -> Store:
     settings = _wiring.Settings(
         rules_wait_for_decode=wait_for_decode,
@@ -62,6 +63,7 @@ def _wire(
         rules_shard_enterprises=per_shard,
         rules_every_minutes=every,
         dynamodb_region=REGION,
+        decode_lanes=lanes,
     )
     _wiring.configure(settings, clock=clock or FixedClock(TICK))
     forget_plan()
@@ -216,6 +218,52 @@ def test_the_scheduler_reads_decodes_notes_fifteen_seconds_after_its_tick(
         assert TickMark.load(store.rule_state, shard.tick_key).horizon == datetime.fromisoformat(
             f"2026-11-23T{horizon}:00+00:00"
         )
+
+
+@pytest.mark.usefixtures("fake_aws_env", "clean_wiring")
+def test_the_scheduler_lets_a_quiet_group_go_after_the_hold_bound_and_says_so(
+    tmp_path: Path, lambda_context: Any, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from functions import every_minute_schedule_rules as scheduler
+    from monitoring.rules.decode_watermark import HELD
+    from monitoring.rules.put_notes import note_doc
+
+    counted: list[tuple[str, float]] = []  # the metrics as added (EMF printing is off in tests)
+    add = scheduler.metrics.add_metric
+
+    def counting(name: str, unit: Any, value: float) -> None:
+        counted.append((name, value))
+        add(name=name, unit=unit, value=value)
+
+    monkeypatch.setattr(scheduler.metrics, "add_metric", counting)
+
+    with mock_aws():
+        sqs = boto3.client("sqs", region_name=REGION)
+        url = sqs.create_queue(QueueName="rule-shards.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+        late = TICK + timedelta(seconds=40)  # a late run: reads the notes at once
+        store = _wire(tmp_path, url, per_shard=1, wait_for_decode=True, clock=FixedClock(late), lanes=3)
+        b.seed_jurisdictions(store.registry)
+        _enterprise(store, "e1")
+        # Given g1 waiting since 01:50 (its last record, put at 01:50:04, never decoded; its terminals quiet since),
+        # remembered by the scheduler, while g2 is put to and decoded up to the tick
+        stuck, put = TICK - timedelta(minutes=70), TICK - timedelta(minutes=70) + timedelta(seconds=4)
+        remembered = {"g1": [stuck.timestamp(), put.timestamp()]}
+        store.rule_state.put(HELD, {"through": stuck.timestamp(), "groups": remembered})
+        DecodeProgress(store.rule_state, container="a").note("shardId-0", {"g2": TICK}, TICK)
+        g2_put = (TICK - timedelta(seconds=1)).timestamp()
+        store.rule_state.put("put:task-1", note_doc(TICK.timestamp(), TICK.timestamp(), {"g2": g2_put}))
+        # When the scheduler runs the tick
+        schedule_handler(load_event("eventbridge_scheduled.json"), lambda_context)
+        # Then g1 holds no more (70 minutes > the 60-minute bound): the rules may judge up to the tick
+        (msg,) = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+        assert json.loads(msg["Body"])["decoded_until"] == "2026-11-23T02:59:58+00:00"
+        held = store.rule_state.get(HELD)
+        assert held is not None and held["groups"] == {}
+        # And it said so: a warning naming the group, its put and how far it was decoded, and the EMF count
+        (warning,) = [r for r in caplog.records if r.getMessage() == "decode hold released"]
+        got = (warning.levelname, warning.group, warning.put, warning.decoded)  # type: ignore[attr-defined]
+        assert got == ("WARNING", "g1", put.isoformat(), stuck.isoformat())
+        assert ("DecodeHoldReleased", 1) in counted
 
 
 @pytest.mark.usefixtures("fake_aws_env", "clean_wiring")

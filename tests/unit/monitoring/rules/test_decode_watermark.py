@@ -6,13 +6,22 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from monitoring.rules.decode_watermark import ALL, HELD, DecodeProgress, decoded_through, group_of
+from monitoring.rules.decode_watermark import (
+    ALL,
+    HELD,
+    DecodeProgress,
+    Released,
+    decode_horizon,
+    decoded_through,
+    group_of,
+)
 from monitoring.rules.put_notes import note_doc, read_note
 from monitoring.storage.rules_memory import MemoryRuleState
 from tests.unit.monitoring.rules.world import at
 
 pytestmark = pytest.mark.unit
 S = timedelta(seconds=1)
+LANES = 3  # several lanes a shard: only a group's own notes count for it
 
 
 def test_a_container_writes_its_note_of_a_shard_at_most_every_ten_seconds() -> None:
@@ -133,14 +142,14 @@ def test_a_stuck_lane_holds_the_rules_as_long_as_the_listener_puts_to_it() -> No
         decode.note("shard-0", {"g1": now - S}, now)  # the container forgets g2 after 10 minutes
         _puts(state, "task-1", now, {"g1": now - S, "g2": now - S})
         # Then each tick (the scheduler, which sweeps) holds the rules at g2's 02:00
-        assert decoded_through(state, now, sweep=True) == at("02:00"), minute
+        assert decoded_through(state, now, sweep=True, lanes=LANES) == at("02:00"), minute
     held = {"g2": [at("02:00").timestamp(), (at("02:40") - S).timestamp()]}
     assert state.get(HELD) == {"through": at("02:00").timestamp(), "groups": held}
     # When the lane recovers, the rules move on, and the memory of it is dropped
     now = at("02:41")
     decode.note("shard-0", {"g1": now - S, "g2": now - S}, now)
     _puts(state, "task-1", now, {"g1": now - S, "g2": now - S})
-    assert decoded_through(state, now, sweep=True) == now - 2 * S
+    assert decoded_through(state, now, sweep=True, lanes=LANES) == now - 2 * S
     assert state.get(HELD) == {"through": (now - 2 * S).timestamp(), "groups": {}}
 
 
@@ -154,11 +163,11 @@ def test_a_stuck_lane_whose_terminals_then_go_quiet_holds_until_decode_passes_th
         now = at("02:00") + minute * 60 * S
         decode.note("shard-0", {"g1": now - S}, now)
         _puts(state, "task-1", now, {"g1": now - S} | ({"g2": now - S} if minute <= 5 else {"g2": at("02:05") - S}))
-        assert decoded_through(state, now, sweep=True) == at("02:00"), minute
+        assert decoded_through(state, now, sweep=True, lanes=LANES) == at("02:00"), minute
     # When decode gets past the last put, the rules move on
     decode.note("shard-0", {"g1": at("02:31"), "g2": at("02:05")}, at("02:31"))
     _puts(state, "task-1", at("02:31"), {"g1": at("02:31") - S})
-    assert decoded_through(state, at("02:31"), sweep=True) == at("02:31") - 2 * S
+    assert decoded_through(state, at("02:31"), sweep=True, lanes=LANES) == at("02:31") - 2 * S
 
 
 def test_a_group_decode_forgot_is_held_at_the_last_answer_when_it_is_put_to_again() -> None:
@@ -167,14 +176,14 @@ def test_a_group_decode_forgot_is_held_at_the_last_answer_when_it_is_put_to_agai
     # Given g3 quiet for long (decode forgot it), and a tick that found nothing waiting
     decode.note("shard-0", {"g1": at("02:00")}, at("02:00"))
     _puts(state, "task-1", at("02:00"), {"g1": at("02:00") - S})
-    assert decoded_through(state, at("02:00"), sweep=True) == at("02:00") - 2 * S
+    assert decoded_through(state, at("02:00"), sweep=True, lanes=LANES) == at("02:00") - 2 * S
     # When its terminals come back at 02:01 while its lane is stuck, and the next tick is 4 minutes later
     for minute in (1, 2, 3, 4, 5):
         now = at("02:00") + minute * 60 * S
         decode.note("shard-0", {"g1": now - S}, now)
         _puts(state, "task-1", now, {"g1": now - S, "g3": now - S})
     # Then the rules stay at the last answer (its first records were put after it), not at a later put of g3
-    assert decoded_through(state, at("02:05"), sweep=True) == at("02:00") - 2 * S
+    assert decoded_through(state, at("02:05"), sweep=True, lanes=LANES) == at("02:00") - 2 * S
 
 
 def test_a_quiet_group_holds_nothing_back() -> None:
@@ -188,7 +197,7 @@ def test_a_quiet_group_holds_nothing_back() -> None:
         decode.note("shard-0", {"g1": now - S}, now)
         _puts(state, "task-1", now, {"g1": now - S, "g7": at("02:00") - 0.4 * S})
         # Then nothing waits: the rules are held only by the notes' own lag
-        assert decoded_through(state, now, sweep=True) == now - 2 * S, minute
+        assert decoded_through(state, now, sweep=True, lanes=LANES) == now - 2 * S, minute
 
 
 def test_a_listener_task_that_stops_noting_holds_the_rules_at_most_ten_minutes() -> None:
@@ -200,24 +209,24 @@ def test_a_listener_task_that_stops_noting_holds_the_rules_at_most_ten_minutes()
         now = at("02:00") + minute * 60 * S
         decode.note("shard-0", {"g1": now - S}, now)
         _puts(state, "live", now, {"g1": now - S})
-        got = decoded_through(state, now, sweep=True)
+        got = decoded_through(state, now, sweep=True, lanes=LANES)
         # Then its last note holds the rules at its time for 10 minutes, then it is swept
         assert got == (at("02:00") - 2 * S if minute <= 10 else now - 2 * S), minute
     assert state.keys("put:") == ["put:live"]
     # A task that stopped gracefully (closed note) holds nothing
     _puts(state, "stopped", at("02:11"), {"g1": at("02:10")}, closed=True)
-    assert decoded_through(state, at("02:11")) == at("02:11") - 2 * S
+    assert decoded_through(state, at("02:11"), lanes=LANES) == at("02:11") - 2 * S
 
 
 def test_a_group_put_to_that_decode_never_noted_holds_the_rules_at_its_put() -> None:
     state = MemoryRuleState()
     DecodeProgress(state, container="a").note("shard-0", {"g1": at("02:00")}, at("02:00"))
     _puts(state, "task-1", at("02:01"), {"g1": at("02:00") - S, "g5": at("01:58")})
-    assert decoded_through(state, at("02:01")) == at("01:58") - 2 * S
+    assert decoded_through(state, at("02:01"), lanes=LANES) == at("01:58") - 2 * S
     # and with put notes but no decode note at all, the same
     state = MemoryRuleState()
     _puts(state, "task-1", at("02:01"), {"g5": at("01:58")})
-    assert decoded_through(state, at("02:01")) == at("01:58") - 2 * S
+    assert decoded_through(state, at("02:01"), lanes=LANES) == at("01:58") - 2 * S
 
 
 def test_the_scheduler_remembers_only_groups_well_behind_and_at_most_the_slowest_two_thousand() -> None:
@@ -229,7 +238,85 @@ def test_the_scheduler_remembers_only_groups_well_behind_and_at_most_the_slowest
     stuck = {f"g{k}": now - (60 + k) * S for k in range(3_000, 5_500)}
     decode.note("shard-0", lagging | stuck, now)
     _puts(state, "task-1", now, {g: now - S for g in (*lagging, *stuck)})
-    assert decoded_through(state, now, sweep=True) == now - (60 + 5_499) * S
+    assert decoded_through(state, now, sweep=True, lanes=LANES) == now - (60 + 5_499) * S
     held = state.get(HELD)
     assert held is not None and len(held["groups"]) == 2_000  # the slowest: g3500 … g5499
     assert min(int(g[1:]) for g in held["groups"]) == 3_500
+
+
+def test_a_quiet_group_with_an_undecoded_put_holds_the_rules_at_most_an_hour() -> None:
+    state = MemoryRuleState()
+    decode = DecodeProgress(state, container="a", every=timedelta(0))
+    # Given g1's last record, put at 10:00:04, never decoded (its batch went to the on-failure queue) and its
+    # terminals quiet from then on, while g2 is put to and decoded every minute
+    decode.note("shard-0", {"g1": at("10:00"), "g2": at("10:00")}, at("10:00"))
+    for minute in range(1, 63):
+        now = at("10:00") + minute * 60 * S
+        decode.note("shard-0", {"g2": now - S}, now)
+        _puts(state, "task-1", now, {"g2": now - S} | ({"g1": at("10:00") + 4 * S} if minute < 9 else {}))
+        horizon = decode_horizon(state, now, sweep=True, lanes=LANES)
+        if now - (at("10:00") + 4 * S) <= timedelta(hours=1):
+            # Then it holds the rules at 10:00 for an hour
+            assert (horizon.through, horizon.released) == (at("10:00"), ()), minute
+        else:
+            # And then it is released (once), the rules move on, and HELD forgets it
+            assert horizon.through == now - 2 * S, minute
+            assert horizon.released == ((Released("g1", at("10:00") + 4 * S, at("10:00")),) if minute == 61 else ())
+            held = state.get(HELD)
+            assert held is not None and "g1" not in held["groups"]
+
+
+def test_a_stream_wide_decode_stall_is_held_past_the_bound() -> None:
+    state = MemoryRuleState()
+    decode = DecodeProgress(state, container="a", every=timedelta(0))
+    decode.note("shard-0", {"g1": at("10:00"), "g2": at("10:00")}, at("10:00"))
+    # Given every lane stuck at 10:00 (a store outage, Lambda not invoking decode) for three hours: g1's terminals
+    # keep putting, g2's went quiet at 10:05
+    for minute in range(1, 181):
+        now = at("10:00") + minute * 60 * S
+        _puts(state, "task-1", now, {"g1": now - S} | ({"g2": now - S} if minute <= 5 else {}))
+        horizon = decode_horizon(state, now, sweep=True, lanes=LANES)
+        # Then the live group holds the rules at 10:00 all along (g2, quiet for more than an hour, is let go: it
+        # holds no further than g1 does)
+        assert horizon.through == at("10:00"), minute
+    # And when nobody puts at all (the listener gone quiet too), nothing is released however long it lasts
+    state = MemoryRuleState()
+    DecodeProgress(state, container="a").note("shard-0", {"g1": at("10:00")}, at("10:00"))
+    for minute in range(1, 181):
+        now = at("10:00") + minute * 60 * S
+        _puts(state, "task-1", now, {"g1": at("10:05")} if minute < 9 else {})
+        horizon = decode_horizon(state, now, sweep=True, lanes=LANES)
+        assert (horizon.through, horizon.released) == (at("10:00"), ()), minute
+
+
+def test_a_note_the_throttle_kept_is_written_when_the_container_notes_another_shard() -> None:
+    state = MemoryRuleState()
+    progress = DecodeProgress(state, container="c1")
+    progress.note("shard-0", {"g1": at("10:00")}, at("10:00"))
+    assert not progress.note("shard-0", {"g1": at("10:00") + 4 * S}, at("10:00") + 5 * S)  # kept
+    progress.note("shard-1", {"g9": at("10:00") + 7 * S}, at("10:00") + 8 * S)  # shard-0's kept note not due yet
+    assert state.get("decoded:shard-0:c1")["groups"]["g1"][0] == at("10:00").timestamp()  # type: ignore[index]
+    # When the container's next batch is of another shard, 10 s after shard-0's note, shard-0's is written too
+    assert not progress.note("shard-1", {"g9": at("10:00") + 11 * S}, at("10:00") + 11 * S)  # shard-1's: too soon
+    assert state.get("decoded:shard-0:c1")["groups"]["g1"][0] == (at("10:00") + 4 * S).timestamp()  # type: ignore[index]
+
+
+@pytest.mark.parametrize("lanes", [1, 3])
+def test_a_lost_throttled_note_does_not_hold_the_rules_for_good(lanes: int) -> None:
+    state = MemoryRuleState()
+    c1, c2 = DecodeProgress(state, container="c1"), DecodeProgress(state, container="c2")
+    # Given c1 wrote g1 through 10:00:00, then decoded g1's last record (put 10:00:04) and kept that note (throttle);
+    # the shard's later batches went to c2 (c1 reclaimed), and g1's terminals went quiet
+    c1.note("shard-0", {"g1": at("10:00")}, at("10:00"))
+    c1.note("shard-0", {"g1": at("10:00") + 4 * S}, at("10:00") + 5 * S)
+    released_at = None
+    for minute in range(1, 71):
+        now = at("10:00") + minute * 60 * S
+        c2.note("shard-0", {"g2": now - S}, now)
+        _puts(state, "task-1", now, {"g2": now - S} | ({"g1": at("10:00") + 4 * S} if minute < 9 else {}))
+        horizon = decode_horizon(state, now, sweep=True, lanes=lanes)
+        if horizon.through == now - 2 * S and released_at is None:
+            released_at = minute
+    # Then with one lane a shard g1 is decoded as far as its shard at once (c2's notes); with several lanes the
+    # lost note holds g1 until the hour's bound releases it
+    assert released_at == (1 if lanes == 1 else 61)

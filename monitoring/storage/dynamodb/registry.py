@@ -8,8 +8,9 @@ consistent; registry edits are human-paced, and the base's uniqueness checks are
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -26,10 +27,25 @@ from monitoring.storage.dynamodb.models import RegistryItem
 
 _SLOTS = ("gsi1", "gsi2", "gsi3")
 # The change mark (monitoring.registry.changes): one item, a number attribute per bucket ("b17"), bumped with ADD,
-# and the bucket's last bump in epoch seconds ("t17"): a cold decode container waits out the index lag of recent edits.
-# All 256 of both: ≈ 4 kB, still half a read unit eventually consistent.
+# and the bucket's last bump in minutes since MARK_EPOCH, rounded up ("t17"): a cold decode container waits out the
+# index lag of recent edits. Minutes and not epoch seconds keep all 256 of both under 4 KB (half a read unit
+# eventually consistent) while the counts are below 10^4: docs/decode.md, "Registry cache".
+MARK_EPOCH = datetime(2026, 1, 1, tzinfo=UTC)
+_SECONDS_FROM = 10**8  # a larger t<n> is an older writer's epoch seconds (10^8 minutes is 190 years)
 # Its key is outside every "<kind>#<key>" and it has no index attributes, so no registry query ever returns it.
 _MARK_KEY = {schema.PK: {"S": "chg#registry"}, schema.SK: {"S": "changes"}}
+
+
+def mark_minutes(at: datetime) -> int:
+    """A bump time as stored: whole minutes since MARK_EPOCH, rounded up (the settling never ends early)."""
+    return math.ceil((at - MARK_EPOCH).total_seconds() / 60)
+
+
+def mark_time(stored: int) -> datetime:
+    """A stored bump time back; an item written before minutes holds epoch seconds, told apart by size."""
+    if stored >= _SECONDS_FROM:
+        return datetime.fromtimestamp(stored, UTC)
+    return MARK_EPOCH + timedelta(minutes=stored)
 
 
 def _index_value(kind: str, index: str, value: str) -> str:
@@ -57,7 +73,7 @@ class DynamoDBRegistryRepository(RegistryRepositoryBase):
         numbers = {name: int(value["N"]) for name, value in item.items() if name[1:].isdigit() and "N" in value}
         return ChangeMark(
             {int(name[1:]): n for name, n in numbers.items() if name[0] == "b"},
-            {int(name[1:]): datetime.fromtimestamp(n, UTC) for name, n in numbers.items() if name[0] == "t"},
+            {int(name[1:]): mark_time(n) for name, n in numbers.items() if name[0] == "t"},
         )
 
     def _note_changes(self, mns: Iterable[str]) -> None:
@@ -65,7 +81,7 @@ class DynamoDBRegistryRepository(RegistryRepositoryBase):
         if not buckets:
             return
         names = {f"#b{b}": f"b{b}" for b in buckets} | {f"#t{b}": f"t{b}" for b in buckets}
-        now = int(-(-self._clock.now().timestamp() // 1))  # rounded up: the settling never ends early
+        now = mark_minutes(self._clock.now())
         self._mark_request(
             "update_item",
             UpdateExpression="ADD "

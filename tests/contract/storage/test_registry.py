@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from monitoring.clock import FixedClock
 from monitoring.errors import ConflictError, NotFoundError
 from monitoring.registry.changes import change_bucket
 from monitoring.registry.models import (
@@ -146,7 +147,9 @@ def test_registry_rebinding_a_point_moves_it_between_terminals(store: Store) -> 
     assert [x.point_id for x in store.registry.points_for_mn("MN0002")] == ["p1"]
 
 
-def test_registry_change_mark_moves_for_what_decode_caches_and_not_for_its_state_writes(store: Store) -> None:
+def test_registry_change_mark_moves_for_what_decode_caches_and_not_for_its_state_writes(
+    store: Store, clock: FixedClock
+) -> None:
     # A store that keeps a mark (monitoring.registry.changes) moves the bucket of every MN a terminal or point write
     # touches; one that keeps none says so with None, and decode falls back to its TTL.
     def mark(mn: str) -> int | None:
@@ -173,10 +176,14 @@ def test_registry_change_mark_moves_for_what_decode_caches_and_not_for_its_state
     was = mark(one)
     store.registry.record_terminal_seen(one, T0, peer="1.1.1.1:1", known=t)
     assert mark(one) == was
-    # A store that keeps bump times (DynamoDB: its index lags) keeps one for every bucket that moved
+    # A store that keeps bump times (DynamoDB: its index lags) keeps one for every bucket that moved, never
+    # earlier than the write (whole minutes, rounded up: a cold container's settling lasts at most a minute longer)
+    clock.advance(timedelta(seconds=90))
+    store.registry.put_terminal(store.registry.get_terminal(one))
     found = store.registry.registry_changes()
     if found is not None and found.moved_at:
         assert {change_bucket(one), change_bucket(two)} <= set(found.moved_at) == set(found.counts)
+        assert found.moved_at[change_bucket(one)] == clock.now() + timedelta(seconds=30)
 
 
 def test_registry_duplicate_point_code_raises_conflict(store: Store) -> None:

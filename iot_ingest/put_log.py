@@ -41,6 +41,11 @@ class PutLog:
             if self._in_flight[started] <= 0:
                 del self._in_flight[started]
 
+    def in_flight(self) -> int:
+        """Puts started and not finished (a PutRecords call still running in its thread)."""
+        with self._lock:
+            return sum(self._in_flight.values())
+
     def snapshot(self) -> tuple[float, float, dict[str, float]]:
         """(now, floor, newest put per group): every record put from now on, or still in flight, arrives at or
         after `floor` (the oldest in-flight put's start, else now)."""

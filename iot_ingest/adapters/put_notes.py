@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 
 from iot_ingest.adapters.store import run_blocking
@@ -15,6 +16,7 @@ from monitoring.rules.ports import RuleStateRepository
 from monitoring.rules.put_notes import NOTE_EVERY, PREFIX, note_doc
 
 log = logging.getLogger(__name__)
+DRAIN_WAIT = 5.0  # seconds stop() waits for puts still running in their threads before its last note
 
 
 class PutNoteWriter:
@@ -53,12 +55,21 @@ class PutNoteWriter:
             except Exception as exc:  # a missed note holds the rules at the last one's floor: safe
                 log.warning("put note not written", extra={"fields": {"error": repr(exc)}})
 
-    async def stop(self) -> None:
-        """After the sink is closed: the closed note (nothing more comes from this task)."""
+    async def stop(self, *, wait: float = DRAIN_WAIT) -> None:
+        """After the sink is closed: the closed note (nothing more comes from this task). A put may still run in its
+        thread (the sink's drain timed out while Kinesis throttled): it is waited for up to `wait` seconds; if it
+        still runs, the note stays open (its floor holds the rules until the note is swept) and a late put's group
+        is not missed."""
         self._stop.set()
         if self._loop is not None:
             await self._loop
+        deadline = time.monotonic() + wait
+        while self.log.in_flight() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        closed = not self.log.in_flight()
+        if not closed:
+            log.warning("puts still in flight at shutdown: put note left open", extra={"fields": {"wait_s": wait}})
         try:
-            await run_blocking(lambda: self.write(closed=True))
+            await run_blocking(lambda: self.write(closed=closed))
         except Exception as exc:  # the open note then holds the rules until it is swept (≈ 10 minutes)
-            log.warning("closed put note not written", extra={"fields": {"error": repr(exc)}})
+            log.warning("last put note not written", extra={"fields": {"error": repr(exc)}})

@@ -102,7 +102,7 @@ def _dynamodb_ports(settings: Settings) -> Ports:
     notes = None
     if settings.sink.startswith("kinesis:"):
         task = f"{settings.listener_name}-{uuid.uuid4().hex[:8]}"  # a restarted task is another task
-        notes = PutNoteWriter(store.rule_state, PutLog(), task=task)
+        notes = PutNoteWriter(store.rule_state, PutLog(), task=task, stream_groups=settings.stream_groups)
     return Ports(directory, commands, DynamoDBLeases(leases), StoreEventSink(store), close=store.close, put_notes=notes)
 
 

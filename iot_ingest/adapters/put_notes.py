@@ -24,18 +24,25 @@ class PutNoteWriter:
     unnoted), then every `every` seconds, and closed when it stops."""
 
     def __init__(
-        self, state: RuleStateRepository, log: PutLog, *, task: str = "", every: float = NOTE_EVERY.total_seconds()
+        self,
+        state: RuleStateRepository,
+        log: PutLog,
+        *,
+        task: str = "",
+        every: float = NOTE_EVERY.total_seconds(),
+        stream_groups: int | None = None,
     ) -> None:
         self.state = state
         self.log = log
         self.key = PREFIX + (task or uuid.uuid4().hex[:12])
         self.every = every
+        self.stream_groups = stream_groups  # the sink's partition-key groups, written in every note
         self._stop = asyncio.Event()
         self._loop: asyncio.Task[None] | None = None
 
     def write(self, *, closed: bool = False) -> None:
         noted_at, floor, newest = self.log.snapshot()
-        self.state.put(self.key, note_doc(noted_at, floor, newest, closed=closed))
+        self.state.put(self.key, note_doc(noted_at, floor, newest, closed=closed, stream_groups=self.stream_groups))
 
     async def start(self) -> None:
         """The first note (a failure here stops the start-up: rules would not know this task), then the loop."""

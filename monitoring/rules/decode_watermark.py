@@ -163,18 +163,20 @@ def decode_horizon(
             best[where] = (through, seen) if old is None else (max(old[0], through), max(old[1], seen))
     puts = _put_notes(state, now, sweep)
     if puts:
-        through, released = _held(state, _done(best, lanes), puts, now, sweep, hold_max.total_seconds())
+        mixed = len({n.stream_groups for n in puts}) > 1  # a change of stream_groups under way
+        through, released = _held(state, _done(best, lanes, mixed), puts, now, sweep, hold_max.total_seconds())
         return Horizon(datetime.fromtimestamp(through, UTC), released)
     if not best:
         return Horizon(None)
     return Horizon(datetime.fromtimestamp(_guessed(best, idle_after), UTC))
 
 
-def _done(best: Mapping[tuple[str, str], tuple[float, float]], lanes: int) -> dict[str, float]:
+def _done(best: Mapping[tuple[str, str], tuple[float, float]], lanes: int, mixed: bool) -> dict[str, float]:
     """Group -> newest decoded arrival, over shards (a resharded group: parent first). With one lane per shard
     that lane decodes its shard in order, so any group's note of the shard counts for every group noted there:
     a group whose own newest note was lost (a container's throttled note, the container then reclaimed) is not
-    held by it. With several lanes only the group's own notes count."""
+    held by it. With several lanes only the group's own notes count. `mixed` (tasks with different stream_groups
+    put the same group name to different shards): the slowest shard of a group counts, not the newest."""
     shard_done: dict[str, float] = {}
     if lanes <= 1:
         for (shard, _), (through, _) in best.items():
@@ -183,7 +185,7 @@ def _done(best: Mapping[tuple[str, str], tuple[float, float]], lanes: int) -> di
     for (shard, group), (through, _) in best.items():
         if group != ALL:
             at = max(through, shard_done.get(shard, through))
-            done[group] = max(done.get(group, at), at)
+            done[group] = (min if mixed else max)(done.get(group, at), at)
     return done
 
 

@@ -35,12 +35,16 @@ class PutNote:
     floor: float
     closed: bool  # the task stopped: it puts nothing more
     puts: dict[str, float]
+    stream_groups: int | None = None  # the task's group count (None: a note from before it was written)
 
 
-def note_doc(noted_at: float, floor: float, puts: Mapping[str, float], *, closed: bool = False) -> dict[str, Any]:
+def note_doc(
+    noted_at: float, floor: float, puts: Mapping[str, float], *, closed: bool = False, stream_groups: int | None = None
+) -> dict[str, Any]:
     """The stored document: the groups' put times as ages in seconds before `noted_at`, two bytes per group number
     up to the highest one put, zlib-compressed (at 16,128 groups a task's note is a few KB, not ≈ 300 KB of JSON);
-    puts older than KEEP are left out."""
+    puts older than KEEP are left out; `stream_groups`, the task's group count, lets the reader see a change of it
+    under way (the same group name on two shards)."""
     base = int(noted_at)
     ages: dict[int, int] = {}
     for group, at in puts.items():
@@ -53,7 +57,8 @@ def note_doc(noted_at: float, floor: float, puts: Mapping[str, float], *, closed
         raise RuntimeError("array('H') is not 2 bytes here")
     data = base64.b64encode(zlib.compress(packed.tobytes(), 6)).decode()
     floor_ms = math.floor(floor * 1000) / 1000  # never later than the true floor
-    return {"noted_at": noted_at, "base": base, "floor": floor_ms, "closed": closed, "ages": data}
+    doc = {"noted_at": noted_at, "base": base, "floor": floor_ms, "closed": closed, "ages": data}
+    return doc if stream_groups is None else doc | {"groups": stream_groups}
 
 
 def read_note(key: str, doc: Mapping[str, Any]) -> PutNote:
@@ -62,4 +67,6 @@ def read_note(key: str, doc: Mapping[str, Any]) -> PutNote:
     packed.frombytes(zlib.decompress(base64.b64decode(str(doc["ages"]))))
     base = int(doc["base"])
     puts = {f"g{k}": float(base - age) for k, age in enumerate(packed) if age != _ABSENT}
-    return PutNote(key[len(PREFIX) :], float(doc["noted_at"]), float(doc["floor"]), bool(doc["closed"]), puts)
+    count = doc.get("groups")
+    groups = int(count) if count is not None else None
+    return PutNote(key[len(PREFIX) :], float(doc["noted_at"]), float(doc["floor"]), bool(doc["closed"]), puts, groups)

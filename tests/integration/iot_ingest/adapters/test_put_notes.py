@@ -19,11 +19,12 @@ pytestmark = pytest.mark.integration
 def test_a_task_notes_what_it_put_from_its_start_to_its_closed_note() -> None:
     async def scenario() -> None:
         state, log = MemoryRuleState(), PutLog()
-        writer = PutNoteWriter(state, log, task="t1", every=0.05)
-        # When the task starts, its note is there at once, before anything is put
+        writer = PutNoteWriter(state, log, task="t1", every=0.05, stream_groups=64)
+        # When the task starts, its note is there at once, before anything is put, with its group count
         await writer.start()
         first = read_note("put:t1", state.get("put:t1") or {})
         assert first.puts == {} and not first.closed and 0 <= first.noted_at - first.floor < 0.001
+        assert first.stream_groups == 64
         # When it puts to a group, a later note says so
         started = log.begin()
         log.went_in(started, ["g5"])

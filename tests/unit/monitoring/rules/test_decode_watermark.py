@@ -320,3 +320,21 @@ def test_a_lost_throttled_note_does_not_hold_the_rules_for_good(lanes: int) -> N
     # Then with one lane a shard g1 is decoded as far as its shard at once (c2's notes); with several lanes the
     # lost note holds g1 until the hour's bound releases it
     assert released_at == (1 if lanes == 1 else 61)
+
+
+def test_while_stream_groups_change_a_fast_shard_does_not_hide_a_stuck_one_of_the_same_group() -> None:
+    state = MemoryRuleState()
+    now = at("10:10")
+    # Given a rolling deploy from 64 to 128 groups: the old task keys g5 onto shard A, whose lane is stuck at 10:00
+    # (its g5 records put up to 10:05 wait), the new task keys g5 onto shard B, decoded up to its put at 10:10
+    DecodeProgress(state, container="a").note("shard-A", {"g5": at("10:00")}, at("10:00"))
+    DecodeProgress(state, container="b").note("shard-B", {"g5": now}, now)
+    old = note_doc(now.timestamp(), now.timestamp(), {"g5": at("10:05").timestamp()}, stream_groups=64)
+    state.put("put:old", old)
+    state.put("put:new", note_doc(now.timestamp(), now.timestamp(), {"g5": now.timestamp()}, stream_groups=128))
+    assert read_note("put:old", old).stream_groups == 64
+    # Then g5 counts as decoded only as far as its slowest shard: the rules wait at 10:00
+    assert decoded_through(state, now, lanes=LANES) == at("10:00")
+    # When the old task is gone (its note swept), shard B's progress counts again
+    state.delete("put:old")
+    assert decoded_through(state, now, lanes=LANES) == now - 2 * S

@@ -86,11 +86,12 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
             "AwsSolutions-SMG4",
             "Provider AccessKeys and app secrets are issued and rotated in the providers' consoles, then set here",
         )
-    _ack(
-        stack.functions.dead_letters,
-        "AwsSolutions-SQS3",
-        "This queue is the dead-letter (on-failure) destination itself; it is alarmed on and kept 14 days",
-    )
+    if stack.functions.dead_letters is not None:
+        _ack(
+            stack.functions.dead_letters,
+            "AwsSolutions-SQS3",
+            "This queue is the dead-letter (on-failure) destination itself; it is alarmed on and kept 14 days",
+        )
     _ack(
         stack.functions.archive_failures,
         "AwsSolutions-SQS3",
@@ -124,7 +125,7 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
             "Firehose and the chain function at run time); get object only, no list, put or delete",
         )
     snapshots = stack.functions.rule_snapshots
-    if snapshots is not None:
+    if snapshots is not None and stack.functions.rules_worker is not None:
         bucket = stack.get_logical_id(snapshots.node.default_child)  # type: ignore[arg-type]
         _ack(
             _default_policy(stack.functions.rules_worker.role),
@@ -192,6 +193,7 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
             "NLB access logs exist only for TLS listeners; HJ 212 is plain TCP. Every frame is kept in the S3 archive",
         )
     _suppress_listener_host(stack)
+    _suppress_platform_host(stack)
     _suppress_floor(stack)
     _suppress_api(stack)
     _suppress_web(stack)
@@ -264,6 +266,51 @@ def _suppress_listener_host(stack: PlatformStack) -> None:
         "AwsSolutions-EC28",
         "Basic 5-minute EC2 metrics suffice: the alarms watch the group's in-service count and the frames reaching "
         "the stream each minute; detailed monitoring would add 7 custom metrics ($2.10 a month) to the county floor",
+    )
+
+
+def _suppress_platform_host(stack: PlatformStack) -> None:
+    """The county host (platform_host): its task role's data grants, its volume's attachment, its snapshots."""
+    host = stack.ingest.host
+    if host is None or host.volume is None:
+        return
+    task_policy = _default_policy(stack.ingest.task_definition.task_role)
+    archive = stack.get_logical_id(stack.stream.archive_bucket.node.default_child)  # type: ignore[arg-type]
+    for prefix in stack.archive_writer_prefixes:
+        _ack(
+            task_policy,
+            f"AwsSolutions-IAM5[Resource::<{archive}.Arn>/{prefix}*]",
+            f"The runner's archive writer puts one object per batch under {prefix} with keys chosen at run time (the "
+            "date and verdict of the records, the batch); PutObject only, no read, list or delete, and the "
+            "bucket's Object Lock keeps every version",
+        )
+    for table_name, table in stack.storage.tables.items():
+        if table_name in stack.host_data_access() and stack.table_has_indexes(table_name):
+            logical = stack.get_logical_id(table.node.default_child)  # type: ignore[arg-type]
+            _ack(
+                task_policy,
+                f"AwsSolutions-IAM5[Resource::<{logical}.Arn>/index/*]",
+                "decode and the rules query the table's global secondary indexes (schema.py); scoped to that table",
+            )
+    _ack(
+        _default_policy(host.role),
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]",
+        "ec2:AttachVolume of the stage's one data volume (named by its id in its own statement) only onto an "
+        "instance launched with this group's instance profile (ec2:InstanceProfile): its id is not known before "
+        "the group launches it",
+    )
+    snapshot_policy = _default_policy(host.volume.snapshot_role)
+    _ack(
+        snapshot_policy,
+        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*]",
+        "Data Lifecycle Manager creates, tags and expires the data volume's daily snapshots, whose ids it chooses "
+        "at run time; CreateSnapshot names the one volume in the same statement",
+    )
+    _ack(
+        snapshot_policy,
+        "AwsSolutions-IAM5[Resource::*]",
+        "ec2:DescribeInstances, DescribeVolumes and DescribeSnapshots support no resource-level permissions; the "
+        "role can change nothing but the data volume's snapshots",
     )
 
 

@@ -104,6 +104,16 @@ class StageSettings(BaseModel):
     # container as an ECS task; no NLB, no Fargate (docs/deploy.md "Fixed floor at 1,500 terminals").
     listener_compute: str = "fargate"
     listener_instance_type: str = "t4g.small"  # ec2 only; its architecture must match `architecture`
+    # The county host (listener_compute=ec2 only): the instance runs the whole embedded platform (`python -m local
+    # run`: listener, frame queue, decode, rules, raw archive to S3) instead of the listener alone; no Kinesis, no
+    # decode, archive-writer or rules Lambdas (docs/deploy.md "The county host"). The frame queue lives on an EBS
+    # volume of host_data_volume_gib, snapshotted daily (host_snapshots_kept kept).
+    platform_host: bool = False
+    host_data_volume_gib: int = 8
+    host_snapshots_kept: int = 7
+    host_zone: int = 0  # which public subnet (zone) holds the instance and its volume: another after an AZ loss
+    host_data_snapshot_id: str = ""  # create the data volume from this snapshot (a restore; docs/deploy.md)
+    host_archive_every_s: int = 300  # LOCAL_ARCHIVE_EVERY_S: how often the runner writes the raw archive's objects
     # Build and runtime platform (China regions: point these at reachable mirrors, docs/deploy.md)
     architecture: str = "arm64"  # every Lambda function and the Fargate task
     container_base_image: str = "python:3.11-slim-bookworm"
@@ -361,6 +371,21 @@ def _check(s: StageSettings) -> None:
         ),
         (s.architecture in ARCHITECTURES, f"architecture must be one of {ARCHITECTURES}"),
         (
+            not s.platform_host or s.listener_compute == "ec2",
+            "platform_host needs listener_compute=ec2 (the platform runs on the county's one instance)",
+        ),
+        (
+            not s.platform_host or s.listener_counties == (s.api_county_id,),
+            "platform_host runs one county's rules: listener_counties must be exactly [api_county_id]",
+        ),
+        (1 <= s.host_data_volume_gib <= 1024, "host_data_volume_gib must be 1-1024"),
+        (1 <= s.host_snapshots_kept <= 1000, "host_snapshots_kept must be 1-1000 (Data Lifecycle Manager's count)"),
+        (
+            s.host_data_snapshot_id == "" or bool(re.fullmatch(r"snap-[0-9a-f]{8,17}", s.host_data_snapshot_id)),
+            "host_data_snapshot_id must look like snap-0123abcd",
+        ),
+        (60 <= s.host_archive_every_s <= 3600, "host_archive_every_s must be 60-3600 seconds"),
+        (
             bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}", s.container_base_image)),
             "bad container_base_image",
         ),
@@ -480,6 +505,8 @@ def _check(s: StageSettings) -> None:
         raise SettingsError(f"stage {s.name!r}: elastic_ip_allocation_ids needs one id per zone ({zones})")
     if not all(re.fullmatch(r"eipalloc-[0-9a-f]{8,17}", a) for a in s.elastic_ip_allocation_ids):
         raise SettingsError(f"stage {s.name!r}: elastic_ip_allocation_ids must look like eipalloc-0123abcd")
+    if not 0 <= s.host_zone < zones:
+        raise SettingsError(f"stage {s.name!r}: host_zone must be 0-{zones - 1} (one of the stage's {zones} zones)")
     if s.existing_vpc and len(s.existing_vpc.availability_zones) < 2:
         raise SettingsError(f"stage {s.name!r}: existing_vpc needs at least two availability zones")
 

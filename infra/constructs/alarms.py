@@ -2,7 +2,8 @@
 
 Covered: decode iterator age (the stream falling behind), function errors and throttles (per function, or on the
 account's Lambda totals), DynamoDB throttles, the listener's health signals (NLB connections and unhealthy targets,
-or the instance in service and frames reaching the stream), frames the listener could not acknowledge, dead letters.
+or the instance in service and frames reaching the stream; on the county host the platform task running and its
+decode backlog instead), frames the listener could not acknowledge, dead letters.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Alarms(Construct):
         *,
         dashboard_name: str,
         functions: Mapping[str, lambda_.IFunction],
-        stream_function: lambda_.IFunction,
+        stream_function: lambda_.IFunction | None,  # None: no frame stream (the county host decodes on the instance)
         iterator_age_threshold: Duration,
         tables: Mapping[str, dynamodb.ITableV2],
         dead_letters: Mapping[str, sqs.IQueue],  # alarm name -> a dead-letter queue that must stay empty
@@ -72,14 +73,16 @@ class Alarms(Construct):
             self.topic.add_subscription(subscriptions.EmailSubscription(alarm_email))
         self.alarms: dict[str, cw.Alarm] = {}
 
-        iterator_age = stream_function.metric("IteratorAge", statistic="Maximum", period=ONE_MINUTE)
-        self._alarm(
-            "DecodeIteratorAge",
-            iterator_age,
-            threshold=iterator_age_threshold.to_milliseconds(),
-            periods=3,
-            why="decode is falling behind the frame stream",
-        )
+        iterator_age: cw.IMetric | None = None
+        if stream_function is not None:
+            iterator_age = stream_function.metric("IteratorAge", statistic="Maximum", period=ONE_MINUTE)
+            self._alarm(
+                "DecodeIteratorAge",
+                iterator_age,
+                threshold=iterator_age_threshold.to_milliseconds(),
+                periods=3,
+                why="decode is falling behind the frame stream",
+            )
         if per_function:
             for name, fn in functions.items():
                 self._alarm(
@@ -195,7 +198,7 @@ class Alarms(Construct):
         self,
         dashboard_name: str,
         functions: Mapping[str, lambda_.IFunction],
-        iterator_age: cw.IMetric,
+        iterator_age: cw.IMetric | None,
         table_throttles: list[cw.IMetric],
         dead_letters: Mapping[str, sqs.IQueue],
         listener: Sequence[ListenerSignal],
@@ -212,7 +215,7 @@ class Alarms(Construct):
             cw.GraphWidget(title="Unacknowledged frames", left=[unacknowledged_frames], width=12),
         )
         board.add_widgets(
-            cw.GraphWidget(title="Decode iterator age (ms)", left=[iterator_age], width=12),
+            cw.GraphWidget(title="Decode iterator age (ms)", left=[iterator_age] if iterator_age else [], width=12),
             cw.GraphWidget(
                 title="Dead letters",
                 left=[

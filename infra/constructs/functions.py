@@ -185,10 +185,10 @@ class Functions(Construct):
         source_directory: str,
         requirements: Sequence[str],
         constraints_file: str,
-        frame_stream: kinesis.IStream,
+        frame_stream: kinesis.IStream | None,
         decode_handler: str,
         scheduled: Sequence[ScheduledHandler],
-        rules: RulesFanOut,
+        rules: RulesFanOut | None,
         build: BuildSources,
         environment: Mapping[str, str],
         memory_mib: int,
@@ -215,31 +215,44 @@ class Functions(Construct):
         )
         self.functions: dict[str, lambda_.Function] = {}
 
-        self.dead_letters = sqs.Queue(
-            self,
-            "DecodeFailures",
-            encryption=sqs.QueueEncryption.SQS_MANAGED,
-            enforce_ssl=True,
-            retention_period=Duration.days(14),
-        )
-        # Read by functions/_wiring.py (decode only uses it; every function gets the same environment).
-        self.environment["DECODE_DEAD_LETTER_QUEUE_URL"] = self.dead_letters.queue_url
-        self._rule_queues(rules.worker_timeout, rules.every_minutes)
-        self._rule_snapshots(rules)
-        self.decode = self._function("Decode", decode_handler, decode_timeout, reserved=None)
-        self.decode.add_event_source(
-            sources.KinesisEventSource(
-                frame_stream,
-                starting_position=lambda_.StartingPosition.TRIM_HORIZON,
-                batch_size=batch_size,
-                max_batching_window=batching_window,
-                bisect_batch_on_error=True,
-                report_batch_item_failures=True,
-                max_record_age=max_record_age,  # retry_attempts unset: -1, retried until max_record_age
-                parallelization_factor=parallelization,
-                on_failure=sources.SqsDlq(self.dead_letters),
+        # Decode and the rules' fan-out are absent on the county host, whose runner does both (frame_stream and
+        # rules None): no queue, no function, and their variables empty in every function's environment.
+        self.dead_letters: sqs.Queue | None = None
+        self.decode: lambda_.Function | None = None
+        self.rule_shards: sqs.Queue | None = None
+        self.rule_shard_failures: sqs.Queue | None = None
+        self.rule_snapshots: s3.Bucket | None = None
+        self.rules_scheduler: lambda_.Function | None = None
+        self.rules_worker: lambda_.Function | None = None
+        self.environment.update(DECODE_DEAD_LETTER_QUEUE_URL="", RULES_SHARD_QUEUE_URL="", RULES_SNAPSHOT_BUCKET="")
+        if frame_stream is not None:
+            self.dead_letters = sqs.Queue(
+                self,
+                "DecodeFailures",
+                encryption=sqs.QueueEncryption.SQS_MANAGED,
+                enforce_ssl=True,
+                retention_period=Duration.days(14),
             )
-        )
+            # Read by functions/_wiring.py (decode only uses it; every function gets the same environment).
+            self.environment["DECODE_DEAD_LETTER_QUEUE_URL"] = self.dead_letters.queue_url
+        if rules is not None:
+            self._rule_queues(rules.worker_timeout, rules.every_minutes)
+            self._rule_snapshots(rules)
+        if frame_stream is not None and self.dead_letters is not None:
+            self.decode = self._function("Decode", decode_handler, decode_timeout, reserved=None)
+            self.decode.add_event_source(
+                sources.KinesisEventSource(
+                    frame_stream,
+                    starting_position=lambda_.StartingPosition.TRIM_HORIZON,
+                    batch_size=batch_size,
+                    max_batching_window=batching_window,
+                    bisect_batch_on_error=True,
+                    report_batch_item_failures=True,
+                    max_record_age=max_record_age,  # retry_attempts unset: -1, retried until max_record_age
+                    parallelization_factor=parallelization,
+                    on_failure=sources.SqsDlq(self.dead_letters),
+                )
+            )
         self.schedules: dict[str, events.Rule] = {}
         for spec in scheduled:
             # One run at a time: a slow run must not overlap the next tick (rules are deterministic per tick).
@@ -255,7 +268,8 @@ class Functions(Construct):
                 targets.LambdaFunction(fn, retry_attempts=2, max_event_age=Duration.minutes(spec.every_minutes))
             )
             self.schedules[spec.construct_id] = rule
-        self._fan_out_rules(rules)
+        if rules is not None:
+            self._fan_out_rules(rules)
 
     def _rule_queues(self, worker_timeout: Duration, every_minutes: int) -> None:
         """The shard queue (and its dead letters); every function's environment names it, like the DLQ above."""
@@ -294,7 +308,6 @@ class Functions(Construct):
         """A bucket of its own for the rule shards' window snapshots: derived, rewritten every minute and useless
         after a few, so no versioning, no lock, no archive lifecycle (the archive bucket's Object Lock would keep
         every minute's version) and expiry after a day."""
-        self.rule_snapshots: s3.Bucket | None = None
         if rules.snapshots:
             self.rule_snapshots = s3.Bucket(
                 self,
@@ -313,21 +326,22 @@ class Functions(Construct):
         SQS and not Step Functions Map: a shard is one message (no state-transition charge per shard per minute),
         the FIFO groups serialise a shard's ticks, and maximum concurrency caps the load on DynamoDB."""
         # One run at a time: two planners in one minute would enqueue every shard twice.
-        self.rules_scheduler = self._function(
-            "ScheduleRules", rules.scheduler_handler, Duration.seconds(55), reserved=1
-        )
+        scheduler = self._function("ScheduleRules", rules.scheduler_handler, Duration.seconds(55), reserved=1)
+        self.rules_scheduler = scheduler
         every = rules.every_minutes
         rule = events.Rule(self, "ScheduleRulesSchedule", schedule=rules_schedule(every))
         # Retries end before the next tick and inside the FIFO queue's deduplication window: the target's policy
         # covers EventBridge handing the event to Lambda, the function's own covers Lambda's retries of a failed
         # run and how long a throttled event (one run at a time) may wait (Lambda's default: 6 hours).
         age = Duration.minutes(min(every, int(FIFO_DEDUPLICATION.to_minutes())))
-        rule.add_target(targets.LambdaFunction(self.rules_scheduler, retry_attempts=2, max_event_age=age))
-        self.rules_scheduler.configure_async_invoke(retry_attempts=2, max_event_age=age)
+        rule.add_target(targets.LambdaFunction(scheduler, retry_attempts=2, max_event_age=age))
+        scheduler.configure_async_invoke(retry_attempts=2, max_event_age=age)
         self.schedules["ScheduleRules"] = rule
-        self.rule_shards.grant_send_messages(self.rules_scheduler)
-        self.rules_worker = self._function("Evaluate", rules.worker_handler, rules.worker_timeout, reserved=None)
-        self.rules_worker.add_event_source(
+        assert self.rule_shards is not None  # _rule_queues ran first
+        self.rule_shards.grant_send_messages(scheduler)
+        worker = self._function("Evaluate", rules.worker_handler, rules.worker_timeout, reserved=None)
+        self.rules_worker = worker
+        worker.add_event_source(
             sources.SqsEventSource(
                 self.rule_shards,
                 batch_size=1,  # one shard per invocation: its timeout is the shard's budget
@@ -337,12 +351,12 @@ class Functions(Construct):
         )
         if self.rule_snapshots is not None:  # get and put the snapshots; listing only so that an absent one is a 404
             bucket, prefix = self.rule_snapshots, SNAPSHOT_PREFIX
-            self.rules_worker.add_to_role_policy(
+            worker.add_to_role_policy(
                 iam.PolicyStatement(
                     actions=["s3:GetObject", "s3:PutObject"], resources=[bucket.arn_for_objects(f"{prefix}*")]
                 )
             )
-            self.rules_worker.add_to_role_policy(
+            worker.add_to_role_policy(
                 iam.PolicyStatement(
                     actions=["s3:ListBucket"],
                     resources=[bucket.bucket_arn],

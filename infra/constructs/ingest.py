@@ -8,9 +8,11 @@ iot_ingest/Dockerfile at deploy time; client IPs are preserved either way (docs/
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from aws_cdk import Duration, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_applicationautoscaling as appscaling
+from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecr_assets as ecr_assets
@@ -19,6 +21,7 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from infra.constructs.host_volume import MOUNT_POINT
 from infra.constructs.key_grants import key_grant_statements
 from infra.constructs.listener_host import ListenerHost
 from infra.data_grants import LISTENER
@@ -56,6 +59,26 @@ def image_build_args(base_image: str, pip_index_url: str) -> dict[str, str]:
 # "sink recovered". Each such line counts one; the alarm fires on any.
 UNACKNOWLEDGED_PATTERN = '{ $.msg = "sink failed*" }'
 UNACKNOWLEDGED_VALUE = "1"
+
+# The county host's runner (local/) writes readable log lines, not JSON: these terms match either form. The listener
+# inside it logs "sink failed" when the frame queue cannot take a frame (nothing is acknowledged until it recovers);
+# the runner logs "operator alarm: decode backlog" once when its oldest undecoded frame passes backlog_alarm_s.
+HOST_UNACKNOWLEDGED_PATTERN = '"sink failed"'
+HOST_BACKLOG_PATTERN = '"operator alarm: decode backlog"'
+PLATFORM_COMMAND = ("python", "-m", "local", "run")
+DATA_VOLUME_NAME = "data"
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformHost:
+    """The county host: the platform container on the one instance, its frame queue on a data volume."""
+
+    volume_gib: int
+    snapshots_kept: int
+    zone_index: int
+    restore_snapshot_id: str
+    removal_policy: RemovalPolicy
+
 
 # The image's own HEALTHCHECK, as ECS runs it on EC2 (no load balancer checks the task there).
 HEALTH_COMMAND = (
@@ -101,12 +124,16 @@ class Ingest(Construct):
         container_insights: bool = True,
         compute: str = "fargate",
         instance_type: str = "t4g.small",
+        platform_host: PlatformHost | None = None,
     ) -> None:
         super().__init__(scope, construct_id)
         self.environment_names = tuple(environment)  # for the reviewed cdk-nag finding on plain variables
         public = vpc.select_subnets(subnet_type=ec2.SubnetType.PUBLIC).subnets
         self.compute = compute
         self.container_insights = container_insights
+        self.platform_host = platform_host
+        if platform_host is not None and compute != "ec2":
+            raise ValueError("the platform host runs on one EC2 instance (compute='ec2')")
 
         self.log_group = logs.LogGroup(self, "ListenerLogs", retention=log_retention)
         insights = ecs.ContainerInsights.ENABLED if container_insights else ecs.ContainerInsights.DISABLED
@@ -135,6 +162,7 @@ class Ingest(Construct):
         self.target_group: elbv2.NetworkTargetGroup | None = None
         self.connections_policy: appscaling.CfnScalingPolicy | None = None
         self.host: ListenerHost | None = None
+        self.backlog_alarms: logs.MetricFilter | None = None
         self.task_definition: ecs.TaskDefinition
         self.service: ecs.BaseService
         if compute == "ec2":
@@ -148,13 +176,28 @@ class Ingest(Construct):
 
         filter_ = self.log_group.add_metric_filter(
             "Unacknowledged",
-            filter_pattern=logs.FilterPattern.literal(UNACKNOWLEDGED_PATTERN),
+            filter_pattern=logs.FilterPattern.literal(
+                UNACKNOWLEDGED_PATTERN if platform_host is None else HOST_UNACKNOWLEDGED_PATTERN
+            ),
             metric_namespace=metrics_namespace,
             metric_name="ListenerSinkFailures",
             metric_value=UNACKNOWLEDGED_VALUE,
             default_value=0,
         )
         self.unacknowledged_frames = filter_.metric(statistic="Sum", period=Duration.minutes(1))
+        self.decode_backlog: cw.IMetric | None = None
+        if platform_host is not None:
+            # The runner publishes no backlog metric (its DATA_DIR/status.json is a file on the instance): its
+            # operator-alarm log line is what there is, counted once each time the backlog passes the limit.
+            self.backlog_alarms = self.log_group.add_metric_filter(
+                "DecodeBacklog",
+                filter_pattern=logs.FilterPattern.literal(HOST_BACKLOG_PATTERN),
+                metric_namespace=metrics_namespace,
+                metric_name="HostDecodeBacklogAlarms",
+                metric_value="1",
+                default_value=0,
+            )
+            self.decode_backlog = self.backlog_alarms.metric(statistic="Sum", period=Duration.minutes(1))
 
     def _addresses(self, allocation_ids: Sequence[str], wanted: int) -> list[str]:
         """The Elastic IPs terminals are configured with: one per NLB zone, or the one instance's. Given allocation
@@ -200,11 +243,18 @@ class Ingest(Construct):
     ) -> None:
         """One task on one instance: bridge network with the ingest port on the host (terminals' addresses are
         kept by Docker's DNAT), ECS's container health check instead of the NLB's, stop-then-start deployments."""
+        host = self.platform_host
         self.host = ListenerHost(
             self, "Host", vpc=vpc, cluster=self.cluster, instance_type=instance_type, architecture=architecture,
             allocation_id=self.allocation_ids[0], port=port, allowed_cidrs=allowed_cidrs,
+            data_volume_gib=host.volume_gib if host else None, snapshots_kept=host.snapshots_kept if host else 7,
+            removal_policy=host.removal_policy if host else RemovalPolicy.RETAIN,
+            zone_index=host.zone_index if host else 0, restore_snapshot_id=host.restore_snapshot_id if host else "",
         )  # fmt: skip
         self.task_definition = ecs.Ec2TaskDefinition(self, "Task", network_mode=ecs.NetworkMode.BRIDGE)
+        if host is not None:
+            # The instance's /data is the data volume (mounted by the user data before ECS starts): the frame queue.
+            self.task_definition.add_volume(name=DATA_VOLUME_NAME, host=ecs.Host(source_path=MOUNT_POINT))
         self.container = self._add_listener(
             self.task_definition,
             [ecs.PortMapping(container_port=port, host_port=port, protocol=ecs.Protocol.TCP, name="hj212")],
@@ -215,16 +265,22 @@ class Ingest(Construct):
                 interval=Duration.seconds(15),
                 timeout=Duration.seconds(3),
                 retries=3,
-                start_period=Duration.seconds(10),
+                start_period=Duration.seconds(10 if host is None else 30),
             ),
+            **({"command": list(PLATFORM_COMMAND)} if host is not None else {}),
         )
+        if host is not None:
+            self.container.add_mount_points(
+                ecs.MountPoint(container_path=MOUNT_POINT, source_volume=DATA_VOLUME_NAME, read_only=False)
+            )
         self.service = ecs.Ec2Service(
             self,
             "Service",
             cluster=self.cluster,
             task_definition=self.task_definition,
             desired_count=1,
-            # One instance, one host port: the old task stops before the new one starts (docs/deploy.md).
+            # One instance, one host port (and, on the county host, one data volume holding the frame queue): the old
+            # task stops before the new one starts (docs/deploy.md).
             min_healthy_percent=0,
             max_healthy_percent=100,
             circuit_breaker=ecs.DeploymentCircuitBreaker(enable=True, rollback=True),

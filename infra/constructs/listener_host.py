@@ -1,5 +1,6 @@
 """One EC2 instance for the listener: an Auto Scaling group of exactly 1, the ECS capacity it provides, and the
-Elastic IP the instance takes at boot (no load balancer; docs/deploy.md "The listener on one EC2 instance").
+Elastic IP the instance takes at boot (no load balancer; docs/deploy.md "The listener on one EC2 instance"); for
+the county host also the data volume it attaches and mounts at /data (infra/constructs/host_volume.py).
 
 Amazon Linux 2023 ECS-optimized AMI from AWS's public SSM parameter, resolved at deploy time (synth stays offline).
 """
@@ -8,13 +9,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from aws_cdk import Duration, Stack
+from aws_cdk import Duration, RemovalPolicy, Stack
 from aws_cdk import aws_autoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_iam as iam
 from constructs import Construct
+
+from infra.constructs.host_volume import HostVolume
 
 AMI_HARDWARE = {"arm64": ecs.AmiHardwareType.ARM, "x86_64": ecs.AmiHardwareType.STANDARD}
 ROOT_DEVICE = "/dev/xvda"  # Amazon Linux 2023's root device
@@ -60,9 +63,23 @@ class ListenerHost(Construct):
         allocation_id: str,
         port: int,
         allowed_cidrs: Sequence[str],
+        data_volume_gib: int | None = None,
+        snapshots_kept: int = 7,
+        removal_policy: RemovalPolicy = RemovalPolicy.RETAIN,
+        zone_index: int = 0,
+        restore_snapshot_id: str = "",
     ) -> None:
         super().__init__(scope, construct_id)
         stack = Stack.of(self)
+        # With a data volume the instance must start in the volume's zone: one public subnet, not any of them.
+        public = vpc.select_subnets(subnet_type=ec2.SubnetType.PUBLIC).subnets
+        subnets = (
+            ec2.SubnetSelection(subnets=[public[zone_index]])
+            if data_volume_gib
+            else ec2.SubnetSelection(
+                subnet_type=ec2.SubnetType.PUBLIC  # any zone: the address follows
+            )
+        )
         # Terminals reach the instance directly on its Elastic IP: only the ingest port, only from allowed_cidrs.
         # The health port stays closed (ECS checks the container from inside it).
         self.security_group = ec2.SecurityGroup(
@@ -102,7 +119,7 @@ class ListenerHost(Construct):
             self,
             "Group",
             vpc=vpc,
-            vpc_subnets=ec2.SubnetSelection(subnet_type=ec2.SubnetType.PUBLIC),  # any zone: the address follows
+            vpc_subnets=subnets,
             launch_template=self.launch_template,
             min_capacity=1,
             max_capacity=1,
@@ -122,6 +139,13 @@ class ListenerHost(Construct):
         cluster.add_asg_capacity_provider(self.capacity_provider)
         self.user_data.add_commands(association_script(allocation_id))
         self._allow_association(stack, vpc, allocation_id)
+        self.volume: HostVolume | None = None
+        if data_volume_gib:
+            self.volume = HostVolume(
+                self, "Data", availability_zone=public[zone_index].availability_zone, size_gib=data_volume_gib,
+                snapshots_kept=snapshots_kept, removal_policy=removal_policy, snapshot_id=restore_snapshot_id,
+            )  # fmt: skip
+            self.volume.attach_at_boot(self.user_data, self.role, self.instance_profile)
         self.in_service = cw.Metric(
             namespace="AWS/AutoScaling",
             metric_name="GroupInServiceInstances",

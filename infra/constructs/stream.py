@@ -40,7 +40,8 @@ LOCK_MODES = {"GOVERNANCE": s3.ObjectLockRetention.governance, "COMPLIANCE": s3.
 
 class Stream(Construct):
     """Kinesis stream (aws/kinesis key), S3 archive bucket with access logs, Firehose delivery between them
-    (`delivery_stream`, None when another writer fills the archive: `with_firehose=False`)."""
+    (`delivery_stream`, None when another writer fills the archive: `with_firehose=False`). `with_stream=False`
+    (the county host, whose runner writes the archive itself): no stream (`stream` None) and no Firehose."""
 
     def __init__(
         self,
@@ -58,21 +59,24 @@ class Stream(Construct):
         lock_mode: str,
         lock_days: int,
         with_firehose: bool = True,
+        with_stream: bool = True,
     ) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
             self, "Key", enable_key_rotation=True, description="raw frame archive", removal_policy=removal_policy
         )
-        self.stream = kinesis.Stream(
-            self,
-            "Frames",
-            stream_mode=kinesis.StreamMode.ON_DEMAND if on_demand else kinesis.StreamMode.PROVISIONED,
-            shard_count=None if on_demand else shard_count,
-            retention_period=retention,
-            # The AWS-managed key (aws/kinesis): no per-producer/consumer KMS charges (cdk-nag KDS3).
-            encryption=kinesis.StreamEncryption.MANAGED,
-            removal_policy=removal_policy,
-        )
+        self.stream: kinesis.Stream | None = None
+        if with_stream:
+            self.stream = kinesis.Stream(
+                self,
+                "Frames",
+                stream_mode=kinesis.StreamMode.ON_DEMAND if on_demand else kinesis.StreamMode.PROVISIONED,
+                shard_count=None if on_demand else shard_count,
+                retention_period=retention,
+                # The AWS-managed key (aws/kinesis): no per-producer/consumer KMS charges (cdk-nag KDS3).
+                encryption=kinesis.StreamEncryption.MANAGED,
+                removal_policy=removal_policy,
+            )
         self.access_log_bucket = s3.Bucket(
             self,
             "AccessLogs",
@@ -114,10 +118,12 @@ class Stream(Construct):
             ],
         )
         self.delivery_stream: firehose.DeliveryStream | None = None
-        if with_firehose:
-            self._delivery(log_retention, removal_policy)
+        if with_firehose and self.stream is not None:
+            self._delivery(self.stream, log_retention, removal_policy)
 
-    def _delivery(self, log_retention: logs.RetentionDays, removal_policy: RemovalPolicy) -> None:
+    def _delivery(
+        self, stream: kinesis.IStream, log_retention: logs.RetentionDays, removal_policy: RemovalPolicy
+    ) -> None:
         """Firehose from the stream to the archive: jq partitions, a newline after each record, GZIP."""
         self.delivery_log_group = logs.LogGroup(
             self, "DeliveryLogs", retention=log_retention, removal_policy=removal_policy
@@ -126,7 +132,7 @@ class Stream(Construct):
         self.delivery_stream = firehose.DeliveryStream(
             self,
             "ToArchive",
-            source=firehose.KinesisStreamSource(self.stream),
+            source=firehose.KinesisStreamSource(stream),
             destination=firehose.S3Bucket(
                 self.archive_bucket,
                 # Immutable: the L2's own grants (read/write/delete on the bucket) are dropped; _delivery_role's stay.

@@ -6,10 +6,13 @@ exactly the data it uses, sets the environment variables the runtime reads, and 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from aws_cdk import CfnOutput, Duration, Environment, RemovalPolicy, SecretValue, Stack, Tags
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_logs as logs
@@ -20,7 +23,7 @@ import monitoring.storage.dynamodb.schema as schema
 from infra.constructs.alarms import Alarms, ListenerSignal
 from infra.constructs.api import Api, ApiLimits
 from infra.constructs.functions import ArchiveWriting, BuildSources, Functions, RulesFanOut, ScheduledHandler
-from infra.constructs.ingest import Ingest
+from infra.constructs.ingest import Ingest, PlatformHost
 from infra.constructs.key_grants import key_grant_statements
 from infra.constructs.secrets import StoredSecret
 from infra.constructs.storage import ProvisionedCapacity, Storage
@@ -82,6 +85,12 @@ ARCHIVE_MANIFEST_PREFIX = "manifests/"  # monitoring.archive.manifest.MANIFEST_P
 ARCHIVE_WRITER_HANDLER = "functions.on_frame_batch_archive.handler"
 # monitoring.archive.raw_objects RAW_PREFIX, ERROR_PREFIX (tests/infra/test_stream.py): where it may put objects
 ARCHIVE_WRITER_PREFIXES = ("raw/", "errors/partitioning-failed/")
+# The county host (platform_host): the Lambdas whose work its runner does; its task role gets the union of their
+# data access (FUNCTION_DATA_ACCESS) and the archive writer's puts, nothing else (the listener's own grants are a
+# subset: the registry, state and events tables read and written).
+HOST_RUNS = ("Decode", "Evaluate", "ScheduleRules", "ArchiveWriter")
+# local/ reads these (LOCAL_<FIELD>); the container's listener reads IOT_INGEST_<FIELD> (docs/deploy.md).
+HOST_DATA_DIR = "/data"
 # Variables one function has beside the shared environment (not read by functions/_wiring.py)
 FUNCTION_OWN_ENVIRONMENT = {ARCHIVE_WRITER_HANDLER: ("ARCHIVE_BUCKET",)}
 # The API serves every person-facing route: it edits the registry (一企一档, bindings), handles alarms, reports,
@@ -109,6 +118,7 @@ class SourceLayout:
     constraints_file: Path  # requirements.lock
     api_requirements: tuple[str, ...] = ()  # the API's layer, installed without dependencies (infra/app.py)
     web_dist: Path | None = None  # the dashboard build to upload; None (not built) = bucket and distribution only
+    host_dockerfile: str = "local/Dockerfile"  # the county host's platform image (platform_host), same context
 
 
 FLOW_LOG_PREFIX = "flow-logs"
@@ -224,7 +234,8 @@ class PlatformStack(Stack):
             log_retention=retention,
             lock_mode=settings.archive_lock_mode,
             lock_days=settings.archive_lock_days,
-            with_firehose=settings.archive_writer == "firehose",
+            with_firehose=settings.archive_writer == "firehose" and not settings.platform_host,
+            with_stream=not settings.platform_host,
         )
         self.vpc = self._vpc(settings)
         scheduled = [
@@ -253,10 +264,12 @@ class PlatformStack(Stack):
             source_directory=str(source.root),
             requirements=source.requirements,
             constraints_file=str(source.constraints_file),
-            frame_stream=self.stream.stream,
+            frame_stream=self.stream.stream,  # None on the county host: its runner decodes
             decode_handler=DECODE_HANDLER,
             scheduled=scheduled,
-            rules=RulesFanOut(
+            rules=None
+            if settings.platform_host  # the county host's runner evaluates the rules
+            else RulesFanOut(
                 scheduler_handler=RULES_SCHEDULER_HANDLER,
                 worker_handler=RULES_WORKER_HANDLER,
                 worker_timeout=Duration.seconds(settings.rules_timeout),
@@ -280,13 +293,13 @@ class PlatformStack(Stack):
             "Ingest",
             vpc=self.vpc,
             image_directory=str(source.root),
-            image_file=source.dockerfile,
+            image_file=source.host_dockerfile if settings.platform_host else source.dockerfile,
             port=settings.ingest_port,
             health_port=settings.health_port,
             allocation_ids=settings.elastic_ip_allocation_ids,
             deletion_protection=settings.deletion_protection,
             allowed_cidrs=settings.allowed_cidrs,
-            environment=self._listener_environment(settings),
+            environment=(self._host_environment if settings.platform_host else self._listener_environment)(settings),
             cpu=settings.listener_cpu,
             memory_mib=settings.listener_memory_mib,
             min_tasks=settings.listener_min_tasks,
@@ -306,6 +319,15 @@ class PlatformStack(Stack):
             container_insights=settings.container_insights,
             compute=settings.listener_compute,
             instance_type=settings.listener_instance_type,
+            platform_host=PlatformHost(
+                volume_gib=settings.host_data_volume_gib,
+                snapshots_kept=settings.host_snapshots_kept,
+                zone_index=settings.host_zone,
+                restore_snapshot_id=settings.host_data_snapshot_id,
+                removal_policy=RemovalPolicy.RETAIN,  # the frame queue: never deleted with the stack
+            )
+            if settings.platform_host
+            else None,
         )
         self.api = Api(
             self,
@@ -364,11 +386,12 @@ class PlatformStack(Stack):
             "ChainArchive", ARCHIVE_CHAIN_HANDLER, self.stream.archive_bucket, self.stream.key, ARCHIVE_CHAIN_PREFIX,
             ARCHIVE_MANIFEST_PREFIX,
         )  # fmt: skip
-        self.archive_writer = settings.archive_writer == "lambda"
+        frames = self.stream.stream
+        self.archive_writer = settings.archive_writer == "lambda" and frames is not None
         self.archive_writer_prefixes = ARCHIVE_WRITER_PREFIXES
-        if self.archive_writer:
+        if self.archive_writer and frames is not None:
             self.functions.add_archive_writer(
-                "ArchiveWriter", ARCHIVE_WRITER_HANDLER, self.stream.stream, self.stream.archive_bucket,
+                "ArchiveWriter", ARCHIVE_WRITER_HANDLER, frames, self.stream.archive_bucket,
                 self.stream.key, ARCHIVE_WRITER_PREFIXES,
                 ArchiveWriting(
                     batch_size=settings.archive_batch_size,
@@ -389,13 +412,17 @@ class PlatformStack(Stack):
             "Alarms",
             dashboard_name=f"gongkuang-{settings.name}",
             functions={**self.functions.functions, "Api": self.api.function},  # errors: failures, not 4xx/5xx answers
-            stream_function=self.functions.decode,
+            stream_function=self.functions.decode,  # None on the county host: no stream, no iterator age
             iterator_age_threshold=Duration.seconds(settings.iterator_age_alarm),
             tables=self.storage.tables,
             dead_letters={
-                "DeadLetters": self.functions.dead_letters,
-                "RuleShardDeadLetters": self.functions.rule_shard_failures,
-                **({"ArchiveDeadLetters": self.functions.archive_writer_failures} if self.archive_writer else {}),
+                name: queue
+                for name, queue in (
+                    ("DeadLetters", self.functions.dead_letters),
+                    ("RuleShardDeadLetters", self.functions.rule_shard_failures),
+                    ("ArchiveDeadLetters", self.functions.archive_writer_failures if self.archive_writer else None),
+                )
+                if queue is not None
             },
             listener=self._listener_signals(),
             unacknowledged_frames=self.ingest.unacknowledged_frames,
@@ -454,7 +481,10 @@ class PlatformStack(Stack):
         reaching the stream (free metrics: Auto Scaling group metrics, Kinesis stream-level metrics)."""
         minute = Duration.minutes(1)
         ingest = self.ingest
+        if ingest.host is not None and ingest.platform_host is not None:
+            return self._host_signals()
         if ingest.host is not None:
+            assert self.stream.stream is not None
             frames = self.stream.stream.metric_incoming_records(period=minute, statistic="Sum")
             return [
                 ListenerSignal("NoFrames", frames, 0, 5, "no frame has reached the stream for 5 minutes", below=True),
@@ -469,14 +499,78 @@ class PlatformStack(Stack):
                            2, "a listener task fails its health check"),
         ]  # fmt: skip
 
+    def _host_signals(self) -> list[ListenerSignal]:
+        """The county host: no NLB and no stream, so the instance in service (Auto Scaling group metric), the
+        platform task running (AWS/ECS publishes the service's CPU each minute while a task runs; nothing when none
+        does, so missing data breaches) and the runner's decode backlog alarm (its log line, counted)."""
+        minute = Duration.minutes(1)
+        ingest = self.ingest
+        assert ingest.host is not None and ingest.decode_backlog is not None
+        running = cw.Metric(
+            namespace="AWS/ECS",
+            metric_name="CPUUtilization",
+            dimensions_map={
+                "ClusterName": ingest.cluster.cluster_name,
+                "ServiceName": ingest.service.service_name,
+            },
+            statistic="SampleCount",
+            period=minute,
+        )
+        return [
+            ListenerSignal("ListenerOutOfService", ingest.host.in_service, 0, 3,
+                           "the county host's instance is not in service", below=True),
+            ListenerSignal("PlatformNotRunning", running, 0, 5,
+                           "the platform task has not run on the county host for 5 minutes", below=True),
+            ListenerSignal("DecodeBacklog", ingest.decode_backlog, 1, 1,
+                           "the county host's oldest undecoded frame waited past its backlog limit"),
+        ]  # fmt: skip
+
+    def _host_environment(self, settings: StageSettings) -> dict[str, str]:
+        """The platform container's settings: local/'s LOCAL_<FIELD>, the listener's IOT_INGEST_<FIELD> (the one
+        inside the runner), and what functions/_wiring.py reads for the decode and rules handlers the runner runs."""
+        wiring = {k: v for k, v in lambda_environment(settings).items() if not k.startswith("NOTIFY_")}
+        listener = {
+            k: v
+            for k, v in self._listener_environment(settings).items()
+            if k not in ("IOT_INGEST_SINK", "IOT_INGEST_STREAM_GROUPS") and "_HOST" not in k and "_PORT" not in k
+        }
+        return {
+            "LOCAL_DATA_DIR": HOST_DATA_DIR,
+            "LOCAL_HOST": "0.0.0.0",
+            "LOCAL_PORT": str(settings.ingest_port),
+            "LOCAL_HEALTH_PORT": str(settings.health_port),
+            "LOCAL_STORE": "dynamodb",
+            "LOCAL_DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
+            "LOCAL_DYNAMODB_REGION": self.region,
+            "LOCAL_ARCHIVE_BUCKET": self.stream.archive_bucket.bucket_name,
+            "LOCAL_ARCHIVE_EVERY_S": str(settings.host_archive_every_s),
+            "LOCAL_API": "false",  # the API stays a Lambda (Chalice)
+            "LOCAL_NOTIFY": "false",  # notify stays Lambdas (the state table's stream, the sender)
+            "LOCAL_SCHEDULED_JOBS": "false",  # escalate, maintenance, campaign stay scheduled Lambdas
+            "LOCAL_EVALUATE_EVERY_S": str(settings.rules_every_minutes * 60),
+            "LOCAL_COUNTY_ID": settings.api_county_id,
+            "LOCAL_DECODE_WORKERS": "1",
+            "LOCAL_LOG_LEVEL": settings.log_level,
+            **listener,
+            **wiring,
+            "COUNTY_ID": settings.api_county_id,  # the one-runner evaluate handler's county (local mode)
+            # Lambda sets the region itself (the wiring's DynamoDB region); ECS on EC2 does not, nor does boto3 guess it
+            "AWS_REGION": self.region,
+            "AWS_DEFAULT_REGION": self.region,
+            # The runner holds each rule tick until its own queue has decoded the frames received before it
+            # (local/scheduler.py): no decode progress notes in DynamoDB (their writes and reads cost).
+            "RULES_WAIT_FOR_DECODE": "false",
+        }
+
     def _listener_environment(self, settings: StageSettings) -> dict[str, str]:
         """iot_ingest/config.py settings as IOT_INGEST_<FIELD> variables."""
+        stream = self.stream.stream
         return {
             "IOT_INGEST_HOST": "0.0.0.0",
             "IOT_INGEST_PORT": str(settings.ingest_port),
             "IOT_INGEST_HEALTH_HOST": "0.0.0.0",
             "IOT_INGEST_HEALTH_PORT": str(settings.health_port),
-            "IOT_INGEST_SINK": f"kinesis:{self.stream.stream.stream_name}",
+            "IOT_INGEST_SINK": f"kinesis:{stream.stream_name}" if stream is not None else "",
             "IOT_INGEST_STREAM_GROUPS": str(settings.stream_groups),  # partition keys g0…g<N-1>, even over the shards
             "IOT_INGEST_DRAIN_TIMEOUT": str(settings.drain_timeout),
             "IOT_INGEST_MAX_CONNECTIONS": str(settings.listener_max_connections),
@@ -503,15 +597,50 @@ class PlatformStack(Stack):
             tables[table].grant_read_data(self.api.role)
         for table in API_DATA_ACCESS["read_write"]:
             tables[table].grant_read_write_data(self.api.role)
-        # The listener only appends frame records; it never reads the stream.
-        self.stream.stream.grant_write(self.ingest.task_definition.task_role)
-        self.ingest.grant_listener_data(tables)
+        if self.stream.stream is None:
+            self._grant_host(tables)
+        else:
+            # The listener only appends frame records; it never reads the stream.
+            self.stream.stream.grant_write(self.ingest.task_definition.task_role)
+            self.ingest.grant_listener_data(tables)
         for name, grants in FUNCTION_KEY_GRANTS.items():
+            granted = self.functions.functions.get(name)  # ScheduleRules: not on the county host
+            if granted is None:
+                continue
             for statement in key_grant_statements(grants, tables):
-                self.functions.functions[name].add_to_role_policy(statement)
+                granted.add_to_role_policy(statement)
         # The dead-letter queue: the event source mapping sends batch pointers there with the function's role, and
         # decode itself sets poison records aside there (DECODE_DEAD_LETTER_QUEUE_URL).
-        self.functions.dead_letters.grant_send_messages(self.functions.decode)
+        if self.functions.dead_letters is not None and self.functions.decode is not None:
+            self.functions.dead_letters.grant_send_messages(self.functions.decode)
+
+    def _grant_host(self, tables: Mapping[str, dynamodb.ITableV2]) -> None:
+        """The county host's task role: the union of what decode, the rules and the archive writer may do as
+        Lambdas (HOST_RUNS), table by table (read-write where any of them writes), and the archive writer's puts."""
+        role = self.ingest.task_definition.task_role
+        writes = {t for name in HOST_RUNS for t in FUNCTION_DATA_ACCESS[name]["read_write"]}
+        reads = {t for name in HOST_RUNS for t in FUNCTION_DATA_ACCESS[name]["read"]} - writes
+        for table in sorted(reads):
+            tables[table].grant_read_data(role)
+        for table in sorted(writes):
+            tables[table].grant_read_write_data(role)
+        # ScheduleRules' key grants (SCHEDULE_RULES) are on the state table, which the role reads and writes whole.
+        bucket, key = self.stream.archive_bucket, self.stream.key
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ArchiveObjects",
+                actions=["s3:PutObject"],
+                resources=[bucket.arn_for_objects(f"{p}*") for p in ARCHIVE_WRITER_PREFIXES],
+            )
+        )
+        role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ArchiveKey",
+                actions=["kms:GenerateDataKey"],  # a single PutObject under SSE-KMS (no multipart: no Decrypt)
+                resources=[key.key_arn],
+                conditions={"StringEquals": {"kms:ViaService": f"s3.{self.region}.{self.url_suffix}"}},
+            )
+        )
 
     def _drive_sender(self) -> None:
         """Each enqueuer may invoke NotifySend (the function's ARN only: no versions, no other function) and is told
@@ -554,6 +683,11 @@ class PlatformStack(Stack):
         return set(access.get("read", ())) | set(access.get("read_write", ()))
 
     @staticmethod
+    def host_data_access() -> set[str]:
+        """Logical names of the tables the county host's task may read or write (HOST_RUNS' union)."""
+        return set().union(*(PlatformStack.data_access(name) for name in HOST_RUNS))
+
+    @staticmethod
     def api_data_access() -> set[str]:
         """Logical names of the tables the API may read or write."""
         return set(API_DATA_ACCESS["read"]) | set(API_DATA_ACCESS["read_write"])
@@ -574,9 +708,15 @@ class PlatformStack(Stack):
         if self.ingest.host is not None:
             group = self.ingest.host.group.auto_scaling_group_name
             CfnOutput(self, "ListenerGroup", value=group, description="the listener instance's Auto Scaling group")
-        CfnOutput(self, "FrameStream", value=self.stream.stream.stream_name)
+        if self.stream.stream is not None:
+            CfnOutput(self, "FrameStream", value=self.stream.stream.stream_name)
         CfnOutput(self, "ArchiveBucket", value=self.stream.archive_bucket.bucket_name)
-        CfnOutput(self, "DeadLetterQueue", value=self.functions.dead_letters.queue_url)
+        if self.functions.dead_letters is not None:
+            CfnOutput(self, "DeadLetterQueue", value=self.functions.dead_letters.queue_url)
+        volume = self.ingest.host.volume if self.ingest.host is not None else None
+        if volume is not None:
+            CfnOutput(self, "HostDataVolume", value=volume.volume.volume_id,
+                      description="the county host's frame queue volume (kept on delete; daily snapshots)")  # fmt: skip
         if self.archive_writer:
             CfnOutput(self, "ArchiveDeadLetterQueue", value=self.functions.archive_writer_failures.queue_url)
         if self.alarms.dashboard is not None:

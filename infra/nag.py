@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from aws_cdk import Acknowledgment, Stack, Validations
+from aws_cdk import Acknowledgment, Stack, Token, Validations
 from constructs import IConstruct
 
 if TYPE_CHECKING:
@@ -32,6 +32,14 @@ def check_reason(rule: str, reason: str) -> None:
     """An acknowledgement must say why the finding does not apply, in a real sentence."""
     if len(reason.strip()) < 30:
         raise ValueError(f"{rule}: give a reason of at least 30 characters, got {reason!r}")
+
+
+def _ec2_arn(stack: Stack, *, account: bool = True) -> str:
+    """An EC2 ARN's prefix as cdk-nag prints it: pseudo parameters for an environment-agnostic stack, the values
+    of a pinned one (a China stage)."""
+    region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+    owner = ("<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account) if account else ""
+    return f"arn:<AWS::Partition>:ec2:{region}:{owner}"
 
 
 def _default_policy(role: IConstruct | None) -> IConstruct:
@@ -164,11 +172,12 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
                     f"AwsSolutions-IAM5[Resource::<{logical}.Arn>/index/*]",
                     "queries on the table's global secondary indexes (schema.py); scoped to that table",
                 )
+    reaches = "DynamoDB and Kinesis" if stack.stream.stream is not None else "DynamoDB and the archive bucket"
     _ack(
         stack.ingest.task_definition,
         "AwsSolutions-ECS2",
         f"plain, non-secret listener settings ({listener_settings(stack.ingest.environment_names)}); the "
-        "listener has no secrets: its task role reaches DynamoDB and Kinesis",
+        f"listener has no secrets: its task role reaches {reaches}",
     )
     _ack(
         _default_policy(stack.ingest.task_definition.execution_role),
@@ -250,7 +259,7 @@ def _suppress_listener_host(stack: PlatformStack) -> None:
     ):
         _ack(
             policy,
-            f"AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:{kind}/*]",
+            f"AwsSolutions-IAM5[Resource::{_ec2_arn(stack)}:{kind}/*]",
             "ec2:AssociateAddress of the stage's one Elastic IP (named by its allocation id in its own statement), "
             f"{why}: the instance id is not known before the group launches it",
         )
@@ -294,7 +303,7 @@ def _suppress_platform_host(stack: PlatformStack) -> None:
             )
     _ack(
         _default_policy(host.role),
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]",
+        f"AwsSolutions-IAM5[Resource::{_ec2_arn(stack)}:instance/*]",
         "ec2:AttachVolume of the stage's one data volume (named by its id in its own statement) only onto an "
         "instance launched with this group's instance profile (ec2:InstanceProfile): its id is not known before "
         "the group launches it",
@@ -302,7 +311,7 @@ def _suppress_platform_host(stack: PlatformStack) -> None:
     snapshot_policy = _default_policy(host.volume.snapshot_role)
     _ack(
         snapshot_policy,
-        "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>::snapshot/*]",
+        f"AwsSolutions-IAM5[Resource::{_ec2_arn(stack, account=False)}:snapshot/*]",
         "Data Lifecycle Manager creates, tags and expires the data volume's daily snapshots, whose ids it chooses "
         "at run time; CreateSnapshot names the one volume in the same statement",
     )

@@ -105,7 +105,9 @@ def test_the_aws_stages_tick_the_rules_every_five_minutes() -> None:
     from infra.app import file_context
 
     stages = {s.name: s for s in load_stages(file_context())}
-    assert {n: s.rules_every_minutes for n, s in stages.items()} == {"dev": 5, "prod": 5, "county": 5, "county-ec2": 5}
+    assert {n: s.rules_every_minutes for n, s in stages.items()} == {
+        "dev": 5, "prod": 5, "county": 5, "county-ec2": 5, "county-host": 5
+    }  # fmt: skip
 
 
 def test_a_china_stage_without_the_web_distribution_is_valid() -> None:
@@ -291,3 +293,41 @@ def test_the_micro_instance_takes_a_half_gigabyte_task_and_the_floor_switches_pa
     assert (stage.api_waf, stage.secrets_store) == (False, "ssm")
     defaults = load_stage("prod", {})
     assert (defaults.api_waf, defaults.secrets_store) == (True, "secretsmanager")
+
+
+HOST = {**EC2, "platform_host": True}
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"platform_host": True}, "platform_host needs listener_compute=ec2"),  # Fargate: no instance to run on
+        ({**HOST, "listener_counties": ["rugao", "haian"]}, "listener_counties must be exactly"),
+        ({**HOST, "api_county_id": "haian"}, "listener_counties must be exactly"),
+        ({**HOST, "host_data_volume_gib": 0}, "host_data_volume_gib must be 1-1024"),
+        ({**HOST, "host_snapshots_kept": 0}, "host_snapshots_kept must be 1-1000"),
+        ({**HOST, "host_data_snapshot_id": "vol-0123abcd"}, "host_data_snapshot_id must look like snap-"),
+        ({**HOST, "host_archive_every_s": 10}, "host_archive_every_s must be 60-3600"),
+        ({**HOST, "max_azs": 2, "host_zone": 2}, r"host_zone must be 0-1 \(one of the stage's 2 zones\)"),
+        ({**HOST, "host_zone": -1}, "host_zone must be 0-1"),
+    ],
+)
+def test_the_county_host_settings_refuse_what_cannot_work(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(SettingsError, match=message) as err:
+        load_stage("county-host", raw)
+    assert "county-host" in str(err.value)
+
+
+def test_the_county_host_stage_is_county_ec2_with_the_platform_on_its_instance() -> None:
+    from infra.app import file_context
+
+    stages = {s.name: s for s in load_stages(file_context())}
+    host, ec2 = stages["county-host"], stages["county-ec2"]
+    assert host.platform_host and not ec2.platform_host and not stages["county"].platform_host
+    assert (host.listener_compute, host.host_data_volume_gib, host.host_snapshots_kept) == ("ec2", 8, 7)
+    assert host.listener_counties == (host.api_county_id,) and host.host_zone == 0 and not host.host_data_snapshot_id
+    # a restore: another zone's subnet, the volume created from a snapshot, from the command line
+    restored = load_stages(
+        {"stages": {"h": {**HOST, "max_azs": 2}}, "h.host_zone": "1", "h.host_data_snapshot_id": "snap-0123abcd"}
+    )[0]
+    assert (restored.host_zone, restored.host_data_snapshot_id) == (1, "snap-0123abcd")

@@ -338,3 +338,28 @@ def test_the_attach_script_is_valid_bash_and_stops_on_every_failure() -> None:
     # every way out before the mount stops the instance rather than go on without the volume
     # (the attach, the device, mkfs, a probe error, the mount)
     assert script.count("shutdown -h now; exit 1") == 5
+
+
+def test_the_platform_image_holds_the_runner_and_builds_from_the_mirrors() -> None:
+    import re
+    import subprocess
+    import sys
+    import tomllib
+
+    from infra.constructs.ingest import image_build_args
+
+    text = Path("local/Dockerfile").read_text(encoding="utf-8")
+    for name in image_build_args("b", "https://mirror.invalid/simple"):
+        assert f"ARG {name}" in text, name
+    assert "FROM ${BASE_IMAGE}" in text and "unset PIP_INDEX_URL" in text  # "" = pip's default index
+    for package in ("hj212", "iot_ingest", "monitoring", "functions", "local", "data"):
+        assert f"COPY {package}/ /app/{package}/" in text, package
+    assert 'CMD ["python", "-m", "local", "run"]' in text and "USER 10001" in text
+    # the requirements it installs are pyproject's runtime dependencies, read by the same one-liner
+    (program,) = re.findall(r'python -c "(.+?)" > /tmp/requirements.txt', text)
+    run = subprocess.run(
+        [sys.executable, "-c", program.replace("/tmp/pyproject.toml", "pyproject.toml")],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    project = tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert run.stdout.split("\n")[:-1] == project["dependencies"]

@@ -51,6 +51,8 @@ mountpoint -q {mount} || chattr +i {mount}
 UUID=$(blkid -s UUID -o value "$DEVICE")
 grep -q " {mount} " /etc/fstab || echo "UUID=$UUID {mount} xfs defaults,noatime,nofail 0 2" >> /etc/fstab
 mount {mount} || mountpoint -q {mount} || {{ shutdown -h now; exit 1; }}
+# After host_data_volume_gib grew (EBS modifies the volume in place) the filesystem follows on the next boot.
+xfs_growfs {mount} >/dev/null || echo "xfs_growfs {mount} failed; the filesystem keeps its size" >&2
 chown {uid}:{uid} {mount}"""
 
 

@@ -108,7 +108,8 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
     _ack(
         _default_policy(stack.functions.functions["ChainArchive"].role),
         f"AwsSolutions-IAM5[Resource::<{archive}.Arn>/raw/*]",
-        "The chain function reads the delivered objects under raw/, whose keys Firehose chooses at run time; "
+        "The chain function reads the delivered objects under raw/, whose keys the archive's writer (Firehose, the "
+        "ArchiveWriter function or the county host's runner) chooses at run time; "
         "get object (and version) only, no list, put or delete",
     )
     if stack.sns_sms_region:
@@ -130,7 +131,7 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
             _default_policy(stack.api.role),
             f"AwsSolutions-IAM5[Resource::<{archive}.Arn>/{prefix}/*]",
             "Evidence exports read the delivered objects and manifests that the chain's links name (keys chosen by "
-            "Firehose and the chain function at run time); get object only, no list, put or delete",
+            "the archive's writer and the chain function at run time); get object only, no list, put or delete",
         )
     snapshots = stack.functions.rule_snapshots
     if snapshots is not None and stack.functions.rules_worker is not None:
@@ -172,12 +173,14 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
                     f"AwsSolutions-IAM5[Resource::<{logical}.Arn>/index/*]",
                     "queries on the table's global secondary indexes (schema.py); scoped to that table",
                 )
-    reaches = "DynamoDB and Kinesis" if stack.stream.stream is not None else "DynamoDB and the archive bucket"
+    if stack.stream.stream is not None:
+        what, reaches = "listener", "the listener has no secrets: its task role reaches DynamoDB and Kinesis"
+    else:  # the county host: the runner's, the listener's and the handlers' settings
+        what, reaches = "platform", "the runner has no secrets: its task role reaches DynamoDB and the archive bucket"
     _ack(
         stack.ingest.task_definition,
         "AwsSolutions-ECS2",
-        f"plain, non-secret listener settings ({listener_settings(stack.ingest.environment_names)}); the "
-        f"listener has no secrets: its task role reaches {reaches}",
+        f"plain, non-secret {what} settings ({listener_settings(stack.ingest.environment_names)}); {reaches}",
     )
     _ack(
         _default_policy(stack.ingest.task_definition.execution_role),
@@ -213,6 +216,13 @@ def listener_settings(names: Iterable[str]) -> str:
     return ", ".join(n.removeprefix("IOT_INGEST_").lower().replace("_", " ") for n in names)
 
 
+def _watched(stack: PlatformStack) -> str:
+    """What the alarms watch besides the instance: the stream's frames, or (the county host) the task's samples."""
+    if stack.stream.stream is not None:
+        return "the frames reaching the stream"
+    return "the platform task's AWS/ECS CPU samples"
+
+
 def _suppress_floor(stack: PlatformStack) -> None:
     """What a stage at the lowest fixed cost leaves out (docs/deploy.md "Fixed floor at 1,500 terminals")."""
     if stack.ingest.host is not None and not stack.ingest.container_insights:
@@ -220,8 +230,8 @@ def _suppress_floor(stack: PlatformStack) -> None:
             stack.ingest.cluster,
             "AwsSolutions-ECS4",
             "Container Insights is off in this stage (its metrics are billed as custom metrics): the listener runs "
-            "one task on one instance, watched by the group's in-service instance count and the frames reaching "
-            "the stream (free metrics); the free AWS/ECS service CPU and memory metrics remain",
+            f"one task on one instance, watched by the group's in-service instance count and {_watched(stack)} "
+            "(free metrics); the free AWS/ECS service CPU and memory metrics remain",
         )
     elif stack.ingest.connections_policy is None:
         _ack(
@@ -273,8 +283,8 @@ def _suppress_listener_host(stack: PlatformStack) -> None:
     _ack(
         host.launch_template,
         "AwsSolutions-EC28",
-        "Basic 5-minute EC2 metrics suffice: the alarms watch the group's in-service count and the frames reaching "
-        "the stream each minute; detailed monitoring would add 7 custom metrics ($2.10 a month) to the county floor",
+        f"Basic 5-minute EC2 metrics suffice: the alarms watch the group's in-service count and {_watched(stack)} "
+        "each minute; detailed monitoring would add 7 custom metrics ($2.10 a month) to the county floor",
     )
 
 

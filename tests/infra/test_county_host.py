@@ -363,3 +363,15 @@ def test_the_platform_image_holds_the_runner_and_builds_from_the_mirrors() -> No
     )  # fmt: skip
     project = tomllib.loads(Path("pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert run.stdout.split("\n")[:-1] == project["dependencies"]
+
+
+def test_the_acknowledgements_name_what_the_county_host_has(synthesized: Synthesized) -> None:
+    from infra import nag
+
+    reasons = {(rule, r) for rule, path, r in nag.RECORDED if "Gongkuang-county-host/" in path}
+    assert reasons and not [r for _, r in reasons if "stream" in r or "Kinesis" in r]
+    (ecs2,) = [r for rule, r in reasons if rule == "AwsSolutions-ECS2"]
+    _, container = _container(synthesized)
+    listed = ecs2.split("(", 1)[1].split(")", 1)[0].split(", ")
+    assert sorted(listed) == sorted(nag.listener_settings([e["Name"]]) for e in container["Environment"])
+    assert "the archive bucket" in ecs2

@@ -18,6 +18,18 @@ ATTACH_ATTEMPTS = 60  # × 10 s: a replaced instance releases the volume when it
 SNAPSHOT_TAG = "gongkuang:host-data"  # the Data Lifecycle Manager policy targets volumes with this tag (the stack's)
 SNAPSHOT_TIME = "18:00"  # UTC: 02:00 in Beijing, the quietest hour of the bureau's day
 
+# Formats only a blank volume: blkid -p finds no signature (exit 2, which also means "cannot open") and its first
+# MiB reads as zeros, as a new EBS volume does. A volume it cannot read, or with data it does not recognise, stops
+# the instance instead: nothing that might be the queue is ever formatted over (nor without cmp to check).
+FORMAT_IF_BLANK = """\
+command -v cmp >/dev/null || dnf install -y diffutils
+blkid -p "$DEVICE" >/dev/null 2>&1; probe=$?
+if [ "$probe" = 2 ] && cmp -s -n 1048576 "$DEVICE" /dev/zero; then
+  mkfs.xfs -q -L gk-data "$DEVICE" || { shutdown -h now; exit 1; }
+elif [ "$probe" != 0 ]; then
+  shutdown -h now; exit 1
+fi"""
+
 # Runs after the Elastic IP's association (listener_host.py), which set REGION and INSTANCE. Every failure stops
 # the instance before ECS can start the task: the group replaces it, and nothing is written to the root volume.
 _ATTACH = """\
@@ -37,13 +49,7 @@ for _ in $(seq 1 60); do
   sleep 2
 done
 [ -n "$DEVICE" ] || {{ shutdown -h now; exit 1; }}
-# Format only a blank volume: blkid -p exits 2 when it finds no signature at all, anything else but 0 is an error.
-blkid -p "$DEVICE" >/dev/null 2>&1; probe=$?
-if [ "$probe" = 2 ]; then
-  mkfs.xfs -q -L gk-data "$DEVICE" || {{ shutdown -h now; exit 1; }}
-elif [ "$probe" != 0 ]; then
-  shutdown -h now; exit 1
-fi
+{format}
 # While nothing is mounted there, the root volume's {mount} is immutable: a task started too early fails instead
 # of acknowledging frames onto a disk that goes with the instance.
 mkdir -p {mount}
@@ -58,7 +64,10 @@ chown {uid}:{uid} {mount}"""
 
 def attach_script(volume_id: str, attempts: int = ATTACH_ATTEMPTS) -> str:
     """User data lines that attach `volume_id`, format it if blank and mount it at /data; else stop the instance."""
-    return _ATTACH.format(volume=volume_id, attempts=attempts, device=DEVICE_NAME, mount=MOUNT_POINT, uid=CONTAINER_UID)
+    return _ATTACH.format(
+        volume=volume_id, attempts=attempts, device=DEVICE_NAME, mount=MOUNT_POINT, uid=CONTAINER_UID,
+        format=FORMAT_IF_BLANK,
+    )  # fmt: skip
 
 
 class HostVolume(Construct):

@@ -235,7 +235,9 @@ def test_the_user_data_attaches_formats_if_blank_and_mounts_before_ecs(synthesiz
              "chown 10001:10001 /data"]  # fmt: skip
     positions = [script.index(step) for step in order]
     assert positions == sorted(positions), order
-    assert 'if [ "$probe" = 2 ]; then\n  mkfs.xfs' in script  # only a volume with no signature at all
+    from infra.constructs.host_volume import FORMAT_IF_BLANK
+
+    assert FORMAT_IF_BLANK in script  # only a blank volume: test_only_a_blank_volume_is_formatted
     assert "/data xfs defaults,noatime,nofail" in script  # mounted again after a reboot
 
 
@@ -375,3 +377,43 @@ def test_the_acknowledgements_name_what_the_county_host_has(synthesized: Synthes
     listed = ecs2.split("(", 1)[1].split(")", 1)[0].split(", ")
     assert sorted(listed) == sorted(nag.listener_settings([e["Name"]]) for e in container["Environment"])
     assert "the archive bucket" in ecs2
+
+
+@pytest.mark.parametrize(
+    ("content", "formatted", "stopped"),
+    [
+        ("zeros", True, False),  # a new EBS volume
+        ("ext4", False, False),  # a volume with a filesystem: the queue of the previous instance
+        ("data", False, True),  # something blkid does not recognise: never formatted over
+        ("missing", False, True),  # cannot be read (blkid's exit 2 means that too)
+    ],
+)
+def test_only_a_blank_volume_is_formatted(tmp_path: Path, content: str, formatted: bool, stopped: bool) -> None:
+    # the user data's step with the real blkid and cmp on image files; mkfs.xfs and shutdown only leave a mark
+    import os
+    import shutil
+    import subprocess
+
+    from infra.constructs.host_volume import FORMAT_IF_BLANK
+
+    if not (shutil.which("blkid") and shutil.which("cmp") and shutil.which("mkfs.ext4")):
+        pytest.skip("needs util-linux blkid, diffutils cmp and e2fsprogs")
+    device = tmp_path / "device.img"
+    if content != "missing":
+        device.write_bytes(b"\0" * (4 << 20))
+    if content == "ext4":
+        subprocess.run(["mkfs.ext4", "-q", "-F", str(device)], check=True)
+    if content == "data":
+        with device.open("r+b") as f:
+            f.seek(8192)
+            f.write(b"frames not yet decoded" * 100)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for command in ("mkfs.xfs", "shutdown"):
+        stub = bin_dir / command
+        stub.write_text(f'#!/bin/sh\necho "$@" >> {tmp_path}/{command}.called\n', encoding="utf-8")
+        stub.chmod(0o755)
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}:/usr/sbin:/sbin", "DEVICE": str(device)}
+    subprocess.run(["bash", "-c", FORMAT_IF_BLANK + "\necho through"], env=env, check=False, capture_output=True)
+    assert (tmp_path / "mkfs.xfs.called").exists() == formatted
+    assert (tmp_path / "shutdown.called").exists() == stopped

@@ -12,7 +12,7 @@ import pytest
 from infra.data_grants import LISTENER
 from infra.settings import StageSettings
 from infra.stacks.platform import ARCHIVE_WRITER_PREFIXES, PlatformStack
-from tests.infra.conftest import REUSE_MIRRORS, Synthesized
+from tests.infra.conftest import REUSE_MIRRORS, REUSE_VPC, Synthesized
 
 pytestmark = pytest.mark.infra
 STAGE = "county-host"
@@ -299,7 +299,7 @@ def china_hosts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str,
     context = file_context()
     host = {**context["stages"][STAGE], **REUSE_MIRRORS, "account": CHINA_ACCOUNT, "web_distribution": False}
     context["stages"] = {
-        "bj": {**host, "region": "cn-north-1"},
+        "bj": {**host, "region": "cn-north-1", "existing_vpc": REUSE_VPC},  # the bureau's VPC, no lookup
         "nx": {**host, "region": "cn-northwest-1", "host_zone": 1, "host_data_snapshot_id": "snap-0123456789abcdef0"},
     }
     for region in ("cn-north-1", "cn-northwest-1"):
@@ -318,6 +318,12 @@ def test_both_china_regions_synthesize_the_county_host(china_hosts: dict[str, di
         kinds = {r["Type"] for r in template["Resources"].values()}
         assert {"AWS::EC2::Volume", "AWS::DLM::LifecyclePolicy", "AWS::ECS::Service"} <= kinds
         assert not {"AWS::Kinesis::Stream", "AWS::KinesisFirehose::DeliveryStream"} & kinds
+    # in an existing VPC: the first public subnet and its zone
+    bj = china_hosts["Gongkuang-bj"]["Resources"]
+    ((_, volume),) = [(k, r) for k, r in bj.items() if r["Type"] == "AWS::EC2::Volume"]
+    ((_, group),) = [(k, r) for k, r in bj.items() if r["Type"] == "AWS::AutoScaling::AutoScalingGroup"]
+    assert volume["Properties"]["AvailabilityZone"] == "cn-north-1a"
+    assert group["Properties"]["VPCZoneIdentifier"] == [REUSE_VPC["public_subnet_ids"][0]]
     # a restore into the second zone: the volume from the snapshot, the instance in that zone's subnet
     nx = china_hosts["Gongkuang-nx"]["Resources"]
     ((_, volume),) = [(k, r) for k, r in nx.items() if r["Type"] == "AWS::EC2::Volume"]

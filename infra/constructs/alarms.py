@@ -1,9 +1,8 @@
 """Alarms: CloudWatch alarms to an SNS topic, and (optionally) one dashboard for the whole pipeline.
 
-Covered: decode iterator age, function errors and throttles (per function, or the account's Lambda totals),
-DynamoDB throttles, the listener's health signals (NLB connections and unhealthy targets; or the instance in service
-and frames reaching the stream, or on the county host its task running and decode backlog), frames the listener
-could not acknowledge, dead letters.
+Covered: decode iterator age, function errors and throttles, DynamoDB throttles, the listener's health (NLB
+connections and targets; the instance in service and frames reaching the stream; on the county host its task
+running and decode backlog), frames the listener could not acknowledge, dead letters.
 """
 
 from __future__ import annotations

@@ -396,7 +396,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         raw = b"".join(sample)
         metered = [r for recs in delivered for r in recs]
         first, *others = [run.result() for run in runs]
-        queue_s = queue_cpu(metered) if host is not None else 0.0
+        queue_s, _ = queue_cpu(metered) if host is not None else (0.0, 0)
         return model.Measured(
             terminals=len(fleet.terminals),
             points=fleet.points,

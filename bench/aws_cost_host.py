@@ -106,10 +106,15 @@ def host_lines(m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminal
     ec2, hours = p["ec2"], float(p["hours_per_month"])
     kind = s["listener_instance_type"]
     cpu = host_cpu(m, p, s, terminals, decode_cpu)
-    if cpu.share > 1:
-        raise Refused(f"{cpu.describe()}: the baseline is exceeded (CPU credits run out), take a bigger type")
     usd = hours * ec2[f"{kind.replace('.', '_')}_hour"] + s["listener_volume_gb"] * ec2["gp3_gb_month"]
-    out = [Line(f"EC2 host ({kind})", usd, f"1 instance, {s['listener_volume_gb']} GB gp3 root; {cpu.describe()}")]
+    how = f"1 instance, {s['listener_volume_gb']} GB gp3 root; {cpu.describe()}"
+    if cpu.share > 1:
+        if s.get("cpu_credits", "standard") != "unlimited":
+            raise Refused(f"{cpu.describe()}: the baseline is exceeded (CPU credits run out), take a bigger type")
+        surplus = cpu.vcpus_busy - cpu.baseline_vcpus  # unlimited mode bills the vCPU-hours above the baseline
+        usd += surplus * hours * ec2["surplus_vcpu_hour"]
+        how += f", {surplus:.3f} vCPU of surplus credits"
+    out = [Line(f"EC2 host ({kind})", usd, how)]
     gb = s["data_volume_gb"]
     out.append(Line("EBS data volume (gp3)", gb * ec2["gp3_gb_month"], f"{gb} GB at /data: the frame queue"))
     churn, stock = snapshot_gb(m, s, terminals)
@@ -128,6 +133,8 @@ def budgets(m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminals: 
     out = []
     for kind in kinds:
         cpu = host_cpu(m, p, s, terminals, decode_cpu, kind)
-        verdict = "EXCEEDED: refused" if cpu.share > 1 else "fits" if cpu.share <= 0.7 else "fits, < 30 % headroom"
+        unlimited = s.get("cpu_credits", "standard") == "unlimited"
+        over = "EXCEEDED: surplus credits billed" if unlimited else "EXCEEDED: refused"
+        verdict = over if cpu.share > 1 else "fits" if cpu.share <= 0.7 else "fits, < 30 % headroom"
         out.append(f"  host CPU at {terminals:,} terminals on {kind}: {cpu.describe()} — {verdict}")
     return out

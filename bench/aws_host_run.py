@@ -93,22 +93,26 @@ class HostRules:
         )
 
 
-def queue_cpu(records: list[bytes], append_batch: int = APPEND_BATCH, take_batch: int = TAKE_BATCH) -> float:
-    """CPU seconds of the host's frame queue for `records` (stream records, as the listener queues them): appended in
-    the listener's batches, each committed and fsync'd; taken in decode's; deleted once done. The records are parsed
-    before the clock starts. Not measured: the archive cut's own mark (its worker is not built here)."""
+def queue_cpu(
+    records: list[bytes], append_batch: int = APPEND_BATCH, take_batch: int = TAKE_BATCH
+) -> tuple[float, int]:
+    """(CPU seconds, records deleted) of the host's frame queue for `records` (stream records, as the listener queues
+    them): appended in the listener's batches, each committed and fsync'd; taken in decode's about every other
+    commit; deleted once done. The records are parsed before the clock starts. Not measured: the archive cut's own
+    mark (its worker is not built here)."""
     parsed = [json.loads(r) for r in records]
+    deleted = 0
     with tempfile.TemporaryDirectory(prefix="host-queue-") as tmp:
         queue = FrameQueue(Path(tmp) / "queue.db")
         try:
             cpu = time.process_time()
-            for i in range(0, len(parsed), append_batch):  # decode keeps up: it takes about every other commit
+            for i in range(0, len(parsed), append_batch):
                 queue.append(parsed[i : i + append_batch])
                 if (i // append_batch) % 2:
-                    queue.done([q.seq for q in queue.take(take_batch)])
+                    deleted += queue.done([q.seq for q in queue.take(take_batch)])
             while batch := queue.take(take_batch):
-                queue.done([q.seq for q in batch])
+                deleted += queue.done([q.seq for q in batch])
             spent = time.process_time() - cpu
         finally:
             queue.close()
-    return spent
+    return spent, deleted

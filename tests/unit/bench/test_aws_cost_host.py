@@ -125,6 +125,14 @@ def test_the_fleets_cpu_is_measured_per_terminal_minute_and_refused_above_the_ba
     with pytest.raises(model.Refused, match="baseline is exceeded"):
         _lines(busy, shape)
     assert "EC2 host (t4g.small)" in _lines(busy, _shape(listener_instance_type="t4g.small"))
+    # in unlimited mode the micro runs on, billed for the vCPU-hours above its baseline
+    over = 1_500 * 12.17e-3 / 60 - 0.2
+    ec2 = model.load_prices()["ec2"]
+    unlimited = _lines(busy, _shape(cpu_credits="unlimited"))["EC2 host (t4g.micro)"]
+    assert unlimited.usd - _lines(m, shape)["EC2 host (t4g.micro)"].usd == pytest.approx(
+        over * 730 * ec2["surplus_vcpu_hour"]
+    )
+    assert "vCPU of surplus credits" in unlimited.how
 
 
 def test_the_archive_cut_makes_an_object_per_partition_every_300_s() -> None:

@@ -188,11 +188,14 @@ def at_cadence(m: Measured, every_minutes: int) -> Measured:
     return replace(m, rules_every_minutes=every_minutes, cadences={}, **kept)
 
 
-def at_host(m: Measured) -> Measured:
-    """The measurement with its rules as the county host runs them (`host_rules`): one warm process, no snapshots."""
+def at_host(m: Measured, every_minutes: int) -> Measured:
+    """The measurement with its rules as the county host runs them (`host_rules`): one warm process, no snapshots,
+    ticking every `every_minutes` (refused when measured at another cadence, or not at all)."""
     run = m.host_rules
     if run is None:
         raise Refused("no host rules measured (one warm process, the one-county handler): measure again")
+    if m.host_every_minutes != every_minutes:
+        raise Refused(f"host rules measured every {m.host_every_minutes} min, not {every_minutes}: measure again")
     kept = {f.name: getattr(run, f.name) for f in fields(RulesRun)}
     return replace(m, rules_every_minutes=m.host_every_minutes, cadences={}, rule_containers=1, rule_snapshots=False,
                    host_rules=None, **kept)  # fmt: skip
@@ -503,7 +506,8 @@ def standard_ia(m: Measured, prices: Mapping[str, Any], s: Mapping[str, Any], te
                 table: str) -> tuple[float, float]:  # fmt: skip
     """What the Standard-IA table class would change for `table` (USD a month): (storage saved, requests or
     capacity added). IA stores for less and charges more per unit; reserved capacity is not sold for it."""
-    m = at_host(m) if s.get("platform_host") else at_cadence(m, int(s.get("rules_every_minutes", 1)))
+    every = int(s.get("rules_every_minutes", 1))
+    m = at_host(m, every) if s.get("platform_host") else at_cadence(m, every)
     ddb = prices["dynamodb"]
     gb = stored_gb(m, terminals, month, tables=[table], minute_days=s.get("minute_reading_days"))
     saved = gb * (ddb["storage_gb_month"] - ddb["standard_ia_storage_gb_month"])
@@ -549,7 +553,7 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         from bench import aws_cost_host  # it prices with this module's types
 
         aws_cost_host.one_instance(s, terminals)
-        m = at_host(m)
+        m = at_host(m, every)
     else:
         m = at_cadence(m, every)
     hours = float(p["hours_per_month"])
@@ -926,7 +930,7 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
     for k in sorted(map(int, m.cadences)):
         out += _profile_lines(at_cadence(m, k), "readings")
     if m.host_rules is not None:
-        out += ["(the county host:)", *_profile_lines(at_host(m), "readings")]
+        out += ["(the county host:)", *_profile_lines(at_host(m, m.host_every_minutes), "readings")]
     out += ["", "stored bytes (DynamoDB's item-size formula, +100 B per item and index entry):"]
     for g in m.storage:
         kept = "kept" if g.retention_days is None else f"{g.retention_days} d"
@@ -958,7 +962,7 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
             notes = "; ".join(f"{x.name}: {x.how}" for x in table[(FLEETS[0], MONTHS[0])])
             out.append(f"  at {FLEETS[0]:,} terminals, month 1: {notes}")
         out += [f"  not priced at {t:,} terminals: {why}" for t, why in refused.items()]
-        if shapes[name].get("platform_host") and m.host_rules is not None:
+        if shapes[name].get("platform_host"):
             out += _host_budgets(m, prices, shape_for(shapes, name, FLEETS[0]))
         ia = {c: standard_ia(m, prices, shape_for(shapes, name, c[0]), *c, "readings") for c in priced}
         cells = "".join(f"{(ia[c][1] - ia[c][0]) / c[0]:>+15.4f}" if c in ia else dash for c in cols)
@@ -969,5 +973,8 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
 def _host_budgets(m: Measured, prices: Mapping[str, Any], s: Mapping[str, Any]) -> list[str]:
     from bench import aws_cost_host  # it prices with this module's types
 
-    host = at_host(m)
+    try:
+        host = at_host(m, int(s.get("rules_every_minutes", 1)))
+    except Refused:
+        return []  # said on the shape's "not priced" lines
     return aws_cost_host.budgets(host, prices, s, FLEETS[0], decode_work(host, s)[1])

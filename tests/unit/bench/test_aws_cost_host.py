@@ -79,8 +79,10 @@ def test_the_host_prices_its_rules_from_the_one_process_measurement() -> None:
     assert mine["DynamoDB reads, rules"].usd == pytest.approx(1_500 * model.MINUTES * 0.1 * ddb / 1e6)
     ec2 = _lines(m, model.shape_for(model.load_shapes(), "county_ec2", 1_500))
     assert ec2["DynamoDB reads, rules"].usd == pytest.approx(1_500 * model.MINUTES * 0.5 * ddb / 1e6)
-    with pytest.raises(ValueError, match="no host rules measured"):
+    with pytest.raises(model.Refused, match="no host rules measured"):
         _lines(_measured(), _shape())
+    with pytest.raises(model.Refused, match="host rules measured every 5 min, not 15"):
+        _lines(m, _shape(rules_every_minutes=15))
 
 
 def test_the_instance_root_and_data_volume_are_priced_from_the_table() -> None:
@@ -112,8 +114,8 @@ def test_the_snapshots_hold_the_queue_churn_of_each_kept_day() -> None:
 def test_the_fleets_cpu_is_measured_per_terminal_minute_and_refused_above_the_baseline() -> None:
     prices, shape = model.load_prices(), _shape()
     m = _host_measured()
-    _, decode = model.decode_work(model.at_host(m), shape)
-    cpu = host.host_cpu(model.at_host(m), prices, shape, 1_500, decode)
+    _, decode = model.decode_work(model.at_host(m, 5), shape)
+    cpu = host.host_cpu(model.at_host(m, 5), prices, shape, 1_500, decode)
     # listener 3 × 0.28 ms, queue 3 × 100 µs, decode 5 ms, rules 1 ms, archive 3 × 10 µs: 7.17 ms per
     # terminal-minute; × 1,500 ÷ 60 s = 0.179 vCPU against the micro's 2 × 10 %
     assert cpu.per_terminal_minute == pytest.approx(7.17e-3)

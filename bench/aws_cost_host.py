@@ -30,7 +30,7 @@ class HostCpu:
     queue: float
     decode: float
     rules: float
-    archive: float
+    archive: float  # the cut's objects and, where the host chains them, the chain
     vcpus_busy: float  # for the fleet
     baseline_vcpus: float  # vCPUs × baseline share: what the CPU credits earned per hour sustain
 
@@ -67,13 +67,16 @@ def host_cpu(m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminals:
              instance_type: str | None = None) -> HostCpu:  # fmt: skip
     """The fleet's CPU on the host from what the bench measured per terminal-minute in its process (one core here
     taken as one Graviton vCPU, as for Lambda): decode (`decode_cpu`, without archive items), the rules as the host
-    runs them, the archive cut (the writer's per-record work), the queue, and the listener's measured per-frame CPU."""
+    runs them, the archive cut (the writer's per-record work, and the chain's where the host chains), the queue, and
+    the listener's measured per-frame CPU."""
     kind = instance_type or s["listener_instance_type"]
     key = kind.replace(".", "_")
     ec2 = p["ec2"]
     records = m.records_per_terminal_minute
     queue = m.queue_cpu_s / m.queue_records if m.queue_records else QUEUE_CPU_S_PER_RECORD
     writer = m.writer_cpu_s / m.writer_records if m.writer_records else WRITER_CPU_S_PER_RECORD
+    if s.get("chain_on_host"):
+        writer += m.chain_cpu_s / m.chain_records if m.chain_records else 0.0
     cpu = HostCpu(
         kind,
         listener=records * LISTENER_CPU_S_PER_FRAME,

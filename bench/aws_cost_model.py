@@ -327,13 +327,15 @@ def archive_objects(m: Measured, s: Mapping[str, Any], terminals: int, shards: i
     """Firehose: per active partition an object every `firehose_buffer_s` or at 128 MiB (per MN before issue 15:
     one per terminal and buffer). Lambda: per shard a batch closes at the batching window, the batch size or
     6 MB of event, whichever comes first, and writes one object per partition it holds (`archive_partitions`:
-    the verdicts present, assumed 2: ok and some unregistered). Host: one cut every `archive_every_s`, an object
-    per partition."""
+    the verdicts present, assumed 2: ok and some unregistered). Host: every `archive_every_s` what its queue holds,
+    in cuts of at most `archive_cut_frames`, an object per cut and partition."""
     partitions = int(s.get("archive_partitions", 2))
     records_s = terminals * m.records_per_terminal_minute / 60
-    if s.get("archive_writer") == "host":  # the county host's archive worker: one cut of its queue every interval
-        batches = SECONDS / float(s["archive_every_s"])
-        return ArchiveObjects(batches * partitions, float(s["archive_every_s"]), batches, partitions)
+    if s.get("archive_writer") == "host":  # the host's archive worker: its queue cut every interval, in cuts of
+        every = float(s["archive_every_s"])  # at most `archive_cut_frames` frames
+        cuts = max(1, math.ceil(records_s * every / s["archive_cut_frames"]))
+        batches = SECONDS / every * cuts
+        return ArchiveObjects(batches * partitions, every / cuts, batches, partitions)
     if s.get("archive_writer", "firehose") == "lambda":
         per_shard = records_s / shards
         event_bytes = m.record_bytes * 4 / 3 + EVENT_RECORD_OVERHEAD
@@ -427,9 +429,13 @@ def _chain_line(
         lambda_seconds(frames * m.chain_cpu_s / max(m.chain_records, 1), s["function_gb"])
         + objects * (req + gets + puts) * s["dynamodb_request_s"]
     )
-    usd += seconds * s["function_gb"] * gbs + objects / 1e6 * lam["requests_per_million"]
+    where = ""
+    if s.get("chain_on_host"):  # the county host's archive worker chains its own objects: its CPU, no function
+        where = " (chained on the host)"
+    else:
+        usd += seconds * s["function_gb"] * gbs + objects / 1e6 * lam["requests_per_million"]
     how = (
-        f"an object every {every_s:,.0f} s: {req:.1f} DynamoDB requests ({wru:.1f} WRU + {rru:.1f} RRU), "
+        f"an object every {every_s:,.0f} s{where}: {req:.1f} DynamoDB requests ({wru:.1f} WRU + {rru:.1f} RRU), "
         f"{gets:.1f} GET + {puts:.1f} PUT/LIST; {entry_bytes:.0f} B of manifest per MN and object"
     )
     return Line("Archive chain (S3 deliveries)", usd, how)

@@ -61,7 +61,7 @@ def test_the_host_drops_the_stream_the_decode_rules_and_writer_functions_the_not
     for name in REMOVED:  # county_ec2 pays each of them; the host none
         assert [n for n in ec2 if n.startswith(name)], name
         assert not [n for n in mine if n.startswith(name)], name
-    for name in ("EC2 host (t4g.micro)", "EBS data volume (gp3)", "EBS snapshots", "Archive chain (S3 deliveries)",
+    for name in ("EC2 host (t4g.small)", "EBS data volume (gp3)", "EBS snapshots", "Archive chain (S3 deliveries)",
                  "S3 archive", "Lambda scheduled (arm64)", "DynamoDB provisioned (auto scaling)"):  # fmt: skip
         assert name in mine, name
     # decode's DynamoDB requests are the Lambda's (same handler, same caches)
@@ -87,12 +87,13 @@ def test_the_host_prices_its_rules_from_the_one_process_measurement() -> None:
 
 def test_the_instance_root_and_data_volume_are_priced_from_the_table() -> None:
     ec2 = model.load_prices()["ec2"]
-    mine = _lines(_host_measured(), _shape())
+    assert _shape()["listener_instance_type"] == "t4g.small"  # the county-host stage's (infra/cdk.json)
+    mine = _lines(_host_measured(), _shape(listener_instance_type="t4g.micro"))
     assert mine["EC2 host (t4g.micro)"].usd == pytest.approx(730 * ec2["t4g_micro_hour"] + 30 * ec2["gp3_gb_month"])
     assert mine["EBS data volume (gp3)"].usd == pytest.approx(8 * ec2["gp3_gb_month"])
     bigger = _lines(_host_measured(), _shape(data_volume_gb=20))
     assert bigger["EBS data volume (gp3)"].usd == pytest.approx(20 * ec2["gp3_gb_month"])
-    small = _lines(_host_measured(), _shape(listener_instance_type="t4g.small"))
+    small = _lines(_host_measured(), _shape())
     assert small["EC2 host (t4g.small)"].usd - mine["EC2 host (t4g.micro)"].usd == pytest.approx(
         730 * (ec2["t4g_small_hour"] - ec2["t4g_micro_hour"])
     )
@@ -112,13 +113,19 @@ def test_the_snapshots_hold_the_queue_churn_of_each_kept_day() -> None:
 
 
 def test_the_fleets_cpu_is_measured_per_terminal_minute_and_refused_above_the_baseline() -> None:
-    prices, shape = model.load_prices(), _shape()
+    prices, shape = model.load_prices(), _shape(listener_instance_type="t4g.micro")
     m = _host_measured()
     _, decode = model.decode_work(model.at_host(m, 5), shape)
     cpu = host.host_cpu(model.at_host(m, 5), prices, shape, 1_500, decode)
     # listener 3 × 0.28 ms, queue 3 × 100 µs, decode 5 ms, rules 1 ms, archive 3 × 10 µs: 7.17 ms per
     # terminal-minute; × 1,500 ÷ 60 s = 0.179 vCPU against the micro's 2 × 10 %
     assert cpu.per_terminal_minute == pytest.approx(7.17e-3)
+    # the chain's measured CPU per record joins the archive cut's where the host chains (20 µs a record here)
+    chained = _host_measured(chain_cpu_s=0.002, chain_records=100)
+    more = host.host_cpu(model.at_host(chained, 5), prices, shape, 1_500, decode)
+    assert more.archive - cpu.archive == pytest.approx(3 * 20e-6)
+    apart = host.host_cpu(model.at_host(chained, 5), prices, {**shape, "chain_on_host": False}, 1_500, decode)
+    assert apart.archive == pytest.approx(cpu.archive)
     assert cpu.vcpus_busy == pytest.approx(1_500 * 7.17e-3 / 60)
     assert cpu.baseline_vcpus == pytest.approx(0.2) and cpu.share == pytest.approx(0.89625)
     assert "90% of the t4g.micro baseline" in _lines(m, shape)["EC2 host (t4g.micro)"].how
@@ -126,29 +133,34 @@ def test_the_fleets_cpu_is_measured_per_terminal_minute_and_refused_above_the_ba
     busy = _host_measured(decode_cpu_s=1.0)
     with pytest.raises(model.Refused, match="baseline is exceeded"):
         _lines(busy, shape)
-    assert "EC2 host (t4g.small)" in _lines(busy, _shape(listener_instance_type="t4g.small"))
+    assert "EC2 host (t4g.small)" in _lines(busy, _shape())
     # in unlimited mode the micro runs on, billed for the vCPU-hours above its baseline
     over = 1_500 * 12.17e-3 / 60 - 0.2
     ec2 = model.load_prices()["ec2"]
-    unlimited = _lines(busy, _shape(cpu_credits="unlimited"))["EC2 host (t4g.micro)"]
+    unlimited = _lines(busy, {**shape, "cpu_credits": "unlimited"})["EC2 host (t4g.micro)"]
     assert unlimited.usd - _lines(m, shape)["EC2 host (t4g.micro)"].usd == pytest.approx(
         over * 730 * ec2["surplus_vcpu_hour"]
     )
     assert "vCPU of surplus credits" in unlimited.how
 
 
-def test_the_archive_cut_makes_an_object_per_partition_every_300_s() -> None:
+def test_the_archive_cut_makes_an_object_per_cut_and_partition() -> None:
     m = _host_measured()
+    # 75 records/s × 300 s = 22,500 frames: 3 cuts of at most 10,000, 2 partitions each
     archived = model.archive_objects(m, _shape(), 1_500, 0)
-    assert archived.every_s == 300 and archived.objects == pytest.approx(2 * model.SECONDS / 300)
+    assert archived.every_s == 100 and archived.objects == pytest.approx(6 * model.SECONDS / 300)
+    # a smaller fleet: one cut per interval
+    assert model.archive_objects(m, _shape(), 500, 0).objects == pytest.approx(2 * model.SECONDS / 300)
     ec2_shape = model.shape_for(model.load_shapes(), "county_ec2", 1_500)
-    assert model.archive_objects(m, ec2_shape, 1_500, 1).objects > 5 * archived.objects
+    assert model.archive_objects(m, ec2_shape, 1_500, 1).objects > 2 * archived.objects
     # the chain pays per object: fewer objects, less chain
     chain = {"PutItem": OperationUsage(requests=2, write_units=2.0)}
     m = _host_measured(chain=chain, chain_objects=2, chain_s3={"get": 2, "put": 4})
     name = "Archive chain (S3 deliveries)"
-    assert _lines(m, _shape())[name].usd < _lines(m, ec2_shape)[name].usd / 5
-    assert "an object every 300 s" in _lines(m, _shape())[name].how
+    assert _lines(m, _shape())[name].usd < _lines(m, ec2_shape)[name].usd / 2
+    assert "an object every 100 s (chained on the host)" in _lines(m, _shape())[name].how
+    # chained by a function instead: its calls and seconds are paid
+    assert _lines(m, _shape(chain_on_host=False))[name].usd > _lines(m, _shape())[name].usd
 
 
 def test_a_province_is_refused_and_the_report_says_so_with_the_cpu_budgets() -> None:
@@ -160,10 +172,11 @@ def test_a_province_is_refused_and_the_report_says_so_with_the_cpu_budgets() -> 
     assert total.split()[1:] == [total.split()[1], total.split()[2], "—", "—"]
     assert "not priced at 300,000 terminals: one county's one instance" in text
     assert "host CPU at 1,500 terminals on t4g.micro" in text and "— fits, < 30 % headroom" in text
-    assert "host CPU at 1,500 terminals on t4g.small" in text
+    assert "on t4g.small: CPU 7.2 ms per terminal-minute" in text and "45% of the t4g.small baseline" in text
     # a type over its baseline: every column refused, the reason printed
     busy = _host_measured(decode_cpu_s=1.0)
-    text = model.report(busy, model.load_prices(), {"county_host": model.load_shapes()["county_host"]})
+    micro = {**model.load_shapes()["county_host"], "listener_instance_type": "t4g.micro"}
+    text = model.report(busy, model.load_prices(), {"county_host": micro})
     assert "not priced at 1,500 terminals" in text and "baseline is exceeded" in text
     assert "on t4g.micro: CPU" in text and "EXCEEDED: refused" in text
 

@@ -22,9 +22,13 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests.support when run as a script
+# As local/workers.py runs the handlers on the county host: no EMF printed, warnings only (read at import)
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 from bench import aws_cost_model as model  # noqa: E402
 from bench import aws_fleet  # noqa: E402
+from bench.aws_host_run import HostRules, queue_cpu  # noqa: E402
 from functions import _wiring  # noqa: E402
 from functions.adapters.archive_objects import frames_of  # noqa: E402
 from functions.on_frame_batch_archive import stream_records  # noqa: E402
@@ -265,15 +269,16 @@ class RuleRun:
 
 def rule_runs(
     args: argparse.Namespace, backend: DynamoDBBackend, store: Store, doc: dict[str, Any], cadences: Sequence[int],
-    county: str, clock: FixedClock,
+    county: str, clock: FixedClock, host: bool = False,
 ) -> tuple[list[RuleRun], list[DynamoDBBackend]]:  # fmt: skip
     """A run per cadence: the first on the decoded store itself, each other on tables of its own (a copy of the
-    registry; its alarms, audit and rule state) reading what decode stored (readings, events, notes)."""
+    registry; its alarms, audit and rule state) reading what decode stored (readings, events, notes). With `host`
+    every one on tables of its own: the county host's rules run on the decoded store, as the handler does."""
     runs, extra = [], []
     for i, every in enumerate(cadences):
         prefixes: tuple[str, ...] = (backend.table_prefix,)
         view = store
-        if i:
+        if i or host:
             own = DynamoDBBackend(backend.connection, f"{backend.table_prefix}r{every}", backend.meter)
             own.create_tables(enable_ttl=False)
             extra.append(own)
@@ -292,6 +297,10 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
     prefix = f"cost{uuid.uuid4().hex[:8]}"
     clock = FixedClock(START)
     stage = StageSettings.model_fields  # the deployed stage's defaults for what decode caches
+    shapes = model.load_shapes(args.shapes)
+    host_every = model.host_cadences(shapes)
+    if len(host_every) > 1:
+        raise SystemExit(f"the county host shapes tick at {host_every} min: one cadence is measured")
     settings = _wiring.Settings(
         store_backend="dynamodb",
         dynamodb_endpoint=url,
@@ -302,6 +311,8 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         state_refresh_s=float(stage["terminal_state_refresh"].default),
         rollup_spread=bool(stage["decode_rollup_spread"].default),
         archive_items=False,  # as in AWS; the archive items the `current`/`archive_kept` shapes keep: written apart
+        # the county host's one rules process (the handler's cadence; the containers below build their own)
+        rules_every_minutes=host_every[0] if host_every else 1,
     )
     _wiring.configure(settings, clock=clock)  # the handlers' own composition: the same caches, knobs and reader
     store = _wiring.get_store()
@@ -311,8 +322,9 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
     try:
         fleet, doc = aws_fleet.build(args.enterprises, START)
         aws_fleet.register(store, doc)
-        cadences = model.cadences_of(model.load_shapes(args.shapes))
-        runs, extra = rule_runs(args, backend, store, doc, cadences, settings.county_id, clock)
+        cadences = model.cadences_of(shapes)
+        runs, extra = rule_runs(args, backend, store, doc, cadences, settings.county_id, clock, bool(host_every))
+        host = HostRules(host_every[0]) if host_every else None
         plan = plan_ticks(store.registry, START, args.rule_shard_enterprises)  # the scheduler's (not metered)
         decode: dict[str, OperationUsage] = {}
         tables: dict[str, OperationUsage] = {}
@@ -343,9 +355,14 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             for run in runs:  # each cadence's workers at the minutes that are its ticks
                 cpu = run.tick(backend.meter, retick(plan, tick), decoded)
                 run.cpu += cpu if minute >= metered_from else 0.0
+            if host is not None:  # the county host's one process, on the decoded store
+                cpu = host.tick(backend.meter, tick, decoded)
+                host.cpu += cpu if minute >= metered_from else 0.0
             if minute == metered_from - 1:  # what the metered minutes' shard-ticks do, from here
                 for run in runs:
                     run.start_metering()
+                if host is not None:
+                    host.start_metering()
             if minute >= metered_from:
                 records += len(recs)
                 record_bytes += sum(len(r) for r in recs)
@@ -379,6 +396,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         raw = b"".join(sample)
         metered = [r for recs in delivered for r in recs]
         first, *others = [run.result() for run in runs]
+        queue_s, _ = queue_cpu(metered) if host is not None else (0.0, 0)
         return model.Measured(
             terminals=len(fleet.terminals),
             points=fleet.points,
@@ -415,6 +433,10 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             snapshot_bytes=first.snapshot_bytes,
             rules_every_minutes=runs[0].every,
             cadences={str(run.every): r for run, r in zip(runs[1:], others, strict=True)},
+            host_rules=host.result(prefix) if host is not None else None,
+            host_every_minutes=host.every if host is not None else 0,
+            queue_cpu_s=queue_s,
+            queue_records=len(metered) if host is not None else 0,
             storage=model.table_growth(
                 backend.client,
                 prefix,

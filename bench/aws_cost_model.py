@@ -112,6 +112,14 @@ class Measured:
     # their requests are in `decode` and `decode_tables` ("archive"). None: an older measurement, whose decode ran
     # with archive items and whose `decode_cpu_s` includes them.
     decode_archive_cpu_s: float | None = None
+    # The county host's rules (shape `platform_host`): ONE long-lived process calling the one-county
+    # `every_minute_evaluate_rules` handler every `host_every_minutes` on the decoded store, no snapshots. None: not
+    # measured (an older measurement, or no shape asked for it)
+    host_rules: RulesRun | None = None
+    host_every_minutes: int = 0
+    # The host's sqlite frame queue (local/queue.py) on the metered records: append, take, delete; CPU seconds
+    queue_cpu_s: float = 0.0
+    queue_records: int = 0
 
     @property
     def terminal_minutes(self) -> int:
@@ -150,13 +158,22 @@ def load_measured(path: Path) -> Measured:
         raw[key] = usage(raw[key])
     raw["minute_tables"] = [usage(x) for x in raw["minute_tables"]]
     raw["storage"] = [Growth(**g) for g in raw["storage"]]
-    runs = raw.get("cadences", {})
-    for run in runs.values():
+
+    def run(d: dict[str, Any]) -> RulesRun:
         for key in ("rules", "rule_tables"):
-            run[key] = usage(run[key])
-        run["minute_tables"] = [usage(x) for x in run["minute_tables"]]
-    raw["cadences"] = {k: RulesRun(**v) for k, v in runs.items()}
+            d[key] = usage(d[key])
+        d["minute_tables"] = [usage(x) for x in d["minute_tables"]]
+        return RulesRun(**d)
+
+    raw["cadences"] = {k: run(v) for k, v in raw.get("cadences", {}).items()}
+    if raw.get("host_rules") is not None:
+        raw["host_rules"] = run(raw["host_rules"])
     return Measured(**raw)
+
+
+class Refused(ValueError):
+    """A shape that cannot carry a fleet (one county's instance asked for a province, a CPU budget exceeded):
+    the report prints "—" with the reason instead of a price."""
 
 
 def at_cadence(m: Measured, every_minutes: int) -> Measured:
@@ -169,6 +186,24 @@ def at_cadence(m: Measured, every_minutes: int) -> Measured:
         raise ValueError(f"no rules measured ticking every {every_minutes} min (measured: {have}): measure again")
     kept = {f.name: getattr(run, f.name) for f in fields(RulesRun)}
     return replace(m, rules_every_minutes=every_minutes, cadences={}, **kept)
+
+
+def at_host(m: Measured, every_minutes: int) -> Measured:
+    """The measurement with its rules as the county host runs them (`host_rules`): one warm process, no snapshots,
+    ticking every `every_minutes` (refused when measured at another cadence, or not at all)."""
+    run = m.host_rules
+    if run is None:
+        raise Refused("no host rules measured (one warm process, the one-county handler): measure again")
+    if m.host_every_minutes != every_minutes:
+        raise Refused(f"host rules measured every {m.host_every_minutes} min, not {every_minutes}: measure again")
+    kept = {f.name: getattr(run, f.name) for f in fields(RulesRun)}
+    return replace(m, rules_every_minutes=m.host_every_minutes, cadences={}, rule_containers=1, rule_snapshots=False,
+                   host_rules=None, **kept)  # fmt: skip
+
+
+def host_cadences(shapes: Mapping[str, Any]) -> list[int]:
+    """The cadences of the shapes whose rules run on the county host (what the bench measures with one process)."""
+    return sorted({int(s.get("rules_every_minutes", 1)) for s in shapes.values() if s.get("platform_host")})
 
 
 def cadences_of(shapes: Mapping[str, Any]) -> list[int]:
@@ -292,9 +327,15 @@ def archive_objects(m: Measured, s: Mapping[str, Any], terminals: int, shards: i
     """Firehose: per active partition an object every `firehose_buffer_s` or at 128 MiB (per MN before issue 15:
     one per terminal and buffer). Lambda: per shard a batch closes at the batching window, the batch size or
     6 MB of event, whichever comes first, and writes one object per partition it holds (`archive_partitions`:
-    the verdicts present, assumed 2: ok and some unregistered)."""
+    the verdicts present, assumed 2: ok and some unregistered). Host: every `archive_every_s` what its queue holds,
+    in cuts of at most `archive_cut_frames`, an object per cut and partition."""
     partitions = int(s.get("archive_partitions", 2))
     records_s = terminals * m.records_per_terminal_minute / 60
+    if s.get("archive_writer") == "host":  # the host's archive worker: its queue cut every interval, in cuts of
+        every = float(s["archive_every_s"])  # at most `archive_cut_frames` frames
+        cuts = max(1, math.ceil(records_s * every / s["archive_cut_frames"]))
+        batches = SECONDS / every * cuts
+        return ArchiveObjects(batches * partitions, every / cuts, batches, partitions)
     if s.get("archive_writer", "firehose") == "lambda":
         per_shard = records_s / shards
         event_bytes = m.record_bytes * 4 / 3 + EVENT_RECORD_OVERHEAD
@@ -388,9 +429,13 @@ def _chain_line(
         lambda_seconds(frames * m.chain_cpu_s / max(m.chain_records, 1), s["function_gb"])
         + objects * (req + gets + puts) * s["dynamodb_request_s"]
     )
-    usd += seconds * s["function_gb"] * gbs + objects / 1e6 * lam["requests_per_million"]
+    where = ""
+    if s.get("chain_on_host"):  # the county host's archive worker chains its own objects: its CPU, no function
+        where = " (chained on the host)"
+    else:
+        usd += seconds * s["function_gb"] * gbs + objects / 1e6 * lam["requests_per_million"]
     how = (
-        f"an object every {every_s:,.0f} s: {req:.1f} DynamoDB requests ({wru:.1f} WRU + {rru:.1f} RRU), "
+        f"an object every {every_s:,.0f} s{where}: {req:.1f} DynamoDB requests ({wru:.1f} WRU + {rru:.1f} RRU), "
         f"{gets:.1f} GET + {puts:.1f} PUT/LIST; {entry_bytes:.0f} B of manifest per MN and object"
     )
     return Line("Archive chain (S3 deliveries)", usd, how)
@@ -467,7 +512,8 @@ def standard_ia(m: Measured, prices: Mapping[str, Any], s: Mapping[str, Any], te
                 table: str) -> tuple[float, float]:  # fmt: skip
     """What the Standard-IA table class would change for `table` (USD a month): (storage saved, requests or
     capacity added). IA stores for less and charges more per unit; reserved capacity is not sold for it."""
-    m = at_cadence(m, int(s.get("rules_every_minutes", 1)))
+    every = int(s.get("rules_every_minutes", 1))
+    m = at_host(m, every) if s.get("platform_host") else at_cadence(m, every)
     ddb = prices["dynamodb"]
     gb = stored_gb(m, terminals, month, tables=[table], minute_days=s.get("minute_reading_days"))
     saved = gb * (ddb["storage_gb_month"] - ddb["standard_ia_storage_gb_month"])
@@ -488,10 +534,34 @@ def standard_ia(m: Measured, prices: Mapping[str, Any], s: Mapping[str, Any], te
 
 
 # ---- the bill ---------------------------------------------------------------------------------------------
+def decode_work(m: Measured, s: Mapping[str, Any]) -> tuple[float, float]:
+    """Decode's (DynamoDB requests, CPU seconds) per terminal-minute in shape `s`, with or without archive items."""
+    dreq, _, _ = m.per_terminal_minute(m.decode)
+    decode_cpu = m.decode_cpu_s / m.terminal_minutes
+    if not s.get("dynamodb_archive", True):
+        # The run writes archive items (the `current` and `archive_kept` shapes price them); a shape without the
+        # DynamoDB archive makes none of those requests
+        archive_req = m.decode_tables.get("archive", OperationUsage()).requests / m.terminal_minutes
+        dreq -= archive_req
+        if m.decode_archive_cpu_s is None:  # an older run decoded with them: take out their botocore CPU
+            # (REQUEST_CPU_S, measured by bench/aws_cost_profile.py: 1.1–1.4 ms per request in this process)
+            decode_cpu = max(0.0, decode_cpu - archive_req * REQUEST_CPU_S)
+    elif m.decode_archive_cpu_s is not None:
+        decode_cpu += m.decode_archive_cpu_s / m.terminal_minutes
+    return dreq, decode_cpu
+
+
 def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], terminals: int, month: int) -> list[Line]:
     p, s, out = prices, shape, []
     every = int(s.get("rules_every_minutes", 1))  # the rules tick every N minutes: 1/N of the calls, as measured
-    m = at_cadence(m, every)
+    host = bool(s.get("platform_host"))  # decode, rules and the archive cut on the county's one instance
+    if host:
+        from bench import aws_cost_host  # it prices with this module's types
+
+        aws_cost_host.one_instance(s, terminals)
+        m = at_host(m, every)
+    else:
+        m = at_cadence(m, every)
     hours = float(p["hours_per_month"])
     tm = terminals * MINUTES  # terminal-minutes a month
     frames = tm * m.records_per_terminal_minute
@@ -562,24 +632,15 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     pitr = stored_gb(m, terminals, month, tables=recoverable, minute_days=minute_days)
     out.append(Line("DynamoDB PITR", pitr * ddb["pitr_gb_month"], f"{pitr:,.1f} GB in {'/'.join(s['pitr_tables'])}"))
 
-    dreq, _, _ = m.per_terminal_minute(m.decode)
-    decode_cpu = m.decode_cpu_s / m.terminal_minutes
-    if not kept_archive:
-        # The run writes archive items (the `current` and `archive_kept` shapes price them); a shape without the
-        # DynamoDB archive makes none of those requests
-        archive_req = m.decode_tables.get("archive", OperationUsage()).requests / m.terminal_minutes
-        dreq -= archive_req
-        if m.decode_archive_cpu_s is None:  # an older run decoded with them: take out their botocore CPU
-            # (REQUEST_CPU_S, measured by bench/aws_cost_profile.py: 1.1–1.4 ms per request in this process)
-            decode_cpu = max(0.0, decode_cpu - archive_req * REQUEST_CPU_S)
-    elif m.decode_archive_cpu_s is not None:
-        decode_cpu += m.decode_archive_cpu_s / m.terminal_minutes
+    dreq, decode_cpu = decode_work(m, s)
     decode_gb = s.get("decode_gb", s["function_gb"])
     decode_busy = lambda_seconds(decode_cpu, decode_gb) + dreq * s["dynamodb_request_s"]  # per terminal-minute
 
     kin = p["kinesis"]
     stream_bytes = frames * m.record_bytes
-    if s["stream"] == "on_demand":
+    if host:
+        shards = 0  # no stream: the listener commits frames to the instance's sqlite queue
+    elif s["stream"] == "on_demand":
         kb = math.ceil(m.record_bytes / 1024)
         ingest_gb = frames * kb * 1024 / GB
         usd = hours * kin["on_demand_stream_hour"] + ingest_gb * kin["on_demand_ingest_gb"]
@@ -604,7 +665,9 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     archived = archive_objects(m, s, terminals, shards)
     objects = archived.objects
     writer_calls = 0.0
-    if s.get("archive_writer", "firehose") == "firehose":
+    if s.get("archive_writer") == "host":
+        pass  # the host's archive worker: its CPU is in the instance's budget, its PUTs on the S3 archive line
+    elif s.get("archive_writer", "firehose") == "firehose":
         # Firehose bills each record it reads rounded up to 5 KB; aggregated records (≈ one per shard-second) are
         # big. Dynamic partitioning (on in every Firehose shape: per MN, or by date and verdict) adds its GB
         # processed, its objects delivered and its jq hours.
@@ -635,11 +698,11 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         out.append(_chain_line(m, p, s, terminals, month, gbs, archived))
     decode_s = tm * decode_busy
     lanes = shards * s.get("decode_parallelization", 1)
-    invocations = lanes * s["decode_polls_per_s"] * SECONDS  # each lane's batch closes at the 1 s window
+    invocations = 0 if host else lanes * s["decode_polls_per_s"] * SECONDS  # each lane's batch: the 1 s window
     usd = invocations / 1e6 * lam["requests_per_million"] + decode_s * decode_gb * gbs
-    out.append(
-        Line(f"Lambda decode ({s['lambda_arch']})", usd, f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls")
-    )
+    if not host:
+        how = f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls"
+        out.append(Line(f"Lambda decode ({s['lambda_arch']})", usd, how))
     tasks = max(s["listener_min_tasks"], math.ceil(terminals / s["connections_per_task"]))
     if s.get("decode_notes", True):  # `current` had no progress notes
         # every group key is noted as its own group, whatever the lanes (decode_watermark.group_of)
@@ -653,15 +716,20 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         out.append(Line("DynamoDB listener put notes", usd, f"{how} ({rru / 1e6:,.1f} M RRU)"))
     if m.rule_snapshots and s.get("rule_snapshots", True):  # `current` had one rules function, no snapshots
         out.append(_snapshot_line(m, p["s3"], terminals, every))
-    rreq, _, _ = m.per_terminal_minute(m.rules)
-    rules_cpu = lambda_seconds(m.rules_cpu_s / m.terminal_minutes, s["function_gb"])
-    rules_s = tm * (rules_cpu + rreq * s["dynamodb_request_s"])
-    rule_calls = MINUTES // every * math.ceil(terminals / s["rules_terminals_per_invocation"])
-    usd = rule_calls / 1e6 * lam["requests_per_million"] + rules_s * s["function_gb"] * gbs
-    how = f"{rules_s / 3600:,.0f} h, {rule_calls:,} calls (a tick every {every} min)"
-    out.append(Line(f"Lambda rules ({s['lambda_arch']})", usd, how))
+    rule_calls = 0
+    if not host:
+        rreq, _, _ = m.per_terminal_minute(m.rules)
+        rules_cpu = lambda_seconds(m.rules_cpu_s / m.terminal_minutes, s["function_gb"])
+        rules_s = tm * (rules_cpu + rreq * s["dynamodb_request_s"])
+        rule_calls = MINUTES // every * math.ceil(terminals / s["rules_terminals_per_invocation"])
+        usd = rule_calls / 1e6 * lam["requests_per_million"] + rules_s * s["function_gb"] * gbs
+        how = f"{rules_s / 3600:,.0f} h, {rule_calls:,} calls (a tick every {every} min)"
+        out.append(Line(f"Lambda rules ({s['lambda_arch']})", usd, how))
 
-    if s.get("listener_compute") == "ec2":
+    if host:
+        out.extend(aws_cost_host.host_lines(m, p, s, terminals, decode_cpu))
+        addresses = 1 + s["nat_gateways"]  # the instance's Elastic IP
+    elif s.get("listener_compute") == "ec2":
         # One instance holds the Elastic IP and runs the task: no NLB, no Fargate, no task address. A fleet past
         # one instance's connections is priced as that many single-instance listeners, each with its address.
         ec2 = p["ec2"]
@@ -827,6 +895,16 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
             f" {r.rule_shard_ticks} shard-ticks metered; points' windows: {_sources(r.rule_sources)}"
             for k, r in sorted(m.cadences.items(), key=lambda kv: int(kv[0]))
         ),
+        *(
+            [
+                f"rules on the county host (one warm process, the one-county handler every {m.host_every_minutes} min,"
+                f" no snapshots): {m.host_rules.rules_cpu_s / m.terminal_minutes * 1000:.1f} ms CPU per"
+                f" terminal-minute, {m.host_rules.rule_shard_ticks} ticks metered; the host's frame queue"
+                f" {m.queue_cpu_s / max(m.queue_records, 1) * 1e6:.0f} µs CPU per record (append, take, delete)"
+            ]
+            if m.host_rules is not None
+            else []
+        ),
         "",
         *_usage_table("decode", m, m.decode),
         "",
@@ -836,6 +914,16 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
             row
             for k, r in sorted(m.cadences.items(), key=lambda kv: int(kv[0]))
             for row in (*_usage_table(f"rules, a tick every {k} min", m, r.rules), "")
+        ),
+        *(
+            (
+                *_usage_table(
+                    f"rules on the county host, a tick every {m.host_every_minutes} min", m, m.host_rules.rules
+                ),
+                "",
+            )
+            if m.host_rules is not None
+            else ()
         ),
         "by table (per terminal-minute; refused writes name no table: '?'):",
     ]
@@ -847,6 +935,8 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
     out += ["", *_profile_lines(m, "readings")]
     for k in sorted(map(int, m.cadences)):
         out += _profile_lines(at_cadence(m, k), "readings")
+    if m.host_rules is not None:
+        out += ["(the county host:)", *_profile_lines(at_host(m, m.host_every_minutes), "readings")]
     out += ["", "stored bytes (DynamoDB's item-size formula, +100 B per item and index entry):"]
     for g in m.storage:
         kept = "kept" if g.retention_days is None else f"{g.retention_days} d"
@@ -860,15 +950,37 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
         out.append(f"  prices: {prices['region']} list prices, read {prices['read']}")
         head = "".join(f"{f'{t:,} m{mo}':>15}" for t, mo in cols)
         out.append(f"  {'line':<46}{head}")
-        table = {c: lines(m, prices, shape_for(shapes, name, c[0]), *c) for c in cols}
-        for i, line in enumerate(table[cols[0]]):
-            cells = "".join(f"{table[c][i].usd / c[0]:>15.4f}" for c in cols)
+        table: dict[tuple[int, int], list[Line]] = {}
+        refused: dict[int, str] = {}  # by fleet: a shape refuses a fleet whatever the month
+        for c in cols:
+            try:
+                table[c] = lines(m, prices, shape_for(shapes, name, c[0]), *c)
+            except Refused as exc:
+                refused[c[0]] = str(exc)
+        dash = f"{'—':>15}"
+        priced = [c for c in cols if c in table]
+        for i, line in enumerate(table[priced[0]] if priced else []):
+            cells = "".join(f"{table[c][i].usd / c[0]:>15.4f}" if c in table else dash for c in cols)
             out.append(f"  {line.name:<46}{cells}")
-        totals = "".join(f"{sum(x.usd for x in table[c]) / c[0]:>15.4f}" for c in cols)
+        totals = "".join(f"{sum(x.usd for x in table[c]) / c[0]:>15.4f}" if c in table else dash for c in cols)
         out.append(f"  {'TOTAL':<46}{totals}")
-        notes = "; ".join(f"{x.name}: {x.how}" for x in table[(FLEETS[0], MONTHS[0])])
-        out.append(f"  at {FLEETS[0]:,} terminals, month 1: {notes}")
-        ia = [standard_ia(m, prices, shape_for(shapes, name, c[0]), *c, "readings") for c in cols]
-        cells = "".join(f"{(add - saved) / c[0]:>+15.4f}" for (saved, add), c in zip(ia, cols, strict=True))
+        if (FLEETS[0], MONTHS[0]) in table:
+            notes = "; ".join(f"{x.name}: {x.how}" for x in table[(FLEETS[0], MONTHS[0])])
+            out.append(f"  at {FLEETS[0]:,} terminals, month 1: {notes}")
+        out += [f"  not priced at {t:,} terminals: {why}" for t, why in refused.items()]
+        if shapes[name].get("platform_host"):
+            out += _host_budgets(m, prices, shape_for(shapes, name, FLEETS[0]))
+        ia = {c: standard_ia(m, prices, shape_for(shapes, name, c[0]), *c, "readings") for c in priced}
+        cells = "".join(f"{(ia[c][1] - ia[c][0]) / c[0]:>+15.4f}" if c in ia else dash for c in cols)
         out.append(f"  {'readings Standard-IA vs Standard (+ = IA dearer)':<46}{cells}")
     return "\n".join(out)
+
+
+def _host_budgets(m: Measured, prices: Mapping[str, Any], s: Mapping[str, Any]) -> list[str]:
+    from bench import aws_cost_host  # it prices with this module's types
+
+    try:
+        host = at_host(m, int(s.get("rules_every_minutes", 1)))
+    except Refused:
+        return []  # said on the shape's "not priced" lines
+    return aws_cost_host.budgets(host, prices, s, FLEETS[0], decode_work(host, s)[1])

@@ -1,0 +1,51 @@
+"""The cost bench's county host on DynamoDB Local: its rules are the one-county handler called on the cadence's
+boundaries, metered by table; its frame queue takes every record through."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+
+from bench.aws_host_run import HostRules, queue_cpu
+from functions import _wiring
+from monitoring.clock import FixedClock
+from monitoring.storage.dynamodb.metering import OperationUsage
+from tests.contract.storage import builders as b
+from tests.integration.functions.test_rule_fan_out import T0, TICK, _enterprise
+from tests.support.wired_dynamodb import wired_dynamodb
+
+pytestmark = pytest.mark.integration
+
+
+def test_the_host_rules_call_the_handler_on_five_minute_boundaries_metered(
+    dynamodb_local_url: str, fake_aws_env: None
+) -> None:
+    clock = FixedClock(TICK)
+    with wired_dynamodb(dynamodb_local_url, "hr", clock, rules_every_minutes=5) as (store, backend):
+        b.seed_jurisdictions(store.registry)
+        for eid in ("e1", "e2"):  # fans stopped since T0 while production runs
+            _enterprise(store, eid)
+        host = HostRules(5)
+        for i in range(119, 131):
+            at = T0 + timedelta(minutes=i)
+            clock.set(at + timedelta(seconds=1))
+            host.tick(backend.meter, at, {"readings": OperationUsage(requests=1, write_units=1.0)})
+            if i == 119:  # minute 119 is no boundary: nothing evaluated
+                assert host.ticks == 0 and host.usage == {}
+                host.start_metering()
+        # the handler raised the alarms: it ran on the wired store, for the wired county
+        assert {a.rule for a in store.alarms.list(limit=100)} >= {"control_stopped"}
+        run = host.result(backend.table_prefix)
+        assert run.rule_shard_ticks == 3 and len(run.minute_tables) == 11  # minutes 120–130: ticks at 120, 125, 130
+        assert "readings" in run.rule_tables and not [t for t in run.rule_tables if "-" in t]  # logical names
+        assert sum(u.requests for u in run.rules.values()) == sum(u.requests for u in run.rule_tables.values()) > 0
+        assert run.minute_tables[1] == {"readings": OperationUsage(requests=1, write_units=1.0)}  # decode's only
+        assert _wiring.get_settings().rules_every_minutes == 5
+
+
+def test_the_queue_takes_every_record_through() -> None:
+    records = [json.dumps({"mn": f"MN{i % 7}", "frame": "x" * 100}).encode() for i in range(101)]
+    cpu, deleted = queue_cpu(records)
+    assert deleted == 101 and cpu > 0

@@ -14,13 +14,15 @@ from tests.infra.conftest import Synthesized
 pytestmark = pytest.mark.infra
 
 # The stage each shape prices. target is dev's CloudWatch with dev's tables (on demand); target_provisioned and
-# target_reserved are prod's; county is the county stage, county_ec2 the county-ec2 stage (its listener on EC2).
+# target_reserved are prod's; county is the county stage, county_ec2 the county-ec2 stage (its listener on EC2),
+# county_host the county-host stage (the embedded runner on that instance).
 SHAPE_STAGES = {
     "target": "dev",
     "target_provisioned": "prod",
     "target_reserved": "prod",
     "county": "county",
     "county_ec2": "county-ec2",
+    "county_host": "county-host",
 }
 # Alarms AWS creates for a target-tracking policy (docs/deploy.md "Fixed floor at 1,500 terminals"): Application
 # Auto Scaling's high and low alarm; DynamoDB auto scaling adds its provisioned-capacity high and low alarm.
@@ -152,7 +154,7 @@ def test_dev_and_prod_keep_the_full_operations_view(synthesized: Synthesized) ->
         assert _emf_published(synthesized, stage)
 
 
-@pytest.mark.parametrize("shape", sorted(SHAPE_STAGES))
+@pytest.mark.parametrize("shape", sorted(s for s in SHAPE_STAGES if load_shapes()[s].get("stream") != "none"))
 def test_the_bench_prices_the_decode_lanes_and_stream_groups_the_stage_synthesizes(
     synthesized: Synthesized, shape: str
 ) -> None:

@@ -32,17 +32,18 @@ class Archiver:
         self.last_error = ""
         self.before_mark: Any = None  # tests: called between the objects and the mark (a crash there)
 
-    def cut_once(self) -> int:
-        """Archive one cut; returns its frames (0: nothing waiting). Raises on failure: the cut stays begun."""
-        cut = self.queue.cut(self.cut_frames)
+    def cut_once(self, upto: int | None = None) -> Cut | None:
+        """Archive one cut (of frames up to id `upto`); None: nothing waiting. Raises on failure: the cut stays
+        begun, to be redone."""
+        cut = self.queue.cut(self.cut_frames, upto)
         if cut is None:
-            return 0
+            return None
         self.write(cut)
         if self.before_mark is not None:
             self.before_mark(cut)
         marked = self.queue.archived(cut)
         self.cuts, self.frames = self.cuts + 1, self.frames + marked
-        return max(1, len(cut.frames))
+        return cut
 
     def write(self, cut: Cut) -> None:
         records = [StreamRecord(str(seq), queued_at, record.encode("utf-8")) for seq, record, queued_at in cut.frames]
@@ -54,8 +55,9 @@ class Archiver:
             self.objects += 1
 
     def drain(self) -> None:
-        """Cut until fewer than a full cut's frames wait (catching up after a backlog)."""
-        while self.cut_once() >= self.cut_frames:
+        """Cut every frame queued now (a backlog in several cuts); frames arriving meanwhile wait for the next."""
+        upto = self.queue.last_id()
+        while (cut := self.cut_once(upto)) is not None and cut.last < upto:
             pass
 
 

@@ -302,15 +302,17 @@ class FrameQueue:
             ).fetchone()
         return max(0, int(row[0]))
 
-    def cut(self, limit: int) -> Cut | None:
+    def cut(self, limit: int, upto: int | None = None) -> Cut | None:
         """The archive's next batch: the cut begun before (a crash between its objects and `archived`: the same
-        frames again, so the same object keys), else the oldest `limit` frames not archived, recorded as begun."""
+        frames again, so the same object keys), else the oldest `limit` frames not archived (ids up to `upto`),
+        recorded as begun."""
         with self._lock:
             with self._transaction() as conn:
                 row = conn.execute("SELECT first_id, last_id FROM archive_cut").fetchone()
                 if row is None:
                     ids = conn.execute(
-                        "SELECT id FROM frames WHERE archived = 0 ORDER BY id LIMIT ?", (limit,)
+                        "SELECT id FROM frames WHERE archived = 0 AND id <= ? ORDER BY id LIMIT ?",
+                        (upto if upto is not None else 2**63 - 1, limit),
                     ).fetchall()
                     if not ids:
                         return None
@@ -339,6 +341,12 @@ class FrameQueue:
                 conn.execute("DELETE FROM archive_cut")
                 _count(conn, "archived", marked)
         return marked
+
+    def last_id(self) -> int:
+        """The newest frame's id (0: none queued)."""
+        with self._lock:
+            row = self._conn.execute("SELECT max(id) FROM frames").fetchone()
+        return int(row[0] or 0)
 
     def unarchived(self) -> tuple[int, float]:
         """(frames waiting for the archive, seconds the oldest has waited)."""

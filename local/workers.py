@@ -65,7 +65,7 @@ def wiring_settings(settings: LocalSettings) -> Any:
     if settings.store == "dynamodb":
         aws: dict[str, Any] = dict(AWS_DECODE)
         for name in ("state_refresh_s", "registry_cache_s"):
-            aws[name] = float(aws[name]) * settings.accel
+            aws[name] = min(86_400.0, float(aws[name]) * settings.accel)  # the wiring's ceiling
         return _wiring.Settings(
             store_backend="dynamodb",
             dynamodb_table_prefix=settings.dynamodb_table_prefix,

@@ -56,8 +56,8 @@ def tree(root: int) -> list[int]:
     return out
 
 
-def memory(pid: int) -> tuple[int, int, str]:
-    """(RSS bytes, PSS bytes, the process's name as the supervisor gave it)."""
+def memory(pid: int, names: dict[int, str]) -> tuple[int, int, str]:
+    """(RSS bytes, PSS bytes, the process's name: the worker's in status.json, else from its command line)."""
     rss = pss = 0
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
@@ -68,12 +68,13 @@ def memory(pid: int) -> tuple[int, int, str]:
         cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return 0, 0, ""
-    name = "platform" if " -m local run" in cmd else "worker"
+    name = names.get(pid) or ("platform" if " -m local run" in cmd else "other")
     return rss, pss, name
 
 
-def sample(root: int) -> dict[str, Any]:
-    procs = [(pid, *memory(pid)) for pid in tree(root)]
+def sample(root: int, status: dict[str, Any]) -> dict[str, Any]:
+    names = {int(w["pid"]): name for name, w in (status.get("workers") or {}).items() if w.get("pid")}
+    procs = [(pid, *memory(pid, names)) for pid in tree(root)]
     return {
         "rss": sum(p[1] for p in procs),
         "pss": sum(p[2] for p in procs),
@@ -195,8 +196,14 @@ def measure(platform: subprocess.Popen[bytes], data: Path, terminals: int, secon
     print(f"connected: {_status(data)['connections']}; measuring {seconds:.0f} s", flush=True)
     samples, start = [], time.monotonic()
     first = _status(data)
+    next_line = start
     while time.monotonic() - start < seconds:
-        samples.append(sample(platform.pid))
+        samples.append(sample(platform.pid, _status(data)))
+        if time.monotonic() >= next_line:  # the trend: a line a minute
+            st = _status(data)
+            print(f"  {time.monotonic() - start:4.0f} s: tree RSS {samples[-1]['rss'] / MIB:.0f} MiB, queue depth "
+                  f"{st.get('queue', {}).get('depth')}, acked {st.get('acks')}", flush=True)  # fmt: skip
+            next_line += 60
         time.sleep(every)
     last, final = _status(data), samples[-1]
     peak = max(samples, key=lambda s: s["rss"])

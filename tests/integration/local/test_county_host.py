@@ -23,6 +23,7 @@ from functions.adapters.archive_objects import S3Objects, frames_of
 from hj212 import decode_frame
 from local.demo.fleet import import_fleet
 from local.demo.harness import Run, read_acks
+from local.workers import EVALUATE_JOB
 from monitoring.archive.manifest_chain import verify
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
@@ -131,6 +132,10 @@ def test_the_county_host_decodes_archives_and_evaluates_on_aws_storage_and_survi
         run.kill_platform()
         run.start_platform()
         _wait("control_stopped", lambda: "control_stopped" in _alarm_rules(store), timeout=60)
+        # (no API, no notify worker, only rule evaluation scheduled: AWS does the rest)
+        st = run.status() or {}
+        assert set(st["workers"]) == {"decode-0", "archive", "rules"} and st["api_url"] is None
+        assert set(st["jobs"]) == {EVALUATE_JOB}
         run.stop()  # the simulator, then the platform: a clean stop drains decode and the archive
         assert run.platform is not None and run.platform.returncode == 0
         # Then the registered terminals' readings are in DynamoDB, the unregistered one's are not

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import get_args
 
 from local.config import ENV_PREFIX, FIELDS, ConfigError, check_data_dir, check_ports, load
 from local.workers import DB_FILE, QUEUE_FILE
@@ -36,7 +37,8 @@ def _parser() -> argparse.ArgumentParser:
             "--" + name.replace("_", "-"),
             dest=name,
             default=None,
-            metavar=getattr(f.annotation, "__name__", "value").upper(),
+            metavar="|".join(map(str, get_args(f.annotation)))  # a choice (store): its values
+            or getattr(f.annotation, "__name__", "value").upper(),
             help=f"{f.description} [env {env}; default {f.default!r}]",
         )
 

@@ -19,6 +19,7 @@ from iot_ingest.config import load_settings
 from iot_ingest.handoff import Handoff
 from iot_ingest.memory import MemoryLeases
 from iot_ingest.server import Server
+from local.archive_worker import archive_main
 from local.config import LocalSettings
 from local.notify_worker import notify_main
 from local.queue import FrameQueue, QueueSink
@@ -66,7 +67,8 @@ class Platform:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.clock = configure_handlers(s)  # creates the timeline the workers then read
         self.store = _wiring.get_store()
-        self.queue = FrameQueue(self.data_dir / QUEUE_FILE)
+        # With the S3 archive each frame is kept until the archive worker has it too (the listener marks new rows).
+        self.queue = FrameQueue(self.data_dir / QUEUE_FILE, archive=bool(s.archive_bucket))
         self.decode_workers = [
             Worker(f"decode-{i}", decode_main, s, extra=(i, s.decode_workers)) for i in range(s.decode_workers)
         ]
@@ -74,9 +76,12 @@ class Platform:
         self.rules_worker = Worker("rules", rules_main, s, unit_allowance=RULE_TICK_ALLOWANCE)
         # Notifications (issue 16): decide from alarm changes into the outbox, then send; off with notify_every_s=0.
         self.notify_workers = (
-            [Worker("notify", notify_main, s, unit_allowance=RULE_TICK_ALLOWANCE)] if s.notify_every_s > 0 else []
+            [Worker("notify", notify_main, s, unit_allowance=RULE_TICK_ALLOWANCE)]
+            if s.notify and s.notify_every_s > 0
+            else []
         )
-        self.workers = [*self.decode_workers, self.rules_worker, *self.notify_workers]
+        self.archive_workers = [Worker("archive", archive_main, s)] if s.archive_bucket else []
+        self.workers = [*self.decode_workers, *self.archive_workers, self.rules_worker, *self.notify_workers]
         cli = {k: v for k, v in self.ingest_table.items()}
         cli.update(host=s.host, port=s.port, health_port=s.health_port, log_level=s.log_level)
         cli.setdefault("listener_id", "local")
@@ -88,15 +93,19 @@ class Platform:
         self.events = StoreEventSink(self.store)
         from local.api import LocalApi
 
-        self.api = LocalApi(
-            data_dir=self.data_dir,
-            db_path=self.data_dir / DB_FILE,
-            host=s.api_host,
-            port=s.api_port,
-            county_id=s.county_id,
-            clock=self.clock,
-            trusted_proxies=s.api_trusted_proxies,
-            web_dir=s.web_dir,
+        self.api = (
+            None
+            if not s.api
+            else LocalApi(
+                data_dir=self.data_dir,
+                db_path=self.data_dir / DB_FILE,
+                host=s.api_host,
+                port=s.api_port,
+                county_id=s.county_id,
+                clock=self.clock,
+                trusted_proxies=s.api_trusted_proxies,
+                web_dir=s.web_dir,
+            )
         )
         directory = RegistryDirectory(self.store)
         self.server = Server(
@@ -116,8 +125,8 @@ class Platform:
         return {
             "pid": os.getpid(),
             "port": self.server.port,
-            "api_url": self.api.url,
-            "web_url": self.api.site_url,
+            "api_url": self.api.url if self.api else None,
+            "web_url": self.api.site_url if self.api else None,
             "wall": time.time(),
             "platform_time": self.clock.now().isoformat(),
             "accel": self.clock.accel,
@@ -211,13 +220,14 @@ class Platform:
     async def run(self) -> None:
         self._build()
         loop = asyncio.get_running_loop()
-        for worker in self.decode_workers:
+        for worker in [*self.decode_workers, *self.archive_workers]:
             worker.start()
         left = self.queue.depth()
         if left:
             log.info("resuming frames queued before the last stop", extra={"fields": {"frames": left}})
         await self.server.start()
-        self.api.start()
+        if self.api is not None:
+            self.api.start()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, self.request_stop, sig)
         self.rules_worker.start()
@@ -232,8 +242,10 @@ class Platform:
                 "fields": {
                     "data_dir": str(self.data_dir),
                     "port": self.server.port,
-                    "api": self.api.url,
-                    "web": self.api.site_url,
+                    "api": self.api.url if self.api else None,
+                    "web": self.api.site_url if self.api else None,
+                    "store": self.settings.store,
+                    "archive_bucket": self.settings.archive_bucket or None,
                     "platform_time": self.clock.now().isoformat(),
                     "accel": self.clock.accel,
                 }
@@ -245,12 +257,14 @@ class Platform:
 
     async def shutdown(self, reporter: asyncio.Task[None]) -> None:
         started = time.monotonic()
-        await asyncio.to_thread(self.api.stop)  # people first: no request starts against a platform going down
+        if self.api is not None:
+            await asyncio.to_thread(self.api.stop)  # people first: no request starts against a platform going down
         await self.server.shutdown()
         reporter.cancel()
         await asyncio.to_thread(self.rules_worker.stop, 30.0)
         await asyncio.gather(*(asyncio.to_thread(w.stop, 30.0) for w in self.notify_workers))
-        await asyncio.gather(*(asyncio.to_thread(w.stop, DRAIN_TIMEOUT_S + 10.0) for w in self.decode_workers))
+        draining = [*self.decode_workers, *self.archive_workers]  # the listener has stopped: both drain the queue
+        await asyncio.gather(*(asyncio.to_thread(w.stop, DRAIN_TIMEOUT_S + 10.0) for w in draining))
         self._write_status()  # with the workers' last status (Worker.stop waited for it)
         self.queue.close()
         self.store.close()

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
@@ -22,6 +24,9 @@ from iot_ingest.preflight import check_listen
 from iot_ingest.settings_layers import ExplicitSettings, Layer, environment, load_layers, options
 
 ENV_PREFIX = "LOCAL_"
+RULE_CADENCES = (1, 2, 3, 5, 10, 15)  # monitoring.rules.shards.CADENCES: minutes that divide the hour
+_BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")  # S3's general purpose bucket names
+_TABLE_PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,200}")  # DynamoDB table names allow these; "-<table>" is appended
 
 
 class ConfigError(ValueError):
@@ -92,6 +97,24 @@ class LocalSettings(ExplicitSettings):
     )
     log_every_s: float = _opt(30.0, "how often a progress line is logged (wall seconds)", gt=0)
     log_level: str = _opt("INFO", "DEBUG, INFO, WARNING or ERROR")
+    # The county host (docs/local.md, "On the AWS storage"): the same platform on DynamoDB and the S3 archive.
+    store: Literal["sqlite", "dynamodb"] = _opt(
+        "sqlite", "where readings, registry and alarms live: sqlite (DATA_DIR/gongkuang.db) or dynamodb (the stack's)"
+    )
+    dynamodb_table_prefix: str = _opt("gongkuang", "DynamoDB table names' prefix (store=dynamodb; the stage's)")
+    dynamodb_region: str = _opt("", "DynamoDB region (store=dynamodb; empty = the SDK's default, AWS_REGION)")
+    dynamodb_endpoint: str = _opt("", "DynamoDB endpoint URL (empty = AWS; DynamoDB Local in tests)")
+    archive_bucket: str = _opt(
+        "", "S3 bucket of the raw archive (objects + manifest chain as on AWS); empty = archive items in the store"
+    )
+    archive_every_s: float = _opt(
+        300.0, "how often an archive object is cut from the frames not yet archived (wall seconds)", gt=0, le=3600
+    )
+    api: bool = _opt(True, "serve the HTTP API (/api/v1); false on AWS, where Chalice serves it")
+    notify: bool = _opt(True, "run the notify worker; false on AWS, where the stream-triggered Lambdas send")
+    scheduled_jobs: bool = _opt(
+        True, "run escalation, maintenance reminders and the campaign; false on AWS (their Lambdas); rules still run"
+    )
 
     @field_validator("log_level")
     @classmethod
@@ -123,12 +146,13 @@ def _validate(s: LocalSettings) -> None:
             ipaddress.ip_address(proxy)
         except ValueError:
             raise ConfigError(f"api_trusted_proxies: {proxy!r} is not an IP address") from None
-    if s.api_port and s.api_port in (s.port, s.health_port):
+    if s.api and s.api_port and s.api_port in (s.port, s.health_port):
         raise ConfigError(f"api_port: {s.api_port} is also the listener's port")
     if not s.status_every_s * 2 < s.hang_after_s:
         raise ConfigError(f"hang_after_s: must exceed twice status_every_s, got {s.hang_after_s}")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"log_level: expected DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
+    _validate_aws(s)
     if s.sim_start:
         try:
             start = datetime.fromisoformat(s.sim_start)
@@ -136,6 +160,40 @@ def _validate(s: LocalSettings) -> None:
             raise ConfigError(f"sim_start: not an ISO 8601 time: {s.sim_start!r}") from None
         if start.tzinfo is None:
             raise ConfigError("sim_start: needs an offset, e.g. 2026-11-30T08:00:00+08:00")
+
+
+def _validate_aws(s: LocalSettings) -> None:
+    """The county host's settings: DynamoDB, the S3 archive, the rule cadence shared with AWS."""
+    for name in ("dynamodb_endpoint",):
+        url = getattr(s, name)
+        parts = urlsplit(url) if url else None
+        if parts is not None and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ConfigError(f"{name}: not an http(s) URL: {url!r}")
+    if s.dynamodb_region and not re.fullmatch(r"[a-z]{2}(-[a-z]+)+-[0-9]+", s.dynamodb_region):
+        raise ConfigError(f"dynamodb_region: not a region name: {s.dynamodb_region!r}")
+    if s.archive_bucket and (not _BUCKET.fullmatch(s.archive_bucket) or ".." in s.archive_bucket):
+        raise ConfigError(f"archive_bucket: not an S3 bucket name: {s.archive_bucket!r}")
+    if s.store != "dynamodb":
+        if s.dynamodb_endpoint:
+            raise ConfigError("dynamodb_endpoint: set, but store is sqlite (set store=dynamodb)")
+        return
+    if not _TABLE_PREFIX.fullmatch(s.dynamodb_table_prefix):
+        raise ConfigError(f"dynamodb_table_prefix: 1-200 letters, digits, _ . - (got {s.dynamodb_table_prefix!r})")
+    if s.api:
+        raise ConfigError("api: the HTTP API serves the sqlite store only; set api=false with store=dynamodb")
+    minutes, rest = divmod(s.evaluate_every_s, 60)
+    if rest or minutes not in RULE_CADENCES:
+        raise ConfigError(
+            f"evaluate_every_s: with store=dynamodb one of {[m * 60 for m in RULE_CADENCES]} "
+            f"(AWS's rule cadences, RULES_EVERY_MINUTES), got {s.evaluate_every_s}"
+        )
+
+
+def rules_every_minutes(s: LocalSettings) -> int:
+    """The wiring's RULES_EVERY_MINUTES for these settings: evaluate_every_s in minutes where that is one of AWS's
+    cadences (the same ticks and the same alarms, docs/rules.md §3), else 1 (sqlite: any period)."""
+    minutes, rest = divmod(s.evaluate_every_s, 60)
+    return minutes if not rest and minutes in RULE_CADENCES else 1
 
 
 def read_file(path: str) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -208,7 +266,7 @@ def check_ports(s: LocalSettings, ingest: Mapping[str, Any]) -> None:
         check_listen(listener.host, listener.port, "port")
         if listener.health_port:
             check_listen(listener.health_host, listener.health_port, "health_port")
-        if s.api_port:
+        if s.api and s.api_port:
             check_listen(s.api_host, s.api_port, "api_port")
     except listener_config.ConfigError as exc:
         raise ConfigError(str(exc)) from None

@@ -28,15 +28,24 @@ log = logging.getLogger(__name__)
 BUSY_TIMEOUT_S = 10.0  # the listener (append) and the decode worker (done, failed) write from two processes
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS frames (id INTEGER PRIMARY KEY AUTOINCREMENT, mn TEXT NOT NULL, record TEXT NOT NULL,
-                                   attempts INTEGER NOT NULL DEFAULT 0, queued_at REAL);
+                                   attempts INTEGER NOT NULL DEFAULT 0, queued_at REAL,
+                                   decoded INTEGER NOT NULL DEFAULT 0, archived INTEGER NOT NULL DEFAULT 1);
 CREATE TABLE IF NOT EXISTS dead_frames (id INTEGER PRIMARY KEY, mn TEXT NOT NULL, record TEXT NOT NULL,
                                         attempts INTEGER NOT NULL, reason TEXT NOT NULL, error TEXT NOT NULL DEFAULT '',
                                         dead_at REAL);
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS archive_cut (one INTEGER PRIMARY KEY CHECK (one = 1), first_id INTEGER NOT NULL,
+                                        last_id INTEGER NOT NULL);
+"""
+# After ADDED_COLUMNS: each cursor's next frames are found without a scan past the frames kept for the other.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS frames_undecoded ON frames (id) WHERE decoded = 0;
+CREATE INDEX IF NOT EXISTS frames_unarchived ON frames (id) WHERE archived = 0;
 """
 # Columns added since the first release: a queue.db from then gets them on open (NULL/'' for old rows).
 ADDED_COLUMNS = {
-    "frames": {"queued_at": "REAL"},
+    # archived defaults to 1: rows from before the S3 archive (or with it off) wait only for decode
+    "frames": {"queued_at": "REAL", "decoded": "INTEGER NOT NULL DEFAULT 0", "archived": "INTEGER NOT NULL DEFAULT 1"},
     "dead_frames": {"error": "TEXT NOT NULL DEFAULT ''", "dead_at": "REAL"},
 }
 REASON_CHARS, ERROR_CHARS = 500, 8000
@@ -93,16 +102,33 @@ class DeadLetter:
     dead_at: float | None
 
 
-class FrameQueue:
-    """A sqlite-backed FIFO of frame records; thread-safe (one connection behind a lock)."""
+@dataclass(frozen=True, slots=True)
+class Cut:
+    """The frames of one archive object batch: ids first..last not yet archived, in order, with arrival times."""
 
-    def __init__(self, path: str | Path) -> None:
+    first: int
+    last: int
+    frames: list[tuple[int, str, float]]  # (id, record, queued_at)
+
+
+class FrameQueue:
+    """A sqlite-backed FIFO of frame records; thread-safe (one connection behind a lock).
+
+    Two cursors: decode (`decoded`) and, with `archive` (the S3 archive on), the archive worker (`archived`); a
+    frame is deleted once both have taken it. Only the appender's `archive` matters: it marks each new row."""
+
+    def __init__(self, path: str | Path, *, archive: bool | None = None) -> None:
         self.path = str(path)
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
         self._conn.executescript(SCHEMA)
         self._add_columns()
+        self._conn.executescript(INDEXES)
+        self.archive = bool(archive)
+        if archive is False:  # the archive was switched off: nothing waits for it any more
+            self._conn.execute("UPDATE frames SET archived = 1 WHERE archived = 0")
+            self._conn.execute("DELETE FROM frames WHERE decoded = 1")
         self._conn.create_function("shard_of", 2, shard_of, deterministic=True)
         self._lock = threading.Lock()
         self.closed = False
@@ -137,14 +163,16 @@ class FrameQueue:
     def append(self, records: Sequence[dict[str, Any]]) -> None:
         """Commit the records (one transaction, fsync'd); raises on failure (then nothing was added)."""
         now = time.time()
+        archived = 0 if self.archive else 1
         rows = [
-            (str(r.get("mn") or "-"), json.dumps(r, separators=(",", ":"), ensure_ascii=False), now) for r in records
+            (str(r.get("mn") or "-"), json.dumps(r, separators=(",", ":"), ensure_ascii=False), now, archived)
+            for r in records
         ]
         with self._lock:
             if self.closed:
                 raise sqlite3.ProgrammingError("frame queue is closed")
             with self._transaction() as conn:
-                conn.executemany("INSERT INTO frames (mn, record, queued_at) VALUES (?, ?, ?)", rows)
+                conn.executemany("INSERT INTO frames (mn, record, queued_at, archived) VALUES (?, ?, ?, ?)", rows)
                 _count(conn, "appended", len(rows))
 
     def take(self, limit: int, *, shard: int = 0, shards: int = 1) -> list[Queued]:
@@ -154,23 +182,27 @@ class FrameQueue:
         with self._lock:
             if shards <= 1:
                 rows = self._conn.execute(
-                    "SELECT id, mn, record, attempts FROM frames ORDER BY id LIMIT ?", (limit,)
+                    "SELECT id, mn, record, attempts FROM frames WHERE decoded = 0 ORDER BY id LIMIT ?", (limit,)
                 ).fetchall()
             else:
                 rows = self._conn.execute(
-                    "SELECT id, mn, record, attempts FROM frames WHERE shard_of(mn, ?) = ? ORDER BY id LIMIT ?",
+                    "SELECT id, mn, record, attempts FROM frames WHERE decoded = 0 AND shard_of(mn, ?) = ? "
+                    "ORDER BY id LIMIT ?",
                     (shards, shard, limit),
                 ).fetchall()
         return [Queued(*row) for row in rows]
 
     def done(self, seqs: Sequence[int]) -> int:
-        """Remove records the handler has processed (those it set aside meanwhile are already gone: not counted);
-        returns how many were removed."""
+        """Mark records the handler has processed decoded, and remove those archived (those it set aside meanwhile
+        are marked already: not counted); returns how many were newly marked."""
         if not seqs:
             return 0
+        ids = [(s,) for s in seqs]
         with self._lock:
             with self._transaction() as conn:
-                removed = int(conn.executemany("DELETE FROM frames WHERE id = ?", [(s,) for s in seqs]).rowcount)
+                marked = conn.executemany("UPDATE frames SET decoded = 1 WHERE id = ? AND decoded = 0", ids)
+                removed = int(marked.rowcount)
+                conn.executemany("DELETE FROM frames WHERE id = ? AND archived = 1", ids)
                 _count(conn, "processed", removed)
         return removed
 
@@ -187,7 +219,8 @@ class FrameQueue:
                     f"WHERE attempts >= ? AND id IN ({','.join('?' * len(seqs))})",
                     (reason[:REASON_CHARS], time.time(), max_attempts, *seqs),
                 ).rowcount
-                conn.execute("DELETE FROM frames WHERE id IN (SELECT id FROM dead_frames)")
+                conn.execute("UPDATE frames SET decoded = 1 WHERE decoded = 0 AND id IN (SELECT id FROM dead_frames)")
+                conn.execute("DELETE FROM frames WHERE decoded = 1 AND archived = 1")
         return moved
 
     def set_aside(self, seq: int, *, reason: str, error: str) -> bool:
@@ -197,10 +230,11 @@ class FrameQueue:
             with self._transaction() as conn:
                 moved = conn.execute(
                     "INSERT OR REPLACE INTO dead_frames (id, mn, record, attempts, reason, error, dead_at) "
-                    "SELECT id, mn, record, attempts + 1, ?, ?, ? FROM frames WHERE id = ?",
+                    "SELECT id, mn, record, attempts + 1, ?, ?, ? FROM frames WHERE id = ? AND decoded = 0",
                     (reason[:REASON_CHARS], error[-ERROR_CHARS:], time.time(), seq),
                 ).rowcount
-                conn.execute("DELETE FROM frames WHERE id = ?", (seq,))
+                conn.execute("UPDATE frames SET decoded = 1 WHERE id = ?", (seq,))
+                conn.execute("DELETE FROM frames WHERE id = ? AND archived = 1", (seq,))
         return bool(moved)
 
     def dead(self, limit: int = 1000) -> list[DeadLetter]:
@@ -220,7 +254,8 @@ class FrameQueue:
 
     def requeue(self, seqs: Sequence[int] | None) -> list[int]:
         """Move dead letters (all of them with None) back to the queue, at their old position (the head), with
-        their attempts reset; one transaction, so each is queued once. Returns the ids moved."""
+        their attempts reset; one transaction, so each is queued once. Returns the ids moved. Only decode takes
+        them again: a row still waiting for the archive keeps its place there; one gone was archived already."""
         with self._lock:
             with self._transaction() as conn:
                 if seqs is None:
@@ -232,8 +267,9 @@ class FrameQueue:
                 now = time.time()
                 for seq in ids:
                     conn.execute(
-                        "INSERT INTO frames (id, mn, record, attempts, queued_at) "
-                        "SELECT id, mn, record, 0, ? FROM dead_frames WHERE id = ?",
+                        "INSERT INTO frames (id, mn, record, attempts, queued_at, decoded, archived) "
+                        "SELECT id, mn, record, 0, ?, 0, 1 FROM dead_frames WHERE id = ? "
+                        "ON CONFLICT (id) DO UPDATE SET attempts = 0, decoded = 0, queued_at = excluded.queued_at",
                         (now, seq),
                     )
                     conn.execute("DELETE FROM dead_frames WHERE id = ?", (seq,))
@@ -242,7 +278,7 @@ class FrameQueue:
     def oldest_age(self, now: float | None = None) -> float:
         """Seconds the oldest queued record has waited (0 when the queue is empty or it predates queued_at)."""
         with self._lock:
-            row = self._conn.execute("SELECT queued_at FROM frames ORDER BY id LIMIT 1").fetchone()
+            row = self._conn.execute("SELECT queued_at FROM frames WHERE decoded = 0 ORDER BY id LIMIT 1").fetchone()
         if row is None or row[0] is None:
             return 0.0
         return max(0.0, (time.time() if now is None else now) - float(row[0]))
@@ -252,7 +288,7 @@ class FrameQueue:
         received before it has been decoded or dead-lettered."""
         with self._lock:
             row = self._conn.execute(
-                "SELECT json_extract(record, '$.received_at') FROM frames ORDER BY id LIMIT 1"
+                "SELECT json_extract(record, '$.received_at') FROM frames WHERE decoded = 0 ORDER BY id LIMIT 1"
             ).fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
@@ -265,6 +301,59 @@ class FrameQueue:
                 "FROM counters WHERE name IN ('appended', 'processed')) - (SELECT count(*) FROM dead_frames)"
             ).fetchone()
         return max(0, int(row[0]))
+
+    def cut(self, limit: int, upto: int | None = None) -> Cut | None:
+        """The archive's next batch: the cut begun before (a crash between its objects and `archived`: the same
+        frames again, so the same object keys), else the oldest `limit` frames not archived (ids up to `upto`),
+        recorded as begun."""
+        with self._lock:
+            with self._transaction() as conn:
+                row = conn.execute("SELECT first_id, last_id FROM archive_cut").fetchone()
+                if row is None:
+                    ids = conn.execute(
+                        "SELECT id FROM frames WHERE archived = 0 AND id <= ? ORDER BY id LIMIT ?",
+                        (upto if upto is not None else 2**63 - 1, limit),
+                    ).fetchall()
+                    if not ids:
+                        return None
+                    row = (int(ids[0][0]), int(ids[-1][0]))
+                    conn.execute("INSERT INTO archive_cut VALUES (1, ?, ?)", row)
+                frames = conn.execute(
+                    "SELECT id, record, coalesce(queued_at, 0) FROM frames "
+                    "WHERE archived = 0 AND id BETWEEN ? AND ? ORDER BY id",
+                    row,
+                ).fetchall()
+        return Cut(int(row[0]), int(row[1]), [(int(i), str(r), float(q)) for i, r, q in frames])
+
+    def archived(self, cut: Cut) -> int:
+        """Mark the cut's frames archived and end the cut (one transaction); remove those decoded. Returns how
+        many were marked."""
+        with self._lock:
+            with self._transaction() as conn:
+                marked = int(
+                    conn.execute(
+                        "UPDATE frames SET archived = 1 WHERE archived = 0 AND id BETWEEN ? AND ?",
+                        (cut.first, cut.last),
+                    ).rowcount
+                )
+                conn.execute("DELETE FROM frames WHERE decoded = 1 AND archived = 1 AND id BETWEEN ? AND ?",
+                             (cut.first, cut.last))  # fmt: skip
+                conn.execute("DELETE FROM archive_cut")
+                _count(conn, "archived", marked)
+        return marked
+
+    def last_id(self) -> int:
+        """The newest frame's id (0: none queued)."""
+        with self._lock:
+            row = self._conn.execute("SELECT max(id) FROM frames").fetchone()
+        return int(row[0] or 0)
+
+    def unarchived(self) -> tuple[int, float]:
+        """(frames waiting for the archive, seconds the oldest has waited)."""
+        with self._lock:
+            row = self._conn.execute("SELECT count(*), min(queued_at) FROM frames WHERE archived = 0").fetchone()
+        oldest = max(0.0, time.time() - float(row[1])) if row[1] is not None else 0.0
+        return int(row[0]), oldest
 
     def counters(self) -> dict[str, int]:
         with self._lock:

@@ -39,6 +39,51 @@ CONTEXT = mp.get_context("spawn")  # the parent runs threads and an event loop: 
 WorkerMain = Callable[..., None]  # (settings, control, status_conn, parent_pid, *extra)
 
 
+# What the AWS stages give decode (infra/settings.py StageSettings → infra/stacks/platform.py lambda_environment);
+# the county host on DynamoDB uses the same, so its reads and writes are the priced ones (tests/unit/local checks).
+AWS_DECODE: dict[str, Any] = {
+    "state_refresh_s": 600.0,  # terminal_state_refresh
+    "registry_cache_s": 3600.0,  # registry_cache (a registry edit moves the change mark, read every 30 s)
+    "registry_mark_check_s": 30.0,  # registry_mark_check
+    "minute_reading_days": 35,  # minute_reading_days (the minute readings' TTL)
+    "rollup_spread": True,  # decode_rollup_spread
+}
+
+
+def wiring_settings(settings: LocalSettings) -> Any:
+    """The handlers' wiring Settings for these local settings (sqlite: the data directory's store, 60 s caches;
+    dynamodb: the stack's tables with the AWS stages' values; either way scaled by accel, a wall-time concern)."""
+    from functions import _wiring
+    from local.config import rules_every_minutes
+
+    common: dict[str, Any] = {
+        "service": "gongkuang-local",
+        "county_id": settings.county_id,
+        "rules_every_minutes": rules_every_minutes(settings),
+        "archive_items": not settings.archive_bucket,  # with the S3 archive, raw frames live only there (as on AWS)
+    }
+    if settings.store == "dynamodb":
+        aws: dict[str, Any] = dict(AWS_DECODE)
+        for name in ("state_refresh_s", "registry_cache_s"):
+            aws[name] = min(86_400.0, float(aws[name]) * settings.accel)  # the wiring's ceiling
+        return _wiring.Settings(
+            store_backend="dynamodb",
+            dynamodb_table_prefix=settings.dynamodb_table_prefix,
+            dynamodb_region=settings.dynamodb_region,
+            dynamodb_endpoint=settings.dynamodb_endpoint,
+            **aws,
+            **common,
+        )
+    return _wiring.Settings(
+        store_backend="sqlite",
+        sqlite_path=str(settings.path / DB_FILE),
+        # These two bound write and read load, a wall-time concern: under acceleration they scale with it.
+        state_refresh_s=60.0 * settings.accel,
+        registry_cache_s=60.0 * settings.accel,
+        **common,
+    )
+
+
 def configure_handlers(settings: LocalSettings) -> Any:
     """The Lambda handlers' wiring on this data directory (each process does it once); returns the clock."""
     os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
@@ -48,16 +93,7 @@ def configure_handlers(settings: LocalSettings) -> Any:
     from local.clock import PlatformClock, load_timeline
 
     clock = PlatformClock(load_timeline(settings.path, accel=settings.accel, sim_start=settings.start()))
-    wiring = _wiring.Settings(
-        service="gongkuang-local",
-        store_backend="sqlite",
-        sqlite_path=str(settings.path / DB_FILE),
-        county_id=settings.county_id,
-        # These two bound write and read load, a wall-time concern: under acceleration they scale with it.
-        state_refresh_s=60.0 * settings.accel,
-        registry_cache_s=60.0 * settings.accel,
-    )
-    _wiring.configure(wiring, clock=clock)
+    _wiring.configure(wiring_settings(settings), clock=clock)
     return clock
 
 
@@ -236,7 +272,8 @@ def rules_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
         every_fifteen_minutes_campaign.handler,
         complete_until=queue.oldest_received_at,
     )
-    jobs = [evaluate, escalate, maintenance, campaign]
+    # scheduled_jobs=false (the county host on AWS): escalation, reminders and the campaign are the stack's Lambdas
+    jobs = [evaluate, escalate, maintenance, campaign] if settings.scheduled_jobs else [evaluate]
 
     def status() -> dict[str, Any]:
         busy = [time.monotonic() - j.running_since for j in jobs if j.running_since is not None]

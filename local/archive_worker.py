@@ -1,0 +1,122 @@
+"""The archive worker (archive_bucket set): every `archive_every_s` the frames not yet archived become raw objects in
+S3 and links on the manifest chain, as the AWS archive writer and chain functions make them; then they are marked.
+A crash between the objects and the mark redoes the same cut: the same keys (put-if-absent) and chain() finds them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from multiprocessing.connection import Connection
+from typing import Any
+
+from local.config import LocalSettings
+from local.queue import Cut, FrameQueue
+from local.workers import QUEUE_FILE, Control, _enter, _send, configure_handlers
+from monitoring.archive.raw_objects import StreamRecord, batch_objects
+
+log = logging.getLogger("local.archive")
+SHARD = "local"  # the objects' key stem names the "shard": the frame queue of this host
+CUT_FRAMES = 10_000  # frames per cut at most (≈ 7 minutes of 1,500 terminals): bounds the worker's memory
+
+
+class Archiver:
+    """Cuts the queue's unarchived frames into archive objects, chains and marks them; one cut at a time."""
+
+    def __init__(self, queue: FrameQueue, bucket: Any, chain: Any, *, cut_frames: int = CUT_FRAMES) -> None:
+        self.queue, self.bucket, self.chain, self.cut_frames = queue, bucket, chain, cut_frames
+        self.objects = self.written = self.frames = 0
+        self.cuts = 0
+        self.last_error = ""
+        self.before_mark: Any = None  # tests: called between the objects and the mark (a crash there)
+
+    def cut_once(self, upto: int | None = None) -> Cut | None:
+        """Archive one cut (of frames up to id `upto`); None: nothing waiting. Raises on failure: the cut stays
+        begun, to be redone."""
+        cut = self.queue.cut(self.cut_frames, upto)
+        if cut is None:
+            return None
+        self.write(cut)
+        if self.before_mark is not None:
+            self.before_mark(cut)
+        marked = self.queue.archived(cut)
+        self.cuts, self.frames = self.cuts + 1, self.frames + marked
+        return cut
+
+    def write(self, cut: Cut) -> None:
+        records = [StreamRecord(str(seq), queued_at, record.encode("utf-8")) for seq, record, queued_at in cut.frames]
+        if not records:  # every frame of the cut was marked already (cannot happen; the cut still ends)
+            return
+        for obj in batch_objects(SHARD, records):
+            self.written += self.bucket.put_new(obj.key, obj.body)  # False: an earlier try's object, same bytes
+            self.chain.chain(obj.key)  # idempotent: a link made before is returned, not made again
+            self.objects += 1
+
+    def drain(self) -> None:
+        """Cut every frame queued now (a backlog in several cuts); frames arriving meanwhile wait for the next."""
+        upto = self.queue.last_id()
+        while (cut := self.cut_once(upto)) is not None and cut.last < upto:
+            pass
+
+
+def open_archiver(settings: LocalSettings, queue: FrameQueue) -> Archiver:
+    """The archiver on the wiring's store (the chain's links) and S3 (the bucket, the SDK's endpoint settings)."""
+    from functions import _wiring
+    from functions.adapters.archive_objects import S3Objects, frames_of
+    from monitoring.archive.manifest_chain import ManifestChain
+
+    bucket = S3Objects(_wiring.get_s3(), settings.archive_bucket)
+    return Archiver(queue, bucket, ManifestChain(_wiring.get_store().chain_heads, bucket, frames_of))
+
+
+def archive_main(settings: LocalSettings, control_conn: Connection, conn: Connection, parent_pid: int) -> None:
+    """Process entry: a cut every archive_every_s (and at the stop order, so a clean stop leaves nothing behind)."""
+    _enter(settings, parent_pid, "archive")
+    control = Control(control_conn)
+    configure_handlers(settings)
+    queue = FrameQueue(settings.path / QUEUE_FILE)
+    archiver = open_archiver(settings, queue)
+    busy: list[float] = []  # the running cut's start (the supervisor's hang check)
+    stop = threading.Event()
+
+    def run() -> None:
+        while True:
+            stopping = stop.is_set()  # the listener has stopped: this drain is the last
+            busy.append(time.monotonic())
+            try:
+                archiver.drain()
+                archiver.last_error = ""
+            except Exception as exc:  # S3 or the store unavailable: the begun cut is redone next time
+                archiver.last_error = repr(exc)[:300]
+                log.error("archive cut failed; retrying", extra={"fields": {"error": archiver.last_error}})
+            busy.clear()
+            if stopping and not archiver.last_error:
+                return
+            stop.wait(1.0 if stopping else settings.archive_every_s)
+
+    thread = threading.Thread(target=run, name="archive-cuts", daemon=True)
+    thread.start()
+
+    def status() -> dict[str, Any]:
+        waiting, oldest = queue.unarchived()
+        return {
+            "pid": os.getpid(),
+            "busy_s": round(time.monotonic() - busy[0], 3) if busy else 0.0,
+            "cuts": archiver.cuts,
+            "objects": archiver.objects,
+            "written": archiver.written,
+            "archived": archiver.frames,
+            "waiting": waiting,
+            "oldest_s": round(oldest, 1),
+            "last_error": archiver.last_error,
+        }
+
+    while not control.wait(settings.status_every_s):
+        _send(conn, status())
+    stop.set()
+    thread.join(30.0)
+    _send(conn, status())
+    queue.close()
+    log.info("worker stopped", extra={"fields": {"worker": "archive", "archived": archiver.frames}})

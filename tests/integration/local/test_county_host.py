@@ -1,0 +1,166 @@
+"""The county host: `python -m local run` on DynamoDB Local and moto's S3 server, a simulated fleet over real TCP.
+
+Readings of registered terminals land in DynamoDB, an unregistered terminal's frames are archived but not decoded,
+the rules worker raises the scenario's alarm, and a platform killed mid-run and restarted loses no acknowledged
+frame and forks no chain (every acknowledged packet is in a chained S3 object; the chain verifies).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from functions.adapters.archive_objects import S3Objects, frames_of
+from hj212 import decode_frame
+from local.demo.fleet import import_fleet
+from local.demo.harness import Run, read_acks
+from local.workers import EVALUATE_JOB
+from monitoring.archive.manifest_chain import verify
+from monitoring.storage.opener import StoreLocation, open_store_at
+from monitoring.storage.ports import Store
+from tests.support.dynamodb_tables import REGION, fresh_backend
+from tests.support.moto_server import moto_server
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+# The main incoming terminal is unregistered; the first control facility stops at minute 4 while production runs.
+SCENARIO = {
+    "name": "county_host",
+    "title_zh": "县级主机",
+    "description": "an unregistered main terminal; a control facility stopped while producing",
+    "effects": [
+        {"type": "unknown_terminal", "role": "main"},
+        {"type": "production_on", "from_min": 0, "to_min": 240},
+        {"type": "control_off", "role": "control", "select": "first", "from_min": 4, "to_min": 120},
+    ],
+    "expect": [],
+}
+ACCEL = 120.0
+
+
+@dataclass
+class Host:
+    dynamodb: str
+    prefix: str
+    s3: Any
+    bucket: str
+
+    def store(self) -> Store:
+        where = StoreLocation(backend="dynamodb", dynamodb_region=REGION, dynamodb_endpoint=self.dynamodb,
+                              table_prefix=self.prefix)  # fmt: skip
+        return open_store_at(where)
+
+
+@pytest.fixture
+def host(dynamodb_local_url: str, fake_aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Host]:
+    with moto_server() as s3_url, fresh_backend(dynamodb_local_url, "host", env_credentials=True) as backend:
+        s3 = boto3.client("s3", endpoint_url=s3_url, region_name=REGION)
+        bucket = f"county-archive-{uuid.uuid4().hex[:8]}"
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+        monkeypatch.setenv("AWS_ENDPOINT_URL_S3", s3_url)  # the platform's S3 client (the SDK's own setting)
+        for name, value in {
+            "LOCAL_STORE": "dynamodb",
+            "LOCAL_DYNAMODB_ENDPOINT": dynamodb_local_url,
+            "LOCAL_DYNAMODB_REGION": REGION,
+            "LOCAL_DYNAMODB_TABLE_PREFIX": backend.table_prefix,
+            "LOCAL_ARCHIVE_BUCKET": bucket,
+            "LOCAL_ARCHIVE_EVERY_S": "1",
+            "LOCAL_API": "false",
+            "LOCAL_NOTIFY": "false",
+            "LOCAL_SCHEDULED_JOBS": "false",
+            "LOCAL_DECODE_WORKERS": "1",
+        }.items():
+            monkeypatch.setenv(name, value)
+        yield Host(dynamodb_local_url, backend.table_prefix, s3, bucket)
+
+
+def _prepare(run: Run, host: Host) -> dict[str, Any]:
+    """The fleet's manifest, imported into the host's DynamoDB tables (in AWS: the registry the API edits)."""
+    import subprocess
+    import sys
+
+    run.data.mkdir(parents=True, exist_ok=True)
+    path = run.data / "fleet.json"
+    subprocess.run([sys.executable, "-m", "simulator", "manifest", *run.common, "--out", str(path)], check=True,
+                   capture_output=True)  # fmt: skip
+    manifest: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    store = host.store()
+    try:
+        import_fleet(store, manifest, county_id="rugao", enterprise_csv=Path(run.common[1]))
+    finally:
+        store.close()
+    return manifest
+
+
+def _alarm_rules(store: Store) -> set[str]:
+    return {a.rule for a in store.alarms.list(limit=1000)}
+
+
+def _wait(what: str, predicate: Any, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.5)
+
+
+def test_the_county_host_decodes_archives_and_evaluates_on_aws_storage_and_survives_a_kill(
+    host: Host, tmp_path: Path
+) -> None:
+    # Given one enterprise: registered production and control terminals, an unregistered main terminal
+    scenario = tmp_path / "county_host.json"
+    scenario.write_text(json.dumps(SCENARIO), encoding="utf-8")
+    run = Run(tmp_path / "data", limit=1, scenario=str(scenario), accel=ACCEL, ack_log=True)
+    manifest = _prepare(run, host)
+    terminals = [t for e in manifest["enterprises"] for t in e["terminals"]]
+    registered = [c["point"] for t in terminals if t["registered"] for c in t["channels"]]
+    unregistered = [c["point"] for t in terminals if not t["registered"] for c in t["channels"]]
+    assert registered and unregistered
+    store = host.store()
+    try:
+        # When the fleet runs against the host, which is killed once mid-run and started again
+        run.start()
+        run.wait_sim_minutes(6, timeout=60)
+        run.kill_platform()
+        run.start_platform()
+        _wait("control_stopped", lambda: "control_stopped" in _alarm_rules(store), timeout=60)
+        # (no API, no notify worker, only rule evaluation scheduled: AWS does the rest)
+        st = run.status() or {}
+        assert set(st["workers"]) == {"decode-0", "archive", "rules"} and st["api_url"] is None
+        assert set(st["jobs"]) == {EVALUATE_JOB}
+        run.stop()  # the simulator, then the platform: a clean stop drains decode and the archive
+        assert run.platform is not None and run.platform.returncode == 0
+        # Then the registered terminals' readings are in DynamoDB, the unregistered one's are not
+        assert all(store.readings.latest_all_kinds(p) for p in registered)
+        assert not any(store.readings.latest_all_kinds(p) for p in unregistered)
+        # And every acknowledged packet is in the S3 archive, whose chain verifies
+        objects = S3Objects(host.s3, host.bucket)
+        result = verify(store.chain_heads, objects, frames_of, delivered="raw/")
+        assert result.ok, result.problems[:5]
+        archived, receipts = set(), []
+        for key in objects.keys("raw/"):
+            for f in frames_of(key, objects.get(key) or b""):
+                frame = decode_frame(f.raw)
+                archived.add((f.mn, frame.cn or "", frame.cp.scalars.get("DataTime", ""), frame.pno))
+                receipts.append((f.mn, f.received_at, f.raw))
+        acks = read_acks(tmp_path / "data" / "acks.jsonl")
+        acked = {(a["mn"], a["cn"], a["data_time"], a["pno"]) for a in acks}
+        assert acked and not acked - archived, sorted(acked - archived)[:5]
+        assert any("auth=unregistered" in k for k in objects.keys("raw/"))
+        # And no frame was cut twice: the objects' queue ranges (their keys' stems) do not overlap
+        ranges = sorted({tuple(map(int, m.groups())) for k in objects.keys("raw/")
+                         if (m := re.search(r"local-(\d+)-(\d+)-", k))})  # fmt: skip
+        assert all(a[1] < b[0] for a, b in zip(ranges, ranges[1:], strict=False)), ranges
+        # each receipt once (a resend after the kill is a receipt of its own, at its own time)
+        assert sum(result.frames.values()) == len(receipts) == len(set(receipts))
+    finally:
+        run.stop()
+        store.close()

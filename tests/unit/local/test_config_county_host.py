@@ -1,0 +1,67 @@
+"""The county host's settings: hostile values are refused naming the setting; the wiring gets AWS's values."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from local.config import ConfigError, load
+from local.workers import AWS_DECODE, wiring_settings
+
+HOST = {"LOCAL_STORE": "dynamodb", "LOCAL_API": "false"}
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({**HOST, "LOCAL_ARCHIVE_BUCKET": "Bad_Bucket"}, "archive_bucket: not an S3 bucket name"),
+        ({**HOST, "LOCAL_ARCHIVE_BUCKET": "a..b"}, "archive_bucket: not an S3 bucket name"),
+        ({**HOST, "LOCAL_DYNAMODB_ENDPOINT": "localhost:8000"}, "dynamodb_endpoint: not an http(s) URL"),
+        ({**HOST, "LOCAL_DYNAMODB_ENDPOINT": "ftp://x"}, "dynamodb_endpoint: not an http(s) URL"),
+        ({**HOST, "LOCAL_DYNAMODB_TABLE_PREFIX": ""}, "dynamodb_table_prefix: 1-200 letters"),
+        ({**HOST, "LOCAL_DYNAMODB_TABLE_PREFIX": "a b"}, "dynamodb_table_prefix: 1-200 letters"),
+        ({**HOST, "LOCAL_DYNAMODB_REGION": "mars"}, "dynamodb_region: not a region name"),
+        ({"LOCAL_STORE": "dynamodb"}, "api: the HTTP API serves the sqlite store only"),
+        ({**HOST, "LOCAL_EVALUATE_EVERY_S": "240"}, "evaluate_every_s: with store=dynamodb one of [60, 120, 180, 300"),
+        ({**HOST, "LOCAL_EVALUATE_EVERY_S": "90"}, "evaluate_every_s: with store=dynamodb"),
+        ({"LOCAL_STORE": "postgres"}, "store"),
+        ({"LOCAL_DYNAMODB_ENDPOINT": "http://127.0.0.1:8000"}, "dynamodb_endpoint: set, but store is sqlite"),
+        ({**HOST, "LOCAL_ARCHIVE_EVERY_S": "0"}, "archive_every_s: must be above 0"),
+        ({**HOST, "LOCAL_NOTIFY": "maybe"}, "notify"),
+    ],
+)
+def test_a_hostile_setting_is_refused_naming_it(tmp_path: Path, env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load({"data_dir": str(tmp_path / "data")}, env=env)
+    assert message in str(info.value)
+
+
+def test_the_county_host_gets_the_aws_stages_decode_values_and_their_rule_cadence(tmp_path: Path) -> None:
+    env = {**HOST, "LOCAL_EVALUATE_EVERY_S": "300", "LOCAL_ARCHIVE_BUCKET": "county-archive"}
+    settings, _ = load({"data_dir": str(tmp_path)}, env=env)
+    wiring = wiring_settings(settings)
+    assert wiring.store_backend == "dynamodb" and wiring.dynamodb_table_prefix == "gongkuang"
+    assert wiring.rules_every_minutes == 5 and not wiring.archive_items
+    assert {name: getattr(wiring, name) for name in AWS_DECODE} == AWS_DECODE
+
+
+def test_the_aws_decode_values_are_the_stage_defaults() -> None:
+    # AWS_DECODE copies infra's stage settings (local does not import the CDK app at run time)
+    from infra.settings import StageSettings
+
+    stage = StageSettings.model_fields
+    assert AWS_DECODE == {
+        "state_refresh_s": float(stage["terminal_state_refresh"].default),
+        "registry_cache_s": float(stage["registry_cache"].default),
+        "registry_mark_check_s": float(stage["registry_mark_check"].default),
+        "minute_reading_days": stage["minute_reading_days"].default,
+        "rollup_spread": stage["decode_rollup_spread"].default,
+    }
+
+
+def test_sqlite_keeps_local_values_and_archive_items(tmp_path: Path) -> None:
+    settings, _ = load({"data_dir": str(tmp_path)}, env={})
+    wiring = wiring_settings(settings)
+    assert wiring.store_backend == "sqlite" and wiring.archive_items and wiring.state_refresh_s == 60.0
+    assert wiring.rules_every_minutes == 1

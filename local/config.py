@@ -110,6 +110,9 @@ class LocalSettings(ExplicitSettings):
     archive_every_s: float = _opt(
         300.0, "how often an archive object is cut from the frames not yet archived (wall seconds)", gt=0, le=3600
     )
+    archive_chain: bool = _opt(
+        True, "chain each archive object here; false where the stack's ChainArchive function chains the deliveries"
+    )
     api: bool = _opt(True, "serve the HTTP API (/api/v1); false on AWS, where Chalice serves it")
     notify: bool = _opt(True, "run the notify worker; false on AWS, where the stream-triggered Lambdas send")
     scheduled_jobs: bool = _opt(

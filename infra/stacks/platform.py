@@ -544,6 +544,9 @@ class PlatformStack(Stack):
             "LOCAL_DYNAMODB_REGION": self.region,
             "LOCAL_ARCHIVE_BUCKET": self.stream.archive_bucket.bucket_name,
             "LOCAL_ARCHIVE_EVERY_S": str(settings.host_archive_every_s),
+            # The bucket's ChainArchive function chains each new raw/ object (its role reads the manifests; the
+            # task's only puts): the runner must not chain them too, it would need those reads (docs/deploy.md)
+            "LOCAL_ARCHIVE_CHAIN": "false",
             "LOCAL_API": "false",  # the API stays a Lambda (Chalice)
             "LOCAL_NOTIFY": "false",  # notify stays Lambdas (the state table's stream, the sender)
             "LOCAL_SCHEDULED_JOBS": "false",  # escalate, maintenance, campaign stay scheduled Lambdas

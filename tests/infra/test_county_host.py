@@ -135,6 +135,7 @@ def test_the_container_environment_is_the_runners_contract(synthesized: Synthesi
         "LOCAL_DYNAMODB_REGION": {"Ref": "AWS::Region"},
         "LOCAL_ARCHIVE_BUCKET": {"Ref": archive[0]},
         "LOCAL_ARCHIVE_EVERY_S": "300",
+        "LOCAL_ARCHIVE_CHAIN": "false",  # ChainArchive chains each new raw/ object (the task may not read them)
         "LOCAL_API": "false",
         "LOCAL_NOTIFY": "false",
         "LOCAL_SCHEDULED_JOBS": "false",

@@ -122,3 +122,27 @@ def test_a_crash_before_the_mark_redoes_the_same_cut_without_a_second_object_or_
     assert len(versions) == len(set(versions)) == result.links == 2
     assert queue.unarchived()[0] == 0
     queue.close()
+
+
+def test_without_the_chain_the_worker_only_puts_and_marks_and_chain_archive_chains_later(
+    aws: tuple[Store, S3Objects, Any], tmp_path: Path
+) -> None:
+    # Given the county host's worker (archive_chain=false: the bucket's ChainArchive function chains new objects)
+    store, objects, _ = aws
+    queue = FrameQueue(tmp_path / "queue.db", archive=True)
+    queue.append(_records(5))
+    queue.done([1, 2, 3, 4, 5])
+    Archiver(queue, objects, None, cut_frames=4).drain()
+    # Then the frames are in S3 and leave the queue, with no manifest and no link yet
+    frames = _archived_frames(objects)
+    assert len(frames) == len(set(frames)) == 5
+    assert list(objects.keys("manifests/")) == [] and store.chain_heads.recent(8) == []
+    assert queue._conn.execute("SELECT count(*) FROM frames").fetchone()[0] == 0
+    # When each object's creation event runs the chain (as ChainArchive does), the chain verifies every frame
+    chain = ManifestChain(store.chain_heads, objects, frames_of)
+    for key in sorted(objects.keys("raw/")):
+        chain.chain(key)
+    result = verify(store.chain_heads, objects, frames_of, delivered="raw/")
+    assert result.ok, result.problems
+    assert sum(result.frames.values()) == 5 and result.links == 2
+    queue.close()

@@ -766,6 +766,7 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
 
     cw = p["cloudwatch"]
     log_gb = (invocations + rule_calls + writer_calls) * s["lambda_log_bytes"] / GB
+    log_gb += s.get("host_log_mb_per_day", 0.0) * 30.4 / 1000  # the county host's runner (awslogs driver)
     usd = log_gb * cw["logs_ingest_gb"] + log_gb * s["log_retention_days"] / 30.4 * cw["logs_storage_gb_month"]
     usd += _flow_logs(p, s, terminals, addresses)
     metrics = s["custom_metrics"] + s.get("emf_metrics", 0) + s.get("container_insights_metrics", 0)

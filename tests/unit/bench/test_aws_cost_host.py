@@ -189,3 +189,14 @@ def test_a_saved_measurement_keeps_the_host_rules(tmp_path: Path) -> None:
     again = model.load_measured(path)
     assert again == m and isinstance(again.host_rules, model.RulesRun)
     assert model.report(again, model.load_prices()) == model.report(m, model.load_prices())
+
+
+def test_the_runners_own_log_is_priced_where_no_function_logs_decode_or_rules() -> None:
+    m = _host_measured()
+    name = "CloudWatch (logs, flow logs, alarms, metrics)"
+    quiet = _lines(m, _shape(host_log_mb_per_day=0.0))[name]
+    logged = _lines(m, _shape(host_log_mb_per_day=100.0))[name]
+    # 100 MB a day ≈ 3.04 GB a month ingested (and kept 30 days)
+    ingest = model.load_prices()["cloudwatch"]["logs_ingest_gb"]
+    assert logged.usd - quiet.usd == pytest.approx(3.04 * ingest, rel=0.05)
+    assert _shape()["host_log_mb_per_day"] > 0

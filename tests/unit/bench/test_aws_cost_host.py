@@ -197,6 +197,7 @@ def test_the_runners_own_log_is_priced_where_no_function_logs_decode_or_rules() 
     quiet = _lines(m, _shape(host_log_mb_per_day=0.0))[name]
     logged = _lines(m, _shape(host_log_mb_per_day=100.0))[name]
     # 100 MB a day ≈ 3.04 GB a month ingested (and kept 30 days)
-    ingest = model.load_prices()["cloudwatch"]["logs_ingest_gb"]
-    assert logged.usd - quiet.usd == pytest.approx(3.04 * ingest, rel=0.05)
+    cw = model.load_prices()["cloudwatch"]
+    kept = _shape()["log_retention_days"] / 30.4
+    assert logged.usd - quiet.usd == pytest.approx(3.04 * (cw["logs_ingest_gb"] + kept * cw["logs_storage_gb_month"]))
     assert _shape()["host_log_mb_per_day"] > 0

@@ -18,6 +18,8 @@ from monitoring.errors import InvalidInputError
 from monitoring.rules.decode_watermark import READ_AFTER, decode_horizon
 from monitoring.rules.shards import Shard, plan_ticks, retick, scheduled_minute
 
+HOLD_RELEASED = "decode hold released"  # the warning an operator alarm counts (infra: DecodeHoldReleased)
+
 _plan: tuple[float, list[Shard]] | None = None  # (monotonic time planned, shards) of a warm container
 
 
@@ -66,7 +68,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, int]:
         )
         for gone in horizon.released:  # its lane stuck, or its note lost: judged without its records (backfill)
             logger.warning(
-                "decode hold released",
+                HOLD_RELEASED,
                 extra={
                     "group": gone.group,
                     "put": gone.put.isoformat(),

@@ -59,6 +59,7 @@ class Alarms(Construct):
         per_function: bool = True,
         topic_key: bool = True,
         queued_by_throttle: tuple[str, ...] = (),  # functions whose throttles are their design (see below)
+        signals: Sequence[ListenerSignal] = (),  # other conditions, alarmed like the listener's, not on its graph
     ) -> None:
         super().__init__(scope, construct_id)
         # CloudWatch can publish only to a topic under a customer key (the AWS-managed aws/sns key's policy does
@@ -169,7 +170,7 @@ class Alarms(Construct):
             why="the listener could not make frames durable",
         )
         below = cw.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD
-        for signal in listener:
+        for signal in (*listener, *signals):
             # a count that must stay up: missing data (nothing reported) is as bad as zero
             self._alarm(
                 signal.name,

@@ -79,6 +79,9 @@ NOTIFY_ENQUEUERS = ("NotifyOnAlarm", "NotifyDecide", "MaintenanceRemind")
 # A queued invoke older than this is dropped: the safety net (every minute) has sent what it was for by then.
 NOTIFY_SEND_EVENT_AGE = Duration.minutes(5)
 ARCHIVE_CHAIN_HANDLER = "functions.on_archive_object.handler"
+# ScheduleRules' warning when it stops holding the rules for a stuck group (every_minute_schedule_rules.py
+# HOLD_RELEASED; tests/infra check they agree): a metric filter counts it for the DecodeHoldReleased alarm.
+DECODE_HOLD_RELEASED_MESSAGE = "decode hold released"
 ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), not Firehose's errors/
 ARCHIVE_MANIFEST_PREFIX = "manifests/"  # monitoring.archive.manifest.MANIFEST_PREFIX: outside raw/, no notification
 # archive_writer = "lambda": the stream's consumer that writes the objects Firehose would (raw_objects.py)
@@ -431,6 +434,7 @@ class PlatformStack(Stack):
             per_function=settings.function_alarms == "each",
             queued_by_throttle=("NotifySend",),  # enqueuers' invokes wait in Lambda's queue while it runs
             topic_key=settings.alarm_topic_key,
+            signals=self._decode_hold_signals(settings),
         )
         self._outputs(settings)
         # The Firehose L2 adds a CIDR mapping used only by Redshift/Splunk destinations; ours is S3, so it would
@@ -474,6 +478,25 @@ class PlatformStack(Stack):
             max_aggregation_interval=ec2.FlowLogMaxAggregationInterval.TEN_MINUTES,
         )
         return vpc
+
+    def _decode_hold_signals(self, settings: StageSettings) -> list[ListenerSignal]:
+        """ScheduleRules stops holding the rules for a stream group stuck past decode_hold_max_minutes: its frames
+        are judged without their records (they return as backfill). Its warning line, counted by a metric filter
+        (every stage: EMF may be off), is an operator's cue to look at that lane (docs/rules.md)."""
+        scheduler = self.functions.functions.get("ScheduleRules")
+        if scheduler is None:  # the county host: its runner waits on its own queue, nothing is released
+            return []
+        released = scheduler.log_group.add_metric_filter(
+            "DecodeHoldReleased",
+            filter_pattern=logs.FilterPattern.string_value("$.message", "=", DECODE_HOLD_RELEASED_MESSAGE),
+            metric_namespace=settings.metrics_namespace,
+            metric_name="DecodeHoldReleasedLogged",
+            metric_value="1",
+            default_value=0,
+        )
+        metric = released.metric(statistic="Sum", period=Duration.minutes(5))
+        why = f"a decode lane stuck over {settings.decode_hold_max_minutes} min: its group is judged without it"
+        return [ListenerSignal("DecodeHoldReleased", metric, 1, 1, why)]
 
     def _listener_signals(self) -> list[ListenerSignal]:
         """What says the listener is down: the NLB's connections and target health, or, on one EC2 instance (no

@@ -12,7 +12,7 @@ import os
 import signal
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from iot_ingest.adapters.store import RegistryDirectory, StoreCommandQueue, StoreEventSink
 from iot_ingest.config import load_settings
@@ -37,6 +37,9 @@ from local.workers import (
     decode_main,
     rules_main,
 )
+
+if TYPE_CHECKING:
+    from local.api import LocalApi
 
 log = logging.getLogger("local")
 STATUS_FILE = "status.json"
@@ -91,12 +94,11 @@ class Platform:
         listener = load_settings(cli=cli, config_file=None)
         self.listener_settings = listener.model_copy(update={"sink": f"embedded:{self.data_dir / QUEUE_FILE}"})
         self.events = StoreEventSink(self.store)
-        from local.api import LocalApi
+        self.api: LocalApi | None = None
+        if s.api:  # imported only here: chalice is the `api` extra, which the county host's image does not install
+            from local.api import LocalApi
 
-        self.api = (
-            None
-            if not s.api
-            else LocalApi(
+            self.api = LocalApi(
                 data_dir=self.data_dir,
                 db_path=self.data_dir / DB_FILE,
                 host=s.api_host,
@@ -106,7 +108,6 @@ class Platform:
                 trusted_proxies=s.api_trusted_proxies,
                 web_dir=s.web_dir,
             )
-        )
         directory = RegistryDirectory(self.store)
         self.server = Server(
             self.listener_settings,

@@ -62,6 +62,7 @@ class Run:
         self.extra_platform = extra_platform or []  # `python -m local run` options, e.g. ["--hang-after-s", "5"]
         self.sim: subprocess.Popen[bytes] | None = None
         self.platform: subprocess.Popen[bytes] | None = None
+        self.platform_env: dict[str, str] | None = None  # None: this process's environment
         self.manifest: dict[str, Any] = {}
 
     def prepare(self) -> dict[str, Any]:
@@ -93,7 +94,7 @@ class Run:
                "--api-port", "0", "--accel", str(self.accel), "--status-every-s", "0.5",
                *self.extra_platform]  # fmt: skip
         log = open(self.data / "platform.log", "ab")
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=self.platform_env)
         self.platform = proc
         self.wait_for(lambda st: st is not None and st.get("pid") == proc.pid, 30, "platform start")
 

@@ -28,6 +28,7 @@ from monitoring.archive.manifest_chain import verify
 from monitoring.storage.opener import StoreLocation, open_store_at
 from monitoring.storage.ports import Store
 from tests.support.dynamodb_tables import REGION, fresh_backend
+from tests.support.image_modules import image_environment
 from tests.support.moto_server import moto_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -119,6 +120,7 @@ def test_the_county_host_decodes_archives_and_evaluates_on_aws_storage_and_survi
     scenario = tmp_path / "county_host.json"
     scenario.write_text(json.dumps(SCENARIO), encoding="utf-8")
     run = Run(tmp_path / "data", limit=1, scenario=str(scenario), accel=ACCEL, ack_log=True)
+    run.platform_env = image_environment(tmp_path)  # only what local/Dockerfile installs and copies
     manifest = _prepare(run, host)
     terminals = [t for e in manifest["enterprises"] for t in e["terminals"]]
     registered = [c["point"] for t in terminals if t["registered"] for c in t["channels"]]

@@ -269,7 +269,7 @@ class FrameQueue:
                     conn.execute(
                         "INSERT INTO frames (id, mn, record, attempts, queued_at, decoded, archived) "
                         "SELECT id, mn, record, 0, ?, 0, 1 FROM dead_frames WHERE id = ? "
-                        "ON CONFLICT (id) DO UPDATE SET attempts = 0, decoded = 0, queued_at = excluded.queued_at",
+                        "ON CONFLICT (id) DO UPDATE SET attempts = 0, decoded = 0",  # its arrival time stays: the archive's
                         (now, seq),
                     )
                     conn.execute("DELETE FROM dead_frames WHERE id = ?", (seq,))

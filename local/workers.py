@@ -16,7 +16,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -50,9 +50,10 @@ AWS_DECODE: dict[str, Any] = {
 }
 
 
-def wiring_settings(settings: LocalSettings) -> Any:
+def wiring_settings(settings: LocalSettings, env: Mapping[str, str] | None = None) -> Any:
     """The handlers' wiring Settings for these local settings (sqlite: the data directory's store, 60 s caches;
-    dynamodb: the stack's tables with the AWS stages' values; either way scaled by accel, a wall-time concern)."""
+    dynamodb: the stack's tables with the AWS stages' values, where the environment (`env`, default os.environ:
+    the stage passes the Lambdas' variables) does not set them; either way caches scaled by accel)."""
     from functions import _wiring
     from local.config import rules_every_minutes
 
@@ -63,16 +64,22 @@ def wiring_settings(settings: LocalSettings) -> Any:
         "archive_items": not settings.archive_bucket,  # with the S3 archive, raw frames live only there (as on AWS)
     }
     if settings.store == "dynamodb":
-        aws: dict[str, Any] = dict(AWS_DECODE)
+        # The stage's variables (MINUTE_READING_DAYS, CLOCK_SKEW_ALARM_S, DECODE_ROLLUP, …) as the Lambdas read
+        # them; the local settings decide the store, the county, the cadence and the archive.
+        from_env = _wiring.settings_from_env(os.environ if env is None else env)
+        given = {name: getattr(from_env, name) for name in from_env.model_fields_set}
+        aws: dict[str, Any] = {**AWS_DECODE, **{k: v for k, v in given.items() if k in AWS_DECODE}}
         for name in ("state_refresh_s", "registry_cache_s"):
             aws[name] = min(86_400.0, float(aws[name]) * settings.accel)  # the wiring's ceiling
-        return _wiring.Settings(
-            store_backend="dynamodb",
-            dynamodb_table_prefix=settings.dynamodb_table_prefix,
-            dynamodb_region=settings.dynamodb_region,
-            dynamodb_endpoint=settings.dynamodb_endpoint,
-            **aws,
-            **common,
+        return from_env.model_copy(
+            update={
+                "store_backend": "dynamodb",
+                "dynamodb_table_prefix": settings.dynamodb_table_prefix,
+                "dynamodb_region": settings.dynamodb_region,
+                "dynamodb_endpoint": settings.dynamodb_endpoint,
+                **aws,
+                **common,
+            }
         )
     return _wiring.Settings(
         store_backend="sqlite",

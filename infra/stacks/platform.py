@@ -82,6 +82,7 @@ ARCHIVE_CHAIN_HANDLER = "functions.on_archive_object.handler"
 # ScheduleRules' warning when it stops holding the rules for a stuck group (every_minute_schedule_rules.py
 # HOLD_RELEASED; tests/infra check they agree): a metric filter counts it for the DecodeHoldReleased alarm.
 DECODE_HOLD_RELEASED_MESSAGE = "decode hold released"
+HOST_CONN_RATE, HOST_CONN_BURST = 10.0, 100  # iot_ingest/config.py's conn_rate and conn_burst defaults
 ARCHIVE_CHAIN_PREFIX = "raw/"  # delivered frame objects (stream.DATA_PREFIX), not Firehose's errors/
 ARCHIVE_MANIFEST_PREFIX = "manifests/"  # monitoring.archive.manifest.MANIFEST_PREFIX: outside raw/, no notification
 # archive_writer = "lambda": the stream's consumer that writes the objects Firehose would (raw_objects.py)
@@ -557,6 +558,9 @@ class PlatformStack(Stack):
             for k, v in self._listener_environment(settings).items()
             if k not in ("IOT_INGEST_SINK", "IOT_INGEST_STREAM_GROUPS") and "_HOST" not in k and "_PORT" not in k
         }
+        # The listener's per-source abuse limits as behind the NLB (iot_ingest's defaults): the embedded runner
+        # relaxes them for one machine's simulators unless they are set, and this host faces the Internet.
+        listener |= {"IOT_INGEST_CONN_RATE": str(HOST_CONN_RATE), "IOT_INGEST_CONN_BURST": str(HOST_CONN_BURST)}
         return {
             "LOCAL_DATA_DIR": HOST_DATA_DIR,
             "LOCAL_HOST": "0.0.0.0",

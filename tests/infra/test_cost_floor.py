@@ -114,6 +114,10 @@ def test_the_bench_prices_the_floor_the_stage_synthesizes(synthesized: Synthesiz
     if priced.get("listener_compute") == "ec2":
         instance = listener_instance(synthesized, stage)
         assert {k: priced[k] for k in instance} == instance
+        if "cpu_credits" in priced:  # the host's CPU budget is priced in the credit mode it is launched in
+            (template,) = synthesized.properties(stage, "AWS::EC2::LaunchTemplate")
+            launched = template["LaunchTemplateData"].get("CreditSpecification", {}).get("CpuCredits", "standard")
+            assert priced["cpu_credits"] == launched
     else:
         assert synthesized.properties(stage, "AWS::EC2::LaunchTemplate") == []
 

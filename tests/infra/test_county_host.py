@@ -162,6 +162,12 @@ def test_the_container_environment_is_the_runners_contract(synthesized: Synthesi
     assert env["IOT_INGEST_STORE_BACKEND"] == "dynamodb" and env["IOT_INGEST_COUNTIES"] == "rugao"
     assert env["IOT_INGEST_MAX_CONNECTIONS"] == "20000" and env["IOT_INGEST_DRAIN_TIMEOUT"] == "20"
     assert not {"IOT_INGEST_SINK", "IOT_INGEST_PORT", "IOT_INGEST_HOST", "IOT_INGEST_HEALTH_PORT"} & set(env)
+    # the per-source abuse limits of a listener behind the NLB, not local's relaxed ones for one machine
+    from iot_ingest.config import Settings as ListenerSettings
+
+    defaults = ListenerSettings.model_fields
+    assert float(env["IOT_INGEST_CONN_RATE"]) == defaults["conn_rate"].default
+    assert int(env["IOT_INGEST_CONN_BURST"]) == defaults["conn_burst"].default
 
 
 def test_the_task_role_is_the_union_of_decode_rules_and_the_archive_writer(synthesized: Synthesized) -> None:

@@ -113,7 +113,7 @@ def test_the_snapshots_hold_the_queue_churn_of_each_kept_day() -> None:
 
 
 def test_the_fleets_cpu_is_measured_per_terminal_minute_and_refused_above_the_baseline() -> None:
-    prices, shape = model.load_prices(), _shape(listener_instance_type="t4g.micro")
+    prices, shape = model.load_prices(), _shape(listener_instance_type="t4g.micro", cpu_credits="standard")
     m = _host_measured()
     _, decode = model.decode_work(model.at_host(m, 5), shape)
     cpu = host.host_cpu(model.at_host(m, 5), prices, shape, 1_500, decode)
@@ -176,7 +176,7 @@ def test_a_province_is_refused_and_the_report_says_so_with_the_cpu_budgets() -> 
     assert "on t4g.small: CPU 7.2 ms per terminal-minute" in text and "45% of the t4g.small baseline" in text
     # a type over its baseline: every column refused, the reason printed
     busy = _host_measured(decode_cpu_s=1.0)
-    micro = {**model.load_shapes()["county_host"], "listener_instance_type": "t4g.micro"}
+    micro = {**model.load_shapes()["county_host"], "listener_instance_type": "t4g.micro", "cpu_credits": "standard"}
     text = model.report(busy, model.load_prices(), {"county_host": micro})
     assert "not priced at 1,500 terminals" in text and "baseline is exceeded" in text
     assert "on t4g.micro: CPU" in text and "EXCEEDED: refused" in text

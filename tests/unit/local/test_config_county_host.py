@@ -40,7 +40,7 @@ def test_a_hostile_setting_is_refused_naming_it(tmp_path: Path, env: dict[str, s
 def test_the_county_host_gets_the_aws_stages_decode_values_and_their_rule_cadence(tmp_path: Path) -> None:
     env = {**HOST, "LOCAL_EVALUATE_EVERY_S": "300", "LOCAL_ARCHIVE_BUCKET": "county-archive"}
     settings, _ = load({"data_dir": str(tmp_path)}, env=env)
-    wiring = wiring_settings(settings)
+    wiring = wiring_settings(settings, env={})
     assert wiring.store_backend == "dynamodb" and wiring.dynamodb_table_prefix == "gongkuang"
     assert wiring.rules_every_minutes == 5 and not wiring.archive_items
     assert {name: getattr(wiring, name) for name in AWS_DECODE} == AWS_DECODE
@@ -65,3 +65,22 @@ def test_sqlite_keeps_local_values_and_archive_items(tmp_path: Path) -> None:
     wiring = wiring_settings(settings)
     assert wiring.store_backend == "sqlite" and wiring.archive_items and wiring.state_refresh_s == 60.0
     assert wiring.rules_every_minutes == 1
+
+
+def test_the_stages_variables_reach_the_host_as_they_reach_the_lambdas(tmp_path: Path) -> None:
+    env = {**HOST, "LOCAL_EVALUATE_EVERY_S": "300"}
+    settings, _ = load({"data_dir": str(tmp_path)}, env=env)
+    stage = {"MINUTE_READING_DAYS": "400", "CLOCK_SKEW_ALARM_S": "60", "DECODE_ROLLUP": "false",
+             "TERMINAL_STATE_REFRESH_S": "0", "RULES_EVERY_MINUTES": "1", "STORE_BACKEND": "sqlite"}  # fmt: skip
+    wiring = wiring_settings(settings, env=stage)
+    assert (wiring.minute_reading_days, wiring.skew_alarm_s, wiring.rollup, wiring.state_refresh_s) == (
+        400,
+        60.0,
+        False,
+        0.0,
+    )
+    # what the local settings decide wins: the store, the cadence (the scheduler's), the archive
+    assert wiring.store_backend == "dynamodb" and wiring.rules_every_minutes == 5 and wiring.archive_items
+    # a bad value is refused naming the variable, as a Lambda's cold start would
+    with pytest.raises(Exception, match="MINUTE_READING_DAYS"):
+        wiring_settings(settings, env={"MINUTE_READING_DAYS": "0"})

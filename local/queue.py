@@ -269,7 +269,8 @@ class FrameQueue:
                     conn.execute(
                         "INSERT INTO frames (id, mn, record, attempts, queued_at, decoded, archived) "
                         "SELECT id, mn, record, 0, ?, 0, 1 FROM dead_frames WHERE id = ? "
-                        "ON CONFLICT (id) DO UPDATE SET attempts = 0, decoded = 0",  # its arrival time stays: the archive's
+                        # a row still waiting for the archive keeps its arrival time: the archive's object keys
+                        "ON CONFLICT (id) DO UPDATE SET attempts = 0, decoded = 0",
                         (now, seq),
                     )
                     conn.execute("DELETE FROM dead_frames WHERE id = ?", (seq,))

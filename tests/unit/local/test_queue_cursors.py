@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 from local.queue import FrameQueue
@@ -78,4 +79,16 @@ def test_a_poison_frame_set_aside_is_still_archived_and_a_requeued_one_decoded_a
     q.archived(cut)
     q.done([1, 2])
     assert _rows(q) == [] and q.counters()["dead"] == 0
+    q.close()
+
+
+def test_a_requeued_poison_frame_still_waiting_for_the_archive_keeps_its_arrival_time(tmp_path: Path) -> None:
+    q = FrameQueue(tmp_path / "queue.db", archive=True)
+    q.append(_records(1))
+    (arrived,) = q._conn.execute("SELECT queued_at FROM frames WHERE id = 1").fetchone()
+    assert q.set_aside(1, reason="poison", error="bad")  # decode gave up on it; the archive has not cut it yet
+    time.sleep(0.01)
+    assert q.requeue([1]) == [1]
+    # decode takes it again; the archive's cut (whose object key and partition follow the arrival) is unchanged
+    assert q._conn.execute("SELECT queued_at, decoded, archived FROM frames WHERE id = 1").fetchone() == (arrived, 0, 0)
     q.close()

@@ -19,6 +19,7 @@ from monitoring.archive.raw_objects import StreamRecord, batch_objects
 
 log = logging.getLogger("local.archive")
 SHARD = "local"  # the objects' key stem names the "shard": the frame queue of this host
+ARCHIVE_CUT_FAILED = "archive cut failed; retrying"  # the county host alarms on it (local/app.py FAILURE_LINES)
 CUT_FRAMES = 10_000  # frames per cut at most (≈ 7 minutes of 1,500 terminals): bounds the worker's memory
 
 
@@ -93,7 +94,7 @@ def archive_main(settings: LocalSettings, control_conn: Connection, conn: Connec
                 archiver.last_error = ""
             except Exception as exc:  # S3 or the store unavailable: the begun cut is redone next time
                 archiver.last_error = repr(exc)[:300]
-                log.error("archive cut failed; retrying", extra={"fields": {"error": archiver.last_error}})
+                log.error(ARCHIVE_CUT_FAILED, extra={"fields": {"error": archiver.last_error}})
             busy.clear()
             if stopping and not archiver.last_error:
                 return

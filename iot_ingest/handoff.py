@@ -33,6 +33,7 @@ class Handoff:
         timeout: float = 10.0,
         concurrency: int = 1,
         max_pending: int = 50_000,
+        failure_log_every_s: float = 30.0,
     ) -> None:
         self.sink = sink
         self.metrics = metrics
@@ -41,6 +42,11 @@ class Handoff:
         self.timeout = timeout
         self.concurrency = concurrency
         self.max_pending = max_pending
+        # While the sink keeps failing its line is repeated this often (not per batch): an alarm counting the lines
+        # per minute stays in ALARM as long as the failure lasts.
+        self.failure_log_every_s = failure_log_every_s
+        self._failure_logged = 0.0  # monotonic time of the last "sink failed" line
+        self._failing_since = 0.0
         self._queue: deque[tuple[FrameRecord, asyncio.Future[None]]] = deque()
         self._in_flight = 0
         self._wakeup: asyncio.Event | None = None
@@ -105,11 +111,14 @@ class Handoff:
             reason = "sink_timeout" if isinstance(exc, TimeoutError) else "sink_failed"
             self.metrics.inc("errors", reason, len(batch))
             self.metrics.inc("sink_failures", reason)
+            now = time.monotonic()
             if self.healthy:
-                log.error(
-                    "sink failed; frames are not acknowledged until it recovers",
-                    extra={"fields": {"reason": reason, "error": repr(exc), "batch": len(batch)}},
-                )
+                self._failing_since = now
+            if self.healthy or now - self._failure_logged >= self.failure_log_every_s:
+                self._failure_logged = now
+                fields = {"reason": reason, "error": repr(exc), "batch": len(batch)}
+                fields["failing_s"] = round(now - self._failing_since, 1)
+                log.error("sink failed; frames are not acknowledged until it recovers", extra={"fields": fields})
             self.healthy = False
             self.last_error = repr(exc)
             error = SinkError(f"{reason}: {exc!r}")

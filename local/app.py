@@ -19,10 +19,12 @@ from iot_ingest.config import load_settings
 from iot_ingest.handoff import Handoff
 from iot_ingest.memory import MemoryLeases
 from iot_ingest.server import Server
-from local.archive_worker import archive_main
+from local.archive_worker import ARCHIVE_CUT_FAILED, archive_main
+from local.conditions import Condition
 from local.config import LocalSettings
 from local.notify_worker import notify_main
-from local.queue import FrameQueue, QueueSink
+from local.queue import RESERVE_REFUSING, FrameQueue, QueueSink
+from local.scheduler import HANDLER_FAILED
 from local.workers import (
     CAMPAIGN_JOB,
     DB_FILE,
@@ -31,6 +33,9 @@ from local.workers import (
     EVALUATE_JOB,
     MAINTENANCE_JOB,
     QUEUE_FILE,
+    WORKER_EXITED,
+    WORKER_HUNG,
+    WORKER_STOPPED,
     WakeUps,
     Worker,
     configure_handlers,
@@ -49,6 +54,11 @@ STATUS_FILE = "status.json"
 LISTENER_DEFAULTS = {"conn_rate": 500.0, "conn_burst": 5000}
 JOB_NAMES = (EVALUATE_JOB, ESCALATE_JOB, MAINTENANCE_JOB, CAMPAIGN_JOB)
 RULE_TICK_ALLOWANCE = 10.0  # a rule tick may run 10 × hang_after_s (a catch-up after hours down) before it is a hang
+# Lines the county host's alarms count (infra/constructs/ingest.py HOST_* patterns; tests/infra compare them): the
+# two conditions are repeated every log_every_s while they hold; each failure is one line.
+BACKLOG_ALARM = "operator alarm: decode backlog"
+CONDITION_LINES = (BACKLOG_ALARM, RESERVE_REFUSING)
+FAILURE_LINES = (ARCHIVE_CUT_FAILED, HANDLER_FAILED, WORKER_HUNG, WORKER_STOPPED, WORKER_EXITED)
 NO_RUNS = {"runs": 0, "skipped": 0, "errors": 0, "last_seconds": 0.0, "last_tick": None, "last_result": None}
 
 
@@ -61,7 +71,12 @@ class Platform:
         self.data_dir = settings.path
         self.started = time.time()
         self._stop = asyncio.Event()
-        self.backlog_alarm = False  # the oldest undecoded frame has waited longer than settings.backlog_alarm_s
+        self._backlog = Condition(settings.log_every_s)  # the oldest undecoded frame waited past backlog_alarm_s
+        self._reserve = Condition(settings.log_every_s)  # the queue's volume is down to its reserve: append refuses
+
+    @property
+    def backlog_alarm(self) -> bool:
+        return self._backlog.holds
 
     def _build(self) -> None:
         from functions import _wiring
@@ -71,7 +86,9 @@ class Platform:
         self.clock = configure_handlers(s)  # creates the timeline the workers then read
         self.store = _wiring.get_store()
         # With the S3 archive each frame is kept until the archive worker has it too (the listener marks new rows).
-        self.queue = FrameQueue(self.data_dir / QUEUE_FILE, archive=bool(s.archive_bucket))
+        self.queue = FrameQueue(
+            self.data_dir / QUEUE_FILE, archive=bool(s.archive_bucket), reserve_bytes=s.queue_reserve_mb * 2**20
+        )
         self.decode_workers = [
             Worker(f"decode-{i}", decode_main, s, extra=(i, s.decode_workers)) for i in range(s.decode_workers)
         ]
@@ -137,7 +154,8 @@ class Platform:
             "listener_limits": self.server.metrics.limits(),
             "listener": listener_status(self.server.handoff),
             "queue": self.queue.counters()
-            | {"depth": self.queue.depth(), "oldest_s": round(self.queue.oldest_age(), 1), "alarm": self.backlog_alarm},
+            | {"depth": self.queue.depth(), "oldest_s": round(self.queue.oldest_age(), 1), "alarm": self.backlog_alarm}
+            | {"reserve_mb": self.queue.reserve_bytes // 2**20, "refusing": self._reserve.holds},
             "decoded": sum(int(w.status.get("processed", 0)) for w in self.decode_workers),
             "workers": {
                 w.name: {"pid": w.pid, "alive": w.alive(), "restarts": w.restarts, "hangs": w.hangs}
@@ -148,24 +166,40 @@ class Platform:
         }
 
     def _check_backlog(self) -> None:
-        """Raise (and clear) the operator alarm on the age of the oldest undecoded frame: decode retries a store
-        outage for as long as it lasts, so a growing backlog is how an outage shows."""
+        """Raise (and clear) the operator alarm on the age of the oldest undecoded frame, its line repeated every
+        log_every_s while it lasts: decode retries a store outage for as long as it lasts, so a growing backlog is
+        how an outage shows."""
         try:
             age, depth = self.queue.oldest_age(), self.queue.depth()
         except Exception as exc:  # the queue itself is unreadable: the listener's errors say why
             log.warning("backlog not checked", extra={"fields": {"error": repr(exc)}})
             return
         limit = self.settings.backlog_alarm_s
-        if age >= limit and not self.backlog_alarm:
-            self.backlog_alarm = True
+        change = self._backlog.update(age >= limit)
+        if change in ("raised", "holds"):
             errors = {w.name: w.status.get("last_error", "") for w in self.decode_workers if w.status.get("failures")}
             log.error(
-                "operator alarm: decode backlog",
+                BACKLOG_ALARM,
                 extra={"fields": {"oldest_s": round(age, 1), "limit_s": limit, "queued": depth, "errors": errors}},
             )
-        elif age < limit and self.backlog_alarm:
-            self.backlog_alarm = False
+        elif change == "cleared":
             log.warning("decode backlog alarm cleared", extra={"fields": {"oldest_s": round(age, 1), "queued": depth}})
+
+    def _check_reserve(self) -> None:
+        """While the queue's volume is down to its reserve (append refuses, terminals resend), say so every
+        log_every_s, with what holds the rows: decode behind, or the archive."""
+        try:
+            room = self.queue.reserve_reached()
+        except Exception as exc:  # statvfs or the queue failed: the listener's errors say why
+            log.warning("disk reserve not checked", extra={"fields": {"error": repr(exc)}})
+            return
+        change = self._reserve.update(room is not None)
+        if change in ("raised", "holds") and room is not None:
+            waiting = {w.name: w.status.get("waiting") for w in self.archive_workers}
+            fields = {"room_mb": round(room / 2**20, 1), "reserve_mb": self.settings.queue_reserve_mb}
+            log.error(RESERVE_REFUSING, extra={"fields": fields | {"undecoded": self.queue.depth(), **waiting}})
+        elif change == "cleared":
+            log.warning("disk reserve restored; queue accepting frames")
 
     async def _supervisor(self) -> None:
         """Polls the workers, apart from the reporter: the status reads wait on the frame queue's lock, which a
@@ -189,6 +223,7 @@ class Platform:
         while True:
             await asyncio.sleep(self.settings.status_every_s)
             await asyncio.to_thread(self._check_backlog)
+            await asyncio.to_thread(self._check_reserve)
             try:
                 await asyncio.to_thread(self._write_status)
             except Exception as exc:  # a status file is a convenience; never let it stop the platform

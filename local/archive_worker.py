@@ -19,6 +19,8 @@ from monitoring.archive.raw_objects import StreamRecord, batch_objects
 
 log = logging.getLogger("local.archive")
 SHARD = "local"  # the objects' key stem names the "shard": the frame queue of this host
+ARCHIVE_CUT_FAILED = "archive cut failed; retrying"  # the county host alarms on it (local/app.py FAILURE_LINES)
+RETRY_S = 60.0  # after a failed cut, the next try at most this much later: its line keeps HostWorkerFailures raised
 CUT_FRAMES = 10_000  # frames per cut at most (≈ 7 minutes of 1,500 terminals): bounds the worker's memory
 
 
@@ -62,6 +64,13 @@ class Archiver:
             pass
 
 
+def pause_s(every_s: float, *, failed: bool, stopping: bool) -> float:
+    """Wall seconds until the next cut: soon after a failure (at most RETRY_S), 1 s while the stop's drain retries."""
+    if stopping:
+        return 1.0
+    return min(every_s, RETRY_S) if failed else every_s
+
+
 def open_archiver(settings: LocalSettings, queue: FrameQueue) -> Archiver:
     """The archiver on the wiring's store (the chain's links) and S3 (the bucket, the SDK's endpoint settings)."""
     from functions import _wiring
@@ -93,11 +102,11 @@ def archive_main(settings: LocalSettings, control_conn: Connection, conn: Connec
                 archiver.last_error = ""
             except Exception as exc:  # S3 or the store unavailable: the begun cut is redone next time
                 archiver.last_error = repr(exc)[:300]
-                log.error("archive cut failed; retrying", extra={"fields": {"error": archiver.last_error}})
+                log.error(ARCHIVE_CUT_FAILED, extra={"fields": {"error": archiver.last_error}})
             busy.clear()
             if stopping and not archiver.last_error:
                 return
-            stop.wait(1.0 if stopping else settings.archive_every_s)
+            stop.wait(pause_s(settings.archive_every_s, failed=bool(archiver.last_error), stopping=stopping))
 
     thread = threading.Thread(target=run, name="archive-cuts", daemon=True)
     thread.start()

@@ -66,6 +66,13 @@ class LocalSettings(ExplicitSettings):
         2, "decode worker processes, each taking a fixed share of the terminals (a Kinesis shard's worth)", ge=1, le=16
     )
     max_attempts: int = _opt(5, "times the decode handler may report a record failed before it is dead-lettered", ge=1)
+    queue_reserve_mb: int = _opt(
+        256,
+        "the frame queue refuses new frames (unacknowledged: terminals resend) while its volume has less free space "
+        "than this, so decode's and the archive's deletes still fit (MiB; 0 = off)",
+        ge=0,
+        le=1_048_576,
+    )
     backlog_alarm_s: float = _opt(
         300.0, "operator alarm (log, status) when the oldest undecoded frame has waited this long (wall seconds)", gt=0
     )
@@ -184,6 +191,8 @@ def _validate_aws(s: LocalSettings) -> None:
         raise ConfigError(f"dynamodb_table_prefix: 1-200 letters, digits, _ . - (got {s.dynamodb_table_prefix!r})")
     if s.api:
         raise ConfigError("api: the HTTP API serves the sqlite store only; set api=false with store=dynamodb")
+    if s.log_every_s > 60:  # the county host's alarms count the condition lines per minute (local/conditions.py)
+        raise ConfigError(f"log_every_s: at most 60 with store=dynamodb (alarms count its lines), got {s.log_every_s}")
     minutes, rest = divmod(s.evaluate_every_s, 60)
     if rest or minutes not in RULE_CADENCES:
         raise ConfigError(

@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 import sqlite3
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +50,18 @@ ADDED_COLUMNS = {
     "dead_frames": {"error": "TEXT NOT NULL DEFAULT ''", "dead_at": "REAL"},
 }
 REASON_CHARS, ERROR_CHARS = 500, 8000
+RESERVE_REFUSING = "queue refusing: disk reserve"  # the line and error while append refuses (infra alarms on it)
+
+
+class ReserveReached(sqlite3.OperationalError):
+    """The queue's volume is down to its reserve: append refuses, so decode's and the archive's marks and deletes
+    (which free rows) still fit. Nothing was added; the listener acknowledges nothing and terminals resend."""
+
+
+def free_bytes(directory: str) -> int:
+    """Bytes an unprivileged writer may still use on the volume holding `directory`."""
+    st = os.statvfs(directory)
+    return st.f_bavail * st.f_frsize
 
 
 def _count(conn: sqlite3.Connection, name: str, n: int) -> None:
@@ -117,8 +130,18 @@ class FrameQueue:
     Two cursors: decode (`decoded`) and, with `archive` (the S3 archive on), the archive worker (`archived`); a
     frame is deleted once both have taken it. Only the appender's `archive` matters: it marks each new row."""
 
-    def __init__(self, path: str | Path, *, archive: bool | None = None) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        archive: bool | None = None,
+        reserve_bytes: int = 0,
+        free: Callable[[str], int] = free_bytes,
+    ) -> None:
         self.path = str(path)
+        # Only the appender's reserve matters: below it append refuses; every other write may use the reserve.
+        self.reserve_bytes, self._free = reserve_bytes, free
+        self._directory = os.path.dirname(os.path.abspath(self.path))
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
@@ -160,8 +183,26 @@ class FrameQueue:
                     )
             raise
 
+    def reserve_reached(self) -> int | None:
+        """The bytes appends could still use if that is below the reserve (append refuses), else None."""
+        with self._lock:
+            return self._reserve_reached()
+
+    def _reserve_reached(self) -> int | None:
+        """(The caller holds the lock.) Room is the volume's free space plus the queue's free pages: rows deleted
+        while appends were refused free pages in the file, not on the volume, and appends reuse those first."""
+        if self.reserve_bytes <= 0:
+            return None
+        free = self._free(self._directory)
+        if free >= self.reserve_bytes:
+            return None
+        pages = int(self._conn.execute("PRAGMA freelist_count").fetchone()[0])
+        room = free + pages * int(self._conn.execute("PRAGMA page_size").fetchone()[0])
+        return room if room < self.reserve_bytes else None
+
     def append(self, records: Sequence[dict[str, Any]]) -> None:
-        """Commit the records (one transaction, fsync'd); raises on failure (then nothing was added)."""
+        """Commit the records (one transaction, fsync'd); raises on failure (then nothing was added), and
+        ReserveReached while the room left is below the reserve."""
         now = time.time()
         archived = 0 if self.archive else 1
         rows = [
@@ -171,6 +212,9 @@ class FrameQueue:
         with self._lock:
             if self.closed:
                 raise sqlite3.ProgrammingError("frame queue is closed")
+            if (room := self._reserve_reached()) is not None:
+                mib = f"{room / 2**20:.1f} MiB left, reserve {self.reserve_bytes / 2**20:.1f} MiB"
+                raise ReserveReached(f"{RESERVE_REFUSING}: {mib}")
             with self._transaction() as conn:
                 conn.executemany("INSERT INTO frames (mn, record, queued_at, archived) VALUES (?, ?, ?, ?)", rows)
                 _count(conn, "appended", len(rows))

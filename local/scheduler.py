@@ -19,6 +19,7 @@ from local.pipeline import LambdaContextStub
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any], Any], Any]
+HANDLER_FAILED = "scheduled handler failed"  # the county host alarms on it (local/app.py FAILURE_LINES)
 
 
 def scheduled_event(at: datetime, rule: str) -> dict[str, Any]:
@@ -137,7 +138,7 @@ class Scheduler:
             job.running_since = None
             job.errors += 1
             log.error(
-                "scheduled handler failed",
+                HANDLER_FAILED,
                 extra={"fields": {"job": job.name, "tick": tick.isoformat(), "error": repr(exc)}},
             )
             return

@@ -27,6 +27,9 @@ from local.config import LocalSettings
 log = logging.getLogger("local.workers")
 DB_FILE = "gongkuang.db"  # the data directory's store and frame queue (docs/local.md "Data directory")
 QUEUE_FILE = "queue.db"
+# The supervisor's failure lines: the county host alarms on them (local/app.py FAILURE_LINES)
+WORKER_HUNG, WORKER_STOPPED = "worker hung; killing it", "worker stopped; killing it"
+WORKER_EXITED = "worker exited; restarting"
 EVALUATE_JOB, ESCALATE_JOB = "every-minute-evaluate-rules", "every-five-minutes-escalate"
 MAINTENANCE_JOB = "every-fifteen-minutes-maintenance-reminders"
 CAMPAIGN_JOB = "every-fifteen-minutes-campaign"
@@ -453,14 +456,14 @@ class Worker:
             silent = round(time.monotonic() - self._heard, 1)
             fields = {"worker": self.name, "pid": self._proc.pid, "silent_s": silent, "busy_s": round(self._busy, 1)}
             # Its death releases its sqlite locks; WAL discards a transaction it had not committed.
-            log.error("worker stopped; killing it" if stopped else "worker hung; killing it", extra={"fields": fields})
+            log.error(WORKER_STOPPED if stopped else WORKER_HUNG, extra={"fields": fields})
             self._stopped_since = None
             self._proc.kill()  # SIGKILL works on a stopped process too; the next poll restarts it, with back-off
             return
         now = time.monotonic()
         if not self._next_start:
             log.error(
-                "worker exited; restarting",
+                WORKER_EXITED,
                 extra={"fields": {"worker": self.name, "exitcode": self._proc.exitcode, "restarts": self.restarts}},
             )
             self._next_start = now + self.RESTART_BACKOFF_S[min(self.restarts, len(self.RESTART_BACKOFF_S) - 1)]

@@ -60,11 +60,24 @@ def image_build_args(base_image: str, pip_index_url: str) -> dict[str, str]:
 UNACKNOWLEDGED_PATTERN = '{ $.msg = "sink failed*" }'
 UNACKNOWLEDGED_VALUE = "1"
 
-# The county host's runner (local/) writes readable log lines, not JSON: these terms match either form. The listener
-# inside it logs "sink failed" when the frame queue cannot take a frame (nothing is acknowledged until it recovers);
-# the runner logs "operator alarm: decode backlog" once when its oldest undecoded frame passes backlog_alarm_s.
-HOST_UNACKNOWLEDGED_PATTERN = '"sink failed"'
+# The county host's runner (local/) writes readable log lines, not JSON: these terms match either form (tests/infra
+# compare them with local/app.py's CONDITION_LINES and FAILURE_LINES). The listener inside it logs "sink failed" when
+# the frame queue cannot take a frame (nothing is acknowledged until it recovers), the runner "queue refusing: disk
+# reserve" while the queue's volume is down to its reserve (new frames would be refused alike: the same alarm), and
+# "operator alarm: decode backlog" while its oldest undecoded frame is past backlog_alarm_s; each is repeated every
+# 30 s while it lasts, so an alarm on any line in a minute stays in ALARM until it ends.
+HOST_UNACKNOWLEDGED_PATTERN = '?"sink failed" ?"queue refusing: disk reserve"'
 HOST_BACKLOG_PATTERN = '"operator alarm: decode backlog"'
+# The runner's failures that a Lambda error or dead letter would show on AWS: a worker killed or restarted, an
+# archive cut or a rule tick failed (each retried; one line each).
+HOST_FAILURE_LINES = (
+    "archive cut failed; retrying",
+    "scheduled handler failed",
+    "worker hung; killing it",
+    "worker stopped; killing it",
+    "worker exited; restarting",
+)
+HOST_FAILURES_PATTERN = " ".join(f'?"{line}"' for line in HOST_FAILURE_LINES)
 PLATFORM_COMMAND = ("python", "-m", "local", "run")
 DATA_VOLUME_NAME = "data"
 
@@ -186,6 +199,7 @@ class Ingest(Construct):
         )
         self.unacknowledged_frames = filter_.metric(statistic="Sum", period=Duration.minutes(1))
         self.decode_backlog: cw.IMetric | None = None
+        self.host_failures: cw.IMetric | None = None
         if platform_host is not None:
             # The runner publishes no backlog metric (its DATA_DIR/status.json is a file on the instance): its
             # operator-alarm log line is what there is, counted once each time the backlog passes the limit.
@@ -198,6 +212,15 @@ class Ingest(Construct):
                 default_value=0,
             )
             self.decode_backlog = self.backlog_alarms.metric(statistic="Sum", period=Duration.minutes(1))
+            failures = self.log_group.add_metric_filter(
+                "HostFailures",
+                filter_pattern=logs.FilterPattern.literal(HOST_FAILURES_PATTERN),
+                metric_namespace=metrics_namespace,
+                metric_name="HostWorkerFailures",
+                metric_value="1",
+                default_value=0,
+            )
+            self.host_failures = failures.metric(statistic="Sum", period=Duration.minutes(5))
 
     def _addresses(self, allocation_ids: Sequence[str], wanted: int) -> list[str]:
         """The Elastic IPs terminals are configured with: one per NLB zone, or the one instance's. Given allocation

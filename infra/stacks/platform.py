@@ -95,6 +95,9 @@ ARCHIVE_WRITER_PREFIXES = ("raw/", "errors/partitioning-failed/")
 HOST_RUNS = ("Decode", "Evaluate", "ScheduleRules", "ArchiveWriter")
 # local/ reads these (LOCAL_<FIELD>); the container's listener reads IOT_INGEST_<FIELD> (docs/deploy.md).
 HOST_DATA_DIR = "/data"
+# Free space the frame queue keeps on the data volume: below it new frames are refused, so the marks and deletes
+# that free rows still fit (docs/deploy.md "The county host").
+HOST_QUEUE_RESERVE_MB = 256
 # Variables one function has beside the shared environment (not read by functions/_wiring.py)
 FUNCTION_OWN_ENVIRONMENT = {ARCHIVE_WRITER_HANDLER: ("ARCHIVE_BUCKET",)}
 # The API serves every person-facing route: it edits the registry (一企一档, bindings), handles alarms, reports,
@@ -526,10 +529,11 @@ class PlatformStack(Stack):
     def _host_signals(self) -> list[ListenerSignal]:
         """The county host: no NLB and no stream, so the instance in service (Auto Scaling group metric), the
         platform task running (AWS/ECS publishes the service's CPU each minute while a task runs; nothing when none
-        does, so missing data breaches) and the runner's decode backlog alarm (its log line, counted)."""
+        does, so missing data breaches), the runner's decode backlog alarm (its log line, repeated while it lasts,
+        counted) and its workers' failures (their log lines, as Lambda errors would be on AWS)."""
         minute = Duration.minutes(1)
         ingest = self.ingest
-        assert ingest.host is not None and ingest.decode_backlog is not None
+        assert ingest.host is not None and ingest.decode_backlog is not None and ingest.host_failures is not None
         running = cw.Metric(
             namespace="AWS/ECS",
             metric_name="CPUUtilization",
@@ -547,6 +551,8 @@ class PlatformStack(Stack):
                            "the platform task has not run on the county host for 5 minutes", below=True),
             ListenerSignal("DecodeBacklog", ingest.decode_backlog, 1, 1,
                            "the county host's oldest undecoded frame waited past its backlog limit"),
+            ListenerSignal("HostWorkerFailures", ingest.host_failures, 1, 1,
+                           "the county host killed or restarted a worker, or an archive cut or rule tick failed"),
         ]  # fmt: skip
 
     def _host_environment(self, settings: StageSettings) -> dict[str, str]:
@@ -571,6 +577,7 @@ class PlatformStack(Stack):
             "LOCAL_DYNAMODB_REGION": self.region,
             "LOCAL_ARCHIVE_BUCKET": self.stream.archive_bucket.bucket_name,
             "LOCAL_ARCHIVE_EVERY_S": str(settings.host_archive_every_s),
+            "LOCAL_QUEUE_RESERVE_MB": str(HOST_QUEUE_RESERVE_MB),
             # The bucket's ChainArchive function chains each new raw/ object (its role reads the manifests; the
             # task's only puts): the runner must not chain them too, it would need those reads (docs/deploy.md)
             "LOCAL_ARCHIVE_CHAIN": "false",

@@ -4,6 +4,7 @@ no stream, no decode, archive-writer or rules Lambdas; China regions synthesize 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import pytest
 from infra.data_grants import LISTENER
 from infra.settings import StageSettings
 from infra.stacks.platform import ARCHIVE_WRITER_PREFIXES, PlatformStack
+from local.app import BACKLOG_ALARM, CONDITION_LINES, FAILURE_LINES
+from local.queue import RESERVE_REFUSING
 from tests.infra.conftest import REUSE_MIRRORS, REUSE_VPC, Synthesized
 
 pytestmark = pytest.mark.infra
@@ -135,6 +138,7 @@ def test_the_container_environment_is_the_runners_contract(synthesized: Synthesi
         "LOCAL_DYNAMODB_REGION": {"Ref": "AWS::Region"},
         "LOCAL_ARCHIVE_BUCKET": {"Ref": archive[0]},
         "LOCAL_ARCHIVE_EVERY_S": "300",
+        "LOCAL_QUEUE_RESERVE_MB": "256",  # free space kept on /data: marks and deletes still fit (docs/deploy.md)
         "LOCAL_ARCHIVE_CHAIN": "false",  # ChainArchive chains each new raw/ object (the task may not read them)
         "LOCAL_API": "false",
         "LOCAL_NOTIFY": "false",
@@ -283,15 +287,38 @@ def test_alarms_watch_the_instance_the_task_and_the_backlog_not_the_lambdas_that
                for f in synthesized.properties(STAGE, "AWS::Logs::MetricFilter")}  # fmt: skip
     # the runner's readable log lines (local/logs.py), matched as terms
     assert filters == {
-        "ListenerSinkFailures": '"sink failed"',
+        "ListenerSinkFailures": '?"sink failed" ?"queue refusing: disk reserve"',
         "HostDecodeBacklogAlarms": '"operator alarm: decode backlog"',
+        "HostWorkerFailures": " ".join(f'?"{line}"' for line in FAILURE_LINES),
     }
+    # each over 1-minute periods but the failures' (a line each, 5 minutes), breached by one line: a condition's
+    # line repeated every log_every_s (≤ 60 s on the host) keeps its alarm in ALARM while it lasts
+    by_metric = {a.get("MetricName"): a for a in alarms}
+    for metric, period in (("ListenerSinkFailures", 60), ("HostDecodeBacklogAlarms", 60), ("HostWorkerFailures", 300)):
+        alarm = by_metric[metric]
+        assert (alarm["Period"], alarm["Statistic"], alarm["Threshold"], alarm["EvaluationPeriods"]) == (
+            period, "Sum", 1, 1
+        ), metric  # fmt: skip
+        assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold", metric
+    assert "archive cut or rule tick failed" in by_metric["HostWorkerFailures"]["AlarmDescription"]
 
 
-def test_the_backlog_pattern_is_the_line_the_runner_logs() -> None:
-    source = Path("local/app.py").read_text(encoding="utf-8")
-    assert '"operator alarm: decode backlog"' in source
-    assert '"sink failed' in Path("iot_ingest/handoff.py").read_text(encoding="utf-8")
+def test_the_host_patterns_are_the_lines_the_runner_logs() -> None:
+    from infra.constructs.ingest import HOST_BACKLOG_PATTERN, HOST_FAILURE_LINES, HOST_UNACKNOWLEDGED_PATTERN
+
+    # the runner's own constants: a changed text fails here (each term matches the line as logged, any suffix)
+    assert HOST_FAILURE_LINES == FAILURE_LINES
+    assert HOST_BACKLOG_PATTERN == f'"{BACKLOG_ALARM}"'
+    assert HOST_UNACKNOWLEDGED_PATTERN == f'?"sink failed" ?"{RESERVE_REFUSING}"' and CONDITION_LINES == (
+        BACKLOG_ALARM, RESERVE_REFUSING
+    )  # fmt: skip
+    assert '"sink failed;' in Path("iot_ingest/handoff.py").read_text(encoding="utf-8")
+    # and the lines are logged with these texts (not a copy of them)
+    for path, name in (("local/archive_worker.py", "ARCHIVE_CUT_FAILED"), ("local/scheduler.py", "HANDLER_FAILED"),
+                       ("local/app.py", "BACKLOG_ALARM"), ("local/app.py", "RESERVE_REFUSING")):  # fmt: skip
+        assert re.search(rf"log\.error\(\s*{name},", Path(path).read_text(encoding="utf-8")), (path, name)
+    for name in ("WORKER_HUNG", "WORKER_STOPPED", "WORKER_EXITED"):
+        assert re.search(rf"log\.error\(\s*[^)]*{name}", Path("local/workers.py").read_text(encoding="utf-8")), name
 
 
 CHINA_ACCOUNT = "123456789012"

@@ -138,6 +138,7 @@ def test_the_county_host_decodes_archives_and_evaluates_on_aws_storage_and_survi
         st = run.status() or {}
         assert set(st["workers"]) == {"decode-0", "archive", "rules"} and st["api_url"] is None
         assert set(st["jobs"]) == {EVALUATE_JOB}
+        assert (st["queue"]["reserve_mb"], st["queue"]["refusing"]) == (256, False)  # the queue keeps a disk reserve
         run.stop()  # the simulator, then the platform: a clean stop drains decode and the archive
         assert run.platform is not None and run.platform.returncode == 0
         # Then the registered terminals' readings are in DynamoDB, the unregistered one's are not

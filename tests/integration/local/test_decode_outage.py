@@ -155,14 +155,14 @@ def test_a_poison_record_among_good_ones_is_set_aside_alone_and_requeued_decodes
     assert _cli("requeue", "--data-dir", str(tmp_path)).returncode == 2  # neither ids nor --all
 
 
-def test_backlog_alarm_is_raised_on_the_oldest_frames_age_and_cleared_when_it_drains(
+def test_backlog_alarm_is_raised_on_the_oldest_frames_age_repeated_while_it_lasts_and_cleared_when_it_drains(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    from local.app import Platform
+    from local.app import BACKLOG_ALARM, Platform
     from local.config import load
 
-    # Given a platform whose alarm age is 0.3 s, and a frame decode has not taken for longer than that
-    settings, _ = load({"data_dir": str(tmp_path), "backlog_alarm_s": "0.3"}, env={})
+    # Given a platform whose alarm age is 0.3 s (its lines every 0.5 s), and a frame decode has not taken for longer
+    settings, _ = load({"data_dir": str(tmp_path), "backlog_alarm_s": "0.3", "log_every_s": "0.5"}, env={})
     platform = Platform(settings)
     platform.queue = FrameQueue(tmp_path / "queue.db")
     platform.decode_workers = []
@@ -175,9 +175,47 @@ def test_backlog_alarm_is_raised_on_the_oldest_frames_age_and_cleared_when_it_dr
         platform._check_backlog()
         platform._check_backlog()
         assert platform.backlog_alarm
-        assert [r.message for r in caplog.records] == ["operator alarm: decode backlog"]
+        assert [r.message for r in caplog.records] == [BACKLOG_ALARM]
+        # And while it lasts its line comes again once a period (the county host's alarm counts it per minute)
+        time.sleep(0.55)
+        platform._check_backlog()
+        platform._check_backlog()
+        assert [r.message for r in caplog.records] == [BACKLOG_ALARM] * 2
         # And once decode caught up it is cleared
         platform.queue.done([q.seq for q in platform.queue.take(10)])
         platform._check_backlog()
     assert not platform.backlog_alarm and caplog.records[-1].message == "decode backlog alarm cleared"
+    assert BACKLOG_ALARM == "operator alarm: decode backlog"
+    platform.queue.close()
+
+
+def test_a_queue_at_its_disk_reserve_is_logged_while_it_refuses(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from local.app import Platform
+    from local.config import load
+    from local.queue import RESERVE_REFUSING
+
+    # Given the listener's queue with a 1 MiB reserve on a volume (its free space injected) with room
+    settings, _ = load({"data_dir": str(tmp_path), "log_every_s": "0.3", "queue_reserve_mb": "1"}, env={})
+    platform = Platform(settings)
+    free = [10 * 2**20]
+    platform.queue = FrameQueue(tmp_path / "queue.db", reserve_bytes=2**20, free=lambda _: free[0])
+    platform.archive_workers = []
+    platform._check_reserve()
+    assert not platform._reserve.holds
+    # When the volume is down to its reserve, Then the runner says so, again each period while it lasts
+    free[0] = 2**19
+    with caplog.at_level("WARNING", logger="local"):
+        platform._check_reserve()
+        platform._check_reserve()
+        time.sleep(0.35)
+        platform._check_reserve()
+        assert [r.message for r in caplog.records] == [RESERVE_REFUSING] * 2
+        assert caplog.records[0].fields["reserve_mb"] == 1  # type: ignore[attr-defined]
+        # And when room is back it says that once
+        free[0] = 2 * 2**20
+        platform._check_reserve()
+        platform._check_reserve()
+    assert [r.message for r in caplog.records][2:] == ["disk reserve restored; queue accepting frames"]
     platform.queue.close()

@@ -1,6 +1,6 @@
 """A full disk under the frame queue: the error reported (exception, listener log line, status) is sqlite's
-"database or disk is full", and appending resumes once there is room. Runs in a private mount namespace on a small
-tmpfs (needs root and unshare)."""
+"database or disk is full", and appending resumes once there is room; with a reserve, appends stop before that and
+decode and the archive still free rows. Runs in a private mount namespace on a small tmpfs (needs root and unshare)."""
 
 from __future__ import annotations
 
@@ -70,6 +70,64 @@ CHILD = textwrap.dedent(
 )
 
 
+RESERVE_CHILD = textwrap.dedent(
+    """
+    import json, os, sys
+    from local.queue import FrameQueue
+
+    mount = sys.argv[1]
+    queue = FrameQueue(os.path.join(mount, "queue.db"), archive=True, reserve_bytes=6 * 2**20)
+    batch = [{"v": 1, "mn": "88888880000001", "pad": "x" * 4000} for _ in range(10)]
+
+    def fill():
+        stored = 0
+        while stored < 10_000:
+            try:
+                queue.append(batch)
+            except Exception as exc:
+                return stored, f"{type(exc).__name__}: {exc}"
+            stored += len(batch)
+        return stored, ""
+
+    def free():
+        st = os.statvfs(mount)
+        return st.f_bavail * st.f_frsize
+
+    stored, error = fill()
+    free_refusing = free()
+    decoded = queue.done([q.seq for q in queue.take(100_000)])  # decode's marks, on a volume at its reserve
+    cut = queue.cut(100_000)  # the archive's cut and mark: the rows go
+    archived = queue.archived(cut) if cut else 0
+    rows = queue._conn.execute("SELECT count(*) FROM frames").fetchone()[0]
+    again, error_again = fill()  # the freed pages take frames again, up to the reserve
+    print(json.dumps({"stored": stored, "error": error, "free_refusing": free_refusing, "decoded": decoded,
+                      "archived": archived, "rows": rows, "again": again, "error_again": error_again,
+                      "free_end": free(), "depth": queue.depth()}))
+    """
+)
+
+
+def _in_small_tmpfs(tmp_path: Path, child: str, size: str) -> dict[str, object]:
+    """Run `child` with a `size` tmpfs mounted for it only; its last stdout line, as JSON."""
+    mount = tmp_path / "mnt"
+    mount.mkdir()
+    script = tmp_path / "child.py"
+    script.write_text(child, encoding="utf-8")
+    shell = f'mount -t tmpfs -o size={size} tmpfs "{mount}" && exec "{sys.executable}" "{script}" "{mount}"'
+    done = subprocess.run(
+        ["unshare", "-m", "sh", "-c", shell],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
 def _can_unshare() -> bool:
     if os.geteuid() != 0 or shutil.which("unshare") is None:
         return False
@@ -106,3 +164,17 @@ def test_queue_on_a_full_disk_reports_disk_full_and_resumes(tmp_path: Path) -> N
     assert any(line.startswith("sink failed") and "database or disk is full" in line for line in result["log"])
     # ... and clear once a commit succeeds again
     assert result["resumed_status"]["sink_ok"] is True, result["resumed_status"]
+
+
+@pytest.mark.skipif(not _can_unshare(), reason="needs root and unshare -m (a private mount namespace)")
+def test_with_a_reserve_appends_stop_short_of_a_full_disk_and_decode_and_archive_free_rows(tmp_path: Path) -> None:
+    # Given the frame queue (archive on) with a 6 MiB reserve on a 16 MiB tmpfs, appended to until it refuses
+    r = _in_small_tmpfs(tmp_path, RESERVE_CHILD, "16m")
+    # Then it refused on the reserve, with room left on the volume (never sqlite's "database or disk is full")
+    assert str(r["error"]).startswith("ReserveReached: queue refusing: disk reserve"), r
+    assert 0 < int(str(r["free_refusing"])) < 6 * 2**20 and int(str(r["stored"])) > 0, r
+    # And decode's marks and the archive's cut and mark committed on that volume, and removed every row
+    assert r["decoded"] == r["archived"] == r["stored"] and r["rows"] == 0, r
+    # Then appends resume in the pages freed, until the reserve again: the disk never fills
+    assert int(str(r["again"])) > 0 and str(r["error_again"]).startswith("ReserveReached"), r
+    assert int(str(r["free_end"])) > 0 and r["depth"] == r["again"], r

@@ -67,6 +67,30 @@ def test_handoff_sink_failure_fails_every_future_then_recovers() -> None:
     asyncio.run(scenario())
 
 
+def test_a_lasting_sink_failure_is_logged_once_a_period_not_once_per_batch(caplog: pytest.LogCaptureFixture) -> None:
+    # An alarm counting "sink failed" lines per minute must stay in ALARM while the failure lasts
+    async def scenario() -> None:
+        sink = MemorySink()
+        sink.failing = True
+        h = Handoff(sink, Metrics(), linger=0, failure_log_every_s=0.2)
+        h.start()
+        for _ in range(8):  # a failing batch every 0.05 s for 0.4 s
+            await asyncio.gather(h.submit({"n": 1}), return_exceptions=True)
+            await asyncio.sleep(0.05)
+        sink.failing = False
+        await h.submit({"n": 2})
+        sink.failing = True  # a new failure after recovery is logged at once
+        await asyncio.gather(h.submit({"n": 3}), return_exceptions=True)
+        await h.stop()
+
+    with caplog.at_level("INFO", logger="iot_ingest.handoff"):
+        asyncio.run(scenario())
+    lines = [r.getMessage().split(";")[0] for r in caplog.records]
+    assert lines in (["sink failed"] * 2 + ["sink recovered", "sink failed"],
+                     ["sink failed"] * 3 + ["sink recovered", "sink failed"])  # fmt: skip
+    assert caplog.records[1].fields["failing_s"] >= 0.2  # type: ignore[attr-defined]
+
+
 def test_handoff_slow_sink_times_out_as_failure() -> None:
     async def scenario() -> None:
         metrics = Metrics()

@@ -29,12 +29,25 @@ HOST = {"LOCAL_STORE": "dynamodb", "LOCAL_API": "false"}
         ({"LOCAL_DYNAMODB_ENDPOINT": "http://127.0.0.1:8000"}, "dynamodb_endpoint: set, but store is sqlite"),
         ({**HOST, "LOCAL_ARCHIVE_EVERY_S": "0"}, "archive_every_s: must be above 0"),
         ({**HOST, "LOCAL_NOTIFY": "maybe"}, "notify"),
+        ({**HOST, "LOCAL_QUEUE_RESERVE_MB": "-1"}, "queue_reserve_mb: must be at least 0"),
+        ({**HOST, "LOCAL_QUEUE_RESERVE_MB": "lots"}, "queue_reserve_mb from environment variable LOCAL_QUEUE_RES"),
+        ({**HOST, "LOCAL_QUEUE_RESERVE_MB": "2000000"}, "queue_reserve_mb: must be at most 1048576"),
+        ({**HOST, "LOCAL_LOG_EVERY_S": "61"}, "log_every_s: at most 60 with store=dynamodb"),
     ],
 )
 def test_a_hostile_setting_is_refused_naming_it(tmp_path: Path, env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError) as info:
         load({"data_dir": str(tmp_path / "data")}, env=env)
     assert message in str(info.value)
+
+
+def test_the_queue_reserve_defaults_to_256_mb_and_reads_its_variable(tmp_path: Path) -> None:
+    settings, _ = load({"data_dir": str(tmp_path)}, env=HOST)
+    assert settings.queue_reserve_mb == 256
+    settings, _ = load({"data_dir": str(tmp_path)}, env={**HOST, "LOCAL_QUEUE_RESERVE_MB": "0"})
+    assert settings.queue_reserve_mb == 0  # off
+    settings, _ = load({"data_dir": str(tmp_path), "log_every_s": "300"}, env={})  # sqlite: no alarm counts it
+    assert settings.log_every_s == 300
 
 
 def test_the_county_host_gets_the_aws_stages_decode_values_and_their_rule_cadence(tmp_path: Path) -> None:

@@ -30,7 +30,13 @@ def cjk_font() -> CjkFont:
     """The first installed family of CJK_FAMILIES, or FontMissingError naming the package to install."""
     from matplotlib import font_manager
 
-    return find_cjk_font(font_manager.fontManager.ttflist)
+    try:
+        return find_cjk_font(font_manager.fontManager.ttflist)
+    except FontMissingError:
+        # matplotlib's font list is a cache, written at its first use: a font installed since (as the error tells
+        # people to do) is only seen after a rescan of the system's fonts.
+        font_manager.fontManager = font_manager.FontManager()
+        return find_cjk_font(font_manager.fontManager.ttflist)
 
 
 def find_cjk_font(entries: Iterable[Any]) -> CjkFont:
@@ -41,8 +47,8 @@ def find_cjk_font(entries: Iterable[Any]) -> CjkFont:
         if fname and Path(fname).is_file():
             return CjkFont(family, Path(fname))
     raise FontMissingError(
-        f"未找到中文字体（{' / '.join(CJK_FAMILIES[:1])}）：请安装 {FONT_PACKAGE}（apt-get install {FONT_PACKAGE}），"
-        "然后删除 matplotlib 的字体缓存后重试"
+        f"未找到中文字体（{' / '.join(CJK_FAMILIES[:1])}）："
+        f"请安装 {FONT_PACKAGE}（apt-get install {FONT_PACKAGE}）后重试"
     )
 
 

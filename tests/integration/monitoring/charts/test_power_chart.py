@@ -96,6 +96,22 @@ def test_the_installed_font_is_noto_sans_cjk() -> None:
     assert cjk_font().family == "Noto Sans CJK SC"
 
 
+def test_a_font_list_cached_before_the_font_was_installed_is_rescanned(monkeypatch: pytest.MonkeyPatch) -> None:
+    from matplotlib import font_manager
+
+    # Given matplotlib's font list as cached before fonts-noto-cjk was installed (no CJK face in it)
+    stale = font_manager.FontManager()
+    stale.ttflist = [e for e in stale.ttflist if "CJK" not in e.name]
+    monkeypatch.setattr(font_manager, "fontManager", stale)
+    cjk_font.cache_clear()
+    try:
+        # Then the chart's font is found by scanning the system's fonts again, and matplotlib uses that list
+        assert cjk_font().family == "Noto Sans CJK SC"
+        assert font_manager.fontManager is not stale
+    finally:
+        cjk_font.cache_clear()
+
+
 def test_no_cjk_font_names_the_package_to_install() -> None:
     with pytest.raises(FontMissingError, match="fonts-noto-cjk"):
         find_cjk_font([FontEntry(fname="/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", name="DejaVu Sans")])

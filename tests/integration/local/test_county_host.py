@@ -8,6 +8,7 @@ frame and forks no chain (every acknowledged packet is in a chained S3 object; t
 from __future__ import annotations
 
 import json
+import os
 import re
 import time
 import uuid
@@ -25,7 +26,7 @@ from local.demo.fleet import import_fleet
 from local.demo.harness import Run, read_acks
 from local.workers import EVALUATE_JOB
 from monitoring.archive.manifest_chain import verify
-from monitoring.storage.opener import StoreLocation, open_store_at
+from monitoring.storage.dynamodb.adapter import open_dynamodb_store
 from monitoring.storage.ports import Store
 from tests.support.dynamodb_tables import REGION, fresh_backend
 from tests.support.image_modules import image_environment
@@ -55,9 +56,13 @@ class Host:
     bucket: str
 
     def store(self) -> Store:
-        where = StoreLocation(backend="dynamodb", dynamodb_region=REGION, dynamodb_endpoint=self.dynamodb,
-                              table_prefix=self.prefix)  # fmt: skip
-        return open_store_at(where)
+        """The tables as the platform process sees them: DynamoDB Local keeps a database per access key, and this
+        process's shared botocore session may hold another test's credentials, so the environment's are passed."""
+        key, secret = os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
+        return open_dynamodb_store(
+            region=REGION, host=self.dynamodb, table_prefix=self.prefix, aws_access_key_id=key,
+            aws_secret_access_key=secret,
+        )  # fmt: skip
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ TTL stays off: tests and benches write fixed data times, and DynamoDB Local's TT
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,16 +25,16 @@ def unique_prefix(label: str) -> str:
 
 @contextmanager
 def fresh_backend(
-    url: str, label: str, *, region: str = REGION, env_credentials: bool = False
+    url: str, label: str, *, region: str = REGION, env_credentials: bool = False, explicit_key: str = ""
 ) -> Iterator[DynamoDBBackend]:
     """A backend on new tables `<label><random>-*` at `url`, deleted and closed afterwards. Its credentials are
     fake ones of its own, or with `env_credentials` the (fake) environment's: DynamoDB Local keeps one database
     per access key, so code under test that opens its own client sees the tables only then."""
-    # The environment's key is passed explicitly: the DynamoDB adapter's botocore session is process-wide and
-    # keeps the credentials it first resolved, which an earlier test's environment may have set otherwise.
-    key = os.environ.get("AWS_ACCESS_KEY_ID") if env_credentials else "local"
-    secret = os.environ.get("AWS_SECRET_ACCESS_KEY") if env_credentials else "local"
-    conn = Connection(region=region, host=url, aws_access_key_id=key, aws_secret_access_key=secret)
+    # env_credentials: the DynamoDB adapter's process-wide botocore session's, which it resolved once (an earlier
+    # test's environment may have set them): code in this process sees the tables. `key`: tables that code in
+    # another process sees with that key in its environment.
+    key = explicit_key if explicit_key else None if env_credentials else "local"
+    conn = Connection(region=region, host=url, aws_access_key_id=key, aws_secret_access_key=key)
     backend = DynamoDBBackend(conn, unique_prefix(label))
     backend.create_tables(enable_ttl=False)
     try:

@@ -8,7 +8,6 @@ frame and forks no chain (every acknowledged packet is in a chained S3 object; t
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 import uuid
@@ -46,6 +45,7 @@ SCENARIO = {
     "expect": [],
 }
 ACCEL = 120.0
+HOST_KEY = "countyhost"  # DynamoDB Local keeps a database per access key
 
 
 @dataclass
@@ -58,16 +58,18 @@ class Host:
     def store(self) -> Store:
         """The tables as the platform process sees them: DynamoDB Local keeps a database per access key, and this
         process's shared botocore session may hold another test's credentials, so the environment's are passed."""
-        key, secret = os.environ["AWS_ACCESS_KEY_ID"], os.environ["AWS_SECRET_ACCESS_KEY"]
         return open_dynamodb_store(
-            region=REGION, host=self.dynamodb, table_prefix=self.prefix, aws_access_key_id=key,
-            aws_secret_access_key=secret,
+            region=REGION, host=self.dynamodb, table_prefix=self.prefix, aws_access_key_id=HOST_KEY,
+            aws_secret_access_key=HOST_KEY,
         )  # fmt: skip
 
 
 @pytest.fixture
 def host(dynamodb_local_url: str, fake_aws_env: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[Host]:
-    with moto_server() as s3_url, fresh_backend(dynamodb_local_url, "host", env_credentials=True) as backend:
+    # The platform's processes use the environment's key; so do this process's tables and store (explicitly).
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", HOST_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", HOST_KEY)
+    with moto_server() as s3_url, fresh_backend(dynamodb_local_url, "host", explicit_key=HOST_KEY) as backend:
         s3 = boto3.client("s3", endpoint_url=s3_url, region_name=REGION)
         bucket = f"county-archive-{uuid.uuid4().hex[:8]}"
         s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})

@@ -35,7 +35,11 @@ def cjk_font() -> CjkFont:
     except FontMissingError:
         # matplotlib's font list is a cache, written at its first use: a font installed since (as the error tells
         # people to do) is only seen after a rescan of the system's fonts.
-        font_manager.fontManager = font_manager.FontManager()
+        # In place: the backends hold their own reference to matplotlib's font manager (backend_agg imports it).
+        font_manager.fontManager.__dict__.update(font_manager.FontManager().__dict__)
+        cached = getattr(font_manager.FontManager, "_findfont_cached", None)  # lookups cached by the stale list
+        if cached is not None:
+            cached.cache_clear()
         return find_cjk_font(font_manager.fontManager.ttflist)
 
 

@@ -100,14 +100,17 @@ def test_a_font_list_cached_before_the_font_was_installed_is_rescanned(monkeypat
     from matplotlib import font_manager
 
     # Given matplotlib's font list as cached before fonts-noto-cjk was installed (no CJK face in it)
-    stale = font_manager.FontManager()
-    stale.ttflist = [e for e in stale.ttflist if "CJK" not in e.name]
-    monkeypatch.setattr(font_manager, "fontManager", stale)
+    manager = font_manager.fontManager
+    monkeypatch.setattr(manager, "ttflist", [e for e in manager.ttflist if "CJK" not in e.name])
+    font_manager.FontManager._findfont_cached.cache_clear()
     cjk_font.cache_clear()
     try:
-        # Then the chart's font is found by scanning the system's fonts again, and matplotlib uses that list
+        # Then the chart's font is found by scanning the system's fonts again, in the manager the backends use
         assert cjk_font().family == "Noto Sans CJK SC"
-        assert font_manager.fontManager is not stale
+        assert any("CJK" in e.name for e in manager.ttflist) and font_manager.fontManager is manager
+        # ... and the title is drawn in its glyphs, not boxes
+        a, b = _title_strip(_png(_chart("中中中中中中"))), _title_strip(_png(_chart("国国国国国国")))
+        assert _pixels(a) != _pixels(b)
     finally:
         cjk_font.cache_clear()
 

@@ -290,7 +290,7 @@ def rules_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
         return {"pid": os.getpid(), "busy_s": round(max(busy, default=0.0), 3), "jobs": jobs_status(jobs)}
 
     async def main() -> None:
-        scheduler = Scheduler(clock, jobs, after_s=settings.evaluate_after_s)
+        scheduler = Scheduler(clock, jobs, after_s=settings.evaluate_after_s, repeat_every_s=settings.log_every_s)
         scheduler.start()
         while not control.wait(0):
             _send(conn, status())
@@ -315,6 +315,7 @@ def jobs_status(jobs: list[Any]) -> dict[str, dict[str, Any]]:
             "last_result": _plain(j.last_result),
             "held": j.held,  # ticks that waited for decode to catch up
             "held_s": round(time.monotonic() - j.held_since, 1) if j.held_since is not None else 0.0,
+            "failing": bool(j.failing and j.failing.holds),  # its last tick failed (its line repeats until one works)
         }
         for j in jobs
     }

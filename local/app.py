@@ -55,9 +55,11 @@ LISTENER_DEFAULTS = {"conn_rate": 500.0, "conn_burst": 5000}
 JOB_NAMES = (EVALUATE_JOB, ESCALATE_JOB, MAINTENANCE_JOB, CAMPAIGN_JOB)
 RULE_TICK_ALLOWANCE = 10.0  # a rule tick may run 10 × hang_after_s (a catch-up after hours down) before it is a hang
 # Lines the county host's alarms count (infra/constructs/ingest.py HOST_* patterns; tests/infra compare them): the
-# two conditions are repeated every log_every_s while they hold; each failure is one line.
+# conditions are repeated every log_every_s while they hold; each failure is one line (a failing rule job's is
+# repeated too, local/scheduler.py).
 BACKLOG_ALARM = "operator alarm: decode backlog"
-CONDITION_LINES = (BACKLOG_ALARM, RESERVE_REFUSING)
+DEAD_FRAMES = "dead frames present"  # decode set records aside (queue.db dead_frames): AWS's DeadLetters alarm
+CONDITION_LINES = (BACKLOG_ALARM, RESERVE_REFUSING, DEAD_FRAMES)
 FAILURE_LINES = (ARCHIVE_CUT_FAILED, HANDLER_FAILED, WORKER_HUNG, WORKER_STOPPED, WORKER_EXITED)
 NO_RUNS = {"runs": 0, "skipped": 0, "errors": 0, "last_seconds": 0.0, "last_tick": None, "last_result": None}
 
@@ -73,6 +75,7 @@ class Platform:
         self._stop = asyncio.Event()
         self._backlog = Condition(settings.log_every_s)  # the oldest undecoded frame waited past backlog_alarm_s
         self._reserve = Condition(settings.log_every_s)  # the queue's volume is down to its reserve: append refuses
+        self._dead = Condition(settings.log_every_s)  # dead_frames holds records: until requeued or discarded
 
     @property
     def backlog_alarm(self) -> bool:
@@ -155,7 +158,8 @@ class Platform:
             "listener": listener_status(self.server.handoff),
             "queue": self.queue.counters()
             | {"depth": self.queue.depth(), "oldest_s": round(self.queue.oldest_age(), 1), "alarm": self.backlog_alarm}
-            | {"reserve_mb": self.queue.reserve_bytes // 2**20, "refusing": self._reserve.holds},
+            | {"reserve_mb": self.queue.reserve_bytes // 2**20, "refusing": self._reserve.holds}
+            | {"dead_alarm": self._dead.holds},
             "decoded": sum(int(w.status.get("processed", 0)) for w in self.decode_workers),
             "workers": {
                 w.name: {"pid": w.pid, "alive": w.alive(), "restarts": w.restarts, "hangs": w.hangs}
@@ -201,6 +205,21 @@ class Platform:
         elif change == "cleared":
             log.warning("disk reserve restored; queue accepting frames")
 
+    def _check_dead_frames(self) -> None:
+        """While decode's dead letters are waiting for an operator, say so every log_every_s (as an SQS dead-letter
+        queue's alarm holds while it has messages), with how many and the newest ones' ids and reasons."""
+        try:
+            count, newest = self.queue.dead_count()
+        except Exception as exc:  # the queue itself is unreadable: the listener's errors say why
+            log.warning("dead frames not checked", extra={"fields": {"error": repr(exc)}})
+            return
+        change = self._dead.update(count > 0)
+        if change in ("raised", "holds"):
+            fields = {"dead": count, "newest": [f"{i} {mn}: {why}" for i, mn, why in newest]}
+            log.error(DEAD_FRAMES, extra={"fields": fields | {"see": "python -m local dead-letters list"}})
+        elif change == "cleared":
+            log.warning("dead frames cleared")
+
     async def _supervisor(self) -> None:
         """Polls the workers, apart from the reporter: the status reads wait on the frame queue's lock, which a
         stopped decode worker may hold, and it is this poll that ends such a worker."""
@@ -224,6 +243,7 @@ class Platform:
             await asyncio.sleep(self.settings.status_every_s)
             await asyncio.to_thread(self._check_backlog)
             await asyncio.to_thread(self._check_reserve)
+            await asyncio.to_thread(self._check_dead_frames)
             try:
                 await asyncio.to_thread(self._write_status)
             except Exception as exc:  # a status file is a convenience; never let it stop the platform

@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -22,6 +23,36 @@ SHARD = "local"  # the objects' key stem names the "shard": the frame queue of t
 ARCHIVE_CUT_FAILED = "archive cut failed; retrying"  # the county host alarms on it (local/app.py FAILURE_LINES)
 RETRY_S = 60.0  # after a failed cut, the next try at most this much later: its line keeps HostWorkerFailures raised
 CUT_FRAMES = 10_000  # frames per cut at most (≈ 7 minutes of 1,500 terminals): bounds the worker's memory
+# One S3 call may take at most this share of hang_after_s (the supervisor kills a cut running longer): an endpoint
+# that accepts and never answers must fail the cut (retried within RETRY_S), not get the worker killed as hung.
+S3_CALL_SHARE = 0.5
+# The SDK's standard retry waits before its retry at most 1 s (throttling) plus 5 s a server's retry-after may add.
+S3_RETRY_WAIT_S = 6.0
+
+
+@dataclass(frozen=True, slots=True)
+class S3Limits:
+    """The archive's S3 client: connect and read timeouts (s) and total attempts of one call."""
+
+    connect_s: float
+    read_s: float
+    attempts: int
+
+    def worst_s(self) -> float:
+        """The longest one call can take: every attempt timing out, and the wait before each retry."""
+        return self.attempts * (self.connect_s + self.read_s) + (self.attempts - 1) * S3_RETRY_WAIT_S
+
+
+def s3_limits(hang_after_s: float) -> S3Limits:
+    """Timeouts and attempts whose worst case is S3_CALL_SHARE of hang_after_s: two attempts where that leaves each
+    at least 2 s, else one (the worker's own retry follows within RETRY_S); a quarter of an attempt to connect, at
+    most 5 s, the rest (at most 30 s) to read."""
+    budget = hang_after_s * S3_CALL_SHARE
+    attempts, per_attempt = 2, (budget - S3_RETRY_WAIT_S) / 2
+    if per_attempt < 2.0:
+        attempts, per_attempt = 1, budget
+    connect = min(5.0, per_attempt / 4)
+    return S3Limits(connect, min(30.0, per_attempt - connect), attempts)
 
 
 class Archiver:
@@ -71,13 +102,23 @@ def pause_s(every_s: float, *, failed: bool, stopping: bool) -> float:
     return min(every_s, RETRY_S) if failed else every_s
 
 
+def archive_s3(settings: LocalSettings) -> Any:
+    """The archive's S3 client: the SDK's credentials, region and endpoint settings; timeouts and retries bounded
+    by s3_limits (the SDK's defaults, 60 s reads and legacy retries, let one call outlast the hang limit)."""
+    from functions.adapters.archive_objects import s3_client
+
+    limits = s3_limits(settings.hang_after_s)
+    region = settings.dynamodb_region or None  # else the SDK's AWS_REGION, as the wiring's client
+    return s3_client(region, connect_s=limits.connect_s, read_s=limits.read_s, attempts=limits.attempts)
+
+
 def open_archiver(settings: LocalSettings, queue: FrameQueue) -> Archiver:
     """The archiver on the wiring's store (the chain's links) and S3 (the bucket, the SDK's endpoint settings)."""
     from functions import _wiring
     from functions.adapters.archive_objects import S3Objects, frames_of
     from monitoring.archive.manifest_chain import ManifestChain
 
-    bucket = S3Objects(_wiring.get_s3(), settings.archive_bucket)
+    bucket = S3Objects(archive_s3(settings), settings.archive_bucket)
     if not settings.archive_chain:  # AWS: the object's creation event runs ChainArchive (its role reads manifests)
         return Archiver(queue, bucket, None)
     return Archiver(queue, bucket, ManifestChain(_wiring.get_store().chain_heads, bucket, frames_of))

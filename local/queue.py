@@ -289,6 +289,13 @@ class FrameQueue:
             ).fetchall()
         return [DeadLetter(*row) for row in rows]
 
+    def dead_count(self) -> tuple[int, list[tuple[int, str, str]]]:
+        """(how many dead letters, the newest three as (id, mn, reason)): what the runner's condition line says."""
+        with self._lock:
+            count = int(self._conn.execute("SELECT count(*) FROM dead_frames").fetchone()[0])
+            newest = self._conn.execute("SELECT id, mn, reason FROM dead_frames ORDER BY id DESC LIMIT 3").fetchall()
+        return count, [(int(i), str(m), str(r)[:120]) for i, m, r in newest]
+
     def dead_letter(self, seq: int) -> DeadLetter | None:
         with self._lock:
             row = self._conn.execute(
@@ -320,6 +327,21 @@ class FrameQueue:
                     conn.execute("DELETE FROM dead_frames WHERE id = ?", (seq,))
         return ids
 
+    def discard(self, seqs: Sequence[int] | None) -> list[int]:
+        """Delete dead letters (all of them with None) for good: records that will never decode (garbage). Returns
+        the ids deleted. With the S3 archive on, each was archived like any frame (archive_worker keeps poison)."""
+        with self._lock:
+            with self._transaction() as conn:
+                if seqs is None:
+                    ids = [int(r[0]) for r in conn.execute("SELECT id FROM dead_frames ORDER BY id")]
+                else:
+                    marks = ",".join("?" * len(seqs))
+                    found = conn.execute(f"SELECT id FROM dead_frames WHERE id IN ({marks}) ORDER BY id", tuple(seqs))
+                    ids = [int(r[0]) for r in found]
+                conn.executemany("DELETE FROM dead_frames WHERE id = ?", [(i,) for i in ids])
+                _count(conn, "discarded", len(ids))  # depth() counts dead letters as taken: these still are
+        return ids
+
     def oldest_age(self, now: float | None = None) -> float:
         """Seconds the oldest queued record has waited (0 when the queue is empty or it predates queued_at)."""
         with self._lock:
@@ -343,7 +365,7 @@ class FrameQueue:
         with self._lock:
             row = self._conn.execute(
                 "SELECT (SELECT coalesce(sum(CASE name WHEN 'appended' THEN value ELSE -value END), 0) "
-                "FROM counters WHERE name IN ('appended', 'processed')) - (SELECT count(*) FROM dead_frames)"
+                "FROM counters WHERE name IN ('appended', 'processed', 'discarded')) - (SELECT count(*) FROM dead_frames)"
             ).fetchone()
         return max(0, int(row[0]))
 

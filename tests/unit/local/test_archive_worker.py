@@ -11,3 +11,14 @@ def test_a_failed_cut_is_retried_within_a_minute_and_a_good_one_waits_the_period
     assert pause_s(300.0, failed=True, stopping=False) == 60.0
     assert pause_s(10.0, failed=True, stopping=False) == 10.0  # never later than the period itself
     assert pause_s(300.0, failed=True, stopping=True) == 1.0  # the stop's drain retries at once
+
+
+def test_one_s3_call_is_bounded_to_half_the_hang_limit_whatever_it_is() -> None:
+    from local.archive_worker import S3_CALL_SHARE, s3_limits
+
+    for hang_after_s in (4.5, 10, 20, 30, 60, 300, 3600):
+        limits = s3_limits(hang_after_s)
+        assert 0 < limits.connect_s <= 5 and 0 < limits.read_s <= 30 and limits.attempts in (1, 2), limits
+        assert limits.worst_s() <= hang_after_s * S3_CALL_SHARE + 1e-9, (hang_after_s, limits)
+    # the default hang limit (30 s): two tries, a connect of 1.1 s and a read of 3.4 s each
+    assert s3_limits(30).attempts == 2

@@ -1,4 +1,4 @@
-"""`python -m local dead-letters list|show|requeue|discard`: the frame records decode set aside (queue.db `dead_frames`).
+"""`python -m local dead-letters list|show|requeue|discard`: frame records decode set aside (queue.db `dead_frames`).
 
 More: docs/local.md, "Module notes".
 """
@@ -103,6 +103,7 @@ def _run(queue: FrameQueue, args: argparse.Namespace) -> int:
         print(f"已重新排队 {len(moved)} 条" + (f": {' '.join(map(str, moved))}" if moved and len(moved) <= 20 else ""))
     missing = sorted(set(args.ids) - set(moved))
     if missing:
-        print(f"local: not dead letters (already requeued or discarded?): {' '.join(map(str, missing))}", file=sys.stderr)
+        ids = " ".join(map(str, missing))
+        print(f"local: not dead letters (already requeued or discarded?): {ids}", file=sys.stderr)
         return 1
     return 0

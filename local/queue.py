@@ -365,7 +365,8 @@ class FrameQueue:
         with self._lock:
             row = self._conn.execute(
                 "SELECT (SELECT coalesce(sum(CASE name WHEN 'appended' THEN value ELSE -value END), 0) "
-                "FROM counters WHERE name IN ('appended', 'processed', 'discarded')) - (SELECT count(*) FROM dead_frames)"
+                "FROM counters WHERE name IN ('appended', 'processed', 'discarded')) "
+                "- (SELECT count(*) FROM dead_frames)"
             ).fetchone()
         return max(0, int(row[0]))
 

@@ -295,7 +295,8 @@ def test_alarms_watch_the_instance_the_task_and_the_backlog_not_the_lambdas_that
     # each over 1-minute periods but the failures' (a line each, 5 minutes), breached by one line: a condition's
     # line repeated every log_every_s (≤ 60 s on the host) keeps its alarm in ALARM while it lasts
     by_metric = {a.get("MetricName"): a for a in alarms}
-    periods = {"ListenerSinkFailures": 60, "HostDecodeBacklogAlarms": 60, "HostWorkerFailures": 300, "HostDeadFrames": 60}
+    periods = {"ListenerSinkFailures": 60, "HostDecodeBacklogAlarms": 60, "HostWorkerFailures": 300}
+    periods["HostDeadFrames"] = 60
     for metric, period in periods.items():
         alarm = by_metric[metric]
         assert (alarm["Period"], alarm["Statistic"], alarm["Threshold"], alarm["EvaluationPeriods"]) == (

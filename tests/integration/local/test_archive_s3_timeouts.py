@@ -58,7 +58,7 @@ def test_an_s3_put_to_an_endpoint_that_never_answers_fails_within_its_bound(
     monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     # Given the archive's client for a supervisor that kills a cut after 20 s (hang_after_s)
     settings, _ = load(
-        {"data_dir": str(tmp_path), "hang_after_s": "20", "archive_bucket": "county-archive", "dynamodb_region": "cn-north-1"},
+        {"data_dir": str(tmp_path), "hang_after_s": "20", "archive_bucket": "county-archive"},
         env={},
     )
     limits = s3_limits(settings.hang_after_s)

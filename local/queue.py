@@ -51,6 +51,12 @@ ADDED_COLUMNS = {
 }
 REASON_CHARS, ERROR_CHARS = 500, 8000
 RESERVE_REFUSING = "queue refusing: disk reserve"  # the line and error while append refuses (infra alarms on it)
+# The WAL: sqlite checkpoints it into queue.db after a commit that leaves it over 1,000 pages (≈ 4 MiB) and then
+# writes it again from its start; a reader's snapshot older than its frames stops the checkpoint, and it grows with
+# every write until that reader ends. Without a limit the file then keeps its peak size for good: truncated to this
+# when it is next written from its start.
+WAL_AUTOCHECKPOINT_PAGES = 1000
+WAL_SIZE_LIMIT = 4 * 2**20
 
 
 class ReserveReached(sqlite3.OperationalError):
@@ -145,7 +151,10 @@ class FrameQueue:
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+        self._conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")  # per connection: every process's
         self._conn.executescript(SCHEMA)
+        self._page_size = int(self._conn.execute("PRAGMA page_size").fetchone()[0])
         self._add_columns()
         self._conn.executescript(INDEXES)
         self.archive = bool(archive)
@@ -189,16 +198,31 @@ class FrameQueue:
             return self._reserve_reached()
 
     def _reserve_reached(self) -> int | None:
-        """(The caller holds the lock.) Room is the volume's free space plus the queue's free pages: rows deleted
-        while appends were refused free pages in the file, not on the volume, and appends reuse those first."""
+        """(The caller holds the lock.) Room is the volume's free space, less what the next checkpoint still has to
+        add to queue.db (pages in the WAL beyond the file's end), plus the queue's free pages while the WAL is
+        checkpointed: rows deleted while appends were refused free pages in the file, not on the volume, and appends
+        reuse those first; but while a reader holds the checkpoint back each page written, reused or not, is a new
+        frame at the WAL's end, on the volume."""
         if self.reserve_bytes <= 0:
             return None
-        free = self._free(self._directory)
-        if free >= self.reserve_bytes:
+        if self._room() >= self.reserve_bytes:
             return None
-        pages = int(self._conn.execute("PRAGMA freelist_count").fetchone()[0])
-        room = free + pages * int(self._conn.execute("PRAGMA page_size").fetchone()[0])
+        checkpointed = self._checkpointed()
+        room = self._room()  # the checkpoint may have written pages into the file
+        if checkpointed:
+            room += int(self._conn.execute("PRAGMA freelist_count").fetchone()[0]) * self._page_size
         return room if room < self.reserve_bytes else None
+
+    def _room(self) -> int:
+        """The volume's free space less the pages queue.db has in its WAL beyond the file's end."""
+        pages = int(self._conn.execute("PRAGMA page_count").fetchone()[0])
+        return self._free(self._directory) - max(0, pages * self._page_size - os.path.getsize(self.path))
+
+    def _checkpointed(self) -> bool:
+        """Checkpoint what can be (never waiting); True if every WAL frame is in queue.db now (the WAL is written
+        again from its start), False while a reader's snapshot holds frames back."""
+        busy, logged, done = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return not busy and logged == done
 
     def append(self, records: Sequence[dict[str, Any]]) -> None:
         """Commit the records (one transaction, fsync'd); raises on failure (then nothing was added), and

@@ -24,10 +24,14 @@ ARCHIVE_CUT_FAILED = "archive cut failed; retrying"  # the county host alarms on
 RETRY_S = 60.0  # after a failed cut, the next try at most this much later: its line keeps HostWorkerFailures raised
 CUT_FRAMES = 10_000  # frames per cut at most (≈ 7 minutes of 1,500 terminals): bounds the worker's memory
 # One S3 call may take at most this share of hang_after_s (the supervisor kills a cut running longer): an endpoint
-# that accepts and never answers must fail the cut (retried within RETRY_S), not get the worker killed as hung.
+# that accepts and never answers must fail the cut (retried within RETRY_S), not get the worker killed as hung. A
+# failed call ends the drain, so one call at most runs into its timeouts.
 S3_CALL_SHARE = 0.5
 # The SDK's standard retry waits before its retry at most 1 s (throttling) plus 5 s a server's retry-after may add.
 S3_RETRY_WAIT_S = 6.0
+# A PutObject sends "Expect: 100-continue" and waits up to 1 s for the answer before sending the body anyway.
+S3_EXPECT_WAIT_S = 1.0
+S3_MIN_READ_S = 1.0  # below this, retries would fail a slow but healthy S3: one attempt with a longer read instead
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,20 +43,28 @@ class S3Limits:
     attempts: int
 
     def worst_s(self) -> float:
-        """The longest one call can take: every attempt timing out, and the wait before each retry."""
-        return self.attempts * (self.connect_s + self.read_s) + (self.attempts - 1) * S3_RETRY_WAIT_S
+        """The longest one call can take: each attempt connecting, waiting for 100-continue, sending the body and
+        waiting for the answer (each of those two bounded by the read timeout) until it times out, and the waits
+        before the retries. (A server trickling its answer a byte at a time is not bounded by these.)"""
+        attempt = self.connect_s + S3_EXPECT_WAIT_S + 2 * self.read_s
+        return self.attempts * attempt + (self.attempts - 1) * S3_RETRY_WAIT_S
+
+
+def _split(per_attempt: float) -> tuple[float, float]:
+    """(connect, read) for an attempt of `per_attempt` seconds at worst: a fifth (≤ 5 s) to connect."""
+    connect = min(5.0, per_attempt / 5)
+    return connect, min(30.0, (per_attempt - connect - S3_EXPECT_WAIT_S) / 2)
 
 
 def s3_limits(hang_after_s: float) -> S3Limits:
-    """Timeouts and attempts whose worst case is S3_CALL_SHARE of hang_after_s: two attempts where that leaves each
-    at least 2 s, else one (the worker's own retry follows within RETRY_S); a quarter of an attempt to connect, at
-    most 5 s, the rest (at most 30 s) to read."""
+    """Timeouts and attempts whose worst case is at most S3_CALL_SHARE of hang_after_s: two attempts where each
+    still reads for S3_MIN_READ_S, else one (the worker's own retry follows within RETRY_S)."""
     budget = hang_after_s * S3_CALL_SHARE
-    attempts, per_attempt = 2, (budget - S3_RETRY_WAIT_S) / 2
-    if per_attempt < 2.0:
-        attempts, per_attempt = 1, budget
-    connect = min(5.0, per_attempt / 4)
-    return S3Limits(connect, min(30.0, per_attempt - connect), attempts)
+    connect, read = _split((budget - S3_RETRY_WAIT_S) / 2)
+    if read >= S3_MIN_READ_S:
+        return S3Limits(connect, read, 2)
+    connect, read = _split(budget)
+    return S3Limits(connect, max(read, 0.1), 1)
 
 
 class Archiver:

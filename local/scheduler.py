@@ -161,8 +161,8 @@ class Scheduler:
             job.running_since = None
             job.errors += 1
             job.last_error = repr(exc)
-            assert job.failing is not None
-            job.failing.update(True)
+            if job.failing is not None:
+                job.failing.update(True)  # the repeats count their period from this line
             self._log_failure(job, tick)  # every failed tick, besides the repeats in between
             return
         job.running_since = None

@@ -76,17 +76,29 @@ class Archiver:
         self.cuts = 0
         self.last_error = ""
         self.before_mark: Any = None  # tests: called between the objects and the mark (a crash there)
+        self._cut_since: float | None = None  # monotonic start of the cut in progress
+
+    def busy_s(self) -> float:
+        """How long the cut in progress has run (0: none): the supervisor's hang check. Per cut, not per drain: a
+        backlog after an S3 outage is many cuts (≈ 0.2 s each without the network, 10,000 frames), which together
+        may outlast hang_after_s while each makes progress."""
+        since = self._cut_since
+        return time.monotonic() - since if since is not None else 0.0
 
     def cut_once(self, upto: int | None = None) -> Cut | None:
         """Archive one cut (of frames up to id `upto`); None: nothing waiting. Raises on failure: the cut stays
         begun, to be redone."""
-        cut = self.queue.cut(self.cut_frames, upto)
-        if cut is None:
-            return None
-        self.write(cut)
-        if self.before_mark is not None:
-            self.before_mark(cut)
-        marked = self.queue.archived(cut)
+        self._cut_since = time.monotonic()
+        try:
+            cut = self.queue.cut(self.cut_frames, upto)
+            if cut is None:
+                return None
+            self.write(cut)
+            if self.before_mark is not None:
+                self.before_mark(cut)
+            marked = self.queue.archived(cut)
+        finally:
+            self._cut_since = None
         self.cuts, self.frames = self.cuts + 1, self.frames + marked
         return cut
 
@@ -143,20 +155,17 @@ def archive_main(settings: LocalSettings, control_conn: Connection, conn: Connec
     configure_handlers(settings)
     queue = FrameQueue(settings.path / QUEUE_FILE)
     archiver = open_archiver(settings, queue)
-    busy: list[float] = []  # the running cut's start (the supervisor's hang check)
     stop = threading.Event()
 
     def run() -> None:
         while True:
             stopping = stop.is_set()  # the listener has stopped: this drain is the last
-            busy.append(time.monotonic())
             try:
                 archiver.drain()
                 archiver.last_error = ""
             except Exception as exc:  # S3 or the store unavailable: the begun cut is redone next time
                 archiver.last_error = repr(exc)[:300]
                 log.error(ARCHIVE_CUT_FAILED, extra={"fields": {"error": archiver.last_error}})
-            busy.clear()
             if stopping and not archiver.last_error:
                 return
             stop.wait(pause_s(settings.archive_every_s, failed=bool(archiver.last_error), stopping=stopping))
@@ -168,7 +177,7 @@ def archive_main(settings: LocalSettings, control_conn: Connection, conn: Connec
         waiting, oldest = queue.unarchived()
         return {
             "pid": os.getpid(),
-            "busy_s": round(time.monotonic() - busy[0], 3) if busy else 0.0,
+            "busy_s": round(archiver.busy_s(), 3),
             "cuts": archiver.cuts,
             "objects": archiver.objects,
             "written": archiver.written,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -154,13 +154,14 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
 _override: Settings | None = None
 _clock_override: Clock | None = None
 _dead_letters_override: DeadLetters | None = None
+_store_wrapper: Callable[[Store], Store] | None = None
 
 
 def configure(settings: Settings | None, *, clock: Clock | None = None) -> None:
     """Use `settings` (and `clock`) instead of the environment and the wall clock (tests, local mode);
     None goes back to the environment."""
-    global _override, _clock_override, _dead_letters_override
-    _override, _clock_override, _dead_letters_override = settings, clock, None
+    global _override, _clock_override, _dead_letters_override, _store_wrapper
+    _override, _clock_override, _dead_letters_override, _store_wrapper = settings, clock, None, None
     reset()
 
 
@@ -169,6 +170,14 @@ def use_dead_letters(dead_letters: DeadLetters | None) -> None:
     global _dead_letters_override
     _dead_letters_override = dead_letters
     get_dead_letters.cache_clear()
+
+
+def use_store_wrapper(wrap: Callable[[Store], Store] | None) -> None:
+    """Replace parts of the store once it is opened (local mode: the county host's buffered readings,
+    local/reading_buffer.py); after `configure`, before the first `get_store`."""
+    global _store_wrapper
+    _store_wrapper = wrap
+    get_store.cache_clear()
 
 
 def reset() -> None:
@@ -299,7 +308,8 @@ def get_dead_letters() -> DeadLetters | None:
 @lru_cache(maxsize=1)
 def get_store() -> Store:
     """Every repository on the configured backend: one store (one sqlite connection) per cold start."""
-    return open_store_at(_location(get_settings()), clock=get_clock())
+    store = open_store_at(_location(get_settings()), clock=get_clock())
+    return store if _store_wrapper is None else _store_wrapper(store)
 
 
 @lru_cache(maxsize=1)

@@ -107,6 +107,48 @@ def configure_handlers(settings: LocalSettings) -> Any:
     return clock
 
 
+def open_reading_buffer(settings: LocalSettings, clock: Any) -> Any:
+    """The data directory's reading buffer (reading_bucket_minutes set): buckets as reading_buckets.py lays them."""
+    from local.reading_buffer import BUFFER_FILE, ReadingBuffer
+    from monitoring.storage.dynamodb.reading_buckets import bucket_start
+
+    minutes = settings.reading_bucket_minutes
+
+    def bucket_of(point_id: str, data_time: Any) -> Any:
+        return bucket_start(point_id, data_time, minutes)
+
+    return ReadingBuffer(settings.path / BUFFER_FILE, bucket_of, minutes, clock)
+
+
+def use_reading_buffer(settings: LocalSettings, clock: Any) -> None:
+    """Decode's and the rules' readings through the reading buffer (reading_bucket_minutes set; else nothing): the
+    store's readings and the rules' sample reader become BufferedReadings over the buffer and DynamoDB's readings."""
+    if not settings.reading_bucket_minutes:
+        return
+    from dataclasses import replace
+    from functools import partial
+
+    from functions import _wiring
+    from local.reading_buffer import BufferedReadings
+    from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
+    from monitoring.storage.dynamodb.rule_samples import DynamoDBSampleReader
+
+    def wrap(store: Any) -> Any:
+        dynamo = store.readings
+        if not isinstance(dynamo, DynamoDBReadingsRepository):  # _validate_aws requires store=dynamodb
+            raise TypeError(f"reading buffer needs DynamoDB readings, got {type(dynamo).__name__}")
+        buffer = open_reading_buffer(settings, clock)
+        buffered = BufferedReadings(buffer, dynamo, clock, future_tolerance=dynamo.future_tolerance)
+
+        def close() -> None:
+            buffer.close()
+            store.close()
+
+        return replace(store, readings=buffered, sample_reader=partial(DynamoDBSampleReader, buffered), close=close)
+
+    _wiring.use_store_wrapper(wrap)
+
+
 def _die_with_parent(parent_pid: int) -> None:
     """SIGKILL this process when the parent dies (Linux; strictly: when the parent's thread that started it ends,
     so the parent starts workers from its main thread only); on any system a thread also watches the parent pid."""
@@ -196,7 +238,7 @@ def decode_main(
     until stopped."""
     _enter(settings, parent_pid, f"decode-{shard}")
     control = Control(control_conn)
-    configure_handlers(settings)
+    use_reading_buffer(settings, configure_handlers(settings))
     from functions import _wiring, on_frame_batch
     from local.pipeline import DecodeLoop
     from local.queue import FrameQueue, QueueDeadLetters
@@ -253,6 +295,7 @@ def rules_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
     _enter(settings, parent_pid, "rules")
     control = Control(control_conn)
     clock = configure_handlers(settings)
+    use_reading_buffer(settings, clock)
     from functions import (
         every_fifteen_minutes_campaign,
         every_fifteen_minutes_maintenance_reminders,

@@ -69,9 +69,10 @@ UNACKNOWLEDGED_VALUE = "1"
 HOST_UNACKNOWLEDGED_PATTERN = '?"sink failed" ?"queue refusing: disk reserve"'
 HOST_BACKLOG_PATTERN = '"operator alarm: decode backlog"'
 # The runner's failures that a Lambda error or dead letter would show on AWS: a worker killed or restarted, an
-# archive cut or a rule tick failed (each retried; one line each).
+# archive cut, a bucket flush or a rule tick failed (each retried; one line each).
 HOST_FAILURE_LINES = (
     "archive cut failed; retrying",
+    "bucket flush failed; retrying",
     "scheduled handler failed",
     "worker hung; killing it",
     "worker stopped; killing it",

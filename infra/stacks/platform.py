@@ -552,7 +552,7 @@ class PlatformStack(Stack):
             ListenerSignal("DecodeBacklog", ingest.decode_backlog, 1, 1,
                            "the county host's oldest undecoded frame waited past its backlog limit"),
             ListenerSignal("HostWorkerFailures", ingest.host_failures, 1, 1,
-                           "the county host killed or restarted a worker, or an archive cut or rule tick failed"),
+                           "the county host killed or restarted a worker, or an archive cut, bucket flush or rule tick failed"),
         ]  # fmt: skip
 
     def _host_environment(self, settings: StageSettings) -> dict[str, str]:
@@ -577,6 +577,8 @@ class PlatformStack(Stack):
             "LOCAL_DYNAMODB_REGION": self.region,
             "LOCAL_ARCHIVE_BUCKET": self.stream.archive_bucket.bucket_name,
             "LOCAL_ARCHIVE_EVERY_S": str(settings.host_archive_every_s),
+            # Minute readings kept on the data volume and written as per-point buckets (docs/deploy.md)
+            "LOCAL_READING_BUCKET_MINUTES": str(settings.host_reading_bucket_minutes),
             "LOCAL_QUEUE_RESERVE_MB": str(HOST_QUEUE_RESERVE_MB),
             # The bucket's ChainArchive function chains each new raw/ object (its role reads the manifests; the
             # task's only puts): the runner must not chain them too, it would need those reads (docs/deploy.md)

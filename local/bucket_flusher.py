@@ -1,0 +1,119 @@
+"""The bucket flusher (reading_bucket_minutes set): every minute, each closed bucket of the reading buffer that has
+rows not yet flushed is merged into its DynamoDB bucket item (all of the buffer's rows of that bucket), then those
+rows are marked flushed; flushed rows are pruned `keep` later. A crash between the merge and the mark redoes the
+merge, which then finds nothing new and writes nothing (merge_bucket is idempotent).
+
+More: docs/local.md, "Module notes" (bucket_flusher).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from multiprocessing.connection import Connection
+from typing import Any
+
+from local.config import LocalSettings
+from local.reading_buffer import BucketStore, DueBucket, ReadingBuffer, decode_body, key_time
+from local.workers import Control, _enter, _send, configure_handlers, open_reading_buffer
+
+log = logging.getLogger("local.buckets")
+BUCKET_FLUSH_FAILED = "bucket flush failed; retrying"  # the county host alarms on it (local/app.py FAILURE_LINES)
+FLUSH_EVERY_S = 60.0  # wall seconds between passes (a bucket closes every `minutes` platform minutes per point)
+GRACE_S = 60.0  # platform seconds after a bucket's end before it is written: its last minute's frames are in
+
+
+@dataclass
+class FlushReport:
+    """One pass: buckets merged, readings sent and new to DynamoDB, rows pruned; the error that ended it, if any."""
+
+    buckets: int = 0
+    readings: int = 0
+    new: int = 0
+    pruned: int = 0
+    error: str = ""
+
+
+class BucketFlusher:
+    """Writes the buffer's closed buckets to DynamoDB (`merge_bucket`) and marks their rows flushed."""
+
+    def __init__(self, buffer: ReadingBuffer, readings_repo: BucketStore, *, grace_s: float = GRACE_S) -> None:
+        self.buffer, self.repo, self.grace = buffer, readings_repo, timedelta(seconds=grace_s)
+        self.before_mark: Callable[[DueBucket], None] | None = None  # tests: a crash between the merge and the mark
+        self.totals = FlushReport()
+
+    def flush_due(self, now: datetime) -> FlushReport:
+        """Merge every bucket that ended `grace` before `now` and has unflushed rows, oldest first; then prune.
+        Raises on the first failure (DynamoDB unavailable, throttled): what is not marked is redone next pass."""
+        report = FlushReport()
+        for bucket in self.buffer.due(now, self.grace):
+            rows = self.buffer.bucket_rows(bucket)
+            readings = [decode_body(body, bucket.point_id, bucket.kind, key_time(key)) for key, body in rows]
+            report.new += self.repo.merge_bucket(bucket.point_id, bucket.kind, bucket.start, readings)
+            if self.before_mark is not None:
+                self.before_mark(bucket)
+            self.buffer.mark_flushed(bucket, [key for key, _ in rows], now)
+            report.buckets, report.readings = report.buckets + 1, report.readings + len(rows)
+            self._add(buckets=1, readings=len(rows))
+        report.pruned = self.buffer.prune(now)
+        self._add(new=report.new, pruned=report.pruned)
+        return report
+
+    def _add(self, **counts: int) -> None:
+        for name, n in counts.items():
+            setattr(self.totals, name, getattr(self.totals, name) + n)
+
+
+def flush_main(settings: LocalSettings, control_conn: Connection, conn: Connection, parent_pid: int) -> None:
+    """Process entry: a flush pass every FLUSH_EVERY_S until stopped. A stop flushes nothing early: buckets close
+    on time, and their rows wait on disk for the next start."""
+    _enter(settings, parent_pid, "buckets")
+    control = Control(control_conn)
+    clock = configure_handlers(settings)
+    from functions import _wiring
+
+    buffer = open_reading_buffer(settings, clock)
+    flusher = BucketFlusher(buffer, _wiring.get_store().readings)  # type: ignore[arg-type]
+    busy: list[float] = []
+    stop = threading.Event()
+    last_error = [""]
+
+    def run() -> None:
+        while not stop.is_set():
+            busy.append(time.monotonic())
+            try:
+                flusher.flush_due(clock.now())
+                last_error[0] = ""
+            except Exception as exc:  # DynamoDB unavailable: the rows stay unflushed and are merged next pass
+                last_error[0] = repr(exc)[:300]
+                log.error(BUCKET_FLUSH_FAILED, extra={"fields": {"error": last_error[0]}})
+            busy.clear()
+            stop.wait(FLUSH_EVERY_S)
+
+    thread = threading.Thread(target=run, name="bucket-flush", daemon=True)
+    thread.start()
+
+    def status() -> dict[str, Any]:
+        t = flusher.totals
+        return {
+            "pid": os.getpid(),
+            "busy_s": round(time.monotonic() - busy[0], 3) if busy else 0.0,
+            "buckets": t.buckets,
+            "flushed": t.readings,
+            "new": t.new,
+            "pruned": t.pruned,
+            "last_error": last_error[0],
+        } | buffer.counts()
+
+    while not control.wait(settings.status_every_s):
+        _send(conn, status())
+    stop.set()
+    thread.join(30.0)
+    _send(conn, status())
+    buffer.close()
+    log.info("worker stopped", extra={"fields": {"worker": "buckets", "flushed": flusher.totals.readings}})

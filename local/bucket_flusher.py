@@ -46,6 +46,7 @@ class BucketFlusher:
         self.buffer, self.repo, self.grace = buffer, readings_repo, timedelta(seconds=grace_s)
         self.before_mark: Callable[[DueBucket], None] | None = None  # tests: a crash between the merge and the mark
         self.totals = FlushReport()
+        self.last_error = ""
 
     def flush_due(self, now: datetime) -> FlushReport:
         """Merge every bucket that ended `grace` before `now` and has unflushed rows, oldest first; then prune.
@@ -54,14 +55,26 @@ class BucketFlusher:
         for bucket in self.buffer.due(now, self.grace):
             rows = self.buffer.bucket_rows(bucket)
             readings = [decode_body(body, bucket.point_id, bucket.kind, key_time(key)) for key, body in rows]
-            report.new += self.repo.merge_bucket(bucket.point_id, bucket.kind, bucket.start, readings)
+            new = self.repo.merge_bucket(bucket.point_id, bucket.kind, bucket.start, readings)
             if self.before_mark is not None:
                 self.before_mark(bucket)
             self.buffer.mark_flushed(bucket, [key for key, _ in rows], now)
-            report.buckets, report.readings = report.buckets + 1, report.readings + len(rows)
-            self._add(buckets=1, readings=len(rows))
+            report.buckets, report.readings, report.new = report.buckets + 1, report.readings + len(rows), report.new + new
+            self._add(buckets=1, readings=len(rows), new=new)
         report.pruned = self.buffer.prune(now)
-        self._add(new=report.new, pruned=report.pruned)
+        self._add(pruned=report.pruned)
+        return report
+
+    def flush_logged(self, now: datetime) -> FlushReport:
+        """`flush_due`, a failure logged (one BUCKET_FLUSH_FAILED line: the HostWorkerFailures alarm counts it) and
+        kept in `last_error`, not raised: the worker retries it on its next pass."""
+        try:
+            report = self.flush_due(now)
+        except Exception as exc:  # DynamoDB unavailable or throttled: the rows stay unflushed, merged next pass
+            self.last_error = repr(exc)[:300]
+            log.error(BUCKET_FLUSH_FAILED, extra={"fields": {"error": self.last_error}})
+            return FlushReport(error=self.last_error)
+        self.last_error = ""
         return report
 
     def _add(self, **counts: int) -> None:
@@ -76,22 +89,20 @@ def flush_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
     control = Control(control_conn)
     clock = configure_handlers(settings)
     from functions import _wiring
+    from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
 
     buffer = open_reading_buffer(settings, clock)
-    flusher = BucketFlusher(buffer, _wiring.get_store().readings)  # type: ignore[arg-type]
+    readings = _wiring.get_store().readings
+    if not isinstance(readings, DynamoDBReadingsRepository):  # config requires store=dynamodb with buckets
+        raise TypeError(f"the bucket flusher needs DynamoDB readings, got {type(readings).__name__}")
+    flusher = BucketFlusher(buffer, readings)
     busy: list[float] = []
     stop = threading.Event()
-    last_error = [""]
 
     def run() -> None:
         while not stop.is_set():
             busy.append(time.monotonic())
-            try:
-                flusher.flush_due(clock.now())
-                last_error[0] = ""
-            except Exception as exc:  # DynamoDB unavailable: the rows stay unflushed and are merged next pass
-                last_error[0] = repr(exc)[:300]
-                log.error(BUCKET_FLUSH_FAILED, extra={"fields": {"error": last_error[0]}})
+            flusher.flush_logged(clock.now())
             busy.clear()
             stop.wait(FLUSH_EVERY_S)
 
@@ -107,7 +118,7 @@ def flush_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
             "flushed": t.readings,
             "new": t.new,
             "pruned": t.pruned,
-            "last_error": last_error[0],
+            "last_error": flusher.last_error,
         } | buffer.counts()
 
     while not control.wait(settings.status_every_s):

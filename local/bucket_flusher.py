@@ -59,7 +59,9 @@ class BucketFlusher:
             if self.before_mark is not None:
                 self.before_mark(bucket)
             self.buffer.mark_flushed(bucket, [key for key, _ in rows], now)
-            report.buckets, report.readings, report.new = report.buckets + 1, report.readings + len(rows), report.new + new
+            report.buckets += 1
+            report.readings += len(rows)
+            report.new += new
             self._add(buckets=1, readings=len(rows), new=new)
         report.pruned = self.buffer.prune(now)
         self._add(pruned=report.pruned)
@@ -111,7 +113,7 @@ def flush_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
 
     def status() -> dict[str, Any]:
         t = flusher.totals
-        return {
+        shown: dict[str, Any] = {
             "pid": os.getpid(),
             "busy_s": round(time.monotonic() - busy[0], 3) if busy else 0.0,
             "buckets": t.buckets,
@@ -119,7 +121,8 @@ def flush_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
             "new": t.new,
             "pruned": t.pruned,
             "last_error": flusher.last_error,
-        } | buffer.counts()
+        }
+        return shown | buffer.counts()
 
     while not control.wait(settings.status_every_s):
         _send(conn, status())

@@ -20,9 +20,12 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from local.config import LocalSettings
+
+if TYPE_CHECKING:
+    from local.reading_buffer import ReadingBuffer
 
 log = logging.getLogger("local.workers")
 DB_FILE = "gongkuang.db"  # the data directory's store and frame queue (docs/local.md "Data directory")
@@ -107,7 +110,7 @@ def configure_handlers(settings: LocalSettings) -> Any:
     return clock
 
 
-def open_reading_buffer(settings: LocalSettings, clock: Any) -> Any:
+def open_reading_buffer(settings: LocalSettings, clock: Any) -> ReadingBuffer:
     """The data directory's reading buffer (reading_bucket_minutes set): buckets as reading_buckets.py lays them."""
     from local.reading_buffer import BUFFER_FILE, ReadingBuffer
     from monitoring.storage.dynamodb.reading_buckets import bucket_start

@@ -122,7 +122,7 @@ def test_only_closed_buckets_are_written_and_their_closes_are_spread_over_the_mi
     p = points[0]
     stored = host.dynamo.readings(p, ReadingKind.MINUTE, T0, T0 + 15 * MINUTE)
     closed_before = T0 + 14 * MINUTE  # due at 02:15 means ended by 02:14
-    expected = [r for r in minutes(p, 0, 15) if bucket_start(p, r.data_time, MINUTES) + MINUTES * MINUTE <= closed_before]
+    expected = [r for r in minutes(p, 0, 15) if bucket_start(p, r.data_time, MINUTES) + 5 * MINUTE <= closed_before]
     assert stored == expected and expected
 
 

@@ -552,7 +552,8 @@ class PlatformStack(Stack):
             ListenerSignal("DecodeBacklog", ingest.decode_backlog, 1, 1,
                            "the county host's oldest undecoded frame waited past its backlog limit"),
             ListenerSignal("HostWorkerFailures", ingest.host_failures, 1, 1,
-                           "the county host killed or restarted a worker, or an archive cut, a flush or a tick failed"),
+                           "the county host killed or restarted a worker, or an archive cut, bucket flush or rule "
+                           "tick failed"),
         ]  # fmt: skip
 
     def _host_environment(self, settings: StageSettings) -> dict[str, str]:

@@ -139,6 +139,7 @@ def test_the_container_environment_is_the_runners_contract(synthesized: Synthesi
         "LOCAL_ARCHIVE_BUCKET": {"Ref": archive[0]},
         "LOCAL_ARCHIVE_EVERY_S": "300",
         "LOCAL_QUEUE_RESERVE_MB": "256",  # free space kept on /data: marks and deletes still fit (docs/deploy.md)
+        "LOCAL_READING_BUCKET_MINUTES": "5",  # minute readings written as 5-minute buckets per point
         "LOCAL_ARCHIVE_CHAIN": "false",  # ChainArchive chains each new raw/ object (the task may not read them)
         "LOCAL_API": "false",
         "LOCAL_NOTIFY": "false",
@@ -300,7 +301,7 @@ def test_alarms_watch_the_instance_the_task_and_the_backlog_not_the_lambdas_that
             period, "Sum", 1, 1
         ), metric  # fmt: skip
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold", metric
-    assert "archive cut or rule tick failed" in by_metric["HostWorkerFailures"]["AlarmDescription"]
+    assert "archive cut, bucket flush or rule tick failed" in by_metric["HostWorkerFailures"]["AlarmDescription"]
 
 
 def test_the_host_patterns_are_the_lines_the_runner_logs() -> None:

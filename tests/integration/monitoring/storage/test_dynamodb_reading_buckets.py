@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -225,7 +226,7 @@ def test_each_reader_queries_the_minute_items_and_with_the_option_the_buckets(
     repo = _repo(backend, reading_buckets=buckets)
     sent = _requests(backend)
     kind, start, end = ReadingKind.MINUTE, START, START + timedelta(minutes=50)
-    reads = [
+    reads: list[Callable[[], object]] = [
         lambda: repo.readings(POINT, kind, start, end),
         lambda: repo.values(POINT, kind, start, end, ["p"]),
         lambda: repo.settled_readings(POINT, kind, start, end),

@@ -59,6 +59,12 @@ def test_reading_buckets_are_off_by_default_and_on_with_their_variable(tmp_path:
     assert settings.reading_bucket_minutes == 0
     settings, _ = load({"data_dir": str(tmp_path)}, env={**HOST, "LOCAL_READING_BUCKET_MINUTES": "5"})
     assert settings.reading_bucket_minutes == 5
+    # the host's own readers read the buckets it writes (the wiring's READING_BUCKETS), whatever the stage sets
+    assert wiring_settings(settings, env={}).reading_buckets
+    off, _ = load({"data_dir": str(tmp_path)}, env=HOST)
+    assert not wiring_settings(off, env={}).reading_buckets
+    stage = {"STORE_BACKEND": "dynamodb", "READING_BUCKETS": "true"}
+    assert wiring_settings(off, env=stage).reading_buckets  # buckets written before
 
 
 def test_the_county_host_gets_the_aws_stages_decode_values_and_their_rule_cadence(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from local.config import LocalSettings
-from local.reading_buffer import BucketStore, DueBucket, ReadingBuffer, decode_body, key_time
+from local.reading_buffer import BucketStore, DueBucket, ReadingBuffer, decode_body
 from local.workers import Control, _enter, _send, configure_handlers, open_reading_buffer
 
 log = logging.getLogger("local.buckets")
@@ -54,11 +54,11 @@ class BucketFlusher:
         report = FlushReport()
         for bucket in self.buffer.due(now, self.grace):
             rows = self.buffer.bucket_rows(bucket)
-            readings = [decode_body(body, bucket.point_id, bucket.kind, key_time(key)) for key, body in rows]
+            readings = [decode_body(body, bucket.point_id, bucket.kind, at) for at, body in rows]
             new = self.repo.merge_bucket(bucket.point_id, bucket.kind, bucket.start, readings)
             if self.before_mark is not None:
                 self.before_mark(bucket)
-            self.buffer.mark_flushed(bucket, [key for key, _ in rows], now)
+            self.buffer.mark_flushed(bucket, [at for at, _ in rows], now)
             report.buckets += 1
             report.readings += len(rows)
             report.new += new

@@ -66,7 +66,8 @@ def main() -> int:
     # refused, but DynamoDB (Local too) reports no capacity on an error: add WRU/bucket to those columns by hand.
     print(f"{'minutes':>7} {'buckets':>8} {'B/reading':>10} {'body B':>8} {'WRU/bucket':>11} {'WRU/reading':>12}"
           f" {'redo RRU':>9} {'late WRU':>9} {'late RRU':>9} {'decode µs/reading':>18}")  # fmt: skip
-    plan = {m: whole_buckets(readings, m) for m in SIZES}
+    # Each size's buckets a month after the previous size's (buckets of two sizes can share a start, and a key)
+    plan = {m: whole_buckets([_shift(r, timedelta(days=30 * i)) for r in readings], m) for i, m in enumerate(SIZES)}
     with local_backend("rbb") if not args.no_dynamodb else _nothing() as backend:
         for minutes, buckets in plan.items():
             bodies = [encode_bucket(rs) for rs in buckets.values()]

@@ -1,9 +1,7 @@
 """Reading buckets on DynamoDB: body bytes per reading and write units per bucket, against one item per reading.
 
-The demo fleet's minute readings (decoded by the real pipeline on the memory store, as bench/reading_bodies.py),
-grouped into each point's buckets of 5, 10, 15, 30 and 60 minutes (only whole buckets are counted); each bucket is
-then written with `merge_bucket` to DynamoDB Local (started for the run, or $DYNAMODB_LOCAL_URL), which reports
-the consumed capacity. About 30 s. More: docs/dynamodb.md, "Module notes", `reading_buckets.py`.
+The demo fleet's minute readings (bench/reading_bodies.py) in each point's whole buckets of 5 to 60 minutes, written
+with `merge_bucket` to DynamoDB Local, which reports the capacity; ~30 s. More: docs/dynamodb.md, "Module notes".
 """
 
 from __future__ import annotations

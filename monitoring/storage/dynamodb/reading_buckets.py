@@ -1,17 +1,7 @@
 """Reading buckets: one item holding a point's readings of one kind over N minutes (the county host writes them).
 
-Item: pk `rb#<point_id>#<kind>`, sk `time_key(bucket start)`, `t`="rb", `z` the body below, `v` a version for
-merges, TTL from the newest reading's data time. A bucket of `minutes` starts at a per-point offset (a stable
-hash of the point), so different points' buckets close, and are written, at different minutes.
-
-Body: BUCKET_V1, then one raw deflate stream (compact.py's preset dictionary) of lines: the first reading's
-epoch microseconds; the µs from each reading to the next; a tag per reading, c (compact.py's reading text) or j
-(the codec's JSON, for what that layout cannot carry); the JSON ones; then the compact texts field by field: a
-field all readings share once, the values and the raw texts transposed (a row per quantity, a cell per minute).
-Consecutive minutes of a point repeat everything but their values, and a frame repeats its values in its raw
-texts; stored in rows, deflate finds both.
-
-More: docs/dynamodb.md, "Module notes".
+Item: pk `rb#<point_id>#<kind>`, sk `time_key(bucket start)`, `t`="rb", `z` the body, `v` a version for merges,
+TTL from the newest reading's data time. Body layout and measurements: docs/dynamodb.md, "Module notes".
 """
 
 from __future__ import annotations

@@ -63,9 +63,9 @@ def main() -> None:
                 buffer.mark_flushed(bucket, [at for at, _ in buffer.bucket_rows(bucket)], clock.now())
             buffer.prune(clock.now())
             if minute % 30 == 29:
-                counts = buffer.counts()
-                sizes.append((minute + 1, counts["rows"], counts["bytes"]))
-                print(f"  {minute + 1:4d} min: {counts['rows']:>9,} rows, {counts['bytes'] / MIB:7.1f} MiB", flush=True)
+                rows, size = buffer.rows(), buffer.counts()["bytes"]
+                sizes.append((minute + 1, rows, size))
+                print(f"  {minute + 1:4d} min: {rows:>9,} rows, {size / MIB:7.1f} MiB", flush=True)
         buffer.close()
     steady = [s for s in sizes if s[0] >= KEEP.total_seconds() / 60 + args.minutes + 2]
     rows, size = max((r, b) for _, r, b in steady or sizes)

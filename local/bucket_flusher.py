@@ -25,6 +25,9 @@ from local.workers import Control, _enter, _send, configure_handlers, open_readi
 log = logging.getLogger("local.buckets")
 BUCKET_FLUSH_FAILED = "bucket flush failed; retrying"  # the county host alarms on it (local/app.py FAILURE_LINES)
 FLUSH_EVERY_S = 60.0  # platform seconds between passes (each point's bucket closes every `minutes` platform minutes)
+# Buckets merged per pass at most: a pass stays well inside the supervisor's hang_after_s (≈ 10 ms a merge) even when
+# hours of buckets wait after an outage; the worker starts the next pass at once while `more` is set.
+PER_PASS = 500
 GRACE_S = 60.0  # platform seconds after a bucket's end before it is written: its last minute's frames are in
 
 
@@ -37,22 +40,28 @@ class FlushReport:
     new: int = 0
     pruned: int = 0
     error: str = ""
+    more: bool = False  # more due buckets than one pass takes
 
 
 class BucketFlusher:
     """Writes the buffer's closed buckets to DynamoDB (`merge_bucket`) and marks their rows flushed."""
 
-    def __init__(self, buffer: ReadingBuffer, readings_repo: BucketStore, *, grace_s: float = GRACE_S) -> None:
-        self.buffer, self.repo, self.grace = buffer, readings_repo, timedelta(seconds=grace_s)
+    def __init__(
+        self, buffer: ReadingBuffer, readings_repo: BucketStore, *, grace_s: float = GRACE_S, per_pass: int = PER_PASS
+    ) -> None:
+        self.buffer, self.repo, self.grace, self.per_pass = buffer, readings_repo, timedelta(seconds=grace_s), per_pass
         self.before_mark: Callable[[DueBucket], None] | None = None  # tests: a crash between the merge and the mark
         self.totals = FlushReport()
         self.last_error = ""
 
     def flush_due(self, now: datetime) -> FlushReport:
-        """Merge every bucket that ended `grace` before `now` and has unflushed rows, oldest first; then prune.
-        Raises on the first failure (DynamoDB unavailable, throttled): what is not marked is redone next pass."""
+        """Merge the buckets that ended `grace` before `now` and have unflushed rows, oldest first, at most
+        `per_pass` (`more` says whether others wait); then prune. Raises on the first failure (DynamoDB unavailable,
+        throttled): what is not marked is redone next pass."""
         report = FlushReport()
-        for bucket in self.buffer.due(now, self.grace):
+        due = self.buffer.due(now, self.grace, limit=self.per_pass)
+        report.more = len(due) == self.per_pass
+        for bucket in due:
             rows = self.buffer.bucket_rows(bucket)
             readings = [decode_body(body, bucket.point_id, bucket.kind, at) for at, body in rows]
             new = self.repo.merge_bucket(bucket.point_id, bucket.kind, bucket.start, readings)
@@ -105,9 +114,10 @@ def flush_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
     def run() -> None:
         while not stop.is_set():
             busy.append(time.monotonic())
-            flusher.flush_logged(clock.now())
+            report = flusher.flush_logged(clock.now())
             busy.clear()
-            stop.wait(every_s)
+            if not report.more:  # a backlog (after an outage) is worked off pass after pass, each one bounded
+                stop.wait(every_s)
 
     thread = threading.Thread(target=run, name="bucket-flush", daemon=True)
     thread.start()

@@ -160,14 +160,14 @@ def test_a_late_reading_joins_its_flushed_bucket_and_an_old_redelivery_is_a_dupl
     host.flush_at(T0 + 20 * MINUTE)  # every bucket of these minutes has closed
     later = T0 + 20 * MINUTE + KEEP + 10 * MINUTE
     assert host.flush_at(later).pruned == len(readings)
-    assert host.buffer.counts()["rows"] == 0
+    assert host.buffer.rows() == 0
     late, again = reading("p1", T0 + 3 * MINUTE), reading("p1", T0 + 4 * MINUTE)
     # When the late reading arrives and an old frame is delivered again
     host.backend.meter.reset()
     assert host.readings.put_readings([late, again, late]) == [True, False, False]
     assert host.requests() == 1  # one GetItem for their one bucket
     # Then only the late one waits in the buffer, and the next pass merges it into the bucket already stored
-    assert host.buffer.counts() == host.buffer.counts() | {"rows": 1, "unflushed": 1}
+    assert (host.buffer.rows(), host.buffer.counts()["unflushed"]) == (1, 1)
     report = host.flush_at(later + MINUTE)
     assert (report.buckets, report.new) == (1, 1)
     stored = host.dynamo.readings("p1", ReadingKind.MINUTE, T0, T0 + 10 * MINUTE)
@@ -199,3 +199,20 @@ def test_a_failed_flush_is_logged_and_kept_for_the_next_pass(
     assert host.buffer.counts()["unflushed"] == 10  # kept
     report = host.flusher.flush_logged(T0 + 13 * MINUTE)  # DynamoDB back: the next pass writes them
     assert not report.error and report.new == report.readings > 0
+
+
+def test_a_backlog_of_buckets_is_worked_off_in_bounded_passes(host: Host) -> None:
+    # Given an hour of one point's readings that nothing flushed (DynamoDB was down): 12 or 13 closed buckets
+    host.clock.set(T0 + 70 * MINUTE)  # the last of them (offset up to 4 minutes) ended with its grace
+    host.readings.put_readings(minutes("p1", 0, 60))
+    bounded = BucketFlusher(host.buffer, host.dynamo, grace_s=60, per_pass=5)
+    # When the flusher runs: each pass takes at most per_pass buckets and says whether more wait
+    passes = []
+    while True:
+        report = bounded.flush_due(host.clock.now())
+        passes.append(report.buckets)
+        if not report.more:
+            break
+    # Then every bucket was written once, in passes of at most five
+    assert max(passes) == 5 and sum(passes) == len(host.items("rb#")) >= 12
+    assert host.dynamo.readings("p1", ReadingKind.MINUTE, T0, T0 + 60 * MINUTE) == minutes("p1", 0, 60)

@@ -119,7 +119,7 @@ def test_hostile_input_is_refused(tmp_path: Path, buffer: ReadingBuffer, clock: 
     wrong = ReadingBuffer(tmp_path / "other.db", lambda p, at: at - timedelta(minutes=7), MINUTES, clock)
     with pytest.raises(ValueError, match="does not hold"):
         wrong.insert([reading(0)])
-    assert wrong.counts()["rows"] == 0
+    assert wrong.rows() == 0
     with pytest.raises(ValueError, match="minutes"):
         ReadingBuffer(tmp_path / "x.db", five_minutes, 0, clock)
     with pytest.raises(ValueError, match="keep"):

@@ -174,8 +174,9 @@ _bucket_readings = st.lists(
         point_id=st.just("p"),
         data_time=st.integers(0, 60 * 60 * 10**6 - 1).map(lambda us: T0 + timedelta(microseconds=us)),
         kind=st.just(ReadingKind.MINUTE),
-        values=st.dictionaries(st.sampled_from(sorted(QUANTITIES)), st.floats(allow_nan=False, allow_infinity=False),
-                               max_size=6),  # fmt: skip
+        values=st.dictionaries(
+            st.sampled_from(sorted(QUANTITIES)), st.floats(allow_nan=False, allow_infinity=False), max_size=6
+        ),  # fmt: skip
         flags=st.dictionaries(st.sampled_from(sorted(QUANTITIES)), st.text(min_size=1, max_size=3), max_size=3),
         raw=st.dictionaries(_text, st.dictionaries(_text, _text, max_size=3), max_size=3),
         mn=st.sampled_from(["MN1", "MN2"]) | _text,

@@ -17,6 +17,10 @@ from monitoring.storage.dynamodb._client import time_key
 from monitoring.storage.dynamodb.compact_dictionary import DICTIONARY_V1
 
 MAX_BUCKET_MINUTES = 60  # readers widen a range's lower bound by this much to find the bucket holding its start
+# The kinds the county host buckets (its buffer takes minute and real-time readings; hour and day readings, a few
+# a day, stay one item each): readers of other kinds make no bucket query.
+BUCKETED_KINDS = frozenset({ReadingKind.MINUTE, ReadingKind.REALTIME})
+MAX_BODY_BYTES = 350_000  # DynamoDB refuses items over 400 KB (keys and attributes included)
 BUCKET_V1 = 0x03  # a body's first byte (compact.py's reading and aggregate bodies use 0x01 and 0x02)
 ITEM_TYPE = "rb"
 _WBITS = -15
@@ -201,8 +205,10 @@ def bucket_data_times(body: bytes) -> set[datetime]:
 
 
 def check_bucket_readings(point_id: str, kind: ReadingKind, start: datetime, readings: Sequence[Reading]) -> None:
-    """ValueError unless every reading is the point's, of the kind, within [start, start + MAX_BUCKET_MINUTES)
-    (the window readers search a bucket for)."""
+    """ValueError unless the kind is bucketed and every reading is the point's, of the kind, within
+    [start, start + MAX_BUCKET_MINUTES) (the window readers search a bucket for)."""
+    if kind not in BUCKETED_KINDS:
+        raise ValueError(f"{kind.value} readings are not bucketed (only {sorted(k.value for k in BUCKETED_KINDS)})")
     end = start + MAX_BUCKET_MINUTES * _MINUTE
     for r in readings:
         if r.point_id != point_id or r.kind != kind:

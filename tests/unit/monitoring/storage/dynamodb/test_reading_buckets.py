@@ -160,7 +160,7 @@ def test_a_transposed_row_with_a_missing_cell_is_refused() -> None:
     inflater = zlib.decompressobj(-15, zdict=DICTIONARY_V1)
     lines = (inflater.decompress(body[1:]) + inflater.flush()).decode().split("\n")
     row = next(i for i, line in enumerate(lines) if line.startswith("T")) + 1
-    lines[row] = lines[row].rsplit(",", 1)[0]  # one minute's cell of the first quantity gone
+    lines[row] = lines[row].rsplit("\x1f", 1)[0]  # one minute's cell of the first quantity gone
     squeezer = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=DICTIONARY_V1)
     forged = bytes((BUCKET_V1,)) + squeezer.compress("\n".join(lines).encode()) + squeezer.flush()
     with pytest.raises(ValueError, match="one cell per reading"):

@@ -160,7 +160,7 @@ def test_a_transposed_row_with_a_missing_cell_is_refused() -> None:
     inflater = zlib.decompressobj(-15, zdict=DICTIONARY_V1)
     lines = (inflater.decompress(body[1:]) + inflater.flush()).decode().split("\n")
     row = next(i for i, line in enumerate(lines) if line.startswith("T")) + 1
-    lines[row] = lines[row].rsplit(",", 1)[0]  # one minute's cell of the first quantity gone
+    lines[row] = lines[row].rsplit("\x1f", 1)[0]  # one minute's cell of the first quantity gone
     squeezer = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=DICTIONARY_V1)
     forged = bytes((BUCKET_V1,)) + squeezer.compress("\n".join(lines).encode()) + squeezer.flush()
     with pytest.raises(ValueError, match="one cell per reading"):
@@ -174,8 +174,9 @@ _bucket_readings = st.lists(
         point_id=st.just("p"),
         data_time=st.integers(0, 60 * 60 * 10**6 - 1).map(lambda us: T0 + timedelta(microseconds=us)),
         kind=st.just(ReadingKind.MINUTE),
-        values=st.dictionaries(st.sampled_from(sorted(QUANTITIES)), st.floats(allow_nan=False, allow_infinity=False),
-                               max_size=6),  # fmt: skip
+        values=st.dictionaries(
+            st.sampled_from(sorted(QUANTITIES)), st.floats(allow_nan=False, allow_infinity=False), max_size=6
+        ),  # fmt: skip
         flags=st.dictionaries(st.sampled_from(sorted(QUANTITIES)), st.text(min_size=1, max_size=3), max_size=3),
         raw=st.dictionaries(_text, st.dictionaries(_text, _text, max_size=3), max_size=3),
         mn=st.sampled_from(["MN1", "MN2"]) | _text,

@@ -21,6 +21,7 @@ from typing import Any
 from local.config import LocalSettings
 from local.reading_buffer import BucketStore, DueBucket, ReadingBuffer, decode_body
 from local.workers import Control, _enter, _send, configure_handlers, open_reading_buffer
+from monitoring.ingest.isolate import is_transient
 
 log = logging.getLogger("local.buckets")
 BUCKET_FLUSH_FAILED = "bucket flush failed; retrying"  # the county host alarms on it (local/app.py FAILURE_LINES)
@@ -56,25 +57,40 @@ class BucketFlusher:
 
     def flush_due(self, now: datetime) -> FlushReport:
         """Merge the buckets that ended `grace` before `now` and have unflushed rows, oldest first, at most
-        `per_pass` (`more` says whether others wait); then prune. Raises on the first failure (DynamoDB unavailable,
-        throttled): what is not marked is redone next pass."""
+        `per_pass` (`more` says whether others wait); then prune. Raises on the first outage (DynamoDB unavailable,
+        throttled): what is not marked is redone next pass. A bucket refused for its content (DynamoDB's item size,
+        a malformed row) is left unflushed and named in `error`, and the others go on: one cannot hold up all."""
         report = FlushReport()
         due = self.buffer.due(now, self.grace, limit=self.per_pass)
         report.more = len(due) == self.per_pass
+        refused: list[str] = []
         for bucket in due:
-            rows = self.buffer.bucket_rows(bucket)
-            readings = [decode_body(body, bucket.point_id, bucket.kind, at) for at, body in rows]
-            new = self.repo.merge_bucket(bucket.point_id, bucket.kind, bucket.start, readings)
-            if self.before_mark is not None:
-                self.before_mark(bucket)
-            self.buffer.mark_flushed(bucket, [at for at, _ in rows], now)
+            try:
+                rows, new = self._flush_one(bucket, now)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                refused.append(f"{bucket.point_id}/{bucket.kind.value}@{bucket.start.isoformat()}: {exc!r}")
+                continue
             report.buckets += 1
-            report.readings += len(rows)
+            report.readings += rows
             report.new += new
-            self._add(buckets=1, readings=len(rows), new=new)
+            self._add(buckets=1, readings=rows, new=new)
         report.pruned = self.buffer.prune(now)
         self._add(pruned=report.pruned)
+        if refused:
+            report.error = f"{len(refused)} bucket(s) refused, kept unflushed; first {refused[0]}"[:300]
         return report
+
+    def _flush_one(self, bucket: DueBucket, now: datetime) -> tuple[int, int]:
+        """Merge one bucket with all its rows, then mark those rows; (rows, readings new to DynamoDB)."""
+        rows = self.buffer.bucket_rows(bucket)
+        readings = [decode_body(body, bucket.point_id, bucket.kind, at) for at, body in rows]
+        new = self.repo.merge_bucket(bucket.point_id, bucket.kind, bucket.start, readings)
+        if self.before_mark is not None:
+            self.before_mark(bucket)
+        self.buffer.mark_flushed(bucket, [at for at, _ in rows], now)
+        return len(rows), new
 
     def flush_logged(self, now: datetime) -> FlushReport:
         """`flush_due`, a failure logged (one BUCKET_FLUSH_FAILED line: the HostWorkerFailures alarm counts it) and
@@ -82,10 +98,10 @@ class BucketFlusher:
         try:
             report = self.flush_due(now)
         except Exception as exc:  # DynamoDB unavailable or throttled: the rows stay unflushed, merged next pass
-            self.last_error = repr(exc)[:300]
-            log.error(BUCKET_FLUSH_FAILED, extra={"fields": {"error": self.last_error}})
-            return FlushReport(error=self.last_error)
-        self.last_error = ""
+            report = FlushReport(error=repr(exc)[:300])
+        self.last_error = report.error
+        if report.error:
+            log.error(BUCKET_FLUSH_FAILED, extra={"fields": {"error": report.error}})
         return report
 
     def _add(self, **counts: int) -> None:

@@ -9,7 +9,9 @@ duplicate; a failed flush is logged (the HostWorkerFailures line) and kept for t
 from __future__ import annotations
 
 import logging
+import random
 import socket
+import string
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,6 +42,10 @@ def reading(point: str, at: datetime, kind: ReadingKind = ReadingKind.MINUTE, ua
 
 def minutes(point: str, first: int, last: int) -> list[Reading]:
     return [reading(point, T0 + m * MINUTE) for m in range(first, last)]
+
+
+class Killed(BaseException):
+    """The process dies here (not an error the flusher could handle)."""
 
 
 class Host:
@@ -133,10 +139,10 @@ def test_a_crash_between_the_merge_and_the_mark_is_redone_without_duplicates(hos
 
     def crash(bucket: DueBucket) -> None:
         crashed.append(bucket)
-        raise RuntimeError("killed between the merge and the mark")
+        raise Killed("killed between the merge and the mark")  # nothing after it runs, as with kill -9
 
     host.flusher.before_mark = crash
-    with pytest.raises(RuntimeError, match="killed"):
+    with pytest.raises(Killed):
         host.flush_at(T0 + 12 * MINUTE)
     assert host.buffer.counts()["unflushed"] == 10  # nothing marked
     host.flusher.before_mark = None
@@ -216,3 +222,27 @@ def test_a_backlog_of_buckets_is_worked_off_in_bounded_passes(host: Host) -> Non
     # Then every bucket was written once, in passes of at most five
     assert max(passes) == 5 and sum(passes) == len(host.items("rb#")) >= 12
     assert host.dynamo.readings("p1", ReadingKind.MINUTE, T0, T0 + 60 * MINUTE) == minutes("p1", 0, 60)
+
+
+def test_a_bucket_refused_for_its_content_is_kept_and_named_and_the_others_go_on(
+    host: Host, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given a point whose real-time readings carry large raw texts (random: deflate cannot shrink them), a bucket
+    # beyond DynamoDB's item limit, and another point's ordinary minute readings
+    rng = random.Random(7)
+    host.clock.set(T0 + 20 * MINUTE)
+    huge = [
+        Reading("big", T0 + timedelta(seconds=s), ReadingKind.REALTIME, {"ua": 1.0}, {"ua": "N"},
+                {"Xa01": {"Rtd": "".join(rng.choices(string.ascii_letters, k=3000))}}, "MN02")
+        for s in range(0, 600)
+    ]  # a reading a second for 10 minutes: ≈ 0.7 MB in each full 5-minute bucket  # fmt: skip
+    host.readings.put_readings(huge + minutes("p1", 0, 5))
+    # When the flusher runs
+    with caplog.at_level(logging.ERROR, logger="local.buckets"):
+        report = host.flusher.flush_logged(T0 + 20 * MINUTE)
+    # Then the ordinary bucket is written, the refused one is named in the failure line and kept for the operator
+    assert report.buckets >= 1 and "big/realtime" in report.error and "bucket(s) refused" in report.error
+    assert [r.getMessage() for r in caplog.records] == [BUCKET_FLUSH_FAILED]
+    assert host.dynamo.readings("p1", ReadingKind.MINUTE, T0, T0 + 5 * MINUTE)
+    assert host.buffer.counts()["unflushed"] >= 300  # at least one full bucket's readings wait
+    assert len(host.items("rb#p1")) >= 1

@@ -25,6 +25,7 @@ from local.conditions import Condition
 from local.config import LocalSettings
 from local.notify_worker import notify_main
 from local.queue import RESERVE_REFUSING, FrameQueue, QueueSink
+from local.reading_buffer import BUFFER_FILE, unflushed_left
 from local.scheduler import HANDLER_FAILED
 from local.workers import (
     CAMPAIGN_JOB,
@@ -103,8 +104,15 @@ class Platform:
             else []
         )
         self.archive_workers = [Worker("archive", archive_main, s)] if s.archive_bucket else []
-        # Minute readings in per-point buckets (county host): the buffer's file begins here (its complete_since)
-        self.bucket_workers = [Worker("buckets", flush_main, s)] if s.reading_bucket_minutes else []
+        # Minute readings in per-point buckets (county host): the buffer's file begins here (its complete_since).
+        # Switched off with rows still unflushed, the worker runs on until it has written them (they are nowhere
+        # else); decode then writes one item per reading again.
+        left = unflushed_left(self.data_dir / BUFFER_FILE) if s.store == "dynamodb" else 0
+        if left and not s.reading_bucket_minutes:
+            log.warning(
+                "reading buckets off; flushing the readings the buffer still holds", extra={"fields": {"rows": left}}
+            )
+        self.bucket_workers = [Worker("buckets", flush_main, s)] if s.reading_bucket_minutes or left else []
         if s.reading_bucket_minutes:
             open_reading_buffer(s, self.clock).close()
         self.workers = [

@@ -255,6 +255,17 @@ class ReadingBuffer:
         return int(self._select("SELECT count(*) FROM readings", ())[0][0])
 
 
+def unflushed_left(path: str | Path) -> int:
+    """Rows a reading buffer file still holds unflushed (0: no file), read without creating or changing it."""
+    if not Path(path).is_file():
+        return 0
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        return int(conn.execute("SELECT count(*) FROM readings WHERE flushed_at IS NULL").fetchone()[0])
+    finally:
+        conn.close()
+
+
 class BucketStore(Protocol):
     """What BufferedReadings and the flusher need of the DynamoDB readings repository (buckets on)."""
 

@@ -114,11 +114,12 @@ def configure_handlers(settings: LocalSettings) -> Any:
 
 
 def open_reading_buffer(settings: LocalSettings, clock: Any) -> ReadingBuffer:
-    """The data directory's reading buffer (reading_bucket_minutes set): buckets as reading_buckets.py lays them."""
+    """The data directory's reading buffer: buckets as reading_buckets.py lays them. With reading_bucket_minutes 0
+    (switched off) only to flush what is left: nothing is inserted, and the rows keep the buckets they were given."""
     from local.reading_buffer import BUFFER_FILE, ReadingBuffer
-    from monitoring.storage.dynamodb.reading_buckets import bucket_start
+    from monitoring.storage.dynamodb.reading_buckets import MAX_BUCKET_MINUTES, bucket_start
 
-    minutes = settings.reading_bucket_minutes
+    minutes = settings.reading_bucket_minutes or MAX_BUCKET_MINUTES
 
     def bucket_of(point_id: str, data_time: Any) -> Any:
         return bucket_start(point_id, data_time, minutes)

@@ -243,7 +243,7 @@ def test_with_reading_buckets_minute_readings_reach_dynamodb_as_buckets_the_rule
         assert run.platform_env is not None
         run.platform_env["LOCAL_READING_BUCKET_MINUTES"] = "0"
         run.start_platform()
-        _wait("the buffer flushed", lambda: ((run.status() or {})["workers"]["buckets"].get("unflushed") == 0), 60)
+        _wait("the buffer flushed", lambda: (run.status() or {})["workers"]["buckets"].get("unflushed") == 0, 60)
         run.stop()
         stored = {(p, r.data_time) for p in registered
                   for r in readers.readings.readings(p, ReadingKind.MINUTE, *window)}  # fmt: skip

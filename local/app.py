@@ -216,6 +216,9 @@ class Platform:
         change = self._reserve.update(room is not None)
         if change in ("raised", "holds") and room is not None:
             waiting = {w.name: w.status.get("waiting") for w in self.archive_workers}
+            for w in self.bucket_workers:  # the reading buffer shares the volume: its size, what waits for DynamoDB
+                waiting |= {"buffer_mb": round(w.status.get("bytes", 0) / 2**20, 1)}
+                waiting |= {"buffer_unflushed": w.status.get("unflushed")}
             fields = {"room_mb": round(room / 2**20, 1), "reserve_mb": self.settings.queue_reserve_mb}
             log.error(RESERVE_REFUSING, extra={"fields": fields | {"undecoded": self.queue.depth(), **waiting}})
         elif change == "cleared":

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 import hj212
 from monitoring.clock import Clock, SystemClock
@@ -74,6 +74,9 @@ class Settings(BaseModel):
     archive_items: bool = _env("DECODE_ARCHIVE_ITEMS", True)
     # How long minute readings stay in the store (TTL); hourly and daily aggregates are kept (DESIGN.md §7)
     minute_reading_days: int = _env("MINUTE_READING_DAYS", 400, ge=1, le=36_500)
+    # Readers also read the county host's reading buckets (one item per point per N minutes, docs/dynamodb.md):
+    # true on the county-host stage only; elsewhere no bucket exists and the second query would only cost
+    reading_buckets: bool = _env("READING_BUCKETS", False)
     county_id: str = _env("COUNTY_ID", "rugao")  # the county of the one-runner evaluate handler (local mode)
     rules_shard_enterprises: int = _env("RULES_SHARD_ENTERPRISES", 100, ge=1, le=5000)  # fan-out shard size
     rules_plan_cache_s: float = _env("RULES_PLAN_CACHE_S", 300.0, ge=0, le=3600)  # the scheduler reuses its plan
@@ -109,6 +112,12 @@ class Settings(BaseModel):
     # The sender function the enqueuing functions invoke asynchronously (AWS); "" = none (the local worker polls)
     notify_send_function: str = _env("NOTIFY_SEND_FUNCTION", "")
 
+    @model_validator(mode="after")
+    def _buckets_on_dynamodb(self) -> Settings:
+        if self.reading_buckets and self.store_backend != "dynamodb":
+            raise ValueError(f"READING_BUCKETS needs STORE_BACKEND=dynamodb, not {self.store_backend}")
+        return self
+
     @field_validator("rules_every_minutes")
     @classmethod
     def _cadence(cls, value: int) -> int:
@@ -138,6 +147,7 @@ def _location(settings: Settings) -> StoreLocation:
         dynamodb_endpoint=settings.dynamodb_endpoint,
         table_prefix=settings.dynamodb_table_prefix,
         retention=RetentionPolicy(minute_days=settings.minute_reading_days),
+        reading_buckets=settings.reading_buckets,
     )
 
 
@@ -154,13 +164,14 @@ def settings_from_env(env: Mapping[str, str]) -> Settings:
 _override: Settings | None = None
 _clock_override: Clock | None = None
 _dead_letters_override: DeadLetters | None = None
+_store_wrapper: Callable[[Store], Store] | None = None
 
 
 def configure(settings: Settings | None, *, clock: Clock | None = None) -> None:
     """Use `settings` (and `clock`) instead of the environment and the wall clock (tests, local mode);
     None goes back to the environment."""
-    global _override, _clock_override, _dead_letters_override
-    _override, _clock_override, _dead_letters_override = settings, clock, None
+    global _override, _clock_override, _dead_letters_override, _store_wrapper
+    _override, _clock_override, _dead_letters_override, _store_wrapper = settings, clock, None, None
     reset()
 
 
@@ -169,6 +180,14 @@ def use_dead_letters(dead_letters: DeadLetters | None) -> None:
     global _dead_letters_override
     _dead_letters_override = dead_letters
     get_dead_letters.cache_clear()
+
+
+def use_store_wrapper(wrap: Callable[[Store], Store] | None) -> None:
+    """Replace parts of the store once it is opened (local mode: the county host's buffered readings,
+    local/reading_buffer.py); after `configure`, before the first `get_store`."""
+    global _store_wrapper
+    _store_wrapper = wrap
+    get_store.cache_clear()
 
 
 def reset() -> None:
@@ -299,7 +318,8 @@ def get_dead_letters() -> DeadLetters | None:
 @lru_cache(maxsize=1)
 def get_store() -> Store:
     """Every repository on the configured backend: one store (one sqlite connection) per cold start."""
-    return open_store_at(_location(get_settings()), clock=get_clock())
+    store = open_store_at(_location(get_settings()), clock=get_clock())
+    return store if _store_wrapper is None else _store_wrapper(store)
 
 
 @lru_cache(maxsize=1)

@@ -114,6 +114,9 @@ class StageSettings(BaseModel):
     host_zone: int = 0  # which public subnet (zone) holds the instance and its volume: another after an AZ loss
     host_data_snapshot_id: str = ""  # create the data volume from this snapshot (a restore; docs/deploy.md)
     host_archive_every_s: int = 300  # LOCAL_ARCHIVE_EVERY_S: how often the runner writes the raw archive's objects
+    # LOCAL_READING_BUCKET_MINUTES: minute readings written as one item per point per this many minutes (0 = one per
+    # reading); the API then reads the bucket items too (READING_BUCKETS). docs/deploy.md "The county host".
+    host_reading_bucket_minutes: int = 0
     # Build and runtime platform (China regions: point these at reachable mirrors, docs/deploy.md)
     architecture: str = "arm64"  # every Lambda function and the Fargate task
     container_base_image: str = "python:3.11-slim-bookworm"
@@ -385,6 +388,14 @@ def _check(s: StageSettings) -> None:
             "host_data_snapshot_id must look like snap-0123abcd",
         ),
         (60 <= s.host_archive_every_s <= 3600, "host_archive_every_s must be 60-3600 seconds"),
+        (
+            s.host_reading_bucket_minutes in (0, 5, 10, 15, 30, 60),
+            "host_reading_bucket_minutes must be 0 (off), 5, 10, 15, 30 or 60",
+        ),
+        (
+            s.platform_host or not s.host_reading_bucket_minutes,
+            "host_reading_bucket_minutes needs platform_host (the host's disk holds the readings until written)",
+        ),
         (
             bool(re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._/:@-]{0,254}", s.container_base_image)),
             "bad container_base_image",

@@ -20,10 +20,12 @@ from iot_ingest.handoff import Handoff
 from iot_ingest.memory import MemoryLeases
 from iot_ingest.server import Server
 from local.archive_worker import ARCHIVE_CUT_FAILED, archive_main
+from local.bucket_flusher import BUCKET_FLUSH_FAILED, flush_main
 from local.conditions import Condition
 from local.config import LocalSettings
 from local.notify_worker import notify_main
 from local.queue import RESERVE_REFUSING, FrameQueue, QueueSink
+from local.reading_buffer import BUFFER_FILE, unflushed_left
 from local.scheduler import HANDLER_FAILED
 from local.workers import (
     CAMPAIGN_JOB,
@@ -40,6 +42,7 @@ from local.workers import (
     Worker,
     configure_handlers,
     decode_main,
+    open_reading_buffer,
     rules_main,
 )
 
@@ -60,7 +63,7 @@ RULE_TICK_ALLOWANCE = 10.0  # a rule tick may run 10 × hang_after_s (a catch-up
 BACKLOG_ALARM = "operator alarm: decode backlog"
 DEAD_FRAMES = "dead frames present"  # decode set records aside (queue.db dead_frames): AWS's DeadLetters alarm
 CONDITION_LINES = (BACKLOG_ALARM, RESERVE_REFUSING, DEAD_FRAMES)
-FAILURE_LINES = (ARCHIVE_CUT_FAILED, HANDLER_FAILED, WORKER_HUNG, WORKER_STOPPED, WORKER_EXITED)
+FAILURE_LINES = (ARCHIVE_CUT_FAILED, BUCKET_FLUSH_FAILED, HANDLER_FAILED, WORKER_HUNG, WORKER_STOPPED, WORKER_EXITED)
 NO_RUNS = {"runs": 0, "skipped": 0, "errors": 0, "last_seconds": 0.0, "last_tick": None, "last_result": None}
 
 
@@ -104,7 +107,24 @@ class Platform:
             else []
         )
         self.archive_workers = [Worker("archive", archive_main, s)] if s.archive_bucket else []
-        self.workers = [*self.decode_workers, *self.archive_workers, self.rules_worker, *self.notify_workers]
+        # Minute readings in per-point buckets (county host): the buffer's file begins here (its complete_since).
+        # Switched off with rows still unflushed, the worker runs on until it has written them (they are nowhere
+        # else); decode then writes one item per reading again.
+        left = unflushed_left(self.data_dir / BUFFER_FILE) if s.store == "dynamodb" else 0
+        if left and not s.reading_bucket_minutes:
+            log.warning(
+                "reading buckets off; flushing the readings the buffer still holds", extra={"fields": {"rows": left}}
+            )
+        self.bucket_workers = [Worker("buckets", flush_main, s)] if s.reading_bucket_minutes or left else []
+        if s.reading_bucket_minutes:
+            open_reading_buffer(s, self.clock).close()
+        self.workers = [
+            *self.decode_workers,
+            *self.archive_workers,
+            *self.bucket_workers,
+            self.rules_worker,
+            *self.notify_workers,
+        ]
         cli = {k: v for k, v in self.ingest_table.items()}
         cli.update(host=s.host, port=s.port, health_port=s.health_port, log_level=s.log_level)
         cli.setdefault("listener_id", "local")
@@ -200,6 +220,9 @@ class Platform:
         change = self._reserve.update(room is not None)
         if change in ("raised", "holds") and room is not None:
             waiting = {w.name: w.status.get("waiting") for w in self.archive_workers}
+            for w in self.bucket_workers:  # the reading buffer shares the volume: its size, what waits for DynamoDB
+                waiting |= {"buffer_mb": round(w.status.get("bytes", 0) / 2**20, 1)}
+                waiting |= {"buffer_unflushed": w.status.get("unflushed")}
             fields = {"room_mb": round(room / 2**20, 1), "reserve_mb": self.settings.queue_reserve_mb}
             log.error(RESERVE_REFUSING, extra={"fields": fields | {"undecoded": self.queue.depth(), **waiting}})
         elif change == "cleared":
@@ -276,7 +299,7 @@ class Platform:
     async def run(self) -> None:
         self._build()
         loop = asyncio.get_running_loop()
-        for worker in [*self.decode_workers, *self.archive_workers]:
+        for worker in [*self.decode_workers, *self.archive_workers, *self.bucket_workers]:
             worker.start()
         left = self.queue.depth()
         if left:
@@ -318,7 +341,7 @@ class Platform:
         await self.server.shutdown()
         reporter.cancel()
         await asyncio.to_thread(self.rules_worker.stop, 30.0)
-        await asyncio.gather(*(asyncio.to_thread(w.stop, 30.0) for w in self.notify_workers))
+        await asyncio.gather(*(asyncio.to_thread(w.stop, 30.0) for w in [*self.notify_workers, *self.bucket_workers]))
         draining = [*self.decode_workers, *self.archive_workers]  # the listener has stopped: both drain the queue
         await asyncio.gather(*(asyncio.to_thread(w.stop, DRAIN_TIMEOUT_S + 10.0) for w in draining))
         self._write_status()  # with the workers' last status (Worker.stop waited for it)

@@ -25,6 +25,7 @@ from iot_ingest.settings_layers import ExplicitSettings, Layer, environment, loa
 
 ENV_PREFIX = "LOCAL_"
 RULE_CADENCES = (1, 2, 3, 5, 10, 15)  # monitoring.rules.shards.CADENCES: minutes that divide the hour
+READING_BUCKET_MINUTES = (0, 5, 10, 15, 30, 60)  # 0 = off; the rest divide the hour (reading_buckets.py: ≤ 60)
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")  # S3's general purpose bucket names
 _TABLE_PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,200}")  # DynamoDB table names allow these; "-<table>" is appended
 
@@ -120,6 +121,11 @@ class LocalSettings(ExplicitSettings):
     archive_chain: bool = _opt(
         True, "chain each archive object here; false where the stack's ChainArchive function chains the deliveries"
     )
+    reading_bucket_minutes: int = _opt(
+        0,
+        "store=dynamodb: keep minute and real-time readings in DATA_DIR/readings.db and write them to DynamoDB as one "
+        "item per point per this many minutes (5, 10, 15, 30 or 60; 0 = off: one item per reading)",
+    )
     api: bool = _opt(True, "serve the HTTP API (/api/v1); false on AWS, where Chalice serves it")
     notify: bool = _opt(True, "run the notify worker; false on AWS, where the stream-triggered Lambdas send")
     scheduled_jobs: bool = _opt(
@@ -183,7 +189,12 @@ def _validate_aws(s: LocalSettings) -> None:
         raise ConfigError(f"dynamodb_region: not a region name: {s.dynamodb_region!r}")
     if s.archive_bucket and (not _BUCKET.fullmatch(s.archive_bucket) or ".." in s.archive_bucket):
         raise ConfigError(f"archive_bucket: not an S3 bucket name: {s.archive_bucket!r}")
+    if s.reading_bucket_minutes not in READING_BUCKET_MINUTES:
+        choices, got = READING_BUCKET_MINUTES, s.reading_bucket_minutes
+        raise ConfigError(f"reading_bucket_minutes: one of {choices} (0 = off), got {got}")
     if s.store != "dynamodb":
+        if s.reading_bucket_minutes:
+            raise ConfigError("reading_bucket_minutes: buckets are DynamoDB items; set store=dynamodb or 0")
         if s.dynamodb_endpoint:
             raise ConfigError("dynamodb_endpoint: set, but store is sqlite (set store=dynamodb)")
         return

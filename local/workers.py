@@ -20,9 +20,12 @@ from collections.abc import Callable, Mapping
 from datetime import timedelta
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from local.config import LocalSettings
+
+if TYPE_CHECKING:
+    from local.reading_buffer import ReadingBuffer
 
 log = logging.getLogger("local.workers")
 DB_FILE = "gongkuang.db"  # the data directory's store and frame queue (docs/local.md "Data directory")
@@ -82,6 +85,9 @@ def wiring_settings(settings: LocalSettings, env: Mapping[str, str] | None = Non
                 "dynamodb_endpoint": settings.dynamodb_endpoint,
                 **aws,
                 **common,
+                # the host writes buckets (reading_bucket_minutes): its own readers must read them, whatever the
+                # stage says; the stage sets READING_BUCKETS on the county host anyway (buckets written before)
+                "reading_buckets": from_env.reading_buckets or bool(settings.reading_bucket_minutes),
             }
         )
     return _wiring.Settings(
@@ -105,6 +111,49 @@ def configure_handlers(settings: LocalSettings) -> Any:
     clock = PlatformClock(load_timeline(settings.path, accel=settings.accel, sim_start=settings.start()))
     _wiring.configure(wiring_settings(settings), clock=clock)
     return clock
+
+
+def open_reading_buffer(settings: LocalSettings, clock: Any) -> ReadingBuffer:
+    """The data directory's reading buffer: buckets as reading_buckets.py lays them. With reading_bucket_minutes 0
+    (switched off) only to flush what is left: nothing is inserted, and the rows keep the buckets they were given."""
+    from local.reading_buffer import BUFFER_FILE, ReadingBuffer
+    from monitoring.storage.dynamodb.reading_buckets import MAX_BUCKET_MINUTES, bucket_start
+
+    minutes = settings.reading_bucket_minutes or MAX_BUCKET_MINUTES
+
+    def bucket_of(point_id: str, data_time: Any) -> Any:
+        return bucket_start(point_id, data_time, minutes)
+
+    return ReadingBuffer(settings.path / BUFFER_FILE, bucket_of, minutes, clock)
+
+
+def use_reading_buffer(settings: LocalSettings, clock: Any) -> None:
+    """Decode's and the rules' readings through the reading buffer (reading_bucket_minutes set; else nothing): the
+    store's readings and the rules' sample reader become BufferedReadings over the buffer and DynamoDB's readings."""
+    if not settings.reading_bucket_minutes:
+        return
+    from dataclasses import replace
+    from functools import partial
+
+    from functions import _wiring
+    from local.reading_buffer import BufferedReadings
+    from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
+    from monitoring.storage.dynamodb.rule_samples import DynamoDBSampleReader
+
+    def wrap(store: Any) -> Any:
+        dynamo = store.readings
+        if not isinstance(dynamo, DynamoDBReadingsRepository):  # _validate_aws requires store=dynamodb
+            raise TypeError(f"reading buffer needs DynamoDB readings, got {type(dynamo).__name__}")
+        buffer = open_reading_buffer(settings, clock)
+        buffered = BufferedReadings(buffer, dynamo, clock, future_tolerance=dynamo.future_tolerance)
+
+        def close() -> None:
+            buffer.close()
+            store.close()
+
+        return replace(store, readings=buffered, sample_reader=partial(DynamoDBSampleReader, buffered), close=close)
+
+    _wiring.use_store_wrapper(wrap)
 
 
 def _die_with_parent(parent_pid: int) -> None:
@@ -196,7 +245,7 @@ def decode_main(
     until stopped."""
     _enter(settings, parent_pid, f"decode-{shard}")
     control = Control(control_conn)
-    configure_handlers(settings)
+    use_reading_buffer(settings, configure_handlers(settings))
     from functions import _wiring, on_frame_batch
     from local.pipeline import DecodeLoop
     from local.queue import FrameQueue, QueueDeadLetters
@@ -253,6 +302,7 @@ def rules_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
     _enter(settings, parent_pid, "rules")
     control = Control(control_conn)
     clock = configure_handlers(settings)
+    use_reading_buffer(settings, clock)
     from functions import (
         every_fifteen_minutes_campaign,
         every_fifteen_minutes_maintenance_reminders,

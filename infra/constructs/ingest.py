@@ -72,9 +72,11 @@ HOST_BACKLOG_PATTERN = '"operator alarm: decode backlog"'
 # the AWS stages' DeadLetters alarm (decode's dead-letter queue not empty) on the host.
 HOST_DEAD_FRAMES_PATTERN = '"dead frames present"'
 # The runner's failures that a Lambda error or dead letter would show on AWS: a worker killed or restarted, an
-# archive cut or a rule tick failed (each retried; one line each, a failing rule job's repeated until a tick works).
+# archive cut, a bucket flush or a rule tick failed (each retried; one line each, a failing rule job's repeated until a
+# tick works).
 HOST_FAILURE_LINES = (
     "archive cut failed; retrying",
+    "bucket flush failed; retrying",
     "scheduled handler failed",
     "worker hung; killing it",
     "worker stopped; killing it",

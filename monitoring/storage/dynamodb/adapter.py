@@ -72,14 +72,20 @@ class DynamoDBBackend:
         clock: Clock | None = None,
         archive_days: int | None = None,
         purge_by_scan: bool = False,
+        reading_buckets: bool = False,
     ) -> Store:
         """Every repository on this backend (the rules area's on the `state` table). `purge_by_scan` lets
         `purge_expired` scan and delete (local use, tests); left False, it returns 0 because DynamoDB's own TTL
-        deletes expired items."""
+        deletes expired items. `reading_buckets`: readers also read the county host's reading buckets."""
         policy = retention or RetentionPolicy()
         m = self.models
         readings = DynamoDBReadingsRepository(
-            m.readings, self.client, retention=policy, clock=clock, scan_purge=purge_by_scan
+            m.readings,
+            self.client,
+            retention=policy,
+            clock=clock,
+            scan_purge=purge_by_scan,
+            reading_buckets=reading_buckets,
         )
         registry = DynamoDBRegistryRepository(m.registry, clock)
         counties = ListCounties(m.state, locator(registry))
@@ -130,13 +136,21 @@ def open_dynamodb_store(
     aws_secret_access_key: str | None = None,
     archive_days: int | None = None,
     purge_by_scan: bool = False,
+    reading_buckets: bool = False,
 ) -> Store:
     """Open the DynamoDB store `table_prefix` in `region` (None: botocore's own resolution, e.g. AWS_REGION in
-    Lambda), or at `host` (DynamoDB Local's URL). `meter` counts its requests and capacity units."""
+    Lambda), or at `host` (DynamoDB Local's URL). `meter` counts its requests and capacity units.
+    `reading_buckets`: readers also read the reading buckets the county host writes (reading_buckets.py)."""
     conn = Connection(
         region=region, host=host, aws_access_key_id=aws_access_key_id, aws_secret_access_key=aws_secret_access_key
     )
     backend = DynamoDBBackend(conn, table_prefix, meter or CapacityMeter())
     if create_tables:
         backend.create_tables()
-    return backend.store(retention=retention, clock=clock, archive_days=archive_days, purge_by_scan=purge_by_scan)
+    return backend.store(
+        retention=retention,
+        clock=clock,
+        archive_days=archive_days,
+        purge_by_scan=purge_by_scan,
+        reading_buckets=reading_buckets,
+    )

@@ -64,6 +64,13 @@ def encode_reading(reading: Reading) -> bytes | None:
     """The body of a reading item, or None when the reading holds what the layout cannot carry (a line break in
     its MN, a separator inside a raw text, a quantity added after format 1): the caller writes the legacy body.
     Point, kind and data time are the item's key and are not repeated."""
+    text = reading_text(reading)
+    return None if text is None else _deflate(text, READING_V1)
+
+
+def reading_text(reading: Reading) -> str | None:
+    """The text a compact reading body deflates (reading buckets deflate many under one stream), or None when
+    the layout cannot carry the reading (see `encode_reading`)."""
     mn = reading.mn
     values = reading.values
     if _LINE in mn or not values.keys() <= _KNOWN:  # (a quantity newer than format 1 would be dropped)
@@ -75,7 +82,7 @@ def encode_reading(reading: Reading) -> bytes | None:
         return None
     received = reading.received_at
     default_flags = flags.keys() == values.keys() and all(f == "N" for f in flags.values())
-    text = _LINE.join(
+    return _LINE.join(
         (
             mn,
             "" if received is None else _micros(received - reading.data_time),
@@ -85,7 +92,6 @@ def encode_reading(reading: Reading) -> bytes | None:
             joined,
         )
     )
-    return _deflate(text, READING_V1)
 
 
 def _shape(text: str) -> list[tuple[str, int, tuple[str, ...]]]:
@@ -105,7 +111,16 @@ def decode_reading(body: bytes, point_id: str, kind: ReadingKind, data_time: dat
     """A reading from its item's body and key. ValueError or InvalidInputError (the Reading's own checks: a
     non-finite value, an unknown quantity) on a body that is not one."""
     try:
-        mn, received, value_text, flag_text, shape_text, joined = _inflate(body, READING_V1).split(_LINE)
+        text = _inflate(body, READING_V1)
+    except (ValueError, zlib.error, UnicodeDecodeError) as exc:
+        raise ValueError(f"malformed reading body: {exc}") from exc
+    return reading_from_text(text, point_id, kind, data_time)
+
+
+def reading_from_text(text: str, point_id: str, kind: ReadingKind, data_time: datetime) -> Reading:
+    """The reading `reading_text` wrote; ValueError or InvalidInputError as `decode_reading` raises them."""
+    try:
+        mn, received, value_text, flag_text, shape_text, joined = text.split(_LINE)
         numbers = value_text.split(",")
         if len(numbers) != len(QUANTITY_ORDER):
             raise ValueError("wrong number of value slots")

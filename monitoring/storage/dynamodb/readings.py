@@ -5,20 +5,37 @@ More: docs/dynamodb.md, "Module notes".
 
 from __future__ import annotations
 
+import heapq
 import json
 import zlib
-from collections.abc import Container, Sequence
-from datetime import UTC, date, datetime
+from collections.abc import Container, Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from botocore.exceptions import BotoCoreError, ClientError
+
+from monitoring._time import require_utc
 from monitoring.clock import Clock
+from monitoring.errors import InvalidInputError, StorageUnavailableError
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind
 from monitoring.storage import codec
 from monitoring.storage.base.readings import ReadingsRepositoryBase
 from monitoring.storage.dynamodb import compact, schema
-from monitoring.storage.dynamodb._client import put_new, time_key, time_range, translate, write_all
+from monitoring.storage.dynamodb import reading_buckets as rb
+from monitoring.storage.dynamodb._client import (
+    CONDITION_FAILED,
+    put_new,
+    time_key,
+    time_range,
+    translate,
+    write_all,
+)
 from monitoring.storage.dynamodb.models import ExpiringItem, ReadingItem
-from monitoring.storage.retention import RetentionPolicy
+from monitoring.storage.retention import RetentionPolicy, expires_at
+
+MERGE_ATTEMPTS = 8  # a bucket's writers are one host's flusher (and its redo): a lost race is rare
+_BUCKET_REACH = timedelta(minutes=rb.MAX_BUCKET_MINUTES)
+_ONE_US = timedelta(microseconds=1)
 
 
 def _ttl(epoch: int | None) -> datetime | None:
@@ -63,6 +80,22 @@ def _aggregate_body(aggregate: Aggregate) -> bytes:
     return compact.encode_aggregate(aggregate) or zlib.compress(codec.dumps(aggregate).encode(), 6)
 
 
+def _union(
+    first: Iterable[tuple[str, Reading | None]], second: Iterable[tuple[str, Reading | None]], limit: int | None
+) -> Iterator[tuple[str, Reading | None]]:
+    """Two ascending (key, reading) streams merged ascending, each key once (the first stream's wins: a reading
+    is the same in both layouts); at most `limit`."""
+    previous, count = None, 0
+    for key, reading in heapq.merge(first, second, key=lambda pair: pair[0]):
+        if key == previous:
+            continue
+        previous = key
+        yield (key, reading)
+        count += 1
+        if limit is not None and count >= limit:
+            return
+
+
 class DynamoDBReadingsRepository(ReadingsRepositoryBase):
     def __init__(
         self,
@@ -72,11 +105,15 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
         retention: RetentionPolicy | None = None,
         clock: Clock | None = None,
         scan_purge: bool = False,
+        reading_buckets: bool = False,
     ) -> None:
         super().__init__(retention=retention, clock=clock)
         self._readings = readings
         self._client, self._table = client, readings.Meta.table_name  # the models' client (adapter.bind_client)
         self._scan_purge = scan_purge
+        # Readers also read the county host's buckets (rb#); off, they make exactly the one query per read as
+        # before (the serverless stages write no buckets and must not pay for a second query).
+        self.reading_buckets = reading_buckets
 
     def _insert_readings(self, items: Sequence[tuple[Reading, int | None]]) -> list[bool]:
         return write_all(items, lambda it: (it[0].point_id, it[0].kind, it[0].data_time), self._insert_one)
@@ -109,7 +146,33 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
                     consistent_read=True,
                 )
             )
-        return _reading(found[0], point_id, kind) if found else None
+        latest = _reading(found[0], point_id, kind) if found else None
+        if not self.reading_buckets or kind not in rb.BUCKETED_KINDS:
+            return latest
+        bucketed = self._latest_in_buckets(point_id, kind, horizon)
+        if latest is None or (bucketed is not None and bucketed.data_time > latest.data_time):
+            return bucketed
+        return latest
+
+    def _latest_in_buckets(self, point_id: str, kind: ReadingKind, horizon: str) -> Reading | None:
+        """The newest bucketed reading at or before `horizon`: from the bucket that starts last among those holding
+        one (a bucket starting at or before the horizon may hold only readings beyond it; then the one before).
+        Buckets of one size never overlap; after the host's bucket size grows, an older-starting longer bucket can
+        hold newer readings until the next one is written (docs/dynamodb.md)."""
+        with translate("get latest reading"):
+            for item in self._readings.query(
+                rb.bucket_pk(point_id, kind),
+                self._readings.sk <= horizon,
+                scan_index_forward=False,
+                consistent_read=True,
+                page_size=2,
+            ):
+                if item.z is None:
+                    continue
+                held = [r for key, r in rb.decode_bucket(item.z, point_id, kind) if key <= horizon]
+                if held:
+                    return held[-1]
+        return None
 
     def _query_readings(
         self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, limit: int, *, consistent: bool = True
@@ -126,7 +189,41 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
                 page_size=min(limit, 1000),
             )
             found = (_reading(item, point_id, kind) for item in items)
-            return [r for r in found if r is not None]
+            minutes = [r for r in found if r is not None]
+        if not self.reading_buckets or kind not in rb.BUCKETED_KINDS:
+            return minutes
+        keyed = self._bucketed(point_id, kind, start, end, (), consistent=consistent)
+        merged = _union([(time_key(r.data_time), r) for r in minutes], keyed, limit)
+        return [r for _, r in merged if r is not None]
+
+    def _bucketed(
+        self,
+        point_id: str,
+        kind: ReadingKind,
+        start: datetime,
+        end: datetime,
+        known: Container[str],
+        *,
+        consistent: bool,
+    ) -> list[tuple[str, Reading | None]]:
+        """(key, reading) of the bucketed readings in [start, end), ascending; None for a key in `known`. The
+        buckets searched start up to MAX_BUCKET_MINUTES before `start` (the one holding `start` may)."""
+        bounds = time_range(start - _BUCKET_REACH + _ONE_US, end)
+        if bounds is None:
+            return []
+        first, last = time_key(start), time_key(end - _ONE_US)
+        out: list[tuple[str, Reading | None]] = []
+        with translate("query reading buckets"):
+            for item in self._readings.query(
+                rb.bucket_pk(point_id, kind),
+                self._readings.sk.between(*bounds),
+                consistent_read=consistent,
+                page_size=1000,
+            ):
+                if item.z is not None:
+                    held = rb.decode_bucket_keyed(item.z, point_id, kind, known)
+                    out.extend((key, r) for key, r in held if first <= key <= last)
+        return out
 
     def settled_readings(self, point_id: str, kind: ReadingKind, start: datetime, end: datetime) -> list[Reading]:
         """`readings` read eventually consistent (half the read units): for minutes older than a second or two,
@@ -151,7 +248,113 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
                     out.append((key, None))
                 elif (reading := _reading(item, point_id, kind)) is not None:
                     out.append((key, reading))
-        return out
+        if not self.reading_buckets or kind not in rb.BUCKETED_KINDS:
+            return out
+        return list(_union(out, self._bucketed(point_id, kind, start, end, known, consistent=False), None))
+
+    # ---- reading buckets: the county host's minute readings, many per item (reading_buckets.py) ----------
+    def merge_bucket(self, point_id: str, kind: ReadingKind, start: datetime, readings: Sequence[Reading]) -> int:
+        """Make the stored bucket (point, kind, start) hold the union of what it holds and `readings` (by data
+        time; a reading never changes, so the stored one wins); returns how many of `readings` were new to it.
+
+        Put-if-absent first; when the bucket exists, a consistent read, the union, and a put conditional on the
+        version read (again on a lost race, at most MERGE_ATTEMPTS times). Redoing a merge writes nothing."""
+        kind = ReadingKind(kind)
+        start = require_utc(start, "start")
+        try:
+            rb.check_bucket_readings(point_id, kind, start, readings)
+        except ValueError as exc:
+            raise InvalidInputError(str(exc)) from exc
+        incoming: dict[datetime, Reading] = {}
+        for r in readings:
+            incoming.setdefault(r.data_time, r)
+        if not incoming:
+            return 0
+        key = self._bucket_key(point_id, kind, start)
+        if self._put_bucket(key, kind, list(incoming.values()), None):
+            return len(incoming)
+        for _ in range(MERGE_ATTEMPTS):
+            found = self._get_bucket(key)
+            if found is None:  # gone since (its TTL passed): start it again
+                if self._put_bucket(key, kind, list(incoming.values()), None):
+                    return len(incoming)
+                continue
+            version, body = found
+            held = {r.data_time: r for _, r in rb.decode_bucket(body, point_id, kind)}
+            new = [r for at, r in incoming.items() if at not in held]
+            if not new:
+                return 0
+            if self._put_bucket(key, kind, [*held.values(), *new], version):
+                return len(new)
+        raise StorageUnavailableError(f"merge reading bucket {key[schema.PK]['S']}: lost {MERGE_ATTEMPTS} races")
+
+    def bucket_times(self, point_id: str, kind: ReadingKind, start: datetime) -> set[datetime]:
+        """The data times the stored bucket (point, kind, start) holds; empty when there is none."""
+        found = self._get_bucket(self._bucket_key(point_id, ReadingKind(kind), require_utc(start, "start")))
+        return set() if found is None else rb.bucket_data_times(found[1])
+
+    @staticmethod
+    def _bucket_key(point_id: str, kind: ReadingKind, start: datetime) -> dict[str, Any]:
+        return {schema.PK: {"S": rb.bucket_pk(point_id, kind)}, schema.SK: {"S": time_key(start)}}
+
+    def _get_bucket(self, key: dict[str, Any]) -> tuple[int, bytes] | None:
+        """(version, body) of a stored bucket, read consistently; None when there is none."""
+        try:
+            found = self._client.get_item(
+                TableName=self._table, Key=key, ConsistentRead=True, ReturnConsumedCapacity="TOTAL"
+            )
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            raise StorageUnavailableError(f"get reading bucket: {code or exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailableError(f"get reading bucket: {exc}") from exc
+        item = found.get("Item")
+        if not item:
+            return None
+        return int(item["v"]["N"]), bytes(item["z"]["B"])
+
+    def _put_bucket(
+        self, key: dict[str, Any], kind: ReadingKind, readings: Sequence[Reading], version: int | None
+    ) -> bool:
+        """Write the bucket holding `readings`: if absent (version None) or still at `version`. False when the
+        condition failed (it exists, or another writer moved it on)."""
+        body = rb.encode_bucket(readings)
+        if len(body) > rb.MAX_BODY_BYTES:  # DynamoDB would refuse it on every retry: say why instead
+            raise InvalidInputError(
+                f"reading bucket {key[schema.PK]['S']} at {key[schema.SK]['S']} would hold {len(body)} bytes, "
+                f"beyond DynamoDB's item limit: use shorter buckets"
+            )
+        item: dict[str, Any] = {
+            **key,
+            schema.ITEM_TYPE: {"S": rb.ITEM_TYPE},
+            "z": {"B": body},
+            "v": {"N": str(1 if version is None else version + 1)},
+        }
+        newest = max(r.data_time for r in readings)
+        ttl = expires_at(newest, self.retention.reading_days(kind))
+        if ttl is not None:
+            item[schema.TTL_ATTRIBUTE] = {"N": str(ttl)}
+        if version is None:
+            condition: dict[str, Any] = {
+                "ConditionExpression": "attribute_not_exists (#0)",
+                "ExpressionAttributeNames": {"#0": schema.PK},
+            }
+        else:
+            condition = {
+                "ConditionExpression": "#0 = :0",
+                "ExpressionAttributeNames": {"#0": "v"},
+                "ExpressionAttributeValues": {":0": {"N": str(version)}},
+            }
+        try:
+            self._client.put_item(TableName=self._table, Item=item, ReturnConsumedCapacity="TOTAL", **condition)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code == CONDITION_FAILED:
+                return False
+            raise StorageUnavailableError(f"put reading bucket: {code or exc}") from exc
+        except BotoCoreError as exc:
+            raise StorageUnavailableError(f"put reading bucket: {exc}") from exc
+        return True
 
     def _put_aggregate(self, aggregate: Aggregate, ttl: int | None) -> None:
         item = self._readings(

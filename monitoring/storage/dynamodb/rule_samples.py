@@ -5,14 +5,23 @@ More: docs/dynamodb.md, "Module notes".
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from monitoring.evaluation.models import Sample
-from monitoring.readings.models import ReadingKind
+from monitoring.readings.models import Reading, ReadingKind
 from monitoring.rules.sample_cache import CachedSampleReader, to_sample
 from monitoring.storage.dynamodb._client import time_key
-from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
+
+
+class KeyedReadings(Protocol):
+    """Where the windows are read: DynamoDBReadingsRepository, or the county host's buffer over it
+    (local/reading_buffer.py BufferedReadings)."""
+
+    def settled_readings_keyed(
+        self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, known: Container[str]
+    ) -> list[tuple[str, Reading | None]]: ...
 
 
 class DynamoDBSampleReader:
@@ -20,7 +29,7 @@ class DynamoDBSampleReader:
 
     def __init__(
         self,
-        readings: DynamoDBReadingsRepository,
+        readings: KeyedReadings,
         *,
         cache: bool = True,
         tail_min: int = 5,

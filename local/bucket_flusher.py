@@ -1,0 +1,160 @@
+"""The bucket flusher (reading_bucket_minutes set): every minute, each closed bucket of the reading buffer that has
+rows not yet flushed is merged into its DynamoDB bucket item (all of the buffer's rows of that bucket), then those
+rows are marked flushed; flushed rows are pruned `keep` later. A crash between the merge and the mark redoes the
+merge, which then finds nothing new and writes nothing (merge_bucket is idempotent).
+
+More: docs/local.md, "Module notes" (bucket_flusher).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from multiprocessing.connection import Connection
+from typing import Any
+
+from local.config import LocalSettings
+from local.reading_buffer import BucketStore, DueBucket, ReadingBuffer, decode_body
+from local.workers import Control, _enter, _send, configure_handlers, open_reading_buffer
+from monitoring.ingest.isolate import is_transient
+
+log = logging.getLogger("local.buckets")
+BUCKET_FLUSH_FAILED = "bucket flush failed; retrying"  # the county host alarms on it (local/app.py FAILURE_LINES)
+FLUSH_EVERY_S = 60.0  # platform seconds between passes (each point's bucket closes every `minutes` platform minutes)
+# Buckets merged per pass at most: a pass stays well inside the supervisor's hang_after_s (≈ 10 ms a merge) even when
+# hours of buckets wait after an outage; the worker starts the next pass at once while `more` is set.
+PER_PASS = 500
+GRACE_S = 60.0  # platform seconds after a bucket's end before it is written: its last minute's frames are in
+
+
+@dataclass
+class FlushReport:
+    """One pass: buckets merged, readings sent and new to DynamoDB, rows pruned; the error that ended it, if any."""
+
+    buckets: int = 0
+    readings: int = 0
+    new: int = 0
+    pruned: int = 0
+    error: str = ""
+    more: bool = False  # more due buckets than one pass takes
+
+
+class BucketFlusher:
+    """Writes the buffer's closed buckets to DynamoDB (`merge_bucket`) and marks their rows flushed."""
+
+    def __init__(
+        self, buffer: ReadingBuffer, readings_repo: BucketStore, *, grace_s: float = GRACE_S, per_pass: int = PER_PASS
+    ) -> None:
+        self.buffer, self.repo, self.grace, self.per_pass = buffer, readings_repo, timedelta(seconds=grace_s), per_pass
+        self.before_mark: Callable[[DueBucket], None] | None = None  # tests: a crash between the merge and the mark
+        self.totals = FlushReport()
+        self.last_error = ""
+
+    def flush_due(self, now: datetime) -> FlushReport:
+        """Merge the buckets that ended `grace` before `now` and have unflushed rows, oldest first, at most
+        `per_pass` (`more` says whether others wait); then prune. Raises on the first outage (DynamoDB unavailable,
+        throttled): what is not marked is redone next pass. A bucket refused for its content (DynamoDB's item size,
+        a malformed row) is left unflushed and named in `error`, and the others go on: one cannot hold up all."""
+        report = FlushReport()
+        due = self.buffer.due(now, self.grace, limit=self.per_pass)
+        report.more = len(due) == self.per_pass
+        refused: list[str] = []
+        for bucket in due:
+            try:
+                rows, new = self._flush_one(bucket, now)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                refused.append(f"{bucket.point_id}/{bucket.kind.value}@{bucket.start.isoformat()}: {exc!r}")
+                continue
+            report.buckets += 1
+            report.readings += rows
+            report.new += new
+            self._add(buckets=1, readings=rows, new=new)
+        report.pruned = self.buffer.prune(now)
+        self._add(pruned=report.pruned)
+        if refused:
+            report.error = f"{len(refused)} bucket(s) refused, kept unflushed; first {refused[0]}"[:300]
+        return report
+
+    def _flush_one(self, bucket: DueBucket, now: datetime) -> tuple[int, int]:
+        """Merge one bucket with all its rows, then mark those rows; (rows, readings new to DynamoDB)."""
+        rows = self.buffer.bucket_rows(bucket)
+        readings = [decode_body(body, bucket.point_id, bucket.kind, at) for at, body in rows]
+        new = self.repo.merge_bucket(bucket.point_id, bucket.kind, bucket.start, readings)
+        if self.before_mark is not None:
+            self.before_mark(bucket)
+        self.buffer.mark_flushed(bucket, [at for at, _ in rows], now)
+        return len(rows), new
+
+    def flush_logged(self, now: datetime) -> FlushReport:
+        """`flush_due`, a failure logged (one BUCKET_FLUSH_FAILED line: the HostWorkerFailures alarm counts it) and
+        kept in `last_error`, not raised: the worker retries it on its next pass."""
+        try:
+            report = self.flush_due(now)
+        except Exception as exc:  # DynamoDB unavailable or throttled: the rows stay unflushed, merged next pass
+            report = FlushReport(error=repr(exc)[:300])
+        self.last_error = report.error
+        if report.error:
+            log.error(BUCKET_FLUSH_FAILED, extra={"fields": {"error": report.error}})
+        return report
+
+    def _add(self, **counts: int) -> None:
+        for name, n in counts.items():
+            setattr(self.totals, name, getattr(self.totals, name) + n)
+
+
+def flush_main(settings: LocalSettings, control_conn: Connection, conn: Connection, parent_pid: int) -> None:
+    """Process entry: a flush pass every FLUSH_EVERY_S until stopped. A stop flushes nothing early: buckets close
+    on time, and their rows wait on disk for the next start."""
+    _enter(settings, parent_pid, "buckets")
+    control = Control(control_conn)
+    clock = configure_handlers(settings)
+    from functions import _wiring
+    from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
+
+    buffer = open_reading_buffer(settings, clock)
+    readings = _wiring.get_store().readings
+    if not isinstance(readings, DynamoDBReadingsRepository):  # config requires store=dynamodb with buckets
+        raise TypeError(f"the bucket flusher needs DynamoDB readings, got {type(readings).__name__}")
+    flusher = BucketFlusher(buffer, readings)
+    busy: list[float] = []
+    stop = threading.Event()
+    every_s = max(0.5, FLUSH_EVERY_S / settings.accel)  # a platform minute (under --accel, sooner in wall time)
+
+    def run() -> None:
+        while not stop.is_set():
+            busy.append(time.monotonic())
+            report = flusher.flush_logged(clock.now())
+            busy.clear()
+            if not report.more:  # a backlog (after an outage) is worked off pass after pass, each one bounded
+                stop.wait(every_s)
+
+    thread = threading.Thread(target=run, name="bucket-flush", daemon=True)
+    thread.start()
+
+    def status() -> dict[str, Any]:
+        t = flusher.totals
+        shown: dict[str, Any] = {
+            "pid": os.getpid(),
+            "busy_s": round(time.monotonic() - busy[0], 3) if busy else 0.0,
+            "buckets": t.buckets,
+            "flushed": t.readings,
+            "new": t.new,
+            "pruned": t.pruned,
+            "last_error": flusher.last_error,
+        }
+        return shown | buffer.counts()
+
+    while not control.wait(settings.status_every_s):
+        _send(conn, status())
+    stop.set()
+    thread.join(30.0)
+    _send(conn, status())
+    buffer.close()
+    log.info("worker stopped", extra={"fields": {"worker": "buckets", "flushed": flusher.totals.readings}})

@@ -79,6 +79,7 @@ class Platform:
         self._backlog = Condition(settings.log_every_s)  # the oldest undecoded frame waited past backlog_alarm_s
         self._reserve = Condition(settings.log_every_s)  # the queue's volume is down to its reserve: append refuses
         self._dead = Condition(settings.log_every_s)  # dead_frames holds records: until requeued or discarded
+        self.bucket_workers: list[Worker] = []  # the bucket flusher (reading_bucket_minutes), built by _build
 
     @property
     def backlog_alarm(self) -> bool:

@@ -14,7 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 import hj212
 from monitoring.clock import Clock, SystemClock
@@ -74,6 +74,9 @@ class Settings(BaseModel):
     archive_items: bool = _env("DECODE_ARCHIVE_ITEMS", True)
     # How long minute readings stay in the store (TTL); hourly and daily aggregates are kept (DESIGN.md §7)
     minute_reading_days: int = _env("MINUTE_READING_DAYS", 400, ge=1, le=36_500)
+    # Readers also read the county host's reading buckets (one item per point per N minutes, docs/dynamodb.md):
+    # true on the county-host stage only; elsewhere no bucket exists and the second query would only cost
+    reading_buckets: bool = _env("READING_BUCKETS", False)
     county_id: str = _env("COUNTY_ID", "rugao")  # the county of the one-runner evaluate handler (local mode)
     rules_shard_enterprises: int = _env("RULES_SHARD_ENTERPRISES", 100, ge=1, le=5000)  # fan-out shard size
     rules_plan_cache_s: float = _env("RULES_PLAN_CACHE_S", 300.0, ge=0, le=3600)  # the scheduler reuses its plan
@@ -109,6 +112,12 @@ class Settings(BaseModel):
     # The sender function the enqueuing functions invoke asynchronously (AWS); "" = none (the local worker polls)
     notify_send_function: str = _env("NOTIFY_SEND_FUNCTION", "")
 
+    @model_validator(mode="after")
+    def _buckets_on_dynamodb(self) -> Settings:
+        if self.reading_buckets and self.store_backend != "dynamodb":
+            raise ValueError(f"READING_BUCKETS needs STORE_BACKEND=dynamodb, not {self.store_backend}")
+        return self
+
     @field_validator("rules_every_minutes")
     @classmethod
     def _cadence(cls, value: int) -> int:
@@ -138,6 +147,7 @@ def _location(settings: Settings) -> StoreLocation:
         dynamodb_endpoint=settings.dynamodb_endpoint,
         table_prefix=settings.dynamodb_table_prefix,
         retention=RetentionPolicy(minute_days=settings.minute_reading_days),
+        reading_buckets=settings.reading_buckets,
     )
 
 

@@ -24,7 +24,7 @@ from local.workers import Control, _enter, _send, configure_handlers, open_readi
 
 log = logging.getLogger("local.buckets")
 BUCKET_FLUSH_FAILED = "bucket flush failed; retrying"  # the county host alarms on it (local/app.py FAILURE_LINES)
-FLUSH_EVERY_S = 60.0  # wall seconds between passes (a bucket closes every `minutes` platform minutes per point)
+FLUSH_EVERY_S = 60.0  # platform seconds between passes (each point's bucket closes every `minutes` platform minutes)
 GRACE_S = 60.0  # platform seconds after a bucket's end before it is written: its last minute's frames are in
 
 
@@ -100,13 +100,14 @@ def flush_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
     flusher = BucketFlusher(buffer, readings)
     busy: list[float] = []
     stop = threading.Event()
+    every_s = max(0.5, FLUSH_EVERY_S / settings.accel)  # a platform minute (under --accel, sooner in wall time)
 
     def run() -> None:
         while not stop.is_set():
             busy.append(time.monotonic())
             flusher.flush_logged(clock.now())
             busy.clear()
-            stop.wait(FLUSH_EVERY_S)
+            stop.wait(every_s)
 
     thread = threading.Thread(target=run, name="bucket-flush", daemon=True)
     thread.start()

@@ -85,6 +85,9 @@ def wiring_settings(settings: LocalSettings, env: Mapping[str, str] | None = Non
                 "dynamodb_endpoint": settings.dynamodb_endpoint,
                 **aws,
                 **common,
+                # the host writes buckets (reading_bucket_minutes): its own readers must read them, whatever the
+                # stage says; the stage sets READING_BUCKETS on the county host anyway (buckets written before)
+                "reading_buckets": from_env.reading_buckets or bool(settings.reading_bucket_minutes),
             }
         )
     return _wiring.Settings(

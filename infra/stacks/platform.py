@@ -154,6 +154,8 @@ WIRING_VARIABLES_NOT_SET = {
     "NOTIFY_ROUTES_PATH": "the default is data/notify_routes.json inside the code asset",
     "NOTIFY_SNS_ENDPOINT": "empty means SNS's regional endpoint (set only for a local emulator)",
     "NOTIFY_TEMPLATES_PATH": "the default is data/notify_templates.json inside the code asset",
+    "READING_BUCKETS": "set (true) only on the county host stage, whose runner writes reading buckets; elsewhere "
+    "none exist and reading them would cost a second query per read",
 }
 # Variables set on some functions only: the variable → the functions (construct ids) that get it.
 WIRING_VARIABLES_OF = {"NOTIFY_SEND_FUNCTION": NOTIFY_ENQUEUERS}  # the sender cannot name itself (a cycle)
@@ -169,6 +171,8 @@ def api_environment(settings: StageSettings, region: str) -> dict[str, str]:
         "API_COUNTY_ID": settings.api_county_id,
         "API_WECHAT_APPID": settings.api_wechat_appid,
         "API_MINUTE_READING_DAYS": str(settings.minute_reading_days),  # the same TTL decode writes
+        # The county host writes minute readings as buckets: charts and latest values read them too
+        **({"API_READING_BUCKETS": "true"} if settings.platform_host else {}),
     }
 
 
@@ -198,6 +202,8 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
         "NOTIFY_SNS_REGION": settings.notify_sns_region,  # "" = no SNS channel (the sender is granted nothing)
         "NOTIFY_SNS_SENDER_ID": settings.notify_sns_sender_id,
         "NOTIFY_WECHAT_TEMPLATES": settings.notify_wechat_templates,  # deciding counts grants per template id
+        # The county host's runner writes minute readings as buckets: every reader of the stage reads them too
+        **({"READING_BUCKETS": "true"} if settings.platform_host else {}),
     }
 
 
@@ -552,7 +558,8 @@ class PlatformStack(Stack):
             ListenerSignal("DecodeBacklog", ingest.decode_backlog, 1, 1,
                            "the county host's oldest undecoded frame waited past its backlog limit"),
             ListenerSignal("HostWorkerFailures", ingest.host_failures, 1, 1,
-                           "the county host killed or restarted a worker, or an archive cut, a flush or a tick failed"),
+                           "the county host killed or restarted a worker, or an archive cut, bucket flush or rule "
+                           "tick failed"),
         ]  # fmt: skip
 
     def _host_environment(self, settings: StageSettings) -> dict[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ENV_PREFIX = "API_"
@@ -26,6 +26,9 @@ class ApiSettings(BaseSettings):
     dynamodb_region: str = ""
     dynamodb_endpoint: str = ""
     dynamodb_table_prefix: str = "gongkuang"
+    # Also read the county host's reading buckets (DynamoDB only; the county-host stage): charts and latest values
+    # then lag the host by up to a bucket and its flush (docs/dynamodb.md, "Reading buckets")
+    reading_buckets: bool = False
     county_id: str = Field(default="rugao", min_length=1, max_length=64)
     # HS256 key for access tokens: at least 32 bytes of secret (local mode keeps one in DATA_DIR/api_token_key).
     token_key: SecretStr = Field(default=SecretStr(""), description="access-token signing key")
@@ -77,3 +80,9 @@ class ApiSettings(BaseSettings):
         if len(value.get_secret_value().encode()) < 32:
             raise ValueError("token_key: at least 32 bytes of secret (API_TOKEN_KEY)")
         return value
+
+    @model_validator(mode="after")
+    def _buckets_on_dynamodb(self) -> ApiSettings:
+        if self.reading_buckets and self.store_backend != "dynamodb":
+            raise ValueError(f"API_READING_BUCKETS needs API_STORE_BACKEND=dynamodb, not {self.store_backend}")
+        return self

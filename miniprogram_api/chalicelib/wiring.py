@@ -57,6 +57,7 @@ def open_store(settings: ApiSettings, clock: Clock | None = None) -> Store:
             dynamodb_endpoint=settings.dynamodb_endpoint,
             table_prefix=settings.dynamodb_table_prefix,
             retention=RetentionPolicy(minute_days=settings.minute_reading_days),
+            reading_buckets=settings.reading_buckets,
         ),
         clock=clock,
     )

@@ -26,10 +26,14 @@ class StoreLocation:
     dynamodb_endpoint: str = ""  # DynamoDB Local or moto server; "" = AWS
     table_prefix: str = "gongkuang"
     retention: RetentionPolicy | None = None  # None: the default policy (RetentionPolicy())
+    # DynamoDB only: readers also read the reading buckets the county host writes (docs/dynamodb.md)
+    reading_buckets: bool = False
 
 
 def open_store_at(where: StoreLocation, *, clock: Clock | None = None) -> Store:
     """The store at `where`, with every repository (one sqlite connection, or one set of DynamoDB tables)."""
+    if where.reading_buckets and where.backend != "dynamodb":
+        raise InvalidInputError(f"reading buckets are a DynamoDB layout; the {where.backend} store has none")
     if where.backend == "memory":
         from monitoring.storage.memory import memory_store
 
@@ -47,5 +51,6 @@ def open_store_at(where: StoreLocation, *, clock: Clock | None = None) -> Store:
             table_prefix=where.table_prefix,
             retention=where.retention,
             clock=clock,
+            reading_buckets=where.reading_buckets,
         )
     raise InvalidInputError(f"unknown store backend {where.backend!r} (memory, sqlite or dynamodb)")

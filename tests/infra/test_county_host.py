@@ -139,6 +139,7 @@ def test_the_container_environment_is_the_runners_contract(synthesized: Synthesi
         "LOCAL_ARCHIVE_BUCKET": {"Ref": archive[0]},
         "LOCAL_ARCHIVE_EVERY_S": "300",
         "LOCAL_QUEUE_RESERVE_MB": "256",  # free space kept on /data: marks and deletes still fit (docs/deploy.md)
+        "LOCAL_READING_BUCKET_MINUTES": "5",  # minute readings written as 5-minute buckets per point
         "LOCAL_ARCHIVE_CHAIN": "false",  # ChainArchive chains each new raw/ object (the task may not read them)
         "LOCAL_API": "false",
         "LOCAL_NOTIFY": "false",
@@ -300,7 +301,7 @@ def test_alarms_watch_the_instance_the_task_and_the_backlog_not_the_lambdas_that
             period, "Sum", 1, 1
         ), metric  # fmt: skip
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold", metric
-    assert "archive cut or rule tick failed" in by_metric["HostWorkerFailures"]["AlarmDescription"]
+    assert "archive cut, bucket flush or rule tick failed" in by_metric["HostWorkerFailures"]["AlarmDescription"]
 
 
 def test_the_host_patterns_are_the_lines_the_runner_logs() -> None:
@@ -457,3 +458,23 @@ def test_only_a_blank_volume_is_formatted(tmp_path: Path, content: str, formatte
     subprocess.run(["bash", "-c", FORMAT_IF_BLANK + "\necho through"], env=env, check=False, capture_output=True)
     assert (tmp_path / "mkfs.xfs.called").exists() == formatted
     assert (tmp_path / "shutdown.called").exists() == stopped
+
+
+@pytest.mark.parametrize("stage", [STAGE, "dev", "prod", "county-ec2"])
+def test_only_the_county_host_stage_reads_reading_buckets(synthesized: Synthesized, stage: str) -> None:
+    # The host's runner writes minute readings as buckets: its own readers, every function's and the API's read
+    # them; the serverless stages write none and must not pay a second query per read.
+    on = stage == STAGE
+    for props in synthesized.properties(stage, "AWS::Lambda::Function"):
+        env = props.get("Environment", {}).get("Variables", {})
+        if props["Handler"] == "miniprogram_api.lambda_proxy.handler":
+            assert env.get("API_READING_BUCKETS") == ("true" if on else None)
+        elif props["Handler"].startswith("functions."):
+            assert env.get("READING_BUCKETS") == ("true" if on else None), props["Handler"]
+    if on:
+        _, container = _container(synthesized)
+        env = {e["Name"]: e["Value"] for e in container["Environment"]}
+        assert env["READING_BUCKETS"] == "true"
+        from functions import _wiring
+
+        assert _wiring.settings_from_env({k: v for k, v in env.items() if isinstance(v, str)}).reading_buckets

@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from local.demo.fleet import import_fleet
 from local.demo.harness import Run, read_acks
 from local.workers import EVALUATE_JOB
 from monitoring.archive.manifest_chain import verify
+from monitoring.readings.models import ReadingKind
 from monitoring.storage.dynamodb.adapter import open_dynamodb_store
 from monitoring.storage.ports import Store
 from tests.support.dynamodb_tables import REGION, fresh_backend
@@ -174,3 +176,63 @@ def test_the_county_host_decodes_archives_and_evaluates_on_aws_storage_and_survi
     finally:
         run.stop()
         store.close()
+
+
+def test_with_reading_buckets_minute_readings_reach_dynamodb_as_buckets_and_the_rules_still_alarm(
+    host: Host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given the county host with 5-minute reading buckets (the county-host stage's setting)
+    monkeypatch.setenv("LOCAL_READING_BUCKET_MINUTES", "5")
+    scenario = tmp_path / "county_host.json"
+    scenario.write_text(json.dumps(SCENARIO), encoding="utf-8")
+    run = Run(tmp_path / "data", limit=1, scenario=str(scenario), accel=ACCEL)
+    run.platform_env = image_environment(tmp_path)
+    manifest = _prepare(run, host)
+    registered = [c["point"] for e in manifest["enterprises"] for t in e["terminals"] if t["registered"]
+                  for c in t["channels"]]  # fmt: skip
+    store = host.store()
+    readers = open_dynamodb_store(region=REGION, host=host.dynamodb, table_prefix=host.prefix, reading_buckets=True,
+                                  aws_access_key_id=HOST_KEY, aws_secret_access_key=HOST_KEY)  # fmt: skip
+    try:
+        # When the fleet runs for a while of platform time
+        run.start()
+        # Then the rules, reading the host's buffer, raise the scenario's alarm
+        _wait("control_stopped", lambda: "control_stopped" in _alarm_rules(store), timeout=90)
+        run.wait_sim_minutes(16, timeout=60)  # several buckets of every point closed and flushed
+        st = run.status() or {}
+        assert set(st["workers"]) == {"decode-0", "archive", "buckets", "rules"}
+        _wait("buckets flushed", lambda: ((run.status() or {})["workers"]["buckets"].get("flushed") or 0) > 0, 30)
+        run.stop()
+        assert run.platform is not None and run.platform.returncode == 0
+        # And the minute readings are in DynamoDB as bucket items, none as a per-minute item
+        table = f"{host.prefix}-readings"
+        scan = store_items(host, table)
+        minute_items = [k for k in scan if k.startswith("rd#") and not k.endswith("#hour") and not k.endswith("#day")]
+        buckets = [k for k in scan if k.startswith("rb#")]
+        assert not minute_items, minute_items[:5]
+        assert {k.split("#")[1] for k in buckets} == set(registered), (buckets[:5], registered)
+        # And a reader with READING_BUCKETS on (the API of the stage) sees them; one without does not
+        platform_now = datetime.fromisoformat(st["platform_time"])
+        window = (platform_now - timedelta(hours=2), platform_now + timedelta(hours=1))
+        for point in registered:
+            seen = readers.readings.readings(point, ReadingKind.MINUTE, *window)
+            assert seen and seen == sorted(seen, key=lambda r: r.data_time)
+            assert len({r.data_time for r in seen}) == len(seen)
+            assert not store.readings.readings(point, ReadingKind.MINUTE, *window)
+            assert readers.readings.latest(point, ReadingKind.MINUTE) == seen[-1]
+        # And the buffer keeps the newest buckets' rows on the volume for the next start (a stop writes nothing early)
+        assert (tmp_path / "data" / "readings.db").is_file()
+    finally:
+        run.stop()
+        store.close()
+        readers.close()
+
+
+def store_items(host: Host, table: str) -> list[str]:
+    """The readings table's partition keys, every page."""
+    client = boto3.client("dynamodb", endpoint_url=host.dynamodb, region_name=REGION, aws_access_key_id=HOST_KEY,
+                          aws_secret_access_key=HOST_KEY)  # fmt: skip
+    keys: list[str] = []
+    for page in client.get_paginator("scan").paginate(TableName=table, ProjectionExpression="pk"):
+        keys += [item["pk"]["S"] for item in page["Items"]]
+    return keys

@@ -70,3 +70,24 @@ def test_rollup_spread_reaches_decode_with_one_ledger_per_warm_container() -> No
 def test_the_rule_cadence_defaults_to_every_minute_and_reads_the_stages_five() -> None:
     assert settings_from_env({}).rules_every_minutes == 1  # local mode
     assert settings_from_env({"RULES_EVERY_MINUTES": "5"}).rules_every_minutes == 5
+
+
+def test_reading_buckets_reach_the_dynamodb_store_and_need_it() -> None:
+    from functions import _wiring
+    from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
+    from monitoring.storage.opener import open_store_at
+
+    assert settings_from_env({}).reading_buckets is False  # local mode and the serverless stages
+    env = {"STORE_BACKEND": "dynamodb", "DYNAMODB_ENDPOINT": "http://127.0.0.1:9", "AWS_REGION": "cn-north-1"}
+    for value, expected in (("true", True), ("false", False)):
+        settings = settings_from_env({**env, "READING_BUCKETS": value})
+        store = open_store_at(_wiring._location(settings))  # no request is made: nothing listens there
+        try:
+            assert isinstance(store.readings, DynamoDBReadingsRepository)
+            assert store.readings.reading_buckets is expected
+        finally:
+            store.close()
+    with pytest.raises(InvalidInputError, match="READING_BUCKETS needs STORE_BACKEND=dynamodb, not sqlite"):
+        settings_from_env({"READING_BUCKETS": "true"})
+    with pytest.raises(InvalidInputError, match="READING_BUCKETS='often'"):
+        settings_from_env({**env, "READING_BUCKETS": "often"})

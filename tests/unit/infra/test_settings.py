@@ -310,6 +310,8 @@ HOST = {**EC2, "platform_host": True}
         ({**HOST, "host_archive_every_s": 10}, "host_archive_every_s must be 60-3600"),
         ({**HOST, "max_azs": 2, "host_zone": 2}, r"host_zone must be 0-1 \(one of the stage's 2 zones\)"),
         ({**HOST, "host_zone": -1}, "host_zone must be 0-1"),
+        ({**HOST, "host_reading_bucket_minutes": 7}, "host_reading_bucket_minutes must be 0 \\(off\\), 5, 10"),
+        ({**EC2, "host_reading_bucket_minutes": 5}, "host_reading_bucket_minutes needs platform_host"),
     ],
 )
 def test_the_county_host_settings_refuse_what_cannot_work(raw: dict[str, object], message: str) -> None:
@@ -325,6 +327,9 @@ def test_the_county_host_stage_is_county_ec2_with_the_platform_on_its_instance()
     host, ec2 = stages["county-host"], stages["county-ec2"]
     assert host.platform_host and not ec2.platform_host and not stages["county"].platform_host
     assert (host.listener_compute, host.host_data_volume_gib, host.host_snapshots_kept) == ("ec2", 8, 7)
+    # minute readings in 5-minute buckets on the host; nowhere else (no disk to keep them on)
+    assert host.host_reading_bucket_minutes == 5
+    assert not any(s.host_reading_bucket_minutes for s in stages.values() if s.name != "county-host")
     assert host.listener_counties == (host.api_county_id,) and host.host_zone == 0 and not host.host_data_snapshot_id
     # a restore: another zone's subnet, the volume created from a snapshot, from the command line
     restored = load_stages(

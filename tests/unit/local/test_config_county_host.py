@@ -33,6 +33,10 @@ HOST = {"LOCAL_STORE": "dynamodb", "LOCAL_API": "false"}
         ({**HOST, "LOCAL_QUEUE_RESERVE_MB": "lots"}, "queue_reserve_mb from environment variable LOCAL_QUEUE_RES"),
         ({**HOST, "LOCAL_QUEUE_RESERVE_MB": "2000000"}, "queue_reserve_mb: must be at most 1048576"),
         ({**HOST, "LOCAL_LOG_EVERY_S": "61"}, "log_every_s: at most 60 with store=dynamodb"),
+        ({**HOST, "LOCAL_READING_BUCKET_MINUTES": "7"}, "reading_bucket_minutes: one of (0, 5, 10, 15, 30, 60)"),
+        ({**HOST, "LOCAL_READING_BUCKET_MINUTES": "-5"}, "reading_bucket_minutes: one of"),
+        ({**HOST, "LOCAL_READING_BUCKET_MINUTES": "five"}, "reading_bucket_minutes from environment variable"),
+        ({"LOCAL_READING_BUCKET_MINUTES": "5"}, "reading_bucket_minutes: buckets are DynamoDB items; set store=dynamo"),
     ],
 )
 def test_a_hostile_setting_is_refused_naming_it(tmp_path: Path, env: dict[str, str], message: str) -> None:
@@ -48,6 +52,19 @@ def test_the_queue_reserve_defaults_to_256_mb_and_reads_its_variable(tmp_path: P
     assert settings.queue_reserve_mb == 0  # off
     settings, _ = load({"data_dir": str(tmp_path), "log_every_s": "300"}, env={})  # sqlite: no alarm counts it
     assert settings.log_every_s == 300
+
+
+def test_reading_buckets_are_off_by_default_and_on_with_their_variable(tmp_path: Path) -> None:
+    settings, _ = load({"data_dir": str(tmp_path)}, env=HOST)
+    assert settings.reading_bucket_minutes == 0
+    settings, _ = load({"data_dir": str(tmp_path)}, env={**HOST, "LOCAL_READING_BUCKET_MINUTES": "5"})
+    assert settings.reading_bucket_minutes == 5
+    # the host's own readers read the buckets it writes (the wiring's READING_BUCKETS), whatever the stage sets
+    assert wiring_settings(settings, env={}).reading_buckets
+    off, _ = load({"data_dir": str(tmp_path)}, env=HOST)
+    assert not wiring_settings(off, env={}).reading_buckets
+    stage = {"STORE_BACKEND": "dynamodb", "READING_BUCKETS": "true"}
+    assert wiring_settings(off, env=stage).reading_buckets  # buckets written before
 
 
 def test_the_county_host_gets_the_aws_stages_decode_values_and_their_rule_cadence(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -123,3 +124,116 @@ def test_readings_outside_the_bucket_are_refused(backend: DynamoDBBackend) -> No
     with pytest.raises(InvalidInputError, match="bucket of"):
         repo.merge_bucket("other", ReadingKind.MINUTE, START, [_demo(0)])
     assert repo.merge_bucket(POINT, ReadingKind.MINUTE, START, []) == 0
+
+
+# ---- readers over both layouts ------------------------------------------------------------------------------
+SIZE = timedelta(minutes=15)
+
+
+def _side_by_side(backend: DynamoDBBackend) -> tuple[DynamoDBReadingsRepository, list[Reading]]:
+    """Minute items for minutes 0-19 (Lambda decode, or before the switch), buckets for 15-59 (the host): the
+    layouts overlap in minutes 15-19, as after a redelivery to both."""
+    repo = _repo(backend, reading_buckets=True)
+    repo.put_readings([_demo(m) for m in range(20)])
+    for first in (15, 30, 45):
+        bucket = START + timedelta(minutes=first)
+        assert repo.merge_bucket(POINT, ReadingKind.MINUTE, bucket, [_demo(m) for m in range(first, first + 15)]) == 15
+    return repo, [_demo(m) for m in range(60)]
+
+
+def test_a_range_across_bucket_boundaries_reads_both_layouts_merged(backend: DynamoDBBackend) -> None:
+    repo, every = _side_by_side(backend)
+    kind = ReadingKind.MINUTE
+    # a range starting inside a bucket and ending inside another, across the layouts' overlap
+    start, end = START + timedelta(minutes=12), START + timedelta(minutes=47)
+    assert repo.readings(POINT, kind, start, end) == every[12:47]
+    assert repo.settled_readings(POINT, kind, start, end) == every[12:47]
+    assert repo.readings(POINT, kind, start, end, limit=10) == every[12:22]
+    rows = repo.values(POINT, kind, start, end, ["ep_fwd"])
+    assert [(row.data_time, row.values) for row in rows] == [
+        (r.data_time, {"ep_fwd": r.values["ep_fwd"]}) for r in every[12:47]
+    ]  # noqa: E501
+    # a range starting inside a bucket that no minute item covers: the bucket that starts before the range holds it
+    assert repo.readings(POINT, kind, START + timedelta(minutes=33), end) == every[33:47]
+    # the start of a bucket and an empty range
+    assert repo.readings(POINT, kind, START + timedelta(minutes=30), START + timedelta(minutes=31)) == [every[30]]
+    assert repo.readings(POINT, kind, start, start) == []
+    # keyed: known keys come back as None from either layout, each key once
+    known = {time_key(every[m].data_time) for m in (13, 17, 40)}
+    keyed = repo.settled_readings_keyed(POINT, kind, start, end, known)
+    assert [k for k, _ in keyed] == [time_key(r.data_time) for r in every[12:47]]
+    assert [k for k, r in keyed if r is None] == sorted(known)
+    assert all(r == every[12 + i] for i, (_, r) in enumerate(keyed) if r is not None)
+
+
+def test_without_the_option_the_buckets_are_not_read(backend: DynamoDBBackend) -> None:
+    _side_by_side(backend)
+    repo = _repo(backend)
+    assert repo.readings(POINT, ReadingKind.MINUTE, START, START + timedelta(hours=1)) == [_demo(m) for m in range(20)]
+    assert repo.latest(POINT, ReadingKind.MINUTE) == _demo(19)
+
+
+def test_latest_is_the_newest_of_both_layouts(backend: DynamoDBBackend) -> None:
+    repo, every = _side_by_side(backend)
+    assert repo.latest(POINT, ReadingKind.MINUTE) == every[59]  # a bucket newer than the newest minute item
+    later = START + timedelta(hours=1, minutes=3)
+    newer = _demo(63)
+    repo.put_readings([newer])  # a minute item newer than every bucket
+    assert newer.data_time == later and repo.latest(POINT, ReadingKind.MINUTE) == newer
+
+
+def test_latest_ignores_bucketed_readings_beyond_the_future_tolerance(backend: DynamoDBBackend) -> None:
+    repo = _repo(backend, reading_buckets=True)
+    horizon = NOW + repo.future_tolerance
+    kind = ReadingKind.MINUTE
+    for point in ("p-mixed", "p-beyond"):
+        own = bucket_start(point, horizon, 15)  # the bucket holding the horizon (it starts at or before it)
+        beyond = _at(point, horizon + timedelta(seconds=1))  # still in that bucket: the horizon is a whole minute
+        assert own <= horizon and beyond.data_time < own + SIZE
+        assert repo.merge_bucket(point, kind, own + SIZE, [_at(point, own + SIZE)]) == 1  # wholly beyond
+        assert repo.merge_bucket(point, kind, START, [_at(point, START + timedelta(minutes=3))]) == 1
+        held = [_at(point, own), beyond] if point == "p-mixed" else [beyond]
+        assert repo.merge_bucket(point, kind, own, held) == len(held)
+    # the bucket holding the horizon answers with its reading at or before it
+    assert repo.latest("p-mixed", kind) == _at("p-mixed", bucket_start("p-mixed", horizon, 15))
+    # it holds only readings beyond the horizon: the bucket before answers
+    assert repo.latest("p-beyond", kind) == _at("p-beyond", START + timedelta(minutes=3))
+
+
+def _at(point: str, at: datetime) -> Reading:
+    base = _demo(0)
+    return Reading(point, at, base.kind, base.values, base.flags, base.raw, base.mn, None)
+
+
+def _requests(backend: DynamoDBBackend) -> list[tuple[str, str]]:
+    """Every request the backend's client sends from now on, as (operation, partition key it names)."""
+    sent: list[tuple[str, str]] = []
+
+    def record(*, model: Any, params: dict[str, Any], **_: Any) -> None:
+        values = params.get("ExpressionAttributeValues") or {}
+        keys = [v["S"] for v in values.values() if "S" in v and v["S"].startswith(("rd#", "rb#"))]
+        sent.append((model.name, keys[0][:3] if keys else ""))
+
+    backend.client.meta.events.register("before-parameter-build.dynamodb", record)
+    return sent
+
+
+@pytest.mark.parametrize("buckets", [False, True], ids=["off", "on"])
+def test_each_reader_queries_the_minute_items_and_with_the_option_the_buckets(
+    backend: DynamoDBBackend, buckets: bool
+) -> None:
+    _side_by_side(backend)
+    repo = _repo(backend, reading_buckets=buckets)
+    sent = _requests(backend)
+    kind, start, end = ReadingKind.MINUTE, START, START + timedelta(minutes=50)
+    reads: list[Callable[[], object]] = [
+        lambda: repo.readings(POINT, kind, start, end),
+        lambda: repo.values(POINT, kind, start, end, ["p"]),
+        lambda: repo.settled_readings(POINT, kind, start, end),
+        lambda: repo.settled_readings_keyed(POINT, kind, start, end, ()),
+        lambda: repo.latest(POINT, kind),
+    ]
+    for read in reads:
+        sent.clear()
+        read()
+        assert sent == ([("Query", "rd#"), ("Query", "rb#")] if buckets else [("Query", "rd#")])

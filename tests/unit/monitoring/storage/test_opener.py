@@ -25,3 +25,8 @@ def test_memory_store_holds_every_repository() -> None:
 def test_an_unknown_backend_is_bad_input() -> None:
     with pytest.raises(InvalidInputError, match="postgres"):
         open_store_at(StoreLocation(backend=cast(Any, "postgres")))
+
+
+def test_reading_buckets_on_a_store_without_them_is_bad_input() -> None:
+    with pytest.raises(InvalidInputError, match="reading buckets are a DynamoDB layout"):
+        open_store_at(StoreLocation(backend="sqlite", reading_buckets=True))

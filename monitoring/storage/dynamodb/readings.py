@@ -147,7 +147,7 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
                 )
             )
         latest = _reading(found[0], point_id, kind) if found else None
-        if not self.reading_buckets:
+        if not self.reading_buckets or kind not in rb.BUCKETED_KINDS:
             return latest
         bucketed = self._latest_in_buckets(point_id, kind, horizon)
         if latest is None or (bucketed is not None and bucketed.data_time > latest.data_time):
@@ -190,7 +190,7 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
             )
             found = (_reading(item, point_id, kind) for item in items)
             minutes = [r for r in found if r is not None]
-        if not self.reading_buckets:
+        if not self.reading_buckets or kind not in rb.BUCKETED_KINDS:
             return minutes
         keyed = self._bucketed(point_id, kind, start, end, (), consistent=consistent)
         merged = _union([(time_key(r.data_time), r) for r in minutes], keyed, limit)
@@ -248,7 +248,7 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
                     out.append((key, None))
                 elif (reading := _reading(item, point_id, kind)) is not None:
                     out.append((key, reading))
-        if not self.reading_buckets:
+        if not self.reading_buckets or kind not in rb.BUCKETED_KINDS:
             return out
         return list(_union(out, self._bucketed(point_id, kind, start, end, known, consistent=False), None))
 
@@ -319,6 +319,11 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
         """Write the bucket holding `readings`: if absent (version None) or still at `version`. False when the
         condition failed (it exists, or another writer moved it on)."""
         body = rb.encode_bucket(readings)
+        if len(body) > rb.MAX_BODY_BYTES:  # DynamoDB would refuse it on every retry: say why instead
+            raise InvalidInputError(
+                f"reading bucket {key[schema.PK]['S']} at {key[schema.SK]['S']} would hold {len(body)} bytes, "
+                f"beyond DynamoDB's item limit: use shorter buckets"
+            )
         item: dict[str, Any] = {
             **key,
             schema.ITEM_TYPE: {"S": rb.ITEM_TYPE},

@@ -18,7 +18,7 @@ from monitoring.clock import FixedClock
 from monitoring.storage.memory import memory_store
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
-from tests.contract.storage.dynamodb_adapters import dynamodb_local_store, moto_store
+from tests.contract.storage.dynamodb_adapters import dynamodb_local_bucket_store, dynamodb_local_store, moto_store
 
 NOW = datetime(2026, 11, 28, 2, 0, tzinfo=UTC)  # 10:00 China time
 
@@ -39,6 +39,10 @@ ADAPTERS: list[Any] = [
     pytest.param(moto_store, id="moto"),
     pytest.param(dynamodb_local_store, id="dynamodb_local"),
 ]
+# The readings contract also runs on minute and real-time readings stored as the county host's reading buckets
+# (test_readings*.py only: the other repositories are the same as dynamodb_local's).
+READINGS_ADAPTERS: list[Any] = [*ADAPTERS, pytest.param(dynamodb_local_bucket_store, id="dynamodb_local_buckets")]
+READINGS_MODULES = ("test_readings", "test_readings_values", "test_readings_hours")
 
 
 @pytest.fixture
@@ -46,7 +50,13 @@ def clock() -> FixedClock:
     return FixedClock(NOW)
 
 
-@pytest.fixture(params=ADAPTERS)
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "store" in metafunc.fixturenames:
+        readings = metafunc.module.__name__.rpartition(".")[2] in READINGS_MODULES
+        metafunc.parametrize("store", READINGS_ADAPTERS if readings else ADAPTERS, indirect=True)
+
+
+@pytest.fixture
 def store(request: pytest.FixtureRequest, tmp_path: Path, clock: FixedClock) -> Iterator[Store]:
     factory: StoreFactory = request.param
     # Factories marked `needs_request` reach session fixtures (DynamoDB Local) through the request.

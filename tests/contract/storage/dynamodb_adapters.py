@@ -14,8 +14,10 @@ mocked request through at a time, so the suite tests our code rather than moto's
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -24,8 +26,12 @@ from moto import mock_aws
 from moto.core.botocore_stubber import BotocoreStubber
 
 from monitoring.clock import FixedClock
+from monitoring.readings.models import Reading, ReadingKind
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.models import Connection
+from monitoring.storage.dynamodb.reading_buckets import bucket_start
+from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
+from monitoring.storage.dynamodb.rule_samples import DynamoDBSampleReader
 from monitoring.storage.ports import Store
 from tests.conftest import FAKE_AWS_ENV
 from tests.support.dynamodb_tables import fresh_backend, unique_prefix
@@ -72,3 +78,41 @@ def dynamodb_local_store(tmp_path: Path, clock: FixedClock, request: pytest.Fixt
 
 moto_store.needs_request = True  # type: ignore[attr-defined]
 dynamodb_local_store.needs_request = True  # type: ignore[attr-defined]
+
+
+class BucketWritingReadings(DynamoDBReadingsRepository):
+    """The county host's layout without its buffer: minute and real-time readings go straight into 5-minute
+    reading buckets (new = not yet in the bucket), everything else as before; readers read both layouts. The
+    readings contract then holds the bucket readers to what every other backend answers."""
+
+    BUCKET_MINUTES = 5
+
+    def _insert_readings(self, items: Sequence[tuple[Reading, int | None]]) -> list[bool]:
+        out: list[bool] = []
+        for reading, ttl in items:
+            if reading.kind not in (ReadingKind.MINUTE, ReadingKind.REALTIME):
+                out.extend(super()._insert_readings([(reading, ttl)]))
+                continue
+            start = bucket_start(reading.point_id, reading.data_time, self.BUCKET_MINUTES)
+            out.append(self.merge_bucket(reading.point_id, reading.kind, start, [reading]) == 1)
+        return out
+
+
+def dynamodb_local_bucket_store(tmp_path: Path, clock: FixedClock, request: pytest.FixtureRequest) -> Iterator[Store]:
+    """`dynamodb_local_store` whose minute and real-time readings are stored as reading buckets."""
+    url = request.getfixturevalue("dynamodb_local_url")
+    request.getfixturevalue("fake_aws_env")
+    with fresh_backend(url, "cb", region=REGION) as backend:
+        store = backend.store(clock=clock, purge_by_scan=True, reading_buckets=True)
+        readings = BucketWritingReadings(
+            backend.models.readings,
+            backend.client,
+            retention=store.retention,
+            clock=clock,
+            scan_purge=True,
+            reading_buckets=True,
+        )
+        yield replace(store, readings=readings, sample_reader=partial(DynamoDBSampleReader, readings))
+
+
+dynamodb_local_bucket_store.needs_request = True  # type: ignore[attr-defined]

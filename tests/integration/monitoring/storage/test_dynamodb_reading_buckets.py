@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -237,3 +238,29 @@ def test_each_reader_queries_the_minute_items_and_with_the_option_the_buckets(
         sent.clear()
         read()
         assert sent == ([("Query", "rd#"), ("Query", "rb#")] if buckets else [("Query", "rd#")])
+
+
+def test_only_minute_and_real_time_readings_are_bucketed(backend: DynamoDBBackend) -> None:
+    repo = _repo(backend, reading_buckets=True)
+    hour = Reading(POINT, START, ReadingKind.HOUR, {"ep_fwd": 1.0})
+    with pytest.raises(InvalidInputError, match="hour readings are not bucketed"):
+        repo.merge_bucket(POINT, ReadingKind.HOUR, START, [hour])
+    repo.put_readings([hour])
+    sent = _requests(backend)
+    assert repo.readings(POINT, ReadingKind.HOUR, START, START + timedelta(hours=1)) == [hour]
+    assert repo.latest(POINT, ReadingKind.HOUR) == hour
+    assert sent == [("Query", "rd#"), ("Query", "rd#")]  # no bucket query for a kind never bucketed
+
+
+def test_a_bucket_beyond_the_item_limit_is_refused_with_its_reason(backend: DynamoDBBackend) -> None:
+    repo = _repo(backend)
+    noise = [os.urandom(8_000).hex() for _ in range(60)]  # incompressible raw texts: ≈ 8 KB each after deflate
+    huge = [_at_raw(m, noise[m]) for m in range(60)]
+    with pytest.raises(InvalidInputError, match="beyond DynamoDB's item limit"):
+        repo.merge_bucket(POINT, ReadingKind.MINUTE, START, huge)
+    assert repo.bucket_times(POINT, ReadingKind.MINUTE, START) == set()
+
+
+def _at_raw(minute: int, text: str) -> Reading:
+    at = START + timedelta(minutes=minute)
+    return Reading(POINT, at, ReadingKind.MINUTE, {"ua": 230.0}, raw={"X01": {"Info": text}}, mn="MN1")

@@ -11,11 +11,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from monitoring.readings.models import Reading, ReadingKind
+from monitoring.readings.models import QUANTITIES, Reading, ReadingKind
 from monitoring.storage import codec
 from monitoring.storage.dynamodb import compact
 from monitoring.storage.dynamodb._client import time_key
+from monitoring.storage.dynamodb.compact_dictionary import DICTIONARY_V1
 from monitoring.storage.dynamodb.reading_buckets import (
     BUCKET_V1,
     MAX_BUCKET_MINUTES,
@@ -141,3 +144,54 @@ def test_every_reading_has_one_bucket_of_whole_aligned_minutes(minutes: int) -> 
 def test_bucket_sizes_outside_the_range_are_refused(minutes: object) -> None:
     with pytest.raises(ValueError, match="bucket minutes"):
         bucket_start("p", T0, minutes)  # type: ignore[arg-type]
+
+
+def test_readings_that_differ_in_every_field_round_trip() -> None:
+    # Given compact readings with different MNs, receipt times, flags and raw shapes (no field shared, no transposing)
+    a, b, c = _demo(0), _demo(1), _demo(2)
+    b = Reading(b.point_id, b.data_time, b.kind, {"ua": 1.0}, {"ua": "D"}, {"X01": {"Rtd": "1"}}, "MN2", None)
+    c = Reading(c.point_id, c.data_time, c.kind, {}, {}, {}, "", c.data_time + timedelta(seconds=1))
+    readings = [a, b, c]
+    assert [r for _, r in decode_bucket(encode_bucket(readings), a.point_id, ReadingKind.MINUTE)] == readings
+
+
+def test_a_transposed_row_with_a_missing_cell_is_refused() -> None:
+    body = encode_bucket([_demo(0), _demo(1)])
+    inflater = zlib.decompressobj(-15, zdict=DICTIONARY_V1)
+    lines = (inflater.decompress(body[1:]) + inflater.flush()).decode().split("\n")
+    row = next(i for i, line in enumerate(lines) if line.startswith("T")) + 1
+    lines[row] = lines[row].rsplit("\x1f", 1)[0]  # one minute's cell of the first quantity gone
+    squeezer = zlib.compressobj(9, zlib.DEFLATED, -15, zdict=DICTIONARY_V1)
+    forged = bytes((BUCKET_V1,)) + squeezer.compress("\n".join(lines).encode()) + squeezer.flush()
+    with pytest.raises(ValueError, match="one cell per reading"):
+        decode_bucket(forged, _demo(0).point_id, ReadingKind.MINUTE)
+
+
+_text = st.text(max_size=8)
+_bucket_readings = st.lists(
+    st.builds(
+        Reading,
+        point_id=st.just("p"),
+        data_time=st.integers(0, 60 * 60 * 10**6 - 1).map(lambda us: T0 + timedelta(microseconds=us)),
+        kind=st.just(ReadingKind.MINUTE),
+        values=st.dictionaries(
+            st.sampled_from(sorted(QUANTITIES)), st.floats(allow_nan=False, allow_infinity=False), max_size=6
+        ),  # fmt: skip
+        flags=st.dictionaries(st.sampled_from(sorted(QUANTITIES)), st.text(min_size=1, max_size=3), max_size=3),
+        raw=st.dictionaries(_text, st.dictionaries(_text, _text, max_size=3), max_size=3),
+        mn=st.sampled_from(["MN1", "MN2"]) | _text,
+        received_at=st.none() | st.just(T0),
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_bucket_readings)
+def test_any_readings_round_trip_through_a_bucket(readings: list[Reading]) -> None:
+    expected: dict[datetime, Reading] = {}
+    for r in readings:
+        expected.setdefault(r.data_time, r)
+    decoded = decode_bucket(encode_bucket(readings), "p", ReadingKind.MINUTE)
+    assert decoded == [(time_key(t), expected[t]) for t in sorted(expected)]

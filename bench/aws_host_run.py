@@ -32,12 +32,12 @@ from monitoring.clock import FixedClock
 from monitoring.ingest.isolate import decode_isolating
 from monitoring.storage.dynamodb.metering import CapacityMeter, OperationUsage
 
-# The listener commits what its 100 ms linger gathered (≈ 7.6 records at 1,500 terminals × 3 a minute); decode takes
-# what arrived while it idled 0.2 s (local/pipeline.py DecodeLoop), ≈ 15.
+# The listener commits what its 100 ms linger gathered (≈ 7.6 records at 1,500 terminals × 3 a minute); the decode
+# worker is woken after each commit (local/app.py WakeUps) and takes what is there: about one commit's records a
+# batch, not what a second's window gathers (a backlog makes batches larger)
 APPEND_BATCH = 8
-TAKE_BATCH = 16
-HOST_WINDOW_S = 0.2  # local/pipeline.py DecodeLoop: what arrived while it idled
-HOST_BATCH = 500  # LocalSettings.batch_size
+TAKE_BATCH = APPEND_BATCH
+HOST_DECODE_BATCH = APPEND_BATCH
 
 
 def _delta(now: dict[str, OperationUsage], before: dict[str, OperationUsage]) -> dict[str, OperationUsage]:
@@ -111,8 +111,8 @@ def queue_cpu(
     records: list[bytes], append_batch: int = APPEND_BATCH, take_batch: int = TAKE_BATCH
 ) -> tuple[float, int]:
     """(CPU seconds, records deleted) of the host's frame queue for `records` (stream records, as the listener queues
-    them): appended in the listener's batches, each committed and fsync'd; taken in decode's about every other
-    commit; deleted once done. The records are parsed before the clock starts. Not measured: the archive cut's own
+    them): appended in the listener's batches, each committed and fsync'd; taken by decode after each commit;
+    deleted once done. The records are parsed before the clock starts. Not measured: the archive cut's own
     mark (its worker is not built here)."""
     parsed = [json.loads(r) for r in records]
     deleted = 0
@@ -122,8 +122,7 @@ def queue_cpu(
             cpu = time.process_time()
             for i in range(0, len(parsed), append_batch):
                 queue.append(parsed[i : i + append_batch])
-                if (i // append_batch) % 2:
-                    deleted += queue.done([q.seq for q in queue.take(take_batch)])
+                deleted += queue.done([q.seq for q in queue.take(take_batch)])
             while batch := queue.take(take_batch):
                 deleted += queue.done([q.seq for q in batch])
             spent = time.process_time() - cpu
@@ -150,13 +149,15 @@ class HostPass:
 
 def host_pass(args: Any, base: Any, url: str, start: datetime, every: int, bucket_minutes: int) -> HostPass:
     """The county host over the bench's fleet on tables of its own: decode (the Lambda handler's decoder, as the
-    host's decode worker calls it, batches of what arrived in 0.2 s) through the reading buffer when
+    host's decode worker calls it, in batches of about one listener commit) through the reading buffer when
     `bucket_minutes` is set, the flusher's pass once a minute, the rules every `every` minutes in one warm process.
     `base` is the bench's wiring Settings (the AWS stage's decode caches)."""
     prefix = f"host{uuid.uuid4().hex[:8]}"
     clock = FixedClock(start)
+    # READING_BUCKETS as the county-host stage sets it (with platform_host, whatever the bucket minutes): reads the
+    # buffer cannot answer alone ask DynamoDB for both layouts
     settings = base.model_copy(update={"dynamodb_table_prefix": prefix, "dynamodb_endpoint": url,
-                                       "rules_every_minutes": every})  # fmt: skip
+                                       "rules_every_minutes": every, "reading_buckets": True})  # fmt: skip
     out = HostPass(bucket_minutes)
     with tempfile.TemporaryDirectory(prefix="host-pass-") as tmp:
         local = LocalSettings(data_dir=tmp, store="dynamodb", api=False, dynamodb_table_prefix=prefix,
@@ -187,7 +188,7 @@ def host_pass(args: Any, base: Any, url: str, start: datetime, every: int, bucke
                 began = meter.by_table()
                 usage: dict[str, OperationUsage] = {}
                 decode_cpu = flush_cpu = 0.0
-                for batch in aws_fleet.batches(arrivals, HOST_WINDOW_S, HOST_BATCH):
+                for batch in aws_fleet.batches(arrivals, 60.0, HOST_DECODE_BATCH):
                     clock.set(batch[-1][0] + timedelta(milliseconds=200))
                     items = [(str(i), r) for i, (_, r) in enumerate(batch)]
                     decode_cpu += _metered(meter, usage, partial(decode_isolating, items, _wiring.new_decoder))

@@ -25,6 +25,7 @@ from local.conditions import Condition
 from local.config import LocalSettings
 from local.notify_worker import notify_main
 from local.queue import RESERVE_REFUSING, FrameQueue, QueueSink
+from local.reading_buffer import BUFFER_FILE, unflushed_left
 from local.scheduler import HANDLER_FAILED
 from local.workers import (
     CAMPAIGN_JOB,
@@ -57,9 +58,11 @@ LISTENER_DEFAULTS = {"conn_rate": 500.0, "conn_burst": 5000}
 JOB_NAMES = (EVALUATE_JOB, ESCALATE_JOB, MAINTENANCE_JOB, CAMPAIGN_JOB)
 RULE_TICK_ALLOWANCE = 10.0  # a rule tick may run 10 × hang_after_s (a catch-up after hours down) before it is a hang
 # Lines the county host's alarms count (infra/constructs/ingest.py HOST_* patterns; tests/infra compare them): the
-# two conditions are repeated every log_every_s while they hold; each failure is one line.
+# conditions are repeated every log_every_s while they hold; each failure is one line (a failing rule job's is
+# repeated too, local/scheduler.py).
 BACKLOG_ALARM = "operator alarm: decode backlog"
-CONDITION_LINES = (BACKLOG_ALARM, RESERVE_REFUSING)
+DEAD_FRAMES = "dead frames present"  # decode set records aside (queue.db dead_frames): AWS's DeadLetters alarm
+CONDITION_LINES = (BACKLOG_ALARM, RESERVE_REFUSING, DEAD_FRAMES)
 FAILURE_LINES = (ARCHIVE_CUT_FAILED, BUCKET_FLUSH_FAILED, HANDLER_FAILED, WORKER_HUNG, WORKER_STOPPED, WORKER_EXITED)
 NO_RUNS = {"runs": 0, "skipped": 0, "errors": 0, "last_seconds": 0.0, "last_tick": None, "last_result": None}
 
@@ -75,6 +78,7 @@ class Platform:
         self._stop = asyncio.Event()
         self._backlog = Condition(settings.log_every_s)  # the oldest undecoded frame waited past backlog_alarm_s
         self._reserve = Condition(settings.log_every_s)  # the queue's volume is down to its reserve: append refuses
+        self._dead = Condition(settings.log_every_s)  # dead_frames holds records: until requeued or discarded
 
     @property
     def backlog_alarm(self) -> bool:
@@ -103,8 +107,15 @@ class Platform:
             else []
         )
         self.archive_workers = [Worker("archive", archive_main, s)] if s.archive_bucket else []
-        # Minute readings in per-point buckets (county host): the buffer's file begins here (its complete_since)
-        self.bucket_workers = [Worker("buckets", flush_main, s)] if s.reading_bucket_minutes else []
+        # Minute readings in per-point buckets (county host): the buffer's file begins here (its complete_since).
+        # Switched off with rows still unflushed, the worker runs on until it has written them (they are nowhere
+        # else); decode then writes one item per reading again.
+        left = unflushed_left(self.data_dir / BUFFER_FILE) if s.store == "dynamodb" else 0
+        if left and not s.reading_bucket_minutes:
+            log.warning(
+                "reading buckets off; flushing the readings the buffer still holds", extra={"fields": {"rows": left}}
+            )
+        self.bucket_workers = [Worker("buckets", flush_main, s)] if s.reading_bucket_minutes or left else []
         if s.reading_bucket_minutes:
             open_reading_buffer(s, self.clock).close()
         self.workers = [
@@ -167,7 +178,8 @@ class Platform:
             "listener": listener_status(self.server.handoff),
             "queue": self.queue.counters()
             | {"depth": self.queue.depth(), "oldest_s": round(self.queue.oldest_age(), 1), "alarm": self.backlog_alarm}
-            | {"reserve_mb": self.queue.reserve_bytes // 2**20, "refusing": self._reserve.holds},
+            | {"reserve_mb": self.queue.reserve_bytes // 2**20, "refusing": self._reserve.holds}
+            | {"dead_alarm": self._dead.holds},
             "decoded": sum(int(w.status.get("processed", 0)) for w in self.decode_workers),
             "workers": {
                 w.name: {"pid": w.pid, "alive": w.alive(), "restarts": w.restarts, "hangs": w.hangs}
@@ -208,10 +220,28 @@ class Platform:
         change = self._reserve.update(room is not None)
         if change in ("raised", "holds") and room is not None:
             waiting = {w.name: w.status.get("waiting") for w in self.archive_workers}
+            for w in self.bucket_workers:  # the reading buffer shares the volume: its size, what waits for DynamoDB
+                waiting |= {"buffer_mb": round(w.status.get("bytes", 0) / 2**20, 1)}
+                waiting |= {"buffer_unflushed": w.status.get("unflushed")}
             fields = {"room_mb": round(room / 2**20, 1), "reserve_mb": self.settings.queue_reserve_mb}
             log.error(RESERVE_REFUSING, extra={"fields": fields | {"undecoded": self.queue.depth(), **waiting}})
         elif change == "cleared":
             log.warning("disk reserve restored; queue accepting frames")
+
+    def _check_dead_frames(self) -> None:
+        """While decode's dead letters are waiting for an operator, say so every log_every_s (as an SQS dead-letter
+        queue's alarm holds while it has messages), with how many and the newest ones' ids and reasons."""
+        try:
+            count, newest = self.queue.dead_count()
+        except Exception as exc:  # the queue itself is unreadable: the listener's errors say why
+            log.warning("dead frames not checked", extra={"fields": {"error": repr(exc)}})
+            return
+        change = self._dead.update(count > 0)
+        if change in ("raised", "holds"):
+            fields = {"dead": count, "newest": [f"{i} {mn}: {why}" for i, mn, why in newest]}
+            log.error(DEAD_FRAMES, extra={"fields": fields | {"see": "python -m local dead-letters list"}})
+        elif change == "cleared":
+            log.warning("dead frames cleared")
 
     async def _supervisor(self) -> None:
         """Polls the workers, apart from the reporter: the status reads wait on the frame queue's lock, which a
@@ -236,6 +266,7 @@ class Platform:
             await asyncio.sleep(self.settings.status_every_s)
             await asyncio.to_thread(self._check_backlog)
             await asyncio.to_thread(self._check_reserve)
+            await asyncio.to_thread(self._check_dead_frames)
             try:
                 await asyncio.to_thread(self._write_status)
             except Exception as exc:  # a status file is a convenience; never let it stop the platform

@@ -9,6 +9,7 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -22,6 +23,48 @@ SHARD = "local"  # the objects' key stem names the "shard": the frame queue of t
 ARCHIVE_CUT_FAILED = "archive cut failed; retrying"  # the county host alarms on it (local/app.py FAILURE_LINES)
 RETRY_S = 60.0  # after a failed cut, the next try at most this much later: its line keeps HostWorkerFailures raised
 CUT_FRAMES = 10_000  # frames per cut at most (≈ 7 minutes of 1,500 terminals): bounds the worker's memory
+# One S3 call may take at most this share of hang_after_s (the supervisor kills a cut running longer): an endpoint
+# that accepts and never answers must fail the cut (retried within RETRY_S), not get the worker killed as hung. A
+# failed call ends the drain, so one call at most runs into its timeouts.
+S3_CALL_SHARE = 0.5
+# The SDK's standard retry waits before its retry at most 1 s (throttling) plus 5 s a server's retry-after may add.
+S3_RETRY_WAIT_S = 6.0
+# A PutObject sends "Expect: 100-continue" and waits up to 1 s for the answer before sending the body anyway.
+S3_EXPECT_WAIT_S = 1.0
+S3_MIN_READ_S = 1.0  # below this, retries would fail a slow but healthy S3: one attempt with a longer read instead
+
+
+@dataclass(frozen=True, slots=True)
+class S3Limits:
+    """The archive's S3 client: connect and read timeouts (s) and total attempts of one call."""
+
+    connect_s: float
+    read_s: float
+    attempts: int
+
+    def worst_s(self) -> float:
+        """The longest one call can take: each attempt connecting, waiting for 100-continue, sending the body and
+        waiting for the answer (each of those two bounded by the read timeout) until it times out, and the waits
+        before the retries. (A server trickling its answer a byte at a time is not bounded by these.)"""
+        attempt = self.connect_s + S3_EXPECT_WAIT_S + 2 * self.read_s
+        return self.attempts * attempt + (self.attempts - 1) * S3_RETRY_WAIT_S
+
+
+def _split(per_attempt: float) -> tuple[float, float]:
+    """(connect, read) for an attempt of `per_attempt` seconds at worst: a fifth (≤ 5 s) to connect."""
+    connect = min(5.0, per_attempt / 5)
+    return connect, min(30.0, (per_attempt - connect - S3_EXPECT_WAIT_S) / 2)
+
+
+def s3_limits(hang_after_s: float) -> S3Limits:
+    """Timeouts and attempts whose worst case is at most S3_CALL_SHARE of hang_after_s: two attempts where each
+    still reads for S3_MIN_READ_S, else one (the worker's own retry follows within RETRY_S)."""
+    budget = hang_after_s * S3_CALL_SHARE
+    connect, read = _split((budget - S3_RETRY_WAIT_S) / 2)
+    if read >= S3_MIN_READ_S:
+        return S3Limits(connect, read, 2)
+    connect, read = _split(budget)
+    return S3Limits(connect, max(read, 0.1), 1)
 
 
 class Archiver:
@@ -33,17 +76,29 @@ class Archiver:
         self.cuts = 0
         self.last_error = ""
         self.before_mark: Any = None  # tests: called between the objects and the mark (a crash there)
+        self._cut_since: float | None = None  # monotonic start of the cut in progress
+
+    def busy_s(self) -> float:
+        """How long the cut in progress has run (0: none): the supervisor's hang check. Per cut, not per drain: a
+        backlog after an S3 outage is many cuts (≈ 0.2 s each without the network, 10,000 frames), which together
+        may outlast hang_after_s while each makes progress."""
+        since = self._cut_since
+        return time.monotonic() - since if since is not None else 0.0
 
     def cut_once(self, upto: int | None = None) -> Cut | None:
         """Archive one cut (of frames up to id `upto`); None: nothing waiting. Raises on failure: the cut stays
         begun, to be redone."""
-        cut = self.queue.cut(self.cut_frames, upto)
-        if cut is None:
-            return None
-        self.write(cut)
-        if self.before_mark is not None:
-            self.before_mark(cut)
-        marked = self.queue.archived(cut)
+        self._cut_since = time.monotonic()
+        try:
+            cut = self.queue.cut(self.cut_frames, upto)
+            if cut is None:
+                return None
+            self.write(cut)
+            if self.before_mark is not None:
+                self.before_mark(cut)
+            marked = self.queue.archived(cut)
+        finally:
+            self._cut_since = None
         self.cuts, self.frames = self.cuts + 1, self.frames + marked
         return cut
 
@@ -71,13 +126,23 @@ def pause_s(every_s: float, *, failed: bool, stopping: bool) -> float:
     return min(every_s, RETRY_S) if failed else every_s
 
 
+def archive_s3(settings: LocalSettings) -> Any:
+    """The archive's S3 client: the SDK's credentials, region and endpoint settings; timeouts and retries bounded
+    by s3_limits (the SDK's defaults, 60 s reads and legacy retries, let one call outlast the hang limit)."""
+    from functions.adapters.archive_objects import s3_client
+
+    limits = s3_limits(settings.hang_after_s)
+    region = settings.dynamodb_region or None  # else the SDK's AWS_REGION, as the wiring's client
+    return s3_client(region, connect_s=limits.connect_s, read_s=limits.read_s, attempts=limits.attempts)
+
+
 def open_archiver(settings: LocalSettings, queue: FrameQueue) -> Archiver:
     """The archiver on the wiring's store (the chain's links) and S3 (the bucket, the SDK's endpoint settings)."""
     from functions import _wiring
     from functions.adapters.archive_objects import S3Objects, frames_of
     from monitoring.archive.manifest_chain import ManifestChain
 
-    bucket = S3Objects(_wiring.get_s3(), settings.archive_bucket)
+    bucket = S3Objects(archive_s3(settings), settings.archive_bucket)
     if not settings.archive_chain:  # AWS: the object's creation event runs ChainArchive (its role reads manifests)
         return Archiver(queue, bucket, None)
     return Archiver(queue, bucket, ManifestChain(_wiring.get_store().chain_heads, bucket, frames_of))
@@ -90,20 +155,17 @@ def archive_main(settings: LocalSettings, control_conn: Connection, conn: Connec
     configure_handlers(settings)
     queue = FrameQueue(settings.path / QUEUE_FILE)
     archiver = open_archiver(settings, queue)
-    busy: list[float] = []  # the running cut's start (the supervisor's hang check)
     stop = threading.Event()
 
     def run() -> None:
         while True:
             stopping = stop.is_set()  # the listener has stopped: this drain is the last
-            busy.append(time.monotonic())
             try:
                 archiver.drain()
                 archiver.last_error = ""
             except Exception as exc:  # S3 or the store unavailable: the begun cut is redone next time
                 archiver.last_error = repr(exc)[:300]
                 log.error(ARCHIVE_CUT_FAILED, extra={"fields": {"error": archiver.last_error}})
-            busy.clear()
             if stopping and not archiver.last_error:
                 return
             stop.wait(pause_s(settings.archive_every_s, failed=bool(archiver.last_error), stopping=stopping))
@@ -115,7 +177,7 @@ def archive_main(settings: LocalSettings, control_conn: Connection, conn: Connec
         waiting, oldest = queue.unarchived()
         return {
             "pid": os.getpid(),
-            "busy_s": round(time.monotonic() - busy[0], 3) if busy else 0.0,
+            "busy_s": round(archiver.busy_s(), 3),
             "cuts": archiver.cuts,
             "objects": archiver.objects,
             "written": archiver.written,

@@ -19,12 +19,16 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from local.config import LocalSettings
-from local.reading_buffer import BucketStore, DueBucket, ReadingBuffer, decode_body, key_time
+from local.reading_buffer import BucketStore, DueBucket, ReadingBuffer, decode_body
 from local.workers import Control, _enter, _send, configure_handlers, open_reading_buffer
+from monitoring.ingest.isolate import is_transient
 
 log = logging.getLogger("local.buckets")
 BUCKET_FLUSH_FAILED = "bucket flush failed; retrying"  # the county host alarms on it (local/app.py FAILURE_LINES)
 FLUSH_EVERY_S = 60.0  # platform seconds between passes (each point's bucket closes every `minutes` platform minutes)
+# Buckets merged per pass at most: a pass stays well inside the supervisor's hang_after_s (≈ 10 ms a merge) even when
+# hours of buckets wait after an outage; the worker starts the next pass at once while `more` is set.
+PER_PASS = 500
 GRACE_S = 60.0  # platform seconds after a bucket's end before it is written: its last minute's frames are in
 
 
@@ -37,35 +41,56 @@ class FlushReport:
     new: int = 0
     pruned: int = 0
     error: str = ""
+    more: bool = False  # more due buckets than one pass takes
 
 
 class BucketFlusher:
     """Writes the buffer's closed buckets to DynamoDB (`merge_bucket`) and marks their rows flushed."""
 
-    def __init__(self, buffer: ReadingBuffer, readings_repo: BucketStore, *, grace_s: float = GRACE_S) -> None:
-        self.buffer, self.repo, self.grace = buffer, readings_repo, timedelta(seconds=grace_s)
+    def __init__(
+        self, buffer: ReadingBuffer, readings_repo: BucketStore, *, grace_s: float = GRACE_S, per_pass: int = PER_PASS
+    ) -> None:
+        self.buffer, self.repo, self.grace, self.per_pass = buffer, readings_repo, timedelta(seconds=grace_s), per_pass
         self.before_mark: Callable[[DueBucket], None] | None = None  # tests: a crash between the merge and the mark
         self.totals = FlushReport()
         self.last_error = ""
 
     def flush_due(self, now: datetime) -> FlushReport:
-        """Merge every bucket that ended `grace` before `now` and has unflushed rows, oldest first; then prune.
-        Raises on the first failure (DynamoDB unavailable, throttled): what is not marked is redone next pass."""
+        """Merge the buckets that ended `grace` before `now` and have unflushed rows, oldest first, at most
+        `per_pass` (`more` says whether others wait); then prune. Raises on the first outage (DynamoDB unavailable,
+        throttled): what is not marked is redone next pass. A bucket refused for its content (DynamoDB's item size,
+        a malformed row) is left unflushed and named in `error`, and the others go on: one cannot hold up all."""
         report = FlushReport()
-        for bucket in self.buffer.due(now, self.grace):
-            rows = self.buffer.bucket_rows(bucket)
-            readings = [decode_body(body, bucket.point_id, bucket.kind, key_time(key)) for key, body in rows]
-            new = self.repo.merge_bucket(bucket.point_id, bucket.kind, bucket.start, readings)
-            if self.before_mark is not None:
-                self.before_mark(bucket)
-            self.buffer.mark_flushed(bucket, [key for key, _ in rows], now)
+        due = self.buffer.due(now, self.grace, limit=self.per_pass)
+        report.more = len(due) == self.per_pass
+        refused: list[str] = []
+        for bucket in due:
+            try:
+                rows, new = self._flush_one(bucket, now)
+            except Exception as exc:
+                if is_transient(exc):
+                    raise
+                refused.append(f"{bucket.point_id}/{bucket.kind.value}@{bucket.start.isoformat()}: {exc!r}")
+                continue
             report.buckets += 1
-            report.readings += len(rows)
+            report.readings += rows
             report.new += new
-            self._add(buckets=1, readings=len(rows), new=new)
+            self._add(buckets=1, readings=rows, new=new)
         report.pruned = self.buffer.prune(now)
         self._add(pruned=report.pruned)
+        if refused:
+            report.error = f"{len(refused)} bucket(s) refused, kept unflushed; first {refused[0]}"[:300]
         return report
+
+    def _flush_one(self, bucket: DueBucket, now: datetime) -> tuple[int, int]:
+        """Merge one bucket with all its rows, then mark those rows; (rows, readings new to DynamoDB)."""
+        rows = self.buffer.bucket_rows(bucket)
+        readings = [decode_body(body, bucket.point_id, bucket.kind, at) for at, body in rows]
+        new = self.repo.merge_bucket(bucket.point_id, bucket.kind, bucket.start, readings)
+        if self.before_mark is not None:
+            self.before_mark(bucket)
+        self.buffer.mark_flushed(bucket, [at for at, _ in rows], now)
+        return len(rows), new
 
     def flush_logged(self, now: datetime) -> FlushReport:
         """`flush_due`, a failure logged (one BUCKET_FLUSH_FAILED line: the HostWorkerFailures alarm counts it) and
@@ -73,10 +98,10 @@ class BucketFlusher:
         try:
             report = self.flush_due(now)
         except Exception as exc:  # DynamoDB unavailable or throttled: the rows stay unflushed, merged next pass
-            self.last_error = repr(exc)[:300]
-            log.error(BUCKET_FLUSH_FAILED, extra={"fields": {"error": self.last_error}})
-            return FlushReport(error=self.last_error)
-        self.last_error = ""
+            report = FlushReport(error=repr(exc)[:300])
+        self.last_error = report.error
+        if report.error:
+            log.error(BUCKET_FLUSH_FAILED, extra={"fields": {"error": report.error}})
         return report
 
     def _add(self, **counts: int) -> None:
@@ -105,9 +130,10 @@ def flush_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
     def run() -> None:
         while not stop.is_set():
             busy.append(time.monotonic())
-            flusher.flush_logged(clock.now())
+            report = flusher.flush_logged(clock.now())
             busy.clear()
-            stop.wait(every_s)
+            if not report.more:  # a backlog (after an outage) is worked off pass after pass, each one bounded
+                stop.wait(every_s)
 
     thread = threading.Thread(target=run, name="bucket-flush", daemon=True)
     thread.start()

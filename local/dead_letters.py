@@ -1,4 +1,4 @@
-"""`python -m local dead-letters list|show|requeue`: the frame records decode set aside (queue.db `dead_frames`).
+"""`python -m local dead-letters list|show|requeue|discard`: frame records decode set aside (queue.db `dead_frames`).
 
 More: docs/local.md, "Module notes".
 """
@@ -33,6 +33,11 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
     which = requeue.add_mutually_exclusive_group(required=True)
     which.add_argument("--all", action="store_true", help="every dead letter")
     which.add_argument("ids", nargs="*", type=int, default=[], metavar="ID")
+    discard = actions.add_parser("discard", help="delete dead letters that will never decode (show them first)")
+    discard.add_argument("--data-dir", required=True)
+    gone = discard.add_mutually_exclusive_group(required=True)
+    gone.add_argument("--all", action="store_true", help="every dead letter")
+    gone.add_argument("ids", nargs="*", type=int, default=[], metavar="ID")
 
 
 def _when(at: float | None) -> str:
@@ -90,10 +95,15 @@ def _run(queue: FrameQueue, args: argparse.Namespace) -> int:
     if not args.all and not args.ids:
         print("local: give dead-letter ids or --all", file=sys.stderr)
         return 2
-    moved = queue.requeue(None if args.all else args.ids)
+    if args.action == "discard":
+        moved = queue.discard(None if args.all else args.ids)
+        print(f"已删除 {len(moved)} 条" + (f": {' '.join(map(str, moved))}" if moved and len(moved) <= 20 else ""))
+    else:
+        moved = queue.requeue(None if args.all else args.ids)
+        print(f"已重新排队 {len(moved)} 条" + (f": {' '.join(map(str, moved))}" if moved and len(moved) <= 20 else ""))
     missing = sorted(set(args.ids) - set(moved))
-    print(f"已重新排队 {len(moved)} 条" + (f": {' '.join(map(str, moved))}" if moved and len(moved) <= 20 else ""))
     if missing:
-        print(f"local: not dead letters (already requeued?): {' '.join(map(str, missing))}", file=sys.stderr)
+        ids = " ".join(map(str, missing))
+        print(f"local: not dead letters (already requeued or discarded?): {ids}", file=sys.stderr)
         return 1
     return 0

@@ -51,6 +51,12 @@ ADDED_COLUMNS = {
 }
 REASON_CHARS, ERROR_CHARS = 500, 8000
 RESERVE_REFUSING = "queue refusing: disk reserve"  # the line and error while append refuses (infra alarms on it)
+# The WAL: sqlite checkpoints it into queue.db after a commit that leaves it over 1,000 pages (≈ 4 MiB) and then
+# writes it again from its start; a reader's snapshot older than its frames stops the checkpoint, and it grows with
+# every write until that reader ends. Without a limit the file then keeps its peak size for good: truncated to this
+# when it is next written from its start.
+WAL_AUTOCHECKPOINT_PAGES = 1000
+WAL_SIZE_LIMIT = 4 * 2**20
 
 
 class ReserveReached(sqlite3.OperationalError):
@@ -145,7 +151,10 @@ class FrameQueue:
         self._conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=FULL")
+        self._conn.execute(f"PRAGMA wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}")
+        self._conn.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT}")  # per connection: every process's
         self._conn.executescript(SCHEMA)
+        self._page_size = int(self._conn.execute("PRAGMA page_size").fetchone()[0])
         self._add_columns()
         self._conn.executescript(INDEXES)
         self.archive = bool(archive)
@@ -189,16 +198,31 @@ class FrameQueue:
             return self._reserve_reached()
 
     def _reserve_reached(self) -> int | None:
-        """(The caller holds the lock.) Room is the volume's free space plus the queue's free pages: rows deleted
-        while appends were refused free pages in the file, not on the volume, and appends reuse those first."""
+        """(The caller holds the lock.) Room is the volume's free space, less what the next checkpoint still has to
+        add to queue.db (pages in the WAL beyond the file's end), plus the queue's free pages while the WAL is
+        checkpointed: rows deleted while appends were refused free pages in the file, not on the volume, and appends
+        reuse those first; but while a reader holds the checkpoint back each page written, reused or not, is a new
+        frame at the WAL's end, on the volume."""
         if self.reserve_bytes <= 0:
             return None
-        free = self._free(self._directory)
-        if free >= self.reserve_bytes:
+        if self._room() >= self.reserve_bytes:
             return None
-        pages = int(self._conn.execute("PRAGMA freelist_count").fetchone()[0])
-        room = free + pages * int(self._conn.execute("PRAGMA page_size").fetchone()[0])
+        checkpointed = self._checkpointed()
+        room = self._room()  # the checkpoint may have written pages into the file
+        if checkpointed:
+            room += int(self._conn.execute("PRAGMA freelist_count").fetchone()[0]) * self._page_size
         return room if room < self.reserve_bytes else None
+
+    def _room(self) -> int:
+        """The volume's free space less the pages queue.db has in its WAL beyond the file's end."""
+        pages = int(self._conn.execute("PRAGMA page_count").fetchone()[0])
+        return self._free(self._directory) - max(0, pages * self._page_size - os.path.getsize(self.path))
+
+    def _checkpointed(self) -> bool:
+        """Checkpoint what can be (never waiting); True if every WAL frame is in queue.db now (the WAL is written
+        again from its start), False while a reader's snapshot holds frames back."""
+        busy, logged, done = self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return not busy and logged == done
 
     def append(self, records: Sequence[dict[str, Any]]) -> None:
         """Commit the records (one transaction, fsync'd); raises on failure (then nothing was added), and
@@ -289,6 +313,13 @@ class FrameQueue:
             ).fetchall()
         return [DeadLetter(*row) for row in rows]
 
+    def dead_count(self) -> tuple[int, list[tuple[int, str, str]]]:
+        """(how many dead letters, the newest three as (id, mn, reason)): what the runner's condition line says."""
+        with self._lock:
+            count = int(self._conn.execute("SELECT count(*) FROM dead_frames").fetchone()[0])
+            newest = self._conn.execute("SELECT id, mn, reason FROM dead_frames ORDER BY id DESC LIMIT 3").fetchall()
+        return count, [(int(i), str(m), str(r)[:120]) for i, m, r in newest]
+
     def dead_letter(self, seq: int) -> DeadLetter | None:
         with self._lock:
             row = self._conn.execute(
@@ -320,6 +351,21 @@ class FrameQueue:
                     conn.execute("DELETE FROM dead_frames WHERE id = ?", (seq,))
         return ids
 
+    def discard(self, seqs: Sequence[int] | None) -> list[int]:
+        """Delete dead letters (all of them with None) for good: records that will never decode (garbage). Returns
+        the ids deleted. With the S3 archive on, each was archived like any frame (archive_worker keeps poison)."""
+        with self._lock:
+            with self._transaction() as conn:
+                if seqs is None:
+                    ids = [int(r[0]) for r in conn.execute("SELECT id FROM dead_frames ORDER BY id")]
+                else:
+                    marks = ",".join("?" * len(seqs))
+                    found = conn.execute(f"SELECT id FROM dead_frames WHERE id IN ({marks}) ORDER BY id", tuple(seqs))
+                    ids = [int(r[0]) for r in found]
+                conn.executemany("DELETE FROM dead_frames WHERE id = ?", [(i,) for i in ids])
+                _count(conn, "discarded", len(ids))  # depth() counts dead letters as taken: these still are
+        return ids
+
     def oldest_age(self, now: float | None = None) -> float:
         """Seconds the oldest queued record has waited (0 when the queue is empty or it predates queued_at)."""
         with self._lock:
@@ -343,7 +389,8 @@ class FrameQueue:
         with self._lock:
             row = self._conn.execute(
                 "SELECT (SELECT coalesce(sum(CASE name WHEN 'appended' THEN value ELSE -value END), 0) "
-                "FROM counters WHERE name IN ('appended', 'processed')) - (SELECT count(*) FROM dead_frames)"
+                "FROM counters WHERE name IN ('appended', 'processed', 'discarded')) "
+                "- (SELECT count(*) FROM dead_frames)"
             ).fetchone()
         return max(0, int(row[0]))
 

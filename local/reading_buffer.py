@@ -17,7 +17,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from monitoring._time import require_utc
+from monitoring._time import require_utc, to_micros
 from monitoring.clock import Clock
 from monitoring.errors import InvalidInputError
 from monitoring.readings.models import (
@@ -43,10 +43,10 @@ MARGIN = timedelta(minutes=5)
 BUSY_TIMEOUT_S = 10.0  # decode workers insert, the flusher marks and prunes: several processes write
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
-    point TEXT NOT NULL, kind TEXT NOT NULL, data_time TEXT NOT NULL,  -- time_key(data_time): the key
-    bucket TEXT NOT NULL, closes TEXT NOT NULL,                       -- time_key of the bucket's start and end
-    body BLOB NOT NULL,                                                -- compact reading body (else zlib JSON)
-    flushed_at TEXT,                                                   -- time_key of the flush; NULL: not yet
+    point TEXT NOT NULL, kind TEXT NOT NULL, data_time INTEGER NOT NULL,  -- times: µs since the epoch (UTC)
+    bucket INTEGER NOT NULL, closes INTEGER NOT NULL,                    -- the bucket's start and end
+    body BLOB NOT NULL,                                                   -- compact reading body (else zlib JSON)
+    flushed_at INTEGER,                                                   -- when it was flushed; NULL: not yet
     PRIMARY KEY (point, kind, data_time)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS readings_unflushed ON readings (closes) WHERE flushed_at IS NULL;
@@ -56,6 +56,7 @@ CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 PRUNE_ROWS = 5_000  # per delete statement: a prune never holds the write lock long against decode
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BucketOf = Callable[[str, datetime], datetime]  # (point_id, data_time) → the start of its bucket
 
 
@@ -70,8 +71,12 @@ def decode_body(body: bytes, point_id: str, kind: ReadingKind, data_time: dateti
     return codec.loads(Reading, zlib.decompress(body).decode())
 
 
-def key_time(key: str) -> datetime:
-    return datetime.fromisoformat(key).astimezone(UTC)
+def _us(value: datetime) -> int:
+    return to_micros(require_utc(value, "time"))
+
+
+def _time(us: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=us)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +110,9 @@ class ReadingBuffer:
         self._lock = threading.Lock()
         # When this file began: from then on every buffered reading passed through it (none is pruned unflushed)
         with self._transaction() as conn:
-            conn.execute("INSERT OR IGNORE INTO meta VALUES ('complete_since', ?)", (time_key(clock.now()),))
+            conn.execute("INSERT OR IGNORE INTO meta VALUES ('complete_since', ?)", (clock.now().isoformat(),))
         row = self._conn.execute("SELECT value FROM meta WHERE name = 'complete_since'").fetchone()
-        self.complete_since = key_time(row[0])
+        self.complete_since = datetime.fromisoformat(row[0]).astimezone(UTC)
 
     def close(self) -> None:
         with self._lock:
@@ -142,8 +147,7 @@ class ReadingBuffer:
             start = require_utc(self.bucket_of(r.point_id, at), "bucket start")
             if not start <= at < start + self.span:
                 raise ValueError(f"bucket {start} does not hold {at}")  # a wrong bucket_of: never store it
-            key = time_key(at)
-            rows.append((r.point_id, r.kind.value, key, time_key(start), time_key(start + self.span), encode_body(r)))
+            rows.append((r.point_id, r.kind.value, _us(at), _us(start), _us(start + self.span), encode_body(r)))
         new: list[bool] = []
         with self._lock, self._transaction() as conn:
             for row in rows:
@@ -151,10 +155,10 @@ class ReadingBuffer:
                 new.append(cur.rowcount == 1)
         return new
 
-    def mark_flushed(self, bucket: DueBucket, keys: Sequence[str], at: datetime) -> int:
-        """Mark the rows `keys` of `bucket` flushed at `at` (only those: a row inserted since was not written)."""
-        flushed = time_key(require_utc(at, "at"))
-        args = [(flushed, bucket.point_id, bucket.kind.value, key) for key in keys]
+    def mark_flushed(self, bucket: DueBucket, times: Sequence[datetime], at: datetime) -> int:
+        """Mark the rows of `bucket` at `times` flushed at `at` (only those: a row inserted since was not written)."""
+        flushed = to_micros(require_utc(at, "at"))
+        args = [(flushed, bucket.point_id, bucket.kind.value, _us(t)) for t in times]
         with self._lock, self._transaction() as conn:
             cur = conn.executemany(
                 "UPDATE readings SET flushed_at = ? WHERE point = ? AND kind = ? AND data_time = ? "
@@ -165,7 +169,7 @@ class ReadingBuffer:
 
     def prune(self, now: datetime) -> int:
         """Delete rows flushed more than `keep` before `now`; returns how many."""
-        before = time_key(require_utc(now, "now") - self.keep)
+        before = to_micros(require_utc(now, "now") - self.keep)
         removed = 0
         while True:
             with self._lock, self._transaction() as conn:
@@ -183,47 +187,49 @@ class ReadingBuffer:
         with self._lock:
             return self._conn.execute(sql, args).fetchall()
 
+    def _rows(self, sql: str, args: Sequence[Any]) -> list[tuple[datetime, bytes]]:
+        return [(_time(us), body) for us, body in self._select(sql, args)]
+
     def due(self, now: datetime, grace: timedelta, *, limit: int = 100_000) -> list[DueBucket]:
         """Buckets that closed `grace` before `now` and have unflushed rows, oldest first."""
-        until = time_key(require_utc(now, "now") - grace)
+        until = to_micros(require_utc(now, "now") - grace)
         rows = self._select(
             "SELECT DISTINCT point, kind, bucket FROM readings WHERE flushed_at IS NULL AND closes <= ? "
             "ORDER BY bucket, point, kind LIMIT ?",
             (until, limit),
         )
-        return [DueBucket(p, ReadingKind(k), key_time(b)) for p, k, b in rows]
+        return [DueBucket(p, ReadingKind(k), _time(b)) for p, k, b in rows]
 
-    def bucket_rows(self, bucket: DueBucket) -> list[tuple[str, bytes]]:
-        """Every row of `bucket` (flushed or not) as (key, body), ascending."""
-        return self._select(
+    def bucket_rows(self, bucket: DueBucket) -> list[tuple[datetime, bytes]]:
+        """Every row of `bucket` (flushed or not) as (data time, body), ascending."""
+        return self._rows(
             "SELECT data_time, body FROM readings WHERE point = ? AND kind = ? AND bucket = ? ORDER BY data_time",
-            (bucket.point_id, bucket.kind.value, time_key(bucket.start)),
+            (bucket.point_id, bucket.kind.value, _us(bucket.start)),
         )
 
-    def keyed(self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, limit: int) -> list[Any]:
-        """(key, body) of the rows with start ≤ data_time < end, ascending, at most `limit`."""
+    def keyed(
+        self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, limit: int
+    ) -> list[tuple[datetime, bytes]]:
+        """(data time, body) of the rows with start ≤ data_time < end, ascending, at most `limit`."""
         if end <= start:
             return []
-        return self._select(
+        return self._rows(
             "SELECT data_time, body FROM readings WHERE point = ? AND kind = ? AND data_time >= ? AND data_time < ? "
             "ORDER BY data_time LIMIT ?",
-            (point_id, kind.value, time_key(start), time_key(end), limit),
+            (point_id, kind.value, _us(start), _us(end), limit),
         )
 
     def readings(self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, limit: int) -> list[Reading]:
-        return [
-            decode_body(body, point_id, kind, key_time(key))
-            for key, body in self.keyed(point_id, kind, start, end, limit)
-        ]
+        return [decode_body(body, point_id, kind, at) for at, body in self.keyed(point_id, kind, start, end, limit)]
 
     def latest(self, point_id: str, kind: ReadingKind, upto: datetime) -> Reading | None:
         """The newest reading with data_time ≤ `upto`."""
         rows = self._select(
             "SELECT data_time, body FROM readings WHERE point = ? AND kind = ? AND data_time <= ? "
             "ORDER BY data_time DESC LIMIT 1",
-            (point_id, kind.value, time_key(upto)),
+            (point_id, kind.value, _us(upto)),
         )
-        return decode_body(rows[0][1], point_id, kind, key_time(rows[0][0])) if rows else None
+        return decode_body(rows[0][1], point_id, kind, _time(rows[0][0])) if rows else None
 
     def held(self, readings: Sequence[Reading]) -> list[bool]:
         """Which of `readings` the buffer holds."""
@@ -232,16 +238,32 @@ class ReadingBuffer:
             for r in readings:
                 found = self._conn.execute(
                     "SELECT 1 FROM readings WHERE point = ? AND kind = ? AND data_time = ?",
-                    (r.point_id, r.kind.value, time_key(r.data_time)),
+                    (r.point_id, r.kind.value, _us(r.data_time)),
                 ).fetchone()
                 out.append(found is not None)
         return out
 
     def counts(self) -> dict[str, int]:
-        """Rows held and rows not yet flushed, and the file's size with its WAL (status.json)."""
-        rows, unflushed = self._select("SELECT count(*), count(*) - count(flushed_at) FROM readings", ())[0]
+        """Rows not yet flushed (from their partial index, not a scan) and the file's size with its WAL: what the
+        buckets worker's status shows every status_every_s."""
+        unflushed = self._select("SELECT count(*) FROM readings WHERE flushed_at IS NULL", ())[0][0]
         size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
-        return {"rows": int(rows), "unflushed": int(unflushed), "bytes": size}
+        return {"unflushed": int(unflushed), "bytes": size}
+
+    def rows(self) -> int:
+        """Every row held (a scan: tests and benches)."""
+        return int(self._select("SELECT count(*) FROM readings", ())[0][0])
+
+
+def unflushed_left(path: str | Path) -> int:
+    """Rows a reading buffer file still holds unflushed (0: no file), read without creating or changing it."""
+    if not Path(path).is_file():
+        return 0
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+    try:
+        return int(conn.execute("SELECT count(*) FROM readings WHERE flushed_at IS NULL").fetchone()[0])
+    finally:
+        conn.close()
 
 
 class BucketStore(Protocol):
@@ -367,9 +389,10 @@ class BufferedReadings:
         if not self._from_buffer_alone(kind, start):
             rows.update(self.dynamo.settled_readings_keyed(point_id, kind, start, end, known))
         if kind in BUFFERED_KINDS:
-            for key, body in self.buffer.keyed(point_id, kind, start, end, 100_000):
+            for at, body in self.buffer.keyed(point_id, kind, start, end, 100_000):
+                key = time_key(at)  # the DynamoDB adapter's sort keys: what the sample reader remembers
                 if key not in rows:
-                    rows[key] = None if key in known else decode_body(body, point_id, kind, key_time(key))
+                    rows[key] = None if key in known else decode_body(body, point_id, kind, at)
         return [(key, rows[key]) for key in sorted(rows)]
 
     def values(

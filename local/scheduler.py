@@ -15,11 +15,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from local.clock import PlatformClock
+from local.conditions import Condition
 from local.pipeline import LambdaContextStub
 
 log = logging.getLogger(__name__)
 Handler = Callable[[dict[str, Any], Any], Any]
 HANDLER_FAILED = "scheduled handler failed"  # the county host alarms on it (local/app.py FAILURE_LINES)
+HANDLER_RECOVERED = "scheduled handler recovered"
 
 
 def scheduled_event(at: datetime, rule: str) -> dict[str, Any]:
@@ -61,6 +63,8 @@ class Job:
     held: int = 0  # ticks that had to wait for complete_until
     held_since: float | None = None  # monotonic start of the current wait
     running_since: float | None = None  # monotonic start of the handler call in progress
+    failing: Condition | None = None  # since its last tick failed, until one succeeds (Scheduler sets it)
+    last_error: str = ""
 
 
 class Scheduler:
@@ -74,6 +78,7 @@ class Scheduler:
         delay: timedelta = timedelta(seconds=1),
         after_s: float = 0.0,
         hold_poll_s: float = 0.1,
+        repeat_every_s: float = 30.0,
     ) -> None:
         self.clock = clock
         self.after_s = after_s
@@ -82,9 +87,27 @@ class Scheduler:
         self.delay = delay  # EventBridge fires a little after the boundary; so do we (platform time)
         self._tasks: list[asyncio.Task[None]] = []
         self._executor = ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="scheduler")
+        # A failing job's line is repeated every repeat_every_s until a tick succeeds: its ticks may be 5 minutes
+        # apart, and the county host's HostWorkerFailures alarm must not return to OK between two failed ones.
+        self.repeat_every_s = repeat_every_s
+        for job in jobs:
+            job.failing = Condition(repeat_every_s)
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._run(job), name=f"schedule-{job.name}") for job in self.jobs]
+        self._tasks.append(asyncio.create_task(self._repeat_failures(), name="schedule-failures"))
+
+    async def _repeat_failures(self) -> None:
+        while True:
+            await asyncio.sleep(min(self.repeat_every_s, 1.0))
+            for job in self.jobs:
+                if job.failing is not None and job.failing.holds and job.failing.update(True) == "holds":
+                    self._log_failure(job, None)
+
+    @staticmethod
+    def _log_failure(job: Job, tick: datetime | None) -> None:
+        fields = {"job": job.name, "tick": tick.isoformat() if tick else None, "errors": job.errors}
+        log.error(HANDLER_FAILED, extra={"fields": fields | {"error": job.last_error, "repeated": tick is None}})
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -137,12 +160,14 @@ class Scheduler:
         except Exception as exc:  # a failed tick is retried by the next one (the watermark stays put)
             job.running_since = None
             job.errors += 1
-            log.error(
-                HANDLER_FAILED,
-                extra={"fields": {"job": job.name, "tick": tick.isoformat(), "error": repr(exc)}},
-            )
+            job.last_error = repr(exc)
+            if job.failing is not None:
+                job.failing.update(True)  # the repeats count their period from this line
+            self._log_failure(job, tick)  # every failed tick, besides the repeats in between
             return
         job.running_since = None
+        if job.failing is not None and job.failing.update(False) == "cleared":
+            log.warning(HANDLER_RECOVERED, extra={"fields": {"job": job.name, "tick": tick.isoformat()}})
         job.runs += 1
         job.last_tick = tick
         job.last_seconds = time.monotonic() - started

@@ -114,11 +114,12 @@ def configure_handlers(settings: LocalSettings) -> Any:
 
 
 def open_reading_buffer(settings: LocalSettings, clock: Any) -> ReadingBuffer:
-    """The data directory's reading buffer (reading_bucket_minutes set): buckets as reading_buckets.py lays them."""
+    """The data directory's reading buffer: buckets as reading_buckets.py lays them. With reading_bucket_minutes 0
+    (switched off) only to flush what is left: nothing is inserted, and the rows keep the buckets they were given."""
     from local.reading_buffer import BUFFER_FILE, ReadingBuffer
-    from monitoring.storage.dynamodb.reading_buckets import bucket_start
+    from monitoring.storage.dynamodb.reading_buckets import MAX_BUCKET_MINUTES, bucket_start
 
-    minutes = settings.reading_bucket_minutes
+    minutes = settings.reading_bucket_minutes or MAX_BUCKET_MINUTES
 
     def bucket_of(point_id: str, data_time: Any) -> Any:
         return bucket_start(point_id, data_time, minutes)
@@ -343,7 +344,7 @@ def rules_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
         return {"pid": os.getpid(), "busy_s": round(max(busy, default=0.0), 3), "jobs": jobs_status(jobs)}
 
     async def main() -> None:
-        scheduler = Scheduler(clock, jobs, after_s=settings.evaluate_after_s)
+        scheduler = Scheduler(clock, jobs, after_s=settings.evaluate_after_s, repeat_every_s=settings.log_every_s)
         scheduler.start()
         while not control.wait(0):
             _send(conn, status())
@@ -368,6 +369,7 @@ def jobs_status(jobs: list[Any]) -> dict[str, dict[str, Any]]:
             "last_result": _plain(j.last_result),
             "held": j.held,  # ticks that waited for decode to catch up
             "held_s": round(time.monotonic() - j.held_since, 1) if j.held_since is not None else 0.0,
+            "failing": bool(j.failing and j.failing.holds),  # its last tick failed (its line repeats until one works)
         }
         for j in jobs
     }

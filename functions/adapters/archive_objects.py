@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
 from monitoring.errors import StorageUnavailableError
@@ -14,8 +15,13 @@ from monitoring.ingest.delivered_objects import DeliveredFrames, frames_of, pars
 __all__ = ["DeliveredFrames", "S3Objects", "frames_of", "parse_object", "s3_client"]
 
 
-def s3_client(region: str | None) -> Any:
-    return boto3.client("s3", region_name=region)
+def s3_client(region: str | None, *, connect_s: float = 0, read_s: float = 0, attempts: int = 0) -> Any:
+    """The SDK's client; with timeouts (seconds) and total attempts given, bounded by them (standard retries)."""
+    if not (connect_s or read_s or attempts):
+        return boto3.client("s3", region_name=region)
+    retries: Any = {"total_max_attempts": attempts, "mode": "standard"}
+    config = Config(connect_timeout=connect_s, read_timeout=read_s, retries=retries)
+    return boto3.client("s3", region_name=region, config=config)
 
 
 class S3Objects:

@@ -68,8 +68,12 @@ UNACKNOWLEDGED_VALUE = "1"
 # 30 s while it lasts, so an alarm on any line in a minute stays in ALARM until it ends.
 HOST_UNACKNOWLEDGED_PATTERN = '?"sink failed" ?"queue refusing: disk reserve"'
 HOST_BACKLOG_PATTERN = '"operator alarm: decode backlog"'
+# "dead frames present" is repeated every 30 s while queue.db's dead_frames holds records decode set aside (poison):
+# the AWS stages' DeadLetters alarm (decode's dead-letter queue not empty) on the host.
+HOST_DEAD_FRAMES_PATTERN = '"dead frames present"'
 # The runner's failures that a Lambda error or dead letter would show on AWS: a worker killed or restarted, an
-# archive cut, a bucket flush or a rule tick failed (each retried; one line each).
+# archive cut, a bucket flush or a rule tick failed (each retried; one line each, a failing rule job's repeated until a
+# tick works).
 HOST_FAILURE_LINES = (
     "archive cut failed; retrying",
     "bucket flush failed; retrying",
@@ -201,6 +205,7 @@ class Ingest(Construct):
         self.unacknowledged_frames = filter_.metric(statistic="Sum", period=Duration.minutes(1))
         self.decode_backlog: cw.IMetric | None = None
         self.host_failures: cw.IMetric | None = None
+        self.host_dead_frames: cw.IMetric | None = None
         if platform_host is not None:
             # The runner publishes no backlog metric (its DATA_DIR/status.json is a file on the instance): its
             # operator-alarm log line is what there is, counted once each time the backlog passes the limit.
@@ -222,6 +227,15 @@ class Ingest(Construct):
                 default_value=0,
             )
             self.host_failures = failures.metric(statistic="Sum", period=Duration.minutes(5))
+            dead = self.log_group.add_metric_filter(
+                "HostDeadFrames",
+                filter_pattern=logs.FilterPattern.literal(HOST_DEAD_FRAMES_PATTERN),
+                metric_namespace=metrics_namespace,
+                metric_name="HostDeadFrames",
+                metric_value="1",
+                default_value=0,
+            )
+            self.host_dead_frames = dead.metric(statistic="Sum", period=Duration.minutes(1))
 
     def _addresses(self, allocation_ids: Sequence[str], wanted: int) -> list[str]:
         """The Elastic IPs terminals are configured with: one per NLB zone, or the one instance's. Given allocation

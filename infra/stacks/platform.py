@@ -536,10 +536,12 @@ class PlatformStack(Stack):
         """The county host: no NLB and no stream, so the instance in service (Auto Scaling group metric), the
         platform task running (AWS/ECS publishes the service's CPU each minute while a task runs; nothing when none
         does, so missing data breaches), the runner's decode backlog alarm (its log line, repeated while it lasts,
-        counted) and its workers' failures (their log lines, as Lambda errors would be on AWS)."""
+        counted), its workers' failures (their log lines, as Lambda errors would be on AWS) and decode's dead letters
+        (its line repeated while queue.db's dead_frames is not empty, as the decode dead-letter queue's alarm)."""
         minute = Duration.minutes(1)
         ingest = self.ingest
         assert ingest.host is not None and ingest.decode_backlog is not None and ingest.host_failures is not None
+        assert ingest.host_dead_frames is not None
         running = cw.Metric(
             namespace="AWS/ECS",
             metric_name="CPUUtilization",
@@ -560,6 +562,9 @@ class PlatformStack(Stack):
             ListenerSignal("HostWorkerFailures", ingest.host_failures, 1, 1,
                            "the county host killed or restarted a worker, or an archive cut, bucket flush or rule "
                            "tick failed"),
+            ListenerSignal("HostDeadFrames", ingest.host_dead_frames, 1, 1,
+                           "decode set frame records aside on the county host (queue.db dead_frames): requeue or "
+                           "discard them"),
         ]  # fmt: skip
 
     def _host_environment(self, settings: StageSettings) -> dict[str, str]:

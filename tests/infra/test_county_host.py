@@ -13,7 +13,7 @@ import pytest
 from infra.data_grants import LISTENER
 from infra.settings import StageSettings
 from infra.stacks.platform import ARCHIVE_WRITER_PREFIXES, PlatformStack
-from local.app import BACKLOG_ALARM, CONDITION_LINES, FAILURE_LINES
+from local.app import BACKLOG_ALARM, CONDITION_LINES, DEAD_FRAMES, FAILURE_LINES
 from local.queue import RESERVE_REFUSING
 from tests.infra.conftest import REUSE_MIRRORS, REUSE_VPC, Synthesized
 
@@ -291,32 +291,42 @@ def test_alarms_watch_the_instance_the_task_and_the_backlog_not_the_lambdas_that
         "ListenerSinkFailures": '?"sink failed" ?"queue refusing: disk reserve"',
         "HostDecodeBacklogAlarms": '"operator alarm: decode backlog"',
         "HostWorkerFailures": " ".join(f'?"{line}"' for line in FAILURE_LINES),
+        "HostDeadFrames": '"dead frames present"',
     }
     # each over 1-minute periods but the failures' (a line each, 5 minutes), breached by one line: a condition's
     # line repeated every log_every_s (≤ 60 s on the host) keeps its alarm in ALARM while it lasts
     by_metric = {a.get("MetricName"): a for a in alarms}
-    for metric, period in (("ListenerSinkFailures", 60), ("HostDecodeBacklogAlarms", 60), ("HostWorkerFailures", 300)):
+    periods = {"ListenerSinkFailures": 60, "HostDecodeBacklogAlarms": 60, "HostWorkerFailures": 300}
+    periods["HostDeadFrames"] = 60
+    for metric, period in periods.items():
         alarm = by_metric[metric]
         assert (alarm["Period"], alarm["Statistic"], alarm["Threshold"], alarm["EvaluationPeriods"]) == (
             period, "Sum", 1, 1
         ), metric  # fmt: skip
         assert alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold", metric
     assert "archive cut, bucket flush or rule tick failed" in by_metric["HostWorkerFailures"]["AlarmDescription"]
+    assert "dead_frames" in by_metric["HostDeadFrames"]["AlarmDescription"]
 
 
 def test_the_host_patterns_are_the_lines_the_runner_logs() -> None:
-    from infra.constructs.ingest import HOST_BACKLOG_PATTERN, HOST_FAILURE_LINES, HOST_UNACKNOWLEDGED_PATTERN
+    from infra.constructs.ingest import (
+        HOST_BACKLOG_PATTERN,
+        HOST_DEAD_FRAMES_PATTERN,
+        HOST_FAILURE_LINES,
+        HOST_UNACKNOWLEDGED_PATTERN,
+    )
 
     # the runner's own constants: a changed text fails here (each term matches the line as logged, any suffix)
     assert HOST_FAILURE_LINES == FAILURE_LINES
-    assert HOST_BACKLOG_PATTERN == f'"{BACKLOG_ALARM}"'
+    assert HOST_BACKLOG_PATTERN == f'"{BACKLOG_ALARM}"' and HOST_DEAD_FRAMES_PATTERN == f'"{DEAD_FRAMES}"'
     assert HOST_UNACKNOWLEDGED_PATTERN == f'?"sink failed" ?"{RESERVE_REFUSING}"' and CONDITION_LINES == (
-        BACKLOG_ALARM, RESERVE_REFUSING
+        BACKLOG_ALARM, RESERVE_REFUSING, DEAD_FRAMES
     )  # fmt: skip
     assert '"sink failed;' in Path("iot_ingest/handoff.py").read_text(encoding="utf-8")
     # and the lines are logged with these texts (not a copy of them)
     for path, name in (("local/archive_worker.py", "ARCHIVE_CUT_FAILED"), ("local/scheduler.py", "HANDLER_FAILED"),
-                       ("local/app.py", "BACKLOG_ALARM"), ("local/app.py", "RESERVE_REFUSING")):  # fmt: skip
+                       ("local/app.py", "BACKLOG_ALARM"), ("local/app.py", "RESERVE_REFUSING"),
+                       ("local/app.py", "DEAD_FRAMES")):  # fmt: skip
         assert re.search(rf"log\.error\(\s*{name},", Path(path).read_text(encoding="utf-8")), (path, name)
     for name in ("WORKER_HUNG", "WORKER_STOPPED", "WORKER_EXITED"):
         assert re.search(rf"log\.error\(\s*[^)]*{name}", Path("local/workers.py").read_text(encoding="utf-8")), name

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from hj212 import decode_frame
 from local.demo.fleet import import_fleet
 from local.demo.harness import Run, read_acks
 from local.workers import EVALUATE_JOB
+from monitoring._time import CHINA
 from monitoring.archive.manifest_chain import verify
 from monitoring.readings.models import ReadingKind
 from monitoring.storage.dynamodb.adapter import open_dynamodb_store
@@ -178,24 +180,29 @@ def test_the_county_host_decodes_archives_and_evaluates_on_aws_storage_and_survi
         store.close()
 
 
-def test_with_reading_buckets_minute_readings_reach_dynamodb_as_buckets_and_the_rules_still_alarm(
+def test_with_reading_buckets_minute_readings_reach_dynamodb_as_buckets_the_rules_alarm_and_a_kill_loses_none(
     host: Host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Given the county host with 5-minute reading buckets (the county-host stage's setting)
     monkeypatch.setenv("LOCAL_READING_BUCKET_MINUTES", "5")
     scenario = tmp_path / "county_host.json"
     scenario.write_text(json.dumps(SCENARIO), encoding="utf-8")
-    run = Run(tmp_path / "data", limit=1, scenario=str(scenario), accel=ACCEL)
+    run = Run(tmp_path / "data", limit=1, scenario=str(scenario), accel=ACCEL, ack_log=True)
     run.platform_env = image_environment(tmp_path)
     manifest = _prepare(run, host)
     registered = [c["point"] for e in manifest["enterprises"] for t in e["terminals"] if t["registered"]
                   for c in t["channels"]]  # fmt: skip
+    points_of = {t["mn"]: [c["point"] for c in t["channels"]] for e in manifest["enterprises"]
+                 for t in e["terminals"] if t["registered"]}  # fmt: skip
     store = host.store()
     readers = open_dynamodb_store(region=REGION, host=host.dynamodb, table_prefix=host.prefix, reading_buckets=True,
                                   aws_access_key_id=HOST_KEY, aws_secret_access_key=HOST_KEY)  # fmt: skip
     try:
-        # When the fleet runs for a while of platform time
+        # When the fleet runs for a while of platform time, the platform killed once (kill -9) and started again
         run.start()
+        run.wait_sim_minutes(7, timeout=60)
+        run.kill_platform()
+        run.start_platform()
         # Then the rules, reading the host's buffer, raise the scenario's alarm
         _wait("control_stopped", lambda: "control_stopped" in _alarm_rules(store), timeout=90)
         run.wait_sim_minutes(16, timeout=60)  # several buckets of every point closed and flushed
@@ -220,12 +227,39 @@ def test_with_reading_buckets_minute_readings_reach_dynamodb_as_buckets_and_the_
             assert len({r.data_time for r in seen}) == len(seen)
             assert not store.readings.readings(point, ReadingKind.MINUTE, *window)
             assert readers.readings.latest(point, ReadingKind.MINUTE) == seen[-1]
-        # And the buffer keeps the newest buckets' rows on the volume for the next start (a stop writes nothing early)
-        assert (tmp_path / "data" / "readings.db").is_file()
+        # And every acknowledged minute frame's readings are in DynamoDB's buckets or, for the buckets not closed at
+        # the stop, in the buffer on the volume (a stop writes nothing early): the kill lost none
+        acked = {(point, _utc(a["data_time"])) for a in read_acks(tmp_path / "data" / "acks.jsonl")
+                 if a["cn"] == "2051" and a["mn"] in points_of for point in points_of[a["mn"]]}  # fmt: skip
+        stored = {
+            (p, r.data_time) for p in registered for r in readers.readings.readings(p, ReadingKind.MINUTE, *window)
+        }
+        unflushed = "SELECT point, data_time FROM readings WHERE kind = 'minute' AND flushed_at IS NULL"
+        with sqlite3.connect(tmp_path / "data" / "readings.db") as buffer:
+            held = {(p, EPOCH + timedelta(microseconds=us)) for p, us in buffer.execute(unflushed)}
+        assert acked and not acked - stored - held, sorted(acked - stored - held)[:5]
+        assert len(stored) > len(held)
+        # And with buckets switched off, the next start still writes what the buffer held, then per-minute items
+        assert run.platform_env is not None
+        run.platform_env["LOCAL_READING_BUCKET_MINUTES"] = "0"
+        run.start_platform()
+        _wait("the buffer flushed", lambda: (run.status() or {})["workers"]["buckets"].get("unflushed") == 0, 60)
+        run.stop()
+        stored = {(p, r.data_time) for p in registered
+                  for r in readers.readings.readings(p, ReadingKind.MINUTE, *window)}  # fmt: skip
+        assert not acked - stored, sorted(acked - stored)[:5]
     finally:
         run.stop()
         store.close()
         readers.close()
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _utc(data_time: str) -> datetime:
+    """An HJ 212 DataTime (Beijing time, yyyymmddhhmmss) in UTC."""
+    return datetime.strptime(data_time, "%Y%m%d%H%M%S").replace(tzinfo=CHINA).astimezone(UTC)
 
 
 def store_items(host: Host, table: str) -> list[str]:

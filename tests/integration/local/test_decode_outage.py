@@ -153,6 +153,13 @@ def test_a_poison_record_among_good_ones_is_set_aside_alone_and_requeued_decodes
     assert [d.seq for d in queue.dead()] == [garbage.seq]
     assert queue.depth() == 0 and queue.counters()["processed"] == 3
     assert _cli("requeue", "--data-dir", str(tmp_path)).returncode == 2  # neither ids nor --all
+    # When the garbage is discarded (it will never decode), Then dead_frames is empty and nothing else moved
+    assert _cli("discard", "--data-dir", str(tmp_path)).returncode == 2  # neither ids nor --all
+    gone = _cli("discard", "--data-dir", str(tmp_path), str(garbage.seq))
+    assert gone.returncode == 0 and "已删除 1 条" in gone.stdout, gone
+    assert queue.dead() == [] and queue.depth() == 0
+    twice = _cli("discard", "--data-dir", str(tmp_path), str(garbage.seq))
+    assert twice.returncode == 1 and "not dead letters" in twice.stderr
 
 
 def test_backlog_alarm_is_raised_on_the_oldest_frames_age_repeated_while_it_lasts_and_cleared_when_it_drains(
@@ -218,4 +225,37 @@ def test_a_queue_at_its_disk_reserve_is_logged_while_it_refuses(
         platform._check_reserve()
         platform._check_reserve()
     assert [r.message for r in caplog.records][2:] == ["disk reserve restored; queue accepting frames"]
+    platform.queue.close()
+
+
+def test_dead_frames_are_logged_while_any_is_set_aside_and_cleared_once_requeued(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from local.app import DEAD_FRAMES, Platform
+    from local.config import load
+
+    # Given a platform (its lines every 0.3 s) whose queue has no dead letters
+    settings, _ = load({"data_dir": str(tmp_path), "log_every_s": "0.3"}, env={})
+    platform = Platform(settings)
+    platform.queue = FrameQueue(tmp_path / "queue.db")
+    platform.queue.append([{"v": 1, "mn": MN, "raw": "garbage"}])
+    platform._check_dead_frames()
+    assert not platform._dead.holds
+    # When decode sets a record aside, Then the runner says so, with the id and reason, again each period
+    (queued,) = platform.queue.take(1)
+    assert platform.queue.set_aside(queued.seq, reason="not a frame record", error="Traceback …")
+    with caplog.at_level("WARNING", logger="local"):
+        platform._check_dead_frames()
+        platform._check_dead_frames()
+        time.sleep(0.35)
+        platform._check_dead_frames()
+        assert [r.message for r in caplog.records] == [DEAD_FRAMES] * 2
+        fields = caplog.records[0].fields  # type: ignore[attr-defined]
+        assert fields["dead"] == 1 and fields["newest"] == [f"{queued.seq} {MN}: not a frame record"], fields
+        # And once the operator requeued it (python -m local dead-letters requeue), it says that once
+        assert platform.queue.requeue(None) == [queued.seq]
+        platform._check_dead_frames()
+        platform._check_dead_frames()
+    assert [r.message for r in caplog.records][2:] == ["dead frames cleared"]
+    assert DEAD_FRAMES == "dead frames present"
     platform.queue.close()

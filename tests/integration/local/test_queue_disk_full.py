@@ -10,7 +10,9 @@ import shutil
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -107,25 +109,70 @@ RESERVE_CHILD = textwrap.dedent(
 )
 
 
-def _in_small_tmpfs(tmp_path: Path, child: str, size: str) -> dict[str, object]:
-    """Run `child` with a `size` tmpfs mounted for it only; its last stdout line, as JSON."""
-    mount = tmp_path / "mnt"
-    mount.mkdir()
-    script = tmp_path / "child.py"
-    script.write_text(child, encoding="utf-8")
-    shell = f'mount -t tmpfs -o size={size} tmpfs "{mount}" && exec "{sys.executable}" "{script}" "{mount}"'
-    done = subprocess.run(
-        ["unshare", "-m", "sh", "-c", shell],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+# A reader's snapshot held on queue.db stops the WAL's checkpoint: every page written is then a new frame at its end.
+WAL_CHILD = textwrap.dedent(
+    """
+    import json, os, sqlite3, sys
+    from local.queue import FrameQueue
+
+    mount = sys.argv[1]
+    path = os.path.join(mount, "queue.db")
+    queue = FrameQueue(path, reserve_bytes=3 * 2**20)
+    batch = [{"v": 1, "mn": "88888880000001", "pad": "x" * 4000} for _ in range(10)]
+
+    def fill():
+        stored = 0
+        while stored < 10_000:
+            try:
+                queue.append(batch)
+            except Exception as exc:
+                return stored, f"{type(exc).__name__}: {exc}"
+            stored += len(batch)
+        return stored, ""
+
+    def free():
+        st = os.statvfs(mount)
+        return st.f_bavail * st.f_frsize
+
+    def wal():
+        return os.path.getsize(path + "-wal") if os.path.exists(path + "-wal") else 0
+
+    def pending():  # what the checkpoint still has to add to queue.db
+        pages = queue._conn.execute("PRAGMA page_count").fetchone()[0] * 4096
+        return max(0, pages - os.path.getsize(path))
+
+    def hold():  # a long read: its snapshot keeps the WAL from being checkpointed past it
+        reader = sqlite3.connect(path, isolation_level=None)
+        reader.execute("BEGIN")
+        reader.execute("SELECT count(*) FROM frames").fetchone()
+        return reader
+
+    out = {}
+    # 1. appends while a reader holds its snapshot: refused while the checkpoint still fits
+    reader = hold()
+    out["held_stored"], out["held_error"] = fill()
+    out["held_free"], out["held_pending"], out["held_wal"] = free(), pending(), wal()
+    reader.close()
+    # 2. no reader: the checkpoint completes; decode takes every row (their pages become free in the file)
+    out["stored"], out["error"] = fill()
+    while (taken := queue.take(200)):
+        queue.done([q.seq for q in taken])
+    out["freelist"] = queue._conn.execute("PRAGMA freelist_count").fetchone()[0] * 4096
+    out["free_before"] = free()
+    # 3. a reader again: the free pages are no room now, each page reused is a WAL frame on the volume
+    reader = hold()
+    out["again"], out["error_again"] = fill()
+    out["again_free"] = free()
+    reader.close()
+    # 4. the reader gone: the WAL is checkpointed, written again from its start and truncated; appends resume
+    out["after"], out["error_after"] = fill()
+    out["wal_end"], out["free_end"], out["depth"] = wal(), free(), queue.depth()
+    print(json.dumps(out))
+    """
+)
+
+
+TmpfsRun = Callable[[str, str], dict[str, Any]]
 
 
 def _can_unshare() -> bool:
@@ -134,26 +181,39 @@ def _can_unshare() -> bool:
     return subprocess.run(["unshare", "-m", "true"], capture_output=True, check=False).returncode == 0
 
 
-@pytest.mark.skipif(not _can_unshare(), reason="needs root and unshare -m (a private mount namespace)")
-def test_queue_on_a_full_disk_reports_disk_full_and_resumes(tmp_path: Path) -> None:
+@pytest.fixture
+def small_tmpfs(tmp_path: Path) -> TmpfsRun:
+    """run(child, size): the script `child` run with a `size` tmpfs mounted for it only (its path is argv[1]), in a
+    private mount namespace; its last stdout line, as JSON."""
+    if not _can_unshare():
+        pytest.skip("needs root and unshare -m (a private mount namespace)")
+
+    def run(child: str, size: str) -> dict[str, Any]:
+        mount = tmp_path / "mnt"
+        mount.mkdir()
+        script = tmp_path / "child.py"
+        script.write_text(child, encoding="utf-8")
+        shell = f'mount -t tmpfs -o size={size} tmpfs "{mount}" && exec "{sys.executable}" "{script}" "{mount}"'
+        done = subprocess.run(
+            ["unshare", "-m", "sh", "-c", shell],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+        return result
+
+    return run
+
+
+def test_queue_on_a_full_disk_reports_disk_full_and_resumes(small_tmpfs: TmpfsRun) -> None:
     # Given the frame queue on a 512 KiB tmpfs that fills up
-    mount = tmp_path / "mnt"
-    mount.mkdir()
-    script = tmp_path / "child.py"
-    script.write_text(CHILD, encoding="utf-8")
-    shell = f'mount -t tmpfs -o size=512k tmpfs "{mount}" && exec "{sys.executable}" "{script}" "{mount}"'
     # When records are appended until the disk is full, then room is made
-    done = subprocess.run(
-        ["unshare", "-m", "sh", "-c", shell],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=ROOT,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = small_tmpfs(CHILD, "512k")
     # Then the failure names the real cause (not "cannot rollback - no transaction is active") ...
     assert result["error"] == result["sink_error"] == "OperationalError: database or disk is full"
     # ... and what was committed before is all there, plus the record appended after room was made
@@ -166,10 +226,11 @@ def test_queue_on_a_full_disk_reports_disk_full_and_resumes(tmp_path: Path) -> N
     assert result["resumed_status"]["sink_ok"] is True, result["resumed_status"]
 
 
-@pytest.mark.skipif(not _can_unshare(), reason="needs root and unshare -m (a private mount namespace)")
-def test_with_a_reserve_appends_stop_short_of_a_full_disk_and_decode_and_archive_free_rows(tmp_path: Path) -> None:
+def test_with_a_reserve_appends_stop_short_of_a_full_disk_and_decode_and_archive_free_rows(
+    small_tmpfs: TmpfsRun,
+) -> None:
     # Given the frame queue (archive on) with a 6 MiB reserve on a 16 MiB tmpfs, appended to until it refuses
-    r = _in_small_tmpfs(tmp_path, RESERVE_CHILD, "16m")
+    r = small_tmpfs(RESERVE_CHILD, "16m")
     # Then it refused on the reserve, with room left on the volume (never sqlite's "database or disk is full")
     assert str(r["error"]).startswith("ReserveReached: queue refusing: disk reserve"), r
     assert 0 < int(str(r["free_refusing"])) < 6 * 2**20 and int(str(r["stored"])) > 0, r
@@ -178,3 +239,24 @@ def test_with_a_reserve_appends_stop_short_of_a_full_disk_and_decode_and_archive
     # Then appends resume in the pages freed, until the reserve again: the disk never fills
     assert int(str(r["again"])) > 0 and str(r["error_again"]).startswith("ReserveReached"), r
     assert int(str(r["free_end"])) > 0 and r["depth"] == r["again"], r
+
+
+def test_a_reader_holding_the_wal_back_is_accounted_for_and_the_wal_shrinks_after(small_tmpfs: TmpfsRun) -> None:
+    # Given the frame queue with a 3 MiB reserve on a 16 MiB tmpfs, and a reader holding a snapshot (a long read)
+    r = small_tmpfs(WAL_CHILD, "16m")
+    # Then appends stopped on the reserve while there was still room to checkpoint the WAL into queue.db
+    assert str(r["held_error"]).startswith("ReserveReached"), r
+    assert r["held_stored"] > 0 and r["held_wal"] > r["held_pending"] > 0, r
+    # the checkpoint fits, and leaves the reserve (less at most the last batch)
+    assert r["held_free"] - r["held_pending"] >= 3 * 2**20 - 128 * 1024, r
+    # And with the reader gone the checkpoint committed, the queue is at its reserve and decode freed every row's
+    # pages in the file (before, the checkpoint had no room, so decode's marks hit "database or disk is full")
+    assert str(r["error"]).startswith("ReserveReached") and r["freelist"] > 3 * 2**20, r
+    # When a reader holds the WAL back again, Then those free pages are no room: each page reused is a WAL frame on
+    # the volume, so appends stop with the volume's reserve still free
+    assert str(r["error_again"]).startswith("ReserveReached") and r["again"] > 0, r
+    assert r["again_free"] >= 3 * 2**20 - 128 * 1024, r
+    # And once the reader is gone the WAL is truncated (journal_size_limit) and appends reuse the free pages
+    assert r["wal_end"] <= 4 * 2**20 + 64 * 1024, r
+    assert r["after"] > 0 and str(r["error_after"]).startswith("ReserveReached") and r["free_end"] > 2**20, r
+    assert r["depth"] == r["again"] + r["after"], r

@@ -61,3 +61,43 @@ def test_a_tick_waits_until_everything_received_before_it_is_decoded() -> None:
 
 def boundary(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
+
+
+def test_a_failing_job_repeats_its_failure_line_until_a_tick_succeeds(caplog: Any) -> None:
+    # Given a 5-minute job at x150 (a tick every 2 wall seconds) whose first two ticks fail, and failure lines
+    # repeated every 0.2 s
+    start = datetime(2026, 11, 30, 8, 4, 59, tzinfo=UTC)
+    clock = PlatformClock(Timeline(start, time.time(), 150.0))
+    calls: list[float] = []
+
+    def handler(event: dict[str, Any], context: Any) -> str:
+        calls.append(time.monotonic())
+        if len(calls) <= 2:
+            raise RuntimeError("DynamoDB unavailable")
+        return "ok"
+
+    job = Job("evaluate", timedelta(minutes=5), handler)
+
+    async def scenario() -> None:
+        scheduler = Scheduler(clock, [job], delay=timedelta(0), repeat_every_s=0.2)
+        scheduler.start()
+        try:
+            await _until(lambda: len(calls) >= 3, 8.0)
+            await asyncio.sleep(0.6)
+        finally:
+            await scheduler.stop()
+
+    caplog.set_level("INFO", logger="local.scheduler")
+    asyncio.run(scenario())
+    failed = [r.created for r in caplog.records if r.getMessage() == "scheduled handler failed"]
+    # Then the line was logged at the first failure and at least every 0.2 s (with slack) until the third tick
+    # succeeded: the county host's alarm on it never sees a quiet minute while the failure lasts
+    first_fail, success = calls[0], calls[2]
+    assert failed and len(failed) >= 2 + int((success - first_fail) / 0.2) // 2, failed
+    gaps = [b - a for a, b in zip(failed, failed[1:], strict=False)]
+    assert max(gaps) < 0.6, gaps
+    # And it stopped once a tick succeeded, with one "recovered" line
+    wall_success = time.time() - (time.monotonic() - success)
+    assert all(t <= wall_success + 0.05 for t in failed), (failed, wall_success)
+    assert [r.getMessage() for r in caplog.records].count("scheduled handler recovered") == 1
+    assert job.failing is not None and not job.failing.holds and job.errors == 2

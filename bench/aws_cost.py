@@ -28,7 +28,7 @@ os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
 from bench import aws_cost_model as model  # noqa: E402
 from bench import aws_fleet  # noqa: E402
-from bench.aws_host_run import HostRules, queue_cpu  # noqa: E402
+from bench.aws_host_run import host_pass, queue_cpu  # noqa: E402
 from functions import _wiring  # noqa: E402
 from functions.adapters.archive_objects import frames_of  # noqa: E402
 from functions.on_frame_batch_archive import stream_records  # noqa: E402
@@ -56,13 +56,6 @@ from tests.support.archive_objects import VersionedObjects  # noqa: E402
 START = datetime(2026, 11, 24, 0, 0, tzinfo=UTC)  # 08:00 Beijing time: shifts start
 OBJECT_MINUTES = 15  # the stage's Firehose buffering interval (900 s), which closes every object at 1,500 terminals
 FAKE_AWS = {"AWS_ACCESS_KEY_ID": "bench", "AWS_SECRET_ACCESS_KEY": "bench", "AWS_ACCOUNT_ID_ENDPOINT_MODE": "disabled"}
-
-
-def _backend_of(store: Store) -> DynamoDBBackend:
-    backend = getattr(store.close, "__self__", None)  # DynamoDBBackend.store() hands out its own close
-    if not isinstance(backend, DynamoDBBackend):
-        raise RuntimeError("the wired store is not on DynamoDB")
-    return backend
 
 
 def _delta(meter: CapacityMeter, before: dict[str, OperationUsage]) -> dict[str, OperationUsage]:
@@ -103,18 +96,6 @@ def _logical(usage: dict[str, OperationUsage], *prefixes: str) -> dict[str, Oper
         for prefix in prefixes:
             name = name.removeprefix(f"{prefix}-")
         out[name] = out.get(name, OperationUsage()) + u
-    return out
-
-
-def _batches(arrivals: list[tuple[datetime, bytes]], window_s: float, size: int) -> list[list[tuple[datetime, bytes]]]:
-    """Kinesis → Lambda batches: the records that arrived in one batching window, at most `size` of them."""
-    out: list[list[tuple[datetime, bytes]]] = []
-    for at, record in arrivals:
-        window = int(at.timestamp() // window_s)
-        last = out[-1] if out else None
-        if last is None or len(last) >= size or int(last[0][0].timestamp() // window_s) != window:
-            out.append([])
-        out[-1].append((at, record))
     return out
 
 
@@ -269,16 +250,15 @@ class RuleRun:
 
 def rule_runs(
     args: argparse.Namespace, backend: DynamoDBBackend, store: Store, doc: dict[str, Any], cadences: Sequence[int],
-    county: str, clock: FixedClock, host: bool = False,
+    county: str, clock: FixedClock,
 ) -> tuple[list[RuleRun], list[DynamoDBBackend]]:  # fmt: skip
     """A run per cadence: the first on the decoded store itself, each other on tables of its own (a copy of the
-    registry; its alarms, audit and rule state) reading what decode stored (readings, events, notes). With `host`
-    every one on tables of its own: the county host's rules run on the decoded store, as the handler does."""
+    registry; its alarms, audit and rule state) reading what decode stored (readings, events, notes)."""
     runs, extra = [], []
     for i, every in enumerate(cadences):
         prefixes: tuple[str, ...] = (backend.table_prefix,)
         view = store
-        if i or host:
+        if i:
             own = DynamoDBBackend(backend.connection, f"{backend.table_prefix}r{every}", backend.meter)
             own.create_tables(enable_ttl=False)
             extra.append(own)
@@ -294,13 +274,42 @@ def rule_runs(
 
 
 def measure(args: argparse.Namespace, url: str) -> model.Measured:
+    """The serverless pass (decode as Lambda runs it, the rule containers, the archive chain) and, where a shape is
+    the county host, the host's own pass (bench/aws_host_run.py)."""
+    shapes = model.load_shapes(args.shapes)
+    host_every, host_buckets = model.host_cadences(shapes), model.host_bucket_minutes(shapes)
+    if len(host_every) > 1 or len(host_buckets) > 1:
+        raise SystemExit(
+            f"the county host shapes tick at {host_every} min, buckets of {host_buckets} min: one of each is measured"
+        )
+    m, settings = _measure_serverless(args, url, shapes)
+    if not host_every:
+        return m
+    print(f"the county host's pass: rules every {host_every[0]} min, buckets of {host_buckets[0]} min ...", flush=True)
+    host = host_pass(args, settings, url, START, host_every[0], host_buckets[0])
+    assert host.rules is not None
+    return replace(
+        m,
+        host_rules=host.rules,
+        host_every_minutes=host_every[0],
+        host_decode=host.decode,
+        host_decode_tables=host.decode_tables,
+        host_decode_cpu_s=host.decode_cpu_s,
+        host_flush_cpu_s=host.flush_cpu_s,
+        host_flushed_buckets=host.flushed_buckets,
+        host_storage=host.storage,
+        host_bucket_minutes=host.bucket_minutes,
+        host_buffer_bytes_per_terminal_minute=host.buffer_bytes_per_terminal_minute,
+    )
+
+
+def _measure_serverless(
+    args: argparse.Namespace, url: str, shapes: dict[str, dict[str, Any]]
+) -> tuple[model.Measured, Any]:
     prefix = f"cost{uuid.uuid4().hex[:8]}"
     clock = FixedClock(START)
     stage = StageSettings.model_fields  # the deployed stage's defaults for what decode caches
-    shapes = model.load_shapes(args.shapes)
     host_every = model.host_cadences(shapes)
-    if len(host_every) > 1:
-        raise SystemExit(f"the county host shapes tick at {host_every} min: one cadence is measured")
     settings = _wiring.Settings(
         store_backend="dynamodb",
         dynamodb_endpoint=url,
@@ -316,15 +325,14 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
     )
     _wiring.configure(settings, clock=clock)  # the handlers' own composition: the same caches, knobs and reader
     store = _wiring.get_store()
-    backend = _backend_of(store)
+    backend = aws_fleet.backend_of(store)
     backend.create_tables(enable_ttl=False)  # the run is on a fixed clock; DynamoDB Local's TTL uses the wall clock
     extra: list[DynamoDBBackend] = []
     try:
         fleet, doc = aws_fleet.build(args.enterprises, START)
         aws_fleet.register(store, doc)
         cadences = model.cadences_of(shapes)
-        runs, extra = rule_runs(args, backend, store, doc, cadences, settings.county_id, clock, bool(host_every))
-        host = HostRules(host_every[0]) if host_every else None
+        runs, extra = rule_runs(args, backend, store, doc, cadences, settings.county_id, clock)
         plan = plan_ticks(store.registry, START, args.rule_shard_enterprises)  # the scheduler's (not metered)
         decode: dict[str, OperationUsage] = {}
         tables: dict[str, OperationUsage] = {}
@@ -339,7 +347,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             arrivals = sorted(aws_fleet.minute_records(fleet, minute), key=lambda a: a[0])
             minute_began = backend.meter.by_table()
             recs = [r for _, r in arrivals]
-            for batch in _batches(arrivals, args.window, args.batch):
+            for batch in aws_fleet.batches(arrivals, args.window, args.batch):
                 clock.set(batch[-1][0] + timedelta(milliseconds=200))  # decode runs just after the window
                 items = [(str(i), r) for i, (_, r) in enumerate(batch)]
                 by_table = backend.meter.by_table()
@@ -355,14 +363,9 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             for run in runs:  # each cadence's workers at the minutes that are its ticks
                 cpu = run.tick(backend.meter, retick(plan, tick), decoded)
                 run.cpu += cpu if minute >= metered_from else 0.0
-            if host is not None:  # the county host's one process, on the decoded store
-                cpu = host.tick(backend.meter, tick, decoded)
-                host.cpu += cpu if minute >= metered_from else 0.0
             if minute == metered_from - 1:  # what the metered minutes' shard-ticks do, from here
                 for run in runs:
                     run.start_metering()
-                if host is not None:
-                    host.start_metering()
             if minute >= metered_from:
                 records += len(recs)
                 record_bytes += sum(len(r) for r in recs)
@@ -396,8 +399,8 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         raw = b"".join(sample)
         metered = [r for recs in delivered for r in recs]
         first, *others = [run.result() for run in runs]
-        queue_s, _ = queue_cpu(metered) if host is not None else (0.0, 0)
-        return model.Measured(
+        queue_s, _ = queue_cpu(metered) if host_every else (0.0, 0)
+        measured = model.Measured(
             terminals=len(fleet.terminals),
             points=fleet.points,
             enterprises=fleet.enterprises,
@@ -433,10 +436,8 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
             snapshot_bytes=first.snapshot_bytes,
             rules_every_minutes=runs[0].every,
             cadences={str(run.every): r for run, r in zip(runs[1:], others, strict=True)},
-            host_rules=host.result(prefix) if host is not None else None,
-            host_every_minutes=host.every if host is not None else 0,
             queue_cpu_s=queue_s,
-            queue_records=len(metered) if host is not None else 0,
+            queue_records=len(metered) if host_every else 0,
             storage=model.table_growth(
                 backend.client,
                 prefix,
@@ -445,6 +446,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
                 START.timestamp(),
             ),
         )
+        return measured, settings
     finally:
         for own in extra:
             own.delete_tables()

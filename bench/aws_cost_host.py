@@ -19,6 +19,7 @@ from bench.aws_cost_model import GB, WRITER_CPU_S_PER_RECORD, Line, Measured, Re
 LISTENER_CPU_S_PER_FRAME = 0.28e-3
 QUEUE_CPU_S_PER_RECORD = 100e-6  # assumed when a saved measurement has none
 QUEUE_ROW_BYTES = 40  # a queue row's id, mn, attempts, queued_at and sqlite's record header, beside the record
+BUFFER_MINUTES = 3 * 60 + 2 * 5  # local/reading_buffer.py KEEP after a flush, plus the open and the closing bucket
 
 
 @dataclass(frozen=True)
@@ -31,12 +32,13 @@ class HostCpu:
     decode: float
     rules: float
     archive: float  # the cut's objects and, where the host chains them, the chain
+    flush: float  # the bucket flusher (reading buckets on): the buffer's closed buckets merged into DynamoDB
     vcpus_busy: float  # for the fleet
     baseline_vcpus: float  # vCPUs × baseline share: what the CPU credits earned per hour sustain
 
     @property
     def per_terminal_minute(self) -> float:
-        return self.listener + self.queue + self.decode + self.rules + self.archive
+        return self.listener + self.queue + self.decode + self.rules + self.archive + self.flush
 
     @property
     def share(self) -> float:
@@ -46,7 +48,7 @@ class HostCpu:
         parts = ", ".join(
             f"{name} {ms * 1000:.2f}"
             for name, ms in (("listener", self.listener), ("queue", self.queue), ("decode", self.decode),
-                             ("rules", self.rules), ("archive cut", self.archive))
+                             ("rules", self.rules), ("archive cut", self.archive), ("bucket flush", self.flush))
         )  # fmt: skip
         return (
             f"CPU {self.per_terminal_minute * 1000:.1f} ms per terminal-minute ({parts}) = {self.vcpus_busy:.3f} vCPU"
@@ -84,6 +86,7 @@ def host_cpu(m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminals:
         decode=decode_cpu,
         rules=m.rules_cpu_s / m.terminal_minutes,
         archive=records * writer,
+        flush=m.host_flush_cpu_s / m.terminal_minutes,
         vcpus_busy=0.0,
         baseline_vcpus=ec2[f"{key}_vcpus"] * ec2[f"{key}_baseline"],
     )
@@ -98,7 +101,10 @@ def snapshot_gb(m: Measured, s: Mapping[str, Any], terminals: int) -> tuple[floa
     holds every used block (that file and the file system's metadata), each later one the day's churn."""
     fps = terminals * m.records_per_terminal_minute / 60
     held = fps * s["archive_every_s"] * (m.record_bytes + QUEUE_ROW_BYTES)
-    churn = (held * s["queue_file_factor"] + s["queue_wal_bytes"]) / GB
+    # The reading buffer (reading buckets on): its file holds `keep` of flushed readings plus the open buckets, and
+    # its rows are inserted and pruned all day, so each snapshot holds it again as well
+    buffered = terminals * m.host_buffer_bytes_per_terminal_minute * BUFFER_MINUTES if m.host_bucket_minutes else 0.0
+    churn = (held * s["queue_file_factor"] + buffered + s["queue_wal_bytes"]) / GB
     return churn, s["data_fs_metadata_gb"] + s["data_snapshots_kept"] * churn
 
 

@@ -120,6 +120,18 @@ class Measured:
     # The host's sqlite frame queue (local/queue.py) on the metered records: append, take, delete; CPU seconds
     queue_cpu_s: float = 0.0
     queue_records: int = 0
+    # The county host's own pass (bench/aws_host_run.py host_pass) on tables of its own: decode through the reading
+    # buffer with the bucket flusher's writes (`host_decode*`: usage of both; CPU apart), the readings it left
+    # (`host_storage`), `host_bucket_minutes` (0: decode wrote minute items itself). Empty: an older measurement,
+    # priced with the serverless pass's decode.
+    host_decode: dict[str, OperationUsage] = field(default_factory=dict)
+    host_decode_tables: dict[str, OperationUsage] = field(default_factory=dict)
+    host_decode_cpu_s: float = 0.0
+    host_flush_cpu_s: float = 0.0
+    host_flushed_buckets: int = 0
+    host_storage: list[Growth] = field(default_factory=list)
+    host_bucket_minutes: int = 0
+    host_buffer_bytes_per_terminal_minute: float = 0.0
 
     @property
     def terminal_minutes(self) -> int:
@@ -156,6 +168,9 @@ def load_measured(path: Path) -> Measured:
 
     for key in ("decode", "rules", "decode_tables", "chain", "rule_tables"):
         raw[key] = usage(raw[key])
+    for key in ("host_decode", "host_decode_tables"):
+        raw[key] = usage(raw.get(key, {}))
+    raw["host_storage"] = [Growth(**g) for g in raw.get("host_storage", [])]
     raw["minute_tables"] = [usage(x) for x in raw["minute_tables"]]
     raw["storage"] = [Growth(**g) for g in raw["storage"]]
 
@@ -188,17 +203,28 @@ def at_cadence(m: Measured, every_minutes: int) -> Measured:
     return replace(m, rules_every_minutes=every_minutes, cadences={}, **kept)
 
 
-def at_host(m: Measured, every_minutes: int) -> Measured:
+def at_host(m: Measured, every_minutes: int, buckets: int | None = None) -> Measured:
     """The measurement with its rules as the county host runs them (`host_rules`): one warm process, no snapshots,
-    ticking every `every_minutes` (refused when measured at another cadence, or not at all)."""
+    ticking every `every_minutes`, and its decode from the host's own pass with reading buckets of `buckets` minutes
+    (refused when measured otherwise, or not at all; None: as measured)."""
     run = m.host_rules
     if run is None:
         raise Refused("no host rules measured (one warm process, the one-county handler): measure again")
     if m.host_every_minutes != every_minutes:
         raise Refused(f"host rules measured every {m.host_every_minutes} min, not {every_minutes}: measure again")
+    if buckets is not None and m.host_decode_tables and m.host_bucket_minutes != buckets:
+        raise Refused(f"the host measured with {m.host_bucket_minutes}-minute buckets, not {buckets}: measure again")
     kept = {f.name: getattr(run, f.name) for f in fields(RulesRun)}
+    if m.host_decode_tables:  # the host's own pass: its decode (and flusher), its tables' contents
+        kept |= {"decode": m.host_decode, "decode_tables": m.host_decode_tables, "decode_cpu_s": m.host_decode_cpu_s,
+                 "decode_archive_cpu_s": 0.0, "storage": m.host_storage}  # fmt: skip
     return replace(m, rules_every_minutes=m.host_every_minutes, cadences={}, rule_containers=1, rule_snapshots=False,
                    host_rules=None, **kept)  # fmt: skip
+
+
+def host_bucket_minutes(shapes: Mapping[str, Any]) -> list[int]:
+    """The reading buckets of the county host shapes (`reading_bucket_minutes`, 0: none): what its pass measures."""
+    return sorted({int(s.get("reading_bucket_minutes", 0)) for s in shapes.values() if s.get("platform_host")})
 
 
 def host_cadences(shapes: Mapping[str, Any]) -> list[int]:
@@ -513,7 +539,7 @@ def standard_ia(m: Measured, prices: Mapping[str, Any], s: Mapping[str, Any], te
     """What the Standard-IA table class would change for `table` (USD a month): (storage saved, requests or
     capacity added). IA stores for less and charges more per unit; reserved capacity is not sold for it."""
     every = int(s.get("rules_every_minutes", 1))
-    m = at_host(m, every) if s.get("platform_host") else at_cadence(m, every)
+    m = at_host(m, every, s.get("reading_bucket_minutes", 0)) if s.get("platform_host") else at_cadence(m, every)
     ddb = prices["dynamodb"]
     gb = stored_gb(m, terminals, month, tables=[table], minute_days=s.get("minute_reading_days"))
     saved = gb * (ddb["storage_gb_month"] - ddb["standard_ia_storage_gb_month"])
@@ -559,7 +585,7 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         from bench import aws_cost_host  # it prices with this module's types
 
         aws_cost_host.one_instance(s, terminals)
-        m = at_host(m, every)
+        m = at_host(m, every, s.get("reading_bucket_minutes", 0))
     else:
         m = at_cadence(m, every)
     hours = float(p["hours_per_month"])
@@ -906,6 +932,17 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
             if m.host_rules is not None
             else []
         ),
+        *(
+            [
+                f"decode on the county host (its own pass, reading buckets of {m.host_bucket_minutes} min"
+                f"{'' if m.host_bucket_minutes else ': off'}): {m.host_decode_cpu_s / m.terminal_minutes * 1000:.1f}"
+                f" ms CPU per terminal-minute, the bucket flusher {m.host_flush_cpu_s / m.terminal_minutes * 1000:.2f}"
+                f" ms ({m.host_flushed_buckets} buckets metered); the reading buffer"
+                f" {m.host_buffer_bytes_per_terminal_minute:.0f} B per terminal-minute held"
+            ]
+            if m.host_decode_tables
+            else []
+        ),
         "",
         *_usage_table("decode", m, m.decode),
         "",
@@ -926,18 +963,32 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
             if m.host_rules is not None
             else ()
         ),
+        *(
+            (*_usage_table("decode and the bucket flusher on the county host", m, m.host_decode), "")
+            if m.host_decode_tables
+            else ()
+        ),
         "by table (per terminal-minute; refused writes name no table: '?'):",
     ]
-    for label, by_table in (("decode", m.decode_tables), ("rules", m.rule_tables)):
+    tables = [("decode", m.decode_tables), ("rules", m.rule_tables)]
+    if m.host_decode_tables:
+        tables.append(("host decode", m.host_decode_tables))
+        if m.host_rules is not None:
+            tables.append(("host rules", m.host_rules.rule_tables))
+    for label, by_table in tables:
         for name, u in sorted(by_table.items()):
             n = m.terminal_minutes
             req, rru, wru = u.requests / n, u.read_units / n, u.write_units / n
-            out.append(f"  {label:<6} on {name:<10}{req:>8.2f} requests{rru:>7.2f} RRU{wru:>7.2f} WRU")
+            out.append(f"  {label:<11} on {name:<10}{req:>8.2f} requests{rru:>7.2f} RRU{wru:>7.2f} WRU")
     out += ["", *_profile_lines(m, "readings")]
     for k in sorted(map(int, m.cadences)):
         out += _profile_lines(at_cadence(m, k), "readings")
     if m.host_rules is not None:
         out += ["(the county host:)", *_profile_lines(at_host(m, m.host_every_minutes), "readings")]
+    if m.host_storage:
+        out += ["", "stored bytes, the county host's own pass:"]
+        out += [f"  {g.table:<10} {g.retention_days or 'kept'} d: {g.bytes_per_terminal_minute:,.0f} B per"
+                f" terminal-minute" for g in m.host_storage if g.bytes_per_terminal_minute]  # fmt: skip
     out += ["", "stored bytes (DynamoDB's item-size formula, +100 B per item and index entry):"]
     for g in m.storage:
         kept = "kept" if g.retention_days is None else f"{g.retention_days} d"

@@ -15,6 +15,7 @@ from pathlib import Path
 import hj212
 from hj212.china_time import CHINA
 from local.demo.fleet import import_fleet
+from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.ports import Store
 from simulator.fleet import build_fleet, default_mix, read_enterprises
 from simulator.manifest import manifest
@@ -106,3 +107,24 @@ def minute_records(fleet: Fleet, minute: int) -> Iterator[tuple[datetime, bytes]
                         }
                     ).encode(),
                 )
+
+
+def batches(arrivals: list[tuple[datetime, bytes]], window_s: float, size: int) -> list[list[tuple[datetime, bytes]]]:
+    """Kinesis → Lambda batches (or the host's decode loop): the records that arrived in one batching window, at
+    most `size` of them."""
+    out: list[list[tuple[datetime, bytes]]] = []
+    for at, record in arrivals:
+        window = int(at.timestamp() // window_s)
+        last = out[-1] if out else None
+        if last is None or len(last) >= size or int(last[0][0].timestamp() // window_s) != window:
+            out.append([])
+        out[-1].append((at, record))
+    return out
+
+
+def backend_of(store: Store) -> DynamoDBBackend:
+    """The DynamoDB backend (tables, client, meter) under a store `open_dynamodb_store` made."""
+    backend = getattr(store.close, "__self__", None)  # DynamoDBBackend.store() hands out its own close
+    if not isinstance(backend, DynamoDBBackend):
+        raise RuntimeError("the wired store is not on DynamoDB")
+    return backend

@@ -1,5 +1,6 @@
-"""The county host in the cost bench: its rules as `local` runs them (one process, the one-county handler) and the
-CPU of its sqlite frame queue.
+"""The county host in the cost bench: a pass of its own over the same fleet, as `local` runs it on DynamoDB (decode
+through the reading buffer, the bucket flusher every minute, the rules in one process with the one-county handler),
+and the CPU of its sqlite frame queue.
 
 More: docs/deploy.md, "Cost per terminal-month" (the `county_host` shape).
 """
@@ -7,23 +8,36 @@ More: docs/deploy.md, "Cost per terminal-month" (the `county_host` shape).
 from __future__ import annotations
 
 import json
+import sqlite3
 import tempfile
 import time
-from datetime import datetime
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
+from typing import Any
 
 from bench import aws_cost_model as model
-from functions import every_minute_evaluate_rules
+from bench import aws_fleet
+from functions import _wiring, every_minute_evaluate_rules
+from local.bucket_flusher import GRACE_S, BucketFlusher
+from local.config import LocalSettings
 from local.pipeline import LambdaContextStub
 from local.queue import FrameQueue
+from local.reading_buffer import BUFFER_FILE, BufferedReadings
 from local.scheduler import scheduled_event
-from local.workers import EVALUATE_JOB
+from local.workers import EVALUATE_JOB, buffered_store
+from monitoring.clock import FixedClock
+from monitoring.ingest.isolate import decode_isolating
 from monitoring.storage.dynamodb.metering import CapacityMeter, OperationUsage
 
-# The listener commits what its 100 ms linger gathered (≈ 7.6 records at 1,500 terminals × 3 a minute); decode takes
-# what arrived while it idled 0.2 s (local/pipeline.py DecodeLoop), ≈ 15.
+# The listener commits what its 100 ms linger gathered (≈ 7.6 records at 1,500 terminals × 3 a minute); the decode
+# worker is woken after each commit (local/app.py WakeUps) and takes what is there: about one commit's records a
+# batch, not what a second's window gathers (a backlog makes batches larger)
 APPEND_BATCH = 8
-TAKE_BATCH = 16
+TAKE_BATCH = APPEND_BATCH
+HOST_DECODE_BATCH = APPEND_BATCH
 
 
 def _delta(now: dict[str, OperationUsage], before: dict[str, OperationUsage]) -> dict[str, OperationUsage]:
@@ -97,8 +111,8 @@ def queue_cpu(
     records: list[bytes], append_batch: int = APPEND_BATCH, take_batch: int = TAKE_BATCH
 ) -> tuple[float, int]:
     """(CPU seconds, records deleted) of the host's frame queue for `records` (stream records, as the listener queues
-    them): appended in the listener's batches, each committed and fsync'd; taken in decode's about every other
-    commit; deleted once done. The records are parsed before the clock starts. Not measured: the archive cut's own
+    them): appended in the listener's batches, each committed and fsync'd; taken by decode after each commit;
+    deleted once done. The records are parsed before the clock starts. Not measured: the archive cut's own
     mark (its worker is not built here)."""
     parsed = [json.loads(r) for r in records]
     deleted = 0
@@ -108,11 +122,129 @@ def queue_cpu(
             cpu = time.process_time()
             for i in range(0, len(parsed), append_batch):
                 queue.append(parsed[i : i + append_batch])
-                if (i // append_batch) % 2:
-                    deleted += queue.done([q.seq for q in queue.take(take_batch)])
+                deleted += queue.done([q.seq for q in queue.take(take_batch)])
             while batch := queue.take(take_batch):
                 deleted += queue.done([q.seq for q in batch])
             spent = time.process_time() - cpu
         finally:
             queue.close()
     return spent, deleted
+
+
+@dataclass
+class HostPass:
+    """What the county host's pass measured over the metered minutes. Decode's usage includes the bucket flusher's
+    (on the host it is how minute readings reach DynamoDB); their CPU is kept apart."""
+
+    bucket_minutes: int
+    decode: dict[str, OperationUsage] = field(default_factory=dict)
+    decode_tables: dict[str, OperationUsage] = field(default_factory=dict)
+    decode_cpu_s: float = 0.0
+    flush_cpu_s: float = 0.0
+    flushed_buckets: int = 0  # metered
+    rules: model.RulesRun | None = None
+    storage: list[model.Growth] = field(default_factory=list)
+    buffer_bytes_per_terminal_minute: float = 0.0  # the reading buffer's file (and WAL) over what it holds
+
+
+def host_pass(args: Any, base: Any, url: str, start: datetime, every: int, bucket_minutes: int) -> HostPass:
+    """The county host over the bench's fleet on tables of its own: decode (the Lambda handler's decoder, as the
+    host's decode worker calls it, in batches of about one listener commit) through the reading buffer when
+    `bucket_minutes` is set, the flusher's pass once a minute, the rules every `every` minutes in one warm process.
+    `base` is the bench's wiring Settings (the AWS stage's decode caches)."""
+    prefix = f"host{uuid.uuid4().hex[:8]}"
+    clock = FixedClock(start)
+    # READING_BUCKETS as the county-host stage sets it (with platform_host, whatever the bucket minutes): reads the
+    # buffer cannot answer alone ask DynamoDB for both layouts
+    settings = base.model_copy(update={"dynamodb_table_prefix": prefix, "dynamodb_endpoint": url,
+                                       "rules_every_minutes": every, "reading_buckets": True})  # fmt: skip
+    out = HostPass(bucket_minutes)
+    with tempfile.TemporaryDirectory(prefix="host-pass-") as tmp:
+        local = LocalSettings(data_dir=tmp, store="dynamodb", api=False, dynamodb_table_prefix=prefix,
+                              reading_bucket_minutes=bucket_minutes, evaluate_every_s=every * 60)  # fmt: skip
+        _wiring.configure(settings, clock=clock)
+        opened: list[Any] = []
+        if bucket_minutes:  # as local/workers.py use_reading_buffer, keeping the store under it for the meter
+
+            def wrap(store: Any) -> Any:
+                opened.append(store)
+                return buffered_store(store, local, clock)
+
+            _wiring.use_store_wrapper(wrap)
+        store = _wiring.get_store()
+        backend = aws_fleet.backend_of(opened[0] if opened else store)
+        backend.create_tables(enable_ttl=False)
+        meter = backend.meter
+        buffered = store.readings if isinstance(store.readings, BufferedReadings) else None
+        flusher = BucketFlusher(buffered.buffer, buffered.dynamo) if buffered is not None else None
+        try:
+            fleet, doc = aws_fleet.build(args.enterprises, start)
+            aws_fleet.register(store, doc)
+            rules = HostRules(every)
+            metered_from = args.minutes - args.measure
+            for minute in range(args.minutes):
+                at = start + timedelta(minutes=minute)
+                arrivals = sorted(aws_fleet.minute_records(fleet, minute), key=lambda a: a[0])
+                began = meter.by_table()
+                usage: dict[str, OperationUsage] = {}
+                decode_cpu = flush_cpu = 0.0
+                for batch in aws_fleet.batches(arrivals, 60.0, HOST_DECODE_BATCH):
+                    clock.set(batch[-1][0] + timedelta(milliseconds=200))
+                    items = [(str(i), r) for i, (_, r) in enumerate(batch)]
+                    decode_cpu += _metered(meter, usage, partial(decode_isolating, items, _wiring.new_decoder))
+                tick = at + timedelta(minutes=1)
+                if flusher is not None:  # the flusher's pass of this minute (its worker: every 60 s)
+                    clock.set(tick)
+                    before = flusher.totals.buckets
+                    flush_cpu = _metered(meter, usage, partial(flusher.flush_due, tick))
+                    if minute >= metered_from:
+                        out.flushed_buckets += flusher.totals.buckets - before
+                decoded = _delta(meter.by_table(), began)
+                clock.set(tick + timedelta(seconds=1))
+                cpu = rules.tick(meter, tick, decoded)
+                if minute == metered_from - 1:
+                    rules.start_metering()
+                if minute >= metered_from:
+                    rules.cpu += cpu
+                    out.decode_cpu_s += decode_cpu
+                    out.flush_cpu_s += flush_cpu
+                    _add(out.decode, usage)
+                    _add(out.decode_tables, decoded)
+            out.rules = rules.result(prefix)
+            out.decode_tables = {name.removeprefix(f"{prefix}-"): u for name, u in out.decode_tables.items()}
+            terminals = len(fleet.terminals)
+            if flusher is not None:  # every bucket written, so that the tables hold the whole run (storage)
+                end = start + timedelta(minutes=args.minutes + bucket_minutes, seconds=GRACE_S + 60)
+                clock.set(end)
+                flusher.flush_due(end)
+                _, used = buffer_used(Path(tmp) / BUFFER_FILE)  # the whole run: shorter than the buffer's keep
+                out.buffer_bytes_per_terminal_minute = used / (terminals * args.minutes)
+            out.storage = model.table_growth(backend.client, prefix, terminals, args.minutes, start.timestamp())
+        finally:
+            backend.delete_tables()
+            _wiring.configure(None)
+            store.close()
+    return out
+
+
+def _metered(meter: CapacityMeter, into: dict[str, OperationUsage], work: Any) -> float:
+    """Run `work`, add its DynamoDB usage (by operation) to `into`; its CPU seconds in this process."""
+    before, cpu = meter.snapshot(), time.process_time()
+    work()
+    spent = time.process_time() - cpu
+    _add(into, _delta(meter.snapshot(), before))
+    return spent
+
+
+def buffer_used(path: Path) -> tuple[int, int]:
+    """(rows, bytes in use) of the reading buffer's file once its WAL is checkpointed into it: what a snapshot of
+    the volume holds for it (free pages left by prunes are reused, not counted)."""
+    conn = sqlite3.connect(str(path))
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        (rows,) = conn.execute("SELECT count(*) FROM readings").fetchone()
+        pages, free, size = (conn.execute(f"PRAGMA {name}").fetchone()[0] for name in ("page_count", "freelist_count",
+                                                                                      "page_size"))  # fmt: skip
+    finally:
+        conn.close()
+    return int(rows), int((pages - free) * size)

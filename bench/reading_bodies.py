@@ -19,7 +19,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import aws_fleet  # noqa: E402
-from bench.aws_cost import START, _batches  # noqa: E402
+from bench.aws_cost import START  # noqa: E402
+from bench.aws_fleet import batches  # noqa: E402
 from functions import _wiring  # noqa: E402
 from monitoring.clock import FixedClock  # noqa: E402
 from monitoring.ingest.isolate import decode_isolating  # noqa: E402
@@ -37,7 +38,7 @@ def demo_records(enterprises: int, minutes: int) -> tuple[list[Reading], list[Ag
         aws_fleet.register(store, doc)
         for minute in range(minutes):
             arrivals = sorted(aws_fleet.minute_records(fleet, minute), key=lambda a: a[0])
-            for batch in _batches(arrivals, 1.0, 100):
+            for batch in batches(arrivals, 1.0, 100):
                 clock.set(batch[-1][0] + timedelta(milliseconds=200))
                 decode_isolating([(str(i), r) for i, (_, r) in enumerate(batch)], _wiring.new_decoder)
         end = START + timedelta(minutes=minutes + 1)

@@ -127,33 +127,37 @@ def open_reading_buffer(settings: LocalSettings, clock: Any) -> ReadingBuffer:
     return ReadingBuffer(settings.path / BUFFER_FILE, bucket_of, minutes, clock)
 
 
+def buffered_store(store: Any, settings: LocalSettings, clock: Any) -> Any:
+    """`store` with its readings and the rules' sample reader as BufferedReadings over the data directory's reading
+    buffer and DynamoDB's readings (what the county host's decode and rules workers use; bench/aws_host_run.py too)."""
+    from dataclasses import replace
+    from functools import partial
+
+    from local.reading_buffer import BufferedReadings
+    from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
+    from monitoring.storage.dynamodb.rule_samples import DynamoDBSampleReader
+
+    dynamo = store.readings
+    if not isinstance(dynamo, DynamoDBReadingsRepository):  # _validate_aws requires store=dynamodb
+        raise TypeError(f"reading buffer needs DynamoDB readings, got {type(dynamo).__name__}")
+    buffer = open_reading_buffer(settings, clock)
+    buffered = BufferedReadings(buffer, dynamo, clock, future_tolerance=dynamo.future_tolerance)
+
+    def close() -> None:
+        buffer.close()
+        store.close()
+
+    return replace(store, readings=buffered, sample_reader=partial(DynamoDBSampleReader, buffered), close=close)
+
+
 def use_reading_buffer(settings: LocalSettings, clock: Any) -> None:
     """Decode's and the rules' readings through the reading buffer (reading_bucket_minutes set; else nothing): the
     store's readings and the rules' sample reader become BufferedReadings over the buffer and DynamoDB's readings."""
     if not settings.reading_bucket_minutes:
         return
-    from dataclasses import replace
-    from functools import partial
-
     from functions import _wiring
-    from local.reading_buffer import BufferedReadings
-    from monitoring.storage.dynamodb.readings import DynamoDBReadingsRepository
-    from monitoring.storage.dynamodb.rule_samples import DynamoDBSampleReader
 
-    def wrap(store: Any) -> Any:
-        dynamo = store.readings
-        if not isinstance(dynamo, DynamoDBReadingsRepository):  # _validate_aws requires store=dynamodb
-            raise TypeError(f"reading buffer needs DynamoDB readings, got {type(dynamo).__name__}")
-        buffer = open_reading_buffer(settings, clock)
-        buffered = BufferedReadings(buffer, dynamo, clock, future_tolerance=dynamo.future_tolerance)
-
-        def close() -> None:
-            buffer.close()
-            store.close()
-
-        return replace(store, readings=buffered, sample_reader=partial(DynamoDBSampleReader, buffered), close=close)
-
-    _wiring.use_store_wrapper(wrap)
+    _wiring.use_store_wrapper(lambda store: buffered_store(store, settings, clock))
 
 
 def _die_with_parent(parent_pid: int) -> None:

@@ -98,6 +98,10 @@ HOST_DATA_DIR = "/data"
 # Free space the frame queue keeps on the data volume: below it new frames are refused, so the marks and deletes
 # that free rows still fit (docs/deploy.md "The county host").
 HOST_QUEUE_RESERVE_MB = 256
+# The runner's hang limit on the host: its S3 client's timeouts are sized to half of it (local/archive_worker.py
+# s3_limits), and local's 30 s default leaves 1.3 s to read a PUT's answer, short enough for S3's tail latency to
+# page the operator (HostWorkerFailures); 120 s gives 10.5 s (two attempts); a hung decode batch is killed after 2 min
+HOST_HANG_AFTER_S = 120
 # Variables one function has beside the shared environment (not read by functions/_wiring.py)
 FUNCTION_OWN_ENVIRONMENT = {ARCHIVE_WRITER_HANDLER: ("ARCHIVE_BUCKET",)}
 # The API serves every person-facing route: it edits the registry (一企一档, bindings), handles alarms, reports,
@@ -592,6 +596,7 @@ class PlatformStack(Stack):
             # Minute readings kept on the data volume and written as per-point buckets (docs/deploy.md)
             "LOCAL_READING_BUCKET_MINUTES": str(settings.host_reading_bucket_minutes),
             "LOCAL_QUEUE_RESERVE_MB": str(HOST_QUEUE_RESERVE_MB),
+            "LOCAL_HANG_AFTER_S": str(HOST_HANG_AFTER_S),
             # The bucket's ChainArchive function chains each new raw/ object (its role reads the manifests; the
             # task's only puts): the runner must not chain them too, it would need those reads (docs/deploy.md)
             "LOCAL_ARCHIVE_CHAIN": "false",

@@ -118,6 +118,10 @@ def test_the_bench_prices_the_floor_the_stage_synthesizes(synthesized: Synthesiz
             (template,) = synthesized.properties(stage, "AWS::EC2::LaunchTemplate")
             launched = template["LaunchTemplateData"].get("CreditSpecification", {}).get("CpuCredits", "standard")
             assert priced["cpu_credits"] == launched
+        if priced.get("platform_host"):  # the host pass measures the buckets the runner is given
+            (task,) = synthesized.properties(stage, "AWS::ECS::TaskDefinition")
+            env = {e["Name"]: e["Value"] for c in task["ContainerDefinitions"] for e in c.get("Environment", [])}
+            assert int(env.get("LOCAL_READING_BUCKET_MINUTES", "0")) == priced.get("reading_bucket_minutes", 0)
     else:
         assert synthesized.properties(stage, "AWS::EC2::LaunchTemplate") == []
 

@@ -139,6 +139,7 @@ def test_the_container_environment_is_the_runners_contract(synthesized: Synthesi
         "LOCAL_ARCHIVE_BUCKET": {"Ref": archive[0]},
         "LOCAL_ARCHIVE_EVERY_S": "300",
         "LOCAL_QUEUE_RESERVE_MB": "256",  # free space kept on /data: marks and deletes still fit (docs/deploy.md)
+        "LOCAL_HANG_AFTER_S": "120",  # the S3 client's timeouts are half of it: a slow S3 answer is no failure
         "LOCAL_READING_BUCKET_MINUTES": "5",  # minute readings written as 5-minute buckets per point
         "LOCAL_ARCHIVE_CHAIN": "false",  # ChainArchive chains each new raw/ object (the task may not read them)
         "LOCAL_API": "false",
@@ -173,6 +174,11 @@ def test_the_container_environment_is_the_runners_contract(synthesized: Synthesi
     defaults = ListenerSettings.model_fields
     assert float(env["IOT_INGEST_CONN_RATE"]) == defaults["conn_rate"].default
     assert int(env["IOT_INGEST_CONN_BURST"]) == defaults["conn_burst"].default
+    # the archive worker's S3 calls may wait seconds for an answer, as S3's slow tail can take
+    from local.archive_worker import s3_limits
+
+    limits = s3_limits(float(env["LOCAL_HANG_AFTER_S"]))
+    assert limits.read_s >= 10 and limits.worst_s() <= float(env["LOCAL_HANG_AFTER_S"]) / 2
 
 
 def test_the_task_role_is_the_union_of_decode_rules_and_the_archive_writer(synthesized: Synthesized) -> None:

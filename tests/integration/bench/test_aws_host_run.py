@@ -1,14 +1,16 @@
 """The cost bench's county host on DynamoDB Local: its rules are the one-county handler called on the cadence's
-boundaries, metered by table; its frame queue takes every record through."""
+boundaries, metered by table; its frame queue takes every record through; its own pass writes minute readings as
+buckets through the reading buffer."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from datetime import timedelta
 
 import pytest
 
-from bench.aws_host_run import HostRules, queue_cpu
+from bench.aws_host_run import HostPass, HostRules, host_pass, queue_cpu
 from functions import _wiring
 from monitoring.clock import FixedClock
 from monitoring.storage.dynamodb.metering import OperationUsage
@@ -49,3 +51,35 @@ def test_the_queue_takes_every_record_through() -> None:
     records = [json.dumps({"mn": f"MN{i % 7}", "frame": "x" * 100}).encode() for i in range(101)]
     cpu, deleted = queue_cpu(records)
     assert deleted == 101 and cpu > 0
+
+
+def _pass(url: str, buckets: int) -> HostPass:
+    from bench.aws_cost import START
+
+    args = argparse.Namespace(enterprises=1, minutes=16, measure=10)
+    base = _wiring.Settings(store_backend="dynamodb", dynamodb_region="cn-north-1", archive_items=False)
+    return host_pass(args, base, url, START, 5, buckets)
+
+
+def test_the_host_pass_writes_minute_readings_as_buckets_and_prices_from_them(
+    dynamodb_local_url: str, fake_aws_env: None
+) -> None:
+    bucketed, plain = _pass(dynamodb_local_url, 5), _pass(dynamodb_local_url, 0)
+    for run in (bucketed, plain):  # each metered its decode, the rules' ticks and what its tables kept
+        assert run.rules is not None and run.rules.rule_shard_ticks == 2  # minutes 10 and 15
+        assert run.decode_cpu_s > 0 and "readings" in run.decode_tables
+        assert [g for g in run.storage if g.table == "readings" and g.bytes_per_terminal_minute]
+        assert not [t for t in run.decode_tables if "-" in t]  # logical table names
+    # buckets: the flusher wrote every point's closed buckets; a write unit carries several minutes
+    assert bucketed.flushed_buckets > 0 and bucketed.flush_cpu_s > 0
+    assert plain.flushed_buckets == 0 and plain.flush_cpu_s == 0
+    assert bucketed.decode_tables["readings"].write_units < plain.decode_tables["readings"].write_units / 2
+    # the rules read their windows from the buffer where it holds them (here only the minutes since the run began:
+    # the windows' older part is asked of DynamoDB), the plain host all from DynamoDB
+    assert bucketed.rules is not None and plain.rules is not None
+    ours, theirs = (r.rule_tables.get("readings", OperationUsage()).read_units for r in (bucketed.rules, plain.rules))
+    assert ours < theirs
+    stored, unbucketed = (sum(g.bytes_per_terminal_minute for g in r.storage if g.table == "readings")
+                          for r in (bucketed, plain))  # fmt: skip
+    assert stored < unbucketed * 0.7
+    assert bucketed.buffer_bytes_per_terminal_minute > 0 and plain.buffer_bytes_per_terminal_minute == 0

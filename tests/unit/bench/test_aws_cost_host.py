@@ -201,3 +201,68 @@ def test_the_runners_own_log_is_priced_where_no_function_logs_decode_or_rules() 
     kept = _shape()["log_retention_days"] / 30.4
     assert logged.usd - quiet.usd == pytest.approx(3.04 * (cw["logs_ingest_gb"] + kept * cw["logs_storage_gb_month"]))
     assert _shape()["host_log_mb_per_day"] > 0
+
+
+def _host_pass(**over: Any) -> model.Measured:
+    """The host's own pass measured: decode and the flusher wrote 20 WRU on `registry` and 40 on `readings` (its
+    buckets), 0.2 s of decode CPU and 0.1 s of flushing over 100 terminal-minutes, 5-minute buckets; its readings
+    table holds 200 B per terminal-minute (buckets), not the serverless pass's 1,000."""
+    fields: dict[str, Any] = {
+        "host_decode": {"PutItem": OperationUsage(requests=60, write_units=60.0)},
+        "host_decode_tables": {
+            "registry": OperationUsage(requests=20, write_units=20.0),
+            "readings": OperationUsage(requests=40, write_units=40.0),
+        },
+        "host_decode_cpu_s": 0.2,
+        "host_flush_cpu_s": 0.1,
+        "host_bucket_minutes": 5,
+        "host_storage": [model.Growth("readings", 400, bytes_per_terminal_minute=200.0)],
+        "host_buffer_bytes_per_terminal_minute": 500.0,
+    }
+    fields.update(over)
+    return _host_measured(**fields)
+
+
+def test_the_host_prices_decode_and_its_readings_from_its_own_pass() -> None:
+    m, shape = _host_pass(), _shape()
+    assert shape["reading_bucket_minutes"] == 5  # the county-host stage's host_reading_bucket_minutes
+    ddb = model.load_prices()["dynamodb"]
+    mine = _lines(m, shape)
+    # the readings' units are capacity; the registry's 20 WRU over 100 terminal-minutes are billed per request
+    assert mine["DynamoDB writes, decode"].usd == pytest.approx(
+        1_500 * model.MINUTES * 0.2 * ddb["write_request_units_per_million"] / 1e6
+    )
+    serverless = _lines(_host_measured(), shape)
+    assert mine["DynamoDB writes, decode"].usd < serverless["DynamoDB writes, decode"].usd
+    # the host's readings table (buckets) holds a fifth of the serverless pass's: less storage
+    assert mine["DynamoDB storage"].usd < serverless["DynamoDB storage"].usd
+    at = model.at_host(m, 5, 5)
+    assert at.storage == m.host_storage and at.decode == m.host_decode and at.decode_cpu_s == 0.2
+    # a shape with buckets of another size than measured is refused, not priced from the wrong pass
+    with pytest.raises(model.Refused, match="5-minute buckets, not 15"):
+        _lines(m, _shape(reading_bucket_minutes=15))
+
+
+def test_the_flusher_and_the_reading_buffer_are_on_the_instance() -> None:
+    prices, shape = model.load_prices(), _shape()
+    m = model.at_host(_host_pass(), 5, 5)
+    _, decode = model.decode_work(m, shape)
+    cpu = host.host_cpu(m, prices, shape, 1_500, decode)
+    assert decode == pytest.approx(2e-3)  # the host pass's decode, not the serverless pass's 5 ms
+    assert cpu.flush == pytest.approx(1e-3) and "bucket flush 1.00" in cpu.describe()
+    without = host.host_cpu(model.at_host(_host_measured(), 5), prices, shape, 1_500, decode)
+    assert cpu.per_terminal_minute - without.per_terminal_minute == pytest.approx(1e-3)
+    # the buffer (3 h 10 min of readings at 500 B a terminal-minute) is in each day's snapshot as well
+    churn, _ = host.snapshot_gb(m, shape, 1_500)
+    plain, _ = host.snapshot_gb(_host_measured(), shape, 1_500)
+    assert churn - plain == pytest.approx(1_500 * 500.0 * host.BUFFER_MINUTES / model.GB)
+
+
+def test_a_saved_measurement_keeps_the_host_pass(tmp_path: Path) -> None:
+    m = _host_pass()
+    path = tmp_path / "m.json"
+    model.save_measured(m, path)
+    again = model.load_measured(path)
+    assert again == m and isinstance(again.host_storage[0], model.Growth)
+    assert model.report(again, model.load_prices()) == model.report(m, model.load_prices())
+    assert "reading buckets of 5 min" in model.report(m, model.load_prices())

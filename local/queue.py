@@ -70,6 +70,15 @@ def free_bytes(directory: str) -> int:
     return st.f_bavail * st.f_frsize
 
 
+def _dead_ids(conn: sqlite3.Connection, seqs: Sequence[int] | None) -> list[int]:
+    """The ids of dead letters among `seqs` (all of them with None), ascending."""
+    if seqs is None:
+        return [int(r[0]) for r in conn.execute("SELECT id FROM dead_frames ORDER BY id")]
+    marks = ",".join("?" * len(seqs))
+    found = conn.execute(f"SELECT id FROM dead_frames WHERE id IN ({marks}) ORDER BY id", tuple(seqs))
+    return [int(r[0]) for r in found]
+
+
 def _count(conn: sqlite3.Connection, name: str, n: int) -> None:
     """Add to a counter in the caller's transaction (depth() relies on them moving with the rows)."""
     conn.execute(
@@ -333,12 +342,7 @@ class FrameQueue:
         them again: a row still waiting for the archive keeps its place there; one gone was archived already."""
         with self._lock:
             with self._transaction() as conn:
-                if seqs is None:
-                    ids = [int(r[0]) for r in conn.execute("SELECT id FROM dead_frames ORDER BY id")]
-                else:
-                    marks = ",".join("?" * len(seqs))
-                    found = conn.execute(f"SELECT id FROM dead_frames WHERE id IN ({marks}) ORDER BY id", tuple(seqs))
-                    ids = [int(r[0]) for r in found]
+                ids = _dead_ids(conn, seqs)
                 now = time.time()
                 for seq in ids:
                     conn.execute(
@@ -356,12 +360,7 @@ class FrameQueue:
         the ids deleted. With the S3 archive on, each was archived like any frame (archive_worker keeps poison)."""
         with self._lock:
             with self._transaction() as conn:
-                if seqs is None:
-                    ids = [int(r[0]) for r in conn.execute("SELECT id FROM dead_frames ORDER BY id")]
-                else:
-                    marks = ",".join("?" * len(seqs))
-                    found = conn.execute(f"SELECT id FROM dead_frames WHERE id IN ({marks}) ORDER BY id", tuple(seqs))
-                    ids = [int(r[0]) for r in found]
+                ids = _dead_ids(conn, seqs)
                 conn.executemany("DELETE FROM dead_frames WHERE id = ?", [(i,) for i in ids])
                 _count(conn, "discarded", len(ids))  # depth() counts dead letters as taken: these still are
         return ids

@@ -72,13 +72,8 @@ CHILD = textwrap.dedent(
 )
 
 
-RESERVE_CHILD = textwrap.dedent(
-    """
-    import json, os, sys
-    from local.queue import FrameQueue
-
-    mount = sys.argv[1]
-    queue = FrameQueue(os.path.join(mount, "queue.db"), archive=True, reserve_bytes=6 * 2**20)
+# The two children's shared part: fill the queue until it refuses (frames stored, the error), the volume's free bytes
+FILL_AND_FREE = """
     batch = [{"v": 1, "mn": "88888880000001", "pad": "x" * 4000} for _ in range(10)]
 
     def fill():
@@ -94,6 +89,18 @@ RESERVE_CHILD = textwrap.dedent(
     def free():
         st = os.statvfs(mount)
         return st.f_bavail * st.f_frsize
+"""
+
+RESERVE_CHILD = textwrap.dedent(
+    """
+    import json, os, sys
+    from local.queue import FrameQueue
+
+    mount = sys.argv[1]
+    queue = FrameQueue(os.path.join(mount, "queue.db"), archive=True, reserve_bytes=6 * 2**20)
+    """
+    + FILL_AND_FREE
+    + """
 
     stored, error = fill()
     free_refusing = free()
@@ -118,21 +125,9 @@ WAL_CHILD = textwrap.dedent(
     mount = sys.argv[1]
     path = os.path.join(mount, "queue.db")
     queue = FrameQueue(path, reserve_bytes=3 * 2**20)
-    batch = [{"v": 1, "mn": "88888880000001", "pad": "x" * 4000} for _ in range(10)]
-
-    def fill():
-        stored = 0
-        while stored < 10_000:
-            try:
-                queue.append(batch)
-            except Exception as exc:
-                return stored, f"{type(exc).__name__}: {exc}"
-            stored += len(batch)
-        return stored, ""
-
-    def free():
-        st = os.statvfs(mount)
-        return st.f_bavail * st.f_frsize
+    """
+    + FILL_AND_FREE
+    + """
 
     def wal():
         return os.path.getsize(path + "-wal") if os.path.exists(path + "-wal") else 0

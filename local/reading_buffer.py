@@ -139,7 +139,9 @@ class ReadingBuffer:
         self.stale_after = self.span + FLUSH_GRACE if stale_after is None else stale_after
         self._lock = threading.Lock()
         with _translated():
-            self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+            self._conn = sqlite3.connect(
+                str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S
+            )
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA synchronous=FULL")
             self._conn.executescript(SCHEMA)

@@ -78,6 +78,11 @@ class BucketFlusher:
         self.totals = FlushReport()
         self.last_error = ""
 
+    @property
+    def refused(self) -> int:
+        """Buckets refused for their content, skipped until REFUSED_RETRY has passed (the worker's status)."""
+        return len(self._refused)
+
     def _pace(self) -> None:
         """Wait until the next merge may start: at most one every `interval` wall seconds, no burst after a pause."""
         now = self._monotonic()
@@ -196,6 +201,7 @@ def flush_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
             "new": t.new,
             "pruned": t.pruned,
             "last_error": flusher.last_error,
+            "refused": flusher.refused,
         }
         return shown | buffer.counts()
 

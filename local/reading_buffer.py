@@ -17,7 +17,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from local.config import READING_BUCKET_MINUTES
 from monitoring._time import require_utc, to_micros
 from monitoring.clock import Clock
 from monitoring.errors import InvalidInputError
@@ -137,6 +136,7 @@ class ReadingBuffer:
         self.path, self.bucket_of, self.clock, self.keep = Path(path), bucket_of, clock, keep
         self.span = timedelta(minutes=minutes)
         self.stale_after = self.span + FLUSH_GRACE if stale_after is None else stale_after
+        self.sizes: tuple[int, ...] = (minutes,)  # bucket sizes used with this file, the current one first (`_begin`)
         self._lock = threading.Lock()
         with _translated():
             self._conn = sqlite3.connect(
@@ -160,6 +160,11 @@ class ReadingBuffer:
             since = now
             conn.execute("INSERT OR REPLACE INTO meta VALUES ('complete_since', ?)", (now.isoformat(),))
         conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_alive', ?)", (now.isoformat(),))
+        # the bucket sizes this file was used with: an old reading may sit in a bucket of any of them
+        minutes = self.span // timedelta(minutes=1)
+        used = {int(m) for m in meta.get("sizes", "").split(",") if m.isdigit()} | {minutes}
+        self.sizes = (minutes, *sorted(used - {minutes}))
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('sizes', ?)", (",".join(map(str, sorted(used))),))
         return since
 
     def close(self) -> None:
@@ -412,9 +417,9 @@ class BufferedReadings:
 
     def _stored_in_buckets(self, readings: Sequence[Reading]) -> list[bool]:
         """Which of these old readings DynamoDB's buckets hold (those the buffer holds are not looked up): the
-        bucket of the current size first, then those of every other size the host may have written before a size
-        change (READING_BUCKET_MINUTES; buckets of two sizes starting together are one item). Only readings older
-        than the horizon come here: a redelivered or backfilled old frame, rare."""
+        bucket of the current size first, then those of the other sizes this file was used with (`buffer.sizes`: the
+        host wrote buckets of those before a size change; buckets of two sizes starting together are one item).
+        Only readings older than the horizon come here: a redelivered or backfilled old frame."""
         out = [False] * len(readings)
         held = self.buffer.held(readings)
         times: dict[tuple[str, ReadingKind, datetime], set[datetime]] = {}
@@ -422,7 +427,7 @@ class BufferedReadings:
             if held[i]:
                 continue  # the insert reports it duplicate
             starts = [self.buffer.bucket_of(r.point_id, r.data_time)]
-            starts += [bucket_start(r.point_id, r.data_time, m) for m in READING_BUCKET_MINUTES if m]
+            starts += [bucket_start(r.point_id, r.data_time, m) for m in self.buffer.sizes[1:]]
             for start in dict.fromkeys(starts):
                 bucket = (r.point_id, r.kind, start)
                 if bucket not in times:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import random
 import socket
+import sqlite3
 import string
 from collections.abc import Iterator
 from dataclasses import replace
@@ -336,3 +337,26 @@ def test_refused_buckets_at_the_head_do_not_busy_loop(host: Host, caplog: pytest
     # And they are tried again REFUSED_RETRY later
     later = host.clock.now() + REFUSED_RETRY
     assert flusher.flush_due(later).skipped == 0
+
+
+def test_a_locked_buffer_is_a_failure_to_retry_not_a_refused_bucket(
+    host: Host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local import reading_buffer
+
+    # Given closed buckets, and another connection holding the buffer's write lock past its (shortened) timeout
+    host.clock.set(T0 + 10 * MINUTE)
+    host.readings.put_readings(minutes("p1", 0, 10))
+    monkeypatch.setattr(reading_buffer, "BUSY_TIMEOUT_S", 0.2)
+    blocker = sqlite3.connect(tmp_path / "readings.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        report = host.flusher.flush_logged(T0 + 12 * MINUTE)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    # Then the pass failed as an outage (retried next pass), no bucket is set aside as refused
+    assert "locked" in report.error and "refused" not in report.error and host.flusher.refused == 0
+    assert host.buffer.counts()["unflushed"] == 10
+    again = host.flusher.flush_logged(T0 + 13 * MINUTE)
+    assert not again.error and again.readings > 0

@@ -25,7 +25,7 @@ from local.conditions import Condition
 from local.config import LocalSettings
 from local.notify_worker import notify_main
 from local.queue import RESERVE_REFUSING, FrameQueue, QueueSink
-from local.reading_buffer import BUFFER_FILE, unflushed_left
+from local.reading_buffer import BUFFER_FILE, retire, unflushed_left
 from local.scheduler import HANDLER_FAILED
 from local.workers import (
     CAMPAIGN_JOB,
@@ -118,7 +118,9 @@ class Platform:
             )
         self.bucket_workers = [Worker("buckets", flush_main, s)] if s.reading_bucket_minutes or left else []
         if s.reading_bucket_minutes:
-            open_reading_buffer(s, self.clock).close()
+            open_reading_buffer(s, self.clock).close()  # a stale file's horizon starts over here, before the workers
+        else:
+            retire(self.data_dir / BUFFER_FILE)  # decode writes per-minute items now, behind the buffer's back
         self.workers = [
             *self.decode_workers,
             *self.archive_workers,

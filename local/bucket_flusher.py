@@ -19,7 +19,7 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from local.config import LocalSettings
-from local.reading_buffer import BucketStore, DueBucket, ReadingBuffer, decode_body
+from local.reading_buffer import FLUSH_GRACE, BucketStore, DueBucket, ReadingBuffer, decode_body
 from local.workers import Control, _enter, _send, configure_handlers, open_reading_buffer
 from monitoring.ingest.isolate import is_transient
 
@@ -29,7 +29,13 @@ FLUSH_EVERY_S = 60.0  # platform seconds between passes (each point's bucket clo
 # Buckets merged per pass at most: a pass stays well inside the supervisor's hang_after_s (≈ 10 ms a merge) even when
 # hours of buckets wait after an outage; the worker starts the next pass at once while `more` is set.
 PER_PASS = 500
-GRACE_S = 60.0  # platform seconds after a bucket's end before it is written: its last minute's frames are in
+PASS_WALL_S = 10.0  # paced, a pass takes at most max_per_s × this many buckets: also well inside hang_after_s (30 s)
+# Merges a wall second at most (LocalSettings.reading_flush_per_s): 1,500 terminals (≈ 1,600 points, 5-minute
+# buckets) close ≈ 5 buckets a second, ≈ 1 WRU each; a catch-up at 20 a second stays a fraction of the readings
+# table's provisioned writes (≈ 37 WCU at 1,500, docs/deploy.md) and works off an hour's backlog in ≈ 25 minutes.
+MAX_PER_S = 20.0
+GRACE_S = FLUSH_GRACE.total_seconds()  # platform seconds after a bucket's end before it is written: its frames are in
+REFUSED_RETRY = timedelta(minutes=15)  # platform time a bucket refused for its content is skipped before a retry
 
 
 @dataclass
@@ -42,18 +48,48 @@ class FlushReport:
     pruned: int = 0
     error: str = ""
     more: bool = False  # more due buckets than one pass takes
+    skipped: int = 0  # buckets refused for their content within REFUSED_RETRY, not tried again in this pass
 
 
 class BucketFlusher:
     """Writes the buffer's closed buckets to DynamoDB (`merge_bucket`) and marks their rows flushed."""
 
     def __init__(
-        self, buffer: ReadingBuffer, readings_repo: BucketStore, *, grace_s: float = GRACE_S, per_pass: int = PER_PASS
+        self,
+        buffer: ReadingBuffer,
+        readings_repo: BucketStore,
+        *,
+        grace_s: float = GRACE_S,
+        per_pass: int = PER_PASS,
+        max_per_s: float = MAX_PER_S,
+        stop: threading.Event | None = None,
+        sleep: Callable[[float], Any] = time.sleep,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.buffer, self.repo, self.grace, self.per_pass = buffer, readings_repo, timedelta(seconds=grace_s), per_pass
+        if not max_per_s > 0:
+            raise ValueError(f"max_per_s must be positive, got {max_per_s}")
+        self.buffer, self.repo, self.grace = buffer, readings_repo, timedelta(seconds=grace_s)
+        self.per_pass = max(1, min(per_pass, int(max_per_s * PASS_WALL_S)))
+        self.interval, self.stop, self._monotonic = 1.0 / max_per_s, stop, monotonic
+        self._sleep = stop.wait if stop is not None else sleep  # a stop order cuts a wait short
+        self._next_at = 0.0  # monotonic time the next merge may start (pacing)
+        self._refused: dict[DueBucket, datetime] = {}  # refused for its content, at (platform time)
         self.before_mark: Callable[[DueBucket], None] | None = None  # tests: a crash between the merge and the mark
         self.totals = FlushReport()
         self.last_error = ""
+
+    @property
+    def refused(self) -> int:
+        """Buckets refused for their content, skipped until REFUSED_RETRY has passed (the worker's status)."""
+        return len(self._refused)
+
+    def _pace(self) -> None:
+        """Wait until the next merge may start: at most one every `interval` wall seconds, no burst after a pause."""
+        now = self._monotonic()
+        if self._next_at > now:
+            self._sleep(self._next_at - now)
+            now = self._monotonic()
+        self._next_at = max(now, self._next_at) + self.interval
 
     def flush_due(self, now: datetime) -> FlushReport:
         """Merge the buckets that ended `grace` before `now` and have unflushed rows, oldest first, at most
@@ -61,17 +97,28 @@ class BucketFlusher:
         throttled): what is not marked is redone next pass. A bucket refused for its content (DynamoDB's item size,
         a malformed row) is left unflushed and named in `error`, and the others go on: one cannot hold up all."""
         report = FlushReport()
-        due = self.buffer.due(now, self.grace, limit=self.per_pass)
-        report.more = len(due) == self.per_pass
+        self.buffer.touch(now)  # the file is in use (its horizon holds across a restart)
+        self._refused = {b: at for b, at in self._refused.items() if now - at < REFUSED_RETRY}
+        limit = self.per_pass + len(self._refused)  # refused buckets at the head of due() must not fill the pass
+        due = self.buffer.due(now, self.grace, limit=limit)
+        todo = [b for b in due if b not in self._refused][: self.per_pass]
+        report.skipped = sum(1 for b in due if b in self._refused)
+        report.more = len(due) == limit
         refused: list[str] = []
-        for bucket in due:
+        for bucket in todo:
+            if self.stop is not None and self.stop.is_set():
+                report.more = False
+                break
+            self._pace()
             try:
                 rows, new = self._flush_one(bucket, now)
             except Exception as exc:
-                if is_transient(exc):
+                if is_transient(exc):  # an outage (DynamoDB, or the buffer's own disk): the pass ends, retried
                     raise
+                self._refused[bucket] = now
                 refused.append(f"{bucket.point_id}/{bucket.kind.value}@{bucket.start.isoformat()}: {exc!r}")
                 continue
+            self._refused.pop(bucket, None)
             report.buckets += 1
             report.readings += rows
             report.new += new
@@ -80,6 +127,12 @@ class BucketFlusher:
         self._add(pruned=report.pruned)
         if refused:
             report.error = f"{len(refused)} bucket(s) refused, kept unflushed; first {refused[0]}"[:300]
+        elif report.skipped:  # still there: the failure line goes on every pass, as while they were tried
+            first = next(b for b in due if b in self._refused)
+            report.error = (
+                f"{report.skipped} bucket(s) refused earlier, kept unflushed (tried again {REFUSED_RETRY} after); "
+                f"first {first.point_id}/{first.kind.value}@{first.start.isoformat()}"
+            )[:300]
         return report
 
     def _flush_one(self, bucket: DueBucket, now: datetime) -> tuple[int, int]:
@@ -122,9 +175,9 @@ def flush_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
     readings = _wiring.get_store().readings
     if not isinstance(readings, DynamoDBReadingsRepository):  # config requires store=dynamodb with buckets
         raise TypeError(f"the bucket flusher needs DynamoDB readings, got {type(readings).__name__}")
-    flusher = BucketFlusher(buffer, readings)
-    busy: list[float] = []
     stop = threading.Event()
+    flusher = BucketFlusher(buffer, readings, max_per_s=settings.reading_flush_per_s, stop=stop)
+    busy: list[float] = []
     every_s = max(0.5, FLUSH_EVERY_S / settings.accel)  # a platform minute (under --accel, sooner in wall time)
 
     def run() -> None:
@@ -148,6 +201,7 @@ def flush_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
             "new": t.new,
             "pruned": t.pruned,
             "last_error": flusher.last_error,
+            "refused": flusher.refused,
         }
         return shown | buffer.counts()
 

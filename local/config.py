@@ -126,6 +126,13 @@ class LocalSettings(ExplicitSettings):
         "store=dynamodb: keep minute and real-time readings in DATA_DIR/readings.db and write them to DynamoDB as one "
         "item per point per this many minutes (5, 10, 15, 30 or 60; 0 = off: one item per reading)",
     )
+    reading_flush_per_s: float = _opt(
+        20.0,
+        "reading buckets: at most this many bucket merges a wall second (a catch-up after an outage must not "
+        "throttle the provisioned readings table decode also writes; 1,500 terminals close ≈ 5 a second)",
+        gt=0,
+        le=10_000,
+    )
     api: bool = _opt(True, "serve the HTTP API (/api/v1); false on AWS, where Chalice serves it")
     notify: bool = _opt(True, "run the notify worker; false on AWS, where the stream-triggered Lambdas send")
     scheduled_jobs: bool = _opt(

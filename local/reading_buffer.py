@@ -33,7 +33,8 @@ from monitoring.storage import codec
 from monitoring.storage.base.readings import check_range
 from monitoring.storage.dynamodb import compact
 from monitoring.storage.dynamodb._client import time_key
-from monitoring.storage.sqlite.db import begin_immediate
+from monitoring.storage.dynamodb.reading_buckets import bucket_start
+from monitoring.storage.sqlite.db import begin_immediate, translate
 
 BUFFER_FILE = "readings.db"
 BUFFERED_KINDS = frozenset({ReadingKind.MINUTE, ReadingKind.REALTIME})  # HOUR and DAY readings go straight through
@@ -41,6 +42,9 @@ KEEP = timedelta(hours=3)  # after a row is flushed: longer than the rules' wind
 # Reads within the buffer's horizon stay this far inside it: another process may prune meanwhile (same timeline)
 MARGIN = timedelta(minutes=5)
 BUSY_TIMEOUT_S = 10.0  # decode workers insert, the flusher marks and prunes: several processes write
+# The flusher's wait after a bucket's end before writing it. Also the shortest time from a reading's insert to its
+# flush, hence part of when a file counts as stale at open (ReadingBuffer: `last_alive`).
+FLUSH_GRACE = timedelta(seconds=60)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS readings (
     point TEXT NOT NULL, kind TEXT NOT NULL, data_time INTEGER NOT NULL,  -- times: µs since the epoch (UTC)
@@ -71,6 +75,17 @@ def decode_body(body: bytes, point_id: str, kind: ReadingKind, data_time: dateti
     return codec.loads(Reading, zlib.decompress(body).decode())
 
 
+@contextmanager
+def _translated() -> Iterator[None]:
+    """sqlite errors as the domain's, as the sqlite store's `Database` does: locked beyond the busy timeout, disk
+    full, I/O error → StorageUnavailableError, so decode keeps its batch queued and the flusher retries (an outage),
+    instead of setting frames aside as poison."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise translate(exc) from exc
+
+
 def _us(value: datetime) -> int:
     return to_micros(require_utc(value, "time"))
 
@@ -94,40 +109,88 @@ class ReadingBuffer:
     Inserts are idempotent and durable when they return (WAL, synchronous=FULL): decode marks its frames decoded
     only after that. Rows are kept `keep` after their flush, then pruned, so the buffer holds every reading from
     `horizon()` on: a window starting there is answered here alone. Thread-safe (one connection behind a lock);
-    each process opens its own."""
+    each process opens its own. sqlite errors are raised as the domain's (`_translated`).
 
-    def __init__(self, path: str | Path, bucket_of: BucketOf, minutes: int, clock: Clock, *, keep: timedelta = KEEP):
+    `complete_since` (meta) is when the file last began holding every buffered reading; `last_alive` (meta) is
+    moved by every insert and flush pass (`touch`). Opened live (buckets on), a file whose `last_alive` is missing
+    (buckets were switched off meanwhile: `retire`) or older than a bucket plus the flush grace (`stale_after`: a
+    restore of the volume from an older snapshot, or a long stop) starts over: `complete_since` = now, since
+    readings may have reached DynamoDB without passing through it. Opened not live (buckets off, only to flush what
+    is left) it is retired at once."""
+
+    def __init__(
+        self,
+        path: str | Path,
+        bucket_of: BucketOf,
+        minutes: int,
+        clock: Clock,
+        *,
+        keep: timedelta = KEEP,
+        live: bool = True,
+        stale_after: timedelta | None = None,
+    ):
         if not 1 <= minutes <= 60:
             raise ValueError(f"bucket minutes must be within 1..60, got {minutes}")
         if keep < timedelta(minutes=minutes) + MARGIN:
             raise ValueError(f"keep must exceed a bucket plus {MARGIN}, got {keep}")
         self.path, self.bucket_of, self.clock, self.keep = Path(path), bucket_of, clock, keep
         self.span = timedelta(minutes=minutes)
-        self._conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=FULL")
-        self._conn.executescript(SCHEMA)
+        self.stale_after = self.span + FLUSH_GRACE if stale_after is None else stale_after
+        self.sizes: tuple[int, ...] = (minutes,)  # bucket sizes used with this file, the current one first (`_begin`)
         self._lock = threading.Lock()
-        # When this file began: from then on every buffered reading passed through it (none is pruned unflushed)
-        with self._transaction() as conn:
-            conn.execute("INSERT OR IGNORE INTO meta VALUES ('complete_since', ?)", (clock.now().isoformat(),))
-        row = self._conn.execute("SELECT value FROM meta WHERE name = 'complete_since'").fetchone()
-        self.complete_since = datetime.fromisoformat(row[0]).astimezone(UTC)
+        with _translated():
+            self._conn = sqlite3.connect(
+                str(path), isolation_level=None, check_same_thread=False, timeout=BUSY_TIMEOUT_S
+            )
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=FULL")
+            self._conn.executescript(SCHEMA)
+            with self._transaction() as conn:
+                self.complete_since = self._begin(conn, clock.now(), live=live)
+
+    def _begin(self, conn: sqlite3.Connection, now: datetime, *, live: bool) -> datetime:
+        """At open: `complete_since`, moved to `now` when the file may have missed readings (see the class)."""
+        meta = dict(conn.execute("SELECT name, value FROM meta").fetchall())
+        since = datetime.fromisoformat(meta["complete_since"]).astimezone(UTC) if "complete_since" in meta else None
+        if not live:
+            conn.execute("DELETE FROM meta WHERE name = 'last_alive'")
+            return since or now
+        alive = datetime.fromisoformat(meta["last_alive"]).astimezone(UTC) if "last_alive" in meta else None
+        if since is None or alive is None or not now - self.stale_after <= alive <= now + self.stale_after:
+            since = now
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('complete_since', ?)", (now.isoformat(),))
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('last_alive', ?)", (now.isoformat(),))
+        # the bucket sizes this file was used with: an old reading may sit in a bucket of any of them
+        minutes = self.span // timedelta(minutes=1)
+        used = {int(m) for m in meta.get("sizes", "").split(",") if m.isdigit()} | {minutes}
+        self.sizes = (minutes, *sorted(used - {minutes}))
+        conn.execute("INSERT OR REPLACE INTO meta VALUES ('sizes', ?)", (",".join(map(str, sorted(used))),))
+        return since
 
     def close(self) -> None:
-        with self._lock:
+        with self._lock, _translated():
             self._conn.close()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
-        begin_immediate(self._conn, timeout_s=BUSY_TIMEOUT_S, busy_timeout_ms=int(BUSY_TIMEOUT_S * 1000))
-        try:
-            yield self._conn
-            self._conn.execute("COMMIT")
-        except BaseException:
-            if self._conn.in_transaction:
-                self._conn.execute("ROLLBACK")
-            raise
+        with _translated():
+            begin_immediate(self._conn, timeout_s=BUSY_TIMEOUT_S, busy_timeout_ms=int(BUSY_TIMEOUT_S * 1000))
+            try:
+                yield self._conn
+                self._conn.execute("COMMIT")
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.execute("ROLLBACK")
+                raise
+
+    def _touch(self, conn: sqlite3.Connection, now: datetime) -> None:
+        """Move `last_alive` (not on a retired file: the row is gone, and stays gone until a live open)."""
+        conn.execute("UPDATE meta SET value = ? WHERE name = 'last_alive'", (now.isoformat(),))
+
+    def touch(self, now: datetime) -> None:
+        """The flusher's heartbeat at each pass: the file is in use (see the class)."""
+        with self._lock, self._transaction() as conn:
+            self._touch(conn, require_utc(now, "now"))
 
     def horizon(self, now: datetime | None = None) -> datetime:
         """The earliest data time from which the buffer holds every reading (with a margin against a concurrent
@@ -150,6 +213,7 @@ class ReadingBuffer:
             rows.append((r.point_id, r.kind.value, _us(at), _us(start), _us(start + self.span), encode_body(r)))
         new: list[bool] = []
         with self._lock, self._transaction() as conn:
+            self._touch(conn, self.clock.now())
             for row in rows:
                 cur = conn.execute("INSERT OR IGNORE INTO readings VALUES (?, ?, ?, ?, ?, ?, NULL)", row)
                 new.append(cur.rowcount == 1)
@@ -184,7 +248,7 @@ class ReadingBuffer:
 
     # ---- reads -------------------------------------------------------------------------------------------
     def _select(self, sql: str, args: Sequence[Any]) -> list[Any]:
-        with self._lock:
+        with self._lock, _translated():
             return self._conn.execute(sql, args).fetchall()
 
     def _rows(self, sql: str, args: Sequence[Any]) -> list[tuple[datetime, bytes]]:
@@ -234,7 +298,7 @@ class ReadingBuffer:
     def held(self, readings: Sequence[Reading]) -> list[bool]:
         """Which of `readings` the buffer holds."""
         out = []
-        with self._lock:
+        with self._lock, _translated():
             for r in readings:
                 found = self._conn.execute(
                     "SELECT 1 FROM readings WHERE point = ? AND kind = ? AND data_time = ?",
@@ -247,7 +311,7 @@ class ReadingBuffer:
         """Rows not yet flushed (from their partial index, not a scan) and the file's size with its WAL: what the
         buckets worker's status shows every status_every_s."""
         unflushed = self._select("SELECT count(*) FROM readings WHERE flushed_at IS NULL", ())[0][0]
-        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())
+        size = sum(p.stat().st_size for p in (self.path, Path(f"{self.path}-wal")) if p.exists())  # OSError: transient
         return {"unflushed": int(unflushed), "bytes": size}
 
     def rows(self) -> int:
@@ -255,15 +319,37 @@ class ReadingBuffer:
         return int(self._select("SELECT count(*) FROM readings", ())[0][0])
 
 
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone() is not None
+
+
 def unflushed_left(path: str | Path) -> int:
-    """Rows a reading buffer file still holds unflushed (0: no file), read without creating or changing it."""
+    """Rows a reading buffer file still holds unflushed (0: no file, or a file without its tables: a crash between
+    its creation and its schema on a first start), read without creating or changing it."""
     if not Path(path).is_file():
         return 0
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
-    try:
-        return int(conn.execute("SELECT count(*) FROM readings WHERE flushed_at IS NULL").fetchone()[0])
-    finally:
-        conn.close()
+    with _translated():
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_S)
+        try:
+            if not _has_table(conn, "readings"):
+                return 0
+            return int(conn.execute("SELECT count(*) FROM readings WHERE flushed_at IS NULL").fetchone()[0])
+        finally:
+            conn.close()
+
+
+def retire(path: str | Path) -> None:
+    """Mark a reading buffer file not alive (the platform starts with buckets off): readings now reach DynamoDB
+    without passing through it, so a later live open starts its horizon over. Nothing when there is no file."""
+    if not Path(path).is_file():
+        return
+    with _translated():
+        conn = sqlite3.connect(str(path), isolation_level=None, timeout=BUSY_TIMEOUT_S)
+        try:
+            if _has_table(conn, "meta"):
+                conn.execute("DELETE FROM meta WHERE name = 'last_alive'")
+        finally:
+            conn.close()
 
 
 class BucketStore(Protocol):
@@ -296,8 +382,10 @@ class BucketStore(Protocol):
 class BufferedReadings:
     """The readings port on the county host with buckets on: minute and real-time readings go to the buffer (the
     flusher writes them to DynamoDB as buckets); hour and day readings, aggregates and completeness go straight to
-    DynamoDB. A read window the buffer holds completely is answered by it alone (no DynamoDB request: the rules'
-    and the roll-ups' reads); an older one by DynamoDB (per-minute and bucket items) merged with the buffer."""
+    DynamoDB. The rules' hot reads (`settled_readings`, `settled_readings_keyed`) and `latest` are answered by the
+    buffer alone within its horizon (no DynamoDB request); `readings` (roll-ups, reports, evidence: what feeds a
+    stored figure) always merges DynamoDB (per-minute and bucket items) with the buffer, since an API Lambda's
+    bind-time re-decode writes per-minute items behind the buffer's back (docs/local.md)."""
 
     def __init__(self, buffer: ReadingBuffer, dynamo: BucketStore, clock: Clock, *, future_tolerance: timedelta):
         self.buffer, self.dynamo, self.clock = buffer, dynamo, clock
@@ -328,17 +416,25 @@ class BufferedReadings:
         return [bool(f) for f in flags]
 
     def _stored_in_buckets(self, readings: Sequence[Reading]) -> list[bool]:
-        """Which of these old readings DynamoDB's buckets hold (those the buffer holds are not looked up)."""
+        """Which of these old readings DynamoDB's buckets hold (those the buffer holds are not looked up): the
+        bucket of the current size first, then those of the other sizes this file was used with (`buffer.sizes`: the
+        host wrote buckets of those before a size change; buckets of two sizes starting together are one item).
+        Only readings older than the horizon come here: a redelivered or backfilled old frame."""
         out = [False] * len(readings)
         held = self.buffer.held(readings)
         times: dict[tuple[str, ReadingKind, datetime], set[datetime]] = {}
         for i, r in enumerate(readings):
             if held[i]:
                 continue  # the insert reports it duplicate
-            bucket = (r.point_id, r.kind, self.buffer.bucket_of(r.point_id, r.data_time))
-            if bucket not in times:
-                times[bucket] = self.dynamo.bucket_times(*bucket)
-            out[i] = r.data_time in times[bucket]
+            starts = [self.buffer.bucket_of(r.point_id, r.data_time)]
+            starts += [bucket_start(r.point_id, r.data_time, m) for m in self.buffer.sizes[1:]]
+            for start in dict.fromkeys(starts):
+                bucket = (r.point_id, r.kind, start)
+                if bucket not in times:
+                    times[bucket] = self.dynamo.bucket_times(*bucket)
+                if r.data_time in times[bucket]:
+                    out[i] = True
+                    break
         return out
 
     def put_aggregate(self, aggregate: Aggregate) -> None:
@@ -365,9 +461,7 @@ class BufferedReadings:
         kind = ReadingKind(kind)
         if kind not in BUFFERED_KINDS:
             return self.dynamo.readings(point_id, kind, start, end, limit=limit)
-        if self._from_buffer_alone(kind, start):
-            return self.buffer.readings(point_id, kind, start, end, limit)
-        far = self.dynamo.readings(point_id, kind, start, end, limit=limit)
+        far = self.dynamo.readings(point_id, kind, start, end, limit=limit)  # always: see the class
         return list(self._merged(point_id, kind, start, end, limit, far))
 
     def settled_readings(self, point_id: str, kind: ReadingKind, start: datetime, end: datetime) -> list[Reading]:

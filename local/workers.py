@@ -124,7 +124,9 @@ def open_reading_buffer(settings: LocalSettings, clock: Any) -> ReadingBuffer:
     def bucket_of(point_id: str, data_time: Any) -> Any:
         return bucket_start(point_id, data_time, minutes)
 
-    return ReadingBuffer(settings.path / BUFFER_FILE, bucket_of, minutes, clock)
+    # live: buckets on. Off, the file is retired (its horizon starts over when buckets are switched on again)
+    live = bool(settings.reading_bucket_minutes)
+    return ReadingBuffer(settings.path / BUFFER_FILE, bucket_of, minutes, clock, live=live)
 
 
 def buffered_store(store: Any, settings: LocalSettings, clock: Any) -> Any:

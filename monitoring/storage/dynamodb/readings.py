@@ -223,7 +223,10 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
                 if item.z is not None:
                     held = rb.decode_bucket_keyed(item.z, point_id, kind, known)
                     out.extend((key, r) for key, r in held if first <= key <= last)
-        return out
+        # After the host's bucket size changed, buckets of two sizes can overlap (a longer one starting before a
+        # shorter one ends) and, after a lost buffer, hold the same reading: ascending, each key once
+        out.sort(key=lambda pair: pair[0])
+        return [pair for i, pair in enumerate(out) if i == 0 or pair[0] != out[i - 1][0]]
 
     def settled_readings(self, point_id: str, kind: ReadingKind, start: datetime, end: datetime) -> list[Reading]:
         """`readings` read eventually consistent (half the read units): for minutes older than a second or two,

@@ -11,18 +11,21 @@ from __future__ import annotations
 import logging
 import random
 import socket
+import sqlite3
 import string
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from local.bucket_flusher import BUCKET_FLUSH_FAILED, BucketFlusher
+from local.bucket_flusher import BUCKET_FLUSH_FAILED, REFUSED_RETRY, BucketFlusher
 from local.reading_buffer import KEEP, BufferedReadings, DueBucket, ReadingBuffer
 from monitoring.clock import FixedClock
 from monitoring.readings.models import Aggregate, AggregatePeriod, Reading, ReadingKind
+from monitoring.readings.rollup import rollup_hour
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.dynamodb.reading_buckets import bucket_start
@@ -79,23 +82,25 @@ def host(dynamodb_local_url: str, fake_aws_env: None, tmp_path: Path) -> Iterato
         yield Host(backend, tmp_path / "readings.db")
 
 
-def test_reads_within_the_horizon_make_no_dynamodb_request(host: Host) -> None:
+def test_the_rules_reads_within_the_horizon_make_no_dynamodb_request(host: Host) -> None:
     # Given minute and real-time readings put through BufferedReadings (decode's put), and an hour reading
     host.clock.set(T0 + 20 * MINUTE)
     assert host.readings.put_readings(minutes("p1", 0, 20) + [reading("p1", T0, ReadingKind.REALTIME)]) == [True] * 21
     host.backend.meter.reset()
-    # When the rules and roll-ups read windows the buffer holds (every reader of the port)
+    # When the rules read windows the buffer holds (their sample reader's calls) and the newest reading
     window = (T0, T0 + 20 * MINUTE)
-    assert len(host.readings.readings("p1", ReadingKind.MINUTE, *window)) == 20
     assert len(host.readings.settled_readings("p1", ReadingKind.MINUTE, *window)) == 20
     keyed = host.readings.settled_readings_keyed("p1", ReadingKind.MINUTE, *window, known=set())
     assert [r.data_time for _, r in keyed if r is not None] == [T0 + m * MINUTE for m in range(20)]
-    assert len(host.readings.values("p1", ReadingKind.MINUTE, *window, ["ua"])) == 20
     assert host.readings.latest("p1", ReadingKind.MINUTE) == reading("p1", T0 + 19 * MINUTE)
-    assert host.readings.readings("p1", ReadingKind.REALTIME, *window) == [reading("p1", T0, ReadingKind.REALTIME)]
     # Then DynamoDB saw no request at all, and nothing was written to it yet (the buckets are not flushed)
     assert host.requests() == 0
     assert host.items("rd#") == [] and host.items("rb#") == []
+    # And what feeds stored figures (roll-ups, reports: `readings`, `values`) merges DynamoDB with the buffer
+    assert len(host.readings.readings("p1", ReadingKind.MINUTE, *window)) == 20
+    assert len(host.readings.values("p1", ReadingKind.MINUTE, *window, ["ua"])) == 20
+    assert host.readings.readings("p1", ReadingKind.REALTIME, *window) == [reading("p1", T0, ReadingKind.REALTIME)]
+    assert host.requests() > 0
     # And what the buffer does not hold goes straight through: an hour reading, an aggregate
     hour = reading("p1", T0, ReadingKind.HOUR)
     assert host.readings.put_readings([hour]) == [True]
@@ -171,7 +176,7 @@ def test_a_late_reading_joins_its_flushed_bucket_and_an_old_redelivery_is_a_dupl
     # When the late reading arrives and an old frame is delivered again
     host.backend.meter.reset()
     assert host.readings.put_readings([late, again, late]) == [True, False, False]
-    assert host.requests() == 1  # one GetItem for their one bucket
+    assert host.requests() == 1  # one GetItem for their one bucket (the file was used with one bucket size only)
     # Then only the late one waits in the buffer, and the next pass merges it into the bucket already stored
     assert (host.buffer.rows(), host.buffer.counts()["unflushed"]) == (1, 1)
     report = host.flush_at(later + MINUTE)
@@ -246,3 +251,112 @@ def test_a_bucket_refused_for_its_content_is_kept_and_named_and_the_others_go_on
     assert host.dynamo.readings("p1", ReadingKind.MINUTE, T0, T0 + 5 * MINUTE)
     assert host.buffer.counts()["unflushed"] >= 300  # at least one full bucket's readings wait
     assert len(host.items("rb#p1")) >= 1
+
+
+def test_an_old_redelivery_after_a_bucket_size_change_is_a_duplicate(host: Host, tmp_path: Path) -> None:
+    # Given half an hour flushed in 5-minute buckets and pruned from the buffer
+    host.clock.set(T0 + 30 * MINUTE)
+    old = minutes("p2", 0, 30)
+    assert all(host.readings.put_readings(old))
+    host.flush_at(T0 + 40 * MINUTE)
+    later = T0 + 40 * MINUTE + KEEP + 10 * MINUTE
+    host.flush_at(later)
+    assert host.buffer.rows() == 0
+    host.buffer.close()
+    # When the host runs with 15-minute buckets (the same file) and the terminal sends the same half hour again
+    fifteen = ReadingBuffer(tmp_path / "readings.db", lambda p, at: bucket_start(p, at, 15), 15, host.clock)
+    assert fifteen.sizes == (15, 5)
+    readings = BufferedReadings(fifteen, host.dynamo, host.clock, future_tolerance=timedelta(hours=1))
+    # Then every reading is a duplicate (found in its 5-minute bucket), and none is written to a second bucket
+    assert readings.put_readings(old) == [False] * 30
+    assert fifteen.rows() == 0
+
+
+def test_the_roll_up_sees_minute_items_written_behind_the_buffers_back(host: Host) -> None:
+    # Given an hour whose readings the buffer holds, and per-minute items the API Lambda's bind-time re-decode
+    # wrote into DynamoDB for a newly bound point inside the buffer's horizon
+    host.clock.set(T0 + 70 * MINUTE)
+    host.readings.put_readings(minutes("p1", 0, 60))
+    assert all(host.dynamo.put_readings(minutes("bound", 0, 60)))
+    store = replace(host.backend.store(clock=host.clock, reading_buckets=True), readings=host.readings)
+    # When decode's scheduled hourly roll-up runs on the host
+    aggregates = [rollup_hour(store, p, T0, host.clock) for p in ("p1", "bound")]
+    # Then both hours are complete
+    assert [a.samples for a in aggregates] == [60, 60]
+    # And the rules' hot read stays the buffer's alone (the pre-binding minutes: a gap to them, never a stop)
+    assert host.readings.settled_readings("bound", ReadingKind.MINUTE, T0, T0 + 60 * MINUTE) == []
+
+
+def test_a_catch_up_is_paced(host: Host) -> None:
+    # Given 20 points' closed buckets waiting (DynamoDB was down)
+    host.clock.set(T0 + 12 * MINUTE)
+    host.readings.put_readings([r for i in range(20) for r in minutes(f"pc-{i}", 0, 5)])
+    waited: list[float] = []
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        waited.append(seconds)
+        now[0] += seconds
+
+    def monotonic() -> float:
+        now[0] += 0.001  # each merge takes a millisecond of the fake clock
+        return now[0]
+
+    paced = BucketFlusher(host.buffer, host.dynamo, grace_s=60, max_per_s=4, sleep=sleep, monotonic=monotonic)
+    # When one pass runs at 4 merges a second
+    report = paced.flush_due(host.clock.now())
+    # Then it waited between merges (≈ 0.25 s each), so its buckets took ≈ a quarter second each
+    assert report.buckets >= 20 and len(waited) == report.buckets - 1
+    assert now[0] >= (report.buckets - 1) * 0.25 - 0.01
+    # And a pass takes at most max_per_s × PASS_WALL_S buckets (well inside hang_after_s)
+    assert BucketFlusher(host.buffer, host.dynamo, max_per_s=4).per_pass == 40
+
+
+def test_refused_buckets_at_the_head_do_not_busy_loop(host: Host, caplog: pytest.LogCaptureFixture) -> None:
+    # Given three points whose buckets are refused for their content (here: a malformed row), oldest first, and
+    # a later ordinary point
+    host.clock.set(T0 + 20 * MINUTE)
+    host.readings.put_readings([r for p in ("bad1", "bad2", "bad3") for r in minutes(p, 0, 5)])
+    with host.buffer._lock:  # noqa: SLF001 - the test corrupts the rows' bodies
+        host.buffer._conn.execute("UPDATE readings SET body = X'00' WHERE point LIKE 'bad%'")  # noqa: SLF001
+    host.readings.put_readings(minutes("good", 5, 10))
+    flusher = BucketFlusher(host.buffer, host.dynamo, grace_s=60, per_pass=3)
+    # When passes run with a pass size that the refused buckets alone would fill
+    first = flusher.flush_due(host.clock.now())
+    assert first.buckets == 0 and "refused" in first.error and first.more
+    reports = [first]
+    while reports[-1].more:
+        assert len(reports) < 10, "busy loop"
+        reports.append(flusher.flush_due(host.clock.now()))
+    # Then the following passes skip them and write the others, the refused ones still named in every pass
+    assert all("refused" in r.error for r in reports) and flusher.refused >= 3
+    assert reports[-1].skipped >= 3 and "refused earlier" in reports[-1].error and sum(r.buckets for r in reports)
+    assert host.dynamo.readings("good", ReadingKind.MINUTE, T0, T0 + 10 * MINUTE) == minutes("good", 5, 10)
+    again = flusher.flush_due(host.clock.now())
+    assert not again.more and again.buckets == 0  # nothing left but the refused: no busy loop
+    # And they are tried again REFUSED_RETRY later
+    later = host.clock.now() + REFUSED_RETRY
+    assert flusher.flush_due(later).skipped == 0
+
+
+def test_a_locked_buffer_is_a_failure_to_retry_not_a_refused_bucket(
+    host: Host, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from local import reading_buffer
+
+    # Given closed buckets, and another connection holding the buffer's write lock past its (shortened) timeout
+    host.clock.set(T0 + 10 * MINUTE)
+    host.readings.put_readings(minutes("p1", 0, 10))
+    monkeypatch.setattr(reading_buffer, "BUSY_TIMEOUT_S", 0.2)
+    blocker = sqlite3.connect(tmp_path / "readings.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        report = host.flusher.flush_logged(T0 + 12 * MINUTE)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    # Then the pass failed as an outage (retried next pass), no bucket is set aside as refused
+    assert "locked" in report.error and "refused" not in report.error and host.flusher.refused == 0
+    assert host.buffer.counts()["unflushed"] == 10
+    again = host.flusher.flush_logged(T0 + 13 * MINUTE)
+    assert not again.error and again.readings > 0

@@ -209,6 +209,7 @@ def test_a_queue_at_its_disk_reserve_is_logged_while_it_refuses(
     free = [10 * 2**20]
     platform.queue = FrameQueue(tmp_path / "queue.db", reserve_bytes=2**20, free=lambda _: free[0])
     platform.archive_workers = []
+    platform.bucket_workers = []
     platform._check_reserve()
     assert not platform._reserve.holds
     # When the volume is down to its reserve, Then the runner says so, again each period while it lasts

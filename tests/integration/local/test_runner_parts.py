@@ -220,3 +220,28 @@ def test_the_decode_worker_reports_until_the_stop_order_while_its_thread_runs(tm
     # Then the worker reported meanwhile and returned without an error; its thread still runs (to drain)
     assert len(reports) >= 2 and loop.running()
     loop.stop(5.0)
+
+
+def test_a_start_with_reading_buckets_off_retires_the_buffer(tmp_path: Path) -> None:
+    from functions import _wiring
+    from local.app import Platform
+    from local.reading_buffer import BUFFER_FILE, ReadingBuffer
+    from monitoring.clock import FixedClock
+
+    # Given a reading buffer alive a moment ago (buckets were on), all of it flushed
+    at = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
+    clock = FixedClock(at)
+    path = tmp_path / BUFFER_FILE
+    ReadingBuffer(path, lambda p, t: t.replace(second=0, microsecond=0), 1, clock).close()
+    # When the platform is started with buckets off (decode writes per-minute items from now on)
+    settings, _ = load({"data_dir": str(tmp_path), "api": "false"}, env={})
+    platform = Platform(settings)
+    try:
+        platform._build()
+    finally:
+        platform.queue.close()
+        platform.store.close()
+        _wiring.configure(None)
+    # Then the file is not alive: switched on again even a minute later, its horizon starts over
+    clock.advance(timedelta(minutes=1))
+    assert ReadingBuffer(path, lambda p, t: t.replace(second=0, microsecond=0), 1, clock).complete_since == clock.now()

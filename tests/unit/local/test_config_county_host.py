@@ -37,6 +37,8 @@ HOST = {"LOCAL_STORE": "dynamodb", "LOCAL_API": "false"}
         ({**HOST, "LOCAL_READING_BUCKET_MINUTES": "-5"}, "reading_bucket_minutes: one of"),
         ({**HOST, "LOCAL_READING_BUCKET_MINUTES": "five"}, "reading_bucket_minutes from environment variable"),
         ({"LOCAL_READING_BUCKET_MINUTES": "5"}, "reading_bucket_minutes: buckets are DynamoDB items; set store=dynamo"),
+        ({**HOST, "LOCAL_READING_FLUSH_PER_S": "0"}, "reading_flush_per_s: must be above 0"),
+        ({**HOST, "LOCAL_READING_FLUSH_PER_S": "fast"}, "reading_flush_per_s from environment variable"),
     ],
 )
 def test_a_hostile_setting_is_refused_naming_it(tmp_path: Path, env: dict[str, str], message: str) -> None:
@@ -59,6 +61,7 @@ def test_reading_buckets_are_off_by_default_and_on_with_their_variable(tmp_path:
     assert settings.reading_bucket_minutes == 0
     settings, _ = load({"data_dir": str(tmp_path)}, env={**HOST, "LOCAL_READING_BUCKET_MINUTES": "5"})
     assert settings.reading_bucket_minutes == 5
+    assert settings.reading_flush_per_s == 20.0  # the flusher's pace (merges a wall second)
     # the host's own readers read the buckets it writes (the wiring's READING_BUCKETS), whatever the stage sets
     assert wiring_settings(settings, env={}).reading_buckets
     off, _ = load({"data_dir": str(tmp_path)}, env=HOST)

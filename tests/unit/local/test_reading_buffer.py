@@ -1,5 +1,6 @@
 """The county host's reading buffer (readings.db): idempotent durable inserts, closed buckets, flushed marks,
-pruning `keep` after the flush, and the horizon from which it holds every reading."""
+pruning `keep` after the flush, the horizon from which it holds every reading (kept across a short restart, started
+over on a stale or retired file), and sqlite errors raised as storage outages."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from local.reading_buffer import KEEP, MARGIN, DueBucket, ReadingBuffer
+from local import reading_buffer
+from local.reading_buffer import KEEP, MARGIN, DueBucket, ReadingBuffer, retire, unflushed_left
 from monitoring.clock import FixedClock
-from monitoring.errors import InvalidInputError
+from monitoring.errors import InvalidInputError, StorageUnavailableError
 from monitoring.readings.models import Reading, ReadingKind
 
 T0 = datetime(2026, 12, 7, 2, 0, tzinfo=UTC)
@@ -96,15 +98,111 @@ def test_flushed_rows_are_kept_keep_after_their_flush_and_unflushed_ones_forever
     assert [r.data_time for r in left] == [T0 + timedelta(minutes=1), T0 + timedelta(minutes=5)]
 
 
-def test_complete_since_is_when_the_file_began_and_bounds_the_horizon(tmp_path: Path, clock: FixedClock) -> None:
+def test_a_running_buffer_keeps_its_horizon_across_a_short_restart(tmp_path: Path, clock: FixedClock) -> None:
+    # Given a buffer in use for an hour (decode inserting: each insert moves last_alive)
     path = tmp_path / "readings.db"
-    assert ReadingBuffer(path, five_minutes, MINUTES, clock).complete_since == T0
-    clock.advance(timedelta(hours=1))
-    again = ReadingBuffer(path, five_minutes, MINUTES, clock)  # a restart, another process: the file's first time
-    assert again.complete_since == T0
-    assert again.horizon() == T0  # an hour old: it holds everything since it began
+    first = ReadingBuffer(path, five_minutes, MINUTES, clock)
+    assert first.complete_since == T0
+    for minute in range(60):
+        clock.set(T0 + timedelta(minutes=minute, seconds=30))
+        first.insert([reading(minute)])
+    first.close()
+    # When the platform restarts a few seconds later (another process opens it: the same)
+    clock.advance(timedelta(seconds=20))
+    again = ReadingBuffer(path, five_minutes, MINUTES, clock)
+    # Then it still holds everything since it began
+    assert again.complete_since == T0 and again.horizon() == T0
     clock.advance(timedelta(hours=5))
     assert again.horizon() == clock.now() - KEEP + MARGIN  # later: what pruning has left, with the margin
+
+
+def test_the_flushers_pass_keeps_an_idle_buffer_alive(tmp_path: Path, clock: FixedClock) -> None:
+    path = tmp_path / "readings.db"
+    buffer = ReadingBuffer(path, five_minutes, MINUTES, clock)
+    for _ in range(30):  # half an hour without a reading (no terminal sends), a flush pass every minute
+        clock.advance(timedelta(minutes=1))
+        buffer.touch(clock.now())
+    clock.advance(timedelta(seconds=10))
+    assert ReadingBuffer(path, five_minutes, MINUTES, clock).complete_since == T0
+
+
+def test_an_old_file_starts_its_horizon_over(tmp_path: Path, clock: FixedClock) -> None:
+    # Given a buffer last alive at T0 + 10 min: e.g. the volume restored from that snapshot, or a long stop;
+    # readings flushed after it are only in DynamoDB
+    path = tmp_path / "readings.db"
+    buffer = ReadingBuffer(path, five_minutes, MINUTES, clock)
+    clock.advance(timedelta(minutes=10))
+    buffer.insert([reading(9)])
+    buffer.close()
+    # When it is opened more than a bucket plus the flush grace later
+    clock.advance(timedelta(minutes=MINUTES + 1, seconds=1))
+    reopened = ReadingBuffer(path, five_minutes, MINUTES, clock)
+    # Then it holds every reading only from now on, and says so to every process that opens it next
+    assert reopened.complete_since == clock.now() == reopened.horizon()
+    clock.advance(timedelta(seconds=5))
+    assert ReadingBuffer(path, five_minutes, MINUTES, clock).complete_since == reopened.complete_since
+    assert reopened.rows() == 1  # its rows are kept (flushed in their time)
+
+
+def test_buckets_switched_off_and_on_again_start_the_horizon_over(tmp_path: Path, clock: FixedClock) -> None:
+    # Given a buffer in use, then a start with buckets off (retired: decode writes per-minute items meanwhile),
+    # with its leftover rows flushed by a buffer opened not live, its passes touching it
+    path = tmp_path / "readings.db"
+    ReadingBuffer(path, five_minutes, MINUTES, clock).insert([reading(0)])
+    clock.advance(timedelta(seconds=30))
+    retire(path)
+    leftover = ReadingBuffer(path, five_minutes, MINUTES, clock, live=False)
+    clock.advance(timedelta(seconds=30))
+    leftover.touch(clock.now())
+    leftover.close()
+    # When buckets are switched on again a minute later (well within a bucket plus the grace)
+    clock.advance(timedelta(minutes=1))
+    back = ReadingBuffer(path, five_minutes, MINUTES, clock)
+    # Then its horizon starts over: the per-minute items written while off are read from DynamoDB
+    assert back.complete_since == clock.now()
+    retire(tmp_path / "none.db")  # no file: nothing to do
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_a_file_left_without_its_tables_does_not_stop_a_start(tmp_path: Path, clock: FixedClock) -> None:
+    # A crash between creating readings.db and its schema on a first start: an empty file
+    path = tmp_path / "readings.db"
+    path.touch()
+    assert unflushed_left(path) == 0
+    retire(path)
+    assert ReadingBuffer(path, five_minutes, MINUTES, clock).insert([reading(0)]) == [True]
+    assert unflushed_left(path) == 1
+
+
+def test_sqlite_errors_are_storage_outages(tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given another connection holding the write lock past the (shortened) busy timeout
+    monkeypatch.setattr(reading_buffer, "BUSY_TIMEOUT_S", 0.2)
+    path = tmp_path / "readings.db"
+    buffer = ReadingBuffer(path, five_minutes, MINUTES, clock)
+    buffer.insert([reading(0)])
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        # Then the inserts, marks, prunes and heartbeat raise the domain's outage (decode keeps its batch queued)
+        bucket = DueBucket("p1", ReadingKind.MINUTE, T0)
+        for call in (
+            lambda: buffer.insert([reading(1)]),
+            lambda: buffer.mark_flushed(bucket, [T0], T0),
+            lambda: buffer.prune(T0 + KEEP * 2),
+            lambda: buffer.touch(T0),
+        ):
+            with pytest.raises(StorageUnavailableError, match="locked"):
+                call()
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    assert buffer.insert([reading(1)]) == [True]  # the lock gone, it works again
+    buffer.close()
+    # And a file that is not a database is an outage too (an operator's matter), not a poison record
+    path.write_bytes(b"not a database" * 100)
+    Path(f"{path}-wal").unlink(missing_ok=True)
+    with pytest.raises(StorageUnavailableError):
+        ReadingBuffer(path, five_minutes, MINUTES, clock)
 
 
 def test_hostile_input_is_refused(tmp_path: Path, buffer: ReadingBuffer, clock: FixedClock) -> None:

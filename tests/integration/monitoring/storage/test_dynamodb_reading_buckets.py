@@ -264,3 +264,23 @@ def test_a_bucket_beyond_the_item_limit_is_refused_with_its_reason(backend: Dyna
 def _at_raw(minute: int, text: str) -> Reading:
     at = START + timedelta(minutes=minute)
     return Reading(POINT, at, ReadingKind.MINUTE, {"ua": 230.0}, raw={"X01": {"Info": text}}, mn="MN1")
+
+
+def test_overlapping_buckets_of_two_sizes_read_ascending_each_reading_once(backend: DynamoDBBackend) -> None:
+    # Given the host's bucket size changed 5 → 15: a 5-minute bucket (written before) inside a 15-minute one
+    # (written after), which holds readings on both sides of it and, redelivered, one of its readings too
+    repo = _repo(backend, reading_buckets=True)
+    kind = ReadingKind.MINUTE
+    five = bucket_start(POINT, START + timedelta(minutes=6), 5)
+    inner = [m for m in range(15) if five <= START + timedelta(minutes=m) < five + timedelta(minutes=5)]
+    assert repo.merge_bucket(POINT, kind, five, [_demo(m) for m in inner]) == len(inner)
+    outer = [m for m in range(15) if m not in inner] + [inner[1]]
+    assert repo.merge_bucket(POINT, kind, START, [_demo(m) for m in outer]) == len(outer)
+    # When a window over both is read
+    every = [_demo(m) for m in range(15)]
+    window = (START, START + timedelta(minutes=15))
+    # Then each reader returns them ascending, each once
+    assert repo.readings(POINT, kind, *window) == every
+    assert repo.settled_readings(POINT, kind, *window) == every
+    keyed = repo.settled_readings_keyed(POINT, kind, *window, set())
+    assert [k for k, _ in keyed] == [time_key(r.data_time) for r in every]

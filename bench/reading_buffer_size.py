@@ -1,7 +1,6 @@
 """Disk of the county host's reading buffer (DATA_DIR/readings.db) at a fleet's size: the demo fleet's minute
-readings (decoded by the real pipeline), copied onto as many points as `--terminals` terminals have, inserted a
-minute at a time, flushed bucket by bucket as the flusher marks them and pruned `keep` after, for `--hours` of
-platform time. Reports the file's size (with its WAL) once it is steady, bytes per row and insert cost.
+readings, copied onto `--terminals` terminals' points, inserted a minute at a time, flushed and pruned as the flusher
+does, for `--hours` of platform time. Reports the file's steady size (with its WAL), bytes per row and insert cost.
 
 More: docs/local.md, "On the AWS storage (the county host)". Run: python -m bench.reading_buffer_size [--terminals 1500]
 """

@@ -1,7 +1,6 @@
-"""The bucket flusher (reading_bucket_minutes set): every minute, each closed bucket of the reading buffer that has
-rows not yet flushed is merged into its DynamoDB bucket item (all of the buffer's rows of that bucket), then those
-rows are marked flushed; flushed rows are pruned `keep` later. A crash between the merge and the mark redoes the
-merge, which then finds nothing new and writes nothing (merge_bucket is idempotent).
+"""The bucket flusher (reading_bucket_minutes set): every minute, each closed bucket of the reading buffer with rows
+not yet flushed is merged into its DynamoDB bucket item (all its buffered rows), then those rows are marked flushed
+and pruned `keep` later. A crash between merge and mark redoes the merge, which then writes nothing (idempotent).
 
 More: docs/local.md, "Module notes" (bucket_flusher).
 """

@@ -21,7 +21,6 @@ from monitoring._time import require_utc, to_micros
 from monitoring.clock import Clock
 from monitoring.errors import InvalidInputError
 from monitoring.readings.models import (
-    QUANTITIES,
     Aggregate,
     AggregatePeriod,
     Completeness,
@@ -30,7 +29,7 @@ from monitoring.readings.models import (
     ValueRow,
 )
 from monitoring.storage import codec
-from monitoring.storage.base.readings import check_range
+from monitoring.storage.base.readings import check_range, value_names, value_rows
 from monitoring.storage.dynamodb import compact
 from monitoring.storage.dynamodb._client import time_key
 from monitoring.storage.dynamodb.reading_buckets import bucket_start
@@ -499,18 +498,8 @@ class BufferedReadings:
         *,
         limit: int = 10_000,
     ) -> list[ValueRow]:
-        unknown = [n for n in names if n not in QUANTITIES]
-        if unknown or not names:
-            raise InvalidInputError(f"unknown or no quantities: {unknown[:3]}")
-        wanted = tuple(dict.fromkeys(names))
-        return [
-            ValueRow(
-                r.data_time,
-                {n: r.values[n] for n in wanted if n in r.values},
-                {n: f for n in wanted if (f := r.flags.get(n, "N")) != "N"},
-            )
-            for r in self.readings(point_id, kind, start, end, limit=limit)
-        ]
+        wanted = value_names(names)
+        return value_rows(self.readings(point_id, kind, start, end, limit=limit), wanted)
 
     def latest(self, point_id: str, kind: ReadingKind) -> Reading | None:
         """The newest reading up to now + future_tolerance across the buffer and DynamoDB; the buffer alone when

@@ -37,6 +37,26 @@ def check_range(start: datetime, end: datetime, limit: int) -> tuple[datetime, d
     return start, end
 
 
+def value_names(names: Sequence[str]) -> tuple[str, ...]:
+    """The quantities a `values` call asks for, each once; unknown names or none are refused."""
+    unknown = [n for n in names if n not in QUANTITIES]
+    if unknown or not names:
+        raise InvalidInputError(f"unknown or no quantities: {unknown[:3]}")
+    return tuple(dict.fromkeys(names))
+
+
+def value_rows(readings: Sequence[Reading], names: tuple[str, ...]) -> list[ValueRow]:
+    """`names` of each reading (values, and flags other than "N"): what a chart needs, without whole records."""
+    return [
+        ValueRow(
+            r.data_time,
+            {n: r.values[n] for n in names if n in r.values},
+            {n: f for n in names if (f := r.flags.get(n, "N")) != "N"},
+        )
+        for r in readings
+    ]
+
+
 class ReadingsRepositoryBase(ABC):
     """Implements `ReadingsRepository` over storage primitives."""
 
@@ -140,23 +160,13 @@ class ReadingsRepositoryBase(ABC):
     ) -> list[ValueRow]:
         """`names` of each reading in [start, end), ascending: what a chart needs, without whole records."""
         start, end = check_range(start, end, limit)
-        unknown = [n for n in names if n not in QUANTITIES]
-        if unknown or not names:
-            raise InvalidInputError(f"unknown or no quantities: {unknown[:3]}")
-        return self._query_values(point_id, ReadingKind(kind), start, end, tuple(dict.fromkeys(names)), limit)
+        return self._query_values(point_id, ReadingKind(kind), start, end, value_names(names), limit)
 
     def _query_values(
         self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, names: tuple[str, ...], limit: int
     ) -> list[ValueRow]:
         """Optional primitive (sqlite reads the fields in SQL); by default the readings, projected."""
-        return [
-            ValueRow(
-                r.data_time,
-                {n: r.values[n] for n in names if n in r.values},
-                {n: f for n in names if (f := r.flags.get(n, "N")) != "N"},
-            )
-            for r in self._query_readings(point_id, kind, start, end, limit)
-        ]
+        return value_rows(self._query_readings(point_id, kind, start, end, limit), names)
 
     def latest(self, point_id: str, kind: ReadingKind) -> Reading | None:
         return self._get_latest(point_id, ReadingKind(kind))

@@ -199,13 +199,16 @@ class Control:
         self.fd = conn.fileno()
         os.set_blocking(self.fd, False)
         self.stopped = False
+        # poll, not select: spawn keeps the parent's descriptor numbers, and a runner holding over a thousand
+        # terminal sockets hands a restarted worker a pipe past select's FD_SETSIZE (1024)
+        self._poll = select.poll()
+        self._poll.register(self.fd, select.POLLIN)
 
     def wait(self, timeout: float) -> bool:
         """Wait up to `timeout` for a wake-up or the stop order; True if either came."""
         if self.stopped:
             return True
-        ready, _, _ = select.select([self.fd], [], [], max(0.0, timeout))
-        if not ready:
+        if not self._poll.poll(max(0.0, timeout) * 1000.0):
             return False
         try:
             data = os.read(self.fd, 65536)  # every pending wake-up at once

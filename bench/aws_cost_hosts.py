@@ -140,10 +140,12 @@ def data_volume_gb(m: Measured, s: Mapping[str, Any], terminals: float) -> int:
     """A host's data volume: the shape's size, or twice the files it holds in steady state (the frame queue's
     rows of one cut interval and the reading buffer, as `snapshot_gb` counts them) plus the queue's reserve."""
     held, _ = snapshot_gb(m, s, round(terminals))  # the files (and the WAL) a snapshot holds again each day
-    return max(int(s["data_volume_gb"]), math.ceil(2 * held + s["queue_reserve_mb"] * MIB / GB))
+    return max(int(s["data_volume_gb"]), math.ceil(2 * held + float(s["queue_reserve_mb"]) * MIB / GB))
 
 
-def tier_lines(m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminals: int, decode_cpu: float) -> list[Line]:
+def tier_lines(
+    m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminals: int, decode_cpu: float
+) -> list[Line]:
     """Each host's instance (with its root volume and, unlimited credits, its surplus vCPU-hours), data volume and
     snapshots, N times."""
     ec2, hours = p["ec2"], float(p["hours_per_month"])
@@ -206,5 +208,7 @@ def alternatives(m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], termin
         hosts = math.ceil(terminals / f.terminals) if f.terminals else 0
         verdict = f"refused: {got}" if isinstance(got, str) else f"${totals[kind]:.4f} per terminal-month"
         mark = "  <- cheapest" if kind == best else ""
-        out.append(f"  hosts at {terminals:,} terminals, month {month}: {f.describe()}; {hosts} host(s), {verdict}{mark}")
+        out.append(
+            f"  hosts at {terminals:,} terminals, month {month}: {f.describe()}; {hosts} host(s), {verdict}{mark}"
+        )
     return out

@@ -47,9 +47,8 @@ def test_one_host_carries_what_its_vcpus_its_busiest_process_and_its_memory_allo
     budget = (8 * 1024 - 450) * 0.8
     assert f.budget_mib == pytest.approx(budget)
     n = f.by_memory
-    mib = lambda t: hosts.runner(_shape(), host.host_cpu(model.at_host(_host_pass(), 5, 5), model.load_prices(),  # noqa: E731
-                                                        _shape(), 1, 2e-3, "c7g.xlarge"), t).mib  # fmt: skip
-    assert mib(n) <= budget < mib(n + 1)
+    cpu = host.host_cpu(model.at_host(_host_pass(), 5, 5), model.load_prices(), _shape(), 1, 2e-3, "c7g.xlarge")
+    assert hosts.runner(_shape(), cpu, n).mib <= budget < hosts.runner(_shape(), cpu, n + 1).mib
     assert (f.terminals, f.bound) == (23_210, "vCPUs")
     # a burstable type on standard credits is held to its baseline; unlimited, to its vCPUs (the surplus is priced)
     assert _fit("t4g.medium", cpu_credits="standard").by_cpu == math.floor(2 * 0.2 * 0.5 * 60 / 5.17e-3)
@@ -99,9 +98,9 @@ def test_a_type_that_cannot_hold_terminals_per_host_is_refused() -> None:
     assert _fit("t4g.small").by_memory == math.floor((1_278.4 - 400 - 2 * 70) * 1024 / 100) == 7_561
     # the same types carry what they can hold
     assert "EC2 hosts" in _lines(m, _shape(host_instance_type="t4g.small", terminals_per_host=7_500))
-    # one county's rules past one process's ceiling: no host size helps
+    # one county's rules past one process's ceiling (40,000 × 1 ms ÷ 60 s = 0.67 vCPU): no host size helps
     with pytest.raises(model.Refused, match="one county's rules process"):
-        _lines(m, _shape(host_instance_type="c7g.xlarge", county_terminals_max=20_000))
+        _lines(m, _shape(host_instance_type="c7g.xlarge", county_terminals_max=40_000))
 
 
 def test_per_host_lines_are_counted_n_times_and_shared_lines_once() -> None:
@@ -146,8 +145,8 @@ def test_each_host_cuts_its_own_queue_into_the_archive() -> None:
 
 def test_one_host_at_1500_is_the_county_host() -> None:
     m = _host_pass()
-    county = {x.name: x.usd for x in model.lines(m, model.load_prices(),
-                                                 model.shape_for(model.load_shapes(), "county_host", 1_500), 1_500, 1)}  # fmt: skip
+    shape = model.shape_for(model.load_shapes(), "county_host", 1_500)
+    county = {x.name: x.usd for x in model.lines(m, model.load_prices(), shape, 1_500, 1)}
     mine = _lines(m, _shape(1_500), 1_500)
     renamed = {"EC2 host (t4g.small)": "EC2 hosts", "EBS data volume (gp3)": "EBS data volumes (gp3)"}
     assert {renamed.get(k, k) for k in county} == set(mine)

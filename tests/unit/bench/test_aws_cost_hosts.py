@@ -131,16 +131,17 @@ def test_per_host_lines_are_counted_n_times_and_shared_lines_once() -> None:
 
 def test_each_host_cuts_its_own_queue_into_the_archive() -> None:
     m = _host_pass()
-    # 30 hosts of 10,000 terminals at 3 records a terminal-minute: 150,000 frames a host every 300 s, 15 cuts of
-    # 10,000, an object per cut and partition (2) on each host
-    archived = model.archive_objects(m, {**_shape(), "host_count": 30}, 300_000, 0)
-    assert archived.objects == pytest.approx(30 * 15 * 2 * model.SECONDS / 300)
+    # 40 hosts of 7,500 terminals at 3 records a terminal-minute: 112,500 frames a host every 300 s, 12 cuts of at
+    # most 10,000 (the last part-full), an object per cut and partition (2) on each host; one queue would cut 450
+    archived = model.archive_objects(m, {**_shape(), "host_count": 40}, 300_000, 0)
+    assert archived.objects == pytest.approx(40 * 12 * 2 * model.SECONDS / 300)
     assert model.archive_objects(m, _shape(), 300_000, 0).objects == pytest.approx(450 * 2 * model.SECONDS / 300)
-    # a terminal's frames are in its own host's objects only: the chain's manifest entries do not grow with N
+    # a terminal's frames are in its own host's objects only: two hosts of 1,500 chain what two county hosts do
     name = "Archive chain (S3 deliveries)"
-    few = _lines(m, _shape(host_instance_type="c7g.xlarge", terminals_per_host=20_000))[name]
-    many = _lines(m, _shape(host_instance_type="c7g.xlarge", terminals_per_host=5_000))[name]
-    assert many.usd < 1.5 * few.usd
+    county = model.lines(m, model.load_prices(), model.shape_for(model.load_shapes(), "county_host", 1_500), 1_500, 1)
+    (one,) = [x for x in county if x.name == name]
+    two = _lines(m, _shape(3_000, host_instance_type="c7g.xlarge", terminals_per_host=1_500), 3_000)[name]
+    assert two.usd == pytest.approx(2 * one.usd)
 
 
 def test_one_host_at_1500_is_the_county_host() -> None:
@@ -174,3 +175,17 @@ def test_the_cheapest_type_that_carries_the_fleet_is_priced_and_the_others_print
     assert "EC2 hosts at 300,000 terminals: " in text
     total = next(row for row in text.splitlines() if row.lstrip().startswith("TOTAL")).split()[1:]
     assert "—" not in total and float(total[2]) < float(total[0])  # 300,000 spreads the floor
+
+
+def test_a_burstable_host_above_its_baseline_pays_its_surplus_credits_on_every_host() -> None:
+    m, prices = _host_pass(), model.load_prices()
+    ec2 = prices["ec2"]
+    # 60 t4g.small of 5,000 terminals: 5,000 × 5.17 ms ÷ 60 s = 0.431 vCPU each against a 0.4 vCPU baseline
+    line = _lines(m, _shape(host_instance_type="t4g.small", terminals_per_host=5_000))["EC2 hosts"]
+    surplus = 5_000 * 5.17e-3 / 60 - 2 * 0.2
+    one = 730 * (ec2["t4g_small_hour"] + surplus * ec2["surplus_vcpu_hour"]) + 30 * ec2["gp3_gb_month"]
+    assert line.usd == pytest.approx(60 * one)
+    assert "0.031 vCPU of surplus credits each" in line.how
+    # on standard credits the same host is held to its baseline: 0.4 vCPU at half is 2,321 terminals
+    with pytest.raises(model.Refused, match="t4g.small holds 2,321 terminals"):
+        _lines(m, _shape(host_instance_type="t4g.small", terminals_per_host=5_000, cpu_credits="standard"))

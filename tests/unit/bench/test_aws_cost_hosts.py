@@ -137,6 +137,8 @@ def test_each_host_cuts_its_own_queue_into_the_archive() -> None:
     assert archived.objects == pytest.approx(40 * 12 * 2 * model.SECONDS / 300)
     assert model.archive_objects(m, _shape(), 300_000, 0).objects == pytest.approx(450 * 2 * model.SECONDS / 300)
     # a terminal's frames are in its own host's objects only: two hosts of 1,500 chain what two county hosts do
+    # (manifests of 100 B per MN and object: a terminal has entries in its host's 3 cuts a 300 s, not in all 6)
+    m = _host_pass(chain_manifest_bytes=100_000, chain_mn_objects=1_000, chain_objects=10)
     name = "Archive chain (S3 deliveries)"
     county = model.lines(m, model.load_prices(), model.shape_for(model.load_shapes(), "county_host", 1_500), 1_500, 1)
     (one,) = [x for x in county if x.name == name]

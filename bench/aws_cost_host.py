@@ -137,8 +137,9 @@ def host_lines(m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminal
 
 
 def budgets(m: Measured, p: Mapping[str, Any], s: Mapping[str, Any], terminals: int, decode_cpu: float) -> list[str]:
-    """The host's CPU at `terminals` against each instance type the price table knows (t4g.micro, t4g.small)."""
-    kinds = sorted(k.removesuffix("_vcpus").replace("_", ".") for k in p["ec2"] if k.endswith("_vcpus"))
+    """The host's CPU at `terminals` against the shape's `host_budget_types` (else each type the price table knows)."""
+    known = sorted(k.removesuffix("_vcpus").replace("_", ".") for k in p["ec2"] if k.endswith("_vcpus"))
+    kinds = s.get("host_budget_types", known)
     out = []
     for kind in kinds:
         cpu = host_cpu(m, p, s, terminals, decode_cpu, kind)

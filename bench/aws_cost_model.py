@@ -354,14 +354,15 @@ def archive_objects(m: Measured, s: Mapping[str, Any], terminals: int, shards: i
     one per terminal and buffer). Lambda: per shard a batch closes at the batching window, the batch size or
     6 MB of event, whichever comes first, and writes one object per partition it holds (`archive_partitions`:
     the verdicts present, assumed 2: ok and some unregistered). Host: every `archive_every_s` what its queue holds,
-    in cuts of at most `archive_cut_frames`, an object per cut and partition."""
+    in cuts of at most `archive_cut_frames`, an object per cut and partition, on each of `host_count` hosts."""
     partitions = int(s.get("archive_partitions", 2))
     records_s = terminals * m.records_per_terminal_minute / 60
-    if s.get("archive_writer") == "host":  # the host's archive worker: its queue cut every interval, in cuts of
+    if s.get("archive_writer") == "host":  # each host's archive worker: its queue cut every interval, in cuts of
         every = float(s["archive_every_s"])  # at most `archive_cut_frames` frames
-        cuts = max(1, math.ceil(records_s * every / s["archive_cut_frames"]))
-        batches = SECONDS / every * cuts
-        return ArchiveObjects(batches * partitions, every / cuts, batches, partitions)
+        hosts = int(s.get("host_count", 1))
+        cuts = max(1, math.ceil(records_s / hosts * every / s["archive_cut_frames"]))
+        batches = SECONDS / every * cuts * hosts
+        return ArchiveObjects(batches * partitions, every / cuts / hosts, batches, partitions)
     if s.get("archive_writer", "firehose") == "lambda":
         per_shard = records_s / shards
         event_bytes = m.record_bytes * 4 / 3 + EVENT_RECORD_OVERHEAD
@@ -435,7 +436,8 @@ def _chain_line(
     its MNs; per MN and object a manifest entry stored in S3. A terminal (one partition) uploading once a minute
     is in at most one object a minute."""
     objects, every_s = archived.objects, archived.every_s
-    mn_objects = terminals * min(objects / archived.partitions, MINUTES)
+    # a terminal is in its own host's objects only (a tier of hosts: `host_count`, each cutting its own queue)
+    mn_objects = terminals * min(objects / archived.partitions / s.get("host_count", 1), MINUTES)
     frames = terminals * m.records_per_terminal_minute * MINUTES
     n = max(m.chain_objects, 1)
     req = sum(u.requests for u in m.chain.values()) / n
@@ -581,10 +583,14 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     p, s, out = prices, shape, []
     every = int(s.get("rules_every_minutes", 1))  # the rules tick every N minutes: 1/N of the calls, as measured
     host = bool(s.get("platform_host"))  # decode, rules and the archive cut on the county's one instance
+    tier = bool(s.get("host_tier"))  # a province: N such hosts sharing the stage's tables (bench/aws_cost_hosts.py)
     if host:
-        from bench import aws_cost_host  # it prices with this module's types
+        from bench import aws_cost_host, aws_cost_hosts  # they price with this module's types
 
-        aws_cost_host.one_instance(s, terminals)
+        if not tier:
+            aws_cost_host.one_instance(s, terminals)
+        elif not s.get("host_instance_type"):
+            return aws_cost_hosts.cheapest(m, prices, shape, terminals, month)
         m = at_host(m, every, s.get("reading_bucket_minutes", 0))
     else:
         m = at_cadence(m, every)
@@ -659,6 +665,8 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     out.append(Line("DynamoDB PITR", pitr * ddb["pitr_gb_month"], f"{pitr:,.1f} GB in {'/'.join(s['pitr_tables'])}"))
 
     dreq, decode_cpu = decode_work(m, s)
+    if tier:  # each host's archive cuts, address, alarms and log are counted per host
+        s = {**s, "host_count": aws_cost_hosts.plan(m, p, s, terminals, decode_cpu).hosts}
     decode_gb = s.get("decode_gb", s["function_gb"])
     decode_busy = lambda_seconds(decode_cpu, decode_gb) + dreq * s["dynamodb_request_s"]  # per terminal-minute
 
@@ -729,7 +737,7 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
     if not host:
         how = f"{decode_s / 3600:,.0f} h, {invocations / 1e6:.1f} M calls"
         out.append(Line(f"Lambda decode ({s['lambda_arch']})", usd, how))
-    tasks = max(s["listener_min_tasks"], math.ceil(terminals / s["connections_per_task"]))
+    tasks = max(s["listener_min_tasks"], math.ceil(terminals / s.get("connections_per_task", terminals)))
     if s.get("decode_notes", True):  # `current` had no progress notes
         # every group key is noted as its own group, whatever the lanes (decode_watermark.group_of)
         wru, rru = decode_notes(lanes, int(s.get("stream_groups", 64)), True)
@@ -752,7 +760,10 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
         how = f"{rules_s / 3600:,.0f} h, {rule_calls:,} calls (a tick every {every} min)"
         out.append(Line(f"Lambda rules ({s['lambda_arch']})", usd, how))
 
-    if host:
+    if tier:
+        out.extend(aws_cost_hosts.tier_lines(m, p, s, terminals, decode_cpu))
+        addresses = s["host_count"] + s["nat_gateways"]  # each host's Elastic IP
+    elif host:
         out.extend(aws_cost_host.host_lines(m, p, s, terminals, decode_cpu))
         addresses = 1 + s["nat_gateways"]  # the instance's Elastic IP
     elif s.get("listener_compute") == "ec2":
@@ -792,13 +803,16 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
 
     cw = p["cloudwatch"]
     log_gb = (invocations + rule_calls + writer_calls) * s["lambda_log_bytes"] / GB
-    log_gb += s.get("host_log_mb_per_day", 0.0) * 30.4 / 1000  # the county host's runner (awslogs driver)
+    hosts = int(s.get("host_count", 1))  # a tier of hosts: each its runner's log, alarms and metric filters
+    log_gb += hosts * s.get("host_log_mb_per_day", 0.0) * 30.4 / 1000  # the county host's runner (awslogs driver)
     usd = log_gb * cw["logs_ingest_gb"] + log_gb * s["log_retention_days"] / 30.4 * cw["logs_storage_gb_month"]
     usd += _flow_logs(p, s, terminals, addresses)
     metrics = s["custom_metrics"] + s.get("emf_metrics", 0) + s.get("container_insights_metrics", 0)
-    usd += s["alarms"] * cw["alarm_month"] + metrics * cw["custom_metric_month"]
+    metrics += (hosts - 1) * s.get("host_custom_metrics", 0)
+    alarms = s["alarms"] + (hosts - 1) * s.get("host_alarms", 0)
+    usd += alarms * cw["alarm_month"] + metrics * cw["custom_metric_month"]
     usd += s["dashboards"] * cw["dashboard_month"]
-    how = f"{log_gb:,.1f} GB of logs, {s['alarms']} alarm metrics, {metrics} custom metrics"
+    how = f"{log_gb:,.1f} GB of logs, {alarms} alarm metrics, {metrics} custom metrics"
     how += f", {s['dashboards']} dashboards"
     out.append(Line("CloudWatch (logs, flow logs, alarms, metrics)", usd, how))
     out.append(Line("KMS keys", s["kms_keys"] * p["kms"]["key_month"], f"{s['kms_keys']} keys"))
@@ -1020,7 +1034,9 @@ def report(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any] | N
             notes = "; ".join(f"{x.name}: {x.how}" for x in table[(FLEETS[0], MONTHS[0])])
             out.append(f"  at {FLEETS[0]:,} terminals, month 1: {notes}")
         out += [f"  not priced at {t:,} terminals: {why}" for t, why in refused.items()]
-        if shapes[name].get("platform_host"):
+        if shapes[name].get("host_tier"):
+            out += _tier_alternatives(m, prices, shapes, name, [c for c in cols if c[0] not in refused])
+        elif shapes[name].get("platform_host"):
             out += _host_budgets(m, prices, shape_for(shapes, name, FLEETS[0]))
         ia = {c: standard_ia(m, prices, shape_for(shapes, name, c[0]), *c, "readings") for c in priced}
         cells = "".join(f"{(ia[c][1] - ia[c][0]) / c[0]:>+15.4f}" if c in ia else dash for c in cols)
@@ -1036,3 +1052,18 @@ def _host_budgets(m: Measured, prices: Mapping[str, Any], s: Mapping[str, Any]) 
     except Refused:
         return []  # said on the shape's "not priced" lines
     return aws_cost_host.budgets(host, prices, s, FLEETS[0], decode_work(host, s)[1])
+
+
+def _tier_alternatives(m: Measured, prices: Mapping[str, Any], shapes: Mapping[str, Any], name: str,
+                       cols: list[tuple[int, int]]) -> list[str]:  # fmt: skip
+    from bench import aws_cost_hosts  # it prices with this module's types
+
+    out = []
+    for t, mo in cols:
+        s = shape_for(shapes, name, t)
+        if mo == MONTHS[0]:
+            hosts = [x for x in lines(m, prices, s, t, mo) if x.name == "EC2 hosts"]
+            out += [f"  EC2 hosts at {t:,} terminals: {x.how}" for x in hosts]
+            if not s.get("host_instance_type"):
+                out += aws_cost_hosts.alternatives(m, prices, s, t, mo)
+    return out

@@ -11,21 +11,19 @@ import logging
 import os
 import signal
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from iot_ingest.adapters.directory import CachedRegistryDirectory
-from iot_ingest.adapters.store import RegistryDirectory, StoreCommandQueue, StoreEventSink
+from iot_ingest.adapters.store import StoreEventSink
 from iot_ingest.config import load_settings
 from iot_ingest.handoff import Handoff
 from iot_ingest.memory import MemoryLeases
-from iot_ingest.ports import Event
 from iot_ingest.server import Server
 from local.archive_worker import ARCHIVE_CUT_FAILED, archive_main
 from local.bucket_flusher import BUCKET_FLUSH_FAILED, flush_main
 from local.conditions import Condition
 from local.config import LocalSettings, archive_shard, county_ids
+from local.listener_ports import listener_ports
 from local.notify_worker import notify_main
 from local.queue import RESERVE_REFUSING, FrameQueue, QueueSink
 from local.reading_buffer import BUFFER_FILE, retire, unflushed_left
@@ -51,7 +49,6 @@ from local.workers import (
 
 if TYPE_CHECKING:
     from local.api import LocalApi
-    from monitoring.registry.terminal import Terminal
 
 log = logging.getLogger("local")
 STATUS_FILE = "status.json"
@@ -84,7 +81,6 @@ class Platform:
         self._reserve = Condition(settings.log_every_s)  # the queue's volume is down to its reserve: append refuses
         self._dead = Condition(settings.log_every_s)  # dead_frames holds records: until requeued or discarded
         self.bucket_workers: list[Worker] = []  # the bucket flusher (reading_bucket_minutes), built by _build
-        self._reports: set[asyncio.Task[None]] = set()  # other-county events being stored (kept from the GC)
 
     @property
     def backlog_alarm(self) -> bool:
@@ -156,49 +152,19 @@ class Platform:
                 trusted_proxies=s.api_trusted_proxies,
                 web_dir=s.web_dir,
             )
-        directory, owns = self._directory()
+        # A host of a province's tier (store=dynamodb) registers its counties' terminals only (local/listener_ports.py)
+        hosted = county_ids(s) if s.store == "dynamodb" else None
+        listener = self.listener_settings
+        directory, commands = listener_ports(self.store, self.clock, self.events, listener, counties=hosted)
         self.server = Server(
             self.listener_settings,
             sink=QueueSink(self.queue, wake),
             directory=directory,
-            commands=StoreCommandQueue(self.store, self.clock, on_password_change=directory.refresh, owns=owns),
+            commands=commands,
             leases=MemoryLeases(),
             events=self.events,
             wall=self.clock.now,
         )
-
-    def _directory(self) -> tuple[RegistryDirectory | CachedRegistryDirectory, Callable[[str], bool] | None]:
-        """The listener's terminal directory and which MNs' commands are this runner's. On the stage's tables (a host
-        of a province's tier, other hosts beside it) only the terminals of the host's counties are registered here
-        and only their commands are handed out or expired here; the sqlite platform takes every terminal."""
-        if self.settings.store != "dynamodb":
-            return RegistryDirectory(self.store), None
-        listener = self.listener_settings
-        cached = CachedRegistryDirectory(
-            self.store,
-            counties=county_ids(self.settings),
-            refresh_s=listener.directory_refresh,
-            negative_s=listener.directory_negative_ttl,
-            lookup_rate=listener.directory_lookup_rate,
-            only_counties=True,
-            on_foreign=self._report_other_county,
-        )
-        return cached, cached.owns
-
-    def _report_other_county(self, terminal: Terminal) -> None:
-        """An `other_county` event for the terminal (one per MN and hour: its id derives from the hour), stored off
-        the listener's loop; the directory calls this at most once per MN per directory_negative_ttl."""
-        now = self.clock.now()
-        event = Event(
-            type="other_county",
-            at=now.replace(minute=0, second=0, microsecond=0),
-            listener=self.listener_settings.listener_name,
-            mn=terminal.mn,
-            detail={"county": terminal.county_id, "host_counties": ",".join(county_ids(self.settings))},
-        )
-        task = asyncio.get_running_loop().create_task(self.events.emit(event))
-        self._reports.add(task)
-        task.add_done_callback(self._reports.discard)
 
     def status(self) -> dict[str, Any]:
         """What the console and the tests read (also written to DATA_DIR/status.json)."""

@@ -1,10 +1,8 @@
-"""The rules worker's evaluation tick over every county of the host (setting `counties`), one after the other.
+"""The rules worker's evaluation tick over every county of the host (setting `counties`), one after the other: each
+county with its own inputs, config, warm caches and tick mark (`tick:<county>`); a county that fails does not stop
+the others, and the tick then raises naming it (the scheduler's HANDLER_FAILED line, which the host alarm counts).
 
-Each county has its own inputs, rule config, warm caches and tick mark (`tick:<county>`), so counties evaluated in
-one process, or by several hosts on one stage's tables, never overwrite each other's mark (it carries the
-enterprises' watermarks and the warm caches' stamp). A county that fails does not stop the others: the tick raises
-afterwards, naming it, and the scheduler logs its HANDLER_FAILED line (the county host's alarm counts it).
-More: docs/local.md, "Several counties".
+More: docs/local.md, "Several counties" and "Module notes".
 """
 
 from __future__ import annotations

@@ -376,6 +376,11 @@ def get_people_docs_cache() -> PeopleDocsCache:
 @lru_cache(maxsize=8)  # a warm worker keeps the few counties it was last sent
 def rule_inputs_for(county_id: str) -> StoreRuleInputs:
     """The rule inputs of one county of the registry (AWS: the county a shard message names)."""
+    return new_rule_inputs(county_id)
+
+
+def new_rule_inputs(county_id: str) -> StoreRuleInputs:
+    """Rule inputs of one county, not cached here (local mode keeps one per county of its host, however many)."""
     store = get_store()
     reader = None if store.sample_reader is None else store.sample_reader()  # cached across warm ticks
     every = get_settings().rules_every_minutes
@@ -409,6 +414,11 @@ def warm_shards_for(county_id: str) -> WarmShards | None:
 @lru_cache(maxsize=8)
 def rule_config_for(county_id: str) -> Any:
     """Defaults (+ overrides file) + the county's association parameters, validated once per cold start."""
+    return rule_config_of(rule_inputs_for(county_id))
+
+
+def rule_config_of(inputs: StoreRuleInputs) -> Any:
+    """Defaults (+ overrides file) + the association parameters of `inputs`' county (not cached here)."""
     import json
 
     from monitoring.evaluation.config import load_defaults
@@ -421,7 +431,7 @@ def rule_config_for(county_id: str) -> Any:
         except (OSError, ValueError) as exc:
             raise InvalidInputError(f"RULES_OVERRIDES_PATH unreadable: {exc}") from exc
         config = config.with_overrides(raw)
-    return rule_inputs_for(county_id).config(config)
+    return inputs.config(config)
 
 
 @lru_cache(maxsize=1)

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from iot_ingest.adapters.store import RegistryDirectory, StoreCommandQueue, StoreEventSink
+from iot_ingest.adapters.store import StoreEventSink
 from iot_ingest.config import load_settings
 from iot_ingest.handoff import Handoff
 from iot_ingest.memory import MemoryLeases
@@ -22,7 +22,8 @@ from iot_ingest.server import Server
 from local.archive_worker import ARCHIVE_CUT_FAILED, archive_main
 from local.bucket_flusher import BUCKET_FLUSH_FAILED, flush_main
 from local.conditions import Condition
-from local.config import LocalSettings
+from local.config import LocalSettings, archive_shard, county_ids
+from local.listener_ports import listener_ports
 from local.notify_worker import notify_main
 from local.queue import RESERVE_REFUSING, FrameQueue, QueueSink
 from local.reading_buffer import BUFFER_FILE, retire, unflushed_left
@@ -130,7 +131,7 @@ class Platform:
         ]
         cli = {k: v for k, v in self.ingest_table.items()}
         cli.update(host=s.host, port=s.port, health_port=s.health_port, log_level=s.log_level)
-        cli.setdefault("listener_id", "local")
+        cli.setdefault("listener_id", archive_shard(s))  # "local", or the host's name on a province's tier
         for name, value in LISTENER_DEFAULTS.items():
             if name not in cli and f"IOT_INGEST_{name.upper()}" not in os.environ:
                 cli[name] = value
@@ -151,12 +152,15 @@ class Platform:
                 trusted_proxies=s.api_trusted_proxies,
                 web_dir=s.web_dir,
             )
-        directory = RegistryDirectory(self.store)
+        # A host of a province's tier (store=dynamodb) registers its counties' terminals only (local/listener_ports.py)
+        hosted = county_ids(s) if s.store == "dynamodb" else None
+        listener = self.listener_settings
+        directory, commands = listener_ports(self.store, self.clock, self.events, listener, counties=hosted)
         self.server = Server(
             self.listener_settings,
             sink=QueueSink(self.queue, wake),
             directory=directory,
-            commands=StoreCommandQueue(self.store, self.clock, on_password_change=directory.refresh),
+            commands=commands,
             leases=MemoryLeases(),
             events=self.events,
             wall=self.clock.now,

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
-from local.config import LocalSettings
+from local.config import LocalSettings, archive_shard
 from local.queue import Cut, FrameQueue
 from local.workers import QUEUE_FILE, Control, _enter, _send, configure_handlers
 from monitoring.archive.raw_objects import StreamRecord, batch_objects
 
 log = logging.getLogger("local.archive")
-SHARD = "local"  # the objects' key stem names the "shard": the frame queue of this host
+SHARD = "local"  # the objects' key stem names the "shard": the frame queue of this host (host_id's default)
 ARCHIVE_CUT_FAILED = "archive cut failed; retrying"  # the county host alarms on it (local/app.py FAILURE_LINES)
 RETRY_S = 60.0  # after a failed cut, the next try at most this much later: its line keeps HostWorkerFailures raised
 CUT_FRAMES = 10_000  # frames per cut at most (≈ 7 minutes of 1,500 terminals): bounds the worker's memory
@@ -70,8 +70,12 @@ def s3_limits(hang_after_s: float) -> S3Limits:
 class Archiver:
     """Cuts the queue's unarchived frames into archive objects, chains and marks them; one cut at a time."""
 
-    def __init__(self, queue: FrameQueue, bucket: Any, chain: Any, *, cut_frames: int = CUT_FRAMES) -> None:
+    def __init__(
+        self, queue: FrameQueue, bucket: Any, chain: Any, *, cut_frames: int = CUT_FRAMES, shard: str = SHARD
+    ) -> None:
         self.queue, self.bucket, self.chain, self.cut_frames = queue, bucket, chain, cut_frames
+        # Hosts sharing a bucket number their frames each in its own queue: the shard (host_id) keeps their keys apart
+        self.shard = shard
         self.objects = self.written = self.frames = 0
         self.cuts = 0
         self.last_error = ""
@@ -106,7 +110,7 @@ class Archiver:
         records = [StreamRecord(str(seq), queued_at, record.encode("utf-8")) for seq, record, queued_at in cut.frames]
         if not records:  # every frame of the cut was marked already (cannot happen; the cut still ends)
             return
-        for obj in batch_objects(SHARD, records):
+        for obj in batch_objects(self.shard, records):
             self.written += self.bucket.put_new(obj.key, obj.body)  # False: an earlier try's object, same bytes
             if self.chain is not None:  # None: the bucket's ChainArchive function chains each new object
                 self.chain.chain(obj.key)  # idempotent: a link made before is returned, not made again
@@ -144,8 +148,9 @@ def open_archiver(settings: LocalSettings, queue: FrameQueue) -> Archiver:
 
     bucket = S3Objects(archive_s3(settings), settings.archive_bucket)
     if not settings.archive_chain:  # AWS: the object's creation event runs ChainArchive (its role reads manifests)
-        return Archiver(queue, bucket, None)
-    return Archiver(queue, bucket, ManifestChain(_wiring.get_store().chain_heads, bucket, frames_of))
+        return Archiver(queue, bucket, None, shard=archive_shard(settings))
+    chain = ManifestChain(_wiring.get_store().chain_heads, bucket, frames_of)
+    return Archiver(queue, bucket, chain, shard=archive_shard(settings))
 
 
 def archive_main(settings: LocalSettings, control_conn: Connection, conn: Connection, parent_pid: int) -> None:

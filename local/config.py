@@ -27,6 +27,8 @@ ENV_PREFIX = "LOCAL_"
 RULE_CADENCES = (1, 2, 3, 5, 10, 15)  # monitoring.rules.shards.CADENCES: minutes that divide the hour
 READING_BUCKET_MINUTES = (0, 5, 10, 15, 30, 60)  # 0 = off; the rest divide the hour (reading_buckets.py: ≤ 60)
 _BUCKET = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")  # S3's general purpose bucket names
+_COUNTY = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:\-]{0,127}")  # monitoring.registry.models check_id
+_HOST_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")  # an archive key's shard (monitoring.archive.raw_objects)
 _TABLE_PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,200}")  # DynamoDB table names allow these; "-<table>" is appended
 
 
@@ -57,7 +59,17 @@ class LocalSettings(ExplicitSettings):
     api_trusted_proxies: str = _opt(
         "", "reverse proxies (comma-separated IPs) whose X-Forwarded-For names the client (rate limits, audit)"
     )
-    county_id: str = _opt("rugao", "registry county whose enterprises the rules evaluate")
+    county_id: str = _opt("rugao", "the API's home county; the county the rules evaluate when `counties` is empty")
+    counties: str = _opt(
+        "",
+        "registry counties (comma-separated ids) whose enterprises the rules evaluate and whose terminals the listener "
+        "accepts with store=dynamodb (a host of a province's tier); empty = county_id alone",
+    )
+    host_id: str = _opt(
+        "local",
+        "this runner's name in its S3 archive objects' keys, one per host sharing a bucket (left at local with "
+        "`counties` set: host-<first county>, as hosts' counties do not overlap)",
+    )
     accel: float = _opt(
         1.0, "platform time runs this many times faster than the wall clock (demos, tests)", gt=0, le=3600
     )
@@ -175,6 +187,11 @@ def _validate(s: LocalSettings) -> None:
         raise ConfigError(f"hang_after_s: must exceed twice status_every_s, got {s.hang_after_s}")
     if s.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigError(f"log_level: expected DEBUG, INFO, WARNING or ERROR, got {s.log_level!r}")
+    county_ids(s)  # raises on a malformed list
+    if not _COUNTY.fullmatch(s.county_id):
+        raise ConfigError(f"county_id: not a registry county id: {s.county_id!r}")
+    if not _HOST_ID.fullmatch(s.host_id):
+        raise ConfigError(f"host_id: 1-64 letters, digits, _ . - (got {s.host_id!r})")
     _validate_aws(s)
     if s.sim_start:
         try:
@@ -217,6 +234,30 @@ def _validate_aws(s: LocalSettings) -> None:
             f"evaluate_every_s: with store=dynamodb one of {[m * 60 for m in RULE_CADENCES]} "
             f"(AWS's rule cadences, RULES_EVERY_MINUTES), got {s.evaluate_every_s}"
         )
+
+
+def county_ids(s: LocalSettings) -> tuple[str, ...]:
+    """The counties this runner serves, in the order given: `counties`, or county_id alone when it is empty."""
+    if not s.counties:
+        return (s.county_id,)
+    ids = [c.strip() for c in s.counties.split(",")]
+    for county in ids:
+        if not county:
+            raise ConfigError(f"counties: an empty entry in {s.counties!r} (comma-separated county ids)")
+        if not _COUNTY.fullmatch(county):
+            raise ConfigError(f"counties: not a registry county id: {county!r}")
+    repeated = sorted({c for c in ids if ids.count(c) > 1})
+    if repeated:
+        raise ConfigError(f"counties: listed twice: {', '.join(repeated)}")
+    return tuple(ids)
+
+
+def archive_shard(s: LocalSettings) -> str:
+    """The stem of this runner's archive object keys: host_id, or for a host of several counties left at the default
+    host-<its first county> (a county is served by one host, so hosts sharing a bucket get distinct stems)."""
+    if s.host_id != "local" or not s.counties:
+        return s.host_id
+    return "host-" + re.sub(r"[^A-Za-z0-9_.-]", "-", county_ids(s)[0])[:59]
 
 
 def rules_every_minutes(s: LocalSettings) -> int:

@@ -316,16 +316,18 @@ def rules_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
         every_fifteen_minutes_campaign,
         every_fifteen_minutes_maintenance_reminders,
         every_five_minutes_escalate,
-        every_minute_evaluate_rules,
     )
+    from local.config import county_ids
+    from local.county_rules import CountyRules
     from local.queue import FrameQueue
     from local.scheduler import Job, Scheduler
 
     queue = FrameQueue(settings.path / QUEUE_FILE)
+    # every county of the host in turn, each with its own warm caches and tick mark (local/county_rules.py)
     evaluate = Job(
         EVALUATE_JOB,
         timedelta(seconds=settings.evaluate_every_s),
-        every_minute_evaluate_rules.handler,
+        CountyRules(county_ids(settings)).handler,
         complete_until=queue.oldest_received_at,
     )
     escalate = Job(ESCALATE_JOB, timedelta(seconds=settings.escalate_every_s), every_five_minutes_escalate.handler)

@@ -18,6 +18,7 @@ from monitoring.registry.terminal import Terminal, verify_password
 from monitoring.storage.ports import Store
 
 log = logging.getLogger(__name__)
+OTHER_COUNTY = "terminal of another county; not registered on this host"  # an installer's misrouted terminal
 MAX_VERIFIED = 100_000  # (MN, password digest) answers kept; scrypt costs milliseconds, so each is verified once
 
 
@@ -36,7 +37,11 @@ class CachedRegistryDirectory:
     an MN not among them is looked up alone, at most once per `negative_s`, and at most `lookup_rate` lookups
     per second in all. Without counties every MN is looked up alone and its answer kept for `refresh_s`. A
     failed or refused lookup keeps the last answer; with none, it raises (frames unacknowledged, resent later),
-    so a registered terminal is never tagged `unregistered` for want of a lookup."""
+    so a registered terminal is never tagged `unregistered` for want of a lookup.
+
+    `only_counties` (a host of a province's tier, local/app.py): a terminal registered in another county is answered
+    as unregistered here (its frames belong to its own county's host) and `on_foreign(terminal)` is called, at most
+    once per MN per `negative_s`."""
 
     def __init__(
         self,
@@ -48,9 +53,16 @@ class CachedRegistryDirectory:
         lookup_rate: float = 50.0,
         lookup_burst: int = 100,
         monotonic: Callable[[], float] = time.monotonic,
+        only_counties: bool = False,
+        on_foreign: Callable[[Terminal], None] | None = None,
     ) -> None:
+        if only_counties and not counties:
+            raise ValueError("only_counties needs the counties")
         self.store = store
         self.counties = tuple(counties)
+        self.only_counties, self.on_foreign = only_counties, on_foreign
+        self._foreign_told: dict[str, float] = {}  # MN -> monotonic time on_foreign was last called for it
+        self.foreign = 0  # checks answered unregistered for a terminal of another county
         self.refresh_s, self.negative_s = refresh_s, negative_s
         self.lookup_rate, self.lookup_burst = lookup_rate, lookup_burst
         self.monotonic = monotonic
@@ -174,10 +186,38 @@ class CachedRegistryDirectory:
         self._read_started[mn] = started
         self._entries[mn] = _Entry(reading.result(), self.monotonic())
 
+    def owns(self, mn: str) -> bool:
+        """Whether `mn` is a terminal of this directory's counties as its copy last saw it (commands for it are this
+        listener's to deliver and expire). Safe from any thread."""
+        entry = self._entries.get(mn)
+        return entry is not None and entry.terminal is not None and self._ours(entry.terminal)
+
+    def _ours(self, terminal: Terminal) -> bool:
+        return not self.only_counties or terminal.county_id in self.counties
+
+    def _tell_foreign(self, terminal: Terminal) -> None:
+        self.foreign += 1
+        now = self.monotonic()
+        if now - self._foreign_told.get(terminal.mn, -1e18) < self.negative_s:
+            return
+        if len(self._foreign_told) >= MAX_VERIFIED:
+            self._foreign_told.clear()
+        self._foreign_told[terminal.mn] = now
+        fields = {"mn": terminal.mn, "county": terminal.county_id, "host_counties": list(self.counties)}
+        log.warning(OTHER_COUNTY, extra={"fields": fields})
+        if self.on_foreign is not None:
+            try:
+                self.on_foreign(terminal)
+            except Exception as exc:  # a report; its failure must not turn into the terminal's
+                log.warning("other-county report failed", extra={"fields": {"mn": terminal.mn, "error": repr(exc)}})
+
     async def check(self, mn: str, pw: str | None) -> AuthStatus:
         entry = await self._entry(mn)
         if entry is None or entry.terminal is None:
             return AuthStatus.UNREGISTERED
+        if not self._ours(entry.terminal):
+            self._tell_foreign(entry.terminal)
+            return AuthStatus.UNREGISTERED  # archived as unregistered, never decoded here
         status = await self._verify(mn, entry.terminal, pw)
         if status is AuthStatus.AUTH_FAILED and self._may_recheck(mn, entry):
             # The copy may predate a password change (a 1072 queued by an installer accepts both passwords from

@@ -46,6 +46,7 @@ EVENT_KINDS = {
     "disconnect": EventKind.DISCONNECT,
     "duplicate_mn": EventKind.DUPLICATE_MN,
     "unregistered_throttled": EventKind.UNREGISTERED_THROTTLED,
+    "other_county": EventKind.OTHER_COUNTY,  # a host's directory: a terminal of a county it does not serve
 }
 # Not stored here: the listener's auth_failure (decode files it once per archived frame whose record says the
 # password failed, in both deployments) and its clock_skew (from QN, the send time: a terminal backfilling a long
@@ -122,10 +123,15 @@ class StoreCommandQueue:
         *,
         monotonic: Callable[[], float] = time.monotonic,
         on_password_change: Callable[[str], None] | None = None,
+        owns: Callable[[str], bool] | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
         self.monotonic = monotonic
+        # Hosts of a province's tier share the commands table: each hands out and expires only the commands of its
+        # own counties' terminals (the directory's `owns`), never those of a terminal its county's host holds, even
+        # if that terminal connects here (unregistered). None: every command is this listener's (one platform).
+        self.owns = owns
         # Called with the MN when a password change (1072) is handed out or settles: the directory's copy of that
         # terminal must be re-read, or the task would refuse the new password (or keep the old one).
         self.on_password_change = on_password_change
@@ -139,13 +145,16 @@ class StoreCommandQueue:
 
     def _pending(self, mns: Collection[str]) -> list[Command]:
         now = self.clock.now()
+        owned = [mn for mn in mns if self.owns is None or self.owns(mn)]
+        if not owned:
+            return []
         if len(mns) == 1:  # a session starting: its MN's own partition, strongly consistent
-            (mn,) = mns
+            (mn,) = owned
             # Its commands left sent or accepted past their deadline (a task that died mid-command) expire here.
             for command in self.store.commands.expire_overdue(mn, now):
                 self._settle(command)
             return self._handed_out([_command(c) for c in self.store.commands.pending_for(mn, now)])
-        wanted = set(mns)
+        wanted = set(owned)
         return self._handed_out([_command(c) for c in self._pending_all() if c.mn in wanted and c.expires_at > now])
 
     def _handed_out(self, commands: list[Command]) -> list[Command]:
@@ -210,7 +219,7 @@ class StoreCommandQueue:
     def _expire(self, now: datetime) -> list[str]:
         expired: list[str] = []
         for c in self._pending_all():
-            if c.expires_at > now:
+            if c.expires_at > now or (self.owns is not None and not self.owns(c.mn)):
                 continue
             try:
                 command = self.store.commands.transition(

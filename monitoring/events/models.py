@@ -33,6 +33,8 @@ class EventKind(StrEnum):
     DUPLICATE_MN = "duplicate_mn"
     UNREGISTERED_SEEN = "unregistered_seen"
     UNREGISTERED_THROTTLED = "unregistered_throttled"  # the listener's budget for unregistered frames is spent
+    # a registered terminal connected to a host of a province's tier that does not serve its county (local runner)
+    OTHER_COUNTY = "other_county"
 
     @property
     def source(self) -> EventSource:
@@ -58,6 +60,7 @@ _LABELS = {
     EventKind.DUPLICATE_MN: "MN重复登录",
     EventKind.UNREGISTERED_SEEN: "未登记终端接入",
     EventKind.UNREGISTERED_THROTTLED: "未登记终端数据超限",
+    EventKind.OTHER_COUNTY: "终端接入了非本县主机",
 }
 
 

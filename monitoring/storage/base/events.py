@@ -15,7 +15,7 @@ from monitoring.storage.retention import RetentionPolicy, expires_at
 
 # Kinds that can be listed across terminals (`events_of_kind`): platform events about MNs that have no point,
 # indexed by kind (DynamoDB: the sparse gsi1 under "kind#<kind>"; sqlite: event_by_kind).
-LISTED_KINDS = frozenset({EventKind.UNREGISTERED_SEEN, EventKind.UNREGISTERED_THROTTLED})
+LISTED_KINDS = frozenset({EventKind.UNREGISTERED_SEEN, EventKind.UNREGISTERED_THROTTLED, EventKind.OTHER_COUNTY})
 # Kinds the rules judge (monitoring.rules.store_inputs.EVENT_KINDS): storing one notes its MN and arrival minute, so
 # a warm rule tick reads only the terminals with such notes (`mns_with_new_events`) instead of every terminal.
 NOTED_KINDS = frozenset({EventKind.POWER_LOSS, EventKind.POWER_RESTORE, EventKind.PARAM_CHANGE})

@@ -238,3 +238,30 @@ def test_a_refresh_asked_for_while_a_read_is_under_way_gets_a_read_of_its_own(st
     asyncio.run(scenario())
     # the announced change is read after it was announced, not answered by the read begun before it
     assert slow.reads == 2
+
+
+def test_with_only_counties_a_terminal_of_another_county_is_unregistered_here_and_reported(store: Store) -> None:
+    # Given a host serving rugao and a terminal registered in another county
+    mono = Mono()
+    told: list[tuple[str, str]] = []
+    directory = CachedRegistryDirectory(store, counties=["rugao"], only_counties=True, negative_s=60, monotonic=mono,
+                                        on_foreign=lambda t: told.append((t.mn, t.county_id)))  # fmt: skip
+    stranger = "010000A89000160000008888"
+    store.registry.put_terminal(b.terminal(stranger, county_id="haian", password_hash=hash_password(PW, n=2)))
+
+    async def scenario() -> list[AuthStatus]:
+        out = [await directory.check(TERMINALS[0], PW)]
+        # When the other county's terminal connects, with its right password, again and again
+        for _ in range(5):
+            out.append(await directory.check(stranger, PW))
+        mono.t += 61  # a minute later it is reported again
+        out.append(await directory.check(stranger, PW))
+        return out
+
+    out = asyncio.run(scenario())
+    # Then it is unregistered here (its frames belong to its own county's host), reported once a minute at most
+    assert out == [AuthStatus.OK] + [AuthStatus.UNREGISTERED] * 6
+    assert told == [(stranger, "haian")] * 2 and directory.foreign == 6
+    # And only the host's own terminals are its to deliver commands to
+    assert directory.owns(TERMINALS[0]) and not directory.owns(stranger)
+    assert not directory.owns("010000000000000000000000")  # never looked up: not known to be ours

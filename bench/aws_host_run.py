@@ -20,9 +20,10 @@ from typing import Any
 
 from bench import aws_cost_model as model
 from bench import aws_fleet
-from functions import _wiring, every_minute_evaluate_rules
+from functions import _wiring
 from local.bucket_flusher import GRACE_S, BucketFlusher
 from local.config import LocalSettings
+from local.county_rules import CountyRules
 from local.pipeline import LambdaContextStub
 from local.queue import FrameQueue
 from local.reading_buffer import BUFFER_FILE, BufferedReadings
@@ -57,12 +58,14 @@ def _add(into: dict[str, OperationUsage], more: dict[str, OperationUsage]) -> No
 
 
 class HostRules:
-    """local/workers.py `rules_main`: the `every_minute_evaluate_rules` handler called by one long-lived process on
-    each `every`-minute boundary with the scheduler's event, on the wiring `_wiring.configure` set (the decoded store,
-    RULES_EVERY_MINUTES = `every`, no snapshot bucket). Its warm caches live across ticks as in that process."""
+    """local/workers.py `rules_main`: the runner's handler (local/county_rules.py `CountyRules` over the wiring's
+    county) called by one long-lived process on each `every`-minute boundary with the scheduler's event, on the wiring
+    `_wiring.configure` set (the decoded store, RULES_EVERY_MINUTES = `every`, no snapshot bucket). Its warm caches
+    live across ticks as in that process."""
 
     def __init__(self, every: int) -> None:
         self.every = every
+        self.handler = CountyRules([_wiring.get_settings().county_id]).handler
         self.cpu = 0.0
         self.ticks = 0
         self.usage: dict[str, OperationUsage] = {}
@@ -70,7 +73,7 @@ class HostRules:
         self.minutes: list[dict[str, OperationUsage]] = []
 
     def _evaluate(self, at: datetime) -> None:
-        every_minute_evaluate_rules.handler(scheduled_event(at, EVALUATE_JOB), LambdaContextStub())
+        self.handler(scheduled_event(at, EVALUATE_JOB), LambdaContextStub())
 
     def tick(self, meter: CapacityMeter, at: datetime, decoded: dict[str, OperationUsage]) -> float:
         """The tick at `at` if it is a boundary of this cadence (after the minute's decode); its CPU seconds."""

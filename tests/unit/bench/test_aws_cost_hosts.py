@@ -60,11 +60,12 @@ def test_one_host_carries_what_its_vcpus_its_busiest_process_and_its_memory_allo
 
 def test_the_runner_adds_decode_workers_and_rules_processes_as_its_terminals_grow() -> None:
     cpu = host.host_cpu(model.at_host(_host_pass(), 5, 5), model.load_prices(), _shape(), 1, 2e-3, "c7g.xlarge")
-    small = hosts.runner(_shape(), cpu, 1_500)
+    per_county = _shape(rules_process="county")
+    small = hosts.runner(per_county, cpu, 1_500)
     assert (small.decode_workers, small.rule_processes) == (1, 1)
     assert small.mib == pytest.approx(400 + 100 * 1_500 / 1024)
     # 20,000 terminals: decode 20,000 × 2 ms ÷ 60 = 0.67 vCPU in workers of at most 0.5: 2; 7 counties of 3,000
-    big = hosts.runner(_shape(), cpu, 20_000)
+    big = hosts.runner(per_county, cpu, 20_000)
     assert (big.decode_workers, big.rule_processes) == (2, 7)
     assert big.mib == pytest.approx(400 + 100 * 20_000 / 1024 + (1 + 6) * 70)
     assert hosts.runner(_shape(rules_process="host"), cpu, 20_000).rule_processes == 1
@@ -94,13 +95,17 @@ def test_a_type_that_cannot_hold_terminals_per_host_is_refused() -> None:
     # memory: a t4g.small's 2 GiB leave (2,048 − 450) × 0.8 = 1,278 MiB: 400 MiB + 100 KiB a terminal + 70 MiB for
     # each of 2 more rules processes (3 counties of 3,000) hold 7,561
     with pytest.raises(model.Refused, match=r"t4g.small holds 7,561 terminals \(bound by memory.*not the 10,000"):
-        _lines(m, _shape(host_instance_type="t4g.small", terminals_per_host=10_000))
-    assert _fit("t4g.small").by_memory == math.floor((1_278.4 - 400 - 2 * 70) * 1024 / 100) == 7_561
+        _lines(m, _shape(host_instance_type="t4g.small", terminals_per_host=10_000, rules_process="county"))
+    assert (
+        _fit("t4g.small", rules_process="county").by_memory
+        == math.floor((1_278.4 - 400 - 2 * 70) * 1024 / 100)
+        == 7_561
+    )
     # the same types carry what they can hold
     assert "EC2 hosts" in _lines(m, _shape(host_instance_type="t4g.small", terminals_per_host=7_500))
     # one county's rules past one process's ceiling (40,000 × 1 ms ÷ 60 s = 0.67 vCPU): no host size helps
     with pytest.raises(model.Refused, match="one county's rules process"):
-        _lines(m, _shape(host_instance_type="c7g.xlarge", county_terminals_max=40_000))
+        _lines(m, _shape(host_instance_type="c7g.xlarge", county_terminals_max=40_000, rules_process="county"))
 
 
 def test_per_host_lines_are_counted_n_times_and_shared_lines_once() -> None:

@@ -61,7 +61,7 @@ class HostGroupStack(Stack):
         who = f"host group {group.name}"
         # The shared tables by their names (fixed by the stage's table prefix) and the archive bucket by its named
         # exports; the rest (the VPC, the archive key, the alarm topic) as CDK's own cross-stack references.
-        self.add_dependency(shared)
+        self.add_stack_dependency(shared, "the shared tables, bucket, VPC and alarm topic")
         tables = {
             name: dynamodb.TableV2.from_table_attributes(
                 self,

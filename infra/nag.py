@@ -333,7 +333,7 @@ def _suppress_platform_host(
             "date and verdict of the records, the batch); PutObject only, no read, list or delete, and the "
             "bucket's Object Lock keeps every version",
         )
-    for table_name, table in shared.storage.tables.items():
+    for table_name in shared.storage.tables:
         if table_name in shared.host_data_access() and shared.table_has_indexes(table_name):
             _ack(
                 task_policy,

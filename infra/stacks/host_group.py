@@ -15,7 +15,6 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 import monitoring.storage.dynamodb.schema as schema
-
 from infra.constructs.alarms import UNACKNOWLEDGED_WHY, ListenerSignal, signal_alarm
 from infra.constructs.ingest import Ingest, PlatformHost
 from infra.nag import suppress_ingest_findings, table_arn
@@ -82,9 +81,7 @@ class HostGroupStack(Stack):
             image_directory=str(source.root),
             image_file=source.host_dockerfile,
             allocation_ids=(group.elastic_ip_allocation_id,) if group.elastic_ip_allocation_id else (),
-            environment=host_environment(
-                settings, region=self.region, archive_bucket=archive.bucket_name, group=group
-            ),
+            environment=host_environment(settings, region=self.region, archive_bucket=archive.bucket_name, group=group),
             cpu=group.task_cpu,
             memory_mib=group.task_memory_mib,
             min_tasks=1,
@@ -109,7 +106,9 @@ class HostGroupStack(Stack):
         # The county host's alarms, per group, to the stage's one alarm topic; the shared ones (tables, functions)
         # stay in the shared stack once.
         signals = [
-            ListenerSignal("UnacknowledgedFrames", self.ingest.unacknowledged_frames, 1, 1, f"{who}: {UNACKNOWLEDGED_WHY}"),
+            ListenerSignal(
+                "UnacknowledgedFrames", self.ingest.unacknowledged_frames, 1, 1, f"{who}: {UNACKNOWLEDGED_WHY}"
+            ),
             *host_signals(self.ingest, who),
         ]
         self.alarms = {s.name: signal_alarm(self, s, shared.alarms.topic) for s in signals}

@@ -270,9 +270,9 @@ def test_alarms_per_host_to_the_stages_topic_and_the_shared_ones_once(synthesize
             (action,) = alarm["AlarmActions"]
             assert "Fn::ImportValue" in action  # the stage's one alarm topic
         filters = synthesized.properties(stack, "AWS::Logs::MetricFilter")
-        assert {f["FilterPattern"] for f in filters if f["MetricTransformations"][0]["MetricName"] == "HostWorkerFailures"} == {
-            " ".join(f'?"{line}"' for line in FAILURE_LINES)
-        }
+        assert {
+            f["FilterPattern"] for f in filters if f["MetricTransformations"][0]["MetricName"] == "HostWorkerFailures"
+        } == {" ".join(f'?"{line}"' for line in FAILURE_LINES)}
         namespaces |= {f["MetricTransformations"][0]["MetricNamespace"] for f in filters}
     # each host's log lines count in its own namespace: an alarm names the host whose runner logged them
     assert namespaces == {f"Gongkuang/{g}" for g in GROUPS}

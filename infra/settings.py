@@ -297,7 +297,7 @@ class StageSettings(BaseModel):
         if info.field_name == "existing_vpc":
             return _existing_vpc(json.loads(raw) if isinstance(raw, str) and raw else raw)
         if info.field_name == "host_groups":
-            return _host_groups(json.loads(raw) if isinstance(raw, str) and raw.strip() else raw or [], info.data)
+            return _host_groups(_json_list(raw) if isinstance(raw, str) else raw, info.data)
         if info.field_name == "notify_wechat_templates" and isinstance(raw, dict):
             return json.dumps(raw, ensure_ascii=False, sort_keys=True)  # cdk.json may give the object itself
         listed = str(kind).startswith("tuple")
@@ -348,6 +348,14 @@ def _existing_vpc(raw: Any) -> ExistingVpc | None:
     if len(lists["public_subnet_ids"]) != azs or len(lists["private_subnet_ids"]) != azs:
         raise ValueError("give one public and one private subnet per availability zone")
     return ExistingVpc(raw["vpc_id"], *(tuple(lists[k]) for k in _ORDERED_LISTS))
+
+
+def _json_list(text: str) -> Any:
+    """`-c <stage>.host_groups=<JSON>`: the list as JSON ("" = an empty list)."""
+    try:
+        return json.loads(text) if text.strip() else []
+    except ValueError as exc:
+        raise ValueError(f"expected a JSON list of host group objects ({exc})") from None
 
 
 def _host_groups(raw: Any, stage: Mapping[str, Any]) -> tuple[HostGroup, ...]:

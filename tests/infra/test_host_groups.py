@@ -107,6 +107,7 @@ def test_groups_take_the_stages_defaults_and_their_own_keys() -> None:
         ([{"name": "a", "counties": ["rugao"], "disk": 8}], {}, "and only ["),
         ([{"name": "a"}], {}, "expected an object with name and counties"),
         ({"name": "a", "counties": ["rugao"]}, {}, "expected a list of host group objects"),
+        ("[{name: a}]", {}, "expected a JSON list of host group objects"),
         ([{"name": "a", "counties": ["haian"]}], {}, "api_county_id must be one of the host groups' counties"),
         ([{"name": "a", "counties": ["rugao"]}], {"platform_host": False}, "host_groups needs platform_host"),
         ([{"name": "a", "counties": ["rugao"]}], {"listener_counties": ["rugao"]}, "listener_counties is per group"),

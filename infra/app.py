@@ -1,4 +1,5 @@
-"""The CDK app: one PlatformStack per stage of the `stages` context value (cdk.json), checked by cdk-nag.
+"""The CDK app: one PlatformStack per stage of the `stages` context value (cdk.json), plus a HostGroupStack per host
+group of a province stage (`host_groups`), checked by cdk-nag.
 
 More: docs/deploy.md, "Module notes".
 """
@@ -17,6 +18,7 @@ import aws_cdk as cdk
 import cdk_nag
 
 from infra.settings import load_stages
+from infra.stacks.host_group import HostGroupStack, host_group_stack_name
 from infra.stacks.platform import PlatformStack, SourceLayout
 
 INFRA_DIR = Path(__file__).resolve().parent
@@ -65,7 +67,10 @@ def build_app(
     app = cdk.App(context=dict(context) if context is not None else None, outdir=outdir)
     layout = layout or source_layout()
     for stage in load_stages(app.node.get_all_context()):
-        PlatformStack(app, f"Gongkuang-{stage.name}", settings=stage, source=layout)
+        shared = PlatformStack(app, f"Gongkuang-{stage.name}", settings=stage, source=layout)
+        for group in stage.host_groups:  # a province as a tier of hosts: a stack per host
+            name = host_group_stack_name(stage.name, group.name)
+            HostGroupStack(app, name, shared=shared, group=group, source=layout)
     add_checks(app)
     return app
 

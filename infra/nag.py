@@ -7,13 +7,14 @@ must be made compliant or reviewed and listed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from aws_cdk import Acknowledgment, Stack, Token, Validations
 from constructs import IConstruct
 
 if TYPE_CHECKING:
+    from infra.constructs.ingest import Ingest
     from infra.stacks.platform import PlatformStack
 
 
@@ -173,23 +174,38 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
                     f"AwsSolutions-IAM5[Resource::<{logical}.Arn>/index/*]",
                     "queries on the table's global secondary indexes (schema.py); scoped to that table",
                 )
-    if stack.stream.stream is not None:
+    if stack.ingest is not None:  # host groups: each group's stack (suppress_ingest_findings there)
+        suppress_ingest_findings(stack, stack.ingest, stack)
+    _suppress_api(stack)
+    _suppress_web(stack)
+
+
+def suppress_ingest_findings(
+    stack: Stack,
+    ingest: Ingest,
+    shared: PlatformStack,
+    imported: tuple[Mapping[str, str], str] | None = None,
+) -> None:
+    """Acknowledge the reviewed findings on the listener or host in `stack`: the stage's own (`shared`), or one of
+    its host groups' (infra/stacks/host_group.py), which uses the shared stack's tables and archive bucket by the
+    ARNs in `imported` (logical table name -> ARN, and the bucket's ARN, as cdk-nag prints them)."""
+    if shared.stream.stream is not None:
         what, reaches = "listener", "the listener has no secrets: its task role reaches DynamoDB and Kinesis"
     else:  # the county host: the runner's, the listener's and the handlers' settings
         what, reaches = "platform", "the runner has no secrets: its task role reaches DynamoDB and the archive bucket"
     _ack(
-        stack.ingest.task_definition,
+        ingest.task_definition,
         "AwsSolutions-ECS2",
-        f"plain, non-secret {what} settings ({listener_settings(stack.ingest.environment_names)}); {reaches}",
+        f"plain, non-secret {what} settings ({listener_settings(ingest.environment_names)}); {reaches}",
     )
     _ack(
-        _default_policy(stack.ingest.task_definition.execution_role),
+        _default_policy(ingest.task_definition.execution_role),
         "AwsSolutions-IAM5[Resource::*]",
         "ecr:GetAuthorizationToken supports no resource-level permissions; image pulls are scoped to the repository",
     )
-    terminals_group = stack.ingest.load_balancer_security_group
-    if stack.ingest.host is not None:
-        terminals_group = stack.ingest.host.security_group
+    terminals_group = ingest.load_balancer_security_group
+    if ingest.host is not None:
+        terminals_group = ingest.host.security_group
     assert terminals_group is not None
     _ack(
         terminals_group,
@@ -198,17 +214,30 @@ def suppress_reviewed_findings(stack: PlatformStack) -> None:
         "A frame is tagged unregistered or auth_failed unless its MN and password match the registry, and live "
         "decode stores no reading from such a frame",
     )
-    if stack.ingest.load_balancer is not None:
+    if ingest.load_balancer is not None:
         _ack(
-            stack.ingest.load_balancer,
+            ingest.load_balancer,
             "AwsSolutions-ELB2",
             "NLB access logs exist only for TLS listeners; HJ 212 is plain TCP. Every frame is kept in the S3 archive",
         )
-    _suppress_listener_host(stack)
-    _suppress_platform_host(stack)
-    _suppress_floor(stack)
-    _suppress_api(stack)
-    _suppress_web(stack)
+    _suppress_listener_host(stack, ingest, shared)
+    if imported is None:  # the stage's own host: its tables and bucket are in this stack
+        tables = {name: _get_att_arn(stack, table) for name, table in shared.storage.tables.items()}
+        imported = (tables, _get_att_arn(stack, shared.stream.archive_bucket))
+    _suppress_platform_host(stack, ingest, shared, *imported)
+    _suppress_floor(ingest, shared)
+
+
+def _get_att_arn(stack: Stack, resource: IConstruct) -> str:
+    """A resource's ARN attribute as cdk-nag prints it: <Logical.Arn>."""
+    return f"<{stack.get_logical_id(resource.node.default_child)}.Arn>"  # type: ignore[arg-type]
+
+
+def table_arn(stack: Stack, table_name: str) -> str:
+    """A table's ARN built from its name in `stack`, as cdk-nag prints it."""
+    region = "<AWS::Region>" if Token.is_unresolved(stack.region) else stack.region
+    account = "<AWS::AccountId>" if Token.is_unresolved(stack.account) else stack.account
+    return f"arn:<AWS::Partition>:dynamodb:{region}:{account}:table/{table_name}"
 
 
 def listener_settings(names: Iterable[str]) -> str:
@@ -223,19 +252,19 @@ def _watched(stack: PlatformStack) -> str:
     return "the platform task's AWS/ECS CPU samples"
 
 
-def _suppress_floor(stack: PlatformStack) -> None:
+def _suppress_floor(ingest: Ingest, stack: PlatformStack) -> None:
     """What a stage at the lowest fixed cost leaves out (docs/deploy.md "Fixed floor at 1,500 terminals")."""
-    if stack.ingest.host is not None and not stack.ingest.container_insights:
+    if ingest.host is not None and not ingest.container_insights:
         _ack(
-            stack.ingest.cluster,
+            ingest.cluster,
             "AwsSolutions-ECS4",
             "Container Insights is off in this stage (its metrics are billed as custom metrics): the listener runs "
             f"one task on one instance, watched by the group's in-service instance count and {_watched(stack)} "
             "(free metrics); the free AWS/ECS service CPU and memory metrics remain",
         )
-    elif stack.ingest.connections_policy is None:
+    elif ingest.connections_policy is None:
         _ack(
-            stack.ingest.cluster,
+            ingest.cluster,
             "AwsSolutions-ECS4",
             "Container Insights is off in this stage (its metrics are billed as custom metrics): the free AWS/ECS "
             "CPU and memory metrics drive the CPU scaling policy and the NLB's metrics the connection and health "
@@ -244,9 +273,9 @@ def _suppress_floor(stack: PlatformStack) -> None:
         )
 
 
-def _suppress_listener_host(stack: PlatformStack) -> None:
+def _suppress_listener_host(stack: Stack, ingest: Ingest, shared: PlatformStack) -> None:
     """The listener's one EC2 instance (infra/constructs/listener_host.py, docs/deploy.md "Fixed floor")."""
-    host = stack.ingest.host
+    host = ingest.host
     if host is None:
         return
     policy = _default_policy(host.role)
@@ -283,32 +312,32 @@ def _suppress_listener_host(stack: PlatformStack) -> None:
     _ack(
         host.launch_template,
         "AwsSolutions-EC28",
-        f"Basic 5-minute EC2 metrics suffice: the alarms watch the group's in-service count and {_watched(stack)} "
+        f"Basic 5-minute EC2 metrics suffice: the alarms watch the group's in-service count and {_watched(shared)} "
         "each minute; detailed monitoring would add 7 custom metrics ($2.10 a month) to the county floor",
     )
 
 
-def _suppress_platform_host(stack: PlatformStack) -> None:
+def _suppress_platform_host(
+    stack: Stack, ingest: Ingest, shared: PlatformStack, table_arns: Mapping[str, str], archive: str
+) -> None:
     """The county host (platform_host): its task role's data grants, its volume's attachment, its snapshots."""
-    host = stack.ingest.host
+    host = ingest.host
     if host is None or host.volume is None:
         return
-    task_policy = _default_policy(stack.ingest.task_definition.task_role)
-    archive = stack.get_logical_id(stack.stream.archive_bucket.node.default_child)  # type: ignore[arg-type]
-    for prefix in stack.archive_writer_prefixes:
+    task_policy = _default_policy(ingest.task_definition.task_role)
+    for prefix in shared.archive_writer_prefixes:
         _ack(
             task_policy,
-            f"AwsSolutions-IAM5[Resource::<{archive}.Arn>/{prefix}*]",
+            f"AwsSolutions-IAM5[Resource::{archive}/{prefix}*]",
             f"The runner's archive writer puts one object per batch under {prefix} with keys chosen at run time (the "
             "date and verdict of the records, the batch); PutObject only, no read, list or delete, and the "
             "bucket's Object Lock keeps every version",
         )
-    for table_name, table in stack.storage.tables.items():
-        if table_name in stack.host_data_access() and stack.table_has_indexes(table_name):
-            logical = stack.get_logical_id(table.node.default_child)  # type: ignore[arg-type]
+    for table_name in shared.storage.tables:
+        if table_name in shared.host_data_access() and shared.table_has_indexes(table_name):
             _ack(
                 task_policy,
-                f"AwsSolutions-IAM5[Resource::<{logical}.Arn>/index/*]",
+                f"AwsSolutions-IAM5[Resource::{table_arns[table_name]}/index/*]",
                 "decode and the rules query the table's global secondary indexes (schema.py); scoped to that table",
             )
     _ack(

@@ -69,6 +69,43 @@ class ExistingVpc:
     private_subnet_ids: tuple[str, ...]
 
 
+# A host group's name: part of its stack's name (Gongkuang-<stage>-<group>), its metrics' namespace and tags
+_GROUP_NAME = re.compile(r"[a-z]([a-z0-9-]{0,18}[a-z0-9])?")
+# A registry county id (monitoring/registry/models.py check_id; tests/infra/test_host_groups.py compares): no comma,
+# so LOCAL_COUNTIES and IOT_INGEST_COUNTIES carry the list comma-separated
+_COUNTY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+_SNAPSHOT_ID = re.compile(r"snap-[0-9a-f]{8,17}")
+_ALLOCATION_ID = re.compile(r"eipalloc-[0-9a-f]{8,17}")
+MAX_HOST_GROUPS = 100  # each is a stack, an Elastic IP (5 per region by default: ask for the quota) and a volume
+
+
+@dataclass(frozen=True, slots=True)
+class HostGroup:
+    """One host of a province stage: an instance running `python -m local run` for `counties`, with its own Elastic
+    IP, data volume and snapshot policy, in its own stack (docs/deploy.md "A province as a tier of hosts")."""
+
+    name: str
+    counties: tuple[str, ...]
+    instance_type: str  # default: the stage's listener_instance_type
+    zone: int = 0  # which public subnet (zone) holds the instance and its volume
+    data_volume_gib: int = 8  # default: the stage's host_data_volume_gib
+    snapshot_id: str = ""  # create the data volume from this snapshot (a restore)
+    elastic_ip_allocation_id: str = ""  # reuse this address (terminals point at it) instead of a new one
+    task_cpu: int = 512  # the platform container's CPU units (1024 a vCPU); default: the stage's listener_cpu
+    task_memory_mib: int = 1024  # its hard memory limit; default: the stage's listener_memory_mib
+    decode_workers: int = 1  # LOCAL_DECODE_WORKERS: the runner's decode processes
+
+
+_GROUP_KEYS = {f.name for f in dataclasses.fields(HostGroup)}
+# A group's defaults from the stage: group key -> stage setting
+_GROUP_DEFAULTS = {
+    "instance_type": "listener_instance_type",
+    "data_volume_gib": "host_data_volume_gib",
+    "task_cpu": "listener_cpu",
+    "task_memory_mib": "listener_memory_mib",
+}
+
+
 class StageSettings(BaseModel):
     """One deployment stage. Durations are seconds unless the name says otherwise."""
 
@@ -246,6 +283,11 @@ class StageSettings(BaseModel):
     # operator puts before the first deploy (`python -m infra.secret_parameters <stage>`, docs/deploy.md).
     api_waf: bool = True
     secrets_store: str = "secretsmanager"
+    # A province as a tier of hosts (platform_host only; docs/deploy.md "A province as a tier of hosts"): each group
+    # is one instance running the runner for its counties, in a stack of its own beside the stage's shared one.
+    # Empty: the county host's one instance in the stage's stack (host_zone, host_data_snapshot_id, ...). Declared
+    # last: a group's defaults are the stage settings above (_GROUP_DEFAULTS).
+    host_groups: tuple[HostGroup, ...] = ()
 
     @field_validator("*", mode="before")
     @classmethod
@@ -254,6 +296,8 @@ class StageSettings(BaseModel):
         kind = cls.model_fields[str(info.field_name)].annotation
         if info.field_name == "existing_vpc":
             return _existing_vpc(json.loads(raw) if isinstance(raw, str) and raw else raw)
+        if info.field_name == "host_groups":
+            return _host_groups(_json_list(raw) if isinstance(raw, str) else raw, info.data)
         if info.field_name == "notify_wechat_templates" and isinstance(raw, dict):
             return json.dumps(raw, ensure_ascii=False, sort_keys=True)  # cdk.json may give the object itself
         listed = str(kind).startswith("tuple")
@@ -306,6 +350,98 @@ def _existing_vpc(raw: Any) -> ExistingVpc | None:
     return ExistingVpc(raw["vpc_id"], *(tuple(lists[k]) for k in _ORDERED_LISTS))
 
 
+def _json_list(text: str) -> Any:
+    """`-c <stage>.host_groups=<JSON>`: the list as JSON ("" = an empty list)."""
+    try:
+        return json.loads(text) if text.strip() else []
+    except ValueError as exc:
+        raise ValueError(f"expected a JSON list of host group objects ({exc})") from None
+
+
+def _host_groups(raw: Any, stage: Mapping[str, Any]) -> tuple[HostGroup, ...]:
+    """The `host_groups` list: objects with a name and counties, the other keys defaulting to the stage's."""
+    if isinstance(raw, tuple | list) and all(isinstance(g, HostGroup) for g in raw):
+        return tuple(raw)
+    if not isinstance(raw, list):
+        raise ValueError(f"expected a list of host group objects, got {raw!r}")
+    groups = []
+    for i, item in enumerate(raw):
+        if not isinstance(item, Mapping) or not {"name", "counties"} <= set(item) or set(item) - _GROUP_KEYS:
+            raise ValueError(f"group {i}: expected an object with name and counties, and only {sorted(_GROUP_KEYS)}")
+        name = item["name"]
+        where = f"group {name!r}" if isinstance(name, str) else f"group {i}"
+        counties = item["counties"]
+        if isinstance(counties, str):
+            counties = [c.strip() for c in counties.split(",") if c.strip()]
+        if not isinstance(counties, list) or not all(isinstance(c, str) for c in counties):
+            raise ValueError(f"{where}: counties must be a list of registry county ids")
+        values = {k: stage.get(setting, StageSettings.model_fields[setting].default)
+                  for k, setting in _GROUP_DEFAULTS.items()}  # fmt: skip
+        values |= {k: v for k, v in item.items() if k not in ("name", "counties")}
+        for key, value in values.items():
+            wanted = str if key in ("instance_type", "snapshot_id", "elastic_ip_allocation_id") else int
+            if type(value) is not wanted:
+                raise ValueError(f"{where}: {key} must be {'a string' if wanted is str else 'an integer'}")
+        groups.append(HostGroup(name=name, counties=tuple(counties), **values))
+    return tuple(groups)
+
+
+def _host_group_problems(s: StageSettings) -> list[str]:
+    """What is wrong with the stage's host groups (names, counties, sizes), each naming the group and key."""
+    problems: list[str] = []
+    given = s.model_fields_set
+    if "host_groups" in given and not s.host_groups:
+        problems.append("host_groups: give at least one group (or leave it out: the county host's one instance)")
+    if not s.host_groups:
+        return problems
+    if not s.platform_host:
+        problems.append("host_groups needs platform_host (each group runs the embedded platform)")
+    if len(s.host_groups) > MAX_HOST_GROUPS:
+        problems.append(f"host_groups: at most {MAX_HOST_GROUPS} groups")
+    for setting in ("listener_counties", "host_zone", "host_data_snapshot_id", "elastic_ip_allocation_ids"):
+        if setting in given:
+            problems.append(f"{setting} is per group with host_groups: set the group's own key instead")
+    zones = len(s.existing_vpc.availability_zones) if s.existing_vpc else s.max_azs
+    names: set[str] = set()
+    homes: dict[str, str] = {}
+    for g in s.host_groups:
+        where = f"host group {g.name!r}"
+        if not (isinstance(g.name, str) and _GROUP_NAME.fullmatch(g.name)):
+            problems.append(f"host group name {g.name!r}: 1-20 of a-z, 0-9 and '-', starting with a letter, not "
+                            "ending with '-' (it names the group's stack)")  # fmt: skip
+        if g.name in names:
+            problems.append(f"{where}: a group name given twice")
+        names.add(g.name)
+        if not g.counties:
+            problems.append(f"{where}: counties must name at least one registry county")
+        for county in g.counties:
+            if not _COUNTY_ID.fullmatch(county):
+                problems.append(f"{where}: county {county!r} is no registry county id (1-128 of A-Z a-z 0-9 . _ : -)")
+            elif county in homes:
+                problems.append(f"{where}: county {county!r} is already served by host group {homes[county]!r}")
+            else:
+                homes[county] = g.name
+        checks = [
+            (_instance_type_fits(g.instance_type, s.architecture), "instance_type must be a type like c7g.xlarge whose "
+             "processor matches architecture (Graviton types, with a g after the generation, for arm64)"),
+            (0 <= g.zone < zones, f"zone must be 0-{zones - 1} (one of the stage's {zones} zones)"),
+            (1 <= g.data_volume_gib <= 1024, "data_volume_gib must be 1-1024"),
+            (g.snapshot_id == "" or bool(_SNAPSHOT_ID.fullmatch(g.snapshot_id)),
+             "snapshot_id must look like snap-0123abcd"),
+            (g.elastic_ip_allocation_id == "" or bool(_ALLOCATION_ID.fullmatch(g.elastic_ip_allocation_id)),
+             "elastic_ip_allocation_id must look like eipalloc-0123abcd"),
+            (128 <= g.task_cpu <= 65536, "task_cpu must be 128-65536 CPU units (1024 a vCPU)"),
+            (256 <= g.task_memory_mib <= 786432, "task_memory_mib must be 256-786432"),
+            (_fits_instance(g.instance_type, g.task_memory_mib), f"task_memory_mib must leave the instance "
+             f"{HOST_RESERVED_MIB} MiB for the OS, Docker and the ECS agent"),
+            (1 <= g.decode_workers <= 16, "decode_workers must be 1-16 (the runner's range)"),
+        ]  # fmt: skip
+        problems += [f"{where}: {msg}" for ok, msg in checks if not ok]
+    if s.api_county_id not in homes:
+        problems.append("api_county_id must be one of the host groups' counties (the API serves that county)")
+    return problems
+
+
 def _string_map(text: str) -> bool:
     """True when `text` is a JSON object of non-empty strings to non-empty strings."""
     try:
@@ -330,10 +466,15 @@ HOST_RESERVED_MIB = 384
 
 def _task_fits_instance(s: StageSettings) -> bool:
     """The listener task's hard memory limit fits the EC2 instance with room for the host (burstable types only)."""
-    family, _, size = s.listener_instance_type.partition(".")
-    if s.listener_compute != "ec2" or not family.startswith("t") or size not in _BURSTABLE_MIB:
+    return s.listener_compute != "ec2" or _fits_instance(s.listener_instance_type, s.listener_memory_mib)
+
+
+def _fits_instance(instance_type: str, memory_mib: int) -> bool:
+    """A task of `memory_mib` fits an instance of `instance_type` with room for the host (burstable types only)."""
+    family, _, size = instance_type.partition(".")
+    if not family.startswith("t") or size not in _BURSTABLE_MIB:
         return True
-    return s.listener_memory_mib <= _BURSTABLE_MIB[size] - HOST_RESERVED_MIB
+    return memory_mib <= _BURSTABLE_MIB[size] - HOST_RESERVED_MIB
 
 
 def _check(s: StageSettings) -> None:
@@ -378,7 +519,7 @@ def _check(s: StageSettings) -> None:
             "platform_host needs listener_compute=ec2 (the platform runs on the county's one instance)",
         ),
         (
-            not s.platform_host or s.listener_counties == (s.api_county_id,),
+            not s.platform_host or bool(s.host_groups) or s.listener_counties == (s.api_county_id,),
             "platform_host runs one county's rules: listener_counties must be exactly [api_county_id]",
         ),
         (1 <= s.host_data_volume_gib <= 1024, "host_data_volume_gib must be 1-1024"),
@@ -501,7 +642,7 @@ def _check(s: StageSettings) -> None:
             'notify_wechat_templates must be a JSON object of template name → id, e.g. {"alarm_raised": "Ab12…"}',
         ),
     ]
-    broken = [msg for ok, msg in rules if not ok]
+    broken = [msg for ok, msg in rules if not ok] + _host_group_problems(s)
     if broken:
         raise SettingsError(f"stage {s.name!r}: " + "; ".join(broken))
     for cidr in s.allowed_cidrs:
@@ -553,4 +694,4 @@ def load_stages(context: Mapping[str, Any]) -> list[StageSettings]:
     return result
 
 
-__all__ = ["ExistingVpc", "SettingsError", "StageSettings", "load_stage", "load_stages"]
+__all__ = ["ExistingVpc", "HostGroup", "SettingsError", "StageSettings", "load_stage", "load_stages"]

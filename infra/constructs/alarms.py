@@ -23,6 +23,7 @@ from aws_cdk import aws_sqs as sqs
 from constructs import Construct
 
 ONE_MINUTE = Duration.minutes(1)
+UNACKNOWLEDGED_WHY = "the listener could not make frames durable"
 FIVE_MINUTES = Duration.minutes(5)
 
 
@@ -53,7 +54,7 @@ class Alarms(Construct):
         tables: Mapping[str, dynamodb.ITableV2],
         dead_letters: Mapping[str, sqs.IQueue],  # alarm name -> a dead-letter queue that must stay empty
         listener: Sequence[ListenerSignal],
-        unacknowledged_frames: cw.IMetric,
+        unacknowledged_frames: cw.IMetric | None,  # None: no listener in this stack (each host group's has its own)
         alarm_email: str,
         dashboard: bool = True,
         per_function: bool = True,
@@ -162,25 +163,16 @@ class Alarms(Construct):
                 periods=1,
                 why=why_dead.get(name, f"messages are waiting in {name}"),
             )
-        self._alarm(
-            "UnacknowledgedFrames",
-            unacknowledged_frames,
-            threshold=1,
-            periods=1,
-            why="the listener could not make frames durable",
-        )
-        below = cw.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD
-        for signal in (*listener, *signals):
-            # a count that must stay up: missing data (nothing reported) is as bad as zero
+        if unacknowledged_frames is not None:
             self._alarm(
-                signal.name,
-                signal.metric,
-                threshold=signal.threshold,
-                periods=signal.periods,
-                why=signal.why,
-                comparison=below if signal.below else cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-                missing=cw.TreatMissingData.BREACHING if signal.below else cw.TreatMissingData.NOT_BREACHING,
+                "UnacknowledgedFrames",
+                unacknowledged_frames,
+                threshold=1,
+                periods=1,
+                why=UNACKNOWLEDGED_WHY,
             )
+        for signal in (*listener, *signals):
+            self.alarms[signal.name] = signal_alarm(self, signal, self.topic)
 
         self.dashboard: cw.Dashboard | None = None
         if dashboard:
@@ -202,7 +194,7 @@ class Alarms(Construct):
         table_throttles: list[cw.IMetric],
         dead_letters: Mapping[str, sqs.IQueue],
         listener: Sequence[ListenerSignal],
-        unacknowledged_frames: cw.IMetric,
+        unacknowledged_frames: cw.IMetric | None,
     ) -> cw.Dashboard:
         board = cw.Dashboard(self, "Dashboard", dashboard_name=dashboard_name)
         board.add_widgets(
@@ -212,7 +204,9 @@ class Alarms(Construct):
                 right=[signal.metric for signal in listener[1:]],
                 width=12,
             ),
-            cw.GraphWidget(title="Unacknowledged frames", left=[unacknowledged_frames], width=12),
+            cw.GraphWidget(
+                title="Unacknowledged frames", left=[unacknowledged_frames] if unacknowledged_frames else [], width=12
+            ),
         )
         board.add_widgets(
             cw.GraphWidget(title="Decode iterator age (ms)", left=[iterator_age] if iterator_age else [], width=12),
@@ -251,16 +245,47 @@ class Alarms(Construct):
         comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING,
     ) -> None:
-        alarm = cw.Alarm(
-            self,
-            name,
-            metric=metric,
-            threshold=threshold,
-            evaluation_periods=periods,
-            comparison_operator=comparison,
-            treat_missing_data=missing,
-            alarm_description=why,
-        )
-        alarm.add_alarm_action(actions.SnsAction(self.topic))
-        alarm.add_ok_action(actions.SnsAction(self.topic))
-        self.alarms[name] = alarm
+        self.alarms[name] = topic_alarm(self, name, metric, self.topic, threshold, periods, why, comparison, missing)
+
+
+def topic_alarm(
+    scope: Construct,
+    name: str,
+    metric: cw.IMetric,
+    topic: sns.ITopic,
+    threshold: float,
+    periods: int,
+    why: str,
+    comparison: cw.ComparisonOperator = cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    missing: cw.TreatMissingData = cw.TreatMissingData.NOT_BREACHING,
+) -> cw.Alarm:
+    """An alarm that notifies `topic` when it fires and when it returns to OK."""
+    alarm = cw.Alarm(
+        scope,
+        name,
+        metric=metric,
+        threshold=threshold,
+        evaluation_periods=periods,
+        comparison_operator=comparison,
+        treat_missing_data=missing,
+        alarm_description=why,
+    )
+    alarm.add_alarm_action(actions.SnsAction(topic))
+    alarm.add_ok_action(actions.SnsAction(topic))
+    return alarm
+
+
+def signal_alarm(scope: Construct, signal: ListenerSignal, topic: sns.ITopic) -> cw.Alarm:
+    """A listener signal's alarm; a count that must stay up alarms on missing data (nothing reported) as on zero."""
+    below = cw.ComparisonOperator.LESS_THAN_OR_EQUAL_TO_THRESHOLD
+    return topic_alarm(
+        scope,
+        signal.name,
+        signal.metric,
+        topic,
+        signal.threshold,
+        signal.periods,
+        signal.why,
+        comparison=below if signal.below else cw.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        missing=cw.TreatMissingData.BREACHING if signal.below else cw.TreatMissingData.NOT_BREACHING,
+    )

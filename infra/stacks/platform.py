@@ -9,13 +9,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from aws_cdk import CfnOutput, Duration, Environment, RemovalPolicy, SecretValue, Stack, Tags
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
@@ -32,7 +35,7 @@ from infra.constructs.web import Web
 from infra.data_grants import CHAIN_ARCHIVE, SCHEDULE_RULES, KeyGrant
 from infra.nag import suppress_reviewed_findings
 from infra.secret_parameters import parameter_names
-from infra.settings import LISTENER_NOFILE, StageSettings
+from infra.settings import LISTENER_NOFILE, HostGroup, StageSettings
 
 # docs/contracts.md §3: module path of each handler (entry function `handler`).
 DECODE_HANDLER = "functions.on_frame_batch.handler"
@@ -211,6 +214,193 @@ def lambda_environment(settings: StageSettings) -> dict[str, str]:
     }
 
 
+def ingest_options(settings: StageSettings) -> dict[str, Any]:
+    """The Ingest construct's settings that a stage's listener and every host group of it share."""
+    return {
+        "port": settings.ingest_port,
+        "health_port": settings.health_port,
+        "deletion_protection": settings.deletion_protection,
+        "allowed_cidrs": settings.allowed_cidrs,
+        "architecture": settings.architecture,
+        "base_image": settings.container_base_image,
+        "pip_index_url": settings.pip_index_url,
+        "cpu_target_percent": settings.cpu_target_percent,
+        "connections_per_task": settings.connections_per_task,
+        "deregistration_delay": Duration.seconds(settings.deregistration_delay),
+        "stop_timeout": Duration.seconds(settings.stop_timeout),
+        "log_retention": RETENTION[settings.log_retention_days],
+        "open_files": LISTENER_NOFILE,
+        "container_insights": settings.container_insights,
+    }
+
+
+def listener_environment(settings: StageSettings, *, region: str, stream_name: str | None) -> dict[str, str]:
+    """iot_ingest/config.py settings as IOT_INGEST_<FIELD> variables."""
+    return {
+        "IOT_INGEST_HOST": "0.0.0.0",
+        "IOT_INGEST_PORT": str(settings.ingest_port),
+        "IOT_INGEST_HEALTH_HOST": "0.0.0.0",
+        "IOT_INGEST_HEALTH_PORT": str(settings.health_port),
+        "IOT_INGEST_SINK": f"kinesis:{stream_name}" if stream_name is not None else "",
+        "IOT_INGEST_STREAM_GROUPS": str(settings.stream_groups),  # partition keys g0…g<N-1>, even over the shards
+        "IOT_INGEST_DRAIN_TIMEOUT": str(settings.drain_timeout),
+        "IOT_INGEST_MAX_CONNECTIONS": str(settings.listener_max_connections),
+        "IOT_INGEST_BATCH_LINGER": str(settings.listener_batch_linger_ms / 1000),
+        "IOT_INGEST_LOG_LEVEL": settings.log_level,
+        # AWS mode: terminals authenticate against the registry in DynamoDB (a copy of the county, reloaded)
+        "IOT_INGEST_STORE_BACKEND": "dynamodb",
+        "IOT_INGEST_DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
+        "IOT_INGEST_DYNAMODB_REGION": region,
+        "IOT_INGEST_COUNTIES": ",".join(settings.listener_counties),
+    }
+
+
+def host_environment(
+    settings: StageSettings, *, region: str, archive_bucket: str, group: HostGroup | None = None
+) -> dict[str, str]:
+    """The platform container's settings: local/'s LOCAL_<FIELD>, the listener's IOT_INGEST_<FIELD> (the one inside
+    the runner), and what functions/_wiring.py reads for the decode and rules handlers the runner runs. `group`: a
+    host of a province (host_groups) serving its counties (LOCAL_COUNTIES) as host LOCAL_HOST_ID; None: the county
+    host, serving api_county_id."""
+    wiring = {k: v for k, v in lambda_environment(settings).items() if not k.startswith("NOTIFY_")}
+    listener = {
+        k: v
+        for k, v in listener_environment(settings, region=region, stream_name=None).items()
+        if k not in ("IOT_INGEST_SINK", "IOT_INGEST_STREAM_GROUPS") and "_HOST" not in k and "_PORT" not in k
+    }
+    # The listener's per-source abuse limits as behind the NLB (iot_ingest's defaults): the embedded runner
+    # relaxes them for one machine's simulators unless they are set, and this host faces the Internet.
+    listener |= {"IOT_INGEST_CONN_RATE": str(HOST_CONN_RATE), "IOT_INGEST_CONN_BURST": str(HOST_CONN_BURST)}
+    county = settings.api_county_id if group is None else group.counties[0]
+    # A group's listener loads its counties' terminals; the runner evaluates each of them (LOCAL_COUNTIES), and
+    # LOCAL_COUNTY_ID, COUNTY_ID name the first (the one-county settings a runner without the list would read).
+    serving = (
+        {}
+        if group is None
+        else {
+            "LOCAL_COUNTIES": ",".join(group.counties),
+            "LOCAL_HOST_ID": group.name,
+            "IOT_INGEST_COUNTIES": ",".join(group.counties),
+        }
+    )
+    return {
+        "LOCAL_DATA_DIR": HOST_DATA_DIR,
+        "LOCAL_HOST": "0.0.0.0",
+        "LOCAL_PORT": str(settings.ingest_port),
+        "LOCAL_HEALTH_PORT": str(settings.health_port),
+        "LOCAL_STORE": "dynamodb",
+        "LOCAL_DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
+        "LOCAL_DYNAMODB_REGION": region,
+        "LOCAL_ARCHIVE_BUCKET": archive_bucket,
+        "LOCAL_ARCHIVE_EVERY_S": str(settings.host_archive_every_s),
+        # Minute readings kept on the data volume and written as per-point buckets (docs/deploy.md)
+        "LOCAL_READING_BUCKET_MINUTES": str(settings.host_reading_bucket_minutes),
+        "LOCAL_QUEUE_RESERVE_MB": str(HOST_QUEUE_RESERVE_MB),
+        "LOCAL_HANG_AFTER_S": str(HOST_HANG_AFTER_S),
+        # The bucket's ChainArchive function chains each new raw/ object (its role reads the manifests; the
+        # task's only puts): the runner must not chain them too, it would need those reads (docs/deploy.md)
+        "LOCAL_ARCHIVE_CHAIN": "false",
+        "LOCAL_API": "false",  # the API stays a Lambda (Chalice)
+        "LOCAL_NOTIFY": "false",  # notify stays Lambdas (the state table's stream, the sender)
+        "LOCAL_SCHEDULED_JOBS": "false",  # escalate, maintenance, campaign stay scheduled Lambdas
+        "LOCAL_EVALUATE_EVERY_S": str(settings.rules_every_minutes * 60),
+        "LOCAL_COUNTY_ID": county,
+        "LOCAL_DECODE_WORKERS": str(1 if group is None else group.decode_workers),
+        "LOCAL_LOG_LEVEL": settings.log_level,
+        **listener,
+        **wiring,
+        **serving,
+        "COUNTY_ID": county,  # the one-runner evaluate handler's county (local mode)
+        # Lambda sets the region itself (the wiring's DynamoDB region); ECS on EC2 does not, nor does boto3 guess it
+        "AWS_REGION": region,
+        "AWS_DEFAULT_REGION": region,
+        # The runner holds each rule tick until its own queue has decoded the frames received before it
+        # (local/scheduler.py): no decode progress notes in DynamoDB (their writes and reads cost).
+        "RULES_WAIT_FOR_DECODE": "false",
+    }
+
+
+def grant_host(role: iam.IRole, tables: Mapping[str, dynamodb.ITableV2], bucket: s3.IBucket, key: kms.IKey) -> None:
+    """A host's task role: the union of what decode, the rules and the archive writer may do as Lambdas (HOST_RUNS),
+    table by table (read-write where any of them writes), and the archive writer's puts."""
+    stack = Stack.of(role)
+    writes = {t for name in HOST_RUNS for t in FUNCTION_DATA_ACCESS[name]["read_write"]}
+    reads = {t for name in HOST_RUNS for t in FUNCTION_DATA_ACCESS[name]["read"]} - writes
+    for table in sorted(reads):
+        tables[table].grant_read_data(role)
+    for table in sorted(writes):
+        tables[table].grant_read_write_data(role)
+    # ScheduleRules' key grants (SCHEDULE_RULES) are on the state table, which the role reads and writes whole.
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid="ArchiveObjects",
+            actions=["s3:PutObject"],
+            resources=[bucket.arn_for_objects(f"{p}*") for p in ARCHIVE_WRITER_PREFIXES],
+        )
+    )
+    role.add_to_principal_policy(
+        iam.PolicyStatement(
+            sid="ArchiveKey",
+            actions=["kms:GenerateDataKey"],  # a single PutObject under SSE-KMS (no multipart: no Decrypt)
+            resources=[key.key_arn],
+            conditions={"StringEquals": {"kms:ViaService": f"s3.{stack.region}.{stack.url_suffix}"}},
+        )
+    )
+
+
+def host_signals(ingest: Ingest, who: str = "the county host") -> list[ListenerSignal]:
+    """A host: no NLB and no stream, so the instance in service (Auto Scaling group metric), the
+    platform task running (AWS/ECS publishes the service's CPU each minute while a task runs; nothing when none
+    does, so missing data breaches), the runner's decode backlog alarm (its log line, repeated while it lasts,
+    counted), its workers' failures (their log lines, as Lambda errors would be on AWS) and decode's dead letters
+    (its line repeated while queue.db's dead_frames is not empty, as the decode dead-letter queue's alarm)."""
+    minute = Duration.minutes(1)
+    assert ingest.host is not None and ingest.decode_backlog is not None and ingest.host_failures is not None
+    assert ingest.host_dead_frames is not None
+    running = cw.Metric(
+        namespace="AWS/ECS",
+        metric_name="CPUUtilization",
+        dimensions_map={
+            "ClusterName": ingest.cluster.cluster_name,
+            "ServiceName": ingest.service.service_name,
+        },
+        statistic="SampleCount",
+        period=minute,
+    )
+    return [
+        ListenerSignal("ListenerOutOfService", ingest.host.in_service, 0, 3,
+                       f"{who}'s instance is not in service", below=True),
+        ListenerSignal("PlatformNotRunning", running, 0, 5,
+                       f"the platform task has not run on {who} for 5 minutes", below=True),
+        ListenerSignal("DecodeBacklog", ingest.decode_backlog, 1, 1,
+                       f"{who}'s oldest undecoded frame waited past its backlog limit"),
+        ListenerSignal("HostWorkerFailures", ingest.host_failures, 1, 1,
+                       f"{who} killed or restarted a worker, or an archive cut, bucket flush or rule "
+                       "tick failed"),
+        ListenerSignal("HostDeadFrames", ingest.host_dead_frames, 1, 1,
+                       f"decode set frame records aside on {who} (queue.db dead_frames): requeue or "
+                       "discard them"),
+    ]  # fmt: skip
+
+
+def ingest_outputs(stack: Stack, ingest: Ingest, port: int, what: str = "the county host's") -> None:
+    """The terminals' endpoint (address, port), the listener's group and, on a host, its data volume."""
+    for i, eip in enumerate(ingest.elastic_ips, start=1):
+        CfnOutput(stack, f"TerminalIp{i}", value=eip.attr_public_ip, description="configure terminals with this IP")
+    for i, allocation in enumerate(ingest.allocation_ids, start=1):
+        CfnOutput(stack, f"TerminalIpAllocation{i}", value=allocation, description="Elastic IP allocation id")
+    CfnOutput(stack, "TerminalPort", value=str(port))
+    if ingest.load_balancer is not None:
+        CfnOutput(stack, "LoadBalancerDns", value=ingest.load_balancer.load_balancer_dns_name)
+    if ingest.host is not None:
+        group = ingest.host.group.auto_scaling_group_name
+        CfnOutput(stack, "ListenerGroup", value=group, description="the listener instance's Auto Scaling group")
+    volume = ingest.host.volume if ingest.host is not None else None
+    if volume is not None:
+        CfnOutput(stack, "HostDataVolume", value=volume.volume.volume_id,
+                  description=f"{what} frame queue volume (kept on delete; daily snapshots)")  # fmt: skip
+
+
 class PlatformStack(Stack):
     """Everything one stage needs: storage, stream, functions, listener, the HTTP API, alarms."""
 
@@ -305,47 +495,41 @@ class PlatformStack(Stack):
             max_record_age=Duration.hours(settings.decode_max_record_age_hours),
             log_retention=retention,
         )
-        self.ingest = Ingest(
-            self,
-            "Ingest",
-            vpc=self.vpc,
-            image_directory=str(source.root),
-            image_file=source.host_dockerfile if settings.platform_host else source.dockerfile,
-            port=settings.ingest_port,
-            health_port=settings.health_port,
-            allocation_ids=settings.elastic_ip_allocation_ids,
-            deletion_protection=settings.deletion_protection,
-            allowed_cidrs=settings.allowed_cidrs,
-            environment=(self._host_environment if settings.platform_host else self._listener_environment)(settings),
-            cpu=settings.listener_cpu,
-            memory_mib=settings.listener_memory_mib,
-            min_tasks=settings.listener_min_tasks,
-            max_tasks=settings.listener_max_tasks,
-            spot=settings.listener_spot,
-            on_demand_base=settings.listener_on_demand_base,
-            architecture=settings.architecture,
-            base_image=settings.container_base_image,
-            pip_index_url=settings.pip_index_url,
-            cpu_target_percent=settings.cpu_target_percent,
-            connections_per_task=settings.connections_per_task,
-            deregistration_delay=Duration.seconds(settings.deregistration_delay),
-            stop_timeout=Duration.seconds(settings.stop_timeout),
-            log_retention=retention,
-            metrics_namespace=settings.metrics_namespace,
-            open_files=LISTENER_NOFILE,
-            container_insights=settings.container_insights,
-            compute=settings.listener_compute,
-            instance_type=settings.listener_instance_type,
-            platform_host=PlatformHost(
-                volume_gib=settings.host_data_volume_gib,
-                snapshots_kept=settings.host_snapshots_kept,
-                zone_index=settings.host_zone,
-                restore_snapshot_id=settings.host_data_snapshot_id,
-                removal_policy=RemovalPolicy.RETAIN,  # the frame queue: never deleted with the stack
+        self.settings, self.source = settings, source
+        # A province as a tier of hosts (host_groups): each group's instance is in a stack of its own
+        # (infra/stacks/host_group.py); this stack keeps what they share.
+        self.ingest: Ingest | None = None
+        if not settings.host_groups:
+            self.ingest = Ingest(
+                self,
+                "Ingest",
+                vpc=self.vpc,
+                image_directory=str(source.root),
+                image_file=source.host_dockerfile if settings.platform_host else source.dockerfile,
+                allocation_ids=settings.elastic_ip_allocation_ids,
+                environment=(self._host_environment if settings.platform_host else self._listener_environment)(
+                    settings
+                ),
+                cpu=settings.listener_cpu,
+                memory_mib=settings.listener_memory_mib,
+                min_tasks=settings.listener_min_tasks,
+                max_tasks=settings.listener_max_tasks,
+                spot=settings.listener_spot,
+                on_demand_base=settings.listener_on_demand_base,
+                metrics_namespace=settings.metrics_namespace,
+                compute=settings.listener_compute,
+                instance_type=settings.listener_instance_type,
+                platform_host=PlatformHost(
+                    volume_gib=settings.host_data_volume_gib,
+                    snapshots_kept=settings.host_snapshots_kept,
+                    zone_index=settings.host_zone,
+                    restore_snapshot_id=settings.host_data_snapshot_id,
+                    removal_policy=RemovalPolicy.RETAIN,  # the frame queue: never deleted with the stack
+                )
+                if settings.platform_host
+                else None,
+                **ingest_options(settings),
             )
-            if settings.platform_host
-            else None,
-        )
         self.api = Api(
             self,
             "Api",
@@ -442,7 +626,7 @@ class PlatformStack(Stack):
                 if queue is not None
             },
             listener=self._listener_signals(),
-            unacknowledged_frames=self.ingest.unacknowledged_frames,
+            unacknowledged_frames=self.ingest.unacknowledged_frames if self.ingest is not None else None,
             alarm_email=settings.alarm_email,
             dashboard=settings.dashboard,
             per_function=settings.function_alarms == "each",
@@ -518,8 +702,10 @@ class PlatformStack(Stack):
         reaching the stream (free metrics: Auto Scaling group metrics, Kinesis stream-level metrics)."""
         minute = Duration.minutes(1)
         ingest = self.ingest
+        if ingest is None:  # host groups: each group's stack alarms on its own host
+            return []
         if ingest.host is not None and ingest.platform_host is not None:
-            return self._host_signals()
+            return host_signals(ingest)
         if ingest.host is not None:
             assert self.stream.stream is not None
             frames = self.stream.stream.metric_incoming_records(period=minute, statistic="Sum")
@@ -536,108 +722,14 @@ class PlatformStack(Stack):
                            2, "a listener task fails its health check"),
         ]  # fmt: skip
 
-    def _host_signals(self) -> list[ListenerSignal]:
-        """The county host: no NLB and no stream, so the instance in service (Auto Scaling group metric), the
-        platform task running (AWS/ECS publishes the service's CPU each minute while a task runs; nothing when none
-        does, so missing data breaches), the runner's decode backlog alarm (its log line, repeated while it lasts,
-        counted), its workers' failures (their log lines, as Lambda errors would be on AWS) and decode's dead letters
-        (its line repeated while queue.db's dead_frames is not empty, as the decode dead-letter queue's alarm)."""
-        minute = Duration.minutes(1)
-        ingest = self.ingest
-        assert ingest.host is not None and ingest.decode_backlog is not None and ingest.host_failures is not None
-        assert ingest.host_dead_frames is not None
-        running = cw.Metric(
-            namespace="AWS/ECS",
-            metric_name="CPUUtilization",
-            dimensions_map={
-                "ClusterName": ingest.cluster.cluster_name,
-                "ServiceName": ingest.service.service_name,
-            },
-            statistic="SampleCount",
-            period=minute,
-        )
-        return [
-            ListenerSignal("ListenerOutOfService", ingest.host.in_service, 0, 3,
-                           "the county host's instance is not in service", below=True),
-            ListenerSignal("PlatformNotRunning", running, 0, 5,
-                           "the platform task has not run on the county host for 5 minutes", below=True),
-            ListenerSignal("DecodeBacklog", ingest.decode_backlog, 1, 1,
-                           "the county host's oldest undecoded frame waited past its backlog limit"),
-            ListenerSignal("HostWorkerFailures", ingest.host_failures, 1, 1,
-                           "the county host killed or restarted a worker, or an archive cut, bucket flush or rule "
-                           "tick failed"),
-            ListenerSignal("HostDeadFrames", ingest.host_dead_frames, 1, 1,
-                           "decode set frame records aside on the county host (queue.db dead_frames): requeue or "
-                           "discard them"),
-        ]  # fmt: skip
-
     def _host_environment(self, settings: StageSettings) -> dict[str, str]:
-        """The platform container's settings: local/'s LOCAL_<FIELD>, the listener's IOT_INGEST_<FIELD> (the one
-        inside the runner), and what functions/_wiring.py reads for the decode and rules handlers the runner runs."""
-        wiring = {k: v for k, v in lambda_environment(settings).items() if not k.startswith("NOTIFY_")}
-        listener = {
-            k: v
-            for k, v in self._listener_environment(settings).items()
-            if k not in ("IOT_INGEST_SINK", "IOT_INGEST_STREAM_GROUPS") and "_HOST" not in k and "_PORT" not in k
-        }
-        # The listener's per-source abuse limits as behind the NLB (iot_ingest's defaults): the embedded runner
-        # relaxes them for one machine's simulators unless they are set, and this host faces the Internet.
-        listener |= {"IOT_INGEST_CONN_RATE": str(HOST_CONN_RATE), "IOT_INGEST_CONN_BURST": str(HOST_CONN_BURST)}
-        return {
-            "LOCAL_DATA_DIR": HOST_DATA_DIR,
-            "LOCAL_HOST": "0.0.0.0",
-            "LOCAL_PORT": str(settings.ingest_port),
-            "LOCAL_HEALTH_PORT": str(settings.health_port),
-            "LOCAL_STORE": "dynamodb",
-            "LOCAL_DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
-            "LOCAL_DYNAMODB_REGION": self.region,
-            "LOCAL_ARCHIVE_BUCKET": self.stream.archive_bucket.bucket_name,
-            "LOCAL_ARCHIVE_EVERY_S": str(settings.host_archive_every_s),
-            # Minute readings kept on the data volume and written as per-point buckets (docs/deploy.md)
-            "LOCAL_READING_BUCKET_MINUTES": str(settings.host_reading_bucket_minutes),
-            "LOCAL_QUEUE_RESERVE_MB": str(HOST_QUEUE_RESERVE_MB),
-            "LOCAL_HANG_AFTER_S": str(HOST_HANG_AFTER_S),
-            # The bucket's ChainArchive function chains each new raw/ object (its role reads the manifests; the
-            # task's only puts): the runner must not chain them too, it would need those reads (docs/deploy.md)
-            "LOCAL_ARCHIVE_CHAIN": "false",
-            "LOCAL_API": "false",  # the API stays a Lambda (Chalice)
-            "LOCAL_NOTIFY": "false",  # notify stays Lambdas (the state table's stream, the sender)
-            "LOCAL_SCHEDULED_JOBS": "false",  # escalate, maintenance, campaign stay scheduled Lambdas
-            "LOCAL_EVALUATE_EVERY_S": str(settings.rules_every_minutes * 60),
-            "LOCAL_COUNTY_ID": settings.api_county_id,
-            "LOCAL_DECODE_WORKERS": "1",
-            "LOCAL_LOG_LEVEL": settings.log_level,
-            **listener,
-            **wiring,
-            "COUNTY_ID": settings.api_county_id,  # the one-runner evaluate handler's county (local mode)
-            # Lambda sets the region itself (the wiring's DynamoDB region); ECS on EC2 does not, nor does boto3 guess it
-            "AWS_REGION": self.region,
-            "AWS_DEFAULT_REGION": self.region,
-            # The runner holds each rule tick until its own queue has decoded the frames received before it
-            # (local/scheduler.py): no decode progress notes in DynamoDB (their writes and reads cost).
-            "RULES_WAIT_FOR_DECODE": "false",
-        }
+        """The county host's platform container settings (host_environment)."""
+        return host_environment(settings, region=self.region, archive_bucket=self.stream.archive_bucket.bucket_name)
 
     def _listener_environment(self, settings: StageSettings) -> dict[str, str]:
-        """iot_ingest/config.py settings as IOT_INGEST_<FIELD> variables."""
+        """iot_ingest/config.py settings as IOT_INGEST_<FIELD> variables (listener_environment)."""
         stream = self.stream.stream
-        return {
-            "IOT_INGEST_HOST": "0.0.0.0",
-            "IOT_INGEST_PORT": str(settings.ingest_port),
-            "IOT_INGEST_HEALTH_HOST": "0.0.0.0",
-            "IOT_INGEST_HEALTH_PORT": str(settings.health_port),
-            "IOT_INGEST_SINK": f"kinesis:{stream.stream_name}" if stream is not None else "",
-            "IOT_INGEST_STREAM_GROUPS": str(settings.stream_groups),  # partition keys g0…g<N-1>, even over the shards
-            "IOT_INGEST_DRAIN_TIMEOUT": str(settings.drain_timeout),
-            "IOT_INGEST_MAX_CONNECTIONS": str(settings.listener_max_connections),
-            "IOT_INGEST_BATCH_LINGER": str(settings.listener_batch_linger_ms / 1000),
-            "IOT_INGEST_LOG_LEVEL": settings.log_level,
-            # AWS mode: terminals authenticate against the registry in DynamoDB (a copy of the county, reloaded)
-            "IOT_INGEST_STORE_BACKEND": "dynamodb",
-            "IOT_INGEST_DYNAMODB_TABLE_PREFIX": settings.tables_prefix,
-            "IOT_INGEST_DYNAMODB_REGION": Stack.of(self).region,
-            "IOT_INGEST_COUNTIES": ",".join(settings.listener_counties),
-        }
+        return listener_environment(settings, region=self.region, stream_name=stream.stream_name if stream else None)
 
     def _grant(self) -> None:
         tables = self.storage.tables
@@ -653,8 +745,10 @@ class PlatformStack(Stack):
             tables[table].grant_read_data(self.api.role)
         for table in API_DATA_ACCESS["read_write"]:
             tables[table].grant_read_write_data(self.api.role)
-        if self.stream.stream is None:
-            self._grant_host(tables)
+        if self.ingest is None:
+            pass  # host groups: each group's stack grants its own task role (grant_host)
+        elif self.stream.stream is None:
+            grant_host(self.ingest.task_definition.task_role, tables, self.stream.archive_bucket, self.stream.key)
         else:
             # The listener only appends frame records; it never reads the stream.
             self.stream.stream.grant_write(self.ingest.task_definition.task_role)
@@ -669,34 +763,6 @@ class PlatformStack(Stack):
         # decode itself sets poison records aside there (DECODE_DEAD_LETTER_QUEUE_URL).
         if self.functions.dead_letters is not None and self.functions.decode is not None:
             self.functions.dead_letters.grant_send_messages(self.functions.decode)
-
-    def _grant_host(self, tables: Mapping[str, dynamodb.ITableV2]) -> None:
-        """The county host's task role: the union of what decode, the rules and the archive writer may do as
-        Lambdas (HOST_RUNS), table by table (read-write where any of them writes), and the archive writer's puts."""
-        role = self.ingest.task_definition.task_role
-        writes = {t for name in HOST_RUNS for t in FUNCTION_DATA_ACCESS[name]["read_write"]}
-        reads = {t for name in HOST_RUNS for t in FUNCTION_DATA_ACCESS[name]["read"]} - writes
-        for table in sorted(reads):
-            tables[table].grant_read_data(role)
-        for table in sorted(writes):
-            tables[table].grant_read_write_data(role)
-        # ScheduleRules' key grants (SCHEDULE_RULES) are on the state table, which the role reads and writes whole.
-        bucket, key = self.stream.archive_bucket, self.stream.key
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ArchiveObjects",
-                actions=["s3:PutObject"],
-                resources=[bucket.arn_for_objects(f"{p}*") for p in ARCHIVE_WRITER_PREFIXES],
-            )
-        )
-        role.add_to_principal_policy(
-            iam.PolicyStatement(
-                sid="ArchiveKey",
-                actions=["kms:GenerateDataKey"],  # a single PutObject under SSE-KMS (no multipart: no Decrypt)
-                resources=[key.key_arn],
-                conditions={"StringEquals": {"kms:ViaService": f"s3.{self.region}.{self.url_suffix}"}},
-            )
-        )
 
     def _drive_sender(self) -> None:
         """Each enqueuer may invoke NotifySend (the function's ARN only: no versions, no other function) and is told
@@ -754,25 +820,19 @@ class PlatformStack(Stack):
         return bool(spec.indexes or spec.local_indexes)
 
     def _outputs(self, settings: StageSettings) -> None:
-        for i, eip in enumerate(self.ingest.elastic_ips, start=1):
-            CfnOutput(self, f"TerminalIp{i}", value=eip.attr_public_ip, description="configure terminals with this IP")
-        for i, allocation in enumerate(self.ingest.allocation_ids, start=1):
-            CfnOutput(self, f"TerminalIpAllocation{i}", value=allocation, description="Elastic IP allocation id")
-        CfnOutput(self, "TerminalPort", value=str(settings.ingest_port))
-        if self.ingest.load_balancer is not None:
-            CfnOutput(self, "LoadBalancerDns", value=self.ingest.load_balancer.load_balancer_dns_name)
-        if self.ingest.host is not None:
-            group = self.ingest.host.group.auto_scaling_group_name
-            CfnOutput(self, "ListenerGroup", value=group, description="the listener instance's Auto Scaling group")
+        if self.ingest is not None:
+            ingest_outputs(self, self.ingest, settings.ingest_port)
         if self.stream.stream is not None:
             CfnOutput(self, "FrameStream", value=self.stream.stream.stream_name)
-        CfnOutput(self, "ArchiveBucket", value=self.stream.archive_bucket.bucket_name)
+        bucket = self.stream.archive_bucket
+        if settings.host_groups:  # named exports: each host group's stack imports them (host_group.py)
+            name, arn = f"{self.stack_name}-ArchiveBucket", f"{self.stack_name}-ArchiveBucketArn"
+            CfnOutput(self, "ArchiveBucket", value=bucket.bucket_name, export_name=name)
+            CfnOutput(self, "ArchiveBucketArn", value=bucket.bucket_arn, export_name=arn)
+        else:
+            CfnOutput(self, "ArchiveBucket", value=bucket.bucket_name)
         if self.functions.dead_letters is not None:
             CfnOutput(self, "DeadLetterQueue", value=self.functions.dead_letters.queue_url)
-        volume = self.ingest.host.volume if self.ingest.host is not None else None
-        if volume is not None:
-            CfnOutput(self, "HostDataVolume", value=volume.volume.volume_id,
-                      description="the county host's frame queue volume (kept on delete; daily snapshots)")  # fmt: skip
         if self.archive_writer:
             CfnOutput(self, "ArchiveDeadLetterQueue", value=self.functions.archive_writer_failures.queue_url)
         if self.alarms.dashboard is not None:

@@ -1,0 +1,118 @@
+"""HostGroupStack: one host of a province stage (`host_groups`): an instance running `python -m local run` for the
+group's counties, with its Elastic IP, data volume, snapshot policy and alarms, beside the stage's shared stack.
+
+Each group is a stack of its own: CloudFormation's 500 resources per stack would hold ≈ 10 groups beside the shared
+resources, a province has 15-30, and one stack per group deploys, rolls back and replaces one host at a time
+(docs/deploy.md "A province as a tier of hosts"). It references the shared stack's VPC, tables, archive bucket and
+key, and alarm topic (CloudFormation exports); the shared stack references nothing of it.
+"""
+
+from __future__ import annotations
+
+from aws_cdk import CfnOutput, Environment, Fn, RemovalPolicy, Stack, Tags
+from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+import monitoring.storage.dynamodb.schema as schema
+from infra.constructs.alarms import UNACKNOWLEDGED_WHY, ListenerSignal, signal_alarm
+from infra.constructs.ingest import Ingest, PlatformHost
+from infra.nag import suppress_ingest_findings, table_arn
+from infra.settings import HostGroup
+from infra.stacks.platform import (
+    PlatformStack,
+    SourceLayout,
+    grant_host,
+    host_environment,
+    host_signals,
+    ingest_options,
+    ingest_outputs,
+)
+
+
+def host_group_stack_name(stage: str, group: str) -> str:
+    """`Gongkuang-<stage>-<group>`: the stack (and the DLM policy's target tag) of one host group."""
+    return f"Gongkuang-{stage}-{group}"
+
+
+def archive_exports(shared_stack_name: str) -> tuple[str, str]:
+    """The export names of the archive bucket's name and ARN (the shared stack's outputs ArchiveBucket and
+    ArchiveBucketArn with host groups): named, so that the hosts' policies read the same in every group."""
+    return f"{shared_stack_name}-ArchiveBucket", f"{shared_stack_name}-ArchiveBucketArn"
+
+
+class HostGroupStack(Stack):
+    """One host group: `ingest` (its instance, address, data volume, snapshots, platform task) and its alarms."""
+
+    def __init__(
+        self, scope: Construct, construct_id: str, *, shared: PlatformStack, group: HostGroup, source: SourceLayout
+    ) -> None:
+        settings = shared.settings
+        env = Environment(account=settings.account, region=settings.region) if settings.account else None
+        super().__init__(
+            scope, construct_id, env=env, description=f"工况用电监控平台 ({settings.name}, 主机组 {group.name})"
+        )
+        Tags.of(self).add("Project", "gongkuang-power")
+        Tags.of(self).add("Stage", settings.name)
+        Tags.of(self).add("HostGroup", group.name)
+        self.group = group
+        self.shared = shared
+        who = f"host group {group.name}"
+        # The shared tables by their names (fixed by the stage's table prefix) and the archive bucket by its named
+        # exports; the rest (the VPC, the archive key, the alarm topic) as CDK's own cross-stack references.
+        self.add_stack_dependency(shared, "the shared tables, bucket, VPC and alarm topic")
+        tables = {
+            name: dynamodb.TableV2.from_table_attributes(
+                self,
+                f"Table{name.capitalize()}",
+                table_name=schema.TABLE_NAME_FORMAT.format(prefix=settings.tables_prefix, table=name),
+                grant_index_permissions=PlatformStack.table_has_indexes(name),
+            )
+            for name in sorted(PlatformStack.host_data_access())
+        }
+        bucket_name, bucket_arn = archive_exports(shared.stack_name)
+        archive = s3.Bucket.from_bucket_attributes(
+            self, "Archive", bucket_name=Fn.import_value(bucket_name), bucket_arn=Fn.import_value(bucket_arn)
+        )
+        self.ingest = Ingest(
+            self,
+            "Ingest",
+            vpc=shared.vpc,
+            image_directory=str(source.root),
+            image_file=source.host_dockerfile,
+            allocation_ids=(group.elastic_ip_allocation_id,) if group.elastic_ip_allocation_id else (),
+            environment=host_environment(settings, region=self.region, archive_bucket=archive.bucket_name, group=group),
+            cpu=group.task_cpu,
+            memory_mib=group.task_memory_mib,
+            min_tasks=1,
+            max_tasks=1,
+            spot=False,
+            on_demand_base=1,
+            # The runner's log-line metrics per group (metric filters take no dimension from a term pattern): each
+            # group's alarms count its own host's lines.
+            metrics_namespace=f"{settings.metrics_namespace}/{group.name}",
+            compute="ec2",
+            instance_type=group.instance_type,
+            platform_host=PlatformHost(
+                volume_gib=group.data_volume_gib,
+                snapshots_kept=settings.host_snapshots_kept,
+                zone_index=group.zone,
+                restore_snapshot_id=group.snapshot_id,
+                removal_policy=RemovalPolicy.RETAIN,  # the frame queue: never deleted with the stack
+            ),
+            **ingest_options(settings),
+        )
+        grant_host(self.ingest.task_definition.task_role, tables, archive, shared.stream.key)
+        # The county host's alarms, per group, to the stage's one alarm topic; the shared ones (tables, functions)
+        # stay in the shared stack once.
+        signals = [
+            ListenerSignal(
+                "UnacknowledgedFrames", self.ingest.unacknowledged_frames, 1, 1, f"{who}: {UNACKNOWLEDGED_WHY}"
+            ),
+            *host_signals(self.ingest, who),
+        ]
+        self.alarms = {s.name: signal_alarm(self, s, shared.alarms.topic) for s in signals}
+        ingest_outputs(self, self.ingest, settings.ingest_port, what=f"{who}'s")
+        CfnOutput(self, "Counties", value=",".join(group.counties), description="the counties this host serves")
+        arns = {name: table_arn(self, table.table_name) for name, table in tables.items()}
+        suppress_ingest_findings(self, self.ingest, shared, imported=(arns, bucket_arn))

@@ -56,8 +56,8 @@ def _dynamodb_scaling_alarm_metrics(table: dict[str, Any]) -> int:
     return DYNAMODB_SCALING_ALARMS * scaled
 
 
-def floor(synthesized: Synthesized, stage: str) -> dict[str, int]:
-    """What the stage's template costs every month whatever the traffic, counted as the bench's shape keys."""
+def alarm_metrics(synthesized: Synthesized, stage: str) -> int:
+    """The metrics a stack's alarms evaluate, those AWS creates for its target-tracking policies included."""
     alarms = sum(_alarm_metrics(a) for a in synthesized.properties(stage, "AWS::CloudWatch::Alarm"))
     alarms += sum(
         _scaling_alarm_metrics(p)
@@ -65,7 +65,12 @@ def floor(synthesized: Synthesized, stage: str) -> dict[str, int]:
         if p.get("PolicyType") == "TargetTrackingScaling"
     )
     tables = synthesized.properties(stage, "AWS::DynamoDB::GlobalTable")
-    alarms += sum(_dynamodb_scaling_alarm_metrics(t) for t in tables)
+    return alarms + sum(_dynamodb_scaling_alarm_metrics(t) for t in tables)
+
+
+def floor(synthesized: Synthesized, stage: str) -> dict[str, int]:
+    """What the stage's template costs every month whatever the traffic, counted as the bench's shape keys."""
+    alarms = alarm_metrics(synthesized, stage)
     (cluster,) = synthesized.properties(stage, "AWS::ECS::Cluster")
     insights = {s["Name"]: s["Value"] for s in cluster.get("ClusterSettings", [])}.get("containerInsights")
     acls = synthesized.properties(stage, "AWS::WAFv2::WebACL")
@@ -204,3 +209,26 @@ def test_the_bench_prices_the_listener_task_the_stage_synthesizes(synthesized: S
         if "CustomizedMetricSpecification" in p["TargetTrackingScalingPolicyConfiguration"]
     ]
     assert targets in ([], [priced["connections_per_task"]])  # county: no connections policy (no Container Insights)
+
+
+def test_the_tier_of_hosts_prices_the_floor_its_stacks_synthesize(synthesized: Synthesized) -> None:
+    # province_hosts prices the shared stack with its first host as the county host's floor, and each further host
+    # its own alarms and log metric filters (bench/aws_cost_model.py: host_alarms, host_custom_metrics)
+    priced = load_shapes()["province_hosts"]
+    groups = sorted(s for s in synthesized.templates if s.startswith("province-hosts-"))
+    assert len(groups) >= 2
+
+    def count(stack: str, kind: str) -> int:
+        if kind == "alarms":
+            return alarm_metrics(synthesized, stack)
+        return len(synthesized.properties(stack, "AWS::Logs::MetricFilter"))
+
+    for kind, per_host in (("alarms", "host_alarms"), ("custom_metrics", "host_custom_metrics")):
+        hosts = {count(g, kind) for g in groups}
+        assert hosts == {priced[per_host]}, kind
+        assert count("province-hosts", kind) + priced[per_host] == priced[kind], kind
+    for group in groups:  # each host runs the buckets the host pass measured
+        (task,) = synthesized.properties(group, "AWS::ECS::TaskDefinition")
+        env = {e["Name"]: e["Value"] for c in task["ContainerDefinitions"] for e in c.get("Environment", [])}
+        assert int(env["LOCAL_READING_BUCKET_MINUTES"]) == priced["reading_bucket_minutes"]
+        assert env["LOCAL_COUNTIES"] and env["LOCAL_HOST_ID"] == group.removeprefix("province-hosts-")

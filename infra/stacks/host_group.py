@@ -1,10 +1,8 @@
 """HostGroupStack: one host of a province stage (`host_groups`): an instance running `python -m local run` for the
 group's counties, with its Elastic IP, data volume, snapshot policy and alarms, beside the stage's shared stack.
 
-Each group is a stack of its own: CloudFormation's 500 resources per stack would hold ≈ 10 groups beside the shared
-resources, a province has 15-30, and one stack per group deploys, rolls back and replaces one host at a time
-(docs/deploy.md "A province as a tier of hosts"). It references the shared stack's VPC, tables, archive bucket and
-key, and alarm topic (CloudFormation exports); the shared stack references nothing of it.
+A stack per group (500 resources hold ≈ 10 groups; a province has 15-30), deployed and replaced one at a time; it
+imports the shared stack's exports, which imports nothing of it. More: docs/deploy.md "A province as a tier of hosts".
 """
 
 from __future__ import annotations

@@ -262,7 +262,8 @@ def test_a_hung_worker_is_killed_and_restarted_and_sigterm_does_not_wait_for_a_s
     # Then it is killed and a new one started, and the status says why
     run.wait_for(lambda s: bool(s and _workers_up(s) and s["workers"]["decode-1"]["pid"] != old), 40, "restart")
     st = run.status() or {}
-    assert st["workers"]["decode-1"]["hangs"] == 1 and not _alive(old)
+    # (at least once: on a loaded machine the new worker's own start-up can outlast the 4 s and count a second hang)
+    assert st["workers"]["decode-1"]["hangs"] >= 1 and not _alive(old)
     # When the rules worker is stopped and the platform asked to stop
     stopped = _pid(run, "rules")
     os.kill(stopped, signal.SIGSTOP)

@@ -37,3 +37,17 @@ def dynamodb_local_url() -> Iterator[str]:
         yield instance.url
     finally:
         instance.stop()
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """With `--dist loadscope` (make pytest), every module is a unit, except tests/infra, which is one: its tests
+    share the session's synthesis of every stage (tests/infra/conftest.py `synthesized`), made once, not per worker."""
+    if config.getoption("dist", None) != "loadscope":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class InfraTogether(LoadScopeScheduling):  # type: ignore[misc]  # xdist ships no type hints
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/infra" if nodeid.startswith("tests/infra/") else super()._split_scope(nodeid)
+
+    return InfraTogether(config, log)

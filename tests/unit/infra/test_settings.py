@@ -106,7 +106,7 @@ def test_the_aws_stages_tick_the_rules_every_five_minutes() -> None:
 
     stages = {s.name: s for s in load_stages(file_context())}
     assert {n: s.rules_every_minutes for n, s in stages.items()} == {
-        "dev": 5, "prod": 5, "county": 5, "county-ec2": 5, "county-host": 5
+        "dev": 5, "prod": 5, "county": 5, "county-ec2": 5, "county-host": 5, "province-hosts": 5
     }  # fmt: skip
 
 
@@ -327,9 +327,10 @@ def test_the_county_host_stage_is_county_ec2_with_the_platform_on_its_instance()
     host, ec2 = stages["county-host"], stages["county-ec2"]
     assert host.platform_host and not ec2.platform_host and not stages["county"].platform_host
     assert (host.listener_compute, host.host_data_volume_gib, host.host_snapshots_kept) == ("ec2", 8, 7)
-    # minute readings in 5-minute buckets on the host; nowhere else (no disk to keep them on)
-    assert host.host_reading_bucket_minutes == 5
-    assert not any(s.host_reading_bucket_minutes for s in stages.values() if s.name != "county-host")
+    # minute readings in 5-minute buckets on the hosts; nowhere else (no disk to keep them on)
+    hosts = {"county-host", "province-hosts"}
+    assert host.host_reading_bucket_minutes == stages["province-hosts"].host_reading_bucket_minutes == 5
+    assert not any(s.host_reading_bucket_minutes for s in stages.values() if s.name not in hosts)
     assert host.listener_counties == (host.api_county_id,) and host.host_zone == 0 and not host.host_data_snapshot_id
     # a restore: another zone's subnet, the volume created from a snapshot, from the command line
     restored = load_stages(

@@ -1,6 +1,7 @@
 """The rules worker's evaluation tick over every county of the host (setting `counties`), one after the other: each
 county with its own inputs, config, warm caches and tick mark (`tick:<county>`); a county that fails does not stop
 the others, and the tick then raises naming it (the scheduler's HANDLER_FAILED line, which the host alarm counts).
+The county furthest behind goes first, and each county is its own unit of work for the worker's supervisor.
 
 More: docs/local.md, "Several counties" and "Module notes".
 """
@@ -8,9 +9,9 @@ More: docs/local.md, "Several counties" and "Module notes".
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions import _wiring
@@ -44,13 +45,42 @@ class _Warm:
 
 
 class CountyRules:
-    """The evaluation handler (an EventBridge scheduled event → one tick) for `counties`, in their given order."""
+    """The evaluation handler (an EventBridge scheduled event → one tick) for `counties`.
 
-    def __init__(self, counties: Sequence[str]) -> None:
+    Each tick takes the county furthest behind first (the oldest last evaluated tick; never evaluated first; ties in
+    the given order), so a county that failed or fell behind is not always the tail that a slow one delays.
+    `progress` is called after each county: the rules worker passes its Job's `progress`, so the supervisor gives
+    each county its own allowance (RULE_TICK_ALLOWANCE × hang_after_s) and a long catch-up of several counties is
+    not killed, and retried, in a loop."""
+
+    def __init__(self, counties: Sequence[str], *, progress: Callable[[], None] | None = None) -> None:
         if not counties:
             raise ValueError("CountyRules needs at least one county")
         self.counties = tuple(counties)
+        self.progress = progress
         self._warm: dict[str, _Warm] = {}
+        # county -> the tick it was last evaluated at (absent: unknown yet; None: never); read from the tick marks
+        # at the first tick of this process, then kept here
+        self._evaluated: dict[str, datetime | None] = {}
+
+    def order(self) -> list[str]:
+        """The counties, furthest behind first."""
+        if len(self.counties) > 1 and len(self._evaluated) < len(self.counties):
+            self._load_marks()
+        rank = {c: i for i, c in enumerate(self.counties)}
+        oldest = datetime.min.replace(tzinfo=UTC)
+        return sorted(self.counties, key=lambda c: (self._evaluated.get(c) or oldest, rank[c]))
+
+    def _load_marks(self) -> None:
+        state = _wiring.get_store().rule_state
+        for county_id in self.counties:
+            if county_id in self._evaluated:
+                continue
+            try:
+                self._evaluated[county_id] = TickMark.load(state, tick_key(county_id)).last_tick
+            except Exception as exc:  # unknown: taken as furthest behind this tick, read again next tick
+                log.warning("county tick mark unreadable", extra={"fields": {"county": county_id, "error": repr(exc)}})
+                return
 
     def _county(self, county_id: str) -> _Warm:
         warm = self._warm.get(county_id)
@@ -93,7 +123,7 @@ class CountyRules:
         total = {"enterprises": 0, "findings": 0, "alarms_changed": 0, "failed": 0}
         per_county: dict[str, dict[str, int]] = {}
         failed: dict[str, Exception] = {}
-        for county_id in self.counties:
+        for county_id in self.order():
             try:
                 per_county[county_id] = summary = self.evaluate(county_id, now, decoded)
             except Exception as exc:
@@ -101,6 +131,10 @@ class CountyRules:
                 fields = {"county": county_id, "tick": now.isoformat(), "error": repr(exc)[:300]}
                 log.error(COUNTY_FAILED, extra={"fields": fields})
                 continue
+            finally:
+                if self.progress is not None:
+                    self.progress()
+            self._evaluated[county_id] = now
             for name, value in summary.items():
                 total[name] += value
         if failed:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -210,6 +211,59 @@ def test_a_failing_county_does_not_stop_the_others_and_fails_the_tick_with_the_s
     # And the next tick with both counties healthy evaluates both and reports each
     result = CountyRules(("haian", "rugao")).handler({"time": (tick + timedelta(minutes=1)).isoformat()}, None)
     assert result["enterprises"] == 2 and set(result["counties"]) == {"haian", "rugao"}
+
+
+def test_the_county_furthest_behind_goes_first_and_each_county_is_its_own_unit_of_work(
+    stage: tuple[DynamoDBBackend, Store],
+) -> None:
+    _, store = stage
+    tick = datetime.now(UTC).replace(second=0, microsecond=0)
+    # Given three counties: a evaluated a minute ago, c half an hour ago, b never
+    TickMark(last_tick=tick - timedelta(minutes=1)).save(store.rule_state, tick_key("a"))
+    TickMark(last_tick=tick - timedelta(minutes=30)).save(store.rule_state, tick_key("c"))
+    seen: list[str] = []
+    failing: set[str] = set()
+
+    class Slow(CountyRules):
+        """Each county takes 0.4 s (a catch-up); the counties in `failing` fail."""
+
+        def evaluate(self, county_id: str, now: datetime, decoded: datetime | None) -> dict[str, int]:
+            seen.append(county_id)
+            time.sleep(0.4)
+            if county_id in failing:
+                raise StorageUnavailableError(f"{county_id}: throttled")
+            return {"enterprises": 1}
+
+    rules = Slow(("a", "b", "c"))
+    job = Job("every-minute-evaluate-rules", timedelta(minutes=1), rules.handler)
+    rules.progress = job.progress  # as local/workers.py rules_main wires it
+    busy: list[float] = []
+
+    async def fire(at: datetime) -> None:
+        scheduler = Scheduler(SystemClock(), [job])  # type: ignore[arg-type]
+        firing = asyncio.create_task(scheduler.fire(job, at))
+        while not firing.done():  # what the rules worker's status reports as busy_s, sampled
+            since = job.running_since
+            if since is not None:
+                busy.append(time.monotonic() - since)
+            await asyncio.sleep(0.02)
+        await firing
+
+    # When a tick evaluates them
+    asyncio.run(fire(tick))
+    # Then the one never evaluated goes first, then the one furthest behind; and the supervisor's view of the unit
+    # of work in progress restarted with each county, so a long tick of many counties is not taken for a hang
+    assert seen == ["b", "c", "a"] and job.errors == 0
+    assert job.last_seconds >= 1.2 and max(busy) < 0.8, (job.last_seconds, max(busy))
+    # And when c fails at the next tick, the tick after takes c first
+    seen.clear()
+    failing.add("c")
+    asyncio.run(fire(tick + timedelta(minutes=1)))
+    assert seen == ["a", "b", "c"] and job.errors == 1
+    seen.clear()
+    failing.clear()
+    asyncio.run(fire(tick + timedelta(minutes=2)))
+    assert seen == ["c", "a", "b"] and job.errors == 1
 
 
 def test_hosts_sharing_the_archive_bucket_write_their_objects_under_their_own_keys(

@@ -30,6 +30,22 @@ def tick_key(county_id: str) -> str:
     return f"{TickMark.KEY}:{county_id}"
 
 
+def tick_keys(county_id: str, single_county: str | None) -> tuple[str, ...]:
+    """The marks a county's tick reads its last tick from, the first that has one (evaluate_tick), own first.
+
+    Then the AWS fan-out's first shard of the county, `tick:<county>:0` (monitoring/rules/shards.py): the tables may
+    have been evaluated by the fan-out before. A shard holds only some of the county's enterprises, yet its mark is
+    a valid fallback, as the fan-out itself uses it for a new shard: its `last_tick` is the county's tick (every
+    shard of a tick carries the same one), so readings arriving since are re-read as late arrivals, and its
+    `evaluated` names only that shard's enterprises, so it claims a horizon for those alone (they were evaluated up
+    to it); the county's other enterprises go by their own watermark documents. Last, the single runner's `tick`,
+    for `single_county` only (the runner's `county_id`, the county it evaluated before it served several): that
+    mark is about that county, and another county reading its `last_tick` would take late arrivals from a tick it
+    never had."""
+    keys = (tick_key(county_id), f"{TickMark.KEY}:{county_id}:0")
+    return (*keys, TickMark.KEY) if county_id == single_county else keys
+
+
 class CountiesFailed(RuntimeError):
     """Some counties' evaluation failed this tick (the others were evaluated)."""
 
@@ -49,14 +65,22 @@ class CountyRules:
 
     Each tick takes the county furthest behind first (the oldest last evaluated tick; never evaluated first; ties in
     the given order), so a county that failed or fell behind is not always the tail that a slow one delays.
+    `single_county`: the runner's `county_id`, the county a single-county runner evaluated under the mark `tick`.
     `progress` is called after each county: the rules worker passes its Job's `progress`, so the supervisor gives
     each county its own allowance (RULE_TICK_ALLOWANCE × hang_after_s) and a long catch-up of several counties is
     not killed, and retried, in a loop."""
 
-    def __init__(self, counties: Sequence[str], *, progress: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        counties: Sequence[str],
+        *,
+        single_county: str | None = None,
+        progress: Callable[[], None] | None = None,
+    ) -> None:
         if not counties:
             raise ValueError("CountyRules needs at least one county")
         self.counties = tuple(counties)
+        self.single_county = single_county  # whose marks may fall back to the single runner's `tick` (tick_keys)
         self.progress = progress
         self._warm: dict[str, _Warm] = {}
         # county -> the tick it was last evaluated at (absent: unknown yet; None: never); read from the tick marks
@@ -100,7 +124,7 @@ class CountyRules:
             warm.config,
             now,
             transaction=store.batch,
-            tick_keys=(tick_key(county_id), TickMark.KEY),  # the single runner's mark until the county has its own
+            tick_keys=tick_keys(county_id, self.single_county),
             decoded_until=decoded,
             cache=warm.state,
             people=(warm.people, county_id),

@@ -325,7 +325,7 @@ def rules_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
     queue = FrameQueue(settings.path / QUEUE_FILE)
     # every county of the host in turn, each with its own warm caches and tick mark (local/county_rules.py), each
     # its own unit of work for the supervisor
-    rules = CountyRules(county_ids(settings))
+    rules = CountyRules(county_ids(settings), single_county=settings.county_id)
     evaluate = Job(
         EVALUATE_JOB,
         timedelta(seconds=settings.evaluate_every_s),

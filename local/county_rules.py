@@ -96,15 +96,13 @@ class CountyRules:
         return sorted(self.counties, key=lambda c: (self._evaluated.get(c) or oldest, rank[c]))
 
     def _load_marks(self) -> None:
-        state = _wiring.get_store().rule_state
-        for county_id in self.counties:
-            if county_id in self._evaluated:
-                continue
-            try:
-                self._evaluated[county_id] = TickMark.load(state, tick_key(county_id)).last_tick
-            except Exception as exc:  # unknown: taken as furthest behind this tick, read again next tick
-                log.warning("county tick mark unreadable", extra={"fields": {"county": county_id, "error": repr(exc)}})
-                return
+        try:
+            state = _wiring.get_store().rule_state
+            for county_id in self.counties:
+                if county_id not in self._evaluated:
+                    self._evaluated[county_id] = TickMark.load(state, tick_key(county_id)).last_tick
+        except Exception as exc:  # those unknown are taken as furthest behind this tick and read again next tick
+            log.warning("county tick marks unreadable", extra={"fields": {"error": repr(exc)}})
 
     def _county(self, county_id: str) -> _Warm:
         warm = self._warm.get(county_id)

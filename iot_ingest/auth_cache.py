@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import hj212
 from iot_ingest.flow import Pause
-from iot_ingest.ports import AuthStatus
+from iot_ingest.ports import AuthStatus, NotServedHere
 
 if TYPE_CHECKING:
     from iot_ingest.protocol import IngestProtocol
@@ -108,6 +108,10 @@ class AuthCache:
                         async with asyncio.timeout(s.settings.directory_timeout):
                             status = await s.directory.check(frame.mn, frame.pw)
                             modbus = await s.directory.uses_modbus_crc(frame.mn)
+                    except NotServedHere:
+                        if self._not_served(frame):
+                            return
+                        continue
                     except Exception as exc:  # registry unavailable or slow: drop unacknowledged, the terminal resends
                         s.metrics.inc("errors", "directory_failed", len(self.backlog))
                         log.error("terminal directory failed", extra={"fields": {"mn": frame.mn, "error": repr(exc)}})
@@ -123,3 +127,22 @@ class AuthCache:
             if not self.backlog:
                 self.backlog = None  # an empty deque still holds a 64-slot block: ~600 bytes per idle session
                 conn.flow.resume(Pause.DIRECTORY)
+
+    def _not_served(self, frame: hj212.Frame) -> bool:
+        """Drop, unacknowledged and unarchived, a frame of a terminal another listener serves (the terminal keeps it
+        and backfills it there). If it is this connection's own terminal, close the connection with every frame
+        queued behind it (True): nothing it sends can be taken here, and a closed link is what every terminal
+        understands as "keep your data and retry"; reconnecting costs it a connection token of its address
+        (SourceAbuse) and the directory a dictionary look-up, no registry read. A relayed instrument's frame alone is
+        dropped, so the logger's own frames are still taken."""
+        conn = self._conn
+        metrics = conn.state.metrics
+        assert self.backlog is not None
+        if frame.mn == conn.mn:
+            metrics.inc("frames_not_served", "", len(self.backlog))
+            self.backlog.clear()
+            conn.close("not_served")
+            return True
+        self.backlog.popleft()
+        metrics.inc("frames_not_served")
+        return False

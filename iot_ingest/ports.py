@@ -24,6 +24,7 @@ __all__ = [
     "EventSink",
     "FrameRecord",
     "FrameSink",
+    "NotServedHere",
     "SessionLeases",
     "SinkError",
     "TerminalDirectory",
@@ -48,11 +49,17 @@ class FrameSink(Protocol):
         """Flush and release resources; called once during shutdown."""
 
 
+class NotServedHere(Exception):
+    """`TerminalDirectory.check`: a registered terminal this listener does not serve (a host of a province's tier
+    answering for another county's). Its frames are neither archived nor acknowledged here: the terminal keeps them
+    and backfills them once it is pointed at its own host."""
+
+
 class TerminalDirectory(Protocol):
     """The terminal registry as the listener sees it."""
 
     async def check(self, mn: str, pw: str | None) -> AuthStatus:
-        """Check a terminal's MN and PW."""
+        """Check a terminal's MN and PW; may raise NotServedHere."""
 
     async def uses_modbus_crc(self, mn: str) -> bool:
         """True when this terminal is known to send CRC-16/MODBUS instead of HJ 212's CRC."""

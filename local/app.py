@@ -57,7 +57,9 @@ STATUS_FILE = "status.json"
 # Override with the config file's [iot_ingest] table or IOT_INGEST_CONN_RATE / IOT_INGEST_CONN_BURST.
 LISTENER_DEFAULTS = {"conn_rate": 500.0, "conn_burst": 5000}
 JOB_NAMES = (EVALUATE_JOB, ESCALATE_JOB, MAINTENANCE_JOB, CAMPAIGN_JOB)
-RULE_TICK_ALLOWANCE = 10.0  # a rule tick may run 10 × hang_after_s (a catch-up after hours down) before it is a hang
+# A rule tick may run 10 × hang_after_s (a catch-up after hours down) before it is a hang; with several counties each
+# county has that much (local/county_rules.py reports progress between them).
+RULE_TICK_ALLOWANCE = 10.0
 # Lines the county host's alarms count (infra/constructs/ingest.py HOST_* patterns; tests/infra compare them): the
 # conditions are repeated every log_every_s while they hold; each failure is one line (a failing rule job's is
 # repeated too, local/scheduler.py).

@@ -1,6 +1,7 @@
 """The rules worker's evaluation tick over every county of the host (setting `counties`), one after the other: each
 county with its own inputs, config, warm caches and tick mark (`tick:<county>`); a county that fails does not stop
 the others, and the tick then raises naming it (the scheduler's HANDLER_FAILED line, which the host alarm counts).
+The county furthest behind goes first, and each county is its own unit of work for the worker's supervisor.
 
 More: docs/local.md, "Several counties" and "Module notes".
 """
@@ -8,9 +9,9 @@ More: docs/local.md, "Several counties" and "Module notes".
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from functions import _wiring
@@ -29,6 +30,22 @@ def tick_key(county_id: str) -> str:
     return f"{TickMark.KEY}:{county_id}"
 
 
+def tick_keys(county_id: str, single_county: str | None) -> tuple[str, ...]:
+    """The marks a county's tick reads its last tick from, the first that has one (evaluate_tick), own first.
+
+    Then the AWS fan-out's first shard of the county, `tick:<county>:0` (monitoring/rules/shards.py): the tables may
+    have been evaluated by the fan-out before. A shard holds only some of the county's enterprises, yet its mark is
+    a valid fallback, as the fan-out itself uses it for a new shard: its `last_tick` is the county's tick (every
+    shard of a tick carries the same one), so readings arriving since are re-read as late arrivals, and its
+    `evaluated` names only that shard's enterprises, so it claims a horizon for those alone (they were evaluated up
+    to it); the county's other enterprises go by their own watermark documents. Last, the single runner's `tick`,
+    for `single_county` only (the runner's `county_id`, the county it evaluated before it served several): that
+    mark is about that county, and another county reading its `last_tick` would take late arrivals from a tick it
+    never had."""
+    keys = (tick_key(county_id), f"{TickMark.KEY}:{county_id}:0")
+    return (*keys, TickMark.KEY) if county_id == single_county else keys
+
+
 class CountiesFailed(RuntimeError):
     """Some counties' evaluation failed this tick (the others were evaluated)."""
 
@@ -44,13 +61,48 @@ class _Warm:
 
 
 class CountyRules:
-    """The evaluation handler (an EventBridge scheduled event → one tick) for `counties`, in their given order."""
+    """The evaluation handler (an EventBridge scheduled event → one tick) for `counties`.
 
-    def __init__(self, counties: Sequence[str]) -> None:
+    Each tick takes the county furthest behind first (the oldest last evaluated tick; never evaluated first; ties in
+    the given order), so a county that failed or fell behind is not always the tail that a slow one delays.
+    `single_county`: the runner's `county_id`, the county a single-county runner evaluated under the mark `tick`.
+    `progress` is called after each county: the rules worker passes its Job's `progress`, so the supervisor gives
+    each county its own allowance (RULE_TICK_ALLOWANCE × hang_after_s) and a long catch-up of several counties is
+    not killed, and retried, in a loop."""
+
+    def __init__(
+        self,
+        counties: Sequence[str],
+        *,
+        single_county: str | None = None,
+        progress: Callable[[], None] | None = None,
+    ) -> None:
         if not counties:
             raise ValueError("CountyRules needs at least one county")
         self.counties = tuple(counties)
+        self.single_county = single_county  # whose marks may fall back to the single runner's `tick` (tick_keys)
+        self.progress = progress
         self._warm: dict[str, _Warm] = {}
+        # county -> the tick it was last evaluated at (absent: unknown yet; None: never); read from the tick marks
+        # at the first tick of this process, then kept here
+        self._evaluated: dict[str, datetime | None] = {}
+
+    def order(self) -> list[str]:
+        """The counties, furthest behind first."""
+        if len(self.counties) > 1 and len(self._evaluated) < len(self.counties):
+            self._load_marks()
+        rank = {c: i for i, c in enumerate(self.counties)}
+        oldest = datetime.min.replace(tzinfo=UTC)
+        return sorted(self.counties, key=lambda c: (self._evaluated.get(c) or oldest, rank[c]))
+
+    def _load_marks(self) -> None:
+        try:
+            state = _wiring.get_store().rule_state
+            for county_id in self.counties:
+                if county_id not in self._evaluated:
+                    self._evaluated[county_id] = TickMark.load(state, tick_key(county_id)).last_tick
+        except Exception as exc:  # those unknown are taken as furthest behind this tick and read again next tick
+            log.warning("county tick marks unreadable", extra={"fields": {"error": repr(exc)}})
 
     def _county(self, county_id: str) -> _Warm:
         warm = self._warm.get(county_id)
@@ -70,7 +122,7 @@ class CountyRules:
             warm.config,
             now,
             transaction=store.batch,
-            tick_keys=(tick_key(county_id), TickMark.KEY),  # the single runner's mark until the county has its own
+            tick_keys=tick_keys(county_id, self.single_county),
             decoded_until=decoded,
             cache=warm.state,
             people=(warm.people, county_id),
@@ -93,7 +145,7 @@ class CountyRules:
         total = {"enterprises": 0, "findings": 0, "alarms_changed": 0, "failed": 0}
         per_county: dict[str, dict[str, int]] = {}
         failed: dict[str, Exception] = {}
-        for county_id in self.counties:
+        for county_id in self.order():
             try:
                 per_county[county_id] = summary = self.evaluate(county_id, now, decoded)
             except Exception as exc:
@@ -101,6 +153,10 @@ class CountyRules:
                 fields = {"county": county_id, "tick": now.isoformat(), "error": repr(exc)[:300]}
                 log.error(COUNTY_FAILED, extra={"fields": fields})
                 continue
+            finally:
+                if self.progress is not None:
+                    self.progress()
+            self._evaluated[county_id] = now
             for name, value in summary.items():
                 total[name] += value
         if failed:

@@ -55,9 +55,9 @@ def listener_ports(
     counties: tuple[str, ...] | None,
 ) -> tuple[Any, StoreCommandQueue]:
     """(directory, command queue). `counties` None: the sqlite platform (every registered terminal, every command).
-    Else a host sharing the stage's tables: only its counties' terminals are registered here, and only their
-    commands are handed out or expired here (another county's terminal connecting is archived as unregistered and
-    reported as `other_county`; its commands wait for its own host)."""
+    Else a host sharing the stage's tables: only its counties' terminals are served here, and only their commands
+    are handed out here (another county's terminal connecting is not served: its frames are not acknowledged, the
+    connection is closed and `other_county` reported; its commands wait for its own host)."""
     if counties is None:
         plain = RegistryDirectory(store)
         return plain, StoreCommandQueue(store, clock, on_password_change=plain.refresh)

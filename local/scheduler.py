@@ -66,6 +66,12 @@ class Job:
     failing: Condition | None = None  # since its last tick failed, until one succeeds (Scheduler sets it)
     last_error: str = ""
 
+    def progress(self) -> None:
+        """The handler finished one unit of its work (a county of local/county_rules.py): the call's busy time, which
+        the worker's supervisor holds against its allowance, starts again. Safe from the handler's thread."""
+        if self.running_since is not None:
+            self.running_since = time.monotonic()
+
 
 class Scheduler:
     """Runs each job on its boundaries of `clock` (accelerated or not) until cancelled."""

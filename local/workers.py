@@ -323,13 +323,16 @@ def rules_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
     from local.scheduler import Job, Scheduler
 
     queue = FrameQueue(settings.path / QUEUE_FILE)
-    # every county of the host in turn, each with its own warm caches and tick mark (local/county_rules.py)
+    # every county of the host in turn, each with its own warm caches and tick mark (local/county_rules.py), each
+    # its own unit of work for the supervisor
+    rules = CountyRules(county_ids(settings), single_county=settings.county_id)
     evaluate = Job(
         EVALUATE_JOB,
         timedelta(seconds=settings.evaluate_every_s),
-        CountyRules(county_ids(settings)).handler,
+        rules.handler,
         complete_until=queue.oldest_received_at,
     )
+    rules.progress = evaluate.progress
     escalate = Job(ESCALATE_JOB, timedelta(seconds=settings.escalate_every_s), every_five_minutes_escalate.handler)
     maintenance = Job(
         MAINTENANCE_JOB,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from iot_ingest.adapters.store import run_blocking
-from iot_ingest.ports import AuthStatus
+from iot_ingest.ports import AuthStatus, NotServedHere
 from monitoring.registry.terminal import Terminal, verify_password
 from monitoring.storage.ports import Store
 
@@ -39,9 +39,10 @@ class CachedRegistryDirectory:
     failed or refused lookup keeps the last answer; with none, it raises (frames unacknowledged, resent later),
     so a registered terminal is never tagged `unregistered` for want of a lookup.
 
-    `only_counties` (a host of a province's tier, local/app.py): a terminal registered in another county is answered
-    as unregistered here (its frames belong to its own county's host) and `on_foreign(terminal)` is called, at most
-    once per MN per `negative_s`."""
+    `only_counties` (a host of a province's tier, local/app.py): for a terminal registered in another county `check`
+    raises NotServedHere (its frames belong to its own county's host: not acknowledged here, so the terminal keeps
+    them) and `on_foreign(terminal)` is called, at most once per MN per `negative_s`. Its registry answer is kept
+    like any other MN's until the next reload of the counties, so a terminal reconnecting in a loop costs no read."""
 
     def __init__(
         self,
@@ -217,7 +218,7 @@ class CachedRegistryDirectory:
             return AuthStatus.UNREGISTERED
         if not self._ours(entry.terminal):
             self._tell_foreign(entry.terminal)
-            return AuthStatus.UNREGISTERED  # archived as unregistered, never decoded here
+            raise NotServedHere(f"{mn} is a terminal of county {entry.terminal.county_id}")
         status = await self._verify(mn, entry.terminal, pw)
         if status is AuthStatus.AUTH_FAILED and self._may_recheck(mn, entry):
             # The copy may predate a password change (a 1072 queued by an installer accepts both passwords from

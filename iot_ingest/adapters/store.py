@@ -128,9 +128,12 @@ class StoreCommandQueue:
         self.store = store
         self.clock = clock
         self.monotonic = monotonic
-        # Hosts of a province's tier share the commands table: each hands out and expires only the commands of its
-        # own counties' terminals (the directory's `owns`), never those of a terminal its county's host holds, even
-        # if that terminal connects here (unregistered). None: every command is this listener's (one platform).
+        # Hosts of a province's tier share the commands table: each hands out, and settles as overdue at a session
+        # start (`expire_overdue`: sent or accepted ones another host may have under way), only the commands of its
+        # own counties' terminals (the directory's `owns`). None: every command is this listener's (one platform).
+        # Pending commands past their deadline are expired by every host (`_expire`): PENDING -> EXPIRED is a
+        # conditional write that only a command no one sent can take, so it is safe from anywhere, and a command of
+        # a deleted terminal or of a county no host serves must not stay pending, and polled, forever.
         self.owns = owns
         # Called with the MN when a password change (1072) is handed out or settles: the directory's copy of that
         # terminal must be re-read, or the task would refuse the new password (or keep the old one).
@@ -219,7 +222,7 @@ class StoreCommandQueue:
     def _expire(self, now: datetime) -> list[str]:
         expired: list[str] = []
         for c in self._pending_all():
-            if c.expires_at > now or (self.owns is not None and not self.owns(c.mn)):
+            if c.expires_at > now:
                 continue
             try:
                 command = self.store.commands.transition(

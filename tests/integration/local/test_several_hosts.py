@@ -1,15 +1,17 @@
 """Two hosts of a province's tier on ONE stage's tables (DynamoDB Local), each serving its own county, with the
 runner's real parts: listener (local/listener_ports.py's directory and command queue), decode, the county rules.
 
-A terminal of county A connecting to host A becomes readings and host A's rules evaluate its enterprise; the same
-terminal connecting to host B is not registered there (archived as unregistered, an `other_county` event); a command
-for it is handed out and expired by its own host only; the hosts' tick marks and archive keys do not collide.
+A terminal of county A connecting to host B (misrouted) is not served there: its frames are neither acknowledged nor
+queued, the connection is closed and an `other_county` event filed; the same frames sent later to host A (the
+backfill once the terminal is re-pointed) become readings and host A's rules evaluate its enterprise; a command for
+it is handed out by its own host only; the hosts' tick marks and archive keys do not collide.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -41,7 +43,7 @@ from monitoring.rules.state_docs import TickMark
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.ports import Store
 from tests.contract.storage import builders as b
-from tests.integration.iot_ingest.harness import frame, settings, until
+from tests.integration.iot_ingest.harness import frame, settings
 from tests.support.dynamodb_tables import REGION, fresh_backend
 from tests.support.moto_server import moto_server
 
@@ -116,50 +118,59 @@ def test_two_hosts_on_one_stage_each_take_only_their_countys_terminals_and_comma
     store.commands.enqueue(b.command("cmd-stale", now - timedelta(hours=2), mn=MN_A, ttl_s=60))
     host_a, host_b = Host(store, "host-rugao", ("rugao",)), Host(store, "host-haian", ("haian",))
 
-    async def scenario() -> tuple[list[Any], list[Any], list[str]]:
+    uploads = [frame(MN_A, pw=PW, i=i) for i in range(4)]  # the terminal's data: kept until acknowledged
+
+    async def scenario() -> tuple[list[Any], list[bool], int, list[Any]]:
         await host_a.server.start()
         await host_b.server.start()
         try:
-            # When terminal A connects to host B (a misrouted installation) and uploads
-            wrong = await host_b.connect()
-            await wrong.send(frame(MN_A, pw=PW, i=0))
-            acks_b = await wrong.recv_n(1)
-            await host_b.server.downlink.poll_once()  # host B's command poll and expiry pass
-            offered_b = await wrong.recv(timeout=1.0)  # nothing but the ack may reach it on host B
-            await wrong.close()
-            # And then to host A, its county's host
+            # When terminal A connects to host B (a misrouted installation) and uploads its first three frames
+            acks_b: list[Any] = []
+            closed_b: list[bool] = []
+            lookups = 0
+            for attempt in range(2):  # and reconnects and resends them (a terminal whose frames go unanswered)
+                wrong = await host_b.connect()
+                await wrong.send(b"".join(uploads[:3]))
+                acks_b += await wrong.recv_n(1, timeout=2.0)
+                closed_b.append(await wrong.closed_by_peer())
+                await wrong.close()
+                if attempt == 0:
+                    lookups = host_b.directory.lookups
+                    await host_b.server.downlink.poll_once()  # host B's command poll and expiry pass
+            lookups = host_b.directory.lookups - lookups
+            # And then, re-pointed, to host A, its county's host: the three again (the backfill) and a new one
             right = await host_a.connect()
-            for i in range(1, 4):
-                await right.send(frame(MN_A, pw=PW, i=i))
-            got = await right.recv_n(4, timeout=5.0)  # three acks and the pending command
+            await right.send(b"".join(uploads))
+            got = await right.recv_n(5, timeout=5.0)  # four acks and the pending command
             await host_a.server.downlink.poll_once()
             await right.close()
-            await until(lambda: len(host_b.directory._foreign_told) == 1)
             await asyncio.sleep(0.5)  # the event is stored off the loop
-            return acks_b, got, [str(offered_b.cn) if offered_b else ""]
+            return acks_b, closed_b, lookups, got
         finally:
             await host_a.server.shutdown()
             await host_b.server.shutdown()
 
-    acks_b, got, offered_b = asyncio.run(scenario())
-    # Then host B acknowledged the upload but took it as unregistered (archived there, never decoded there) and
-    # filed an other_county event naming the terminal's county
-    assert len(acks_b) == 1 and offered_b == [""]
-    assert [r["auth"] for r in host_b.sink.records] == ["unregistered"]
+    acks_b, closed_b, lookups_b, got = asyncio.run(scenario())
+    # Then host B acknowledged nothing, queued nothing (nothing to archive or decode there) and hung up each time;
+    # the reconnection cost it no registry read; it filed one other_county event naming the terminal's county
+    assert acks_b == [] and closed_b == [True, True] and host_b.sink.records == [] and lookups_b == 0
+    assert host_b.server.metrics.get("frames_not_served") == 6
+    assert host_b.server.metrics.get("unregistered_kept") == 0
     day = (now - timedelta(days=1), now + timedelta(days=1))
     (event,) = store.events.events_of_kind(EventKind.OTHER_COUNTY, *day)
     assert event.mn == MN_A and event.detail["county"] == "rugao" and event.detail["host_counties"] == "haian"
-    # And host B neither handed out nor expired terminal A's commands; host A delivered the live one and expired the
-    # stale one
+    assert not store.events.events_of_kind(EventKind.UNREGISTERED_SEEN, *day)
+    # And host A delivered the live command; the stale one expired (any host's expiry pass may: it was never sent)
     assert "1012" in {f.cn for f in got}  # sent by host A (the terminal hung up before answering: pending again)
     assert store.commands.get("cmd-live").attempts == 1
     assert store.commands.get("cmd-stale").status is CommandStatus.EXPIRED
-    # And on host A the uploads became readings (decode, as its workers run it); host B's record none
+    # And on host A all four uploads, the three host B refused among them, became readings (decode, as its workers
+    # run it)
+    assert [f.cn for f in got].count("9014") == 4
     decoder = _wiring.new_decoder()
-    outcomes_b = [decoder.decode(r) for r in host_b.sink.records]
     outcomes_a = [decoder.decode(r) for r in host_a.sink.records]
     decoder.flush()
-    assert outcomes_b == ["unregistered"] and outcomes_a == ["reading"] * 3, (outcomes_a, outcomes_b)
+    assert outcomes_a == ["reading"] * 4, outcomes_a
     assert store.readings.latest_all_kinds("ea-p")
     # And each host's rules evaluate its own county's enterprise under its own tick mark
     tick = {"time": now.replace(second=0, microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")}
@@ -200,6 +211,59 @@ def test_a_failing_county_does_not_stop_the_others_and_fails_the_tick_with_the_s
     # And the next tick with both counties healthy evaluates both and reports each
     result = CountyRules(("haian", "rugao")).handler({"time": (tick + timedelta(minutes=1)).isoformat()}, None)
     assert result["enterprises"] == 2 and set(result["counties"]) == {"haian", "rugao"}
+
+
+def test_the_county_furthest_behind_goes_first_and_each_county_is_its_own_unit_of_work(
+    stage: tuple[DynamoDBBackend, Store],
+) -> None:
+    _, store = stage
+    tick = datetime.now(UTC).replace(second=0, microsecond=0)
+    # Given three counties: a evaluated a minute ago, c half an hour ago, b never
+    TickMark(last_tick=tick - timedelta(minutes=1)).save(store.rule_state, tick_key("a"))
+    TickMark(last_tick=tick - timedelta(minutes=30)).save(store.rule_state, tick_key("c"))
+    seen: list[str] = []
+    failing: set[str] = set()
+
+    class Slow(CountyRules):
+        """Each county takes 0.4 s (a catch-up); the counties in `failing` fail."""
+
+        def evaluate(self, county_id: str, now: datetime, decoded: datetime | None) -> dict[str, int]:
+            seen.append(county_id)
+            time.sleep(0.4)
+            if county_id in failing:
+                raise StorageUnavailableError(f"{county_id}: throttled")
+            return {"enterprises": 1}
+
+    rules = Slow(("a", "b", "c"))
+    job = Job("every-minute-evaluate-rules", timedelta(minutes=1), rules.handler)
+    rules.progress = job.progress  # as local/workers.py rules_main wires it
+    busy: list[float] = []
+
+    async def fire(at: datetime) -> None:
+        scheduler = Scheduler(SystemClock(), [job])  # type: ignore[arg-type]
+        firing = asyncio.create_task(scheduler.fire(job, at))
+        while not firing.done():  # what the rules worker's status reports as busy_s, sampled
+            since = job.running_since
+            if since is not None:
+                busy.append(time.monotonic() - since)
+            await asyncio.sleep(0.02)
+        await firing
+
+    # When a tick evaluates them
+    asyncio.run(fire(tick))
+    # Then the one never evaluated goes first, then the one furthest behind; and the supervisor's view of the unit
+    # of work in progress restarted with each county, so a long tick of many counties is not taken for a hang
+    assert seen == ["b", "c", "a"] and job.errors == 0
+    assert job.last_seconds >= 1.2 and max(busy) < 0.8, (job.last_seconds, max(busy))
+    # And when c fails at the next tick, the tick after takes c first
+    seen.clear()
+    failing.add("c")
+    asyncio.run(fire(tick + timedelta(minutes=1)))
+    assert seen == ["a", "b", "c"] and job.errors == 1
+    seen.clear()
+    failing.clear()
+    asyncio.run(fire(tick + timedelta(minutes=2)))
+    assert seen == ["c", "a", "b"] and job.errors == 1
 
 
 def test_hosts_sharing_the_archive_bucket_write_their_objects_under_their_own_keys(

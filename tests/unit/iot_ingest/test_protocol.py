@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 import hj212
-from iot_ingest.ports import Command
+from iot_ingest.ports import Command, NotServedHere
 from tests.unit.iot_ingest.fakes import MN, PW, Rig, upload
 
 pytestmark = pytest.mark.unit
@@ -218,6 +218,51 @@ def test_protocol_directory_failure_drops_unacked() -> None:
         await rig.settle()
         assert rig.transport.buffer == b"" and rig.metrics.get("errors", "directory_failed") == 1
         assert not rig.transport.closed
+
+    run(scenario)
+
+
+def test_protocol_terminal_served_elsewhere_is_neither_acked_nor_archived_and_its_connection_closed() -> None:
+    async def scenario() -> None:
+        rig = Rig()
+        asked: list[str] = []
+
+        async def elsewhere(mn: str, pw: str | None) -> object:
+            asked.append(mn)
+            raise NotServedHere(f"{mn} is a terminal of county haian")
+
+        rig.state.directory.check = elsewhere  # type: ignore[method-assign]
+        # When a terminal of another host's county sends three frames in one read
+        rig.proto.data_received(b"".join(upload(qn=f"20261128180000{i:03d}") for i in range(3)))
+        await rig.settle()
+        # Then none is acknowledged or handed to the sink, no session or unregistered event, and the link is closed
+        assert rig.transport.buffer == b"" and rig.sink.records == [] and rig.transport.closed
+        assert rig.metrics.get("frames_not_served") == 3 and rig.metrics.get("disconnects", "not_served") == 1
+        assert rig.metrics.get("unregistered_kept") == 0 and rig.state.sessions == {}
+        assert [e.type for e in rig.events.events] == [] and asked == [MN]
+
+    run(scenario)
+
+
+def test_protocol_relayed_instrument_served_elsewhere_drops_only_its_frames() -> None:
+    async def scenario() -> None:
+        rig = Rig()
+        check = rig.state.directory.check
+
+        async def elsewhere_for_others(mn: str, pw: str | None) -> object:
+            if mn != MN:
+                raise NotServedHere(f"{mn} is a terminal of county haian")
+            return await check(mn, pw)
+
+        rig.state.directory.check = elsewhere_for_others  # type: ignore[method-assign]
+        other = hj212.build_frame(st="32", cn="2011", mn="MN0002", pw=PW, qn="20261128180002000", ack=True)
+        # When a logger's own frame, a relayed instrument's of another county and its own again arrive
+        rig.proto.data_received(upload(qn="20261128180001000") + other + upload(qn="20261128180001001"))
+        await rig.settle()
+        # Then the logger's two are archived and acknowledged, the relayed one neither, and the link stays open
+        assert [f.qn for f in rig.transport.frames()] == ["20261128180001000", "20261128180001001"]
+        assert [r["mn"] for r in rig.sink.records] == [MN, MN] and not rig.transport.closed
+        assert rig.metrics.get("frames_not_served") == 1
 
     run(scenario)
 

@@ -11,6 +11,7 @@ import pytest
 from iot_ingest.adapters.store import RegistryDirectory, StoreCommandQueue, StoreEventSink
 from iot_ingest.ports import AuthStatus, CommandStatus, CommandUpdate, Event
 from monitoring.clock import FixedClock
+from monitoring.commands.models import CommandStatus as StoredStatus
 from monitoring.events.models import EventKind
 from monitoring.field.commands import CommandKind, create_command
 from monitoring.registry.terminal import hash_password
@@ -73,4 +74,37 @@ def test_a_password_change_is_announced_when_handed_out_and_when_settled_so_the_
     ok, refused = AuthStatus.OK, AuthStatus.AUTH_FAILED
     assert asyncio.run(scenario()) == [ok, ok, ok, refused, ok]
     assert announced == [mn, mn]  # handed out, settled; the other command is not a password change
+    store.close()
+
+
+def test_a_host_expires_every_overdue_pending_command_but_hands_out_and_settles_only_its_own(tmp_path: Path) -> None:
+    # Given a host whose directory owns one terminal, and commands of its terminal, of another county's terminal
+    # and of a terminal deleted since, some past their deadline; one of the other county's was sent by its host
+    now = datetime(2026, 12, 6, 8, 0, tzinfo=UTC)
+    store = open_store(tmp_path / "db.sqlite")
+    ours, theirs, gone = "MNOURS0001", "MNTHEIRS01", "MNGONE0001"
+    earlier = now - timedelta(hours=2)
+    for command_id, mn, at in [("ours-stale", ours, earlier), ("theirs-stale", theirs, earlier),
+                               ("gone-stale", gone, earlier), ("theirs-live", theirs, now),
+                               ("theirs-sent", theirs, earlier)]:  # fmt: skip
+        store.commands.enqueue(b.command(command_id, at, mn=mn, ttl_s=60))
+    store.commands.transition("theirs-sent", StoredStatus.PENDING, StoredStatus.SENT, at=earlier, count_attempt=True)
+    queue = StoreCommandQueue(store, FixedClock(now), owns=lambda mn: mn == ours)
+
+    async def scenario() -> tuple[list[str], list[str]]:
+        expired = await queue.expire(now)
+        # When the other county's terminal starts a session here (it is never served here; the queue would not
+        # hand it out or settle its commands even so)
+        offered = [c.id for c in await queue.pending("host-b", [theirs])]
+        return expired, offered
+
+    expired, offered = asyncio.run(scenario())
+    # Then every pending command past its deadline expired here, whoever its terminal's host (a deleted terminal's
+    # too: nothing else would ever expire it); the live one stays pending for its own host, and the one its host
+    # sent is not settled here
+    assert sorted(expired) == ["gone-stale", "ours-stale", "theirs-stale"]
+    status = {c: store.commands.get(c).status for c in ("gone-stale", "theirs-stale", "theirs-live", "theirs-sent")}
+    assert status == {"gone-stale": StoredStatus.EXPIRED, "theirs-stale": StoredStatus.EXPIRED,
+                      "theirs-live": StoredStatus.PENDING, "theirs-sent": StoredStatus.SENT}  # fmt: skip
+    assert offered == []
     store.close()

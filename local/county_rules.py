@@ -1,8 +1,6 @@
-"""The rules worker's evaluation tick over every county of the host (setting `counties`), one after the other: each
-county with its own inputs, config, warm caches and tick mark (`tick:<county>`); a county that fails does not stop
-the others, and the tick then raises naming it (the scheduler's HANDLER_FAILED line, which the host alarm counts).
-The county furthest behind goes first, and each county is its own unit of work for the worker's supervisor.
-
+"""The rules worker's tick over every county of the host (`counties`), furthest behind first: each county with its own
+inputs, config, warm caches, tick mark (`tick:<county>`) and unit of work for the supervisor; a failing county does
+not stop the others, and the tick then raises naming it (HANDLER_FAILED, which the host alarm counts).
 More: docs/local.md, "Several counties" and "Module notes".
 """
 

@@ -323,3 +323,44 @@ def test_both_china_regions_synthesize_a_province(tmp_path_factory: pytest.TempP
     (group_resource,) = [r for r in host.values() if r["Type"] == "AWS::AutoScaling::AutoScalingGroup"]
     assert group_resource["Properties"]["VPCZoneIdentifier"] == [REUSE_VPC["public_subnet_ids"][1]]
     assert "eipalloc-0123456789abcdef0" in json.dumps(host)
+
+
+def _synth_province(tmp: Any, groups: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The province-hosts stage alone with `groups`, offline: its stacks' templates by stack name."""
+    from infra.app import build_app, file_context
+
+    context = file_context()
+    context["stages"] = {STAGE: {**context["stages"][STAGE], "host_groups": groups}}
+    context["aws:cdk:bundling-stacks"] = []
+    assembly = build_app(context=context, outdir=str(tmp)).synth()
+    return {s.stack_name: s.template for s in assembly.stacks}
+
+
+def _exports(template: dict[str, Any]) -> dict[str, str]:
+    return {o["Export"]["Name"]: _text(o["Value"]) for o in template.get("Outputs", {}).values() if "Export" in o}
+
+
+def test_the_shared_exports_do_not_follow_the_groups_zones(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A restore moves a group to another zone, a removal may empty a zone: the shared stack's exports stay the
+    same, so its update never deletes one a running group imports (CloudFormation would refuse and roll back)."""
+    a = {"name": "nantong-a", "counties": ["rugao"], "zone": 0}
+    b = {"name": "nantong-b", "counties": ["haian"], "zone": 0}
+    zone0 = _synth_province(tmp_path_factory.mktemp("zone0"), [a, b])
+    moved = _synth_province(tmp_path_factory.mktemp("moved"), [a, {**b, "zone": 1}])
+    alone = _synth_province(tmp_path_factory.mktemp("alone"), [{**a, "zone": 1}])
+    shared = f"Gongkuang-{STAGE}"
+    exports = _exports(zone0[shared])
+    assert exports == _exports(moved[shared]) == _exports(alone[shared])
+    subnets = {n for n in exports if n.startswith(f"{shared}-PublicSubnet")}
+    assert subnets == {f"{shared}-PublicSubnet{i}" for i in (0, 1)} and f"{shared}-VpcId" in exports
+    # the groups import the VPC by those names, none of CDK's automatic exports of it
+    for templates in (zone0, moved, alone):
+        for name, template in templates.items():
+            if name == shared:
+                continue
+            imported = set(re.findall(r'"Fn::ImportValue": "([^"]+)"', json.dumps(template)))
+            network = {i for i in imported if "Subnet" in i or "Vpc" in i}
+            assert network and network <= subnets | {f"{shared}-VpcId"}, (name, imported)
+    (group,) = [r for r in moved[f"{shared}-nantong-b"]["Resources"].values()
+                if r["Type"] == "AWS::AutoScaling::AutoScalingGroup"]  # fmt: skip
+    assert group["Properties"]["VPCZoneIdentifier"] == [{"Fn::ImportValue": f"{shared}-PublicSubnet1"}]

@@ -103,6 +103,23 @@ def test_groups_take_the_stages_defaults_and_their_own_keys() -> None:
         ([{"name": "a", "counties": ["rugao"], "elastic_ip_allocation_id": "eip-1"}], {},
          "elastic_ip_allocation_id must look like"),
         ([{"name": "a", "counties": ["rugao"], "decode_workers": 17}], {}, "decode_workers must be 1-16"),
+        # one address or one snapshot in two groups: both hosts would take the address, or start as one queue
+        ([{"name": "a", "counties": ["rugao"], "elastic_ip_allocation_id": "eipalloc-0123456789abcdef0"},
+          {"name": "b", "counties": ["haian"], "elastic_ip_allocation_id": "eipalloc-0123456789abcdef0"}], {},
+         "host group 'b': elastic_ip_allocation_id 'eipalloc-0123456789abcdef0' is already host group 'a''s"),
+        ([{"name": "a", "counties": ["rugao"], "snapshot_id": "snap-0123456789abcdef0"},
+          {"name": "b", "counties": ["haian"], "snapshot_id": "snap-0123456789abcdef0"}], {},
+         "host group 'b': snapshot_id 'snap-0123456789abcdef0' is already host group 'a''s"),
+        # a task the instance cannot hold: memory on a fixed-performance type too, and CPU units
+        ([{"name": "a", "counties": ["rugao"], "instance_type": "c7g.large", "task_memory_mib": 4096}], {},
+         "at most 3712 on a c7g.large"),
+        ([{"name": "a", "counties": ["rugao"], "task_cpu": 4096}], {},
+         "host group 'a': task_cpu must fit the instance's 2 vCPUs (at most 2048 on a t4g.small)"),
+        ([{"name": "a", "counties": ["rugao"], "instance_type": "m7g.xlarge", "task_cpu": 8192}], {},
+         "at most 4096 on a m7g.xlarge"),
+        # a type of no known size is refused, listing the known ones
+        ([{"name": "a", "counties": ["rugao"], "instance_type": "c7g.4xlarge"}], {},
+         "instance_type 'c7g.4xlarge' is not one of the known types (t4g.micro, t4g.small"),
         ([{"name": "a", "counties": ["rugao"], "data_volume_gib": "8"}], {}, "data_volume_gib must be an integer"),
         ([{"name": "a", "counties": ["rugao"], "disk": 8}], {}, "and only ["),
         ([{"name": "a"}], {}, "expected an object with name and counties"),

@@ -381,3 +381,28 @@ def test_the_shared_exports_do_not_follow_the_groups_zones(tmp_path_factory: pyt
     (group,) = [r for r in moved[f"{shared}-nantong-b"]["Resources"].values()
                 if r["Type"] == "AWS::AutoScaling::AutoScalingGroup"]  # fmt: skip
     assert group["Properties"]["VPCZoneIdentifier"] == [{"Fn::ImportValue": f"{shared}-PublicSubnet1"}]
+
+
+def test_a_groups_snapshot_role_tags_and_expires_only_its_own_snapshots(synthesized: Synthesized) -> None:
+    """Each group's DLM role: CreateSnapshot of its own volume; CreateTags and DeleteSnapshot on snapshot/* only
+    under a condition on the snapshot's gongkuang:host-data tag, which only its own volume (and its copies) carry."""
+    for stack in HOST_STACKS:
+        _, policy = _one(synthesized, stack, "AWS::DLM::LifecyclePolicy")
+        (tag,) = policy["PolicyDetails"]["TargetTags"]
+        key, own = tag["Key"], f"Gongkuang-{stack}"
+        statements = _statements(synthesized, stack, policy["ExecutionRoleArn"]["Fn::GetAtt"][0])
+        volume, _ = _one(synthesized, stack, "AWS::EC2::Volume")
+        for st in statements:
+            actions = {st["Action"]} if isinstance(st["Action"], str) else set(st["Action"])
+            if actions & {"ec2:CreateTags", "ec2:DeleteSnapshot"}:
+                condition = st["Condition"]
+                assert condition.get("StringEquals", {}).get(f"aws:ResourceTag/{key}") == own or condition.get(
+                    "Null"
+                ) == {f"aws:ResourceTag/{key}": "true"}, st
+                if "ec2:CreateTags" in actions:  # never sets the tag to another group's value
+                    assert condition["StringEqualsIfExists"] == {f"aws:RequestTag/{key}": own}, st
+                else:
+                    assert "Null" not in condition, st  # deletes only snapshots already tagged its own
+            if actions == {"ec2:CreateSnapshot"} and "snapshot/" not in _text(st["Resource"]):
+                assert {"Ref": volume} in st["Resource"]["Fn::Join"][1]
+        assert {"ec2:CreateTags", "ec2:DeleteSnapshot", "ec2:CreateSnapshot"} <= _actions(statements)

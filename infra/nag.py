@@ -352,7 +352,8 @@ def _suppress_platform_host(
         snapshot_policy,
         f"AwsSolutions-IAM5[Resource::{_ec2_arn(stack, account=False)}:snapshot/*]",
         "Data Lifecycle Manager creates, tags and expires the data volume's daily snapshots, whose ids it chooses "
-        "at run time; CreateSnapshot names the one volume in the same statement",
+        "at run time; CreateSnapshot also needs the one volume, named by its ARN, and tagging and deleting are "
+        "conditioned on the snapshot's gongkuang:host-data tag (this stack's, or none yet for tagging)",
     )
     _ack(
         snapshot_policy,

@@ -77,6 +77,15 @@ _COUNTY_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
 _SNAPSHOT_ID = re.compile(r"snap-[0-9a-f]{8,17}")
 _ALLOCATION_ID = re.compile(r"eipalloc-[0-9a-f]{8,17}")
 MAX_HOST_GROUPS = 100  # each is a stack, an Elastic IP (5 per region by default: ask for the quota) and a volume
+# The instance types a host group may use: (vCPUs, memory MiB), the types the cost bench prices
+# (bench/aws_prices.toml; infra does not import bench/). A task must fit one: ECS places no task whose CPU units
+# or hard memory limit exceed what the instance registers, and the group's one task would never start.
+HOST_INSTANCE_TYPES: dict[str, tuple[int, int]] = {
+    "t4g.micro": (2, 1024), "t4g.small": (2, 2048), "t4g.medium": (2, 4096), "t4g.large": (2, 8192),
+    "t4g.xlarge": (4, 16384), "t4g.2xlarge": (8, 32768),
+    "c7g.large": (2, 4096), "c7g.xlarge": (4, 8192), "c7g.2xlarge": (8, 16384),
+    "m7g.large": (2, 8192), "m7g.xlarge": (4, 16384),
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,8 +413,16 @@ def _host_group_problems(s: StageSettings) -> list[str]:
     zones = len(s.existing_vpc.availability_zones) if s.existing_vpc else s.max_azs
     names: set[str] = set()
     homes: dict[str, str] = {}
+    # An address or a snapshot in two groups: both instances would take the address (terminals land on whichever
+    # took it last), or both volumes start as one host's queue (its frames decoded twice, by two hosts)
+    owners: dict[tuple[str, str], str] = {}
     for g in s.host_groups:
         where = f"host group {g.name!r}"
+        for key, value in (("elastic_ip_allocation_id", g.elastic_ip_allocation_id), ("snapshot_id", g.snapshot_id)):
+            if value and (key, value) in owners:
+                problems.append(f"{where}: {key} {value!r} is already host group {owners[key, value]!r}'s")
+            elif value:
+                owners[key, value] = g.name
         if not (isinstance(g.name, str) and _GROUP_NAME.fullmatch(g.name)):
             problems.append(f"host group name {g.name!r}: 1-20 of a-z, 0-9 and '-', starting with a letter, not "
                             "ending with '-' (it names the group's stack)")  # fmt: skip
@@ -421,8 +438,12 @@ def _host_group_problems(s: StageSettings) -> list[str]:
                 problems.append(f"{where}: county {county!r} is already served by host group {homes[county]!r}")
             else:
                 homes[county] = g.name
+        vcpus, memory_mib = HOST_INSTANCE_TYPES.get(g.instance_type, (0, 0))
+        known = g.instance_type in HOST_INSTANCE_TYPES
         checks = [
-            (_instance_type_fits(g.instance_type, s.architecture), "instance_type must be a type like c7g.xlarge whose "
+            (known, f"instance_type {g.instance_type!r} is not one of the known types "
+             f"({', '.join(HOST_INSTANCE_TYPES)}; infra/settings.py HOST_INSTANCE_TYPES)"),
+            (not known or _instance_type_fits(g.instance_type, s.architecture), "instance_type must be a type whose "
              "processor matches architecture (Graviton types, with a g after the generation, for arm64)"),
             (0 <= g.zone < zones, f"zone must be 0-{zones - 1} (one of the stage's {zones} zones)"),
             (1 <= g.data_volume_gib <= 1024, "data_volume_gib must be 1-1024"),
@@ -432,8 +453,11 @@ def _host_group_problems(s: StageSettings) -> list[str]:
              "elastic_ip_allocation_id must look like eipalloc-0123abcd"),
             (128 <= g.task_cpu <= 65536, "task_cpu must be 128-65536 CPU units (1024 a vCPU)"),
             (256 <= g.task_memory_mib <= 786432, "task_memory_mib must be 256-786432"),
-            (_fits_instance(g.instance_type, g.task_memory_mib), f"task_memory_mib must leave the instance "
-             f"{HOST_RESERVED_MIB} MiB for the OS, Docker and the ECS agent"),
+            (not known or g.task_memory_mib <= memory_mib - HOST_RESERVED_MIB, f"task_memory_mib must leave the "
+             f"instance {HOST_RESERVED_MIB} MiB for the OS, Docker and the ECS agent (at most "
+             f"{memory_mib - HOST_RESERVED_MIB} on a {g.instance_type})"),
+            (not known or g.task_cpu <= vcpus * 1024, f"task_cpu must fit the instance's {vcpus} vCPUs (at most "
+             f"{vcpus * 1024} on a {g.instance_type})"),
             (1 <= g.decode_workers <= 16, "decode_workers must be 1-16 (the runner's range)"),
         ]  # fmt: skip
         problems += [f"{where}: {msg}" for ok, msg in checks if not ok]

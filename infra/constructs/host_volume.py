@@ -125,19 +125,49 @@ class HostVolume(Construct):
 
     def _allow_snapshots(self, stack: Stack) -> None:
         """Data Lifecycle Manager's own needs for an EBS snapshot policy: snapshot this volume, tag and delete the
-        snapshots it made (their ids are chosen at run time), and the describes, which take no resource."""
+        snapshots it made (their ids are chosen at run time), and the describes, which take no resource.
+
+        The snapshots carry the volume's SNAPSHOT_TAG (the policy copies the volume's tags), so a role may delete
+        only snapshots tagged with its own stack, and tag only those or untagged ones (a snapshot being created;
+        whichever order DLM copies tags in), never setting the tag to another value: one group's role can neither
+        expire nor re-tag another group's snapshots (a province has a role per group, docs/deploy.md)."""
         arn = f"arn:{stack.partition}:ec2:{stack.region}"
         snapshots = f"{arn}::snapshot/*"
+        own, resource_tag, request_tag = (
+            stack.stack_name,
+            f"aws:ResourceTag/{SNAPSHOT_TAG}",
+            f"aws:RequestTag/{SNAPSHOT_TAG}",
+        )
+        # CreateSnapshot authorises the volume and the new snapshot: the volume is this one, the snapshot any new id.
+        self.snapshot_role.add_to_principal_policy(
+            iam.PolicyStatement(sid="SnapshotTheVolume", actions=["ec2:CreateSnapshot"], resources=[self.volume_arn])
+        )
+        self.snapshot_role.add_to_principal_policy(
+            iam.PolicyStatement(sid="TheNewSnapshot", actions=["ec2:CreateSnapshot"], resources=[snapshots])
+        )
+        never_another_value = {"StringEqualsIfExists": {request_tag: own}}
         self.snapshot_role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="SnapshotTheVolume",
-                actions=["ec2:CreateSnapshot"],
-                resources=[self.volume_arn, snapshots],
+                sid="TagOwnSnapshots",
+                actions=["ec2:CreateTags"],
+                resources=[snapshots],
+                conditions={"StringEquals": {resource_tag: own}, **never_another_value},
             )
         )
         self.snapshot_role.add_to_principal_policy(
             iam.PolicyStatement(
-                sid="TagAndExpireSnapshots", actions=["ec2:CreateTags", "ec2:DeleteSnapshot"], resources=[snapshots]
+                sid="TagNewSnapshots",
+                actions=["ec2:CreateTags"],
+                resources=[snapshots],
+                conditions={"Null": {resource_tag: "true"}, **never_another_value},
+            )
+        )
+        self.snapshot_role.add_to_principal_policy(
+            iam.PolicyStatement(
+                sid="ExpireOwnSnapshots",
+                actions=["ec2:DeleteSnapshot"],
+                resources=[snapshots],
+                conditions={"StringEquals": {resource_tag: own}},
             )
         )
         self.snapshot_role.add_to_principal_policy(

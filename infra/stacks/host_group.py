@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from aws_cdk import CfnOutput, Environment, Fn, RemovalPolicy, Stack, Tags
 from aws_cdk import aws_dynamodb as dynamodb
+from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -25,6 +26,7 @@ from infra.stacks.platform import (
     host_signals,
     ingest_options,
     ingest_outputs,
+    shared_export,
 )
 
 
@@ -36,7 +38,27 @@ def host_group_stack_name(stage: str, group: str) -> str:
 def archive_exports(shared_stack_name: str) -> tuple[str, str]:
     """The export names of the archive bucket's name and ARN (the shared stack's outputs ArchiveBucket and
     ArchiveBucketArn with host groups): named, so that the hosts' policies read the same in every group."""
-    return f"{shared_stack_name}-ArchiveBucket", f"{shared_stack_name}-ArchiveBucketArn"
+    return shared_export(shared_stack_name, "ArchiveBucket"), shared_export(shared_stack_name, "ArchiveBucketArn")
+
+
+def shared_vpc(scope: Construct, shared: PlatformStack) -> ec2.IVpc:
+    """The shared VPC: an existing one by its ids (fixed settings), the stage's own through its named exports (the
+    VPC id, every public subnet: PlatformStack._network_exports), not CDK's automatic ones, which the shared stack
+    would drop with the last group of a zone. The zones are the VPC's own values (literals or Fn::GetAZs)."""
+    existing = shared.settings.existing_vpc
+    public = shared.vpc.public_subnets
+    if existing is not None:
+        vpc_id, subnet_ids = existing.vpc_id, list(existing.public_subnet_ids)
+    else:
+        vpc_id = Fn.import_value(shared_export(shared.stack_name, "VpcId"))
+        subnet_ids = [Fn.import_value(shared_export(shared.stack_name, f"PublicSubnet{i}")) for i in range(len(public))]
+    return ec2.Vpc.from_vpc_attributes(
+        scope,
+        "SharedVpc",
+        vpc_id=vpc_id,
+        availability_zones=[subnet.availability_zone for subnet in public],
+        public_subnet_ids=subnet_ids,
+    )
 
 
 class HostGroupStack(Stack):
@@ -56,8 +78,9 @@ class HostGroupStack(Stack):
         self.group = group
         self.shared = shared
         who = f"host group {group.name}"
-        # The shared tables by their names (fixed by the stage's table prefix) and the archive bucket by its named
-        # exports; the rest (the VPC, the archive key, the alarm topic) as CDK's own cross-stack references.
+        # The shared tables by their names (fixed by the stage's table prefix), the archive bucket and the VPC by
+        # their named exports; the archive key and the alarm topic (one each, whatever the groups) as CDK's own
+        # cross-stack references.
         self.add_stack_dependency(shared, "the shared tables, bucket, VPC and alarm topic")
         tables = {
             name: dynamodb.TableV2.from_table_attributes(
@@ -75,7 +98,7 @@ class HostGroupStack(Stack):
         self.ingest = Ingest(
             self,
             "Ingest",
-            vpc=shared.vpc,
+            vpc=shared_vpc(self, shared),
             image_directory=str(source.root),
             image_file=source.host_dockerfile,
             allocation_ids=(group.elastic_ip_allocation_id,) if group.elastic_ip_allocation_id else (),

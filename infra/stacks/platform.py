@@ -383,6 +383,12 @@ def host_signals(ingest: Ingest, who: str = "the county host") -> list[ListenerS
     ]  # fmt: skip
 
 
+def shared_export(shared_stack_name: str, what: str) -> str:
+    """The name of a province stage's shared export (`<stack>-<what>`): fixed, so that a group's import never
+    depends on what the other groups reference (host_group.py imports them by these names)."""
+    return f"{shared_stack_name}-{what}"
+
+
 def ingest_outputs(stack: Stack, ingest: Ingest, port: int, what: str = "the county host's") -> None:
     """The terminals' endpoint (address, port), the listener's group and, on a host, its data volume."""
     for i, eip in enumerate(ingest.elastic_ips, start=1):
@@ -819,6 +825,15 @@ class PlatformStack(Stack):
         spec = schema.TABLES_BY_NAME[table_name]
         return bool(spec.indexes or spec.local_indexes)
 
+    def _network_exports(self) -> None:
+        """The VPC and every public subnet, exported whether or not a group uses the zone today. CDK's automatic
+        exports follow what the groups reference: moving a group to another zone (a restore) or removing a zone's
+        last group would make this stack delete an export a running group still imports, and its update fail."""
+        CfnOutput(self, "VpcId", value=self.vpc.vpc_id, export_name=shared_export(self.stack_name, "VpcId"))
+        for i, subnet in enumerate(self.vpc.public_subnets):
+            CfnOutput(self, f"PublicSubnet{i}", value=subnet.subnet_id,
+                      export_name=shared_export(self.stack_name, f"PublicSubnet{i}"))  # fmt: skip
+
     def _outputs(self, settings: StageSettings) -> None:
         if self.ingest is not None:
             ingest_outputs(self, self.ingest, settings.ingest_port)
@@ -826,9 +841,11 @@ class PlatformStack(Stack):
             CfnOutput(self, "FrameStream", value=self.stream.stream.stream_name)
         bucket = self.stream.archive_bucket
         if settings.host_groups:  # named exports: each host group's stack imports them (host_group.py)
-            name, arn = f"{self.stack_name}-ArchiveBucket", f"{self.stack_name}-ArchiveBucketArn"
-            CfnOutput(self, "ArchiveBucket", value=bucket.bucket_name, export_name=name)
-            CfnOutput(self, "ArchiveBucketArn", value=bucket.bucket_arn, export_name=arn)
+            CfnOutput(self, "ArchiveBucket", value=bucket.bucket_name,
+                      export_name=shared_export(self.stack_name, "ArchiveBucket"))  # fmt: skip
+            CfnOutput(self, "ArchiveBucketArn", value=bucket.bucket_arn,
+                      export_name=shared_export(self.stack_name, "ArchiveBucketArn"))  # fmt: skip
+            self._network_exports()
         else:
             CfnOutput(self, "ArchiveBucket", value=bucket.bucket_name)
         if self.functions.dead_letters is not None:

@@ -103,6 +103,23 @@ def test_groups_take_the_stages_defaults_and_their_own_keys() -> None:
         ([{"name": "a", "counties": ["rugao"], "elastic_ip_allocation_id": "eip-1"}], {},
          "elastic_ip_allocation_id must look like"),
         ([{"name": "a", "counties": ["rugao"], "decode_workers": 17}], {}, "decode_workers must be 1-16"),
+        # one address or one snapshot in two groups: both hosts would take the address, or start as one queue
+        ([{"name": "a", "counties": ["rugao"], "elastic_ip_allocation_id": "eipalloc-0123456789abcdef0"},
+          {"name": "b", "counties": ["haian"], "elastic_ip_allocation_id": "eipalloc-0123456789abcdef0"}], {},
+         "host group 'b': elastic_ip_allocation_id 'eipalloc-0123456789abcdef0' is already host group 'a''s"),
+        ([{"name": "a", "counties": ["rugao"], "snapshot_id": "snap-0123456789abcdef0"},
+          {"name": "b", "counties": ["haian"], "snapshot_id": "snap-0123456789abcdef0"}], {},
+         "host group 'b': snapshot_id 'snap-0123456789abcdef0' is already host group 'a''s"),
+        # a task the instance cannot hold: memory on a fixed-performance type too, and CPU units
+        ([{"name": "a", "counties": ["rugao"], "instance_type": "c7g.large", "task_memory_mib": 4096}], {},
+         "at most 3712 on a c7g.large"),
+        ([{"name": "a", "counties": ["rugao"], "task_cpu": 4096}], {},
+         "host group 'a': task_cpu must fit the instance's 2 vCPUs (at most 2048 on a t4g.small)"),
+        ([{"name": "a", "counties": ["rugao"], "instance_type": "m7g.xlarge", "task_cpu": 8192}], {},
+         "at most 4096 on a m7g.xlarge"),
+        # a type of no known size is refused, listing the known ones
+        ([{"name": "a", "counties": ["rugao"], "instance_type": "c7g.4xlarge"}], {},
+         "instance_type 'c7g.4xlarge' is not one of the known types (t4g.micro, t4g.small"),
         ([{"name": "a", "counties": ["rugao"], "data_volume_gib": "8"}], {}, "data_volume_gib must be an integer"),
         ([{"name": "a", "counties": ["rugao"], "disk": 8}], {}, "and only ["),
         ([{"name": "a"}], {}, "expected an object with name and counties"),
@@ -323,3 +340,69 @@ def test_both_china_regions_synthesize_a_province(tmp_path_factory: pytest.TempP
     (group_resource,) = [r for r in host.values() if r["Type"] == "AWS::AutoScaling::AutoScalingGroup"]
     assert group_resource["Properties"]["VPCZoneIdentifier"] == [REUSE_VPC["public_subnet_ids"][1]]
     assert "eipalloc-0123456789abcdef0" in json.dumps(host)
+
+
+def _synth_province(tmp: Any, groups: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The province-hosts stage alone with `groups`, offline: its stacks' templates by stack name."""
+    from infra.app import build_app, file_context
+
+    context = file_context()
+    context["stages"] = {STAGE: {**context["stages"][STAGE], "host_groups": groups}}
+    context["aws:cdk:bundling-stacks"] = []
+    assembly = build_app(context=context, outdir=str(tmp)).synth()
+    return {s.stack_name: s.template for s in assembly.stacks}
+
+
+def _exports(template: dict[str, Any]) -> dict[str, str]:
+    return {o["Export"]["Name"]: _text(o["Value"]) for o in template.get("Outputs", {}).values() if "Export" in o}
+
+
+def test_the_shared_exports_do_not_follow_the_groups_zones(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """A restore moves a group to another zone, a removal may empty a zone: the shared stack's exports stay the
+    same, so its update never deletes one a running group imports (CloudFormation would refuse and roll back)."""
+    a = {"name": "nantong-a", "counties": ["rugao"], "zone": 0}
+    b = {"name": "nantong-b", "counties": ["haian"], "zone": 0}
+    zone0 = _synth_province(tmp_path_factory.mktemp("zone0"), [a, b])
+    moved = _synth_province(tmp_path_factory.mktemp("moved"), [a, {**b, "zone": 1}])
+    alone = _synth_province(tmp_path_factory.mktemp("alone"), [{**a, "zone": 1}])
+    shared = f"Gongkuang-{STAGE}"
+    exports = _exports(zone0[shared])
+    assert exports == _exports(moved[shared]) == _exports(alone[shared])
+    subnets = {n for n in exports if n.startswith(f"{shared}-PublicSubnet")}
+    assert subnets == {f"{shared}-PublicSubnet{i}" for i in (0, 1)} and f"{shared}-VpcId" in exports
+    # the groups import the VPC by those names, none of CDK's automatic exports of it
+    for templates in (zone0, moved, alone):
+        for name, template in templates.items():
+            if name == shared:
+                continue
+            imported = set(re.findall(r'"Fn::ImportValue": "([^"]+)"', json.dumps(template)))
+            network = {i for i in imported if "Subnet" in i or "Vpc" in i}
+            assert network and network <= subnets | {f"{shared}-VpcId"}, (name, imported)
+    (group,) = [r for r in moved[f"{shared}-nantong-b"]["Resources"].values()
+                if r["Type"] == "AWS::AutoScaling::AutoScalingGroup"]  # fmt: skip
+    assert group["Properties"]["VPCZoneIdentifier"] == [{"Fn::ImportValue": f"{shared}-PublicSubnet1"}]
+
+
+def test_a_groups_snapshot_role_tags_and_expires_only_its_own_snapshots(synthesized: Synthesized) -> None:
+    """Each group's DLM role: CreateSnapshot of its own volume; CreateTags and DeleteSnapshot on snapshot/* only
+    under a condition on the snapshot's gongkuang:host-data tag, which only its own volume (and its copies) carry."""
+    for stack in HOST_STACKS:
+        _, policy = _one(synthesized, stack, "AWS::DLM::LifecyclePolicy")
+        (tag,) = policy["PolicyDetails"]["TargetTags"]
+        key, own = tag["Key"], f"Gongkuang-{stack}"
+        statements = _statements(synthesized, stack, policy["ExecutionRoleArn"]["Fn::GetAtt"][0])
+        volume, _ = _one(synthesized, stack, "AWS::EC2::Volume")
+        for st in statements:
+            actions = {st["Action"]} if isinstance(st["Action"], str) else set(st["Action"])
+            if actions & {"ec2:CreateTags", "ec2:DeleteSnapshot"}:
+                condition = st["Condition"]
+                assert condition.get("StringEquals", {}).get(f"aws:ResourceTag/{key}") == own or condition.get(
+                    "Null"
+                ) == {f"aws:ResourceTag/{key}": "true"}, st
+                if "ec2:CreateTags" in actions:  # never sets the tag to another group's value
+                    assert condition["StringEqualsIfExists"] == {f"aws:RequestTag/{key}": own}, st
+                else:
+                    assert "Null" not in condition, st  # deletes only snapshots already tagged its own
+            if actions == {"ec2:CreateSnapshot"} and "snapshot/" not in _text(st["Resource"]):
+                assert {"Ref": volume} in st["Resource"]["Fn::Join"][1]
+        assert {"ec2:CreateTags", "ec2:DeleteSnapshot", "ec2:CreateSnapshot"} <= _actions(statements)

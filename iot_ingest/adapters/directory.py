@@ -71,6 +71,9 @@ class CachedRegistryDirectory:
         # (MN, PW digest) -> (the hashes it was verified against, matched)
         self._verified: dict[tuple[str, str], tuple[tuple[str, str | None], bool]] = {}
         self._refresh: set[str] = set()  # MNs re-read at their next check (a password change under way)
+        # MN -> refreshes asked for; gone once a read begun after the last of them answers. Until then every check of
+        # that MN waits for such a read, so one check taking the refresh does not leave the others the old copy.
+        self._asked: dict[str, int] = {}
         self._loaded: float | None = None
         self._loading: asyncio.Task[None] | None = None
         self._tokens = float(lookup_burst)
@@ -89,6 +92,7 @@ class CachedRegistryDirectory:
     def refresh(self, mn: str) -> None:
         """Re-read `mn` at its next check (its password is changing: 1072 handed out or settled), within the
         lookup budget; until then and if that read fails, the copy answers. Safe from any thread."""
+        self._asked[mn] = self._asked.get(mn, 0) + 1  # before the refresh: a read that takes it sees this ask
         self._refresh.add(mn)
 
     # ---- the whole counties ------------------------------------------------------------------------------
@@ -101,6 +105,7 @@ class CachedRegistryDirectory:
         return entries
 
     async def _reload(self) -> None:
+        began = self._reads_started
         try:
             loaded = await run_blocking(self._load_counties)
         except Exception as exc:  # the registry being down: keep answering from the copy we have
@@ -113,7 +118,9 @@ class CachedRegistryDirectory:
         # Terminals gone from the counties go (one of another county is then looked up alone again); unknown
         # MNs keep their negative answers until `negative_s`, unless they were registered meanwhile.
         unknown = {mn: e for mn, e in self._entries.items() if e.terminal is None and mn not in loaded}
-        self._entries = {**unknown, **loaded}
+        # An MN read alone after this load began (a password change announced meanwhile) keeps that newer answer.
+        newer = {mn: e for mn, e in self._entries.items() if self._read_started.get(mn, 0) > began}
+        self._entries = {**unknown, **loaded, **newer}
         self._loaded = self.monotonic()
         self.reloads += 1
 
@@ -141,7 +148,7 @@ class CachedRegistryDirectory:
         await self._ensure_loaded()
         entry = self._entries.get(mn)
         now = self.monotonic()
-        if entry is not None and mn not in self._refresh:
+        if entry is not None and mn not in self._refresh and mn not in self._asked:
             ttl = self.negative_s if entry.terminal is None else self.refresh_s
             if now - entry.fetched < ttl or (entry.terminal is not None and self.counties):
                 return entry  # fresh, or kept fresh by the counties' reload
@@ -154,13 +161,14 @@ class CachedRegistryDirectory:
                 return entry  # over the lookup budget: the last answer
             self.lookups += 1
             refreshing = mn in self._refresh
+            asked = self._asked.get(mn, 0)
             self._refresh.discard(mn)
             self._reads_started += 1
             started = self._reads_started
             reading = self._reading[mn] = asyncio.get_running_loop().create_task(
                 run_blocking(self.store.registry.find_terminal, mn)
             )
-            reading.add_done_callback(lambda done: self._read(mn, done, started, refreshing))
+            reading.add_done_callback(lambda done: self._read(mn, done, started, refreshing, asked))
         try:
             answer = await asyncio.shield(reading)
         except Exception as exc:
@@ -170,9 +178,11 @@ class CachedRegistryDirectory:
             return entry
         return self._entries.get(mn) or _Entry(answer, self.monotonic())
 
-    def _read(self, mn: str, reading: asyncio.Task[Terminal | None], started: int, refreshing: bool) -> None:
+    def _read(
+        self, mn: str, reading: asyncio.Task[Terminal | None], started: int, refreshing: bool, asked: int
+    ) -> None:
         """Keep a finished registry read's answer, whether or not a check still waits for it, unless a read begun
-        later already answered; a failed refresh is asked for again."""
+        later already answered; a failed refresh is asked for again. `asked`: the refreshes asked for when it began."""
         if self._reading.get(mn) is reading:
             del self._reading[mn]
         if reading.cancelled() or reading.exception() is not None:
@@ -186,6 +196,8 @@ class CachedRegistryDirectory:
             self._read_started = {k: v for k, v in self._read_started.items() if k in self._entries}
         self._read_started[mn] = started
         self._entries[mn] = _Entry(reading.result(), self.monotonic())
+        if asked and self._asked.get(mn) == asked:
+            del self._asked[mn]  # no refresh asked for since this read began: the copy is current again
 
     def owns(self, mn: str) -> bool:
         """Whether `mn` is a terminal of this directory's counties as its copy last saw it (commands for it are this

@@ -288,13 +288,17 @@ def _queue_locked(probe: sqlite3.Connection) -> bool:
 def _stop_holding_the_write_lock(pid: int, queue_db: Path, within: float = 15.0) -> bool:
     """SIGSTOP the worker, retried until it is caught holding queue.db's write lock (it stays locked while the
     worker is stopped; the listener's own commits last milliseconds); True if caught, else it is left stopped
-    anyway."""
+    anyway. Between tries the worker runs about ten times as long as it was held, so the supervisor's once-a-second
+    polls do not see it stopped for stopped_after_s and kill it mid-search (as they did on a slow CI machine)."""
     probe = sqlite3.connect(queue_db, timeout=0, isolation_level=None)
     deadline = time.monotonic() + within
     try:
         while True:
+            held = time.monotonic()
             os.kill(pid, signal.SIGSTOP)
             while process_state(pid) not in STOPPED_STATES:
+                if not _alive(pid):
+                    return False  # killed by the supervisor after all: the restart is what the test checks
                 time.sleep(0.001)
             if _queue_locked(probe):
                 time.sleep(0.2)
@@ -303,7 +307,9 @@ def _stop_holding_the_write_lock(pid: int, queue_db: Path, within: float = 15.0)
             if time.monotonic() >= deadline:
                 return False
             os.kill(pid, signal.SIGCONT)
-            time.sleep(0.002)
+            time.sleep(max(0.02, 10 * (time.monotonic() - held)))
+    except ProcessLookupError:
+        return False
     finally:
         probe.close()
 

@@ -240,6 +240,81 @@ def test_a_refresh_asked_for_while_a_read_is_under_way_gets_a_read_of_its_own(st
     assert slow.reads == 2
 
 
+def _settle_new_password(store: Store, mn: str, new: str) -> None:
+    """The registry as a settled 1072 leaves it: the new password the only one."""
+    settled = dataclasses.replace(store.registry.get_terminal(mn), password_hash=hash_password(new, n=2))
+    store.registry.put_terminal(settled)
+
+
+def test_checks_arriving_while_an_announced_change_is_being_read_wait_for_that_read(store: Store) -> None:
+    # (CI saw the old password taken just after the settle: another check had taken the refresh, its read not back)
+    slow = _SlowRegistry(store.registry, 0.3)
+    directory = CachedRegistryDirectory(dataclasses.replace(store, registry=slow), counties=[])  # type: ignore[arg-type]
+    mn = TERMINALS[6]
+
+    async def scenario() -> list[AuthStatus]:
+        out = [await directory.check(mn, PW)]
+        _settle_new_password(store, mn, "654321")
+        directory.refresh(mn)  # the command queue saw it settle
+        # When a frame's check takes the refresh (its read under way) and another check comes meanwhile
+        taking = asyncio.ensure_future(directory.check(mn, "654321"))
+        await asyncio.sleep(0.05)
+        out.append(await directory.check(mn, PW))
+        out.append(await taking)
+        out.append(await directory.check(mn, PW))  # and from then on the copy answers
+        return out
+
+    got = asyncio.run(scenario())
+    # Then the second check waited for that read: the old password is refused from the announcement on
+    assert got == [AuthStatus.OK, AuthStatus.AUTH_FAILED, AuthStatus.OK, AuthStatus.AUTH_FAILED]
+    assert slow.reads == 2  # the first answer and the one announced re-read, shared
+
+
+class _SlowListing:
+    """The real registry; the counties' listing read at once and handed back late (a reload under way)."""
+
+    def __init__(self, registry: object, delay: float) -> None:
+        self.inner, self.delay = registry, delay
+
+    def list_terminals(self, county: str) -> object:
+        import time
+
+        listed = self.inner.list_terminals(county)  # type: ignore[attr-defined]
+        time.sleep(self.delay)
+        return listed
+
+    def find_terminal(self, mn: str) -> object:
+        return self.inner.find_terminal(mn)  # type: ignore[attr-defined]
+
+
+def test_a_reload_begun_before_an_announced_change_does_not_bring_the_old_password_back(store: Store) -> None:
+    mono = Mono()
+    slow = _SlowListing(store.registry, 0.5)
+    directory = CachedRegistryDirectory(
+        dataclasses.replace(store, registry=slow),  # type: ignore[arg-type]
+        counties=["rugao"],
+        refresh_s=300,
+        monotonic=mono,
+    )
+    mn = TERMINALS[7]
+
+    async def scenario() -> list[AuthStatus]:
+        out = [await directory.check(mn, PW)]  # the first load (0.5 s)
+        mono.t += 301
+        out.append(await directory.check(mn, PW))  # the copy answers; a reload starts, listing the old password
+        await asyncio.sleep(0.1)
+        _settle_new_password(store, mn, "654321")
+        directory.refresh(mn)
+        out.append(await directory.check(mn, "654321"))  # read alone, after the reload's listing
+        await asyncio.sleep(0.8)  # the reload lands
+        out.append(await directory.check(mn, PW))
+        return out
+
+    got = asyncio.run(scenario())
+    assert got == [AuthStatus.OK, AuthStatus.OK, AuthStatus.OK, AuthStatus.AUTH_FAILED]
+    assert directory.reloads == 2
+
+
 def test_with_only_counties_a_terminal_of_another_county_is_not_served_here_and_reported(store: Store) -> None:
     # Given a host serving rugao and a terminal registered in another county
     mono = Mono()

@@ -8,6 +8,7 @@ More: docs/local.md, "Module notes" (bucket_flusher).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import threading
 import time
@@ -28,11 +29,16 @@ FLUSH_EVERY_S = 60.0  # platform seconds between passes (each point's bucket clo
 # Buckets merged per pass at most: a pass stays well inside the supervisor's hang_after_s (≈ 10 ms a merge) even when
 # hours of buckets wait after an outage; the worker starts the next pass at once while `more` is set.
 PER_PASS = 500
-PASS_WALL_S = 10.0  # paced, a pass takes at most max_per_s × this many buckets: also well inside hang_after_s (30 s)
-# Merges a wall second at most (LocalSettings.reading_flush_per_s): 1,500 terminals (≈ 1,600 points, 5-minute
-# buckets) close ≈ 5 buckets a second, ≈ 1 WRU each; a catch-up at 20 a second stays a fraction of the readings
-# table's provisioned writes (≈ 37 WCU at 1,500, docs/deploy.md) and works off an hour's backlog in ≈ 25 minutes.
+PASS_WALL_S = 10.0  # paced, a pass takes at most its rate × this many buckets: also well inside hang_after_s (30 s)
+# A catch-up's merges a wall second (LocalSettings.reading_flush_per_s), on top of the on-time flow: 1,500 terminals
+# (≈ 1,600 points, 5-minute buckets) close ≈ 5 buckets a second, ≈ 1 WRU each; a catch-up at 20 a second more stays
+# a fraction of the readings table's provisioned writes (≈ 37 WCU at 1,500, docs/deploy.md) and works off an hour's
+# backlog in ≈ 25 minutes.
 MAX_PER_S = 20.0
+# The buckets that closed in the last platform minute are written within this share of a pass interval, whatever
+# their number: a host of a province's tier (≈ 6,500 points) closes ≈ 22 a second, more than the catch-up pace, and
+# a cap on them would leave it further behind every minute. They are the steady load the table is provisioned for.
+ON_TIME_SHARE = 0.5
 GRACE_S = FLUSH_GRACE.total_seconds()  # platform seconds after a bucket's end before it is written: its frames are in
 REFUSED_RETRY = timedelta(minutes=15)  # platform time a bucket refused for its content is skipped before a retry
 
@@ -47,6 +53,7 @@ class FlushReport:
     pruned: int = 0
     error: str = ""
     more: bool = False  # more due buckets than one pass takes
+    on_time: int = 0  # buckets that closed in the last platform minute and waited at the pass's start
     skipped: int = 0  # buckets refused for their content within REFUSED_RETRY, not tried again in this pass
 
 
@@ -61,17 +68,20 @@ class BucketFlusher:
         grace_s: float = GRACE_S,
         per_pass: int = PER_PASS,
         max_per_s: float = MAX_PER_S,
+        pass_every_s: float = FLUSH_EVERY_S,
         stop: threading.Event | None = None,
         sleep: Callable[[float], Any] = time.sleep,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        if not max_per_s > 0:
-            raise ValueError(f"max_per_s must be positive, got {max_per_s}")
+        if not max_per_s > 0 or not pass_every_s > 0:
+            raise ValueError(f"max_per_s and pass_every_s must be positive, got {max_per_s}, {pass_every_s}")
         self.buffer, self.repo, self.grace = buffer, readings_repo, timedelta(seconds=grace_s)
         self.per_pass = max(1, min(per_pass, int(max_per_s * PASS_WALL_S)))
+        self.max_per_s, self.pass_every_s = max_per_s, pass_every_s  # wall seconds between passes
         self.interval, self.stop, self._monotonic = 1.0 / max_per_s, stop, monotonic
         self._sleep = stop.wait if stop is not None else sleep  # a stop order cuts a wait short
         self._next_at = 0.0  # monotonic time the next merge may start (pacing)
+        self._on_rate, self._on_rate_at = 0.0, None  # type: tuple[float, datetime | None]
         self._refused: dict[DueBucket, datetime] = {}  # refused for its content, at (platform time)
         self.before_mark: Callable[[DueBucket], None] | None = None  # tests: a crash between the merge and the mark
         self.totals = FlushReport()
@@ -92,15 +102,27 @@ class BucketFlusher:
 
     def flush_due(self, now: datetime) -> FlushReport:
         """Merge the buckets that ended `grace` before `now` and have unflushed rows, oldest first, at most
-        `per_pass` (`more` says whether others wait); then prune. Raises on the first outage (DynamoDB unavailable,
-        throttled): what is not marked is redone next pass. A bucket refused for its content (DynamoDB's item size,
-        a malformed row) is left unflushed and named in `error`, and the others go on: one cannot hold up all."""
+        `per_pass` (`more` says whether others wait); then prune. Paced at `max_per_s` plus what the last platform
+        minute's buckets need to be written within ON_TIME_SHARE of `pass_every_s`. Raises on the first outage
+        (DynamoDB unavailable, throttled): what is not marked is redone next pass. A bucket refused for its content
+        (DynamoDB's item size, a malformed row) is left unflushed and named in `error`; the others go on."""
         report = FlushReport()
         self.buffer.touch(now)  # the file is in use (its horizon holds across a restart)
         self._refused = {b: at for b, at in self._refused.items() if now - at < REFUSED_RETRY}
-        limit = self.per_pass + len(self._refused)  # refused buckets at the head of due() must not fill the pass
+        closed = now - self.grace
+        report.on_time = self.buffer.closing(closed - timedelta(seconds=FLUSH_EVERY_S), closed)
+        on_rate = report.on_time / (ON_TIME_SHARE * self.pass_every_s)
+        if self._on_rate_at is not None and now - self._on_rate_at < timedelta(seconds=FLUSH_EVERY_S):
+            on_rate = max(on_rate, self._on_rate)  # the minute's later passes keep its pace, finishing on time
+        else:
+            self._on_rate_at = now
+        self._on_rate = on_rate
+        self.interval = 1.0 / (self.max_per_s + on_rate)
+        # a pass grows by PASS_WALL_S of the on-time pace, within 2 × PER_PASS (≈ 10 s of 10 ms merges)
+        per_pass = self.per_pass + min(2 * PER_PASS, math.ceil(on_rate * PASS_WALL_S))
+        limit = per_pass + len(self._refused)  # refused buckets at the head of due() must not fill the pass
         due = self.buffer.due(now, self.grace, limit=limit)
-        todo = [b for b in due if b not in self._refused][: self.per_pass]
+        todo = [b for b in due if b not in self._refused][:per_pass]
         report.skipped = sum(1 for b in due if b in self._refused)
         report.more = len(due) == limit
         refused: list[str] = []
@@ -175,9 +197,9 @@ def flush_main(settings: LocalSettings, control_conn: Connection, conn: Connecti
     if not isinstance(readings, DynamoDBReadingsRepository):  # config requires store=dynamodb with buckets
         raise TypeError(f"the bucket flusher needs DynamoDB readings, got {type(readings).__name__}")
     stop = threading.Event()
-    flusher = BucketFlusher(buffer, readings, max_per_s=settings.reading_flush_per_s, stop=stop)
-    busy: list[float] = []
     every_s = max(0.5, FLUSH_EVERY_S / settings.accel)  # a platform minute (under --accel, sooner in wall time)
+    flusher = BucketFlusher(buffer, readings, max_per_s=settings.reading_flush_per_s, pass_every_s=every_s, stop=stop)
+    busy: list[float] = []
 
     def run() -> None:
         while not stop.is_set():

@@ -140,8 +140,9 @@ class LocalSettings(ExplicitSettings):
     )
     reading_flush_per_s: float = _opt(
         20.0,
-        "reading buckets: at most this many bucket merges a wall second (a catch-up after an outage must not "
-        "throttle the provisioned readings table decode also writes; 1,500 terminals close ≈ 5 a second)",
+        "reading buckets: a catch-up's bucket merges a wall second, on top of the buckets that closed in the last "
+        "minute (a catch-up after an outage must not throttle the provisioned readings table decode also writes; "
+        "1,500 terminals close ≈ 5 a second)",
         gt=0,
         le=10_000,
     )

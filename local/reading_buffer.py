@@ -263,6 +263,15 @@ class ReadingBuffer:
         )
         return [DueBucket(p, ReadingKind(k), _time(b)) for p, k, b in rows]
 
+    def closing(self, after: datetime, until: datetime) -> int:
+        """How many buckets with unflushed rows closed in (after, until]: the flusher's on-time flow."""
+        rows = self._select(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT point, kind, bucket FROM readings WHERE flushed_at IS NULL "
+            "AND closes > ? AND closes <= ?)",
+            (to_micros(require_utc(after, "after")), to_micros(require_utc(until, "until"))),
+        )
+        return int(rows[0][0])
+
     def bucket_rows(self, bucket: DueBucket) -> list[tuple[datetime, bytes]]:
         """Every row of `bucket` (flushed or not) as (data time, body), ascending."""
         return self._rows(

@@ -312,6 +312,38 @@ def test_a_catch_up_is_paced(host: Host) -> None:
     assert BucketFlusher(host.buffer, host.dynamo, max_per_s=4).per_pass == 40
 
 
+def test_the_buckets_closing_each_minute_are_not_held_to_the_catch_up_pace(host: Host) -> None:
+    # Given 100 points whose earlier buckets are flushed, and a catch-up pace of one merge every five seconds: less
+    # than the ≈ 20 buckets that close each minute (a host of a province's tier closes ≈ 22 a second against 20)
+    points = [f"ot-{i}" for i in range(100)]
+    host.clock.set(T0 + 6 * MINUTE)
+    host.readings.put_readings([r for p in points for r in minutes(p, 0, 6)])
+    host.flusher.flush_due(host.clock.now())
+    host.readings.put_readings([r for p in points for r in minutes(p, 6, 12)])
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    def monotonic() -> float:
+        now[0] += 0.001
+        return now[0]
+
+    paced = BucketFlusher(host.buffer, host.dynamo, grace_s=60, max_per_s=0.2, pass_every_s=60, sleep=sleep,
+                          monotonic=monotonic)  # fmt: skip
+    for minute in range(7, 13):  # When a pass runs each minute, as the worker does
+        host.clock.set(T0 + minute * MINUTE)
+        started = now[0]
+        reports = [paced.flush_due(host.clock.now())]
+        while reports[-1].more:  # the worker's next pass at once
+            reports.append(paced.flush_due(host.clock.now()))
+        # Then each minute's closed buckets are all written within half the minute: none is left for later
+        assert sum(r.buckets for r in reports) == reports[0].on_time > 0
+        assert now[0] - started <= 30.5, (minute, reports[0].on_time, now[0] - started)
+    assert sum(1 for _ in host.buffer.due(host.clock.now(), timedelta(seconds=60))) == 0
+    # (at 0.2 a second alone a minute would write 12: the flusher would fall further behind every minute)
+
+
 def test_refused_buckets_at_the_head_do_not_busy_loop(host: Host, caplog: pytest.LogCaptureFixture) -> None:
     # Given three points whose buckets are refused for their content (here: a malformed row), oldest first, and
     # a later ordinary point

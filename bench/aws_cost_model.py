@@ -60,6 +60,8 @@ class RulesRun:
     rules_cpu_s: float
     rule_tables: dict[str, OperationUsage] = field(default_factory=dict)
     minute_tables: list[dict[str, OperationUsage]] = field(default_factory=list)  # decode + these rules
+    # The county host's pass only: each minute's units by how they are timed in a fleet (`MINUTE_PARTS`)
+    minute_parts: list[dict[str, dict[str, OperationUsage]]] = field(default_factory=list)
     rule_shard_ticks: int = 0
     rule_sources: dict[str, int] = field(default_factory=dict)
     snapshot_s3: dict[str, int] = field(default_factory=dict)
@@ -97,6 +99,7 @@ class Measured:
     writer_records: int = 0
     rule_tables: dict[str, OperationUsage] = field(default_factory=dict)  # by logical table name
     minute_tables: list[dict[str, OperationUsage]] = field(default_factory=list)  # decode + rules, each minute
+    minute_parts: list[dict[str, dict[str, OperationUsage]]] = field(default_factory=list)  # see RulesRun
     # Rule shard-ticks handed at random to `rule_containers` warm containers, with per-shard snapshots or not
     rule_containers: int = 1
     rule_snapshots: bool = False
@@ -174,10 +177,16 @@ def load_measured(path: Path) -> Measured:
     raw["minute_tables"] = [usage(x) for x in raw["minute_tables"]]
     raw["storage"] = [Growth(**g) for g in raw["storage"]]
 
+    def parts(rows: list[dict[str, Any]]) -> list[dict[str, dict[str, OperationUsage]]]:
+        return [{part: usage(tables) for part, tables in row.items()} for row in rows]
+
+    raw["minute_parts"] = parts(raw.get("minute_parts", []))  # absent from measurements saved before session 18
+
     def run(d: dict[str, Any]) -> RulesRun:
         for key in ("rules", "rule_tables"):
             d[key] = usage(d[key])
         d["minute_tables"] = [usage(x) for x in d["minute_tables"]]
+        d["minute_parts"] = parts(d.get("minute_parts", []))
         return RulesRun(**d)
 
     raw["cadences"] = {k: run(v) for k, v in raw.get("cadences", {}).items()}
@@ -496,13 +505,50 @@ def needed(mean: float, peak: float, target: float) -> float:
     return max(mean / target, mean * (peak + BURST_S / 60) / (1 + BURST_S / 60))
 
 
+# How the county host's units are timed in a fleet (bench/aws_host_run.py records each minute's units by part):
+# "frames": decode's writes, made as frames arrive (the terminals' hourly 2061 uploads land on the hour in every
+# terminal at once); "spread": decode's reads (a point's roll-up at its crc32 minute of the hour) and the bucket
+# flusher's merges (each point's bucket offset); "tick": the rules' 5-minute tick (every host ticks at once; which
+# enterprises a tick re-reads is hashed, so each tick carries an even share in a fleet). Present only on tick minutes.
+MINUTE_PARTS = ("frames", "spread", "tick")
+
+
+def fleet_profile(m: Measured, table: str, terminals: int) -> list[tuple[float, float]]:
+    """(read, write) units of `table` in each metered minute as a fleet of `terminals` would spend them, in the
+    measured fleet's units (the mean is unchanged): frames as measured; spread and tick units evened out, their
+    deviation from their mean shrinking as the square root of the fleet (a sum of independent hashed offsets).
+    Measured without parts (the serverless passes, older measurements): the minutes as measured."""
+    if not m.minute_parts:
+        return [_units(x.get(table, OperationUsage())) for x in m.minute_tables]
+    shrink = math.sqrt(min(1.0, m.terminals / terminals))
+
+    def units(row: Mapping[str, Mapping[str, OperationUsage]], part: str) -> tuple[float, float]:
+        return _units(row.get(part, {}).get(table, OperationUsage()))
+
+    def evened(values: list[float]) -> list[float]:
+        mean = sum(values) / len(values) if values else 0.0
+        return [mean + (v - mean) * shrink for v in values]
+
+    rows = m.minute_parts
+    frames = [units(r, "frames") for r in rows]
+    spread = [units(r, "spread") for r in rows]
+    ticked = [i for i, r in enumerate(rows) if "tick" in r]
+    ticks = [units(rows[i], "tick") for i in ticked]
+    out = []
+    for d in (0, 1):  # reads, writes
+        tick_at = dict(zip(ticked, evened([t[d] for t in ticks]), strict=True))
+        spread_d = evened([x[d] for x in spread])
+        out.append([frames[i][d] + spread_d[i] + tick_at.get(i, 0.0) for i in range(len(rows))])
+    return list(zip(out[0], out[1], strict=True))
+
+
 def provisioned(m: Measured, s: Mapping[str, Any], terminals: int) -> list[Provisioned]:
     """Units per provisioned table from the measured mean rate and busiest minute (`needed`), at least
     `provisioned_min_units` per direction for the table and each of its GSIs.
 
-    The measured peak factor is used at every fleet size. The minute-bound work is per point at a minute hashed
-    from its id (decode's spread roll-ups, the rule cache's full re-reads), so a bigger fleet only evens the
-    profile out: the demo fleet's busiest minute is an upper bound. Below (1 + 5) ÷ 0.7 − 5 ≈ 3.6 × the mean
+    The busiest minute is the fleet's (`fleet_profile`): where the county host's pass recorded how its units are
+    timed, spread and tick units even out in a bigger fleet and the frames' on-the-hour writes stay. Otherwise the
+    measured peak factor is used at every fleet size, an upper bound. Below (1 + 5) ÷ 0.7 − 5 ≈ 3.6 × the mean
     it no longer matters: the 70 % target sets the capacity."""
     out = []
     seconds = m.terminal_minutes * 60 / m.terminals  # metered seconds
@@ -511,7 +557,7 @@ def provisioned(m: Measured, s: Mapping[str, Any], terminals: int) -> list[Provi
         for usage in (m.decode_tables.get(table), m.rule_tables.get(table)):
             if usage is not None:
                 rru, wru = rru + usage.read_units, wru + usage.write_units
-        per_minute = [_units(x.get(table, OperationUsage())) for x in m.minute_tables] or [(rru, wru)]
+        per_minute = fleet_profile(m, table, terminals) or [(rru, wru)]
         mean_r, mean_w = rru / len(per_minute), wru / len(per_minute)
         read_peak = max(r for r, _ in per_minute) / mean_r if mean_r else 1.0
         write_peak = max(w for _, w in per_minute) / mean_w if mean_w else 1.0
@@ -893,6 +939,14 @@ def _profile_lines(m: Measured, table: str) -> list[str]:
         factor = peak / mean if mean else 1.0
         out.append(f"  {label}: mean {mean:.1f}, busiest {peak:.1f} (×{factor:.2f}, minute {units.index(peak)})")
         out.append("    " + " ".join(f"{u:.0f}" for u in units))
+    if m.minute_parts:  # the busiest minute as a fleet times these units (fleet_profile: provisioned() uses it)
+        for terminals in FLEETS:
+            profile = fleet_profile(m, table, terminals)
+            peaks = [max(x[d] for x in profile) / (sum(x[d] for x in profile) / len(profile) or 1.0) for d in (0, 1)]
+            out.append(
+                f"  at {terminals:,} terminals (spread and tick units evened out, the frames' on-the-hour writes"
+                f" kept): RRU busiest ×{peaks[0]:.2f}, WRU busiest ×{peaks[1]:.2f}"
+            )
     return out
 
 

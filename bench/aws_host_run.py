@@ -71,13 +71,22 @@ class HostRules:
         self.usage: dict[str, OperationUsage] = {}
         self.tables: dict[str, OperationUsage] = {}
         self.minutes: list[dict[str, OperationUsage]] = []
+        self.parts: list[dict[str, dict[str, OperationUsage]]] = []  # model.MINUTE_PARTS, each minute
 
     def _evaluate(self, at: datetime) -> None:
         self.handler(scheduled_event(at, EVALUATE_JOB), LambdaContextStub())
 
-    def tick(self, meter: CapacityMeter, at: datetime, decoded: dict[str, OperationUsage]) -> float:
-        """The tick at `at` if it is a boundary of this cadence (after the minute's decode); its CPU seconds."""
+    def tick(
+        self,
+        meter: CapacityMeter,
+        at: datetime,
+        decoded: dict[str, OperationUsage],
+        parts: dict[str, dict[str, OperationUsage]] | None = None,
+    ) -> float:
+        """The tick at `at` if it is a boundary of this cadence (after the minute's decode, whose units are `decoded`
+        and, timed as model.MINUTE_PARTS says, `parts`); its CPU seconds."""
         minute = dict(decoded)
+        row = dict(parts or {})
         spent = 0.0
         if at.minute % self.every == 0:
             before, by_table, cpu = meter.snapshot(), meter.by_table(), time.process_time()
@@ -87,8 +96,10 @@ class HostRules:
             mine = _delta(meter.by_table(), by_table)
             _add(self.tables, mine)
             _add(minute, mine)
+            row["tick"] = mine
             self.ticks += 1
         self.minutes.append(minute)
+        self.parts.append(row)
         return spent
 
     def start_metering(self) -> None:
@@ -96,6 +107,7 @@ class HostRules:
         self.usage.clear()
         self.tables.clear()
         self.minutes.clear()
+        self.parts.clear()
 
     def result(self, prefix: str) -> model.RulesRun:
         def logical(usage: dict[str, OperationUsage]) -> dict[str, OperationUsage]:
@@ -106,6 +118,7 @@ class HostRules:
             rules_cpu_s=self.cpu,
             rule_tables=logical(self.tables),
             minute_tables=[logical(x) for x in self.minutes],
+            minute_parts=[{part: logical(x) for part, x in row.items()} for row in self.parts],
             rule_shard_ticks=self.ticks,
         )
 
@@ -196,6 +209,7 @@ def host_pass(args: Any, base: Any, url: str, start: datetime, every: int, bucke
                     items = [(str(i), r) for i, (_, r) in enumerate(batch)]
                     decode_cpu += _metered(meter, usage, partial(decode_isolating, items, _wiring.new_decoder))
                 tick = at + timedelta(minutes=1)
+                decode_only, after_decode = _delta(meter.by_table(), began), meter.by_table()
                 if flusher is not None:  # the flusher's pass of this minute (its worker: every 60 s)
                     clock.set(tick)
                     before = flusher.totals.buckets
@@ -204,7 +218,7 @@ def host_pass(args: Any, base: Any, url: str, start: datetime, every: int, bucke
                         out.flushed_buckets += flusher.totals.buckets - before
                 decoded = _delta(meter.by_table(), began)
                 clock.set(tick + timedelta(seconds=1))
-                cpu = rules.tick(meter, tick, decoded)
+                cpu = rules.tick(meter, tick, decoded, _timed(decode_only, _delta(meter.by_table(), after_decode)))
                 if minute == metered_from - 1:
                     rules.start_metering()
                 if minute >= metered_from:
@@ -228,6 +242,17 @@ def host_pass(args: Any, base: Any, url: str, start: datetime, every: int, bucke
             _wiring.configure(None)
             store.close()
     return out
+
+
+def _timed(
+    decoded: dict[str, OperationUsage], flushed: dict[str, OperationUsage]
+) -> dict[str, dict[str, OperationUsage]]:
+    """A minute's decode and flush units as model.MINUTE_PARTS times them: decode's writes as its frames arrive;
+    its reads (the roll-ups at each point's minute) and the flusher's merges spread."""
+    frames = {t: OperationUsage(u.requests, u.errors, 0.0, u.write_units) for t, u in decoded.items()}
+    spread = {t: OperationUsage(0, 0, u.read_units, 0.0) for t, u in decoded.items() if u.read_units}
+    _add(spread, flushed)
+    return {"frames": frames, "spread": spread}
 
 
 def _metered(meter: CapacityMeter, into: dict[str, OperationUsage], work: Any) -> float:

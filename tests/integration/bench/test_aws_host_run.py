@@ -83,3 +83,15 @@ def test_the_host_pass_writes_minute_readings_as_buckets_and_prices_from_them(
                           for r in (bucketed, plain))  # fmt: skip
     assert stored < unbucketed * 0.7
     assert bucketed.buffer_bytes_per_terminal_minute > 0 and plain.buffer_bytes_per_terminal_minute == 0
+    # And each minute's units are recorded by how a fleet times them (model.MINUTE_PARTS), adding up to the minute's
+    # own: decode's writes as frames arrive; its roll-up reads and the flusher's merges spread; the tick on its minutes
+    run = bucketed.rules
+    assert len(run.minute_parts) == len(run.minute_tables) == 10
+    for row, minute in zip(run.minute_parts, run.minute_tables, strict=True):
+        for table, used in minute.items():
+            added = sum((part.get(table, OperationUsage()) for part in row.values()), OperationUsage())
+            assert (added.read_units, added.write_units) == (used.read_units, used.write_units)
+        assert set(row) <= {"frames", "spread", "tick"}
+        assert not row["frames"].get("readings", OperationUsage()).read_units
+    assert sum(1 for row in run.minute_parts if "tick" in row) == 2
+    assert sum(row["spread"].get("readings", OperationUsage()).write_units for row in run.minute_parts) > 0  # merges

@@ -230,6 +230,60 @@ def test_a_spike_beyond_the_burst_is_provisioned_for() -> None:
     assert cap.rcu == pytest.approx(mean * (60 / 10.5 + 5) / 6)
 
 
+def _timed_parts() -> list[dict[str, dict[str, OperationUsage]]]:
+    """10 minutes of a county host's readings units by part: the hourly uploads (10 WRU on minute 0) over 1 WRU of
+    frames a minute, one point's roll-up read (20 RRU, minute 0), 2 WRU of bucket merges a minute, ticks on minutes
+    4 and 9 (10 and 20 RRU)."""
+    rows: list[dict[str, dict[str, OperationUsage]]] = []
+    for i in range(10):
+        row = {
+            "frames": {"readings": OperationUsage(requests=1, write_units=11.0 if i == 0 else 1.0)},
+            "spread": {"readings": OperationUsage(requests=1, read_units=20.0 if i == 0 else 0.0, write_units=2.0)},
+        }
+        if i in (4, 9):
+            row["tick"] = {"readings": OperationUsage(requests=1, read_units=10.0 if i == 4 else 20.0)}
+        rows.append(row)
+    return rows
+
+
+def test_a_bigger_fleet_evens_out_spread_and_tick_units_but_keeps_the_hourly_uploads() -> None:
+    parts = _timed_parts()
+    minute_tables = [
+        {"readings": sum((r["readings"] for r in row.values()), OperationUsage())} for row in parts
+    ]  # what the pass records beside them: the parts' sum
+    m = _steady(
+        minute_tables=minute_tables,
+        minute_parts=parts,
+        decode_tables={"readings": OperationUsage(requests=20, read_units=20.0, write_units=40.0)},
+        rule_tables={"readings": OperationUsage(requests=2, read_units=30.0)},
+    )
+    shape = {**model.shape_for(model.load_shapes(), "target_provisioned", 1_500), "provisioned_tables": ["readings"]}
+    # At the measured fleet's size the profile is the measured one: reads 5 a minute at most 20, writes 4 at most 13
+    assert model.fleet_profile(m, "readings", 10) == [
+        (r, w) for r, w in zip([20, 0, 0, 0, 10, 0, 0, 0, 0, 20], [13] + [3] * 9, strict=True)
+    ]
+    (small,) = model.provisioned(m, shape, 10)
+    assert (small.read_peak, small.write_peak) == (pytest.approx(4.0), pytest.approx(13 / 4))
+    # In a fleet 10⁵ times bigger the roll-up reads spread over the minutes and each tick carries the mean tick
+    # (15): a tick minute reads ≈ 2 + 15 = 17 of a mean 5; the on-the-hour uploads still make minute 0 the busiest
+    k = math.sqrt(10 / 1_000_000)
+    (big,) = model.provisioned(m, shape, 1_000_000)
+    assert big.read_peak == pytest.approx((2 + (0 - 2) * k + 15 + (20 - 15) * k) / 5)
+    assert big.write_peak == pytest.approx(13 / 4)
+    assert big.read_peak < 3.6 < small.read_peak  # the 70 % target now sets the read capacity
+    assert big.rcu == pytest.approx(50 / 6_000 * 1_000_000 / 0.7)
+    # And a measurement without parts (serverless, or saved before them) keeps its measured peak at every size
+    (flat,) = model.provisioned(_steady(), shape, 1_000_000)
+    assert flat.write_peak == pytest.approx(1.9)
+
+
+def test_timed_parts_survive_saving_and_loading(tmp_path: pytest.TempPathFactory) -> None:
+    m = _steady(minute_parts=_timed_parts())
+    path = tmp_path / "m.json"  # type: ignore[operator]
+    model.save_measured(m, path)
+    assert model.load_measured(path).minute_parts == m.minute_parts
+
+
 def test_reserved_capacity_spreads_the_upfront_fee_over_the_year() -> None:
     m = _steady()
     prices, shapes = model.load_prices(), model.load_shapes()

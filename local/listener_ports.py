@@ -15,10 +15,11 @@ from iot_ingest.adapters.store import RegistryDirectory, StoreCommandQueue
 from iot_ingest.config import Settings as ListenerSettings
 from iot_ingest.ports import Event, EventSink
 from monitoring.clock import Clock
+from monitoring.events.models import EventKind
 from monitoring.registry.terminal import Terminal
 from monitoring.storage.ports import Store
 
-OTHER_COUNTY_EVENT = "other_county"  # iot_ingest/adapters/store.py EVENT_KINDS: EventKind.OTHER_COUNTY
+OTHER_COUNTY_EVENT = EventKind.OTHER_COUNTY.value  # as the listener types it (iot_ingest/adapters/store.py EVENT_KINDS)
 
 
 @dataclass

@@ -22,9 +22,11 @@ from local.config import LocalSettings
 from local.reading_buffer import FLUSH_GRACE, BucketStore, DueBucket, ReadingBuffer, decode_body
 from local.workers import Control, _enter, _send, configure_handlers, open_reading_buffer
 from monitoring.ingest.isolate import is_transient
+from monitoring.storage.dynamodb.reading_buckets import BucketTooLarge
 
 log = logging.getLogger("local.buckets")
 BUCKET_FLUSH_FAILED = "bucket flush failed; retrying"  # the county host alarms on it (local/app.py FAILURE_LINES)
+TOO_LARGE = "bucket too large for one item; its readings written one item each"
 FLUSH_EVERY_S = 60.0  # platform seconds between passes (each point's bucket closes every `minutes` platform minutes)
 # Buckets merged per pass at most: a pass stays well inside the supervisor's hang_after_s (≈ 10 ms a merge) even when
 # hours of buckets wait after an outage; the worker starts the next pass at once while `more` is set.
@@ -160,7 +162,12 @@ class BucketFlusher:
         """Merge one bucket with all its rows, then mark those rows; (rows, readings new to DynamoDB)."""
         rows = self.buffer.bucket_rows(bucket)
         readings = [decode_body(body, bucket.point_id, bucket.kind, at) for at, body in rows]
-        new = self.repo.merge_bucket(bucket.point_id, bucket.kind, bucket.start, readings)
+        try:
+            new = self.repo.merge_bucket(bucket.point_id, bucket.kind, bucket.start, readings)
+        except BucketTooLarge as exc:  # a terminal's huge raw texts: one item each instead, so the rows can go
+            new = self.repo.put_bucket_as_items(bucket.point_id, bucket.kind, bucket.start, readings)
+            fields = {"bucket": f"{bucket.point_id}/{bucket.kind.value}@{bucket.start.isoformat()}", "rows": len(rows)}
+            log.warning(TOO_LARGE, extra={"fields": fields | {"why": str(exc)[:200]}})
         if self.before_mark is not None:
             self.before_mark(bucket)
         self.buffer.mark_flushed(bucket, [at for at, _ in rows], now)

@@ -10,6 +10,7 @@ import zlib
 from collections.abc import Container, Iterable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
+from monitoring.errors import InvalidInputError
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.storage import codec
 from monitoring.storage.dynamodb import compact
@@ -21,6 +22,8 @@ MAX_BUCKET_MINUTES = 60  # readers widen a range's lower bound by this much to f
 # a day, stay one item each): readers of other kinds make no bucket query.
 BUCKETED_KINDS = frozenset({ReadingKind.MINUTE, ReadingKind.REALTIME})
 MAX_BODY_BYTES = 350_000  # DynamoDB refuses items over 400 KB (keys and attributes included)
+
+
 BUCKET_V1 = 0x03  # a body's first byte (compact.py's reading and aggregate bodies use 0x01 and 0x02)
 ITEM_TYPE = "rb"
 _WBITS = -15
@@ -29,6 +32,10 @@ _MAX_TEXT = 4 << 20  # inflating stops here: a bucket of 60 readings is tens of 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 _MINUTE = timedelta(minutes=1)
+
+
+class BucketTooLarge(InvalidInputError):
+    """A reading bucket whose body would pass DynamoDB's item limit (a terminal's huge raw texts)."""
 
 
 def bucket_pk(point_id: str, kind: ReadingKind) -> str:

@@ -291,6 +291,25 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
                 return len(new)
         raise StorageUnavailableError(f"merge reading bucket {key[schema.PK]['S']}: lost {MERGE_ATTEMPTS} races")
 
+    def put_bucket_as_items(
+        self, point_id: str, kind: ReadingKind, start: datetime, readings: Sequence[Reading]
+    ) -> int:
+        """The readings of a bucket too large for one item (BucketTooLarge), each as an item of its own, as decode
+        writes them (reads merge both layouts): those the stored bucket does not hold already. Returns how many
+        were new; InvalidInputError, writing nothing, if one alone would pass the item limit."""
+        kind = ReadingKind(kind)
+        try:
+            rb.check_bucket_readings(point_id, kind, require_utc(start, "start"), readings)
+        except ValueError as exc:
+            raise InvalidInputError(str(exc)) from exc
+        held = self.bucket_times(point_id, kind, start)
+        todo = [r for r in readings if r.data_time not in held]
+        for r in todo:
+            if len(_reading_body(r)) > rb.MAX_BODY_BYTES:
+                raise InvalidInputError(f"reading {point_id}/{kind.value}@{r.data_time.isoformat()} alone passes "
+                                        "DynamoDB's item limit")  # fmt: skip
+        return sum(self.put_readings(todo)) if todo else 0
+
     def bucket_times(self, point_id: str, kind: ReadingKind, start: datetime) -> set[datetime]:
         """The data times the stored bucket (point, kind, start) holds; empty when there is none."""
         found = self._get_bucket(self._bucket_key(point_id, ReadingKind(kind), require_utc(start, "start")))
@@ -323,7 +342,7 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
         condition failed (it exists, or another writer moved it on)."""
         body = rb.encode_bucket(readings)
         if len(body) > rb.MAX_BODY_BYTES:  # DynamoDB would refuse it on every retry: say why instead
-            raise InvalidInputError(
+            raise rb.BucketTooLarge(
                 f"reading bucket {key[schema.PK]['S']} at {key[schema.SK]['S']} would hold {len(body)} bytes, "
                 f"beyond DynamoDB's item limit: use shorter buckets"
             )

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from local.bucket_flusher import BUCKET_FLUSH_FAILED, REFUSED_RETRY, BucketFlusher
+from local.bucket_flusher import BUCKET_FLUSH_FAILED, REFUSED_RETRY, TOO_LARGE, BucketFlusher
 from local.reading_buffer import KEEP, BufferedReadings, DueBucket, ReadingBuffer
 from monitoring.clock import FixedClock
 from monitoring.readings.models import Aggregate, AggregatePeriod, Reading, ReadingKind
@@ -229,7 +229,7 @@ def test_a_backlog_of_buckets_is_worked_off_in_bounded_passes(host: Host) -> Non
     assert host.dynamo.readings("p1", ReadingKind.MINUTE, T0, T0 + 60 * MINUTE) == minutes("p1", 0, 60)
 
 
-def test_a_bucket_refused_for_its_content_is_kept_and_named_and_the_others_go_on(
+def test_a_bucket_too_large_for_one_item_is_written_one_item_each_and_the_others_go_on(
     host: Host, caplog: pytest.LogCaptureFixture
 ) -> None:
     # Given a point whose real-time readings carry large raw texts (random: deflate cannot shrink them), a bucket
@@ -243,14 +243,40 @@ def test_a_bucket_refused_for_its_content_is_kept_and_named_and_the_others_go_on
     ]  # a reading a second for 10 minutes: ≈ 0.7 MB in each full 5-minute bucket  # fmt: skip
     host.readings.put_readings(huge + minutes("p1", 0, 5))
     # When the flusher runs
+    with caplog.at_level(logging.WARNING, logger="local.buckets"):
+        report = host.flusher.flush_logged(T0 + 20 * MINUTE)
+    # Then nothing failed: the big buckets' readings went one item each (a warning says so), the ordinary one as a
+    # bucket, and every row is flushed, so the buffer can let them go
+    assert not report.error and report.new == report.readings == 600 + 5
+    assert {r.getMessage() for r in caplog.records} == {TOO_LARGE}
+    assert host.buffer.counts()["unflushed"] == 0
+    starts = {bucket_start("big", r.data_time, MINUTES) for r in huge}
+    as_items = [at for at in starts if not host.dynamo.bucket_times("big", ReadingKind.REALTIME, at)]
+    assert as_items and len(as_items) < len(starts)  # the full buckets (a partial first or last one fits)
+    assert host.dynamo.bucket_times("p1", ReadingKind.MINUTE, bucket_start("p1", T0, MINUTES))
+    assert host.dynamo.readings("big", ReadingKind.REALTIME, T0, T0 + 10 * MINUTE) == huge
+    # And a redelivery of them is a duplicate
+    assert host.flusher.repo.put_bucket_as_items("big", ReadingKind.REALTIME, bucket_start("big", T0, MINUTES),
+                                                 huge[:10]) == 0  # fmt: skip
+
+
+def test_a_reading_too_large_for_any_item_is_refused_kept_and_named(
+    host: Host, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Given one real-time reading whose raw text alone passes DynamoDB's item limit, and an ordinary point
+    rng = random.Random(8)
+    host.clock.set(T0 + 20 * MINUTE)
+    giant = Reading("giant", T0, ReadingKind.REALTIME, {"ua": 1.0}, {"ua": "N"},
+                    {"Xa01": {"Rtd": "".join(rng.choices(string.ascii_letters, k=600_000))}}, "MN03")  # fmt: skip
+    host.readings.put_readings([giant, *minutes("p1", 0, 5)])
+    # When the flusher runs
     with caplog.at_level(logging.ERROR, logger="local.buckets"):
         report = host.flusher.flush_logged(T0 + 20 * MINUTE)
-    # Then the ordinary bucket is written, the refused one is named in the failure line and kept for the operator
-    assert report.buckets >= 1 and "big/realtime" in report.error and "bucket(s) refused" in report.error
+    # Then the ordinary bucket is written; the giant one is named in the failure line and kept for the operator
+    assert report.buckets >= 1 and "giant/realtime" in report.error and "bucket(s) refused" in report.error
     assert [r.getMessage() for r in caplog.records] == [BUCKET_FLUSH_FAILED]
     assert host.dynamo.readings("p1", ReadingKind.MINUTE, T0, T0 + 5 * MINUTE)
-    assert host.buffer.counts()["unflushed"] >= 300  # at least one full bucket's readings wait
-    assert len(host.items("rb#p1")) >= 1
+    assert host.buffer.counts()["unflushed"] == 1 and not host.items("rd#giant") and not host.items("rb#giant")
 
 
 def test_an_old_redelivery_after_a_bucket_size_change_is_a_duplicate(host: Host, tmp_path: Path) -> None:

@@ -21,7 +21,7 @@ from local.queue import FrameQueue
 from monitoring.readings.models import ReadingKind
 from monitoring.storage.sqlite import open_store
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.solo]
 CHINA = timedelta(hours=8)
 
 

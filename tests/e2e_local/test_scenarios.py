@@ -17,7 +17,7 @@ from local.demo.scoring import EXPECTED_RULES, judge_alarms
 from monitoring.readings.models import ReadingKind
 from monitoring.storage.sqlite import open_store
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.solo]
 MIX = "normal=1,control_stopped_while_producing=1,terminal_offline=1,power_loss=1"
 VIOLATIONS = {"control_stopped", "control_low_load", "start_stop_order", "power_loss", "terminal_offline"}
 

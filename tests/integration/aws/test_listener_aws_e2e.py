@@ -51,7 +51,7 @@ from tests.support.dynamodb_tables import fresh_backend
 from tests.support.moto_server import moto_server
 from tests.unit.simulator.conftest import START, scenario, terminal
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.solo]
 REGION = "cn-north-1"
 STREAM = "frames"
 REGISTERED = "010000A80000000100000002"  # the simulator's shared terminal: production on 1, its fan on 2

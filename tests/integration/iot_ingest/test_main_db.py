@@ -95,6 +95,7 @@ def _upload(pw: str, i: int) -> bytes:
 
 
 @pytest.mark.slow
+@pytest.mark.solo
 def test_the_listener_process_authenticates_against_the_registry(tmp_path: Path) -> None:
     # Given the listener started as its own process with --db
     db, frames, port = _registry(tmp_path / "platform.sqlite"), tmp_path / "frames.jsonl", _free_port()

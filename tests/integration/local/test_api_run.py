@@ -22,7 +22,7 @@ from monitoring.accounts.service import create_account
 from monitoring.storage.sqlite import open_store
 from tests.support.api import FAST_HASHER, ApiClient
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.solo]
 PASSWORD = "Local-Passw0rd"
 
 

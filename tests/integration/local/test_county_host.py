@@ -35,7 +35,7 @@ from tests.support.dynamodb_tables import REGION, fresh_backend
 from tests.support.image_modules import image_environment
 from tests.support.moto_server import moto_server
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.solo]
 # The main incoming terminal is unregistered; the first control facility stops at minute 4 while production runs.
 SCENARIO = {
     "name": "county_host",

@@ -23,7 +23,7 @@ import pytest
 from local.demo.harness import Run, ack_window, alarm_rules, dead_letters, read_acks, unarchived
 from local.workers import QUEUE_FILE, STOPPED_STATES, process_state
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.solo]
 
 
 def _status(data: Path) -> dict[str, Any] | None:

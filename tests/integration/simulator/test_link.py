@@ -310,6 +310,7 @@ async def test_time_calibration_request_then_platform_sets_the_clock() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.solo
 @aio
 async def test_backlog_of_more_than_4000_packets_is_backfilled_in_order() -> None:
     # Given ten hours of data buffered while the platform was unreachable (stepped at once, no wall time)

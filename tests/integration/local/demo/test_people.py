@@ -22,7 +22,7 @@ from monitoring.emergency.models import EmergencyAlert
 from monitoring.storage.ports import Store
 from monitoring.storage.sqlite import open_store
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow]
+pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.solo]
 START = "2026-11-30T08:00:00"
 
 

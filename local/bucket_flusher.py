@@ -37,6 +37,7 @@ PASS_WALL_S = 10.0  # paced, a pass takes at most its rate × this many buckets:
 # a fraction of the readings table's provisioned writes (≈ 37 WCU at 1,500, docs/deploy.md) and works off an hour's
 # backlog in ≈ 25 minutes.
 MAX_PER_S = 20.0
+PASS_DEADLINE_S = 1.5 * PASS_WALL_S  # a pass whose merges are slower than its pace stops here (hang_after_s: 30 s)
 # The buckets that closed in the last platform minute are written within this share of a pass interval, whatever
 # their number: a host of a province's tier (≈ 6,500 points) closes ≈ 22 a second, more than the catch-up pace, and
 # a cap on them would leave it further behind every minute. They are the steady load the table is provisioned for.
@@ -128,9 +129,13 @@ class BucketFlusher:
         report.skipped = sum(1 for b in due if b in self._refused)
         report.more = len(due) == limit
         refused: list[str] = []
+        began = self._monotonic()
         for bucket in todo:
             if self.stop is not None and self.stop.is_set():
                 report.more = False
+                break
+            if self._monotonic() - began >= PASS_DEADLINE_S:  # merges slower than the pace: the rest next pass
+                report.more = True
                 break
             self._pace()
             try:

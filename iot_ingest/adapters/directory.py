@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -30,6 +31,12 @@ class LookupBudgetSpent(RuntimeError):
 class _Entry:
     terminal: Terminal | None  # None: not registered (a negative entry)
     fetched: float  # monotonic time of the registry answer
+
+
+def _later(held: Terminal | None, loaded: _Entry | None) -> bool:
+    """Whether the held copy is a later version of the terminal than the one a reload listed."""
+    listed = loaded.terminal if loaded is not None else None
+    return held is not None and listed is not None and held.version > listed.version
 
 
 class CachedRegistryDirectory:
@@ -74,6 +81,7 @@ class CachedRegistryDirectory:
         # MN -> refreshes asked for; gone once a read begun after the last of them answers. Until then every check of
         # that MN waits for such a read, so one check taking the refresh does not leave the others the old copy.
         self._asked: dict[str, int] = {}
+        self._asked_lock = threading.Lock()  # refresh() runs on the ports' threads, the rest on the loop
         self._loaded: float | None = None
         self._loading: asyncio.Task[None] | None = None
         self._tokens = float(lookup_burst)
@@ -92,8 +100,9 @@ class CachedRegistryDirectory:
     def refresh(self, mn: str) -> None:
         """Re-read `mn` at its next check (its password is changing: 1072 handed out or settled), within the
         lookup budget; until then and if that read fails, the copy answers. Safe from any thread."""
-        self._asked[mn] = self._asked.get(mn, 0) + 1  # before the refresh: a read that takes it sees this ask
-        self._refresh.add(mn)
+        with self._asked_lock:
+            self._asked[mn] = self._asked.get(mn, 0) + 1
+            self._refresh.add(mn)
 
     # ---- the whole counties ------------------------------------------------------------------------------
     def _load_counties(self) -> dict[str, _Entry]:
@@ -118,8 +127,13 @@ class CachedRegistryDirectory:
         # Terminals gone from the counties go (one of another county is then looked up alone again); unknown
         # MNs keep their negative answers until `negative_s`, unless they were registered meanwhile.
         unknown = {mn: e for mn, e in self._entries.items() if e.terminal is None and mn not in loaded}
-        # An MN read alone after this load began (a password change announced meanwhile) keeps that newer answer.
-        newer = {mn: e for mn, e in self._entries.items() if self._read_started.get(mn, 0) > began}
+        # An MN read alone after this load began (a password change announced meanwhile) keeps that newer answer, and
+        # so does a copy of a later version than the load's (its listing reads eventually consistent).
+        newer = {
+            mn: e
+            for mn, e in self._entries.items()
+            if self._read_started.get(mn, 0) > began or _later(e.terminal, loaded.get(mn))
+        }
         self._entries = {**unknown, **loaded, **newer}
         self._loaded = self.monotonic()
         self.reloads += 1
@@ -160,9 +174,10 @@ class CachedRegistryDirectory:
                     raise LookupBudgetSpent(f"no registry lookup left for {mn} this second")
                 return entry  # over the lookup budget: the last answer
             self.lookups += 1
-            refreshing = mn in self._refresh
-            asked = self._asked.get(mn, 0)
-            self._refresh.discard(mn)
+            with self._asked_lock:
+                refreshing = mn in self._refresh
+                asked = self._asked.get(mn, 0)
+                self._refresh.discard(mn)
             self._reads_started += 1
             started = self._reads_started
             reading = self._reading[mn] = asyncio.get_running_loop().create_task(
@@ -196,8 +211,9 @@ class CachedRegistryDirectory:
             self._read_started = {k: v for k, v in self._read_started.items() if k in self._entries}
         self._read_started[mn] = started
         self._entries[mn] = _Entry(reading.result(), self.monotonic())
-        if asked and self._asked.get(mn) == asked:
-            del self._asked[mn]  # no refresh asked for since this read began: the copy is current again
+        with self._asked_lock:
+            if asked and self._asked.get(mn) == asked:
+                del self._asked[mn]  # no refresh asked for since this read began: the copy is current again
 
     def owns(self, mn: str) -> bool:
         """Whether `mn` is a terminal of this directory's counties as its copy last saw it (commands for it are this

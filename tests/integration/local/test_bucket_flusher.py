@@ -370,6 +370,47 @@ def test_the_buckets_closing_each_minute_are_not_held_to_the_catch_up_pace(host:
     # (at 0.2 a second alone a minute would write 12: the flusher would fall further behind every minute)
 
 
+class _SlowMerges:
+    """The DynamoDB readings, each bucket merge taking `seconds` of the fake clock (a throttled table, say)."""
+
+    def __init__(self, repo: DynamoDBReadingsRepository, now: list[float], seconds: float) -> None:
+        self.repo, self.now, self.seconds = repo, now, seconds
+
+    def merge_bucket(self, *args: Any) -> int:
+        self.now[0] += self.seconds
+        return self.repo.merge_bucket(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.repo, name)
+
+
+def test_a_pass_whose_merges_are_slower_than_its_pace_stops_well_inside_the_hang_limit(host: Host) -> None:
+    # Given 20 points' closed buckets waiting and merges that take 2 s each (the pace alone would allow 200 a pass)
+    host.clock.set(T0 + 12 * MINUTE)
+    host.readings.put_readings([r for i in range(20) for r in minutes(f"sl-{i}", 0, 5)])
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    def monotonic() -> float:
+        return now[0]
+
+    slow = _SlowMerges(host.dynamo, now, 2.0)
+    flusher = BucketFlusher(host.buffer, slow, grace_s=60, sleep=sleep, monotonic=monotonic)  # type: ignore[arg-type]
+    # When passes run back to back, as the worker runs them while `more` is set
+    passes = []
+    while True:
+        started = now[0]
+        report = flusher.flush_due(host.clock.now())
+        passes.append((report.buckets, now[0] - started))
+        if not report.more:
+            break
+    # Then no pass ran much past PASS_DEADLINE_S (15 s; the supervisor's hang_after_s is 30), and all were written
+    assert all(took <= 15 + 2.1 for _, took in passes) and len(passes) > 1, passes
+    assert sum(n for n, _ in passes) >= 20 and host.buffer.counts()["unflushed"] == 0
+
+
 def test_refused_buckets_at_the_head_do_not_busy_loop(host: Host, caplog: pytest.LogCaptureFixture) -> None:
     # Given three points whose buckets are refused for their content (here: a malformed row), oldest first, and
     # a later ordinary point

@@ -315,6 +315,48 @@ def test_a_reload_begun_before_an_announced_change_does_not_bring_the_old_passwo
     assert directory.reloads == 2
 
 
+class _StaleListing:
+    """The real registry, its counties' listing answered from a copy taken earlier (an eventually consistent read)."""
+
+    def __init__(self, registry: object) -> None:
+        self.inner = registry
+        self.stale: object | None = None
+
+    def list_terminals(self, county: str) -> object:
+        return self.stale if self.stale is not None else self.inner.list_terminals(county)  # type: ignore[attr-defined]
+
+    def find_terminal(self, mn: str) -> object:
+        return self.inner.find_terminal(mn)  # type: ignore[attr-defined]
+
+
+def test_a_reload_listing_an_older_version_does_not_replace_a_newer_copy(store: Store) -> None:
+    mono = Mono()
+    listing = _StaleListing(store.registry)
+    directory = CachedRegistryDirectory(
+        dataclasses.replace(store, registry=listing),  # type: ignore[arg-type]
+        counties=["rugao"],
+        refresh_s=300,
+        monotonic=mono,
+    )
+    mn = TERMINALS[8]
+
+    async def scenario() -> list[AuthStatus]:
+        out = [await directory.check(mn, PW)]
+        listing.stale = store.registry.list_terminals("rugao")  # what a lagging replica will still answer
+        _settle_new_password(store, mn, "654321")
+        directory.refresh(mn)
+        out.append(await directory.check(mn, "654321"))  # the new copy, read consistently
+        mono.t += 301
+        await directory.check(mn, "654321")  # a reload starts after that read, and lists the old version
+        await asyncio.sleep(0.2)
+        out.append(await directory.check(mn, PW))
+        return out
+
+    got = asyncio.run(scenario())
+    assert got == [AuthStatus.OK, AuthStatus.OK, AuthStatus.AUTH_FAILED]
+    assert directory.reloads == 2
+
+
 def test_with_only_counties_a_terminal_of_another_county_is_not_served_here_and_reported(store: Store) -> None:
     # Given a host serving rugao and a terminal registered in another county
     mono = Mono()

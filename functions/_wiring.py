@@ -21,6 +21,7 @@ from monitoring.clock import Clock, SystemClock
 from monitoring.errors import InvalidInputError
 from monitoring.ingest.decode import Decoder, DecodeSettings
 from monitoring.ingest.isolate import DeadLetters
+from monitoring.ingest.liveness_notes import LivenessNotes
 from monitoring.ingest.registry_cache import RegistryCache
 from monitoring.ingest.rollup_ledger import RollupLedger
 from monitoring.ingest.split_cache import SplitCache
@@ -67,6 +68,10 @@ class Settings(BaseModel):
     # Each point's hourly roll-up at its own minute of the next hour (AWS: no top-of-hour read spike on `readings`)
     rollup_spread: bool = _env("DECODE_ROLLUP_SPREAD", False)
     state_refresh_s: float = _env("TERMINAL_STATE_REFRESH_S", 60.0, ge=0, le=86_400)
+    # Seconds between writes of each liveness sheet (monitoring.registry.liveness): decode keeps last-frame times
+    # there instead of rewriting each terminal's item; 0 = off. Only for one warm decode process (the county host):
+    # a Lambda's pending times would die with its container.
+    terminal_liveness_s: float = _env("TERMINAL_LIVENESS_S", 0.0, ge=0, le=600)
     registry_cache_s: float = _env("REGISTRY_CACHE_S", 60.0, ge=0, le=86_400)  # how long a warm container trusts
     # how often decode reads the registry's change mark (drops what an edit changed; a store without one: TTL only)
     registry_mark_check_s: float = _env("REGISTRY_MARK_CHECK_S", 30.0, ge=0, le=3_600)
@@ -199,6 +204,7 @@ def reset() -> None:
         get_clock,
         get_registry_cache,
         get_frame_gaps,
+        get_liveness_notes,
         get_split_cache,
         get_rollup_ledger,
         get_rule_inputs,
@@ -255,6 +261,13 @@ def get_frame_gaps() -> FrameGaps:
 
 
 @lru_cache(maxsize=1)
+def get_liveness_notes() -> LivenessNotes | None:
+    """The last-frame times this warm process has for the liveness sheets; None when they are off."""
+    every = get_settings().terminal_liveness_s
+    return LivenessNotes(timedelta(seconds=every)) if every else None
+
+
+@lru_cache(maxsize=1)
 def get_layout_cache() -> hj212.LayoutCache:
     """The frame layouts hj212's fast path has learnt (a warm container's, or local's): bounded by hj212."""
     return hj212.LayoutCache()
@@ -293,6 +306,7 @@ def new_decoder() -> Decoder:
         layouts=get_layout_cache(),
         rollups=get_rollup_ledger() if settings.rollup_spread else None,
         gaps=get_frame_gaps(),
+        liveness=get_liveness_notes(),
     )
 
 

@@ -55,6 +55,10 @@ AWS_DECODE: dict[str, Any] = {
     "rollup_spread": True,  # decode_rollup_spread
 }
 
+# The county host's decode is one warm process: it keeps the terminals' last-frame times in liveness sheets written
+# every 5 minutes (monitoring.registry.liveness), not in each terminal's item every 10 (TERMINAL_LIVENESS_S: 0 = off).
+HOST_LIVENESS_S = 300.0
+
 
 def wiring_settings(settings: LocalSettings, env: Mapping[str, str] | None = None) -> Any:
     """The handlers' wiring Settings for these local settings (sqlite: the data directory's store, 60 s caches;
@@ -85,6 +89,9 @@ def wiring_settings(settings: LocalSettings, env: Mapping[str, str] | None = Non
                 "dynamodb_endpoint": settings.dynamodb_endpoint,
                 **aws,
                 **common,
+                "terminal_liveness_s": from_env.terminal_liveness_s
+                if "terminal_liveness_s" in from_env.model_fields_set
+                else HOST_LIVENESS_S,
                 # the host writes buckets (reading_bucket_minutes): its own readers must read them, whatever the
                 # stage says; the stage sets READING_BUCKETS on the county host anyway (buckets written before)
                 "reading_buckets": from_env.reading_buckets or bool(settings.reading_bucket_minutes),

@@ -18,6 +18,7 @@ from monitoring.clock import Clock
 from monitoring.errors import InvalidInputError
 from monitoring.events.models import Event, EventKind
 from monitoring.ingest.binding import bind_frame
+from monitoring.ingest.liveness_notes import LivenessNotes
 from monitoring.ingest.records import FrameRecord, parse_record
 from monitoring.ingest.registry_cache import RegistryCache
 from monitoring.ingest.rollup_ledger import RollupLedger
@@ -36,6 +37,7 @@ from monitoring.readings.rollup import (
     rollup_hour,
     rollup_offset,
 )
+from monitoring.registry.liveness import seen_later
 from monitoring.registry.models import MonitoringPoint, check_mn
 from monitoring.registry.terminal import Terminal
 from monitoring.storage.ports import Store
@@ -99,6 +101,7 @@ class Decoder:
         layouts: hj212.LayoutCache | None = None,
         rollups: RollupLedger | None = None,
         gaps: FrameGaps | None = None,
+        liveness: LivenessNotes | None = None,
     ) -> None:
         if DEFAULT_PROFILE_ID not in profiles:
             raise InvalidInputError(f"profile {DEFAULT_PROFILE_ID!r} is missing")
@@ -107,6 +110,9 @@ class Decoder:
         self.report = DecodeReport()
         self.last_rejection = ""  # why the last "rejected" record was (callers set such records aside)
         self.states = TerminalStates(gaps)  # gaps: shared like `cache` (each terminal's upload interval)
+        # Shared like `cache`: last-frame times go to the county's liveness sheets instead of each terminal's item
+        # (None: the item carries them, rewritten every `state_refresh`)
+        self.liveness = liveness
         self._terminals: dict[str, Terminal | None] = {}
         self.cache = cache  # shared across batches of a warm process; None: look up once per batch
         self._followed = cache is None  # the cache looks at the registry's change mark once per batch, when first used
@@ -276,9 +282,18 @@ class Decoder:
             self.report.events_new += sum(self.store.events.put_events(self._events))
         self._readings.clear()
         self._events.clear()
+        notes, now = self.liveness, self.clock.now()
         for mn, state in self.states.items():
             terminal = self._terminal(mn)
-            if terminal is None or not self.states.worth_writing(terminal, state, self.settings.state_refresh):
+            if terminal is None:
+                continue
+            visible_by = None
+            if notes is not None:
+                terminal = seen_later(terminal, notes.shown(mn))
+                visible_by = notes.visible_by(terminal.county_id, mn, now)
+            if not self.states.worth_writing(terminal, state, self.settings.state_refresh, visible_by=visible_by):
+                if notes is not None:
+                    notes.note(terminal.county_id, mn, state.last_at)
                 continue
             written = self.store.registry.record_terminal_seen(
                 mn, state.last_at, peer=state.peer, clock_skew_s=state.skew_s, gps=state.gps, known=terminal
@@ -288,6 +303,8 @@ class Decoder:
                 detail = {"skew_s": f"{state.skew_s:.1f}", "source": state.skew_source}
                 event = Event(mn, EventKind.CLOCK_SKEW, hour_start(state.last_at), None, state.last_at, detail)
                 self.report.events_new += sum(self.store.events.put_events([event]))
+        if notes is not None:
+            notes.flush_due(self.store.registry, now)
         if self.settings.rollup:
             self._rollups()
         self.states.clear()

@@ -114,17 +114,27 @@ class TerminalStates:
                 state.gps = fix
 
     @staticmethod
-    def worth_writing(stored: Terminal, seen: TerminalState, refresh: timedelta) -> bool:
-        """Whether the batch's observation changes the stored terminal enough to spend a write on it."""
+    def worth_writing(
+        stored: Terminal, seen: TerminalState, refresh: timedelta, *, visible_by: datetime | None = None
+    ) -> bool:
+        """Whether the batch's observation changes the stored terminal enough to spend a write on it.
+
+        `visible_by`: with liveness sheets (monitoring.ingest.liveness_notes), when a sheet would show this frame;
+        the item is then written only for news, or when the sheet would come too late to keep it online."""
         if stored.last_frame_at is None or not stored.online:
             return True
         age = seen.last_at - stored.last_frame_at
-        if age >= refresh:
+        if visible_by is not None:
+            if visible_by - stored.last_frame_at >= ONLINE_WINDOW - _MARGIN:
+                return True  # until the sheet's write the stored time would look offline: the item shows it now
+        elif age >= refresh:
             return True
-        # The next frame comes about one gap later: write now if by then the stored time could look offline.
-        gap = seen.gap if seen.gap is not None else max(UNSEEN_GAP, timedelta(minutes=stored.minute_interval_min or 0))
-        if age + gap >= ONLINE_WINDOW - _MARGIN:
-            return True
+        else:
+            # The next frame comes about one gap later: write now if by then the stored time could look offline.
+            interval = timedelta(minutes=stored.minute_interval_min or 0)
+            gap = seen.gap if seen.gap is not None else max(UNSEEN_GAP, interval)
+            if age + gap >= ONLINE_WINDOW - _MARGIN:
+                return True
         if seen.peer and seen.peer != stored.last_peer:
             return True  # reconnected (the listener records disconnects; a new session is news)
         if seen.gps is not None and (

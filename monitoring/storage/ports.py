@@ -28,6 +28,7 @@ from monitoring.photos.ports import PhotoRepository
 from monitoring.random_checks.ports import RandomChecksRepository
 from monitoring.readings.models import Aggregate, AggregatePeriod, Completeness, Reading, ReadingKind, ValueRow
 from monitoring.registry.changes import ChangeMark
+from monitoring.registry.liveness import LivenessSheet
 from monitoring.registry.models import (
     Association,
     Branch,
@@ -96,6 +97,11 @@ class RegistryRepository(Protocol):
         known: Terminal | None = None,
     ) -> Terminal: ...
     def set_terminal_offline(self, mn: str, at: datetime) -> Terminal: ...
+    # Terminals are read with their liveness sheet's later frame time (monitoring.registry.liveness).
+    def terminal_liveness(self, county_id: str) -> dict[str, datetime]: ...
+    def record_terminals_alive(
+        self, county_id: str, seen: Mapping[str, datetime], *, known: Mapping[int, LivenessSheet] | None = None
+    ) -> list[LivenessSheet]: ...
     def registry_changes(self) -> ChangeMark | None:
         """The change mark of terminals and points (monitoring.registry.changes); None: not kept."""
         ...

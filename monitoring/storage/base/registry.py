@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from monitoring._time import require_utc
 from monitoring.errors import ConflictError, NotFoundError
 from monitoring.registry.changes import ChangeMark
+from monitoring.registry.liveness import LIVENESS_SHEETS, LivenessSheet, liveness_sheet, seen_later
 from monitoring.registry.models import (
     Association,
     Branch,
@@ -43,6 +44,7 @@ INDEXES: Mapping[str, tuple[str, ...]] = {
     "point": ("enterprise", "mn", "code"),
     "association": ("enterprise",),
     "terminal": ("county", "enterprise"),
+    "liveness": (),  # keyed "<county>#<sheet>": a county's sheets are read by key (monitoring.registry.liveness)
 }
 
 
@@ -65,6 +67,11 @@ class RegistryRepositoryBase(ABC):
     @abstractmethod
     def _query_docs(self, kind: str, index: str, value: str) -> list[dict[str, Any]]:
         """Every body of `kind` whose `index` equals `value` (any order)."""
+
+    def _get_docs(self, kind: str, keys: Iterable[str]) -> list[dict[str, Any]]:
+        """The stored bodies of those `keys` that exist (any order). Adapters may read them in one request and
+        eventually consistent: only liveness sheets are read this way."""
+        return [body for key in keys if (body := self._get_doc(kind, key)) is not None]
 
     def registry_changes(self) -> ChangeMark | None:
         """The change mark (monitoring.registry.changes); None: this store keeps none."""
@@ -215,13 +222,22 @@ class RegistryRepositoryBase(ABC):
         return stored
 
     def get_terminal(self, mn: str) -> Terminal:
-        return self._get(Terminal, "terminal", mn, "terminal")
+        return self._shown(self._get(Terminal, "terminal", mn, "terminal"))
 
     def find_terminal(self, mn: str) -> Terminal | None:
-        return self._find(Terminal, "terminal", mn)
+        found = self._find(Terminal, "terminal", mn)
+        return None if found is None else self._shown(found)
 
     def list_terminals(self, county_id: str) -> list[Terminal]:
-        return sorted(self._query(Terminal, "terminal", "county", county_id), key=lambda t: t.mn)
+        seen = self.terminal_liveness(county_id)
+        terminals = self._query(Terminal, "terminal", "county", county_id)
+        return sorted((seen_later(t, seen.get(t.mn)) for t in terminals), key=lambda t: t.mn)
+
+    def _shown(self, terminal: Terminal) -> Terminal:
+        """The stored item with its liveness sheet's later frame time, if any."""
+        key = f"{terminal.county_id}#{liveness_sheet(terminal.mn)}"
+        sheets = [LivenessSheet.from_body(body) for body in self._get_docs("liveness", [key])]
+        return seen_later(terminal, sheets[0].time_of(terminal.mn) if sheets else None)
 
     def record_terminal_seen(
         self,
@@ -264,11 +280,54 @@ class RegistryRepositoryBase(ABC):
                 continue  # another writer updated it; re-read and re-apply
         raise ConflictError(f"terminal {mn}: too much contention recording state")
 
+    # ---- liveness sheets (monitoring.registry.liveness) ---------------------------------------------
+    def terminal_liveness(self, county_id: str) -> dict[str, datetime]:
+        """MN → last frame time as the county's liveness sheets hold it (terminals never sheeted are absent)."""
+        keys = [f"{county_id}#{sheet}" for sheet in range(LIVENESS_SHEETS)]
+        seen: dict[str, datetime] = {}
+        for body in self._get_docs("liveness", keys):
+            seen.update(LivenessSheet.from_body(body).times())
+        return seen
+
+    def record_terminals_alive(
+        self, county_id: str, seen: Mapping[str, datetime], *, known: Mapping[int, LivenessSheet] | None = None
+    ) -> list[LivenessSheet]:
+        """Take later last-frame times into the county's sheets (only forward, like `record_terminal_seen`): one
+        conditional write per sheet that changes, none for one that does not. `known`: sheets as the caller last
+        wrote them, written on without reading (a stale one re-reads). Returns the sheets written, as stored."""
+        by_sheet: dict[int, dict[str, datetime]] = {}
+        for mn, at in seen.items():
+            by_sheet.setdefault(liveness_sheet(mn), {})[mn] = require_utc(at, "seen at")
+        written = []
+        for sheet, times in sorted(by_sheet.items()):
+            stored = self._merge_sheet(county_id, sheet, times, (known or {}).get(sheet))
+            if stored is not None:
+                written.append(stored)
+        return written
+
+    def _merge_sheet(
+        self, county_id: str, sheet: int, times: Mapping[str, datetime], known: LivenessSheet | None
+    ) -> LivenessSheet | None:
+        key = f"{county_id}#{sheet}"
+        for attempt in range(_RETRIES):
+            if attempt or known is None or known.key != key:
+                body = self._get_doc("liveness", key)
+                known = LivenessSheet(county_id, sheet) if body is None else LivenessSheet.from_body(body)
+            merged = known.merged(times)
+            if merged is known:
+                return None  # nothing later than stored
+            try:
+                self._put_doc("liveness", key, merged.body(), {}, expected_version=known.version)
+                return merged
+            except ConflictError:
+                continue  # another writer moved the sheet on; re-read and merge again
+        raise ConflictError(f"liveness sheet {key}: too much contention")
+
     def set_terminal_offline(self, mn: str, at: datetime) -> Terminal:
         """Mark offline unless a frame newer than `at` has arrived since (then the disconnect is stale)."""
         at = require_utc(at, "offline at")
         for _ in range(_RETRIES):
-            terminal = self.get_terminal(mn)
+            terminal = self.get_terminal(mn)  # with its sheet's time, which the item then keeps: no stale revival
             if not terminal.online or (terminal.last_frame_at is not None and terminal.last_frame_at > at):
                 return terminal
             try:

@@ -129,6 +129,13 @@ class DynamoDBRegistryRepository(RegistryRepositoryBase):
             with translate(f"registry put {kind}"):
                 raise
 
+    def _get_docs(self, kind: str, keys: Iterable[str]) -> list[dict[str, Any]]:
+        # Liveness sheets: one batch, eventually consistent (half the units; a sheet a second old is as good).
+        wanted = [(f"{kind}#{key}", kind) for key in keys]
+        with translate(f"registry get {kind}"):
+            items = self._model.batch_get(wanted, consistent_read=False) if wanted else []
+            return [dict(json.loads(item.body)) for item in items if item.body]
+
     def _query_docs(self, kind: str, index: str, value: str) -> list[dict[str, Any]]:
         # The GSIs hold keys only (so per-frame terminal updates never rewrite them): query keys, then fetch.
         slot = _SLOTS[INDEXES[kind].index(index)]

@@ -239,3 +239,58 @@ def test_registry_batch_writes_are_visible_inside_and_after(store: Store) -> Non
         assert store.registry.get_enterprise("e1").version == 1
         store.registry.put_enterprise(b.enterprise("e2"))
     assert [e.enterprise_id for e in store.registry.list_enterprises("rugao")] == ["e1", "e2"]
+
+
+SAME_SHEET = ("MN0001", "MN0127")  # two MNs of one liveness sheet (checked below)
+
+
+def test_registry_liveness_sheets_show_a_later_frame_on_every_terminal_read(store: Store) -> None:
+    # Given a terminal whose item last saw a frame at T0, and its sheet a later one
+    store.registry.put_terminal(b.terminal())
+    store.registry.record_terminal_seen("MN0001", T0)
+    later = T0 + timedelta(minutes=7)
+    written = store.registry.record_terminals_alive("rugao", {"MN0001": later})
+    assert [s.time_of("MN0001") for s in written] == [later]
+    # Then every read shows the later time (online), and the county's sheets list it
+    assert store.registry.get_terminal("MN0001").last_frame_at == later
+    found = store.registry.find_terminal("MN0001")
+    assert found is not None and found.online and found.last_frame_at == later
+    assert [t.last_frame_at for t in store.registry.list_terminals("rugao")] == [later]
+    assert store.registry.terminal_liveness("rugao") == {"MN0001": later}
+    assert store.registry.terminal_liveness("other") == {}
+    # And a later item write wins over the sheet
+    store.registry.record_terminal_seen("MN0001", later + timedelta(minutes=1), peer="1.1.1.1:2")
+    assert store.registry.get_terminal("MN0001").last_frame_at == later + timedelta(minutes=1)
+
+
+def test_registry_liveness_sheets_move_forward_only_and_writers_do_not_lose_each_other(store: Store) -> None:
+    from monitoring.registry.liveness import liveness_sheet
+
+    one, two = SAME_SHEET
+    assert liveness_sheet(one) == liveness_sheet(two)
+    # Given a sheet written by one writer, who keeps it as `known`
+    (mine,) = store.registry.record_terminals_alive("rugao", {one: T0 + timedelta(minutes=5)})
+    # When an older time comes: nothing is written
+    assert store.registry.record_terminals_alive("rugao", {one: T0}, known={mine.sheet: mine}) == []
+    # And another writer moves the sheet on meanwhile
+    store.registry.record_terminals_alive("rugao", {two: T0 + timedelta(minutes=6)})
+    # Then the first writer's next write on its stale copy re-reads and keeps both
+    store.registry.record_terminals_alive("rugao", {one: T0 + timedelta(minutes=10)}, known={mine.sheet: mine})
+    assert store.registry.terminal_liveness("rugao") == {
+        one: T0 + timedelta(minutes=10),
+        two: T0 + timedelta(minutes=6),
+    }
+
+
+def test_registry_a_disconnect_after_the_sheets_last_frame_is_not_undone_by_the_sheet(store: Store) -> None:
+    store.registry.put_terminal(b.terminal())
+    store.registry.record_terminal_seen("MN0001", T0)
+    store.registry.record_terminals_alive("rugao", {"MN0001": T0 + timedelta(minutes=5)})
+    # A disconnect older than the sheet's frame is stale; a newer one holds, and the old sheet does not revive it
+    assert store.registry.set_terminal_offline("MN0001", T0 + timedelta(minutes=4)).online
+    assert not store.registry.set_terminal_offline("MN0001", T0 + timedelta(minutes=6)).online
+    assert not store.registry.get_terminal("MN0001").online
+    assert not store.registry.list_terminals("rugao")[0].online
+    # Until a later frame comes
+    store.registry.record_terminals_alive("rugao", {"MN0001": T0 + timedelta(minutes=8)})
+    assert store.registry.get_terminal("MN0001").online

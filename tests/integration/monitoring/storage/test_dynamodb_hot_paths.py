@@ -47,11 +47,11 @@ def test_per_frame_path_uses_no_scan_and_a_fixed_number_of_requests(backend: Dyn
     backend.meter.reset()
     # When one frame goes through what decode does with it, step by step
     store.registry.get_terminal("MN0001")
-    assert _requests(backend) == {"GetItem": 1}
+    assert _requests(backend) == {"GetItem": 1, "BatchGetItem": 1}  # the item, then its liveness sheet
     store.registry.points_for_mn("MN0001")
     assert _requests(backend) == {"Query": 1, "BatchGetItem": 1}
     store.registry.record_terminal_seen("MN0001", NOW)
-    assert _requests(backend) == {"GetItem": 1, "PutItem": 1}
+    assert _requests(backend) == {"GetItem": 1, "BatchGetItem": 1, "PutItem": 1}
     store.archive.append(b.raw_frame(at=NOW))
     assert _requests(backend) == {"Query": 2, "PutItem": 1}  # redelivery check + head, then the conditional put
     store.readings.put_readings([_reading(NOW)])

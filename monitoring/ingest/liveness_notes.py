@@ -1,0 +1,80 @@
+"""A warm decode process's last-frame times on their way to the liveness sheets, each sheet written at most once a
+period at its own moment (sheet k at k / LIVENESS_SHEETS of the period), so the writes spread evenly.
+
+More: docs/decode.md, "Liveness sheets".
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from datetime import UTC, datetime, timedelta
+
+from monitoring.errors import InvalidInputError
+from monitoring.registry.liveness import LIVENESS_SHEETS, LivenessSheet, liveness_sheet
+from monitoring.storage.ports import RegistryRepository
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SheetKey = tuple[str, int]  # (county, sheet)
+
+
+class LivenessNotes:
+    """Pending times per sheet, the times already written (what readers see), and each sheet's last period."""
+
+    def __init__(self, every: timedelta, max_entries: int = 100_000) -> None:
+        if every <= timedelta(0):
+            raise InvalidInputError("the liveness period must be positive")
+        self.every, self.max_entries = every, max_entries
+        self._pending: dict[SheetKey, dict[str, datetime]] = {}
+        self._shown: OrderedDict[str, datetime] = OrderedDict()  # bounded like FrameGaps (least recently out)
+        self._known: dict[SheetKey, LivenessSheet] = {}
+        self._period: dict[SheetKey, int] = {}  # the period in which each sheet was last written
+        self.writes = 0  # sheet writes made (the cost bench's count)
+
+    def _slot(self, at: datetime, sheet: int) -> int:
+        seconds = (at - _EPOCH).total_seconds() - sheet * self.every.total_seconds() / LIVENESS_SHEETS
+        return math.floor(seconds / self.every.total_seconds())
+
+    def _boundary(self, slot: int, sheet: int) -> datetime:
+        return _EPOCH + self.every * slot + self.every * sheet / LIVENESS_SHEETS
+
+    def shown(self, mn: str) -> datetime | None:
+        """The latest time this process has written for `mn` (None: none yet)."""
+        return self._shown.get(mn)
+
+    def visible_by(self, county_id: str, mn: str, now: datetime) -> datetime:
+        """When a time noted now reaches the store: at this batch's end if its sheet was not written in the
+        current period, else at the sheet's next moment."""
+        key = (county_id, liveness_sheet(mn))
+        slot = self._slot(now, key[1])
+        return now if self._period.get(key) != slot else self._boundary(slot + 1, key[1])
+
+    def note(self, county_id: str, mn: str, at: datetime) -> None:
+        if (shown := self._shown.get(mn)) is not None and at <= shown:
+            return
+        pending = self._pending.setdefault((county_id, liveness_sheet(mn)), {})
+        if mn not in pending or at > pending[mn]:
+            pending[mn] = at
+
+    def flush_due(self, registry: RegistryRepository, now: datetime) -> int:
+        """Write every sheet with pending times whose moment has come; returns how many were written. A failure
+        raises and keeps what is pending (the batch is retried)."""
+        written = 0
+        for key in sorted(self._pending):
+            slot = self._slot(now, key[1])
+            if self._period.get(key) == slot:
+                continue
+            times, known = self._pending[key], self._known.get(key)
+            stored = registry.record_terminals_alive(key[0], times, known={key[1]: known} if known else None)
+            del self._pending[key]  # only now: a failure keeps it for the retried batch
+            if stored:
+                self._known[key] = stored[0]
+                written += 1
+                self.writes += 1
+            self._period[key] = slot
+            for mn, at in times.items():
+                self._shown[mn] = at
+                self._shown.move_to_end(mn)
+            while len(self._shown) > self.max_entries:
+                self._shown.popitem(last=False)
+        return written

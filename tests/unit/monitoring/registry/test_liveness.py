@@ -1,0 +1,72 @@
+"""Liveness sheets as records: forward-only merges, pruning of terminals gone quiet for good, hostile bodies."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitoring.errors import InvalidInputError
+from monitoring.registry.liveness import KEEP, LIVENESS_SHEETS, LivenessSheet, liveness_sheet, seen_later
+from tests.contract.storage import builders as b
+
+T0 = datetime(2026, 12, 7, 2, 0, 30, 750_000, tzinfo=UTC)
+MN = "88888880000001"
+
+
+def test_every_mn_has_one_sheet_in_range_and_the_spread_is_even() -> None:
+    counts = [0] * LIVENESS_SHEETS
+    for i in range(6_400):
+        counts[liveness_sheet(f"888888800{i:05d}")] += 1
+    assert min(counts) > 50 and max(counts) < 150  # ≈ 100 each
+
+
+def test_a_merge_moves_forward_only_and_keeps_whole_seconds() -> None:
+    sheet = LivenessSheet("rugao", liveness_sheet(MN))
+    first = sheet.merged({MN: T0})
+    assert first.version == 1 and first.time_of(MN) == T0.replace(microsecond=0)
+    assert first.merged({MN: T0 - timedelta(minutes=1)}) is first  # nothing later: no write
+    assert first.merged({MN: T0 + timedelta(seconds=1)}).version == 2
+
+
+def test_a_merge_drops_terminals_silent_for_longer_than_kept() -> None:
+    other = next(
+        f"888888800{i:05d}" for i in range(2, 10_000) if liveness_sheet(f"888888800{i:05d}") == liveness_sheet(MN)
+    )
+    sheet = LivenessSheet("rugao", liveness_sheet(MN)).merged({other: T0})
+    kept = sheet.merged({MN: T0 + KEEP - timedelta(seconds=1)})
+    assert set(kept.seen) == {MN, other}
+    gone = kept.merged({MN: T0 + KEEP + timedelta(seconds=1)})
+    assert set(gone.seen) == {MN}
+
+
+def test_a_time_for_another_sheet_is_refused() -> None:
+    wrong = (liveness_sheet(MN) + 1) % LIVENESS_SHEETS
+    with pytest.raises(InvalidInputError):
+        LivenessSheet("rugao", wrong).merged({MN: T0})
+    with pytest.raises(InvalidInputError):
+        LivenessSheet("rugao", LIVENESS_SHEETS)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"county_id": "rugao", "sheet": 3},
+        {"county_id": "rugao", "sheet": 3, "seen": {"bad mn!": 1}},
+        {"county_id": "rugao", "sheet": 3, "seen": {MN: "yesterday"}},
+        {"county_id": "rugao", "sheet": 3, "seen": {MN: True}},
+        {"county_id": "../x", "sheet": 3, "seen": {}},
+        {"county_id": "rugao", "sheet": 99, "seen": {}},
+    ],
+)
+def test_a_malformed_stored_sheet_is_a_clear_error(body: dict[str, object]) -> None:
+    with pytest.raises(InvalidInputError):
+        LivenessSheet.from_body(body)
+
+
+def test_a_later_sheet_time_shows_the_terminal_online_and_an_older_one_changes_nothing() -> None:
+    stored = b.terminal(online=False, last_frame_at=T0)
+    assert seen_later(stored, None) is stored
+    assert seen_later(stored, T0 - timedelta(seconds=1)) is stored
+    shown = seen_later(stored, T0 + timedelta(minutes=3))
+    assert shown.online and shown.last_frame_at == T0 + timedelta(minutes=3) and shown.version == stored.version

@@ -300,6 +300,7 @@ def measure(args: argparse.Namespace, url: str) -> model.Measured:
         host_storage=host.storage,
         host_bucket_minutes=host.bucket_minutes,
         host_buffer_bytes_per_terminal_minute=host.buffer_bytes_per_terminal_minute,
+        host_liveness=host.liveness,
     )
 
 

@@ -51,6 +51,30 @@ class Growth:
     bytes_per_terminal: float = 0.0  # registry, rule state: the fleet's size, not its age
 
 
+@dataclass(frozen=True)
+class LivenessRun:
+    """The liveness sheets the county host's decode wrote (monitoring.registry.liveness): in a pass of a few
+    terminals a sheet holds about one, so the model sizes a county's sheets from these figures (`liveness_usage`)."""
+
+    writes: int  # sheet writes in the metered minutes, one write unit each (bench/aws_host_run.py checks)
+    every_s: float  # each sheet written at most once a period
+    sheets: int  # sheets stored at the end
+    empty_bytes: float  # a sheet with no entry, as DynamoDB sizes the item for a write (`item_size` less storage's 100)
+    entry_bytes: float  # what one terminal's entry adds
+
+
+def liveness_usage(run: LivenessRun, county_terminals: int, terminal_minutes: int) -> OperationUsage:
+    """The sheet writes a county of `county_terminals` makes in `terminal_minutes` of its terminals: every sheet
+    that holds one written once a period, each as many units as its kilobytes."""
+    from monitoring.registry.liveness import LIVENESS_SHEETS
+
+    sheets = min(LIVENESS_SHEETS, county_terminals)
+    per_sheet = county_terminals / sheets
+    units = math.ceil((run.empty_bytes + run.entry_bytes * per_sheet) / 1024)
+    writes = sheets * terminal_minutes / county_terminals / (run.every_s / 60)
+    return OperationUsage(round(writes), 0, 0.0, writes * units)
+
+
 @dataclass
 class RulesRun:
     """The rule workers measured at another cadence (a tick every `every_minutes`) over the same metered minutes and
@@ -135,6 +159,7 @@ class Measured:
     host_storage: list[Growth] = field(default_factory=list)
     host_bucket_minutes: int = 0
     host_buffer_bytes_per_terminal_minute: float = 0.0
+    host_liveness: LivenessRun | None = None  # None: measured before the sheets (decode's items carry liveness)
 
     @property
     def terminal_minutes(self) -> int:
@@ -192,6 +217,8 @@ def load_measured(path: Path) -> Measured:
     raw["cadences"] = {k: run(v) for k, v in raw.get("cadences", {}).items()}
     if raw.get("host_rules") is not None:
         raw["host_rules"] = run(raw["host_rules"])
+    if raw.get("host_liveness") is not None:
+        raw["host_liveness"] = LivenessRun(**raw["host_liveness"])
     return Measured(**raw)
 
 
@@ -212,10 +239,13 @@ def at_cadence(m: Measured, every_minutes: int) -> Measured:
     return replace(m, rules_every_minutes=every_minutes, cadences={}, **kept)
 
 
-def at_host(m: Measured, every_minutes: int, buckets: int | None = None) -> Measured:
+def at_host(
+    m: Measured, every_minutes: int, buckets: int | None = None, *, county_terminals: int | None = None
+) -> Measured:
     """The measurement with its rules as the county host runs them (`host_rules`): one warm process, no snapshots,
     ticking every `every_minutes`, and its decode from the host's own pass with reading buckets of `buckets` minutes
-    (refused when measured otherwise, or not at all; None: as measured)."""
+    (refused when measured otherwise, or not at all; None: as measured). `county_terminals`: decode's liveness
+    sheet writes as a county of that size makes them (`liveness_usage`) instead of the pass's few terminals'."""
     run = m.host_rules
     if run is None:
         raise Refused("no host rules measured (one warm process, the one-county handler): measure again")
@@ -225,10 +255,22 @@ def at_host(m: Measured, every_minutes: int, buckets: int | None = None) -> Meas
         raise Refused(f"the host measured with {m.host_bucket_minutes}-minute buckets, not {buckets}: measure again")
     kept = {f.name: getattr(run, f.name) for f in fields(RulesRun)}
     if m.host_decode_tables:  # the host's own pass: its decode (and flusher), its tables' contents
-        kept |= {"decode": m.host_decode, "decode_tables": m.host_decode_tables, "decode_cpu_s": m.host_decode_cpu_s,
+        decode, tables = dict(m.host_decode), dict(m.host_decode_tables)
+        if m.host_liveness is not None and county_terminals:
+            measured = OperationUsage(m.host_liveness.writes, 0, 0.0, float(m.host_liveness.writes))
+            fleet = liveness_usage(m.host_liveness, county_terminals, m.terminal_minutes)
+            change = fleet + OperationUsage(-measured.requests, 0, 0.0, -measured.write_units)
+            decode["PutItem"] = decode.get("PutItem", OperationUsage()) + change
+            tables["registry"] = tables.get("registry", OperationUsage()) + change
+        kept |= {"decode": decode, "decode_tables": tables, "decode_cpu_s": m.host_decode_cpu_s,
                  "decode_archive_cpu_s": 0.0, "storage": m.host_storage}  # fmt: skip
     return replace(m, rules_every_minutes=m.host_every_minutes, cadences={}, rule_containers=1, rule_snapshots=False,
                    host_rules=None, **kept)  # fmt: skip
+
+
+def county_size(s: Mapping[str, Any], terminals: int) -> int:
+    """The terminals of one county in shape `s`: the tier's mean county (`county_terminals`), else the fleet."""
+    return int(s["county_terminals"]) if s.get("host_tier") else terminals
 
 
 def host_bucket_minutes(shapes: Mapping[str, Any]) -> list[int]:
@@ -286,7 +328,7 @@ def item_size(item: Mapping[str, Mapping[str, Any]]) -> int:
     return ITEM_OVERHEAD + sum(len(name.encode()) + _value_size(value) for name, value in item.items())
 
 
-def _scan(client: Any, table: str) -> Iterator[dict[str, Any]]:
+def scan(client: Any, table: str) -> Iterator[dict[str, Any]]:
     kwargs: dict[str, Any] = {"TableName": table}
     while True:
         page = client.scan(**kwargs)
@@ -306,7 +348,7 @@ def table_growth(client: Any, prefix: str, terminals: int, minutes: int, epoch0:
             continue
         table = name[len(prefix) + 1 :]
         by_days: dict[int | None, int] = {}
-        for item in _scan(client, name):
+        for item in scan(client, name):
             size = item_size(item)
             if table == "state" and item["pk"]["S"] == "mchain":
                 continue
@@ -587,7 +629,10 @@ def standard_ia(m: Measured, prices: Mapping[str, Any], s: Mapping[str, Any], te
     """What the Standard-IA table class would change for `table` (USD a month): (storage saved, requests or
     capacity added). IA stores for less and charges more per unit; reserved capacity is not sold for it."""
     every = int(s.get("rules_every_minutes", 1))
-    m = at_host(m, every, s.get("reading_bucket_minutes", 0)) if s.get("platform_host") else at_cadence(m, every)
+    if s.get("platform_host"):
+        m = at_host(m, every, s.get("reading_bucket_minutes", 0), county_terminals=county_size(s, terminals))
+    else:
+        m = at_cadence(m, every)
     ddb = prices["dynamodb"]
     gb = stored_gb(m, terminals, month, tables=[table], minute_days=s.get("minute_reading_days"))
     saved = gb * (ddb["storage_gb_month"] - ddb["standard_ia_storage_gb_month"])
@@ -637,7 +682,7 @@ def lines(m: Measured, prices: Mapping[str, Any], shape: Mapping[str, Any], term
             aws_cost_host.one_instance(s, terminals)
         elif not s.get("host_instance_type"):
             return aws_cost_hosts.cheapest(m, prices, shape, terminals, month)
-        m = at_host(m, every, s.get("reading_bucket_minutes", 0))
+        m = at_host(m, every, s.get("reading_bucket_minutes", 0), county_terminals=county_size(s, terminals))
     else:
         m = at_cadence(m, every)
     hours = float(p["hours_per_month"])

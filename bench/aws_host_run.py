@@ -28,7 +28,7 @@ from local.pipeline import LambdaContextStub
 from local.queue import FrameQueue
 from local.reading_buffer import BUFFER_FILE, BufferedReadings
 from local.scheduler import scheduled_event
-from local.workers import EVALUATE_JOB, buffered_store
+from local.workers import EVALUATE_JOB, HOST_LIVENESS_S, buffered_store
 from monitoring.clock import FixedClock
 from monitoring.ingest.isolate import decode_isolating
 from monitoring.storage.dynamodb.metering import CapacityMeter, OperationUsage
@@ -161,6 +161,7 @@ class HostPass:
     rules: model.RulesRun | None = None
     storage: list[model.Growth] = field(default_factory=list)
     buffer_bytes_per_terminal_minute: float = 0.0  # the reading buffer's file (and WAL) over what it holds
+    liveness: model.LivenessRun | None = None  # the liveness sheets decode wrote (None: off)
 
 
 def host_pass(args: Any, base: Any, url: str, start: datetime, every: int, bucket_minutes: int) -> HostPass:
@@ -172,8 +173,10 @@ def host_pass(args: Any, base: Any, url: str, start: datetime, every: int, bucke
     clock = FixedClock(start)
     # READING_BUCKETS as the county-host stage sets it (with platform_host, whatever the bucket minutes): reads the
     # buffer cannot answer alone ask DynamoDB for both layouts
+    # TERMINAL_LIVENESS_S as local/workers.py gives the host's decode
     settings = base.model_copy(update={"dynamodb_table_prefix": prefix, "dynamodb_endpoint": url,
-                                       "rules_every_minutes": every, "reading_buckets": True})  # fmt: skip
+                                       "rules_every_minutes": every, "reading_buckets": True,
+                                       "terminal_liveness_s": HOST_LIVENESS_S})  # fmt: skip
     out = HostPass(bucket_minutes)
     with tempfile.TemporaryDirectory(prefix="host-pass-") as tmp:
         local = LocalSettings(data_dir=tmp, store="dynamodb", api=False, dynamodb_table_prefix=prefix,
@@ -198,12 +201,14 @@ def host_pass(args: Any, base: Any, url: str, start: datetime, every: int, bucke
             aws_fleet.register(store, doc)
             rules = HostRules(every)
             metered_from = args.minutes - args.measure
+            notes, sheet_writes = _wiring.get_liveness_notes(), 0
             for minute in range(args.minutes):
                 at = start + timedelta(minutes=minute)
                 arrivals = sorted(aws_fleet.minute_records(fleet, minute), key=lambda a: a[0])
                 began = meter.by_table()
                 usage: dict[str, OperationUsage] = {}
                 decode_cpu = flush_cpu = 0.0
+                writes_before = notes.writes if notes is not None else 0
                 for batch in aws_fleet.batches(arrivals, 60.0, HOST_DECODE_BATCH):
                     clock.set(batch[-1][0] + timedelta(milliseconds=200))
                     items = [(str(i), r) for i, (_, r) in enumerate(batch)]
@@ -222,12 +227,15 @@ def host_pass(args: Any, base: Any, url: str, start: datetime, every: int, bucke
                 if minute == metered_from - 1:
                     rules.start_metering()
                 if minute >= metered_from:
+                    sheet_writes += (notes.writes if notes is not None else 0) - writes_before
                     rules.cpu += cpu
                     out.decode_cpu_s += decode_cpu
                     out.flush_cpu_s += flush_cpu
                     _add(out.decode, usage)
                     _add(out.decode_tables, decoded)
             out.rules = rules.result(prefix)
+            if notes is not None:
+                out.liveness = liveness_run(backend.client, prefix, sheet_writes, notes.every.total_seconds())
             out.decode_tables = {name.removeprefix(f"{prefix}-"): u for name, u in out.decode_tables.items()}
             terminals = len(fleet.terminals)
             if flusher is not None:  # every bucket written, so that the tables hold the whole run (storage)
@@ -242,6 +250,30 @@ def host_pass(args: Any, base: Any, url: str, start: datetime, every: int, bucke
             _wiring.configure(None)
             store.close()
     return out
+
+
+def liveness_run(client: Any, prefix: str, writes: int, every_s: float) -> model.LivenessRun:
+    """The sheets as stored, sized as DynamoDB bills an item's write (model.item_size without storage's overhead):
+    what one entry adds and what a sheet weighs with none, so the model can size a county's sheets. Each write here
+    must have been one unit."""
+    items = [i for i in model.scan(client, f"{prefix}-registry") if i["pk"]["S"].startswith("liveness#")]
+
+    def item_bytes(item: dict[str, Any]) -> int:
+        return model.item_size(item) - model.ITEM_OVERHEAD
+
+    if not items:
+        return model.LivenessRun(writes, every_s, 0, 0.0, 0.0)
+    sizes = [item_bytes(i) for i in items]
+    if max(sizes) > 1024:
+        raise RuntimeError(f"a liveness sheet of {max(sizes)} bytes: its writes were not one unit each")
+    entries, empty = 0, []
+    for item in items:
+        body = json.loads(item["body"]["S"])
+        entries += len(body["seen"])
+        bare = {**item, "body": {"S": json.dumps({**body, "seen": {}}, ensure_ascii=False, sort_keys=True)}}
+        empty.append(item_bytes(bare))
+    per_entry = (sum(sizes) - sum(empty)) / entries if entries else 0.0
+    return model.LivenessRun(writes, every_s, len(items), sum(empty) / len(empty), per_entry)
 
 
 def _timed(

@@ -95,3 +95,9 @@ def test_the_host_pass_writes_minute_readings_as_buckets_and_prices_from_them(
         assert not row["frames"].get("readings", OperationUsage()).read_units
     assert sum(1 for row in run.minute_parts if "tick" in row) == 2
     assert sum(row["spread"].get("readings", OperationUsage()).write_units for row in run.minute_parts) > 0  # merges
+    # And decode kept the terminals' liveness in sheets (each written at most once per 5 minutes), sized for the model
+    for one in (bucketed, plain):
+        sheets = one.liveness
+        assert sheets is not None and sheets.every_s == 300.0 and sheets.sheets > 0
+        assert 0 < sheets.writes <= sheets.sheets * (10 // 5 + 1)
+        assert 20 < sheets.entry_bytes < 60 and 60 < sheets.empty_bytes < 200

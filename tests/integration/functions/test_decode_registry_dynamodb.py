@@ -34,9 +34,21 @@ STRANGER = "88888880000099"  # sends, but is not registered
 @pytest.fixture
 def wired(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[tuple[Store, DynamoDBBackend, FixedClock]]:
     """The AWS stage's decode knobs on DynamoDB Local: 1 h safety TTL, the mark every 30 s, state every 600 s."""
+    yield from _wired(dynamodb_local_url)
+
+
+@pytest.fixture
+def wired_sheets(dynamodb_local_url: str, fake_aws_env: None) -> Iterator[tuple[Store, DynamoDBBackend, FixedClock]]:
+    """The same with the county host's liveness sheets (local/workers.py HOST_LIVENESS_S)."""
+    from local.workers import HOST_LIVENESS_S
+
+    yield from _wired(dynamodb_local_url, terminal_liveness_s=HOST_LIVENESS_S)
+
+
+def _wired(url: str, **more: Any) -> Iterator[tuple[Store, DynamoDBBackend, FixedClock]]:
     clock = FixedClock(NOW)
     knobs: dict[str, Any] = {"registry_cache_s": 3600.0, "registry_mark_check_s": 30.0, "state_refresh_s": 600.0}
-    with wired_dynamodb(dynamodb_local_url, "dr", clock, rollup=False, **knobs) as (store, backend):
+    with wired_dynamodb(url, "dr", clock, rollup=False, **knobs, **more) as (store, backend):
         b.seed_jurisdictions(store.registry)
         clock.set(NOW - timedelta(hours=1))  # registered well before the container starts (no edit settling)
         for i, mn in enumerate(MNS):
@@ -164,6 +176,32 @@ def test_a_live_terminal_stays_online_at_the_600_s_state_cadence_and_goes_offlin
     # When it falls silent: offline within 15 minutes of its last frame, and never before 5
     clock.set(last_frame + timedelta(minutes=5))
     assert terminal_view(store.registry, mn, sees).online_now(clock.now())
+    clock.set(last_frame + timedelta(minutes=15, seconds=1))
+    assert not terminal_view(store.registry, mn, sees).online_now(clock.now())
+
+
+def test_with_liveness_sheets_a_live_terminal_is_online_every_minute_and_its_item_is_written_once(
+    wired_sheets: tuple[Store, DynamoDBBackend, FixedClock],
+) -> None:
+    store, backend, clock = wired_sheets
+    mn, sees = MNS[0], Visibility("rugao", None)
+    first = store.registry.get_terminal(mn).version
+    sheet_writes = 0
+    # Given one frame a minute for 40 minutes, decoded by the county host's one warm process
+    for minute in range(40):
+        before = _registry(backend).write_units
+        _batch(clock, backend, minute, (mn,))
+        sheet_writes += _registry(backend).write_units > before
+        now = clock.now()
+        # Then at every minute the terminal views (API 在线) and the dashboard count it online
+        assert terminal_view(store.registry, mn, sees).online_now(now), minute
+        assert dashboard_summary(store, "rugao", visible=None, now=now).total.terminals_online == 1, minute
+    # And its item was written at first sight only; its sheet at most once per 5 minutes
+    assert store.registry.get_terminal(mn).version == first + 1
+    assert sheet_writes <= 1 + 40 // 5 + 1
+    assert store.registry.get_terminal(mn).last_frame_at >= NOW + timedelta(minutes=34)  # type: ignore[operator]
+    # When it falls silent: offline within 15 minutes of its last frame, as before
+    last_frame = NOW + timedelta(minutes=39)
     clock.set(last_frame + timedelta(minutes=15, seconds=1))
     assert not terminal_view(store.registry, mn, sees).online_now(clock.now())
 

@@ -605,3 +605,43 @@ def test_decode_progress_notes_are_priced_per_lane_and_tick() -> None:
     per_note = model.NOTE_ITEM_BYTES + 64 * model.NOTE_GROUP_BYTES
     assert wru == pytest.approx(252 * model.SECONDS / 10 * 3)
     assert rru == model.MINUTES * math.ceil(252 * per_note / 4096)
+
+
+def test_liveness_sheets_cost_a_county_its_sheets_kilobytes_once_a_period() -> None:
+    run = model.LivenessRun(writes=30, every_s=300.0, sheets=15, empty_bytes=110.0, entry_bytes=32.0)
+    # 1,500 terminals: 64 sheets of ≈ 23 (110 + 750 B: one unit), each once per 5 minutes
+    per_tm = model.liveness_usage(run, 1_500, 1_500 * 60)
+    assert per_tm.write_units == pytest.approx(64 * 12 * 1)
+    # 8,400: ≈ 131 a sheet, 110 + 4,200 B: five units a write; still under a tenth of a unit per terminal-minute
+    big = model.liveness_usage(run, 8_400, 8_400 * 60)
+    assert big.write_units == pytest.approx(64 * 12 * 5)
+    assert big.write_units / (8_400 * 60) < 0.01
+    # a county of 10 terminals has 10 sheets, not 64
+    assert model.liveness_usage(run, 10, 600).write_units == pytest.approx(10 * 12)
+
+
+def test_the_host_prices_its_county_s_sheets_instead_of_the_pass_s_few() -> None:
+    # Given a host pass of 10 terminals whose decode wrote 40 sheet writes of one unit among 60 PutItems
+    run = model.LivenessRun(writes=40, every_s=300.0, sheets=10, empty_bytes=110.0, entry_bytes=32.0)
+    m = _measured(
+        host_rules=model.RulesRun(rules={}, rules_cpu_s=0.1),
+        host_every_minutes=5,
+        host_decode={"PutItem": OperationUsage(requests=60, write_units=60.0)},
+        host_decode_tables={"registry": OperationUsage(requests=60, write_units=60.0)},
+        host_liveness=run,
+    )
+    # When priced for a county of 1,500 (and as measured without a county)
+    at = model.at_host(m, 5, county_terminals=1_500)
+    as_measured = model.at_host(m, 5)
+    # Then the 40 measured writes give way to 64 sheets × 12 a hour over the pass's 100 terminal-minutes
+    fleet = 64 * 12 / 60 / 1_500 * 100
+    assert at.decode["PutItem"].write_units == pytest.approx(20.0 + fleet)
+    assert at.decode_tables["registry"].write_units == pytest.approx(20.0 + fleet)
+    assert as_measured.decode["PutItem"].write_units == 60.0
+
+
+def test_a_measurement_with_liveness_sheets_survives_saving_and_loading(tmp_path: pytest.TempPathFactory) -> None:
+    run = model.LivenessRun(writes=40, every_s=300.0, sheets=10, empty_bytes=110.0, entry_bytes=32.0)
+    path = tmp_path / "m.json"  # type: ignore[operator]
+    model.save_measured(_measured(host_liveness=run), path)
+    assert model.load_measured(path).host_liveness == run

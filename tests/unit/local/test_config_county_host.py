@@ -117,3 +117,15 @@ def test_the_stages_variables_reach_the_host_as_they_reach_the_lambdas(tmp_path:
     # a bad value is refused naming the variable, as a Lambda's cold start would
     with pytest.raises(Exception, match="MINUTE_READING_DAYS"):
         wiring_settings(settings, env={"MINUTE_READING_DAYS": "0"})
+
+
+def test_the_county_hosts_decode_keeps_liveness_sheets_and_the_lambdas_and_sqlite_do_not(tmp_path: Path) -> None:
+    from functions._wiring import Settings
+    from local.workers import HOST_LIVENESS_S
+
+    host, _ = load({"data_dir": str(tmp_path)}, env={**HOST, "LOCAL_EVALUATE_EVERY_S": "300"})
+    assert wiring_settings(host, env={}).terminal_liveness_s == HOST_LIVENESS_S == 300.0
+    assert wiring_settings(host, env={"TERMINAL_LIVENESS_S": "0"}).terminal_liveness_s == 0.0  # switched off
+    plain, _ = load({"data_dir": str(tmp_path / "plain")}, env={})
+    assert wiring_settings(plain).terminal_liveness_s == 0.0
+    assert Settings().terminal_liveness_s == 0.0  # a Lambda: its pending times would die with the container

@@ -41,7 +41,8 @@ class Runner:
 
 def runner(s: Mapping[str, Any], cpu: HostCpu, terminals: float) -> Runner:
     ceiling = float(s["host_process_ceiling"])
-    workers = max(1, math.ceil(terminals * cpu.decode / 60 / ceiling))
+    needed = max(1, math.ceil(terminals * cpu.decode / 60 / ceiling))
+    workers = 1 << (needed - 1).bit_length()  # a divisor of the 64 liveness sheets (local/config.py)
     rules = max(1, math.ceil(terminals / s["county_terminals"])) if s["rules_process"] == "county" else 1
     mib = s["runner_base_mib"] + s["runner_kib_per_terminal"] * terminals / 1024
     mib += (workers - 1 + rules - 1) * s["runner_worker_mib"]

@@ -65,14 +65,19 @@ class LivenessRun:
 
 def liveness_usage(run: LivenessRun, county_terminals: int, terminal_minutes: int) -> OperationUsage:
     """The sheet writes a county of `county_terminals` makes in `terminal_minutes` of its terminals: every sheet
-    that holds one written once a period, each as many units as its kilobytes."""
+    that holds one written once a period, each as many units as its kilobytes. Terminals hash to sheets, so a
+    sheet's count is Poisson about the mean: the units are the mean of the rounded-up sizes, not the mean's."""
     from monitoring.registry.liveness import LIVENESS_SHEETS
 
     sheets = min(LIVENESS_SHEETS, county_terminals)
-    per_sheet = county_terminals / sheets
-    units = math.ceil((run.empty_bytes + run.entry_bytes * per_sheet) / 1024)
+    mean = county_terminals / sheets
+    spread = 12 * math.sqrt(mean) + 12
+    weight = units = 0.0
+    for k in range(max(1, math.floor(mean - spread)), math.ceil(mean + spread) + 1):  # an empty sheet: no write
+        p = math.exp(k * math.log(mean) - mean - math.lgamma(k + 1))
+        weight, units = weight + p, units + p * math.ceil((run.empty_bytes + run.entry_bytes * k) / 1024)
     writes = sheets * terminal_minutes / county_terminals / (run.every_s / 60)
-    return OperationUsage(round(writes), 0, 0.0, writes * units)
+    return OperationUsage(round(writes), 0, 0.0, writes * units / weight)
 
 
 @dataclass

@@ -121,6 +121,9 @@ class Settings(BaseModel):
     def _buckets_on_dynamodb(self) -> Settings:
         if self.reading_buckets and self.store_backend != "dynamodb":
             raise ValueError(f"READING_BUCKETS needs STORE_BACKEND=dynamodb, not {self.store_backend}")
+        if self.terminal_liveness_s and self.store_backend != "dynamodb":
+            # sqlite: the notes would move on before the batch's transaction commits (docs/decode.md)
+            raise ValueError(f"TERMINAL_LIVENESS_S needs STORE_BACKEND=dynamodb, not {self.store_backend}")
         return self
 
     @field_validator("rules_every_minutes")

@@ -458,7 +458,8 @@ def _host_group_problems(s: StageSettings) -> list[str]:
              f"{memory_mib - HOST_RESERVED_MIB} on a {g.instance_type})"),
             (not known or g.task_cpu <= vcpus * 1024, f"task_cpu must fit the instance's {vcpus} vCPUs (at most "
              f"{vcpus * 1024} on a {g.instance_type})"),
-            (1 <= g.decode_workers <= 16, "decode_workers must be 1-16 (the runner's range)"),
+            (g.decode_workers in (1, 2, 4, 8, 16), "decode_workers must be 1, 2, 4, 8 or 16 (the runner's range; "
+             "each of a county's 64 liveness sheets then has one writer)"),
         ]  # fmt: skip
         problems += [f"{where}: {msg}" for ok, msg in checks if not ok]
     if s.api_county_id not in homes:

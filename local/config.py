@@ -22,6 +22,7 @@ from pydantic_settings import SettingsConfigDict
 from iot_ingest import config as listener_config
 from iot_ingest.preflight import check_listen
 from iot_ingest.settings_layers import ExplicitSettings, Layer, environment, load_layers, options
+from monitoring.registry.liveness import LIVENESS_SHEETS
 
 ENV_PREFIX = "LOCAL_"
 RULE_CADENCES = (1, 2, 3, 5, 10, 15)  # monitoring.rules.shards.CADENCES: minutes that divide the hour
@@ -214,6 +215,9 @@ def _validate_aws(s: LocalSettings) -> None:
         raise ConfigError(f"dynamodb_region: not a region name: {s.dynamodb_region!r}")
     if s.archive_bucket and (not _BUCKET.fullmatch(s.archive_bucket) or ".." in s.archive_bucket):
         raise ConfigError(f"archive_bucket: not an S3 bucket name: {s.archive_bucket!r}")
+    if s.store == "dynamodb" and LIVENESS_SHEETS % s.decode_workers:
+        # each liveness sheet (crc32 of the MN, like the workers' shares) must have one writer
+        raise ConfigError(f"decode_workers: 1, 2, 4, 8 or 16 on DynamoDB (the liveness sheets), got {s.decode_workers}")
     if s.reading_bucket_minutes not in READING_BUCKET_MINUTES:
         choices, got = READING_BUCKET_MINUTES, s.reading_bucket_minutes
         raise ConfigError(f"reading_bucket_minutes: one of {choices} (0 = off), got {got}")

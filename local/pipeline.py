@@ -79,6 +79,8 @@ class DecodeLoop:
         wake: Wake | None = None,
         shard: int = 0,
         shards: int = 1,
+        on_idle: Callable[[bool], None] | None = None,
+        idle_every_s: float = 10.0,
     ) -> None:
         self.queue = queue
         self.handler = handler
@@ -95,6 +97,10 @@ class DecodeLoop:
         self.last_error = ""
         self.drain_on_stop = True
         self._busy_since: float | None = None  # monotonic start of the batch in hand (the supervisor's hang check)
+        # Called on this thread when the queue is empty, at most every `idle_every_s`, and once with True at the
+        # end (decode_main: the liveness sheets whose moment came while no batch ran, and all of them at a stop)
+        self.on_idle, self.idle_every_s = on_idle, idle_every_s
+        self._idle_at = 0.0
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._run, name="decode-loop", daemon=True)
@@ -162,6 +168,18 @@ class DecodeLoop:
             if taken and not (self._stop.is_set() and self.failures):
                 continue
             if self._stop.is_set():
+                self._idle(stopping=True)
                 return
+            if time.monotonic() - self._idle_at >= self.idle_every_s:
+                self._idle(stopping=False)
             self.wake.wait(self.idle_wait)
             self.wake.clear()
+
+    def _idle(self, *, stopping: bool) -> None:
+        self._idle_at = time.monotonic()
+        if self.on_idle is None:
+            return
+        try:
+            self.on_idle(stopping)
+        except Exception as exc:  # noqa: BLE001 - idle work is retried at the next idle moment; decoding goes on
+            log.warning("decode idle work failed", extra={"fields": {"error": repr(exc)}})

@@ -268,6 +268,13 @@ def decode_main(
 
     queue = FrameQueue(settings.path / QUEUE_FILE)
     _wiring.use_dead_letters(QueueDeadLetters(queue))  # poison moves to queue.db's dead_frames
+
+    def liveness_idle(stopping: bool) -> None:
+        # the sheets whose moment came while no batch ran (a quiet shard), and at a stop every pending time
+        notes = _wiring.get_liveness_notes()
+        if notes is not None:
+            notes.flush_due(_wiring.get_store().registry, _wiring.get_clock().now(), everything=stopping)
+
     loop = DecodeLoop(
         queue,
         on_frame_batch.handler,
@@ -275,6 +282,7 @@ def decode_main(
         max_attempts=settings.max_attempts,
         shard=shard,
         shards=shards,
+        on_idle=liveness_idle,
     )
     loop.start()
 

@@ -6,15 +6,18 @@ More: docs/decode.md, "Liveness sheets".
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import OrderedDict
 from datetime import UTC, datetime, timedelta
 
-from monitoring.errors import InvalidInputError
+from monitoring.errors import InvalidInputError, StorageUnavailableError
 from monitoring.registry.liveness import LIVENESS_SHEETS, LivenessSheet, liveness_sheet
 from monitoring.storage.ports import RegistryRepository
 
+log = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NEVER = timedelta(days=1)  # "a sheet will not show it in time": the item is written instead
 SheetKey = tuple[str, int]  # (county, sheet)
 
 
@@ -29,6 +32,7 @@ class LivenessNotes:
         self._shown: OrderedDict[str, datetime] = OrderedDict()  # bounded like FrameGaps (least recently out)
         self._known: dict[SheetKey, LivenessSheet] = {}
         self._period: dict[SheetKey, int] = {}  # the period in which each sheet was last written
+        self._broken: dict[SheetKey, int] = {}  # sheets that failed for good in a period: items carry theirs
         self.writes = 0  # sheet writes made (the cost bench's count)
 
     def _slot(self, at: datetime, sheet: int) -> int:
@@ -47,6 +51,8 @@ class LivenessNotes:
         current period, else at the sheet's next moment."""
         key = (county_id, liveness_sheet(mn))
         slot = self._slot(now, key[1])
+        if self._broken.get(key) == slot:
+            return now + _NEVER
         return now if self._period.get(key) != slot else self._boundary(slot + 1, key[1])
 
     def note(self, county_id: str, mn: str, at: datetime) -> None:
@@ -56,25 +62,45 @@ class LivenessNotes:
         if mn not in pending or at > pending[mn]:
             pending[mn] = at
 
-    def flush_due(self, registry: RegistryRepository, now: datetime) -> int:
-        """Write every sheet with pending times whose moment has come; returns how many were written. A failure
-        raises and keeps what is pending (the batch is retried)."""
+    def flush_due(self, registry: RegistryRepository, now: datetime, *, everything: bool = False) -> int:
+        """Write every sheet with pending times whose moment has come (`everything`: all of them, at a stop);
+        returns how many were written. The store being unavailable raises and keeps what is pending (the batch is
+        retried); any other failure of a sheet (a malformed stored sheet, endless contention) is logged and its
+        terminals' items carry them for the rest of the period, so one sheet never fails decode's batches."""
         written = 0
         for key in sorted(self._pending):
             slot = self._slot(now, key[1])
-            if self._period.get(key) == slot:
+            if not everything and self._period.get(key) == slot:
                 continue
             times, known = self._pending[key], self._known.get(key)
-            stored = registry.record_terminals_alive(key[0], times, known={key[1]: known} if known else None)
+            try:
+                stored = registry.record_terminals_alive(key[0], times, known={key[1]: known} if known else None)
+            except StorageUnavailableError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - any failure of one sheet: its items take over
+                log.error(
+                    "liveness sheet not written; its terminals' items carry them this period",
+                    extra={"fields": {"county": key[0], "sheet": key[1], "error": repr(exc)}},
+                )
+                del self._pending[key]
+                self._known.pop(key, None)
+                self._broken[key] = slot
+                continue
             del self._pending[key]  # only now: a failure keeps it for the retried batch
-            if stored:
-                self._known[key] = stored[0]
-                written += 1
-                self.writes += 1
             self._period[key] = slot
-            for mn, at in times.items():
-                self._shown[mn] = at
-                self._shown.move_to_end(mn)
-            while len(self._shown) > self.max_entries:
-                self._shown.popitem(last=False)
+            self._broken.pop(key, None)
+            if not stored:  # nothing later than stored: readers already see these times or later ones
+                self._show(times)
+                continue
+            sheet = self._known[key] = stored[0]
+            written += 1
+            self.writes += 1
+            self._show({mn: at for mn, at in times.items() if sheet.time_of(mn) is not None})
         return written
+
+    def _show(self, times: dict[str, datetime]) -> None:
+        for mn, at in times.items():
+            self._shown[mn] = at
+            self._shown.move_to_end(mn)
+        while len(self._shown) > self.max_entries:
+            self._shown.popitem(last=False)

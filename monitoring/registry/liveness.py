@@ -20,8 +20,11 @@ from monitoring.registry.terminal import Terminal
 # Sheets per county: fixed, so a reader finds a terminal's sheet from its MN alone. At 1,500 terminals a sheet
 # holds ≈ 23 (one write unit); at 8,400 ≈ 131 (≈ 5 KB); DynamoDB's item limit (400 KB) is ≈ 10^4 a sheet.
 LIVENESS_SHEETS = 64
-# An entry this much older than its sheet's newest (a terminal moved to another county or retired) is dropped.
+# An entry this much older than the newest time a write brings (a terminal moved to another county or retired) is
+# dropped; one more than AHEAD later (a clock that jumped, a hostile write) too, so it cannot hold a terminal online.
 KEEP = timedelta(days=35)
+AHEAD = timedelta(days=1)
+_LATEST = 10**10  # epoch seconds in 2286: a larger stored time is refused
 
 
 def liveness_sheet(mn: str) -> int:
@@ -77,21 +80,32 @@ class LivenessSheet:
                 later[mn] = second
         if not later:
             return self
+        newest = max(later.values())
+        oldest, latest = newest - int(KEEP.total_seconds()), newest + int(AHEAD.total_seconds())
         seen = {**self.seen, **later}
-        oldest = max(seen.values()) - int(KEEP.total_seconds())
-        kept = {mn: at for mn, at in sorted(seen.items()) if at >= oldest}
+        kept = {mn: at for mn, at in sorted(seen.items()) if oldest <= at <= latest}
         return replace(self, seen=kept, version=self.version + 1)
 
     def body(self) -> dict[str, Any]:
         return {"county_id": self.county_id, "sheet": self.sheet, "seen": dict(self.seen), "version": self.version}
 
     @classmethod
-    def from_body(cls, body: Mapping[str, Any]) -> LivenessSheet:
-        seen = body.get("seen")
+    def from_body(cls, body: Mapping[str, Any], key: str | None = None) -> LivenessSheet:
+        """A stored sheet, checked as input from outside: InvalidInputError for anything malformed, including an
+        entry that belongs to another sheet and, with `key`, a body stored under another key."""
+        seen, sheet, version = body.get("seen"), body.get("sheet"), body.get("version", 0)
         if not isinstance(seen, Mapping):
             raise InvalidInputError("liveness sheet without its times")
+        for name, value in (("sheet", sheet), ("version", version)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise InvalidInputError(f"liveness sheet: {name} {value!r} is not a whole number")
         for mn, at in seen.items():
             check_mn(mn)
-            if not isinstance(at, int) or isinstance(at, bool):
-                raise InvalidInputError(f"liveness sheet: time of {mn!r} is not whole seconds")
-        return cls(str(body.get("county_id")), int(body.get("sheet", -1)), dict(seen), int(body.get("version", 0)))
+            if not isinstance(at, int) or isinstance(at, bool) or not 0 <= at < _LATEST:
+                raise InvalidInputError(f"liveness sheet: time of {mn!r} is not whole seconds in range")
+            if liveness_sheet(mn) != sheet:
+                raise InvalidInputError(f"liveness sheet {sheet}: MN {mn!r} belongs to sheet {liveness_sheet(mn)}")
+        found = cls(str(body.get("county_id")), sheet, dict(seen), version)  # type: ignore[arg-type]
+        if key is not None and found.key != key:
+            raise InvalidInputError(f"liveness sheet {found.key!r} stored under {key!r}")
+        return found

@@ -102,7 +102,7 @@ def test_groups_take_the_stages_defaults_and_their_own_keys() -> None:
         ([{"name": "a", "counties": ["rugao"], "snapshot_id": "snapshot-1"}], {}, "snapshot_id must look like"),
         ([{"name": "a", "counties": ["rugao"], "elastic_ip_allocation_id": "eip-1"}], {},
          "elastic_ip_allocation_id must look like"),
-        ([{"name": "a", "counties": ["rugao"], "decode_workers": 17}], {}, "decode_workers must be 1-16"),
+        ([{"name": "a", "counties": ["rugao"], "decode_workers": 17}], {}, "decode_workers must be 1, 2, 4, 8 or 16"),
         # one address or one snapshot in two groups: both hosts would take the address, or start as one queue
         ([{"name": "a", "counties": ["rugao"], "elastic_ip_allocation_id": "eipalloc-0123456789abcdef0"},
           {"name": "b", "counties": ["haian"], "elastic_ip_allocation_id": "eipalloc-0123456789abcdef0"}], {},

@@ -8,6 +8,7 @@ else — typed records, optimistic concurrency, uniqueness checks, monotonic ter
 from __future__ import annotations
 
 import dataclasses
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
 from contextlib import AbstractContextManager, nullcontext
@@ -15,7 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from monitoring._time import require_utc
-from monitoring.errors import ConflictError, NotFoundError
+from monitoring.errors import ConflictError, InvalidInputError, NotFoundError
 from monitoring.registry.changes import ChangeMark
 from monitoring.registry.liveness import LIVENESS_SHEETS, LivenessSheet, liveness_sheet, seen_later
 from monitoring.registry.models import (
@@ -31,6 +32,7 @@ from monitoring.registry.models import (
 from monitoring.registry.terminal import GpsFix, Terminal
 from monitoring.storage import codec
 
+log = logging.getLogger(__name__)
 R = TypeVar("R")
 _RETRIES = 8
 
@@ -236,8 +238,28 @@ class RegistryRepositoryBase(ABC):
     def _shown(self, terminal: Terminal) -> Terminal:
         """The stored item with its liveness sheet's later frame time, if any."""
         key = f"{terminal.county_id}#{liveness_sheet(terminal.mn)}"
-        sheets = [LivenessSheet.from_body(body) for body in self._get_docs("liveness", [key])]
+        sheets = self._liveness_sheets([key])
         return seen_later(terminal, sheets[0].time_of(terminal.mn) if sheets else None)
+
+    def _liveness_sheets(self, keys: list[str]) -> list[LivenessSheet]:
+        """The stored sheets of `keys`; a malformed one is logged and read as absent (the items still show their
+        terminals), so one bad document cannot take a county's terminal lists down."""
+        sheets = []
+        for body in self._get_docs("liveness", keys):
+            key = f"{body.get('county_id')}#{body.get('sheet')}"
+            try:
+                sheets.append(LivenessSheet.from_body(body, key if key in keys else ""))
+            except InvalidInputError as exc:
+                log.error("liveness sheet unreadable; ignored", extra={"fields": {"key": key, "error": str(exc)}})
+        return sheets
+
+    # ---- liveness sheets (monitoring.registry.liveness) ---------------------------------------------
+    def terminal_liveness(self, county_id: str) -> dict[str, datetime]:
+        """MN → last frame time as the county's liveness sheets hold it (terminals never sheeted are absent)."""
+        seen: dict[str, datetime] = {}
+        for sheet in self._liveness_sheets([f"{county_id}#{sheet}" for sheet in range(LIVENESS_SHEETS)]):
+            seen.update(sheet.times())
+        return seen
 
     def record_terminal_seen(
         self,
@@ -280,15 +302,6 @@ class RegistryRepositoryBase(ABC):
                 continue  # another writer updated it; re-read and re-apply
         raise ConflictError(f"terminal {mn}: too much contention recording state")
 
-    # ---- liveness sheets (monitoring.registry.liveness) ---------------------------------------------
-    def terminal_liveness(self, county_id: str) -> dict[str, datetime]:
-        """MN → last frame time as the county's liveness sheets hold it (terminals never sheeted are absent)."""
-        keys = [f"{county_id}#{sheet}" for sheet in range(LIVENESS_SHEETS)]
-        seen: dict[str, datetime] = {}
-        for body in self._get_docs("liveness", keys):
-            seen.update(LivenessSheet.from_body(body).times())
-        return seen
-
     def record_terminals_alive(
         self, county_id: str, seen: Mapping[str, datetime], *, known: Mapping[int, LivenessSheet] | None = None
     ) -> list[LivenessSheet]:
@@ -312,7 +325,7 @@ class RegistryRepositoryBase(ABC):
         for attempt in range(_RETRIES):
             if attempt or known is None or known.key != key:
                 body = self._get_doc("liveness", key)
-                known = LivenessSheet(county_id, sheet) if body is None else LivenessSheet.from_body(body)
+                known = LivenessSheet(county_id, sheet) if body is None else LivenessSheet.from_body(body, key)
             merged = known.merged(times)
             if merged is known:
                 return None  # nothing later than stored

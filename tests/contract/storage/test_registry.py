@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitoring.clock import FixedClock
-from monitoring.errors import ConflictError, NotFoundError
+from monitoring.errors import ConflictError, InvalidInputError, NotFoundError
 from monitoring.registry.changes import change_bucket
 from monitoring.registry.models import (
     AssociationParams,
@@ -294,3 +294,23 @@ def test_registry_a_disconnect_after_the_sheets_last_frame_is_not_undone_by_the_
     # Until a later frame comes
     store.registry.record_terminals_alive("rugao", {"MN0001": T0 + timedelta(minutes=8)})
     assert store.registry.get_terminal("MN0001").online
+
+
+def test_registry_a_malformed_liveness_sheet_is_read_as_absent(store: Store) -> None:
+    from monitoring.registry.liveness import liveness_sheet
+
+    store.registry.put_terminal(b.terminal())
+    store.registry.record_terminal_seen("MN0001", T0)
+    key = f"rugao#{liveness_sheet('MN0001')}"
+    # Given hostile or corrupted sheets: a time that is not a number, and a body stored under another key
+    bad = {"county_id": "rugao", "sheet": liveness_sheet("MN0001"), "seen": {"MN0001": "soon"}, "version": 1}
+    store.registry._put_doc("liveness", key, bad, {}, expected_version=None)  # type: ignore[attr-defined]
+    moved = {"county_id": "other", "sheet": 5, "seen": {}, "version": 1}
+    store.registry._put_doc("liveness", "rugao#5", moved, {}, expected_version=None)  # type: ignore[attr-defined]
+    # Then every read still answers, with the item's own time
+    assert store.registry.get_terminal("MN0001").last_frame_at == T0
+    assert [t.last_frame_at for t in store.registry.list_terminals("rugao")] == [T0]
+    assert store.registry.terminal_liveness("rugao") == {}
+    # And a writer refuses to build on the malformed sheet rather than lose what it holds
+    with pytest.raises(InvalidInputError):
+        store.registry.record_terminals_alive("rugao", {"MN0001": T0 + timedelta(minutes=5)})

@@ -18,6 +18,10 @@ pytestmark = pytest.mark.integration
         ({"LOCAL_STATUS_EVERY_S": "inf"}, "status_every_s from environment variable LOCAL_STATUS_EVERY_S"),
         ({"LOCAL_DECODE_WORKERS": "17"}, "decode_workers: must be at most 16, got '17' (from environment variable"),
         ({"LOCAL_BATCH_SIZE": "0"}, "batch_size: must be at least 1, got '0' (from environment variable"),
+        (
+            {"LOCAL_STORE": "dynamodb", "LOCAL_API": "false", "LOCAL_DECODE_WORKERS": "3"},
+            "decode_workers: 1, 2, 4, 8 or 16 on DynamoDB (the liveness sheets), got 3",
+        ),
         ({"LOCAL_STOPPED_AFTER_S": "0"}, "stopped_after_s: must be above 0.0, got '0' (from environment variable"),
         ({"LOCAL_STOPPED_AFTER_S": "3601"}, "stopped_after_s: must be at most 3600.0, got '3601' (from environment"),
     ],

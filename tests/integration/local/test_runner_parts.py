@@ -83,6 +83,28 @@ def test_decode_loop_handler_exception_leaves_the_whole_batch_queued(tmp_path: P
     assert q.depth() == 2 and loop.failures == 1
 
 
+def test_decode_loop_does_its_idle_work_between_batches_and_once_more_at_its_stop(tmp_path: Path) -> None:
+    # Given a loop over an empty queue whose idle work (decode: the liveness sheets) fails at first
+    q = FrameQueue(tmp_path / "q.db")
+    calls: list[bool] = []
+
+    def idle(stopping: bool) -> None:
+        calls.append(stopping)
+        if len(calls) == 1:
+            raise RuntimeError("sheet store down")
+
+    loop = DecodeLoop(q, lambda event, context: {}, idle_wait=0.01, on_idle=idle, idle_every_s=0.05)
+    loop.start()
+    deadline = time.monotonic() + 5
+    while len(calls) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    # Then it kept going after the failure, at most once per idle_every_s
+    assert loop.running() and calls[:3] == [False, False, False]
+    # And at the stop it runs once more, told so
+    loop.stop(5)
+    assert not loop.running() and calls[-1] is True and calls.count(True) == 1
+
+
 def test_kinesis_event_sequence_numbers_are_queue_positions(tmp_path: Path) -> None:
     q = FrameQueue(tmp_path / "q.db")
     q.append([_record(7)])

@@ -129,3 +129,12 @@ def test_the_county_hosts_decode_keeps_liveness_sheets_and_the_lambdas_and_sqlit
     plain, _ = load({"data_dir": str(tmp_path / "plain")}, env={})
     assert wiring_settings(plain).terminal_liveness_s == 0.0
     assert Settings().terminal_liveness_s == 0.0  # a Lambda: its pending times would die with the container
+
+
+def test_liveness_sheets_need_the_dynamodb_store() -> None:
+    from pydantic import ValidationError
+
+    from functions._wiring import Settings
+
+    with pytest.raises(ValidationError, match="TERMINAL_LIVENESS_S needs STORE_BACKEND=dynamodb"):
+        Settings(store_backend="sqlite", terminal_liveness_s=300.0)

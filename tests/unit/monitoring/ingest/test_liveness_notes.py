@@ -95,3 +95,26 @@ def test_one_frame_a_minute_costs_the_item_nothing_after_its_first_and_the_sheet
     # (its cache holds the item as stored, and the sheet a few minutes later may not be there yet)
     assert item_writes <= 2
     assert sheet_writes <= 6 * 12 + 2  # once per 5-minute period (and once at each start)
+
+
+def test_a_malformed_stored_sheet_fails_no_batch_and_the_item_carries_its_terminals(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    # Given MN's sheet stored malformed (a hostile or corrupted document), MN and another terminal registered
+    register(store)
+    register(store, mn=OTHER)
+    bad = {"county_id": "rugao", "sheet": liveness_sheet(MN), "seen": {MN: "yesterday"}, "version": 3}
+    store.registry._put_doc("liveness", f"rugao#{liveness_sheet(MN)}", bad, {}, expected_version=None)
+    host, settings = Host(store, clock), DecodeSettings(state_refresh=timedelta(seconds=600))
+    first = store.registry.get_terminal(MN).version
+    # When both send every minute for 30 minutes
+    for minute in range(30):
+        now = NOW + timedelta(minutes=minute)
+        clock.set(now + timedelta(seconds=5))
+        decoder = Decoder(store, clock, profiles, settings, cache=host.cache, gaps=host.gaps, liveness=host.notes)
+        assert [decoder.decode(_upload(mn, now)) for mn in (MN, OTHER)] == ["reading", "reading"]
+        decoder.flush()  # no exception: the sheet's failure is logged, not raised
+        # Then the views still read MN, and it is online at every minute: its item carries it
+        shown = store.registry.get_terminal(MN)
+        assert shown.online and clock.now() - shown.last_frame_at < ONLINE_WINDOW  # type: ignore[operator]
+    assert store.registry.get_terminal(MN).version - first >= 3  # written as before the sheets, at most every 10 min

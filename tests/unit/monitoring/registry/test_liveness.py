@@ -57,11 +57,33 @@ def test_a_time_for_another_sheet_is_refused() -> None:
         {"county_id": "rugao", "sheet": 3, "seen": {MN: True}},
         {"county_id": "../x", "sheet": 3, "seen": {}},
         {"county_id": "rugao", "sheet": 99, "seen": {}},
+        {"county_id": "rugao", "sheet": "3", "seen": {}},
+        {"county_id": "rugao", "sheet": 3, "seen": {}, "version": -1},
+        {"county_id": "rugao", "sheet": liveness_sheet(MN), "seen": {MN: 10**15}},
+        {"county_id": "rugao", "sheet": (liveness_sheet(MN) + 1) % LIVENESS_SHEETS, "seen": {MN: 1}},
     ],
 )
 def test_a_malformed_stored_sheet_is_a_clear_error(body: dict[str, object]) -> None:
     with pytest.raises(InvalidInputError):
         LivenessSheet.from_body(body)
+
+
+def test_a_sheet_stored_under_another_key_is_refused() -> None:
+    body = {"county_id": "rugao", "sheet": 3, "seen": {}, "version": 1}
+    assert LivenessSheet.from_body(body, "rugao#3").key == "rugao#3"
+    with pytest.raises(InvalidInputError):
+        LivenessSheet.from_body(body, "other#3")
+
+
+def test_a_time_far_ahead_neither_empties_the_sheet_nor_stays() -> None:
+    other = next(
+        f"888888800{i:05d}" for i in range(2, 10_000) if liveness_sheet(f"888888800{i:05d}") == liveness_sheet(MN)
+    )
+    # Given a sheet holding one time 400 days ahead (a clock that jumped, a hostile write)
+    ahead = LivenessSheet("rugao", liveness_sheet(MN)).merged({other: T0 + timedelta(days=400)})
+    # When the next write brings today's time: it is kept and the one ahead is dropped
+    now = ahead.merged({MN: T0})
+    assert set(now.seen) == {MN}
 
 
 def test_a_later_sheet_time_shows_the_terminal_online_and_an_older_one_changes_nothing() -> None:

@@ -163,6 +163,8 @@ WIRING_VARIABLES_NOT_SET = {
     "NOTIFY_TEMPLATES_PATH": "the default is data/notify_templates.json inside the code asset",
     "READING_BUCKETS": "set (true) only on the county host stage, whose runner writes reading buckets; elsewhere "
     "none exist and reading them would cost a second query per read",
+    "TERMINAL_LIVENESS_S": "the liveness sheets need one warm decode process: the county host's runner keeps them "
+    "(local/workers.py HOST_LIVENESS_S); a decode Lambda keeps the terminal items' cadence (0, the default)",
 }
 # Variables set on some functions only: the variable → the functions (construct ids) that get it.
 WIRING_VARIABLES_OF = {"NOTIFY_SEND_FUNCTION": NOTIFY_ENQUEUERS}  # the sender cannot name itself (a cycle)

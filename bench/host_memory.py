@@ -173,7 +173,12 @@ def main() -> None:
                 sim.send_signal(signal.SIGINT)
                 sim.wait(30)
                 platform.send_signal(signal.SIGTERM)
-                platform.wait(60)
+                try:  # a backlog drains for up to DRAIN_TIMEOUT_S per worker kind; then it is only in the way
+                    platform.wait(120)
+                except subprocess.TimeoutExpired:
+                    print("the platform did not stop in 120 s (a backlog draining): killed", flush=True)
+                    platform.kill()
+                    platform.wait(30)
     finally:
         ddb.stop()
     print(f"logs: {work}")

@@ -19,9 +19,10 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from local.config import LocalSettings
-from local.reading_buffer import FLUSH_GRACE, BucketStore, DueBucket, ReadingBuffer, decode_body
+from local.reading_buffer import FLUSH_GRACE, BucketStore, DueBucket, ReadingBuffer
 from local.workers import Control, _enter, _send, configure_handlers, open_reading_buffer
 from monitoring.ingest.isolate import is_transient
+from monitoring.storage.dynamodb.compact import reading_from_body
 from monitoring.storage.dynamodb.reading_buckets import BucketTooLarge
 
 log = logging.getLogger("local.buckets")
@@ -166,7 +167,7 @@ class BucketFlusher:
     def _flush_one(self, bucket: DueBucket, now: datetime) -> tuple[int, int]:
         """Merge one bucket with all its rows, then mark those rows; (rows, readings new to DynamoDB)."""
         rows = self.buffer.bucket_rows(bucket)
-        readings = [decode_body(body, bucket.point_id, bucket.kind, at) for at, body in rows]
+        readings = [reading_from_body(body, bucket.point_id, bucket.kind, at) for at, body in rows]
         try:
             new = self.repo.merge_bucket(bucket.point_id, bucket.kind, bucket.start, readings)
         except BucketTooLarge as exc:  # a terminal's huge raw texts: one item each instead, so the rows can go

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-import zlib
 from collections.abc import Callable, Container, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,10 +27,9 @@ from monitoring.readings.models import (
     ReadingKind,
     ValueRow,
 )
-from monitoring.storage import codec
 from monitoring.storage.base.readings import check_range, value_names, value_rows
-from monitoring.storage.dynamodb import compact
 from monitoring.storage.dynamodb._client import time_key
+from monitoring.storage.dynamodb.compact import reading_body, reading_from_body
 from monitoring.storage.dynamodb.reading_buckets import bucket_start
 from monitoring.storage.sqlite.db import begin_immediate, translate
 
@@ -61,17 +59,6 @@ PRUNE_ROWS = 5_000  # per delete statement: a prune never holds the write lock l
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BucketOf = Callable[[str, datetime], datetime]  # (point_id, data_time) → the start of its bucket
-
-
-def encode_body(reading: Reading) -> bytes:
-    """The reading's compact body (compact.py), or zlib JSON for what that layout cannot carry (as readings.py)."""
-    return compact.encode_reading(reading) or zlib.compress(codec.dumps(reading).encode(), 6)
-
-
-def decode_body(body: bytes, point_id: str, kind: ReadingKind, data_time: datetime) -> Reading:
-    if compact.is_compact(body):
-        return compact.decode_reading(body, point_id, kind, data_time)
-    return codec.loads(Reading, zlib.decompress(body).decode())
 
 
 @contextmanager
@@ -209,7 +196,7 @@ class ReadingBuffer:
             start = require_utc(self.bucket_of(r.point_id, at), "bucket start")
             if not start <= at < start + self.span:
                 raise ValueError(f"bucket {start} does not hold {at}")  # a wrong bucket_of: never store it
-            rows.append((r.point_id, r.kind.value, _us(at), _us(start), _us(start + self.span), encode_body(r)))
+            rows.append((r.point_id, r.kind.value, _us(at), _us(start), _us(start + self.span), reading_body(r)))
         new: list[bool] = []
         with self._lock, self._transaction() as conn:
             self._touch(conn, self.clock.now())
@@ -292,7 +279,8 @@ class ReadingBuffer:
         )
 
     def readings(self, point_id: str, kind: ReadingKind, start: datetime, end: datetime, limit: int) -> list[Reading]:
-        return [decode_body(body, point_id, kind, at) for at, body in self.keyed(point_id, kind, start, end, limit)]
+        rows = self.keyed(point_id, kind, start, end, limit)
+        return [reading_from_body(body, point_id, kind, at) for at, body in rows]
 
     def latest(self, point_id: str, kind: ReadingKind, upto: datetime) -> Reading | None:
         """The newest reading with data_time ≤ `upto`."""
@@ -301,7 +289,7 @@ class ReadingBuffer:
             "ORDER BY data_time DESC LIMIT 1",
             (point_id, kind.value, _us(upto)),
         )
-        return decode_body(rows[0][1], point_id, kind, _time(rows[0][0])) if rows else None
+        return reading_from_body(rows[0][1], point_id, kind, _time(rows[0][0])) if rows else None
 
     def held(self, readings: Sequence[Reading]) -> list[bool]:
         """Which of `readings` the buffer holds."""
@@ -497,7 +485,7 @@ class BufferedReadings:
             for at, body in self.buffer.keyed(point_id, kind, start, end, 100_000):
                 key = time_key(at)  # the DynamoDB adapter's sort keys: what the sample reader remembers
                 if key not in rows:
-                    rows[key] = None if key in known else decode_body(body, point_id, kind, at)
+                    rows[key] = None if key in known else reading_from_body(body, point_id, kind, at)
         return [(key, rows[key]) for key in sorted(rows)]
 
     def values(

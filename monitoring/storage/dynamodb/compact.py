@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 
 from monitoring.readings.models import Aggregate, AggregatePeriod, QuantityStats, Reading, ReadingKind
+from monitoring.storage import codec
 from monitoring.storage.dynamodb.compact_dictionary import DICTIONARY_V1
 
 # A body's first byte. Legacy bodies are zlib streams, whose first byte is 0x78 (zlib.compress, 32 KB window);
@@ -92,6 +93,19 @@ def reading_text(reading: Reading) -> str | None:
             joined,
         )
     )
+
+
+def reading_body(reading: Reading) -> bytes:
+    """A reading item's `z`: the compact body, or zlib JSON for what that layout cannot carry (a line break in the
+    MN, say); the reading buffer on the county host stores the same bytes."""
+    return encode_reading(reading) or zlib.compress(codec.dumps(reading).encode(), 6)
+
+
+def reading_from_body(body: bytes, point_id: str, kind: ReadingKind, data_time: datetime) -> Reading:
+    """`reading_body`'s reading back, either layout (zlib JSON was also written before the compact body)."""
+    if is_compact(body):
+        return decode_reading(body, point_id, kind, data_time)
+    return codec.loads(Reading, zlib.decompress(body).decode())
 
 
 def _shape(text: str) -> list[tuple[str, int, tuple[str, ...]]]:

@@ -54,11 +54,8 @@ def purge_by_scan(model: type[ExpiringItem], now_epoch: int) -> int:
 
 
 def _reading(item: ReadingItem, point_id: str, kind: ReadingKind) -> Reading | None:
-    z = item.z
-    if z is not None:
-        if compact.is_compact(z):
-            return compact.decode_reading(z, point_id, kind, datetime.fromisoformat(item.sk))
-        return codec.loads(Reading, zlib.decompress(z).decode())  # zlib JSON: written before the compact body
+    if item.z is not None:
+        return compact.reading_from_body(item.z, point_id, kind, datetime.fromisoformat(item.sk))
     return None if item.body is None else codec.loads(Reading, item.body)  # written before compression
 
 
@@ -69,11 +66,6 @@ def _aggregate(item: ReadingItem, point_id: str, period: AggregatePeriod) -> Agg
             return compact.decode_aggregate(z, point_id, period, datetime.fromisoformat(item.sk))
         return codec.loads(Aggregate, zlib.decompress(z).decode())
     return None if item.body is None else codec.loads(Aggregate, item.body)
-
-
-def _reading_body(reading: Reading) -> bytes:
-    # The legacy zlib JSON for what the compact layout cannot carry (a line break in the MN, say): still read.
-    return compact.encode_reading(reading) or zlib.compress(codec.dumps(reading).encode(), 6)
 
 
 def _aggregate_body(aggregate: Aggregate) -> bytes:
@@ -125,7 +117,7 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
             schema.PK: {"S": f"rd#{reading.point_id}#{reading.kind.value}"},
             schema.SK: {"S": time_key(reading.data_time)},
             schema.ITEM_TYPE: {"S": "rd"},
-            "z": {"B": _reading_body(reading)},  # a tenth of the JSON: fewer read units and stored bytes
+            "z": {"B": compact.reading_body(reading)},  # a tenth of the JSON: fewer read units and stored bytes
         }
         if ttl is not None:
             item[schema.TTL_ATTRIBUTE] = {"N": str(ttl)}
@@ -305,7 +297,7 @@ class DynamoDBReadingsRepository(ReadingsRepositoryBase):
         held = self.bucket_times(point_id, kind, start)
         todo = [r for r in readings if r.data_time not in held]
         for r in todo:
-            if len(_reading_body(r)) > rb.MAX_BODY_BYTES:
+            if len(compact.reading_body(r)) > rb.MAX_BODY_BYTES:
                 raise InvalidInputError(f"reading {point_id}/{kind.value}@{r.data_time.isoformat()} alone passes "
                                         "DynamoDB's item limit")  # fmt: skip
         return sum(self.put_readings(todo)) if todo else 0

@@ -85,6 +85,20 @@ def _batch(clock: FixedClock, backend: DynamoDBBackend, minute: int, mns: tuple[
     return outcomes, _registry(backend).requests - before.requests
 
 
+def _online_every_minute(store: Store, backend: DynamoDBBackend, clock: FixedClock, mn: str, minutes: int) -> int:
+    """A frame of `mn` a minute; asserts that at every minute the terminal views (API 在线) and the dashboard count
+    it online (the other terminals never send). Returns the minutes whose batch wrote to the registry."""
+    sees, writes = Visibility("rugao", None), 0
+    for minute in range(minutes):
+        before = _registry(backend).write_units
+        _batch(clock, backend, minute, (mn,))
+        writes += _registry(backend).write_units > before
+        now = clock.now()
+        assert terminal_view(store.registry, mn, sees).online_now(now), minute
+        assert dashboard_summary(store, "rugao", visible=None, now=now).total.terminals_online == 1, minute
+    return writes
+
+
 def _registry(backend: DynamoDBBackend) -> OperationUsage:
     return next((u for t, u in backend.meter.by_table().items() if t.endswith("-registry")), OperationUsage())
 
@@ -155,19 +169,9 @@ def test_a_live_terminal_stays_online_at_the_600_s_state_cadence_and_goes_offlin
     wired: tuple[Store, DynamoDBBackend, FixedClock],
 ) -> None:
     store, backend, clock = wired
-    mn = MNS[0]
-    sees = Visibility("rugao", None)
-    writes = 0
-    # Given one frame a minute for 40 minutes
-    for minute in range(40):
-        before = _registry(backend).write_units
-        _batch(clock, backend, minute, (mn,))
-        writes += _registry(backend).write_units > before
-        now = clock.now()
-        # Then at every minute the terminal views (API 在线), and the dashboard count it online
-        assert terminal_view(store.registry, mn, sees).online_now(now), minute
-        summary = dashboard_summary(store, "rugao", visible=None, now=now)
-        assert summary.total.terminals_online == 1, minute  # the other two never sent
+    mn, sees = MNS[0], Visibility("rugao", None)
+    # Given one frame a minute for 40 minutes: online at every minute (_online_every_minute)
+    writes = _online_every_minute(store, backend, clock, mn, 40)
     # And its state was written at first sight and then once per 10 minutes, not every 5
     assert writes == 4
     last_frame = NOW + timedelta(minutes=39)
@@ -186,19 +190,11 @@ def test_with_liveness_sheets_a_live_terminal_is_online_every_minute_and_its_ite
     store, backend, clock = wired_sheets
     mn, sees = MNS[0], Visibility("rugao", None)
     first = store.registry.get_terminal(mn).version
-    sheet_writes = 0
-    # Given one frame a minute for 40 minutes, decoded by the county host's one warm process
-    for minute in range(40):
-        before = _registry(backend).write_units
-        _batch(clock, backend, minute, (mn,))
-        sheet_writes += _registry(backend).write_units > before
-        now = clock.now()
-        # Then at every minute the terminal views (API 在线) and the dashboard count it online
-        assert terminal_view(store.registry, mn, sees).online_now(now), minute
-        assert dashboard_summary(store, "rugao", visible=None, now=now).total.terminals_online == 1, minute
+    # Given one frame a minute for 40 minutes, decoded by the county host's one warm process: online at every minute
+    writes = _online_every_minute(store, backend, clock, mn, 40)
     # And its item was written at first sight only; its sheet at most once per 5 minutes
     assert store.registry.get_terminal(mn).version == first + 1
-    assert sheet_writes <= 1 + 40 // 5 + 1
+    assert writes <= 1 + 40 // 5 + 1
     assert store.registry.get_terminal(mn).last_frame_at >= NOW + timedelta(minutes=34)  # type: ignore[operator]
     # When it falls silent: offline within 15 minutes of its last frame, as before
     last_frame = NOW + timedelta(minutes=39)

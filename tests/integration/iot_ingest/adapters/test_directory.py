@@ -287,15 +287,15 @@ class _SlowListing:
         return self.inner.find_terminal(mn)  # type: ignore[attr-defined]
 
 
+def _county_directory(store: Store, registry: object, mono: Mono) -> CachedRegistryDirectory:
+    """Rugao's directory over `store` with its registry wrapped, reloaded every 300 s of `mono`."""
+    shown = dataclasses.replace(store, registry=registry)  # type: ignore[arg-type]
+    return CachedRegistryDirectory(shown, counties=["rugao"], refresh_s=300, monotonic=mono)
+
+
 def test_a_reload_begun_before_an_announced_change_does_not_bring_the_old_password_back(store: Store) -> None:
     mono = Mono()
-    slow = _SlowListing(store.registry, 0.5)
-    directory = CachedRegistryDirectory(
-        dataclasses.replace(store, registry=slow),  # type: ignore[arg-type]
-        counties=["rugao"],
-        refresh_s=300,
-        monotonic=mono,
-    )
+    directory = _county_directory(store, _SlowListing(store.registry, 0.5), mono)
     mn = TERMINALS[7]
 
     async def scenario() -> list[AuthStatus]:
@@ -332,12 +332,7 @@ class _StaleListing:
 def test_a_reload_listing_an_older_version_does_not_replace_a_newer_copy(store: Store) -> None:
     mono = Mono()
     listing = _StaleListing(store.registry)
-    directory = CachedRegistryDirectory(
-        dataclasses.replace(store, registry=listing),  # type: ignore[arg-type]
-        counties=["rugao"],
-        refresh_s=300,
-        monotonic=mono,
-    )
+    directory = _county_directory(store, listing, mono)
     mn = TERMINALS[8]
 
     async def scenario() -> list[AuthStatus]:

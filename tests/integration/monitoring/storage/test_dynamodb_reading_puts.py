@@ -17,7 +17,8 @@ from monitoring.readings.models import Reading, ReadingKind
 from monitoring.storage.dynamodb._client import put_new, time_key
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
 from monitoring.storage.dynamodb.models import Connection
-from monitoring.storage.dynamodb.readings import _reading_body, _ttl
+from monitoring.storage.dynamodb.compact import reading_body
+from monitoring.storage.dynamodb.readings import _ttl
 from monitoring.storage.retention import RetentionPolicy, expires_at
 
 pytestmark = pytest.mark.integration
@@ -56,7 +57,7 @@ def test_a_reading_is_stored_as_the_model_stored_it(backend: DynamoDBBackend) ->
     model = backend.models.readings
     ttl = expires_at(old.data_time, policy.reading_days(old.kind))
     model(
-        f"rd#{old.point_id}#minute", time_key(old.data_time), t="rd", z=_reading_body(old), expires_at=_ttl(ttl)
+        f"rd#{old.point_id}#minute", time_key(old.data_time), t="rd", z=reading_body(old), expires_at=_ttl(ttl)
     ).save(condition=model.pk.does_not_exist())
     assert store.readings.put_readings([new]) == [True]
     # Then both items hold the same attributes, byte for byte (the point's name in the key aside)

@@ -16,8 +16,8 @@ from monitoring.errors import StorageUnavailableError
 from monitoring.readings.models import Reading, ReadingKind
 from monitoring.storage.dynamodb._client import put_new, time_key
 from monitoring.storage.dynamodb.adapter import DynamoDBBackend
-from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.dynamodb.compact import reading_body
+from monitoring.storage.dynamodb.models import Connection
 from monitoring.storage.dynamodb.readings import _ttl
 from monitoring.storage.retention import RetentionPolicy, expires_at
 

@@ -56,9 +56,9 @@ def test_a_reading_is_stored_as_the_model_stored_it(backend: DynamoDBBackend) ->
     old, new = _reading("p-old", 1), _reading("p-new", 1)
     model = backend.models.readings
     ttl = expires_at(old.data_time, policy.reading_days(old.kind))
-    model(
-        f"rd#{old.point_id}#minute", time_key(old.data_time), t="rd", z=reading_body(old), expires_at=_ttl(ttl)
-    ).save(condition=model.pk.does_not_exist())
+    model(f"rd#{old.point_id}#minute", time_key(old.data_time), t="rd", z=reading_body(old), expires_at=_ttl(ttl)).save(
+        condition=model.pk.does_not_exist()
+    )
     assert store.readings.put_readings([new]) == [True]
     # Then both items hold the same attributes, byte for byte (the point's name in the key aside)
     before, after = _stored(backend, old), _stored(backend, new)

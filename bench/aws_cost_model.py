@@ -65,19 +65,20 @@ class LivenessRun:
 
 def liveness_usage(run: LivenessRun, county_terminals: int, terminal_minutes: int) -> OperationUsage:
     """The sheet writes a county of `county_terminals` makes in `terminal_minutes` of its terminals: every sheet
-    that holds one written once a period, each as many units as its kilobytes. Terminals hash to sheets, so a
-    sheet's count is Poisson about the mean: the units are the mean of the rounded-up sizes, not the mean's."""
+    that holds one written once a period, each as many units as its kilobytes. Terminals hash to the 64 sheets, so
+    a sheet's count is Poisson about the mean: an empty sheet costs nothing, a fuller one more than the mean's."""
     from monitoring.registry.liveness import LIVENESS_SHEETS
 
-    sheets = min(LIVENESS_SHEETS, county_terminals)
-    mean = county_terminals / sheets
+    mean = county_terminals / LIVENESS_SHEETS
     spread = 12 * math.sqrt(mean) + 12
-    weight = units = 0.0
-    for k in range(max(1, math.floor(mean - spread)), math.ceil(mean + spread) + 1):  # an empty sheet: no write
+    held = units = 0.0  # per sheet and period: the chance it holds a terminal, and its expected units
+    for k in range(1, math.ceil(mean + spread) + 1):
+        if k < mean - spread:
+            continue
         p = math.exp(k * math.log(mean) - mean - math.lgamma(k + 1))
-        weight, units = weight + p, units + p * math.ceil((run.empty_bytes + run.entry_bytes * k) / 1024)
-    writes = sheets * terminal_minutes / county_terminals / (run.every_s / 60)
-    return OperationUsage(round(writes), 0, 0.0, writes * units / weight)
+        held, units = held + p, units + p * math.ceil((run.empty_bytes + run.entry_bytes * k) / 1024)
+    periods = terminal_minutes / county_terminals / (run.every_s / 60)  # each sheet's periods in those minutes
+    return OperationUsage(round(LIVENESS_SHEETS * periods * held), 0, 0.0, LIVENESS_SHEETS * periods * units)
 
 
 @dataclass

@@ -95,7 +95,7 @@ class DecodeLoop:
         self.batches = 0
         self.failures = 0
         self.last_error = ""
-        self.drain_on_stop = True
+        self.drain_on_stop = True  # False: at a stop, finish the batch in hand and the idle work, leave the rest
         self._busy_since: float | None = None  # monotonic start of the batch in hand (the supervisor's hang check)
         # Called on this thread when the queue is empty, at most every `idle_every_s`, and once with True at the
         # end (decode_main: the liveness sheets whose moment came while no batch ran, and all of them at a stop)
@@ -165,7 +165,7 @@ class DecodeLoop:
                 taken = 0
                 time.sleep(1.0)
             self._busy_since = None
-            if taken and not (self._stop.is_set() and self.failures):
+            if taken and not (self._stop.is_set() and (self.failures or not self.drain_on_stop)):
                 continue
             if self._stop.is_set():
                 self._idle(stopping=True)
@@ -179,7 +179,13 @@ class DecodeLoop:
         self._idle_at = time.monotonic()
         if self.on_idle is None:
             return
+        self._busy_since = self._idle_at  # the supervisor's hang check covers idle work too
         try:
             self.on_idle(stopping)
         except Exception as exc:  # noqa: BLE001 - idle work is retried at the next idle moment; decoding goes on
-            log.warning("decode idle work failed", extra={"fields": {"error": repr(exc)}})
+            (log.error if stopping else log.warning)(
+                "decode idle work failed" + (" at the stop: what it held is lost" if stopping else ""),
+                extra={"fields": {"error": repr(exc)}},
+            )
+        finally:
+            self._busy_since = None

@@ -310,6 +310,9 @@ def decode_main(
         _send(conn, status())
         if not loop.running() or time.monotonic() >= drain_until:
             break
+    if loop.running():  # a backlog left queued: stop after the batch in hand, the liveness sheets written
+        loop.drain_on_stop = False
+        loop.stop(settings.status_every_s)
     queue.close()
     from functions import _wiring
 

@@ -292,7 +292,7 @@ class Decoder:
                 terminal = seen_later(terminal, notes.shown(mn))
                 visible_by = notes.visible_by(terminal.county_id, mn, now)
             if not self.states.worth_writing(terminal, state, self.settings.state_refresh, visible_by=visible_by):
-                if notes is not None:
+                if notes is not None and visible_by is not None:  # None: its sheet is failing, the item carries it
                     notes.note(terminal.county_id, mn, state.last_at)
                 continue
             written = self.store.registry.record_terminal_seen(

@@ -17,7 +17,6 @@ from monitoring.storage.ports import RegistryRepository
 
 log = logging.getLogger(__name__)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_NEVER = timedelta(days=1)  # "a sheet will not show it in time": the item is written instead
 SheetKey = tuple[str, int]  # (county, sheet)
 
 
@@ -46,13 +45,14 @@ class LivenessNotes:
         """The latest time this process has written for `mn` (None: none yet)."""
         return self._shown.get(mn)
 
-    def visible_by(self, county_id: str, mn: str, now: datetime) -> datetime:
+    def visible_by(self, county_id: str, mn: str, now: datetime) -> datetime | None:
         """When a time noted now reaches the store: at this batch's end if its sheet was not written in the
-        current period, else at the sheet's next moment."""
+        current period, else at the sheet's next moment; None while the sheet is failing (this period): decode then
+        keeps the item's own cadence and notes nothing for it."""
         key = (county_id, liveness_sheet(mn))
         slot = self._slot(now, key[1])
         if self._broken.get(key) == slot:
-            return now + _NEVER
+            return None
         return now if self._period.get(key) != slot else self._boundary(slot + 1, key[1])
 
     def note(self, county_id: str, mn: str, at: datetime) -> None:
@@ -65,8 +65,9 @@ class LivenessNotes:
     def flush_due(self, registry: RegistryRepository, now: datetime, *, everything: bool = False) -> int:
         """Write every sheet with pending times whose moment has come (`everything`: all of them, at a stop);
         returns how many were written. The store being unavailable raises and keeps what is pending (the batch is
-        retried); any other failure of a sheet (a malformed stored sheet, endless contention) is logged and its
-        terminals' items carry them for the rest of the period, so one sheet never fails decode's batches."""
+        retried). Any other failure of a sheet (endless contention, say) is logged, its pending times go to the
+        terminals' items, and for the rest of the period decode keeps their items' own cadence: one sheet never
+        fails decode's batches."""
         written = 0
         for key in sorted(self._pending):
             slot = self._slot(now, key[1])
@@ -74,7 +75,9 @@ class LivenessNotes:
                 continue
             times, known = self._pending[key], self._known.get(key)
             try:
-                stored = registry.record_terminals_alive(key[0], times, known={key[1]: known} if known else None)
+                stored = registry.record_terminals_alive(
+                    key[0], times, now=now, known={key[1]: known} if known else None
+                )
             except StorageUnavailableError:
                 raise
             except Exception as exc:  # noqa: BLE001 - any failure of one sheet: its items take over
@@ -85,6 +88,7 @@ class LivenessNotes:
                 del self._pending[key]
                 self._known.pop(key, None)
                 self._broken[key] = slot
+                self._to_items(registry, times)
                 continue
             del self._pending[key]  # only now: a failure keeps it for the retried batch
             self._period[key] = slot
@@ -97,6 +101,17 @@ class LivenessNotes:
             self.writes += 1
             self._show({mn: at for mn, at in times.items() if sheet.time_of(mn) is not None})
         return written
+
+    @staticmethod
+    def _to_items(registry: RegistryRepository, times: dict[str, datetime]) -> None:
+        """A failed sheet's pending times written to each terminal's item instead (forward only, as decode would)."""
+        for mn, at in times.items():
+            try:
+                registry.record_terminal_seen(mn, at)
+            except StorageUnavailableError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - a terminal retired meanwhile: nothing to show
+                log.warning("last frame not recorded", extra={"fields": {"mn": mn, "error": repr(exc)}})
 
     def _show(self, times: dict[str, datetime]) -> None:
         for mn, at in times.items():

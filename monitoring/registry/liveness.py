@@ -69,22 +69,22 @@ class LivenessSheet:
     def times(self) -> dict[str, datetime]:
         return {mn: datetime.fromtimestamp(at, UTC) for mn, at in self.seen.items()}
 
-    def merged(self, times: Mapping[str, datetime]) -> LivenessSheet:
-        """This sheet with later times taken in (next version); itself when nothing is later."""
+    def merged(self, times: Mapping[str, datetime], now: datetime) -> LivenessSheet:
+        """This sheet with later times taken in (next version); itself when nothing changes. `now` is the writer's
+        clock: times more than AHEAD after it (a clock that jumped, a hostile write) and entries more than KEEP
+        before it (a terminal moved or retired) are dropped, whatever the other times (a requeued old frame)."""
+        oldest, latest = _seconds(now - KEEP), _seconds(now + AHEAD)
         later = {}
         for mn, at in times.items():
             if liveness_sheet(mn) != self.sheet:
                 raise InvalidInputError(f"MN {mn!r} belongs to sheet {liveness_sheet(mn)}, not {self.sheet}")
             second = _seconds(at)
-            if second > self.seen.get(mn, -1):
+            if second > self.seen.get(mn, -1) and oldest <= second <= latest:
                 later[mn] = second
-        if not later:
+        kept = {mn: at for mn, at in self.seen.items() if oldest <= at <= latest}
+        if not later and len(kept) == len(self.seen):
             return self
-        newest = max(later.values())
-        oldest, latest = newest - int(KEEP.total_seconds()), newest + int(AHEAD.total_seconds())
-        seen = {**self.seen, **later}
-        kept = {mn: at for mn, at in sorted(seen.items()) if oldest <= at <= latest}
-        return replace(self, seen=kept, version=self.version + 1)
+        return replace(self, seen=dict(sorted({**kept, **later}.items())), version=self.version + 1)
 
     def body(self) -> dict[str, Any]:
         return {"county_id": self.county_id, "sheet": self.sheet, "seen": dict(self.seen), "version": self.version}

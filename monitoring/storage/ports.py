@@ -100,7 +100,12 @@ class RegistryRepository(Protocol):
     # Terminals are read with their liveness sheet's later frame time (monitoring.registry.liveness).
     def terminal_liveness(self, county_id: str) -> dict[str, datetime]: ...
     def record_terminals_alive(
-        self, county_id: str, seen: Mapping[str, datetime], *, known: Mapping[int, LivenessSheet] | None = None
+        self,
+        county_id: str,
+        seen: Mapping[str, datetime],
+        *,
+        now: datetime,
+        known: Mapping[int, LivenessSheet] | None = None,
     ) -> list[LivenessSheet]: ...
     def registry_changes(self) -> ChangeMark | None:
         """The change mark of terminals and points (monitoring.registry.changes); None: not kept."""

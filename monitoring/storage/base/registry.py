@@ -8,6 +8,7 @@ else — typed records, optimistic concurrency, uniqueness checks, monotonic ter
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Mapping
@@ -70,10 +71,20 @@ class RegistryRepositoryBase(ABC):
     def _query_docs(self, kind: str, index: str, value: str) -> list[dict[str, Any]]:
         """Every body of `kind` whose `index` equals `value` (any order)."""
 
-    def _get_docs(self, kind: str, keys: Iterable[str]) -> list[dict[str, Any]]:
-        """The stored bodies of those `keys` that exist (any order). Adapters may read them in one request and
-        eventually consistent: only liveness sheets are read this way."""
-        return [body for key in keys if (body := self._get_doc(kind, key)) is not None]
+    def _get_docs(self, kind: str, keys: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
+        """(key, stored body) of those `keys` that exist (any order); a body that is not a JSON object is logged and
+        left out. Adapters may read them in one request and eventually consistent: only liveness sheets are read
+        this way."""
+        out = []
+        for key in keys:
+            try:
+                body = self._get_doc(kind, key)
+            except (ValueError, TypeError) as exc:
+                log.error("registry document unreadable; ignored", extra={"fields": {"key": key, "error": str(exc)}})
+                continue
+            if body is not None:
+                out.append((key, body))
+        return out
 
     def registry_changes(self) -> ChangeMark | None:
         """The change mark (monitoring.registry.changes); None: this store keeps none."""
@@ -245,10 +256,9 @@ class RegistryRepositoryBase(ABC):
         """The stored sheets of `keys`; a malformed one is logged and read as absent (the items still show their
         terminals), so one bad document cannot take a county's terminal lists down."""
         sheets = []
-        for body in self._get_docs("liveness", keys):
-            key = f"{body.get('county_id')}#{body.get('sheet')}"
+        for key, body in self._get_docs("liveness", keys):
             try:
-                sheets.append(LivenessSheet.from_body(body, key if key in keys else ""))
+                sheets.append(LivenessSheet.from_body(body, key))
             except InvalidInputError as exc:
                 log.error("liveness sheet unreadable; ignored", extra={"fields": {"key": key, "error": str(exc)}})
         return sheets
@@ -303,38 +313,59 @@ class RegistryRepositoryBase(ABC):
         raise ConflictError(f"terminal {mn}: too much contention recording state")
 
     def record_terminals_alive(
-        self, county_id: str, seen: Mapping[str, datetime], *, known: Mapping[int, LivenessSheet] | None = None
+        self,
+        county_id: str,
+        seen: Mapping[str, datetime],
+        *,
+        now: datetime,
+        known: Mapping[int, LivenessSheet] | None = None,
     ) -> list[LivenessSheet]:
-        """Take later last-frame times into the county's sheets (only forward, like `record_terminal_seen`): one
-        conditional write per sheet that changes, none for one that does not. `known`: sheets as the caller last
-        wrote them, written on without reading (a stale one re-reads). Returns the sheets written, as stored."""
+        """Take later last-frame times into the county's sheets (only forward, like `record_terminal_seen`; times
+        too far from the writer's `now` are dropped: `LivenessSheet.merged`): one conditional write per sheet that
+        changes, none for one that does not. `known`: sheets as the caller last wrote them, written on without
+        reading (a stale one re-reads). A malformed stored sheet is logged and written afresh (it holds nothing
+        readable; the items still hold their own times). Returns the sheets written, as stored."""
+        now = require_utc(now, "now")
         by_sheet: dict[int, dict[str, datetime]] = {}
         for mn, at in seen.items():
             by_sheet.setdefault(liveness_sheet(mn), {})[mn] = require_utc(at, "seen at")
         written = []
         for sheet, times in sorted(by_sheet.items()):
-            stored = self._merge_sheet(county_id, sheet, times, (known or {}).get(sheet))
+            stored = self._merge_sheet(county_id, sheet, times, now, (known or {}).get(sheet))
             if stored is not None:
                 written.append(stored)
         return written
 
     def _merge_sheet(
-        self, county_id: str, sheet: int, times: Mapping[str, datetime], known: LivenessSheet | None
+        self, county_id: str, sheet: int, times: Mapping[str, datetime], now: datetime, known: LivenessSheet | None
     ) -> LivenessSheet | None:
         key = f"{county_id}#{sheet}"
         for attempt in range(_RETRIES):
+            afresh = False
             if attempt or known is None or known.key != key:
-                body = self._get_doc("liveness", key)
-                known = LivenessSheet(county_id, sheet) if body is None else LivenessSheet.from_body(body, key)
-            merged = known.merged(times)
-            if merged is known:
+                known, afresh = self._stored_sheet(county_id, sheet)
+            merged = known.merged(times, now)
+            if merged is known and not afresh:
                 return None  # nothing later than stored
             try:
-                self._put_doc("liveness", key, merged.body(), {}, expected_version=known.version)
+                expected = None if afresh else known.version  # a malformed sheet: overwritten whatever it holds
+                self._put_doc("liveness", key, merged.body(), {}, expected_version=expected)
                 return merged
             except ConflictError:
                 continue  # another writer moved the sheet on; re-read and merge again
         raise ConflictError(f"liveness sheet {key}: too much contention")
+
+    def _stored_sheet(self, county_id: str, sheet: int) -> tuple[LivenessSheet, bool]:
+        """The stored sheet read consistently (an empty one if none), and whether it was malformed."""
+        key, body = f"{county_id}#{sheet}", None
+        try:
+            body = self._get_doc("liveness", key)
+            return (LivenessSheet(county_id, sheet) if body is None else LivenessSheet.from_body(body, key)), False
+        except (InvalidInputError, ValueError, TypeError) as exc:
+            log.error("liveness sheet malformed; written afresh", extra={"fields": {"key": key, "error": str(exc)}})
+            version = (body or {}).get("version")
+            kept = version if isinstance(version, int) and not isinstance(version, bool) and version > 0 else 0
+            return LivenessSheet(county_id, sheet, {}, kept), True  # versions keep counting up where readable
 
     def set_terminal_offline(self, mn: str, at: datetime) -> Terminal:
         """Mark offline unless a frame newer than `at` has arrived since (then the disconnect is stale)."""
@@ -348,6 +379,24 @@ class RegistryRepositoryBase(ABC):
             except ConflictError:
                 continue
         raise ConflictError(f"terminal {mn}: too much contention recording state")
+
+
+def decoded_bodies(stored: Iterable[tuple[str, str]]) -> list[tuple[str, dict[str, Any]]]:
+    """(key, JSON text) → (key, body) for the adapters' `_get_docs`; a text that is not a JSON object is logged and
+    left out (the registry's own writes are JSON objects: anything else was written by someone else)."""
+    out = []
+    for key, text in stored:
+        try:
+            body = json.loads(text)
+        except ValueError as exc:
+            body, error = None, str(exc)
+        else:
+            error = "not a JSON object"
+        if isinstance(body, dict):
+            out.append((key, body))
+        else:
+            log.error("registry document unreadable; ignored", extra={"fields": {"key": key, "error": error}})
+    return out
 
 
 def _terminal_index(terminal: Terminal) -> dict[str, str]:

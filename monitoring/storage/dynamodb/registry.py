@@ -20,7 +20,7 @@ from pynamodb.expressions.condition import Condition
 from monitoring.clock import Clock, SystemClock
 from monitoring.errors import ConflictError, StorageUnavailableError
 from monitoring.registry.changes import ChangeMark, change_bucket
-from monitoring.storage.base.registry import INDEXES, RegistryRepositoryBase
+from monitoring.storage.base.registry import INDEXES, RegistryRepositoryBase, decoded_bodies
 from monitoring.storage.dynamodb import schema
 from monitoring.storage.dynamodb._client import is_condition_failure, translate
 from monitoring.storage.dynamodb.models import RegistryItem
@@ -129,12 +129,12 @@ class DynamoDBRegistryRepository(RegistryRepositoryBase):
             with translate(f"registry put {kind}"):
                 raise
 
-    def _get_docs(self, kind: str, keys: Iterable[str]) -> list[dict[str, Any]]:
+    def _get_docs(self, kind: str, keys: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
         # Liveness sheets: one batch, eventually consistent (half the units; a sheet a second old is as good).
         wanted = [(f"{kind}#{key}", kind) for key in keys]
         with translate(f"registry get {kind}"):
-            items = self._model.batch_get(wanted, consistent_read=False) if wanted else []
-            return [dict(json.loads(item.body)) for item in items if item.body]
+            items = list(self._model.batch_get(wanted, consistent_read=False)) if wanted else []
+        return decoded_bodies((item.pk.removeprefix(f"{kind}#"), item.body) for item in items if item.body)
 
     def _query_docs(self, kind: str, index: str, value: str) -> list[dict[str, Any]]:
         # The GSIs hold keys only (so per-frame terminal updates never rewrite them): query keys, then fetch.

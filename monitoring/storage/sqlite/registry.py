@@ -11,7 +11,7 @@ from monitoring.errors import ConflictError
 from monitoring.registry.models import MonitoringPoint
 from monitoring.registry.terminal import Terminal
 from monitoring.storage import codec
-from monitoring.storage.base.registry import INDEXES, R, RegistryRepositoryBase
+from monitoring.storage.base.registry import INDEXES, R, RegistryRepositoryBase, decoded_bodies
 from monitoring.storage.sqlite.db import Database
 
 # Records decoded from a stored body, by (type, body text): decode reads each terminal and its points once a
@@ -62,17 +62,17 @@ class SqliteRegistryRepository(RegistryRepositoryBase):
             row = conn.execute("SELECT body FROM registry_doc WHERE kind = ? AND key = ?", (kind, key)).fetchone()
         return None if row is None else dict(json.loads(row[0]))
 
-    def _get_docs(self, kind: str, keys: Iterable[str]) -> list[dict[str, Any]]:
+    def _get_docs(self, kind: str, keys: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
         wanted = list(keys)  # a county's 64 liveness sheets: one query, not 64
         if not wanted:
             return []
         marks = ",".join("?" * len(wanted))
         with self._db.read() as conn:
             rows = conn.execute(
-                f"SELECT body FROM registry_doc WHERE kind = ? AND key IN ({marks})",  # noqa: S608 - only placeholders
+                f"SELECT key, body FROM registry_doc WHERE kind = ? AND key IN ({marks})",  # noqa: S608 - placeholders
                 (kind, *wanted),
             ).fetchall()
-        return [dict(json.loads(r[0])) for r in rows]
+        return decoded_bodies((str(r[0]), str(r[1])) for r in rows)
 
     def _put_doc(
         self, kind: str, key: str, body: dict[str, Any], index: Mapping[str, str], *, expected_version: int | None

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from monitoring.clock import FixedClock
-from monitoring.errors import ConflictError, InvalidInputError, NotFoundError
+from monitoring.errors import ConflictError, NotFoundError
 from monitoring.registry.changes import change_bucket
 from monitoring.registry.models import (
     AssociationParams,
@@ -241,6 +241,7 @@ def test_registry_batch_writes_are_visible_inside_and_after(store: Store) -> Non
     assert [e.enterprise_id for e in store.registry.list_enterprises("rugao")] == ["e1", "e2"]
 
 
+NOW_W = T0 + timedelta(minutes=10)  # the sheets' writer's clock
 SAME_SHEET = ("MN0001", "MN0127")  # two MNs of one liveness sheet (checked below)
 
 
@@ -249,7 +250,7 @@ def test_registry_liveness_sheets_show_a_later_frame_on_every_terminal_read(stor
     store.registry.put_terminal(b.terminal())
     store.registry.record_terminal_seen("MN0001", T0)
     later = T0 + timedelta(minutes=7)
-    written = store.registry.record_terminals_alive("rugao", {"MN0001": later})
+    written = store.registry.record_terminals_alive("rugao", {"MN0001": later}, now=NOW_W)
     assert [s.time_of("MN0001") for s in written] == [later]
     # Then every read shows the later time (online), and the county's sheets list it
     assert store.registry.get_terminal("MN0001").last_frame_at == later
@@ -269,13 +270,15 @@ def test_registry_liveness_sheets_move_forward_only_and_writers_do_not_lose_each
     one, two = SAME_SHEET
     assert liveness_sheet(one) == liveness_sheet(two)
     # Given a sheet written by one writer, who keeps it as `known`
-    (mine,) = store.registry.record_terminals_alive("rugao", {one: T0 + timedelta(minutes=5)})
+    (mine,) = store.registry.record_terminals_alive("rugao", {one: T0 + timedelta(minutes=5)}, now=NOW_W)
     # When an older time comes: nothing is written
-    assert store.registry.record_terminals_alive("rugao", {one: T0}, known={mine.sheet: mine}) == []
+    assert store.registry.record_terminals_alive("rugao", {one: T0}, now=NOW_W, known={mine.sheet: mine}) == []
     # And another writer moves the sheet on meanwhile
-    store.registry.record_terminals_alive("rugao", {two: T0 + timedelta(minutes=6)})
+    store.registry.record_terminals_alive("rugao", {two: T0 + timedelta(minutes=6)}, now=NOW_W)
     # Then the first writer's next write on its stale copy re-reads and keeps both
-    store.registry.record_terminals_alive("rugao", {one: T0 + timedelta(minutes=10)}, known={mine.sheet: mine})
+    store.registry.record_terminals_alive(
+        "rugao", {one: T0 + timedelta(minutes=10)}, now=NOW_W, known={mine.sheet: mine}
+    )
     assert store.registry.terminal_liveness("rugao") == {
         one: T0 + timedelta(minutes=10),
         two: T0 + timedelta(minutes=6),
@@ -285,14 +288,14 @@ def test_registry_liveness_sheets_move_forward_only_and_writers_do_not_lose_each
 def test_registry_a_disconnect_after_the_sheets_last_frame_is_not_undone_by_the_sheet(store: Store) -> None:
     store.registry.put_terminal(b.terminal())
     store.registry.record_terminal_seen("MN0001", T0)
-    store.registry.record_terminals_alive("rugao", {"MN0001": T0 + timedelta(minutes=5)})
+    store.registry.record_terminals_alive("rugao", {"MN0001": T0 + timedelta(minutes=5)}, now=NOW_W)
     # A disconnect older than the sheet's frame is stale; a newer one holds, and the old sheet does not revive it
     assert store.registry.set_terminal_offline("MN0001", T0 + timedelta(minutes=4)).online
     assert not store.registry.set_terminal_offline("MN0001", T0 + timedelta(minutes=6)).online
     assert not store.registry.get_terminal("MN0001").online
     assert not store.registry.list_terminals("rugao")[0].online
     # Until a later frame comes
-    store.registry.record_terminals_alive("rugao", {"MN0001": T0 + timedelta(minutes=8)})
+    store.registry.record_terminals_alive("rugao", {"MN0001": T0 + timedelta(minutes=8)}, now=NOW_W)
     assert store.registry.get_terminal("MN0001").online
 
 
@@ -311,6 +314,8 @@ def test_registry_a_malformed_liveness_sheet_is_read_as_absent(store: Store) -> 
     assert store.registry.get_terminal("MN0001").last_frame_at == T0
     assert [t.last_frame_at for t in store.registry.list_terminals("rugao")] == [T0]
     assert store.registry.terminal_liveness("rugao") == {}
-    # And a writer refuses to build on the malformed sheet rather than lose what it holds
-    with pytest.raises(InvalidInputError):
-        store.registry.record_terminals_alive("rugao", {"MN0001": T0 + timedelta(minutes=5)})
+    # And a writer writes the malformed sheet afresh (nothing in it was readable): the new time is shown
+    (fresh,) = store.registry.record_terminals_alive("rugao", {"MN0001": T0 + timedelta(minutes=5)}, now=NOW_W)
+    assert fresh.version == 2 and fresh.time_of("MN0001") == T0 + timedelta(minutes=5)  # the stored one was 1
+    assert store.registry.get_terminal("MN0001").last_frame_at == T0 + timedelta(minutes=5)
+    assert store.registry.record_terminals_alive("rugao", {"MN0001": T0 + timedelta(minutes=6)}, now=NOW_W)

@@ -105,6 +105,26 @@ def test_decode_loop_does_its_idle_work_between_batches_and_once_more_at_its_sto
     assert not loop.running() and calls[-1] is True and calls.count(True) == 1
 
 
+def test_a_decode_loop_told_not_to_drain_stops_after_its_batch_and_still_does_its_stop_work(tmp_path: Path) -> None:
+    # Given a backlog of 50 records decoded one slow batch at a time
+    q = FrameQueue(tmp_path / "q.db")
+    q.append([_record(n) for n in range(50)])
+    calls: list[bool] = []
+
+    def slow(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        time.sleep(0.05)
+        return {}
+
+    loop = DecodeLoop(q, slow, batch_size=5, idle_wait=0.01, on_idle=calls.append)
+    loop.start()
+    time.sleep(0.12)
+    # When the worker's drain time is up (decode_main: DRAIN_TIMEOUT_S)
+    loop.drain_on_stop = False
+    loop.stop(5)
+    # Then it stopped with the backlog left queued, after its stop work
+    assert not loop.running() and q.depth() > 0 and calls == [True]
+
+
 def test_kinesis_event_sequence_numbers_are_queue_positions(tmp_path: Path) -> None:
     q = FrameQueue(tmp_path / "q.db")
     q.append([_record(7)])

@@ -619,8 +619,9 @@ def test_liveness_sheets_cost_a_county_its_sheets_kilobytes_once_a_period() -> N
     big = model.liveness_usage(run, 8_400, 8_400 * 60)
     assert 4.5 < big.write_units / (64 * 12) < 5.2
     assert big.write_units / (8_400 * 60) < 0.01
-    # a county of 10 terminals has at most 10 sheets, not 64
-    assert model.liveness_usage(small, 10, 600).write_units == pytest.approx(10 * 12)
+    # a county of 10 terminals fills ≈ 64 × (1 − e^(−10/64)) ≈ 9.3 sheets, not 64; 64 terminals ≈ 40
+    assert model.liveness_usage(small, 10, 600).write_units == pytest.approx(64 * (1 - math.exp(-10 / 64)) * 12)
+    assert model.liveness_usage(small, 64, 64 * 60).write_units == pytest.approx(64 * (1 - math.exp(-1)) * 12)
 
 
 def test_the_host_prices_its_county_s_sheets_instead_of_the_pass_s_few() -> None:

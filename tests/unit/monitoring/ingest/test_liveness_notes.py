@@ -97,24 +97,66 @@ def test_one_frame_a_minute_costs_the_item_nothing_after_its_first_and_the_sheet
     assert sheet_writes <= 6 * 12 + 2  # once per 5-minute period (and once at each start)
 
 
-def test_a_malformed_stored_sheet_fails_no_batch_and_the_item_carries_its_terminals(
+def _minutes(store: Store, clock: FixedClock, profiles: dict[str, Profile], host: Host, minutes: int) -> None:
+    """MN and OTHER send every minute; after each batch MN is online as the views read it."""
+    settings = DecodeSettings(state_refresh=timedelta(seconds=600))
+    for minute in range(minutes):
+        now = NOW + timedelta(minutes=minute)
+        clock.set(now + timedelta(seconds=5))
+        decoder = Decoder(store, clock, profiles, settings, cache=host.cache, gaps=host.gaps, liveness=host.notes)
+        assert [decoder.decode(_upload(mn, now)) for mn in (MN, OTHER)] == ["reading", "reading"]
+        decoder.flush()  # raises nothing
+        shown = store.registry.get_terminal(MN)
+        assert shown.online and clock.now() - shown.last_frame_at < ONLINE_WINDOW, minute  # type: ignore[operator]
+
+
+def test_a_malformed_stored_sheet_is_written_afresh_and_fails_no_batch(
     store: Store, clock: FixedClock, profiles: dict[str, Profile]
 ) -> None:
     # Given MN's sheet stored malformed (a hostile or corrupted document), MN and another terminal registered
     register(store)
     register(store, mn=OTHER)
     bad = {"county_id": "rugao", "sheet": liveness_sheet(MN), "seen": {MN: "yesterday"}, "version": 3}
-    store.registry._put_doc("liveness", f"rugao#{liveness_sheet(MN)}", bad, {}, expected_version=None)
-    host, settings = Host(store, clock), DecodeSettings(state_refresh=timedelta(seconds=600))
+    store.registry._put_doc("liveness", f"rugao#{liveness_sheet(MN)}", bad, {}, expected_version=None)  # type: ignore[attr-defined]
     first = store.registry.get_terminal(MN).version
-    # When both send every minute for 30 minutes
-    for minute in range(30):
-        now = NOW + timedelta(minutes=minute)
-        clock.set(now + timedelta(seconds=5))
-        decoder = Decoder(store, clock, profiles, settings, cache=host.cache, gaps=host.gaps, liveness=host.notes)
-        assert [decoder.decode(_upload(mn, now)) for mn in (MN, OTHER)] == ["reading", "reading"]
-        decoder.flush()  # no exception: the sheet's failure is logged, not raised
-        # Then the views still read MN, and it is online at every minute: its item carries it
-        shown = store.registry.get_terminal(MN)
-        assert shown.online and clock.now() - shown.last_frame_at < ONLINE_WINDOW  # type: ignore[operator]
-    assert store.registry.get_terminal(MN).version - first >= 3  # written as before the sheets, at most every 10 min
+    # When both send every minute for 30 minutes: online at every minute
+    _minutes(store, clock, profiles, Host(store, clock), 30)
+    # Then the sheet was written afresh and carries MN: its item was written at first sight only
+    assert store.registry.get_terminal(MN).version == first + 1
+    assert store.registry.terminal_liveness("rugao")[MN] >= NOW + timedelta(minutes=20)
+
+
+class _FailingSheets:
+    """The real registry whose sheet writes always fail (endless contention, say)."""
+
+    def __init__(self, registry: object) -> None:
+        self.inner, self.tries = registry, 0
+
+    def record_terminals_alive(self, *args: object, **kwargs: object) -> object:
+        from monitoring.errors import ConflictError
+
+        self.tries += 1
+        raise ConflictError("liveness sheet: too much contention")
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+
+def test_a_sheet_that_keeps_failing_leaves_its_terminals_to_their_items_cadence(
+    store: Store, clock: FixedClock, profiles: dict[str, Profile]
+) -> None:
+    import dataclasses
+
+    # Given a registry whose sheet writes always fail
+    register(store)
+    register(store, mn=OTHER)
+    failing = _FailingSheets(store.registry)
+    wrapped = dataclasses.replace(store, registry=failing)  # type: ignore[type-var]
+    first = store.registry.get_terminal(MN).version
+    # When both send every minute for an hour: no batch fails, MN online at every minute
+    _minutes(wrapped, clock, profiles, Host(wrapped, clock), 60)
+    # Then its item was written at the item cadence (first sight, the failed sheets' times, every 10 minutes),
+    # not at every frame; and each sheet was tried at most once a period
+    writes = store.registry.get_terminal(MN).version - first
+    assert 6 <= writes <= 2 * (60 // 5) + 2
+    assert failing.tries <= 2 * (60 // 5 + 1)

@@ -89,7 +89,7 @@ def _dynamodb_ports(settings: Settings) -> Ports:
     clock = SystemClock()
     connection = Connection(region=settings.dynamodb_region or None, host=settings.dynamodb_endpoint or None)
     backend = DynamoDBBackend(connection, settings.dynamodb_table_prefix)
-    store = backend.store(clock=clock)
+    store = backend.store(clock=clock, liveness=False)  # terminals as items: passwords, not last-frame times
     directory = CachedRegistryDirectory(
         store,
         counties=settings.county_ids,

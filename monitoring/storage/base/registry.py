@@ -54,6 +54,10 @@ INDEXES: Mapping[str, tuple[str, ...]] = {
 class RegistryRepositoryBase(ABC):
     """Implements `RegistryRepository` on top of the document primitives."""
 
+    # Terminals are read with their liveness sheet's later time; a component with no use for last-frame times turns
+    # this off (the listener authenticates: its task role may not read the sheets, infra/data_grants.py LISTENER)
+    show_liveness = True
+
     # ---- primitives ---------------------------------------------------------------------------------
     @abstractmethod
     def _get_doc(self, kind: str, key: str) -> dict[str, Any] | None:
@@ -242,12 +246,14 @@ class RegistryRepositoryBase(ABC):
         return None if found is None else self._shown(found)
 
     def list_terminals(self, county_id: str) -> list[Terminal]:
-        seen = self.terminal_liveness(county_id)
+        seen = self.terminal_liveness(county_id) if self.show_liveness else {}
         terminals = self._query(Terminal, "terminal", "county", county_id)
         return sorted((seen_later(t, seen.get(t.mn)) for t in terminals), key=lambda t: t.mn)
 
     def _shown(self, terminal: Terminal) -> Terminal:
         """The stored item with its liveness sheet's later frame time, if any."""
+        if not self.show_liveness:
+            return terminal
         key = f"{terminal.county_id}#{liveness_sheet(terminal.mn)}"
         sheets = self._liveness_sheets([key])
         return seen_later(terminal, sheets[0].time_of(terminal.mn) if sheets else None)

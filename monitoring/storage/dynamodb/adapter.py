@@ -73,10 +73,12 @@ class DynamoDBBackend:
         archive_days: int | None = None,
         purge_by_scan: bool = False,
         reading_buckets: bool = False,
+        liveness: bool = True,
     ) -> Store:
         """Every repository on this backend (the rules area's on the `state` table). `purge_by_scan` lets
         `purge_expired` scan and delete (local use, tests); left False, it returns 0 because DynamoDB's own TTL
-        deletes expired items. `reading_buckets`: readers also read the county host's reading buckets."""
+        deletes expired items. `reading_buckets`: readers also read the county host's reading buckets. `liveness`
+        False: terminals are read as their items alone, without their liveness sheets (the listener's store)."""
         policy = retention or RetentionPolicy()
         m = self.models
         readings = DynamoDBReadingsRepository(
@@ -88,6 +90,7 @@ class DynamoDBBackend:
             reading_buckets=reading_buckets,
         )
         registry = DynamoDBRegistryRepository(m.registry, clock)
+        registry.show_liveness = liveness
         counties = ListCounties(m.state, locator(registry))
 
         def county_of(enterprise_id: str) -> str | None:  # which county's change mark a person's document bumps

@@ -20,8 +20,8 @@ from monitoring.registry.terminal import Terminal
 # Sheets per county: fixed, so a reader finds a terminal's sheet from its MN alone. At 1,500 terminals a sheet
 # holds ≈ 23 (one write unit); at 8,400 ≈ 131 (≈ 5 KB); DynamoDB's item limit (400 KB) is ≈ 10^4 a sheet.
 LIVENESS_SHEETS = 64
-# An entry this much older than the newest time a write brings (a terminal moved to another county or retired) is
-# dropped; one more than AHEAD later (a clock that jumped, a hostile write) too, so it cannot hold a terminal online.
+# At each write, entries more than KEEP before the writer's clock (a terminal moved to another county or retired)
+# and more than AHEAD after it (a clock that jumped, a hostile write) are dropped (`LivenessSheet.merged`).
 KEEP = timedelta(days=35)
 AHEAD = timedelta(days=1)
 _LATEST = 10**10  # epoch seconds in 2286: a larger stored time is refused
